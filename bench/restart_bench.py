@@ -4,7 +4,8 @@
 Copies a data directory that already holds instances (make one with
 `bench/scale_bench.py --instances 10000 --keep`) and starts `stratus serve --runtime mock` on the
 copy --repeat times, printing the seconds to the first DescribeRegions answer, the RSS then, and the
-server's own start-up phase line. Compare a plain build with a ReadyToRun publish:
+server's own start-up lines (phases; CPU and JIT time at the end of start-up and when the API is
+ready). On a loaded machine compare the CPU figures, not the wall-clock ones. Compare a plain build with a ReadyToRun publish:
 
   bench/restart_bench.py --data-dir /tmp/stratus-scale-xxxx/data
   dotnet publish src/Stratus.Cli -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o /tmp/stratus-r2r
@@ -18,9 +19,20 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from scale_bench import DEFAULT_BIN, Server  # noqa: E402
+
+
+def wait_for_ready(log_path: str, timeout: float = 120) -> None:
+    """Waits for the server's `API ready:` line (the warm-up may end after the first answer)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open(log_path, encoding="utf-8", errors="replace") as log:
+            if "API ready:" in log.read():
+                return
+        time.sleep(0.1)
 
 
 def main() -> int:
@@ -38,13 +50,15 @@ def main() -> int:
             try:
                 seconds = server.start()
                 rss = server.rss_mb()
+                wait_for_ready(os.path.join(root, "server.log"))
             finally:
                 server.stop()
             print(f"restart {seconds:.2f} s, RSS {rss:.0f} MB")
             with open(os.path.join(root, "server.log"), encoding="utf-8", errors="replace") as log:
                 for line in log:
-                    if "Start-up:" in line:
-                        print("  " + line.strip().split("Start-up:", 1)[1].strip())
+                    for marker in ("Start-up:", "API ready:"):
+                        if marker in line:
+                            print("  " + marker + " " + line.strip().split(marker, 1)[1].strip())
         finally:
             shutil.rmtree(root, ignore_errors=True)
     return 0

@@ -75,6 +75,64 @@ public sealed class ServiceModelTests
         await Assert.ThrowsAsync<ArgumentException>(() => sts.DispatchAsync(CloudWatchShapes.Operation(CloudWatchAction.GetMetricData), "ctx", null));
     }
 
+    [Fact]
+    public void GeneratedShapesAreUniqueAndWiredToEachOther()
+    {
+        Assert.Same(Ec2Shapes.SRunInstancesRequest, Ec2Shapes.Operation(Ec2Action.RunInstances).Input);
+        Assert.Same(Ec2Shapes.SReservation, Ec2Shapes.Operation(Ec2Action.RunInstances).Output);
+        var imageId = Assert.Single(Ec2Shapes.SRunInstancesRequest.Members, m => m.Name == "ImageId");
+        Assert.Same(Ec2Shapes.SImageId, imageId.Shape);
+        Assert.Equal("ImageId", imageId.QueryName);
+        Assert.Same(imageId, Ec2Shapes.SRunInstancesRequest.FindByQueryName("ImageId"));
+        Assert.Equal("ClientToken", Ec2Shapes.Operation(Ec2Action.RunInstances).IdempotencyMember?.Name);
+        var tags = Ec2Shapes.STagSpecificationList;
+        Assert.Same(Ec2Shapes.STagSpecification, tags.Element);
+        Assert.Equal("item", tags.ElementXmlName);
+        Assert.IsType<List<TagSpecification>>(tags.CreateList());
+        Assert.IsType<RunInstancesRequest>(Ec2Shapes.SRunInstancesRequest.CreateStructure());
+        Assert.Null(Ec2Shapes.Operation(Ec2Action.DescribeRegions).IdempotencyMember);
+        Assert.Empty(StsShapes.Operation(StsAction.GetCallerIdentity).Errors);
+    }
+
+    [Fact]
+    public void ATableMakesEachShapeOnceAndWiresItOnFirstUse()
+    {
+        var table = new CountingTable();
+        var list = table[0];
+        Assert.Same(list, table[0]);
+        Assert.Equal(1, table.Created[0]);
+        Assert.Equal(0, table.Wired[0]);
+        Assert.Equal(ShapeKind.List, list.Kind);
+        Assert.Equal(0, table.Wired[0]);
+        // Threads racing for the first read of a shape's wiring see one wiring.
+        var elements = new ShapeInfo[16];
+        Parallel.For(0, elements.Length, i => elements[i] = table[0].Element);
+        Assert.All(elements, e => Assert.Same(table[1], e));
+        Assert.Equal(1, table.Wired[0]);
+        Assert.Equal("entry", list.ElementXmlName);
+        Assert.Equal(0, table.Wired[1]);
+        Assert.Equal(1, table.Created[1]);
+    }
+
+    private sealed class CountingTable() : ShapeTable(2)
+    {
+        public int[] Created { get; } = new int[2];
+        public int[] Wired { get; } = new int[2];
+
+        protected override ShapeInfo Create(int index)
+        {
+            Interlocked.Increment(ref Created[index]);
+            return index == 0 ? new ShapeInfo("Names", ShapeKind.List, this, 0) : new ShapeInfo("Name", ShapeKind.String);
+        }
+
+        protected override void Wire(ShapeInfo shape, int index)
+        {
+            Interlocked.Increment(ref Wired[index]);
+            Thread.Sleep(10);
+            shape.InitList(this[1], "entry", static () => new List<string>());
+        }
+    }
+
     private sealed class Sts : StsServiceBase<string>
     {
         protected override Exception NotImplemented(string context, string operation) => new NotSupportedException(operation);

@@ -779,781 +779,966 @@ public enum Ec2Action
 
 public static partial class Ec2Shapes
 {
-    /// <summary>Operations indexed by <see cref="Ec2Action"/>.</summary>
-    public static SM::ServiceInfo Service { get; }
+    // The shape table comes first: field initializers run in textual order within this file,
+    // and the other partial files declare no static fields.
+    private static readonly ModelTable Table = new();
 
-    // Created by the static constructor once every shape is wired: field initializers of
-    // partial files run in no defined order.
+    /// <summary>Operations indexed by <see cref="Ec2Action"/>.</summary>
+    public static SM::ServiceInfo Service { get; } = CreateService();
+
     private static SM::ServiceInfo CreateService() => new SM::ServiceInfo(
         new SM::ServiceMetadata("EC2", "2016-11-15", "ec2", ["ec2"], "ec2", "ec2", XmlNamespace: "http://ec2.amazonaws.com/doc/2016-11-15", Uid: "ec2-2016-11-15", ServiceFullName: "Amazon Elastic Compute Cloud"),
     [
-        new SM::OperationInfo("AcceptAddressTransfer", SAcceptAddressTransferRequest, SAcceptAddressTransferResult, isReadOnly: false),
-        new SM::OperationInfo("AcceptCapacityReservationBillingOwnership", SAcceptCapacityReservationBillingOwnershipRequest, SAcceptCapacityReservationBillingOwnershipResult, isReadOnly: false),
-        new SM::OperationInfo("AcceptReservedInstancesExchangeQuote", SAcceptReservedInstancesExchangeQuoteRequest, SAcceptReservedInstancesExchangeQuoteResult, isReadOnly: false),
-        new SM::OperationInfo("AcceptTransitGatewayClientVpnAttachment", SAcceptTransitGatewayClientVpnAttachmentRequest, SAcceptTransitGatewayClientVpnAttachmentResult, isReadOnly: false),
-        new SM::OperationInfo("AcceptTransitGatewayMulticastDomainAssociations", SAcceptTransitGatewayMulticastDomainAssociationsRequest, SAcceptTransitGatewayMulticastDomainAssociationsResult, isReadOnly: false),
-        new SM::OperationInfo("AcceptTransitGatewayPeeringAttachment", SAcceptTransitGatewayPeeringAttachmentRequest, SAcceptTransitGatewayPeeringAttachmentResult, isReadOnly: false),
-        new SM::OperationInfo("AcceptTransitGatewayVpcAttachment", SAcceptTransitGatewayVpcAttachmentRequest, SAcceptTransitGatewayVpcAttachmentResult, isReadOnly: false),
-        new SM::OperationInfo("AcceptVpcEndpointConnections", SAcceptVpcEndpointConnectionsRequest, SAcceptVpcEndpointConnectionsResult, isReadOnly: false),
-        new SM::OperationInfo("AcceptVpcPeeringConnection", SAcceptVpcPeeringConnectionRequest, SAcceptVpcPeeringConnectionResult, isReadOnly: false),
-        new SM::OperationInfo("AdvertiseByoipCidr", SAdvertiseByoipCidrRequest, SAdvertiseByoipCidrResult, isReadOnly: false),
-        new SM::OperationInfo("AllocateAddress", SAllocateAddressRequest, SAllocateAddressResult, isReadOnly: false),
-        new SM::OperationInfo("AllocateHosts", SAllocateHostsRequest, SAllocateHostsResult, isReadOnly: false),
-        new SM::OperationInfo("AllocateIpamPoolCidr", SAllocateIpamPoolCidrRequest, SAllocateIpamPoolCidrResult, isReadOnly: false),
-        new SM::OperationInfo("ApplySecurityGroupsToClientVpnTargetNetwork", SApplySecurityGroupsToClientVpnTargetNetworkRequest, SApplySecurityGroupsToClientVpnTargetNetworkResult, isReadOnly: false),
-        new SM::OperationInfo("AssignIpv6Addresses", SAssignIpv6AddressesRequest, SAssignIpv6AddressesResult, isReadOnly: false),
-        new SM::OperationInfo("AssignPrivateIpAddresses", SAssignPrivateIpAddressesRequest, SAssignPrivateIpAddressesResult, isReadOnly: false),
-        new SM::OperationInfo("AssignPrivateNatGatewayAddress", SAssignPrivateNatGatewayAddressRequest, SAssignPrivateNatGatewayAddressResult, isReadOnly: false),
-        new SM::OperationInfo("AssociateAddress", SAssociateAddressRequest, SAssociateAddressResult, isReadOnly: false),
-        new SM::OperationInfo("AssociateCapacityReservationBillingOwner", SAssociateCapacityReservationBillingOwnerRequest, SAssociateCapacityReservationBillingOwnerResult, isReadOnly: false),
-        new SM::OperationInfo("AssociateClientVpnTargetNetwork", SAssociateClientVpnTargetNetworkRequest, SAssociateClientVpnTargetNetworkResult, isReadOnly: false),
-        new SM::OperationInfo("AssociateDhcpOptions", SAssociateDhcpOptionsRequest, null, isReadOnly: false),
-        new SM::OperationInfo("AssociateEnclaveCertificateIamRole", SAssociateEnclaveCertificateIamRoleRequest, SAssociateEnclaveCertificateIamRoleResult, isReadOnly: false),
-        new SM::OperationInfo("AssociateIamInstanceProfile", SAssociateIamInstanceProfileRequest, SAssociateIamInstanceProfileResult, isReadOnly: false),
-        new SM::OperationInfo("AssociateInstanceEventWindow", SAssociateInstanceEventWindowRequest, SAssociateInstanceEventWindowResult, isReadOnly: false),
-        new SM::OperationInfo("AssociateIpamByoasn", SAssociateIpamByoasnRequest, SAssociateIpamByoasnResult, isReadOnly: false),
-        new SM::OperationInfo("AssociateIpamResourceDiscovery", SAssociateIpamResourceDiscoveryRequest, SAssociateIpamResourceDiscoveryResult, isReadOnly: false),
-        new SM::OperationInfo("AssociateNatGatewayAddress", SAssociateNatGatewayAddressRequest, SAssociateNatGatewayAddressResult, isReadOnly: false),
-        new SM::OperationInfo("AssociateRouteServer", SAssociateRouteServerRequest, SAssociateRouteServerResult, isReadOnly: false),
-        new SM::OperationInfo("AssociateRouteTable", SAssociateRouteTableRequest, SAssociateRouteTableResult, isReadOnly: false),
-        new SM::OperationInfo("AssociateSecurityGroupVpc", SAssociateSecurityGroupVpcRequest, SAssociateSecurityGroupVpcResult, isReadOnly: false),
-        new SM::OperationInfo("AssociateSubnetCidrBlock", SAssociateSubnetCidrBlockRequest, SAssociateSubnetCidrBlockResult, isReadOnly: false),
-        new SM::OperationInfo("AssociateTransitGatewayMulticastDomain", SAssociateTransitGatewayMulticastDomainRequest, SAssociateTransitGatewayMulticastDomainResult, isReadOnly: false),
-        new SM::OperationInfo("AssociateTransitGatewayPolicyTable", SAssociateTransitGatewayPolicyTableRequest, SAssociateTransitGatewayPolicyTableResult, isReadOnly: false),
-        new SM::OperationInfo("AssociateTransitGatewayRouteTable", SAssociateTransitGatewayRouteTableRequest, SAssociateTransitGatewayRouteTableResult, isReadOnly: false),
-        new SM::OperationInfo("AssociateTrunkInterface", SAssociateTrunkInterfaceRequest, SAssociateTrunkInterfaceResult, isReadOnly: false),
-        new SM::OperationInfo("AssociateVpcCidrBlock", SAssociateVpcCidrBlockRequest, SAssociateVpcCidrBlockResult, isReadOnly: false),
-        new SM::OperationInfo("AttachClassicLinkVpc", SAttachClassicLinkVpcRequest, SAttachClassicLinkVpcResult, isReadOnly: false),
-        new SM::OperationInfo("AttachInternetGateway", SAttachInternetGatewayRequest, null, isReadOnly: false),
-        new SM::OperationInfo("AttachNetworkInterface", SAttachNetworkInterfaceRequest, SAttachNetworkInterfaceResult, isReadOnly: false),
-        new SM::OperationInfo("AttachVerifiedAccessTrustProvider", SAttachVerifiedAccessTrustProviderRequest, SAttachVerifiedAccessTrustProviderResult, isReadOnly: false),
-        new SM::OperationInfo("AttachVolume", SAttachVolumeRequest, SVolumeAttachment, isReadOnly: false),
-        new SM::OperationInfo("AttachVpnGateway", SAttachVpnGatewayRequest, SAttachVpnGatewayResult, isReadOnly: false),
-        new SM::OperationInfo("AuthorizeClientVpnIngress", SAuthorizeClientVpnIngressRequest, SAuthorizeClientVpnIngressResult, isReadOnly: false),
-        new SM::OperationInfo("AuthorizeSecurityGroupEgress", SAuthorizeSecurityGroupEgressRequest, SAuthorizeSecurityGroupEgressResult, isReadOnly: false),
-        new SM::OperationInfo("AuthorizeSecurityGroupIngress", SAuthorizeSecurityGroupIngressRequest, SAuthorizeSecurityGroupIngressResult, isReadOnly: false),
-        new SM::OperationInfo("BundleInstance", SBundleInstanceRequest, SBundleInstanceResult, isReadOnly: false),
-        new SM::OperationInfo("CancelBundleTask", SCancelBundleTaskRequest, SCancelBundleTaskResult, isReadOnly: false),
-        new SM::OperationInfo("CancelCapacityReservation", SCancelCapacityReservationRequest, SCancelCapacityReservationResult, isReadOnly: false),
-        new SM::OperationInfo("CancelCapacityReservationFleets", SCancelCapacityReservationFleetsRequest, SCancelCapacityReservationFleetsResult, isReadOnly: false),
-        new SM::OperationInfo("CancelConversionTask", SCancelConversionRequest, null, isReadOnly: false),
-        new SM::OperationInfo("CancelDeclarativePoliciesReport", SCancelDeclarativePoliciesReportRequest, SCancelDeclarativePoliciesReportResult, isReadOnly: false),
-        new SM::OperationInfo("CancelExportTask", SCancelExportTaskRequest, null, isReadOnly: false),
-        new SM::OperationInfo("CancelImageLaunchPermission", SCancelImageLaunchPermissionRequest, SCancelImageLaunchPermissionResult, isReadOnly: false),
-        new SM::OperationInfo("CancelImportTask", SCancelImportTaskRequest, SCancelImportTaskResult, isReadOnly: false),
-        new SM::OperationInfo("CancelReservedInstancesListing", SCancelReservedInstancesListingRequest, SCancelReservedInstancesListingResult, isReadOnly: false),
-        new SM::OperationInfo("CancelSpotFleetRequests", SCancelSpotFleetRequestsRequest, SCancelSpotFleetRequestsResponse, isReadOnly: false),
-        new SM::OperationInfo("CancelSpotInstanceRequests", SCancelSpotInstanceRequestsRequest, SCancelSpotInstanceRequestsResult, isReadOnly: false),
-        new SM::OperationInfo("ConfirmProductInstance", SConfirmProductInstanceRequest, SConfirmProductInstanceResult, isReadOnly: false),
-        new SM::OperationInfo("CopyFpgaImage", SCopyFpgaImageRequest, SCopyFpgaImageResult, isReadOnly: false),
-        new SM::OperationInfo("CopyImage", SCopyImageRequest, SCopyImageResult, isReadOnly: false),
-        new SM::OperationInfo("CopySnapshot", SCopySnapshotRequest, SCopySnapshotResult, isReadOnly: false),
-        new SM::OperationInfo("CopyVolumes", SCopyVolumesRequest, SCopyVolumesResult, isReadOnly: false),
-        new SM::OperationInfo("CreateCapacityManagerDataExport", SCreateCapacityManagerDataExportRequest, SCreateCapacityManagerDataExportResult, isReadOnly: false),
-        new SM::OperationInfo("CreateCapacityReservation", SCreateCapacityReservationRequest, SCreateCapacityReservationResult, isReadOnly: false),
-        new SM::OperationInfo("CreateCapacityReservationBySplitting", SCreateCapacityReservationBySplittingRequest, SCreateCapacityReservationBySplittingResult, isReadOnly: false),
-        new SM::OperationInfo("CreateCapacityReservationFleet", SCreateCapacityReservationFleetRequest, SCreateCapacityReservationFleetResult, isReadOnly: false),
-        new SM::OperationInfo("CreateCarrierGateway", SCreateCarrierGatewayRequest, SCreateCarrierGatewayResult, isReadOnly: false),
-        new SM::OperationInfo("CreateClientVpnEndpoint", SCreateClientVpnEndpointRequest, SCreateClientVpnEndpointResult, isReadOnly: false),
-        new SM::OperationInfo("CreateClientVpnRoute", SCreateClientVpnRouteRequest, SCreateClientVpnRouteResult, isReadOnly: false),
-        new SM::OperationInfo("CreateCoipCidr", SCreateCoipCidrRequest, SCreateCoipCidrResult, isReadOnly: false),
-        new SM::OperationInfo("CreateCoipPool", SCreateCoipPoolRequest, SCreateCoipPoolResult, isReadOnly: false),
-        new SM::OperationInfo("CreateCustomerGateway", SCreateCustomerGatewayRequest, SCreateCustomerGatewayResult, isReadOnly: false),
-        new SM::OperationInfo("CreateDefaultSubnet", SCreateDefaultSubnetRequest, SCreateDefaultSubnetResult, isReadOnly: false),
-        new SM::OperationInfo("CreateDefaultVpc", SCreateDefaultVpcRequest, SCreateDefaultVpcResult, isReadOnly: false),
-        new SM::OperationInfo("CreateDelegateMacVolumeOwnershipTask", SCreateDelegateMacVolumeOwnershipTaskRequest, SCreateDelegateMacVolumeOwnershipTaskResult, isReadOnly: false),
-        new SM::OperationInfo("CreateDhcpOptions", SCreateDhcpOptionsRequest, SCreateDhcpOptionsResult, isReadOnly: false),
-        new SM::OperationInfo("CreateEgressOnlyInternetGateway", SCreateEgressOnlyInternetGatewayRequest, SCreateEgressOnlyInternetGatewayResult, isReadOnly: false),
-        new SM::OperationInfo("CreateFleet", SCreateFleetRequest, SCreateFleetResult, isReadOnly: false),
-        new SM::OperationInfo("CreateFlowLogs", SCreateFlowLogsRequest, SCreateFlowLogsResult, isReadOnly: false),
-        new SM::OperationInfo("CreateFpgaImage", SCreateFpgaImageRequest, SCreateFpgaImageResult, isReadOnly: false),
-        new SM::OperationInfo("CreateImage", SCreateImageRequest, SCreateImageResult, isReadOnly: false),
-        new SM::OperationInfo("CreateImageUsageReport", SCreateImageUsageReportRequest, SCreateImageUsageReportResult, isReadOnly: false),
-        new SM::OperationInfo("CreateInstanceConnectEndpoint", SCreateInstanceConnectEndpointRequest, SCreateInstanceConnectEndpointResult, isReadOnly: false),
-        new SM::OperationInfo("CreateInstanceEventWindow", SCreateInstanceEventWindowRequest, SCreateInstanceEventWindowResult, isReadOnly: false),
-        new SM::OperationInfo("CreateInstanceExportTask", SCreateInstanceExportTaskRequest, SCreateInstanceExportTaskResult, isReadOnly: false),
-        new SM::OperationInfo("CreateInternetGateway", SCreateInternetGatewayRequest, SCreateInternetGatewayResult, isReadOnly: false),
-        new SM::OperationInfo("CreateInterruptibleCapacityReservationAllocation", SCreateInterruptibleCapacityReservationAllocationRequest, SCreateInterruptibleCapacityReservationAllocationResult, isReadOnly: false),
-        new SM::OperationInfo("CreateIpam", SCreateIpamRequest, SCreateIpamResult, isReadOnly: false),
-        new SM::OperationInfo("CreateIpamExternalResourceVerificationToken", SCreateIpamExternalResourceVerificationTokenRequest, SCreateIpamExternalResourceVerificationTokenResult, isReadOnly: false),
-        new SM::OperationInfo("CreateIpamPolicy", SCreateIpamPolicyRequest, SCreateIpamPolicyResult, isReadOnly: false),
-        new SM::OperationInfo("CreateIpamPool", SCreateIpamPoolRequest, SCreateIpamPoolResult, isReadOnly: false),
-        new SM::OperationInfo("CreateIpamPrefixListResolver", SCreateIpamPrefixListResolverRequest, SCreateIpamPrefixListResolverResult, isReadOnly: false),
-        new SM::OperationInfo("CreateIpamPrefixListResolverTarget", SCreateIpamPrefixListResolverTargetRequest, SCreateIpamPrefixListResolverTargetResult, isReadOnly: false),
-        new SM::OperationInfo("CreateIpamResourceDiscovery", SCreateIpamResourceDiscoveryRequest, SCreateIpamResourceDiscoveryResult, isReadOnly: false),
-        new SM::OperationInfo("CreateIpamScope", SCreateIpamScopeRequest, SCreateIpamScopeResult, isReadOnly: false),
-        new SM::OperationInfo("CreateKeyPair", SCreateKeyPairRequest, SKeyPair, isReadOnly: false),
-        new SM::OperationInfo("CreateLaunchTemplate", SCreateLaunchTemplateRequest, SCreateLaunchTemplateResult, isReadOnly: false),
-        new SM::OperationInfo("CreateLaunchTemplateVersion", SCreateLaunchTemplateVersionRequest, SCreateLaunchTemplateVersionResult, isReadOnly: false),
-        new SM::OperationInfo("CreateLocalGatewayRoute", SCreateLocalGatewayRouteRequest, SCreateLocalGatewayRouteResult, isReadOnly: false),
-        new SM::OperationInfo("CreateLocalGatewayRouteTable", SCreateLocalGatewayRouteTableRequest, SCreateLocalGatewayRouteTableResult, isReadOnly: false),
-        new SM::OperationInfo("CreateLocalGatewayRouteTableVirtualInterfaceGroupAssociation", SCreateLocalGatewayRouteTableVirtualInterfaceGroupAssociationRequest, SCreateLocalGatewayRouteTableVirtualInterfaceGroupAssociationResult, isReadOnly: false),
-        new SM::OperationInfo("CreateLocalGatewayRouteTableVpcAssociation", SCreateLocalGatewayRouteTableVpcAssociationRequest, SCreateLocalGatewayRouteTableVpcAssociationResult, isReadOnly: false),
-        new SM::OperationInfo("CreateLocalGatewayVirtualInterface", SCreateLocalGatewayVirtualInterfaceRequest, SCreateLocalGatewayVirtualInterfaceResult, isReadOnly: false),
-        new SM::OperationInfo("CreateLocalGatewayVirtualInterfaceGroup", SCreateLocalGatewayVirtualInterfaceGroupRequest, SCreateLocalGatewayVirtualInterfaceGroupResult, isReadOnly: false),
-        new SM::OperationInfo("CreateMacSystemIntegrityProtectionModificationTask", SCreateMacSystemIntegrityProtectionModificationTaskRequest, SCreateMacSystemIntegrityProtectionModificationTaskResult, isReadOnly: false),
-        new SM::OperationInfo("CreateManagedPrefixList", SCreateManagedPrefixListRequest, SCreateManagedPrefixListResult, isReadOnly: false),
-        new SM::OperationInfo("CreateNatGateway", SCreateNatGatewayRequest, SCreateNatGatewayResult, isReadOnly: false),
-        new SM::OperationInfo("CreateNetworkAcl", SCreateNetworkAclRequest, SCreateNetworkAclResult, isReadOnly: false),
-        new SM::OperationInfo("CreateNetworkAclEntry", SCreateNetworkAclEntryRequest, null, isReadOnly: false),
-        new SM::OperationInfo("CreateNetworkInsightsAccessScope", SCreateNetworkInsightsAccessScopeRequest, SCreateNetworkInsightsAccessScopeResult, isReadOnly: false),
-        new SM::OperationInfo("CreateNetworkInsightsPath", SCreateNetworkInsightsPathRequest, SCreateNetworkInsightsPathResult, isReadOnly: false),
-        new SM::OperationInfo("CreateNetworkInterface", SCreateNetworkInterfaceRequest, SCreateNetworkInterfaceResult, isReadOnly: false),
-        new SM::OperationInfo("CreateNetworkInterfacePermission", SCreateNetworkInterfacePermissionRequest, SCreateNetworkInterfacePermissionResult, isReadOnly: false),
-        new SM::OperationInfo("CreatePlacementGroup", SCreatePlacementGroupRequest, SCreatePlacementGroupResult, isReadOnly: false),
-        new SM::OperationInfo("CreatePublicIpv4Pool", SCreatePublicIpv4PoolRequest, SCreatePublicIpv4PoolResult, isReadOnly: false),
-        new SM::OperationInfo("CreateReplaceRootVolumeTask", SCreateReplaceRootVolumeTaskRequest, SCreateReplaceRootVolumeTaskResult, isReadOnly: false),
-        new SM::OperationInfo("CreateReservedInstancesListing", SCreateReservedInstancesListingRequest, SCreateReservedInstancesListingResult, isReadOnly: false),
-        new SM::OperationInfo("CreateRestoreImageTask", SCreateRestoreImageTaskRequest, SCreateRestoreImageTaskResult, isReadOnly: false),
-        new SM::OperationInfo("CreateRoute", SCreateRouteRequest, SCreateRouteResult, isReadOnly: false),
-        new SM::OperationInfo("CreateRouteServer", SCreateRouteServerRequest, SCreateRouteServerResult, isReadOnly: false),
-        new SM::OperationInfo("CreateRouteServerEndpoint", SCreateRouteServerEndpointRequest, SCreateRouteServerEndpointResult, isReadOnly: false),
-        new SM::OperationInfo("CreateRouteServerPeer", SCreateRouteServerPeerRequest, SCreateRouteServerPeerResult, isReadOnly: false),
-        new SM::OperationInfo("CreateRouteTable", SCreateRouteTableRequest, SCreateRouteTableResult, isReadOnly: false),
-        new SM::OperationInfo("CreateSecondaryNetwork", SCreateSecondaryNetworkRequest, SCreateSecondaryNetworkResult, isReadOnly: false),
-        new SM::OperationInfo("CreateSecondarySubnet", SCreateSecondarySubnetRequest, SCreateSecondarySubnetResult, isReadOnly: false),
-        new SM::OperationInfo("CreateSecurityGroup", SCreateSecurityGroupRequest, SCreateSecurityGroupResult, isReadOnly: false),
-        new SM::OperationInfo("CreateSnapshot", SCreateSnapshotRequest, SSnapshot, isReadOnly: false),
-        new SM::OperationInfo("CreateSnapshots", SCreateSnapshotsRequest, SCreateSnapshotsResult, isReadOnly: false),
-        new SM::OperationInfo("CreateSpotDatafeedSubscription", SCreateSpotDatafeedSubscriptionRequest, SCreateSpotDatafeedSubscriptionResult, isReadOnly: false),
-        new SM::OperationInfo("CreateStoreImageTask", SCreateStoreImageTaskRequest, SCreateStoreImageTaskResult, isReadOnly: false),
-        new SM::OperationInfo("CreateSubnet", SCreateSubnetRequest, SCreateSubnetResult, isReadOnly: false),
-        new SM::OperationInfo("CreateSubnetCidrReservation", SCreateSubnetCidrReservationRequest, SCreateSubnetCidrReservationResult, isReadOnly: false),
-        new SM::OperationInfo("CreateTags", SCreateTagsRequest, null, isReadOnly: false),
-        new SM::OperationInfo("CreateTrafficMirrorFilter", SCreateTrafficMirrorFilterRequest, SCreateTrafficMirrorFilterResult, isReadOnly: false),
-        new SM::OperationInfo("CreateTrafficMirrorFilterRule", SCreateTrafficMirrorFilterRuleRequest, SCreateTrafficMirrorFilterRuleResult, isReadOnly: false),
-        new SM::OperationInfo("CreateTrafficMirrorSession", SCreateTrafficMirrorSessionRequest, SCreateTrafficMirrorSessionResult, isReadOnly: false),
-        new SM::OperationInfo("CreateTrafficMirrorTarget", SCreateTrafficMirrorTargetRequest, SCreateTrafficMirrorTargetResult, isReadOnly: false),
-        new SM::OperationInfo("CreateTransitGateway", SCreateTransitGatewayRequest, SCreateTransitGatewayResult, isReadOnly: false),
-        new SM::OperationInfo("CreateTransitGatewayConnect", SCreateTransitGatewayConnectRequest, SCreateTransitGatewayConnectResult, isReadOnly: false),
-        new SM::OperationInfo("CreateTransitGatewayConnectPeer", SCreateTransitGatewayConnectPeerRequest, SCreateTransitGatewayConnectPeerResult, isReadOnly: false),
-        new SM::OperationInfo("CreateTransitGatewayMeteringPolicy", SCreateTransitGatewayMeteringPolicyRequest, SCreateTransitGatewayMeteringPolicyResult, isReadOnly: false),
-        new SM::OperationInfo("CreateTransitGatewayMeteringPolicyEntry", SCreateTransitGatewayMeteringPolicyEntryRequest, SCreateTransitGatewayMeteringPolicyEntryResult, isReadOnly: false),
-        new SM::OperationInfo("CreateTransitGatewayMulticastDomain", SCreateTransitGatewayMulticastDomainRequest, SCreateTransitGatewayMulticastDomainResult, isReadOnly: false),
-        new SM::OperationInfo("CreateTransitGatewayPeeringAttachment", SCreateTransitGatewayPeeringAttachmentRequest, SCreateTransitGatewayPeeringAttachmentResult, isReadOnly: false),
-        new SM::OperationInfo("CreateTransitGatewayPolicyTable", SCreateTransitGatewayPolicyTableRequest, SCreateTransitGatewayPolicyTableResult, isReadOnly: false),
-        new SM::OperationInfo("CreateTransitGatewayPrefixListReference", SCreateTransitGatewayPrefixListReferenceRequest, SCreateTransitGatewayPrefixListReferenceResult, isReadOnly: false),
-        new SM::OperationInfo("CreateTransitGatewayRoute", SCreateTransitGatewayRouteRequest, SCreateTransitGatewayRouteResult, isReadOnly: false),
-        new SM::OperationInfo("CreateTransitGatewayRouteTable", SCreateTransitGatewayRouteTableRequest, SCreateTransitGatewayRouteTableResult, isReadOnly: false),
-        new SM::OperationInfo("CreateTransitGatewayRouteTableAnnouncement", SCreateTransitGatewayRouteTableAnnouncementRequest, SCreateTransitGatewayRouteTableAnnouncementResult, isReadOnly: false),
-        new SM::OperationInfo("CreateTransitGatewayVpcAttachment", SCreateTransitGatewayVpcAttachmentRequest, SCreateTransitGatewayVpcAttachmentResult, isReadOnly: false),
-        new SM::OperationInfo("CreateVerifiedAccessEndpoint", SCreateVerifiedAccessEndpointRequest, SCreateVerifiedAccessEndpointResult, isReadOnly: false),
-        new SM::OperationInfo("CreateVerifiedAccessGroup", SCreateVerifiedAccessGroupRequest, SCreateVerifiedAccessGroupResult, isReadOnly: false),
-        new SM::OperationInfo("CreateVerifiedAccessInstance", SCreateVerifiedAccessInstanceRequest, SCreateVerifiedAccessInstanceResult, isReadOnly: false),
-        new SM::OperationInfo("CreateVerifiedAccessTrustProvider", SCreateVerifiedAccessTrustProviderRequest, SCreateVerifiedAccessTrustProviderResult, isReadOnly: false),
-        new SM::OperationInfo("CreateVolume", SCreateVolumeRequest, SVolume, isReadOnly: false),
-        new SM::OperationInfo("CreateVpc", SCreateVpcRequest, SCreateVpcResult, isReadOnly: false),
-        new SM::OperationInfo("CreateVpcBlockPublicAccessExclusion", SCreateVpcBlockPublicAccessExclusionRequest, SCreateVpcBlockPublicAccessExclusionResult, isReadOnly: false),
-        new SM::OperationInfo("CreateVpcEncryptionControl", SCreateVpcEncryptionControlRequest, SCreateVpcEncryptionControlResult, isReadOnly: false),
-        new SM::OperationInfo("CreateVpcEndpoint", SCreateVpcEndpointRequest, SCreateVpcEndpointResult, isReadOnly: false),
-        new SM::OperationInfo("CreateVpcEndpointConnectionNotification", SCreateVpcEndpointConnectionNotificationRequest, SCreateVpcEndpointConnectionNotificationResult, isReadOnly: false),
-        new SM::OperationInfo("CreateVpcEndpointServiceConfiguration", SCreateVpcEndpointServiceConfigurationRequest, SCreateVpcEndpointServiceConfigurationResult, isReadOnly: false),
-        new SM::OperationInfo("CreateVpcPeeringConnection", SCreateVpcPeeringConnectionRequest, SCreateVpcPeeringConnectionResult, isReadOnly: false),
-        new SM::OperationInfo("CreateVpnConcentrator", SCreateVpnConcentratorRequest, SCreateVpnConcentratorResult, isReadOnly: false),
-        new SM::OperationInfo("CreateVpnConnection", SCreateVpnConnectionRequest, SCreateVpnConnectionResult, isReadOnly: false),
-        new SM::OperationInfo("CreateVpnConnectionRoute", SCreateVpnConnectionRouteRequest, null, isReadOnly: false),
-        new SM::OperationInfo("CreateVpnGateway", SCreateVpnGatewayRequest, SCreateVpnGatewayResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteCapacityManagerDataExport", SDeleteCapacityManagerDataExportRequest, SDeleteCapacityManagerDataExportResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteCarrierGateway", SDeleteCarrierGatewayRequest, SDeleteCarrierGatewayResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteClientVpnEndpoint", SDeleteClientVpnEndpointRequest, SDeleteClientVpnEndpointResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteClientVpnRoute", SDeleteClientVpnRouteRequest, SDeleteClientVpnRouteResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteCoipCidr", SDeleteCoipCidrRequest, SDeleteCoipCidrResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteCoipPool", SDeleteCoipPoolRequest, SDeleteCoipPoolResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteCustomerGateway", SDeleteCustomerGatewayRequest, null, isReadOnly: false),
-        new SM::OperationInfo("DeleteDhcpOptions", SDeleteDhcpOptionsRequest, null, isReadOnly: false),
-        new SM::OperationInfo("DeleteEgressOnlyInternetGateway", SDeleteEgressOnlyInternetGatewayRequest, SDeleteEgressOnlyInternetGatewayResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteFleets", SDeleteFleetsRequest, SDeleteFleetsResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteFlowLogs", SDeleteFlowLogsRequest, SDeleteFlowLogsResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteFpgaImage", SDeleteFpgaImageRequest, SDeleteFpgaImageResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteImageUsageReport", SDeleteImageUsageReportRequest, SDeleteImageUsageReportResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteInstanceConnectEndpoint", SDeleteInstanceConnectEndpointRequest, SDeleteInstanceConnectEndpointResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteInstanceEventWindow", SDeleteInstanceEventWindowRequest, SDeleteInstanceEventWindowResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteInternetGateway", SDeleteInternetGatewayRequest, null, isReadOnly: false),
-        new SM::OperationInfo("DeleteIpam", SDeleteIpamRequest, SDeleteIpamResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteIpamExternalResourceVerificationToken", SDeleteIpamExternalResourceVerificationTokenRequest, SDeleteIpamExternalResourceVerificationTokenResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteIpamPolicy", SDeleteIpamPolicyRequest, SDeleteIpamPolicyResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteIpamPool", SDeleteIpamPoolRequest, SDeleteIpamPoolResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteIpamPrefixListResolver", SDeleteIpamPrefixListResolverRequest, SDeleteIpamPrefixListResolverResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteIpamPrefixListResolverTarget", SDeleteIpamPrefixListResolverTargetRequest, SDeleteIpamPrefixListResolverTargetResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteIpamResourceDiscovery", SDeleteIpamResourceDiscoveryRequest, SDeleteIpamResourceDiscoveryResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteIpamScope", SDeleteIpamScopeRequest, SDeleteIpamScopeResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteKeyPair", SDeleteKeyPairRequest, SDeleteKeyPairResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteLaunchTemplate", SDeleteLaunchTemplateRequest, SDeleteLaunchTemplateResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteLaunchTemplateVersions", SDeleteLaunchTemplateVersionsRequest, SDeleteLaunchTemplateVersionsResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteLocalGatewayRoute", SDeleteLocalGatewayRouteRequest, SDeleteLocalGatewayRouteResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteLocalGatewayRouteTable", SDeleteLocalGatewayRouteTableRequest, SDeleteLocalGatewayRouteTableResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociation", SDeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociationRequest, SDeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociationResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteLocalGatewayRouteTableVpcAssociation", SDeleteLocalGatewayRouteTableVpcAssociationRequest, SDeleteLocalGatewayRouteTableVpcAssociationResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteLocalGatewayVirtualInterface", SDeleteLocalGatewayVirtualInterfaceRequest, SDeleteLocalGatewayVirtualInterfaceResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteLocalGatewayVirtualInterfaceGroup", SDeleteLocalGatewayVirtualInterfaceGroupRequest, SDeleteLocalGatewayVirtualInterfaceGroupResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteManagedPrefixList", SDeleteManagedPrefixListRequest, SDeleteManagedPrefixListResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteNatGateway", SDeleteNatGatewayRequest, SDeleteNatGatewayResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteNetworkAcl", SDeleteNetworkAclRequest, null, isReadOnly: false),
-        new SM::OperationInfo("DeleteNetworkAclEntry", SDeleteNetworkAclEntryRequest, null, isReadOnly: false),
-        new SM::OperationInfo("DeleteNetworkInsightsAccessScope", SDeleteNetworkInsightsAccessScopeRequest, SDeleteNetworkInsightsAccessScopeResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteNetworkInsightsAccessScopeAnalysis", SDeleteNetworkInsightsAccessScopeAnalysisRequest, SDeleteNetworkInsightsAccessScopeAnalysisResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteNetworkInsightsAnalysis", SDeleteNetworkInsightsAnalysisRequest, SDeleteNetworkInsightsAnalysisResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteNetworkInsightsPath", SDeleteNetworkInsightsPathRequest, SDeleteNetworkInsightsPathResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteNetworkInterface", SDeleteNetworkInterfaceRequest, null, isReadOnly: false),
-        new SM::OperationInfo("DeleteNetworkInterfacePermission", SDeleteNetworkInterfacePermissionRequest, SDeleteNetworkInterfacePermissionResult, isReadOnly: false),
-        new SM::OperationInfo("DeletePlacementGroup", SDeletePlacementGroupRequest, null, isReadOnly: false),
-        new SM::OperationInfo("DeletePublicIpv4Pool", SDeletePublicIpv4PoolRequest, SDeletePublicIpv4PoolResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteQueuedReservedInstances", SDeleteQueuedReservedInstancesRequest, SDeleteQueuedReservedInstancesResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteRoute", SDeleteRouteRequest, null, isReadOnly: false),
-        new SM::OperationInfo("DeleteRouteServer", SDeleteRouteServerRequest, SDeleteRouteServerResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteRouteServerEndpoint", SDeleteRouteServerEndpointRequest, SDeleteRouteServerEndpointResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteRouteServerPeer", SDeleteRouteServerPeerRequest, SDeleteRouteServerPeerResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteRouteTable", SDeleteRouteTableRequest, null, isReadOnly: false),
-        new SM::OperationInfo("DeleteSecondaryNetwork", SDeleteSecondaryNetworkRequest, SDeleteSecondaryNetworkResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteSecondarySubnet", SDeleteSecondarySubnetRequest, SDeleteSecondarySubnetResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteSecurityGroup", SDeleteSecurityGroupRequest, SDeleteSecurityGroupResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteSnapshot", SDeleteSnapshotRequest, null, isReadOnly: false),
-        new SM::OperationInfo("DeleteSpotDatafeedSubscription", SDeleteSpotDatafeedSubscriptionRequest, null, isReadOnly: false),
-        new SM::OperationInfo("DeleteSubnet", SDeleteSubnetRequest, null, isReadOnly: false),
-        new SM::OperationInfo("DeleteSubnetCidrReservation", SDeleteSubnetCidrReservationRequest, SDeleteSubnetCidrReservationResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteTags", SDeleteTagsRequest, null, isReadOnly: false),
-        new SM::OperationInfo("DeleteTrafficMirrorFilter", SDeleteTrafficMirrorFilterRequest, SDeleteTrafficMirrorFilterResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteTrafficMirrorFilterRule", SDeleteTrafficMirrorFilterRuleRequest, SDeleteTrafficMirrorFilterRuleResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteTrafficMirrorSession", SDeleteTrafficMirrorSessionRequest, SDeleteTrafficMirrorSessionResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteTrafficMirrorTarget", SDeleteTrafficMirrorTargetRequest, SDeleteTrafficMirrorTargetResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteTransitGateway", SDeleteTransitGatewayRequest, SDeleteTransitGatewayResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteTransitGatewayClientVpnAttachment", SDeleteTransitGatewayClientVpnAttachmentRequest, SDeleteTransitGatewayClientVpnAttachmentResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteTransitGatewayConnect", SDeleteTransitGatewayConnectRequest, SDeleteTransitGatewayConnectResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteTransitGatewayConnectPeer", SDeleteTransitGatewayConnectPeerRequest, SDeleteTransitGatewayConnectPeerResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteTransitGatewayMeteringPolicy", SDeleteTransitGatewayMeteringPolicyRequest, SDeleteTransitGatewayMeteringPolicyResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteTransitGatewayMeteringPolicyEntry", SDeleteTransitGatewayMeteringPolicyEntryRequest, SDeleteTransitGatewayMeteringPolicyEntryResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteTransitGatewayMulticastDomain", SDeleteTransitGatewayMulticastDomainRequest, SDeleteTransitGatewayMulticastDomainResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteTransitGatewayPeeringAttachment", SDeleteTransitGatewayPeeringAttachmentRequest, SDeleteTransitGatewayPeeringAttachmentResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteTransitGatewayPolicyTable", SDeleteTransitGatewayPolicyTableRequest, SDeleteTransitGatewayPolicyTableResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteTransitGatewayPrefixListReference", SDeleteTransitGatewayPrefixListReferenceRequest, SDeleteTransitGatewayPrefixListReferenceResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteTransitGatewayRoute", SDeleteTransitGatewayRouteRequest, SDeleteTransitGatewayRouteResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteTransitGatewayRouteTable", SDeleteTransitGatewayRouteTableRequest, SDeleteTransitGatewayRouteTableResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteTransitGatewayRouteTableAnnouncement", SDeleteTransitGatewayRouteTableAnnouncementRequest, SDeleteTransitGatewayRouteTableAnnouncementResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteTransitGatewayVpcAttachment", SDeleteTransitGatewayVpcAttachmentRequest, SDeleteTransitGatewayVpcAttachmentResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteVerifiedAccessEndpoint", SDeleteVerifiedAccessEndpointRequest, SDeleteVerifiedAccessEndpointResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteVerifiedAccessGroup", SDeleteVerifiedAccessGroupRequest, SDeleteVerifiedAccessGroupResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteVerifiedAccessInstance", SDeleteVerifiedAccessInstanceRequest, SDeleteVerifiedAccessInstanceResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteVerifiedAccessTrustProvider", SDeleteVerifiedAccessTrustProviderRequest, SDeleteVerifiedAccessTrustProviderResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteVolume", SDeleteVolumeRequest, null, isReadOnly: false),
-        new SM::OperationInfo("DeleteVpc", SDeleteVpcRequest, null, isReadOnly: false),
-        new SM::OperationInfo("DeleteVpcBlockPublicAccessExclusion", SDeleteVpcBlockPublicAccessExclusionRequest, SDeleteVpcBlockPublicAccessExclusionResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteVpcEncryptionControl", SDeleteVpcEncryptionControlRequest, SDeleteVpcEncryptionControlResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteVpcEndpointConnectionNotifications", SDeleteVpcEndpointConnectionNotificationsRequest, SDeleteVpcEndpointConnectionNotificationsResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteVpcEndpointServiceConfigurations", SDeleteVpcEndpointServiceConfigurationsRequest, SDeleteVpcEndpointServiceConfigurationsResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteVpcEndpoints", SDeleteVpcEndpointsRequest, SDeleteVpcEndpointsResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteVpcPeeringConnection", SDeleteVpcPeeringConnectionRequest, SDeleteVpcPeeringConnectionResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteVpnConcentrator", SDeleteVpnConcentratorRequest, SDeleteVpnConcentratorResult, isReadOnly: false),
-        new SM::OperationInfo("DeleteVpnConnection", SDeleteVpnConnectionRequest, null, isReadOnly: false),
-        new SM::OperationInfo("DeleteVpnConnectionRoute", SDeleteVpnConnectionRouteRequest, null, isReadOnly: false),
-        new SM::OperationInfo("DeleteVpnGateway", SDeleteVpnGatewayRequest, null, isReadOnly: false),
-        new SM::OperationInfo("DeprovisionByoipCidr", SDeprovisionByoipCidrRequest, SDeprovisionByoipCidrResult, isReadOnly: false),
-        new SM::OperationInfo("DeprovisionIpamByoasn", SDeprovisionIpamByoasnRequest, SDeprovisionIpamByoasnResult, isReadOnly: false),
-        new SM::OperationInfo("DeprovisionIpamPoolCidr", SDeprovisionIpamPoolCidrRequest, SDeprovisionIpamPoolCidrResult, isReadOnly: false),
-        new SM::OperationInfo("DeprovisionPublicIpv4PoolCidr", SDeprovisionPublicIpv4PoolCidrRequest, SDeprovisionPublicIpv4PoolCidrResult, isReadOnly: false),
-        new SM::OperationInfo("DeregisterImage", SDeregisterImageRequest, SDeregisterImageResult, isReadOnly: false),
-        new SM::OperationInfo("DeregisterInstanceEventNotificationAttributes", SDeregisterInstanceEventNotificationAttributesRequest, SDeregisterInstanceEventNotificationAttributesResult, isReadOnly: false),
-        new SM::OperationInfo("DeregisterTransitGatewayMulticastGroupMembers", SDeregisterTransitGatewayMulticastGroupMembersRequest, SDeregisterTransitGatewayMulticastGroupMembersResult, isReadOnly: false),
-        new SM::OperationInfo("DeregisterTransitGatewayMulticastGroupSources", SDeregisterTransitGatewayMulticastGroupSourcesRequest, SDeregisterTransitGatewayMulticastGroupSourcesResult, isReadOnly: false),
-        new SM::OperationInfo("DescribeAccountAttributes", SDescribeAccountAttributesRequest, SDescribeAccountAttributesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeAddressTransfers", SDescribeAddressTransfersRequest, SDescribeAddressTransfersResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeAddresses", SDescribeAddressesRequest, SDescribeAddressesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeAddressesAttribute", SDescribeAddressesAttributeRequest, SDescribeAddressesAttributeResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeAggregateIdFormat", SDescribeAggregateIdFormatRequest, SDescribeAggregateIdFormatResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeAvailabilityZones", SDescribeAvailabilityZonesRequest, SDescribeAvailabilityZonesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeAwsNetworkPerformanceMetricSubscriptions", SDescribeAwsNetworkPerformanceMetricSubscriptionsRequest, SDescribeAwsNetworkPerformanceMetricSubscriptionsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeBundleTasks", SDescribeBundleTasksRequest, SDescribeBundleTasksResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeByoipCidrs", SDescribeByoipCidrsRequest, SDescribeByoipCidrsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeCapacityBlockExtensionHistory", SDescribeCapacityBlockExtensionHistoryRequest, SDescribeCapacityBlockExtensionHistoryResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeCapacityBlockExtensionOfferings", SDescribeCapacityBlockExtensionOfferingsRequest, SDescribeCapacityBlockExtensionOfferingsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeCapacityBlockOfferings", SDescribeCapacityBlockOfferingsRequest, SDescribeCapacityBlockOfferingsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeCapacityBlockStatus", SDescribeCapacityBlockStatusRequest, SDescribeCapacityBlockStatusResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeCapacityBlocks", SDescribeCapacityBlocksRequest, SDescribeCapacityBlocksResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeCapacityManagerDataExports", SDescribeCapacityManagerDataExportsRequest, SDescribeCapacityManagerDataExportsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeCapacityReservationBillingRequests", SDescribeCapacityReservationBillingRequestsRequest, SDescribeCapacityReservationBillingRequestsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeCapacityReservationFleets", SDescribeCapacityReservationFleetsRequest, SDescribeCapacityReservationFleetsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeCapacityReservationTopology", SDescribeCapacityReservationTopologyRequest, SDescribeCapacityReservationTopologyResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeCapacityReservations", SDescribeCapacityReservationsRequest, SDescribeCapacityReservationsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeCarrierGateways", SDescribeCarrierGatewaysRequest, SDescribeCarrierGatewaysResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeClassicLinkInstances", SDescribeClassicLinkInstancesRequest, SDescribeClassicLinkInstancesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeClientVpnAuthorizationRules", SDescribeClientVpnAuthorizationRulesRequest, SDescribeClientVpnAuthorizationRulesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeClientVpnConnections", SDescribeClientVpnConnectionsRequest, SDescribeClientVpnConnectionsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeClientVpnEndpoints", SDescribeClientVpnEndpointsRequest, SDescribeClientVpnEndpointsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeClientVpnRoutes", SDescribeClientVpnRoutesRequest, SDescribeClientVpnRoutesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeClientVpnTargetNetworks", SDescribeClientVpnTargetNetworksRequest, SDescribeClientVpnTargetNetworksResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeCoipPools", SDescribeCoipPoolsRequest, SDescribeCoipPoolsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeConversionTasks", SDescribeConversionTasksRequest, SDescribeConversionTasksResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeCustomerGateways", SDescribeCustomerGatewaysRequest, SDescribeCustomerGatewaysResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeDeclarativePoliciesReports", SDescribeDeclarativePoliciesReportsRequest, SDescribeDeclarativePoliciesReportsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeDhcpOptions", SDescribeDhcpOptionsRequest, SDescribeDhcpOptionsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeEgressOnlyInternetGateways", SDescribeEgressOnlyInternetGatewaysRequest, SDescribeEgressOnlyInternetGatewaysResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeElasticGpus", SDescribeElasticGpusRequest, SDescribeElasticGpusResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeExportImageTasks", SDescribeExportImageTasksRequest, SDescribeExportImageTasksResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeExportTasks", SDescribeExportTasksRequest, SDescribeExportTasksResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeFastLaunchImages", SDescribeFastLaunchImagesRequest, SDescribeFastLaunchImagesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeFastSnapshotRestores", SDescribeFastSnapshotRestoresRequest, SDescribeFastSnapshotRestoresResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeFleetHistory", SDescribeFleetHistoryRequest, SDescribeFleetHistoryResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeFleetInstances", SDescribeFleetInstancesRequest, SDescribeFleetInstancesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeFleets", SDescribeFleetsRequest, SDescribeFleetsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeFlowLogs", SDescribeFlowLogsRequest, SDescribeFlowLogsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeFpgaImageAttribute", SDescribeFpgaImageAttributeRequest, SDescribeFpgaImageAttributeResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeFpgaImages", SDescribeFpgaImagesRequest, SDescribeFpgaImagesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeHostReservationOfferings", SDescribeHostReservationOfferingsRequest, SDescribeHostReservationOfferingsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeHostReservations", SDescribeHostReservationsRequest, SDescribeHostReservationsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeHosts", SDescribeHostsRequest, SDescribeHostsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeIamInstanceProfileAssociations", SDescribeIamInstanceProfileAssociationsRequest, SDescribeIamInstanceProfileAssociationsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeIdFormat", SDescribeIdFormatRequest, SDescribeIdFormatResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeIdentityIdFormat", SDescribeIdentityIdFormatRequest, SDescribeIdentityIdFormatResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeImageAttribute", SDescribeImageAttributeRequest, SImageAttribute, isReadOnly: true),
-        new SM::OperationInfo("DescribeImageReferences", SDescribeImageReferencesRequest, SDescribeImageReferencesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeImageUsageReportEntries", SDescribeImageUsageReportEntriesRequest, SDescribeImageUsageReportEntriesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeImageUsageReports", SDescribeImageUsageReportsRequest, SDescribeImageUsageReportsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeImages", SDescribeImagesRequest, SDescribeImagesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeImportImageTasks", SDescribeImportImageTasksRequest, SDescribeImportImageTasksResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeImportSnapshotTasks", SDescribeImportSnapshotTasksRequest, SDescribeImportSnapshotTasksResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeInstanceAttribute", SDescribeInstanceAttributeRequest, SInstanceAttribute, isReadOnly: true),
-        new SM::OperationInfo("DescribeInstanceConnectEndpoints", SDescribeInstanceConnectEndpointsRequest, SDescribeInstanceConnectEndpointsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeInstanceCreditSpecifications", SDescribeInstanceCreditSpecificationsRequest, SDescribeInstanceCreditSpecificationsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeInstanceEventNotificationAttributes", SDescribeInstanceEventNotificationAttributesRequest, SDescribeInstanceEventNotificationAttributesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeInstanceEventWindows", SDescribeInstanceEventWindowsRequest, SDescribeInstanceEventWindowsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeInstanceImageMetadata", SDescribeInstanceImageMetadataRequest, SDescribeInstanceImageMetadataResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeInstanceSqlHaHistoryStates", SDescribeInstanceSqlHaHistoryStatesRequest, SDescribeInstanceSqlHaHistoryStatesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeInstanceSqlHaStates", SDescribeInstanceSqlHaStatesRequest, SDescribeInstanceSqlHaStatesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeInstanceStatus", SDescribeInstanceStatusRequest, SDescribeInstanceStatusResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeInstanceTopology", SDescribeInstanceTopologyRequest, SDescribeInstanceTopologyResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeInstanceTypeOfferings", SDescribeInstanceTypeOfferingsRequest, SDescribeInstanceTypeOfferingsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeInstanceTypes", SDescribeInstanceTypesRequest, SDescribeInstanceTypesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeInstances", SDescribeInstancesRequest, SDescribeInstancesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeInternetGateways", SDescribeInternetGatewaysRequest, SDescribeInternetGatewaysResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeIpamByoasn", SDescribeIpamByoasnRequest, SDescribeIpamByoasnResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeIpamExternalResourceVerificationTokens", SDescribeIpamExternalResourceVerificationTokensRequest, SDescribeIpamExternalResourceVerificationTokensResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeIpamPolicies", SDescribeIpamPoliciesRequest, SDescribeIpamPoliciesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeIpamPoolAllocations", SDescribeIpamPoolAllocationsRequest, SDescribeIpamPoolAllocationsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeIpamPools", SDescribeIpamPoolsRequest, SDescribeIpamPoolsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeIpamPrefixListResolverTargets", SDescribeIpamPrefixListResolverTargetsRequest, SDescribeIpamPrefixListResolverTargetsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeIpamPrefixListResolvers", SDescribeIpamPrefixListResolversRequest, SDescribeIpamPrefixListResolversResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeIpamResourceDiscoveries", SDescribeIpamResourceDiscoveriesRequest, SDescribeIpamResourceDiscoveriesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeIpamResourceDiscoveryAssociations", SDescribeIpamResourceDiscoveryAssociationsRequest, SDescribeIpamResourceDiscoveryAssociationsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeIpamScopes", SDescribeIpamScopesRequest, SDescribeIpamScopesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeIpams", SDescribeIpamsRequest, SDescribeIpamsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeIpv6Pools", SDescribeIpv6PoolsRequest, SDescribeIpv6PoolsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeKeyPairs", SDescribeKeyPairsRequest, SDescribeKeyPairsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeLaunchTemplateVersions", SDescribeLaunchTemplateVersionsRequest, SDescribeLaunchTemplateVersionsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeLaunchTemplates", SDescribeLaunchTemplatesRequest, SDescribeLaunchTemplatesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociations", SDescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsRequest, SDescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeLocalGatewayRouteTableVpcAssociations", SDescribeLocalGatewayRouteTableVpcAssociationsRequest, SDescribeLocalGatewayRouteTableVpcAssociationsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeLocalGatewayRouteTables", SDescribeLocalGatewayRouteTablesRequest, SDescribeLocalGatewayRouteTablesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeLocalGatewayVirtualInterfaceGroups", SDescribeLocalGatewayVirtualInterfaceGroupsRequest, SDescribeLocalGatewayVirtualInterfaceGroupsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeLocalGatewayVirtualInterfaces", SDescribeLocalGatewayVirtualInterfacesRequest, SDescribeLocalGatewayVirtualInterfacesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeLocalGateways", SDescribeLocalGatewaysRequest, SDescribeLocalGatewaysResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeLockedSnapshots", SDescribeLockedSnapshotsRequest, SDescribeLockedSnapshotsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeMacHosts", SDescribeMacHostsRequest, SDescribeMacHostsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeMacModificationTasks", SDescribeMacModificationTasksRequest, SDescribeMacModificationTasksResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeManagedPrefixLists", SDescribeManagedPrefixListsRequest, SDescribeManagedPrefixListsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeMovingAddresses", SDescribeMovingAddressesRequest, SDescribeMovingAddressesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeNatGateways", SDescribeNatGatewaysRequest, SDescribeNatGatewaysResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeNetworkAcls", SDescribeNetworkAclsRequest, SDescribeNetworkAclsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeNetworkInsightsAccessScopeAnalyses", SDescribeNetworkInsightsAccessScopeAnalysesRequest, SDescribeNetworkInsightsAccessScopeAnalysesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeNetworkInsightsAccessScopes", SDescribeNetworkInsightsAccessScopesRequest, SDescribeNetworkInsightsAccessScopesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeNetworkInsightsAnalyses", SDescribeNetworkInsightsAnalysesRequest, SDescribeNetworkInsightsAnalysesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeNetworkInsightsPaths", SDescribeNetworkInsightsPathsRequest, SDescribeNetworkInsightsPathsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeNetworkInterfaceAttribute", SDescribeNetworkInterfaceAttributeRequest, SDescribeNetworkInterfaceAttributeResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeNetworkInterfacePermissions", SDescribeNetworkInterfacePermissionsRequest, SDescribeNetworkInterfacePermissionsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeNetworkInterfaces", SDescribeNetworkInterfacesRequest, SDescribeNetworkInterfacesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeOutpostLags", SDescribeOutpostLagsRequest, SDescribeOutpostLagsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribePlacementGroups", SDescribePlacementGroupsRequest, SDescribePlacementGroupsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribePrefixLists", SDescribePrefixListsRequest, SDescribePrefixListsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribePrincipalIdFormat", SDescribePrincipalIdFormatRequest, SDescribePrincipalIdFormatResult, isReadOnly: true),
-        new SM::OperationInfo("DescribePublicIpv4Pools", SDescribePublicIpv4PoolsRequest, SDescribePublicIpv4PoolsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeRegions", SDescribeRegionsRequest, SDescribeRegionsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeReplaceRootVolumeTasks", SDescribeReplaceRootVolumeTasksRequest, SDescribeReplaceRootVolumeTasksResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeReservedInstances", SDescribeReservedInstancesRequest, SDescribeReservedInstancesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeReservedInstancesListings", SDescribeReservedInstancesListingsRequest, SDescribeReservedInstancesListingsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeReservedInstancesModifications", SDescribeReservedInstancesModificationsRequest, SDescribeReservedInstancesModificationsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeReservedInstancesOfferings", SDescribeReservedInstancesOfferingsRequest, SDescribeReservedInstancesOfferingsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeRouteServerEndpoints", SDescribeRouteServerEndpointsRequest, SDescribeRouteServerEndpointsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeRouteServerPeers", SDescribeRouteServerPeersRequest, SDescribeRouteServerPeersResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeRouteServers", SDescribeRouteServersRequest, SDescribeRouteServersResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeRouteTables", SDescribeRouteTablesRequest, SDescribeRouteTablesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeScheduledInstanceAvailability", SDescribeScheduledInstanceAvailabilityRequest, SDescribeScheduledInstanceAvailabilityResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeScheduledInstances", SDescribeScheduledInstancesRequest, SDescribeScheduledInstancesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeSecondaryInterfaces", SDescribeSecondaryInterfacesRequest, SDescribeSecondaryInterfacesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeSecondaryNetworks", SDescribeSecondaryNetworksRequest, SDescribeSecondaryNetworksResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeSecondarySubnets", SDescribeSecondarySubnetsRequest, SDescribeSecondarySubnetsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeSecurityGroupReferences", SDescribeSecurityGroupReferencesRequest, SDescribeSecurityGroupReferencesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeSecurityGroupRules", SDescribeSecurityGroupRulesRequest, SDescribeSecurityGroupRulesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeSecurityGroupVpcAssociations", SDescribeSecurityGroupVpcAssociationsRequest, SDescribeSecurityGroupVpcAssociationsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeSecurityGroups", SDescribeSecurityGroupsRequest, SDescribeSecurityGroupsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeServiceLinkVirtualInterfaces", SDescribeServiceLinkVirtualInterfacesRequest, SDescribeServiceLinkVirtualInterfacesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeSnapshotAttribute", SDescribeSnapshotAttributeRequest, SDescribeSnapshotAttributeResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeSnapshotTierStatus", SDescribeSnapshotTierStatusRequest, SDescribeSnapshotTierStatusResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeSnapshots", SDescribeSnapshotsRequest, SDescribeSnapshotsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeSpotDatafeedSubscription", SDescribeSpotDatafeedSubscriptionRequest, SDescribeSpotDatafeedSubscriptionResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeSpotFleetInstances", SDescribeSpotFleetInstancesRequest, SDescribeSpotFleetInstancesResponse, isReadOnly: true),
-        new SM::OperationInfo("DescribeSpotFleetRequestHistory", SDescribeSpotFleetRequestHistoryRequest, SDescribeSpotFleetRequestHistoryResponse, isReadOnly: true),
-        new SM::OperationInfo("DescribeSpotFleetRequests", SDescribeSpotFleetRequestsRequest, SDescribeSpotFleetRequestsResponse, isReadOnly: true),
-        new SM::OperationInfo("DescribeSpotInstanceRequests", SDescribeSpotInstanceRequestsRequest, SDescribeSpotInstanceRequestsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeSpotPriceHistory", SDescribeSpotPriceHistoryRequest, SDescribeSpotPriceHistoryResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeStaleSecurityGroups", SDescribeStaleSecurityGroupsRequest, SDescribeStaleSecurityGroupsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeStoreImageTasks", SDescribeStoreImageTasksRequest, SDescribeStoreImageTasksResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeSubnets", SDescribeSubnetsRequest, SDescribeSubnetsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeTags", SDescribeTagsRequest, SDescribeTagsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeTrafficMirrorFilterRules", SDescribeTrafficMirrorFilterRulesRequest, SDescribeTrafficMirrorFilterRulesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeTrafficMirrorFilters", SDescribeTrafficMirrorFiltersRequest, SDescribeTrafficMirrorFiltersResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeTrafficMirrorSessions", SDescribeTrafficMirrorSessionsRequest, SDescribeTrafficMirrorSessionsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeTrafficMirrorTargets", SDescribeTrafficMirrorTargetsRequest, SDescribeTrafficMirrorTargetsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeTransitGatewayAttachments", SDescribeTransitGatewayAttachmentsRequest, SDescribeTransitGatewayAttachmentsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeTransitGatewayConnectPeers", SDescribeTransitGatewayConnectPeersRequest, SDescribeTransitGatewayConnectPeersResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeTransitGatewayConnects", SDescribeTransitGatewayConnectsRequest, SDescribeTransitGatewayConnectsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeTransitGatewayMeteringPolicies", SDescribeTransitGatewayMeteringPoliciesRequest, SDescribeTransitGatewayMeteringPoliciesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeTransitGatewayMulticastDomains", SDescribeTransitGatewayMulticastDomainsRequest, SDescribeTransitGatewayMulticastDomainsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeTransitGatewayPeeringAttachments", SDescribeTransitGatewayPeeringAttachmentsRequest, SDescribeTransitGatewayPeeringAttachmentsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeTransitGatewayPolicyTables", SDescribeTransitGatewayPolicyTablesRequest, SDescribeTransitGatewayPolicyTablesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeTransitGatewayRouteTableAnnouncements", SDescribeTransitGatewayRouteTableAnnouncementsRequest, SDescribeTransitGatewayRouteTableAnnouncementsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeTransitGatewayRouteTables", SDescribeTransitGatewayRouteTablesRequest, SDescribeTransitGatewayRouteTablesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeTransitGatewayVpcAttachments", SDescribeTransitGatewayVpcAttachmentsRequest, SDescribeTransitGatewayVpcAttachmentsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeTransitGateways", SDescribeTransitGatewaysRequest, SDescribeTransitGatewaysResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeTrunkInterfaceAssociations", SDescribeTrunkInterfaceAssociationsRequest, SDescribeTrunkInterfaceAssociationsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeVerifiedAccessEndpoints", SDescribeVerifiedAccessEndpointsRequest, SDescribeVerifiedAccessEndpointsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeVerifiedAccessGroups", SDescribeVerifiedAccessGroupsRequest, SDescribeVerifiedAccessGroupsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeVerifiedAccessInstanceLoggingConfigurations", SDescribeVerifiedAccessInstanceLoggingConfigurationsRequest, SDescribeVerifiedAccessInstanceLoggingConfigurationsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeVerifiedAccessInstances", SDescribeVerifiedAccessInstancesRequest, SDescribeVerifiedAccessInstancesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeVerifiedAccessTrustProviders", SDescribeVerifiedAccessTrustProvidersRequest, SDescribeVerifiedAccessTrustProvidersResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeVolumeAttribute", SDescribeVolumeAttributeRequest, SDescribeVolumeAttributeResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeVolumeStatus", SDescribeVolumeStatusRequest, SDescribeVolumeStatusResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeVolumes", SDescribeVolumesRequest, SDescribeVolumesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeVolumesModifications", SDescribeVolumesModificationsRequest, SDescribeVolumesModificationsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeVpcAttribute", SDescribeVpcAttributeRequest, SDescribeVpcAttributeResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeVpcBlockPublicAccessExclusions", SDescribeVpcBlockPublicAccessExclusionsRequest, SDescribeVpcBlockPublicAccessExclusionsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeVpcBlockPublicAccessOptions", SDescribeVpcBlockPublicAccessOptionsRequest, SDescribeVpcBlockPublicAccessOptionsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeVpcClassicLink", SDescribeVpcClassicLinkRequest, SDescribeVpcClassicLinkResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeVpcClassicLinkDnsSupport", SDescribeVpcClassicLinkDnsSupportRequest, SDescribeVpcClassicLinkDnsSupportResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeVpcEncryptionControls", SDescribeVpcEncryptionControlsRequest, SDescribeVpcEncryptionControlsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeVpcEndpointAssociations", SDescribeVpcEndpointAssociationsRequest, SDescribeVpcEndpointAssociationsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeVpcEndpointConnectionNotifications", SDescribeVpcEndpointConnectionNotificationsRequest, SDescribeVpcEndpointConnectionNotificationsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeVpcEndpointConnections", SDescribeVpcEndpointConnectionsRequest, SDescribeVpcEndpointConnectionsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeVpcEndpointServiceConfigurations", SDescribeVpcEndpointServiceConfigurationsRequest, SDescribeVpcEndpointServiceConfigurationsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeVpcEndpointServicePermissions", SDescribeVpcEndpointServicePermissionsRequest, SDescribeVpcEndpointServicePermissionsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeVpcEndpointServices", SDescribeVpcEndpointServicesRequest, SDescribeVpcEndpointServicesResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeVpcEndpoints", SDescribeVpcEndpointsRequest, SDescribeVpcEndpointsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeVpcPeeringConnections", SDescribeVpcPeeringConnectionsRequest, SDescribeVpcPeeringConnectionsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeVpcs", SDescribeVpcsRequest, SDescribeVpcsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeVpnConcentrators", SDescribeVpnConcentratorsRequest, SDescribeVpnConcentratorsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeVpnConnections", SDescribeVpnConnectionsRequest, SDescribeVpnConnectionsResult, isReadOnly: true),
-        new SM::OperationInfo("DescribeVpnGateways", SDescribeVpnGatewaysRequest, SDescribeVpnGatewaysResult, isReadOnly: true),
-        new SM::OperationInfo("DetachClassicLinkVpc", SDetachClassicLinkVpcRequest, SDetachClassicLinkVpcResult, isReadOnly: false),
-        new SM::OperationInfo("DetachInternetGateway", SDetachInternetGatewayRequest, null, isReadOnly: false),
-        new SM::OperationInfo("DetachNetworkInterface", SDetachNetworkInterfaceRequest, null, isReadOnly: false),
-        new SM::OperationInfo("DetachVerifiedAccessTrustProvider", SDetachVerifiedAccessTrustProviderRequest, SDetachVerifiedAccessTrustProviderResult, isReadOnly: false),
-        new SM::OperationInfo("DetachVolume", SDetachVolumeRequest, SVolumeAttachment, isReadOnly: false),
-        new SM::OperationInfo("DetachVpnGateway", SDetachVpnGatewayRequest, null, isReadOnly: false),
-        new SM::OperationInfo("DisableAddressTransfer", SDisableAddressTransferRequest, SDisableAddressTransferResult, isReadOnly: false),
-        new SM::OperationInfo("DisableAllowedImagesSettings", SDisableAllowedImagesSettingsRequest, SDisableAllowedImagesSettingsResult, isReadOnly: false),
-        new SM::OperationInfo("DisableAwsNetworkPerformanceMetricSubscription", SDisableAwsNetworkPerformanceMetricSubscriptionRequest, SDisableAwsNetworkPerformanceMetricSubscriptionResult, isReadOnly: false),
-        new SM::OperationInfo("DisableCapacityManager", SDisableCapacityManagerRequest, SDisableCapacityManagerResult, isReadOnly: false),
-        new SM::OperationInfo("DisableEbsEncryptionByDefault", SDisableEbsEncryptionByDefaultRequest, SDisableEbsEncryptionByDefaultResult, isReadOnly: false),
-        new SM::OperationInfo("DisableFastLaunch", SDisableFastLaunchRequest, SDisableFastLaunchResult, isReadOnly: false),
-        new SM::OperationInfo("DisableFastSnapshotRestores", SDisableFastSnapshotRestoresRequest, SDisableFastSnapshotRestoresResult, isReadOnly: false),
-        new SM::OperationInfo("DisableImage", SDisableImageRequest, SDisableImageResult, isReadOnly: false),
-        new SM::OperationInfo("DisableImageBlockPublicAccess", SDisableImageBlockPublicAccessRequest, SDisableImageBlockPublicAccessResult, isReadOnly: false),
-        new SM::OperationInfo("DisableImageDeprecation", SDisableImageDeprecationRequest, SDisableImageDeprecationResult, isReadOnly: false),
-        new SM::OperationInfo("DisableImageDeregistrationProtection", SDisableImageDeregistrationProtectionRequest, SDisableImageDeregistrationProtectionResult, isReadOnly: false),
-        new SM::OperationInfo("DisableInstanceSqlHaStandbyDetections", SDisableInstanceSqlHaStandbyDetectionsRequest, SDisableInstanceSqlHaStandbyDetectionsResult, isReadOnly: false),
-        new SM::OperationInfo("DisableIpamOrganizationAdminAccount", SDisableIpamOrganizationAdminAccountRequest, SDisableIpamOrganizationAdminAccountResult, isReadOnly: false),
-        new SM::OperationInfo("DisableIpamPolicy", SDisableIpamPolicyRequest, SDisableIpamPolicyResult, isReadOnly: false),
-        new SM::OperationInfo("DisableRouteServerPropagation", SDisableRouteServerPropagationRequest, SDisableRouteServerPropagationResult, isReadOnly: false),
-        new SM::OperationInfo("DisableSerialConsoleAccess", SDisableSerialConsoleAccessRequest, SDisableSerialConsoleAccessResult, isReadOnly: false),
-        new SM::OperationInfo("DisableSnapshotBlockPublicAccess", SDisableSnapshotBlockPublicAccessRequest, SDisableSnapshotBlockPublicAccessResult, isReadOnly: false),
-        new SM::OperationInfo("DisableTransitGatewayRouteTablePropagation", SDisableTransitGatewayRouteTablePropagationRequest, SDisableTransitGatewayRouteTablePropagationResult, isReadOnly: false),
-        new SM::OperationInfo("DisableVgwRoutePropagation", SDisableVgwRoutePropagationRequest, null, isReadOnly: false),
-        new SM::OperationInfo("DisableVpcClassicLink", SDisableVpcClassicLinkRequest, SDisableVpcClassicLinkResult, isReadOnly: false),
-        new SM::OperationInfo("DisableVpcClassicLinkDnsSupport", SDisableVpcClassicLinkDnsSupportRequest, SDisableVpcClassicLinkDnsSupportResult, isReadOnly: false),
-        new SM::OperationInfo("DisassociateAddress", SDisassociateAddressRequest, null, isReadOnly: false),
-        new SM::OperationInfo("DisassociateCapacityReservationBillingOwner", SDisassociateCapacityReservationBillingOwnerRequest, SDisassociateCapacityReservationBillingOwnerResult, isReadOnly: false),
-        new SM::OperationInfo("DisassociateClientVpnTargetNetwork", SDisassociateClientVpnTargetNetworkRequest, SDisassociateClientVpnTargetNetworkResult, isReadOnly: false),
-        new SM::OperationInfo("DisassociateEnclaveCertificateIamRole", SDisassociateEnclaveCertificateIamRoleRequest, SDisassociateEnclaveCertificateIamRoleResult, isReadOnly: false),
-        new SM::OperationInfo("DisassociateIamInstanceProfile", SDisassociateIamInstanceProfileRequest, SDisassociateIamInstanceProfileResult, isReadOnly: false),
-        new SM::OperationInfo("DisassociateInstanceEventWindow", SDisassociateInstanceEventWindowRequest, SDisassociateInstanceEventWindowResult, isReadOnly: false),
-        new SM::OperationInfo("DisassociateIpamByoasn", SDisassociateIpamByoasnRequest, SDisassociateIpamByoasnResult, isReadOnly: false),
-        new SM::OperationInfo("DisassociateIpamResourceDiscovery", SDisassociateIpamResourceDiscoveryRequest, SDisassociateIpamResourceDiscoveryResult, isReadOnly: false),
-        new SM::OperationInfo("DisassociateNatGatewayAddress", SDisassociateNatGatewayAddressRequest, SDisassociateNatGatewayAddressResult, isReadOnly: false),
-        new SM::OperationInfo("DisassociateRouteServer", SDisassociateRouteServerRequest, SDisassociateRouteServerResult, isReadOnly: false),
-        new SM::OperationInfo("DisassociateRouteTable", SDisassociateRouteTableRequest, null, isReadOnly: false),
-        new SM::OperationInfo("DisassociateSecurityGroupVpc", SDisassociateSecurityGroupVpcRequest, SDisassociateSecurityGroupVpcResult, isReadOnly: false),
-        new SM::OperationInfo("DisassociateSubnetCidrBlock", SDisassociateSubnetCidrBlockRequest, SDisassociateSubnetCidrBlockResult, isReadOnly: false),
-        new SM::OperationInfo("DisassociateTransitGatewayMulticastDomain", SDisassociateTransitGatewayMulticastDomainRequest, SDisassociateTransitGatewayMulticastDomainResult, isReadOnly: false),
-        new SM::OperationInfo("DisassociateTransitGatewayPolicyTable", SDisassociateTransitGatewayPolicyTableRequest, SDisassociateTransitGatewayPolicyTableResult, isReadOnly: false),
-        new SM::OperationInfo("DisassociateTransitGatewayRouteTable", SDisassociateTransitGatewayRouteTableRequest, SDisassociateTransitGatewayRouteTableResult, isReadOnly: false),
-        new SM::OperationInfo("DisassociateTrunkInterface", SDisassociateTrunkInterfaceRequest, SDisassociateTrunkInterfaceResult, isReadOnly: false),
-        new SM::OperationInfo("DisassociateVpcCidrBlock", SDisassociateVpcCidrBlockRequest, SDisassociateVpcCidrBlockResult, isReadOnly: false),
-        new SM::OperationInfo("EnableAddressTransfer", SEnableAddressTransferRequest, SEnableAddressTransferResult, isReadOnly: false),
-        new SM::OperationInfo("EnableAllowedImagesSettings", SEnableAllowedImagesSettingsRequest, SEnableAllowedImagesSettingsResult, isReadOnly: false),
-        new SM::OperationInfo("EnableAwsNetworkPerformanceMetricSubscription", SEnableAwsNetworkPerformanceMetricSubscriptionRequest, SEnableAwsNetworkPerformanceMetricSubscriptionResult, isReadOnly: false),
-        new SM::OperationInfo("EnableCapacityManager", SEnableCapacityManagerRequest, SEnableCapacityManagerResult, isReadOnly: false),
-        new SM::OperationInfo("EnableEbsEncryptionByDefault", SEnableEbsEncryptionByDefaultRequest, SEnableEbsEncryptionByDefaultResult, isReadOnly: false),
-        new SM::OperationInfo("EnableFastLaunch", SEnableFastLaunchRequest, SEnableFastLaunchResult, isReadOnly: false),
-        new SM::OperationInfo("EnableFastSnapshotRestores", SEnableFastSnapshotRestoresRequest, SEnableFastSnapshotRestoresResult, isReadOnly: false),
-        new SM::OperationInfo("EnableImage", SEnableImageRequest, SEnableImageResult, isReadOnly: false),
-        new SM::OperationInfo("EnableImageBlockPublicAccess", SEnableImageBlockPublicAccessRequest, SEnableImageBlockPublicAccessResult, isReadOnly: false),
-        new SM::OperationInfo("EnableImageDeprecation", SEnableImageDeprecationRequest, SEnableImageDeprecationResult, isReadOnly: false),
-        new SM::OperationInfo("EnableImageDeregistrationProtection", SEnableImageDeregistrationProtectionRequest, SEnableImageDeregistrationProtectionResult, isReadOnly: false),
-        new SM::OperationInfo("EnableInstanceSqlHaStandbyDetections", SEnableInstanceSqlHaStandbyDetectionsRequest, SEnableInstanceSqlHaStandbyDetectionsResult, isReadOnly: false),
-        new SM::OperationInfo("EnableIpamOrganizationAdminAccount", SEnableIpamOrganizationAdminAccountRequest, SEnableIpamOrganizationAdminAccountResult, isReadOnly: false),
-        new SM::OperationInfo("EnableIpamPolicy", SEnableIpamPolicyRequest, SEnableIpamPolicyResult, isReadOnly: false),
-        new SM::OperationInfo("EnableReachabilityAnalyzerOrganizationSharing", SEnableReachabilityAnalyzerOrganizationSharingRequest, SEnableReachabilityAnalyzerOrganizationSharingResult, isReadOnly: false),
-        new SM::OperationInfo("EnableRouteServerPropagation", SEnableRouteServerPropagationRequest, SEnableRouteServerPropagationResult, isReadOnly: false),
-        new SM::OperationInfo("EnableSerialConsoleAccess", SEnableSerialConsoleAccessRequest, SEnableSerialConsoleAccessResult, isReadOnly: false),
-        new SM::OperationInfo("EnableSnapshotBlockPublicAccess", SEnableSnapshotBlockPublicAccessRequest, SEnableSnapshotBlockPublicAccessResult, isReadOnly: false),
-        new SM::OperationInfo("EnableTransitGatewayRouteTablePropagation", SEnableTransitGatewayRouteTablePropagationRequest, SEnableTransitGatewayRouteTablePropagationResult, isReadOnly: false),
-        new SM::OperationInfo("EnableVgwRoutePropagation", SEnableVgwRoutePropagationRequest, null, isReadOnly: false),
-        new SM::OperationInfo("EnableVolumeIO", SEnableVolumeIORequest, null, isReadOnly: false),
-        new SM::OperationInfo("EnableVpcClassicLink", SEnableVpcClassicLinkRequest, SEnableVpcClassicLinkResult, isReadOnly: false),
-        new SM::OperationInfo("EnableVpcClassicLinkDnsSupport", SEnableVpcClassicLinkDnsSupportRequest, SEnableVpcClassicLinkDnsSupportResult, isReadOnly: false),
-        new SM::OperationInfo("ExportClientVpnClientCertificateRevocationList", SExportClientVpnClientCertificateRevocationListRequest, SExportClientVpnClientCertificateRevocationListResult, isReadOnly: false),
-        new SM::OperationInfo("ExportClientVpnClientConfiguration", SExportClientVpnClientConfigurationRequest, SExportClientVpnClientConfigurationResult, isReadOnly: false),
-        new SM::OperationInfo("ExportImage", SExportImageRequest, SExportImageResult, isReadOnly: false),
-        new SM::OperationInfo("ExportTransitGatewayRoutes", SExportTransitGatewayRoutesRequest, SExportTransitGatewayRoutesResult, isReadOnly: false),
-        new SM::OperationInfo("ExportVerifiedAccessInstanceClientConfiguration", SExportVerifiedAccessInstanceClientConfigurationRequest, SExportVerifiedAccessInstanceClientConfigurationResult, isReadOnly: false),
-        new SM::OperationInfo("GetActiveVpnTunnelStatus", SGetActiveVpnTunnelStatusRequest, SGetActiveVpnTunnelStatusResult, isReadOnly: true),
-        new SM::OperationInfo("GetAllowedImagesSettings", SGetAllowedImagesSettingsRequest, SGetAllowedImagesSettingsResult, isReadOnly: true),
-        new SM::OperationInfo("GetAssociatedEnclaveCertificateIamRoles", SGetAssociatedEnclaveCertificateIamRolesRequest, SGetAssociatedEnclaveCertificateIamRolesResult, isReadOnly: true),
-        new SM::OperationInfo("GetAssociatedIpv6PoolCidrs", SGetAssociatedIpv6PoolCidrsRequest, SGetAssociatedIpv6PoolCidrsResult, isReadOnly: true),
-        new SM::OperationInfo("GetAwsNetworkPerformanceData", SGetAwsNetworkPerformanceDataRequest, SGetAwsNetworkPerformanceDataResult, isReadOnly: true),
-        new SM::OperationInfo("GetCapacityManagerAttributes", SGetCapacityManagerAttributesRequest, SGetCapacityManagerAttributesResult, isReadOnly: true),
-        new SM::OperationInfo("GetCapacityManagerMetricData", SGetCapacityManagerMetricDataRequest, SGetCapacityManagerMetricDataResult, isReadOnly: true),
-        new SM::OperationInfo("GetCapacityManagerMetricDimensions", SGetCapacityManagerMetricDimensionsRequest, SGetCapacityManagerMetricDimensionsResult, isReadOnly: true),
-        new SM::OperationInfo("GetCapacityManagerMonitoredTagKeys", SGetCapacityManagerMonitoredTagKeysRequest, SGetCapacityManagerMonitoredTagKeysResult, isReadOnly: true),
-        new SM::OperationInfo("GetCapacityReservationUsage", SGetCapacityReservationUsageRequest, SGetCapacityReservationUsageResult, isReadOnly: true),
-        new SM::OperationInfo("GetCoipPoolUsage", SGetCoipPoolUsageRequest, SGetCoipPoolUsageResult, isReadOnly: true),
-        new SM::OperationInfo("GetConsoleOutput", SGetConsoleOutputRequest, SGetConsoleOutputResult, isReadOnly: true),
-        new SM::OperationInfo("GetConsoleScreenshot", SGetConsoleScreenshotRequest, SGetConsoleScreenshotResult, isReadOnly: true),
-        new SM::OperationInfo("GetDeclarativePoliciesReportSummary", SGetDeclarativePoliciesReportSummaryRequest, SGetDeclarativePoliciesReportSummaryResult, isReadOnly: true),
-        new SM::OperationInfo("GetDefaultCreditSpecification", SGetDefaultCreditSpecificationRequest, SGetDefaultCreditSpecificationResult, isReadOnly: true),
-        new SM::OperationInfo("GetEbsDefaultKmsKeyId", SGetEbsDefaultKmsKeyIdRequest, SGetEbsDefaultKmsKeyIdResult, isReadOnly: true),
-        new SM::OperationInfo("GetEbsEncryptionByDefault", SGetEbsEncryptionByDefaultRequest, SGetEbsEncryptionByDefaultResult, isReadOnly: true),
-        new SM::OperationInfo("GetEnabledIpamPolicy", SGetEnabledIpamPolicyRequest, SGetEnabledIpamPolicyResult, isReadOnly: true),
-        new SM::OperationInfo("GetFlowLogsIntegrationTemplate", SGetFlowLogsIntegrationTemplateRequest, SGetFlowLogsIntegrationTemplateResult, isReadOnly: true),
-        new SM::OperationInfo("GetGroupsForCapacityReservation", SGetGroupsForCapacityReservationRequest, SGetGroupsForCapacityReservationResult, isReadOnly: true),
-        new SM::OperationInfo("GetHostReservationPurchasePreview", SGetHostReservationPurchasePreviewRequest, SGetHostReservationPurchasePreviewResult, isReadOnly: true),
-        new SM::OperationInfo("GetImageAncestry", SGetImageAncestryRequest, SGetImageAncestryResult, isReadOnly: true),
-        new SM::OperationInfo("GetImageBlockPublicAccessState", SGetImageBlockPublicAccessStateRequest, SGetImageBlockPublicAccessStateResult, isReadOnly: true),
-        new SM::OperationInfo("GetInstanceMetadataDefaults", SGetInstanceMetadataDefaultsRequest, SGetInstanceMetadataDefaultsResult, isReadOnly: true),
-        new SM::OperationInfo("GetInstanceTpmEkPub", SGetInstanceTpmEkPubRequest, SGetInstanceTpmEkPubResult, isReadOnly: true),
-        new SM::OperationInfo("GetInstanceTypesFromInstanceRequirements", SGetInstanceTypesFromInstanceRequirementsRequest, SGetInstanceTypesFromInstanceRequirementsResult, isReadOnly: true),
-        new SM::OperationInfo("GetInstanceUefiData", SGetInstanceUefiDataRequest, SGetInstanceUefiDataResult, isReadOnly: true),
-        new SM::OperationInfo("GetIpamAddressHistory", SGetIpamAddressHistoryRequest, SGetIpamAddressHistoryResult, isReadOnly: true),
-        new SM::OperationInfo("GetIpamDiscoveredAccounts", SGetIpamDiscoveredAccountsRequest, SGetIpamDiscoveredAccountsResult, isReadOnly: true),
-        new SM::OperationInfo("GetIpamDiscoveredPublicAddresses", SGetIpamDiscoveredPublicAddressesRequest, SGetIpamDiscoveredPublicAddressesResult, isReadOnly: true),
-        new SM::OperationInfo("GetIpamDiscoveredResourceCidrs", SGetIpamDiscoveredResourceCidrsRequest, SGetIpamDiscoveredResourceCidrsResult, isReadOnly: true),
-        new SM::OperationInfo("GetIpamPolicyAllocationRules", SGetIpamPolicyAllocationRulesRequest, SGetIpamPolicyAllocationRulesResult, isReadOnly: true),
-        new SM::OperationInfo("GetIpamPolicyOrganizationTargets", SGetIpamPolicyOrganizationTargetsRequest, SGetIpamPolicyOrganizationTargetsResult, isReadOnly: true),
-        new SM::OperationInfo("GetIpamPoolAllocations", SGetIpamPoolAllocationsRequest, SGetIpamPoolAllocationsResult, isReadOnly: true),
-        new SM::OperationInfo("GetIpamPoolCidrs", SGetIpamPoolCidrsRequest, SGetIpamPoolCidrsResult, isReadOnly: true),
-        new SM::OperationInfo("GetIpamPrefixListResolverRules", SGetIpamPrefixListResolverRulesRequest, SGetIpamPrefixListResolverRulesResult, isReadOnly: true),
-        new SM::OperationInfo("GetIpamPrefixListResolverVersionEntries", SGetIpamPrefixListResolverVersionEntriesRequest, SGetIpamPrefixListResolverVersionEntriesResult, isReadOnly: true),
-        new SM::OperationInfo("GetIpamPrefixListResolverVersions", SGetIpamPrefixListResolverVersionsRequest, SGetIpamPrefixListResolverVersionsResult, isReadOnly: true),
-        new SM::OperationInfo("GetIpamResourceCidrs", SGetIpamResourceCidrsRequest, SGetIpamResourceCidrsResult, isReadOnly: true),
-        new SM::OperationInfo("GetLaunchTemplateData", SGetLaunchTemplateDataRequest, SGetLaunchTemplateDataResult, isReadOnly: true),
-        new SM::OperationInfo("GetManagedPrefixListAssociations", SGetManagedPrefixListAssociationsRequest, SGetManagedPrefixListAssociationsResult, isReadOnly: true),
-        new SM::OperationInfo("GetManagedPrefixListEntries", SGetManagedPrefixListEntriesRequest, SGetManagedPrefixListEntriesResult, isReadOnly: true),
-        new SM::OperationInfo("GetManagedResourceVisibility", SGetManagedResourceVisibilityRequest, SGetManagedResourceVisibilityResult, isReadOnly: true),
-        new SM::OperationInfo("GetNetworkInsightsAccessScopeAnalysisFindings", SGetNetworkInsightsAccessScopeAnalysisFindingsRequest, SGetNetworkInsightsAccessScopeAnalysisFindingsResult, isReadOnly: true),
-        new SM::OperationInfo("GetNetworkInsightsAccessScopeContent", SGetNetworkInsightsAccessScopeContentRequest, SGetNetworkInsightsAccessScopeContentResult, isReadOnly: true),
-        new SM::OperationInfo("GetPasswordData", SGetPasswordDataRequest, SGetPasswordDataResult, isReadOnly: true),
-        new SM::OperationInfo("GetReservedInstancesExchangeQuote", SGetReservedInstancesExchangeQuoteRequest, SGetReservedInstancesExchangeQuoteResult, isReadOnly: true),
-        new SM::OperationInfo("GetRouteServerAssociations", SGetRouteServerAssociationsRequest, SGetRouteServerAssociationsResult, isReadOnly: true),
-        new SM::OperationInfo("GetRouteServerPropagations", SGetRouteServerPropagationsRequest, SGetRouteServerPropagationsResult, isReadOnly: true),
-        new SM::OperationInfo("GetRouteServerRoutingDatabase", SGetRouteServerRoutingDatabaseRequest, SGetRouteServerRoutingDatabaseResult, isReadOnly: true),
-        new SM::OperationInfo("GetSecurityGroupsForVpc", SGetSecurityGroupsForVpcRequest, SGetSecurityGroupsForVpcResult, isReadOnly: true),
-        new SM::OperationInfo("GetSerialConsoleAccessStatus", SGetSerialConsoleAccessStatusRequest, SGetSerialConsoleAccessStatusResult, isReadOnly: true),
-        new SM::OperationInfo("GetSnapshotBlockPublicAccessState", SGetSnapshotBlockPublicAccessStateRequest, SGetSnapshotBlockPublicAccessStateResult, isReadOnly: true),
-        new SM::OperationInfo("GetSpotPlacementScores", SGetSpotPlacementScoresRequest, SGetSpotPlacementScoresResult, isReadOnly: true),
-        new SM::OperationInfo("GetSubnetCidrReservations", SGetSubnetCidrReservationsRequest, SGetSubnetCidrReservationsResult, isReadOnly: true),
-        new SM::OperationInfo("GetTransitGatewayAttachmentPropagations", SGetTransitGatewayAttachmentPropagationsRequest, SGetTransitGatewayAttachmentPropagationsResult, isReadOnly: true),
-        new SM::OperationInfo("GetTransitGatewayMeteringPolicyEntries", SGetTransitGatewayMeteringPolicyEntriesRequest, SGetTransitGatewayMeteringPolicyEntriesResult, isReadOnly: true),
-        new SM::OperationInfo("GetTransitGatewayMulticastDomainAssociations", SGetTransitGatewayMulticastDomainAssociationsRequest, SGetTransitGatewayMulticastDomainAssociationsResult, isReadOnly: true),
-        new SM::OperationInfo("GetTransitGatewayPolicyTableAssociations", SGetTransitGatewayPolicyTableAssociationsRequest, SGetTransitGatewayPolicyTableAssociationsResult, isReadOnly: true),
-        new SM::OperationInfo("GetTransitGatewayPolicyTableEntries", SGetTransitGatewayPolicyTableEntriesRequest, SGetTransitGatewayPolicyTableEntriesResult, isReadOnly: true),
-        new SM::OperationInfo("GetTransitGatewayPrefixListReferences", SGetTransitGatewayPrefixListReferencesRequest, SGetTransitGatewayPrefixListReferencesResult, isReadOnly: true),
-        new SM::OperationInfo("GetTransitGatewayRouteTableAssociations", SGetTransitGatewayRouteTableAssociationsRequest, SGetTransitGatewayRouteTableAssociationsResult, isReadOnly: true),
-        new SM::OperationInfo("GetTransitGatewayRouteTablePropagations", SGetTransitGatewayRouteTablePropagationsRequest, SGetTransitGatewayRouteTablePropagationsResult, isReadOnly: true),
-        new SM::OperationInfo("GetVerifiedAccessEndpointPolicy", SGetVerifiedAccessEndpointPolicyRequest, SGetVerifiedAccessEndpointPolicyResult, isReadOnly: true),
-        new SM::OperationInfo("GetVerifiedAccessEndpointTargets", SGetVerifiedAccessEndpointTargetsRequest, SGetVerifiedAccessEndpointTargetsResult, isReadOnly: true),
-        new SM::OperationInfo("GetVerifiedAccessGroupPolicy", SGetVerifiedAccessGroupPolicyRequest, SGetVerifiedAccessGroupPolicyResult, isReadOnly: true),
-        new SM::OperationInfo("GetVpcResourcesBlockingEncryptionEnforcement", SGetVpcResourcesBlockingEncryptionEnforcementRequest, SGetVpcResourcesBlockingEncryptionEnforcementResult, isReadOnly: true),
-        new SM::OperationInfo("GetVpnConnectionDeviceSampleConfiguration", SGetVpnConnectionDeviceSampleConfigurationRequest, SGetVpnConnectionDeviceSampleConfigurationResult, isReadOnly: true),
-        new SM::OperationInfo("GetVpnConnectionDeviceTypes", SGetVpnConnectionDeviceTypesRequest, SGetVpnConnectionDeviceTypesResult, isReadOnly: true),
-        new SM::OperationInfo("GetVpnTunnelReplacementStatus", SGetVpnTunnelReplacementStatusRequest, SGetVpnTunnelReplacementStatusResult, isReadOnly: true),
-        new SM::OperationInfo("ImportClientVpnClientCertificateRevocationList", SImportClientVpnClientCertificateRevocationListRequest, SImportClientVpnClientCertificateRevocationListResult, isReadOnly: false),
-        new SM::OperationInfo("ImportImage", SImportImageRequest, SImportImageResult, isReadOnly: false),
-        new SM::OperationInfo("ImportInstance", SImportInstanceRequest, SImportInstanceResult, isReadOnly: false),
-        new SM::OperationInfo("ImportKeyPair", SImportKeyPairRequest, SImportKeyPairResult, isReadOnly: false),
-        new SM::OperationInfo("ImportSnapshot", SImportSnapshotRequest, SImportSnapshotResult, isReadOnly: false),
-        new SM::OperationInfo("ImportVolume", SImportVolumeRequest, SImportVolumeResult, isReadOnly: false),
-        new SM::OperationInfo("ListImagesInRecycleBin", SListImagesInRecycleBinRequest, SListImagesInRecycleBinResult, isReadOnly: true),
-        new SM::OperationInfo("ListSnapshotsInRecycleBin", SListSnapshotsInRecycleBinRequest, SListSnapshotsInRecycleBinResult, isReadOnly: true),
-        new SM::OperationInfo("ListVolumesInRecycleBin", SListVolumesInRecycleBinRequest, SListVolumesInRecycleBinResult, isReadOnly: true),
-        new SM::OperationInfo("LockSnapshot", SLockSnapshotRequest, SLockSnapshotResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyAddressAttribute", SModifyAddressAttributeRequest, SModifyAddressAttributeResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyAvailabilityZoneGroup", SModifyAvailabilityZoneGroupRequest, SModifyAvailabilityZoneGroupResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyCapacityReservation", SModifyCapacityReservationRequest, SModifyCapacityReservationResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyCapacityReservationFleet", SModifyCapacityReservationFleetRequest, SModifyCapacityReservationFleetResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyClientVpnEndpoint", SModifyClientVpnEndpointRequest, SModifyClientVpnEndpointResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyDefaultCreditSpecification", SModifyDefaultCreditSpecificationRequest, SModifyDefaultCreditSpecificationResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyEbsDefaultKmsKeyId", SModifyEbsDefaultKmsKeyIdRequest, SModifyEbsDefaultKmsKeyIdResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyFleet", SModifyFleetRequest, SModifyFleetResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyFpgaImageAttribute", SModifyFpgaImageAttributeRequest, SModifyFpgaImageAttributeResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyHosts", SModifyHostsRequest, SModifyHostsResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyIdFormat", SModifyIdFormatRequest, null, isReadOnly: false),
-        new SM::OperationInfo("ModifyIdentityIdFormat", SModifyIdentityIdFormatRequest, null, isReadOnly: false),
-        new SM::OperationInfo("ModifyImageAttribute", SModifyImageAttributeRequest, null, isReadOnly: false),
-        new SM::OperationInfo("ModifyInstanceAttribute", SModifyInstanceAttributeRequest, null, isReadOnly: false),
-        new SM::OperationInfo("ModifyInstanceCapacityReservationAttributes", SModifyInstanceCapacityReservationAttributesRequest, SModifyInstanceCapacityReservationAttributesResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyInstanceConnectEndpoint", SModifyInstanceConnectEndpointRequest, SModifyInstanceConnectEndpointResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyInstanceCpuOptions", SModifyInstanceCpuOptionsRequest, SModifyInstanceCpuOptionsResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyInstanceCreditSpecification", SModifyInstanceCreditSpecificationRequest, SModifyInstanceCreditSpecificationResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyInstanceEventStartTime", SModifyInstanceEventStartTimeRequest, SModifyInstanceEventStartTimeResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyInstanceEventWindow", SModifyInstanceEventWindowRequest, SModifyInstanceEventWindowResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyInstanceMaintenanceOptions", SModifyInstanceMaintenanceOptionsRequest, SModifyInstanceMaintenanceOptionsResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyInstanceMetadataDefaults", SModifyInstanceMetadataDefaultsRequest, SModifyInstanceMetadataDefaultsResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyInstanceMetadataOptions", SModifyInstanceMetadataOptionsRequest, SModifyInstanceMetadataOptionsResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyInstanceNetworkPerformanceOptions", SModifyInstanceNetworkPerformanceRequest, SModifyInstanceNetworkPerformanceResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyInstancePlacement", SModifyInstancePlacementRequest, SModifyInstancePlacementResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyIpam", SModifyIpamRequest, SModifyIpamResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyIpamPolicyAllocationRules", SModifyIpamPolicyAllocationRulesRequest, SModifyIpamPolicyAllocationRulesResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyIpamPool", SModifyIpamPoolRequest, SModifyIpamPoolResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyIpamPoolAllocation", SModifyIpamPoolAllocationRequest, SModifyIpamPoolAllocationResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyIpamPrefixListResolver", SModifyIpamPrefixListResolverRequest, SModifyIpamPrefixListResolverResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyIpamPrefixListResolverTarget", SModifyIpamPrefixListResolverTargetRequest, SModifyIpamPrefixListResolverTargetResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyIpamResourceCidr", SModifyIpamResourceCidrRequest, SModifyIpamResourceCidrResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyIpamResourceDiscovery", SModifyIpamResourceDiscoveryRequest, SModifyIpamResourceDiscoveryResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyIpamScope", SModifyIpamScopeRequest, SModifyIpamScopeResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyLaunchTemplate", SModifyLaunchTemplateRequest, SModifyLaunchTemplateResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyLocalGatewayRoute", SModifyLocalGatewayRouteRequest, SModifyLocalGatewayRouteResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyManagedPrefixList", SModifyManagedPrefixListRequest, SModifyManagedPrefixListResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyManagedResourceVisibility", SModifyManagedResourceVisibilityRequest, SModifyManagedResourceVisibilityResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyNetworkInterfaceAttribute", SModifyNetworkInterfaceAttributeRequest, null, isReadOnly: false),
-        new SM::OperationInfo("ModifyPrivateDnsNameOptions", SModifyPrivateDnsNameOptionsRequest, SModifyPrivateDnsNameOptionsResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyPublicIpDnsNameOptions", SModifyPublicIpDnsNameOptionsRequest, SModifyPublicIpDnsNameOptionsResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyReservedInstances", SModifyReservedInstancesRequest, SModifyReservedInstancesResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyRouteServer", SModifyRouteServerRequest, SModifyRouteServerResult, isReadOnly: false),
-        new SM::OperationInfo("ModifySecurityGroupRules", SModifySecurityGroupRulesRequest, SModifySecurityGroupRulesResult, isReadOnly: false),
-        new SM::OperationInfo("ModifySnapshotAttribute", SModifySnapshotAttributeRequest, null, isReadOnly: false),
-        new SM::OperationInfo("ModifySnapshotTier", SModifySnapshotTierRequest, SModifySnapshotTierResult, isReadOnly: false),
-        new SM::OperationInfo("ModifySpotFleetRequest", SModifySpotFleetRequestRequest, SModifySpotFleetRequestResponse, isReadOnly: false),
-        new SM::OperationInfo("ModifySubnetAttribute", SModifySubnetAttributeRequest, null, isReadOnly: false),
-        new SM::OperationInfo("ModifyTrafficMirrorFilterNetworkServices", SModifyTrafficMirrorFilterNetworkServicesRequest, SModifyTrafficMirrorFilterNetworkServicesResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyTrafficMirrorFilterRule", SModifyTrafficMirrorFilterRuleRequest, SModifyTrafficMirrorFilterRuleResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyTrafficMirrorSession", SModifyTrafficMirrorSessionRequest, SModifyTrafficMirrorSessionResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyTransitGateway", SModifyTransitGatewayRequest, SModifyTransitGatewayResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyTransitGatewayMeteringPolicy", SModifyTransitGatewayMeteringPolicyRequest, SModifyTransitGatewayMeteringPolicyResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyTransitGatewayPrefixListReference", SModifyTransitGatewayPrefixListReferenceRequest, SModifyTransitGatewayPrefixListReferenceResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyTransitGatewayVpcAttachment", SModifyTransitGatewayVpcAttachmentRequest, SModifyTransitGatewayVpcAttachmentResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyVerifiedAccessEndpoint", SModifyVerifiedAccessEndpointRequest, SModifyVerifiedAccessEndpointResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyVerifiedAccessEndpointPolicy", SModifyVerifiedAccessEndpointPolicyRequest, SModifyVerifiedAccessEndpointPolicyResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyVerifiedAccessGroup", SModifyVerifiedAccessGroupRequest, SModifyVerifiedAccessGroupResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyVerifiedAccessGroupPolicy", SModifyVerifiedAccessGroupPolicyRequest, SModifyVerifiedAccessGroupPolicyResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyVerifiedAccessInstance", SModifyVerifiedAccessInstanceRequest, SModifyVerifiedAccessInstanceResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyVerifiedAccessInstanceLoggingConfiguration", SModifyVerifiedAccessInstanceLoggingConfigurationRequest, SModifyVerifiedAccessInstanceLoggingConfigurationResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyVerifiedAccessTrustProvider", SModifyVerifiedAccessTrustProviderRequest, SModifyVerifiedAccessTrustProviderResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyVolume", SModifyVolumeRequest, SModifyVolumeResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyVolumeAttribute", SModifyVolumeAttributeRequest, null, isReadOnly: false),
-        new SM::OperationInfo("ModifyVpcAttribute", SModifyVpcAttributeRequest, null, isReadOnly: false),
-        new SM::OperationInfo("ModifyVpcBlockPublicAccessExclusion", SModifyVpcBlockPublicAccessExclusionRequest, SModifyVpcBlockPublicAccessExclusionResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyVpcBlockPublicAccessOptions", SModifyVpcBlockPublicAccessOptionsRequest, SModifyVpcBlockPublicAccessOptionsResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyVpcEncryptionControl", SModifyVpcEncryptionControlRequest, SModifyVpcEncryptionControlResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyVpcEndpoint", SModifyVpcEndpointRequest, SModifyVpcEndpointResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyVpcEndpointConnectionNotification", SModifyVpcEndpointConnectionNotificationRequest, SModifyVpcEndpointConnectionNotificationResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyVpcEndpointServiceConfiguration", SModifyVpcEndpointServiceConfigurationRequest, SModifyVpcEndpointServiceConfigurationResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyVpcEndpointServicePayerResponsibility", SModifyVpcEndpointServicePayerResponsibilityRequest, SModifyVpcEndpointServicePayerResponsibilityResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyVpcEndpointServicePermissions", SModifyVpcEndpointServicePermissionsRequest, SModifyVpcEndpointServicePermissionsResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyVpcPeeringConnectionOptions", SModifyVpcPeeringConnectionOptionsRequest, SModifyVpcPeeringConnectionOptionsResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyVpcTenancy", SModifyVpcTenancyRequest, SModifyVpcTenancyResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyVpnConnection", SModifyVpnConnectionRequest, SModifyVpnConnectionResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyVpnConnectionOptions", SModifyVpnConnectionOptionsRequest, SModifyVpnConnectionOptionsResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyVpnTunnelCertificate", SModifyVpnTunnelCertificateRequest, SModifyVpnTunnelCertificateResult, isReadOnly: false),
-        new SM::OperationInfo("ModifyVpnTunnelOptions", SModifyVpnTunnelOptionsRequest, SModifyVpnTunnelOptionsResult, isReadOnly: false),
-        new SM::OperationInfo("MonitorInstances", SMonitorInstancesRequest, SMonitorInstancesResult, isReadOnly: false),
-        new SM::OperationInfo("MoveAddressToVpc", SMoveAddressToVpcRequest, SMoveAddressToVpcResult, isReadOnly: false),
-        new SM::OperationInfo("MoveByoipCidrToIpam", SMoveByoipCidrToIpamRequest, SMoveByoipCidrToIpamResult, isReadOnly: false),
-        new SM::OperationInfo("MoveCapacityReservationInstances", SMoveCapacityReservationInstancesRequest, SMoveCapacityReservationInstancesResult, isReadOnly: false),
-        new SM::OperationInfo("ProvisionByoipCidr", SProvisionByoipCidrRequest, SProvisionByoipCidrResult, isReadOnly: false),
-        new SM::OperationInfo("ProvisionIpamByoasn", SProvisionIpamByoasnRequest, SProvisionIpamByoasnResult, isReadOnly: false),
-        new SM::OperationInfo("ProvisionIpamPoolCidr", SProvisionIpamPoolCidrRequest, SProvisionIpamPoolCidrResult, isReadOnly: false),
-        new SM::OperationInfo("ProvisionPublicIpv4PoolCidr", SProvisionPublicIpv4PoolCidrRequest, SProvisionPublicIpv4PoolCidrResult, isReadOnly: false),
-        new SM::OperationInfo("PurchaseCapacityBlock", SPurchaseCapacityBlockRequest, SPurchaseCapacityBlockResult, isReadOnly: false),
-        new SM::OperationInfo("PurchaseCapacityBlockExtension", SPurchaseCapacityBlockExtensionRequest, SPurchaseCapacityBlockExtensionResult, isReadOnly: false),
-        new SM::OperationInfo("PurchaseHostReservation", SPurchaseHostReservationRequest, SPurchaseHostReservationResult, isReadOnly: false),
-        new SM::OperationInfo("PurchaseReservedInstancesOffering", SPurchaseReservedInstancesOfferingRequest, SPurchaseReservedInstancesOfferingResult, isReadOnly: false),
-        new SM::OperationInfo("PurchaseScheduledInstances", SPurchaseScheduledInstancesRequest, SPurchaseScheduledInstancesResult, isReadOnly: false),
-        new SM::OperationInfo("RebootInstances", SRebootInstancesRequest, null, isReadOnly: false),
-        new SM::OperationInfo("RegisterImage", SRegisterImageRequest, SRegisterImageResult, isReadOnly: false),
-        new SM::OperationInfo("RegisterInstanceEventNotificationAttributes", SRegisterInstanceEventNotificationAttributesRequest, SRegisterInstanceEventNotificationAttributesResult, isReadOnly: false),
-        new SM::OperationInfo("RegisterTransitGatewayMulticastGroupMembers", SRegisterTransitGatewayMulticastGroupMembersRequest, SRegisterTransitGatewayMulticastGroupMembersResult, isReadOnly: false),
-        new SM::OperationInfo("RegisterTransitGatewayMulticastGroupSources", SRegisterTransitGatewayMulticastGroupSourcesRequest, SRegisterTransitGatewayMulticastGroupSourcesResult, isReadOnly: false),
-        new SM::OperationInfo("RejectCapacityReservationBillingOwnership", SRejectCapacityReservationBillingOwnershipRequest, SRejectCapacityReservationBillingOwnershipResult, isReadOnly: false),
-        new SM::OperationInfo("RejectTransitGatewayClientVpnAttachment", SRejectTransitGatewayClientVpnAttachmentRequest, SRejectTransitGatewayClientVpnAttachmentResult, isReadOnly: false),
-        new SM::OperationInfo("RejectTransitGatewayMulticastDomainAssociations", SRejectTransitGatewayMulticastDomainAssociationsRequest, SRejectTransitGatewayMulticastDomainAssociationsResult, isReadOnly: false),
-        new SM::OperationInfo("RejectTransitGatewayPeeringAttachment", SRejectTransitGatewayPeeringAttachmentRequest, SRejectTransitGatewayPeeringAttachmentResult, isReadOnly: false),
-        new SM::OperationInfo("RejectTransitGatewayVpcAttachment", SRejectTransitGatewayVpcAttachmentRequest, SRejectTransitGatewayVpcAttachmentResult, isReadOnly: false),
-        new SM::OperationInfo("RejectVpcEndpointConnections", SRejectVpcEndpointConnectionsRequest, SRejectVpcEndpointConnectionsResult, isReadOnly: false),
-        new SM::OperationInfo("RejectVpcPeeringConnection", SRejectVpcPeeringConnectionRequest, SRejectVpcPeeringConnectionResult, isReadOnly: false),
-        new SM::OperationInfo("ReleaseAddress", SReleaseAddressRequest, null, isReadOnly: false),
-        new SM::OperationInfo("ReleaseHosts", SReleaseHostsRequest, SReleaseHostsResult, isReadOnly: false),
-        new SM::OperationInfo("ReleaseIpamPoolAllocation", SReleaseIpamPoolAllocationRequest, SReleaseIpamPoolAllocationResult, isReadOnly: false),
-        new SM::OperationInfo("ReplaceIamInstanceProfileAssociation", SReplaceIamInstanceProfileAssociationRequest, SReplaceIamInstanceProfileAssociationResult, isReadOnly: false),
-        new SM::OperationInfo("ReplaceImageCriteriaInAllowedImagesSettings", SReplaceImageCriteriaInAllowedImagesSettingsRequest, SReplaceImageCriteriaInAllowedImagesSettingsResult, isReadOnly: false),
-        new SM::OperationInfo("ReplaceNetworkAclAssociation", SReplaceNetworkAclAssociationRequest, SReplaceNetworkAclAssociationResult, isReadOnly: false),
-        new SM::OperationInfo("ReplaceNetworkAclEntry", SReplaceNetworkAclEntryRequest, null, isReadOnly: false),
-        new SM::OperationInfo("ReplaceRoute", SReplaceRouteRequest, null, isReadOnly: false),
-        new SM::OperationInfo("ReplaceRouteTableAssociation", SReplaceRouteTableAssociationRequest, SReplaceRouteTableAssociationResult, isReadOnly: false),
-        new SM::OperationInfo("ReplaceTransitGatewayRoute", SReplaceTransitGatewayRouteRequest, SReplaceTransitGatewayRouteResult, isReadOnly: false),
-        new SM::OperationInfo("ReplaceVpnTunnel", SReplaceVpnTunnelRequest, SReplaceVpnTunnelResult, isReadOnly: false),
-        new SM::OperationInfo("ReportInstanceStatus", SReportInstanceStatusRequest, null, isReadOnly: false),
-        new SM::OperationInfo("RequestSpotFleet", SRequestSpotFleetRequest, SRequestSpotFleetResponse, isReadOnly: false),
-        new SM::OperationInfo("RequestSpotInstances", SRequestSpotInstancesRequest, SRequestSpotInstancesResult, isReadOnly: false),
-        new SM::OperationInfo("ResetAddressAttribute", SResetAddressAttributeRequest, SResetAddressAttributeResult, isReadOnly: false),
-        new SM::OperationInfo("ResetEbsDefaultKmsKeyId", SResetEbsDefaultKmsKeyIdRequest, SResetEbsDefaultKmsKeyIdResult, isReadOnly: false),
-        new SM::OperationInfo("ResetFpgaImageAttribute", SResetFpgaImageAttributeRequest, SResetFpgaImageAttributeResult, isReadOnly: false),
-        new SM::OperationInfo("ResetImageAttribute", SResetImageAttributeRequest, null, isReadOnly: false),
-        new SM::OperationInfo("ResetInstanceAttribute", SResetInstanceAttributeRequest, null, isReadOnly: false),
-        new SM::OperationInfo("ResetNetworkInterfaceAttribute", SResetNetworkInterfaceAttributeRequest, null, isReadOnly: false),
-        new SM::OperationInfo("ResetSnapshotAttribute", SResetSnapshotAttributeRequest, null, isReadOnly: false),
-        new SM::OperationInfo("RestoreAddressToClassic", SRestoreAddressToClassicRequest, SRestoreAddressToClassicResult, isReadOnly: false),
-        new SM::OperationInfo("RestoreImageFromRecycleBin", SRestoreImageFromRecycleBinRequest, SRestoreImageFromRecycleBinResult, isReadOnly: false),
-        new SM::OperationInfo("RestoreManagedPrefixListVersion", SRestoreManagedPrefixListVersionRequest, SRestoreManagedPrefixListVersionResult, isReadOnly: false),
-        new SM::OperationInfo("RestoreSnapshotFromRecycleBin", SRestoreSnapshotFromRecycleBinRequest, SRestoreSnapshotFromRecycleBinResult, isReadOnly: false),
-        new SM::OperationInfo("RestoreSnapshotTier", SRestoreSnapshotTierRequest, SRestoreSnapshotTierResult, isReadOnly: false),
-        new SM::OperationInfo("RestoreVolumeFromRecycleBin", SRestoreVolumeFromRecycleBinRequest, SRestoreVolumeFromRecycleBinResult, isReadOnly: false),
-        new SM::OperationInfo("RevokeClientVpnIngress", SRevokeClientVpnIngressRequest, SRevokeClientVpnIngressResult, isReadOnly: false),
-        new SM::OperationInfo("RevokeSecurityGroupEgress", SRevokeSecurityGroupEgressRequest, SRevokeSecurityGroupEgressResult, isReadOnly: false),
-        new SM::OperationInfo("RevokeSecurityGroupIngress", SRevokeSecurityGroupIngressRequest, SRevokeSecurityGroupIngressResult, isReadOnly: false),
-        new SM::OperationInfo("RunInstances", SRunInstancesRequest, SReservation, isReadOnly: false),
-        new SM::OperationInfo("RunScheduledInstances", SRunScheduledInstancesRequest, SRunScheduledInstancesResult, isReadOnly: false),
-        new SM::OperationInfo("SearchLocalGatewayRoutes", SSearchLocalGatewayRoutesRequest, SSearchLocalGatewayRoutesResult, isReadOnly: true),
-        new SM::OperationInfo("SearchTransitGatewayMulticastGroups", SSearchTransitGatewayMulticastGroupsRequest, SSearchTransitGatewayMulticastGroupsResult, isReadOnly: true),
-        new SM::OperationInfo("SearchTransitGatewayRoutes", SSearchTransitGatewayRoutesRequest, SSearchTransitGatewayRoutesResult, isReadOnly: true),
-        new SM::OperationInfo("SendDiagnosticInterrupt", SSendDiagnosticInterruptRequest, null, isReadOnly: false),
-        new SM::OperationInfo("StartDeclarativePoliciesReport", SStartDeclarativePoliciesReportRequest, SStartDeclarativePoliciesReportResult, isReadOnly: false),
-        new SM::OperationInfo("StartInstances", SStartInstancesRequest, SStartInstancesResult, isReadOnly: false),
-        new SM::OperationInfo("StartNetworkInsightsAccessScopeAnalysis", SStartNetworkInsightsAccessScopeAnalysisRequest, SStartNetworkInsightsAccessScopeAnalysisResult, isReadOnly: false),
-        new SM::OperationInfo("StartNetworkInsightsAnalysis", SStartNetworkInsightsAnalysisRequest, SStartNetworkInsightsAnalysisResult, isReadOnly: false),
-        new SM::OperationInfo("StartVpcEndpointServicePrivateDnsVerification", SStartVpcEndpointServicePrivateDnsVerificationRequest, SStartVpcEndpointServicePrivateDnsVerificationResult, isReadOnly: false),
-        new SM::OperationInfo("StopInstances", SStopInstancesRequest, SStopInstancesResult, isReadOnly: false),
-        new SM::OperationInfo("TerminateClientVpnConnections", STerminateClientVpnConnectionsRequest, STerminateClientVpnConnectionsResult, isReadOnly: false),
-        new SM::OperationInfo("TerminateInstances", STerminateInstancesRequest, STerminateInstancesResult, isReadOnly: false),
-        new SM::OperationInfo("UnassignIpv6Addresses", SUnassignIpv6AddressesRequest, SUnassignIpv6AddressesResult, isReadOnly: false),
-        new SM::OperationInfo("UnassignPrivateIpAddresses", SUnassignPrivateIpAddressesRequest, null, isReadOnly: false),
-        new SM::OperationInfo("UnassignPrivateNatGatewayAddress", SUnassignPrivateNatGatewayAddressRequest, SUnassignPrivateNatGatewayAddressResult, isReadOnly: false),
-        new SM::OperationInfo("UnlockSnapshot", SUnlockSnapshotRequest, SUnlockSnapshotResult, isReadOnly: false),
-        new SM::OperationInfo("UnmonitorInstances", SUnmonitorInstancesRequest, SUnmonitorInstancesResult, isReadOnly: false),
-        new SM::OperationInfo("UpdateCapacityManagerMonitoredTagKeys", SUpdateCapacityManagerMonitoredTagKeysRequest, SUpdateCapacityManagerMonitoredTagKeysResult, isReadOnly: false),
-        new SM::OperationInfo("UpdateCapacityManagerOrganizationsAccess", SUpdateCapacityManagerOrganizationsAccessRequest, SUpdateCapacityManagerOrganizationsAccessResult, isReadOnly: false),
-        new SM::OperationInfo("UpdateInterruptibleCapacityReservationAllocation", SUpdateInterruptibleCapacityReservationAllocationRequest, SUpdateInterruptibleCapacityReservationAllocationResult, isReadOnly: false),
-        new SM::OperationInfo("UpdateSecurityGroupRuleDescriptionsEgress", SUpdateSecurityGroupRuleDescriptionsEgressRequest, SUpdateSecurityGroupRuleDescriptionsEgressResult, isReadOnly: false),
-        new SM::OperationInfo("UpdateSecurityGroupRuleDescriptionsIngress", SUpdateSecurityGroupRuleDescriptionsIngressRequest, SUpdateSecurityGroupRuleDescriptionsIngressResult, isReadOnly: false),
-        new SM::OperationInfo("WithdrawByoipCidr", SWithdrawByoipCidrRequest, SWithdrawByoipCidrResult, isReadOnly: false),
+        new SM::OperationInfo("AcceptAddressTransfer", Table, 10, 11, isReadOnly: false),
+        new SM::OperationInfo("AcceptCapacityReservationBillingOwnership", Table, 12, 13, isReadOnly: false),
+        new SM::OperationInfo("AcceptReservedInstancesExchangeQuote", Table, 14, 15, isReadOnly: false),
+        new SM::OperationInfo("AcceptTransitGatewayClientVpnAttachment", Table, 16, 17, isReadOnly: false),
+        new SM::OperationInfo("AcceptTransitGatewayMulticastDomainAssociations", Table, 18, 19, isReadOnly: false),
+        new SM::OperationInfo("AcceptTransitGatewayPeeringAttachment", Table, 20, 21, isReadOnly: false),
+        new SM::OperationInfo("AcceptTransitGatewayVpcAttachment", Table, 22, 23, isReadOnly: false),
+        new SM::OperationInfo("AcceptVpcEndpointConnections", Table, 24, 25, isReadOnly: false),
+        new SM::OperationInfo("AcceptVpcPeeringConnection", Table, 26, 27, isReadOnly: false),
+        new SM::OperationInfo("AdvertiseByoipCidr", Table, 66, 67, isReadOnly: false),
+        new SM::OperationInfo("AllocateAddress", Table, 69, 70, isReadOnly: false),
+        new SM::OperationInfo("AllocateHosts", Table, 71, 72, isReadOnly: false),
+        new SM::OperationInfo("AllocateIpamPoolCidr", Table, 73, 74, isReadOnly: false),
+        new SM::OperationInfo("ApplySecurityGroupsToClientVpnTargetNetwork", Table, 101, 102, isReadOnly: false),
+        new SM::OperationInfo("AssignIpv6Addresses", Table, 116, 117, isReadOnly: false),
+        new SM::OperationInfo("AssignPrivateIpAddresses", Table, 118, 119, isReadOnly: false),
+        new SM::OperationInfo("AssignPrivateNatGatewayAddress", Table, 120, 121, isReadOnly: false),
+        new SM::OperationInfo("AssociateAddress", Table, 124, 125, isReadOnly: false),
+        new SM::OperationInfo("AssociateCapacityReservationBillingOwner", Table, 126, 127, isReadOnly: false),
+        new SM::OperationInfo("AssociateClientVpnTargetNetwork", Table, 128, 129, isReadOnly: false),
+        new SM::OperationInfo("AssociateDhcpOptions", Table, 130, -1, isReadOnly: false),
+        new SM::OperationInfo("AssociateEnclaveCertificateIamRole", Table, 131, 132, isReadOnly: false),
+        new SM::OperationInfo("AssociateIamInstanceProfile", Table, 133, 134, isReadOnly: false),
+        new SM::OperationInfo("AssociateInstanceEventWindow", Table, 135, 136, isReadOnly: false),
+        new SM::OperationInfo("AssociateIpamByoasn", Table, 137, 138, isReadOnly: false),
+        new SM::OperationInfo("AssociateIpamResourceDiscovery", Table, 139, 140, isReadOnly: false),
+        new SM::OperationInfo("AssociateNatGatewayAddress", Table, 141, 142, isReadOnly: false),
+        new SM::OperationInfo("AssociateRouteServer", Table, 143, 144, isReadOnly: false),
+        new SM::OperationInfo("AssociateRouteTable", Table, 145, 146, isReadOnly: false),
+        new SM::OperationInfo("AssociateSecurityGroupVpc", Table, 147, 148, isReadOnly: false),
+        new SM::OperationInfo("AssociateSubnetCidrBlock", Table, 149, 150, isReadOnly: false),
+        new SM::OperationInfo("AssociateTransitGatewayMulticastDomain", Table, 151, 152, isReadOnly: false),
+        new SM::OperationInfo("AssociateTransitGatewayPolicyTable", Table, 153, 154, isReadOnly: false),
+        new SM::OperationInfo("AssociateTransitGatewayRouteTable", Table, 155, 156, isReadOnly: false),
+        new SM::OperationInfo("AssociateTrunkInterface", Table, 157, 158, isReadOnly: false),
+        new SM::OperationInfo("AssociateVpcCidrBlock", Table, 159, 160, isReadOnly: false),
+        new SM::OperationInfo("AttachClassicLinkVpc", Table, 172, 173, isReadOnly: false),
+        new SM::OperationInfo("AttachInternetGateway", Table, 174, -1, isReadOnly: false),
+        new SM::OperationInfo("AttachNetworkInterface", Table, 175, 176, isReadOnly: false),
+        new SM::OperationInfo("AttachVerifiedAccessTrustProvider", Table, 177, 178, isReadOnly: false),
+        new SM::OperationInfo("AttachVolume", Table, 179, 3875, isReadOnly: false),
+        new SM::OperationInfo("AttachVpnGateway", Table, 180, 181, isReadOnly: false),
+        new SM::OperationInfo("AuthorizeClientVpnIngress", Table, 192, 193, isReadOnly: false),
+        new SM::OperationInfo("AuthorizeSecurityGroupEgress", Table, 194, 195, isReadOnly: false),
+        new SM::OperationInfo("AuthorizeSecurityGroupIngress", Table, 196, 197, isReadOnly: false),
+        new SM::OperationInfo("BundleInstance", Table, 257, 258, isReadOnly: false),
+        new SM::OperationInfo("CancelBundleTask", Table, 272, 273, isReadOnly: false),
+        new SM::OperationInfo("CancelCapacityReservation", Table, 279, 280, isReadOnly: false),
+        new SM::OperationInfo("CancelCapacityReservationFleets", Table, 277, 278, isReadOnly: false),
+        new SM::OperationInfo("CancelConversionTask", Table, 281, -1, isReadOnly: false),
+        new SM::OperationInfo("CancelDeclarativePoliciesReport", Table, 282, 283, isReadOnly: false),
+        new SM::OperationInfo("CancelExportTask", Table, 284, -1, isReadOnly: false),
+        new SM::OperationInfo("CancelImageLaunchPermission", Table, 285, 286, isReadOnly: false),
+        new SM::OperationInfo("CancelImportTask", Table, 287, 288, isReadOnly: false),
+        new SM::OperationInfo("CancelReservedInstancesListing", Table, 289, 290, isReadOnly: false),
+        new SM::OperationInfo("CancelSpotFleetRequests", Table, 294, 295, isReadOnly: false),
+        new SM::OperationInfo("CancelSpotInstanceRequests", Table, 299, 300, isReadOnly: false),
+        new SM::OperationInfo("ConfirmProductInstance", Table, 443, 444, isReadOnly: false),
+        new SM::OperationInfo("CopyFpgaImage", Table, 465, 466, isReadOnly: false),
+        new SM::OperationInfo("CopyImage", Table, 468, 469, isReadOnly: false),
+        new SM::OperationInfo("CopySnapshot", Table, 470, 472, isReadOnly: false),
+        new SM::OperationInfo("CopyVolumes", Table, 474, 475, isReadOnly: false),
+        new SM::OperationInfo("CreateCapacityManagerDataExport", Table, 486, 487, isReadOnly: false),
+        new SM::OperationInfo("CreateCapacityReservation", Table, 492, 493, isReadOnly: false),
+        new SM::OperationInfo("CreateCapacityReservationBySplitting", Table, 488, 489, isReadOnly: false),
+        new SM::OperationInfo("CreateCapacityReservationFleet", Table, 490, 491, isReadOnly: false),
+        new SM::OperationInfo("CreateCarrierGateway", Table, 494, 495, isReadOnly: false),
+        new SM::OperationInfo("CreateClientVpnEndpoint", Table, 496, 497, isReadOnly: false),
+        new SM::OperationInfo("CreateClientVpnRoute", Table, 498, 499, isReadOnly: false),
+        new SM::OperationInfo("CreateCoipCidr", Table, 500, 501, isReadOnly: false),
+        new SM::OperationInfo("CreateCoipPool", Table, 502, 503, isReadOnly: false),
+        new SM::OperationInfo("CreateCustomerGateway", Table, 504, 505, isReadOnly: false),
+        new SM::OperationInfo("CreateDefaultSubnet", Table, 506, 507, isReadOnly: false),
+        new SM::OperationInfo("CreateDefaultVpc", Table, 508, 509, isReadOnly: false),
+        new SM::OperationInfo("CreateDelegateMacVolumeOwnershipTask", Table, 510, 511, isReadOnly: false),
+        new SM::OperationInfo("CreateDhcpOptions", Table, 512, 513, isReadOnly: false),
+        new SM::OperationInfo("CreateEgressOnlyInternetGateway", Table, 514, 515, isReadOnly: false),
+        new SM::OperationInfo("CreateFleet", Table, 520, 521, isReadOnly: false),
+        new SM::OperationInfo("CreateFlowLogs", Table, 522, 523, isReadOnly: false),
+        new SM::OperationInfo("CreateFpgaImage", Table, 524, 525, isReadOnly: false),
+        new SM::OperationInfo("CreateImage", Table, 526, 527, isReadOnly: false),
+        new SM::OperationInfo("CreateImageUsageReport", Table, 529, 530, isReadOnly: false),
+        new SM::OperationInfo("CreateInstanceConnectEndpoint", Table, 531, 532, isReadOnly: false),
+        new SM::OperationInfo("CreateInstanceEventWindow", Table, 533, 534, isReadOnly: false),
+        new SM::OperationInfo("CreateInstanceExportTask", Table, 535, 536, isReadOnly: false),
+        new SM::OperationInfo("CreateInternetGateway", Table, 537, 538, isReadOnly: false),
+        new SM::OperationInfo("CreateInterruptibleCapacityReservationAllocation", Table, 539, 540, isReadOnly: false),
+        new SM::OperationInfo("CreateIpam", Table, 551, 554, isReadOnly: false),
+        new SM::OperationInfo("CreateIpamExternalResourceVerificationToken", Table, 541, 542, isReadOnly: false),
+        new SM::OperationInfo("CreateIpamPolicy", Table, 543, 544, isReadOnly: false),
+        new SM::OperationInfo("CreateIpamPool", Table, 545, 546, isReadOnly: false),
+        new SM::OperationInfo("CreateIpamPrefixListResolver", Table, 547, 548, isReadOnly: false),
+        new SM::OperationInfo("CreateIpamPrefixListResolverTarget", Table, 549, 550, isReadOnly: false),
+        new SM::OperationInfo("CreateIpamResourceDiscovery", Table, 552, 553, isReadOnly: false),
+        new SM::OperationInfo("CreateIpamScope", Table, 555, 556, isReadOnly: false),
+        new SM::OperationInfo("CreateKeyPair", Table, 557, 2403, isReadOnly: false),
+        new SM::OperationInfo("CreateLaunchTemplate", Table, 558, 559, isReadOnly: false),
+        new SM::OperationInfo("CreateLaunchTemplateVersion", Table, 560, 561, isReadOnly: false),
+        new SM::OperationInfo("CreateLocalGatewayRoute", Table, 562, 563, isReadOnly: false),
+        new SM::OperationInfo("CreateLocalGatewayRouteTable", Table, 564, 565, isReadOnly: false),
+        new SM::OperationInfo("CreateLocalGatewayRouteTableVirtualInterfaceGroupAssociation", Table, 566, 567, isReadOnly: false),
+        new SM::OperationInfo("CreateLocalGatewayRouteTableVpcAssociation", Table, 568, 569, isReadOnly: false),
+        new SM::OperationInfo("CreateLocalGatewayVirtualInterface", Table, 572, 573, isReadOnly: false),
+        new SM::OperationInfo("CreateLocalGatewayVirtualInterfaceGroup", Table, 570, 571, isReadOnly: false),
+        new SM::OperationInfo("CreateMacSystemIntegrityProtectionModificationTask", Table, 574, 575, isReadOnly: false),
+        new SM::OperationInfo("CreateManagedPrefixList", Table, 576, 577, isReadOnly: false),
+        new SM::OperationInfo("CreateNatGateway", Table, 578, 579, isReadOnly: false),
+        new SM::OperationInfo("CreateNetworkAcl", Table, 581, 582, isReadOnly: false),
+        new SM::OperationInfo("CreateNetworkAclEntry", Table, 580, -1, isReadOnly: false),
+        new SM::OperationInfo("CreateNetworkInsightsAccessScope", Table, 583, 584, isReadOnly: false),
+        new SM::OperationInfo("CreateNetworkInsightsPath", Table, 585, 586, isReadOnly: false),
+        new SM::OperationInfo("CreateNetworkInterface", Table, 589, 590, isReadOnly: false),
+        new SM::OperationInfo("CreateNetworkInterfacePermission", Table, 587, 588, isReadOnly: false),
+        new SM::OperationInfo("CreatePlacementGroup", Table, 591, 592, isReadOnly: false),
+        new SM::OperationInfo("CreatePublicIpv4Pool", Table, 593, 594, isReadOnly: false),
+        new SM::OperationInfo("CreateReplaceRootVolumeTask", Table, 595, 596, isReadOnly: false),
+        new SM::OperationInfo("CreateReservedInstancesListing", Table, 597, 598, isReadOnly: false),
+        new SM::OperationInfo("CreateRestoreImageTask", Table, 599, 600, isReadOnly: false),
+        new SM::OperationInfo("CreateRoute", Table, 601, 602, isReadOnly: false),
+        new SM::OperationInfo("CreateRouteServer", Table, 607, 608, isReadOnly: false),
+        new SM::OperationInfo("CreateRouteServerEndpoint", Table, 603, 604, isReadOnly: false),
+        new SM::OperationInfo("CreateRouteServerPeer", Table, 605, 606, isReadOnly: false),
+        new SM::OperationInfo("CreateRouteTable", Table, 609, 610, isReadOnly: false),
+        new SM::OperationInfo("CreateSecondaryNetwork", Table, 611, 612, isReadOnly: false),
+        new SM::OperationInfo("CreateSecondarySubnet", Table, 613, 614, isReadOnly: false),
+        new SM::OperationInfo("CreateSecurityGroup", Table, 615, 616, isReadOnly: false),
+        new SM::OperationInfo("CreateSnapshot", Table, 617, 3455, isReadOnly: false),
+        new SM::OperationInfo("CreateSnapshots", Table, 618, 619, isReadOnly: false),
+        new SM::OperationInfo("CreateSpotDatafeedSubscription", Table, 620, 621, isReadOnly: false),
+        new SM::OperationInfo("CreateStoreImageTask", Table, 622, 623, isReadOnly: false),
+        new SM::OperationInfo("CreateSubnet", Table, 626, 627, isReadOnly: false),
+        new SM::OperationInfo("CreateSubnetCidrReservation", Table, 624, 625, isReadOnly: false),
+        new SM::OperationInfo("CreateTags", Table, 628, -1, isReadOnly: false),
+        new SM::OperationInfo("CreateTrafficMirrorFilter", Table, 629, 630, isReadOnly: false),
+        new SM::OperationInfo("CreateTrafficMirrorFilterRule", Table, 631, 632, isReadOnly: false),
+        new SM::OperationInfo("CreateTrafficMirrorSession", Table, 633, 634, isReadOnly: false),
+        new SM::OperationInfo("CreateTrafficMirrorTarget", Table, 635, 636, isReadOnly: false),
+        new SM::OperationInfo("CreateTransitGateway", Table, 656, 657, isReadOnly: false),
+        new SM::OperationInfo("CreateTransitGatewayConnect", Table, 639, 641, isReadOnly: false),
+        new SM::OperationInfo("CreateTransitGatewayConnectPeer", Table, 637, 638, isReadOnly: false),
+        new SM::OperationInfo("CreateTransitGatewayMeteringPolicy", Table, 644, 645, isReadOnly: false),
+        new SM::OperationInfo("CreateTransitGatewayMeteringPolicyEntry", Table, 642, 643, isReadOnly: false),
+        new SM::OperationInfo("CreateTransitGatewayMulticastDomain", Table, 646, 648, isReadOnly: false),
+        new SM::OperationInfo("CreateTransitGatewayPeeringAttachment", Table, 649, 651, isReadOnly: false),
+        new SM::OperationInfo("CreateTransitGatewayPolicyTable", Table, 652, 653, isReadOnly: false),
+        new SM::OperationInfo("CreateTransitGatewayPrefixListReference", Table, 654, 655, isReadOnly: false),
+        new SM::OperationInfo("CreateTransitGatewayRoute", Table, 658, 659, isReadOnly: false),
+        new SM::OperationInfo("CreateTransitGatewayRouteTable", Table, 662, 663, isReadOnly: false),
+        new SM::OperationInfo("CreateTransitGatewayRouteTableAnnouncement", Table, 660, 661, isReadOnly: false),
+        new SM::OperationInfo("CreateTransitGatewayVpcAttachment", Table, 664, 666, isReadOnly: false),
+        new SM::OperationInfo("CreateVerifiedAccessEndpoint", Table, 673, 674, isReadOnly: false),
+        new SM::OperationInfo("CreateVerifiedAccessGroup", Table, 676, 677, isReadOnly: false),
+        new SM::OperationInfo("CreateVerifiedAccessInstance", Table, 678, 679, isReadOnly: false),
+        new SM::OperationInfo("CreateVerifiedAccessTrustProvider", Table, 683, 684, isReadOnly: false),
+        new SM::OperationInfo("CreateVolume", Table, 688, 3874, isReadOnly: false),
+        new SM::OperationInfo("CreateVpc", Table, 701, 702, isReadOnly: false),
+        new SM::OperationInfo("CreateVpcBlockPublicAccessExclusion", Table, 689, 690, isReadOnly: false),
+        new SM::OperationInfo("CreateVpcEncryptionControl", Table, 691, 692, isReadOnly: false),
+        new SM::OperationInfo("CreateVpcEndpoint", Table, 695, 696, isReadOnly: false),
+        new SM::OperationInfo("CreateVpcEndpointConnectionNotification", Table, 693, 694, isReadOnly: false),
+        new SM::OperationInfo("CreateVpcEndpointServiceConfiguration", Table, 697, 698, isReadOnly: false),
+        new SM::OperationInfo("CreateVpcPeeringConnection", Table, 699, 700, isReadOnly: false),
+        new SM::OperationInfo("CreateVpnConcentrator", Table, 703, 704, isReadOnly: false),
+        new SM::OperationInfo("CreateVpnConnection", Table, 705, 706, isReadOnly: false),
+        new SM::OperationInfo("CreateVpnConnectionRoute", Table, 707, -1, isReadOnly: false),
+        new SM::OperationInfo("CreateVpnGateway", Table, 708, 709, isReadOnly: false),
+        new SM::OperationInfo("DeleteCapacityManagerDataExport", Table, 748, 749, isReadOnly: false),
+        new SM::OperationInfo("DeleteCarrierGateway", Table, 750, 751, isReadOnly: false),
+        new SM::OperationInfo("DeleteClientVpnEndpoint", Table, 752, 753, isReadOnly: false),
+        new SM::OperationInfo("DeleteClientVpnRoute", Table, 754, 755, isReadOnly: false),
+        new SM::OperationInfo("DeleteCoipCidr", Table, 756, 757, isReadOnly: false),
+        new SM::OperationInfo("DeleteCoipPool", Table, 758, 759, isReadOnly: false),
+        new SM::OperationInfo("DeleteCustomerGateway", Table, 760, -1, isReadOnly: false),
+        new SM::OperationInfo("DeleteDhcpOptions", Table, 761, -1, isReadOnly: false),
+        new SM::OperationInfo("DeleteEgressOnlyInternetGateway", Table, 762, 763, isReadOnly: false),
+        new SM::OperationInfo("DeleteFleets", Table, 770, 771, isReadOnly: false),
+        new SM::OperationInfo("DeleteFlowLogs", Table, 772, 773, isReadOnly: false),
+        new SM::OperationInfo("DeleteFpgaImage", Table, 774, 775, isReadOnly: false),
+        new SM::OperationInfo("DeleteImageUsageReport", Table, 776, 777, isReadOnly: false),
+        new SM::OperationInfo("DeleteInstanceConnectEndpoint", Table, 778, 779, isReadOnly: false),
+        new SM::OperationInfo("DeleteInstanceEventWindow", Table, 780, 781, isReadOnly: false),
+        new SM::OperationInfo("DeleteInternetGateway", Table, 782, -1, isReadOnly: false),
+        new SM::OperationInfo("DeleteIpam", Table, 793, 796, isReadOnly: false),
+        new SM::OperationInfo("DeleteIpamExternalResourceVerificationToken", Table, 783, 784, isReadOnly: false),
+        new SM::OperationInfo("DeleteIpamPolicy", Table, 785, 786, isReadOnly: false),
+        new SM::OperationInfo("DeleteIpamPool", Table, 787, 788, isReadOnly: false),
+        new SM::OperationInfo("DeleteIpamPrefixListResolver", Table, 789, 790, isReadOnly: false),
+        new SM::OperationInfo("DeleteIpamPrefixListResolverTarget", Table, 791, 792, isReadOnly: false),
+        new SM::OperationInfo("DeleteIpamResourceDiscovery", Table, 794, 795, isReadOnly: false),
+        new SM::OperationInfo("DeleteIpamScope", Table, 797, 798, isReadOnly: false),
+        new SM::OperationInfo("DeleteKeyPair", Table, 799, 800, isReadOnly: false),
+        new SM::OperationInfo("DeleteLaunchTemplate", Table, 801, 802, isReadOnly: false),
+        new SM::OperationInfo("DeleteLaunchTemplateVersions", Table, 803, 808, isReadOnly: false),
+        new SM::OperationInfo("DeleteLocalGatewayRoute", Table, 809, 810, isReadOnly: false),
+        new SM::OperationInfo("DeleteLocalGatewayRouteTable", Table, 811, 812, isReadOnly: false),
+        new SM::OperationInfo("DeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociation", Table, 813, 814, isReadOnly: false),
+        new SM::OperationInfo("DeleteLocalGatewayRouteTableVpcAssociation", Table, 815, 816, isReadOnly: false),
+        new SM::OperationInfo("DeleteLocalGatewayVirtualInterface", Table, 819, 820, isReadOnly: false),
+        new SM::OperationInfo("DeleteLocalGatewayVirtualInterfaceGroup", Table, 817, 818, isReadOnly: false),
+        new SM::OperationInfo("DeleteManagedPrefixList", Table, 821, 822, isReadOnly: false),
+        new SM::OperationInfo("DeleteNatGateway", Table, 823, 824, isReadOnly: false),
+        new SM::OperationInfo("DeleteNetworkAcl", Table, 826, -1, isReadOnly: false),
+        new SM::OperationInfo("DeleteNetworkAclEntry", Table, 825, -1, isReadOnly: false),
+        new SM::OperationInfo("DeleteNetworkInsightsAccessScope", Table, 829, 830, isReadOnly: false),
+        new SM::OperationInfo("DeleteNetworkInsightsAccessScopeAnalysis", Table, 827, 828, isReadOnly: false),
+        new SM::OperationInfo("DeleteNetworkInsightsAnalysis", Table, 831, 832, isReadOnly: false),
+        new SM::OperationInfo("DeleteNetworkInsightsPath", Table, 833, 834, isReadOnly: false),
+        new SM::OperationInfo("DeleteNetworkInterface", Table, 837, -1, isReadOnly: false),
+        new SM::OperationInfo("DeleteNetworkInterfacePermission", Table, 835, 836, isReadOnly: false),
+        new SM::OperationInfo("DeletePlacementGroup", Table, 838, -1, isReadOnly: false),
+        new SM::OperationInfo("DeletePublicIpv4Pool", Table, 839, 840, isReadOnly: false),
+        new SM::OperationInfo("DeleteQueuedReservedInstances", Table, 844, 845, isReadOnly: false),
+        new SM::OperationInfo("DeleteRoute", Table, 846, -1, isReadOnly: false),
+        new SM::OperationInfo("DeleteRouteServer", Table, 851, 852, isReadOnly: false),
+        new SM::OperationInfo("DeleteRouteServerEndpoint", Table, 847, 848, isReadOnly: false),
+        new SM::OperationInfo("DeleteRouteServerPeer", Table, 849, 850, isReadOnly: false),
+        new SM::OperationInfo("DeleteRouteTable", Table, 853, -1, isReadOnly: false),
+        new SM::OperationInfo("DeleteSecondaryNetwork", Table, 854, 855, isReadOnly: false),
+        new SM::OperationInfo("DeleteSecondarySubnet", Table, 856, 857, isReadOnly: false),
+        new SM::OperationInfo("DeleteSecurityGroup", Table, 858, 859, isReadOnly: false),
+        new SM::OperationInfo("DeleteSnapshot", Table, 860, -1, isReadOnly: false),
+        new SM::OperationInfo("DeleteSpotDatafeedSubscription", Table, 863, -1, isReadOnly: false),
+        new SM::OperationInfo("DeleteSubnet", Table, 866, -1, isReadOnly: false),
+        new SM::OperationInfo("DeleteSubnetCidrReservation", Table, 864, 865, isReadOnly: false),
+        new SM::OperationInfo("DeleteTags", Table, 867, -1, isReadOnly: false),
+        new SM::OperationInfo("DeleteTrafficMirrorFilter", Table, 868, 869, isReadOnly: false),
+        new SM::OperationInfo("DeleteTrafficMirrorFilterRule", Table, 870, 871, isReadOnly: false),
+        new SM::OperationInfo("DeleteTrafficMirrorSession", Table, 872, 873, isReadOnly: false),
+        new SM::OperationInfo("DeleteTrafficMirrorTarget", Table, 874, 875, isReadOnly: false),
+        new SM::OperationInfo("DeleteTransitGateway", Table, 894, 895, isReadOnly: false),
+        new SM::OperationInfo("DeleteTransitGatewayClientVpnAttachment", Table, 876, 877, isReadOnly: false),
+        new SM::OperationInfo("DeleteTransitGatewayConnect", Table, 880, 881, isReadOnly: false),
+        new SM::OperationInfo("DeleteTransitGatewayConnectPeer", Table, 878, 879, isReadOnly: false),
+        new SM::OperationInfo("DeleteTransitGatewayMeteringPolicy", Table, 884, 885, isReadOnly: false),
+        new SM::OperationInfo("DeleteTransitGatewayMeteringPolicyEntry", Table, 882, 883, isReadOnly: false),
+        new SM::OperationInfo("DeleteTransitGatewayMulticastDomain", Table, 886, 887, isReadOnly: false),
+        new SM::OperationInfo("DeleteTransitGatewayPeeringAttachment", Table, 888, 889, isReadOnly: false),
+        new SM::OperationInfo("DeleteTransitGatewayPolicyTable", Table, 890, 891, isReadOnly: false),
+        new SM::OperationInfo("DeleteTransitGatewayPrefixListReference", Table, 892, 893, isReadOnly: false),
+        new SM::OperationInfo("DeleteTransitGatewayRoute", Table, 896, 897, isReadOnly: false),
+        new SM::OperationInfo("DeleteTransitGatewayRouteTable", Table, 900, 901, isReadOnly: false),
+        new SM::OperationInfo("DeleteTransitGatewayRouteTableAnnouncement", Table, 898, 899, isReadOnly: false),
+        new SM::OperationInfo("DeleteTransitGatewayVpcAttachment", Table, 902, 903, isReadOnly: false),
+        new SM::OperationInfo("DeleteVerifiedAccessEndpoint", Table, 904, 905, isReadOnly: false),
+        new SM::OperationInfo("DeleteVerifiedAccessGroup", Table, 906, 907, isReadOnly: false),
+        new SM::OperationInfo("DeleteVerifiedAccessInstance", Table, 908, 909, isReadOnly: false),
+        new SM::OperationInfo("DeleteVerifiedAccessTrustProvider", Table, 910, 911, isReadOnly: false),
+        new SM::OperationInfo("DeleteVolume", Table, 912, -1, isReadOnly: false),
+        new SM::OperationInfo("DeleteVpc", Table, 925, -1, isReadOnly: false),
+        new SM::OperationInfo("DeleteVpcBlockPublicAccessExclusion", Table, 913, 914, isReadOnly: false),
+        new SM::OperationInfo("DeleteVpcEncryptionControl", Table, 915, 916, isReadOnly: false),
+        new SM::OperationInfo("DeleteVpcEndpointConnectionNotifications", Table, 917, 918, isReadOnly: false),
+        new SM::OperationInfo("DeleteVpcEndpointServiceConfigurations", Table, 919, 920, isReadOnly: false),
+        new SM::OperationInfo("DeleteVpcEndpoints", Table, 921, 922, isReadOnly: false),
+        new SM::OperationInfo("DeleteVpcPeeringConnection", Table, 923, 924, isReadOnly: false),
+        new SM::OperationInfo("DeleteVpnConcentrator", Table, 926, 927, isReadOnly: false),
+        new SM::OperationInfo("DeleteVpnConnection", Table, 928, -1, isReadOnly: false),
+        new SM::OperationInfo("DeleteVpnConnectionRoute", Table, 929, -1, isReadOnly: false),
+        new SM::OperationInfo("DeleteVpnGateway", Table, 930, -1, isReadOnly: false),
+        new SM::OperationInfo("DeprovisionByoipCidr", Table, 933, 934, isReadOnly: false),
+        new SM::OperationInfo("DeprovisionIpamByoasn", Table, 935, 936, isReadOnly: false),
+        new SM::OperationInfo("DeprovisionIpamPoolCidr", Table, 937, 938, isReadOnly: false),
+        new SM::OperationInfo("DeprovisionPublicIpv4PoolCidr", Table, 939, 940, isReadOnly: false),
+        new SM::OperationInfo("DeregisterImage", Table, 942, 943, isReadOnly: false),
+        new SM::OperationInfo("DeregisterInstanceEventNotificationAttributes", Table, 944, 945, isReadOnly: false),
+        new SM::OperationInfo("DeregisterTransitGatewayMulticastGroupMembers", Table, 947, 948, isReadOnly: false),
+        new SM::OperationInfo("DeregisterTransitGatewayMulticastGroupSources", Table, 949, 950, isReadOnly: false),
+        new SM::OperationInfo("DescribeAccountAttributes", Table, 951, 952, isReadOnly: true),
+        new SM::OperationInfo("DescribeAddressTransfers", Table, 954, 955, isReadOnly: true),
+        new SM::OperationInfo("DescribeAddresses", Table, 958, 959, isReadOnly: true),
+        new SM::OperationInfo("DescribeAddressesAttribute", Table, 956, 957, isReadOnly: true),
+        new SM::OperationInfo("DescribeAggregateIdFormat", Table, 960, 961, isReadOnly: true),
+        new SM::OperationInfo("DescribeAvailabilityZones", Table, 962, 963, isReadOnly: true),
+        new SM::OperationInfo("DescribeAwsNetworkPerformanceMetricSubscriptions", Table, 964, 965, isReadOnly: true),
+        new SM::OperationInfo("DescribeBundleTasks", Table, 966, 967, isReadOnly: true),
+        new SM::OperationInfo("DescribeByoipCidrs", Table, 969, 970, isReadOnly: true),
+        new SM::OperationInfo("DescribeCapacityBlockExtensionHistory", Table, 971, 972, isReadOnly: true),
+        new SM::OperationInfo("DescribeCapacityBlockExtensionOfferings", Table, 974, 975, isReadOnly: true),
+        new SM::OperationInfo("DescribeCapacityBlockOfferings", Table, 977, 978, isReadOnly: true),
+        new SM::OperationInfo("DescribeCapacityBlockStatus", Table, 980, 981, isReadOnly: true),
+        new SM::OperationInfo("DescribeCapacityBlocks", Table, 983, 984, isReadOnly: true),
+        new SM::OperationInfo("DescribeCapacityManagerDataExports", Table, 985, 987, isReadOnly: true),
+        new SM::OperationInfo("DescribeCapacityReservationBillingRequests", Table, 988, 990, isReadOnly: true),
+        new SM::OperationInfo("DescribeCapacityReservationFleets", Table, 992, 993, isReadOnly: true),
+        new SM::OperationInfo("DescribeCapacityReservationTopology", Table, 995, 996, isReadOnly: true),
+        new SM::OperationInfo("DescribeCapacityReservations", Table, 998, 999, isReadOnly: true),
+        new SM::OperationInfo("DescribeCarrierGateways", Table, 1000, 1001, isReadOnly: true),
+        new SM::OperationInfo("DescribeClassicLinkInstances", Table, 1003, 1004, isReadOnly: true),
+        new SM::OperationInfo("DescribeClientVpnAuthorizationRules", Table, 1006, 1007, isReadOnly: true),
+        new SM::OperationInfo("DescribeClientVpnConnections", Table, 1009, 1010, isReadOnly: true),
+        new SM::OperationInfo("DescribeClientVpnEndpoints", Table, 1012, 1013, isReadOnly: true),
+        new SM::OperationInfo("DescribeClientVpnRoutes", Table, 1015, 1016, isReadOnly: true),
+        new SM::OperationInfo("DescribeClientVpnTargetNetworks", Table, 1018, 1019, isReadOnly: true),
+        new SM::OperationInfo("DescribeCoipPools", Table, 1020, 1021, isReadOnly: true),
+        new SM::OperationInfo("DescribeConversionTasks", Table, 1023, 1024, isReadOnly: true),
+        new SM::OperationInfo("DescribeCustomerGateways", Table, 1025, 1026, isReadOnly: true),
+        new SM::OperationInfo("DescribeDeclarativePoliciesReports", Table, 1027, 1028, isReadOnly: true),
+        new SM::OperationInfo("DescribeDhcpOptions", Table, 1030, 1031, isReadOnly: true),
+        new SM::OperationInfo("DescribeEgressOnlyInternetGateways", Table, 1033, 1034, isReadOnly: true),
+        new SM::OperationInfo("DescribeElasticGpus", Table, 1036, 1037, isReadOnly: true),
+        new SM::OperationInfo("DescribeExportImageTasks", Table, 1039, 1040, isReadOnly: true),
+        new SM::OperationInfo("DescribeExportTasks", Table, 1041, 1042, isReadOnly: true),
+        new SM::OperationInfo("DescribeFastLaunchImages", Table, 1043, 1045, isReadOnly: true),
+        new SM::OperationInfo("DescribeFastSnapshotRestores", Table, 1051, 1052, isReadOnly: true),
+        new SM::OperationInfo("DescribeFleetHistory", Table, 1054, 1055, isReadOnly: true),
+        new SM::OperationInfo("DescribeFleetInstances", Table, 1056, 1057, isReadOnly: true),
+        new SM::OperationInfo("DescribeFleets", Table, 1061, 1062, isReadOnly: true),
+        new SM::OperationInfo("DescribeFlowLogs", Table, 1063, 1064, isReadOnly: true),
+        new SM::OperationInfo("DescribeFpgaImageAttribute", Table, 1065, 1066, isReadOnly: true),
+        new SM::OperationInfo("DescribeFpgaImages", Table, 1068, 1069, isReadOnly: true),
+        new SM::OperationInfo("DescribeHostReservationOfferings", Table, 1071, 1072, isReadOnly: true),
+        new SM::OperationInfo("DescribeHostReservations", Table, 1074, 1075, isReadOnly: true),
+        new SM::OperationInfo("DescribeHosts", Table, 1076, 1077, isReadOnly: true),
+        new SM::OperationInfo("DescribeIamInstanceProfileAssociations", Table, 1079, 1080, isReadOnly: true),
+        new SM::OperationInfo("DescribeIdFormat", Table, 1081, 1082, isReadOnly: true),
+        new SM::OperationInfo("DescribeIdentityIdFormat", Table, 1083, 1084, isReadOnly: true),
+        new SM::OperationInfo("DescribeImageAttribute", Table, 1085, 1986, isReadOnly: true),
+        new SM::OperationInfo("DescribeImageReferences", Table, 1088, 1089, isReadOnly: true),
+        new SM::OperationInfo("DescribeImageUsageReportEntries", Table, 1091, 1092, isReadOnly: true),
+        new SM::OperationInfo("DescribeImageUsageReports", Table, 1095, 1096, isReadOnly: true),
+        new SM::OperationInfo("DescribeImages", Table, 1097, 1098, isReadOnly: true),
+        new SM::OperationInfo("DescribeImportImageTasks", Table, 1099, 1100, isReadOnly: true),
+        new SM::OperationInfo("DescribeImportSnapshotTasks", Table, 1101, 1102, isReadOnly: true),
+        new SM::OperationInfo("DescribeInstanceAttribute", Table, 1103, 2088, isReadOnly: true),
+        new SM::OperationInfo("DescribeInstanceConnectEndpoints", Table, 1104, 1105, isReadOnly: true),
+        new SM::OperationInfo("DescribeInstanceCreditSpecifications", Table, 1107, 1108, isReadOnly: true),
+        new SM::OperationInfo("DescribeInstanceEventNotificationAttributes", Table, 1109, 1110, isReadOnly: true),
+        new SM::OperationInfo("DescribeInstanceEventWindows", Table, 1111, 1112, isReadOnly: true),
+        new SM::OperationInfo("DescribeInstanceImageMetadata", Table, 1114, 1115, isReadOnly: true),
+        new SM::OperationInfo("DescribeInstanceSqlHaHistoryStates", Table, 1116, 1117, isReadOnly: true),
+        new SM::OperationInfo("DescribeInstanceSqlHaStates", Table, 1118, 1120, isReadOnly: true),
+        new SM::OperationInfo("DescribeInstanceStatus", Table, 1121, 1122, isReadOnly: true),
+        new SM::OperationInfo("DescribeInstanceTopology", Table, 1126, 1127, isReadOnly: true),
+        new SM::OperationInfo("DescribeInstanceTypeOfferings", Table, 1128, 1129, isReadOnly: true),
+        new SM::OperationInfo("DescribeInstanceTypes", Table, 1130, 1131, isReadOnly: true),
+        new SM::OperationInfo("DescribeInstances", Table, 1132, 1133, isReadOnly: true),
+        new SM::OperationInfo("DescribeInternetGateways", Table, 1135, 1136, isReadOnly: true),
+        new SM::OperationInfo("DescribeIpamByoasn", Table, 1138, 1139, isReadOnly: true),
+        new SM::OperationInfo("DescribeIpamExternalResourceVerificationTokens", Table, 1140, 1141, isReadOnly: true),
+        new SM::OperationInfo("DescribeIpamPolicies", Table, 1142, 1143, isReadOnly: true),
+        new SM::OperationInfo("DescribeIpamPoolAllocations", Table, 1145, 1146, isReadOnly: true),
+        new SM::OperationInfo("DescribeIpamPools", Table, 1147, 1148, isReadOnly: true),
+        new SM::OperationInfo("DescribeIpamPrefixListResolverTargets", Table, 1149, 1150, isReadOnly: true),
+        new SM::OperationInfo("DescribeIpamPrefixListResolvers", Table, 1151, 1152, isReadOnly: true),
+        new SM::OperationInfo("DescribeIpamResourceDiscoveries", Table, 1153, 1154, isReadOnly: true),
+        new SM::OperationInfo("DescribeIpamResourceDiscoveryAssociations", Table, 1155, 1156, isReadOnly: true),
+        new SM::OperationInfo("DescribeIpamScopes", Table, 1157, 1158, isReadOnly: true),
+        new SM::OperationInfo("DescribeIpams", Table, 1159, 1160, isReadOnly: true),
+        new SM::OperationInfo("DescribeIpv6Pools", Table, 1161, 1162, isReadOnly: true),
+        new SM::OperationInfo("DescribeKeyPairs", Table, 1163, 1164, isReadOnly: true),
+        new SM::OperationInfo("DescribeLaunchTemplateVersions", Table, 1165, 1166, isReadOnly: true),
+        new SM::OperationInfo("DescribeLaunchTemplates", Table, 1168, 1169, isReadOnly: true),
+        new SM::OperationInfo("DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociations", Table, 1170, 1171, isReadOnly: true),
+        new SM::OperationInfo("DescribeLocalGatewayRouteTableVpcAssociations", Table, 1172, 1173, isReadOnly: true),
+        new SM::OperationInfo("DescribeLocalGatewayRouteTables", Table, 1174, 1175, isReadOnly: true),
+        new SM::OperationInfo("DescribeLocalGatewayVirtualInterfaceGroups", Table, 1176, 1177, isReadOnly: true),
+        new SM::OperationInfo("DescribeLocalGatewayVirtualInterfaces", Table, 1178, 1179, isReadOnly: true),
+        new SM::OperationInfo("DescribeLocalGateways", Table, 1180, 1181, isReadOnly: true),
+        new SM::OperationInfo("DescribeLockedSnapshots", Table, 1183, 1184, isReadOnly: true),
+        new SM::OperationInfo("DescribeMacHosts", Table, 1185, 1187, isReadOnly: true),
+        new SM::OperationInfo("DescribeMacModificationTasks", Table, 1189, 1190, isReadOnly: true),
+        new SM::OperationInfo("DescribeManagedPrefixLists", Table, 1191, 1192, isReadOnly: true),
+        new SM::OperationInfo("DescribeMovingAddresses", Table, 1194, 1195, isReadOnly: true),
+        new SM::OperationInfo("DescribeNatGateways", Table, 1197, 1198, isReadOnly: true),
+        new SM::OperationInfo("DescribeNetworkAcls", Table, 1200, 1201, isReadOnly: true),
+        new SM::OperationInfo("DescribeNetworkInsightsAccessScopeAnalyses", Table, 1202, 1203, isReadOnly: true),
+        new SM::OperationInfo("DescribeNetworkInsightsAccessScopes", Table, 1204, 1205, isReadOnly: true),
+        new SM::OperationInfo("DescribeNetworkInsightsAnalyses", Table, 1206, 1207, isReadOnly: true),
+        new SM::OperationInfo("DescribeNetworkInsightsPaths", Table, 1208, 1209, isReadOnly: true),
+        new SM::OperationInfo("DescribeNetworkInterfaceAttribute", Table, 1210, 1211, isReadOnly: true),
+        new SM::OperationInfo("DescribeNetworkInterfacePermissions", Table, 1213, 1214, isReadOnly: true),
+        new SM::OperationInfo("DescribeNetworkInterfaces", Table, 1216, 1217, isReadOnly: true),
+        new SM::OperationInfo("DescribeOutpostLags", Table, 1218, 1219, isReadOnly: true),
+        new SM::OperationInfo("DescribePlacementGroups", Table, 1220, 1221, isReadOnly: true),
+        new SM::OperationInfo("DescribePrefixLists", Table, 1222, 1223, isReadOnly: true),
+        new SM::OperationInfo("DescribePrincipalIdFormat", Table, 1225, 1226, isReadOnly: true),
+        new SM::OperationInfo("DescribePublicIpv4Pools", Table, 1227, 1228, isReadOnly: true),
+        new SM::OperationInfo("DescribeRegions", Table, 1229, 1230, isReadOnly: true),
+        new SM::OperationInfo("DescribeReplaceRootVolumeTasks", Table, 1232, 1233, isReadOnly: true),
+        new SM::OperationInfo("DescribeReservedInstances", Table, 1240, 1241, isReadOnly: true),
+        new SM::OperationInfo("DescribeReservedInstancesListings", Table, 1234, 1235, isReadOnly: true),
+        new SM::OperationInfo("DescribeReservedInstancesModifications", Table, 1236, 1237, isReadOnly: true),
+        new SM::OperationInfo("DescribeReservedInstancesOfferings", Table, 1238, 1239, isReadOnly: true),
+        new SM::OperationInfo("DescribeRouteServerEndpoints", Table, 1242, 1243, isReadOnly: true),
+        new SM::OperationInfo("DescribeRouteServerPeers", Table, 1244, 1245, isReadOnly: true),
+        new SM::OperationInfo("DescribeRouteServers", Table, 1246, 1247, isReadOnly: true),
+        new SM::OperationInfo("DescribeRouteTables", Table, 1249, 1250, isReadOnly: true),
+        new SM::OperationInfo("DescribeScheduledInstanceAvailability", Table, 1252, 1253, isReadOnly: true),
+        new SM::OperationInfo("DescribeScheduledInstances", Table, 1254, 1255, isReadOnly: true),
+        new SM::OperationInfo("DescribeSecondaryInterfaces", Table, 1257, 1258, isReadOnly: true),
+        new SM::OperationInfo("DescribeSecondaryNetworks", Table, 1260, 1261, isReadOnly: true),
+        new SM::OperationInfo("DescribeSecondarySubnets", Table, 1263, 1264, isReadOnly: true),
+        new SM::OperationInfo("DescribeSecurityGroupReferences", Table, 1265, 1266, isReadOnly: true),
+        new SM::OperationInfo("DescribeSecurityGroupRules", Table, 1268, 1269, isReadOnly: true),
+        new SM::OperationInfo("DescribeSecurityGroupVpcAssociations", Table, 1271, 1272, isReadOnly: true),
+        new SM::OperationInfo("DescribeSecurityGroups", Table, 1274, 1275, isReadOnly: true),
+        new SM::OperationInfo("DescribeServiceLinkVirtualInterfaces", Table, 1276, 1277, isReadOnly: true),
+        new SM::OperationInfo("DescribeSnapshotAttribute", Table, 1278, 1279, isReadOnly: true),
+        new SM::OperationInfo("DescribeSnapshotTierStatus", Table, 1281, 1282, isReadOnly: true),
+        new SM::OperationInfo("DescribeSnapshots", Table, 1283, 1284, isReadOnly: true),
+        new SM::OperationInfo("DescribeSpotDatafeedSubscription", Table, 1285, 1286, isReadOnly: true),
+        new SM::OperationInfo("DescribeSpotFleetInstances", Table, 1288, 1289, isReadOnly: true),
+        new SM::OperationInfo("DescribeSpotFleetRequestHistory", Table, 1291, 1292, isReadOnly: true),
+        new SM::OperationInfo("DescribeSpotFleetRequests", Table, 1293, 1294, isReadOnly: true),
+        new SM::OperationInfo("DescribeSpotInstanceRequests", Table, 1295, 1296, isReadOnly: true),
+        new SM::OperationInfo("DescribeSpotPriceHistory", Table, 1297, 1298, isReadOnly: true),
+        new SM::OperationInfo("DescribeStaleSecurityGroups", Table, 1301, 1302, isReadOnly: true),
+        new SM::OperationInfo("DescribeStoreImageTasks", Table, 1303, 1305, isReadOnly: true),
+        new SM::OperationInfo("DescribeSubnets", Table, 1307, 1308, isReadOnly: true),
+        new SM::OperationInfo("DescribeTags", Table, 1309, 1310, isReadOnly: true),
+        new SM::OperationInfo("DescribeTrafficMirrorFilterRules", Table, 1311, 1312, isReadOnly: true),
+        new SM::OperationInfo("DescribeTrafficMirrorFilters", Table, 1313, 1314, isReadOnly: true),
+        new SM::OperationInfo("DescribeTrafficMirrorSessions", Table, 1315, 1316, isReadOnly: true),
+        new SM::OperationInfo("DescribeTrafficMirrorTargets", Table, 1317, 1318, isReadOnly: true),
+        new SM::OperationInfo("DescribeTransitGatewayAttachments", Table, 1319, 1320, isReadOnly: true),
+        new SM::OperationInfo("DescribeTransitGatewayConnectPeers", Table, 1321, 1322, isReadOnly: true),
+        new SM::OperationInfo("DescribeTransitGatewayConnects", Table, 1323, 1324, isReadOnly: true),
+        new SM::OperationInfo("DescribeTransitGatewayMeteringPolicies", Table, 1325, 1326, isReadOnly: true),
+        new SM::OperationInfo("DescribeTransitGatewayMulticastDomains", Table, 1327, 1328, isReadOnly: true),
+        new SM::OperationInfo("DescribeTransitGatewayPeeringAttachments", Table, 1329, 1330, isReadOnly: true),
+        new SM::OperationInfo("DescribeTransitGatewayPolicyTables", Table, 1331, 1332, isReadOnly: true),
+        new SM::OperationInfo("DescribeTransitGatewayRouteTableAnnouncements", Table, 1333, 1334, isReadOnly: true),
+        new SM::OperationInfo("DescribeTransitGatewayRouteTables", Table, 1335, 1336, isReadOnly: true),
+        new SM::OperationInfo("DescribeTransitGatewayVpcAttachments", Table, 1337, 1338, isReadOnly: true),
+        new SM::OperationInfo("DescribeTransitGateways", Table, 1339, 1340, isReadOnly: true),
+        new SM::OperationInfo("DescribeTrunkInterfaceAssociations", Table, 1342, 1343, isReadOnly: true),
+        new SM::OperationInfo("DescribeVerifiedAccessEndpoints", Table, 1345, 1346, isReadOnly: true),
+        new SM::OperationInfo("DescribeVerifiedAccessGroups", Table, 1348, 1349, isReadOnly: true),
+        new SM::OperationInfo("DescribeVerifiedAccessInstanceLoggingConfigurations", Table, 1351, 1352, isReadOnly: true),
+        new SM::OperationInfo("DescribeVerifiedAccessInstances", Table, 1354, 1355, isReadOnly: true),
+        new SM::OperationInfo("DescribeVerifiedAccessTrustProviders", Table, 1357, 1358, isReadOnly: true),
+        new SM::OperationInfo("DescribeVolumeAttribute", Table, 1359, 1360, isReadOnly: true),
+        new SM::OperationInfo("DescribeVolumeStatus", Table, 1361, 1362, isReadOnly: true),
+        new SM::OperationInfo("DescribeVolumes", Table, 1365, 1366, isReadOnly: true),
+        new SM::OperationInfo("DescribeVolumesModifications", Table, 1363, 1364, isReadOnly: true),
+        new SM::OperationInfo("DescribeVpcAttribute", Table, 1367, 1368, isReadOnly: true),
+        new SM::OperationInfo("DescribeVpcBlockPublicAccessExclusions", Table, 1370, 1371, isReadOnly: true),
+        new SM::OperationInfo("DescribeVpcBlockPublicAccessOptions", Table, 1372, 1373, isReadOnly: true),
+        new SM::OperationInfo("DescribeVpcClassicLink", Table, 1378, 1379, isReadOnly: true),
+        new SM::OperationInfo("DescribeVpcClassicLinkDnsSupport", Table, 1376, 1377, isReadOnly: true),
+        new SM::OperationInfo("DescribeVpcEncryptionControls", Table, 1381, 1382, isReadOnly: true),
+        new SM::OperationInfo("DescribeVpcEndpointAssociations", Table, 1383, 1384, isReadOnly: true),
+        new SM::OperationInfo("DescribeVpcEndpointConnectionNotifications", Table, 1385, 1386, isReadOnly: true),
+        new SM::OperationInfo("DescribeVpcEndpointConnections", Table, 1387, 1388, isReadOnly: true),
+        new SM::OperationInfo("DescribeVpcEndpointServiceConfigurations", Table, 1389, 1390, isReadOnly: true),
+        new SM::OperationInfo("DescribeVpcEndpointServicePermissions", Table, 1391, 1392, isReadOnly: true),
+        new SM::OperationInfo("DescribeVpcEndpointServices", Table, 1393, 1394, isReadOnly: true),
+        new SM::OperationInfo("DescribeVpcEndpoints", Table, 1395, 1396, isReadOnly: true),
+        new SM::OperationInfo("DescribeVpcPeeringConnections", Table, 1398, 1399, isReadOnly: true),
+        new SM::OperationInfo("DescribeVpcs", Table, 1401, 1402, isReadOnly: true),
+        new SM::OperationInfo("DescribeVpnConcentrators", Table, 1403, 1404, isReadOnly: true),
+        new SM::OperationInfo("DescribeVpnConnections", Table, 1405, 1406, isReadOnly: true),
+        new SM::OperationInfo("DescribeVpnGateways", Table, 1407, 1408, isReadOnly: true),
+        new SM::OperationInfo("DetachClassicLinkVpc", Table, 1412, 1413, isReadOnly: false),
+        new SM::OperationInfo("DetachInternetGateway", Table, 1414, -1, isReadOnly: false),
+        new SM::OperationInfo("DetachNetworkInterface", Table, 1415, -1, isReadOnly: false),
+        new SM::OperationInfo("DetachVerifiedAccessTrustProvider", Table, 1416, 1417, isReadOnly: false),
+        new SM::OperationInfo("DetachVolume", Table, 1418, 3875, isReadOnly: false),
+        new SM::OperationInfo("DetachVpnGateway", Table, 1419, -1, isReadOnly: false),
+        new SM::OperationInfo("DisableAddressTransfer", Table, 1434, 1435, isReadOnly: false),
+        new SM::OperationInfo("DisableAllowedImagesSettings", Table, 1436, 1437, isReadOnly: false),
+        new SM::OperationInfo("DisableAwsNetworkPerformanceMetricSubscription", Table, 1438, 1439, isReadOnly: false),
+        new SM::OperationInfo("DisableCapacityManager", Table, 1440, 1441, isReadOnly: false),
+        new SM::OperationInfo("DisableEbsEncryptionByDefault", Table, 1442, 1443, isReadOnly: false),
+        new SM::OperationInfo("DisableFastLaunch", Table, 1444, 1445, isReadOnly: false),
+        new SM::OperationInfo("DisableFastSnapshotRestores", Table, 1453, 1454, isReadOnly: false),
+        new SM::OperationInfo("DisableImage", Table, 1461, 1462, isReadOnly: false),
+        new SM::OperationInfo("DisableImageBlockPublicAccess", Table, 1455, 1456, isReadOnly: false),
+        new SM::OperationInfo("DisableImageDeprecation", Table, 1457, 1458, isReadOnly: false),
+        new SM::OperationInfo("DisableImageDeregistrationProtection", Table, 1459, 1460, isReadOnly: false),
+        new SM::OperationInfo("DisableInstanceSqlHaStandbyDetections", Table, 1463, 1464, isReadOnly: false),
+        new SM::OperationInfo("DisableIpamOrganizationAdminAccount", Table, 1465, 1466, isReadOnly: false),
+        new SM::OperationInfo("DisableIpamPolicy", Table, 1467, 1468, isReadOnly: false),
+        new SM::OperationInfo("DisableRouteServerPropagation", Table, 1469, 1470, isReadOnly: false),
+        new SM::OperationInfo("DisableSerialConsoleAccess", Table, 1471, 1472, isReadOnly: false),
+        new SM::OperationInfo("DisableSnapshotBlockPublicAccess", Table, 1473, 1474, isReadOnly: false),
+        new SM::OperationInfo("DisableTransitGatewayRouteTablePropagation", Table, 1475, 1476, isReadOnly: false),
+        new SM::OperationInfo("DisableVgwRoutePropagation", Table, 1477, -1, isReadOnly: false),
+        new SM::OperationInfo("DisableVpcClassicLink", Table, 1480, 1481, isReadOnly: false),
+        new SM::OperationInfo("DisableVpcClassicLinkDnsSupport", Table, 1478, 1479, isReadOnly: false),
+        new SM::OperationInfo("DisassociateAddress", Table, 1482, -1, isReadOnly: false),
+        new SM::OperationInfo("DisassociateCapacityReservationBillingOwner", Table, 1483, 1484, isReadOnly: false),
+        new SM::OperationInfo("DisassociateClientVpnTargetNetwork", Table, 1485, 1486, isReadOnly: false),
+        new SM::OperationInfo("DisassociateEnclaveCertificateIamRole", Table, 1487, 1488, isReadOnly: false),
+        new SM::OperationInfo("DisassociateIamInstanceProfile", Table, 1489, 1490, isReadOnly: false),
+        new SM::OperationInfo("DisassociateInstanceEventWindow", Table, 1491, 1492, isReadOnly: false),
+        new SM::OperationInfo("DisassociateIpamByoasn", Table, 1493, 1494, isReadOnly: false),
+        new SM::OperationInfo("DisassociateIpamResourceDiscovery", Table, 1495, 1496, isReadOnly: false),
+        new SM::OperationInfo("DisassociateNatGatewayAddress", Table, 1497, 1498, isReadOnly: false),
+        new SM::OperationInfo("DisassociateRouteServer", Table, 1499, 1500, isReadOnly: false),
+        new SM::OperationInfo("DisassociateRouteTable", Table, 1501, -1, isReadOnly: false),
+        new SM::OperationInfo("DisassociateSecurityGroupVpc", Table, 1502, 1503, isReadOnly: false),
+        new SM::OperationInfo("DisassociateSubnetCidrBlock", Table, 1505, 1506, isReadOnly: false),
+        new SM::OperationInfo("DisassociateTransitGatewayMulticastDomain", Table, 1507, 1508, isReadOnly: false),
+        new SM::OperationInfo("DisassociateTransitGatewayPolicyTable", Table, 1509, 1510, isReadOnly: false),
+        new SM::OperationInfo("DisassociateTransitGatewayRouteTable", Table, 1511, 1512, isReadOnly: false),
+        new SM::OperationInfo("DisassociateTrunkInterface", Table, 1513, 1514, isReadOnly: false),
+        new SM::OperationInfo("DisassociateVpcCidrBlock", Table, 1515, 1516, isReadOnly: false),
+        new SM::OperationInfo("EnableAddressTransfer", Table, 1595, 1596, isReadOnly: false),
+        new SM::OperationInfo("EnableAllowedImagesSettings", Table, 1597, 1598, isReadOnly: false),
+        new SM::OperationInfo("EnableAwsNetworkPerformanceMetricSubscription", Table, 1599, 1600, isReadOnly: false),
+        new SM::OperationInfo("EnableCapacityManager", Table, 1601, 1602, isReadOnly: false),
+        new SM::OperationInfo("EnableEbsEncryptionByDefault", Table, 1603, 1604, isReadOnly: false),
+        new SM::OperationInfo("EnableFastLaunch", Table, 1605, 1606, isReadOnly: false),
+        new SM::OperationInfo("EnableFastSnapshotRestores", Table, 1614, 1615, isReadOnly: false),
+        new SM::OperationInfo("EnableImage", Table, 1622, 1623, isReadOnly: false),
+        new SM::OperationInfo("EnableImageBlockPublicAccess", Table, 1616, 1617, isReadOnly: false),
+        new SM::OperationInfo("EnableImageDeprecation", Table, 1618, 1619, isReadOnly: false),
+        new SM::OperationInfo("EnableImageDeregistrationProtection", Table, 1620, 1621, isReadOnly: false),
+        new SM::OperationInfo("EnableInstanceSqlHaStandbyDetections", Table, 1624, 1625, isReadOnly: false),
+        new SM::OperationInfo("EnableIpamOrganizationAdminAccount", Table, 1626, 1627, isReadOnly: false),
+        new SM::OperationInfo("EnableIpamPolicy", Table, 1628, 1629, isReadOnly: false),
+        new SM::OperationInfo("EnableReachabilityAnalyzerOrganizationSharing", Table, 1630, 1631, isReadOnly: false),
+        new SM::OperationInfo("EnableRouteServerPropagation", Table, 1632, 1633, isReadOnly: false),
+        new SM::OperationInfo("EnableSerialConsoleAccess", Table, 1634, 1635, isReadOnly: false),
+        new SM::OperationInfo("EnableSnapshotBlockPublicAccess", Table, 1636, 1637, isReadOnly: false),
+        new SM::OperationInfo("EnableTransitGatewayRouteTablePropagation", Table, 1638, 1639, isReadOnly: false),
+        new SM::OperationInfo("EnableVgwRoutePropagation", Table, 1640, -1, isReadOnly: false),
+        new SM::OperationInfo("EnableVolumeIO", Table, 1641, -1, isReadOnly: false),
+        new SM::OperationInfo("EnableVpcClassicLink", Table, 1644, 1645, isReadOnly: false),
+        new SM::OperationInfo("EnableVpcClassicLinkDnsSupport", Table, 1642, 1643, isReadOnly: false),
+        new SM::OperationInfo("ExportClientVpnClientCertificateRevocationList", Table, 1666, 1667, isReadOnly: false),
+        new SM::OperationInfo("ExportClientVpnClientConfiguration", Table, 1668, 1669, isReadOnly: false),
+        new SM::OperationInfo("ExportImage", Table, 1671, 1672, isReadOnly: false),
+        new SM::OperationInfo("ExportTransitGatewayRoutes", Table, 1686, 1687, isReadOnly: false),
+        new SM::OperationInfo("ExportVerifiedAccessInstanceClientConfiguration", Table, 1688, 1689, isReadOnly: false),
+        new SM::OperationInfo("GetActiveVpnTunnelStatus", Table, 1775, 1776, isReadOnly: true),
+        new SM::OperationInfo("GetAllowedImagesSettings", Table, 1777, 1778, isReadOnly: true),
+        new SM::OperationInfo("GetAssociatedEnclaveCertificateIamRoles", Table, 1779, 1780, isReadOnly: true),
+        new SM::OperationInfo("GetAssociatedIpv6PoolCidrs", Table, 1781, 1782, isReadOnly: true),
+        new SM::OperationInfo("GetAwsNetworkPerformanceData", Table, 1783, 1784, isReadOnly: true),
+        new SM::OperationInfo("GetCapacityManagerAttributes", Table, 1785, 1786, isReadOnly: true),
+        new SM::OperationInfo("GetCapacityManagerMetricData", Table, 1787, 1788, isReadOnly: true),
+        new SM::OperationInfo("GetCapacityManagerMetricDimensions", Table, 1789, 1790, isReadOnly: true),
+        new SM::OperationInfo("GetCapacityManagerMonitoredTagKeys", Table, 1791, 1793, isReadOnly: true),
+        new SM::OperationInfo("GetCapacityReservationUsage", Table, 1794, 1796, isReadOnly: true),
+        new SM::OperationInfo("GetCoipPoolUsage", Table, 1797, 1798, isReadOnly: true),
+        new SM::OperationInfo("GetConsoleOutput", Table, 1799, 1800, isReadOnly: true),
+        new SM::OperationInfo("GetConsoleScreenshot", Table, 1801, 1802, isReadOnly: true),
+        new SM::OperationInfo("GetDeclarativePoliciesReportSummary", Table, 1803, 1804, isReadOnly: true),
+        new SM::OperationInfo("GetDefaultCreditSpecification", Table, 1805, 1806, isReadOnly: true),
+        new SM::OperationInfo("GetEbsDefaultKmsKeyId", Table, 1807, 1808, isReadOnly: true),
+        new SM::OperationInfo("GetEbsEncryptionByDefault", Table, 1809, 1810, isReadOnly: true),
+        new SM::OperationInfo("GetEnabledIpamPolicy", Table, 1811, 1812, isReadOnly: true),
+        new SM::OperationInfo("GetFlowLogsIntegrationTemplate", Table, 1813, 1814, isReadOnly: true),
+        new SM::OperationInfo("GetGroupsForCapacityReservation", Table, 1815, 1817, isReadOnly: true),
+        new SM::OperationInfo("GetHostReservationPurchasePreview", Table, 1818, 1819, isReadOnly: true),
+        new SM::OperationInfo("GetImageAncestry", Table, 1820, 1821, isReadOnly: true),
+        new SM::OperationInfo("GetImageBlockPublicAccessState", Table, 1822, 1823, isReadOnly: true),
+        new SM::OperationInfo("GetInstanceMetadataDefaults", Table, 1824, 1825, isReadOnly: true),
+        new SM::OperationInfo("GetInstanceTpmEkPub", Table, 1826, 1827, isReadOnly: true),
+        new SM::OperationInfo("GetInstanceTypesFromInstanceRequirements", Table, 1828, 1829, isReadOnly: true),
+        new SM::OperationInfo("GetInstanceUefiData", Table, 1830, 1831, isReadOnly: true),
+        new SM::OperationInfo("GetIpamAddressHistory", Table, 1832, 1833, isReadOnly: true),
+        new SM::OperationInfo("GetIpamDiscoveredAccounts", Table, 1834, 1835, isReadOnly: true),
+        new SM::OperationInfo("GetIpamDiscoveredPublicAddresses", Table, 1836, 1837, isReadOnly: true),
+        new SM::OperationInfo("GetIpamDiscoveredResourceCidrs", Table, 1838, 1839, isReadOnly: true),
+        new SM::OperationInfo("GetIpamPolicyAllocationRules", Table, 1840, 1841, isReadOnly: true),
+        new SM::OperationInfo("GetIpamPolicyOrganizationTargets", Table, 1842, 1843, isReadOnly: true),
+        new SM::OperationInfo("GetIpamPoolAllocations", Table, 1845, 1846, isReadOnly: true),
+        new SM::OperationInfo("GetIpamPoolCidrs", Table, 1847, 1848, isReadOnly: true),
+        new SM::OperationInfo("GetIpamPrefixListResolverRules", Table, 1849, 1850, isReadOnly: true),
+        new SM::OperationInfo("GetIpamPrefixListResolverVersionEntries", Table, 1851, 1852, isReadOnly: true),
+        new SM::OperationInfo("GetIpamPrefixListResolverVersions", Table, 1853, 1854, isReadOnly: true),
+        new SM::OperationInfo("GetIpamResourceCidrs", Table, 1855, 1856, isReadOnly: true),
+        new SM::OperationInfo("GetLaunchTemplateData", Table, 1857, 1858, isReadOnly: true),
+        new SM::OperationInfo("GetManagedPrefixListAssociations", Table, 1860, 1861, isReadOnly: true),
+        new SM::OperationInfo("GetManagedPrefixListEntries", Table, 1862, 1863, isReadOnly: true),
+        new SM::OperationInfo("GetManagedResourceVisibility", Table, 1864, 1865, isReadOnly: true),
+        new SM::OperationInfo("GetNetworkInsightsAccessScopeAnalysisFindings", Table, 1867, 1868, isReadOnly: true),
+        new SM::OperationInfo("GetNetworkInsightsAccessScopeContent", Table, 1869, 1870, isReadOnly: true),
+        new SM::OperationInfo("GetPasswordData", Table, 1871, 1872, isReadOnly: true),
+        new SM::OperationInfo("GetReservedInstancesExchangeQuote", Table, 1873, 1874, isReadOnly: true),
+        new SM::OperationInfo("GetRouteServerAssociations", Table, 1875, 1876, isReadOnly: true),
+        new SM::OperationInfo("GetRouteServerPropagations", Table, 1877, 1878, isReadOnly: true),
+        new SM::OperationInfo("GetRouteServerRoutingDatabase", Table, 1879, 1880, isReadOnly: true),
+        new SM::OperationInfo("GetSecurityGroupsForVpc", Table, 1881, 1883, isReadOnly: true),
+        new SM::OperationInfo("GetSerialConsoleAccessStatus", Table, 1884, 1885, isReadOnly: true),
+        new SM::OperationInfo("GetSnapshotBlockPublicAccessState", Table, 1886, 1887, isReadOnly: true),
+        new SM::OperationInfo("GetSpotPlacementScores", Table, 1888, 1889, isReadOnly: true),
+        new SM::OperationInfo("GetSubnetCidrReservations", Table, 1891, 1892, isReadOnly: true),
+        new SM::OperationInfo("GetTransitGatewayAttachmentPropagations", Table, 1893, 1894, isReadOnly: true),
+        new SM::OperationInfo("GetTransitGatewayMeteringPolicyEntries", Table, 1895, 1896, isReadOnly: true),
+        new SM::OperationInfo("GetTransitGatewayMulticastDomainAssociations", Table, 1897, 1898, isReadOnly: true),
+        new SM::OperationInfo("GetTransitGatewayPolicyTableAssociations", Table, 1899, 1900, isReadOnly: true),
+        new SM::OperationInfo("GetTransitGatewayPolicyTableEntries", Table, 1901, 1902, isReadOnly: true),
+        new SM::OperationInfo("GetTransitGatewayPrefixListReferences", Table, 1903, 1904, isReadOnly: true),
+        new SM::OperationInfo("GetTransitGatewayRouteTableAssociations", Table, 1905, 1906, isReadOnly: true),
+        new SM::OperationInfo("GetTransitGatewayRouteTablePropagations", Table, 1907, 1908, isReadOnly: true),
+        new SM::OperationInfo("GetVerifiedAccessEndpointPolicy", Table, 1909, 1910, isReadOnly: true),
+        new SM::OperationInfo("GetVerifiedAccessEndpointTargets", Table, 1912, 1913, isReadOnly: true),
+        new SM::OperationInfo("GetVerifiedAccessGroupPolicy", Table, 1914, 1915, isReadOnly: true),
+        new SM::OperationInfo("GetVpcResourcesBlockingEncryptionEnforcement", Table, 1917, 1918, isReadOnly: true),
+        new SM::OperationInfo("GetVpnConnectionDeviceSampleConfiguration", Table, 1919, 1920, isReadOnly: true),
+        new SM::OperationInfo("GetVpnConnectionDeviceTypes", Table, 1921, 1922, isReadOnly: true),
+        new SM::OperationInfo("GetVpnTunnelReplacementStatus", Table, 1923, 1924, isReadOnly: true),
+        new SM::OperationInfo("ImportClientVpnClientCertificateRevocationList", Table, 2041, 2042, isReadOnly: false),
+        new SM::OperationInfo("ImportImage", Table, 2047, 2048, isReadOnly: false),
+        new SM::OperationInfo("ImportInstance", Table, 2053, 2054, isReadOnly: false),
+        new SM::OperationInfo("ImportKeyPair", Table, 2058, 2059, isReadOnly: false),
+        new SM::OperationInfo("ImportSnapshot", Table, 2061, 2062, isReadOnly: false),
+        new SM::OperationInfo("ImportVolume", Table, 2069, 2070, isReadOnly: false),
+        new SM::OperationInfo("ListImagesInRecycleBin", Table, 2500, 2501, isReadOnly: true),
+        new SM::OperationInfo("ListSnapshotsInRecycleBin", Table, 2503, 2504, isReadOnly: true),
+        new SM::OperationInfo("ListVolumesInRecycleBin", Table, 2505, 2506, isReadOnly: true),
+        new SM::OperationInfo("LockSnapshot", Table, 2554, 2555, isReadOnly: false),
+        new SM::OperationInfo("ModifyAddressAttribute", Table, 2629, 2630, isReadOnly: false),
+        new SM::OperationInfo("ModifyAvailabilityZoneGroup", Table, 2631, 2632, isReadOnly: false),
+        new SM::OperationInfo("ModifyCapacityReservation", Table, 2636, 2637, isReadOnly: false),
+        new SM::OperationInfo("ModifyCapacityReservationFleet", Table, 2634, 2635, isReadOnly: false),
+        new SM::OperationInfo("ModifyClientVpnEndpoint", Table, 2638, 2639, isReadOnly: false),
+        new SM::OperationInfo("ModifyDefaultCreditSpecification", Table, 2640, 2641, isReadOnly: false),
+        new SM::OperationInfo("ModifyEbsDefaultKmsKeyId", Table, 2642, 2643, isReadOnly: false),
+        new SM::OperationInfo("ModifyFleet", Table, 2644, 2645, isReadOnly: false),
+        new SM::OperationInfo("ModifyFpgaImageAttribute", Table, 2646, 2647, isReadOnly: false),
+        new SM::OperationInfo("ModifyHosts", Table, 2648, 2649, isReadOnly: false),
+        new SM::OperationInfo("ModifyIdFormat", Table, 2650, -1, isReadOnly: false),
+        new SM::OperationInfo("ModifyIdentityIdFormat", Table, 2651, -1, isReadOnly: false),
+        new SM::OperationInfo("ModifyImageAttribute", Table, 2652, -1, isReadOnly: false),
+        new SM::OperationInfo("ModifyInstanceAttribute", Table, 2653, -1, isReadOnly: false),
+        new SM::OperationInfo("ModifyInstanceCapacityReservationAttributes", Table, 2656, 2657, isReadOnly: false),
+        new SM::OperationInfo("ModifyInstanceConnectEndpoint", Table, 2658, 2659, isReadOnly: false),
+        new SM::OperationInfo("ModifyInstanceCpuOptions", Table, 2660, 2661, isReadOnly: false),
+        new SM::OperationInfo("ModifyInstanceCreditSpecification", Table, 2662, 2663, isReadOnly: false),
+        new SM::OperationInfo("ModifyInstanceEventStartTime", Table, 2664, 2665, isReadOnly: false),
+        new SM::OperationInfo("ModifyInstanceEventWindow", Table, 2666, 2667, isReadOnly: false),
+        new SM::OperationInfo("ModifyInstanceMaintenanceOptions", Table, 2668, 2669, isReadOnly: false),
+        new SM::OperationInfo("ModifyInstanceMetadataDefaults", Table, 2670, 2671, isReadOnly: false),
+        new SM::OperationInfo("ModifyInstanceMetadataOptions", Table, 2672, 2673, isReadOnly: false),
+        new SM::OperationInfo("ModifyInstanceNetworkPerformanceOptions", Table, 2674, 2675, isReadOnly: false),
+        new SM::OperationInfo("ModifyInstancePlacement", Table, 2676, 2677, isReadOnly: false),
+        new SM::OperationInfo("ModifyIpam", Table, 2688, 2693, isReadOnly: false),
+        new SM::OperationInfo("ModifyIpamPolicyAllocationRules", Table, 2678, 2679, isReadOnly: false),
+        new SM::OperationInfo("ModifyIpamPool", Table, 2682, 2683, isReadOnly: false),
+        new SM::OperationInfo("ModifyIpamPoolAllocation", Table, 2680, 2681, isReadOnly: false),
+        new SM::OperationInfo("ModifyIpamPrefixListResolver", Table, 2684, 2685, isReadOnly: false),
+        new SM::OperationInfo("ModifyIpamPrefixListResolverTarget", Table, 2686, 2687, isReadOnly: false),
+        new SM::OperationInfo("ModifyIpamResourceCidr", Table, 2689, 2690, isReadOnly: false),
+        new SM::OperationInfo("ModifyIpamResourceDiscovery", Table, 2691, 2692, isReadOnly: false),
+        new SM::OperationInfo("ModifyIpamScope", Table, 2694, 2695, isReadOnly: false),
+        new SM::OperationInfo("ModifyLaunchTemplate", Table, 2696, 2697, isReadOnly: false),
+        new SM::OperationInfo("ModifyLocalGatewayRoute", Table, 2698, 2699, isReadOnly: false),
+        new SM::OperationInfo("ModifyManagedPrefixList", Table, 2700, 2701, isReadOnly: false),
+        new SM::OperationInfo("ModifyManagedResourceVisibility", Table, 2702, 2703, isReadOnly: false),
+        new SM::OperationInfo("ModifyNetworkInterfaceAttribute", Table, 2704, -1, isReadOnly: false),
+        new SM::OperationInfo("ModifyPrivateDnsNameOptions", Table, 2705, 2706, isReadOnly: false),
+        new SM::OperationInfo("ModifyPublicIpDnsNameOptions", Table, 2707, 2708, isReadOnly: false),
+        new SM::OperationInfo("ModifyReservedInstances", Table, 2709, 2710, isReadOnly: false),
+        new SM::OperationInfo("ModifyRouteServer", Table, 2711, 2712, isReadOnly: false),
+        new SM::OperationInfo("ModifySecurityGroupRules", Table, 2713, 2714, isReadOnly: false),
+        new SM::OperationInfo("ModifySnapshotAttribute", Table, 2715, -1, isReadOnly: false),
+        new SM::OperationInfo("ModifySnapshotTier", Table, 2716, 2717, isReadOnly: false),
+        new SM::OperationInfo("ModifySpotFleetRequest", Table, 2718, 2719, isReadOnly: false),
+        new SM::OperationInfo("ModifySubnetAttribute", Table, 2720, -1, isReadOnly: false),
+        new SM::OperationInfo("ModifyTrafficMirrorFilterNetworkServices", Table, 2721, 2722, isReadOnly: false),
+        new SM::OperationInfo("ModifyTrafficMirrorFilterRule", Table, 2723, 2724, isReadOnly: false),
+        new SM::OperationInfo("ModifyTrafficMirrorSession", Table, 2725, 2726, isReadOnly: false),
+        new SM::OperationInfo("ModifyTransitGateway", Table, 2732, 2733, isReadOnly: false),
+        new SM::OperationInfo("ModifyTransitGatewayMeteringPolicy", Table, 2727, 2728, isReadOnly: false),
+        new SM::OperationInfo("ModifyTransitGatewayPrefixListReference", Table, 2730, 2731, isReadOnly: false),
+        new SM::OperationInfo("ModifyTransitGatewayVpcAttachment", Table, 2734, 2736, isReadOnly: false),
+        new SM::OperationInfo("ModifyVerifiedAccessEndpoint", Table, 2745, 2746, isReadOnly: false),
+        new SM::OperationInfo("ModifyVerifiedAccessEndpointPolicy", Table, 2740, 2741, isReadOnly: false),
+        new SM::OperationInfo("ModifyVerifiedAccessGroup", Table, 2750, 2751, isReadOnly: false),
+        new SM::OperationInfo("ModifyVerifiedAccessGroupPolicy", Table, 2748, 2749, isReadOnly: false),
+        new SM::OperationInfo("ModifyVerifiedAccessInstance", Table, 2754, 2755, isReadOnly: false),
+        new SM::OperationInfo("ModifyVerifiedAccessInstanceLoggingConfiguration", Table, 2752, 2753, isReadOnly: false),
+        new SM::OperationInfo("ModifyVerifiedAccessTrustProvider", Table, 2759, 2760, isReadOnly: false),
+        new SM::OperationInfo("ModifyVolume", Table, 2762, 2763, isReadOnly: false),
+        new SM::OperationInfo("ModifyVolumeAttribute", Table, 2761, -1, isReadOnly: false),
+        new SM::OperationInfo("ModifyVpcAttribute", Table, 2764, -1, isReadOnly: false),
+        new SM::OperationInfo("ModifyVpcBlockPublicAccessExclusion", Table, 2765, 2766, isReadOnly: false),
+        new SM::OperationInfo("ModifyVpcBlockPublicAccessOptions", Table, 2767, 2768, isReadOnly: false),
+        new SM::OperationInfo("ModifyVpcEncryptionControl", Table, 2769, 2770, isReadOnly: false),
+        new SM::OperationInfo("ModifyVpcEndpoint", Table, 2773, 2774, isReadOnly: false),
+        new SM::OperationInfo("ModifyVpcEndpointConnectionNotification", Table, 2771, 2772, isReadOnly: false),
+        new SM::OperationInfo("ModifyVpcEndpointServiceConfiguration", Table, 2775, 2776, isReadOnly: false),
+        new SM::OperationInfo("ModifyVpcEndpointServicePayerResponsibility", Table, 2777, 2778, isReadOnly: false),
+        new SM::OperationInfo("ModifyVpcEndpointServicePermissions", Table, 2779, 2780, isReadOnly: false),
+        new SM::OperationInfo("ModifyVpcPeeringConnectionOptions", Table, 2781, 2782, isReadOnly: false),
+        new SM::OperationInfo("ModifyVpcTenancy", Table, 2783, 2784, isReadOnly: false),
+        new SM::OperationInfo("ModifyVpnConnection", Table, 2787, 2788, isReadOnly: false),
+        new SM::OperationInfo("ModifyVpnConnectionOptions", Table, 2785, 2786, isReadOnly: false),
+        new SM::OperationInfo("ModifyVpnTunnelCertificate", Table, 2789, 2790, isReadOnly: false),
+        new SM::OperationInfo("ModifyVpnTunnelOptions", Table, 2791, 2792, isReadOnly: false),
+        new SM::OperationInfo("MonitorInstances", Table, 2794, 2795, isReadOnly: false),
+        new SM::OperationInfo("MoveAddressToVpc", Table, 2798, 2799, isReadOnly: false),
+        new SM::OperationInfo("MoveByoipCidrToIpam", Table, 2800, 2801, isReadOnly: false),
+        new SM::OperationInfo("MoveCapacityReservationInstances", Table, 2802, 2803, isReadOnly: false),
+        new SM::OperationInfo("ProvisionByoipCidr", Table, 3048, 3049, isReadOnly: false),
+        new SM::OperationInfo("ProvisionIpamByoasn", Table, 3050, 3051, isReadOnly: false),
+        new SM::OperationInfo("ProvisionIpamPoolCidr", Table, 3052, 3053, isReadOnly: false),
+        new SM::OperationInfo("ProvisionPublicIpv4PoolCidr", Table, 3054, 3055, isReadOnly: false),
+        new SM::OperationInfo("PurchaseCapacityBlock", Table, 3070, 3071, isReadOnly: false),
+        new SM::OperationInfo("PurchaseCapacityBlockExtension", Table, 3068, 3069, isReadOnly: false),
+        new SM::OperationInfo("PurchaseHostReservation", Table, 3072, 3073, isReadOnly: false),
+        new SM::OperationInfo("PurchaseReservedInstancesOffering", Table, 3076, 3077, isReadOnly: false),
+        new SM::OperationInfo("PurchaseScheduledInstances", Table, 3078, 3079, isReadOnly: false),
+        new SM::OperationInfo("RebootInstances", Table, 3088, -1, isReadOnly: false),
+        new SM::OperationInfo("RegisterImage", Table, 3102, 3103, isReadOnly: false),
+        new SM::OperationInfo("RegisterInstanceEventNotificationAttributes", Table, 3104, 3105, isReadOnly: false),
+        new SM::OperationInfo("RegisterTransitGatewayMulticastGroupMembers", Table, 3107, 3108, isReadOnly: false),
+        new SM::OperationInfo("RegisterTransitGatewayMulticastGroupSources", Table, 3109, 3110, isReadOnly: false),
+        new SM::OperationInfo("RejectCapacityReservationBillingOwnership", Table, 3113, 3114, isReadOnly: false),
+        new SM::OperationInfo("RejectTransitGatewayClientVpnAttachment", Table, 3115, 3116, isReadOnly: false),
+        new SM::OperationInfo("RejectTransitGatewayMulticastDomainAssociations", Table, 3117, 3118, isReadOnly: false),
+        new SM::OperationInfo("RejectTransitGatewayPeeringAttachment", Table, 3119, 3120, isReadOnly: false),
+        new SM::OperationInfo("RejectTransitGatewayVpcAttachment", Table, 3121, 3122, isReadOnly: false),
+        new SM::OperationInfo("RejectVpcEndpointConnections", Table, 3123, 3124, isReadOnly: false),
+        new SM::OperationInfo("RejectVpcPeeringConnection", Table, 3125, 3126, isReadOnly: false),
+        new SM::OperationInfo("ReleaseAddress", Table, 3127, -1, isReadOnly: false),
+        new SM::OperationInfo("ReleaseHosts", Table, 3128, 3129, isReadOnly: false),
+        new SM::OperationInfo("ReleaseIpamPoolAllocation", Table, 3130, 3131, isReadOnly: false),
+        new SM::OperationInfo("ReplaceIamInstanceProfileAssociation", Table, 3138, 3139, isReadOnly: false),
+        new SM::OperationInfo("ReplaceImageCriteriaInAllowedImagesSettings", Table, 3140, 3141, isReadOnly: false),
+        new SM::OperationInfo("ReplaceNetworkAclAssociation", Table, 3142, 3143, isReadOnly: false),
+        new SM::OperationInfo("ReplaceNetworkAclEntry", Table, 3144, -1, isReadOnly: false),
+        new SM::OperationInfo("ReplaceRoute", Table, 3150, -1, isReadOnly: false),
+        new SM::OperationInfo("ReplaceRouteTableAssociation", Table, 3151, 3152, isReadOnly: false),
+        new SM::OperationInfo("ReplaceTransitGatewayRoute", Table, 3153, 3154, isReadOnly: false),
+        new SM::OperationInfo("ReplaceVpnTunnel", Table, 3155, 3156, isReadOnly: false),
+        new SM::OperationInfo("ReportInstanceStatus", Table, 3159, -1, isReadOnly: false),
+        new SM::OperationInfo("RequestSpotFleet", Table, 3170, 3171, isReadOnly: false),
+        new SM::OperationInfo("RequestSpotInstances", Table, 3172, 3173, isReadOnly: false),
+        new SM::OperationInfo("ResetAddressAttribute", Table, 3215, 3216, isReadOnly: false),
+        new SM::OperationInfo("ResetEbsDefaultKmsKeyId", Table, 3217, 3218, isReadOnly: false),
+        new SM::OperationInfo("ResetFpgaImageAttribute", Table, 3220, 3221, isReadOnly: false),
+        new SM::OperationInfo("ResetImageAttribute", Table, 3223, -1, isReadOnly: false),
+        new SM::OperationInfo("ResetInstanceAttribute", Table, 3224, -1, isReadOnly: false),
+        new SM::OperationInfo("ResetNetworkInterfaceAttribute", Table, 3225, -1, isReadOnly: false),
+        new SM::OperationInfo("ResetSnapshotAttribute", Table, 3226, -1, isReadOnly: false),
+        new SM::OperationInfo("RestoreAddressToClassic", Table, 3245, 3246, isReadOnly: false),
+        new SM::OperationInfo("RestoreImageFromRecycleBin", Table, 3247, 3248, isReadOnly: false),
+        new SM::OperationInfo("RestoreManagedPrefixListVersion", Table, 3249, 3250, isReadOnly: false),
+        new SM::OperationInfo("RestoreSnapshotFromRecycleBin", Table, 3251, 3252, isReadOnly: false),
+        new SM::OperationInfo("RestoreSnapshotTier", Table, 3253, 3255, isReadOnly: false),
+        new SM::OperationInfo("RestoreVolumeFromRecycleBin", Table, 3256, 3257, isReadOnly: false),
+        new SM::OperationInfo("RevokeClientVpnIngress", Table, 3261, 3262, isReadOnly: false),
+        new SM::OperationInfo("RevokeSecurityGroupEgress", Table, 3263, 3264, isReadOnly: false),
+        new SM::OperationInfo("RevokeSecurityGroupIngress", Table, 3265, 3266, isReadOnly: false),
+        new SM::OperationInfo("RunInstances", Table, 3331, 3177, isReadOnly: false),
+        new SM::OperationInfo("RunScheduledInstances", Table, 3333, 3334, isReadOnly: false),
+        new SM::OperationInfo("SearchLocalGatewayRoutes", Table, 3363, 3364, isReadOnly: true),
+        new SM::OperationInfo("SearchTransitGatewayMulticastGroups", Table, 3365, 3366, isReadOnly: true),
+        new SM::OperationInfo("SearchTransitGatewayRoutes", Table, 3367, 3368, isReadOnly: true),
+        new SM::OperationInfo("SendDiagnosticInterrupt", Table, 3431, -1, isReadOnly: false),
+        new SM::OperationInfo("StartDeclarativePoliciesReport", Table, 3513, 3514, isReadOnly: false),
+        new SM::OperationInfo("StartInstances", Table, 3515, 3516, isReadOnly: false),
+        new SM::OperationInfo("StartNetworkInsightsAccessScopeAnalysis", Table, 3517, 3518, isReadOnly: false),
+        new SM::OperationInfo("StartNetworkInsightsAnalysis", Table, 3519, 3520, isReadOnly: false),
+        new SM::OperationInfo("StartVpcEndpointServicePrivateDnsVerification", Table, 3521, 3522, isReadOnly: false),
+        new SM::OperationInfo("StopInstances", Table, 3530, 3531, isReadOnly: false),
+        new SM::OperationInfo("TerminateClientVpnConnections", Table, 3596, 3597, isReadOnly: false),
+        new SM::OperationInfo("TerminateInstances", Table, 3600, 3601, isReadOnly: false),
+        new SM::OperationInfo("UnassignIpv6Addresses", Table, 3766, 3767, isReadOnly: false),
+        new SM::OperationInfo("UnassignPrivateIpAddresses", Table, 3768, -1, isReadOnly: false),
+        new SM::OperationInfo("UnassignPrivateNatGatewayAddress", Table, 3769, 3770, isReadOnly: false),
+        new SM::OperationInfo("UnlockSnapshot", Table, 3772, 3773, isReadOnly: false),
+        new SM::OperationInfo("UnmonitorInstances", Table, 3774, 3775, isReadOnly: false),
+        new SM::OperationInfo("UpdateCapacityManagerMonitoredTagKeys", Table, 3784, 3785, isReadOnly: false),
+        new SM::OperationInfo("UpdateCapacityManagerOrganizationsAccess", Table, 3786, 3787, isReadOnly: false),
+        new SM::OperationInfo("UpdateInterruptibleCapacityReservationAllocation", Table, 3788, 3789, isReadOnly: false),
+        new SM::OperationInfo("UpdateSecurityGroupRuleDescriptionsEgress", Table, 3790, 3791, isReadOnly: false),
+        new SM::OperationInfo("UpdateSecurityGroupRuleDescriptionsIngress", Table, 3792, 3793, isReadOnly: false),
+        new SM::OperationInfo("WithdrawByoipCidr", Table, 4000, 4001, isReadOnly: false),
     ],
+    Table,
     []);
+
+    /// <summary>The model's shapes by index (ordinal order of their names), each made and wired on first use.</summary>
+    private sealed class ModelTable() : SM::ShapeTable(4014)
+    {
+        protected override SM::ShapeInfo Create(int index)
+        {
+            switch (index / 50)
+            {
+                case 0: return CreateShapes0(this, index);
+                case 1: return CreateShapes1(this, index);
+                case 2: return CreateShapes2(this, index);
+                case 3: return CreateShapes3(this, index);
+                case 4: return CreateShapes4(this, index);
+                case 5: return CreateShapes5(this, index);
+                case 6: return CreateShapes6(this, index);
+                case 7: return CreateShapes7(this, index);
+                case 8: return CreateShapes8(this, index);
+                case 9: return CreateShapes9(this, index);
+                case 10: return CreateShapes10(this, index);
+                case 11: return CreateShapes11(this, index);
+                case 12: return CreateShapes12(this, index);
+                case 13: return CreateShapes13(this, index);
+                case 14: return CreateShapes14(this, index);
+                case 15: return CreateShapes15(this, index);
+                case 16: return CreateShapes16(this, index);
+                case 17: return CreateShapes17(this, index);
+                case 18: return CreateShapes18(this, index);
+                case 19: return CreateShapes19(this, index);
+                case 20: return CreateShapes20(this, index);
+                case 21: return CreateShapes21(this, index);
+                case 22: return CreateShapes22(this, index);
+                case 23: return CreateShapes23(this, index);
+                case 24: return CreateShapes24(this, index);
+                case 25: return CreateShapes25(this, index);
+                case 26: return CreateShapes26(this, index);
+                case 27: return CreateShapes27(this, index);
+                case 28: return CreateShapes28(this, index);
+                case 29: return CreateShapes29(this, index);
+                case 30: return CreateShapes30(this, index);
+                case 31: return CreateShapes31(this, index);
+                case 32: return CreateShapes32(this, index);
+                case 33: return CreateShapes33(this, index);
+                case 34: return CreateShapes34(this, index);
+                case 35: return CreateShapes35(this, index);
+                case 36: return CreateShapes36(this, index);
+                case 37: return CreateShapes37(this, index);
+                case 38: return CreateShapes38(this, index);
+                case 39: return CreateShapes39(this, index);
+                case 40: return CreateShapes40(this, index);
+                case 41: return CreateShapes41(this, index);
+                case 42: return CreateShapes42(this, index);
+                case 43: return CreateShapes43(this, index);
+                case 44: return CreateShapes44(this, index);
+                case 45: return CreateShapes45(this, index);
+                case 46: return CreateShapes46(this, index);
+                case 47: return CreateShapes47(this, index);
+                case 48: return CreateShapes48(this, index);
+                case 49: return CreateShapes49(this, index);
+                case 50: return CreateShapes50(this, index);
+                case 51: return CreateShapes51(this, index);
+                case 52: return CreateShapes52(this, index);
+                case 53: return CreateShapes53(this, index);
+                case 54: return CreateShapes54(this, index);
+                case 55: return CreateShapes55(this, index);
+                case 56: return CreateShapes56(this, index);
+                case 57: return CreateShapes57(this, index);
+                case 58: return CreateShapes58(this, index);
+                case 59: return CreateShapes59(this, index);
+                case 60: return CreateShapes60(this, index);
+                case 61: return CreateShapes61(this, index);
+                case 62: return CreateShapes62(this, index);
+                case 63: return CreateShapes63(this, index);
+                case 64: return CreateShapes64(this, index);
+                case 65: return CreateShapes65(this, index);
+                case 66: return CreateShapes66(this, index);
+                case 67: return CreateShapes67(this, index);
+                case 68: return CreateShapes68(this, index);
+                case 69: return CreateShapes69(this, index);
+                case 70: return CreateShapes70(this, index);
+                case 71: return CreateShapes71(this, index);
+                case 72: return CreateShapes72(this, index);
+                case 73: return CreateShapes73(this, index);
+                case 74: return CreateShapes74(this, index);
+                case 75: return CreateShapes75(this, index);
+                case 76: return CreateShapes76(this, index);
+                case 77: return CreateShapes77(this, index);
+                case 78: return CreateShapes78(this, index);
+                case 79: return CreateShapes79(this, index);
+                case 80: return CreateShapes80(this, index);
+                default: throw new global::System.ArgumentOutOfRangeException(nameof(index));
+            }
+        }
+
+        protected override void Wire(SM::ShapeInfo shape, int index)
+        {
+            switch (index / 50)
+            {
+                case 0: WireShapes0(shape, index); return;
+                case 1: WireShapes1(shape, index); return;
+                case 2: WireShapes2(shape, index); return;
+                case 3: WireShapes3(shape, index); return;
+                case 4: WireShapes4(shape, index); return;
+                case 5: WireShapes5(shape, index); return;
+                case 6: WireShapes6(shape, index); return;
+                case 7: WireShapes7(shape, index); return;
+                case 8: WireShapes8(shape, index); return;
+                case 9: WireShapes9(shape, index); return;
+                case 10: WireShapes10(shape, index); return;
+                case 11: WireShapes11(shape, index); return;
+                case 12: WireShapes12(shape, index); return;
+                case 13: WireShapes13(shape, index); return;
+                case 14: WireShapes14(shape, index); return;
+                case 15: WireShapes15(shape, index); return;
+                case 16: WireShapes16(shape, index); return;
+                case 17: WireShapes17(shape, index); return;
+                case 18: WireShapes18(shape, index); return;
+                case 19: WireShapes19(shape, index); return;
+                case 20: WireShapes20(shape, index); return;
+                case 21: WireShapes21(shape, index); return;
+                case 22: WireShapes22(shape, index); return;
+                case 23: WireShapes23(shape, index); return;
+                case 24: WireShapes24(shape, index); return;
+                case 25: WireShapes25(shape, index); return;
+                case 26: WireShapes26(shape, index); return;
+                case 27: WireShapes27(shape, index); return;
+                case 28: WireShapes28(shape, index); return;
+                case 29: WireShapes29(shape, index); return;
+                case 30: WireShapes30(shape, index); return;
+                case 31: WireShapes31(shape, index); return;
+                case 32: WireShapes32(shape, index); return;
+                case 33: WireShapes33(shape, index); return;
+                case 34: WireShapes34(shape, index); return;
+                case 35: WireShapes35(shape, index); return;
+                case 36: WireShapes36(shape, index); return;
+                case 37: WireShapes37(shape, index); return;
+                case 38: WireShapes38(shape, index); return;
+                case 39: WireShapes39(shape, index); return;
+                case 40: WireShapes40(shape, index); return;
+                case 41: WireShapes41(shape, index); return;
+                case 42: WireShapes42(shape, index); return;
+                case 43: WireShapes43(shape, index); return;
+                case 44: WireShapes44(shape, index); return;
+                case 45: WireShapes45(shape, index); return;
+                case 46: WireShapes46(shape, index); return;
+                case 47: WireShapes47(shape, index); return;
+                case 48: WireShapes48(shape, index); return;
+                case 49: WireShapes49(shape, index); return;
+                case 50: WireShapes50(shape, index); return;
+                case 51: WireShapes51(shape, index); return;
+                case 52: WireShapes52(shape, index); return;
+                case 53: WireShapes53(shape, index); return;
+                case 54: WireShapes54(shape, index); return;
+                case 55: WireShapes55(shape, index); return;
+                case 56: WireShapes56(shape, index); return;
+                case 57: WireShapes57(shape, index); return;
+                case 58: WireShapes58(shape, index); return;
+                case 59: WireShapes59(shape, index); return;
+                case 60: WireShapes60(shape, index); return;
+                case 61: WireShapes61(shape, index); return;
+                case 62: WireShapes62(shape, index); return;
+                case 63: WireShapes63(shape, index); return;
+                case 64: WireShapes64(shape, index); return;
+                case 65: WireShapes65(shape, index); return;
+                case 66: WireShapes66(shape, index); return;
+                case 67: WireShapes67(shape, index); return;
+                case 68: WireShapes68(shape, index); return;
+                case 69: WireShapes69(shape, index); return;
+                case 70: WireShapes70(shape, index); return;
+                case 71: WireShapes71(shape, index); return;
+                case 72: WireShapes72(shape, index); return;
+                case 73: WireShapes73(shape, index); return;
+                case 74: WireShapes74(shape, index); return;
+                case 75: WireShapes75(shape, index); return;
+                case 76: WireShapes76(shape, index); return;
+                case 77: WireShapes77(shape, index); return;
+                case 78: WireShapes78(shape, index); return;
+                case 79: WireShapes79(shape, index); return;
+                case 80: WireShapes80(shape, index); return;
+                default: throw new global::System.ArgumentOutOfRangeException(nameof(index));
+            }
+        }
+    }
 
     /// <summary>The descriptor of an operation.</summary>
     public static SM::OperationInfo Operation(Ec2Action action) => Service.Operations[(int)action];
@@ -2346,1595 +2531,3227 @@ public abstract partial class Ec2ServiceBase<TContext> : SM::IServiceDispatcher<
     public virtual global::System.Threading.Tasks.Task<global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsIngressResult> UpdateSecurityGroupRuleDescriptionsIngressAsync(TContext context, global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsIngressRequest request) => throw NotImplemented(context, "UpdateSecurityGroupRuleDescriptionsIngress");
     public virtual global::System.Threading.Tasks.Task<global::Stratus.Ec2.Model.WithdrawByoipCidrResult> WithdrawByoipCidrAsync(TContext context, global::Stratus.Ec2.Model.WithdrawByoipCidrRequest request) => throw NotImplemented(context, "WithdrawByoipCidr");
 
-    public async global::System.Threading.Tasks.Task<object?> DispatchAsync(Ec2Action action, TContext context, object request)
+    public global::System.Threading.Tasks.Task<object?> DispatchAsync(Ec2Action action, TContext context, object request) => action switch
     {
-        switch (action)
-        {
-            case Ec2Action.AcceptAddressTransfer:
-                return await AcceptAddressTransferAsync(context, (global::Stratus.Ec2.Model.AcceptAddressTransferRequest)request).ConfigureAwait(false);
-            case Ec2Action.AcceptCapacityReservationBillingOwnership:
-                return await AcceptCapacityReservationBillingOwnershipAsync(context, (global::Stratus.Ec2.Model.AcceptCapacityReservationBillingOwnershipRequest)request).ConfigureAwait(false);
-            case Ec2Action.AcceptReservedInstancesExchangeQuote:
-                return await AcceptReservedInstancesExchangeQuoteAsync(context, (global::Stratus.Ec2.Model.AcceptReservedInstancesExchangeQuoteRequest)request).ConfigureAwait(false);
-            case Ec2Action.AcceptTransitGatewayClientVpnAttachment:
-                return await AcceptTransitGatewayClientVpnAttachmentAsync(context, (global::Stratus.Ec2.Model.AcceptTransitGatewayClientVpnAttachmentRequest)request).ConfigureAwait(false);
-            case Ec2Action.AcceptTransitGatewayMulticastDomainAssociations:
-                return await AcceptTransitGatewayMulticastDomainAssociationsAsync(context, (global::Stratus.Ec2.Model.AcceptTransitGatewayMulticastDomainAssociationsRequest)request).ConfigureAwait(false);
-            case Ec2Action.AcceptTransitGatewayPeeringAttachment:
-                return await AcceptTransitGatewayPeeringAttachmentAsync(context, (global::Stratus.Ec2.Model.AcceptTransitGatewayPeeringAttachmentRequest)request).ConfigureAwait(false);
-            case Ec2Action.AcceptTransitGatewayVpcAttachment:
-                return await AcceptTransitGatewayVpcAttachmentAsync(context, (global::Stratus.Ec2.Model.AcceptTransitGatewayVpcAttachmentRequest)request).ConfigureAwait(false);
-            case Ec2Action.AcceptVpcEndpointConnections:
-                return await AcceptVpcEndpointConnectionsAsync(context, (global::Stratus.Ec2.Model.AcceptVpcEndpointConnectionsRequest)request).ConfigureAwait(false);
-            case Ec2Action.AcceptVpcPeeringConnection:
-                return await AcceptVpcPeeringConnectionAsync(context, (global::Stratus.Ec2.Model.AcceptVpcPeeringConnectionRequest)request).ConfigureAwait(false);
-            case Ec2Action.AdvertiseByoipCidr:
-                return await AdvertiseByoipCidrAsync(context, (global::Stratus.Ec2.Model.AdvertiseByoipCidrRequest)request).ConfigureAwait(false);
-            case Ec2Action.AllocateAddress:
-                return await AllocateAddressAsync(context, (global::Stratus.Ec2.Model.AllocateAddressRequest)request).ConfigureAwait(false);
-            case Ec2Action.AllocateHosts:
-                return await AllocateHostsAsync(context, (global::Stratus.Ec2.Model.AllocateHostsRequest)request).ConfigureAwait(false);
-            case Ec2Action.AllocateIpamPoolCidr:
-                return await AllocateIpamPoolCidrAsync(context, (global::Stratus.Ec2.Model.AllocateIpamPoolCidrRequest)request).ConfigureAwait(false);
-            case Ec2Action.ApplySecurityGroupsToClientVpnTargetNetwork:
-                return await ApplySecurityGroupsToClientVpnTargetNetworkAsync(context, (global::Stratus.Ec2.Model.ApplySecurityGroupsToClientVpnTargetNetworkRequest)request).ConfigureAwait(false);
-            case Ec2Action.AssignIpv6Addresses:
-                return await AssignIpv6AddressesAsync(context, (global::Stratus.Ec2.Model.AssignIpv6AddressesRequest)request).ConfigureAwait(false);
-            case Ec2Action.AssignPrivateIpAddresses:
-                return await AssignPrivateIpAddressesAsync(context, (global::Stratus.Ec2.Model.AssignPrivateIpAddressesRequest)request).ConfigureAwait(false);
-            case Ec2Action.AssignPrivateNatGatewayAddress:
-                return await AssignPrivateNatGatewayAddressAsync(context, (global::Stratus.Ec2.Model.AssignPrivateNatGatewayAddressRequest)request).ConfigureAwait(false);
-            case Ec2Action.AssociateAddress:
-                return await AssociateAddressAsync(context, (global::Stratus.Ec2.Model.AssociateAddressRequest)request).ConfigureAwait(false);
-            case Ec2Action.AssociateCapacityReservationBillingOwner:
-                return await AssociateCapacityReservationBillingOwnerAsync(context, (global::Stratus.Ec2.Model.AssociateCapacityReservationBillingOwnerRequest)request).ConfigureAwait(false);
-            case Ec2Action.AssociateClientVpnTargetNetwork:
-                return await AssociateClientVpnTargetNetworkAsync(context, (global::Stratus.Ec2.Model.AssociateClientVpnTargetNetworkRequest)request).ConfigureAwait(false);
-            case Ec2Action.AssociateDhcpOptions:
-                await AssociateDhcpOptionsAsync(context, (global::Stratus.Ec2.Model.AssociateDhcpOptionsRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.AssociateEnclaveCertificateIamRole:
-                return await AssociateEnclaveCertificateIamRoleAsync(context, (global::Stratus.Ec2.Model.AssociateEnclaveCertificateIamRoleRequest)request).ConfigureAwait(false);
-            case Ec2Action.AssociateIamInstanceProfile:
-                return await AssociateIamInstanceProfileAsync(context, (global::Stratus.Ec2.Model.AssociateIamInstanceProfileRequest)request).ConfigureAwait(false);
-            case Ec2Action.AssociateInstanceEventWindow:
-                return await AssociateInstanceEventWindowAsync(context, (global::Stratus.Ec2.Model.AssociateInstanceEventWindowRequest)request).ConfigureAwait(false);
-            case Ec2Action.AssociateIpamByoasn:
-                return await AssociateIpamByoasnAsync(context, (global::Stratus.Ec2.Model.AssociateIpamByoasnRequest)request).ConfigureAwait(false);
-            case Ec2Action.AssociateIpamResourceDiscovery:
-                return await AssociateIpamResourceDiscoveryAsync(context, (global::Stratus.Ec2.Model.AssociateIpamResourceDiscoveryRequest)request).ConfigureAwait(false);
-            case Ec2Action.AssociateNatGatewayAddress:
-                return await AssociateNatGatewayAddressAsync(context, (global::Stratus.Ec2.Model.AssociateNatGatewayAddressRequest)request).ConfigureAwait(false);
-            case Ec2Action.AssociateRouteServer:
-                return await AssociateRouteServerAsync(context, (global::Stratus.Ec2.Model.AssociateRouteServerRequest)request).ConfigureAwait(false);
-            case Ec2Action.AssociateRouteTable:
-                return await AssociateRouteTableAsync(context, (global::Stratus.Ec2.Model.AssociateRouteTableRequest)request).ConfigureAwait(false);
-            case Ec2Action.AssociateSecurityGroupVpc:
-                return await AssociateSecurityGroupVpcAsync(context, (global::Stratus.Ec2.Model.AssociateSecurityGroupVpcRequest)request).ConfigureAwait(false);
-            case Ec2Action.AssociateSubnetCidrBlock:
-                return await AssociateSubnetCidrBlockAsync(context, (global::Stratus.Ec2.Model.AssociateSubnetCidrBlockRequest)request).ConfigureAwait(false);
-            case Ec2Action.AssociateTransitGatewayMulticastDomain:
-                return await AssociateTransitGatewayMulticastDomainAsync(context, (global::Stratus.Ec2.Model.AssociateTransitGatewayMulticastDomainRequest)request).ConfigureAwait(false);
-            case Ec2Action.AssociateTransitGatewayPolicyTable:
-                return await AssociateTransitGatewayPolicyTableAsync(context, (global::Stratus.Ec2.Model.AssociateTransitGatewayPolicyTableRequest)request).ConfigureAwait(false);
-            case Ec2Action.AssociateTransitGatewayRouteTable:
-                return await AssociateTransitGatewayRouteTableAsync(context, (global::Stratus.Ec2.Model.AssociateTransitGatewayRouteTableRequest)request).ConfigureAwait(false);
-            case Ec2Action.AssociateTrunkInterface:
-                return await AssociateTrunkInterfaceAsync(context, (global::Stratus.Ec2.Model.AssociateTrunkInterfaceRequest)request).ConfigureAwait(false);
-            case Ec2Action.AssociateVpcCidrBlock:
-                return await AssociateVpcCidrBlockAsync(context, (global::Stratus.Ec2.Model.AssociateVpcCidrBlockRequest)request).ConfigureAwait(false);
-            case Ec2Action.AttachClassicLinkVpc:
-                return await AttachClassicLinkVpcAsync(context, (global::Stratus.Ec2.Model.AttachClassicLinkVpcRequest)request).ConfigureAwait(false);
-            case Ec2Action.AttachInternetGateway:
-                await AttachInternetGatewayAsync(context, (global::Stratus.Ec2.Model.AttachInternetGatewayRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.AttachNetworkInterface:
-                return await AttachNetworkInterfaceAsync(context, (global::Stratus.Ec2.Model.AttachNetworkInterfaceRequest)request).ConfigureAwait(false);
-            case Ec2Action.AttachVerifiedAccessTrustProvider:
-                return await AttachVerifiedAccessTrustProviderAsync(context, (global::Stratus.Ec2.Model.AttachVerifiedAccessTrustProviderRequest)request).ConfigureAwait(false);
-            case Ec2Action.AttachVolume:
-                return await AttachVolumeAsync(context, (global::Stratus.Ec2.Model.AttachVolumeRequest)request).ConfigureAwait(false);
-            case Ec2Action.AttachVpnGateway:
-                return await AttachVpnGatewayAsync(context, (global::Stratus.Ec2.Model.AttachVpnGatewayRequest)request).ConfigureAwait(false);
-            case Ec2Action.AuthorizeClientVpnIngress:
-                return await AuthorizeClientVpnIngressAsync(context, (global::Stratus.Ec2.Model.AuthorizeClientVpnIngressRequest)request).ConfigureAwait(false);
-            case Ec2Action.AuthorizeSecurityGroupEgress:
-                return await AuthorizeSecurityGroupEgressAsync(context, (global::Stratus.Ec2.Model.AuthorizeSecurityGroupEgressRequest)request).ConfigureAwait(false);
-            case Ec2Action.AuthorizeSecurityGroupIngress:
-                return await AuthorizeSecurityGroupIngressAsync(context, (global::Stratus.Ec2.Model.AuthorizeSecurityGroupIngressRequest)request).ConfigureAwait(false);
-            case Ec2Action.BundleInstance:
-                return await BundleInstanceAsync(context, (global::Stratus.Ec2.Model.BundleInstanceRequest)request).ConfigureAwait(false);
-            case Ec2Action.CancelBundleTask:
-                return await CancelBundleTaskAsync(context, (global::Stratus.Ec2.Model.CancelBundleTaskRequest)request).ConfigureAwait(false);
-            case Ec2Action.CancelCapacityReservation:
-                return await CancelCapacityReservationAsync(context, (global::Stratus.Ec2.Model.CancelCapacityReservationRequest)request).ConfigureAwait(false);
-            case Ec2Action.CancelCapacityReservationFleets:
-                return await CancelCapacityReservationFleetsAsync(context, (global::Stratus.Ec2.Model.CancelCapacityReservationFleetsRequest)request).ConfigureAwait(false);
-            case Ec2Action.CancelConversionTask:
-                await CancelConversionTaskAsync(context, (global::Stratus.Ec2.Model.CancelConversionRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.CancelDeclarativePoliciesReport:
-                return await CancelDeclarativePoliciesReportAsync(context, (global::Stratus.Ec2.Model.CancelDeclarativePoliciesReportRequest)request).ConfigureAwait(false);
-            case Ec2Action.CancelExportTask:
-                await CancelExportTaskAsync(context, (global::Stratus.Ec2.Model.CancelExportTaskRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.CancelImageLaunchPermission:
-                return await CancelImageLaunchPermissionAsync(context, (global::Stratus.Ec2.Model.CancelImageLaunchPermissionRequest)request).ConfigureAwait(false);
-            case Ec2Action.CancelImportTask:
-                return await CancelImportTaskAsync(context, (global::Stratus.Ec2.Model.CancelImportTaskRequest)request).ConfigureAwait(false);
-            case Ec2Action.CancelReservedInstancesListing:
-                return await CancelReservedInstancesListingAsync(context, (global::Stratus.Ec2.Model.CancelReservedInstancesListingRequest)request).ConfigureAwait(false);
-            case Ec2Action.CancelSpotFleetRequests:
-                return await CancelSpotFleetRequestsAsync(context, (global::Stratus.Ec2.Model.CancelSpotFleetRequestsRequest)request).ConfigureAwait(false);
-            case Ec2Action.CancelSpotInstanceRequests:
-                return await CancelSpotInstanceRequestsAsync(context, (global::Stratus.Ec2.Model.CancelSpotInstanceRequestsRequest)request).ConfigureAwait(false);
-            case Ec2Action.ConfirmProductInstance:
-                return await ConfirmProductInstanceAsync(context, (global::Stratus.Ec2.Model.ConfirmProductInstanceRequest)request).ConfigureAwait(false);
-            case Ec2Action.CopyFpgaImage:
-                return await CopyFpgaImageAsync(context, (global::Stratus.Ec2.Model.CopyFpgaImageRequest)request).ConfigureAwait(false);
-            case Ec2Action.CopyImage:
-                return await CopyImageAsync(context, (global::Stratus.Ec2.Model.CopyImageRequest)request).ConfigureAwait(false);
-            case Ec2Action.CopySnapshot:
-                return await CopySnapshotAsync(context, (global::Stratus.Ec2.Model.CopySnapshotRequest)request).ConfigureAwait(false);
-            case Ec2Action.CopyVolumes:
-                return await CopyVolumesAsync(context, (global::Stratus.Ec2.Model.CopyVolumesRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateCapacityManagerDataExport:
-                return await CreateCapacityManagerDataExportAsync(context, (global::Stratus.Ec2.Model.CreateCapacityManagerDataExportRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateCapacityReservation:
-                return await CreateCapacityReservationAsync(context, (global::Stratus.Ec2.Model.CreateCapacityReservationRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateCapacityReservationBySplitting:
-                return await CreateCapacityReservationBySplittingAsync(context, (global::Stratus.Ec2.Model.CreateCapacityReservationBySplittingRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateCapacityReservationFleet:
-                return await CreateCapacityReservationFleetAsync(context, (global::Stratus.Ec2.Model.CreateCapacityReservationFleetRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateCarrierGateway:
-                return await CreateCarrierGatewayAsync(context, (global::Stratus.Ec2.Model.CreateCarrierGatewayRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateClientVpnEndpoint:
-                return await CreateClientVpnEndpointAsync(context, (global::Stratus.Ec2.Model.CreateClientVpnEndpointRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateClientVpnRoute:
-                return await CreateClientVpnRouteAsync(context, (global::Stratus.Ec2.Model.CreateClientVpnRouteRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateCoipCidr:
-                return await CreateCoipCidrAsync(context, (global::Stratus.Ec2.Model.CreateCoipCidrRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateCoipPool:
-                return await CreateCoipPoolAsync(context, (global::Stratus.Ec2.Model.CreateCoipPoolRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateCustomerGateway:
-                return await CreateCustomerGatewayAsync(context, (global::Stratus.Ec2.Model.CreateCustomerGatewayRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateDefaultSubnet:
-                return await CreateDefaultSubnetAsync(context, (global::Stratus.Ec2.Model.CreateDefaultSubnetRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateDefaultVpc:
-                return await CreateDefaultVpcAsync(context, (global::Stratus.Ec2.Model.CreateDefaultVpcRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateDelegateMacVolumeOwnershipTask:
-                return await CreateDelegateMacVolumeOwnershipTaskAsync(context, (global::Stratus.Ec2.Model.CreateDelegateMacVolumeOwnershipTaskRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateDhcpOptions:
-                return await CreateDhcpOptionsAsync(context, (global::Stratus.Ec2.Model.CreateDhcpOptionsRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateEgressOnlyInternetGateway:
-                return await CreateEgressOnlyInternetGatewayAsync(context, (global::Stratus.Ec2.Model.CreateEgressOnlyInternetGatewayRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateFleet:
-                return await CreateFleetAsync(context, (global::Stratus.Ec2.Model.CreateFleetRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateFlowLogs:
-                return await CreateFlowLogsAsync(context, (global::Stratus.Ec2.Model.CreateFlowLogsRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateFpgaImage:
-                return await CreateFpgaImageAsync(context, (global::Stratus.Ec2.Model.CreateFpgaImageRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateImage:
-                return await CreateImageAsync(context, (global::Stratus.Ec2.Model.CreateImageRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateImageUsageReport:
-                return await CreateImageUsageReportAsync(context, (global::Stratus.Ec2.Model.CreateImageUsageReportRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateInstanceConnectEndpoint:
-                return await CreateInstanceConnectEndpointAsync(context, (global::Stratus.Ec2.Model.CreateInstanceConnectEndpointRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateInstanceEventWindow:
-                return await CreateInstanceEventWindowAsync(context, (global::Stratus.Ec2.Model.CreateInstanceEventWindowRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateInstanceExportTask:
-                return await CreateInstanceExportTaskAsync(context, (global::Stratus.Ec2.Model.CreateInstanceExportTaskRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateInternetGateway:
-                return await CreateInternetGatewayAsync(context, (global::Stratus.Ec2.Model.CreateInternetGatewayRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateInterruptibleCapacityReservationAllocation:
-                return await CreateInterruptibleCapacityReservationAllocationAsync(context, (global::Stratus.Ec2.Model.CreateInterruptibleCapacityReservationAllocationRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateIpam:
-                return await CreateIpamAsync(context, (global::Stratus.Ec2.Model.CreateIpamRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateIpamExternalResourceVerificationToken:
-                return await CreateIpamExternalResourceVerificationTokenAsync(context, (global::Stratus.Ec2.Model.CreateIpamExternalResourceVerificationTokenRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateIpamPolicy:
-                return await CreateIpamPolicyAsync(context, (global::Stratus.Ec2.Model.CreateIpamPolicyRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateIpamPool:
-                return await CreateIpamPoolAsync(context, (global::Stratus.Ec2.Model.CreateIpamPoolRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateIpamPrefixListResolver:
-                return await CreateIpamPrefixListResolverAsync(context, (global::Stratus.Ec2.Model.CreateIpamPrefixListResolverRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateIpamPrefixListResolverTarget:
-                return await CreateIpamPrefixListResolverTargetAsync(context, (global::Stratus.Ec2.Model.CreateIpamPrefixListResolverTargetRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateIpamResourceDiscovery:
-                return await CreateIpamResourceDiscoveryAsync(context, (global::Stratus.Ec2.Model.CreateIpamResourceDiscoveryRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateIpamScope:
-                return await CreateIpamScopeAsync(context, (global::Stratus.Ec2.Model.CreateIpamScopeRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateKeyPair:
-                return await CreateKeyPairAsync(context, (global::Stratus.Ec2.Model.CreateKeyPairRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateLaunchTemplate:
-                return await CreateLaunchTemplateAsync(context, (global::Stratus.Ec2.Model.CreateLaunchTemplateRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateLaunchTemplateVersion:
-                return await CreateLaunchTemplateVersionAsync(context, (global::Stratus.Ec2.Model.CreateLaunchTemplateVersionRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateLocalGatewayRoute:
-                return await CreateLocalGatewayRouteAsync(context, (global::Stratus.Ec2.Model.CreateLocalGatewayRouteRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateLocalGatewayRouteTable:
-                return await CreateLocalGatewayRouteTableAsync(context, (global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateLocalGatewayRouteTableVirtualInterfaceGroupAssociation:
-                return await CreateLocalGatewayRouteTableVirtualInterfaceGroupAssociationAsync(context, (global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableVirtualInterfaceGroupAssociationRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateLocalGatewayRouteTableVpcAssociation:
-                return await CreateLocalGatewayRouteTableVpcAssociationAsync(context, (global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableVpcAssociationRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateLocalGatewayVirtualInterface:
-                return await CreateLocalGatewayVirtualInterfaceAsync(context, (global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateLocalGatewayVirtualInterfaceGroup:
-                return await CreateLocalGatewayVirtualInterfaceGroupAsync(context, (global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceGroupRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateMacSystemIntegrityProtectionModificationTask:
-                return await CreateMacSystemIntegrityProtectionModificationTaskAsync(context, (global::Stratus.Ec2.Model.CreateMacSystemIntegrityProtectionModificationTaskRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateManagedPrefixList:
-                return await CreateManagedPrefixListAsync(context, (global::Stratus.Ec2.Model.CreateManagedPrefixListRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateNatGateway:
-                return await CreateNatGatewayAsync(context, (global::Stratus.Ec2.Model.CreateNatGatewayRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateNetworkAcl:
-                return await CreateNetworkAclAsync(context, (global::Stratus.Ec2.Model.CreateNetworkAclRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateNetworkAclEntry:
-                await CreateNetworkAclEntryAsync(context, (global::Stratus.Ec2.Model.CreateNetworkAclEntryRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.CreateNetworkInsightsAccessScope:
-                return await CreateNetworkInsightsAccessScopeAsync(context, (global::Stratus.Ec2.Model.CreateNetworkInsightsAccessScopeRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateNetworkInsightsPath:
-                return await CreateNetworkInsightsPathAsync(context, (global::Stratus.Ec2.Model.CreateNetworkInsightsPathRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateNetworkInterface:
-                return await CreateNetworkInterfaceAsync(context, (global::Stratus.Ec2.Model.CreateNetworkInterfaceRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateNetworkInterfacePermission:
-                return await CreateNetworkInterfacePermissionAsync(context, (global::Stratus.Ec2.Model.CreateNetworkInterfacePermissionRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreatePlacementGroup:
-                return await CreatePlacementGroupAsync(context, (global::Stratus.Ec2.Model.CreatePlacementGroupRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreatePublicIpv4Pool:
-                return await CreatePublicIpv4PoolAsync(context, (global::Stratus.Ec2.Model.CreatePublicIpv4PoolRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateReplaceRootVolumeTask:
-                return await CreateReplaceRootVolumeTaskAsync(context, (global::Stratus.Ec2.Model.CreateReplaceRootVolumeTaskRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateReservedInstancesListing:
-                return await CreateReservedInstancesListingAsync(context, (global::Stratus.Ec2.Model.CreateReservedInstancesListingRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateRestoreImageTask:
-                return await CreateRestoreImageTaskAsync(context, (global::Stratus.Ec2.Model.CreateRestoreImageTaskRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateRoute:
-                return await CreateRouteAsync(context, (global::Stratus.Ec2.Model.CreateRouteRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateRouteServer:
-                return await CreateRouteServerAsync(context, (global::Stratus.Ec2.Model.CreateRouteServerRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateRouteServerEndpoint:
-                return await CreateRouteServerEndpointAsync(context, (global::Stratus.Ec2.Model.CreateRouteServerEndpointRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateRouteServerPeer:
-                return await CreateRouteServerPeerAsync(context, (global::Stratus.Ec2.Model.CreateRouteServerPeerRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateRouteTable:
-                return await CreateRouteTableAsync(context, (global::Stratus.Ec2.Model.CreateRouteTableRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateSecondaryNetwork:
-                return await CreateSecondaryNetworkAsync(context, (global::Stratus.Ec2.Model.CreateSecondaryNetworkRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateSecondarySubnet:
-                return await CreateSecondarySubnetAsync(context, (global::Stratus.Ec2.Model.CreateSecondarySubnetRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateSecurityGroup:
-                return await CreateSecurityGroupAsync(context, (global::Stratus.Ec2.Model.CreateSecurityGroupRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateSnapshot:
-                return await CreateSnapshotAsync(context, (global::Stratus.Ec2.Model.CreateSnapshotRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateSnapshots:
-                return await CreateSnapshotsAsync(context, (global::Stratus.Ec2.Model.CreateSnapshotsRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateSpotDatafeedSubscription:
-                return await CreateSpotDatafeedSubscriptionAsync(context, (global::Stratus.Ec2.Model.CreateSpotDatafeedSubscriptionRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateStoreImageTask:
-                return await CreateStoreImageTaskAsync(context, (global::Stratus.Ec2.Model.CreateStoreImageTaskRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateSubnet:
-                return await CreateSubnetAsync(context, (global::Stratus.Ec2.Model.CreateSubnetRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateSubnetCidrReservation:
-                return await CreateSubnetCidrReservationAsync(context, (global::Stratus.Ec2.Model.CreateSubnetCidrReservationRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateTags:
-                await CreateTagsAsync(context, (global::Stratus.Ec2.Model.CreateTagsRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.CreateTrafficMirrorFilter:
-                return await CreateTrafficMirrorFilterAsync(context, (global::Stratus.Ec2.Model.CreateTrafficMirrorFilterRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateTrafficMirrorFilterRule:
-                return await CreateTrafficMirrorFilterRuleAsync(context, (global::Stratus.Ec2.Model.CreateTrafficMirrorFilterRuleRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateTrafficMirrorSession:
-                return await CreateTrafficMirrorSessionAsync(context, (global::Stratus.Ec2.Model.CreateTrafficMirrorSessionRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateTrafficMirrorTarget:
-                return await CreateTrafficMirrorTargetAsync(context, (global::Stratus.Ec2.Model.CreateTrafficMirrorTargetRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateTransitGateway:
-                return await CreateTransitGatewayAsync(context, (global::Stratus.Ec2.Model.CreateTransitGatewayRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateTransitGatewayConnect:
-                return await CreateTransitGatewayConnectAsync(context, (global::Stratus.Ec2.Model.CreateTransitGatewayConnectRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateTransitGatewayConnectPeer:
-                return await CreateTransitGatewayConnectPeerAsync(context, (global::Stratus.Ec2.Model.CreateTransitGatewayConnectPeerRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateTransitGatewayMeteringPolicy:
-                return await CreateTransitGatewayMeteringPolicyAsync(context, (global::Stratus.Ec2.Model.CreateTransitGatewayMeteringPolicyRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateTransitGatewayMeteringPolicyEntry:
-                return await CreateTransitGatewayMeteringPolicyEntryAsync(context, (global::Stratus.Ec2.Model.CreateTransitGatewayMeteringPolicyEntryRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateTransitGatewayMulticastDomain:
-                return await CreateTransitGatewayMulticastDomainAsync(context, (global::Stratus.Ec2.Model.CreateTransitGatewayMulticastDomainRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateTransitGatewayPeeringAttachment:
-                return await CreateTransitGatewayPeeringAttachmentAsync(context, (global::Stratus.Ec2.Model.CreateTransitGatewayPeeringAttachmentRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateTransitGatewayPolicyTable:
-                return await CreateTransitGatewayPolicyTableAsync(context, (global::Stratus.Ec2.Model.CreateTransitGatewayPolicyTableRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateTransitGatewayPrefixListReference:
-                return await CreateTransitGatewayPrefixListReferenceAsync(context, (global::Stratus.Ec2.Model.CreateTransitGatewayPrefixListReferenceRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateTransitGatewayRoute:
-                return await CreateTransitGatewayRouteAsync(context, (global::Stratus.Ec2.Model.CreateTransitGatewayRouteRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateTransitGatewayRouteTable:
-                return await CreateTransitGatewayRouteTableAsync(context, (global::Stratus.Ec2.Model.CreateTransitGatewayRouteTableRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateTransitGatewayRouteTableAnnouncement:
-                return await CreateTransitGatewayRouteTableAnnouncementAsync(context, (global::Stratus.Ec2.Model.CreateTransitGatewayRouteTableAnnouncementRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateTransitGatewayVpcAttachment:
-                return await CreateTransitGatewayVpcAttachmentAsync(context, (global::Stratus.Ec2.Model.CreateTransitGatewayVpcAttachmentRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateVerifiedAccessEndpoint:
-                return await CreateVerifiedAccessEndpointAsync(context, (global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateVerifiedAccessGroup:
-                return await CreateVerifiedAccessGroupAsync(context, (global::Stratus.Ec2.Model.CreateVerifiedAccessGroupRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateVerifiedAccessInstance:
-                return await CreateVerifiedAccessInstanceAsync(context, (global::Stratus.Ec2.Model.CreateVerifiedAccessInstanceRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateVerifiedAccessTrustProvider:
-                return await CreateVerifiedAccessTrustProviderAsync(context, (global::Stratus.Ec2.Model.CreateVerifiedAccessTrustProviderRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateVolume:
-                return await CreateVolumeAsync(context, (global::Stratus.Ec2.Model.CreateVolumeRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateVpc:
-                return await CreateVpcAsync(context, (global::Stratus.Ec2.Model.CreateVpcRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateVpcBlockPublicAccessExclusion:
-                return await CreateVpcBlockPublicAccessExclusionAsync(context, (global::Stratus.Ec2.Model.CreateVpcBlockPublicAccessExclusionRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateVpcEncryptionControl:
-                return await CreateVpcEncryptionControlAsync(context, (global::Stratus.Ec2.Model.CreateVpcEncryptionControlRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateVpcEndpoint:
-                return await CreateVpcEndpointAsync(context, (global::Stratus.Ec2.Model.CreateVpcEndpointRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateVpcEndpointConnectionNotification:
-                return await CreateVpcEndpointConnectionNotificationAsync(context, (global::Stratus.Ec2.Model.CreateVpcEndpointConnectionNotificationRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateVpcEndpointServiceConfiguration:
-                return await CreateVpcEndpointServiceConfigurationAsync(context, (global::Stratus.Ec2.Model.CreateVpcEndpointServiceConfigurationRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateVpcPeeringConnection:
-                return await CreateVpcPeeringConnectionAsync(context, (global::Stratus.Ec2.Model.CreateVpcPeeringConnectionRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateVpnConcentrator:
-                return await CreateVpnConcentratorAsync(context, (global::Stratus.Ec2.Model.CreateVpnConcentratorRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateVpnConnection:
-                return await CreateVpnConnectionAsync(context, (global::Stratus.Ec2.Model.CreateVpnConnectionRequest)request).ConfigureAwait(false);
-            case Ec2Action.CreateVpnConnectionRoute:
-                await CreateVpnConnectionRouteAsync(context, (global::Stratus.Ec2.Model.CreateVpnConnectionRouteRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.CreateVpnGateway:
-                return await CreateVpnGatewayAsync(context, (global::Stratus.Ec2.Model.CreateVpnGatewayRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteCapacityManagerDataExport:
-                return await DeleteCapacityManagerDataExportAsync(context, (global::Stratus.Ec2.Model.DeleteCapacityManagerDataExportRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteCarrierGateway:
-                return await DeleteCarrierGatewayAsync(context, (global::Stratus.Ec2.Model.DeleteCarrierGatewayRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteClientVpnEndpoint:
-                return await DeleteClientVpnEndpointAsync(context, (global::Stratus.Ec2.Model.DeleteClientVpnEndpointRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteClientVpnRoute:
-                return await DeleteClientVpnRouteAsync(context, (global::Stratus.Ec2.Model.DeleteClientVpnRouteRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteCoipCidr:
-                return await DeleteCoipCidrAsync(context, (global::Stratus.Ec2.Model.DeleteCoipCidrRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteCoipPool:
-                return await DeleteCoipPoolAsync(context, (global::Stratus.Ec2.Model.DeleteCoipPoolRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteCustomerGateway:
-                await DeleteCustomerGatewayAsync(context, (global::Stratus.Ec2.Model.DeleteCustomerGatewayRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.DeleteDhcpOptions:
-                await DeleteDhcpOptionsAsync(context, (global::Stratus.Ec2.Model.DeleteDhcpOptionsRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.DeleteEgressOnlyInternetGateway:
-                return await DeleteEgressOnlyInternetGatewayAsync(context, (global::Stratus.Ec2.Model.DeleteEgressOnlyInternetGatewayRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteFleets:
-                return await DeleteFleetsAsync(context, (global::Stratus.Ec2.Model.DeleteFleetsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteFlowLogs:
-                return await DeleteFlowLogsAsync(context, (global::Stratus.Ec2.Model.DeleteFlowLogsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteFpgaImage:
-                return await DeleteFpgaImageAsync(context, (global::Stratus.Ec2.Model.DeleteFpgaImageRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteImageUsageReport:
-                return await DeleteImageUsageReportAsync(context, (global::Stratus.Ec2.Model.DeleteImageUsageReportRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteInstanceConnectEndpoint:
-                return await DeleteInstanceConnectEndpointAsync(context, (global::Stratus.Ec2.Model.DeleteInstanceConnectEndpointRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteInstanceEventWindow:
-                return await DeleteInstanceEventWindowAsync(context, (global::Stratus.Ec2.Model.DeleteInstanceEventWindowRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteInternetGateway:
-                await DeleteInternetGatewayAsync(context, (global::Stratus.Ec2.Model.DeleteInternetGatewayRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.DeleteIpam:
-                return await DeleteIpamAsync(context, (global::Stratus.Ec2.Model.DeleteIpamRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteIpamExternalResourceVerificationToken:
-                return await DeleteIpamExternalResourceVerificationTokenAsync(context, (global::Stratus.Ec2.Model.DeleteIpamExternalResourceVerificationTokenRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteIpamPolicy:
-                return await DeleteIpamPolicyAsync(context, (global::Stratus.Ec2.Model.DeleteIpamPolicyRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteIpamPool:
-                return await DeleteIpamPoolAsync(context, (global::Stratus.Ec2.Model.DeleteIpamPoolRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteIpamPrefixListResolver:
-                return await DeleteIpamPrefixListResolverAsync(context, (global::Stratus.Ec2.Model.DeleteIpamPrefixListResolverRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteIpamPrefixListResolverTarget:
-                return await DeleteIpamPrefixListResolverTargetAsync(context, (global::Stratus.Ec2.Model.DeleteIpamPrefixListResolverTargetRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteIpamResourceDiscovery:
-                return await DeleteIpamResourceDiscoveryAsync(context, (global::Stratus.Ec2.Model.DeleteIpamResourceDiscoveryRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteIpamScope:
-                return await DeleteIpamScopeAsync(context, (global::Stratus.Ec2.Model.DeleteIpamScopeRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteKeyPair:
-                return await DeleteKeyPairAsync(context, (global::Stratus.Ec2.Model.DeleteKeyPairRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteLaunchTemplate:
-                return await DeleteLaunchTemplateAsync(context, (global::Stratus.Ec2.Model.DeleteLaunchTemplateRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteLaunchTemplateVersions:
-                return await DeleteLaunchTemplateVersionsAsync(context, (global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteLocalGatewayRoute:
-                return await DeleteLocalGatewayRouteAsync(context, (global::Stratus.Ec2.Model.DeleteLocalGatewayRouteRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteLocalGatewayRouteTable:
-                return await DeleteLocalGatewayRouteTableAsync(context, (global::Stratus.Ec2.Model.DeleteLocalGatewayRouteTableRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociation:
-                return await DeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociationAsync(context, (global::Stratus.Ec2.Model.DeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociationRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteLocalGatewayRouteTableVpcAssociation:
-                return await DeleteLocalGatewayRouteTableVpcAssociationAsync(context, (global::Stratus.Ec2.Model.DeleteLocalGatewayRouteTableVpcAssociationRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteLocalGatewayVirtualInterface:
-                return await DeleteLocalGatewayVirtualInterfaceAsync(context, (global::Stratus.Ec2.Model.DeleteLocalGatewayVirtualInterfaceRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteLocalGatewayVirtualInterfaceGroup:
-                return await DeleteLocalGatewayVirtualInterfaceGroupAsync(context, (global::Stratus.Ec2.Model.DeleteLocalGatewayVirtualInterfaceGroupRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteManagedPrefixList:
-                return await DeleteManagedPrefixListAsync(context, (global::Stratus.Ec2.Model.DeleteManagedPrefixListRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteNatGateway:
-                return await DeleteNatGatewayAsync(context, (global::Stratus.Ec2.Model.DeleteNatGatewayRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteNetworkAcl:
-                await DeleteNetworkAclAsync(context, (global::Stratus.Ec2.Model.DeleteNetworkAclRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.DeleteNetworkAclEntry:
-                await DeleteNetworkAclEntryAsync(context, (global::Stratus.Ec2.Model.DeleteNetworkAclEntryRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.DeleteNetworkInsightsAccessScope:
-                return await DeleteNetworkInsightsAccessScopeAsync(context, (global::Stratus.Ec2.Model.DeleteNetworkInsightsAccessScopeRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteNetworkInsightsAccessScopeAnalysis:
-                return await DeleteNetworkInsightsAccessScopeAnalysisAsync(context, (global::Stratus.Ec2.Model.DeleteNetworkInsightsAccessScopeAnalysisRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteNetworkInsightsAnalysis:
-                return await DeleteNetworkInsightsAnalysisAsync(context, (global::Stratus.Ec2.Model.DeleteNetworkInsightsAnalysisRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteNetworkInsightsPath:
-                return await DeleteNetworkInsightsPathAsync(context, (global::Stratus.Ec2.Model.DeleteNetworkInsightsPathRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteNetworkInterface:
-                await DeleteNetworkInterfaceAsync(context, (global::Stratus.Ec2.Model.DeleteNetworkInterfaceRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.DeleteNetworkInterfacePermission:
-                return await DeleteNetworkInterfacePermissionAsync(context, (global::Stratus.Ec2.Model.DeleteNetworkInterfacePermissionRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeletePlacementGroup:
-                await DeletePlacementGroupAsync(context, (global::Stratus.Ec2.Model.DeletePlacementGroupRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.DeletePublicIpv4Pool:
-                return await DeletePublicIpv4PoolAsync(context, (global::Stratus.Ec2.Model.DeletePublicIpv4PoolRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteQueuedReservedInstances:
-                return await DeleteQueuedReservedInstancesAsync(context, (global::Stratus.Ec2.Model.DeleteQueuedReservedInstancesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteRoute:
-                await DeleteRouteAsync(context, (global::Stratus.Ec2.Model.DeleteRouteRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.DeleteRouteServer:
-                return await DeleteRouteServerAsync(context, (global::Stratus.Ec2.Model.DeleteRouteServerRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteRouteServerEndpoint:
-                return await DeleteRouteServerEndpointAsync(context, (global::Stratus.Ec2.Model.DeleteRouteServerEndpointRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteRouteServerPeer:
-                return await DeleteRouteServerPeerAsync(context, (global::Stratus.Ec2.Model.DeleteRouteServerPeerRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteRouteTable:
-                await DeleteRouteTableAsync(context, (global::Stratus.Ec2.Model.DeleteRouteTableRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.DeleteSecondaryNetwork:
-                return await DeleteSecondaryNetworkAsync(context, (global::Stratus.Ec2.Model.DeleteSecondaryNetworkRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteSecondarySubnet:
-                return await DeleteSecondarySubnetAsync(context, (global::Stratus.Ec2.Model.DeleteSecondarySubnetRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteSecurityGroup:
-                return await DeleteSecurityGroupAsync(context, (global::Stratus.Ec2.Model.DeleteSecurityGroupRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteSnapshot:
-                await DeleteSnapshotAsync(context, (global::Stratus.Ec2.Model.DeleteSnapshotRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.DeleteSpotDatafeedSubscription:
-                await DeleteSpotDatafeedSubscriptionAsync(context, (global::Stratus.Ec2.Model.DeleteSpotDatafeedSubscriptionRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.DeleteSubnet:
-                await DeleteSubnetAsync(context, (global::Stratus.Ec2.Model.DeleteSubnetRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.DeleteSubnetCidrReservation:
-                return await DeleteSubnetCidrReservationAsync(context, (global::Stratus.Ec2.Model.DeleteSubnetCidrReservationRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteTags:
-                await DeleteTagsAsync(context, (global::Stratus.Ec2.Model.DeleteTagsRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.DeleteTrafficMirrorFilter:
-                return await DeleteTrafficMirrorFilterAsync(context, (global::Stratus.Ec2.Model.DeleteTrafficMirrorFilterRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteTrafficMirrorFilterRule:
-                return await DeleteTrafficMirrorFilterRuleAsync(context, (global::Stratus.Ec2.Model.DeleteTrafficMirrorFilterRuleRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteTrafficMirrorSession:
-                return await DeleteTrafficMirrorSessionAsync(context, (global::Stratus.Ec2.Model.DeleteTrafficMirrorSessionRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteTrafficMirrorTarget:
-                return await DeleteTrafficMirrorTargetAsync(context, (global::Stratus.Ec2.Model.DeleteTrafficMirrorTargetRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteTransitGateway:
-                return await DeleteTransitGatewayAsync(context, (global::Stratus.Ec2.Model.DeleteTransitGatewayRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteTransitGatewayClientVpnAttachment:
-                return await DeleteTransitGatewayClientVpnAttachmentAsync(context, (global::Stratus.Ec2.Model.DeleteTransitGatewayClientVpnAttachmentRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteTransitGatewayConnect:
-                return await DeleteTransitGatewayConnectAsync(context, (global::Stratus.Ec2.Model.DeleteTransitGatewayConnectRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteTransitGatewayConnectPeer:
-                return await DeleteTransitGatewayConnectPeerAsync(context, (global::Stratus.Ec2.Model.DeleteTransitGatewayConnectPeerRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteTransitGatewayMeteringPolicy:
-                return await DeleteTransitGatewayMeteringPolicyAsync(context, (global::Stratus.Ec2.Model.DeleteTransitGatewayMeteringPolicyRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteTransitGatewayMeteringPolicyEntry:
-                return await DeleteTransitGatewayMeteringPolicyEntryAsync(context, (global::Stratus.Ec2.Model.DeleteTransitGatewayMeteringPolicyEntryRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteTransitGatewayMulticastDomain:
-                return await DeleteTransitGatewayMulticastDomainAsync(context, (global::Stratus.Ec2.Model.DeleteTransitGatewayMulticastDomainRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteTransitGatewayPeeringAttachment:
-                return await DeleteTransitGatewayPeeringAttachmentAsync(context, (global::Stratus.Ec2.Model.DeleteTransitGatewayPeeringAttachmentRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteTransitGatewayPolicyTable:
-                return await DeleteTransitGatewayPolicyTableAsync(context, (global::Stratus.Ec2.Model.DeleteTransitGatewayPolicyTableRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteTransitGatewayPrefixListReference:
-                return await DeleteTransitGatewayPrefixListReferenceAsync(context, (global::Stratus.Ec2.Model.DeleteTransitGatewayPrefixListReferenceRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteTransitGatewayRoute:
-                return await DeleteTransitGatewayRouteAsync(context, (global::Stratus.Ec2.Model.DeleteTransitGatewayRouteRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteTransitGatewayRouteTable:
-                return await DeleteTransitGatewayRouteTableAsync(context, (global::Stratus.Ec2.Model.DeleteTransitGatewayRouteTableRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteTransitGatewayRouteTableAnnouncement:
-                return await DeleteTransitGatewayRouteTableAnnouncementAsync(context, (global::Stratus.Ec2.Model.DeleteTransitGatewayRouteTableAnnouncementRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteTransitGatewayVpcAttachment:
-                return await DeleteTransitGatewayVpcAttachmentAsync(context, (global::Stratus.Ec2.Model.DeleteTransitGatewayVpcAttachmentRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteVerifiedAccessEndpoint:
-                return await DeleteVerifiedAccessEndpointAsync(context, (global::Stratus.Ec2.Model.DeleteVerifiedAccessEndpointRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteVerifiedAccessGroup:
-                return await DeleteVerifiedAccessGroupAsync(context, (global::Stratus.Ec2.Model.DeleteVerifiedAccessGroupRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteVerifiedAccessInstance:
-                return await DeleteVerifiedAccessInstanceAsync(context, (global::Stratus.Ec2.Model.DeleteVerifiedAccessInstanceRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteVerifiedAccessTrustProvider:
-                return await DeleteVerifiedAccessTrustProviderAsync(context, (global::Stratus.Ec2.Model.DeleteVerifiedAccessTrustProviderRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteVolume:
-                await DeleteVolumeAsync(context, (global::Stratus.Ec2.Model.DeleteVolumeRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.DeleteVpc:
-                await DeleteVpcAsync(context, (global::Stratus.Ec2.Model.DeleteVpcRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.DeleteVpcBlockPublicAccessExclusion:
-                return await DeleteVpcBlockPublicAccessExclusionAsync(context, (global::Stratus.Ec2.Model.DeleteVpcBlockPublicAccessExclusionRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteVpcEncryptionControl:
-                return await DeleteVpcEncryptionControlAsync(context, (global::Stratus.Ec2.Model.DeleteVpcEncryptionControlRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteVpcEndpointConnectionNotifications:
-                return await DeleteVpcEndpointConnectionNotificationsAsync(context, (global::Stratus.Ec2.Model.DeleteVpcEndpointConnectionNotificationsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteVpcEndpointServiceConfigurations:
-                return await DeleteVpcEndpointServiceConfigurationsAsync(context, (global::Stratus.Ec2.Model.DeleteVpcEndpointServiceConfigurationsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteVpcEndpoints:
-                return await DeleteVpcEndpointsAsync(context, (global::Stratus.Ec2.Model.DeleteVpcEndpointsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteVpcPeeringConnection:
-                return await DeleteVpcPeeringConnectionAsync(context, (global::Stratus.Ec2.Model.DeleteVpcPeeringConnectionRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteVpnConcentrator:
-                return await DeleteVpnConcentratorAsync(context, (global::Stratus.Ec2.Model.DeleteVpnConcentratorRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeleteVpnConnection:
-                await DeleteVpnConnectionAsync(context, (global::Stratus.Ec2.Model.DeleteVpnConnectionRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.DeleteVpnConnectionRoute:
-                await DeleteVpnConnectionRouteAsync(context, (global::Stratus.Ec2.Model.DeleteVpnConnectionRouteRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.DeleteVpnGateway:
-                await DeleteVpnGatewayAsync(context, (global::Stratus.Ec2.Model.DeleteVpnGatewayRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.DeprovisionByoipCidr:
-                return await DeprovisionByoipCidrAsync(context, (global::Stratus.Ec2.Model.DeprovisionByoipCidrRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeprovisionIpamByoasn:
-                return await DeprovisionIpamByoasnAsync(context, (global::Stratus.Ec2.Model.DeprovisionIpamByoasnRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeprovisionIpamPoolCidr:
-                return await DeprovisionIpamPoolCidrAsync(context, (global::Stratus.Ec2.Model.DeprovisionIpamPoolCidrRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeprovisionPublicIpv4PoolCidr:
-                return await DeprovisionPublicIpv4PoolCidrAsync(context, (global::Stratus.Ec2.Model.DeprovisionPublicIpv4PoolCidrRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeregisterImage:
-                return await DeregisterImageAsync(context, (global::Stratus.Ec2.Model.DeregisterImageRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeregisterInstanceEventNotificationAttributes:
-                return await DeregisterInstanceEventNotificationAttributesAsync(context, (global::Stratus.Ec2.Model.DeregisterInstanceEventNotificationAttributesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeregisterTransitGatewayMulticastGroupMembers:
-                return await DeregisterTransitGatewayMulticastGroupMembersAsync(context, (global::Stratus.Ec2.Model.DeregisterTransitGatewayMulticastGroupMembersRequest)request).ConfigureAwait(false);
-            case Ec2Action.DeregisterTransitGatewayMulticastGroupSources:
-                return await DeregisterTransitGatewayMulticastGroupSourcesAsync(context, (global::Stratus.Ec2.Model.DeregisterTransitGatewayMulticastGroupSourcesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeAccountAttributes:
-                return await DescribeAccountAttributesAsync(context, (global::Stratus.Ec2.Model.DescribeAccountAttributesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeAddressTransfers:
-                return await DescribeAddressTransfersAsync(context, (global::Stratus.Ec2.Model.DescribeAddressTransfersRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeAddresses:
-                return await DescribeAddressesAsync(context, (global::Stratus.Ec2.Model.DescribeAddressesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeAddressesAttribute:
-                return await DescribeAddressesAttributeAsync(context, (global::Stratus.Ec2.Model.DescribeAddressesAttributeRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeAggregateIdFormat:
-                return await DescribeAggregateIdFormatAsync(context, (global::Stratus.Ec2.Model.DescribeAggregateIdFormatRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeAvailabilityZones:
-                return await DescribeAvailabilityZonesAsync(context, (global::Stratus.Ec2.Model.DescribeAvailabilityZonesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeAwsNetworkPerformanceMetricSubscriptions:
-                return await DescribeAwsNetworkPerformanceMetricSubscriptionsAsync(context, (global::Stratus.Ec2.Model.DescribeAwsNetworkPerformanceMetricSubscriptionsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeBundleTasks:
-                return await DescribeBundleTasksAsync(context, (global::Stratus.Ec2.Model.DescribeBundleTasksRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeByoipCidrs:
-                return await DescribeByoipCidrsAsync(context, (global::Stratus.Ec2.Model.DescribeByoipCidrsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeCapacityBlockExtensionHistory:
-                return await DescribeCapacityBlockExtensionHistoryAsync(context, (global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionHistoryRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeCapacityBlockExtensionOfferings:
-                return await DescribeCapacityBlockExtensionOfferingsAsync(context, (global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionOfferingsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeCapacityBlockOfferings:
-                return await DescribeCapacityBlockOfferingsAsync(context, (global::Stratus.Ec2.Model.DescribeCapacityBlockOfferingsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeCapacityBlockStatus:
-                return await DescribeCapacityBlockStatusAsync(context, (global::Stratus.Ec2.Model.DescribeCapacityBlockStatusRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeCapacityBlocks:
-                return await DescribeCapacityBlocksAsync(context, (global::Stratus.Ec2.Model.DescribeCapacityBlocksRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeCapacityManagerDataExports:
-                return await DescribeCapacityManagerDataExportsAsync(context, (global::Stratus.Ec2.Model.DescribeCapacityManagerDataExportsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeCapacityReservationBillingRequests:
-                return await DescribeCapacityReservationBillingRequestsAsync(context, (global::Stratus.Ec2.Model.DescribeCapacityReservationBillingRequestsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeCapacityReservationFleets:
-                return await DescribeCapacityReservationFleetsAsync(context, (global::Stratus.Ec2.Model.DescribeCapacityReservationFleetsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeCapacityReservationTopology:
-                return await DescribeCapacityReservationTopologyAsync(context, (global::Stratus.Ec2.Model.DescribeCapacityReservationTopologyRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeCapacityReservations:
-                return await DescribeCapacityReservationsAsync(context, (global::Stratus.Ec2.Model.DescribeCapacityReservationsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeCarrierGateways:
-                return await DescribeCarrierGatewaysAsync(context, (global::Stratus.Ec2.Model.DescribeCarrierGatewaysRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeClassicLinkInstances:
-                return await DescribeClassicLinkInstancesAsync(context, (global::Stratus.Ec2.Model.DescribeClassicLinkInstancesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeClientVpnAuthorizationRules:
-                return await DescribeClientVpnAuthorizationRulesAsync(context, (global::Stratus.Ec2.Model.DescribeClientVpnAuthorizationRulesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeClientVpnConnections:
-                return await DescribeClientVpnConnectionsAsync(context, (global::Stratus.Ec2.Model.DescribeClientVpnConnectionsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeClientVpnEndpoints:
-                return await DescribeClientVpnEndpointsAsync(context, (global::Stratus.Ec2.Model.DescribeClientVpnEndpointsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeClientVpnRoutes:
-                return await DescribeClientVpnRoutesAsync(context, (global::Stratus.Ec2.Model.DescribeClientVpnRoutesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeClientVpnTargetNetworks:
-                return await DescribeClientVpnTargetNetworksAsync(context, (global::Stratus.Ec2.Model.DescribeClientVpnTargetNetworksRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeCoipPools:
-                return await DescribeCoipPoolsAsync(context, (global::Stratus.Ec2.Model.DescribeCoipPoolsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeConversionTasks:
-                return await DescribeConversionTasksAsync(context, (global::Stratus.Ec2.Model.DescribeConversionTasksRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeCustomerGateways:
-                return await DescribeCustomerGatewaysAsync(context, (global::Stratus.Ec2.Model.DescribeCustomerGatewaysRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeDeclarativePoliciesReports:
-                return await DescribeDeclarativePoliciesReportsAsync(context, (global::Stratus.Ec2.Model.DescribeDeclarativePoliciesReportsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeDhcpOptions:
-                return await DescribeDhcpOptionsAsync(context, (global::Stratus.Ec2.Model.DescribeDhcpOptionsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeEgressOnlyInternetGateways:
-                return await DescribeEgressOnlyInternetGatewaysAsync(context, (global::Stratus.Ec2.Model.DescribeEgressOnlyInternetGatewaysRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeElasticGpus:
-                return await DescribeElasticGpusAsync(context, (global::Stratus.Ec2.Model.DescribeElasticGpusRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeExportImageTasks:
-                return await DescribeExportImageTasksAsync(context, (global::Stratus.Ec2.Model.DescribeExportImageTasksRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeExportTasks:
-                return await DescribeExportTasksAsync(context, (global::Stratus.Ec2.Model.DescribeExportTasksRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeFastLaunchImages:
-                return await DescribeFastLaunchImagesAsync(context, (global::Stratus.Ec2.Model.DescribeFastLaunchImagesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeFastSnapshotRestores:
-                return await DescribeFastSnapshotRestoresAsync(context, (global::Stratus.Ec2.Model.DescribeFastSnapshotRestoresRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeFleetHistory:
-                return await DescribeFleetHistoryAsync(context, (global::Stratus.Ec2.Model.DescribeFleetHistoryRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeFleetInstances:
-                return await DescribeFleetInstancesAsync(context, (global::Stratus.Ec2.Model.DescribeFleetInstancesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeFleets:
-                return await DescribeFleetsAsync(context, (global::Stratus.Ec2.Model.DescribeFleetsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeFlowLogs:
-                return await DescribeFlowLogsAsync(context, (global::Stratus.Ec2.Model.DescribeFlowLogsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeFpgaImageAttribute:
-                return await DescribeFpgaImageAttributeAsync(context, (global::Stratus.Ec2.Model.DescribeFpgaImageAttributeRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeFpgaImages:
-                return await DescribeFpgaImagesAsync(context, (global::Stratus.Ec2.Model.DescribeFpgaImagesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeHostReservationOfferings:
-                return await DescribeHostReservationOfferingsAsync(context, (global::Stratus.Ec2.Model.DescribeHostReservationOfferingsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeHostReservations:
-                return await DescribeHostReservationsAsync(context, (global::Stratus.Ec2.Model.DescribeHostReservationsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeHosts:
-                return await DescribeHostsAsync(context, (global::Stratus.Ec2.Model.DescribeHostsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeIamInstanceProfileAssociations:
-                return await DescribeIamInstanceProfileAssociationsAsync(context, (global::Stratus.Ec2.Model.DescribeIamInstanceProfileAssociationsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeIdFormat:
-                return await DescribeIdFormatAsync(context, (global::Stratus.Ec2.Model.DescribeIdFormatRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeIdentityIdFormat:
-                return await DescribeIdentityIdFormatAsync(context, (global::Stratus.Ec2.Model.DescribeIdentityIdFormatRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeImageAttribute:
-                return await DescribeImageAttributeAsync(context, (global::Stratus.Ec2.Model.DescribeImageAttributeRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeImageReferences:
-                return await DescribeImageReferencesAsync(context, (global::Stratus.Ec2.Model.DescribeImageReferencesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeImageUsageReportEntries:
-                return await DescribeImageUsageReportEntriesAsync(context, (global::Stratus.Ec2.Model.DescribeImageUsageReportEntriesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeImageUsageReports:
-                return await DescribeImageUsageReportsAsync(context, (global::Stratus.Ec2.Model.DescribeImageUsageReportsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeImages:
-                return await DescribeImagesAsync(context, (global::Stratus.Ec2.Model.DescribeImagesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeImportImageTasks:
-                return await DescribeImportImageTasksAsync(context, (global::Stratus.Ec2.Model.DescribeImportImageTasksRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeImportSnapshotTasks:
-                return await DescribeImportSnapshotTasksAsync(context, (global::Stratus.Ec2.Model.DescribeImportSnapshotTasksRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeInstanceAttribute:
-                return await DescribeInstanceAttributeAsync(context, (global::Stratus.Ec2.Model.DescribeInstanceAttributeRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeInstanceConnectEndpoints:
-                return await DescribeInstanceConnectEndpointsAsync(context, (global::Stratus.Ec2.Model.DescribeInstanceConnectEndpointsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeInstanceCreditSpecifications:
-                return await DescribeInstanceCreditSpecificationsAsync(context, (global::Stratus.Ec2.Model.DescribeInstanceCreditSpecificationsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeInstanceEventNotificationAttributes:
-                return await DescribeInstanceEventNotificationAttributesAsync(context, (global::Stratus.Ec2.Model.DescribeInstanceEventNotificationAttributesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeInstanceEventWindows:
-                return await DescribeInstanceEventWindowsAsync(context, (global::Stratus.Ec2.Model.DescribeInstanceEventWindowsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeInstanceImageMetadata:
-                return await DescribeInstanceImageMetadataAsync(context, (global::Stratus.Ec2.Model.DescribeInstanceImageMetadataRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeInstanceSqlHaHistoryStates:
-                return await DescribeInstanceSqlHaHistoryStatesAsync(context, (global::Stratus.Ec2.Model.DescribeInstanceSqlHaHistoryStatesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeInstanceSqlHaStates:
-                return await DescribeInstanceSqlHaStatesAsync(context, (global::Stratus.Ec2.Model.DescribeInstanceSqlHaStatesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeInstanceStatus:
-                return await DescribeInstanceStatusAsync(context, (global::Stratus.Ec2.Model.DescribeInstanceStatusRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeInstanceTopology:
-                return await DescribeInstanceTopologyAsync(context, (global::Stratus.Ec2.Model.DescribeInstanceTopologyRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeInstanceTypeOfferings:
-                return await DescribeInstanceTypeOfferingsAsync(context, (global::Stratus.Ec2.Model.DescribeInstanceTypeOfferingsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeInstanceTypes:
-                return await DescribeInstanceTypesAsync(context, (global::Stratus.Ec2.Model.DescribeInstanceTypesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeInstances:
-                return await DescribeInstancesAsync(context, (global::Stratus.Ec2.Model.DescribeInstancesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeInternetGateways:
-                return await DescribeInternetGatewaysAsync(context, (global::Stratus.Ec2.Model.DescribeInternetGatewaysRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeIpamByoasn:
-                return await DescribeIpamByoasnAsync(context, (global::Stratus.Ec2.Model.DescribeIpamByoasnRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeIpamExternalResourceVerificationTokens:
-                return await DescribeIpamExternalResourceVerificationTokensAsync(context, (global::Stratus.Ec2.Model.DescribeIpamExternalResourceVerificationTokensRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeIpamPolicies:
-                return await DescribeIpamPoliciesAsync(context, (global::Stratus.Ec2.Model.DescribeIpamPoliciesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeIpamPoolAllocations:
-                return await DescribeIpamPoolAllocationsAsync(context, (global::Stratus.Ec2.Model.DescribeIpamPoolAllocationsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeIpamPools:
-                return await DescribeIpamPoolsAsync(context, (global::Stratus.Ec2.Model.DescribeIpamPoolsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeIpamPrefixListResolverTargets:
-                return await DescribeIpamPrefixListResolverTargetsAsync(context, (global::Stratus.Ec2.Model.DescribeIpamPrefixListResolverTargetsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeIpamPrefixListResolvers:
-                return await DescribeIpamPrefixListResolversAsync(context, (global::Stratus.Ec2.Model.DescribeIpamPrefixListResolversRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeIpamResourceDiscoveries:
-                return await DescribeIpamResourceDiscoveriesAsync(context, (global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveriesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeIpamResourceDiscoveryAssociations:
-                return await DescribeIpamResourceDiscoveryAssociationsAsync(context, (global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveryAssociationsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeIpamScopes:
-                return await DescribeIpamScopesAsync(context, (global::Stratus.Ec2.Model.DescribeIpamScopesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeIpams:
-                return await DescribeIpamsAsync(context, (global::Stratus.Ec2.Model.DescribeIpamsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeIpv6Pools:
-                return await DescribeIpv6PoolsAsync(context, (global::Stratus.Ec2.Model.DescribeIpv6PoolsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeKeyPairs:
-                return await DescribeKeyPairsAsync(context, (global::Stratus.Ec2.Model.DescribeKeyPairsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeLaunchTemplateVersions:
-                return await DescribeLaunchTemplateVersionsAsync(context, (global::Stratus.Ec2.Model.DescribeLaunchTemplateVersionsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeLaunchTemplates:
-                return await DescribeLaunchTemplatesAsync(context, (global::Stratus.Ec2.Model.DescribeLaunchTemplatesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociations:
-                return await DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsAsync(context, (global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeLocalGatewayRouteTableVpcAssociations:
-                return await DescribeLocalGatewayRouteTableVpcAssociationsAsync(context, (global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVpcAssociationsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeLocalGatewayRouteTables:
-                return await DescribeLocalGatewayRouteTablesAsync(context, (global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTablesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeLocalGatewayVirtualInterfaceGroups:
-                return await DescribeLocalGatewayVirtualInterfaceGroupsAsync(context, (global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfaceGroupsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeLocalGatewayVirtualInterfaces:
-                return await DescribeLocalGatewayVirtualInterfacesAsync(context, (global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfacesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeLocalGateways:
-                return await DescribeLocalGatewaysAsync(context, (global::Stratus.Ec2.Model.DescribeLocalGatewaysRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeLockedSnapshots:
-                return await DescribeLockedSnapshotsAsync(context, (global::Stratus.Ec2.Model.DescribeLockedSnapshotsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeMacHosts:
-                return await DescribeMacHostsAsync(context, (global::Stratus.Ec2.Model.DescribeMacHostsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeMacModificationTasks:
-                return await DescribeMacModificationTasksAsync(context, (global::Stratus.Ec2.Model.DescribeMacModificationTasksRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeManagedPrefixLists:
-                return await DescribeManagedPrefixListsAsync(context, (global::Stratus.Ec2.Model.DescribeManagedPrefixListsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeMovingAddresses:
-                return await DescribeMovingAddressesAsync(context, (global::Stratus.Ec2.Model.DescribeMovingAddressesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeNatGateways:
-                return await DescribeNatGatewaysAsync(context, (global::Stratus.Ec2.Model.DescribeNatGatewaysRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeNetworkAcls:
-                return await DescribeNetworkAclsAsync(context, (global::Stratus.Ec2.Model.DescribeNetworkAclsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeNetworkInsightsAccessScopeAnalyses:
-                return await DescribeNetworkInsightsAccessScopeAnalysesAsync(context, (global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopeAnalysesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeNetworkInsightsAccessScopes:
-                return await DescribeNetworkInsightsAccessScopesAsync(context, (global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeNetworkInsightsAnalyses:
-                return await DescribeNetworkInsightsAnalysesAsync(context, (global::Stratus.Ec2.Model.DescribeNetworkInsightsAnalysesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeNetworkInsightsPaths:
-                return await DescribeNetworkInsightsPathsAsync(context, (global::Stratus.Ec2.Model.DescribeNetworkInsightsPathsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeNetworkInterfaceAttribute:
-                return await DescribeNetworkInterfaceAttributeAsync(context, (global::Stratus.Ec2.Model.DescribeNetworkInterfaceAttributeRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeNetworkInterfacePermissions:
-                return await DescribeNetworkInterfacePermissionsAsync(context, (global::Stratus.Ec2.Model.DescribeNetworkInterfacePermissionsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeNetworkInterfaces:
-                return await DescribeNetworkInterfacesAsync(context, (global::Stratus.Ec2.Model.DescribeNetworkInterfacesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeOutpostLags:
-                return await DescribeOutpostLagsAsync(context, (global::Stratus.Ec2.Model.DescribeOutpostLagsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribePlacementGroups:
-                return await DescribePlacementGroupsAsync(context, (global::Stratus.Ec2.Model.DescribePlacementGroupsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribePrefixLists:
-                return await DescribePrefixListsAsync(context, (global::Stratus.Ec2.Model.DescribePrefixListsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribePrincipalIdFormat:
-                return await DescribePrincipalIdFormatAsync(context, (global::Stratus.Ec2.Model.DescribePrincipalIdFormatRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribePublicIpv4Pools:
-                return await DescribePublicIpv4PoolsAsync(context, (global::Stratus.Ec2.Model.DescribePublicIpv4PoolsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeRegions:
-                return await DescribeRegionsAsync(context, (global::Stratus.Ec2.Model.DescribeRegionsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeReplaceRootVolumeTasks:
-                return await DescribeReplaceRootVolumeTasksAsync(context, (global::Stratus.Ec2.Model.DescribeReplaceRootVolumeTasksRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeReservedInstances:
-                return await DescribeReservedInstancesAsync(context, (global::Stratus.Ec2.Model.DescribeReservedInstancesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeReservedInstancesListings:
-                return await DescribeReservedInstancesListingsAsync(context, (global::Stratus.Ec2.Model.DescribeReservedInstancesListingsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeReservedInstancesModifications:
-                return await DescribeReservedInstancesModificationsAsync(context, (global::Stratus.Ec2.Model.DescribeReservedInstancesModificationsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeReservedInstancesOfferings:
-                return await DescribeReservedInstancesOfferingsAsync(context, (global::Stratus.Ec2.Model.DescribeReservedInstancesOfferingsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeRouteServerEndpoints:
-                return await DescribeRouteServerEndpointsAsync(context, (global::Stratus.Ec2.Model.DescribeRouteServerEndpointsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeRouteServerPeers:
-                return await DescribeRouteServerPeersAsync(context, (global::Stratus.Ec2.Model.DescribeRouteServerPeersRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeRouteServers:
-                return await DescribeRouteServersAsync(context, (global::Stratus.Ec2.Model.DescribeRouteServersRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeRouteTables:
-                return await DescribeRouteTablesAsync(context, (global::Stratus.Ec2.Model.DescribeRouteTablesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeScheduledInstanceAvailability:
-                return await DescribeScheduledInstanceAvailabilityAsync(context, (global::Stratus.Ec2.Model.DescribeScheduledInstanceAvailabilityRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeScheduledInstances:
-                return await DescribeScheduledInstancesAsync(context, (global::Stratus.Ec2.Model.DescribeScheduledInstancesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeSecondaryInterfaces:
-                return await DescribeSecondaryInterfacesAsync(context, (global::Stratus.Ec2.Model.DescribeSecondaryInterfacesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeSecondaryNetworks:
-                return await DescribeSecondaryNetworksAsync(context, (global::Stratus.Ec2.Model.DescribeSecondaryNetworksRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeSecondarySubnets:
-                return await DescribeSecondarySubnetsAsync(context, (global::Stratus.Ec2.Model.DescribeSecondarySubnetsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeSecurityGroupReferences:
-                return await DescribeSecurityGroupReferencesAsync(context, (global::Stratus.Ec2.Model.DescribeSecurityGroupReferencesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeSecurityGroupRules:
-                return await DescribeSecurityGroupRulesAsync(context, (global::Stratus.Ec2.Model.DescribeSecurityGroupRulesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeSecurityGroupVpcAssociations:
-                return await DescribeSecurityGroupVpcAssociationsAsync(context, (global::Stratus.Ec2.Model.DescribeSecurityGroupVpcAssociationsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeSecurityGroups:
-                return await DescribeSecurityGroupsAsync(context, (global::Stratus.Ec2.Model.DescribeSecurityGroupsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeServiceLinkVirtualInterfaces:
-                return await DescribeServiceLinkVirtualInterfacesAsync(context, (global::Stratus.Ec2.Model.DescribeServiceLinkVirtualInterfacesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeSnapshotAttribute:
-                return await DescribeSnapshotAttributeAsync(context, (global::Stratus.Ec2.Model.DescribeSnapshotAttributeRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeSnapshotTierStatus:
-                return await DescribeSnapshotTierStatusAsync(context, (global::Stratus.Ec2.Model.DescribeSnapshotTierStatusRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeSnapshots:
-                return await DescribeSnapshotsAsync(context, (global::Stratus.Ec2.Model.DescribeSnapshotsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeSpotDatafeedSubscription:
-                return await DescribeSpotDatafeedSubscriptionAsync(context, (global::Stratus.Ec2.Model.DescribeSpotDatafeedSubscriptionRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeSpotFleetInstances:
-                return await DescribeSpotFleetInstancesAsync(context, (global::Stratus.Ec2.Model.DescribeSpotFleetInstancesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeSpotFleetRequestHistory:
-                return await DescribeSpotFleetRequestHistoryAsync(context, (global::Stratus.Ec2.Model.DescribeSpotFleetRequestHistoryRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeSpotFleetRequests:
-                return await DescribeSpotFleetRequestsAsync(context, (global::Stratus.Ec2.Model.DescribeSpotFleetRequestsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeSpotInstanceRequests:
-                return await DescribeSpotInstanceRequestsAsync(context, (global::Stratus.Ec2.Model.DescribeSpotInstanceRequestsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeSpotPriceHistory:
-                return await DescribeSpotPriceHistoryAsync(context, (global::Stratus.Ec2.Model.DescribeSpotPriceHistoryRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeStaleSecurityGroups:
-                return await DescribeStaleSecurityGroupsAsync(context, (global::Stratus.Ec2.Model.DescribeStaleSecurityGroupsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeStoreImageTasks:
-                return await DescribeStoreImageTasksAsync(context, (global::Stratus.Ec2.Model.DescribeStoreImageTasksRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeSubnets:
-                return await DescribeSubnetsAsync(context, (global::Stratus.Ec2.Model.DescribeSubnetsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeTags:
-                return await DescribeTagsAsync(context, (global::Stratus.Ec2.Model.DescribeTagsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeTrafficMirrorFilterRules:
-                return await DescribeTrafficMirrorFilterRulesAsync(context, (global::Stratus.Ec2.Model.DescribeTrafficMirrorFilterRulesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeTrafficMirrorFilters:
-                return await DescribeTrafficMirrorFiltersAsync(context, (global::Stratus.Ec2.Model.DescribeTrafficMirrorFiltersRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeTrafficMirrorSessions:
-                return await DescribeTrafficMirrorSessionsAsync(context, (global::Stratus.Ec2.Model.DescribeTrafficMirrorSessionsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeTrafficMirrorTargets:
-                return await DescribeTrafficMirrorTargetsAsync(context, (global::Stratus.Ec2.Model.DescribeTrafficMirrorTargetsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeTransitGatewayAttachments:
-                return await DescribeTransitGatewayAttachmentsAsync(context, (global::Stratus.Ec2.Model.DescribeTransitGatewayAttachmentsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeTransitGatewayConnectPeers:
-                return await DescribeTransitGatewayConnectPeersAsync(context, (global::Stratus.Ec2.Model.DescribeTransitGatewayConnectPeersRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeTransitGatewayConnects:
-                return await DescribeTransitGatewayConnectsAsync(context, (global::Stratus.Ec2.Model.DescribeTransitGatewayConnectsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeTransitGatewayMeteringPolicies:
-                return await DescribeTransitGatewayMeteringPoliciesAsync(context, (global::Stratus.Ec2.Model.DescribeTransitGatewayMeteringPoliciesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeTransitGatewayMulticastDomains:
-                return await DescribeTransitGatewayMulticastDomainsAsync(context, (global::Stratus.Ec2.Model.DescribeTransitGatewayMulticastDomainsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeTransitGatewayPeeringAttachments:
-                return await DescribeTransitGatewayPeeringAttachmentsAsync(context, (global::Stratus.Ec2.Model.DescribeTransitGatewayPeeringAttachmentsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeTransitGatewayPolicyTables:
-                return await DescribeTransitGatewayPolicyTablesAsync(context, (global::Stratus.Ec2.Model.DescribeTransitGatewayPolicyTablesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeTransitGatewayRouteTableAnnouncements:
-                return await DescribeTransitGatewayRouteTableAnnouncementsAsync(context, (global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTableAnnouncementsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeTransitGatewayRouteTables:
-                return await DescribeTransitGatewayRouteTablesAsync(context, (global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTablesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeTransitGatewayVpcAttachments:
-                return await DescribeTransitGatewayVpcAttachmentsAsync(context, (global::Stratus.Ec2.Model.DescribeTransitGatewayVpcAttachmentsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeTransitGateways:
-                return await DescribeTransitGatewaysAsync(context, (global::Stratus.Ec2.Model.DescribeTransitGatewaysRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeTrunkInterfaceAssociations:
-                return await DescribeTrunkInterfaceAssociationsAsync(context, (global::Stratus.Ec2.Model.DescribeTrunkInterfaceAssociationsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeVerifiedAccessEndpoints:
-                return await DescribeVerifiedAccessEndpointsAsync(context, (global::Stratus.Ec2.Model.DescribeVerifiedAccessEndpointsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeVerifiedAccessGroups:
-                return await DescribeVerifiedAccessGroupsAsync(context, (global::Stratus.Ec2.Model.DescribeVerifiedAccessGroupsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeVerifiedAccessInstanceLoggingConfigurations:
-                return await DescribeVerifiedAccessInstanceLoggingConfigurationsAsync(context, (global::Stratus.Ec2.Model.DescribeVerifiedAccessInstanceLoggingConfigurationsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeVerifiedAccessInstances:
-                return await DescribeVerifiedAccessInstancesAsync(context, (global::Stratus.Ec2.Model.DescribeVerifiedAccessInstancesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeVerifiedAccessTrustProviders:
-                return await DescribeVerifiedAccessTrustProvidersAsync(context, (global::Stratus.Ec2.Model.DescribeVerifiedAccessTrustProvidersRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeVolumeAttribute:
-                return await DescribeVolumeAttributeAsync(context, (global::Stratus.Ec2.Model.DescribeVolumeAttributeRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeVolumeStatus:
-                return await DescribeVolumeStatusAsync(context, (global::Stratus.Ec2.Model.DescribeVolumeStatusRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeVolumes:
-                return await DescribeVolumesAsync(context, (global::Stratus.Ec2.Model.DescribeVolumesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeVolumesModifications:
-                return await DescribeVolumesModificationsAsync(context, (global::Stratus.Ec2.Model.DescribeVolumesModificationsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeVpcAttribute:
-                return await DescribeVpcAttributeAsync(context, (global::Stratus.Ec2.Model.DescribeVpcAttributeRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeVpcBlockPublicAccessExclusions:
-                return await DescribeVpcBlockPublicAccessExclusionsAsync(context, (global::Stratus.Ec2.Model.DescribeVpcBlockPublicAccessExclusionsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeVpcBlockPublicAccessOptions:
-                return await DescribeVpcBlockPublicAccessOptionsAsync(context, (global::Stratus.Ec2.Model.DescribeVpcBlockPublicAccessOptionsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeVpcClassicLink:
-                return await DescribeVpcClassicLinkAsync(context, (global::Stratus.Ec2.Model.DescribeVpcClassicLinkRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeVpcClassicLinkDnsSupport:
-                return await DescribeVpcClassicLinkDnsSupportAsync(context, (global::Stratus.Ec2.Model.DescribeVpcClassicLinkDnsSupportRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeVpcEncryptionControls:
-                return await DescribeVpcEncryptionControlsAsync(context, (global::Stratus.Ec2.Model.DescribeVpcEncryptionControlsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeVpcEndpointAssociations:
-                return await DescribeVpcEndpointAssociationsAsync(context, (global::Stratus.Ec2.Model.DescribeVpcEndpointAssociationsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeVpcEndpointConnectionNotifications:
-                return await DescribeVpcEndpointConnectionNotificationsAsync(context, (global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionNotificationsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeVpcEndpointConnections:
-                return await DescribeVpcEndpointConnectionsAsync(context, (global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeVpcEndpointServiceConfigurations:
-                return await DescribeVpcEndpointServiceConfigurationsAsync(context, (global::Stratus.Ec2.Model.DescribeVpcEndpointServiceConfigurationsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeVpcEndpointServicePermissions:
-                return await DescribeVpcEndpointServicePermissionsAsync(context, (global::Stratus.Ec2.Model.DescribeVpcEndpointServicePermissionsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeVpcEndpointServices:
-                return await DescribeVpcEndpointServicesAsync(context, (global::Stratus.Ec2.Model.DescribeVpcEndpointServicesRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeVpcEndpoints:
-                return await DescribeVpcEndpointsAsync(context, (global::Stratus.Ec2.Model.DescribeVpcEndpointsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeVpcPeeringConnections:
-                return await DescribeVpcPeeringConnectionsAsync(context, (global::Stratus.Ec2.Model.DescribeVpcPeeringConnectionsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeVpcs:
-                return await DescribeVpcsAsync(context, (global::Stratus.Ec2.Model.DescribeVpcsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeVpnConcentrators:
-                return await DescribeVpnConcentratorsAsync(context, (global::Stratus.Ec2.Model.DescribeVpnConcentratorsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeVpnConnections:
-                return await DescribeVpnConnectionsAsync(context, (global::Stratus.Ec2.Model.DescribeVpnConnectionsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DescribeVpnGateways:
-                return await DescribeVpnGatewaysAsync(context, (global::Stratus.Ec2.Model.DescribeVpnGatewaysRequest)request).ConfigureAwait(false);
-            case Ec2Action.DetachClassicLinkVpc:
-                return await DetachClassicLinkVpcAsync(context, (global::Stratus.Ec2.Model.DetachClassicLinkVpcRequest)request).ConfigureAwait(false);
-            case Ec2Action.DetachInternetGateway:
-                await DetachInternetGatewayAsync(context, (global::Stratus.Ec2.Model.DetachInternetGatewayRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.DetachNetworkInterface:
-                await DetachNetworkInterfaceAsync(context, (global::Stratus.Ec2.Model.DetachNetworkInterfaceRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.DetachVerifiedAccessTrustProvider:
-                return await DetachVerifiedAccessTrustProviderAsync(context, (global::Stratus.Ec2.Model.DetachVerifiedAccessTrustProviderRequest)request).ConfigureAwait(false);
-            case Ec2Action.DetachVolume:
-                return await DetachVolumeAsync(context, (global::Stratus.Ec2.Model.DetachVolumeRequest)request).ConfigureAwait(false);
-            case Ec2Action.DetachVpnGateway:
-                await DetachVpnGatewayAsync(context, (global::Stratus.Ec2.Model.DetachVpnGatewayRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.DisableAddressTransfer:
-                return await DisableAddressTransferAsync(context, (global::Stratus.Ec2.Model.DisableAddressTransferRequest)request).ConfigureAwait(false);
-            case Ec2Action.DisableAllowedImagesSettings:
-                return await DisableAllowedImagesSettingsAsync(context, (global::Stratus.Ec2.Model.DisableAllowedImagesSettingsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DisableAwsNetworkPerformanceMetricSubscription:
-                return await DisableAwsNetworkPerformanceMetricSubscriptionAsync(context, (global::Stratus.Ec2.Model.DisableAwsNetworkPerformanceMetricSubscriptionRequest)request).ConfigureAwait(false);
-            case Ec2Action.DisableCapacityManager:
-                return await DisableCapacityManagerAsync(context, (global::Stratus.Ec2.Model.DisableCapacityManagerRequest)request).ConfigureAwait(false);
-            case Ec2Action.DisableEbsEncryptionByDefault:
-                return await DisableEbsEncryptionByDefaultAsync(context, (global::Stratus.Ec2.Model.DisableEbsEncryptionByDefaultRequest)request).ConfigureAwait(false);
-            case Ec2Action.DisableFastLaunch:
-                return await DisableFastLaunchAsync(context, (global::Stratus.Ec2.Model.DisableFastLaunchRequest)request).ConfigureAwait(false);
-            case Ec2Action.DisableFastSnapshotRestores:
-                return await DisableFastSnapshotRestoresAsync(context, (global::Stratus.Ec2.Model.DisableFastSnapshotRestoresRequest)request).ConfigureAwait(false);
-            case Ec2Action.DisableImage:
-                return await DisableImageAsync(context, (global::Stratus.Ec2.Model.DisableImageRequest)request).ConfigureAwait(false);
-            case Ec2Action.DisableImageBlockPublicAccess:
-                return await DisableImageBlockPublicAccessAsync(context, (global::Stratus.Ec2.Model.DisableImageBlockPublicAccessRequest)request).ConfigureAwait(false);
-            case Ec2Action.DisableImageDeprecation:
-                return await DisableImageDeprecationAsync(context, (global::Stratus.Ec2.Model.DisableImageDeprecationRequest)request).ConfigureAwait(false);
-            case Ec2Action.DisableImageDeregistrationProtection:
-                return await DisableImageDeregistrationProtectionAsync(context, (global::Stratus.Ec2.Model.DisableImageDeregistrationProtectionRequest)request).ConfigureAwait(false);
-            case Ec2Action.DisableInstanceSqlHaStandbyDetections:
-                return await DisableInstanceSqlHaStandbyDetectionsAsync(context, (global::Stratus.Ec2.Model.DisableInstanceSqlHaStandbyDetectionsRequest)request).ConfigureAwait(false);
-            case Ec2Action.DisableIpamOrganizationAdminAccount:
-                return await DisableIpamOrganizationAdminAccountAsync(context, (global::Stratus.Ec2.Model.DisableIpamOrganizationAdminAccountRequest)request).ConfigureAwait(false);
-            case Ec2Action.DisableIpamPolicy:
-                return await DisableIpamPolicyAsync(context, (global::Stratus.Ec2.Model.DisableIpamPolicyRequest)request).ConfigureAwait(false);
-            case Ec2Action.DisableRouteServerPropagation:
-                return await DisableRouteServerPropagationAsync(context, (global::Stratus.Ec2.Model.DisableRouteServerPropagationRequest)request).ConfigureAwait(false);
-            case Ec2Action.DisableSerialConsoleAccess:
-                return await DisableSerialConsoleAccessAsync(context, (global::Stratus.Ec2.Model.DisableSerialConsoleAccessRequest)request).ConfigureAwait(false);
-            case Ec2Action.DisableSnapshotBlockPublicAccess:
-                return await DisableSnapshotBlockPublicAccessAsync(context, (global::Stratus.Ec2.Model.DisableSnapshotBlockPublicAccessRequest)request).ConfigureAwait(false);
-            case Ec2Action.DisableTransitGatewayRouteTablePropagation:
-                return await DisableTransitGatewayRouteTablePropagationAsync(context, (global::Stratus.Ec2.Model.DisableTransitGatewayRouteTablePropagationRequest)request).ConfigureAwait(false);
-            case Ec2Action.DisableVgwRoutePropagation:
-                await DisableVgwRoutePropagationAsync(context, (global::Stratus.Ec2.Model.DisableVgwRoutePropagationRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.DisableVpcClassicLink:
-                return await DisableVpcClassicLinkAsync(context, (global::Stratus.Ec2.Model.DisableVpcClassicLinkRequest)request).ConfigureAwait(false);
-            case Ec2Action.DisableVpcClassicLinkDnsSupport:
-                return await DisableVpcClassicLinkDnsSupportAsync(context, (global::Stratus.Ec2.Model.DisableVpcClassicLinkDnsSupportRequest)request).ConfigureAwait(false);
-            case Ec2Action.DisassociateAddress:
-                await DisassociateAddressAsync(context, (global::Stratus.Ec2.Model.DisassociateAddressRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.DisassociateCapacityReservationBillingOwner:
-                return await DisassociateCapacityReservationBillingOwnerAsync(context, (global::Stratus.Ec2.Model.DisassociateCapacityReservationBillingOwnerRequest)request).ConfigureAwait(false);
-            case Ec2Action.DisassociateClientVpnTargetNetwork:
-                return await DisassociateClientVpnTargetNetworkAsync(context, (global::Stratus.Ec2.Model.DisassociateClientVpnTargetNetworkRequest)request).ConfigureAwait(false);
-            case Ec2Action.DisassociateEnclaveCertificateIamRole:
-                return await DisassociateEnclaveCertificateIamRoleAsync(context, (global::Stratus.Ec2.Model.DisassociateEnclaveCertificateIamRoleRequest)request).ConfigureAwait(false);
-            case Ec2Action.DisassociateIamInstanceProfile:
-                return await DisassociateIamInstanceProfileAsync(context, (global::Stratus.Ec2.Model.DisassociateIamInstanceProfileRequest)request).ConfigureAwait(false);
-            case Ec2Action.DisassociateInstanceEventWindow:
-                return await DisassociateInstanceEventWindowAsync(context, (global::Stratus.Ec2.Model.DisassociateInstanceEventWindowRequest)request).ConfigureAwait(false);
-            case Ec2Action.DisassociateIpamByoasn:
-                return await DisassociateIpamByoasnAsync(context, (global::Stratus.Ec2.Model.DisassociateIpamByoasnRequest)request).ConfigureAwait(false);
-            case Ec2Action.DisassociateIpamResourceDiscovery:
-                return await DisassociateIpamResourceDiscoveryAsync(context, (global::Stratus.Ec2.Model.DisassociateIpamResourceDiscoveryRequest)request).ConfigureAwait(false);
-            case Ec2Action.DisassociateNatGatewayAddress:
-                return await DisassociateNatGatewayAddressAsync(context, (global::Stratus.Ec2.Model.DisassociateNatGatewayAddressRequest)request).ConfigureAwait(false);
-            case Ec2Action.DisassociateRouteServer:
-                return await DisassociateRouteServerAsync(context, (global::Stratus.Ec2.Model.DisassociateRouteServerRequest)request).ConfigureAwait(false);
-            case Ec2Action.DisassociateRouteTable:
-                await DisassociateRouteTableAsync(context, (global::Stratus.Ec2.Model.DisassociateRouteTableRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.DisassociateSecurityGroupVpc:
-                return await DisassociateSecurityGroupVpcAsync(context, (global::Stratus.Ec2.Model.DisassociateSecurityGroupVpcRequest)request).ConfigureAwait(false);
-            case Ec2Action.DisassociateSubnetCidrBlock:
-                return await DisassociateSubnetCidrBlockAsync(context, (global::Stratus.Ec2.Model.DisassociateSubnetCidrBlockRequest)request).ConfigureAwait(false);
-            case Ec2Action.DisassociateTransitGatewayMulticastDomain:
-                return await DisassociateTransitGatewayMulticastDomainAsync(context, (global::Stratus.Ec2.Model.DisassociateTransitGatewayMulticastDomainRequest)request).ConfigureAwait(false);
-            case Ec2Action.DisassociateTransitGatewayPolicyTable:
-                return await DisassociateTransitGatewayPolicyTableAsync(context, (global::Stratus.Ec2.Model.DisassociateTransitGatewayPolicyTableRequest)request).ConfigureAwait(false);
-            case Ec2Action.DisassociateTransitGatewayRouteTable:
-                return await DisassociateTransitGatewayRouteTableAsync(context, (global::Stratus.Ec2.Model.DisassociateTransitGatewayRouteTableRequest)request).ConfigureAwait(false);
-            case Ec2Action.DisassociateTrunkInterface:
-                return await DisassociateTrunkInterfaceAsync(context, (global::Stratus.Ec2.Model.DisassociateTrunkInterfaceRequest)request).ConfigureAwait(false);
-            case Ec2Action.DisassociateVpcCidrBlock:
-                return await DisassociateVpcCidrBlockAsync(context, (global::Stratus.Ec2.Model.DisassociateVpcCidrBlockRequest)request).ConfigureAwait(false);
-            case Ec2Action.EnableAddressTransfer:
-                return await EnableAddressTransferAsync(context, (global::Stratus.Ec2.Model.EnableAddressTransferRequest)request).ConfigureAwait(false);
-            case Ec2Action.EnableAllowedImagesSettings:
-                return await EnableAllowedImagesSettingsAsync(context, (global::Stratus.Ec2.Model.EnableAllowedImagesSettingsRequest)request).ConfigureAwait(false);
-            case Ec2Action.EnableAwsNetworkPerformanceMetricSubscription:
-                return await EnableAwsNetworkPerformanceMetricSubscriptionAsync(context, (global::Stratus.Ec2.Model.EnableAwsNetworkPerformanceMetricSubscriptionRequest)request).ConfigureAwait(false);
-            case Ec2Action.EnableCapacityManager:
-                return await EnableCapacityManagerAsync(context, (global::Stratus.Ec2.Model.EnableCapacityManagerRequest)request).ConfigureAwait(false);
-            case Ec2Action.EnableEbsEncryptionByDefault:
-                return await EnableEbsEncryptionByDefaultAsync(context, (global::Stratus.Ec2.Model.EnableEbsEncryptionByDefaultRequest)request).ConfigureAwait(false);
-            case Ec2Action.EnableFastLaunch:
-                return await EnableFastLaunchAsync(context, (global::Stratus.Ec2.Model.EnableFastLaunchRequest)request).ConfigureAwait(false);
-            case Ec2Action.EnableFastSnapshotRestores:
-                return await EnableFastSnapshotRestoresAsync(context, (global::Stratus.Ec2.Model.EnableFastSnapshotRestoresRequest)request).ConfigureAwait(false);
-            case Ec2Action.EnableImage:
-                return await EnableImageAsync(context, (global::Stratus.Ec2.Model.EnableImageRequest)request).ConfigureAwait(false);
-            case Ec2Action.EnableImageBlockPublicAccess:
-                return await EnableImageBlockPublicAccessAsync(context, (global::Stratus.Ec2.Model.EnableImageBlockPublicAccessRequest)request).ConfigureAwait(false);
-            case Ec2Action.EnableImageDeprecation:
-                return await EnableImageDeprecationAsync(context, (global::Stratus.Ec2.Model.EnableImageDeprecationRequest)request).ConfigureAwait(false);
-            case Ec2Action.EnableImageDeregistrationProtection:
-                return await EnableImageDeregistrationProtectionAsync(context, (global::Stratus.Ec2.Model.EnableImageDeregistrationProtectionRequest)request).ConfigureAwait(false);
-            case Ec2Action.EnableInstanceSqlHaStandbyDetections:
-                return await EnableInstanceSqlHaStandbyDetectionsAsync(context, (global::Stratus.Ec2.Model.EnableInstanceSqlHaStandbyDetectionsRequest)request).ConfigureAwait(false);
-            case Ec2Action.EnableIpamOrganizationAdminAccount:
-                return await EnableIpamOrganizationAdminAccountAsync(context, (global::Stratus.Ec2.Model.EnableIpamOrganizationAdminAccountRequest)request).ConfigureAwait(false);
-            case Ec2Action.EnableIpamPolicy:
-                return await EnableIpamPolicyAsync(context, (global::Stratus.Ec2.Model.EnableIpamPolicyRequest)request).ConfigureAwait(false);
-            case Ec2Action.EnableReachabilityAnalyzerOrganizationSharing:
-                return await EnableReachabilityAnalyzerOrganizationSharingAsync(context, (global::Stratus.Ec2.Model.EnableReachabilityAnalyzerOrganizationSharingRequest)request).ConfigureAwait(false);
-            case Ec2Action.EnableRouteServerPropagation:
-                return await EnableRouteServerPropagationAsync(context, (global::Stratus.Ec2.Model.EnableRouteServerPropagationRequest)request).ConfigureAwait(false);
-            case Ec2Action.EnableSerialConsoleAccess:
-                return await EnableSerialConsoleAccessAsync(context, (global::Stratus.Ec2.Model.EnableSerialConsoleAccessRequest)request).ConfigureAwait(false);
-            case Ec2Action.EnableSnapshotBlockPublicAccess:
-                return await EnableSnapshotBlockPublicAccessAsync(context, (global::Stratus.Ec2.Model.EnableSnapshotBlockPublicAccessRequest)request).ConfigureAwait(false);
-            case Ec2Action.EnableTransitGatewayRouteTablePropagation:
-                return await EnableTransitGatewayRouteTablePropagationAsync(context, (global::Stratus.Ec2.Model.EnableTransitGatewayRouteTablePropagationRequest)request).ConfigureAwait(false);
-            case Ec2Action.EnableVgwRoutePropagation:
-                await EnableVgwRoutePropagationAsync(context, (global::Stratus.Ec2.Model.EnableVgwRoutePropagationRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.EnableVolumeIO:
-                await EnableVolumeIOAsync(context, (global::Stratus.Ec2.Model.EnableVolumeIORequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.EnableVpcClassicLink:
-                return await EnableVpcClassicLinkAsync(context, (global::Stratus.Ec2.Model.EnableVpcClassicLinkRequest)request).ConfigureAwait(false);
-            case Ec2Action.EnableVpcClassicLinkDnsSupport:
-                return await EnableVpcClassicLinkDnsSupportAsync(context, (global::Stratus.Ec2.Model.EnableVpcClassicLinkDnsSupportRequest)request).ConfigureAwait(false);
-            case Ec2Action.ExportClientVpnClientCertificateRevocationList:
-                return await ExportClientVpnClientCertificateRevocationListAsync(context, (global::Stratus.Ec2.Model.ExportClientVpnClientCertificateRevocationListRequest)request).ConfigureAwait(false);
-            case Ec2Action.ExportClientVpnClientConfiguration:
-                return await ExportClientVpnClientConfigurationAsync(context, (global::Stratus.Ec2.Model.ExportClientVpnClientConfigurationRequest)request).ConfigureAwait(false);
-            case Ec2Action.ExportImage:
-                return await ExportImageAsync(context, (global::Stratus.Ec2.Model.ExportImageRequest)request).ConfigureAwait(false);
-            case Ec2Action.ExportTransitGatewayRoutes:
-                return await ExportTransitGatewayRoutesAsync(context, (global::Stratus.Ec2.Model.ExportTransitGatewayRoutesRequest)request).ConfigureAwait(false);
-            case Ec2Action.ExportVerifiedAccessInstanceClientConfiguration:
-                return await ExportVerifiedAccessInstanceClientConfigurationAsync(context, (global::Stratus.Ec2.Model.ExportVerifiedAccessInstanceClientConfigurationRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetActiveVpnTunnelStatus:
-                return await GetActiveVpnTunnelStatusAsync(context, (global::Stratus.Ec2.Model.GetActiveVpnTunnelStatusRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetAllowedImagesSettings:
-                return await GetAllowedImagesSettingsAsync(context, (global::Stratus.Ec2.Model.GetAllowedImagesSettingsRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetAssociatedEnclaveCertificateIamRoles:
-                return await GetAssociatedEnclaveCertificateIamRolesAsync(context, (global::Stratus.Ec2.Model.GetAssociatedEnclaveCertificateIamRolesRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetAssociatedIpv6PoolCidrs:
-                return await GetAssociatedIpv6PoolCidrsAsync(context, (global::Stratus.Ec2.Model.GetAssociatedIpv6PoolCidrsRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetAwsNetworkPerformanceData:
-                return await GetAwsNetworkPerformanceDataAsync(context, (global::Stratus.Ec2.Model.GetAwsNetworkPerformanceDataRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetCapacityManagerAttributes:
-                return await GetCapacityManagerAttributesAsync(context, (global::Stratus.Ec2.Model.GetCapacityManagerAttributesRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetCapacityManagerMetricData:
-                return await GetCapacityManagerMetricDataAsync(context, (global::Stratus.Ec2.Model.GetCapacityManagerMetricDataRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetCapacityManagerMetricDimensions:
-                return await GetCapacityManagerMetricDimensionsAsync(context, (global::Stratus.Ec2.Model.GetCapacityManagerMetricDimensionsRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetCapacityManagerMonitoredTagKeys:
-                return await GetCapacityManagerMonitoredTagKeysAsync(context, (global::Stratus.Ec2.Model.GetCapacityManagerMonitoredTagKeysRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetCapacityReservationUsage:
-                return await GetCapacityReservationUsageAsync(context, (global::Stratus.Ec2.Model.GetCapacityReservationUsageRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetCoipPoolUsage:
-                return await GetCoipPoolUsageAsync(context, (global::Stratus.Ec2.Model.GetCoipPoolUsageRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetConsoleOutput:
-                return await GetConsoleOutputAsync(context, (global::Stratus.Ec2.Model.GetConsoleOutputRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetConsoleScreenshot:
-                return await GetConsoleScreenshotAsync(context, (global::Stratus.Ec2.Model.GetConsoleScreenshotRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetDeclarativePoliciesReportSummary:
-                return await GetDeclarativePoliciesReportSummaryAsync(context, (global::Stratus.Ec2.Model.GetDeclarativePoliciesReportSummaryRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetDefaultCreditSpecification:
-                return await GetDefaultCreditSpecificationAsync(context, (global::Stratus.Ec2.Model.GetDefaultCreditSpecificationRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetEbsDefaultKmsKeyId:
-                return await GetEbsDefaultKmsKeyIdAsync(context, (global::Stratus.Ec2.Model.GetEbsDefaultKmsKeyIdRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetEbsEncryptionByDefault:
-                return await GetEbsEncryptionByDefaultAsync(context, (global::Stratus.Ec2.Model.GetEbsEncryptionByDefaultRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetEnabledIpamPolicy:
-                return await GetEnabledIpamPolicyAsync(context, (global::Stratus.Ec2.Model.GetEnabledIpamPolicyRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetFlowLogsIntegrationTemplate:
-                return await GetFlowLogsIntegrationTemplateAsync(context, (global::Stratus.Ec2.Model.GetFlowLogsIntegrationTemplateRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetGroupsForCapacityReservation:
-                return await GetGroupsForCapacityReservationAsync(context, (global::Stratus.Ec2.Model.GetGroupsForCapacityReservationRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetHostReservationPurchasePreview:
-                return await GetHostReservationPurchasePreviewAsync(context, (global::Stratus.Ec2.Model.GetHostReservationPurchasePreviewRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetImageAncestry:
-                return await GetImageAncestryAsync(context, (global::Stratus.Ec2.Model.GetImageAncestryRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetImageBlockPublicAccessState:
-                return await GetImageBlockPublicAccessStateAsync(context, (global::Stratus.Ec2.Model.GetImageBlockPublicAccessStateRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetInstanceMetadataDefaults:
-                return await GetInstanceMetadataDefaultsAsync(context, (global::Stratus.Ec2.Model.GetInstanceMetadataDefaultsRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetInstanceTpmEkPub:
-                return await GetInstanceTpmEkPubAsync(context, (global::Stratus.Ec2.Model.GetInstanceTpmEkPubRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetInstanceTypesFromInstanceRequirements:
-                return await GetInstanceTypesFromInstanceRequirementsAsync(context, (global::Stratus.Ec2.Model.GetInstanceTypesFromInstanceRequirementsRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetInstanceUefiData:
-                return await GetInstanceUefiDataAsync(context, (global::Stratus.Ec2.Model.GetInstanceUefiDataRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetIpamAddressHistory:
-                return await GetIpamAddressHistoryAsync(context, (global::Stratus.Ec2.Model.GetIpamAddressHistoryRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetIpamDiscoveredAccounts:
-                return await GetIpamDiscoveredAccountsAsync(context, (global::Stratus.Ec2.Model.GetIpamDiscoveredAccountsRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetIpamDiscoveredPublicAddresses:
-                return await GetIpamDiscoveredPublicAddressesAsync(context, (global::Stratus.Ec2.Model.GetIpamDiscoveredPublicAddressesRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetIpamDiscoveredResourceCidrs:
-                return await GetIpamDiscoveredResourceCidrsAsync(context, (global::Stratus.Ec2.Model.GetIpamDiscoveredResourceCidrsRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetIpamPolicyAllocationRules:
-                return await GetIpamPolicyAllocationRulesAsync(context, (global::Stratus.Ec2.Model.GetIpamPolicyAllocationRulesRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetIpamPolicyOrganizationTargets:
-                return await GetIpamPolicyOrganizationTargetsAsync(context, (global::Stratus.Ec2.Model.GetIpamPolicyOrganizationTargetsRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetIpamPoolAllocations:
-                return await GetIpamPoolAllocationsAsync(context, (global::Stratus.Ec2.Model.GetIpamPoolAllocationsRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetIpamPoolCidrs:
-                return await GetIpamPoolCidrsAsync(context, (global::Stratus.Ec2.Model.GetIpamPoolCidrsRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetIpamPrefixListResolverRules:
-                return await GetIpamPrefixListResolverRulesAsync(context, (global::Stratus.Ec2.Model.GetIpamPrefixListResolverRulesRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetIpamPrefixListResolverVersionEntries:
-                return await GetIpamPrefixListResolverVersionEntriesAsync(context, (global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionEntriesRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetIpamPrefixListResolverVersions:
-                return await GetIpamPrefixListResolverVersionsAsync(context, (global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionsRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetIpamResourceCidrs:
-                return await GetIpamResourceCidrsAsync(context, (global::Stratus.Ec2.Model.GetIpamResourceCidrsRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetLaunchTemplateData:
-                return await GetLaunchTemplateDataAsync(context, (global::Stratus.Ec2.Model.GetLaunchTemplateDataRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetManagedPrefixListAssociations:
-                return await GetManagedPrefixListAssociationsAsync(context, (global::Stratus.Ec2.Model.GetManagedPrefixListAssociationsRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetManagedPrefixListEntries:
-                return await GetManagedPrefixListEntriesAsync(context, (global::Stratus.Ec2.Model.GetManagedPrefixListEntriesRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetManagedResourceVisibility:
-                return await GetManagedResourceVisibilityAsync(context, (global::Stratus.Ec2.Model.GetManagedResourceVisibilityRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetNetworkInsightsAccessScopeAnalysisFindings:
-                return await GetNetworkInsightsAccessScopeAnalysisFindingsAsync(context, (global::Stratus.Ec2.Model.GetNetworkInsightsAccessScopeAnalysisFindingsRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetNetworkInsightsAccessScopeContent:
-                return await GetNetworkInsightsAccessScopeContentAsync(context, (global::Stratus.Ec2.Model.GetNetworkInsightsAccessScopeContentRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetPasswordData:
-                return await GetPasswordDataAsync(context, (global::Stratus.Ec2.Model.GetPasswordDataRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetReservedInstancesExchangeQuote:
-                return await GetReservedInstancesExchangeQuoteAsync(context, (global::Stratus.Ec2.Model.GetReservedInstancesExchangeQuoteRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetRouteServerAssociations:
-                return await GetRouteServerAssociationsAsync(context, (global::Stratus.Ec2.Model.GetRouteServerAssociationsRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetRouteServerPropagations:
-                return await GetRouteServerPropagationsAsync(context, (global::Stratus.Ec2.Model.GetRouteServerPropagationsRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetRouteServerRoutingDatabase:
-                return await GetRouteServerRoutingDatabaseAsync(context, (global::Stratus.Ec2.Model.GetRouteServerRoutingDatabaseRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetSecurityGroupsForVpc:
-                return await GetSecurityGroupsForVpcAsync(context, (global::Stratus.Ec2.Model.GetSecurityGroupsForVpcRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetSerialConsoleAccessStatus:
-                return await GetSerialConsoleAccessStatusAsync(context, (global::Stratus.Ec2.Model.GetSerialConsoleAccessStatusRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetSnapshotBlockPublicAccessState:
-                return await GetSnapshotBlockPublicAccessStateAsync(context, (global::Stratus.Ec2.Model.GetSnapshotBlockPublicAccessStateRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetSpotPlacementScores:
-                return await GetSpotPlacementScoresAsync(context, (global::Stratus.Ec2.Model.GetSpotPlacementScoresRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetSubnetCidrReservations:
-                return await GetSubnetCidrReservationsAsync(context, (global::Stratus.Ec2.Model.GetSubnetCidrReservationsRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetTransitGatewayAttachmentPropagations:
-                return await GetTransitGatewayAttachmentPropagationsAsync(context, (global::Stratus.Ec2.Model.GetTransitGatewayAttachmentPropagationsRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetTransitGatewayMeteringPolicyEntries:
-                return await GetTransitGatewayMeteringPolicyEntriesAsync(context, (global::Stratus.Ec2.Model.GetTransitGatewayMeteringPolicyEntriesRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetTransitGatewayMulticastDomainAssociations:
-                return await GetTransitGatewayMulticastDomainAssociationsAsync(context, (global::Stratus.Ec2.Model.GetTransitGatewayMulticastDomainAssociationsRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetTransitGatewayPolicyTableAssociations:
-                return await GetTransitGatewayPolicyTableAssociationsAsync(context, (global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableAssociationsRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetTransitGatewayPolicyTableEntries:
-                return await GetTransitGatewayPolicyTableEntriesAsync(context, (global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableEntriesRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetTransitGatewayPrefixListReferences:
-                return await GetTransitGatewayPrefixListReferencesAsync(context, (global::Stratus.Ec2.Model.GetTransitGatewayPrefixListReferencesRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetTransitGatewayRouteTableAssociations:
-                return await GetTransitGatewayRouteTableAssociationsAsync(context, (global::Stratus.Ec2.Model.GetTransitGatewayRouteTableAssociationsRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetTransitGatewayRouteTablePropagations:
-                return await GetTransitGatewayRouteTablePropagationsAsync(context, (global::Stratus.Ec2.Model.GetTransitGatewayRouteTablePropagationsRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetVerifiedAccessEndpointPolicy:
-                return await GetVerifiedAccessEndpointPolicyAsync(context, (global::Stratus.Ec2.Model.GetVerifiedAccessEndpointPolicyRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetVerifiedAccessEndpointTargets:
-                return await GetVerifiedAccessEndpointTargetsAsync(context, (global::Stratus.Ec2.Model.GetVerifiedAccessEndpointTargetsRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetVerifiedAccessGroupPolicy:
-                return await GetVerifiedAccessGroupPolicyAsync(context, (global::Stratus.Ec2.Model.GetVerifiedAccessGroupPolicyRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetVpcResourcesBlockingEncryptionEnforcement:
-                return await GetVpcResourcesBlockingEncryptionEnforcementAsync(context, (global::Stratus.Ec2.Model.GetVpcResourcesBlockingEncryptionEnforcementRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetVpnConnectionDeviceSampleConfiguration:
-                return await GetVpnConnectionDeviceSampleConfigurationAsync(context, (global::Stratus.Ec2.Model.GetVpnConnectionDeviceSampleConfigurationRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetVpnConnectionDeviceTypes:
-                return await GetVpnConnectionDeviceTypesAsync(context, (global::Stratus.Ec2.Model.GetVpnConnectionDeviceTypesRequest)request).ConfigureAwait(false);
-            case Ec2Action.GetVpnTunnelReplacementStatus:
-                return await GetVpnTunnelReplacementStatusAsync(context, (global::Stratus.Ec2.Model.GetVpnTunnelReplacementStatusRequest)request).ConfigureAwait(false);
-            case Ec2Action.ImportClientVpnClientCertificateRevocationList:
-                return await ImportClientVpnClientCertificateRevocationListAsync(context, (global::Stratus.Ec2.Model.ImportClientVpnClientCertificateRevocationListRequest)request).ConfigureAwait(false);
-            case Ec2Action.ImportImage:
-                return await ImportImageAsync(context, (global::Stratus.Ec2.Model.ImportImageRequest)request).ConfigureAwait(false);
-            case Ec2Action.ImportInstance:
-                return await ImportInstanceAsync(context, (global::Stratus.Ec2.Model.ImportInstanceRequest)request).ConfigureAwait(false);
-            case Ec2Action.ImportKeyPair:
-                return await ImportKeyPairAsync(context, (global::Stratus.Ec2.Model.ImportKeyPairRequest)request).ConfigureAwait(false);
-            case Ec2Action.ImportSnapshot:
-                return await ImportSnapshotAsync(context, (global::Stratus.Ec2.Model.ImportSnapshotRequest)request).ConfigureAwait(false);
-            case Ec2Action.ImportVolume:
-                return await ImportVolumeAsync(context, (global::Stratus.Ec2.Model.ImportVolumeRequest)request).ConfigureAwait(false);
-            case Ec2Action.ListImagesInRecycleBin:
-                return await ListImagesInRecycleBinAsync(context, (global::Stratus.Ec2.Model.ListImagesInRecycleBinRequest)request).ConfigureAwait(false);
-            case Ec2Action.ListSnapshotsInRecycleBin:
-                return await ListSnapshotsInRecycleBinAsync(context, (global::Stratus.Ec2.Model.ListSnapshotsInRecycleBinRequest)request).ConfigureAwait(false);
-            case Ec2Action.ListVolumesInRecycleBin:
-                return await ListVolumesInRecycleBinAsync(context, (global::Stratus.Ec2.Model.ListVolumesInRecycleBinRequest)request).ConfigureAwait(false);
-            case Ec2Action.LockSnapshot:
-                return await LockSnapshotAsync(context, (global::Stratus.Ec2.Model.LockSnapshotRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyAddressAttribute:
-                return await ModifyAddressAttributeAsync(context, (global::Stratus.Ec2.Model.ModifyAddressAttributeRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyAvailabilityZoneGroup:
-                return await ModifyAvailabilityZoneGroupAsync(context, (global::Stratus.Ec2.Model.ModifyAvailabilityZoneGroupRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyCapacityReservation:
-                return await ModifyCapacityReservationAsync(context, (global::Stratus.Ec2.Model.ModifyCapacityReservationRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyCapacityReservationFleet:
-                return await ModifyCapacityReservationFleetAsync(context, (global::Stratus.Ec2.Model.ModifyCapacityReservationFleetRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyClientVpnEndpoint:
-                return await ModifyClientVpnEndpointAsync(context, (global::Stratus.Ec2.Model.ModifyClientVpnEndpointRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyDefaultCreditSpecification:
-                return await ModifyDefaultCreditSpecificationAsync(context, (global::Stratus.Ec2.Model.ModifyDefaultCreditSpecificationRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyEbsDefaultKmsKeyId:
-                return await ModifyEbsDefaultKmsKeyIdAsync(context, (global::Stratus.Ec2.Model.ModifyEbsDefaultKmsKeyIdRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyFleet:
-                return await ModifyFleetAsync(context, (global::Stratus.Ec2.Model.ModifyFleetRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyFpgaImageAttribute:
-                return await ModifyFpgaImageAttributeAsync(context, (global::Stratus.Ec2.Model.ModifyFpgaImageAttributeRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyHosts:
-                return await ModifyHostsAsync(context, (global::Stratus.Ec2.Model.ModifyHostsRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyIdFormat:
-                await ModifyIdFormatAsync(context, (global::Stratus.Ec2.Model.ModifyIdFormatRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.ModifyIdentityIdFormat:
-                await ModifyIdentityIdFormatAsync(context, (global::Stratus.Ec2.Model.ModifyIdentityIdFormatRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.ModifyImageAttribute:
-                await ModifyImageAttributeAsync(context, (global::Stratus.Ec2.Model.ModifyImageAttributeRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.ModifyInstanceAttribute:
-                await ModifyInstanceAttributeAsync(context, (global::Stratus.Ec2.Model.ModifyInstanceAttributeRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.ModifyInstanceCapacityReservationAttributes:
-                return await ModifyInstanceCapacityReservationAttributesAsync(context, (global::Stratus.Ec2.Model.ModifyInstanceCapacityReservationAttributesRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyInstanceConnectEndpoint:
-                return await ModifyInstanceConnectEndpointAsync(context, (global::Stratus.Ec2.Model.ModifyInstanceConnectEndpointRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyInstanceCpuOptions:
-                return await ModifyInstanceCpuOptionsAsync(context, (global::Stratus.Ec2.Model.ModifyInstanceCpuOptionsRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyInstanceCreditSpecification:
-                return await ModifyInstanceCreditSpecificationAsync(context, (global::Stratus.Ec2.Model.ModifyInstanceCreditSpecificationRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyInstanceEventStartTime:
-                return await ModifyInstanceEventStartTimeAsync(context, (global::Stratus.Ec2.Model.ModifyInstanceEventStartTimeRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyInstanceEventWindow:
-                return await ModifyInstanceEventWindowAsync(context, (global::Stratus.Ec2.Model.ModifyInstanceEventWindowRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyInstanceMaintenanceOptions:
-                return await ModifyInstanceMaintenanceOptionsAsync(context, (global::Stratus.Ec2.Model.ModifyInstanceMaintenanceOptionsRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyInstanceMetadataDefaults:
-                return await ModifyInstanceMetadataDefaultsAsync(context, (global::Stratus.Ec2.Model.ModifyInstanceMetadataDefaultsRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyInstanceMetadataOptions:
-                return await ModifyInstanceMetadataOptionsAsync(context, (global::Stratus.Ec2.Model.ModifyInstanceMetadataOptionsRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyInstanceNetworkPerformanceOptions:
-                return await ModifyInstanceNetworkPerformanceOptionsAsync(context, (global::Stratus.Ec2.Model.ModifyInstanceNetworkPerformanceRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyInstancePlacement:
-                return await ModifyInstancePlacementAsync(context, (global::Stratus.Ec2.Model.ModifyInstancePlacementRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyIpam:
-                return await ModifyIpamAsync(context, (global::Stratus.Ec2.Model.ModifyIpamRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyIpamPolicyAllocationRules:
-                return await ModifyIpamPolicyAllocationRulesAsync(context, (global::Stratus.Ec2.Model.ModifyIpamPolicyAllocationRulesRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyIpamPool:
-                return await ModifyIpamPoolAsync(context, (global::Stratus.Ec2.Model.ModifyIpamPoolRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyIpamPoolAllocation:
-                return await ModifyIpamPoolAllocationAsync(context, (global::Stratus.Ec2.Model.ModifyIpamPoolAllocationRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyIpamPrefixListResolver:
-                return await ModifyIpamPrefixListResolverAsync(context, (global::Stratus.Ec2.Model.ModifyIpamPrefixListResolverRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyIpamPrefixListResolverTarget:
-                return await ModifyIpamPrefixListResolverTargetAsync(context, (global::Stratus.Ec2.Model.ModifyIpamPrefixListResolverTargetRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyIpamResourceCidr:
-                return await ModifyIpamResourceCidrAsync(context, (global::Stratus.Ec2.Model.ModifyIpamResourceCidrRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyIpamResourceDiscovery:
-                return await ModifyIpamResourceDiscoveryAsync(context, (global::Stratus.Ec2.Model.ModifyIpamResourceDiscoveryRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyIpamScope:
-                return await ModifyIpamScopeAsync(context, (global::Stratus.Ec2.Model.ModifyIpamScopeRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyLaunchTemplate:
-                return await ModifyLaunchTemplateAsync(context, (global::Stratus.Ec2.Model.ModifyLaunchTemplateRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyLocalGatewayRoute:
-                return await ModifyLocalGatewayRouteAsync(context, (global::Stratus.Ec2.Model.ModifyLocalGatewayRouteRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyManagedPrefixList:
-                return await ModifyManagedPrefixListAsync(context, (global::Stratus.Ec2.Model.ModifyManagedPrefixListRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyManagedResourceVisibility:
-                return await ModifyManagedResourceVisibilityAsync(context, (global::Stratus.Ec2.Model.ModifyManagedResourceVisibilityRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyNetworkInterfaceAttribute:
-                await ModifyNetworkInterfaceAttributeAsync(context, (global::Stratus.Ec2.Model.ModifyNetworkInterfaceAttributeRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.ModifyPrivateDnsNameOptions:
-                return await ModifyPrivateDnsNameOptionsAsync(context, (global::Stratus.Ec2.Model.ModifyPrivateDnsNameOptionsRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyPublicIpDnsNameOptions:
-                return await ModifyPublicIpDnsNameOptionsAsync(context, (global::Stratus.Ec2.Model.ModifyPublicIpDnsNameOptionsRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyReservedInstances:
-                return await ModifyReservedInstancesAsync(context, (global::Stratus.Ec2.Model.ModifyReservedInstancesRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyRouteServer:
-                return await ModifyRouteServerAsync(context, (global::Stratus.Ec2.Model.ModifyRouteServerRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifySecurityGroupRules:
-                return await ModifySecurityGroupRulesAsync(context, (global::Stratus.Ec2.Model.ModifySecurityGroupRulesRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifySnapshotAttribute:
-                await ModifySnapshotAttributeAsync(context, (global::Stratus.Ec2.Model.ModifySnapshotAttributeRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.ModifySnapshotTier:
-                return await ModifySnapshotTierAsync(context, (global::Stratus.Ec2.Model.ModifySnapshotTierRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifySpotFleetRequest:
-                return await ModifySpotFleetRequestAsync(context, (global::Stratus.Ec2.Model.ModifySpotFleetRequestRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifySubnetAttribute:
-                await ModifySubnetAttributeAsync(context, (global::Stratus.Ec2.Model.ModifySubnetAttributeRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.ModifyTrafficMirrorFilterNetworkServices:
-                return await ModifyTrafficMirrorFilterNetworkServicesAsync(context, (global::Stratus.Ec2.Model.ModifyTrafficMirrorFilterNetworkServicesRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyTrafficMirrorFilterRule:
-                return await ModifyTrafficMirrorFilterRuleAsync(context, (global::Stratus.Ec2.Model.ModifyTrafficMirrorFilterRuleRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyTrafficMirrorSession:
-                return await ModifyTrafficMirrorSessionAsync(context, (global::Stratus.Ec2.Model.ModifyTrafficMirrorSessionRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyTransitGateway:
-                return await ModifyTransitGatewayAsync(context, (global::Stratus.Ec2.Model.ModifyTransitGatewayRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyTransitGatewayMeteringPolicy:
-                return await ModifyTransitGatewayMeteringPolicyAsync(context, (global::Stratus.Ec2.Model.ModifyTransitGatewayMeteringPolicyRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyTransitGatewayPrefixListReference:
-                return await ModifyTransitGatewayPrefixListReferenceAsync(context, (global::Stratus.Ec2.Model.ModifyTransitGatewayPrefixListReferenceRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyTransitGatewayVpcAttachment:
-                return await ModifyTransitGatewayVpcAttachmentAsync(context, (global::Stratus.Ec2.Model.ModifyTransitGatewayVpcAttachmentRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyVerifiedAccessEndpoint:
-                return await ModifyVerifiedAccessEndpointAsync(context, (global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyVerifiedAccessEndpointPolicy:
-                return await ModifyVerifiedAccessEndpointPolicyAsync(context, (global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointPolicyRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyVerifiedAccessGroup:
-                return await ModifyVerifiedAccessGroupAsync(context, (global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyVerifiedAccessGroupPolicy:
-                return await ModifyVerifiedAccessGroupPolicyAsync(context, (global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupPolicyRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyVerifiedAccessInstance:
-                return await ModifyVerifiedAccessInstanceAsync(context, (global::Stratus.Ec2.Model.ModifyVerifiedAccessInstanceRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyVerifiedAccessInstanceLoggingConfiguration:
-                return await ModifyVerifiedAccessInstanceLoggingConfigurationAsync(context, (global::Stratus.Ec2.Model.ModifyVerifiedAccessInstanceLoggingConfigurationRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyVerifiedAccessTrustProvider:
-                return await ModifyVerifiedAccessTrustProviderAsync(context, (global::Stratus.Ec2.Model.ModifyVerifiedAccessTrustProviderRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyVolume:
-                return await ModifyVolumeAsync(context, (global::Stratus.Ec2.Model.ModifyVolumeRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyVolumeAttribute:
-                await ModifyVolumeAttributeAsync(context, (global::Stratus.Ec2.Model.ModifyVolumeAttributeRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.ModifyVpcAttribute:
-                await ModifyVpcAttributeAsync(context, (global::Stratus.Ec2.Model.ModifyVpcAttributeRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.ModifyVpcBlockPublicAccessExclusion:
-                return await ModifyVpcBlockPublicAccessExclusionAsync(context, (global::Stratus.Ec2.Model.ModifyVpcBlockPublicAccessExclusionRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyVpcBlockPublicAccessOptions:
-                return await ModifyVpcBlockPublicAccessOptionsAsync(context, (global::Stratus.Ec2.Model.ModifyVpcBlockPublicAccessOptionsRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyVpcEncryptionControl:
-                return await ModifyVpcEncryptionControlAsync(context, (global::Stratus.Ec2.Model.ModifyVpcEncryptionControlRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyVpcEndpoint:
-                return await ModifyVpcEndpointAsync(context, (global::Stratus.Ec2.Model.ModifyVpcEndpointRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyVpcEndpointConnectionNotification:
-                return await ModifyVpcEndpointConnectionNotificationAsync(context, (global::Stratus.Ec2.Model.ModifyVpcEndpointConnectionNotificationRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyVpcEndpointServiceConfiguration:
-                return await ModifyVpcEndpointServiceConfigurationAsync(context, (global::Stratus.Ec2.Model.ModifyVpcEndpointServiceConfigurationRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyVpcEndpointServicePayerResponsibility:
-                return await ModifyVpcEndpointServicePayerResponsibilityAsync(context, (global::Stratus.Ec2.Model.ModifyVpcEndpointServicePayerResponsibilityRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyVpcEndpointServicePermissions:
-                return await ModifyVpcEndpointServicePermissionsAsync(context, (global::Stratus.Ec2.Model.ModifyVpcEndpointServicePermissionsRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyVpcPeeringConnectionOptions:
-                return await ModifyVpcPeeringConnectionOptionsAsync(context, (global::Stratus.Ec2.Model.ModifyVpcPeeringConnectionOptionsRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyVpcTenancy:
-                return await ModifyVpcTenancyAsync(context, (global::Stratus.Ec2.Model.ModifyVpcTenancyRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyVpnConnection:
-                return await ModifyVpnConnectionAsync(context, (global::Stratus.Ec2.Model.ModifyVpnConnectionRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyVpnConnectionOptions:
-                return await ModifyVpnConnectionOptionsAsync(context, (global::Stratus.Ec2.Model.ModifyVpnConnectionOptionsRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyVpnTunnelCertificate:
-                return await ModifyVpnTunnelCertificateAsync(context, (global::Stratus.Ec2.Model.ModifyVpnTunnelCertificateRequest)request).ConfigureAwait(false);
-            case Ec2Action.ModifyVpnTunnelOptions:
-                return await ModifyVpnTunnelOptionsAsync(context, (global::Stratus.Ec2.Model.ModifyVpnTunnelOptionsRequest)request).ConfigureAwait(false);
-            case Ec2Action.MonitorInstances:
-                return await MonitorInstancesAsync(context, (global::Stratus.Ec2.Model.MonitorInstancesRequest)request).ConfigureAwait(false);
-            case Ec2Action.MoveAddressToVpc:
-                return await MoveAddressToVpcAsync(context, (global::Stratus.Ec2.Model.MoveAddressToVpcRequest)request).ConfigureAwait(false);
-            case Ec2Action.MoveByoipCidrToIpam:
-                return await MoveByoipCidrToIpamAsync(context, (global::Stratus.Ec2.Model.MoveByoipCidrToIpamRequest)request).ConfigureAwait(false);
-            case Ec2Action.MoveCapacityReservationInstances:
-                return await MoveCapacityReservationInstancesAsync(context, (global::Stratus.Ec2.Model.MoveCapacityReservationInstancesRequest)request).ConfigureAwait(false);
-            case Ec2Action.ProvisionByoipCidr:
-                return await ProvisionByoipCidrAsync(context, (global::Stratus.Ec2.Model.ProvisionByoipCidrRequest)request).ConfigureAwait(false);
-            case Ec2Action.ProvisionIpamByoasn:
-                return await ProvisionIpamByoasnAsync(context, (global::Stratus.Ec2.Model.ProvisionIpamByoasnRequest)request).ConfigureAwait(false);
-            case Ec2Action.ProvisionIpamPoolCidr:
-                return await ProvisionIpamPoolCidrAsync(context, (global::Stratus.Ec2.Model.ProvisionIpamPoolCidrRequest)request).ConfigureAwait(false);
-            case Ec2Action.ProvisionPublicIpv4PoolCidr:
-                return await ProvisionPublicIpv4PoolCidrAsync(context, (global::Stratus.Ec2.Model.ProvisionPublicIpv4PoolCidrRequest)request).ConfigureAwait(false);
-            case Ec2Action.PurchaseCapacityBlock:
-                return await PurchaseCapacityBlockAsync(context, (global::Stratus.Ec2.Model.PurchaseCapacityBlockRequest)request).ConfigureAwait(false);
-            case Ec2Action.PurchaseCapacityBlockExtension:
-                return await PurchaseCapacityBlockExtensionAsync(context, (global::Stratus.Ec2.Model.PurchaseCapacityBlockExtensionRequest)request).ConfigureAwait(false);
-            case Ec2Action.PurchaseHostReservation:
-                return await PurchaseHostReservationAsync(context, (global::Stratus.Ec2.Model.PurchaseHostReservationRequest)request).ConfigureAwait(false);
-            case Ec2Action.PurchaseReservedInstancesOffering:
-                return await PurchaseReservedInstancesOfferingAsync(context, (global::Stratus.Ec2.Model.PurchaseReservedInstancesOfferingRequest)request).ConfigureAwait(false);
-            case Ec2Action.PurchaseScheduledInstances:
-                return await PurchaseScheduledInstancesAsync(context, (global::Stratus.Ec2.Model.PurchaseScheduledInstancesRequest)request).ConfigureAwait(false);
-            case Ec2Action.RebootInstances:
-                await RebootInstancesAsync(context, (global::Stratus.Ec2.Model.RebootInstancesRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.RegisterImage:
-                return await RegisterImageAsync(context, (global::Stratus.Ec2.Model.RegisterImageRequest)request).ConfigureAwait(false);
-            case Ec2Action.RegisterInstanceEventNotificationAttributes:
-                return await RegisterInstanceEventNotificationAttributesAsync(context, (global::Stratus.Ec2.Model.RegisterInstanceEventNotificationAttributesRequest)request).ConfigureAwait(false);
-            case Ec2Action.RegisterTransitGatewayMulticastGroupMembers:
-                return await RegisterTransitGatewayMulticastGroupMembersAsync(context, (global::Stratus.Ec2.Model.RegisterTransitGatewayMulticastGroupMembersRequest)request).ConfigureAwait(false);
-            case Ec2Action.RegisterTransitGatewayMulticastGroupSources:
-                return await RegisterTransitGatewayMulticastGroupSourcesAsync(context, (global::Stratus.Ec2.Model.RegisterTransitGatewayMulticastGroupSourcesRequest)request).ConfigureAwait(false);
-            case Ec2Action.RejectCapacityReservationBillingOwnership:
-                return await RejectCapacityReservationBillingOwnershipAsync(context, (global::Stratus.Ec2.Model.RejectCapacityReservationBillingOwnershipRequest)request).ConfigureAwait(false);
-            case Ec2Action.RejectTransitGatewayClientVpnAttachment:
-                return await RejectTransitGatewayClientVpnAttachmentAsync(context, (global::Stratus.Ec2.Model.RejectTransitGatewayClientVpnAttachmentRequest)request).ConfigureAwait(false);
-            case Ec2Action.RejectTransitGatewayMulticastDomainAssociations:
-                return await RejectTransitGatewayMulticastDomainAssociationsAsync(context, (global::Stratus.Ec2.Model.RejectTransitGatewayMulticastDomainAssociationsRequest)request).ConfigureAwait(false);
-            case Ec2Action.RejectTransitGatewayPeeringAttachment:
-                return await RejectTransitGatewayPeeringAttachmentAsync(context, (global::Stratus.Ec2.Model.RejectTransitGatewayPeeringAttachmentRequest)request).ConfigureAwait(false);
-            case Ec2Action.RejectTransitGatewayVpcAttachment:
-                return await RejectTransitGatewayVpcAttachmentAsync(context, (global::Stratus.Ec2.Model.RejectTransitGatewayVpcAttachmentRequest)request).ConfigureAwait(false);
-            case Ec2Action.RejectVpcEndpointConnections:
-                return await RejectVpcEndpointConnectionsAsync(context, (global::Stratus.Ec2.Model.RejectVpcEndpointConnectionsRequest)request).ConfigureAwait(false);
-            case Ec2Action.RejectVpcPeeringConnection:
-                return await RejectVpcPeeringConnectionAsync(context, (global::Stratus.Ec2.Model.RejectVpcPeeringConnectionRequest)request).ConfigureAwait(false);
-            case Ec2Action.ReleaseAddress:
-                await ReleaseAddressAsync(context, (global::Stratus.Ec2.Model.ReleaseAddressRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.ReleaseHosts:
-                return await ReleaseHostsAsync(context, (global::Stratus.Ec2.Model.ReleaseHostsRequest)request).ConfigureAwait(false);
-            case Ec2Action.ReleaseIpamPoolAllocation:
-                return await ReleaseIpamPoolAllocationAsync(context, (global::Stratus.Ec2.Model.ReleaseIpamPoolAllocationRequest)request).ConfigureAwait(false);
-            case Ec2Action.ReplaceIamInstanceProfileAssociation:
-                return await ReplaceIamInstanceProfileAssociationAsync(context, (global::Stratus.Ec2.Model.ReplaceIamInstanceProfileAssociationRequest)request).ConfigureAwait(false);
-            case Ec2Action.ReplaceImageCriteriaInAllowedImagesSettings:
-                return await ReplaceImageCriteriaInAllowedImagesSettingsAsync(context, (global::Stratus.Ec2.Model.ReplaceImageCriteriaInAllowedImagesSettingsRequest)request).ConfigureAwait(false);
-            case Ec2Action.ReplaceNetworkAclAssociation:
-                return await ReplaceNetworkAclAssociationAsync(context, (global::Stratus.Ec2.Model.ReplaceNetworkAclAssociationRequest)request).ConfigureAwait(false);
-            case Ec2Action.ReplaceNetworkAclEntry:
-                await ReplaceNetworkAclEntryAsync(context, (global::Stratus.Ec2.Model.ReplaceNetworkAclEntryRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.ReplaceRoute:
-                await ReplaceRouteAsync(context, (global::Stratus.Ec2.Model.ReplaceRouteRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.ReplaceRouteTableAssociation:
-                return await ReplaceRouteTableAssociationAsync(context, (global::Stratus.Ec2.Model.ReplaceRouteTableAssociationRequest)request).ConfigureAwait(false);
-            case Ec2Action.ReplaceTransitGatewayRoute:
-                return await ReplaceTransitGatewayRouteAsync(context, (global::Stratus.Ec2.Model.ReplaceTransitGatewayRouteRequest)request).ConfigureAwait(false);
-            case Ec2Action.ReplaceVpnTunnel:
-                return await ReplaceVpnTunnelAsync(context, (global::Stratus.Ec2.Model.ReplaceVpnTunnelRequest)request).ConfigureAwait(false);
-            case Ec2Action.ReportInstanceStatus:
-                await ReportInstanceStatusAsync(context, (global::Stratus.Ec2.Model.ReportInstanceStatusRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.RequestSpotFleet:
-                return await RequestSpotFleetAsync(context, (global::Stratus.Ec2.Model.RequestSpotFleetRequest)request).ConfigureAwait(false);
-            case Ec2Action.RequestSpotInstances:
-                return await RequestSpotInstancesAsync(context, (global::Stratus.Ec2.Model.RequestSpotInstancesRequest)request).ConfigureAwait(false);
-            case Ec2Action.ResetAddressAttribute:
-                return await ResetAddressAttributeAsync(context, (global::Stratus.Ec2.Model.ResetAddressAttributeRequest)request).ConfigureAwait(false);
-            case Ec2Action.ResetEbsDefaultKmsKeyId:
-                return await ResetEbsDefaultKmsKeyIdAsync(context, (global::Stratus.Ec2.Model.ResetEbsDefaultKmsKeyIdRequest)request).ConfigureAwait(false);
-            case Ec2Action.ResetFpgaImageAttribute:
-                return await ResetFpgaImageAttributeAsync(context, (global::Stratus.Ec2.Model.ResetFpgaImageAttributeRequest)request).ConfigureAwait(false);
-            case Ec2Action.ResetImageAttribute:
-                await ResetImageAttributeAsync(context, (global::Stratus.Ec2.Model.ResetImageAttributeRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.ResetInstanceAttribute:
-                await ResetInstanceAttributeAsync(context, (global::Stratus.Ec2.Model.ResetInstanceAttributeRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.ResetNetworkInterfaceAttribute:
-                await ResetNetworkInterfaceAttributeAsync(context, (global::Stratus.Ec2.Model.ResetNetworkInterfaceAttributeRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.ResetSnapshotAttribute:
-                await ResetSnapshotAttributeAsync(context, (global::Stratus.Ec2.Model.ResetSnapshotAttributeRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.RestoreAddressToClassic:
-                return await RestoreAddressToClassicAsync(context, (global::Stratus.Ec2.Model.RestoreAddressToClassicRequest)request).ConfigureAwait(false);
-            case Ec2Action.RestoreImageFromRecycleBin:
-                return await RestoreImageFromRecycleBinAsync(context, (global::Stratus.Ec2.Model.RestoreImageFromRecycleBinRequest)request).ConfigureAwait(false);
-            case Ec2Action.RestoreManagedPrefixListVersion:
-                return await RestoreManagedPrefixListVersionAsync(context, (global::Stratus.Ec2.Model.RestoreManagedPrefixListVersionRequest)request).ConfigureAwait(false);
-            case Ec2Action.RestoreSnapshotFromRecycleBin:
-                return await RestoreSnapshotFromRecycleBinAsync(context, (global::Stratus.Ec2.Model.RestoreSnapshotFromRecycleBinRequest)request).ConfigureAwait(false);
-            case Ec2Action.RestoreSnapshotTier:
-                return await RestoreSnapshotTierAsync(context, (global::Stratus.Ec2.Model.RestoreSnapshotTierRequest)request).ConfigureAwait(false);
-            case Ec2Action.RestoreVolumeFromRecycleBin:
-                return await RestoreVolumeFromRecycleBinAsync(context, (global::Stratus.Ec2.Model.RestoreVolumeFromRecycleBinRequest)request).ConfigureAwait(false);
-            case Ec2Action.RevokeClientVpnIngress:
-                return await RevokeClientVpnIngressAsync(context, (global::Stratus.Ec2.Model.RevokeClientVpnIngressRequest)request).ConfigureAwait(false);
-            case Ec2Action.RevokeSecurityGroupEgress:
-                return await RevokeSecurityGroupEgressAsync(context, (global::Stratus.Ec2.Model.RevokeSecurityGroupEgressRequest)request).ConfigureAwait(false);
-            case Ec2Action.RevokeSecurityGroupIngress:
-                return await RevokeSecurityGroupIngressAsync(context, (global::Stratus.Ec2.Model.RevokeSecurityGroupIngressRequest)request).ConfigureAwait(false);
-            case Ec2Action.RunInstances:
-                return await RunInstancesAsync(context, (global::Stratus.Ec2.Model.RunInstancesRequest)request).ConfigureAwait(false);
-            case Ec2Action.RunScheduledInstances:
-                return await RunScheduledInstancesAsync(context, (global::Stratus.Ec2.Model.RunScheduledInstancesRequest)request).ConfigureAwait(false);
-            case Ec2Action.SearchLocalGatewayRoutes:
-                return await SearchLocalGatewayRoutesAsync(context, (global::Stratus.Ec2.Model.SearchLocalGatewayRoutesRequest)request).ConfigureAwait(false);
-            case Ec2Action.SearchTransitGatewayMulticastGroups:
-                return await SearchTransitGatewayMulticastGroupsAsync(context, (global::Stratus.Ec2.Model.SearchTransitGatewayMulticastGroupsRequest)request).ConfigureAwait(false);
-            case Ec2Action.SearchTransitGatewayRoutes:
-                return await SearchTransitGatewayRoutesAsync(context, (global::Stratus.Ec2.Model.SearchTransitGatewayRoutesRequest)request).ConfigureAwait(false);
-            case Ec2Action.SendDiagnosticInterrupt:
-                await SendDiagnosticInterruptAsync(context, (global::Stratus.Ec2.Model.SendDiagnosticInterruptRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.StartDeclarativePoliciesReport:
-                return await StartDeclarativePoliciesReportAsync(context, (global::Stratus.Ec2.Model.StartDeclarativePoliciesReportRequest)request).ConfigureAwait(false);
-            case Ec2Action.StartInstances:
-                return await StartInstancesAsync(context, (global::Stratus.Ec2.Model.StartInstancesRequest)request).ConfigureAwait(false);
-            case Ec2Action.StartNetworkInsightsAccessScopeAnalysis:
-                return await StartNetworkInsightsAccessScopeAnalysisAsync(context, (global::Stratus.Ec2.Model.StartNetworkInsightsAccessScopeAnalysisRequest)request).ConfigureAwait(false);
-            case Ec2Action.StartNetworkInsightsAnalysis:
-                return await StartNetworkInsightsAnalysisAsync(context, (global::Stratus.Ec2.Model.StartNetworkInsightsAnalysisRequest)request).ConfigureAwait(false);
-            case Ec2Action.StartVpcEndpointServicePrivateDnsVerification:
-                return await StartVpcEndpointServicePrivateDnsVerificationAsync(context, (global::Stratus.Ec2.Model.StartVpcEndpointServicePrivateDnsVerificationRequest)request).ConfigureAwait(false);
-            case Ec2Action.StopInstances:
-                return await StopInstancesAsync(context, (global::Stratus.Ec2.Model.StopInstancesRequest)request).ConfigureAwait(false);
-            case Ec2Action.TerminateClientVpnConnections:
-                return await TerminateClientVpnConnectionsAsync(context, (global::Stratus.Ec2.Model.TerminateClientVpnConnectionsRequest)request).ConfigureAwait(false);
-            case Ec2Action.TerminateInstances:
-                return await TerminateInstancesAsync(context, (global::Stratus.Ec2.Model.TerminateInstancesRequest)request).ConfigureAwait(false);
-            case Ec2Action.UnassignIpv6Addresses:
-                return await UnassignIpv6AddressesAsync(context, (global::Stratus.Ec2.Model.UnassignIpv6AddressesRequest)request).ConfigureAwait(false);
-            case Ec2Action.UnassignPrivateIpAddresses:
-                await UnassignPrivateIpAddressesAsync(context, (global::Stratus.Ec2.Model.UnassignPrivateIpAddressesRequest)request).ConfigureAwait(false);
-                return null;
-            case Ec2Action.UnassignPrivateNatGatewayAddress:
-                return await UnassignPrivateNatGatewayAddressAsync(context, (global::Stratus.Ec2.Model.UnassignPrivateNatGatewayAddressRequest)request).ConfigureAwait(false);
-            case Ec2Action.UnlockSnapshot:
-                return await UnlockSnapshotAsync(context, (global::Stratus.Ec2.Model.UnlockSnapshotRequest)request).ConfigureAwait(false);
-            case Ec2Action.UnmonitorInstances:
-                return await UnmonitorInstancesAsync(context, (global::Stratus.Ec2.Model.UnmonitorInstancesRequest)request).ConfigureAwait(false);
-            case Ec2Action.UpdateCapacityManagerMonitoredTagKeys:
-                return await UpdateCapacityManagerMonitoredTagKeysAsync(context, (global::Stratus.Ec2.Model.UpdateCapacityManagerMonitoredTagKeysRequest)request).ConfigureAwait(false);
-            case Ec2Action.UpdateCapacityManagerOrganizationsAccess:
-                return await UpdateCapacityManagerOrganizationsAccessAsync(context, (global::Stratus.Ec2.Model.UpdateCapacityManagerOrganizationsAccessRequest)request).ConfigureAwait(false);
-            case Ec2Action.UpdateInterruptibleCapacityReservationAllocation:
-                return await UpdateInterruptibleCapacityReservationAllocationAsync(context, (global::Stratus.Ec2.Model.UpdateInterruptibleCapacityReservationAllocationRequest)request).ConfigureAwait(false);
-            case Ec2Action.UpdateSecurityGroupRuleDescriptionsEgress:
-                return await UpdateSecurityGroupRuleDescriptionsEgressAsync(context, (global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsEgressRequest)request).ConfigureAwait(false);
-            case Ec2Action.UpdateSecurityGroupRuleDescriptionsIngress:
-                return await UpdateSecurityGroupRuleDescriptionsIngressAsync(context, (global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsIngressRequest)request).ConfigureAwait(false);
-            case Ec2Action.WithdrawByoipCidr:
-                return await WithdrawByoipCidrAsync(context, (global::Stratus.Ec2.Model.WithdrawByoipCidrRequest)request).ConfigureAwait(false);
-            default:
-                throw new global::System.ArgumentOutOfRangeException(nameof(action));
-        }
+        Ec2Action.AcceptAddressTransfer => DispatchAcceptAddressTransfer(context, request),
+        Ec2Action.AcceptCapacityReservationBillingOwnership => DispatchAcceptCapacityReservationBillingOwnership(context, request),
+        Ec2Action.AcceptReservedInstancesExchangeQuote => DispatchAcceptReservedInstancesExchangeQuote(context, request),
+        Ec2Action.AcceptTransitGatewayClientVpnAttachment => DispatchAcceptTransitGatewayClientVpnAttachment(context, request),
+        Ec2Action.AcceptTransitGatewayMulticastDomainAssociations => DispatchAcceptTransitGatewayMulticastDomainAssociations(context, request),
+        Ec2Action.AcceptTransitGatewayPeeringAttachment => DispatchAcceptTransitGatewayPeeringAttachment(context, request),
+        Ec2Action.AcceptTransitGatewayVpcAttachment => DispatchAcceptTransitGatewayVpcAttachment(context, request),
+        Ec2Action.AcceptVpcEndpointConnections => DispatchAcceptVpcEndpointConnections(context, request),
+        Ec2Action.AcceptVpcPeeringConnection => DispatchAcceptVpcPeeringConnection(context, request),
+        Ec2Action.AdvertiseByoipCidr => DispatchAdvertiseByoipCidr(context, request),
+        Ec2Action.AllocateAddress => DispatchAllocateAddress(context, request),
+        Ec2Action.AllocateHosts => DispatchAllocateHosts(context, request),
+        Ec2Action.AllocateIpamPoolCidr => DispatchAllocateIpamPoolCidr(context, request),
+        Ec2Action.ApplySecurityGroupsToClientVpnTargetNetwork => DispatchApplySecurityGroupsToClientVpnTargetNetwork(context, request),
+        Ec2Action.AssignIpv6Addresses => DispatchAssignIpv6Addresses(context, request),
+        Ec2Action.AssignPrivateIpAddresses => DispatchAssignPrivateIpAddresses(context, request),
+        Ec2Action.AssignPrivateNatGatewayAddress => DispatchAssignPrivateNatGatewayAddress(context, request),
+        Ec2Action.AssociateAddress => DispatchAssociateAddress(context, request),
+        Ec2Action.AssociateCapacityReservationBillingOwner => DispatchAssociateCapacityReservationBillingOwner(context, request),
+        Ec2Action.AssociateClientVpnTargetNetwork => DispatchAssociateClientVpnTargetNetwork(context, request),
+        Ec2Action.AssociateDhcpOptions => DispatchAssociateDhcpOptions(context, request),
+        Ec2Action.AssociateEnclaveCertificateIamRole => DispatchAssociateEnclaveCertificateIamRole(context, request),
+        Ec2Action.AssociateIamInstanceProfile => DispatchAssociateIamInstanceProfile(context, request),
+        Ec2Action.AssociateInstanceEventWindow => DispatchAssociateInstanceEventWindow(context, request),
+        Ec2Action.AssociateIpamByoasn => DispatchAssociateIpamByoasn(context, request),
+        Ec2Action.AssociateIpamResourceDiscovery => DispatchAssociateIpamResourceDiscovery(context, request),
+        Ec2Action.AssociateNatGatewayAddress => DispatchAssociateNatGatewayAddress(context, request),
+        Ec2Action.AssociateRouteServer => DispatchAssociateRouteServer(context, request),
+        Ec2Action.AssociateRouteTable => DispatchAssociateRouteTable(context, request),
+        Ec2Action.AssociateSecurityGroupVpc => DispatchAssociateSecurityGroupVpc(context, request),
+        Ec2Action.AssociateSubnetCidrBlock => DispatchAssociateSubnetCidrBlock(context, request),
+        Ec2Action.AssociateTransitGatewayMulticastDomain => DispatchAssociateTransitGatewayMulticastDomain(context, request),
+        Ec2Action.AssociateTransitGatewayPolicyTable => DispatchAssociateTransitGatewayPolicyTable(context, request),
+        Ec2Action.AssociateTransitGatewayRouteTable => DispatchAssociateTransitGatewayRouteTable(context, request),
+        Ec2Action.AssociateTrunkInterface => DispatchAssociateTrunkInterface(context, request),
+        Ec2Action.AssociateVpcCidrBlock => DispatchAssociateVpcCidrBlock(context, request),
+        Ec2Action.AttachClassicLinkVpc => DispatchAttachClassicLinkVpc(context, request),
+        Ec2Action.AttachInternetGateway => DispatchAttachInternetGateway(context, request),
+        Ec2Action.AttachNetworkInterface => DispatchAttachNetworkInterface(context, request),
+        Ec2Action.AttachVerifiedAccessTrustProvider => DispatchAttachVerifiedAccessTrustProvider(context, request),
+        Ec2Action.AttachVolume => DispatchAttachVolume(context, request),
+        Ec2Action.AttachVpnGateway => DispatchAttachVpnGateway(context, request),
+        Ec2Action.AuthorizeClientVpnIngress => DispatchAuthorizeClientVpnIngress(context, request),
+        Ec2Action.AuthorizeSecurityGroupEgress => DispatchAuthorizeSecurityGroupEgress(context, request),
+        Ec2Action.AuthorizeSecurityGroupIngress => DispatchAuthorizeSecurityGroupIngress(context, request),
+        Ec2Action.BundleInstance => DispatchBundleInstance(context, request),
+        Ec2Action.CancelBundleTask => DispatchCancelBundleTask(context, request),
+        Ec2Action.CancelCapacityReservation => DispatchCancelCapacityReservation(context, request),
+        Ec2Action.CancelCapacityReservationFleets => DispatchCancelCapacityReservationFleets(context, request),
+        Ec2Action.CancelConversionTask => DispatchCancelConversionTask(context, request),
+        Ec2Action.CancelDeclarativePoliciesReport => DispatchCancelDeclarativePoliciesReport(context, request),
+        Ec2Action.CancelExportTask => DispatchCancelExportTask(context, request),
+        Ec2Action.CancelImageLaunchPermission => DispatchCancelImageLaunchPermission(context, request),
+        Ec2Action.CancelImportTask => DispatchCancelImportTask(context, request),
+        Ec2Action.CancelReservedInstancesListing => DispatchCancelReservedInstancesListing(context, request),
+        Ec2Action.CancelSpotFleetRequests => DispatchCancelSpotFleetRequests(context, request),
+        Ec2Action.CancelSpotInstanceRequests => DispatchCancelSpotInstanceRequests(context, request),
+        Ec2Action.ConfirmProductInstance => DispatchConfirmProductInstance(context, request),
+        Ec2Action.CopyFpgaImage => DispatchCopyFpgaImage(context, request),
+        Ec2Action.CopyImage => DispatchCopyImage(context, request),
+        Ec2Action.CopySnapshot => DispatchCopySnapshot(context, request),
+        Ec2Action.CopyVolumes => DispatchCopyVolumes(context, request),
+        Ec2Action.CreateCapacityManagerDataExport => DispatchCreateCapacityManagerDataExport(context, request),
+        Ec2Action.CreateCapacityReservation => DispatchCreateCapacityReservation(context, request),
+        Ec2Action.CreateCapacityReservationBySplitting => DispatchCreateCapacityReservationBySplitting(context, request),
+        Ec2Action.CreateCapacityReservationFleet => DispatchCreateCapacityReservationFleet(context, request),
+        Ec2Action.CreateCarrierGateway => DispatchCreateCarrierGateway(context, request),
+        Ec2Action.CreateClientVpnEndpoint => DispatchCreateClientVpnEndpoint(context, request),
+        Ec2Action.CreateClientVpnRoute => DispatchCreateClientVpnRoute(context, request),
+        Ec2Action.CreateCoipCidr => DispatchCreateCoipCidr(context, request),
+        Ec2Action.CreateCoipPool => DispatchCreateCoipPool(context, request),
+        Ec2Action.CreateCustomerGateway => DispatchCreateCustomerGateway(context, request),
+        Ec2Action.CreateDefaultSubnet => DispatchCreateDefaultSubnet(context, request),
+        Ec2Action.CreateDefaultVpc => DispatchCreateDefaultVpc(context, request),
+        Ec2Action.CreateDelegateMacVolumeOwnershipTask => DispatchCreateDelegateMacVolumeOwnershipTask(context, request),
+        Ec2Action.CreateDhcpOptions => DispatchCreateDhcpOptions(context, request),
+        Ec2Action.CreateEgressOnlyInternetGateway => DispatchCreateEgressOnlyInternetGateway(context, request),
+        Ec2Action.CreateFleet => DispatchCreateFleet(context, request),
+        Ec2Action.CreateFlowLogs => DispatchCreateFlowLogs(context, request),
+        Ec2Action.CreateFpgaImage => DispatchCreateFpgaImage(context, request),
+        Ec2Action.CreateImage => DispatchCreateImage(context, request),
+        Ec2Action.CreateImageUsageReport => DispatchCreateImageUsageReport(context, request),
+        Ec2Action.CreateInstanceConnectEndpoint => DispatchCreateInstanceConnectEndpoint(context, request),
+        Ec2Action.CreateInstanceEventWindow => DispatchCreateInstanceEventWindow(context, request),
+        Ec2Action.CreateInstanceExportTask => DispatchCreateInstanceExportTask(context, request),
+        Ec2Action.CreateInternetGateway => DispatchCreateInternetGateway(context, request),
+        Ec2Action.CreateInterruptibleCapacityReservationAllocation => DispatchCreateInterruptibleCapacityReservationAllocation(context, request),
+        Ec2Action.CreateIpam => DispatchCreateIpam(context, request),
+        Ec2Action.CreateIpamExternalResourceVerificationToken => DispatchCreateIpamExternalResourceVerificationToken(context, request),
+        Ec2Action.CreateIpamPolicy => DispatchCreateIpamPolicy(context, request),
+        Ec2Action.CreateIpamPool => DispatchCreateIpamPool(context, request),
+        Ec2Action.CreateIpamPrefixListResolver => DispatchCreateIpamPrefixListResolver(context, request),
+        Ec2Action.CreateIpamPrefixListResolverTarget => DispatchCreateIpamPrefixListResolverTarget(context, request),
+        Ec2Action.CreateIpamResourceDiscovery => DispatchCreateIpamResourceDiscovery(context, request),
+        Ec2Action.CreateIpamScope => DispatchCreateIpamScope(context, request),
+        Ec2Action.CreateKeyPair => DispatchCreateKeyPair(context, request),
+        Ec2Action.CreateLaunchTemplate => DispatchCreateLaunchTemplate(context, request),
+        Ec2Action.CreateLaunchTemplateVersion => DispatchCreateLaunchTemplateVersion(context, request),
+        Ec2Action.CreateLocalGatewayRoute => DispatchCreateLocalGatewayRoute(context, request),
+        Ec2Action.CreateLocalGatewayRouteTable => DispatchCreateLocalGatewayRouteTable(context, request),
+        Ec2Action.CreateLocalGatewayRouteTableVirtualInterfaceGroupAssociation => DispatchCreateLocalGatewayRouteTableVirtualInterfaceGroupAssociation(context, request),
+        Ec2Action.CreateLocalGatewayRouteTableVpcAssociation => DispatchCreateLocalGatewayRouteTableVpcAssociation(context, request),
+        Ec2Action.CreateLocalGatewayVirtualInterface => DispatchCreateLocalGatewayVirtualInterface(context, request),
+        Ec2Action.CreateLocalGatewayVirtualInterfaceGroup => DispatchCreateLocalGatewayVirtualInterfaceGroup(context, request),
+        Ec2Action.CreateMacSystemIntegrityProtectionModificationTask => DispatchCreateMacSystemIntegrityProtectionModificationTask(context, request),
+        Ec2Action.CreateManagedPrefixList => DispatchCreateManagedPrefixList(context, request),
+        Ec2Action.CreateNatGateway => DispatchCreateNatGateway(context, request),
+        Ec2Action.CreateNetworkAcl => DispatchCreateNetworkAcl(context, request),
+        Ec2Action.CreateNetworkAclEntry => DispatchCreateNetworkAclEntry(context, request),
+        Ec2Action.CreateNetworkInsightsAccessScope => DispatchCreateNetworkInsightsAccessScope(context, request),
+        Ec2Action.CreateNetworkInsightsPath => DispatchCreateNetworkInsightsPath(context, request),
+        Ec2Action.CreateNetworkInterface => DispatchCreateNetworkInterface(context, request),
+        Ec2Action.CreateNetworkInterfacePermission => DispatchCreateNetworkInterfacePermission(context, request),
+        Ec2Action.CreatePlacementGroup => DispatchCreatePlacementGroup(context, request),
+        Ec2Action.CreatePublicIpv4Pool => DispatchCreatePublicIpv4Pool(context, request),
+        Ec2Action.CreateReplaceRootVolumeTask => DispatchCreateReplaceRootVolumeTask(context, request),
+        Ec2Action.CreateReservedInstancesListing => DispatchCreateReservedInstancesListing(context, request),
+        Ec2Action.CreateRestoreImageTask => DispatchCreateRestoreImageTask(context, request),
+        Ec2Action.CreateRoute => DispatchCreateRoute(context, request),
+        Ec2Action.CreateRouteServer => DispatchCreateRouteServer(context, request),
+        Ec2Action.CreateRouteServerEndpoint => DispatchCreateRouteServerEndpoint(context, request),
+        Ec2Action.CreateRouteServerPeer => DispatchCreateRouteServerPeer(context, request),
+        Ec2Action.CreateRouteTable => DispatchCreateRouteTable(context, request),
+        Ec2Action.CreateSecondaryNetwork => DispatchCreateSecondaryNetwork(context, request),
+        Ec2Action.CreateSecondarySubnet => DispatchCreateSecondarySubnet(context, request),
+        Ec2Action.CreateSecurityGroup => DispatchCreateSecurityGroup(context, request),
+        Ec2Action.CreateSnapshot => DispatchCreateSnapshot(context, request),
+        Ec2Action.CreateSnapshots => DispatchCreateSnapshots(context, request),
+        Ec2Action.CreateSpotDatafeedSubscription => DispatchCreateSpotDatafeedSubscription(context, request),
+        Ec2Action.CreateStoreImageTask => DispatchCreateStoreImageTask(context, request),
+        Ec2Action.CreateSubnet => DispatchCreateSubnet(context, request),
+        Ec2Action.CreateSubnetCidrReservation => DispatchCreateSubnetCidrReservation(context, request),
+        Ec2Action.CreateTags => DispatchCreateTags(context, request),
+        Ec2Action.CreateTrafficMirrorFilter => DispatchCreateTrafficMirrorFilter(context, request),
+        Ec2Action.CreateTrafficMirrorFilterRule => DispatchCreateTrafficMirrorFilterRule(context, request),
+        Ec2Action.CreateTrafficMirrorSession => DispatchCreateTrafficMirrorSession(context, request),
+        Ec2Action.CreateTrafficMirrorTarget => DispatchCreateTrafficMirrorTarget(context, request),
+        Ec2Action.CreateTransitGateway => DispatchCreateTransitGateway(context, request),
+        Ec2Action.CreateTransitGatewayConnect => DispatchCreateTransitGatewayConnect(context, request),
+        Ec2Action.CreateTransitGatewayConnectPeer => DispatchCreateTransitGatewayConnectPeer(context, request),
+        Ec2Action.CreateTransitGatewayMeteringPolicy => DispatchCreateTransitGatewayMeteringPolicy(context, request),
+        Ec2Action.CreateTransitGatewayMeteringPolicyEntry => DispatchCreateTransitGatewayMeteringPolicyEntry(context, request),
+        Ec2Action.CreateTransitGatewayMulticastDomain => DispatchCreateTransitGatewayMulticastDomain(context, request),
+        Ec2Action.CreateTransitGatewayPeeringAttachment => DispatchCreateTransitGatewayPeeringAttachment(context, request),
+        Ec2Action.CreateTransitGatewayPolicyTable => DispatchCreateTransitGatewayPolicyTable(context, request),
+        Ec2Action.CreateTransitGatewayPrefixListReference => DispatchCreateTransitGatewayPrefixListReference(context, request),
+        Ec2Action.CreateTransitGatewayRoute => DispatchCreateTransitGatewayRoute(context, request),
+        Ec2Action.CreateTransitGatewayRouteTable => DispatchCreateTransitGatewayRouteTable(context, request),
+        Ec2Action.CreateTransitGatewayRouteTableAnnouncement => DispatchCreateTransitGatewayRouteTableAnnouncement(context, request),
+        Ec2Action.CreateTransitGatewayVpcAttachment => DispatchCreateTransitGatewayVpcAttachment(context, request),
+        Ec2Action.CreateVerifiedAccessEndpoint => DispatchCreateVerifiedAccessEndpoint(context, request),
+        Ec2Action.CreateVerifiedAccessGroup => DispatchCreateVerifiedAccessGroup(context, request),
+        Ec2Action.CreateVerifiedAccessInstance => DispatchCreateVerifiedAccessInstance(context, request),
+        Ec2Action.CreateVerifiedAccessTrustProvider => DispatchCreateVerifiedAccessTrustProvider(context, request),
+        Ec2Action.CreateVolume => DispatchCreateVolume(context, request),
+        Ec2Action.CreateVpc => DispatchCreateVpc(context, request),
+        Ec2Action.CreateVpcBlockPublicAccessExclusion => DispatchCreateVpcBlockPublicAccessExclusion(context, request),
+        Ec2Action.CreateVpcEncryptionControl => DispatchCreateVpcEncryptionControl(context, request),
+        Ec2Action.CreateVpcEndpoint => DispatchCreateVpcEndpoint(context, request),
+        Ec2Action.CreateVpcEndpointConnectionNotification => DispatchCreateVpcEndpointConnectionNotification(context, request),
+        Ec2Action.CreateVpcEndpointServiceConfiguration => DispatchCreateVpcEndpointServiceConfiguration(context, request),
+        Ec2Action.CreateVpcPeeringConnection => DispatchCreateVpcPeeringConnection(context, request),
+        Ec2Action.CreateVpnConcentrator => DispatchCreateVpnConcentrator(context, request),
+        Ec2Action.CreateVpnConnection => DispatchCreateVpnConnection(context, request),
+        Ec2Action.CreateVpnConnectionRoute => DispatchCreateVpnConnectionRoute(context, request),
+        Ec2Action.CreateVpnGateway => DispatchCreateVpnGateway(context, request),
+        Ec2Action.DeleteCapacityManagerDataExport => DispatchDeleteCapacityManagerDataExport(context, request),
+        Ec2Action.DeleteCarrierGateway => DispatchDeleteCarrierGateway(context, request),
+        Ec2Action.DeleteClientVpnEndpoint => DispatchDeleteClientVpnEndpoint(context, request),
+        Ec2Action.DeleteClientVpnRoute => DispatchDeleteClientVpnRoute(context, request),
+        Ec2Action.DeleteCoipCidr => DispatchDeleteCoipCidr(context, request),
+        Ec2Action.DeleteCoipPool => DispatchDeleteCoipPool(context, request),
+        Ec2Action.DeleteCustomerGateway => DispatchDeleteCustomerGateway(context, request),
+        Ec2Action.DeleteDhcpOptions => DispatchDeleteDhcpOptions(context, request),
+        Ec2Action.DeleteEgressOnlyInternetGateway => DispatchDeleteEgressOnlyInternetGateway(context, request),
+        Ec2Action.DeleteFleets => DispatchDeleteFleets(context, request),
+        Ec2Action.DeleteFlowLogs => DispatchDeleteFlowLogs(context, request),
+        Ec2Action.DeleteFpgaImage => DispatchDeleteFpgaImage(context, request),
+        Ec2Action.DeleteImageUsageReport => DispatchDeleteImageUsageReport(context, request),
+        Ec2Action.DeleteInstanceConnectEndpoint => DispatchDeleteInstanceConnectEndpoint(context, request),
+        Ec2Action.DeleteInstanceEventWindow => DispatchDeleteInstanceEventWindow(context, request),
+        Ec2Action.DeleteInternetGateway => DispatchDeleteInternetGateway(context, request),
+        Ec2Action.DeleteIpam => DispatchDeleteIpam(context, request),
+        Ec2Action.DeleteIpamExternalResourceVerificationToken => DispatchDeleteIpamExternalResourceVerificationToken(context, request),
+        Ec2Action.DeleteIpamPolicy => DispatchDeleteIpamPolicy(context, request),
+        Ec2Action.DeleteIpamPool => DispatchDeleteIpamPool(context, request),
+        Ec2Action.DeleteIpamPrefixListResolver => DispatchDeleteIpamPrefixListResolver(context, request),
+        Ec2Action.DeleteIpamPrefixListResolverTarget => DispatchDeleteIpamPrefixListResolverTarget(context, request),
+        Ec2Action.DeleteIpamResourceDiscovery => DispatchDeleteIpamResourceDiscovery(context, request),
+        Ec2Action.DeleteIpamScope => DispatchDeleteIpamScope(context, request),
+        Ec2Action.DeleteKeyPair => DispatchDeleteKeyPair(context, request),
+        Ec2Action.DeleteLaunchTemplate => DispatchDeleteLaunchTemplate(context, request),
+        Ec2Action.DeleteLaunchTemplateVersions => DispatchDeleteLaunchTemplateVersions(context, request),
+        Ec2Action.DeleteLocalGatewayRoute => DispatchDeleteLocalGatewayRoute(context, request),
+        Ec2Action.DeleteLocalGatewayRouteTable => DispatchDeleteLocalGatewayRouteTable(context, request),
+        Ec2Action.DeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociation => DispatchDeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociation(context, request),
+        Ec2Action.DeleteLocalGatewayRouteTableVpcAssociation => DispatchDeleteLocalGatewayRouteTableVpcAssociation(context, request),
+        Ec2Action.DeleteLocalGatewayVirtualInterface => DispatchDeleteLocalGatewayVirtualInterface(context, request),
+        Ec2Action.DeleteLocalGatewayVirtualInterfaceGroup => DispatchDeleteLocalGatewayVirtualInterfaceGroup(context, request),
+        Ec2Action.DeleteManagedPrefixList => DispatchDeleteManagedPrefixList(context, request),
+        Ec2Action.DeleteNatGateway => DispatchDeleteNatGateway(context, request),
+        Ec2Action.DeleteNetworkAcl => DispatchDeleteNetworkAcl(context, request),
+        Ec2Action.DeleteNetworkAclEntry => DispatchDeleteNetworkAclEntry(context, request),
+        Ec2Action.DeleteNetworkInsightsAccessScope => DispatchDeleteNetworkInsightsAccessScope(context, request),
+        Ec2Action.DeleteNetworkInsightsAccessScopeAnalysis => DispatchDeleteNetworkInsightsAccessScopeAnalysis(context, request),
+        Ec2Action.DeleteNetworkInsightsAnalysis => DispatchDeleteNetworkInsightsAnalysis(context, request),
+        Ec2Action.DeleteNetworkInsightsPath => DispatchDeleteNetworkInsightsPath(context, request),
+        Ec2Action.DeleteNetworkInterface => DispatchDeleteNetworkInterface(context, request),
+        Ec2Action.DeleteNetworkInterfacePermission => DispatchDeleteNetworkInterfacePermission(context, request),
+        Ec2Action.DeletePlacementGroup => DispatchDeletePlacementGroup(context, request),
+        Ec2Action.DeletePublicIpv4Pool => DispatchDeletePublicIpv4Pool(context, request),
+        Ec2Action.DeleteQueuedReservedInstances => DispatchDeleteQueuedReservedInstances(context, request),
+        Ec2Action.DeleteRoute => DispatchDeleteRoute(context, request),
+        Ec2Action.DeleteRouteServer => DispatchDeleteRouteServer(context, request),
+        Ec2Action.DeleteRouteServerEndpoint => DispatchDeleteRouteServerEndpoint(context, request),
+        Ec2Action.DeleteRouteServerPeer => DispatchDeleteRouteServerPeer(context, request),
+        Ec2Action.DeleteRouteTable => DispatchDeleteRouteTable(context, request),
+        Ec2Action.DeleteSecondaryNetwork => DispatchDeleteSecondaryNetwork(context, request),
+        Ec2Action.DeleteSecondarySubnet => DispatchDeleteSecondarySubnet(context, request),
+        Ec2Action.DeleteSecurityGroup => DispatchDeleteSecurityGroup(context, request),
+        Ec2Action.DeleteSnapshot => DispatchDeleteSnapshot(context, request),
+        Ec2Action.DeleteSpotDatafeedSubscription => DispatchDeleteSpotDatafeedSubscription(context, request),
+        Ec2Action.DeleteSubnet => DispatchDeleteSubnet(context, request),
+        Ec2Action.DeleteSubnetCidrReservation => DispatchDeleteSubnetCidrReservation(context, request),
+        Ec2Action.DeleteTags => DispatchDeleteTags(context, request),
+        Ec2Action.DeleteTrafficMirrorFilter => DispatchDeleteTrafficMirrorFilter(context, request),
+        Ec2Action.DeleteTrafficMirrorFilterRule => DispatchDeleteTrafficMirrorFilterRule(context, request),
+        Ec2Action.DeleteTrafficMirrorSession => DispatchDeleteTrafficMirrorSession(context, request),
+        Ec2Action.DeleteTrafficMirrorTarget => DispatchDeleteTrafficMirrorTarget(context, request),
+        Ec2Action.DeleteTransitGateway => DispatchDeleteTransitGateway(context, request),
+        Ec2Action.DeleteTransitGatewayClientVpnAttachment => DispatchDeleteTransitGatewayClientVpnAttachment(context, request),
+        Ec2Action.DeleteTransitGatewayConnect => DispatchDeleteTransitGatewayConnect(context, request),
+        Ec2Action.DeleteTransitGatewayConnectPeer => DispatchDeleteTransitGatewayConnectPeer(context, request),
+        Ec2Action.DeleteTransitGatewayMeteringPolicy => DispatchDeleteTransitGatewayMeteringPolicy(context, request),
+        Ec2Action.DeleteTransitGatewayMeteringPolicyEntry => DispatchDeleteTransitGatewayMeteringPolicyEntry(context, request),
+        Ec2Action.DeleteTransitGatewayMulticastDomain => DispatchDeleteTransitGatewayMulticastDomain(context, request),
+        Ec2Action.DeleteTransitGatewayPeeringAttachment => DispatchDeleteTransitGatewayPeeringAttachment(context, request),
+        Ec2Action.DeleteTransitGatewayPolicyTable => DispatchDeleteTransitGatewayPolicyTable(context, request),
+        Ec2Action.DeleteTransitGatewayPrefixListReference => DispatchDeleteTransitGatewayPrefixListReference(context, request),
+        Ec2Action.DeleteTransitGatewayRoute => DispatchDeleteTransitGatewayRoute(context, request),
+        Ec2Action.DeleteTransitGatewayRouteTable => DispatchDeleteTransitGatewayRouteTable(context, request),
+        Ec2Action.DeleteTransitGatewayRouteTableAnnouncement => DispatchDeleteTransitGatewayRouteTableAnnouncement(context, request),
+        Ec2Action.DeleteTransitGatewayVpcAttachment => DispatchDeleteTransitGatewayVpcAttachment(context, request),
+        Ec2Action.DeleteVerifiedAccessEndpoint => DispatchDeleteVerifiedAccessEndpoint(context, request),
+        Ec2Action.DeleteVerifiedAccessGroup => DispatchDeleteVerifiedAccessGroup(context, request),
+        Ec2Action.DeleteVerifiedAccessInstance => DispatchDeleteVerifiedAccessInstance(context, request),
+        Ec2Action.DeleteVerifiedAccessTrustProvider => DispatchDeleteVerifiedAccessTrustProvider(context, request),
+        Ec2Action.DeleteVolume => DispatchDeleteVolume(context, request),
+        Ec2Action.DeleteVpc => DispatchDeleteVpc(context, request),
+        Ec2Action.DeleteVpcBlockPublicAccessExclusion => DispatchDeleteVpcBlockPublicAccessExclusion(context, request),
+        Ec2Action.DeleteVpcEncryptionControl => DispatchDeleteVpcEncryptionControl(context, request),
+        Ec2Action.DeleteVpcEndpointConnectionNotifications => DispatchDeleteVpcEndpointConnectionNotifications(context, request),
+        Ec2Action.DeleteVpcEndpointServiceConfigurations => DispatchDeleteVpcEndpointServiceConfigurations(context, request),
+        Ec2Action.DeleteVpcEndpoints => DispatchDeleteVpcEndpoints(context, request),
+        Ec2Action.DeleteVpcPeeringConnection => DispatchDeleteVpcPeeringConnection(context, request),
+        Ec2Action.DeleteVpnConcentrator => DispatchDeleteVpnConcentrator(context, request),
+        Ec2Action.DeleteVpnConnection => DispatchDeleteVpnConnection(context, request),
+        Ec2Action.DeleteVpnConnectionRoute => DispatchDeleteVpnConnectionRoute(context, request),
+        Ec2Action.DeleteVpnGateway => DispatchDeleteVpnGateway(context, request),
+        Ec2Action.DeprovisionByoipCidr => DispatchDeprovisionByoipCidr(context, request),
+        Ec2Action.DeprovisionIpamByoasn => DispatchDeprovisionIpamByoasn(context, request),
+        Ec2Action.DeprovisionIpamPoolCidr => DispatchDeprovisionIpamPoolCidr(context, request),
+        Ec2Action.DeprovisionPublicIpv4PoolCidr => DispatchDeprovisionPublicIpv4PoolCidr(context, request),
+        Ec2Action.DeregisterImage => DispatchDeregisterImage(context, request),
+        Ec2Action.DeregisterInstanceEventNotificationAttributes => DispatchDeregisterInstanceEventNotificationAttributes(context, request),
+        Ec2Action.DeregisterTransitGatewayMulticastGroupMembers => DispatchDeregisterTransitGatewayMulticastGroupMembers(context, request),
+        Ec2Action.DeregisterTransitGatewayMulticastGroupSources => DispatchDeregisterTransitGatewayMulticastGroupSources(context, request),
+        Ec2Action.DescribeAccountAttributes => DispatchDescribeAccountAttributes(context, request),
+        Ec2Action.DescribeAddressTransfers => DispatchDescribeAddressTransfers(context, request),
+        Ec2Action.DescribeAddresses => DispatchDescribeAddresses(context, request),
+        Ec2Action.DescribeAddressesAttribute => DispatchDescribeAddressesAttribute(context, request),
+        Ec2Action.DescribeAggregateIdFormat => DispatchDescribeAggregateIdFormat(context, request),
+        Ec2Action.DescribeAvailabilityZones => DispatchDescribeAvailabilityZones(context, request),
+        Ec2Action.DescribeAwsNetworkPerformanceMetricSubscriptions => DispatchDescribeAwsNetworkPerformanceMetricSubscriptions(context, request),
+        Ec2Action.DescribeBundleTasks => DispatchDescribeBundleTasks(context, request),
+        Ec2Action.DescribeByoipCidrs => DispatchDescribeByoipCidrs(context, request),
+        Ec2Action.DescribeCapacityBlockExtensionHistory => DispatchDescribeCapacityBlockExtensionHistory(context, request),
+        Ec2Action.DescribeCapacityBlockExtensionOfferings => DispatchDescribeCapacityBlockExtensionOfferings(context, request),
+        Ec2Action.DescribeCapacityBlockOfferings => DispatchDescribeCapacityBlockOfferings(context, request),
+        Ec2Action.DescribeCapacityBlockStatus => DispatchDescribeCapacityBlockStatus(context, request),
+        Ec2Action.DescribeCapacityBlocks => DispatchDescribeCapacityBlocks(context, request),
+        Ec2Action.DescribeCapacityManagerDataExports => DispatchDescribeCapacityManagerDataExports(context, request),
+        Ec2Action.DescribeCapacityReservationBillingRequests => DispatchDescribeCapacityReservationBillingRequests(context, request),
+        Ec2Action.DescribeCapacityReservationFleets => DispatchDescribeCapacityReservationFleets(context, request),
+        Ec2Action.DescribeCapacityReservationTopology => DispatchDescribeCapacityReservationTopology(context, request),
+        Ec2Action.DescribeCapacityReservations => DispatchDescribeCapacityReservations(context, request),
+        Ec2Action.DescribeCarrierGateways => DispatchDescribeCarrierGateways(context, request),
+        Ec2Action.DescribeClassicLinkInstances => DispatchDescribeClassicLinkInstances(context, request),
+        Ec2Action.DescribeClientVpnAuthorizationRules => DispatchDescribeClientVpnAuthorizationRules(context, request),
+        Ec2Action.DescribeClientVpnConnections => DispatchDescribeClientVpnConnections(context, request),
+        Ec2Action.DescribeClientVpnEndpoints => DispatchDescribeClientVpnEndpoints(context, request),
+        Ec2Action.DescribeClientVpnRoutes => DispatchDescribeClientVpnRoutes(context, request),
+        Ec2Action.DescribeClientVpnTargetNetworks => DispatchDescribeClientVpnTargetNetworks(context, request),
+        Ec2Action.DescribeCoipPools => DispatchDescribeCoipPools(context, request),
+        Ec2Action.DescribeConversionTasks => DispatchDescribeConversionTasks(context, request),
+        Ec2Action.DescribeCustomerGateways => DispatchDescribeCustomerGateways(context, request),
+        Ec2Action.DescribeDeclarativePoliciesReports => DispatchDescribeDeclarativePoliciesReports(context, request),
+        Ec2Action.DescribeDhcpOptions => DispatchDescribeDhcpOptions(context, request),
+        Ec2Action.DescribeEgressOnlyInternetGateways => DispatchDescribeEgressOnlyInternetGateways(context, request),
+        Ec2Action.DescribeElasticGpus => DispatchDescribeElasticGpus(context, request),
+        Ec2Action.DescribeExportImageTasks => DispatchDescribeExportImageTasks(context, request),
+        Ec2Action.DescribeExportTasks => DispatchDescribeExportTasks(context, request),
+        Ec2Action.DescribeFastLaunchImages => DispatchDescribeFastLaunchImages(context, request),
+        Ec2Action.DescribeFastSnapshotRestores => DispatchDescribeFastSnapshotRestores(context, request),
+        Ec2Action.DescribeFleetHistory => DispatchDescribeFleetHistory(context, request),
+        Ec2Action.DescribeFleetInstances => DispatchDescribeFleetInstances(context, request),
+        Ec2Action.DescribeFleets => DispatchDescribeFleets(context, request),
+        Ec2Action.DescribeFlowLogs => DispatchDescribeFlowLogs(context, request),
+        Ec2Action.DescribeFpgaImageAttribute => DispatchDescribeFpgaImageAttribute(context, request),
+        Ec2Action.DescribeFpgaImages => DispatchDescribeFpgaImages(context, request),
+        Ec2Action.DescribeHostReservationOfferings => DispatchDescribeHostReservationOfferings(context, request),
+        Ec2Action.DescribeHostReservations => DispatchDescribeHostReservations(context, request),
+        Ec2Action.DescribeHosts => DispatchDescribeHosts(context, request),
+        Ec2Action.DescribeIamInstanceProfileAssociations => DispatchDescribeIamInstanceProfileAssociations(context, request),
+        Ec2Action.DescribeIdFormat => DispatchDescribeIdFormat(context, request),
+        Ec2Action.DescribeIdentityIdFormat => DispatchDescribeIdentityIdFormat(context, request),
+        Ec2Action.DescribeImageAttribute => DispatchDescribeImageAttribute(context, request),
+        Ec2Action.DescribeImageReferences => DispatchDescribeImageReferences(context, request),
+        Ec2Action.DescribeImageUsageReportEntries => DispatchDescribeImageUsageReportEntries(context, request),
+        Ec2Action.DescribeImageUsageReports => DispatchDescribeImageUsageReports(context, request),
+        Ec2Action.DescribeImages => DispatchDescribeImages(context, request),
+        Ec2Action.DescribeImportImageTasks => DispatchDescribeImportImageTasks(context, request),
+        Ec2Action.DescribeImportSnapshotTasks => DispatchDescribeImportSnapshotTasks(context, request),
+        Ec2Action.DescribeInstanceAttribute => DispatchDescribeInstanceAttribute(context, request),
+        Ec2Action.DescribeInstanceConnectEndpoints => DispatchDescribeInstanceConnectEndpoints(context, request),
+        Ec2Action.DescribeInstanceCreditSpecifications => DispatchDescribeInstanceCreditSpecifications(context, request),
+        Ec2Action.DescribeInstanceEventNotificationAttributes => DispatchDescribeInstanceEventNotificationAttributes(context, request),
+        Ec2Action.DescribeInstanceEventWindows => DispatchDescribeInstanceEventWindows(context, request),
+        Ec2Action.DescribeInstanceImageMetadata => DispatchDescribeInstanceImageMetadata(context, request),
+        Ec2Action.DescribeInstanceSqlHaHistoryStates => DispatchDescribeInstanceSqlHaHistoryStates(context, request),
+        Ec2Action.DescribeInstanceSqlHaStates => DispatchDescribeInstanceSqlHaStates(context, request),
+        Ec2Action.DescribeInstanceStatus => DispatchDescribeInstanceStatus(context, request),
+        Ec2Action.DescribeInstanceTopology => DispatchDescribeInstanceTopology(context, request),
+        Ec2Action.DescribeInstanceTypeOfferings => DispatchDescribeInstanceTypeOfferings(context, request),
+        Ec2Action.DescribeInstanceTypes => DispatchDescribeInstanceTypes(context, request),
+        Ec2Action.DescribeInstances => DispatchDescribeInstances(context, request),
+        Ec2Action.DescribeInternetGateways => DispatchDescribeInternetGateways(context, request),
+        Ec2Action.DescribeIpamByoasn => DispatchDescribeIpamByoasn(context, request),
+        Ec2Action.DescribeIpamExternalResourceVerificationTokens => DispatchDescribeIpamExternalResourceVerificationTokens(context, request),
+        Ec2Action.DescribeIpamPolicies => DispatchDescribeIpamPolicies(context, request),
+        Ec2Action.DescribeIpamPoolAllocations => DispatchDescribeIpamPoolAllocations(context, request),
+        Ec2Action.DescribeIpamPools => DispatchDescribeIpamPools(context, request),
+        Ec2Action.DescribeIpamPrefixListResolverTargets => DispatchDescribeIpamPrefixListResolverTargets(context, request),
+        Ec2Action.DescribeIpamPrefixListResolvers => DispatchDescribeIpamPrefixListResolvers(context, request),
+        Ec2Action.DescribeIpamResourceDiscoveries => DispatchDescribeIpamResourceDiscoveries(context, request),
+        Ec2Action.DescribeIpamResourceDiscoveryAssociations => DispatchDescribeIpamResourceDiscoveryAssociations(context, request),
+        Ec2Action.DescribeIpamScopes => DispatchDescribeIpamScopes(context, request),
+        Ec2Action.DescribeIpams => DispatchDescribeIpams(context, request),
+        Ec2Action.DescribeIpv6Pools => DispatchDescribeIpv6Pools(context, request),
+        Ec2Action.DescribeKeyPairs => DispatchDescribeKeyPairs(context, request),
+        Ec2Action.DescribeLaunchTemplateVersions => DispatchDescribeLaunchTemplateVersions(context, request),
+        Ec2Action.DescribeLaunchTemplates => DispatchDescribeLaunchTemplates(context, request),
+        Ec2Action.DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociations => DispatchDescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociations(context, request),
+        Ec2Action.DescribeLocalGatewayRouteTableVpcAssociations => DispatchDescribeLocalGatewayRouteTableVpcAssociations(context, request),
+        Ec2Action.DescribeLocalGatewayRouteTables => DispatchDescribeLocalGatewayRouteTables(context, request),
+        Ec2Action.DescribeLocalGatewayVirtualInterfaceGroups => DispatchDescribeLocalGatewayVirtualInterfaceGroups(context, request),
+        Ec2Action.DescribeLocalGatewayVirtualInterfaces => DispatchDescribeLocalGatewayVirtualInterfaces(context, request),
+        Ec2Action.DescribeLocalGateways => DispatchDescribeLocalGateways(context, request),
+        Ec2Action.DescribeLockedSnapshots => DispatchDescribeLockedSnapshots(context, request),
+        Ec2Action.DescribeMacHosts => DispatchDescribeMacHosts(context, request),
+        Ec2Action.DescribeMacModificationTasks => DispatchDescribeMacModificationTasks(context, request),
+        Ec2Action.DescribeManagedPrefixLists => DispatchDescribeManagedPrefixLists(context, request),
+        Ec2Action.DescribeMovingAddresses => DispatchDescribeMovingAddresses(context, request),
+        Ec2Action.DescribeNatGateways => DispatchDescribeNatGateways(context, request),
+        Ec2Action.DescribeNetworkAcls => DispatchDescribeNetworkAcls(context, request),
+        Ec2Action.DescribeNetworkInsightsAccessScopeAnalyses => DispatchDescribeNetworkInsightsAccessScopeAnalyses(context, request),
+        Ec2Action.DescribeNetworkInsightsAccessScopes => DispatchDescribeNetworkInsightsAccessScopes(context, request),
+        Ec2Action.DescribeNetworkInsightsAnalyses => DispatchDescribeNetworkInsightsAnalyses(context, request),
+        Ec2Action.DescribeNetworkInsightsPaths => DispatchDescribeNetworkInsightsPaths(context, request),
+        Ec2Action.DescribeNetworkInterfaceAttribute => DispatchDescribeNetworkInterfaceAttribute(context, request),
+        Ec2Action.DescribeNetworkInterfacePermissions => DispatchDescribeNetworkInterfacePermissions(context, request),
+        Ec2Action.DescribeNetworkInterfaces => DispatchDescribeNetworkInterfaces(context, request),
+        Ec2Action.DescribeOutpostLags => DispatchDescribeOutpostLags(context, request),
+        Ec2Action.DescribePlacementGroups => DispatchDescribePlacementGroups(context, request),
+        Ec2Action.DescribePrefixLists => DispatchDescribePrefixLists(context, request),
+        Ec2Action.DescribePrincipalIdFormat => DispatchDescribePrincipalIdFormat(context, request),
+        Ec2Action.DescribePublicIpv4Pools => DispatchDescribePublicIpv4Pools(context, request),
+        Ec2Action.DescribeRegions => DispatchDescribeRegions(context, request),
+        Ec2Action.DescribeReplaceRootVolumeTasks => DispatchDescribeReplaceRootVolumeTasks(context, request),
+        Ec2Action.DescribeReservedInstances => DispatchDescribeReservedInstances(context, request),
+        Ec2Action.DescribeReservedInstancesListings => DispatchDescribeReservedInstancesListings(context, request),
+        Ec2Action.DescribeReservedInstancesModifications => DispatchDescribeReservedInstancesModifications(context, request),
+        Ec2Action.DescribeReservedInstancesOfferings => DispatchDescribeReservedInstancesOfferings(context, request),
+        Ec2Action.DescribeRouteServerEndpoints => DispatchDescribeRouteServerEndpoints(context, request),
+        Ec2Action.DescribeRouteServerPeers => DispatchDescribeRouteServerPeers(context, request),
+        Ec2Action.DescribeRouteServers => DispatchDescribeRouteServers(context, request),
+        Ec2Action.DescribeRouteTables => DispatchDescribeRouteTables(context, request),
+        Ec2Action.DescribeScheduledInstanceAvailability => DispatchDescribeScheduledInstanceAvailability(context, request),
+        Ec2Action.DescribeScheduledInstances => DispatchDescribeScheduledInstances(context, request),
+        Ec2Action.DescribeSecondaryInterfaces => DispatchDescribeSecondaryInterfaces(context, request),
+        Ec2Action.DescribeSecondaryNetworks => DispatchDescribeSecondaryNetworks(context, request),
+        Ec2Action.DescribeSecondarySubnets => DispatchDescribeSecondarySubnets(context, request),
+        Ec2Action.DescribeSecurityGroupReferences => DispatchDescribeSecurityGroupReferences(context, request),
+        Ec2Action.DescribeSecurityGroupRules => DispatchDescribeSecurityGroupRules(context, request),
+        Ec2Action.DescribeSecurityGroupVpcAssociations => DispatchDescribeSecurityGroupVpcAssociations(context, request),
+        Ec2Action.DescribeSecurityGroups => DispatchDescribeSecurityGroups(context, request),
+        Ec2Action.DescribeServiceLinkVirtualInterfaces => DispatchDescribeServiceLinkVirtualInterfaces(context, request),
+        Ec2Action.DescribeSnapshotAttribute => DispatchDescribeSnapshotAttribute(context, request),
+        Ec2Action.DescribeSnapshotTierStatus => DispatchDescribeSnapshotTierStatus(context, request),
+        Ec2Action.DescribeSnapshots => DispatchDescribeSnapshots(context, request),
+        Ec2Action.DescribeSpotDatafeedSubscription => DispatchDescribeSpotDatafeedSubscription(context, request),
+        Ec2Action.DescribeSpotFleetInstances => DispatchDescribeSpotFleetInstances(context, request),
+        Ec2Action.DescribeSpotFleetRequestHistory => DispatchDescribeSpotFleetRequestHistory(context, request),
+        Ec2Action.DescribeSpotFleetRequests => DispatchDescribeSpotFleetRequests(context, request),
+        Ec2Action.DescribeSpotInstanceRequests => DispatchDescribeSpotInstanceRequests(context, request),
+        Ec2Action.DescribeSpotPriceHistory => DispatchDescribeSpotPriceHistory(context, request),
+        Ec2Action.DescribeStaleSecurityGroups => DispatchDescribeStaleSecurityGroups(context, request),
+        Ec2Action.DescribeStoreImageTasks => DispatchDescribeStoreImageTasks(context, request),
+        Ec2Action.DescribeSubnets => DispatchDescribeSubnets(context, request),
+        Ec2Action.DescribeTags => DispatchDescribeTags(context, request),
+        Ec2Action.DescribeTrafficMirrorFilterRules => DispatchDescribeTrafficMirrorFilterRules(context, request),
+        Ec2Action.DescribeTrafficMirrorFilters => DispatchDescribeTrafficMirrorFilters(context, request),
+        Ec2Action.DescribeTrafficMirrorSessions => DispatchDescribeTrafficMirrorSessions(context, request),
+        Ec2Action.DescribeTrafficMirrorTargets => DispatchDescribeTrafficMirrorTargets(context, request),
+        Ec2Action.DescribeTransitGatewayAttachments => DispatchDescribeTransitGatewayAttachments(context, request),
+        Ec2Action.DescribeTransitGatewayConnectPeers => DispatchDescribeTransitGatewayConnectPeers(context, request),
+        Ec2Action.DescribeTransitGatewayConnects => DispatchDescribeTransitGatewayConnects(context, request),
+        Ec2Action.DescribeTransitGatewayMeteringPolicies => DispatchDescribeTransitGatewayMeteringPolicies(context, request),
+        Ec2Action.DescribeTransitGatewayMulticastDomains => DispatchDescribeTransitGatewayMulticastDomains(context, request),
+        Ec2Action.DescribeTransitGatewayPeeringAttachments => DispatchDescribeTransitGatewayPeeringAttachments(context, request),
+        Ec2Action.DescribeTransitGatewayPolicyTables => DispatchDescribeTransitGatewayPolicyTables(context, request),
+        Ec2Action.DescribeTransitGatewayRouteTableAnnouncements => DispatchDescribeTransitGatewayRouteTableAnnouncements(context, request),
+        Ec2Action.DescribeTransitGatewayRouteTables => DispatchDescribeTransitGatewayRouteTables(context, request),
+        Ec2Action.DescribeTransitGatewayVpcAttachments => DispatchDescribeTransitGatewayVpcAttachments(context, request),
+        Ec2Action.DescribeTransitGateways => DispatchDescribeTransitGateways(context, request),
+        Ec2Action.DescribeTrunkInterfaceAssociations => DispatchDescribeTrunkInterfaceAssociations(context, request),
+        Ec2Action.DescribeVerifiedAccessEndpoints => DispatchDescribeVerifiedAccessEndpoints(context, request),
+        Ec2Action.DescribeVerifiedAccessGroups => DispatchDescribeVerifiedAccessGroups(context, request),
+        Ec2Action.DescribeVerifiedAccessInstanceLoggingConfigurations => DispatchDescribeVerifiedAccessInstanceLoggingConfigurations(context, request),
+        Ec2Action.DescribeVerifiedAccessInstances => DispatchDescribeVerifiedAccessInstances(context, request),
+        Ec2Action.DescribeVerifiedAccessTrustProviders => DispatchDescribeVerifiedAccessTrustProviders(context, request),
+        Ec2Action.DescribeVolumeAttribute => DispatchDescribeVolumeAttribute(context, request),
+        Ec2Action.DescribeVolumeStatus => DispatchDescribeVolumeStatus(context, request),
+        Ec2Action.DescribeVolumes => DispatchDescribeVolumes(context, request),
+        Ec2Action.DescribeVolumesModifications => DispatchDescribeVolumesModifications(context, request),
+        Ec2Action.DescribeVpcAttribute => DispatchDescribeVpcAttribute(context, request),
+        Ec2Action.DescribeVpcBlockPublicAccessExclusions => DispatchDescribeVpcBlockPublicAccessExclusions(context, request),
+        Ec2Action.DescribeVpcBlockPublicAccessOptions => DispatchDescribeVpcBlockPublicAccessOptions(context, request),
+        Ec2Action.DescribeVpcClassicLink => DispatchDescribeVpcClassicLink(context, request),
+        Ec2Action.DescribeVpcClassicLinkDnsSupport => DispatchDescribeVpcClassicLinkDnsSupport(context, request),
+        Ec2Action.DescribeVpcEncryptionControls => DispatchDescribeVpcEncryptionControls(context, request),
+        Ec2Action.DescribeVpcEndpointAssociations => DispatchDescribeVpcEndpointAssociations(context, request),
+        Ec2Action.DescribeVpcEndpointConnectionNotifications => DispatchDescribeVpcEndpointConnectionNotifications(context, request),
+        Ec2Action.DescribeVpcEndpointConnections => DispatchDescribeVpcEndpointConnections(context, request),
+        Ec2Action.DescribeVpcEndpointServiceConfigurations => DispatchDescribeVpcEndpointServiceConfigurations(context, request),
+        Ec2Action.DescribeVpcEndpointServicePermissions => DispatchDescribeVpcEndpointServicePermissions(context, request),
+        Ec2Action.DescribeVpcEndpointServices => DispatchDescribeVpcEndpointServices(context, request),
+        Ec2Action.DescribeVpcEndpoints => DispatchDescribeVpcEndpoints(context, request),
+        Ec2Action.DescribeVpcPeeringConnections => DispatchDescribeVpcPeeringConnections(context, request),
+        Ec2Action.DescribeVpcs => DispatchDescribeVpcs(context, request),
+        Ec2Action.DescribeVpnConcentrators => DispatchDescribeVpnConcentrators(context, request),
+        Ec2Action.DescribeVpnConnections => DispatchDescribeVpnConnections(context, request),
+        Ec2Action.DescribeVpnGateways => DispatchDescribeVpnGateways(context, request),
+        Ec2Action.DetachClassicLinkVpc => DispatchDetachClassicLinkVpc(context, request),
+        Ec2Action.DetachInternetGateway => DispatchDetachInternetGateway(context, request),
+        Ec2Action.DetachNetworkInterface => DispatchDetachNetworkInterface(context, request),
+        Ec2Action.DetachVerifiedAccessTrustProvider => DispatchDetachVerifiedAccessTrustProvider(context, request),
+        Ec2Action.DetachVolume => DispatchDetachVolume(context, request),
+        Ec2Action.DetachVpnGateway => DispatchDetachVpnGateway(context, request),
+        Ec2Action.DisableAddressTransfer => DispatchDisableAddressTransfer(context, request),
+        Ec2Action.DisableAllowedImagesSettings => DispatchDisableAllowedImagesSettings(context, request),
+        Ec2Action.DisableAwsNetworkPerformanceMetricSubscription => DispatchDisableAwsNetworkPerformanceMetricSubscription(context, request),
+        Ec2Action.DisableCapacityManager => DispatchDisableCapacityManager(context, request),
+        Ec2Action.DisableEbsEncryptionByDefault => DispatchDisableEbsEncryptionByDefault(context, request),
+        Ec2Action.DisableFastLaunch => DispatchDisableFastLaunch(context, request),
+        Ec2Action.DisableFastSnapshotRestores => DispatchDisableFastSnapshotRestores(context, request),
+        Ec2Action.DisableImage => DispatchDisableImage(context, request),
+        Ec2Action.DisableImageBlockPublicAccess => DispatchDisableImageBlockPublicAccess(context, request),
+        Ec2Action.DisableImageDeprecation => DispatchDisableImageDeprecation(context, request),
+        Ec2Action.DisableImageDeregistrationProtection => DispatchDisableImageDeregistrationProtection(context, request),
+        Ec2Action.DisableInstanceSqlHaStandbyDetections => DispatchDisableInstanceSqlHaStandbyDetections(context, request),
+        Ec2Action.DisableIpamOrganizationAdminAccount => DispatchDisableIpamOrganizationAdminAccount(context, request),
+        Ec2Action.DisableIpamPolicy => DispatchDisableIpamPolicy(context, request),
+        Ec2Action.DisableRouteServerPropagation => DispatchDisableRouteServerPropagation(context, request),
+        Ec2Action.DisableSerialConsoleAccess => DispatchDisableSerialConsoleAccess(context, request),
+        Ec2Action.DisableSnapshotBlockPublicAccess => DispatchDisableSnapshotBlockPublicAccess(context, request),
+        Ec2Action.DisableTransitGatewayRouteTablePropagation => DispatchDisableTransitGatewayRouteTablePropagation(context, request),
+        Ec2Action.DisableVgwRoutePropagation => DispatchDisableVgwRoutePropagation(context, request),
+        Ec2Action.DisableVpcClassicLink => DispatchDisableVpcClassicLink(context, request),
+        Ec2Action.DisableVpcClassicLinkDnsSupport => DispatchDisableVpcClassicLinkDnsSupport(context, request),
+        Ec2Action.DisassociateAddress => DispatchDisassociateAddress(context, request),
+        Ec2Action.DisassociateCapacityReservationBillingOwner => DispatchDisassociateCapacityReservationBillingOwner(context, request),
+        Ec2Action.DisassociateClientVpnTargetNetwork => DispatchDisassociateClientVpnTargetNetwork(context, request),
+        Ec2Action.DisassociateEnclaveCertificateIamRole => DispatchDisassociateEnclaveCertificateIamRole(context, request),
+        Ec2Action.DisassociateIamInstanceProfile => DispatchDisassociateIamInstanceProfile(context, request),
+        Ec2Action.DisassociateInstanceEventWindow => DispatchDisassociateInstanceEventWindow(context, request),
+        Ec2Action.DisassociateIpamByoasn => DispatchDisassociateIpamByoasn(context, request),
+        Ec2Action.DisassociateIpamResourceDiscovery => DispatchDisassociateIpamResourceDiscovery(context, request),
+        Ec2Action.DisassociateNatGatewayAddress => DispatchDisassociateNatGatewayAddress(context, request),
+        Ec2Action.DisassociateRouteServer => DispatchDisassociateRouteServer(context, request),
+        Ec2Action.DisassociateRouteTable => DispatchDisassociateRouteTable(context, request),
+        Ec2Action.DisassociateSecurityGroupVpc => DispatchDisassociateSecurityGroupVpc(context, request),
+        Ec2Action.DisassociateSubnetCidrBlock => DispatchDisassociateSubnetCidrBlock(context, request),
+        Ec2Action.DisassociateTransitGatewayMulticastDomain => DispatchDisassociateTransitGatewayMulticastDomain(context, request),
+        Ec2Action.DisassociateTransitGatewayPolicyTable => DispatchDisassociateTransitGatewayPolicyTable(context, request),
+        Ec2Action.DisassociateTransitGatewayRouteTable => DispatchDisassociateTransitGatewayRouteTable(context, request),
+        Ec2Action.DisassociateTrunkInterface => DispatchDisassociateTrunkInterface(context, request),
+        Ec2Action.DisassociateVpcCidrBlock => DispatchDisassociateVpcCidrBlock(context, request),
+        Ec2Action.EnableAddressTransfer => DispatchEnableAddressTransfer(context, request),
+        Ec2Action.EnableAllowedImagesSettings => DispatchEnableAllowedImagesSettings(context, request),
+        Ec2Action.EnableAwsNetworkPerformanceMetricSubscription => DispatchEnableAwsNetworkPerformanceMetricSubscription(context, request),
+        Ec2Action.EnableCapacityManager => DispatchEnableCapacityManager(context, request),
+        Ec2Action.EnableEbsEncryptionByDefault => DispatchEnableEbsEncryptionByDefault(context, request),
+        Ec2Action.EnableFastLaunch => DispatchEnableFastLaunch(context, request),
+        Ec2Action.EnableFastSnapshotRestores => DispatchEnableFastSnapshotRestores(context, request),
+        Ec2Action.EnableImage => DispatchEnableImage(context, request),
+        Ec2Action.EnableImageBlockPublicAccess => DispatchEnableImageBlockPublicAccess(context, request),
+        Ec2Action.EnableImageDeprecation => DispatchEnableImageDeprecation(context, request),
+        Ec2Action.EnableImageDeregistrationProtection => DispatchEnableImageDeregistrationProtection(context, request),
+        Ec2Action.EnableInstanceSqlHaStandbyDetections => DispatchEnableInstanceSqlHaStandbyDetections(context, request),
+        Ec2Action.EnableIpamOrganizationAdminAccount => DispatchEnableIpamOrganizationAdminAccount(context, request),
+        Ec2Action.EnableIpamPolicy => DispatchEnableIpamPolicy(context, request),
+        Ec2Action.EnableReachabilityAnalyzerOrganizationSharing => DispatchEnableReachabilityAnalyzerOrganizationSharing(context, request),
+        Ec2Action.EnableRouteServerPropagation => DispatchEnableRouteServerPropagation(context, request),
+        Ec2Action.EnableSerialConsoleAccess => DispatchEnableSerialConsoleAccess(context, request),
+        Ec2Action.EnableSnapshotBlockPublicAccess => DispatchEnableSnapshotBlockPublicAccess(context, request),
+        Ec2Action.EnableTransitGatewayRouteTablePropagation => DispatchEnableTransitGatewayRouteTablePropagation(context, request),
+        Ec2Action.EnableVgwRoutePropagation => DispatchEnableVgwRoutePropagation(context, request),
+        Ec2Action.EnableVolumeIO => DispatchEnableVolumeIO(context, request),
+        Ec2Action.EnableVpcClassicLink => DispatchEnableVpcClassicLink(context, request),
+        Ec2Action.EnableVpcClassicLinkDnsSupport => DispatchEnableVpcClassicLinkDnsSupport(context, request),
+        Ec2Action.ExportClientVpnClientCertificateRevocationList => DispatchExportClientVpnClientCertificateRevocationList(context, request),
+        Ec2Action.ExportClientVpnClientConfiguration => DispatchExportClientVpnClientConfiguration(context, request),
+        Ec2Action.ExportImage => DispatchExportImage(context, request),
+        Ec2Action.ExportTransitGatewayRoutes => DispatchExportTransitGatewayRoutes(context, request),
+        Ec2Action.ExportVerifiedAccessInstanceClientConfiguration => DispatchExportVerifiedAccessInstanceClientConfiguration(context, request),
+        Ec2Action.GetActiveVpnTunnelStatus => DispatchGetActiveVpnTunnelStatus(context, request),
+        Ec2Action.GetAllowedImagesSettings => DispatchGetAllowedImagesSettings(context, request),
+        Ec2Action.GetAssociatedEnclaveCertificateIamRoles => DispatchGetAssociatedEnclaveCertificateIamRoles(context, request),
+        Ec2Action.GetAssociatedIpv6PoolCidrs => DispatchGetAssociatedIpv6PoolCidrs(context, request),
+        Ec2Action.GetAwsNetworkPerformanceData => DispatchGetAwsNetworkPerformanceData(context, request),
+        Ec2Action.GetCapacityManagerAttributes => DispatchGetCapacityManagerAttributes(context, request),
+        Ec2Action.GetCapacityManagerMetricData => DispatchGetCapacityManagerMetricData(context, request),
+        Ec2Action.GetCapacityManagerMetricDimensions => DispatchGetCapacityManagerMetricDimensions(context, request),
+        Ec2Action.GetCapacityManagerMonitoredTagKeys => DispatchGetCapacityManagerMonitoredTagKeys(context, request),
+        Ec2Action.GetCapacityReservationUsage => DispatchGetCapacityReservationUsage(context, request),
+        Ec2Action.GetCoipPoolUsage => DispatchGetCoipPoolUsage(context, request),
+        Ec2Action.GetConsoleOutput => DispatchGetConsoleOutput(context, request),
+        Ec2Action.GetConsoleScreenshot => DispatchGetConsoleScreenshot(context, request),
+        Ec2Action.GetDeclarativePoliciesReportSummary => DispatchGetDeclarativePoliciesReportSummary(context, request),
+        Ec2Action.GetDefaultCreditSpecification => DispatchGetDefaultCreditSpecification(context, request),
+        Ec2Action.GetEbsDefaultKmsKeyId => DispatchGetEbsDefaultKmsKeyId(context, request),
+        Ec2Action.GetEbsEncryptionByDefault => DispatchGetEbsEncryptionByDefault(context, request),
+        Ec2Action.GetEnabledIpamPolicy => DispatchGetEnabledIpamPolicy(context, request),
+        Ec2Action.GetFlowLogsIntegrationTemplate => DispatchGetFlowLogsIntegrationTemplate(context, request),
+        Ec2Action.GetGroupsForCapacityReservation => DispatchGetGroupsForCapacityReservation(context, request),
+        Ec2Action.GetHostReservationPurchasePreview => DispatchGetHostReservationPurchasePreview(context, request),
+        Ec2Action.GetImageAncestry => DispatchGetImageAncestry(context, request),
+        Ec2Action.GetImageBlockPublicAccessState => DispatchGetImageBlockPublicAccessState(context, request),
+        Ec2Action.GetInstanceMetadataDefaults => DispatchGetInstanceMetadataDefaults(context, request),
+        Ec2Action.GetInstanceTpmEkPub => DispatchGetInstanceTpmEkPub(context, request),
+        Ec2Action.GetInstanceTypesFromInstanceRequirements => DispatchGetInstanceTypesFromInstanceRequirements(context, request),
+        Ec2Action.GetInstanceUefiData => DispatchGetInstanceUefiData(context, request),
+        Ec2Action.GetIpamAddressHistory => DispatchGetIpamAddressHistory(context, request),
+        Ec2Action.GetIpamDiscoveredAccounts => DispatchGetIpamDiscoveredAccounts(context, request),
+        Ec2Action.GetIpamDiscoveredPublicAddresses => DispatchGetIpamDiscoveredPublicAddresses(context, request),
+        Ec2Action.GetIpamDiscoveredResourceCidrs => DispatchGetIpamDiscoveredResourceCidrs(context, request),
+        Ec2Action.GetIpamPolicyAllocationRules => DispatchGetIpamPolicyAllocationRules(context, request),
+        Ec2Action.GetIpamPolicyOrganizationTargets => DispatchGetIpamPolicyOrganizationTargets(context, request),
+        Ec2Action.GetIpamPoolAllocations => DispatchGetIpamPoolAllocations(context, request),
+        Ec2Action.GetIpamPoolCidrs => DispatchGetIpamPoolCidrs(context, request),
+        Ec2Action.GetIpamPrefixListResolverRules => DispatchGetIpamPrefixListResolverRules(context, request),
+        Ec2Action.GetIpamPrefixListResolverVersionEntries => DispatchGetIpamPrefixListResolverVersionEntries(context, request),
+        Ec2Action.GetIpamPrefixListResolverVersions => DispatchGetIpamPrefixListResolverVersions(context, request),
+        Ec2Action.GetIpamResourceCidrs => DispatchGetIpamResourceCidrs(context, request),
+        Ec2Action.GetLaunchTemplateData => DispatchGetLaunchTemplateData(context, request),
+        Ec2Action.GetManagedPrefixListAssociations => DispatchGetManagedPrefixListAssociations(context, request),
+        Ec2Action.GetManagedPrefixListEntries => DispatchGetManagedPrefixListEntries(context, request),
+        Ec2Action.GetManagedResourceVisibility => DispatchGetManagedResourceVisibility(context, request),
+        Ec2Action.GetNetworkInsightsAccessScopeAnalysisFindings => DispatchGetNetworkInsightsAccessScopeAnalysisFindings(context, request),
+        Ec2Action.GetNetworkInsightsAccessScopeContent => DispatchGetNetworkInsightsAccessScopeContent(context, request),
+        Ec2Action.GetPasswordData => DispatchGetPasswordData(context, request),
+        Ec2Action.GetReservedInstancesExchangeQuote => DispatchGetReservedInstancesExchangeQuote(context, request),
+        Ec2Action.GetRouteServerAssociations => DispatchGetRouteServerAssociations(context, request),
+        Ec2Action.GetRouteServerPropagations => DispatchGetRouteServerPropagations(context, request),
+        Ec2Action.GetRouteServerRoutingDatabase => DispatchGetRouteServerRoutingDatabase(context, request),
+        Ec2Action.GetSecurityGroupsForVpc => DispatchGetSecurityGroupsForVpc(context, request),
+        Ec2Action.GetSerialConsoleAccessStatus => DispatchGetSerialConsoleAccessStatus(context, request),
+        Ec2Action.GetSnapshotBlockPublicAccessState => DispatchGetSnapshotBlockPublicAccessState(context, request),
+        Ec2Action.GetSpotPlacementScores => DispatchGetSpotPlacementScores(context, request),
+        Ec2Action.GetSubnetCidrReservations => DispatchGetSubnetCidrReservations(context, request),
+        Ec2Action.GetTransitGatewayAttachmentPropagations => DispatchGetTransitGatewayAttachmentPropagations(context, request),
+        Ec2Action.GetTransitGatewayMeteringPolicyEntries => DispatchGetTransitGatewayMeteringPolicyEntries(context, request),
+        Ec2Action.GetTransitGatewayMulticastDomainAssociations => DispatchGetTransitGatewayMulticastDomainAssociations(context, request),
+        Ec2Action.GetTransitGatewayPolicyTableAssociations => DispatchGetTransitGatewayPolicyTableAssociations(context, request),
+        Ec2Action.GetTransitGatewayPolicyTableEntries => DispatchGetTransitGatewayPolicyTableEntries(context, request),
+        Ec2Action.GetTransitGatewayPrefixListReferences => DispatchGetTransitGatewayPrefixListReferences(context, request),
+        Ec2Action.GetTransitGatewayRouteTableAssociations => DispatchGetTransitGatewayRouteTableAssociations(context, request),
+        Ec2Action.GetTransitGatewayRouteTablePropagations => DispatchGetTransitGatewayRouteTablePropagations(context, request),
+        Ec2Action.GetVerifiedAccessEndpointPolicy => DispatchGetVerifiedAccessEndpointPolicy(context, request),
+        Ec2Action.GetVerifiedAccessEndpointTargets => DispatchGetVerifiedAccessEndpointTargets(context, request),
+        Ec2Action.GetVerifiedAccessGroupPolicy => DispatchGetVerifiedAccessGroupPolicy(context, request),
+        Ec2Action.GetVpcResourcesBlockingEncryptionEnforcement => DispatchGetVpcResourcesBlockingEncryptionEnforcement(context, request),
+        Ec2Action.GetVpnConnectionDeviceSampleConfiguration => DispatchGetVpnConnectionDeviceSampleConfiguration(context, request),
+        Ec2Action.GetVpnConnectionDeviceTypes => DispatchGetVpnConnectionDeviceTypes(context, request),
+        Ec2Action.GetVpnTunnelReplacementStatus => DispatchGetVpnTunnelReplacementStatus(context, request),
+        Ec2Action.ImportClientVpnClientCertificateRevocationList => DispatchImportClientVpnClientCertificateRevocationList(context, request),
+        Ec2Action.ImportImage => DispatchImportImage(context, request),
+        Ec2Action.ImportInstance => DispatchImportInstance(context, request),
+        Ec2Action.ImportKeyPair => DispatchImportKeyPair(context, request),
+        Ec2Action.ImportSnapshot => DispatchImportSnapshot(context, request),
+        Ec2Action.ImportVolume => DispatchImportVolume(context, request),
+        Ec2Action.ListImagesInRecycleBin => DispatchListImagesInRecycleBin(context, request),
+        Ec2Action.ListSnapshotsInRecycleBin => DispatchListSnapshotsInRecycleBin(context, request),
+        Ec2Action.ListVolumesInRecycleBin => DispatchListVolumesInRecycleBin(context, request),
+        Ec2Action.LockSnapshot => DispatchLockSnapshot(context, request),
+        Ec2Action.ModifyAddressAttribute => DispatchModifyAddressAttribute(context, request),
+        Ec2Action.ModifyAvailabilityZoneGroup => DispatchModifyAvailabilityZoneGroup(context, request),
+        Ec2Action.ModifyCapacityReservation => DispatchModifyCapacityReservation(context, request),
+        Ec2Action.ModifyCapacityReservationFleet => DispatchModifyCapacityReservationFleet(context, request),
+        Ec2Action.ModifyClientVpnEndpoint => DispatchModifyClientVpnEndpoint(context, request),
+        Ec2Action.ModifyDefaultCreditSpecification => DispatchModifyDefaultCreditSpecification(context, request),
+        Ec2Action.ModifyEbsDefaultKmsKeyId => DispatchModifyEbsDefaultKmsKeyId(context, request),
+        Ec2Action.ModifyFleet => DispatchModifyFleet(context, request),
+        Ec2Action.ModifyFpgaImageAttribute => DispatchModifyFpgaImageAttribute(context, request),
+        Ec2Action.ModifyHosts => DispatchModifyHosts(context, request),
+        Ec2Action.ModifyIdFormat => DispatchModifyIdFormat(context, request),
+        Ec2Action.ModifyIdentityIdFormat => DispatchModifyIdentityIdFormat(context, request),
+        Ec2Action.ModifyImageAttribute => DispatchModifyImageAttribute(context, request),
+        Ec2Action.ModifyInstanceAttribute => DispatchModifyInstanceAttribute(context, request),
+        Ec2Action.ModifyInstanceCapacityReservationAttributes => DispatchModifyInstanceCapacityReservationAttributes(context, request),
+        Ec2Action.ModifyInstanceConnectEndpoint => DispatchModifyInstanceConnectEndpoint(context, request),
+        Ec2Action.ModifyInstanceCpuOptions => DispatchModifyInstanceCpuOptions(context, request),
+        Ec2Action.ModifyInstanceCreditSpecification => DispatchModifyInstanceCreditSpecification(context, request),
+        Ec2Action.ModifyInstanceEventStartTime => DispatchModifyInstanceEventStartTime(context, request),
+        Ec2Action.ModifyInstanceEventWindow => DispatchModifyInstanceEventWindow(context, request),
+        Ec2Action.ModifyInstanceMaintenanceOptions => DispatchModifyInstanceMaintenanceOptions(context, request),
+        Ec2Action.ModifyInstanceMetadataDefaults => DispatchModifyInstanceMetadataDefaults(context, request),
+        Ec2Action.ModifyInstanceMetadataOptions => DispatchModifyInstanceMetadataOptions(context, request),
+        Ec2Action.ModifyInstanceNetworkPerformanceOptions => DispatchModifyInstanceNetworkPerformanceOptions(context, request),
+        Ec2Action.ModifyInstancePlacement => DispatchModifyInstancePlacement(context, request),
+        Ec2Action.ModifyIpam => DispatchModifyIpam(context, request),
+        Ec2Action.ModifyIpamPolicyAllocationRules => DispatchModifyIpamPolicyAllocationRules(context, request),
+        Ec2Action.ModifyIpamPool => DispatchModifyIpamPool(context, request),
+        Ec2Action.ModifyIpamPoolAllocation => DispatchModifyIpamPoolAllocation(context, request),
+        Ec2Action.ModifyIpamPrefixListResolver => DispatchModifyIpamPrefixListResolver(context, request),
+        Ec2Action.ModifyIpamPrefixListResolverTarget => DispatchModifyIpamPrefixListResolverTarget(context, request),
+        Ec2Action.ModifyIpamResourceCidr => DispatchModifyIpamResourceCidr(context, request),
+        Ec2Action.ModifyIpamResourceDiscovery => DispatchModifyIpamResourceDiscovery(context, request),
+        Ec2Action.ModifyIpamScope => DispatchModifyIpamScope(context, request),
+        Ec2Action.ModifyLaunchTemplate => DispatchModifyLaunchTemplate(context, request),
+        Ec2Action.ModifyLocalGatewayRoute => DispatchModifyLocalGatewayRoute(context, request),
+        Ec2Action.ModifyManagedPrefixList => DispatchModifyManagedPrefixList(context, request),
+        Ec2Action.ModifyManagedResourceVisibility => DispatchModifyManagedResourceVisibility(context, request),
+        Ec2Action.ModifyNetworkInterfaceAttribute => DispatchModifyNetworkInterfaceAttribute(context, request),
+        Ec2Action.ModifyPrivateDnsNameOptions => DispatchModifyPrivateDnsNameOptions(context, request),
+        Ec2Action.ModifyPublicIpDnsNameOptions => DispatchModifyPublicIpDnsNameOptions(context, request),
+        Ec2Action.ModifyReservedInstances => DispatchModifyReservedInstances(context, request),
+        Ec2Action.ModifyRouteServer => DispatchModifyRouteServer(context, request),
+        Ec2Action.ModifySecurityGroupRules => DispatchModifySecurityGroupRules(context, request),
+        Ec2Action.ModifySnapshotAttribute => DispatchModifySnapshotAttribute(context, request),
+        Ec2Action.ModifySnapshotTier => DispatchModifySnapshotTier(context, request),
+        Ec2Action.ModifySpotFleetRequest => DispatchModifySpotFleetRequest(context, request),
+        Ec2Action.ModifySubnetAttribute => DispatchModifySubnetAttribute(context, request),
+        Ec2Action.ModifyTrafficMirrorFilterNetworkServices => DispatchModifyTrafficMirrorFilterNetworkServices(context, request),
+        Ec2Action.ModifyTrafficMirrorFilterRule => DispatchModifyTrafficMirrorFilterRule(context, request),
+        Ec2Action.ModifyTrafficMirrorSession => DispatchModifyTrafficMirrorSession(context, request),
+        Ec2Action.ModifyTransitGateway => DispatchModifyTransitGateway(context, request),
+        Ec2Action.ModifyTransitGatewayMeteringPolicy => DispatchModifyTransitGatewayMeteringPolicy(context, request),
+        Ec2Action.ModifyTransitGatewayPrefixListReference => DispatchModifyTransitGatewayPrefixListReference(context, request),
+        Ec2Action.ModifyTransitGatewayVpcAttachment => DispatchModifyTransitGatewayVpcAttachment(context, request),
+        Ec2Action.ModifyVerifiedAccessEndpoint => DispatchModifyVerifiedAccessEndpoint(context, request),
+        Ec2Action.ModifyVerifiedAccessEndpointPolicy => DispatchModifyVerifiedAccessEndpointPolicy(context, request),
+        Ec2Action.ModifyVerifiedAccessGroup => DispatchModifyVerifiedAccessGroup(context, request),
+        Ec2Action.ModifyVerifiedAccessGroupPolicy => DispatchModifyVerifiedAccessGroupPolicy(context, request),
+        Ec2Action.ModifyVerifiedAccessInstance => DispatchModifyVerifiedAccessInstance(context, request),
+        Ec2Action.ModifyVerifiedAccessInstanceLoggingConfiguration => DispatchModifyVerifiedAccessInstanceLoggingConfiguration(context, request),
+        Ec2Action.ModifyVerifiedAccessTrustProvider => DispatchModifyVerifiedAccessTrustProvider(context, request),
+        Ec2Action.ModifyVolume => DispatchModifyVolume(context, request),
+        Ec2Action.ModifyVolumeAttribute => DispatchModifyVolumeAttribute(context, request),
+        Ec2Action.ModifyVpcAttribute => DispatchModifyVpcAttribute(context, request),
+        Ec2Action.ModifyVpcBlockPublicAccessExclusion => DispatchModifyVpcBlockPublicAccessExclusion(context, request),
+        Ec2Action.ModifyVpcBlockPublicAccessOptions => DispatchModifyVpcBlockPublicAccessOptions(context, request),
+        Ec2Action.ModifyVpcEncryptionControl => DispatchModifyVpcEncryptionControl(context, request),
+        Ec2Action.ModifyVpcEndpoint => DispatchModifyVpcEndpoint(context, request),
+        Ec2Action.ModifyVpcEndpointConnectionNotification => DispatchModifyVpcEndpointConnectionNotification(context, request),
+        Ec2Action.ModifyVpcEndpointServiceConfiguration => DispatchModifyVpcEndpointServiceConfiguration(context, request),
+        Ec2Action.ModifyVpcEndpointServicePayerResponsibility => DispatchModifyVpcEndpointServicePayerResponsibility(context, request),
+        Ec2Action.ModifyVpcEndpointServicePermissions => DispatchModifyVpcEndpointServicePermissions(context, request),
+        Ec2Action.ModifyVpcPeeringConnectionOptions => DispatchModifyVpcPeeringConnectionOptions(context, request),
+        Ec2Action.ModifyVpcTenancy => DispatchModifyVpcTenancy(context, request),
+        Ec2Action.ModifyVpnConnection => DispatchModifyVpnConnection(context, request),
+        Ec2Action.ModifyVpnConnectionOptions => DispatchModifyVpnConnectionOptions(context, request),
+        Ec2Action.ModifyVpnTunnelCertificate => DispatchModifyVpnTunnelCertificate(context, request),
+        Ec2Action.ModifyVpnTunnelOptions => DispatchModifyVpnTunnelOptions(context, request),
+        Ec2Action.MonitorInstances => DispatchMonitorInstances(context, request),
+        Ec2Action.MoveAddressToVpc => DispatchMoveAddressToVpc(context, request),
+        Ec2Action.MoveByoipCidrToIpam => DispatchMoveByoipCidrToIpam(context, request),
+        Ec2Action.MoveCapacityReservationInstances => DispatchMoveCapacityReservationInstances(context, request),
+        Ec2Action.ProvisionByoipCidr => DispatchProvisionByoipCidr(context, request),
+        Ec2Action.ProvisionIpamByoasn => DispatchProvisionIpamByoasn(context, request),
+        Ec2Action.ProvisionIpamPoolCidr => DispatchProvisionIpamPoolCidr(context, request),
+        Ec2Action.ProvisionPublicIpv4PoolCidr => DispatchProvisionPublicIpv4PoolCidr(context, request),
+        Ec2Action.PurchaseCapacityBlock => DispatchPurchaseCapacityBlock(context, request),
+        Ec2Action.PurchaseCapacityBlockExtension => DispatchPurchaseCapacityBlockExtension(context, request),
+        Ec2Action.PurchaseHostReservation => DispatchPurchaseHostReservation(context, request),
+        Ec2Action.PurchaseReservedInstancesOffering => DispatchPurchaseReservedInstancesOffering(context, request),
+        Ec2Action.PurchaseScheduledInstances => DispatchPurchaseScheduledInstances(context, request),
+        Ec2Action.RebootInstances => DispatchRebootInstances(context, request),
+        Ec2Action.RegisterImage => DispatchRegisterImage(context, request),
+        Ec2Action.RegisterInstanceEventNotificationAttributes => DispatchRegisterInstanceEventNotificationAttributes(context, request),
+        Ec2Action.RegisterTransitGatewayMulticastGroupMembers => DispatchRegisterTransitGatewayMulticastGroupMembers(context, request),
+        Ec2Action.RegisterTransitGatewayMulticastGroupSources => DispatchRegisterTransitGatewayMulticastGroupSources(context, request),
+        Ec2Action.RejectCapacityReservationBillingOwnership => DispatchRejectCapacityReservationBillingOwnership(context, request),
+        Ec2Action.RejectTransitGatewayClientVpnAttachment => DispatchRejectTransitGatewayClientVpnAttachment(context, request),
+        Ec2Action.RejectTransitGatewayMulticastDomainAssociations => DispatchRejectTransitGatewayMulticastDomainAssociations(context, request),
+        Ec2Action.RejectTransitGatewayPeeringAttachment => DispatchRejectTransitGatewayPeeringAttachment(context, request),
+        Ec2Action.RejectTransitGatewayVpcAttachment => DispatchRejectTransitGatewayVpcAttachment(context, request),
+        Ec2Action.RejectVpcEndpointConnections => DispatchRejectVpcEndpointConnections(context, request),
+        Ec2Action.RejectVpcPeeringConnection => DispatchRejectVpcPeeringConnection(context, request),
+        Ec2Action.ReleaseAddress => DispatchReleaseAddress(context, request),
+        Ec2Action.ReleaseHosts => DispatchReleaseHosts(context, request),
+        Ec2Action.ReleaseIpamPoolAllocation => DispatchReleaseIpamPoolAllocation(context, request),
+        Ec2Action.ReplaceIamInstanceProfileAssociation => DispatchReplaceIamInstanceProfileAssociation(context, request),
+        Ec2Action.ReplaceImageCriteriaInAllowedImagesSettings => DispatchReplaceImageCriteriaInAllowedImagesSettings(context, request),
+        Ec2Action.ReplaceNetworkAclAssociation => DispatchReplaceNetworkAclAssociation(context, request),
+        Ec2Action.ReplaceNetworkAclEntry => DispatchReplaceNetworkAclEntry(context, request),
+        Ec2Action.ReplaceRoute => DispatchReplaceRoute(context, request),
+        Ec2Action.ReplaceRouteTableAssociation => DispatchReplaceRouteTableAssociation(context, request),
+        Ec2Action.ReplaceTransitGatewayRoute => DispatchReplaceTransitGatewayRoute(context, request),
+        Ec2Action.ReplaceVpnTunnel => DispatchReplaceVpnTunnel(context, request),
+        Ec2Action.ReportInstanceStatus => DispatchReportInstanceStatus(context, request),
+        Ec2Action.RequestSpotFleet => DispatchRequestSpotFleet(context, request),
+        Ec2Action.RequestSpotInstances => DispatchRequestSpotInstances(context, request),
+        Ec2Action.ResetAddressAttribute => DispatchResetAddressAttribute(context, request),
+        Ec2Action.ResetEbsDefaultKmsKeyId => DispatchResetEbsDefaultKmsKeyId(context, request),
+        Ec2Action.ResetFpgaImageAttribute => DispatchResetFpgaImageAttribute(context, request),
+        Ec2Action.ResetImageAttribute => DispatchResetImageAttribute(context, request),
+        Ec2Action.ResetInstanceAttribute => DispatchResetInstanceAttribute(context, request),
+        Ec2Action.ResetNetworkInterfaceAttribute => DispatchResetNetworkInterfaceAttribute(context, request),
+        Ec2Action.ResetSnapshotAttribute => DispatchResetSnapshotAttribute(context, request),
+        Ec2Action.RestoreAddressToClassic => DispatchRestoreAddressToClassic(context, request),
+        Ec2Action.RestoreImageFromRecycleBin => DispatchRestoreImageFromRecycleBin(context, request),
+        Ec2Action.RestoreManagedPrefixListVersion => DispatchRestoreManagedPrefixListVersion(context, request),
+        Ec2Action.RestoreSnapshotFromRecycleBin => DispatchRestoreSnapshotFromRecycleBin(context, request),
+        Ec2Action.RestoreSnapshotTier => DispatchRestoreSnapshotTier(context, request),
+        Ec2Action.RestoreVolumeFromRecycleBin => DispatchRestoreVolumeFromRecycleBin(context, request),
+        Ec2Action.RevokeClientVpnIngress => DispatchRevokeClientVpnIngress(context, request),
+        Ec2Action.RevokeSecurityGroupEgress => DispatchRevokeSecurityGroupEgress(context, request),
+        Ec2Action.RevokeSecurityGroupIngress => DispatchRevokeSecurityGroupIngress(context, request),
+        Ec2Action.RunInstances => DispatchRunInstances(context, request),
+        Ec2Action.RunScheduledInstances => DispatchRunScheduledInstances(context, request),
+        Ec2Action.SearchLocalGatewayRoutes => DispatchSearchLocalGatewayRoutes(context, request),
+        Ec2Action.SearchTransitGatewayMulticastGroups => DispatchSearchTransitGatewayMulticastGroups(context, request),
+        Ec2Action.SearchTransitGatewayRoutes => DispatchSearchTransitGatewayRoutes(context, request),
+        Ec2Action.SendDiagnosticInterrupt => DispatchSendDiagnosticInterrupt(context, request),
+        Ec2Action.StartDeclarativePoliciesReport => DispatchStartDeclarativePoliciesReport(context, request),
+        Ec2Action.StartInstances => DispatchStartInstances(context, request),
+        Ec2Action.StartNetworkInsightsAccessScopeAnalysis => DispatchStartNetworkInsightsAccessScopeAnalysis(context, request),
+        Ec2Action.StartNetworkInsightsAnalysis => DispatchStartNetworkInsightsAnalysis(context, request),
+        Ec2Action.StartVpcEndpointServicePrivateDnsVerification => DispatchStartVpcEndpointServicePrivateDnsVerification(context, request),
+        Ec2Action.StopInstances => DispatchStopInstances(context, request),
+        Ec2Action.TerminateClientVpnConnections => DispatchTerminateClientVpnConnections(context, request),
+        Ec2Action.TerminateInstances => DispatchTerminateInstances(context, request),
+        Ec2Action.UnassignIpv6Addresses => DispatchUnassignIpv6Addresses(context, request),
+        Ec2Action.UnassignPrivateIpAddresses => DispatchUnassignPrivateIpAddresses(context, request),
+        Ec2Action.UnassignPrivateNatGatewayAddress => DispatchUnassignPrivateNatGatewayAddress(context, request),
+        Ec2Action.UnlockSnapshot => DispatchUnlockSnapshot(context, request),
+        Ec2Action.UnmonitorInstances => DispatchUnmonitorInstances(context, request),
+        Ec2Action.UpdateCapacityManagerMonitoredTagKeys => DispatchUpdateCapacityManagerMonitoredTagKeys(context, request),
+        Ec2Action.UpdateCapacityManagerOrganizationsAccess => DispatchUpdateCapacityManagerOrganizationsAccess(context, request),
+        Ec2Action.UpdateInterruptibleCapacityReservationAllocation => DispatchUpdateInterruptibleCapacityReservationAllocation(context, request),
+        Ec2Action.UpdateSecurityGroupRuleDescriptionsEgress => DispatchUpdateSecurityGroupRuleDescriptionsEgress(context, request),
+        Ec2Action.UpdateSecurityGroupRuleDescriptionsIngress => DispatchUpdateSecurityGroupRuleDescriptionsIngress(context, request),
+        Ec2Action.WithdrawByoipCidr => DispatchWithdrawByoipCidr(context, request),
+        _ => global::System.Threading.Tasks.Task.FromException<object?>(new global::System.ArgumentOutOfRangeException(nameof(action))),
+    };
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAcceptAddressTransfer(TContext context, object request) =>
+        await AcceptAddressTransferAsync(context, (global::Stratus.Ec2.Model.AcceptAddressTransferRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAcceptCapacityReservationBillingOwnership(TContext context, object request) =>
+        await AcceptCapacityReservationBillingOwnershipAsync(context, (global::Stratus.Ec2.Model.AcceptCapacityReservationBillingOwnershipRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAcceptReservedInstancesExchangeQuote(TContext context, object request) =>
+        await AcceptReservedInstancesExchangeQuoteAsync(context, (global::Stratus.Ec2.Model.AcceptReservedInstancesExchangeQuoteRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAcceptTransitGatewayClientVpnAttachment(TContext context, object request) =>
+        await AcceptTransitGatewayClientVpnAttachmentAsync(context, (global::Stratus.Ec2.Model.AcceptTransitGatewayClientVpnAttachmentRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAcceptTransitGatewayMulticastDomainAssociations(TContext context, object request) =>
+        await AcceptTransitGatewayMulticastDomainAssociationsAsync(context, (global::Stratus.Ec2.Model.AcceptTransitGatewayMulticastDomainAssociationsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAcceptTransitGatewayPeeringAttachment(TContext context, object request) =>
+        await AcceptTransitGatewayPeeringAttachmentAsync(context, (global::Stratus.Ec2.Model.AcceptTransitGatewayPeeringAttachmentRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAcceptTransitGatewayVpcAttachment(TContext context, object request) =>
+        await AcceptTransitGatewayVpcAttachmentAsync(context, (global::Stratus.Ec2.Model.AcceptTransitGatewayVpcAttachmentRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAcceptVpcEndpointConnections(TContext context, object request) =>
+        await AcceptVpcEndpointConnectionsAsync(context, (global::Stratus.Ec2.Model.AcceptVpcEndpointConnectionsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAcceptVpcPeeringConnection(TContext context, object request) =>
+        await AcceptVpcPeeringConnectionAsync(context, (global::Stratus.Ec2.Model.AcceptVpcPeeringConnectionRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAdvertiseByoipCidr(TContext context, object request) =>
+        await AdvertiseByoipCidrAsync(context, (global::Stratus.Ec2.Model.AdvertiseByoipCidrRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAllocateAddress(TContext context, object request) =>
+        await AllocateAddressAsync(context, (global::Stratus.Ec2.Model.AllocateAddressRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAllocateHosts(TContext context, object request) =>
+        await AllocateHostsAsync(context, (global::Stratus.Ec2.Model.AllocateHostsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAllocateIpamPoolCidr(TContext context, object request) =>
+        await AllocateIpamPoolCidrAsync(context, (global::Stratus.Ec2.Model.AllocateIpamPoolCidrRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchApplySecurityGroupsToClientVpnTargetNetwork(TContext context, object request) =>
+        await ApplySecurityGroupsToClientVpnTargetNetworkAsync(context, (global::Stratus.Ec2.Model.ApplySecurityGroupsToClientVpnTargetNetworkRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAssignIpv6Addresses(TContext context, object request) =>
+        await AssignIpv6AddressesAsync(context, (global::Stratus.Ec2.Model.AssignIpv6AddressesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAssignPrivateIpAddresses(TContext context, object request) =>
+        await AssignPrivateIpAddressesAsync(context, (global::Stratus.Ec2.Model.AssignPrivateIpAddressesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAssignPrivateNatGatewayAddress(TContext context, object request) =>
+        await AssignPrivateNatGatewayAddressAsync(context, (global::Stratus.Ec2.Model.AssignPrivateNatGatewayAddressRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAssociateAddress(TContext context, object request) =>
+        await AssociateAddressAsync(context, (global::Stratus.Ec2.Model.AssociateAddressRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAssociateCapacityReservationBillingOwner(TContext context, object request) =>
+        await AssociateCapacityReservationBillingOwnerAsync(context, (global::Stratus.Ec2.Model.AssociateCapacityReservationBillingOwnerRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAssociateClientVpnTargetNetwork(TContext context, object request) =>
+        await AssociateClientVpnTargetNetworkAsync(context, (global::Stratus.Ec2.Model.AssociateClientVpnTargetNetworkRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAssociateDhcpOptions(TContext context, object request)
+    {
+        await AssociateDhcpOptionsAsync(context, (global::Stratus.Ec2.Model.AssociateDhcpOptionsRequest)request).ConfigureAwait(false);
+        return null;
     }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAssociateEnclaveCertificateIamRole(TContext context, object request) =>
+        await AssociateEnclaveCertificateIamRoleAsync(context, (global::Stratus.Ec2.Model.AssociateEnclaveCertificateIamRoleRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAssociateIamInstanceProfile(TContext context, object request) =>
+        await AssociateIamInstanceProfileAsync(context, (global::Stratus.Ec2.Model.AssociateIamInstanceProfileRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAssociateInstanceEventWindow(TContext context, object request) =>
+        await AssociateInstanceEventWindowAsync(context, (global::Stratus.Ec2.Model.AssociateInstanceEventWindowRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAssociateIpamByoasn(TContext context, object request) =>
+        await AssociateIpamByoasnAsync(context, (global::Stratus.Ec2.Model.AssociateIpamByoasnRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAssociateIpamResourceDiscovery(TContext context, object request) =>
+        await AssociateIpamResourceDiscoveryAsync(context, (global::Stratus.Ec2.Model.AssociateIpamResourceDiscoveryRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAssociateNatGatewayAddress(TContext context, object request) =>
+        await AssociateNatGatewayAddressAsync(context, (global::Stratus.Ec2.Model.AssociateNatGatewayAddressRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAssociateRouteServer(TContext context, object request) =>
+        await AssociateRouteServerAsync(context, (global::Stratus.Ec2.Model.AssociateRouteServerRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAssociateRouteTable(TContext context, object request) =>
+        await AssociateRouteTableAsync(context, (global::Stratus.Ec2.Model.AssociateRouteTableRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAssociateSecurityGroupVpc(TContext context, object request) =>
+        await AssociateSecurityGroupVpcAsync(context, (global::Stratus.Ec2.Model.AssociateSecurityGroupVpcRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAssociateSubnetCidrBlock(TContext context, object request) =>
+        await AssociateSubnetCidrBlockAsync(context, (global::Stratus.Ec2.Model.AssociateSubnetCidrBlockRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAssociateTransitGatewayMulticastDomain(TContext context, object request) =>
+        await AssociateTransitGatewayMulticastDomainAsync(context, (global::Stratus.Ec2.Model.AssociateTransitGatewayMulticastDomainRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAssociateTransitGatewayPolicyTable(TContext context, object request) =>
+        await AssociateTransitGatewayPolicyTableAsync(context, (global::Stratus.Ec2.Model.AssociateTransitGatewayPolicyTableRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAssociateTransitGatewayRouteTable(TContext context, object request) =>
+        await AssociateTransitGatewayRouteTableAsync(context, (global::Stratus.Ec2.Model.AssociateTransitGatewayRouteTableRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAssociateTrunkInterface(TContext context, object request) =>
+        await AssociateTrunkInterfaceAsync(context, (global::Stratus.Ec2.Model.AssociateTrunkInterfaceRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAssociateVpcCidrBlock(TContext context, object request) =>
+        await AssociateVpcCidrBlockAsync(context, (global::Stratus.Ec2.Model.AssociateVpcCidrBlockRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAttachClassicLinkVpc(TContext context, object request) =>
+        await AttachClassicLinkVpcAsync(context, (global::Stratus.Ec2.Model.AttachClassicLinkVpcRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAttachInternetGateway(TContext context, object request)
+    {
+        await AttachInternetGatewayAsync(context, (global::Stratus.Ec2.Model.AttachInternetGatewayRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAttachNetworkInterface(TContext context, object request) =>
+        await AttachNetworkInterfaceAsync(context, (global::Stratus.Ec2.Model.AttachNetworkInterfaceRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAttachVerifiedAccessTrustProvider(TContext context, object request) =>
+        await AttachVerifiedAccessTrustProviderAsync(context, (global::Stratus.Ec2.Model.AttachVerifiedAccessTrustProviderRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAttachVolume(TContext context, object request) =>
+        await AttachVolumeAsync(context, (global::Stratus.Ec2.Model.AttachVolumeRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAttachVpnGateway(TContext context, object request) =>
+        await AttachVpnGatewayAsync(context, (global::Stratus.Ec2.Model.AttachVpnGatewayRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAuthorizeClientVpnIngress(TContext context, object request) =>
+        await AuthorizeClientVpnIngressAsync(context, (global::Stratus.Ec2.Model.AuthorizeClientVpnIngressRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAuthorizeSecurityGroupEgress(TContext context, object request) =>
+        await AuthorizeSecurityGroupEgressAsync(context, (global::Stratus.Ec2.Model.AuthorizeSecurityGroupEgressRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAuthorizeSecurityGroupIngress(TContext context, object request) =>
+        await AuthorizeSecurityGroupIngressAsync(context, (global::Stratus.Ec2.Model.AuthorizeSecurityGroupIngressRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchBundleInstance(TContext context, object request) =>
+        await BundleInstanceAsync(context, (global::Stratus.Ec2.Model.BundleInstanceRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCancelBundleTask(TContext context, object request) =>
+        await CancelBundleTaskAsync(context, (global::Stratus.Ec2.Model.CancelBundleTaskRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCancelCapacityReservation(TContext context, object request) =>
+        await CancelCapacityReservationAsync(context, (global::Stratus.Ec2.Model.CancelCapacityReservationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCancelCapacityReservationFleets(TContext context, object request) =>
+        await CancelCapacityReservationFleetsAsync(context, (global::Stratus.Ec2.Model.CancelCapacityReservationFleetsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCancelConversionTask(TContext context, object request)
+    {
+        await CancelConversionTaskAsync(context, (global::Stratus.Ec2.Model.CancelConversionRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCancelDeclarativePoliciesReport(TContext context, object request) =>
+        await CancelDeclarativePoliciesReportAsync(context, (global::Stratus.Ec2.Model.CancelDeclarativePoliciesReportRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCancelExportTask(TContext context, object request)
+    {
+        await CancelExportTaskAsync(context, (global::Stratus.Ec2.Model.CancelExportTaskRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCancelImageLaunchPermission(TContext context, object request) =>
+        await CancelImageLaunchPermissionAsync(context, (global::Stratus.Ec2.Model.CancelImageLaunchPermissionRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCancelImportTask(TContext context, object request) =>
+        await CancelImportTaskAsync(context, (global::Stratus.Ec2.Model.CancelImportTaskRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCancelReservedInstancesListing(TContext context, object request) =>
+        await CancelReservedInstancesListingAsync(context, (global::Stratus.Ec2.Model.CancelReservedInstancesListingRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCancelSpotFleetRequests(TContext context, object request) =>
+        await CancelSpotFleetRequestsAsync(context, (global::Stratus.Ec2.Model.CancelSpotFleetRequestsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCancelSpotInstanceRequests(TContext context, object request) =>
+        await CancelSpotInstanceRequestsAsync(context, (global::Stratus.Ec2.Model.CancelSpotInstanceRequestsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchConfirmProductInstance(TContext context, object request) =>
+        await ConfirmProductInstanceAsync(context, (global::Stratus.Ec2.Model.ConfirmProductInstanceRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCopyFpgaImage(TContext context, object request) =>
+        await CopyFpgaImageAsync(context, (global::Stratus.Ec2.Model.CopyFpgaImageRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCopyImage(TContext context, object request) =>
+        await CopyImageAsync(context, (global::Stratus.Ec2.Model.CopyImageRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCopySnapshot(TContext context, object request) =>
+        await CopySnapshotAsync(context, (global::Stratus.Ec2.Model.CopySnapshotRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCopyVolumes(TContext context, object request) =>
+        await CopyVolumesAsync(context, (global::Stratus.Ec2.Model.CopyVolumesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateCapacityManagerDataExport(TContext context, object request) =>
+        await CreateCapacityManagerDataExportAsync(context, (global::Stratus.Ec2.Model.CreateCapacityManagerDataExportRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateCapacityReservation(TContext context, object request) =>
+        await CreateCapacityReservationAsync(context, (global::Stratus.Ec2.Model.CreateCapacityReservationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateCapacityReservationBySplitting(TContext context, object request) =>
+        await CreateCapacityReservationBySplittingAsync(context, (global::Stratus.Ec2.Model.CreateCapacityReservationBySplittingRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateCapacityReservationFleet(TContext context, object request) =>
+        await CreateCapacityReservationFleetAsync(context, (global::Stratus.Ec2.Model.CreateCapacityReservationFleetRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateCarrierGateway(TContext context, object request) =>
+        await CreateCarrierGatewayAsync(context, (global::Stratus.Ec2.Model.CreateCarrierGatewayRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateClientVpnEndpoint(TContext context, object request) =>
+        await CreateClientVpnEndpointAsync(context, (global::Stratus.Ec2.Model.CreateClientVpnEndpointRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateClientVpnRoute(TContext context, object request) =>
+        await CreateClientVpnRouteAsync(context, (global::Stratus.Ec2.Model.CreateClientVpnRouteRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateCoipCidr(TContext context, object request) =>
+        await CreateCoipCidrAsync(context, (global::Stratus.Ec2.Model.CreateCoipCidrRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateCoipPool(TContext context, object request) =>
+        await CreateCoipPoolAsync(context, (global::Stratus.Ec2.Model.CreateCoipPoolRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateCustomerGateway(TContext context, object request) =>
+        await CreateCustomerGatewayAsync(context, (global::Stratus.Ec2.Model.CreateCustomerGatewayRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateDefaultSubnet(TContext context, object request) =>
+        await CreateDefaultSubnetAsync(context, (global::Stratus.Ec2.Model.CreateDefaultSubnetRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateDefaultVpc(TContext context, object request) =>
+        await CreateDefaultVpcAsync(context, (global::Stratus.Ec2.Model.CreateDefaultVpcRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateDelegateMacVolumeOwnershipTask(TContext context, object request) =>
+        await CreateDelegateMacVolumeOwnershipTaskAsync(context, (global::Stratus.Ec2.Model.CreateDelegateMacVolumeOwnershipTaskRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateDhcpOptions(TContext context, object request) =>
+        await CreateDhcpOptionsAsync(context, (global::Stratus.Ec2.Model.CreateDhcpOptionsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateEgressOnlyInternetGateway(TContext context, object request) =>
+        await CreateEgressOnlyInternetGatewayAsync(context, (global::Stratus.Ec2.Model.CreateEgressOnlyInternetGatewayRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateFleet(TContext context, object request) =>
+        await CreateFleetAsync(context, (global::Stratus.Ec2.Model.CreateFleetRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateFlowLogs(TContext context, object request) =>
+        await CreateFlowLogsAsync(context, (global::Stratus.Ec2.Model.CreateFlowLogsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateFpgaImage(TContext context, object request) =>
+        await CreateFpgaImageAsync(context, (global::Stratus.Ec2.Model.CreateFpgaImageRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateImage(TContext context, object request) =>
+        await CreateImageAsync(context, (global::Stratus.Ec2.Model.CreateImageRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateImageUsageReport(TContext context, object request) =>
+        await CreateImageUsageReportAsync(context, (global::Stratus.Ec2.Model.CreateImageUsageReportRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateInstanceConnectEndpoint(TContext context, object request) =>
+        await CreateInstanceConnectEndpointAsync(context, (global::Stratus.Ec2.Model.CreateInstanceConnectEndpointRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateInstanceEventWindow(TContext context, object request) =>
+        await CreateInstanceEventWindowAsync(context, (global::Stratus.Ec2.Model.CreateInstanceEventWindowRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateInstanceExportTask(TContext context, object request) =>
+        await CreateInstanceExportTaskAsync(context, (global::Stratus.Ec2.Model.CreateInstanceExportTaskRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateInternetGateway(TContext context, object request) =>
+        await CreateInternetGatewayAsync(context, (global::Stratus.Ec2.Model.CreateInternetGatewayRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateInterruptibleCapacityReservationAllocation(TContext context, object request) =>
+        await CreateInterruptibleCapacityReservationAllocationAsync(context, (global::Stratus.Ec2.Model.CreateInterruptibleCapacityReservationAllocationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateIpam(TContext context, object request) =>
+        await CreateIpamAsync(context, (global::Stratus.Ec2.Model.CreateIpamRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateIpamExternalResourceVerificationToken(TContext context, object request) =>
+        await CreateIpamExternalResourceVerificationTokenAsync(context, (global::Stratus.Ec2.Model.CreateIpamExternalResourceVerificationTokenRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateIpamPolicy(TContext context, object request) =>
+        await CreateIpamPolicyAsync(context, (global::Stratus.Ec2.Model.CreateIpamPolicyRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateIpamPool(TContext context, object request) =>
+        await CreateIpamPoolAsync(context, (global::Stratus.Ec2.Model.CreateIpamPoolRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateIpamPrefixListResolver(TContext context, object request) =>
+        await CreateIpamPrefixListResolverAsync(context, (global::Stratus.Ec2.Model.CreateIpamPrefixListResolverRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateIpamPrefixListResolverTarget(TContext context, object request) =>
+        await CreateIpamPrefixListResolverTargetAsync(context, (global::Stratus.Ec2.Model.CreateIpamPrefixListResolverTargetRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateIpamResourceDiscovery(TContext context, object request) =>
+        await CreateIpamResourceDiscoveryAsync(context, (global::Stratus.Ec2.Model.CreateIpamResourceDiscoveryRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateIpamScope(TContext context, object request) =>
+        await CreateIpamScopeAsync(context, (global::Stratus.Ec2.Model.CreateIpamScopeRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateKeyPair(TContext context, object request) =>
+        await CreateKeyPairAsync(context, (global::Stratus.Ec2.Model.CreateKeyPairRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateLaunchTemplate(TContext context, object request) =>
+        await CreateLaunchTemplateAsync(context, (global::Stratus.Ec2.Model.CreateLaunchTemplateRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateLaunchTemplateVersion(TContext context, object request) =>
+        await CreateLaunchTemplateVersionAsync(context, (global::Stratus.Ec2.Model.CreateLaunchTemplateVersionRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateLocalGatewayRoute(TContext context, object request) =>
+        await CreateLocalGatewayRouteAsync(context, (global::Stratus.Ec2.Model.CreateLocalGatewayRouteRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateLocalGatewayRouteTable(TContext context, object request) =>
+        await CreateLocalGatewayRouteTableAsync(context, (global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateLocalGatewayRouteTableVirtualInterfaceGroupAssociation(TContext context, object request) =>
+        await CreateLocalGatewayRouteTableVirtualInterfaceGroupAssociationAsync(context, (global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableVirtualInterfaceGroupAssociationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateLocalGatewayRouteTableVpcAssociation(TContext context, object request) =>
+        await CreateLocalGatewayRouteTableVpcAssociationAsync(context, (global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableVpcAssociationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateLocalGatewayVirtualInterface(TContext context, object request) =>
+        await CreateLocalGatewayVirtualInterfaceAsync(context, (global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateLocalGatewayVirtualInterfaceGroup(TContext context, object request) =>
+        await CreateLocalGatewayVirtualInterfaceGroupAsync(context, (global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceGroupRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateMacSystemIntegrityProtectionModificationTask(TContext context, object request) =>
+        await CreateMacSystemIntegrityProtectionModificationTaskAsync(context, (global::Stratus.Ec2.Model.CreateMacSystemIntegrityProtectionModificationTaskRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateManagedPrefixList(TContext context, object request) =>
+        await CreateManagedPrefixListAsync(context, (global::Stratus.Ec2.Model.CreateManagedPrefixListRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateNatGateway(TContext context, object request) =>
+        await CreateNatGatewayAsync(context, (global::Stratus.Ec2.Model.CreateNatGatewayRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateNetworkAcl(TContext context, object request) =>
+        await CreateNetworkAclAsync(context, (global::Stratus.Ec2.Model.CreateNetworkAclRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateNetworkAclEntry(TContext context, object request)
+    {
+        await CreateNetworkAclEntryAsync(context, (global::Stratus.Ec2.Model.CreateNetworkAclEntryRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateNetworkInsightsAccessScope(TContext context, object request) =>
+        await CreateNetworkInsightsAccessScopeAsync(context, (global::Stratus.Ec2.Model.CreateNetworkInsightsAccessScopeRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateNetworkInsightsPath(TContext context, object request) =>
+        await CreateNetworkInsightsPathAsync(context, (global::Stratus.Ec2.Model.CreateNetworkInsightsPathRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateNetworkInterface(TContext context, object request) =>
+        await CreateNetworkInterfaceAsync(context, (global::Stratus.Ec2.Model.CreateNetworkInterfaceRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateNetworkInterfacePermission(TContext context, object request) =>
+        await CreateNetworkInterfacePermissionAsync(context, (global::Stratus.Ec2.Model.CreateNetworkInterfacePermissionRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreatePlacementGroup(TContext context, object request) =>
+        await CreatePlacementGroupAsync(context, (global::Stratus.Ec2.Model.CreatePlacementGroupRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreatePublicIpv4Pool(TContext context, object request) =>
+        await CreatePublicIpv4PoolAsync(context, (global::Stratus.Ec2.Model.CreatePublicIpv4PoolRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateReplaceRootVolumeTask(TContext context, object request) =>
+        await CreateReplaceRootVolumeTaskAsync(context, (global::Stratus.Ec2.Model.CreateReplaceRootVolumeTaskRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateReservedInstancesListing(TContext context, object request) =>
+        await CreateReservedInstancesListingAsync(context, (global::Stratus.Ec2.Model.CreateReservedInstancesListingRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateRestoreImageTask(TContext context, object request) =>
+        await CreateRestoreImageTaskAsync(context, (global::Stratus.Ec2.Model.CreateRestoreImageTaskRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateRoute(TContext context, object request) =>
+        await CreateRouteAsync(context, (global::Stratus.Ec2.Model.CreateRouteRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateRouteServer(TContext context, object request) =>
+        await CreateRouteServerAsync(context, (global::Stratus.Ec2.Model.CreateRouteServerRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateRouteServerEndpoint(TContext context, object request) =>
+        await CreateRouteServerEndpointAsync(context, (global::Stratus.Ec2.Model.CreateRouteServerEndpointRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateRouteServerPeer(TContext context, object request) =>
+        await CreateRouteServerPeerAsync(context, (global::Stratus.Ec2.Model.CreateRouteServerPeerRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateRouteTable(TContext context, object request) =>
+        await CreateRouteTableAsync(context, (global::Stratus.Ec2.Model.CreateRouteTableRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateSecondaryNetwork(TContext context, object request) =>
+        await CreateSecondaryNetworkAsync(context, (global::Stratus.Ec2.Model.CreateSecondaryNetworkRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateSecondarySubnet(TContext context, object request) =>
+        await CreateSecondarySubnetAsync(context, (global::Stratus.Ec2.Model.CreateSecondarySubnetRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateSecurityGroup(TContext context, object request) =>
+        await CreateSecurityGroupAsync(context, (global::Stratus.Ec2.Model.CreateSecurityGroupRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateSnapshot(TContext context, object request) =>
+        await CreateSnapshotAsync(context, (global::Stratus.Ec2.Model.CreateSnapshotRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateSnapshots(TContext context, object request) =>
+        await CreateSnapshotsAsync(context, (global::Stratus.Ec2.Model.CreateSnapshotsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateSpotDatafeedSubscription(TContext context, object request) =>
+        await CreateSpotDatafeedSubscriptionAsync(context, (global::Stratus.Ec2.Model.CreateSpotDatafeedSubscriptionRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateStoreImageTask(TContext context, object request) =>
+        await CreateStoreImageTaskAsync(context, (global::Stratus.Ec2.Model.CreateStoreImageTaskRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateSubnet(TContext context, object request) =>
+        await CreateSubnetAsync(context, (global::Stratus.Ec2.Model.CreateSubnetRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateSubnetCidrReservation(TContext context, object request) =>
+        await CreateSubnetCidrReservationAsync(context, (global::Stratus.Ec2.Model.CreateSubnetCidrReservationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateTags(TContext context, object request)
+    {
+        await CreateTagsAsync(context, (global::Stratus.Ec2.Model.CreateTagsRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateTrafficMirrorFilter(TContext context, object request) =>
+        await CreateTrafficMirrorFilterAsync(context, (global::Stratus.Ec2.Model.CreateTrafficMirrorFilterRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateTrafficMirrorFilterRule(TContext context, object request) =>
+        await CreateTrafficMirrorFilterRuleAsync(context, (global::Stratus.Ec2.Model.CreateTrafficMirrorFilterRuleRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateTrafficMirrorSession(TContext context, object request) =>
+        await CreateTrafficMirrorSessionAsync(context, (global::Stratus.Ec2.Model.CreateTrafficMirrorSessionRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateTrafficMirrorTarget(TContext context, object request) =>
+        await CreateTrafficMirrorTargetAsync(context, (global::Stratus.Ec2.Model.CreateTrafficMirrorTargetRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateTransitGateway(TContext context, object request) =>
+        await CreateTransitGatewayAsync(context, (global::Stratus.Ec2.Model.CreateTransitGatewayRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateTransitGatewayConnect(TContext context, object request) =>
+        await CreateTransitGatewayConnectAsync(context, (global::Stratus.Ec2.Model.CreateTransitGatewayConnectRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateTransitGatewayConnectPeer(TContext context, object request) =>
+        await CreateTransitGatewayConnectPeerAsync(context, (global::Stratus.Ec2.Model.CreateTransitGatewayConnectPeerRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateTransitGatewayMeteringPolicy(TContext context, object request) =>
+        await CreateTransitGatewayMeteringPolicyAsync(context, (global::Stratus.Ec2.Model.CreateTransitGatewayMeteringPolicyRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateTransitGatewayMeteringPolicyEntry(TContext context, object request) =>
+        await CreateTransitGatewayMeteringPolicyEntryAsync(context, (global::Stratus.Ec2.Model.CreateTransitGatewayMeteringPolicyEntryRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateTransitGatewayMulticastDomain(TContext context, object request) =>
+        await CreateTransitGatewayMulticastDomainAsync(context, (global::Stratus.Ec2.Model.CreateTransitGatewayMulticastDomainRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateTransitGatewayPeeringAttachment(TContext context, object request) =>
+        await CreateTransitGatewayPeeringAttachmentAsync(context, (global::Stratus.Ec2.Model.CreateTransitGatewayPeeringAttachmentRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateTransitGatewayPolicyTable(TContext context, object request) =>
+        await CreateTransitGatewayPolicyTableAsync(context, (global::Stratus.Ec2.Model.CreateTransitGatewayPolicyTableRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateTransitGatewayPrefixListReference(TContext context, object request) =>
+        await CreateTransitGatewayPrefixListReferenceAsync(context, (global::Stratus.Ec2.Model.CreateTransitGatewayPrefixListReferenceRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateTransitGatewayRoute(TContext context, object request) =>
+        await CreateTransitGatewayRouteAsync(context, (global::Stratus.Ec2.Model.CreateTransitGatewayRouteRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateTransitGatewayRouteTable(TContext context, object request) =>
+        await CreateTransitGatewayRouteTableAsync(context, (global::Stratus.Ec2.Model.CreateTransitGatewayRouteTableRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateTransitGatewayRouteTableAnnouncement(TContext context, object request) =>
+        await CreateTransitGatewayRouteTableAnnouncementAsync(context, (global::Stratus.Ec2.Model.CreateTransitGatewayRouteTableAnnouncementRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateTransitGatewayVpcAttachment(TContext context, object request) =>
+        await CreateTransitGatewayVpcAttachmentAsync(context, (global::Stratus.Ec2.Model.CreateTransitGatewayVpcAttachmentRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateVerifiedAccessEndpoint(TContext context, object request) =>
+        await CreateVerifiedAccessEndpointAsync(context, (global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateVerifiedAccessGroup(TContext context, object request) =>
+        await CreateVerifiedAccessGroupAsync(context, (global::Stratus.Ec2.Model.CreateVerifiedAccessGroupRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateVerifiedAccessInstance(TContext context, object request) =>
+        await CreateVerifiedAccessInstanceAsync(context, (global::Stratus.Ec2.Model.CreateVerifiedAccessInstanceRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateVerifiedAccessTrustProvider(TContext context, object request) =>
+        await CreateVerifiedAccessTrustProviderAsync(context, (global::Stratus.Ec2.Model.CreateVerifiedAccessTrustProviderRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateVolume(TContext context, object request) =>
+        await CreateVolumeAsync(context, (global::Stratus.Ec2.Model.CreateVolumeRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateVpc(TContext context, object request) =>
+        await CreateVpcAsync(context, (global::Stratus.Ec2.Model.CreateVpcRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateVpcBlockPublicAccessExclusion(TContext context, object request) =>
+        await CreateVpcBlockPublicAccessExclusionAsync(context, (global::Stratus.Ec2.Model.CreateVpcBlockPublicAccessExclusionRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateVpcEncryptionControl(TContext context, object request) =>
+        await CreateVpcEncryptionControlAsync(context, (global::Stratus.Ec2.Model.CreateVpcEncryptionControlRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateVpcEndpoint(TContext context, object request) =>
+        await CreateVpcEndpointAsync(context, (global::Stratus.Ec2.Model.CreateVpcEndpointRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateVpcEndpointConnectionNotification(TContext context, object request) =>
+        await CreateVpcEndpointConnectionNotificationAsync(context, (global::Stratus.Ec2.Model.CreateVpcEndpointConnectionNotificationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateVpcEndpointServiceConfiguration(TContext context, object request) =>
+        await CreateVpcEndpointServiceConfigurationAsync(context, (global::Stratus.Ec2.Model.CreateVpcEndpointServiceConfigurationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateVpcPeeringConnection(TContext context, object request) =>
+        await CreateVpcPeeringConnectionAsync(context, (global::Stratus.Ec2.Model.CreateVpcPeeringConnectionRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateVpnConcentrator(TContext context, object request) =>
+        await CreateVpnConcentratorAsync(context, (global::Stratus.Ec2.Model.CreateVpnConcentratorRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateVpnConnection(TContext context, object request) =>
+        await CreateVpnConnectionAsync(context, (global::Stratus.Ec2.Model.CreateVpnConnectionRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateVpnConnectionRoute(TContext context, object request)
+    {
+        await CreateVpnConnectionRouteAsync(context, (global::Stratus.Ec2.Model.CreateVpnConnectionRouteRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateVpnGateway(TContext context, object request) =>
+        await CreateVpnGatewayAsync(context, (global::Stratus.Ec2.Model.CreateVpnGatewayRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteCapacityManagerDataExport(TContext context, object request) =>
+        await DeleteCapacityManagerDataExportAsync(context, (global::Stratus.Ec2.Model.DeleteCapacityManagerDataExportRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteCarrierGateway(TContext context, object request) =>
+        await DeleteCarrierGatewayAsync(context, (global::Stratus.Ec2.Model.DeleteCarrierGatewayRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteClientVpnEndpoint(TContext context, object request) =>
+        await DeleteClientVpnEndpointAsync(context, (global::Stratus.Ec2.Model.DeleteClientVpnEndpointRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteClientVpnRoute(TContext context, object request) =>
+        await DeleteClientVpnRouteAsync(context, (global::Stratus.Ec2.Model.DeleteClientVpnRouteRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteCoipCidr(TContext context, object request) =>
+        await DeleteCoipCidrAsync(context, (global::Stratus.Ec2.Model.DeleteCoipCidrRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteCoipPool(TContext context, object request) =>
+        await DeleteCoipPoolAsync(context, (global::Stratus.Ec2.Model.DeleteCoipPoolRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteCustomerGateway(TContext context, object request)
+    {
+        await DeleteCustomerGatewayAsync(context, (global::Stratus.Ec2.Model.DeleteCustomerGatewayRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteDhcpOptions(TContext context, object request)
+    {
+        await DeleteDhcpOptionsAsync(context, (global::Stratus.Ec2.Model.DeleteDhcpOptionsRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteEgressOnlyInternetGateway(TContext context, object request) =>
+        await DeleteEgressOnlyInternetGatewayAsync(context, (global::Stratus.Ec2.Model.DeleteEgressOnlyInternetGatewayRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteFleets(TContext context, object request) =>
+        await DeleteFleetsAsync(context, (global::Stratus.Ec2.Model.DeleteFleetsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteFlowLogs(TContext context, object request) =>
+        await DeleteFlowLogsAsync(context, (global::Stratus.Ec2.Model.DeleteFlowLogsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteFpgaImage(TContext context, object request) =>
+        await DeleteFpgaImageAsync(context, (global::Stratus.Ec2.Model.DeleteFpgaImageRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteImageUsageReport(TContext context, object request) =>
+        await DeleteImageUsageReportAsync(context, (global::Stratus.Ec2.Model.DeleteImageUsageReportRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteInstanceConnectEndpoint(TContext context, object request) =>
+        await DeleteInstanceConnectEndpointAsync(context, (global::Stratus.Ec2.Model.DeleteInstanceConnectEndpointRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteInstanceEventWindow(TContext context, object request) =>
+        await DeleteInstanceEventWindowAsync(context, (global::Stratus.Ec2.Model.DeleteInstanceEventWindowRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteInternetGateway(TContext context, object request)
+    {
+        await DeleteInternetGatewayAsync(context, (global::Stratus.Ec2.Model.DeleteInternetGatewayRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteIpam(TContext context, object request) =>
+        await DeleteIpamAsync(context, (global::Stratus.Ec2.Model.DeleteIpamRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteIpamExternalResourceVerificationToken(TContext context, object request) =>
+        await DeleteIpamExternalResourceVerificationTokenAsync(context, (global::Stratus.Ec2.Model.DeleteIpamExternalResourceVerificationTokenRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteIpamPolicy(TContext context, object request) =>
+        await DeleteIpamPolicyAsync(context, (global::Stratus.Ec2.Model.DeleteIpamPolicyRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteIpamPool(TContext context, object request) =>
+        await DeleteIpamPoolAsync(context, (global::Stratus.Ec2.Model.DeleteIpamPoolRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteIpamPrefixListResolver(TContext context, object request) =>
+        await DeleteIpamPrefixListResolverAsync(context, (global::Stratus.Ec2.Model.DeleteIpamPrefixListResolverRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteIpamPrefixListResolverTarget(TContext context, object request) =>
+        await DeleteIpamPrefixListResolverTargetAsync(context, (global::Stratus.Ec2.Model.DeleteIpamPrefixListResolverTargetRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteIpamResourceDiscovery(TContext context, object request) =>
+        await DeleteIpamResourceDiscoveryAsync(context, (global::Stratus.Ec2.Model.DeleteIpamResourceDiscoveryRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteIpamScope(TContext context, object request) =>
+        await DeleteIpamScopeAsync(context, (global::Stratus.Ec2.Model.DeleteIpamScopeRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteKeyPair(TContext context, object request) =>
+        await DeleteKeyPairAsync(context, (global::Stratus.Ec2.Model.DeleteKeyPairRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteLaunchTemplate(TContext context, object request) =>
+        await DeleteLaunchTemplateAsync(context, (global::Stratus.Ec2.Model.DeleteLaunchTemplateRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteLaunchTemplateVersions(TContext context, object request) =>
+        await DeleteLaunchTemplateVersionsAsync(context, (global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteLocalGatewayRoute(TContext context, object request) =>
+        await DeleteLocalGatewayRouteAsync(context, (global::Stratus.Ec2.Model.DeleteLocalGatewayRouteRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteLocalGatewayRouteTable(TContext context, object request) =>
+        await DeleteLocalGatewayRouteTableAsync(context, (global::Stratus.Ec2.Model.DeleteLocalGatewayRouteTableRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociation(TContext context, object request) =>
+        await DeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociationAsync(context, (global::Stratus.Ec2.Model.DeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteLocalGatewayRouteTableVpcAssociation(TContext context, object request) =>
+        await DeleteLocalGatewayRouteTableVpcAssociationAsync(context, (global::Stratus.Ec2.Model.DeleteLocalGatewayRouteTableVpcAssociationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteLocalGatewayVirtualInterface(TContext context, object request) =>
+        await DeleteLocalGatewayVirtualInterfaceAsync(context, (global::Stratus.Ec2.Model.DeleteLocalGatewayVirtualInterfaceRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteLocalGatewayVirtualInterfaceGroup(TContext context, object request) =>
+        await DeleteLocalGatewayVirtualInterfaceGroupAsync(context, (global::Stratus.Ec2.Model.DeleteLocalGatewayVirtualInterfaceGroupRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteManagedPrefixList(TContext context, object request) =>
+        await DeleteManagedPrefixListAsync(context, (global::Stratus.Ec2.Model.DeleteManagedPrefixListRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteNatGateway(TContext context, object request) =>
+        await DeleteNatGatewayAsync(context, (global::Stratus.Ec2.Model.DeleteNatGatewayRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteNetworkAcl(TContext context, object request)
+    {
+        await DeleteNetworkAclAsync(context, (global::Stratus.Ec2.Model.DeleteNetworkAclRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteNetworkAclEntry(TContext context, object request)
+    {
+        await DeleteNetworkAclEntryAsync(context, (global::Stratus.Ec2.Model.DeleteNetworkAclEntryRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteNetworkInsightsAccessScope(TContext context, object request) =>
+        await DeleteNetworkInsightsAccessScopeAsync(context, (global::Stratus.Ec2.Model.DeleteNetworkInsightsAccessScopeRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteNetworkInsightsAccessScopeAnalysis(TContext context, object request) =>
+        await DeleteNetworkInsightsAccessScopeAnalysisAsync(context, (global::Stratus.Ec2.Model.DeleteNetworkInsightsAccessScopeAnalysisRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteNetworkInsightsAnalysis(TContext context, object request) =>
+        await DeleteNetworkInsightsAnalysisAsync(context, (global::Stratus.Ec2.Model.DeleteNetworkInsightsAnalysisRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteNetworkInsightsPath(TContext context, object request) =>
+        await DeleteNetworkInsightsPathAsync(context, (global::Stratus.Ec2.Model.DeleteNetworkInsightsPathRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteNetworkInterface(TContext context, object request)
+    {
+        await DeleteNetworkInterfaceAsync(context, (global::Stratus.Ec2.Model.DeleteNetworkInterfaceRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteNetworkInterfacePermission(TContext context, object request) =>
+        await DeleteNetworkInterfacePermissionAsync(context, (global::Stratus.Ec2.Model.DeleteNetworkInterfacePermissionRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeletePlacementGroup(TContext context, object request)
+    {
+        await DeletePlacementGroupAsync(context, (global::Stratus.Ec2.Model.DeletePlacementGroupRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeletePublicIpv4Pool(TContext context, object request) =>
+        await DeletePublicIpv4PoolAsync(context, (global::Stratus.Ec2.Model.DeletePublicIpv4PoolRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteQueuedReservedInstances(TContext context, object request) =>
+        await DeleteQueuedReservedInstancesAsync(context, (global::Stratus.Ec2.Model.DeleteQueuedReservedInstancesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteRoute(TContext context, object request)
+    {
+        await DeleteRouteAsync(context, (global::Stratus.Ec2.Model.DeleteRouteRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteRouteServer(TContext context, object request) =>
+        await DeleteRouteServerAsync(context, (global::Stratus.Ec2.Model.DeleteRouteServerRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteRouteServerEndpoint(TContext context, object request) =>
+        await DeleteRouteServerEndpointAsync(context, (global::Stratus.Ec2.Model.DeleteRouteServerEndpointRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteRouteServerPeer(TContext context, object request) =>
+        await DeleteRouteServerPeerAsync(context, (global::Stratus.Ec2.Model.DeleteRouteServerPeerRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteRouteTable(TContext context, object request)
+    {
+        await DeleteRouteTableAsync(context, (global::Stratus.Ec2.Model.DeleteRouteTableRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteSecondaryNetwork(TContext context, object request) =>
+        await DeleteSecondaryNetworkAsync(context, (global::Stratus.Ec2.Model.DeleteSecondaryNetworkRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteSecondarySubnet(TContext context, object request) =>
+        await DeleteSecondarySubnetAsync(context, (global::Stratus.Ec2.Model.DeleteSecondarySubnetRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteSecurityGroup(TContext context, object request) =>
+        await DeleteSecurityGroupAsync(context, (global::Stratus.Ec2.Model.DeleteSecurityGroupRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteSnapshot(TContext context, object request)
+    {
+        await DeleteSnapshotAsync(context, (global::Stratus.Ec2.Model.DeleteSnapshotRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteSpotDatafeedSubscription(TContext context, object request)
+    {
+        await DeleteSpotDatafeedSubscriptionAsync(context, (global::Stratus.Ec2.Model.DeleteSpotDatafeedSubscriptionRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteSubnet(TContext context, object request)
+    {
+        await DeleteSubnetAsync(context, (global::Stratus.Ec2.Model.DeleteSubnetRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteSubnetCidrReservation(TContext context, object request) =>
+        await DeleteSubnetCidrReservationAsync(context, (global::Stratus.Ec2.Model.DeleteSubnetCidrReservationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteTags(TContext context, object request)
+    {
+        await DeleteTagsAsync(context, (global::Stratus.Ec2.Model.DeleteTagsRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteTrafficMirrorFilter(TContext context, object request) =>
+        await DeleteTrafficMirrorFilterAsync(context, (global::Stratus.Ec2.Model.DeleteTrafficMirrorFilterRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteTrafficMirrorFilterRule(TContext context, object request) =>
+        await DeleteTrafficMirrorFilterRuleAsync(context, (global::Stratus.Ec2.Model.DeleteTrafficMirrorFilterRuleRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteTrafficMirrorSession(TContext context, object request) =>
+        await DeleteTrafficMirrorSessionAsync(context, (global::Stratus.Ec2.Model.DeleteTrafficMirrorSessionRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteTrafficMirrorTarget(TContext context, object request) =>
+        await DeleteTrafficMirrorTargetAsync(context, (global::Stratus.Ec2.Model.DeleteTrafficMirrorTargetRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteTransitGateway(TContext context, object request) =>
+        await DeleteTransitGatewayAsync(context, (global::Stratus.Ec2.Model.DeleteTransitGatewayRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteTransitGatewayClientVpnAttachment(TContext context, object request) =>
+        await DeleteTransitGatewayClientVpnAttachmentAsync(context, (global::Stratus.Ec2.Model.DeleteTransitGatewayClientVpnAttachmentRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteTransitGatewayConnect(TContext context, object request) =>
+        await DeleteTransitGatewayConnectAsync(context, (global::Stratus.Ec2.Model.DeleteTransitGatewayConnectRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteTransitGatewayConnectPeer(TContext context, object request) =>
+        await DeleteTransitGatewayConnectPeerAsync(context, (global::Stratus.Ec2.Model.DeleteTransitGatewayConnectPeerRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteTransitGatewayMeteringPolicy(TContext context, object request) =>
+        await DeleteTransitGatewayMeteringPolicyAsync(context, (global::Stratus.Ec2.Model.DeleteTransitGatewayMeteringPolicyRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteTransitGatewayMeteringPolicyEntry(TContext context, object request) =>
+        await DeleteTransitGatewayMeteringPolicyEntryAsync(context, (global::Stratus.Ec2.Model.DeleteTransitGatewayMeteringPolicyEntryRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteTransitGatewayMulticastDomain(TContext context, object request) =>
+        await DeleteTransitGatewayMulticastDomainAsync(context, (global::Stratus.Ec2.Model.DeleteTransitGatewayMulticastDomainRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteTransitGatewayPeeringAttachment(TContext context, object request) =>
+        await DeleteTransitGatewayPeeringAttachmentAsync(context, (global::Stratus.Ec2.Model.DeleteTransitGatewayPeeringAttachmentRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteTransitGatewayPolicyTable(TContext context, object request) =>
+        await DeleteTransitGatewayPolicyTableAsync(context, (global::Stratus.Ec2.Model.DeleteTransitGatewayPolicyTableRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteTransitGatewayPrefixListReference(TContext context, object request) =>
+        await DeleteTransitGatewayPrefixListReferenceAsync(context, (global::Stratus.Ec2.Model.DeleteTransitGatewayPrefixListReferenceRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteTransitGatewayRoute(TContext context, object request) =>
+        await DeleteTransitGatewayRouteAsync(context, (global::Stratus.Ec2.Model.DeleteTransitGatewayRouteRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteTransitGatewayRouteTable(TContext context, object request) =>
+        await DeleteTransitGatewayRouteTableAsync(context, (global::Stratus.Ec2.Model.DeleteTransitGatewayRouteTableRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteTransitGatewayRouteTableAnnouncement(TContext context, object request) =>
+        await DeleteTransitGatewayRouteTableAnnouncementAsync(context, (global::Stratus.Ec2.Model.DeleteTransitGatewayRouteTableAnnouncementRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteTransitGatewayVpcAttachment(TContext context, object request) =>
+        await DeleteTransitGatewayVpcAttachmentAsync(context, (global::Stratus.Ec2.Model.DeleteTransitGatewayVpcAttachmentRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteVerifiedAccessEndpoint(TContext context, object request) =>
+        await DeleteVerifiedAccessEndpointAsync(context, (global::Stratus.Ec2.Model.DeleteVerifiedAccessEndpointRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteVerifiedAccessGroup(TContext context, object request) =>
+        await DeleteVerifiedAccessGroupAsync(context, (global::Stratus.Ec2.Model.DeleteVerifiedAccessGroupRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteVerifiedAccessInstance(TContext context, object request) =>
+        await DeleteVerifiedAccessInstanceAsync(context, (global::Stratus.Ec2.Model.DeleteVerifiedAccessInstanceRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteVerifiedAccessTrustProvider(TContext context, object request) =>
+        await DeleteVerifiedAccessTrustProviderAsync(context, (global::Stratus.Ec2.Model.DeleteVerifiedAccessTrustProviderRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteVolume(TContext context, object request)
+    {
+        await DeleteVolumeAsync(context, (global::Stratus.Ec2.Model.DeleteVolumeRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteVpc(TContext context, object request)
+    {
+        await DeleteVpcAsync(context, (global::Stratus.Ec2.Model.DeleteVpcRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteVpcBlockPublicAccessExclusion(TContext context, object request) =>
+        await DeleteVpcBlockPublicAccessExclusionAsync(context, (global::Stratus.Ec2.Model.DeleteVpcBlockPublicAccessExclusionRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteVpcEncryptionControl(TContext context, object request) =>
+        await DeleteVpcEncryptionControlAsync(context, (global::Stratus.Ec2.Model.DeleteVpcEncryptionControlRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteVpcEndpointConnectionNotifications(TContext context, object request) =>
+        await DeleteVpcEndpointConnectionNotificationsAsync(context, (global::Stratus.Ec2.Model.DeleteVpcEndpointConnectionNotificationsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteVpcEndpointServiceConfigurations(TContext context, object request) =>
+        await DeleteVpcEndpointServiceConfigurationsAsync(context, (global::Stratus.Ec2.Model.DeleteVpcEndpointServiceConfigurationsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteVpcEndpoints(TContext context, object request) =>
+        await DeleteVpcEndpointsAsync(context, (global::Stratus.Ec2.Model.DeleteVpcEndpointsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteVpcPeeringConnection(TContext context, object request) =>
+        await DeleteVpcPeeringConnectionAsync(context, (global::Stratus.Ec2.Model.DeleteVpcPeeringConnectionRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteVpnConcentrator(TContext context, object request) =>
+        await DeleteVpnConcentratorAsync(context, (global::Stratus.Ec2.Model.DeleteVpnConcentratorRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteVpnConnection(TContext context, object request)
+    {
+        await DeleteVpnConnectionAsync(context, (global::Stratus.Ec2.Model.DeleteVpnConnectionRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteVpnConnectionRoute(TContext context, object request)
+    {
+        await DeleteVpnConnectionRouteAsync(context, (global::Stratus.Ec2.Model.DeleteVpnConnectionRouteRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteVpnGateway(TContext context, object request)
+    {
+        await DeleteVpnGatewayAsync(context, (global::Stratus.Ec2.Model.DeleteVpnGatewayRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeprovisionByoipCidr(TContext context, object request) =>
+        await DeprovisionByoipCidrAsync(context, (global::Stratus.Ec2.Model.DeprovisionByoipCidrRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeprovisionIpamByoasn(TContext context, object request) =>
+        await DeprovisionIpamByoasnAsync(context, (global::Stratus.Ec2.Model.DeprovisionIpamByoasnRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeprovisionIpamPoolCidr(TContext context, object request) =>
+        await DeprovisionIpamPoolCidrAsync(context, (global::Stratus.Ec2.Model.DeprovisionIpamPoolCidrRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeprovisionPublicIpv4PoolCidr(TContext context, object request) =>
+        await DeprovisionPublicIpv4PoolCidrAsync(context, (global::Stratus.Ec2.Model.DeprovisionPublicIpv4PoolCidrRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeregisterImage(TContext context, object request) =>
+        await DeregisterImageAsync(context, (global::Stratus.Ec2.Model.DeregisterImageRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeregisterInstanceEventNotificationAttributes(TContext context, object request) =>
+        await DeregisterInstanceEventNotificationAttributesAsync(context, (global::Stratus.Ec2.Model.DeregisterInstanceEventNotificationAttributesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeregisterTransitGatewayMulticastGroupMembers(TContext context, object request) =>
+        await DeregisterTransitGatewayMulticastGroupMembersAsync(context, (global::Stratus.Ec2.Model.DeregisterTransitGatewayMulticastGroupMembersRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeregisterTransitGatewayMulticastGroupSources(TContext context, object request) =>
+        await DeregisterTransitGatewayMulticastGroupSourcesAsync(context, (global::Stratus.Ec2.Model.DeregisterTransitGatewayMulticastGroupSourcesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeAccountAttributes(TContext context, object request) =>
+        await DescribeAccountAttributesAsync(context, (global::Stratus.Ec2.Model.DescribeAccountAttributesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeAddressTransfers(TContext context, object request) =>
+        await DescribeAddressTransfersAsync(context, (global::Stratus.Ec2.Model.DescribeAddressTransfersRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeAddresses(TContext context, object request) =>
+        await DescribeAddressesAsync(context, (global::Stratus.Ec2.Model.DescribeAddressesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeAddressesAttribute(TContext context, object request) =>
+        await DescribeAddressesAttributeAsync(context, (global::Stratus.Ec2.Model.DescribeAddressesAttributeRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeAggregateIdFormat(TContext context, object request) =>
+        await DescribeAggregateIdFormatAsync(context, (global::Stratus.Ec2.Model.DescribeAggregateIdFormatRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeAvailabilityZones(TContext context, object request) =>
+        await DescribeAvailabilityZonesAsync(context, (global::Stratus.Ec2.Model.DescribeAvailabilityZonesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeAwsNetworkPerformanceMetricSubscriptions(TContext context, object request) =>
+        await DescribeAwsNetworkPerformanceMetricSubscriptionsAsync(context, (global::Stratus.Ec2.Model.DescribeAwsNetworkPerformanceMetricSubscriptionsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeBundleTasks(TContext context, object request) =>
+        await DescribeBundleTasksAsync(context, (global::Stratus.Ec2.Model.DescribeBundleTasksRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeByoipCidrs(TContext context, object request) =>
+        await DescribeByoipCidrsAsync(context, (global::Stratus.Ec2.Model.DescribeByoipCidrsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeCapacityBlockExtensionHistory(TContext context, object request) =>
+        await DescribeCapacityBlockExtensionHistoryAsync(context, (global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionHistoryRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeCapacityBlockExtensionOfferings(TContext context, object request) =>
+        await DescribeCapacityBlockExtensionOfferingsAsync(context, (global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionOfferingsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeCapacityBlockOfferings(TContext context, object request) =>
+        await DescribeCapacityBlockOfferingsAsync(context, (global::Stratus.Ec2.Model.DescribeCapacityBlockOfferingsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeCapacityBlockStatus(TContext context, object request) =>
+        await DescribeCapacityBlockStatusAsync(context, (global::Stratus.Ec2.Model.DescribeCapacityBlockStatusRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeCapacityBlocks(TContext context, object request) =>
+        await DescribeCapacityBlocksAsync(context, (global::Stratus.Ec2.Model.DescribeCapacityBlocksRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeCapacityManagerDataExports(TContext context, object request) =>
+        await DescribeCapacityManagerDataExportsAsync(context, (global::Stratus.Ec2.Model.DescribeCapacityManagerDataExportsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeCapacityReservationBillingRequests(TContext context, object request) =>
+        await DescribeCapacityReservationBillingRequestsAsync(context, (global::Stratus.Ec2.Model.DescribeCapacityReservationBillingRequestsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeCapacityReservationFleets(TContext context, object request) =>
+        await DescribeCapacityReservationFleetsAsync(context, (global::Stratus.Ec2.Model.DescribeCapacityReservationFleetsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeCapacityReservationTopology(TContext context, object request) =>
+        await DescribeCapacityReservationTopologyAsync(context, (global::Stratus.Ec2.Model.DescribeCapacityReservationTopologyRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeCapacityReservations(TContext context, object request) =>
+        await DescribeCapacityReservationsAsync(context, (global::Stratus.Ec2.Model.DescribeCapacityReservationsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeCarrierGateways(TContext context, object request) =>
+        await DescribeCarrierGatewaysAsync(context, (global::Stratus.Ec2.Model.DescribeCarrierGatewaysRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeClassicLinkInstances(TContext context, object request) =>
+        await DescribeClassicLinkInstancesAsync(context, (global::Stratus.Ec2.Model.DescribeClassicLinkInstancesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeClientVpnAuthorizationRules(TContext context, object request) =>
+        await DescribeClientVpnAuthorizationRulesAsync(context, (global::Stratus.Ec2.Model.DescribeClientVpnAuthorizationRulesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeClientVpnConnections(TContext context, object request) =>
+        await DescribeClientVpnConnectionsAsync(context, (global::Stratus.Ec2.Model.DescribeClientVpnConnectionsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeClientVpnEndpoints(TContext context, object request) =>
+        await DescribeClientVpnEndpointsAsync(context, (global::Stratus.Ec2.Model.DescribeClientVpnEndpointsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeClientVpnRoutes(TContext context, object request) =>
+        await DescribeClientVpnRoutesAsync(context, (global::Stratus.Ec2.Model.DescribeClientVpnRoutesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeClientVpnTargetNetworks(TContext context, object request) =>
+        await DescribeClientVpnTargetNetworksAsync(context, (global::Stratus.Ec2.Model.DescribeClientVpnTargetNetworksRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeCoipPools(TContext context, object request) =>
+        await DescribeCoipPoolsAsync(context, (global::Stratus.Ec2.Model.DescribeCoipPoolsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeConversionTasks(TContext context, object request) =>
+        await DescribeConversionTasksAsync(context, (global::Stratus.Ec2.Model.DescribeConversionTasksRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeCustomerGateways(TContext context, object request) =>
+        await DescribeCustomerGatewaysAsync(context, (global::Stratus.Ec2.Model.DescribeCustomerGatewaysRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeDeclarativePoliciesReports(TContext context, object request) =>
+        await DescribeDeclarativePoliciesReportsAsync(context, (global::Stratus.Ec2.Model.DescribeDeclarativePoliciesReportsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeDhcpOptions(TContext context, object request) =>
+        await DescribeDhcpOptionsAsync(context, (global::Stratus.Ec2.Model.DescribeDhcpOptionsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeEgressOnlyInternetGateways(TContext context, object request) =>
+        await DescribeEgressOnlyInternetGatewaysAsync(context, (global::Stratus.Ec2.Model.DescribeEgressOnlyInternetGatewaysRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeElasticGpus(TContext context, object request) =>
+        await DescribeElasticGpusAsync(context, (global::Stratus.Ec2.Model.DescribeElasticGpusRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeExportImageTasks(TContext context, object request) =>
+        await DescribeExportImageTasksAsync(context, (global::Stratus.Ec2.Model.DescribeExportImageTasksRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeExportTasks(TContext context, object request) =>
+        await DescribeExportTasksAsync(context, (global::Stratus.Ec2.Model.DescribeExportTasksRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeFastLaunchImages(TContext context, object request) =>
+        await DescribeFastLaunchImagesAsync(context, (global::Stratus.Ec2.Model.DescribeFastLaunchImagesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeFastSnapshotRestores(TContext context, object request) =>
+        await DescribeFastSnapshotRestoresAsync(context, (global::Stratus.Ec2.Model.DescribeFastSnapshotRestoresRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeFleetHistory(TContext context, object request) =>
+        await DescribeFleetHistoryAsync(context, (global::Stratus.Ec2.Model.DescribeFleetHistoryRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeFleetInstances(TContext context, object request) =>
+        await DescribeFleetInstancesAsync(context, (global::Stratus.Ec2.Model.DescribeFleetInstancesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeFleets(TContext context, object request) =>
+        await DescribeFleetsAsync(context, (global::Stratus.Ec2.Model.DescribeFleetsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeFlowLogs(TContext context, object request) =>
+        await DescribeFlowLogsAsync(context, (global::Stratus.Ec2.Model.DescribeFlowLogsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeFpgaImageAttribute(TContext context, object request) =>
+        await DescribeFpgaImageAttributeAsync(context, (global::Stratus.Ec2.Model.DescribeFpgaImageAttributeRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeFpgaImages(TContext context, object request) =>
+        await DescribeFpgaImagesAsync(context, (global::Stratus.Ec2.Model.DescribeFpgaImagesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeHostReservationOfferings(TContext context, object request) =>
+        await DescribeHostReservationOfferingsAsync(context, (global::Stratus.Ec2.Model.DescribeHostReservationOfferingsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeHostReservations(TContext context, object request) =>
+        await DescribeHostReservationsAsync(context, (global::Stratus.Ec2.Model.DescribeHostReservationsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeHosts(TContext context, object request) =>
+        await DescribeHostsAsync(context, (global::Stratus.Ec2.Model.DescribeHostsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeIamInstanceProfileAssociations(TContext context, object request) =>
+        await DescribeIamInstanceProfileAssociationsAsync(context, (global::Stratus.Ec2.Model.DescribeIamInstanceProfileAssociationsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeIdFormat(TContext context, object request) =>
+        await DescribeIdFormatAsync(context, (global::Stratus.Ec2.Model.DescribeIdFormatRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeIdentityIdFormat(TContext context, object request) =>
+        await DescribeIdentityIdFormatAsync(context, (global::Stratus.Ec2.Model.DescribeIdentityIdFormatRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeImageAttribute(TContext context, object request) =>
+        await DescribeImageAttributeAsync(context, (global::Stratus.Ec2.Model.DescribeImageAttributeRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeImageReferences(TContext context, object request) =>
+        await DescribeImageReferencesAsync(context, (global::Stratus.Ec2.Model.DescribeImageReferencesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeImageUsageReportEntries(TContext context, object request) =>
+        await DescribeImageUsageReportEntriesAsync(context, (global::Stratus.Ec2.Model.DescribeImageUsageReportEntriesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeImageUsageReports(TContext context, object request) =>
+        await DescribeImageUsageReportsAsync(context, (global::Stratus.Ec2.Model.DescribeImageUsageReportsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeImages(TContext context, object request) =>
+        await DescribeImagesAsync(context, (global::Stratus.Ec2.Model.DescribeImagesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeImportImageTasks(TContext context, object request) =>
+        await DescribeImportImageTasksAsync(context, (global::Stratus.Ec2.Model.DescribeImportImageTasksRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeImportSnapshotTasks(TContext context, object request) =>
+        await DescribeImportSnapshotTasksAsync(context, (global::Stratus.Ec2.Model.DescribeImportSnapshotTasksRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeInstanceAttribute(TContext context, object request) =>
+        await DescribeInstanceAttributeAsync(context, (global::Stratus.Ec2.Model.DescribeInstanceAttributeRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeInstanceConnectEndpoints(TContext context, object request) =>
+        await DescribeInstanceConnectEndpointsAsync(context, (global::Stratus.Ec2.Model.DescribeInstanceConnectEndpointsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeInstanceCreditSpecifications(TContext context, object request) =>
+        await DescribeInstanceCreditSpecificationsAsync(context, (global::Stratus.Ec2.Model.DescribeInstanceCreditSpecificationsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeInstanceEventNotificationAttributes(TContext context, object request) =>
+        await DescribeInstanceEventNotificationAttributesAsync(context, (global::Stratus.Ec2.Model.DescribeInstanceEventNotificationAttributesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeInstanceEventWindows(TContext context, object request) =>
+        await DescribeInstanceEventWindowsAsync(context, (global::Stratus.Ec2.Model.DescribeInstanceEventWindowsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeInstanceImageMetadata(TContext context, object request) =>
+        await DescribeInstanceImageMetadataAsync(context, (global::Stratus.Ec2.Model.DescribeInstanceImageMetadataRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeInstanceSqlHaHistoryStates(TContext context, object request) =>
+        await DescribeInstanceSqlHaHistoryStatesAsync(context, (global::Stratus.Ec2.Model.DescribeInstanceSqlHaHistoryStatesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeInstanceSqlHaStates(TContext context, object request) =>
+        await DescribeInstanceSqlHaStatesAsync(context, (global::Stratus.Ec2.Model.DescribeInstanceSqlHaStatesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeInstanceStatus(TContext context, object request) =>
+        await DescribeInstanceStatusAsync(context, (global::Stratus.Ec2.Model.DescribeInstanceStatusRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeInstanceTopology(TContext context, object request) =>
+        await DescribeInstanceTopologyAsync(context, (global::Stratus.Ec2.Model.DescribeInstanceTopologyRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeInstanceTypeOfferings(TContext context, object request) =>
+        await DescribeInstanceTypeOfferingsAsync(context, (global::Stratus.Ec2.Model.DescribeInstanceTypeOfferingsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeInstanceTypes(TContext context, object request) =>
+        await DescribeInstanceTypesAsync(context, (global::Stratus.Ec2.Model.DescribeInstanceTypesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeInstances(TContext context, object request) =>
+        await DescribeInstancesAsync(context, (global::Stratus.Ec2.Model.DescribeInstancesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeInternetGateways(TContext context, object request) =>
+        await DescribeInternetGatewaysAsync(context, (global::Stratus.Ec2.Model.DescribeInternetGatewaysRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeIpamByoasn(TContext context, object request) =>
+        await DescribeIpamByoasnAsync(context, (global::Stratus.Ec2.Model.DescribeIpamByoasnRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeIpamExternalResourceVerificationTokens(TContext context, object request) =>
+        await DescribeIpamExternalResourceVerificationTokensAsync(context, (global::Stratus.Ec2.Model.DescribeIpamExternalResourceVerificationTokensRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeIpamPolicies(TContext context, object request) =>
+        await DescribeIpamPoliciesAsync(context, (global::Stratus.Ec2.Model.DescribeIpamPoliciesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeIpamPoolAllocations(TContext context, object request) =>
+        await DescribeIpamPoolAllocationsAsync(context, (global::Stratus.Ec2.Model.DescribeIpamPoolAllocationsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeIpamPools(TContext context, object request) =>
+        await DescribeIpamPoolsAsync(context, (global::Stratus.Ec2.Model.DescribeIpamPoolsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeIpamPrefixListResolverTargets(TContext context, object request) =>
+        await DescribeIpamPrefixListResolverTargetsAsync(context, (global::Stratus.Ec2.Model.DescribeIpamPrefixListResolverTargetsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeIpamPrefixListResolvers(TContext context, object request) =>
+        await DescribeIpamPrefixListResolversAsync(context, (global::Stratus.Ec2.Model.DescribeIpamPrefixListResolversRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeIpamResourceDiscoveries(TContext context, object request) =>
+        await DescribeIpamResourceDiscoveriesAsync(context, (global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveriesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeIpamResourceDiscoveryAssociations(TContext context, object request) =>
+        await DescribeIpamResourceDiscoveryAssociationsAsync(context, (global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveryAssociationsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeIpamScopes(TContext context, object request) =>
+        await DescribeIpamScopesAsync(context, (global::Stratus.Ec2.Model.DescribeIpamScopesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeIpams(TContext context, object request) =>
+        await DescribeIpamsAsync(context, (global::Stratus.Ec2.Model.DescribeIpamsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeIpv6Pools(TContext context, object request) =>
+        await DescribeIpv6PoolsAsync(context, (global::Stratus.Ec2.Model.DescribeIpv6PoolsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeKeyPairs(TContext context, object request) =>
+        await DescribeKeyPairsAsync(context, (global::Stratus.Ec2.Model.DescribeKeyPairsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeLaunchTemplateVersions(TContext context, object request) =>
+        await DescribeLaunchTemplateVersionsAsync(context, (global::Stratus.Ec2.Model.DescribeLaunchTemplateVersionsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeLaunchTemplates(TContext context, object request) =>
+        await DescribeLaunchTemplatesAsync(context, (global::Stratus.Ec2.Model.DescribeLaunchTemplatesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociations(TContext context, object request) =>
+        await DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsAsync(context, (global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeLocalGatewayRouteTableVpcAssociations(TContext context, object request) =>
+        await DescribeLocalGatewayRouteTableVpcAssociationsAsync(context, (global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVpcAssociationsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeLocalGatewayRouteTables(TContext context, object request) =>
+        await DescribeLocalGatewayRouteTablesAsync(context, (global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTablesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeLocalGatewayVirtualInterfaceGroups(TContext context, object request) =>
+        await DescribeLocalGatewayVirtualInterfaceGroupsAsync(context, (global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfaceGroupsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeLocalGatewayVirtualInterfaces(TContext context, object request) =>
+        await DescribeLocalGatewayVirtualInterfacesAsync(context, (global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfacesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeLocalGateways(TContext context, object request) =>
+        await DescribeLocalGatewaysAsync(context, (global::Stratus.Ec2.Model.DescribeLocalGatewaysRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeLockedSnapshots(TContext context, object request) =>
+        await DescribeLockedSnapshotsAsync(context, (global::Stratus.Ec2.Model.DescribeLockedSnapshotsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeMacHosts(TContext context, object request) =>
+        await DescribeMacHostsAsync(context, (global::Stratus.Ec2.Model.DescribeMacHostsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeMacModificationTasks(TContext context, object request) =>
+        await DescribeMacModificationTasksAsync(context, (global::Stratus.Ec2.Model.DescribeMacModificationTasksRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeManagedPrefixLists(TContext context, object request) =>
+        await DescribeManagedPrefixListsAsync(context, (global::Stratus.Ec2.Model.DescribeManagedPrefixListsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeMovingAddresses(TContext context, object request) =>
+        await DescribeMovingAddressesAsync(context, (global::Stratus.Ec2.Model.DescribeMovingAddressesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeNatGateways(TContext context, object request) =>
+        await DescribeNatGatewaysAsync(context, (global::Stratus.Ec2.Model.DescribeNatGatewaysRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeNetworkAcls(TContext context, object request) =>
+        await DescribeNetworkAclsAsync(context, (global::Stratus.Ec2.Model.DescribeNetworkAclsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeNetworkInsightsAccessScopeAnalyses(TContext context, object request) =>
+        await DescribeNetworkInsightsAccessScopeAnalysesAsync(context, (global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopeAnalysesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeNetworkInsightsAccessScopes(TContext context, object request) =>
+        await DescribeNetworkInsightsAccessScopesAsync(context, (global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeNetworkInsightsAnalyses(TContext context, object request) =>
+        await DescribeNetworkInsightsAnalysesAsync(context, (global::Stratus.Ec2.Model.DescribeNetworkInsightsAnalysesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeNetworkInsightsPaths(TContext context, object request) =>
+        await DescribeNetworkInsightsPathsAsync(context, (global::Stratus.Ec2.Model.DescribeNetworkInsightsPathsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeNetworkInterfaceAttribute(TContext context, object request) =>
+        await DescribeNetworkInterfaceAttributeAsync(context, (global::Stratus.Ec2.Model.DescribeNetworkInterfaceAttributeRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeNetworkInterfacePermissions(TContext context, object request) =>
+        await DescribeNetworkInterfacePermissionsAsync(context, (global::Stratus.Ec2.Model.DescribeNetworkInterfacePermissionsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeNetworkInterfaces(TContext context, object request) =>
+        await DescribeNetworkInterfacesAsync(context, (global::Stratus.Ec2.Model.DescribeNetworkInterfacesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeOutpostLags(TContext context, object request) =>
+        await DescribeOutpostLagsAsync(context, (global::Stratus.Ec2.Model.DescribeOutpostLagsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribePlacementGroups(TContext context, object request) =>
+        await DescribePlacementGroupsAsync(context, (global::Stratus.Ec2.Model.DescribePlacementGroupsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribePrefixLists(TContext context, object request) =>
+        await DescribePrefixListsAsync(context, (global::Stratus.Ec2.Model.DescribePrefixListsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribePrincipalIdFormat(TContext context, object request) =>
+        await DescribePrincipalIdFormatAsync(context, (global::Stratus.Ec2.Model.DescribePrincipalIdFormatRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribePublicIpv4Pools(TContext context, object request) =>
+        await DescribePublicIpv4PoolsAsync(context, (global::Stratus.Ec2.Model.DescribePublicIpv4PoolsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeRegions(TContext context, object request) =>
+        await DescribeRegionsAsync(context, (global::Stratus.Ec2.Model.DescribeRegionsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeReplaceRootVolumeTasks(TContext context, object request) =>
+        await DescribeReplaceRootVolumeTasksAsync(context, (global::Stratus.Ec2.Model.DescribeReplaceRootVolumeTasksRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeReservedInstances(TContext context, object request) =>
+        await DescribeReservedInstancesAsync(context, (global::Stratus.Ec2.Model.DescribeReservedInstancesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeReservedInstancesListings(TContext context, object request) =>
+        await DescribeReservedInstancesListingsAsync(context, (global::Stratus.Ec2.Model.DescribeReservedInstancesListingsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeReservedInstancesModifications(TContext context, object request) =>
+        await DescribeReservedInstancesModificationsAsync(context, (global::Stratus.Ec2.Model.DescribeReservedInstancesModificationsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeReservedInstancesOfferings(TContext context, object request) =>
+        await DescribeReservedInstancesOfferingsAsync(context, (global::Stratus.Ec2.Model.DescribeReservedInstancesOfferingsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeRouteServerEndpoints(TContext context, object request) =>
+        await DescribeRouteServerEndpointsAsync(context, (global::Stratus.Ec2.Model.DescribeRouteServerEndpointsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeRouteServerPeers(TContext context, object request) =>
+        await DescribeRouteServerPeersAsync(context, (global::Stratus.Ec2.Model.DescribeRouteServerPeersRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeRouteServers(TContext context, object request) =>
+        await DescribeRouteServersAsync(context, (global::Stratus.Ec2.Model.DescribeRouteServersRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeRouteTables(TContext context, object request) =>
+        await DescribeRouteTablesAsync(context, (global::Stratus.Ec2.Model.DescribeRouteTablesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeScheduledInstanceAvailability(TContext context, object request) =>
+        await DescribeScheduledInstanceAvailabilityAsync(context, (global::Stratus.Ec2.Model.DescribeScheduledInstanceAvailabilityRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeScheduledInstances(TContext context, object request) =>
+        await DescribeScheduledInstancesAsync(context, (global::Stratus.Ec2.Model.DescribeScheduledInstancesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeSecondaryInterfaces(TContext context, object request) =>
+        await DescribeSecondaryInterfacesAsync(context, (global::Stratus.Ec2.Model.DescribeSecondaryInterfacesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeSecondaryNetworks(TContext context, object request) =>
+        await DescribeSecondaryNetworksAsync(context, (global::Stratus.Ec2.Model.DescribeSecondaryNetworksRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeSecondarySubnets(TContext context, object request) =>
+        await DescribeSecondarySubnetsAsync(context, (global::Stratus.Ec2.Model.DescribeSecondarySubnetsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeSecurityGroupReferences(TContext context, object request) =>
+        await DescribeSecurityGroupReferencesAsync(context, (global::Stratus.Ec2.Model.DescribeSecurityGroupReferencesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeSecurityGroupRules(TContext context, object request) =>
+        await DescribeSecurityGroupRulesAsync(context, (global::Stratus.Ec2.Model.DescribeSecurityGroupRulesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeSecurityGroupVpcAssociations(TContext context, object request) =>
+        await DescribeSecurityGroupVpcAssociationsAsync(context, (global::Stratus.Ec2.Model.DescribeSecurityGroupVpcAssociationsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeSecurityGroups(TContext context, object request) =>
+        await DescribeSecurityGroupsAsync(context, (global::Stratus.Ec2.Model.DescribeSecurityGroupsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeServiceLinkVirtualInterfaces(TContext context, object request) =>
+        await DescribeServiceLinkVirtualInterfacesAsync(context, (global::Stratus.Ec2.Model.DescribeServiceLinkVirtualInterfacesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeSnapshotAttribute(TContext context, object request) =>
+        await DescribeSnapshotAttributeAsync(context, (global::Stratus.Ec2.Model.DescribeSnapshotAttributeRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeSnapshotTierStatus(TContext context, object request) =>
+        await DescribeSnapshotTierStatusAsync(context, (global::Stratus.Ec2.Model.DescribeSnapshotTierStatusRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeSnapshots(TContext context, object request) =>
+        await DescribeSnapshotsAsync(context, (global::Stratus.Ec2.Model.DescribeSnapshotsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeSpotDatafeedSubscription(TContext context, object request) =>
+        await DescribeSpotDatafeedSubscriptionAsync(context, (global::Stratus.Ec2.Model.DescribeSpotDatafeedSubscriptionRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeSpotFleetInstances(TContext context, object request) =>
+        await DescribeSpotFleetInstancesAsync(context, (global::Stratus.Ec2.Model.DescribeSpotFleetInstancesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeSpotFleetRequestHistory(TContext context, object request) =>
+        await DescribeSpotFleetRequestHistoryAsync(context, (global::Stratus.Ec2.Model.DescribeSpotFleetRequestHistoryRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeSpotFleetRequests(TContext context, object request) =>
+        await DescribeSpotFleetRequestsAsync(context, (global::Stratus.Ec2.Model.DescribeSpotFleetRequestsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeSpotInstanceRequests(TContext context, object request) =>
+        await DescribeSpotInstanceRequestsAsync(context, (global::Stratus.Ec2.Model.DescribeSpotInstanceRequestsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeSpotPriceHistory(TContext context, object request) =>
+        await DescribeSpotPriceHistoryAsync(context, (global::Stratus.Ec2.Model.DescribeSpotPriceHistoryRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeStaleSecurityGroups(TContext context, object request) =>
+        await DescribeStaleSecurityGroupsAsync(context, (global::Stratus.Ec2.Model.DescribeStaleSecurityGroupsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeStoreImageTasks(TContext context, object request) =>
+        await DescribeStoreImageTasksAsync(context, (global::Stratus.Ec2.Model.DescribeStoreImageTasksRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeSubnets(TContext context, object request) =>
+        await DescribeSubnetsAsync(context, (global::Stratus.Ec2.Model.DescribeSubnetsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeTags(TContext context, object request) =>
+        await DescribeTagsAsync(context, (global::Stratus.Ec2.Model.DescribeTagsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeTrafficMirrorFilterRules(TContext context, object request) =>
+        await DescribeTrafficMirrorFilterRulesAsync(context, (global::Stratus.Ec2.Model.DescribeTrafficMirrorFilterRulesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeTrafficMirrorFilters(TContext context, object request) =>
+        await DescribeTrafficMirrorFiltersAsync(context, (global::Stratus.Ec2.Model.DescribeTrafficMirrorFiltersRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeTrafficMirrorSessions(TContext context, object request) =>
+        await DescribeTrafficMirrorSessionsAsync(context, (global::Stratus.Ec2.Model.DescribeTrafficMirrorSessionsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeTrafficMirrorTargets(TContext context, object request) =>
+        await DescribeTrafficMirrorTargetsAsync(context, (global::Stratus.Ec2.Model.DescribeTrafficMirrorTargetsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeTransitGatewayAttachments(TContext context, object request) =>
+        await DescribeTransitGatewayAttachmentsAsync(context, (global::Stratus.Ec2.Model.DescribeTransitGatewayAttachmentsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeTransitGatewayConnectPeers(TContext context, object request) =>
+        await DescribeTransitGatewayConnectPeersAsync(context, (global::Stratus.Ec2.Model.DescribeTransitGatewayConnectPeersRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeTransitGatewayConnects(TContext context, object request) =>
+        await DescribeTransitGatewayConnectsAsync(context, (global::Stratus.Ec2.Model.DescribeTransitGatewayConnectsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeTransitGatewayMeteringPolicies(TContext context, object request) =>
+        await DescribeTransitGatewayMeteringPoliciesAsync(context, (global::Stratus.Ec2.Model.DescribeTransitGatewayMeteringPoliciesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeTransitGatewayMulticastDomains(TContext context, object request) =>
+        await DescribeTransitGatewayMulticastDomainsAsync(context, (global::Stratus.Ec2.Model.DescribeTransitGatewayMulticastDomainsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeTransitGatewayPeeringAttachments(TContext context, object request) =>
+        await DescribeTransitGatewayPeeringAttachmentsAsync(context, (global::Stratus.Ec2.Model.DescribeTransitGatewayPeeringAttachmentsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeTransitGatewayPolicyTables(TContext context, object request) =>
+        await DescribeTransitGatewayPolicyTablesAsync(context, (global::Stratus.Ec2.Model.DescribeTransitGatewayPolicyTablesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeTransitGatewayRouteTableAnnouncements(TContext context, object request) =>
+        await DescribeTransitGatewayRouteTableAnnouncementsAsync(context, (global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTableAnnouncementsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeTransitGatewayRouteTables(TContext context, object request) =>
+        await DescribeTransitGatewayRouteTablesAsync(context, (global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTablesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeTransitGatewayVpcAttachments(TContext context, object request) =>
+        await DescribeTransitGatewayVpcAttachmentsAsync(context, (global::Stratus.Ec2.Model.DescribeTransitGatewayVpcAttachmentsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeTransitGateways(TContext context, object request) =>
+        await DescribeTransitGatewaysAsync(context, (global::Stratus.Ec2.Model.DescribeTransitGatewaysRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeTrunkInterfaceAssociations(TContext context, object request) =>
+        await DescribeTrunkInterfaceAssociationsAsync(context, (global::Stratus.Ec2.Model.DescribeTrunkInterfaceAssociationsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeVerifiedAccessEndpoints(TContext context, object request) =>
+        await DescribeVerifiedAccessEndpointsAsync(context, (global::Stratus.Ec2.Model.DescribeVerifiedAccessEndpointsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeVerifiedAccessGroups(TContext context, object request) =>
+        await DescribeVerifiedAccessGroupsAsync(context, (global::Stratus.Ec2.Model.DescribeVerifiedAccessGroupsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeVerifiedAccessInstanceLoggingConfigurations(TContext context, object request) =>
+        await DescribeVerifiedAccessInstanceLoggingConfigurationsAsync(context, (global::Stratus.Ec2.Model.DescribeVerifiedAccessInstanceLoggingConfigurationsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeVerifiedAccessInstances(TContext context, object request) =>
+        await DescribeVerifiedAccessInstancesAsync(context, (global::Stratus.Ec2.Model.DescribeVerifiedAccessInstancesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeVerifiedAccessTrustProviders(TContext context, object request) =>
+        await DescribeVerifiedAccessTrustProvidersAsync(context, (global::Stratus.Ec2.Model.DescribeVerifiedAccessTrustProvidersRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeVolumeAttribute(TContext context, object request) =>
+        await DescribeVolumeAttributeAsync(context, (global::Stratus.Ec2.Model.DescribeVolumeAttributeRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeVolumeStatus(TContext context, object request) =>
+        await DescribeVolumeStatusAsync(context, (global::Stratus.Ec2.Model.DescribeVolumeStatusRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeVolumes(TContext context, object request) =>
+        await DescribeVolumesAsync(context, (global::Stratus.Ec2.Model.DescribeVolumesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeVolumesModifications(TContext context, object request) =>
+        await DescribeVolumesModificationsAsync(context, (global::Stratus.Ec2.Model.DescribeVolumesModificationsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeVpcAttribute(TContext context, object request) =>
+        await DescribeVpcAttributeAsync(context, (global::Stratus.Ec2.Model.DescribeVpcAttributeRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeVpcBlockPublicAccessExclusions(TContext context, object request) =>
+        await DescribeVpcBlockPublicAccessExclusionsAsync(context, (global::Stratus.Ec2.Model.DescribeVpcBlockPublicAccessExclusionsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeVpcBlockPublicAccessOptions(TContext context, object request) =>
+        await DescribeVpcBlockPublicAccessOptionsAsync(context, (global::Stratus.Ec2.Model.DescribeVpcBlockPublicAccessOptionsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeVpcClassicLink(TContext context, object request) =>
+        await DescribeVpcClassicLinkAsync(context, (global::Stratus.Ec2.Model.DescribeVpcClassicLinkRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeVpcClassicLinkDnsSupport(TContext context, object request) =>
+        await DescribeVpcClassicLinkDnsSupportAsync(context, (global::Stratus.Ec2.Model.DescribeVpcClassicLinkDnsSupportRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeVpcEncryptionControls(TContext context, object request) =>
+        await DescribeVpcEncryptionControlsAsync(context, (global::Stratus.Ec2.Model.DescribeVpcEncryptionControlsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeVpcEndpointAssociations(TContext context, object request) =>
+        await DescribeVpcEndpointAssociationsAsync(context, (global::Stratus.Ec2.Model.DescribeVpcEndpointAssociationsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeVpcEndpointConnectionNotifications(TContext context, object request) =>
+        await DescribeVpcEndpointConnectionNotificationsAsync(context, (global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionNotificationsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeVpcEndpointConnections(TContext context, object request) =>
+        await DescribeVpcEndpointConnectionsAsync(context, (global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeVpcEndpointServiceConfigurations(TContext context, object request) =>
+        await DescribeVpcEndpointServiceConfigurationsAsync(context, (global::Stratus.Ec2.Model.DescribeVpcEndpointServiceConfigurationsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeVpcEndpointServicePermissions(TContext context, object request) =>
+        await DescribeVpcEndpointServicePermissionsAsync(context, (global::Stratus.Ec2.Model.DescribeVpcEndpointServicePermissionsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeVpcEndpointServices(TContext context, object request) =>
+        await DescribeVpcEndpointServicesAsync(context, (global::Stratus.Ec2.Model.DescribeVpcEndpointServicesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeVpcEndpoints(TContext context, object request) =>
+        await DescribeVpcEndpointsAsync(context, (global::Stratus.Ec2.Model.DescribeVpcEndpointsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeVpcPeeringConnections(TContext context, object request) =>
+        await DescribeVpcPeeringConnectionsAsync(context, (global::Stratus.Ec2.Model.DescribeVpcPeeringConnectionsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeVpcs(TContext context, object request) =>
+        await DescribeVpcsAsync(context, (global::Stratus.Ec2.Model.DescribeVpcsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeVpnConcentrators(TContext context, object request) =>
+        await DescribeVpnConcentratorsAsync(context, (global::Stratus.Ec2.Model.DescribeVpnConcentratorsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeVpnConnections(TContext context, object request) =>
+        await DescribeVpnConnectionsAsync(context, (global::Stratus.Ec2.Model.DescribeVpnConnectionsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeVpnGateways(TContext context, object request) =>
+        await DescribeVpnGatewaysAsync(context, (global::Stratus.Ec2.Model.DescribeVpnGatewaysRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDetachClassicLinkVpc(TContext context, object request) =>
+        await DetachClassicLinkVpcAsync(context, (global::Stratus.Ec2.Model.DetachClassicLinkVpcRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDetachInternetGateway(TContext context, object request)
+    {
+        await DetachInternetGatewayAsync(context, (global::Stratus.Ec2.Model.DetachInternetGatewayRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDetachNetworkInterface(TContext context, object request)
+    {
+        await DetachNetworkInterfaceAsync(context, (global::Stratus.Ec2.Model.DetachNetworkInterfaceRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDetachVerifiedAccessTrustProvider(TContext context, object request) =>
+        await DetachVerifiedAccessTrustProviderAsync(context, (global::Stratus.Ec2.Model.DetachVerifiedAccessTrustProviderRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDetachVolume(TContext context, object request) =>
+        await DetachVolumeAsync(context, (global::Stratus.Ec2.Model.DetachVolumeRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDetachVpnGateway(TContext context, object request)
+    {
+        await DetachVpnGatewayAsync(context, (global::Stratus.Ec2.Model.DetachVpnGatewayRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisableAddressTransfer(TContext context, object request) =>
+        await DisableAddressTransferAsync(context, (global::Stratus.Ec2.Model.DisableAddressTransferRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisableAllowedImagesSettings(TContext context, object request) =>
+        await DisableAllowedImagesSettingsAsync(context, (global::Stratus.Ec2.Model.DisableAllowedImagesSettingsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisableAwsNetworkPerformanceMetricSubscription(TContext context, object request) =>
+        await DisableAwsNetworkPerformanceMetricSubscriptionAsync(context, (global::Stratus.Ec2.Model.DisableAwsNetworkPerformanceMetricSubscriptionRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisableCapacityManager(TContext context, object request) =>
+        await DisableCapacityManagerAsync(context, (global::Stratus.Ec2.Model.DisableCapacityManagerRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisableEbsEncryptionByDefault(TContext context, object request) =>
+        await DisableEbsEncryptionByDefaultAsync(context, (global::Stratus.Ec2.Model.DisableEbsEncryptionByDefaultRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisableFastLaunch(TContext context, object request) =>
+        await DisableFastLaunchAsync(context, (global::Stratus.Ec2.Model.DisableFastLaunchRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisableFastSnapshotRestores(TContext context, object request) =>
+        await DisableFastSnapshotRestoresAsync(context, (global::Stratus.Ec2.Model.DisableFastSnapshotRestoresRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisableImage(TContext context, object request) =>
+        await DisableImageAsync(context, (global::Stratus.Ec2.Model.DisableImageRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisableImageBlockPublicAccess(TContext context, object request) =>
+        await DisableImageBlockPublicAccessAsync(context, (global::Stratus.Ec2.Model.DisableImageBlockPublicAccessRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisableImageDeprecation(TContext context, object request) =>
+        await DisableImageDeprecationAsync(context, (global::Stratus.Ec2.Model.DisableImageDeprecationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisableImageDeregistrationProtection(TContext context, object request) =>
+        await DisableImageDeregistrationProtectionAsync(context, (global::Stratus.Ec2.Model.DisableImageDeregistrationProtectionRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisableInstanceSqlHaStandbyDetections(TContext context, object request) =>
+        await DisableInstanceSqlHaStandbyDetectionsAsync(context, (global::Stratus.Ec2.Model.DisableInstanceSqlHaStandbyDetectionsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisableIpamOrganizationAdminAccount(TContext context, object request) =>
+        await DisableIpamOrganizationAdminAccountAsync(context, (global::Stratus.Ec2.Model.DisableIpamOrganizationAdminAccountRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisableIpamPolicy(TContext context, object request) =>
+        await DisableIpamPolicyAsync(context, (global::Stratus.Ec2.Model.DisableIpamPolicyRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisableRouteServerPropagation(TContext context, object request) =>
+        await DisableRouteServerPropagationAsync(context, (global::Stratus.Ec2.Model.DisableRouteServerPropagationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisableSerialConsoleAccess(TContext context, object request) =>
+        await DisableSerialConsoleAccessAsync(context, (global::Stratus.Ec2.Model.DisableSerialConsoleAccessRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisableSnapshotBlockPublicAccess(TContext context, object request) =>
+        await DisableSnapshotBlockPublicAccessAsync(context, (global::Stratus.Ec2.Model.DisableSnapshotBlockPublicAccessRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisableTransitGatewayRouteTablePropagation(TContext context, object request) =>
+        await DisableTransitGatewayRouteTablePropagationAsync(context, (global::Stratus.Ec2.Model.DisableTransitGatewayRouteTablePropagationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisableVgwRoutePropagation(TContext context, object request)
+    {
+        await DisableVgwRoutePropagationAsync(context, (global::Stratus.Ec2.Model.DisableVgwRoutePropagationRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisableVpcClassicLink(TContext context, object request) =>
+        await DisableVpcClassicLinkAsync(context, (global::Stratus.Ec2.Model.DisableVpcClassicLinkRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisableVpcClassicLinkDnsSupport(TContext context, object request) =>
+        await DisableVpcClassicLinkDnsSupportAsync(context, (global::Stratus.Ec2.Model.DisableVpcClassicLinkDnsSupportRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisassociateAddress(TContext context, object request)
+    {
+        await DisassociateAddressAsync(context, (global::Stratus.Ec2.Model.DisassociateAddressRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisassociateCapacityReservationBillingOwner(TContext context, object request) =>
+        await DisassociateCapacityReservationBillingOwnerAsync(context, (global::Stratus.Ec2.Model.DisassociateCapacityReservationBillingOwnerRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisassociateClientVpnTargetNetwork(TContext context, object request) =>
+        await DisassociateClientVpnTargetNetworkAsync(context, (global::Stratus.Ec2.Model.DisassociateClientVpnTargetNetworkRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisassociateEnclaveCertificateIamRole(TContext context, object request) =>
+        await DisassociateEnclaveCertificateIamRoleAsync(context, (global::Stratus.Ec2.Model.DisassociateEnclaveCertificateIamRoleRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisassociateIamInstanceProfile(TContext context, object request) =>
+        await DisassociateIamInstanceProfileAsync(context, (global::Stratus.Ec2.Model.DisassociateIamInstanceProfileRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisassociateInstanceEventWindow(TContext context, object request) =>
+        await DisassociateInstanceEventWindowAsync(context, (global::Stratus.Ec2.Model.DisassociateInstanceEventWindowRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisassociateIpamByoasn(TContext context, object request) =>
+        await DisassociateIpamByoasnAsync(context, (global::Stratus.Ec2.Model.DisassociateIpamByoasnRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisassociateIpamResourceDiscovery(TContext context, object request) =>
+        await DisassociateIpamResourceDiscoveryAsync(context, (global::Stratus.Ec2.Model.DisassociateIpamResourceDiscoveryRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisassociateNatGatewayAddress(TContext context, object request) =>
+        await DisassociateNatGatewayAddressAsync(context, (global::Stratus.Ec2.Model.DisassociateNatGatewayAddressRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisassociateRouteServer(TContext context, object request) =>
+        await DisassociateRouteServerAsync(context, (global::Stratus.Ec2.Model.DisassociateRouteServerRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisassociateRouteTable(TContext context, object request)
+    {
+        await DisassociateRouteTableAsync(context, (global::Stratus.Ec2.Model.DisassociateRouteTableRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisassociateSecurityGroupVpc(TContext context, object request) =>
+        await DisassociateSecurityGroupVpcAsync(context, (global::Stratus.Ec2.Model.DisassociateSecurityGroupVpcRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisassociateSubnetCidrBlock(TContext context, object request) =>
+        await DisassociateSubnetCidrBlockAsync(context, (global::Stratus.Ec2.Model.DisassociateSubnetCidrBlockRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisassociateTransitGatewayMulticastDomain(TContext context, object request) =>
+        await DisassociateTransitGatewayMulticastDomainAsync(context, (global::Stratus.Ec2.Model.DisassociateTransitGatewayMulticastDomainRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisassociateTransitGatewayPolicyTable(TContext context, object request) =>
+        await DisassociateTransitGatewayPolicyTableAsync(context, (global::Stratus.Ec2.Model.DisassociateTransitGatewayPolicyTableRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisassociateTransitGatewayRouteTable(TContext context, object request) =>
+        await DisassociateTransitGatewayRouteTableAsync(context, (global::Stratus.Ec2.Model.DisassociateTransitGatewayRouteTableRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisassociateTrunkInterface(TContext context, object request) =>
+        await DisassociateTrunkInterfaceAsync(context, (global::Stratus.Ec2.Model.DisassociateTrunkInterfaceRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisassociateVpcCidrBlock(TContext context, object request) =>
+        await DisassociateVpcCidrBlockAsync(context, (global::Stratus.Ec2.Model.DisassociateVpcCidrBlockRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchEnableAddressTransfer(TContext context, object request) =>
+        await EnableAddressTransferAsync(context, (global::Stratus.Ec2.Model.EnableAddressTransferRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchEnableAllowedImagesSettings(TContext context, object request) =>
+        await EnableAllowedImagesSettingsAsync(context, (global::Stratus.Ec2.Model.EnableAllowedImagesSettingsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchEnableAwsNetworkPerformanceMetricSubscription(TContext context, object request) =>
+        await EnableAwsNetworkPerformanceMetricSubscriptionAsync(context, (global::Stratus.Ec2.Model.EnableAwsNetworkPerformanceMetricSubscriptionRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchEnableCapacityManager(TContext context, object request) =>
+        await EnableCapacityManagerAsync(context, (global::Stratus.Ec2.Model.EnableCapacityManagerRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchEnableEbsEncryptionByDefault(TContext context, object request) =>
+        await EnableEbsEncryptionByDefaultAsync(context, (global::Stratus.Ec2.Model.EnableEbsEncryptionByDefaultRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchEnableFastLaunch(TContext context, object request) =>
+        await EnableFastLaunchAsync(context, (global::Stratus.Ec2.Model.EnableFastLaunchRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchEnableFastSnapshotRestores(TContext context, object request) =>
+        await EnableFastSnapshotRestoresAsync(context, (global::Stratus.Ec2.Model.EnableFastSnapshotRestoresRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchEnableImage(TContext context, object request) =>
+        await EnableImageAsync(context, (global::Stratus.Ec2.Model.EnableImageRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchEnableImageBlockPublicAccess(TContext context, object request) =>
+        await EnableImageBlockPublicAccessAsync(context, (global::Stratus.Ec2.Model.EnableImageBlockPublicAccessRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchEnableImageDeprecation(TContext context, object request) =>
+        await EnableImageDeprecationAsync(context, (global::Stratus.Ec2.Model.EnableImageDeprecationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchEnableImageDeregistrationProtection(TContext context, object request) =>
+        await EnableImageDeregistrationProtectionAsync(context, (global::Stratus.Ec2.Model.EnableImageDeregistrationProtectionRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchEnableInstanceSqlHaStandbyDetections(TContext context, object request) =>
+        await EnableInstanceSqlHaStandbyDetectionsAsync(context, (global::Stratus.Ec2.Model.EnableInstanceSqlHaStandbyDetectionsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchEnableIpamOrganizationAdminAccount(TContext context, object request) =>
+        await EnableIpamOrganizationAdminAccountAsync(context, (global::Stratus.Ec2.Model.EnableIpamOrganizationAdminAccountRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchEnableIpamPolicy(TContext context, object request) =>
+        await EnableIpamPolicyAsync(context, (global::Stratus.Ec2.Model.EnableIpamPolicyRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchEnableReachabilityAnalyzerOrganizationSharing(TContext context, object request) =>
+        await EnableReachabilityAnalyzerOrganizationSharingAsync(context, (global::Stratus.Ec2.Model.EnableReachabilityAnalyzerOrganizationSharingRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchEnableRouteServerPropagation(TContext context, object request) =>
+        await EnableRouteServerPropagationAsync(context, (global::Stratus.Ec2.Model.EnableRouteServerPropagationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchEnableSerialConsoleAccess(TContext context, object request) =>
+        await EnableSerialConsoleAccessAsync(context, (global::Stratus.Ec2.Model.EnableSerialConsoleAccessRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchEnableSnapshotBlockPublicAccess(TContext context, object request) =>
+        await EnableSnapshotBlockPublicAccessAsync(context, (global::Stratus.Ec2.Model.EnableSnapshotBlockPublicAccessRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchEnableTransitGatewayRouteTablePropagation(TContext context, object request) =>
+        await EnableTransitGatewayRouteTablePropagationAsync(context, (global::Stratus.Ec2.Model.EnableTransitGatewayRouteTablePropagationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchEnableVgwRoutePropagation(TContext context, object request)
+    {
+        await EnableVgwRoutePropagationAsync(context, (global::Stratus.Ec2.Model.EnableVgwRoutePropagationRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchEnableVolumeIO(TContext context, object request)
+    {
+        await EnableVolumeIOAsync(context, (global::Stratus.Ec2.Model.EnableVolumeIORequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchEnableVpcClassicLink(TContext context, object request) =>
+        await EnableVpcClassicLinkAsync(context, (global::Stratus.Ec2.Model.EnableVpcClassicLinkRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchEnableVpcClassicLinkDnsSupport(TContext context, object request) =>
+        await EnableVpcClassicLinkDnsSupportAsync(context, (global::Stratus.Ec2.Model.EnableVpcClassicLinkDnsSupportRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchExportClientVpnClientCertificateRevocationList(TContext context, object request) =>
+        await ExportClientVpnClientCertificateRevocationListAsync(context, (global::Stratus.Ec2.Model.ExportClientVpnClientCertificateRevocationListRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchExportClientVpnClientConfiguration(TContext context, object request) =>
+        await ExportClientVpnClientConfigurationAsync(context, (global::Stratus.Ec2.Model.ExportClientVpnClientConfigurationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchExportImage(TContext context, object request) =>
+        await ExportImageAsync(context, (global::Stratus.Ec2.Model.ExportImageRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchExportTransitGatewayRoutes(TContext context, object request) =>
+        await ExportTransitGatewayRoutesAsync(context, (global::Stratus.Ec2.Model.ExportTransitGatewayRoutesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchExportVerifiedAccessInstanceClientConfiguration(TContext context, object request) =>
+        await ExportVerifiedAccessInstanceClientConfigurationAsync(context, (global::Stratus.Ec2.Model.ExportVerifiedAccessInstanceClientConfigurationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetActiveVpnTunnelStatus(TContext context, object request) =>
+        await GetActiveVpnTunnelStatusAsync(context, (global::Stratus.Ec2.Model.GetActiveVpnTunnelStatusRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetAllowedImagesSettings(TContext context, object request) =>
+        await GetAllowedImagesSettingsAsync(context, (global::Stratus.Ec2.Model.GetAllowedImagesSettingsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetAssociatedEnclaveCertificateIamRoles(TContext context, object request) =>
+        await GetAssociatedEnclaveCertificateIamRolesAsync(context, (global::Stratus.Ec2.Model.GetAssociatedEnclaveCertificateIamRolesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetAssociatedIpv6PoolCidrs(TContext context, object request) =>
+        await GetAssociatedIpv6PoolCidrsAsync(context, (global::Stratus.Ec2.Model.GetAssociatedIpv6PoolCidrsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetAwsNetworkPerformanceData(TContext context, object request) =>
+        await GetAwsNetworkPerformanceDataAsync(context, (global::Stratus.Ec2.Model.GetAwsNetworkPerformanceDataRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetCapacityManagerAttributes(TContext context, object request) =>
+        await GetCapacityManagerAttributesAsync(context, (global::Stratus.Ec2.Model.GetCapacityManagerAttributesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetCapacityManagerMetricData(TContext context, object request) =>
+        await GetCapacityManagerMetricDataAsync(context, (global::Stratus.Ec2.Model.GetCapacityManagerMetricDataRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetCapacityManagerMetricDimensions(TContext context, object request) =>
+        await GetCapacityManagerMetricDimensionsAsync(context, (global::Stratus.Ec2.Model.GetCapacityManagerMetricDimensionsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetCapacityManagerMonitoredTagKeys(TContext context, object request) =>
+        await GetCapacityManagerMonitoredTagKeysAsync(context, (global::Stratus.Ec2.Model.GetCapacityManagerMonitoredTagKeysRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetCapacityReservationUsage(TContext context, object request) =>
+        await GetCapacityReservationUsageAsync(context, (global::Stratus.Ec2.Model.GetCapacityReservationUsageRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetCoipPoolUsage(TContext context, object request) =>
+        await GetCoipPoolUsageAsync(context, (global::Stratus.Ec2.Model.GetCoipPoolUsageRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetConsoleOutput(TContext context, object request) =>
+        await GetConsoleOutputAsync(context, (global::Stratus.Ec2.Model.GetConsoleOutputRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetConsoleScreenshot(TContext context, object request) =>
+        await GetConsoleScreenshotAsync(context, (global::Stratus.Ec2.Model.GetConsoleScreenshotRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetDeclarativePoliciesReportSummary(TContext context, object request) =>
+        await GetDeclarativePoliciesReportSummaryAsync(context, (global::Stratus.Ec2.Model.GetDeclarativePoliciesReportSummaryRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetDefaultCreditSpecification(TContext context, object request) =>
+        await GetDefaultCreditSpecificationAsync(context, (global::Stratus.Ec2.Model.GetDefaultCreditSpecificationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetEbsDefaultKmsKeyId(TContext context, object request) =>
+        await GetEbsDefaultKmsKeyIdAsync(context, (global::Stratus.Ec2.Model.GetEbsDefaultKmsKeyIdRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetEbsEncryptionByDefault(TContext context, object request) =>
+        await GetEbsEncryptionByDefaultAsync(context, (global::Stratus.Ec2.Model.GetEbsEncryptionByDefaultRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetEnabledIpamPolicy(TContext context, object request) =>
+        await GetEnabledIpamPolicyAsync(context, (global::Stratus.Ec2.Model.GetEnabledIpamPolicyRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetFlowLogsIntegrationTemplate(TContext context, object request) =>
+        await GetFlowLogsIntegrationTemplateAsync(context, (global::Stratus.Ec2.Model.GetFlowLogsIntegrationTemplateRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetGroupsForCapacityReservation(TContext context, object request) =>
+        await GetGroupsForCapacityReservationAsync(context, (global::Stratus.Ec2.Model.GetGroupsForCapacityReservationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetHostReservationPurchasePreview(TContext context, object request) =>
+        await GetHostReservationPurchasePreviewAsync(context, (global::Stratus.Ec2.Model.GetHostReservationPurchasePreviewRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetImageAncestry(TContext context, object request) =>
+        await GetImageAncestryAsync(context, (global::Stratus.Ec2.Model.GetImageAncestryRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetImageBlockPublicAccessState(TContext context, object request) =>
+        await GetImageBlockPublicAccessStateAsync(context, (global::Stratus.Ec2.Model.GetImageBlockPublicAccessStateRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetInstanceMetadataDefaults(TContext context, object request) =>
+        await GetInstanceMetadataDefaultsAsync(context, (global::Stratus.Ec2.Model.GetInstanceMetadataDefaultsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetInstanceTpmEkPub(TContext context, object request) =>
+        await GetInstanceTpmEkPubAsync(context, (global::Stratus.Ec2.Model.GetInstanceTpmEkPubRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetInstanceTypesFromInstanceRequirements(TContext context, object request) =>
+        await GetInstanceTypesFromInstanceRequirementsAsync(context, (global::Stratus.Ec2.Model.GetInstanceTypesFromInstanceRequirementsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetInstanceUefiData(TContext context, object request) =>
+        await GetInstanceUefiDataAsync(context, (global::Stratus.Ec2.Model.GetInstanceUefiDataRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetIpamAddressHistory(TContext context, object request) =>
+        await GetIpamAddressHistoryAsync(context, (global::Stratus.Ec2.Model.GetIpamAddressHistoryRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetIpamDiscoveredAccounts(TContext context, object request) =>
+        await GetIpamDiscoveredAccountsAsync(context, (global::Stratus.Ec2.Model.GetIpamDiscoveredAccountsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetIpamDiscoveredPublicAddresses(TContext context, object request) =>
+        await GetIpamDiscoveredPublicAddressesAsync(context, (global::Stratus.Ec2.Model.GetIpamDiscoveredPublicAddressesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetIpamDiscoveredResourceCidrs(TContext context, object request) =>
+        await GetIpamDiscoveredResourceCidrsAsync(context, (global::Stratus.Ec2.Model.GetIpamDiscoveredResourceCidrsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetIpamPolicyAllocationRules(TContext context, object request) =>
+        await GetIpamPolicyAllocationRulesAsync(context, (global::Stratus.Ec2.Model.GetIpamPolicyAllocationRulesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetIpamPolicyOrganizationTargets(TContext context, object request) =>
+        await GetIpamPolicyOrganizationTargetsAsync(context, (global::Stratus.Ec2.Model.GetIpamPolicyOrganizationTargetsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetIpamPoolAllocations(TContext context, object request) =>
+        await GetIpamPoolAllocationsAsync(context, (global::Stratus.Ec2.Model.GetIpamPoolAllocationsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetIpamPoolCidrs(TContext context, object request) =>
+        await GetIpamPoolCidrsAsync(context, (global::Stratus.Ec2.Model.GetIpamPoolCidrsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetIpamPrefixListResolverRules(TContext context, object request) =>
+        await GetIpamPrefixListResolverRulesAsync(context, (global::Stratus.Ec2.Model.GetIpamPrefixListResolverRulesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetIpamPrefixListResolverVersionEntries(TContext context, object request) =>
+        await GetIpamPrefixListResolverVersionEntriesAsync(context, (global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionEntriesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetIpamPrefixListResolverVersions(TContext context, object request) =>
+        await GetIpamPrefixListResolverVersionsAsync(context, (global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetIpamResourceCidrs(TContext context, object request) =>
+        await GetIpamResourceCidrsAsync(context, (global::Stratus.Ec2.Model.GetIpamResourceCidrsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetLaunchTemplateData(TContext context, object request) =>
+        await GetLaunchTemplateDataAsync(context, (global::Stratus.Ec2.Model.GetLaunchTemplateDataRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetManagedPrefixListAssociations(TContext context, object request) =>
+        await GetManagedPrefixListAssociationsAsync(context, (global::Stratus.Ec2.Model.GetManagedPrefixListAssociationsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetManagedPrefixListEntries(TContext context, object request) =>
+        await GetManagedPrefixListEntriesAsync(context, (global::Stratus.Ec2.Model.GetManagedPrefixListEntriesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetManagedResourceVisibility(TContext context, object request) =>
+        await GetManagedResourceVisibilityAsync(context, (global::Stratus.Ec2.Model.GetManagedResourceVisibilityRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetNetworkInsightsAccessScopeAnalysisFindings(TContext context, object request) =>
+        await GetNetworkInsightsAccessScopeAnalysisFindingsAsync(context, (global::Stratus.Ec2.Model.GetNetworkInsightsAccessScopeAnalysisFindingsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetNetworkInsightsAccessScopeContent(TContext context, object request) =>
+        await GetNetworkInsightsAccessScopeContentAsync(context, (global::Stratus.Ec2.Model.GetNetworkInsightsAccessScopeContentRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetPasswordData(TContext context, object request) =>
+        await GetPasswordDataAsync(context, (global::Stratus.Ec2.Model.GetPasswordDataRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetReservedInstancesExchangeQuote(TContext context, object request) =>
+        await GetReservedInstancesExchangeQuoteAsync(context, (global::Stratus.Ec2.Model.GetReservedInstancesExchangeQuoteRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetRouteServerAssociations(TContext context, object request) =>
+        await GetRouteServerAssociationsAsync(context, (global::Stratus.Ec2.Model.GetRouteServerAssociationsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetRouteServerPropagations(TContext context, object request) =>
+        await GetRouteServerPropagationsAsync(context, (global::Stratus.Ec2.Model.GetRouteServerPropagationsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetRouteServerRoutingDatabase(TContext context, object request) =>
+        await GetRouteServerRoutingDatabaseAsync(context, (global::Stratus.Ec2.Model.GetRouteServerRoutingDatabaseRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetSecurityGroupsForVpc(TContext context, object request) =>
+        await GetSecurityGroupsForVpcAsync(context, (global::Stratus.Ec2.Model.GetSecurityGroupsForVpcRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetSerialConsoleAccessStatus(TContext context, object request) =>
+        await GetSerialConsoleAccessStatusAsync(context, (global::Stratus.Ec2.Model.GetSerialConsoleAccessStatusRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetSnapshotBlockPublicAccessState(TContext context, object request) =>
+        await GetSnapshotBlockPublicAccessStateAsync(context, (global::Stratus.Ec2.Model.GetSnapshotBlockPublicAccessStateRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetSpotPlacementScores(TContext context, object request) =>
+        await GetSpotPlacementScoresAsync(context, (global::Stratus.Ec2.Model.GetSpotPlacementScoresRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetSubnetCidrReservations(TContext context, object request) =>
+        await GetSubnetCidrReservationsAsync(context, (global::Stratus.Ec2.Model.GetSubnetCidrReservationsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetTransitGatewayAttachmentPropagations(TContext context, object request) =>
+        await GetTransitGatewayAttachmentPropagationsAsync(context, (global::Stratus.Ec2.Model.GetTransitGatewayAttachmentPropagationsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetTransitGatewayMeteringPolicyEntries(TContext context, object request) =>
+        await GetTransitGatewayMeteringPolicyEntriesAsync(context, (global::Stratus.Ec2.Model.GetTransitGatewayMeteringPolicyEntriesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetTransitGatewayMulticastDomainAssociations(TContext context, object request) =>
+        await GetTransitGatewayMulticastDomainAssociationsAsync(context, (global::Stratus.Ec2.Model.GetTransitGatewayMulticastDomainAssociationsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetTransitGatewayPolicyTableAssociations(TContext context, object request) =>
+        await GetTransitGatewayPolicyTableAssociationsAsync(context, (global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableAssociationsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetTransitGatewayPolicyTableEntries(TContext context, object request) =>
+        await GetTransitGatewayPolicyTableEntriesAsync(context, (global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableEntriesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetTransitGatewayPrefixListReferences(TContext context, object request) =>
+        await GetTransitGatewayPrefixListReferencesAsync(context, (global::Stratus.Ec2.Model.GetTransitGatewayPrefixListReferencesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetTransitGatewayRouteTableAssociations(TContext context, object request) =>
+        await GetTransitGatewayRouteTableAssociationsAsync(context, (global::Stratus.Ec2.Model.GetTransitGatewayRouteTableAssociationsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetTransitGatewayRouteTablePropagations(TContext context, object request) =>
+        await GetTransitGatewayRouteTablePropagationsAsync(context, (global::Stratus.Ec2.Model.GetTransitGatewayRouteTablePropagationsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetVerifiedAccessEndpointPolicy(TContext context, object request) =>
+        await GetVerifiedAccessEndpointPolicyAsync(context, (global::Stratus.Ec2.Model.GetVerifiedAccessEndpointPolicyRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetVerifiedAccessEndpointTargets(TContext context, object request) =>
+        await GetVerifiedAccessEndpointTargetsAsync(context, (global::Stratus.Ec2.Model.GetVerifiedAccessEndpointTargetsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetVerifiedAccessGroupPolicy(TContext context, object request) =>
+        await GetVerifiedAccessGroupPolicyAsync(context, (global::Stratus.Ec2.Model.GetVerifiedAccessGroupPolicyRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetVpcResourcesBlockingEncryptionEnforcement(TContext context, object request) =>
+        await GetVpcResourcesBlockingEncryptionEnforcementAsync(context, (global::Stratus.Ec2.Model.GetVpcResourcesBlockingEncryptionEnforcementRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetVpnConnectionDeviceSampleConfiguration(TContext context, object request) =>
+        await GetVpnConnectionDeviceSampleConfigurationAsync(context, (global::Stratus.Ec2.Model.GetVpnConnectionDeviceSampleConfigurationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetVpnConnectionDeviceTypes(TContext context, object request) =>
+        await GetVpnConnectionDeviceTypesAsync(context, (global::Stratus.Ec2.Model.GetVpnConnectionDeviceTypesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetVpnTunnelReplacementStatus(TContext context, object request) =>
+        await GetVpnTunnelReplacementStatusAsync(context, (global::Stratus.Ec2.Model.GetVpnTunnelReplacementStatusRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchImportClientVpnClientCertificateRevocationList(TContext context, object request) =>
+        await ImportClientVpnClientCertificateRevocationListAsync(context, (global::Stratus.Ec2.Model.ImportClientVpnClientCertificateRevocationListRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchImportImage(TContext context, object request) =>
+        await ImportImageAsync(context, (global::Stratus.Ec2.Model.ImportImageRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchImportInstance(TContext context, object request) =>
+        await ImportInstanceAsync(context, (global::Stratus.Ec2.Model.ImportInstanceRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchImportKeyPair(TContext context, object request) =>
+        await ImportKeyPairAsync(context, (global::Stratus.Ec2.Model.ImportKeyPairRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchImportSnapshot(TContext context, object request) =>
+        await ImportSnapshotAsync(context, (global::Stratus.Ec2.Model.ImportSnapshotRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchImportVolume(TContext context, object request) =>
+        await ImportVolumeAsync(context, (global::Stratus.Ec2.Model.ImportVolumeRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListImagesInRecycleBin(TContext context, object request) =>
+        await ListImagesInRecycleBinAsync(context, (global::Stratus.Ec2.Model.ListImagesInRecycleBinRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListSnapshotsInRecycleBin(TContext context, object request) =>
+        await ListSnapshotsInRecycleBinAsync(context, (global::Stratus.Ec2.Model.ListSnapshotsInRecycleBinRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListVolumesInRecycleBin(TContext context, object request) =>
+        await ListVolumesInRecycleBinAsync(context, (global::Stratus.Ec2.Model.ListVolumesInRecycleBinRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchLockSnapshot(TContext context, object request) =>
+        await LockSnapshotAsync(context, (global::Stratus.Ec2.Model.LockSnapshotRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyAddressAttribute(TContext context, object request) =>
+        await ModifyAddressAttributeAsync(context, (global::Stratus.Ec2.Model.ModifyAddressAttributeRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyAvailabilityZoneGroup(TContext context, object request) =>
+        await ModifyAvailabilityZoneGroupAsync(context, (global::Stratus.Ec2.Model.ModifyAvailabilityZoneGroupRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyCapacityReservation(TContext context, object request) =>
+        await ModifyCapacityReservationAsync(context, (global::Stratus.Ec2.Model.ModifyCapacityReservationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyCapacityReservationFleet(TContext context, object request) =>
+        await ModifyCapacityReservationFleetAsync(context, (global::Stratus.Ec2.Model.ModifyCapacityReservationFleetRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyClientVpnEndpoint(TContext context, object request) =>
+        await ModifyClientVpnEndpointAsync(context, (global::Stratus.Ec2.Model.ModifyClientVpnEndpointRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyDefaultCreditSpecification(TContext context, object request) =>
+        await ModifyDefaultCreditSpecificationAsync(context, (global::Stratus.Ec2.Model.ModifyDefaultCreditSpecificationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyEbsDefaultKmsKeyId(TContext context, object request) =>
+        await ModifyEbsDefaultKmsKeyIdAsync(context, (global::Stratus.Ec2.Model.ModifyEbsDefaultKmsKeyIdRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyFleet(TContext context, object request) =>
+        await ModifyFleetAsync(context, (global::Stratus.Ec2.Model.ModifyFleetRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyFpgaImageAttribute(TContext context, object request) =>
+        await ModifyFpgaImageAttributeAsync(context, (global::Stratus.Ec2.Model.ModifyFpgaImageAttributeRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyHosts(TContext context, object request) =>
+        await ModifyHostsAsync(context, (global::Stratus.Ec2.Model.ModifyHostsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyIdFormat(TContext context, object request)
+    {
+        await ModifyIdFormatAsync(context, (global::Stratus.Ec2.Model.ModifyIdFormatRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyIdentityIdFormat(TContext context, object request)
+    {
+        await ModifyIdentityIdFormatAsync(context, (global::Stratus.Ec2.Model.ModifyIdentityIdFormatRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyImageAttribute(TContext context, object request)
+    {
+        await ModifyImageAttributeAsync(context, (global::Stratus.Ec2.Model.ModifyImageAttributeRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyInstanceAttribute(TContext context, object request)
+    {
+        await ModifyInstanceAttributeAsync(context, (global::Stratus.Ec2.Model.ModifyInstanceAttributeRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyInstanceCapacityReservationAttributes(TContext context, object request) =>
+        await ModifyInstanceCapacityReservationAttributesAsync(context, (global::Stratus.Ec2.Model.ModifyInstanceCapacityReservationAttributesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyInstanceConnectEndpoint(TContext context, object request) =>
+        await ModifyInstanceConnectEndpointAsync(context, (global::Stratus.Ec2.Model.ModifyInstanceConnectEndpointRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyInstanceCpuOptions(TContext context, object request) =>
+        await ModifyInstanceCpuOptionsAsync(context, (global::Stratus.Ec2.Model.ModifyInstanceCpuOptionsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyInstanceCreditSpecification(TContext context, object request) =>
+        await ModifyInstanceCreditSpecificationAsync(context, (global::Stratus.Ec2.Model.ModifyInstanceCreditSpecificationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyInstanceEventStartTime(TContext context, object request) =>
+        await ModifyInstanceEventStartTimeAsync(context, (global::Stratus.Ec2.Model.ModifyInstanceEventStartTimeRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyInstanceEventWindow(TContext context, object request) =>
+        await ModifyInstanceEventWindowAsync(context, (global::Stratus.Ec2.Model.ModifyInstanceEventWindowRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyInstanceMaintenanceOptions(TContext context, object request) =>
+        await ModifyInstanceMaintenanceOptionsAsync(context, (global::Stratus.Ec2.Model.ModifyInstanceMaintenanceOptionsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyInstanceMetadataDefaults(TContext context, object request) =>
+        await ModifyInstanceMetadataDefaultsAsync(context, (global::Stratus.Ec2.Model.ModifyInstanceMetadataDefaultsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyInstanceMetadataOptions(TContext context, object request) =>
+        await ModifyInstanceMetadataOptionsAsync(context, (global::Stratus.Ec2.Model.ModifyInstanceMetadataOptionsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyInstanceNetworkPerformanceOptions(TContext context, object request) =>
+        await ModifyInstanceNetworkPerformanceOptionsAsync(context, (global::Stratus.Ec2.Model.ModifyInstanceNetworkPerformanceRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyInstancePlacement(TContext context, object request) =>
+        await ModifyInstancePlacementAsync(context, (global::Stratus.Ec2.Model.ModifyInstancePlacementRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyIpam(TContext context, object request) =>
+        await ModifyIpamAsync(context, (global::Stratus.Ec2.Model.ModifyIpamRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyIpamPolicyAllocationRules(TContext context, object request) =>
+        await ModifyIpamPolicyAllocationRulesAsync(context, (global::Stratus.Ec2.Model.ModifyIpamPolicyAllocationRulesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyIpamPool(TContext context, object request) =>
+        await ModifyIpamPoolAsync(context, (global::Stratus.Ec2.Model.ModifyIpamPoolRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyIpamPoolAllocation(TContext context, object request) =>
+        await ModifyIpamPoolAllocationAsync(context, (global::Stratus.Ec2.Model.ModifyIpamPoolAllocationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyIpamPrefixListResolver(TContext context, object request) =>
+        await ModifyIpamPrefixListResolverAsync(context, (global::Stratus.Ec2.Model.ModifyIpamPrefixListResolverRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyIpamPrefixListResolverTarget(TContext context, object request) =>
+        await ModifyIpamPrefixListResolverTargetAsync(context, (global::Stratus.Ec2.Model.ModifyIpamPrefixListResolverTargetRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyIpamResourceCidr(TContext context, object request) =>
+        await ModifyIpamResourceCidrAsync(context, (global::Stratus.Ec2.Model.ModifyIpamResourceCidrRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyIpamResourceDiscovery(TContext context, object request) =>
+        await ModifyIpamResourceDiscoveryAsync(context, (global::Stratus.Ec2.Model.ModifyIpamResourceDiscoveryRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyIpamScope(TContext context, object request) =>
+        await ModifyIpamScopeAsync(context, (global::Stratus.Ec2.Model.ModifyIpamScopeRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyLaunchTemplate(TContext context, object request) =>
+        await ModifyLaunchTemplateAsync(context, (global::Stratus.Ec2.Model.ModifyLaunchTemplateRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyLocalGatewayRoute(TContext context, object request) =>
+        await ModifyLocalGatewayRouteAsync(context, (global::Stratus.Ec2.Model.ModifyLocalGatewayRouteRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyManagedPrefixList(TContext context, object request) =>
+        await ModifyManagedPrefixListAsync(context, (global::Stratus.Ec2.Model.ModifyManagedPrefixListRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyManagedResourceVisibility(TContext context, object request) =>
+        await ModifyManagedResourceVisibilityAsync(context, (global::Stratus.Ec2.Model.ModifyManagedResourceVisibilityRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyNetworkInterfaceAttribute(TContext context, object request)
+    {
+        await ModifyNetworkInterfaceAttributeAsync(context, (global::Stratus.Ec2.Model.ModifyNetworkInterfaceAttributeRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyPrivateDnsNameOptions(TContext context, object request) =>
+        await ModifyPrivateDnsNameOptionsAsync(context, (global::Stratus.Ec2.Model.ModifyPrivateDnsNameOptionsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyPublicIpDnsNameOptions(TContext context, object request) =>
+        await ModifyPublicIpDnsNameOptionsAsync(context, (global::Stratus.Ec2.Model.ModifyPublicIpDnsNameOptionsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyReservedInstances(TContext context, object request) =>
+        await ModifyReservedInstancesAsync(context, (global::Stratus.Ec2.Model.ModifyReservedInstancesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyRouteServer(TContext context, object request) =>
+        await ModifyRouteServerAsync(context, (global::Stratus.Ec2.Model.ModifyRouteServerRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifySecurityGroupRules(TContext context, object request) =>
+        await ModifySecurityGroupRulesAsync(context, (global::Stratus.Ec2.Model.ModifySecurityGroupRulesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifySnapshotAttribute(TContext context, object request)
+    {
+        await ModifySnapshotAttributeAsync(context, (global::Stratus.Ec2.Model.ModifySnapshotAttributeRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifySnapshotTier(TContext context, object request) =>
+        await ModifySnapshotTierAsync(context, (global::Stratus.Ec2.Model.ModifySnapshotTierRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifySpotFleetRequest(TContext context, object request) =>
+        await ModifySpotFleetRequestAsync(context, (global::Stratus.Ec2.Model.ModifySpotFleetRequestRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifySubnetAttribute(TContext context, object request)
+    {
+        await ModifySubnetAttributeAsync(context, (global::Stratus.Ec2.Model.ModifySubnetAttributeRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyTrafficMirrorFilterNetworkServices(TContext context, object request) =>
+        await ModifyTrafficMirrorFilterNetworkServicesAsync(context, (global::Stratus.Ec2.Model.ModifyTrafficMirrorFilterNetworkServicesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyTrafficMirrorFilterRule(TContext context, object request) =>
+        await ModifyTrafficMirrorFilterRuleAsync(context, (global::Stratus.Ec2.Model.ModifyTrafficMirrorFilterRuleRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyTrafficMirrorSession(TContext context, object request) =>
+        await ModifyTrafficMirrorSessionAsync(context, (global::Stratus.Ec2.Model.ModifyTrafficMirrorSessionRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyTransitGateway(TContext context, object request) =>
+        await ModifyTransitGatewayAsync(context, (global::Stratus.Ec2.Model.ModifyTransitGatewayRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyTransitGatewayMeteringPolicy(TContext context, object request) =>
+        await ModifyTransitGatewayMeteringPolicyAsync(context, (global::Stratus.Ec2.Model.ModifyTransitGatewayMeteringPolicyRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyTransitGatewayPrefixListReference(TContext context, object request) =>
+        await ModifyTransitGatewayPrefixListReferenceAsync(context, (global::Stratus.Ec2.Model.ModifyTransitGatewayPrefixListReferenceRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyTransitGatewayVpcAttachment(TContext context, object request) =>
+        await ModifyTransitGatewayVpcAttachmentAsync(context, (global::Stratus.Ec2.Model.ModifyTransitGatewayVpcAttachmentRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyVerifiedAccessEndpoint(TContext context, object request) =>
+        await ModifyVerifiedAccessEndpointAsync(context, (global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyVerifiedAccessEndpointPolicy(TContext context, object request) =>
+        await ModifyVerifiedAccessEndpointPolicyAsync(context, (global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointPolicyRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyVerifiedAccessGroup(TContext context, object request) =>
+        await ModifyVerifiedAccessGroupAsync(context, (global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyVerifiedAccessGroupPolicy(TContext context, object request) =>
+        await ModifyVerifiedAccessGroupPolicyAsync(context, (global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupPolicyRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyVerifiedAccessInstance(TContext context, object request) =>
+        await ModifyVerifiedAccessInstanceAsync(context, (global::Stratus.Ec2.Model.ModifyVerifiedAccessInstanceRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyVerifiedAccessInstanceLoggingConfiguration(TContext context, object request) =>
+        await ModifyVerifiedAccessInstanceLoggingConfigurationAsync(context, (global::Stratus.Ec2.Model.ModifyVerifiedAccessInstanceLoggingConfigurationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyVerifiedAccessTrustProvider(TContext context, object request) =>
+        await ModifyVerifiedAccessTrustProviderAsync(context, (global::Stratus.Ec2.Model.ModifyVerifiedAccessTrustProviderRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyVolume(TContext context, object request) =>
+        await ModifyVolumeAsync(context, (global::Stratus.Ec2.Model.ModifyVolumeRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyVolumeAttribute(TContext context, object request)
+    {
+        await ModifyVolumeAttributeAsync(context, (global::Stratus.Ec2.Model.ModifyVolumeAttributeRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyVpcAttribute(TContext context, object request)
+    {
+        await ModifyVpcAttributeAsync(context, (global::Stratus.Ec2.Model.ModifyVpcAttributeRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyVpcBlockPublicAccessExclusion(TContext context, object request) =>
+        await ModifyVpcBlockPublicAccessExclusionAsync(context, (global::Stratus.Ec2.Model.ModifyVpcBlockPublicAccessExclusionRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyVpcBlockPublicAccessOptions(TContext context, object request) =>
+        await ModifyVpcBlockPublicAccessOptionsAsync(context, (global::Stratus.Ec2.Model.ModifyVpcBlockPublicAccessOptionsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyVpcEncryptionControl(TContext context, object request) =>
+        await ModifyVpcEncryptionControlAsync(context, (global::Stratus.Ec2.Model.ModifyVpcEncryptionControlRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyVpcEndpoint(TContext context, object request) =>
+        await ModifyVpcEndpointAsync(context, (global::Stratus.Ec2.Model.ModifyVpcEndpointRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyVpcEndpointConnectionNotification(TContext context, object request) =>
+        await ModifyVpcEndpointConnectionNotificationAsync(context, (global::Stratus.Ec2.Model.ModifyVpcEndpointConnectionNotificationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyVpcEndpointServiceConfiguration(TContext context, object request) =>
+        await ModifyVpcEndpointServiceConfigurationAsync(context, (global::Stratus.Ec2.Model.ModifyVpcEndpointServiceConfigurationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyVpcEndpointServicePayerResponsibility(TContext context, object request) =>
+        await ModifyVpcEndpointServicePayerResponsibilityAsync(context, (global::Stratus.Ec2.Model.ModifyVpcEndpointServicePayerResponsibilityRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyVpcEndpointServicePermissions(TContext context, object request) =>
+        await ModifyVpcEndpointServicePermissionsAsync(context, (global::Stratus.Ec2.Model.ModifyVpcEndpointServicePermissionsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyVpcPeeringConnectionOptions(TContext context, object request) =>
+        await ModifyVpcPeeringConnectionOptionsAsync(context, (global::Stratus.Ec2.Model.ModifyVpcPeeringConnectionOptionsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyVpcTenancy(TContext context, object request) =>
+        await ModifyVpcTenancyAsync(context, (global::Stratus.Ec2.Model.ModifyVpcTenancyRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyVpnConnection(TContext context, object request) =>
+        await ModifyVpnConnectionAsync(context, (global::Stratus.Ec2.Model.ModifyVpnConnectionRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyVpnConnectionOptions(TContext context, object request) =>
+        await ModifyVpnConnectionOptionsAsync(context, (global::Stratus.Ec2.Model.ModifyVpnConnectionOptionsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyVpnTunnelCertificate(TContext context, object request) =>
+        await ModifyVpnTunnelCertificateAsync(context, (global::Stratus.Ec2.Model.ModifyVpnTunnelCertificateRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyVpnTunnelOptions(TContext context, object request) =>
+        await ModifyVpnTunnelOptionsAsync(context, (global::Stratus.Ec2.Model.ModifyVpnTunnelOptionsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchMonitorInstances(TContext context, object request) =>
+        await MonitorInstancesAsync(context, (global::Stratus.Ec2.Model.MonitorInstancesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchMoveAddressToVpc(TContext context, object request) =>
+        await MoveAddressToVpcAsync(context, (global::Stratus.Ec2.Model.MoveAddressToVpcRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchMoveByoipCidrToIpam(TContext context, object request) =>
+        await MoveByoipCidrToIpamAsync(context, (global::Stratus.Ec2.Model.MoveByoipCidrToIpamRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchMoveCapacityReservationInstances(TContext context, object request) =>
+        await MoveCapacityReservationInstancesAsync(context, (global::Stratus.Ec2.Model.MoveCapacityReservationInstancesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchProvisionByoipCidr(TContext context, object request) =>
+        await ProvisionByoipCidrAsync(context, (global::Stratus.Ec2.Model.ProvisionByoipCidrRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchProvisionIpamByoasn(TContext context, object request) =>
+        await ProvisionIpamByoasnAsync(context, (global::Stratus.Ec2.Model.ProvisionIpamByoasnRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchProvisionIpamPoolCidr(TContext context, object request) =>
+        await ProvisionIpamPoolCidrAsync(context, (global::Stratus.Ec2.Model.ProvisionIpamPoolCidrRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchProvisionPublicIpv4PoolCidr(TContext context, object request) =>
+        await ProvisionPublicIpv4PoolCidrAsync(context, (global::Stratus.Ec2.Model.ProvisionPublicIpv4PoolCidrRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPurchaseCapacityBlock(TContext context, object request) =>
+        await PurchaseCapacityBlockAsync(context, (global::Stratus.Ec2.Model.PurchaseCapacityBlockRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPurchaseCapacityBlockExtension(TContext context, object request) =>
+        await PurchaseCapacityBlockExtensionAsync(context, (global::Stratus.Ec2.Model.PurchaseCapacityBlockExtensionRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPurchaseHostReservation(TContext context, object request) =>
+        await PurchaseHostReservationAsync(context, (global::Stratus.Ec2.Model.PurchaseHostReservationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPurchaseReservedInstancesOffering(TContext context, object request) =>
+        await PurchaseReservedInstancesOfferingAsync(context, (global::Stratus.Ec2.Model.PurchaseReservedInstancesOfferingRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPurchaseScheduledInstances(TContext context, object request) =>
+        await PurchaseScheduledInstancesAsync(context, (global::Stratus.Ec2.Model.PurchaseScheduledInstancesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchRebootInstances(TContext context, object request)
+    {
+        await RebootInstancesAsync(context, (global::Stratus.Ec2.Model.RebootInstancesRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchRegisterImage(TContext context, object request) =>
+        await RegisterImageAsync(context, (global::Stratus.Ec2.Model.RegisterImageRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchRegisterInstanceEventNotificationAttributes(TContext context, object request) =>
+        await RegisterInstanceEventNotificationAttributesAsync(context, (global::Stratus.Ec2.Model.RegisterInstanceEventNotificationAttributesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchRegisterTransitGatewayMulticastGroupMembers(TContext context, object request) =>
+        await RegisterTransitGatewayMulticastGroupMembersAsync(context, (global::Stratus.Ec2.Model.RegisterTransitGatewayMulticastGroupMembersRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchRegisterTransitGatewayMulticastGroupSources(TContext context, object request) =>
+        await RegisterTransitGatewayMulticastGroupSourcesAsync(context, (global::Stratus.Ec2.Model.RegisterTransitGatewayMulticastGroupSourcesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchRejectCapacityReservationBillingOwnership(TContext context, object request) =>
+        await RejectCapacityReservationBillingOwnershipAsync(context, (global::Stratus.Ec2.Model.RejectCapacityReservationBillingOwnershipRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchRejectTransitGatewayClientVpnAttachment(TContext context, object request) =>
+        await RejectTransitGatewayClientVpnAttachmentAsync(context, (global::Stratus.Ec2.Model.RejectTransitGatewayClientVpnAttachmentRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchRejectTransitGatewayMulticastDomainAssociations(TContext context, object request) =>
+        await RejectTransitGatewayMulticastDomainAssociationsAsync(context, (global::Stratus.Ec2.Model.RejectTransitGatewayMulticastDomainAssociationsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchRejectTransitGatewayPeeringAttachment(TContext context, object request) =>
+        await RejectTransitGatewayPeeringAttachmentAsync(context, (global::Stratus.Ec2.Model.RejectTransitGatewayPeeringAttachmentRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchRejectTransitGatewayVpcAttachment(TContext context, object request) =>
+        await RejectTransitGatewayVpcAttachmentAsync(context, (global::Stratus.Ec2.Model.RejectTransitGatewayVpcAttachmentRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchRejectVpcEndpointConnections(TContext context, object request) =>
+        await RejectVpcEndpointConnectionsAsync(context, (global::Stratus.Ec2.Model.RejectVpcEndpointConnectionsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchRejectVpcPeeringConnection(TContext context, object request) =>
+        await RejectVpcPeeringConnectionAsync(context, (global::Stratus.Ec2.Model.RejectVpcPeeringConnectionRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchReleaseAddress(TContext context, object request)
+    {
+        await ReleaseAddressAsync(context, (global::Stratus.Ec2.Model.ReleaseAddressRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchReleaseHosts(TContext context, object request) =>
+        await ReleaseHostsAsync(context, (global::Stratus.Ec2.Model.ReleaseHostsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchReleaseIpamPoolAllocation(TContext context, object request) =>
+        await ReleaseIpamPoolAllocationAsync(context, (global::Stratus.Ec2.Model.ReleaseIpamPoolAllocationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchReplaceIamInstanceProfileAssociation(TContext context, object request) =>
+        await ReplaceIamInstanceProfileAssociationAsync(context, (global::Stratus.Ec2.Model.ReplaceIamInstanceProfileAssociationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchReplaceImageCriteriaInAllowedImagesSettings(TContext context, object request) =>
+        await ReplaceImageCriteriaInAllowedImagesSettingsAsync(context, (global::Stratus.Ec2.Model.ReplaceImageCriteriaInAllowedImagesSettingsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchReplaceNetworkAclAssociation(TContext context, object request) =>
+        await ReplaceNetworkAclAssociationAsync(context, (global::Stratus.Ec2.Model.ReplaceNetworkAclAssociationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchReplaceNetworkAclEntry(TContext context, object request)
+    {
+        await ReplaceNetworkAclEntryAsync(context, (global::Stratus.Ec2.Model.ReplaceNetworkAclEntryRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchReplaceRoute(TContext context, object request)
+    {
+        await ReplaceRouteAsync(context, (global::Stratus.Ec2.Model.ReplaceRouteRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchReplaceRouteTableAssociation(TContext context, object request) =>
+        await ReplaceRouteTableAssociationAsync(context, (global::Stratus.Ec2.Model.ReplaceRouteTableAssociationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchReplaceTransitGatewayRoute(TContext context, object request) =>
+        await ReplaceTransitGatewayRouteAsync(context, (global::Stratus.Ec2.Model.ReplaceTransitGatewayRouteRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchReplaceVpnTunnel(TContext context, object request) =>
+        await ReplaceVpnTunnelAsync(context, (global::Stratus.Ec2.Model.ReplaceVpnTunnelRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchReportInstanceStatus(TContext context, object request)
+    {
+        await ReportInstanceStatusAsync(context, (global::Stratus.Ec2.Model.ReportInstanceStatusRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchRequestSpotFleet(TContext context, object request) =>
+        await RequestSpotFleetAsync(context, (global::Stratus.Ec2.Model.RequestSpotFleetRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchRequestSpotInstances(TContext context, object request) =>
+        await RequestSpotInstancesAsync(context, (global::Stratus.Ec2.Model.RequestSpotInstancesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchResetAddressAttribute(TContext context, object request) =>
+        await ResetAddressAttributeAsync(context, (global::Stratus.Ec2.Model.ResetAddressAttributeRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchResetEbsDefaultKmsKeyId(TContext context, object request) =>
+        await ResetEbsDefaultKmsKeyIdAsync(context, (global::Stratus.Ec2.Model.ResetEbsDefaultKmsKeyIdRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchResetFpgaImageAttribute(TContext context, object request) =>
+        await ResetFpgaImageAttributeAsync(context, (global::Stratus.Ec2.Model.ResetFpgaImageAttributeRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchResetImageAttribute(TContext context, object request)
+    {
+        await ResetImageAttributeAsync(context, (global::Stratus.Ec2.Model.ResetImageAttributeRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchResetInstanceAttribute(TContext context, object request)
+    {
+        await ResetInstanceAttributeAsync(context, (global::Stratus.Ec2.Model.ResetInstanceAttributeRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchResetNetworkInterfaceAttribute(TContext context, object request)
+    {
+        await ResetNetworkInterfaceAttributeAsync(context, (global::Stratus.Ec2.Model.ResetNetworkInterfaceAttributeRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchResetSnapshotAttribute(TContext context, object request)
+    {
+        await ResetSnapshotAttributeAsync(context, (global::Stratus.Ec2.Model.ResetSnapshotAttributeRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchRestoreAddressToClassic(TContext context, object request) =>
+        await RestoreAddressToClassicAsync(context, (global::Stratus.Ec2.Model.RestoreAddressToClassicRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchRestoreImageFromRecycleBin(TContext context, object request) =>
+        await RestoreImageFromRecycleBinAsync(context, (global::Stratus.Ec2.Model.RestoreImageFromRecycleBinRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchRestoreManagedPrefixListVersion(TContext context, object request) =>
+        await RestoreManagedPrefixListVersionAsync(context, (global::Stratus.Ec2.Model.RestoreManagedPrefixListVersionRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchRestoreSnapshotFromRecycleBin(TContext context, object request) =>
+        await RestoreSnapshotFromRecycleBinAsync(context, (global::Stratus.Ec2.Model.RestoreSnapshotFromRecycleBinRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchRestoreSnapshotTier(TContext context, object request) =>
+        await RestoreSnapshotTierAsync(context, (global::Stratus.Ec2.Model.RestoreSnapshotTierRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchRestoreVolumeFromRecycleBin(TContext context, object request) =>
+        await RestoreVolumeFromRecycleBinAsync(context, (global::Stratus.Ec2.Model.RestoreVolumeFromRecycleBinRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchRevokeClientVpnIngress(TContext context, object request) =>
+        await RevokeClientVpnIngressAsync(context, (global::Stratus.Ec2.Model.RevokeClientVpnIngressRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchRevokeSecurityGroupEgress(TContext context, object request) =>
+        await RevokeSecurityGroupEgressAsync(context, (global::Stratus.Ec2.Model.RevokeSecurityGroupEgressRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchRevokeSecurityGroupIngress(TContext context, object request) =>
+        await RevokeSecurityGroupIngressAsync(context, (global::Stratus.Ec2.Model.RevokeSecurityGroupIngressRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchRunInstances(TContext context, object request) =>
+        await RunInstancesAsync(context, (global::Stratus.Ec2.Model.RunInstancesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchRunScheduledInstances(TContext context, object request) =>
+        await RunScheduledInstancesAsync(context, (global::Stratus.Ec2.Model.RunScheduledInstancesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchSearchLocalGatewayRoutes(TContext context, object request) =>
+        await SearchLocalGatewayRoutesAsync(context, (global::Stratus.Ec2.Model.SearchLocalGatewayRoutesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchSearchTransitGatewayMulticastGroups(TContext context, object request) =>
+        await SearchTransitGatewayMulticastGroupsAsync(context, (global::Stratus.Ec2.Model.SearchTransitGatewayMulticastGroupsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchSearchTransitGatewayRoutes(TContext context, object request) =>
+        await SearchTransitGatewayRoutesAsync(context, (global::Stratus.Ec2.Model.SearchTransitGatewayRoutesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchSendDiagnosticInterrupt(TContext context, object request)
+    {
+        await SendDiagnosticInterruptAsync(context, (global::Stratus.Ec2.Model.SendDiagnosticInterruptRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchStartDeclarativePoliciesReport(TContext context, object request) =>
+        await StartDeclarativePoliciesReportAsync(context, (global::Stratus.Ec2.Model.StartDeclarativePoliciesReportRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchStartInstances(TContext context, object request) =>
+        await StartInstancesAsync(context, (global::Stratus.Ec2.Model.StartInstancesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchStartNetworkInsightsAccessScopeAnalysis(TContext context, object request) =>
+        await StartNetworkInsightsAccessScopeAnalysisAsync(context, (global::Stratus.Ec2.Model.StartNetworkInsightsAccessScopeAnalysisRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchStartNetworkInsightsAnalysis(TContext context, object request) =>
+        await StartNetworkInsightsAnalysisAsync(context, (global::Stratus.Ec2.Model.StartNetworkInsightsAnalysisRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchStartVpcEndpointServicePrivateDnsVerification(TContext context, object request) =>
+        await StartVpcEndpointServicePrivateDnsVerificationAsync(context, (global::Stratus.Ec2.Model.StartVpcEndpointServicePrivateDnsVerificationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchStopInstances(TContext context, object request) =>
+        await StopInstancesAsync(context, (global::Stratus.Ec2.Model.StopInstancesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchTerminateClientVpnConnections(TContext context, object request) =>
+        await TerminateClientVpnConnectionsAsync(context, (global::Stratus.Ec2.Model.TerminateClientVpnConnectionsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchTerminateInstances(TContext context, object request) =>
+        await TerminateInstancesAsync(context, (global::Stratus.Ec2.Model.TerminateInstancesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUnassignIpv6Addresses(TContext context, object request) =>
+        await UnassignIpv6AddressesAsync(context, (global::Stratus.Ec2.Model.UnassignIpv6AddressesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUnassignPrivateIpAddresses(TContext context, object request)
+    {
+        await UnassignPrivateIpAddressesAsync(context, (global::Stratus.Ec2.Model.UnassignPrivateIpAddressesRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUnassignPrivateNatGatewayAddress(TContext context, object request) =>
+        await UnassignPrivateNatGatewayAddressAsync(context, (global::Stratus.Ec2.Model.UnassignPrivateNatGatewayAddressRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUnlockSnapshot(TContext context, object request) =>
+        await UnlockSnapshotAsync(context, (global::Stratus.Ec2.Model.UnlockSnapshotRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUnmonitorInstances(TContext context, object request) =>
+        await UnmonitorInstancesAsync(context, (global::Stratus.Ec2.Model.UnmonitorInstancesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUpdateCapacityManagerMonitoredTagKeys(TContext context, object request) =>
+        await UpdateCapacityManagerMonitoredTagKeysAsync(context, (global::Stratus.Ec2.Model.UpdateCapacityManagerMonitoredTagKeysRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUpdateCapacityManagerOrganizationsAccess(TContext context, object request) =>
+        await UpdateCapacityManagerOrganizationsAccessAsync(context, (global::Stratus.Ec2.Model.UpdateCapacityManagerOrganizationsAccessRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUpdateInterruptibleCapacityReservationAllocation(TContext context, object request) =>
+        await UpdateInterruptibleCapacityReservationAllocationAsync(context, (global::Stratus.Ec2.Model.UpdateInterruptibleCapacityReservationAllocationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUpdateSecurityGroupRuleDescriptionsEgress(TContext context, object request) =>
+        await UpdateSecurityGroupRuleDescriptionsEgressAsync(context, (global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsEgressRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUpdateSecurityGroupRuleDescriptionsIngress(TContext context, object request) =>
+        await UpdateSecurityGroupRuleDescriptionsIngressAsync(context, (global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsIngressRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchWithdrawByoipCidr(TContext context, object request) =>
+        await WithdrawByoipCidrAsync(context, (global::Stratus.Ec2.Model.WithdrawByoipCidrRequest)request).ConfigureAwait(false);
 }

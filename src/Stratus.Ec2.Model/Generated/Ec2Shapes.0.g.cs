@@ -10,505 +10,1971 @@ using SM = global::Stratus.Protocol.Model;
 /// <summary>Shape descriptors of the ec2 model.</summary>
 public static partial class Ec2Shapes
 {
-    public static readonly SM::ShapeInfo SAcceleratorCount = new SM::ShapeInfo("AcceleratorCount", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAcceleratorCountRequest = new SM::ShapeInfo("AcceleratorCountRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAcceleratorManufacturer = new SM::ShapeInfo("AcceleratorManufacturer", SM::ShapeKind.String).Constrain(enumValues: ["amazon-web-services", "amd", "nvidia", "xilinx", "habana"]);
-    public static readonly SM::ShapeInfo SAcceleratorManufacturerSet = new SM::ShapeInfo("AcceleratorManufacturerSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAcceleratorName = new SM::ShapeInfo("AcceleratorName", SM::ShapeKind.String).Constrain(enumValues: ["a100", "inferentia", "k520", "k80", "m60", "radeon-pro-v520", "t4", "vu9p", "v100", "a10g", "h100", "t4g", "l40s", "l4", "gaudi-hl-205", "inferentia2", "trainium", "trainium2", "u30"]);
-    public static readonly SM::ShapeInfo SAcceleratorNameSet = new SM::ShapeInfo("AcceleratorNameSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAcceleratorTotalMemoryMiB = new SM::ShapeInfo("AcceleratorTotalMemoryMiB", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAcceleratorTotalMemoryMiBRequest = new SM::ShapeInfo("AcceleratorTotalMemoryMiBRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAcceleratorType = new SM::ShapeInfo("AcceleratorType", SM::ShapeKind.String).Constrain(enumValues: ["gpu", "fpga", "inference", "media"]);
-    public static readonly SM::ShapeInfo SAcceleratorTypeSet = new SM::ShapeInfo("AcceleratorTypeSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAcceptAddressTransferRequest = new SM::ShapeInfo("AcceptAddressTransferRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAcceptAddressTransferResult = new SM::ShapeInfo("AcceptAddressTransferResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAcceptCapacityReservationBillingOwnershipRequest = new SM::ShapeInfo("AcceptCapacityReservationBillingOwnershipRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAcceptCapacityReservationBillingOwnershipResult = new SM::ShapeInfo("AcceptCapacityReservationBillingOwnershipResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAcceptReservedInstancesExchangeQuoteRequest = new SM::ShapeInfo("AcceptReservedInstancesExchangeQuoteRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAcceptReservedInstancesExchangeQuoteResult = new SM::ShapeInfo("AcceptReservedInstancesExchangeQuoteResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAcceptTransitGatewayClientVpnAttachmentRequest = new SM::ShapeInfo("AcceptTransitGatewayClientVpnAttachmentRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAcceptTransitGatewayClientVpnAttachmentResult = new SM::ShapeInfo("AcceptTransitGatewayClientVpnAttachmentResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAcceptTransitGatewayMulticastDomainAssociationsRequest = new SM::ShapeInfo("AcceptTransitGatewayMulticastDomainAssociationsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAcceptTransitGatewayMulticastDomainAssociationsResult = new SM::ShapeInfo("AcceptTransitGatewayMulticastDomainAssociationsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAcceptTransitGatewayPeeringAttachmentRequest = new SM::ShapeInfo("AcceptTransitGatewayPeeringAttachmentRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAcceptTransitGatewayPeeringAttachmentResult = new SM::ShapeInfo("AcceptTransitGatewayPeeringAttachmentResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAcceptTransitGatewayVpcAttachmentRequest = new SM::ShapeInfo("AcceptTransitGatewayVpcAttachmentRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAcceptTransitGatewayVpcAttachmentResult = new SM::ShapeInfo("AcceptTransitGatewayVpcAttachmentResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAcceptVpcEndpointConnectionsRequest = new SM::ShapeInfo("AcceptVpcEndpointConnectionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAcceptVpcEndpointConnectionsResult = new SM::ShapeInfo("AcceptVpcEndpointConnectionsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAcceptVpcPeeringConnectionRequest = new SM::ShapeInfo("AcceptVpcPeeringConnectionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAcceptVpcPeeringConnectionResult = new SM::ShapeInfo("AcceptVpcPeeringConnectionResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAccessScopeAnalysisFinding = new SM::ShapeInfo("AccessScopeAnalysisFinding", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAccessScopeAnalysisFindingList = new SM::ShapeInfo("AccessScopeAnalysisFindingList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAccessScopePath = new SM::ShapeInfo("AccessScopePath", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAccessScopePathList = new SM::ShapeInfo("AccessScopePathList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAccessScopePathListRequest = new SM::ShapeInfo("AccessScopePathListRequest", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAccessScopePathRequest = new SM::ShapeInfo("AccessScopePathRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAccountAttribute = new SM::ShapeInfo("AccountAttribute", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAccountAttributeList = new SM::ShapeInfo("AccountAttributeList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAccountAttributeName = new SM::ShapeInfo("AccountAttributeName", SM::ShapeKind.String).Constrain(enumValues: ["supported-platforms", "default-vpc"]);
-    public static readonly SM::ShapeInfo SAccountAttributeNameStringList = new SM::ShapeInfo("AccountAttributeNameStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAccountAttributeValue = new SM::ShapeInfo("AccountAttributeValue", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAccountAttributeValueList = new SM::ShapeInfo("AccountAttributeValueList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAccountID = new SM::ShapeInfo("AccountID", SM::ShapeKind.String).Constrain(min: 12, max: 12);
-    public static readonly SM::ShapeInfo SActiveInstance = new SM::ShapeInfo("ActiveInstance", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SActiveInstanceSet = new SM::ShapeInfo("ActiveInstanceSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SActiveVpnTunnelStatus = new SM::ShapeInfo("ActiveVpnTunnelStatus", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SActivityStatus = new SM::ShapeInfo("ActivityStatus", SM::ShapeKind.String).Constrain(enumValues: ["error", "pending_fulfillment", "pending_termination", "fulfilled"]);
-    public static readonly SM::ShapeInfo SAddIpamOperatingRegion = new SM::ShapeInfo("AddIpamOperatingRegion", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAddIpamOperatingRegionSet = new SM::ShapeInfo("AddIpamOperatingRegionSet", SM::ShapeKind.List).Constrain(min: 0, max: 50);
-    public static readonly SM::ShapeInfo SAddIpamOrganizationalUnitExclusion = new SM::ShapeInfo("AddIpamOrganizationalUnitExclusion", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAddIpamOrganizationalUnitExclusionSet = new SM::ShapeInfo("AddIpamOrganizationalUnitExclusionSet", SM::ShapeKind.List).Constrain(min: 0, max: 10);
-    public static readonly SM::ShapeInfo SAddPrefixListEntries = new SM::ShapeInfo("AddPrefixListEntries", SM::ShapeKind.List).Constrain(min: 0, max: 100);
-    public static readonly SM::ShapeInfo SAddPrefixListEntry = new SM::ShapeInfo("AddPrefixListEntry", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAddedPrincipal = new SM::ShapeInfo("AddedPrincipal", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAddedPrincipalSet = new SM::ShapeInfo("AddedPrincipalSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAdditionalDetail = new SM::ShapeInfo("AdditionalDetail", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAdditionalDetailList = new SM::ShapeInfo("AdditionalDetailList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAdditionalFlexibleNetworkInterfaces = new SM::ShapeInfo("AdditionalFlexibleNetworkInterfaces", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SAddress = new SM::ShapeInfo("Address", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAddressAttribute = new SM::ShapeInfo("AddressAttribute", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAddressAttributeName = new SM::ShapeInfo("AddressAttributeName", SM::ShapeKind.String).Constrain(enumValues: ["domain-name"]);
-    public static readonly SM::ShapeInfo SAddressFamily = new SM::ShapeInfo("AddressFamily", SM::ShapeKind.String).Constrain(enumValues: ["ipv4", "ipv6"]);
-    public static readonly SM::ShapeInfo SAddressList = new SM::ShapeInfo("AddressList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAddressMaxResults = new SM::ShapeInfo("AddressMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000);
-    public static readonly SM::ShapeInfo SAddressSet = new SM::ShapeInfo("AddressSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAddressTransfer = new SM::ShapeInfo("AddressTransfer", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAddressTransferList = new SM::ShapeInfo("AddressTransferList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAddressTransferStatus = new SM::ShapeInfo("AddressTransferStatus", SM::ShapeKind.String).Constrain(enumValues: ["pending", "disabled", "accepted"]);
-    public static readonly SM::ShapeInfo SAdvertiseByoipCidrRequest = new SM::ShapeInfo("AdvertiseByoipCidrRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAdvertiseByoipCidrResult = new SM::ShapeInfo("AdvertiseByoipCidrResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAffinity = new SM::ShapeInfo("Affinity", SM::ShapeKind.String).Constrain(enumValues: ["default", "host"]);
-    public static readonly SM::ShapeInfo SAllocateAddressRequest = new SM::ShapeInfo("AllocateAddressRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAllocateAddressResult = new SM::ShapeInfo("AllocateAddressResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAllocateHostsRequest = new SM::ShapeInfo("AllocateHostsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAllocateHostsResult = new SM::ShapeInfo("AllocateHostsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAllocateIpamPoolCidrRequest = new SM::ShapeInfo("AllocateIpamPoolCidrRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAllocateIpamPoolCidrResult = new SM::ShapeInfo("AllocateIpamPoolCidrResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAllocationId = new SM::ShapeInfo("AllocationId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SAllocationIdList = new SM::ShapeInfo("AllocationIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAllocationIds = new SM::ShapeInfo("AllocationIds", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAllocationState = new SM::ShapeInfo("AllocationState", SM::ShapeKind.String).Constrain(enumValues: ["available", "under-assessment", "permanent-failure", "released", "released-permanent-failure", "pending"]);
-    public static readonly SM::ShapeInfo SAllocationStrategy = new SM::ShapeInfo("AllocationStrategy", SM::ShapeKind.String).Constrain(enumValues: ["lowestPrice", "diversified", "capacityOptimized", "capacityOptimizedPrioritized", "priceCapacityOptimized"]);
-    public static readonly SM::ShapeInfo SAllocationType = new SM::ShapeInfo("AllocationType", SM::ShapeKind.String).Constrain(enumValues: ["used", "future"]);
-    public static readonly SM::ShapeInfo SAllowedImagesSettingsDisabledState = new SM::ShapeInfo("AllowedImagesSettingsDisabledState", SM::ShapeKind.String).Constrain(enumValues: ["disabled"]);
-    public static readonly SM::ShapeInfo SAllowedImagesSettingsEnabledState = new SM::ShapeInfo("AllowedImagesSettingsEnabledState", SM::ShapeKind.String).Constrain(enumValues: ["enabled", "audit-mode"]);
-    public static readonly SM::ShapeInfo SAllowedInstanceType = new SM::ShapeInfo("AllowedInstanceType", SM::ShapeKind.String).Constrain(min: 1, max: 30);
-    public static readonly SM::ShapeInfo SAllowedInstanceTypeSet = new SM::ShapeInfo("AllowedInstanceTypeSet", SM::ShapeKind.List).Constrain(min: 0, max: 400);
-    public static readonly SM::ShapeInfo SAllowedPrincipal = new SM::ShapeInfo("AllowedPrincipal", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAllowedPrincipalSet = new SM::ShapeInfo("AllowedPrincipalSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAllowsMultipleInstanceTypes = new SM::ShapeInfo("AllowsMultipleInstanceTypes", SM::ShapeKind.String).Constrain(enumValues: ["on", "off"]);
-    public static readonly SM::ShapeInfo SAlternatePathHint = new SM::ShapeInfo("AlternatePathHint", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAlternatePathHintList = new SM::ShapeInfo("AlternatePathHintList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAmdSevSnpSpecification = new SM::ShapeInfo("AmdSevSnpSpecification", SM::ShapeKind.String).Constrain(enumValues: ["enabled", "disabled"]);
-    public static readonly SM::ShapeInfo SAnalysisAclRule = new SM::ShapeInfo("AnalysisAclRule", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAnalysisComponent = new SM::ShapeInfo("AnalysisComponent", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAnalysisComponentList = new SM::ShapeInfo("AnalysisComponentList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAnalysisLoadBalancerListener = new SM::ShapeInfo("AnalysisLoadBalancerListener", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAnalysisLoadBalancerTarget = new SM::ShapeInfo("AnalysisLoadBalancerTarget", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAnalysisPacketHeader = new SM::ShapeInfo("AnalysisPacketHeader", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAnalysisRouteTableRoute = new SM::ShapeInfo("AnalysisRouteTableRoute", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAnalysisSecurityGroupRule = new SM::ShapeInfo("AnalysisSecurityGroupRule", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAnalysisStatus = new SM::ShapeInfo("AnalysisStatus", SM::ShapeKind.String).Constrain(enumValues: ["running", "succeeded", "failed"]);
-    public static readonly SM::ShapeInfo SApplianceModeSupportValue = new SM::ShapeInfo("ApplianceModeSupportValue", SM::ShapeKind.String).Constrain(enumValues: ["enable", "disable"]);
-    public static readonly SM::ShapeInfo SApplySecurityGroupsToClientVpnTargetNetworkRequest = new SM::ShapeInfo("ApplySecurityGroupsToClientVpnTargetNetworkRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SApplySecurityGroupsToClientVpnTargetNetworkResult = new SM::ShapeInfo("ApplySecurityGroupsToClientVpnTargetNetworkResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SArchitectureType = new SM::ShapeInfo("ArchitectureType", SM::ShapeKind.String).Constrain(enumValues: ["i386", "x86_64", "arm64", "x86_64_mac", "arm64_mac"]);
-    public static readonly SM::ShapeInfo SArchitectureTypeList = new SM::ShapeInfo("ArchitectureTypeList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SArchitectureTypeSet = new SM::ShapeInfo("ArchitectureTypeSet", SM::ShapeKind.List).Constrain(min: 0, max: 3);
-    public static readonly SM::ShapeInfo SArchitectureValues = new SM::ShapeInfo("ArchitectureValues", SM::ShapeKind.String).Constrain(enumValues: ["i386", "x86_64", "arm64", "x86_64_mac", "arm64_mac"]);
-    public static readonly SM::ShapeInfo SArnList = new SM::ShapeInfo("ArnList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAsPath = new SM::ShapeInfo("AsPath", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAsnAssociation = new SM::ShapeInfo("AsnAssociation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAsnAssociationSet = new SM::ShapeInfo("AsnAssociationSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAsnAssociationState = new SM::ShapeInfo("AsnAssociationState", SM::ShapeKind.String).Constrain(enumValues: ["disassociated", "failed-disassociation", "failed-association", "pending-disassociation", "pending-association", "associated"]);
-    public static readonly SM::ShapeInfo SAsnAuthorizationContext = new SM::ShapeInfo("AsnAuthorizationContext", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAsnState = new SM::ShapeInfo("AsnState", SM::ShapeKind.String).Constrain(enumValues: ["deprovisioned", "failed-deprovision", "failed-provision", "pending-deprovision", "pending-provision", "provisioned"]);
-    public static readonly SM::ShapeInfo SAssetId = new SM::ShapeInfo("AssetId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SAssetIdList = new SM::ShapeInfo("AssetIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAssignIpv6AddressesRequest = new SM::ShapeInfo("AssignIpv6AddressesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssignIpv6AddressesResult = new SM::ShapeInfo("AssignIpv6AddressesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssignPrivateIpAddressesRequest = new SM::ShapeInfo("AssignPrivateIpAddressesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssignPrivateIpAddressesResult = new SM::ShapeInfo("AssignPrivateIpAddressesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssignPrivateNatGatewayAddressRequest = new SM::ShapeInfo("AssignPrivateNatGatewayAddressRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssignPrivateNatGatewayAddressResult = new SM::ShapeInfo("AssignPrivateNatGatewayAddressResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssignedPrivateIpAddress = new SM::ShapeInfo("AssignedPrivateIpAddress", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssignedPrivateIpAddressList = new SM::ShapeInfo("AssignedPrivateIpAddressList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAssociateAddressRequest = new SM::ShapeInfo("AssociateAddressRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociateAddressResult = new SM::ShapeInfo("AssociateAddressResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociateCapacityReservationBillingOwnerRequest = new SM::ShapeInfo("AssociateCapacityReservationBillingOwnerRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociateCapacityReservationBillingOwnerResult = new SM::ShapeInfo("AssociateCapacityReservationBillingOwnerResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociateClientVpnTargetNetworkRequest = new SM::ShapeInfo("AssociateClientVpnTargetNetworkRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociateClientVpnTargetNetworkResult = new SM::ShapeInfo("AssociateClientVpnTargetNetworkResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociateDhcpOptionsRequest = new SM::ShapeInfo("AssociateDhcpOptionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociateEnclaveCertificateIamRoleRequest = new SM::ShapeInfo("AssociateEnclaveCertificateIamRoleRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociateEnclaveCertificateIamRoleResult = new SM::ShapeInfo("AssociateEnclaveCertificateIamRoleResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociateIamInstanceProfileRequest = new SM::ShapeInfo("AssociateIamInstanceProfileRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociateIamInstanceProfileResult = new SM::ShapeInfo("AssociateIamInstanceProfileResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociateInstanceEventWindowRequest = new SM::ShapeInfo("AssociateInstanceEventWindowRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociateInstanceEventWindowResult = new SM::ShapeInfo("AssociateInstanceEventWindowResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociateIpamByoasnRequest = new SM::ShapeInfo("AssociateIpamByoasnRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociateIpamByoasnResult = new SM::ShapeInfo("AssociateIpamByoasnResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociateIpamResourceDiscoveryRequest = new SM::ShapeInfo("AssociateIpamResourceDiscoveryRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociateIpamResourceDiscoveryResult = new SM::ShapeInfo("AssociateIpamResourceDiscoveryResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociateNatGatewayAddressRequest = new SM::ShapeInfo("AssociateNatGatewayAddressRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociateNatGatewayAddressResult = new SM::ShapeInfo("AssociateNatGatewayAddressResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociateRouteServerRequest = new SM::ShapeInfo("AssociateRouteServerRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociateRouteServerResult = new SM::ShapeInfo("AssociateRouteServerResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociateRouteTableRequest = new SM::ShapeInfo("AssociateRouteTableRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociateRouteTableResult = new SM::ShapeInfo("AssociateRouteTableResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociateSecurityGroupVpcRequest = new SM::ShapeInfo("AssociateSecurityGroupVpcRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociateSecurityGroupVpcResult = new SM::ShapeInfo("AssociateSecurityGroupVpcResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociateSubnetCidrBlockRequest = new SM::ShapeInfo("AssociateSubnetCidrBlockRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociateSubnetCidrBlockResult = new SM::ShapeInfo("AssociateSubnetCidrBlockResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociateTransitGatewayMulticastDomainRequest = new SM::ShapeInfo("AssociateTransitGatewayMulticastDomainRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociateTransitGatewayMulticastDomainResult = new SM::ShapeInfo("AssociateTransitGatewayMulticastDomainResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociateTransitGatewayPolicyTableRequest = new SM::ShapeInfo("AssociateTransitGatewayPolicyTableRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociateTransitGatewayPolicyTableResult = new SM::ShapeInfo("AssociateTransitGatewayPolicyTableResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociateTransitGatewayRouteTableRequest = new SM::ShapeInfo("AssociateTransitGatewayRouteTableRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociateTransitGatewayRouteTableResult = new SM::ShapeInfo("AssociateTransitGatewayRouteTableResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociateTrunkInterfaceRequest = new SM::ShapeInfo("AssociateTrunkInterfaceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociateTrunkInterfaceResult = new SM::ShapeInfo("AssociateTrunkInterfaceResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociateVpcCidrBlockRequest = new SM::ShapeInfo("AssociateVpcCidrBlockRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociateVpcCidrBlockResult = new SM::ShapeInfo("AssociateVpcCidrBlockResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociatedNetworkType = new SM::ShapeInfo("AssociatedNetworkType", SM::ShapeKind.String).Constrain(enumValues: ["vpc"]);
-    public static readonly SM::ShapeInfo SAssociatedRole = new SM::ShapeInfo("AssociatedRole", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociatedRolesList = new SM::ShapeInfo("AssociatedRolesList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAssociatedSubnetList = new SM::ShapeInfo("AssociatedSubnetList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAssociatedTargetNetwork = new SM::ShapeInfo("AssociatedTargetNetwork", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociatedTargetNetworkSet = new SM::ShapeInfo("AssociatedTargetNetworkSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAssociationIdList = new SM::ShapeInfo("AssociationIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAssociationStatus = new SM::ShapeInfo("AssociationStatus", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociationStatusCode = new SM::ShapeInfo("AssociationStatusCode", SM::ShapeKind.String).Constrain(enumValues: ["associating", "associated", "association-failed", "disassociating", "disassociated"]);
-    public static readonly SM::ShapeInfo SAthenaIntegration = new SM::ShapeInfo("AthenaIntegration", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAthenaIntegrationsSet = new SM::ShapeInfo("AthenaIntegrationsSet", SM::ShapeKind.List).Constrain(min: 1, max: 10);
-    public static readonly SM::ShapeInfo SAttachClassicLinkVpcRequest = new SM::ShapeInfo("AttachClassicLinkVpcRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAttachClassicLinkVpcResult = new SM::ShapeInfo("AttachClassicLinkVpcResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAttachInternetGatewayRequest = new SM::ShapeInfo("AttachInternetGatewayRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAttachNetworkInterfaceRequest = new SM::ShapeInfo("AttachNetworkInterfaceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAttachNetworkInterfaceResult = new SM::ShapeInfo("AttachNetworkInterfaceResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAttachVerifiedAccessTrustProviderRequest = new SM::ShapeInfo("AttachVerifiedAccessTrustProviderRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAttachVerifiedAccessTrustProviderResult = new SM::ShapeInfo("AttachVerifiedAccessTrustProviderResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAttachVolumeRequest = new SM::ShapeInfo("AttachVolumeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAttachVpnGatewayRequest = new SM::ShapeInfo("AttachVpnGatewayRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAttachVpnGatewayResult = new SM::ShapeInfo("AttachVpnGatewayResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAttachmentEnaSrdSpecification = new SM::ShapeInfo("AttachmentEnaSrdSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAttachmentEnaSrdUdpSpecification = new SM::ShapeInfo("AttachmentEnaSrdUdpSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAttachmentLimitType = new SM::ShapeInfo("AttachmentLimitType", SM::ShapeKind.String).Constrain(enumValues: ["shared", "dedicated"]);
-    public static readonly SM::ShapeInfo SAttachmentStatus = new SM::ShapeInfo("AttachmentStatus", SM::ShapeKind.String).Constrain(enumValues: ["attaching", "attached", "detaching", "detached"]);
-    public static readonly SM::ShapeInfo SAttributeBooleanValue = new SM::ShapeInfo("AttributeBooleanValue", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAttributeSummary = new SM::ShapeInfo("AttributeSummary", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAttributeSummaryList = new SM::ShapeInfo("AttributeSummaryList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAttributeValue = new SM::ShapeInfo("AttributeValue", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAuthorizationRule = new SM::ShapeInfo("AuthorizationRule", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAuthorizationRuleSet = new SM::ShapeInfo("AuthorizationRuleSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAuthorizeClientVpnIngressRequest = new SM::ShapeInfo("AuthorizeClientVpnIngressRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAuthorizeClientVpnIngressResult = new SM::ShapeInfo("AuthorizeClientVpnIngressResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAuthorizeSecurityGroupEgressRequest = new SM::ShapeInfo("AuthorizeSecurityGroupEgressRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAuthorizeSecurityGroupEgressResult = new SM::ShapeInfo("AuthorizeSecurityGroupEgressResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAuthorizeSecurityGroupIngressRequest = new SM::ShapeInfo("AuthorizeSecurityGroupIngressRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAuthorizeSecurityGroupIngressResult = new SM::ShapeInfo("AuthorizeSecurityGroupIngressResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAutoAcceptSharedAssociationsValue = new SM::ShapeInfo("AutoAcceptSharedAssociationsValue", SM::ShapeKind.String).Constrain(enumValues: ["enable", "disable"]);
-    public static readonly SM::ShapeInfo SAutoAcceptSharedAttachmentsValue = new SM::ShapeInfo("AutoAcceptSharedAttachmentsValue", SM::ShapeKind.String).Constrain(enumValues: ["enable", "disable"]);
-    public static readonly SM::ShapeInfo SAutoPlacement = new SM::ShapeInfo("AutoPlacement", SM::ShapeKind.String).Constrain(enumValues: ["on", "off"]);
-    public static readonly SM::ShapeInfo SAutoProvisionZonesState = new SM::ShapeInfo("AutoProvisionZonesState", SM::ShapeKind.String).Constrain(enumValues: ["enabled", "disabled"]);
-    public static readonly SM::ShapeInfo SAutoRecoveryFlag = new SM::ShapeInfo("AutoRecoveryFlag", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SAutoScalingIpsState = new SM::ShapeInfo("AutoScalingIpsState", SM::ShapeKind.String).Constrain(enumValues: ["enabled", "disabled"]);
-    public static readonly SM::ShapeInfo SAvailabilityMode = new SM::ShapeInfo("AvailabilityMode", SM::ShapeKind.String).Constrain(enumValues: ["zonal", "regional"]);
-    public static readonly SM::ShapeInfo SAvailabilityZone = new SM::ShapeInfo("AvailabilityZone", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAvailabilityZoneAddress = new SM::ShapeInfo("AvailabilityZoneAddress", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAvailabilityZoneAddresses = new SM::ShapeInfo("AvailabilityZoneAddresses", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAvailabilityZoneGeography = new SM::ShapeInfo("AvailabilityZoneGeography", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAvailabilityZoneGeographyList = new SM::ShapeInfo("AvailabilityZoneGeographyList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAvailabilityZoneId = new SM::ShapeInfo("AvailabilityZoneId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SAvailabilityZoneIdStringList = new SM::ShapeInfo("AvailabilityZoneIdStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAvailabilityZoneList = new SM::ShapeInfo("AvailabilityZoneList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAvailabilityZoneMessage = new SM::ShapeInfo("AvailabilityZoneMessage", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAvailabilityZoneMessageList = new SM::ShapeInfo("AvailabilityZoneMessageList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAvailabilityZoneName = new SM::ShapeInfo("AvailabilityZoneName", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SAvailabilityZoneOptInStatus = new SM::ShapeInfo("AvailabilityZoneOptInStatus", SM::ShapeKind.String).Constrain(enumValues: ["opt-in-not-required", "opted-in", "not-opted-in"]);
-    public static readonly SM::ShapeInfo SAvailabilityZoneState = new SM::ShapeInfo("AvailabilityZoneState", SM::ShapeKind.String).Constrain(enumValues: ["available", "information", "impaired", "unavailable", "constrained"]);
-    public static readonly SM::ShapeInfo SAvailabilityZoneStringList = new SM::ShapeInfo("AvailabilityZoneStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAvailabilityZoneSubGeography = new SM::ShapeInfo("AvailabilityZoneSubGeography", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAvailabilityZoneSubGeographyList = new SM::ShapeInfo("AvailabilityZoneSubGeographyList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAvailableCapacity = new SM::ShapeInfo("AvailableCapacity", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAvailableInstanceCapacityList = new SM::ShapeInfo("AvailableInstanceCapacityList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SBandwidthWeightingType = new SM::ShapeInfo("BandwidthWeightingType", SM::ShapeKind.String).Constrain(enumValues: ["default", "vpc-1", "ebs-1"]);
-    public static readonly SM::ShapeInfo SBandwidthWeightingTypeList = new SM::ShapeInfo("BandwidthWeightingTypeList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SBareMetal = new SM::ShapeInfo("BareMetal", SM::ShapeKind.String).Constrain(enumValues: ["included", "required", "excluded"]);
-    public static readonly SM::ShapeInfo SBareMetalFlag = new SM::ShapeInfo("BareMetalFlag", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SBaselineBandwidthInGbps = new SM::ShapeInfo("BaselineBandwidthInGbps", SM::ShapeKind.Double);
-    public static readonly SM::ShapeInfo SBaselineBandwidthInMbps = new SM::ShapeInfo("BaselineBandwidthInMbps", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SBaselineEbsBandwidthMbps = new SM::ShapeInfo("BaselineEbsBandwidthMbps", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SBaselineEbsBandwidthMbpsRequest = new SM::ShapeInfo("BaselineEbsBandwidthMbpsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SBaselineIops = new SM::ShapeInfo("BaselineIops", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SBaselinePerformanceFactors = new SM::ShapeInfo("BaselinePerformanceFactors", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SBaselinePerformanceFactorsRequest = new SM::ShapeInfo("BaselinePerformanceFactorsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SBaselineThroughputInMBps = new SM::ShapeInfo("BaselineThroughputInMBps", SM::ShapeKind.Double);
-    public static readonly SM::ShapeInfo SBatchState = new SM::ShapeInfo("BatchState", SM::ShapeKind.String).Constrain(enumValues: ["submitted", "active", "cancelled", "failed", "cancelled_running", "cancelled_terminating", "modifying"]);
-    public static readonly SM::ShapeInfo SBgpStatus = new SM::ShapeInfo("BgpStatus", SM::ShapeKind.String).Constrain(enumValues: ["up", "down"]);
-    public static readonly SM::ShapeInfo SBillingProductList = new SM::ShapeInfo("BillingProductList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SBlob = new SM::ShapeInfo("Blob", SM::ShapeKind.Blob);
-    public static readonly SM::ShapeInfo SBlobAttributeValue = new SM::ShapeInfo("BlobAttributeValue", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SBlockDeviceMapping = new SM::ShapeInfo("BlockDeviceMapping", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SBlockDeviceMappingList = new SM::ShapeInfo("BlockDeviceMappingList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SBlockDeviceMappingRequestList = new SM::ShapeInfo("BlockDeviceMappingRequestList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SBlockDeviceMappingResponse = new SM::ShapeInfo("BlockDeviceMappingResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SBlockDeviceMappingResponseList = new SM::ShapeInfo("BlockDeviceMappingResponseList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SBlockPublicAccessMode = new SM::ShapeInfo("BlockPublicAccessMode", SM::ShapeKind.String).Constrain(enumValues: ["off", "block-bidirectional", "block-ingress"]);
-    public static readonly SM::ShapeInfo SBlockPublicAccessStates = new SM::ShapeInfo("BlockPublicAccessStates", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SBoolean = new SM::ShapeInfo("Boolean", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SBootModeType = new SM::ShapeInfo("BootModeType", SM::ShapeKind.String).Constrain(enumValues: ["legacy-bios", "uefi"]);
-    public static readonly SM::ShapeInfo SBootModeTypeList = new SM::ShapeInfo("BootModeTypeList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SBootModeValues = new SM::ShapeInfo("BootModeValues", SM::ShapeKind.String).Constrain(enumValues: ["legacy-bios", "uefi", "uefi-preferred"]);
-    public static readonly SM::ShapeInfo SBoxedBoolean = new SM::ShapeInfo("BoxedBoolean", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SBoxedDouble = new SM::ShapeInfo("BoxedDouble", SM::ShapeKind.Double);
-    public static readonly SM::ShapeInfo SBoxedInteger = new SM::ShapeInfo("BoxedInteger", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SBoxedLong = new SM::ShapeInfo("BoxedLong", SM::ShapeKind.Long);
-    public static readonly SM::ShapeInfo SBundleId = new SM::ShapeInfo("BundleId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SBundleIdStringList = new SM::ShapeInfo("BundleIdStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SBundleInstanceRequest = new SM::ShapeInfo("BundleInstanceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SBundleInstanceResult = new SM::ShapeInfo("BundleInstanceResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SBundleTask = new SM::ShapeInfo("BundleTask", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SBundleTaskError = new SM::ShapeInfo("BundleTaskError", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SBundleTaskList = new SM::ShapeInfo("BundleTaskList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SBundleTaskState = new SM::ShapeInfo("BundleTaskState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "waiting-for-shutdown", "bundling", "storing", "cancelling", "complete", "failed"]);
-    public static readonly SM::ShapeInfo SBurstablePerformance = new SM::ShapeInfo("BurstablePerformance", SM::ShapeKind.String).Constrain(enumValues: ["included", "required", "excluded"]);
-    public static readonly SM::ShapeInfo SBurstablePerformanceFlag = new SM::ShapeInfo("BurstablePerformanceFlag", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SByoasn = new SM::ShapeInfo("Byoasn", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SByoasnSet = new SM::ShapeInfo("ByoasnSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SByoipCidr = new SM::ShapeInfo("ByoipCidr", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SByoipCidrSet = new SM::ShapeInfo("ByoipCidrSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SByoipCidrState = new SM::ShapeInfo("ByoipCidrState", SM::ShapeKind.String).Constrain(enumValues: ["advertised", "deprovisioned", "failed-deprovision", "failed-provision", "pending-advertising", "pending-deprovision", "pending-provision", "pending-withdrawal", "provisioned", "provisioned-not-publicly-advertisable"]);
-    public static readonly SM::ShapeInfo SCallerRole = new SM::ShapeInfo("CallerRole", SM::ShapeKind.String).Constrain(enumValues: ["odcr-owner", "unused-reservation-billing-owner"]);
-    public static readonly SM::ShapeInfo SCancelBatchErrorCode = new SM::ShapeInfo("CancelBatchErrorCode", SM::ShapeKind.String).Constrain(enumValues: ["fleetRequestIdDoesNotExist", "fleetRequestIdMalformed", "fleetRequestNotInCancellableState", "unexpectedError"]);
-    public static readonly SM::ShapeInfo SCancelBundleTaskRequest = new SM::ShapeInfo("CancelBundleTaskRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCancelBundleTaskResult = new SM::ShapeInfo("CancelBundleTaskResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCancelCapacityReservationFleetError = new SM::ShapeInfo("CancelCapacityReservationFleetError", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCancelCapacityReservationFleetErrorCode = new SM::ShapeInfo("CancelCapacityReservationFleetErrorCode", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SCancelCapacityReservationFleetErrorMessage = new SM::ShapeInfo("CancelCapacityReservationFleetErrorMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SCancelCapacityReservationFleetsRequest = new SM::ShapeInfo("CancelCapacityReservationFleetsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCancelCapacityReservationFleetsResult = new SM::ShapeInfo("CancelCapacityReservationFleetsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCancelCapacityReservationRequest = new SM::ShapeInfo("CancelCapacityReservationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCancelCapacityReservationResult = new SM::ShapeInfo("CancelCapacityReservationResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCancelConversionRequest = new SM::ShapeInfo("CancelConversionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCancelDeclarativePoliciesReportRequest = new SM::ShapeInfo("CancelDeclarativePoliciesReportRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCancelDeclarativePoliciesReportResult = new SM::ShapeInfo("CancelDeclarativePoliciesReportResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCancelExportTaskRequest = new SM::ShapeInfo("CancelExportTaskRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCancelImageLaunchPermissionRequest = new SM::ShapeInfo("CancelImageLaunchPermissionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCancelImageLaunchPermissionResult = new SM::ShapeInfo("CancelImageLaunchPermissionResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCancelImportTaskRequest = new SM::ShapeInfo("CancelImportTaskRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCancelImportTaskResult = new SM::ShapeInfo("CancelImportTaskResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCancelReservedInstancesListingRequest = new SM::ShapeInfo("CancelReservedInstancesListingRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCancelReservedInstancesListingResult = new SM::ShapeInfo("CancelReservedInstancesListingResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCancelSpotFleetRequestsError = new SM::ShapeInfo("CancelSpotFleetRequestsError", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCancelSpotFleetRequestsErrorItem = new SM::ShapeInfo("CancelSpotFleetRequestsErrorItem", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCancelSpotFleetRequestsErrorSet = new SM::ShapeInfo("CancelSpotFleetRequestsErrorSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCancelSpotFleetRequestsRequest = new SM::ShapeInfo("CancelSpotFleetRequestsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCancelSpotFleetRequestsResponse = new SM::ShapeInfo("CancelSpotFleetRequestsResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCancelSpotFleetRequestsSuccessItem = new SM::ShapeInfo("CancelSpotFleetRequestsSuccessItem", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCancelSpotFleetRequestsSuccessSet = new SM::ShapeInfo("CancelSpotFleetRequestsSuccessSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCancelSpotInstanceRequestState = new SM::ShapeInfo("CancelSpotInstanceRequestState", SM::ShapeKind.String).Constrain(enumValues: ["active", "open", "closed", "cancelled", "completed"]);
-    public static readonly SM::ShapeInfo SCancelSpotInstanceRequestsRequest = new SM::ShapeInfo("CancelSpotInstanceRequestsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCancelSpotInstanceRequestsResult = new SM::ShapeInfo("CancelSpotInstanceRequestsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCancelledSpotInstanceRequest = new SM::ShapeInfo("CancelledSpotInstanceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCancelledSpotInstanceRequestList = new SM::ShapeInfo("CancelledSpotInstanceRequestList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCapacityAllocation = new SM::ShapeInfo("CapacityAllocation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCapacityAllocationMetadataEntry = new SM::ShapeInfo("CapacityAllocationMetadataEntry", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCapacityAllocationMetadataList = new SM::ShapeInfo("CapacityAllocationMetadataList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCapacityAllocations = new SM::ShapeInfo("CapacityAllocations", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCapacityBlock = new SM::ShapeInfo("CapacityBlock", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCapacityBlockExtension = new SM::ShapeInfo("CapacityBlockExtension", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCapacityBlockExtensionOffering = new SM::ShapeInfo("CapacityBlockExtensionOffering", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCapacityBlockExtensionOfferingSet = new SM::ShapeInfo("CapacityBlockExtensionOfferingSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCapacityBlockExtensionSet = new SM::ShapeInfo("CapacityBlockExtensionSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCapacityBlockExtensionStatus = new SM::ShapeInfo("CapacityBlockExtensionStatus", SM::ShapeKind.String).Constrain(enumValues: ["payment-pending", "payment-failed", "payment-succeeded"]);
-    public static readonly SM::ShapeInfo SCapacityBlockId = new SM::ShapeInfo("CapacityBlockId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SCapacityBlockIds = new SM::ShapeInfo("CapacityBlockIds", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCapacityBlockInterconnectStatus = new SM::ShapeInfo("CapacityBlockInterconnectStatus", SM::ShapeKind.String).Constrain(enumValues: ["ok", "impaired", "insufficient-data"]);
-    public static readonly SM::ShapeInfo SCapacityBlockOffering = new SM::ShapeInfo("CapacityBlockOffering", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCapacityBlockOfferingSet = new SM::ShapeInfo("CapacityBlockOfferingSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCapacityBlockResourceState = new SM::ShapeInfo("CapacityBlockResourceState", SM::ShapeKind.String).Constrain(enumValues: ["active", "expired", "unavailable", "cancelled", "failed", "scheduled", "payment-pending", "payment-failed"]);
-    public static readonly SM::ShapeInfo SCapacityBlockSet = new SM::ShapeInfo("CapacityBlockSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCapacityBlockStatus = new SM::ShapeInfo("CapacityBlockStatus", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCapacityBlockStatusSet = new SM::ShapeInfo("CapacityBlockStatusSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCapacityManagerCondition = new SM::ShapeInfo("CapacityManagerCondition", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCapacityManagerConditionSet = new SM::ShapeInfo("CapacityManagerConditionSet", SM::ShapeKind.List).Constrain(min: 0, max: 20);
-    public static readonly SM::ShapeInfo SCapacityManagerDataExportId = new SM::ShapeInfo("CapacityManagerDataExportId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SCapacityManagerDataExportIdSet = new SM::ShapeInfo("CapacityManagerDataExportIdSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCapacityManagerDataExportResponse = new SM::ShapeInfo("CapacityManagerDataExportResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCapacityManagerDataExportResponseSet = new SM::ShapeInfo("CapacityManagerDataExportResponseSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCapacityManagerDataExportStatus = new SM::ShapeInfo("CapacityManagerDataExportStatus", SM::ShapeKind.String).Constrain(enumValues: ["pending", "in-progress", "delivered", "failed"]);
-    public static readonly SM::ShapeInfo SCapacityManagerDimension = new SM::ShapeInfo("CapacityManagerDimension", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCapacityManagerMonitoredTagKey = new SM::ShapeInfo("CapacityManagerMonitoredTagKey", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCapacityManagerMonitoredTagKeyList = new SM::ShapeInfo("CapacityManagerMonitoredTagKeyList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCapacityManagerMonitoredTagKeyStatus = new SM::ShapeInfo("CapacityManagerMonitoredTagKeyStatus", SM::ShapeKind.String).Constrain(enumValues: ["activating", "activated", "deactivating", "suspended"]);
-    public static readonly SM::ShapeInfo SCapacityManagerStatus = new SM::ShapeInfo("CapacityManagerStatus", SM::ShapeKind.String).Constrain(enumValues: ["enabled", "disabled"]);
-    public static readonly SM::ShapeInfo SCapacityManagerTagDimension = new SM::ShapeInfo("CapacityManagerTagDimension", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCapacityManagerTagDimensionSet = new SM::ShapeInfo("CapacityManagerTagDimensionSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCapacityReservation = new SM::ShapeInfo("CapacityReservation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCapacityReservationBillingRequest = new SM::ShapeInfo("CapacityReservationBillingRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCapacityReservationBillingRequestSet = new SM::ShapeInfo("CapacityReservationBillingRequestSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCapacityReservationBillingRequestStatus = new SM::ShapeInfo("CapacityReservationBillingRequestStatus", SM::ShapeKind.String).Constrain(enumValues: ["pending", "accepted", "rejected", "cancelled", "revoked", "expired"]);
-    public static readonly SM::ShapeInfo SCapacityReservationCommitmentDuration = new SM::ShapeInfo("CapacityReservationCommitmentDuration", SM::ShapeKind.Long).Constrain(min: 1, max: 200000000);
-    public static readonly SM::ShapeInfo SCapacityReservationCommitmentInfo = new SM::ShapeInfo("CapacityReservationCommitmentInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCapacityReservationDeliveryPreference = new SM::ShapeInfo("CapacityReservationDeliveryPreference", SM::ShapeKind.String).Constrain(enumValues: ["fixed", "incremental"]);
-    public static readonly SM::ShapeInfo SCapacityReservationFleet = new SM::ShapeInfo("CapacityReservationFleet", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCapacityReservationFleetCancellationState = new SM::ShapeInfo("CapacityReservationFleetCancellationState", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCapacityReservationFleetCancellationStateSet = new SM::ShapeInfo("CapacityReservationFleetCancellationStateSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCapacityReservationFleetId = new SM::ShapeInfo("CapacityReservationFleetId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SCapacityReservationFleetIdSet = new SM::ShapeInfo("CapacityReservationFleetIdSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCapacityReservationFleetSet = new SM::ShapeInfo("CapacityReservationFleetSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCapacityReservationFleetState = new SM::ShapeInfo("CapacityReservationFleetState", SM::ShapeKind.String).Constrain(enumValues: ["submitted", "modifying", "active", "partially_fulfilled", "expiring", "expired", "cancelling", "cancelled", "failed"]);
-    public static readonly SM::ShapeInfo SCapacityReservationGroup = new SM::ShapeInfo("CapacityReservationGroup", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCapacityReservationGroupSet = new SM::ShapeInfo("CapacityReservationGroupSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCapacityReservationId = new SM::ShapeInfo("CapacityReservationId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SCapacityReservationIdSet = new SM::ShapeInfo("CapacityReservationIdSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCapacityReservationInfo = new SM::ShapeInfo("CapacityReservationInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCapacityReservationInstancePlatform = new SM::ShapeInfo("CapacityReservationInstancePlatform", SM::ShapeKind.String).Constrain(enumValues: ["Linux/UNIX", "Red Hat Enterprise Linux", "SUSE Linux", "Windows", "Windows with SQL Server", "Windows with SQL Server Enterprise", "Windows with SQL Server Standard", "Windows with SQL Server Web", "Linux with SQL Server Standard", "Linux with SQL Server Web", "Linux with SQL Server Enterprise", "RHEL with SQL Server Standard", "RHEL with SQL Server Enterprise", "RHEL with SQL Server Web", "RHEL with HA", "RHEL with HA and SQL Server Standard", "RHEL with HA and SQL Server Enterprise", "Ubuntu Pro"]);
-    public static readonly SM::ShapeInfo SCapacityReservationOptions = new SM::ShapeInfo("CapacityReservationOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCapacityReservationOptionsRequest = new SM::ShapeInfo("CapacityReservationOptionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCapacityReservationPreference = new SM::ShapeInfo("CapacityReservationPreference", SM::ShapeKind.String).Constrain(enumValues: ["capacity-reservations-only", "open", "none"]);
-    public static readonly SM::ShapeInfo SCapacityReservationSet = new SM::ShapeInfo("CapacityReservationSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCapacityReservationSpecification = new SM::ShapeInfo("CapacityReservationSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCapacityReservationSpecificationResponse = new SM::ShapeInfo("CapacityReservationSpecificationResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCapacityReservationState = new SM::ShapeInfo("CapacityReservationState", SM::ShapeKind.String).Constrain(enumValues: ["active", "expired", "cancelled", "pending", "failed", "scheduled", "payment-pending", "payment-failed", "assessing", "delayed", "unsupported", "unavailable"]);
-    public static readonly SM::ShapeInfo SCapacityReservationStatus = new SM::ShapeInfo("CapacityReservationStatus", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCapacityReservationStatusSet = new SM::ShapeInfo("CapacityReservationStatusSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCapacityReservationTarget = new SM::ShapeInfo("CapacityReservationTarget", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCapacityReservationTargetResponse = new SM::ShapeInfo("CapacityReservationTargetResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCapacityReservationTenancy = new SM::ShapeInfo("CapacityReservationTenancy", SM::ShapeKind.String).Constrain(enumValues: ["default", "dedicated"]);
-    public static readonly SM::ShapeInfo SCapacityReservationTopology = new SM::ShapeInfo("CapacityReservationTopology", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCapacityReservationTopologySet = new SM::ShapeInfo("CapacityReservationTopologySet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCapacityReservationType = new SM::ShapeInfo("CapacityReservationType", SM::ShapeKind.String).Constrain(enumValues: ["default", "capacity-block"]);
-    public static readonly SM::ShapeInfo SCapacityTenancy = new SM::ShapeInfo("CapacityTenancy", SM::ShapeKind.String).Constrain(enumValues: ["default", "dedicated"]);
-    public static readonly SM::ShapeInfo SCarrierGateway = new SM::ShapeInfo("CarrierGateway", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCarrierGatewayId = new SM::ShapeInfo("CarrierGatewayId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SCarrierGatewayIdSet = new SM::ShapeInfo("CarrierGatewayIdSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCarrierGatewayMaxResults = new SM::ShapeInfo("CarrierGatewayMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SCarrierGatewaySet = new SM::ShapeInfo("CarrierGatewaySet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCarrierGatewayState = new SM::ShapeInfo("CarrierGatewayState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "available", "deleting", "deleted"]);
-    public static readonly SM::ShapeInfo SCertificateArn = new SM::ShapeInfo("CertificateArn", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SCertificateAuthentication = new SM::ShapeInfo("CertificateAuthentication", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCertificateAuthenticationRequest = new SM::ShapeInfo("CertificateAuthenticationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCertificateId = new SM::ShapeInfo("CertificateId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SCidrAuthorizationContext = new SM::ShapeInfo("CidrAuthorizationContext", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCidrBlock = new SM::ShapeInfo("CidrBlock", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCidrBlockSet = new SM::ShapeInfo("CidrBlockSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SClassicLinkDnsSupport = new SM::ShapeInfo("ClassicLinkDnsSupport", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SClassicLinkDnsSupportList = new SM::ShapeInfo("ClassicLinkDnsSupportList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SClassicLinkInstance = new SM::ShapeInfo("ClassicLinkInstance", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SClassicLinkInstanceList = new SM::ShapeInfo("ClassicLinkInstanceList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SClassicLoadBalancer = new SM::ShapeInfo("ClassicLoadBalancer", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SClassicLoadBalancers = new SM::ShapeInfo("ClassicLoadBalancers", SM::ShapeKind.List).Constrain(min: 1, max: 5);
-    public static readonly SM::ShapeInfo SClassicLoadBalancersConfig = new SM::ShapeInfo("ClassicLoadBalancersConfig", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SClientCertificateRevocationListStatus = new SM::ShapeInfo("ClientCertificateRevocationListStatus", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SClientCertificateRevocationListStatusCode = new SM::ShapeInfo("ClientCertificateRevocationListStatusCode", SM::ShapeKind.String).Constrain(enumValues: ["pending", "active"]);
-    public static readonly SM::ShapeInfo SClientConnectOptions = new SM::ShapeInfo("ClientConnectOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SClientConnectResponseOptions = new SM::ShapeInfo("ClientConnectResponseOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SClientData = new SM::ShapeInfo("ClientData", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SClientLoginBannerOptions = new SM::ShapeInfo("ClientLoginBannerOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SClientLoginBannerResponseOptions = new SM::ShapeInfo("ClientLoginBannerResponseOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SClientRouteEnforcementOptions = new SM::ShapeInfo("ClientRouteEnforcementOptions", SM::ShapeKind.Structure);
+    public static SM::ShapeInfo SAcceleratorCount => Table[0];
+    public static SM::ShapeInfo SAcceleratorCountRequest => Table[1];
+    public static SM::ShapeInfo SAcceleratorManufacturer => Table[2];
+    public static SM::ShapeInfo SAcceleratorManufacturerSet => Table[3];
+    public static SM::ShapeInfo SAcceleratorName => Table[4];
+    public static SM::ShapeInfo SAcceleratorNameSet => Table[5];
+    public static SM::ShapeInfo SAcceleratorTotalMemoryMiB => Table[6];
+    public static SM::ShapeInfo SAcceleratorTotalMemoryMiBRequest => Table[7];
+    public static SM::ShapeInfo SAcceleratorType => Table[8];
+    public static SM::ShapeInfo SAcceleratorTypeSet => Table[9];
+    public static SM::ShapeInfo SAcceptAddressTransferRequest => Table[10];
+    public static SM::ShapeInfo SAcceptAddressTransferResult => Table[11];
+    public static SM::ShapeInfo SAcceptCapacityReservationBillingOwnershipRequest => Table[12];
+    public static SM::ShapeInfo SAcceptCapacityReservationBillingOwnershipResult => Table[13];
+    public static SM::ShapeInfo SAcceptReservedInstancesExchangeQuoteRequest => Table[14];
+    public static SM::ShapeInfo SAcceptReservedInstancesExchangeQuoteResult => Table[15];
+    public static SM::ShapeInfo SAcceptTransitGatewayClientVpnAttachmentRequest => Table[16];
+    public static SM::ShapeInfo SAcceptTransitGatewayClientVpnAttachmentResult => Table[17];
+    public static SM::ShapeInfo SAcceptTransitGatewayMulticastDomainAssociationsRequest => Table[18];
+    public static SM::ShapeInfo SAcceptTransitGatewayMulticastDomainAssociationsResult => Table[19];
+    public static SM::ShapeInfo SAcceptTransitGatewayPeeringAttachmentRequest => Table[20];
+    public static SM::ShapeInfo SAcceptTransitGatewayPeeringAttachmentResult => Table[21];
+    public static SM::ShapeInfo SAcceptTransitGatewayVpcAttachmentRequest => Table[22];
+    public static SM::ShapeInfo SAcceptTransitGatewayVpcAttachmentResult => Table[23];
+    public static SM::ShapeInfo SAcceptVpcEndpointConnectionsRequest => Table[24];
+    public static SM::ShapeInfo SAcceptVpcEndpointConnectionsResult => Table[25];
+    public static SM::ShapeInfo SAcceptVpcPeeringConnectionRequest => Table[26];
+    public static SM::ShapeInfo SAcceptVpcPeeringConnectionResult => Table[27];
+    public static SM::ShapeInfo SAccessScopeAnalysisFinding => Table[28];
+    public static SM::ShapeInfo SAccessScopeAnalysisFindingList => Table[29];
+    public static SM::ShapeInfo SAccessScopePath => Table[30];
+    public static SM::ShapeInfo SAccessScopePathList => Table[31];
+    public static SM::ShapeInfo SAccessScopePathListRequest => Table[32];
+    public static SM::ShapeInfo SAccessScopePathRequest => Table[33];
+    public static SM::ShapeInfo SAccountAttribute => Table[34];
+    public static SM::ShapeInfo SAccountAttributeList => Table[35];
+    public static SM::ShapeInfo SAccountAttributeName => Table[36];
+    public static SM::ShapeInfo SAccountAttributeNameStringList => Table[37];
+    public static SM::ShapeInfo SAccountAttributeValue => Table[38];
+    public static SM::ShapeInfo SAccountAttributeValueList => Table[39];
+    public static SM::ShapeInfo SAccountID => Table[40];
+    public static SM::ShapeInfo SActiveInstance => Table[41];
+    public static SM::ShapeInfo SActiveInstanceSet => Table[42];
+    public static SM::ShapeInfo SActiveVpnTunnelStatus => Table[43];
+    public static SM::ShapeInfo SActivityStatus => Table[44];
+    public static SM::ShapeInfo SAddIpamOperatingRegion => Table[45];
+    public static SM::ShapeInfo SAddIpamOperatingRegionSet => Table[46];
+    public static SM::ShapeInfo SAddIpamOrganizationalUnitExclusion => Table[47];
+    public static SM::ShapeInfo SAddIpamOrganizationalUnitExclusionSet => Table[48];
+    public static SM::ShapeInfo SAddPrefixListEntries => Table[49];
+    public static SM::ShapeInfo SAddPrefixListEntry => Table[50];
+    public static SM::ShapeInfo SAddedPrincipal => Table[51];
+    public static SM::ShapeInfo SAddedPrincipalSet => Table[52];
+    public static SM::ShapeInfo SAdditionalDetail => Table[53];
+    public static SM::ShapeInfo SAdditionalDetailList => Table[54];
+    public static SM::ShapeInfo SAdditionalFlexibleNetworkInterfaces => Table[55];
+    public static SM::ShapeInfo SAddress => Table[56];
+    public static SM::ShapeInfo SAddressAttribute => Table[57];
+    public static SM::ShapeInfo SAddressAttributeName => Table[58];
+    public static SM::ShapeInfo SAddressFamily => Table[59];
+    public static SM::ShapeInfo SAddressList => Table[60];
+    public static SM::ShapeInfo SAddressMaxResults => Table[61];
+    public static SM::ShapeInfo SAddressSet => Table[62];
+    public static SM::ShapeInfo SAddressTransfer => Table[63];
+    public static SM::ShapeInfo SAddressTransferList => Table[64];
+    public static SM::ShapeInfo SAddressTransferStatus => Table[65];
+    public static SM::ShapeInfo SAdvertiseByoipCidrRequest => Table[66];
+    public static SM::ShapeInfo SAdvertiseByoipCidrResult => Table[67];
+    public static SM::ShapeInfo SAffinity => Table[68];
+    public static SM::ShapeInfo SAllocateAddressRequest => Table[69];
+    public static SM::ShapeInfo SAllocateAddressResult => Table[70];
+    public static SM::ShapeInfo SAllocateHostsRequest => Table[71];
+    public static SM::ShapeInfo SAllocateHostsResult => Table[72];
+    public static SM::ShapeInfo SAllocateIpamPoolCidrRequest => Table[73];
+    public static SM::ShapeInfo SAllocateIpamPoolCidrResult => Table[74];
+    public static SM::ShapeInfo SAllocationId => Table[75];
+    public static SM::ShapeInfo SAllocationIdList => Table[76];
+    public static SM::ShapeInfo SAllocationIds => Table[77];
+    public static SM::ShapeInfo SAllocationState => Table[78];
+    public static SM::ShapeInfo SAllocationStrategy => Table[79];
+    public static SM::ShapeInfo SAllocationType => Table[80];
+    public static SM::ShapeInfo SAllowedImagesSettingsDisabledState => Table[81];
+    public static SM::ShapeInfo SAllowedImagesSettingsEnabledState => Table[82];
+    public static SM::ShapeInfo SAllowedInstanceType => Table[83];
+    public static SM::ShapeInfo SAllowedInstanceTypeSet => Table[84];
+    public static SM::ShapeInfo SAllowedPrincipal => Table[85];
+    public static SM::ShapeInfo SAllowedPrincipalSet => Table[86];
+    public static SM::ShapeInfo SAllowsMultipleInstanceTypes => Table[87];
+    public static SM::ShapeInfo SAlternatePathHint => Table[88];
+    public static SM::ShapeInfo SAlternatePathHintList => Table[89];
+    public static SM::ShapeInfo SAmdSevSnpSpecification => Table[90];
+    public static SM::ShapeInfo SAnalysisAclRule => Table[91];
+    public static SM::ShapeInfo SAnalysisComponent => Table[92];
+    public static SM::ShapeInfo SAnalysisComponentList => Table[93];
+    public static SM::ShapeInfo SAnalysisLoadBalancerListener => Table[94];
+    public static SM::ShapeInfo SAnalysisLoadBalancerTarget => Table[95];
+    public static SM::ShapeInfo SAnalysisPacketHeader => Table[96];
+    public static SM::ShapeInfo SAnalysisRouteTableRoute => Table[97];
+    public static SM::ShapeInfo SAnalysisSecurityGroupRule => Table[98];
+    public static SM::ShapeInfo SAnalysisStatus => Table[99];
+    public static SM::ShapeInfo SApplianceModeSupportValue => Table[100];
+    public static SM::ShapeInfo SApplySecurityGroupsToClientVpnTargetNetworkRequest => Table[101];
+    public static SM::ShapeInfo SApplySecurityGroupsToClientVpnTargetNetworkResult => Table[102];
+    public static SM::ShapeInfo SArchitectureType => Table[103];
+    public static SM::ShapeInfo SArchitectureTypeList => Table[104];
+    public static SM::ShapeInfo SArchitectureTypeSet => Table[105];
+    public static SM::ShapeInfo SArchitectureValues => Table[106];
+    public static SM::ShapeInfo SArnList => Table[107];
+    public static SM::ShapeInfo SAsPath => Table[108];
+    public static SM::ShapeInfo SAsnAssociation => Table[109];
+    public static SM::ShapeInfo SAsnAssociationSet => Table[110];
+    public static SM::ShapeInfo SAsnAssociationState => Table[111];
+    public static SM::ShapeInfo SAsnAuthorizationContext => Table[112];
+    public static SM::ShapeInfo SAsnState => Table[113];
+    public static SM::ShapeInfo SAssetId => Table[114];
+    public static SM::ShapeInfo SAssetIdList => Table[115];
+    public static SM::ShapeInfo SAssignIpv6AddressesRequest => Table[116];
+    public static SM::ShapeInfo SAssignIpv6AddressesResult => Table[117];
+    public static SM::ShapeInfo SAssignPrivateIpAddressesRequest => Table[118];
+    public static SM::ShapeInfo SAssignPrivateIpAddressesResult => Table[119];
+    public static SM::ShapeInfo SAssignPrivateNatGatewayAddressRequest => Table[120];
+    public static SM::ShapeInfo SAssignPrivateNatGatewayAddressResult => Table[121];
+    public static SM::ShapeInfo SAssignedPrivateIpAddress => Table[122];
+    public static SM::ShapeInfo SAssignedPrivateIpAddressList => Table[123];
+    public static SM::ShapeInfo SAssociateAddressRequest => Table[124];
+    public static SM::ShapeInfo SAssociateAddressResult => Table[125];
+    public static SM::ShapeInfo SAssociateCapacityReservationBillingOwnerRequest => Table[126];
+    public static SM::ShapeInfo SAssociateCapacityReservationBillingOwnerResult => Table[127];
+    public static SM::ShapeInfo SAssociateClientVpnTargetNetworkRequest => Table[128];
+    public static SM::ShapeInfo SAssociateClientVpnTargetNetworkResult => Table[129];
+    public static SM::ShapeInfo SAssociateDhcpOptionsRequest => Table[130];
+    public static SM::ShapeInfo SAssociateEnclaveCertificateIamRoleRequest => Table[131];
+    public static SM::ShapeInfo SAssociateEnclaveCertificateIamRoleResult => Table[132];
+    public static SM::ShapeInfo SAssociateIamInstanceProfileRequest => Table[133];
+    public static SM::ShapeInfo SAssociateIamInstanceProfileResult => Table[134];
+    public static SM::ShapeInfo SAssociateInstanceEventWindowRequest => Table[135];
+    public static SM::ShapeInfo SAssociateInstanceEventWindowResult => Table[136];
+    public static SM::ShapeInfo SAssociateIpamByoasnRequest => Table[137];
+    public static SM::ShapeInfo SAssociateIpamByoasnResult => Table[138];
+    public static SM::ShapeInfo SAssociateIpamResourceDiscoveryRequest => Table[139];
+    public static SM::ShapeInfo SAssociateIpamResourceDiscoveryResult => Table[140];
+    public static SM::ShapeInfo SAssociateNatGatewayAddressRequest => Table[141];
+    public static SM::ShapeInfo SAssociateNatGatewayAddressResult => Table[142];
+    public static SM::ShapeInfo SAssociateRouteServerRequest => Table[143];
+    public static SM::ShapeInfo SAssociateRouteServerResult => Table[144];
+    public static SM::ShapeInfo SAssociateRouteTableRequest => Table[145];
+    public static SM::ShapeInfo SAssociateRouteTableResult => Table[146];
+    public static SM::ShapeInfo SAssociateSecurityGroupVpcRequest => Table[147];
+    public static SM::ShapeInfo SAssociateSecurityGroupVpcResult => Table[148];
+    public static SM::ShapeInfo SAssociateSubnetCidrBlockRequest => Table[149];
+    public static SM::ShapeInfo SAssociateSubnetCidrBlockResult => Table[150];
+    public static SM::ShapeInfo SAssociateTransitGatewayMulticastDomainRequest => Table[151];
+    public static SM::ShapeInfo SAssociateTransitGatewayMulticastDomainResult => Table[152];
+    public static SM::ShapeInfo SAssociateTransitGatewayPolicyTableRequest => Table[153];
+    public static SM::ShapeInfo SAssociateTransitGatewayPolicyTableResult => Table[154];
+    public static SM::ShapeInfo SAssociateTransitGatewayRouteTableRequest => Table[155];
+    public static SM::ShapeInfo SAssociateTransitGatewayRouteTableResult => Table[156];
+    public static SM::ShapeInfo SAssociateTrunkInterfaceRequest => Table[157];
+    public static SM::ShapeInfo SAssociateTrunkInterfaceResult => Table[158];
+    public static SM::ShapeInfo SAssociateVpcCidrBlockRequest => Table[159];
+    public static SM::ShapeInfo SAssociateVpcCidrBlockResult => Table[160];
+    public static SM::ShapeInfo SAssociatedNetworkType => Table[161];
+    public static SM::ShapeInfo SAssociatedRole => Table[162];
+    public static SM::ShapeInfo SAssociatedRolesList => Table[163];
+    public static SM::ShapeInfo SAssociatedSubnetList => Table[164];
+    public static SM::ShapeInfo SAssociatedTargetNetwork => Table[165];
+    public static SM::ShapeInfo SAssociatedTargetNetworkSet => Table[166];
+    public static SM::ShapeInfo SAssociationIdList => Table[167];
+    public static SM::ShapeInfo SAssociationStatus => Table[168];
+    public static SM::ShapeInfo SAssociationStatusCode => Table[169];
+    public static SM::ShapeInfo SAthenaIntegration => Table[170];
+    public static SM::ShapeInfo SAthenaIntegrationsSet => Table[171];
+    public static SM::ShapeInfo SAttachClassicLinkVpcRequest => Table[172];
+    public static SM::ShapeInfo SAttachClassicLinkVpcResult => Table[173];
+    public static SM::ShapeInfo SAttachInternetGatewayRequest => Table[174];
+    public static SM::ShapeInfo SAttachNetworkInterfaceRequest => Table[175];
+    public static SM::ShapeInfo SAttachNetworkInterfaceResult => Table[176];
+    public static SM::ShapeInfo SAttachVerifiedAccessTrustProviderRequest => Table[177];
+    public static SM::ShapeInfo SAttachVerifiedAccessTrustProviderResult => Table[178];
+    public static SM::ShapeInfo SAttachVolumeRequest => Table[179];
+    public static SM::ShapeInfo SAttachVpnGatewayRequest => Table[180];
+    public static SM::ShapeInfo SAttachVpnGatewayResult => Table[181];
+    public static SM::ShapeInfo SAttachmentEnaSrdSpecification => Table[182];
+    public static SM::ShapeInfo SAttachmentEnaSrdUdpSpecification => Table[183];
+    public static SM::ShapeInfo SAttachmentLimitType => Table[184];
+    public static SM::ShapeInfo SAttachmentStatus => Table[185];
+    public static SM::ShapeInfo SAttributeBooleanValue => Table[186];
+    public static SM::ShapeInfo SAttributeSummary => Table[187];
+    public static SM::ShapeInfo SAttributeSummaryList => Table[188];
+    public static SM::ShapeInfo SAttributeValue => Table[189];
+    public static SM::ShapeInfo SAuthorizationRule => Table[190];
+    public static SM::ShapeInfo SAuthorizationRuleSet => Table[191];
+    public static SM::ShapeInfo SAuthorizeClientVpnIngressRequest => Table[192];
+    public static SM::ShapeInfo SAuthorizeClientVpnIngressResult => Table[193];
+    public static SM::ShapeInfo SAuthorizeSecurityGroupEgressRequest => Table[194];
+    public static SM::ShapeInfo SAuthorizeSecurityGroupEgressResult => Table[195];
+    public static SM::ShapeInfo SAuthorizeSecurityGroupIngressRequest => Table[196];
+    public static SM::ShapeInfo SAuthorizeSecurityGroupIngressResult => Table[197];
+    public static SM::ShapeInfo SAutoAcceptSharedAssociationsValue => Table[198];
+    public static SM::ShapeInfo SAutoAcceptSharedAttachmentsValue => Table[199];
+    public static SM::ShapeInfo SAutoPlacement => Table[200];
+    public static SM::ShapeInfo SAutoProvisionZonesState => Table[201];
+    public static SM::ShapeInfo SAutoRecoveryFlag => Table[202];
+    public static SM::ShapeInfo SAutoScalingIpsState => Table[203];
+    public static SM::ShapeInfo SAvailabilityMode => Table[204];
+    public static SM::ShapeInfo SAvailabilityZone => Table[205];
+    public static SM::ShapeInfo SAvailabilityZoneAddress => Table[206];
+    public static SM::ShapeInfo SAvailabilityZoneAddresses => Table[207];
+    public static SM::ShapeInfo SAvailabilityZoneGeography => Table[208];
+    public static SM::ShapeInfo SAvailabilityZoneGeographyList => Table[209];
+    public static SM::ShapeInfo SAvailabilityZoneId => Table[210];
+    public static SM::ShapeInfo SAvailabilityZoneIdStringList => Table[211];
+    public static SM::ShapeInfo SAvailabilityZoneList => Table[212];
+    public static SM::ShapeInfo SAvailabilityZoneMessage => Table[213];
+    public static SM::ShapeInfo SAvailabilityZoneMessageList => Table[214];
+    public static SM::ShapeInfo SAvailabilityZoneName => Table[215];
+    public static SM::ShapeInfo SAvailabilityZoneOptInStatus => Table[216];
+    public static SM::ShapeInfo SAvailabilityZoneState => Table[217];
+    public static SM::ShapeInfo SAvailabilityZoneStringList => Table[218];
+    public static SM::ShapeInfo SAvailabilityZoneSubGeography => Table[219];
+    public static SM::ShapeInfo SAvailabilityZoneSubGeographyList => Table[220];
+    public static SM::ShapeInfo SAvailableCapacity => Table[221];
+    public static SM::ShapeInfo SAvailableInstanceCapacityList => Table[222];
+    public static SM::ShapeInfo SBandwidthWeightingType => Table[223];
+    public static SM::ShapeInfo SBandwidthWeightingTypeList => Table[224];
+    public static SM::ShapeInfo SBareMetal => Table[225];
+    public static SM::ShapeInfo SBareMetalFlag => Table[226];
+    public static SM::ShapeInfo SBaselineBandwidthInGbps => Table[227];
+    public static SM::ShapeInfo SBaselineBandwidthInMbps => Table[228];
+    public static SM::ShapeInfo SBaselineEbsBandwidthMbps => Table[229];
+    public static SM::ShapeInfo SBaselineEbsBandwidthMbpsRequest => Table[230];
+    public static SM::ShapeInfo SBaselineIops => Table[231];
+    public static SM::ShapeInfo SBaselinePerformanceFactors => Table[232];
+    public static SM::ShapeInfo SBaselinePerformanceFactorsRequest => Table[233];
+    public static SM::ShapeInfo SBaselineThroughputInMBps => Table[234];
+    public static SM::ShapeInfo SBatchState => Table[235];
+    public static SM::ShapeInfo SBgpStatus => Table[236];
+    public static SM::ShapeInfo SBillingProductList => Table[237];
+    public static SM::ShapeInfo SBlob => Table[238];
+    public static SM::ShapeInfo SBlobAttributeValue => Table[239];
+    public static SM::ShapeInfo SBlockDeviceMapping => Table[240];
+    public static SM::ShapeInfo SBlockDeviceMappingList => Table[241];
+    public static SM::ShapeInfo SBlockDeviceMappingRequestList => Table[242];
+    public static SM::ShapeInfo SBlockDeviceMappingResponse => Table[243];
+    public static SM::ShapeInfo SBlockDeviceMappingResponseList => Table[244];
+    public static SM::ShapeInfo SBlockPublicAccessMode => Table[245];
+    public static SM::ShapeInfo SBlockPublicAccessStates => Table[246];
+    public static SM::ShapeInfo SBoolean => Table[247];
+    public static SM::ShapeInfo SBootModeType => Table[248];
+    public static SM::ShapeInfo SBootModeTypeList => Table[249];
+    public static SM::ShapeInfo SBootModeValues => Table[250];
+    public static SM::ShapeInfo SBoxedBoolean => Table[251];
+    public static SM::ShapeInfo SBoxedDouble => Table[252];
+    public static SM::ShapeInfo SBoxedInteger => Table[253];
+    public static SM::ShapeInfo SBoxedLong => Table[254];
+    public static SM::ShapeInfo SBundleId => Table[255];
+    public static SM::ShapeInfo SBundleIdStringList => Table[256];
+    public static SM::ShapeInfo SBundleInstanceRequest => Table[257];
+    public static SM::ShapeInfo SBundleInstanceResult => Table[258];
+    public static SM::ShapeInfo SBundleTask => Table[259];
+    public static SM::ShapeInfo SBundleTaskError => Table[260];
+    public static SM::ShapeInfo SBundleTaskList => Table[261];
+    public static SM::ShapeInfo SBundleTaskState => Table[262];
+    public static SM::ShapeInfo SBurstablePerformance => Table[263];
+    public static SM::ShapeInfo SBurstablePerformanceFlag => Table[264];
+    public static SM::ShapeInfo SByoasn => Table[265];
+    public static SM::ShapeInfo SByoasnSet => Table[266];
+    public static SM::ShapeInfo SByoipCidr => Table[267];
+    public static SM::ShapeInfo SByoipCidrSet => Table[268];
+    public static SM::ShapeInfo SByoipCidrState => Table[269];
+    public static SM::ShapeInfo SCallerRole => Table[270];
+    public static SM::ShapeInfo SCancelBatchErrorCode => Table[271];
+    public static SM::ShapeInfo SCancelBundleTaskRequest => Table[272];
+    public static SM::ShapeInfo SCancelBundleTaskResult => Table[273];
+    public static SM::ShapeInfo SCancelCapacityReservationFleetError => Table[274];
+    public static SM::ShapeInfo SCancelCapacityReservationFleetErrorCode => Table[275];
+    public static SM::ShapeInfo SCancelCapacityReservationFleetErrorMessage => Table[276];
+    public static SM::ShapeInfo SCancelCapacityReservationFleetsRequest => Table[277];
+    public static SM::ShapeInfo SCancelCapacityReservationFleetsResult => Table[278];
+    public static SM::ShapeInfo SCancelCapacityReservationRequest => Table[279];
+    public static SM::ShapeInfo SCancelCapacityReservationResult => Table[280];
+    public static SM::ShapeInfo SCancelConversionRequest => Table[281];
+    public static SM::ShapeInfo SCancelDeclarativePoliciesReportRequest => Table[282];
+    public static SM::ShapeInfo SCancelDeclarativePoliciesReportResult => Table[283];
+    public static SM::ShapeInfo SCancelExportTaskRequest => Table[284];
+    public static SM::ShapeInfo SCancelImageLaunchPermissionRequest => Table[285];
+    public static SM::ShapeInfo SCancelImageLaunchPermissionResult => Table[286];
+    public static SM::ShapeInfo SCancelImportTaskRequest => Table[287];
+    public static SM::ShapeInfo SCancelImportTaskResult => Table[288];
+    public static SM::ShapeInfo SCancelReservedInstancesListingRequest => Table[289];
+    public static SM::ShapeInfo SCancelReservedInstancesListingResult => Table[290];
+    public static SM::ShapeInfo SCancelSpotFleetRequestsError => Table[291];
+    public static SM::ShapeInfo SCancelSpotFleetRequestsErrorItem => Table[292];
+    public static SM::ShapeInfo SCancelSpotFleetRequestsErrorSet => Table[293];
+    public static SM::ShapeInfo SCancelSpotFleetRequestsRequest => Table[294];
+    public static SM::ShapeInfo SCancelSpotFleetRequestsResponse => Table[295];
+    public static SM::ShapeInfo SCancelSpotFleetRequestsSuccessItem => Table[296];
+    public static SM::ShapeInfo SCancelSpotFleetRequestsSuccessSet => Table[297];
+    public static SM::ShapeInfo SCancelSpotInstanceRequestState => Table[298];
+    public static SM::ShapeInfo SCancelSpotInstanceRequestsRequest => Table[299];
+    public static SM::ShapeInfo SCancelSpotInstanceRequestsResult => Table[300];
+    public static SM::ShapeInfo SCancelledSpotInstanceRequest => Table[301];
+    public static SM::ShapeInfo SCancelledSpotInstanceRequestList => Table[302];
+    public static SM::ShapeInfo SCapacityAllocation => Table[303];
+    public static SM::ShapeInfo SCapacityAllocationMetadataEntry => Table[304];
+    public static SM::ShapeInfo SCapacityAllocationMetadataList => Table[305];
+    public static SM::ShapeInfo SCapacityAllocations => Table[306];
+    public static SM::ShapeInfo SCapacityBlock => Table[307];
+    public static SM::ShapeInfo SCapacityBlockExtension => Table[308];
+    public static SM::ShapeInfo SCapacityBlockExtensionOffering => Table[309];
+    public static SM::ShapeInfo SCapacityBlockExtensionOfferingSet => Table[310];
+    public static SM::ShapeInfo SCapacityBlockExtensionSet => Table[311];
+    public static SM::ShapeInfo SCapacityBlockExtensionStatus => Table[312];
+    public static SM::ShapeInfo SCapacityBlockId => Table[313];
+    public static SM::ShapeInfo SCapacityBlockIds => Table[314];
+    public static SM::ShapeInfo SCapacityBlockInterconnectStatus => Table[315];
+    public static SM::ShapeInfo SCapacityBlockOffering => Table[316];
+    public static SM::ShapeInfo SCapacityBlockOfferingSet => Table[317];
+    public static SM::ShapeInfo SCapacityBlockResourceState => Table[318];
+    public static SM::ShapeInfo SCapacityBlockSet => Table[319];
+    public static SM::ShapeInfo SCapacityBlockStatus => Table[320];
+    public static SM::ShapeInfo SCapacityBlockStatusSet => Table[321];
+    public static SM::ShapeInfo SCapacityManagerCondition => Table[322];
+    public static SM::ShapeInfo SCapacityManagerConditionSet => Table[323];
+    public static SM::ShapeInfo SCapacityManagerDataExportId => Table[324];
+    public static SM::ShapeInfo SCapacityManagerDataExportIdSet => Table[325];
+    public static SM::ShapeInfo SCapacityManagerDataExportResponse => Table[326];
+    public static SM::ShapeInfo SCapacityManagerDataExportResponseSet => Table[327];
+    public static SM::ShapeInfo SCapacityManagerDataExportStatus => Table[328];
+    public static SM::ShapeInfo SCapacityManagerDimension => Table[329];
+    public static SM::ShapeInfo SCapacityManagerMonitoredTagKey => Table[330];
+    public static SM::ShapeInfo SCapacityManagerMonitoredTagKeyList => Table[331];
+    public static SM::ShapeInfo SCapacityManagerMonitoredTagKeyStatus => Table[332];
+    public static SM::ShapeInfo SCapacityManagerStatus => Table[333];
+    public static SM::ShapeInfo SCapacityManagerTagDimension => Table[334];
+    public static SM::ShapeInfo SCapacityManagerTagDimensionSet => Table[335];
+    public static SM::ShapeInfo SCapacityReservation => Table[336];
+    public static SM::ShapeInfo SCapacityReservationBillingRequest => Table[337];
+    public static SM::ShapeInfo SCapacityReservationBillingRequestSet => Table[338];
+    public static SM::ShapeInfo SCapacityReservationBillingRequestStatus => Table[339];
+    public static SM::ShapeInfo SCapacityReservationCommitmentDuration => Table[340];
+    public static SM::ShapeInfo SCapacityReservationCommitmentInfo => Table[341];
+    public static SM::ShapeInfo SCapacityReservationDeliveryPreference => Table[342];
+    public static SM::ShapeInfo SCapacityReservationFleet => Table[343];
+    public static SM::ShapeInfo SCapacityReservationFleetCancellationState => Table[344];
+    public static SM::ShapeInfo SCapacityReservationFleetCancellationStateSet => Table[345];
+    public static SM::ShapeInfo SCapacityReservationFleetId => Table[346];
+    public static SM::ShapeInfo SCapacityReservationFleetIdSet => Table[347];
+    public static SM::ShapeInfo SCapacityReservationFleetSet => Table[348];
+    public static SM::ShapeInfo SCapacityReservationFleetState => Table[349];
+    public static SM::ShapeInfo SCapacityReservationGroup => Table[350];
+    public static SM::ShapeInfo SCapacityReservationGroupSet => Table[351];
+    public static SM::ShapeInfo SCapacityReservationId => Table[352];
+    public static SM::ShapeInfo SCapacityReservationIdSet => Table[353];
+    public static SM::ShapeInfo SCapacityReservationInfo => Table[354];
+    public static SM::ShapeInfo SCapacityReservationInstancePlatform => Table[355];
+    public static SM::ShapeInfo SCapacityReservationOptions => Table[356];
+    public static SM::ShapeInfo SCapacityReservationOptionsRequest => Table[357];
+    public static SM::ShapeInfo SCapacityReservationPreference => Table[358];
+    public static SM::ShapeInfo SCapacityReservationSet => Table[359];
+    public static SM::ShapeInfo SCapacityReservationSpecification => Table[360];
+    public static SM::ShapeInfo SCapacityReservationSpecificationResponse => Table[361];
+    public static SM::ShapeInfo SCapacityReservationState => Table[362];
+    public static SM::ShapeInfo SCapacityReservationStatus => Table[363];
+    public static SM::ShapeInfo SCapacityReservationStatusSet => Table[364];
+    public static SM::ShapeInfo SCapacityReservationTarget => Table[365];
+    public static SM::ShapeInfo SCapacityReservationTargetResponse => Table[366];
+    public static SM::ShapeInfo SCapacityReservationTenancy => Table[367];
+    public static SM::ShapeInfo SCapacityReservationTopology => Table[368];
+    public static SM::ShapeInfo SCapacityReservationTopologySet => Table[369];
+    public static SM::ShapeInfo SCapacityReservationType => Table[370];
+    public static SM::ShapeInfo SCapacityTenancy => Table[371];
+    public static SM::ShapeInfo SCarrierGateway => Table[372];
+    public static SM::ShapeInfo SCarrierGatewayId => Table[373];
+    public static SM::ShapeInfo SCarrierGatewayIdSet => Table[374];
+    public static SM::ShapeInfo SCarrierGatewayMaxResults => Table[375];
+    public static SM::ShapeInfo SCarrierGatewaySet => Table[376];
+    public static SM::ShapeInfo SCarrierGatewayState => Table[377];
+    public static SM::ShapeInfo SCertificateArn => Table[378];
+    public static SM::ShapeInfo SCertificateAuthentication => Table[379];
+    public static SM::ShapeInfo SCertificateAuthenticationRequest => Table[380];
+    public static SM::ShapeInfo SCertificateId => Table[381];
+    public static SM::ShapeInfo SCidrAuthorizationContext => Table[382];
+    public static SM::ShapeInfo SCidrBlock => Table[383];
+    public static SM::ShapeInfo SCidrBlockSet => Table[384];
+    public static SM::ShapeInfo SClassicLinkDnsSupport => Table[385];
+    public static SM::ShapeInfo SClassicLinkDnsSupportList => Table[386];
+    public static SM::ShapeInfo SClassicLinkInstance => Table[387];
+    public static SM::ShapeInfo SClassicLinkInstanceList => Table[388];
+    public static SM::ShapeInfo SClassicLoadBalancer => Table[389];
+    public static SM::ShapeInfo SClassicLoadBalancers => Table[390];
+    public static SM::ShapeInfo SClassicLoadBalancersConfig => Table[391];
+    public static SM::ShapeInfo SClientCertificateRevocationListStatus => Table[392];
+    public static SM::ShapeInfo SClientCertificateRevocationListStatusCode => Table[393];
+    public static SM::ShapeInfo SClientConnectOptions => Table[394];
+    public static SM::ShapeInfo SClientConnectResponseOptions => Table[395];
+    public static SM::ShapeInfo SClientData => Table[396];
+    public static SM::ShapeInfo SClientLoginBannerOptions => Table[397];
+    public static SM::ShapeInfo SClientLoginBannerResponseOptions => Table[398];
+    public static SM::ShapeInfo SClientRouteEnforcementOptions => Table[399];
 
-    private static void Init0()
+    private static SM::ShapeInfo CreateShapes0(SM::ShapeTable table, int index) => index switch
     {
-        SAcceleratorCount.InitStructure(static () => new global::Stratus.Ec2.Model.AcceleratorCount(),
+        0 => new SM::ShapeInfo("AcceleratorCount", SM::ShapeKind.Structure, table, 0),
+        1 => new SM::ShapeInfo("AcceleratorCountRequest", SM::ShapeKind.Structure, table, 1),
+        2 => new SM::ShapeInfo("AcceleratorManufacturer", SM::ShapeKind.String).Constrain(enumValues: ["amazon-web-services", "amd", "nvidia", "xilinx", "habana"]),
+        3 => new SM::ShapeInfo("AcceleratorManufacturerSet", SM::ShapeKind.List, table, 3),
+        4 => new SM::ShapeInfo("AcceleratorName", SM::ShapeKind.String).Constrain(enumValues: ["a100", "inferentia", "k520", "k80", "m60", "radeon-pro-v520", "t4", "vu9p", "v100", "a10g", "h100", "t4g", "l40s", "l4", "gaudi-hl-205", "inferentia2", "trainium", "trainium2", "u30"]),
+        5 => new SM::ShapeInfo("AcceleratorNameSet", SM::ShapeKind.List, table, 5),
+        6 => new SM::ShapeInfo("AcceleratorTotalMemoryMiB", SM::ShapeKind.Structure, table, 6),
+        7 => new SM::ShapeInfo("AcceleratorTotalMemoryMiBRequest", SM::ShapeKind.Structure, table, 7),
+        8 => new SM::ShapeInfo("AcceleratorType", SM::ShapeKind.String).Constrain(enumValues: ["gpu", "fpga", "inference", "media"]),
+        9 => new SM::ShapeInfo("AcceleratorTypeSet", SM::ShapeKind.List, table, 9),
+        10 => new SM::ShapeInfo("AcceptAddressTransferRequest", SM::ShapeKind.Structure, table, 10),
+        11 => new SM::ShapeInfo("AcceptAddressTransferResult", SM::ShapeKind.Structure, table, 11),
+        12 => new SM::ShapeInfo("AcceptCapacityReservationBillingOwnershipRequest", SM::ShapeKind.Structure, table, 12),
+        13 => new SM::ShapeInfo("AcceptCapacityReservationBillingOwnershipResult", SM::ShapeKind.Structure, table, 13),
+        14 => new SM::ShapeInfo("AcceptReservedInstancesExchangeQuoteRequest", SM::ShapeKind.Structure, table, 14),
+        15 => new SM::ShapeInfo("AcceptReservedInstancesExchangeQuoteResult", SM::ShapeKind.Structure, table, 15),
+        16 => new SM::ShapeInfo("AcceptTransitGatewayClientVpnAttachmentRequest", SM::ShapeKind.Structure, table, 16),
+        17 => new SM::ShapeInfo("AcceptTransitGatewayClientVpnAttachmentResult", SM::ShapeKind.Structure, table, 17),
+        18 => new SM::ShapeInfo("AcceptTransitGatewayMulticastDomainAssociationsRequest", SM::ShapeKind.Structure, table, 18),
+        19 => new SM::ShapeInfo("AcceptTransitGatewayMulticastDomainAssociationsResult", SM::ShapeKind.Structure, table, 19),
+        20 => new SM::ShapeInfo("AcceptTransitGatewayPeeringAttachmentRequest", SM::ShapeKind.Structure, table, 20),
+        21 => new SM::ShapeInfo("AcceptTransitGatewayPeeringAttachmentResult", SM::ShapeKind.Structure, table, 21),
+        22 => new SM::ShapeInfo("AcceptTransitGatewayVpcAttachmentRequest", SM::ShapeKind.Structure, table, 22),
+        23 => new SM::ShapeInfo("AcceptTransitGatewayVpcAttachmentResult", SM::ShapeKind.Structure, table, 23),
+        24 => new SM::ShapeInfo("AcceptVpcEndpointConnectionsRequest", SM::ShapeKind.Structure, table, 24),
+        25 => new SM::ShapeInfo("AcceptVpcEndpointConnectionsResult", SM::ShapeKind.Structure, table, 25),
+        26 => new SM::ShapeInfo("AcceptVpcPeeringConnectionRequest", SM::ShapeKind.Structure, table, 26),
+        27 => new SM::ShapeInfo("AcceptVpcPeeringConnectionResult", SM::ShapeKind.Structure, table, 27),
+        28 => new SM::ShapeInfo("AccessScopeAnalysisFinding", SM::ShapeKind.Structure, table, 28),
+        29 => new SM::ShapeInfo("AccessScopeAnalysisFindingList", SM::ShapeKind.List, table, 29),
+        30 => new SM::ShapeInfo("AccessScopePath", SM::ShapeKind.Structure, table, 30),
+        31 => new SM::ShapeInfo("AccessScopePathList", SM::ShapeKind.List, table, 31),
+        32 => new SM::ShapeInfo("AccessScopePathListRequest", SM::ShapeKind.List, table, 32),
+        33 => new SM::ShapeInfo("AccessScopePathRequest", SM::ShapeKind.Structure, table, 33),
+        34 => new SM::ShapeInfo("AccountAttribute", SM::ShapeKind.Structure, table, 34),
+        35 => new SM::ShapeInfo("AccountAttributeList", SM::ShapeKind.List, table, 35),
+        36 => new SM::ShapeInfo("AccountAttributeName", SM::ShapeKind.String).Constrain(enumValues: ["supported-platforms", "default-vpc"]),
+        37 => new SM::ShapeInfo("AccountAttributeNameStringList", SM::ShapeKind.List, table, 37),
+        38 => new SM::ShapeInfo("AccountAttributeValue", SM::ShapeKind.Structure, table, 38),
+        39 => new SM::ShapeInfo("AccountAttributeValueList", SM::ShapeKind.List, table, 39),
+        40 => new SM::ShapeInfo("AccountID", SM::ShapeKind.String).Constrain(min: 12, max: 12),
+        41 => new SM::ShapeInfo("ActiveInstance", SM::ShapeKind.Structure, table, 41),
+        42 => new SM::ShapeInfo("ActiveInstanceSet", SM::ShapeKind.List, table, 42),
+        43 => new SM::ShapeInfo("ActiveVpnTunnelStatus", SM::ShapeKind.Structure, table, 43),
+        44 => new SM::ShapeInfo("ActivityStatus", SM::ShapeKind.String).Constrain(enumValues: ["error", "pending_fulfillment", "pending_termination", "fulfilled"]),
+        45 => new SM::ShapeInfo("AddIpamOperatingRegion", SM::ShapeKind.Structure, table, 45),
+        46 => new SM::ShapeInfo("AddIpamOperatingRegionSet", SM::ShapeKind.List, table, 46).Constrain(min: 0, max: 50),
+        47 => new SM::ShapeInfo("AddIpamOrganizationalUnitExclusion", SM::ShapeKind.Structure, table, 47),
+        48 => new SM::ShapeInfo("AddIpamOrganizationalUnitExclusionSet", SM::ShapeKind.List, table, 48).Constrain(min: 0, max: 10),
+        49 => new SM::ShapeInfo("AddPrefixListEntries", SM::ShapeKind.List, table, 49).Constrain(min: 0, max: 100),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes0(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 0:
+                WSAcceleratorCount(shape);
+                return;
+            case 1:
+                WSAcceleratorCountRequest(shape);
+                return;
+            case 3:
+                shape.InitList(SAcceleratorManufacturer, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 5:
+                shape.InitList(SAcceleratorName, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 6:
+                WSAcceleratorTotalMemoryMiB(shape);
+                return;
+            case 7:
+                WSAcceleratorTotalMemoryMiBRequest(shape);
+                return;
+            case 9:
+                shape.InitList(SAcceleratorType, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 10:
+                WSAcceptAddressTransferRequest(shape);
+                return;
+            case 11:
+                WSAcceptAddressTransferResult(shape);
+                return;
+            case 12:
+                WSAcceptCapacityReservationBillingOwnershipRequest(shape);
+                return;
+            case 13:
+                WSAcceptCapacityReservationBillingOwnershipResult(shape);
+                return;
+            case 14:
+                WSAcceptReservedInstancesExchangeQuoteRequest(shape);
+                return;
+            case 15:
+                WSAcceptReservedInstancesExchangeQuoteResult(shape);
+                return;
+            case 16:
+                WSAcceptTransitGatewayClientVpnAttachmentRequest(shape);
+                return;
+            case 17:
+                WSAcceptTransitGatewayClientVpnAttachmentResult(shape);
+                return;
+            case 18:
+                WSAcceptTransitGatewayMulticastDomainAssociationsRequest(shape);
+                return;
+            case 19:
+                WSAcceptTransitGatewayMulticastDomainAssociationsResult(shape);
+                return;
+            case 20:
+                WSAcceptTransitGatewayPeeringAttachmentRequest(shape);
+                return;
+            case 21:
+                WSAcceptTransitGatewayPeeringAttachmentResult(shape);
+                return;
+            case 22:
+                WSAcceptTransitGatewayVpcAttachmentRequest(shape);
+                return;
+            case 23:
+                WSAcceptTransitGatewayVpcAttachmentResult(shape);
+                return;
+            case 24:
+                WSAcceptVpcEndpointConnectionsRequest(shape);
+                return;
+            case 25:
+                WSAcceptVpcEndpointConnectionsResult(shape);
+                return;
+            case 26:
+                WSAcceptVpcPeeringConnectionRequest(shape);
+                return;
+            case 27:
+                WSAcceptVpcPeeringConnectionResult(shape);
+                return;
+            case 28:
+                WSAccessScopeAnalysisFinding(shape);
+                return;
+            case 29:
+                shape.InitList(SAccessScopeAnalysisFinding, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AccessScopeAnalysisFinding>());
+                return;
+            case 30:
+                WSAccessScopePath(shape);
+                return;
+            case 31:
+                shape.InitList(SAccessScopePath, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AccessScopePath>());
+                return;
+            case 32:
+                shape.InitList(SAccessScopePathRequest, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AccessScopePathRequest>());
+                return;
+            case 33:
+                WSAccessScopePathRequest(shape);
+                return;
+            case 34:
+                WSAccountAttribute(shape);
+                return;
+            case 35:
+                shape.InitList(SAccountAttribute, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AccountAttribute>());
+                return;
+            case 37:
+                shape.InitList(SAccountAttributeName, "attributeName", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 38:
+                WSAccountAttributeValue(shape);
+                return;
+            case 39:
+                shape.InitList(SAccountAttributeValue, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AccountAttributeValue>());
+                return;
+            case 41:
+                WSActiveInstance(shape);
+                return;
+            case 42:
+                shape.InitList(SActiveInstance, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ActiveInstance>());
+                return;
+            case 43:
+                WSActiveVpnTunnelStatus(shape);
+                return;
+            case 45:
+                WSAddIpamOperatingRegion(shape);
+                return;
+            case 46:
+                shape.InitList(SAddIpamOperatingRegion, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AddIpamOperatingRegion>());
+                return;
+            case 47:
+                WSAddIpamOrganizationalUnitExclusion(shape);
+                return;
+            case 48:
+                shape.InitList(SAddIpamOrganizationalUnitExclusion, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AddIpamOrganizationalUnitExclusion>());
+                return;
+            case 49:
+                shape.InitList(SAddPrefixListEntry, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AddPrefixListEntry>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes1(SM::ShapeTable table, int index) => index switch
+    {
+        50 => new SM::ShapeInfo("AddPrefixListEntry", SM::ShapeKind.Structure, table, 50),
+        51 => new SM::ShapeInfo("AddedPrincipal", SM::ShapeKind.Structure, table, 51),
+        52 => new SM::ShapeInfo("AddedPrincipalSet", SM::ShapeKind.List, table, 52),
+        53 => new SM::ShapeInfo("AdditionalDetail", SM::ShapeKind.Structure, table, 53),
+        54 => new SM::ShapeInfo("AdditionalDetailList", SM::ShapeKind.List, table, 54),
+        55 => new SM::ShapeInfo("AdditionalFlexibleNetworkInterfaces", SM::ShapeKind.Integer),
+        56 => new SM::ShapeInfo("Address", SM::ShapeKind.Structure, table, 56),
+        57 => new SM::ShapeInfo("AddressAttribute", SM::ShapeKind.Structure, table, 57),
+        58 => new SM::ShapeInfo("AddressAttributeName", SM::ShapeKind.String).Constrain(enumValues: ["domain-name"]),
+        59 => new SM::ShapeInfo("AddressFamily", SM::ShapeKind.String).Constrain(enumValues: ["ipv4", "ipv6"]),
+        60 => new SM::ShapeInfo("AddressList", SM::ShapeKind.List, table, 60),
+        61 => new SM::ShapeInfo("AddressMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000),
+        62 => new SM::ShapeInfo("AddressSet", SM::ShapeKind.List, table, 62),
+        63 => new SM::ShapeInfo("AddressTransfer", SM::ShapeKind.Structure, table, 63),
+        64 => new SM::ShapeInfo("AddressTransferList", SM::ShapeKind.List, table, 64),
+        65 => new SM::ShapeInfo("AddressTransferStatus", SM::ShapeKind.String).Constrain(enumValues: ["pending", "disabled", "accepted"]),
+        66 => new SM::ShapeInfo("AdvertiseByoipCidrRequest", SM::ShapeKind.Structure, table, 66),
+        67 => new SM::ShapeInfo("AdvertiseByoipCidrResult", SM::ShapeKind.Structure, table, 67),
+        68 => new SM::ShapeInfo("Affinity", SM::ShapeKind.String).Constrain(enumValues: ["default", "host"]),
+        69 => new SM::ShapeInfo("AllocateAddressRequest", SM::ShapeKind.Structure, table, 69),
+        70 => new SM::ShapeInfo("AllocateAddressResult", SM::ShapeKind.Structure, table, 70),
+        71 => new SM::ShapeInfo("AllocateHostsRequest", SM::ShapeKind.Structure, table, 71),
+        72 => new SM::ShapeInfo("AllocateHostsResult", SM::ShapeKind.Structure, table, 72),
+        73 => new SM::ShapeInfo("AllocateIpamPoolCidrRequest", SM::ShapeKind.Structure, table, 73),
+        74 => new SM::ShapeInfo("AllocateIpamPoolCidrResult", SM::ShapeKind.Structure, table, 74),
+        75 => new SM::ShapeInfo("AllocationId", SM::ShapeKind.String),
+        76 => new SM::ShapeInfo("AllocationIdList", SM::ShapeKind.List, table, 76),
+        77 => new SM::ShapeInfo("AllocationIds", SM::ShapeKind.List, table, 77),
+        78 => new SM::ShapeInfo("AllocationState", SM::ShapeKind.String).Constrain(enumValues: ["available", "under-assessment", "permanent-failure", "released", "released-permanent-failure", "pending"]),
+        79 => new SM::ShapeInfo("AllocationStrategy", SM::ShapeKind.String).Constrain(enumValues: ["lowestPrice", "diversified", "capacityOptimized", "capacityOptimizedPrioritized", "priceCapacityOptimized"]),
+        80 => new SM::ShapeInfo("AllocationType", SM::ShapeKind.String).Constrain(enumValues: ["used", "future"]),
+        81 => new SM::ShapeInfo("AllowedImagesSettingsDisabledState", SM::ShapeKind.String).Constrain(enumValues: ["disabled"]),
+        82 => new SM::ShapeInfo("AllowedImagesSettingsEnabledState", SM::ShapeKind.String).Constrain(enumValues: ["enabled", "audit-mode"]),
+        83 => new SM::ShapeInfo("AllowedInstanceType", SM::ShapeKind.String).Constrain(min: 1, max: 30),
+        84 => new SM::ShapeInfo("AllowedInstanceTypeSet", SM::ShapeKind.List, table, 84).Constrain(min: 0, max: 400),
+        85 => new SM::ShapeInfo("AllowedPrincipal", SM::ShapeKind.Structure, table, 85),
+        86 => new SM::ShapeInfo("AllowedPrincipalSet", SM::ShapeKind.List, table, 86),
+        87 => new SM::ShapeInfo("AllowsMultipleInstanceTypes", SM::ShapeKind.String).Constrain(enumValues: ["on", "off"]),
+        88 => new SM::ShapeInfo("AlternatePathHint", SM::ShapeKind.Structure, table, 88),
+        89 => new SM::ShapeInfo("AlternatePathHintList", SM::ShapeKind.List, table, 89),
+        90 => new SM::ShapeInfo("AmdSevSnpSpecification", SM::ShapeKind.String).Constrain(enumValues: ["enabled", "disabled"]),
+        91 => new SM::ShapeInfo("AnalysisAclRule", SM::ShapeKind.Structure, table, 91),
+        92 => new SM::ShapeInfo("AnalysisComponent", SM::ShapeKind.Structure, table, 92),
+        93 => new SM::ShapeInfo("AnalysisComponentList", SM::ShapeKind.List, table, 93),
+        94 => new SM::ShapeInfo("AnalysisLoadBalancerListener", SM::ShapeKind.Structure, table, 94),
+        95 => new SM::ShapeInfo("AnalysisLoadBalancerTarget", SM::ShapeKind.Structure, table, 95),
+        96 => new SM::ShapeInfo("AnalysisPacketHeader", SM::ShapeKind.Structure, table, 96),
+        97 => new SM::ShapeInfo("AnalysisRouteTableRoute", SM::ShapeKind.Structure, table, 97),
+        98 => new SM::ShapeInfo("AnalysisSecurityGroupRule", SM::ShapeKind.Structure, table, 98),
+        99 => new SM::ShapeInfo("AnalysisStatus", SM::ShapeKind.String).Constrain(enumValues: ["running", "succeeded", "failed"]),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes1(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 50:
+                WSAddPrefixListEntry(shape);
+                return;
+            case 51:
+                WSAddedPrincipal(shape);
+                return;
+            case 52:
+                shape.InitList(SAddedPrincipal, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AddedPrincipal>());
+                return;
+            case 53:
+                WSAdditionalDetail(shape);
+                return;
+            case 54:
+                shape.InitList(SAdditionalDetail, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AdditionalDetail>());
+                return;
+            case 56:
+                WSAddress(shape);
+                return;
+            case 57:
+                WSAddressAttribute(shape);
+                return;
+            case 60:
+                shape.InitList(SAddress, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Address>());
+                return;
+            case 62:
+                shape.InitList(SAddressAttribute, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AddressAttribute>());
+                return;
+            case 63:
+                WSAddressTransfer(shape);
+                return;
+            case 64:
+                shape.InitList(SAddressTransfer, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AddressTransfer>());
+                return;
+            case 66:
+                WSAdvertiseByoipCidrRequest(shape);
+                return;
+            case 67:
+                WSAdvertiseByoipCidrResult(shape);
+                return;
+            case 69:
+                WSAllocateAddressRequest(shape);
+                return;
+            case 70:
+                WSAllocateAddressResult(shape);
+                return;
+            case 71:
+                WSAllocateHostsRequest(shape);
+                return;
+            case 72:
+                WSAllocateHostsResult(shape);
+                return;
+            case 73:
+                WSAllocateIpamPoolCidrRequest(shape);
+                return;
+            case 74:
+                WSAllocateIpamPoolCidrResult(shape);
+                return;
+            case 76:
+                shape.InitList(SAllocationId, "AllocationId", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 77:
+                shape.InitList(SAllocationId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 84:
+                shape.InitList(SAllowedInstanceType, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 85:
+                WSAllowedPrincipal(shape);
+                return;
+            case 86:
+                shape.InitList(SAllowedPrincipal, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AllowedPrincipal>());
+                return;
+            case 88:
+                WSAlternatePathHint(shape);
+                return;
+            case 89:
+                shape.InitList(SAlternatePathHint, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AlternatePathHint>());
+                return;
+            case 91:
+                WSAnalysisAclRule(shape);
+                return;
+            case 92:
+                WSAnalysisComponent(shape);
+                return;
+            case 93:
+                shape.InitList(SAnalysisComponent, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AnalysisComponent>());
+                return;
+            case 94:
+                WSAnalysisLoadBalancerListener(shape);
+                return;
+            case 95:
+                WSAnalysisLoadBalancerTarget(shape);
+                return;
+            case 96:
+                WSAnalysisPacketHeader(shape);
+                return;
+            case 97:
+                WSAnalysisRouteTableRoute(shape);
+                return;
+            case 98:
+                WSAnalysisSecurityGroupRule(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes2(SM::ShapeTable table, int index) => index switch
+    {
+        100 => new SM::ShapeInfo("ApplianceModeSupportValue", SM::ShapeKind.String).Constrain(enumValues: ["enable", "disable"]),
+        101 => new SM::ShapeInfo("ApplySecurityGroupsToClientVpnTargetNetworkRequest", SM::ShapeKind.Structure, table, 101),
+        102 => new SM::ShapeInfo("ApplySecurityGroupsToClientVpnTargetNetworkResult", SM::ShapeKind.Structure, table, 102),
+        103 => new SM::ShapeInfo("ArchitectureType", SM::ShapeKind.String).Constrain(enumValues: ["i386", "x86_64", "arm64", "x86_64_mac", "arm64_mac"]),
+        104 => new SM::ShapeInfo("ArchitectureTypeList", SM::ShapeKind.List, table, 104),
+        105 => new SM::ShapeInfo("ArchitectureTypeSet", SM::ShapeKind.List, table, 105).Constrain(min: 0, max: 3),
+        106 => new SM::ShapeInfo("ArchitectureValues", SM::ShapeKind.String).Constrain(enumValues: ["i386", "x86_64", "arm64", "x86_64_mac", "arm64_mac"]),
+        107 => new SM::ShapeInfo("ArnList", SM::ShapeKind.List, table, 107),
+        108 => new SM::ShapeInfo("AsPath", SM::ShapeKind.List, table, 108),
+        109 => new SM::ShapeInfo("AsnAssociation", SM::ShapeKind.Structure, table, 109),
+        110 => new SM::ShapeInfo("AsnAssociationSet", SM::ShapeKind.List, table, 110),
+        111 => new SM::ShapeInfo("AsnAssociationState", SM::ShapeKind.String).Constrain(enumValues: ["disassociated", "failed-disassociation", "failed-association", "pending-disassociation", "pending-association", "associated"]),
+        112 => new SM::ShapeInfo("AsnAuthorizationContext", SM::ShapeKind.Structure, table, 112),
+        113 => new SM::ShapeInfo("AsnState", SM::ShapeKind.String).Constrain(enumValues: ["deprovisioned", "failed-deprovision", "failed-provision", "pending-deprovision", "pending-provision", "provisioned"]),
+        114 => new SM::ShapeInfo("AssetId", SM::ShapeKind.String),
+        115 => new SM::ShapeInfo("AssetIdList", SM::ShapeKind.List, table, 115),
+        116 => new SM::ShapeInfo("AssignIpv6AddressesRequest", SM::ShapeKind.Structure, table, 116),
+        117 => new SM::ShapeInfo("AssignIpv6AddressesResult", SM::ShapeKind.Structure, table, 117),
+        118 => new SM::ShapeInfo("AssignPrivateIpAddressesRequest", SM::ShapeKind.Structure, table, 118),
+        119 => new SM::ShapeInfo("AssignPrivateIpAddressesResult", SM::ShapeKind.Structure, table, 119),
+        120 => new SM::ShapeInfo("AssignPrivateNatGatewayAddressRequest", SM::ShapeKind.Structure, table, 120),
+        121 => new SM::ShapeInfo("AssignPrivateNatGatewayAddressResult", SM::ShapeKind.Structure, table, 121),
+        122 => new SM::ShapeInfo("AssignedPrivateIpAddress", SM::ShapeKind.Structure, table, 122),
+        123 => new SM::ShapeInfo("AssignedPrivateIpAddressList", SM::ShapeKind.List, table, 123),
+        124 => new SM::ShapeInfo("AssociateAddressRequest", SM::ShapeKind.Structure, table, 124),
+        125 => new SM::ShapeInfo("AssociateAddressResult", SM::ShapeKind.Structure, table, 125),
+        126 => new SM::ShapeInfo("AssociateCapacityReservationBillingOwnerRequest", SM::ShapeKind.Structure, table, 126),
+        127 => new SM::ShapeInfo("AssociateCapacityReservationBillingOwnerResult", SM::ShapeKind.Structure, table, 127),
+        128 => new SM::ShapeInfo("AssociateClientVpnTargetNetworkRequest", SM::ShapeKind.Structure, table, 128),
+        129 => new SM::ShapeInfo("AssociateClientVpnTargetNetworkResult", SM::ShapeKind.Structure, table, 129),
+        130 => new SM::ShapeInfo("AssociateDhcpOptionsRequest", SM::ShapeKind.Structure, table, 130),
+        131 => new SM::ShapeInfo("AssociateEnclaveCertificateIamRoleRequest", SM::ShapeKind.Structure, table, 131),
+        132 => new SM::ShapeInfo("AssociateEnclaveCertificateIamRoleResult", SM::ShapeKind.Structure, table, 132),
+        133 => new SM::ShapeInfo("AssociateIamInstanceProfileRequest", SM::ShapeKind.Structure, table, 133),
+        134 => new SM::ShapeInfo("AssociateIamInstanceProfileResult", SM::ShapeKind.Structure, table, 134),
+        135 => new SM::ShapeInfo("AssociateInstanceEventWindowRequest", SM::ShapeKind.Structure, table, 135),
+        136 => new SM::ShapeInfo("AssociateInstanceEventWindowResult", SM::ShapeKind.Structure, table, 136),
+        137 => new SM::ShapeInfo("AssociateIpamByoasnRequest", SM::ShapeKind.Structure, table, 137),
+        138 => new SM::ShapeInfo("AssociateIpamByoasnResult", SM::ShapeKind.Structure, table, 138),
+        139 => new SM::ShapeInfo("AssociateIpamResourceDiscoveryRequest", SM::ShapeKind.Structure, table, 139),
+        140 => new SM::ShapeInfo("AssociateIpamResourceDiscoveryResult", SM::ShapeKind.Structure, table, 140),
+        141 => new SM::ShapeInfo("AssociateNatGatewayAddressRequest", SM::ShapeKind.Structure, table, 141),
+        142 => new SM::ShapeInfo("AssociateNatGatewayAddressResult", SM::ShapeKind.Structure, table, 142),
+        143 => new SM::ShapeInfo("AssociateRouteServerRequest", SM::ShapeKind.Structure, table, 143),
+        144 => new SM::ShapeInfo("AssociateRouteServerResult", SM::ShapeKind.Structure, table, 144),
+        145 => new SM::ShapeInfo("AssociateRouteTableRequest", SM::ShapeKind.Structure, table, 145),
+        146 => new SM::ShapeInfo("AssociateRouteTableResult", SM::ShapeKind.Structure, table, 146),
+        147 => new SM::ShapeInfo("AssociateSecurityGroupVpcRequest", SM::ShapeKind.Structure, table, 147),
+        148 => new SM::ShapeInfo("AssociateSecurityGroupVpcResult", SM::ShapeKind.Structure, table, 148),
+        149 => new SM::ShapeInfo("AssociateSubnetCidrBlockRequest", SM::ShapeKind.Structure, table, 149),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes2(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 101:
+                WSApplySecurityGroupsToClientVpnTargetNetworkRequest(shape);
+                return;
+            case 102:
+                WSApplySecurityGroupsToClientVpnTargetNetworkResult(shape);
+                return;
+            case 104:
+                shape.InitList(SArchitectureType, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 105:
+                shape.InitList(SArchitectureType, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 107:
+                shape.InitList(SResourceArn, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 108:
+                shape.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 109:
+                WSAsnAssociation(shape);
+                return;
+            case 110:
+                shape.InitList(SAsnAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AsnAssociation>());
+                return;
+            case 112:
+                WSAsnAuthorizationContext(shape);
+                return;
+            case 115:
+                shape.InitList(SAssetId, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 116:
+                WSAssignIpv6AddressesRequest(shape);
+                return;
+            case 117:
+                WSAssignIpv6AddressesResult(shape);
+                return;
+            case 118:
+                WSAssignPrivateIpAddressesRequest(shape);
+                return;
+            case 119:
+                WSAssignPrivateIpAddressesResult(shape);
+                return;
+            case 120:
+                WSAssignPrivateNatGatewayAddressRequest(shape);
+                return;
+            case 121:
+                WSAssignPrivateNatGatewayAddressResult(shape);
+                return;
+            case 122:
+                WSAssignedPrivateIpAddress(shape);
+                return;
+            case 123:
+                shape.InitList(SAssignedPrivateIpAddress, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AssignedPrivateIpAddress>());
+                return;
+            case 124:
+                WSAssociateAddressRequest(shape);
+                return;
+            case 125:
+                WSAssociateAddressResult(shape);
+                return;
+            case 126:
+                WSAssociateCapacityReservationBillingOwnerRequest(shape);
+                return;
+            case 127:
+                WSAssociateCapacityReservationBillingOwnerResult(shape);
+                return;
+            case 128:
+                WSAssociateClientVpnTargetNetworkRequest(shape);
+                return;
+            case 129:
+                WSAssociateClientVpnTargetNetworkResult(shape);
+                return;
+            case 130:
+                WSAssociateDhcpOptionsRequest(shape);
+                return;
+            case 131:
+                WSAssociateEnclaveCertificateIamRoleRequest(shape);
+                return;
+            case 132:
+                WSAssociateEnclaveCertificateIamRoleResult(shape);
+                return;
+            case 133:
+                WSAssociateIamInstanceProfileRequest(shape);
+                return;
+            case 134:
+                WSAssociateIamInstanceProfileResult(shape);
+                return;
+            case 135:
+                WSAssociateInstanceEventWindowRequest(shape);
+                return;
+            case 136:
+                WSAssociateInstanceEventWindowResult(shape);
+                return;
+            case 137:
+                WSAssociateIpamByoasnRequest(shape);
+                return;
+            case 138:
+                WSAssociateIpamByoasnResult(shape);
+                return;
+            case 139:
+                WSAssociateIpamResourceDiscoveryRequest(shape);
+                return;
+            case 140:
+                WSAssociateIpamResourceDiscoveryResult(shape);
+                return;
+            case 141:
+                WSAssociateNatGatewayAddressRequest(shape);
+                return;
+            case 142:
+                WSAssociateNatGatewayAddressResult(shape);
+                return;
+            case 143:
+                WSAssociateRouteServerRequest(shape);
+                return;
+            case 144:
+                WSAssociateRouteServerResult(shape);
+                return;
+            case 145:
+                WSAssociateRouteTableRequest(shape);
+                return;
+            case 146:
+                WSAssociateRouteTableResult(shape);
+                return;
+            case 147:
+                WSAssociateSecurityGroupVpcRequest(shape);
+                return;
+            case 148:
+                WSAssociateSecurityGroupVpcResult(shape);
+                return;
+            case 149:
+                WSAssociateSubnetCidrBlockRequest(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes3(SM::ShapeTable table, int index) => index switch
+    {
+        150 => new SM::ShapeInfo("AssociateSubnetCidrBlockResult", SM::ShapeKind.Structure, table, 150),
+        151 => new SM::ShapeInfo("AssociateTransitGatewayMulticastDomainRequest", SM::ShapeKind.Structure, table, 151),
+        152 => new SM::ShapeInfo("AssociateTransitGatewayMulticastDomainResult", SM::ShapeKind.Structure, table, 152),
+        153 => new SM::ShapeInfo("AssociateTransitGatewayPolicyTableRequest", SM::ShapeKind.Structure, table, 153),
+        154 => new SM::ShapeInfo("AssociateTransitGatewayPolicyTableResult", SM::ShapeKind.Structure, table, 154),
+        155 => new SM::ShapeInfo("AssociateTransitGatewayRouteTableRequest", SM::ShapeKind.Structure, table, 155),
+        156 => new SM::ShapeInfo("AssociateTransitGatewayRouteTableResult", SM::ShapeKind.Structure, table, 156),
+        157 => new SM::ShapeInfo("AssociateTrunkInterfaceRequest", SM::ShapeKind.Structure, table, 157),
+        158 => new SM::ShapeInfo("AssociateTrunkInterfaceResult", SM::ShapeKind.Structure, table, 158),
+        159 => new SM::ShapeInfo("AssociateVpcCidrBlockRequest", SM::ShapeKind.Structure, table, 159),
+        160 => new SM::ShapeInfo("AssociateVpcCidrBlockResult", SM::ShapeKind.Structure, table, 160),
+        161 => new SM::ShapeInfo("AssociatedNetworkType", SM::ShapeKind.String).Constrain(enumValues: ["vpc"]),
+        162 => new SM::ShapeInfo("AssociatedRole", SM::ShapeKind.Structure, table, 162),
+        163 => new SM::ShapeInfo("AssociatedRolesList", SM::ShapeKind.List, table, 163),
+        164 => new SM::ShapeInfo("AssociatedSubnetList", SM::ShapeKind.List, table, 164),
+        165 => new SM::ShapeInfo("AssociatedTargetNetwork", SM::ShapeKind.Structure, table, 165),
+        166 => new SM::ShapeInfo("AssociatedTargetNetworkSet", SM::ShapeKind.List, table, 166),
+        167 => new SM::ShapeInfo("AssociationIdList", SM::ShapeKind.List, table, 167),
+        168 => new SM::ShapeInfo("AssociationStatus", SM::ShapeKind.Structure, table, 168),
+        169 => new SM::ShapeInfo("AssociationStatusCode", SM::ShapeKind.String).Constrain(enumValues: ["associating", "associated", "association-failed", "disassociating", "disassociated"]),
+        170 => new SM::ShapeInfo("AthenaIntegration", SM::ShapeKind.Structure, table, 170),
+        171 => new SM::ShapeInfo("AthenaIntegrationsSet", SM::ShapeKind.List, table, 171).Constrain(min: 1, max: 10),
+        172 => new SM::ShapeInfo("AttachClassicLinkVpcRequest", SM::ShapeKind.Structure, table, 172),
+        173 => new SM::ShapeInfo("AttachClassicLinkVpcResult", SM::ShapeKind.Structure, table, 173),
+        174 => new SM::ShapeInfo("AttachInternetGatewayRequest", SM::ShapeKind.Structure, table, 174),
+        175 => new SM::ShapeInfo("AttachNetworkInterfaceRequest", SM::ShapeKind.Structure, table, 175),
+        176 => new SM::ShapeInfo("AttachNetworkInterfaceResult", SM::ShapeKind.Structure, table, 176),
+        177 => new SM::ShapeInfo("AttachVerifiedAccessTrustProviderRequest", SM::ShapeKind.Structure, table, 177),
+        178 => new SM::ShapeInfo("AttachVerifiedAccessTrustProviderResult", SM::ShapeKind.Structure, table, 178),
+        179 => new SM::ShapeInfo("AttachVolumeRequest", SM::ShapeKind.Structure, table, 179),
+        180 => new SM::ShapeInfo("AttachVpnGatewayRequest", SM::ShapeKind.Structure, table, 180),
+        181 => new SM::ShapeInfo("AttachVpnGatewayResult", SM::ShapeKind.Structure, table, 181),
+        182 => new SM::ShapeInfo("AttachmentEnaSrdSpecification", SM::ShapeKind.Structure, table, 182),
+        183 => new SM::ShapeInfo("AttachmentEnaSrdUdpSpecification", SM::ShapeKind.Structure, table, 183),
+        184 => new SM::ShapeInfo("AttachmentLimitType", SM::ShapeKind.String).Constrain(enumValues: ["shared", "dedicated"]),
+        185 => new SM::ShapeInfo("AttachmentStatus", SM::ShapeKind.String).Constrain(enumValues: ["attaching", "attached", "detaching", "detached"]),
+        186 => new SM::ShapeInfo("AttributeBooleanValue", SM::ShapeKind.Structure, table, 186),
+        187 => new SM::ShapeInfo("AttributeSummary", SM::ShapeKind.Structure, table, 187),
+        188 => new SM::ShapeInfo("AttributeSummaryList", SM::ShapeKind.List, table, 188),
+        189 => new SM::ShapeInfo("AttributeValue", SM::ShapeKind.Structure, table, 189),
+        190 => new SM::ShapeInfo("AuthorizationRule", SM::ShapeKind.Structure, table, 190),
+        191 => new SM::ShapeInfo("AuthorizationRuleSet", SM::ShapeKind.List, table, 191),
+        192 => new SM::ShapeInfo("AuthorizeClientVpnIngressRequest", SM::ShapeKind.Structure, table, 192),
+        193 => new SM::ShapeInfo("AuthorizeClientVpnIngressResult", SM::ShapeKind.Structure, table, 193),
+        194 => new SM::ShapeInfo("AuthorizeSecurityGroupEgressRequest", SM::ShapeKind.Structure, table, 194),
+        195 => new SM::ShapeInfo("AuthorizeSecurityGroupEgressResult", SM::ShapeKind.Structure, table, 195),
+        196 => new SM::ShapeInfo("AuthorizeSecurityGroupIngressRequest", SM::ShapeKind.Structure, table, 196),
+        197 => new SM::ShapeInfo("AuthorizeSecurityGroupIngressResult", SM::ShapeKind.Structure, table, 197),
+        198 => new SM::ShapeInfo("AutoAcceptSharedAssociationsValue", SM::ShapeKind.String).Constrain(enumValues: ["enable", "disable"]),
+        199 => new SM::ShapeInfo("AutoAcceptSharedAttachmentsValue", SM::ShapeKind.String).Constrain(enumValues: ["enable", "disable"]),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes3(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 150:
+                WSAssociateSubnetCidrBlockResult(shape);
+                return;
+            case 151:
+                WSAssociateTransitGatewayMulticastDomainRequest(shape);
+                return;
+            case 152:
+                WSAssociateTransitGatewayMulticastDomainResult(shape);
+                return;
+            case 153:
+                WSAssociateTransitGatewayPolicyTableRequest(shape);
+                return;
+            case 154:
+                WSAssociateTransitGatewayPolicyTableResult(shape);
+                return;
+            case 155:
+                WSAssociateTransitGatewayRouteTableRequest(shape);
+                return;
+            case 156:
+                WSAssociateTransitGatewayRouteTableResult(shape);
+                return;
+            case 157:
+                WSAssociateTrunkInterfaceRequest(shape);
+                return;
+            case 158:
+                WSAssociateTrunkInterfaceResult(shape);
+                return;
+            case 159:
+                WSAssociateVpcCidrBlockRequest(shape);
+                return;
+            case 160:
+                WSAssociateVpcCidrBlockResult(shape);
+                return;
+            case 162:
+                WSAssociatedRole(shape);
+                return;
+            case 163:
+                shape.InitList(SAssociatedRole, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AssociatedRole>());
+                return;
+            case 164:
+                shape.InitList(SSubnetId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 165:
+                WSAssociatedTargetNetwork(shape);
+                return;
+            case 166:
+                shape.InitList(SAssociatedTargetNetwork, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AssociatedTargetNetwork>());
+                return;
+            case 167:
+                shape.InitList(SIamInstanceProfileAssociationId, "AssociationId", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 168:
+                WSAssociationStatus(shape);
+                return;
+            case 170:
+                WSAthenaIntegration(shape);
+                return;
+            case 171:
+                shape.InitList(SAthenaIntegration, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AthenaIntegration>());
+                return;
+            case 172:
+                WSAttachClassicLinkVpcRequest(shape);
+                return;
+            case 173:
+                WSAttachClassicLinkVpcResult(shape);
+                return;
+            case 174:
+                WSAttachInternetGatewayRequest(shape);
+                return;
+            case 175:
+                WSAttachNetworkInterfaceRequest(shape);
+                return;
+            case 176:
+                WSAttachNetworkInterfaceResult(shape);
+                return;
+            case 177:
+                WSAttachVerifiedAccessTrustProviderRequest(shape);
+                return;
+            case 178:
+                WSAttachVerifiedAccessTrustProviderResult(shape);
+                return;
+            case 179:
+                WSAttachVolumeRequest(shape);
+                return;
+            case 180:
+                WSAttachVpnGatewayRequest(shape);
+                return;
+            case 181:
+                WSAttachVpnGatewayResult(shape);
+                return;
+            case 182:
+                WSAttachmentEnaSrdSpecification(shape);
+                return;
+            case 183:
+                WSAttachmentEnaSrdUdpSpecification(shape);
+                return;
+            case 186:
+                WSAttributeBooleanValue(shape);
+                return;
+            case 187:
+                WSAttributeSummary(shape);
+                return;
+            case 188:
+                shape.InitList(SAttributeSummary, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AttributeSummary>());
+                return;
+            case 189:
+                WSAttributeValue(shape);
+                return;
+            case 190:
+                WSAuthorizationRule(shape);
+                return;
+            case 191:
+                shape.InitList(SAuthorizationRule, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AuthorizationRule>());
+                return;
+            case 192:
+                WSAuthorizeClientVpnIngressRequest(shape);
+                return;
+            case 193:
+                WSAuthorizeClientVpnIngressResult(shape);
+                return;
+            case 194:
+                WSAuthorizeSecurityGroupEgressRequest(shape);
+                return;
+            case 195:
+                WSAuthorizeSecurityGroupEgressResult(shape);
+                return;
+            case 196:
+                WSAuthorizeSecurityGroupIngressRequest(shape);
+                return;
+            case 197:
+                WSAuthorizeSecurityGroupIngressResult(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes4(SM::ShapeTable table, int index) => index switch
+    {
+        200 => new SM::ShapeInfo("AutoPlacement", SM::ShapeKind.String).Constrain(enumValues: ["on", "off"]),
+        201 => new SM::ShapeInfo("AutoProvisionZonesState", SM::ShapeKind.String).Constrain(enumValues: ["enabled", "disabled"]),
+        202 => new SM::ShapeInfo("AutoRecoveryFlag", SM::ShapeKind.Boolean),
+        203 => new SM::ShapeInfo("AutoScalingIpsState", SM::ShapeKind.String).Constrain(enumValues: ["enabled", "disabled"]),
+        204 => new SM::ShapeInfo("AvailabilityMode", SM::ShapeKind.String).Constrain(enumValues: ["zonal", "regional"]),
+        205 => new SM::ShapeInfo("AvailabilityZone", SM::ShapeKind.Structure, table, 205),
+        206 => new SM::ShapeInfo("AvailabilityZoneAddress", SM::ShapeKind.Structure, table, 206),
+        207 => new SM::ShapeInfo("AvailabilityZoneAddresses", SM::ShapeKind.List, table, 207),
+        208 => new SM::ShapeInfo("AvailabilityZoneGeography", SM::ShapeKind.Structure, table, 208),
+        209 => new SM::ShapeInfo("AvailabilityZoneGeographyList", SM::ShapeKind.List, table, 209),
+        210 => new SM::ShapeInfo("AvailabilityZoneId", SM::ShapeKind.String),
+        211 => new SM::ShapeInfo("AvailabilityZoneIdStringList", SM::ShapeKind.List, table, 211),
+        212 => new SM::ShapeInfo("AvailabilityZoneList", SM::ShapeKind.List, table, 212),
+        213 => new SM::ShapeInfo("AvailabilityZoneMessage", SM::ShapeKind.Structure, table, 213),
+        214 => new SM::ShapeInfo("AvailabilityZoneMessageList", SM::ShapeKind.List, table, 214),
+        215 => new SM::ShapeInfo("AvailabilityZoneName", SM::ShapeKind.String),
+        216 => new SM::ShapeInfo("AvailabilityZoneOptInStatus", SM::ShapeKind.String).Constrain(enumValues: ["opt-in-not-required", "opted-in", "not-opted-in"]),
+        217 => new SM::ShapeInfo("AvailabilityZoneState", SM::ShapeKind.String).Constrain(enumValues: ["available", "information", "impaired", "unavailable", "constrained"]),
+        218 => new SM::ShapeInfo("AvailabilityZoneStringList", SM::ShapeKind.List, table, 218),
+        219 => new SM::ShapeInfo("AvailabilityZoneSubGeography", SM::ShapeKind.Structure, table, 219),
+        220 => new SM::ShapeInfo("AvailabilityZoneSubGeographyList", SM::ShapeKind.List, table, 220),
+        221 => new SM::ShapeInfo("AvailableCapacity", SM::ShapeKind.Structure, table, 221),
+        222 => new SM::ShapeInfo("AvailableInstanceCapacityList", SM::ShapeKind.List, table, 222),
+        223 => new SM::ShapeInfo("BandwidthWeightingType", SM::ShapeKind.String).Constrain(enumValues: ["default", "vpc-1", "ebs-1"]),
+        224 => new SM::ShapeInfo("BandwidthWeightingTypeList", SM::ShapeKind.List, table, 224),
+        225 => new SM::ShapeInfo("BareMetal", SM::ShapeKind.String).Constrain(enumValues: ["included", "required", "excluded"]),
+        226 => new SM::ShapeInfo("BareMetalFlag", SM::ShapeKind.Boolean),
+        227 => new SM::ShapeInfo("BaselineBandwidthInGbps", SM::ShapeKind.Double),
+        228 => new SM::ShapeInfo("BaselineBandwidthInMbps", SM::ShapeKind.Integer),
+        229 => new SM::ShapeInfo("BaselineEbsBandwidthMbps", SM::ShapeKind.Structure, table, 229),
+        230 => new SM::ShapeInfo("BaselineEbsBandwidthMbpsRequest", SM::ShapeKind.Structure, table, 230),
+        231 => new SM::ShapeInfo("BaselineIops", SM::ShapeKind.Integer),
+        232 => new SM::ShapeInfo("BaselinePerformanceFactors", SM::ShapeKind.Structure, table, 232),
+        233 => new SM::ShapeInfo("BaselinePerformanceFactorsRequest", SM::ShapeKind.Structure, table, 233),
+        234 => new SM::ShapeInfo("BaselineThroughputInMBps", SM::ShapeKind.Double),
+        235 => new SM::ShapeInfo("BatchState", SM::ShapeKind.String).Constrain(enumValues: ["submitted", "active", "cancelled", "failed", "cancelled_running", "cancelled_terminating", "modifying"]),
+        236 => new SM::ShapeInfo("BgpStatus", SM::ShapeKind.String).Constrain(enumValues: ["up", "down"]),
+        237 => new SM::ShapeInfo("BillingProductList", SM::ShapeKind.List, table, 237),
+        238 => new SM::ShapeInfo("Blob", SM::ShapeKind.Blob),
+        239 => new SM::ShapeInfo("BlobAttributeValue", SM::ShapeKind.Structure, table, 239),
+        240 => new SM::ShapeInfo("BlockDeviceMapping", SM::ShapeKind.Structure, table, 240),
+        241 => new SM::ShapeInfo("BlockDeviceMappingList", SM::ShapeKind.List, table, 241),
+        242 => new SM::ShapeInfo("BlockDeviceMappingRequestList", SM::ShapeKind.List, table, 242),
+        243 => new SM::ShapeInfo("BlockDeviceMappingResponse", SM::ShapeKind.Structure, table, 243),
+        244 => new SM::ShapeInfo("BlockDeviceMappingResponseList", SM::ShapeKind.List, table, 244),
+        245 => new SM::ShapeInfo("BlockPublicAccessMode", SM::ShapeKind.String).Constrain(enumValues: ["off", "block-bidirectional", "block-ingress"]),
+        246 => new SM::ShapeInfo("BlockPublicAccessStates", SM::ShapeKind.Structure, table, 246),
+        247 => new SM::ShapeInfo("Boolean", SM::ShapeKind.Boolean),
+        248 => new SM::ShapeInfo("BootModeType", SM::ShapeKind.String).Constrain(enumValues: ["legacy-bios", "uefi"]),
+        249 => new SM::ShapeInfo("BootModeTypeList", SM::ShapeKind.List, table, 249),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes4(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 205:
+                WSAvailabilityZone(shape);
+                return;
+            case 206:
+                WSAvailabilityZoneAddress(shape);
+                return;
+            case 207:
+                shape.InitList(SAvailabilityZoneAddress, "AvailabilityZoneAddress", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AvailabilityZoneAddress>());
+                return;
+            case 208:
+                WSAvailabilityZoneGeography(shape);
+                return;
+            case 209:
+                shape.InitList(SAvailabilityZoneGeography, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AvailabilityZoneGeography>());
+                return;
+            case 211:
+                shape.InitList(SString, "AvailabilityZoneId", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 212:
+                shape.InitList(SAvailabilityZone, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AvailabilityZone>());
+                return;
+            case 213:
+                WSAvailabilityZoneMessage(shape);
+                return;
+            case 214:
+                shape.InitList(SAvailabilityZoneMessage, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AvailabilityZoneMessage>());
+                return;
+            case 218:
+                shape.InitList(SString, "AvailabilityZone", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 219:
+                WSAvailabilityZoneSubGeography(shape);
+                return;
+            case 220:
+                shape.InitList(SAvailabilityZoneSubGeography, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AvailabilityZoneSubGeography>());
+                return;
+            case 221:
+                WSAvailableCapacity(shape);
+                return;
+            case 222:
+                shape.InitList(SInstanceCapacity, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceCapacity>());
+                return;
+            case 224:
+                shape.InitList(SBandwidthWeightingType, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 229:
+                WSBaselineEbsBandwidthMbps(shape);
+                return;
+            case 230:
+                WSBaselineEbsBandwidthMbpsRequest(shape);
+                return;
+            case 232:
+                WSBaselinePerformanceFactors(shape);
+                return;
+            case 233:
+                WSBaselinePerformanceFactorsRequest(shape);
+                return;
+            case 237:
+                shape.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 239:
+                WSBlobAttributeValue(shape);
+                return;
+            case 240:
+                WSBlockDeviceMapping(shape);
+                return;
+            case 241:
+                shape.InitList(SBlockDeviceMapping, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.BlockDeviceMapping>());
+                return;
+            case 242:
+                shape.InitList(SBlockDeviceMapping, "BlockDeviceMapping", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.BlockDeviceMapping>());
+                return;
+            case 243:
+                WSBlockDeviceMappingResponse(shape);
+                return;
+            case 244:
+                shape.InitList(SBlockDeviceMappingResponse, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.BlockDeviceMappingResponse>());
+                return;
+            case 246:
+                WSBlockPublicAccessStates(shape);
+                return;
+            case 249:
+                shape.InitList(SBootModeType, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes5(SM::ShapeTable table, int index) => index switch
+    {
+        250 => new SM::ShapeInfo("BootModeValues", SM::ShapeKind.String).Constrain(enumValues: ["legacy-bios", "uefi", "uefi-preferred"]),
+        251 => new SM::ShapeInfo("BoxedBoolean", SM::ShapeKind.Boolean),
+        252 => new SM::ShapeInfo("BoxedDouble", SM::ShapeKind.Double),
+        253 => new SM::ShapeInfo("BoxedInteger", SM::ShapeKind.Integer),
+        254 => new SM::ShapeInfo("BoxedLong", SM::ShapeKind.Long),
+        255 => new SM::ShapeInfo("BundleId", SM::ShapeKind.String),
+        256 => new SM::ShapeInfo("BundleIdStringList", SM::ShapeKind.List, table, 256),
+        257 => new SM::ShapeInfo("BundleInstanceRequest", SM::ShapeKind.Structure, table, 257),
+        258 => new SM::ShapeInfo("BundleInstanceResult", SM::ShapeKind.Structure, table, 258),
+        259 => new SM::ShapeInfo("BundleTask", SM::ShapeKind.Structure, table, 259),
+        260 => new SM::ShapeInfo("BundleTaskError", SM::ShapeKind.Structure, table, 260),
+        261 => new SM::ShapeInfo("BundleTaskList", SM::ShapeKind.List, table, 261),
+        262 => new SM::ShapeInfo("BundleTaskState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "waiting-for-shutdown", "bundling", "storing", "cancelling", "complete", "failed"]),
+        263 => new SM::ShapeInfo("BurstablePerformance", SM::ShapeKind.String).Constrain(enumValues: ["included", "required", "excluded"]),
+        264 => new SM::ShapeInfo("BurstablePerformanceFlag", SM::ShapeKind.Boolean),
+        265 => new SM::ShapeInfo("Byoasn", SM::ShapeKind.Structure, table, 265),
+        266 => new SM::ShapeInfo("ByoasnSet", SM::ShapeKind.List, table, 266),
+        267 => new SM::ShapeInfo("ByoipCidr", SM::ShapeKind.Structure, table, 267),
+        268 => new SM::ShapeInfo("ByoipCidrSet", SM::ShapeKind.List, table, 268),
+        269 => new SM::ShapeInfo("ByoipCidrState", SM::ShapeKind.String).Constrain(enumValues: ["advertised", "deprovisioned", "failed-deprovision", "failed-provision", "pending-advertising", "pending-deprovision", "pending-provision", "pending-withdrawal", "provisioned", "provisioned-not-publicly-advertisable"]),
+        270 => new SM::ShapeInfo("CallerRole", SM::ShapeKind.String).Constrain(enumValues: ["odcr-owner", "unused-reservation-billing-owner"]),
+        271 => new SM::ShapeInfo("CancelBatchErrorCode", SM::ShapeKind.String).Constrain(enumValues: ["fleetRequestIdDoesNotExist", "fleetRequestIdMalformed", "fleetRequestNotInCancellableState", "unexpectedError"]),
+        272 => new SM::ShapeInfo("CancelBundleTaskRequest", SM::ShapeKind.Structure, table, 272),
+        273 => new SM::ShapeInfo("CancelBundleTaskResult", SM::ShapeKind.Structure, table, 273),
+        274 => new SM::ShapeInfo("CancelCapacityReservationFleetError", SM::ShapeKind.Structure, table, 274),
+        275 => new SM::ShapeInfo("CancelCapacityReservationFleetErrorCode", SM::ShapeKind.String),
+        276 => new SM::ShapeInfo("CancelCapacityReservationFleetErrorMessage", SM::ShapeKind.String),
+        277 => new SM::ShapeInfo("CancelCapacityReservationFleetsRequest", SM::ShapeKind.Structure, table, 277),
+        278 => new SM::ShapeInfo("CancelCapacityReservationFleetsResult", SM::ShapeKind.Structure, table, 278),
+        279 => new SM::ShapeInfo("CancelCapacityReservationRequest", SM::ShapeKind.Structure, table, 279),
+        280 => new SM::ShapeInfo("CancelCapacityReservationResult", SM::ShapeKind.Structure, table, 280),
+        281 => new SM::ShapeInfo("CancelConversionRequest", SM::ShapeKind.Structure, table, 281),
+        282 => new SM::ShapeInfo("CancelDeclarativePoliciesReportRequest", SM::ShapeKind.Structure, table, 282),
+        283 => new SM::ShapeInfo("CancelDeclarativePoliciesReportResult", SM::ShapeKind.Structure, table, 283),
+        284 => new SM::ShapeInfo("CancelExportTaskRequest", SM::ShapeKind.Structure, table, 284),
+        285 => new SM::ShapeInfo("CancelImageLaunchPermissionRequest", SM::ShapeKind.Structure, table, 285),
+        286 => new SM::ShapeInfo("CancelImageLaunchPermissionResult", SM::ShapeKind.Structure, table, 286),
+        287 => new SM::ShapeInfo("CancelImportTaskRequest", SM::ShapeKind.Structure, table, 287),
+        288 => new SM::ShapeInfo("CancelImportTaskResult", SM::ShapeKind.Structure, table, 288),
+        289 => new SM::ShapeInfo("CancelReservedInstancesListingRequest", SM::ShapeKind.Structure, table, 289),
+        290 => new SM::ShapeInfo("CancelReservedInstancesListingResult", SM::ShapeKind.Structure, table, 290),
+        291 => new SM::ShapeInfo("CancelSpotFleetRequestsError", SM::ShapeKind.Structure, table, 291),
+        292 => new SM::ShapeInfo("CancelSpotFleetRequestsErrorItem", SM::ShapeKind.Structure, table, 292),
+        293 => new SM::ShapeInfo("CancelSpotFleetRequestsErrorSet", SM::ShapeKind.List, table, 293),
+        294 => new SM::ShapeInfo("CancelSpotFleetRequestsRequest", SM::ShapeKind.Structure, table, 294),
+        295 => new SM::ShapeInfo("CancelSpotFleetRequestsResponse", SM::ShapeKind.Structure, table, 295),
+        296 => new SM::ShapeInfo("CancelSpotFleetRequestsSuccessItem", SM::ShapeKind.Structure, table, 296),
+        297 => new SM::ShapeInfo("CancelSpotFleetRequestsSuccessSet", SM::ShapeKind.List, table, 297),
+        298 => new SM::ShapeInfo("CancelSpotInstanceRequestState", SM::ShapeKind.String).Constrain(enumValues: ["active", "open", "closed", "cancelled", "completed"]),
+        299 => new SM::ShapeInfo("CancelSpotInstanceRequestsRequest", SM::ShapeKind.Structure, table, 299),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes5(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 256:
+                shape.InitList(SBundleId, "BundleId", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 257:
+                WSBundleInstanceRequest(shape);
+                return;
+            case 258:
+                WSBundleInstanceResult(shape);
+                return;
+            case 259:
+                WSBundleTask(shape);
+                return;
+            case 260:
+                WSBundleTaskError(shape);
+                return;
+            case 261:
+                shape.InitList(SBundleTask, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.BundleTask>());
+                return;
+            case 265:
+                WSByoasn(shape);
+                return;
+            case 266:
+                shape.InitList(SByoasn, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Byoasn>());
+                return;
+            case 267:
+                WSByoipCidr(shape);
+                return;
+            case 268:
+                shape.InitList(SByoipCidr, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ByoipCidr>());
+                return;
+            case 272:
+                WSCancelBundleTaskRequest(shape);
+                return;
+            case 273:
+                WSCancelBundleTaskResult(shape);
+                return;
+            case 274:
+                WSCancelCapacityReservationFleetError(shape);
+                return;
+            case 277:
+                WSCancelCapacityReservationFleetsRequest(shape);
+                return;
+            case 278:
+                WSCancelCapacityReservationFleetsResult(shape);
+                return;
+            case 279:
+                WSCancelCapacityReservationRequest(shape);
+                return;
+            case 280:
+                WSCancelCapacityReservationResult(shape);
+                return;
+            case 281:
+                WSCancelConversionRequest(shape);
+                return;
+            case 282:
+                WSCancelDeclarativePoliciesReportRequest(shape);
+                return;
+            case 283:
+                WSCancelDeclarativePoliciesReportResult(shape);
+                return;
+            case 284:
+                WSCancelExportTaskRequest(shape);
+                return;
+            case 285:
+                WSCancelImageLaunchPermissionRequest(shape);
+                return;
+            case 286:
+                WSCancelImageLaunchPermissionResult(shape);
+                return;
+            case 287:
+                WSCancelImportTaskRequest(shape);
+                return;
+            case 288:
+                WSCancelImportTaskResult(shape);
+                return;
+            case 289:
+                WSCancelReservedInstancesListingRequest(shape);
+                return;
+            case 290:
+                WSCancelReservedInstancesListingResult(shape);
+                return;
+            case 291:
+                WSCancelSpotFleetRequestsError(shape);
+                return;
+            case 292:
+                WSCancelSpotFleetRequestsErrorItem(shape);
+                return;
+            case 293:
+                shape.InitList(SCancelSpotFleetRequestsErrorItem, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CancelSpotFleetRequestsErrorItem>());
+                return;
+            case 294:
+                WSCancelSpotFleetRequestsRequest(shape);
+                return;
+            case 295:
+                WSCancelSpotFleetRequestsResponse(shape);
+                return;
+            case 296:
+                WSCancelSpotFleetRequestsSuccessItem(shape);
+                return;
+            case 297:
+                shape.InitList(SCancelSpotFleetRequestsSuccessItem, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CancelSpotFleetRequestsSuccessItem>());
+                return;
+            case 299:
+                WSCancelSpotInstanceRequestsRequest(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes6(SM::ShapeTable table, int index) => index switch
+    {
+        300 => new SM::ShapeInfo("CancelSpotInstanceRequestsResult", SM::ShapeKind.Structure, table, 300),
+        301 => new SM::ShapeInfo("CancelledSpotInstanceRequest", SM::ShapeKind.Structure, table, 301),
+        302 => new SM::ShapeInfo("CancelledSpotInstanceRequestList", SM::ShapeKind.List, table, 302),
+        303 => new SM::ShapeInfo("CapacityAllocation", SM::ShapeKind.Structure, table, 303),
+        304 => new SM::ShapeInfo("CapacityAllocationMetadataEntry", SM::ShapeKind.Structure, table, 304),
+        305 => new SM::ShapeInfo("CapacityAllocationMetadataList", SM::ShapeKind.List, table, 305),
+        306 => new SM::ShapeInfo("CapacityAllocations", SM::ShapeKind.List, table, 306),
+        307 => new SM::ShapeInfo("CapacityBlock", SM::ShapeKind.Structure, table, 307),
+        308 => new SM::ShapeInfo("CapacityBlockExtension", SM::ShapeKind.Structure, table, 308),
+        309 => new SM::ShapeInfo("CapacityBlockExtensionOffering", SM::ShapeKind.Structure, table, 309),
+        310 => new SM::ShapeInfo("CapacityBlockExtensionOfferingSet", SM::ShapeKind.List, table, 310),
+        311 => new SM::ShapeInfo("CapacityBlockExtensionSet", SM::ShapeKind.List, table, 311),
+        312 => new SM::ShapeInfo("CapacityBlockExtensionStatus", SM::ShapeKind.String).Constrain(enumValues: ["payment-pending", "payment-failed", "payment-succeeded"]),
+        313 => new SM::ShapeInfo("CapacityBlockId", SM::ShapeKind.String),
+        314 => new SM::ShapeInfo("CapacityBlockIds", SM::ShapeKind.List, table, 314),
+        315 => new SM::ShapeInfo("CapacityBlockInterconnectStatus", SM::ShapeKind.String).Constrain(enumValues: ["ok", "impaired", "insufficient-data"]),
+        316 => new SM::ShapeInfo("CapacityBlockOffering", SM::ShapeKind.Structure, table, 316),
+        317 => new SM::ShapeInfo("CapacityBlockOfferingSet", SM::ShapeKind.List, table, 317),
+        318 => new SM::ShapeInfo("CapacityBlockResourceState", SM::ShapeKind.String).Constrain(enumValues: ["active", "expired", "unavailable", "cancelled", "failed", "scheduled", "payment-pending", "payment-failed"]),
+        319 => new SM::ShapeInfo("CapacityBlockSet", SM::ShapeKind.List, table, 319),
+        320 => new SM::ShapeInfo("CapacityBlockStatus", SM::ShapeKind.Structure, table, 320),
+        321 => new SM::ShapeInfo("CapacityBlockStatusSet", SM::ShapeKind.List, table, 321),
+        322 => new SM::ShapeInfo("CapacityManagerCondition", SM::ShapeKind.Structure, table, 322),
+        323 => new SM::ShapeInfo("CapacityManagerConditionSet", SM::ShapeKind.List, table, 323).Constrain(min: 0, max: 20),
+        324 => new SM::ShapeInfo("CapacityManagerDataExportId", SM::ShapeKind.String),
+        325 => new SM::ShapeInfo("CapacityManagerDataExportIdSet", SM::ShapeKind.List, table, 325),
+        326 => new SM::ShapeInfo("CapacityManagerDataExportResponse", SM::ShapeKind.Structure, table, 326),
+        327 => new SM::ShapeInfo("CapacityManagerDataExportResponseSet", SM::ShapeKind.List, table, 327),
+        328 => new SM::ShapeInfo("CapacityManagerDataExportStatus", SM::ShapeKind.String).Constrain(enumValues: ["pending", "in-progress", "delivered", "failed"]),
+        329 => new SM::ShapeInfo("CapacityManagerDimension", SM::ShapeKind.Structure, table, 329),
+        330 => new SM::ShapeInfo("CapacityManagerMonitoredTagKey", SM::ShapeKind.Structure, table, 330),
+        331 => new SM::ShapeInfo("CapacityManagerMonitoredTagKeyList", SM::ShapeKind.List, table, 331),
+        332 => new SM::ShapeInfo("CapacityManagerMonitoredTagKeyStatus", SM::ShapeKind.String).Constrain(enumValues: ["activating", "activated", "deactivating", "suspended"]),
+        333 => new SM::ShapeInfo("CapacityManagerStatus", SM::ShapeKind.String).Constrain(enumValues: ["enabled", "disabled"]),
+        334 => new SM::ShapeInfo("CapacityManagerTagDimension", SM::ShapeKind.Structure, table, 334),
+        335 => new SM::ShapeInfo("CapacityManagerTagDimensionSet", SM::ShapeKind.List, table, 335),
+        336 => new SM::ShapeInfo("CapacityReservation", SM::ShapeKind.Structure, table, 336),
+        337 => new SM::ShapeInfo("CapacityReservationBillingRequest", SM::ShapeKind.Structure, table, 337),
+        338 => new SM::ShapeInfo("CapacityReservationBillingRequestSet", SM::ShapeKind.List, table, 338),
+        339 => new SM::ShapeInfo("CapacityReservationBillingRequestStatus", SM::ShapeKind.String).Constrain(enumValues: ["pending", "accepted", "rejected", "cancelled", "revoked", "expired"]),
+        340 => new SM::ShapeInfo("CapacityReservationCommitmentDuration", SM::ShapeKind.Long).Constrain(min: 1, max: 200000000),
+        341 => new SM::ShapeInfo("CapacityReservationCommitmentInfo", SM::ShapeKind.Structure, table, 341),
+        342 => new SM::ShapeInfo("CapacityReservationDeliveryPreference", SM::ShapeKind.String).Constrain(enumValues: ["fixed", "incremental"]),
+        343 => new SM::ShapeInfo("CapacityReservationFleet", SM::ShapeKind.Structure, table, 343),
+        344 => new SM::ShapeInfo("CapacityReservationFleetCancellationState", SM::ShapeKind.Structure, table, 344),
+        345 => new SM::ShapeInfo("CapacityReservationFleetCancellationStateSet", SM::ShapeKind.List, table, 345),
+        346 => new SM::ShapeInfo("CapacityReservationFleetId", SM::ShapeKind.String),
+        347 => new SM::ShapeInfo("CapacityReservationFleetIdSet", SM::ShapeKind.List, table, 347),
+        348 => new SM::ShapeInfo("CapacityReservationFleetSet", SM::ShapeKind.List, table, 348),
+        349 => new SM::ShapeInfo("CapacityReservationFleetState", SM::ShapeKind.String).Constrain(enumValues: ["submitted", "modifying", "active", "partially_fulfilled", "expiring", "expired", "cancelling", "cancelled", "failed"]),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes6(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 300:
+                WSCancelSpotInstanceRequestsResult(shape);
+                return;
+            case 301:
+                WSCancelledSpotInstanceRequest(shape);
+                return;
+            case 302:
+                shape.InitList(SCancelledSpotInstanceRequest, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CancelledSpotInstanceRequest>());
+                return;
+            case 303:
+                WSCapacityAllocation(shape);
+                return;
+            case 304:
+                WSCapacityAllocationMetadataEntry(shape);
+                return;
+            case 305:
+                shape.InitList(SCapacityAllocationMetadataEntry, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityAllocationMetadataEntry>());
+                return;
+            case 306:
+                shape.InitList(SCapacityAllocation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityAllocation>());
+                return;
+            case 307:
+                WSCapacityBlock(shape);
+                return;
+            case 308:
+                WSCapacityBlockExtension(shape);
+                return;
+            case 309:
+                WSCapacityBlockExtensionOffering(shape);
+                return;
+            case 310:
+                shape.InitList(SCapacityBlockExtensionOffering, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityBlockExtensionOffering>());
+                return;
+            case 311:
+                shape.InitList(SCapacityBlockExtension, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityBlockExtension>());
+                return;
+            case 314:
+                shape.InitList(SCapacityBlockId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 316:
+                WSCapacityBlockOffering(shape);
+                return;
+            case 317:
+                shape.InitList(SCapacityBlockOffering, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityBlockOffering>());
+                return;
+            case 319:
+                shape.InitList(SCapacityBlock, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityBlock>());
+                return;
+            case 320:
+                WSCapacityBlockStatus(shape);
+                return;
+            case 321:
+                shape.InitList(SCapacityBlockStatus, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityBlockStatus>());
+                return;
+            case 322:
+                WSCapacityManagerCondition(shape);
+                return;
+            case 323:
+                shape.InitList(SCapacityManagerCondition, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityManagerCondition>());
+                return;
+            case 325:
+                shape.InitList(SCapacityManagerDataExportId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 326:
+                WSCapacityManagerDataExportResponse(shape);
+                return;
+            case 327:
+                shape.InitList(SCapacityManagerDataExportResponse, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityManagerDataExportResponse>());
+                return;
+            case 329:
+                WSCapacityManagerDimension(shape);
+                return;
+            case 330:
+                WSCapacityManagerMonitoredTagKey(shape);
+                return;
+            case 331:
+                shape.InitList(SCapacityManagerMonitoredTagKey, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityManagerMonitoredTagKey>());
+                return;
+            case 334:
+                WSCapacityManagerTagDimension(shape);
+                return;
+            case 335:
+                shape.InitList(SCapacityManagerTagDimension, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityManagerTagDimension>());
+                return;
+            case 336:
+                WSCapacityReservation(shape);
+                return;
+            case 337:
+                WSCapacityReservationBillingRequest(shape);
+                return;
+            case 338:
+                shape.InitList(SCapacityReservationBillingRequest, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityReservationBillingRequest>());
+                return;
+            case 341:
+                WSCapacityReservationCommitmentInfo(shape);
+                return;
+            case 343:
+                WSCapacityReservationFleet(shape);
+                return;
+            case 344:
+                WSCapacityReservationFleetCancellationState(shape);
+                return;
+            case 345:
+                shape.InitList(SCapacityReservationFleetCancellationState, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityReservationFleetCancellationState>());
+                return;
+            case 347:
+                shape.InitList(SCapacityReservationFleetId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 348:
+                shape.InitList(SCapacityReservationFleet, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityReservationFleet>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes7(SM::ShapeTable table, int index) => index switch
+    {
+        350 => new SM::ShapeInfo("CapacityReservationGroup", SM::ShapeKind.Structure, table, 350),
+        351 => new SM::ShapeInfo("CapacityReservationGroupSet", SM::ShapeKind.List, table, 351),
+        352 => new SM::ShapeInfo("CapacityReservationId", SM::ShapeKind.String),
+        353 => new SM::ShapeInfo("CapacityReservationIdSet", SM::ShapeKind.List, table, 353),
+        354 => new SM::ShapeInfo("CapacityReservationInfo", SM::ShapeKind.Structure, table, 354),
+        355 => new SM::ShapeInfo("CapacityReservationInstancePlatform", SM::ShapeKind.String).Constrain(enumValues: ["Linux/UNIX", "Red Hat Enterprise Linux", "SUSE Linux", "Windows", "Windows with SQL Server", "Windows with SQL Server Enterprise", "Windows with SQL Server Standard", "Windows with SQL Server Web", "Linux with SQL Server Standard", "Linux with SQL Server Web", "Linux with SQL Server Enterprise", "RHEL with SQL Server Standard", "RHEL with SQL Server Enterprise", "RHEL with SQL Server Web", "RHEL with HA", "RHEL with HA and SQL Server Standard", "RHEL with HA and SQL Server Enterprise", "Ubuntu Pro"]),
+        356 => new SM::ShapeInfo("CapacityReservationOptions", SM::ShapeKind.Structure, table, 356),
+        357 => new SM::ShapeInfo("CapacityReservationOptionsRequest", SM::ShapeKind.Structure, table, 357),
+        358 => new SM::ShapeInfo("CapacityReservationPreference", SM::ShapeKind.String).Constrain(enumValues: ["capacity-reservations-only", "open", "none"]),
+        359 => new SM::ShapeInfo("CapacityReservationSet", SM::ShapeKind.List, table, 359),
+        360 => new SM::ShapeInfo("CapacityReservationSpecification", SM::ShapeKind.Structure, table, 360),
+        361 => new SM::ShapeInfo("CapacityReservationSpecificationResponse", SM::ShapeKind.Structure, table, 361),
+        362 => new SM::ShapeInfo("CapacityReservationState", SM::ShapeKind.String).Constrain(enumValues: ["active", "expired", "cancelled", "pending", "failed", "scheduled", "payment-pending", "payment-failed", "assessing", "delayed", "unsupported", "unavailable"]),
+        363 => new SM::ShapeInfo("CapacityReservationStatus", SM::ShapeKind.Structure, table, 363),
+        364 => new SM::ShapeInfo("CapacityReservationStatusSet", SM::ShapeKind.List, table, 364),
+        365 => new SM::ShapeInfo("CapacityReservationTarget", SM::ShapeKind.Structure, table, 365),
+        366 => new SM::ShapeInfo("CapacityReservationTargetResponse", SM::ShapeKind.Structure, table, 366),
+        367 => new SM::ShapeInfo("CapacityReservationTenancy", SM::ShapeKind.String).Constrain(enumValues: ["default", "dedicated"]),
+        368 => new SM::ShapeInfo("CapacityReservationTopology", SM::ShapeKind.Structure, table, 368),
+        369 => new SM::ShapeInfo("CapacityReservationTopologySet", SM::ShapeKind.List, table, 369),
+        370 => new SM::ShapeInfo("CapacityReservationType", SM::ShapeKind.String).Constrain(enumValues: ["default", "capacity-block"]),
+        371 => new SM::ShapeInfo("CapacityTenancy", SM::ShapeKind.String).Constrain(enumValues: ["default", "dedicated"]),
+        372 => new SM::ShapeInfo("CarrierGateway", SM::ShapeKind.Structure, table, 372),
+        373 => new SM::ShapeInfo("CarrierGatewayId", SM::ShapeKind.String),
+        374 => new SM::ShapeInfo("CarrierGatewayIdSet", SM::ShapeKind.List, table, 374),
+        375 => new SM::ShapeInfo("CarrierGatewayMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        376 => new SM::ShapeInfo("CarrierGatewaySet", SM::ShapeKind.List, table, 376),
+        377 => new SM::ShapeInfo("CarrierGatewayState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "available", "deleting", "deleted"]),
+        378 => new SM::ShapeInfo("CertificateArn", SM::ShapeKind.String),
+        379 => new SM::ShapeInfo("CertificateAuthentication", SM::ShapeKind.Structure, table, 379),
+        380 => new SM::ShapeInfo("CertificateAuthenticationRequest", SM::ShapeKind.Structure, table, 380),
+        381 => new SM::ShapeInfo("CertificateId", SM::ShapeKind.String),
+        382 => new SM::ShapeInfo("CidrAuthorizationContext", SM::ShapeKind.Structure, table, 382),
+        383 => new SM::ShapeInfo("CidrBlock", SM::ShapeKind.Structure, table, 383),
+        384 => new SM::ShapeInfo("CidrBlockSet", SM::ShapeKind.List, table, 384),
+        385 => new SM::ShapeInfo("ClassicLinkDnsSupport", SM::ShapeKind.Structure, table, 385),
+        386 => new SM::ShapeInfo("ClassicLinkDnsSupportList", SM::ShapeKind.List, table, 386),
+        387 => new SM::ShapeInfo("ClassicLinkInstance", SM::ShapeKind.Structure, table, 387),
+        388 => new SM::ShapeInfo("ClassicLinkInstanceList", SM::ShapeKind.List, table, 388),
+        389 => new SM::ShapeInfo("ClassicLoadBalancer", SM::ShapeKind.Structure, table, 389),
+        390 => new SM::ShapeInfo("ClassicLoadBalancers", SM::ShapeKind.List, table, 390).Constrain(min: 1, max: 5),
+        391 => new SM::ShapeInfo("ClassicLoadBalancersConfig", SM::ShapeKind.Structure, table, 391),
+        392 => new SM::ShapeInfo("ClientCertificateRevocationListStatus", SM::ShapeKind.Structure, table, 392),
+        393 => new SM::ShapeInfo("ClientCertificateRevocationListStatusCode", SM::ShapeKind.String).Constrain(enumValues: ["pending", "active"]),
+        394 => new SM::ShapeInfo("ClientConnectOptions", SM::ShapeKind.Structure, table, 394),
+        395 => new SM::ShapeInfo("ClientConnectResponseOptions", SM::ShapeKind.Structure, table, 395),
+        396 => new SM::ShapeInfo("ClientData", SM::ShapeKind.Structure, table, 396),
+        397 => new SM::ShapeInfo("ClientLoginBannerOptions", SM::ShapeKind.Structure, table, 397),
+        398 => new SM::ShapeInfo("ClientLoginBannerResponseOptions", SM::ShapeKind.Structure, table, 398),
+        399 => new SM::ShapeInfo("ClientRouteEnforcementOptions", SM::ShapeKind.Structure, table, 399),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes7(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 350:
+                WSCapacityReservationGroup(shape);
+                return;
+            case 351:
+                shape.InitList(SCapacityReservationGroup, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityReservationGroup>());
+                return;
+            case 353:
+                shape.InitList(SCapacityReservationId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 354:
+                WSCapacityReservationInfo(shape);
+                return;
+            case 356:
+                WSCapacityReservationOptions(shape);
+                return;
+            case 357:
+                WSCapacityReservationOptionsRequest(shape);
+                return;
+            case 359:
+                shape.InitList(SCapacityReservation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityReservation>());
+                return;
+            case 360:
+                WSCapacityReservationSpecification(shape);
+                return;
+            case 361:
+                WSCapacityReservationSpecificationResponse(shape);
+                return;
+            case 363:
+                WSCapacityReservationStatus(shape);
+                return;
+            case 364:
+                shape.InitList(SCapacityReservationStatus, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityReservationStatus>());
+                return;
+            case 365:
+                WSCapacityReservationTarget(shape);
+                return;
+            case 366:
+                WSCapacityReservationTargetResponse(shape);
+                return;
+            case 368:
+                WSCapacityReservationTopology(shape);
+                return;
+            case 369:
+                shape.InitList(SCapacityReservationTopology, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityReservationTopology>());
+                return;
+            case 372:
+                WSCarrierGateway(shape);
+                return;
+            case 374:
+                shape.InitList(SCarrierGatewayId, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 376:
+                shape.InitList(SCarrierGateway, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CarrierGateway>());
+                return;
+            case 379:
+                WSCertificateAuthentication(shape);
+                return;
+            case 380:
+                WSCertificateAuthenticationRequest(shape);
+                return;
+            case 382:
+                WSCidrAuthorizationContext(shape);
+                return;
+            case 383:
+                WSCidrBlock(shape);
+                return;
+            case 384:
+                shape.InitList(SCidrBlock, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CidrBlock>());
+                return;
+            case 385:
+                WSClassicLinkDnsSupport(shape);
+                return;
+            case 386:
+                shape.InitList(SClassicLinkDnsSupport, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ClassicLinkDnsSupport>());
+                return;
+            case 387:
+                WSClassicLinkInstance(shape);
+                return;
+            case 388:
+                shape.InitList(SClassicLinkInstance, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ClassicLinkInstance>());
+                return;
+            case 389:
+                WSClassicLoadBalancer(shape);
+                return;
+            case 390:
+                shape.InitList(SClassicLoadBalancer, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ClassicLoadBalancer>());
+                return;
+            case 391:
+                WSClassicLoadBalancersConfig(shape);
+                return;
+            case 392:
+                WSClientCertificateRevocationListStatus(shape);
+                return;
+            case 394:
+                WSClientConnectOptions(shape);
+                return;
+            case 395:
+                WSClientConnectResponseOptions(shape);
+                return;
+            case 396:
+                WSClientData(shape);
+                return;
+            case 397:
+                WSClientLoginBannerOptions(shape);
+                return;
+            case 398:
+                WSClientLoginBannerResponseOptions(shape);
+                return;
+            case 399:
+                WSClientRouteEnforcementOptions(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static void WSAcceleratorCount(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AcceleratorCount(),
             new SM::MemberInfo("Max", SInteger, "Max", "max", static o => ((global::Stratus.Ec2.Model.AcceleratorCount)o).Max, static (o, v) => ((global::Stratus.Ec2.Model.AcceleratorCount)o).Max = (int?)v, jsonName: "max", getInt32: static o => ((global::Stratus.Ec2.Model.AcceleratorCount)o).Max),
             new SM::MemberInfo("Min", SInteger, "Min", "min", static o => ((global::Stratus.Ec2.Model.AcceleratorCount)o).Min, static (o, v) => ((global::Stratus.Ec2.Model.AcceleratorCount)o).Min = (int?)v, jsonName: "min", getInt32: static o => ((global::Stratus.Ec2.Model.AcceleratorCount)o).Min));
-        SAcceleratorCountRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AcceleratorCountRequest(),
+
+    private static void WSAcceleratorCountRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AcceleratorCountRequest(),
             new SM::MemberInfo("Max", SInteger, "Max", "Max", static o => ((global::Stratus.Ec2.Model.AcceleratorCountRequest)o).Max, static (o, v) => ((global::Stratus.Ec2.Model.AcceleratorCountRequest)o).Max = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.AcceleratorCountRequest)o).Max),
             new SM::MemberInfo("Min", SInteger, "Min", "Min", static o => ((global::Stratus.Ec2.Model.AcceleratorCountRequest)o).Min, static (o, v) => ((global::Stratus.Ec2.Model.AcceleratorCountRequest)o).Min = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.AcceleratorCountRequest)o).Min));
-        SAcceleratorManufacturerSet.InitList(SAcceleratorManufacturer, "item", static () => new global::System.Collections.Generic.List<string>());
-        SAcceleratorNameSet.InitList(SAcceleratorName, "item", static () => new global::System.Collections.Generic.List<string>());
-        SAcceleratorTotalMemoryMiB.InitStructure(static () => new global::Stratus.Ec2.Model.AcceleratorTotalMemoryMiB(),
+
+    private static void WSAcceleratorTotalMemoryMiB(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AcceleratorTotalMemoryMiB(),
             new SM::MemberInfo("Max", SInteger, "Max", "max", static o => ((global::Stratus.Ec2.Model.AcceleratorTotalMemoryMiB)o).Max, static (o, v) => ((global::Stratus.Ec2.Model.AcceleratorTotalMemoryMiB)o).Max = (int?)v, jsonName: "max", getInt32: static o => ((global::Stratus.Ec2.Model.AcceleratorTotalMemoryMiB)o).Max),
             new SM::MemberInfo("Min", SInteger, "Min", "min", static o => ((global::Stratus.Ec2.Model.AcceleratorTotalMemoryMiB)o).Min, static (o, v) => ((global::Stratus.Ec2.Model.AcceleratorTotalMemoryMiB)o).Min = (int?)v, jsonName: "min", getInt32: static o => ((global::Stratus.Ec2.Model.AcceleratorTotalMemoryMiB)o).Min));
-        SAcceleratorTotalMemoryMiBRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AcceleratorTotalMemoryMiBRequest(),
+
+    private static void WSAcceleratorTotalMemoryMiBRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AcceleratorTotalMemoryMiBRequest(),
             new SM::MemberInfo("Max", SInteger, "Max", "Max", static o => ((global::Stratus.Ec2.Model.AcceleratorTotalMemoryMiBRequest)o).Max, static (o, v) => ((global::Stratus.Ec2.Model.AcceleratorTotalMemoryMiBRequest)o).Max = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.AcceleratorTotalMemoryMiBRequest)o).Max),
             new SM::MemberInfo("Min", SInteger, "Min", "Min", static o => ((global::Stratus.Ec2.Model.AcceleratorTotalMemoryMiBRequest)o).Min, static (o, v) => ((global::Stratus.Ec2.Model.AcceleratorTotalMemoryMiBRequest)o).Min = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.AcceleratorTotalMemoryMiBRequest)o).Min));
-        SAcceleratorTypeSet.InitList(SAcceleratorType, "item", static () => new global::System.Collections.Generic.List<string>());
-        SAcceptAddressTransferRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AcceptAddressTransferRequest(),
+
+    private static void WSAcceptAddressTransferRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AcceptAddressTransferRequest(),
             new SM::MemberInfo("Address", SString, "Address", "Address", static o => ((global::Stratus.Ec2.Model.AcceptAddressTransferRequest)o).Address, static (o, v) => ((global::Stratus.Ec2.Model.AcceptAddressTransferRequest)o).Address = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.AcceptAddressTransferRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.AcceptAddressTransferRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.AcceptAddressTransferRequest)o).DryRun),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.AcceptAddressTransferRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.AcceptAddressTransferRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SAcceptAddressTransferResult.InitStructure(static () => new global::Stratus.Ec2.Model.AcceptAddressTransferResult(),
+
+    private static void WSAcceptAddressTransferResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AcceptAddressTransferResult(),
             new SM::MemberInfo("AddressTransfer", SAddressTransfer, "AddressTransfer", "addressTransfer", static o => ((global::Stratus.Ec2.Model.AcceptAddressTransferResult)o).AddressTransfer, static (o, v) => ((global::Stratus.Ec2.Model.AcceptAddressTransferResult)o).AddressTransfer = (global::Stratus.Ec2.Model.AddressTransfer?)v, jsonName: "addressTransfer"));
-        SAcceptCapacityReservationBillingOwnershipRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AcceptCapacityReservationBillingOwnershipRequest(),
+
+    private static void WSAcceptCapacityReservationBillingOwnershipRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AcceptCapacityReservationBillingOwnershipRequest(),
             new SM::MemberInfo("CapacityReservationId", SCapacityReservationId, "CapacityReservationId", "CapacityReservationId", static o => ((global::Stratus.Ec2.Model.AcceptCapacityReservationBillingOwnershipRequest)o).CapacityReservationId, static (o, v) => ((global::Stratus.Ec2.Model.AcceptCapacityReservationBillingOwnershipRequest)o).CapacityReservationId = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.AcceptCapacityReservationBillingOwnershipRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.AcceptCapacityReservationBillingOwnershipRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.AcceptCapacityReservationBillingOwnershipRequest)o).DryRun));
-        SAcceptCapacityReservationBillingOwnershipResult.InitStructure(static () => new global::Stratus.Ec2.Model.AcceptCapacityReservationBillingOwnershipResult(),
+
+    private static void WSAcceptCapacityReservationBillingOwnershipResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AcceptCapacityReservationBillingOwnershipResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.AcceptCapacityReservationBillingOwnershipResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.AcceptCapacityReservationBillingOwnershipResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.AcceptCapacityReservationBillingOwnershipResult)o).Return));
-        SAcceptReservedInstancesExchangeQuoteRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AcceptReservedInstancesExchangeQuoteRequest(),
+
+    private static void WSAcceptReservedInstancesExchangeQuoteRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AcceptReservedInstancesExchangeQuoteRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.AcceptReservedInstancesExchangeQuoteRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.AcceptReservedInstancesExchangeQuoteRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.AcceptReservedInstancesExchangeQuoteRequest)o).DryRun),
             new SM::MemberInfo("ReservedInstanceIds", SReservedInstanceIdSet, "ReservedInstanceId", "ReservedInstanceId", static o => ((global::Stratus.Ec2.Model.AcceptReservedInstancesExchangeQuoteRequest)o).ReservedInstanceIds, static (o, v) => ((global::Stratus.Ec2.Model.AcceptReservedInstancesExchangeQuoteRequest)o).ReservedInstanceIds = (global::System.Collections.Generic.List<string>?)v, required: true, jsonName: "ReservedInstanceId"),
             new SM::MemberInfo("TargetConfigurations", STargetConfigurationRequestSet, "TargetConfiguration", "TargetConfiguration", static o => ((global::Stratus.Ec2.Model.AcceptReservedInstancesExchangeQuoteRequest)o).TargetConfigurations, static (o, v) => ((global::Stratus.Ec2.Model.AcceptReservedInstancesExchangeQuoteRequest)o).TargetConfigurations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TargetConfigurationRequest>?)v, jsonName: "TargetConfiguration"));
-        SAcceptReservedInstancesExchangeQuoteResult.InitStructure(static () => new global::Stratus.Ec2.Model.AcceptReservedInstancesExchangeQuoteResult(),
+
+    private static void WSAcceptReservedInstancesExchangeQuoteResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AcceptReservedInstancesExchangeQuoteResult(),
             new SM::MemberInfo("ExchangeId", SString, "ExchangeId", "exchangeId", static o => ((global::Stratus.Ec2.Model.AcceptReservedInstancesExchangeQuoteResult)o).ExchangeId, static (o, v) => ((global::Stratus.Ec2.Model.AcceptReservedInstancesExchangeQuoteResult)o).ExchangeId = (string?)v, jsonName: "exchangeId"));
-        SAcceptTransitGatewayClientVpnAttachmentRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AcceptTransitGatewayClientVpnAttachmentRequest(),
+
+    private static void WSAcceptTransitGatewayClientVpnAttachmentRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AcceptTransitGatewayClientVpnAttachmentRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.AcceptTransitGatewayClientVpnAttachmentRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.AcceptTransitGatewayClientVpnAttachmentRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.AcceptTransitGatewayClientVpnAttachmentRequest)o).DryRun),
             new SM::MemberInfo("TransitGatewayAttachmentId", STransitGatewayAttachmentId, "TransitGatewayAttachmentId", "TransitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.AcceptTransitGatewayClientVpnAttachmentRequest)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.AcceptTransitGatewayClientVpnAttachmentRequest)o).TransitGatewayAttachmentId = (string?)v, required: true));
-        SAcceptTransitGatewayClientVpnAttachmentResult.InitStructure(static () => new global::Stratus.Ec2.Model.AcceptTransitGatewayClientVpnAttachmentResult(),
+
+    private static void WSAcceptTransitGatewayClientVpnAttachmentResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AcceptTransitGatewayClientVpnAttachmentResult(),
             new SM::MemberInfo("TransitGatewayClientVpnAttachment", STransitGatewayClientVpnAttachment, "TransitGatewayClientVpnAttachment", "transitGatewayClientVpnAttachment", static o => ((global::Stratus.Ec2.Model.AcceptTransitGatewayClientVpnAttachmentResult)o).TransitGatewayClientVpnAttachment, static (o, v) => ((global::Stratus.Ec2.Model.AcceptTransitGatewayClientVpnAttachmentResult)o).TransitGatewayClientVpnAttachment = (global::Stratus.Ec2.Model.TransitGatewayClientVpnAttachment?)v, jsonName: "transitGatewayClientVpnAttachment"));
-        SAcceptTransitGatewayMulticastDomainAssociationsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AcceptTransitGatewayMulticastDomainAssociationsRequest(),
+
+    private static void WSAcceptTransitGatewayMulticastDomainAssociationsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AcceptTransitGatewayMulticastDomainAssociationsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.AcceptTransitGatewayMulticastDomainAssociationsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.AcceptTransitGatewayMulticastDomainAssociationsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.AcceptTransitGatewayMulticastDomainAssociationsRequest)o).DryRun),
             new SM::MemberInfo("SubnetIds", SValueStringList, "SubnetIds", "SubnetIds", static o => ((global::Stratus.Ec2.Model.AcceptTransitGatewayMulticastDomainAssociationsRequest)o).SubnetIds, static (o, v) => ((global::Stratus.Ec2.Model.AcceptTransitGatewayMulticastDomainAssociationsRequest)o).SubnetIds = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("TransitGatewayAttachmentId", STransitGatewayAttachmentId, "TransitGatewayAttachmentId", "TransitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.AcceptTransitGatewayMulticastDomainAssociationsRequest)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.AcceptTransitGatewayMulticastDomainAssociationsRequest)o).TransitGatewayAttachmentId = (string?)v),
             new SM::MemberInfo("TransitGatewayMulticastDomainId", STransitGatewayMulticastDomainId, "TransitGatewayMulticastDomainId", "TransitGatewayMulticastDomainId", static o => ((global::Stratus.Ec2.Model.AcceptTransitGatewayMulticastDomainAssociationsRequest)o).TransitGatewayMulticastDomainId, static (o, v) => ((global::Stratus.Ec2.Model.AcceptTransitGatewayMulticastDomainAssociationsRequest)o).TransitGatewayMulticastDomainId = (string?)v));
-        SAcceptTransitGatewayMulticastDomainAssociationsResult.InitStructure(static () => new global::Stratus.Ec2.Model.AcceptTransitGatewayMulticastDomainAssociationsResult(),
+
+    private static void WSAcceptTransitGatewayMulticastDomainAssociationsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AcceptTransitGatewayMulticastDomainAssociationsResult(),
             new SM::MemberInfo("Associations", STransitGatewayMulticastDomainAssociations, "Associations", "associations", static o => ((global::Stratus.Ec2.Model.AcceptTransitGatewayMulticastDomainAssociationsResult)o).Associations, static (o, v) => ((global::Stratus.Ec2.Model.AcceptTransitGatewayMulticastDomainAssociationsResult)o).Associations = (global::Stratus.Ec2.Model.TransitGatewayMulticastDomainAssociations?)v, jsonName: "associations"));
-        SAcceptTransitGatewayPeeringAttachmentRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AcceptTransitGatewayPeeringAttachmentRequest(),
+
+    private static void WSAcceptTransitGatewayPeeringAttachmentRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AcceptTransitGatewayPeeringAttachmentRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.AcceptTransitGatewayPeeringAttachmentRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.AcceptTransitGatewayPeeringAttachmentRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.AcceptTransitGatewayPeeringAttachmentRequest)o).DryRun),
             new SM::MemberInfo("TransitGatewayAttachmentId", STransitGatewayAttachmentId, "TransitGatewayAttachmentId", "TransitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.AcceptTransitGatewayPeeringAttachmentRequest)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.AcceptTransitGatewayPeeringAttachmentRequest)o).TransitGatewayAttachmentId = (string?)v, required: true));
-        SAcceptTransitGatewayPeeringAttachmentResult.InitStructure(static () => new global::Stratus.Ec2.Model.AcceptTransitGatewayPeeringAttachmentResult(),
+
+    private static void WSAcceptTransitGatewayPeeringAttachmentResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AcceptTransitGatewayPeeringAttachmentResult(),
             new SM::MemberInfo("TransitGatewayPeeringAttachment", STransitGatewayPeeringAttachment, "TransitGatewayPeeringAttachment", "transitGatewayPeeringAttachment", static o => ((global::Stratus.Ec2.Model.AcceptTransitGatewayPeeringAttachmentResult)o).TransitGatewayPeeringAttachment, static (o, v) => ((global::Stratus.Ec2.Model.AcceptTransitGatewayPeeringAttachmentResult)o).TransitGatewayPeeringAttachment = (global::Stratus.Ec2.Model.TransitGatewayPeeringAttachment?)v, jsonName: "transitGatewayPeeringAttachment"));
-        SAcceptTransitGatewayVpcAttachmentRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AcceptTransitGatewayVpcAttachmentRequest(),
+
+    private static void WSAcceptTransitGatewayVpcAttachmentRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AcceptTransitGatewayVpcAttachmentRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.AcceptTransitGatewayVpcAttachmentRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.AcceptTransitGatewayVpcAttachmentRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.AcceptTransitGatewayVpcAttachmentRequest)o).DryRun),
             new SM::MemberInfo("TransitGatewayAttachmentId", STransitGatewayAttachmentId, "TransitGatewayAttachmentId", "TransitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.AcceptTransitGatewayVpcAttachmentRequest)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.AcceptTransitGatewayVpcAttachmentRequest)o).TransitGatewayAttachmentId = (string?)v, required: true));
-        SAcceptTransitGatewayVpcAttachmentResult.InitStructure(static () => new global::Stratus.Ec2.Model.AcceptTransitGatewayVpcAttachmentResult(),
+
+    private static void WSAcceptTransitGatewayVpcAttachmentResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AcceptTransitGatewayVpcAttachmentResult(),
             new SM::MemberInfo("TransitGatewayVpcAttachment", STransitGatewayVpcAttachment, "TransitGatewayVpcAttachment", "transitGatewayVpcAttachment", static o => ((global::Stratus.Ec2.Model.AcceptTransitGatewayVpcAttachmentResult)o).TransitGatewayVpcAttachment, static (o, v) => ((global::Stratus.Ec2.Model.AcceptTransitGatewayVpcAttachmentResult)o).TransitGatewayVpcAttachment = (global::Stratus.Ec2.Model.TransitGatewayVpcAttachment?)v, jsonName: "transitGatewayVpcAttachment"));
-        SAcceptVpcEndpointConnectionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AcceptVpcEndpointConnectionsRequest(),
+
+    private static void WSAcceptVpcEndpointConnectionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AcceptVpcEndpointConnectionsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.AcceptVpcEndpointConnectionsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.AcceptVpcEndpointConnectionsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.AcceptVpcEndpointConnectionsRequest)o).DryRun),
             new SM::MemberInfo("ServiceId", SVpcEndpointServiceId, "ServiceId", "ServiceId", static o => ((global::Stratus.Ec2.Model.AcceptVpcEndpointConnectionsRequest)o).ServiceId, static (o, v) => ((global::Stratus.Ec2.Model.AcceptVpcEndpointConnectionsRequest)o).ServiceId = (string?)v, required: true),
             new SM::MemberInfo("VpcEndpointIds", SVpcEndpointIdList, "VpcEndpointId", "VpcEndpointId", static o => ((global::Stratus.Ec2.Model.AcceptVpcEndpointConnectionsRequest)o).VpcEndpointIds, static (o, v) => ((global::Stratus.Ec2.Model.AcceptVpcEndpointConnectionsRequest)o).VpcEndpointIds = (global::System.Collections.Generic.List<string>?)v, required: true, jsonName: "VpcEndpointId"));
-        SAcceptVpcEndpointConnectionsResult.InitStructure(static () => new global::Stratus.Ec2.Model.AcceptVpcEndpointConnectionsResult(),
+
+    private static void WSAcceptVpcEndpointConnectionsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AcceptVpcEndpointConnectionsResult(),
             new SM::MemberInfo("Unsuccessful", SUnsuccessfulItemSet, "Unsuccessful", "unsuccessful", static o => ((global::Stratus.Ec2.Model.AcceptVpcEndpointConnectionsResult)o).Unsuccessful, static (o, v) => ((global::Stratus.Ec2.Model.AcceptVpcEndpointConnectionsResult)o).Unsuccessful = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.UnsuccessfulItem>?)v, jsonName: "unsuccessful"));
-        SAcceptVpcPeeringConnectionRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AcceptVpcPeeringConnectionRequest(),
+
+    private static void WSAcceptVpcPeeringConnectionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AcceptVpcPeeringConnectionRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.AcceptVpcPeeringConnectionRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.AcceptVpcPeeringConnectionRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.AcceptVpcPeeringConnectionRequest)o).DryRun),
             new SM::MemberInfo("VpcPeeringConnectionId", SVpcPeeringConnectionIdWithResolver, "VpcPeeringConnectionId", "vpcPeeringConnectionId", static o => ((global::Stratus.Ec2.Model.AcceptVpcPeeringConnectionRequest)o).VpcPeeringConnectionId, static (o, v) => ((global::Stratus.Ec2.Model.AcceptVpcPeeringConnectionRequest)o).VpcPeeringConnectionId = (string?)v, required: true, jsonName: "vpcPeeringConnectionId"));
-        SAcceptVpcPeeringConnectionResult.InitStructure(static () => new global::Stratus.Ec2.Model.AcceptVpcPeeringConnectionResult(),
+
+    private static void WSAcceptVpcPeeringConnectionResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AcceptVpcPeeringConnectionResult(),
             new SM::MemberInfo("VpcPeeringConnection", SVpcPeeringConnection, "VpcPeeringConnection", "vpcPeeringConnection", static o => ((global::Stratus.Ec2.Model.AcceptVpcPeeringConnectionResult)o).VpcPeeringConnection, static (o, v) => ((global::Stratus.Ec2.Model.AcceptVpcPeeringConnectionResult)o).VpcPeeringConnection = (global::Stratus.Ec2.Model.VpcPeeringConnection?)v, jsonName: "vpcPeeringConnection"));
-        SAccessScopeAnalysisFinding.InitStructure(static () => new global::Stratus.Ec2.Model.AccessScopeAnalysisFinding(),
+
+    private static void WSAccessScopeAnalysisFinding(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AccessScopeAnalysisFinding(),
             new SM::MemberInfo("FindingComponents", SPathComponentList, "FindingComponentSet", "findingComponentSet", static o => ((global::Stratus.Ec2.Model.AccessScopeAnalysisFinding)o).FindingComponents, static (o, v) => ((global::Stratus.Ec2.Model.AccessScopeAnalysisFinding)o).FindingComponents = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PathComponent>?)v, jsonName: "findingComponentSet"),
             new SM::MemberInfo("FindingId", SString, "FindingId", "findingId", static o => ((global::Stratus.Ec2.Model.AccessScopeAnalysisFinding)o).FindingId, static (o, v) => ((global::Stratus.Ec2.Model.AccessScopeAnalysisFinding)o).FindingId = (string?)v, jsonName: "findingId"),
             new SM::MemberInfo("NetworkInsightsAccessScopeAnalysisId", SNetworkInsightsAccessScopeAnalysisId, "NetworkInsightsAccessScopeAnalysisId", "networkInsightsAccessScopeAnalysisId", static o => ((global::Stratus.Ec2.Model.AccessScopeAnalysisFinding)o).NetworkInsightsAccessScopeAnalysisId, static (o, v) => ((global::Stratus.Ec2.Model.AccessScopeAnalysisFinding)o).NetworkInsightsAccessScopeAnalysisId = (string?)v, jsonName: "networkInsightsAccessScopeAnalysisId"),
             new SM::MemberInfo("NetworkInsightsAccessScopeId", SNetworkInsightsAccessScopeId, "NetworkInsightsAccessScopeId", "networkInsightsAccessScopeId", static o => ((global::Stratus.Ec2.Model.AccessScopeAnalysisFinding)o).NetworkInsightsAccessScopeId, static (o, v) => ((global::Stratus.Ec2.Model.AccessScopeAnalysisFinding)o).NetworkInsightsAccessScopeId = (string?)v, jsonName: "networkInsightsAccessScopeId"));
-        SAccessScopeAnalysisFindingList.InitList(SAccessScopeAnalysisFinding, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AccessScopeAnalysisFinding>());
-        SAccessScopePath.InitStructure(static () => new global::Stratus.Ec2.Model.AccessScopePath(),
+
+    private static void WSAccessScopePath(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AccessScopePath(),
             new SM::MemberInfo("Destination", SPathStatement, "Destination", "destination", static o => ((global::Stratus.Ec2.Model.AccessScopePath)o).Destination, static (o, v) => ((global::Stratus.Ec2.Model.AccessScopePath)o).Destination = (global::Stratus.Ec2.Model.PathStatement?)v, jsonName: "destination"),
             new SM::MemberInfo("Source", SPathStatement, "Source", "source", static o => ((global::Stratus.Ec2.Model.AccessScopePath)o).Source, static (o, v) => ((global::Stratus.Ec2.Model.AccessScopePath)o).Source = (global::Stratus.Ec2.Model.PathStatement?)v, jsonName: "source"),
             new SM::MemberInfo("ThroughResources", SThroughResourcesStatementList, "ThroughResourceSet", "throughResourceSet", static o => ((global::Stratus.Ec2.Model.AccessScopePath)o).ThroughResources, static (o, v) => ((global::Stratus.Ec2.Model.AccessScopePath)o).ThroughResources = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ThroughResourcesStatement>?)v, jsonName: "throughResourceSet"));
-        SAccessScopePathList.InitList(SAccessScopePath, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AccessScopePath>());
-        SAccessScopePathListRequest.InitList(SAccessScopePathRequest, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AccessScopePathRequest>());
-        SAccessScopePathRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AccessScopePathRequest(),
+
+    private static void WSAccessScopePathRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AccessScopePathRequest(),
             new SM::MemberInfo("Destination", SPathStatementRequest, "Destination", "Destination", static o => ((global::Stratus.Ec2.Model.AccessScopePathRequest)o).Destination, static (o, v) => ((global::Stratus.Ec2.Model.AccessScopePathRequest)o).Destination = (global::Stratus.Ec2.Model.PathStatementRequest?)v),
             new SM::MemberInfo("Source", SPathStatementRequest, "Source", "Source", static o => ((global::Stratus.Ec2.Model.AccessScopePathRequest)o).Source, static (o, v) => ((global::Stratus.Ec2.Model.AccessScopePathRequest)o).Source = (global::Stratus.Ec2.Model.PathStatementRequest?)v),
             new SM::MemberInfo("ThroughResources", SThroughResourcesStatementRequestList, "ThroughResource", "ThroughResource", static o => ((global::Stratus.Ec2.Model.AccessScopePathRequest)o).ThroughResources, static (o, v) => ((global::Stratus.Ec2.Model.AccessScopePathRequest)o).ThroughResources = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ThroughResourcesStatementRequest>?)v, jsonName: "ThroughResource"));
-        SAccountAttribute.InitStructure(static () => new global::Stratus.Ec2.Model.AccountAttribute(),
+
+    private static void WSAccountAttribute(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AccountAttribute(),
             new SM::MemberInfo("AttributeName", SString, "AttributeName", "attributeName", static o => ((global::Stratus.Ec2.Model.AccountAttribute)o).AttributeName, static (o, v) => ((global::Stratus.Ec2.Model.AccountAttribute)o).AttributeName = (string?)v, jsonName: "attributeName"),
             new SM::MemberInfo("AttributeValues", SAccountAttributeValueList, "AttributeValueSet", "attributeValueSet", static o => ((global::Stratus.Ec2.Model.AccountAttribute)o).AttributeValues, static (o, v) => ((global::Stratus.Ec2.Model.AccountAttribute)o).AttributeValues = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AccountAttributeValue>?)v, jsonName: "attributeValueSet"));
-        SAccountAttributeList.InitList(SAccountAttribute, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AccountAttribute>());
-        SAccountAttributeNameStringList.InitList(SAccountAttributeName, "attributeName", static () => new global::System.Collections.Generic.List<string>());
-        SAccountAttributeValue.InitStructure(static () => new global::Stratus.Ec2.Model.AccountAttributeValue(),
+
+    private static void WSAccountAttributeValue(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AccountAttributeValue(),
             new SM::MemberInfo("AttributeValue", SString, "AttributeValue", "attributeValue", static o => ((global::Stratus.Ec2.Model.AccountAttributeValue)o).AttributeValue, static (o, v) => ((global::Stratus.Ec2.Model.AccountAttributeValue)o).AttributeValue = (string?)v, jsonName: "attributeValue"));
-        SAccountAttributeValueList.InitList(SAccountAttributeValue, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AccountAttributeValue>());
-        SActiveInstance.InitStructure(static () => new global::Stratus.Ec2.Model.ActiveInstance(),
+
+    private static void WSActiveInstance(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ActiveInstance(),
             new SM::MemberInfo("InstanceHealth", SInstanceHealthStatus, "InstanceHealth", "instanceHealth", static o => ((global::Stratus.Ec2.Model.ActiveInstance)o).InstanceHealth, static (o, v) => ((global::Stratus.Ec2.Model.ActiveInstance)o).InstanceHealth = (string?)v, jsonName: "instanceHealth"),
             new SM::MemberInfo("InstanceId", SString, "InstanceId", "instanceId", static o => ((global::Stratus.Ec2.Model.ActiveInstance)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.ActiveInstance)o).InstanceId = (string?)v, jsonName: "instanceId"),
             new SM::MemberInfo("InstanceType", SString, "InstanceType", "instanceType", static o => ((global::Stratus.Ec2.Model.ActiveInstance)o).InstanceType, static (o, v) => ((global::Stratus.Ec2.Model.ActiveInstance)o).InstanceType = (string?)v, jsonName: "instanceType"),
             new SM::MemberInfo("SpotInstanceRequestId", SString, "SpotInstanceRequestId", "spotInstanceRequestId", static o => ((global::Stratus.Ec2.Model.ActiveInstance)o).SpotInstanceRequestId, static (o, v) => ((global::Stratus.Ec2.Model.ActiveInstance)o).SpotInstanceRequestId = (string?)v, jsonName: "spotInstanceRequestId"));
-        SActiveInstanceSet.InitList(SActiveInstance, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ActiveInstance>());
-        SActiveVpnTunnelStatus.InitStructure(static () => new global::Stratus.Ec2.Model.ActiveVpnTunnelStatus(),
+
+    private static void WSActiveVpnTunnelStatus(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ActiveVpnTunnelStatus(),
             new SM::MemberInfo("IkeVersion", SString, "IkeVersion", "ikeVersion", static o => ((global::Stratus.Ec2.Model.ActiveVpnTunnelStatus)o).IkeVersion, static (o, v) => ((global::Stratus.Ec2.Model.ActiveVpnTunnelStatus)o).IkeVersion = (string?)v, jsonName: "ikeVersion"),
             new SM::MemberInfo("Phase1DHGroup", SInteger, "Phase1DHGroup", "phase1DHGroup", static o => ((global::Stratus.Ec2.Model.ActiveVpnTunnelStatus)o).Phase1DHGroup, static (o, v) => ((global::Stratus.Ec2.Model.ActiveVpnTunnelStatus)o).Phase1DHGroup = (int?)v, jsonName: "phase1DHGroup", getInt32: static o => ((global::Stratus.Ec2.Model.ActiveVpnTunnelStatus)o).Phase1DHGroup),
             new SM::MemberInfo("Phase1EncryptionAlgorithm", SString, "Phase1EncryptionAlgorithm", "phase1EncryptionAlgorithm", static o => ((global::Stratus.Ec2.Model.ActiveVpnTunnelStatus)o).Phase1EncryptionAlgorithm, static (o, v) => ((global::Stratus.Ec2.Model.ActiveVpnTunnelStatus)o).Phase1EncryptionAlgorithm = (string?)v, jsonName: "phase1EncryptionAlgorithm"),
@@ -518,23 +1984,29 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Phase2IntegrityAlgorithm", SString, "Phase2IntegrityAlgorithm", "phase2IntegrityAlgorithm", static o => ((global::Stratus.Ec2.Model.ActiveVpnTunnelStatus)o).Phase2IntegrityAlgorithm, static (o, v) => ((global::Stratus.Ec2.Model.ActiveVpnTunnelStatus)o).Phase2IntegrityAlgorithm = (string?)v, jsonName: "phase2IntegrityAlgorithm"),
             new SM::MemberInfo("ProvisioningStatus", SVpnTunnelProvisioningStatus, "ProvisioningStatus", "provisioningStatus", static o => ((global::Stratus.Ec2.Model.ActiveVpnTunnelStatus)o).ProvisioningStatus, static (o, v) => ((global::Stratus.Ec2.Model.ActiveVpnTunnelStatus)o).ProvisioningStatus = (string?)v, jsonName: "provisioningStatus"),
             new SM::MemberInfo("ProvisioningStatusReason", SString, "ProvisioningStatusReason", "provisioningStatusReason", static o => ((global::Stratus.Ec2.Model.ActiveVpnTunnelStatus)o).ProvisioningStatusReason, static (o, v) => ((global::Stratus.Ec2.Model.ActiveVpnTunnelStatus)o).ProvisioningStatusReason = (string?)v, jsonName: "provisioningStatusReason"));
-        SAddIpamOperatingRegion.InitStructure(static () => new global::Stratus.Ec2.Model.AddIpamOperatingRegion(),
+
+    private static void WSAddIpamOperatingRegion(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AddIpamOperatingRegion(),
             new SM::MemberInfo("RegionName", SString, "RegionName", "RegionName", static o => ((global::Stratus.Ec2.Model.AddIpamOperatingRegion)o).RegionName, static (o, v) => ((global::Stratus.Ec2.Model.AddIpamOperatingRegion)o).RegionName = (string?)v));
-        SAddIpamOperatingRegionSet.InitList(SAddIpamOperatingRegion, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AddIpamOperatingRegion>());
-        SAddIpamOrganizationalUnitExclusion.InitStructure(static () => new global::Stratus.Ec2.Model.AddIpamOrganizationalUnitExclusion(),
+
+    private static void WSAddIpamOrganizationalUnitExclusion(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AddIpamOrganizationalUnitExclusion(),
             new SM::MemberInfo("OrganizationsEntityPath", SString, "OrganizationsEntityPath", "OrganizationsEntityPath", static o => ((global::Stratus.Ec2.Model.AddIpamOrganizationalUnitExclusion)o).OrganizationsEntityPath, static (o, v) => ((global::Stratus.Ec2.Model.AddIpamOrganizationalUnitExclusion)o).OrganizationsEntityPath = (string?)v));
-        SAddIpamOrganizationalUnitExclusionSet.InitList(SAddIpamOrganizationalUnitExclusion, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AddIpamOrganizationalUnitExclusion>());
-        SAddPrefixListEntries.InitList(SAddPrefixListEntry, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AddPrefixListEntry>());
-        SAddPrefixListEntry.InitStructure(static () => new global::Stratus.Ec2.Model.AddPrefixListEntry(),
+
+    private static void WSAddPrefixListEntry(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AddPrefixListEntry(),
             new SM::MemberInfo("Cidr", SString, "Cidr", "Cidr", static o => ((global::Stratus.Ec2.Model.AddPrefixListEntry)o).Cidr, static (o, v) => ((global::Stratus.Ec2.Model.AddPrefixListEntry)o).Cidr = (string?)v, required: true),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.AddPrefixListEntry)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.AddPrefixListEntry)o).Description = (string?)v));
-        SAddedPrincipal.InitStructure(static () => new global::Stratus.Ec2.Model.AddedPrincipal(),
+
+    private static void WSAddedPrincipal(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AddedPrincipal(),
             new SM::MemberInfo("Principal", SString, "Principal", "principal", static o => ((global::Stratus.Ec2.Model.AddedPrincipal)o).Principal, static (o, v) => ((global::Stratus.Ec2.Model.AddedPrincipal)o).Principal = (string?)v, jsonName: "principal"),
             new SM::MemberInfo("PrincipalType", SPrincipalType, "PrincipalType", "principalType", static o => ((global::Stratus.Ec2.Model.AddedPrincipal)o).PrincipalType, static (o, v) => ((global::Stratus.Ec2.Model.AddedPrincipal)o).PrincipalType = (string?)v, jsonName: "principalType"),
             new SM::MemberInfo("ServiceId", SString, "ServiceId", "serviceId", static o => ((global::Stratus.Ec2.Model.AddedPrincipal)o).ServiceId, static (o, v) => ((global::Stratus.Ec2.Model.AddedPrincipal)o).ServiceId = (string?)v, jsonName: "serviceId"),
             new SM::MemberInfo("ServicePermissionId", SString, "ServicePermissionId", "servicePermissionId", static o => ((global::Stratus.Ec2.Model.AddedPrincipal)o).ServicePermissionId, static (o, v) => ((global::Stratus.Ec2.Model.AddedPrincipal)o).ServicePermissionId = (string?)v, jsonName: "servicePermissionId"));
-        SAddedPrincipalSet.InitList(SAddedPrincipal, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AddedPrincipal>());
-        SAdditionalDetail.InitStructure(static () => new global::Stratus.Ec2.Model.AdditionalDetail(),
+
+    private static void WSAdditionalDetail(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AdditionalDetail(),
             new SM::MemberInfo("AdditionalDetailType", SString, "AdditionalDetailType", "additionalDetailType", static o => ((global::Stratus.Ec2.Model.AdditionalDetail)o).AdditionalDetailType, static (o, v) => ((global::Stratus.Ec2.Model.AdditionalDetail)o).AdditionalDetailType = (string?)v, jsonName: "additionalDetailType"),
             new SM::MemberInfo("Component", SAnalysisComponent, "Component", "component", static o => ((global::Stratus.Ec2.Model.AdditionalDetail)o).Component, static (o, v) => ((global::Stratus.Ec2.Model.AdditionalDetail)o).Component = (global::Stratus.Ec2.Model.AnalysisComponent?)v, jsonName: "component"),
             new SM::MemberInfo("LoadBalancers", SAnalysisComponentList, "LoadBalancerSet", "loadBalancerSet", static o => ((global::Stratus.Ec2.Model.AdditionalDetail)o).LoadBalancers, static (o, v) => ((global::Stratus.Ec2.Model.AdditionalDetail)o).LoadBalancers = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AnalysisComponent>?)v, jsonName: "loadBalancerSet"),
@@ -543,8 +2015,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("RuleOptions", SRuleOptionList, "RuleOptionSet", "ruleOptionSet", static o => ((global::Stratus.Ec2.Model.AdditionalDetail)o).RuleOptions, static (o, v) => ((global::Stratus.Ec2.Model.AdditionalDetail)o).RuleOptions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RuleOption>?)v, jsonName: "ruleOptionSet"),
             new SM::MemberInfo("ServiceName", SString, "ServiceName", "serviceName", static o => ((global::Stratus.Ec2.Model.AdditionalDetail)o).ServiceName, static (o, v) => ((global::Stratus.Ec2.Model.AdditionalDetail)o).ServiceName = (string?)v, jsonName: "serviceName"),
             new SM::MemberInfo("VpcEndpointService", SAnalysisComponent, "VpcEndpointService", "vpcEndpointService", static o => ((global::Stratus.Ec2.Model.AdditionalDetail)o).VpcEndpointService, static (o, v) => ((global::Stratus.Ec2.Model.AdditionalDetail)o).VpcEndpointService = (global::Stratus.Ec2.Model.AnalysisComponent?)v, jsonName: "vpcEndpointService"));
-        SAdditionalDetailList.InitList(SAdditionalDetail, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AdditionalDetail>());
-        SAddress.InitStructure(static () => new global::Stratus.Ec2.Model.Address(),
+
+    private static void WSAddress(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Address(),
             new SM::MemberInfo("AllocationId", SString, "AllocationId", "allocationId", static o => ((global::Stratus.Ec2.Model.Address)o).AllocationId, static (o, v) => ((global::Stratus.Ec2.Model.Address)o).AllocationId = (string?)v, jsonName: "allocationId"),
             new SM::MemberInfo("AssociationId", SString, "AssociationId", "associationId", static o => ((global::Stratus.Ec2.Model.Address)o).AssociationId, static (o, v) => ((global::Stratus.Ec2.Model.Address)o).AssociationId = (string?)v, jsonName: "associationId"),
             new SM::MemberInfo("CarrierIp", SString, "CarrierIp", "carrierIp", static o => ((global::Stratus.Ec2.Model.Address)o).CarrierIp, static (o, v) => ((global::Stratus.Ec2.Model.Address)o).CarrierIp = (string?)v, jsonName: "carrierIp"),
@@ -561,29 +2034,36 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("ServiceManaged", SServiceManaged, "ServiceManaged", "serviceManaged", static o => ((global::Stratus.Ec2.Model.Address)o).ServiceManaged, static (o, v) => ((global::Stratus.Ec2.Model.Address)o).ServiceManaged = (string?)v, jsonName: "serviceManaged"),
             new SM::MemberInfo("SubnetId", SString, "SubnetId", "subnetId", static o => ((global::Stratus.Ec2.Model.Address)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.Address)o).SubnetId = (string?)v, jsonName: "subnetId"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.Address)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.Address)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SAddressAttribute.InitStructure(static () => new global::Stratus.Ec2.Model.AddressAttribute(),
+
+    private static void WSAddressAttribute(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AddressAttribute(),
             new SM::MemberInfo("AllocationId", SAllocationId, "AllocationId", "allocationId", static o => ((global::Stratus.Ec2.Model.AddressAttribute)o).AllocationId, static (o, v) => ((global::Stratus.Ec2.Model.AddressAttribute)o).AllocationId = (string?)v, jsonName: "allocationId"),
             new SM::MemberInfo("PtrRecord", SString, "PtrRecord", "ptrRecord", static o => ((global::Stratus.Ec2.Model.AddressAttribute)o).PtrRecord, static (o, v) => ((global::Stratus.Ec2.Model.AddressAttribute)o).PtrRecord = (string?)v, jsonName: "ptrRecord"),
             new SM::MemberInfo("PtrRecordUpdate", SPtrUpdateStatus, "PtrRecordUpdate", "ptrRecordUpdate", static o => ((global::Stratus.Ec2.Model.AddressAttribute)o).PtrRecordUpdate, static (o, v) => ((global::Stratus.Ec2.Model.AddressAttribute)o).PtrRecordUpdate = (global::Stratus.Ec2.Model.PtrUpdateStatus?)v, jsonName: "ptrRecordUpdate"),
             new SM::MemberInfo("PublicIp", SPublicIpAddress, "PublicIp", "publicIp", static o => ((global::Stratus.Ec2.Model.AddressAttribute)o).PublicIp, static (o, v) => ((global::Stratus.Ec2.Model.AddressAttribute)o).PublicIp = (string?)v, jsonName: "publicIp"));
-        SAddressList.InitList(SAddress, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Address>());
-        SAddressSet.InitList(SAddressAttribute, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AddressAttribute>());
-        SAddressTransfer.InitStructure(static () => new global::Stratus.Ec2.Model.AddressTransfer(),
+
+    private static void WSAddressTransfer(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AddressTransfer(),
             new SM::MemberInfo("AddressTransferStatus", SAddressTransferStatus, "AddressTransferStatus", "addressTransferStatus", static o => ((global::Stratus.Ec2.Model.AddressTransfer)o).AddressTransferStatus, static (o, v) => ((global::Stratus.Ec2.Model.AddressTransfer)o).AddressTransferStatus = (string?)v, jsonName: "addressTransferStatus"),
             new SM::MemberInfo("AllocationId", SString, "AllocationId", "allocationId", static o => ((global::Stratus.Ec2.Model.AddressTransfer)o).AllocationId, static (o, v) => ((global::Stratus.Ec2.Model.AddressTransfer)o).AllocationId = (string?)v, jsonName: "allocationId"),
             new SM::MemberInfo("PublicIp", SString, "PublicIp", "publicIp", static o => ((global::Stratus.Ec2.Model.AddressTransfer)o).PublicIp, static (o, v) => ((global::Stratus.Ec2.Model.AddressTransfer)o).PublicIp = (string?)v, jsonName: "publicIp"),
             new SM::MemberInfo("TransferAccountId", SString, "TransferAccountId", "transferAccountId", static o => ((global::Stratus.Ec2.Model.AddressTransfer)o).TransferAccountId, static (o, v) => ((global::Stratus.Ec2.Model.AddressTransfer)o).TransferAccountId = (string?)v, jsonName: "transferAccountId"),
             new SM::MemberInfo("TransferOfferAcceptedTimestamp", SMillisecondDateTime, "TransferOfferAcceptedTimestamp", "transferOfferAcceptedTimestamp", static o => ((global::Stratus.Ec2.Model.AddressTransfer)o).TransferOfferAcceptedTimestamp, static (o, v) => ((global::Stratus.Ec2.Model.AddressTransfer)o).TransferOfferAcceptedTimestamp = (global::System.DateTime?)v, jsonName: "transferOfferAcceptedTimestamp", getTimestamp: static o => ((global::Stratus.Ec2.Model.AddressTransfer)o).TransferOfferAcceptedTimestamp),
             new SM::MemberInfo("TransferOfferExpirationTimestamp", SMillisecondDateTime, "TransferOfferExpirationTimestamp", "transferOfferExpirationTimestamp", static o => ((global::Stratus.Ec2.Model.AddressTransfer)o).TransferOfferExpirationTimestamp, static (o, v) => ((global::Stratus.Ec2.Model.AddressTransfer)o).TransferOfferExpirationTimestamp = (global::System.DateTime?)v, jsonName: "transferOfferExpirationTimestamp", getTimestamp: static o => ((global::Stratus.Ec2.Model.AddressTransfer)o).TransferOfferExpirationTimestamp));
-        SAddressTransferList.InitList(SAddressTransfer, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AddressTransfer>());
-        SAdvertiseByoipCidrRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AdvertiseByoipCidrRequest(),
+
+    private static void WSAdvertiseByoipCidrRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AdvertiseByoipCidrRequest(),
             new SM::MemberInfo("Asn", SString, "Asn", "Asn", static o => ((global::Stratus.Ec2.Model.AdvertiseByoipCidrRequest)o).Asn, static (o, v) => ((global::Stratus.Ec2.Model.AdvertiseByoipCidrRequest)o).Asn = (string?)v),
             new SM::MemberInfo("Cidr", SString, "Cidr", "Cidr", static o => ((global::Stratus.Ec2.Model.AdvertiseByoipCidrRequest)o).Cidr, static (o, v) => ((global::Stratus.Ec2.Model.AdvertiseByoipCidrRequest)o).Cidr = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.AdvertiseByoipCidrRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.AdvertiseByoipCidrRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.AdvertiseByoipCidrRequest)o).DryRun),
             new SM::MemberInfo("NetworkBorderGroup", SString, "NetworkBorderGroup", "NetworkBorderGroup", static o => ((global::Stratus.Ec2.Model.AdvertiseByoipCidrRequest)o).NetworkBorderGroup, static (o, v) => ((global::Stratus.Ec2.Model.AdvertiseByoipCidrRequest)o).NetworkBorderGroup = (string?)v));
-        SAdvertiseByoipCidrResult.InitStructure(static () => new global::Stratus.Ec2.Model.AdvertiseByoipCidrResult(),
+
+    private static void WSAdvertiseByoipCidrResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AdvertiseByoipCidrResult(),
             new SM::MemberInfo("ByoipCidr", SByoipCidr, "ByoipCidr", "byoipCidr", static o => ((global::Stratus.Ec2.Model.AdvertiseByoipCidrResult)o).ByoipCidr, static (o, v) => ((global::Stratus.Ec2.Model.AdvertiseByoipCidrResult)o).ByoipCidr = (global::Stratus.Ec2.Model.ByoipCidr?)v, jsonName: "byoipCidr"));
-        SAllocateAddressRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AllocateAddressRequest(),
+
+    private static void WSAllocateAddressRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AllocateAddressRequest(),
             new SM::MemberInfo("Address", SPublicIpAddress, "Address", "Address", static o => ((global::Stratus.Ec2.Model.AllocateAddressRequest)o).Address, static (o, v) => ((global::Stratus.Ec2.Model.AllocateAddressRequest)o).Address = (string?)v),
             new SM::MemberInfo("CustomerOwnedIpv4Pool", SString, "CustomerOwnedIpv4Pool", "CustomerOwnedIpv4Pool", static o => ((global::Stratus.Ec2.Model.AllocateAddressRequest)o).CustomerOwnedIpv4Pool, static (o, v) => ((global::Stratus.Ec2.Model.AllocateAddressRequest)o).CustomerOwnedIpv4Pool = (string?)v),
             new SM::MemberInfo("Domain", SDomainType, "Domain", "Domain", static o => ((global::Stratus.Ec2.Model.AllocateAddressRequest)o).Domain, static (o, v) => ((global::Stratus.Ec2.Model.AllocateAddressRequest)o).Domain = (string?)v),
@@ -592,7 +2072,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("NetworkBorderGroup", SString, "NetworkBorderGroup", "NetworkBorderGroup", static o => ((global::Stratus.Ec2.Model.AllocateAddressRequest)o).NetworkBorderGroup, static (o, v) => ((global::Stratus.Ec2.Model.AllocateAddressRequest)o).NetworkBorderGroup = (string?)v),
             new SM::MemberInfo("PublicIpv4Pool", SIpv4PoolEc2Id, "PublicIpv4Pool", "PublicIpv4Pool", static o => ((global::Stratus.Ec2.Model.AllocateAddressRequest)o).PublicIpv4Pool, static (o, v) => ((global::Stratus.Ec2.Model.AllocateAddressRequest)o).PublicIpv4Pool = (string?)v),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.AllocateAddressRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.AllocateAddressRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SAllocateAddressResult.InitStructure(static () => new global::Stratus.Ec2.Model.AllocateAddressResult(),
+
+    private static void WSAllocateAddressResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AllocateAddressResult(),
             new SM::MemberInfo("AllocationId", SString, "AllocationId", "allocationId", static o => ((global::Stratus.Ec2.Model.AllocateAddressResult)o).AllocationId, static (o, v) => ((global::Stratus.Ec2.Model.AllocateAddressResult)o).AllocationId = (string?)v, jsonName: "allocationId"),
             new SM::MemberInfo("CarrierIp", SString, "CarrierIp", "carrierIp", static o => ((global::Stratus.Ec2.Model.AllocateAddressResult)o).CarrierIp, static (o, v) => ((global::Stratus.Ec2.Model.AllocateAddressResult)o).CarrierIp = (string?)v, jsonName: "carrierIp"),
             new SM::MemberInfo("CustomerOwnedIp", SString, "CustomerOwnedIp", "customerOwnedIp", static o => ((global::Stratus.Ec2.Model.AllocateAddressResult)o).CustomerOwnedIp, static (o, v) => ((global::Stratus.Ec2.Model.AllocateAddressResult)o).CustomerOwnedIp = (string?)v, jsonName: "customerOwnedIp"),
@@ -601,7 +2083,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("NetworkBorderGroup", SString, "NetworkBorderGroup", "networkBorderGroup", static o => ((global::Stratus.Ec2.Model.AllocateAddressResult)o).NetworkBorderGroup, static (o, v) => ((global::Stratus.Ec2.Model.AllocateAddressResult)o).NetworkBorderGroup = (string?)v, jsonName: "networkBorderGroup"),
             new SM::MemberInfo("PublicIp", SString, "PublicIp", "publicIp", static o => ((global::Stratus.Ec2.Model.AllocateAddressResult)o).PublicIp, static (o, v) => ((global::Stratus.Ec2.Model.AllocateAddressResult)o).PublicIp = (string?)v, jsonName: "publicIp"),
             new SM::MemberInfo("PublicIpv4Pool", SString, "PublicIpv4Pool", "publicIpv4Pool", static o => ((global::Stratus.Ec2.Model.AllocateAddressResult)o).PublicIpv4Pool, static (o, v) => ((global::Stratus.Ec2.Model.AllocateAddressResult)o).PublicIpv4Pool = (string?)v, jsonName: "publicIpv4Pool"));
-        SAllocateHostsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AllocateHostsRequest(),
+
+    private static void WSAllocateHostsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AllocateHostsRequest(),
             new SM::MemberInfo("AssetIds", SAssetIdList, "AssetId", "AssetId", static o => ((global::Stratus.Ec2.Model.AllocateHostsRequest)o).AssetIds, static (o, v) => ((global::Stratus.Ec2.Model.AllocateHostsRequest)o).AssetIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "AssetId"),
             new SM::MemberInfo("AutoPlacement", SAutoPlacement, "AutoPlacement", "autoPlacement", static o => ((global::Stratus.Ec2.Model.AllocateHostsRequest)o).AutoPlacement, static (o, v) => ((global::Stratus.Ec2.Model.AllocateHostsRequest)o).AutoPlacement = (string?)v, jsonName: "autoPlacement"),
             new SM::MemberInfo("AvailabilityZone", SAvailabilityZoneName, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.AllocateHostsRequest)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.AllocateHostsRequest)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
@@ -614,9 +2098,13 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("OutpostArn", SString, "OutpostArn", "OutpostArn", static o => ((global::Stratus.Ec2.Model.AllocateHostsRequest)o).OutpostArn, static (o, v) => ((global::Stratus.Ec2.Model.AllocateHostsRequest)o).OutpostArn = (string?)v),
             new SM::MemberInfo("Quantity", SInteger, "Quantity", "quantity", static o => ((global::Stratus.Ec2.Model.AllocateHostsRequest)o).Quantity, static (o, v) => ((global::Stratus.Ec2.Model.AllocateHostsRequest)o).Quantity = (int?)v, jsonName: "quantity", getInt32: static o => ((global::Stratus.Ec2.Model.AllocateHostsRequest)o).Quantity),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.AllocateHostsRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.AllocateHostsRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SAllocateHostsResult.InitStructure(static () => new global::Stratus.Ec2.Model.AllocateHostsResult(),
+
+    private static void WSAllocateHostsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AllocateHostsResult(),
             new SM::MemberInfo("HostIds", SResponseHostIdList, "HostIdSet", "hostIdSet", static o => ((global::Stratus.Ec2.Model.AllocateHostsResult)o).HostIds, static (o, v) => ((global::Stratus.Ec2.Model.AllocateHostsResult)o).HostIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "hostIdSet"));
-        SAllocateIpamPoolCidrRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AllocateIpamPoolCidrRequest(),
+
+    private static void WSAllocateIpamPoolCidrRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AllocateIpamPoolCidrRequest(),
             new SM::MemberInfo("AllowedCidrs", SIpamPoolAllocationAllowedCidrs, "AllowedCidr", "AllowedCidr", static o => ((global::Stratus.Ec2.Model.AllocateIpamPoolCidrRequest)o).AllowedCidrs, static (o, v) => ((global::Stratus.Ec2.Model.AllocateIpamPoolCidrRequest)o).AllowedCidrs = (global::System.Collections.Generic.List<string>?)v, jsonName: "AllowedCidr"),
             new SM::MemberInfo("Cidr", SString, "Cidr", "Cidr", static o => ((global::Stratus.Ec2.Model.AllocateIpamPoolCidrRequest)o).Cidr, static (o, v) => ((global::Stratus.Ec2.Model.AllocateIpamPoolCidrRequest)o).Cidr = (string?)v),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.AllocateIpamPoolCidrRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.AllocateIpamPoolCidrRequest)o).ClientToken = (string?)v, idempotencyToken: true),
@@ -627,50 +2115,62 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("NetmaskLength", SInteger, "NetmaskLength", "NetmaskLength", static o => ((global::Stratus.Ec2.Model.AllocateIpamPoolCidrRequest)o).NetmaskLength, static (o, v) => ((global::Stratus.Ec2.Model.AllocateIpamPoolCidrRequest)o).NetmaskLength = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.AllocateIpamPoolCidrRequest)o).NetmaskLength),
             new SM::MemberInfo("PreviewNextCidr", SBoolean, "PreviewNextCidr", "PreviewNextCidr", static o => ((global::Stratus.Ec2.Model.AllocateIpamPoolCidrRequest)o).PreviewNextCidr, static (o, v) => ((global::Stratus.Ec2.Model.AllocateIpamPoolCidrRequest)o).PreviewNextCidr = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.AllocateIpamPoolCidrRequest)o).PreviewNextCidr),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.AllocateIpamPoolCidrRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.AllocateIpamPoolCidrRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SAllocateIpamPoolCidrResult.InitStructure(static () => new global::Stratus.Ec2.Model.AllocateIpamPoolCidrResult(),
+
+    private static void WSAllocateIpamPoolCidrResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AllocateIpamPoolCidrResult(),
             new SM::MemberInfo("IpamPoolAllocation", SIpamPoolAllocation, "IpamPoolAllocation", "ipamPoolAllocation", static o => ((global::Stratus.Ec2.Model.AllocateIpamPoolCidrResult)o).IpamPoolAllocation, static (o, v) => ((global::Stratus.Ec2.Model.AllocateIpamPoolCidrResult)o).IpamPoolAllocation = (global::Stratus.Ec2.Model.IpamPoolAllocation?)v, jsonName: "ipamPoolAllocation"));
-        SAllocationIdList.InitList(SAllocationId, "AllocationId", static () => new global::System.Collections.Generic.List<string>());
-        SAllocationIds.InitList(SAllocationId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SAllowedInstanceTypeSet.InitList(SAllowedInstanceType, "item", static () => new global::System.Collections.Generic.List<string>());
-        SAllowedPrincipal.InitStructure(static () => new global::Stratus.Ec2.Model.AllowedPrincipal(),
+
+    private static void WSAllowedPrincipal(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AllowedPrincipal(),
             new SM::MemberInfo("Principal", SString, "Principal", "principal", static o => ((global::Stratus.Ec2.Model.AllowedPrincipal)o).Principal, static (o, v) => ((global::Stratus.Ec2.Model.AllowedPrincipal)o).Principal = (string?)v, jsonName: "principal"),
             new SM::MemberInfo("PrincipalType", SPrincipalType, "PrincipalType", "principalType", static o => ((global::Stratus.Ec2.Model.AllowedPrincipal)o).PrincipalType, static (o, v) => ((global::Stratus.Ec2.Model.AllowedPrincipal)o).PrincipalType = (string?)v, jsonName: "principalType"),
             new SM::MemberInfo("ServiceId", SString, "ServiceId", "serviceId", static o => ((global::Stratus.Ec2.Model.AllowedPrincipal)o).ServiceId, static (o, v) => ((global::Stratus.Ec2.Model.AllowedPrincipal)o).ServiceId = (string?)v, jsonName: "serviceId"),
             new SM::MemberInfo("ServicePermissionId", SString, "ServicePermissionId", "servicePermissionId", static o => ((global::Stratus.Ec2.Model.AllowedPrincipal)o).ServicePermissionId, static (o, v) => ((global::Stratus.Ec2.Model.AllowedPrincipal)o).ServicePermissionId = (string?)v, jsonName: "servicePermissionId"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.AllowedPrincipal)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.AllowedPrincipal)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SAllowedPrincipalSet.InitList(SAllowedPrincipal, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AllowedPrincipal>());
-        SAlternatePathHint.InitStructure(static () => new global::Stratus.Ec2.Model.AlternatePathHint(),
+
+    private static void WSAlternatePathHint(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AlternatePathHint(),
             new SM::MemberInfo("ComponentArn", SString, "ComponentArn", "componentArn", static o => ((global::Stratus.Ec2.Model.AlternatePathHint)o).ComponentArn, static (o, v) => ((global::Stratus.Ec2.Model.AlternatePathHint)o).ComponentArn = (string?)v, jsonName: "componentArn"),
             new SM::MemberInfo("ComponentId", SString, "ComponentId", "componentId", static o => ((global::Stratus.Ec2.Model.AlternatePathHint)o).ComponentId, static (o, v) => ((global::Stratus.Ec2.Model.AlternatePathHint)o).ComponentId = (string?)v, jsonName: "componentId"));
-        SAlternatePathHintList.InitList(SAlternatePathHint, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AlternatePathHint>());
-        SAnalysisAclRule.InitStructure(static () => new global::Stratus.Ec2.Model.AnalysisAclRule(),
+
+    private static void WSAnalysisAclRule(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AnalysisAclRule(),
             new SM::MemberInfo("Cidr", SString, "Cidr", "cidr", static o => ((global::Stratus.Ec2.Model.AnalysisAclRule)o).Cidr, static (o, v) => ((global::Stratus.Ec2.Model.AnalysisAclRule)o).Cidr = (string?)v, jsonName: "cidr"),
             new SM::MemberInfo("Egress", SBoolean, "Egress", "egress", static o => ((global::Stratus.Ec2.Model.AnalysisAclRule)o).Egress, static (o, v) => ((global::Stratus.Ec2.Model.AnalysisAclRule)o).Egress = (bool?)v, jsonName: "egress", getBoolean: static o => ((global::Stratus.Ec2.Model.AnalysisAclRule)o).Egress),
             new SM::MemberInfo("PortRange", SPortRange, "PortRange", "portRange", static o => ((global::Stratus.Ec2.Model.AnalysisAclRule)o).PortRange, static (o, v) => ((global::Stratus.Ec2.Model.AnalysisAclRule)o).PortRange = (global::Stratus.Ec2.Model.PortRange?)v, jsonName: "portRange"),
             new SM::MemberInfo("Protocol", SString, "Protocol", "protocol", static o => ((global::Stratus.Ec2.Model.AnalysisAclRule)o).Protocol, static (o, v) => ((global::Stratus.Ec2.Model.AnalysisAclRule)o).Protocol = (string?)v, jsonName: "protocol"),
             new SM::MemberInfo("RuleAction", SString, "RuleAction", "ruleAction", static o => ((global::Stratus.Ec2.Model.AnalysisAclRule)o).RuleAction, static (o, v) => ((global::Stratus.Ec2.Model.AnalysisAclRule)o).RuleAction = (string?)v, jsonName: "ruleAction"),
             new SM::MemberInfo("RuleNumber", SInteger, "RuleNumber", "ruleNumber", static o => ((global::Stratus.Ec2.Model.AnalysisAclRule)o).RuleNumber, static (o, v) => ((global::Stratus.Ec2.Model.AnalysisAclRule)o).RuleNumber = (int?)v, jsonName: "ruleNumber", getInt32: static o => ((global::Stratus.Ec2.Model.AnalysisAclRule)o).RuleNumber));
-        SAnalysisComponent.InitStructure(static () => new global::Stratus.Ec2.Model.AnalysisComponent(),
+
+    private static void WSAnalysisComponent(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AnalysisComponent(),
             new SM::MemberInfo("Arn", SString, "Arn", "arn", static o => ((global::Stratus.Ec2.Model.AnalysisComponent)o).Arn, static (o, v) => ((global::Stratus.Ec2.Model.AnalysisComponent)o).Arn = (string?)v, jsonName: "arn"),
             new SM::MemberInfo("Id", SString, "Id", "id", static o => ((global::Stratus.Ec2.Model.AnalysisComponent)o).Id, static (o, v) => ((global::Stratus.Ec2.Model.AnalysisComponent)o).Id = (string?)v, jsonName: "id"),
             new SM::MemberInfo("Name", SString, "Name", "name", static o => ((global::Stratus.Ec2.Model.AnalysisComponent)o).Name, static (o, v) => ((global::Stratus.Ec2.Model.AnalysisComponent)o).Name = (string?)v, jsonName: "name"));
-        SAnalysisComponentList.InitList(SAnalysisComponent, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AnalysisComponent>());
-        SAnalysisLoadBalancerListener.InitStructure(static () => new global::Stratus.Ec2.Model.AnalysisLoadBalancerListener(),
+
+    private static void WSAnalysisLoadBalancerListener(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AnalysisLoadBalancerListener(),
             new SM::MemberInfo("InstancePort", SPort, "InstancePort", "instancePort", static o => ((global::Stratus.Ec2.Model.AnalysisLoadBalancerListener)o).InstancePort, static (o, v) => ((global::Stratus.Ec2.Model.AnalysisLoadBalancerListener)o).InstancePort = (int?)v, jsonName: "instancePort", getInt32: static o => ((global::Stratus.Ec2.Model.AnalysisLoadBalancerListener)o).InstancePort),
             new SM::MemberInfo("LoadBalancerPort", SPort, "LoadBalancerPort", "loadBalancerPort", static o => ((global::Stratus.Ec2.Model.AnalysisLoadBalancerListener)o).LoadBalancerPort, static (o, v) => ((global::Stratus.Ec2.Model.AnalysisLoadBalancerListener)o).LoadBalancerPort = (int?)v, jsonName: "loadBalancerPort", getInt32: static o => ((global::Stratus.Ec2.Model.AnalysisLoadBalancerListener)o).LoadBalancerPort));
-        SAnalysisLoadBalancerTarget.InitStructure(static () => new global::Stratus.Ec2.Model.AnalysisLoadBalancerTarget(),
+
+    private static void WSAnalysisLoadBalancerTarget(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AnalysisLoadBalancerTarget(),
             new SM::MemberInfo("Address", SIpAddress, "Address", "address", static o => ((global::Stratus.Ec2.Model.AnalysisLoadBalancerTarget)o).Address, static (o, v) => ((global::Stratus.Ec2.Model.AnalysisLoadBalancerTarget)o).Address = (string?)v, jsonName: "address"),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.AnalysisLoadBalancerTarget)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.AnalysisLoadBalancerTarget)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("AvailabilityZoneId", SString, "AvailabilityZoneId", "availabilityZoneId", static o => ((global::Stratus.Ec2.Model.AnalysisLoadBalancerTarget)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.AnalysisLoadBalancerTarget)o).AvailabilityZoneId = (string?)v, jsonName: "availabilityZoneId"),
             new SM::MemberInfo("Instance", SAnalysisComponent, "Instance", "instance", static o => ((global::Stratus.Ec2.Model.AnalysisLoadBalancerTarget)o).Instance, static (o, v) => ((global::Stratus.Ec2.Model.AnalysisLoadBalancerTarget)o).Instance = (global::Stratus.Ec2.Model.AnalysisComponent?)v, jsonName: "instance"),
             new SM::MemberInfo("Port", SPort, "Port", "port", static o => ((global::Stratus.Ec2.Model.AnalysisLoadBalancerTarget)o).Port, static (o, v) => ((global::Stratus.Ec2.Model.AnalysisLoadBalancerTarget)o).Port = (int?)v, jsonName: "port", getInt32: static o => ((global::Stratus.Ec2.Model.AnalysisLoadBalancerTarget)o).Port));
-        SAnalysisPacketHeader.InitStructure(static () => new global::Stratus.Ec2.Model.AnalysisPacketHeader(),
+
+    private static void WSAnalysisPacketHeader(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AnalysisPacketHeader(),
             new SM::MemberInfo("DestinationAddresses", SIpAddressList, "DestinationAddressSet", "destinationAddressSet", static o => ((global::Stratus.Ec2.Model.AnalysisPacketHeader)o).DestinationAddresses, static (o, v) => ((global::Stratus.Ec2.Model.AnalysisPacketHeader)o).DestinationAddresses = (global::System.Collections.Generic.List<string>?)v, jsonName: "destinationAddressSet"),
             new SM::MemberInfo("DestinationPortRanges", SPortRangeList, "DestinationPortRangeSet", "destinationPortRangeSet", static o => ((global::Stratus.Ec2.Model.AnalysisPacketHeader)o).DestinationPortRanges, static (o, v) => ((global::Stratus.Ec2.Model.AnalysisPacketHeader)o).DestinationPortRanges = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PortRange>?)v, jsonName: "destinationPortRangeSet"),
             new SM::MemberInfo("Protocol", SString, "Protocol", "protocol", static o => ((global::Stratus.Ec2.Model.AnalysisPacketHeader)o).Protocol, static (o, v) => ((global::Stratus.Ec2.Model.AnalysisPacketHeader)o).Protocol = (string?)v, jsonName: "protocol"),
             new SM::MemberInfo("SourceAddresses", SIpAddressList, "SourceAddressSet", "sourceAddressSet", static o => ((global::Stratus.Ec2.Model.AnalysisPacketHeader)o).SourceAddresses, static (o, v) => ((global::Stratus.Ec2.Model.AnalysisPacketHeader)o).SourceAddresses = (global::System.Collections.Generic.List<string>?)v, jsonName: "sourceAddressSet"),
             new SM::MemberInfo("SourcePortRanges", SPortRangeList, "SourcePortRangeSet", "sourcePortRangeSet", static o => ((global::Stratus.Ec2.Model.AnalysisPacketHeader)o).SourcePortRanges, static (o, v) => ((global::Stratus.Ec2.Model.AnalysisPacketHeader)o).SourcePortRanges = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PortRange>?)v, jsonName: "sourcePortRangeSet"));
-        SAnalysisRouteTableRoute.InitStructure(static () => new global::Stratus.Ec2.Model.AnalysisRouteTableRoute(),
+
+    private static void WSAnalysisRouteTableRoute(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AnalysisRouteTableRoute(),
             new SM::MemberInfo("CarrierGatewayId", SString, "CarrierGatewayId", "carrierGatewayId", static o => ((global::Stratus.Ec2.Model.AnalysisRouteTableRoute)o).CarrierGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.AnalysisRouteTableRoute)o).CarrierGatewayId = (string?)v, jsonName: "carrierGatewayId"),
             new SM::MemberInfo("CoreNetworkArn", SResourceArn, "CoreNetworkArn", "coreNetworkArn", static o => ((global::Stratus.Ec2.Model.AnalysisRouteTableRoute)o).CoreNetworkArn, static (o, v) => ((global::Stratus.Ec2.Model.AnalysisRouteTableRoute)o).CoreNetworkArn = (string?)v, jsonName: "coreNetworkArn"),
             new SM::MemberInfo("DestinationCidr", SString, "DestinationCidr", "destinationCidr", static o => ((global::Stratus.Ec2.Model.AnalysisRouteTableRoute)o).DestinationCidr, static (o, v) => ((global::Stratus.Ec2.Model.AnalysisRouteTableRoute)o).DestinationCidr = (string?)v, jsonName: "destinationCidr"),
@@ -685,67 +2185,86 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("State", SString, "State", "state", static o => ((global::Stratus.Ec2.Model.AnalysisRouteTableRoute)o).State, static (o, v) => ((global::Stratus.Ec2.Model.AnalysisRouteTableRoute)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("TransitGatewayId", SString, "TransitGatewayId", "transitGatewayId", static o => ((global::Stratus.Ec2.Model.AnalysisRouteTableRoute)o).TransitGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.AnalysisRouteTableRoute)o).TransitGatewayId = (string?)v, jsonName: "transitGatewayId"),
             new SM::MemberInfo("VpcPeeringConnectionId", SString, "VpcPeeringConnectionId", "vpcPeeringConnectionId", static o => ((global::Stratus.Ec2.Model.AnalysisRouteTableRoute)o).VpcPeeringConnectionId, static (o, v) => ((global::Stratus.Ec2.Model.AnalysisRouteTableRoute)o).VpcPeeringConnectionId = (string?)v, jsonName: "vpcPeeringConnectionId"));
-        SAnalysisSecurityGroupRule.InitStructure(static () => new global::Stratus.Ec2.Model.AnalysisSecurityGroupRule(),
+
+    private static void WSAnalysisSecurityGroupRule(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AnalysisSecurityGroupRule(),
             new SM::MemberInfo("Cidr", SString, "Cidr", "cidr", static o => ((global::Stratus.Ec2.Model.AnalysisSecurityGroupRule)o).Cidr, static (o, v) => ((global::Stratus.Ec2.Model.AnalysisSecurityGroupRule)o).Cidr = (string?)v, jsonName: "cidr"),
             new SM::MemberInfo("Direction", SString, "Direction", "direction", static o => ((global::Stratus.Ec2.Model.AnalysisSecurityGroupRule)o).Direction, static (o, v) => ((global::Stratus.Ec2.Model.AnalysisSecurityGroupRule)o).Direction = (string?)v, jsonName: "direction"),
             new SM::MemberInfo("PortRange", SPortRange, "PortRange", "portRange", static o => ((global::Stratus.Ec2.Model.AnalysisSecurityGroupRule)o).PortRange, static (o, v) => ((global::Stratus.Ec2.Model.AnalysisSecurityGroupRule)o).PortRange = (global::Stratus.Ec2.Model.PortRange?)v, jsonName: "portRange"),
             new SM::MemberInfo("PrefixListId", SString, "PrefixListId", "prefixListId", static o => ((global::Stratus.Ec2.Model.AnalysisSecurityGroupRule)o).PrefixListId, static (o, v) => ((global::Stratus.Ec2.Model.AnalysisSecurityGroupRule)o).PrefixListId = (string?)v, jsonName: "prefixListId"),
             new SM::MemberInfo("Protocol", SString, "Protocol", "protocol", static o => ((global::Stratus.Ec2.Model.AnalysisSecurityGroupRule)o).Protocol, static (o, v) => ((global::Stratus.Ec2.Model.AnalysisSecurityGroupRule)o).Protocol = (string?)v, jsonName: "protocol"),
             new SM::MemberInfo("SecurityGroupId", SString, "SecurityGroupId", "securityGroupId", static o => ((global::Stratus.Ec2.Model.AnalysisSecurityGroupRule)o).SecurityGroupId, static (o, v) => ((global::Stratus.Ec2.Model.AnalysisSecurityGroupRule)o).SecurityGroupId = (string?)v, jsonName: "securityGroupId"));
-        SApplySecurityGroupsToClientVpnTargetNetworkRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ApplySecurityGroupsToClientVpnTargetNetworkRequest(),
+
+    private static void WSApplySecurityGroupsToClientVpnTargetNetworkRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ApplySecurityGroupsToClientVpnTargetNetworkRequest(),
             new SM::MemberInfo("ClientVpnEndpointId", SClientVpnEndpointId, "ClientVpnEndpointId", "ClientVpnEndpointId", static o => ((global::Stratus.Ec2.Model.ApplySecurityGroupsToClientVpnTargetNetworkRequest)o).ClientVpnEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.ApplySecurityGroupsToClientVpnTargetNetworkRequest)o).ClientVpnEndpointId = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ApplySecurityGroupsToClientVpnTargetNetworkRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ApplySecurityGroupsToClientVpnTargetNetworkRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ApplySecurityGroupsToClientVpnTargetNetworkRequest)o).DryRun),
             new SM::MemberInfo("SecurityGroupIds", SClientVpnSecurityGroupIdSet, "SecurityGroupId", "SecurityGroupId", static o => ((global::Stratus.Ec2.Model.ApplySecurityGroupsToClientVpnTargetNetworkRequest)o).SecurityGroupIds, static (o, v) => ((global::Stratus.Ec2.Model.ApplySecurityGroupsToClientVpnTargetNetworkRequest)o).SecurityGroupIds = (global::System.Collections.Generic.List<string>?)v, required: true, jsonName: "SecurityGroupId"),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "VpcId", static o => ((global::Stratus.Ec2.Model.ApplySecurityGroupsToClientVpnTargetNetworkRequest)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.ApplySecurityGroupsToClientVpnTargetNetworkRequest)o).VpcId = (string?)v, required: true));
-        SApplySecurityGroupsToClientVpnTargetNetworkResult.InitStructure(static () => new global::Stratus.Ec2.Model.ApplySecurityGroupsToClientVpnTargetNetworkResult(),
+
+    private static void WSApplySecurityGroupsToClientVpnTargetNetworkResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ApplySecurityGroupsToClientVpnTargetNetworkResult(),
             new SM::MemberInfo("SecurityGroupIds", SClientVpnSecurityGroupIdSet, "SecurityGroupIds", "securityGroupIds", static o => ((global::Stratus.Ec2.Model.ApplySecurityGroupsToClientVpnTargetNetworkResult)o).SecurityGroupIds, static (o, v) => ((global::Stratus.Ec2.Model.ApplySecurityGroupsToClientVpnTargetNetworkResult)o).SecurityGroupIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "securityGroupIds"));
-        SArchitectureTypeList.InitList(SArchitectureType, "item", static () => new global::System.Collections.Generic.List<string>());
-        SArchitectureTypeSet.InitList(SArchitectureType, "item", static () => new global::System.Collections.Generic.List<string>());
-        SArnList.InitList(SResourceArn, "item", static () => new global::System.Collections.Generic.List<string>());
-        SAsPath.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
-        SAsnAssociation.InitStructure(static () => new global::Stratus.Ec2.Model.AsnAssociation(),
+
+    private static void WSAsnAssociation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AsnAssociation(),
             new SM::MemberInfo("Asn", SString, "Asn", "asn", static o => ((global::Stratus.Ec2.Model.AsnAssociation)o).Asn, static (o, v) => ((global::Stratus.Ec2.Model.AsnAssociation)o).Asn = (string?)v, jsonName: "asn"),
             new SM::MemberInfo("Cidr", SString, "Cidr", "cidr", static o => ((global::Stratus.Ec2.Model.AsnAssociation)o).Cidr, static (o, v) => ((global::Stratus.Ec2.Model.AsnAssociation)o).Cidr = (string?)v, jsonName: "cidr"),
             new SM::MemberInfo("State", SAsnAssociationState, "State", "state", static o => ((global::Stratus.Ec2.Model.AsnAssociation)o).State, static (o, v) => ((global::Stratus.Ec2.Model.AsnAssociation)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("StatusMessage", SString, "StatusMessage", "statusMessage", static o => ((global::Stratus.Ec2.Model.AsnAssociation)o).StatusMessage, static (o, v) => ((global::Stratus.Ec2.Model.AsnAssociation)o).StatusMessage = (string?)v, jsonName: "statusMessage"));
-        SAsnAssociationSet.InitList(SAsnAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AsnAssociation>());
-        SAsnAuthorizationContext.InitStructure(static () => new global::Stratus.Ec2.Model.AsnAuthorizationContext(),
+
+    private static void WSAsnAuthorizationContext(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AsnAuthorizationContext(),
             new SM::MemberInfo("Message", SString, "Message", "Message", static o => ((global::Stratus.Ec2.Model.AsnAuthorizationContext)o).Message, static (o, v) => ((global::Stratus.Ec2.Model.AsnAuthorizationContext)o).Message = (string?)v, required: true),
             new SM::MemberInfo("Signature", SString, "Signature", "Signature", static o => ((global::Stratus.Ec2.Model.AsnAuthorizationContext)o).Signature, static (o, v) => ((global::Stratus.Ec2.Model.AsnAuthorizationContext)o).Signature = (string?)v, required: true));
-        SAssetIdList.InitList(SAssetId, "member", static () => new global::System.Collections.Generic.List<string>());
-        SAssignIpv6AddressesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AssignIpv6AddressesRequest(),
+
+    private static void WSAssignIpv6AddressesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssignIpv6AddressesRequest(),
             new SM::MemberInfo("Ipv6AddressCount", SInteger, "Ipv6AddressCount", "ipv6AddressCount", static o => ((global::Stratus.Ec2.Model.AssignIpv6AddressesRequest)o).Ipv6AddressCount, static (o, v) => ((global::Stratus.Ec2.Model.AssignIpv6AddressesRequest)o).Ipv6AddressCount = (int?)v, jsonName: "ipv6AddressCount", getInt32: static o => ((global::Stratus.Ec2.Model.AssignIpv6AddressesRequest)o).Ipv6AddressCount),
             new SM::MemberInfo("Ipv6Addresses", SIpv6AddressList, "Ipv6Addresses", "ipv6Addresses", static o => ((global::Stratus.Ec2.Model.AssignIpv6AddressesRequest)o).Ipv6Addresses, static (o, v) => ((global::Stratus.Ec2.Model.AssignIpv6AddressesRequest)o).Ipv6Addresses = (global::System.Collections.Generic.List<string>?)v, jsonName: "ipv6Addresses"),
             new SM::MemberInfo("Ipv6PrefixCount", SInteger, "Ipv6PrefixCount", "Ipv6PrefixCount", static o => ((global::Stratus.Ec2.Model.AssignIpv6AddressesRequest)o).Ipv6PrefixCount, static (o, v) => ((global::Stratus.Ec2.Model.AssignIpv6AddressesRequest)o).Ipv6PrefixCount = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.AssignIpv6AddressesRequest)o).Ipv6PrefixCount),
             new SM::MemberInfo("Ipv6Prefixes", SIpPrefixList, "Ipv6Prefix", "Ipv6Prefix", static o => ((global::Stratus.Ec2.Model.AssignIpv6AddressesRequest)o).Ipv6Prefixes, static (o, v) => ((global::Stratus.Ec2.Model.AssignIpv6AddressesRequest)o).Ipv6Prefixes = (global::System.Collections.Generic.List<string>?)v, jsonName: "Ipv6Prefix"),
             new SM::MemberInfo("NetworkInterfaceId", SNetworkInterfaceId, "NetworkInterfaceId", "networkInterfaceId", static o => ((global::Stratus.Ec2.Model.AssignIpv6AddressesRequest)o).NetworkInterfaceId, static (o, v) => ((global::Stratus.Ec2.Model.AssignIpv6AddressesRequest)o).NetworkInterfaceId = (string?)v, required: true, jsonName: "networkInterfaceId"));
-        SAssignIpv6AddressesResult.InitStructure(static () => new global::Stratus.Ec2.Model.AssignIpv6AddressesResult(),
+
+    private static void WSAssignIpv6AddressesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssignIpv6AddressesResult(),
             new SM::MemberInfo("AssignedIpv6Addresses", SIpv6AddressList, "AssignedIpv6Addresses", "assignedIpv6Addresses", static o => ((global::Stratus.Ec2.Model.AssignIpv6AddressesResult)o).AssignedIpv6Addresses, static (o, v) => ((global::Stratus.Ec2.Model.AssignIpv6AddressesResult)o).AssignedIpv6Addresses = (global::System.Collections.Generic.List<string>?)v, jsonName: "assignedIpv6Addresses"),
             new SM::MemberInfo("AssignedIpv6Prefixes", SIpPrefixList, "AssignedIpv6PrefixSet", "assignedIpv6PrefixSet", static o => ((global::Stratus.Ec2.Model.AssignIpv6AddressesResult)o).AssignedIpv6Prefixes, static (o, v) => ((global::Stratus.Ec2.Model.AssignIpv6AddressesResult)o).AssignedIpv6Prefixes = (global::System.Collections.Generic.List<string>?)v, jsonName: "assignedIpv6PrefixSet"),
             new SM::MemberInfo("NetworkInterfaceId", SString, "NetworkInterfaceId", "networkInterfaceId", static o => ((global::Stratus.Ec2.Model.AssignIpv6AddressesResult)o).NetworkInterfaceId, static (o, v) => ((global::Stratus.Ec2.Model.AssignIpv6AddressesResult)o).NetworkInterfaceId = (string?)v, jsonName: "networkInterfaceId"));
-        SAssignPrivateIpAddressesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AssignPrivateIpAddressesRequest(),
+
+    private static void WSAssignPrivateIpAddressesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssignPrivateIpAddressesRequest(),
             new SM::MemberInfo("AllowReassignment", SBoolean, "AllowReassignment", "allowReassignment", static o => ((global::Stratus.Ec2.Model.AssignPrivateIpAddressesRequest)o).AllowReassignment, static (o, v) => ((global::Stratus.Ec2.Model.AssignPrivateIpAddressesRequest)o).AllowReassignment = (bool?)v, jsonName: "allowReassignment", getBoolean: static o => ((global::Stratus.Ec2.Model.AssignPrivateIpAddressesRequest)o).AllowReassignment),
             new SM::MemberInfo("Ipv4PrefixCount", SInteger, "Ipv4PrefixCount", "Ipv4PrefixCount", static o => ((global::Stratus.Ec2.Model.AssignPrivateIpAddressesRequest)o).Ipv4PrefixCount, static (o, v) => ((global::Stratus.Ec2.Model.AssignPrivateIpAddressesRequest)o).Ipv4PrefixCount = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.AssignPrivateIpAddressesRequest)o).Ipv4PrefixCount),
             new SM::MemberInfo("Ipv4Prefixes", SIpPrefixList, "Ipv4Prefix", "Ipv4Prefix", static o => ((global::Stratus.Ec2.Model.AssignPrivateIpAddressesRequest)o).Ipv4Prefixes, static (o, v) => ((global::Stratus.Ec2.Model.AssignPrivateIpAddressesRequest)o).Ipv4Prefixes = (global::System.Collections.Generic.List<string>?)v, jsonName: "Ipv4Prefix"),
             new SM::MemberInfo("NetworkInterfaceId", SNetworkInterfaceId, "NetworkInterfaceId", "networkInterfaceId", static o => ((global::Stratus.Ec2.Model.AssignPrivateIpAddressesRequest)o).NetworkInterfaceId, static (o, v) => ((global::Stratus.Ec2.Model.AssignPrivateIpAddressesRequest)o).NetworkInterfaceId = (string?)v, required: true, jsonName: "networkInterfaceId"),
             new SM::MemberInfo("PrivateIpAddresses", SPrivateIpAddressStringList, "PrivateIpAddress", "privateIpAddress", static o => ((global::Stratus.Ec2.Model.AssignPrivateIpAddressesRequest)o).PrivateIpAddresses, static (o, v) => ((global::Stratus.Ec2.Model.AssignPrivateIpAddressesRequest)o).PrivateIpAddresses = (global::System.Collections.Generic.List<string>?)v, jsonName: "privateIpAddress"),
             new SM::MemberInfo("SecondaryPrivateIpAddressCount", SInteger, "SecondaryPrivateIpAddressCount", "secondaryPrivateIpAddressCount", static o => ((global::Stratus.Ec2.Model.AssignPrivateIpAddressesRequest)o).SecondaryPrivateIpAddressCount, static (o, v) => ((global::Stratus.Ec2.Model.AssignPrivateIpAddressesRequest)o).SecondaryPrivateIpAddressCount = (int?)v, jsonName: "secondaryPrivateIpAddressCount", getInt32: static o => ((global::Stratus.Ec2.Model.AssignPrivateIpAddressesRequest)o).SecondaryPrivateIpAddressCount));
-        SAssignPrivateIpAddressesResult.InitStructure(static () => new global::Stratus.Ec2.Model.AssignPrivateIpAddressesResult(),
+
+    private static void WSAssignPrivateIpAddressesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssignPrivateIpAddressesResult(),
             new SM::MemberInfo("AssignedIpv4Prefixes", SIpv4PrefixesList, "AssignedIpv4PrefixSet", "assignedIpv4PrefixSet", static o => ((global::Stratus.Ec2.Model.AssignPrivateIpAddressesResult)o).AssignedIpv4Prefixes, static (o, v) => ((global::Stratus.Ec2.Model.AssignPrivateIpAddressesResult)o).AssignedIpv4Prefixes = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Ipv4PrefixSpecification>?)v, jsonName: "assignedIpv4PrefixSet"),
             new SM::MemberInfo("AssignedPrivateIpAddresses", SAssignedPrivateIpAddressList, "AssignedPrivateIpAddressesSet", "assignedPrivateIpAddressesSet", static o => ((global::Stratus.Ec2.Model.AssignPrivateIpAddressesResult)o).AssignedPrivateIpAddresses, static (o, v) => ((global::Stratus.Ec2.Model.AssignPrivateIpAddressesResult)o).AssignedPrivateIpAddresses = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AssignedPrivateIpAddress>?)v, jsonName: "assignedPrivateIpAddressesSet"),
             new SM::MemberInfo("NetworkInterfaceId", SString, "NetworkInterfaceId", "networkInterfaceId", static o => ((global::Stratus.Ec2.Model.AssignPrivateIpAddressesResult)o).NetworkInterfaceId, static (o, v) => ((global::Stratus.Ec2.Model.AssignPrivateIpAddressesResult)o).NetworkInterfaceId = (string?)v, jsonName: "networkInterfaceId"));
-        SAssignPrivateNatGatewayAddressRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AssignPrivateNatGatewayAddressRequest(),
+
+    private static void WSAssignPrivateNatGatewayAddressRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssignPrivateNatGatewayAddressRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.AssignPrivateNatGatewayAddressRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.AssignPrivateNatGatewayAddressRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.AssignPrivateNatGatewayAddressRequest)o).DryRun),
             new SM::MemberInfo("NatGatewayId", SNatGatewayId, "NatGatewayId", "NatGatewayId", static o => ((global::Stratus.Ec2.Model.AssignPrivateNatGatewayAddressRequest)o).NatGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.AssignPrivateNatGatewayAddressRequest)o).NatGatewayId = (string?)v, required: true),
             new SM::MemberInfo("PrivateIpAddressCount", SPrivateIpAddressCount, "PrivateIpAddressCount", "PrivateIpAddressCount", static o => ((global::Stratus.Ec2.Model.AssignPrivateNatGatewayAddressRequest)o).PrivateIpAddressCount, static (o, v) => ((global::Stratus.Ec2.Model.AssignPrivateNatGatewayAddressRequest)o).PrivateIpAddressCount = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.AssignPrivateNatGatewayAddressRequest)o).PrivateIpAddressCount),
             new SM::MemberInfo("PrivateIpAddresses", SIpList, "PrivateIpAddress", "PrivateIpAddress", static o => ((global::Stratus.Ec2.Model.AssignPrivateNatGatewayAddressRequest)o).PrivateIpAddresses, static (o, v) => ((global::Stratus.Ec2.Model.AssignPrivateNatGatewayAddressRequest)o).PrivateIpAddresses = (global::System.Collections.Generic.List<string>?)v, jsonName: "PrivateIpAddress"));
-        SAssignPrivateNatGatewayAddressResult.InitStructure(static () => new global::Stratus.Ec2.Model.AssignPrivateNatGatewayAddressResult(),
+
+    private static void WSAssignPrivateNatGatewayAddressResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssignPrivateNatGatewayAddressResult(),
             new SM::MemberInfo("NatGatewayAddresses", SNatGatewayAddressList, "NatGatewayAddressSet", "natGatewayAddressSet", static o => ((global::Stratus.Ec2.Model.AssignPrivateNatGatewayAddressResult)o).NatGatewayAddresses, static (o, v) => ((global::Stratus.Ec2.Model.AssignPrivateNatGatewayAddressResult)o).NatGatewayAddresses = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NatGatewayAddress>?)v, jsonName: "natGatewayAddressSet"),
             new SM::MemberInfo("NatGatewayId", SNatGatewayId, "NatGatewayId", "natGatewayId", static o => ((global::Stratus.Ec2.Model.AssignPrivateNatGatewayAddressResult)o).NatGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.AssignPrivateNatGatewayAddressResult)o).NatGatewayId = (string?)v, jsonName: "natGatewayId"));
-        SAssignedPrivateIpAddress.InitStructure(static () => new global::Stratus.Ec2.Model.AssignedPrivateIpAddress(),
+
+    private static void WSAssignedPrivateIpAddress(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssignedPrivateIpAddress(),
             new SM::MemberInfo("PrivateIpAddress", SString, "PrivateIpAddress", "privateIpAddress", static o => ((global::Stratus.Ec2.Model.AssignedPrivateIpAddress)o).PrivateIpAddress, static (o, v) => ((global::Stratus.Ec2.Model.AssignedPrivateIpAddress)o).PrivateIpAddress = (string?)v, jsonName: "privateIpAddress"));
-        SAssignedPrivateIpAddressList.InitList(SAssignedPrivateIpAddress, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AssignedPrivateIpAddress>());
-        SAssociateAddressRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateAddressRequest(),
+
+    private static void WSAssociateAddressRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateAddressRequest(),
             new SM::MemberInfo("AllocationId", SAllocationId, "AllocationId", "AllocationId", static o => ((global::Stratus.Ec2.Model.AssociateAddressRequest)o).AllocationId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateAddressRequest)o).AllocationId = (string?)v),
             new SM::MemberInfo("AllowReassociation", SBoolean, "AllowReassociation", "allowReassociation", static o => ((global::Stratus.Ec2.Model.AssociateAddressRequest)o).AllowReassociation, static (o, v) => ((global::Stratus.Ec2.Model.AssociateAddressRequest)o).AllowReassociation = (bool?)v, jsonName: "allowReassociation", getBoolean: static o => ((global::Stratus.Ec2.Model.AssociateAddressRequest)o).AllowReassociation),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.AssociateAddressRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.AssociateAddressRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.AssociateAddressRequest)o).DryRun),
@@ -753,130 +2272,200 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("NetworkInterfaceId", SNetworkInterfaceId, "NetworkInterfaceId", "networkInterfaceId", static o => ((global::Stratus.Ec2.Model.AssociateAddressRequest)o).NetworkInterfaceId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateAddressRequest)o).NetworkInterfaceId = (string?)v, jsonName: "networkInterfaceId"),
             new SM::MemberInfo("PrivateIpAddress", SString, "PrivateIpAddress", "privateIpAddress", static o => ((global::Stratus.Ec2.Model.AssociateAddressRequest)o).PrivateIpAddress, static (o, v) => ((global::Stratus.Ec2.Model.AssociateAddressRequest)o).PrivateIpAddress = (string?)v, jsonName: "privateIpAddress"),
             new SM::MemberInfo("PublicIp", SEipAllocationPublicIp, "PublicIp", "PublicIp", static o => ((global::Stratus.Ec2.Model.AssociateAddressRequest)o).PublicIp, static (o, v) => ((global::Stratus.Ec2.Model.AssociateAddressRequest)o).PublicIp = (string?)v));
-        SAssociateAddressResult.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateAddressResult(),
+
+    private static void WSAssociateAddressResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateAddressResult(),
             new SM::MemberInfo("AssociationId", SString, "AssociationId", "associationId", static o => ((global::Stratus.Ec2.Model.AssociateAddressResult)o).AssociationId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateAddressResult)o).AssociationId = (string?)v, jsonName: "associationId"));
-        SAssociateCapacityReservationBillingOwnerRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateCapacityReservationBillingOwnerRequest(),
+
+    private static void WSAssociateCapacityReservationBillingOwnerRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateCapacityReservationBillingOwnerRequest(),
             new SM::MemberInfo("CapacityReservationId", SCapacityReservationId, "CapacityReservationId", "CapacityReservationId", static o => ((global::Stratus.Ec2.Model.AssociateCapacityReservationBillingOwnerRequest)o).CapacityReservationId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateCapacityReservationBillingOwnerRequest)o).CapacityReservationId = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.AssociateCapacityReservationBillingOwnerRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.AssociateCapacityReservationBillingOwnerRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.AssociateCapacityReservationBillingOwnerRequest)o).DryRun),
             new SM::MemberInfo("UnusedReservationBillingOwnerId", SAccountID, "UnusedReservationBillingOwnerId", "UnusedReservationBillingOwnerId", static o => ((global::Stratus.Ec2.Model.AssociateCapacityReservationBillingOwnerRequest)o).UnusedReservationBillingOwnerId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateCapacityReservationBillingOwnerRequest)o).UnusedReservationBillingOwnerId = (string?)v, required: true));
-        SAssociateCapacityReservationBillingOwnerResult.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateCapacityReservationBillingOwnerResult(),
+
+    private static void WSAssociateCapacityReservationBillingOwnerResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateCapacityReservationBillingOwnerResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.AssociateCapacityReservationBillingOwnerResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.AssociateCapacityReservationBillingOwnerResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.AssociateCapacityReservationBillingOwnerResult)o).Return));
-        SAssociateClientVpnTargetNetworkRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateClientVpnTargetNetworkRequest(),
+
+    private static void WSAssociateClientVpnTargetNetworkRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateClientVpnTargetNetworkRequest(),
             new SM::MemberInfo("AvailabilityZone", SAvailabilityZoneName, "AvailabilityZone", "AvailabilityZone", static o => ((global::Stratus.Ec2.Model.AssociateClientVpnTargetNetworkRequest)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.AssociateClientVpnTargetNetworkRequest)o).AvailabilityZone = (string?)v),
             new SM::MemberInfo("AvailabilityZoneId", SAvailabilityZoneId, "AvailabilityZoneId", "AvailabilityZoneId", static o => ((global::Stratus.Ec2.Model.AssociateClientVpnTargetNetworkRequest)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateClientVpnTargetNetworkRequest)o).AvailabilityZoneId = (string?)v),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.AssociateClientVpnTargetNetworkRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.AssociateClientVpnTargetNetworkRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("ClientVpnEndpointId", SClientVpnEndpointId, "ClientVpnEndpointId", "ClientVpnEndpointId", static o => ((global::Stratus.Ec2.Model.AssociateClientVpnTargetNetworkRequest)o).ClientVpnEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateClientVpnTargetNetworkRequest)o).ClientVpnEndpointId = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.AssociateClientVpnTargetNetworkRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.AssociateClientVpnTargetNetworkRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.AssociateClientVpnTargetNetworkRequest)o).DryRun),
             new SM::MemberInfo("SubnetId", SSubnetId, "SubnetId", "SubnetId", static o => ((global::Stratus.Ec2.Model.AssociateClientVpnTargetNetworkRequest)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateClientVpnTargetNetworkRequest)o).SubnetId = (string?)v));
-        SAssociateClientVpnTargetNetworkResult.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateClientVpnTargetNetworkResult(),
+
+    private static void WSAssociateClientVpnTargetNetworkResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateClientVpnTargetNetworkResult(),
             new SM::MemberInfo("AssociationId", SString, "AssociationId", "associationId", static o => ((global::Stratus.Ec2.Model.AssociateClientVpnTargetNetworkResult)o).AssociationId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateClientVpnTargetNetworkResult)o).AssociationId = (string?)v, jsonName: "associationId"),
             new SM::MemberInfo("Status", SAssociationStatus, "Status", "status", static o => ((global::Stratus.Ec2.Model.AssociateClientVpnTargetNetworkResult)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.AssociateClientVpnTargetNetworkResult)o).Status = (global::Stratus.Ec2.Model.AssociationStatus?)v, jsonName: "status"));
-        SAssociateDhcpOptionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateDhcpOptionsRequest(),
+
+    private static void WSAssociateDhcpOptionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateDhcpOptionsRequest(),
             new SM::MemberInfo("DhcpOptionsId", SDefaultingDhcpOptionsId, "DhcpOptionsId", "DhcpOptionsId", static o => ((global::Stratus.Ec2.Model.AssociateDhcpOptionsRequest)o).DhcpOptionsId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateDhcpOptionsRequest)o).DhcpOptionsId = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.AssociateDhcpOptionsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.AssociateDhcpOptionsRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.AssociateDhcpOptionsRequest)o).DryRun),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "VpcId", static o => ((global::Stratus.Ec2.Model.AssociateDhcpOptionsRequest)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateDhcpOptionsRequest)o).VpcId = (string?)v, required: true));
-        SAssociateEnclaveCertificateIamRoleRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateEnclaveCertificateIamRoleRequest(),
+
+    private static void WSAssociateEnclaveCertificateIamRoleRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateEnclaveCertificateIamRoleRequest(),
             new SM::MemberInfo("CertificateArn", SCertificateId, "CertificateArn", "CertificateArn", static o => ((global::Stratus.Ec2.Model.AssociateEnclaveCertificateIamRoleRequest)o).CertificateArn, static (o, v) => ((global::Stratus.Ec2.Model.AssociateEnclaveCertificateIamRoleRequest)o).CertificateArn = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.AssociateEnclaveCertificateIamRoleRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.AssociateEnclaveCertificateIamRoleRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.AssociateEnclaveCertificateIamRoleRequest)o).DryRun),
             new SM::MemberInfo("RoleArn", SRoleId, "RoleArn", "RoleArn", static o => ((global::Stratus.Ec2.Model.AssociateEnclaveCertificateIamRoleRequest)o).RoleArn, static (o, v) => ((global::Stratus.Ec2.Model.AssociateEnclaveCertificateIamRoleRequest)o).RoleArn = (string?)v, required: true));
-        SAssociateEnclaveCertificateIamRoleResult.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateEnclaveCertificateIamRoleResult(),
+
+    private static void WSAssociateEnclaveCertificateIamRoleResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateEnclaveCertificateIamRoleResult(),
             new SM::MemberInfo("CertificateS3BucketName", SString, "CertificateS3BucketName", "certificateS3BucketName", static o => ((global::Stratus.Ec2.Model.AssociateEnclaveCertificateIamRoleResult)o).CertificateS3BucketName, static (o, v) => ((global::Stratus.Ec2.Model.AssociateEnclaveCertificateIamRoleResult)o).CertificateS3BucketName = (string?)v, jsonName: "certificateS3BucketName"),
             new SM::MemberInfo("CertificateS3ObjectKey", SString, "CertificateS3ObjectKey", "certificateS3ObjectKey", static o => ((global::Stratus.Ec2.Model.AssociateEnclaveCertificateIamRoleResult)o).CertificateS3ObjectKey, static (o, v) => ((global::Stratus.Ec2.Model.AssociateEnclaveCertificateIamRoleResult)o).CertificateS3ObjectKey = (string?)v, jsonName: "certificateS3ObjectKey"),
             new SM::MemberInfo("EncryptionKmsKeyId", SString, "EncryptionKmsKeyId", "encryptionKmsKeyId", static o => ((global::Stratus.Ec2.Model.AssociateEnclaveCertificateIamRoleResult)o).EncryptionKmsKeyId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateEnclaveCertificateIamRoleResult)o).EncryptionKmsKeyId = (string?)v, jsonName: "encryptionKmsKeyId"));
-        SAssociateIamInstanceProfileRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateIamInstanceProfileRequest(),
+
+    private static void WSAssociateIamInstanceProfileRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateIamInstanceProfileRequest(),
             new SM::MemberInfo("IamInstanceProfile", SIamInstanceProfileSpecification, "IamInstanceProfile", "IamInstanceProfile", static o => ((global::Stratus.Ec2.Model.AssociateIamInstanceProfileRequest)o).IamInstanceProfile, static (o, v) => ((global::Stratus.Ec2.Model.AssociateIamInstanceProfileRequest)o).IamInstanceProfile = (global::Stratus.Ec2.Model.IamInstanceProfileSpecification?)v, required: true),
             new SM::MemberInfo("InstanceId", SInstanceId, "InstanceId", "InstanceId", static o => ((global::Stratus.Ec2.Model.AssociateIamInstanceProfileRequest)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateIamInstanceProfileRequest)o).InstanceId = (string?)v, required: true));
-        SAssociateIamInstanceProfileResult.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateIamInstanceProfileResult(),
+
+    private static void WSAssociateIamInstanceProfileResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateIamInstanceProfileResult(),
             new SM::MemberInfo("IamInstanceProfileAssociation", SIamInstanceProfileAssociation, "IamInstanceProfileAssociation", "iamInstanceProfileAssociation", static o => ((global::Stratus.Ec2.Model.AssociateIamInstanceProfileResult)o).IamInstanceProfileAssociation, static (o, v) => ((global::Stratus.Ec2.Model.AssociateIamInstanceProfileResult)o).IamInstanceProfileAssociation = (global::Stratus.Ec2.Model.IamInstanceProfileAssociation?)v, jsonName: "iamInstanceProfileAssociation"));
-        SAssociateInstanceEventWindowRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateInstanceEventWindowRequest(),
+
+    private static void WSAssociateInstanceEventWindowRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateInstanceEventWindowRequest(),
             new SM::MemberInfo("AssociationTarget", SInstanceEventWindowAssociationRequest, "AssociationTarget", "AssociationTarget", static o => ((global::Stratus.Ec2.Model.AssociateInstanceEventWindowRequest)o).AssociationTarget, static (o, v) => ((global::Stratus.Ec2.Model.AssociateInstanceEventWindowRequest)o).AssociationTarget = (global::Stratus.Ec2.Model.InstanceEventWindowAssociationRequest?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.AssociateInstanceEventWindowRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.AssociateInstanceEventWindowRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.AssociateInstanceEventWindowRequest)o).DryRun),
             new SM::MemberInfo("InstanceEventWindowId", SInstanceEventWindowId, "InstanceEventWindowId", "InstanceEventWindowId", static o => ((global::Stratus.Ec2.Model.AssociateInstanceEventWindowRequest)o).InstanceEventWindowId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateInstanceEventWindowRequest)o).InstanceEventWindowId = (string?)v, required: true));
-        SAssociateInstanceEventWindowResult.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateInstanceEventWindowResult(),
+
+    private static void WSAssociateInstanceEventWindowResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateInstanceEventWindowResult(),
             new SM::MemberInfo("InstanceEventWindow", SInstanceEventWindow, "InstanceEventWindow", "instanceEventWindow", static o => ((global::Stratus.Ec2.Model.AssociateInstanceEventWindowResult)o).InstanceEventWindow, static (o, v) => ((global::Stratus.Ec2.Model.AssociateInstanceEventWindowResult)o).InstanceEventWindow = (global::Stratus.Ec2.Model.InstanceEventWindow?)v, jsonName: "instanceEventWindow"));
-        SAssociateIpamByoasnRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateIpamByoasnRequest(),
+
+    private static void WSAssociateIpamByoasnRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateIpamByoasnRequest(),
             new SM::MemberInfo("Asn", SString, "Asn", "Asn", static o => ((global::Stratus.Ec2.Model.AssociateIpamByoasnRequest)o).Asn, static (o, v) => ((global::Stratus.Ec2.Model.AssociateIpamByoasnRequest)o).Asn = (string?)v, required: true),
             new SM::MemberInfo("Cidr", SString, "Cidr", "Cidr", static o => ((global::Stratus.Ec2.Model.AssociateIpamByoasnRequest)o).Cidr, static (o, v) => ((global::Stratus.Ec2.Model.AssociateIpamByoasnRequest)o).Cidr = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.AssociateIpamByoasnRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.AssociateIpamByoasnRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.AssociateIpamByoasnRequest)o).DryRun));
-        SAssociateIpamByoasnResult.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateIpamByoasnResult(),
+
+    private static void WSAssociateIpamByoasnResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateIpamByoasnResult(),
             new SM::MemberInfo("AsnAssociation", SAsnAssociation, "AsnAssociation", "asnAssociation", static o => ((global::Stratus.Ec2.Model.AssociateIpamByoasnResult)o).AsnAssociation, static (o, v) => ((global::Stratus.Ec2.Model.AssociateIpamByoasnResult)o).AsnAssociation = (global::Stratus.Ec2.Model.AsnAssociation?)v, jsonName: "asnAssociation"));
-        SAssociateIpamResourceDiscoveryRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateIpamResourceDiscoveryRequest(),
+
+    private static void WSAssociateIpamResourceDiscoveryRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateIpamResourceDiscoveryRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.AssociateIpamResourceDiscoveryRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.AssociateIpamResourceDiscoveryRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.AssociateIpamResourceDiscoveryRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.AssociateIpamResourceDiscoveryRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.AssociateIpamResourceDiscoveryRequest)o).DryRun),
             new SM::MemberInfo("IpamId", SIpamId, "IpamId", "IpamId", static o => ((global::Stratus.Ec2.Model.AssociateIpamResourceDiscoveryRequest)o).IpamId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateIpamResourceDiscoveryRequest)o).IpamId = (string?)v, required: true),
             new SM::MemberInfo("IpamResourceDiscoveryId", SIpamResourceDiscoveryId, "IpamResourceDiscoveryId", "IpamResourceDiscoveryId", static o => ((global::Stratus.Ec2.Model.AssociateIpamResourceDiscoveryRequest)o).IpamResourceDiscoveryId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateIpamResourceDiscoveryRequest)o).IpamResourceDiscoveryId = (string?)v, required: true),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.AssociateIpamResourceDiscoveryRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.AssociateIpamResourceDiscoveryRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SAssociateIpamResourceDiscoveryResult.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateIpamResourceDiscoveryResult(),
+
+    private static void WSAssociateIpamResourceDiscoveryResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateIpamResourceDiscoveryResult(),
             new SM::MemberInfo("IpamResourceDiscoveryAssociation", SIpamResourceDiscoveryAssociation, "IpamResourceDiscoveryAssociation", "ipamResourceDiscoveryAssociation", static o => ((global::Stratus.Ec2.Model.AssociateIpamResourceDiscoveryResult)o).IpamResourceDiscoveryAssociation, static (o, v) => ((global::Stratus.Ec2.Model.AssociateIpamResourceDiscoveryResult)o).IpamResourceDiscoveryAssociation = (global::Stratus.Ec2.Model.IpamResourceDiscoveryAssociation?)v, jsonName: "ipamResourceDiscoveryAssociation"));
-        SAssociateNatGatewayAddressRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateNatGatewayAddressRequest(),
+
+    private static void WSAssociateNatGatewayAddressRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateNatGatewayAddressRequest(),
             new SM::MemberInfo("AllocationIds", SAllocationIdList, "AllocationId", "AllocationId", static o => ((global::Stratus.Ec2.Model.AssociateNatGatewayAddressRequest)o).AllocationIds, static (o, v) => ((global::Stratus.Ec2.Model.AssociateNatGatewayAddressRequest)o).AllocationIds = (global::System.Collections.Generic.List<string>?)v, required: true, jsonName: "AllocationId"),
             new SM::MemberInfo("AvailabilityZone", SAvailabilityZoneName, "AvailabilityZone", "AvailabilityZone", static o => ((global::Stratus.Ec2.Model.AssociateNatGatewayAddressRequest)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.AssociateNatGatewayAddressRequest)o).AvailabilityZone = (string?)v),
             new SM::MemberInfo("AvailabilityZoneId", SAvailabilityZoneId, "AvailabilityZoneId", "AvailabilityZoneId", static o => ((global::Stratus.Ec2.Model.AssociateNatGatewayAddressRequest)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateNatGatewayAddressRequest)o).AvailabilityZoneId = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.AssociateNatGatewayAddressRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.AssociateNatGatewayAddressRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.AssociateNatGatewayAddressRequest)o).DryRun),
             new SM::MemberInfo("NatGatewayId", SNatGatewayId, "NatGatewayId", "NatGatewayId", static o => ((global::Stratus.Ec2.Model.AssociateNatGatewayAddressRequest)o).NatGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateNatGatewayAddressRequest)o).NatGatewayId = (string?)v, required: true),
             new SM::MemberInfo("PrivateIpAddresses", SIpList, "PrivateIpAddress", "PrivateIpAddress", static o => ((global::Stratus.Ec2.Model.AssociateNatGatewayAddressRequest)o).PrivateIpAddresses, static (o, v) => ((global::Stratus.Ec2.Model.AssociateNatGatewayAddressRequest)o).PrivateIpAddresses = (global::System.Collections.Generic.List<string>?)v, jsonName: "PrivateIpAddress"));
-        SAssociateNatGatewayAddressResult.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateNatGatewayAddressResult(),
+
+    private static void WSAssociateNatGatewayAddressResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateNatGatewayAddressResult(),
             new SM::MemberInfo("NatGatewayAddresses", SNatGatewayAddressList, "NatGatewayAddressSet", "natGatewayAddressSet", static o => ((global::Stratus.Ec2.Model.AssociateNatGatewayAddressResult)o).NatGatewayAddresses, static (o, v) => ((global::Stratus.Ec2.Model.AssociateNatGatewayAddressResult)o).NatGatewayAddresses = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NatGatewayAddress>?)v, jsonName: "natGatewayAddressSet"),
             new SM::MemberInfo("NatGatewayId", SNatGatewayId, "NatGatewayId", "natGatewayId", static o => ((global::Stratus.Ec2.Model.AssociateNatGatewayAddressResult)o).NatGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateNatGatewayAddressResult)o).NatGatewayId = (string?)v, jsonName: "natGatewayId"));
-        SAssociateRouteServerRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateRouteServerRequest(),
+
+    private static void WSAssociateRouteServerRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateRouteServerRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.AssociateRouteServerRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.AssociateRouteServerRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.AssociateRouteServerRequest)o).DryRun),
             new SM::MemberInfo("RouteServerId", SRouteServerId, "RouteServerId", "RouteServerId", static o => ((global::Stratus.Ec2.Model.AssociateRouteServerRequest)o).RouteServerId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateRouteServerRequest)o).RouteServerId = (string?)v, required: true),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "VpcId", static o => ((global::Stratus.Ec2.Model.AssociateRouteServerRequest)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateRouteServerRequest)o).VpcId = (string?)v, required: true));
-        SAssociateRouteServerResult.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateRouteServerResult(),
+
+    private static void WSAssociateRouteServerResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateRouteServerResult(),
             new SM::MemberInfo("RouteServerAssociation", SRouteServerAssociation, "RouteServerAssociation", "routeServerAssociation", static o => ((global::Stratus.Ec2.Model.AssociateRouteServerResult)o).RouteServerAssociation, static (o, v) => ((global::Stratus.Ec2.Model.AssociateRouteServerResult)o).RouteServerAssociation = (global::Stratus.Ec2.Model.RouteServerAssociation?)v, jsonName: "routeServerAssociation"));
-        SAssociateRouteTableRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateRouteTableRequest(),
+
+    private static void WSAssociateRouteTableRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateRouteTableRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.AssociateRouteTableRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.AssociateRouteTableRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.AssociateRouteTableRequest)o).DryRun),
             new SM::MemberInfo("GatewayId", SRouteGatewayId, "GatewayId", "GatewayId", static o => ((global::Stratus.Ec2.Model.AssociateRouteTableRequest)o).GatewayId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateRouteTableRequest)o).GatewayId = (string?)v),
             new SM::MemberInfo("PublicIpv4Pool", SIpv4PoolEc2Id, "PublicIpv4Pool", "PublicIpv4Pool", static o => ((global::Stratus.Ec2.Model.AssociateRouteTableRequest)o).PublicIpv4Pool, static (o, v) => ((global::Stratus.Ec2.Model.AssociateRouteTableRequest)o).PublicIpv4Pool = (string?)v),
             new SM::MemberInfo("RouteTableId", SRouteTableId, "RouteTableId", "routeTableId", static o => ((global::Stratus.Ec2.Model.AssociateRouteTableRequest)o).RouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateRouteTableRequest)o).RouteTableId = (string?)v, required: true, jsonName: "routeTableId"),
             new SM::MemberInfo("SubnetId", SSubnetId, "SubnetId", "subnetId", static o => ((global::Stratus.Ec2.Model.AssociateRouteTableRequest)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateRouteTableRequest)o).SubnetId = (string?)v, jsonName: "subnetId"));
-        SAssociateRouteTableResult.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateRouteTableResult(),
+
+    private static void WSAssociateRouteTableResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateRouteTableResult(),
             new SM::MemberInfo("AssociationId", SString, "AssociationId", "associationId", static o => ((global::Stratus.Ec2.Model.AssociateRouteTableResult)o).AssociationId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateRouteTableResult)o).AssociationId = (string?)v, jsonName: "associationId"),
             new SM::MemberInfo("AssociationState", SRouteTableAssociationState, "AssociationState", "associationState", static o => ((global::Stratus.Ec2.Model.AssociateRouteTableResult)o).AssociationState, static (o, v) => ((global::Stratus.Ec2.Model.AssociateRouteTableResult)o).AssociationState = (global::Stratus.Ec2.Model.RouteTableAssociationState?)v, jsonName: "associationState"));
-        SAssociateSecurityGroupVpcRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateSecurityGroupVpcRequest(),
+
+    private static void WSAssociateSecurityGroupVpcRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateSecurityGroupVpcRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.AssociateSecurityGroupVpcRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.AssociateSecurityGroupVpcRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.AssociateSecurityGroupVpcRequest)o).DryRun),
             new SM::MemberInfo("GroupId", SSecurityGroupId, "GroupId", "GroupId", static o => ((global::Stratus.Ec2.Model.AssociateSecurityGroupVpcRequest)o).GroupId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateSecurityGroupVpcRequest)o).GroupId = (string?)v, required: true),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "VpcId", static o => ((global::Stratus.Ec2.Model.AssociateSecurityGroupVpcRequest)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateSecurityGroupVpcRequest)o).VpcId = (string?)v, required: true));
-        SAssociateSecurityGroupVpcResult.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateSecurityGroupVpcResult(),
+
+    private static void WSAssociateSecurityGroupVpcResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateSecurityGroupVpcResult(),
             new SM::MemberInfo("State", SSecurityGroupVpcAssociationState, "State", "state", static o => ((global::Stratus.Ec2.Model.AssociateSecurityGroupVpcResult)o).State, static (o, v) => ((global::Stratus.Ec2.Model.AssociateSecurityGroupVpcResult)o).State = (string?)v, jsonName: "state"));
-        SAssociateSubnetCidrBlockRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateSubnetCidrBlockRequest(),
+
+    private static void WSAssociateSubnetCidrBlockRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateSubnetCidrBlockRequest(),
             new SM::MemberInfo("Ipv6CidrBlock", SString, "Ipv6CidrBlock", "ipv6CidrBlock", static o => ((global::Stratus.Ec2.Model.AssociateSubnetCidrBlockRequest)o).Ipv6CidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.AssociateSubnetCidrBlockRequest)o).Ipv6CidrBlock = (string?)v, jsonName: "ipv6CidrBlock"),
             new SM::MemberInfo("Ipv6IpamPoolId", SIpamPoolId, "Ipv6IpamPoolId", "Ipv6IpamPoolId", static o => ((global::Stratus.Ec2.Model.AssociateSubnetCidrBlockRequest)o).Ipv6IpamPoolId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateSubnetCidrBlockRequest)o).Ipv6IpamPoolId = (string?)v),
             new SM::MemberInfo("Ipv6NetmaskLength", SNetmaskLength, "Ipv6NetmaskLength", "Ipv6NetmaskLength", static o => ((global::Stratus.Ec2.Model.AssociateSubnetCidrBlockRequest)o).Ipv6NetmaskLength, static (o, v) => ((global::Stratus.Ec2.Model.AssociateSubnetCidrBlockRequest)o).Ipv6NetmaskLength = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.AssociateSubnetCidrBlockRequest)o).Ipv6NetmaskLength),
             new SM::MemberInfo("SubnetId", SSubnetId, "SubnetId", "subnetId", static o => ((global::Stratus.Ec2.Model.AssociateSubnetCidrBlockRequest)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateSubnetCidrBlockRequest)o).SubnetId = (string?)v, required: true, jsonName: "subnetId"));
-        SAssociateSubnetCidrBlockResult.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateSubnetCidrBlockResult(),
+
+    private static void WSAssociateSubnetCidrBlockResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateSubnetCidrBlockResult(),
             new SM::MemberInfo("Ipv6CidrBlockAssociation", SSubnetIpv6CidrBlockAssociation, "Ipv6CidrBlockAssociation", "ipv6CidrBlockAssociation", static o => ((global::Stratus.Ec2.Model.AssociateSubnetCidrBlockResult)o).Ipv6CidrBlockAssociation, static (o, v) => ((global::Stratus.Ec2.Model.AssociateSubnetCidrBlockResult)o).Ipv6CidrBlockAssociation = (global::Stratus.Ec2.Model.SubnetIpv6CidrBlockAssociation?)v, jsonName: "ipv6CidrBlockAssociation"),
             new SM::MemberInfo("SubnetId", SString, "SubnetId", "subnetId", static o => ((global::Stratus.Ec2.Model.AssociateSubnetCidrBlockResult)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateSubnetCidrBlockResult)o).SubnetId = (string?)v, jsonName: "subnetId"));
-        SAssociateTransitGatewayMulticastDomainRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateTransitGatewayMulticastDomainRequest(),
+
+    private static void WSAssociateTransitGatewayMulticastDomainRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateTransitGatewayMulticastDomainRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.AssociateTransitGatewayMulticastDomainRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.AssociateTransitGatewayMulticastDomainRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.AssociateTransitGatewayMulticastDomainRequest)o).DryRun),
             new SM::MemberInfo("SubnetIds", STransitGatewaySubnetIdList, "SubnetIds", "SubnetIds", static o => ((global::Stratus.Ec2.Model.AssociateTransitGatewayMulticastDomainRequest)o).SubnetIds, static (o, v) => ((global::Stratus.Ec2.Model.AssociateTransitGatewayMulticastDomainRequest)o).SubnetIds = (global::System.Collections.Generic.List<string>?)v, required: true),
             new SM::MemberInfo("TransitGatewayAttachmentId", STransitGatewayAttachmentId, "TransitGatewayAttachmentId", "TransitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.AssociateTransitGatewayMulticastDomainRequest)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateTransitGatewayMulticastDomainRequest)o).TransitGatewayAttachmentId = (string?)v, required: true),
             new SM::MemberInfo("TransitGatewayMulticastDomainId", STransitGatewayMulticastDomainId, "TransitGatewayMulticastDomainId", "TransitGatewayMulticastDomainId", static o => ((global::Stratus.Ec2.Model.AssociateTransitGatewayMulticastDomainRequest)o).TransitGatewayMulticastDomainId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateTransitGatewayMulticastDomainRequest)o).TransitGatewayMulticastDomainId = (string?)v, required: true));
-        SAssociateTransitGatewayMulticastDomainResult.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateTransitGatewayMulticastDomainResult(),
+
+    private static void WSAssociateTransitGatewayMulticastDomainResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateTransitGatewayMulticastDomainResult(),
             new SM::MemberInfo("Associations", STransitGatewayMulticastDomainAssociations, "Associations", "associations", static o => ((global::Stratus.Ec2.Model.AssociateTransitGatewayMulticastDomainResult)o).Associations, static (o, v) => ((global::Stratus.Ec2.Model.AssociateTransitGatewayMulticastDomainResult)o).Associations = (global::Stratus.Ec2.Model.TransitGatewayMulticastDomainAssociations?)v, jsonName: "associations"));
-        SAssociateTransitGatewayPolicyTableRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateTransitGatewayPolicyTableRequest(),
+
+    private static void WSAssociateTransitGatewayPolicyTableRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateTransitGatewayPolicyTableRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.AssociateTransitGatewayPolicyTableRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.AssociateTransitGatewayPolicyTableRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.AssociateTransitGatewayPolicyTableRequest)o).DryRun),
             new SM::MemberInfo("TransitGatewayAttachmentId", STransitGatewayAttachmentId, "TransitGatewayAttachmentId", "TransitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.AssociateTransitGatewayPolicyTableRequest)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateTransitGatewayPolicyTableRequest)o).TransitGatewayAttachmentId = (string?)v, required: true),
             new SM::MemberInfo("TransitGatewayPolicyTableId", STransitGatewayPolicyTableId, "TransitGatewayPolicyTableId", "TransitGatewayPolicyTableId", static o => ((global::Stratus.Ec2.Model.AssociateTransitGatewayPolicyTableRequest)o).TransitGatewayPolicyTableId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateTransitGatewayPolicyTableRequest)o).TransitGatewayPolicyTableId = (string?)v, required: true));
-        SAssociateTransitGatewayPolicyTableResult.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateTransitGatewayPolicyTableResult(),
+
+    private static void WSAssociateTransitGatewayPolicyTableResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateTransitGatewayPolicyTableResult(),
             new SM::MemberInfo("Association", STransitGatewayPolicyTableAssociation, "Association", "association", static o => ((global::Stratus.Ec2.Model.AssociateTransitGatewayPolicyTableResult)o).Association, static (o, v) => ((global::Stratus.Ec2.Model.AssociateTransitGatewayPolicyTableResult)o).Association = (global::Stratus.Ec2.Model.TransitGatewayPolicyTableAssociation?)v, jsonName: "association"));
-        SAssociateTransitGatewayRouteTableRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateTransitGatewayRouteTableRequest(),
+
+    private static void WSAssociateTransitGatewayRouteTableRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateTransitGatewayRouteTableRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.AssociateTransitGatewayRouteTableRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.AssociateTransitGatewayRouteTableRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.AssociateTransitGatewayRouteTableRequest)o).DryRun),
             new SM::MemberInfo("TransitGatewayAttachmentId", STransitGatewayAttachmentId, "TransitGatewayAttachmentId", "TransitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.AssociateTransitGatewayRouteTableRequest)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateTransitGatewayRouteTableRequest)o).TransitGatewayAttachmentId = (string?)v, required: true),
             new SM::MemberInfo("TransitGatewayRouteTableId", STransitGatewayRouteTableId, "TransitGatewayRouteTableId", "TransitGatewayRouteTableId", static o => ((global::Stratus.Ec2.Model.AssociateTransitGatewayRouteTableRequest)o).TransitGatewayRouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateTransitGatewayRouteTableRequest)o).TransitGatewayRouteTableId = (string?)v, required: true));
-        SAssociateTransitGatewayRouteTableResult.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateTransitGatewayRouteTableResult(),
+
+    private static void WSAssociateTransitGatewayRouteTableResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateTransitGatewayRouteTableResult(),
             new SM::MemberInfo("Association", STransitGatewayAssociation, "Association", "association", static o => ((global::Stratus.Ec2.Model.AssociateTransitGatewayRouteTableResult)o).Association, static (o, v) => ((global::Stratus.Ec2.Model.AssociateTransitGatewayRouteTableResult)o).Association = (global::Stratus.Ec2.Model.TransitGatewayAssociation?)v, jsonName: "association"));
-        SAssociateTrunkInterfaceRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateTrunkInterfaceRequest(),
+
+    private static void WSAssociateTrunkInterfaceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateTrunkInterfaceRequest(),
             new SM::MemberInfo("BranchInterfaceId", SNetworkInterfaceId, "BranchInterfaceId", "BranchInterfaceId", static o => ((global::Stratus.Ec2.Model.AssociateTrunkInterfaceRequest)o).BranchInterfaceId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateTrunkInterfaceRequest)o).BranchInterfaceId = (string?)v, required: true),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.AssociateTrunkInterfaceRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.AssociateTrunkInterfaceRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.AssociateTrunkInterfaceRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.AssociateTrunkInterfaceRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.AssociateTrunkInterfaceRequest)o).DryRun),
             new SM::MemberInfo("GreKey", SInteger, "GreKey", "GreKey", static o => ((global::Stratus.Ec2.Model.AssociateTrunkInterfaceRequest)o).GreKey, static (o, v) => ((global::Stratus.Ec2.Model.AssociateTrunkInterfaceRequest)o).GreKey = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.AssociateTrunkInterfaceRequest)o).GreKey),
             new SM::MemberInfo("TrunkInterfaceId", SNetworkInterfaceId, "TrunkInterfaceId", "TrunkInterfaceId", static o => ((global::Stratus.Ec2.Model.AssociateTrunkInterfaceRequest)o).TrunkInterfaceId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateTrunkInterfaceRequest)o).TrunkInterfaceId = (string?)v, required: true),
             new SM::MemberInfo("VlanId", SInteger, "VlanId", "VlanId", static o => ((global::Stratus.Ec2.Model.AssociateTrunkInterfaceRequest)o).VlanId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateTrunkInterfaceRequest)o).VlanId = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.AssociateTrunkInterfaceRequest)o).VlanId));
-        SAssociateTrunkInterfaceResult.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateTrunkInterfaceResult(),
+
+    private static void WSAssociateTrunkInterfaceResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateTrunkInterfaceResult(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "clientToken", static o => ((global::Stratus.Ec2.Model.AssociateTrunkInterfaceResult)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.AssociateTrunkInterfaceResult)o).ClientToken = (string?)v, jsonName: "clientToken"),
             new SM::MemberInfo("InterfaceAssociation", STrunkInterfaceAssociation, "InterfaceAssociation", "interfaceAssociation", static o => ((global::Stratus.Ec2.Model.AssociateTrunkInterfaceResult)o).InterfaceAssociation, static (o, v) => ((global::Stratus.Ec2.Model.AssociateTrunkInterfaceResult)o).InterfaceAssociation = (global::Stratus.Ec2.Model.TrunkInterfaceAssociation?)v, jsonName: "interfaceAssociation"));
-        SAssociateVpcCidrBlockRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateVpcCidrBlockRequest(),
+
+    private static void WSAssociateVpcCidrBlockRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateVpcCidrBlockRequest(),
             new SM::MemberInfo("AmazonProvidedIpv6CidrBlock", SBoolean, "AmazonProvidedIpv6CidrBlock", "amazonProvidedIpv6CidrBlock", static o => ((global::Stratus.Ec2.Model.AssociateVpcCidrBlockRequest)o).AmazonProvidedIpv6CidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.AssociateVpcCidrBlockRequest)o).AmazonProvidedIpv6CidrBlock = (bool?)v, jsonName: "amazonProvidedIpv6CidrBlock", getBoolean: static o => ((global::Stratus.Ec2.Model.AssociateVpcCidrBlockRequest)o).AmazonProvidedIpv6CidrBlock),
             new SM::MemberInfo("CidrBlock", SString, "CidrBlock", "CidrBlock", static o => ((global::Stratus.Ec2.Model.AssociateVpcCidrBlockRequest)o).CidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.AssociateVpcCidrBlockRequest)o).CidrBlock = (string?)v),
             new SM::MemberInfo("Ipv4IpamPoolId", SIpamPoolId, "Ipv4IpamPoolId", "Ipv4IpamPoolId", static o => ((global::Stratus.Ec2.Model.AssociateVpcCidrBlockRequest)o).Ipv4IpamPoolId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateVpcCidrBlockRequest)o).Ipv4IpamPoolId = (string?)v),
@@ -887,43 +2476,56 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Ipv6NetmaskLength", SNetmaskLength, "Ipv6NetmaskLength", "Ipv6NetmaskLength", static o => ((global::Stratus.Ec2.Model.AssociateVpcCidrBlockRequest)o).Ipv6NetmaskLength, static (o, v) => ((global::Stratus.Ec2.Model.AssociateVpcCidrBlockRequest)o).Ipv6NetmaskLength = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.AssociateVpcCidrBlockRequest)o).Ipv6NetmaskLength),
             new SM::MemberInfo("Ipv6Pool", SIpv6PoolEc2Id, "Ipv6Pool", "Ipv6Pool", static o => ((global::Stratus.Ec2.Model.AssociateVpcCidrBlockRequest)o).Ipv6Pool, static (o, v) => ((global::Stratus.Ec2.Model.AssociateVpcCidrBlockRequest)o).Ipv6Pool = (string?)v),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.AssociateVpcCidrBlockRequest)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateVpcCidrBlockRequest)o).VpcId = (string?)v, required: true, jsonName: "vpcId"));
-        SAssociateVpcCidrBlockResult.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateVpcCidrBlockResult(),
+
+    private static void WSAssociateVpcCidrBlockResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssociateVpcCidrBlockResult(),
             new SM::MemberInfo("CidrBlockAssociation", SVpcCidrBlockAssociation, "CidrBlockAssociation", "cidrBlockAssociation", static o => ((global::Stratus.Ec2.Model.AssociateVpcCidrBlockResult)o).CidrBlockAssociation, static (o, v) => ((global::Stratus.Ec2.Model.AssociateVpcCidrBlockResult)o).CidrBlockAssociation = (global::Stratus.Ec2.Model.VpcCidrBlockAssociation?)v, jsonName: "cidrBlockAssociation"),
             new SM::MemberInfo("Ipv6CidrBlockAssociation", SVpcIpv6CidrBlockAssociation, "Ipv6CidrBlockAssociation", "ipv6CidrBlockAssociation", static o => ((global::Stratus.Ec2.Model.AssociateVpcCidrBlockResult)o).Ipv6CidrBlockAssociation, static (o, v) => ((global::Stratus.Ec2.Model.AssociateVpcCidrBlockResult)o).Ipv6CidrBlockAssociation = (global::Stratus.Ec2.Model.VpcIpv6CidrBlockAssociation?)v, jsonName: "ipv6CidrBlockAssociation"),
             new SM::MemberInfo("VpcId", SString, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.AssociateVpcCidrBlockResult)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.AssociateVpcCidrBlockResult)o).VpcId = (string?)v, jsonName: "vpcId"));
-        SAssociatedRole.InitStructure(static () => new global::Stratus.Ec2.Model.AssociatedRole(),
+
+    private static void WSAssociatedRole(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssociatedRole(),
             new SM::MemberInfo("AssociatedRoleArn", SResourceArn, "AssociatedRoleArn", "associatedRoleArn", static o => ((global::Stratus.Ec2.Model.AssociatedRole)o).AssociatedRoleArn, static (o, v) => ((global::Stratus.Ec2.Model.AssociatedRole)o).AssociatedRoleArn = (string?)v, jsonName: "associatedRoleArn"),
             new SM::MemberInfo("CertificateS3BucketName", SString, "CertificateS3BucketName", "certificateS3BucketName", static o => ((global::Stratus.Ec2.Model.AssociatedRole)o).CertificateS3BucketName, static (o, v) => ((global::Stratus.Ec2.Model.AssociatedRole)o).CertificateS3BucketName = (string?)v, jsonName: "certificateS3BucketName"),
             new SM::MemberInfo("CertificateS3ObjectKey", SString, "CertificateS3ObjectKey", "certificateS3ObjectKey", static o => ((global::Stratus.Ec2.Model.AssociatedRole)o).CertificateS3ObjectKey, static (o, v) => ((global::Stratus.Ec2.Model.AssociatedRole)o).CertificateS3ObjectKey = (string?)v, jsonName: "certificateS3ObjectKey"),
             new SM::MemberInfo("EncryptionKmsKeyId", SString, "EncryptionKmsKeyId", "encryptionKmsKeyId", static o => ((global::Stratus.Ec2.Model.AssociatedRole)o).EncryptionKmsKeyId, static (o, v) => ((global::Stratus.Ec2.Model.AssociatedRole)o).EncryptionKmsKeyId = (string?)v, jsonName: "encryptionKmsKeyId"));
-        SAssociatedRolesList.InitList(SAssociatedRole, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AssociatedRole>());
-        SAssociatedSubnetList.InitList(SSubnetId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SAssociatedTargetNetwork.InitStructure(static () => new global::Stratus.Ec2.Model.AssociatedTargetNetwork(),
+
+    private static void WSAssociatedTargetNetwork(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssociatedTargetNetwork(),
             new SM::MemberInfo("NetworkId", SString, "NetworkId", "networkId", static o => ((global::Stratus.Ec2.Model.AssociatedTargetNetwork)o).NetworkId, static (o, v) => ((global::Stratus.Ec2.Model.AssociatedTargetNetwork)o).NetworkId = (string?)v, jsonName: "networkId"),
             new SM::MemberInfo("NetworkType", SAssociatedNetworkType, "NetworkType", "networkType", static o => ((global::Stratus.Ec2.Model.AssociatedTargetNetwork)o).NetworkType, static (o, v) => ((global::Stratus.Ec2.Model.AssociatedTargetNetwork)o).NetworkType = (string?)v, jsonName: "networkType"));
-        SAssociatedTargetNetworkSet.InitList(SAssociatedTargetNetwork, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AssociatedTargetNetwork>());
-        SAssociationIdList.InitList(SIamInstanceProfileAssociationId, "AssociationId", static () => new global::System.Collections.Generic.List<string>());
-        SAssociationStatus.InitStructure(static () => new global::Stratus.Ec2.Model.AssociationStatus(),
+
+    private static void WSAssociationStatus(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AssociationStatus(),
             new SM::MemberInfo("Code", SAssociationStatusCode, "Code", "code", static o => ((global::Stratus.Ec2.Model.AssociationStatus)o).Code, static (o, v) => ((global::Stratus.Ec2.Model.AssociationStatus)o).Code = (string?)v, jsonName: "code"),
             new SM::MemberInfo("Message", SString, "Message", "message", static o => ((global::Stratus.Ec2.Model.AssociationStatus)o).Message, static (o, v) => ((global::Stratus.Ec2.Model.AssociationStatus)o).Message = (string?)v, jsonName: "message"));
-        SAthenaIntegration.InitStructure(static () => new global::Stratus.Ec2.Model.AthenaIntegration(),
+
+    private static void WSAthenaIntegration(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AthenaIntegration(),
             new SM::MemberInfo("IntegrationResultS3DestinationArn", SString, "IntegrationResultS3DestinationArn", "IntegrationResultS3DestinationArn", static o => ((global::Stratus.Ec2.Model.AthenaIntegration)o).IntegrationResultS3DestinationArn, static (o, v) => ((global::Stratus.Ec2.Model.AthenaIntegration)o).IntegrationResultS3DestinationArn = (string?)v, required: true),
             new SM::MemberInfo("PartitionEndDate", SMillisecondDateTime, "PartitionEndDate", "PartitionEndDate", static o => ((global::Stratus.Ec2.Model.AthenaIntegration)o).PartitionEndDate, static (o, v) => ((global::Stratus.Ec2.Model.AthenaIntegration)o).PartitionEndDate = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Ec2.Model.AthenaIntegration)o).PartitionEndDate),
             new SM::MemberInfo("PartitionLoadFrequency", SPartitionLoadFrequency, "PartitionLoadFrequency", "PartitionLoadFrequency", static o => ((global::Stratus.Ec2.Model.AthenaIntegration)o).PartitionLoadFrequency, static (o, v) => ((global::Stratus.Ec2.Model.AthenaIntegration)o).PartitionLoadFrequency = (string?)v, required: true),
             new SM::MemberInfo("PartitionStartDate", SMillisecondDateTime, "PartitionStartDate", "PartitionStartDate", static o => ((global::Stratus.Ec2.Model.AthenaIntegration)o).PartitionStartDate, static (o, v) => ((global::Stratus.Ec2.Model.AthenaIntegration)o).PartitionStartDate = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Ec2.Model.AthenaIntegration)o).PartitionStartDate));
-        SAthenaIntegrationsSet.InitList(SAthenaIntegration, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AthenaIntegration>());
-        SAttachClassicLinkVpcRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AttachClassicLinkVpcRequest(),
+
+    private static void WSAttachClassicLinkVpcRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AttachClassicLinkVpcRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.AttachClassicLinkVpcRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.AttachClassicLinkVpcRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.AttachClassicLinkVpcRequest)o).DryRun),
             new SM::MemberInfo("Groups", SGroupIdStringList, "SecurityGroupId", "SecurityGroupId", static o => ((global::Stratus.Ec2.Model.AttachClassicLinkVpcRequest)o).Groups, static (o, v) => ((global::Stratus.Ec2.Model.AttachClassicLinkVpcRequest)o).Groups = (global::System.Collections.Generic.List<string>?)v, required: true, jsonName: "SecurityGroupId"),
             new SM::MemberInfo("InstanceId", SInstanceId, "InstanceId", "instanceId", static o => ((global::Stratus.Ec2.Model.AttachClassicLinkVpcRequest)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.AttachClassicLinkVpcRequest)o).InstanceId = (string?)v, required: true, jsonName: "instanceId"),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.AttachClassicLinkVpcRequest)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.AttachClassicLinkVpcRequest)o).VpcId = (string?)v, required: true, jsonName: "vpcId"));
-        SAttachClassicLinkVpcResult.InitStructure(static () => new global::Stratus.Ec2.Model.AttachClassicLinkVpcResult(),
+
+    private static void WSAttachClassicLinkVpcResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AttachClassicLinkVpcResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.AttachClassicLinkVpcResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.AttachClassicLinkVpcResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.AttachClassicLinkVpcResult)o).Return));
-        SAttachInternetGatewayRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AttachInternetGatewayRequest(),
+
+    private static void WSAttachInternetGatewayRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AttachInternetGatewayRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.AttachInternetGatewayRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.AttachInternetGatewayRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.AttachInternetGatewayRequest)o).DryRun),
             new SM::MemberInfo("InternetGatewayId", SInternetGatewayId, "InternetGatewayId", "internetGatewayId", static o => ((global::Stratus.Ec2.Model.AttachInternetGatewayRequest)o).InternetGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.AttachInternetGatewayRequest)o).InternetGatewayId = (string?)v, required: true, jsonName: "internetGatewayId"),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.AttachInternetGatewayRequest)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.AttachInternetGatewayRequest)o).VpcId = (string?)v, required: true, jsonName: "vpcId"));
-        SAttachNetworkInterfaceRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AttachNetworkInterfaceRequest(),
+
+    private static void WSAttachNetworkInterfaceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AttachNetworkInterfaceRequest(),
             new SM::MemberInfo("DeviceIndex", SInteger, "DeviceIndex", "deviceIndex", static o => ((global::Stratus.Ec2.Model.AttachNetworkInterfaceRequest)o).DeviceIndex, static (o, v) => ((global::Stratus.Ec2.Model.AttachNetworkInterfaceRequest)o).DeviceIndex = (int?)v, required: true, jsonName: "deviceIndex", getInt32: static o => ((global::Stratus.Ec2.Model.AttachNetworkInterfaceRequest)o).DeviceIndex),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.AttachNetworkInterfaceRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.AttachNetworkInterfaceRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.AttachNetworkInterfaceRequest)o).DryRun),
             new SM::MemberInfo("EnaQueueCount", SInteger, "EnaQueueCount", "EnaQueueCount", static o => ((global::Stratus.Ec2.Model.AttachNetworkInterfaceRequest)o).EnaQueueCount, static (o, v) => ((global::Stratus.Ec2.Model.AttachNetworkInterfaceRequest)o).EnaQueueCount = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.AttachNetworkInterfaceRequest)o).EnaQueueCount),
@@ -931,54 +2533,78 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("InstanceId", SInstanceId, "InstanceId", "instanceId", static o => ((global::Stratus.Ec2.Model.AttachNetworkInterfaceRequest)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.AttachNetworkInterfaceRequest)o).InstanceId = (string?)v, required: true, jsonName: "instanceId"),
             new SM::MemberInfo("NetworkCardIndex", SInteger, "NetworkCardIndex", "NetworkCardIndex", static o => ((global::Stratus.Ec2.Model.AttachNetworkInterfaceRequest)o).NetworkCardIndex, static (o, v) => ((global::Stratus.Ec2.Model.AttachNetworkInterfaceRequest)o).NetworkCardIndex = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.AttachNetworkInterfaceRequest)o).NetworkCardIndex),
             new SM::MemberInfo("NetworkInterfaceId", SNetworkInterfaceId, "NetworkInterfaceId", "networkInterfaceId", static o => ((global::Stratus.Ec2.Model.AttachNetworkInterfaceRequest)o).NetworkInterfaceId, static (o, v) => ((global::Stratus.Ec2.Model.AttachNetworkInterfaceRequest)o).NetworkInterfaceId = (string?)v, required: true, jsonName: "networkInterfaceId"));
-        SAttachNetworkInterfaceResult.InitStructure(static () => new global::Stratus.Ec2.Model.AttachNetworkInterfaceResult(),
+
+    private static void WSAttachNetworkInterfaceResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AttachNetworkInterfaceResult(),
             new SM::MemberInfo("AttachmentId", SString, "AttachmentId", "attachmentId", static o => ((global::Stratus.Ec2.Model.AttachNetworkInterfaceResult)o).AttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.AttachNetworkInterfaceResult)o).AttachmentId = (string?)v, jsonName: "attachmentId"),
             new SM::MemberInfo("NetworkCardIndex", SInteger, "NetworkCardIndex", "networkCardIndex", static o => ((global::Stratus.Ec2.Model.AttachNetworkInterfaceResult)o).NetworkCardIndex, static (o, v) => ((global::Stratus.Ec2.Model.AttachNetworkInterfaceResult)o).NetworkCardIndex = (int?)v, jsonName: "networkCardIndex", getInt32: static o => ((global::Stratus.Ec2.Model.AttachNetworkInterfaceResult)o).NetworkCardIndex));
-        SAttachVerifiedAccessTrustProviderRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AttachVerifiedAccessTrustProviderRequest(),
+
+    private static void WSAttachVerifiedAccessTrustProviderRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AttachVerifiedAccessTrustProviderRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.AttachVerifiedAccessTrustProviderRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.AttachVerifiedAccessTrustProviderRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.AttachVerifiedAccessTrustProviderRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.AttachVerifiedAccessTrustProviderRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.AttachVerifiedAccessTrustProviderRequest)o).DryRun),
             new SM::MemberInfo("VerifiedAccessInstanceId", SVerifiedAccessInstanceId, "VerifiedAccessInstanceId", "VerifiedAccessInstanceId", static o => ((global::Stratus.Ec2.Model.AttachVerifiedAccessTrustProviderRequest)o).VerifiedAccessInstanceId, static (o, v) => ((global::Stratus.Ec2.Model.AttachVerifiedAccessTrustProviderRequest)o).VerifiedAccessInstanceId = (string?)v, required: true),
             new SM::MemberInfo("VerifiedAccessTrustProviderId", SVerifiedAccessTrustProviderId, "VerifiedAccessTrustProviderId", "VerifiedAccessTrustProviderId", static o => ((global::Stratus.Ec2.Model.AttachVerifiedAccessTrustProviderRequest)o).VerifiedAccessTrustProviderId, static (o, v) => ((global::Stratus.Ec2.Model.AttachVerifiedAccessTrustProviderRequest)o).VerifiedAccessTrustProviderId = (string?)v, required: true));
-        SAttachVerifiedAccessTrustProviderResult.InitStructure(static () => new global::Stratus.Ec2.Model.AttachVerifiedAccessTrustProviderResult(),
+
+    private static void WSAttachVerifiedAccessTrustProviderResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AttachVerifiedAccessTrustProviderResult(),
             new SM::MemberInfo("VerifiedAccessInstance", SVerifiedAccessInstance, "VerifiedAccessInstance", "verifiedAccessInstance", static o => ((global::Stratus.Ec2.Model.AttachVerifiedAccessTrustProviderResult)o).VerifiedAccessInstance, static (o, v) => ((global::Stratus.Ec2.Model.AttachVerifiedAccessTrustProviderResult)o).VerifiedAccessInstance = (global::Stratus.Ec2.Model.VerifiedAccessInstance?)v, jsonName: "verifiedAccessInstance"),
             new SM::MemberInfo("VerifiedAccessTrustProvider", SVerifiedAccessTrustProvider, "VerifiedAccessTrustProvider", "verifiedAccessTrustProvider", static o => ((global::Stratus.Ec2.Model.AttachVerifiedAccessTrustProviderResult)o).VerifiedAccessTrustProvider, static (o, v) => ((global::Stratus.Ec2.Model.AttachVerifiedAccessTrustProviderResult)o).VerifiedAccessTrustProvider = (global::Stratus.Ec2.Model.VerifiedAccessTrustProvider?)v, jsonName: "verifiedAccessTrustProvider"));
-        SAttachVolumeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AttachVolumeRequest(),
+
+    private static void WSAttachVolumeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AttachVolumeRequest(),
             new SM::MemberInfo("Device", SString, "Device", "Device", static o => ((global::Stratus.Ec2.Model.AttachVolumeRequest)o).Device, static (o, v) => ((global::Stratus.Ec2.Model.AttachVolumeRequest)o).Device = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.AttachVolumeRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.AttachVolumeRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.AttachVolumeRequest)o).DryRun),
             new SM::MemberInfo("EbsCardIndex", SBoxedInteger, "EbsCardIndex", "EbsCardIndex", static o => ((global::Stratus.Ec2.Model.AttachVolumeRequest)o).EbsCardIndex, static (o, v) => ((global::Stratus.Ec2.Model.AttachVolumeRequest)o).EbsCardIndex = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.AttachVolumeRequest)o).EbsCardIndex),
             new SM::MemberInfo("InstanceId", SInstanceId, "InstanceId", "InstanceId", static o => ((global::Stratus.Ec2.Model.AttachVolumeRequest)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.AttachVolumeRequest)o).InstanceId = (string?)v, required: true),
             new SM::MemberInfo("VolumeId", SVolumeId, "VolumeId", "VolumeId", static o => ((global::Stratus.Ec2.Model.AttachVolumeRequest)o).VolumeId, static (o, v) => ((global::Stratus.Ec2.Model.AttachVolumeRequest)o).VolumeId = (string?)v, required: true));
-        SAttachVpnGatewayRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AttachVpnGatewayRequest(),
+
+    private static void WSAttachVpnGatewayRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AttachVpnGatewayRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.AttachVpnGatewayRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.AttachVpnGatewayRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.AttachVpnGatewayRequest)o).DryRun),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "VpcId", static o => ((global::Stratus.Ec2.Model.AttachVpnGatewayRequest)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.AttachVpnGatewayRequest)o).VpcId = (string?)v, required: true),
             new SM::MemberInfo("VpnGatewayId", SVpnGatewayId, "VpnGatewayId", "VpnGatewayId", static o => ((global::Stratus.Ec2.Model.AttachVpnGatewayRequest)o).VpnGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.AttachVpnGatewayRequest)o).VpnGatewayId = (string?)v, required: true));
-        SAttachVpnGatewayResult.InitStructure(static () => new global::Stratus.Ec2.Model.AttachVpnGatewayResult(),
+
+    private static void WSAttachVpnGatewayResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AttachVpnGatewayResult(),
             new SM::MemberInfo("VpcAttachment", SVpcAttachment, "Attachment", "attachment", static o => ((global::Stratus.Ec2.Model.AttachVpnGatewayResult)o).VpcAttachment, static (o, v) => ((global::Stratus.Ec2.Model.AttachVpnGatewayResult)o).VpcAttachment = (global::Stratus.Ec2.Model.VpcAttachment?)v, jsonName: "attachment"));
-        SAttachmentEnaSrdSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.AttachmentEnaSrdSpecification(),
+
+    private static void WSAttachmentEnaSrdSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AttachmentEnaSrdSpecification(),
             new SM::MemberInfo("EnaSrdEnabled", SBoolean, "EnaSrdEnabled", "enaSrdEnabled", static o => ((global::Stratus.Ec2.Model.AttachmentEnaSrdSpecification)o).EnaSrdEnabled, static (o, v) => ((global::Stratus.Ec2.Model.AttachmentEnaSrdSpecification)o).EnaSrdEnabled = (bool?)v, jsonName: "enaSrdEnabled", getBoolean: static o => ((global::Stratus.Ec2.Model.AttachmentEnaSrdSpecification)o).EnaSrdEnabled),
             new SM::MemberInfo("EnaSrdUdpSpecification", SAttachmentEnaSrdUdpSpecification, "EnaSrdUdpSpecification", "enaSrdUdpSpecification", static o => ((global::Stratus.Ec2.Model.AttachmentEnaSrdSpecification)o).EnaSrdUdpSpecification, static (o, v) => ((global::Stratus.Ec2.Model.AttachmentEnaSrdSpecification)o).EnaSrdUdpSpecification = (global::Stratus.Ec2.Model.AttachmentEnaSrdUdpSpecification?)v, jsonName: "enaSrdUdpSpecification"));
-        SAttachmentEnaSrdUdpSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.AttachmentEnaSrdUdpSpecification(),
+
+    private static void WSAttachmentEnaSrdUdpSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AttachmentEnaSrdUdpSpecification(),
             new SM::MemberInfo("EnaSrdUdpEnabled", SBoolean, "EnaSrdUdpEnabled", "enaSrdUdpEnabled", static o => ((global::Stratus.Ec2.Model.AttachmentEnaSrdUdpSpecification)o).EnaSrdUdpEnabled, static (o, v) => ((global::Stratus.Ec2.Model.AttachmentEnaSrdUdpSpecification)o).EnaSrdUdpEnabled = (bool?)v, jsonName: "enaSrdUdpEnabled", getBoolean: static o => ((global::Stratus.Ec2.Model.AttachmentEnaSrdUdpSpecification)o).EnaSrdUdpEnabled));
-        SAttributeBooleanValue.InitStructure(static () => new global::Stratus.Ec2.Model.AttributeBooleanValue(),
+
+    private static void WSAttributeBooleanValue(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AttributeBooleanValue(),
             new SM::MemberInfo("Value", SBoolean, "Value", "value", static o => ((global::Stratus.Ec2.Model.AttributeBooleanValue)o).Value, static (o, v) => ((global::Stratus.Ec2.Model.AttributeBooleanValue)o).Value = (bool?)v, jsonName: "value", getBoolean: static o => ((global::Stratus.Ec2.Model.AttributeBooleanValue)o).Value));
-        SAttributeSummary.InitStructure(static () => new global::Stratus.Ec2.Model.AttributeSummary(),
+
+    private static void WSAttributeSummary(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AttributeSummary(),
             new SM::MemberInfo("AttributeName", SString, "AttributeName", "attributeName", static o => ((global::Stratus.Ec2.Model.AttributeSummary)o).AttributeName, static (o, v) => ((global::Stratus.Ec2.Model.AttributeSummary)o).AttributeName = (string?)v, jsonName: "attributeName"),
             new SM::MemberInfo("MostFrequentValue", SString, "MostFrequentValue", "mostFrequentValue", static o => ((global::Stratus.Ec2.Model.AttributeSummary)o).MostFrequentValue, static (o, v) => ((global::Stratus.Ec2.Model.AttributeSummary)o).MostFrequentValue = (string?)v, jsonName: "mostFrequentValue"),
             new SM::MemberInfo("NumberOfMatchedAccounts", SInteger, "NumberOfMatchedAccounts", "numberOfMatchedAccounts", static o => ((global::Stratus.Ec2.Model.AttributeSummary)o).NumberOfMatchedAccounts, static (o, v) => ((global::Stratus.Ec2.Model.AttributeSummary)o).NumberOfMatchedAccounts = (int?)v, jsonName: "numberOfMatchedAccounts", getInt32: static o => ((global::Stratus.Ec2.Model.AttributeSummary)o).NumberOfMatchedAccounts),
             new SM::MemberInfo("NumberOfUnmatchedAccounts", SInteger, "NumberOfUnmatchedAccounts", "numberOfUnmatchedAccounts", static o => ((global::Stratus.Ec2.Model.AttributeSummary)o).NumberOfUnmatchedAccounts, static (o, v) => ((global::Stratus.Ec2.Model.AttributeSummary)o).NumberOfUnmatchedAccounts = (int?)v, jsonName: "numberOfUnmatchedAccounts", getInt32: static o => ((global::Stratus.Ec2.Model.AttributeSummary)o).NumberOfUnmatchedAccounts),
             new SM::MemberInfo("RegionalSummaries", SRegionalSummaryList, "RegionalSummarySet", "regionalSummarySet", static o => ((global::Stratus.Ec2.Model.AttributeSummary)o).RegionalSummaries, static (o, v) => ((global::Stratus.Ec2.Model.AttributeSummary)o).RegionalSummaries = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RegionalSummary>?)v, jsonName: "regionalSummarySet"));
-        SAttributeSummaryList.InitList(SAttributeSummary, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AttributeSummary>());
-        SAttributeValue.InitStructure(static () => new global::Stratus.Ec2.Model.AttributeValue(),
+
+    private static void WSAttributeValue(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AttributeValue(),
             new SM::MemberInfo("Value", SString, "Value", "value", static o => ((global::Stratus.Ec2.Model.AttributeValue)o).Value, static (o, v) => ((global::Stratus.Ec2.Model.AttributeValue)o).Value = (string?)v, jsonName: "value"));
-        SAuthorizationRule.InitStructure(static () => new global::Stratus.Ec2.Model.AuthorizationRule(),
+
+    private static void WSAuthorizationRule(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AuthorizationRule(),
             new SM::MemberInfo("AccessAll", SBoolean, "AccessAll", "accessAll", static o => ((global::Stratus.Ec2.Model.AuthorizationRule)o).AccessAll, static (o, v) => ((global::Stratus.Ec2.Model.AuthorizationRule)o).AccessAll = (bool?)v, jsonName: "accessAll", getBoolean: static o => ((global::Stratus.Ec2.Model.AuthorizationRule)o).AccessAll),
             new SM::MemberInfo("ClientVpnEndpointId", SString, "ClientVpnEndpointId", "clientVpnEndpointId", static o => ((global::Stratus.Ec2.Model.AuthorizationRule)o).ClientVpnEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.AuthorizationRule)o).ClientVpnEndpointId = (string?)v, jsonName: "clientVpnEndpointId"),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.AuthorizationRule)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.AuthorizationRule)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("DestinationCidr", SString, "DestinationCidr", "destinationCidr", static o => ((global::Stratus.Ec2.Model.AuthorizationRule)o).DestinationCidr, static (o, v) => ((global::Stratus.Ec2.Model.AuthorizationRule)o).DestinationCidr = (string?)v, jsonName: "destinationCidr"),
             new SM::MemberInfo("GroupId", SString, "GroupId", "groupId", static o => ((global::Stratus.Ec2.Model.AuthorizationRule)o).GroupId, static (o, v) => ((global::Stratus.Ec2.Model.AuthorizationRule)o).GroupId = (string?)v, jsonName: "groupId"),
             new SM::MemberInfo("Status", SClientVpnAuthorizationRuleStatus, "Status", "status", static o => ((global::Stratus.Ec2.Model.AuthorizationRule)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.AuthorizationRule)o).Status = (global::Stratus.Ec2.Model.ClientVpnAuthorizationRuleStatus?)v, jsonName: "status"));
-        SAuthorizationRuleSet.InitList(SAuthorizationRule, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AuthorizationRule>());
-        SAuthorizeClientVpnIngressRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AuthorizeClientVpnIngressRequest(),
+
+    private static void WSAuthorizeClientVpnIngressRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AuthorizeClientVpnIngressRequest(),
             new SM::MemberInfo("AccessGroupId", SString, "AccessGroupId", "AccessGroupId", static o => ((global::Stratus.Ec2.Model.AuthorizeClientVpnIngressRequest)o).AccessGroupId, static (o, v) => ((global::Stratus.Ec2.Model.AuthorizeClientVpnIngressRequest)o).AccessGroupId = (string?)v),
             new SM::MemberInfo("AuthorizeAllGroups", SBoolean, "AuthorizeAllGroups", "AuthorizeAllGroups", static o => ((global::Stratus.Ec2.Model.AuthorizeClientVpnIngressRequest)o).AuthorizeAllGroups, static (o, v) => ((global::Stratus.Ec2.Model.AuthorizeClientVpnIngressRequest)o).AuthorizeAllGroups = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.AuthorizeClientVpnIngressRequest)o).AuthorizeAllGroups),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.AuthorizeClientVpnIngressRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.AuthorizeClientVpnIngressRequest)o).ClientToken = (string?)v, idempotencyToken: true),
@@ -986,9 +2612,13 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.AuthorizeClientVpnIngressRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.AuthorizeClientVpnIngressRequest)o).Description = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.AuthorizeClientVpnIngressRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.AuthorizeClientVpnIngressRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.AuthorizeClientVpnIngressRequest)o).DryRun),
             new SM::MemberInfo("TargetNetworkCidr", SString, "TargetNetworkCidr", "TargetNetworkCidr", static o => ((global::Stratus.Ec2.Model.AuthorizeClientVpnIngressRequest)o).TargetNetworkCidr, static (o, v) => ((global::Stratus.Ec2.Model.AuthorizeClientVpnIngressRequest)o).TargetNetworkCidr = (string?)v, required: true));
-        SAuthorizeClientVpnIngressResult.InitStructure(static () => new global::Stratus.Ec2.Model.AuthorizeClientVpnIngressResult(),
+
+    private static void WSAuthorizeClientVpnIngressResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AuthorizeClientVpnIngressResult(),
             new SM::MemberInfo("Status", SClientVpnAuthorizationRuleStatus, "Status", "status", static o => ((global::Stratus.Ec2.Model.AuthorizeClientVpnIngressResult)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.AuthorizeClientVpnIngressResult)o).Status = (global::Stratus.Ec2.Model.ClientVpnAuthorizationRuleStatus?)v, jsonName: "status"));
-        SAuthorizeSecurityGroupEgressRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AuthorizeSecurityGroupEgressRequest(),
+
+    private static void WSAuthorizeSecurityGroupEgressRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AuthorizeSecurityGroupEgressRequest(),
             new SM::MemberInfo("CidrIp", SString, "CidrIp", "cidrIp", static o => ((global::Stratus.Ec2.Model.AuthorizeSecurityGroupEgressRequest)o).CidrIp, static (o, v) => ((global::Stratus.Ec2.Model.AuthorizeSecurityGroupEgressRequest)o).CidrIp = (string?)v, jsonName: "cidrIp"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.AuthorizeSecurityGroupEgressRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.AuthorizeSecurityGroupEgressRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.AuthorizeSecurityGroupEgressRequest)o).DryRun),
             new SM::MemberInfo("FromPort", SInteger, "FromPort", "fromPort", static o => ((global::Stratus.Ec2.Model.AuthorizeSecurityGroupEgressRequest)o).FromPort, static (o, v) => ((global::Stratus.Ec2.Model.AuthorizeSecurityGroupEgressRequest)o).FromPort = (int?)v, jsonName: "fromPort", getInt32: static o => ((global::Stratus.Ec2.Model.AuthorizeSecurityGroupEgressRequest)o).FromPort),
@@ -999,10 +2629,14 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SourceSecurityGroupOwnerId", SString, "SourceSecurityGroupOwnerId", "sourceSecurityGroupOwnerId", static o => ((global::Stratus.Ec2.Model.AuthorizeSecurityGroupEgressRequest)o).SourceSecurityGroupOwnerId, static (o, v) => ((global::Stratus.Ec2.Model.AuthorizeSecurityGroupEgressRequest)o).SourceSecurityGroupOwnerId = (string?)v, jsonName: "sourceSecurityGroupOwnerId"),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.AuthorizeSecurityGroupEgressRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.AuthorizeSecurityGroupEgressRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("ToPort", SInteger, "ToPort", "toPort", static o => ((global::Stratus.Ec2.Model.AuthorizeSecurityGroupEgressRequest)o).ToPort, static (o, v) => ((global::Stratus.Ec2.Model.AuthorizeSecurityGroupEgressRequest)o).ToPort = (int?)v, jsonName: "toPort", getInt32: static o => ((global::Stratus.Ec2.Model.AuthorizeSecurityGroupEgressRequest)o).ToPort));
-        SAuthorizeSecurityGroupEgressResult.InitStructure(static () => new global::Stratus.Ec2.Model.AuthorizeSecurityGroupEgressResult(),
+
+    private static void WSAuthorizeSecurityGroupEgressResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AuthorizeSecurityGroupEgressResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.AuthorizeSecurityGroupEgressResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.AuthorizeSecurityGroupEgressResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.AuthorizeSecurityGroupEgressResult)o).Return),
             new SM::MemberInfo("SecurityGroupRules", SSecurityGroupRuleList, "SecurityGroupRuleSet", "securityGroupRuleSet", static o => ((global::Stratus.Ec2.Model.AuthorizeSecurityGroupEgressResult)o).SecurityGroupRules, static (o, v) => ((global::Stratus.Ec2.Model.AuthorizeSecurityGroupEgressResult)o).SecurityGroupRules = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecurityGroupRule>?)v, jsonName: "securityGroupRuleSet"));
-        SAuthorizeSecurityGroupIngressRequest.InitStructure(static () => new global::Stratus.Ec2.Model.AuthorizeSecurityGroupIngressRequest(),
+
+    private static void WSAuthorizeSecurityGroupIngressRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AuthorizeSecurityGroupIngressRequest(),
             new SM::MemberInfo("CidrIp", SString, "CidrIp", "CidrIp", static o => ((global::Stratus.Ec2.Model.AuthorizeSecurityGroupIngressRequest)o).CidrIp, static (o, v) => ((global::Stratus.Ec2.Model.AuthorizeSecurityGroupIngressRequest)o).CidrIp = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.AuthorizeSecurityGroupIngressRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.AuthorizeSecurityGroupIngressRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.AuthorizeSecurityGroupIngressRequest)o).DryRun),
             new SM::MemberInfo("FromPort", SInteger, "FromPort", "FromPort", static o => ((global::Stratus.Ec2.Model.AuthorizeSecurityGroupIngressRequest)o).FromPort, static (o, v) => ((global::Stratus.Ec2.Model.AuthorizeSecurityGroupIngressRequest)o).FromPort = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.AuthorizeSecurityGroupIngressRequest)o).FromPort),
@@ -1014,10 +2648,14 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SourceSecurityGroupOwnerId", SString, "SourceSecurityGroupOwnerId", "SourceSecurityGroupOwnerId", static o => ((global::Stratus.Ec2.Model.AuthorizeSecurityGroupIngressRequest)o).SourceSecurityGroupOwnerId, static (o, v) => ((global::Stratus.Ec2.Model.AuthorizeSecurityGroupIngressRequest)o).SourceSecurityGroupOwnerId = (string?)v),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.AuthorizeSecurityGroupIngressRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.AuthorizeSecurityGroupIngressRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("ToPort", SInteger, "ToPort", "ToPort", static o => ((global::Stratus.Ec2.Model.AuthorizeSecurityGroupIngressRequest)o).ToPort, static (o, v) => ((global::Stratus.Ec2.Model.AuthorizeSecurityGroupIngressRequest)o).ToPort = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.AuthorizeSecurityGroupIngressRequest)o).ToPort));
-        SAuthorizeSecurityGroupIngressResult.InitStructure(static () => new global::Stratus.Ec2.Model.AuthorizeSecurityGroupIngressResult(),
+
+    private static void WSAuthorizeSecurityGroupIngressResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AuthorizeSecurityGroupIngressResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.AuthorizeSecurityGroupIngressResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.AuthorizeSecurityGroupIngressResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.AuthorizeSecurityGroupIngressResult)o).Return),
             new SM::MemberInfo("SecurityGroupRules", SSecurityGroupRuleList, "SecurityGroupRuleSet", "securityGroupRuleSet", static o => ((global::Stratus.Ec2.Model.AuthorizeSecurityGroupIngressResult)o).SecurityGroupRules, static (o, v) => ((global::Stratus.Ec2.Model.AuthorizeSecurityGroupIngressResult)o).SecurityGroupRules = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecurityGroupRule>?)v, jsonName: "securityGroupRuleSet"));
-        SAvailabilityZone.InitStructure(static () => new global::Stratus.Ec2.Model.AvailabilityZone(),
+
+    private static void WSAvailabilityZone(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AvailabilityZone(),
             new SM::MemberInfo("Geography", SAvailabilityZoneGeographyList, "GeographySet", "geographySet", static o => ((global::Stratus.Ec2.Model.AvailabilityZone)o).Geography, static (o, v) => ((global::Stratus.Ec2.Model.AvailabilityZone)o).Geography = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AvailabilityZoneGeography>?)v, jsonName: "geographySet"),
             new SM::MemberInfo("GroupLongName", SString, "GroupLongName", "groupLongName", static o => ((global::Stratus.Ec2.Model.AvailabilityZone)o).GroupLongName, static (o, v) => ((global::Stratus.Ec2.Model.AvailabilityZone)o).GroupLongName = (string?)v, jsonName: "groupLongName"),
             new SM::MemberInfo("GroupName", SString, "GroupName", "groupName", static o => ((global::Stratus.Ec2.Model.AvailabilityZone)o).GroupName, static (o, v) => ((global::Stratus.Ec2.Model.AvailabilityZone)o).GroupName = (string?)v, jsonName: "groupName"),
@@ -1032,65 +2670,82 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("ZoneId", SString, "ZoneId", "zoneId", static o => ((global::Stratus.Ec2.Model.AvailabilityZone)o).ZoneId, static (o, v) => ((global::Stratus.Ec2.Model.AvailabilityZone)o).ZoneId = (string?)v, jsonName: "zoneId"),
             new SM::MemberInfo("ZoneName", SString, "ZoneName", "zoneName", static o => ((global::Stratus.Ec2.Model.AvailabilityZone)o).ZoneName, static (o, v) => ((global::Stratus.Ec2.Model.AvailabilityZone)o).ZoneName = (string?)v, jsonName: "zoneName"),
             new SM::MemberInfo("ZoneType", SString, "ZoneType", "zoneType", static o => ((global::Stratus.Ec2.Model.AvailabilityZone)o).ZoneType, static (o, v) => ((global::Stratus.Ec2.Model.AvailabilityZone)o).ZoneType = (string?)v, jsonName: "zoneType"));
-        SAvailabilityZoneAddress.InitStructure(static () => new global::Stratus.Ec2.Model.AvailabilityZoneAddress(),
+
+    private static void WSAvailabilityZoneAddress(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AvailabilityZoneAddress(),
             new SM::MemberInfo("AllocationIds", SAllocationIdList, "AllocationId", "AllocationId", static o => ((global::Stratus.Ec2.Model.AvailabilityZoneAddress)o).AllocationIds, static (o, v) => ((global::Stratus.Ec2.Model.AvailabilityZoneAddress)o).AllocationIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "AllocationId"),
             new SM::MemberInfo("AvailabilityZone", SAvailabilityZoneName, "AvailabilityZone", "AvailabilityZone", static o => ((global::Stratus.Ec2.Model.AvailabilityZoneAddress)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.AvailabilityZoneAddress)o).AvailabilityZone = (string?)v),
             new SM::MemberInfo("AvailabilityZoneId", SAvailabilityZoneId, "AvailabilityZoneId", "AvailabilityZoneId", static o => ((global::Stratus.Ec2.Model.AvailabilityZoneAddress)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.AvailabilityZoneAddress)o).AvailabilityZoneId = (string?)v));
-        SAvailabilityZoneAddresses.InitList(SAvailabilityZoneAddress, "AvailabilityZoneAddress", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AvailabilityZoneAddress>());
-        SAvailabilityZoneGeography.InitStructure(static () => new global::Stratus.Ec2.Model.AvailabilityZoneGeography(),
+
+    private static void WSAvailabilityZoneGeography(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AvailabilityZoneGeography(),
             new SM::MemberInfo("Name", SString, "Name", "name", static o => ((global::Stratus.Ec2.Model.AvailabilityZoneGeography)o).Name, static (o, v) => ((global::Stratus.Ec2.Model.AvailabilityZoneGeography)o).Name = (string?)v, jsonName: "name"));
-        SAvailabilityZoneGeographyList.InitList(SAvailabilityZoneGeography, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AvailabilityZoneGeography>());
-        SAvailabilityZoneIdStringList.InitList(SString, "AvailabilityZoneId", static () => new global::System.Collections.Generic.List<string>());
-        SAvailabilityZoneList.InitList(SAvailabilityZone, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AvailabilityZone>());
-        SAvailabilityZoneMessage.InitStructure(static () => new global::Stratus.Ec2.Model.AvailabilityZoneMessage(),
+
+    private static void WSAvailabilityZoneMessage(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AvailabilityZoneMessage(),
             new SM::MemberInfo("Message", SString, "Message", "message", static o => ((global::Stratus.Ec2.Model.AvailabilityZoneMessage)o).Message, static (o, v) => ((global::Stratus.Ec2.Model.AvailabilityZoneMessage)o).Message = (string?)v, jsonName: "message"));
-        SAvailabilityZoneMessageList.InitList(SAvailabilityZoneMessage, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AvailabilityZoneMessage>());
-        SAvailabilityZoneStringList.InitList(SString, "AvailabilityZone", static () => new global::System.Collections.Generic.List<string>());
-        SAvailabilityZoneSubGeography.InitStructure(static () => new global::Stratus.Ec2.Model.AvailabilityZoneSubGeography(),
+
+    private static void WSAvailabilityZoneSubGeography(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AvailabilityZoneSubGeography(),
             new SM::MemberInfo("Name", SString, "Name", "name", static o => ((global::Stratus.Ec2.Model.AvailabilityZoneSubGeography)o).Name, static (o, v) => ((global::Stratus.Ec2.Model.AvailabilityZoneSubGeography)o).Name = (string?)v, jsonName: "name"));
-        SAvailabilityZoneSubGeographyList.InitList(SAvailabilityZoneSubGeography, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AvailabilityZoneSubGeography>());
-        SAvailableCapacity.InitStructure(static () => new global::Stratus.Ec2.Model.AvailableCapacity(),
+
+    private static void WSAvailableCapacity(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.AvailableCapacity(),
             new SM::MemberInfo("AvailableInstanceCapacity", SAvailableInstanceCapacityList, "AvailableInstanceCapacity", "availableInstanceCapacity", static o => ((global::Stratus.Ec2.Model.AvailableCapacity)o).AvailableInstanceCapacity, static (o, v) => ((global::Stratus.Ec2.Model.AvailableCapacity)o).AvailableInstanceCapacity = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceCapacity>?)v, jsonName: "availableInstanceCapacity"),
             new SM::MemberInfo("AvailableVCpus", SInteger, "AvailableVCpus", "availableVCpus", static o => ((global::Stratus.Ec2.Model.AvailableCapacity)o).AvailableVCpus, static (o, v) => ((global::Stratus.Ec2.Model.AvailableCapacity)o).AvailableVCpus = (int?)v, jsonName: "availableVCpus", getInt32: static o => ((global::Stratus.Ec2.Model.AvailableCapacity)o).AvailableVCpus));
-        SAvailableInstanceCapacityList.InitList(SInstanceCapacity, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceCapacity>());
-        SBandwidthWeightingTypeList.InitList(SBandwidthWeightingType, "item", static () => new global::System.Collections.Generic.List<string>());
-        SBaselineEbsBandwidthMbps.InitStructure(static () => new global::Stratus.Ec2.Model.BaselineEbsBandwidthMbps(),
+
+    private static void WSBaselineEbsBandwidthMbps(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.BaselineEbsBandwidthMbps(),
             new SM::MemberInfo("Max", SInteger, "Max", "max", static o => ((global::Stratus.Ec2.Model.BaselineEbsBandwidthMbps)o).Max, static (o, v) => ((global::Stratus.Ec2.Model.BaselineEbsBandwidthMbps)o).Max = (int?)v, jsonName: "max", getInt32: static o => ((global::Stratus.Ec2.Model.BaselineEbsBandwidthMbps)o).Max),
             new SM::MemberInfo("Min", SInteger, "Min", "min", static o => ((global::Stratus.Ec2.Model.BaselineEbsBandwidthMbps)o).Min, static (o, v) => ((global::Stratus.Ec2.Model.BaselineEbsBandwidthMbps)o).Min = (int?)v, jsonName: "min", getInt32: static o => ((global::Stratus.Ec2.Model.BaselineEbsBandwidthMbps)o).Min));
-        SBaselineEbsBandwidthMbpsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.BaselineEbsBandwidthMbpsRequest(),
+
+    private static void WSBaselineEbsBandwidthMbpsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.BaselineEbsBandwidthMbpsRequest(),
             new SM::MemberInfo("Max", SInteger, "Max", "Max", static o => ((global::Stratus.Ec2.Model.BaselineEbsBandwidthMbpsRequest)o).Max, static (o, v) => ((global::Stratus.Ec2.Model.BaselineEbsBandwidthMbpsRequest)o).Max = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.BaselineEbsBandwidthMbpsRequest)o).Max),
             new SM::MemberInfo("Min", SInteger, "Min", "Min", static o => ((global::Stratus.Ec2.Model.BaselineEbsBandwidthMbpsRequest)o).Min, static (o, v) => ((global::Stratus.Ec2.Model.BaselineEbsBandwidthMbpsRequest)o).Min = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.BaselineEbsBandwidthMbpsRequest)o).Min));
-        SBaselinePerformanceFactors.InitStructure(static () => new global::Stratus.Ec2.Model.BaselinePerformanceFactors(),
+
+    private static void WSBaselinePerformanceFactors(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.BaselinePerformanceFactors(),
             new SM::MemberInfo("Cpu", SCpuPerformanceFactor, "Cpu", "cpu", static o => ((global::Stratus.Ec2.Model.BaselinePerformanceFactors)o).Cpu, static (o, v) => ((global::Stratus.Ec2.Model.BaselinePerformanceFactors)o).Cpu = (global::Stratus.Ec2.Model.CpuPerformanceFactor?)v, jsonName: "cpu"));
-        SBaselinePerformanceFactorsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.BaselinePerformanceFactorsRequest(),
+
+    private static void WSBaselinePerformanceFactorsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.BaselinePerformanceFactorsRequest(),
             new SM::MemberInfo("Cpu", SCpuPerformanceFactorRequest, "Cpu", "Cpu", static o => ((global::Stratus.Ec2.Model.BaselinePerformanceFactorsRequest)o).Cpu, static (o, v) => ((global::Stratus.Ec2.Model.BaselinePerformanceFactorsRequest)o).Cpu = (global::Stratus.Ec2.Model.CpuPerformanceFactorRequest?)v));
-        SBillingProductList.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
-        SBlobAttributeValue.InitStructure(static () => new global::Stratus.Ec2.Model.BlobAttributeValue(),
+
+    private static void WSBlobAttributeValue(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.BlobAttributeValue(),
             new SM::MemberInfo("Value", SBlob, "Value", "value", static o => ((global::Stratus.Ec2.Model.BlobAttributeValue)o).Value, static (o, v) => ((global::Stratus.Ec2.Model.BlobAttributeValue)o).Value = (byte[]?)v, jsonName: "value"));
-        SBlockDeviceMapping.InitStructure(static () => new global::Stratus.Ec2.Model.BlockDeviceMapping(),
+
+    private static void WSBlockDeviceMapping(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.BlockDeviceMapping(),
             new SM::MemberInfo("DeviceName", SString, "DeviceName", "deviceName", static o => ((global::Stratus.Ec2.Model.BlockDeviceMapping)o).DeviceName, static (o, v) => ((global::Stratus.Ec2.Model.BlockDeviceMapping)o).DeviceName = (string?)v, jsonName: "deviceName"),
             new SM::MemberInfo("Ebs", SEbsBlockDevice, "Ebs", "ebs", static o => ((global::Stratus.Ec2.Model.BlockDeviceMapping)o).Ebs, static (o, v) => ((global::Stratus.Ec2.Model.BlockDeviceMapping)o).Ebs = (global::Stratus.Ec2.Model.EbsBlockDevice?)v, jsonName: "ebs"),
             new SM::MemberInfo("NoDevice", SString, "NoDevice", "noDevice", static o => ((global::Stratus.Ec2.Model.BlockDeviceMapping)o).NoDevice, static (o, v) => ((global::Stratus.Ec2.Model.BlockDeviceMapping)o).NoDevice = (string?)v, jsonName: "noDevice"),
             new SM::MemberInfo("VirtualName", SString, "VirtualName", "virtualName", static o => ((global::Stratus.Ec2.Model.BlockDeviceMapping)o).VirtualName, static (o, v) => ((global::Stratus.Ec2.Model.BlockDeviceMapping)o).VirtualName = (string?)v, jsonName: "virtualName"));
-        SBlockDeviceMappingList.InitList(SBlockDeviceMapping, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.BlockDeviceMapping>());
-        SBlockDeviceMappingRequestList.InitList(SBlockDeviceMapping, "BlockDeviceMapping", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.BlockDeviceMapping>());
-        SBlockDeviceMappingResponse.InitStructure(static () => new global::Stratus.Ec2.Model.BlockDeviceMappingResponse(),
+
+    private static void WSBlockDeviceMappingResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.BlockDeviceMappingResponse(),
             new SM::MemberInfo("DeviceName", SString, "DeviceName", "deviceName", static o => ((global::Stratus.Ec2.Model.BlockDeviceMappingResponse)o).DeviceName, static (o, v) => ((global::Stratus.Ec2.Model.BlockDeviceMappingResponse)o).DeviceName = (string?)v, jsonName: "deviceName"),
             new SM::MemberInfo("Ebs", SEbsBlockDeviceResponse, "Ebs", "ebs", static o => ((global::Stratus.Ec2.Model.BlockDeviceMappingResponse)o).Ebs, static (o, v) => ((global::Stratus.Ec2.Model.BlockDeviceMappingResponse)o).Ebs = (global::Stratus.Ec2.Model.EbsBlockDeviceResponse?)v, jsonName: "ebs"),
             new SM::MemberInfo("NoDevice", SString, "NoDevice", "noDevice", static o => ((global::Stratus.Ec2.Model.BlockDeviceMappingResponse)o).NoDevice, static (o, v) => ((global::Stratus.Ec2.Model.BlockDeviceMappingResponse)o).NoDevice = (string?)v, jsonName: "noDevice"),
             new SM::MemberInfo("VirtualName", SString, "VirtualName", "virtualName", static o => ((global::Stratus.Ec2.Model.BlockDeviceMappingResponse)o).VirtualName, static (o, v) => ((global::Stratus.Ec2.Model.BlockDeviceMappingResponse)o).VirtualName = (string?)v, jsonName: "virtualName"));
-        SBlockDeviceMappingResponseList.InitList(SBlockDeviceMappingResponse, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.BlockDeviceMappingResponse>());
-        SBlockPublicAccessStates.InitStructure(static () => new global::Stratus.Ec2.Model.BlockPublicAccessStates(),
+
+    private static void WSBlockPublicAccessStates(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.BlockPublicAccessStates(),
             new SM::MemberInfo("InternetGatewayBlockMode", SBlockPublicAccessMode, "InternetGatewayBlockMode", "internetGatewayBlockMode", static o => ((global::Stratus.Ec2.Model.BlockPublicAccessStates)o).InternetGatewayBlockMode, static (o, v) => ((global::Stratus.Ec2.Model.BlockPublicAccessStates)o).InternetGatewayBlockMode = (string?)v, jsonName: "internetGatewayBlockMode"));
-        SBootModeTypeList.InitList(SBootModeType, "item", static () => new global::System.Collections.Generic.List<string>());
-        SBundleIdStringList.InitList(SBundleId, "BundleId", static () => new global::System.Collections.Generic.List<string>());
-        SBundleInstanceRequest.InitStructure(static () => new global::Stratus.Ec2.Model.BundleInstanceRequest(),
+
+    private static void WSBundleInstanceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.BundleInstanceRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.BundleInstanceRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.BundleInstanceRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.BundleInstanceRequest)o).DryRun),
             new SM::MemberInfo("InstanceId", SInstanceId, "InstanceId", "InstanceId", static o => ((global::Stratus.Ec2.Model.BundleInstanceRequest)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.BundleInstanceRequest)o).InstanceId = (string?)v, required: true),
             new SM::MemberInfo("Storage", SStorage, "Storage", "Storage", static o => ((global::Stratus.Ec2.Model.BundleInstanceRequest)o).Storage, static (o, v) => ((global::Stratus.Ec2.Model.BundleInstanceRequest)o).Storage = (global::Stratus.Ec2.Model.Storage?)v, required: true));
-        SBundleInstanceResult.InitStructure(static () => new global::Stratus.Ec2.Model.BundleInstanceResult(),
+
+    private static void WSBundleInstanceResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.BundleInstanceResult(),
             new SM::MemberInfo("BundleTask", SBundleTask, "BundleInstanceTask", "bundleInstanceTask", static o => ((global::Stratus.Ec2.Model.BundleInstanceResult)o).BundleTask, static (o, v) => ((global::Stratus.Ec2.Model.BundleInstanceResult)o).BundleTask = (global::Stratus.Ec2.Model.BundleTask?)v, jsonName: "bundleInstanceTask"));
-        SBundleTask.InitStructure(static () => new global::Stratus.Ec2.Model.BundleTask(),
+
+    private static void WSBundleTask(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.BundleTask(),
             new SM::MemberInfo("BundleId", SString, "BundleId", "bundleId", static o => ((global::Stratus.Ec2.Model.BundleTask)o).BundleId, static (o, v) => ((global::Stratus.Ec2.Model.BundleTask)o).BundleId = (string?)v, jsonName: "bundleId"),
             new SM::MemberInfo("BundleTaskError", SBundleTaskError, "Error", "error", static o => ((global::Stratus.Ec2.Model.BundleTask)o).BundleTaskError, static (o, v) => ((global::Stratus.Ec2.Model.BundleTask)o).BundleTaskError = (global::Stratus.Ec2.Model.BundleTaskError?)v, jsonName: "error"),
             new SM::MemberInfo("InstanceId", SString, "InstanceId", "instanceId", static o => ((global::Stratus.Ec2.Model.BundleTask)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.BundleTask)o).InstanceId = (string?)v, jsonName: "instanceId"),
@@ -1099,17 +2754,21 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("State", SBundleTaskState, "State", "state", static o => ((global::Stratus.Ec2.Model.BundleTask)o).State, static (o, v) => ((global::Stratus.Ec2.Model.BundleTask)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("Storage", SStorage, "Storage", "storage", static o => ((global::Stratus.Ec2.Model.BundleTask)o).Storage, static (o, v) => ((global::Stratus.Ec2.Model.BundleTask)o).Storage = (global::Stratus.Ec2.Model.Storage?)v, jsonName: "storage"),
             new SM::MemberInfo("UpdateTime", SDateTime, "UpdateTime", "updateTime", static o => ((global::Stratus.Ec2.Model.BundleTask)o).UpdateTime, static (o, v) => ((global::Stratus.Ec2.Model.BundleTask)o).UpdateTime = (global::System.DateTime?)v, jsonName: "updateTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.BundleTask)o).UpdateTime));
-        SBundleTaskError.InitStructure(static () => new global::Stratus.Ec2.Model.BundleTaskError(),
+
+    private static void WSBundleTaskError(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.BundleTaskError(),
             new SM::MemberInfo("Code", SString, "Code", "code", static o => ((global::Stratus.Ec2.Model.BundleTaskError)o).Code, static (o, v) => ((global::Stratus.Ec2.Model.BundleTaskError)o).Code = (string?)v, jsonName: "code"),
             new SM::MemberInfo("Message", SString, "Message", "message", static o => ((global::Stratus.Ec2.Model.BundleTaskError)o).Message, static (o, v) => ((global::Stratus.Ec2.Model.BundleTaskError)o).Message = (string?)v, jsonName: "message"));
-        SBundleTaskList.InitList(SBundleTask, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.BundleTask>());
-        SByoasn.InitStructure(static () => new global::Stratus.Ec2.Model.Byoasn(),
+
+    private static void WSByoasn(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Byoasn(),
             new SM::MemberInfo("Asn", SString, "Asn", "asn", static o => ((global::Stratus.Ec2.Model.Byoasn)o).Asn, static (o, v) => ((global::Stratus.Ec2.Model.Byoasn)o).Asn = (string?)v, jsonName: "asn"),
             new SM::MemberInfo("IpamId", SIpamId, "IpamId", "ipamId", static o => ((global::Stratus.Ec2.Model.Byoasn)o).IpamId, static (o, v) => ((global::Stratus.Ec2.Model.Byoasn)o).IpamId = (string?)v, jsonName: "ipamId"),
             new SM::MemberInfo("State", SAsnState, "State", "state", static o => ((global::Stratus.Ec2.Model.Byoasn)o).State, static (o, v) => ((global::Stratus.Ec2.Model.Byoasn)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("StatusMessage", SString, "StatusMessage", "statusMessage", static o => ((global::Stratus.Ec2.Model.Byoasn)o).StatusMessage, static (o, v) => ((global::Stratus.Ec2.Model.Byoasn)o).StatusMessage = (string?)v, jsonName: "statusMessage"));
-        SByoasnSet.InitList(SByoasn, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Byoasn>());
-        SByoipCidr.InitStructure(static () => new global::Stratus.Ec2.Model.ByoipCidr(),
+
+    private static void WSByoipCidr(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ByoipCidr(),
             new SM::MemberInfo("AdvertisementType", SString, "AdvertisementType", "advertisementType", static o => ((global::Stratus.Ec2.Model.ByoipCidr)o).AdvertisementType, static (o, v) => ((global::Stratus.Ec2.Model.ByoipCidr)o).AdvertisementType = (string?)v, jsonName: "advertisementType"),
             new SM::MemberInfo("AsnAssociations", SAsnAssociationSet, "AsnAssociationSet", "asnAssociationSet", static o => ((global::Stratus.Ec2.Model.ByoipCidr)o).AsnAssociations, static (o, v) => ((global::Stratus.Ec2.Model.ByoipCidr)o).AsnAssociations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AsnAssociation>?)v, jsonName: "asnAssociationSet"),
             new SM::MemberInfo("Cidr", SString, "Cidr", "cidr", static o => ((global::Stratus.Ec2.Model.ByoipCidr)o).Cidr, static (o, v) => ((global::Stratus.Ec2.Model.ByoipCidr)o).Cidr = (string?)v, jsonName: "cidr"),
@@ -1117,92 +2776,142 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("NetworkBorderGroup", SString, "NetworkBorderGroup", "networkBorderGroup", static o => ((global::Stratus.Ec2.Model.ByoipCidr)o).NetworkBorderGroup, static (o, v) => ((global::Stratus.Ec2.Model.ByoipCidr)o).NetworkBorderGroup = (string?)v, jsonName: "networkBorderGroup"),
             new SM::MemberInfo("State", SByoipCidrState, "State", "state", static o => ((global::Stratus.Ec2.Model.ByoipCidr)o).State, static (o, v) => ((global::Stratus.Ec2.Model.ByoipCidr)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("StatusMessage", SString, "StatusMessage", "statusMessage", static o => ((global::Stratus.Ec2.Model.ByoipCidr)o).StatusMessage, static (o, v) => ((global::Stratus.Ec2.Model.ByoipCidr)o).StatusMessage = (string?)v, jsonName: "statusMessage"));
-        SByoipCidrSet.InitList(SByoipCidr, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ByoipCidr>());
-        SCancelBundleTaskRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CancelBundleTaskRequest(),
+
+    private static void WSCancelBundleTaskRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CancelBundleTaskRequest(),
             new SM::MemberInfo("BundleId", SBundleId, "BundleId", "BundleId", static o => ((global::Stratus.Ec2.Model.CancelBundleTaskRequest)o).BundleId, static (o, v) => ((global::Stratus.Ec2.Model.CancelBundleTaskRequest)o).BundleId = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.CancelBundleTaskRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CancelBundleTaskRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.CancelBundleTaskRequest)o).DryRun));
-        SCancelBundleTaskResult.InitStructure(static () => new global::Stratus.Ec2.Model.CancelBundleTaskResult(),
+
+    private static void WSCancelBundleTaskResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CancelBundleTaskResult(),
             new SM::MemberInfo("BundleTask", SBundleTask, "BundleInstanceTask", "bundleInstanceTask", static o => ((global::Stratus.Ec2.Model.CancelBundleTaskResult)o).BundleTask, static (o, v) => ((global::Stratus.Ec2.Model.CancelBundleTaskResult)o).BundleTask = (global::Stratus.Ec2.Model.BundleTask?)v, jsonName: "bundleInstanceTask"));
-        SCancelCapacityReservationFleetError.InitStructure(static () => new global::Stratus.Ec2.Model.CancelCapacityReservationFleetError(),
+
+    private static void WSCancelCapacityReservationFleetError(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CancelCapacityReservationFleetError(),
             new SM::MemberInfo("Code", SCancelCapacityReservationFleetErrorCode, "Code", "code", static o => ((global::Stratus.Ec2.Model.CancelCapacityReservationFleetError)o).Code, static (o, v) => ((global::Stratus.Ec2.Model.CancelCapacityReservationFleetError)o).Code = (string?)v, jsonName: "code"),
             new SM::MemberInfo("Message", SCancelCapacityReservationFleetErrorMessage, "Message", "message", static o => ((global::Stratus.Ec2.Model.CancelCapacityReservationFleetError)o).Message, static (o, v) => ((global::Stratus.Ec2.Model.CancelCapacityReservationFleetError)o).Message = (string?)v, jsonName: "message"));
-        SCancelCapacityReservationFleetsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CancelCapacityReservationFleetsRequest(),
+
+    private static void WSCancelCapacityReservationFleetsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CancelCapacityReservationFleetsRequest(),
             new SM::MemberInfo("CapacityReservationFleetIds", SCapacityReservationFleetIdSet, "CapacityReservationFleetId", "CapacityReservationFleetId", static o => ((global::Stratus.Ec2.Model.CancelCapacityReservationFleetsRequest)o).CapacityReservationFleetIds, static (o, v) => ((global::Stratus.Ec2.Model.CancelCapacityReservationFleetsRequest)o).CapacityReservationFleetIds = (global::System.Collections.Generic.List<string>?)v, required: true, jsonName: "CapacityReservationFleetId"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CancelCapacityReservationFleetsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CancelCapacityReservationFleetsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CancelCapacityReservationFleetsRequest)o).DryRun));
-        SCancelCapacityReservationFleetsResult.InitStructure(static () => new global::Stratus.Ec2.Model.CancelCapacityReservationFleetsResult(),
+
+    private static void WSCancelCapacityReservationFleetsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CancelCapacityReservationFleetsResult(),
             new SM::MemberInfo("FailedFleetCancellations", SFailedCapacityReservationFleetCancellationResultSet, "FailedFleetCancellationSet", "failedFleetCancellationSet", static o => ((global::Stratus.Ec2.Model.CancelCapacityReservationFleetsResult)o).FailedFleetCancellations, static (o, v) => ((global::Stratus.Ec2.Model.CancelCapacityReservationFleetsResult)o).FailedFleetCancellations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.FailedCapacityReservationFleetCancellationResult>?)v, jsonName: "failedFleetCancellationSet"),
             new SM::MemberInfo("SuccessfulFleetCancellations", SCapacityReservationFleetCancellationStateSet, "SuccessfulFleetCancellationSet", "successfulFleetCancellationSet", static o => ((global::Stratus.Ec2.Model.CancelCapacityReservationFleetsResult)o).SuccessfulFleetCancellations, static (o, v) => ((global::Stratus.Ec2.Model.CancelCapacityReservationFleetsResult)o).SuccessfulFleetCancellations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityReservationFleetCancellationState>?)v, jsonName: "successfulFleetCancellationSet"));
-        SCancelCapacityReservationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CancelCapacityReservationRequest(),
+
+    private static void WSCancelCapacityReservationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CancelCapacityReservationRequest(),
             new SM::MemberInfo("CapacityReservationId", SCapacityReservationId, "CapacityReservationId", "CapacityReservationId", static o => ((global::Stratus.Ec2.Model.CancelCapacityReservationRequest)o).CapacityReservationId, static (o, v) => ((global::Stratus.Ec2.Model.CancelCapacityReservationRequest)o).CapacityReservationId = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CancelCapacityReservationRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CancelCapacityReservationRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CancelCapacityReservationRequest)o).DryRun));
-        SCancelCapacityReservationResult.InitStructure(static () => new global::Stratus.Ec2.Model.CancelCapacityReservationResult(),
+
+    private static void WSCancelCapacityReservationResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CancelCapacityReservationResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.CancelCapacityReservationResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.CancelCapacityReservationResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.CancelCapacityReservationResult)o).Return));
-        SCancelConversionRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CancelConversionRequest(),
+
+    private static void WSCancelConversionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CancelConversionRequest(),
             new SM::MemberInfo("ConversionTaskId", SConversionTaskId, "ConversionTaskId", "conversionTaskId", static o => ((global::Stratus.Ec2.Model.CancelConversionRequest)o).ConversionTaskId, static (o, v) => ((global::Stratus.Ec2.Model.CancelConversionRequest)o).ConversionTaskId = (string?)v, required: true, jsonName: "conversionTaskId"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.CancelConversionRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CancelConversionRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.CancelConversionRequest)o).DryRun),
             new SM::MemberInfo("ReasonMessage", SString, "ReasonMessage", "reasonMessage", static o => ((global::Stratus.Ec2.Model.CancelConversionRequest)o).ReasonMessage, static (o, v) => ((global::Stratus.Ec2.Model.CancelConversionRequest)o).ReasonMessage = (string?)v, jsonName: "reasonMessage"));
-        SCancelDeclarativePoliciesReportRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CancelDeclarativePoliciesReportRequest(),
+
+    private static void WSCancelDeclarativePoliciesReportRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CancelDeclarativePoliciesReportRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CancelDeclarativePoliciesReportRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CancelDeclarativePoliciesReportRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CancelDeclarativePoliciesReportRequest)o).DryRun),
             new SM::MemberInfo("ReportId", SDeclarativePoliciesReportId, "ReportId", "ReportId", static o => ((global::Stratus.Ec2.Model.CancelDeclarativePoliciesReportRequest)o).ReportId, static (o, v) => ((global::Stratus.Ec2.Model.CancelDeclarativePoliciesReportRequest)o).ReportId = (string?)v, required: true));
-        SCancelDeclarativePoliciesReportResult.InitStructure(static () => new global::Stratus.Ec2.Model.CancelDeclarativePoliciesReportResult(),
+
+    private static void WSCancelDeclarativePoliciesReportResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CancelDeclarativePoliciesReportResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.CancelDeclarativePoliciesReportResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.CancelDeclarativePoliciesReportResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.CancelDeclarativePoliciesReportResult)o).Return));
-        SCancelExportTaskRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CancelExportTaskRequest(),
+
+    private static void WSCancelExportTaskRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CancelExportTaskRequest(),
             new SM::MemberInfo("ExportTaskId", SExportVmTaskId, "ExportTaskId", "exportTaskId", static o => ((global::Stratus.Ec2.Model.CancelExportTaskRequest)o).ExportTaskId, static (o, v) => ((global::Stratus.Ec2.Model.CancelExportTaskRequest)o).ExportTaskId = (string?)v, required: true, jsonName: "exportTaskId"));
-        SCancelImageLaunchPermissionRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CancelImageLaunchPermissionRequest(),
+
+    private static void WSCancelImageLaunchPermissionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CancelImageLaunchPermissionRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CancelImageLaunchPermissionRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CancelImageLaunchPermissionRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CancelImageLaunchPermissionRequest)o).DryRun),
             new SM::MemberInfo("ImageId", SImageId, "ImageId", "ImageId", static o => ((global::Stratus.Ec2.Model.CancelImageLaunchPermissionRequest)o).ImageId, static (o, v) => ((global::Stratus.Ec2.Model.CancelImageLaunchPermissionRequest)o).ImageId = (string?)v, required: true));
-        SCancelImageLaunchPermissionResult.InitStructure(static () => new global::Stratus.Ec2.Model.CancelImageLaunchPermissionResult(),
+
+    private static void WSCancelImageLaunchPermissionResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CancelImageLaunchPermissionResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.CancelImageLaunchPermissionResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.CancelImageLaunchPermissionResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.CancelImageLaunchPermissionResult)o).Return));
-        SCancelImportTaskRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CancelImportTaskRequest(),
+
+    private static void WSCancelImportTaskRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CancelImportTaskRequest(),
             new SM::MemberInfo("CancelReason", SString, "CancelReason", "CancelReason", static o => ((global::Stratus.Ec2.Model.CancelImportTaskRequest)o).CancelReason, static (o, v) => ((global::Stratus.Ec2.Model.CancelImportTaskRequest)o).CancelReason = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CancelImportTaskRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CancelImportTaskRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CancelImportTaskRequest)o).DryRun),
             new SM::MemberInfo("ImportTaskId", SImportTaskId, "ImportTaskId", "ImportTaskId", static o => ((global::Stratus.Ec2.Model.CancelImportTaskRequest)o).ImportTaskId, static (o, v) => ((global::Stratus.Ec2.Model.CancelImportTaskRequest)o).ImportTaskId = (string?)v));
-        SCancelImportTaskResult.InitStructure(static () => new global::Stratus.Ec2.Model.CancelImportTaskResult(),
+
+    private static void WSCancelImportTaskResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CancelImportTaskResult(),
             new SM::MemberInfo("ImportTaskId", SString, "ImportTaskId", "importTaskId", static o => ((global::Stratus.Ec2.Model.CancelImportTaskResult)o).ImportTaskId, static (o, v) => ((global::Stratus.Ec2.Model.CancelImportTaskResult)o).ImportTaskId = (string?)v, jsonName: "importTaskId"),
             new SM::MemberInfo("PreviousState", SString, "PreviousState", "previousState", static o => ((global::Stratus.Ec2.Model.CancelImportTaskResult)o).PreviousState, static (o, v) => ((global::Stratus.Ec2.Model.CancelImportTaskResult)o).PreviousState = (string?)v, jsonName: "previousState"),
             new SM::MemberInfo("State", SString, "State", "state", static o => ((global::Stratus.Ec2.Model.CancelImportTaskResult)o).State, static (o, v) => ((global::Stratus.Ec2.Model.CancelImportTaskResult)o).State = (string?)v, jsonName: "state"));
-        SCancelReservedInstancesListingRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CancelReservedInstancesListingRequest(),
+
+    private static void WSCancelReservedInstancesListingRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CancelReservedInstancesListingRequest(),
             new SM::MemberInfo("ReservedInstancesListingId", SReservedInstancesListingId, "ReservedInstancesListingId", "reservedInstancesListingId", static o => ((global::Stratus.Ec2.Model.CancelReservedInstancesListingRequest)o).ReservedInstancesListingId, static (o, v) => ((global::Stratus.Ec2.Model.CancelReservedInstancesListingRequest)o).ReservedInstancesListingId = (string?)v, required: true, jsonName: "reservedInstancesListingId"));
-        SCancelReservedInstancesListingResult.InitStructure(static () => new global::Stratus.Ec2.Model.CancelReservedInstancesListingResult(),
+
+    private static void WSCancelReservedInstancesListingResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CancelReservedInstancesListingResult(),
             new SM::MemberInfo("ReservedInstancesListings", SReservedInstancesListingList, "ReservedInstancesListingsSet", "reservedInstancesListingsSet", static o => ((global::Stratus.Ec2.Model.CancelReservedInstancesListingResult)o).ReservedInstancesListings, static (o, v) => ((global::Stratus.Ec2.Model.CancelReservedInstancesListingResult)o).ReservedInstancesListings = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ReservedInstancesListing>?)v, jsonName: "reservedInstancesListingsSet"));
-        SCancelSpotFleetRequestsError.InitStructure(static () => new global::Stratus.Ec2.Model.CancelSpotFleetRequestsError(),
+
+    private static void WSCancelSpotFleetRequestsError(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CancelSpotFleetRequestsError(),
             new SM::MemberInfo("Code", SCancelBatchErrorCode, "Code", "code", static o => ((global::Stratus.Ec2.Model.CancelSpotFleetRequestsError)o).Code, static (o, v) => ((global::Stratus.Ec2.Model.CancelSpotFleetRequestsError)o).Code = (string?)v, jsonName: "code"),
             new SM::MemberInfo("Message", SString, "Message", "message", static o => ((global::Stratus.Ec2.Model.CancelSpotFleetRequestsError)o).Message, static (o, v) => ((global::Stratus.Ec2.Model.CancelSpotFleetRequestsError)o).Message = (string?)v, jsonName: "message"));
-        SCancelSpotFleetRequestsErrorItem.InitStructure(static () => new global::Stratus.Ec2.Model.CancelSpotFleetRequestsErrorItem(),
+
+    private static void WSCancelSpotFleetRequestsErrorItem(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CancelSpotFleetRequestsErrorItem(),
             new SM::MemberInfo("Error", SCancelSpotFleetRequestsError, "Error", "error", static o => ((global::Stratus.Ec2.Model.CancelSpotFleetRequestsErrorItem)o).Error, static (o, v) => ((global::Stratus.Ec2.Model.CancelSpotFleetRequestsErrorItem)o).Error = (global::Stratus.Ec2.Model.CancelSpotFleetRequestsError?)v, jsonName: "error"),
             new SM::MemberInfo("SpotFleetRequestId", SString, "SpotFleetRequestId", "spotFleetRequestId", static o => ((global::Stratus.Ec2.Model.CancelSpotFleetRequestsErrorItem)o).SpotFleetRequestId, static (o, v) => ((global::Stratus.Ec2.Model.CancelSpotFleetRequestsErrorItem)o).SpotFleetRequestId = (string?)v, jsonName: "spotFleetRequestId"));
-        SCancelSpotFleetRequestsErrorSet.InitList(SCancelSpotFleetRequestsErrorItem, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CancelSpotFleetRequestsErrorItem>());
-        SCancelSpotFleetRequestsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CancelSpotFleetRequestsRequest(),
+
+    private static void WSCancelSpotFleetRequestsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CancelSpotFleetRequestsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.CancelSpotFleetRequestsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CancelSpotFleetRequestsRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.CancelSpotFleetRequestsRequest)o).DryRun),
             new SM::MemberInfo("SpotFleetRequestIds", SSpotFleetRequestIdList, "SpotFleetRequestId", "spotFleetRequestId", static o => ((global::Stratus.Ec2.Model.CancelSpotFleetRequestsRequest)o).SpotFleetRequestIds, static (o, v) => ((global::Stratus.Ec2.Model.CancelSpotFleetRequestsRequest)o).SpotFleetRequestIds = (global::System.Collections.Generic.List<string>?)v, required: true, jsonName: "spotFleetRequestId"),
             new SM::MemberInfo("TerminateInstances", SBoolean, "TerminateInstances", "terminateInstances", static o => ((global::Stratus.Ec2.Model.CancelSpotFleetRequestsRequest)o).TerminateInstances, static (o, v) => ((global::Stratus.Ec2.Model.CancelSpotFleetRequestsRequest)o).TerminateInstances = (bool?)v, required: true, jsonName: "terminateInstances", getBoolean: static o => ((global::Stratus.Ec2.Model.CancelSpotFleetRequestsRequest)o).TerminateInstances));
-        SCancelSpotFleetRequestsResponse.InitStructure(static () => new global::Stratus.Ec2.Model.CancelSpotFleetRequestsResponse(),
+
+    private static void WSCancelSpotFleetRequestsResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CancelSpotFleetRequestsResponse(),
             new SM::MemberInfo("SuccessfulFleetRequests", SCancelSpotFleetRequestsSuccessSet, "SuccessfulFleetRequestSet", "successfulFleetRequestSet", static o => ((global::Stratus.Ec2.Model.CancelSpotFleetRequestsResponse)o).SuccessfulFleetRequests, static (o, v) => ((global::Stratus.Ec2.Model.CancelSpotFleetRequestsResponse)o).SuccessfulFleetRequests = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CancelSpotFleetRequestsSuccessItem>?)v, jsonName: "successfulFleetRequestSet"),
             new SM::MemberInfo("UnsuccessfulFleetRequests", SCancelSpotFleetRequestsErrorSet, "UnsuccessfulFleetRequestSet", "unsuccessfulFleetRequestSet", static o => ((global::Stratus.Ec2.Model.CancelSpotFleetRequestsResponse)o).UnsuccessfulFleetRequests, static (o, v) => ((global::Stratus.Ec2.Model.CancelSpotFleetRequestsResponse)o).UnsuccessfulFleetRequests = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CancelSpotFleetRequestsErrorItem>?)v, jsonName: "unsuccessfulFleetRequestSet"));
-        SCancelSpotFleetRequestsSuccessItem.InitStructure(static () => new global::Stratus.Ec2.Model.CancelSpotFleetRequestsSuccessItem(),
+
+    private static void WSCancelSpotFleetRequestsSuccessItem(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CancelSpotFleetRequestsSuccessItem(),
             new SM::MemberInfo("CurrentSpotFleetRequestState", SBatchState, "CurrentSpotFleetRequestState", "currentSpotFleetRequestState", static o => ((global::Stratus.Ec2.Model.CancelSpotFleetRequestsSuccessItem)o).CurrentSpotFleetRequestState, static (o, v) => ((global::Stratus.Ec2.Model.CancelSpotFleetRequestsSuccessItem)o).CurrentSpotFleetRequestState = (string?)v, jsonName: "currentSpotFleetRequestState"),
             new SM::MemberInfo("PreviousSpotFleetRequestState", SBatchState, "PreviousSpotFleetRequestState", "previousSpotFleetRequestState", static o => ((global::Stratus.Ec2.Model.CancelSpotFleetRequestsSuccessItem)o).PreviousSpotFleetRequestState, static (o, v) => ((global::Stratus.Ec2.Model.CancelSpotFleetRequestsSuccessItem)o).PreviousSpotFleetRequestState = (string?)v, jsonName: "previousSpotFleetRequestState"),
             new SM::MemberInfo("SpotFleetRequestId", SString, "SpotFleetRequestId", "spotFleetRequestId", static o => ((global::Stratus.Ec2.Model.CancelSpotFleetRequestsSuccessItem)o).SpotFleetRequestId, static (o, v) => ((global::Stratus.Ec2.Model.CancelSpotFleetRequestsSuccessItem)o).SpotFleetRequestId = (string?)v, jsonName: "spotFleetRequestId"));
-        SCancelSpotFleetRequestsSuccessSet.InitList(SCancelSpotFleetRequestsSuccessItem, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CancelSpotFleetRequestsSuccessItem>());
-        SCancelSpotInstanceRequestsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CancelSpotInstanceRequestsRequest(),
+
+    private static void WSCancelSpotInstanceRequestsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CancelSpotInstanceRequestsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.CancelSpotInstanceRequestsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CancelSpotInstanceRequestsRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.CancelSpotInstanceRequestsRequest)o).DryRun),
             new SM::MemberInfo("SpotInstanceRequestIds", SSpotInstanceRequestIdList, "SpotInstanceRequestId", "SpotInstanceRequestId", static o => ((global::Stratus.Ec2.Model.CancelSpotInstanceRequestsRequest)o).SpotInstanceRequestIds, static (o, v) => ((global::Stratus.Ec2.Model.CancelSpotInstanceRequestsRequest)o).SpotInstanceRequestIds = (global::System.Collections.Generic.List<string>?)v, required: true, jsonName: "SpotInstanceRequestId"));
-        SCancelSpotInstanceRequestsResult.InitStructure(static () => new global::Stratus.Ec2.Model.CancelSpotInstanceRequestsResult(),
+
+    private static void WSCancelSpotInstanceRequestsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CancelSpotInstanceRequestsResult(),
             new SM::MemberInfo("CancelledSpotInstanceRequests", SCancelledSpotInstanceRequestList, "SpotInstanceRequestSet", "spotInstanceRequestSet", static o => ((global::Stratus.Ec2.Model.CancelSpotInstanceRequestsResult)o).CancelledSpotInstanceRequests, static (o, v) => ((global::Stratus.Ec2.Model.CancelSpotInstanceRequestsResult)o).CancelledSpotInstanceRequests = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CancelledSpotInstanceRequest>?)v, jsonName: "spotInstanceRequestSet"));
-        SCancelledSpotInstanceRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CancelledSpotInstanceRequest(),
+
+    private static void WSCancelledSpotInstanceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CancelledSpotInstanceRequest(),
             new SM::MemberInfo("SpotInstanceRequestId", SString, "SpotInstanceRequestId", "spotInstanceRequestId", static o => ((global::Stratus.Ec2.Model.CancelledSpotInstanceRequest)o).SpotInstanceRequestId, static (o, v) => ((global::Stratus.Ec2.Model.CancelledSpotInstanceRequest)o).SpotInstanceRequestId = (string?)v, jsonName: "spotInstanceRequestId"),
             new SM::MemberInfo("State", SCancelSpotInstanceRequestState, "State", "state", static o => ((global::Stratus.Ec2.Model.CancelledSpotInstanceRequest)o).State, static (o, v) => ((global::Stratus.Ec2.Model.CancelledSpotInstanceRequest)o).State = (string?)v, jsonName: "state"));
-        SCancelledSpotInstanceRequestList.InitList(SCancelledSpotInstanceRequest, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CancelledSpotInstanceRequest>());
-        SCapacityAllocation.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityAllocation(),
+
+    private static void WSCapacityAllocation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityAllocation(),
             new SM::MemberInfo("AllocationMetadata", SCapacityAllocationMetadataList, "AllocationMetadataList", "allocationMetadataList", static o => ((global::Stratus.Ec2.Model.CapacityAllocation)o).AllocationMetadata, static (o, v) => ((global::Stratus.Ec2.Model.CapacityAllocation)o).AllocationMetadata = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityAllocationMetadataEntry>?)v, jsonName: "allocationMetadataList"),
             new SM::MemberInfo("AllocationType", SAllocationType, "AllocationType", "allocationType", static o => ((global::Stratus.Ec2.Model.CapacityAllocation)o).AllocationType, static (o, v) => ((global::Stratus.Ec2.Model.CapacityAllocation)o).AllocationType = (string?)v, jsonName: "allocationType"),
             new SM::MemberInfo("Count", SInteger, "Count", "count", static o => ((global::Stratus.Ec2.Model.CapacityAllocation)o).Count, static (o, v) => ((global::Stratus.Ec2.Model.CapacityAllocation)o).Count = (int?)v, jsonName: "count", getInt32: static o => ((global::Stratus.Ec2.Model.CapacityAllocation)o).Count));
-        SCapacityAllocationMetadataEntry.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityAllocationMetadataEntry(),
+
+    private static void WSCapacityAllocationMetadataEntry(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityAllocationMetadataEntry(),
             new SM::MemberInfo("Key", SString, "Key", "key", static o => ((global::Stratus.Ec2.Model.CapacityAllocationMetadataEntry)o).Key, static (o, v) => ((global::Stratus.Ec2.Model.CapacityAllocationMetadataEntry)o).Key = (string?)v, jsonName: "key"),
             new SM::MemberInfo("Value", SString, "Value", "value", static o => ((global::Stratus.Ec2.Model.CapacityAllocationMetadataEntry)o).Value, static (o, v) => ((global::Stratus.Ec2.Model.CapacityAllocationMetadataEntry)o).Value = (string?)v, jsonName: "value"));
-        SCapacityAllocationMetadataList.InitList(SCapacityAllocationMetadataEntry, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityAllocationMetadataEntry>());
-        SCapacityAllocations.InitList(SCapacityAllocation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityAllocation>());
-        SCapacityBlock.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityBlock(),
+
+    private static void WSCapacityBlock(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityBlock(),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.CapacityBlock)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.CapacityBlock)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("AvailabilityZoneId", SString, "AvailabilityZoneId", "availabilityZoneId", static o => ((global::Stratus.Ec2.Model.CapacityBlock)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.CapacityBlock)o).AvailabilityZoneId = (string?)v, jsonName: "availabilityZoneId"),
             new SM::MemberInfo("CapacityBlockId", SCapacityBlockId, "CapacityBlockId", "capacityBlockId", static o => ((global::Stratus.Ec2.Model.CapacityBlock)o).CapacityBlockId, static (o, v) => ((global::Stratus.Ec2.Model.CapacityBlock)o).CapacityBlockId = (string?)v, jsonName: "capacityBlockId"),
@@ -1213,7 +2922,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("State", SCapacityBlockResourceState, "State", "state", static o => ((global::Stratus.Ec2.Model.CapacityBlock)o).State, static (o, v) => ((global::Stratus.Ec2.Model.CapacityBlock)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.CapacityBlock)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.CapacityBlock)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("UltraserverType", SString, "UltraserverType", "ultraserverType", static o => ((global::Stratus.Ec2.Model.CapacityBlock)o).UltraserverType, static (o, v) => ((global::Stratus.Ec2.Model.CapacityBlock)o).UltraserverType = (string?)v, jsonName: "ultraserverType"));
-        SCapacityBlockExtension.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityBlockExtension(),
+
+    private static void WSCapacityBlockExtension(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityBlockExtension(),
             new SM::MemberInfo("AvailabilityZone", SAvailabilityZoneName, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.CapacityBlockExtension)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.CapacityBlockExtension)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("AvailabilityZoneId", SAvailabilityZoneId, "AvailabilityZoneId", "availabilityZoneId", static o => ((global::Stratus.Ec2.Model.CapacityBlockExtension)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.CapacityBlockExtension)o).AvailabilityZoneId = (string?)v, jsonName: "availabilityZoneId"),
             new SM::MemberInfo("CapacityBlockExtensionDurationHours", SInteger, "CapacityBlockExtensionDurationHours", "capacityBlockExtensionDurationHours", static o => ((global::Stratus.Ec2.Model.CapacityBlockExtension)o).CapacityBlockExtensionDurationHours, static (o, v) => ((global::Stratus.Ec2.Model.CapacityBlockExtension)o).CapacityBlockExtensionDurationHours = (int?)v, jsonName: "capacityBlockExtensionDurationHours", getInt32: static o => ((global::Stratus.Ec2.Model.CapacityBlockExtension)o).CapacityBlockExtensionDurationHours),
@@ -1228,7 +2939,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("InstanceType", SString, "InstanceType", "instanceType", static o => ((global::Stratus.Ec2.Model.CapacityBlockExtension)o).InstanceType, static (o, v) => ((global::Stratus.Ec2.Model.CapacityBlockExtension)o).InstanceType = (string?)v, jsonName: "instanceType"),
             new SM::MemberInfo("UpfrontFee", SString, "UpfrontFee", "upfrontFee", static o => ((global::Stratus.Ec2.Model.CapacityBlockExtension)o).UpfrontFee, static (o, v) => ((global::Stratus.Ec2.Model.CapacityBlockExtension)o).UpfrontFee = (string?)v, jsonName: "upfrontFee"),
             new SM::MemberInfo("ZoneType", SString, "ZoneType", "zoneType", static o => ((global::Stratus.Ec2.Model.CapacityBlockExtension)o).ZoneType, static (o, v) => ((global::Stratus.Ec2.Model.CapacityBlockExtension)o).ZoneType = (string?)v, jsonName: "zoneType"));
-        SCapacityBlockExtensionOffering.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityBlockExtensionOffering(),
+
+    private static void WSCapacityBlockExtensionOffering(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityBlockExtensionOffering(),
             new SM::MemberInfo("AvailabilityZone", SAvailabilityZoneName, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.CapacityBlockExtensionOffering)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.CapacityBlockExtensionOffering)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("AvailabilityZoneId", SAvailabilityZoneId, "AvailabilityZoneId", "availabilityZoneId", static o => ((global::Stratus.Ec2.Model.CapacityBlockExtensionOffering)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.CapacityBlockExtensionOffering)o).AvailabilityZoneId = (string?)v, jsonName: "availabilityZoneId"),
             new SM::MemberInfo("CapacityBlockExtensionDurationHours", SInteger, "CapacityBlockExtensionDurationHours", "capacityBlockExtensionDurationHours", static o => ((global::Stratus.Ec2.Model.CapacityBlockExtensionOffering)o).CapacityBlockExtensionDurationHours, static (o, v) => ((global::Stratus.Ec2.Model.CapacityBlockExtensionOffering)o).CapacityBlockExtensionDurationHours = (int?)v, jsonName: "capacityBlockExtensionDurationHours", getInt32: static o => ((global::Stratus.Ec2.Model.CapacityBlockExtensionOffering)o).CapacityBlockExtensionDurationHours),
@@ -1242,10 +2955,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Tenancy", SCapacityReservationTenancy, "Tenancy", "tenancy", static o => ((global::Stratus.Ec2.Model.CapacityBlockExtensionOffering)o).Tenancy, static (o, v) => ((global::Stratus.Ec2.Model.CapacityBlockExtensionOffering)o).Tenancy = (string?)v, jsonName: "tenancy"),
             new SM::MemberInfo("UpfrontFee", SString, "UpfrontFee", "upfrontFee", static o => ((global::Stratus.Ec2.Model.CapacityBlockExtensionOffering)o).UpfrontFee, static (o, v) => ((global::Stratus.Ec2.Model.CapacityBlockExtensionOffering)o).UpfrontFee = (string?)v, jsonName: "upfrontFee"),
             new SM::MemberInfo("ZoneType", SString, "ZoneType", "zoneType", static o => ((global::Stratus.Ec2.Model.CapacityBlockExtensionOffering)o).ZoneType, static (o, v) => ((global::Stratus.Ec2.Model.CapacityBlockExtensionOffering)o).ZoneType = (string?)v, jsonName: "zoneType"));
-        SCapacityBlockExtensionOfferingSet.InitList(SCapacityBlockExtensionOffering, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityBlockExtensionOffering>());
-        SCapacityBlockExtensionSet.InitList(SCapacityBlockExtension, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityBlockExtension>());
-        SCapacityBlockIds.InitList(SCapacityBlockId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SCapacityBlockOffering.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityBlockOffering(),
+
+    private static void WSCapacityBlockOffering(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityBlockOffering(),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.CapacityBlockOffering)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.CapacityBlockOffering)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("CapacityBlockDurationHours", SInteger, "CapacityBlockDurationHours", "capacityBlockDurationHours", static o => ((global::Stratus.Ec2.Model.CapacityBlockOffering)o).CapacityBlockDurationHours, static (o, v) => ((global::Stratus.Ec2.Model.CapacityBlockOffering)o).CapacityBlockDurationHours = (int?)v, jsonName: "capacityBlockDurationHours", getInt32: static o => ((global::Stratus.Ec2.Model.CapacityBlockOffering)o).CapacityBlockDurationHours),
             new SM::MemberInfo("CapacityBlockDurationMinutes", SInteger, "CapacityBlockDurationMinutes", "capacityBlockDurationMinutes", static o => ((global::Stratus.Ec2.Model.CapacityBlockOffering)o).CapacityBlockDurationMinutes, static (o, v) => ((global::Stratus.Ec2.Model.CapacityBlockOffering)o).CapacityBlockDurationMinutes = (int?)v, jsonName: "capacityBlockDurationMinutes", getInt32: static o => ((global::Stratus.Ec2.Model.CapacityBlockOffering)o).CapacityBlockDurationMinutes),
@@ -1260,21 +2972,22 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("UltraserverType", SString, "UltraserverType", "ultraserverType", static o => ((global::Stratus.Ec2.Model.CapacityBlockOffering)o).UltraserverType, static (o, v) => ((global::Stratus.Ec2.Model.CapacityBlockOffering)o).UltraserverType = (string?)v, jsonName: "ultraserverType"),
             new SM::MemberInfo("UpfrontFee", SString, "UpfrontFee", "upfrontFee", static o => ((global::Stratus.Ec2.Model.CapacityBlockOffering)o).UpfrontFee, static (o, v) => ((global::Stratus.Ec2.Model.CapacityBlockOffering)o).UpfrontFee = (string?)v, jsonName: "upfrontFee"),
             new SM::MemberInfo("ZoneType", SString, "ZoneType", "zoneType", static o => ((global::Stratus.Ec2.Model.CapacityBlockOffering)o).ZoneType, static (o, v) => ((global::Stratus.Ec2.Model.CapacityBlockOffering)o).ZoneType = (string?)v, jsonName: "zoneType"));
-        SCapacityBlockOfferingSet.InitList(SCapacityBlockOffering, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityBlockOffering>());
-        SCapacityBlockSet.InitList(SCapacityBlock, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityBlock>());
-        SCapacityBlockStatus.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityBlockStatus(),
+
+    private static void WSCapacityBlockStatus(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityBlockStatus(),
             new SM::MemberInfo("CapacityBlockId", SCapacityBlockId, "CapacityBlockId", "capacityBlockId", static o => ((global::Stratus.Ec2.Model.CapacityBlockStatus)o).CapacityBlockId, static (o, v) => ((global::Stratus.Ec2.Model.CapacityBlockStatus)o).CapacityBlockId = (string?)v, jsonName: "capacityBlockId"),
             new SM::MemberInfo("CapacityReservationStatuses", SCapacityReservationStatusSet, "CapacityReservationStatusSet", "capacityReservationStatusSet", static o => ((global::Stratus.Ec2.Model.CapacityBlockStatus)o).CapacityReservationStatuses, static (o, v) => ((global::Stratus.Ec2.Model.CapacityBlockStatus)o).CapacityReservationStatuses = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityReservationStatus>?)v, jsonName: "capacityReservationStatusSet"),
             new SM::MemberInfo("InterconnectStatus", SCapacityBlockInterconnectStatus, "InterconnectStatus", "interconnectStatus", static o => ((global::Stratus.Ec2.Model.CapacityBlockStatus)o).InterconnectStatus, static (o, v) => ((global::Stratus.Ec2.Model.CapacityBlockStatus)o).InterconnectStatus = (string?)v, jsonName: "interconnectStatus"),
             new SM::MemberInfo("TotalAvailableCapacity", SInteger, "TotalAvailableCapacity", "totalAvailableCapacity", static o => ((global::Stratus.Ec2.Model.CapacityBlockStatus)o).TotalAvailableCapacity, static (o, v) => ((global::Stratus.Ec2.Model.CapacityBlockStatus)o).TotalAvailableCapacity = (int?)v, jsonName: "totalAvailableCapacity", getInt32: static o => ((global::Stratus.Ec2.Model.CapacityBlockStatus)o).TotalAvailableCapacity),
             new SM::MemberInfo("TotalCapacity", SInteger, "TotalCapacity", "totalCapacity", static o => ((global::Stratus.Ec2.Model.CapacityBlockStatus)o).TotalCapacity, static (o, v) => ((global::Stratus.Ec2.Model.CapacityBlockStatus)o).TotalCapacity = (int?)v, jsonName: "totalCapacity", getInt32: static o => ((global::Stratus.Ec2.Model.CapacityBlockStatus)o).TotalCapacity),
             new SM::MemberInfo("TotalUnavailableCapacity", SInteger, "TotalUnavailableCapacity", "totalUnavailableCapacity", static o => ((global::Stratus.Ec2.Model.CapacityBlockStatus)o).TotalUnavailableCapacity, static (o, v) => ((global::Stratus.Ec2.Model.CapacityBlockStatus)o).TotalUnavailableCapacity = (int?)v, jsonName: "totalUnavailableCapacity", getInt32: static o => ((global::Stratus.Ec2.Model.CapacityBlockStatus)o).TotalUnavailableCapacity));
-        SCapacityBlockStatusSet.InitList(SCapacityBlockStatus, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityBlockStatus>());
-        SCapacityManagerCondition.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityManagerCondition(),
+
+    private static void WSCapacityManagerCondition(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityManagerCondition(),
             new SM::MemberInfo("DimensionCondition", SDimensionCondition, "DimensionCondition", "DimensionCondition", static o => ((global::Stratus.Ec2.Model.CapacityManagerCondition)o).DimensionCondition, static (o, v) => ((global::Stratus.Ec2.Model.CapacityManagerCondition)o).DimensionCondition = (global::Stratus.Ec2.Model.DimensionCondition?)v));
-        SCapacityManagerConditionSet.InitList(SCapacityManagerCondition, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityManagerCondition>());
-        SCapacityManagerDataExportIdSet.InitList(SCapacityManagerDataExportId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SCapacityManagerDataExportResponse.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityManagerDataExportResponse(),
+
+    private static void WSCapacityManagerDataExportResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityManagerDataExportResponse(),
             new SM::MemberInfo("CapacityManagerDataExportId", SCapacityManagerDataExportId, "CapacityManagerDataExportId", "capacityManagerDataExportId", static o => ((global::Stratus.Ec2.Model.CapacityManagerDataExportResponse)o).CapacityManagerDataExportId, static (o, v) => ((global::Stratus.Ec2.Model.CapacityManagerDataExportResponse)o).CapacityManagerDataExportId = (string?)v, jsonName: "capacityManagerDataExportId"),
             new SM::MemberInfo("CreateTime", SMillisecondDateTime, "CreateTime", "createTime", static o => ((global::Stratus.Ec2.Model.CapacityManagerDataExportResponse)o).CreateTime, static (o, v) => ((global::Stratus.Ec2.Model.CapacityManagerDataExportResponse)o).CreateTime = (global::System.DateTime?)v, jsonName: "createTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.CapacityManagerDataExportResponse)o).CreateTime),
             new SM::MemberInfo("LatestDeliveryS3LocationUri", SString, "LatestDeliveryS3LocationUri", "latestDeliveryS3LocationUri", static o => ((global::Stratus.Ec2.Model.CapacityManagerDataExportResponse)o).LatestDeliveryS3LocationUri, static (o, v) => ((global::Stratus.Ec2.Model.CapacityManagerDataExportResponse)o).LatestDeliveryS3LocationUri = (string?)v, jsonName: "latestDeliveryS3LocationUri"),
@@ -1286,8 +2999,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("S3BucketPrefix", SString, "S3BucketPrefix", "s3BucketPrefix", static o => ((global::Stratus.Ec2.Model.CapacityManagerDataExportResponse)o).S3BucketPrefix, static (o, v) => ((global::Stratus.Ec2.Model.CapacityManagerDataExportResponse)o).S3BucketPrefix = (string?)v, jsonName: "s3BucketPrefix"),
             new SM::MemberInfo("Schedule", SSchedule, "Schedule", "schedule", static o => ((global::Stratus.Ec2.Model.CapacityManagerDataExportResponse)o).Schedule, static (o, v) => ((global::Stratus.Ec2.Model.CapacityManagerDataExportResponse)o).Schedule = (string?)v, jsonName: "schedule"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.CapacityManagerDataExportResponse)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.CapacityManagerDataExportResponse)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SCapacityManagerDataExportResponseSet.InitList(SCapacityManagerDataExportResponse, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityManagerDataExportResponse>());
-        SCapacityManagerDimension.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityManagerDimension(),
+
+    private static void WSCapacityManagerDimension(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityManagerDimension(),
             new SM::MemberInfo("AccountId", SString, "AccountId", "accountId", static o => ((global::Stratus.Ec2.Model.CapacityManagerDimension)o).AccountId, static (o, v) => ((global::Stratus.Ec2.Model.CapacityManagerDimension)o).AccountId = (string?)v, jsonName: "accountId"),
             new SM::MemberInfo("AccountName", SString, "AccountName", "accountName", static o => ((global::Stratus.Ec2.Model.CapacityManagerDimension)o).AccountName, static (o, v) => ((global::Stratus.Ec2.Model.CapacityManagerDimension)o).AccountName = (string?)v, jsonName: "accountName"),
             new SM::MemberInfo("AvailabilityZoneId", SString, "AvailabilityZoneId", "availabilityZoneId", static o => ((global::Stratus.Ec2.Model.CapacityManagerDimension)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.CapacityManagerDimension)o).AvailabilityZoneId = (string?)v, jsonName: "availabilityZoneId"),
@@ -1307,18 +3021,22 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("ResourceRegion", SString, "ResourceRegion", "resourceRegion", static o => ((global::Stratus.Ec2.Model.CapacityManagerDimension)o).ResourceRegion, static (o, v) => ((global::Stratus.Ec2.Model.CapacityManagerDimension)o).ResourceRegion = (string?)v, jsonName: "resourceRegion"),
             new SM::MemberInfo("Tags", SCapacityManagerTagDimensionSet, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.CapacityManagerDimension)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.CapacityManagerDimension)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityManagerTagDimension>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("Tenancy", SCapacityTenancy, "Tenancy", "tenancy", static o => ((global::Stratus.Ec2.Model.CapacityManagerDimension)o).Tenancy, static (o, v) => ((global::Stratus.Ec2.Model.CapacityManagerDimension)o).Tenancy = (string?)v, jsonName: "tenancy"));
-        SCapacityManagerMonitoredTagKey.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityManagerMonitoredTagKey(),
+
+    private static void WSCapacityManagerMonitoredTagKey(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityManagerMonitoredTagKey(),
             new SM::MemberInfo("CapacityManagerProvided", SBoolean, "CapacityManagerProvided", "capacityManagerProvided", static o => ((global::Stratus.Ec2.Model.CapacityManagerMonitoredTagKey)o).CapacityManagerProvided, static (o, v) => ((global::Stratus.Ec2.Model.CapacityManagerMonitoredTagKey)o).CapacityManagerProvided = (bool?)v, jsonName: "capacityManagerProvided", getBoolean: static o => ((global::Stratus.Ec2.Model.CapacityManagerMonitoredTagKey)o).CapacityManagerProvided),
             new SM::MemberInfo("EarliestDatapointTimestamp", SMillisecondDateTime, "EarliestDatapointTimestamp", "earliestDatapointTimestamp", static o => ((global::Stratus.Ec2.Model.CapacityManagerMonitoredTagKey)o).EarliestDatapointTimestamp, static (o, v) => ((global::Stratus.Ec2.Model.CapacityManagerMonitoredTagKey)o).EarliestDatapointTimestamp = (global::System.DateTime?)v, jsonName: "earliestDatapointTimestamp", getTimestamp: static o => ((global::Stratus.Ec2.Model.CapacityManagerMonitoredTagKey)o).EarliestDatapointTimestamp),
             new SM::MemberInfo("Status", SCapacityManagerMonitoredTagKeyStatus, "Status", "status", static o => ((global::Stratus.Ec2.Model.CapacityManagerMonitoredTagKey)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.CapacityManagerMonitoredTagKey)o).Status = (string?)v, jsonName: "status"),
             new SM::MemberInfo("StatusMessage", SString, "StatusMessage", "statusMessage", static o => ((global::Stratus.Ec2.Model.CapacityManagerMonitoredTagKey)o).StatusMessage, static (o, v) => ((global::Stratus.Ec2.Model.CapacityManagerMonitoredTagKey)o).StatusMessage = (string?)v, jsonName: "statusMessage"),
             new SM::MemberInfo("TagKey", SString, "TagKey", "tagKey", static o => ((global::Stratus.Ec2.Model.CapacityManagerMonitoredTagKey)o).TagKey, static (o, v) => ((global::Stratus.Ec2.Model.CapacityManagerMonitoredTagKey)o).TagKey = (string?)v, jsonName: "tagKey"));
-        SCapacityManagerMonitoredTagKeyList.InitList(SCapacityManagerMonitoredTagKey, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityManagerMonitoredTagKey>());
-        SCapacityManagerTagDimension.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityManagerTagDimension(),
+
+    private static void WSCapacityManagerTagDimension(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityManagerTagDimension(),
             new SM::MemberInfo("Key", SString, "Key", "key", static o => ((global::Stratus.Ec2.Model.CapacityManagerTagDimension)o).Key, static (o, v) => ((global::Stratus.Ec2.Model.CapacityManagerTagDimension)o).Key = (string?)v, jsonName: "key"),
             new SM::MemberInfo("Value", SString, "Value", "value", static o => ((global::Stratus.Ec2.Model.CapacityManagerTagDimension)o).Value, static (o, v) => ((global::Stratus.Ec2.Model.CapacityManagerTagDimension)o).Value = (string?)v, jsonName: "value"));
-        SCapacityManagerTagDimensionSet.InitList(SCapacityManagerTagDimension, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityManagerTagDimension>());
-        SCapacityReservation.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityReservation(),
+
+    private static void WSCapacityReservation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityReservation(),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.CapacityReservation)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservation)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("AvailabilityZoneId", SString, "AvailabilityZoneId", "availabilityZoneId", static o => ((global::Stratus.Ec2.Model.CapacityReservation)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservation)o).AvailabilityZoneId = (string?)v, jsonName: "availabilityZoneId"),
             new SM::MemberInfo("AvailableInstanceCount", SInteger, "AvailableInstanceCount", "availableInstanceCount", static o => ((global::Stratus.Ec2.Model.CapacityReservation)o).AvailableInstanceCount, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservation)o).AvailableInstanceCount = (int?)v, jsonName: "availableInstanceCount", getInt32: static o => ((global::Stratus.Ec2.Model.CapacityReservation)o).AvailableInstanceCount),
@@ -1350,7 +3068,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Tenancy", SCapacityReservationTenancy, "Tenancy", "tenancy", static o => ((global::Stratus.Ec2.Model.CapacityReservation)o).Tenancy, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservation)o).Tenancy = (string?)v, jsonName: "tenancy"),
             new SM::MemberInfo("TotalInstanceCount", SInteger, "TotalInstanceCount", "totalInstanceCount", static o => ((global::Stratus.Ec2.Model.CapacityReservation)o).TotalInstanceCount, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservation)o).TotalInstanceCount = (int?)v, jsonName: "totalInstanceCount", getInt32: static o => ((global::Stratus.Ec2.Model.CapacityReservation)o).TotalInstanceCount),
             new SM::MemberInfo("UnusedReservationBillingOwnerId", SAccountID, "UnusedReservationBillingOwnerId", "unusedReservationBillingOwnerId", static o => ((global::Stratus.Ec2.Model.CapacityReservation)o).UnusedReservationBillingOwnerId, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservation)o).UnusedReservationBillingOwnerId = (string?)v, jsonName: "unusedReservationBillingOwnerId"));
-        SCapacityReservationBillingRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityReservationBillingRequest(),
+
+    private static void WSCapacityReservationBillingRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityReservationBillingRequest(),
             new SM::MemberInfo("CapacityReservationId", SString, "CapacityReservationId", "capacityReservationId", static o => ((global::Stratus.Ec2.Model.CapacityReservationBillingRequest)o).CapacityReservationId, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationBillingRequest)o).CapacityReservationId = (string?)v, jsonName: "capacityReservationId"),
             new SM::MemberInfo("CapacityReservationInfo", SCapacityReservationInfo, "CapacityReservationInfo", "capacityReservationInfo", static o => ((global::Stratus.Ec2.Model.CapacityReservationBillingRequest)o).CapacityReservationInfo, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationBillingRequest)o).CapacityReservationInfo = (global::Stratus.Ec2.Model.CapacityReservationInfo?)v, jsonName: "capacityReservationInfo"),
             new SM::MemberInfo("LastUpdateTime", SMillisecondDateTime, "LastUpdateTime", "lastUpdateTime", static o => ((global::Stratus.Ec2.Model.CapacityReservationBillingRequest)o).LastUpdateTime, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationBillingRequest)o).LastUpdateTime = (global::System.DateTime?)v, jsonName: "lastUpdateTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.CapacityReservationBillingRequest)o).LastUpdateTime),
@@ -1358,11 +3078,14 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Status", SCapacityReservationBillingRequestStatus, "Status", "status", static o => ((global::Stratus.Ec2.Model.CapacityReservationBillingRequest)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationBillingRequest)o).Status = (string?)v, jsonName: "status"),
             new SM::MemberInfo("StatusMessage", SString, "StatusMessage", "statusMessage", static o => ((global::Stratus.Ec2.Model.CapacityReservationBillingRequest)o).StatusMessage, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationBillingRequest)o).StatusMessage = (string?)v, jsonName: "statusMessage"),
             new SM::MemberInfo("UnusedReservationBillingOwnerId", SAccountID, "UnusedReservationBillingOwnerId", "unusedReservationBillingOwnerId", static o => ((global::Stratus.Ec2.Model.CapacityReservationBillingRequest)o).UnusedReservationBillingOwnerId, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationBillingRequest)o).UnusedReservationBillingOwnerId = (string?)v, jsonName: "unusedReservationBillingOwnerId"));
-        SCapacityReservationBillingRequestSet.InitList(SCapacityReservationBillingRequest, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityReservationBillingRequest>());
-        SCapacityReservationCommitmentInfo.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityReservationCommitmentInfo(),
+
+    private static void WSCapacityReservationCommitmentInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityReservationCommitmentInfo(),
             new SM::MemberInfo("CommitmentEndDate", SMillisecondDateTime, "CommitmentEndDate", "commitmentEndDate", static o => ((global::Stratus.Ec2.Model.CapacityReservationCommitmentInfo)o).CommitmentEndDate, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationCommitmentInfo)o).CommitmentEndDate = (global::System.DateTime?)v, jsonName: "commitmentEndDate", getTimestamp: static o => ((global::Stratus.Ec2.Model.CapacityReservationCommitmentInfo)o).CommitmentEndDate),
             new SM::MemberInfo("CommittedInstanceCount", SInteger, "CommittedInstanceCount", "committedInstanceCount", static o => ((global::Stratus.Ec2.Model.CapacityReservationCommitmentInfo)o).CommittedInstanceCount, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationCommitmentInfo)o).CommittedInstanceCount = (int?)v, jsonName: "committedInstanceCount", getInt32: static o => ((global::Stratus.Ec2.Model.CapacityReservationCommitmentInfo)o).CommittedInstanceCount));
-        SCapacityReservationFleet.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityReservationFleet(),
+
+    private static void WSCapacityReservationFleet(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityReservationFleet(),
             new SM::MemberInfo("AllocationStrategy", SString, "AllocationStrategy", "allocationStrategy", static o => ((global::Stratus.Ec2.Model.CapacityReservationFleet)o).AllocationStrategy, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationFleet)o).AllocationStrategy = (string?)v, jsonName: "allocationStrategy"),
             new SM::MemberInfo("CapacityReservationFleetArn", SString, "CapacityReservationFleetArn", "capacityReservationFleetArn", static o => ((global::Stratus.Ec2.Model.CapacityReservationFleet)o).CapacityReservationFleetArn, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationFleet)o).CapacityReservationFleetArn = (string?)v, jsonName: "capacityReservationFleetArn"),
             new SM::MemberInfo("CapacityReservationFleetId", SCapacityReservationFleetId, "CapacityReservationFleetId", "capacityReservationFleetId", static o => ((global::Stratus.Ec2.Model.CapacityReservationFleet)o).CapacityReservationFleetId, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationFleet)o).CapacityReservationFleetId = (string?)v, jsonName: "capacityReservationFleetId"),
@@ -1375,47 +3098,62 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Tenancy", SFleetCapacityReservationTenancy, "Tenancy", "tenancy", static o => ((global::Stratus.Ec2.Model.CapacityReservationFleet)o).Tenancy, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationFleet)o).Tenancy = (string?)v, jsonName: "tenancy"),
             new SM::MemberInfo("TotalFulfilledCapacity", SDouble, "TotalFulfilledCapacity", "totalFulfilledCapacity", static o => ((global::Stratus.Ec2.Model.CapacityReservationFleet)o).TotalFulfilledCapacity, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationFleet)o).TotalFulfilledCapacity = (double?)v, jsonName: "totalFulfilledCapacity", getDouble: static o => ((global::Stratus.Ec2.Model.CapacityReservationFleet)o).TotalFulfilledCapacity),
             new SM::MemberInfo("TotalTargetCapacity", SInteger, "TotalTargetCapacity", "totalTargetCapacity", static o => ((global::Stratus.Ec2.Model.CapacityReservationFleet)o).TotalTargetCapacity, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationFleet)o).TotalTargetCapacity = (int?)v, jsonName: "totalTargetCapacity", getInt32: static o => ((global::Stratus.Ec2.Model.CapacityReservationFleet)o).TotalTargetCapacity));
-        SCapacityReservationFleetCancellationState.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityReservationFleetCancellationState(),
+
+    private static void WSCapacityReservationFleetCancellationState(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityReservationFleetCancellationState(),
             new SM::MemberInfo("CapacityReservationFleetId", SCapacityReservationFleetId, "CapacityReservationFleetId", "capacityReservationFleetId", static o => ((global::Stratus.Ec2.Model.CapacityReservationFleetCancellationState)o).CapacityReservationFleetId, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationFleetCancellationState)o).CapacityReservationFleetId = (string?)v, jsonName: "capacityReservationFleetId"),
             new SM::MemberInfo("CurrentFleetState", SCapacityReservationFleetState, "CurrentFleetState", "currentFleetState", static o => ((global::Stratus.Ec2.Model.CapacityReservationFleetCancellationState)o).CurrentFleetState, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationFleetCancellationState)o).CurrentFleetState = (string?)v, jsonName: "currentFleetState"),
             new SM::MemberInfo("PreviousFleetState", SCapacityReservationFleetState, "PreviousFleetState", "previousFleetState", static o => ((global::Stratus.Ec2.Model.CapacityReservationFleetCancellationState)o).PreviousFleetState, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationFleetCancellationState)o).PreviousFleetState = (string?)v, jsonName: "previousFleetState"));
-        SCapacityReservationFleetCancellationStateSet.InitList(SCapacityReservationFleetCancellationState, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityReservationFleetCancellationState>());
-        SCapacityReservationFleetIdSet.InitList(SCapacityReservationFleetId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SCapacityReservationFleetSet.InitList(SCapacityReservationFleet, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityReservationFleet>());
-        SCapacityReservationGroup.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityReservationGroup(),
+
+    private static void WSCapacityReservationGroup(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityReservationGroup(),
             new SM::MemberInfo("GroupArn", SString, "GroupArn", "groupArn", static o => ((global::Stratus.Ec2.Model.CapacityReservationGroup)o).GroupArn, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationGroup)o).GroupArn = (string?)v, jsonName: "groupArn"),
             new SM::MemberInfo("OwnerId", SString, "OwnerId", "ownerId", static o => ((global::Stratus.Ec2.Model.CapacityReservationGroup)o).OwnerId, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationGroup)o).OwnerId = (string?)v, jsonName: "ownerId"));
-        SCapacityReservationGroupSet.InitList(SCapacityReservationGroup, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityReservationGroup>());
-        SCapacityReservationIdSet.InitList(SCapacityReservationId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SCapacityReservationInfo.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityReservationInfo(),
+
+    private static void WSCapacityReservationInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityReservationInfo(),
             new SM::MemberInfo("AvailabilityZone", SAvailabilityZoneName, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.CapacityReservationInfo)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationInfo)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("AvailabilityZoneId", SAvailabilityZoneId, "AvailabilityZoneId", "availabilityZoneId", static o => ((global::Stratus.Ec2.Model.CapacityReservationInfo)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationInfo)o).AvailabilityZoneId = (string?)v, jsonName: "availabilityZoneId"),
             new SM::MemberInfo("InstanceType", SString, "InstanceType", "instanceType", static o => ((global::Stratus.Ec2.Model.CapacityReservationInfo)o).InstanceType, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationInfo)o).InstanceType = (string?)v, jsonName: "instanceType"),
             new SM::MemberInfo("Tenancy", SCapacityReservationTenancy, "Tenancy", "tenancy", static o => ((global::Stratus.Ec2.Model.CapacityReservationInfo)o).Tenancy, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationInfo)o).Tenancy = (string?)v, jsonName: "tenancy"));
-        SCapacityReservationOptions.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityReservationOptions(),
+
+    private static void WSCapacityReservationOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityReservationOptions(),
             new SM::MemberInfo("UsageStrategy", SFleetCapacityReservationUsageStrategy, "UsageStrategy", "usageStrategy", static o => ((global::Stratus.Ec2.Model.CapacityReservationOptions)o).UsageStrategy, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationOptions)o).UsageStrategy = (string?)v, jsonName: "usageStrategy"));
-        SCapacityReservationOptionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityReservationOptionsRequest(),
+
+    private static void WSCapacityReservationOptionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityReservationOptionsRequest(),
             new SM::MemberInfo("UsageStrategy", SFleetCapacityReservationUsageStrategy, "UsageStrategy", "UsageStrategy", static o => ((global::Stratus.Ec2.Model.CapacityReservationOptionsRequest)o).UsageStrategy, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationOptionsRequest)o).UsageStrategy = (string?)v));
-        SCapacityReservationSet.InitList(SCapacityReservation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityReservation>());
-        SCapacityReservationSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityReservationSpecification(),
+
+    private static void WSCapacityReservationSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityReservationSpecification(),
             new SM::MemberInfo("CapacityReservationPreference", SCapacityReservationPreference, "CapacityReservationPreference", "CapacityReservationPreference", static o => ((global::Stratus.Ec2.Model.CapacityReservationSpecification)o).CapacityReservationPreference, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationSpecification)o).CapacityReservationPreference = (string?)v),
             new SM::MemberInfo("CapacityReservationTarget", SCapacityReservationTarget, "CapacityReservationTarget", "CapacityReservationTarget", static o => ((global::Stratus.Ec2.Model.CapacityReservationSpecification)o).CapacityReservationTarget, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationSpecification)o).CapacityReservationTarget = (global::Stratus.Ec2.Model.CapacityReservationTarget?)v));
-        SCapacityReservationSpecificationResponse.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityReservationSpecificationResponse(),
+
+    private static void WSCapacityReservationSpecificationResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityReservationSpecificationResponse(),
             new SM::MemberInfo("CapacityReservationPreference", SCapacityReservationPreference, "CapacityReservationPreference", "capacityReservationPreference", static o => ((global::Stratus.Ec2.Model.CapacityReservationSpecificationResponse)o).CapacityReservationPreference, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationSpecificationResponse)o).CapacityReservationPreference = (string?)v, jsonName: "capacityReservationPreference"),
             new SM::MemberInfo("CapacityReservationTarget", SCapacityReservationTargetResponse, "CapacityReservationTarget", "capacityReservationTarget", static o => ((global::Stratus.Ec2.Model.CapacityReservationSpecificationResponse)o).CapacityReservationTarget, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationSpecificationResponse)o).CapacityReservationTarget = (global::Stratus.Ec2.Model.CapacityReservationTargetResponse?)v, jsonName: "capacityReservationTarget"));
-        SCapacityReservationStatus.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityReservationStatus(),
+
+    private static void WSCapacityReservationStatus(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityReservationStatus(),
             new SM::MemberInfo("CapacityReservationId", SCapacityReservationId, "CapacityReservationId", "capacityReservationId", static o => ((global::Stratus.Ec2.Model.CapacityReservationStatus)o).CapacityReservationId, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationStatus)o).CapacityReservationId = (string?)v, jsonName: "capacityReservationId"),
             new SM::MemberInfo("TotalAvailableCapacity", SInteger, "TotalAvailableCapacity", "totalAvailableCapacity", static o => ((global::Stratus.Ec2.Model.CapacityReservationStatus)o).TotalAvailableCapacity, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationStatus)o).TotalAvailableCapacity = (int?)v, jsonName: "totalAvailableCapacity", getInt32: static o => ((global::Stratus.Ec2.Model.CapacityReservationStatus)o).TotalAvailableCapacity),
             new SM::MemberInfo("TotalCapacity", SInteger, "TotalCapacity", "totalCapacity", static o => ((global::Stratus.Ec2.Model.CapacityReservationStatus)o).TotalCapacity, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationStatus)o).TotalCapacity = (int?)v, jsonName: "totalCapacity", getInt32: static o => ((global::Stratus.Ec2.Model.CapacityReservationStatus)o).TotalCapacity),
             new SM::MemberInfo("TotalUnavailableCapacity", SInteger, "TotalUnavailableCapacity", "totalUnavailableCapacity", static o => ((global::Stratus.Ec2.Model.CapacityReservationStatus)o).TotalUnavailableCapacity, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationStatus)o).TotalUnavailableCapacity = (int?)v, jsonName: "totalUnavailableCapacity", getInt32: static o => ((global::Stratus.Ec2.Model.CapacityReservationStatus)o).TotalUnavailableCapacity));
-        SCapacityReservationStatusSet.InitList(SCapacityReservationStatus, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityReservationStatus>());
-        SCapacityReservationTarget.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityReservationTarget(),
+
+    private static void WSCapacityReservationTarget(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityReservationTarget(),
             new SM::MemberInfo("CapacityReservationId", SCapacityReservationId, "CapacityReservationId", "CapacityReservationId", static o => ((global::Stratus.Ec2.Model.CapacityReservationTarget)o).CapacityReservationId, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationTarget)o).CapacityReservationId = (string?)v),
             new SM::MemberInfo("CapacityReservationResourceGroupArn", SString, "CapacityReservationResourceGroupArn", "CapacityReservationResourceGroupArn", static o => ((global::Stratus.Ec2.Model.CapacityReservationTarget)o).CapacityReservationResourceGroupArn, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationTarget)o).CapacityReservationResourceGroupArn = (string?)v));
-        SCapacityReservationTargetResponse.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityReservationTargetResponse(),
+
+    private static void WSCapacityReservationTargetResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityReservationTargetResponse(),
             new SM::MemberInfo("CapacityReservationId", SString, "CapacityReservationId", "capacityReservationId", static o => ((global::Stratus.Ec2.Model.CapacityReservationTargetResponse)o).CapacityReservationId, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationTargetResponse)o).CapacityReservationId = (string?)v, jsonName: "capacityReservationId"),
             new SM::MemberInfo("CapacityReservationResourceGroupArn", SString, "CapacityReservationResourceGroupArn", "capacityReservationResourceGroupArn", static o => ((global::Stratus.Ec2.Model.CapacityReservationTargetResponse)o).CapacityReservationResourceGroupArn, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationTargetResponse)o).CapacityReservationResourceGroupArn = (string?)v, jsonName: "capacityReservationResourceGroupArn"));
-        SCapacityReservationTopology.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityReservationTopology(),
+
+    private static void WSCapacityReservationTopology(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CapacityReservationTopology(),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.CapacityReservationTopology)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationTopology)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("AvailabilityZoneId", SString, "AvailabilityZoneId", "availabilityZoneId", static o => ((global::Stratus.Ec2.Model.CapacityReservationTopology)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationTopology)o).AvailabilityZoneId = (string?)v, jsonName: "availabilityZoneId"),
             new SM::MemberInfo("CapacityBlockId", SString, "CapacityBlockId", "capacityBlockId", static o => ((global::Stratus.Ec2.Model.CapacityReservationTopology)o).CapacityBlockId, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationTopology)o).CapacityBlockId = (string?)v, jsonName: "capacityBlockId"),
@@ -1424,78 +3162,86 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("InstanceType", SString, "InstanceType", "instanceType", static o => ((global::Stratus.Ec2.Model.CapacityReservationTopology)o).InstanceType, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationTopology)o).InstanceType = (string?)v, jsonName: "instanceType"),
             new SM::MemberInfo("NetworkNodes", SNetworkNodeSet, "NetworkNodeSet", "networkNodeSet", static o => ((global::Stratus.Ec2.Model.CapacityReservationTopology)o).NetworkNodes, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationTopology)o).NetworkNodes = (global::System.Collections.Generic.List<string>?)v, jsonName: "networkNodeSet"),
             new SM::MemberInfo("State", SString, "State", "state", static o => ((global::Stratus.Ec2.Model.CapacityReservationTopology)o).State, static (o, v) => ((global::Stratus.Ec2.Model.CapacityReservationTopology)o).State = (string?)v, jsonName: "state"));
-        SCapacityReservationTopologySet.InitList(SCapacityReservationTopology, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityReservationTopology>());
-        SCarrierGateway.InitStructure(static () => new global::Stratus.Ec2.Model.CarrierGateway(),
+
+    private static void WSCarrierGateway(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CarrierGateway(),
             new SM::MemberInfo("CarrierGatewayId", SCarrierGatewayId, "CarrierGatewayId", "carrierGatewayId", static o => ((global::Stratus.Ec2.Model.CarrierGateway)o).CarrierGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.CarrierGateway)o).CarrierGatewayId = (string?)v, jsonName: "carrierGatewayId"),
             new SM::MemberInfo("OwnerId", SString, "OwnerId", "ownerId", static o => ((global::Stratus.Ec2.Model.CarrierGateway)o).OwnerId, static (o, v) => ((global::Stratus.Ec2.Model.CarrierGateway)o).OwnerId = (string?)v, jsonName: "ownerId"),
             new SM::MemberInfo("State", SCarrierGatewayState, "State", "state", static o => ((global::Stratus.Ec2.Model.CarrierGateway)o).State, static (o, v) => ((global::Stratus.Ec2.Model.CarrierGateway)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.CarrierGateway)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.CarrierGateway)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.CarrierGateway)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.CarrierGateway)o).VpcId = (string?)v, jsonName: "vpcId"));
-        SCarrierGatewayIdSet.InitList(SCarrierGatewayId, "member", static () => new global::System.Collections.Generic.List<string>());
-        SCarrierGatewaySet.InitList(SCarrierGateway, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CarrierGateway>());
-        SCertificateAuthentication.InitStructure(static () => new global::Stratus.Ec2.Model.CertificateAuthentication(),
+
+    private static void WSCertificateAuthentication(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CertificateAuthentication(),
             new SM::MemberInfo("ClientRootCertificateChain", SString, "ClientRootCertificateChain", "clientRootCertificateChain", static o => ((global::Stratus.Ec2.Model.CertificateAuthentication)o).ClientRootCertificateChain, static (o, v) => ((global::Stratus.Ec2.Model.CertificateAuthentication)o).ClientRootCertificateChain = (string?)v, jsonName: "clientRootCertificateChain"));
-        SCertificateAuthenticationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CertificateAuthenticationRequest(),
+
+    private static void WSCertificateAuthenticationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CertificateAuthenticationRequest(),
             new SM::MemberInfo("ClientRootCertificateChainArn", SString, "ClientRootCertificateChainArn", "ClientRootCertificateChainArn", static o => ((global::Stratus.Ec2.Model.CertificateAuthenticationRequest)o).ClientRootCertificateChainArn, static (o, v) => ((global::Stratus.Ec2.Model.CertificateAuthenticationRequest)o).ClientRootCertificateChainArn = (string?)v));
-        SCidrAuthorizationContext.InitStructure(static () => new global::Stratus.Ec2.Model.CidrAuthorizationContext(),
+
+    private static void WSCidrAuthorizationContext(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CidrAuthorizationContext(),
             new SM::MemberInfo("Message", SString, "Message", "Message", static o => ((global::Stratus.Ec2.Model.CidrAuthorizationContext)o).Message, static (o, v) => ((global::Stratus.Ec2.Model.CidrAuthorizationContext)o).Message = (string?)v, required: true),
             new SM::MemberInfo("Signature", SString, "Signature", "Signature", static o => ((global::Stratus.Ec2.Model.CidrAuthorizationContext)o).Signature, static (o, v) => ((global::Stratus.Ec2.Model.CidrAuthorizationContext)o).Signature = (string?)v, required: true));
-        SCidrBlock.InitStructure(static () => new global::Stratus.Ec2.Model.CidrBlock(),
+
+    private static void WSCidrBlock(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CidrBlock(),
             new SM::MemberInfo("CidrBlock", SString, "CidrBlock", "cidrBlock", static o => ((global::Stratus.Ec2.Model.CidrBlock)o).CidrBlockValue, static (o, v) => ((global::Stratus.Ec2.Model.CidrBlock)o).CidrBlockValue = (string?)v, jsonName: "cidrBlock"));
-        SCidrBlockSet.InitList(SCidrBlock, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CidrBlock>());
-        SClassicLinkDnsSupport.InitStructure(static () => new global::Stratus.Ec2.Model.ClassicLinkDnsSupport(),
+
+    private static void WSClassicLinkDnsSupport(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ClassicLinkDnsSupport(),
             new SM::MemberInfo("ClassicLinkDnsSupported", SBoolean, "ClassicLinkDnsSupported", "classicLinkDnsSupported", static o => ((global::Stratus.Ec2.Model.ClassicLinkDnsSupport)o).ClassicLinkDnsSupported, static (o, v) => ((global::Stratus.Ec2.Model.ClassicLinkDnsSupport)o).ClassicLinkDnsSupported = (bool?)v, jsonName: "classicLinkDnsSupported", getBoolean: static o => ((global::Stratus.Ec2.Model.ClassicLinkDnsSupport)o).ClassicLinkDnsSupported),
             new SM::MemberInfo("VpcId", SString, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.ClassicLinkDnsSupport)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.ClassicLinkDnsSupport)o).VpcId = (string?)v, jsonName: "vpcId"));
-        SClassicLinkDnsSupportList.InitList(SClassicLinkDnsSupport, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ClassicLinkDnsSupport>());
-        SClassicLinkInstance.InitStructure(static () => new global::Stratus.Ec2.Model.ClassicLinkInstance(),
+
+    private static void WSClassicLinkInstance(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ClassicLinkInstance(),
             new SM::MemberInfo("Groups", SGroupIdentifierList, "GroupSet", "groupSet", static o => ((global::Stratus.Ec2.Model.ClassicLinkInstance)o).Groups, static (o, v) => ((global::Stratus.Ec2.Model.ClassicLinkInstance)o).Groups = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.GroupIdentifier>?)v, jsonName: "groupSet"),
             new SM::MemberInfo("InstanceId", SString, "InstanceId", "instanceId", static o => ((global::Stratus.Ec2.Model.ClassicLinkInstance)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.ClassicLinkInstance)o).InstanceId = (string?)v, jsonName: "instanceId"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.ClassicLinkInstance)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.ClassicLinkInstance)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("VpcId", SString, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.ClassicLinkInstance)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.ClassicLinkInstance)o).VpcId = (string?)v, jsonName: "vpcId"));
-        SClassicLinkInstanceList.InitList(SClassicLinkInstance, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ClassicLinkInstance>());
-        SClassicLoadBalancer.InitStructure(static () => new global::Stratus.Ec2.Model.ClassicLoadBalancer(),
+
+    private static void WSClassicLoadBalancer(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ClassicLoadBalancer(),
             new SM::MemberInfo("Name", SString, "Name", "name", static o => ((global::Stratus.Ec2.Model.ClassicLoadBalancer)o).Name, static (o, v) => ((global::Stratus.Ec2.Model.ClassicLoadBalancer)o).Name = (string?)v, jsonName: "name"));
-        SClassicLoadBalancers.InitList(SClassicLoadBalancer, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ClassicLoadBalancer>());
-        SClassicLoadBalancersConfig.InitStructure(static () => new global::Stratus.Ec2.Model.ClassicLoadBalancersConfig(),
+
+    private static void WSClassicLoadBalancersConfig(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ClassicLoadBalancersConfig(),
             new SM::MemberInfo("ClassicLoadBalancers", SClassicLoadBalancers, "ClassicLoadBalancers", "classicLoadBalancers", static o => ((global::Stratus.Ec2.Model.ClassicLoadBalancersConfig)o).ClassicLoadBalancers, static (o, v) => ((global::Stratus.Ec2.Model.ClassicLoadBalancersConfig)o).ClassicLoadBalancers = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ClassicLoadBalancer>?)v, jsonName: "classicLoadBalancers"));
-        SClientCertificateRevocationListStatus.InitStructure(static () => new global::Stratus.Ec2.Model.ClientCertificateRevocationListStatus(),
+
+    private static void WSClientCertificateRevocationListStatus(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ClientCertificateRevocationListStatus(),
             new SM::MemberInfo("Code", SClientCertificateRevocationListStatusCode, "Code", "code", static o => ((global::Stratus.Ec2.Model.ClientCertificateRevocationListStatus)o).Code, static (o, v) => ((global::Stratus.Ec2.Model.ClientCertificateRevocationListStatus)o).Code = (string?)v, jsonName: "code"),
             new SM::MemberInfo("Message", SString, "Message", "message", static o => ((global::Stratus.Ec2.Model.ClientCertificateRevocationListStatus)o).Message, static (o, v) => ((global::Stratus.Ec2.Model.ClientCertificateRevocationListStatus)o).Message = (string?)v, jsonName: "message"));
-        SClientConnectOptions.InitStructure(static () => new global::Stratus.Ec2.Model.ClientConnectOptions(),
+
+    private static void WSClientConnectOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ClientConnectOptions(),
             new SM::MemberInfo("Enabled", SBoolean, "Enabled", "Enabled", static o => ((global::Stratus.Ec2.Model.ClientConnectOptions)o).Enabled, static (o, v) => ((global::Stratus.Ec2.Model.ClientConnectOptions)o).Enabled = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ClientConnectOptions)o).Enabled),
             new SM::MemberInfo("LambdaFunctionArn", SString, "LambdaFunctionArn", "LambdaFunctionArn", static o => ((global::Stratus.Ec2.Model.ClientConnectOptions)o).LambdaFunctionArn, static (o, v) => ((global::Stratus.Ec2.Model.ClientConnectOptions)o).LambdaFunctionArn = (string?)v));
-        SClientConnectResponseOptions.InitStructure(static () => new global::Stratus.Ec2.Model.ClientConnectResponseOptions(),
+
+    private static void WSClientConnectResponseOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ClientConnectResponseOptions(),
             new SM::MemberInfo("Enabled", SBoolean, "Enabled", "enabled", static o => ((global::Stratus.Ec2.Model.ClientConnectResponseOptions)o).Enabled, static (o, v) => ((global::Stratus.Ec2.Model.ClientConnectResponseOptions)o).Enabled = (bool?)v, jsonName: "enabled", getBoolean: static o => ((global::Stratus.Ec2.Model.ClientConnectResponseOptions)o).Enabled),
             new SM::MemberInfo("LambdaFunctionArn", SString, "LambdaFunctionArn", "lambdaFunctionArn", static o => ((global::Stratus.Ec2.Model.ClientConnectResponseOptions)o).LambdaFunctionArn, static (o, v) => ((global::Stratus.Ec2.Model.ClientConnectResponseOptions)o).LambdaFunctionArn = (string?)v, jsonName: "lambdaFunctionArn"),
             new SM::MemberInfo("Status", SClientVpnEndpointAttributeStatus, "Status", "status", static o => ((global::Stratus.Ec2.Model.ClientConnectResponseOptions)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.ClientConnectResponseOptions)o).Status = (global::Stratus.Ec2.Model.ClientVpnEndpointAttributeStatus?)v, jsonName: "status"));
-        SClientData.InitStructure(static () => new global::Stratus.Ec2.Model.ClientData(),
+
+    private static void WSClientData(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ClientData(),
             new SM::MemberInfo("Comment", SString, "Comment", "Comment", static o => ((global::Stratus.Ec2.Model.ClientData)o).Comment, static (o, v) => ((global::Stratus.Ec2.Model.ClientData)o).Comment = (string?)v),
             new SM::MemberInfo("UploadEnd", SDateTime, "UploadEnd", "UploadEnd", static o => ((global::Stratus.Ec2.Model.ClientData)o).UploadEnd, static (o, v) => ((global::Stratus.Ec2.Model.ClientData)o).UploadEnd = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Ec2.Model.ClientData)o).UploadEnd),
             new SM::MemberInfo("UploadSize", SDouble, "UploadSize", "UploadSize", static o => ((global::Stratus.Ec2.Model.ClientData)o).UploadSize, static (o, v) => ((global::Stratus.Ec2.Model.ClientData)o).UploadSize = (double?)v, getDouble: static o => ((global::Stratus.Ec2.Model.ClientData)o).UploadSize),
             new SM::MemberInfo("UploadStart", SDateTime, "UploadStart", "UploadStart", static o => ((global::Stratus.Ec2.Model.ClientData)o).UploadStart, static (o, v) => ((global::Stratus.Ec2.Model.ClientData)o).UploadStart = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Ec2.Model.ClientData)o).UploadStart));
-        SClientLoginBannerOptions.InitStructure(static () => new global::Stratus.Ec2.Model.ClientLoginBannerOptions(),
+
+    private static void WSClientLoginBannerOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ClientLoginBannerOptions(),
             new SM::MemberInfo("BannerText", SString, "BannerText", "BannerText", static o => ((global::Stratus.Ec2.Model.ClientLoginBannerOptions)o).BannerText, static (o, v) => ((global::Stratus.Ec2.Model.ClientLoginBannerOptions)o).BannerText = (string?)v),
             new SM::MemberInfo("Enabled", SBoolean, "Enabled", "Enabled", static o => ((global::Stratus.Ec2.Model.ClientLoginBannerOptions)o).Enabled, static (o, v) => ((global::Stratus.Ec2.Model.ClientLoginBannerOptions)o).Enabled = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ClientLoginBannerOptions)o).Enabled));
-        SClientLoginBannerResponseOptions.InitStructure(static () => new global::Stratus.Ec2.Model.ClientLoginBannerResponseOptions(),
+
+    private static void WSClientLoginBannerResponseOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ClientLoginBannerResponseOptions(),
             new SM::MemberInfo("BannerText", SString, "BannerText", "bannerText", static o => ((global::Stratus.Ec2.Model.ClientLoginBannerResponseOptions)o).BannerText, static (o, v) => ((global::Stratus.Ec2.Model.ClientLoginBannerResponseOptions)o).BannerText = (string?)v, jsonName: "bannerText"),
             new SM::MemberInfo("Enabled", SBoolean, "Enabled", "enabled", static o => ((global::Stratus.Ec2.Model.ClientLoginBannerResponseOptions)o).Enabled, static (o, v) => ((global::Stratus.Ec2.Model.ClientLoginBannerResponseOptions)o).Enabled = (bool?)v, jsonName: "enabled", getBoolean: static o => ((global::Stratus.Ec2.Model.ClientLoginBannerResponseOptions)o).Enabled));
-        SClientRouteEnforcementOptions.InitStructure(static () => new global::Stratus.Ec2.Model.ClientRouteEnforcementOptions(),
-            new SM::MemberInfo("Enforced", SBoolean, "Enforced", "Enforced", static o => ((global::Stratus.Ec2.Model.ClientRouteEnforcementOptions)o).Enforced, static (o, v) => ((global::Stratus.Ec2.Model.ClientRouteEnforcementOptions)o).Enforced = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ClientRouteEnforcementOptions)o).Enforced));
-    }
 
-    static Ec2Shapes()
-    {
-        Init0();
-        Init1();
-        Init2();
-        Init3();
-        Init4();
-        Init5();
-        Init6();
-        Init7();
-        Init8();
-        Init9();
-        Init10();
-        Service = CreateService();
-    }
+    private static void WSClientRouteEnforcementOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ClientRouteEnforcementOptions(),
+            new SM::MemberInfo("Enforced", SBoolean, "Enforced", "Enforced", static o => ((global::Stratus.Ec2.Model.ClientRouteEnforcementOptions)o).Enforced, static (o, v) => ((global::Stratus.Ec2.Model.ClientRouteEnforcementOptions)o).Enforced = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ClientRouteEnforcementOptions)o).Enforced));
 }

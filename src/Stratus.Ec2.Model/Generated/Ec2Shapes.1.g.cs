@@ -10,429 +10,1976 @@ using SM = global::Stratus.Protocol.Model;
 /// <summary>Shape descriptors of the ec2 model.</summary>
 public static partial class Ec2Shapes
 {
-    public static readonly SM::ShapeInfo SClientRouteEnforcementResponseOptions = new SM::ShapeInfo("ClientRouteEnforcementResponseOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SClientSecretType = new SM::ShapeInfo("ClientSecretType", SM::ShapeKind.String).Constrain(sensitive: true);
-    public static readonly SM::ShapeInfo SClientVpnAuthentication = new SM::ShapeInfo("ClientVpnAuthentication", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SClientVpnAuthenticationList = new SM::ShapeInfo("ClientVpnAuthenticationList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SClientVpnAuthenticationRequest = new SM::ShapeInfo("ClientVpnAuthenticationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SClientVpnAuthenticationRequestList = new SM::ShapeInfo("ClientVpnAuthenticationRequestList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SClientVpnAuthenticationType = new SM::ShapeInfo("ClientVpnAuthenticationType", SM::ShapeKind.String).Constrain(enumValues: ["certificate-authentication", "directory-service-authentication", "federated-authentication"]);
-    public static readonly SM::ShapeInfo SClientVpnAuthorizationRuleStatus = new SM::ShapeInfo("ClientVpnAuthorizationRuleStatus", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SClientVpnAuthorizationRuleStatusCode = new SM::ShapeInfo("ClientVpnAuthorizationRuleStatusCode", SM::ShapeKind.String).Constrain(enumValues: ["authorizing", "active", "failed", "revoking"]);
-    public static readonly SM::ShapeInfo SClientVpnAvailabilityZoneIdSet = new SM::ShapeInfo("ClientVpnAvailabilityZoneIdSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SClientVpnAvailabilityZoneSet = new SM::ShapeInfo("ClientVpnAvailabilityZoneSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SClientVpnConnection = new SM::ShapeInfo("ClientVpnConnection", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SClientVpnConnectionSet = new SM::ShapeInfo("ClientVpnConnectionSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SClientVpnConnectionStatus = new SM::ShapeInfo("ClientVpnConnectionStatus", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SClientVpnConnectionStatusCode = new SM::ShapeInfo("ClientVpnConnectionStatusCode", SM::ShapeKind.String).Constrain(enumValues: ["active", "failed-to-terminate", "terminating", "terminated"]);
-    public static readonly SM::ShapeInfo SClientVpnEndpoint = new SM::ShapeInfo("ClientVpnEndpoint", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SClientVpnEndpointAttributeStatus = new SM::ShapeInfo("ClientVpnEndpointAttributeStatus", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SClientVpnEndpointAttributeStatusCode = new SM::ShapeInfo("ClientVpnEndpointAttributeStatusCode", SM::ShapeKind.String).Constrain(enumValues: ["applying", "applied"]);
-    public static readonly SM::ShapeInfo SClientVpnEndpointId = new SM::ShapeInfo("ClientVpnEndpointId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SClientVpnEndpointIdList = new SM::ShapeInfo("ClientVpnEndpointIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SClientVpnEndpointStatus = new SM::ShapeInfo("ClientVpnEndpointStatus", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SClientVpnEndpointStatusCode = new SM::ShapeInfo("ClientVpnEndpointStatusCode", SM::ShapeKind.String).Constrain(enumValues: ["pending-associate", "available", "deleting", "deleted", "pending"]);
-    public static readonly SM::ShapeInfo SClientVpnRoute = new SM::ShapeInfo("ClientVpnRoute", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SClientVpnRouteSet = new SM::ShapeInfo("ClientVpnRouteSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SClientVpnRouteStatus = new SM::ShapeInfo("ClientVpnRouteStatus", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SClientVpnRouteStatusCode = new SM::ShapeInfo("ClientVpnRouteStatusCode", SM::ShapeKind.String).Constrain(enumValues: ["creating", "active", "failed", "deleting"]);
-    public static readonly SM::ShapeInfo SClientVpnSecurityGroupIdSet = new SM::ShapeInfo("ClientVpnSecurityGroupIdSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCloudWatchLogGroupArn = new SM::ShapeInfo("CloudWatchLogGroupArn", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SCloudWatchLogOptions = new SM::ShapeInfo("CloudWatchLogOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCloudWatchLogOptionsSpecification = new SM::ShapeInfo("CloudWatchLogOptionsSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCoipAddressUsage = new SM::ShapeInfo("CoipAddressUsage", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCoipAddressUsageSet = new SM::ShapeInfo("CoipAddressUsageSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCoipCidr = new SM::ShapeInfo("CoipCidr", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCoipPool = new SM::ShapeInfo("CoipPool", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCoipPoolId = new SM::ShapeInfo("CoipPoolId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SCoipPoolIdSet = new SM::ShapeInfo("CoipPoolIdSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCoipPoolMaxResults = new SM::ShapeInfo("CoipPoolMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SCoipPoolSet = new SM::ShapeInfo("CoipPoolSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SComparison = new SM::ShapeInfo("Comparison", SM::ShapeKind.String).Constrain(enumValues: ["equals", "in"]);
-    public static readonly SM::ShapeInfo SComponentAccount = new SM::ShapeInfo("ComponentAccount", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SComponentRegion = new SM::ShapeInfo("ComponentRegion", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SConditionValue = new SM::ShapeInfo("ConditionValue", SM::ShapeKind.String).Constrain(min: 0, max: 300);
-    public static readonly SM::ShapeInfo SConditionValueList = new SM::ShapeInfo("ConditionValueList", SM::ShapeKind.List).Constrain(min: 0, max: 10);
-    public static readonly SM::ShapeInfo SConfirmProductInstanceRequest = new SM::ShapeInfo("ConfirmProductInstanceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SConfirmProductInstanceResult = new SM::ShapeInfo("ConfirmProductInstanceResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SConnectionLogOptions = new SM::ShapeInfo("ConnectionLogOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SConnectionLogResponseOptions = new SM::ShapeInfo("ConnectionLogResponseOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SConnectionNotification = new SM::ShapeInfo("ConnectionNotification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SConnectionNotificationId = new SM::ShapeInfo("ConnectionNotificationId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SConnectionNotificationIdsList = new SM::ShapeInfo("ConnectionNotificationIdsList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SConnectionNotificationSet = new SM::ShapeInfo("ConnectionNotificationSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SConnectionNotificationState = new SM::ShapeInfo("ConnectionNotificationState", SM::ShapeKind.String).Constrain(enumValues: ["Enabled", "Disabled"]);
-    public static readonly SM::ShapeInfo SConnectionNotificationType = new SM::ShapeInfo("ConnectionNotificationType", SM::ShapeKind.String).Constrain(enumValues: ["Topic"]);
-    public static readonly SM::ShapeInfo SConnectionTrackingConfiguration = new SM::ShapeInfo("ConnectionTrackingConfiguration", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SConnectionTrackingSpecification = new SM::ShapeInfo("ConnectionTrackingSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SConnectionTrackingSpecificationRequest = new SM::ShapeInfo("ConnectionTrackingSpecificationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SConnectionTrackingSpecificationResponse = new SM::ShapeInfo("ConnectionTrackingSpecificationResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SConnectivityType = new SM::ShapeInfo("ConnectivityType", SM::ShapeKind.String).Constrain(enumValues: ["private", "public"]);
-    public static readonly SM::ShapeInfo SContainerFormat = new SM::ShapeInfo("ContainerFormat", SM::ShapeKind.String).Constrain(enumValues: ["ova"]);
-    public static readonly SM::ShapeInfo SConversionIdStringList = new SM::ShapeInfo("ConversionIdStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SConversionTask = new SM::ShapeInfo("ConversionTask", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SConversionTaskId = new SM::ShapeInfo("ConversionTaskId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SConversionTaskState = new SM::ShapeInfo("ConversionTaskState", SM::ShapeKind.String).Constrain(enumValues: ["active", "cancelling", "cancelled", "completed"]);
-    public static readonly SM::ShapeInfo SCoolOffPeriodRequestHours = new SM::ShapeInfo("CoolOffPeriodRequestHours", SM::ShapeKind.Integer).Constrain(min: 1, max: 72);
-    public static readonly SM::ShapeInfo SCoolOffPeriodResponseHours = new SM::ShapeInfo("CoolOffPeriodResponseHours", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SCopyFpgaImageRequest = new SM::ShapeInfo("CopyFpgaImageRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCopyFpgaImageResult = new SM::ShapeInfo("CopyFpgaImageResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCopyImageClientToken = new SM::ShapeInfo("CopyImageClientToken", SM::ShapeKind.String).Constrain(min: 0, max: 128);
-    public static readonly SM::ShapeInfo SCopyImageRequest = new SM::ShapeInfo("CopyImageRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCopyImageResult = new SM::ShapeInfo("CopyImageResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCopySnapshotRequest = new SM::ShapeInfo("CopySnapshotRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCopySnapshotRequestPSU = new SM::ShapeInfo("CopySnapshotRequestPSU", SM::ShapeKind.String).Constrain(sensitive: true);
-    public static readonly SM::ShapeInfo SCopySnapshotResult = new SM::ShapeInfo("CopySnapshotResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCopyTagsFromSource = new SM::ShapeInfo("CopyTagsFromSource", SM::ShapeKind.String).Constrain(enumValues: ["volume"]);
-    public static readonly SM::ShapeInfo SCopyVolumesRequest = new SM::ShapeInfo("CopyVolumesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCopyVolumesResult = new SM::ShapeInfo("CopyVolumesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCoreCount = new SM::ShapeInfo("CoreCount", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SCoreCountList = new SM::ShapeInfo("CoreCountList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCoreNetworkArn = new SM::ShapeInfo("CoreNetworkArn", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SCpuManufacturer = new SM::ShapeInfo("CpuManufacturer", SM::ShapeKind.String).Constrain(enumValues: ["intel", "amd", "amazon-web-services", "apple"]);
-    public static readonly SM::ShapeInfo SCpuManufacturerName = new SM::ShapeInfo("CpuManufacturerName", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SCpuManufacturerSet = new SM::ShapeInfo("CpuManufacturerSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCpuOptions = new SM::ShapeInfo("CpuOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCpuOptionsRequest = new SM::ShapeInfo("CpuOptionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCpuPerformanceFactor = new SM::ShapeInfo("CpuPerformanceFactor", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCpuPerformanceFactorRequest = new SM::ShapeInfo("CpuPerformanceFactorRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateCapacityManagerDataExportRequest = new SM::ShapeInfo("CreateCapacityManagerDataExportRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateCapacityManagerDataExportResult = new SM::ShapeInfo("CreateCapacityManagerDataExportResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateCapacityReservationBySplittingRequest = new SM::ShapeInfo("CreateCapacityReservationBySplittingRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateCapacityReservationBySplittingResult = new SM::ShapeInfo("CreateCapacityReservationBySplittingResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateCapacityReservationFleetRequest = new SM::ShapeInfo("CreateCapacityReservationFleetRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateCapacityReservationFleetResult = new SM::ShapeInfo("CreateCapacityReservationFleetResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateCapacityReservationRequest = new SM::ShapeInfo("CreateCapacityReservationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateCapacityReservationResult = new SM::ShapeInfo("CreateCapacityReservationResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateCarrierGatewayRequest = new SM::ShapeInfo("CreateCarrierGatewayRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateCarrierGatewayResult = new SM::ShapeInfo("CreateCarrierGatewayResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateClientVpnEndpointRequest = new SM::ShapeInfo("CreateClientVpnEndpointRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateClientVpnEndpointResult = new SM::ShapeInfo("CreateClientVpnEndpointResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateClientVpnRouteRequest = new SM::ShapeInfo("CreateClientVpnRouteRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateClientVpnRouteResult = new SM::ShapeInfo("CreateClientVpnRouteResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateCoipCidrRequest = new SM::ShapeInfo("CreateCoipCidrRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateCoipCidrResult = new SM::ShapeInfo("CreateCoipCidrResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateCoipPoolRequest = new SM::ShapeInfo("CreateCoipPoolRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateCoipPoolResult = new SM::ShapeInfo("CreateCoipPoolResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateCustomerGatewayRequest = new SM::ShapeInfo("CreateCustomerGatewayRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateCustomerGatewayResult = new SM::ShapeInfo("CreateCustomerGatewayResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateDefaultSubnetRequest = new SM::ShapeInfo("CreateDefaultSubnetRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateDefaultSubnetResult = new SM::ShapeInfo("CreateDefaultSubnetResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateDefaultVpcRequest = new SM::ShapeInfo("CreateDefaultVpcRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateDefaultVpcResult = new SM::ShapeInfo("CreateDefaultVpcResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateDelegateMacVolumeOwnershipTaskRequest = new SM::ShapeInfo("CreateDelegateMacVolumeOwnershipTaskRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateDelegateMacVolumeOwnershipTaskResult = new SM::ShapeInfo("CreateDelegateMacVolumeOwnershipTaskResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateDhcpOptionsRequest = new SM::ShapeInfo("CreateDhcpOptionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateDhcpOptionsResult = new SM::ShapeInfo("CreateDhcpOptionsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateEgressOnlyInternetGatewayRequest = new SM::ShapeInfo("CreateEgressOnlyInternetGatewayRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateEgressOnlyInternetGatewayResult = new SM::ShapeInfo("CreateEgressOnlyInternetGatewayResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateFleetError = new SM::ShapeInfo("CreateFleetError", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateFleetErrorsSet = new SM::ShapeInfo("CreateFleetErrorsSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCreateFleetInstance = new SM::ShapeInfo("CreateFleetInstance", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateFleetInstancesSet = new SM::ShapeInfo("CreateFleetInstancesSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCreateFleetRequest = new SM::ShapeInfo("CreateFleetRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateFleetResult = new SM::ShapeInfo("CreateFleetResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateFlowLogsRequest = new SM::ShapeInfo("CreateFlowLogsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateFlowLogsResult = new SM::ShapeInfo("CreateFlowLogsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateFpgaImageRequest = new SM::ShapeInfo("CreateFpgaImageRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateFpgaImageResult = new SM::ShapeInfo("CreateFpgaImageResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateImageRequest = new SM::ShapeInfo("CreateImageRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateImageResult = new SM::ShapeInfo("CreateImageResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateImageUsageReportClientToken = new SM::ShapeInfo("CreateImageUsageReportClientToken", SM::ShapeKind.String).Constrain(min: 0, max: 128);
-    public static readonly SM::ShapeInfo SCreateImageUsageReportRequest = new SM::ShapeInfo("CreateImageUsageReportRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateImageUsageReportResult = new SM::ShapeInfo("CreateImageUsageReportResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateInstanceConnectEndpointRequest = new SM::ShapeInfo("CreateInstanceConnectEndpointRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateInstanceConnectEndpointResult = new SM::ShapeInfo("CreateInstanceConnectEndpointResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateInstanceEventWindowRequest = new SM::ShapeInfo("CreateInstanceEventWindowRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateInstanceEventWindowResult = new SM::ShapeInfo("CreateInstanceEventWindowResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateInstanceExportTaskRequest = new SM::ShapeInfo("CreateInstanceExportTaskRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateInstanceExportTaskResult = new SM::ShapeInfo("CreateInstanceExportTaskResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateInternetGatewayRequest = new SM::ShapeInfo("CreateInternetGatewayRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateInternetGatewayResult = new SM::ShapeInfo("CreateInternetGatewayResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateInterruptibleCapacityReservationAllocationRequest = new SM::ShapeInfo("CreateInterruptibleCapacityReservationAllocationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateInterruptibleCapacityReservationAllocationResult = new SM::ShapeInfo("CreateInterruptibleCapacityReservationAllocationResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateIpamExternalResourceVerificationTokenRequest = new SM::ShapeInfo("CreateIpamExternalResourceVerificationTokenRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateIpamExternalResourceVerificationTokenResult = new SM::ShapeInfo("CreateIpamExternalResourceVerificationTokenResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateIpamPolicyRequest = new SM::ShapeInfo("CreateIpamPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateIpamPolicyResult = new SM::ShapeInfo("CreateIpamPolicyResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateIpamPoolRequest = new SM::ShapeInfo("CreateIpamPoolRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateIpamPoolResult = new SM::ShapeInfo("CreateIpamPoolResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateIpamPrefixListResolverRequest = new SM::ShapeInfo("CreateIpamPrefixListResolverRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateIpamPrefixListResolverResult = new SM::ShapeInfo("CreateIpamPrefixListResolverResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateIpamPrefixListResolverTargetRequest = new SM::ShapeInfo("CreateIpamPrefixListResolverTargetRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateIpamPrefixListResolverTargetResult = new SM::ShapeInfo("CreateIpamPrefixListResolverTargetResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateIpamRequest = new SM::ShapeInfo("CreateIpamRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateIpamResourceDiscoveryRequest = new SM::ShapeInfo("CreateIpamResourceDiscoveryRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateIpamResourceDiscoveryResult = new SM::ShapeInfo("CreateIpamResourceDiscoveryResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateIpamResult = new SM::ShapeInfo("CreateIpamResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateIpamScopeRequest = new SM::ShapeInfo("CreateIpamScopeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateIpamScopeResult = new SM::ShapeInfo("CreateIpamScopeResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateKeyPairRequest = new SM::ShapeInfo("CreateKeyPairRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateLaunchTemplateRequest = new SM::ShapeInfo("CreateLaunchTemplateRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateLaunchTemplateResult = new SM::ShapeInfo("CreateLaunchTemplateResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateLaunchTemplateVersionRequest = new SM::ShapeInfo("CreateLaunchTemplateVersionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateLaunchTemplateVersionResult = new SM::ShapeInfo("CreateLaunchTemplateVersionResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateLocalGatewayRouteRequest = new SM::ShapeInfo("CreateLocalGatewayRouteRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateLocalGatewayRouteResult = new SM::ShapeInfo("CreateLocalGatewayRouteResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateLocalGatewayRouteTableRequest = new SM::ShapeInfo("CreateLocalGatewayRouteTableRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateLocalGatewayRouteTableResult = new SM::ShapeInfo("CreateLocalGatewayRouteTableResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateLocalGatewayRouteTableVirtualInterfaceGroupAssociationRequest = new SM::ShapeInfo("CreateLocalGatewayRouteTableVirtualInterfaceGroupAssociationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateLocalGatewayRouteTableVirtualInterfaceGroupAssociationResult = new SM::ShapeInfo("CreateLocalGatewayRouteTableVirtualInterfaceGroupAssociationResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateLocalGatewayRouteTableVpcAssociationRequest = new SM::ShapeInfo("CreateLocalGatewayRouteTableVpcAssociationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateLocalGatewayRouteTableVpcAssociationResult = new SM::ShapeInfo("CreateLocalGatewayRouteTableVpcAssociationResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateLocalGatewayVirtualInterfaceGroupRequest = new SM::ShapeInfo("CreateLocalGatewayVirtualInterfaceGroupRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateLocalGatewayVirtualInterfaceGroupResult = new SM::ShapeInfo("CreateLocalGatewayVirtualInterfaceGroupResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateLocalGatewayVirtualInterfaceRequest = new SM::ShapeInfo("CreateLocalGatewayVirtualInterfaceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateLocalGatewayVirtualInterfaceResult = new SM::ShapeInfo("CreateLocalGatewayVirtualInterfaceResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateMacSystemIntegrityProtectionModificationTaskRequest = new SM::ShapeInfo("CreateMacSystemIntegrityProtectionModificationTaskRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateMacSystemIntegrityProtectionModificationTaskResult = new SM::ShapeInfo("CreateMacSystemIntegrityProtectionModificationTaskResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateManagedPrefixListRequest = new SM::ShapeInfo("CreateManagedPrefixListRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateManagedPrefixListResult = new SM::ShapeInfo("CreateManagedPrefixListResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateNatGatewayRequest = new SM::ShapeInfo("CreateNatGatewayRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateNatGatewayResult = new SM::ShapeInfo("CreateNatGatewayResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateNetworkAclEntryRequest = new SM::ShapeInfo("CreateNetworkAclEntryRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateNetworkAclRequest = new SM::ShapeInfo("CreateNetworkAclRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateNetworkAclResult = new SM::ShapeInfo("CreateNetworkAclResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateNetworkInsightsAccessScopeRequest = new SM::ShapeInfo("CreateNetworkInsightsAccessScopeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateNetworkInsightsAccessScopeResult = new SM::ShapeInfo("CreateNetworkInsightsAccessScopeResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateNetworkInsightsPathRequest = new SM::ShapeInfo("CreateNetworkInsightsPathRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateNetworkInsightsPathResult = new SM::ShapeInfo("CreateNetworkInsightsPathResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateNetworkInterfacePermissionRequest = new SM::ShapeInfo("CreateNetworkInterfacePermissionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateNetworkInterfacePermissionResult = new SM::ShapeInfo("CreateNetworkInterfacePermissionResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateNetworkInterfaceRequest = new SM::ShapeInfo("CreateNetworkInterfaceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateNetworkInterfaceResult = new SM::ShapeInfo("CreateNetworkInterfaceResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreatePlacementGroupRequest = new SM::ShapeInfo("CreatePlacementGroupRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreatePlacementGroupResult = new SM::ShapeInfo("CreatePlacementGroupResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreatePublicIpv4PoolRequest = new SM::ShapeInfo("CreatePublicIpv4PoolRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreatePublicIpv4PoolResult = new SM::ShapeInfo("CreatePublicIpv4PoolResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateReplaceRootVolumeTaskRequest = new SM::ShapeInfo("CreateReplaceRootVolumeTaskRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateReplaceRootVolumeTaskResult = new SM::ShapeInfo("CreateReplaceRootVolumeTaskResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateReservedInstancesListingRequest = new SM::ShapeInfo("CreateReservedInstancesListingRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateReservedInstancesListingResult = new SM::ShapeInfo("CreateReservedInstancesListingResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateRestoreImageTaskRequest = new SM::ShapeInfo("CreateRestoreImageTaskRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateRestoreImageTaskResult = new SM::ShapeInfo("CreateRestoreImageTaskResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateRouteRequest = new SM::ShapeInfo("CreateRouteRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateRouteResult = new SM::ShapeInfo("CreateRouteResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateRouteServerEndpointRequest = new SM::ShapeInfo("CreateRouteServerEndpointRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateRouteServerEndpointResult = new SM::ShapeInfo("CreateRouteServerEndpointResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateRouteServerPeerRequest = new SM::ShapeInfo("CreateRouteServerPeerRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateRouteServerPeerResult = new SM::ShapeInfo("CreateRouteServerPeerResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateRouteServerRequest = new SM::ShapeInfo("CreateRouteServerRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateRouteServerResult = new SM::ShapeInfo("CreateRouteServerResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateRouteTableRequest = new SM::ShapeInfo("CreateRouteTableRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateRouteTableResult = new SM::ShapeInfo("CreateRouteTableResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateSecondaryNetworkRequest = new SM::ShapeInfo("CreateSecondaryNetworkRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateSecondaryNetworkResult = new SM::ShapeInfo("CreateSecondaryNetworkResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateSecondarySubnetRequest = new SM::ShapeInfo("CreateSecondarySubnetRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateSecondarySubnetResult = new SM::ShapeInfo("CreateSecondarySubnetResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateSecurityGroupRequest = new SM::ShapeInfo("CreateSecurityGroupRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateSecurityGroupResult = new SM::ShapeInfo("CreateSecurityGroupResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateSnapshotRequest = new SM::ShapeInfo("CreateSnapshotRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateSnapshotsRequest = new SM::ShapeInfo("CreateSnapshotsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateSnapshotsResult = new SM::ShapeInfo("CreateSnapshotsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateSpotDatafeedSubscriptionRequest = new SM::ShapeInfo("CreateSpotDatafeedSubscriptionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateSpotDatafeedSubscriptionResult = new SM::ShapeInfo("CreateSpotDatafeedSubscriptionResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateStoreImageTaskRequest = new SM::ShapeInfo("CreateStoreImageTaskRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateStoreImageTaskResult = new SM::ShapeInfo("CreateStoreImageTaskResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateSubnetCidrReservationRequest = new SM::ShapeInfo("CreateSubnetCidrReservationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateSubnetCidrReservationResult = new SM::ShapeInfo("CreateSubnetCidrReservationResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateSubnetRequest = new SM::ShapeInfo("CreateSubnetRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateSubnetResult = new SM::ShapeInfo("CreateSubnetResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTagsRequest = new SM::ShapeInfo("CreateTagsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTrafficMirrorFilterRequest = new SM::ShapeInfo("CreateTrafficMirrorFilterRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTrafficMirrorFilterResult = new SM::ShapeInfo("CreateTrafficMirrorFilterResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTrafficMirrorFilterRuleRequest = new SM::ShapeInfo("CreateTrafficMirrorFilterRuleRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTrafficMirrorFilterRuleResult = new SM::ShapeInfo("CreateTrafficMirrorFilterRuleResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTrafficMirrorSessionRequest = new SM::ShapeInfo("CreateTrafficMirrorSessionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTrafficMirrorSessionResult = new SM::ShapeInfo("CreateTrafficMirrorSessionResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTrafficMirrorTargetRequest = new SM::ShapeInfo("CreateTrafficMirrorTargetRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTrafficMirrorTargetResult = new SM::ShapeInfo("CreateTrafficMirrorTargetResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTransitGatewayConnectPeerRequest = new SM::ShapeInfo("CreateTransitGatewayConnectPeerRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTransitGatewayConnectPeerResult = new SM::ShapeInfo("CreateTransitGatewayConnectPeerResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTransitGatewayConnectRequest = new SM::ShapeInfo("CreateTransitGatewayConnectRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTransitGatewayConnectRequestOptions = new SM::ShapeInfo("CreateTransitGatewayConnectRequestOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTransitGatewayConnectResult = new SM::ShapeInfo("CreateTransitGatewayConnectResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTransitGatewayMeteringPolicyEntryRequest = new SM::ShapeInfo("CreateTransitGatewayMeteringPolicyEntryRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTransitGatewayMeteringPolicyEntryResult = new SM::ShapeInfo("CreateTransitGatewayMeteringPolicyEntryResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTransitGatewayMeteringPolicyRequest = new SM::ShapeInfo("CreateTransitGatewayMeteringPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTransitGatewayMeteringPolicyResult = new SM::ShapeInfo("CreateTransitGatewayMeteringPolicyResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTransitGatewayMulticastDomainRequest = new SM::ShapeInfo("CreateTransitGatewayMulticastDomainRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTransitGatewayMulticastDomainRequestOptions = new SM::ShapeInfo("CreateTransitGatewayMulticastDomainRequestOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTransitGatewayMulticastDomainResult = new SM::ShapeInfo("CreateTransitGatewayMulticastDomainResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTransitGatewayPeeringAttachmentRequest = new SM::ShapeInfo("CreateTransitGatewayPeeringAttachmentRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTransitGatewayPeeringAttachmentRequestOptions = new SM::ShapeInfo("CreateTransitGatewayPeeringAttachmentRequestOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTransitGatewayPeeringAttachmentResult = new SM::ShapeInfo("CreateTransitGatewayPeeringAttachmentResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTransitGatewayPolicyTableRequest = new SM::ShapeInfo("CreateTransitGatewayPolicyTableRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTransitGatewayPolicyTableResult = new SM::ShapeInfo("CreateTransitGatewayPolicyTableResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTransitGatewayPrefixListReferenceRequest = new SM::ShapeInfo("CreateTransitGatewayPrefixListReferenceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTransitGatewayPrefixListReferenceResult = new SM::ShapeInfo("CreateTransitGatewayPrefixListReferenceResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTransitGatewayRequest = new SM::ShapeInfo("CreateTransitGatewayRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTransitGatewayResult = new SM::ShapeInfo("CreateTransitGatewayResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTransitGatewayRouteRequest = new SM::ShapeInfo("CreateTransitGatewayRouteRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTransitGatewayRouteResult = new SM::ShapeInfo("CreateTransitGatewayRouteResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTransitGatewayRouteTableAnnouncementRequest = new SM::ShapeInfo("CreateTransitGatewayRouteTableAnnouncementRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTransitGatewayRouteTableAnnouncementResult = new SM::ShapeInfo("CreateTransitGatewayRouteTableAnnouncementResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTransitGatewayRouteTableRequest = new SM::ShapeInfo("CreateTransitGatewayRouteTableRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTransitGatewayRouteTableResult = new SM::ShapeInfo("CreateTransitGatewayRouteTableResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTransitGatewayVpcAttachmentRequest = new SM::ShapeInfo("CreateTransitGatewayVpcAttachmentRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTransitGatewayVpcAttachmentRequestOptions = new SM::ShapeInfo("CreateTransitGatewayVpcAttachmentRequestOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTransitGatewayVpcAttachmentResult = new SM::ShapeInfo("CreateTransitGatewayVpcAttachmentResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVerifiedAccessEndpointCidrOptions = new SM::ShapeInfo("CreateVerifiedAccessEndpointCidrOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVerifiedAccessEndpointEniOptions = new SM::ShapeInfo("CreateVerifiedAccessEndpointEniOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVerifiedAccessEndpointLoadBalancerOptions = new SM::ShapeInfo("CreateVerifiedAccessEndpointLoadBalancerOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVerifiedAccessEndpointPortRange = new SM::ShapeInfo("CreateVerifiedAccessEndpointPortRange", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVerifiedAccessEndpointPortRangeList = new SM::ShapeInfo("CreateVerifiedAccessEndpointPortRangeList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCreateVerifiedAccessEndpointRdsOptions = new SM::ShapeInfo("CreateVerifiedAccessEndpointRdsOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVerifiedAccessEndpointRequest = new SM::ShapeInfo("CreateVerifiedAccessEndpointRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVerifiedAccessEndpointResult = new SM::ShapeInfo("CreateVerifiedAccessEndpointResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVerifiedAccessEndpointSubnetIdList = new SM::ShapeInfo("CreateVerifiedAccessEndpointSubnetIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCreateVerifiedAccessGroupRequest = new SM::ShapeInfo("CreateVerifiedAccessGroupRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVerifiedAccessGroupResult = new SM::ShapeInfo("CreateVerifiedAccessGroupResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVerifiedAccessInstanceRequest = new SM::ShapeInfo("CreateVerifiedAccessInstanceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVerifiedAccessInstanceResult = new SM::ShapeInfo("CreateVerifiedAccessInstanceResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVerifiedAccessNativeApplicationOidcOptions = new SM::ShapeInfo("CreateVerifiedAccessNativeApplicationOidcOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVerifiedAccessTrustProviderDeviceOptions = new SM::ShapeInfo("CreateVerifiedAccessTrustProviderDeviceOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVerifiedAccessTrustProviderOidcOptions = new SM::ShapeInfo("CreateVerifiedAccessTrustProviderOidcOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVerifiedAccessTrustProviderRequest = new SM::ShapeInfo("CreateVerifiedAccessTrustProviderRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVerifiedAccessTrustProviderResult = new SM::ShapeInfo("CreateVerifiedAccessTrustProviderResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVolumePermission = new SM::ShapeInfo("CreateVolumePermission", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVolumePermissionList = new SM::ShapeInfo("CreateVolumePermissionList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCreateVolumePermissionModifications = new SM::ShapeInfo("CreateVolumePermissionModifications", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVolumeRequest = new SM::ShapeInfo("CreateVolumeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVpcBlockPublicAccessExclusionRequest = new SM::ShapeInfo("CreateVpcBlockPublicAccessExclusionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVpcBlockPublicAccessExclusionResult = new SM::ShapeInfo("CreateVpcBlockPublicAccessExclusionResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVpcEncryptionControlRequest = new SM::ShapeInfo("CreateVpcEncryptionControlRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVpcEncryptionControlResult = new SM::ShapeInfo("CreateVpcEncryptionControlResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVpcEndpointConnectionNotificationRequest = new SM::ShapeInfo("CreateVpcEndpointConnectionNotificationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVpcEndpointConnectionNotificationResult = new SM::ShapeInfo("CreateVpcEndpointConnectionNotificationResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVpcEndpointRequest = new SM::ShapeInfo("CreateVpcEndpointRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVpcEndpointResult = new SM::ShapeInfo("CreateVpcEndpointResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVpcEndpointServiceConfigurationRequest = new SM::ShapeInfo("CreateVpcEndpointServiceConfigurationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVpcEndpointServiceConfigurationResult = new SM::ShapeInfo("CreateVpcEndpointServiceConfigurationResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVpcPeeringConnectionRequest = new SM::ShapeInfo("CreateVpcPeeringConnectionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVpcPeeringConnectionResult = new SM::ShapeInfo("CreateVpcPeeringConnectionResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVpcRequest = new SM::ShapeInfo("CreateVpcRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVpcResult = new SM::ShapeInfo("CreateVpcResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVpnConcentratorRequest = new SM::ShapeInfo("CreateVpnConcentratorRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVpnConcentratorResult = new SM::ShapeInfo("CreateVpnConcentratorResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVpnConnectionRequest = new SM::ShapeInfo("CreateVpnConnectionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVpnConnectionResult = new SM::ShapeInfo("CreateVpnConnectionResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVpnConnectionRouteRequest = new SM::ShapeInfo("CreateVpnConnectionRouteRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVpnGatewayRequest = new SM::ShapeInfo("CreateVpnGatewayRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVpnGatewayResult = new SM::ShapeInfo("CreateVpnGatewayResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreationDateCondition = new SM::ShapeInfo("CreationDateCondition", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreationDateConditionRequest = new SM::ShapeInfo("CreationDateConditionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreditSpecification = new SM::ShapeInfo("CreditSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreditSpecificationRequest = new SM::ShapeInfo("CreditSpecificationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCurrencyCodeValues = new SM::ShapeInfo("CurrencyCodeValues", SM::ShapeKind.String).Constrain(enumValues: ["USD"]);
-    public static readonly SM::ShapeInfo SCurrentGenerationFlag = new SM::ShapeInfo("CurrentGenerationFlag", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SCustomerGateway = new SM::ShapeInfo("CustomerGateway", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCustomerGatewayId = new SM::ShapeInfo("CustomerGatewayId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SCustomerGatewayIdStringList = new SM::ShapeInfo("CustomerGatewayIdStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCustomerGatewayList = new SM::ShapeInfo("CustomerGatewayList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDITMaxResults = new SM::ShapeInfo("DITMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 100);
-    public static readonly SM::ShapeInfo SDITOMaxResults = new SM::ShapeInfo("DITOMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SDataQueries = new SM::ShapeInfo("DataQueries", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDataQuery = new SM::ShapeInfo("DataQuery", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDataResponse = new SM::ShapeInfo("DataResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDataResponses = new SM::ShapeInfo("DataResponses", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDatafeedSubscriptionState = new SM::ShapeInfo("DatafeedSubscriptionState", SM::ShapeKind.String).Constrain(enumValues: ["Active", "Inactive"]);
-    public static readonly SM::ShapeInfo SDateTime = new SM::ShapeInfo("DateTime", SM::ShapeKind.Timestamp);
-    public static readonly SM::ShapeInfo SDeclarativePoliciesMaxResults = new SM::ShapeInfo("DeclarativePoliciesMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000);
-    public static readonly SM::ShapeInfo SDeclarativePoliciesReport = new SM::ShapeInfo("DeclarativePoliciesReport", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeclarativePoliciesReportId = new SM::ShapeInfo("DeclarativePoliciesReportId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SDeclarativePoliciesReportList = new SM::ShapeInfo("DeclarativePoliciesReportList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDedicatedHostFlag = new SM::ShapeInfo("DedicatedHostFlag", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SDedicatedHostId = new SM::ShapeInfo("DedicatedHostId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SDedicatedHostIdList = new SM::ShapeInfo("DedicatedHostIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDefaultConnectionTrackingConfiguration = new SM::ShapeInfo("DefaultConnectionTrackingConfiguration", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDefaultEnaQueueCountPerInterface = new SM::ShapeInfo("DefaultEnaQueueCountPerInterface", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SDefaultHttpTokensEnforcedState = new SM::ShapeInfo("DefaultHttpTokensEnforcedState", SM::ShapeKind.String).Constrain(enumValues: ["disabled", "enabled", "no-preference"]);
-    public static readonly SM::ShapeInfo SDefaultInstanceMetadataEndpointState = new SM::ShapeInfo("DefaultInstanceMetadataEndpointState", SM::ShapeKind.String).Constrain(enumValues: ["disabled", "enabled", "no-preference"]);
-    public static readonly SM::ShapeInfo SDefaultInstanceMetadataTagsState = new SM::ShapeInfo("DefaultInstanceMetadataTagsState", SM::ShapeKind.String).Constrain(enumValues: ["disabled", "enabled", "no-preference"]);
-    public static readonly SM::ShapeInfo SDefaultNetworkCardIndex = new SM::ShapeInfo("DefaultNetworkCardIndex", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SDefaultRouteTableAssociationValue = new SM::ShapeInfo("DefaultRouteTableAssociationValue", SM::ShapeKind.String).Constrain(enumValues: ["enable", "disable"]);
-    public static readonly SM::ShapeInfo SDefaultRouteTablePropagationValue = new SM::ShapeInfo("DefaultRouteTablePropagationValue", SM::ShapeKind.String).Constrain(enumValues: ["enable", "disable"]);
-    public static readonly SM::ShapeInfo SDefaultTargetCapacityType = new SM::ShapeInfo("DefaultTargetCapacityType", SM::ShapeKind.String).Constrain(enumValues: ["spot", "on-demand", "capacity-block", "reserved-capacity"]);
-    public static readonly SM::ShapeInfo SDefaultTcpEstablishedTimeout = new SM::ShapeInfo("DefaultTcpEstablishedTimeout", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SDefaultUdpStreamTimeout = new SM::ShapeInfo("DefaultUdpStreamTimeout", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SDefaultUdpTimeout = new SM::ShapeInfo("DefaultUdpTimeout", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SDefaultingDhcpOptionsId = new SM::ShapeInfo("DefaultingDhcpOptionsId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SDeleteCapacityManagerDataExportRequest = new SM::ShapeInfo("DeleteCapacityManagerDataExportRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteCapacityManagerDataExportResult = new SM::ShapeInfo("DeleteCapacityManagerDataExportResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteCarrierGatewayRequest = new SM::ShapeInfo("DeleteCarrierGatewayRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteCarrierGatewayResult = new SM::ShapeInfo("DeleteCarrierGatewayResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteClientVpnEndpointRequest = new SM::ShapeInfo("DeleteClientVpnEndpointRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteClientVpnEndpointResult = new SM::ShapeInfo("DeleteClientVpnEndpointResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteClientVpnRouteRequest = new SM::ShapeInfo("DeleteClientVpnRouteRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteClientVpnRouteResult = new SM::ShapeInfo("DeleteClientVpnRouteResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteCoipCidrRequest = new SM::ShapeInfo("DeleteCoipCidrRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteCoipCidrResult = new SM::ShapeInfo("DeleteCoipCidrResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteCoipPoolRequest = new SM::ShapeInfo("DeleteCoipPoolRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteCoipPoolResult = new SM::ShapeInfo("DeleteCoipPoolResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteCustomerGatewayRequest = new SM::ShapeInfo("DeleteCustomerGatewayRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteDhcpOptionsRequest = new SM::ShapeInfo("DeleteDhcpOptionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteEgressOnlyInternetGatewayRequest = new SM::ShapeInfo("DeleteEgressOnlyInternetGatewayRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteEgressOnlyInternetGatewayResult = new SM::ShapeInfo("DeleteEgressOnlyInternetGatewayResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteFleetError = new SM::ShapeInfo("DeleteFleetError", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteFleetErrorCode = new SM::ShapeInfo("DeleteFleetErrorCode", SM::ShapeKind.String).Constrain(enumValues: ["fleetIdDoesNotExist", "fleetIdMalformed", "fleetNotInDeletableState", "unexpectedError"]);
-    public static readonly SM::ShapeInfo SDeleteFleetErrorItem = new SM::ShapeInfo("DeleteFleetErrorItem", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteFleetErrorSet = new SM::ShapeInfo("DeleteFleetErrorSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDeleteFleetSuccessItem = new SM::ShapeInfo("DeleteFleetSuccessItem", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteFleetSuccessSet = new SM::ShapeInfo("DeleteFleetSuccessSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDeleteFleetsRequest = new SM::ShapeInfo("DeleteFleetsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteFleetsResult = new SM::ShapeInfo("DeleteFleetsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteFlowLogsRequest = new SM::ShapeInfo("DeleteFlowLogsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteFlowLogsResult = new SM::ShapeInfo("DeleteFlowLogsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteFpgaImageRequest = new SM::ShapeInfo("DeleteFpgaImageRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteFpgaImageResult = new SM::ShapeInfo("DeleteFpgaImageResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteImageUsageReportRequest = new SM::ShapeInfo("DeleteImageUsageReportRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteImageUsageReportResult = new SM::ShapeInfo("DeleteImageUsageReportResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteInstanceConnectEndpointRequest = new SM::ShapeInfo("DeleteInstanceConnectEndpointRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteInstanceConnectEndpointResult = new SM::ShapeInfo("DeleteInstanceConnectEndpointResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteInstanceEventWindowRequest = new SM::ShapeInfo("DeleteInstanceEventWindowRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteInstanceEventWindowResult = new SM::ShapeInfo("DeleteInstanceEventWindowResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteInternetGatewayRequest = new SM::ShapeInfo("DeleteInternetGatewayRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteIpamExternalResourceVerificationTokenRequest = new SM::ShapeInfo("DeleteIpamExternalResourceVerificationTokenRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteIpamExternalResourceVerificationTokenResult = new SM::ShapeInfo("DeleteIpamExternalResourceVerificationTokenResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteIpamPolicyRequest = new SM::ShapeInfo("DeleteIpamPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteIpamPolicyResult = new SM::ShapeInfo("DeleteIpamPolicyResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteIpamPoolRequest = new SM::ShapeInfo("DeleteIpamPoolRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteIpamPoolResult = new SM::ShapeInfo("DeleteIpamPoolResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteIpamPrefixListResolverRequest = new SM::ShapeInfo("DeleteIpamPrefixListResolverRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteIpamPrefixListResolverResult = new SM::ShapeInfo("DeleteIpamPrefixListResolverResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteIpamPrefixListResolverTargetRequest = new SM::ShapeInfo("DeleteIpamPrefixListResolverTargetRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteIpamPrefixListResolverTargetResult = new SM::ShapeInfo("DeleteIpamPrefixListResolverTargetResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteIpamRequest = new SM::ShapeInfo("DeleteIpamRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteIpamResourceDiscoveryRequest = new SM::ShapeInfo("DeleteIpamResourceDiscoveryRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteIpamResourceDiscoveryResult = new SM::ShapeInfo("DeleteIpamResourceDiscoveryResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteIpamResult = new SM::ShapeInfo("DeleteIpamResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteIpamScopeRequest = new SM::ShapeInfo("DeleteIpamScopeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteIpamScopeResult = new SM::ShapeInfo("DeleteIpamScopeResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteKeyPairRequest = new SM::ShapeInfo("DeleteKeyPairRequest", SM::ShapeKind.Structure);
+    public static SM::ShapeInfo SClientRouteEnforcementResponseOptions => Table[400];
+    public static SM::ShapeInfo SClientSecretType => Table[401];
+    public static SM::ShapeInfo SClientVpnAuthentication => Table[402];
+    public static SM::ShapeInfo SClientVpnAuthenticationList => Table[403];
+    public static SM::ShapeInfo SClientVpnAuthenticationRequest => Table[404];
+    public static SM::ShapeInfo SClientVpnAuthenticationRequestList => Table[405];
+    public static SM::ShapeInfo SClientVpnAuthenticationType => Table[406];
+    public static SM::ShapeInfo SClientVpnAuthorizationRuleStatus => Table[407];
+    public static SM::ShapeInfo SClientVpnAuthorizationRuleStatusCode => Table[408];
+    public static SM::ShapeInfo SClientVpnAvailabilityZoneIdSet => Table[409];
+    public static SM::ShapeInfo SClientVpnAvailabilityZoneSet => Table[410];
+    public static SM::ShapeInfo SClientVpnConnection => Table[411];
+    public static SM::ShapeInfo SClientVpnConnectionSet => Table[412];
+    public static SM::ShapeInfo SClientVpnConnectionStatus => Table[413];
+    public static SM::ShapeInfo SClientVpnConnectionStatusCode => Table[414];
+    public static SM::ShapeInfo SClientVpnEndpoint => Table[415];
+    public static SM::ShapeInfo SClientVpnEndpointAttributeStatus => Table[416];
+    public static SM::ShapeInfo SClientVpnEndpointAttributeStatusCode => Table[417];
+    public static SM::ShapeInfo SClientVpnEndpointId => Table[418];
+    public static SM::ShapeInfo SClientVpnEndpointIdList => Table[419];
+    public static SM::ShapeInfo SClientVpnEndpointStatus => Table[420];
+    public static SM::ShapeInfo SClientVpnEndpointStatusCode => Table[421];
+    public static SM::ShapeInfo SClientVpnRoute => Table[422];
+    public static SM::ShapeInfo SClientVpnRouteSet => Table[423];
+    public static SM::ShapeInfo SClientVpnRouteStatus => Table[424];
+    public static SM::ShapeInfo SClientVpnRouteStatusCode => Table[425];
+    public static SM::ShapeInfo SClientVpnSecurityGroupIdSet => Table[426];
+    public static SM::ShapeInfo SCloudWatchLogGroupArn => Table[427];
+    public static SM::ShapeInfo SCloudWatchLogOptions => Table[428];
+    public static SM::ShapeInfo SCloudWatchLogOptionsSpecification => Table[429];
+    public static SM::ShapeInfo SCoipAddressUsage => Table[430];
+    public static SM::ShapeInfo SCoipAddressUsageSet => Table[431];
+    public static SM::ShapeInfo SCoipCidr => Table[432];
+    public static SM::ShapeInfo SCoipPool => Table[433];
+    public static SM::ShapeInfo SCoipPoolId => Table[434];
+    public static SM::ShapeInfo SCoipPoolIdSet => Table[435];
+    public static SM::ShapeInfo SCoipPoolMaxResults => Table[436];
+    public static SM::ShapeInfo SCoipPoolSet => Table[437];
+    public static SM::ShapeInfo SComparison => Table[438];
+    public static SM::ShapeInfo SComponentAccount => Table[439];
+    public static SM::ShapeInfo SComponentRegion => Table[440];
+    public static SM::ShapeInfo SConditionValue => Table[441];
+    public static SM::ShapeInfo SConditionValueList => Table[442];
+    public static SM::ShapeInfo SConfirmProductInstanceRequest => Table[443];
+    public static SM::ShapeInfo SConfirmProductInstanceResult => Table[444];
+    public static SM::ShapeInfo SConnectionLogOptions => Table[445];
+    public static SM::ShapeInfo SConnectionLogResponseOptions => Table[446];
+    public static SM::ShapeInfo SConnectionNotification => Table[447];
+    public static SM::ShapeInfo SConnectionNotificationId => Table[448];
+    public static SM::ShapeInfo SConnectionNotificationIdsList => Table[449];
+    public static SM::ShapeInfo SConnectionNotificationSet => Table[450];
+    public static SM::ShapeInfo SConnectionNotificationState => Table[451];
+    public static SM::ShapeInfo SConnectionNotificationType => Table[452];
+    public static SM::ShapeInfo SConnectionTrackingConfiguration => Table[453];
+    public static SM::ShapeInfo SConnectionTrackingSpecification => Table[454];
+    public static SM::ShapeInfo SConnectionTrackingSpecificationRequest => Table[455];
+    public static SM::ShapeInfo SConnectionTrackingSpecificationResponse => Table[456];
+    public static SM::ShapeInfo SConnectivityType => Table[457];
+    public static SM::ShapeInfo SContainerFormat => Table[458];
+    public static SM::ShapeInfo SConversionIdStringList => Table[459];
+    public static SM::ShapeInfo SConversionTask => Table[460];
+    public static SM::ShapeInfo SConversionTaskId => Table[461];
+    public static SM::ShapeInfo SConversionTaskState => Table[462];
+    public static SM::ShapeInfo SCoolOffPeriodRequestHours => Table[463];
+    public static SM::ShapeInfo SCoolOffPeriodResponseHours => Table[464];
+    public static SM::ShapeInfo SCopyFpgaImageRequest => Table[465];
+    public static SM::ShapeInfo SCopyFpgaImageResult => Table[466];
+    public static SM::ShapeInfo SCopyImageClientToken => Table[467];
+    public static SM::ShapeInfo SCopyImageRequest => Table[468];
+    public static SM::ShapeInfo SCopyImageResult => Table[469];
+    public static SM::ShapeInfo SCopySnapshotRequest => Table[470];
+    public static SM::ShapeInfo SCopySnapshotRequestPSU => Table[471];
+    public static SM::ShapeInfo SCopySnapshotResult => Table[472];
+    public static SM::ShapeInfo SCopyTagsFromSource => Table[473];
+    public static SM::ShapeInfo SCopyVolumesRequest => Table[474];
+    public static SM::ShapeInfo SCopyVolumesResult => Table[475];
+    public static SM::ShapeInfo SCoreCount => Table[476];
+    public static SM::ShapeInfo SCoreCountList => Table[477];
+    public static SM::ShapeInfo SCoreNetworkArn => Table[478];
+    public static SM::ShapeInfo SCpuManufacturer => Table[479];
+    public static SM::ShapeInfo SCpuManufacturerName => Table[480];
+    public static SM::ShapeInfo SCpuManufacturerSet => Table[481];
+    public static SM::ShapeInfo SCpuOptions => Table[482];
+    public static SM::ShapeInfo SCpuOptionsRequest => Table[483];
+    public static SM::ShapeInfo SCpuPerformanceFactor => Table[484];
+    public static SM::ShapeInfo SCpuPerformanceFactorRequest => Table[485];
+    public static SM::ShapeInfo SCreateCapacityManagerDataExportRequest => Table[486];
+    public static SM::ShapeInfo SCreateCapacityManagerDataExportResult => Table[487];
+    public static SM::ShapeInfo SCreateCapacityReservationBySplittingRequest => Table[488];
+    public static SM::ShapeInfo SCreateCapacityReservationBySplittingResult => Table[489];
+    public static SM::ShapeInfo SCreateCapacityReservationFleetRequest => Table[490];
+    public static SM::ShapeInfo SCreateCapacityReservationFleetResult => Table[491];
+    public static SM::ShapeInfo SCreateCapacityReservationRequest => Table[492];
+    public static SM::ShapeInfo SCreateCapacityReservationResult => Table[493];
+    public static SM::ShapeInfo SCreateCarrierGatewayRequest => Table[494];
+    public static SM::ShapeInfo SCreateCarrierGatewayResult => Table[495];
+    public static SM::ShapeInfo SCreateClientVpnEndpointRequest => Table[496];
+    public static SM::ShapeInfo SCreateClientVpnEndpointResult => Table[497];
+    public static SM::ShapeInfo SCreateClientVpnRouteRequest => Table[498];
+    public static SM::ShapeInfo SCreateClientVpnRouteResult => Table[499];
+    public static SM::ShapeInfo SCreateCoipCidrRequest => Table[500];
+    public static SM::ShapeInfo SCreateCoipCidrResult => Table[501];
+    public static SM::ShapeInfo SCreateCoipPoolRequest => Table[502];
+    public static SM::ShapeInfo SCreateCoipPoolResult => Table[503];
+    public static SM::ShapeInfo SCreateCustomerGatewayRequest => Table[504];
+    public static SM::ShapeInfo SCreateCustomerGatewayResult => Table[505];
+    public static SM::ShapeInfo SCreateDefaultSubnetRequest => Table[506];
+    public static SM::ShapeInfo SCreateDefaultSubnetResult => Table[507];
+    public static SM::ShapeInfo SCreateDefaultVpcRequest => Table[508];
+    public static SM::ShapeInfo SCreateDefaultVpcResult => Table[509];
+    public static SM::ShapeInfo SCreateDelegateMacVolumeOwnershipTaskRequest => Table[510];
+    public static SM::ShapeInfo SCreateDelegateMacVolumeOwnershipTaskResult => Table[511];
+    public static SM::ShapeInfo SCreateDhcpOptionsRequest => Table[512];
+    public static SM::ShapeInfo SCreateDhcpOptionsResult => Table[513];
+    public static SM::ShapeInfo SCreateEgressOnlyInternetGatewayRequest => Table[514];
+    public static SM::ShapeInfo SCreateEgressOnlyInternetGatewayResult => Table[515];
+    public static SM::ShapeInfo SCreateFleetError => Table[516];
+    public static SM::ShapeInfo SCreateFleetErrorsSet => Table[517];
+    public static SM::ShapeInfo SCreateFleetInstance => Table[518];
+    public static SM::ShapeInfo SCreateFleetInstancesSet => Table[519];
+    public static SM::ShapeInfo SCreateFleetRequest => Table[520];
+    public static SM::ShapeInfo SCreateFleetResult => Table[521];
+    public static SM::ShapeInfo SCreateFlowLogsRequest => Table[522];
+    public static SM::ShapeInfo SCreateFlowLogsResult => Table[523];
+    public static SM::ShapeInfo SCreateFpgaImageRequest => Table[524];
+    public static SM::ShapeInfo SCreateFpgaImageResult => Table[525];
+    public static SM::ShapeInfo SCreateImageRequest => Table[526];
+    public static SM::ShapeInfo SCreateImageResult => Table[527];
+    public static SM::ShapeInfo SCreateImageUsageReportClientToken => Table[528];
+    public static SM::ShapeInfo SCreateImageUsageReportRequest => Table[529];
+    public static SM::ShapeInfo SCreateImageUsageReportResult => Table[530];
+    public static SM::ShapeInfo SCreateInstanceConnectEndpointRequest => Table[531];
+    public static SM::ShapeInfo SCreateInstanceConnectEndpointResult => Table[532];
+    public static SM::ShapeInfo SCreateInstanceEventWindowRequest => Table[533];
+    public static SM::ShapeInfo SCreateInstanceEventWindowResult => Table[534];
+    public static SM::ShapeInfo SCreateInstanceExportTaskRequest => Table[535];
+    public static SM::ShapeInfo SCreateInstanceExportTaskResult => Table[536];
+    public static SM::ShapeInfo SCreateInternetGatewayRequest => Table[537];
+    public static SM::ShapeInfo SCreateInternetGatewayResult => Table[538];
+    public static SM::ShapeInfo SCreateInterruptibleCapacityReservationAllocationRequest => Table[539];
+    public static SM::ShapeInfo SCreateInterruptibleCapacityReservationAllocationResult => Table[540];
+    public static SM::ShapeInfo SCreateIpamExternalResourceVerificationTokenRequest => Table[541];
+    public static SM::ShapeInfo SCreateIpamExternalResourceVerificationTokenResult => Table[542];
+    public static SM::ShapeInfo SCreateIpamPolicyRequest => Table[543];
+    public static SM::ShapeInfo SCreateIpamPolicyResult => Table[544];
+    public static SM::ShapeInfo SCreateIpamPoolRequest => Table[545];
+    public static SM::ShapeInfo SCreateIpamPoolResult => Table[546];
+    public static SM::ShapeInfo SCreateIpamPrefixListResolverRequest => Table[547];
+    public static SM::ShapeInfo SCreateIpamPrefixListResolverResult => Table[548];
+    public static SM::ShapeInfo SCreateIpamPrefixListResolverTargetRequest => Table[549];
+    public static SM::ShapeInfo SCreateIpamPrefixListResolverTargetResult => Table[550];
+    public static SM::ShapeInfo SCreateIpamRequest => Table[551];
+    public static SM::ShapeInfo SCreateIpamResourceDiscoveryRequest => Table[552];
+    public static SM::ShapeInfo SCreateIpamResourceDiscoveryResult => Table[553];
+    public static SM::ShapeInfo SCreateIpamResult => Table[554];
+    public static SM::ShapeInfo SCreateIpamScopeRequest => Table[555];
+    public static SM::ShapeInfo SCreateIpamScopeResult => Table[556];
+    public static SM::ShapeInfo SCreateKeyPairRequest => Table[557];
+    public static SM::ShapeInfo SCreateLaunchTemplateRequest => Table[558];
+    public static SM::ShapeInfo SCreateLaunchTemplateResult => Table[559];
+    public static SM::ShapeInfo SCreateLaunchTemplateVersionRequest => Table[560];
+    public static SM::ShapeInfo SCreateLaunchTemplateVersionResult => Table[561];
+    public static SM::ShapeInfo SCreateLocalGatewayRouteRequest => Table[562];
+    public static SM::ShapeInfo SCreateLocalGatewayRouteResult => Table[563];
+    public static SM::ShapeInfo SCreateLocalGatewayRouteTableRequest => Table[564];
+    public static SM::ShapeInfo SCreateLocalGatewayRouteTableResult => Table[565];
+    public static SM::ShapeInfo SCreateLocalGatewayRouteTableVirtualInterfaceGroupAssociationRequest => Table[566];
+    public static SM::ShapeInfo SCreateLocalGatewayRouteTableVirtualInterfaceGroupAssociationResult => Table[567];
+    public static SM::ShapeInfo SCreateLocalGatewayRouteTableVpcAssociationRequest => Table[568];
+    public static SM::ShapeInfo SCreateLocalGatewayRouteTableVpcAssociationResult => Table[569];
+    public static SM::ShapeInfo SCreateLocalGatewayVirtualInterfaceGroupRequest => Table[570];
+    public static SM::ShapeInfo SCreateLocalGatewayVirtualInterfaceGroupResult => Table[571];
+    public static SM::ShapeInfo SCreateLocalGatewayVirtualInterfaceRequest => Table[572];
+    public static SM::ShapeInfo SCreateLocalGatewayVirtualInterfaceResult => Table[573];
+    public static SM::ShapeInfo SCreateMacSystemIntegrityProtectionModificationTaskRequest => Table[574];
+    public static SM::ShapeInfo SCreateMacSystemIntegrityProtectionModificationTaskResult => Table[575];
+    public static SM::ShapeInfo SCreateManagedPrefixListRequest => Table[576];
+    public static SM::ShapeInfo SCreateManagedPrefixListResult => Table[577];
+    public static SM::ShapeInfo SCreateNatGatewayRequest => Table[578];
+    public static SM::ShapeInfo SCreateNatGatewayResult => Table[579];
+    public static SM::ShapeInfo SCreateNetworkAclEntryRequest => Table[580];
+    public static SM::ShapeInfo SCreateNetworkAclRequest => Table[581];
+    public static SM::ShapeInfo SCreateNetworkAclResult => Table[582];
+    public static SM::ShapeInfo SCreateNetworkInsightsAccessScopeRequest => Table[583];
+    public static SM::ShapeInfo SCreateNetworkInsightsAccessScopeResult => Table[584];
+    public static SM::ShapeInfo SCreateNetworkInsightsPathRequest => Table[585];
+    public static SM::ShapeInfo SCreateNetworkInsightsPathResult => Table[586];
+    public static SM::ShapeInfo SCreateNetworkInterfacePermissionRequest => Table[587];
+    public static SM::ShapeInfo SCreateNetworkInterfacePermissionResult => Table[588];
+    public static SM::ShapeInfo SCreateNetworkInterfaceRequest => Table[589];
+    public static SM::ShapeInfo SCreateNetworkInterfaceResult => Table[590];
+    public static SM::ShapeInfo SCreatePlacementGroupRequest => Table[591];
+    public static SM::ShapeInfo SCreatePlacementGroupResult => Table[592];
+    public static SM::ShapeInfo SCreatePublicIpv4PoolRequest => Table[593];
+    public static SM::ShapeInfo SCreatePublicIpv4PoolResult => Table[594];
+    public static SM::ShapeInfo SCreateReplaceRootVolumeTaskRequest => Table[595];
+    public static SM::ShapeInfo SCreateReplaceRootVolumeTaskResult => Table[596];
+    public static SM::ShapeInfo SCreateReservedInstancesListingRequest => Table[597];
+    public static SM::ShapeInfo SCreateReservedInstancesListingResult => Table[598];
+    public static SM::ShapeInfo SCreateRestoreImageTaskRequest => Table[599];
+    public static SM::ShapeInfo SCreateRestoreImageTaskResult => Table[600];
+    public static SM::ShapeInfo SCreateRouteRequest => Table[601];
+    public static SM::ShapeInfo SCreateRouteResult => Table[602];
+    public static SM::ShapeInfo SCreateRouteServerEndpointRequest => Table[603];
+    public static SM::ShapeInfo SCreateRouteServerEndpointResult => Table[604];
+    public static SM::ShapeInfo SCreateRouteServerPeerRequest => Table[605];
+    public static SM::ShapeInfo SCreateRouteServerPeerResult => Table[606];
+    public static SM::ShapeInfo SCreateRouteServerRequest => Table[607];
+    public static SM::ShapeInfo SCreateRouteServerResult => Table[608];
+    public static SM::ShapeInfo SCreateRouteTableRequest => Table[609];
+    public static SM::ShapeInfo SCreateRouteTableResult => Table[610];
+    public static SM::ShapeInfo SCreateSecondaryNetworkRequest => Table[611];
+    public static SM::ShapeInfo SCreateSecondaryNetworkResult => Table[612];
+    public static SM::ShapeInfo SCreateSecondarySubnetRequest => Table[613];
+    public static SM::ShapeInfo SCreateSecondarySubnetResult => Table[614];
+    public static SM::ShapeInfo SCreateSecurityGroupRequest => Table[615];
+    public static SM::ShapeInfo SCreateSecurityGroupResult => Table[616];
+    public static SM::ShapeInfo SCreateSnapshotRequest => Table[617];
+    public static SM::ShapeInfo SCreateSnapshotsRequest => Table[618];
+    public static SM::ShapeInfo SCreateSnapshotsResult => Table[619];
+    public static SM::ShapeInfo SCreateSpotDatafeedSubscriptionRequest => Table[620];
+    public static SM::ShapeInfo SCreateSpotDatafeedSubscriptionResult => Table[621];
+    public static SM::ShapeInfo SCreateStoreImageTaskRequest => Table[622];
+    public static SM::ShapeInfo SCreateStoreImageTaskResult => Table[623];
+    public static SM::ShapeInfo SCreateSubnetCidrReservationRequest => Table[624];
+    public static SM::ShapeInfo SCreateSubnetCidrReservationResult => Table[625];
+    public static SM::ShapeInfo SCreateSubnetRequest => Table[626];
+    public static SM::ShapeInfo SCreateSubnetResult => Table[627];
+    public static SM::ShapeInfo SCreateTagsRequest => Table[628];
+    public static SM::ShapeInfo SCreateTrafficMirrorFilterRequest => Table[629];
+    public static SM::ShapeInfo SCreateTrafficMirrorFilterResult => Table[630];
+    public static SM::ShapeInfo SCreateTrafficMirrorFilterRuleRequest => Table[631];
+    public static SM::ShapeInfo SCreateTrafficMirrorFilterRuleResult => Table[632];
+    public static SM::ShapeInfo SCreateTrafficMirrorSessionRequest => Table[633];
+    public static SM::ShapeInfo SCreateTrafficMirrorSessionResult => Table[634];
+    public static SM::ShapeInfo SCreateTrafficMirrorTargetRequest => Table[635];
+    public static SM::ShapeInfo SCreateTrafficMirrorTargetResult => Table[636];
+    public static SM::ShapeInfo SCreateTransitGatewayConnectPeerRequest => Table[637];
+    public static SM::ShapeInfo SCreateTransitGatewayConnectPeerResult => Table[638];
+    public static SM::ShapeInfo SCreateTransitGatewayConnectRequest => Table[639];
+    public static SM::ShapeInfo SCreateTransitGatewayConnectRequestOptions => Table[640];
+    public static SM::ShapeInfo SCreateTransitGatewayConnectResult => Table[641];
+    public static SM::ShapeInfo SCreateTransitGatewayMeteringPolicyEntryRequest => Table[642];
+    public static SM::ShapeInfo SCreateTransitGatewayMeteringPolicyEntryResult => Table[643];
+    public static SM::ShapeInfo SCreateTransitGatewayMeteringPolicyRequest => Table[644];
+    public static SM::ShapeInfo SCreateTransitGatewayMeteringPolicyResult => Table[645];
+    public static SM::ShapeInfo SCreateTransitGatewayMulticastDomainRequest => Table[646];
+    public static SM::ShapeInfo SCreateTransitGatewayMulticastDomainRequestOptions => Table[647];
+    public static SM::ShapeInfo SCreateTransitGatewayMulticastDomainResult => Table[648];
+    public static SM::ShapeInfo SCreateTransitGatewayPeeringAttachmentRequest => Table[649];
+    public static SM::ShapeInfo SCreateTransitGatewayPeeringAttachmentRequestOptions => Table[650];
+    public static SM::ShapeInfo SCreateTransitGatewayPeeringAttachmentResult => Table[651];
+    public static SM::ShapeInfo SCreateTransitGatewayPolicyTableRequest => Table[652];
+    public static SM::ShapeInfo SCreateTransitGatewayPolicyTableResult => Table[653];
+    public static SM::ShapeInfo SCreateTransitGatewayPrefixListReferenceRequest => Table[654];
+    public static SM::ShapeInfo SCreateTransitGatewayPrefixListReferenceResult => Table[655];
+    public static SM::ShapeInfo SCreateTransitGatewayRequest => Table[656];
+    public static SM::ShapeInfo SCreateTransitGatewayResult => Table[657];
+    public static SM::ShapeInfo SCreateTransitGatewayRouteRequest => Table[658];
+    public static SM::ShapeInfo SCreateTransitGatewayRouteResult => Table[659];
+    public static SM::ShapeInfo SCreateTransitGatewayRouteTableAnnouncementRequest => Table[660];
+    public static SM::ShapeInfo SCreateTransitGatewayRouteTableAnnouncementResult => Table[661];
+    public static SM::ShapeInfo SCreateTransitGatewayRouteTableRequest => Table[662];
+    public static SM::ShapeInfo SCreateTransitGatewayRouteTableResult => Table[663];
+    public static SM::ShapeInfo SCreateTransitGatewayVpcAttachmentRequest => Table[664];
+    public static SM::ShapeInfo SCreateTransitGatewayVpcAttachmentRequestOptions => Table[665];
+    public static SM::ShapeInfo SCreateTransitGatewayVpcAttachmentResult => Table[666];
+    public static SM::ShapeInfo SCreateVerifiedAccessEndpointCidrOptions => Table[667];
+    public static SM::ShapeInfo SCreateVerifiedAccessEndpointEniOptions => Table[668];
+    public static SM::ShapeInfo SCreateVerifiedAccessEndpointLoadBalancerOptions => Table[669];
+    public static SM::ShapeInfo SCreateVerifiedAccessEndpointPortRange => Table[670];
+    public static SM::ShapeInfo SCreateVerifiedAccessEndpointPortRangeList => Table[671];
+    public static SM::ShapeInfo SCreateVerifiedAccessEndpointRdsOptions => Table[672];
+    public static SM::ShapeInfo SCreateVerifiedAccessEndpointRequest => Table[673];
+    public static SM::ShapeInfo SCreateVerifiedAccessEndpointResult => Table[674];
+    public static SM::ShapeInfo SCreateVerifiedAccessEndpointSubnetIdList => Table[675];
+    public static SM::ShapeInfo SCreateVerifiedAccessGroupRequest => Table[676];
+    public static SM::ShapeInfo SCreateVerifiedAccessGroupResult => Table[677];
+    public static SM::ShapeInfo SCreateVerifiedAccessInstanceRequest => Table[678];
+    public static SM::ShapeInfo SCreateVerifiedAccessInstanceResult => Table[679];
+    public static SM::ShapeInfo SCreateVerifiedAccessNativeApplicationOidcOptions => Table[680];
+    public static SM::ShapeInfo SCreateVerifiedAccessTrustProviderDeviceOptions => Table[681];
+    public static SM::ShapeInfo SCreateVerifiedAccessTrustProviderOidcOptions => Table[682];
+    public static SM::ShapeInfo SCreateVerifiedAccessTrustProviderRequest => Table[683];
+    public static SM::ShapeInfo SCreateVerifiedAccessTrustProviderResult => Table[684];
+    public static SM::ShapeInfo SCreateVolumePermission => Table[685];
+    public static SM::ShapeInfo SCreateVolumePermissionList => Table[686];
+    public static SM::ShapeInfo SCreateVolumePermissionModifications => Table[687];
+    public static SM::ShapeInfo SCreateVolumeRequest => Table[688];
+    public static SM::ShapeInfo SCreateVpcBlockPublicAccessExclusionRequest => Table[689];
+    public static SM::ShapeInfo SCreateVpcBlockPublicAccessExclusionResult => Table[690];
+    public static SM::ShapeInfo SCreateVpcEncryptionControlRequest => Table[691];
+    public static SM::ShapeInfo SCreateVpcEncryptionControlResult => Table[692];
+    public static SM::ShapeInfo SCreateVpcEndpointConnectionNotificationRequest => Table[693];
+    public static SM::ShapeInfo SCreateVpcEndpointConnectionNotificationResult => Table[694];
+    public static SM::ShapeInfo SCreateVpcEndpointRequest => Table[695];
+    public static SM::ShapeInfo SCreateVpcEndpointResult => Table[696];
+    public static SM::ShapeInfo SCreateVpcEndpointServiceConfigurationRequest => Table[697];
+    public static SM::ShapeInfo SCreateVpcEndpointServiceConfigurationResult => Table[698];
+    public static SM::ShapeInfo SCreateVpcPeeringConnectionRequest => Table[699];
+    public static SM::ShapeInfo SCreateVpcPeeringConnectionResult => Table[700];
+    public static SM::ShapeInfo SCreateVpcRequest => Table[701];
+    public static SM::ShapeInfo SCreateVpcResult => Table[702];
+    public static SM::ShapeInfo SCreateVpnConcentratorRequest => Table[703];
+    public static SM::ShapeInfo SCreateVpnConcentratorResult => Table[704];
+    public static SM::ShapeInfo SCreateVpnConnectionRequest => Table[705];
+    public static SM::ShapeInfo SCreateVpnConnectionResult => Table[706];
+    public static SM::ShapeInfo SCreateVpnConnectionRouteRequest => Table[707];
+    public static SM::ShapeInfo SCreateVpnGatewayRequest => Table[708];
+    public static SM::ShapeInfo SCreateVpnGatewayResult => Table[709];
+    public static SM::ShapeInfo SCreationDateCondition => Table[710];
+    public static SM::ShapeInfo SCreationDateConditionRequest => Table[711];
+    public static SM::ShapeInfo SCreditSpecification => Table[712];
+    public static SM::ShapeInfo SCreditSpecificationRequest => Table[713];
+    public static SM::ShapeInfo SCurrencyCodeValues => Table[714];
+    public static SM::ShapeInfo SCurrentGenerationFlag => Table[715];
+    public static SM::ShapeInfo SCustomerGateway => Table[716];
+    public static SM::ShapeInfo SCustomerGatewayId => Table[717];
+    public static SM::ShapeInfo SCustomerGatewayIdStringList => Table[718];
+    public static SM::ShapeInfo SCustomerGatewayList => Table[719];
+    public static SM::ShapeInfo SDITMaxResults => Table[720];
+    public static SM::ShapeInfo SDITOMaxResults => Table[721];
+    public static SM::ShapeInfo SDataQueries => Table[722];
+    public static SM::ShapeInfo SDataQuery => Table[723];
+    public static SM::ShapeInfo SDataResponse => Table[724];
+    public static SM::ShapeInfo SDataResponses => Table[725];
+    public static SM::ShapeInfo SDatafeedSubscriptionState => Table[726];
+    public static SM::ShapeInfo SDateTime => Table[727];
+    public static SM::ShapeInfo SDeclarativePoliciesMaxResults => Table[728];
+    public static SM::ShapeInfo SDeclarativePoliciesReport => Table[729];
+    public static SM::ShapeInfo SDeclarativePoliciesReportId => Table[730];
+    public static SM::ShapeInfo SDeclarativePoliciesReportList => Table[731];
+    public static SM::ShapeInfo SDedicatedHostFlag => Table[732];
+    public static SM::ShapeInfo SDedicatedHostId => Table[733];
+    public static SM::ShapeInfo SDedicatedHostIdList => Table[734];
+    public static SM::ShapeInfo SDefaultConnectionTrackingConfiguration => Table[735];
+    public static SM::ShapeInfo SDefaultEnaQueueCountPerInterface => Table[736];
+    public static SM::ShapeInfo SDefaultHttpTokensEnforcedState => Table[737];
+    public static SM::ShapeInfo SDefaultInstanceMetadataEndpointState => Table[738];
+    public static SM::ShapeInfo SDefaultInstanceMetadataTagsState => Table[739];
+    public static SM::ShapeInfo SDefaultNetworkCardIndex => Table[740];
+    public static SM::ShapeInfo SDefaultRouteTableAssociationValue => Table[741];
+    public static SM::ShapeInfo SDefaultRouteTablePropagationValue => Table[742];
+    public static SM::ShapeInfo SDefaultTargetCapacityType => Table[743];
+    public static SM::ShapeInfo SDefaultTcpEstablishedTimeout => Table[744];
+    public static SM::ShapeInfo SDefaultUdpStreamTimeout => Table[745];
+    public static SM::ShapeInfo SDefaultUdpTimeout => Table[746];
+    public static SM::ShapeInfo SDefaultingDhcpOptionsId => Table[747];
+    public static SM::ShapeInfo SDeleteCapacityManagerDataExportRequest => Table[748];
+    public static SM::ShapeInfo SDeleteCapacityManagerDataExportResult => Table[749];
+    public static SM::ShapeInfo SDeleteCarrierGatewayRequest => Table[750];
+    public static SM::ShapeInfo SDeleteCarrierGatewayResult => Table[751];
+    public static SM::ShapeInfo SDeleteClientVpnEndpointRequest => Table[752];
+    public static SM::ShapeInfo SDeleteClientVpnEndpointResult => Table[753];
+    public static SM::ShapeInfo SDeleteClientVpnRouteRequest => Table[754];
+    public static SM::ShapeInfo SDeleteClientVpnRouteResult => Table[755];
+    public static SM::ShapeInfo SDeleteCoipCidrRequest => Table[756];
+    public static SM::ShapeInfo SDeleteCoipCidrResult => Table[757];
+    public static SM::ShapeInfo SDeleteCoipPoolRequest => Table[758];
+    public static SM::ShapeInfo SDeleteCoipPoolResult => Table[759];
+    public static SM::ShapeInfo SDeleteCustomerGatewayRequest => Table[760];
+    public static SM::ShapeInfo SDeleteDhcpOptionsRequest => Table[761];
+    public static SM::ShapeInfo SDeleteEgressOnlyInternetGatewayRequest => Table[762];
+    public static SM::ShapeInfo SDeleteEgressOnlyInternetGatewayResult => Table[763];
+    public static SM::ShapeInfo SDeleteFleetError => Table[764];
+    public static SM::ShapeInfo SDeleteFleetErrorCode => Table[765];
+    public static SM::ShapeInfo SDeleteFleetErrorItem => Table[766];
+    public static SM::ShapeInfo SDeleteFleetErrorSet => Table[767];
+    public static SM::ShapeInfo SDeleteFleetSuccessItem => Table[768];
+    public static SM::ShapeInfo SDeleteFleetSuccessSet => Table[769];
+    public static SM::ShapeInfo SDeleteFleetsRequest => Table[770];
+    public static SM::ShapeInfo SDeleteFleetsResult => Table[771];
+    public static SM::ShapeInfo SDeleteFlowLogsRequest => Table[772];
+    public static SM::ShapeInfo SDeleteFlowLogsResult => Table[773];
+    public static SM::ShapeInfo SDeleteFpgaImageRequest => Table[774];
+    public static SM::ShapeInfo SDeleteFpgaImageResult => Table[775];
+    public static SM::ShapeInfo SDeleteImageUsageReportRequest => Table[776];
+    public static SM::ShapeInfo SDeleteImageUsageReportResult => Table[777];
+    public static SM::ShapeInfo SDeleteInstanceConnectEndpointRequest => Table[778];
+    public static SM::ShapeInfo SDeleteInstanceConnectEndpointResult => Table[779];
+    public static SM::ShapeInfo SDeleteInstanceEventWindowRequest => Table[780];
+    public static SM::ShapeInfo SDeleteInstanceEventWindowResult => Table[781];
+    public static SM::ShapeInfo SDeleteInternetGatewayRequest => Table[782];
+    public static SM::ShapeInfo SDeleteIpamExternalResourceVerificationTokenRequest => Table[783];
+    public static SM::ShapeInfo SDeleteIpamExternalResourceVerificationTokenResult => Table[784];
+    public static SM::ShapeInfo SDeleteIpamPolicyRequest => Table[785];
+    public static SM::ShapeInfo SDeleteIpamPolicyResult => Table[786];
+    public static SM::ShapeInfo SDeleteIpamPoolRequest => Table[787];
+    public static SM::ShapeInfo SDeleteIpamPoolResult => Table[788];
+    public static SM::ShapeInfo SDeleteIpamPrefixListResolverRequest => Table[789];
+    public static SM::ShapeInfo SDeleteIpamPrefixListResolverResult => Table[790];
+    public static SM::ShapeInfo SDeleteIpamPrefixListResolverTargetRequest => Table[791];
+    public static SM::ShapeInfo SDeleteIpamPrefixListResolverTargetResult => Table[792];
+    public static SM::ShapeInfo SDeleteIpamRequest => Table[793];
+    public static SM::ShapeInfo SDeleteIpamResourceDiscoveryRequest => Table[794];
+    public static SM::ShapeInfo SDeleteIpamResourceDiscoveryResult => Table[795];
+    public static SM::ShapeInfo SDeleteIpamResult => Table[796];
+    public static SM::ShapeInfo SDeleteIpamScopeRequest => Table[797];
+    public static SM::ShapeInfo SDeleteIpamScopeResult => Table[798];
+    public static SM::ShapeInfo SDeleteKeyPairRequest => Table[799];
 
-    private static void Init1()
+    private static SM::ShapeInfo CreateShapes8(SM::ShapeTable table, int index) => index switch
     {
-        SClientRouteEnforcementResponseOptions.InitStructure(static () => new global::Stratus.Ec2.Model.ClientRouteEnforcementResponseOptions(),
+        400 => new SM::ShapeInfo("ClientRouteEnforcementResponseOptions", SM::ShapeKind.Structure, table, 400),
+        401 => new SM::ShapeInfo("ClientSecretType", SM::ShapeKind.String).Constrain(sensitive: true),
+        402 => new SM::ShapeInfo("ClientVpnAuthentication", SM::ShapeKind.Structure, table, 402),
+        403 => new SM::ShapeInfo("ClientVpnAuthenticationList", SM::ShapeKind.List, table, 403),
+        404 => new SM::ShapeInfo("ClientVpnAuthenticationRequest", SM::ShapeKind.Structure, table, 404),
+        405 => new SM::ShapeInfo("ClientVpnAuthenticationRequestList", SM::ShapeKind.List, table, 405),
+        406 => new SM::ShapeInfo("ClientVpnAuthenticationType", SM::ShapeKind.String).Constrain(enumValues: ["certificate-authentication", "directory-service-authentication", "federated-authentication"]),
+        407 => new SM::ShapeInfo("ClientVpnAuthorizationRuleStatus", SM::ShapeKind.Structure, table, 407),
+        408 => new SM::ShapeInfo("ClientVpnAuthorizationRuleStatusCode", SM::ShapeKind.String).Constrain(enumValues: ["authorizing", "active", "failed", "revoking"]),
+        409 => new SM::ShapeInfo("ClientVpnAvailabilityZoneIdSet", SM::ShapeKind.List, table, 409),
+        410 => new SM::ShapeInfo("ClientVpnAvailabilityZoneSet", SM::ShapeKind.List, table, 410),
+        411 => new SM::ShapeInfo("ClientVpnConnection", SM::ShapeKind.Structure, table, 411),
+        412 => new SM::ShapeInfo("ClientVpnConnectionSet", SM::ShapeKind.List, table, 412),
+        413 => new SM::ShapeInfo("ClientVpnConnectionStatus", SM::ShapeKind.Structure, table, 413),
+        414 => new SM::ShapeInfo("ClientVpnConnectionStatusCode", SM::ShapeKind.String).Constrain(enumValues: ["active", "failed-to-terminate", "terminating", "terminated"]),
+        415 => new SM::ShapeInfo("ClientVpnEndpoint", SM::ShapeKind.Structure, table, 415),
+        416 => new SM::ShapeInfo("ClientVpnEndpointAttributeStatus", SM::ShapeKind.Structure, table, 416),
+        417 => new SM::ShapeInfo("ClientVpnEndpointAttributeStatusCode", SM::ShapeKind.String).Constrain(enumValues: ["applying", "applied"]),
+        418 => new SM::ShapeInfo("ClientVpnEndpointId", SM::ShapeKind.String),
+        419 => new SM::ShapeInfo("ClientVpnEndpointIdList", SM::ShapeKind.List, table, 419),
+        420 => new SM::ShapeInfo("ClientVpnEndpointStatus", SM::ShapeKind.Structure, table, 420),
+        421 => new SM::ShapeInfo("ClientVpnEndpointStatusCode", SM::ShapeKind.String).Constrain(enumValues: ["pending-associate", "available", "deleting", "deleted", "pending"]),
+        422 => new SM::ShapeInfo("ClientVpnRoute", SM::ShapeKind.Structure, table, 422),
+        423 => new SM::ShapeInfo("ClientVpnRouteSet", SM::ShapeKind.List, table, 423),
+        424 => new SM::ShapeInfo("ClientVpnRouteStatus", SM::ShapeKind.Structure, table, 424),
+        425 => new SM::ShapeInfo("ClientVpnRouteStatusCode", SM::ShapeKind.String).Constrain(enumValues: ["creating", "active", "failed", "deleting"]),
+        426 => new SM::ShapeInfo("ClientVpnSecurityGroupIdSet", SM::ShapeKind.List, table, 426),
+        427 => new SM::ShapeInfo("CloudWatchLogGroupArn", SM::ShapeKind.String),
+        428 => new SM::ShapeInfo("CloudWatchLogOptions", SM::ShapeKind.Structure, table, 428),
+        429 => new SM::ShapeInfo("CloudWatchLogOptionsSpecification", SM::ShapeKind.Structure, table, 429),
+        430 => new SM::ShapeInfo("CoipAddressUsage", SM::ShapeKind.Structure, table, 430),
+        431 => new SM::ShapeInfo("CoipAddressUsageSet", SM::ShapeKind.List, table, 431),
+        432 => new SM::ShapeInfo("CoipCidr", SM::ShapeKind.Structure, table, 432),
+        433 => new SM::ShapeInfo("CoipPool", SM::ShapeKind.Structure, table, 433),
+        434 => new SM::ShapeInfo("CoipPoolId", SM::ShapeKind.String),
+        435 => new SM::ShapeInfo("CoipPoolIdSet", SM::ShapeKind.List, table, 435),
+        436 => new SM::ShapeInfo("CoipPoolMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        437 => new SM::ShapeInfo("CoipPoolSet", SM::ShapeKind.List, table, 437),
+        438 => new SM::ShapeInfo("Comparison", SM::ShapeKind.String).Constrain(enumValues: ["equals", "in"]),
+        439 => new SM::ShapeInfo("ComponentAccount", SM::ShapeKind.String),
+        440 => new SM::ShapeInfo("ComponentRegion", SM::ShapeKind.String),
+        441 => new SM::ShapeInfo("ConditionValue", SM::ShapeKind.String).Constrain(min: 0, max: 300),
+        442 => new SM::ShapeInfo("ConditionValueList", SM::ShapeKind.List, table, 442).Constrain(min: 0, max: 10),
+        443 => new SM::ShapeInfo("ConfirmProductInstanceRequest", SM::ShapeKind.Structure, table, 443),
+        444 => new SM::ShapeInfo("ConfirmProductInstanceResult", SM::ShapeKind.Structure, table, 444),
+        445 => new SM::ShapeInfo("ConnectionLogOptions", SM::ShapeKind.Structure, table, 445),
+        446 => new SM::ShapeInfo("ConnectionLogResponseOptions", SM::ShapeKind.Structure, table, 446),
+        447 => new SM::ShapeInfo("ConnectionNotification", SM::ShapeKind.Structure, table, 447),
+        448 => new SM::ShapeInfo("ConnectionNotificationId", SM::ShapeKind.String),
+        449 => new SM::ShapeInfo("ConnectionNotificationIdsList", SM::ShapeKind.List, table, 449),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes8(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 400:
+                WSClientRouteEnforcementResponseOptions(shape);
+                return;
+            case 402:
+                WSClientVpnAuthentication(shape);
+                return;
+            case 403:
+                shape.InitList(SClientVpnAuthentication, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ClientVpnAuthentication>());
+                return;
+            case 404:
+                WSClientVpnAuthenticationRequest(shape);
+                return;
+            case 405:
+                shape.InitList(SClientVpnAuthenticationRequest, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ClientVpnAuthenticationRequest>());
+                return;
+            case 407:
+                WSClientVpnAuthorizationRuleStatus(shape);
+                return;
+            case 409:
+                shape.InitList(SAvailabilityZoneId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 410:
+                shape.InitList(SAvailabilityZoneName, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 411:
+                WSClientVpnConnection(shape);
+                return;
+            case 412:
+                shape.InitList(SClientVpnConnection, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ClientVpnConnection>());
+                return;
+            case 413:
+                WSClientVpnConnectionStatus(shape);
+                return;
+            case 415:
+                WSClientVpnEndpoint(shape);
+                return;
+            case 416:
+                WSClientVpnEndpointAttributeStatus(shape);
+                return;
+            case 419:
+                shape.InitList(SClientVpnEndpointId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 420:
+                WSClientVpnEndpointStatus(shape);
+                return;
+            case 422:
+                WSClientVpnRoute(shape);
+                return;
+            case 423:
+                shape.InitList(SClientVpnRoute, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ClientVpnRoute>());
+                return;
+            case 424:
+                WSClientVpnRouteStatus(shape);
+                return;
+            case 426:
+                shape.InitList(SSecurityGroupId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 428:
+                WSCloudWatchLogOptions(shape);
+                return;
+            case 429:
+                WSCloudWatchLogOptionsSpecification(shape);
+                return;
+            case 430:
+                WSCoipAddressUsage(shape);
+                return;
+            case 431:
+                shape.InitList(SCoipAddressUsage, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CoipAddressUsage>());
+                return;
+            case 432:
+                WSCoipCidr(shape);
+                return;
+            case 433:
+                WSCoipPool(shape);
+                return;
+            case 435:
+                shape.InitList(SIpv4PoolCoipId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 437:
+                shape.InitList(SCoipPool, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CoipPool>());
+                return;
+            case 442:
+                shape.InitList(SConditionValue, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 443:
+                WSConfirmProductInstanceRequest(shape);
+                return;
+            case 444:
+                WSConfirmProductInstanceResult(shape);
+                return;
+            case 445:
+                WSConnectionLogOptions(shape);
+                return;
+            case 446:
+                WSConnectionLogResponseOptions(shape);
+                return;
+            case 447:
+                WSConnectionNotification(shape);
+                return;
+            case 449:
+                shape.InitList(SConnectionNotificationId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes9(SM::ShapeTable table, int index) => index switch
+    {
+        450 => new SM::ShapeInfo("ConnectionNotificationSet", SM::ShapeKind.List, table, 450),
+        451 => new SM::ShapeInfo("ConnectionNotificationState", SM::ShapeKind.String).Constrain(enumValues: ["Enabled", "Disabled"]),
+        452 => new SM::ShapeInfo("ConnectionNotificationType", SM::ShapeKind.String).Constrain(enumValues: ["Topic"]),
+        453 => new SM::ShapeInfo("ConnectionTrackingConfiguration", SM::ShapeKind.Structure, table, 453),
+        454 => new SM::ShapeInfo("ConnectionTrackingSpecification", SM::ShapeKind.Structure, table, 454),
+        455 => new SM::ShapeInfo("ConnectionTrackingSpecificationRequest", SM::ShapeKind.Structure, table, 455),
+        456 => new SM::ShapeInfo("ConnectionTrackingSpecificationResponse", SM::ShapeKind.Structure, table, 456),
+        457 => new SM::ShapeInfo("ConnectivityType", SM::ShapeKind.String).Constrain(enumValues: ["private", "public"]),
+        458 => new SM::ShapeInfo("ContainerFormat", SM::ShapeKind.String).Constrain(enumValues: ["ova"]),
+        459 => new SM::ShapeInfo("ConversionIdStringList", SM::ShapeKind.List, table, 459),
+        460 => new SM::ShapeInfo("ConversionTask", SM::ShapeKind.Structure, table, 460),
+        461 => new SM::ShapeInfo("ConversionTaskId", SM::ShapeKind.String),
+        462 => new SM::ShapeInfo("ConversionTaskState", SM::ShapeKind.String).Constrain(enumValues: ["active", "cancelling", "cancelled", "completed"]),
+        463 => new SM::ShapeInfo("CoolOffPeriodRequestHours", SM::ShapeKind.Integer).Constrain(min: 1, max: 72),
+        464 => new SM::ShapeInfo("CoolOffPeriodResponseHours", SM::ShapeKind.Integer),
+        465 => new SM::ShapeInfo("CopyFpgaImageRequest", SM::ShapeKind.Structure, table, 465),
+        466 => new SM::ShapeInfo("CopyFpgaImageResult", SM::ShapeKind.Structure, table, 466),
+        467 => new SM::ShapeInfo("CopyImageClientToken", SM::ShapeKind.String).Constrain(min: 0, max: 128),
+        468 => new SM::ShapeInfo("CopyImageRequest", SM::ShapeKind.Structure, table, 468),
+        469 => new SM::ShapeInfo("CopyImageResult", SM::ShapeKind.Structure, table, 469),
+        470 => new SM::ShapeInfo("CopySnapshotRequest", SM::ShapeKind.Structure, table, 470),
+        471 => new SM::ShapeInfo("CopySnapshotRequestPSU", SM::ShapeKind.String).Constrain(sensitive: true),
+        472 => new SM::ShapeInfo("CopySnapshotResult", SM::ShapeKind.Structure, table, 472),
+        473 => new SM::ShapeInfo("CopyTagsFromSource", SM::ShapeKind.String).Constrain(enumValues: ["volume"]),
+        474 => new SM::ShapeInfo("CopyVolumesRequest", SM::ShapeKind.Structure, table, 474),
+        475 => new SM::ShapeInfo("CopyVolumesResult", SM::ShapeKind.Structure, table, 475),
+        476 => new SM::ShapeInfo("CoreCount", SM::ShapeKind.Integer),
+        477 => new SM::ShapeInfo("CoreCountList", SM::ShapeKind.List, table, 477),
+        478 => new SM::ShapeInfo("CoreNetworkArn", SM::ShapeKind.String),
+        479 => new SM::ShapeInfo("CpuManufacturer", SM::ShapeKind.String).Constrain(enumValues: ["intel", "amd", "amazon-web-services", "apple"]),
+        480 => new SM::ShapeInfo("CpuManufacturerName", SM::ShapeKind.String),
+        481 => new SM::ShapeInfo("CpuManufacturerSet", SM::ShapeKind.List, table, 481),
+        482 => new SM::ShapeInfo("CpuOptions", SM::ShapeKind.Structure, table, 482),
+        483 => new SM::ShapeInfo("CpuOptionsRequest", SM::ShapeKind.Structure, table, 483),
+        484 => new SM::ShapeInfo("CpuPerformanceFactor", SM::ShapeKind.Structure, table, 484),
+        485 => new SM::ShapeInfo("CpuPerformanceFactorRequest", SM::ShapeKind.Structure, table, 485),
+        486 => new SM::ShapeInfo("CreateCapacityManagerDataExportRequest", SM::ShapeKind.Structure, table, 486),
+        487 => new SM::ShapeInfo("CreateCapacityManagerDataExportResult", SM::ShapeKind.Structure, table, 487),
+        488 => new SM::ShapeInfo("CreateCapacityReservationBySplittingRequest", SM::ShapeKind.Structure, table, 488),
+        489 => new SM::ShapeInfo("CreateCapacityReservationBySplittingResult", SM::ShapeKind.Structure, table, 489),
+        490 => new SM::ShapeInfo("CreateCapacityReservationFleetRequest", SM::ShapeKind.Structure, table, 490),
+        491 => new SM::ShapeInfo("CreateCapacityReservationFleetResult", SM::ShapeKind.Structure, table, 491),
+        492 => new SM::ShapeInfo("CreateCapacityReservationRequest", SM::ShapeKind.Structure, table, 492),
+        493 => new SM::ShapeInfo("CreateCapacityReservationResult", SM::ShapeKind.Structure, table, 493),
+        494 => new SM::ShapeInfo("CreateCarrierGatewayRequest", SM::ShapeKind.Structure, table, 494),
+        495 => new SM::ShapeInfo("CreateCarrierGatewayResult", SM::ShapeKind.Structure, table, 495),
+        496 => new SM::ShapeInfo("CreateClientVpnEndpointRequest", SM::ShapeKind.Structure, table, 496),
+        497 => new SM::ShapeInfo("CreateClientVpnEndpointResult", SM::ShapeKind.Structure, table, 497),
+        498 => new SM::ShapeInfo("CreateClientVpnRouteRequest", SM::ShapeKind.Structure, table, 498),
+        499 => new SM::ShapeInfo("CreateClientVpnRouteResult", SM::ShapeKind.Structure, table, 499),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes9(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 450:
+                shape.InitList(SConnectionNotification, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ConnectionNotification>());
+                return;
+            case 453:
+                WSConnectionTrackingConfiguration(shape);
+                return;
+            case 454:
+                WSConnectionTrackingSpecification(shape);
+                return;
+            case 455:
+                WSConnectionTrackingSpecificationRequest(shape);
+                return;
+            case 456:
+                WSConnectionTrackingSpecificationResponse(shape);
+                return;
+            case 459:
+                shape.InitList(SConversionTaskId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 460:
+                WSConversionTask(shape);
+                return;
+            case 465:
+                WSCopyFpgaImageRequest(shape);
+                return;
+            case 466:
+                WSCopyFpgaImageResult(shape);
+                return;
+            case 468:
+                WSCopyImageRequest(shape);
+                return;
+            case 469:
+                WSCopyImageResult(shape);
+                return;
+            case 470:
+                WSCopySnapshotRequest(shape);
+                return;
+            case 472:
+                WSCopySnapshotResult(shape);
+                return;
+            case 474:
+                WSCopyVolumesRequest(shape);
+                return;
+            case 475:
+                WSCopyVolumesResult(shape);
+                return;
+            case 477:
+                shape.InitList(SCoreCount, "item", static () => new global::System.Collections.Generic.List<int>());
+                return;
+            case 481:
+                shape.InitList(SCpuManufacturer, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 482:
+                WSCpuOptions(shape);
+                return;
+            case 483:
+                WSCpuOptionsRequest(shape);
+                return;
+            case 484:
+                WSCpuPerformanceFactor(shape);
+                return;
+            case 485:
+                WSCpuPerformanceFactorRequest(shape);
+                return;
+            case 486:
+                WSCreateCapacityManagerDataExportRequest(shape);
+                return;
+            case 487:
+                WSCreateCapacityManagerDataExportResult(shape);
+                return;
+            case 488:
+                WSCreateCapacityReservationBySplittingRequest(shape);
+                return;
+            case 489:
+                WSCreateCapacityReservationBySplittingResult(shape);
+                return;
+            case 490:
+                WSCreateCapacityReservationFleetRequest(shape);
+                return;
+            case 491:
+                WSCreateCapacityReservationFleetResult(shape);
+                return;
+            case 492:
+                WSCreateCapacityReservationRequest(shape);
+                return;
+            case 493:
+                WSCreateCapacityReservationResult(shape);
+                return;
+            case 494:
+                WSCreateCarrierGatewayRequest(shape);
+                return;
+            case 495:
+                WSCreateCarrierGatewayResult(shape);
+                return;
+            case 496:
+                WSCreateClientVpnEndpointRequest(shape);
+                return;
+            case 497:
+                WSCreateClientVpnEndpointResult(shape);
+                return;
+            case 498:
+                WSCreateClientVpnRouteRequest(shape);
+                return;
+            case 499:
+                WSCreateClientVpnRouteResult(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes10(SM::ShapeTable table, int index) => index switch
+    {
+        500 => new SM::ShapeInfo("CreateCoipCidrRequest", SM::ShapeKind.Structure, table, 500),
+        501 => new SM::ShapeInfo("CreateCoipCidrResult", SM::ShapeKind.Structure, table, 501),
+        502 => new SM::ShapeInfo("CreateCoipPoolRequest", SM::ShapeKind.Structure, table, 502),
+        503 => new SM::ShapeInfo("CreateCoipPoolResult", SM::ShapeKind.Structure, table, 503),
+        504 => new SM::ShapeInfo("CreateCustomerGatewayRequest", SM::ShapeKind.Structure, table, 504),
+        505 => new SM::ShapeInfo("CreateCustomerGatewayResult", SM::ShapeKind.Structure, table, 505),
+        506 => new SM::ShapeInfo("CreateDefaultSubnetRequest", SM::ShapeKind.Structure, table, 506),
+        507 => new SM::ShapeInfo("CreateDefaultSubnetResult", SM::ShapeKind.Structure, table, 507),
+        508 => new SM::ShapeInfo("CreateDefaultVpcRequest", SM::ShapeKind.Structure, table, 508),
+        509 => new SM::ShapeInfo("CreateDefaultVpcResult", SM::ShapeKind.Structure, table, 509),
+        510 => new SM::ShapeInfo("CreateDelegateMacVolumeOwnershipTaskRequest", SM::ShapeKind.Structure, table, 510),
+        511 => new SM::ShapeInfo("CreateDelegateMacVolumeOwnershipTaskResult", SM::ShapeKind.Structure, table, 511),
+        512 => new SM::ShapeInfo("CreateDhcpOptionsRequest", SM::ShapeKind.Structure, table, 512),
+        513 => new SM::ShapeInfo("CreateDhcpOptionsResult", SM::ShapeKind.Structure, table, 513),
+        514 => new SM::ShapeInfo("CreateEgressOnlyInternetGatewayRequest", SM::ShapeKind.Structure, table, 514),
+        515 => new SM::ShapeInfo("CreateEgressOnlyInternetGatewayResult", SM::ShapeKind.Structure, table, 515),
+        516 => new SM::ShapeInfo("CreateFleetError", SM::ShapeKind.Structure, table, 516),
+        517 => new SM::ShapeInfo("CreateFleetErrorsSet", SM::ShapeKind.List, table, 517),
+        518 => new SM::ShapeInfo("CreateFleetInstance", SM::ShapeKind.Structure, table, 518),
+        519 => new SM::ShapeInfo("CreateFleetInstancesSet", SM::ShapeKind.List, table, 519),
+        520 => new SM::ShapeInfo("CreateFleetRequest", SM::ShapeKind.Structure, table, 520),
+        521 => new SM::ShapeInfo("CreateFleetResult", SM::ShapeKind.Structure, table, 521),
+        522 => new SM::ShapeInfo("CreateFlowLogsRequest", SM::ShapeKind.Structure, table, 522),
+        523 => new SM::ShapeInfo("CreateFlowLogsResult", SM::ShapeKind.Structure, table, 523),
+        524 => new SM::ShapeInfo("CreateFpgaImageRequest", SM::ShapeKind.Structure, table, 524),
+        525 => new SM::ShapeInfo("CreateFpgaImageResult", SM::ShapeKind.Structure, table, 525),
+        526 => new SM::ShapeInfo("CreateImageRequest", SM::ShapeKind.Structure, table, 526),
+        527 => new SM::ShapeInfo("CreateImageResult", SM::ShapeKind.Structure, table, 527),
+        528 => new SM::ShapeInfo("CreateImageUsageReportClientToken", SM::ShapeKind.String).Constrain(min: 0, max: 128),
+        529 => new SM::ShapeInfo("CreateImageUsageReportRequest", SM::ShapeKind.Structure, table, 529),
+        530 => new SM::ShapeInfo("CreateImageUsageReportResult", SM::ShapeKind.Structure, table, 530),
+        531 => new SM::ShapeInfo("CreateInstanceConnectEndpointRequest", SM::ShapeKind.Structure, table, 531),
+        532 => new SM::ShapeInfo("CreateInstanceConnectEndpointResult", SM::ShapeKind.Structure, table, 532),
+        533 => new SM::ShapeInfo("CreateInstanceEventWindowRequest", SM::ShapeKind.Structure, table, 533),
+        534 => new SM::ShapeInfo("CreateInstanceEventWindowResult", SM::ShapeKind.Structure, table, 534),
+        535 => new SM::ShapeInfo("CreateInstanceExportTaskRequest", SM::ShapeKind.Structure, table, 535),
+        536 => new SM::ShapeInfo("CreateInstanceExportTaskResult", SM::ShapeKind.Structure, table, 536),
+        537 => new SM::ShapeInfo("CreateInternetGatewayRequest", SM::ShapeKind.Structure, table, 537),
+        538 => new SM::ShapeInfo("CreateInternetGatewayResult", SM::ShapeKind.Structure, table, 538),
+        539 => new SM::ShapeInfo("CreateInterruptibleCapacityReservationAllocationRequest", SM::ShapeKind.Structure, table, 539),
+        540 => new SM::ShapeInfo("CreateInterruptibleCapacityReservationAllocationResult", SM::ShapeKind.Structure, table, 540),
+        541 => new SM::ShapeInfo("CreateIpamExternalResourceVerificationTokenRequest", SM::ShapeKind.Structure, table, 541),
+        542 => new SM::ShapeInfo("CreateIpamExternalResourceVerificationTokenResult", SM::ShapeKind.Structure, table, 542),
+        543 => new SM::ShapeInfo("CreateIpamPolicyRequest", SM::ShapeKind.Structure, table, 543),
+        544 => new SM::ShapeInfo("CreateIpamPolicyResult", SM::ShapeKind.Structure, table, 544),
+        545 => new SM::ShapeInfo("CreateIpamPoolRequest", SM::ShapeKind.Structure, table, 545),
+        546 => new SM::ShapeInfo("CreateIpamPoolResult", SM::ShapeKind.Structure, table, 546),
+        547 => new SM::ShapeInfo("CreateIpamPrefixListResolverRequest", SM::ShapeKind.Structure, table, 547),
+        548 => new SM::ShapeInfo("CreateIpamPrefixListResolverResult", SM::ShapeKind.Structure, table, 548),
+        549 => new SM::ShapeInfo("CreateIpamPrefixListResolverTargetRequest", SM::ShapeKind.Structure, table, 549),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes10(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 500:
+                WSCreateCoipCidrRequest(shape);
+                return;
+            case 501:
+                WSCreateCoipCidrResult(shape);
+                return;
+            case 502:
+                WSCreateCoipPoolRequest(shape);
+                return;
+            case 503:
+                WSCreateCoipPoolResult(shape);
+                return;
+            case 504:
+                WSCreateCustomerGatewayRequest(shape);
+                return;
+            case 505:
+                WSCreateCustomerGatewayResult(shape);
+                return;
+            case 506:
+                WSCreateDefaultSubnetRequest(shape);
+                return;
+            case 507:
+                WSCreateDefaultSubnetResult(shape);
+                return;
+            case 508:
+                WSCreateDefaultVpcRequest(shape);
+                return;
+            case 509:
+                WSCreateDefaultVpcResult(shape);
+                return;
+            case 510:
+                WSCreateDelegateMacVolumeOwnershipTaskRequest(shape);
+                return;
+            case 511:
+                WSCreateDelegateMacVolumeOwnershipTaskResult(shape);
+                return;
+            case 512:
+                WSCreateDhcpOptionsRequest(shape);
+                return;
+            case 513:
+                WSCreateDhcpOptionsResult(shape);
+                return;
+            case 514:
+                WSCreateEgressOnlyInternetGatewayRequest(shape);
+                return;
+            case 515:
+                WSCreateEgressOnlyInternetGatewayResult(shape);
+                return;
+            case 516:
+                WSCreateFleetError(shape);
+                return;
+            case 517:
+                shape.InitList(SCreateFleetError, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CreateFleetError>());
+                return;
+            case 518:
+                WSCreateFleetInstance(shape);
+                return;
+            case 519:
+                shape.InitList(SCreateFleetInstance, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CreateFleetInstance>());
+                return;
+            case 520:
+                WSCreateFleetRequest(shape);
+                return;
+            case 521:
+                WSCreateFleetResult(shape);
+                return;
+            case 522:
+                WSCreateFlowLogsRequest(shape);
+                return;
+            case 523:
+                WSCreateFlowLogsResult(shape);
+                return;
+            case 524:
+                WSCreateFpgaImageRequest(shape);
+                return;
+            case 525:
+                WSCreateFpgaImageResult(shape);
+                return;
+            case 526:
+                WSCreateImageRequest(shape);
+                return;
+            case 527:
+                WSCreateImageResult(shape);
+                return;
+            case 529:
+                WSCreateImageUsageReportRequest(shape);
+                return;
+            case 530:
+                WSCreateImageUsageReportResult(shape);
+                return;
+            case 531:
+                WSCreateInstanceConnectEndpointRequest(shape);
+                return;
+            case 532:
+                WSCreateInstanceConnectEndpointResult(shape);
+                return;
+            case 533:
+                WSCreateInstanceEventWindowRequest(shape);
+                return;
+            case 534:
+                WSCreateInstanceEventWindowResult(shape);
+                return;
+            case 535:
+                WSCreateInstanceExportTaskRequest(shape);
+                return;
+            case 536:
+                WSCreateInstanceExportTaskResult(shape);
+                return;
+            case 537:
+                WSCreateInternetGatewayRequest(shape);
+                return;
+            case 538:
+                WSCreateInternetGatewayResult(shape);
+                return;
+            case 539:
+                WSCreateInterruptibleCapacityReservationAllocationRequest(shape);
+                return;
+            case 540:
+                WSCreateInterruptibleCapacityReservationAllocationResult(shape);
+                return;
+            case 541:
+                WSCreateIpamExternalResourceVerificationTokenRequest(shape);
+                return;
+            case 542:
+                WSCreateIpamExternalResourceVerificationTokenResult(shape);
+                return;
+            case 543:
+                WSCreateIpamPolicyRequest(shape);
+                return;
+            case 544:
+                WSCreateIpamPolicyResult(shape);
+                return;
+            case 545:
+                WSCreateIpamPoolRequest(shape);
+                return;
+            case 546:
+                WSCreateIpamPoolResult(shape);
+                return;
+            case 547:
+                WSCreateIpamPrefixListResolverRequest(shape);
+                return;
+            case 548:
+                WSCreateIpamPrefixListResolverResult(shape);
+                return;
+            case 549:
+                WSCreateIpamPrefixListResolverTargetRequest(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes11(SM::ShapeTable table, int index) => index switch
+    {
+        550 => new SM::ShapeInfo("CreateIpamPrefixListResolverTargetResult", SM::ShapeKind.Structure, table, 550),
+        551 => new SM::ShapeInfo("CreateIpamRequest", SM::ShapeKind.Structure, table, 551),
+        552 => new SM::ShapeInfo("CreateIpamResourceDiscoveryRequest", SM::ShapeKind.Structure, table, 552),
+        553 => new SM::ShapeInfo("CreateIpamResourceDiscoveryResult", SM::ShapeKind.Structure, table, 553),
+        554 => new SM::ShapeInfo("CreateIpamResult", SM::ShapeKind.Structure, table, 554),
+        555 => new SM::ShapeInfo("CreateIpamScopeRequest", SM::ShapeKind.Structure, table, 555),
+        556 => new SM::ShapeInfo("CreateIpamScopeResult", SM::ShapeKind.Structure, table, 556),
+        557 => new SM::ShapeInfo("CreateKeyPairRequest", SM::ShapeKind.Structure, table, 557),
+        558 => new SM::ShapeInfo("CreateLaunchTemplateRequest", SM::ShapeKind.Structure, table, 558),
+        559 => new SM::ShapeInfo("CreateLaunchTemplateResult", SM::ShapeKind.Structure, table, 559),
+        560 => new SM::ShapeInfo("CreateLaunchTemplateVersionRequest", SM::ShapeKind.Structure, table, 560),
+        561 => new SM::ShapeInfo("CreateLaunchTemplateVersionResult", SM::ShapeKind.Structure, table, 561),
+        562 => new SM::ShapeInfo("CreateLocalGatewayRouteRequest", SM::ShapeKind.Structure, table, 562),
+        563 => new SM::ShapeInfo("CreateLocalGatewayRouteResult", SM::ShapeKind.Structure, table, 563),
+        564 => new SM::ShapeInfo("CreateLocalGatewayRouteTableRequest", SM::ShapeKind.Structure, table, 564),
+        565 => new SM::ShapeInfo("CreateLocalGatewayRouteTableResult", SM::ShapeKind.Structure, table, 565),
+        566 => new SM::ShapeInfo("CreateLocalGatewayRouteTableVirtualInterfaceGroupAssociationRequest", SM::ShapeKind.Structure, table, 566),
+        567 => new SM::ShapeInfo("CreateLocalGatewayRouteTableVirtualInterfaceGroupAssociationResult", SM::ShapeKind.Structure, table, 567),
+        568 => new SM::ShapeInfo("CreateLocalGatewayRouteTableVpcAssociationRequest", SM::ShapeKind.Structure, table, 568),
+        569 => new SM::ShapeInfo("CreateLocalGatewayRouteTableVpcAssociationResult", SM::ShapeKind.Structure, table, 569),
+        570 => new SM::ShapeInfo("CreateLocalGatewayVirtualInterfaceGroupRequest", SM::ShapeKind.Structure, table, 570),
+        571 => new SM::ShapeInfo("CreateLocalGatewayVirtualInterfaceGroupResult", SM::ShapeKind.Structure, table, 571),
+        572 => new SM::ShapeInfo("CreateLocalGatewayVirtualInterfaceRequest", SM::ShapeKind.Structure, table, 572),
+        573 => new SM::ShapeInfo("CreateLocalGatewayVirtualInterfaceResult", SM::ShapeKind.Structure, table, 573),
+        574 => new SM::ShapeInfo("CreateMacSystemIntegrityProtectionModificationTaskRequest", SM::ShapeKind.Structure, table, 574),
+        575 => new SM::ShapeInfo("CreateMacSystemIntegrityProtectionModificationTaskResult", SM::ShapeKind.Structure, table, 575),
+        576 => new SM::ShapeInfo("CreateManagedPrefixListRequest", SM::ShapeKind.Structure, table, 576),
+        577 => new SM::ShapeInfo("CreateManagedPrefixListResult", SM::ShapeKind.Structure, table, 577),
+        578 => new SM::ShapeInfo("CreateNatGatewayRequest", SM::ShapeKind.Structure, table, 578),
+        579 => new SM::ShapeInfo("CreateNatGatewayResult", SM::ShapeKind.Structure, table, 579),
+        580 => new SM::ShapeInfo("CreateNetworkAclEntryRequest", SM::ShapeKind.Structure, table, 580),
+        581 => new SM::ShapeInfo("CreateNetworkAclRequest", SM::ShapeKind.Structure, table, 581),
+        582 => new SM::ShapeInfo("CreateNetworkAclResult", SM::ShapeKind.Structure, table, 582),
+        583 => new SM::ShapeInfo("CreateNetworkInsightsAccessScopeRequest", SM::ShapeKind.Structure, table, 583),
+        584 => new SM::ShapeInfo("CreateNetworkInsightsAccessScopeResult", SM::ShapeKind.Structure, table, 584),
+        585 => new SM::ShapeInfo("CreateNetworkInsightsPathRequest", SM::ShapeKind.Structure, table, 585),
+        586 => new SM::ShapeInfo("CreateNetworkInsightsPathResult", SM::ShapeKind.Structure, table, 586),
+        587 => new SM::ShapeInfo("CreateNetworkInterfacePermissionRequest", SM::ShapeKind.Structure, table, 587),
+        588 => new SM::ShapeInfo("CreateNetworkInterfacePermissionResult", SM::ShapeKind.Structure, table, 588),
+        589 => new SM::ShapeInfo("CreateNetworkInterfaceRequest", SM::ShapeKind.Structure, table, 589),
+        590 => new SM::ShapeInfo("CreateNetworkInterfaceResult", SM::ShapeKind.Structure, table, 590),
+        591 => new SM::ShapeInfo("CreatePlacementGroupRequest", SM::ShapeKind.Structure, table, 591),
+        592 => new SM::ShapeInfo("CreatePlacementGroupResult", SM::ShapeKind.Structure, table, 592),
+        593 => new SM::ShapeInfo("CreatePublicIpv4PoolRequest", SM::ShapeKind.Structure, table, 593),
+        594 => new SM::ShapeInfo("CreatePublicIpv4PoolResult", SM::ShapeKind.Structure, table, 594),
+        595 => new SM::ShapeInfo("CreateReplaceRootVolumeTaskRequest", SM::ShapeKind.Structure, table, 595),
+        596 => new SM::ShapeInfo("CreateReplaceRootVolumeTaskResult", SM::ShapeKind.Structure, table, 596),
+        597 => new SM::ShapeInfo("CreateReservedInstancesListingRequest", SM::ShapeKind.Structure, table, 597),
+        598 => new SM::ShapeInfo("CreateReservedInstancesListingResult", SM::ShapeKind.Structure, table, 598),
+        599 => new SM::ShapeInfo("CreateRestoreImageTaskRequest", SM::ShapeKind.Structure, table, 599),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes11(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 550:
+                WSCreateIpamPrefixListResolverTargetResult(shape);
+                return;
+            case 551:
+                WSCreateIpamRequest(shape);
+                return;
+            case 552:
+                WSCreateIpamResourceDiscoveryRequest(shape);
+                return;
+            case 553:
+                WSCreateIpamResourceDiscoveryResult(shape);
+                return;
+            case 554:
+                WSCreateIpamResult(shape);
+                return;
+            case 555:
+                WSCreateIpamScopeRequest(shape);
+                return;
+            case 556:
+                WSCreateIpamScopeResult(shape);
+                return;
+            case 557:
+                WSCreateKeyPairRequest(shape);
+                return;
+            case 558:
+                WSCreateLaunchTemplateRequest(shape);
+                return;
+            case 559:
+                WSCreateLaunchTemplateResult(shape);
+                return;
+            case 560:
+                WSCreateLaunchTemplateVersionRequest(shape);
+                return;
+            case 561:
+                WSCreateLaunchTemplateVersionResult(shape);
+                return;
+            case 562:
+                WSCreateLocalGatewayRouteRequest(shape);
+                return;
+            case 563:
+                WSCreateLocalGatewayRouteResult(shape);
+                return;
+            case 564:
+                WSCreateLocalGatewayRouteTableRequest(shape);
+                return;
+            case 565:
+                WSCreateLocalGatewayRouteTableResult(shape);
+                return;
+            case 566:
+                WSCreateLocalGatewayRouteTableVirtualInterfaceGroupAssociationRequest(shape);
+                return;
+            case 567:
+                WSCreateLocalGatewayRouteTableVirtualInterfaceGroupAssociationResult(shape);
+                return;
+            case 568:
+                WSCreateLocalGatewayRouteTableVpcAssociationRequest(shape);
+                return;
+            case 569:
+                WSCreateLocalGatewayRouteTableVpcAssociationResult(shape);
+                return;
+            case 570:
+                WSCreateLocalGatewayVirtualInterfaceGroupRequest(shape);
+                return;
+            case 571:
+                WSCreateLocalGatewayVirtualInterfaceGroupResult(shape);
+                return;
+            case 572:
+                WSCreateLocalGatewayVirtualInterfaceRequest(shape);
+                return;
+            case 573:
+                WSCreateLocalGatewayVirtualInterfaceResult(shape);
+                return;
+            case 574:
+                WSCreateMacSystemIntegrityProtectionModificationTaskRequest(shape);
+                return;
+            case 575:
+                WSCreateMacSystemIntegrityProtectionModificationTaskResult(shape);
+                return;
+            case 576:
+                WSCreateManagedPrefixListRequest(shape);
+                return;
+            case 577:
+                WSCreateManagedPrefixListResult(shape);
+                return;
+            case 578:
+                WSCreateNatGatewayRequest(shape);
+                return;
+            case 579:
+                WSCreateNatGatewayResult(shape);
+                return;
+            case 580:
+                WSCreateNetworkAclEntryRequest(shape);
+                return;
+            case 581:
+                WSCreateNetworkAclRequest(shape);
+                return;
+            case 582:
+                WSCreateNetworkAclResult(shape);
+                return;
+            case 583:
+                WSCreateNetworkInsightsAccessScopeRequest(shape);
+                return;
+            case 584:
+                WSCreateNetworkInsightsAccessScopeResult(shape);
+                return;
+            case 585:
+                WSCreateNetworkInsightsPathRequest(shape);
+                return;
+            case 586:
+                WSCreateNetworkInsightsPathResult(shape);
+                return;
+            case 587:
+                WSCreateNetworkInterfacePermissionRequest(shape);
+                return;
+            case 588:
+                WSCreateNetworkInterfacePermissionResult(shape);
+                return;
+            case 589:
+                WSCreateNetworkInterfaceRequest(shape);
+                return;
+            case 590:
+                WSCreateNetworkInterfaceResult(shape);
+                return;
+            case 591:
+                WSCreatePlacementGroupRequest(shape);
+                return;
+            case 592:
+                WSCreatePlacementGroupResult(shape);
+                return;
+            case 593:
+                WSCreatePublicIpv4PoolRequest(shape);
+                return;
+            case 594:
+                WSCreatePublicIpv4PoolResult(shape);
+                return;
+            case 595:
+                WSCreateReplaceRootVolumeTaskRequest(shape);
+                return;
+            case 596:
+                WSCreateReplaceRootVolumeTaskResult(shape);
+                return;
+            case 597:
+                WSCreateReservedInstancesListingRequest(shape);
+                return;
+            case 598:
+                WSCreateReservedInstancesListingResult(shape);
+                return;
+            case 599:
+                WSCreateRestoreImageTaskRequest(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes12(SM::ShapeTable table, int index) => index switch
+    {
+        600 => new SM::ShapeInfo("CreateRestoreImageTaskResult", SM::ShapeKind.Structure, table, 600),
+        601 => new SM::ShapeInfo("CreateRouteRequest", SM::ShapeKind.Structure, table, 601),
+        602 => new SM::ShapeInfo("CreateRouteResult", SM::ShapeKind.Structure, table, 602),
+        603 => new SM::ShapeInfo("CreateRouteServerEndpointRequest", SM::ShapeKind.Structure, table, 603),
+        604 => new SM::ShapeInfo("CreateRouteServerEndpointResult", SM::ShapeKind.Structure, table, 604),
+        605 => new SM::ShapeInfo("CreateRouteServerPeerRequest", SM::ShapeKind.Structure, table, 605),
+        606 => new SM::ShapeInfo("CreateRouteServerPeerResult", SM::ShapeKind.Structure, table, 606),
+        607 => new SM::ShapeInfo("CreateRouteServerRequest", SM::ShapeKind.Structure, table, 607),
+        608 => new SM::ShapeInfo("CreateRouteServerResult", SM::ShapeKind.Structure, table, 608),
+        609 => new SM::ShapeInfo("CreateRouteTableRequest", SM::ShapeKind.Structure, table, 609),
+        610 => new SM::ShapeInfo("CreateRouteTableResult", SM::ShapeKind.Structure, table, 610),
+        611 => new SM::ShapeInfo("CreateSecondaryNetworkRequest", SM::ShapeKind.Structure, table, 611),
+        612 => new SM::ShapeInfo("CreateSecondaryNetworkResult", SM::ShapeKind.Structure, table, 612),
+        613 => new SM::ShapeInfo("CreateSecondarySubnetRequest", SM::ShapeKind.Structure, table, 613),
+        614 => new SM::ShapeInfo("CreateSecondarySubnetResult", SM::ShapeKind.Structure, table, 614),
+        615 => new SM::ShapeInfo("CreateSecurityGroupRequest", SM::ShapeKind.Structure, table, 615),
+        616 => new SM::ShapeInfo("CreateSecurityGroupResult", SM::ShapeKind.Structure, table, 616),
+        617 => new SM::ShapeInfo("CreateSnapshotRequest", SM::ShapeKind.Structure, table, 617),
+        618 => new SM::ShapeInfo("CreateSnapshotsRequest", SM::ShapeKind.Structure, table, 618),
+        619 => new SM::ShapeInfo("CreateSnapshotsResult", SM::ShapeKind.Structure, table, 619),
+        620 => new SM::ShapeInfo("CreateSpotDatafeedSubscriptionRequest", SM::ShapeKind.Structure, table, 620),
+        621 => new SM::ShapeInfo("CreateSpotDatafeedSubscriptionResult", SM::ShapeKind.Structure, table, 621),
+        622 => new SM::ShapeInfo("CreateStoreImageTaskRequest", SM::ShapeKind.Structure, table, 622),
+        623 => new SM::ShapeInfo("CreateStoreImageTaskResult", SM::ShapeKind.Structure, table, 623),
+        624 => new SM::ShapeInfo("CreateSubnetCidrReservationRequest", SM::ShapeKind.Structure, table, 624),
+        625 => new SM::ShapeInfo("CreateSubnetCidrReservationResult", SM::ShapeKind.Structure, table, 625),
+        626 => new SM::ShapeInfo("CreateSubnetRequest", SM::ShapeKind.Structure, table, 626),
+        627 => new SM::ShapeInfo("CreateSubnetResult", SM::ShapeKind.Structure, table, 627),
+        628 => new SM::ShapeInfo("CreateTagsRequest", SM::ShapeKind.Structure, table, 628),
+        629 => new SM::ShapeInfo("CreateTrafficMirrorFilterRequest", SM::ShapeKind.Structure, table, 629),
+        630 => new SM::ShapeInfo("CreateTrafficMirrorFilterResult", SM::ShapeKind.Structure, table, 630),
+        631 => new SM::ShapeInfo("CreateTrafficMirrorFilterRuleRequest", SM::ShapeKind.Structure, table, 631),
+        632 => new SM::ShapeInfo("CreateTrafficMirrorFilterRuleResult", SM::ShapeKind.Structure, table, 632),
+        633 => new SM::ShapeInfo("CreateTrafficMirrorSessionRequest", SM::ShapeKind.Structure, table, 633),
+        634 => new SM::ShapeInfo("CreateTrafficMirrorSessionResult", SM::ShapeKind.Structure, table, 634),
+        635 => new SM::ShapeInfo("CreateTrafficMirrorTargetRequest", SM::ShapeKind.Structure, table, 635),
+        636 => new SM::ShapeInfo("CreateTrafficMirrorTargetResult", SM::ShapeKind.Structure, table, 636),
+        637 => new SM::ShapeInfo("CreateTransitGatewayConnectPeerRequest", SM::ShapeKind.Structure, table, 637),
+        638 => new SM::ShapeInfo("CreateTransitGatewayConnectPeerResult", SM::ShapeKind.Structure, table, 638),
+        639 => new SM::ShapeInfo("CreateTransitGatewayConnectRequest", SM::ShapeKind.Structure, table, 639),
+        640 => new SM::ShapeInfo("CreateTransitGatewayConnectRequestOptions", SM::ShapeKind.Structure, table, 640),
+        641 => new SM::ShapeInfo("CreateTransitGatewayConnectResult", SM::ShapeKind.Structure, table, 641),
+        642 => new SM::ShapeInfo("CreateTransitGatewayMeteringPolicyEntryRequest", SM::ShapeKind.Structure, table, 642),
+        643 => new SM::ShapeInfo("CreateTransitGatewayMeteringPolicyEntryResult", SM::ShapeKind.Structure, table, 643),
+        644 => new SM::ShapeInfo("CreateTransitGatewayMeteringPolicyRequest", SM::ShapeKind.Structure, table, 644),
+        645 => new SM::ShapeInfo("CreateTransitGatewayMeteringPolicyResult", SM::ShapeKind.Structure, table, 645),
+        646 => new SM::ShapeInfo("CreateTransitGatewayMulticastDomainRequest", SM::ShapeKind.Structure, table, 646),
+        647 => new SM::ShapeInfo("CreateTransitGatewayMulticastDomainRequestOptions", SM::ShapeKind.Structure, table, 647),
+        648 => new SM::ShapeInfo("CreateTransitGatewayMulticastDomainResult", SM::ShapeKind.Structure, table, 648),
+        649 => new SM::ShapeInfo("CreateTransitGatewayPeeringAttachmentRequest", SM::ShapeKind.Structure, table, 649),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes12(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 600:
+                WSCreateRestoreImageTaskResult(shape);
+                return;
+            case 601:
+                WSCreateRouteRequest(shape);
+                return;
+            case 602:
+                WSCreateRouteResult(shape);
+                return;
+            case 603:
+                WSCreateRouteServerEndpointRequest(shape);
+                return;
+            case 604:
+                WSCreateRouteServerEndpointResult(shape);
+                return;
+            case 605:
+                WSCreateRouteServerPeerRequest(shape);
+                return;
+            case 606:
+                WSCreateRouteServerPeerResult(shape);
+                return;
+            case 607:
+                WSCreateRouteServerRequest(shape);
+                return;
+            case 608:
+                WSCreateRouteServerResult(shape);
+                return;
+            case 609:
+                WSCreateRouteTableRequest(shape);
+                return;
+            case 610:
+                WSCreateRouteTableResult(shape);
+                return;
+            case 611:
+                WSCreateSecondaryNetworkRequest(shape);
+                return;
+            case 612:
+                WSCreateSecondaryNetworkResult(shape);
+                return;
+            case 613:
+                WSCreateSecondarySubnetRequest(shape);
+                return;
+            case 614:
+                WSCreateSecondarySubnetResult(shape);
+                return;
+            case 615:
+                WSCreateSecurityGroupRequest(shape);
+                return;
+            case 616:
+                WSCreateSecurityGroupResult(shape);
+                return;
+            case 617:
+                WSCreateSnapshotRequest(shape);
+                return;
+            case 618:
+                WSCreateSnapshotsRequest(shape);
+                return;
+            case 619:
+                WSCreateSnapshotsResult(shape);
+                return;
+            case 620:
+                WSCreateSpotDatafeedSubscriptionRequest(shape);
+                return;
+            case 621:
+                WSCreateSpotDatafeedSubscriptionResult(shape);
+                return;
+            case 622:
+                WSCreateStoreImageTaskRequest(shape);
+                return;
+            case 623:
+                WSCreateStoreImageTaskResult(shape);
+                return;
+            case 624:
+                WSCreateSubnetCidrReservationRequest(shape);
+                return;
+            case 625:
+                WSCreateSubnetCidrReservationResult(shape);
+                return;
+            case 626:
+                WSCreateSubnetRequest(shape);
+                return;
+            case 627:
+                WSCreateSubnetResult(shape);
+                return;
+            case 628:
+                WSCreateTagsRequest(shape);
+                return;
+            case 629:
+                WSCreateTrafficMirrorFilterRequest(shape);
+                return;
+            case 630:
+                WSCreateTrafficMirrorFilterResult(shape);
+                return;
+            case 631:
+                WSCreateTrafficMirrorFilterRuleRequest(shape);
+                return;
+            case 632:
+                WSCreateTrafficMirrorFilterRuleResult(shape);
+                return;
+            case 633:
+                WSCreateTrafficMirrorSessionRequest(shape);
+                return;
+            case 634:
+                WSCreateTrafficMirrorSessionResult(shape);
+                return;
+            case 635:
+                WSCreateTrafficMirrorTargetRequest(shape);
+                return;
+            case 636:
+                WSCreateTrafficMirrorTargetResult(shape);
+                return;
+            case 637:
+                WSCreateTransitGatewayConnectPeerRequest(shape);
+                return;
+            case 638:
+                WSCreateTransitGatewayConnectPeerResult(shape);
+                return;
+            case 639:
+                WSCreateTransitGatewayConnectRequest(shape);
+                return;
+            case 640:
+                WSCreateTransitGatewayConnectRequestOptions(shape);
+                return;
+            case 641:
+                WSCreateTransitGatewayConnectResult(shape);
+                return;
+            case 642:
+                WSCreateTransitGatewayMeteringPolicyEntryRequest(shape);
+                return;
+            case 643:
+                WSCreateTransitGatewayMeteringPolicyEntryResult(shape);
+                return;
+            case 644:
+                WSCreateTransitGatewayMeteringPolicyRequest(shape);
+                return;
+            case 645:
+                WSCreateTransitGatewayMeteringPolicyResult(shape);
+                return;
+            case 646:
+                WSCreateTransitGatewayMulticastDomainRequest(shape);
+                return;
+            case 647:
+                WSCreateTransitGatewayMulticastDomainRequestOptions(shape);
+                return;
+            case 648:
+                WSCreateTransitGatewayMulticastDomainResult(shape);
+                return;
+            case 649:
+                WSCreateTransitGatewayPeeringAttachmentRequest(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes13(SM::ShapeTable table, int index) => index switch
+    {
+        650 => new SM::ShapeInfo("CreateTransitGatewayPeeringAttachmentRequestOptions", SM::ShapeKind.Structure, table, 650),
+        651 => new SM::ShapeInfo("CreateTransitGatewayPeeringAttachmentResult", SM::ShapeKind.Structure, table, 651),
+        652 => new SM::ShapeInfo("CreateTransitGatewayPolicyTableRequest", SM::ShapeKind.Structure, table, 652),
+        653 => new SM::ShapeInfo("CreateTransitGatewayPolicyTableResult", SM::ShapeKind.Structure, table, 653),
+        654 => new SM::ShapeInfo("CreateTransitGatewayPrefixListReferenceRequest", SM::ShapeKind.Structure, table, 654),
+        655 => new SM::ShapeInfo("CreateTransitGatewayPrefixListReferenceResult", SM::ShapeKind.Structure, table, 655),
+        656 => new SM::ShapeInfo("CreateTransitGatewayRequest", SM::ShapeKind.Structure, table, 656),
+        657 => new SM::ShapeInfo("CreateTransitGatewayResult", SM::ShapeKind.Structure, table, 657),
+        658 => new SM::ShapeInfo("CreateTransitGatewayRouteRequest", SM::ShapeKind.Structure, table, 658),
+        659 => new SM::ShapeInfo("CreateTransitGatewayRouteResult", SM::ShapeKind.Structure, table, 659),
+        660 => new SM::ShapeInfo("CreateTransitGatewayRouteTableAnnouncementRequest", SM::ShapeKind.Structure, table, 660),
+        661 => new SM::ShapeInfo("CreateTransitGatewayRouteTableAnnouncementResult", SM::ShapeKind.Structure, table, 661),
+        662 => new SM::ShapeInfo("CreateTransitGatewayRouteTableRequest", SM::ShapeKind.Structure, table, 662),
+        663 => new SM::ShapeInfo("CreateTransitGatewayRouteTableResult", SM::ShapeKind.Structure, table, 663),
+        664 => new SM::ShapeInfo("CreateTransitGatewayVpcAttachmentRequest", SM::ShapeKind.Structure, table, 664),
+        665 => new SM::ShapeInfo("CreateTransitGatewayVpcAttachmentRequestOptions", SM::ShapeKind.Structure, table, 665),
+        666 => new SM::ShapeInfo("CreateTransitGatewayVpcAttachmentResult", SM::ShapeKind.Structure, table, 666),
+        667 => new SM::ShapeInfo("CreateVerifiedAccessEndpointCidrOptions", SM::ShapeKind.Structure, table, 667),
+        668 => new SM::ShapeInfo("CreateVerifiedAccessEndpointEniOptions", SM::ShapeKind.Structure, table, 668),
+        669 => new SM::ShapeInfo("CreateVerifiedAccessEndpointLoadBalancerOptions", SM::ShapeKind.Structure, table, 669),
+        670 => new SM::ShapeInfo("CreateVerifiedAccessEndpointPortRange", SM::ShapeKind.Structure, table, 670),
+        671 => new SM::ShapeInfo("CreateVerifiedAccessEndpointPortRangeList", SM::ShapeKind.List, table, 671),
+        672 => new SM::ShapeInfo("CreateVerifiedAccessEndpointRdsOptions", SM::ShapeKind.Structure, table, 672),
+        673 => new SM::ShapeInfo("CreateVerifiedAccessEndpointRequest", SM::ShapeKind.Structure, table, 673),
+        674 => new SM::ShapeInfo("CreateVerifiedAccessEndpointResult", SM::ShapeKind.Structure, table, 674),
+        675 => new SM::ShapeInfo("CreateVerifiedAccessEndpointSubnetIdList", SM::ShapeKind.List, table, 675),
+        676 => new SM::ShapeInfo("CreateVerifiedAccessGroupRequest", SM::ShapeKind.Structure, table, 676),
+        677 => new SM::ShapeInfo("CreateVerifiedAccessGroupResult", SM::ShapeKind.Structure, table, 677),
+        678 => new SM::ShapeInfo("CreateVerifiedAccessInstanceRequest", SM::ShapeKind.Structure, table, 678),
+        679 => new SM::ShapeInfo("CreateVerifiedAccessInstanceResult", SM::ShapeKind.Structure, table, 679),
+        680 => new SM::ShapeInfo("CreateVerifiedAccessNativeApplicationOidcOptions", SM::ShapeKind.Structure, table, 680),
+        681 => new SM::ShapeInfo("CreateVerifiedAccessTrustProviderDeviceOptions", SM::ShapeKind.Structure, table, 681),
+        682 => new SM::ShapeInfo("CreateVerifiedAccessTrustProviderOidcOptions", SM::ShapeKind.Structure, table, 682),
+        683 => new SM::ShapeInfo("CreateVerifiedAccessTrustProviderRequest", SM::ShapeKind.Structure, table, 683),
+        684 => new SM::ShapeInfo("CreateVerifiedAccessTrustProviderResult", SM::ShapeKind.Structure, table, 684),
+        685 => new SM::ShapeInfo("CreateVolumePermission", SM::ShapeKind.Structure, table, 685),
+        686 => new SM::ShapeInfo("CreateVolumePermissionList", SM::ShapeKind.List, table, 686),
+        687 => new SM::ShapeInfo("CreateVolumePermissionModifications", SM::ShapeKind.Structure, table, 687),
+        688 => new SM::ShapeInfo("CreateVolumeRequest", SM::ShapeKind.Structure, table, 688),
+        689 => new SM::ShapeInfo("CreateVpcBlockPublicAccessExclusionRequest", SM::ShapeKind.Structure, table, 689),
+        690 => new SM::ShapeInfo("CreateVpcBlockPublicAccessExclusionResult", SM::ShapeKind.Structure, table, 690),
+        691 => new SM::ShapeInfo("CreateVpcEncryptionControlRequest", SM::ShapeKind.Structure, table, 691),
+        692 => new SM::ShapeInfo("CreateVpcEncryptionControlResult", SM::ShapeKind.Structure, table, 692),
+        693 => new SM::ShapeInfo("CreateVpcEndpointConnectionNotificationRequest", SM::ShapeKind.Structure, table, 693),
+        694 => new SM::ShapeInfo("CreateVpcEndpointConnectionNotificationResult", SM::ShapeKind.Structure, table, 694),
+        695 => new SM::ShapeInfo("CreateVpcEndpointRequest", SM::ShapeKind.Structure, table, 695),
+        696 => new SM::ShapeInfo("CreateVpcEndpointResult", SM::ShapeKind.Structure, table, 696),
+        697 => new SM::ShapeInfo("CreateVpcEndpointServiceConfigurationRequest", SM::ShapeKind.Structure, table, 697),
+        698 => new SM::ShapeInfo("CreateVpcEndpointServiceConfigurationResult", SM::ShapeKind.Structure, table, 698),
+        699 => new SM::ShapeInfo("CreateVpcPeeringConnectionRequest", SM::ShapeKind.Structure, table, 699),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes13(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 650:
+                WSCreateTransitGatewayPeeringAttachmentRequestOptions(shape);
+                return;
+            case 651:
+                WSCreateTransitGatewayPeeringAttachmentResult(shape);
+                return;
+            case 652:
+                WSCreateTransitGatewayPolicyTableRequest(shape);
+                return;
+            case 653:
+                WSCreateTransitGatewayPolicyTableResult(shape);
+                return;
+            case 654:
+                WSCreateTransitGatewayPrefixListReferenceRequest(shape);
+                return;
+            case 655:
+                WSCreateTransitGatewayPrefixListReferenceResult(shape);
+                return;
+            case 656:
+                WSCreateTransitGatewayRequest(shape);
+                return;
+            case 657:
+                WSCreateTransitGatewayResult(shape);
+                return;
+            case 658:
+                WSCreateTransitGatewayRouteRequest(shape);
+                return;
+            case 659:
+                WSCreateTransitGatewayRouteResult(shape);
+                return;
+            case 660:
+                WSCreateTransitGatewayRouteTableAnnouncementRequest(shape);
+                return;
+            case 661:
+                WSCreateTransitGatewayRouteTableAnnouncementResult(shape);
+                return;
+            case 662:
+                WSCreateTransitGatewayRouteTableRequest(shape);
+                return;
+            case 663:
+                WSCreateTransitGatewayRouteTableResult(shape);
+                return;
+            case 664:
+                WSCreateTransitGatewayVpcAttachmentRequest(shape);
+                return;
+            case 665:
+                WSCreateTransitGatewayVpcAttachmentRequestOptions(shape);
+                return;
+            case 666:
+                WSCreateTransitGatewayVpcAttachmentResult(shape);
+                return;
+            case 667:
+                WSCreateVerifiedAccessEndpointCidrOptions(shape);
+                return;
+            case 668:
+                WSCreateVerifiedAccessEndpointEniOptions(shape);
+                return;
+            case 669:
+                WSCreateVerifiedAccessEndpointLoadBalancerOptions(shape);
+                return;
+            case 670:
+                WSCreateVerifiedAccessEndpointPortRange(shape);
+                return;
+            case 671:
+                shape.InitList(SCreateVerifiedAccessEndpointPortRange, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointPortRange>());
+                return;
+            case 672:
+                WSCreateVerifiedAccessEndpointRdsOptions(shape);
+                return;
+            case 673:
+                WSCreateVerifiedAccessEndpointRequest(shape);
+                return;
+            case 674:
+                WSCreateVerifiedAccessEndpointResult(shape);
+                return;
+            case 675:
+                shape.InitList(SSubnetId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 676:
+                WSCreateVerifiedAccessGroupRequest(shape);
+                return;
+            case 677:
+                WSCreateVerifiedAccessGroupResult(shape);
+                return;
+            case 678:
+                WSCreateVerifiedAccessInstanceRequest(shape);
+                return;
+            case 679:
+                WSCreateVerifiedAccessInstanceResult(shape);
+                return;
+            case 680:
+                WSCreateVerifiedAccessNativeApplicationOidcOptions(shape);
+                return;
+            case 681:
+                WSCreateVerifiedAccessTrustProviderDeviceOptions(shape);
+                return;
+            case 682:
+                WSCreateVerifiedAccessTrustProviderOidcOptions(shape);
+                return;
+            case 683:
+                WSCreateVerifiedAccessTrustProviderRequest(shape);
+                return;
+            case 684:
+                WSCreateVerifiedAccessTrustProviderResult(shape);
+                return;
+            case 685:
+                WSCreateVolumePermission(shape);
+                return;
+            case 686:
+                shape.InitList(SCreateVolumePermission, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CreateVolumePermission>());
+                return;
+            case 687:
+                WSCreateVolumePermissionModifications(shape);
+                return;
+            case 688:
+                WSCreateVolumeRequest(shape);
+                return;
+            case 689:
+                WSCreateVpcBlockPublicAccessExclusionRequest(shape);
+                return;
+            case 690:
+                WSCreateVpcBlockPublicAccessExclusionResult(shape);
+                return;
+            case 691:
+                WSCreateVpcEncryptionControlRequest(shape);
+                return;
+            case 692:
+                WSCreateVpcEncryptionControlResult(shape);
+                return;
+            case 693:
+                WSCreateVpcEndpointConnectionNotificationRequest(shape);
+                return;
+            case 694:
+                WSCreateVpcEndpointConnectionNotificationResult(shape);
+                return;
+            case 695:
+                WSCreateVpcEndpointRequest(shape);
+                return;
+            case 696:
+                WSCreateVpcEndpointResult(shape);
+                return;
+            case 697:
+                WSCreateVpcEndpointServiceConfigurationRequest(shape);
+                return;
+            case 698:
+                WSCreateVpcEndpointServiceConfigurationResult(shape);
+                return;
+            case 699:
+                WSCreateVpcPeeringConnectionRequest(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes14(SM::ShapeTable table, int index) => index switch
+    {
+        700 => new SM::ShapeInfo("CreateVpcPeeringConnectionResult", SM::ShapeKind.Structure, table, 700),
+        701 => new SM::ShapeInfo("CreateVpcRequest", SM::ShapeKind.Structure, table, 701),
+        702 => new SM::ShapeInfo("CreateVpcResult", SM::ShapeKind.Structure, table, 702),
+        703 => new SM::ShapeInfo("CreateVpnConcentratorRequest", SM::ShapeKind.Structure, table, 703),
+        704 => new SM::ShapeInfo("CreateVpnConcentratorResult", SM::ShapeKind.Structure, table, 704),
+        705 => new SM::ShapeInfo("CreateVpnConnectionRequest", SM::ShapeKind.Structure, table, 705),
+        706 => new SM::ShapeInfo("CreateVpnConnectionResult", SM::ShapeKind.Structure, table, 706),
+        707 => new SM::ShapeInfo("CreateVpnConnectionRouteRequest", SM::ShapeKind.Structure, table, 707),
+        708 => new SM::ShapeInfo("CreateVpnGatewayRequest", SM::ShapeKind.Structure, table, 708),
+        709 => new SM::ShapeInfo("CreateVpnGatewayResult", SM::ShapeKind.Structure, table, 709),
+        710 => new SM::ShapeInfo("CreationDateCondition", SM::ShapeKind.Structure, table, 710),
+        711 => new SM::ShapeInfo("CreationDateConditionRequest", SM::ShapeKind.Structure, table, 711),
+        712 => new SM::ShapeInfo("CreditSpecification", SM::ShapeKind.Structure, table, 712),
+        713 => new SM::ShapeInfo("CreditSpecificationRequest", SM::ShapeKind.Structure, table, 713),
+        714 => new SM::ShapeInfo("CurrencyCodeValues", SM::ShapeKind.String).Constrain(enumValues: ["USD"]),
+        715 => new SM::ShapeInfo("CurrentGenerationFlag", SM::ShapeKind.Boolean),
+        716 => new SM::ShapeInfo("CustomerGateway", SM::ShapeKind.Structure, table, 716),
+        717 => new SM::ShapeInfo("CustomerGatewayId", SM::ShapeKind.String),
+        718 => new SM::ShapeInfo("CustomerGatewayIdStringList", SM::ShapeKind.List, table, 718),
+        719 => new SM::ShapeInfo("CustomerGatewayList", SM::ShapeKind.List, table, 719),
+        720 => new SM::ShapeInfo("DITMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 100),
+        721 => new SM::ShapeInfo("DITOMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        722 => new SM::ShapeInfo("DataQueries", SM::ShapeKind.List, table, 722),
+        723 => new SM::ShapeInfo("DataQuery", SM::ShapeKind.Structure, table, 723),
+        724 => new SM::ShapeInfo("DataResponse", SM::ShapeKind.Structure, table, 724),
+        725 => new SM::ShapeInfo("DataResponses", SM::ShapeKind.List, table, 725),
+        726 => new SM::ShapeInfo("DatafeedSubscriptionState", SM::ShapeKind.String).Constrain(enumValues: ["Active", "Inactive"]),
+        727 => new SM::ShapeInfo("DateTime", SM::ShapeKind.Timestamp),
+        728 => new SM::ShapeInfo("DeclarativePoliciesMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000),
+        729 => new SM::ShapeInfo("DeclarativePoliciesReport", SM::ShapeKind.Structure, table, 729),
+        730 => new SM::ShapeInfo("DeclarativePoliciesReportId", SM::ShapeKind.String),
+        731 => new SM::ShapeInfo("DeclarativePoliciesReportList", SM::ShapeKind.List, table, 731),
+        732 => new SM::ShapeInfo("DedicatedHostFlag", SM::ShapeKind.Boolean),
+        733 => new SM::ShapeInfo("DedicatedHostId", SM::ShapeKind.String),
+        734 => new SM::ShapeInfo("DedicatedHostIdList", SM::ShapeKind.List, table, 734),
+        735 => new SM::ShapeInfo("DefaultConnectionTrackingConfiguration", SM::ShapeKind.Structure, table, 735),
+        736 => new SM::ShapeInfo("DefaultEnaQueueCountPerInterface", SM::ShapeKind.Integer),
+        737 => new SM::ShapeInfo("DefaultHttpTokensEnforcedState", SM::ShapeKind.String).Constrain(enumValues: ["disabled", "enabled", "no-preference"]),
+        738 => new SM::ShapeInfo("DefaultInstanceMetadataEndpointState", SM::ShapeKind.String).Constrain(enumValues: ["disabled", "enabled", "no-preference"]),
+        739 => new SM::ShapeInfo("DefaultInstanceMetadataTagsState", SM::ShapeKind.String).Constrain(enumValues: ["disabled", "enabled", "no-preference"]),
+        740 => new SM::ShapeInfo("DefaultNetworkCardIndex", SM::ShapeKind.Integer),
+        741 => new SM::ShapeInfo("DefaultRouteTableAssociationValue", SM::ShapeKind.String).Constrain(enumValues: ["enable", "disable"]),
+        742 => new SM::ShapeInfo("DefaultRouteTablePropagationValue", SM::ShapeKind.String).Constrain(enumValues: ["enable", "disable"]),
+        743 => new SM::ShapeInfo("DefaultTargetCapacityType", SM::ShapeKind.String).Constrain(enumValues: ["spot", "on-demand", "capacity-block", "reserved-capacity"]),
+        744 => new SM::ShapeInfo("DefaultTcpEstablishedTimeout", SM::ShapeKind.Integer),
+        745 => new SM::ShapeInfo("DefaultUdpStreamTimeout", SM::ShapeKind.Integer),
+        746 => new SM::ShapeInfo("DefaultUdpTimeout", SM::ShapeKind.Integer),
+        747 => new SM::ShapeInfo("DefaultingDhcpOptionsId", SM::ShapeKind.String),
+        748 => new SM::ShapeInfo("DeleteCapacityManagerDataExportRequest", SM::ShapeKind.Structure, table, 748),
+        749 => new SM::ShapeInfo("DeleteCapacityManagerDataExportResult", SM::ShapeKind.Structure, table, 749),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes14(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 700:
+                WSCreateVpcPeeringConnectionResult(shape);
+                return;
+            case 701:
+                WSCreateVpcRequest(shape);
+                return;
+            case 702:
+                WSCreateVpcResult(shape);
+                return;
+            case 703:
+                WSCreateVpnConcentratorRequest(shape);
+                return;
+            case 704:
+                WSCreateVpnConcentratorResult(shape);
+                return;
+            case 705:
+                WSCreateVpnConnectionRequest(shape);
+                return;
+            case 706:
+                WSCreateVpnConnectionResult(shape);
+                return;
+            case 707:
+                WSCreateVpnConnectionRouteRequest(shape);
+                return;
+            case 708:
+                WSCreateVpnGatewayRequest(shape);
+                return;
+            case 709:
+                WSCreateVpnGatewayResult(shape);
+                return;
+            case 710:
+                WSCreationDateCondition(shape);
+                return;
+            case 711:
+                WSCreationDateConditionRequest(shape);
+                return;
+            case 712:
+                WSCreditSpecification(shape);
+                return;
+            case 713:
+                WSCreditSpecificationRequest(shape);
+                return;
+            case 716:
+                WSCustomerGateway(shape);
+                return;
+            case 718:
+                shape.InitList(SCustomerGatewayId, "CustomerGatewayId", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 719:
+                shape.InitList(SCustomerGateway, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CustomerGateway>());
+                return;
+            case 722:
+                shape.InitList(SDataQuery, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DataQuery>());
+                return;
+            case 723:
+                WSDataQuery(shape);
+                return;
+            case 724:
+                WSDataResponse(shape);
+                return;
+            case 725:
+                shape.InitList(SDataResponse, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DataResponse>());
+                return;
+            case 729:
+                WSDeclarativePoliciesReport(shape);
+                return;
+            case 731:
+                shape.InitList(SDeclarativePoliciesReport, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DeclarativePoliciesReport>());
+                return;
+            case 734:
+                shape.InitList(SDedicatedHostId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 735:
+                WSDefaultConnectionTrackingConfiguration(shape);
+                return;
+            case 748:
+                WSDeleteCapacityManagerDataExportRequest(shape);
+                return;
+            case 749:
+                WSDeleteCapacityManagerDataExportResult(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes15(SM::ShapeTable table, int index) => index switch
+    {
+        750 => new SM::ShapeInfo("DeleteCarrierGatewayRequest", SM::ShapeKind.Structure, table, 750),
+        751 => new SM::ShapeInfo("DeleteCarrierGatewayResult", SM::ShapeKind.Structure, table, 751),
+        752 => new SM::ShapeInfo("DeleteClientVpnEndpointRequest", SM::ShapeKind.Structure, table, 752),
+        753 => new SM::ShapeInfo("DeleteClientVpnEndpointResult", SM::ShapeKind.Structure, table, 753),
+        754 => new SM::ShapeInfo("DeleteClientVpnRouteRequest", SM::ShapeKind.Structure, table, 754),
+        755 => new SM::ShapeInfo("DeleteClientVpnRouteResult", SM::ShapeKind.Structure, table, 755),
+        756 => new SM::ShapeInfo("DeleteCoipCidrRequest", SM::ShapeKind.Structure, table, 756),
+        757 => new SM::ShapeInfo("DeleteCoipCidrResult", SM::ShapeKind.Structure, table, 757),
+        758 => new SM::ShapeInfo("DeleteCoipPoolRequest", SM::ShapeKind.Structure, table, 758),
+        759 => new SM::ShapeInfo("DeleteCoipPoolResult", SM::ShapeKind.Structure, table, 759),
+        760 => new SM::ShapeInfo("DeleteCustomerGatewayRequest", SM::ShapeKind.Structure, table, 760),
+        761 => new SM::ShapeInfo("DeleteDhcpOptionsRequest", SM::ShapeKind.Structure, table, 761),
+        762 => new SM::ShapeInfo("DeleteEgressOnlyInternetGatewayRequest", SM::ShapeKind.Structure, table, 762),
+        763 => new SM::ShapeInfo("DeleteEgressOnlyInternetGatewayResult", SM::ShapeKind.Structure, table, 763),
+        764 => new SM::ShapeInfo("DeleteFleetError", SM::ShapeKind.Structure, table, 764),
+        765 => new SM::ShapeInfo("DeleteFleetErrorCode", SM::ShapeKind.String).Constrain(enumValues: ["fleetIdDoesNotExist", "fleetIdMalformed", "fleetNotInDeletableState", "unexpectedError"]),
+        766 => new SM::ShapeInfo("DeleteFleetErrorItem", SM::ShapeKind.Structure, table, 766),
+        767 => new SM::ShapeInfo("DeleteFleetErrorSet", SM::ShapeKind.List, table, 767),
+        768 => new SM::ShapeInfo("DeleteFleetSuccessItem", SM::ShapeKind.Structure, table, 768),
+        769 => new SM::ShapeInfo("DeleteFleetSuccessSet", SM::ShapeKind.List, table, 769),
+        770 => new SM::ShapeInfo("DeleteFleetsRequest", SM::ShapeKind.Structure, table, 770),
+        771 => new SM::ShapeInfo("DeleteFleetsResult", SM::ShapeKind.Structure, table, 771),
+        772 => new SM::ShapeInfo("DeleteFlowLogsRequest", SM::ShapeKind.Structure, table, 772),
+        773 => new SM::ShapeInfo("DeleteFlowLogsResult", SM::ShapeKind.Structure, table, 773),
+        774 => new SM::ShapeInfo("DeleteFpgaImageRequest", SM::ShapeKind.Structure, table, 774),
+        775 => new SM::ShapeInfo("DeleteFpgaImageResult", SM::ShapeKind.Structure, table, 775),
+        776 => new SM::ShapeInfo("DeleteImageUsageReportRequest", SM::ShapeKind.Structure, table, 776),
+        777 => new SM::ShapeInfo("DeleteImageUsageReportResult", SM::ShapeKind.Structure, table, 777),
+        778 => new SM::ShapeInfo("DeleteInstanceConnectEndpointRequest", SM::ShapeKind.Structure, table, 778),
+        779 => new SM::ShapeInfo("DeleteInstanceConnectEndpointResult", SM::ShapeKind.Structure, table, 779),
+        780 => new SM::ShapeInfo("DeleteInstanceEventWindowRequest", SM::ShapeKind.Structure, table, 780),
+        781 => new SM::ShapeInfo("DeleteInstanceEventWindowResult", SM::ShapeKind.Structure, table, 781),
+        782 => new SM::ShapeInfo("DeleteInternetGatewayRequest", SM::ShapeKind.Structure, table, 782),
+        783 => new SM::ShapeInfo("DeleteIpamExternalResourceVerificationTokenRequest", SM::ShapeKind.Structure, table, 783),
+        784 => new SM::ShapeInfo("DeleteIpamExternalResourceVerificationTokenResult", SM::ShapeKind.Structure, table, 784),
+        785 => new SM::ShapeInfo("DeleteIpamPolicyRequest", SM::ShapeKind.Structure, table, 785),
+        786 => new SM::ShapeInfo("DeleteIpamPolicyResult", SM::ShapeKind.Structure, table, 786),
+        787 => new SM::ShapeInfo("DeleteIpamPoolRequest", SM::ShapeKind.Structure, table, 787),
+        788 => new SM::ShapeInfo("DeleteIpamPoolResult", SM::ShapeKind.Structure, table, 788),
+        789 => new SM::ShapeInfo("DeleteIpamPrefixListResolverRequest", SM::ShapeKind.Structure, table, 789),
+        790 => new SM::ShapeInfo("DeleteIpamPrefixListResolverResult", SM::ShapeKind.Structure, table, 790),
+        791 => new SM::ShapeInfo("DeleteIpamPrefixListResolverTargetRequest", SM::ShapeKind.Structure, table, 791),
+        792 => new SM::ShapeInfo("DeleteIpamPrefixListResolverTargetResult", SM::ShapeKind.Structure, table, 792),
+        793 => new SM::ShapeInfo("DeleteIpamRequest", SM::ShapeKind.Structure, table, 793),
+        794 => new SM::ShapeInfo("DeleteIpamResourceDiscoveryRequest", SM::ShapeKind.Structure, table, 794),
+        795 => new SM::ShapeInfo("DeleteIpamResourceDiscoveryResult", SM::ShapeKind.Structure, table, 795),
+        796 => new SM::ShapeInfo("DeleteIpamResult", SM::ShapeKind.Structure, table, 796),
+        797 => new SM::ShapeInfo("DeleteIpamScopeRequest", SM::ShapeKind.Structure, table, 797),
+        798 => new SM::ShapeInfo("DeleteIpamScopeResult", SM::ShapeKind.Structure, table, 798),
+        799 => new SM::ShapeInfo("DeleteKeyPairRequest", SM::ShapeKind.Structure, table, 799),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes15(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 750:
+                WSDeleteCarrierGatewayRequest(shape);
+                return;
+            case 751:
+                WSDeleteCarrierGatewayResult(shape);
+                return;
+            case 752:
+                WSDeleteClientVpnEndpointRequest(shape);
+                return;
+            case 753:
+                WSDeleteClientVpnEndpointResult(shape);
+                return;
+            case 754:
+                WSDeleteClientVpnRouteRequest(shape);
+                return;
+            case 755:
+                WSDeleteClientVpnRouteResult(shape);
+                return;
+            case 756:
+                WSDeleteCoipCidrRequest(shape);
+                return;
+            case 757:
+                WSDeleteCoipCidrResult(shape);
+                return;
+            case 758:
+                WSDeleteCoipPoolRequest(shape);
+                return;
+            case 759:
+                WSDeleteCoipPoolResult(shape);
+                return;
+            case 760:
+                WSDeleteCustomerGatewayRequest(shape);
+                return;
+            case 761:
+                WSDeleteDhcpOptionsRequest(shape);
+                return;
+            case 762:
+                WSDeleteEgressOnlyInternetGatewayRequest(shape);
+                return;
+            case 763:
+                WSDeleteEgressOnlyInternetGatewayResult(shape);
+                return;
+            case 764:
+                WSDeleteFleetError(shape);
+                return;
+            case 766:
+                WSDeleteFleetErrorItem(shape);
+                return;
+            case 767:
+                shape.InitList(SDeleteFleetErrorItem, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DeleteFleetErrorItem>());
+                return;
+            case 768:
+                WSDeleteFleetSuccessItem(shape);
+                return;
+            case 769:
+                shape.InitList(SDeleteFleetSuccessItem, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DeleteFleetSuccessItem>());
+                return;
+            case 770:
+                WSDeleteFleetsRequest(shape);
+                return;
+            case 771:
+                WSDeleteFleetsResult(shape);
+                return;
+            case 772:
+                WSDeleteFlowLogsRequest(shape);
+                return;
+            case 773:
+                WSDeleteFlowLogsResult(shape);
+                return;
+            case 774:
+                WSDeleteFpgaImageRequest(shape);
+                return;
+            case 775:
+                WSDeleteFpgaImageResult(shape);
+                return;
+            case 776:
+                WSDeleteImageUsageReportRequest(shape);
+                return;
+            case 777:
+                WSDeleteImageUsageReportResult(shape);
+                return;
+            case 778:
+                WSDeleteInstanceConnectEndpointRequest(shape);
+                return;
+            case 779:
+                WSDeleteInstanceConnectEndpointResult(shape);
+                return;
+            case 780:
+                WSDeleteInstanceEventWindowRequest(shape);
+                return;
+            case 781:
+                WSDeleteInstanceEventWindowResult(shape);
+                return;
+            case 782:
+                WSDeleteInternetGatewayRequest(shape);
+                return;
+            case 783:
+                WSDeleteIpamExternalResourceVerificationTokenRequest(shape);
+                return;
+            case 784:
+                WSDeleteIpamExternalResourceVerificationTokenResult(shape);
+                return;
+            case 785:
+                WSDeleteIpamPolicyRequest(shape);
+                return;
+            case 786:
+                WSDeleteIpamPolicyResult(shape);
+                return;
+            case 787:
+                WSDeleteIpamPoolRequest(shape);
+                return;
+            case 788:
+                WSDeleteIpamPoolResult(shape);
+                return;
+            case 789:
+                WSDeleteIpamPrefixListResolverRequest(shape);
+                return;
+            case 790:
+                WSDeleteIpamPrefixListResolverResult(shape);
+                return;
+            case 791:
+                WSDeleteIpamPrefixListResolverTargetRequest(shape);
+                return;
+            case 792:
+                WSDeleteIpamPrefixListResolverTargetResult(shape);
+                return;
+            case 793:
+                WSDeleteIpamRequest(shape);
+                return;
+            case 794:
+                WSDeleteIpamResourceDiscoveryRequest(shape);
+                return;
+            case 795:
+                WSDeleteIpamResourceDiscoveryResult(shape);
+                return;
+            case 796:
+                WSDeleteIpamResult(shape);
+                return;
+            case 797:
+                WSDeleteIpamScopeRequest(shape);
+                return;
+            case 798:
+                WSDeleteIpamScopeResult(shape);
+                return;
+            case 799:
+                WSDeleteKeyPairRequest(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static void WSClientRouteEnforcementResponseOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ClientRouteEnforcementResponseOptions(),
             new SM::MemberInfo("Enforced", SBoolean, "Enforced", "enforced", static o => ((global::Stratus.Ec2.Model.ClientRouteEnforcementResponseOptions)o).Enforced, static (o, v) => ((global::Stratus.Ec2.Model.ClientRouteEnforcementResponseOptions)o).Enforced = (bool?)v, jsonName: "enforced", getBoolean: static o => ((global::Stratus.Ec2.Model.ClientRouteEnforcementResponseOptions)o).Enforced));
-        SClientVpnAuthentication.InitStructure(static () => new global::Stratus.Ec2.Model.ClientVpnAuthentication(),
+
+    private static void WSClientVpnAuthentication(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ClientVpnAuthentication(),
             new SM::MemberInfo("ActiveDirectory", SDirectoryServiceAuthentication, "ActiveDirectory", "activeDirectory", static o => ((global::Stratus.Ec2.Model.ClientVpnAuthentication)o).ActiveDirectory, static (o, v) => ((global::Stratus.Ec2.Model.ClientVpnAuthentication)o).ActiveDirectory = (global::Stratus.Ec2.Model.DirectoryServiceAuthentication?)v, jsonName: "activeDirectory"),
             new SM::MemberInfo("FederatedAuthentication", SFederatedAuthentication, "FederatedAuthentication", "federatedAuthentication", static o => ((global::Stratus.Ec2.Model.ClientVpnAuthentication)o).FederatedAuthentication, static (o, v) => ((global::Stratus.Ec2.Model.ClientVpnAuthentication)o).FederatedAuthentication = (global::Stratus.Ec2.Model.FederatedAuthentication?)v, jsonName: "federatedAuthentication"),
             new SM::MemberInfo("MutualAuthentication", SCertificateAuthentication, "MutualAuthentication", "mutualAuthentication", static o => ((global::Stratus.Ec2.Model.ClientVpnAuthentication)o).MutualAuthentication, static (o, v) => ((global::Stratus.Ec2.Model.ClientVpnAuthentication)o).MutualAuthentication = (global::Stratus.Ec2.Model.CertificateAuthentication?)v, jsonName: "mutualAuthentication"),
             new SM::MemberInfo("Type", SClientVpnAuthenticationType, "Type", "type", static o => ((global::Stratus.Ec2.Model.ClientVpnAuthentication)o).Type, static (o, v) => ((global::Stratus.Ec2.Model.ClientVpnAuthentication)o).Type = (string?)v, jsonName: "type"));
-        SClientVpnAuthenticationList.InitList(SClientVpnAuthentication, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ClientVpnAuthentication>());
-        SClientVpnAuthenticationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ClientVpnAuthenticationRequest(),
+
+    private static void WSClientVpnAuthenticationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ClientVpnAuthenticationRequest(),
             new SM::MemberInfo("ActiveDirectory", SDirectoryServiceAuthenticationRequest, "ActiveDirectory", "ActiveDirectory", static o => ((global::Stratus.Ec2.Model.ClientVpnAuthenticationRequest)o).ActiveDirectory, static (o, v) => ((global::Stratus.Ec2.Model.ClientVpnAuthenticationRequest)o).ActiveDirectory = (global::Stratus.Ec2.Model.DirectoryServiceAuthenticationRequest?)v),
             new SM::MemberInfo("FederatedAuthentication", SFederatedAuthenticationRequest, "FederatedAuthentication", "FederatedAuthentication", static o => ((global::Stratus.Ec2.Model.ClientVpnAuthenticationRequest)o).FederatedAuthentication, static (o, v) => ((global::Stratus.Ec2.Model.ClientVpnAuthenticationRequest)o).FederatedAuthentication = (global::Stratus.Ec2.Model.FederatedAuthenticationRequest?)v),
             new SM::MemberInfo("MutualAuthentication", SCertificateAuthenticationRequest, "MutualAuthentication", "MutualAuthentication", static o => ((global::Stratus.Ec2.Model.ClientVpnAuthenticationRequest)o).MutualAuthentication, static (o, v) => ((global::Stratus.Ec2.Model.ClientVpnAuthenticationRequest)o).MutualAuthentication = (global::Stratus.Ec2.Model.CertificateAuthenticationRequest?)v),
             new SM::MemberInfo("Type", SClientVpnAuthenticationType, "Type", "Type", static o => ((global::Stratus.Ec2.Model.ClientVpnAuthenticationRequest)o).Type, static (o, v) => ((global::Stratus.Ec2.Model.ClientVpnAuthenticationRequest)o).Type = (string?)v));
-        SClientVpnAuthenticationRequestList.InitList(SClientVpnAuthenticationRequest, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ClientVpnAuthenticationRequest>());
-        SClientVpnAuthorizationRuleStatus.InitStructure(static () => new global::Stratus.Ec2.Model.ClientVpnAuthorizationRuleStatus(),
+
+    private static void WSClientVpnAuthorizationRuleStatus(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ClientVpnAuthorizationRuleStatus(),
             new SM::MemberInfo("Code", SClientVpnAuthorizationRuleStatusCode, "Code", "code", static o => ((global::Stratus.Ec2.Model.ClientVpnAuthorizationRuleStatus)o).Code, static (o, v) => ((global::Stratus.Ec2.Model.ClientVpnAuthorizationRuleStatus)o).Code = (string?)v, jsonName: "code"),
             new SM::MemberInfo("Message", SString, "Message", "message", static o => ((global::Stratus.Ec2.Model.ClientVpnAuthorizationRuleStatus)o).Message, static (o, v) => ((global::Stratus.Ec2.Model.ClientVpnAuthorizationRuleStatus)o).Message = (string?)v, jsonName: "message"));
-        SClientVpnAvailabilityZoneIdSet.InitList(SAvailabilityZoneId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SClientVpnAvailabilityZoneSet.InitList(SAvailabilityZoneName, "item", static () => new global::System.Collections.Generic.List<string>());
-        SClientVpnConnection.InitStructure(static () => new global::Stratus.Ec2.Model.ClientVpnConnection(),
+
+    private static void WSClientVpnConnection(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ClientVpnConnection(),
             new SM::MemberInfo("ClientIp", SString, "ClientIp", "clientIp", static o => ((global::Stratus.Ec2.Model.ClientVpnConnection)o).ClientIp, static (o, v) => ((global::Stratus.Ec2.Model.ClientVpnConnection)o).ClientIp = (string?)v, jsonName: "clientIp"),
             new SM::MemberInfo("ClientIpv6Address", SString, "ClientIpv6Address", "clientIpv6Address", static o => ((global::Stratus.Ec2.Model.ClientVpnConnection)o).ClientIpv6Address, static (o, v) => ((global::Stratus.Ec2.Model.ClientVpnConnection)o).ClientIpv6Address = (string?)v, jsonName: "clientIpv6Address"),
             new SM::MemberInfo("ClientVpnEndpointId", SString, "ClientVpnEndpointId", "clientVpnEndpointId", static o => ((global::Stratus.Ec2.Model.ClientVpnConnection)o).ClientVpnEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.ClientVpnConnection)o).ClientVpnEndpointId = (string?)v, jsonName: "clientVpnEndpointId"),
@@ -448,11 +1995,14 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Status", SClientVpnConnectionStatus, "Status", "status", static o => ((global::Stratus.Ec2.Model.ClientVpnConnection)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.ClientVpnConnection)o).Status = (global::Stratus.Ec2.Model.ClientVpnConnectionStatus?)v, jsonName: "status"),
             new SM::MemberInfo("Timestamp", SString, "Timestamp", "timestamp", static o => ((global::Stratus.Ec2.Model.ClientVpnConnection)o).Timestamp, static (o, v) => ((global::Stratus.Ec2.Model.ClientVpnConnection)o).Timestamp = (string?)v, jsonName: "timestamp"),
             new SM::MemberInfo("Username", SString, "Username", "username", static o => ((global::Stratus.Ec2.Model.ClientVpnConnection)o).Username, static (o, v) => ((global::Stratus.Ec2.Model.ClientVpnConnection)o).Username = (string?)v, jsonName: "username"));
-        SClientVpnConnectionSet.InitList(SClientVpnConnection, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ClientVpnConnection>());
-        SClientVpnConnectionStatus.InitStructure(static () => new global::Stratus.Ec2.Model.ClientVpnConnectionStatus(),
+
+    private static void WSClientVpnConnectionStatus(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ClientVpnConnectionStatus(),
             new SM::MemberInfo("Code", SClientVpnConnectionStatusCode, "Code", "code", static o => ((global::Stratus.Ec2.Model.ClientVpnConnectionStatus)o).Code, static (o, v) => ((global::Stratus.Ec2.Model.ClientVpnConnectionStatus)o).Code = (string?)v, jsonName: "code"),
             new SM::MemberInfo("Message", SString, "Message", "message", static o => ((global::Stratus.Ec2.Model.ClientVpnConnectionStatus)o).Message, static (o, v) => ((global::Stratus.Ec2.Model.ClientVpnConnectionStatus)o).Message = (string?)v, jsonName: "message"));
-        SClientVpnEndpoint.InitStructure(static () => new global::Stratus.Ec2.Model.ClientVpnEndpoint(),
+
+    private static void WSClientVpnEndpoint(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ClientVpnEndpoint(),
             new SM::MemberInfo("AssociatedTargetNetworks", SAssociatedTargetNetworkSet, "AssociatedTargetNetwork", "associatedTargetNetwork", static o => ((global::Stratus.Ec2.Model.ClientVpnEndpoint)o).AssociatedTargetNetworks, static (o, v) => ((global::Stratus.Ec2.Model.ClientVpnEndpoint)o).AssociatedTargetNetworks = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AssociatedTargetNetwork>?)v, jsonName: "associatedTargetNetwork"),
             new SM::MemberInfo("AuthenticationOptions", SClientVpnAuthenticationList, "AuthenticationOptions", "authenticationOptions", static o => ((global::Stratus.Ec2.Model.ClientVpnEndpoint)o).AuthenticationOptions, static (o, v) => ((global::Stratus.Ec2.Model.ClientVpnEndpoint)o).AuthenticationOptions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ClientVpnAuthentication>?)v, jsonName: "authenticationOptions"),
             new SM::MemberInfo("ClientCidrBlock", SString, "ClientCidrBlock", "clientCidrBlock", static o => ((global::Stratus.Ec2.Model.ClientVpnEndpoint)o).ClientCidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.ClientVpnEndpoint)o).ClientCidrBlock = (string?)v, jsonName: "clientCidrBlock"),
@@ -481,14 +2031,19 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.ClientVpnEndpoint)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.ClientVpnEndpoint)o).VpcId = (string?)v, jsonName: "vpcId"),
             new SM::MemberInfo("VpnPort", SInteger, "VpnPort", "vpnPort", static o => ((global::Stratus.Ec2.Model.ClientVpnEndpoint)o).VpnPort, static (o, v) => ((global::Stratus.Ec2.Model.ClientVpnEndpoint)o).VpnPort = (int?)v, jsonName: "vpnPort", getInt32: static o => ((global::Stratus.Ec2.Model.ClientVpnEndpoint)o).VpnPort),
             new SM::MemberInfo("VpnProtocol", SVpnProtocol, "VpnProtocol", "vpnProtocol", static o => ((global::Stratus.Ec2.Model.ClientVpnEndpoint)o).VpnProtocol, static (o, v) => ((global::Stratus.Ec2.Model.ClientVpnEndpoint)o).VpnProtocol = (string?)v, jsonName: "vpnProtocol"));
-        SClientVpnEndpointAttributeStatus.InitStructure(static () => new global::Stratus.Ec2.Model.ClientVpnEndpointAttributeStatus(),
+
+    private static void WSClientVpnEndpointAttributeStatus(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ClientVpnEndpointAttributeStatus(),
             new SM::MemberInfo("Code", SClientVpnEndpointAttributeStatusCode, "Code", "code", static o => ((global::Stratus.Ec2.Model.ClientVpnEndpointAttributeStatus)o).Code, static (o, v) => ((global::Stratus.Ec2.Model.ClientVpnEndpointAttributeStatus)o).Code = (string?)v, jsonName: "code"),
             new SM::MemberInfo("Message", SString, "Message", "message", static o => ((global::Stratus.Ec2.Model.ClientVpnEndpointAttributeStatus)o).Message, static (o, v) => ((global::Stratus.Ec2.Model.ClientVpnEndpointAttributeStatus)o).Message = (string?)v, jsonName: "message"));
-        SClientVpnEndpointIdList.InitList(SClientVpnEndpointId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SClientVpnEndpointStatus.InitStructure(static () => new global::Stratus.Ec2.Model.ClientVpnEndpointStatus(),
+
+    private static void WSClientVpnEndpointStatus(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ClientVpnEndpointStatus(),
             new SM::MemberInfo("Code", SClientVpnEndpointStatusCode, "Code", "code", static o => ((global::Stratus.Ec2.Model.ClientVpnEndpointStatus)o).Code, static (o, v) => ((global::Stratus.Ec2.Model.ClientVpnEndpointStatus)o).Code = (string?)v, jsonName: "code"),
             new SM::MemberInfo("Message", SString, "Message", "message", static o => ((global::Stratus.Ec2.Model.ClientVpnEndpointStatus)o).Message, static (o, v) => ((global::Stratus.Ec2.Model.ClientVpnEndpointStatus)o).Message = (string?)v, jsonName: "message"));
-        SClientVpnRoute.InitStructure(static () => new global::Stratus.Ec2.Model.ClientVpnRoute(),
+
+    private static void WSClientVpnRoute(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ClientVpnRoute(),
             new SM::MemberInfo("ClientVpnEndpointId", SString, "ClientVpnEndpointId", "clientVpnEndpointId", static o => ((global::Stratus.Ec2.Model.ClientVpnRoute)o).ClientVpnEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.ClientVpnRoute)o).ClientVpnEndpointId = (string?)v, jsonName: "clientVpnEndpointId"),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.ClientVpnRoute)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.ClientVpnRoute)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("DestinationCidr", SString, "DestinationCidr", "destinationCidr", static o => ((global::Stratus.Ec2.Model.ClientVpnRoute)o).DestinationCidr, static (o, v) => ((global::Stratus.Ec2.Model.ClientVpnRoute)o).DestinationCidr = (string?)v, jsonName: "destinationCidr"),
@@ -497,60 +2052,76 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("TargetSubnet", SString, "TargetSubnet", "targetSubnet", static o => ((global::Stratus.Ec2.Model.ClientVpnRoute)o).TargetSubnet, static (o, v) => ((global::Stratus.Ec2.Model.ClientVpnRoute)o).TargetSubnet = (string?)v, jsonName: "targetSubnet"),
             new SM::MemberInfo("TransitGatewayAttachmentId", STransitGatewayAttachmentId, "TransitGatewayAttachmentId", "transitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.ClientVpnRoute)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.ClientVpnRoute)o).TransitGatewayAttachmentId = (string?)v, jsonName: "transitGatewayAttachmentId"),
             new SM::MemberInfo("Type", SString, "Type", "type", static o => ((global::Stratus.Ec2.Model.ClientVpnRoute)o).Type, static (o, v) => ((global::Stratus.Ec2.Model.ClientVpnRoute)o).Type = (string?)v, jsonName: "type"));
-        SClientVpnRouteSet.InitList(SClientVpnRoute, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ClientVpnRoute>());
-        SClientVpnRouteStatus.InitStructure(static () => new global::Stratus.Ec2.Model.ClientVpnRouteStatus(),
+
+    private static void WSClientVpnRouteStatus(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ClientVpnRouteStatus(),
             new SM::MemberInfo("Code", SClientVpnRouteStatusCode, "Code", "code", static o => ((global::Stratus.Ec2.Model.ClientVpnRouteStatus)o).Code, static (o, v) => ((global::Stratus.Ec2.Model.ClientVpnRouteStatus)o).Code = (string?)v, jsonName: "code"),
             new SM::MemberInfo("Message", SString, "Message", "message", static o => ((global::Stratus.Ec2.Model.ClientVpnRouteStatus)o).Message, static (o, v) => ((global::Stratus.Ec2.Model.ClientVpnRouteStatus)o).Message = (string?)v, jsonName: "message"));
-        SClientVpnSecurityGroupIdSet.InitList(SSecurityGroupId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SCloudWatchLogOptions.InitStructure(static () => new global::Stratus.Ec2.Model.CloudWatchLogOptions(),
+
+    private static void WSCloudWatchLogOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CloudWatchLogOptions(),
             new SM::MemberInfo("BgpLogEnabled", SBoolean, "BgpLogEnabled", "bgpLogEnabled", static o => ((global::Stratus.Ec2.Model.CloudWatchLogOptions)o).BgpLogEnabled, static (o, v) => ((global::Stratus.Ec2.Model.CloudWatchLogOptions)o).BgpLogEnabled = (bool?)v, jsonName: "bgpLogEnabled", getBoolean: static o => ((global::Stratus.Ec2.Model.CloudWatchLogOptions)o).BgpLogEnabled),
             new SM::MemberInfo("BgpLogGroupArn", SString, "BgpLogGroupArn", "bgpLogGroupArn", static o => ((global::Stratus.Ec2.Model.CloudWatchLogOptions)o).BgpLogGroupArn, static (o, v) => ((global::Stratus.Ec2.Model.CloudWatchLogOptions)o).BgpLogGroupArn = (string?)v, jsonName: "bgpLogGroupArn"),
             new SM::MemberInfo("BgpLogOutputFormat", SString, "BgpLogOutputFormat", "bgpLogOutputFormat", static o => ((global::Stratus.Ec2.Model.CloudWatchLogOptions)o).BgpLogOutputFormat, static (o, v) => ((global::Stratus.Ec2.Model.CloudWatchLogOptions)o).BgpLogOutputFormat = (string?)v, jsonName: "bgpLogOutputFormat"),
             new SM::MemberInfo("LogEnabled", SBoolean, "LogEnabled", "logEnabled", static o => ((global::Stratus.Ec2.Model.CloudWatchLogOptions)o).LogEnabled, static (o, v) => ((global::Stratus.Ec2.Model.CloudWatchLogOptions)o).LogEnabled = (bool?)v, jsonName: "logEnabled", getBoolean: static o => ((global::Stratus.Ec2.Model.CloudWatchLogOptions)o).LogEnabled),
             new SM::MemberInfo("LogGroupArn", SString, "LogGroupArn", "logGroupArn", static o => ((global::Stratus.Ec2.Model.CloudWatchLogOptions)o).LogGroupArn, static (o, v) => ((global::Stratus.Ec2.Model.CloudWatchLogOptions)o).LogGroupArn = (string?)v, jsonName: "logGroupArn"),
             new SM::MemberInfo("LogOutputFormat", SString, "LogOutputFormat", "logOutputFormat", static o => ((global::Stratus.Ec2.Model.CloudWatchLogOptions)o).LogOutputFormat, static (o, v) => ((global::Stratus.Ec2.Model.CloudWatchLogOptions)o).LogOutputFormat = (string?)v, jsonName: "logOutputFormat"));
-        SCloudWatchLogOptionsSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.CloudWatchLogOptionsSpecification(),
+
+    private static void WSCloudWatchLogOptionsSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CloudWatchLogOptionsSpecification(),
             new SM::MemberInfo("BgpLogEnabled", SBoolean, "BgpLogEnabled", "BgpLogEnabled", static o => ((global::Stratus.Ec2.Model.CloudWatchLogOptionsSpecification)o).BgpLogEnabled, static (o, v) => ((global::Stratus.Ec2.Model.CloudWatchLogOptionsSpecification)o).BgpLogEnabled = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CloudWatchLogOptionsSpecification)o).BgpLogEnabled),
             new SM::MemberInfo("BgpLogGroupArn", SCloudWatchLogGroupArn, "BgpLogGroupArn", "BgpLogGroupArn", static o => ((global::Stratus.Ec2.Model.CloudWatchLogOptionsSpecification)o).BgpLogGroupArn, static (o, v) => ((global::Stratus.Ec2.Model.CloudWatchLogOptionsSpecification)o).BgpLogGroupArn = (string?)v),
             new SM::MemberInfo("BgpLogOutputFormat", SString, "BgpLogOutputFormat", "BgpLogOutputFormat", static o => ((global::Stratus.Ec2.Model.CloudWatchLogOptionsSpecification)o).BgpLogOutputFormat, static (o, v) => ((global::Stratus.Ec2.Model.CloudWatchLogOptionsSpecification)o).BgpLogOutputFormat = (string?)v),
             new SM::MemberInfo("LogEnabled", SBoolean, "LogEnabled", "LogEnabled", static o => ((global::Stratus.Ec2.Model.CloudWatchLogOptionsSpecification)o).LogEnabled, static (o, v) => ((global::Stratus.Ec2.Model.CloudWatchLogOptionsSpecification)o).LogEnabled = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CloudWatchLogOptionsSpecification)o).LogEnabled),
             new SM::MemberInfo("LogGroupArn", SCloudWatchLogGroupArn, "LogGroupArn", "LogGroupArn", static o => ((global::Stratus.Ec2.Model.CloudWatchLogOptionsSpecification)o).LogGroupArn, static (o, v) => ((global::Stratus.Ec2.Model.CloudWatchLogOptionsSpecification)o).LogGroupArn = (string?)v),
             new SM::MemberInfo("LogOutputFormat", SString, "LogOutputFormat", "LogOutputFormat", static o => ((global::Stratus.Ec2.Model.CloudWatchLogOptionsSpecification)o).LogOutputFormat, static (o, v) => ((global::Stratus.Ec2.Model.CloudWatchLogOptionsSpecification)o).LogOutputFormat = (string?)v));
-        SCoipAddressUsage.InitStructure(static () => new global::Stratus.Ec2.Model.CoipAddressUsage(),
+
+    private static void WSCoipAddressUsage(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CoipAddressUsage(),
             new SM::MemberInfo("AllocationId", SString, "AllocationId", "allocationId", static o => ((global::Stratus.Ec2.Model.CoipAddressUsage)o).AllocationId, static (o, v) => ((global::Stratus.Ec2.Model.CoipAddressUsage)o).AllocationId = (string?)v, jsonName: "allocationId"),
             new SM::MemberInfo("AwsAccountId", SString, "AwsAccountId", "awsAccountId", static o => ((global::Stratus.Ec2.Model.CoipAddressUsage)o).AwsAccountId, static (o, v) => ((global::Stratus.Ec2.Model.CoipAddressUsage)o).AwsAccountId = (string?)v, jsonName: "awsAccountId"),
             new SM::MemberInfo("AwsService", SString, "AwsService", "awsService", static o => ((global::Stratus.Ec2.Model.CoipAddressUsage)o).AwsService, static (o, v) => ((global::Stratus.Ec2.Model.CoipAddressUsage)o).AwsService = (string?)v, jsonName: "awsService"),
             new SM::MemberInfo("CoIp", SString, "CoIp", "coIp", static o => ((global::Stratus.Ec2.Model.CoipAddressUsage)o).CoIp, static (o, v) => ((global::Stratus.Ec2.Model.CoipAddressUsage)o).CoIp = (string?)v, jsonName: "coIp"));
-        SCoipAddressUsageSet.InitList(SCoipAddressUsage, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CoipAddressUsage>());
-        SCoipCidr.InitStructure(static () => new global::Stratus.Ec2.Model.CoipCidr(),
+
+    private static void WSCoipCidr(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CoipCidr(),
             new SM::MemberInfo("Cidr", SString, "Cidr", "cidr", static o => ((global::Stratus.Ec2.Model.CoipCidr)o).Cidr, static (o, v) => ((global::Stratus.Ec2.Model.CoipCidr)o).Cidr = (string?)v, jsonName: "cidr"),
             new SM::MemberInfo("CoipPoolId", SIpv4PoolCoipId, "CoipPoolId", "coipPoolId", static o => ((global::Stratus.Ec2.Model.CoipCidr)o).CoipPoolId, static (o, v) => ((global::Stratus.Ec2.Model.CoipCidr)o).CoipPoolId = (string?)v, jsonName: "coipPoolId"),
             new SM::MemberInfo("LocalGatewayRouteTableId", SString, "LocalGatewayRouteTableId", "localGatewayRouteTableId", static o => ((global::Stratus.Ec2.Model.CoipCidr)o).LocalGatewayRouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.CoipCidr)o).LocalGatewayRouteTableId = (string?)v, jsonName: "localGatewayRouteTableId"));
-        SCoipPool.InitStructure(static () => new global::Stratus.Ec2.Model.CoipPool(),
+
+    private static void WSCoipPool(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CoipPool(),
             new SM::MemberInfo("LocalGatewayRouteTableId", SLocalGatewayRoutetableId, "LocalGatewayRouteTableId", "localGatewayRouteTableId", static o => ((global::Stratus.Ec2.Model.CoipPool)o).LocalGatewayRouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.CoipPool)o).LocalGatewayRouteTableId = (string?)v, jsonName: "localGatewayRouteTableId"),
             new SM::MemberInfo("PoolArn", SResourceArn, "PoolArn", "poolArn", static o => ((global::Stratus.Ec2.Model.CoipPool)o).PoolArn, static (o, v) => ((global::Stratus.Ec2.Model.CoipPool)o).PoolArn = (string?)v, jsonName: "poolArn"),
             new SM::MemberInfo("PoolCidrs", SValueStringList, "PoolCidrSet", "poolCidrSet", static o => ((global::Stratus.Ec2.Model.CoipPool)o).PoolCidrs, static (o, v) => ((global::Stratus.Ec2.Model.CoipPool)o).PoolCidrs = (global::System.Collections.Generic.List<string>?)v, jsonName: "poolCidrSet"),
             new SM::MemberInfo("PoolId", SIpv4PoolCoipId, "PoolId", "poolId", static o => ((global::Stratus.Ec2.Model.CoipPool)o).PoolId, static (o, v) => ((global::Stratus.Ec2.Model.CoipPool)o).PoolId = (string?)v, jsonName: "poolId"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.CoipPool)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.CoipPool)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SCoipPoolIdSet.InitList(SIpv4PoolCoipId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SCoipPoolSet.InitList(SCoipPool, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CoipPool>());
-        SConditionValueList.InitList(SConditionValue, "item", static () => new global::System.Collections.Generic.List<string>());
-        SConfirmProductInstanceRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ConfirmProductInstanceRequest(),
+
+    private static void WSConfirmProductInstanceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ConfirmProductInstanceRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.ConfirmProductInstanceRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ConfirmProductInstanceRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.ConfirmProductInstanceRequest)o).DryRun),
             new SM::MemberInfo("InstanceId", SInstanceId, "InstanceId", "InstanceId", static o => ((global::Stratus.Ec2.Model.ConfirmProductInstanceRequest)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.ConfirmProductInstanceRequest)o).InstanceId = (string?)v, required: true),
             new SM::MemberInfo("ProductCode", SString, "ProductCode", "ProductCode", static o => ((global::Stratus.Ec2.Model.ConfirmProductInstanceRequest)o).ProductCode, static (o, v) => ((global::Stratus.Ec2.Model.ConfirmProductInstanceRequest)o).ProductCode = (string?)v, required: true));
-        SConfirmProductInstanceResult.InitStructure(static () => new global::Stratus.Ec2.Model.ConfirmProductInstanceResult(),
+
+    private static void WSConfirmProductInstanceResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ConfirmProductInstanceResult(),
             new SM::MemberInfo("OwnerId", SString, "OwnerId", "ownerId", static o => ((global::Stratus.Ec2.Model.ConfirmProductInstanceResult)o).OwnerId, static (o, v) => ((global::Stratus.Ec2.Model.ConfirmProductInstanceResult)o).OwnerId = (string?)v, jsonName: "ownerId"),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.ConfirmProductInstanceResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.ConfirmProductInstanceResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.ConfirmProductInstanceResult)o).Return));
-        SConnectionLogOptions.InitStructure(static () => new global::Stratus.Ec2.Model.ConnectionLogOptions(),
+
+    private static void WSConnectionLogOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ConnectionLogOptions(),
             new SM::MemberInfo("CloudwatchLogGroup", SString, "CloudwatchLogGroup", "CloudwatchLogGroup", static o => ((global::Stratus.Ec2.Model.ConnectionLogOptions)o).CloudwatchLogGroup, static (o, v) => ((global::Stratus.Ec2.Model.ConnectionLogOptions)o).CloudwatchLogGroup = (string?)v),
             new SM::MemberInfo("CloudwatchLogStream", SString, "CloudwatchLogStream", "CloudwatchLogStream", static o => ((global::Stratus.Ec2.Model.ConnectionLogOptions)o).CloudwatchLogStream, static (o, v) => ((global::Stratus.Ec2.Model.ConnectionLogOptions)o).CloudwatchLogStream = (string?)v),
             new SM::MemberInfo("Enabled", SBoolean, "Enabled", "Enabled", static o => ((global::Stratus.Ec2.Model.ConnectionLogOptions)o).Enabled, static (o, v) => ((global::Stratus.Ec2.Model.ConnectionLogOptions)o).Enabled = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ConnectionLogOptions)o).Enabled));
-        SConnectionLogResponseOptions.InitStructure(static () => new global::Stratus.Ec2.Model.ConnectionLogResponseOptions(),
+
+    private static void WSConnectionLogResponseOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ConnectionLogResponseOptions(),
             new SM::MemberInfo("CloudwatchLogGroup", SString, "CloudwatchLogGroup", "CloudwatchLogGroup", static o => ((global::Stratus.Ec2.Model.ConnectionLogResponseOptions)o).CloudwatchLogGroup, static (o, v) => ((global::Stratus.Ec2.Model.ConnectionLogResponseOptions)o).CloudwatchLogGroup = (string?)v),
             new SM::MemberInfo("CloudwatchLogStream", SString, "CloudwatchLogStream", "CloudwatchLogStream", static o => ((global::Stratus.Ec2.Model.ConnectionLogResponseOptions)o).CloudwatchLogStream, static (o, v) => ((global::Stratus.Ec2.Model.ConnectionLogResponseOptions)o).CloudwatchLogStream = (string?)v),
             new SM::MemberInfo("Enabled", SBoolean, "Enabled", "Enabled", static o => ((global::Stratus.Ec2.Model.ConnectionLogResponseOptions)o).Enabled, static (o, v) => ((global::Stratus.Ec2.Model.ConnectionLogResponseOptions)o).Enabled = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ConnectionLogResponseOptions)o).Enabled));
-        SConnectionNotification.InitStructure(static () => new global::Stratus.Ec2.Model.ConnectionNotification(),
+
+    private static void WSConnectionNotification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ConnectionNotification(),
             new SM::MemberInfo("ConnectionEvents", SValueStringList, "ConnectionEvents", "connectionEvents", static o => ((global::Stratus.Ec2.Model.ConnectionNotification)o).ConnectionEvents, static (o, v) => ((global::Stratus.Ec2.Model.ConnectionNotification)o).ConnectionEvents = (global::System.Collections.Generic.List<string>?)v, jsonName: "connectionEvents"),
             new SM::MemberInfo("ConnectionNotificationArn", SString, "ConnectionNotificationArn", "connectionNotificationArn", static o => ((global::Stratus.Ec2.Model.ConnectionNotification)o).ConnectionNotificationArn, static (o, v) => ((global::Stratus.Ec2.Model.ConnectionNotification)o).ConnectionNotificationArn = (string?)v, jsonName: "connectionNotificationArn"),
             new SM::MemberInfo("ConnectionNotificationId", SString, "ConnectionNotificationId", "connectionNotificationId", static o => ((global::Stratus.Ec2.Model.ConnectionNotification)o).ConnectionNotificationId, static (o, v) => ((global::Stratus.Ec2.Model.ConnectionNotification)o).ConnectionNotificationId = (string?)v, jsonName: "connectionNotificationId"),
@@ -559,26 +2130,33 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("ServiceId", SString, "ServiceId", "serviceId", static o => ((global::Stratus.Ec2.Model.ConnectionNotification)o).ServiceId, static (o, v) => ((global::Stratus.Ec2.Model.ConnectionNotification)o).ServiceId = (string?)v, jsonName: "serviceId"),
             new SM::MemberInfo("ServiceRegion", SString, "ServiceRegion", "serviceRegion", static o => ((global::Stratus.Ec2.Model.ConnectionNotification)o).ServiceRegion, static (o, v) => ((global::Stratus.Ec2.Model.ConnectionNotification)o).ServiceRegion = (string?)v, jsonName: "serviceRegion"),
             new SM::MemberInfo("VpcEndpointId", SString, "VpcEndpointId", "vpcEndpointId", static o => ((global::Stratus.Ec2.Model.ConnectionNotification)o).VpcEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.ConnectionNotification)o).VpcEndpointId = (string?)v, jsonName: "vpcEndpointId"));
-        SConnectionNotificationIdsList.InitList(SConnectionNotificationId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SConnectionNotificationSet.InitList(SConnectionNotification, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ConnectionNotification>());
-        SConnectionTrackingConfiguration.InitStructure(static () => new global::Stratus.Ec2.Model.ConnectionTrackingConfiguration(),
+
+    private static void WSConnectionTrackingConfiguration(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ConnectionTrackingConfiguration(),
             new SM::MemberInfo("TcpEstablishedTimeout", SInteger, "TcpEstablishedTimeout", "tcpEstablishedTimeout", static o => ((global::Stratus.Ec2.Model.ConnectionTrackingConfiguration)o).TcpEstablishedTimeout, static (o, v) => ((global::Stratus.Ec2.Model.ConnectionTrackingConfiguration)o).TcpEstablishedTimeout = (int?)v, jsonName: "tcpEstablishedTimeout", getInt32: static o => ((global::Stratus.Ec2.Model.ConnectionTrackingConfiguration)o).TcpEstablishedTimeout),
             new SM::MemberInfo("UdpStreamTimeout", SInteger, "UdpStreamTimeout", "udpStreamTimeout", static o => ((global::Stratus.Ec2.Model.ConnectionTrackingConfiguration)o).UdpStreamTimeout, static (o, v) => ((global::Stratus.Ec2.Model.ConnectionTrackingConfiguration)o).UdpStreamTimeout = (int?)v, jsonName: "udpStreamTimeout", getInt32: static o => ((global::Stratus.Ec2.Model.ConnectionTrackingConfiguration)o).UdpStreamTimeout),
             new SM::MemberInfo("UdpTimeout", SInteger, "UdpTimeout", "udpTimeout", static o => ((global::Stratus.Ec2.Model.ConnectionTrackingConfiguration)o).UdpTimeout, static (o, v) => ((global::Stratus.Ec2.Model.ConnectionTrackingConfiguration)o).UdpTimeout = (int?)v, jsonName: "udpTimeout", getInt32: static o => ((global::Stratus.Ec2.Model.ConnectionTrackingConfiguration)o).UdpTimeout));
-        SConnectionTrackingSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.ConnectionTrackingSpecification(),
+
+    private static void WSConnectionTrackingSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ConnectionTrackingSpecification(),
             new SM::MemberInfo("TcpEstablishedTimeout", SInteger, "TcpEstablishedTimeout", "tcpEstablishedTimeout", static o => ((global::Stratus.Ec2.Model.ConnectionTrackingSpecification)o).TcpEstablishedTimeout, static (o, v) => ((global::Stratus.Ec2.Model.ConnectionTrackingSpecification)o).TcpEstablishedTimeout = (int?)v, jsonName: "tcpEstablishedTimeout", getInt32: static o => ((global::Stratus.Ec2.Model.ConnectionTrackingSpecification)o).TcpEstablishedTimeout),
             new SM::MemberInfo("UdpStreamTimeout", SInteger, "UdpStreamTimeout", "udpStreamTimeout", static o => ((global::Stratus.Ec2.Model.ConnectionTrackingSpecification)o).UdpStreamTimeout, static (o, v) => ((global::Stratus.Ec2.Model.ConnectionTrackingSpecification)o).UdpStreamTimeout = (int?)v, jsonName: "udpStreamTimeout", getInt32: static o => ((global::Stratus.Ec2.Model.ConnectionTrackingSpecification)o).UdpStreamTimeout),
             new SM::MemberInfo("UdpTimeout", SInteger, "UdpTimeout", "udpTimeout", static o => ((global::Stratus.Ec2.Model.ConnectionTrackingSpecification)o).UdpTimeout, static (o, v) => ((global::Stratus.Ec2.Model.ConnectionTrackingSpecification)o).UdpTimeout = (int?)v, jsonName: "udpTimeout", getInt32: static o => ((global::Stratus.Ec2.Model.ConnectionTrackingSpecification)o).UdpTimeout));
-        SConnectionTrackingSpecificationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ConnectionTrackingSpecificationRequest(),
+
+    private static void WSConnectionTrackingSpecificationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ConnectionTrackingSpecificationRequest(),
             new SM::MemberInfo("TcpEstablishedTimeout", SInteger, "TcpEstablishedTimeout", "TcpEstablishedTimeout", static o => ((global::Stratus.Ec2.Model.ConnectionTrackingSpecificationRequest)o).TcpEstablishedTimeout, static (o, v) => ((global::Stratus.Ec2.Model.ConnectionTrackingSpecificationRequest)o).TcpEstablishedTimeout = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.ConnectionTrackingSpecificationRequest)o).TcpEstablishedTimeout),
             new SM::MemberInfo("UdpStreamTimeout", SInteger, "UdpStreamTimeout", "UdpStreamTimeout", static o => ((global::Stratus.Ec2.Model.ConnectionTrackingSpecificationRequest)o).UdpStreamTimeout, static (o, v) => ((global::Stratus.Ec2.Model.ConnectionTrackingSpecificationRequest)o).UdpStreamTimeout = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.ConnectionTrackingSpecificationRequest)o).UdpStreamTimeout),
             new SM::MemberInfo("UdpTimeout", SInteger, "UdpTimeout", "UdpTimeout", static o => ((global::Stratus.Ec2.Model.ConnectionTrackingSpecificationRequest)o).UdpTimeout, static (o, v) => ((global::Stratus.Ec2.Model.ConnectionTrackingSpecificationRequest)o).UdpTimeout = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.ConnectionTrackingSpecificationRequest)o).UdpTimeout));
-        SConnectionTrackingSpecificationResponse.InitStructure(static () => new global::Stratus.Ec2.Model.ConnectionTrackingSpecificationResponse(),
+
+    private static void WSConnectionTrackingSpecificationResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ConnectionTrackingSpecificationResponse(),
             new SM::MemberInfo("TcpEstablishedTimeout", SInteger, "TcpEstablishedTimeout", "tcpEstablishedTimeout", static o => ((global::Stratus.Ec2.Model.ConnectionTrackingSpecificationResponse)o).TcpEstablishedTimeout, static (o, v) => ((global::Stratus.Ec2.Model.ConnectionTrackingSpecificationResponse)o).TcpEstablishedTimeout = (int?)v, jsonName: "tcpEstablishedTimeout", getInt32: static o => ((global::Stratus.Ec2.Model.ConnectionTrackingSpecificationResponse)o).TcpEstablishedTimeout),
             new SM::MemberInfo("UdpStreamTimeout", SInteger, "UdpStreamTimeout", "udpStreamTimeout", static o => ((global::Stratus.Ec2.Model.ConnectionTrackingSpecificationResponse)o).UdpStreamTimeout, static (o, v) => ((global::Stratus.Ec2.Model.ConnectionTrackingSpecificationResponse)o).UdpStreamTimeout = (int?)v, jsonName: "udpStreamTimeout", getInt32: static o => ((global::Stratus.Ec2.Model.ConnectionTrackingSpecificationResponse)o).UdpStreamTimeout),
             new SM::MemberInfo("UdpTimeout", SInteger, "UdpTimeout", "udpTimeout", static o => ((global::Stratus.Ec2.Model.ConnectionTrackingSpecificationResponse)o).UdpTimeout, static (o, v) => ((global::Stratus.Ec2.Model.ConnectionTrackingSpecificationResponse)o).UdpTimeout = (int?)v, jsonName: "udpTimeout", getInt32: static o => ((global::Stratus.Ec2.Model.ConnectionTrackingSpecificationResponse)o).UdpTimeout));
-        SConversionIdStringList.InitList(SConversionTaskId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SConversionTask.InitStructure(static () => new global::Stratus.Ec2.Model.ConversionTask(),
+
+    private static void WSConversionTask(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ConversionTask(),
             new SM::MemberInfo("ConversionTaskId", SString, "ConversionTaskId", "conversionTaskId", static o => ((global::Stratus.Ec2.Model.ConversionTask)o).ConversionTaskId, static (o, v) => ((global::Stratus.Ec2.Model.ConversionTask)o).ConversionTaskId = (string?)v, jsonName: "conversionTaskId"),
             new SM::MemberInfo("ExpirationTime", SString, "ExpirationTime", "expirationTime", static o => ((global::Stratus.Ec2.Model.ConversionTask)o).ExpirationTime, static (o, v) => ((global::Stratus.Ec2.Model.ConversionTask)o).ExpirationTime = (string?)v, jsonName: "expirationTime"),
             new SM::MemberInfo("ImportInstance", SImportInstanceTaskDetails, "ImportInstance", "importInstance", static o => ((global::Stratus.Ec2.Model.ConversionTask)o).ImportInstance, static (o, v) => ((global::Stratus.Ec2.Model.ConversionTask)o).ImportInstance = (global::Stratus.Ec2.Model.ImportInstanceTaskDetails?)v, jsonName: "importInstance"),
@@ -586,16 +2164,22 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("State", SConversionTaskState, "State", "state", static o => ((global::Stratus.Ec2.Model.ConversionTask)o).State, static (o, v) => ((global::Stratus.Ec2.Model.ConversionTask)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("StatusMessage", SString, "StatusMessage", "statusMessage", static o => ((global::Stratus.Ec2.Model.ConversionTask)o).StatusMessage, static (o, v) => ((global::Stratus.Ec2.Model.ConversionTask)o).StatusMessage = (string?)v, jsonName: "statusMessage"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.ConversionTask)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.ConversionTask)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SCopyFpgaImageRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CopyFpgaImageRequest(),
+
+    private static void WSCopyFpgaImageRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CopyFpgaImageRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CopyFpgaImageRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CopyFpgaImageRequest)o).ClientToken = (string?)v),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.CopyFpgaImageRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.CopyFpgaImageRequest)o).Description = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CopyFpgaImageRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CopyFpgaImageRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CopyFpgaImageRequest)o).DryRun),
             new SM::MemberInfo("Name", SString, "Name", "Name", static o => ((global::Stratus.Ec2.Model.CopyFpgaImageRequest)o).Name, static (o, v) => ((global::Stratus.Ec2.Model.CopyFpgaImageRequest)o).Name = (string?)v),
             new SM::MemberInfo("SourceFpgaImageId", SString, "SourceFpgaImageId", "SourceFpgaImageId", static o => ((global::Stratus.Ec2.Model.CopyFpgaImageRequest)o).SourceFpgaImageId, static (o, v) => ((global::Stratus.Ec2.Model.CopyFpgaImageRequest)o).SourceFpgaImageId = (string?)v, required: true),
             new SM::MemberInfo("SourceRegion", SString, "SourceRegion", "SourceRegion", static o => ((global::Stratus.Ec2.Model.CopyFpgaImageRequest)o).SourceRegion, static (o, v) => ((global::Stratus.Ec2.Model.CopyFpgaImageRequest)o).SourceRegion = (string?)v, required: true));
-        SCopyFpgaImageResult.InitStructure(static () => new global::Stratus.Ec2.Model.CopyFpgaImageResult(),
+
+    private static void WSCopyFpgaImageResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CopyFpgaImageResult(),
             new SM::MemberInfo("FpgaImageId", SString, "FpgaImageId", "fpgaImageId", static o => ((global::Stratus.Ec2.Model.CopyFpgaImageResult)o).FpgaImageId, static (o, v) => ((global::Stratus.Ec2.Model.CopyFpgaImageResult)o).FpgaImageId = (string?)v, jsonName: "fpgaImageId"));
-        SCopyImageRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CopyImageRequest(),
+
+    private static void WSCopyImageRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CopyImageRequest(),
             new SM::MemberInfo("ClientToken", SCopyImageClientToken, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CopyImageRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CopyImageRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("CopyImageTags", SBoolean, "CopyImageTags", "CopyImageTags", static o => ((global::Stratus.Ec2.Model.CopyImageRequest)o).CopyImageTags, static (o, v) => ((global::Stratus.Ec2.Model.CopyImageRequest)o).CopyImageTags = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CopyImageRequest)o).CopyImageTags),
             new SM::MemberInfo("Description", SImageDescriptionRequest, "Description", "Description", static o => ((global::Stratus.Ec2.Model.CopyImageRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.CopyImageRequest)o).Description = (string?)v),
@@ -610,9 +2194,13 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SourceImageId", SString, "SourceImageId", "SourceImageId", static o => ((global::Stratus.Ec2.Model.CopyImageRequest)o).SourceImageId, static (o, v) => ((global::Stratus.Ec2.Model.CopyImageRequest)o).SourceImageId = (string?)v, required: true),
             new SM::MemberInfo("SourceRegion", SString, "SourceRegion", "SourceRegion", static o => ((global::Stratus.Ec2.Model.CopyImageRequest)o).SourceRegion, static (o, v) => ((global::Stratus.Ec2.Model.CopyImageRequest)o).SourceRegion = (string?)v, required: true),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CopyImageRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CopyImageRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCopyImageResult.InitStructure(static () => new global::Stratus.Ec2.Model.CopyImageResult(),
+
+    private static void WSCopyImageResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CopyImageResult(),
             new SM::MemberInfo("ImageId", SString, "ImageId", "imageId", static o => ((global::Stratus.Ec2.Model.CopyImageResult)o).ImageId, static (o, v) => ((global::Stratus.Ec2.Model.CopyImageResult)o).ImageId = (string?)v, jsonName: "imageId"));
-        SCopySnapshotRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CopySnapshotRequest(),
+
+    private static void WSCopySnapshotRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CopySnapshotRequest(),
             new SM::MemberInfo("CompletionDurationMinutes", SSnapshotCompletionDurationMinutesRequest, "CompletionDurationMinutes", "CompletionDurationMinutes", static o => ((global::Stratus.Ec2.Model.CopySnapshotRequest)o).CompletionDurationMinutes, static (o, v) => ((global::Stratus.Ec2.Model.CopySnapshotRequest)o).CompletionDurationMinutes = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.CopySnapshotRequest)o).CompletionDurationMinutes),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.CopySnapshotRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.CopySnapshotRequest)o).Description = (string?)v),
             new SM::MemberInfo("DestinationAvailabilityZone", SString, "DestinationAvailabilityZone", "DestinationAvailabilityZone", static o => ((global::Stratus.Ec2.Model.CopySnapshotRequest)o).DestinationAvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.CopySnapshotRequest)o).DestinationAvailabilityZone = (string?)v),
@@ -625,10 +2213,14 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SourceRegion", SString, "SourceRegion", "SourceRegion", static o => ((global::Stratus.Ec2.Model.CopySnapshotRequest)o).SourceRegion, static (o, v) => ((global::Stratus.Ec2.Model.CopySnapshotRequest)o).SourceRegion = (string?)v, required: true),
             new SM::MemberInfo("SourceSnapshotId", SString, "SourceSnapshotId", "SourceSnapshotId", static o => ((global::Stratus.Ec2.Model.CopySnapshotRequest)o).SourceSnapshotId, static (o, v) => ((global::Stratus.Ec2.Model.CopySnapshotRequest)o).SourceSnapshotId = (string?)v, required: true),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CopySnapshotRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CopySnapshotRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCopySnapshotResult.InitStructure(static () => new global::Stratus.Ec2.Model.CopySnapshotResult(),
+
+    private static void WSCopySnapshotResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CopySnapshotResult(),
             new SM::MemberInfo("SnapshotId", SString, "SnapshotId", "snapshotId", static o => ((global::Stratus.Ec2.Model.CopySnapshotResult)o).SnapshotId, static (o, v) => ((global::Stratus.Ec2.Model.CopySnapshotResult)o).SnapshotId = (string?)v, jsonName: "snapshotId"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.CopySnapshotResult)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.CopySnapshotResult)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SCopyVolumesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CopyVolumesRequest(),
+
+    private static void WSCopyVolumesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CopyVolumesRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CopyVolumesRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CopyVolumesRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CopyVolumesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CopyVolumesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CopyVolumesRequest)o).DryRun),
             new SM::MemberInfo("Iops", SInteger, "Iops", "Iops", static o => ((global::Stratus.Ec2.Model.CopyVolumesRequest)o).Iops, static (o, v) => ((global::Stratus.Ec2.Model.CopyVolumesRequest)o).Iops = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.CopyVolumesRequest)o).Iops),
@@ -638,25 +2230,35 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CopyVolumesRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CopyVolumesRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("Throughput", SInteger, "Throughput", "Throughput", static o => ((global::Stratus.Ec2.Model.CopyVolumesRequest)o).Throughput, static (o, v) => ((global::Stratus.Ec2.Model.CopyVolumesRequest)o).Throughput = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.CopyVolumesRequest)o).Throughput),
             new SM::MemberInfo("VolumeType", SVolumeType, "VolumeType", "VolumeType", static o => ((global::Stratus.Ec2.Model.CopyVolumesRequest)o).VolumeType, static (o, v) => ((global::Stratus.Ec2.Model.CopyVolumesRequest)o).VolumeType = (string?)v));
-        SCopyVolumesResult.InitStructure(static () => new global::Stratus.Ec2.Model.CopyVolumesResult(),
+
+    private static void WSCopyVolumesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CopyVolumesResult(),
             new SM::MemberInfo("Volumes", SVolumeList, "VolumeSet", "volumeSet", static o => ((global::Stratus.Ec2.Model.CopyVolumesResult)o).Volumes, static (o, v) => ((global::Stratus.Ec2.Model.CopyVolumesResult)o).Volumes = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Volume>?)v, jsonName: "volumeSet"));
-        SCoreCountList.InitList(SCoreCount, "item", static () => new global::System.Collections.Generic.List<int>());
-        SCpuManufacturerSet.InitList(SCpuManufacturer, "item", static () => new global::System.Collections.Generic.List<string>());
-        SCpuOptions.InitStructure(static () => new global::Stratus.Ec2.Model.CpuOptions(),
+
+    private static void WSCpuOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CpuOptions(),
             new SM::MemberInfo("AmdSevSnp", SAmdSevSnpSpecification, "AmdSevSnp", "amdSevSnp", static o => ((global::Stratus.Ec2.Model.CpuOptions)o).AmdSevSnp, static (o, v) => ((global::Stratus.Ec2.Model.CpuOptions)o).AmdSevSnp = (string?)v, jsonName: "amdSevSnp"),
             new SM::MemberInfo("CoreCount", SInteger, "CoreCount", "coreCount", static o => ((global::Stratus.Ec2.Model.CpuOptions)o).CoreCount, static (o, v) => ((global::Stratus.Ec2.Model.CpuOptions)o).CoreCount = (int?)v, jsonName: "coreCount", getInt32: static o => ((global::Stratus.Ec2.Model.CpuOptions)o).CoreCount),
             new SM::MemberInfo("NestedVirtualization", SNestedVirtualizationSpecification, "NestedVirtualization", "nestedVirtualization", static o => ((global::Stratus.Ec2.Model.CpuOptions)o).NestedVirtualization, static (o, v) => ((global::Stratus.Ec2.Model.CpuOptions)o).NestedVirtualization = (string?)v, jsonName: "nestedVirtualization"),
             new SM::MemberInfo("ThreadsPerCore", SInteger, "ThreadsPerCore", "threadsPerCore", static o => ((global::Stratus.Ec2.Model.CpuOptions)o).ThreadsPerCore, static (o, v) => ((global::Stratus.Ec2.Model.CpuOptions)o).ThreadsPerCore = (int?)v, jsonName: "threadsPerCore", getInt32: static o => ((global::Stratus.Ec2.Model.CpuOptions)o).ThreadsPerCore));
-        SCpuOptionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CpuOptionsRequest(),
+
+    private static void WSCpuOptionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CpuOptionsRequest(),
             new SM::MemberInfo("AmdSevSnp", SAmdSevSnpSpecification, "AmdSevSnp", "AmdSevSnp", static o => ((global::Stratus.Ec2.Model.CpuOptionsRequest)o).AmdSevSnp, static (o, v) => ((global::Stratus.Ec2.Model.CpuOptionsRequest)o).AmdSevSnp = (string?)v),
             new SM::MemberInfo("CoreCount", SInteger, "CoreCount", "CoreCount", static o => ((global::Stratus.Ec2.Model.CpuOptionsRequest)o).CoreCount, static (o, v) => ((global::Stratus.Ec2.Model.CpuOptionsRequest)o).CoreCount = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.CpuOptionsRequest)o).CoreCount),
             new SM::MemberInfo("NestedVirtualization", SNestedVirtualizationSpecification, "NestedVirtualization", "NestedVirtualization", static o => ((global::Stratus.Ec2.Model.CpuOptionsRequest)o).NestedVirtualization, static (o, v) => ((global::Stratus.Ec2.Model.CpuOptionsRequest)o).NestedVirtualization = (string?)v),
             new SM::MemberInfo("ThreadsPerCore", SInteger, "ThreadsPerCore", "ThreadsPerCore", static o => ((global::Stratus.Ec2.Model.CpuOptionsRequest)o).ThreadsPerCore, static (o, v) => ((global::Stratus.Ec2.Model.CpuOptionsRequest)o).ThreadsPerCore = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.CpuOptionsRequest)o).ThreadsPerCore));
-        SCpuPerformanceFactor.InitStructure(static () => new global::Stratus.Ec2.Model.CpuPerformanceFactor(),
+
+    private static void WSCpuPerformanceFactor(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CpuPerformanceFactor(),
             new SM::MemberInfo("References", SPerformanceFactorReferenceSet, "ReferenceSet", "referenceSet", static o => ((global::Stratus.Ec2.Model.CpuPerformanceFactor)o).References, static (o, v) => ((global::Stratus.Ec2.Model.CpuPerformanceFactor)o).References = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PerformanceFactorReference>?)v, jsonName: "referenceSet"));
-        SCpuPerformanceFactorRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CpuPerformanceFactorRequest(),
+
+    private static void WSCpuPerformanceFactorRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CpuPerformanceFactorRequest(),
             new SM::MemberInfo("References", SPerformanceFactorReferenceSetRequest, "Reference", "Reference", static o => ((global::Stratus.Ec2.Model.CpuPerformanceFactorRequest)o).References, static (o, v) => ((global::Stratus.Ec2.Model.CpuPerformanceFactorRequest)o).References = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PerformanceFactorReferenceRequest>?)v, jsonName: "Reference"));
-        SCreateCapacityManagerDataExportRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateCapacityManagerDataExportRequest(),
+
+    private static void WSCreateCapacityManagerDataExportRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateCapacityManagerDataExportRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateCapacityManagerDataExportRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateCapacityManagerDataExportRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateCapacityManagerDataExportRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateCapacityManagerDataExportRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateCapacityManagerDataExportRequest)o).DryRun),
             new SM::MemberInfo("OutputFormat", SOutputFormat, "OutputFormat", "OutputFormat", static o => ((global::Stratus.Ec2.Model.CreateCapacityManagerDataExportRequest)o).OutputFormat, static (o, v) => ((global::Stratus.Ec2.Model.CreateCapacityManagerDataExportRequest)o).OutputFormat = (string?)v, required: true),
@@ -664,19 +2266,27 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("S3BucketPrefix", SString, "S3BucketPrefix", "S3BucketPrefix", static o => ((global::Stratus.Ec2.Model.CreateCapacityManagerDataExportRequest)o).S3BucketPrefix, static (o, v) => ((global::Stratus.Ec2.Model.CreateCapacityManagerDataExportRequest)o).S3BucketPrefix = (string?)v),
             new SM::MemberInfo("Schedule", SSchedule, "Schedule", "Schedule", static o => ((global::Stratus.Ec2.Model.CreateCapacityManagerDataExportRequest)o).Schedule, static (o, v) => ((global::Stratus.Ec2.Model.CreateCapacityManagerDataExportRequest)o).Schedule = (string?)v, required: true),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateCapacityManagerDataExportRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateCapacityManagerDataExportRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCreateCapacityManagerDataExportResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateCapacityManagerDataExportResult(),
+
+    private static void WSCreateCapacityManagerDataExportResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateCapacityManagerDataExportResult(),
             new SM::MemberInfo("CapacityManagerDataExportId", SCapacityManagerDataExportId, "CapacityManagerDataExportId", "capacityManagerDataExportId", static o => ((global::Stratus.Ec2.Model.CreateCapacityManagerDataExportResult)o).CapacityManagerDataExportId, static (o, v) => ((global::Stratus.Ec2.Model.CreateCapacityManagerDataExportResult)o).CapacityManagerDataExportId = (string?)v, jsonName: "capacityManagerDataExportId"));
-        SCreateCapacityReservationBySplittingRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateCapacityReservationBySplittingRequest(),
+
+    private static void WSCreateCapacityReservationBySplittingRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateCapacityReservationBySplittingRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateCapacityReservationBySplittingRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateCapacityReservationBySplittingRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateCapacityReservationBySplittingRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateCapacityReservationBySplittingRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateCapacityReservationBySplittingRequest)o).DryRun),
             new SM::MemberInfo("InstanceCount", SInteger, "InstanceCount", "InstanceCount", static o => ((global::Stratus.Ec2.Model.CreateCapacityReservationBySplittingRequest)o).InstanceCount, static (o, v) => ((global::Stratus.Ec2.Model.CreateCapacityReservationBySplittingRequest)o).InstanceCount = (int?)v, required: true, getInt32: static o => ((global::Stratus.Ec2.Model.CreateCapacityReservationBySplittingRequest)o).InstanceCount),
             new SM::MemberInfo("SourceCapacityReservationId", SCapacityReservationId, "SourceCapacityReservationId", "SourceCapacityReservationId", static o => ((global::Stratus.Ec2.Model.CreateCapacityReservationBySplittingRequest)o).SourceCapacityReservationId, static (o, v) => ((global::Stratus.Ec2.Model.CreateCapacityReservationBySplittingRequest)o).SourceCapacityReservationId = (string?)v, required: true),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateCapacityReservationBySplittingRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateCapacityReservationBySplittingRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCreateCapacityReservationBySplittingResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateCapacityReservationBySplittingResult(),
+
+    private static void WSCreateCapacityReservationBySplittingResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateCapacityReservationBySplittingResult(),
             new SM::MemberInfo("DestinationCapacityReservation", SCapacityReservation, "DestinationCapacityReservation", "destinationCapacityReservation", static o => ((global::Stratus.Ec2.Model.CreateCapacityReservationBySplittingResult)o).DestinationCapacityReservation, static (o, v) => ((global::Stratus.Ec2.Model.CreateCapacityReservationBySplittingResult)o).DestinationCapacityReservation = (global::Stratus.Ec2.Model.CapacityReservation?)v, jsonName: "destinationCapacityReservation"),
             new SM::MemberInfo("InstanceCount", SInteger, "InstanceCount", "instanceCount", static o => ((global::Stratus.Ec2.Model.CreateCapacityReservationBySplittingResult)o).InstanceCount, static (o, v) => ((global::Stratus.Ec2.Model.CreateCapacityReservationBySplittingResult)o).InstanceCount = (int?)v, jsonName: "instanceCount", getInt32: static o => ((global::Stratus.Ec2.Model.CreateCapacityReservationBySplittingResult)o).InstanceCount),
             new SM::MemberInfo("SourceCapacityReservation", SCapacityReservation, "SourceCapacityReservation", "sourceCapacityReservation", static o => ((global::Stratus.Ec2.Model.CreateCapacityReservationBySplittingResult)o).SourceCapacityReservation, static (o, v) => ((global::Stratus.Ec2.Model.CreateCapacityReservationBySplittingResult)o).SourceCapacityReservation = (global::Stratus.Ec2.Model.CapacityReservation?)v, jsonName: "sourceCapacityReservation"));
-        SCreateCapacityReservationFleetRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateCapacityReservationFleetRequest(),
+
+    private static void WSCreateCapacityReservationFleetRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateCapacityReservationFleetRequest(),
             new SM::MemberInfo("AllocationStrategy", SString, "AllocationStrategy", "AllocationStrategy", static o => ((global::Stratus.Ec2.Model.CreateCapacityReservationFleetRequest)o).AllocationStrategy, static (o, v) => ((global::Stratus.Ec2.Model.CreateCapacityReservationFleetRequest)o).AllocationStrategy = (string?)v),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateCapacityReservationFleetRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateCapacityReservationFleetRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateCapacityReservationFleetRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateCapacityReservationFleetRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateCapacityReservationFleetRequest)o).DryRun),
@@ -686,7 +2296,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateCapacityReservationFleetRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateCapacityReservationFleetRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("Tenancy", SFleetCapacityReservationTenancy, "Tenancy", "Tenancy", static o => ((global::Stratus.Ec2.Model.CreateCapacityReservationFleetRequest)o).Tenancy, static (o, v) => ((global::Stratus.Ec2.Model.CreateCapacityReservationFleetRequest)o).Tenancy = (string?)v),
             new SM::MemberInfo("TotalTargetCapacity", SInteger, "TotalTargetCapacity", "TotalTargetCapacity", static o => ((global::Stratus.Ec2.Model.CreateCapacityReservationFleetRequest)o).TotalTargetCapacity, static (o, v) => ((global::Stratus.Ec2.Model.CreateCapacityReservationFleetRequest)o).TotalTargetCapacity = (int?)v, required: true, getInt32: static o => ((global::Stratus.Ec2.Model.CreateCapacityReservationFleetRequest)o).TotalTargetCapacity));
-        SCreateCapacityReservationFleetResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateCapacityReservationFleetResult(),
+
+    private static void WSCreateCapacityReservationFleetResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateCapacityReservationFleetResult(),
             new SM::MemberInfo("AllocationStrategy", SString, "AllocationStrategy", "allocationStrategy", static o => ((global::Stratus.Ec2.Model.CreateCapacityReservationFleetResult)o).AllocationStrategy, static (o, v) => ((global::Stratus.Ec2.Model.CreateCapacityReservationFleetResult)o).AllocationStrategy = (string?)v, jsonName: "allocationStrategy"),
             new SM::MemberInfo("CapacityReservationFleetId", SCapacityReservationFleetId, "CapacityReservationFleetId", "capacityReservationFleetId", static o => ((global::Stratus.Ec2.Model.CreateCapacityReservationFleetResult)o).CapacityReservationFleetId, static (o, v) => ((global::Stratus.Ec2.Model.CreateCapacityReservationFleetResult)o).CapacityReservationFleetId = (string?)v, jsonName: "capacityReservationFleetId"),
             new SM::MemberInfo("CreateTime", SMillisecondDateTime, "CreateTime", "createTime", static o => ((global::Stratus.Ec2.Model.CreateCapacityReservationFleetResult)o).CreateTime, static (o, v) => ((global::Stratus.Ec2.Model.CreateCapacityReservationFleetResult)o).CreateTime = (global::System.DateTime?)v, jsonName: "createTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.CreateCapacityReservationFleetResult)o).CreateTime),
@@ -698,7 +2310,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Tenancy", SFleetCapacityReservationTenancy, "Tenancy", "tenancy", static o => ((global::Stratus.Ec2.Model.CreateCapacityReservationFleetResult)o).Tenancy, static (o, v) => ((global::Stratus.Ec2.Model.CreateCapacityReservationFleetResult)o).Tenancy = (string?)v, jsonName: "tenancy"),
             new SM::MemberInfo("TotalFulfilledCapacity", SDouble, "TotalFulfilledCapacity", "totalFulfilledCapacity", static o => ((global::Stratus.Ec2.Model.CreateCapacityReservationFleetResult)o).TotalFulfilledCapacity, static (o, v) => ((global::Stratus.Ec2.Model.CreateCapacityReservationFleetResult)o).TotalFulfilledCapacity = (double?)v, jsonName: "totalFulfilledCapacity", getDouble: static o => ((global::Stratus.Ec2.Model.CreateCapacityReservationFleetResult)o).TotalFulfilledCapacity),
             new SM::MemberInfo("TotalTargetCapacity", SInteger, "TotalTargetCapacity", "totalTargetCapacity", static o => ((global::Stratus.Ec2.Model.CreateCapacityReservationFleetResult)o).TotalTargetCapacity, static (o, v) => ((global::Stratus.Ec2.Model.CreateCapacityReservationFleetResult)o).TotalTargetCapacity = (int?)v, jsonName: "totalTargetCapacity", getInt32: static o => ((global::Stratus.Ec2.Model.CreateCapacityReservationFleetResult)o).TotalTargetCapacity));
-        SCreateCapacityReservationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateCapacityReservationRequest(),
+
+    private static void WSCreateCapacityReservationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateCapacityReservationRequest(),
             new SM::MemberInfo("AvailabilityZone", SAvailabilityZoneName, "AvailabilityZone", "AvailabilityZone", static o => ((global::Stratus.Ec2.Model.CreateCapacityReservationRequest)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.CreateCapacityReservationRequest)o).AvailabilityZone = (string?)v),
             new SM::MemberInfo("AvailabilityZoneId", SAvailabilityZoneId, "AvailabilityZoneId", "AvailabilityZoneId", static o => ((global::Stratus.Ec2.Model.CreateCapacityReservationRequest)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.CreateCapacityReservationRequest)o).AvailabilityZoneId = (string?)v),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateCapacityReservationRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateCapacityReservationRequest)o).ClientToken = (string?)v),
@@ -718,16 +2332,24 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("StartDate", SMillisecondDateTime, "StartDate", "StartDate", static o => ((global::Stratus.Ec2.Model.CreateCapacityReservationRequest)o).StartDate, static (o, v) => ((global::Stratus.Ec2.Model.CreateCapacityReservationRequest)o).StartDate = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Ec2.Model.CreateCapacityReservationRequest)o).StartDate),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecifications", "TagSpecifications", static o => ((global::Stratus.Ec2.Model.CreateCapacityReservationRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateCapacityReservationRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v),
             new SM::MemberInfo("Tenancy", SCapacityReservationTenancy, "Tenancy", "Tenancy", static o => ((global::Stratus.Ec2.Model.CreateCapacityReservationRequest)o).Tenancy, static (o, v) => ((global::Stratus.Ec2.Model.CreateCapacityReservationRequest)o).Tenancy = (string?)v));
-        SCreateCapacityReservationResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateCapacityReservationResult(),
+
+    private static void WSCreateCapacityReservationResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateCapacityReservationResult(),
             new SM::MemberInfo("CapacityReservation", SCapacityReservation, "CapacityReservation", "capacityReservation", static o => ((global::Stratus.Ec2.Model.CreateCapacityReservationResult)o).CapacityReservation, static (o, v) => ((global::Stratus.Ec2.Model.CreateCapacityReservationResult)o).CapacityReservation = (global::Stratus.Ec2.Model.CapacityReservation?)v, jsonName: "capacityReservation"));
-        SCreateCarrierGatewayRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateCarrierGatewayRequest(),
+
+    private static void WSCreateCarrierGatewayRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateCarrierGatewayRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateCarrierGatewayRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateCarrierGatewayRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateCarrierGatewayRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateCarrierGatewayRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateCarrierGatewayRequest)o).DryRun),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateCarrierGatewayRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateCarrierGatewayRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "VpcId", static o => ((global::Stratus.Ec2.Model.CreateCarrierGatewayRequest)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.CreateCarrierGatewayRequest)o).VpcId = (string?)v, required: true));
-        SCreateCarrierGatewayResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateCarrierGatewayResult(),
+
+    private static void WSCreateCarrierGatewayResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateCarrierGatewayResult(),
             new SM::MemberInfo("CarrierGateway", SCarrierGateway, "CarrierGateway", "carrierGateway", static o => ((global::Stratus.Ec2.Model.CreateCarrierGatewayResult)o).CarrierGateway, static (o, v) => ((global::Stratus.Ec2.Model.CreateCarrierGatewayResult)o).CarrierGateway = (global::Stratus.Ec2.Model.CarrierGateway?)v, jsonName: "carrierGateway"));
-        SCreateClientVpnEndpointRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateClientVpnEndpointRequest(),
+
+    private static void WSCreateClientVpnEndpointRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateClientVpnEndpointRequest(),
             new SM::MemberInfo("AuthenticationOptions", SClientVpnAuthenticationRequestList, "Authentication", "Authentication", static o => ((global::Stratus.Ec2.Model.CreateClientVpnEndpointRequest)o).AuthenticationOptions, static (o, v) => ((global::Stratus.Ec2.Model.CreateClientVpnEndpointRequest)o).AuthenticationOptions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ClientVpnAuthenticationRequest>?)v, required: true, jsonName: "Authentication"),
             new SM::MemberInfo("ClientCidrBlock", SString, "ClientCidrBlock", "ClientCidrBlock", static o => ((global::Stratus.Ec2.Model.CreateClientVpnEndpointRequest)o).ClientCidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.CreateClientVpnEndpointRequest)o).ClientCidrBlock = (string?)v),
             new SM::MemberInfo("ClientConnectOptions", SClientConnectOptions, "ClientConnectOptions", "ClientConnectOptions", static o => ((global::Stratus.Ec2.Model.CreateClientVpnEndpointRequest)o).ClientConnectOptions, static (o, v) => ((global::Stratus.Ec2.Model.CreateClientVpnEndpointRequest)o).ClientConnectOptions = (global::Stratus.Ec2.Model.ClientConnectOptions?)v),
@@ -751,32 +2373,48 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("TransportProtocol", STransportProtocol, "TransportProtocol", "TransportProtocol", static o => ((global::Stratus.Ec2.Model.CreateClientVpnEndpointRequest)o).TransportProtocol, static (o, v) => ((global::Stratus.Ec2.Model.CreateClientVpnEndpointRequest)o).TransportProtocol = (string?)v),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "VpcId", static o => ((global::Stratus.Ec2.Model.CreateClientVpnEndpointRequest)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.CreateClientVpnEndpointRequest)o).VpcId = (string?)v),
             new SM::MemberInfo("VpnPort", SInteger, "VpnPort", "VpnPort", static o => ((global::Stratus.Ec2.Model.CreateClientVpnEndpointRequest)o).VpnPort, static (o, v) => ((global::Stratus.Ec2.Model.CreateClientVpnEndpointRequest)o).VpnPort = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.CreateClientVpnEndpointRequest)o).VpnPort));
-        SCreateClientVpnEndpointResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateClientVpnEndpointResult(),
+
+    private static void WSCreateClientVpnEndpointResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateClientVpnEndpointResult(),
             new SM::MemberInfo("ClientVpnEndpointId", SString, "ClientVpnEndpointId", "clientVpnEndpointId", static o => ((global::Stratus.Ec2.Model.CreateClientVpnEndpointResult)o).ClientVpnEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.CreateClientVpnEndpointResult)o).ClientVpnEndpointId = (string?)v, jsonName: "clientVpnEndpointId"),
             new SM::MemberInfo("DnsName", SString, "DnsName", "dnsName", static o => ((global::Stratus.Ec2.Model.CreateClientVpnEndpointResult)o).DnsName, static (o, v) => ((global::Stratus.Ec2.Model.CreateClientVpnEndpointResult)o).DnsName = (string?)v, jsonName: "dnsName"),
             new SM::MemberInfo("Status", SClientVpnEndpointStatus, "Status", "status", static o => ((global::Stratus.Ec2.Model.CreateClientVpnEndpointResult)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.CreateClientVpnEndpointResult)o).Status = (global::Stratus.Ec2.Model.ClientVpnEndpointStatus?)v, jsonName: "status"));
-        SCreateClientVpnRouteRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateClientVpnRouteRequest(),
+
+    private static void WSCreateClientVpnRouteRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateClientVpnRouteRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateClientVpnRouteRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateClientVpnRouteRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("ClientVpnEndpointId", SClientVpnEndpointId, "ClientVpnEndpointId", "ClientVpnEndpointId", static o => ((global::Stratus.Ec2.Model.CreateClientVpnRouteRequest)o).ClientVpnEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.CreateClientVpnRouteRequest)o).ClientVpnEndpointId = (string?)v, required: true),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.CreateClientVpnRouteRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.CreateClientVpnRouteRequest)o).Description = (string?)v),
             new SM::MemberInfo("DestinationCidrBlock", SString, "DestinationCidrBlock", "DestinationCidrBlock", static o => ((global::Stratus.Ec2.Model.CreateClientVpnRouteRequest)o).DestinationCidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.CreateClientVpnRouteRequest)o).DestinationCidrBlock = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateClientVpnRouteRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateClientVpnRouteRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateClientVpnRouteRequest)o).DryRun),
             new SM::MemberInfo("TargetVpcSubnetId", SSubnetId, "TargetVpcSubnetId", "TargetVpcSubnetId", static o => ((global::Stratus.Ec2.Model.CreateClientVpnRouteRequest)o).TargetVpcSubnetId, static (o, v) => ((global::Stratus.Ec2.Model.CreateClientVpnRouteRequest)o).TargetVpcSubnetId = (string?)v));
-        SCreateClientVpnRouteResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateClientVpnRouteResult(),
+
+    private static void WSCreateClientVpnRouteResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateClientVpnRouteResult(),
             new SM::MemberInfo("Status", SClientVpnRouteStatus, "Status", "status", static o => ((global::Stratus.Ec2.Model.CreateClientVpnRouteResult)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.CreateClientVpnRouteResult)o).Status = (global::Stratus.Ec2.Model.ClientVpnRouteStatus?)v, jsonName: "status"));
-        SCreateCoipCidrRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateCoipCidrRequest(),
+
+    private static void WSCreateCoipCidrRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateCoipCidrRequest(),
             new SM::MemberInfo("Cidr", SString, "Cidr", "Cidr", static o => ((global::Stratus.Ec2.Model.CreateCoipCidrRequest)o).Cidr, static (o, v) => ((global::Stratus.Ec2.Model.CreateCoipCidrRequest)o).Cidr = (string?)v, required: true),
             new SM::MemberInfo("CoipPoolId", SIpv4PoolCoipId, "CoipPoolId", "CoipPoolId", static o => ((global::Stratus.Ec2.Model.CreateCoipCidrRequest)o).CoipPoolId, static (o, v) => ((global::Stratus.Ec2.Model.CreateCoipCidrRequest)o).CoipPoolId = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateCoipCidrRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateCoipCidrRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateCoipCidrRequest)o).DryRun));
-        SCreateCoipCidrResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateCoipCidrResult(),
+
+    private static void WSCreateCoipCidrResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateCoipCidrResult(),
             new SM::MemberInfo("CoipCidr", SCoipCidr, "CoipCidr", "coipCidr", static o => ((global::Stratus.Ec2.Model.CreateCoipCidrResult)o).CoipCidr, static (o, v) => ((global::Stratus.Ec2.Model.CreateCoipCidrResult)o).CoipCidr = (global::Stratus.Ec2.Model.CoipCidr?)v, jsonName: "coipCidr"));
-        SCreateCoipPoolRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateCoipPoolRequest(),
+
+    private static void WSCreateCoipPoolRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateCoipPoolRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateCoipPoolRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateCoipPoolRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateCoipPoolRequest)o).DryRun),
             new SM::MemberInfo("LocalGatewayRouteTableId", SLocalGatewayRoutetableId, "LocalGatewayRouteTableId", "LocalGatewayRouteTableId", static o => ((global::Stratus.Ec2.Model.CreateCoipPoolRequest)o).LocalGatewayRouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.CreateCoipPoolRequest)o).LocalGatewayRouteTableId = (string?)v, required: true),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateCoipPoolRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateCoipPoolRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCreateCoipPoolResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateCoipPoolResult(),
+
+    private static void WSCreateCoipPoolResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateCoipPoolResult(),
             new SM::MemberInfo("CoipPool", SCoipPool, "CoipPool", "coipPool", static o => ((global::Stratus.Ec2.Model.CreateCoipPoolResult)o).CoipPool, static (o, v) => ((global::Stratus.Ec2.Model.CreateCoipPoolResult)o).CoipPool = (global::Stratus.Ec2.Model.CoipPool?)v, jsonName: "coipPool"));
-        SCreateCustomerGatewayRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateCustomerGatewayRequest(),
+
+    private static void WSCreateCustomerGatewayRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateCustomerGatewayRequest(),
             new SM::MemberInfo("BgpAsn", SInteger, "BgpAsn", "BgpAsn", static o => ((global::Stratus.Ec2.Model.CreateCustomerGatewayRequest)o).BgpAsn, static (o, v) => ((global::Stratus.Ec2.Model.CreateCustomerGatewayRequest)o).BgpAsn = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.CreateCustomerGatewayRequest)o).BgpAsn),
             new SM::MemberInfo("BgpAsnExtended", SLong, "BgpAsnExtended", "BgpAsnExtended", static o => ((global::Stratus.Ec2.Model.CreateCustomerGatewayRequest)o).BgpAsnExtended, static (o, v) => ((global::Stratus.Ec2.Model.CreateCustomerGatewayRequest)o).BgpAsnExtended = (long?)v, getInt64: static o => ((global::Stratus.Ec2.Model.CreateCustomerGatewayRequest)o).BgpAsnExtended),
             new SM::MemberInfo("CertificateArn", SString, "CertificateArn", "CertificateArn", static o => ((global::Stratus.Ec2.Model.CreateCustomerGatewayRequest)o).CertificateArn, static (o, v) => ((global::Stratus.Ec2.Model.CreateCustomerGatewayRequest)o).CertificateArn = (string?)v),
@@ -786,55 +2424,81 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("PublicIp", SString, "PublicIp", "PublicIp", static o => ((global::Stratus.Ec2.Model.CreateCustomerGatewayRequest)o).PublicIp, static (o, v) => ((global::Stratus.Ec2.Model.CreateCustomerGatewayRequest)o).PublicIp = (string?)v),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateCustomerGatewayRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateCustomerGatewayRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("Type", SGatewayType, "Type", "Type", static o => ((global::Stratus.Ec2.Model.CreateCustomerGatewayRequest)o).Type, static (o, v) => ((global::Stratus.Ec2.Model.CreateCustomerGatewayRequest)o).Type = (string?)v, required: true));
-        SCreateCustomerGatewayResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateCustomerGatewayResult(),
+
+    private static void WSCreateCustomerGatewayResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateCustomerGatewayResult(),
             new SM::MemberInfo("CustomerGateway", SCustomerGateway, "CustomerGateway", "customerGateway", static o => ((global::Stratus.Ec2.Model.CreateCustomerGatewayResult)o).CustomerGateway, static (o, v) => ((global::Stratus.Ec2.Model.CreateCustomerGatewayResult)o).CustomerGateway = (global::Stratus.Ec2.Model.CustomerGateway?)v, jsonName: "customerGateway"));
-        SCreateDefaultSubnetRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateDefaultSubnetRequest(),
+
+    private static void WSCreateDefaultSubnetRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateDefaultSubnetRequest(),
             new SM::MemberInfo("AvailabilityZone", SAvailabilityZoneName, "AvailabilityZone", "AvailabilityZone", static o => ((global::Stratus.Ec2.Model.CreateDefaultSubnetRequest)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.CreateDefaultSubnetRequest)o).AvailabilityZone = (string?)v),
             new SM::MemberInfo("AvailabilityZoneId", SAvailabilityZoneId, "AvailabilityZoneId", "AvailabilityZoneId", static o => ((global::Stratus.Ec2.Model.CreateDefaultSubnetRequest)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.CreateDefaultSubnetRequest)o).AvailabilityZoneId = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateDefaultSubnetRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateDefaultSubnetRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateDefaultSubnetRequest)o).DryRun),
             new SM::MemberInfo("Ipv6Native", SBoolean, "Ipv6Native", "Ipv6Native", static o => ((global::Stratus.Ec2.Model.CreateDefaultSubnetRequest)o).Ipv6Native, static (o, v) => ((global::Stratus.Ec2.Model.CreateDefaultSubnetRequest)o).Ipv6Native = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateDefaultSubnetRequest)o).Ipv6Native));
-        SCreateDefaultSubnetResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateDefaultSubnetResult(),
+
+    private static void WSCreateDefaultSubnetResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateDefaultSubnetResult(),
             new SM::MemberInfo("Subnet", SSubnet, "Subnet", "subnet", static o => ((global::Stratus.Ec2.Model.CreateDefaultSubnetResult)o).Subnet, static (o, v) => ((global::Stratus.Ec2.Model.CreateDefaultSubnetResult)o).Subnet = (global::Stratus.Ec2.Model.Subnet?)v, jsonName: "subnet"));
-        SCreateDefaultVpcRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateDefaultVpcRequest(),
+
+    private static void WSCreateDefaultVpcRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateDefaultVpcRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateDefaultVpcRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateDefaultVpcRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateDefaultVpcRequest)o).DryRun));
-        SCreateDefaultVpcResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateDefaultVpcResult(),
+
+    private static void WSCreateDefaultVpcResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateDefaultVpcResult(),
             new SM::MemberInfo("Vpc", SVpc, "Vpc", "vpc", static o => ((global::Stratus.Ec2.Model.CreateDefaultVpcResult)o).Vpc, static (o, v) => ((global::Stratus.Ec2.Model.CreateDefaultVpcResult)o).Vpc = (global::Stratus.Ec2.Model.Vpc?)v, jsonName: "vpc"));
-        SCreateDelegateMacVolumeOwnershipTaskRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateDelegateMacVolumeOwnershipTaskRequest(),
+
+    private static void WSCreateDelegateMacVolumeOwnershipTaskRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateDelegateMacVolumeOwnershipTaskRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateDelegateMacVolumeOwnershipTaskRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateDelegateMacVolumeOwnershipTaskRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateDelegateMacVolumeOwnershipTaskRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateDelegateMacVolumeOwnershipTaskRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateDelegateMacVolumeOwnershipTaskRequest)o).DryRun),
             new SM::MemberInfo("InstanceId", SInstanceId, "InstanceId", "InstanceId", static o => ((global::Stratus.Ec2.Model.CreateDelegateMacVolumeOwnershipTaskRequest)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.CreateDelegateMacVolumeOwnershipTaskRequest)o).InstanceId = (string?)v, required: true),
             new SM::MemberInfo("MacCredentials", SSensitiveMacCredentials, "MacCredentials", "MacCredentials", static o => ((global::Stratus.Ec2.Model.CreateDelegateMacVolumeOwnershipTaskRequest)o).MacCredentials, static (o, v) => ((global::Stratus.Ec2.Model.CreateDelegateMacVolumeOwnershipTaskRequest)o).MacCredentials = (string?)v, required: true),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateDelegateMacVolumeOwnershipTaskRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateDelegateMacVolumeOwnershipTaskRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCreateDelegateMacVolumeOwnershipTaskResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateDelegateMacVolumeOwnershipTaskResult(),
+
+    private static void WSCreateDelegateMacVolumeOwnershipTaskResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateDelegateMacVolumeOwnershipTaskResult(),
             new SM::MemberInfo("MacModificationTask", SMacModificationTask, "MacModificationTask", "macModificationTask", static o => ((global::Stratus.Ec2.Model.CreateDelegateMacVolumeOwnershipTaskResult)o).MacModificationTask, static (o, v) => ((global::Stratus.Ec2.Model.CreateDelegateMacVolumeOwnershipTaskResult)o).MacModificationTask = (global::Stratus.Ec2.Model.MacModificationTask?)v, jsonName: "macModificationTask"));
-        SCreateDhcpOptionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateDhcpOptionsRequest(),
+
+    private static void WSCreateDhcpOptionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateDhcpOptionsRequest(),
             new SM::MemberInfo("DhcpConfigurations", SNewDhcpConfigurationList, "DhcpConfiguration", "dhcpConfiguration", static o => ((global::Stratus.Ec2.Model.CreateDhcpOptionsRequest)o).DhcpConfigurations, static (o, v) => ((global::Stratus.Ec2.Model.CreateDhcpOptionsRequest)o).DhcpConfigurations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NewDhcpConfiguration>?)v, required: true, jsonName: "dhcpConfiguration"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.CreateDhcpOptionsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateDhcpOptionsRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.CreateDhcpOptionsRequest)o).DryRun),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateDhcpOptionsRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateDhcpOptionsRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCreateDhcpOptionsResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateDhcpOptionsResult(),
+
+    private static void WSCreateDhcpOptionsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateDhcpOptionsResult(),
             new SM::MemberInfo("DhcpOptions", SDhcpOptions, "DhcpOptions", "dhcpOptions", static o => ((global::Stratus.Ec2.Model.CreateDhcpOptionsResult)o).DhcpOptions, static (o, v) => ((global::Stratus.Ec2.Model.CreateDhcpOptionsResult)o).DhcpOptions = (global::Stratus.Ec2.Model.DhcpOptions?)v, jsonName: "dhcpOptions"));
-        SCreateEgressOnlyInternetGatewayRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateEgressOnlyInternetGatewayRequest(),
+
+    private static void WSCreateEgressOnlyInternetGatewayRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateEgressOnlyInternetGatewayRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateEgressOnlyInternetGatewayRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateEgressOnlyInternetGatewayRequest)o).ClientToken = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateEgressOnlyInternetGatewayRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateEgressOnlyInternetGatewayRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateEgressOnlyInternetGatewayRequest)o).DryRun),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateEgressOnlyInternetGatewayRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateEgressOnlyInternetGatewayRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "VpcId", static o => ((global::Stratus.Ec2.Model.CreateEgressOnlyInternetGatewayRequest)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.CreateEgressOnlyInternetGatewayRequest)o).VpcId = (string?)v, required: true));
-        SCreateEgressOnlyInternetGatewayResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateEgressOnlyInternetGatewayResult(),
+
+    private static void WSCreateEgressOnlyInternetGatewayResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateEgressOnlyInternetGatewayResult(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "clientToken", static o => ((global::Stratus.Ec2.Model.CreateEgressOnlyInternetGatewayResult)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateEgressOnlyInternetGatewayResult)o).ClientToken = (string?)v, jsonName: "clientToken"),
             new SM::MemberInfo("EgressOnlyInternetGateway", SEgressOnlyInternetGateway, "EgressOnlyInternetGateway", "egressOnlyInternetGateway", static o => ((global::Stratus.Ec2.Model.CreateEgressOnlyInternetGatewayResult)o).EgressOnlyInternetGateway, static (o, v) => ((global::Stratus.Ec2.Model.CreateEgressOnlyInternetGatewayResult)o).EgressOnlyInternetGateway = (global::Stratus.Ec2.Model.EgressOnlyInternetGateway?)v, jsonName: "egressOnlyInternetGateway"));
-        SCreateFleetError.InitStructure(static () => new global::Stratus.Ec2.Model.CreateFleetError(),
+
+    private static void WSCreateFleetError(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateFleetError(),
             new SM::MemberInfo("ErrorCode", SString, "ErrorCode", "errorCode", static o => ((global::Stratus.Ec2.Model.CreateFleetError)o).ErrorCode, static (o, v) => ((global::Stratus.Ec2.Model.CreateFleetError)o).ErrorCode = (string?)v, jsonName: "errorCode"),
             new SM::MemberInfo("ErrorMessage", SString, "ErrorMessage", "errorMessage", static o => ((global::Stratus.Ec2.Model.CreateFleetError)o).ErrorMessage, static (o, v) => ((global::Stratus.Ec2.Model.CreateFleetError)o).ErrorMessage = (string?)v, jsonName: "errorMessage"),
             new SM::MemberInfo("LaunchTemplateAndOverrides", SLaunchTemplateAndOverridesResponse, "LaunchTemplateAndOverrides", "launchTemplateAndOverrides", static o => ((global::Stratus.Ec2.Model.CreateFleetError)o).LaunchTemplateAndOverrides, static (o, v) => ((global::Stratus.Ec2.Model.CreateFleetError)o).LaunchTemplateAndOverrides = (global::Stratus.Ec2.Model.LaunchTemplateAndOverridesResponse?)v, jsonName: "launchTemplateAndOverrides"),
             new SM::MemberInfo("Lifecycle", SInstanceLifecycle, "Lifecycle", "lifecycle", static o => ((global::Stratus.Ec2.Model.CreateFleetError)o).Lifecycle, static (o, v) => ((global::Stratus.Ec2.Model.CreateFleetError)o).Lifecycle = (string?)v, jsonName: "lifecycle"));
-        SCreateFleetErrorsSet.InitList(SCreateFleetError, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CreateFleetError>());
-        SCreateFleetInstance.InitStructure(static () => new global::Stratus.Ec2.Model.CreateFleetInstance(),
+
+    private static void WSCreateFleetInstance(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateFleetInstance(),
             new SM::MemberInfo("InstanceIds", SInstanceIdsSet, "InstanceIds", "instanceIds", static o => ((global::Stratus.Ec2.Model.CreateFleetInstance)o).InstanceIds, static (o, v) => ((global::Stratus.Ec2.Model.CreateFleetInstance)o).InstanceIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "instanceIds"),
             new SM::MemberInfo("InstanceType", SInstanceType, "InstanceType", "instanceType", static o => ((global::Stratus.Ec2.Model.CreateFleetInstance)o).InstanceType, static (o, v) => ((global::Stratus.Ec2.Model.CreateFleetInstance)o).InstanceType = (string?)v, jsonName: "instanceType"),
             new SM::MemberInfo("LaunchTemplateAndOverrides", SLaunchTemplateAndOverridesResponse, "LaunchTemplateAndOverrides", "launchTemplateAndOverrides", static o => ((global::Stratus.Ec2.Model.CreateFleetInstance)o).LaunchTemplateAndOverrides, static (o, v) => ((global::Stratus.Ec2.Model.CreateFleetInstance)o).LaunchTemplateAndOverrides = (global::Stratus.Ec2.Model.LaunchTemplateAndOverridesResponse?)v, jsonName: "launchTemplateAndOverrides"),
             new SM::MemberInfo("Lifecycle", SInstanceLifecycle, "Lifecycle", "lifecycle", static o => ((global::Stratus.Ec2.Model.CreateFleetInstance)o).Lifecycle, static (o, v) => ((global::Stratus.Ec2.Model.CreateFleetInstance)o).Lifecycle = (string?)v, jsonName: "lifecycle"),
             new SM::MemberInfo("Platform", SPlatformValues, "Platform", "platform", static o => ((global::Stratus.Ec2.Model.CreateFleetInstance)o).Platform, static (o, v) => ((global::Stratus.Ec2.Model.CreateFleetInstance)o).Platform = (string?)v, jsonName: "platform"));
-        SCreateFleetInstancesSet.InitList(SCreateFleetInstance, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CreateFleetInstance>());
-        SCreateFleetRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateFleetRequest(),
+
+    private static void WSCreateFleetRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateFleetRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateFleetRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateFleetRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("Context", SString, "Context", "Context", static o => ((global::Stratus.Ec2.Model.CreateFleetRequest)o).Context, static (o, v) => ((global::Stratus.Ec2.Model.CreateFleetRequest)o).Context = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateFleetRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateFleetRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateFleetRequest)o).DryRun),
@@ -850,11 +2514,15 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Type", SFleetType, "Type", "Type", static o => ((global::Stratus.Ec2.Model.CreateFleetRequest)o).Type, static (o, v) => ((global::Stratus.Ec2.Model.CreateFleetRequest)o).Type = (string?)v),
             new SM::MemberInfo("ValidFrom", SDateTime, "ValidFrom", "ValidFrom", static o => ((global::Stratus.Ec2.Model.CreateFleetRequest)o).ValidFrom, static (o, v) => ((global::Stratus.Ec2.Model.CreateFleetRequest)o).ValidFrom = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Ec2.Model.CreateFleetRequest)o).ValidFrom),
             new SM::MemberInfo("ValidUntil", SDateTime, "ValidUntil", "ValidUntil", static o => ((global::Stratus.Ec2.Model.CreateFleetRequest)o).ValidUntil, static (o, v) => ((global::Stratus.Ec2.Model.CreateFleetRequest)o).ValidUntil = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Ec2.Model.CreateFleetRequest)o).ValidUntil));
-        SCreateFleetResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateFleetResult(),
+
+    private static void WSCreateFleetResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateFleetResult(),
             new SM::MemberInfo("Errors", SCreateFleetErrorsSet, "ErrorSet", "errorSet", static o => ((global::Stratus.Ec2.Model.CreateFleetResult)o).Errors, static (o, v) => ((global::Stratus.Ec2.Model.CreateFleetResult)o).Errors = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CreateFleetError>?)v, jsonName: "errorSet"),
             new SM::MemberInfo("FleetId", SFleetId, "FleetId", "fleetId", static o => ((global::Stratus.Ec2.Model.CreateFleetResult)o).FleetId, static (o, v) => ((global::Stratus.Ec2.Model.CreateFleetResult)o).FleetId = (string?)v, jsonName: "fleetId"),
             new SM::MemberInfo("Instances", SCreateFleetInstancesSet, "FleetInstanceSet", "fleetInstanceSet", static o => ((global::Stratus.Ec2.Model.CreateFleetResult)o).Instances, static (o, v) => ((global::Stratus.Ec2.Model.CreateFleetResult)o).Instances = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CreateFleetInstance>?)v, jsonName: "fleetInstanceSet"));
-        SCreateFlowLogsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateFlowLogsRequest(),
+
+    private static void WSCreateFlowLogsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateFlowLogsRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateFlowLogsRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateFlowLogsRequest)o).ClientToken = (string?)v),
             new SM::MemberInfo("DeliverCrossAccountRole", SString, "DeliverCrossAccountRole", "DeliverCrossAccountRole", static o => ((global::Stratus.Ec2.Model.CreateFlowLogsRequest)o).DeliverCrossAccountRole, static (o, v) => ((global::Stratus.Ec2.Model.CreateFlowLogsRequest)o).DeliverCrossAccountRole = (string?)v),
             new SM::MemberInfo("DeliverLogsPermissionArn", SString, "DeliverLogsPermissionArn", "DeliverLogsPermissionArn", static o => ((global::Stratus.Ec2.Model.CreateFlowLogsRequest)o).DeliverLogsPermissionArn, static (o, v) => ((global::Stratus.Ec2.Model.CreateFlowLogsRequest)o).DeliverLogsPermissionArn = (string?)v),
@@ -869,11 +2537,15 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("ResourceType", SFlowLogsResourceType, "ResourceType", "ResourceType", static o => ((global::Stratus.Ec2.Model.CreateFlowLogsRequest)o).ResourceType, static (o, v) => ((global::Stratus.Ec2.Model.CreateFlowLogsRequest)o).ResourceType = (string?)v, required: true),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateFlowLogsRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateFlowLogsRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("TrafficType", STrafficType, "TrafficType", "TrafficType", static o => ((global::Stratus.Ec2.Model.CreateFlowLogsRequest)o).TrafficType, static (o, v) => ((global::Stratus.Ec2.Model.CreateFlowLogsRequest)o).TrafficType = (string?)v));
-        SCreateFlowLogsResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateFlowLogsResult(),
+
+    private static void WSCreateFlowLogsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateFlowLogsResult(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "clientToken", static o => ((global::Stratus.Ec2.Model.CreateFlowLogsResult)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateFlowLogsResult)o).ClientToken = (string?)v, jsonName: "clientToken"),
             new SM::MemberInfo("FlowLogIds", SValueStringList, "FlowLogIdSet", "flowLogIdSet", static o => ((global::Stratus.Ec2.Model.CreateFlowLogsResult)o).FlowLogIds, static (o, v) => ((global::Stratus.Ec2.Model.CreateFlowLogsResult)o).FlowLogIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "flowLogIdSet"),
             new SM::MemberInfo("Unsuccessful", SUnsuccessfulItemSet, "Unsuccessful", "unsuccessful", static o => ((global::Stratus.Ec2.Model.CreateFlowLogsResult)o).Unsuccessful, static (o, v) => ((global::Stratus.Ec2.Model.CreateFlowLogsResult)o).Unsuccessful = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.UnsuccessfulItem>?)v, jsonName: "unsuccessful"));
-        SCreateFpgaImageRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateFpgaImageRequest(),
+
+    private static void WSCreateFpgaImageRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateFpgaImageRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateFpgaImageRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateFpgaImageRequest)o).ClientToken = (string?)v),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.CreateFpgaImageRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.CreateFpgaImageRequest)o).Description = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateFpgaImageRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateFpgaImageRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateFpgaImageRequest)o).DryRun),
@@ -881,10 +2553,14 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("LogsStorageLocation", SStorageLocation, "LogsStorageLocation", "LogsStorageLocation", static o => ((global::Stratus.Ec2.Model.CreateFpgaImageRequest)o).LogsStorageLocation, static (o, v) => ((global::Stratus.Ec2.Model.CreateFpgaImageRequest)o).LogsStorageLocation = (global::Stratus.Ec2.Model.StorageLocation?)v),
             new SM::MemberInfo("Name", SString, "Name", "Name", static o => ((global::Stratus.Ec2.Model.CreateFpgaImageRequest)o).Name, static (o, v) => ((global::Stratus.Ec2.Model.CreateFpgaImageRequest)o).Name = (string?)v),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateFpgaImageRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateFpgaImageRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCreateFpgaImageResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateFpgaImageResult(),
+
+    private static void WSCreateFpgaImageResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateFpgaImageResult(),
             new SM::MemberInfo("FpgaImageGlobalId", SString, "FpgaImageGlobalId", "fpgaImageGlobalId", static o => ((global::Stratus.Ec2.Model.CreateFpgaImageResult)o).FpgaImageGlobalId, static (o, v) => ((global::Stratus.Ec2.Model.CreateFpgaImageResult)o).FpgaImageGlobalId = (string?)v, jsonName: "fpgaImageGlobalId"),
             new SM::MemberInfo("FpgaImageId", SString, "FpgaImageId", "fpgaImageId", static o => ((global::Stratus.Ec2.Model.CreateFpgaImageResult)o).FpgaImageId, static (o, v) => ((global::Stratus.Ec2.Model.CreateFpgaImageResult)o).FpgaImageId = (string?)v, jsonName: "fpgaImageId"));
-        SCreateImageRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateImageRequest(),
+
+    private static void WSCreateImageRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateImageRequest(),
             new SM::MemberInfo("BlockDeviceMappings", SBlockDeviceMappingRequestList, "BlockDeviceMapping", "blockDeviceMapping", static o => ((global::Stratus.Ec2.Model.CreateImageRequest)o).BlockDeviceMappings, static (o, v) => ((global::Stratus.Ec2.Model.CreateImageRequest)o).BlockDeviceMappings = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.BlockDeviceMapping>?)v, jsonName: "blockDeviceMapping"),
             new SM::MemberInfo("Description", SImageDescriptionRequest, "Description", "description", static o => ((global::Stratus.Ec2.Model.CreateImageRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.CreateImageRequest)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.CreateImageRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateImageRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.CreateImageRequest)o).DryRun),
@@ -893,18 +2569,26 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("NoReboot", SBoolean, "NoReboot", "noReboot", static o => ((global::Stratus.Ec2.Model.CreateImageRequest)o).NoReboot, static (o, v) => ((global::Stratus.Ec2.Model.CreateImageRequest)o).NoReboot = (bool?)v, jsonName: "noReboot", getBoolean: static o => ((global::Stratus.Ec2.Model.CreateImageRequest)o).NoReboot),
             new SM::MemberInfo("SnapshotLocation", SSnapshotLocationEnum, "SnapshotLocation", "SnapshotLocation", static o => ((global::Stratus.Ec2.Model.CreateImageRequest)o).SnapshotLocation, static (o, v) => ((global::Stratus.Ec2.Model.CreateImageRequest)o).SnapshotLocation = (string?)v),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateImageRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateImageRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCreateImageResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateImageResult(),
+
+    private static void WSCreateImageResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateImageResult(),
             new SM::MemberInfo("ImageId", SString, "ImageId", "imageId", static o => ((global::Stratus.Ec2.Model.CreateImageResult)o).ImageId, static (o, v) => ((global::Stratus.Ec2.Model.CreateImageResult)o).ImageId = (string?)v, jsonName: "imageId"));
-        SCreateImageUsageReportRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateImageUsageReportRequest(),
+
+    private static void WSCreateImageUsageReportRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateImageUsageReportRequest(),
             new SM::MemberInfo("AccountIds", SImageUsageReportUserIdStringList, "AccountId", "AccountId", static o => ((global::Stratus.Ec2.Model.CreateImageUsageReportRequest)o).AccountIds, static (o, v) => ((global::Stratus.Ec2.Model.CreateImageUsageReportRequest)o).AccountIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "AccountId"),
             new SM::MemberInfo("ClientToken", SCreateImageUsageReportClientToken, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateImageUsageReportRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateImageUsageReportRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateImageUsageReportRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateImageUsageReportRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateImageUsageReportRequest)o).DryRun),
             new SM::MemberInfo("ImageId", SImageId, "ImageId", "ImageId", static o => ((global::Stratus.Ec2.Model.CreateImageUsageReportRequest)o).ImageId, static (o, v) => ((global::Stratus.Ec2.Model.CreateImageUsageReportRequest)o).ImageId = (string?)v, required: true),
             new SM::MemberInfo("ResourceTypes", SImageUsageResourceTypeRequestList, "ResourceType", "ResourceType", static o => ((global::Stratus.Ec2.Model.CreateImageUsageReportRequest)o).ResourceTypes, static (o, v) => ((global::Stratus.Ec2.Model.CreateImageUsageReportRequest)o).ResourceTypes = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImageUsageResourceTypeRequest>?)v, required: true, jsonName: "ResourceType"),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateImageUsageReportRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateImageUsageReportRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCreateImageUsageReportResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateImageUsageReportResult(),
+
+    private static void WSCreateImageUsageReportResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateImageUsageReportResult(),
             new SM::MemberInfo("ReportId", SImageUsageReportId, "ReportId", "reportId", static o => ((global::Stratus.Ec2.Model.CreateImageUsageReportResult)o).ReportId, static (o, v) => ((global::Stratus.Ec2.Model.CreateImageUsageReportResult)o).ReportId = (string?)v, jsonName: "reportId"));
-        SCreateInstanceConnectEndpointRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateInstanceConnectEndpointRequest(),
+
+    private static void WSCreateInstanceConnectEndpointRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateInstanceConnectEndpointRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateInstanceConnectEndpointRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateInstanceConnectEndpointRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateInstanceConnectEndpointRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateInstanceConnectEndpointRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateInstanceConnectEndpointRequest)o).DryRun),
             new SM::MemberInfo("IpAddressType", SIpAddressType, "IpAddressType", "IpAddressType", static o => ((global::Stratus.Ec2.Model.CreateInstanceConnectEndpointRequest)o).IpAddressType, static (o, v) => ((global::Stratus.Ec2.Model.CreateInstanceConnectEndpointRequest)o).IpAddressType = (string?)v),
@@ -912,56 +2596,84 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SecurityGroupIds", SSecurityGroupIdStringListRequest, "SecurityGroupId", "SecurityGroupId", static o => ((global::Stratus.Ec2.Model.CreateInstanceConnectEndpointRequest)o).SecurityGroupIds, static (o, v) => ((global::Stratus.Ec2.Model.CreateInstanceConnectEndpointRequest)o).SecurityGroupIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "SecurityGroupId"),
             new SM::MemberInfo("SubnetId", SSubnetId, "SubnetId", "SubnetId", static o => ((global::Stratus.Ec2.Model.CreateInstanceConnectEndpointRequest)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.CreateInstanceConnectEndpointRequest)o).SubnetId = (string?)v, required: true),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateInstanceConnectEndpointRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateInstanceConnectEndpointRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCreateInstanceConnectEndpointResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateInstanceConnectEndpointResult(),
+
+    private static void WSCreateInstanceConnectEndpointResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateInstanceConnectEndpointResult(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "clientToken", static o => ((global::Stratus.Ec2.Model.CreateInstanceConnectEndpointResult)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateInstanceConnectEndpointResult)o).ClientToken = (string?)v, jsonName: "clientToken"),
             new SM::MemberInfo("InstanceConnectEndpoint", SEc2InstanceConnectEndpoint, "InstanceConnectEndpoint", "instanceConnectEndpoint", static o => ((global::Stratus.Ec2.Model.CreateInstanceConnectEndpointResult)o).InstanceConnectEndpoint, static (o, v) => ((global::Stratus.Ec2.Model.CreateInstanceConnectEndpointResult)o).InstanceConnectEndpoint = (global::Stratus.Ec2.Model.Ec2InstanceConnectEndpoint?)v, jsonName: "instanceConnectEndpoint"));
-        SCreateInstanceEventWindowRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateInstanceEventWindowRequest(),
+
+    private static void WSCreateInstanceEventWindowRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateInstanceEventWindowRequest(),
             new SM::MemberInfo("CronExpression", SInstanceEventWindowCronExpression, "CronExpression", "CronExpression", static o => ((global::Stratus.Ec2.Model.CreateInstanceEventWindowRequest)o).CronExpression, static (o, v) => ((global::Stratus.Ec2.Model.CreateInstanceEventWindowRequest)o).CronExpression = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateInstanceEventWindowRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateInstanceEventWindowRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateInstanceEventWindowRequest)o).DryRun),
             new SM::MemberInfo("Name", SString, "Name", "Name", static o => ((global::Stratus.Ec2.Model.CreateInstanceEventWindowRequest)o).Name, static (o, v) => ((global::Stratus.Ec2.Model.CreateInstanceEventWindowRequest)o).Name = (string?)v),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateInstanceEventWindowRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateInstanceEventWindowRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("TimeRanges", SInstanceEventWindowTimeRangeRequestSet, "TimeRange", "TimeRange", static o => ((global::Stratus.Ec2.Model.CreateInstanceEventWindowRequest)o).TimeRanges, static (o, v) => ((global::Stratus.Ec2.Model.CreateInstanceEventWindowRequest)o).TimeRanges = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceEventWindowTimeRangeRequest>?)v, jsonName: "TimeRange"));
-        SCreateInstanceEventWindowResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateInstanceEventWindowResult(),
+
+    private static void WSCreateInstanceEventWindowResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateInstanceEventWindowResult(),
             new SM::MemberInfo("InstanceEventWindow", SInstanceEventWindow, "InstanceEventWindow", "instanceEventWindow", static o => ((global::Stratus.Ec2.Model.CreateInstanceEventWindowResult)o).InstanceEventWindow, static (o, v) => ((global::Stratus.Ec2.Model.CreateInstanceEventWindowResult)o).InstanceEventWindow = (global::Stratus.Ec2.Model.InstanceEventWindow?)v, jsonName: "instanceEventWindow"));
-        SCreateInstanceExportTaskRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateInstanceExportTaskRequest(),
+
+    private static void WSCreateInstanceExportTaskRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateInstanceExportTaskRequest(),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.CreateInstanceExportTaskRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.CreateInstanceExportTaskRequest)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("ExportToS3Task", SExportToS3TaskSpecification, "ExportToS3", "exportToS3", static o => ((global::Stratus.Ec2.Model.CreateInstanceExportTaskRequest)o).ExportToS3Task, static (o, v) => ((global::Stratus.Ec2.Model.CreateInstanceExportTaskRequest)o).ExportToS3Task = (global::Stratus.Ec2.Model.ExportToS3TaskSpecification?)v, required: true, jsonName: "exportToS3"),
             new SM::MemberInfo("InstanceId", SInstanceId, "InstanceId", "instanceId", static o => ((global::Stratus.Ec2.Model.CreateInstanceExportTaskRequest)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.CreateInstanceExportTaskRequest)o).InstanceId = (string?)v, required: true, jsonName: "instanceId"),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateInstanceExportTaskRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateInstanceExportTaskRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("TargetEnvironment", SExportEnvironment, "TargetEnvironment", "targetEnvironment", static o => ((global::Stratus.Ec2.Model.CreateInstanceExportTaskRequest)o).TargetEnvironment, static (o, v) => ((global::Stratus.Ec2.Model.CreateInstanceExportTaskRequest)o).TargetEnvironment = (string?)v, required: true, jsonName: "targetEnvironment"));
-        SCreateInstanceExportTaskResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateInstanceExportTaskResult(),
+
+    private static void WSCreateInstanceExportTaskResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateInstanceExportTaskResult(),
             new SM::MemberInfo("ExportTask", SExportTask, "ExportTask", "exportTask", static o => ((global::Stratus.Ec2.Model.CreateInstanceExportTaskResult)o).ExportTask, static (o, v) => ((global::Stratus.Ec2.Model.CreateInstanceExportTaskResult)o).ExportTask = (global::Stratus.Ec2.Model.ExportTask?)v, jsonName: "exportTask"));
-        SCreateInternetGatewayRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateInternetGatewayRequest(),
+
+    private static void WSCreateInternetGatewayRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateInternetGatewayRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.CreateInternetGatewayRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateInternetGatewayRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.CreateInternetGatewayRequest)o).DryRun),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateInternetGatewayRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateInternetGatewayRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCreateInternetGatewayResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateInternetGatewayResult(),
+
+    private static void WSCreateInternetGatewayResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateInternetGatewayResult(),
             new SM::MemberInfo("InternetGateway", SInternetGateway, "InternetGateway", "internetGateway", static o => ((global::Stratus.Ec2.Model.CreateInternetGatewayResult)o).InternetGateway, static (o, v) => ((global::Stratus.Ec2.Model.CreateInternetGatewayResult)o).InternetGateway = (global::Stratus.Ec2.Model.InternetGateway?)v, jsonName: "internetGateway"));
-        SCreateInterruptibleCapacityReservationAllocationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateInterruptibleCapacityReservationAllocationRequest(),
+
+    private static void WSCreateInterruptibleCapacityReservationAllocationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateInterruptibleCapacityReservationAllocationRequest(),
             new SM::MemberInfo("CapacityReservationId", SCapacityReservationId, "CapacityReservationId", "CapacityReservationId", static o => ((global::Stratus.Ec2.Model.CreateInterruptibleCapacityReservationAllocationRequest)o).CapacityReservationId, static (o, v) => ((global::Stratus.Ec2.Model.CreateInterruptibleCapacityReservationAllocationRequest)o).CapacityReservationId = (string?)v, required: true),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateInterruptibleCapacityReservationAllocationRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateInterruptibleCapacityReservationAllocationRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateInterruptibleCapacityReservationAllocationRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateInterruptibleCapacityReservationAllocationRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateInterruptibleCapacityReservationAllocationRequest)o).DryRun),
             new SM::MemberInfo("InstanceCount", SInteger, "InstanceCount", "InstanceCount", static o => ((global::Stratus.Ec2.Model.CreateInterruptibleCapacityReservationAllocationRequest)o).InstanceCount, static (o, v) => ((global::Stratus.Ec2.Model.CreateInterruptibleCapacityReservationAllocationRequest)o).InstanceCount = (int?)v, required: true, getInt32: static o => ((global::Stratus.Ec2.Model.CreateInterruptibleCapacityReservationAllocationRequest)o).InstanceCount),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateInterruptibleCapacityReservationAllocationRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateInterruptibleCapacityReservationAllocationRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCreateInterruptibleCapacityReservationAllocationResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateInterruptibleCapacityReservationAllocationResult(),
+
+    private static void WSCreateInterruptibleCapacityReservationAllocationResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateInterruptibleCapacityReservationAllocationResult(),
             new SM::MemberInfo("InterruptionType", SInterruptionType, "InterruptionType", "interruptionType", static o => ((global::Stratus.Ec2.Model.CreateInterruptibleCapacityReservationAllocationResult)o).InterruptionType, static (o, v) => ((global::Stratus.Ec2.Model.CreateInterruptibleCapacityReservationAllocationResult)o).InterruptionType = (string?)v, jsonName: "interruptionType"),
             new SM::MemberInfo("SourceCapacityReservationId", SCapacityReservationId, "SourceCapacityReservationId", "sourceCapacityReservationId", static o => ((global::Stratus.Ec2.Model.CreateInterruptibleCapacityReservationAllocationResult)o).SourceCapacityReservationId, static (o, v) => ((global::Stratus.Ec2.Model.CreateInterruptibleCapacityReservationAllocationResult)o).SourceCapacityReservationId = (string?)v, jsonName: "sourceCapacityReservationId"),
             new SM::MemberInfo("Status", SInterruptibleCapacityReservationAllocationStatus, "Status", "status", static o => ((global::Stratus.Ec2.Model.CreateInterruptibleCapacityReservationAllocationResult)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.CreateInterruptibleCapacityReservationAllocationResult)o).Status = (string?)v, jsonName: "status"),
             new SM::MemberInfo("TargetInstanceCount", SInteger, "TargetInstanceCount", "targetInstanceCount", static o => ((global::Stratus.Ec2.Model.CreateInterruptibleCapacityReservationAllocationResult)o).TargetInstanceCount, static (o, v) => ((global::Stratus.Ec2.Model.CreateInterruptibleCapacityReservationAllocationResult)o).TargetInstanceCount = (int?)v, jsonName: "targetInstanceCount", getInt32: static o => ((global::Stratus.Ec2.Model.CreateInterruptibleCapacityReservationAllocationResult)o).TargetInstanceCount));
-        SCreateIpamExternalResourceVerificationTokenRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateIpamExternalResourceVerificationTokenRequest(),
+
+    private static void WSCreateIpamExternalResourceVerificationTokenRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateIpamExternalResourceVerificationTokenRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateIpamExternalResourceVerificationTokenRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamExternalResourceVerificationTokenRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateIpamExternalResourceVerificationTokenRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamExternalResourceVerificationTokenRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateIpamExternalResourceVerificationTokenRequest)o).DryRun),
             new SM::MemberInfo("IpamId", SIpamId, "IpamId", "IpamId", static o => ((global::Stratus.Ec2.Model.CreateIpamExternalResourceVerificationTokenRequest)o).IpamId, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamExternalResourceVerificationTokenRequest)o).IpamId = (string?)v, required: true),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateIpamExternalResourceVerificationTokenRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamExternalResourceVerificationTokenRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCreateIpamExternalResourceVerificationTokenResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateIpamExternalResourceVerificationTokenResult(),
+
+    private static void WSCreateIpamExternalResourceVerificationTokenResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateIpamExternalResourceVerificationTokenResult(),
             new SM::MemberInfo("IpamExternalResourceVerificationToken", SIpamExternalResourceVerificationToken, "IpamExternalResourceVerificationToken", "ipamExternalResourceVerificationToken", static o => ((global::Stratus.Ec2.Model.CreateIpamExternalResourceVerificationTokenResult)o).IpamExternalResourceVerificationToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamExternalResourceVerificationTokenResult)o).IpamExternalResourceVerificationToken = (global::Stratus.Ec2.Model.IpamExternalResourceVerificationToken?)v, jsonName: "ipamExternalResourceVerificationToken"));
-        SCreateIpamPolicyRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateIpamPolicyRequest(),
+
+    private static void WSCreateIpamPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateIpamPolicyRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateIpamPolicyRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamPolicyRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateIpamPolicyRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamPolicyRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateIpamPolicyRequest)o).DryRun),
             new SM::MemberInfo("IpamId", SIpamId, "IpamId", "IpamId", static o => ((global::Stratus.Ec2.Model.CreateIpamPolicyRequest)o).IpamId, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamPolicyRequest)o).IpamId = (string?)v, required: true),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateIpamPolicyRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamPolicyRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCreateIpamPolicyResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateIpamPolicyResult(),
+
+    private static void WSCreateIpamPolicyResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateIpamPolicyResult(),
             new SM::MemberInfo("IpamPolicy", SIpamPolicy, "IpamPolicy", "ipamPolicy", static o => ((global::Stratus.Ec2.Model.CreateIpamPolicyResult)o).IpamPolicy, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamPolicyResult)o).IpamPolicy = (global::Stratus.Ec2.Model.IpamPolicy?)v, jsonName: "ipamPolicy"));
-        SCreateIpamPoolRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateIpamPoolRequest(),
+
+    private static void WSCreateIpamPoolRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateIpamPoolRequest(),
             new SM::MemberInfo("AddressFamily", SAddressFamily, "AddressFamily", "AddressFamily", static o => ((global::Stratus.Ec2.Model.CreateIpamPoolRequest)o).AddressFamily, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamPoolRequest)o).AddressFamily = (string?)v, required: true),
             new SM::MemberInfo("AllocationDefaultNetmaskLength", SIpamNetmaskLength, "AllocationDefaultNetmaskLength", "AllocationDefaultNetmaskLength", static o => ((global::Stratus.Ec2.Model.CreateIpamPoolRequest)o).AllocationDefaultNetmaskLength, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamPoolRequest)o).AllocationDefaultNetmaskLength = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.CreateIpamPoolRequest)o).AllocationDefaultNetmaskLength),
             new SM::MemberInfo("AllocationMaxNetmaskLength", SIpamNetmaskLength, "AllocationMaxNetmaskLength", "AllocationMaxNetmaskLength", static o => ((global::Stratus.Ec2.Model.CreateIpamPoolRequest)o).AllocationMaxNetmaskLength, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamPoolRequest)o).AllocationMaxNetmaskLength = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.CreateIpamPoolRequest)o).AllocationMaxNetmaskLength),
@@ -979,9 +2691,13 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SourceIpamPoolId", SIpamPoolId, "SourceIpamPoolId", "SourceIpamPoolId", static o => ((global::Stratus.Ec2.Model.CreateIpamPoolRequest)o).SourceIpamPoolId, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamPoolRequest)o).SourceIpamPoolId = (string?)v),
             new SM::MemberInfo("SourceResource", SIpamPoolSourceResourceRequest, "SourceResource", "SourceResource", static o => ((global::Stratus.Ec2.Model.CreateIpamPoolRequest)o).SourceResource, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamPoolRequest)o).SourceResource = (global::Stratus.Ec2.Model.IpamPoolSourceResourceRequest?)v),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateIpamPoolRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamPoolRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCreateIpamPoolResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateIpamPoolResult(),
+
+    private static void WSCreateIpamPoolResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateIpamPoolResult(),
             new SM::MemberInfo("IpamPool", SIpamPool, "IpamPool", "ipamPool", static o => ((global::Stratus.Ec2.Model.CreateIpamPoolResult)o).IpamPool, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamPoolResult)o).IpamPool = (global::Stratus.Ec2.Model.IpamPool?)v, jsonName: "ipamPool"));
-        SCreateIpamPrefixListResolverRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateIpamPrefixListResolverRequest(),
+
+    private static void WSCreateIpamPrefixListResolverRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateIpamPrefixListResolverRequest(),
             new SM::MemberInfo("AddressFamily", SAddressFamily, "AddressFamily", "AddressFamily", static o => ((global::Stratus.Ec2.Model.CreateIpamPrefixListResolverRequest)o).AddressFamily, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamPrefixListResolverRequest)o).AddressFamily = (string?)v, required: true),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateIpamPrefixListResolverRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamPrefixListResolverRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.CreateIpamPrefixListResolverRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamPrefixListResolverRequest)o).Description = (string?)v),
@@ -989,9 +2705,13 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("IpamId", SIpamId, "IpamId", "IpamId", static o => ((global::Stratus.Ec2.Model.CreateIpamPrefixListResolverRequest)o).IpamId, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamPrefixListResolverRequest)o).IpamId = (string?)v, required: true),
             new SM::MemberInfo("Rules", SIpamPrefixListResolverRuleRequestSet, "Rule", "Rule", static o => ((global::Stratus.Ec2.Model.CreateIpamPrefixListResolverRequest)o).Rules, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamPrefixListResolverRequest)o).Rules = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPrefixListResolverRuleRequest>?)v, jsonName: "Rule"),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateIpamPrefixListResolverRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamPrefixListResolverRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCreateIpamPrefixListResolverResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateIpamPrefixListResolverResult(),
+
+    private static void WSCreateIpamPrefixListResolverResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateIpamPrefixListResolverResult(),
             new SM::MemberInfo("IpamPrefixListResolver", SIpamPrefixListResolver, "IpamPrefixListResolver", "ipamPrefixListResolver", static o => ((global::Stratus.Ec2.Model.CreateIpamPrefixListResolverResult)o).IpamPrefixListResolver, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamPrefixListResolverResult)o).IpamPrefixListResolver = (global::Stratus.Ec2.Model.IpamPrefixListResolver?)v, jsonName: "ipamPrefixListResolver"));
-        SCreateIpamPrefixListResolverTargetRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateIpamPrefixListResolverTargetRequest(),
+
+    private static void WSCreateIpamPrefixListResolverTargetRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateIpamPrefixListResolverTargetRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateIpamPrefixListResolverTargetRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamPrefixListResolverTargetRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DesiredVersion", SBoxedLong, "DesiredVersion", "DesiredVersion", static o => ((global::Stratus.Ec2.Model.CreateIpamPrefixListResolverTargetRequest)o).DesiredVersion, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamPrefixListResolverTargetRequest)o).DesiredVersion = (long?)v, getInt64: static o => ((global::Stratus.Ec2.Model.CreateIpamPrefixListResolverTargetRequest)o).DesiredVersion),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateIpamPrefixListResolverTargetRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamPrefixListResolverTargetRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateIpamPrefixListResolverTargetRequest)o).DryRun),
@@ -1000,9 +2720,13 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("PrefixListRegion", SString, "PrefixListRegion", "PrefixListRegion", static o => ((global::Stratus.Ec2.Model.CreateIpamPrefixListResolverTargetRequest)o).PrefixListRegion, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamPrefixListResolverTargetRequest)o).PrefixListRegion = (string?)v, required: true),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateIpamPrefixListResolverTargetRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamPrefixListResolverTargetRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("TrackLatestVersion", SBoolean, "TrackLatestVersion", "TrackLatestVersion", static o => ((global::Stratus.Ec2.Model.CreateIpamPrefixListResolverTargetRequest)o).TrackLatestVersion, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamPrefixListResolverTargetRequest)o).TrackLatestVersion = (bool?)v, required: true, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateIpamPrefixListResolverTargetRequest)o).TrackLatestVersion));
-        SCreateIpamPrefixListResolverTargetResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateIpamPrefixListResolverTargetResult(),
+
+    private static void WSCreateIpamPrefixListResolverTargetResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateIpamPrefixListResolverTargetResult(),
             new SM::MemberInfo("IpamPrefixListResolverTarget", SIpamPrefixListResolverTarget, "IpamPrefixListResolverTarget", "ipamPrefixListResolverTarget", static o => ((global::Stratus.Ec2.Model.CreateIpamPrefixListResolverTargetResult)o).IpamPrefixListResolverTarget, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamPrefixListResolverTargetResult)o).IpamPrefixListResolverTarget = (global::Stratus.Ec2.Model.IpamPrefixListResolverTarget?)v, jsonName: "ipamPrefixListResolverTarget"));
-        SCreateIpamRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateIpamRequest(),
+
+    private static void WSCreateIpamRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateIpamRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateIpamRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.CreateIpamRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamRequest)o).Description = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateIpamRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateIpamRequest)o).DryRun),
@@ -1011,32 +2735,46 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("OperatingRegions", SAddIpamOperatingRegionSet, "OperatingRegion", "OperatingRegion", static o => ((global::Stratus.Ec2.Model.CreateIpamRequest)o).OperatingRegions, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamRequest)o).OperatingRegions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AddIpamOperatingRegion>?)v, jsonName: "OperatingRegion"),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateIpamRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("Tier", SIpamTier, "Tier", "Tier", static o => ((global::Stratus.Ec2.Model.CreateIpamRequest)o).Tier, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamRequest)o).Tier = (string?)v));
-        SCreateIpamResourceDiscoveryRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateIpamResourceDiscoveryRequest(),
+
+    private static void WSCreateIpamResourceDiscoveryRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateIpamResourceDiscoveryRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateIpamResourceDiscoveryRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamResourceDiscoveryRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.CreateIpamResourceDiscoveryRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamResourceDiscoveryRequest)o).Description = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateIpamResourceDiscoveryRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamResourceDiscoveryRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateIpamResourceDiscoveryRequest)o).DryRun),
             new SM::MemberInfo("OperatingRegions", SAddIpamOperatingRegionSet, "OperatingRegion", "OperatingRegion", static o => ((global::Stratus.Ec2.Model.CreateIpamResourceDiscoveryRequest)o).OperatingRegions, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamResourceDiscoveryRequest)o).OperatingRegions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AddIpamOperatingRegion>?)v, jsonName: "OperatingRegion"),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateIpamResourceDiscoveryRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamResourceDiscoveryRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCreateIpamResourceDiscoveryResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateIpamResourceDiscoveryResult(),
+
+    private static void WSCreateIpamResourceDiscoveryResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateIpamResourceDiscoveryResult(),
             new SM::MemberInfo("IpamResourceDiscovery", SIpamResourceDiscovery, "IpamResourceDiscovery", "ipamResourceDiscovery", static o => ((global::Stratus.Ec2.Model.CreateIpamResourceDiscoveryResult)o).IpamResourceDiscovery, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamResourceDiscoveryResult)o).IpamResourceDiscovery = (global::Stratus.Ec2.Model.IpamResourceDiscovery?)v, jsonName: "ipamResourceDiscovery"));
-        SCreateIpamResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateIpamResult(),
+
+    private static void WSCreateIpamResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateIpamResult(),
             new SM::MemberInfo("Ipam", SIpam, "Ipam", "ipam", static o => ((global::Stratus.Ec2.Model.CreateIpamResult)o).Ipam, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamResult)o).Ipam = (global::Stratus.Ec2.Model.Ipam?)v, jsonName: "ipam"));
-        SCreateIpamScopeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateIpamScopeRequest(),
+
+    private static void WSCreateIpamScopeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateIpamScopeRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateIpamScopeRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamScopeRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.CreateIpamScopeRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamScopeRequest)o).Description = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateIpamScopeRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamScopeRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateIpamScopeRequest)o).DryRun),
             new SM::MemberInfo("ExternalAuthorityConfiguration", SExternalAuthorityConfiguration, "ExternalAuthorityConfiguration", "ExternalAuthorityConfiguration", static o => ((global::Stratus.Ec2.Model.CreateIpamScopeRequest)o).ExternalAuthorityConfiguration, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamScopeRequest)o).ExternalAuthorityConfiguration = (global::Stratus.Ec2.Model.ExternalAuthorityConfiguration?)v),
             new SM::MemberInfo("IpamId", SIpamId, "IpamId", "IpamId", static o => ((global::Stratus.Ec2.Model.CreateIpamScopeRequest)o).IpamId, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamScopeRequest)o).IpamId = (string?)v, required: true),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateIpamScopeRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamScopeRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCreateIpamScopeResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateIpamScopeResult(),
+
+    private static void WSCreateIpamScopeResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateIpamScopeResult(),
             new SM::MemberInfo("IpamScope", SIpamScope, "IpamScope", "ipamScope", static o => ((global::Stratus.Ec2.Model.CreateIpamScopeResult)o).IpamScope, static (o, v) => ((global::Stratus.Ec2.Model.CreateIpamScopeResult)o).IpamScope = (global::Stratus.Ec2.Model.IpamScope?)v, jsonName: "ipamScope"));
-        SCreateKeyPairRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateKeyPairRequest(),
+
+    private static void WSCreateKeyPairRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateKeyPairRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.CreateKeyPairRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateKeyPairRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.CreateKeyPairRequest)o).DryRun),
             new SM::MemberInfo("KeyFormat", SKeyFormat, "KeyFormat", "KeyFormat", static o => ((global::Stratus.Ec2.Model.CreateKeyPairRequest)o).KeyFormat, static (o, v) => ((global::Stratus.Ec2.Model.CreateKeyPairRequest)o).KeyFormat = (string?)v),
             new SM::MemberInfo("KeyName", SString, "KeyName", "KeyName", static o => ((global::Stratus.Ec2.Model.CreateKeyPairRequest)o).KeyName, static (o, v) => ((global::Stratus.Ec2.Model.CreateKeyPairRequest)o).KeyName = (string?)v, required: true),
             new SM::MemberInfo("KeyType", SKeyType, "KeyType", "KeyType", static o => ((global::Stratus.Ec2.Model.CreateKeyPairRequest)o).KeyType, static (o, v) => ((global::Stratus.Ec2.Model.CreateKeyPairRequest)o).KeyType = (string?)v),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateKeyPairRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateKeyPairRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCreateLaunchTemplateRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateLaunchTemplateRequest(),
+
+    private static void WSCreateLaunchTemplateRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateLaunchTemplateRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateLaunchTemplateRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateLaunchTemplateRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateLaunchTemplateRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateLaunchTemplateRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateLaunchTemplateRequest)o).DryRun),
             new SM::MemberInfo("LaunchTemplateData", SRequestLaunchTemplateData, "LaunchTemplateData", "LaunchTemplateData", static o => ((global::Stratus.Ec2.Model.CreateLaunchTemplateRequest)o).LaunchTemplateData, static (o, v) => ((global::Stratus.Ec2.Model.CreateLaunchTemplateRequest)o).LaunchTemplateData = (global::Stratus.Ec2.Model.RequestLaunchTemplateData?)v, required: true),
@@ -1044,10 +2782,14 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Operator", SOperatorRequest, "Operator", "Operator", static o => ((global::Stratus.Ec2.Model.CreateLaunchTemplateRequest)o).Operator, static (o, v) => ((global::Stratus.Ec2.Model.CreateLaunchTemplateRequest)o).Operator = (global::Stratus.Ec2.Model.OperatorRequest?)v),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateLaunchTemplateRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateLaunchTemplateRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("VersionDescription", SVersionDescription, "VersionDescription", "VersionDescription", static o => ((global::Stratus.Ec2.Model.CreateLaunchTemplateRequest)o).VersionDescription, static (o, v) => ((global::Stratus.Ec2.Model.CreateLaunchTemplateRequest)o).VersionDescription = (string?)v));
-        SCreateLaunchTemplateResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateLaunchTemplateResult(),
+
+    private static void WSCreateLaunchTemplateResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateLaunchTemplateResult(),
             new SM::MemberInfo("LaunchTemplate", SLaunchTemplate, "LaunchTemplate", "launchTemplate", static o => ((global::Stratus.Ec2.Model.CreateLaunchTemplateResult)o).LaunchTemplate, static (o, v) => ((global::Stratus.Ec2.Model.CreateLaunchTemplateResult)o).LaunchTemplate = (global::Stratus.Ec2.Model.LaunchTemplate?)v, jsonName: "launchTemplate"),
             new SM::MemberInfo("Warning", SValidationWarning, "Warning", "warning", static o => ((global::Stratus.Ec2.Model.CreateLaunchTemplateResult)o).Warning, static (o, v) => ((global::Stratus.Ec2.Model.CreateLaunchTemplateResult)o).Warning = (global::Stratus.Ec2.Model.ValidationWarning?)v, jsonName: "warning"));
-        SCreateLaunchTemplateVersionRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateLaunchTemplateVersionRequest(),
+
+    private static void WSCreateLaunchTemplateVersionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateLaunchTemplateVersionRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateLaunchTemplateVersionRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateLaunchTemplateVersionRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateLaunchTemplateVersionRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateLaunchTemplateVersionRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateLaunchTemplateVersionRequest)o).DryRun),
             new SM::MemberInfo("LaunchTemplateData", SRequestLaunchTemplateData, "LaunchTemplateData", "LaunchTemplateData", static o => ((global::Stratus.Ec2.Model.CreateLaunchTemplateVersionRequest)o).LaunchTemplateData, static (o, v) => ((global::Stratus.Ec2.Model.CreateLaunchTemplateVersionRequest)o).LaunchTemplateData = (global::Stratus.Ec2.Model.RequestLaunchTemplateData?)v, required: true),
@@ -1056,48 +2798,72 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("ResolveAlias", SBoolean, "ResolveAlias", "ResolveAlias", static o => ((global::Stratus.Ec2.Model.CreateLaunchTemplateVersionRequest)o).ResolveAlias, static (o, v) => ((global::Stratus.Ec2.Model.CreateLaunchTemplateVersionRequest)o).ResolveAlias = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateLaunchTemplateVersionRequest)o).ResolveAlias),
             new SM::MemberInfo("SourceVersion", SString, "SourceVersion", "SourceVersion", static o => ((global::Stratus.Ec2.Model.CreateLaunchTemplateVersionRequest)o).SourceVersion, static (o, v) => ((global::Stratus.Ec2.Model.CreateLaunchTemplateVersionRequest)o).SourceVersion = (string?)v),
             new SM::MemberInfo("VersionDescription", SVersionDescription, "VersionDescription", "VersionDescription", static o => ((global::Stratus.Ec2.Model.CreateLaunchTemplateVersionRequest)o).VersionDescription, static (o, v) => ((global::Stratus.Ec2.Model.CreateLaunchTemplateVersionRequest)o).VersionDescription = (string?)v));
-        SCreateLaunchTemplateVersionResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateLaunchTemplateVersionResult(),
+
+    private static void WSCreateLaunchTemplateVersionResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateLaunchTemplateVersionResult(),
             new SM::MemberInfo("LaunchTemplateVersion", SLaunchTemplateVersion, "LaunchTemplateVersion", "launchTemplateVersion", static o => ((global::Stratus.Ec2.Model.CreateLaunchTemplateVersionResult)o).LaunchTemplateVersion, static (o, v) => ((global::Stratus.Ec2.Model.CreateLaunchTemplateVersionResult)o).LaunchTemplateVersion = (global::Stratus.Ec2.Model.LaunchTemplateVersion?)v, jsonName: "launchTemplateVersion"),
             new SM::MemberInfo("Warning", SValidationWarning, "Warning", "warning", static o => ((global::Stratus.Ec2.Model.CreateLaunchTemplateVersionResult)o).Warning, static (o, v) => ((global::Stratus.Ec2.Model.CreateLaunchTemplateVersionResult)o).Warning = (global::Stratus.Ec2.Model.ValidationWarning?)v, jsonName: "warning"));
-        SCreateLocalGatewayRouteRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateLocalGatewayRouteRequest(),
+
+    private static void WSCreateLocalGatewayRouteRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateLocalGatewayRouteRequest(),
             new SM::MemberInfo("DestinationCidrBlock", SString, "DestinationCidrBlock", "DestinationCidrBlock", static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteRequest)o).DestinationCidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteRequest)o).DestinationCidrBlock = (string?)v),
             new SM::MemberInfo("DestinationPrefixListId", SPrefixListResourceId, "DestinationPrefixListId", "DestinationPrefixListId", static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteRequest)o).DestinationPrefixListId, static (o, v) => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteRequest)o).DestinationPrefixListId = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteRequest)o).DryRun),
             new SM::MemberInfo("LocalGatewayRouteTableId", SLocalGatewayRoutetableId, "LocalGatewayRouteTableId", "LocalGatewayRouteTableId", static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteRequest)o).LocalGatewayRouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteRequest)o).LocalGatewayRouteTableId = (string?)v, required: true),
             new SM::MemberInfo("LocalGatewayVirtualInterfaceGroupId", SLocalGatewayVirtualInterfaceGroupId, "LocalGatewayVirtualInterfaceGroupId", "LocalGatewayVirtualInterfaceGroupId", static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteRequest)o).LocalGatewayVirtualInterfaceGroupId, static (o, v) => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteRequest)o).LocalGatewayVirtualInterfaceGroupId = (string?)v),
             new SM::MemberInfo("NetworkInterfaceId", SNetworkInterfaceId, "NetworkInterfaceId", "NetworkInterfaceId", static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteRequest)o).NetworkInterfaceId, static (o, v) => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteRequest)o).NetworkInterfaceId = (string?)v));
-        SCreateLocalGatewayRouteResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateLocalGatewayRouteResult(),
+
+    private static void WSCreateLocalGatewayRouteResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateLocalGatewayRouteResult(),
             new SM::MemberInfo("Route", SLocalGatewayRoute, "Route", "route", static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteResult)o).Route, static (o, v) => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteResult)o).Route = (global::Stratus.Ec2.Model.LocalGatewayRoute?)v, jsonName: "route"));
-        SCreateLocalGatewayRouteTableRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableRequest(),
+
+    private static void WSCreateLocalGatewayRouteTableRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableRequest)o).DryRun),
             new SM::MemberInfo("LocalGatewayId", SLocalGatewayId, "LocalGatewayId", "LocalGatewayId", static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableRequest)o).LocalGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableRequest)o).LocalGatewayId = (string?)v, required: true),
             new SM::MemberInfo("Mode", SLocalGatewayRouteTableMode, "Mode", "Mode", static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableRequest)o).Mode, static (o, v) => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableRequest)o).Mode = (string?)v),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCreateLocalGatewayRouteTableResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableResult(),
+
+    private static void WSCreateLocalGatewayRouteTableResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableResult(),
             new SM::MemberInfo("LocalGatewayRouteTable", SLocalGatewayRouteTable, "LocalGatewayRouteTable", "localGatewayRouteTable", static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableResult)o).LocalGatewayRouteTable, static (o, v) => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableResult)o).LocalGatewayRouteTable = (global::Stratus.Ec2.Model.LocalGatewayRouteTable?)v, jsonName: "localGatewayRouteTable"));
-        SCreateLocalGatewayRouteTableVirtualInterfaceGroupAssociationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableVirtualInterfaceGroupAssociationRequest(),
+
+    private static void WSCreateLocalGatewayRouteTableVirtualInterfaceGroupAssociationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableVirtualInterfaceGroupAssociationRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableVirtualInterfaceGroupAssociationRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableVirtualInterfaceGroupAssociationRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableVirtualInterfaceGroupAssociationRequest)o).DryRun),
             new SM::MemberInfo("LocalGatewayRouteTableId", SLocalGatewayRoutetableId, "LocalGatewayRouteTableId", "LocalGatewayRouteTableId", static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableVirtualInterfaceGroupAssociationRequest)o).LocalGatewayRouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableVirtualInterfaceGroupAssociationRequest)o).LocalGatewayRouteTableId = (string?)v, required: true),
             new SM::MemberInfo("LocalGatewayVirtualInterfaceGroupId", SLocalGatewayVirtualInterfaceGroupId, "LocalGatewayVirtualInterfaceGroupId", "LocalGatewayVirtualInterfaceGroupId", static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableVirtualInterfaceGroupAssociationRequest)o).LocalGatewayVirtualInterfaceGroupId, static (o, v) => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableVirtualInterfaceGroupAssociationRequest)o).LocalGatewayVirtualInterfaceGroupId = (string?)v, required: true),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableVirtualInterfaceGroupAssociationRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableVirtualInterfaceGroupAssociationRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCreateLocalGatewayRouteTableVirtualInterfaceGroupAssociationResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableVirtualInterfaceGroupAssociationResult(),
+
+    private static void WSCreateLocalGatewayRouteTableVirtualInterfaceGroupAssociationResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableVirtualInterfaceGroupAssociationResult(),
             new SM::MemberInfo("LocalGatewayRouteTableVirtualInterfaceGroupAssociation", SLocalGatewayRouteTableVirtualInterfaceGroupAssociation, "LocalGatewayRouteTableVirtualInterfaceGroupAssociation", "localGatewayRouteTableVirtualInterfaceGroupAssociation", static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableVirtualInterfaceGroupAssociationResult)o).LocalGatewayRouteTableVirtualInterfaceGroupAssociation, static (o, v) => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableVirtualInterfaceGroupAssociationResult)o).LocalGatewayRouteTableVirtualInterfaceGroupAssociation = (global::Stratus.Ec2.Model.LocalGatewayRouteTableVirtualInterfaceGroupAssociation?)v, jsonName: "localGatewayRouteTableVirtualInterfaceGroupAssociation"));
-        SCreateLocalGatewayRouteTableVpcAssociationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableVpcAssociationRequest(),
+
+    private static void WSCreateLocalGatewayRouteTableVpcAssociationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableVpcAssociationRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableVpcAssociationRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableVpcAssociationRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableVpcAssociationRequest)o).DryRun),
             new SM::MemberInfo("LocalGatewayRouteTableId", SLocalGatewayRoutetableId, "LocalGatewayRouteTableId", "LocalGatewayRouteTableId", static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableVpcAssociationRequest)o).LocalGatewayRouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableVpcAssociationRequest)o).LocalGatewayRouteTableId = (string?)v, required: true),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableVpcAssociationRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableVpcAssociationRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "VpcId", static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableVpcAssociationRequest)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableVpcAssociationRequest)o).VpcId = (string?)v, required: true));
-        SCreateLocalGatewayRouteTableVpcAssociationResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableVpcAssociationResult(),
+
+    private static void WSCreateLocalGatewayRouteTableVpcAssociationResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableVpcAssociationResult(),
             new SM::MemberInfo("LocalGatewayRouteTableVpcAssociation", SLocalGatewayRouteTableVpcAssociation, "LocalGatewayRouteTableVpcAssociation", "localGatewayRouteTableVpcAssociation", static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableVpcAssociationResult)o).LocalGatewayRouteTableVpcAssociation, static (o, v) => ((global::Stratus.Ec2.Model.CreateLocalGatewayRouteTableVpcAssociationResult)o).LocalGatewayRouteTableVpcAssociation = (global::Stratus.Ec2.Model.LocalGatewayRouteTableVpcAssociation?)v, jsonName: "localGatewayRouteTableVpcAssociation"));
-        SCreateLocalGatewayVirtualInterfaceGroupRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceGroupRequest(),
+
+    private static void WSCreateLocalGatewayVirtualInterfaceGroupRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceGroupRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceGroupRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceGroupRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceGroupRequest)o).DryRun),
             new SM::MemberInfo("LocalBgpAsn", SInteger, "LocalBgpAsn", "LocalBgpAsn", static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceGroupRequest)o).LocalBgpAsn, static (o, v) => ((global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceGroupRequest)o).LocalBgpAsn = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceGroupRequest)o).LocalBgpAsn),
             new SM::MemberInfo("LocalBgpAsnExtended", SLong, "LocalBgpAsnExtended", "LocalBgpAsnExtended", static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceGroupRequest)o).LocalBgpAsnExtended, static (o, v) => ((global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceGroupRequest)o).LocalBgpAsnExtended = (long?)v, getInt64: static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceGroupRequest)o).LocalBgpAsnExtended),
             new SM::MemberInfo("LocalGatewayId", SLocalGatewayId, "LocalGatewayId", "LocalGatewayId", static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceGroupRequest)o).LocalGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceGroupRequest)o).LocalGatewayId = (string?)v, required: true),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceGroupRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceGroupRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCreateLocalGatewayVirtualInterfaceGroupResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceGroupResult(),
+
+    private static void WSCreateLocalGatewayVirtualInterfaceGroupResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceGroupResult(),
             new SM::MemberInfo("LocalGatewayVirtualInterfaceGroup", SLocalGatewayVirtualInterfaceGroup, "LocalGatewayVirtualInterfaceGroup", "localGatewayVirtualInterfaceGroup", static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceGroupResult)o).LocalGatewayVirtualInterfaceGroup, static (o, v) => ((global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceGroupResult)o).LocalGatewayVirtualInterfaceGroup = (global::Stratus.Ec2.Model.LocalGatewayVirtualInterfaceGroup?)v, jsonName: "localGatewayVirtualInterfaceGroup"));
-        SCreateLocalGatewayVirtualInterfaceRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceRequest(),
+
+    private static void WSCreateLocalGatewayVirtualInterfaceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceRequest)o).DryRun),
             new SM::MemberInfo("LocalAddress", SString, "LocalAddress", "LocalAddress", static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceRequest)o).LocalAddress, static (o, v) => ((global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceRequest)o).LocalAddress = (string?)v, required: true),
             new SM::MemberInfo("LocalGatewayVirtualInterfaceGroupId", SLocalGatewayVirtualInterfaceGroupId, "LocalGatewayVirtualInterfaceGroupId", "LocalGatewayVirtualInterfaceGroupId", static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceRequest)o).LocalGatewayVirtualInterfaceGroupId, static (o, v) => ((global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceRequest)o).LocalGatewayVirtualInterfaceGroupId = (string?)v, required: true),
@@ -1107,9 +2873,13 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("PeerBgpAsnExtended", SLong, "PeerBgpAsnExtended", "PeerBgpAsnExtended", static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceRequest)o).PeerBgpAsnExtended, static (o, v) => ((global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceRequest)o).PeerBgpAsnExtended = (long?)v, getInt64: static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceRequest)o).PeerBgpAsnExtended),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("Vlan", SInteger, "Vlan", "Vlan", static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceRequest)o).Vlan, static (o, v) => ((global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceRequest)o).Vlan = (int?)v, required: true, getInt32: static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceRequest)o).Vlan));
-        SCreateLocalGatewayVirtualInterfaceResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceResult(),
+
+    private static void WSCreateLocalGatewayVirtualInterfaceResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceResult(),
             new SM::MemberInfo("LocalGatewayVirtualInterface", SLocalGatewayVirtualInterface, "LocalGatewayVirtualInterface", "localGatewayVirtualInterface", static o => ((global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceResult)o).LocalGatewayVirtualInterface, static (o, v) => ((global::Stratus.Ec2.Model.CreateLocalGatewayVirtualInterfaceResult)o).LocalGatewayVirtualInterface = (global::Stratus.Ec2.Model.LocalGatewayVirtualInterface?)v, jsonName: "localGatewayVirtualInterface"));
-        SCreateMacSystemIntegrityProtectionModificationTaskRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateMacSystemIntegrityProtectionModificationTaskRequest(),
+
+    private static void WSCreateMacSystemIntegrityProtectionModificationTaskRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateMacSystemIntegrityProtectionModificationTaskRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateMacSystemIntegrityProtectionModificationTaskRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateMacSystemIntegrityProtectionModificationTaskRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateMacSystemIntegrityProtectionModificationTaskRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateMacSystemIntegrityProtectionModificationTaskRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateMacSystemIntegrityProtectionModificationTaskRequest)o).DryRun),
             new SM::MemberInfo("InstanceId", SInstanceId, "InstanceId", "InstanceId", static o => ((global::Stratus.Ec2.Model.CreateMacSystemIntegrityProtectionModificationTaskRequest)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.CreateMacSystemIntegrityProtectionModificationTaskRequest)o).InstanceId = (string?)v, required: true),
@@ -1117,9 +2887,13 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("MacSystemIntegrityProtectionConfiguration", SMacSystemIntegrityProtectionConfigurationRequest, "MacSystemIntegrityProtectionConfiguration", "MacSystemIntegrityProtectionConfiguration", static o => ((global::Stratus.Ec2.Model.CreateMacSystemIntegrityProtectionModificationTaskRequest)o).MacSystemIntegrityProtectionConfiguration, static (o, v) => ((global::Stratus.Ec2.Model.CreateMacSystemIntegrityProtectionModificationTaskRequest)o).MacSystemIntegrityProtectionConfiguration = (global::Stratus.Ec2.Model.MacSystemIntegrityProtectionConfigurationRequest?)v),
             new SM::MemberInfo("MacSystemIntegrityProtectionStatus", SMacSystemIntegrityProtectionSettingStatus, "MacSystemIntegrityProtectionStatus", "MacSystemIntegrityProtectionStatus", static o => ((global::Stratus.Ec2.Model.CreateMacSystemIntegrityProtectionModificationTaskRequest)o).MacSystemIntegrityProtectionStatus, static (o, v) => ((global::Stratus.Ec2.Model.CreateMacSystemIntegrityProtectionModificationTaskRequest)o).MacSystemIntegrityProtectionStatus = (string?)v, required: true),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateMacSystemIntegrityProtectionModificationTaskRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateMacSystemIntegrityProtectionModificationTaskRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCreateMacSystemIntegrityProtectionModificationTaskResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateMacSystemIntegrityProtectionModificationTaskResult(),
+
+    private static void WSCreateMacSystemIntegrityProtectionModificationTaskResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateMacSystemIntegrityProtectionModificationTaskResult(),
             new SM::MemberInfo("MacModificationTask", SMacModificationTask, "MacModificationTask", "macModificationTask", static o => ((global::Stratus.Ec2.Model.CreateMacSystemIntegrityProtectionModificationTaskResult)o).MacModificationTask, static (o, v) => ((global::Stratus.Ec2.Model.CreateMacSystemIntegrityProtectionModificationTaskResult)o).MacModificationTask = (global::Stratus.Ec2.Model.MacModificationTask?)v, jsonName: "macModificationTask"));
-        SCreateManagedPrefixListRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateManagedPrefixListRequest(),
+
+    private static void WSCreateManagedPrefixListRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateManagedPrefixListRequest(),
             new SM::MemberInfo("AddressFamily", SString, "AddressFamily", "AddressFamily", static o => ((global::Stratus.Ec2.Model.CreateManagedPrefixListRequest)o).AddressFamily, static (o, v) => ((global::Stratus.Ec2.Model.CreateManagedPrefixListRequest)o).AddressFamily = (string?)v, required: true),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateManagedPrefixListRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateManagedPrefixListRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateManagedPrefixListRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateManagedPrefixListRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateManagedPrefixListRequest)o).DryRun),
@@ -1127,9 +2901,13 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("MaxEntries", SInteger, "MaxEntries", "MaxEntries", static o => ((global::Stratus.Ec2.Model.CreateManagedPrefixListRequest)o).MaxEntries, static (o, v) => ((global::Stratus.Ec2.Model.CreateManagedPrefixListRequest)o).MaxEntries = (int?)v, required: true, getInt32: static o => ((global::Stratus.Ec2.Model.CreateManagedPrefixListRequest)o).MaxEntries),
             new SM::MemberInfo("PrefixListName", SString, "PrefixListName", "PrefixListName", static o => ((global::Stratus.Ec2.Model.CreateManagedPrefixListRequest)o).PrefixListName, static (o, v) => ((global::Stratus.Ec2.Model.CreateManagedPrefixListRequest)o).PrefixListName = (string?)v, required: true),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateManagedPrefixListRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateManagedPrefixListRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCreateManagedPrefixListResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateManagedPrefixListResult(),
+
+    private static void WSCreateManagedPrefixListResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateManagedPrefixListResult(),
             new SM::MemberInfo("PrefixList", SManagedPrefixList, "PrefixList", "prefixList", static o => ((global::Stratus.Ec2.Model.CreateManagedPrefixListResult)o).PrefixList, static (o, v) => ((global::Stratus.Ec2.Model.CreateManagedPrefixListResult)o).PrefixList = (global::Stratus.Ec2.Model.ManagedPrefixList?)v, jsonName: "prefixList"));
-        SCreateNatGatewayRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateNatGatewayRequest(),
+
+    private static void WSCreateNatGatewayRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateNatGatewayRequest(),
             new SM::MemberInfo("AllocationId", SAllocationId, "AllocationId", "AllocationId", static o => ((global::Stratus.Ec2.Model.CreateNatGatewayRequest)o).AllocationId, static (o, v) => ((global::Stratus.Ec2.Model.CreateNatGatewayRequest)o).AllocationId = (string?)v),
             new SM::MemberInfo("AvailabilityMode", SAvailabilityMode, "AvailabilityMode", "AvailabilityMode", static o => ((global::Stratus.Ec2.Model.CreateNatGatewayRequest)o).AvailabilityMode, static (o, v) => ((global::Stratus.Ec2.Model.CreateNatGatewayRequest)o).AvailabilityMode = (string?)v),
             new SM::MemberInfo("AvailabilityZoneAddresses", SAvailabilityZoneAddresses, "AvailabilityZoneAddress", "AvailabilityZoneAddress", static o => ((global::Stratus.Ec2.Model.CreateNatGatewayRequest)o).AvailabilityZoneAddresses, static (o, v) => ((global::Stratus.Ec2.Model.CreateNatGatewayRequest)o).AvailabilityZoneAddresses = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AvailabilityZoneAddress>?)v, jsonName: "AvailabilityZoneAddress"),
@@ -1143,10 +2921,14 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SubnetId", SSubnetId, "SubnetId", "SubnetId", static o => ((global::Stratus.Ec2.Model.CreateNatGatewayRequest)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.CreateNatGatewayRequest)o).SubnetId = (string?)v),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateNatGatewayRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateNatGatewayRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "VpcId", static o => ((global::Stratus.Ec2.Model.CreateNatGatewayRequest)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.CreateNatGatewayRequest)o).VpcId = (string?)v));
-        SCreateNatGatewayResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateNatGatewayResult(),
+
+    private static void WSCreateNatGatewayResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateNatGatewayResult(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "clientToken", static o => ((global::Stratus.Ec2.Model.CreateNatGatewayResult)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateNatGatewayResult)o).ClientToken = (string?)v, jsonName: "clientToken"),
             new SM::MemberInfo("NatGateway", SNatGateway, "NatGateway", "natGateway", static o => ((global::Stratus.Ec2.Model.CreateNatGatewayResult)o).NatGateway, static (o, v) => ((global::Stratus.Ec2.Model.CreateNatGatewayResult)o).NatGateway = (global::Stratus.Ec2.Model.NatGateway?)v, jsonName: "natGateway"));
-        SCreateNetworkAclEntryRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateNetworkAclEntryRequest(),
+
+    private static void WSCreateNetworkAclEntryRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateNetworkAclEntryRequest(),
             new SM::MemberInfo("CidrBlock", SString, "CidrBlock", "cidrBlock", static o => ((global::Stratus.Ec2.Model.CreateNetworkAclEntryRequest)o).CidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.CreateNetworkAclEntryRequest)o).CidrBlock = (string?)v, jsonName: "cidrBlock"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.CreateNetworkAclEntryRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateNetworkAclEntryRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.CreateNetworkAclEntryRequest)o).DryRun),
             new SM::MemberInfo("Egress", SBoolean, "Egress", "egress", static o => ((global::Stratus.Ec2.Model.CreateNetworkAclEntryRequest)o).Egress, static (o, v) => ((global::Stratus.Ec2.Model.CreateNetworkAclEntryRequest)o).Egress = (bool?)v, required: true, jsonName: "egress", getBoolean: static o => ((global::Stratus.Ec2.Model.CreateNetworkAclEntryRequest)o).Egress),
@@ -1157,24 +2939,34 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Protocol", SString, "Protocol", "protocol", static o => ((global::Stratus.Ec2.Model.CreateNetworkAclEntryRequest)o).Protocol, static (o, v) => ((global::Stratus.Ec2.Model.CreateNetworkAclEntryRequest)o).Protocol = (string?)v, required: true, jsonName: "protocol"),
             new SM::MemberInfo("RuleAction", SRuleAction, "RuleAction", "ruleAction", static o => ((global::Stratus.Ec2.Model.CreateNetworkAclEntryRequest)o).RuleAction, static (o, v) => ((global::Stratus.Ec2.Model.CreateNetworkAclEntryRequest)o).RuleAction = (string?)v, required: true, jsonName: "ruleAction"),
             new SM::MemberInfo("RuleNumber", SInteger, "RuleNumber", "ruleNumber", static o => ((global::Stratus.Ec2.Model.CreateNetworkAclEntryRequest)o).RuleNumber, static (o, v) => ((global::Stratus.Ec2.Model.CreateNetworkAclEntryRequest)o).RuleNumber = (int?)v, required: true, jsonName: "ruleNumber", getInt32: static o => ((global::Stratus.Ec2.Model.CreateNetworkAclEntryRequest)o).RuleNumber));
-        SCreateNetworkAclRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateNetworkAclRequest(),
+
+    private static void WSCreateNetworkAclRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateNetworkAclRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateNetworkAclRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateNetworkAclRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.CreateNetworkAclRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateNetworkAclRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.CreateNetworkAclRequest)o).DryRun),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateNetworkAclRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateNetworkAclRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.CreateNetworkAclRequest)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.CreateNetworkAclRequest)o).VpcId = (string?)v, required: true, jsonName: "vpcId"));
-        SCreateNetworkAclResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateNetworkAclResult(),
+
+    private static void WSCreateNetworkAclResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateNetworkAclResult(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "clientToken", static o => ((global::Stratus.Ec2.Model.CreateNetworkAclResult)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateNetworkAclResult)o).ClientToken = (string?)v, jsonName: "clientToken"),
             new SM::MemberInfo("NetworkAcl", SNetworkAcl, "NetworkAcl", "networkAcl", static o => ((global::Stratus.Ec2.Model.CreateNetworkAclResult)o).NetworkAcl, static (o, v) => ((global::Stratus.Ec2.Model.CreateNetworkAclResult)o).NetworkAcl = (global::Stratus.Ec2.Model.NetworkAcl?)v, jsonName: "networkAcl"));
-        SCreateNetworkInsightsAccessScopeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateNetworkInsightsAccessScopeRequest(),
+
+    private static void WSCreateNetworkInsightsAccessScopeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateNetworkInsightsAccessScopeRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateNetworkInsightsAccessScopeRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateNetworkInsightsAccessScopeRequest)o).ClientToken = (string?)v, required: true, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateNetworkInsightsAccessScopeRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateNetworkInsightsAccessScopeRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateNetworkInsightsAccessScopeRequest)o).DryRun),
             new SM::MemberInfo("ExcludePaths", SAccessScopePathListRequest, "ExcludePath", "ExcludePath", static o => ((global::Stratus.Ec2.Model.CreateNetworkInsightsAccessScopeRequest)o).ExcludePaths, static (o, v) => ((global::Stratus.Ec2.Model.CreateNetworkInsightsAccessScopeRequest)o).ExcludePaths = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AccessScopePathRequest>?)v, jsonName: "ExcludePath"),
             new SM::MemberInfo("MatchPaths", SAccessScopePathListRequest, "MatchPath", "MatchPath", static o => ((global::Stratus.Ec2.Model.CreateNetworkInsightsAccessScopeRequest)o).MatchPaths, static (o, v) => ((global::Stratus.Ec2.Model.CreateNetworkInsightsAccessScopeRequest)o).MatchPaths = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AccessScopePathRequest>?)v, jsonName: "MatchPath"),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateNetworkInsightsAccessScopeRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateNetworkInsightsAccessScopeRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCreateNetworkInsightsAccessScopeResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateNetworkInsightsAccessScopeResult(),
+
+    private static void WSCreateNetworkInsightsAccessScopeResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateNetworkInsightsAccessScopeResult(),
             new SM::MemberInfo("NetworkInsightsAccessScope", SNetworkInsightsAccessScope, "NetworkInsightsAccessScope", "networkInsightsAccessScope", static o => ((global::Stratus.Ec2.Model.CreateNetworkInsightsAccessScopeResult)o).NetworkInsightsAccessScope, static (o, v) => ((global::Stratus.Ec2.Model.CreateNetworkInsightsAccessScopeResult)o).NetworkInsightsAccessScope = (global::Stratus.Ec2.Model.NetworkInsightsAccessScope?)v, jsonName: "networkInsightsAccessScope"),
             new SM::MemberInfo("NetworkInsightsAccessScopeContent", SNetworkInsightsAccessScopeContent, "NetworkInsightsAccessScopeContent", "networkInsightsAccessScopeContent", static o => ((global::Stratus.Ec2.Model.CreateNetworkInsightsAccessScopeResult)o).NetworkInsightsAccessScopeContent, static (o, v) => ((global::Stratus.Ec2.Model.CreateNetworkInsightsAccessScopeResult)o).NetworkInsightsAccessScopeContent = (global::Stratus.Ec2.Model.NetworkInsightsAccessScopeContent?)v, jsonName: "networkInsightsAccessScopeContent"));
-        SCreateNetworkInsightsPathRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateNetworkInsightsPathRequest(),
+
+    private static void WSCreateNetworkInsightsPathRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateNetworkInsightsPathRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateNetworkInsightsPathRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateNetworkInsightsPathRequest)o).ClientToken = (string?)v, required: true, idempotencyToken: true),
             new SM::MemberInfo("Destination", SNetworkInsightsResourceId, "Destination", "Destination", static o => ((global::Stratus.Ec2.Model.CreateNetworkInsightsPathRequest)o).Destination, static (o, v) => ((global::Stratus.Ec2.Model.CreateNetworkInsightsPathRequest)o).Destination = (string?)v),
             new SM::MemberInfo("DestinationIp", SIpAddress, "DestinationIp", "DestinationIp", static o => ((global::Stratus.Ec2.Model.CreateNetworkInsightsPathRequest)o).DestinationIp, static (o, v) => ((global::Stratus.Ec2.Model.CreateNetworkInsightsPathRequest)o).DestinationIp = (string?)v),
@@ -1186,17 +2978,25 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Source", SNetworkInsightsResourceId, "Source", "Source", static o => ((global::Stratus.Ec2.Model.CreateNetworkInsightsPathRequest)o).Source, static (o, v) => ((global::Stratus.Ec2.Model.CreateNetworkInsightsPathRequest)o).Source = (string?)v, required: true),
             new SM::MemberInfo("SourceIp", SIpAddress, "SourceIp", "SourceIp", static o => ((global::Stratus.Ec2.Model.CreateNetworkInsightsPathRequest)o).SourceIp, static (o, v) => ((global::Stratus.Ec2.Model.CreateNetworkInsightsPathRequest)o).SourceIp = (string?)v),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateNetworkInsightsPathRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateNetworkInsightsPathRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCreateNetworkInsightsPathResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateNetworkInsightsPathResult(),
+
+    private static void WSCreateNetworkInsightsPathResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateNetworkInsightsPathResult(),
             new SM::MemberInfo("NetworkInsightsPath", SNetworkInsightsPath, "NetworkInsightsPath", "networkInsightsPath", static o => ((global::Stratus.Ec2.Model.CreateNetworkInsightsPathResult)o).NetworkInsightsPath, static (o, v) => ((global::Stratus.Ec2.Model.CreateNetworkInsightsPathResult)o).NetworkInsightsPath = (global::Stratus.Ec2.Model.NetworkInsightsPath?)v, jsonName: "networkInsightsPath"));
-        SCreateNetworkInterfacePermissionRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateNetworkInterfacePermissionRequest(),
+
+    private static void WSCreateNetworkInterfacePermissionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateNetworkInterfacePermissionRequest(),
             new SM::MemberInfo("AwsAccountId", SString, "AwsAccountId", "AwsAccountId", static o => ((global::Stratus.Ec2.Model.CreateNetworkInterfacePermissionRequest)o).AwsAccountId, static (o, v) => ((global::Stratus.Ec2.Model.CreateNetworkInterfacePermissionRequest)o).AwsAccountId = (string?)v),
             new SM::MemberInfo("AwsService", SString, "AwsService", "AwsService", static o => ((global::Stratus.Ec2.Model.CreateNetworkInterfacePermissionRequest)o).AwsService, static (o, v) => ((global::Stratus.Ec2.Model.CreateNetworkInterfacePermissionRequest)o).AwsService = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateNetworkInterfacePermissionRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateNetworkInterfacePermissionRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateNetworkInterfacePermissionRequest)o).DryRun),
             new SM::MemberInfo("NetworkInterfaceId", SNetworkInterfaceId, "NetworkInterfaceId", "NetworkInterfaceId", static o => ((global::Stratus.Ec2.Model.CreateNetworkInterfacePermissionRequest)o).NetworkInterfaceId, static (o, v) => ((global::Stratus.Ec2.Model.CreateNetworkInterfacePermissionRequest)o).NetworkInterfaceId = (string?)v, required: true),
             new SM::MemberInfo("Permission", SInterfacePermissionType, "Permission", "Permission", static o => ((global::Stratus.Ec2.Model.CreateNetworkInterfacePermissionRequest)o).Permission, static (o, v) => ((global::Stratus.Ec2.Model.CreateNetworkInterfacePermissionRequest)o).Permission = (string?)v, required: true));
-        SCreateNetworkInterfacePermissionResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateNetworkInterfacePermissionResult(),
+
+    private static void WSCreateNetworkInterfacePermissionResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateNetworkInterfacePermissionResult(),
             new SM::MemberInfo("InterfacePermission", SNetworkInterfacePermission, "InterfacePermission", "interfacePermission", static o => ((global::Stratus.Ec2.Model.CreateNetworkInterfacePermissionResult)o).InterfacePermission, static (o, v) => ((global::Stratus.Ec2.Model.CreateNetworkInterfacePermissionResult)o).InterfacePermission = (global::Stratus.Ec2.Model.NetworkInterfacePermission?)v, jsonName: "interfacePermission"));
-        SCreateNetworkInterfaceRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateNetworkInterfaceRequest(),
+
+    private static void WSCreateNetworkInterfaceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateNetworkInterfaceRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateNetworkInterfaceRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateNetworkInterfaceRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("ConnectionTrackingSpecification", SConnectionTrackingSpecificationRequest, "ConnectionTrackingSpecification", "ConnectionTrackingSpecification", static o => ((global::Stratus.Ec2.Model.CreateNetworkInterfaceRequest)o).ConnectionTrackingSpecification, static (o, v) => ((global::Stratus.Ec2.Model.CreateNetworkInterfaceRequest)o).ConnectionTrackingSpecification = (global::Stratus.Ec2.Model.ConnectionTrackingSpecificationRequest?)v),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.CreateNetworkInterfaceRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.CreateNetworkInterfaceRequest)o).Description = (string?)v, jsonName: "description"),
@@ -1216,10 +3016,14 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SecondaryPrivateIpAddressCount", SInteger, "SecondaryPrivateIpAddressCount", "secondaryPrivateIpAddressCount", static o => ((global::Stratus.Ec2.Model.CreateNetworkInterfaceRequest)o).SecondaryPrivateIpAddressCount, static (o, v) => ((global::Stratus.Ec2.Model.CreateNetworkInterfaceRequest)o).SecondaryPrivateIpAddressCount = (int?)v, jsonName: "secondaryPrivateIpAddressCount", getInt32: static o => ((global::Stratus.Ec2.Model.CreateNetworkInterfaceRequest)o).SecondaryPrivateIpAddressCount),
             new SM::MemberInfo("SubnetId", SSubnetId, "SubnetId", "subnetId", static o => ((global::Stratus.Ec2.Model.CreateNetworkInterfaceRequest)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.CreateNetworkInterfaceRequest)o).SubnetId = (string?)v, required: true, jsonName: "subnetId"),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateNetworkInterfaceRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateNetworkInterfaceRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCreateNetworkInterfaceResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateNetworkInterfaceResult(),
+
+    private static void WSCreateNetworkInterfaceResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateNetworkInterfaceResult(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "clientToken", static o => ((global::Stratus.Ec2.Model.CreateNetworkInterfaceResult)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateNetworkInterfaceResult)o).ClientToken = (string?)v, jsonName: "clientToken"),
             new SM::MemberInfo("NetworkInterface", SNetworkInterface, "NetworkInterface", "networkInterface", static o => ((global::Stratus.Ec2.Model.CreateNetworkInterfaceResult)o).NetworkInterface, static (o, v) => ((global::Stratus.Ec2.Model.CreateNetworkInterfaceResult)o).NetworkInterface = (global::Stratus.Ec2.Model.NetworkInterface?)v, jsonName: "networkInterface"));
-        SCreatePlacementGroupRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreatePlacementGroupRequest(),
+
+    private static void WSCreatePlacementGroupRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreatePlacementGroupRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.CreatePlacementGroupRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreatePlacementGroupRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.CreatePlacementGroupRequest)o).DryRun),
             new SM::MemberInfo("GroupName", SString, "GroupName", "groupName", static o => ((global::Stratus.Ec2.Model.CreatePlacementGroupRequest)o).GroupName, static (o, v) => ((global::Stratus.Ec2.Model.CreatePlacementGroupRequest)o).GroupName = (string?)v, jsonName: "groupName"),
             new SM::MemberInfo("LinkedGroupId", SPlacementGroupId, "LinkedGroupId", "LinkedGroupId", static o => ((global::Stratus.Ec2.Model.CreatePlacementGroupRequest)o).LinkedGroupId, static (o, v) => ((global::Stratus.Ec2.Model.CreatePlacementGroupRequest)o).LinkedGroupId = (string?)v),
@@ -1228,15 +3032,23 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SpreadLevel", SSpreadLevel, "SpreadLevel", "SpreadLevel", static o => ((global::Stratus.Ec2.Model.CreatePlacementGroupRequest)o).SpreadLevel, static (o, v) => ((global::Stratus.Ec2.Model.CreatePlacementGroupRequest)o).SpreadLevel = (string?)v),
             new SM::MemberInfo("Strategy", SPlacementStrategy, "Strategy", "strategy", static o => ((global::Stratus.Ec2.Model.CreatePlacementGroupRequest)o).Strategy, static (o, v) => ((global::Stratus.Ec2.Model.CreatePlacementGroupRequest)o).Strategy = (string?)v, jsonName: "strategy"),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreatePlacementGroupRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreatePlacementGroupRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCreatePlacementGroupResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreatePlacementGroupResult(),
+
+    private static void WSCreatePlacementGroupResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreatePlacementGroupResult(),
             new SM::MemberInfo("PlacementGroup", SPlacementGroup, "PlacementGroup", "placementGroup", static o => ((global::Stratus.Ec2.Model.CreatePlacementGroupResult)o).PlacementGroup, static (o, v) => ((global::Stratus.Ec2.Model.CreatePlacementGroupResult)o).PlacementGroup = (global::Stratus.Ec2.Model.PlacementGroup?)v, jsonName: "placementGroup"));
-        SCreatePublicIpv4PoolRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreatePublicIpv4PoolRequest(),
+
+    private static void WSCreatePublicIpv4PoolRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreatePublicIpv4PoolRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreatePublicIpv4PoolRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreatePublicIpv4PoolRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreatePublicIpv4PoolRequest)o).DryRun),
             new SM::MemberInfo("NetworkBorderGroup", SString, "NetworkBorderGroup", "NetworkBorderGroup", static o => ((global::Stratus.Ec2.Model.CreatePublicIpv4PoolRequest)o).NetworkBorderGroup, static (o, v) => ((global::Stratus.Ec2.Model.CreatePublicIpv4PoolRequest)o).NetworkBorderGroup = (string?)v),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreatePublicIpv4PoolRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreatePublicIpv4PoolRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCreatePublicIpv4PoolResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreatePublicIpv4PoolResult(),
+
+    private static void WSCreatePublicIpv4PoolResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreatePublicIpv4PoolResult(),
             new SM::MemberInfo("PoolId", SIpv4PoolEc2Id, "PoolId", "poolId", static o => ((global::Stratus.Ec2.Model.CreatePublicIpv4PoolResult)o).PoolId, static (o, v) => ((global::Stratus.Ec2.Model.CreatePublicIpv4PoolResult)o).PoolId = (string?)v, jsonName: "poolId"));
-        SCreateReplaceRootVolumeTaskRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateReplaceRootVolumeTaskRequest(),
+
+    private static void WSCreateReplaceRootVolumeTaskRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateReplaceRootVolumeTaskRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateReplaceRootVolumeTaskRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateReplaceRootVolumeTaskRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DeleteReplacedRootVolume", SBoolean, "DeleteReplacedRootVolume", "DeleteReplacedRootVolume", static o => ((global::Stratus.Ec2.Model.CreateReplaceRootVolumeTaskRequest)o).DeleteReplacedRootVolume, static (o, v) => ((global::Stratus.Ec2.Model.CreateReplaceRootVolumeTaskRequest)o).DeleteReplacedRootVolume = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateReplaceRootVolumeTaskRequest)o).DeleteReplacedRootVolume),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateReplaceRootVolumeTaskRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateReplaceRootVolumeTaskRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateReplaceRootVolumeTaskRequest)o).DryRun),
@@ -1245,24 +3057,36 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SnapshotId", SSnapshotId, "SnapshotId", "SnapshotId", static o => ((global::Stratus.Ec2.Model.CreateReplaceRootVolumeTaskRequest)o).SnapshotId, static (o, v) => ((global::Stratus.Ec2.Model.CreateReplaceRootVolumeTaskRequest)o).SnapshotId = (string?)v),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateReplaceRootVolumeTaskRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateReplaceRootVolumeTaskRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("VolumeInitializationRate", SLong, "VolumeInitializationRate", "VolumeInitializationRate", static o => ((global::Stratus.Ec2.Model.CreateReplaceRootVolumeTaskRequest)o).VolumeInitializationRate, static (o, v) => ((global::Stratus.Ec2.Model.CreateReplaceRootVolumeTaskRequest)o).VolumeInitializationRate = (long?)v, getInt64: static o => ((global::Stratus.Ec2.Model.CreateReplaceRootVolumeTaskRequest)o).VolumeInitializationRate));
-        SCreateReplaceRootVolumeTaskResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateReplaceRootVolumeTaskResult(),
+
+    private static void WSCreateReplaceRootVolumeTaskResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateReplaceRootVolumeTaskResult(),
             new SM::MemberInfo("ReplaceRootVolumeTask", SReplaceRootVolumeTask, "ReplaceRootVolumeTask", "replaceRootVolumeTask", static o => ((global::Stratus.Ec2.Model.CreateReplaceRootVolumeTaskResult)o).ReplaceRootVolumeTask, static (o, v) => ((global::Stratus.Ec2.Model.CreateReplaceRootVolumeTaskResult)o).ReplaceRootVolumeTask = (global::Stratus.Ec2.Model.ReplaceRootVolumeTask?)v, jsonName: "replaceRootVolumeTask"));
-        SCreateReservedInstancesListingRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateReservedInstancesListingRequest(),
+
+    private static void WSCreateReservedInstancesListingRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateReservedInstancesListingRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "clientToken", static o => ((global::Stratus.Ec2.Model.CreateReservedInstancesListingRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateReservedInstancesListingRequest)o).ClientToken = (string?)v, required: true, jsonName: "clientToken"),
             new SM::MemberInfo("InstanceCount", SInteger, "InstanceCount", "instanceCount", static o => ((global::Stratus.Ec2.Model.CreateReservedInstancesListingRequest)o).InstanceCount, static (o, v) => ((global::Stratus.Ec2.Model.CreateReservedInstancesListingRequest)o).InstanceCount = (int?)v, required: true, jsonName: "instanceCount", getInt32: static o => ((global::Stratus.Ec2.Model.CreateReservedInstancesListingRequest)o).InstanceCount),
             new SM::MemberInfo("PriceSchedules", SPriceScheduleSpecificationList, "PriceSchedules", "priceSchedules", static o => ((global::Stratus.Ec2.Model.CreateReservedInstancesListingRequest)o).PriceSchedules, static (o, v) => ((global::Stratus.Ec2.Model.CreateReservedInstancesListingRequest)o).PriceSchedules = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PriceScheduleSpecification>?)v, required: true, jsonName: "priceSchedules"),
             new SM::MemberInfo("ReservedInstancesId", SReservationId, "ReservedInstancesId", "reservedInstancesId", static o => ((global::Stratus.Ec2.Model.CreateReservedInstancesListingRequest)o).ReservedInstancesId, static (o, v) => ((global::Stratus.Ec2.Model.CreateReservedInstancesListingRequest)o).ReservedInstancesId = (string?)v, required: true, jsonName: "reservedInstancesId"));
-        SCreateReservedInstancesListingResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateReservedInstancesListingResult(),
+
+    private static void WSCreateReservedInstancesListingResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateReservedInstancesListingResult(),
             new SM::MemberInfo("ReservedInstancesListings", SReservedInstancesListingList, "ReservedInstancesListingsSet", "reservedInstancesListingsSet", static o => ((global::Stratus.Ec2.Model.CreateReservedInstancesListingResult)o).ReservedInstancesListings, static (o, v) => ((global::Stratus.Ec2.Model.CreateReservedInstancesListingResult)o).ReservedInstancesListings = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ReservedInstancesListing>?)v, jsonName: "reservedInstancesListingsSet"));
-        SCreateRestoreImageTaskRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateRestoreImageTaskRequest(),
+
+    private static void WSCreateRestoreImageTaskRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateRestoreImageTaskRequest(),
             new SM::MemberInfo("Bucket", SString, "Bucket", "Bucket", static o => ((global::Stratus.Ec2.Model.CreateRestoreImageTaskRequest)o).Bucket, static (o, v) => ((global::Stratus.Ec2.Model.CreateRestoreImageTaskRequest)o).Bucket = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateRestoreImageTaskRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateRestoreImageTaskRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateRestoreImageTaskRequest)o).DryRun),
             new SM::MemberInfo("Name", SImageNameRequest, "Name", "Name", static o => ((global::Stratus.Ec2.Model.CreateRestoreImageTaskRequest)o).Name, static (o, v) => ((global::Stratus.Ec2.Model.CreateRestoreImageTaskRequest)o).Name = (string?)v),
             new SM::MemberInfo("ObjectKey", SString, "ObjectKey", "ObjectKey", static o => ((global::Stratus.Ec2.Model.CreateRestoreImageTaskRequest)o).ObjectKey, static (o, v) => ((global::Stratus.Ec2.Model.CreateRestoreImageTaskRequest)o).ObjectKey = (string?)v, required: true),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateRestoreImageTaskRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateRestoreImageTaskRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCreateRestoreImageTaskResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateRestoreImageTaskResult(),
+
+    private static void WSCreateRestoreImageTaskResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateRestoreImageTaskResult(),
             new SM::MemberInfo("ImageId", SString, "ImageId", "imageId", static o => ((global::Stratus.Ec2.Model.CreateRestoreImageTaskResult)o).ImageId, static (o, v) => ((global::Stratus.Ec2.Model.CreateRestoreImageTaskResult)o).ImageId = (string?)v, jsonName: "imageId"));
-        SCreateRouteRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateRouteRequest(),
+
+    private static void WSCreateRouteRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateRouteRequest(),
             new SM::MemberInfo("CarrierGatewayId", SCarrierGatewayId, "CarrierGatewayId", "CarrierGatewayId", static o => ((global::Stratus.Ec2.Model.CreateRouteRequest)o).CarrierGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.CreateRouteRequest)o).CarrierGatewayId = (string?)v),
             new SM::MemberInfo("CoreNetworkArn", SCoreNetworkArn, "CoreNetworkArn", "CoreNetworkArn", static o => ((global::Stratus.Ec2.Model.CreateRouteRequest)o).CoreNetworkArn, static (o, v) => ((global::Stratus.Ec2.Model.CreateRouteRequest)o).CoreNetworkArn = (string?)v),
             new SM::MemberInfo("DestinationCidrBlock", SString, "DestinationCidrBlock", "destinationCidrBlock", static o => ((global::Stratus.Ec2.Model.CreateRouteRequest)o).DestinationCidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.CreateRouteRequest)o).DestinationCidrBlock = (string?)v, jsonName: "destinationCidrBlock"),
@@ -1280,25 +3104,37 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("TransitGatewayId", STransitGatewayId, "TransitGatewayId", "TransitGatewayId", static o => ((global::Stratus.Ec2.Model.CreateRouteRequest)o).TransitGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.CreateRouteRequest)o).TransitGatewayId = (string?)v),
             new SM::MemberInfo("VpcEndpointId", SVpcEndpointId, "VpcEndpointId", "VpcEndpointId", static o => ((global::Stratus.Ec2.Model.CreateRouteRequest)o).VpcEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.CreateRouteRequest)o).VpcEndpointId = (string?)v),
             new SM::MemberInfo("VpcPeeringConnectionId", SVpcPeeringConnectionId, "VpcPeeringConnectionId", "vpcPeeringConnectionId", static o => ((global::Stratus.Ec2.Model.CreateRouteRequest)o).VpcPeeringConnectionId, static (o, v) => ((global::Stratus.Ec2.Model.CreateRouteRequest)o).VpcPeeringConnectionId = (string?)v, jsonName: "vpcPeeringConnectionId"));
-        SCreateRouteResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateRouteResult(),
+
+    private static void WSCreateRouteResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateRouteResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.CreateRouteResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.CreateRouteResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.CreateRouteResult)o).Return));
-        SCreateRouteServerEndpointRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateRouteServerEndpointRequest(),
+
+    private static void WSCreateRouteServerEndpointRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateRouteServerEndpointRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateRouteServerEndpointRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateRouteServerEndpointRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateRouteServerEndpointRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateRouteServerEndpointRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateRouteServerEndpointRequest)o).DryRun),
             new SM::MemberInfo("RouteServerId", SRouteServerId, "RouteServerId", "RouteServerId", static o => ((global::Stratus.Ec2.Model.CreateRouteServerEndpointRequest)o).RouteServerId, static (o, v) => ((global::Stratus.Ec2.Model.CreateRouteServerEndpointRequest)o).RouteServerId = (string?)v, required: true),
             new SM::MemberInfo("SubnetId", SSubnetId, "SubnetId", "SubnetId", static o => ((global::Stratus.Ec2.Model.CreateRouteServerEndpointRequest)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.CreateRouteServerEndpointRequest)o).SubnetId = (string?)v, required: true),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateRouteServerEndpointRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateRouteServerEndpointRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCreateRouteServerEndpointResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateRouteServerEndpointResult(),
+
+    private static void WSCreateRouteServerEndpointResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateRouteServerEndpointResult(),
             new SM::MemberInfo("RouteServerEndpoint", SRouteServerEndpoint, "RouteServerEndpoint", "routeServerEndpoint", static o => ((global::Stratus.Ec2.Model.CreateRouteServerEndpointResult)o).RouteServerEndpoint, static (o, v) => ((global::Stratus.Ec2.Model.CreateRouteServerEndpointResult)o).RouteServerEndpoint = (global::Stratus.Ec2.Model.RouteServerEndpoint?)v, jsonName: "routeServerEndpoint"));
-        SCreateRouteServerPeerRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateRouteServerPeerRequest(),
+
+    private static void WSCreateRouteServerPeerRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateRouteServerPeerRequest(),
             new SM::MemberInfo("BgpOptions", SRouteServerBgpOptionsRequest, "BgpOptions", "BgpOptions", static o => ((global::Stratus.Ec2.Model.CreateRouteServerPeerRequest)o).BgpOptions, static (o, v) => ((global::Stratus.Ec2.Model.CreateRouteServerPeerRequest)o).BgpOptions = (global::Stratus.Ec2.Model.RouteServerBgpOptionsRequest?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateRouteServerPeerRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateRouteServerPeerRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateRouteServerPeerRequest)o).DryRun),
             new SM::MemberInfo("PeerAddress", SString, "PeerAddress", "PeerAddress", static o => ((global::Stratus.Ec2.Model.CreateRouteServerPeerRequest)o).PeerAddress, static (o, v) => ((global::Stratus.Ec2.Model.CreateRouteServerPeerRequest)o).PeerAddress = (string?)v, required: true),
             new SM::MemberInfo("RouteServerEndpointId", SRouteServerEndpointId, "RouteServerEndpointId", "RouteServerEndpointId", static o => ((global::Stratus.Ec2.Model.CreateRouteServerPeerRequest)o).RouteServerEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.CreateRouteServerPeerRequest)o).RouteServerEndpointId = (string?)v, required: true),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateRouteServerPeerRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateRouteServerPeerRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCreateRouteServerPeerResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateRouteServerPeerResult(),
+
+    private static void WSCreateRouteServerPeerResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateRouteServerPeerResult(),
             new SM::MemberInfo("RouteServerPeer", SRouteServerPeer, "RouteServerPeer", "routeServerPeer", static o => ((global::Stratus.Ec2.Model.CreateRouteServerPeerResult)o).RouteServerPeer, static (o, v) => ((global::Stratus.Ec2.Model.CreateRouteServerPeerResult)o).RouteServerPeer = (global::Stratus.Ec2.Model.RouteServerPeer?)v, jsonName: "routeServerPeer"));
-        SCreateRouteServerRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateRouteServerRequest(),
+
+    private static void WSCreateRouteServerRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateRouteServerRequest(),
             new SM::MemberInfo("AmazonSideAsn", SLong, "AmazonSideAsn", "AmazonSideAsn", static o => ((global::Stratus.Ec2.Model.CreateRouteServerRequest)o).AmazonSideAsn, static (o, v) => ((global::Stratus.Ec2.Model.CreateRouteServerRequest)o).AmazonSideAsn = (long?)v, required: true, getInt64: static o => ((global::Stratus.Ec2.Model.CreateRouteServerRequest)o).AmazonSideAsn),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateRouteServerRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateRouteServerRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateRouteServerRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateRouteServerRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateRouteServerRequest)o).DryRun),
@@ -1306,26 +3142,38 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("PersistRoutesDuration", SBoxedLong, "PersistRoutesDuration", "PersistRoutesDuration", static o => ((global::Stratus.Ec2.Model.CreateRouteServerRequest)o).PersistRoutesDuration, static (o, v) => ((global::Stratus.Ec2.Model.CreateRouteServerRequest)o).PersistRoutesDuration = (long?)v, getInt64: static o => ((global::Stratus.Ec2.Model.CreateRouteServerRequest)o).PersistRoutesDuration),
             new SM::MemberInfo("SnsNotificationsEnabled", SBoolean, "SnsNotificationsEnabled", "SnsNotificationsEnabled", static o => ((global::Stratus.Ec2.Model.CreateRouteServerRequest)o).SnsNotificationsEnabled, static (o, v) => ((global::Stratus.Ec2.Model.CreateRouteServerRequest)o).SnsNotificationsEnabled = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateRouteServerRequest)o).SnsNotificationsEnabled),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateRouteServerRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateRouteServerRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCreateRouteServerResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateRouteServerResult(),
+
+    private static void WSCreateRouteServerResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateRouteServerResult(),
             new SM::MemberInfo("RouteServer", SRouteServer, "RouteServer", "routeServer", static o => ((global::Stratus.Ec2.Model.CreateRouteServerResult)o).RouteServer, static (o, v) => ((global::Stratus.Ec2.Model.CreateRouteServerResult)o).RouteServer = (global::Stratus.Ec2.Model.RouteServer?)v, jsonName: "routeServer"));
-        SCreateRouteTableRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateRouteTableRequest(),
+
+    private static void WSCreateRouteTableRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateRouteTableRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateRouteTableRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateRouteTableRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.CreateRouteTableRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateRouteTableRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.CreateRouteTableRequest)o).DryRun),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateRouteTableRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateRouteTableRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.CreateRouteTableRequest)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.CreateRouteTableRequest)o).VpcId = (string?)v, required: true, jsonName: "vpcId"));
-        SCreateRouteTableResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateRouteTableResult(),
+
+    private static void WSCreateRouteTableResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateRouteTableResult(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "clientToken", static o => ((global::Stratus.Ec2.Model.CreateRouteTableResult)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateRouteTableResult)o).ClientToken = (string?)v, jsonName: "clientToken"),
             new SM::MemberInfo("RouteTable", SRouteTable, "RouteTable", "routeTable", static o => ((global::Stratus.Ec2.Model.CreateRouteTableResult)o).RouteTable, static (o, v) => ((global::Stratus.Ec2.Model.CreateRouteTableResult)o).RouteTable = (global::Stratus.Ec2.Model.RouteTable?)v, jsonName: "routeTable"));
-        SCreateSecondaryNetworkRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateSecondaryNetworkRequest(),
+
+    private static void WSCreateSecondaryNetworkRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateSecondaryNetworkRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateSecondaryNetworkRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateSecondaryNetworkRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateSecondaryNetworkRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateSecondaryNetworkRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateSecondaryNetworkRequest)o).DryRun),
             new SM::MemberInfo("Ipv4CidrBlock", SString, "Ipv4CidrBlock", "Ipv4CidrBlock", static o => ((global::Stratus.Ec2.Model.CreateSecondaryNetworkRequest)o).Ipv4CidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.CreateSecondaryNetworkRequest)o).Ipv4CidrBlock = (string?)v, required: true),
             new SM::MemberInfo("NetworkType", SSecondaryNetworkType, "NetworkType", "NetworkType", static o => ((global::Stratus.Ec2.Model.CreateSecondaryNetworkRequest)o).NetworkType, static (o, v) => ((global::Stratus.Ec2.Model.CreateSecondaryNetworkRequest)o).NetworkType = (string?)v, required: true),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateSecondaryNetworkRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateSecondaryNetworkRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCreateSecondaryNetworkResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateSecondaryNetworkResult(),
+
+    private static void WSCreateSecondaryNetworkResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateSecondaryNetworkResult(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "clientToken", static o => ((global::Stratus.Ec2.Model.CreateSecondaryNetworkResult)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateSecondaryNetworkResult)o).ClientToken = (string?)v, jsonName: "clientToken"),
             new SM::MemberInfo("SecondaryNetwork", SSecondaryNetwork, "SecondaryNetwork", "secondaryNetwork", static o => ((global::Stratus.Ec2.Model.CreateSecondaryNetworkResult)o).SecondaryNetwork, static (o, v) => ((global::Stratus.Ec2.Model.CreateSecondaryNetworkResult)o).SecondaryNetwork = (global::Stratus.Ec2.Model.SecondaryNetwork?)v, jsonName: "secondaryNetwork"));
-        SCreateSecondarySubnetRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateSecondarySubnetRequest(),
+
+    private static void WSCreateSecondarySubnetRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateSecondarySubnetRequest(),
             new SM::MemberInfo("AvailabilityZone", SAvailabilityZoneName, "AvailabilityZone", "AvailabilityZone", static o => ((global::Stratus.Ec2.Model.CreateSecondarySubnetRequest)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.CreateSecondarySubnetRequest)o).AvailabilityZone = (string?)v),
             new SM::MemberInfo("AvailabilityZoneId", SAvailabilityZoneId, "AvailabilityZoneId", "AvailabilityZoneId", static o => ((global::Stratus.Ec2.Model.CreateSecondarySubnetRequest)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.CreateSecondarySubnetRequest)o).AvailabilityZoneId = (string?)v),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateSecondarySubnetRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateSecondarySubnetRequest)o).ClientToken = (string?)v, idempotencyToken: true),
@@ -1333,27 +3181,37 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Ipv4CidrBlock", SString, "Ipv4CidrBlock", "Ipv4CidrBlock", static o => ((global::Stratus.Ec2.Model.CreateSecondarySubnetRequest)o).Ipv4CidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.CreateSecondarySubnetRequest)o).Ipv4CidrBlock = (string?)v, required: true),
             new SM::MemberInfo("SecondaryNetworkId", SSecondaryNetworkId, "SecondaryNetworkId", "SecondaryNetworkId", static o => ((global::Stratus.Ec2.Model.CreateSecondarySubnetRequest)o).SecondaryNetworkId, static (o, v) => ((global::Stratus.Ec2.Model.CreateSecondarySubnetRequest)o).SecondaryNetworkId = (string?)v, required: true),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateSecondarySubnetRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateSecondarySubnetRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCreateSecondarySubnetResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateSecondarySubnetResult(),
+
+    private static void WSCreateSecondarySubnetResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateSecondarySubnetResult(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "clientToken", static o => ((global::Stratus.Ec2.Model.CreateSecondarySubnetResult)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateSecondarySubnetResult)o).ClientToken = (string?)v, jsonName: "clientToken"),
             new SM::MemberInfo("SecondarySubnet", SSecondarySubnet, "SecondarySubnet", "secondarySubnet", static o => ((global::Stratus.Ec2.Model.CreateSecondarySubnetResult)o).SecondarySubnet, static (o, v) => ((global::Stratus.Ec2.Model.CreateSecondarySubnetResult)o).SecondarySubnet = (global::Stratus.Ec2.Model.SecondarySubnet?)v, jsonName: "secondarySubnet"));
-        SCreateSecurityGroupRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateSecurityGroupRequest(),
+
+    private static void WSCreateSecurityGroupRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateSecurityGroupRequest(),
             new SM::MemberInfo("Description", SString, "GroupDescription", "GroupDescription", static o => ((global::Stratus.Ec2.Model.CreateSecurityGroupRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.CreateSecurityGroupRequest)o).Description = (string?)v, required: true, jsonName: "GroupDescription"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.CreateSecurityGroupRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateSecurityGroupRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.CreateSecurityGroupRequest)o).DryRun),
             new SM::MemberInfo("GroupName", SString, "GroupName", "GroupName", static o => ((global::Stratus.Ec2.Model.CreateSecurityGroupRequest)o).GroupName, static (o, v) => ((global::Stratus.Ec2.Model.CreateSecurityGroupRequest)o).GroupName = (string?)v, required: true),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateSecurityGroupRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateSecurityGroupRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "VpcId", static o => ((global::Stratus.Ec2.Model.CreateSecurityGroupRequest)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.CreateSecurityGroupRequest)o).VpcId = (string?)v));
-        SCreateSecurityGroupResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateSecurityGroupResult(),
+
+    private static void WSCreateSecurityGroupResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateSecurityGroupResult(),
             new SM::MemberInfo("GroupId", SString, "GroupId", "groupId", static o => ((global::Stratus.Ec2.Model.CreateSecurityGroupResult)o).GroupId, static (o, v) => ((global::Stratus.Ec2.Model.CreateSecurityGroupResult)o).GroupId = (string?)v, jsonName: "groupId"),
             new SM::MemberInfo("SecurityGroupArn", SString, "SecurityGroupArn", "securityGroupArn", static o => ((global::Stratus.Ec2.Model.CreateSecurityGroupResult)o).SecurityGroupArn, static (o, v) => ((global::Stratus.Ec2.Model.CreateSecurityGroupResult)o).SecurityGroupArn = (string?)v, jsonName: "securityGroupArn"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.CreateSecurityGroupResult)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.CreateSecurityGroupResult)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SCreateSnapshotRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateSnapshotRequest(),
+
+    private static void WSCreateSnapshotRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateSnapshotRequest(),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.CreateSnapshotRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.CreateSnapshotRequest)o).Description = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.CreateSnapshotRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateSnapshotRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.CreateSnapshotRequest)o).DryRun),
             new SM::MemberInfo("Location", SSnapshotLocationEnum, "Location", "Location", static o => ((global::Stratus.Ec2.Model.CreateSnapshotRequest)o).Location, static (o, v) => ((global::Stratus.Ec2.Model.CreateSnapshotRequest)o).Location = (string?)v),
             new SM::MemberInfo("OutpostArn", SString, "OutpostArn", "OutpostArn", static o => ((global::Stratus.Ec2.Model.CreateSnapshotRequest)o).OutpostArn, static (o, v) => ((global::Stratus.Ec2.Model.CreateSnapshotRequest)o).OutpostArn = (string?)v),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateSnapshotRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateSnapshotRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("VolumeId", SVolumeId, "VolumeId", "VolumeId", static o => ((global::Stratus.Ec2.Model.CreateSnapshotRequest)o).VolumeId, static (o, v) => ((global::Stratus.Ec2.Model.CreateSnapshotRequest)o).VolumeId = (string?)v, required: true));
-        SCreateSnapshotsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateSnapshotsRequest(),
+
+    private static void WSCreateSnapshotsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateSnapshotsRequest(),
             new SM::MemberInfo("CopyTagsFromSource", SCopyTagsFromSource, "CopyTagsFromSource", "CopyTagsFromSource", static o => ((global::Stratus.Ec2.Model.CreateSnapshotsRequest)o).CopyTagsFromSource, static (o, v) => ((global::Stratus.Ec2.Model.CreateSnapshotsRequest)o).CopyTagsFromSource = (string?)v),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.CreateSnapshotsRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.CreateSnapshotsRequest)o).Description = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateSnapshotsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateSnapshotsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateSnapshotsRequest)o).DryRun),
@@ -1361,31 +3219,47 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Location", SSnapshotLocationEnum, "Location", "Location", static o => ((global::Stratus.Ec2.Model.CreateSnapshotsRequest)o).Location, static (o, v) => ((global::Stratus.Ec2.Model.CreateSnapshotsRequest)o).Location = (string?)v),
             new SM::MemberInfo("OutpostArn", SString, "OutpostArn", "OutpostArn", static o => ((global::Stratus.Ec2.Model.CreateSnapshotsRequest)o).OutpostArn, static (o, v) => ((global::Stratus.Ec2.Model.CreateSnapshotsRequest)o).OutpostArn = (string?)v),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateSnapshotsRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateSnapshotsRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCreateSnapshotsResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateSnapshotsResult(),
+
+    private static void WSCreateSnapshotsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateSnapshotsResult(),
             new SM::MemberInfo("Snapshots", SSnapshotSet, "SnapshotSet", "snapshotSet", static o => ((global::Stratus.Ec2.Model.CreateSnapshotsResult)o).Snapshots, static (o, v) => ((global::Stratus.Ec2.Model.CreateSnapshotsResult)o).Snapshots = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SnapshotInfo>?)v, jsonName: "snapshotSet"));
-        SCreateSpotDatafeedSubscriptionRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateSpotDatafeedSubscriptionRequest(),
+
+    private static void WSCreateSpotDatafeedSubscriptionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateSpotDatafeedSubscriptionRequest(),
             new SM::MemberInfo("Bucket", SString, "Bucket", "bucket", static o => ((global::Stratus.Ec2.Model.CreateSpotDatafeedSubscriptionRequest)o).Bucket, static (o, v) => ((global::Stratus.Ec2.Model.CreateSpotDatafeedSubscriptionRequest)o).Bucket = (string?)v, required: true, jsonName: "bucket"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.CreateSpotDatafeedSubscriptionRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateSpotDatafeedSubscriptionRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.CreateSpotDatafeedSubscriptionRequest)o).DryRun),
             new SM::MemberInfo("Prefix", SString, "Prefix", "prefix", static o => ((global::Stratus.Ec2.Model.CreateSpotDatafeedSubscriptionRequest)o).Prefix, static (o, v) => ((global::Stratus.Ec2.Model.CreateSpotDatafeedSubscriptionRequest)o).Prefix = (string?)v, jsonName: "prefix"));
-        SCreateSpotDatafeedSubscriptionResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateSpotDatafeedSubscriptionResult(),
+
+    private static void WSCreateSpotDatafeedSubscriptionResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateSpotDatafeedSubscriptionResult(),
             new SM::MemberInfo("SpotDatafeedSubscription", SSpotDatafeedSubscription, "SpotDatafeedSubscription", "spotDatafeedSubscription", static o => ((global::Stratus.Ec2.Model.CreateSpotDatafeedSubscriptionResult)o).SpotDatafeedSubscription, static (o, v) => ((global::Stratus.Ec2.Model.CreateSpotDatafeedSubscriptionResult)o).SpotDatafeedSubscription = (global::Stratus.Ec2.Model.SpotDatafeedSubscription?)v, jsonName: "spotDatafeedSubscription"));
-        SCreateStoreImageTaskRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateStoreImageTaskRequest(),
+
+    private static void WSCreateStoreImageTaskRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateStoreImageTaskRequest(),
             new SM::MemberInfo("Bucket", SString, "Bucket", "Bucket", static o => ((global::Stratus.Ec2.Model.CreateStoreImageTaskRequest)o).Bucket, static (o, v) => ((global::Stratus.Ec2.Model.CreateStoreImageTaskRequest)o).Bucket = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateStoreImageTaskRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateStoreImageTaskRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateStoreImageTaskRequest)o).DryRun),
             new SM::MemberInfo("ImageId", SImageId, "ImageId", "ImageId", static o => ((global::Stratus.Ec2.Model.CreateStoreImageTaskRequest)o).ImageId, static (o, v) => ((global::Stratus.Ec2.Model.CreateStoreImageTaskRequest)o).ImageId = (string?)v, required: true),
             new SM::MemberInfo("S3ObjectTags", SS3ObjectTagList, "S3ObjectTag", "S3ObjectTag", static o => ((global::Stratus.Ec2.Model.CreateStoreImageTaskRequest)o).S3ObjectTags, static (o, v) => ((global::Stratus.Ec2.Model.CreateStoreImageTaskRequest)o).S3ObjectTags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.S3ObjectTag>?)v, jsonName: "S3ObjectTag"));
-        SCreateStoreImageTaskResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateStoreImageTaskResult(),
+
+    private static void WSCreateStoreImageTaskResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateStoreImageTaskResult(),
             new SM::MemberInfo("ObjectKey", SString, "ObjectKey", "objectKey", static o => ((global::Stratus.Ec2.Model.CreateStoreImageTaskResult)o).ObjectKey, static (o, v) => ((global::Stratus.Ec2.Model.CreateStoreImageTaskResult)o).ObjectKey = (string?)v, jsonName: "objectKey"));
-        SCreateSubnetCidrReservationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateSubnetCidrReservationRequest(),
+
+    private static void WSCreateSubnetCidrReservationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateSubnetCidrReservationRequest(),
             new SM::MemberInfo("Cidr", SString, "Cidr", "Cidr", static o => ((global::Stratus.Ec2.Model.CreateSubnetCidrReservationRequest)o).Cidr, static (o, v) => ((global::Stratus.Ec2.Model.CreateSubnetCidrReservationRequest)o).Cidr = (string?)v, required: true),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.CreateSubnetCidrReservationRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.CreateSubnetCidrReservationRequest)o).Description = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateSubnetCidrReservationRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateSubnetCidrReservationRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateSubnetCidrReservationRequest)o).DryRun),
             new SM::MemberInfo("ReservationType", SSubnetCidrReservationType, "ReservationType", "ReservationType", static o => ((global::Stratus.Ec2.Model.CreateSubnetCidrReservationRequest)o).ReservationType, static (o, v) => ((global::Stratus.Ec2.Model.CreateSubnetCidrReservationRequest)o).ReservationType = (string?)v, required: true),
             new SM::MemberInfo("SubnetId", SSubnetId, "SubnetId", "SubnetId", static o => ((global::Stratus.Ec2.Model.CreateSubnetCidrReservationRequest)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.CreateSubnetCidrReservationRequest)o).SubnetId = (string?)v, required: true),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateSubnetCidrReservationRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateSubnetCidrReservationRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCreateSubnetCidrReservationResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateSubnetCidrReservationResult(),
+
+    private static void WSCreateSubnetCidrReservationResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateSubnetCidrReservationResult(),
             new SM::MemberInfo("SubnetCidrReservation", SSubnetCidrReservation, "SubnetCidrReservation", "subnetCidrReservation", static o => ((global::Stratus.Ec2.Model.CreateSubnetCidrReservationResult)o).SubnetCidrReservation, static (o, v) => ((global::Stratus.Ec2.Model.CreateSubnetCidrReservationResult)o).SubnetCidrReservation = (global::Stratus.Ec2.Model.SubnetCidrReservation?)v, jsonName: "subnetCidrReservation"));
-        SCreateSubnetRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateSubnetRequest(),
+
+    private static void WSCreateSubnetRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateSubnetRequest(),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "AvailabilityZone", static o => ((global::Stratus.Ec2.Model.CreateSubnetRequest)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.CreateSubnetRequest)o).AvailabilityZone = (string?)v),
             new SM::MemberInfo("AvailabilityZoneId", SString, "AvailabilityZoneId", "AvailabilityZoneId", static o => ((global::Stratus.Ec2.Model.CreateSubnetRequest)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.CreateSubnetRequest)o).AvailabilityZoneId = (string?)v),
             new SM::MemberInfo("CidrBlock", SString, "CidrBlock", "CidrBlock", static o => ((global::Stratus.Ec2.Model.CreateSubnetRequest)o).CidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.CreateSubnetRequest)o).CidrBlock = (string?)v),
@@ -1399,21 +3273,31 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("OutpostArn", SString, "OutpostArn", "OutpostArn", static o => ((global::Stratus.Ec2.Model.CreateSubnetRequest)o).OutpostArn, static (o, v) => ((global::Stratus.Ec2.Model.CreateSubnetRequest)o).OutpostArn = (string?)v),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateSubnetRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateSubnetRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "VpcId", static o => ((global::Stratus.Ec2.Model.CreateSubnetRequest)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.CreateSubnetRequest)o).VpcId = (string?)v, required: true));
-        SCreateSubnetResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateSubnetResult(),
+
+    private static void WSCreateSubnetResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateSubnetResult(),
             new SM::MemberInfo("Subnet", SSubnet, "Subnet", "subnet", static o => ((global::Stratus.Ec2.Model.CreateSubnetResult)o).Subnet, static (o, v) => ((global::Stratus.Ec2.Model.CreateSubnetResult)o).Subnet = (global::Stratus.Ec2.Model.Subnet?)v, jsonName: "subnet"));
-        SCreateTagsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTagsRequest(),
+
+    private static void WSCreateTagsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTagsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.CreateTagsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateTagsRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.CreateTagsRequest)o).DryRun),
             new SM::MemberInfo("Resources", SResourceIdList, "ResourceId", "ResourceId", static o => ((global::Stratus.Ec2.Model.CreateTagsRequest)o).Resources, static (o, v) => ((global::Stratus.Ec2.Model.CreateTagsRequest)o).Resources = (global::System.Collections.Generic.List<string>?)v, required: true, jsonName: "ResourceId"),
             new SM::MemberInfo("Tags", STagList, "Tag", "Tag", static o => ((global::Stratus.Ec2.Model.CreateTagsRequest)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.CreateTagsRequest)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, required: true, jsonName: "Tag"));
-        SCreateTrafficMirrorFilterRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTrafficMirrorFilterRequest(),
+
+    private static void WSCreateTrafficMirrorFilterRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTrafficMirrorFilterRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateTrafficMirrorFilterRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateTrafficMirrorFilterRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.CreateTrafficMirrorFilterRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.CreateTrafficMirrorFilterRequest)o).Description = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateTrafficMirrorFilterRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateTrafficMirrorFilterRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateTrafficMirrorFilterRequest)o).DryRun),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateTrafficMirrorFilterRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateTrafficMirrorFilterRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCreateTrafficMirrorFilterResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTrafficMirrorFilterResult(),
+
+    private static void WSCreateTrafficMirrorFilterResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTrafficMirrorFilterResult(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "clientToken", static o => ((global::Stratus.Ec2.Model.CreateTrafficMirrorFilterResult)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateTrafficMirrorFilterResult)o).ClientToken = (string?)v, jsonName: "clientToken"),
             new SM::MemberInfo("TrafficMirrorFilter", STrafficMirrorFilter, "TrafficMirrorFilter", "trafficMirrorFilter", static o => ((global::Stratus.Ec2.Model.CreateTrafficMirrorFilterResult)o).TrafficMirrorFilter, static (o, v) => ((global::Stratus.Ec2.Model.CreateTrafficMirrorFilterResult)o).TrafficMirrorFilter = (global::Stratus.Ec2.Model.TrafficMirrorFilter?)v, jsonName: "trafficMirrorFilter"));
-        SCreateTrafficMirrorFilterRuleRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTrafficMirrorFilterRuleRequest(),
+
+    private static void WSCreateTrafficMirrorFilterRuleRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTrafficMirrorFilterRuleRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateTrafficMirrorFilterRuleRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateTrafficMirrorFilterRuleRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.CreateTrafficMirrorFilterRuleRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.CreateTrafficMirrorFilterRuleRequest)o).Description = (string?)v),
             new SM::MemberInfo("DestinationCidrBlock", SString, "DestinationCidrBlock", "DestinationCidrBlock", static o => ((global::Stratus.Ec2.Model.CreateTrafficMirrorFilterRuleRequest)o).DestinationCidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.CreateTrafficMirrorFilterRuleRequest)o).DestinationCidrBlock = (string?)v, required: true),
@@ -1427,10 +3311,14 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateTrafficMirrorFilterRuleRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateTrafficMirrorFilterRuleRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("TrafficDirection", STrafficDirection, "TrafficDirection", "TrafficDirection", static o => ((global::Stratus.Ec2.Model.CreateTrafficMirrorFilterRuleRequest)o).TrafficDirection, static (o, v) => ((global::Stratus.Ec2.Model.CreateTrafficMirrorFilterRuleRequest)o).TrafficDirection = (string?)v, required: true),
             new SM::MemberInfo("TrafficMirrorFilterId", STrafficMirrorFilterId, "TrafficMirrorFilterId", "TrafficMirrorFilterId", static o => ((global::Stratus.Ec2.Model.CreateTrafficMirrorFilterRuleRequest)o).TrafficMirrorFilterId, static (o, v) => ((global::Stratus.Ec2.Model.CreateTrafficMirrorFilterRuleRequest)o).TrafficMirrorFilterId = (string?)v, required: true));
-        SCreateTrafficMirrorFilterRuleResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTrafficMirrorFilterRuleResult(),
+
+    private static void WSCreateTrafficMirrorFilterRuleResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTrafficMirrorFilterRuleResult(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "clientToken", static o => ((global::Stratus.Ec2.Model.CreateTrafficMirrorFilterRuleResult)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateTrafficMirrorFilterRuleResult)o).ClientToken = (string?)v, jsonName: "clientToken"),
             new SM::MemberInfo("TrafficMirrorFilterRule", STrafficMirrorFilterRule, "TrafficMirrorFilterRule", "trafficMirrorFilterRule", static o => ((global::Stratus.Ec2.Model.CreateTrafficMirrorFilterRuleResult)o).TrafficMirrorFilterRule, static (o, v) => ((global::Stratus.Ec2.Model.CreateTrafficMirrorFilterRuleResult)o).TrafficMirrorFilterRule = (global::Stratus.Ec2.Model.TrafficMirrorFilterRule?)v, jsonName: "trafficMirrorFilterRule"));
-        SCreateTrafficMirrorSessionRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTrafficMirrorSessionRequest(),
+
+    private static void WSCreateTrafficMirrorSessionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTrafficMirrorSessionRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateTrafficMirrorSessionRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateTrafficMirrorSessionRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.CreateTrafficMirrorSessionRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.CreateTrafficMirrorSessionRequest)o).Description = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateTrafficMirrorSessionRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateTrafficMirrorSessionRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateTrafficMirrorSessionRequest)o).DryRun),
@@ -1441,10 +3329,14 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("TrafficMirrorFilterId", STrafficMirrorFilterId, "TrafficMirrorFilterId", "TrafficMirrorFilterId", static o => ((global::Stratus.Ec2.Model.CreateTrafficMirrorSessionRequest)o).TrafficMirrorFilterId, static (o, v) => ((global::Stratus.Ec2.Model.CreateTrafficMirrorSessionRequest)o).TrafficMirrorFilterId = (string?)v, required: true),
             new SM::MemberInfo("TrafficMirrorTargetId", STrafficMirrorTargetId, "TrafficMirrorTargetId", "TrafficMirrorTargetId", static o => ((global::Stratus.Ec2.Model.CreateTrafficMirrorSessionRequest)o).TrafficMirrorTargetId, static (o, v) => ((global::Stratus.Ec2.Model.CreateTrafficMirrorSessionRequest)o).TrafficMirrorTargetId = (string?)v, required: true),
             new SM::MemberInfo("VirtualNetworkId", SInteger, "VirtualNetworkId", "VirtualNetworkId", static o => ((global::Stratus.Ec2.Model.CreateTrafficMirrorSessionRequest)o).VirtualNetworkId, static (o, v) => ((global::Stratus.Ec2.Model.CreateTrafficMirrorSessionRequest)o).VirtualNetworkId = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.CreateTrafficMirrorSessionRequest)o).VirtualNetworkId));
-        SCreateTrafficMirrorSessionResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTrafficMirrorSessionResult(),
+
+    private static void WSCreateTrafficMirrorSessionResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTrafficMirrorSessionResult(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "clientToken", static o => ((global::Stratus.Ec2.Model.CreateTrafficMirrorSessionResult)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateTrafficMirrorSessionResult)o).ClientToken = (string?)v, jsonName: "clientToken"),
             new SM::MemberInfo("TrafficMirrorSession", STrafficMirrorSession, "TrafficMirrorSession", "trafficMirrorSession", static o => ((global::Stratus.Ec2.Model.CreateTrafficMirrorSessionResult)o).TrafficMirrorSession, static (o, v) => ((global::Stratus.Ec2.Model.CreateTrafficMirrorSessionResult)o).TrafficMirrorSession = (global::Stratus.Ec2.Model.TrafficMirrorSession?)v, jsonName: "trafficMirrorSession"));
-        SCreateTrafficMirrorTargetRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTrafficMirrorTargetRequest(),
+
+    private static void WSCreateTrafficMirrorTargetRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTrafficMirrorTargetRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateTrafficMirrorTargetRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateTrafficMirrorTargetRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.CreateTrafficMirrorTargetRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.CreateTrafficMirrorTargetRequest)o).Description = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateTrafficMirrorTargetRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateTrafficMirrorTargetRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateTrafficMirrorTargetRequest)o).DryRun),
@@ -1452,10 +3344,14 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("NetworkInterfaceId", SNetworkInterfaceId, "NetworkInterfaceId", "NetworkInterfaceId", static o => ((global::Stratus.Ec2.Model.CreateTrafficMirrorTargetRequest)o).NetworkInterfaceId, static (o, v) => ((global::Stratus.Ec2.Model.CreateTrafficMirrorTargetRequest)o).NetworkInterfaceId = (string?)v),
             new SM::MemberInfo("NetworkLoadBalancerArn", SString, "NetworkLoadBalancerArn", "NetworkLoadBalancerArn", static o => ((global::Stratus.Ec2.Model.CreateTrafficMirrorTargetRequest)o).NetworkLoadBalancerArn, static (o, v) => ((global::Stratus.Ec2.Model.CreateTrafficMirrorTargetRequest)o).NetworkLoadBalancerArn = (string?)v),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateTrafficMirrorTargetRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateTrafficMirrorTargetRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCreateTrafficMirrorTargetResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTrafficMirrorTargetResult(),
+
+    private static void WSCreateTrafficMirrorTargetResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTrafficMirrorTargetResult(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "clientToken", static o => ((global::Stratus.Ec2.Model.CreateTrafficMirrorTargetResult)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateTrafficMirrorTargetResult)o).ClientToken = (string?)v, jsonName: "clientToken"),
             new SM::MemberInfo("TrafficMirrorTarget", STrafficMirrorTarget, "TrafficMirrorTarget", "trafficMirrorTarget", static o => ((global::Stratus.Ec2.Model.CreateTrafficMirrorTargetResult)o).TrafficMirrorTarget, static (o, v) => ((global::Stratus.Ec2.Model.CreateTrafficMirrorTargetResult)o).TrafficMirrorTarget = (global::Stratus.Ec2.Model.TrafficMirrorTarget?)v, jsonName: "trafficMirrorTarget"));
-        SCreateTransitGatewayConnectPeerRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayConnectPeerRequest(),
+
+    private static void WSCreateTransitGatewayConnectPeerRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayConnectPeerRequest(),
             new SM::MemberInfo("BgpOptions", STransitGatewayConnectRequestBgpOptions, "BgpOptions", "BgpOptions", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayConnectPeerRequest)o).BgpOptions, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayConnectPeerRequest)o).BgpOptions = (global::Stratus.Ec2.Model.TransitGatewayConnectRequestBgpOptions?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayConnectPeerRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayConnectPeerRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayConnectPeerRequest)o).DryRun),
             new SM::MemberInfo("InsideCidrBlocks", SInsideCidrBlocksStringList, "InsideCidrBlocks", "InsideCidrBlocks", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayConnectPeerRequest)o).InsideCidrBlocks, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayConnectPeerRequest)o).InsideCidrBlocks = (global::System.Collections.Generic.List<string>?)v, required: true),
@@ -1463,18 +3359,28 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayConnectPeerRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayConnectPeerRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("TransitGatewayAddress", SString, "TransitGatewayAddress", "TransitGatewayAddress", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayConnectPeerRequest)o).TransitGatewayAddress, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayConnectPeerRequest)o).TransitGatewayAddress = (string?)v),
             new SM::MemberInfo("TransitGatewayAttachmentId", STransitGatewayAttachmentId, "TransitGatewayAttachmentId", "TransitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayConnectPeerRequest)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayConnectPeerRequest)o).TransitGatewayAttachmentId = (string?)v, required: true));
-        SCreateTransitGatewayConnectPeerResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayConnectPeerResult(),
+
+    private static void WSCreateTransitGatewayConnectPeerResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayConnectPeerResult(),
             new SM::MemberInfo("TransitGatewayConnectPeer", STransitGatewayConnectPeer, "TransitGatewayConnectPeer", "transitGatewayConnectPeer", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayConnectPeerResult)o).TransitGatewayConnectPeer, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayConnectPeerResult)o).TransitGatewayConnectPeer = (global::Stratus.Ec2.Model.TransitGatewayConnectPeer?)v, jsonName: "transitGatewayConnectPeer"));
-        SCreateTransitGatewayConnectRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayConnectRequest(),
+
+    private static void WSCreateTransitGatewayConnectRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayConnectRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayConnectRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayConnectRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayConnectRequest)o).DryRun),
             new SM::MemberInfo("Options", SCreateTransitGatewayConnectRequestOptions, "Options", "Options", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayConnectRequest)o).Options, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayConnectRequest)o).Options = (global::Stratus.Ec2.Model.CreateTransitGatewayConnectRequestOptions?)v, required: true),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayConnectRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayConnectRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("TransportTransitGatewayAttachmentId", STransitGatewayAttachmentId, "TransportTransitGatewayAttachmentId", "TransportTransitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayConnectRequest)o).TransportTransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayConnectRequest)o).TransportTransitGatewayAttachmentId = (string?)v, required: true));
-        SCreateTransitGatewayConnectRequestOptions.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayConnectRequestOptions(),
+
+    private static void WSCreateTransitGatewayConnectRequestOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayConnectRequestOptions(),
             new SM::MemberInfo("Protocol", SProtocolValue, "Protocol", "Protocol", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayConnectRequestOptions)o).Protocol, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayConnectRequestOptions)o).Protocol = (string?)v, required: true));
-        SCreateTransitGatewayConnectResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayConnectResult(),
+
+    private static void WSCreateTransitGatewayConnectResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayConnectResult(),
             new SM::MemberInfo("TransitGatewayConnect", STransitGatewayConnect, "TransitGatewayConnect", "transitGatewayConnect", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayConnectResult)o).TransitGatewayConnect, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayConnectResult)o).TransitGatewayConnect = (global::Stratus.Ec2.Model.TransitGatewayConnect?)v, jsonName: "transitGatewayConnect"));
-        SCreateTransitGatewayMeteringPolicyEntryRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayMeteringPolicyEntryRequest(),
+
+    private static void WSCreateTransitGatewayMeteringPolicyEntryRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayMeteringPolicyEntryRequest(),
             new SM::MemberInfo("DestinationCidrBlock", SString, "DestinationCidrBlock", "DestinationCidrBlock", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayMeteringPolicyEntryRequest)o).DestinationCidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayMeteringPolicyEntryRequest)o).DestinationCidrBlock = (string?)v),
             new SM::MemberInfo("DestinationPortRange", SString, "DestinationPortRange", "DestinationPortRange", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayMeteringPolicyEntryRequest)o).DestinationPortRange, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayMeteringPolicyEntryRequest)o).DestinationPortRange = (string?)v),
             new SM::MemberInfo("DestinationTransitGatewayAttachmentId", STransitGatewayAttachmentId, "DestinationTransitGatewayAttachmentId", "DestinationTransitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayMeteringPolicyEntryRequest)o).DestinationTransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayMeteringPolicyEntryRequest)o).DestinationTransitGatewayAttachmentId = (string?)v),
@@ -1488,27 +3394,41 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SourceTransitGatewayAttachmentId", STransitGatewayAttachmentId, "SourceTransitGatewayAttachmentId", "SourceTransitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayMeteringPolicyEntryRequest)o).SourceTransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayMeteringPolicyEntryRequest)o).SourceTransitGatewayAttachmentId = (string?)v),
             new SM::MemberInfo("SourceTransitGatewayAttachmentType", STransitGatewayAttachmentResourceType, "SourceTransitGatewayAttachmentType", "SourceTransitGatewayAttachmentType", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayMeteringPolicyEntryRequest)o).SourceTransitGatewayAttachmentType, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayMeteringPolicyEntryRequest)o).SourceTransitGatewayAttachmentType = (string?)v),
             new SM::MemberInfo("TransitGatewayMeteringPolicyId", STransitGatewayMeteringPolicyId, "TransitGatewayMeteringPolicyId", "TransitGatewayMeteringPolicyId", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayMeteringPolicyEntryRequest)o).TransitGatewayMeteringPolicyId, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayMeteringPolicyEntryRequest)o).TransitGatewayMeteringPolicyId = (string?)v, required: true));
-        SCreateTransitGatewayMeteringPolicyEntryResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayMeteringPolicyEntryResult(),
+
+    private static void WSCreateTransitGatewayMeteringPolicyEntryResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayMeteringPolicyEntryResult(),
             new SM::MemberInfo("TransitGatewayMeteringPolicyEntry", STransitGatewayMeteringPolicyEntry, "TransitGatewayMeteringPolicyEntry", "transitGatewayMeteringPolicyEntry", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayMeteringPolicyEntryResult)o).TransitGatewayMeteringPolicyEntry, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayMeteringPolicyEntryResult)o).TransitGatewayMeteringPolicyEntry = (global::Stratus.Ec2.Model.TransitGatewayMeteringPolicyEntry?)v, jsonName: "transitGatewayMeteringPolicyEntry"));
-        SCreateTransitGatewayMeteringPolicyRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayMeteringPolicyRequest(),
+
+    private static void WSCreateTransitGatewayMeteringPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayMeteringPolicyRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayMeteringPolicyRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayMeteringPolicyRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayMeteringPolicyRequest)o).DryRun),
             new SM::MemberInfo("MiddleboxAttachmentIds", STransitGatewayAttachmentIdStringList, "MiddleboxAttachmentId", "MiddleboxAttachmentId", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayMeteringPolicyRequest)o).MiddleboxAttachmentIds, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayMeteringPolicyRequest)o).MiddleboxAttachmentIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "MiddleboxAttachmentId"),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecifications", "TagSpecifications", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayMeteringPolicyRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayMeteringPolicyRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v),
             new SM::MemberInfo("TransitGatewayId", STransitGatewayId, "TransitGatewayId", "TransitGatewayId", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayMeteringPolicyRequest)o).TransitGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayMeteringPolicyRequest)o).TransitGatewayId = (string?)v, required: true));
-        SCreateTransitGatewayMeteringPolicyResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayMeteringPolicyResult(),
+
+    private static void WSCreateTransitGatewayMeteringPolicyResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayMeteringPolicyResult(),
             new SM::MemberInfo("TransitGatewayMeteringPolicy", STransitGatewayMeteringPolicy, "TransitGatewayMeteringPolicy", "transitGatewayMeteringPolicy", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayMeteringPolicyResult)o).TransitGatewayMeteringPolicy, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayMeteringPolicyResult)o).TransitGatewayMeteringPolicy = (global::Stratus.Ec2.Model.TransitGatewayMeteringPolicy?)v, jsonName: "transitGatewayMeteringPolicy"));
-        SCreateTransitGatewayMulticastDomainRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayMulticastDomainRequest(),
+
+    private static void WSCreateTransitGatewayMulticastDomainRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayMulticastDomainRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayMulticastDomainRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayMulticastDomainRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayMulticastDomainRequest)o).DryRun),
             new SM::MemberInfo("Options", SCreateTransitGatewayMulticastDomainRequestOptions, "Options", "Options", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayMulticastDomainRequest)o).Options, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayMulticastDomainRequest)o).Options = (global::Stratus.Ec2.Model.CreateTransitGatewayMulticastDomainRequestOptions?)v),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayMulticastDomainRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayMulticastDomainRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("TransitGatewayId", STransitGatewayId, "TransitGatewayId", "TransitGatewayId", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayMulticastDomainRequest)o).TransitGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayMulticastDomainRequest)o).TransitGatewayId = (string?)v, required: true));
-        SCreateTransitGatewayMulticastDomainRequestOptions.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayMulticastDomainRequestOptions(),
+
+    private static void WSCreateTransitGatewayMulticastDomainRequestOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayMulticastDomainRequestOptions(),
             new SM::MemberInfo("AutoAcceptSharedAssociations", SAutoAcceptSharedAssociationsValue, "AutoAcceptSharedAssociations", "AutoAcceptSharedAssociations", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayMulticastDomainRequestOptions)o).AutoAcceptSharedAssociations, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayMulticastDomainRequestOptions)o).AutoAcceptSharedAssociations = (string?)v),
             new SM::MemberInfo("Igmpv2Support", SIgmpv2SupportValue, "Igmpv2Support", "Igmpv2Support", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayMulticastDomainRequestOptions)o).Igmpv2Support, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayMulticastDomainRequestOptions)o).Igmpv2Support = (string?)v),
             new SM::MemberInfo("StaticSourcesSupport", SStaticSourcesSupportValue, "StaticSourcesSupport", "StaticSourcesSupport", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayMulticastDomainRequestOptions)o).StaticSourcesSupport, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayMulticastDomainRequestOptions)o).StaticSourcesSupport = (string?)v));
-        SCreateTransitGatewayMulticastDomainResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayMulticastDomainResult(),
+
+    private static void WSCreateTransitGatewayMulticastDomainResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayMulticastDomainResult(),
             new SM::MemberInfo("TransitGatewayMulticastDomain", STransitGatewayMulticastDomain, "TransitGatewayMulticastDomain", "transitGatewayMulticastDomain", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayMulticastDomainResult)o).TransitGatewayMulticastDomain, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayMulticastDomainResult)o).TransitGatewayMulticastDomain = (global::Stratus.Ec2.Model.TransitGatewayMulticastDomain?)v, jsonName: "transitGatewayMulticastDomain"));
-        SCreateTransitGatewayPeeringAttachmentRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayPeeringAttachmentRequest(),
+
+    private static void WSCreateTransitGatewayPeeringAttachmentRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayPeeringAttachmentRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayPeeringAttachmentRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayPeeringAttachmentRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayPeeringAttachmentRequest)o).DryRun),
             new SM::MemberInfo("Options", SCreateTransitGatewayPeeringAttachmentRequestOptions, "Options", "Options", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayPeeringAttachmentRequest)o).Options, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayPeeringAttachmentRequest)o).Options = (global::Stratus.Ec2.Model.CreateTransitGatewayPeeringAttachmentRequestOptions?)v),
             new SM::MemberInfo("PeerAccountId", SString, "PeerAccountId", "PeerAccountId", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayPeeringAttachmentRequest)o).PeerAccountId, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayPeeringAttachmentRequest)o).PeerAccountId = (string?)v, required: true),
@@ -1516,87 +3436,130 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("PeerTransitGatewayId", STransitAssociationGatewayId, "PeerTransitGatewayId", "PeerTransitGatewayId", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayPeeringAttachmentRequest)o).PeerTransitGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayPeeringAttachmentRequest)o).PeerTransitGatewayId = (string?)v, required: true),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayPeeringAttachmentRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayPeeringAttachmentRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("TransitGatewayId", STransitGatewayId, "TransitGatewayId", "TransitGatewayId", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayPeeringAttachmentRequest)o).TransitGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayPeeringAttachmentRequest)o).TransitGatewayId = (string?)v, required: true));
-        SCreateTransitGatewayPeeringAttachmentRequestOptions.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayPeeringAttachmentRequestOptions(),
+
+    private static void WSCreateTransitGatewayPeeringAttachmentRequestOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayPeeringAttachmentRequestOptions(),
             new SM::MemberInfo("DynamicRouting", SDynamicRoutingValue, "DynamicRouting", "DynamicRouting", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayPeeringAttachmentRequestOptions)o).DynamicRouting, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayPeeringAttachmentRequestOptions)o).DynamicRouting = (string?)v));
-        SCreateTransitGatewayPeeringAttachmentResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayPeeringAttachmentResult(),
+
+    private static void WSCreateTransitGatewayPeeringAttachmentResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayPeeringAttachmentResult(),
             new SM::MemberInfo("TransitGatewayPeeringAttachment", STransitGatewayPeeringAttachment, "TransitGatewayPeeringAttachment", "transitGatewayPeeringAttachment", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayPeeringAttachmentResult)o).TransitGatewayPeeringAttachment, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayPeeringAttachmentResult)o).TransitGatewayPeeringAttachment = (global::Stratus.Ec2.Model.TransitGatewayPeeringAttachment?)v, jsonName: "transitGatewayPeeringAttachment"));
-        SCreateTransitGatewayPolicyTableRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayPolicyTableRequest(),
+
+    private static void WSCreateTransitGatewayPolicyTableRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayPolicyTableRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayPolicyTableRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayPolicyTableRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayPolicyTableRequest)o).DryRun),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecifications", "TagSpecifications", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayPolicyTableRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayPolicyTableRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v),
             new SM::MemberInfo("TransitGatewayId", STransitGatewayId, "TransitGatewayId", "TransitGatewayId", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayPolicyTableRequest)o).TransitGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayPolicyTableRequest)o).TransitGatewayId = (string?)v, required: true));
-        SCreateTransitGatewayPolicyTableResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayPolicyTableResult(),
+
+    private static void WSCreateTransitGatewayPolicyTableResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayPolicyTableResult(),
             new SM::MemberInfo("TransitGatewayPolicyTable", STransitGatewayPolicyTable, "TransitGatewayPolicyTable", "transitGatewayPolicyTable", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayPolicyTableResult)o).TransitGatewayPolicyTable, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayPolicyTableResult)o).TransitGatewayPolicyTable = (global::Stratus.Ec2.Model.TransitGatewayPolicyTable?)v, jsonName: "transitGatewayPolicyTable"));
-        SCreateTransitGatewayPrefixListReferenceRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayPrefixListReferenceRequest(),
+
+    private static void WSCreateTransitGatewayPrefixListReferenceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayPrefixListReferenceRequest(),
             new SM::MemberInfo("Blackhole", SBoolean, "Blackhole", "Blackhole", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayPrefixListReferenceRequest)o).Blackhole, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayPrefixListReferenceRequest)o).Blackhole = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayPrefixListReferenceRequest)o).Blackhole),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayPrefixListReferenceRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayPrefixListReferenceRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayPrefixListReferenceRequest)o).DryRun),
             new SM::MemberInfo("PrefixListId", SPrefixListResourceId, "PrefixListId", "PrefixListId", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayPrefixListReferenceRequest)o).PrefixListId, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayPrefixListReferenceRequest)o).PrefixListId = (string?)v, required: true),
             new SM::MemberInfo("TransitGatewayAttachmentId", STransitGatewayAttachmentId, "TransitGatewayAttachmentId", "TransitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayPrefixListReferenceRequest)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayPrefixListReferenceRequest)o).TransitGatewayAttachmentId = (string?)v),
             new SM::MemberInfo("TransitGatewayRouteTableId", STransitGatewayRouteTableId, "TransitGatewayRouteTableId", "TransitGatewayRouteTableId", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayPrefixListReferenceRequest)o).TransitGatewayRouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayPrefixListReferenceRequest)o).TransitGatewayRouteTableId = (string?)v, required: true));
-        SCreateTransitGatewayPrefixListReferenceResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayPrefixListReferenceResult(),
+
+    private static void WSCreateTransitGatewayPrefixListReferenceResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayPrefixListReferenceResult(),
             new SM::MemberInfo("TransitGatewayPrefixListReference", STransitGatewayPrefixListReference, "TransitGatewayPrefixListReference", "transitGatewayPrefixListReference", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayPrefixListReferenceResult)o).TransitGatewayPrefixListReference, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayPrefixListReferenceResult)o).TransitGatewayPrefixListReference = (global::Stratus.Ec2.Model.TransitGatewayPrefixListReference?)v, jsonName: "transitGatewayPrefixListReference"));
-        SCreateTransitGatewayRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayRequest(),
+
+    private static void WSCreateTransitGatewayRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayRequest(),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayRequest)o).Description = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayRequest)o).DryRun),
             new SM::MemberInfo("Options", STransitGatewayRequestOptions, "Options", "Options", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayRequest)o).Options, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayRequest)o).Options = (global::Stratus.Ec2.Model.TransitGatewayRequestOptions?)v),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCreateTransitGatewayResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayResult(),
+
+    private static void WSCreateTransitGatewayResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayResult(),
             new SM::MemberInfo("TransitGateway", STransitGateway, "TransitGateway", "transitGateway", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayResult)o).TransitGateway, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayResult)o).TransitGateway = (global::Stratus.Ec2.Model.TransitGateway?)v, jsonName: "transitGateway"));
-        SCreateTransitGatewayRouteRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayRouteRequest(),
+
+    private static void WSCreateTransitGatewayRouteRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayRouteRequest(),
             new SM::MemberInfo("Blackhole", SBoolean, "Blackhole", "Blackhole", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayRouteRequest)o).Blackhole, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayRouteRequest)o).Blackhole = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayRouteRequest)o).Blackhole),
             new SM::MemberInfo("DestinationCidrBlock", SString, "DestinationCidrBlock", "DestinationCidrBlock", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayRouteRequest)o).DestinationCidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayRouteRequest)o).DestinationCidrBlock = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayRouteRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayRouteRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayRouteRequest)o).DryRun),
             new SM::MemberInfo("TransitGatewayAttachmentId", STransitGatewayAttachmentId, "TransitGatewayAttachmentId", "TransitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayRouteRequest)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayRouteRequest)o).TransitGatewayAttachmentId = (string?)v),
             new SM::MemberInfo("TransitGatewayRouteTableId", STransitGatewayRouteTableId, "TransitGatewayRouteTableId", "TransitGatewayRouteTableId", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayRouteRequest)o).TransitGatewayRouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayRouteRequest)o).TransitGatewayRouteTableId = (string?)v, required: true));
-        SCreateTransitGatewayRouteResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayRouteResult(),
+
+    private static void WSCreateTransitGatewayRouteResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayRouteResult(),
             new SM::MemberInfo("Route", STransitGatewayRoute, "Route", "route", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayRouteResult)o).Route, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayRouteResult)o).Route = (global::Stratus.Ec2.Model.TransitGatewayRoute?)v, jsonName: "route"));
-        SCreateTransitGatewayRouteTableAnnouncementRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayRouteTableAnnouncementRequest(),
+
+    private static void WSCreateTransitGatewayRouteTableAnnouncementRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayRouteTableAnnouncementRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayRouteTableAnnouncementRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayRouteTableAnnouncementRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayRouteTableAnnouncementRequest)o).DryRun),
             new SM::MemberInfo("PeeringAttachmentId", STransitGatewayAttachmentId, "PeeringAttachmentId", "PeeringAttachmentId", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayRouteTableAnnouncementRequest)o).PeeringAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayRouteTableAnnouncementRequest)o).PeeringAttachmentId = (string?)v, required: true),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayRouteTableAnnouncementRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayRouteTableAnnouncementRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("TransitGatewayRouteTableId", STransitGatewayRouteTableId, "TransitGatewayRouteTableId", "TransitGatewayRouteTableId", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayRouteTableAnnouncementRequest)o).TransitGatewayRouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayRouteTableAnnouncementRequest)o).TransitGatewayRouteTableId = (string?)v, required: true));
-        SCreateTransitGatewayRouteTableAnnouncementResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayRouteTableAnnouncementResult(),
+
+    private static void WSCreateTransitGatewayRouteTableAnnouncementResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayRouteTableAnnouncementResult(),
             new SM::MemberInfo("TransitGatewayRouteTableAnnouncement", STransitGatewayRouteTableAnnouncement, "TransitGatewayRouteTableAnnouncement", "transitGatewayRouteTableAnnouncement", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayRouteTableAnnouncementResult)o).TransitGatewayRouteTableAnnouncement, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayRouteTableAnnouncementResult)o).TransitGatewayRouteTableAnnouncement = (global::Stratus.Ec2.Model.TransitGatewayRouteTableAnnouncement?)v, jsonName: "transitGatewayRouteTableAnnouncement"));
-        SCreateTransitGatewayRouteTableRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayRouteTableRequest(),
+
+    private static void WSCreateTransitGatewayRouteTableRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayRouteTableRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayRouteTableRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayRouteTableRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayRouteTableRequest)o).DryRun),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecifications", "TagSpecifications", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayRouteTableRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayRouteTableRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v),
             new SM::MemberInfo("TransitGatewayId", STransitGatewayId, "TransitGatewayId", "TransitGatewayId", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayRouteTableRequest)o).TransitGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayRouteTableRequest)o).TransitGatewayId = (string?)v, required: true));
-        SCreateTransitGatewayRouteTableResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayRouteTableResult(),
+
+    private static void WSCreateTransitGatewayRouteTableResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayRouteTableResult(),
             new SM::MemberInfo("TransitGatewayRouteTable", STransitGatewayRouteTable, "TransitGatewayRouteTable", "transitGatewayRouteTable", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayRouteTableResult)o).TransitGatewayRouteTable, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayRouteTableResult)o).TransitGatewayRouteTable = (global::Stratus.Ec2.Model.TransitGatewayRouteTable?)v, jsonName: "transitGatewayRouteTable"));
-        SCreateTransitGatewayVpcAttachmentRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayVpcAttachmentRequest(),
+
+    private static void WSCreateTransitGatewayVpcAttachmentRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayVpcAttachmentRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayVpcAttachmentRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayVpcAttachmentRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayVpcAttachmentRequest)o).DryRun),
             new SM::MemberInfo("Options", SCreateTransitGatewayVpcAttachmentRequestOptions, "Options", "Options", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayVpcAttachmentRequest)o).Options, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayVpcAttachmentRequest)o).Options = (global::Stratus.Ec2.Model.CreateTransitGatewayVpcAttachmentRequestOptions?)v),
             new SM::MemberInfo("SubnetIds", STransitGatewaySubnetIdList, "SubnetIds", "SubnetIds", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayVpcAttachmentRequest)o).SubnetIds, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayVpcAttachmentRequest)o).SubnetIds = (global::System.Collections.Generic.List<string>?)v, required: true),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecifications", "TagSpecifications", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayVpcAttachmentRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayVpcAttachmentRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v),
             new SM::MemberInfo("TransitGatewayId", STransitGatewayId, "TransitGatewayId", "TransitGatewayId", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayVpcAttachmentRequest)o).TransitGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayVpcAttachmentRequest)o).TransitGatewayId = (string?)v, required: true),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "VpcId", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayVpcAttachmentRequest)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayVpcAttachmentRequest)o).VpcId = (string?)v, required: true));
-        SCreateTransitGatewayVpcAttachmentRequestOptions.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayVpcAttachmentRequestOptions(),
+
+    private static void WSCreateTransitGatewayVpcAttachmentRequestOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayVpcAttachmentRequestOptions(),
             new SM::MemberInfo("ApplianceModeSupport", SApplianceModeSupportValue, "ApplianceModeSupport", "ApplianceModeSupport", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayVpcAttachmentRequestOptions)o).ApplianceModeSupport, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayVpcAttachmentRequestOptions)o).ApplianceModeSupport = (string?)v),
             new SM::MemberInfo("DnsSupport", SDnsSupportValue, "DnsSupport", "DnsSupport", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayVpcAttachmentRequestOptions)o).DnsSupport, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayVpcAttachmentRequestOptions)o).DnsSupport = (string?)v),
             new SM::MemberInfo("Ipv6Support", SIpv6SupportValue, "Ipv6Support", "Ipv6Support", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayVpcAttachmentRequestOptions)o).Ipv6Support, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayVpcAttachmentRequestOptions)o).Ipv6Support = (string?)v),
             new SM::MemberInfo("SecurityGroupReferencingSupport", SSecurityGroupReferencingSupportValue, "SecurityGroupReferencingSupport", "SecurityGroupReferencingSupport", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayVpcAttachmentRequestOptions)o).SecurityGroupReferencingSupport, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayVpcAttachmentRequestOptions)o).SecurityGroupReferencingSupport = (string?)v));
-        SCreateTransitGatewayVpcAttachmentResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayVpcAttachmentResult(),
+
+    private static void WSCreateTransitGatewayVpcAttachmentResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateTransitGatewayVpcAttachmentResult(),
             new SM::MemberInfo("TransitGatewayVpcAttachment", STransitGatewayVpcAttachment, "TransitGatewayVpcAttachment", "transitGatewayVpcAttachment", static o => ((global::Stratus.Ec2.Model.CreateTransitGatewayVpcAttachmentResult)o).TransitGatewayVpcAttachment, static (o, v) => ((global::Stratus.Ec2.Model.CreateTransitGatewayVpcAttachmentResult)o).TransitGatewayVpcAttachment = (global::Stratus.Ec2.Model.TransitGatewayVpcAttachment?)v, jsonName: "transitGatewayVpcAttachment"));
-        SCreateVerifiedAccessEndpointCidrOptions.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointCidrOptions(),
+
+    private static void WSCreateVerifiedAccessEndpointCidrOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointCidrOptions(),
             new SM::MemberInfo("Cidr", SString, "Cidr", "Cidr", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointCidrOptions)o).Cidr, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointCidrOptions)o).Cidr = (string?)v),
             new SM::MemberInfo("PortRanges", SCreateVerifiedAccessEndpointPortRangeList, "PortRange", "PortRange", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointCidrOptions)o).PortRanges, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointCidrOptions)o).PortRanges = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointPortRange>?)v, jsonName: "PortRange"),
             new SM::MemberInfo("Protocol", SVerifiedAccessEndpointProtocol, "Protocol", "Protocol", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointCidrOptions)o).Protocol, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointCidrOptions)o).Protocol = (string?)v),
             new SM::MemberInfo("SubnetIds", SCreateVerifiedAccessEndpointSubnetIdList, "SubnetId", "SubnetId", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointCidrOptions)o).SubnetIds, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointCidrOptions)o).SubnetIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "SubnetId"));
-        SCreateVerifiedAccessEndpointEniOptions.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointEniOptions(),
+
+    private static void WSCreateVerifiedAccessEndpointEniOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointEniOptions(),
             new SM::MemberInfo("NetworkInterfaceId", SNetworkInterfaceId, "NetworkInterfaceId", "NetworkInterfaceId", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointEniOptions)o).NetworkInterfaceId, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointEniOptions)o).NetworkInterfaceId = (string?)v),
             new SM::MemberInfo("Port", SVerifiedAccessEndpointPortNumber, "Port", "Port", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointEniOptions)o).Port, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointEniOptions)o).Port = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointEniOptions)o).Port),
             new SM::MemberInfo("PortRanges", SCreateVerifiedAccessEndpointPortRangeList, "PortRange", "PortRange", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointEniOptions)o).PortRanges, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointEniOptions)o).PortRanges = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointPortRange>?)v, jsonName: "PortRange"),
             new SM::MemberInfo("Protocol", SVerifiedAccessEndpointProtocol, "Protocol", "Protocol", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointEniOptions)o).Protocol, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointEniOptions)o).Protocol = (string?)v));
-        SCreateVerifiedAccessEndpointLoadBalancerOptions.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointLoadBalancerOptions(),
+
+    private static void WSCreateVerifiedAccessEndpointLoadBalancerOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointLoadBalancerOptions(),
             new SM::MemberInfo("LoadBalancerArn", SLoadBalancerArn, "LoadBalancerArn", "LoadBalancerArn", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointLoadBalancerOptions)o).LoadBalancerArn, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointLoadBalancerOptions)o).LoadBalancerArn = (string?)v),
             new SM::MemberInfo("Port", SVerifiedAccessEndpointPortNumber, "Port", "Port", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointLoadBalancerOptions)o).Port, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointLoadBalancerOptions)o).Port = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointLoadBalancerOptions)o).Port),
             new SM::MemberInfo("PortRanges", SCreateVerifiedAccessEndpointPortRangeList, "PortRange", "PortRange", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointLoadBalancerOptions)o).PortRanges, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointLoadBalancerOptions)o).PortRanges = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointPortRange>?)v, jsonName: "PortRange"),
             new SM::MemberInfo("Protocol", SVerifiedAccessEndpointProtocol, "Protocol", "Protocol", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointLoadBalancerOptions)o).Protocol, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointLoadBalancerOptions)o).Protocol = (string?)v),
             new SM::MemberInfo("SubnetIds", SCreateVerifiedAccessEndpointSubnetIdList, "SubnetId", "SubnetId", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointLoadBalancerOptions)o).SubnetIds, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointLoadBalancerOptions)o).SubnetIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "SubnetId"));
-        SCreateVerifiedAccessEndpointPortRange.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointPortRange(),
+
+    private static void WSCreateVerifiedAccessEndpointPortRange(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointPortRange(),
             new SM::MemberInfo("FromPort", SVerifiedAccessEndpointPortNumber, "FromPort", "FromPort", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointPortRange)o).FromPort, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointPortRange)o).FromPort = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointPortRange)o).FromPort),
             new SM::MemberInfo("ToPort", SVerifiedAccessEndpointPortNumber, "ToPort", "ToPort", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointPortRange)o).ToPort, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointPortRange)o).ToPort = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointPortRange)o).ToPort));
-        SCreateVerifiedAccessEndpointPortRangeList.InitList(SCreateVerifiedAccessEndpointPortRange, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointPortRange>());
-        SCreateVerifiedAccessEndpointRdsOptions.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointRdsOptions(),
+
+    private static void WSCreateVerifiedAccessEndpointRdsOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointRdsOptions(),
             new SM::MemberInfo("Port", SVerifiedAccessEndpointPortNumber, "Port", "Port", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointRdsOptions)o).Port, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointRdsOptions)o).Port = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointRdsOptions)o).Port),
             new SM::MemberInfo("Protocol", SVerifiedAccessEndpointProtocol, "Protocol", "Protocol", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointRdsOptions)o).Protocol, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointRdsOptions)o).Protocol = (string?)v),
             new SM::MemberInfo("RdsDbClusterArn", SRdsDbClusterArn, "RdsDbClusterArn", "RdsDbClusterArn", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointRdsOptions)o).RdsDbClusterArn, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointRdsOptions)o).RdsDbClusterArn = (string?)v),
@@ -1604,7 +3567,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("RdsDbProxyArn", SRdsDbProxyArn, "RdsDbProxyArn", "RdsDbProxyArn", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointRdsOptions)o).RdsDbProxyArn, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointRdsOptions)o).RdsDbProxyArn = (string?)v),
             new SM::MemberInfo("RdsEndpoint", SString, "RdsEndpoint", "RdsEndpoint", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointRdsOptions)o).RdsEndpoint, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointRdsOptions)o).RdsEndpoint = (string?)v),
             new SM::MemberInfo("SubnetIds", SCreateVerifiedAccessEndpointSubnetIdList, "SubnetId", "SubnetId", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointRdsOptions)o).SubnetIds, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointRdsOptions)o).SubnetIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "SubnetId"));
-        SCreateVerifiedAccessEndpointRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointRequest(),
+
+    private static void WSCreateVerifiedAccessEndpointRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointRequest(),
             new SM::MemberInfo("ApplicationDomain", SString, "ApplicationDomain", "ApplicationDomain", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointRequest)o).ApplicationDomain, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointRequest)o).ApplicationDomain = (string?)v),
             new SM::MemberInfo("AttachmentType", SVerifiedAccessEndpointAttachmentType, "AttachmentType", "AttachmentType", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointRequest)o).AttachmentType, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointRequest)o).AttachmentType = (string?)v, required: true),
             new SM::MemberInfo("CidrOptions", SCreateVerifiedAccessEndpointCidrOptions, "CidrOptions", "CidrOptions", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointRequest)o).CidrOptions, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointRequest)o).CidrOptions = (global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointCidrOptions?)v),
@@ -1622,10 +3587,13 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SseSpecification", SVerifiedAccessSseSpecificationRequest, "SseSpecification", "SseSpecification", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointRequest)o).SseSpecification, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointRequest)o).SseSpecification = (global::Stratus.Ec2.Model.VerifiedAccessSseSpecificationRequest?)v),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("VerifiedAccessGroupId", SVerifiedAccessGroupId, "VerifiedAccessGroupId", "VerifiedAccessGroupId", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointRequest)o).VerifiedAccessGroupId, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointRequest)o).VerifiedAccessGroupId = (string?)v, required: true));
-        SCreateVerifiedAccessEndpointResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointResult(),
+
+    private static void WSCreateVerifiedAccessEndpointResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointResult(),
             new SM::MemberInfo("VerifiedAccessEndpoint", SVerifiedAccessEndpoint, "VerifiedAccessEndpoint", "verifiedAccessEndpoint", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointResult)o).VerifiedAccessEndpoint, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessEndpointResult)o).VerifiedAccessEndpoint = (global::Stratus.Ec2.Model.VerifiedAccessEndpoint?)v, jsonName: "verifiedAccessEndpoint"));
-        SCreateVerifiedAccessEndpointSubnetIdList.InitList(SSubnetId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SCreateVerifiedAccessGroupRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVerifiedAccessGroupRequest(),
+
+    private static void WSCreateVerifiedAccessGroupRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVerifiedAccessGroupRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessGroupRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessGroupRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessGroupRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessGroupRequest)o).Description = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessGroupRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessGroupRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessGroupRequest)o).DryRun),
@@ -1633,18 +3601,26 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SseSpecification", SVerifiedAccessSseSpecificationRequest, "SseSpecification", "SseSpecification", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessGroupRequest)o).SseSpecification, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessGroupRequest)o).SseSpecification = (global::Stratus.Ec2.Model.VerifiedAccessSseSpecificationRequest?)v),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessGroupRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessGroupRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("VerifiedAccessInstanceId", SVerifiedAccessInstanceId, "VerifiedAccessInstanceId", "VerifiedAccessInstanceId", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessGroupRequest)o).VerifiedAccessInstanceId, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessGroupRequest)o).VerifiedAccessInstanceId = (string?)v, required: true));
-        SCreateVerifiedAccessGroupResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVerifiedAccessGroupResult(),
+
+    private static void WSCreateVerifiedAccessGroupResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVerifiedAccessGroupResult(),
             new SM::MemberInfo("VerifiedAccessGroup", SVerifiedAccessGroup, "VerifiedAccessGroup", "verifiedAccessGroup", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessGroupResult)o).VerifiedAccessGroup, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessGroupResult)o).VerifiedAccessGroup = (global::Stratus.Ec2.Model.VerifiedAccessGroup?)v, jsonName: "verifiedAccessGroup"));
-        SCreateVerifiedAccessInstanceRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVerifiedAccessInstanceRequest(),
+
+    private static void WSCreateVerifiedAccessInstanceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVerifiedAccessInstanceRequest(),
             new SM::MemberInfo("CidrEndpointsCustomSubDomain", SString, "CidrEndpointsCustomSubDomain", "CidrEndpointsCustomSubDomain", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessInstanceRequest)o).CidrEndpointsCustomSubDomain, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessInstanceRequest)o).CidrEndpointsCustomSubDomain = (string?)v),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessInstanceRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessInstanceRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessInstanceRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessInstanceRequest)o).Description = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessInstanceRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessInstanceRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessInstanceRequest)o).DryRun),
             new SM::MemberInfo("FIPSEnabled", SBoolean, "FIPSEnabled", "FIPSEnabled", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessInstanceRequest)o).FIPSEnabled, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessInstanceRequest)o).FIPSEnabled = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessInstanceRequest)o).FIPSEnabled),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessInstanceRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessInstanceRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCreateVerifiedAccessInstanceResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVerifiedAccessInstanceResult(),
+
+    private static void WSCreateVerifiedAccessInstanceResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVerifiedAccessInstanceResult(),
             new SM::MemberInfo("VerifiedAccessInstance", SVerifiedAccessInstance, "VerifiedAccessInstance", "verifiedAccessInstance", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessInstanceResult)o).VerifiedAccessInstance, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessInstanceResult)o).VerifiedAccessInstance = (global::Stratus.Ec2.Model.VerifiedAccessInstance?)v, jsonName: "verifiedAccessInstance"));
-        SCreateVerifiedAccessNativeApplicationOidcOptions.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVerifiedAccessNativeApplicationOidcOptions(),
+
+    private static void WSCreateVerifiedAccessNativeApplicationOidcOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVerifiedAccessNativeApplicationOidcOptions(),
             new SM::MemberInfo("AuthorizationEndpoint", SString, "AuthorizationEndpoint", "AuthorizationEndpoint", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessNativeApplicationOidcOptions)o).AuthorizationEndpoint, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessNativeApplicationOidcOptions)o).AuthorizationEndpoint = (string?)v),
             new SM::MemberInfo("ClientId", SString, "ClientId", "ClientId", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessNativeApplicationOidcOptions)o).ClientId, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessNativeApplicationOidcOptions)o).ClientId = (string?)v),
             new SM::MemberInfo("ClientSecret", SClientSecretType, "ClientSecret", "ClientSecret", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessNativeApplicationOidcOptions)o).ClientSecret, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessNativeApplicationOidcOptions)o).ClientSecret = (string?)v),
@@ -1653,10 +3629,14 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Scope", SString, "Scope", "Scope", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessNativeApplicationOidcOptions)o).Scope, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessNativeApplicationOidcOptions)o).Scope = (string?)v),
             new SM::MemberInfo("TokenEndpoint", SString, "TokenEndpoint", "TokenEndpoint", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessNativeApplicationOidcOptions)o).TokenEndpoint, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessNativeApplicationOidcOptions)o).TokenEndpoint = (string?)v),
             new SM::MemberInfo("UserInfoEndpoint", SString, "UserInfoEndpoint", "UserInfoEndpoint", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessNativeApplicationOidcOptions)o).UserInfoEndpoint, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessNativeApplicationOidcOptions)o).UserInfoEndpoint = (string?)v));
-        SCreateVerifiedAccessTrustProviderDeviceOptions.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVerifiedAccessTrustProviderDeviceOptions(),
+
+    private static void WSCreateVerifiedAccessTrustProviderDeviceOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVerifiedAccessTrustProviderDeviceOptions(),
             new SM::MemberInfo("PublicSigningKeyUrl", SString, "PublicSigningKeyUrl", "PublicSigningKeyUrl", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessTrustProviderDeviceOptions)o).PublicSigningKeyUrl, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessTrustProviderDeviceOptions)o).PublicSigningKeyUrl = (string?)v),
             new SM::MemberInfo("TenantId", SString, "TenantId", "TenantId", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessTrustProviderDeviceOptions)o).TenantId, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessTrustProviderDeviceOptions)o).TenantId = (string?)v));
-        SCreateVerifiedAccessTrustProviderOidcOptions.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVerifiedAccessTrustProviderOidcOptions(),
+
+    private static void WSCreateVerifiedAccessTrustProviderOidcOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVerifiedAccessTrustProviderOidcOptions(),
             new SM::MemberInfo("AuthorizationEndpoint", SString, "AuthorizationEndpoint", "AuthorizationEndpoint", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessTrustProviderOidcOptions)o).AuthorizationEndpoint, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessTrustProviderOidcOptions)o).AuthorizationEndpoint = (string?)v),
             new SM::MemberInfo("ClientId", SString, "ClientId", "ClientId", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessTrustProviderOidcOptions)o).ClientId, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessTrustProviderOidcOptions)o).ClientId = (string?)v),
             new SM::MemberInfo("ClientSecret", SClientSecretType, "ClientSecret", "ClientSecret", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessTrustProviderOidcOptions)o).ClientSecret, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessTrustProviderOidcOptions)o).ClientSecret = (string?)v),
@@ -1664,7 +3644,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Scope", SString, "Scope", "Scope", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessTrustProviderOidcOptions)o).Scope, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessTrustProviderOidcOptions)o).Scope = (string?)v),
             new SM::MemberInfo("TokenEndpoint", SString, "TokenEndpoint", "TokenEndpoint", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessTrustProviderOidcOptions)o).TokenEndpoint, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessTrustProviderOidcOptions)o).TokenEndpoint = (string?)v),
             new SM::MemberInfo("UserInfoEndpoint", SString, "UserInfoEndpoint", "UserInfoEndpoint", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessTrustProviderOidcOptions)o).UserInfoEndpoint, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessTrustProviderOidcOptions)o).UserInfoEndpoint = (string?)v));
-        SCreateVerifiedAccessTrustProviderRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVerifiedAccessTrustProviderRequest(),
+
+    private static void WSCreateVerifiedAccessTrustProviderRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVerifiedAccessTrustProviderRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessTrustProviderRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessTrustProviderRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessTrustProviderRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessTrustProviderRequest)o).Description = (string?)v),
             new SM::MemberInfo("DeviceOptions", SCreateVerifiedAccessTrustProviderDeviceOptions, "DeviceOptions", "DeviceOptions", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessTrustProviderRequest)o).DeviceOptions, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessTrustProviderRequest)o).DeviceOptions = (global::Stratus.Ec2.Model.CreateVerifiedAccessTrustProviderDeviceOptions?)v),
@@ -1677,16 +3659,23 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessTrustProviderRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessTrustProviderRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("TrustProviderType", STrustProviderType, "TrustProviderType", "TrustProviderType", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessTrustProviderRequest)o).TrustProviderType, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessTrustProviderRequest)o).TrustProviderType = (string?)v, required: true),
             new SM::MemberInfo("UserTrustProviderType", SUserTrustProviderType, "UserTrustProviderType", "UserTrustProviderType", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessTrustProviderRequest)o).UserTrustProviderType, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessTrustProviderRequest)o).UserTrustProviderType = (string?)v));
-        SCreateVerifiedAccessTrustProviderResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVerifiedAccessTrustProviderResult(),
+
+    private static void WSCreateVerifiedAccessTrustProviderResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVerifiedAccessTrustProviderResult(),
             new SM::MemberInfo("VerifiedAccessTrustProvider", SVerifiedAccessTrustProvider, "VerifiedAccessTrustProvider", "verifiedAccessTrustProvider", static o => ((global::Stratus.Ec2.Model.CreateVerifiedAccessTrustProviderResult)o).VerifiedAccessTrustProvider, static (o, v) => ((global::Stratus.Ec2.Model.CreateVerifiedAccessTrustProviderResult)o).VerifiedAccessTrustProvider = (global::Stratus.Ec2.Model.VerifiedAccessTrustProvider?)v, jsonName: "verifiedAccessTrustProvider"));
-        SCreateVolumePermission.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVolumePermission(),
+
+    private static void WSCreateVolumePermission(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVolumePermission(),
             new SM::MemberInfo("Group", SPermissionGroup, "Group", "group", static o => ((global::Stratus.Ec2.Model.CreateVolumePermission)o).Group, static (o, v) => ((global::Stratus.Ec2.Model.CreateVolumePermission)o).Group = (string?)v, jsonName: "group"),
             new SM::MemberInfo("UserId", SString, "UserId", "userId", static o => ((global::Stratus.Ec2.Model.CreateVolumePermission)o).UserId, static (o, v) => ((global::Stratus.Ec2.Model.CreateVolumePermission)o).UserId = (string?)v, jsonName: "userId"));
-        SCreateVolumePermissionList.InitList(SCreateVolumePermission, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CreateVolumePermission>());
-        SCreateVolumePermissionModifications.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVolumePermissionModifications(),
+
+    private static void WSCreateVolumePermissionModifications(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVolumePermissionModifications(),
             new SM::MemberInfo("Add", SCreateVolumePermissionList, "Add", "Add", static o => ((global::Stratus.Ec2.Model.CreateVolumePermissionModifications)o).Add, static (o, v) => ((global::Stratus.Ec2.Model.CreateVolumePermissionModifications)o).Add = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CreateVolumePermission>?)v),
             new SM::MemberInfo("Remove", SCreateVolumePermissionList, "Remove", "Remove", static o => ((global::Stratus.Ec2.Model.CreateVolumePermissionModifications)o).Remove, static (o, v) => ((global::Stratus.Ec2.Model.CreateVolumePermissionModifications)o).Remove = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CreateVolumePermission>?)v));
-        SCreateVolumeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVolumeRequest(),
+
+    private static void WSCreateVolumeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVolumeRequest(),
             new SM::MemberInfo("AvailabilityZone", SAvailabilityZoneName, "AvailabilityZone", "AvailabilityZone", static o => ((global::Stratus.Ec2.Model.CreateVolumeRequest)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.CreateVolumeRequest)o).AvailabilityZone = (string?)v),
             new SM::MemberInfo("AvailabilityZoneId", SAvailabilityZoneId, "AvailabilityZoneId", "AvailabilityZoneId", static o => ((global::Stratus.Ec2.Model.CreateVolumeRequest)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.CreateVolumeRequest)o).AvailabilityZoneId = (string?)v),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateVolumeRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateVolumeRequest)o).ClientToken = (string?)v, idempotencyToken: true),
@@ -1703,31 +3692,45 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Throughput", SInteger, "Throughput", "Throughput", static o => ((global::Stratus.Ec2.Model.CreateVolumeRequest)o).Throughput, static (o, v) => ((global::Stratus.Ec2.Model.CreateVolumeRequest)o).Throughput = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.CreateVolumeRequest)o).Throughput),
             new SM::MemberInfo("VolumeInitializationRate", SInteger, "VolumeInitializationRate", "VolumeInitializationRate", static o => ((global::Stratus.Ec2.Model.CreateVolumeRequest)o).VolumeInitializationRate, static (o, v) => ((global::Stratus.Ec2.Model.CreateVolumeRequest)o).VolumeInitializationRate = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.CreateVolumeRequest)o).VolumeInitializationRate),
             new SM::MemberInfo("VolumeType", SVolumeType, "VolumeType", "VolumeType", static o => ((global::Stratus.Ec2.Model.CreateVolumeRequest)o).VolumeType, static (o, v) => ((global::Stratus.Ec2.Model.CreateVolumeRequest)o).VolumeType = (string?)v));
-        SCreateVpcBlockPublicAccessExclusionRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpcBlockPublicAccessExclusionRequest(),
+
+    private static void WSCreateVpcBlockPublicAccessExclusionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpcBlockPublicAccessExclusionRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateVpcBlockPublicAccessExclusionRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcBlockPublicAccessExclusionRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateVpcBlockPublicAccessExclusionRequest)o).DryRun),
             new SM::MemberInfo("InternetGatewayExclusionMode", SInternetGatewayExclusionMode, "InternetGatewayExclusionMode", "InternetGatewayExclusionMode", static o => ((global::Stratus.Ec2.Model.CreateVpcBlockPublicAccessExclusionRequest)o).InternetGatewayExclusionMode, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcBlockPublicAccessExclusionRequest)o).InternetGatewayExclusionMode = (string?)v, required: true),
             new SM::MemberInfo("SubnetId", SSubnetId, "SubnetId", "SubnetId", static o => ((global::Stratus.Ec2.Model.CreateVpcBlockPublicAccessExclusionRequest)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcBlockPublicAccessExclusionRequest)o).SubnetId = (string?)v),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateVpcBlockPublicAccessExclusionRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcBlockPublicAccessExclusionRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "VpcId", static o => ((global::Stratus.Ec2.Model.CreateVpcBlockPublicAccessExclusionRequest)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcBlockPublicAccessExclusionRequest)o).VpcId = (string?)v));
-        SCreateVpcBlockPublicAccessExclusionResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpcBlockPublicAccessExclusionResult(),
+
+    private static void WSCreateVpcBlockPublicAccessExclusionResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpcBlockPublicAccessExclusionResult(),
             new SM::MemberInfo("VpcBlockPublicAccessExclusion", SVpcBlockPublicAccessExclusion, "VpcBlockPublicAccessExclusion", "vpcBlockPublicAccessExclusion", static o => ((global::Stratus.Ec2.Model.CreateVpcBlockPublicAccessExclusionResult)o).VpcBlockPublicAccessExclusion, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcBlockPublicAccessExclusionResult)o).VpcBlockPublicAccessExclusion = (global::Stratus.Ec2.Model.VpcBlockPublicAccessExclusion?)v, jsonName: "vpcBlockPublicAccessExclusion"));
-        SCreateVpcEncryptionControlRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpcEncryptionControlRequest(),
+
+    private static void WSCreateVpcEncryptionControlRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpcEncryptionControlRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateVpcEncryptionControlRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcEncryptionControlRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateVpcEncryptionControlRequest)o).DryRun),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateVpcEncryptionControlRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcEncryptionControlRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "VpcId", static o => ((global::Stratus.Ec2.Model.CreateVpcEncryptionControlRequest)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcEncryptionControlRequest)o).VpcId = (string?)v, required: true));
-        SCreateVpcEncryptionControlResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpcEncryptionControlResult(),
+
+    private static void WSCreateVpcEncryptionControlResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpcEncryptionControlResult(),
             new SM::MemberInfo("VpcEncryptionControl", SVpcEncryptionControl, "VpcEncryptionControl", "vpcEncryptionControl", static o => ((global::Stratus.Ec2.Model.CreateVpcEncryptionControlResult)o).VpcEncryptionControl, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcEncryptionControlResult)o).VpcEncryptionControl = (global::Stratus.Ec2.Model.VpcEncryptionControl?)v, jsonName: "vpcEncryptionControl"));
-        SCreateVpcEndpointConnectionNotificationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpcEndpointConnectionNotificationRequest(),
+
+    private static void WSCreateVpcEndpointConnectionNotificationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpcEndpointConnectionNotificationRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateVpcEndpointConnectionNotificationRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcEndpointConnectionNotificationRequest)o).ClientToken = (string?)v),
             new SM::MemberInfo("ConnectionEvents", SValueStringList, "ConnectionEvents", "ConnectionEvents", static o => ((global::Stratus.Ec2.Model.CreateVpcEndpointConnectionNotificationRequest)o).ConnectionEvents, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcEndpointConnectionNotificationRequest)o).ConnectionEvents = (global::System.Collections.Generic.List<string>?)v, required: true),
             new SM::MemberInfo("ConnectionNotificationArn", SString, "ConnectionNotificationArn", "ConnectionNotificationArn", static o => ((global::Stratus.Ec2.Model.CreateVpcEndpointConnectionNotificationRequest)o).ConnectionNotificationArn, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcEndpointConnectionNotificationRequest)o).ConnectionNotificationArn = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateVpcEndpointConnectionNotificationRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcEndpointConnectionNotificationRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateVpcEndpointConnectionNotificationRequest)o).DryRun),
             new SM::MemberInfo("ServiceId", SVpcEndpointServiceId, "ServiceId", "ServiceId", static o => ((global::Stratus.Ec2.Model.CreateVpcEndpointConnectionNotificationRequest)o).ServiceId, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcEndpointConnectionNotificationRequest)o).ServiceId = (string?)v),
             new SM::MemberInfo("VpcEndpointId", SVpcEndpointId, "VpcEndpointId", "VpcEndpointId", static o => ((global::Stratus.Ec2.Model.CreateVpcEndpointConnectionNotificationRequest)o).VpcEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcEndpointConnectionNotificationRequest)o).VpcEndpointId = (string?)v));
-        SCreateVpcEndpointConnectionNotificationResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpcEndpointConnectionNotificationResult(),
+
+    private static void WSCreateVpcEndpointConnectionNotificationResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpcEndpointConnectionNotificationResult(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "clientToken", static o => ((global::Stratus.Ec2.Model.CreateVpcEndpointConnectionNotificationResult)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcEndpointConnectionNotificationResult)o).ClientToken = (string?)v, jsonName: "clientToken"),
             new SM::MemberInfo("ConnectionNotification", SConnectionNotification, "ConnectionNotification", "connectionNotification", static o => ((global::Stratus.Ec2.Model.CreateVpcEndpointConnectionNotificationResult)o).ConnectionNotification, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcEndpointConnectionNotificationResult)o).ConnectionNotification = (global::Stratus.Ec2.Model.ConnectionNotification?)v, jsonName: "connectionNotification"));
-        SCreateVpcEndpointRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpcEndpointRequest(),
+
+    private static void WSCreateVpcEndpointRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpcEndpointRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateVpcEndpointRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcEndpointRequest)o).ClientToken = (string?)v),
             new SM::MemberInfo("DnsOptions", SDnsOptionsSpecification, "DnsOptions", "DnsOptions", static o => ((global::Stratus.Ec2.Model.CreateVpcEndpointRequest)o).DnsOptions, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcEndpointRequest)o).DnsOptions = (global::Stratus.Ec2.Model.DnsOptionsSpecification?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateVpcEndpointRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcEndpointRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateVpcEndpointRequest)o).DryRun),
@@ -1745,10 +3748,14 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateVpcEndpointRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcEndpointRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("VpcEndpointType", SVpcEndpointType, "VpcEndpointType", "VpcEndpointType", static o => ((global::Stratus.Ec2.Model.CreateVpcEndpointRequest)o).VpcEndpointType, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcEndpointRequest)o).VpcEndpointType = (string?)v),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "VpcId", static o => ((global::Stratus.Ec2.Model.CreateVpcEndpointRequest)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcEndpointRequest)o).VpcId = (string?)v, required: true));
-        SCreateVpcEndpointResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpcEndpointResult(),
+
+    private static void WSCreateVpcEndpointResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpcEndpointResult(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "clientToken", static o => ((global::Stratus.Ec2.Model.CreateVpcEndpointResult)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcEndpointResult)o).ClientToken = (string?)v, jsonName: "clientToken"),
             new SM::MemberInfo("VpcEndpoint", SVpcEndpoint, "VpcEndpoint", "vpcEndpoint", static o => ((global::Stratus.Ec2.Model.CreateVpcEndpointResult)o).VpcEndpoint, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcEndpointResult)o).VpcEndpoint = (global::Stratus.Ec2.Model.VpcEndpoint?)v, jsonName: "vpcEndpoint"));
-        SCreateVpcEndpointServiceConfigurationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpcEndpointServiceConfigurationRequest(),
+
+    private static void WSCreateVpcEndpointServiceConfigurationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpcEndpointServiceConfigurationRequest(),
             new SM::MemberInfo("AcceptanceRequired", SBoolean, "AcceptanceRequired", "AcceptanceRequired", static o => ((global::Stratus.Ec2.Model.CreateVpcEndpointServiceConfigurationRequest)o).AcceptanceRequired, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcEndpointServiceConfigurationRequest)o).AcceptanceRequired = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateVpcEndpointServiceConfigurationRequest)o).AcceptanceRequired),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.CreateVpcEndpointServiceConfigurationRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcEndpointServiceConfigurationRequest)o).ClientToken = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateVpcEndpointServiceConfigurationRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcEndpointServiceConfigurationRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateVpcEndpointServiceConfigurationRequest)o).DryRun),
@@ -1758,19 +3765,27 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SupportedIpAddressTypes", SValueStringList, "SupportedIpAddressType", "SupportedIpAddressType", static o => ((global::Stratus.Ec2.Model.CreateVpcEndpointServiceConfigurationRequest)o).SupportedIpAddressTypes, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcEndpointServiceConfigurationRequest)o).SupportedIpAddressTypes = (global::System.Collections.Generic.List<string>?)v, jsonName: "SupportedIpAddressType"),
             new SM::MemberInfo("SupportedRegions", SValueStringList, "SupportedRegion", "SupportedRegion", static o => ((global::Stratus.Ec2.Model.CreateVpcEndpointServiceConfigurationRequest)o).SupportedRegions, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcEndpointServiceConfigurationRequest)o).SupportedRegions = (global::System.Collections.Generic.List<string>?)v, jsonName: "SupportedRegion"),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateVpcEndpointServiceConfigurationRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcEndpointServiceConfigurationRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SCreateVpcEndpointServiceConfigurationResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpcEndpointServiceConfigurationResult(),
+
+    private static void WSCreateVpcEndpointServiceConfigurationResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpcEndpointServiceConfigurationResult(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "clientToken", static o => ((global::Stratus.Ec2.Model.CreateVpcEndpointServiceConfigurationResult)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcEndpointServiceConfigurationResult)o).ClientToken = (string?)v, jsonName: "clientToken"),
             new SM::MemberInfo("ServiceConfiguration", SServiceConfiguration, "ServiceConfiguration", "serviceConfiguration", static o => ((global::Stratus.Ec2.Model.CreateVpcEndpointServiceConfigurationResult)o).ServiceConfiguration, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcEndpointServiceConfigurationResult)o).ServiceConfiguration = (global::Stratus.Ec2.Model.ServiceConfiguration?)v, jsonName: "serviceConfiguration"));
-        SCreateVpcPeeringConnectionRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpcPeeringConnectionRequest(),
+
+    private static void WSCreateVpcPeeringConnectionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpcPeeringConnectionRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.CreateVpcPeeringConnectionRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcPeeringConnectionRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.CreateVpcPeeringConnectionRequest)o).DryRun),
             new SM::MemberInfo("PeerOwnerId", SString, "PeerOwnerId", "peerOwnerId", static o => ((global::Stratus.Ec2.Model.CreateVpcPeeringConnectionRequest)o).PeerOwnerId, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcPeeringConnectionRequest)o).PeerOwnerId = (string?)v, jsonName: "peerOwnerId"),
             new SM::MemberInfo("PeerRegion", SString, "PeerRegion", "PeerRegion", static o => ((global::Stratus.Ec2.Model.CreateVpcPeeringConnectionRequest)o).PeerRegion, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcPeeringConnectionRequest)o).PeerRegion = (string?)v),
             new SM::MemberInfo("PeerVpcId", SString, "PeerVpcId", "peerVpcId", static o => ((global::Stratus.Ec2.Model.CreateVpcPeeringConnectionRequest)o).PeerVpcId, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcPeeringConnectionRequest)o).PeerVpcId = (string?)v, jsonName: "peerVpcId"),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateVpcPeeringConnectionRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcPeeringConnectionRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.CreateVpcPeeringConnectionRequest)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcPeeringConnectionRequest)o).VpcId = (string?)v, required: true, jsonName: "vpcId"));
-        SCreateVpcPeeringConnectionResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpcPeeringConnectionResult(),
+
+    private static void WSCreateVpcPeeringConnectionResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpcPeeringConnectionResult(),
             new SM::MemberInfo("VpcPeeringConnection", SVpcPeeringConnection, "VpcPeeringConnection", "vpcPeeringConnection", static o => ((global::Stratus.Ec2.Model.CreateVpcPeeringConnectionResult)o).VpcPeeringConnection, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcPeeringConnectionResult)o).VpcPeeringConnection = (global::Stratus.Ec2.Model.VpcPeeringConnection?)v, jsonName: "vpcPeeringConnection"));
-        SCreateVpcRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpcRequest(),
+
+    private static void WSCreateVpcRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpcRequest(),
             new SM::MemberInfo("AmazonProvidedIpv6CidrBlock", SBoolean, "AmazonProvidedIpv6CidrBlock", "amazonProvidedIpv6CidrBlock", static o => ((global::Stratus.Ec2.Model.CreateVpcRequest)o).AmazonProvidedIpv6CidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcRequest)o).AmazonProvidedIpv6CidrBlock = (bool?)v, jsonName: "amazonProvidedIpv6CidrBlock", getBoolean: static o => ((global::Stratus.Ec2.Model.CreateVpcRequest)o).AmazonProvidedIpv6CidrBlock),
             new SM::MemberInfo("CidrBlock", SString, "CidrBlock", "CidrBlock", static o => ((global::Stratus.Ec2.Model.CreateVpcRequest)o).CidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcRequest)o).CidrBlock = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.CreateVpcRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.CreateVpcRequest)o).DryRun),
@@ -1784,16 +3799,24 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Ipv6Pool", SIpv6PoolEc2Id, "Ipv6Pool", "Ipv6Pool", static o => ((global::Stratus.Ec2.Model.CreateVpcRequest)o).Ipv6Pool, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcRequest)o).Ipv6Pool = (string?)v),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateVpcRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("VpcEncryptionControl", SVpcEncryptionControlConfiguration, "VpcEncryptionControl", "VpcEncryptionControl", static o => ((global::Stratus.Ec2.Model.CreateVpcRequest)o).VpcEncryptionControl, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcRequest)o).VpcEncryptionControl = (global::Stratus.Ec2.Model.VpcEncryptionControlConfiguration?)v));
-        SCreateVpcResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpcResult(),
+
+    private static void WSCreateVpcResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpcResult(),
             new SM::MemberInfo("Vpc", SVpc, "Vpc", "vpc", static o => ((global::Stratus.Ec2.Model.CreateVpcResult)o).Vpc, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpcResult)o).Vpc = (global::Stratus.Ec2.Model.Vpc?)v, jsonName: "vpc"));
-        SCreateVpnConcentratorRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpnConcentratorRequest(),
+
+    private static void WSCreateVpnConcentratorRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpnConcentratorRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.CreateVpnConcentratorRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpnConcentratorRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.CreateVpnConcentratorRequest)o).DryRun),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateVpnConcentratorRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpnConcentratorRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("TransitGatewayId", STransitGatewayId, "TransitGatewayId", "TransitGatewayId", static o => ((global::Stratus.Ec2.Model.CreateVpnConcentratorRequest)o).TransitGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpnConcentratorRequest)o).TransitGatewayId = (string?)v),
             new SM::MemberInfo("Type", SVpnConcentratorType, "Type", "Type", static o => ((global::Stratus.Ec2.Model.CreateVpnConcentratorRequest)o).Type, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpnConcentratorRequest)o).Type = (string?)v, required: true));
-        SCreateVpnConcentratorResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpnConcentratorResult(),
+
+    private static void WSCreateVpnConcentratorResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpnConcentratorResult(),
             new SM::MemberInfo("VpnConcentrator", SVpnConcentrator, "VpnConcentrator", "vpnConcentrator", static o => ((global::Stratus.Ec2.Model.CreateVpnConcentratorResult)o).VpnConcentrator, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpnConcentratorResult)o).VpnConcentrator = (global::Stratus.Ec2.Model.VpnConcentrator?)v, jsonName: "vpnConcentrator"));
-        SCreateVpnConnectionRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpnConnectionRequest(),
+
+    private static void WSCreateVpnConnectionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpnConnectionRequest(),
             new SM::MemberInfo("CustomerGatewayId", SCustomerGatewayId, "CustomerGatewayId", "CustomerGatewayId", static o => ((global::Stratus.Ec2.Model.CreateVpnConnectionRequest)o).CustomerGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpnConnectionRequest)o).CustomerGatewayId = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.CreateVpnConnectionRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpnConnectionRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.CreateVpnConnectionRequest)o).DryRun),
             new SM::MemberInfo("Options", SVpnConnectionOptionsSpecification, "Options", "options", static o => ((global::Stratus.Ec2.Model.CreateVpnConnectionRequest)o).Options, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpnConnectionRequest)o).Options = (global::Stratus.Ec2.Model.VpnConnectionOptionsSpecification?)v, jsonName: "options"),
@@ -1803,28 +3826,46 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Type", SString, "Type", "Type", static o => ((global::Stratus.Ec2.Model.CreateVpnConnectionRequest)o).Type, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpnConnectionRequest)o).Type = (string?)v, required: true),
             new SM::MemberInfo("VpnConcentratorId", SVpnConcentratorId, "VpnConcentratorId", "VpnConcentratorId", static o => ((global::Stratus.Ec2.Model.CreateVpnConnectionRequest)o).VpnConcentratorId, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpnConnectionRequest)o).VpnConcentratorId = (string?)v),
             new SM::MemberInfo("VpnGatewayId", SVpnGatewayId, "VpnGatewayId", "VpnGatewayId", static o => ((global::Stratus.Ec2.Model.CreateVpnConnectionRequest)o).VpnGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpnConnectionRequest)o).VpnGatewayId = (string?)v));
-        SCreateVpnConnectionResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpnConnectionResult(),
+
+    private static void WSCreateVpnConnectionResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpnConnectionResult(),
             new SM::MemberInfo("VpnConnection", SVpnConnection, "VpnConnection", "vpnConnection", static o => ((global::Stratus.Ec2.Model.CreateVpnConnectionResult)o).VpnConnection, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpnConnectionResult)o).VpnConnection = (global::Stratus.Ec2.Model.VpnConnection?)v, jsonName: "vpnConnection"));
-        SCreateVpnConnectionRouteRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpnConnectionRouteRequest(),
+
+    private static void WSCreateVpnConnectionRouteRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpnConnectionRouteRequest(),
             new SM::MemberInfo("DestinationCidrBlock", SString, "DestinationCidrBlock", "DestinationCidrBlock", static o => ((global::Stratus.Ec2.Model.CreateVpnConnectionRouteRequest)o).DestinationCidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpnConnectionRouteRequest)o).DestinationCidrBlock = (string?)v, required: true),
             new SM::MemberInfo("VpnConnectionId", SVpnConnectionId, "VpnConnectionId", "VpnConnectionId", static o => ((global::Stratus.Ec2.Model.CreateVpnConnectionRouteRequest)o).VpnConnectionId, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpnConnectionRouteRequest)o).VpnConnectionId = (string?)v, required: true));
-        SCreateVpnGatewayRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpnGatewayRequest(),
+
+    private static void WSCreateVpnGatewayRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpnGatewayRequest(),
             new SM::MemberInfo("AmazonSideAsn", SLong, "AmazonSideAsn", "AmazonSideAsn", static o => ((global::Stratus.Ec2.Model.CreateVpnGatewayRequest)o).AmazonSideAsn, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpnGatewayRequest)o).AmazonSideAsn = (long?)v, getInt64: static o => ((global::Stratus.Ec2.Model.CreateVpnGatewayRequest)o).AmazonSideAsn),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "AvailabilityZone", static o => ((global::Stratus.Ec2.Model.CreateVpnGatewayRequest)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpnGatewayRequest)o).AvailabilityZone = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.CreateVpnGatewayRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpnGatewayRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.CreateVpnGatewayRequest)o).DryRun),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.CreateVpnGatewayRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpnGatewayRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("Type", SGatewayType, "Type", "Type", static o => ((global::Stratus.Ec2.Model.CreateVpnGatewayRequest)o).Type, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpnGatewayRequest)o).Type = (string?)v, required: true));
-        SCreateVpnGatewayResult.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpnGatewayResult(),
+
+    private static void WSCreateVpnGatewayResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreateVpnGatewayResult(),
             new SM::MemberInfo("VpnGateway", SVpnGateway, "VpnGateway", "vpnGateway", static o => ((global::Stratus.Ec2.Model.CreateVpnGatewayResult)o).VpnGateway, static (o, v) => ((global::Stratus.Ec2.Model.CreateVpnGatewayResult)o).VpnGateway = (global::Stratus.Ec2.Model.VpnGateway?)v, jsonName: "vpnGateway"));
-        SCreationDateCondition.InitStructure(static () => new global::Stratus.Ec2.Model.CreationDateCondition(),
+
+    private static void WSCreationDateCondition(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreationDateCondition(),
             new SM::MemberInfo("MaximumDaysSinceCreated", SMaximumDaysSinceCreatedValue, "MaximumDaysSinceCreated", "maximumDaysSinceCreated", static o => ((global::Stratus.Ec2.Model.CreationDateCondition)o).MaximumDaysSinceCreated, static (o, v) => ((global::Stratus.Ec2.Model.CreationDateCondition)o).MaximumDaysSinceCreated = (int?)v, jsonName: "maximumDaysSinceCreated", getInt32: static o => ((global::Stratus.Ec2.Model.CreationDateCondition)o).MaximumDaysSinceCreated));
-        SCreationDateConditionRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreationDateConditionRequest(),
+
+    private static void WSCreationDateConditionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreationDateConditionRequest(),
             new SM::MemberInfo("MaximumDaysSinceCreated", SMaximumDaysSinceCreatedValue, "MaximumDaysSinceCreated", "MaximumDaysSinceCreated", static o => ((global::Stratus.Ec2.Model.CreationDateConditionRequest)o).MaximumDaysSinceCreated, static (o, v) => ((global::Stratus.Ec2.Model.CreationDateConditionRequest)o).MaximumDaysSinceCreated = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.CreationDateConditionRequest)o).MaximumDaysSinceCreated));
-        SCreditSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.CreditSpecification(),
+
+    private static void WSCreditSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreditSpecification(),
             new SM::MemberInfo("CpuCredits", SString, "CpuCredits", "cpuCredits", static o => ((global::Stratus.Ec2.Model.CreditSpecification)o).CpuCredits, static (o, v) => ((global::Stratus.Ec2.Model.CreditSpecification)o).CpuCredits = (string?)v, jsonName: "cpuCredits"));
-        SCreditSpecificationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.CreditSpecificationRequest(),
+
+    private static void WSCreditSpecificationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CreditSpecificationRequest(),
             new SM::MemberInfo("CpuCredits", SString, "CpuCredits", "CpuCredits", static o => ((global::Stratus.Ec2.Model.CreditSpecificationRequest)o).CpuCredits, static (o, v) => ((global::Stratus.Ec2.Model.CreditSpecificationRequest)o).CpuCredits = (string?)v, required: true));
-        SCustomerGateway.InitStructure(static () => new global::Stratus.Ec2.Model.CustomerGateway(),
+
+    private static void WSCustomerGateway(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.CustomerGateway(),
             new SM::MemberInfo("BgpAsn", SString, "BgpAsn", "bgpAsn", static o => ((global::Stratus.Ec2.Model.CustomerGateway)o).BgpAsn, static (o, v) => ((global::Stratus.Ec2.Model.CustomerGateway)o).BgpAsn = (string?)v, jsonName: "bgpAsn"),
             new SM::MemberInfo("BgpAsnExtended", SString, "BgpAsnExtended", "bgpAsnExtended", static o => ((global::Stratus.Ec2.Model.CustomerGateway)o).BgpAsnExtended, static (o, v) => ((global::Stratus.Ec2.Model.CustomerGateway)o).BgpAsnExtended = (string?)v, jsonName: "bgpAsnExtended"),
             new SM::MemberInfo("CertificateArn", SString, "CertificateArn", "certificateArn", static o => ((global::Stratus.Ec2.Model.CustomerGateway)o).CertificateArn, static (o, v) => ((global::Stratus.Ec2.Model.CustomerGateway)o).CertificateArn = (string?)v, jsonName: "certificateArn"),
@@ -1834,17 +3875,18 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("State", SString, "State", "state", static o => ((global::Stratus.Ec2.Model.CustomerGateway)o).State, static (o, v) => ((global::Stratus.Ec2.Model.CustomerGateway)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.CustomerGateway)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.CustomerGateway)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("Type", SString, "Type", "type", static o => ((global::Stratus.Ec2.Model.CustomerGateway)o).Type, static (o, v) => ((global::Stratus.Ec2.Model.CustomerGateway)o).Type = (string?)v, jsonName: "type"));
-        SCustomerGatewayIdStringList.InitList(SCustomerGatewayId, "CustomerGatewayId", static () => new global::System.Collections.Generic.List<string>());
-        SCustomerGatewayList.InitList(SCustomerGateway, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CustomerGateway>());
-        SDataQueries.InitList(SDataQuery, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DataQuery>());
-        SDataQuery.InitStructure(static () => new global::Stratus.Ec2.Model.DataQuery(),
+
+    private static void WSDataQuery(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DataQuery(),
             new SM::MemberInfo("Destination", SString, "Destination", "Destination", static o => ((global::Stratus.Ec2.Model.DataQuery)o).Destination, static (o, v) => ((global::Stratus.Ec2.Model.DataQuery)o).Destination = (string?)v),
             new SM::MemberInfo("Id", SString, "Id", "Id", static o => ((global::Stratus.Ec2.Model.DataQuery)o).Id, static (o, v) => ((global::Stratus.Ec2.Model.DataQuery)o).Id = (string?)v),
             new SM::MemberInfo("Metric", SMetricType, "Metric", "Metric", static o => ((global::Stratus.Ec2.Model.DataQuery)o).Metric, static (o, v) => ((global::Stratus.Ec2.Model.DataQuery)o).Metric = (string?)v),
             new SM::MemberInfo("Period", SPeriodType, "Period", "Period", static o => ((global::Stratus.Ec2.Model.DataQuery)o).Period, static (o, v) => ((global::Stratus.Ec2.Model.DataQuery)o).Period = (string?)v),
             new SM::MemberInfo("Source", SString, "Source", "Source", static o => ((global::Stratus.Ec2.Model.DataQuery)o).Source, static (o, v) => ((global::Stratus.Ec2.Model.DataQuery)o).Source = (string?)v),
             new SM::MemberInfo("Statistic", SStatisticType, "Statistic", "Statistic", static o => ((global::Stratus.Ec2.Model.DataQuery)o).Statistic, static (o, v) => ((global::Stratus.Ec2.Model.DataQuery)o).Statistic = (string?)v));
-        SDataResponse.InitStructure(static () => new global::Stratus.Ec2.Model.DataResponse(),
+
+    private static void WSDataResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DataResponse(),
             new SM::MemberInfo("Destination", SString, "Destination", "destination", static o => ((global::Stratus.Ec2.Model.DataResponse)o).Destination, static (o, v) => ((global::Stratus.Ec2.Model.DataResponse)o).Destination = (string?)v, jsonName: "destination"),
             new SM::MemberInfo("Id", SString, "Id", "id", static o => ((global::Stratus.Ec2.Model.DataResponse)o).Id, static (o, v) => ((global::Stratus.Ec2.Model.DataResponse)o).Id = (string?)v, jsonName: "id"),
             new SM::MemberInfo("Metric", SMetricType, "Metric", "metric", static o => ((global::Stratus.Ec2.Model.DataResponse)o).Metric, static (o, v) => ((global::Stratus.Ec2.Model.DataResponse)o).Metric = (string?)v, jsonName: "metric"),
@@ -1852,8 +3894,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Period", SPeriodType, "Period", "period", static o => ((global::Stratus.Ec2.Model.DataResponse)o).Period, static (o, v) => ((global::Stratus.Ec2.Model.DataResponse)o).Period = (string?)v, jsonName: "period"),
             new SM::MemberInfo("Source", SString, "Source", "source", static o => ((global::Stratus.Ec2.Model.DataResponse)o).Source, static (o, v) => ((global::Stratus.Ec2.Model.DataResponse)o).Source = (string?)v, jsonName: "source"),
             new SM::MemberInfo("Statistic", SStatisticType, "Statistic", "statistic", static o => ((global::Stratus.Ec2.Model.DataResponse)o).Statistic, static (o, v) => ((global::Stratus.Ec2.Model.DataResponse)o).Statistic = (string?)v, jsonName: "statistic"));
-        SDataResponses.InitList(SDataResponse, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DataResponse>());
-        SDeclarativePoliciesReport.InitStructure(static () => new global::Stratus.Ec2.Model.DeclarativePoliciesReport(),
+
+    private static void WSDeclarativePoliciesReport(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeclarativePoliciesReport(),
             new SM::MemberInfo("EndTime", SMillisecondDateTime, "EndTime", "endTime", static o => ((global::Stratus.Ec2.Model.DeclarativePoliciesReport)o).EndTime, static (o, v) => ((global::Stratus.Ec2.Model.DeclarativePoliciesReport)o).EndTime = (global::System.DateTime?)v, jsonName: "endTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.DeclarativePoliciesReport)o).EndTime),
             new SM::MemberInfo("ReportId", SString, "ReportId", "reportId", static o => ((global::Stratus.Ec2.Model.DeclarativePoliciesReport)o).ReportId, static (o, v) => ((global::Stratus.Ec2.Model.DeclarativePoliciesReport)o).ReportId = (string?)v, jsonName: "reportId"),
             new SM::MemberInfo("S3Bucket", SString, "S3Bucket", "s3Bucket", static o => ((global::Stratus.Ec2.Model.DeclarativePoliciesReport)o).S3Bucket, static (o, v) => ((global::Stratus.Ec2.Model.DeclarativePoliciesReport)o).S3Bucket = (string?)v, jsonName: "s3Bucket"),
@@ -1862,149 +3905,244 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Status", SReportState, "Status", "status", static o => ((global::Stratus.Ec2.Model.DeclarativePoliciesReport)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.DeclarativePoliciesReport)o).Status = (string?)v, jsonName: "status"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.DeclarativePoliciesReport)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.DeclarativePoliciesReport)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("TargetId", SString, "TargetId", "targetId", static o => ((global::Stratus.Ec2.Model.DeclarativePoliciesReport)o).TargetId, static (o, v) => ((global::Stratus.Ec2.Model.DeclarativePoliciesReport)o).TargetId = (string?)v, jsonName: "targetId"));
-        SDeclarativePoliciesReportList.InitList(SDeclarativePoliciesReport, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DeclarativePoliciesReport>());
-        SDedicatedHostIdList.InitList(SDedicatedHostId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SDefaultConnectionTrackingConfiguration.InitStructure(static () => new global::Stratus.Ec2.Model.DefaultConnectionTrackingConfiguration(),
+
+    private static void WSDefaultConnectionTrackingConfiguration(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DefaultConnectionTrackingConfiguration(),
             new SM::MemberInfo("DefaultTcpEstablishedTimeout", SDefaultTcpEstablishedTimeout, "DefaultTcpEstablishedTimeout", "defaultTcpEstablishedTimeout", static o => ((global::Stratus.Ec2.Model.DefaultConnectionTrackingConfiguration)o).DefaultTcpEstablishedTimeout, static (o, v) => ((global::Stratus.Ec2.Model.DefaultConnectionTrackingConfiguration)o).DefaultTcpEstablishedTimeout = (int?)v, jsonName: "defaultTcpEstablishedTimeout", getInt32: static o => ((global::Stratus.Ec2.Model.DefaultConnectionTrackingConfiguration)o).DefaultTcpEstablishedTimeout),
             new SM::MemberInfo("DefaultUdpStreamTimeout", SDefaultUdpStreamTimeout, "DefaultUdpStreamTimeout", "defaultUdpStreamTimeout", static o => ((global::Stratus.Ec2.Model.DefaultConnectionTrackingConfiguration)o).DefaultUdpStreamTimeout, static (o, v) => ((global::Stratus.Ec2.Model.DefaultConnectionTrackingConfiguration)o).DefaultUdpStreamTimeout = (int?)v, jsonName: "defaultUdpStreamTimeout", getInt32: static o => ((global::Stratus.Ec2.Model.DefaultConnectionTrackingConfiguration)o).DefaultUdpStreamTimeout),
             new SM::MemberInfo("DefaultUdpTimeout", SDefaultUdpTimeout, "DefaultUdpTimeout", "defaultUdpTimeout", static o => ((global::Stratus.Ec2.Model.DefaultConnectionTrackingConfiguration)o).DefaultUdpTimeout, static (o, v) => ((global::Stratus.Ec2.Model.DefaultConnectionTrackingConfiguration)o).DefaultUdpTimeout = (int?)v, jsonName: "defaultUdpTimeout", getInt32: static o => ((global::Stratus.Ec2.Model.DefaultConnectionTrackingConfiguration)o).DefaultUdpTimeout));
-        SDeleteCapacityManagerDataExportRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteCapacityManagerDataExportRequest(),
+
+    private static void WSDeleteCapacityManagerDataExportRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteCapacityManagerDataExportRequest(),
             new SM::MemberInfo("CapacityManagerDataExportId", SCapacityManagerDataExportId, "CapacityManagerDataExportId", "CapacityManagerDataExportId", static o => ((global::Stratus.Ec2.Model.DeleteCapacityManagerDataExportRequest)o).CapacityManagerDataExportId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteCapacityManagerDataExportRequest)o).CapacityManagerDataExportId = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteCapacityManagerDataExportRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteCapacityManagerDataExportRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteCapacityManagerDataExportRequest)o).DryRun));
-        SDeleteCapacityManagerDataExportResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteCapacityManagerDataExportResult(),
+
+    private static void WSDeleteCapacityManagerDataExportResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteCapacityManagerDataExportResult(),
             new SM::MemberInfo("CapacityManagerDataExportId", SCapacityManagerDataExportId, "CapacityManagerDataExportId", "capacityManagerDataExportId", static o => ((global::Stratus.Ec2.Model.DeleteCapacityManagerDataExportResult)o).CapacityManagerDataExportId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteCapacityManagerDataExportResult)o).CapacityManagerDataExportId = (string?)v, jsonName: "capacityManagerDataExportId"));
-        SDeleteCarrierGatewayRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteCarrierGatewayRequest(),
+
+    private static void WSDeleteCarrierGatewayRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteCarrierGatewayRequest(),
             new SM::MemberInfo("CarrierGatewayId", SCarrierGatewayId, "CarrierGatewayId", "CarrierGatewayId", static o => ((global::Stratus.Ec2.Model.DeleteCarrierGatewayRequest)o).CarrierGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteCarrierGatewayRequest)o).CarrierGatewayId = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteCarrierGatewayRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteCarrierGatewayRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteCarrierGatewayRequest)o).DryRun));
-        SDeleteCarrierGatewayResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteCarrierGatewayResult(),
+
+    private static void WSDeleteCarrierGatewayResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteCarrierGatewayResult(),
             new SM::MemberInfo("CarrierGateway", SCarrierGateway, "CarrierGateway", "carrierGateway", static o => ((global::Stratus.Ec2.Model.DeleteCarrierGatewayResult)o).CarrierGateway, static (o, v) => ((global::Stratus.Ec2.Model.DeleteCarrierGatewayResult)o).CarrierGateway = (global::Stratus.Ec2.Model.CarrierGateway?)v, jsonName: "carrierGateway"));
-        SDeleteClientVpnEndpointRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteClientVpnEndpointRequest(),
+
+    private static void WSDeleteClientVpnEndpointRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteClientVpnEndpointRequest(),
             new SM::MemberInfo("ClientVpnEndpointId", SClientVpnEndpointId, "ClientVpnEndpointId", "ClientVpnEndpointId", static o => ((global::Stratus.Ec2.Model.DeleteClientVpnEndpointRequest)o).ClientVpnEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteClientVpnEndpointRequest)o).ClientVpnEndpointId = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteClientVpnEndpointRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteClientVpnEndpointRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteClientVpnEndpointRequest)o).DryRun));
-        SDeleteClientVpnEndpointResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteClientVpnEndpointResult(),
+
+    private static void WSDeleteClientVpnEndpointResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteClientVpnEndpointResult(),
             new SM::MemberInfo("Status", SClientVpnEndpointStatus, "Status", "status", static o => ((global::Stratus.Ec2.Model.DeleteClientVpnEndpointResult)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.DeleteClientVpnEndpointResult)o).Status = (global::Stratus.Ec2.Model.ClientVpnEndpointStatus?)v, jsonName: "status"));
-        SDeleteClientVpnRouteRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteClientVpnRouteRequest(),
+
+    private static void WSDeleteClientVpnRouteRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteClientVpnRouteRequest(),
             new SM::MemberInfo("ClientVpnEndpointId", SClientVpnEndpointId, "ClientVpnEndpointId", "ClientVpnEndpointId", static o => ((global::Stratus.Ec2.Model.DeleteClientVpnRouteRequest)o).ClientVpnEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteClientVpnRouteRequest)o).ClientVpnEndpointId = (string?)v, required: true),
             new SM::MemberInfo("DestinationCidrBlock", SString, "DestinationCidrBlock", "DestinationCidrBlock", static o => ((global::Stratus.Ec2.Model.DeleteClientVpnRouteRequest)o).DestinationCidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.DeleteClientVpnRouteRequest)o).DestinationCidrBlock = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteClientVpnRouteRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteClientVpnRouteRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteClientVpnRouteRequest)o).DryRun),
             new SM::MemberInfo("TargetVpcSubnetId", SSubnetId, "TargetVpcSubnetId", "TargetVpcSubnetId", static o => ((global::Stratus.Ec2.Model.DeleteClientVpnRouteRequest)o).TargetVpcSubnetId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteClientVpnRouteRequest)o).TargetVpcSubnetId = (string?)v));
-        SDeleteClientVpnRouteResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteClientVpnRouteResult(),
+
+    private static void WSDeleteClientVpnRouteResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteClientVpnRouteResult(),
             new SM::MemberInfo("Status", SClientVpnRouteStatus, "Status", "status", static o => ((global::Stratus.Ec2.Model.DeleteClientVpnRouteResult)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.DeleteClientVpnRouteResult)o).Status = (global::Stratus.Ec2.Model.ClientVpnRouteStatus?)v, jsonName: "status"));
-        SDeleteCoipCidrRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteCoipCidrRequest(),
+
+    private static void WSDeleteCoipCidrRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteCoipCidrRequest(),
             new SM::MemberInfo("Cidr", SString, "Cidr", "Cidr", static o => ((global::Stratus.Ec2.Model.DeleteCoipCidrRequest)o).Cidr, static (o, v) => ((global::Stratus.Ec2.Model.DeleteCoipCidrRequest)o).Cidr = (string?)v, required: true),
             new SM::MemberInfo("CoipPoolId", SIpv4PoolCoipId, "CoipPoolId", "CoipPoolId", static o => ((global::Stratus.Ec2.Model.DeleteCoipCidrRequest)o).CoipPoolId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteCoipCidrRequest)o).CoipPoolId = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteCoipCidrRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteCoipCidrRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteCoipCidrRequest)o).DryRun));
-        SDeleteCoipCidrResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteCoipCidrResult(),
+
+    private static void WSDeleteCoipCidrResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteCoipCidrResult(),
             new SM::MemberInfo("CoipCidr", SCoipCidr, "CoipCidr", "coipCidr", static o => ((global::Stratus.Ec2.Model.DeleteCoipCidrResult)o).CoipCidr, static (o, v) => ((global::Stratus.Ec2.Model.DeleteCoipCidrResult)o).CoipCidr = (global::Stratus.Ec2.Model.CoipCidr?)v, jsonName: "coipCidr"));
-        SDeleteCoipPoolRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteCoipPoolRequest(),
+
+    private static void WSDeleteCoipPoolRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteCoipPoolRequest(),
             new SM::MemberInfo("CoipPoolId", SIpv4PoolCoipId, "CoipPoolId", "CoipPoolId", static o => ((global::Stratus.Ec2.Model.DeleteCoipPoolRequest)o).CoipPoolId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteCoipPoolRequest)o).CoipPoolId = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteCoipPoolRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteCoipPoolRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteCoipPoolRequest)o).DryRun));
-        SDeleteCoipPoolResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteCoipPoolResult(),
+
+    private static void WSDeleteCoipPoolResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteCoipPoolResult(),
             new SM::MemberInfo("CoipPool", SCoipPool, "CoipPool", "coipPool", static o => ((global::Stratus.Ec2.Model.DeleteCoipPoolResult)o).CoipPool, static (o, v) => ((global::Stratus.Ec2.Model.DeleteCoipPoolResult)o).CoipPool = (global::Stratus.Ec2.Model.CoipPool?)v, jsonName: "coipPool"));
-        SDeleteCustomerGatewayRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteCustomerGatewayRequest(),
+
+    private static void WSDeleteCustomerGatewayRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteCustomerGatewayRequest(),
             new SM::MemberInfo("CustomerGatewayId", SCustomerGatewayId, "CustomerGatewayId", "CustomerGatewayId", static o => ((global::Stratus.Ec2.Model.DeleteCustomerGatewayRequest)o).CustomerGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteCustomerGatewayRequest)o).CustomerGatewayId = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DeleteCustomerGatewayRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteCustomerGatewayRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteCustomerGatewayRequest)o).DryRun));
-        SDeleteDhcpOptionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteDhcpOptionsRequest(),
+
+    private static void WSDeleteDhcpOptionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteDhcpOptionsRequest(),
             new SM::MemberInfo("DhcpOptionsId", SDhcpOptionsId, "DhcpOptionsId", "DhcpOptionsId", static o => ((global::Stratus.Ec2.Model.DeleteDhcpOptionsRequest)o).DhcpOptionsId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteDhcpOptionsRequest)o).DhcpOptionsId = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DeleteDhcpOptionsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteDhcpOptionsRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteDhcpOptionsRequest)o).DryRun));
-        SDeleteEgressOnlyInternetGatewayRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteEgressOnlyInternetGatewayRequest(),
+
+    private static void WSDeleteEgressOnlyInternetGatewayRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteEgressOnlyInternetGatewayRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteEgressOnlyInternetGatewayRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteEgressOnlyInternetGatewayRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteEgressOnlyInternetGatewayRequest)o).DryRun),
             new SM::MemberInfo("EgressOnlyInternetGatewayId", SEgressOnlyInternetGatewayId, "EgressOnlyInternetGatewayId", "EgressOnlyInternetGatewayId", static o => ((global::Stratus.Ec2.Model.DeleteEgressOnlyInternetGatewayRequest)o).EgressOnlyInternetGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteEgressOnlyInternetGatewayRequest)o).EgressOnlyInternetGatewayId = (string?)v, required: true));
-        SDeleteEgressOnlyInternetGatewayResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteEgressOnlyInternetGatewayResult(),
+
+    private static void WSDeleteEgressOnlyInternetGatewayResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteEgressOnlyInternetGatewayResult(),
             new SM::MemberInfo("ReturnCode", SBoolean, "ReturnCode", "returnCode", static o => ((global::Stratus.Ec2.Model.DeleteEgressOnlyInternetGatewayResult)o).ReturnCode, static (o, v) => ((global::Stratus.Ec2.Model.DeleteEgressOnlyInternetGatewayResult)o).ReturnCode = (bool?)v, jsonName: "returnCode", getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteEgressOnlyInternetGatewayResult)o).ReturnCode));
-        SDeleteFleetError.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteFleetError(),
+
+    private static void WSDeleteFleetError(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteFleetError(),
             new SM::MemberInfo("Code", SDeleteFleetErrorCode, "Code", "code", static o => ((global::Stratus.Ec2.Model.DeleteFleetError)o).Code, static (o, v) => ((global::Stratus.Ec2.Model.DeleteFleetError)o).Code = (string?)v, jsonName: "code"),
             new SM::MemberInfo("Message", SString, "Message", "message", static o => ((global::Stratus.Ec2.Model.DeleteFleetError)o).Message, static (o, v) => ((global::Stratus.Ec2.Model.DeleteFleetError)o).Message = (string?)v, jsonName: "message"));
-        SDeleteFleetErrorItem.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteFleetErrorItem(),
+
+    private static void WSDeleteFleetErrorItem(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteFleetErrorItem(),
             new SM::MemberInfo("Error", SDeleteFleetError, "Error", "error", static o => ((global::Stratus.Ec2.Model.DeleteFleetErrorItem)o).Error, static (o, v) => ((global::Stratus.Ec2.Model.DeleteFleetErrorItem)o).Error = (global::Stratus.Ec2.Model.DeleteFleetError?)v, jsonName: "error"),
             new SM::MemberInfo("FleetId", SFleetId, "FleetId", "fleetId", static o => ((global::Stratus.Ec2.Model.DeleteFleetErrorItem)o).FleetId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteFleetErrorItem)o).FleetId = (string?)v, jsonName: "fleetId"));
-        SDeleteFleetErrorSet.InitList(SDeleteFleetErrorItem, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DeleteFleetErrorItem>());
-        SDeleteFleetSuccessItem.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteFleetSuccessItem(),
+
+    private static void WSDeleteFleetSuccessItem(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteFleetSuccessItem(),
             new SM::MemberInfo("CurrentFleetState", SFleetStateCode, "CurrentFleetState", "currentFleetState", static o => ((global::Stratus.Ec2.Model.DeleteFleetSuccessItem)o).CurrentFleetState, static (o, v) => ((global::Stratus.Ec2.Model.DeleteFleetSuccessItem)o).CurrentFleetState = (string?)v, jsonName: "currentFleetState"),
             new SM::MemberInfo("FleetId", SFleetId, "FleetId", "fleetId", static o => ((global::Stratus.Ec2.Model.DeleteFleetSuccessItem)o).FleetId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteFleetSuccessItem)o).FleetId = (string?)v, jsonName: "fleetId"),
             new SM::MemberInfo("PreviousFleetState", SFleetStateCode, "PreviousFleetState", "previousFleetState", static o => ((global::Stratus.Ec2.Model.DeleteFleetSuccessItem)o).PreviousFleetState, static (o, v) => ((global::Stratus.Ec2.Model.DeleteFleetSuccessItem)o).PreviousFleetState = (string?)v, jsonName: "previousFleetState"));
-        SDeleteFleetSuccessSet.InitList(SDeleteFleetSuccessItem, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DeleteFleetSuccessItem>());
-        SDeleteFleetsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteFleetsRequest(),
+
+    private static void WSDeleteFleetsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteFleetsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteFleetsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteFleetsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteFleetsRequest)o).DryRun),
             new SM::MemberInfo("FleetIds", SFleetIdSet, "FleetId", "FleetId", static o => ((global::Stratus.Ec2.Model.DeleteFleetsRequest)o).FleetIds, static (o, v) => ((global::Stratus.Ec2.Model.DeleteFleetsRequest)o).FleetIds = (global::System.Collections.Generic.List<string>?)v, required: true, jsonName: "FleetId"),
             new SM::MemberInfo("TerminateInstances", SBoolean, "TerminateInstances", "TerminateInstances", static o => ((global::Stratus.Ec2.Model.DeleteFleetsRequest)o).TerminateInstances, static (o, v) => ((global::Stratus.Ec2.Model.DeleteFleetsRequest)o).TerminateInstances = (bool?)v, required: true, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteFleetsRequest)o).TerminateInstances));
-        SDeleteFleetsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteFleetsResult(),
+
+    private static void WSDeleteFleetsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteFleetsResult(),
             new SM::MemberInfo("SuccessfulFleetDeletions", SDeleteFleetSuccessSet, "SuccessfulFleetDeletionSet", "successfulFleetDeletionSet", static o => ((global::Stratus.Ec2.Model.DeleteFleetsResult)o).SuccessfulFleetDeletions, static (o, v) => ((global::Stratus.Ec2.Model.DeleteFleetsResult)o).SuccessfulFleetDeletions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DeleteFleetSuccessItem>?)v, jsonName: "successfulFleetDeletionSet"),
             new SM::MemberInfo("UnsuccessfulFleetDeletions", SDeleteFleetErrorSet, "UnsuccessfulFleetDeletionSet", "unsuccessfulFleetDeletionSet", static o => ((global::Stratus.Ec2.Model.DeleteFleetsResult)o).UnsuccessfulFleetDeletions, static (o, v) => ((global::Stratus.Ec2.Model.DeleteFleetsResult)o).UnsuccessfulFleetDeletions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DeleteFleetErrorItem>?)v, jsonName: "unsuccessfulFleetDeletionSet"));
-        SDeleteFlowLogsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteFlowLogsRequest(),
+
+    private static void WSDeleteFlowLogsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteFlowLogsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteFlowLogsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteFlowLogsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteFlowLogsRequest)o).DryRun),
             new SM::MemberInfo("FlowLogIds", SFlowLogIdList, "FlowLogId", "FlowLogId", static o => ((global::Stratus.Ec2.Model.DeleteFlowLogsRequest)o).FlowLogIds, static (o, v) => ((global::Stratus.Ec2.Model.DeleteFlowLogsRequest)o).FlowLogIds = (global::System.Collections.Generic.List<string>?)v, required: true, jsonName: "FlowLogId"));
-        SDeleteFlowLogsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteFlowLogsResult(),
+
+    private static void WSDeleteFlowLogsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteFlowLogsResult(),
             new SM::MemberInfo("Unsuccessful", SUnsuccessfulItemSet, "Unsuccessful", "unsuccessful", static o => ((global::Stratus.Ec2.Model.DeleteFlowLogsResult)o).Unsuccessful, static (o, v) => ((global::Stratus.Ec2.Model.DeleteFlowLogsResult)o).Unsuccessful = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.UnsuccessfulItem>?)v, jsonName: "unsuccessful"));
-        SDeleteFpgaImageRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteFpgaImageRequest(),
+
+    private static void WSDeleteFpgaImageRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteFpgaImageRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteFpgaImageRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteFpgaImageRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteFpgaImageRequest)o).DryRun),
             new SM::MemberInfo("FpgaImageId", SFpgaImageId, "FpgaImageId", "FpgaImageId", static o => ((global::Stratus.Ec2.Model.DeleteFpgaImageRequest)o).FpgaImageId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteFpgaImageRequest)o).FpgaImageId = (string?)v, required: true));
-        SDeleteFpgaImageResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteFpgaImageResult(),
+
+    private static void WSDeleteFpgaImageResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteFpgaImageResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.DeleteFpgaImageResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.DeleteFpgaImageResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteFpgaImageResult)o).Return));
-        SDeleteImageUsageReportRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteImageUsageReportRequest(),
+
+    private static void WSDeleteImageUsageReportRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteImageUsageReportRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteImageUsageReportRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteImageUsageReportRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteImageUsageReportRequest)o).DryRun),
             new SM::MemberInfo("ReportId", SImageUsageReportId, "ReportId", "ReportId", static o => ((global::Stratus.Ec2.Model.DeleteImageUsageReportRequest)o).ReportId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteImageUsageReportRequest)o).ReportId = (string?)v, required: true));
-        SDeleteImageUsageReportResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteImageUsageReportResult(),
+
+    private static void WSDeleteImageUsageReportResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteImageUsageReportResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.DeleteImageUsageReportResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.DeleteImageUsageReportResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteImageUsageReportResult)o).Return));
-        SDeleteInstanceConnectEndpointRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteInstanceConnectEndpointRequest(),
+
+    private static void WSDeleteInstanceConnectEndpointRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteInstanceConnectEndpointRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteInstanceConnectEndpointRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteInstanceConnectEndpointRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteInstanceConnectEndpointRequest)o).DryRun),
             new SM::MemberInfo("InstanceConnectEndpointId", SInstanceConnectEndpointId, "InstanceConnectEndpointId", "InstanceConnectEndpointId", static o => ((global::Stratus.Ec2.Model.DeleteInstanceConnectEndpointRequest)o).InstanceConnectEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteInstanceConnectEndpointRequest)o).InstanceConnectEndpointId = (string?)v, required: true));
-        SDeleteInstanceConnectEndpointResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteInstanceConnectEndpointResult(),
+
+    private static void WSDeleteInstanceConnectEndpointResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteInstanceConnectEndpointResult(),
             new SM::MemberInfo("InstanceConnectEndpoint", SEc2InstanceConnectEndpoint, "InstanceConnectEndpoint", "instanceConnectEndpoint", static o => ((global::Stratus.Ec2.Model.DeleteInstanceConnectEndpointResult)o).InstanceConnectEndpoint, static (o, v) => ((global::Stratus.Ec2.Model.DeleteInstanceConnectEndpointResult)o).InstanceConnectEndpoint = (global::Stratus.Ec2.Model.Ec2InstanceConnectEndpoint?)v, jsonName: "instanceConnectEndpoint"));
-        SDeleteInstanceEventWindowRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteInstanceEventWindowRequest(),
+
+    private static void WSDeleteInstanceEventWindowRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteInstanceEventWindowRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteInstanceEventWindowRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteInstanceEventWindowRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteInstanceEventWindowRequest)o).DryRun),
             new SM::MemberInfo("ForceDelete", SBoolean, "ForceDelete", "ForceDelete", static o => ((global::Stratus.Ec2.Model.DeleteInstanceEventWindowRequest)o).ForceDelete, static (o, v) => ((global::Stratus.Ec2.Model.DeleteInstanceEventWindowRequest)o).ForceDelete = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteInstanceEventWindowRequest)o).ForceDelete),
             new SM::MemberInfo("InstanceEventWindowId", SInstanceEventWindowId, "InstanceEventWindowId", "InstanceEventWindowId", static o => ((global::Stratus.Ec2.Model.DeleteInstanceEventWindowRequest)o).InstanceEventWindowId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteInstanceEventWindowRequest)o).InstanceEventWindowId = (string?)v, required: true));
-        SDeleteInstanceEventWindowResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteInstanceEventWindowResult(),
+
+    private static void WSDeleteInstanceEventWindowResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteInstanceEventWindowResult(),
             new SM::MemberInfo("InstanceEventWindowState", SInstanceEventWindowStateChange, "InstanceEventWindowState", "instanceEventWindowState", static o => ((global::Stratus.Ec2.Model.DeleteInstanceEventWindowResult)o).InstanceEventWindowState, static (o, v) => ((global::Stratus.Ec2.Model.DeleteInstanceEventWindowResult)o).InstanceEventWindowState = (global::Stratus.Ec2.Model.InstanceEventWindowStateChange?)v, jsonName: "instanceEventWindowState"));
-        SDeleteInternetGatewayRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteInternetGatewayRequest(),
+
+    private static void WSDeleteInternetGatewayRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteInternetGatewayRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DeleteInternetGatewayRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteInternetGatewayRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteInternetGatewayRequest)o).DryRun),
             new SM::MemberInfo("InternetGatewayId", SInternetGatewayId, "InternetGatewayId", "internetGatewayId", static o => ((global::Stratus.Ec2.Model.DeleteInternetGatewayRequest)o).InternetGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteInternetGatewayRequest)o).InternetGatewayId = (string?)v, required: true, jsonName: "internetGatewayId"));
-        SDeleteIpamExternalResourceVerificationTokenRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteIpamExternalResourceVerificationTokenRequest(),
+
+    private static void WSDeleteIpamExternalResourceVerificationTokenRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteIpamExternalResourceVerificationTokenRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteIpamExternalResourceVerificationTokenRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteIpamExternalResourceVerificationTokenRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteIpamExternalResourceVerificationTokenRequest)o).DryRun),
             new SM::MemberInfo("IpamExternalResourceVerificationTokenId", SIpamExternalResourceVerificationTokenId, "IpamExternalResourceVerificationTokenId", "IpamExternalResourceVerificationTokenId", static o => ((global::Stratus.Ec2.Model.DeleteIpamExternalResourceVerificationTokenRequest)o).IpamExternalResourceVerificationTokenId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteIpamExternalResourceVerificationTokenRequest)o).IpamExternalResourceVerificationTokenId = (string?)v, required: true));
-        SDeleteIpamExternalResourceVerificationTokenResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteIpamExternalResourceVerificationTokenResult(),
+
+    private static void WSDeleteIpamExternalResourceVerificationTokenResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteIpamExternalResourceVerificationTokenResult(),
             new SM::MemberInfo("IpamExternalResourceVerificationToken", SIpamExternalResourceVerificationToken, "IpamExternalResourceVerificationToken", "ipamExternalResourceVerificationToken", static o => ((global::Stratus.Ec2.Model.DeleteIpamExternalResourceVerificationTokenResult)o).IpamExternalResourceVerificationToken, static (o, v) => ((global::Stratus.Ec2.Model.DeleteIpamExternalResourceVerificationTokenResult)o).IpamExternalResourceVerificationToken = (global::Stratus.Ec2.Model.IpamExternalResourceVerificationToken?)v, jsonName: "ipamExternalResourceVerificationToken"));
-        SDeleteIpamPolicyRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteIpamPolicyRequest(),
+
+    private static void WSDeleteIpamPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteIpamPolicyRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteIpamPolicyRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteIpamPolicyRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteIpamPolicyRequest)o).DryRun),
             new SM::MemberInfo("IpamPolicyId", SIpamPolicyId, "IpamPolicyId", "IpamPolicyId", static o => ((global::Stratus.Ec2.Model.DeleteIpamPolicyRequest)o).IpamPolicyId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteIpamPolicyRequest)o).IpamPolicyId = (string?)v, required: true));
-        SDeleteIpamPolicyResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteIpamPolicyResult(),
+
+    private static void WSDeleteIpamPolicyResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteIpamPolicyResult(),
             new SM::MemberInfo("IpamPolicy", SIpamPolicy, "IpamPolicy", "ipamPolicy", static o => ((global::Stratus.Ec2.Model.DeleteIpamPolicyResult)o).IpamPolicy, static (o, v) => ((global::Stratus.Ec2.Model.DeleteIpamPolicyResult)o).IpamPolicy = (global::Stratus.Ec2.Model.IpamPolicy?)v, jsonName: "ipamPolicy"));
-        SDeleteIpamPoolRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteIpamPoolRequest(),
+
+    private static void WSDeleteIpamPoolRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteIpamPoolRequest(),
             new SM::MemberInfo("Cascade", SBoolean, "Cascade", "Cascade", static o => ((global::Stratus.Ec2.Model.DeleteIpamPoolRequest)o).Cascade, static (o, v) => ((global::Stratus.Ec2.Model.DeleteIpamPoolRequest)o).Cascade = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteIpamPoolRequest)o).Cascade),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteIpamPoolRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteIpamPoolRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteIpamPoolRequest)o).DryRun),
             new SM::MemberInfo("IpamPoolId", SIpamPoolId, "IpamPoolId", "IpamPoolId", static o => ((global::Stratus.Ec2.Model.DeleteIpamPoolRequest)o).IpamPoolId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteIpamPoolRequest)o).IpamPoolId = (string?)v, required: true));
-        SDeleteIpamPoolResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteIpamPoolResult(),
+
+    private static void WSDeleteIpamPoolResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteIpamPoolResult(),
             new SM::MemberInfo("IpamPool", SIpamPool, "IpamPool", "ipamPool", static o => ((global::Stratus.Ec2.Model.DeleteIpamPoolResult)o).IpamPool, static (o, v) => ((global::Stratus.Ec2.Model.DeleteIpamPoolResult)o).IpamPool = (global::Stratus.Ec2.Model.IpamPool?)v, jsonName: "ipamPool"));
-        SDeleteIpamPrefixListResolverRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteIpamPrefixListResolverRequest(),
+
+    private static void WSDeleteIpamPrefixListResolverRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteIpamPrefixListResolverRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteIpamPrefixListResolverRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteIpamPrefixListResolverRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteIpamPrefixListResolverRequest)o).DryRun),
             new SM::MemberInfo("IpamPrefixListResolverId", SIpamPrefixListResolverId, "IpamPrefixListResolverId", "IpamPrefixListResolverId", static o => ((global::Stratus.Ec2.Model.DeleteIpamPrefixListResolverRequest)o).IpamPrefixListResolverId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteIpamPrefixListResolverRequest)o).IpamPrefixListResolverId = (string?)v, required: true));
-        SDeleteIpamPrefixListResolverResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteIpamPrefixListResolverResult(),
+
+    private static void WSDeleteIpamPrefixListResolverResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteIpamPrefixListResolverResult(),
             new SM::MemberInfo("IpamPrefixListResolver", SIpamPrefixListResolver, "IpamPrefixListResolver", "ipamPrefixListResolver", static o => ((global::Stratus.Ec2.Model.DeleteIpamPrefixListResolverResult)o).IpamPrefixListResolver, static (o, v) => ((global::Stratus.Ec2.Model.DeleteIpamPrefixListResolverResult)o).IpamPrefixListResolver = (global::Stratus.Ec2.Model.IpamPrefixListResolver?)v, jsonName: "ipamPrefixListResolver"));
-        SDeleteIpamPrefixListResolverTargetRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteIpamPrefixListResolverTargetRequest(),
+
+    private static void WSDeleteIpamPrefixListResolverTargetRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteIpamPrefixListResolverTargetRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteIpamPrefixListResolverTargetRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteIpamPrefixListResolverTargetRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteIpamPrefixListResolverTargetRequest)o).DryRun),
             new SM::MemberInfo("IpamPrefixListResolverTargetId", SIpamPrefixListResolverTargetId, "IpamPrefixListResolverTargetId", "IpamPrefixListResolverTargetId", static o => ((global::Stratus.Ec2.Model.DeleteIpamPrefixListResolverTargetRequest)o).IpamPrefixListResolverTargetId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteIpamPrefixListResolverTargetRequest)o).IpamPrefixListResolverTargetId = (string?)v, required: true));
-        SDeleteIpamPrefixListResolverTargetResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteIpamPrefixListResolverTargetResult(),
+
+    private static void WSDeleteIpamPrefixListResolverTargetResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteIpamPrefixListResolverTargetResult(),
             new SM::MemberInfo("IpamPrefixListResolverTarget", SIpamPrefixListResolverTarget, "IpamPrefixListResolverTarget", "ipamPrefixListResolverTarget", static o => ((global::Stratus.Ec2.Model.DeleteIpamPrefixListResolverTargetResult)o).IpamPrefixListResolverTarget, static (o, v) => ((global::Stratus.Ec2.Model.DeleteIpamPrefixListResolverTargetResult)o).IpamPrefixListResolverTarget = (global::Stratus.Ec2.Model.IpamPrefixListResolverTarget?)v, jsonName: "ipamPrefixListResolverTarget"));
-        SDeleteIpamRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteIpamRequest(),
+
+    private static void WSDeleteIpamRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteIpamRequest(),
             new SM::MemberInfo("Cascade", SBoolean, "Cascade", "Cascade", static o => ((global::Stratus.Ec2.Model.DeleteIpamRequest)o).Cascade, static (o, v) => ((global::Stratus.Ec2.Model.DeleteIpamRequest)o).Cascade = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteIpamRequest)o).Cascade),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteIpamRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteIpamRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteIpamRequest)o).DryRun),
             new SM::MemberInfo("IpamId", SIpamId, "IpamId", "IpamId", static o => ((global::Stratus.Ec2.Model.DeleteIpamRequest)o).IpamId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteIpamRequest)o).IpamId = (string?)v, required: true));
-        SDeleteIpamResourceDiscoveryRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteIpamResourceDiscoveryRequest(),
+
+    private static void WSDeleteIpamResourceDiscoveryRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteIpamResourceDiscoveryRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteIpamResourceDiscoveryRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteIpamResourceDiscoveryRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteIpamResourceDiscoveryRequest)o).DryRun),
             new SM::MemberInfo("IpamResourceDiscoveryId", SIpamResourceDiscoveryId, "IpamResourceDiscoveryId", "IpamResourceDiscoveryId", static o => ((global::Stratus.Ec2.Model.DeleteIpamResourceDiscoveryRequest)o).IpamResourceDiscoveryId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteIpamResourceDiscoveryRequest)o).IpamResourceDiscoveryId = (string?)v, required: true));
-        SDeleteIpamResourceDiscoveryResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteIpamResourceDiscoveryResult(),
+
+    private static void WSDeleteIpamResourceDiscoveryResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteIpamResourceDiscoveryResult(),
             new SM::MemberInfo("IpamResourceDiscovery", SIpamResourceDiscovery, "IpamResourceDiscovery", "ipamResourceDiscovery", static o => ((global::Stratus.Ec2.Model.DeleteIpamResourceDiscoveryResult)o).IpamResourceDiscovery, static (o, v) => ((global::Stratus.Ec2.Model.DeleteIpamResourceDiscoveryResult)o).IpamResourceDiscovery = (global::Stratus.Ec2.Model.IpamResourceDiscovery?)v, jsonName: "ipamResourceDiscovery"));
-        SDeleteIpamResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteIpamResult(),
+
+    private static void WSDeleteIpamResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteIpamResult(),
             new SM::MemberInfo("Ipam", SIpam, "Ipam", "ipam", static o => ((global::Stratus.Ec2.Model.DeleteIpamResult)o).Ipam, static (o, v) => ((global::Stratus.Ec2.Model.DeleteIpamResult)o).Ipam = (global::Stratus.Ec2.Model.Ipam?)v, jsonName: "ipam"));
-        SDeleteIpamScopeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteIpamScopeRequest(),
+
+    private static void WSDeleteIpamScopeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteIpamScopeRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteIpamScopeRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteIpamScopeRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteIpamScopeRequest)o).DryRun),
             new SM::MemberInfo("IpamScopeId", SIpamScopeId, "IpamScopeId", "IpamScopeId", static o => ((global::Stratus.Ec2.Model.DeleteIpamScopeRequest)o).IpamScopeId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteIpamScopeRequest)o).IpamScopeId = (string?)v, required: true));
-        SDeleteIpamScopeResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteIpamScopeResult(),
+
+    private static void WSDeleteIpamScopeResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteIpamScopeResult(),
             new SM::MemberInfo("IpamScope", SIpamScope, "IpamScope", "ipamScope", static o => ((global::Stratus.Ec2.Model.DeleteIpamScopeResult)o).IpamScope, static (o, v) => ((global::Stratus.Ec2.Model.DeleteIpamScopeResult)o).IpamScope = (global::Stratus.Ec2.Model.IpamScope?)v, jsonName: "ipamScope"));
-        SDeleteKeyPairRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteKeyPairRequest(),
+
+    private static void WSDeleteKeyPairRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteKeyPairRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DeleteKeyPairRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteKeyPairRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteKeyPairRequest)o).DryRun),
             new SM::MemberInfo("KeyName", SKeyPairNameWithResolver, "KeyName", "KeyName", static o => ((global::Stratus.Ec2.Model.DeleteKeyPairRequest)o).KeyName, static (o, v) => ((global::Stratus.Ec2.Model.DeleteKeyPairRequest)o).KeyName = (string?)v),
             new SM::MemberInfo("KeyPairId", SKeyPairId, "KeyPairId", "KeyPairId", static o => ((global::Stratus.Ec2.Model.DeleteKeyPairRequest)o).KeyPairId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteKeyPairRequest)o).KeyPairId = (string?)v));
-    }
 }

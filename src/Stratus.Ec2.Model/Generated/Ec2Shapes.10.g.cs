@@ -10,31 +10,73 @@ using SM = global::Stratus.Protocol.Model;
 /// <summary>Shape descriptors of the ec2 model.</summary>
 public static partial class Ec2Shapes
 {
-    public static readonly SM::ShapeInfo SWithdrawByoipCidrRequest = new SM::ShapeInfo("WithdrawByoipCidrRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SWithdrawByoipCidrResult = new SM::ShapeInfo("WithdrawByoipCidrResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SWorkload = new SM::ShapeInfo("Workload", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SWorkloadsList = new SM::ShapeInfo("WorkloadsList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SZoneIdStringList = new SM::ShapeInfo("ZoneIdStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SZoneNameStringList = new SM::ShapeInfo("ZoneNameStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo ScustomerGatewayConfiguration = new SM::ShapeInfo("customerGatewayConfiguration", SM::ShapeKind.String).Constrain(sensitive: true);
-    public static readonly SM::ShapeInfo SmaxResults = new SM::ShapeInfo("maxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 100);
-    public static readonly SM::ShapeInfo SpreSharedKey = new SM::ShapeInfo("preSharedKey", SM::ShapeKind.String).Constrain(sensitive: true);
-    public static readonly SM::ShapeInfo Sscope = new SM::ShapeInfo("scope", SM::ShapeKind.String).Constrain(enumValues: ["Availability Zone", "Region"]);
-    public static readonly SM::ShapeInfo SsnapshotTierStatusSet = new SM::ShapeInfo("snapshotTierStatusSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo StotalFpgaMemory = new SM::ShapeInfo("totalFpgaMemory", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo StotalGpuMemory = new SM::ShapeInfo("totalGpuMemory", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo StotalInferenceMemory = new SM::ShapeInfo("totalInferenceMemory", SM::ShapeKind.Integer);
+    public static SM::ShapeInfo SWithdrawByoipCidrRequest => Table[4000];
+    public static SM::ShapeInfo SWithdrawByoipCidrResult => Table[4001];
+    public static SM::ShapeInfo SWorkload => Table[4002];
+    public static SM::ShapeInfo SWorkloadsList => Table[4003];
+    public static SM::ShapeInfo SZoneIdStringList => Table[4004];
+    public static SM::ShapeInfo SZoneNameStringList => Table[4005];
+    public static SM::ShapeInfo ScustomerGatewayConfiguration => Table[4006];
+    public static SM::ShapeInfo SmaxResults => Table[4007];
+    public static SM::ShapeInfo SpreSharedKey => Table[4008];
+    public static SM::ShapeInfo Sscope => Table[4009];
+    public static SM::ShapeInfo SsnapshotTierStatusSet => Table[4010];
+    public static SM::ShapeInfo StotalFpgaMemory => Table[4011];
+    public static SM::ShapeInfo StotalGpuMemory => Table[4012];
+    public static SM::ShapeInfo StotalInferenceMemory => Table[4013];
 
-    private static void Init10()
+    private static SM::ShapeInfo CreateShapes80(SM::ShapeTable table, int index) => index switch
     {
-        SWithdrawByoipCidrRequest.InitStructure(static () => new global::Stratus.Ec2.Model.WithdrawByoipCidrRequest(),
+        4000 => new SM::ShapeInfo("WithdrawByoipCidrRequest", SM::ShapeKind.Structure, table, 4000),
+        4001 => new SM::ShapeInfo("WithdrawByoipCidrResult", SM::ShapeKind.Structure, table, 4001),
+        4002 => new SM::ShapeInfo("Workload", SM::ShapeKind.String),
+        4003 => new SM::ShapeInfo("WorkloadsList", SM::ShapeKind.List, table, 4003),
+        4004 => new SM::ShapeInfo("ZoneIdStringList", SM::ShapeKind.List, table, 4004),
+        4005 => new SM::ShapeInfo("ZoneNameStringList", SM::ShapeKind.List, table, 4005),
+        4006 => new SM::ShapeInfo("customerGatewayConfiguration", SM::ShapeKind.String).Constrain(sensitive: true),
+        4007 => new SM::ShapeInfo("maxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 100),
+        4008 => new SM::ShapeInfo("preSharedKey", SM::ShapeKind.String).Constrain(sensitive: true),
+        4009 => new SM::ShapeInfo("scope", SM::ShapeKind.String).Constrain(enumValues: ["Availability Zone", "Region"]),
+        4010 => new SM::ShapeInfo("snapshotTierStatusSet", SM::ShapeKind.List, table, 4010),
+        4011 => new SM::ShapeInfo("totalFpgaMemory", SM::ShapeKind.Integer),
+        4012 => new SM::ShapeInfo("totalGpuMemory", SM::ShapeKind.Integer),
+        4013 => new SM::ShapeInfo("totalInferenceMemory", SM::ShapeKind.Integer),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes80(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 4000:
+                WSWithdrawByoipCidrRequest(shape);
+                return;
+            case 4001:
+                WSWithdrawByoipCidrResult(shape);
+                return;
+            case 4003:
+                shape.InitList(SWorkload, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 4004:
+                shape.InitList(SString, "ZoneId", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 4005:
+                shape.InitList(SString, "ZoneName", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 4010:
+                shape.InitList(SSnapshotTierStatus, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SnapshotTierStatus>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static void WSWithdrawByoipCidrRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.WithdrawByoipCidrRequest(),
             new SM::MemberInfo("Cidr", SString, "Cidr", "Cidr", static o => ((global::Stratus.Ec2.Model.WithdrawByoipCidrRequest)o).Cidr, static (o, v) => ((global::Stratus.Ec2.Model.WithdrawByoipCidrRequest)o).Cidr = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.WithdrawByoipCidrRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.WithdrawByoipCidrRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.WithdrawByoipCidrRequest)o).DryRun));
-        SWithdrawByoipCidrResult.InitStructure(static () => new global::Stratus.Ec2.Model.WithdrawByoipCidrResult(),
+
+    private static void WSWithdrawByoipCidrResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.WithdrawByoipCidrResult(),
             new SM::MemberInfo("ByoipCidr", SByoipCidr, "ByoipCidr", "byoipCidr", static o => ((global::Stratus.Ec2.Model.WithdrawByoipCidrResult)o).ByoipCidr, static (o, v) => ((global::Stratus.Ec2.Model.WithdrawByoipCidrResult)o).ByoipCidr = (global::Stratus.Ec2.Model.ByoipCidr?)v, jsonName: "byoipCidr"));
-        SWorkloadsList.InitList(SWorkload, "item", static () => new global::System.Collections.Generic.List<string>());
-        SZoneIdStringList.InitList(SString, "ZoneId", static () => new global::System.Collections.Generic.List<string>());
-        SZoneNameStringList.InitList(SString, "ZoneName", static () => new global::System.Collections.Generic.List<string>());
-        SsnapshotTierStatusSet.InitList(SSnapshotTierStatus, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SnapshotTierStatus>());
-    }
 }

@@ -10,908 +10,2813 @@ using SM = global::Stratus.Protocol.Model;
 /// <summary>Shape descriptors of the ec2 model.</summary>
 public static partial class Ec2Shapes
 {
-    public static readonly SM::ShapeInfo SDeleteKeyPairResult = new SM::ShapeInfo("DeleteKeyPairResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteLaunchTemplateRequest = new SM::ShapeInfo("DeleteLaunchTemplateRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteLaunchTemplateResult = new SM::ShapeInfo("DeleteLaunchTemplateResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteLaunchTemplateVersionsRequest = new SM::ShapeInfo("DeleteLaunchTemplateVersionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteLaunchTemplateVersionsResponseErrorItem = new SM::ShapeInfo("DeleteLaunchTemplateVersionsResponseErrorItem", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteLaunchTemplateVersionsResponseErrorSet = new SM::ShapeInfo("DeleteLaunchTemplateVersionsResponseErrorSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDeleteLaunchTemplateVersionsResponseSuccessItem = new SM::ShapeInfo("DeleteLaunchTemplateVersionsResponseSuccessItem", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteLaunchTemplateVersionsResponseSuccessSet = new SM::ShapeInfo("DeleteLaunchTemplateVersionsResponseSuccessSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDeleteLaunchTemplateVersionsResult = new SM::ShapeInfo("DeleteLaunchTemplateVersionsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteLocalGatewayRouteRequest = new SM::ShapeInfo("DeleteLocalGatewayRouteRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteLocalGatewayRouteResult = new SM::ShapeInfo("DeleteLocalGatewayRouteResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteLocalGatewayRouteTableRequest = new SM::ShapeInfo("DeleteLocalGatewayRouteTableRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteLocalGatewayRouteTableResult = new SM::ShapeInfo("DeleteLocalGatewayRouteTableResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociationRequest = new SM::ShapeInfo("DeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociationResult = new SM::ShapeInfo("DeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociationResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteLocalGatewayRouteTableVpcAssociationRequest = new SM::ShapeInfo("DeleteLocalGatewayRouteTableVpcAssociationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteLocalGatewayRouteTableVpcAssociationResult = new SM::ShapeInfo("DeleteLocalGatewayRouteTableVpcAssociationResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteLocalGatewayVirtualInterfaceGroupRequest = new SM::ShapeInfo("DeleteLocalGatewayVirtualInterfaceGroupRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteLocalGatewayVirtualInterfaceGroupResult = new SM::ShapeInfo("DeleteLocalGatewayVirtualInterfaceGroupResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteLocalGatewayVirtualInterfaceRequest = new SM::ShapeInfo("DeleteLocalGatewayVirtualInterfaceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteLocalGatewayVirtualInterfaceResult = new SM::ShapeInfo("DeleteLocalGatewayVirtualInterfaceResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteManagedPrefixListRequest = new SM::ShapeInfo("DeleteManagedPrefixListRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteManagedPrefixListResult = new SM::ShapeInfo("DeleteManagedPrefixListResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteNatGatewayRequest = new SM::ShapeInfo("DeleteNatGatewayRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteNatGatewayResult = new SM::ShapeInfo("DeleteNatGatewayResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteNetworkAclEntryRequest = new SM::ShapeInfo("DeleteNetworkAclEntryRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteNetworkAclRequest = new SM::ShapeInfo("DeleteNetworkAclRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteNetworkInsightsAccessScopeAnalysisRequest = new SM::ShapeInfo("DeleteNetworkInsightsAccessScopeAnalysisRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteNetworkInsightsAccessScopeAnalysisResult = new SM::ShapeInfo("DeleteNetworkInsightsAccessScopeAnalysisResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteNetworkInsightsAccessScopeRequest = new SM::ShapeInfo("DeleteNetworkInsightsAccessScopeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteNetworkInsightsAccessScopeResult = new SM::ShapeInfo("DeleteNetworkInsightsAccessScopeResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteNetworkInsightsAnalysisRequest = new SM::ShapeInfo("DeleteNetworkInsightsAnalysisRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteNetworkInsightsAnalysisResult = new SM::ShapeInfo("DeleteNetworkInsightsAnalysisResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteNetworkInsightsPathRequest = new SM::ShapeInfo("DeleteNetworkInsightsPathRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteNetworkInsightsPathResult = new SM::ShapeInfo("DeleteNetworkInsightsPathResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteNetworkInterfacePermissionRequest = new SM::ShapeInfo("DeleteNetworkInterfacePermissionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteNetworkInterfacePermissionResult = new SM::ShapeInfo("DeleteNetworkInterfacePermissionResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteNetworkInterfaceRequest = new SM::ShapeInfo("DeleteNetworkInterfaceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeletePlacementGroupRequest = new SM::ShapeInfo("DeletePlacementGroupRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeletePublicIpv4PoolRequest = new SM::ShapeInfo("DeletePublicIpv4PoolRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeletePublicIpv4PoolResult = new SM::ShapeInfo("DeletePublicIpv4PoolResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteQueuedReservedInstancesError = new SM::ShapeInfo("DeleteQueuedReservedInstancesError", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteQueuedReservedInstancesErrorCode = new SM::ShapeInfo("DeleteQueuedReservedInstancesErrorCode", SM::ShapeKind.String).Constrain(enumValues: ["reserved-instances-id-invalid", "reserved-instances-not-in-queued-state", "unexpected-error"]);
-    public static readonly SM::ShapeInfo SDeleteQueuedReservedInstancesIdList = new SM::ShapeInfo("DeleteQueuedReservedInstancesIdList", SM::ShapeKind.List).Constrain(min: 1, max: 100);
-    public static readonly SM::ShapeInfo SDeleteQueuedReservedInstancesRequest = new SM::ShapeInfo("DeleteQueuedReservedInstancesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteQueuedReservedInstancesResult = new SM::ShapeInfo("DeleteQueuedReservedInstancesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteRouteRequest = new SM::ShapeInfo("DeleteRouteRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteRouteServerEndpointRequest = new SM::ShapeInfo("DeleteRouteServerEndpointRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteRouteServerEndpointResult = new SM::ShapeInfo("DeleteRouteServerEndpointResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteRouteServerPeerRequest = new SM::ShapeInfo("DeleteRouteServerPeerRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteRouteServerPeerResult = new SM::ShapeInfo("DeleteRouteServerPeerResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteRouteServerRequest = new SM::ShapeInfo("DeleteRouteServerRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteRouteServerResult = new SM::ShapeInfo("DeleteRouteServerResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteRouteTableRequest = new SM::ShapeInfo("DeleteRouteTableRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteSecondaryNetworkRequest = new SM::ShapeInfo("DeleteSecondaryNetworkRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteSecondaryNetworkResult = new SM::ShapeInfo("DeleteSecondaryNetworkResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteSecondarySubnetRequest = new SM::ShapeInfo("DeleteSecondarySubnetRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteSecondarySubnetResult = new SM::ShapeInfo("DeleteSecondarySubnetResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteSecurityGroupRequest = new SM::ShapeInfo("DeleteSecurityGroupRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteSecurityGroupResult = new SM::ShapeInfo("DeleteSecurityGroupResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteSnapshotRequest = new SM::ShapeInfo("DeleteSnapshotRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteSnapshotResultSet = new SM::ShapeInfo("DeleteSnapshotResultSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDeleteSnapshotReturnCode = new SM::ShapeInfo("DeleteSnapshotReturnCode", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteSpotDatafeedSubscriptionRequest = new SM::ShapeInfo("DeleteSpotDatafeedSubscriptionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteSubnetCidrReservationRequest = new SM::ShapeInfo("DeleteSubnetCidrReservationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteSubnetCidrReservationResult = new SM::ShapeInfo("DeleteSubnetCidrReservationResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteSubnetRequest = new SM::ShapeInfo("DeleteSubnetRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTagsRequest = new SM::ShapeInfo("DeleteTagsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTrafficMirrorFilterRequest = new SM::ShapeInfo("DeleteTrafficMirrorFilterRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTrafficMirrorFilterResult = new SM::ShapeInfo("DeleteTrafficMirrorFilterResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTrafficMirrorFilterRuleRequest = new SM::ShapeInfo("DeleteTrafficMirrorFilterRuleRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTrafficMirrorFilterRuleResult = new SM::ShapeInfo("DeleteTrafficMirrorFilterRuleResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTrafficMirrorSessionRequest = new SM::ShapeInfo("DeleteTrafficMirrorSessionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTrafficMirrorSessionResult = new SM::ShapeInfo("DeleteTrafficMirrorSessionResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTrafficMirrorTargetRequest = new SM::ShapeInfo("DeleteTrafficMirrorTargetRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTrafficMirrorTargetResult = new SM::ShapeInfo("DeleteTrafficMirrorTargetResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTransitGatewayClientVpnAttachmentRequest = new SM::ShapeInfo("DeleteTransitGatewayClientVpnAttachmentRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTransitGatewayClientVpnAttachmentResult = new SM::ShapeInfo("DeleteTransitGatewayClientVpnAttachmentResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTransitGatewayConnectPeerRequest = new SM::ShapeInfo("DeleteTransitGatewayConnectPeerRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTransitGatewayConnectPeerResult = new SM::ShapeInfo("DeleteTransitGatewayConnectPeerResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTransitGatewayConnectRequest = new SM::ShapeInfo("DeleteTransitGatewayConnectRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTransitGatewayConnectResult = new SM::ShapeInfo("DeleteTransitGatewayConnectResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTransitGatewayMeteringPolicyEntryRequest = new SM::ShapeInfo("DeleteTransitGatewayMeteringPolicyEntryRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTransitGatewayMeteringPolicyEntryResult = new SM::ShapeInfo("DeleteTransitGatewayMeteringPolicyEntryResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTransitGatewayMeteringPolicyRequest = new SM::ShapeInfo("DeleteTransitGatewayMeteringPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTransitGatewayMeteringPolicyResult = new SM::ShapeInfo("DeleteTransitGatewayMeteringPolicyResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTransitGatewayMulticastDomainRequest = new SM::ShapeInfo("DeleteTransitGatewayMulticastDomainRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTransitGatewayMulticastDomainResult = new SM::ShapeInfo("DeleteTransitGatewayMulticastDomainResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTransitGatewayPeeringAttachmentRequest = new SM::ShapeInfo("DeleteTransitGatewayPeeringAttachmentRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTransitGatewayPeeringAttachmentResult = new SM::ShapeInfo("DeleteTransitGatewayPeeringAttachmentResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTransitGatewayPolicyTableRequest = new SM::ShapeInfo("DeleteTransitGatewayPolicyTableRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTransitGatewayPolicyTableResult = new SM::ShapeInfo("DeleteTransitGatewayPolicyTableResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTransitGatewayPrefixListReferenceRequest = new SM::ShapeInfo("DeleteTransitGatewayPrefixListReferenceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTransitGatewayPrefixListReferenceResult = new SM::ShapeInfo("DeleteTransitGatewayPrefixListReferenceResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTransitGatewayRequest = new SM::ShapeInfo("DeleteTransitGatewayRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTransitGatewayResult = new SM::ShapeInfo("DeleteTransitGatewayResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTransitGatewayRouteRequest = new SM::ShapeInfo("DeleteTransitGatewayRouteRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTransitGatewayRouteResult = new SM::ShapeInfo("DeleteTransitGatewayRouteResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTransitGatewayRouteTableAnnouncementRequest = new SM::ShapeInfo("DeleteTransitGatewayRouteTableAnnouncementRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTransitGatewayRouteTableAnnouncementResult = new SM::ShapeInfo("DeleteTransitGatewayRouteTableAnnouncementResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTransitGatewayRouteTableRequest = new SM::ShapeInfo("DeleteTransitGatewayRouteTableRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTransitGatewayRouteTableResult = new SM::ShapeInfo("DeleteTransitGatewayRouteTableResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTransitGatewayVpcAttachmentRequest = new SM::ShapeInfo("DeleteTransitGatewayVpcAttachmentRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTransitGatewayVpcAttachmentResult = new SM::ShapeInfo("DeleteTransitGatewayVpcAttachmentResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteVerifiedAccessEndpointRequest = new SM::ShapeInfo("DeleteVerifiedAccessEndpointRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteVerifiedAccessEndpointResult = new SM::ShapeInfo("DeleteVerifiedAccessEndpointResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteVerifiedAccessGroupRequest = new SM::ShapeInfo("DeleteVerifiedAccessGroupRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteVerifiedAccessGroupResult = new SM::ShapeInfo("DeleteVerifiedAccessGroupResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteVerifiedAccessInstanceRequest = new SM::ShapeInfo("DeleteVerifiedAccessInstanceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteVerifiedAccessInstanceResult = new SM::ShapeInfo("DeleteVerifiedAccessInstanceResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteVerifiedAccessTrustProviderRequest = new SM::ShapeInfo("DeleteVerifiedAccessTrustProviderRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteVerifiedAccessTrustProviderResult = new SM::ShapeInfo("DeleteVerifiedAccessTrustProviderResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteVolumeRequest = new SM::ShapeInfo("DeleteVolumeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteVpcBlockPublicAccessExclusionRequest = new SM::ShapeInfo("DeleteVpcBlockPublicAccessExclusionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteVpcBlockPublicAccessExclusionResult = new SM::ShapeInfo("DeleteVpcBlockPublicAccessExclusionResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteVpcEncryptionControlRequest = new SM::ShapeInfo("DeleteVpcEncryptionControlRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteVpcEncryptionControlResult = new SM::ShapeInfo("DeleteVpcEncryptionControlResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteVpcEndpointConnectionNotificationsRequest = new SM::ShapeInfo("DeleteVpcEndpointConnectionNotificationsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteVpcEndpointConnectionNotificationsResult = new SM::ShapeInfo("DeleteVpcEndpointConnectionNotificationsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteVpcEndpointServiceConfigurationsRequest = new SM::ShapeInfo("DeleteVpcEndpointServiceConfigurationsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteVpcEndpointServiceConfigurationsResult = new SM::ShapeInfo("DeleteVpcEndpointServiceConfigurationsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteVpcEndpointsRequest = new SM::ShapeInfo("DeleteVpcEndpointsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteVpcEndpointsResult = new SM::ShapeInfo("DeleteVpcEndpointsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteVpcPeeringConnectionRequest = new SM::ShapeInfo("DeleteVpcPeeringConnectionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteVpcPeeringConnectionResult = new SM::ShapeInfo("DeleteVpcPeeringConnectionResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteVpcRequest = new SM::ShapeInfo("DeleteVpcRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteVpnConcentratorRequest = new SM::ShapeInfo("DeleteVpnConcentratorRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteVpnConcentratorResult = new SM::ShapeInfo("DeleteVpnConcentratorResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteVpnConnectionRequest = new SM::ShapeInfo("DeleteVpnConnectionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteVpnConnectionRouteRequest = new SM::ShapeInfo("DeleteVpnConnectionRouteRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteVpnGatewayRequest = new SM::ShapeInfo("DeleteVpnGatewayRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeprecationTimeCondition = new SM::ShapeInfo("DeprecationTimeCondition", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeprecationTimeConditionRequest = new SM::ShapeInfo("DeprecationTimeConditionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeprovisionByoipCidrRequest = new SM::ShapeInfo("DeprovisionByoipCidrRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeprovisionByoipCidrResult = new SM::ShapeInfo("DeprovisionByoipCidrResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeprovisionIpamByoasnRequest = new SM::ShapeInfo("DeprovisionIpamByoasnRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeprovisionIpamByoasnResult = new SM::ShapeInfo("DeprovisionIpamByoasnResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeprovisionIpamPoolCidrRequest = new SM::ShapeInfo("DeprovisionIpamPoolCidrRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeprovisionIpamPoolCidrResult = new SM::ShapeInfo("DeprovisionIpamPoolCidrResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeprovisionPublicIpv4PoolCidrRequest = new SM::ShapeInfo("DeprovisionPublicIpv4PoolCidrRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeprovisionPublicIpv4PoolCidrResult = new SM::ShapeInfo("DeprovisionPublicIpv4PoolCidrResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeprovisionedAddressSet = new SM::ShapeInfo("DeprovisionedAddressSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDeregisterImageRequest = new SM::ShapeInfo("DeregisterImageRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeregisterImageResult = new SM::ShapeInfo("DeregisterImageResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeregisterInstanceEventNotificationAttributesRequest = new SM::ShapeInfo("DeregisterInstanceEventNotificationAttributesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeregisterInstanceEventNotificationAttributesResult = new SM::ShapeInfo("DeregisterInstanceEventNotificationAttributesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeregisterInstanceTagAttributeRequest = new SM::ShapeInfo("DeregisterInstanceTagAttributeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeregisterTransitGatewayMulticastGroupMembersRequest = new SM::ShapeInfo("DeregisterTransitGatewayMulticastGroupMembersRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeregisterTransitGatewayMulticastGroupMembersResult = new SM::ShapeInfo("DeregisterTransitGatewayMulticastGroupMembersResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeregisterTransitGatewayMulticastGroupSourcesRequest = new SM::ShapeInfo("DeregisterTransitGatewayMulticastGroupSourcesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeregisterTransitGatewayMulticastGroupSourcesResult = new SM::ShapeInfo("DeregisterTransitGatewayMulticastGroupSourcesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeAccountAttributesRequest = new SM::ShapeInfo("DescribeAccountAttributesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeAccountAttributesResult = new SM::ShapeInfo("DescribeAccountAttributesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeAddressTransfersMaxResults = new SM::ShapeInfo("DescribeAddressTransfersMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeAddressTransfersRequest = new SM::ShapeInfo("DescribeAddressTransfersRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeAddressTransfersResult = new SM::ShapeInfo("DescribeAddressTransfersResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeAddressesAttributeRequest = new SM::ShapeInfo("DescribeAddressesAttributeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeAddressesAttributeResult = new SM::ShapeInfo("DescribeAddressesAttributeResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeAddressesRequest = new SM::ShapeInfo("DescribeAddressesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeAddressesResult = new SM::ShapeInfo("DescribeAddressesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeAggregateIdFormatRequest = new SM::ShapeInfo("DescribeAggregateIdFormatRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeAggregateIdFormatResult = new SM::ShapeInfo("DescribeAggregateIdFormatResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeAvailabilityZonesRequest = new SM::ShapeInfo("DescribeAvailabilityZonesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeAvailabilityZonesResult = new SM::ShapeInfo("DescribeAvailabilityZonesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeAwsNetworkPerformanceMetricSubscriptionsRequest = new SM::ShapeInfo("DescribeAwsNetworkPerformanceMetricSubscriptionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeAwsNetworkPerformanceMetricSubscriptionsResult = new SM::ShapeInfo("DescribeAwsNetworkPerformanceMetricSubscriptionsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeBundleTasksRequest = new SM::ShapeInfo("DescribeBundleTasksRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeBundleTasksResult = new SM::ShapeInfo("DescribeBundleTasksResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeByoipCidrsMaxResults = new SM::ShapeInfo("DescribeByoipCidrsMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 100);
-    public static readonly SM::ShapeInfo SDescribeByoipCidrsRequest = new SM::ShapeInfo("DescribeByoipCidrsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeByoipCidrsResult = new SM::ShapeInfo("DescribeByoipCidrsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeCapacityBlockExtensionHistoryRequest = new SM::ShapeInfo("DescribeCapacityBlockExtensionHistoryRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeCapacityBlockExtensionHistoryResult = new SM::ShapeInfo("DescribeCapacityBlockExtensionHistoryResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeCapacityBlockExtensionOfferingsMaxResults = new SM::ShapeInfo("DescribeCapacityBlockExtensionOfferingsMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeCapacityBlockExtensionOfferingsRequest = new SM::ShapeInfo("DescribeCapacityBlockExtensionOfferingsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeCapacityBlockExtensionOfferingsResult = new SM::ShapeInfo("DescribeCapacityBlockExtensionOfferingsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeCapacityBlockOfferingsMaxResults = new SM::ShapeInfo("DescribeCapacityBlockOfferingsMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeCapacityBlockOfferingsRequest = new SM::ShapeInfo("DescribeCapacityBlockOfferingsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeCapacityBlockOfferingsResult = new SM::ShapeInfo("DescribeCapacityBlockOfferingsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeCapacityBlockStatusMaxResults = new SM::ShapeInfo("DescribeCapacityBlockStatusMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeCapacityBlockStatusRequest = new SM::ShapeInfo("DescribeCapacityBlockStatusRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeCapacityBlockStatusResult = new SM::ShapeInfo("DescribeCapacityBlockStatusResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeCapacityBlocksMaxResults = new SM::ShapeInfo("DescribeCapacityBlocksMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeCapacityBlocksRequest = new SM::ShapeInfo("DescribeCapacityBlocksRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeCapacityBlocksResult = new SM::ShapeInfo("DescribeCapacityBlocksResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeCapacityManagerDataExportsRequest = new SM::ShapeInfo("DescribeCapacityManagerDataExportsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeCapacityManagerDataExportsRequestMaxResults = new SM::ShapeInfo("DescribeCapacityManagerDataExportsRequestMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeCapacityManagerDataExportsResult = new SM::ShapeInfo("DescribeCapacityManagerDataExportsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeCapacityReservationBillingRequestsRequest = new SM::ShapeInfo("DescribeCapacityReservationBillingRequestsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeCapacityReservationBillingRequestsRequestMaxResults = new SM::ShapeInfo("DescribeCapacityReservationBillingRequestsRequestMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeCapacityReservationBillingRequestsResult = new SM::ShapeInfo("DescribeCapacityReservationBillingRequestsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeCapacityReservationFleetsMaxResults = new SM::ShapeInfo("DescribeCapacityReservationFleetsMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 100);
-    public static readonly SM::ShapeInfo SDescribeCapacityReservationFleetsRequest = new SM::ShapeInfo("DescribeCapacityReservationFleetsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeCapacityReservationFleetsResult = new SM::ShapeInfo("DescribeCapacityReservationFleetsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeCapacityReservationTopologyMaxResults = new SM::ShapeInfo("DescribeCapacityReservationTopologyMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 10);
-    public static readonly SM::ShapeInfo SDescribeCapacityReservationTopologyRequest = new SM::ShapeInfo("DescribeCapacityReservationTopologyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeCapacityReservationTopologyResult = new SM::ShapeInfo("DescribeCapacityReservationTopologyResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeCapacityReservationsMaxResults = new SM::ShapeInfo("DescribeCapacityReservationsMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeCapacityReservationsRequest = new SM::ShapeInfo("DescribeCapacityReservationsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeCapacityReservationsResult = new SM::ShapeInfo("DescribeCapacityReservationsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeCarrierGatewaysRequest = new SM::ShapeInfo("DescribeCarrierGatewaysRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeCarrierGatewaysResult = new SM::ShapeInfo("DescribeCarrierGatewaysResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeClassicLinkInstancesMaxResults = new SM::ShapeInfo("DescribeClassicLinkInstancesMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeClassicLinkInstancesRequest = new SM::ShapeInfo("DescribeClassicLinkInstancesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeClassicLinkInstancesResult = new SM::ShapeInfo("DescribeClassicLinkInstancesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeClientVpnAuthorizationRulesMaxResults = new SM::ShapeInfo("DescribeClientVpnAuthorizationRulesMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeClientVpnAuthorizationRulesRequest = new SM::ShapeInfo("DescribeClientVpnAuthorizationRulesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeClientVpnAuthorizationRulesResult = new SM::ShapeInfo("DescribeClientVpnAuthorizationRulesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeClientVpnConnectionsMaxResults = new SM::ShapeInfo("DescribeClientVpnConnectionsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeClientVpnConnectionsRequest = new SM::ShapeInfo("DescribeClientVpnConnectionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeClientVpnConnectionsResult = new SM::ShapeInfo("DescribeClientVpnConnectionsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeClientVpnEndpointMaxResults = new SM::ShapeInfo("DescribeClientVpnEndpointMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeClientVpnEndpointsRequest = new SM::ShapeInfo("DescribeClientVpnEndpointsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeClientVpnEndpointsResult = new SM::ShapeInfo("DescribeClientVpnEndpointsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeClientVpnRoutesMaxResults = new SM::ShapeInfo("DescribeClientVpnRoutesMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeClientVpnRoutesRequest = new SM::ShapeInfo("DescribeClientVpnRoutesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeClientVpnRoutesResult = new SM::ShapeInfo("DescribeClientVpnRoutesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeClientVpnTargetNetworksMaxResults = new SM::ShapeInfo("DescribeClientVpnTargetNetworksMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeClientVpnTargetNetworksRequest = new SM::ShapeInfo("DescribeClientVpnTargetNetworksRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeClientVpnTargetNetworksResult = new SM::ShapeInfo("DescribeClientVpnTargetNetworksResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeCoipPoolsRequest = new SM::ShapeInfo("DescribeCoipPoolsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeCoipPoolsResult = new SM::ShapeInfo("DescribeCoipPoolsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeConversionTaskList = new SM::ShapeInfo("DescribeConversionTaskList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDescribeConversionTasksRequest = new SM::ShapeInfo("DescribeConversionTasksRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeConversionTasksResult = new SM::ShapeInfo("DescribeConversionTasksResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeCustomerGatewaysRequest = new SM::ShapeInfo("DescribeCustomerGatewaysRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeCustomerGatewaysResult = new SM::ShapeInfo("DescribeCustomerGatewaysResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeDeclarativePoliciesReportsRequest = new SM::ShapeInfo("DescribeDeclarativePoliciesReportsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeDeclarativePoliciesReportsResult = new SM::ShapeInfo("DescribeDeclarativePoliciesReportsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeDhcpOptionsMaxResults = new SM::ShapeInfo("DescribeDhcpOptionsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeDhcpOptionsRequest = new SM::ShapeInfo("DescribeDhcpOptionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeDhcpOptionsResult = new SM::ShapeInfo("DescribeDhcpOptionsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeEgressOnlyInternetGatewaysMaxResults = new SM::ShapeInfo("DescribeEgressOnlyInternetGatewaysMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 255);
-    public static readonly SM::ShapeInfo SDescribeEgressOnlyInternetGatewaysRequest = new SM::ShapeInfo("DescribeEgressOnlyInternetGatewaysRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeEgressOnlyInternetGatewaysResult = new SM::ShapeInfo("DescribeEgressOnlyInternetGatewaysResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeElasticGpusMaxResults = new SM::ShapeInfo("DescribeElasticGpusMaxResults", SM::ShapeKind.Integer).Constrain(min: 10, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeElasticGpusRequest = new SM::ShapeInfo("DescribeElasticGpusRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeElasticGpusResult = new SM::ShapeInfo("DescribeElasticGpusResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeExportImageTasksMaxResults = new SM::ShapeInfo("DescribeExportImageTasksMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 500);
-    public static readonly SM::ShapeInfo SDescribeExportImageTasksRequest = new SM::ShapeInfo("DescribeExportImageTasksRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeExportImageTasksResult = new SM::ShapeInfo("DescribeExportImageTasksResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeExportTasksRequest = new SM::ShapeInfo("DescribeExportTasksRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeExportTasksResult = new SM::ShapeInfo("DescribeExportTasksResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeFastLaunchImagesRequest = new SM::ShapeInfo("DescribeFastLaunchImagesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeFastLaunchImagesRequestMaxResults = new SM::ShapeInfo("DescribeFastLaunchImagesRequestMaxResults", SM::ShapeKind.Integer).Constrain(min: 0, max: 200);
-    public static readonly SM::ShapeInfo SDescribeFastLaunchImagesResult = new SM::ShapeInfo("DescribeFastLaunchImagesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeFastLaunchImagesSuccessItem = new SM::ShapeInfo("DescribeFastLaunchImagesSuccessItem", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeFastLaunchImagesSuccessSet = new SM::ShapeInfo("DescribeFastLaunchImagesSuccessSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDescribeFastSnapshotRestoreSuccessItem = new SM::ShapeInfo("DescribeFastSnapshotRestoreSuccessItem", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeFastSnapshotRestoreSuccessSet = new SM::ShapeInfo("DescribeFastSnapshotRestoreSuccessSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDescribeFastSnapshotRestoresMaxResults = new SM::ShapeInfo("DescribeFastSnapshotRestoresMaxResults", SM::ShapeKind.Integer).Constrain(min: 0, max: 200);
-    public static readonly SM::ShapeInfo SDescribeFastSnapshotRestoresRequest = new SM::ShapeInfo("DescribeFastSnapshotRestoresRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeFastSnapshotRestoresResult = new SM::ShapeInfo("DescribeFastSnapshotRestoresResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeFleetError = new SM::ShapeInfo("DescribeFleetError", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeFleetHistoryRequest = new SM::ShapeInfo("DescribeFleetHistoryRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeFleetHistoryResult = new SM::ShapeInfo("DescribeFleetHistoryResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeFleetInstancesRequest = new SM::ShapeInfo("DescribeFleetInstancesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeFleetInstancesResult = new SM::ShapeInfo("DescribeFleetInstancesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeFleetsErrorSet = new SM::ShapeInfo("DescribeFleetsErrorSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDescribeFleetsInstances = new SM::ShapeInfo("DescribeFleetsInstances", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeFleetsInstancesSet = new SM::ShapeInfo("DescribeFleetsInstancesSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDescribeFleetsRequest = new SM::ShapeInfo("DescribeFleetsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeFleetsResult = new SM::ShapeInfo("DescribeFleetsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeFlowLogsRequest = new SM::ShapeInfo("DescribeFlowLogsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeFlowLogsResult = new SM::ShapeInfo("DescribeFlowLogsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeFpgaImageAttributeRequest = new SM::ShapeInfo("DescribeFpgaImageAttributeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeFpgaImageAttributeResult = new SM::ShapeInfo("DescribeFpgaImageAttributeResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeFpgaImagesMaxResults = new SM::ShapeInfo("DescribeFpgaImagesMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeFpgaImagesRequest = new SM::ShapeInfo("DescribeFpgaImagesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeFpgaImagesResult = new SM::ShapeInfo("DescribeFpgaImagesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeFutureCapacityMaxResults = new SM::ShapeInfo("DescribeFutureCapacityMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeHostReservationOfferingsRequest = new SM::ShapeInfo("DescribeHostReservationOfferingsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeHostReservationOfferingsResult = new SM::ShapeInfo("DescribeHostReservationOfferingsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeHostReservationsMaxResults = new SM::ShapeInfo("DescribeHostReservationsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 500);
-    public static readonly SM::ShapeInfo SDescribeHostReservationsRequest = new SM::ShapeInfo("DescribeHostReservationsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeHostReservationsResult = new SM::ShapeInfo("DescribeHostReservationsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeHostsRequest = new SM::ShapeInfo("DescribeHostsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeHostsResult = new SM::ShapeInfo("DescribeHostsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeIamInstanceProfileAssociationsMaxResults = new SM::ShapeInfo("DescribeIamInstanceProfileAssociationsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeIamInstanceProfileAssociationsRequest = new SM::ShapeInfo("DescribeIamInstanceProfileAssociationsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeIamInstanceProfileAssociationsResult = new SM::ShapeInfo("DescribeIamInstanceProfileAssociationsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeIdFormatRequest = new SM::ShapeInfo("DescribeIdFormatRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeIdFormatResult = new SM::ShapeInfo("DescribeIdFormatResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeIdentityIdFormatRequest = new SM::ShapeInfo("DescribeIdentityIdFormatRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeIdentityIdFormatResult = new SM::ShapeInfo("DescribeIdentityIdFormatResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeImageAttributeRequest = new SM::ShapeInfo("DescribeImageAttributeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeImageReferencesImageIdStringList = new SM::ShapeInfo("DescribeImageReferencesImageIdStringList", SM::ShapeKind.List).Constrain(min: 1, max: 10);
-    public static readonly SM::ShapeInfo SDescribeImageReferencesMaxResults = new SM::ShapeInfo("DescribeImageReferencesMaxResults", SM::ShapeKind.Integer).Constrain(min: 5);
-    public static readonly SM::ShapeInfo SDescribeImageReferencesRequest = new SM::ShapeInfo("DescribeImageReferencesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeImageReferencesResult = new SM::ShapeInfo("DescribeImageReferencesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeImageUsageReportEntriesMaxResults = new SM::ShapeInfo("DescribeImageUsageReportEntriesMaxResults", SM::ShapeKind.Integer).Constrain(min: 1);
-    public static readonly SM::ShapeInfo SDescribeImageUsageReportEntriesRequest = new SM::ShapeInfo("DescribeImageUsageReportEntriesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeImageUsageReportEntriesResult = new SM::ShapeInfo("DescribeImageUsageReportEntriesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeImageUsageReportsImageIdStringList = new SM::ShapeInfo("DescribeImageUsageReportsImageIdStringList", SM::ShapeKind.List).Constrain(min: 0, max: 200);
-    public static readonly SM::ShapeInfo SDescribeImageUsageReportsMaxResults = new SM::ShapeInfo("DescribeImageUsageReportsMaxResults", SM::ShapeKind.Integer).Constrain(min: 1);
-    public static readonly SM::ShapeInfo SDescribeImageUsageReportsRequest = new SM::ShapeInfo("DescribeImageUsageReportsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeImageUsageReportsResult = new SM::ShapeInfo("DescribeImageUsageReportsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeImagesRequest = new SM::ShapeInfo("DescribeImagesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeImagesResult = new SM::ShapeInfo("DescribeImagesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeImportImageTasksRequest = new SM::ShapeInfo("DescribeImportImageTasksRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeImportImageTasksResult = new SM::ShapeInfo("DescribeImportImageTasksResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeImportSnapshotTasksRequest = new SM::ShapeInfo("DescribeImportSnapshotTasksRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeImportSnapshotTasksResult = new SM::ShapeInfo("DescribeImportSnapshotTasksResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeInstanceAttributeRequest = new SM::ShapeInfo("DescribeInstanceAttributeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeInstanceConnectEndpointsRequest = new SM::ShapeInfo("DescribeInstanceConnectEndpointsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeInstanceConnectEndpointsResult = new SM::ShapeInfo("DescribeInstanceConnectEndpointsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeInstanceCreditSpecificationsMaxResults = new SM::ShapeInfo("DescribeInstanceCreditSpecificationsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeInstanceCreditSpecificationsRequest = new SM::ShapeInfo("DescribeInstanceCreditSpecificationsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeInstanceCreditSpecificationsResult = new SM::ShapeInfo("DescribeInstanceCreditSpecificationsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeInstanceEventNotificationAttributesRequest = new SM::ShapeInfo("DescribeInstanceEventNotificationAttributesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeInstanceEventNotificationAttributesResult = new SM::ShapeInfo("DescribeInstanceEventNotificationAttributesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeInstanceEventWindowsRequest = new SM::ShapeInfo("DescribeInstanceEventWindowsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeInstanceEventWindowsResult = new SM::ShapeInfo("DescribeInstanceEventWindowsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeInstanceImageMetadataMaxResults = new SM::ShapeInfo("DescribeInstanceImageMetadataMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeInstanceImageMetadataRequest = new SM::ShapeInfo("DescribeInstanceImageMetadataRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeInstanceImageMetadataResult = new SM::ShapeInfo("DescribeInstanceImageMetadataResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeInstanceSqlHaHistoryStatesRequest = new SM::ShapeInfo("DescribeInstanceSqlHaHistoryStatesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeInstanceSqlHaHistoryStatesResult = new SM::ShapeInfo("DescribeInstanceSqlHaHistoryStatesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeInstanceSqlHaStatesRequest = new SM::ShapeInfo("DescribeInstanceSqlHaStatesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeInstanceSqlHaStatesRequestMaxResultsInteger = new SM::ShapeInfo("DescribeInstanceSqlHaStatesRequestMaxResultsInteger", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeInstanceSqlHaStatesResult = new SM::ShapeInfo("DescribeInstanceSqlHaStatesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeInstanceStatusRequest = new SM::ShapeInfo("DescribeInstanceStatusRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeInstanceStatusResult = new SM::ShapeInfo("DescribeInstanceStatusResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeInstanceTopologyGroupNameSet = new SM::ShapeInfo("DescribeInstanceTopologyGroupNameSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDescribeInstanceTopologyInstanceIdSet = new SM::ShapeInfo("DescribeInstanceTopologyInstanceIdSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDescribeInstanceTopologyMaxResults = new SM::ShapeInfo("DescribeInstanceTopologyMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 100);
-    public static readonly SM::ShapeInfo SDescribeInstanceTopologyRequest = new SM::ShapeInfo("DescribeInstanceTopologyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeInstanceTopologyResult = new SM::ShapeInfo("DescribeInstanceTopologyResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeInstanceTypeOfferingsRequest = new SM::ShapeInfo("DescribeInstanceTypeOfferingsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeInstanceTypeOfferingsResult = new SM::ShapeInfo("DescribeInstanceTypeOfferingsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeInstanceTypesRequest = new SM::ShapeInfo("DescribeInstanceTypesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeInstanceTypesResult = new SM::ShapeInfo("DescribeInstanceTypesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeInstancesRequest = new SM::ShapeInfo("DescribeInstancesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeInstancesResult = new SM::ShapeInfo("DescribeInstancesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeInternetGatewaysMaxResults = new SM::ShapeInfo("DescribeInternetGatewaysMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeInternetGatewaysRequest = new SM::ShapeInfo("DescribeInternetGatewaysRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeInternetGatewaysResult = new SM::ShapeInfo("DescribeInternetGatewaysResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeIpamByoasnMaxResults = new SM::ShapeInfo("DescribeIpamByoasnMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 100);
-    public static readonly SM::ShapeInfo SDescribeIpamByoasnRequest = new SM::ShapeInfo("DescribeIpamByoasnRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeIpamByoasnResult = new SM::ShapeInfo("DescribeIpamByoasnResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeIpamExternalResourceVerificationTokensRequest = new SM::ShapeInfo("DescribeIpamExternalResourceVerificationTokensRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeIpamExternalResourceVerificationTokensResult = new SM::ShapeInfo("DescribeIpamExternalResourceVerificationTokensResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeIpamPoliciesRequest = new SM::ShapeInfo("DescribeIpamPoliciesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeIpamPoliciesResult = new SM::ShapeInfo("DescribeIpamPoliciesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeIpamPoolAllocationsMaxResults = new SM::ShapeInfo("DescribeIpamPoolAllocationsMaxResults", SM::ShapeKind.Integer).Constrain(min: 1000, max: 100000);
-    public static readonly SM::ShapeInfo SDescribeIpamPoolAllocationsRequest = new SM::ShapeInfo("DescribeIpamPoolAllocationsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeIpamPoolAllocationsResult = new SM::ShapeInfo("DescribeIpamPoolAllocationsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeIpamPoolsRequest = new SM::ShapeInfo("DescribeIpamPoolsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeIpamPoolsResult = new SM::ShapeInfo("DescribeIpamPoolsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeIpamPrefixListResolverTargetsRequest = new SM::ShapeInfo("DescribeIpamPrefixListResolverTargetsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeIpamPrefixListResolverTargetsResult = new SM::ShapeInfo("DescribeIpamPrefixListResolverTargetsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeIpamPrefixListResolversRequest = new SM::ShapeInfo("DescribeIpamPrefixListResolversRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeIpamPrefixListResolversResult = new SM::ShapeInfo("DescribeIpamPrefixListResolversResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeIpamResourceDiscoveriesRequest = new SM::ShapeInfo("DescribeIpamResourceDiscoveriesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeIpamResourceDiscoveriesResult = new SM::ShapeInfo("DescribeIpamResourceDiscoveriesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeIpamResourceDiscoveryAssociationsRequest = new SM::ShapeInfo("DescribeIpamResourceDiscoveryAssociationsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeIpamResourceDiscoveryAssociationsResult = new SM::ShapeInfo("DescribeIpamResourceDiscoveryAssociationsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeIpamScopesRequest = new SM::ShapeInfo("DescribeIpamScopesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeIpamScopesResult = new SM::ShapeInfo("DescribeIpamScopesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeIpamsRequest = new SM::ShapeInfo("DescribeIpamsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeIpamsResult = new SM::ShapeInfo("DescribeIpamsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeIpv6PoolsRequest = new SM::ShapeInfo("DescribeIpv6PoolsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeIpv6PoolsResult = new SM::ShapeInfo("DescribeIpv6PoolsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeKeyPairsRequest = new SM::ShapeInfo("DescribeKeyPairsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeKeyPairsResult = new SM::ShapeInfo("DescribeKeyPairsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeLaunchTemplateVersionsRequest = new SM::ShapeInfo("DescribeLaunchTemplateVersionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeLaunchTemplateVersionsResult = new SM::ShapeInfo("DescribeLaunchTemplateVersionsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeLaunchTemplatesMaxResults = new SM::ShapeInfo("DescribeLaunchTemplatesMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 200);
-    public static readonly SM::ShapeInfo SDescribeLaunchTemplatesRequest = new SM::ShapeInfo("DescribeLaunchTemplatesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeLaunchTemplatesResult = new SM::ShapeInfo("DescribeLaunchTemplatesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsRequest = new SM::ShapeInfo("DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsResult = new SM::ShapeInfo("DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeLocalGatewayRouteTableVpcAssociationsRequest = new SM::ShapeInfo("DescribeLocalGatewayRouteTableVpcAssociationsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeLocalGatewayRouteTableVpcAssociationsResult = new SM::ShapeInfo("DescribeLocalGatewayRouteTableVpcAssociationsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeLocalGatewayRouteTablesRequest = new SM::ShapeInfo("DescribeLocalGatewayRouteTablesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeLocalGatewayRouteTablesResult = new SM::ShapeInfo("DescribeLocalGatewayRouteTablesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeLocalGatewayVirtualInterfaceGroupsRequest = new SM::ShapeInfo("DescribeLocalGatewayVirtualInterfaceGroupsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeLocalGatewayVirtualInterfaceGroupsResult = new SM::ShapeInfo("DescribeLocalGatewayVirtualInterfaceGroupsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeLocalGatewayVirtualInterfacesRequest = new SM::ShapeInfo("DescribeLocalGatewayVirtualInterfacesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeLocalGatewayVirtualInterfacesResult = new SM::ShapeInfo("DescribeLocalGatewayVirtualInterfacesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeLocalGatewaysRequest = new SM::ShapeInfo("DescribeLocalGatewaysRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeLocalGatewaysResult = new SM::ShapeInfo("DescribeLocalGatewaysResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeLockedSnapshotsMaxResults = new SM::ShapeInfo("DescribeLockedSnapshotsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeLockedSnapshotsRequest = new SM::ShapeInfo("DescribeLockedSnapshotsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeLockedSnapshotsResult = new SM::ShapeInfo("DescribeLockedSnapshotsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeMacHostsRequest = new SM::ShapeInfo("DescribeMacHostsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeMacHostsRequestMaxResults = new SM::ShapeInfo("DescribeMacHostsRequestMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 500);
-    public static readonly SM::ShapeInfo SDescribeMacHostsResult = new SM::ShapeInfo("DescribeMacHostsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeMacModificationTasksMaxResults = new SM::ShapeInfo("DescribeMacModificationTasksMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 500);
-    public static readonly SM::ShapeInfo SDescribeMacModificationTasksRequest = new SM::ShapeInfo("DescribeMacModificationTasksRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeMacModificationTasksResult = new SM::ShapeInfo("DescribeMacModificationTasksResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeManagedPrefixListsRequest = new SM::ShapeInfo("DescribeManagedPrefixListsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeManagedPrefixListsResult = new SM::ShapeInfo("DescribeManagedPrefixListsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeMovingAddressesMaxResults = new SM::ShapeInfo("DescribeMovingAddressesMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeMovingAddressesRequest = new SM::ShapeInfo("DescribeMovingAddressesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeMovingAddressesResult = new SM::ShapeInfo("DescribeMovingAddressesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeNatGatewaysMaxResults = new SM::ShapeInfo("DescribeNatGatewaysMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeNatGatewaysRequest = new SM::ShapeInfo("DescribeNatGatewaysRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeNatGatewaysResult = new SM::ShapeInfo("DescribeNatGatewaysResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeNetworkAclsMaxResults = new SM::ShapeInfo("DescribeNetworkAclsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
+    public static SM::ShapeInfo SDeleteKeyPairResult => Table[800];
+    public static SM::ShapeInfo SDeleteLaunchTemplateRequest => Table[801];
+    public static SM::ShapeInfo SDeleteLaunchTemplateResult => Table[802];
+    public static SM::ShapeInfo SDeleteLaunchTemplateVersionsRequest => Table[803];
+    public static SM::ShapeInfo SDeleteLaunchTemplateVersionsResponseErrorItem => Table[804];
+    public static SM::ShapeInfo SDeleteLaunchTemplateVersionsResponseErrorSet => Table[805];
+    public static SM::ShapeInfo SDeleteLaunchTemplateVersionsResponseSuccessItem => Table[806];
+    public static SM::ShapeInfo SDeleteLaunchTemplateVersionsResponseSuccessSet => Table[807];
+    public static SM::ShapeInfo SDeleteLaunchTemplateVersionsResult => Table[808];
+    public static SM::ShapeInfo SDeleteLocalGatewayRouteRequest => Table[809];
+    public static SM::ShapeInfo SDeleteLocalGatewayRouteResult => Table[810];
+    public static SM::ShapeInfo SDeleteLocalGatewayRouteTableRequest => Table[811];
+    public static SM::ShapeInfo SDeleteLocalGatewayRouteTableResult => Table[812];
+    public static SM::ShapeInfo SDeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociationRequest => Table[813];
+    public static SM::ShapeInfo SDeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociationResult => Table[814];
+    public static SM::ShapeInfo SDeleteLocalGatewayRouteTableVpcAssociationRequest => Table[815];
+    public static SM::ShapeInfo SDeleteLocalGatewayRouteTableVpcAssociationResult => Table[816];
+    public static SM::ShapeInfo SDeleteLocalGatewayVirtualInterfaceGroupRequest => Table[817];
+    public static SM::ShapeInfo SDeleteLocalGatewayVirtualInterfaceGroupResult => Table[818];
+    public static SM::ShapeInfo SDeleteLocalGatewayVirtualInterfaceRequest => Table[819];
+    public static SM::ShapeInfo SDeleteLocalGatewayVirtualInterfaceResult => Table[820];
+    public static SM::ShapeInfo SDeleteManagedPrefixListRequest => Table[821];
+    public static SM::ShapeInfo SDeleteManagedPrefixListResult => Table[822];
+    public static SM::ShapeInfo SDeleteNatGatewayRequest => Table[823];
+    public static SM::ShapeInfo SDeleteNatGatewayResult => Table[824];
+    public static SM::ShapeInfo SDeleteNetworkAclEntryRequest => Table[825];
+    public static SM::ShapeInfo SDeleteNetworkAclRequest => Table[826];
+    public static SM::ShapeInfo SDeleteNetworkInsightsAccessScopeAnalysisRequest => Table[827];
+    public static SM::ShapeInfo SDeleteNetworkInsightsAccessScopeAnalysisResult => Table[828];
+    public static SM::ShapeInfo SDeleteNetworkInsightsAccessScopeRequest => Table[829];
+    public static SM::ShapeInfo SDeleteNetworkInsightsAccessScopeResult => Table[830];
+    public static SM::ShapeInfo SDeleteNetworkInsightsAnalysisRequest => Table[831];
+    public static SM::ShapeInfo SDeleteNetworkInsightsAnalysisResult => Table[832];
+    public static SM::ShapeInfo SDeleteNetworkInsightsPathRequest => Table[833];
+    public static SM::ShapeInfo SDeleteNetworkInsightsPathResult => Table[834];
+    public static SM::ShapeInfo SDeleteNetworkInterfacePermissionRequest => Table[835];
+    public static SM::ShapeInfo SDeleteNetworkInterfacePermissionResult => Table[836];
+    public static SM::ShapeInfo SDeleteNetworkInterfaceRequest => Table[837];
+    public static SM::ShapeInfo SDeletePlacementGroupRequest => Table[838];
+    public static SM::ShapeInfo SDeletePublicIpv4PoolRequest => Table[839];
+    public static SM::ShapeInfo SDeletePublicIpv4PoolResult => Table[840];
+    public static SM::ShapeInfo SDeleteQueuedReservedInstancesError => Table[841];
+    public static SM::ShapeInfo SDeleteQueuedReservedInstancesErrorCode => Table[842];
+    public static SM::ShapeInfo SDeleteQueuedReservedInstancesIdList => Table[843];
+    public static SM::ShapeInfo SDeleteQueuedReservedInstancesRequest => Table[844];
+    public static SM::ShapeInfo SDeleteQueuedReservedInstancesResult => Table[845];
+    public static SM::ShapeInfo SDeleteRouteRequest => Table[846];
+    public static SM::ShapeInfo SDeleteRouteServerEndpointRequest => Table[847];
+    public static SM::ShapeInfo SDeleteRouteServerEndpointResult => Table[848];
+    public static SM::ShapeInfo SDeleteRouteServerPeerRequest => Table[849];
+    public static SM::ShapeInfo SDeleteRouteServerPeerResult => Table[850];
+    public static SM::ShapeInfo SDeleteRouteServerRequest => Table[851];
+    public static SM::ShapeInfo SDeleteRouteServerResult => Table[852];
+    public static SM::ShapeInfo SDeleteRouteTableRequest => Table[853];
+    public static SM::ShapeInfo SDeleteSecondaryNetworkRequest => Table[854];
+    public static SM::ShapeInfo SDeleteSecondaryNetworkResult => Table[855];
+    public static SM::ShapeInfo SDeleteSecondarySubnetRequest => Table[856];
+    public static SM::ShapeInfo SDeleteSecondarySubnetResult => Table[857];
+    public static SM::ShapeInfo SDeleteSecurityGroupRequest => Table[858];
+    public static SM::ShapeInfo SDeleteSecurityGroupResult => Table[859];
+    public static SM::ShapeInfo SDeleteSnapshotRequest => Table[860];
+    public static SM::ShapeInfo SDeleteSnapshotResultSet => Table[861];
+    public static SM::ShapeInfo SDeleteSnapshotReturnCode => Table[862];
+    public static SM::ShapeInfo SDeleteSpotDatafeedSubscriptionRequest => Table[863];
+    public static SM::ShapeInfo SDeleteSubnetCidrReservationRequest => Table[864];
+    public static SM::ShapeInfo SDeleteSubnetCidrReservationResult => Table[865];
+    public static SM::ShapeInfo SDeleteSubnetRequest => Table[866];
+    public static SM::ShapeInfo SDeleteTagsRequest => Table[867];
+    public static SM::ShapeInfo SDeleteTrafficMirrorFilterRequest => Table[868];
+    public static SM::ShapeInfo SDeleteTrafficMirrorFilterResult => Table[869];
+    public static SM::ShapeInfo SDeleteTrafficMirrorFilterRuleRequest => Table[870];
+    public static SM::ShapeInfo SDeleteTrafficMirrorFilterRuleResult => Table[871];
+    public static SM::ShapeInfo SDeleteTrafficMirrorSessionRequest => Table[872];
+    public static SM::ShapeInfo SDeleteTrafficMirrorSessionResult => Table[873];
+    public static SM::ShapeInfo SDeleteTrafficMirrorTargetRequest => Table[874];
+    public static SM::ShapeInfo SDeleteTrafficMirrorTargetResult => Table[875];
+    public static SM::ShapeInfo SDeleteTransitGatewayClientVpnAttachmentRequest => Table[876];
+    public static SM::ShapeInfo SDeleteTransitGatewayClientVpnAttachmentResult => Table[877];
+    public static SM::ShapeInfo SDeleteTransitGatewayConnectPeerRequest => Table[878];
+    public static SM::ShapeInfo SDeleteTransitGatewayConnectPeerResult => Table[879];
+    public static SM::ShapeInfo SDeleteTransitGatewayConnectRequest => Table[880];
+    public static SM::ShapeInfo SDeleteTransitGatewayConnectResult => Table[881];
+    public static SM::ShapeInfo SDeleteTransitGatewayMeteringPolicyEntryRequest => Table[882];
+    public static SM::ShapeInfo SDeleteTransitGatewayMeteringPolicyEntryResult => Table[883];
+    public static SM::ShapeInfo SDeleteTransitGatewayMeteringPolicyRequest => Table[884];
+    public static SM::ShapeInfo SDeleteTransitGatewayMeteringPolicyResult => Table[885];
+    public static SM::ShapeInfo SDeleteTransitGatewayMulticastDomainRequest => Table[886];
+    public static SM::ShapeInfo SDeleteTransitGatewayMulticastDomainResult => Table[887];
+    public static SM::ShapeInfo SDeleteTransitGatewayPeeringAttachmentRequest => Table[888];
+    public static SM::ShapeInfo SDeleteTransitGatewayPeeringAttachmentResult => Table[889];
+    public static SM::ShapeInfo SDeleteTransitGatewayPolicyTableRequest => Table[890];
+    public static SM::ShapeInfo SDeleteTransitGatewayPolicyTableResult => Table[891];
+    public static SM::ShapeInfo SDeleteTransitGatewayPrefixListReferenceRequest => Table[892];
+    public static SM::ShapeInfo SDeleteTransitGatewayPrefixListReferenceResult => Table[893];
+    public static SM::ShapeInfo SDeleteTransitGatewayRequest => Table[894];
+    public static SM::ShapeInfo SDeleteTransitGatewayResult => Table[895];
+    public static SM::ShapeInfo SDeleteTransitGatewayRouteRequest => Table[896];
+    public static SM::ShapeInfo SDeleteTransitGatewayRouteResult => Table[897];
+    public static SM::ShapeInfo SDeleteTransitGatewayRouteTableAnnouncementRequest => Table[898];
+    public static SM::ShapeInfo SDeleteTransitGatewayRouteTableAnnouncementResult => Table[899];
+    public static SM::ShapeInfo SDeleteTransitGatewayRouteTableRequest => Table[900];
+    public static SM::ShapeInfo SDeleteTransitGatewayRouteTableResult => Table[901];
+    public static SM::ShapeInfo SDeleteTransitGatewayVpcAttachmentRequest => Table[902];
+    public static SM::ShapeInfo SDeleteTransitGatewayVpcAttachmentResult => Table[903];
+    public static SM::ShapeInfo SDeleteVerifiedAccessEndpointRequest => Table[904];
+    public static SM::ShapeInfo SDeleteVerifiedAccessEndpointResult => Table[905];
+    public static SM::ShapeInfo SDeleteVerifiedAccessGroupRequest => Table[906];
+    public static SM::ShapeInfo SDeleteVerifiedAccessGroupResult => Table[907];
+    public static SM::ShapeInfo SDeleteVerifiedAccessInstanceRequest => Table[908];
+    public static SM::ShapeInfo SDeleteVerifiedAccessInstanceResult => Table[909];
+    public static SM::ShapeInfo SDeleteVerifiedAccessTrustProviderRequest => Table[910];
+    public static SM::ShapeInfo SDeleteVerifiedAccessTrustProviderResult => Table[911];
+    public static SM::ShapeInfo SDeleteVolumeRequest => Table[912];
+    public static SM::ShapeInfo SDeleteVpcBlockPublicAccessExclusionRequest => Table[913];
+    public static SM::ShapeInfo SDeleteVpcBlockPublicAccessExclusionResult => Table[914];
+    public static SM::ShapeInfo SDeleteVpcEncryptionControlRequest => Table[915];
+    public static SM::ShapeInfo SDeleteVpcEncryptionControlResult => Table[916];
+    public static SM::ShapeInfo SDeleteVpcEndpointConnectionNotificationsRequest => Table[917];
+    public static SM::ShapeInfo SDeleteVpcEndpointConnectionNotificationsResult => Table[918];
+    public static SM::ShapeInfo SDeleteVpcEndpointServiceConfigurationsRequest => Table[919];
+    public static SM::ShapeInfo SDeleteVpcEndpointServiceConfigurationsResult => Table[920];
+    public static SM::ShapeInfo SDeleteVpcEndpointsRequest => Table[921];
+    public static SM::ShapeInfo SDeleteVpcEndpointsResult => Table[922];
+    public static SM::ShapeInfo SDeleteVpcPeeringConnectionRequest => Table[923];
+    public static SM::ShapeInfo SDeleteVpcPeeringConnectionResult => Table[924];
+    public static SM::ShapeInfo SDeleteVpcRequest => Table[925];
+    public static SM::ShapeInfo SDeleteVpnConcentratorRequest => Table[926];
+    public static SM::ShapeInfo SDeleteVpnConcentratorResult => Table[927];
+    public static SM::ShapeInfo SDeleteVpnConnectionRequest => Table[928];
+    public static SM::ShapeInfo SDeleteVpnConnectionRouteRequest => Table[929];
+    public static SM::ShapeInfo SDeleteVpnGatewayRequest => Table[930];
+    public static SM::ShapeInfo SDeprecationTimeCondition => Table[931];
+    public static SM::ShapeInfo SDeprecationTimeConditionRequest => Table[932];
+    public static SM::ShapeInfo SDeprovisionByoipCidrRequest => Table[933];
+    public static SM::ShapeInfo SDeprovisionByoipCidrResult => Table[934];
+    public static SM::ShapeInfo SDeprovisionIpamByoasnRequest => Table[935];
+    public static SM::ShapeInfo SDeprovisionIpamByoasnResult => Table[936];
+    public static SM::ShapeInfo SDeprovisionIpamPoolCidrRequest => Table[937];
+    public static SM::ShapeInfo SDeprovisionIpamPoolCidrResult => Table[938];
+    public static SM::ShapeInfo SDeprovisionPublicIpv4PoolCidrRequest => Table[939];
+    public static SM::ShapeInfo SDeprovisionPublicIpv4PoolCidrResult => Table[940];
+    public static SM::ShapeInfo SDeprovisionedAddressSet => Table[941];
+    public static SM::ShapeInfo SDeregisterImageRequest => Table[942];
+    public static SM::ShapeInfo SDeregisterImageResult => Table[943];
+    public static SM::ShapeInfo SDeregisterInstanceEventNotificationAttributesRequest => Table[944];
+    public static SM::ShapeInfo SDeregisterInstanceEventNotificationAttributesResult => Table[945];
+    public static SM::ShapeInfo SDeregisterInstanceTagAttributeRequest => Table[946];
+    public static SM::ShapeInfo SDeregisterTransitGatewayMulticastGroupMembersRequest => Table[947];
+    public static SM::ShapeInfo SDeregisterTransitGatewayMulticastGroupMembersResult => Table[948];
+    public static SM::ShapeInfo SDeregisterTransitGatewayMulticastGroupSourcesRequest => Table[949];
+    public static SM::ShapeInfo SDeregisterTransitGatewayMulticastGroupSourcesResult => Table[950];
+    public static SM::ShapeInfo SDescribeAccountAttributesRequest => Table[951];
+    public static SM::ShapeInfo SDescribeAccountAttributesResult => Table[952];
+    public static SM::ShapeInfo SDescribeAddressTransfersMaxResults => Table[953];
+    public static SM::ShapeInfo SDescribeAddressTransfersRequest => Table[954];
+    public static SM::ShapeInfo SDescribeAddressTransfersResult => Table[955];
+    public static SM::ShapeInfo SDescribeAddressesAttributeRequest => Table[956];
+    public static SM::ShapeInfo SDescribeAddressesAttributeResult => Table[957];
+    public static SM::ShapeInfo SDescribeAddressesRequest => Table[958];
+    public static SM::ShapeInfo SDescribeAddressesResult => Table[959];
+    public static SM::ShapeInfo SDescribeAggregateIdFormatRequest => Table[960];
+    public static SM::ShapeInfo SDescribeAggregateIdFormatResult => Table[961];
+    public static SM::ShapeInfo SDescribeAvailabilityZonesRequest => Table[962];
+    public static SM::ShapeInfo SDescribeAvailabilityZonesResult => Table[963];
+    public static SM::ShapeInfo SDescribeAwsNetworkPerformanceMetricSubscriptionsRequest => Table[964];
+    public static SM::ShapeInfo SDescribeAwsNetworkPerformanceMetricSubscriptionsResult => Table[965];
+    public static SM::ShapeInfo SDescribeBundleTasksRequest => Table[966];
+    public static SM::ShapeInfo SDescribeBundleTasksResult => Table[967];
+    public static SM::ShapeInfo SDescribeByoipCidrsMaxResults => Table[968];
+    public static SM::ShapeInfo SDescribeByoipCidrsRequest => Table[969];
+    public static SM::ShapeInfo SDescribeByoipCidrsResult => Table[970];
+    public static SM::ShapeInfo SDescribeCapacityBlockExtensionHistoryRequest => Table[971];
+    public static SM::ShapeInfo SDescribeCapacityBlockExtensionHistoryResult => Table[972];
+    public static SM::ShapeInfo SDescribeCapacityBlockExtensionOfferingsMaxResults => Table[973];
+    public static SM::ShapeInfo SDescribeCapacityBlockExtensionOfferingsRequest => Table[974];
+    public static SM::ShapeInfo SDescribeCapacityBlockExtensionOfferingsResult => Table[975];
+    public static SM::ShapeInfo SDescribeCapacityBlockOfferingsMaxResults => Table[976];
+    public static SM::ShapeInfo SDescribeCapacityBlockOfferingsRequest => Table[977];
+    public static SM::ShapeInfo SDescribeCapacityBlockOfferingsResult => Table[978];
+    public static SM::ShapeInfo SDescribeCapacityBlockStatusMaxResults => Table[979];
+    public static SM::ShapeInfo SDescribeCapacityBlockStatusRequest => Table[980];
+    public static SM::ShapeInfo SDescribeCapacityBlockStatusResult => Table[981];
+    public static SM::ShapeInfo SDescribeCapacityBlocksMaxResults => Table[982];
+    public static SM::ShapeInfo SDescribeCapacityBlocksRequest => Table[983];
+    public static SM::ShapeInfo SDescribeCapacityBlocksResult => Table[984];
+    public static SM::ShapeInfo SDescribeCapacityManagerDataExportsRequest => Table[985];
+    public static SM::ShapeInfo SDescribeCapacityManagerDataExportsRequestMaxResults => Table[986];
+    public static SM::ShapeInfo SDescribeCapacityManagerDataExportsResult => Table[987];
+    public static SM::ShapeInfo SDescribeCapacityReservationBillingRequestsRequest => Table[988];
+    public static SM::ShapeInfo SDescribeCapacityReservationBillingRequestsRequestMaxResults => Table[989];
+    public static SM::ShapeInfo SDescribeCapacityReservationBillingRequestsResult => Table[990];
+    public static SM::ShapeInfo SDescribeCapacityReservationFleetsMaxResults => Table[991];
+    public static SM::ShapeInfo SDescribeCapacityReservationFleetsRequest => Table[992];
+    public static SM::ShapeInfo SDescribeCapacityReservationFleetsResult => Table[993];
+    public static SM::ShapeInfo SDescribeCapacityReservationTopologyMaxResults => Table[994];
+    public static SM::ShapeInfo SDescribeCapacityReservationTopologyRequest => Table[995];
+    public static SM::ShapeInfo SDescribeCapacityReservationTopologyResult => Table[996];
+    public static SM::ShapeInfo SDescribeCapacityReservationsMaxResults => Table[997];
+    public static SM::ShapeInfo SDescribeCapacityReservationsRequest => Table[998];
+    public static SM::ShapeInfo SDescribeCapacityReservationsResult => Table[999];
+    public static SM::ShapeInfo SDescribeCarrierGatewaysRequest => Table[1000];
+    public static SM::ShapeInfo SDescribeCarrierGatewaysResult => Table[1001];
+    public static SM::ShapeInfo SDescribeClassicLinkInstancesMaxResults => Table[1002];
+    public static SM::ShapeInfo SDescribeClassicLinkInstancesRequest => Table[1003];
+    public static SM::ShapeInfo SDescribeClassicLinkInstancesResult => Table[1004];
+    public static SM::ShapeInfo SDescribeClientVpnAuthorizationRulesMaxResults => Table[1005];
+    public static SM::ShapeInfo SDescribeClientVpnAuthorizationRulesRequest => Table[1006];
+    public static SM::ShapeInfo SDescribeClientVpnAuthorizationRulesResult => Table[1007];
+    public static SM::ShapeInfo SDescribeClientVpnConnectionsMaxResults => Table[1008];
+    public static SM::ShapeInfo SDescribeClientVpnConnectionsRequest => Table[1009];
+    public static SM::ShapeInfo SDescribeClientVpnConnectionsResult => Table[1010];
+    public static SM::ShapeInfo SDescribeClientVpnEndpointMaxResults => Table[1011];
+    public static SM::ShapeInfo SDescribeClientVpnEndpointsRequest => Table[1012];
+    public static SM::ShapeInfo SDescribeClientVpnEndpointsResult => Table[1013];
+    public static SM::ShapeInfo SDescribeClientVpnRoutesMaxResults => Table[1014];
+    public static SM::ShapeInfo SDescribeClientVpnRoutesRequest => Table[1015];
+    public static SM::ShapeInfo SDescribeClientVpnRoutesResult => Table[1016];
+    public static SM::ShapeInfo SDescribeClientVpnTargetNetworksMaxResults => Table[1017];
+    public static SM::ShapeInfo SDescribeClientVpnTargetNetworksRequest => Table[1018];
+    public static SM::ShapeInfo SDescribeClientVpnTargetNetworksResult => Table[1019];
+    public static SM::ShapeInfo SDescribeCoipPoolsRequest => Table[1020];
+    public static SM::ShapeInfo SDescribeCoipPoolsResult => Table[1021];
+    public static SM::ShapeInfo SDescribeConversionTaskList => Table[1022];
+    public static SM::ShapeInfo SDescribeConversionTasksRequest => Table[1023];
+    public static SM::ShapeInfo SDescribeConversionTasksResult => Table[1024];
+    public static SM::ShapeInfo SDescribeCustomerGatewaysRequest => Table[1025];
+    public static SM::ShapeInfo SDescribeCustomerGatewaysResult => Table[1026];
+    public static SM::ShapeInfo SDescribeDeclarativePoliciesReportsRequest => Table[1027];
+    public static SM::ShapeInfo SDescribeDeclarativePoliciesReportsResult => Table[1028];
+    public static SM::ShapeInfo SDescribeDhcpOptionsMaxResults => Table[1029];
+    public static SM::ShapeInfo SDescribeDhcpOptionsRequest => Table[1030];
+    public static SM::ShapeInfo SDescribeDhcpOptionsResult => Table[1031];
+    public static SM::ShapeInfo SDescribeEgressOnlyInternetGatewaysMaxResults => Table[1032];
+    public static SM::ShapeInfo SDescribeEgressOnlyInternetGatewaysRequest => Table[1033];
+    public static SM::ShapeInfo SDescribeEgressOnlyInternetGatewaysResult => Table[1034];
+    public static SM::ShapeInfo SDescribeElasticGpusMaxResults => Table[1035];
+    public static SM::ShapeInfo SDescribeElasticGpusRequest => Table[1036];
+    public static SM::ShapeInfo SDescribeElasticGpusResult => Table[1037];
+    public static SM::ShapeInfo SDescribeExportImageTasksMaxResults => Table[1038];
+    public static SM::ShapeInfo SDescribeExportImageTasksRequest => Table[1039];
+    public static SM::ShapeInfo SDescribeExportImageTasksResult => Table[1040];
+    public static SM::ShapeInfo SDescribeExportTasksRequest => Table[1041];
+    public static SM::ShapeInfo SDescribeExportTasksResult => Table[1042];
+    public static SM::ShapeInfo SDescribeFastLaunchImagesRequest => Table[1043];
+    public static SM::ShapeInfo SDescribeFastLaunchImagesRequestMaxResults => Table[1044];
+    public static SM::ShapeInfo SDescribeFastLaunchImagesResult => Table[1045];
+    public static SM::ShapeInfo SDescribeFastLaunchImagesSuccessItem => Table[1046];
+    public static SM::ShapeInfo SDescribeFastLaunchImagesSuccessSet => Table[1047];
+    public static SM::ShapeInfo SDescribeFastSnapshotRestoreSuccessItem => Table[1048];
+    public static SM::ShapeInfo SDescribeFastSnapshotRestoreSuccessSet => Table[1049];
+    public static SM::ShapeInfo SDescribeFastSnapshotRestoresMaxResults => Table[1050];
+    public static SM::ShapeInfo SDescribeFastSnapshotRestoresRequest => Table[1051];
+    public static SM::ShapeInfo SDescribeFastSnapshotRestoresResult => Table[1052];
+    public static SM::ShapeInfo SDescribeFleetError => Table[1053];
+    public static SM::ShapeInfo SDescribeFleetHistoryRequest => Table[1054];
+    public static SM::ShapeInfo SDescribeFleetHistoryResult => Table[1055];
+    public static SM::ShapeInfo SDescribeFleetInstancesRequest => Table[1056];
+    public static SM::ShapeInfo SDescribeFleetInstancesResult => Table[1057];
+    public static SM::ShapeInfo SDescribeFleetsErrorSet => Table[1058];
+    public static SM::ShapeInfo SDescribeFleetsInstances => Table[1059];
+    public static SM::ShapeInfo SDescribeFleetsInstancesSet => Table[1060];
+    public static SM::ShapeInfo SDescribeFleetsRequest => Table[1061];
+    public static SM::ShapeInfo SDescribeFleetsResult => Table[1062];
+    public static SM::ShapeInfo SDescribeFlowLogsRequest => Table[1063];
+    public static SM::ShapeInfo SDescribeFlowLogsResult => Table[1064];
+    public static SM::ShapeInfo SDescribeFpgaImageAttributeRequest => Table[1065];
+    public static SM::ShapeInfo SDescribeFpgaImageAttributeResult => Table[1066];
+    public static SM::ShapeInfo SDescribeFpgaImagesMaxResults => Table[1067];
+    public static SM::ShapeInfo SDescribeFpgaImagesRequest => Table[1068];
+    public static SM::ShapeInfo SDescribeFpgaImagesResult => Table[1069];
+    public static SM::ShapeInfo SDescribeFutureCapacityMaxResults => Table[1070];
+    public static SM::ShapeInfo SDescribeHostReservationOfferingsRequest => Table[1071];
+    public static SM::ShapeInfo SDescribeHostReservationOfferingsResult => Table[1072];
+    public static SM::ShapeInfo SDescribeHostReservationsMaxResults => Table[1073];
+    public static SM::ShapeInfo SDescribeHostReservationsRequest => Table[1074];
+    public static SM::ShapeInfo SDescribeHostReservationsResult => Table[1075];
+    public static SM::ShapeInfo SDescribeHostsRequest => Table[1076];
+    public static SM::ShapeInfo SDescribeHostsResult => Table[1077];
+    public static SM::ShapeInfo SDescribeIamInstanceProfileAssociationsMaxResults => Table[1078];
+    public static SM::ShapeInfo SDescribeIamInstanceProfileAssociationsRequest => Table[1079];
+    public static SM::ShapeInfo SDescribeIamInstanceProfileAssociationsResult => Table[1080];
+    public static SM::ShapeInfo SDescribeIdFormatRequest => Table[1081];
+    public static SM::ShapeInfo SDescribeIdFormatResult => Table[1082];
+    public static SM::ShapeInfo SDescribeIdentityIdFormatRequest => Table[1083];
+    public static SM::ShapeInfo SDescribeIdentityIdFormatResult => Table[1084];
+    public static SM::ShapeInfo SDescribeImageAttributeRequest => Table[1085];
+    public static SM::ShapeInfo SDescribeImageReferencesImageIdStringList => Table[1086];
+    public static SM::ShapeInfo SDescribeImageReferencesMaxResults => Table[1087];
+    public static SM::ShapeInfo SDescribeImageReferencesRequest => Table[1088];
+    public static SM::ShapeInfo SDescribeImageReferencesResult => Table[1089];
+    public static SM::ShapeInfo SDescribeImageUsageReportEntriesMaxResults => Table[1090];
+    public static SM::ShapeInfo SDescribeImageUsageReportEntriesRequest => Table[1091];
+    public static SM::ShapeInfo SDescribeImageUsageReportEntriesResult => Table[1092];
+    public static SM::ShapeInfo SDescribeImageUsageReportsImageIdStringList => Table[1093];
+    public static SM::ShapeInfo SDescribeImageUsageReportsMaxResults => Table[1094];
+    public static SM::ShapeInfo SDescribeImageUsageReportsRequest => Table[1095];
+    public static SM::ShapeInfo SDescribeImageUsageReportsResult => Table[1096];
+    public static SM::ShapeInfo SDescribeImagesRequest => Table[1097];
+    public static SM::ShapeInfo SDescribeImagesResult => Table[1098];
+    public static SM::ShapeInfo SDescribeImportImageTasksRequest => Table[1099];
+    public static SM::ShapeInfo SDescribeImportImageTasksResult => Table[1100];
+    public static SM::ShapeInfo SDescribeImportSnapshotTasksRequest => Table[1101];
+    public static SM::ShapeInfo SDescribeImportSnapshotTasksResult => Table[1102];
+    public static SM::ShapeInfo SDescribeInstanceAttributeRequest => Table[1103];
+    public static SM::ShapeInfo SDescribeInstanceConnectEndpointsRequest => Table[1104];
+    public static SM::ShapeInfo SDescribeInstanceConnectEndpointsResult => Table[1105];
+    public static SM::ShapeInfo SDescribeInstanceCreditSpecificationsMaxResults => Table[1106];
+    public static SM::ShapeInfo SDescribeInstanceCreditSpecificationsRequest => Table[1107];
+    public static SM::ShapeInfo SDescribeInstanceCreditSpecificationsResult => Table[1108];
+    public static SM::ShapeInfo SDescribeInstanceEventNotificationAttributesRequest => Table[1109];
+    public static SM::ShapeInfo SDescribeInstanceEventNotificationAttributesResult => Table[1110];
+    public static SM::ShapeInfo SDescribeInstanceEventWindowsRequest => Table[1111];
+    public static SM::ShapeInfo SDescribeInstanceEventWindowsResult => Table[1112];
+    public static SM::ShapeInfo SDescribeInstanceImageMetadataMaxResults => Table[1113];
+    public static SM::ShapeInfo SDescribeInstanceImageMetadataRequest => Table[1114];
+    public static SM::ShapeInfo SDescribeInstanceImageMetadataResult => Table[1115];
+    public static SM::ShapeInfo SDescribeInstanceSqlHaHistoryStatesRequest => Table[1116];
+    public static SM::ShapeInfo SDescribeInstanceSqlHaHistoryStatesResult => Table[1117];
+    public static SM::ShapeInfo SDescribeInstanceSqlHaStatesRequest => Table[1118];
+    public static SM::ShapeInfo SDescribeInstanceSqlHaStatesRequestMaxResultsInteger => Table[1119];
+    public static SM::ShapeInfo SDescribeInstanceSqlHaStatesResult => Table[1120];
+    public static SM::ShapeInfo SDescribeInstanceStatusRequest => Table[1121];
+    public static SM::ShapeInfo SDescribeInstanceStatusResult => Table[1122];
+    public static SM::ShapeInfo SDescribeInstanceTopologyGroupNameSet => Table[1123];
+    public static SM::ShapeInfo SDescribeInstanceTopologyInstanceIdSet => Table[1124];
+    public static SM::ShapeInfo SDescribeInstanceTopologyMaxResults => Table[1125];
+    public static SM::ShapeInfo SDescribeInstanceTopologyRequest => Table[1126];
+    public static SM::ShapeInfo SDescribeInstanceTopologyResult => Table[1127];
+    public static SM::ShapeInfo SDescribeInstanceTypeOfferingsRequest => Table[1128];
+    public static SM::ShapeInfo SDescribeInstanceTypeOfferingsResult => Table[1129];
+    public static SM::ShapeInfo SDescribeInstanceTypesRequest => Table[1130];
+    public static SM::ShapeInfo SDescribeInstanceTypesResult => Table[1131];
+    public static SM::ShapeInfo SDescribeInstancesRequest => Table[1132];
+    public static SM::ShapeInfo SDescribeInstancesResult => Table[1133];
+    public static SM::ShapeInfo SDescribeInternetGatewaysMaxResults => Table[1134];
+    public static SM::ShapeInfo SDescribeInternetGatewaysRequest => Table[1135];
+    public static SM::ShapeInfo SDescribeInternetGatewaysResult => Table[1136];
+    public static SM::ShapeInfo SDescribeIpamByoasnMaxResults => Table[1137];
+    public static SM::ShapeInfo SDescribeIpamByoasnRequest => Table[1138];
+    public static SM::ShapeInfo SDescribeIpamByoasnResult => Table[1139];
+    public static SM::ShapeInfo SDescribeIpamExternalResourceVerificationTokensRequest => Table[1140];
+    public static SM::ShapeInfo SDescribeIpamExternalResourceVerificationTokensResult => Table[1141];
+    public static SM::ShapeInfo SDescribeIpamPoliciesRequest => Table[1142];
+    public static SM::ShapeInfo SDescribeIpamPoliciesResult => Table[1143];
+    public static SM::ShapeInfo SDescribeIpamPoolAllocationsMaxResults => Table[1144];
+    public static SM::ShapeInfo SDescribeIpamPoolAllocationsRequest => Table[1145];
+    public static SM::ShapeInfo SDescribeIpamPoolAllocationsResult => Table[1146];
+    public static SM::ShapeInfo SDescribeIpamPoolsRequest => Table[1147];
+    public static SM::ShapeInfo SDescribeIpamPoolsResult => Table[1148];
+    public static SM::ShapeInfo SDescribeIpamPrefixListResolverTargetsRequest => Table[1149];
+    public static SM::ShapeInfo SDescribeIpamPrefixListResolverTargetsResult => Table[1150];
+    public static SM::ShapeInfo SDescribeIpamPrefixListResolversRequest => Table[1151];
+    public static SM::ShapeInfo SDescribeIpamPrefixListResolversResult => Table[1152];
+    public static SM::ShapeInfo SDescribeIpamResourceDiscoveriesRequest => Table[1153];
+    public static SM::ShapeInfo SDescribeIpamResourceDiscoveriesResult => Table[1154];
+    public static SM::ShapeInfo SDescribeIpamResourceDiscoveryAssociationsRequest => Table[1155];
+    public static SM::ShapeInfo SDescribeIpamResourceDiscoveryAssociationsResult => Table[1156];
+    public static SM::ShapeInfo SDescribeIpamScopesRequest => Table[1157];
+    public static SM::ShapeInfo SDescribeIpamScopesResult => Table[1158];
+    public static SM::ShapeInfo SDescribeIpamsRequest => Table[1159];
+    public static SM::ShapeInfo SDescribeIpamsResult => Table[1160];
+    public static SM::ShapeInfo SDescribeIpv6PoolsRequest => Table[1161];
+    public static SM::ShapeInfo SDescribeIpv6PoolsResult => Table[1162];
+    public static SM::ShapeInfo SDescribeKeyPairsRequest => Table[1163];
+    public static SM::ShapeInfo SDescribeKeyPairsResult => Table[1164];
+    public static SM::ShapeInfo SDescribeLaunchTemplateVersionsRequest => Table[1165];
+    public static SM::ShapeInfo SDescribeLaunchTemplateVersionsResult => Table[1166];
+    public static SM::ShapeInfo SDescribeLaunchTemplatesMaxResults => Table[1167];
+    public static SM::ShapeInfo SDescribeLaunchTemplatesRequest => Table[1168];
+    public static SM::ShapeInfo SDescribeLaunchTemplatesResult => Table[1169];
+    public static SM::ShapeInfo SDescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsRequest => Table[1170];
+    public static SM::ShapeInfo SDescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsResult => Table[1171];
+    public static SM::ShapeInfo SDescribeLocalGatewayRouteTableVpcAssociationsRequest => Table[1172];
+    public static SM::ShapeInfo SDescribeLocalGatewayRouteTableVpcAssociationsResult => Table[1173];
+    public static SM::ShapeInfo SDescribeLocalGatewayRouteTablesRequest => Table[1174];
+    public static SM::ShapeInfo SDescribeLocalGatewayRouteTablesResult => Table[1175];
+    public static SM::ShapeInfo SDescribeLocalGatewayVirtualInterfaceGroupsRequest => Table[1176];
+    public static SM::ShapeInfo SDescribeLocalGatewayVirtualInterfaceGroupsResult => Table[1177];
+    public static SM::ShapeInfo SDescribeLocalGatewayVirtualInterfacesRequest => Table[1178];
+    public static SM::ShapeInfo SDescribeLocalGatewayVirtualInterfacesResult => Table[1179];
+    public static SM::ShapeInfo SDescribeLocalGatewaysRequest => Table[1180];
+    public static SM::ShapeInfo SDescribeLocalGatewaysResult => Table[1181];
+    public static SM::ShapeInfo SDescribeLockedSnapshotsMaxResults => Table[1182];
+    public static SM::ShapeInfo SDescribeLockedSnapshotsRequest => Table[1183];
+    public static SM::ShapeInfo SDescribeLockedSnapshotsResult => Table[1184];
+    public static SM::ShapeInfo SDescribeMacHostsRequest => Table[1185];
+    public static SM::ShapeInfo SDescribeMacHostsRequestMaxResults => Table[1186];
+    public static SM::ShapeInfo SDescribeMacHostsResult => Table[1187];
+    public static SM::ShapeInfo SDescribeMacModificationTasksMaxResults => Table[1188];
+    public static SM::ShapeInfo SDescribeMacModificationTasksRequest => Table[1189];
+    public static SM::ShapeInfo SDescribeMacModificationTasksResult => Table[1190];
+    public static SM::ShapeInfo SDescribeManagedPrefixListsRequest => Table[1191];
+    public static SM::ShapeInfo SDescribeManagedPrefixListsResult => Table[1192];
+    public static SM::ShapeInfo SDescribeMovingAddressesMaxResults => Table[1193];
+    public static SM::ShapeInfo SDescribeMovingAddressesRequest => Table[1194];
+    public static SM::ShapeInfo SDescribeMovingAddressesResult => Table[1195];
+    public static SM::ShapeInfo SDescribeNatGatewaysMaxResults => Table[1196];
+    public static SM::ShapeInfo SDescribeNatGatewaysRequest => Table[1197];
+    public static SM::ShapeInfo SDescribeNatGatewaysResult => Table[1198];
+    public static SM::ShapeInfo SDescribeNetworkAclsMaxResults => Table[1199];
 
-    private static void Init2()
+    private static SM::ShapeInfo CreateShapes16(SM::ShapeTable table, int index) => index switch
     {
-        SDeleteKeyPairResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteKeyPairResult(),
+        800 => new SM::ShapeInfo("DeleteKeyPairResult", SM::ShapeKind.Structure, table, 800),
+        801 => new SM::ShapeInfo("DeleteLaunchTemplateRequest", SM::ShapeKind.Structure, table, 801),
+        802 => new SM::ShapeInfo("DeleteLaunchTemplateResult", SM::ShapeKind.Structure, table, 802),
+        803 => new SM::ShapeInfo("DeleteLaunchTemplateVersionsRequest", SM::ShapeKind.Structure, table, 803),
+        804 => new SM::ShapeInfo("DeleteLaunchTemplateVersionsResponseErrorItem", SM::ShapeKind.Structure, table, 804),
+        805 => new SM::ShapeInfo("DeleteLaunchTemplateVersionsResponseErrorSet", SM::ShapeKind.List, table, 805),
+        806 => new SM::ShapeInfo("DeleteLaunchTemplateVersionsResponseSuccessItem", SM::ShapeKind.Structure, table, 806),
+        807 => new SM::ShapeInfo("DeleteLaunchTemplateVersionsResponseSuccessSet", SM::ShapeKind.List, table, 807),
+        808 => new SM::ShapeInfo("DeleteLaunchTemplateVersionsResult", SM::ShapeKind.Structure, table, 808),
+        809 => new SM::ShapeInfo("DeleteLocalGatewayRouteRequest", SM::ShapeKind.Structure, table, 809),
+        810 => new SM::ShapeInfo("DeleteLocalGatewayRouteResult", SM::ShapeKind.Structure, table, 810),
+        811 => new SM::ShapeInfo("DeleteLocalGatewayRouteTableRequest", SM::ShapeKind.Structure, table, 811),
+        812 => new SM::ShapeInfo("DeleteLocalGatewayRouteTableResult", SM::ShapeKind.Structure, table, 812),
+        813 => new SM::ShapeInfo("DeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociationRequest", SM::ShapeKind.Structure, table, 813),
+        814 => new SM::ShapeInfo("DeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociationResult", SM::ShapeKind.Structure, table, 814),
+        815 => new SM::ShapeInfo("DeleteLocalGatewayRouteTableVpcAssociationRequest", SM::ShapeKind.Structure, table, 815),
+        816 => new SM::ShapeInfo("DeleteLocalGatewayRouteTableVpcAssociationResult", SM::ShapeKind.Structure, table, 816),
+        817 => new SM::ShapeInfo("DeleteLocalGatewayVirtualInterfaceGroupRequest", SM::ShapeKind.Structure, table, 817),
+        818 => new SM::ShapeInfo("DeleteLocalGatewayVirtualInterfaceGroupResult", SM::ShapeKind.Structure, table, 818),
+        819 => new SM::ShapeInfo("DeleteLocalGatewayVirtualInterfaceRequest", SM::ShapeKind.Structure, table, 819),
+        820 => new SM::ShapeInfo("DeleteLocalGatewayVirtualInterfaceResult", SM::ShapeKind.Structure, table, 820),
+        821 => new SM::ShapeInfo("DeleteManagedPrefixListRequest", SM::ShapeKind.Structure, table, 821),
+        822 => new SM::ShapeInfo("DeleteManagedPrefixListResult", SM::ShapeKind.Structure, table, 822),
+        823 => new SM::ShapeInfo("DeleteNatGatewayRequest", SM::ShapeKind.Structure, table, 823),
+        824 => new SM::ShapeInfo("DeleteNatGatewayResult", SM::ShapeKind.Structure, table, 824),
+        825 => new SM::ShapeInfo("DeleteNetworkAclEntryRequest", SM::ShapeKind.Structure, table, 825),
+        826 => new SM::ShapeInfo("DeleteNetworkAclRequest", SM::ShapeKind.Structure, table, 826),
+        827 => new SM::ShapeInfo("DeleteNetworkInsightsAccessScopeAnalysisRequest", SM::ShapeKind.Structure, table, 827),
+        828 => new SM::ShapeInfo("DeleteNetworkInsightsAccessScopeAnalysisResult", SM::ShapeKind.Structure, table, 828),
+        829 => new SM::ShapeInfo("DeleteNetworkInsightsAccessScopeRequest", SM::ShapeKind.Structure, table, 829),
+        830 => new SM::ShapeInfo("DeleteNetworkInsightsAccessScopeResult", SM::ShapeKind.Structure, table, 830),
+        831 => new SM::ShapeInfo("DeleteNetworkInsightsAnalysisRequest", SM::ShapeKind.Structure, table, 831),
+        832 => new SM::ShapeInfo("DeleteNetworkInsightsAnalysisResult", SM::ShapeKind.Structure, table, 832),
+        833 => new SM::ShapeInfo("DeleteNetworkInsightsPathRequest", SM::ShapeKind.Structure, table, 833),
+        834 => new SM::ShapeInfo("DeleteNetworkInsightsPathResult", SM::ShapeKind.Structure, table, 834),
+        835 => new SM::ShapeInfo("DeleteNetworkInterfacePermissionRequest", SM::ShapeKind.Structure, table, 835),
+        836 => new SM::ShapeInfo("DeleteNetworkInterfacePermissionResult", SM::ShapeKind.Structure, table, 836),
+        837 => new SM::ShapeInfo("DeleteNetworkInterfaceRequest", SM::ShapeKind.Structure, table, 837),
+        838 => new SM::ShapeInfo("DeletePlacementGroupRequest", SM::ShapeKind.Structure, table, 838),
+        839 => new SM::ShapeInfo("DeletePublicIpv4PoolRequest", SM::ShapeKind.Structure, table, 839),
+        840 => new SM::ShapeInfo("DeletePublicIpv4PoolResult", SM::ShapeKind.Structure, table, 840),
+        841 => new SM::ShapeInfo("DeleteQueuedReservedInstancesError", SM::ShapeKind.Structure, table, 841),
+        842 => new SM::ShapeInfo("DeleteQueuedReservedInstancesErrorCode", SM::ShapeKind.String).Constrain(enumValues: ["reserved-instances-id-invalid", "reserved-instances-not-in-queued-state", "unexpected-error"]),
+        843 => new SM::ShapeInfo("DeleteQueuedReservedInstancesIdList", SM::ShapeKind.List, table, 843).Constrain(min: 1, max: 100),
+        844 => new SM::ShapeInfo("DeleteQueuedReservedInstancesRequest", SM::ShapeKind.Structure, table, 844),
+        845 => new SM::ShapeInfo("DeleteQueuedReservedInstancesResult", SM::ShapeKind.Structure, table, 845),
+        846 => new SM::ShapeInfo("DeleteRouteRequest", SM::ShapeKind.Structure, table, 846),
+        847 => new SM::ShapeInfo("DeleteRouteServerEndpointRequest", SM::ShapeKind.Structure, table, 847),
+        848 => new SM::ShapeInfo("DeleteRouteServerEndpointResult", SM::ShapeKind.Structure, table, 848),
+        849 => new SM::ShapeInfo("DeleteRouteServerPeerRequest", SM::ShapeKind.Structure, table, 849),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes16(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 800:
+                WSDeleteKeyPairResult(shape);
+                return;
+            case 801:
+                WSDeleteLaunchTemplateRequest(shape);
+                return;
+            case 802:
+                WSDeleteLaunchTemplateResult(shape);
+                return;
+            case 803:
+                WSDeleteLaunchTemplateVersionsRequest(shape);
+                return;
+            case 804:
+                WSDeleteLaunchTemplateVersionsResponseErrorItem(shape);
+                return;
+            case 805:
+                shape.InitList(SDeleteLaunchTemplateVersionsResponseErrorItem, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsResponseErrorItem>());
+                return;
+            case 806:
+                WSDeleteLaunchTemplateVersionsResponseSuccessItem(shape);
+                return;
+            case 807:
+                shape.InitList(SDeleteLaunchTemplateVersionsResponseSuccessItem, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsResponseSuccessItem>());
+                return;
+            case 808:
+                WSDeleteLaunchTemplateVersionsResult(shape);
+                return;
+            case 809:
+                WSDeleteLocalGatewayRouteRequest(shape);
+                return;
+            case 810:
+                WSDeleteLocalGatewayRouteResult(shape);
+                return;
+            case 811:
+                WSDeleteLocalGatewayRouteTableRequest(shape);
+                return;
+            case 812:
+                WSDeleteLocalGatewayRouteTableResult(shape);
+                return;
+            case 813:
+                WSDeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociationRequest(shape);
+                return;
+            case 814:
+                WSDeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociationResult(shape);
+                return;
+            case 815:
+                WSDeleteLocalGatewayRouteTableVpcAssociationRequest(shape);
+                return;
+            case 816:
+                WSDeleteLocalGatewayRouteTableVpcAssociationResult(shape);
+                return;
+            case 817:
+                WSDeleteLocalGatewayVirtualInterfaceGroupRequest(shape);
+                return;
+            case 818:
+                WSDeleteLocalGatewayVirtualInterfaceGroupResult(shape);
+                return;
+            case 819:
+                WSDeleteLocalGatewayVirtualInterfaceRequest(shape);
+                return;
+            case 820:
+                WSDeleteLocalGatewayVirtualInterfaceResult(shape);
+                return;
+            case 821:
+                WSDeleteManagedPrefixListRequest(shape);
+                return;
+            case 822:
+                WSDeleteManagedPrefixListResult(shape);
+                return;
+            case 823:
+                WSDeleteNatGatewayRequest(shape);
+                return;
+            case 824:
+                WSDeleteNatGatewayResult(shape);
+                return;
+            case 825:
+                WSDeleteNetworkAclEntryRequest(shape);
+                return;
+            case 826:
+                WSDeleteNetworkAclRequest(shape);
+                return;
+            case 827:
+                WSDeleteNetworkInsightsAccessScopeAnalysisRequest(shape);
+                return;
+            case 828:
+                WSDeleteNetworkInsightsAccessScopeAnalysisResult(shape);
+                return;
+            case 829:
+                WSDeleteNetworkInsightsAccessScopeRequest(shape);
+                return;
+            case 830:
+                WSDeleteNetworkInsightsAccessScopeResult(shape);
+                return;
+            case 831:
+                WSDeleteNetworkInsightsAnalysisRequest(shape);
+                return;
+            case 832:
+                WSDeleteNetworkInsightsAnalysisResult(shape);
+                return;
+            case 833:
+                WSDeleteNetworkInsightsPathRequest(shape);
+                return;
+            case 834:
+                WSDeleteNetworkInsightsPathResult(shape);
+                return;
+            case 835:
+                WSDeleteNetworkInterfacePermissionRequest(shape);
+                return;
+            case 836:
+                WSDeleteNetworkInterfacePermissionResult(shape);
+                return;
+            case 837:
+                WSDeleteNetworkInterfaceRequest(shape);
+                return;
+            case 838:
+                WSDeletePlacementGroupRequest(shape);
+                return;
+            case 839:
+                WSDeletePublicIpv4PoolRequest(shape);
+                return;
+            case 840:
+                WSDeletePublicIpv4PoolResult(shape);
+                return;
+            case 841:
+                WSDeleteQueuedReservedInstancesError(shape);
+                return;
+            case 843:
+                shape.InitList(SReservationId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 844:
+                WSDeleteQueuedReservedInstancesRequest(shape);
+                return;
+            case 845:
+                WSDeleteQueuedReservedInstancesResult(shape);
+                return;
+            case 846:
+                WSDeleteRouteRequest(shape);
+                return;
+            case 847:
+                WSDeleteRouteServerEndpointRequest(shape);
+                return;
+            case 848:
+                WSDeleteRouteServerEndpointResult(shape);
+                return;
+            case 849:
+                WSDeleteRouteServerPeerRequest(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes17(SM::ShapeTable table, int index) => index switch
+    {
+        850 => new SM::ShapeInfo("DeleteRouteServerPeerResult", SM::ShapeKind.Structure, table, 850),
+        851 => new SM::ShapeInfo("DeleteRouteServerRequest", SM::ShapeKind.Structure, table, 851),
+        852 => new SM::ShapeInfo("DeleteRouteServerResult", SM::ShapeKind.Structure, table, 852),
+        853 => new SM::ShapeInfo("DeleteRouteTableRequest", SM::ShapeKind.Structure, table, 853),
+        854 => new SM::ShapeInfo("DeleteSecondaryNetworkRequest", SM::ShapeKind.Structure, table, 854),
+        855 => new SM::ShapeInfo("DeleteSecondaryNetworkResult", SM::ShapeKind.Structure, table, 855),
+        856 => new SM::ShapeInfo("DeleteSecondarySubnetRequest", SM::ShapeKind.Structure, table, 856),
+        857 => new SM::ShapeInfo("DeleteSecondarySubnetResult", SM::ShapeKind.Structure, table, 857),
+        858 => new SM::ShapeInfo("DeleteSecurityGroupRequest", SM::ShapeKind.Structure, table, 858),
+        859 => new SM::ShapeInfo("DeleteSecurityGroupResult", SM::ShapeKind.Structure, table, 859),
+        860 => new SM::ShapeInfo("DeleteSnapshotRequest", SM::ShapeKind.Structure, table, 860),
+        861 => new SM::ShapeInfo("DeleteSnapshotResultSet", SM::ShapeKind.List, table, 861),
+        862 => new SM::ShapeInfo("DeleteSnapshotReturnCode", SM::ShapeKind.Structure, table, 862),
+        863 => new SM::ShapeInfo("DeleteSpotDatafeedSubscriptionRequest", SM::ShapeKind.Structure, table, 863),
+        864 => new SM::ShapeInfo("DeleteSubnetCidrReservationRequest", SM::ShapeKind.Structure, table, 864),
+        865 => new SM::ShapeInfo("DeleteSubnetCidrReservationResult", SM::ShapeKind.Structure, table, 865),
+        866 => new SM::ShapeInfo("DeleteSubnetRequest", SM::ShapeKind.Structure, table, 866),
+        867 => new SM::ShapeInfo("DeleteTagsRequest", SM::ShapeKind.Structure, table, 867),
+        868 => new SM::ShapeInfo("DeleteTrafficMirrorFilterRequest", SM::ShapeKind.Structure, table, 868),
+        869 => new SM::ShapeInfo("DeleteTrafficMirrorFilterResult", SM::ShapeKind.Structure, table, 869),
+        870 => new SM::ShapeInfo("DeleteTrafficMirrorFilterRuleRequest", SM::ShapeKind.Structure, table, 870),
+        871 => new SM::ShapeInfo("DeleteTrafficMirrorFilterRuleResult", SM::ShapeKind.Structure, table, 871),
+        872 => new SM::ShapeInfo("DeleteTrafficMirrorSessionRequest", SM::ShapeKind.Structure, table, 872),
+        873 => new SM::ShapeInfo("DeleteTrafficMirrorSessionResult", SM::ShapeKind.Structure, table, 873),
+        874 => new SM::ShapeInfo("DeleteTrafficMirrorTargetRequest", SM::ShapeKind.Structure, table, 874),
+        875 => new SM::ShapeInfo("DeleteTrafficMirrorTargetResult", SM::ShapeKind.Structure, table, 875),
+        876 => new SM::ShapeInfo("DeleteTransitGatewayClientVpnAttachmentRequest", SM::ShapeKind.Structure, table, 876),
+        877 => new SM::ShapeInfo("DeleteTransitGatewayClientVpnAttachmentResult", SM::ShapeKind.Structure, table, 877),
+        878 => new SM::ShapeInfo("DeleteTransitGatewayConnectPeerRequest", SM::ShapeKind.Structure, table, 878),
+        879 => new SM::ShapeInfo("DeleteTransitGatewayConnectPeerResult", SM::ShapeKind.Structure, table, 879),
+        880 => new SM::ShapeInfo("DeleteTransitGatewayConnectRequest", SM::ShapeKind.Structure, table, 880),
+        881 => new SM::ShapeInfo("DeleteTransitGatewayConnectResult", SM::ShapeKind.Structure, table, 881),
+        882 => new SM::ShapeInfo("DeleteTransitGatewayMeteringPolicyEntryRequest", SM::ShapeKind.Structure, table, 882),
+        883 => new SM::ShapeInfo("DeleteTransitGatewayMeteringPolicyEntryResult", SM::ShapeKind.Structure, table, 883),
+        884 => new SM::ShapeInfo("DeleteTransitGatewayMeteringPolicyRequest", SM::ShapeKind.Structure, table, 884),
+        885 => new SM::ShapeInfo("DeleteTransitGatewayMeteringPolicyResult", SM::ShapeKind.Structure, table, 885),
+        886 => new SM::ShapeInfo("DeleteTransitGatewayMulticastDomainRequest", SM::ShapeKind.Structure, table, 886),
+        887 => new SM::ShapeInfo("DeleteTransitGatewayMulticastDomainResult", SM::ShapeKind.Structure, table, 887),
+        888 => new SM::ShapeInfo("DeleteTransitGatewayPeeringAttachmentRequest", SM::ShapeKind.Structure, table, 888),
+        889 => new SM::ShapeInfo("DeleteTransitGatewayPeeringAttachmentResult", SM::ShapeKind.Structure, table, 889),
+        890 => new SM::ShapeInfo("DeleteTransitGatewayPolicyTableRequest", SM::ShapeKind.Structure, table, 890),
+        891 => new SM::ShapeInfo("DeleteTransitGatewayPolicyTableResult", SM::ShapeKind.Structure, table, 891),
+        892 => new SM::ShapeInfo("DeleteTransitGatewayPrefixListReferenceRequest", SM::ShapeKind.Structure, table, 892),
+        893 => new SM::ShapeInfo("DeleteTransitGatewayPrefixListReferenceResult", SM::ShapeKind.Structure, table, 893),
+        894 => new SM::ShapeInfo("DeleteTransitGatewayRequest", SM::ShapeKind.Structure, table, 894),
+        895 => new SM::ShapeInfo("DeleteTransitGatewayResult", SM::ShapeKind.Structure, table, 895),
+        896 => new SM::ShapeInfo("DeleteTransitGatewayRouteRequest", SM::ShapeKind.Structure, table, 896),
+        897 => new SM::ShapeInfo("DeleteTransitGatewayRouteResult", SM::ShapeKind.Structure, table, 897),
+        898 => new SM::ShapeInfo("DeleteTransitGatewayRouteTableAnnouncementRequest", SM::ShapeKind.Structure, table, 898),
+        899 => new SM::ShapeInfo("DeleteTransitGatewayRouteTableAnnouncementResult", SM::ShapeKind.Structure, table, 899),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes17(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 850:
+                WSDeleteRouteServerPeerResult(shape);
+                return;
+            case 851:
+                WSDeleteRouteServerRequest(shape);
+                return;
+            case 852:
+                WSDeleteRouteServerResult(shape);
+                return;
+            case 853:
+                WSDeleteRouteTableRequest(shape);
+                return;
+            case 854:
+                WSDeleteSecondaryNetworkRequest(shape);
+                return;
+            case 855:
+                WSDeleteSecondaryNetworkResult(shape);
+                return;
+            case 856:
+                WSDeleteSecondarySubnetRequest(shape);
+                return;
+            case 857:
+                WSDeleteSecondarySubnetResult(shape);
+                return;
+            case 858:
+                WSDeleteSecurityGroupRequest(shape);
+                return;
+            case 859:
+                WSDeleteSecurityGroupResult(shape);
+                return;
+            case 860:
+                WSDeleteSnapshotRequest(shape);
+                return;
+            case 861:
+                shape.InitList(SDeleteSnapshotReturnCode, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DeleteSnapshotReturnCode>());
+                return;
+            case 862:
+                WSDeleteSnapshotReturnCode(shape);
+                return;
+            case 863:
+                WSDeleteSpotDatafeedSubscriptionRequest(shape);
+                return;
+            case 864:
+                WSDeleteSubnetCidrReservationRequest(shape);
+                return;
+            case 865:
+                WSDeleteSubnetCidrReservationResult(shape);
+                return;
+            case 866:
+                WSDeleteSubnetRequest(shape);
+                return;
+            case 867:
+                WSDeleteTagsRequest(shape);
+                return;
+            case 868:
+                WSDeleteTrafficMirrorFilterRequest(shape);
+                return;
+            case 869:
+                WSDeleteTrafficMirrorFilterResult(shape);
+                return;
+            case 870:
+                WSDeleteTrafficMirrorFilterRuleRequest(shape);
+                return;
+            case 871:
+                WSDeleteTrafficMirrorFilterRuleResult(shape);
+                return;
+            case 872:
+                WSDeleteTrafficMirrorSessionRequest(shape);
+                return;
+            case 873:
+                WSDeleteTrafficMirrorSessionResult(shape);
+                return;
+            case 874:
+                WSDeleteTrafficMirrorTargetRequest(shape);
+                return;
+            case 875:
+                WSDeleteTrafficMirrorTargetResult(shape);
+                return;
+            case 876:
+                WSDeleteTransitGatewayClientVpnAttachmentRequest(shape);
+                return;
+            case 877:
+                WSDeleteTransitGatewayClientVpnAttachmentResult(shape);
+                return;
+            case 878:
+                WSDeleteTransitGatewayConnectPeerRequest(shape);
+                return;
+            case 879:
+                WSDeleteTransitGatewayConnectPeerResult(shape);
+                return;
+            case 880:
+                WSDeleteTransitGatewayConnectRequest(shape);
+                return;
+            case 881:
+                WSDeleteTransitGatewayConnectResult(shape);
+                return;
+            case 882:
+                WSDeleteTransitGatewayMeteringPolicyEntryRequest(shape);
+                return;
+            case 883:
+                WSDeleteTransitGatewayMeteringPolicyEntryResult(shape);
+                return;
+            case 884:
+                WSDeleteTransitGatewayMeteringPolicyRequest(shape);
+                return;
+            case 885:
+                WSDeleteTransitGatewayMeteringPolicyResult(shape);
+                return;
+            case 886:
+                WSDeleteTransitGatewayMulticastDomainRequest(shape);
+                return;
+            case 887:
+                WSDeleteTransitGatewayMulticastDomainResult(shape);
+                return;
+            case 888:
+                WSDeleteTransitGatewayPeeringAttachmentRequest(shape);
+                return;
+            case 889:
+                WSDeleteTransitGatewayPeeringAttachmentResult(shape);
+                return;
+            case 890:
+                WSDeleteTransitGatewayPolicyTableRequest(shape);
+                return;
+            case 891:
+                WSDeleteTransitGatewayPolicyTableResult(shape);
+                return;
+            case 892:
+                WSDeleteTransitGatewayPrefixListReferenceRequest(shape);
+                return;
+            case 893:
+                WSDeleteTransitGatewayPrefixListReferenceResult(shape);
+                return;
+            case 894:
+                WSDeleteTransitGatewayRequest(shape);
+                return;
+            case 895:
+                WSDeleteTransitGatewayResult(shape);
+                return;
+            case 896:
+                WSDeleteTransitGatewayRouteRequest(shape);
+                return;
+            case 897:
+                WSDeleteTransitGatewayRouteResult(shape);
+                return;
+            case 898:
+                WSDeleteTransitGatewayRouteTableAnnouncementRequest(shape);
+                return;
+            case 899:
+                WSDeleteTransitGatewayRouteTableAnnouncementResult(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes18(SM::ShapeTable table, int index) => index switch
+    {
+        900 => new SM::ShapeInfo("DeleteTransitGatewayRouteTableRequest", SM::ShapeKind.Structure, table, 900),
+        901 => new SM::ShapeInfo("DeleteTransitGatewayRouteTableResult", SM::ShapeKind.Structure, table, 901),
+        902 => new SM::ShapeInfo("DeleteTransitGatewayVpcAttachmentRequest", SM::ShapeKind.Structure, table, 902),
+        903 => new SM::ShapeInfo("DeleteTransitGatewayVpcAttachmentResult", SM::ShapeKind.Structure, table, 903),
+        904 => new SM::ShapeInfo("DeleteVerifiedAccessEndpointRequest", SM::ShapeKind.Structure, table, 904),
+        905 => new SM::ShapeInfo("DeleteVerifiedAccessEndpointResult", SM::ShapeKind.Structure, table, 905),
+        906 => new SM::ShapeInfo("DeleteVerifiedAccessGroupRequest", SM::ShapeKind.Structure, table, 906),
+        907 => new SM::ShapeInfo("DeleteVerifiedAccessGroupResult", SM::ShapeKind.Structure, table, 907),
+        908 => new SM::ShapeInfo("DeleteVerifiedAccessInstanceRequest", SM::ShapeKind.Structure, table, 908),
+        909 => new SM::ShapeInfo("DeleteVerifiedAccessInstanceResult", SM::ShapeKind.Structure, table, 909),
+        910 => new SM::ShapeInfo("DeleteVerifiedAccessTrustProviderRequest", SM::ShapeKind.Structure, table, 910),
+        911 => new SM::ShapeInfo("DeleteVerifiedAccessTrustProviderResult", SM::ShapeKind.Structure, table, 911),
+        912 => new SM::ShapeInfo("DeleteVolumeRequest", SM::ShapeKind.Structure, table, 912),
+        913 => new SM::ShapeInfo("DeleteVpcBlockPublicAccessExclusionRequest", SM::ShapeKind.Structure, table, 913),
+        914 => new SM::ShapeInfo("DeleteVpcBlockPublicAccessExclusionResult", SM::ShapeKind.Structure, table, 914),
+        915 => new SM::ShapeInfo("DeleteVpcEncryptionControlRequest", SM::ShapeKind.Structure, table, 915),
+        916 => new SM::ShapeInfo("DeleteVpcEncryptionControlResult", SM::ShapeKind.Structure, table, 916),
+        917 => new SM::ShapeInfo("DeleteVpcEndpointConnectionNotificationsRequest", SM::ShapeKind.Structure, table, 917),
+        918 => new SM::ShapeInfo("DeleteVpcEndpointConnectionNotificationsResult", SM::ShapeKind.Structure, table, 918),
+        919 => new SM::ShapeInfo("DeleteVpcEndpointServiceConfigurationsRequest", SM::ShapeKind.Structure, table, 919),
+        920 => new SM::ShapeInfo("DeleteVpcEndpointServiceConfigurationsResult", SM::ShapeKind.Structure, table, 920),
+        921 => new SM::ShapeInfo("DeleteVpcEndpointsRequest", SM::ShapeKind.Structure, table, 921),
+        922 => new SM::ShapeInfo("DeleteVpcEndpointsResult", SM::ShapeKind.Structure, table, 922),
+        923 => new SM::ShapeInfo("DeleteVpcPeeringConnectionRequest", SM::ShapeKind.Structure, table, 923),
+        924 => new SM::ShapeInfo("DeleteVpcPeeringConnectionResult", SM::ShapeKind.Structure, table, 924),
+        925 => new SM::ShapeInfo("DeleteVpcRequest", SM::ShapeKind.Structure, table, 925),
+        926 => new SM::ShapeInfo("DeleteVpnConcentratorRequest", SM::ShapeKind.Structure, table, 926),
+        927 => new SM::ShapeInfo("DeleteVpnConcentratorResult", SM::ShapeKind.Structure, table, 927),
+        928 => new SM::ShapeInfo("DeleteVpnConnectionRequest", SM::ShapeKind.Structure, table, 928),
+        929 => new SM::ShapeInfo("DeleteVpnConnectionRouteRequest", SM::ShapeKind.Structure, table, 929),
+        930 => new SM::ShapeInfo("DeleteVpnGatewayRequest", SM::ShapeKind.Structure, table, 930),
+        931 => new SM::ShapeInfo("DeprecationTimeCondition", SM::ShapeKind.Structure, table, 931),
+        932 => new SM::ShapeInfo("DeprecationTimeConditionRequest", SM::ShapeKind.Structure, table, 932),
+        933 => new SM::ShapeInfo("DeprovisionByoipCidrRequest", SM::ShapeKind.Structure, table, 933),
+        934 => new SM::ShapeInfo("DeprovisionByoipCidrResult", SM::ShapeKind.Structure, table, 934),
+        935 => new SM::ShapeInfo("DeprovisionIpamByoasnRequest", SM::ShapeKind.Structure, table, 935),
+        936 => new SM::ShapeInfo("DeprovisionIpamByoasnResult", SM::ShapeKind.Structure, table, 936),
+        937 => new SM::ShapeInfo("DeprovisionIpamPoolCidrRequest", SM::ShapeKind.Structure, table, 937),
+        938 => new SM::ShapeInfo("DeprovisionIpamPoolCidrResult", SM::ShapeKind.Structure, table, 938),
+        939 => new SM::ShapeInfo("DeprovisionPublicIpv4PoolCidrRequest", SM::ShapeKind.Structure, table, 939),
+        940 => new SM::ShapeInfo("DeprovisionPublicIpv4PoolCidrResult", SM::ShapeKind.Structure, table, 940),
+        941 => new SM::ShapeInfo("DeprovisionedAddressSet", SM::ShapeKind.List, table, 941),
+        942 => new SM::ShapeInfo("DeregisterImageRequest", SM::ShapeKind.Structure, table, 942),
+        943 => new SM::ShapeInfo("DeregisterImageResult", SM::ShapeKind.Structure, table, 943),
+        944 => new SM::ShapeInfo("DeregisterInstanceEventNotificationAttributesRequest", SM::ShapeKind.Structure, table, 944),
+        945 => new SM::ShapeInfo("DeregisterInstanceEventNotificationAttributesResult", SM::ShapeKind.Structure, table, 945),
+        946 => new SM::ShapeInfo("DeregisterInstanceTagAttributeRequest", SM::ShapeKind.Structure, table, 946),
+        947 => new SM::ShapeInfo("DeregisterTransitGatewayMulticastGroupMembersRequest", SM::ShapeKind.Structure, table, 947),
+        948 => new SM::ShapeInfo("DeregisterTransitGatewayMulticastGroupMembersResult", SM::ShapeKind.Structure, table, 948),
+        949 => new SM::ShapeInfo("DeregisterTransitGatewayMulticastGroupSourcesRequest", SM::ShapeKind.Structure, table, 949),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes18(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 900:
+                WSDeleteTransitGatewayRouteTableRequest(shape);
+                return;
+            case 901:
+                WSDeleteTransitGatewayRouteTableResult(shape);
+                return;
+            case 902:
+                WSDeleteTransitGatewayVpcAttachmentRequest(shape);
+                return;
+            case 903:
+                WSDeleteTransitGatewayVpcAttachmentResult(shape);
+                return;
+            case 904:
+                WSDeleteVerifiedAccessEndpointRequest(shape);
+                return;
+            case 905:
+                WSDeleteVerifiedAccessEndpointResult(shape);
+                return;
+            case 906:
+                WSDeleteVerifiedAccessGroupRequest(shape);
+                return;
+            case 907:
+                WSDeleteVerifiedAccessGroupResult(shape);
+                return;
+            case 908:
+                WSDeleteVerifiedAccessInstanceRequest(shape);
+                return;
+            case 909:
+                WSDeleteVerifiedAccessInstanceResult(shape);
+                return;
+            case 910:
+                WSDeleteVerifiedAccessTrustProviderRequest(shape);
+                return;
+            case 911:
+                WSDeleteVerifiedAccessTrustProviderResult(shape);
+                return;
+            case 912:
+                WSDeleteVolumeRequest(shape);
+                return;
+            case 913:
+                WSDeleteVpcBlockPublicAccessExclusionRequest(shape);
+                return;
+            case 914:
+                WSDeleteVpcBlockPublicAccessExclusionResult(shape);
+                return;
+            case 915:
+                WSDeleteVpcEncryptionControlRequest(shape);
+                return;
+            case 916:
+                WSDeleteVpcEncryptionControlResult(shape);
+                return;
+            case 917:
+                WSDeleteVpcEndpointConnectionNotificationsRequest(shape);
+                return;
+            case 918:
+                WSDeleteVpcEndpointConnectionNotificationsResult(shape);
+                return;
+            case 919:
+                WSDeleteVpcEndpointServiceConfigurationsRequest(shape);
+                return;
+            case 920:
+                WSDeleteVpcEndpointServiceConfigurationsResult(shape);
+                return;
+            case 921:
+                WSDeleteVpcEndpointsRequest(shape);
+                return;
+            case 922:
+                WSDeleteVpcEndpointsResult(shape);
+                return;
+            case 923:
+                WSDeleteVpcPeeringConnectionRequest(shape);
+                return;
+            case 924:
+                WSDeleteVpcPeeringConnectionResult(shape);
+                return;
+            case 925:
+                WSDeleteVpcRequest(shape);
+                return;
+            case 926:
+                WSDeleteVpnConcentratorRequest(shape);
+                return;
+            case 927:
+                WSDeleteVpnConcentratorResult(shape);
+                return;
+            case 928:
+                WSDeleteVpnConnectionRequest(shape);
+                return;
+            case 929:
+                WSDeleteVpnConnectionRouteRequest(shape);
+                return;
+            case 930:
+                WSDeleteVpnGatewayRequest(shape);
+                return;
+            case 931:
+                WSDeprecationTimeCondition(shape);
+                return;
+            case 932:
+                WSDeprecationTimeConditionRequest(shape);
+                return;
+            case 933:
+                WSDeprovisionByoipCidrRequest(shape);
+                return;
+            case 934:
+                WSDeprovisionByoipCidrResult(shape);
+                return;
+            case 935:
+                WSDeprovisionIpamByoasnRequest(shape);
+                return;
+            case 936:
+                WSDeprovisionIpamByoasnResult(shape);
+                return;
+            case 937:
+                WSDeprovisionIpamPoolCidrRequest(shape);
+                return;
+            case 938:
+                WSDeprovisionIpamPoolCidrResult(shape);
+                return;
+            case 939:
+                WSDeprovisionPublicIpv4PoolCidrRequest(shape);
+                return;
+            case 940:
+                WSDeprovisionPublicIpv4PoolCidrResult(shape);
+                return;
+            case 941:
+                shape.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 942:
+                WSDeregisterImageRequest(shape);
+                return;
+            case 943:
+                WSDeregisterImageResult(shape);
+                return;
+            case 944:
+                WSDeregisterInstanceEventNotificationAttributesRequest(shape);
+                return;
+            case 945:
+                WSDeregisterInstanceEventNotificationAttributesResult(shape);
+                return;
+            case 946:
+                WSDeregisterInstanceTagAttributeRequest(shape);
+                return;
+            case 947:
+                WSDeregisterTransitGatewayMulticastGroupMembersRequest(shape);
+                return;
+            case 948:
+                WSDeregisterTransitGatewayMulticastGroupMembersResult(shape);
+                return;
+            case 949:
+                WSDeregisterTransitGatewayMulticastGroupSourcesRequest(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes19(SM::ShapeTable table, int index) => index switch
+    {
+        950 => new SM::ShapeInfo("DeregisterTransitGatewayMulticastGroupSourcesResult", SM::ShapeKind.Structure, table, 950),
+        951 => new SM::ShapeInfo("DescribeAccountAttributesRequest", SM::ShapeKind.Structure, table, 951),
+        952 => new SM::ShapeInfo("DescribeAccountAttributesResult", SM::ShapeKind.Structure, table, 952),
+        953 => new SM::ShapeInfo("DescribeAddressTransfersMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        954 => new SM::ShapeInfo("DescribeAddressTransfersRequest", SM::ShapeKind.Structure, table, 954),
+        955 => new SM::ShapeInfo("DescribeAddressTransfersResult", SM::ShapeKind.Structure, table, 955),
+        956 => new SM::ShapeInfo("DescribeAddressesAttributeRequest", SM::ShapeKind.Structure, table, 956),
+        957 => new SM::ShapeInfo("DescribeAddressesAttributeResult", SM::ShapeKind.Structure, table, 957),
+        958 => new SM::ShapeInfo("DescribeAddressesRequest", SM::ShapeKind.Structure, table, 958),
+        959 => new SM::ShapeInfo("DescribeAddressesResult", SM::ShapeKind.Structure, table, 959),
+        960 => new SM::ShapeInfo("DescribeAggregateIdFormatRequest", SM::ShapeKind.Structure, table, 960),
+        961 => new SM::ShapeInfo("DescribeAggregateIdFormatResult", SM::ShapeKind.Structure, table, 961),
+        962 => new SM::ShapeInfo("DescribeAvailabilityZonesRequest", SM::ShapeKind.Structure, table, 962),
+        963 => new SM::ShapeInfo("DescribeAvailabilityZonesResult", SM::ShapeKind.Structure, table, 963),
+        964 => new SM::ShapeInfo("DescribeAwsNetworkPerformanceMetricSubscriptionsRequest", SM::ShapeKind.Structure, table, 964),
+        965 => new SM::ShapeInfo("DescribeAwsNetworkPerformanceMetricSubscriptionsResult", SM::ShapeKind.Structure, table, 965),
+        966 => new SM::ShapeInfo("DescribeBundleTasksRequest", SM::ShapeKind.Structure, table, 966),
+        967 => new SM::ShapeInfo("DescribeBundleTasksResult", SM::ShapeKind.Structure, table, 967),
+        968 => new SM::ShapeInfo("DescribeByoipCidrsMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 100),
+        969 => new SM::ShapeInfo("DescribeByoipCidrsRequest", SM::ShapeKind.Structure, table, 969),
+        970 => new SM::ShapeInfo("DescribeByoipCidrsResult", SM::ShapeKind.Structure, table, 970),
+        971 => new SM::ShapeInfo("DescribeCapacityBlockExtensionHistoryRequest", SM::ShapeKind.Structure, table, 971),
+        972 => new SM::ShapeInfo("DescribeCapacityBlockExtensionHistoryResult", SM::ShapeKind.Structure, table, 972),
+        973 => new SM::ShapeInfo("DescribeCapacityBlockExtensionOfferingsMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000),
+        974 => new SM::ShapeInfo("DescribeCapacityBlockExtensionOfferingsRequest", SM::ShapeKind.Structure, table, 974),
+        975 => new SM::ShapeInfo("DescribeCapacityBlockExtensionOfferingsResult", SM::ShapeKind.Structure, table, 975),
+        976 => new SM::ShapeInfo("DescribeCapacityBlockOfferingsMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000),
+        977 => new SM::ShapeInfo("DescribeCapacityBlockOfferingsRequest", SM::ShapeKind.Structure, table, 977),
+        978 => new SM::ShapeInfo("DescribeCapacityBlockOfferingsResult", SM::ShapeKind.Structure, table, 978),
+        979 => new SM::ShapeInfo("DescribeCapacityBlockStatusMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000),
+        980 => new SM::ShapeInfo("DescribeCapacityBlockStatusRequest", SM::ShapeKind.Structure, table, 980),
+        981 => new SM::ShapeInfo("DescribeCapacityBlockStatusResult", SM::ShapeKind.Structure, table, 981),
+        982 => new SM::ShapeInfo("DescribeCapacityBlocksMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000),
+        983 => new SM::ShapeInfo("DescribeCapacityBlocksRequest", SM::ShapeKind.Structure, table, 983),
+        984 => new SM::ShapeInfo("DescribeCapacityBlocksResult", SM::ShapeKind.Structure, table, 984),
+        985 => new SM::ShapeInfo("DescribeCapacityManagerDataExportsRequest", SM::ShapeKind.Structure, table, 985),
+        986 => new SM::ShapeInfo("DescribeCapacityManagerDataExportsRequestMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000),
+        987 => new SM::ShapeInfo("DescribeCapacityManagerDataExportsResult", SM::ShapeKind.Structure, table, 987),
+        988 => new SM::ShapeInfo("DescribeCapacityReservationBillingRequestsRequest", SM::ShapeKind.Structure, table, 988),
+        989 => new SM::ShapeInfo("DescribeCapacityReservationBillingRequestsRequestMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000),
+        990 => new SM::ShapeInfo("DescribeCapacityReservationBillingRequestsResult", SM::ShapeKind.Structure, table, 990),
+        991 => new SM::ShapeInfo("DescribeCapacityReservationFleetsMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 100),
+        992 => new SM::ShapeInfo("DescribeCapacityReservationFleetsRequest", SM::ShapeKind.Structure, table, 992),
+        993 => new SM::ShapeInfo("DescribeCapacityReservationFleetsResult", SM::ShapeKind.Structure, table, 993),
+        994 => new SM::ShapeInfo("DescribeCapacityReservationTopologyMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 10),
+        995 => new SM::ShapeInfo("DescribeCapacityReservationTopologyRequest", SM::ShapeKind.Structure, table, 995),
+        996 => new SM::ShapeInfo("DescribeCapacityReservationTopologyResult", SM::ShapeKind.Structure, table, 996),
+        997 => new SM::ShapeInfo("DescribeCapacityReservationsMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000),
+        998 => new SM::ShapeInfo("DescribeCapacityReservationsRequest", SM::ShapeKind.Structure, table, 998),
+        999 => new SM::ShapeInfo("DescribeCapacityReservationsResult", SM::ShapeKind.Structure, table, 999),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes19(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 950:
+                WSDeregisterTransitGatewayMulticastGroupSourcesResult(shape);
+                return;
+            case 951:
+                WSDescribeAccountAttributesRequest(shape);
+                return;
+            case 952:
+                WSDescribeAccountAttributesResult(shape);
+                return;
+            case 954:
+                WSDescribeAddressTransfersRequest(shape);
+                return;
+            case 955:
+                WSDescribeAddressTransfersResult(shape);
+                return;
+            case 956:
+                WSDescribeAddressesAttributeRequest(shape);
+                return;
+            case 957:
+                WSDescribeAddressesAttributeResult(shape);
+                return;
+            case 958:
+                WSDescribeAddressesRequest(shape);
+                return;
+            case 959:
+                WSDescribeAddressesResult(shape);
+                return;
+            case 960:
+                WSDescribeAggregateIdFormatRequest(shape);
+                return;
+            case 961:
+                WSDescribeAggregateIdFormatResult(shape);
+                return;
+            case 962:
+                WSDescribeAvailabilityZonesRequest(shape);
+                return;
+            case 963:
+                WSDescribeAvailabilityZonesResult(shape);
+                return;
+            case 964:
+                WSDescribeAwsNetworkPerformanceMetricSubscriptionsRequest(shape);
+                return;
+            case 965:
+                WSDescribeAwsNetworkPerformanceMetricSubscriptionsResult(shape);
+                return;
+            case 966:
+                WSDescribeBundleTasksRequest(shape);
+                return;
+            case 967:
+                WSDescribeBundleTasksResult(shape);
+                return;
+            case 969:
+                WSDescribeByoipCidrsRequest(shape);
+                return;
+            case 970:
+                WSDescribeByoipCidrsResult(shape);
+                return;
+            case 971:
+                WSDescribeCapacityBlockExtensionHistoryRequest(shape);
+                return;
+            case 972:
+                WSDescribeCapacityBlockExtensionHistoryResult(shape);
+                return;
+            case 974:
+                WSDescribeCapacityBlockExtensionOfferingsRequest(shape);
+                return;
+            case 975:
+                WSDescribeCapacityBlockExtensionOfferingsResult(shape);
+                return;
+            case 977:
+                WSDescribeCapacityBlockOfferingsRequest(shape);
+                return;
+            case 978:
+                WSDescribeCapacityBlockOfferingsResult(shape);
+                return;
+            case 980:
+                WSDescribeCapacityBlockStatusRequest(shape);
+                return;
+            case 981:
+                WSDescribeCapacityBlockStatusResult(shape);
+                return;
+            case 983:
+                WSDescribeCapacityBlocksRequest(shape);
+                return;
+            case 984:
+                WSDescribeCapacityBlocksResult(shape);
+                return;
+            case 985:
+                WSDescribeCapacityManagerDataExportsRequest(shape);
+                return;
+            case 987:
+                WSDescribeCapacityManagerDataExportsResult(shape);
+                return;
+            case 988:
+                WSDescribeCapacityReservationBillingRequestsRequest(shape);
+                return;
+            case 990:
+                WSDescribeCapacityReservationBillingRequestsResult(shape);
+                return;
+            case 992:
+                WSDescribeCapacityReservationFleetsRequest(shape);
+                return;
+            case 993:
+                WSDescribeCapacityReservationFleetsResult(shape);
+                return;
+            case 995:
+                WSDescribeCapacityReservationTopologyRequest(shape);
+                return;
+            case 996:
+                WSDescribeCapacityReservationTopologyResult(shape);
+                return;
+            case 998:
+                WSDescribeCapacityReservationsRequest(shape);
+                return;
+            case 999:
+                WSDescribeCapacityReservationsResult(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes20(SM::ShapeTable table, int index) => index switch
+    {
+        1000 => new SM::ShapeInfo("DescribeCarrierGatewaysRequest", SM::ShapeKind.Structure, table, 1000),
+        1001 => new SM::ShapeInfo("DescribeCarrierGatewaysResult", SM::ShapeKind.Structure, table, 1001),
+        1002 => new SM::ShapeInfo("DescribeClassicLinkInstancesMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        1003 => new SM::ShapeInfo("DescribeClassicLinkInstancesRequest", SM::ShapeKind.Structure, table, 1003),
+        1004 => new SM::ShapeInfo("DescribeClassicLinkInstancesResult", SM::ShapeKind.Structure, table, 1004),
+        1005 => new SM::ShapeInfo("DescribeClientVpnAuthorizationRulesMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        1006 => new SM::ShapeInfo("DescribeClientVpnAuthorizationRulesRequest", SM::ShapeKind.Structure, table, 1006),
+        1007 => new SM::ShapeInfo("DescribeClientVpnAuthorizationRulesResult", SM::ShapeKind.Structure, table, 1007),
+        1008 => new SM::ShapeInfo("DescribeClientVpnConnectionsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        1009 => new SM::ShapeInfo("DescribeClientVpnConnectionsRequest", SM::ShapeKind.Structure, table, 1009),
+        1010 => new SM::ShapeInfo("DescribeClientVpnConnectionsResult", SM::ShapeKind.Structure, table, 1010),
+        1011 => new SM::ShapeInfo("DescribeClientVpnEndpointMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        1012 => new SM::ShapeInfo("DescribeClientVpnEndpointsRequest", SM::ShapeKind.Structure, table, 1012),
+        1013 => new SM::ShapeInfo("DescribeClientVpnEndpointsResult", SM::ShapeKind.Structure, table, 1013),
+        1014 => new SM::ShapeInfo("DescribeClientVpnRoutesMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        1015 => new SM::ShapeInfo("DescribeClientVpnRoutesRequest", SM::ShapeKind.Structure, table, 1015),
+        1016 => new SM::ShapeInfo("DescribeClientVpnRoutesResult", SM::ShapeKind.Structure, table, 1016),
+        1017 => new SM::ShapeInfo("DescribeClientVpnTargetNetworksMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        1018 => new SM::ShapeInfo("DescribeClientVpnTargetNetworksRequest", SM::ShapeKind.Structure, table, 1018),
+        1019 => new SM::ShapeInfo("DescribeClientVpnTargetNetworksResult", SM::ShapeKind.Structure, table, 1019),
+        1020 => new SM::ShapeInfo("DescribeCoipPoolsRequest", SM::ShapeKind.Structure, table, 1020),
+        1021 => new SM::ShapeInfo("DescribeCoipPoolsResult", SM::ShapeKind.Structure, table, 1021),
+        1022 => new SM::ShapeInfo("DescribeConversionTaskList", SM::ShapeKind.List, table, 1022),
+        1023 => new SM::ShapeInfo("DescribeConversionTasksRequest", SM::ShapeKind.Structure, table, 1023),
+        1024 => new SM::ShapeInfo("DescribeConversionTasksResult", SM::ShapeKind.Structure, table, 1024),
+        1025 => new SM::ShapeInfo("DescribeCustomerGatewaysRequest", SM::ShapeKind.Structure, table, 1025),
+        1026 => new SM::ShapeInfo("DescribeCustomerGatewaysResult", SM::ShapeKind.Structure, table, 1026),
+        1027 => new SM::ShapeInfo("DescribeDeclarativePoliciesReportsRequest", SM::ShapeKind.Structure, table, 1027),
+        1028 => new SM::ShapeInfo("DescribeDeclarativePoliciesReportsResult", SM::ShapeKind.Structure, table, 1028),
+        1029 => new SM::ShapeInfo("DescribeDhcpOptionsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        1030 => new SM::ShapeInfo("DescribeDhcpOptionsRequest", SM::ShapeKind.Structure, table, 1030),
+        1031 => new SM::ShapeInfo("DescribeDhcpOptionsResult", SM::ShapeKind.Structure, table, 1031),
+        1032 => new SM::ShapeInfo("DescribeEgressOnlyInternetGatewaysMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 255),
+        1033 => new SM::ShapeInfo("DescribeEgressOnlyInternetGatewaysRequest", SM::ShapeKind.Structure, table, 1033),
+        1034 => new SM::ShapeInfo("DescribeEgressOnlyInternetGatewaysResult", SM::ShapeKind.Structure, table, 1034),
+        1035 => new SM::ShapeInfo("DescribeElasticGpusMaxResults", SM::ShapeKind.Integer).Constrain(min: 10, max: 1000),
+        1036 => new SM::ShapeInfo("DescribeElasticGpusRequest", SM::ShapeKind.Structure, table, 1036),
+        1037 => new SM::ShapeInfo("DescribeElasticGpusResult", SM::ShapeKind.Structure, table, 1037),
+        1038 => new SM::ShapeInfo("DescribeExportImageTasksMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 500),
+        1039 => new SM::ShapeInfo("DescribeExportImageTasksRequest", SM::ShapeKind.Structure, table, 1039),
+        1040 => new SM::ShapeInfo("DescribeExportImageTasksResult", SM::ShapeKind.Structure, table, 1040),
+        1041 => new SM::ShapeInfo("DescribeExportTasksRequest", SM::ShapeKind.Structure, table, 1041),
+        1042 => new SM::ShapeInfo("DescribeExportTasksResult", SM::ShapeKind.Structure, table, 1042),
+        1043 => new SM::ShapeInfo("DescribeFastLaunchImagesRequest", SM::ShapeKind.Structure, table, 1043),
+        1044 => new SM::ShapeInfo("DescribeFastLaunchImagesRequestMaxResults", SM::ShapeKind.Integer).Constrain(min: 0, max: 200),
+        1045 => new SM::ShapeInfo("DescribeFastLaunchImagesResult", SM::ShapeKind.Structure, table, 1045),
+        1046 => new SM::ShapeInfo("DescribeFastLaunchImagesSuccessItem", SM::ShapeKind.Structure, table, 1046),
+        1047 => new SM::ShapeInfo("DescribeFastLaunchImagesSuccessSet", SM::ShapeKind.List, table, 1047),
+        1048 => new SM::ShapeInfo("DescribeFastSnapshotRestoreSuccessItem", SM::ShapeKind.Structure, table, 1048),
+        1049 => new SM::ShapeInfo("DescribeFastSnapshotRestoreSuccessSet", SM::ShapeKind.List, table, 1049),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes20(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 1000:
+                WSDescribeCarrierGatewaysRequest(shape);
+                return;
+            case 1001:
+                WSDescribeCarrierGatewaysResult(shape);
+                return;
+            case 1003:
+                WSDescribeClassicLinkInstancesRequest(shape);
+                return;
+            case 1004:
+                WSDescribeClassicLinkInstancesResult(shape);
+                return;
+            case 1006:
+                WSDescribeClientVpnAuthorizationRulesRequest(shape);
+                return;
+            case 1007:
+                WSDescribeClientVpnAuthorizationRulesResult(shape);
+                return;
+            case 1009:
+                WSDescribeClientVpnConnectionsRequest(shape);
+                return;
+            case 1010:
+                WSDescribeClientVpnConnectionsResult(shape);
+                return;
+            case 1012:
+                WSDescribeClientVpnEndpointsRequest(shape);
+                return;
+            case 1013:
+                WSDescribeClientVpnEndpointsResult(shape);
+                return;
+            case 1015:
+                WSDescribeClientVpnRoutesRequest(shape);
+                return;
+            case 1016:
+                WSDescribeClientVpnRoutesResult(shape);
+                return;
+            case 1018:
+                WSDescribeClientVpnTargetNetworksRequest(shape);
+                return;
+            case 1019:
+                WSDescribeClientVpnTargetNetworksResult(shape);
+                return;
+            case 1020:
+                WSDescribeCoipPoolsRequest(shape);
+                return;
+            case 1021:
+                WSDescribeCoipPoolsResult(shape);
+                return;
+            case 1022:
+                shape.InitList(SConversionTask, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ConversionTask>());
+                return;
+            case 1023:
+                WSDescribeConversionTasksRequest(shape);
+                return;
+            case 1024:
+                WSDescribeConversionTasksResult(shape);
+                return;
+            case 1025:
+                WSDescribeCustomerGatewaysRequest(shape);
+                return;
+            case 1026:
+                WSDescribeCustomerGatewaysResult(shape);
+                return;
+            case 1027:
+                WSDescribeDeclarativePoliciesReportsRequest(shape);
+                return;
+            case 1028:
+                WSDescribeDeclarativePoliciesReportsResult(shape);
+                return;
+            case 1030:
+                WSDescribeDhcpOptionsRequest(shape);
+                return;
+            case 1031:
+                WSDescribeDhcpOptionsResult(shape);
+                return;
+            case 1033:
+                WSDescribeEgressOnlyInternetGatewaysRequest(shape);
+                return;
+            case 1034:
+                WSDescribeEgressOnlyInternetGatewaysResult(shape);
+                return;
+            case 1036:
+                WSDescribeElasticGpusRequest(shape);
+                return;
+            case 1037:
+                WSDescribeElasticGpusResult(shape);
+                return;
+            case 1039:
+                WSDescribeExportImageTasksRequest(shape);
+                return;
+            case 1040:
+                WSDescribeExportImageTasksResult(shape);
+                return;
+            case 1041:
+                WSDescribeExportTasksRequest(shape);
+                return;
+            case 1042:
+                WSDescribeExportTasksResult(shape);
+                return;
+            case 1043:
+                WSDescribeFastLaunchImagesRequest(shape);
+                return;
+            case 1045:
+                WSDescribeFastLaunchImagesResult(shape);
+                return;
+            case 1046:
+                WSDescribeFastLaunchImagesSuccessItem(shape);
+                return;
+            case 1047:
+                shape.InitList(SDescribeFastLaunchImagesSuccessItem, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DescribeFastLaunchImagesSuccessItem>());
+                return;
+            case 1048:
+                WSDescribeFastSnapshotRestoreSuccessItem(shape);
+                return;
+            case 1049:
+                shape.InitList(SDescribeFastSnapshotRestoreSuccessItem, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DescribeFastSnapshotRestoreSuccessItem>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes21(SM::ShapeTable table, int index) => index switch
+    {
+        1050 => new SM::ShapeInfo("DescribeFastSnapshotRestoresMaxResults", SM::ShapeKind.Integer).Constrain(min: 0, max: 200),
+        1051 => new SM::ShapeInfo("DescribeFastSnapshotRestoresRequest", SM::ShapeKind.Structure, table, 1051),
+        1052 => new SM::ShapeInfo("DescribeFastSnapshotRestoresResult", SM::ShapeKind.Structure, table, 1052),
+        1053 => new SM::ShapeInfo("DescribeFleetError", SM::ShapeKind.Structure, table, 1053),
+        1054 => new SM::ShapeInfo("DescribeFleetHistoryRequest", SM::ShapeKind.Structure, table, 1054),
+        1055 => new SM::ShapeInfo("DescribeFleetHistoryResult", SM::ShapeKind.Structure, table, 1055),
+        1056 => new SM::ShapeInfo("DescribeFleetInstancesRequest", SM::ShapeKind.Structure, table, 1056),
+        1057 => new SM::ShapeInfo("DescribeFleetInstancesResult", SM::ShapeKind.Structure, table, 1057),
+        1058 => new SM::ShapeInfo("DescribeFleetsErrorSet", SM::ShapeKind.List, table, 1058),
+        1059 => new SM::ShapeInfo("DescribeFleetsInstances", SM::ShapeKind.Structure, table, 1059),
+        1060 => new SM::ShapeInfo("DescribeFleetsInstancesSet", SM::ShapeKind.List, table, 1060),
+        1061 => new SM::ShapeInfo("DescribeFleetsRequest", SM::ShapeKind.Structure, table, 1061),
+        1062 => new SM::ShapeInfo("DescribeFleetsResult", SM::ShapeKind.Structure, table, 1062),
+        1063 => new SM::ShapeInfo("DescribeFlowLogsRequest", SM::ShapeKind.Structure, table, 1063),
+        1064 => new SM::ShapeInfo("DescribeFlowLogsResult", SM::ShapeKind.Structure, table, 1064),
+        1065 => new SM::ShapeInfo("DescribeFpgaImageAttributeRequest", SM::ShapeKind.Structure, table, 1065),
+        1066 => new SM::ShapeInfo("DescribeFpgaImageAttributeResult", SM::ShapeKind.Structure, table, 1066),
+        1067 => new SM::ShapeInfo("DescribeFpgaImagesMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        1068 => new SM::ShapeInfo("DescribeFpgaImagesRequest", SM::ShapeKind.Structure, table, 1068),
+        1069 => new SM::ShapeInfo("DescribeFpgaImagesResult", SM::ShapeKind.Structure, table, 1069),
+        1070 => new SM::ShapeInfo("DescribeFutureCapacityMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000),
+        1071 => new SM::ShapeInfo("DescribeHostReservationOfferingsRequest", SM::ShapeKind.Structure, table, 1071),
+        1072 => new SM::ShapeInfo("DescribeHostReservationOfferingsResult", SM::ShapeKind.Structure, table, 1072),
+        1073 => new SM::ShapeInfo("DescribeHostReservationsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 500),
+        1074 => new SM::ShapeInfo("DescribeHostReservationsRequest", SM::ShapeKind.Structure, table, 1074),
+        1075 => new SM::ShapeInfo("DescribeHostReservationsResult", SM::ShapeKind.Structure, table, 1075),
+        1076 => new SM::ShapeInfo("DescribeHostsRequest", SM::ShapeKind.Structure, table, 1076),
+        1077 => new SM::ShapeInfo("DescribeHostsResult", SM::ShapeKind.Structure, table, 1077),
+        1078 => new SM::ShapeInfo("DescribeIamInstanceProfileAssociationsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        1079 => new SM::ShapeInfo("DescribeIamInstanceProfileAssociationsRequest", SM::ShapeKind.Structure, table, 1079),
+        1080 => new SM::ShapeInfo("DescribeIamInstanceProfileAssociationsResult", SM::ShapeKind.Structure, table, 1080),
+        1081 => new SM::ShapeInfo("DescribeIdFormatRequest", SM::ShapeKind.Structure, table, 1081),
+        1082 => new SM::ShapeInfo("DescribeIdFormatResult", SM::ShapeKind.Structure, table, 1082),
+        1083 => new SM::ShapeInfo("DescribeIdentityIdFormatRequest", SM::ShapeKind.Structure, table, 1083),
+        1084 => new SM::ShapeInfo("DescribeIdentityIdFormatResult", SM::ShapeKind.Structure, table, 1084),
+        1085 => new SM::ShapeInfo("DescribeImageAttributeRequest", SM::ShapeKind.Structure, table, 1085),
+        1086 => new SM::ShapeInfo("DescribeImageReferencesImageIdStringList", SM::ShapeKind.List, table, 1086).Constrain(min: 1, max: 10),
+        1087 => new SM::ShapeInfo("DescribeImageReferencesMaxResults", SM::ShapeKind.Integer).Constrain(min: 5),
+        1088 => new SM::ShapeInfo("DescribeImageReferencesRequest", SM::ShapeKind.Structure, table, 1088),
+        1089 => new SM::ShapeInfo("DescribeImageReferencesResult", SM::ShapeKind.Structure, table, 1089),
+        1090 => new SM::ShapeInfo("DescribeImageUsageReportEntriesMaxResults", SM::ShapeKind.Integer).Constrain(min: 1),
+        1091 => new SM::ShapeInfo("DescribeImageUsageReportEntriesRequest", SM::ShapeKind.Structure, table, 1091),
+        1092 => new SM::ShapeInfo("DescribeImageUsageReportEntriesResult", SM::ShapeKind.Structure, table, 1092),
+        1093 => new SM::ShapeInfo("DescribeImageUsageReportsImageIdStringList", SM::ShapeKind.List, table, 1093).Constrain(min: 0, max: 200),
+        1094 => new SM::ShapeInfo("DescribeImageUsageReportsMaxResults", SM::ShapeKind.Integer).Constrain(min: 1),
+        1095 => new SM::ShapeInfo("DescribeImageUsageReportsRequest", SM::ShapeKind.Structure, table, 1095),
+        1096 => new SM::ShapeInfo("DescribeImageUsageReportsResult", SM::ShapeKind.Structure, table, 1096),
+        1097 => new SM::ShapeInfo("DescribeImagesRequest", SM::ShapeKind.Structure, table, 1097),
+        1098 => new SM::ShapeInfo("DescribeImagesResult", SM::ShapeKind.Structure, table, 1098),
+        1099 => new SM::ShapeInfo("DescribeImportImageTasksRequest", SM::ShapeKind.Structure, table, 1099),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes21(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 1051:
+                WSDescribeFastSnapshotRestoresRequest(shape);
+                return;
+            case 1052:
+                WSDescribeFastSnapshotRestoresResult(shape);
+                return;
+            case 1053:
+                WSDescribeFleetError(shape);
+                return;
+            case 1054:
+                WSDescribeFleetHistoryRequest(shape);
+                return;
+            case 1055:
+                WSDescribeFleetHistoryResult(shape);
+                return;
+            case 1056:
+                WSDescribeFleetInstancesRequest(shape);
+                return;
+            case 1057:
+                WSDescribeFleetInstancesResult(shape);
+                return;
+            case 1058:
+                shape.InitList(SDescribeFleetError, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DescribeFleetError>());
+                return;
+            case 1059:
+                WSDescribeFleetsInstances(shape);
+                return;
+            case 1060:
+                shape.InitList(SDescribeFleetsInstances, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DescribeFleetsInstances>());
+                return;
+            case 1061:
+                WSDescribeFleetsRequest(shape);
+                return;
+            case 1062:
+                WSDescribeFleetsResult(shape);
+                return;
+            case 1063:
+                WSDescribeFlowLogsRequest(shape);
+                return;
+            case 1064:
+                WSDescribeFlowLogsResult(shape);
+                return;
+            case 1065:
+                WSDescribeFpgaImageAttributeRequest(shape);
+                return;
+            case 1066:
+                WSDescribeFpgaImageAttributeResult(shape);
+                return;
+            case 1068:
+                WSDescribeFpgaImagesRequest(shape);
+                return;
+            case 1069:
+                WSDescribeFpgaImagesResult(shape);
+                return;
+            case 1071:
+                WSDescribeHostReservationOfferingsRequest(shape);
+                return;
+            case 1072:
+                WSDescribeHostReservationOfferingsResult(shape);
+                return;
+            case 1074:
+                WSDescribeHostReservationsRequest(shape);
+                return;
+            case 1075:
+                WSDescribeHostReservationsResult(shape);
+                return;
+            case 1076:
+                WSDescribeHostsRequest(shape);
+                return;
+            case 1077:
+                WSDescribeHostsResult(shape);
+                return;
+            case 1079:
+                WSDescribeIamInstanceProfileAssociationsRequest(shape);
+                return;
+            case 1080:
+                WSDescribeIamInstanceProfileAssociationsResult(shape);
+                return;
+            case 1081:
+                WSDescribeIdFormatRequest(shape);
+                return;
+            case 1082:
+                WSDescribeIdFormatResult(shape);
+                return;
+            case 1083:
+                WSDescribeIdentityIdFormatRequest(shape);
+                return;
+            case 1084:
+                WSDescribeIdentityIdFormatResult(shape);
+                return;
+            case 1085:
+                WSDescribeImageAttributeRequest(shape);
+                return;
+            case 1086:
+                shape.InitList(SImageId, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 1088:
+                WSDescribeImageReferencesRequest(shape);
+                return;
+            case 1089:
+                WSDescribeImageReferencesResult(shape);
+                return;
+            case 1091:
+                WSDescribeImageUsageReportEntriesRequest(shape);
+                return;
+            case 1092:
+                WSDescribeImageUsageReportEntriesResult(shape);
+                return;
+            case 1093:
+                shape.InitList(SImageId, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 1095:
+                WSDescribeImageUsageReportsRequest(shape);
+                return;
+            case 1096:
+                WSDescribeImageUsageReportsResult(shape);
+                return;
+            case 1097:
+                WSDescribeImagesRequest(shape);
+                return;
+            case 1098:
+                WSDescribeImagesResult(shape);
+                return;
+            case 1099:
+                WSDescribeImportImageTasksRequest(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes22(SM::ShapeTable table, int index) => index switch
+    {
+        1100 => new SM::ShapeInfo("DescribeImportImageTasksResult", SM::ShapeKind.Structure, table, 1100),
+        1101 => new SM::ShapeInfo("DescribeImportSnapshotTasksRequest", SM::ShapeKind.Structure, table, 1101),
+        1102 => new SM::ShapeInfo("DescribeImportSnapshotTasksResult", SM::ShapeKind.Structure, table, 1102),
+        1103 => new SM::ShapeInfo("DescribeInstanceAttributeRequest", SM::ShapeKind.Structure, table, 1103),
+        1104 => new SM::ShapeInfo("DescribeInstanceConnectEndpointsRequest", SM::ShapeKind.Structure, table, 1104),
+        1105 => new SM::ShapeInfo("DescribeInstanceConnectEndpointsResult", SM::ShapeKind.Structure, table, 1105),
+        1106 => new SM::ShapeInfo("DescribeInstanceCreditSpecificationsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        1107 => new SM::ShapeInfo("DescribeInstanceCreditSpecificationsRequest", SM::ShapeKind.Structure, table, 1107),
+        1108 => new SM::ShapeInfo("DescribeInstanceCreditSpecificationsResult", SM::ShapeKind.Structure, table, 1108),
+        1109 => new SM::ShapeInfo("DescribeInstanceEventNotificationAttributesRequest", SM::ShapeKind.Structure, table, 1109),
+        1110 => new SM::ShapeInfo("DescribeInstanceEventNotificationAttributesResult", SM::ShapeKind.Structure, table, 1110),
+        1111 => new SM::ShapeInfo("DescribeInstanceEventWindowsRequest", SM::ShapeKind.Structure, table, 1111),
+        1112 => new SM::ShapeInfo("DescribeInstanceEventWindowsResult", SM::ShapeKind.Structure, table, 1112),
+        1113 => new SM::ShapeInfo("DescribeInstanceImageMetadataMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000),
+        1114 => new SM::ShapeInfo("DescribeInstanceImageMetadataRequest", SM::ShapeKind.Structure, table, 1114),
+        1115 => new SM::ShapeInfo("DescribeInstanceImageMetadataResult", SM::ShapeKind.Structure, table, 1115),
+        1116 => new SM::ShapeInfo("DescribeInstanceSqlHaHistoryStatesRequest", SM::ShapeKind.Structure, table, 1116),
+        1117 => new SM::ShapeInfo("DescribeInstanceSqlHaHistoryStatesResult", SM::ShapeKind.Structure, table, 1117),
+        1118 => new SM::ShapeInfo("DescribeInstanceSqlHaStatesRequest", SM::ShapeKind.Structure, table, 1118),
+        1119 => new SM::ShapeInfo("DescribeInstanceSqlHaStatesRequestMaxResultsInteger", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000),
+        1120 => new SM::ShapeInfo("DescribeInstanceSqlHaStatesResult", SM::ShapeKind.Structure, table, 1120),
+        1121 => new SM::ShapeInfo("DescribeInstanceStatusRequest", SM::ShapeKind.Structure, table, 1121),
+        1122 => new SM::ShapeInfo("DescribeInstanceStatusResult", SM::ShapeKind.Structure, table, 1122),
+        1123 => new SM::ShapeInfo("DescribeInstanceTopologyGroupNameSet", SM::ShapeKind.List, table, 1123),
+        1124 => new SM::ShapeInfo("DescribeInstanceTopologyInstanceIdSet", SM::ShapeKind.List, table, 1124),
+        1125 => new SM::ShapeInfo("DescribeInstanceTopologyMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 100),
+        1126 => new SM::ShapeInfo("DescribeInstanceTopologyRequest", SM::ShapeKind.Structure, table, 1126),
+        1127 => new SM::ShapeInfo("DescribeInstanceTopologyResult", SM::ShapeKind.Structure, table, 1127),
+        1128 => new SM::ShapeInfo("DescribeInstanceTypeOfferingsRequest", SM::ShapeKind.Structure, table, 1128),
+        1129 => new SM::ShapeInfo("DescribeInstanceTypeOfferingsResult", SM::ShapeKind.Structure, table, 1129),
+        1130 => new SM::ShapeInfo("DescribeInstanceTypesRequest", SM::ShapeKind.Structure, table, 1130),
+        1131 => new SM::ShapeInfo("DescribeInstanceTypesResult", SM::ShapeKind.Structure, table, 1131),
+        1132 => new SM::ShapeInfo("DescribeInstancesRequest", SM::ShapeKind.Structure, table, 1132),
+        1133 => new SM::ShapeInfo("DescribeInstancesResult", SM::ShapeKind.Structure, table, 1133),
+        1134 => new SM::ShapeInfo("DescribeInternetGatewaysMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        1135 => new SM::ShapeInfo("DescribeInternetGatewaysRequest", SM::ShapeKind.Structure, table, 1135),
+        1136 => new SM::ShapeInfo("DescribeInternetGatewaysResult", SM::ShapeKind.Structure, table, 1136),
+        1137 => new SM::ShapeInfo("DescribeIpamByoasnMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 100),
+        1138 => new SM::ShapeInfo("DescribeIpamByoasnRequest", SM::ShapeKind.Structure, table, 1138),
+        1139 => new SM::ShapeInfo("DescribeIpamByoasnResult", SM::ShapeKind.Structure, table, 1139),
+        1140 => new SM::ShapeInfo("DescribeIpamExternalResourceVerificationTokensRequest", SM::ShapeKind.Structure, table, 1140),
+        1141 => new SM::ShapeInfo("DescribeIpamExternalResourceVerificationTokensResult", SM::ShapeKind.Structure, table, 1141),
+        1142 => new SM::ShapeInfo("DescribeIpamPoliciesRequest", SM::ShapeKind.Structure, table, 1142),
+        1143 => new SM::ShapeInfo("DescribeIpamPoliciesResult", SM::ShapeKind.Structure, table, 1143),
+        1144 => new SM::ShapeInfo("DescribeIpamPoolAllocationsMaxResults", SM::ShapeKind.Integer).Constrain(min: 1000, max: 100000),
+        1145 => new SM::ShapeInfo("DescribeIpamPoolAllocationsRequest", SM::ShapeKind.Structure, table, 1145),
+        1146 => new SM::ShapeInfo("DescribeIpamPoolAllocationsResult", SM::ShapeKind.Structure, table, 1146),
+        1147 => new SM::ShapeInfo("DescribeIpamPoolsRequest", SM::ShapeKind.Structure, table, 1147),
+        1148 => new SM::ShapeInfo("DescribeIpamPoolsResult", SM::ShapeKind.Structure, table, 1148),
+        1149 => new SM::ShapeInfo("DescribeIpamPrefixListResolverTargetsRequest", SM::ShapeKind.Structure, table, 1149),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes22(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 1100:
+                WSDescribeImportImageTasksResult(shape);
+                return;
+            case 1101:
+                WSDescribeImportSnapshotTasksRequest(shape);
+                return;
+            case 1102:
+                WSDescribeImportSnapshotTasksResult(shape);
+                return;
+            case 1103:
+                WSDescribeInstanceAttributeRequest(shape);
+                return;
+            case 1104:
+                WSDescribeInstanceConnectEndpointsRequest(shape);
+                return;
+            case 1105:
+                WSDescribeInstanceConnectEndpointsResult(shape);
+                return;
+            case 1107:
+                WSDescribeInstanceCreditSpecificationsRequest(shape);
+                return;
+            case 1108:
+                WSDescribeInstanceCreditSpecificationsResult(shape);
+                return;
+            case 1109:
+                WSDescribeInstanceEventNotificationAttributesRequest(shape);
+                return;
+            case 1110:
+                WSDescribeInstanceEventNotificationAttributesResult(shape);
+                return;
+            case 1111:
+                WSDescribeInstanceEventWindowsRequest(shape);
+                return;
+            case 1112:
+                WSDescribeInstanceEventWindowsResult(shape);
+                return;
+            case 1114:
+                WSDescribeInstanceImageMetadataRequest(shape);
+                return;
+            case 1115:
+                WSDescribeInstanceImageMetadataResult(shape);
+                return;
+            case 1116:
+                WSDescribeInstanceSqlHaHistoryStatesRequest(shape);
+                return;
+            case 1117:
+                WSDescribeInstanceSqlHaHistoryStatesResult(shape);
+                return;
+            case 1118:
+                WSDescribeInstanceSqlHaStatesRequest(shape);
+                return;
+            case 1120:
+                WSDescribeInstanceSqlHaStatesResult(shape);
+                return;
+            case 1121:
+                WSDescribeInstanceStatusRequest(shape);
+                return;
+            case 1122:
+                WSDescribeInstanceStatusResult(shape);
+                return;
+            case 1123:
+                shape.InitList(SPlacementGroupName, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 1124:
+                shape.InitList(SInstanceId, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 1126:
+                WSDescribeInstanceTopologyRequest(shape);
+                return;
+            case 1127:
+                WSDescribeInstanceTopologyResult(shape);
+                return;
+            case 1128:
+                WSDescribeInstanceTypeOfferingsRequest(shape);
+                return;
+            case 1129:
+                WSDescribeInstanceTypeOfferingsResult(shape);
+                return;
+            case 1130:
+                WSDescribeInstanceTypesRequest(shape);
+                return;
+            case 1131:
+                WSDescribeInstanceTypesResult(shape);
+                return;
+            case 1132:
+                WSDescribeInstancesRequest(shape);
+                return;
+            case 1133:
+                WSDescribeInstancesResult(shape);
+                return;
+            case 1135:
+                WSDescribeInternetGatewaysRequest(shape);
+                return;
+            case 1136:
+                WSDescribeInternetGatewaysResult(shape);
+                return;
+            case 1138:
+                WSDescribeIpamByoasnRequest(shape);
+                return;
+            case 1139:
+                WSDescribeIpamByoasnResult(shape);
+                return;
+            case 1140:
+                WSDescribeIpamExternalResourceVerificationTokensRequest(shape);
+                return;
+            case 1141:
+                WSDescribeIpamExternalResourceVerificationTokensResult(shape);
+                return;
+            case 1142:
+                WSDescribeIpamPoliciesRequest(shape);
+                return;
+            case 1143:
+                WSDescribeIpamPoliciesResult(shape);
+                return;
+            case 1145:
+                WSDescribeIpamPoolAllocationsRequest(shape);
+                return;
+            case 1146:
+                WSDescribeIpamPoolAllocationsResult(shape);
+                return;
+            case 1147:
+                WSDescribeIpamPoolsRequest(shape);
+                return;
+            case 1148:
+                WSDescribeIpamPoolsResult(shape);
+                return;
+            case 1149:
+                WSDescribeIpamPrefixListResolverTargetsRequest(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes23(SM::ShapeTable table, int index) => index switch
+    {
+        1150 => new SM::ShapeInfo("DescribeIpamPrefixListResolverTargetsResult", SM::ShapeKind.Structure, table, 1150),
+        1151 => new SM::ShapeInfo("DescribeIpamPrefixListResolversRequest", SM::ShapeKind.Structure, table, 1151),
+        1152 => new SM::ShapeInfo("DescribeIpamPrefixListResolversResult", SM::ShapeKind.Structure, table, 1152),
+        1153 => new SM::ShapeInfo("DescribeIpamResourceDiscoveriesRequest", SM::ShapeKind.Structure, table, 1153),
+        1154 => new SM::ShapeInfo("DescribeIpamResourceDiscoveriesResult", SM::ShapeKind.Structure, table, 1154),
+        1155 => new SM::ShapeInfo("DescribeIpamResourceDiscoveryAssociationsRequest", SM::ShapeKind.Structure, table, 1155),
+        1156 => new SM::ShapeInfo("DescribeIpamResourceDiscoveryAssociationsResult", SM::ShapeKind.Structure, table, 1156),
+        1157 => new SM::ShapeInfo("DescribeIpamScopesRequest", SM::ShapeKind.Structure, table, 1157),
+        1158 => new SM::ShapeInfo("DescribeIpamScopesResult", SM::ShapeKind.Structure, table, 1158),
+        1159 => new SM::ShapeInfo("DescribeIpamsRequest", SM::ShapeKind.Structure, table, 1159),
+        1160 => new SM::ShapeInfo("DescribeIpamsResult", SM::ShapeKind.Structure, table, 1160),
+        1161 => new SM::ShapeInfo("DescribeIpv6PoolsRequest", SM::ShapeKind.Structure, table, 1161),
+        1162 => new SM::ShapeInfo("DescribeIpv6PoolsResult", SM::ShapeKind.Structure, table, 1162),
+        1163 => new SM::ShapeInfo("DescribeKeyPairsRequest", SM::ShapeKind.Structure, table, 1163),
+        1164 => new SM::ShapeInfo("DescribeKeyPairsResult", SM::ShapeKind.Structure, table, 1164),
+        1165 => new SM::ShapeInfo("DescribeLaunchTemplateVersionsRequest", SM::ShapeKind.Structure, table, 1165),
+        1166 => new SM::ShapeInfo("DescribeLaunchTemplateVersionsResult", SM::ShapeKind.Structure, table, 1166),
+        1167 => new SM::ShapeInfo("DescribeLaunchTemplatesMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 200),
+        1168 => new SM::ShapeInfo("DescribeLaunchTemplatesRequest", SM::ShapeKind.Structure, table, 1168),
+        1169 => new SM::ShapeInfo("DescribeLaunchTemplatesResult", SM::ShapeKind.Structure, table, 1169),
+        1170 => new SM::ShapeInfo("DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsRequest", SM::ShapeKind.Structure, table, 1170),
+        1171 => new SM::ShapeInfo("DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsResult", SM::ShapeKind.Structure, table, 1171),
+        1172 => new SM::ShapeInfo("DescribeLocalGatewayRouteTableVpcAssociationsRequest", SM::ShapeKind.Structure, table, 1172),
+        1173 => new SM::ShapeInfo("DescribeLocalGatewayRouteTableVpcAssociationsResult", SM::ShapeKind.Structure, table, 1173),
+        1174 => new SM::ShapeInfo("DescribeLocalGatewayRouteTablesRequest", SM::ShapeKind.Structure, table, 1174),
+        1175 => new SM::ShapeInfo("DescribeLocalGatewayRouteTablesResult", SM::ShapeKind.Structure, table, 1175),
+        1176 => new SM::ShapeInfo("DescribeLocalGatewayVirtualInterfaceGroupsRequest", SM::ShapeKind.Structure, table, 1176),
+        1177 => new SM::ShapeInfo("DescribeLocalGatewayVirtualInterfaceGroupsResult", SM::ShapeKind.Structure, table, 1177),
+        1178 => new SM::ShapeInfo("DescribeLocalGatewayVirtualInterfacesRequest", SM::ShapeKind.Structure, table, 1178),
+        1179 => new SM::ShapeInfo("DescribeLocalGatewayVirtualInterfacesResult", SM::ShapeKind.Structure, table, 1179),
+        1180 => new SM::ShapeInfo("DescribeLocalGatewaysRequest", SM::ShapeKind.Structure, table, 1180),
+        1181 => new SM::ShapeInfo("DescribeLocalGatewaysResult", SM::ShapeKind.Structure, table, 1181),
+        1182 => new SM::ShapeInfo("DescribeLockedSnapshotsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        1183 => new SM::ShapeInfo("DescribeLockedSnapshotsRequest", SM::ShapeKind.Structure, table, 1183),
+        1184 => new SM::ShapeInfo("DescribeLockedSnapshotsResult", SM::ShapeKind.Structure, table, 1184),
+        1185 => new SM::ShapeInfo("DescribeMacHostsRequest", SM::ShapeKind.Structure, table, 1185),
+        1186 => new SM::ShapeInfo("DescribeMacHostsRequestMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 500),
+        1187 => new SM::ShapeInfo("DescribeMacHostsResult", SM::ShapeKind.Structure, table, 1187),
+        1188 => new SM::ShapeInfo("DescribeMacModificationTasksMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 500),
+        1189 => new SM::ShapeInfo("DescribeMacModificationTasksRequest", SM::ShapeKind.Structure, table, 1189),
+        1190 => new SM::ShapeInfo("DescribeMacModificationTasksResult", SM::ShapeKind.Structure, table, 1190),
+        1191 => new SM::ShapeInfo("DescribeManagedPrefixListsRequest", SM::ShapeKind.Structure, table, 1191),
+        1192 => new SM::ShapeInfo("DescribeManagedPrefixListsResult", SM::ShapeKind.Structure, table, 1192),
+        1193 => new SM::ShapeInfo("DescribeMovingAddressesMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        1194 => new SM::ShapeInfo("DescribeMovingAddressesRequest", SM::ShapeKind.Structure, table, 1194),
+        1195 => new SM::ShapeInfo("DescribeMovingAddressesResult", SM::ShapeKind.Structure, table, 1195),
+        1196 => new SM::ShapeInfo("DescribeNatGatewaysMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        1197 => new SM::ShapeInfo("DescribeNatGatewaysRequest", SM::ShapeKind.Structure, table, 1197),
+        1198 => new SM::ShapeInfo("DescribeNatGatewaysResult", SM::ShapeKind.Structure, table, 1198),
+        1199 => new SM::ShapeInfo("DescribeNetworkAclsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes23(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 1150:
+                WSDescribeIpamPrefixListResolverTargetsResult(shape);
+                return;
+            case 1151:
+                WSDescribeIpamPrefixListResolversRequest(shape);
+                return;
+            case 1152:
+                WSDescribeIpamPrefixListResolversResult(shape);
+                return;
+            case 1153:
+                WSDescribeIpamResourceDiscoveriesRequest(shape);
+                return;
+            case 1154:
+                WSDescribeIpamResourceDiscoveriesResult(shape);
+                return;
+            case 1155:
+                WSDescribeIpamResourceDiscoveryAssociationsRequest(shape);
+                return;
+            case 1156:
+                WSDescribeIpamResourceDiscoveryAssociationsResult(shape);
+                return;
+            case 1157:
+                WSDescribeIpamScopesRequest(shape);
+                return;
+            case 1158:
+                WSDescribeIpamScopesResult(shape);
+                return;
+            case 1159:
+                WSDescribeIpamsRequest(shape);
+                return;
+            case 1160:
+                WSDescribeIpamsResult(shape);
+                return;
+            case 1161:
+                WSDescribeIpv6PoolsRequest(shape);
+                return;
+            case 1162:
+                WSDescribeIpv6PoolsResult(shape);
+                return;
+            case 1163:
+                WSDescribeKeyPairsRequest(shape);
+                return;
+            case 1164:
+                WSDescribeKeyPairsResult(shape);
+                return;
+            case 1165:
+                WSDescribeLaunchTemplateVersionsRequest(shape);
+                return;
+            case 1166:
+                WSDescribeLaunchTemplateVersionsResult(shape);
+                return;
+            case 1168:
+                WSDescribeLaunchTemplatesRequest(shape);
+                return;
+            case 1169:
+                WSDescribeLaunchTemplatesResult(shape);
+                return;
+            case 1170:
+                WSDescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsRequest(shape);
+                return;
+            case 1171:
+                WSDescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsResult(shape);
+                return;
+            case 1172:
+                WSDescribeLocalGatewayRouteTableVpcAssociationsRequest(shape);
+                return;
+            case 1173:
+                WSDescribeLocalGatewayRouteTableVpcAssociationsResult(shape);
+                return;
+            case 1174:
+                WSDescribeLocalGatewayRouteTablesRequest(shape);
+                return;
+            case 1175:
+                WSDescribeLocalGatewayRouteTablesResult(shape);
+                return;
+            case 1176:
+                WSDescribeLocalGatewayVirtualInterfaceGroupsRequest(shape);
+                return;
+            case 1177:
+                WSDescribeLocalGatewayVirtualInterfaceGroupsResult(shape);
+                return;
+            case 1178:
+                WSDescribeLocalGatewayVirtualInterfacesRequest(shape);
+                return;
+            case 1179:
+                WSDescribeLocalGatewayVirtualInterfacesResult(shape);
+                return;
+            case 1180:
+                WSDescribeLocalGatewaysRequest(shape);
+                return;
+            case 1181:
+                WSDescribeLocalGatewaysResult(shape);
+                return;
+            case 1183:
+                WSDescribeLockedSnapshotsRequest(shape);
+                return;
+            case 1184:
+                WSDescribeLockedSnapshotsResult(shape);
+                return;
+            case 1185:
+                WSDescribeMacHostsRequest(shape);
+                return;
+            case 1187:
+                WSDescribeMacHostsResult(shape);
+                return;
+            case 1189:
+                WSDescribeMacModificationTasksRequest(shape);
+                return;
+            case 1190:
+                WSDescribeMacModificationTasksResult(shape);
+                return;
+            case 1191:
+                WSDescribeManagedPrefixListsRequest(shape);
+                return;
+            case 1192:
+                WSDescribeManagedPrefixListsResult(shape);
+                return;
+            case 1194:
+                WSDescribeMovingAddressesRequest(shape);
+                return;
+            case 1195:
+                WSDescribeMovingAddressesResult(shape);
+                return;
+            case 1197:
+                WSDescribeNatGatewaysRequest(shape);
+                return;
+            case 1198:
+                WSDescribeNatGatewaysResult(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static void WSDeleteKeyPairResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteKeyPairResult(),
             new SM::MemberInfo("KeyPairId", SString, "KeyPairId", "keyPairId", static o => ((global::Stratus.Ec2.Model.DeleteKeyPairResult)o).KeyPairId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteKeyPairResult)o).KeyPairId = (string?)v, jsonName: "keyPairId"),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.DeleteKeyPairResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.DeleteKeyPairResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteKeyPairResult)o).Return));
-        SDeleteLaunchTemplateRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteLaunchTemplateRequest(),
+
+    private static void WSDeleteLaunchTemplateRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteLaunchTemplateRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteLaunchTemplateRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteLaunchTemplateRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteLaunchTemplateRequest)o).DryRun),
             new SM::MemberInfo("LaunchTemplateId", SLaunchTemplateId, "LaunchTemplateId", "LaunchTemplateId", static o => ((global::Stratus.Ec2.Model.DeleteLaunchTemplateRequest)o).LaunchTemplateId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteLaunchTemplateRequest)o).LaunchTemplateId = (string?)v),
             new SM::MemberInfo("LaunchTemplateName", SLaunchTemplateName, "LaunchTemplateName", "LaunchTemplateName", static o => ((global::Stratus.Ec2.Model.DeleteLaunchTemplateRequest)o).LaunchTemplateName, static (o, v) => ((global::Stratus.Ec2.Model.DeleteLaunchTemplateRequest)o).LaunchTemplateName = (string?)v));
-        SDeleteLaunchTemplateResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteLaunchTemplateResult(),
+
+    private static void WSDeleteLaunchTemplateResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteLaunchTemplateResult(),
             new SM::MemberInfo("LaunchTemplate", SLaunchTemplate, "LaunchTemplate", "launchTemplate", static o => ((global::Stratus.Ec2.Model.DeleteLaunchTemplateResult)o).LaunchTemplate, static (o, v) => ((global::Stratus.Ec2.Model.DeleteLaunchTemplateResult)o).LaunchTemplate = (global::Stratus.Ec2.Model.LaunchTemplate?)v, jsonName: "launchTemplate"));
-        SDeleteLaunchTemplateVersionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsRequest(),
+
+    private static void WSDeleteLaunchTemplateVersionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsRequest)o).DryRun),
             new SM::MemberInfo("LaunchTemplateId", SLaunchTemplateId, "LaunchTemplateId", "LaunchTemplateId", static o => ((global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsRequest)o).LaunchTemplateId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsRequest)o).LaunchTemplateId = (string?)v),
             new SM::MemberInfo("LaunchTemplateName", SLaunchTemplateName, "LaunchTemplateName", "LaunchTemplateName", static o => ((global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsRequest)o).LaunchTemplateName, static (o, v) => ((global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsRequest)o).LaunchTemplateName = (string?)v),
             new SM::MemberInfo("Versions", SVersionStringList, "LaunchTemplateVersion", "LaunchTemplateVersion", static o => ((global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsRequest)o).Versions, static (o, v) => ((global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsRequest)o).Versions = (global::System.Collections.Generic.List<string>?)v, required: true, jsonName: "LaunchTemplateVersion"));
-        SDeleteLaunchTemplateVersionsResponseErrorItem.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsResponseErrorItem(),
+
+    private static void WSDeleteLaunchTemplateVersionsResponseErrorItem(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsResponseErrorItem(),
             new SM::MemberInfo("LaunchTemplateId", SString, "LaunchTemplateId", "launchTemplateId", static o => ((global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsResponseErrorItem)o).LaunchTemplateId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsResponseErrorItem)o).LaunchTemplateId = (string?)v, jsonName: "launchTemplateId"),
             new SM::MemberInfo("LaunchTemplateName", SString, "LaunchTemplateName", "launchTemplateName", static o => ((global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsResponseErrorItem)o).LaunchTemplateName, static (o, v) => ((global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsResponseErrorItem)o).LaunchTemplateName = (string?)v, jsonName: "launchTemplateName"),
             new SM::MemberInfo("ResponseError", SResponseError, "ResponseError", "responseError", static o => ((global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsResponseErrorItem)o).ResponseError, static (o, v) => ((global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsResponseErrorItem)o).ResponseError = (global::Stratus.Ec2.Model.ResponseError?)v, jsonName: "responseError"),
             new SM::MemberInfo("VersionNumber", SLong, "VersionNumber", "versionNumber", static o => ((global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsResponseErrorItem)o).VersionNumber, static (o, v) => ((global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsResponseErrorItem)o).VersionNumber = (long?)v, jsonName: "versionNumber", getInt64: static o => ((global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsResponseErrorItem)o).VersionNumber));
-        SDeleteLaunchTemplateVersionsResponseErrorSet.InitList(SDeleteLaunchTemplateVersionsResponseErrorItem, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsResponseErrorItem>());
-        SDeleteLaunchTemplateVersionsResponseSuccessItem.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsResponseSuccessItem(),
+
+    private static void WSDeleteLaunchTemplateVersionsResponseSuccessItem(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsResponseSuccessItem(),
             new SM::MemberInfo("LaunchTemplateId", SString, "LaunchTemplateId", "launchTemplateId", static o => ((global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsResponseSuccessItem)o).LaunchTemplateId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsResponseSuccessItem)o).LaunchTemplateId = (string?)v, jsonName: "launchTemplateId"),
             new SM::MemberInfo("LaunchTemplateName", SString, "LaunchTemplateName", "launchTemplateName", static o => ((global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsResponseSuccessItem)o).LaunchTemplateName, static (o, v) => ((global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsResponseSuccessItem)o).LaunchTemplateName = (string?)v, jsonName: "launchTemplateName"),
             new SM::MemberInfo("VersionNumber", SLong, "VersionNumber", "versionNumber", static o => ((global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsResponseSuccessItem)o).VersionNumber, static (o, v) => ((global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsResponseSuccessItem)o).VersionNumber = (long?)v, jsonName: "versionNumber", getInt64: static o => ((global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsResponseSuccessItem)o).VersionNumber));
-        SDeleteLaunchTemplateVersionsResponseSuccessSet.InitList(SDeleteLaunchTemplateVersionsResponseSuccessItem, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsResponseSuccessItem>());
-        SDeleteLaunchTemplateVersionsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsResult(),
+
+    private static void WSDeleteLaunchTemplateVersionsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsResult(),
             new SM::MemberInfo("SuccessfullyDeletedLaunchTemplateVersions", SDeleteLaunchTemplateVersionsResponseSuccessSet, "SuccessfullyDeletedLaunchTemplateVersionSet", "successfullyDeletedLaunchTemplateVersionSet", static o => ((global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsResult)o).SuccessfullyDeletedLaunchTemplateVersions, static (o, v) => ((global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsResult)o).SuccessfullyDeletedLaunchTemplateVersions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsResponseSuccessItem>?)v, jsonName: "successfullyDeletedLaunchTemplateVersionSet"),
             new SM::MemberInfo("UnsuccessfullyDeletedLaunchTemplateVersions", SDeleteLaunchTemplateVersionsResponseErrorSet, "UnsuccessfullyDeletedLaunchTemplateVersionSet", "unsuccessfullyDeletedLaunchTemplateVersionSet", static o => ((global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsResult)o).UnsuccessfullyDeletedLaunchTemplateVersions, static (o, v) => ((global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsResult)o).UnsuccessfullyDeletedLaunchTemplateVersions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DeleteLaunchTemplateVersionsResponseErrorItem>?)v, jsonName: "unsuccessfullyDeletedLaunchTemplateVersionSet"));
-        SDeleteLocalGatewayRouteRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteLocalGatewayRouteRequest(),
+
+    private static void WSDeleteLocalGatewayRouteRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteLocalGatewayRouteRequest(),
             new SM::MemberInfo("DestinationCidrBlock", SString, "DestinationCidrBlock", "DestinationCidrBlock", static o => ((global::Stratus.Ec2.Model.DeleteLocalGatewayRouteRequest)o).DestinationCidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.DeleteLocalGatewayRouteRequest)o).DestinationCidrBlock = (string?)v),
             new SM::MemberInfo("DestinationPrefixListId", SPrefixListResourceId, "DestinationPrefixListId", "DestinationPrefixListId", static o => ((global::Stratus.Ec2.Model.DeleteLocalGatewayRouteRequest)o).DestinationPrefixListId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteLocalGatewayRouteRequest)o).DestinationPrefixListId = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteLocalGatewayRouteRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteLocalGatewayRouteRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteLocalGatewayRouteRequest)o).DryRun),
             new SM::MemberInfo("LocalGatewayRouteTableId", SLocalGatewayRoutetableId, "LocalGatewayRouteTableId", "LocalGatewayRouteTableId", static o => ((global::Stratus.Ec2.Model.DeleteLocalGatewayRouteRequest)o).LocalGatewayRouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteLocalGatewayRouteRequest)o).LocalGatewayRouteTableId = (string?)v, required: true));
-        SDeleteLocalGatewayRouteResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteLocalGatewayRouteResult(),
+
+    private static void WSDeleteLocalGatewayRouteResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteLocalGatewayRouteResult(),
             new SM::MemberInfo("Route", SLocalGatewayRoute, "Route", "route", static o => ((global::Stratus.Ec2.Model.DeleteLocalGatewayRouteResult)o).Route, static (o, v) => ((global::Stratus.Ec2.Model.DeleteLocalGatewayRouteResult)o).Route = (global::Stratus.Ec2.Model.LocalGatewayRoute?)v, jsonName: "route"));
-        SDeleteLocalGatewayRouteTableRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteLocalGatewayRouteTableRequest(),
+
+    private static void WSDeleteLocalGatewayRouteTableRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteLocalGatewayRouteTableRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteLocalGatewayRouteTableRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteLocalGatewayRouteTableRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteLocalGatewayRouteTableRequest)o).DryRun),
             new SM::MemberInfo("LocalGatewayRouteTableId", SLocalGatewayRoutetableId, "LocalGatewayRouteTableId", "LocalGatewayRouteTableId", static o => ((global::Stratus.Ec2.Model.DeleteLocalGatewayRouteTableRequest)o).LocalGatewayRouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteLocalGatewayRouteTableRequest)o).LocalGatewayRouteTableId = (string?)v, required: true));
-        SDeleteLocalGatewayRouteTableResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteLocalGatewayRouteTableResult(),
+
+    private static void WSDeleteLocalGatewayRouteTableResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteLocalGatewayRouteTableResult(),
             new SM::MemberInfo("LocalGatewayRouteTable", SLocalGatewayRouteTable, "LocalGatewayRouteTable", "localGatewayRouteTable", static o => ((global::Stratus.Ec2.Model.DeleteLocalGatewayRouteTableResult)o).LocalGatewayRouteTable, static (o, v) => ((global::Stratus.Ec2.Model.DeleteLocalGatewayRouteTableResult)o).LocalGatewayRouteTable = (global::Stratus.Ec2.Model.LocalGatewayRouteTable?)v, jsonName: "localGatewayRouteTable"));
-        SDeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociationRequest(),
+
+    private static void WSDeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociationRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociationRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociationRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociationRequest)o).DryRun),
             new SM::MemberInfo("LocalGatewayRouteTableVirtualInterfaceGroupAssociationId", SLocalGatewayRouteTableVirtualInterfaceGroupAssociationId, "LocalGatewayRouteTableVirtualInterfaceGroupAssociationId", "LocalGatewayRouteTableVirtualInterfaceGroupAssociationId", static o => ((global::Stratus.Ec2.Model.DeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociationRequest)o).LocalGatewayRouteTableVirtualInterfaceGroupAssociationId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociationRequest)o).LocalGatewayRouteTableVirtualInterfaceGroupAssociationId = (string?)v, required: true));
-        SDeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociationResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociationResult(),
+
+    private static void WSDeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociationResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociationResult(),
             new SM::MemberInfo("LocalGatewayRouteTableVirtualInterfaceGroupAssociation", SLocalGatewayRouteTableVirtualInterfaceGroupAssociation, "LocalGatewayRouteTableVirtualInterfaceGroupAssociation", "localGatewayRouteTableVirtualInterfaceGroupAssociation", static o => ((global::Stratus.Ec2.Model.DeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociationResult)o).LocalGatewayRouteTableVirtualInterfaceGroupAssociation, static (o, v) => ((global::Stratus.Ec2.Model.DeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociationResult)o).LocalGatewayRouteTableVirtualInterfaceGroupAssociation = (global::Stratus.Ec2.Model.LocalGatewayRouteTableVirtualInterfaceGroupAssociation?)v, jsonName: "localGatewayRouteTableVirtualInterfaceGroupAssociation"));
-        SDeleteLocalGatewayRouteTableVpcAssociationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteLocalGatewayRouteTableVpcAssociationRequest(),
+
+    private static void WSDeleteLocalGatewayRouteTableVpcAssociationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteLocalGatewayRouteTableVpcAssociationRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteLocalGatewayRouteTableVpcAssociationRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteLocalGatewayRouteTableVpcAssociationRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteLocalGatewayRouteTableVpcAssociationRequest)o).DryRun),
             new SM::MemberInfo("LocalGatewayRouteTableVpcAssociationId", SLocalGatewayRouteTableVpcAssociationId, "LocalGatewayRouteTableVpcAssociationId", "LocalGatewayRouteTableVpcAssociationId", static o => ((global::Stratus.Ec2.Model.DeleteLocalGatewayRouteTableVpcAssociationRequest)o).LocalGatewayRouteTableVpcAssociationId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteLocalGatewayRouteTableVpcAssociationRequest)o).LocalGatewayRouteTableVpcAssociationId = (string?)v, required: true));
-        SDeleteLocalGatewayRouteTableVpcAssociationResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteLocalGatewayRouteTableVpcAssociationResult(),
+
+    private static void WSDeleteLocalGatewayRouteTableVpcAssociationResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteLocalGatewayRouteTableVpcAssociationResult(),
             new SM::MemberInfo("LocalGatewayRouteTableVpcAssociation", SLocalGatewayRouteTableVpcAssociation, "LocalGatewayRouteTableVpcAssociation", "localGatewayRouteTableVpcAssociation", static o => ((global::Stratus.Ec2.Model.DeleteLocalGatewayRouteTableVpcAssociationResult)o).LocalGatewayRouteTableVpcAssociation, static (o, v) => ((global::Stratus.Ec2.Model.DeleteLocalGatewayRouteTableVpcAssociationResult)o).LocalGatewayRouteTableVpcAssociation = (global::Stratus.Ec2.Model.LocalGatewayRouteTableVpcAssociation?)v, jsonName: "localGatewayRouteTableVpcAssociation"));
-        SDeleteLocalGatewayVirtualInterfaceGroupRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteLocalGatewayVirtualInterfaceGroupRequest(),
+
+    private static void WSDeleteLocalGatewayVirtualInterfaceGroupRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteLocalGatewayVirtualInterfaceGroupRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteLocalGatewayVirtualInterfaceGroupRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteLocalGatewayVirtualInterfaceGroupRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteLocalGatewayVirtualInterfaceGroupRequest)o).DryRun),
             new SM::MemberInfo("LocalGatewayVirtualInterfaceGroupId", SLocalGatewayVirtualInterfaceGroupId, "LocalGatewayVirtualInterfaceGroupId", "LocalGatewayVirtualInterfaceGroupId", static o => ((global::Stratus.Ec2.Model.DeleteLocalGatewayVirtualInterfaceGroupRequest)o).LocalGatewayVirtualInterfaceGroupId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteLocalGatewayVirtualInterfaceGroupRequest)o).LocalGatewayVirtualInterfaceGroupId = (string?)v, required: true));
-        SDeleteLocalGatewayVirtualInterfaceGroupResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteLocalGatewayVirtualInterfaceGroupResult(),
+
+    private static void WSDeleteLocalGatewayVirtualInterfaceGroupResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteLocalGatewayVirtualInterfaceGroupResult(),
             new SM::MemberInfo("LocalGatewayVirtualInterfaceGroup", SLocalGatewayVirtualInterfaceGroup, "LocalGatewayVirtualInterfaceGroup", "localGatewayVirtualInterfaceGroup", static o => ((global::Stratus.Ec2.Model.DeleteLocalGatewayVirtualInterfaceGroupResult)o).LocalGatewayVirtualInterfaceGroup, static (o, v) => ((global::Stratus.Ec2.Model.DeleteLocalGatewayVirtualInterfaceGroupResult)o).LocalGatewayVirtualInterfaceGroup = (global::Stratus.Ec2.Model.LocalGatewayVirtualInterfaceGroup?)v, jsonName: "localGatewayVirtualInterfaceGroup"));
-        SDeleteLocalGatewayVirtualInterfaceRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteLocalGatewayVirtualInterfaceRequest(),
+
+    private static void WSDeleteLocalGatewayVirtualInterfaceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteLocalGatewayVirtualInterfaceRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteLocalGatewayVirtualInterfaceRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteLocalGatewayVirtualInterfaceRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteLocalGatewayVirtualInterfaceRequest)o).DryRun),
             new SM::MemberInfo("LocalGatewayVirtualInterfaceId", SLocalGatewayVirtualInterfaceId, "LocalGatewayVirtualInterfaceId", "LocalGatewayVirtualInterfaceId", static o => ((global::Stratus.Ec2.Model.DeleteLocalGatewayVirtualInterfaceRequest)o).LocalGatewayVirtualInterfaceId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteLocalGatewayVirtualInterfaceRequest)o).LocalGatewayVirtualInterfaceId = (string?)v, required: true));
-        SDeleteLocalGatewayVirtualInterfaceResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteLocalGatewayVirtualInterfaceResult(),
+
+    private static void WSDeleteLocalGatewayVirtualInterfaceResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteLocalGatewayVirtualInterfaceResult(),
             new SM::MemberInfo("LocalGatewayVirtualInterface", SLocalGatewayVirtualInterface, "LocalGatewayVirtualInterface", "localGatewayVirtualInterface", static o => ((global::Stratus.Ec2.Model.DeleteLocalGatewayVirtualInterfaceResult)o).LocalGatewayVirtualInterface, static (o, v) => ((global::Stratus.Ec2.Model.DeleteLocalGatewayVirtualInterfaceResult)o).LocalGatewayVirtualInterface = (global::Stratus.Ec2.Model.LocalGatewayVirtualInterface?)v, jsonName: "localGatewayVirtualInterface"));
-        SDeleteManagedPrefixListRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteManagedPrefixListRequest(),
+
+    private static void WSDeleteManagedPrefixListRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteManagedPrefixListRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteManagedPrefixListRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteManagedPrefixListRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteManagedPrefixListRequest)o).DryRun),
             new SM::MemberInfo("PrefixListId", SPrefixListResourceId, "PrefixListId", "PrefixListId", static o => ((global::Stratus.Ec2.Model.DeleteManagedPrefixListRequest)o).PrefixListId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteManagedPrefixListRequest)o).PrefixListId = (string?)v, required: true));
-        SDeleteManagedPrefixListResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteManagedPrefixListResult(),
+
+    private static void WSDeleteManagedPrefixListResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteManagedPrefixListResult(),
             new SM::MemberInfo("PrefixList", SManagedPrefixList, "PrefixList", "prefixList", static o => ((global::Stratus.Ec2.Model.DeleteManagedPrefixListResult)o).PrefixList, static (o, v) => ((global::Stratus.Ec2.Model.DeleteManagedPrefixListResult)o).PrefixList = (global::Stratus.Ec2.Model.ManagedPrefixList?)v, jsonName: "prefixList"));
-        SDeleteNatGatewayRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteNatGatewayRequest(),
+
+    private static void WSDeleteNatGatewayRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteNatGatewayRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteNatGatewayRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteNatGatewayRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteNatGatewayRequest)o).DryRun),
             new SM::MemberInfo("NatGatewayId", SNatGatewayId, "NatGatewayId", "NatGatewayId", static o => ((global::Stratus.Ec2.Model.DeleteNatGatewayRequest)o).NatGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteNatGatewayRequest)o).NatGatewayId = (string?)v, required: true));
-        SDeleteNatGatewayResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteNatGatewayResult(),
+
+    private static void WSDeleteNatGatewayResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteNatGatewayResult(),
             new SM::MemberInfo("NatGatewayId", SString, "NatGatewayId", "natGatewayId", static o => ((global::Stratus.Ec2.Model.DeleteNatGatewayResult)o).NatGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteNatGatewayResult)o).NatGatewayId = (string?)v, jsonName: "natGatewayId"));
-        SDeleteNetworkAclEntryRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteNetworkAclEntryRequest(),
+
+    private static void WSDeleteNetworkAclEntryRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteNetworkAclEntryRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DeleteNetworkAclEntryRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteNetworkAclEntryRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteNetworkAclEntryRequest)o).DryRun),
             new SM::MemberInfo("Egress", SBoolean, "Egress", "egress", static o => ((global::Stratus.Ec2.Model.DeleteNetworkAclEntryRequest)o).Egress, static (o, v) => ((global::Stratus.Ec2.Model.DeleteNetworkAclEntryRequest)o).Egress = (bool?)v, required: true, jsonName: "egress", getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteNetworkAclEntryRequest)o).Egress),
             new SM::MemberInfo("NetworkAclId", SNetworkAclId, "NetworkAclId", "networkAclId", static o => ((global::Stratus.Ec2.Model.DeleteNetworkAclEntryRequest)o).NetworkAclId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteNetworkAclEntryRequest)o).NetworkAclId = (string?)v, required: true, jsonName: "networkAclId"),
             new SM::MemberInfo("RuleNumber", SInteger, "RuleNumber", "ruleNumber", static o => ((global::Stratus.Ec2.Model.DeleteNetworkAclEntryRequest)o).RuleNumber, static (o, v) => ((global::Stratus.Ec2.Model.DeleteNetworkAclEntryRequest)o).RuleNumber = (int?)v, required: true, jsonName: "ruleNumber", getInt32: static o => ((global::Stratus.Ec2.Model.DeleteNetworkAclEntryRequest)o).RuleNumber));
-        SDeleteNetworkAclRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteNetworkAclRequest(),
+
+    private static void WSDeleteNetworkAclRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteNetworkAclRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DeleteNetworkAclRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteNetworkAclRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteNetworkAclRequest)o).DryRun),
             new SM::MemberInfo("NetworkAclId", SNetworkAclId, "NetworkAclId", "networkAclId", static o => ((global::Stratus.Ec2.Model.DeleteNetworkAclRequest)o).NetworkAclId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteNetworkAclRequest)o).NetworkAclId = (string?)v, required: true, jsonName: "networkAclId"));
-        SDeleteNetworkInsightsAccessScopeAnalysisRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteNetworkInsightsAccessScopeAnalysisRequest(),
+
+    private static void WSDeleteNetworkInsightsAccessScopeAnalysisRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteNetworkInsightsAccessScopeAnalysisRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteNetworkInsightsAccessScopeAnalysisRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteNetworkInsightsAccessScopeAnalysisRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteNetworkInsightsAccessScopeAnalysisRequest)o).DryRun),
             new SM::MemberInfo("NetworkInsightsAccessScopeAnalysisId", SNetworkInsightsAccessScopeAnalysisId, "NetworkInsightsAccessScopeAnalysisId", "NetworkInsightsAccessScopeAnalysisId", static o => ((global::Stratus.Ec2.Model.DeleteNetworkInsightsAccessScopeAnalysisRequest)o).NetworkInsightsAccessScopeAnalysisId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteNetworkInsightsAccessScopeAnalysisRequest)o).NetworkInsightsAccessScopeAnalysisId = (string?)v, required: true));
-        SDeleteNetworkInsightsAccessScopeAnalysisResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteNetworkInsightsAccessScopeAnalysisResult(),
+
+    private static void WSDeleteNetworkInsightsAccessScopeAnalysisResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteNetworkInsightsAccessScopeAnalysisResult(),
             new SM::MemberInfo("NetworkInsightsAccessScopeAnalysisId", SNetworkInsightsAccessScopeAnalysisId, "NetworkInsightsAccessScopeAnalysisId", "networkInsightsAccessScopeAnalysisId", static o => ((global::Stratus.Ec2.Model.DeleteNetworkInsightsAccessScopeAnalysisResult)o).NetworkInsightsAccessScopeAnalysisId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteNetworkInsightsAccessScopeAnalysisResult)o).NetworkInsightsAccessScopeAnalysisId = (string?)v, jsonName: "networkInsightsAccessScopeAnalysisId"));
-        SDeleteNetworkInsightsAccessScopeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteNetworkInsightsAccessScopeRequest(),
+
+    private static void WSDeleteNetworkInsightsAccessScopeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteNetworkInsightsAccessScopeRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteNetworkInsightsAccessScopeRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteNetworkInsightsAccessScopeRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteNetworkInsightsAccessScopeRequest)o).DryRun),
             new SM::MemberInfo("NetworkInsightsAccessScopeId", SNetworkInsightsAccessScopeId, "NetworkInsightsAccessScopeId", "NetworkInsightsAccessScopeId", static o => ((global::Stratus.Ec2.Model.DeleteNetworkInsightsAccessScopeRequest)o).NetworkInsightsAccessScopeId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteNetworkInsightsAccessScopeRequest)o).NetworkInsightsAccessScopeId = (string?)v, required: true));
-        SDeleteNetworkInsightsAccessScopeResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteNetworkInsightsAccessScopeResult(),
+
+    private static void WSDeleteNetworkInsightsAccessScopeResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteNetworkInsightsAccessScopeResult(),
             new SM::MemberInfo("NetworkInsightsAccessScopeId", SNetworkInsightsAccessScopeId, "NetworkInsightsAccessScopeId", "networkInsightsAccessScopeId", static o => ((global::Stratus.Ec2.Model.DeleteNetworkInsightsAccessScopeResult)o).NetworkInsightsAccessScopeId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteNetworkInsightsAccessScopeResult)o).NetworkInsightsAccessScopeId = (string?)v, jsonName: "networkInsightsAccessScopeId"));
-        SDeleteNetworkInsightsAnalysisRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteNetworkInsightsAnalysisRequest(),
+
+    private static void WSDeleteNetworkInsightsAnalysisRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteNetworkInsightsAnalysisRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteNetworkInsightsAnalysisRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteNetworkInsightsAnalysisRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteNetworkInsightsAnalysisRequest)o).DryRun),
             new SM::MemberInfo("NetworkInsightsAnalysisId", SNetworkInsightsAnalysisId, "NetworkInsightsAnalysisId", "NetworkInsightsAnalysisId", static o => ((global::Stratus.Ec2.Model.DeleteNetworkInsightsAnalysisRequest)o).NetworkInsightsAnalysisId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteNetworkInsightsAnalysisRequest)o).NetworkInsightsAnalysisId = (string?)v, required: true));
-        SDeleteNetworkInsightsAnalysisResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteNetworkInsightsAnalysisResult(),
+
+    private static void WSDeleteNetworkInsightsAnalysisResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteNetworkInsightsAnalysisResult(),
             new SM::MemberInfo("NetworkInsightsAnalysisId", SNetworkInsightsAnalysisId, "NetworkInsightsAnalysisId", "networkInsightsAnalysisId", static o => ((global::Stratus.Ec2.Model.DeleteNetworkInsightsAnalysisResult)o).NetworkInsightsAnalysisId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteNetworkInsightsAnalysisResult)o).NetworkInsightsAnalysisId = (string?)v, jsonName: "networkInsightsAnalysisId"));
-        SDeleteNetworkInsightsPathRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteNetworkInsightsPathRequest(),
+
+    private static void WSDeleteNetworkInsightsPathRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteNetworkInsightsPathRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteNetworkInsightsPathRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteNetworkInsightsPathRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteNetworkInsightsPathRequest)o).DryRun),
             new SM::MemberInfo("NetworkInsightsPathId", SNetworkInsightsPathId, "NetworkInsightsPathId", "NetworkInsightsPathId", static o => ((global::Stratus.Ec2.Model.DeleteNetworkInsightsPathRequest)o).NetworkInsightsPathId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteNetworkInsightsPathRequest)o).NetworkInsightsPathId = (string?)v, required: true));
-        SDeleteNetworkInsightsPathResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteNetworkInsightsPathResult(),
+
+    private static void WSDeleteNetworkInsightsPathResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteNetworkInsightsPathResult(),
             new SM::MemberInfo("NetworkInsightsPathId", SNetworkInsightsPathId, "NetworkInsightsPathId", "networkInsightsPathId", static o => ((global::Stratus.Ec2.Model.DeleteNetworkInsightsPathResult)o).NetworkInsightsPathId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteNetworkInsightsPathResult)o).NetworkInsightsPathId = (string?)v, jsonName: "networkInsightsPathId"));
-        SDeleteNetworkInterfacePermissionRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteNetworkInterfacePermissionRequest(),
+
+    private static void WSDeleteNetworkInterfacePermissionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteNetworkInterfacePermissionRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteNetworkInterfacePermissionRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteNetworkInterfacePermissionRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteNetworkInterfacePermissionRequest)o).DryRun),
             new SM::MemberInfo("Force", SBoolean, "Force", "Force", static o => ((global::Stratus.Ec2.Model.DeleteNetworkInterfacePermissionRequest)o).Force, static (o, v) => ((global::Stratus.Ec2.Model.DeleteNetworkInterfacePermissionRequest)o).Force = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteNetworkInterfacePermissionRequest)o).Force),
             new SM::MemberInfo("NetworkInterfacePermissionId", SNetworkInterfacePermissionId, "NetworkInterfacePermissionId", "NetworkInterfacePermissionId", static o => ((global::Stratus.Ec2.Model.DeleteNetworkInterfacePermissionRequest)o).NetworkInterfacePermissionId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteNetworkInterfacePermissionRequest)o).NetworkInterfacePermissionId = (string?)v, required: true));
-        SDeleteNetworkInterfacePermissionResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteNetworkInterfacePermissionResult(),
+
+    private static void WSDeleteNetworkInterfacePermissionResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteNetworkInterfacePermissionResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.DeleteNetworkInterfacePermissionResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.DeleteNetworkInterfacePermissionResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteNetworkInterfacePermissionResult)o).Return));
-        SDeleteNetworkInterfaceRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteNetworkInterfaceRequest(),
+
+    private static void WSDeleteNetworkInterfaceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteNetworkInterfaceRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DeleteNetworkInterfaceRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteNetworkInterfaceRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteNetworkInterfaceRequest)o).DryRun),
             new SM::MemberInfo("NetworkInterfaceId", SNetworkInterfaceId, "NetworkInterfaceId", "networkInterfaceId", static o => ((global::Stratus.Ec2.Model.DeleteNetworkInterfaceRequest)o).NetworkInterfaceId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteNetworkInterfaceRequest)o).NetworkInterfaceId = (string?)v, required: true, jsonName: "networkInterfaceId"));
-        SDeletePlacementGroupRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeletePlacementGroupRequest(),
+
+    private static void WSDeletePlacementGroupRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeletePlacementGroupRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DeletePlacementGroupRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeletePlacementGroupRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DeletePlacementGroupRequest)o).DryRun),
             new SM::MemberInfo("GroupName", SPlacementGroupNameWithResolver, "GroupName", "groupName", static o => ((global::Stratus.Ec2.Model.DeletePlacementGroupRequest)o).GroupName, static (o, v) => ((global::Stratus.Ec2.Model.DeletePlacementGroupRequest)o).GroupName = (string?)v, required: true, jsonName: "groupName"));
-        SDeletePublicIpv4PoolRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeletePublicIpv4PoolRequest(),
+
+    private static void WSDeletePublicIpv4PoolRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeletePublicIpv4PoolRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeletePublicIpv4PoolRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeletePublicIpv4PoolRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeletePublicIpv4PoolRequest)o).DryRun),
             new SM::MemberInfo("NetworkBorderGroup", SString, "NetworkBorderGroup", "NetworkBorderGroup", static o => ((global::Stratus.Ec2.Model.DeletePublicIpv4PoolRequest)o).NetworkBorderGroup, static (o, v) => ((global::Stratus.Ec2.Model.DeletePublicIpv4PoolRequest)o).NetworkBorderGroup = (string?)v),
             new SM::MemberInfo("PoolId", SIpv4PoolEc2Id, "PoolId", "PoolId", static o => ((global::Stratus.Ec2.Model.DeletePublicIpv4PoolRequest)o).PoolId, static (o, v) => ((global::Stratus.Ec2.Model.DeletePublicIpv4PoolRequest)o).PoolId = (string?)v, required: true));
-        SDeletePublicIpv4PoolResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeletePublicIpv4PoolResult(),
+
+    private static void WSDeletePublicIpv4PoolResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeletePublicIpv4PoolResult(),
             new SM::MemberInfo("ReturnValue", SBoolean, "ReturnValue", "returnValue", static o => ((global::Stratus.Ec2.Model.DeletePublicIpv4PoolResult)o).ReturnValue, static (o, v) => ((global::Stratus.Ec2.Model.DeletePublicIpv4PoolResult)o).ReturnValue = (bool?)v, jsonName: "returnValue", getBoolean: static o => ((global::Stratus.Ec2.Model.DeletePublicIpv4PoolResult)o).ReturnValue));
-        SDeleteQueuedReservedInstancesError.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteQueuedReservedInstancesError(),
+
+    private static void WSDeleteQueuedReservedInstancesError(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteQueuedReservedInstancesError(),
             new SM::MemberInfo("Code", SDeleteQueuedReservedInstancesErrorCode, "Code", "code", static o => ((global::Stratus.Ec2.Model.DeleteQueuedReservedInstancesError)o).Code, static (o, v) => ((global::Stratus.Ec2.Model.DeleteQueuedReservedInstancesError)o).Code = (string?)v, jsonName: "code"),
             new SM::MemberInfo("Message", SString, "Message", "message", static o => ((global::Stratus.Ec2.Model.DeleteQueuedReservedInstancesError)o).Message, static (o, v) => ((global::Stratus.Ec2.Model.DeleteQueuedReservedInstancesError)o).Message = (string?)v, jsonName: "message"));
-        SDeleteQueuedReservedInstancesIdList.InitList(SReservationId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SDeleteQueuedReservedInstancesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteQueuedReservedInstancesRequest(),
+
+    private static void WSDeleteQueuedReservedInstancesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteQueuedReservedInstancesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteQueuedReservedInstancesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteQueuedReservedInstancesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteQueuedReservedInstancesRequest)o).DryRun),
             new SM::MemberInfo("ReservedInstancesIds", SDeleteQueuedReservedInstancesIdList, "ReservedInstancesId", "ReservedInstancesId", static o => ((global::Stratus.Ec2.Model.DeleteQueuedReservedInstancesRequest)o).ReservedInstancesIds, static (o, v) => ((global::Stratus.Ec2.Model.DeleteQueuedReservedInstancesRequest)o).ReservedInstancesIds = (global::System.Collections.Generic.List<string>?)v, required: true, jsonName: "ReservedInstancesId"));
-        SDeleteQueuedReservedInstancesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteQueuedReservedInstancesResult(),
+
+    private static void WSDeleteQueuedReservedInstancesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteQueuedReservedInstancesResult(),
             new SM::MemberInfo("FailedQueuedPurchaseDeletions", SFailedQueuedPurchaseDeletionSet, "FailedQueuedPurchaseDeletionSet", "failedQueuedPurchaseDeletionSet", static o => ((global::Stratus.Ec2.Model.DeleteQueuedReservedInstancesResult)o).FailedQueuedPurchaseDeletions, static (o, v) => ((global::Stratus.Ec2.Model.DeleteQueuedReservedInstancesResult)o).FailedQueuedPurchaseDeletions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.FailedQueuedPurchaseDeletion>?)v, jsonName: "failedQueuedPurchaseDeletionSet"),
             new SM::MemberInfo("SuccessfulQueuedPurchaseDeletions", SSuccessfulQueuedPurchaseDeletionSet, "SuccessfulQueuedPurchaseDeletionSet", "successfulQueuedPurchaseDeletionSet", static o => ((global::Stratus.Ec2.Model.DeleteQueuedReservedInstancesResult)o).SuccessfulQueuedPurchaseDeletions, static (o, v) => ((global::Stratus.Ec2.Model.DeleteQueuedReservedInstancesResult)o).SuccessfulQueuedPurchaseDeletions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SuccessfulQueuedPurchaseDeletion>?)v, jsonName: "successfulQueuedPurchaseDeletionSet"));
-        SDeleteRouteRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteRouteRequest(),
+
+    private static void WSDeleteRouteRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteRouteRequest(),
             new SM::MemberInfo("DestinationCidrBlock", SString, "DestinationCidrBlock", "destinationCidrBlock", static o => ((global::Stratus.Ec2.Model.DeleteRouteRequest)o).DestinationCidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.DeleteRouteRequest)o).DestinationCidrBlock = (string?)v, jsonName: "destinationCidrBlock"),
             new SM::MemberInfo("DestinationIpv6CidrBlock", SString, "DestinationIpv6CidrBlock", "destinationIpv6CidrBlock", static o => ((global::Stratus.Ec2.Model.DeleteRouteRequest)o).DestinationIpv6CidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.DeleteRouteRequest)o).DestinationIpv6CidrBlock = (string?)v, jsonName: "destinationIpv6CidrBlock"),
             new SM::MemberInfo("DestinationPrefixListId", SPrefixListResourceId, "DestinationPrefixListId", "DestinationPrefixListId", static o => ((global::Stratus.Ec2.Model.DeleteRouteRequest)o).DestinationPrefixListId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteRouteRequest)o).DestinationPrefixListId = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DeleteRouteRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteRouteRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteRouteRequest)o).DryRun),
             new SM::MemberInfo("RouteTableId", SRouteTableId, "RouteTableId", "routeTableId", static o => ((global::Stratus.Ec2.Model.DeleteRouteRequest)o).RouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteRouteRequest)o).RouteTableId = (string?)v, required: true, jsonName: "routeTableId"));
-        SDeleteRouteServerEndpointRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteRouteServerEndpointRequest(),
+
+    private static void WSDeleteRouteServerEndpointRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteRouteServerEndpointRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteRouteServerEndpointRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteRouteServerEndpointRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteRouteServerEndpointRequest)o).DryRun),
             new SM::MemberInfo("RouteServerEndpointId", SRouteServerEndpointId, "RouteServerEndpointId", "RouteServerEndpointId", static o => ((global::Stratus.Ec2.Model.DeleteRouteServerEndpointRequest)o).RouteServerEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteRouteServerEndpointRequest)o).RouteServerEndpointId = (string?)v, required: true));
-        SDeleteRouteServerEndpointResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteRouteServerEndpointResult(),
+
+    private static void WSDeleteRouteServerEndpointResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteRouteServerEndpointResult(),
             new SM::MemberInfo("RouteServerEndpoint", SRouteServerEndpoint, "RouteServerEndpoint", "routeServerEndpoint", static o => ((global::Stratus.Ec2.Model.DeleteRouteServerEndpointResult)o).RouteServerEndpoint, static (o, v) => ((global::Stratus.Ec2.Model.DeleteRouteServerEndpointResult)o).RouteServerEndpoint = (global::Stratus.Ec2.Model.RouteServerEndpoint?)v, jsonName: "routeServerEndpoint"));
-        SDeleteRouteServerPeerRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteRouteServerPeerRequest(),
+
+    private static void WSDeleteRouteServerPeerRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteRouteServerPeerRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteRouteServerPeerRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteRouteServerPeerRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteRouteServerPeerRequest)o).DryRun),
             new SM::MemberInfo("RouteServerPeerId", SRouteServerPeerId, "RouteServerPeerId", "RouteServerPeerId", static o => ((global::Stratus.Ec2.Model.DeleteRouteServerPeerRequest)o).RouteServerPeerId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteRouteServerPeerRequest)o).RouteServerPeerId = (string?)v, required: true));
-        SDeleteRouteServerPeerResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteRouteServerPeerResult(),
+
+    private static void WSDeleteRouteServerPeerResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteRouteServerPeerResult(),
             new SM::MemberInfo("RouteServerPeer", SRouteServerPeer, "RouteServerPeer", "routeServerPeer", static o => ((global::Stratus.Ec2.Model.DeleteRouteServerPeerResult)o).RouteServerPeer, static (o, v) => ((global::Stratus.Ec2.Model.DeleteRouteServerPeerResult)o).RouteServerPeer = (global::Stratus.Ec2.Model.RouteServerPeer?)v, jsonName: "routeServerPeer"));
-        SDeleteRouteServerRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteRouteServerRequest(),
+
+    private static void WSDeleteRouteServerRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteRouteServerRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteRouteServerRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteRouteServerRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteRouteServerRequest)o).DryRun),
             new SM::MemberInfo("RouteServerId", SRouteServerId, "RouteServerId", "RouteServerId", static o => ((global::Stratus.Ec2.Model.DeleteRouteServerRequest)o).RouteServerId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteRouteServerRequest)o).RouteServerId = (string?)v, required: true));
-        SDeleteRouteServerResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteRouteServerResult(),
+
+    private static void WSDeleteRouteServerResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteRouteServerResult(),
             new SM::MemberInfo("RouteServer", SRouteServer, "RouteServer", "routeServer", static o => ((global::Stratus.Ec2.Model.DeleteRouteServerResult)o).RouteServer, static (o, v) => ((global::Stratus.Ec2.Model.DeleteRouteServerResult)o).RouteServer = (global::Stratus.Ec2.Model.RouteServer?)v, jsonName: "routeServer"));
-        SDeleteRouteTableRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteRouteTableRequest(),
+
+    private static void WSDeleteRouteTableRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteRouteTableRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DeleteRouteTableRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteRouteTableRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteRouteTableRequest)o).DryRun),
             new SM::MemberInfo("RouteTableId", SRouteTableId, "RouteTableId", "routeTableId", static o => ((global::Stratus.Ec2.Model.DeleteRouteTableRequest)o).RouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteRouteTableRequest)o).RouteTableId = (string?)v, required: true, jsonName: "routeTableId"));
-        SDeleteSecondaryNetworkRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteSecondaryNetworkRequest(),
+
+    private static void WSDeleteSecondaryNetworkRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteSecondaryNetworkRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.DeleteSecondaryNetworkRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.DeleteSecondaryNetworkRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteSecondaryNetworkRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteSecondaryNetworkRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteSecondaryNetworkRequest)o).DryRun),
             new SM::MemberInfo("SecondaryNetworkId", SSecondaryNetworkId, "SecondaryNetworkId", "SecondaryNetworkId", static o => ((global::Stratus.Ec2.Model.DeleteSecondaryNetworkRequest)o).SecondaryNetworkId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteSecondaryNetworkRequest)o).SecondaryNetworkId = (string?)v, required: true));
-        SDeleteSecondaryNetworkResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteSecondaryNetworkResult(),
+
+    private static void WSDeleteSecondaryNetworkResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteSecondaryNetworkResult(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "clientToken", static o => ((global::Stratus.Ec2.Model.DeleteSecondaryNetworkResult)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.DeleteSecondaryNetworkResult)o).ClientToken = (string?)v, jsonName: "clientToken"),
             new SM::MemberInfo("SecondaryNetwork", SSecondaryNetwork, "SecondaryNetwork", "secondaryNetwork", static o => ((global::Stratus.Ec2.Model.DeleteSecondaryNetworkResult)o).SecondaryNetwork, static (o, v) => ((global::Stratus.Ec2.Model.DeleteSecondaryNetworkResult)o).SecondaryNetwork = (global::Stratus.Ec2.Model.SecondaryNetwork?)v, jsonName: "secondaryNetwork"));
-        SDeleteSecondarySubnetRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteSecondarySubnetRequest(),
+
+    private static void WSDeleteSecondarySubnetRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteSecondarySubnetRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.DeleteSecondarySubnetRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.DeleteSecondarySubnetRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteSecondarySubnetRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteSecondarySubnetRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteSecondarySubnetRequest)o).DryRun),
             new SM::MemberInfo("SecondarySubnetId", SSecondarySubnetId, "SecondarySubnetId", "SecondarySubnetId", static o => ((global::Stratus.Ec2.Model.DeleteSecondarySubnetRequest)o).SecondarySubnetId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteSecondarySubnetRequest)o).SecondarySubnetId = (string?)v, required: true));
-        SDeleteSecondarySubnetResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteSecondarySubnetResult(),
+
+    private static void WSDeleteSecondarySubnetResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteSecondarySubnetResult(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "clientToken", static o => ((global::Stratus.Ec2.Model.DeleteSecondarySubnetResult)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.DeleteSecondarySubnetResult)o).ClientToken = (string?)v, jsonName: "clientToken"),
             new SM::MemberInfo("SecondarySubnet", SSecondarySubnet, "SecondarySubnet", "secondarySubnet", static o => ((global::Stratus.Ec2.Model.DeleteSecondarySubnetResult)o).SecondarySubnet, static (o, v) => ((global::Stratus.Ec2.Model.DeleteSecondarySubnetResult)o).SecondarySubnet = (global::Stratus.Ec2.Model.SecondarySubnet?)v, jsonName: "secondarySubnet"));
-        SDeleteSecurityGroupRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteSecurityGroupRequest(),
+
+    private static void WSDeleteSecurityGroupRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteSecurityGroupRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DeleteSecurityGroupRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteSecurityGroupRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteSecurityGroupRequest)o).DryRun),
             new SM::MemberInfo("GroupId", SSecurityGroupId, "GroupId", "GroupId", static o => ((global::Stratus.Ec2.Model.DeleteSecurityGroupRequest)o).GroupId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteSecurityGroupRequest)o).GroupId = (string?)v),
             new SM::MemberInfo("GroupName", SSecurityGroupName, "GroupName", "GroupName", static o => ((global::Stratus.Ec2.Model.DeleteSecurityGroupRequest)o).GroupName, static (o, v) => ((global::Stratus.Ec2.Model.DeleteSecurityGroupRequest)o).GroupName = (string?)v));
-        SDeleteSecurityGroupResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteSecurityGroupResult(),
+
+    private static void WSDeleteSecurityGroupResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteSecurityGroupResult(),
             new SM::MemberInfo("GroupId", SSecurityGroupId, "GroupId", "groupId", static o => ((global::Stratus.Ec2.Model.DeleteSecurityGroupResult)o).GroupId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteSecurityGroupResult)o).GroupId = (string?)v, jsonName: "groupId"),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.DeleteSecurityGroupResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.DeleteSecurityGroupResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteSecurityGroupResult)o).Return));
-        SDeleteSnapshotRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteSnapshotRequest(),
+
+    private static void WSDeleteSnapshotRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteSnapshotRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DeleteSnapshotRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteSnapshotRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteSnapshotRequest)o).DryRun),
             new SM::MemberInfo("SnapshotId", SSnapshotId, "SnapshotId", "SnapshotId", static o => ((global::Stratus.Ec2.Model.DeleteSnapshotRequest)o).SnapshotId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteSnapshotRequest)o).SnapshotId = (string?)v, required: true));
-        SDeleteSnapshotResultSet.InitList(SDeleteSnapshotReturnCode, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DeleteSnapshotReturnCode>());
-        SDeleteSnapshotReturnCode.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteSnapshotReturnCode(),
+
+    private static void WSDeleteSnapshotReturnCode(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteSnapshotReturnCode(),
             new SM::MemberInfo("ReturnCode", SSnapshotReturnCodes, "ReturnCode", "returnCode", static o => ((global::Stratus.Ec2.Model.DeleteSnapshotReturnCode)o).ReturnCode, static (o, v) => ((global::Stratus.Ec2.Model.DeleteSnapshotReturnCode)o).ReturnCode = (string?)v, jsonName: "returnCode"),
             new SM::MemberInfo("SnapshotId", SSnapshotId, "SnapshotId", "snapshotId", static o => ((global::Stratus.Ec2.Model.DeleteSnapshotReturnCode)o).SnapshotId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteSnapshotReturnCode)o).SnapshotId = (string?)v, jsonName: "snapshotId"));
-        SDeleteSpotDatafeedSubscriptionRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteSpotDatafeedSubscriptionRequest(),
+
+    private static void WSDeleteSpotDatafeedSubscriptionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteSpotDatafeedSubscriptionRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DeleteSpotDatafeedSubscriptionRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteSpotDatafeedSubscriptionRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteSpotDatafeedSubscriptionRequest)o).DryRun));
-        SDeleteSubnetCidrReservationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteSubnetCidrReservationRequest(),
+
+    private static void WSDeleteSubnetCidrReservationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteSubnetCidrReservationRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteSubnetCidrReservationRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteSubnetCidrReservationRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteSubnetCidrReservationRequest)o).DryRun),
             new SM::MemberInfo("SubnetCidrReservationId", SSubnetCidrReservationId, "SubnetCidrReservationId", "SubnetCidrReservationId", static o => ((global::Stratus.Ec2.Model.DeleteSubnetCidrReservationRequest)o).SubnetCidrReservationId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteSubnetCidrReservationRequest)o).SubnetCidrReservationId = (string?)v, required: true));
-        SDeleteSubnetCidrReservationResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteSubnetCidrReservationResult(),
+
+    private static void WSDeleteSubnetCidrReservationResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteSubnetCidrReservationResult(),
             new SM::MemberInfo("DeletedSubnetCidrReservation", SSubnetCidrReservation, "DeletedSubnetCidrReservation", "deletedSubnetCidrReservation", static o => ((global::Stratus.Ec2.Model.DeleteSubnetCidrReservationResult)o).DeletedSubnetCidrReservation, static (o, v) => ((global::Stratus.Ec2.Model.DeleteSubnetCidrReservationResult)o).DeletedSubnetCidrReservation = (global::Stratus.Ec2.Model.SubnetCidrReservation?)v, jsonName: "deletedSubnetCidrReservation"));
-        SDeleteSubnetRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteSubnetRequest(),
+
+    private static void WSDeleteSubnetRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteSubnetRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DeleteSubnetRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteSubnetRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteSubnetRequest)o).DryRun),
             new SM::MemberInfo("SubnetId", SSubnetId, "SubnetId", "SubnetId", static o => ((global::Stratus.Ec2.Model.DeleteSubnetRequest)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteSubnetRequest)o).SubnetId = (string?)v, required: true));
-        SDeleteTagsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTagsRequest(),
+
+    private static void WSDeleteTagsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTagsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DeleteTagsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTagsRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteTagsRequest)o).DryRun),
             new SM::MemberInfo("Resources", SResourceIdList, "ResourceId", "resourceId", static o => ((global::Stratus.Ec2.Model.DeleteTagsRequest)o).Resources, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTagsRequest)o).Resources = (global::System.Collections.Generic.List<string>?)v, required: true, jsonName: "resourceId"),
             new SM::MemberInfo("Tags", STagList, "Tag", "tag", static o => ((global::Stratus.Ec2.Model.DeleteTagsRequest)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTagsRequest)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tag"));
-        SDeleteTrafficMirrorFilterRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTrafficMirrorFilterRequest(),
+
+    private static void WSDeleteTrafficMirrorFilterRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTrafficMirrorFilterRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteTrafficMirrorFilterRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTrafficMirrorFilterRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteTrafficMirrorFilterRequest)o).DryRun),
             new SM::MemberInfo("TrafficMirrorFilterId", STrafficMirrorFilterId, "TrafficMirrorFilterId", "TrafficMirrorFilterId", static o => ((global::Stratus.Ec2.Model.DeleteTrafficMirrorFilterRequest)o).TrafficMirrorFilterId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTrafficMirrorFilterRequest)o).TrafficMirrorFilterId = (string?)v, required: true));
-        SDeleteTrafficMirrorFilterResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTrafficMirrorFilterResult(),
+
+    private static void WSDeleteTrafficMirrorFilterResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTrafficMirrorFilterResult(),
             new SM::MemberInfo("TrafficMirrorFilterId", SString, "TrafficMirrorFilterId", "trafficMirrorFilterId", static o => ((global::Stratus.Ec2.Model.DeleteTrafficMirrorFilterResult)o).TrafficMirrorFilterId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTrafficMirrorFilterResult)o).TrafficMirrorFilterId = (string?)v, jsonName: "trafficMirrorFilterId"));
-        SDeleteTrafficMirrorFilterRuleRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTrafficMirrorFilterRuleRequest(),
+
+    private static void WSDeleteTrafficMirrorFilterRuleRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTrafficMirrorFilterRuleRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteTrafficMirrorFilterRuleRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTrafficMirrorFilterRuleRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteTrafficMirrorFilterRuleRequest)o).DryRun),
             new SM::MemberInfo("TrafficMirrorFilterRuleId", STrafficMirrorFilterRuleIdWithResolver, "TrafficMirrorFilterRuleId", "TrafficMirrorFilterRuleId", static o => ((global::Stratus.Ec2.Model.DeleteTrafficMirrorFilterRuleRequest)o).TrafficMirrorFilterRuleId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTrafficMirrorFilterRuleRequest)o).TrafficMirrorFilterRuleId = (string?)v, required: true));
-        SDeleteTrafficMirrorFilterRuleResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTrafficMirrorFilterRuleResult(),
+
+    private static void WSDeleteTrafficMirrorFilterRuleResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTrafficMirrorFilterRuleResult(),
             new SM::MemberInfo("TrafficMirrorFilterRuleId", SString, "TrafficMirrorFilterRuleId", "trafficMirrorFilterRuleId", static o => ((global::Stratus.Ec2.Model.DeleteTrafficMirrorFilterRuleResult)o).TrafficMirrorFilterRuleId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTrafficMirrorFilterRuleResult)o).TrafficMirrorFilterRuleId = (string?)v, jsonName: "trafficMirrorFilterRuleId"));
-        SDeleteTrafficMirrorSessionRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTrafficMirrorSessionRequest(),
+
+    private static void WSDeleteTrafficMirrorSessionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTrafficMirrorSessionRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteTrafficMirrorSessionRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTrafficMirrorSessionRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteTrafficMirrorSessionRequest)o).DryRun),
             new SM::MemberInfo("TrafficMirrorSessionId", STrafficMirrorSessionId, "TrafficMirrorSessionId", "TrafficMirrorSessionId", static o => ((global::Stratus.Ec2.Model.DeleteTrafficMirrorSessionRequest)o).TrafficMirrorSessionId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTrafficMirrorSessionRequest)o).TrafficMirrorSessionId = (string?)v, required: true));
-        SDeleteTrafficMirrorSessionResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTrafficMirrorSessionResult(),
+
+    private static void WSDeleteTrafficMirrorSessionResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTrafficMirrorSessionResult(),
             new SM::MemberInfo("TrafficMirrorSessionId", SString, "TrafficMirrorSessionId", "trafficMirrorSessionId", static o => ((global::Stratus.Ec2.Model.DeleteTrafficMirrorSessionResult)o).TrafficMirrorSessionId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTrafficMirrorSessionResult)o).TrafficMirrorSessionId = (string?)v, jsonName: "trafficMirrorSessionId"));
-        SDeleteTrafficMirrorTargetRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTrafficMirrorTargetRequest(),
+
+    private static void WSDeleteTrafficMirrorTargetRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTrafficMirrorTargetRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteTrafficMirrorTargetRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTrafficMirrorTargetRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteTrafficMirrorTargetRequest)o).DryRun),
             new SM::MemberInfo("TrafficMirrorTargetId", STrafficMirrorTargetId, "TrafficMirrorTargetId", "TrafficMirrorTargetId", static o => ((global::Stratus.Ec2.Model.DeleteTrafficMirrorTargetRequest)o).TrafficMirrorTargetId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTrafficMirrorTargetRequest)o).TrafficMirrorTargetId = (string?)v, required: true));
-        SDeleteTrafficMirrorTargetResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTrafficMirrorTargetResult(),
+
+    private static void WSDeleteTrafficMirrorTargetResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTrafficMirrorTargetResult(),
             new SM::MemberInfo("TrafficMirrorTargetId", SString, "TrafficMirrorTargetId", "trafficMirrorTargetId", static o => ((global::Stratus.Ec2.Model.DeleteTrafficMirrorTargetResult)o).TrafficMirrorTargetId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTrafficMirrorTargetResult)o).TrafficMirrorTargetId = (string?)v, jsonName: "trafficMirrorTargetId"));
-        SDeleteTransitGatewayClientVpnAttachmentRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayClientVpnAttachmentRequest(),
+
+    private static void WSDeleteTransitGatewayClientVpnAttachmentRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayClientVpnAttachmentRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayClientVpnAttachmentRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayClientVpnAttachmentRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayClientVpnAttachmentRequest)o).DryRun),
             new SM::MemberInfo("TransitGatewayAttachmentId", STransitGatewayAttachmentId, "TransitGatewayAttachmentId", "TransitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayClientVpnAttachmentRequest)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayClientVpnAttachmentRequest)o).TransitGatewayAttachmentId = (string?)v, required: true));
-        SDeleteTransitGatewayClientVpnAttachmentResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayClientVpnAttachmentResult(),
+
+    private static void WSDeleteTransitGatewayClientVpnAttachmentResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayClientVpnAttachmentResult(),
             new SM::MemberInfo("TransitGatewayClientVpnAttachment", STransitGatewayClientVpnAttachment, "TransitGatewayClientVpnAttachment", "transitGatewayClientVpnAttachment", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayClientVpnAttachmentResult)o).TransitGatewayClientVpnAttachment, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayClientVpnAttachmentResult)o).TransitGatewayClientVpnAttachment = (global::Stratus.Ec2.Model.TransitGatewayClientVpnAttachment?)v, jsonName: "transitGatewayClientVpnAttachment"));
-        SDeleteTransitGatewayConnectPeerRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayConnectPeerRequest(),
+
+    private static void WSDeleteTransitGatewayConnectPeerRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayConnectPeerRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayConnectPeerRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayConnectPeerRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayConnectPeerRequest)o).DryRun),
             new SM::MemberInfo("TransitGatewayConnectPeerId", STransitGatewayConnectPeerId, "TransitGatewayConnectPeerId", "TransitGatewayConnectPeerId", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayConnectPeerRequest)o).TransitGatewayConnectPeerId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayConnectPeerRequest)o).TransitGatewayConnectPeerId = (string?)v, required: true));
-        SDeleteTransitGatewayConnectPeerResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayConnectPeerResult(),
+
+    private static void WSDeleteTransitGatewayConnectPeerResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayConnectPeerResult(),
             new SM::MemberInfo("TransitGatewayConnectPeer", STransitGatewayConnectPeer, "TransitGatewayConnectPeer", "transitGatewayConnectPeer", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayConnectPeerResult)o).TransitGatewayConnectPeer, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayConnectPeerResult)o).TransitGatewayConnectPeer = (global::Stratus.Ec2.Model.TransitGatewayConnectPeer?)v, jsonName: "transitGatewayConnectPeer"));
-        SDeleteTransitGatewayConnectRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayConnectRequest(),
+
+    private static void WSDeleteTransitGatewayConnectRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayConnectRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayConnectRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayConnectRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayConnectRequest)o).DryRun),
             new SM::MemberInfo("TransitGatewayAttachmentId", STransitGatewayAttachmentId, "TransitGatewayAttachmentId", "TransitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayConnectRequest)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayConnectRequest)o).TransitGatewayAttachmentId = (string?)v, required: true));
-        SDeleteTransitGatewayConnectResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayConnectResult(),
+
+    private static void WSDeleteTransitGatewayConnectResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayConnectResult(),
             new SM::MemberInfo("TransitGatewayConnect", STransitGatewayConnect, "TransitGatewayConnect", "transitGatewayConnect", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayConnectResult)o).TransitGatewayConnect, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayConnectResult)o).TransitGatewayConnect = (global::Stratus.Ec2.Model.TransitGatewayConnect?)v, jsonName: "transitGatewayConnect"));
-        SDeleteTransitGatewayMeteringPolicyEntryRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayMeteringPolicyEntryRequest(),
+
+    private static void WSDeleteTransitGatewayMeteringPolicyEntryRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayMeteringPolicyEntryRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayMeteringPolicyEntryRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayMeteringPolicyEntryRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayMeteringPolicyEntryRequest)o).DryRun),
             new SM::MemberInfo("PolicyRuleNumber", SInteger, "PolicyRuleNumber", "PolicyRuleNumber", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayMeteringPolicyEntryRequest)o).PolicyRuleNumber, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayMeteringPolicyEntryRequest)o).PolicyRuleNumber = (int?)v, required: true, getInt32: static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayMeteringPolicyEntryRequest)o).PolicyRuleNumber),
             new SM::MemberInfo("TransitGatewayMeteringPolicyId", STransitGatewayMeteringPolicyId, "TransitGatewayMeteringPolicyId", "TransitGatewayMeteringPolicyId", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayMeteringPolicyEntryRequest)o).TransitGatewayMeteringPolicyId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayMeteringPolicyEntryRequest)o).TransitGatewayMeteringPolicyId = (string?)v, required: true));
-        SDeleteTransitGatewayMeteringPolicyEntryResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayMeteringPolicyEntryResult(),
+
+    private static void WSDeleteTransitGatewayMeteringPolicyEntryResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayMeteringPolicyEntryResult(),
             new SM::MemberInfo("TransitGatewayMeteringPolicyEntry", STransitGatewayMeteringPolicyEntry, "TransitGatewayMeteringPolicyEntry", "transitGatewayMeteringPolicyEntry", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayMeteringPolicyEntryResult)o).TransitGatewayMeteringPolicyEntry, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayMeteringPolicyEntryResult)o).TransitGatewayMeteringPolicyEntry = (global::Stratus.Ec2.Model.TransitGatewayMeteringPolicyEntry?)v, jsonName: "transitGatewayMeteringPolicyEntry"));
-        SDeleteTransitGatewayMeteringPolicyRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayMeteringPolicyRequest(),
+
+    private static void WSDeleteTransitGatewayMeteringPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayMeteringPolicyRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayMeteringPolicyRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayMeteringPolicyRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayMeteringPolicyRequest)o).DryRun),
             new SM::MemberInfo("TransitGatewayMeteringPolicyId", STransitGatewayMeteringPolicyId, "TransitGatewayMeteringPolicyId", "TransitGatewayMeteringPolicyId", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayMeteringPolicyRequest)o).TransitGatewayMeteringPolicyId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayMeteringPolicyRequest)o).TransitGatewayMeteringPolicyId = (string?)v, required: true));
-        SDeleteTransitGatewayMeteringPolicyResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayMeteringPolicyResult(),
+
+    private static void WSDeleteTransitGatewayMeteringPolicyResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayMeteringPolicyResult(),
             new SM::MemberInfo("TransitGatewayMeteringPolicy", STransitGatewayMeteringPolicy, "TransitGatewayMeteringPolicy", "transitGatewayMeteringPolicy", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayMeteringPolicyResult)o).TransitGatewayMeteringPolicy, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayMeteringPolicyResult)o).TransitGatewayMeteringPolicy = (global::Stratus.Ec2.Model.TransitGatewayMeteringPolicy?)v, jsonName: "transitGatewayMeteringPolicy"));
-        SDeleteTransitGatewayMulticastDomainRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayMulticastDomainRequest(),
+
+    private static void WSDeleteTransitGatewayMulticastDomainRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayMulticastDomainRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayMulticastDomainRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayMulticastDomainRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayMulticastDomainRequest)o).DryRun),
             new SM::MemberInfo("TransitGatewayMulticastDomainId", STransitGatewayMulticastDomainId, "TransitGatewayMulticastDomainId", "TransitGatewayMulticastDomainId", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayMulticastDomainRequest)o).TransitGatewayMulticastDomainId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayMulticastDomainRequest)o).TransitGatewayMulticastDomainId = (string?)v, required: true));
-        SDeleteTransitGatewayMulticastDomainResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayMulticastDomainResult(),
+
+    private static void WSDeleteTransitGatewayMulticastDomainResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayMulticastDomainResult(),
             new SM::MemberInfo("TransitGatewayMulticastDomain", STransitGatewayMulticastDomain, "TransitGatewayMulticastDomain", "transitGatewayMulticastDomain", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayMulticastDomainResult)o).TransitGatewayMulticastDomain, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayMulticastDomainResult)o).TransitGatewayMulticastDomain = (global::Stratus.Ec2.Model.TransitGatewayMulticastDomain?)v, jsonName: "transitGatewayMulticastDomain"));
-        SDeleteTransitGatewayPeeringAttachmentRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayPeeringAttachmentRequest(),
+
+    private static void WSDeleteTransitGatewayPeeringAttachmentRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayPeeringAttachmentRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayPeeringAttachmentRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayPeeringAttachmentRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayPeeringAttachmentRequest)o).DryRun),
             new SM::MemberInfo("TransitGatewayAttachmentId", STransitGatewayAttachmentId, "TransitGatewayAttachmentId", "TransitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayPeeringAttachmentRequest)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayPeeringAttachmentRequest)o).TransitGatewayAttachmentId = (string?)v, required: true));
-        SDeleteTransitGatewayPeeringAttachmentResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayPeeringAttachmentResult(),
+
+    private static void WSDeleteTransitGatewayPeeringAttachmentResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayPeeringAttachmentResult(),
             new SM::MemberInfo("TransitGatewayPeeringAttachment", STransitGatewayPeeringAttachment, "TransitGatewayPeeringAttachment", "transitGatewayPeeringAttachment", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayPeeringAttachmentResult)o).TransitGatewayPeeringAttachment, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayPeeringAttachmentResult)o).TransitGatewayPeeringAttachment = (global::Stratus.Ec2.Model.TransitGatewayPeeringAttachment?)v, jsonName: "transitGatewayPeeringAttachment"));
-        SDeleteTransitGatewayPolicyTableRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayPolicyTableRequest(),
+
+    private static void WSDeleteTransitGatewayPolicyTableRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayPolicyTableRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayPolicyTableRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayPolicyTableRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayPolicyTableRequest)o).DryRun),
             new SM::MemberInfo("TransitGatewayPolicyTableId", STransitGatewayPolicyTableId, "TransitGatewayPolicyTableId", "TransitGatewayPolicyTableId", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayPolicyTableRequest)o).TransitGatewayPolicyTableId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayPolicyTableRequest)o).TransitGatewayPolicyTableId = (string?)v, required: true));
-        SDeleteTransitGatewayPolicyTableResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayPolicyTableResult(),
+
+    private static void WSDeleteTransitGatewayPolicyTableResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayPolicyTableResult(),
             new SM::MemberInfo("TransitGatewayPolicyTable", STransitGatewayPolicyTable, "TransitGatewayPolicyTable", "transitGatewayPolicyTable", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayPolicyTableResult)o).TransitGatewayPolicyTable, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayPolicyTableResult)o).TransitGatewayPolicyTable = (global::Stratus.Ec2.Model.TransitGatewayPolicyTable?)v, jsonName: "transitGatewayPolicyTable"));
-        SDeleteTransitGatewayPrefixListReferenceRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayPrefixListReferenceRequest(),
+
+    private static void WSDeleteTransitGatewayPrefixListReferenceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayPrefixListReferenceRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayPrefixListReferenceRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayPrefixListReferenceRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayPrefixListReferenceRequest)o).DryRun),
             new SM::MemberInfo("PrefixListId", SPrefixListResourceId, "PrefixListId", "PrefixListId", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayPrefixListReferenceRequest)o).PrefixListId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayPrefixListReferenceRequest)o).PrefixListId = (string?)v, required: true),
             new SM::MemberInfo("TransitGatewayRouteTableId", STransitGatewayRouteTableId, "TransitGatewayRouteTableId", "TransitGatewayRouteTableId", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayPrefixListReferenceRequest)o).TransitGatewayRouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayPrefixListReferenceRequest)o).TransitGatewayRouteTableId = (string?)v, required: true));
-        SDeleteTransitGatewayPrefixListReferenceResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayPrefixListReferenceResult(),
+
+    private static void WSDeleteTransitGatewayPrefixListReferenceResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayPrefixListReferenceResult(),
             new SM::MemberInfo("TransitGatewayPrefixListReference", STransitGatewayPrefixListReference, "TransitGatewayPrefixListReference", "transitGatewayPrefixListReference", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayPrefixListReferenceResult)o).TransitGatewayPrefixListReference, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayPrefixListReferenceResult)o).TransitGatewayPrefixListReference = (global::Stratus.Ec2.Model.TransitGatewayPrefixListReference?)v, jsonName: "transitGatewayPrefixListReference"));
-        SDeleteTransitGatewayRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayRequest(),
+
+    private static void WSDeleteTransitGatewayRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayRequest)o).DryRun),
             new SM::MemberInfo("TransitGatewayId", STransitGatewayId, "TransitGatewayId", "TransitGatewayId", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayRequest)o).TransitGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayRequest)o).TransitGatewayId = (string?)v, required: true));
-        SDeleteTransitGatewayResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayResult(),
+
+    private static void WSDeleteTransitGatewayResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayResult(),
             new SM::MemberInfo("TransitGateway", STransitGateway, "TransitGateway", "transitGateway", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayResult)o).TransitGateway, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayResult)o).TransitGateway = (global::Stratus.Ec2.Model.TransitGateway?)v, jsonName: "transitGateway"));
-        SDeleteTransitGatewayRouteRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayRouteRequest(),
+
+    private static void WSDeleteTransitGatewayRouteRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayRouteRequest(),
             new SM::MemberInfo("DestinationCidrBlock", SString, "DestinationCidrBlock", "DestinationCidrBlock", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayRouteRequest)o).DestinationCidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayRouteRequest)o).DestinationCidrBlock = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayRouteRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayRouteRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayRouteRequest)o).DryRun),
             new SM::MemberInfo("TransitGatewayRouteTableId", STransitGatewayRouteTableId, "TransitGatewayRouteTableId", "TransitGatewayRouteTableId", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayRouteRequest)o).TransitGatewayRouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayRouteRequest)o).TransitGatewayRouteTableId = (string?)v, required: true));
-        SDeleteTransitGatewayRouteResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayRouteResult(),
+
+    private static void WSDeleteTransitGatewayRouteResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayRouteResult(),
             new SM::MemberInfo("Route", STransitGatewayRoute, "Route", "route", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayRouteResult)o).Route, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayRouteResult)o).Route = (global::Stratus.Ec2.Model.TransitGatewayRoute?)v, jsonName: "route"));
-        SDeleteTransitGatewayRouteTableAnnouncementRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayRouteTableAnnouncementRequest(),
+
+    private static void WSDeleteTransitGatewayRouteTableAnnouncementRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayRouteTableAnnouncementRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayRouteTableAnnouncementRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayRouteTableAnnouncementRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayRouteTableAnnouncementRequest)o).DryRun),
             new SM::MemberInfo("TransitGatewayRouteTableAnnouncementId", STransitGatewayRouteTableAnnouncementId, "TransitGatewayRouteTableAnnouncementId", "TransitGatewayRouteTableAnnouncementId", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayRouteTableAnnouncementRequest)o).TransitGatewayRouteTableAnnouncementId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayRouteTableAnnouncementRequest)o).TransitGatewayRouteTableAnnouncementId = (string?)v, required: true));
-        SDeleteTransitGatewayRouteTableAnnouncementResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayRouteTableAnnouncementResult(),
+
+    private static void WSDeleteTransitGatewayRouteTableAnnouncementResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayRouteTableAnnouncementResult(),
             new SM::MemberInfo("TransitGatewayRouteTableAnnouncement", STransitGatewayRouteTableAnnouncement, "TransitGatewayRouteTableAnnouncement", "transitGatewayRouteTableAnnouncement", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayRouteTableAnnouncementResult)o).TransitGatewayRouteTableAnnouncement, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayRouteTableAnnouncementResult)o).TransitGatewayRouteTableAnnouncement = (global::Stratus.Ec2.Model.TransitGatewayRouteTableAnnouncement?)v, jsonName: "transitGatewayRouteTableAnnouncement"));
-        SDeleteTransitGatewayRouteTableRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayRouteTableRequest(),
+
+    private static void WSDeleteTransitGatewayRouteTableRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayRouteTableRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayRouteTableRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayRouteTableRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayRouteTableRequest)o).DryRun),
             new SM::MemberInfo("TransitGatewayRouteTableId", STransitGatewayRouteTableId, "TransitGatewayRouteTableId", "TransitGatewayRouteTableId", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayRouteTableRequest)o).TransitGatewayRouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayRouteTableRequest)o).TransitGatewayRouteTableId = (string?)v, required: true));
-        SDeleteTransitGatewayRouteTableResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayRouteTableResult(),
+
+    private static void WSDeleteTransitGatewayRouteTableResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayRouteTableResult(),
             new SM::MemberInfo("TransitGatewayRouteTable", STransitGatewayRouteTable, "TransitGatewayRouteTable", "transitGatewayRouteTable", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayRouteTableResult)o).TransitGatewayRouteTable, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayRouteTableResult)o).TransitGatewayRouteTable = (global::Stratus.Ec2.Model.TransitGatewayRouteTable?)v, jsonName: "transitGatewayRouteTable"));
-        SDeleteTransitGatewayVpcAttachmentRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayVpcAttachmentRequest(),
+
+    private static void WSDeleteTransitGatewayVpcAttachmentRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayVpcAttachmentRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayVpcAttachmentRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayVpcAttachmentRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayVpcAttachmentRequest)o).DryRun),
             new SM::MemberInfo("TransitGatewayAttachmentId", STransitGatewayAttachmentId, "TransitGatewayAttachmentId", "TransitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayVpcAttachmentRequest)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayVpcAttachmentRequest)o).TransitGatewayAttachmentId = (string?)v, required: true));
-        SDeleteTransitGatewayVpcAttachmentResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayVpcAttachmentResult(),
+
+    private static void WSDeleteTransitGatewayVpcAttachmentResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteTransitGatewayVpcAttachmentResult(),
             new SM::MemberInfo("TransitGatewayVpcAttachment", STransitGatewayVpcAttachment, "TransitGatewayVpcAttachment", "transitGatewayVpcAttachment", static o => ((global::Stratus.Ec2.Model.DeleteTransitGatewayVpcAttachmentResult)o).TransitGatewayVpcAttachment, static (o, v) => ((global::Stratus.Ec2.Model.DeleteTransitGatewayVpcAttachmentResult)o).TransitGatewayVpcAttachment = (global::Stratus.Ec2.Model.TransitGatewayVpcAttachment?)v, jsonName: "transitGatewayVpcAttachment"));
-        SDeleteVerifiedAccessEndpointRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVerifiedAccessEndpointRequest(),
+
+    private static void WSDeleteVerifiedAccessEndpointRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVerifiedAccessEndpointRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.DeleteVerifiedAccessEndpointRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVerifiedAccessEndpointRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteVerifiedAccessEndpointRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVerifiedAccessEndpointRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteVerifiedAccessEndpointRequest)o).DryRun),
             new SM::MemberInfo("VerifiedAccessEndpointId", SVerifiedAccessEndpointId, "VerifiedAccessEndpointId", "VerifiedAccessEndpointId", static o => ((global::Stratus.Ec2.Model.DeleteVerifiedAccessEndpointRequest)o).VerifiedAccessEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVerifiedAccessEndpointRequest)o).VerifiedAccessEndpointId = (string?)v, required: true));
-        SDeleteVerifiedAccessEndpointResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVerifiedAccessEndpointResult(),
+
+    private static void WSDeleteVerifiedAccessEndpointResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVerifiedAccessEndpointResult(),
             new SM::MemberInfo("VerifiedAccessEndpoint", SVerifiedAccessEndpoint, "VerifiedAccessEndpoint", "verifiedAccessEndpoint", static o => ((global::Stratus.Ec2.Model.DeleteVerifiedAccessEndpointResult)o).VerifiedAccessEndpoint, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVerifiedAccessEndpointResult)o).VerifiedAccessEndpoint = (global::Stratus.Ec2.Model.VerifiedAccessEndpoint?)v, jsonName: "verifiedAccessEndpoint"));
-        SDeleteVerifiedAccessGroupRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVerifiedAccessGroupRequest(),
+
+    private static void WSDeleteVerifiedAccessGroupRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVerifiedAccessGroupRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.DeleteVerifiedAccessGroupRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVerifiedAccessGroupRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteVerifiedAccessGroupRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVerifiedAccessGroupRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteVerifiedAccessGroupRequest)o).DryRun),
             new SM::MemberInfo("VerifiedAccessGroupId", SVerifiedAccessGroupId, "VerifiedAccessGroupId", "VerifiedAccessGroupId", static o => ((global::Stratus.Ec2.Model.DeleteVerifiedAccessGroupRequest)o).VerifiedAccessGroupId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVerifiedAccessGroupRequest)o).VerifiedAccessGroupId = (string?)v, required: true));
-        SDeleteVerifiedAccessGroupResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVerifiedAccessGroupResult(),
+
+    private static void WSDeleteVerifiedAccessGroupResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVerifiedAccessGroupResult(),
             new SM::MemberInfo("VerifiedAccessGroup", SVerifiedAccessGroup, "VerifiedAccessGroup", "verifiedAccessGroup", static o => ((global::Stratus.Ec2.Model.DeleteVerifiedAccessGroupResult)o).VerifiedAccessGroup, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVerifiedAccessGroupResult)o).VerifiedAccessGroup = (global::Stratus.Ec2.Model.VerifiedAccessGroup?)v, jsonName: "verifiedAccessGroup"));
-        SDeleteVerifiedAccessInstanceRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVerifiedAccessInstanceRequest(),
+
+    private static void WSDeleteVerifiedAccessInstanceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVerifiedAccessInstanceRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.DeleteVerifiedAccessInstanceRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVerifiedAccessInstanceRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteVerifiedAccessInstanceRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVerifiedAccessInstanceRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteVerifiedAccessInstanceRequest)o).DryRun),
             new SM::MemberInfo("VerifiedAccessInstanceId", SVerifiedAccessInstanceId, "VerifiedAccessInstanceId", "VerifiedAccessInstanceId", static o => ((global::Stratus.Ec2.Model.DeleteVerifiedAccessInstanceRequest)o).VerifiedAccessInstanceId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVerifiedAccessInstanceRequest)o).VerifiedAccessInstanceId = (string?)v, required: true));
-        SDeleteVerifiedAccessInstanceResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVerifiedAccessInstanceResult(),
+
+    private static void WSDeleteVerifiedAccessInstanceResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVerifiedAccessInstanceResult(),
             new SM::MemberInfo("VerifiedAccessInstance", SVerifiedAccessInstance, "VerifiedAccessInstance", "verifiedAccessInstance", static o => ((global::Stratus.Ec2.Model.DeleteVerifiedAccessInstanceResult)o).VerifiedAccessInstance, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVerifiedAccessInstanceResult)o).VerifiedAccessInstance = (global::Stratus.Ec2.Model.VerifiedAccessInstance?)v, jsonName: "verifiedAccessInstance"));
-        SDeleteVerifiedAccessTrustProviderRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVerifiedAccessTrustProviderRequest(),
+
+    private static void WSDeleteVerifiedAccessTrustProviderRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVerifiedAccessTrustProviderRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.DeleteVerifiedAccessTrustProviderRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVerifiedAccessTrustProviderRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteVerifiedAccessTrustProviderRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVerifiedAccessTrustProviderRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteVerifiedAccessTrustProviderRequest)o).DryRun),
             new SM::MemberInfo("VerifiedAccessTrustProviderId", SVerifiedAccessTrustProviderId, "VerifiedAccessTrustProviderId", "VerifiedAccessTrustProviderId", static o => ((global::Stratus.Ec2.Model.DeleteVerifiedAccessTrustProviderRequest)o).VerifiedAccessTrustProviderId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVerifiedAccessTrustProviderRequest)o).VerifiedAccessTrustProviderId = (string?)v, required: true));
-        SDeleteVerifiedAccessTrustProviderResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVerifiedAccessTrustProviderResult(),
+
+    private static void WSDeleteVerifiedAccessTrustProviderResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVerifiedAccessTrustProviderResult(),
             new SM::MemberInfo("VerifiedAccessTrustProvider", SVerifiedAccessTrustProvider, "VerifiedAccessTrustProvider", "verifiedAccessTrustProvider", static o => ((global::Stratus.Ec2.Model.DeleteVerifiedAccessTrustProviderResult)o).VerifiedAccessTrustProvider, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVerifiedAccessTrustProviderResult)o).VerifiedAccessTrustProvider = (global::Stratus.Ec2.Model.VerifiedAccessTrustProvider?)v, jsonName: "verifiedAccessTrustProvider"));
-        SDeleteVolumeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVolumeRequest(),
+
+    private static void WSDeleteVolumeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVolumeRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DeleteVolumeRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVolumeRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteVolumeRequest)o).DryRun),
             new SM::MemberInfo("VolumeId", SVolumeId, "VolumeId", "VolumeId", static o => ((global::Stratus.Ec2.Model.DeleteVolumeRequest)o).VolumeId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVolumeRequest)o).VolumeId = (string?)v, required: true));
-        SDeleteVpcBlockPublicAccessExclusionRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVpcBlockPublicAccessExclusionRequest(),
+
+    private static void WSDeleteVpcBlockPublicAccessExclusionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVpcBlockPublicAccessExclusionRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteVpcBlockPublicAccessExclusionRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVpcBlockPublicAccessExclusionRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteVpcBlockPublicAccessExclusionRequest)o).DryRun),
             new SM::MemberInfo("ExclusionId", SVpcBlockPublicAccessExclusionId, "ExclusionId", "ExclusionId", static o => ((global::Stratus.Ec2.Model.DeleteVpcBlockPublicAccessExclusionRequest)o).ExclusionId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVpcBlockPublicAccessExclusionRequest)o).ExclusionId = (string?)v, required: true));
-        SDeleteVpcBlockPublicAccessExclusionResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVpcBlockPublicAccessExclusionResult(),
+
+    private static void WSDeleteVpcBlockPublicAccessExclusionResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVpcBlockPublicAccessExclusionResult(),
             new SM::MemberInfo("VpcBlockPublicAccessExclusion", SVpcBlockPublicAccessExclusion, "VpcBlockPublicAccessExclusion", "vpcBlockPublicAccessExclusion", static o => ((global::Stratus.Ec2.Model.DeleteVpcBlockPublicAccessExclusionResult)o).VpcBlockPublicAccessExclusion, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVpcBlockPublicAccessExclusionResult)o).VpcBlockPublicAccessExclusion = (global::Stratus.Ec2.Model.VpcBlockPublicAccessExclusion?)v, jsonName: "vpcBlockPublicAccessExclusion"));
-        SDeleteVpcEncryptionControlRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVpcEncryptionControlRequest(),
+
+    private static void WSDeleteVpcEncryptionControlRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVpcEncryptionControlRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteVpcEncryptionControlRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVpcEncryptionControlRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteVpcEncryptionControlRequest)o).DryRun),
             new SM::MemberInfo("VpcEncryptionControlId", SVpcEncryptionControlId, "VpcEncryptionControlId", "VpcEncryptionControlId", static o => ((global::Stratus.Ec2.Model.DeleteVpcEncryptionControlRequest)o).VpcEncryptionControlId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVpcEncryptionControlRequest)o).VpcEncryptionControlId = (string?)v, required: true));
-        SDeleteVpcEncryptionControlResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVpcEncryptionControlResult(),
+
+    private static void WSDeleteVpcEncryptionControlResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVpcEncryptionControlResult(),
             new SM::MemberInfo("VpcEncryptionControl", SVpcEncryptionControl, "VpcEncryptionControl", "vpcEncryptionControl", static o => ((global::Stratus.Ec2.Model.DeleteVpcEncryptionControlResult)o).VpcEncryptionControl, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVpcEncryptionControlResult)o).VpcEncryptionControl = (global::Stratus.Ec2.Model.VpcEncryptionControl?)v, jsonName: "vpcEncryptionControl"));
-        SDeleteVpcEndpointConnectionNotificationsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVpcEndpointConnectionNotificationsRequest(),
+
+    private static void WSDeleteVpcEndpointConnectionNotificationsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVpcEndpointConnectionNotificationsRequest(),
             new SM::MemberInfo("ConnectionNotificationIds", SConnectionNotificationIdsList, "ConnectionNotificationId", "ConnectionNotificationId", static o => ((global::Stratus.Ec2.Model.DeleteVpcEndpointConnectionNotificationsRequest)o).ConnectionNotificationIds, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVpcEndpointConnectionNotificationsRequest)o).ConnectionNotificationIds = (global::System.Collections.Generic.List<string>?)v, required: true, jsonName: "ConnectionNotificationId"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteVpcEndpointConnectionNotificationsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVpcEndpointConnectionNotificationsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteVpcEndpointConnectionNotificationsRequest)o).DryRun));
-        SDeleteVpcEndpointConnectionNotificationsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVpcEndpointConnectionNotificationsResult(),
+
+    private static void WSDeleteVpcEndpointConnectionNotificationsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVpcEndpointConnectionNotificationsResult(),
             new SM::MemberInfo("Unsuccessful", SUnsuccessfulItemSet, "Unsuccessful", "unsuccessful", static o => ((global::Stratus.Ec2.Model.DeleteVpcEndpointConnectionNotificationsResult)o).Unsuccessful, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVpcEndpointConnectionNotificationsResult)o).Unsuccessful = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.UnsuccessfulItem>?)v, jsonName: "unsuccessful"));
-        SDeleteVpcEndpointServiceConfigurationsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVpcEndpointServiceConfigurationsRequest(),
+
+    private static void WSDeleteVpcEndpointServiceConfigurationsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVpcEndpointServiceConfigurationsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteVpcEndpointServiceConfigurationsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVpcEndpointServiceConfigurationsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteVpcEndpointServiceConfigurationsRequest)o).DryRun),
             new SM::MemberInfo("ServiceIds", SVpcEndpointServiceIdList, "ServiceId", "ServiceId", static o => ((global::Stratus.Ec2.Model.DeleteVpcEndpointServiceConfigurationsRequest)o).ServiceIds, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVpcEndpointServiceConfigurationsRequest)o).ServiceIds = (global::System.Collections.Generic.List<string>?)v, required: true, jsonName: "ServiceId"));
-        SDeleteVpcEndpointServiceConfigurationsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVpcEndpointServiceConfigurationsResult(),
+
+    private static void WSDeleteVpcEndpointServiceConfigurationsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVpcEndpointServiceConfigurationsResult(),
             new SM::MemberInfo("Unsuccessful", SUnsuccessfulItemSet, "Unsuccessful", "unsuccessful", static o => ((global::Stratus.Ec2.Model.DeleteVpcEndpointServiceConfigurationsResult)o).Unsuccessful, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVpcEndpointServiceConfigurationsResult)o).Unsuccessful = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.UnsuccessfulItem>?)v, jsonName: "unsuccessful"));
-        SDeleteVpcEndpointsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVpcEndpointsRequest(),
+
+    private static void WSDeleteVpcEndpointsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVpcEndpointsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteVpcEndpointsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVpcEndpointsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteVpcEndpointsRequest)o).DryRun),
             new SM::MemberInfo("VpcEndpointIds", SVpcEndpointIdList, "VpcEndpointId", "VpcEndpointId", static o => ((global::Stratus.Ec2.Model.DeleteVpcEndpointsRequest)o).VpcEndpointIds, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVpcEndpointsRequest)o).VpcEndpointIds = (global::System.Collections.Generic.List<string>?)v, required: true, jsonName: "VpcEndpointId"));
-        SDeleteVpcEndpointsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVpcEndpointsResult(),
+
+    private static void WSDeleteVpcEndpointsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVpcEndpointsResult(),
             new SM::MemberInfo("Unsuccessful", SUnsuccessfulItemSet, "Unsuccessful", "unsuccessful", static o => ((global::Stratus.Ec2.Model.DeleteVpcEndpointsResult)o).Unsuccessful, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVpcEndpointsResult)o).Unsuccessful = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.UnsuccessfulItem>?)v, jsonName: "unsuccessful"));
-        SDeleteVpcPeeringConnectionRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVpcPeeringConnectionRequest(),
+
+    private static void WSDeleteVpcPeeringConnectionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVpcPeeringConnectionRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DeleteVpcPeeringConnectionRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVpcPeeringConnectionRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteVpcPeeringConnectionRequest)o).DryRun),
             new SM::MemberInfo("VpcPeeringConnectionId", SVpcPeeringConnectionId, "VpcPeeringConnectionId", "vpcPeeringConnectionId", static o => ((global::Stratus.Ec2.Model.DeleteVpcPeeringConnectionRequest)o).VpcPeeringConnectionId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVpcPeeringConnectionRequest)o).VpcPeeringConnectionId = (string?)v, required: true, jsonName: "vpcPeeringConnectionId"));
-        SDeleteVpcPeeringConnectionResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVpcPeeringConnectionResult(),
+
+    private static void WSDeleteVpcPeeringConnectionResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVpcPeeringConnectionResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.DeleteVpcPeeringConnectionResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVpcPeeringConnectionResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteVpcPeeringConnectionResult)o).Return));
-        SDeleteVpcRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVpcRequest(),
+
+    private static void WSDeleteVpcRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVpcRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DeleteVpcRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVpcRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteVpcRequest)o).DryRun),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "VpcId", static o => ((global::Stratus.Ec2.Model.DeleteVpcRequest)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVpcRequest)o).VpcId = (string?)v, required: true));
-        SDeleteVpnConcentratorRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVpnConcentratorRequest(),
+
+    private static void WSDeleteVpnConcentratorRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVpnConcentratorRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeleteVpnConcentratorRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVpnConcentratorRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteVpnConcentratorRequest)o).DryRun),
             new SM::MemberInfo("VpnConcentratorId", SVpnConcentratorId, "VpnConcentratorId", "VpnConcentratorId", static o => ((global::Stratus.Ec2.Model.DeleteVpnConcentratorRequest)o).VpnConcentratorId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVpnConcentratorRequest)o).VpnConcentratorId = (string?)v, required: true));
-        SDeleteVpnConcentratorResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVpnConcentratorResult(),
+
+    private static void WSDeleteVpnConcentratorResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVpnConcentratorResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.DeleteVpnConcentratorResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVpnConcentratorResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteVpnConcentratorResult)o).Return));
-        SDeleteVpnConnectionRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVpnConnectionRequest(),
+
+    private static void WSDeleteVpnConnectionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVpnConnectionRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DeleteVpnConnectionRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVpnConnectionRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteVpnConnectionRequest)o).DryRun),
             new SM::MemberInfo("VpnConnectionId", SVpnConnectionId, "VpnConnectionId", "VpnConnectionId", static o => ((global::Stratus.Ec2.Model.DeleteVpnConnectionRequest)o).VpnConnectionId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVpnConnectionRequest)o).VpnConnectionId = (string?)v, required: true));
-        SDeleteVpnConnectionRouteRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVpnConnectionRouteRequest(),
+
+    private static void WSDeleteVpnConnectionRouteRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVpnConnectionRouteRequest(),
             new SM::MemberInfo("DestinationCidrBlock", SString, "DestinationCidrBlock", "DestinationCidrBlock", static o => ((global::Stratus.Ec2.Model.DeleteVpnConnectionRouteRequest)o).DestinationCidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVpnConnectionRouteRequest)o).DestinationCidrBlock = (string?)v, required: true),
             new SM::MemberInfo("VpnConnectionId", SVpnConnectionId, "VpnConnectionId", "VpnConnectionId", static o => ((global::Stratus.Ec2.Model.DeleteVpnConnectionRouteRequest)o).VpnConnectionId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVpnConnectionRouteRequest)o).VpnConnectionId = (string?)v, required: true));
-        SDeleteVpnGatewayRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVpnGatewayRequest(),
+
+    private static void WSDeleteVpnGatewayRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeleteVpnGatewayRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DeleteVpnGatewayRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVpnGatewayRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DeleteVpnGatewayRequest)o).DryRun),
             new SM::MemberInfo("VpnGatewayId", SVpnGatewayId, "VpnGatewayId", "VpnGatewayId", static o => ((global::Stratus.Ec2.Model.DeleteVpnGatewayRequest)o).VpnGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.DeleteVpnGatewayRequest)o).VpnGatewayId = (string?)v, required: true));
-        SDeprecationTimeCondition.InitStructure(static () => new global::Stratus.Ec2.Model.DeprecationTimeCondition(),
+
+    private static void WSDeprecationTimeCondition(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeprecationTimeCondition(),
             new SM::MemberInfo("MaximumDaysSinceDeprecated", SMaximumDaysSinceDeprecatedValue, "MaximumDaysSinceDeprecated", "maximumDaysSinceDeprecated", static o => ((global::Stratus.Ec2.Model.DeprecationTimeCondition)o).MaximumDaysSinceDeprecated, static (o, v) => ((global::Stratus.Ec2.Model.DeprecationTimeCondition)o).MaximumDaysSinceDeprecated = (int?)v, jsonName: "maximumDaysSinceDeprecated", getInt32: static o => ((global::Stratus.Ec2.Model.DeprecationTimeCondition)o).MaximumDaysSinceDeprecated));
-        SDeprecationTimeConditionRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeprecationTimeConditionRequest(),
+
+    private static void WSDeprecationTimeConditionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeprecationTimeConditionRequest(),
             new SM::MemberInfo("MaximumDaysSinceDeprecated", SMaximumDaysSinceDeprecatedValue, "MaximumDaysSinceDeprecated", "MaximumDaysSinceDeprecated", static o => ((global::Stratus.Ec2.Model.DeprecationTimeConditionRequest)o).MaximumDaysSinceDeprecated, static (o, v) => ((global::Stratus.Ec2.Model.DeprecationTimeConditionRequest)o).MaximumDaysSinceDeprecated = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DeprecationTimeConditionRequest)o).MaximumDaysSinceDeprecated));
-        SDeprovisionByoipCidrRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeprovisionByoipCidrRequest(),
+
+    private static void WSDeprovisionByoipCidrRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeprovisionByoipCidrRequest(),
             new SM::MemberInfo("Cidr", SString, "Cidr", "Cidr", static o => ((global::Stratus.Ec2.Model.DeprovisionByoipCidrRequest)o).Cidr, static (o, v) => ((global::Stratus.Ec2.Model.DeprovisionByoipCidrRequest)o).Cidr = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeprovisionByoipCidrRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeprovisionByoipCidrRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeprovisionByoipCidrRequest)o).DryRun));
-        SDeprovisionByoipCidrResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeprovisionByoipCidrResult(),
+
+    private static void WSDeprovisionByoipCidrResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeprovisionByoipCidrResult(),
             new SM::MemberInfo("ByoipCidr", SByoipCidr, "ByoipCidr", "byoipCidr", static o => ((global::Stratus.Ec2.Model.DeprovisionByoipCidrResult)o).ByoipCidr, static (o, v) => ((global::Stratus.Ec2.Model.DeprovisionByoipCidrResult)o).ByoipCidr = (global::Stratus.Ec2.Model.ByoipCidr?)v, jsonName: "byoipCidr"));
-        SDeprovisionIpamByoasnRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeprovisionIpamByoasnRequest(),
+
+    private static void WSDeprovisionIpamByoasnRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeprovisionIpamByoasnRequest(),
             new SM::MemberInfo("Asn", SString, "Asn", "Asn", static o => ((global::Stratus.Ec2.Model.DeprovisionIpamByoasnRequest)o).Asn, static (o, v) => ((global::Stratus.Ec2.Model.DeprovisionIpamByoasnRequest)o).Asn = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeprovisionIpamByoasnRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeprovisionIpamByoasnRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeprovisionIpamByoasnRequest)o).DryRun),
             new SM::MemberInfo("IpamId", SIpamId, "IpamId", "IpamId", static o => ((global::Stratus.Ec2.Model.DeprovisionIpamByoasnRequest)o).IpamId, static (o, v) => ((global::Stratus.Ec2.Model.DeprovisionIpamByoasnRequest)o).IpamId = (string?)v, required: true));
-        SDeprovisionIpamByoasnResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeprovisionIpamByoasnResult(),
+
+    private static void WSDeprovisionIpamByoasnResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeprovisionIpamByoasnResult(),
             new SM::MemberInfo("Byoasn", SByoasn, "Byoasn", "byoasn", static o => ((global::Stratus.Ec2.Model.DeprovisionIpamByoasnResult)o).Byoasn, static (o, v) => ((global::Stratus.Ec2.Model.DeprovisionIpamByoasnResult)o).Byoasn = (global::Stratus.Ec2.Model.Byoasn?)v, jsonName: "byoasn"));
-        SDeprovisionIpamPoolCidrRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeprovisionIpamPoolCidrRequest(),
+
+    private static void WSDeprovisionIpamPoolCidrRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeprovisionIpamPoolCidrRequest(),
             new SM::MemberInfo("Cidr", SString, "Cidr", "Cidr", static o => ((global::Stratus.Ec2.Model.DeprovisionIpamPoolCidrRequest)o).Cidr, static (o, v) => ((global::Stratus.Ec2.Model.DeprovisionIpamPoolCidrRequest)o).Cidr = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeprovisionIpamPoolCidrRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeprovisionIpamPoolCidrRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeprovisionIpamPoolCidrRequest)o).DryRun),
             new SM::MemberInfo("IpamPoolId", SIpamPoolId, "IpamPoolId", "IpamPoolId", static o => ((global::Stratus.Ec2.Model.DeprovisionIpamPoolCidrRequest)o).IpamPoolId, static (o, v) => ((global::Stratus.Ec2.Model.DeprovisionIpamPoolCidrRequest)o).IpamPoolId = (string?)v, required: true));
-        SDeprovisionIpamPoolCidrResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeprovisionIpamPoolCidrResult(),
+
+    private static void WSDeprovisionIpamPoolCidrResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeprovisionIpamPoolCidrResult(),
             new SM::MemberInfo("IpamPoolCidr", SIpamPoolCidr, "IpamPoolCidr", "ipamPoolCidr", static o => ((global::Stratus.Ec2.Model.DeprovisionIpamPoolCidrResult)o).IpamPoolCidr, static (o, v) => ((global::Stratus.Ec2.Model.DeprovisionIpamPoolCidrResult)o).IpamPoolCidr = (global::Stratus.Ec2.Model.IpamPoolCidr?)v, jsonName: "ipamPoolCidr"));
-        SDeprovisionPublicIpv4PoolCidrRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeprovisionPublicIpv4PoolCidrRequest(),
+
+    private static void WSDeprovisionPublicIpv4PoolCidrRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeprovisionPublicIpv4PoolCidrRequest(),
             new SM::MemberInfo("Cidr", SString, "Cidr", "Cidr", static o => ((global::Stratus.Ec2.Model.DeprovisionPublicIpv4PoolCidrRequest)o).Cidr, static (o, v) => ((global::Stratus.Ec2.Model.DeprovisionPublicIpv4PoolCidrRequest)o).Cidr = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeprovisionPublicIpv4PoolCidrRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeprovisionPublicIpv4PoolCidrRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeprovisionPublicIpv4PoolCidrRequest)o).DryRun),
             new SM::MemberInfo("PoolId", SIpv4PoolEc2Id, "PoolId", "PoolId", static o => ((global::Stratus.Ec2.Model.DeprovisionPublicIpv4PoolCidrRequest)o).PoolId, static (o, v) => ((global::Stratus.Ec2.Model.DeprovisionPublicIpv4PoolCidrRequest)o).PoolId = (string?)v, required: true));
-        SDeprovisionPublicIpv4PoolCidrResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeprovisionPublicIpv4PoolCidrResult(),
+
+    private static void WSDeprovisionPublicIpv4PoolCidrResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeprovisionPublicIpv4PoolCidrResult(),
             new SM::MemberInfo("DeprovisionedAddresses", SDeprovisionedAddressSet, "DeprovisionedAddressSet", "deprovisionedAddressSet", static o => ((global::Stratus.Ec2.Model.DeprovisionPublicIpv4PoolCidrResult)o).DeprovisionedAddresses, static (o, v) => ((global::Stratus.Ec2.Model.DeprovisionPublicIpv4PoolCidrResult)o).DeprovisionedAddresses = (global::System.Collections.Generic.List<string>?)v, jsonName: "deprovisionedAddressSet"),
             new SM::MemberInfo("PoolId", SIpv4PoolEc2Id, "PoolId", "poolId", static o => ((global::Stratus.Ec2.Model.DeprovisionPublicIpv4PoolCidrResult)o).PoolId, static (o, v) => ((global::Stratus.Ec2.Model.DeprovisionPublicIpv4PoolCidrResult)o).PoolId = (string?)v, jsonName: "poolId"));
-        SDeprovisionedAddressSet.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
-        SDeregisterImageRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeregisterImageRequest(),
+
+    private static void WSDeregisterImageRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeregisterImageRequest(),
             new SM::MemberInfo("DeleteAssociatedSnapshots", SBoolean, "DeleteAssociatedSnapshots", "DeleteAssociatedSnapshots", static o => ((global::Stratus.Ec2.Model.DeregisterImageRequest)o).DeleteAssociatedSnapshots, static (o, v) => ((global::Stratus.Ec2.Model.DeregisterImageRequest)o).DeleteAssociatedSnapshots = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeregisterImageRequest)o).DeleteAssociatedSnapshots),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DeregisterImageRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeregisterImageRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DeregisterImageRequest)o).DryRun),
             new SM::MemberInfo("ImageId", SImageId, "ImageId", "ImageId", static o => ((global::Stratus.Ec2.Model.DeregisterImageRequest)o).ImageId, static (o, v) => ((global::Stratus.Ec2.Model.DeregisterImageRequest)o).ImageId = (string?)v, required: true));
-        SDeregisterImageResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeregisterImageResult(),
+
+    private static void WSDeregisterImageResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeregisterImageResult(),
             new SM::MemberInfo("DeleteSnapshotResults", SDeleteSnapshotResultSet, "DeleteSnapshotResultSet", "deleteSnapshotResultSet", static o => ((global::Stratus.Ec2.Model.DeregisterImageResult)o).DeleteSnapshotResults, static (o, v) => ((global::Stratus.Ec2.Model.DeregisterImageResult)o).DeleteSnapshotResults = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DeleteSnapshotReturnCode>?)v, jsonName: "deleteSnapshotResultSet"),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.DeregisterImageResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.DeregisterImageResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.DeregisterImageResult)o).Return));
-        SDeregisterInstanceEventNotificationAttributesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeregisterInstanceEventNotificationAttributesRequest(),
+
+    private static void WSDeregisterInstanceEventNotificationAttributesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeregisterInstanceEventNotificationAttributesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeregisterInstanceEventNotificationAttributesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeregisterInstanceEventNotificationAttributesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeregisterInstanceEventNotificationAttributesRequest)o).DryRun),
             new SM::MemberInfo("InstanceTagAttribute", SDeregisterInstanceTagAttributeRequest, "InstanceTagAttribute", "InstanceTagAttribute", static o => ((global::Stratus.Ec2.Model.DeregisterInstanceEventNotificationAttributesRequest)o).InstanceTagAttribute, static (o, v) => ((global::Stratus.Ec2.Model.DeregisterInstanceEventNotificationAttributesRequest)o).InstanceTagAttribute = (global::Stratus.Ec2.Model.DeregisterInstanceTagAttributeRequest?)v, required: true));
-        SDeregisterInstanceEventNotificationAttributesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeregisterInstanceEventNotificationAttributesResult(),
+
+    private static void WSDeregisterInstanceEventNotificationAttributesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeregisterInstanceEventNotificationAttributesResult(),
             new SM::MemberInfo("InstanceTagAttribute", SInstanceTagNotificationAttribute, "InstanceTagAttribute", "instanceTagAttribute", static o => ((global::Stratus.Ec2.Model.DeregisterInstanceEventNotificationAttributesResult)o).InstanceTagAttribute, static (o, v) => ((global::Stratus.Ec2.Model.DeregisterInstanceEventNotificationAttributesResult)o).InstanceTagAttribute = (global::Stratus.Ec2.Model.InstanceTagNotificationAttribute?)v, jsonName: "instanceTagAttribute"));
-        SDeregisterInstanceTagAttributeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeregisterInstanceTagAttributeRequest(),
+
+    private static void WSDeregisterInstanceTagAttributeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeregisterInstanceTagAttributeRequest(),
             new SM::MemberInfo("IncludeAllTagsOfInstance", SBoolean, "IncludeAllTagsOfInstance", "IncludeAllTagsOfInstance", static o => ((global::Stratus.Ec2.Model.DeregisterInstanceTagAttributeRequest)o).IncludeAllTagsOfInstance, static (o, v) => ((global::Stratus.Ec2.Model.DeregisterInstanceTagAttributeRequest)o).IncludeAllTagsOfInstance = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeregisterInstanceTagAttributeRequest)o).IncludeAllTagsOfInstance),
             new SM::MemberInfo("InstanceTagKeys", SInstanceTagKeySet, "InstanceTagKey", "InstanceTagKey", static o => ((global::Stratus.Ec2.Model.DeregisterInstanceTagAttributeRequest)o).InstanceTagKeys, static (o, v) => ((global::Stratus.Ec2.Model.DeregisterInstanceTagAttributeRequest)o).InstanceTagKeys = (global::System.Collections.Generic.List<string>?)v, jsonName: "InstanceTagKey"));
-        SDeregisterTransitGatewayMulticastGroupMembersRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeregisterTransitGatewayMulticastGroupMembersRequest(),
+
+    private static void WSDeregisterTransitGatewayMulticastGroupMembersRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeregisterTransitGatewayMulticastGroupMembersRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeregisterTransitGatewayMulticastGroupMembersRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeregisterTransitGatewayMulticastGroupMembersRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeregisterTransitGatewayMulticastGroupMembersRequest)o).DryRun),
             new SM::MemberInfo("GroupIpAddress", SString, "GroupIpAddress", "GroupIpAddress", static o => ((global::Stratus.Ec2.Model.DeregisterTransitGatewayMulticastGroupMembersRequest)o).GroupIpAddress, static (o, v) => ((global::Stratus.Ec2.Model.DeregisterTransitGatewayMulticastGroupMembersRequest)o).GroupIpAddress = (string?)v),
             new SM::MemberInfo("NetworkInterfaceIds", STransitGatewayNetworkInterfaceIdList, "NetworkInterfaceIds", "NetworkInterfaceIds", static o => ((global::Stratus.Ec2.Model.DeregisterTransitGatewayMulticastGroupMembersRequest)o).NetworkInterfaceIds, static (o, v) => ((global::Stratus.Ec2.Model.DeregisterTransitGatewayMulticastGroupMembersRequest)o).NetworkInterfaceIds = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("TransitGatewayMulticastDomainId", STransitGatewayMulticastDomainId, "TransitGatewayMulticastDomainId", "TransitGatewayMulticastDomainId", static o => ((global::Stratus.Ec2.Model.DeregisterTransitGatewayMulticastGroupMembersRequest)o).TransitGatewayMulticastDomainId, static (o, v) => ((global::Stratus.Ec2.Model.DeregisterTransitGatewayMulticastGroupMembersRequest)o).TransitGatewayMulticastDomainId = (string?)v));
-        SDeregisterTransitGatewayMulticastGroupMembersResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeregisterTransitGatewayMulticastGroupMembersResult(),
+
+    private static void WSDeregisterTransitGatewayMulticastGroupMembersResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeregisterTransitGatewayMulticastGroupMembersResult(),
             new SM::MemberInfo("DeregisteredMulticastGroupMembers", STransitGatewayMulticastDeregisteredGroupMembers, "DeregisteredMulticastGroupMembers", "deregisteredMulticastGroupMembers", static o => ((global::Stratus.Ec2.Model.DeregisterTransitGatewayMulticastGroupMembersResult)o).DeregisteredMulticastGroupMembers, static (o, v) => ((global::Stratus.Ec2.Model.DeregisterTransitGatewayMulticastGroupMembersResult)o).DeregisteredMulticastGroupMembers = (global::Stratus.Ec2.Model.TransitGatewayMulticastDeregisteredGroupMembers?)v, jsonName: "deregisteredMulticastGroupMembers"));
-        SDeregisterTransitGatewayMulticastGroupSourcesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DeregisterTransitGatewayMulticastGroupSourcesRequest(),
+
+    private static void WSDeregisterTransitGatewayMulticastGroupSourcesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeregisterTransitGatewayMulticastGroupSourcesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DeregisterTransitGatewayMulticastGroupSourcesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DeregisterTransitGatewayMulticastGroupSourcesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DeregisterTransitGatewayMulticastGroupSourcesRequest)o).DryRun),
             new SM::MemberInfo("GroupIpAddress", SString, "GroupIpAddress", "GroupIpAddress", static o => ((global::Stratus.Ec2.Model.DeregisterTransitGatewayMulticastGroupSourcesRequest)o).GroupIpAddress, static (o, v) => ((global::Stratus.Ec2.Model.DeregisterTransitGatewayMulticastGroupSourcesRequest)o).GroupIpAddress = (string?)v),
             new SM::MemberInfo("NetworkInterfaceIds", STransitGatewayNetworkInterfaceIdList, "NetworkInterfaceIds", "NetworkInterfaceIds", static o => ((global::Stratus.Ec2.Model.DeregisterTransitGatewayMulticastGroupSourcesRequest)o).NetworkInterfaceIds, static (o, v) => ((global::Stratus.Ec2.Model.DeregisterTransitGatewayMulticastGroupSourcesRequest)o).NetworkInterfaceIds = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("TransitGatewayMulticastDomainId", STransitGatewayMulticastDomainId, "TransitGatewayMulticastDomainId", "TransitGatewayMulticastDomainId", static o => ((global::Stratus.Ec2.Model.DeregisterTransitGatewayMulticastGroupSourcesRequest)o).TransitGatewayMulticastDomainId, static (o, v) => ((global::Stratus.Ec2.Model.DeregisterTransitGatewayMulticastGroupSourcesRequest)o).TransitGatewayMulticastDomainId = (string?)v));
-        SDeregisterTransitGatewayMulticastGroupSourcesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DeregisterTransitGatewayMulticastGroupSourcesResult(),
+
+    private static void WSDeregisterTransitGatewayMulticastGroupSourcesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeregisterTransitGatewayMulticastGroupSourcesResult(),
             new SM::MemberInfo("DeregisteredMulticastGroupSources", STransitGatewayMulticastDeregisteredGroupSources, "DeregisteredMulticastGroupSources", "deregisteredMulticastGroupSources", static o => ((global::Stratus.Ec2.Model.DeregisterTransitGatewayMulticastGroupSourcesResult)o).DeregisteredMulticastGroupSources, static (o, v) => ((global::Stratus.Ec2.Model.DeregisterTransitGatewayMulticastGroupSourcesResult)o).DeregisteredMulticastGroupSources = (global::Stratus.Ec2.Model.TransitGatewayMulticastDeregisteredGroupSources?)v, jsonName: "deregisteredMulticastGroupSources"));
-        SDescribeAccountAttributesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeAccountAttributesRequest(),
+
+    private static void WSDescribeAccountAttributesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeAccountAttributesRequest(),
             new SM::MemberInfo("AttributeNames", SAccountAttributeNameStringList, "AttributeName", "attributeName", static o => ((global::Stratus.Ec2.Model.DescribeAccountAttributesRequest)o).AttributeNames, static (o, v) => ((global::Stratus.Ec2.Model.DescribeAccountAttributesRequest)o).AttributeNames = (global::System.Collections.Generic.List<string>?)v, jsonName: "attributeName"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeAccountAttributesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeAccountAttributesRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeAccountAttributesRequest)o).DryRun));
-        SDescribeAccountAttributesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeAccountAttributesResult(),
+
+    private static void WSDescribeAccountAttributesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeAccountAttributesResult(),
             new SM::MemberInfo("AccountAttributes", SAccountAttributeList, "AccountAttributeSet", "accountAttributeSet", static o => ((global::Stratus.Ec2.Model.DescribeAccountAttributesResult)o).AccountAttributes, static (o, v) => ((global::Stratus.Ec2.Model.DescribeAccountAttributesResult)o).AccountAttributes = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AccountAttribute>?)v, jsonName: "accountAttributeSet"));
-        SDescribeAddressTransfersRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeAddressTransfersRequest(),
+
+    private static void WSDescribeAddressTransfersRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeAddressTransfersRequest(),
             new SM::MemberInfo("AllocationIds", SAllocationIdList, "AllocationId", "AllocationId", static o => ((global::Stratus.Ec2.Model.DescribeAddressTransfersRequest)o).AllocationIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeAddressTransfersRequest)o).AllocationIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "AllocationId"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeAddressTransfersRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeAddressTransfersRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeAddressTransfersRequest)o).DryRun),
             new SM::MemberInfo("MaxResults", SDescribeAddressTransfersMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeAddressTransfersRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeAddressTransfersRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeAddressTransfersRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeAddressTransfersRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeAddressTransfersRequest)o).NextToken = (string?)v));
-        SDescribeAddressTransfersResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeAddressTransfersResult(),
+
+    private static void WSDescribeAddressTransfersResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeAddressTransfersResult(),
             new SM::MemberInfo("AddressTransfers", SAddressTransferList, "AddressTransferSet", "addressTransferSet", static o => ((global::Stratus.Ec2.Model.DescribeAddressTransfersResult)o).AddressTransfers, static (o, v) => ((global::Stratus.Ec2.Model.DescribeAddressTransfersResult)o).AddressTransfers = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AddressTransfer>?)v, jsonName: "addressTransferSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeAddressTransfersResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeAddressTransfersResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeAddressesAttributeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeAddressesAttributeRequest(),
+
+    private static void WSDescribeAddressesAttributeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeAddressesAttributeRequest(),
             new SM::MemberInfo("AllocationIds", SAllocationIds, "AllocationId", "AllocationId", static o => ((global::Stratus.Ec2.Model.DescribeAddressesAttributeRequest)o).AllocationIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeAddressesAttributeRequest)o).AllocationIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "AllocationId"),
             new SM::MemberInfo("Attribute", SAddressAttributeName, "Attribute", "Attribute", static o => ((global::Stratus.Ec2.Model.DescribeAddressesAttributeRequest)o).Attribute, static (o, v) => ((global::Stratus.Ec2.Model.DescribeAddressesAttributeRequest)o).Attribute = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeAddressesAttributeRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeAddressesAttributeRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeAddressesAttributeRequest)o).DryRun),
             new SM::MemberInfo("MaxResults", SAddressMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeAddressesAttributeRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeAddressesAttributeRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeAddressesAttributeRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeAddressesAttributeRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeAddressesAttributeRequest)o).NextToken = (string?)v));
-        SDescribeAddressesAttributeResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeAddressesAttributeResult(),
+
+    private static void WSDescribeAddressesAttributeResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeAddressesAttributeResult(),
             new SM::MemberInfo("Addresses", SAddressSet, "AddressSet", "addressSet", static o => ((global::Stratus.Ec2.Model.DescribeAddressesAttributeResult)o).Addresses, static (o, v) => ((global::Stratus.Ec2.Model.DescribeAddressesAttributeResult)o).Addresses = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AddressAttribute>?)v, jsonName: "addressSet"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeAddressesAttributeResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeAddressesAttributeResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeAddressesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeAddressesRequest(),
+
+    private static void WSDescribeAddressesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeAddressesRequest(),
             new SM::MemberInfo("AllocationIds", SAllocationIdList, "AllocationId", "AllocationId", static o => ((global::Stratus.Ec2.Model.DescribeAddressesRequest)o).AllocationIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeAddressesRequest)o).AllocationIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "AllocationId"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeAddressesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeAddressesRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeAddressesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeAddressesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeAddressesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("PublicIps", SPublicIpStringList, "PublicIp", "PublicIp", static o => ((global::Stratus.Ec2.Model.DescribeAddressesRequest)o).PublicIps, static (o, v) => ((global::Stratus.Ec2.Model.DescribeAddressesRequest)o).PublicIps = (global::System.Collections.Generic.List<string>?)v, jsonName: "PublicIp"));
-        SDescribeAddressesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeAddressesResult(),
+
+    private static void WSDescribeAddressesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeAddressesResult(),
             new SM::MemberInfo("Addresses", SAddressList, "AddressesSet", "addressesSet", static o => ((global::Stratus.Ec2.Model.DescribeAddressesResult)o).Addresses, static (o, v) => ((global::Stratus.Ec2.Model.DescribeAddressesResult)o).Addresses = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Address>?)v, jsonName: "addressesSet"));
-        SDescribeAggregateIdFormatRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeAggregateIdFormatRequest(),
+
+    private static void WSDescribeAggregateIdFormatRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeAggregateIdFormatRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeAggregateIdFormatRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeAggregateIdFormatRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeAggregateIdFormatRequest)o).DryRun));
-        SDescribeAggregateIdFormatResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeAggregateIdFormatResult(),
+
+    private static void WSDescribeAggregateIdFormatResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeAggregateIdFormatResult(),
             new SM::MemberInfo("Statuses", SIdFormatList, "StatusSet", "statusSet", static o => ((global::Stratus.Ec2.Model.DescribeAggregateIdFormatResult)o).Statuses, static (o, v) => ((global::Stratus.Ec2.Model.DescribeAggregateIdFormatResult)o).Statuses = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IdFormat>?)v, jsonName: "statusSet"),
             new SM::MemberInfo("UseLongIdsAggregated", SBoolean, "UseLongIdsAggregated", "useLongIdsAggregated", static o => ((global::Stratus.Ec2.Model.DescribeAggregateIdFormatResult)o).UseLongIdsAggregated, static (o, v) => ((global::Stratus.Ec2.Model.DescribeAggregateIdFormatResult)o).UseLongIdsAggregated = (bool?)v, jsonName: "useLongIdsAggregated", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeAggregateIdFormatResult)o).UseLongIdsAggregated));
-        SDescribeAvailabilityZonesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeAvailabilityZonesRequest(),
+
+    private static void WSDescribeAvailabilityZonesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeAvailabilityZonesRequest(),
             new SM::MemberInfo("AllAvailabilityZones", SBoolean, "AllAvailabilityZones", "AllAvailabilityZones", static o => ((global::Stratus.Ec2.Model.DescribeAvailabilityZonesRequest)o).AllAvailabilityZones, static (o, v) => ((global::Stratus.Ec2.Model.DescribeAvailabilityZonesRequest)o).AllAvailabilityZones = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeAvailabilityZonesRequest)o).AllAvailabilityZones),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeAvailabilityZonesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeAvailabilityZonesRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeAvailabilityZonesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeAvailabilityZonesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeAvailabilityZonesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("ZoneIds", SZoneIdStringList, "ZoneId", "ZoneId", static o => ((global::Stratus.Ec2.Model.DescribeAvailabilityZonesRequest)o).ZoneIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeAvailabilityZonesRequest)o).ZoneIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "ZoneId"),
             new SM::MemberInfo("ZoneNames", SZoneNameStringList, "ZoneName", "ZoneName", static o => ((global::Stratus.Ec2.Model.DescribeAvailabilityZonesRequest)o).ZoneNames, static (o, v) => ((global::Stratus.Ec2.Model.DescribeAvailabilityZonesRequest)o).ZoneNames = (global::System.Collections.Generic.List<string>?)v, jsonName: "ZoneName"));
-        SDescribeAvailabilityZonesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeAvailabilityZonesResult(),
+
+    private static void WSDescribeAvailabilityZonesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeAvailabilityZonesResult(),
             new SM::MemberInfo("AvailabilityZones", SAvailabilityZoneList, "AvailabilityZoneInfo", "availabilityZoneInfo", static o => ((global::Stratus.Ec2.Model.DescribeAvailabilityZonesResult)o).AvailabilityZones, static (o, v) => ((global::Stratus.Ec2.Model.DescribeAvailabilityZonesResult)o).AvailabilityZones = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AvailabilityZone>?)v, jsonName: "availabilityZoneInfo"));
-        SDescribeAwsNetworkPerformanceMetricSubscriptionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeAwsNetworkPerformanceMetricSubscriptionsRequest(),
+
+    private static void WSDescribeAwsNetworkPerformanceMetricSubscriptionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeAwsNetworkPerformanceMetricSubscriptionsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeAwsNetworkPerformanceMetricSubscriptionsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeAwsNetworkPerformanceMetricSubscriptionsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeAwsNetworkPerformanceMetricSubscriptionsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeAwsNetworkPerformanceMetricSubscriptionsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeAwsNetworkPerformanceMetricSubscriptionsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SMaxResultsParam, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeAwsNetworkPerformanceMetricSubscriptionsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeAwsNetworkPerformanceMetricSubscriptionsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeAwsNetworkPerformanceMetricSubscriptionsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeAwsNetworkPerformanceMetricSubscriptionsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeAwsNetworkPerformanceMetricSubscriptionsRequest)o).NextToken = (string?)v));
-        SDescribeAwsNetworkPerformanceMetricSubscriptionsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeAwsNetworkPerformanceMetricSubscriptionsResult(),
+
+    private static void WSDescribeAwsNetworkPerformanceMetricSubscriptionsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeAwsNetworkPerformanceMetricSubscriptionsResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeAwsNetworkPerformanceMetricSubscriptionsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeAwsNetworkPerformanceMetricSubscriptionsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("Subscriptions", SSubscriptionList, "SubscriptionSet", "subscriptionSet", static o => ((global::Stratus.Ec2.Model.DescribeAwsNetworkPerformanceMetricSubscriptionsResult)o).Subscriptions, static (o, v) => ((global::Stratus.Ec2.Model.DescribeAwsNetworkPerformanceMetricSubscriptionsResult)o).Subscriptions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Subscription>?)v, jsonName: "subscriptionSet"));
-        SDescribeBundleTasksRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeBundleTasksRequest(),
+
+    private static void WSDescribeBundleTasksRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeBundleTasksRequest(),
             new SM::MemberInfo("BundleIds", SBundleIdStringList, "BundleId", "BundleId", static o => ((global::Stratus.Ec2.Model.DescribeBundleTasksRequest)o).BundleIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeBundleTasksRequest)o).BundleIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "BundleId"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeBundleTasksRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeBundleTasksRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeBundleTasksRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeBundleTasksRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeBundleTasksRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"));
-        SDescribeBundleTasksResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeBundleTasksResult(),
+
+    private static void WSDescribeBundleTasksResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeBundleTasksResult(),
             new SM::MemberInfo("BundleTasks", SBundleTaskList, "BundleInstanceTasksSet", "bundleInstanceTasksSet", static o => ((global::Stratus.Ec2.Model.DescribeBundleTasksResult)o).BundleTasks, static (o, v) => ((global::Stratus.Ec2.Model.DescribeBundleTasksResult)o).BundleTasks = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.BundleTask>?)v, jsonName: "bundleInstanceTasksSet"));
-        SDescribeByoipCidrsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeByoipCidrsRequest(),
+
+    private static void WSDescribeByoipCidrsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeByoipCidrsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeByoipCidrsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeByoipCidrsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeByoipCidrsRequest)o).DryRun),
             new SM::MemberInfo("MaxResults", SDescribeByoipCidrsMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeByoipCidrsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeByoipCidrsRequest)o).MaxResults = (int?)v, required: true, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeByoipCidrsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeByoipCidrsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeByoipCidrsRequest)o).NextToken = (string?)v));
-        SDescribeByoipCidrsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeByoipCidrsResult(),
+
+    private static void WSDescribeByoipCidrsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeByoipCidrsResult(),
             new SM::MemberInfo("ByoipCidrs", SByoipCidrSet, "ByoipCidrSet", "byoipCidrSet", static o => ((global::Stratus.Ec2.Model.DescribeByoipCidrsResult)o).ByoipCidrs, static (o, v) => ((global::Stratus.Ec2.Model.DescribeByoipCidrsResult)o).ByoipCidrs = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ByoipCidr>?)v, jsonName: "byoipCidrSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeByoipCidrsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeByoipCidrsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeCapacityBlockExtensionHistoryRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionHistoryRequest(),
+
+    private static void WSDescribeCapacityBlockExtensionHistoryRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionHistoryRequest(),
             new SM::MemberInfo("CapacityReservationIds", SCapacityReservationIdSet, "CapacityReservationId", "CapacityReservationId", static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionHistoryRequest)o).CapacityReservationIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionHistoryRequest)o).CapacityReservationIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "CapacityReservationId"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionHistoryRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionHistoryRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionHistoryRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionHistoryRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionHistoryRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SDescribeFutureCapacityMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionHistoryRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionHistoryRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionHistoryRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionHistoryRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionHistoryRequest)o).NextToken = (string?)v));
-        SDescribeCapacityBlockExtensionHistoryResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionHistoryResult(),
+
+    private static void WSDescribeCapacityBlockExtensionHistoryResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionHistoryResult(),
             new SM::MemberInfo("CapacityBlockExtensions", SCapacityBlockExtensionSet, "CapacityBlockExtensionSet", "capacityBlockExtensionSet", static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionHistoryResult)o).CapacityBlockExtensions, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionHistoryResult)o).CapacityBlockExtensions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityBlockExtension>?)v, jsonName: "capacityBlockExtensionSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionHistoryResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionHistoryResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeCapacityBlockExtensionOfferingsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionOfferingsRequest(),
+
+    private static void WSDescribeCapacityBlockExtensionOfferingsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionOfferingsRequest(),
             new SM::MemberInfo("CapacityBlockExtensionDurationHours", SInteger, "CapacityBlockExtensionDurationHours", "CapacityBlockExtensionDurationHours", static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionOfferingsRequest)o).CapacityBlockExtensionDurationHours, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionOfferingsRequest)o).CapacityBlockExtensionDurationHours = (int?)v, required: true, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionOfferingsRequest)o).CapacityBlockExtensionDurationHours),
             new SM::MemberInfo("CapacityReservationId", SCapacityReservationId, "CapacityReservationId", "CapacityReservationId", static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionOfferingsRequest)o).CapacityReservationId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionOfferingsRequest)o).CapacityReservationId = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionOfferingsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionOfferingsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionOfferingsRequest)o).DryRun),
             new SM::MemberInfo("MaxResults", SDescribeCapacityBlockExtensionOfferingsMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionOfferingsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionOfferingsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionOfferingsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionOfferingsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionOfferingsRequest)o).NextToken = (string?)v));
-        SDescribeCapacityBlockExtensionOfferingsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionOfferingsResult(),
+
+    private static void WSDescribeCapacityBlockExtensionOfferingsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionOfferingsResult(),
             new SM::MemberInfo("CapacityBlockExtensionOfferings", SCapacityBlockExtensionOfferingSet, "CapacityBlockExtensionOfferingSet", "capacityBlockExtensionOfferingSet", static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionOfferingsResult)o).CapacityBlockExtensionOfferings, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionOfferingsResult)o).CapacityBlockExtensionOfferings = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityBlockExtensionOffering>?)v, jsonName: "capacityBlockExtensionOfferingSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionOfferingsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityBlockExtensionOfferingsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeCapacityBlockOfferingsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCapacityBlockOfferingsRequest(),
+
+    private static void WSDescribeCapacityBlockOfferingsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCapacityBlockOfferingsRequest(),
             new SM::MemberInfo("AllAvailabilityZones", SBoolean, "AllAvailabilityZones", "AllAvailabilityZones", static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlockOfferingsRequest)o).AllAvailabilityZones, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityBlockOfferingsRequest)o).AllAvailabilityZones = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlockOfferingsRequest)o).AllAvailabilityZones),
             new SM::MemberInfo("CapacityDurationHours", SInteger, "CapacityDurationHours", "CapacityDurationHours", static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlockOfferingsRequest)o).CapacityDurationHours, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityBlockOfferingsRequest)o).CapacityDurationHours = (int?)v, required: true, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlockOfferingsRequest)o).CapacityDurationHours),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlockOfferingsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityBlockOfferingsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlockOfferingsRequest)o).DryRun),
@@ -923,218 +2828,317 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("StartDateRange", SMillisecondDateTime, "StartDateRange", "StartDateRange", static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlockOfferingsRequest)o).StartDateRange, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityBlockOfferingsRequest)o).StartDateRange = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlockOfferingsRequest)o).StartDateRange),
             new SM::MemberInfo("UltraserverCount", SInteger, "UltraserverCount", "UltraserverCount", static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlockOfferingsRequest)o).UltraserverCount, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityBlockOfferingsRequest)o).UltraserverCount = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlockOfferingsRequest)o).UltraserverCount),
             new SM::MemberInfo("UltraserverType", SString, "UltraserverType", "UltraserverType", static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlockOfferingsRequest)o).UltraserverType, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityBlockOfferingsRequest)o).UltraserverType = (string?)v));
-        SDescribeCapacityBlockOfferingsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCapacityBlockOfferingsResult(),
+
+    private static void WSDescribeCapacityBlockOfferingsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCapacityBlockOfferingsResult(),
             new SM::MemberInfo("CapacityBlockOfferings", SCapacityBlockOfferingSet, "CapacityBlockOfferingSet", "capacityBlockOfferingSet", static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlockOfferingsResult)o).CapacityBlockOfferings, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityBlockOfferingsResult)o).CapacityBlockOfferings = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityBlockOffering>?)v, jsonName: "capacityBlockOfferingSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlockOfferingsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityBlockOfferingsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeCapacityBlockStatusRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCapacityBlockStatusRequest(),
+
+    private static void WSDescribeCapacityBlockStatusRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCapacityBlockStatusRequest(),
             new SM::MemberInfo("CapacityBlockIds", SCapacityBlockIds, "CapacityBlockId", "CapacityBlockId", static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlockStatusRequest)o).CapacityBlockIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityBlockStatusRequest)o).CapacityBlockIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "CapacityBlockId"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlockStatusRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityBlockStatusRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlockStatusRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlockStatusRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityBlockStatusRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SDescribeCapacityBlockStatusMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlockStatusRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityBlockStatusRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlockStatusRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlockStatusRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityBlockStatusRequest)o).NextToken = (string?)v));
-        SDescribeCapacityBlockStatusResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCapacityBlockStatusResult(),
+
+    private static void WSDescribeCapacityBlockStatusResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCapacityBlockStatusResult(),
             new SM::MemberInfo("CapacityBlockStatuses", SCapacityBlockStatusSet, "CapacityBlockStatusSet", "capacityBlockStatusSet", static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlockStatusResult)o).CapacityBlockStatuses, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityBlockStatusResult)o).CapacityBlockStatuses = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityBlockStatus>?)v, jsonName: "capacityBlockStatusSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlockStatusResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityBlockStatusResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeCapacityBlocksRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCapacityBlocksRequest(),
+
+    private static void WSDescribeCapacityBlocksRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCapacityBlocksRequest(),
             new SM::MemberInfo("CapacityBlockIds", SCapacityBlockIds, "CapacityBlockId", "CapacityBlockId", static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlocksRequest)o).CapacityBlockIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityBlocksRequest)o).CapacityBlockIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "CapacityBlockId"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlocksRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityBlocksRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlocksRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlocksRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityBlocksRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SDescribeCapacityBlocksMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlocksRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityBlocksRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlocksRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlocksRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityBlocksRequest)o).NextToken = (string?)v));
-        SDescribeCapacityBlocksResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCapacityBlocksResult(),
+
+    private static void WSDescribeCapacityBlocksResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCapacityBlocksResult(),
             new SM::MemberInfo("CapacityBlocks", SCapacityBlockSet, "CapacityBlockSet", "capacityBlockSet", static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlocksResult)o).CapacityBlocks, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityBlocksResult)o).CapacityBlocks = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityBlock>?)v, jsonName: "capacityBlockSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeCapacityBlocksResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityBlocksResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeCapacityManagerDataExportsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCapacityManagerDataExportsRequest(),
+
+    private static void WSDescribeCapacityManagerDataExportsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCapacityManagerDataExportsRequest(),
             new SM::MemberInfo("CapacityManagerDataExportIds", SCapacityManagerDataExportIdSet, "CapacityManagerDataExportId", "CapacityManagerDataExportId", static o => ((global::Stratus.Ec2.Model.DescribeCapacityManagerDataExportsRequest)o).CapacityManagerDataExportIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityManagerDataExportsRequest)o).CapacityManagerDataExportIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "CapacityManagerDataExportId"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeCapacityManagerDataExportsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityManagerDataExportsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeCapacityManagerDataExportsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeCapacityManagerDataExportsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityManagerDataExportsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SDescribeCapacityManagerDataExportsRequestMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeCapacityManagerDataExportsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityManagerDataExportsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeCapacityManagerDataExportsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeCapacityManagerDataExportsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityManagerDataExportsRequest)o).NextToken = (string?)v));
-        SDescribeCapacityManagerDataExportsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCapacityManagerDataExportsResult(),
+
+    private static void WSDescribeCapacityManagerDataExportsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCapacityManagerDataExportsResult(),
             new SM::MemberInfo("CapacityManagerDataExports", SCapacityManagerDataExportResponseSet, "CapacityManagerDataExportSet", "capacityManagerDataExportSet", static o => ((global::Stratus.Ec2.Model.DescribeCapacityManagerDataExportsResult)o).CapacityManagerDataExports, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityManagerDataExportsResult)o).CapacityManagerDataExports = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityManagerDataExportResponse>?)v, jsonName: "capacityManagerDataExportSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeCapacityManagerDataExportsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityManagerDataExportsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeCapacityReservationBillingRequestsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCapacityReservationBillingRequestsRequest(),
+
+    private static void WSDescribeCapacityReservationBillingRequestsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCapacityReservationBillingRequestsRequest(),
             new SM::MemberInfo("CapacityReservationIds", SCapacityReservationIdSet, "CapacityReservationId", "CapacityReservationId", static o => ((global::Stratus.Ec2.Model.DescribeCapacityReservationBillingRequestsRequest)o).CapacityReservationIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityReservationBillingRequestsRequest)o).CapacityReservationIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "CapacityReservationId"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeCapacityReservationBillingRequestsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityReservationBillingRequestsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeCapacityReservationBillingRequestsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeCapacityReservationBillingRequestsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityReservationBillingRequestsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SDescribeCapacityReservationBillingRequestsRequestMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeCapacityReservationBillingRequestsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityReservationBillingRequestsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeCapacityReservationBillingRequestsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeCapacityReservationBillingRequestsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityReservationBillingRequestsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("Role", SCallerRole, "Role", "Role", static o => ((global::Stratus.Ec2.Model.DescribeCapacityReservationBillingRequestsRequest)o).Role, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityReservationBillingRequestsRequest)o).Role = (string?)v, required: true));
-        SDescribeCapacityReservationBillingRequestsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCapacityReservationBillingRequestsResult(),
+
+    private static void WSDescribeCapacityReservationBillingRequestsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCapacityReservationBillingRequestsResult(),
             new SM::MemberInfo("CapacityReservationBillingRequests", SCapacityReservationBillingRequestSet, "CapacityReservationBillingRequestSet", "capacityReservationBillingRequestSet", static o => ((global::Stratus.Ec2.Model.DescribeCapacityReservationBillingRequestsResult)o).CapacityReservationBillingRequests, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityReservationBillingRequestsResult)o).CapacityReservationBillingRequests = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityReservationBillingRequest>?)v, jsonName: "capacityReservationBillingRequestSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeCapacityReservationBillingRequestsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityReservationBillingRequestsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeCapacityReservationFleetsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCapacityReservationFleetsRequest(),
+
+    private static void WSDescribeCapacityReservationFleetsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCapacityReservationFleetsRequest(),
             new SM::MemberInfo("CapacityReservationFleetIds", SCapacityReservationFleetIdSet, "CapacityReservationFleetId", "CapacityReservationFleetId", static o => ((global::Stratus.Ec2.Model.DescribeCapacityReservationFleetsRequest)o).CapacityReservationFleetIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityReservationFleetsRequest)o).CapacityReservationFleetIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "CapacityReservationFleetId"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeCapacityReservationFleetsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityReservationFleetsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeCapacityReservationFleetsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeCapacityReservationFleetsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityReservationFleetsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SDescribeCapacityReservationFleetsMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeCapacityReservationFleetsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityReservationFleetsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeCapacityReservationFleetsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeCapacityReservationFleetsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityReservationFleetsRequest)o).NextToken = (string?)v));
-        SDescribeCapacityReservationFleetsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCapacityReservationFleetsResult(),
+
+    private static void WSDescribeCapacityReservationFleetsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCapacityReservationFleetsResult(),
             new SM::MemberInfo("CapacityReservationFleets", SCapacityReservationFleetSet, "CapacityReservationFleetSet", "capacityReservationFleetSet", static o => ((global::Stratus.Ec2.Model.DescribeCapacityReservationFleetsResult)o).CapacityReservationFleets, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityReservationFleetsResult)o).CapacityReservationFleets = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityReservationFleet>?)v, jsonName: "capacityReservationFleetSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeCapacityReservationFleetsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityReservationFleetsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeCapacityReservationTopologyRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCapacityReservationTopologyRequest(),
+
+    private static void WSDescribeCapacityReservationTopologyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCapacityReservationTopologyRequest(),
             new SM::MemberInfo("CapacityReservationIds", SCapacityReservationIdSet, "CapacityReservationId", "CapacityReservationId", static o => ((global::Stratus.Ec2.Model.DescribeCapacityReservationTopologyRequest)o).CapacityReservationIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityReservationTopologyRequest)o).CapacityReservationIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "CapacityReservationId"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeCapacityReservationTopologyRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityReservationTopologyRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeCapacityReservationTopologyRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeCapacityReservationTopologyRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityReservationTopologyRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SDescribeCapacityReservationTopologyMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeCapacityReservationTopologyRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityReservationTopologyRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeCapacityReservationTopologyRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeCapacityReservationTopologyRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityReservationTopologyRequest)o).NextToken = (string?)v));
-        SDescribeCapacityReservationTopologyResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCapacityReservationTopologyResult(),
+
+    private static void WSDescribeCapacityReservationTopologyResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCapacityReservationTopologyResult(),
             new SM::MemberInfo("CapacityReservations", SCapacityReservationTopologySet, "CapacityReservationSet", "capacityReservationSet", static o => ((global::Stratus.Ec2.Model.DescribeCapacityReservationTopologyResult)o).CapacityReservations, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityReservationTopologyResult)o).CapacityReservations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityReservationTopology>?)v, jsonName: "capacityReservationSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeCapacityReservationTopologyResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityReservationTopologyResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeCapacityReservationsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCapacityReservationsRequest(),
+
+    private static void WSDescribeCapacityReservationsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCapacityReservationsRequest(),
             new SM::MemberInfo("CapacityReservationIds", SCapacityReservationIdSet, "CapacityReservationId", "CapacityReservationId", static o => ((global::Stratus.Ec2.Model.DescribeCapacityReservationsRequest)o).CapacityReservationIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityReservationsRequest)o).CapacityReservationIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "CapacityReservationId"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeCapacityReservationsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityReservationsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeCapacityReservationsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeCapacityReservationsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityReservationsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SDescribeCapacityReservationsMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeCapacityReservationsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityReservationsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeCapacityReservationsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeCapacityReservationsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityReservationsRequest)o).NextToken = (string?)v));
-        SDescribeCapacityReservationsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCapacityReservationsResult(),
+
+    private static void WSDescribeCapacityReservationsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCapacityReservationsResult(),
             new SM::MemberInfo("CapacityReservations", SCapacityReservationSet, "CapacityReservationSet", "capacityReservationSet", static o => ((global::Stratus.Ec2.Model.DescribeCapacityReservationsResult)o).CapacityReservations, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityReservationsResult)o).CapacityReservations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityReservation>?)v, jsonName: "capacityReservationSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeCapacityReservationsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCapacityReservationsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeCarrierGatewaysRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCarrierGatewaysRequest(),
+
+    private static void WSDescribeCarrierGatewaysRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCarrierGatewaysRequest(),
             new SM::MemberInfo("CarrierGatewayIds", SCarrierGatewayIdSet, "CarrierGatewayId", "CarrierGatewayId", static o => ((global::Stratus.Ec2.Model.DescribeCarrierGatewaysRequest)o).CarrierGatewayIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCarrierGatewaysRequest)o).CarrierGatewayIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "CarrierGatewayId"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeCarrierGatewaysRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCarrierGatewaysRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeCarrierGatewaysRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeCarrierGatewaysRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCarrierGatewaysRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SCarrierGatewayMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeCarrierGatewaysRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCarrierGatewaysRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeCarrierGatewaysRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeCarrierGatewaysRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCarrierGatewaysRequest)o).NextToken = (string?)v));
-        SDescribeCarrierGatewaysResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCarrierGatewaysResult(),
+
+    private static void WSDescribeCarrierGatewaysResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCarrierGatewaysResult(),
             new SM::MemberInfo("CarrierGateways", SCarrierGatewaySet, "CarrierGatewaySet", "carrierGatewaySet", static o => ((global::Stratus.Ec2.Model.DescribeCarrierGatewaysResult)o).CarrierGateways, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCarrierGatewaysResult)o).CarrierGateways = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CarrierGateway>?)v, jsonName: "carrierGatewaySet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeCarrierGatewaysResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCarrierGatewaysResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeClassicLinkInstancesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeClassicLinkInstancesRequest(),
+
+    private static void WSDescribeClassicLinkInstancesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeClassicLinkInstancesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeClassicLinkInstancesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClassicLinkInstancesRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeClassicLinkInstancesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeClassicLinkInstancesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClassicLinkInstancesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("InstanceIds", SInstanceIdStringList, "InstanceId", "InstanceId", static o => ((global::Stratus.Ec2.Model.DescribeClassicLinkInstancesRequest)o).InstanceIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClassicLinkInstancesRequest)o).InstanceIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "InstanceId"),
             new SM::MemberInfo("MaxResults", SDescribeClassicLinkInstancesMaxResults, "MaxResults", "maxResults", static o => ((global::Stratus.Ec2.Model.DescribeClassicLinkInstancesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClassicLinkInstancesRequest)o).MaxResults = (int?)v, jsonName: "maxResults", getInt32: static o => ((global::Stratus.Ec2.Model.DescribeClassicLinkInstancesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeClassicLinkInstancesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClassicLinkInstancesRequest)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeClassicLinkInstancesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeClassicLinkInstancesResult(),
+
+    private static void WSDescribeClassicLinkInstancesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeClassicLinkInstancesResult(),
             new SM::MemberInfo("Instances", SClassicLinkInstanceList, "InstancesSet", "instancesSet", static o => ((global::Stratus.Ec2.Model.DescribeClassicLinkInstancesResult)o).Instances, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClassicLinkInstancesResult)o).Instances = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ClassicLinkInstance>?)v, jsonName: "instancesSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeClassicLinkInstancesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClassicLinkInstancesResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeClientVpnAuthorizationRulesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeClientVpnAuthorizationRulesRequest(),
+
+    private static void WSDescribeClientVpnAuthorizationRulesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeClientVpnAuthorizationRulesRequest(),
             new SM::MemberInfo("ClientVpnEndpointId", SClientVpnEndpointId, "ClientVpnEndpointId", "ClientVpnEndpointId", static o => ((global::Stratus.Ec2.Model.DescribeClientVpnAuthorizationRulesRequest)o).ClientVpnEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClientVpnAuthorizationRulesRequest)o).ClientVpnEndpointId = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeClientVpnAuthorizationRulesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClientVpnAuthorizationRulesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeClientVpnAuthorizationRulesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeClientVpnAuthorizationRulesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClientVpnAuthorizationRulesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SDescribeClientVpnAuthorizationRulesMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeClientVpnAuthorizationRulesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClientVpnAuthorizationRulesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeClientVpnAuthorizationRulesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeClientVpnAuthorizationRulesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClientVpnAuthorizationRulesRequest)o).NextToken = (string?)v));
-        SDescribeClientVpnAuthorizationRulesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeClientVpnAuthorizationRulesResult(),
+
+    private static void WSDescribeClientVpnAuthorizationRulesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeClientVpnAuthorizationRulesResult(),
             new SM::MemberInfo("AuthorizationRules", SAuthorizationRuleSet, "AuthorizationRule", "authorizationRule", static o => ((global::Stratus.Ec2.Model.DescribeClientVpnAuthorizationRulesResult)o).AuthorizationRules, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClientVpnAuthorizationRulesResult)o).AuthorizationRules = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AuthorizationRule>?)v, jsonName: "authorizationRule"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeClientVpnAuthorizationRulesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClientVpnAuthorizationRulesResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeClientVpnConnectionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeClientVpnConnectionsRequest(),
+
+    private static void WSDescribeClientVpnConnectionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeClientVpnConnectionsRequest(),
             new SM::MemberInfo("ClientVpnEndpointId", SClientVpnEndpointId, "ClientVpnEndpointId", "ClientVpnEndpointId", static o => ((global::Stratus.Ec2.Model.DescribeClientVpnConnectionsRequest)o).ClientVpnEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClientVpnConnectionsRequest)o).ClientVpnEndpointId = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeClientVpnConnectionsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClientVpnConnectionsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeClientVpnConnectionsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeClientVpnConnectionsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClientVpnConnectionsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SDescribeClientVpnConnectionsMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeClientVpnConnectionsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClientVpnConnectionsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeClientVpnConnectionsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeClientVpnConnectionsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClientVpnConnectionsRequest)o).NextToken = (string?)v));
-        SDescribeClientVpnConnectionsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeClientVpnConnectionsResult(),
+
+    private static void WSDescribeClientVpnConnectionsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeClientVpnConnectionsResult(),
             new SM::MemberInfo("Connections", SClientVpnConnectionSet, "Connections", "connections", static o => ((global::Stratus.Ec2.Model.DescribeClientVpnConnectionsResult)o).Connections, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClientVpnConnectionsResult)o).Connections = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ClientVpnConnection>?)v, jsonName: "connections"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeClientVpnConnectionsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClientVpnConnectionsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeClientVpnEndpointsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeClientVpnEndpointsRequest(),
+
+    private static void WSDescribeClientVpnEndpointsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeClientVpnEndpointsRequest(),
             new SM::MemberInfo("ClientVpnEndpointIds", SClientVpnEndpointIdList, "ClientVpnEndpointId", "ClientVpnEndpointId", static o => ((global::Stratus.Ec2.Model.DescribeClientVpnEndpointsRequest)o).ClientVpnEndpointIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClientVpnEndpointsRequest)o).ClientVpnEndpointIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "ClientVpnEndpointId"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeClientVpnEndpointsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClientVpnEndpointsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeClientVpnEndpointsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeClientVpnEndpointsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClientVpnEndpointsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SDescribeClientVpnEndpointMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeClientVpnEndpointsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClientVpnEndpointsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeClientVpnEndpointsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeClientVpnEndpointsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClientVpnEndpointsRequest)o).NextToken = (string?)v));
-        SDescribeClientVpnEndpointsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeClientVpnEndpointsResult(),
+
+    private static void WSDescribeClientVpnEndpointsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeClientVpnEndpointsResult(),
             new SM::MemberInfo("ClientVpnEndpoints", SEndpointSet, "ClientVpnEndpoint", "clientVpnEndpoint", static o => ((global::Stratus.Ec2.Model.DescribeClientVpnEndpointsResult)o).ClientVpnEndpoints, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClientVpnEndpointsResult)o).ClientVpnEndpoints = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ClientVpnEndpoint>?)v, jsonName: "clientVpnEndpoint"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeClientVpnEndpointsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClientVpnEndpointsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeClientVpnRoutesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeClientVpnRoutesRequest(),
+
+    private static void WSDescribeClientVpnRoutesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeClientVpnRoutesRequest(),
             new SM::MemberInfo("ClientVpnEndpointId", SClientVpnEndpointId, "ClientVpnEndpointId", "ClientVpnEndpointId", static o => ((global::Stratus.Ec2.Model.DescribeClientVpnRoutesRequest)o).ClientVpnEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClientVpnRoutesRequest)o).ClientVpnEndpointId = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeClientVpnRoutesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClientVpnRoutesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeClientVpnRoutesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeClientVpnRoutesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClientVpnRoutesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SDescribeClientVpnRoutesMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeClientVpnRoutesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClientVpnRoutesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeClientVpnRoutesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeClientVpnRoutesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClientVpnRoutesRequest)o).NextToken = (string?)v));
-        SDescribeClientVpnRoutesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeClientVpnRoutesResult(),
+
+    private static void WSDescribeClientVpnRoutesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeClientVpnRoutesResult(),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeClientVpnRoutesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClientVpnRoutesResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("Routes", SClientVpnRouteSet, "Routes", "routes", static o => ((global::Stratus.Ec2.Model.DescribeClientVpnRoutesResult)o).Routes, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClientVpnRoutesResult)o).Routes = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ClientVpnRoute>?)v, jsonName: "routes"));
-        SDescribeClientVpnTargetNetworksRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeClientVpnTargetNetworksRequest(),
+
+    private static void WSDescribeClientVpnTargetNetworksRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeClientVpnTargetNetworksRequest(),
             new SM::MemberInfo("AssociationIds", SValueStringList, "AssociationIds", "AssociationIds", static o => ((global::Stratus.Ec2.Model.DescribeClientVpnTargetNetworksRequest)o).AssociationIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClientVpnTargetNetworksRequest)o).AssociationIds = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("ClientVpnEndpointId", SClientVpnEndpointId, "ClientVpnEndpointId", "ClientVpnEndpointId", static o => ((global::Stratus.Ec2.Model.DescribeClientVpnTargetNetworksRequest)o).ClientVpnEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClientVpnTargetNetworksRequest)o).ClientVpnEndpointId = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeClientVpnTargetNetworksRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClientVpnTargetNetworksRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeClientVpnTargetNetworksRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeClientVpnTargetNetworksRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClientVpnTargetNetworksRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SDescribeClientVpnTargetNetworksMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeClientVpnTargetNetworksRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClientVpnTargetNetworksRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeClientVpnTargetNetworksRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeClientVpnTargetNetworksRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClientVpnTargetNetworksRequest)o).NextToken = (string?)v));
-        SDescribeClientVpnTargetNetworksResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeClientVpnTargetNetworksResult(),
+
+    private static void WSDescribeClientVpnTargetNetworksResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeClientVpnTargetNetworksResult(),
             new SM::MemberInfo("ClientVpnTargetNetworks", STargetNetworkSet, "ClientVpnTargetNetworks", "clientVpnTargetNetworks", static o => ((global::Stratus.Ec2.Model.DescribeClientVpnTargetNetworksResult)o).ClientVpnTargetNetworks, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClientVpnTargetNetworksResult)o).ClientVpnTargetNetworks = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TargetNetwork>?)v, jsonName: "clientVpnTargetNetworks"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeClientVpnTargetNetworksResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeClientVpnTargetNetworksResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeCoipPoolsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCoipPoolsRequest(),
+
+    private static void WSDescribeCoipPoolsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCoipPoolsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeCoipPoolsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCoipPoolsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeCoipPoolsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeCoipPoolsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCoipPoolsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SCoipPoolMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeCoipPoolsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCoipPoolsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeCoipPoolsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeCoipPoolsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCoipPoolsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("PoolIds", SCoipPoolIdSet, "PoolId", "PoolId", static o => ((global::Stratus.Ec2.Model.DescribeCoipPoolsRequest)o).PoolIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCoipPoolsRequest)o).PoolIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "PoolId"));
-        SDescribeCoipPoolsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCoipPoolsResult(),
+
+    private static void WSDescribeCoipPoolsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCoipPoolsResult(),
             new SM::MemberInfo("CoipPools", SCoipPoolSet, "CoipPoolSet", "coipPoolSet", static o => ((global::Stratus.Ec2.Model.DescribeCoipPoolsResult)o).CoipPools, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCoipPoolsResult)o).CoipPools = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CoipPool>?)v, jsonName: "coipPoolSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeCoipPoolsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCoipPoolsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeConversionTaskList.InitList(SConversionTask, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ConversionTask>());
-        SDescribeConversionTasksRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeConversionTasksRequest(),
+
+    private static void WSDescribeConversionTasksRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeConversionTasksRequest(),
             new SM::MemberInfo("ConversionTaskIds", SConversionIdStringList, "ConversionTaskId", "conversionTaskId", static o => ((global::Stratus.Ec2.Model.DescribeConversionTasksRequest)o).ConversionTaskIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeConversionTasksRequest)o).ConversionTaskIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "conversionTaskId"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeConversionTasksRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeConversionTasksRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeConversionTasksRequest)o).DryRun));
-        SDescribeConversionTasksResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeConversionTasksResult(),
+
+    private static void WSDescribeConversionTasksResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeConversionTasksResult(),
             new SM::MemberInfo("ConversionTasks", SDescribeConversionTaskList, "ConversionTasks", "conversionTasks", static o => ((global::Stratus.Ec2.Model.DescribeConversionTasksResult)o).ConversionTasks, static (o, v) => ((global::Stratus.Ec2.Model.DescribeConversionTasksResult)o).ConversionTasks = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ConversionTask>?)v, jsonName: "conversionTasks"));
-        SDescribeCustomerGatewaysRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCustomerGatewaysRequest(),
+
+    private static void WSDescribeCustomerGatewaysRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCustomerGatewaysRequest(),
             new SM::MemberInfo("CustomerGatewayIds", SCustomerGatewayIdStringList, "CustomerGatewayId", "CustomerGatewayId", static o => ((global::Stratus.Ec2.Model.DescribeCustomerGatewaysRequest)o).CustomerGatewayIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCustomerGatewaysRequest)o).CustomerGatewayIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "CustomerGatewayId"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeCustomerGatewaysRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCustomerGatewaysRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeCustomerGatewaysRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeCustomerGatewaysRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCustomerGatewaysRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"));
-        SDescribeCustomerGatewaysResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCustomerGatewaysResult(),
+
+    private static void WSDescribeCustomerGatewaysResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeCustomerGatewaysResult(),
             new SM::MemberInfo("CustomerGateways", SCustomerGatewayList, "CustomerGatewaySet", "customerGatewaySet", static o => ((global::Stratus.Ec2.Model.DescribeCustomerGatewaysResult)o).CustomerGateways, static (o, v) => ((global::Stratus.Ec2.Model.DescribeCustomerGatewaysResult)o).CustomerGateways = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CustomerGateway>?)v, jsonName: "customerGatewaySet"));
-        SDescribeDeclarativePoliciesReportsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeDeclarativePoliciesReportsRequest(),
+
+    private static void WSDescribeDeclarativePoliciesReportsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeDeclarativePoliciesReportsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeDeclarativePoliciesReportsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeDeclarativePoliciesReportsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeDeclarativePoliciesReportsRequest)o).DryRun),
             new SM::MemberInfo("MaxResults", SDeclarativePoliciesMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeDeclarativePoliciesReportsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeDeclarativePoliciesReportsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeDeclarativePoliciesReportsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeDeclarativePoliciesReportsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeDeclarativePoliciesReportsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("ReportIds", SValueStringList, "ReportId", "ReportId", static o => ((global::Stratus.Ec2.Model.DescribeDeclarativePoliciesReportsRequest)o).ReportIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeDeclarativePoliciesReportsRequest)o).ReportIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "ReportId"));
-        SDescribeDeclarativePoliciesReportsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeDeclarativePoliciesReportsResult(),
+
+    private static void WSDescribeDeclarativePoliciesReportsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeDeclarativePoliciesReportsResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeDeclarativePoliciesReportsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeDeclarativePoliciesReportsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("Reports", SDeclarativePoliciesReportList, "ReportSet", "reportSet", static o => ((global::Stratus.Ec2.Model.DescribeDeclarativePoliciesReportsResult)o).Reports, static (o, v) => ((global::Stratus.Ec2.Model.DescribeDeclarativePoliciesReportsResult)o).Reports = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DeclarativePoliciesReport>?)v, jsonName: "reportSet"));
-        SDescribeDhcpOptionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeDhcpOptionsRequest(),
+
+    private static void WSDescribeDhcpOptionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeDhcpOptionsRequest(),
             new SM::MemberInfo("DhcpOptionsIds", SDhcpOptionsIdStringList, "DhcpOptionsId", "DhcpOptionsId", static o => ((global::Stratus.Ec2.Model.DescribeDhcpOptionsRequest)o).DhcpOptionsIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeDhcpOptionsRequest)o).DhcpOptionsIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "DhcpOptionsId"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeDhcpOptionsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeDhcpOptionsRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeDhcpOptionsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeDhcpOptionsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeDhcpOptionsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SDescribeDhcpOptionsMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeDhcpOptionsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeDhcpOptionsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeDhcpOptionsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeDhcpOptionsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeDhcpOptionsRequest)o).NextToken = (string?)v));
-        SDescribeDhcpOptionsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeDhcpOptionsResult(),
+
+    private static void WSDescribeDhcpOptionsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeDhcpOptionsResult(),
             new SM::MemberInfo("DhcpOptions", SDhcpOptionsList, "DhcpOptionsSet", "dhcpOptionsSet", static o => ((global::Stratus.Ec2.Model.DescribeDhcpOptionsResult)o).DhcpOptions, static (o, v) => ((global::Stratus.Ec2.Model.DescribeDhcpOptionsResult)o).DhcpOptions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DhcpOptions>?)v, jsonName: "dhcpOptionsSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeDhcpOptionsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeDhcpOptionsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeEgressOnlyInternetGatewaysRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeEgressOnlyInternetGatewaysRequest(),
+
+    private static void WSDescribeEgressOnlyInternetGatewaysRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeEgressOnlyInternetGatewaysRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeEgressOnlyInternetGatewaysRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeEgressOnlyInternetGatewaysRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeEgressOnlyInternetGatewaysRequest)o).DryRun),
             new SM::MemberInfo("EgressOnlyInternetGatewayIds", SEgressOnlyInternetGatewayIdList, "EgressOnlyInternetGatewayId", "EgressOnlyInternetGatewayId", static o => ((global::Stratus.Ec2.Model.DescribeEgressOnlyInternetGatewaysRequest)o).EgressOnlyInternetGatewayIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeEgressOnlyInternetGatewaysRequest)o).EgressOnlyInternetGatewayIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "EgressOnlyInternetGatewayId"),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeEgressOnlyInternetGatewaysRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeEgressOnlyInternetGatewaysRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SDescribeEgressOnlyInternetGatewaysMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeEgressOnlyInternetGatewaysRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeEgressOnlyInternetGatewaysRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeEgressOnlyInternetGatewaysRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeEgressOnlyInternetGatewaysRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeEgressOnlyInternetGatewaysRequest)o).NextToken = (string?)v));
-        SDescribeEgressOnlyInternetGatewaysResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeEgressOnlyInternetGatewaysResult(),
+
+    private static void WSDescribeEgressOnlyInternetGatewaysResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeEgressOnlyInternetGatewaysResult(),
             new SM::MemberInfo("EgressOnlyInternetGateways", SEgressOnlyInternetGatewayList, "EgressOnlyInternetGatewaySet", "egressOnlyInternetGatewaySet", static o => ((global::Stratus.Ec2.Model.DescribeEgressOnlyInternetGatewaysResult)o).EgressOnlyInternetGateways, static (o, v) => ((global::Stratus.Ec2.Model.DescribeEgressOnlyInternetGatewaysResult)o).EgressOnlyInternetGateways = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.EgressOnlyInternetGateway>?)v, jsonName: "egressOnlyInternetGatewaySet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeEgressOnlyInternetGatewaysResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeEgressOnlyInternetGatewaysResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeElasticGpusRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeElasticGpusRequest(),
+
+    private static void WSDescribeElasticGpusRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeElasticGpusRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeElasticGpusRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeElasticGpusRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeElasticGpusRequest)o).DryRun),
             new SM::MemberInfo("ElasticGpuIds", SElasticGpuIdSet, "ElasticGpuId", "ElasticGpuId", static o => ((global::Stratus.Ec2.Model.DescribeElasticGpusRequest)o).ElasticGpuIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeElasticGpusRequest)o).ElasticGpuIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "ElasticGpuId"),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeElasticGpusRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeElasticGpusRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SDescribeElasticGpusMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeElasticGpusRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeElasticGpusRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeElasticGpusRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeElasticGpusRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeElasticGpusRequest)o).NextToken = (string?)v));
-        SDescribeElasticGpusResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeElasticGpusResult(),
+
+    private static void WSDescribeElasticGpusResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeElasticGpusResult(),
             new SM::MemberInfo("ElasticGpuSet", SElasticGpuSet, "ElasticGpuSet", "elasticGpuSet", static o => ((global::Stratus.Ec2.Model.DescribeElasticGpusResult)o).ElasticGpuSet, static (o, v) => ((global::Stratus.Ec2.Model.DescribeElasticGpusResult)o).ElasticGpuSet = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ElasticGpus>?)v, jsonName: "elasticGpuSet"),
             new SM::MemberInfo("MaxResults", SInteger, "MaxResults", "maxResults", static o => ((global::Stratus.Ec2.Model.DescribeElasticGpusResult)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeElasticGpusResult)o).MaxResults = (int?)v, jsonName: "maxResults", getInt32: static o => ((global::Stratus.Ec2.Model.DescribeElasticGpusResult)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeElasticGpusResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeElasticGpusResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeExportImageTasksRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeExportImageTasksRequest(),
+
+    private static void WSDescribeExportImageTasksRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeExportImageTasksRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeExportImageTasksRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeExportImageTasksRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeExportImageTasksRequest)o).DryRun),
             new SM::MemberInfo("ExportImageTaskIds", SExportImageTaskIdList, "ExportImageTaskId", "ExportImageTaskId", static o => ((global::Stratus.Ec2.Model.DescribeExportImageTasksRequest)o).ExportImageTaskIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeExportImageTasksRequest)o).ExportImageTaskIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "ExportImageTaskId"),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeExportImageTasksRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeExportImageTasksRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SDescribeExportImageTasksMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeExportImageTasksRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeExportImageTasksRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeExportImageTasksRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeExportImageTasksRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeExportImageTasksRequest)o).NextToken = (string?)v));
-        SDescribeExportImageTasksResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeExportImageTasksResult(),
+
+    private static void WSDescribeExportImageTasksResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeExportImageTasksResult(),
             new SM::MemberInfo("ExportImageTasks", SExportImageTaskList, "ExportImageTaskSet", "exportImageTaskSet", static o => ((global::Stratus.Ec2.Model.DescribeExportImageTasksResult)o).ExportImageTasks, static (o, v) => ((global::Stratus.Ec2.Model.DescribeExportImageTasksResult)o).ExportImageTasks = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ExportImageTask>?)v, jsonName: "exportImageTaskSet"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeExportImageTasksResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeExportImageTasksResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeExportTasksRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeExportTasksRequest(),
+
+    private static void WSDescribeExportTasksRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeExportTasksRequest(),
             new SM::MemberInfo("ExportTaskIds", SExportTaskIdStringList, "ExportTaskId", "exportTaskId", static o => ((global::Stratus.Ec2.Model.DescribeExportTasksRequest)o).ExportTaskIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeExportTasksRequest)o).ExportTaskIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "exportTaskId"),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeExportTasksRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeExportTasksRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"));
-        SDescribeExportTasksResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeExportTasksResult(),
+
+    private static void WSDescribeExportTasksResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeExportTasksResult(),
             new SM::MemberInfo("ExportTasks", SExportTaskList, "ExportTaskSet", "exportTaskSet", static o => ((global::Stratus.Ec2.Model.DescribeExportTasksResult)o).ExportTasks, static (o, v) => ((global::Stratus.Ec2.Model.DescribeExportTasksResult)o).ExportTasks = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ExportTask>?)v, jsonName: "exportTaskSet"));
-        SDescribeFastLaunchImagesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeFastLaunchImagesRequest(),
+
+    private static void WSDescribeFastLaunchImagesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeFastLaunchImagesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeFastLaunchImagesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFastLaunchImagesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeFastLaunchImagesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeFastLaunchImagesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFastLaunchImagesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("ImageIds", SFastLaunchImageIdList, "ImageId", "ImageId", static o => ((global::Stratus.Ec2.Model.DescribeFastLaunchImagesRequest)o).ImageIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFastLaunchImagesRequest)o).ImageIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "ImageId"),
             new SM::MemberInfo("MaxResults", SDescribeFastLaunchImagesRequestMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeFastLaunchImagesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFastLaunchImagesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeFastLaunchImagesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeFastLaunchImagesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFastLaunchImagesRequest)o).NextToken = (string?)v));
-        SDescribeFastLaunchImagesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeFastLaunchImagesResult(),
+
+    private static void WSDescribeFastLaunchImagesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeFastLaunchImagesResult(),
             new SM::MemberInfo("FastLaunchImages", SDescribeFastLaunchImagesSuccessSet, "FastLaunchImageSet", "fastLaunchImageSet", static o => ((global::Stratus.Ec2.Model.DescribeFastLaunchImagesResult)o).FastLaunchImages, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFastLaunchImagesResult)o).FastLaunchImages = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DescribeFastLaunchImagesSuccessItem>?)v, jsonName: "fastLaunchImageSet"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeFastLaunchImagesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFastLaunchImagesResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeFastLaunchImagesSuccessItem.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeFastLaunchImagesSuccessItem(),
+
+    private static void WSDescribeFastLaunchImagesSuccessItem(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeFastLaunchImagesSuccessItem(),
             new SM::MemberInfo("ImageId", SImageId, "ImageId", "imageId", static o => ((global::Stratus.Ec2.Model.DescribeFastLaunchImagesSuccessItem)o).ImageId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFastLaunchImagesSuccessItem)o).ImageId = (string?)v, jsonName: "imageId"),
             new SM::MemberInfo("LaunchTemplate", SFastLaunchLaunchTemplateSpecificationResponse, "LaunchTemplate", "launchTemplate", static o => ((global::Stratus.Ec2.Model.DescribeFastLaunchImagesSuccessItem)o).LaunchTemplate, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFastLaunchImagesSuccessItem)o).LaunchTemplate = (global::Stratus.Ec2.Model.FastLaunchLaunchTemplateSpecificationResponse?)v, jsonName: "launchTemplate"),
             new SM::MemberInfo("MaxParallelLaunches", SInteger, "MaxParallelLaunches", "maxParallelLaunches", static o => ((global::Stratus.Ec2.Model.DescribeFastLaunchImagesSuccessItem)o).MaxParallelLaunches, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFastLaunchImagesSuccessItem)o).MaxParallelLaunches = (int?)v, jsonName: "maxParallelLaunches", getInt32: static o => ((global::Stratus.Ec2.Model.DescribeFastLaunchImagesSuccessItem)o).MaxParallelLaunches),
@@ -1144,8 +3148,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("State", SFastLaunchStateCode, "State", "state", static o => ((global::Stratus.Ec2.Model.DescribeFastLaunchImagesSuccessItem)o).State, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFastLaunchImagesSuccessItem)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("StateTransitionReason", SString, "StateTransitionReason", "stateTransitionReason", static o => ((global::Stratus.Ec2.Model.DescribeFastLaunchImagesSuccessItem)o).StateTransitionReason, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFastLaunchImagesSuccessItem)o).StateTransitionReason = (string?)v, jsonName: "stateTransitionReason"),
             new SM::MemberInfo("StateTransitionTime", SMillisecondDateTime, "StateTransitionTime", "stateTransitionTime", static o => ((global::Stratus.Ec2.Model.DescribeFastLaunchImagesSuccessItem)o).StateTransitionTime, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFastLaunchImagesSuccessItem)o).StateTransitionTime = (global::System.DateTime?)v, jsonName: "stateTransitionTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.DescribeFastLaunchImagesSuccessItem)o).StateTransitionTime));
-        SDescribeFastLaunchImagesSuccessSet.InitList(SDescribeFastLaunchImagesSuccessItem, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DescribeFastLaunchImagesSuccessItem>());
-        SDescribeFastSnapshotRestoreSuccessItem.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeFastSnapshotRestoreSuccessItem(),
+
+    private static void WSDescribeFastSnapshotRestoreSuccessItem(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeFastSnapshotRestoreSuccessItem(),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.DescribeFastSnapshotRestoreSuccessItem)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFastSnapshotRestoreSuccessItem)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("AvailabilityZoneId", SString, "AvailabilityZoneId", "availabilityZoneId", static o => ((global::Stratus.Ec2.Model.DescribeFastSnapshotRestoreSuccessItem)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFastSnapshotRestoreSuccessItem)o).AvailabilityZoneId = (string?)v, jsonName: "availabilityZoneId"),
             new SM::MemberInfo("DisabledTime", SMillisecondDateTime, "DisabledTime", "disabledTime", static o => ((global::Stratus.Ec2.Model.DescribeFastSnapshotRestoreSuccessItem)o).DisabledTime, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFastSnapshotRestoreSuccessItem)o).DisabledTime = (global::System.DateTime?)v, jsonName: "disabledTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.DescribeFastSnapshotRestoreSuccessItem)o).DisabledTime),
@@ -1158,165 +3163,232 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SnapshotId", SString, "SnapshotId", "snapshotId", static o => ((global::Stratus.Ec2.Model.DescribeFastSnapshotRestoreSuccessItem)o).SnapshotId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFastSnapshotRestoreSuccessItem)o).SnapshotId = (string?)v, jsonName: "snapshotId"),
             new SM::MemberInfo("State", SFastSnapshotRestoreStateCode, "State", "state", static o => ((global::Stratus.Ec2.Model.DescribeFastSnapshotRestoreSuccessItem)o).State, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFastSnapshotRestoreSuccessItem)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("StateTransitionReason", SString, "StateTransitionReason", "stateTransitionReason", static o => ((global::Stratus.Ec2.Model.DescribeFastSnapshotRestoreSuccessItem)o).StateTransitionReason, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFastSnapshotRestoreSuccessItem)o).StateTransitionReason = (string?)v, jsonName: "stateTransitionReason"));
-        SDescribeFastSnapshotRestoreSuccessSet.InitList(SDescribeFastSnapshotRestoreSuccessItem, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DescribeFastSnapshotRestoreSuccessItem>());
-        SDescribeFastSnapshotRestoresRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeFastSnapshotRestoresRequest(),
+
+    private static void WSDescribeFastSnapshotRestoresRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeFastSnapshotRestoresRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeFastSnapshotRestoresRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFastSnapshotRestoresRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeFastSnapshotRestoresRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeFastSnapshotRestoresRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFastSnapshotRestoresRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SDescribeFastSnapshotRestoresMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeFastSnapshotRestoresRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFastSnapshotRestoresRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeFastSnapshotRestoresRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeFastSnapshotRestoresRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFastSnapshotRestoresRequest)o).NextToken = (string?)v));
-        SDescribeFastSnapshotRestoresResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeFastSnapshotRestoresResult(),
+
+    private static void WSDescribeFastSnapshotRestoresResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeFastSnapshotRestoresResult(),
             new SM::MemberInfo("FastSnapshotRestores", SDescribeFastSnapshotRestoreSuccessSet, "FastSnapshotRestoreSet", "fastSnapshotRestoreSet", static o => ((global::Stratus.Ec2.Model.DescribeFastSnapshotRestoresResult)o).FastSnapshotRestores, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFastSnapshotRestoresResult)o).FastSnapshotRestores = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DescribeFastSnapshotRestoreSuccessItem>?)v, jsonName: "fastSnapshotRestoreSet"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeFastSnapshotRestoresResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFastSnapshotRestoresResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeFleetError.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeFleetError(),
+
+    private static void WSDescribeFleetError(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeFleetError(),
             new SM::MemberInfo("ErrorCode", SString, "ErrorCode", "errorCode", static o => ((global::Stratus.Ec2.Model.DescribeFleetError)o).ErrorCode, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFleetError)o).ErrorCode = (string?)v, jsonName: "errorCode"),
             new SM::MemberInfo("ErrorMessage", SString, "ErrorMessage", "errorMessage", static o => ((global::Stratus.Ec2.Model.DescribeFleetError)o).ErrorMessage, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFleetError)o).ErrorMessage = (string?)v, jsonName: "errorMessage"),
             new SM::MemberInfo("LaunchTemplateAndOverrides", SLaunchTemplateAndOverridesResponse, "LaunchTemplateAndOverrides", "launchTemplateAndOverrides", static o => ((global::Stratus.Ec2.Model.DescribeFleetError)o).LaunchTemplateAndOverrides, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFleetError)o).LaunchTemplateAndOverrides = (global::Stratus.Ec2.Model.LaunchTemplateAndOverridesResponse?)v, jsonName: "launchTemplateAndOverrides"),
             new SM::MemberInfo("Lifecycle", SInstanceLifecycle, "Lifecycle", "lifecycle", static o => ((global::Stratus.Ec2.Model.DescribeFleetError)o).Lifecycle, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFleetError)o).Lifecycle = (string?)v, jsonName: "lifecycle"));
-        SDescribeFleetHistoryRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeFleetHistoryRequest(),
+
+    private static void WSDescribeFleetHistoryRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeFleetHistoryRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeFleetHistoryRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFleetHistoryRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeFleetHistoryRequest)o).DryRun),
             new SM::MemberInfo("EventType", SFleetEventType, "EventType", "EventType", static o => ((global::Stratus.Ec2.Model.DescribeFleetHistoryRequest)o).EventType, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFleetHistoryRequest)o).EventType = (string?)v),
             new SM::MemberInfo("FleetId", SFleetId, "FleetId", "FleetId", static o => ((global::Stratus.Ec2.Model.DescribeFleetHistoryRequest)o).FleetId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFleetHistoryRequest)o).FleetId = (string?)v, required: true),
             new SM::MemberInfo("MaxResults", SInteger, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeFleetHistoryRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFleetHistoryRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeFleetHistoryRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeFleetHistoryRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFleetHistoryRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("StartTime", SDateTime, "StartTime", "StartTime", static o => ((global::Stratus.Ec2.Model.DescribeFleetHistoryRequest)o).StartTime, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFleetHistoryRequest)o).StartTime = (global::System.DateTime?)v, required: true, getTimestamp: static o => ((global::Stratus.Ec2.Model.DescribeFleetHistoryRequest)o).StartTime));
-        SDescribeFleetHistoryResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeFleetHistoryResult(),
+
+    private static void WSDescribeFleetHistoryResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeFleetHistoryResult(),
             new SM::MemberInfo("FleetId", SFleetId, "FleetId", "fleetId", static o => ((global::Stratus.Ec2.Model.DescribeFleetHistoryResult)o).FleetId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFleetHistoryResult)o).FleetId = (string?)v, jsonName: "fleetId"),
             new SM::MemberInfo("HistoryRecords", SHistoryRecordSet, "HistoryRecordSet", "historyRecordSet", static o => ((global::Stratus.Ec2.Model.DescribeFleetHistoryResult)o).HistoryRecords, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFleetHistoryResult)o).HistoryRecords = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.HistoryRecordEntry>?)v, jsonName: "historyRecordSet"),
             new SM::MemberInfo("LastEvaluatedTime", SDateTime, "LastEvaluatedTime", "lastEvaluatedTime", static o => ((global::Stratus.Ec2.Model.DescribeFleetHistoryResult)o).LastEvaluatedTime, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFleetHistoryResult)o).LastEvaluatedTime = (global::System.DateTime?)v, jsonName: "lastEvaluatedTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.DescribeFleetHistoryResult)o).LastEvaluatedTime),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeFleetHistoryResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFleetHistoryResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("StartTime", SDateTime, "StartTime", "startTime", static o => ((global::Stratus.Ec2.Model.DescribeFleetHistoryResult)o).StartTime, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFleetHistoryResult)o).StartTime = (global::System.DateTime?)v, jsonName: "startTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.DescribeFleetHistoryResult)o).StartTime));
-        SDescribeFleetInstancesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeFleetInstancesRequest(),
+
+    private static void WSDescribeFleetInstancesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeFleetInstancesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeFleetInstancesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFleetInstancesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeFleetInstancesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeFleetInstancesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFleetInstancesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("FleetId", SFleetId, "FleetId", "FleetId", static o => ((global::Stratus.Ec2.Model.DescribeFleetInstancesRequest)o).FleetId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFleetInstancesRequest)o).FleetId = (string?)v, required: true),
             new SM::MemberInfo("MaxResults", SInteger, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeFleetInstancesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFleetInstancesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeFleetInstancesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeFleetInstancesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFleetInstancesRequest)o).NextToken = (string?)v));
-        SDescribeFleetInstancesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeFleetInstancesResult(),
+
+    private static void WSDescribeFleetInstancesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeFleetInstancesResult(),
             new SM::MemberInfo("ActiveInstances", SActiveInstanceSet, "ActiveInstanceSet", "activeInstanceSet", static o => ((global::Stratus.Ec2.Model.DescribeFleetInstancesResult)o).ActiveInstances, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFleetInstancesResult)o).ActiveInstances = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ActiveInstance>?)v, jsonName: "activeInstanceSet"),
             new SM::MemberInfo("FleetId", SFleetId, "FleetId", "fleetId", static o => ((global::Stratus.Ec2.Model.DescribeFleetInstancesResult)o).FleetId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFleetInstancesResult)o).FleetId = (string?)v, jsonName: "fleetId"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeFleetInstancesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFleetInstancesResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeFleetsErrorSet.InitList(SDescribeFleetError, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DescribeFleetError>());
-        SDescribeFleetsInstances.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeFleetsInstances(),
+
+    private static void WSDescribeFleetsInstances(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeFleetsInstances(),
             new SM::MemberInfo("InstanceIds", SInstanceIdsSet, "InstanceIds", "instanceIds", static o => ((global::Stratus.Ec2.Model.DescribeFleetsInstances)o).InstanceIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFleetsInstances)o).InstanceIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "instanceIds"),
             new SM::MemberInfo("InstanceType", SInstanceType, "InstanceType", "instanceType", static o => ((global::Stratus.Ec2.Model.DescribeFleetsInstances)o).InstanceType, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFleetsInstances)o).InstanceType = (string?)v, jsonName: "instanceType"),
             new SM::MemberInfo("LaunchTemplateAndOverrides", SLaunchTemplateAndOverridesResponse, "LaunchTemplateAndOverrides", "launchTemplateAndOverrides", static o => ((global::Stratus.Ec2.Model.DescribeFleetsInstances)o).LaunchTemplateAndOverrides, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFleetsInstances)o).LaunchTemplateAndOverrides = (global::Stratus.Ec2.Model.LaunchTemplateAndOverridesResponse?)v, jsonName: "launchTemplateAndOverrides"),
             new SM::MemberInfo("Lifecycle", SInstanceLifecycle, "Lifecycle", "lifecycle", static o => ((global::Stratus.Ec2.Model.DescribeFleetsInstances)o).Lifecycle, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFleetsInstances)o).Lifecycle = (string?)v, jsonName: "lifecycle"),
             new SM::MemberInfo("Platform", SPlatformValues, "Platform", "platform", static o => ((global::Stratus.Ec2.Model.DescribeFleetsInstances)o).Platform, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFleetsInstances)o).Platform = (string?)v, jsonName: "platform"));
-        SDescribeFleetsInstancesSet.InitList(SDescribeFleetsInstances, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DescribeFleetsInstances>());
-        SDescribeFleetsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeFleetsRequest(),
+
+    private static void WSDescribeFleetsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeFleetsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeFleetsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFleetsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeFleetsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeFleetsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFleetsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("FleetIds", SFleetIdSet, "FleetId", "FleetId", static o => ((global::Stratus.Ec2.Model.DescribeFleetsRequest)o).FleetIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFleetsRequest)o).FleetIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "FleetId"),
             new SM::MemberInfo("MaxResults", SInteger, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeFleetsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFleetsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeFleetsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeFleetsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFleetsRequest)o).NextToken = (string?)v));
-        SDescribeFleetsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeFleetsResult(),
+
+    private static void WSDescribeFleetsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeFleetsResult(),
             new SM::MemberInfo("Fleets", SFleetSet, "FleetSet", "fleetSet", static o => ((global::Stratus.Ec2.Model.DescribeFleetsResult)o).Fleets, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFleetsResult)o).Fleets = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.FleetData>?)v, jsonName: "fleetSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeFleetsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFleetsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeFlowLogsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeFlowLogsRequest(),
+
+    private static void WSDescribeFlowLogsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeFlowLogsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeFlowLogsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFlowLogsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeFlowLogsRequest)o).DryRun),
             new SM::MemberInfo("Filter", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeFlowLogsRequest)o).Filter, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFlowLogsRequest)o).Filter = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v),
             new SM::MemberInfo("FlowLogIds", SFlowLogIdList, "FlowLogId", "FlowLogId", static o => ((global::Stratus.Ec2.Model.DescribeFlowLogsRequest)o).FlowLogIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFlowLogsRequest)o).FlowLogIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "FlowLogId"),
             new SM::MemberInfo("MaxResults", SInteger, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeFlowLogsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFlowLogsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeFlowLogsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeFlowLogsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFlowLogsRequest)o).NextToken = (string?)v));
-        SDescribeFlowLogsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeFlowLogsResult(),
+
+    private static void WSDescribeFlowLogsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeFlowLogsResult(),
             new SM::MemberInfo("FlowLogs", SFlowLogSet, "FlowLogSet", "flowLogSet", static o => ((global::Stratus.Ec2.Model.DescribeFlowLogsResult)o).FlowLogs, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFlowLogsResult)o).FlowLogs = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.FlowLog>?)v, jsonName: "flowLogSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeFlowLogsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFlowLogsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeFpgaImageAttributeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeFpgaImageAttributeRequest(),
+
+    private static void WSDescribeFpgaImageAttributeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeFpgaImageAttributeRequest(),
             new SM::MemberInfo("Attribute", SFpgaImageAttributeName, "Attribute", "Attribute", static o => ((global::Stratus.Ec2.Model.DescribeFpgaImageAttributeRequest)o).Attribute, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFpgaImageAttributeRequest)o).Attribute = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeFpgaImageAttributeRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFpgaImageAttributeRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeFpgaImageAttributeRequest)o).DryRun),
             new SM::MemberInfo("FpgaImageId", SFpgaImageId, "FpgaImageId", "FpgaImageId", static o => ((global::Stratus.Ec2.Model.DescribeFpgaImageAttributeRequest)o).FpgaImageId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFpgaImageAttributeRequest)o).FpgaImageId = (string?)v, required: true));
-        SDescribeFpgaImageAttributeResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeFpgaImageAttributeResult(),
+
+    private static void WSDescribeFpgaImageAttributeResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeFpgaImageAttributeResult(),
             new SM::MemberInfo("FpgaImageAttribute", SFpgaImageAttribute, "FpgaImageAttribute", "fpgaImageAttribute", static o => ((global::Stratus.Ec2.Model.DescribeFpgaImageAttributeResult)o).FpgaImageAttribute, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFpgaImageAttributeResult)o).FpgaImageAttribute = (global::Stratus.Ec2.Model.FpgaImageAttribute?)v, jsonName: "fpgaImageAttribute"));
-        SDescribeFpgaImagesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeFpgaImagesRequest(),
+
+    private static void WSDescribeFpgaImagesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeFpgaImagesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeFpgaImagesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFpgaImagesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeFpgaImagesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeFpgaImagesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFpgaImagesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("FpgaImageIds", SFpgaImageIdList, "FpgaImageId", "FpgaImageId", static o => ((global::Stratus.Ec2.Model.DescribeFpgaImagesRequest)o).FpgaImageIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFpgaImagesRequest)o).FpgaImageIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "FpgaImageId"),
             new SM::MemberInfo("MaxResults", SDescribeFpgaImagesMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeFpgaImagesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFpgaImagesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeFpgaImagesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeFpgaImagesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFpgaImagesRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("Owners", SOwnerStringList, "Owner", "Owner", static o => ((global::Stratus.Ec2.Model.DescribeFpgaImagesRequest)o).Owners, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFpgaImagesRequest)o).Owners = (global::System.Collections.Generic.List<string>?)v, jsonName: "Owner"));
-        SDescribeFpgaImagesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeFpgaImagesResult(),
+
+    private static void WSDescribeFpgaImagesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeFpgaImagesResult(),
             new SM::MemberInfo("FpgaImages", SFpgaImageList, "FpgaImageSet", "fpgaImageSet", static o => ((global::Stratus.Ec2.Model.DescribeFpgaImagesResult)o).FpgaImages, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFpgaImagesResult)o).FpgaImages = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.FpgaImage>?)v, jsonName: "fpgaImageSet"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeFpgaImagesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeFpgaImagesResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeHostReservationOfferingsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeHostReservationOfferingsRequest(),
+
+    private static void WSDescribeHostReservationOfferingsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeHostReservationOfferingsRequest(),
             new SM::MemberInfo("Filter", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeHostReservationOfferingsRequest)o).Filter, static (o, v) => ((global::Stratus.Ec2.Model.DescribeHostReservationOfferingsRequest)o).Filter = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v),
             new SM::MemberInfo("MaxDuration", SInteger, "MaxDuration", "MaxDuration", static o => ((global::Stratus.Ec2.Model.DescribeHostReservationOfferingsRequest)o).MaxDuration, static (o, v) => ((global::Stratus.Ec2.Model.DescribeHostReservationOfferingsRequest)o).MaxDuration = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeHostReservationOfferingsRequest)o).MaxDuration),
             new SM::MemberInfo("MaxResults", SDescribeHostReservationsMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeHostReservationOfferingsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeHostReservationOfferingsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeHostReservationOfferingsRequest)o).MaxResults),
             new SM::MemberInfo("MinDuration", SInteger, "MinDuration", "MinDuration", static o => ((global::Stratus.Ec2.Model.DescribeHostReservationOfferingsRequest)o).MinDuration, static (o, v) => ((global::Stratus.Ec2.Model.DescribeHostReservationOfferingsRequest)o).MinDuration = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeHostReservationOfferingsRequest)o).MinDuration),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeHostReservationOfferingsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeHostReservationOfferingsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("OfferingId", SOfferingId, "OfferingId", "OfferingId", static o => ((global::Stratus.Ec2.Model.DescribeHostReservationOfferingsRequest)o).OfferingId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeHostReservationOfferingsRequest)o).OfferingId = (string?)v));
-        SDescribeHostReservationOfferingsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeHostReservationOfferingsResult(),
+
+    private static void WSDescribeHostReservationOfferingsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeHostReservationOfferingsResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeHostReservationOfferingsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeHostReservationOfferingsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("OfferingSet", SHostOfferingSet, "OfferingSet", "offeringSet", static o => ((global::Stratus.Ec2.Model.DescribeHostReservationOfferingsResult)o).OfferingSet, static (o, v) => ((global::Stratus.Ec2.Model.DescribeHostReservationOfferingsResult)o).OfferingSet = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.HostOffering>?)v, jsonName: "offeringSet"));
-        SDescribeHostReservationsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeHostReservationsRequest(),
+
+    private static void WSDescribeHostReservationsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeHostReservationsRequest(),
             new SM::MemberInfo("Filter", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeHostReservationsRequest)o).Filter, static (o, v) => ((global::Stratus.Ec2.Model.DescribeHostReservationsRequest)o).Filter = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v),
             new SM::MemberInfo("HostReservationIdSet", SHostReservationIdSet, "HostReservationIdSet", "HostReservationIdSet", static o => ((global::Stratus.Ec2.Model.DescribeHostReservationsRequest)o).HostReservationIdSet, static (o, v) => ((global::Stratus.Ec2.Model.DescribeHostReservationsRequest)o).HostReservationIdSet = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("MaxResults", SInteger, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeHostReservationsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeHostReservationsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeHostReservationsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeHostReservationsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeHostReservationsRequest)o).NextToken = (string?)v));
-        SDescribeHostReservationsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeHostReservationsResult(),
+
+    private static void WSDescribeHostReservationsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeHostReservationsResult(),
             new SM::MemberInfo("HostReservationSet", SHostReservationSet, "HostReservationSet", "hostReservationSet", static o => ((global::Stratus.Ec2.Model.DescribeHostReservationsResult)o).HostReservationSet, static (o, v) => ((global::Stratus.Ec2.Model.DescribeHostReservationsResult)o).HostReservationSet = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.HostReservation>?)v, jsonName: "hostReservationSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeHostReservationsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeHostReservationsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeHostsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeHostsRequest(),
+
+    private static void WSDescribeHostsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeHostsRequest(),
             new SM::MemberInfo("Filter", SFilterList, "Filter", "filter", static o => ((global::Stratus.Ec2.Model.DescribeHostsRequest)o).Filter, static (o, v) => ((global::Stratus.Ec2.Model.DescribeHostsRequest)o).Filter = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "filter"),
             new SM::MemberInfo("HostIds", SRequestHostIdList, "HostId", "hostId", static o => ((global::Stratus.Ec2.Model.DescribeHostsRequest)o).HostIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeHostsRequest)o).HostIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "hostId"),
             new SM::MemberInfo("MaxResults", SInteger, "MaxResults", "maxResults", static o => ((global::Stratus.Ec2.Model.DescribeHostsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeHostsRequest)o).MaxResults = (int?)v, jsonName: "maxResults", getInt32: static o => ((global::Stratus.Ec2.Model.DescribeHostsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeHostsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeHostsRequest)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeHostsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeHostsResult(),
+
+    private static void WSDescribeHostsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeHostsResult(),
             new SM::MemberInfo("Hosts", SHostList, "HostSet", "hostSet", static o => ((global::Stratus.Ec2.Model.DescribeHostsResult)o).Hosts, static (o, v) => ((global::Stratus.Ec2.Model.DescribeHostsResult)o).Hosts = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Host>?)v, jsonName: "hostSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeHostsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeHostsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeIamInstanceProfileAssociationsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIamInstanceProfileAssociationsRequest(),
+
+    private static void WSDescribeIamInstanceProfileAssociationsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIamInstanceProfileAssociationsRequest(),
             new SM::MemberInfo("AssociationIds", SAssociationIdList, "AssociationId", "AssociationId", static o => ((global::Stratus.Ec2.Model.DescribeIamInstanceProfileAssociationsRequest)o).AssociationIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIamInstanceProfileAssociationsRequest)o).AssociationIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "AssociationId"),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeIamInstanceProfileAssociationsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIamInstanceProfileAssociationsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SDescribeIamInstanceProfileAssociationsMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeIamInstanceProfileAssociationsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIamInstanceProfileAssociationsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeIamInstanceProfileAssociationsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeIamInstanceProfileAssociationsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIamInstanceProfileAssociationsRequest)o).NextToken = (string?)v));
-        SDescribeIamInstanceProfileAssociationsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIamInstanceProfileAssociationsResult(),
+
+    private static void WSDescribeIamInstanceProfileAssociationsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIamInstanceProfileAssociationsResult(),
             new SM::MemberInfo("IamInstanceProfileAssociations", SIamInstanceProfileAssociationSet, "IamInstanceProfileAssociationSet", "iamInstanceProfileAssociationSet", static o => ((global::Stratus.Ec2.Model.DescribeIamInstanceProfileAssociationsResult)o).IamInstanceProfileAssociations, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIamInstanceProfileAssociationsResult)o).IamInstanceProfileAssociations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IamInstanceProfileAssociation>?)v, jsonName: "iamInstanceProfileAssociationSet"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeIamInstanceProfileAssociationsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIamInstanceProfileAssociationsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeIdFormatRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIdFormatRequest(),
+
+    private static void WSDescribeIdFormatRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIdFormatRequest(),
             new SM::MemberInfo("Resource", SString, "Resource", "Resource", static o => ((global::Stratus.Ec2.Model.DescribeIdFormatRequest)o).Resource, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIdFormatRequest)o).Resource = (string?)v));
-        SDescribeIdFormatResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIdFormatResult(),
+
+    private static void WSDescribeIdFormatResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIdFormatResult(),
             new SM::MemberInfo("Statuses", SIdFormatList, "StatusSet", "statusSet", static o => ((global::Stratus.Ec2.Model.DescribeIdFormatResult)o).Statuses, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIdFormatResult)o).Statuses = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IdFormat>?)v, jsonName: "statusSet"));
-        SDescribeIdentityIdFormatRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIdentityIdFormatRequest(),
+
+    private static void WSDescribeIdentityIdFormatRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIdentityIdFormatRequest(),
             new SM::MemberInfo("PrincipalArn", SString, "PrincipalArn", "principalArn", static o => ((global::Stratus.Ec2.Model.DescribeIdentityIdFormatRequest)o).PrincipalArn, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIdentityIdFormatRequest)o).PrincipalArn = (string?)v, required: true, jsonName: "principalArn"),
             new SM::MemberInfo("Resource", SString, "Resource", "resource", static o => ((global::Stratus.Ec2.Model.DescribeIdentityIdFormatRequest)o).Resource, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIdentityIdFormatRequest)o).Resource = (string?)v, jsonName: "resource"));
-        SDescribeIdentityIdFormatResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIdentityIdFormatResult(),
+
+    private static void WSDescribeIdentityIdFormatResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIdentityIdFormatResult(),
             new SM::MemberInfo("Statuses", SIdFormatList, "StatusSet", "statusSet", static o => ((global::Stratus.Ec2.Model.DescribeIdentityIdFormatResult)o).Statuses, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIdentityIdFormatResult)o).Statuses = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IdFormat>?)v, jsonName: "statusSet"));
-        SDescribeImageAttributeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeImageAttributeRequest(),
+
+    private static void WSDescribeImageAttributeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeImageAttributeRequest(),
             new SM::MemberInfo("Attribute", SImageAttributeName, "Attribute", "Attribute", static o => ((global::Stratus.Ec2.Model.DescribeImageAttributeRequest)o).Attribute, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImageAttributeRequest)o).Attribute = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeImageAttributeRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImageAttributeRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeImageAttributeRequest)o).DryRun),
             new SM::MemberInfo("ImageId", SImageId, "ImageId", "ImageId", static o => ((global::Stratus.Ec2.Model.DescribeImageAttributeRequest)o).ImageId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImageAttributeRequest)o).ImageId = (string?)v, required: true));
-        SDescribeImageReferencesImageIdStringList.InitList(SImageId, "member", static () => new global::System.Collections.Generic.List<string>());
-        SDescribeImageReferencesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeImageReferencesRequest(),
+
+    private static void WSDescribeImageReferencesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeImageReferencesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeImageReferencesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImageReferencesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeImageReferencesRequest)o).DryRun),
             new SM::MemberInfo("ImageIds", SDescribeImageReferencesImageIdStringList, "ImageId", "ImageId", static o => ((global::Stratus.Ec2.Model.DescribeImageReferencesRequest)o).ImageIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImageReferencesRequest)o).ImageIds = (global::System.Collections.Generic.List<string>?)v, required: true, jsonName: "ImageId"),
             new SM::MemberInfo("IncludeAllResourceTypes", SBoolean, "IncludeAllResourceTypes", "IncludeAllResourceTypes", static o => ((global::Stratus.Ec2.Model.DescribeImageReferencesRequest)o).IncludeAllResourceTypes, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImageReferencesRequest)o).IncludeAllResourceTypes = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeImageReferencesRequest)o).IncludeAllResourceTypes),
             new SM::MemberInfo("MaxResults", SDescribeImageReferencesMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeImageReferencesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImageReferencesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeImageReferencesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeImageReferencesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImageReferencesRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("ResourceTypes", SResourceTypeRequestList, "ResourceType", "ResourceType", static o => ((global::Stratus.Ec2.Model.DescribeImageReferencesRequest)o).ResourceTypes, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImageReferencesRequest)o).ResourceTypes = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ResourceTypeRequest>?)v, jsonName: "ResourceType"));
-        SDescribeImageReferencesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeImageReferencesResult(),
+
+    private static void WSDescribeImageReferencesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeImageReferencesResult(),
             new SM::MemberInfo("ImageReferences", SImageReferenceList, "ImageReferenceSet", "imageReferenceSet", static o => ((global::Stratus.Ec2.Model.DescribeImageReferencesResult)o).ImageReferences, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImageReferencesResult)o).ImageReferences = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImageReference>?)v, jsonName: "imageReferenceSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeImageReferencesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImageReferencesResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeImageUsageReportEntriesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeImageUsageReportEntriesRequest(),
+
+    private static void WSDescribeImageUsageReportEntriesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeImageUsageReportEntriesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeImageUsageReportEntriesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImageUsageReportEntriesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeImageUsageReportEntriesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeImageUsageReportEntriesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImageUsageReportEntriesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("ImageIds", SDescribeImageUsageReportsImageIdStringList, "ImageId", "ImageId", static o => ((global::Stratus.Ec2.Model.DescribeImageUsageReportEntriesRequest)o).ImageIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImageUsageReportEntriesRequest)o).ImageIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "ImageId"),
             new SM::MemberInfo("MaxResults", SDescribeImageUsageReportEntriesMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeImageUsageReportEntriesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImageUsageReportEntriesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeImageUsageReportEntriesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeImageUsageReportEntriesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImageUsageReportEntriesRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("ReportIds", SImageUsageReportIdStringList, "ReportId", "ReportId", static o => ((global::Stratus.Ec2.Model.DescribeImageUsageReportEntriesRequest)o).ReportIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImageUsageReportEntriesRequest)o).ReportIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "ReportId"));
-        SDescribeImageUsageReportEntriesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeImageUsageReportEntriesResult(),
+
+    private static void WSDescribeImageUsageReportEntriesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeImageUsageReportEntriesResult(),
             new SM::MemberInfo("ImageUsageReportEntries", SImageUsageReportEntryList, "ImageUsageReportEntrySet", "imageUsageReportEntrySet", static o => ((global::Stratus.Ec2.Model.DescribeImageUsageReportEntriesResult)o).ImageUsageReportEntries, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImageUsageReportEntriesResult)o).ImageUsageReportEntries = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImageUsageReportEntry>?)v, jsonName: "imageUsageReportEntrySet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeImageUsageReportEntriesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImageUsageReportEntriesResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeImageUsageReportsImageIdStringList.InitList(SImageId, "member", static () => new global::System.Collections.Generic.List<string>());
-        SDescribeImageUsageReportsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeImageUsageReportsRequest(),
+
+    private static void WSDescribeImageUsageReportsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeImageUsageReportsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeImageUsageReportsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImageUsageReportsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeImageUsageReportsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeImageUsageReportsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImageUsageReportsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("ImageIds", SDescribeImageUsageReportsImageIdStringList, "ImageId", "ImageId", static o => ((global::Stratus.Ec2.Model.DescribeImageUsageReportsRequest)o).ImageIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImageUsageReportsRequest)o).ImageIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "ImageId"),
             new SM::MemberInfo("MaxResults", SDescribeImageUsageReportsMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeImageUsageReportsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImageUsageReportsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeImageUsageReportsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeImageUsageReportsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImageUsageReportsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("ReportIds", SImageUsageReportIdStringList, "ReportId", "ReportId", static o => ((global::Stratus.Ec2.Model.DescribeImageUsageReportsRequest)o).ReportIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImageUsageReportsRequest)o).ReportIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "ReportId"));
-        SDescribeImageUsageReportsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeImageUsageReportsResult(),
+
+    private static void WSDescribeImageUsageReportsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeImageUsageReportsResult(),
             new SM::MemberInfo("ImageUsageReports", SImageUsageReportList, "ImageUsageReportSet", "imageUsageReportSet", static o => ((global::Stratus.Ec2.Model.DescribeImageUsageReportsResult)o).ImageUsageReports, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImageUsageReportsResult)o).ImageUsageReports = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImageUsageReport>?)v, jsonName: "imageUsageReportSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeImageUsageReportsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImageUsageReportsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeImagesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeImagesRequest(),
+
+    private static void WSDescribeImagesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeImagesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeImagesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImagesRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeImagesRequest)o).DryRun),
             new SM::MemberInfo("ExecutableUsers", SExecutableByStringList, "ExecutableBy", "ExecutableBy", static o => ((global::Stratus.Ec2.Model.DescribeImagesRequest)o).ExecutableUsers, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImagesRequest)o).ExecutableUsers = (global::System.Collections.Generic.List<string>?)v, jsonName: "ExecutableBy"),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeImagesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImagesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
@@ -1326,72 +3398,106 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("MaxResults", SInteger, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeImagesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImagesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeImagesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeImagesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImagesRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("Owners", SOwnerStringList, "Owner", "Owner", static o => ((global::Stratus.Ec2.Model.DescribeImagesRequest)o).Owners, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImagesRequest)o).Owners = (global::System.Collections.Generic.List<string>?)v, jsonName: "Owner"));
-        SDescribeImagesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeImagesResult(),
+
+    private static void WSDescribeImagesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeImagesResult(),
             new SM::MemberInfo("Images", SImageList, "ImagesSet", "imagesSet", static o => ((global::Stratus.Ec2.Model.DescribeImagesResult)o).Images, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImagesResult)o).Images = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Image>?)v, jsonName: "imagesSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeImagesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImagesResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeImportImageTasksRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeImportImageTasksRequest(),
+
+    private static void WSDescribeImportImageTasksRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeImportImageTasksRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeImportImageTasksRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImportImageTasksRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeImportImageTasksRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filters", "Filters", static o => ((global::Stratus.Ec2.Model.DescribeImportImageTasksRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImportImageTasksRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v),
             new SM::MemberInfo("ImportTaskIds", SImportTaskIdList, "ImportTaskId", "ImportTaskId", static o => ((global::Stratus.Ec2.Model.DescribeImportImageTasksRequest)o).ImportTaskIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImportImageTasksRequest)o).ImportTaskIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "ImportTaskId"),
             new SM::MemberInfo("MaxResults", SInteger, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeImportImageTasksRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImportImageTasksRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeImportImageTasksRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeImportImageTasksRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImportImageTasksRequest)o).NextToken = (string?)v));
-        SDescribeImportImageTasksResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeImportImageTasksResult(),
+
+    private static void WSDescribeImportImageTasksResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeImportImageTasksResult(),
             new SM::MemberInfo("ImportImageTasks", SImportImageTaskList, "ImportImageTaskSet", "importImageTaskSet", static o => ((global::Stratus.Ec2.Model.DescribeImportImageTasksResult)o).ImportImageTasks, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImportImageTasksResult)o).ImportImageTasks = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImportImageTask>?)v, jsonName: "importImageTaskSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeImportImageTasksResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImportImageTasksResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeImportSnapshotTasksRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeImportSnapshotTasksRequest(),
+
+    private static void WSDescribeImportSnapshotTasksRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeImportSnapshotTasksRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeImportSnapshotTasksRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImportSnapshotTasksRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeImportSnapshotTasksRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filters", "Filters", static o => ((global::Stratus.Ec2.Model.DescribeImportSnapshotTasksRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImportSnapshotTasksRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v),
             new SM::MemberInfo("ImportTaskIds", SImportSnapshotTaskIdList, "ImportTaskId", "ImportTaskId", static o => ((global::Stratus.Ec2.Model.DescribeImportSnapshotTasksRequest)o).ImportTaskIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImportSnapshotTasksRequest)o).ImportTaskIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "ImportTaskId"),
             new SM::MemberInfo("MaxResults", SInteger, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeImportSnapshotTasksRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImportSnapshotTasksRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeImportSnapshotTasksRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeImportSnapshotTasksRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImportSnapshotTasksRequest)o).NextToken = (string?)v));
-        SDescribeImportSnapshotTasksResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeImportSnapshotTasksResult(),
+
+    private static void WSDescribeImportSnapshotTasksResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeImportSnapshotTasksResult(),
             new SM::MemberInfo("ImportSnapshotTasks", SImportSnapshotTaskList, "ImportSnapshotTaskSet", "importSnapshotTaskSet", static o => ((global::Stratus.Ec2.Model.DescribeImportSnapshotTasksResult)o).ImportSnapshotTasks, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImportSnapshotTasksResult)o).ImportSnapshotTasks = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImportSnapshotTask>?)v, jsonName: "importSnapshotTaskSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeImportSnapshotTasksResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeImportSnapshotTasksResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeInstanceAttributeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceAttributeRequest(),
+
+    private static void WSDescribeInstanceAttributeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceAttributeRequest(),
             new SM::MemberInfo("Attribute", SInstanceAttributeName, "Attribute", "attribute", static o => ((global::Stratus.Ec2.Model.DescribeInstanceAttributeRequest)o).Attribute, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceAttributeRequest)o).Attribute = (string?)v, required: true, jsonName: "attribute"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeInstanceAttributeRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceAttributeRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeInstanceAttributeRequest)o).DryRun),
             new SM::MemberInfo("InstanceId", SInstanceId, "InstanceId", "instanceId", static o => ((global::Stratus.Ec2.Model.DescribeInstanceAttributeRequest)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceAttributeRequest)o).InstanceId = (string?)v, required: true, jsonName: "instanceId"));
-        SDescribeInstanceConnectEndpointsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceConnectEndpointsRequest(),
+
+    private static void WSDescribeInstanceConnectEndpointsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceConnectEndpointsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeInstanceConnectEndpointsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceConnectEndpointsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeInstanceConnectEndpointsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeInstanceConnectEndpointsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceConnectEndpointsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("InstanceConnectEndpointIds", SValueStringList, "InstanceConnectEndpointId", "InstanceConnectEndpointId", static o => ((global::Stratus.Ec2.Model.DescribeInstanceConnectEndpointsRequest)o).InstanceConnectEndpointIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceConnectEndpointsRequest)o).InstanceConnectEndpointIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "InstanceConnectEndpointId"),
             new SM::MemberInfo("MaxResults", SInstanceConnectEndpointMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeInstanceConnectEndpointsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceConnectEndpointsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeInstanceConnectEndpointsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeInstanceConnectEndpointsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceConnectEndpointsRequest)o).NextToken = (string?)v));
-        SDescribeInstanceConnectEndpointsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceConnectEndpointsResult(),
+
+    private static void WSDescribeInstanceConnectEndpointsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceConnectEndpointsResult(),
             new SM::MemberInfo("InstanceConnectEndpoints", SInstanceConnectEndpointSet, "InstanceConnectEndpointSet", "instanceConnectEndpointSet", static o => ((global::Stratus.Ec2.Model.DescribeInstanceConnectEndpointsResult)o).InstanceConnectEndpoints, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceConnectEndpointsResult)o).InstanceConnectEndpoints = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Ec2InstanceConnectEndpoint>?)v, jsonName: "instanceConnectEndpointSet"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeInstanceConnectEndpointsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceConnectEndpointsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeInstanceCreditSpecificationsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceCreditSpecificationsRequest(),
+
+    private static void WSDescribeInstanceCreditSpecificationsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceCreditSpecificationsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeInstanceCreditSpecificationsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceCreditSpecificationsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeInstanceCreditSpecificationsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeInstanceCreditSpecificationsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceCreditSpecificationsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("InstanceIds", SInstanceIdStringList, "InstanceId", "InstanceId", static o => ((global::Stratus.Ec2.Model.DescribeInstanceCreditSpecificationsRequest)o).InstanceIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceCreditSpecificationsRequest)o).InstanceIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "InstanceId"),
             new SM::MemberInfo("MaxResults", SDescribeInstanceCreditSpecificationsMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeInstanceCreditSpecificationsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceCreditSpecificationsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeInstanceCreditSpecificationsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeInstanceCreditSpecificationsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceCreditSpecificationsRequest)o).NextToken = (string?)v));
-        SDescribeInstanceCreditSpecificationsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceCreditSpecificationsResult(),
+
+    private static void WSDescribeInstanceCreditSpecificationsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceCreditSpecificationsResult(),
             new SM::MemberInfo("InstanceCreditSpecifications", SInstanceCreditSpecificationList, "InstanceCreditSpecificationSet", "instanceCreditSpecificationSet", static o => ((global::Stratus.Ec2.Model.DescribeInstanceCreditSpecificationsResult)o).InstanceCreditSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceCreditSpecificationsResult)o).InstanceCreditSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceCreditSpecification>?)v, jsonName: "instanceCreditSpecificationSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeInstanceCreditSpecificationsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceCreditSpecificationsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeInstanceEventNotificationAttributesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceEventNotificationAttributesRequest(),
+
+    private static void WSDescribeInstanceEventNotificationAttributesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceEventNotificationAttributesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeInstanceEventNotificationAttributesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceEventNotificationAttributesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeInstanceEventNotificationAttributesRequest)o).DryRun));
-        SDescribeInstanceEventNotificationAttributesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceEventNotificationAttributesResult(),
+
+    private static void WSDescribeInstanceEventNotificationAttributesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceEventNotificationAttributesResult(),
             new SM::MemberInfo("InstanceTagAttribute", SInstanceTagNotificationAttribute, "InstanceTagAttribute", "instanceTagAttribute", static o => ((global::Stratus.Ec2.Model.DescribeInstanceEventNotificationAttributesResult)o).InstanceTagAttribute, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceEventNotificationAttributesResult)o).InstanceTagAttribute = (global::Stratus.Ec2.Model.InstanceTagNotificationAttribute?)v, jsonName: "instanceTagAttribute"));
-        SDescribeInstanceEventWindowsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceEventWindowsRequest(),
+
+    private static void WSDescribeInstanceEventWindowsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceEventWindowsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeInstanceEventWindowsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceEventWindowsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeInstanceEventWindowsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeInstanceEventWindowsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceEventWindowsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("InstanceEventWindowIds", SInstanceEventWindowIdSet, "InstanceEventWindowId", "InstanceEventWindowId", static o => ((global::Stratus.Ec2.Model.DescribeInstanceEventWindowsRequest)o).InstanceEventWindowIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceEventWindowsRequest)o).InstanceEventWindowIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "InstanceEventWindowId"),
             new SM::MemberInfo("MaxResults", SResultRange, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeInstanceEventWindowsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceEventWindowsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeInstanceEventWindowsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeInstanceEventWindowsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceEventWindowsRequest)o).NextToken = (string?)v));
-        SDescribeInstanceEventWindowsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceEventWindowsResult(),
+
+    private static void WSDescribeInstanceEventWindowsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceEventWindowsResult(),
             new SM::MemberInfo("InstanceEventWindows", SInstanceEventWindowSet, "InstanceEventWindowSet", "instanceEventWindowSet", static o => ((global::Stratus.Ec2.Model.DescribeInstanceEventWindowsResult)o).InstanceEventWindows, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceEventWindowsResult)o).InstanceEventWindows = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceEventWindow>?)v, jsonName: "instanceEventWindowSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeInstanceEventWindowsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceEventWindowsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeInstanceImageMetadataRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceImageMetadataRequest(),
+
+    private static void WSDescribeInstanceImageMetadataRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceImageMetadataRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeInstanceImageMetadataRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceImageMetadataRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeInstanceImageMetadataRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeInstanceImageMetadataRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceImageMetadataRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("InstanceIds", SInstanceIdStringList, "InstanceId", "InstanceId", static o => ((global::Stratus.Ec2.Model.DescribeInstanceImageMetadataRequest)o).InstanceIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceImageMetadataRequest)o).InstanceIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "InstanceId"),
             new SM::MemberInfo("MaxResults", SDescribeInstanceImageMetadataMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeInstanceImageMetadataRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceImageMetadataRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeInstanceImageMetadataRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeInstanceImageMetadataRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceImageMetadataRequest)o).NextToken = (string?)v));
-        SDescribeInstanceImageMetadataResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceImageMetadataResult(),
+
+    private static void WSDescribeInstanceImageMetadataResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceImageMetadataResult(),
             new SM::MemberInfo("InstanceImageMetadata", SInstanceImageMetadataList, "InstanceImageMetadataSet", "instanceImageMetadataSet", static o => ((global::Stratus.Ec2.Model.DescribeInstanceImageMetadataResult)o).InstanceImageMetadata, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceImageMetadataResult)o).InstanceImageMetadata = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceImageMetadata>?)v, jsonName: "instanceImageMetadataSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeInstanceImageMetadataResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceImageMetadataResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeInstanceSqlHaHistoryStatesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceSqlHaHistoryStatesRequest(),
+
+    private static void WSDescribeInstanceSqlHaHistoryStatesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceSqlHaHistoryStatesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeInstanceSqlHaHistoryStatesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceSqlHaHistoryStatesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeInstanceSqlHaHistoryStatesRequest)o).DryRun),
             new SM::MemberInfo("EndTime", SMillisecondDateTime, "EndTime", "EndTime", static o => ((global::Stratus.Ec2.Model.DescribeInstanceSqlHaHistoryStatesRequest)o).EndTime, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceSqlHaHistoryStatesRequest)o).EndTime = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Ec2.Model.DescribeInstanceSqlHaHistoryStatesRequest)o).EndTime),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeInstanceSqlHaHistoryStatesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceSqlHaHistoryStatesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
@@ -1399,19 +3505,27 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("MaxResults", SDescribeInstanceSqlHaStatesRequestMaxResultsInteger, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeInstanceSqlHaHistoryStatesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceSqlHaHistoryStatesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeInstanceSqlHaHistoryStatesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeInstanceSqlHaHistoryStatesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceSqlHaHistoryStatesRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("StartTime", SMillisecondDateTime, "StartTime", "StartTime", static o => ((global::Stratus.Ec2.Model.DescribeInstanceSqlHaHistoryStatesRequest)o).StartTime, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceSqlHaHistoryStatesRequest)o).StartTime = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Ec2.Model.DescribeInstanceSqlHaHistoryStatesRequest)o).StartTime));
-        SDescribeInstanceSqlHaHistoryStatesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceSqlHaHistoryStatesResult(),
+
+    private static void WSDescribeInstanceSqlHaHistoryStatesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceSqlHaHistoryStatesResult(),
             new SM::MemberInfo("Instances", SRegisteredInstanceList, "InstanceSet", "instanceSet", static o => ((global::Stratus.Ec2.Model.DescribeInstanceSqlHaHistoryStatesResult)o).Instances, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceSqlHaHistoryStatesResult)o).Instances = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RegisteredInstance>?)v, jsonName: "instanceSet"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeInstanceSqlHaHistoryStatesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceSqlHaHistoryStatesResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeInstanceSqlHaStatesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceSqlHaStatesRequest(),
+
+    private static void WSDescribeInstanceSqlHaStatesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceSqlHaStatesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeInstanceSqlHaStatesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceSqlHaStatesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeInstanceSqlHaStatesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeInstanceSqlHaStatesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceSqlHaStatesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("InstanceIds", SInstanceIdStringList, "InstanceId", "InstanceId", static o => ((global::Stratus.Ec2.Model.DescribeInstanceSqlHaStatesRequest)o).InstanceIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceSqlHaStatesRequest)o).InstanceIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "InstanceId"),
             new SM::MemberInfo("MaxResults", SDescribeInstanceSqlHaStatesRequestMaxResultsInteger, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeInstanceSqlHaStatesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceSqlHaStatesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeInstanceSqlHaStatesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeInstanceSqlHaStatesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceSqlHaStatesRequest)o).NextToken = (string?)v));
-        SDescribeInstanceSqlHaStatesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceSqlHaStatesResult(),
+
+    private static void WSDescribeInstanceSqlHaStatesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceSqlHaStatesResult(),
             new SM::MemberInfo("Instances", SRegisteredInstanceList, "InstanceSet", "instanceSet", static o => ((global::Stratus.Ec2.Model.DescribeInstanceSqlHaStatesResult)o).Instances, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceSqlHaStatesResult)o).Instances = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RegisteredInstance>?)v, jsonName: "instanceSet"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeInstanceSqlHaStatesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceSqlHaStatesResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeInstanceStatusRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceStatusRequest(),
+
+    private static void WSDescribeInstanceStatusRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceStatusRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeInstanceStatusRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceStatusRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeInstanceStatusRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeInstanceStatusRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceStatusRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("IncludeAllInstances", SBoolean, "IncludeAllInstances", "includeAllInstances", static o => ((global::Stratus.Ec2.Model.DescribeInstanceStatusRequest)o).IncludeAllInstances, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceStatusRequest)o).IncludeAllInstances = (bool?)v, jsonName: "includeAllInstances", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeInstanceStatusRequest)o).IncludeAllInstances),
@@ -1419,175 +3533,249 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("InstanceIds", SInstanceIdStringList, "InstanceId", "InstanceId", static o => ((global::Stratus.Ec2.Model.DescribeInstanceStatusRequest)o).InstanceIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceStatusRequest)o).InstanceIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "InstanceId"),
             new SM::MemberInfo("MaxResults", SInteger, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeInstanceStatusRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceStatusRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeInstanceStatusRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeInstanceStatusRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceStatusRequest)o).NextToken = (string?)v));
-        SDescribeInstanceStatusResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceStatusResult(),
+
+    private static void WSDescribeInstanceStatusResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceStatusResult(),
             new SM::MemberInfo("InstanceStatuses", SInstanceStatusList, "InstanceStatusSet", "instanceStatusSet", static o => ((global::Stratus.Ec2.Model.DescribeInstanceStatusResult)o).InstanceStatuses, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceStatusResult)o).InstanceStatuses = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceStatus>?)v, jsonName: "instanceStatusSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeInstanceStatusResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceStatusResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeInstanceTopologyGroupNameSet.InitList(SPlacementGroupName, "member", static () => new global::System.Collections.Generic.List<string>());
-        SDescribeInstanceTopologyInstanceIdSet.InitList(SInstanceId, "member", static () => new global::System.Collections.Generic.List<string>());
-        SDescribeInstanceTopologyRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceTopologyRequest(),
+
+    private static void WSDescribeInstanceTopologyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceTopologyRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeInstanceTopologyRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceTopologyRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeInstanceTopologyRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeInstanceTopologyRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceTopologyRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("GroupNames", SDescribeInstanceTopologyGroupNameSet, "GroupName", "GroupName", static o => ((global::Stratus.Ec2.Model.DescribeInstanceTopologyRequest)o).GroupNames, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceTopologyRequest)o).GroupNames = (global::System.Collections.Generic.List<string>?)v, jsonName: "GroupName"),
             new SM::MemberInfo("InstanceIds", SDescribeInstanceTopologyInstanceIdSet, "InstanceId", "InstanceId", static o => ((global::Stratus.Ec2.Model.DescribeInstanceTopologyRequest)o).InstanceIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceTopologyRequest)o).InstanceIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "InstanceId"),
             new SM::MemberInfo("MaxResults", SDescribeInstanceTopologyMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeInstanceTopologyRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceTopologyRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeInstanceTopologyRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeInstanceTopologyRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceTopologyRequest)o).NextToken = (string?)v));
-        SDescribeInstanceTopologyResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceTopologyResult(),
+
+    private static void WSDescribeInstanceTopologyResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceTopologyResult(),
             new SM::MemberInfo("Instances", SInstanceSet, "InstanceSet", "instanceSet", static o => ((global::Stratus.Ec2.Model.DescribeInstanceTopologyResult)o).Instances, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceTopologyResult)o).Instances = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceTopology>?)v, jsonName: "instanceSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeInstanceTopologyResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceTopologyResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeInstanceTypeOfferingsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceTypeOfferingsRequest(),
+
+    private static void WSDescribeInstanceTypeOfferingsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceTypeOfferingsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeInstanceTypeOfferingsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceTypeOfferingsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeInstanceTypeOfferingsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeInstanceTypeOfferingsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceTypeOfferingsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("LocationType", SLocationType, "LocationType", "LocationType", static o => ((global::Stratus.Ec2.Model.DescribeInstanceTypeOfferingsRequest)o).LocationType, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceTypeOfferingsRequest)o).LocationType = (string?)v),
             new SM::MemberInfo("MaxResults", SDITOMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeInstanceTypeOfferingsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceTypeOfferingsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeInstanceTypeOfferingsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeInstanceTypeOfferingsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceTypeOfferingsRequest)o).NextToken = (string?)v));
-        SDescribeInstanceTypeOfferingsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceTypeOfferingsResult(),
+
+    private static void WSDescribeInstanceTypeOfferingsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceTypeOfferingsResult(),
             new SM::MemberInfo("InstanceTypeOfferings", SInstanceTypeOfferingsList, "InstanceTypeOfferingSet", "instanceTypeOfferingSet", static o => ((global::Stratus.Ec2.Model.DescribeInstanceTypeOfferingsResult)o).InstanceTypeOfferings, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceTypeOfferingsResult)o).InstanceTypeOfferings = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceTypeOffering>?)v, jsonName: "instanceTypeOfferingSet"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeInstanceTypeOfferingsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceTypeOfferingsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeInstanceTypesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceTypesRequest(),
+
+    private static void WSDescribeInstanceTypesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceTypesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeInstanceTypesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceTypesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeInstanceTypesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeInstanceTypesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceTypesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("IncludeUnsupportedInRegion", SIncludeUnsupportedInRegion, "IncludeUnsupportedInRegion", "IncludeUnsupportedInRegion", static o => ((global::Stratus.Ec2.Model.DescribeInstanceTypesRequest)o).IncludeUnsupportedInRegion, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceTypesRequest)o).IncludeUnsupportedInRegion = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeInstanceTypesRequest)o).IncludeUnsupportedInRegion),
             new SM::MemberInfo("InstanceTypes", SRequestInstanceTypeList, "InstanceType", "InstanceType", static o => ((global::Stratus.Ec2.Model.DescribeInstanceTypesRequest)o).InstanceTypes, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceTypesRequest)o).InstanceTypes = (global::System.Collections.Generic.List<string>?)v, jsonName: "InstanceType"),
             new SM::MemberInfo("MaxResults", SDITMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeInstanceTypesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceTypesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeInstanceTypesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeInstanceTypesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceTypesRequest)o).NextToken = (string?)v));
-        SDescribeInstanceTypesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceTypesResult(),
+
+    private static void WSDescribeInstanceTypesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstanceTypesResult(),
             new SM::MemberInfo("InstanceTypes", SInstanceTypeInfoList, "InstanceTypeSet", "instanceTypeSet", static o => ((global::Stratus.Ec2.Model.DescribeInstanceTypesResult)o).InstanceTypes, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceTypesResult)o).InstanceTypes = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceTypeInfo>?)v, jsonName: "instanceTypeSet"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeInstanceTypesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstanceTypesResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeInstancesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstancesRequest(),
+
+    private static void WSDescribeInstancesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstancesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeInstancesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstancesRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeInstancesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeInstancesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstancesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("IncludeManagedResources", SBoolean, "IncludeManagedResources", "IncludeManagedResources", static o => ((global::Stratus.Ec2.Model.DescribeInstancesRequest)o).IncludeManagedResources, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstancesRequest)o).IncludeManagedResources = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeInstancesRequest)o).IncludeManagedResources),
             new SM::MemberInfo("InstanceIds", SInstanceIdStringList, "InstanceId", "InstanceId", static o => ((global::Stratus.Ec2.Model.DescribeInstancesRequest)o).InstanceIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstancesRequest)o).InstanceIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "InstanceId"),
             new SM::MemberInfo("MaxResults", SInteger, "MaxResults", "maxResults", static o => ((global::Stratus.Ec2.Model.DescribeInstancesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstancesRequest)o).MaxResults = (int?)v, jsonName: "maxResults", getInt32: static o => ((global::Stratus.Ec2.Model.DescribeInstancesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeInstancesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstancesRequest)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeInstancesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstancesResult(),
+
+    private static void WSDescribeInstancesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInstancesResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeInstancesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstancesResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("Reservations", SReservationList, "ReservationSet", "reservationSet", static o => ((global::Stratus.Ec2.Model.DescribeInstancesResult)o).Reservations, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInstancesResult)o).Reservations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Reservation>?)v, jsonName: "reservationSet"));
-        SDescribeInternetGatewaysRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInternetGatewaysRequest(),
+
+    private static void WSDescribeInternetGatewaysRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInternetGatewaysRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeInternetGatewaysRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInternetGatewaysRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeInternetGatewaysRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeInternetGatewaysRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInternetGatewaysRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("InternetGatewayIds", SInternetGatewayIdList, "InternetGatewayId", "internetGatewayId", static o => ((global::Stratus.Ec2.Model.DescribeInternetGatewaysRequest)o).InternetGatewayIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInternetGatewaysRequest)o).InternetGatewayIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "internetGatewayId"),
             new SM::MemberInfo("MaxResults", SDescribeInternetGatewaysMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeInternetGatewaysRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInternetGatewaysRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeInternetGatewaysRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeInternetGatewaysRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInternetGatewaysRequest)o).NextToken = (string?)v));
-        SDescribeInternetGatewaysResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInternetGatewaysResult(),
+
+    private static void WSDescribeInternetGatewaysResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeInternetGatewaysResult(),
             new SM::MemberInfo("InternetGateways", SInternetGatewayList, "InternetGatewaySet", "internetGatewaySet", static o => ((global::Stratus.Ec2.Model.DescribeInternetGatewaysResult)o).InternetGateways, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInternetGatewaysResult)o).InternetGateways = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InternetGateway>?)v, jsonName: "internetGatewaySet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeInternetGatewaysResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeInternetGatewaysResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeIpamByoasnRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamByoasnRequest(),
+
+    private static void WSDescribeIpamByoasnRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamByoasnRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeIpamByoasnRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamByoasnRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeIpamByoasnRequest)o).DryRun),
             new SM::MemberInfo("MaxResults", SDescribeIpamByoasnMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeIpamByoasnRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamByoasnRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeIpamByoasnRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeIpamByoasnRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamByoasnRequest)o).NextToken = (string?)v));
-        SDescribeIpamByoasnResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamByoasnResult(),
+
+    private static void WSDescribeIpamByoasnResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamByoasnResult(),
             new SM::MemberInfo("Byoasns", SByoasnSet, "ByoasnSet", "byoasnSet", static o => ((global::Stratus.Ec2.Model.DescribeIpamByoasnResult)o).Byoasns, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamByoasnResult)o).Byoasns = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Byoasn>?)v, jsonName: "byoasnSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeIpamByoasnResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamByoasnResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeIpamExternalResourceVerificationTokensRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamExternalResourceVerificationTokensRequest(),
+
+    private static void WSDescribeIpamExternalResourceVerificationTokensRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamExternalResourceVerificationTokensRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeIpamExternalResourceVerificationTokensRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamExternalResourceVerificationTokensRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeIpamExternalResourceVerificationTokensRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeIpamExternalResourceVerificationTokensRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamExternalResourceVerificationTokensRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("IpamExternalResourceVerificationTokenIds", SValueStringList, "IpamExternalResourceVerificationTokenId", "IpamExternalResourceVerificationTokenId", static o => ((global::Stratus.Ec2.Model.DescribeIpamExternalResourceVerificationTokensRequest)o).IpamExternalResourceVerificationTokenIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamExternalResourceVerificationTokensRequest)o).IpamExternalResourceVerificationTokenIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "IpamExternalResourceVerificationTokenId"),
             new SM::MemberInfo("MaxResults", SIpamMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeIpamExternalResourceVerificationTokensRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamExternalResourceVerificationTokensRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeIpamExternalResourceVerificationTokensRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeIpamExternalResourceVerificationTokensRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamExternalResourceVerificationTokensRequest)o).NextToken = (string?)v));
-        SDescribeIpamExternalResourceVerificationTokensResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamExternalResourceVerificationTokensResult(),
+
+    private static void WSDescribeIpamExternalResourceVerificationTokensResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamExternalResourceVerificationTokensResult(),
             new SM::MemberInfo("IpamExternalResourceVerificationTokens", SIpamExternalResourceVerificationTokenSet, "IpamExternalResourceVerificationTokenSet", "ipamExternalResourceVerificationTokenSet", static o => ((global::Stratus.Ec2.Model.DescribeIpamExternalResourceVerificationTokensResult)o).IpamExternalResourceVerificationTokens, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamExternalResourceVerificationTokensResult)o).IpamExternalResourceVerificationTokens = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamExternalResourceVerificationToken>?)v, jsonName: "ipamExternalResourceVerificationTokenSet"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeIpamExternalResourceVerificationTokensResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamExternalResourceVerificationTokensResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeIpamPoliciesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamPoliciesRequest(),
+
+    private static void WSDescribeIpamPoliciesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamPoliciesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeIpamPoliciesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamPoliciesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeIpamPoliciesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeIpamPoliciesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamPoliciesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("IpamPolicyIds", SValueStringList, "IpamPolicyId", "IpamPolicyId", static o => ((global::Stratus.Ec2.Model.DescribeIpamPoliciesRequest)o).IpamPolicyIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamPoliciesRequest)o).IpamPolicyIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "IpamPolicyId"),
             new SM::MemberInfo("MaxResults", SIpamMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeIpamPoliciesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamPoliciesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeIpamPoliciesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeIpamPoliciesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamPoliciesRequest)o).NextToken = (string?)v));
-        SDescribeIpamPoliciesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamPoliciesResult(),
+
+    private static void WSDescribeIpamPoliciesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamPoliciesResult(),
             new SM::MemberInfo("IpamPolicies", SIpamPolicySet, "IpamPolicySet", "ipamPolicySet", static o => ((global::Stratus.Ec2.Model.DescribeIpamPoliciesResult)o).IpamPolicies, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamPoliciesResult)o).IpamPolicies = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPolicy>?)v, jsonName: "ipamPolicySet"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeIpamPoliciesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamPoliciesResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeIpamPoolAllocationsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamPoolAllocationsRequest(),
+
+    private static void WSDescribeIpamPoolAllocationsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamPoolAllocationsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeIpamPoolAllocationsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamPoolAllocationsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeIpamPoolAllocationsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeIpamPoolAllocationsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamPoolAllocationsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("IpamPoolAllocationIds", SValueStringList, "IpamPoolAllocationId", "IpamPoolAllocationId", static o => ((global::Stratus.Ec2.Model.DescribeIpamPoolAllocationsRequest)o).IpamPoolAllocationIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamPoolAllocationsRequest)o).IpamPoolAllocationIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "IpamPoolAllocationId"),
             new SM::MemberInfo("MaxResults", SDescribeIpamPoolAllocationsMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeIpamPoolAllocationsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamPoolAllocationsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeIpamPoolAllocationsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeIpamPoolAllocationsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamPoolAllocationsRequest)o).NextToken = (string?)v));
-        SDescribeIpamPoolAllocationsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamPoolAllocationsResult(),
+
+    private static void WSDescribeIpamPoolAllocationsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamPoolAllocationsResult(),
             new SM::MemberInfo("IpamPoolAllocations", SIpamPoolAllocationSet, "IpamPoolAllocationSet", "ipamPoolAllocationSet", static o => ((global::Stratus.Ec2.Model.DescribeIpamPoolAllocationsResult)o).IpamPoolAllocations, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamPoolAllocationsResult)o).IpamPoolAllocations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPoolAllocation>?)v, jsonName: "ipamPoolAllocationSet"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeIpamPoolAllocationsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamPoolAllocationsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeIpamPoolsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamPoolsRequest(),
+
+    private static void WSDescribeIpamPoolsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamPoolsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeIpamPoolsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamPoolsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeIpamPoolsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeIpamPoolsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamPoolsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("IpamPoolIds", SValueStringList, "IpamPoolId", "IpamPoolId", static o => ((global::Stratus.Ec2.Model.DescribeIpamPoolsRequest)o).IpamPoolIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamPoolsRequest)o).IpamPoolIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "IpamPoolId"),
             new SM::MemberInfo("MaxResults", SIpamMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeIpamPoolsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamPoolsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeIpamPoolsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeIpamPoolsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamPoolsRequest)o).NextToken = (string?)v));
-        SDescribeIpamPoolsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamPoolsResult(),
+
+    private static void WSDescribeIpamPoolsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamPoolsResult(),
             new SM::MemberInfo("IpamPools", SIpamPoolSet, "IpamPoolSet", "ipamPoolSet", static o => ((global::Stratus.Ec2.Model.DescribeIpamPoolsResult)o).IpamPools, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamPoolsResult)o).IpamPools = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPool>?)v, jsonName: "ipamPoolSet"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeIpamPoolsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamPoolsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeIpamPrefixListResolverTargetsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamPrefixListResolverTargetsRequest(),
+
+    private static void WSDescribeIpamPrefixListResolverTargetsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamPrefixListResolverTargetsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeIpamPrefixListResolverTargetsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamPrefixListResolverTargetsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeIpamPrefixListResolverTargetsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeIpamPrefixListResolverTargetsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamPrefixListResolverTargetsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("IpamPrefixListResolverId", SIpamPrefixListResolverId, "IpamPrefixListResolverId", "IpamPrefixListResolverId", static o => ((global::Stratus.Ec2.Model.DescribeIpamPrefixListResolverTargetsRequest)o).IpamPrefixListResolverId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamPrefixListResolverTargetsRequest)o).IpamPrefixListResolverId = (string?)v),
             new SM::MemberInfo("IpamPrefixListResolverTargetIds", SValueStringList, "IpamPrefixListResolverTargetId", "IpamPrefixListResolverTargetId", static o => ((global::Stratus.Ec2.Model.DescribeIpamPrefixListResolverTargetsRequest)o).IpamPrefixListResolverTargetIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamPrefixListResolverTargetsRequest)o).IpamPrefixListResolverTargetIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "IpamPrefixListResolverTargetId"),
             new SM::MemberInfo("MaxResults", SIpamMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeIpamPrefixListResolverTargetsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamPrefixListResolverTargetsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeIpamPrefixListResolverTargetsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeIpamPrefixListResolverTargetsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamPrefixListResolverTargetsRequest)o).NextToken = (string?)v));
-        SDescribeIpamPrefixListResolverTargetsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamPrefixListResolverTargetsResult(),
+
+    private static void WSDescribeIpamPrefixListResolverTargetsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamPrefixListResolverTargetsResult(),
             new SM::MemberInfo("IpamPrefixListResolverTargets", SIpamPrefixListResolverTargetSet, "IpamPrefixListResolverTargetSet", "ipamPrefixListResolverTargetSet", static o => ((global::Stratus.Ec2.Model.DescribeIpamPrefixListResolverTargetsResult)o).IpamPrefixListResolverTargets, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamPrefixListResolverTargetsResult)o).IpamPrefixListResolverTargets = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPrefixListResolverTarget>?)v, jsonName: "ipamPrefixListResolverTargetSet"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeIpamPrefixListResolverTargetsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamPrefixListResolverTargetsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeIpamPrefixListResolversRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamPrefixListResolversRequest(),
+
+    private static void WSDescribeIpamPrefixListResolversRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamPrefixListResolversRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeIpamPrefixListResolversRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamPrefixListResolversRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeIpamPrefixListResolversRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeIpamPrefixListResolversRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamPrefixListResolversRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("IpamPrefixListResolverIds", SValueStringList, "IpamPrefixListResolverId", "IpamPrefixListResolverId", static o => ((global::Stratus.Ec2.Model.DescribeIpamPrefixListResolversRequest)o).IpamPrefixListResolverIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamPrefixListResolversRequest)o).IpamPrefixListResolverIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "IpamPrefixListResolverId"),
             new SM::MemberInfo("MaxResults", SIpamMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeIpamPrefixListResolversRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamPrefixListResolversRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeIpamPrefixListResolversRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeIpamPrefixListResolversRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamPrefixListResolversRequest)o).NextToken = (string?)v));
-        SDescribeIpamPrefixListResolversResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamPrefixListResolversResult(),
+
+    private static void WSDescribeIpamPrefixListResolversResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamPrefixListResolversResult(),
             new SM::MemberInfo("IpamPrefixListResolvers", SIpamPrefixListResolverSet, "IpamPrefixListResolverSet", "ipamPrefixListResolverSet", static o => ((global::Stratus.Ec2.Model.DescribeIpamPrefixListResolversResult)o).IpamPrefixListResolvers, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamPrefixListResolversResult)o).IpamPrefixListResolvers = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPrefixListResolver>?)v, jsonName: "ipamPrefixListResolverSet"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeIpamPrefixListResolversResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamPrefixListResolversResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeIpamResourceDiscoveriesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveriesRequest(),
+
+    private static void WSDescribeIpamResourceDiscoveriesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveriesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveriesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveriesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveriesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveriesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveriesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("IpamResourceDiscoveryIds", SValueStringList, "IpamResourceDiscoveryId", "IpamResourceDiscoveryId", static o => ((global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveriesRequest)o).IpamResourceDiscoveryIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveriesRequest)o).IpamResourceDiscoveryIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "IpamResourceDiscoveryId"),
             new SM::MemberInfo("MaxResults", SIpamMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveriesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveriesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveriesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveriesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveriesRequest)o).NextToken = (string?)v));
-        SDescribeIpamResourceDiscoveriesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveriesResult(),
+
+    private static void WSDescribeIpamResourceDiscoveriesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveriesResult(),
             new SM::MemberInfo("IpamResourceDiscoveries", SIpamResourceDiscoverySet, "IpamResourceDiscoverySet", "ipamResourceDiscoverySet", static o => ((global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveriesResult)o).IpamResourceDiscoveries, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveriesResult)o).IpamResourceDiscoveries = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamResourceDiscovery>?)v, jsonName: "ipamResourceDiscoverySet"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveriesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveriesResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeIpamResourceDiscoveryAssociationsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveryAssociationsRequest(),
+
+    private static void WSDescribeIpamResourceDiscoveryAssociationsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveryAssociationsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveryAssociationsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveryAssociationsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveryAssociationsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveryAssociationsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveryAssociationsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("IpamResourceDiscoveryAssociationIds", SValueStringList, "IpamResourceDiscoveryAssociationId", "IpamResourceDiscoveryAssociationId", static o => ((global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveryAssociationsRequest)o).IpamResourceDiscoveryAssociationIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveryAssociationsRequest)o).IpamResourceDiscoveryAssociationIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "IpamResourceDiscoveryAssociationId"),
             new SM::MemberInfo("MaxResults", SIpamMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveryAssociationsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveryAssociationsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveryAssociationsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveryAssociationsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveryAssociationsRequest)o).NextToken = (string?)v));
-        SDescribeIpamResourceDiscoveryAssociationsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveryAssociationsResult(),
+
+    private static void WSDescribeIpamResourceDiscoveryAssociationsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveryAssociationsResult(),
             new SM::MemberInfo("IpamResourceDiscoveryAssociations", SIpamResourceDiscoveryAssociationSet, "IpamResourceDiscoveryAssociationSet", "ipamResourceDiscoveryAssociationSet", static o => ((global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveryAssociationsResult)o).IpamResourceDiscoveryAssociations, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveryAssociationsResult)o).IpamResourceDiscoveryAssociations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamResourceDiscoveryAssociation>?)v, jsonName: "ipamResourceDiscoveryAssociationSet"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveryAssociationsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamResourceDiscoveryAssociationsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeIpamScopesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamScopesRequest(),
+
+    private static void WSDescribeIpamScopesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamScopesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeIpamScopesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamScopesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeIpamScopesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeIpamScopesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamScopesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("IpamScopeIds", SValueStringList, "IpamScopeId", "IpamScopeId", static o => ((global::Stratus.Ec2.Model.DescribeIpamScopesRequest)o).IpamScopeIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamScopesRequest)o).IpamScopeIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "IpamScopeId"),
             new SM::MemberInfo("MaxResults", SIpamMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeIpamScopesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamScopesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeIpamScopesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeIpamScopesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamScopesRequest)o).NextToken = (string?)v));
-        SDescribeIpamScopesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamScopesResult(),
+
+    private static void WSDescribeIpamScopesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamScopesResult(),
             new SM::MemberInfo("IpamScopes", SIpamScopeSet, "IpamScopeSet", "ipamScopeSet", static o => ((global::Stratus.Ec2.Model.DescribeIpamScopesResult)o).IpamScopes, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamScopesResult)o).IpamScopes = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamScope>?)v, jsonName: "ipamScopeSet"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeIpamScopesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamScopesResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeIpamsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamsRequest(),
+
+    private static void WSDescribeIpamsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeIpamsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeIpamsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeIpamsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("IpamIds", SValueStringList, "IpamId", "IpamId", static o => ((global::Stratus.Ec2.Model.DescribeIpamsRequest)o).IpamIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamsRequest)o).IpamIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "IpamId"),
             new SM::MemberInfo("MaxResults", SIpamMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeIpamsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeIpamsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeIpamsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamsRequest)o).NextToken = (string?)v));
-        SDescribeIpamsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamsResult(),
+
+    private static void WSDescribeIpamsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpamsResult(),
             new SM::MemberInfo("Ipams", SIpamSet, "IpamSet", "ipamSet", static o => ((global::Stratus.Ec2.Model.DescribeIpamsResult)o).Ipams, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamsResult)o).Ipams = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Ipam>?)v, jsonName: "ipamSet"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeIpamsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpamsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeIpv6PoolsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpv6PoolsRequest(),
+
+    private static void WSDescribeIpv6PoolsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpv6PoolsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeIpv6PoolsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpv6PoolsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeIpv6PoolsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeIpv6PoolsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpv6PoolsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SIpv6PoolMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeIpv6PoolsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpv6PoolsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeIpv6PoolsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeIpv6PoolsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpv6PoolsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("PoolIds", SIpv6PoolIdList, "PoolId", "PoolId", static o => ((global::Stratus.Ec2.Model.DescribeIpv6PoolsRequest)o).PoolIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpv6PoolsRequest)o).PoolIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "PoolId"));
-        SDescribeIpv6PoolsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpv6PoolsResult(),
+
+    private static void WSDescribeIpv6PoolsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeIpv6PoolsResult(),
             new SM::MemberInfo("Ipv6Pools", SIpv6PoolSet, "Ipv6PoolSet", "ipv6PoolSet", static o => ((global::Stratus.Ec2.Model.DescribeIpv6PoolsResult)o).Ipv6Pools, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpv6PoolsResult)o).Ipv6Pools = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Ipv6Pool>?)v, jsonName: "ipv6PoolSet"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeIpv6PoolsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeIpv6PoolsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeKeyPairsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeKeyPairsRequest(),
+
+    private static void WSDescribeKeyPairsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeKeyPairsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeKeyPairsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeKeyPairsRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeKeyPairsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeKeyPairsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeKeyPairsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("IncludePublicKey", SBoolean, "IncludePublicKey", "IncludePublicKey", static o => ((global::Stratus.Ec2.Model.DescribeKeyPairsRequest)o).IncludePublicKey, static (o, v) => ((global::Stratus.Ec2.Model.DescribeKeyPairsRequest)o).IncludePublicKey = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeKeyPairsRequest)o).IncludePublicKey),
             new SM::MemberInfo("KeyNames", SKeyNameStringList, "KeyName", "KeyName", static o => ((global::Stratus.Ec2.Model.DescribeKeyPairsRequest)o).KeyNames, static (o, v) => ((global::Stratus.Ec2.Model.DescribeKeyPairsRequest)o).KeyNames = (global::System.Collections.Generic.List<string>?)v, jsonName: "KeyName"),
             new SM::MemberInfo("KeyPairIds", SKeyPairIdStringList, "KeyPairId", "KeyPairId", static o => ((global::Stratus.Ec2.Model.DescribeKeyPairsRequest)o).KeyPairIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeKeyPairsRequest)o).KeyPairIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "KeyPairId"));
-        SDescribeKeyPairsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeKeyPairsResult(),
+
+    private static void WSDescribeKeyPairsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeKeyPairsResult(),
             new SM::MemberInfo("KeyPairs", SKeyPairList, "KeySet", "keySet", static o => ((global::Stratus.Ec2.Model.DescribeKeyPairsResult)o).KeyPairs, static (o, v) => ((global::Stratus.Ec2.Model.DescribeKeyPairsResult)o).KeyPairs = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.KeyPairInfo>?)v, jsonName: "keySet"));
-        SDescribeLaunchTemplateVersionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeLaunchTemplateVersionsRequest(),
+
+    private static void WSDescribeLaunchTemplateVersionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeLaunchTemplateVersionsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeLaunchTemplateVersionsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLaunchTemplateVersionsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeLaunchTemplateVersionsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeLaunchTemplateVersionsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLaunchTemplateVersionsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("IncludeManagedResources", SBoolean, "IncludeManagedResources", "IncludeManagedResources", static o => ((global::Stratus.Ec2.Model.DescribeLaunchTemplateVersionsRequest)o).IncludeManagedResources, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLaunchTemplateVersionsRequest)o).IncludeManagedResources = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeLaunchTemplateVersionsRequest)o).IncludeManagedResources),
@@ -1599,10 +3787,14 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeLaunchTemplateVersionsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLaunchTemplateVersionsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("ResolveAlias", SBoolean, "ResolveAlias", "ResolveAlias", static o => ((global::Stratus.Ec2.Model.DescribeLaunchTemplateVersionsRequest)o).ResolveAlias, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLaunchTemplateVersionsRequest)o).ResolveAlias = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeLaunchTemplateVersionsRequest)o).ResolveAlias),
             new SM::MemberInfo("Versions", SVersionStringList, "LaunchTemplateVersion", "LaunchTemplateVersion", static o => ((global::Stratus.Ec2.Model.DescribeLaunchTemplateVersionsRequest)o).Versions, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLaunchTemplateVersionsRequest)o).Versions = (global::System.Collections.Generic.List<string>?)v, jsonName: "LaunchTemplateVersion"));
-        SDescribeLaunchTemplateVersionsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeLaunchTemplateVersionsResult(),
+
+    private static void WSDescribeLaunchTemplateVersionsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeLaunchTemplateVersionsResult(),
             new SM::MemberInfo("LaunchTemplateVersions", SLaunchTemplateVersionSet, "LaunchTemplateVersionSet", "launchTemplateVersionSet", static o => ((global::Stratus.Ec2.Model.DescribeLaunchTemplateVersionsResult)o).LaunchTemplateVersions, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLaunchTemplateVersionsResult)o).LaunchTemplateVersions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchTemplateVersion>?)v, jsonName: "launchTemplateVersionSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeLaunchTemplateVersionsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLaunchTemplateVersionsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeLaunchTemplatesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeLaunchTemplatesRequest(),
+
+    private static void WSDescribeLaunchTemplatesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeLaunchTemplatesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeLaunchTemplatesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLaunchTemplatesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeLaunchTemplatesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeLaunchTemplatesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLaunchTemplatesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("IncludeManagedResources", SBoolean, "IncludeManagedResources", "IncludeManagedResources", static o => ((global::Stratus.Ec2.Model.DescribeLaunchTemplatesRequest)o).IncludeManagedResources, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLaunchTemplatesRequest)o).IncludeManagedResources = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeLaunchTemplatesRequest)o).IncludeManagedResources),
@@ -1610,115 +3802,164 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("LaunchTemplateNames", SLaunchTemplateNameStringList, "LaunchTemplateName", "LaunchTemplateName", static o => ((global::Stratus.Ec2.Model.DescribeLaunchTemplatesRequest)o).LaunchTemplateNames, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLaunchTemplatesRequest)o).LaunchTemplateNames = (global::System.Collections.Generic.List<string>?)v, jsonName: "LaunchTemplateName"),
             new SM::MemberInfo("MaxResults", SDescribeLaunchTemplatesMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeLaunchTemplatesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLaunchTemplatesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeLaunchTemplatesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeLaunchTemplatesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLaunchTemplatesRequest)o).NextToken = (string?)v));
-        SDescribeLaunchTemplatesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeLaunchTemplatesResult(),
+
+    private static void WSDescribeLaunchTemplatesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeLaunchTemplatesResult(),
             new SM::MemberInfo("LaunchTemplates", SLaunchTemplateSet, "LaunchTemplates", "launchTemplates", static o => ((global::Stratus.Ec2.Model.DescribeLaunchTemplatesResult)o).LaunchTemplates, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLaunchTemplatesResult)o).LaunchTemplates = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchTemplate>?)v, jsonName: "launchTemplates"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeLaunchTemplatesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLaunchTemplatesResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsRequest(),
+
+    private static void WSDescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("LocalGatewayRouteTableVirtualInterfaceGroupAssociationIds", SLocalGatewayRouteTableVirtualInterfaceGroupAssociationIdSet, "LocalGatewayRouteTableVirtualInterfaceGroupAssociationId", "LocalGatewayRouteTableVirtualInterfaceGroupAssociationId", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsRequest)o).LocalGatewayRouteTableVirtualInterfaceGroupAssociationIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsRequest)o).LocalGatewayRouteTableVirtualInterfaceGroupAssociationIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "LocalGatewayRouteTableVirtualInterfaceGroupAssociationId"),
             new SM::MemberInfo("MaxResults", SLocalGatewayMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsRequest)o).NextToken = (string?)v));
-        SDescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsResult(),
+
+    private static void WSDescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsResult(),
             new SM::MemberInfo("LocalGatewayRouteTableVirtualInterfaceGroupAssociations", SLocalGatewayRouteTableVirtualInterfaceGroupAssociationSet, "LocalGatewayRouteTableVirtualInterfaceGroupAssociationSet", "localGatewayRouteTableVirtualInterfaceGroupAssociationSet", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsResult)o).LocalGatewayRouteTableVirtualInterfaceGroupAssociations, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsResult)o).LocalGatewayRouteTableVirtualInterfaceGroupAssociations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LocalGatewayRouteTableVirtualInterfaceGroupAssociation>?)v, jsonName: "localGatewayRouteTableVirtualInterfaceGroupAssociationSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociationsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeLocalGatewayRouteTableVpcAssociationsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVpcAssociationsRequest(),
+
+    private static void WSDescribeLocalGatewayRouteTableVpcAssociationsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVpcAssociationsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVpcAssociationsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVpcAssociationsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVpcAssociationsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVpcAssociationsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVpcAssociationsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("LocalGatewayRouteTableVpcAssociationIds", SLocalGatewayRouteTableVpcAssociationIdSet, "LocalGatewayRouteTableVpcAssociationId", "LocalGatewayRouteTableVpcAssociationId", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVpcAssociationsRequest)o).LocalGatewayRouteTableVpcAssociationIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVpcAssociationsRequest)o).LocalGatewayRouteTableVpcAssociationIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "LocalGatewayRouteTableVpcAssociationId"),
             new SM::MemberInfo("MaxResults", SLocalGatewayMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVpcAssociationsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVpcAssociationsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVpcAssociationsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVpcAssociationsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVpcAssociationsRequest)o).NextToken = (string?)v));
-        SDescribeLocalGatewayRouteTableVpcAssociationsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVpcAssociationsResult(),
+
+    private static void WSDescribeLocalGatewayRouteTableVpcAssociationsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVpcAssociationsResult(),
             new SM::MemberInfo("LocalGatewayRouteTableVpcAssociations", SLocalGatewayRouteTableVpcAssociationSet, "LocalGatewayRouteTableVpcAssociationSet", "localGatewayRouteTableVpcAssociationSet", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVpcAssociationsResult)o).LocalGatewayRouteTableVpcAssociations, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVpcAssociationsResult)o).LocalGatewayRouteTableVpcAssociations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LocalGatewayRouteTableVpcAssociation>?)v, jsonName: "localGatewayRouteTableVpcAssociationSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVpcAssociationsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTableVpcAssociationsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeLocalGatewayRouteTablesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTablesRequest(),
+
+    private static void WSDescribeLocalGatewayRouteTablesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTablesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTablesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTablesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTablesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTablesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTablesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("LocalGatewayRouteTableIds", SLocalGatewayRouteTableIdSet, "LocalGatewayRouteTableId", "LocalGatewayRouteTableId", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTablesRequest)o).LocalGatewayRouteTableIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTablesRequest)o).LocalGatewayRouteTableIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "LocalGatewayRouteTableId"),
             new SM::MemberInfo("MaxResults", SLocalGatewayMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTablesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTablesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTablesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTablesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTablesRequest)o).NextToken = (string?)v));
-        SDescribeLocalGatewayRouteTablesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTablesResult(),
+
+    private static void WSDescribeLocalGatewayRouteTablesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTablesResult(),
             new SM::MemberInfo("LocalGatewayRouteTables", SLocalGatewayRouteTableSet, "LocalGatewayRouteTableSet", "localGatewayRouteTableSet", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTablesResult)o).LocalGatewayRouteTables, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTablesResult)o).LocalGatewayRouteTables = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LocalGatewayRouteTable>?)v, jsonName: "localGatewayRouteTableSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTablesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewayRouteTablesResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeLocalGatewayVirtualInterfaceGroupsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfaceGroupsRequest(),
+
+    private static void WSDescribeLocalGatewayVirtualInterfaceGroupsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfaceGroupsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfaceGroupsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfaceGroupsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfaceGroupsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfaceGroupsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfaceGroupsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("LocalGatewayVirtualInterfaceGroupIds", SLocalGatewayVirtualInterfaceGroupIdSet, "LocalGatewayVirtualInterfaceGroupId", "LocalGatewayVirtualInterfaceGroupId", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfaceGroupsRequest)o).LocalGatewayVirtualInterfaceGroupIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfaceGroupsRequest)o).LocalGatewayVirtualInterfaceGroupIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "LocalGatewayVirtualInterfaceGroupId"),
             new SM::MemberInfo("MaxResults", SLocalGatewayMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfaceGroupsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfaceGroupsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfaceGroupsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfaceGroupsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfaceGroupsRequest)o).NextToken = (string?)v));
-        SDescribeLocalGatewayVirtualInterfaceGroupsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfaceGroupsResult(),
+
+    private static void WSDescribeLocalGatewayVirtualInterfaceGroupsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfaceGroupsResult(),
             new SM::MemberInfo("LocalGatewayVirtualInterfaceGroups", SLocalGatewayVirtualInterfaceGroupSet, "LocalGatewayVirtualInterfaceGroupSet", "localGatewayVirtualInterfaceGroupSet", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfaceGroupsResult)o).LocalGatewayVirtualInterfaceGroups, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfaceGroupsResult)o).LocalGatewayVirtualInterfaceGroups = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LocalGatewayVirtualInterfaceGroup>?)v, jsonName: "localGatewayVirtualInterfaceGroupSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfaceGroupsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfaceGroupsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeLocalGatewayVirtualInterfacesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfacesRequest(),
+
+    private static void WSDescribeLocalGatewayVirtualInterfacesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfacesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfacesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfacesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfacesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfacesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfacesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("LocalGatewayVirtualInterfaceIds", SLocalGatewayVirtualInterfaceIdSet, "LocalGatewayVirtualInterfaceId", "LocalGatewayVirtualInterfaceId", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfacesRequest)o).LocalGatewayVirtualInterfaceIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfacesRequest)o).LocalGatewayVirtualInterfaceIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "LocalGatewayVirtualInterfaceId"),
             new SM::MemberInfo("MaxResults", SLocalGatewayMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfacesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfacesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfacesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfacesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfacesRequest)o).NextToken = (string?)v));
-        SDescribeLocalGatewayVirtualInterfacesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfacesResult(),
+
+    private static void WSDescribeLocalGatewayVirtualInterfacesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfacesResult(),
             new SM::MemberInfo("LocalGatewayVirtualInterfaces", SLocalGatewayVirtualInterfaceSet, "LocalGatewayVirtualInterfaceSet", "localGatewayVirtualInterfaceSet", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfacesResult)o).LocalGatewayVirtualInterfaces, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfacesResult)o).LocalGatewayVirtualInterfaces = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LocalGatewayVirtualInterface>?)v, jsonName: "localGatewayVirtualInterfaceSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfacesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewayVirtualInterfacesResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeLocalGatewaysRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeLocalGatewaysRequest(),
+
+    private static void WSDescribeLocalGatewaysRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeLocalGatewaysRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewaysRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewaysRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewaysRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewaysRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewaysRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("LocalGatewayIds", SLocalGatewayIdSet, "LocalGatewayId", "LocalGatewayId", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewaysRequest)o).LocalGatewayIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewaysRequest)o).LocalGatewayIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "LocalGatewayId"),
             new SM::MemberInfo("MaxResults", SLocalGatewayMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewaysRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewaysRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewaysRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewaysRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewaysRequest)o).NextToken = (string?)v));
-        SDescribeLocalGatewaysResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeLocalGatewaysResult(),
+
+    private static void WSDescribeLocalGatewaysResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeLocalGatewaysResult(),
             new SM::MemberInfo("LocalGateways", SLocalGatewaySet, "LocalGatewaySet", "localGatewaySet", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewaysResult)o).LocalGateways, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewaysResult)o).LocalGateways = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LocalGateway>?)v, jsonName: "localGatewaySet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeLocalGatewaysResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLocalGatewaysResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeLockedSnapshotsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeLockedSnapshotsRequest(),
+
+    private static void WSDescribeLockedSnapshotsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeLockedSnapshotsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeLockedSnapshotsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLockedSnapshotsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeLockedSnapshotsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeLockedSnapshotsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLockedSnapshotsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SDescribeLockedSnapshotsMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeLockedSnapshotsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLockedSnapshotsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeLockedSnapshotsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeLockedSnapshotsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLockedSnapshotsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("SnapshotIds", SSnapshotIdStringList, "SnapshotId", "SnapshotId", static o => ((global::Stratus.Ec2.Model.DescribeLockedSnapshotsRequest)o).SnapshotIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLockedSnapshotsRequest)o).SnapshotIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "SnapshotId"));
-        SDescribeLockedSnapshotsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeLockedSnapshotsResult(),
+
+    private static void WSDescribeLockedSnapshotsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeLockedSnapshotsResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeLockedSnapshotsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLockedSnapshotsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("Snapshots", SLockedSnapshotsInfoList, "SnapshotSet", "snapshotSet", static o => ((global::Stratus.Ec2.Model.DescribeLockedSnapshotsResult)o).Snapshots, static (o, v) => ((global::Stratus.Ec2.Model.DescribeLockedSnapshotsResult)o).Snapshots = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LockedSnapshotsInfo>?)v, jsonName: "snapshotSet"));
-        SDescribeMacHostsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeMacHostsRequest(),
+
+    private static void WSDescribeMacHostsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeMacHostsRequest(),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeMacHostsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeMacHostsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("HostIds", SRequestHostIdList, "HostId", "HostId", static o => ((global::Stratus.Ec2.Model.DescribeMacHostsRequest)o).HostIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeMacHostsRequest)o).HostIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "HostId"),
             new SM::MemberInfo("MaxResults", SDescribeMacHostsRequestMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeMacHostsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeMacHostsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeMacHostsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeMacHostsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeMacHostsRequest)o).NextToken = (string?)v));
-        SDescribeMacHostsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeMacHostsResult(),
+
+    private static void WSDescribeMacHostsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeMacHostsResult(),
             new SM::MemberInfo("MacHosts", SMacHostList, "MacHostSet", "macHostSet", static o => ((global::Stratus.Ec2.Model.DescribeMacHostsResult)o).MacHosts, static (o, v) => ((global::Stratus.Ec2.Model.DescribeMacHostsResult)o).MacHosts = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.MacHost>?)v, jsonName: "macHostSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeMacHostsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeMacHostsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeMacModificationTasksRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeMacModificationTasksRequest(),
+
+    private static void WSDescribeMacModificationTasksRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeMacModificationTasksRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeMacModificationTasksRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeMacModificationTasksRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeMacModificationTasksRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeMacModificationTasksRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeMacModificationTasksRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MacModificationTaskIds", SMacModificationTaskIdList, "MacModificationTaskId", "MacModificationTaskId", static o => ((global::Stratus.Ec2.Model.DescribeMacModificationTasksRequest)o).MacModificationTaskIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeMacModificationTasksRequest)o).MacModificationTaskIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "MacModificationTaskId"),
             new SM::MemberInfo("MaxResults", SDescribeMacModificationTasksMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeMacModificationTasksRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeMacModificationTasksRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeMacModificationTasksRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeMacModificationTasksRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeMacModificationTasksRequest)o).NextToken = (string?)v));
-        SDescribeMacModificationTasksResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeMacModificationTasksResult(),
+
+    private static void WSDescribeMacModificationTasksResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeMacModificationTasksResult(),
             new SM::MemberInfo("MacModificationTasks", SMacModificationTaskList, "MacModificationTaskSet", "macModificationTaskSet", static o => ((global::Stratus.Ec2.Model.DescribeMacModificationTasksResult)o).MacModificationTasks, static (o, v) => ((global::Stratus.Ec2.Model.DescribeMacModificationTasksResult)o).MacModificationTasks = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.MacModificationTask>?)v, jsonName: "macModificationTaskSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeMacModificationTasksResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeMacModificationTasksResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeManagedPrefixListsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeManagedPrefixListsRequest(),
+
+    private static void WSDescribeManagedPrefixListsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeManagedPrefixListsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeManagedPrefixListsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeManagedPrefixListsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeManagedPrefixListsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeManagedPrefixListsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeManagedPrefixListsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SPrefixListMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeManagedPrefixListsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeManagedPrefixListsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeManagedPrefixListsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeManagedPrefixListsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeManagedPrefixListsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("PrefixListIds", SValueStringList, "PrefixListId", "PrefixListId", static o => ((global::Stratus.Ec2.Model.DescribeManagedPrefixListsRequest)o).PrefixListIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeManagedPrefixListsRequest)o).PrefixListIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "PrefixListId"));
-        SDescribeManagedPrefixListsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeManagedPrefixListsResult(),
+
+    private static void WSDescribeManagedPrefixListsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeManagedPrefixListsResult(),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeManagedPrefixListsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeManagedPrefixListsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("PrefixLists", SManagedPrefixListSet, "PrefixListSet", "prefixListSet", static o => ((global::Stratus.Ec2.Model.DescribeManagedPrefixListsResult)o).PrefixLists, static (o, v) => ((global::Stratus.Ec2.Model.DescribeManagedPrefixListsResult)o).PrefixLists = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ManagedPrefixList>?)v, jsonName: "prefixListSet"));
-        SDescribeMovingAddressesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeMovingAddressesRequest(),
+
+    private static void WSDescribeMovingAddressesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeMovingAddressesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeMovingAddressesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeMovingAddressesRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeMovingAddressesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "filter", static o => ((global::Stratus.Ec2.Model.DescribeMovingAddressesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeMovingAddressesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "filter"),
             new SM::MemberInfo("MaxResults", SDescribeMovingAddressesMaxResults, "MaxResults", "maxResults", static o => ((global::Stratus.Ec2.Model.DescribeMovingAddressesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeMovingAddressesRequest)o).MaxResults = (int?)v, jsonName: "maxResults", getInt32: static o => ((global::Stratus.Ec2.Model.DescribeMovingAddressesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeMovingAddressesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeMovingAddressesRequest)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("PublicIps", SValueStringList, "PublicIp", "publicIp", static o => ((global::Stratus.Ec2.Model.DescribeMovingAddressesRequest)o).PublicIps, static (o, v) => ((global::Stratus.Ec2.Model.DescribeMovingAddressesRequest)o).PublicIps = (global::System.Collections.Generic.List<string>?)v, jsonName: "publicIp"));
-        SDescribeMovingAddressesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeMovingAddressesResult(),
+
+    private static void WSDescribeMovingAddressesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeMovingAddressesResult(),
             new SM::MemberInfo("MovingAddressStatuses", SMovingAddressStatusSet, "MovingAddressStatusSet", "movingAddressStatusSet", static o => ((global::Stratus.Ec2.Model.DescribeMovingAddressesResult)o).MovingAddressStatuses, static (o, v) => ((global::Stratus.Ec2.Model.DescribeMovingAddressesResult)o).MovingAddressStatuses = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.MovingAddressStatus>?)v, jsonName: "movingAddressStatusSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeMovingAddressesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeMovingAddressesResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeNatGatewaysRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeNatGatewaysRequest(),
+
+    private static void WSDescribeNatGatewaysRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeNatGatewaysRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeNatGatewaysRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNatGatewaysRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeNatGatewaysRequest)o).DryRun),
             new SM::MemberInfo("Filter", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeNatGatewaysRequest)o).Filter, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNatGatewaysRequest)o).Filter = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v),
             new SM::MemberInfo("MaxResults", SDescribeNatGatewaysMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeNatGatewaysRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNatGatewaysRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeNatGatewaysRequest)o).MaxResults),
             new SM::MemberInfo("NatGatewayIds", SNatGatewayIdStringList, "NatGatewayId", "NatGatewayId", static o => ((global::Stratus.Ec2.Model.DescribeNatGatewaysRequest)o).NatGatewayIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNatGatewaysRequest)o).NatGatewayIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "NatGatewayId"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeNatGatewaysRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNatGatewaysRequest)o).NextToken = (string?)v));
-        SDescribeNatGatewaysResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeNatGatewaysResult(),
+
+    private static void WSDescribeNatGatewaysResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeNatGatewaysResult(),
             new SM::MemberInfo("NatGateways", SNatGatewayList, "NatGatewaySet", "natGatewaySet", static o => ((global::Stratus.Ec2.Model.DescribeNatGatewaysResult)o).NatGateways, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNatGatewaysResult)o).NatGateways = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NatGateway>?)v, jsonName: "natGatewaySet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeNatGatewaysResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNatGatewaysResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-    }
 }

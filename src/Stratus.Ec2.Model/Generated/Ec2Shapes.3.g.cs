@@ -10,419 +10,1936 @@ using SM = global::Stratus.Protocol.Model;
 /// <summary>Shape descriptors of the ec2 model.</summary>
 public static partial class Ec2Shapes
 {
-    public static readonly SM::ShapeInfo SDescribeNetworkAclsRequest = new SM::ShapeInfo("DescribeNetworkAclsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeNetworkAclsResult = new SM::ShapeInfo("DescribeNetworkAclsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeNetworkInsightsAccessScopeAnalysesRequest = new SM::ShapeInfo("DescribeNetworkInsightsAccessScopeAnalysesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeNetworkInsightsAccessScopeAnalysesResult = new SM::ShapeInfo("DescribeNetworkInsightsAccessScopeAnalysesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeNetworkInsightsAccessScopesRequest = new SM::ShapeInfo("DescribeNetworkInsightsAccessScopesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeNetworkInsightsAccessScopesResult = new SM::ShapeInfo("DescribeNetworkInsightsAccessScopesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeNetworkInsightsAnalysesRequest = new SM::ShapeInfo("DescribeNetworkInsightsAnalysesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeNetworkInsightsAnalysesResult = new SM::ShapeInfo("DescribeNetworkInsightsAnalysesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeNetworkInsightsPathsRequest = new SM::ShapeInfo("DescribeNetworkInsightsPathsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeNetworkInsightsPathsResult = new SM::ShapeInfo("DescribeNetworkInsightsPathsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeNetworkInterfaceAttributeRequest = new SM::ShapeInfo("DescribeNetworkInterfaceAttributeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeNetworkInterfaceAttributeResult = new SM::ShapeInfo("DescribeNetworkInterfaceAttributeResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeNetworkInterfacePermissionsMaxResults = new SM::ShapeInfo("DescribeNetworkInterfacePermissionsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 255);
-    public static readonly SM::ShapeInfo SDescribeNetworkInterfacePermissionsRequest = new SM::ShapeInfo("DescribeNetworkInterfacePermissionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeNetworkInterfacePermissionsResult = new SM::ShapeInfo("DescribeNetworkInterfacePermissionsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeNetworkInterfacesMaxResults = new SM::ShapeInfo("DescribeNetworkInterfacesMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeNetworkInterfacesRequest = new SM::ShapeInfo("DescribeNetworkInterfacesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeNetworkInterfacesResult = new SM::ShapeInfo("DescribeNetworkInterfacesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeOutpostLagsRequest = new SM::ShapeInfo("DescribeOutpostLagsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeOutpostLagsResult = new SM::ShapeInfo("DescribeOutpostLagsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribePlacementGroupsRequest = new SM::ShapeInfo("DescribePlacementGroupsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribePlacementGroupsResult = new SM::ShapeInfo("DescribePlacementGroupsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribePrefixListsRequest = new SM::ShapeInfo("DescribePrefixListsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribePrefixListsResult = new SM::ShapeInfo("DescribePrefixListsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribePrincipalIdFormatMaxResults = new SM::ShapeInfo("DescribePrincipalIdFormatMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000);
-    public static readonly SM::ShapeInfo SDescribePrincipalIdFormatRequest = new SM::ShapeInfo("DescribePrincipalIdFormatRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribePrincipalIdFormatResult = new SM::ShapeInfo("DescribePrincipalIdFormatResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribePublicIpv4PoolsRequest = new SM::ShapeInfo("DescribePublicIpv4PoolsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribePublicIpv4PoolsResult = new SM::ShapeInfo("DescribePublicIpv4PoolsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeRegionsRequest = new SM::ShapeInfo("DescribeRegionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeRegionsResult = new SM::ShapeInfo("DescribeRegionsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeReplaceRootVolumeTasksMaxResults = new SM::ShapeInfo("DescribeReplaceRootVolumeTasksMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 50);
-    public static readonly SM::ShapeInfo SDescribeReplaceRootVolumeTasksRequest = new SM::ShapeInfo("DescribeReplaceRootVolumeTasksRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeReplaceRootVolumeTasksResult = new SM::ShapeInfo("DescribeReplaceRootVolumeTasksResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeReservedInstancesListingsRequest = new SM::ShapeInfo("DescribeReservedInstancesListingsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeReservedInstancesListingsResult = new SM::ShapeInfo("DescribeReservedInstancesListingsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeReservedInstancesModificationsRequest = new SM::ShapeInfo("DescribeReservedInstancesModificationsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeReservedInstancesModificationsResult = new SM::ShapeInfo("DescribeReservedInstancesModificationsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeReservedInstancesOfferingsRequest = new SM::ShapeInfo("DescribeReservedInstancesOfferingsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeReservedInstancesOfferingsResult = new SM::ShapeInfo("DescribeReservedInstancesOfferingsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeReservedInstancesRequest = new SM::ShapeInfo("DescribeReservedInstancesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeReservedInstancesResult = new SM::ShapeInfo("DescribeReservedInstancesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeRouteServerEndpointsRequest = new SM::ShapeInfo("DescribeRouteServerEndpointsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeRouteServerEndpointsResult = new SM::ShapeInfo("DescribeRouteServerEndpointsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeRouteServerPeersRequest = new SM::ShapeInfo("DescribeRouteServerPeersRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeRouteServerPeersResult = new SM::ShapeInfo("DescribeRouteServerPeersResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeRouteServersRequest = new SM::ShapeInfo("DescribeRouteServersRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeRouteServersResult = new SM::ShapeInfo("DescribeRouteServersResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeRouteTablesMaxResults = new SM::ShapeInfo("DescribeRouteTablesMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 100);
-    public static readonly SM::ShapeInfo SDescribeRouteTablesRequest = new SM::ShapeInfo("DescribeRouteTablesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeRouteTablesResult = new SM::ShapeInfo("DescribeRouteTablesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeScheduledInstanceAvailabilityMaxResults = new SM::ShapeInfo("DescribeScheduledInstanceAvailabilityMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 300);
-    public static readonly SM::ShapeInfo SDescribeScheduledInstanceAvailabilityRequest = new SM::ShapeInfo("DescribeScheduledInstanceAvailabilityRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeScheduledInstanceAvailabilityResult = new SM::ShapeInfo("DescribeScheduledInstanceAvailabilityResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeScheduledInstancesRequest = new SM::ShapeInfo("DescribeScheduledInstancesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeScheduledInstancesResult = new SM::ShapeInfo("DescribeScheduledInstancesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeSecondaryInterfacesMaxResults = new SM::ShapeInfo("DescribeSecondaryInterfacesMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeSecondaryInterfacesRequest = new SM::ShapeInfo("DescribeSecondaryInterfacesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeSecondaryInterfacesResult = new SM::ShapeInfo("DescribeSecondaryInterfacesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeSecondaryNetworksMaxResults = new SM::ShapeInfo("DescribeSecondaryNetworksMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeSecondaryNetworksRequest = new SM::ShapeInfo("DescribeSecondaryNetworksRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeSecondaryNetworksResult = new SM::ShapeInfo("DescribeSecondaryNetworksResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeSecondarySubnetsMaxResults = new SM::ShapeInfo("DescribeSecondarySubnetsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeSecondarySubnetsRequest = new SM::ShapeInfo("DescribeSecondarySubnetsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeSecondarySubnetsResult = new SM::ShapeInfo("DescribeSecondarySubnetsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeSecurityGroupReferencesRequest = new SM::ShapeInfo("DescribeSecurityGroupReferencesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeSecurityGroupReferencesResult = new SM::ShapeInfo("DescribeSecurityGroupReferencesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeSecurityGroupRulesMaxResults = new SM::ShapeInfo("DescribeSecurityGroupRulesMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeSecurityGroupRulesRequest = new SM::ShapeInfo("DescribeSecurityGroupRulesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeSecurityGroupRulesResult = new SM::ShapeInfo("DescribeSecurityGroupRulesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeSecurityGroupVpcAssociationsMaxResults = new SM::ShapeInfo("DescribeSecurityGroupVpcAssociationsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeSecurityGroupVpcAssociationsRequest = new SM::ShapeInfo("DescribeSecurityGroupVpcAssociationsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeSecurityGroupVpcAssociationsResult = new SM::ShapeInfo("DescribeSecurityGroupVpcAssociationsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeSecurityGroupsMaxResults = new SM::ShapeInfo("DescribeSecurityGroupsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeSecurityGroupsRequest = new SM::ShapeInfo("DescribeSecurityGroupsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeSecurityGroupsResult = new SM::ShapeInfo("DescribeSecurityGroupsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeServiceLinkVirtualInterfacesRequest = new SM::ShapeInfo("DescribeServiceLinkVirtualInterfacesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeServiceLinkVirtualInterfacesResult = new SM::ShapeInfo("DescribeServiceLinkVirtualInterfacesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeSnapshotAttributeRequest = new SM::ShapeInfo("DescribeSnapshotAttributeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeSnapshotAttributeResult = new SM::ShapeInfo("DescribeSnapshotAttributeResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeSnapshotTierStatusMaxResults = new SM::ShapeInfo("DescribeSnapshotTierStatusMaxResults", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SDescribeSnapshotTierStatusRequest = new SM::ShapeInfo("DescribeSnapshotTierStatusRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeSnapshotTierStatusResult = new SM::ShapeInfo("DescribeSnapshotTierStatusResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeSnapshotsRequest = new SM::ShapeInfo("DescribeSnapshotsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeSnapshotsResult = new SM::ShapeInfo("DescribeSnapshotsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeSpotDatafeedSubscriptionRequest = new SM::ShapeInfo("DescribeSpotDatafeedSubscriptionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeSpotDatafeedSubscriptionResult = new SM::ShapeInfo("DescribeSpotDatafeedSubscriptionResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeSpotFleetInstancesMaxResults = new SM::ShapeInfo("DescribeSpotFleetInstancesMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeSpotFleetInstancesRequest = new SM::ShapeInfo("DescribeSpotFleetInstancesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeSpotFleetInstancesResponse = new SM::ShapeInfo("DescribeSpotFleetInstancesResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeSpotFleetRequestHistoryMaxResults = new SM::ShapeInfo("DescribeSpotFleetRequestHistoryMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeSpotFleetRequestHistoryRequest = new SM::ShapeInfo("DescribeSpotFleetRequestHistoryRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeSpotFleetRequestHistoryResponse = new SM::ShapeInfo("DescribeSpotFleetRequestHistoryResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeSpotFleetRequestsRequest = new SM::ShapeInfo("DescribeSpotFleetRequestsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeSpotFleetRequestsResponse = new SM::ShapeInfo("DescribeSpotFleetRequestsResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeSpotInstanceRequestsRequest = new SM::ShapeInfo("DescribeSpotInstanceRequestsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeSpotInstanceRequestsResult = new SM::ShapeInfo("DescribeSpotInstanceRequestsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeSpotPriceHistoryRequest = new SM::ShapeInfo("DescribeSpotPriceHistoryRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeSpotPriceHistoryResult = new SM::ShapeInfo("DescribeSpotPriceHistoryResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeStaleSecurityGroupsMaxResults = new SM::ShapeInfo("DescribeStaleSecurityGroupsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 255);
-    public static readonly SM::ShapeInfo SDescribeStaleSecurityGroupsNextToken = new SM::ShapeInfo("DescribeStaleSecurityGroupsNextToken", SM::ShapeKind.String).Constrain(min: 1, max: 1024);
-    public static readonly SM::ShapeInfo SDescribeStaleSecurityGroupsRequest = new SM::ShapeInfo("DescribeStaleSecurityGroupsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeStaleSecurityGroupsResult = new SM::ShapeInfo("DescribeStaleSecurityGroupsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeStoreImageTasksRequest = new SM::ShapeInfo("DescribeStoreImageTasksRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeStoreImageTasksRequestMaxResults = new SM::ShapeInfo("DescribeStoreImageTasksRequestMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 200);
-    public static readonly SM::ShapeInfo SDescribeStoreImageTasksResult = new SM::ShapeInfo("DescribeStoreImageTasksResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeSubnetsMaxResults = new SM::ShapeInfo("DescribeSubnetsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeSubnetsRequest = new SM::ShapeInfo("DescribeSubnetsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeSubnetsResult = new SM::ShapeInfo("DescribeSubnetsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTagsRequest = new SM::ShapeInfo("DescribeTagsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTagsResult = new SM::ShapeInfo("DescribeTagsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTrafficMirrorFilterRulesRequest = new SM::ShapeInfo("DescribeTrafficMirrorFilterRulesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTrafficMirrorFilterRulesResult = new SM::ShapeInfo("DescribeTrafficMirrorFilterRulesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTrafficMirrorFiltersRequest = new SM::ShapeInfo("DescribeTrafficMirrorFiltersRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTrafficMirrorFiltersResult = new SM::ShapeInfo("DescribeTrafficMirrorFiltersResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTrafficMirrorSessionsRequest = new SM::ShapeInfo("DescribeTrafficMirrorSessionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTrafficMirrorSessionsResult = new SM::ShapeInfo("DescribeTrafficMirrorSessionsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTrafficMirrorTargetsRequest = new SM::ShapeInfo("DescribeTrafficMirrorTargetsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTrafficMirrorTargetsResult = new SM::ShapeInfo("DescribeTrafficMirrorTargetsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTransitGatewayAttachmentsRequest = new SM::ShapeInfo("DescribeTransitGatewayAttachmentsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTransitGatewayAttachmentsResult = new SM::ShapeInfo("DescribeTransitGatewayAttachmentsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTransitGatewayConnectPeersRequest = new SM::ShapeInfo("DescribeTransitGatewayConnectPeersRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTransitGatewayConnectPeersResult = new SM::ShapeInfo("DescribeTransitGatewayConnectPeersResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTransitGatewayConnectsRequest = new SM::ShapeInfo("DescribeTransitGatewayConnectsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTransitGatewayConnectsResult = new SM::ShapeInfo("DescribeTransitGatewayConnectsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTransitGatewayMeteringPoliciesRequest = new SM::ShapeInfo("DescribeTransitGatewayMeteringPoliciesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTransitGatewayMeteringPoliciesResult = new SM::ShapeInfo("DescribeTransitGatewayMeteringPoliciesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTransitGatewayMulticastDomainsRequest = new SM::ShapeInfo("DescribeTransitGatewayMulticastDomainsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTransitGatewayMulticastDomainsResult = new SM::ShapeInfo("DescribeTransitGatewayMulticastDomainsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTransitGatewayPeeringAttachmentsRequest = new SM::ShapeInfo("DescribeTransitGatewayPeeringAttachmentsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTransitGatewayPeeringAttachmentsResult = new SM::ShapeInfo("DescribeTransitGatewayPeeringAttachmentsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTransitGatewayPolicyTablesRequest = new SM::ShapeInfo("DescribeTransitGatewayPolicyTablesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTransitGatewayPolicyTablesResult = new SM::ShapeInfo("DescribeTransitGatewayPolicyTablesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTransitGatewayRouteTableAnnouncementsRequest = new SM::ShapeInfo("DescribeTransitGatewayRouteTableAnnouncementsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTransitGatewayRouteTableAnnouncementsResult = new SM::ShapeInfo("DescribeTransitGatewayRouteTableAnnouncementsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTransitGatewayRouteTablesRequest = new SM::ShapeInfo("DescribeTransitGatewayRouteTablesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTransitGatewayRouteTablesResult = new SM::ShapeInfo("DescribeTransitGatewayRouteTablesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTransitGatewayVpcAttachmentsRequest = new SM::ShapeInfo("DescribeTransitGatewayVpcAttachmentsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTransitGatewayVpcAttachmentsResult = new SM::ShapeInfo("DescribeTransitGatewayVpcAttachmentsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTransitGatewaysRequest = new SM::ShapeInfo("DescribeTransitGatewaysRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTransitGatewaysResult = new SM::ShapeInfo("DescribeTransitGatewaysResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTrunkInterfaceAssociationsMaxResults = new SM::ShapeInfo("DescribeTrunkInterfaceAssociationsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 255);
-    public static readonly SM::ShapeInfo SDescribeTrunkInterfaceAssociationsRequest = new SM::ShapeInfo("DescribeTrunkInterfaceAssociationsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTrunkInterfaceAssociationsResult = new SM::ShapeInfo("DescribeTrunkInterfaceAssociationsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVerifiedAccessEndpointsMaxResults = new SM::ShapeInfo("DescribeVerifiedAccessEndpointsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeVerifiedAccessEndpointsRequest = new SM::ShapeInfo("DescribeVerifiedAccessEndpointsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVerifiedAccessEndpointsResult = new SM::ShapeInfo("DescribeVerifiedAccessEndpointsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVerifiedAccessGroupMaxResults = new SM::ShapeInfo("DescribeVerifiedAccessGroupMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeVerifiedAccessGroupsRequest = new SM::ShapeInfo("DescribeVerifiedAccessGroupsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVerifiedAccessGroupsResult = new SM::ShapeInfo("DescribeVerifiedAccessGroupsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVerifiedAccessInstanceLoggingConfigurationsMaxResults = new SM::ShapeInfo("DescribeVerifiedAccessInstanceLoggingConfigurationsMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 10);
-    public static readonly SM::ShapeInfo SDescribeVerifiedAccessInstanceLoggingConfigurationsRequest = new SM::ShapeInfo("DescribeVerifiedAccessInstanceLoggingConfigurationsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVerifiedAccessInstanceLoggingConfigurationsResult = new SM::ShapeInfo("DescribeVerifiedAccessInstanceLoggingConfigurationsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVerifiedAccessInstancesMaxResults = new SM::ShapeInfo("DescribeVerifiedAccessInstancesMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 200);
-    public static readonly SM::ShapeInfo SDescribeVerifiedAccessInstancesRequest = new SM::ShapeInfo("DescribeVerifiedAccessInstancesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVerifiedAccessInstancesResult = new SM::ShapeInfo("DescribeVerifiedAccessInstancesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVerifiedAccessTrustProvidersMaxResults = new SM::ShapeInfo("DescribeVerifiedAccessTrustProvidersMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 200);
-    public static readonly SM::ShapeInfo SDescribeVerifiedAccessTrustProvidersRequest = new SM::ShapeInfo("DescribeVerifiedAccessTrustProvidersRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVerifiedAccessTrustProvidersResult = new SM::ShapeInfo("DescribeVerifiedAccessTrustProvidersResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVolumeAttributeRequest = new SM::ShapeInfo("DescribeVolumeAttributeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVolumeAttributeResult = new SM::ShapeInfo("DescribeVolumeAttributeResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVolumeStatusRequest = new SM::ShapeInfo("DescribeVolumeStatusRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVolumeStatusResult = new SM::ShapeInfo("DescribeVolumeStatusResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVolumesModificationsRequest = new SM::ShapeInfo("DescribeVolumesModificationsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVolumesModificationsResult = new SM::ShapeInfo("DescribeVolumesModificationsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVolumesRequest = new SM::ShapeInfo("DescribeVolumesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVolumesResult = new SM::ShapeInfo("DescribeVolumesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVpcAttributeRequest = new SM::ShapeInfo("DescribeVpcAttributeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVpcAttributeResult = new SM::ShapeInfo("DescribeVpcAttributeResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVpcBlockPublicAccessExclusionsMaxResults = new SM::ShapeInfo("DescribeVpcBlockPublicAccessExclusionsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeVpcBlockPublicAccessExclusionsRequest = new SM::ShapeInfo("DescribeVpcBlockPublicAccessExclusionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVpcBlockPublicAccessExclusionsResult = new SM::ShapeInfo("DescribeVpcBlockPublicAccessExclusionsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVpcBlockPublicAccessOptionsRequest = new SM::ShapeInfo("DescribeVpcBlockPublicAccessOptionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVpcBlockPublicAccessOptionsResult = new SM::ShapeInfo("DescribeVpcBlockPublicAccessOptionsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVpcClassicLinkDnsSupportMaxResults = new SM::ShapeInfo("DescribeVpcClassicLinkDnsSupportMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 255);
-    public static readonly SM::ShapeInfo SDescribeVpcClassicLinkDnsSupportNextToken = new SM::ShapeInfo("DescribeVpcClassicLinkDnsSupportNextToken", SM::ShapeKind.String).Constrain(min: 1, max: 1024);
-    public static readonly SM::ShapeInfo SDescribeVpcClassicLinkDnsSupportRequest = new SM::ShapeInfo("DescribeVpcClassicLinkDnsSupportRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVpcClassicLinkDnsSupportResult = new SM::ShapeInfo("DescribeVpcClassicLinkDnsSupportResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVpcClassicLinkRequest = new SM::ShapeInfo("DescribeVpcClassicLinkRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVpcClassicLinkResult = new SM::ShapeInfo("DescribeVpcClassicLinkResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVpcEncryptionControlsMaxResults = new SM::ShapeInfo("DescribeVpcEncryptionControlsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeVpcEncryptionControlsRequest = new SM::ShapeInfo("DescribeVpcEncryptionControlsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVpcEncryptionControlsResult = new SM::ShapeInfo("DescribeVpcEncryptionControlsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVpcEndpointAssociationsRequest = new SM::ShapeInfo("DescribeVpcEndpointAssociationsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVpcEndpointAssociationsResult = new SM::ShapeInfo("DescribeVpcEndpointAssociationsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVpcEndpointConnectionNotificationsRequest = new SM::ShapeInfo("DescribeVpcEndpointConnectionNotificationsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVpcEndpointConnectionNotificationsResult = new SM::ShapeInfo("DescribeVpcEndpointConnectionNotificationsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVpcEndpointConnectionsRequest = new SM::ShapeInfo("DescribeVpcEndpointConnectionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVpcEndpointConnectionsResult = new SM::ShapeInfo("DescribeVpcEndpointConnectionsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVpcEndpointServiceConfigurationsRequest = new SM::ShapeInfo("DescribeVpcEndpointServiceConfigurationsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVpcEndpointServiceConfigurationsResult = new SM::ShapeInfo("DescribeVpcEndpointServiceConfigurationsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVpcEndpointServicePermissionsRequest = new SM::ShapeInfo("DescribeVpcEndpointServicePermissionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVpcEndpointServicePermissionsResult = new SM::ShapeInfo("DescribeVpcEndpointServicePermissionsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVpcEndpointServicesRequest = new SM::ShapeInfo("DescribeVpcEndpointServicesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVpcEndpointServicesResult = new SM::ShapeInfo("DescribeVpcEndpointServicesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVpcEndpointsRequest = new SM::ShapeInfo("DescribeVpcEndpointsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVpcEndpointsResult = new SM::ShapeInfo("DescribeVpcEndpointsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVpcPeeringConnectionsMaxResults = new SM::ShapeInfo("DescribeVpcPeeringConnectionsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeVpcPeeringConnectionsRequest = new SM::ShapeInfo("DescribeVpcPeeringConnectionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVpcPeeringConnectionsResult = new SM::ShapeInfo("DescribeVpcPeeringConnectionsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVpcsMaxResults = new SM::ShapeInfo("DescribeVpcsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeVpcsRequest = new SM::ShapeInfo("DescribeVpcsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVpcsResult = new SM::ShapeInfo("DescribeVpcsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVpnConcentratorsRequest = new SM::ShapeInfo("DescribeVpnConcentratorsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVpnConcentratorsResult = new SM::ShapeInfo("DescribeVpnConcentratorsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVpnConnectionsRequest = new SM::ShapeInfo("DescribeVpnConnectionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVpnConnectionsResult = new SM::ShapeInfo("DescribeVpnConnectionsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVpnGatewaysRequest = new SM::ShapeInfo("DescribeVpnGatewaysRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeVpnGatewaysResult = new SM::ShapeInfo("DescribeVpnGatewaysResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDestinationFileFormat = new SM::ShapeInfo("DestinationFileFormat", SM::ShapeKind.String).Constrain(enumValues: ["plain-text", "parquet"]);
-    public static readonly SM::ShapeInfo SDestinationOptionsRequest = new SM::ShapeInfo("DestinationOptionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDestinationOptionsResponse = new SM::ShapeInfo("DestinationOptionsResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDetachClassicLinkVpcRequest = new SM::ShapeInfo("DetachClassicLinkVpcRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDetachClassicLinkVpcResult = new SM::ShapeInfo("DetachClassicLinkVpcResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDetachInternetGatewayRequest = new SM::ShapeInfo("DetachInternetGatewayRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDetachNetworkInterfaceRequest = new SM::ShapeInfo("DetachNetworkInterfaceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDetachVerifiedAccessTrustProviderRequest = new SM::ShapeInfo("DetachVerifiedAccessTrustProviderRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDetachVerifiedAccessTrustProviderResult = new SM::ShapeInfo("DetachVerifiedAccessTrustProviderResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDetachVolumeRequest = new SM::ShapeInfo("DetachVolumeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDetachVpnGatewayRequest = new SM::ShapeInfo("DetachVpnGatewayRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeviceOptions = new SM::ShapeInfo("DeviceOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeviceTrustProviderType = new SM::ShapeInfo("DeviceTrustProviderType", SM::ShapeKind.String).Constrain(enumValues: ["jamf", "crowdstrike", "jumpcloud"]);
-    public static readonly SM::ShapeInfo SDeviceTrustProviderTypeList = new SM::ShapeInfo("DeviceTrustProviderTypeList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDeviceType = new SM::ShapeInfo("DeviceType", SM::ShapeKind.String).Constrain(enumValues: ["ebs", "instance-store"]);
-    public static readonly SM::ShapeInfo SDhcpConfiguration = new SM::ShapeInfo("DhcpConfiguration", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDhcpConfigurationList = new SM::ShapeInfo("DhcpConfigurationList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDhcpConfigurationValueList = new SM::ShapeInfo("DhcpConfigurationValueList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDhcpOptions = new SM::ShapeInfo("DhcpOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDhcpOptionsId = new SM::ShapeInfo("DhcpOptionsId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SDhcpOptionsIdStringList = new SM::ShapeInfo("DhcpOptionsIdStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDhcpOptionsList = new SM::ShapeInfo("DhcpOptionsList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDimensionCondition = new SM::ShapeInfo("DimensionCondition", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDirectoryServiceAuthentication = new SM::ShapeInfo("DirectoryServiceAuthentication", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDirectoryServiceAuthenticationRequest = new SM::ShapeInfo("DirectoryServiceAuthenticationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableAddressTransferRequest = new SM::ShapeInfo("DisableAddressTransferRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableAddressTransferResult = new SM::ShapeInfo("DisableAddressTransferResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableAllowedImagesSettingsRequest = new SM::ShapeInfo("DisableAllowedImagesSettingsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableAllowedImagesSettingsResult = new SM::ShapeInfo("DisableAllowedImagesSettingsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableAwsNetworkPerformanceMetricSubscriptionRequest = new SM::ShapeInfo("DisableAwsNetworkPerformanceMetricSubscriptionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableAwsNetworkPerformanceMetricSubscriptionResult = new SM::ShapeInfo("DisableAwsNetworkPerformanceMetricSubscriptionResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableCapacityManagerRequest = new SM::ShapeInfo("DisableCapacityManagerRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableCapacityManagerResult = new SM::ShapeInfo("DisableCapacityManagerResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableEbsEncryptionByDefaultRequest = new SM::ShapeInfo("DisableEbsEncryptionByDefaultRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableEbsEncryptionByDefaultResult = new SM::ShapeInfo("DisableEbsEncryptionByDefaultResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableFastLaunchRequest = new SM::ShapeInfo("DisableFastLaunchRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableFastLaunchResult = new SM::ShapeInfo("DisableFastLaunchResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableFastSnapshotRestoreErrorItem = new SM::ShapeInfo("DisableFastSnapshotRestoreErrorItem", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableFastSnapshotRestoreErrorSet = new SM::ShapeInfo("DisableFastSnapshotRestoreErrorSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDisableFastSnapshotRestoreStateError = new SM::ShapeInfo("DisableFastSnapshotRestoreStateError", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableFastSnapshotRestoreStateErrorItem = new SM::ShapeInfo("DisableFastSnapshotRestoreStateErrorItem", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableFastSnapshotRestoreStateErrorSet = new SM::ShapeInfo("DisableFastSnapshotRestoreStateErrorSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDisableFastSnapshotRestoreSuccessItem = new SM::ShapeInfo("DisableFastSnapshotRestoreSuccessItem", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableFastSnapshotRestoreSuccessSet = new SM::ShapeInfo("DisableFastSnapshotRestoreSuccessSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDisableFastSnapshotRestoresRequest = new SM::ShapeInfo("DisableFastSnapshotRestoresRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableFastSnapshotRestoresResult = new SM::ShapeInfo("DisableFastSnapshotRestoresResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableImageBlockPublicAccessRequest = new SM::ShapeInfo("DisableImageBlockPublicAccessRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableImageBlockPublicAccessResult = new SM::ShapeInfo("DisableImageBlockPublicAccessResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableImageDeprecationRequest = new SM::ShapeInfo("DisableImageDeprecationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableImageDeprecationResult = new SM::ShapeInfo("DisableImageDeprecationResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableImageDeregistrationProtectionRequest = new SM::ShapeInfo("DisableImageDeregistrationProtectionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableImageDeregistrationProtectionResult = new SM::ShapeInfo("DisableImageDeregistrationProtectionResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableImageRequest = new SM::ShapeInfo("DisableImageRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableImageResult = new SM::ShapeInfo("DisableImageResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableInstanceSqlHaStandbyDetectionsRequest = new SM::ShapeInfo("DisableInstanceSqlHaStandbyDetectionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableInstanceSqlHaStandbyDetectionsResult = new SM::ShapeInfo("DisableInstanceSqlHaStandbyDetectionsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableIpamOrganizationAdminAccountRequest = new SM::ShapeInfo("DisableIpamOrganizationAdminAccountRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableIpamOrganizationAdminAccountResult = new SM::ShapeInfo("DisableIpamOrganizationAdminAccountResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableIpamPolicyRequest = new SM::ShapeInfo("DisableIpamPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableIpamPolicyResult = new SM::ShapeInfo("DisableIpamPolicyResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableRouteServerPropagationRequest = new SM::ShapeInfo("DisableRouteServerPropagationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableRouteServerPropagationResult = new SM::ShapeInfo("DisableRouteServerPropagationResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableSerialConsoleAccessRequest = new SM::ShapeInfo("DisableSerialConsoleAccessRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableSerialConsoleAccessResult = new SM::ShapeInfo("DisableSerialConsoleAccessResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableSnapshotBlockPublicAccessRequest = new SM::ShapeInfo("DisableSnapshotBlockPublicAccessRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableSnapshotBlockPublicAccessResult = new SM::ShapeInfo("DisableSnapshotBlockPublicAccessResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableTransitGatewayRouteTablePropagationRequest = new SM::ShapeInfo("DisableTransitGatewayRouteTablePropagationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableTransitGatewayRouteTablePropagationResult = new SM::ShapeInfo("DisableTransitGatewayRouteTablePropagationResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableVgwRoutePropagationRequest = new SM::ShapeInfo("DisableVgwRoutePropagationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableVpcClassicLinkDnsSupportRequest = new SM::ShapeInfo("DisableVpcClassicLinkDnsSupportRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableVpcClassicLinkDnsSupportResult = new SM::ShapeInfo("DisableVpcClassicLinkDnsSupportResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableVpcClassicLinkRequest = new SM::ShapeInfo("DisableVpcClassicLinkRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableVpcClassicLinkResult = new SM::ShapeInfo("DisableVpcClassicLinkResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisassociateAddressRequest = new SM::ShapeInfo("DisassociateAddressRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisassociateCapacityReservationBillingOwnerRequest = new SM::ShapeInfo("DisassociateCapacityReservationBillingOwnerRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisassociateCapacityReservationBillingOwnerResult = new SM::ShapeInfo("DisassociateCapacityReservationBillingOwnerResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisassociateClientVpnTargetNetworkRequest = new SM::ShapeInfo("DisassociateClientVpnTargetNetworkRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisassociateClientVpnTargetNetworkResult = new SM::ShapeInfo("DisassociateClientVpnTargetNetworkResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisassociateEnclaveCertificateIamRoleRequest = new SM::ShapeInfo("DisassociateEnclaveCertificateIamRoleRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisassociateEnclaveCertificateIamRoleResult = new SM::ShapeInfo("DisassociateEnclaveCertificateIamRoleResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisassociateIamInstanceProfileRequest = new SM::ShapeInfo("DisassociateIamInstanceProfileRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisassociateIamInstanceProfileResult = new SM::ShapeInfo("DisassociateIamInstanceProfileResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisassociateInstanceEventWindowRequest = new SM::ShapeInfo("DisassociateInstanceEventWindowRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisassociateInstanceEventWindowResult = new SM::ShapeInfo("DisassociateInstanceEventWindowResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisassociateIpamByoasnRequest = new SM::ShapeInfo("DisassociateIpamByoasnRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisassociateIpamByoasnResult = new SM::ShapeInfo("DisassociateIpamByoasnResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisassociateIpamResourceDiscoveryRequest = new SM::ShapeInfo("DisassociateIpamResourceDiscoveryRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisassociateIpamResourceDiscoveryResult = new SM::ShapeInfo("DisassociateIpamResourceDiscoveryResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisassociateNatGatewayAddressRequest = new SM::ShapeInfo("DisassociateNatGatewayAddressRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisassociateNatGatewayAddressResult = new SM::ShapeInfo("DisassociateNatGatewayAddressResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisassociateRouteServerRequest = new SM::ShapeInfo("DisassociateRouteServerRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisassociateRouteServerResult = new SM::ShapeInfo("DisassociateRouteServerResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisassociateRouteTableRequest = new SM::ShapeInfo("DisassociateRouteTableRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisassociateSecurityGroupVpcRequest = new SM::ShapeInfo("DisassociateSecurityGroupVpcRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisassociateSecurityGroupVpcResult = new SM::ShapeInfo("DisassociateSecurityGroupVpcResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisassociateSecurityGroupVpcSecurityGroupId = new SM::ShapeInfo("DisassociateSecurityGroupVpcSecurityGroupId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SDisassociateSubnetCidrBlockRequest = new SM::ShapeInfo("DisassociateSubnetCidrBlockRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisassociateSubnetCidrBlockResult = new SM::ShapeInfo("DisassociateSubnetCidrBlockResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisassociateTransitGatewayMulticastDomainRequest = new SM::ShapeInfo("DisassociateTransitGatewayMulticastDomainRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisassociateTransitGatewayMulticastDomainResult = new SM::ShapeInfo("DisassociateTransitGatewayMulticastDomainResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisassociateTransitGatewayPolicyTableRequest = new SM::ShapeInfo("DisassociateTransitGatewayPolicyTableRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisassociateTransitGatewayPolicyTableResult = new SM::ShapeInfo("DisassociateTransitGatewayPolicyTableResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisassociateTransitGatewayRouteTableRequest = new SM::ShapeInfo("DisassociateTransitGatewayRouteTableRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisassociateTransitGatewayRouteTableResult = new SM::ShapeInfo("DisassociateTransitGatewayRouteTableResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisassociateTrunkInterfaceRequest = new SM::ShapeInfo("DisassociateTrunkInterfaceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisassociateTrunkInterfaceResult = new SM::ShapeInfo("DisassociateTrunkInterfaceResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisassociateVpcCidrBlockRequest = new SM::ShapeInfo("DisassociateVpcCidrBlockRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisassociateVpcCidrBlockResult = new SM::ShapeInfo("DisassociateVpcCidrBlockResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDiskCount = new SM::ShapeInfo("DiskCount", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SDiskImage = new SM::ShapeInfo("DiskImage", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDiskImageDescription = new SM::ShapeInfo("DiskImageDescription", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDiskImageDetail = new SM::ShapeInfo("DiskImageDetail", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDiskImageFormat = new SM::ShapeInfo("DiskImageFormat", SM::ShapeKind.String).Constrain(enumValues: ["VMDK", "RAW", "VHD"]);
-    public static readonly SM::ShapeInfo SDiskImageList = new SM::ShapeInfo("DiskImageList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDiskImageVolumeDescription = new SM::ShapeInfo("DiskImageVolumeDescription", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDiskInfo = new SM::ShapeInfo("DiskInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDiskInfoList = new SM::ShapeInfo("DiskInfoList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDiskSize = new SM::ShapeInfo("DiskSize", SM::ShapeKind.Long);
-    public static readonly SM::ShapeInfo SDiskType = new SM::ShapeInfo("DiskType", SM::ShapeKind.String).Constrain(enumValues: ["hdd", "ssd"]);
-    public static readonly SM::ShapeInfo SDnsEntry = new SM::ShapeInfo("DnsEntry", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDnsEntrySet = new SM::ShapeInfo("DnsEntrySet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDnsNameState = new SM::ShapeInfo("DnsNameState", SM::ShapeKind.String).Constrain(enumValues: ["pendingVerification", "verified", "failed"]);
-    public static readonly SM::ShapeInfo SDnsOptions = new SM::ShapeInfo("DnsOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDnsOptionsSpecification = new SM::ShapeInfo("DnsOptionsSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDnsRecordIpType = new SM::ShapeInfo("DnsRecordIpType", SM::ShapeKind.String).Constrain(enumValues: ["ipv4", "dualstack", "ipv6", "service-defined"]);
-    public static readonly SM::ShapeInfo SDnsServersOptionsModifyStructure = new SM::ShapeInfo("DnsServersOptionsModifyStructure", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDnsSupportValue = new SM::ShapeInfo("DnsSupportValue", SM::ShapeKind.String).Constrain(enumValues: ["enable", "disable"]);
-    public static readonly SM::ShapeInfo SDomainType = new SM::ShapeInfo("DomainType", SM::ShapeKind.String).Constrain(enumValues: ["vpc", "standard"]);
-    public static readonly SM::ShapeInfo SDouble = new SM::ShapeInfo("Double", SM::ShapeKind.Double);
-    public static readonly SM::ShapeInfo SDoubleWithConstraints = new SM::ShapeInfo("DoubleWithConstraints", SM::ShapeKind.Double).Constrain(min: 0.001, max: 99.999);
-    public static readonly SM::ShapeInfo SDrainSeconds = new SM::ShapeInfo("DrainSeconds", SM::ShapeKind.Integer).Constrain(min: 1, max: 4000);
-    public static readonly SM::ShapeInfo SDynamicRoutingValue = new SM::ShapeInfo("DynamicRoutingValue", SM::ShapeKind.String).Constrain(enumValues: ["enable", "disable"]);
-    public static readonly SM::ShapeInfo SEbsBlockDevice = new SM::ShapeInfo("EbsBlockDevice", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEbsBlockDeviceResponse = new SM::ShapeInfo("EbsBlockDeviceResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEbsCardIndex = new SM::ShapeInfo("EbsCardIndex", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SEbsCardInfo = new SM::ShapeInfo("EbsCardInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEbsCardInfoList = new SM::ShapeInfo("EbsCardInfoList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SEbsEncryptionSupport = new SM::ShapeInfo("EbsEncryptionSupport", SM::ShapeKind.String).Constrain(enumValues: ["unsupported", "supported"]);
-    public static readonly SM::ShapeInfo SEbsInfo = new SM::ShapeInfo("EbsInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEbsInstanceBlockDevice = new SM::ShapeInfo("EbsInstanceBlockDevice", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEbsInstanceBlockDeviceSpecification = new SM::ShapeInfo("EbsInstanceBlockDeviceSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEbsNvmeSupport = new SM::ShapeInfo("EbsNvmeSupport", SM::ShapeKind.String).Constrain(enumValues: ["unsupported", "supported", "required"]);
-    public static readonly SM::ShapeInfo SEbsOptimizedInfo = new SM::ShapeInfo("EbsOptimizedInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEbsOptimizedSupport = new SM::ShapeInfo("EbsOptimizedSupport", SM::ShapeKind.String).Constrain(enumValues: ["unsupported", "supported", "default"]);
-    public static readonly SM::ShapeInfo SEbsStatusDetails = new SM::ShapeInfo("EbsStatusDetails", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEbsStatusDetailsList = new SM::ShapeInfo("EbsStatusDetailsList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SEbsStatusSummary = new SM::ShapeInfo("EbsStatusSummary", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEc2InstanceConnectEndpoint = new SM::ShapeInfo("Ec2InstanceConnectEndpoint", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEc2InstanceConnectEndpointState = new SM::ShapeInfo("Ec2InstanceConnectEndpointState", SM::ShapeKind.String).Constrain(enumValues: ["create-in-progress", "create-complete", "create-failed", "delete-in-progress", "delete-complete", "delete-failed", "update-in-progress", "update-complete", "update-failed"]);
-    public static readonly SM::ShapeInfo SEfaInfo = new SM::ShapeInfo("EfaInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEfaSupportedFlag = new SM::ShapeInfo("EfaSupportedFlag", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SEgressOnlyInternetGateway = new SM::ShapeInfo("EgressOnlyInternetGateway", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEgressOnlyInternetGatewayId = new SM::ShapeInfo("EgressOnlyInternetGatewayId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SEgressOnlyInternetGatewayIdList = new SM::ShapeInfo("EgressOnlyInternetGatewayIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SEgressOnlyInternetGatewayList = new SM::ShapeInfo("EgressOnlyInternetGatewayList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SEipAllocationPublicIp = new SM::ShapeInfo("EipAllocationPublicIp", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SEipAssociationIdList = new SM::ShapeInfo("EipAssociationIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SEkPubKeyFormat = new SM::ShapeInfo("EkPubKeyFormat", SM::ShapeKind.String).Constrain(enumValues: ["der", "tpmt"]);
-    public static readonly SM::ShapeInfo SEkPubKeyType = new SM::ShapeInfo("EkPubKeyType", SM::ShapeKind.String).Constrain(enumValues: ["rsa-2048", "ecc-sec-p384"]);
-    public static readonly SM::ShapeInfo SEkPubKeyValue = new SM::ShapeInfo("EkPubKeyValue", SM::ShapeKind.String).Constrain(sensitive: true);
-    public static readonly SM::ShapeInfo SElasticGpuAssociation = new SM::ShapeInfo("ElasticGpuAssociation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SElasticGpuAssociationList = new SM::ShapeInfo("ElasticGpuAssociationList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SElasticGpuHealth = new SM::ShapeInfo("ElasticGpuHealth", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SElasticGpuId = new SM::ShapeInfo("ElasticGpuId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SElasticGpuIdSet = new SM::ShapeInfo("ElasticGpuIdSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SElasticGpuSet = new SM::ShapeInfo("ElasticGpuSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SElasticGpuSpecification = new SM::ShapeInfo("ElasticGpuSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SElasticGpuSpecificationList = new SM::ShapeInfo("ElasticGpuSpecificationList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SElasticGpuSpecificationResponse = new SM::ShapeInfo("ElasticGpuSpecificationResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SElasticGpuSpecificationResponseList = new SM::ShapeInfo("ElasticGpuSpecificationResponseList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SElasticGpuSpecifications = new SM::ShapeInfo("ElasticGpuSpecifications", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SElasticGpuState = new SM::ShapeInfo("ElasticGpuState", SM::ShapeKind.String).Constrain(enumValues: ["ATTACHED"]);
-    public static readonly SM::ShapeInfo SElasticGpuStatus = new SM::ShapeInfo("ElasticGpuStatus", SM::ShapeKind.String).Constrain(enumValues: ["OK", "IMPAIRED"]);
-    public static readonly SM::ShapeInfo SElasticGpus = new SM::ShapeInfo("ElasticGpus", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SElasticInferenceAccelerator = new SM::ShapeInfo("ElasticInferenceAccelerator", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SElasticInferenceAcceleratorAssociation = new SM::ShapeInfo("ElasticInferenceAcceleratorAssociation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SElasticInferenceAcceleratorAssociationList = new SM::ShapeInfo("ElasticInferenceAcceleratorAssociationList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SElasticInferenceAcceleratorCount = new SM::ShapeInfo("ElasticInferenceAcceleratorCount", SM::ShapeKind.Integer).Constrain(min: 1);
-    public static readonly SM::ShapeInfo SElasticInferenceAccelerators = new SM::ShapeInfo("ElasticInferenceAccelerators", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SElasticIpAssociationId = new SM::ShapeInfo("ElasticIpAssociationId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SEnaSrdSpecification = new SM::ShapeInfo("EnaSrdSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnaSrdSpecificationRequest = new SM::ShapeInfo("EnaSrdSpecificationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnaSrdSupported = new SM::ShapeInfo("EnaSrdSupported", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SEnaSrdUdpSpecification = new SM::ShapeInfo("EnaSrdUdpSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnaSrdUdpSpecificationRequest = new SM::ShapeInfo("EnaSrdUdpSpecificationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnaSupport = new SM::ShapeInfo("EnaSupport", SM::ShapeKind.String).Constrain(enumValues: ["unsupported", "supported", "required"]);
-    public static readonly SM::ShapeInfo SEnableAddressTransferRequest = new SM::ShapeInfo("EnableAddressTransferRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableAddressTransferResult = new SM::ShapeInfo("EnableAddressTransferResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableAllowedImagesSettingsRequest = new SM::ShapeInfo("EnableAllowedImagesSettingsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableAllowedImagesSettingsResult = new SM::ShapeInfo("EnableAllowedImagesSettingsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableAwsNetworkPerformanceMetricSubscriptionRequest = new SM::ShapeInfo("EnableAwsNetworkPerformanceMetricSubscriptionRequest", SM::ShapeKind.Structure);
+    public static SM::ShapeInfo SDescribeNetworkAclsRequest => Table[1200];
+    public static SM::ShapeInfo SDescribeNetworkAclsResult => Table[1201];
+    public static SM::ShapeInfo SDescribeNetworkInsightsAccessScopeAnalysesRequest => Table[1202];
+    public static SM::ShapeInfo SDescribeNetworkInsightsAccessScopeAnalysesResult => Table[1203];
+    public static SM::ShapeInfo SDescribeNetworkInsightsAccessScopesRequest => Table[1204];
+    public static SM::ShapeInfo SDescribeNetworkInsightsAccessScopesResult => Table[1205];
+    public static SM::ShapeInfo SDescribeNetworkInsightsAnalysesRequest => Table[1206];
+    public static SM::ShapeInfo SDescribeNetworkInsightsAnalysesResult => Table[1207];
+    public static SM::ShapeInfo SDescribeNetworkInsightsPathsRequest => Table[1208];
+    public static SM::ShapeInfo SDescribeNetworkInsightsPathsResult => Table[1209];
+    public static SM::ShapeInfo SDescribeNetworkInterfaceAttributeRequest => Table[1210];
+    public static SM::ShapeInfo SDescribeNetworkInterfaceAttributeResult => Table[1211];
+    public static SM::ShapeInfo SDescribeNetworkInterfacePermissionsMaxResults => Table[1212];
+    public static SM::ShapeInfo SDescribeNetworkInterfacePermissionsRequest => Table[1213];
+    public static SM::ShapeInfo SDescribeNetworkInterfacePermissionsResult => Table[1214];
+    public static SM::ShapeInfo SDescribeNetworkInterfacesMaxResults => Table[1215];
+    public static SM::ShapeInfo SDescribeNetworkInterfacesRequest => Table[1216];
+    public static SM::ShapeInfo SDescribeNetworkInterfacesResult => Table[1217];
+    public static SM::ShapeInfo SDescribeOutpostLagsRequest => Table[1218];
+    public static SM::ShapeInfo SDescribeOutpostLagsResult => Table[1219];
+    public static SM::ShapeInfo SDescribePlacementGroupsRequest => Table[1220];
+    public static SM::ShapeInfo SDescribePlacementGroupsResult => Table[1221];
+    public static SM::ShapeInfo SDescribePrefixListsRequest => Table[1222];
+    public static SM::ShapeInfo SDescribePrefixListsResult => Table[1223];
+    public static SM::ShapeInfo SDescribePrincipalIdFormatMaxResults => Table[1224];
+    public static SM::ShapeInfo SDescribePrincipalIdFormatRequest => Table[1225];
+    public static SM::ShapeInfo SDescribePrincipalIdFormatResult => Table[1226];
+    public static SM::ShapeInfo SDescribePublicIpv4PoolsRequest => Table[1227];
+    public static SM::ShapeInfo SDescribePublicIpv4PoolsResult => Table[1228];
+    public static SM::ShapeInfo SDescribeRegionsRequest => Table[1229];
+    public static SM::ShapeInfo SDescribeRegionsResult => Table[1230];
+    public static SM::ShapeInfo SDescribeReplaceRootVolumeTasksMaxResults => Table[1231];
+    public static SM::ShapeInfo SDescribeReplaceRootVolumeTasksRequest => Table[1232];
+    public static SM::ShapeInfo SDescribeReplaceRootVolumeTasksResult => Table[1233];
+    public static SM::ShapeInfo SDescribeReservedInstancesListingsRequest => Table[1234];
+    public static SM::ShapeInfo SDescribeReservedInstancesListingsResult => Table[1235];
+    public static SM::ShapeInfo SDescribeReservedInstancesModificationsRequest => Table[1236];
+    public static SM::ShapeInfo SDescribeReservedInstancesModificationsResult => Table[1237];
+    public static SM::ShapeInfo SDescribeReservedInstancesOfferingsRequest => Table[1238];
+    public static SM::ShapeInfo SDescribeReservedInstancesOfferingsResult => Table[1239];
+    public static SM::ShapeInfo SDescribeReservedInstancesRequest => Table[1240];
+    public static SM::ShapeInfo SDescribeReservedInstancesResult => Table[1241];
+    public static SM::ShapeInfo SDescribeRouteServerEndpointsRequest => Table[1242];
+    public static SM::ShapeInfo SDescribeRouteServerEndpointsResult => Table[1243];
+    public static SM::ShapeInfo SDescribeRouteServerPeersRequest => Table[1244];
+    public static SM::ShapeInfo SDescribeRouteServerPeersResult => Table[1245];
+    public static SM::ShapeInfo SDescribeRouteServersRequest => Table[1246];
+    public static SM::ShapeInfo SDescribeRouteServersResult => Table[1247];
+    public static SM::ShapeInfo SDescribeRouteTablesMaxResults => Table[1248];
+    public static SM::ShapeInfo SDescribeRouteTablesRequest => Table[1249];
+    public static SM::ShapeInfo SDescribeRouteTablesResult => Table[1250];
+    public static SM::ShapeInfo SDescribeScheduledInstanceAvailabilityMaxResults => Table[1251];
+    public static SM::ShapeInfo SDescribeScheduledInstanceAvailabilityRequest => Table[1252];
+    public static SM::ShapeInfo SDescribeScheduledInstanceAvailabilityResult => Table[1253];
+    public static SM::ShapeInfo SDescribeScheduledInstancesRequest => Table[1254];
+    public static SM::ShapeInfo SDescribeScheduledInstancesResult => Table[1255];
+    public static SM::ShapeInfo SDescribeSecondaryInterfacesMaxResults => Table[1256];
+    public static SM::ShapeInfo SDescribeSecondaryInterfacesRequest => Table[1257];
+    public static SM::ShapeInfo SDescribeSecondaryInterfacesResult => Table[1258];
+    public static SM::ShapeInfo SDescribeSecondaryNetworksMaxResults => Table[1259];
+    public static SM::ShapeInfo SDescribeSecondaryNetworksRequest => Table[1260];
+    public static SM::ShapeInfo SDescribeSecondaryNetworksResult => Table[1261];
+    public static SM::ShapeInfo SDescribeSecondarySubnetsMaxResults => Table[1262];
+    public static SM::ShapeInfo SDescribeSecondarySubnetsRequest => Table[1263];
+    public static SM::ShapeInfo SDescribeSecondarySubnetsResult => Table[1264];
+    public static SM::ShapeInfo SDescribeSecurityGroupReferencesRequest => Table[1265];
+    public static SM::ShapeInfo SDescribeSecurityGroupReferencesResult => Table[1266];
+    public static SM::ShapeInfo SDescribeSecurityGroupRulesMaxResults => Table[1267];
+    public static SM::ShapeInfo SDescribeSecurityGroupRulesRequest => Table[1268];
+    public static SM::ShapeInfo SDescribeSecurityGroupRulesResult => Table[1269];
+    public static SM::ShapeInfo SDescribeSecurityGroupVpcAssociationsMaxResults => Table[1270];
+    public static SM::ShapeInfo SDescribeSecurityGroupVpcAssociationsRequest => Table[1271];
+    public static SM::ShapeInfo SDescribeSecurityGroupVpcAssociationsResult => Table[1272];
+    public static SM::ShapeInfo SDescribeSecurityGroupsMaxResults => Table[1273];
+    public static SM::ShapeInfo SDescribeSecurityGroupsRequest => Table[1274];
+    public static SM::ShapeInfo SDescribeSecurityGroupsResult => Table[1275];
+    public static SM::ShapeInfo SDescribeServiceLinkVirtualInterfacesRequest => Table[1276];
+    public static SM::ShapeInfo SDescribeServiceLinkVirtualInterfacesResult => Table[1277];
+    public static SM::ShapeInfo SDescribeSnapshotAttributeRequest => Table[1278];
+    public static SM::ShapeInfo SDescribeSnapshotAttributeResult => Table[1279];
+    public static SM::ShapeInfo SDescribeSnapshotTierStatusMaxResults => Table[1280];
+    public static SM::ShapeInfo SDescribeSnapshotTierStatusRequest => Table[1281];
+    public static SM::ShapeInfo SDescribeSnapshotTierStatusResult => Table[1282];
+    public static SM::ShapeInfo SDescribeSnapshotsRequest => Table[1283];
+    public static SM::ShapeInfo SDescribeSnapshotsResult => Table[1284];
+    public static SM::ShapeInfo SDescribeSpotDatafeedSubscriptionRequest => Table[1285];
+    public static SM::ShapeInfo SDescribeSpotDatafeedSubscriptionResult => Table[1286];
+    public static SM::ShapeInfo SDescribeSpotFleetInstancesMaxResults => Table[1287];
+    public static SM::ShapeInfo SDescribeSpotFleetInstancesRequest => Table[1288];
+    public static SM::ShapeInfo SDescribeSpotFleetInstancesResponse => Table[1289];
+    public static SM::ShapeInfo SDescribeSpotFleetRequestHistoryMaxResults => Table[1290];
+    public static SM::ShapeInfo SDescribeSpotFleetRequestHistoryRequest => Table[1291];
+    public static SM::ShapeInfo SDescribeSpotFleetRequestHistoryResponse => Table[1292];
+    public static SM::ShapeInfo SDescribeSpotFleetRequestsRequest => Table[1293];
+    public static SM::ShapeInfo SDescribeSpotFleetRequestsResponse => Table[1294];
+    public static SM::ShapeInfo SDescribeSpotInstanceRequestsRequest => Table[1295];
+    public static SM::ShapeInfo SDescribeSpotInstanceRequestsResult => Table[1296];
+    public static SM::ShapeInfo SDescribeSpotPriceHistoryRequest => Table[1297];
+    public static SM::ShapeInfo SDescribeSpotPriceHistoryResult => Table[1298];
+    public static SM::ShapeInfo SDescribeStaleSecurityGroupsMaxResults => Table[1299];
+    public static SM::ShapeInfo SDescribeStaleSecurityGroupsNextToken => Table[1300];
+    public static SM::ShapeInfo SDescribeStaleSecurityGroupsRequest => Table[1301];
+    public static SM::ShapeInfo SDescribeStaleSecurityGroupsResult => Table[1302];
+    public static SM::ShapeInfo SDescribeStoreImageTasksRequest => Table[1303];
+    public static SM::ShapeInfo SDescribeStoreImageTasksRequestMaxResults => Table[1304];
+    public static SM::ShapeInfo SDescribeStoreImageTasksResult => Table[1305];
+    public static SM::ShapeInfo SDescribeSubnetsMaxResults => Table[1306];
+    public static SM::ShapeInfo SDescribeSubnetsRequest => Table[1307];
+    public static SM::ShapeInfo SDescribeSubnetsResult => Table[1308];
+    public static SM::ShapeInfo SDescribeTagsRequest => Table[1309];
+    public static SM::ShapeInfo SDescribeTagsResult => Table[1310];
+    public static SM::ShapeInfo SDescribeTrafficMirrorFilterRulesRequest => Table[1311];
+    public static SM::ShapeInfo SDescribeTrafficMirrorFilterRulesResult => Table[1312];
+    public static SM::ShapeInfo SDescribeTrafficMirrorFiltersRequest => Table[1313];
+    public static SM::ShapeInfo SDescribeTrafficMirrorFiltersResult => Table[1314];
+    public static SM::ShapeInfo SDescribeTrafficMirrorSessionsRequest => Table[1315];
+    public static SM::ShapeInfo SDescribeTrafficMirrorSessionsResult => Table[1316];
+    public static SM::ShapeInfo SDescribeTrafficMirrorTargetsRequest => Table[1317];
+    public static SM::ShapeInfo SDescribeTrafficMirrorTargetsResult => Table[1318];
+    public static SM::ShapeInfo SDescribeTransitGatewayAttachmentsRequest => Table[1319];
+    public static SM::ShapeInfo SDescribeTransitGatewayAttachmentsResult => Table[1320];
+    public static SM::ShapeInfo SDescribeTransitGatewayConnectPeersRequest => Table[1321];
+    public static SM::ShapeInfo SDescribeTransitGatewayConnectPeersResult => Table[1322];
+    public static SM::ShapeInfo SDescribeTransitGatewayConnectsRequest => Table[1323];
+    public static SM::ShapeInfo SDescribeTransitGatewayConnectsResult => Table[1324];
+    public static SM::ShapeInfo SDescribeTransitGatewayMeteringPoliciesRequest => Table[1325];
+    public static SM::ShapeInfo SDescribeTransitGatewayMeteringPoliciesResult => Table[1326];
+    public static SM::ShapeInfo SDescribeTransitGatewayMulticastDomainsRequest => Table[1327];
+    public static SM::ShapeInfo SDescribeTransitGatewayMulticastDomainsResult => Table[1328];
+    public static SM::ShapeInfo SDescribeTransitGatewayPeeringAttachmentsRequest => Table[1329];
+    public static SM::ShapeInfo SDescribeTransitGatewayPeeringAttachmentsResult => Table[1330];
+    public static SM::ShapeInfo SDescribeTransitGatewayPolicyTablesRequest => Table[1331];
+    public static SM::ShapeInfo SDescribeTransitGatewayPolicyTablesResult => Table[1332];
+    public static SM::ShapeInfo SDescribeTransitGatewayRouteTableAnnouncementsRequest => Table[1333];
+    public static SM::ShapeInfo SDescribeTransitGatewayRouteTableAnnouncementsResult => Table[1334];
+    public static SM::ShapeInfo SDescribeTransitGatewayRouteTablesRequest => Table[1335];
+    public static SM::ShapeInfo SDescribeTransitGatewayRouteTablesResult => Table[1336];
+    public static SM::ShapeInfo SDescribeTransitGatewayVpcAttachmentsRequest => Table[1337];
+    public static SM::ShapeInfo SDescribeTransitGatewayVpcAttachmentsResult => Table[1338];
+    public static SM::ShapeInfo SDescribeTransitGatewaysRequest => Table[1339];
+    public static SM::ShapeInfo SDescribeTransitGatewaysResult => Table[1340];
+    public static SM::ShapeInfo SDescribeTrunkInterfaceAssociationsMaxResults => Table[1341];
+    public static SM::ShapeInfo SDescribeTrunkInterfaceAssociationsRequest => Table[1342];
+    public static SM::ShapeInfo SDescribeTrunkInterfaceAssociationsResult => Table[1343];
+    public static SM::ShapeInfo SDescribeVerifiedAccessEndpointsMaxResults => Table[1344];
+    public static SM::ShapeInfo SDescribeVerifiedAccessEndpointsRequest => Table[1345];
+    public static SM::ShapeInfo SDescribeVerifiedAccessEndpointsResult => Table[1346];
+    public static SM::ShapeInfo SDescribeVerifiedAccessGroupMaxResults => Table[1347];
+    public static SM::ShapeInfo SDescribeVerifiedAccessGroupsRequest => Table[1348];
+    public static SM::ShapeInfo SDescribeVerifiedAccessGroupsResult => Table[1349];
+    public static SM::ShapeInfo SDescribeVerifiedAccessInstanceLoggingConfigurationsMaxResults => Table[1350];
+    public static SM::ShapeInfo SDescribeVerifiedAccessInstanceLoggingConfigurationsRequest => Table[1351];
+    public static SM::ShapeInfo SDescribeVerifiedAccessInstanceLoggingConfigurationsResult => Table[1352];
+    public static SM::ShapeInfo SDescribeVerifiedAccessInstancesMaxResults => Table[1353];
+    public static SM::ShapeInfo SDescribeVerifiedAccessInstancesRequest => Table[1354];
+    public static SM::ShapeInfo SDescribeVerifiedAccessInstancesResult => Table[1355];
+    public static SM::ShapeInfo SDescribeVerifiedAccessTrustProvidersMaxResults => Table[1356];
+    public static SM::ShapeInfo SDescribeVerifiedAccessTrustProvidersRequest => Table[1357];
+    public static SM::ShapeInfo SDescribeVerifiedAccessTrustProvidersResult => Table[1358];
+    public static SM::ShapeInfo SDescribeVolumeAttributeRequest => Table[1359];
+    public static SM::ShapeInfo SDescribeVolumeAttributeResult => Table[1360];
+    public static SM::ShapeInfo SDescribeVolumeStatusRequest => Table[1361];
+    public static SM::ShapeInfo SDescribeVolumeStatusResult => Table[1362];
+    public static SM::ShapeInfo SDescribeVolumesModificationsRequest => Table[1363];
+    public static SM::ShapeInfo SDescribeVolumesModificationsResult => Table[1364];
+    public static SM::ShapeInfo SDescribeVolumesRequest => Table[1365];
+    public static SM::ShapeInfo SDescribeVolumesResult => Table[1366];
+    public static SM::ShapeInfo SDescribeVpcAttributeRequest => Table[1367];
+    public static SM::ShapeInfo SDescribeVpcAttributeResult => Table[1368];
+    public static SM::ShapeInfo SDescribeVpcBlockPublicAccessExclusionsMaxResults => Table[1369];
+    public static SM::ShapeInfo SDescribeVpcBlockPublicAccessExclusionsRequest => Table[1370];
+    public static SM::ShapeInfo SDescribeVpcBlockPublicAccessExclusionsResult => Table[1371];
+    public static SM::ShapeInfo SDescribeVpcBlockPublicAccessOptionsRequest => Table[1372];
+    public static SM::ShapeInfo SDescribeVpcBlockPublicAccessOptionsResult => Table[1373];
+    public static SM::ShapeInfo SDescribeVpcClassicLinkDnsSupportMaxResults => Table[1374];
+    public static SM::ShapeInfo SDescribeVpcClassicLinkDnsSupportNextToken => Table[1375];
+    public static SM::ShapeInfo SDescribeVpcClassicLinkDnsSupportRequest => Table[1376];
+    public static SM::ShapeInfo SDescribeVpcClassicLinkDnsSupportResult => Table[1377];
+    public static SM::ShapeInfo SDescribeVpcClassicLinkRequest => Table[1378];
+    public static SM::ShapeInfo SDescribeVpcClassicLinkResult => Table[1379];
+    public static SM::ShapeInfo SDescribeVpcEncryptionControlsMaxResults => Table[1380];
+    public static SM::ShapeInfo SDescribeVpcEncryptionControlsRequest => Table[1381];
+    public static SM::ShapeInfo SDescribeVpcEncryptionControlsResult => Table[1382];
+    public static SM::ShapeInfo SDescribeVpcEndpointAssociationsRequest => Table[1383];
+    public static SM::ShapeInfo SDescribeVpcEndpointAssociationsResult => Table[1384];
+    public static SM::ShapeInfo SDescribeVpcEndpointConnectionNotificationsRequest => Table[1385];
+    public static SM::ShapeInfo SDescribeVpcEndpointConnectionNotificationsResult => Table[1386];
+    public static SM::ShapeInfo SDescribeVpcEndpointConnectionsRequest => Table[1387];
+    public static SM::ShapeInfo SDescribeVpcEndpointConnectionsResult => Table[1388];
+    public static SM::ShapeInfo SDescribeVpcEndpointServiceConfigurationsRequest => Table[1389];
+    public static SM::ShapeInfo SDescribeVpcEndpointServiceConfigurationsResult => Table[1390];
+    public static SM::ShapeInfo SDescribeVpcEndpointServicePermissionsRequest => Table[1391];
+    public static SM::ShapeInfo SDescribeVpcEndpointServicePermissionsResult => Table[1392];
+    public static SM::ShapeInfo SDescribeVpcEndpointServicesRequest => Table[1393];
+    public static SM::ShapeInfo SDescribeVpcEndpointServicesResult => Table[1394];
+    public static SM::ShapeInfo SDescribeVpcEndpointsRequest => Table[1395];
+    public static SM::ShapeInfo SDescribeVpcEndpointsResult => Table[1396];
+    public static SM::ShapeInfo SDescribeVpcPeeringConnectionsMaxResults => Table[1397];
+    public static SM::ShapeInfo SDescribeVpcPeeringConnectionsRequest => Table[1398];
+    public static SM::ShapeInfo SDescribeVpcPeeringConnectionsResult => Table[1399];
+    public static SM::ShapeInfo SDescribeVpcsMaxResults => Table[1400];
+    public static SM::ShapeInfo SDescribeVpcsRequest => Table[1401];
+    public static SM::ShapeInfo SDescribeVpcsResult => Table[1402];
+    public static SM::ShapeInfo SDescribeVpnConcentratorsRequest => Table[1403];
+    public static SM::ShapeInfo SDescribeVpnConcentratorsResult => Table[1404];
+    public static SM::ShapeInfo SDescribeVpnConnectionsRequest => Table[1405];
+    public static SM::ShapeInfo SDescribeVpnConnectionsResult => Table[1406];
+    public static SM::ShapeInfo SDescribeVpnGatewaysRequest => Table[1407];
+    public static SM::ShapeInfo SDescribeVpnGatewaysResult => Table[1408];
+    public static SM::ShapeInfo SDestinationFileFormat => Table[1409];
+    public static SM::ShapeInfo SDestinationOptionsRequest => Table[1410];
+    public static SM::ShapeInfo SDestinationOptionsResponse => Table[1411];
+    public static SM::ShapeInfo SDetachClassicLinkVpcRequest => Table[1412];
+    public static SM::ShapeInfo SDetachClassicLinkVpcResult => Table[1413];
+    public static SM::ShapeInfo SDetachInternetGatewayRequest => Table[1414];
+    public static SM::ShapeInfo SDetachNetworkInterfaceRequest => Table[1415];
+    public static SM::ShapeInfo SDetachVerifiedAccessTrustProviderRequest => Table[1416];
+    public static SM::ShapeInfo SDetachVerifiedAccessTrustProviderResult => Table[1417];
+    public static SM::ShapeInfo SDetachVolumeRequest => Table[1418];
+    public static SM::ShapeInfo SDetachVpnGatewayRequest => Table[1419];
+    public static SM::ShapeInfo SDeviceOptions => Table[1420];
+    public static SM::ShapeInfo SDeviceTrustProviderType => Table[1421];
+    public static SM::ShapeInfo SDeviceTrustProviderTypeList => Table[1422];
+    public static SM::ShapeInfo SDeviceType => Table[1423];
+    public static SM::ShapeInfo SDhcpConfiguration => Table[1424];
+    public static SM::ShapeInfo SDhcpConfigurationList => Table[1425];
+    public static SM::ShapeInfo SDhcpConfigurationValueList => Table[1426];
+    public static SM::ShapeInfo SDhcpOptions => Table[1427];
+    public static SM::ShapeInfo SDhcpOptionsId => Table[1428];
+    public static SM::ShapeInfo SDhcpOptionsIdStringList => Table[1429];
+    public static SM::ShapeInfo SDhcpOptionsList => Table[1430];
+    public static SM::ShapeInfo SDimensionCondition => Table[1431];
+    public static SM::ShapeInfo SDirectoryServiceAuthentication => Table[1432];
+    public static SM::ShapeInfo SDirectoryServiceAuthenticationRequest => Table[1433];
+    public static SM::ShapeInfo SDisableAddressTransferRequest => Table[1434];
+    public static SM::ShapeInfo SDisableAddressTransferResult => Table[1435];
+    public static SM::ShapeInfo SDisableAllowedImagesSettingsRequest => Table[1436];
+    public static SM::ShapeInfo SDisableAllowedImagesSettingsResult => Table[1437];
+    public static SM::ShapeInfo SDisableAwsNetworkPerformanceMetricSubscriptionRequest => Table[1438];
+    public static SM::ShapeInfo SDisableAwsNetworkPerformanceMetricSubscriptionResult => Table[1439];
+    public static SM::ShapeInfo SDisableCapacityManagerRequest => Table[1440];
+    public static SM::ShapeInfo SDisableCapacityManagerResult => Table[1441];
+    public static SM::ShapeInfo SDisableEbsEncryptionByDefaultRequest => Table[1442];
+    public static SM::ShapeInfo SDisableEbsEncryptionByDefaultResult => Table[1443];
+    public static SM::ShapeInfo SDisableFastLaunchRequest => Table[1444];
+    public static SM::ShapeInfo SDisableFastLaunchResult => Table[1445];
+    public static SM::ShapeInfo SDisableFastSnapshotRestoreErrorItem => Table[1446];
+    public static SM::ShapeInfo SDisableFastSnapshotRestoreErrorSet => Table[1447];
+    public static SM::ShapeInfo SDisableFastSnapshotRestoreStateError => Table[1448];
+    public static SM::ShapeInfo SDisableFastSnapshotRestoreStateErrorItem => Table[1449];
+    public static SM::ShapeInfo SDisableFastSnapshotRestoreStateErrorSet => Table[1450];
+    public static SM::ShapeInfo SDisableFastSnapshotRestoreSuccessItem => Table[1451];
+    public static SM::ShapeInfo SDisableFastSnapshotRestoreSuccessSet => Table[1452];
+    public static SM::ShapeInfo SDisableFastSnapshotRestoresRequest => Table[1453];
+    public static SM::ShapeInfo SDisableFastSnapshotRestoresResult => Table[1454];
+    public static SM::ShapeInfo SDisableImageBlockPublicAccessRequest => Table[1455];
+    public static SM::ShapeInfo SDisableImageBlockPublicAccessResult => Table[1456];
+    public static SM::ShapeInfo SDisableImageDeprecationRequest => Table[1457];
+    public static SM::ShapeInfo SDisableImageDeprecationResult => Table[1458];
+    public static SM::ShapeInfo SDisableImageDeregistrationProtectionRequest => Table[1459];
+    public static SM::ShapeInfo SDisableImageDeregistrationProtectionResult => Table[1460];
+    public static SM::ShapeInfo SDisableImageRequest => Table[1461];
+    public static SM::ShapeInfo SDisableImageResult => Table[1462];
+    public static SM::ShapeInfo SDisableInstanceSqlHaStandbyDetectionsRequest => Table[1463];
+    public static SM::ShapeInfo SDisableInstanceSqlHaStandbyDetectionsResult => Table[1464];
+    public static SM::ShapeInfo SDisableIpamOrganizationAdminAccountRequest => Table[1465];
+    public static SM::ShapeInfo SDisableIpamOrganizationAdminAccountResult => Table[1466];
+    public static SM::ShapeInfo SDisableIpamPolicyRequest => Table[1467];
+    public static SM::ShapeInfo SDisableIpamPolicyResult => Table[1468];
+    public static SM::ShapeInfo SDisableRouteServerPropagationRequest => Table[1469];
+    public static SM::ShapeInfo SDisableRouteServerPropagationResult => Table[1470];
+    public static SM::ShapeInfo SDisableSerialConsoleAccessRequest => Table[1471];
+    public static SM::ShapeInfo SDisableSerialConsoleAccessResult => Table[1472];
+    public static SM::ShapeInfo SDisableSnapshotBlockPublicAccessRequest => Table[1473];
+    public static SM::ShapeInfo SDisableSnapshotBlockPublicAccessResult => Table[1474];
+    public static SM::ShapeInfo SDisableTransitGatewayRouteTablePropagationRequest => Table[1475];
+    public static SM::ShapeInfo SDisableTransitGatewayRouteTablePropagationResult => Table[1476];
+    public static SM::ShapeInfo SDisableVgwRoutePropagationRequest => Table[1477];
+    public static SM::ShapeInfo SDisableVpcClassicLinkDnsSupportRequest => Table[1478];
+    public static SM::ShapeInfo SDisableVpcClassicLinkDnsSupportResult => Table[1479];
+    public static SM::ShapeInfo SDisableVpcClassicLinkRequest => Table[1480];
+    public static SM::ShapeInfo SDisableVpcClassicLinkResult => Table[1481];
+    public static SM::ShapeInfo SDisassociateAddressRequest => Table[1482];
+    public static SM::ShapeInfo SDisassociateCapacityReservationBillingOwnerRequest => Table[1483];
+    public static SM::ShapeInfo SDisassociateCapacityReservationBillingOwnerResult => Table[1484];
+    public static SM::ShapeInfo SDisassociateClientVpnTargetNetworkRequest => Table[1485];
+    public static SM::ShapeInfo SDisassociateClientVpnTargetNetworkResult => Table[1486];
+    public static SM::ShapeInfo SDisassociateEnclaveCertificateIamRoleRequest => Table[1487];
+    public static SM::ShapeInfo SDisassociateEnclaveCertificateIamRoleResult => Table[1488];
+    public static SM::ShapeInfo SDisassociateIamInstanceProfileRequest => Table[1489];
+    public static SM::ShapeInfo SDisassociateIamInstanceProfileResult => Table[1490];
+    public static SM::ShapeInfo SDisassociateInstanceEventWindowRequest => Table[1491];
+    public static SM::ShapeInfo SDisassociateInstanceEventWindowResult => Table[1492];
+    public static SM::ShapeInfo SDisassociateIpamByoasnRequest => Table[1493];
+    public static SM::ShapeInfo SDisassociateIpamByoasnResult => Table[1494];
+    public static SM::ShapeInfo SDisassociateIpamResourceDiscoveryRequest => Table[1495];
+    public static SM::ShapeInfo SDisassociateIpamResourceDiscoveryResult => Table[1496];
+    public static SM::ShapeInfo SDisassociateNatGatewayAddressRequest => Table[1497];
+    public static SM::ShapeInfo SDisassociateNatGatewayAddressResult => Table[1498];
+    public static SM::ShapeInfo SDisassociateRouteServerRequest => Table[1499];
+    public static SM::ShapeInfo SDisassociateRouteServerResult => Table[1500];
+    public static SM::ShapeInfo SDisassociateRouteTableRequest => Table[1501];
+    public static SM::ShapeInfo SDisassociateSecurityGroupVpcRequest => Table[1502];
+    public static SM::ShapeInfo SDisassociateSecurityGroupVpcResult => Table[1503];
+    public static SM::ShapeInfo SDisassociateSecurityGroupVpcSecurityGroupId => Table[1504];
+    public static SM::ShapeInfo SDisassociateSubnetCidrBlockRequest => Table[1505];
+    public static SM::ShapeInfo SDisassociateSubnetCidrBlockResult => Table[1506];
+    public static SM::ShapeInfo SDisassociateTransitGatewayMulticastDomainRequest => Table[1507];
+    public static SM::ShapeInfo SDisassociateTransitGatewayMulticastDomainResult => Table[1508];
+    public static SM::ShapeInfo SDisassociateTransitGatewayPolicyTableRequest => Table[1509];
+    public static SM::ShapeInfo SDisassociateTransitGatewayPolicyTableResult => Table[1510];
+    public static SM::ShapeInfo SDisassociateTransitGatewayRouteTableRequest => Table[1511];
+    public static SM::ShapeInfo SDisassociateTransitGatewayRouteTableResult => Table[1512];
+    public static SM::ShapeInfo SDisassociateTrunkInterfaceRequest => Table[1513];
+    public static SM::ShapeInfo SDisassociateTrunkInterfaceResult => Table[1514];
+    public static SM::ShapeInfo SDisassociateVpcCidrBlockRequest => Table[1515];
+    public static SM::ShapeInfo SDisassociateVpcCidrBlockResult => Table[1516];
+    public static SM::ShapeInfo SDiskCount => Table[1517];
+    public static SM::ShapeInfo SDiskImage => Table[1518];
+    public static SM::ShapeInfo SDiskImageDescription => Table[1519];
+    public static SM::ShapeInfo SDiskImageDetail => Table[1520];
+    public static SM::ShapeInfo SDiskImageFormat => Table[1521];
+    public static SM::ShapeInfo SDiskImageList => Table[1522];
+    public static SM::ShapeInfo SDiskImageVolumeDescription => Table[1523];
+    public static SM::ShapeInfo SDiskInfo => Table[1524];
+    public static SM::ShapeInfo SDiskInfoList => Table[1525];
+    public static SM::ShapeInfo SDiskSize => Table[1526];
+    public static SM::ShapeInfo SDiskType => Table[1527];
+    public static SM::ShapeInfo SDnsEntry => Table[1528];
+    public static SM::ShapeInfo SDnsEntrySet => Table[1529];
+    public static SM::ShapeInfo SDnsNameState => Table[1530];
+    public static SM::ShapeInfo SDnsOptions => Table[1531];
+    public static SM::ShapeInfo SDnsOptionsSpecification => Table[1532];
+    public static SM::ShapeInfo SDnsRecordIpType => Table[1533];
+    public static SM::ShapeInfo SDnsServersOptionsModifyStructure => Table[1534];
+    public static SM::ShapeInfo SDnsSupportValue => Table[1535];
+    public static SM::ShapeInfo SDomainType => Table[1536];
+    public static SM::ShapeInfo SDouble => Table[1537];
+    public static SM::ShapeInfo SDoubleWithConstraints => Table[1538];
+    public static SM::ShapeInfo SDrainSeconds => Table[1539];
+    public static SM::ShapeInfo SDynamicRoutingValue => Table[1540];
+    public static SM::ShapeInfo SEbsBlockDevice => Table[1541];
+    public static SM::ShapeInfo SEbsBlockDeviceResponse => Table[1542];
+    public static SM::ShapeInfo SEbsCardIndex => Table[1543];
+    public static SM::ShapeInfo SEbsCardInfo => Table[1544];
+    public static SM::ShapeInfo SEbsCardInfoList => Table[1545];
+    public static SM::ShapeInfo SEbsEncryptionSupport => Table[1546];
+    public static SM::ShapeInfo SEbsInfo => Table[1547];
+    public static SM::ShapeInfo SEbsInstanceBlockDevice => Table[1548];
+    public static SM::ShapeInfo SEbsInstanceBlockDeviceSpecification => Table[1549];
+    public static SM::ShapeInfo SEbsNvmeSupport => Table[1550];
+    public static SM::ShapeInfo SEbsOptimizedInfo => Table[1551];
+    public static SM::ShapeInfo SEbsOptimizedSupport => Table[1552];
+    public static SM::ShapeInfo SEbsStatusDetails => Table[1553];
+    public static SM::ShapeInfo SEbsStatusDetailsList => Table[1554];
+    public static SM::ShapeInfo SEbsStatusSummary => Table[1555];
+    public static SM::ShapeInfo SEc2InstanceConnectEndpoint => Table[1556];
+    public static SM::ShapeInfo SEc2InstanceConnectEndpointState => Table[1557];
+    public static SM::ShapeInfo SEfaInfo => Table[1558];
+    public static SM::ShapeInfo SEfaSupportedFlag => Table[1559];
+    public static SM::ShapeInfo SEgressOnlyInternetGateway => Table[1560];
+    public static SM::ShapeInfo SEgressOnlyInternetGatewayId => Table[1561];
+    public static SM::ShapeInfo SEgressOnlyInternetGatewayIdList => Table[1562];
+    public static SM::ShapeInfo SEgressOnlyInternetGatewayList => Table[1563];
+    public static SM::ShapeInfo SEipAllocationPublicIp => Table[1564];
+    public static SM::ShapeInfo SEipAssociationIdList => Table[1565];
+    public static SM::ShapeInfo SEkPubKeyFormat => Table[1566];
+    public static SM::ShapeInfo SEkPubKeyType => Table[1567];
+    public static SM::ShapeInfo SEkPubKeyValue => Table[1568];
+    public static SM::ShapeInfo SElasticGpuAssociation => Table[1569];
+    public static SM::ShapeInfo SElasticGpuAssociationList => Table[1570];
+    public static SM::ShapeInfo SElasticGpuHealth => Table[1571];
+    public static SM::ShapeInfo SElasticGpuId => Table[1572];
+    public static SM::ShapeInfo SElasticGpuIdSet => Table[1573];
+    public static SM::ShapeInfo SElasticGpuSet => Table[1574];
+    public static SM::ShapeInfo SElasticGpuSpecification => Table[1575];
+    public static SM::ShapeInfo SElasticGpuSpecificationList => Table[1576];
+    public static SM::ShapeInfo SElasticGpuSpecificationResponse => Table[1577];
+    public static SM::ShapeInfo SElasticGpuSpecificationResponseList => Table[1578];
+    public static SM::ShapeInfo SElasticGpuSpecifications => Table[1579];
+    public static SM::ShapeInfo SElasticGpuState => Table[1580];
+    public static SM::ShapeInfo SElasticGpuStatus => Table[1581];
+    public static SM::ShapeInfo SElasticGpus => Table[1582];
+    public static SM::ShapeInfo SElasticInferenceAccelerator => Table[1583];
+    public static SM::ShapeInfo SElasticInferenceAcceleratorAssociation => Table[1584];
+    public static SM::ShapeInfo SElasticInferenceAcceleratorAssociationList => Table[1585];
+    public static SM::ShapeInfo SElasticInferenceAcceleratorCount => Table[1586];
+    public static SM::ShapeInfo SElasticInferenceAccelerators => Table[1587];
+    public static SM::ShapeInfo SElasticIpAssociationId => Table[1588];
+    public static SM::ShapeInfo SEnaSrdSpecification => Table[1589];
+    public static SM::ShapeInfo SEnaSrdSpecificationRequest => Table[1590];
+    public static SM::ShapeInfo SEnaSrdSupported => Table[1591];
+    public static SM::ShapeInfo SEnaSrdUdpSpecification => Table[1592];
+    public static SM::ShapeInfo SEnaSrdUdpSpecificationRequest => Table[1593];
+    public static SM::ShapeInfo SEnaSupport => Table[1594];
+    public static SM::ShapeInfo SEnableAddressTransferRequest => Table[1595];
+    public static SM::ShapeInfo SEnableAddressTransferResult => Table[1596];
+    public static SM::ShapeInfo SEnableAllowedImagesSettingsRequest => Table[1597];
+    public static SM::ShapeInfo SEnableAllowedImagesSettingsResult => Table[1598];
+    public static SM::ShapeInfo SEnableAwsNetworkPerformanceMetricSubscriptionRequest => Table[1599];
 
-    private static void Init3()
+    private static SM::ShapeInfo CreateShapes24(SM::ShapeTable table, int index) => index switch
     {
-        SDescribeNetworkAclsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeNetworkAclsRequest(),
+        1200 => new SM::ShapeInfo("DescribeNetworkAclsRequest", SM::ShapeKind.Structure, table, 1200),
+        1201 => new SM::ShapeInfo("DescribeNetworkAclsResult", SM::ShapeKind.Structure, table, 1201),
+        1202 => new SM::ShapeInfo("DescribeNetworkInsightsAccessScopeAnalysesRequest", SM::ShapeKind.Structure, table, 1202),
+        1203 => new SM::ShapeInfo("DescribeNetworkInsightsAccessScopeAnalysesResult", SM::ShapeKind.Structure, table, 1203),
+        1204 => new SM::ShapeInfo("DescribeNetworkInsightsAccessScopesRequest", SM::ShapeKind.Structure, table, 1204),
+        1205 => new SM::ShapeInfo("DescribeNetworkInsightsAccessScopesResult", SM::ShapeKind.Structure, table, 1205),
+        1206 => new SM::ShapeInfo("DescribeNetworkInsightsAnalysesRequest", SM::ShapeKind.Structure, table, 1206),
+        1207 => new SM::ShapeInfo("DescribeNetworkInsightsAnalysesResult", SM::ShapeKind.Structure, table, 1207),
+        1208 => new SM::ShapeInfo("DescribeNetworkInsightsPathsRequest", SM::ShapeKind.Structure, table, 1208),
+        1209 => new SM::ShapeInfo("DescribeNetworkInsightsPathsResult", SM::ShapeKind.Structure, table, 1209),
+        1210 => new SM::ShapeInfo("DescribeNetworkInterfaceAttributeRequest", SM::ShapeKind.Structure, table, 1210),
+        1211 => new SM::ShapeInfo("DescribeNetworkInterfaceAttributeResult", SM::ShapeKind.Structure, table, 1211),
+        1212 => new SM::ShapeInfo("DescribeNetworkInterfacePermissionsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 255),
+        1213 => new SM::ShapeInfo("DescribeNetworkInterfacePermissionsRequest", SM::ShapeKind.Structure, table, 1213),
+        1214 => new SM::ShapeInfo("DescribeNetworkInterfacePermissionsResult", SM::ShapeKind.Structure, table, 1214),
+        1215 => new SM::ShapeInfo("DescribeNetworkInterfacesMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        1216 => new SM::ShapeInfo("DescribeNetworkInterfacesRequest", SM::ShapeKind.Structure, table, 1216),
+        1217 => new SM::ShapeInfo("DescribeNetworkInterfacesResult", SM::ShapeKind.Structure, table, 1217),
+        1218 => new SM::ShapeInfo("DescribeOutpostLagsRequest", SM::ShapeKind.Structure, table, 1218),
+        1219 => new SM::ShapeInfo("DescribeOutpostLagsResult", SM::ShapeKind.Structure, table, 1219),
+        1220 => new SM::ShapeInfo("DescribePlacementGroupsRequest", SM::ShapeKind.Structure, table, 1220),
+        1221 => new SM::ShapeInfo("DescribePlacementGroupsResult", SM::ShapeKind.Structure, table, 1221),
+        1222 => new SM::ShapeInfo("DescribePrefixListsRequest", SM::ShapeKind.Structure, table, 1222),
+        1223 => new SM::ShapeInfo("DescribePrefixListsResult", SM::ShapeKind.Structure, table, 1223),
+        1224 => new SM::ShapeInfo("DescribePrincipalIdFormatMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000),
+        1225 => new SM::ShapeInfo("DescribePrincipalIdFormatRequest", SM::ShapeKind.Structure, table, 1225),
+        1226 => new SM::ShapeInfo("DescribePrincipalIdFormatResult", SM::ShapeKind.Structure, table, 1226),
+        1227 => new SM::ShapeInfo("DescribePublicIpv4PoolsRequest", SM::ShapeKind.Structure, table, 1227),
+        1228 => new SM::ShapeInfo("DescribePublicIpv4PoolsResult", SM::ShapeKind.Structure, table, 1228),
+        1229 => new SM::ShapeInfo("DescribeRegionsRequest", SM::ShapeKind.Structure, table, 1229),
+        1230 => new SM::ShapeInfo("DescribeRegionsResult", SM::ShapeKind.Structure, table, 1230),
+        1231 => new SM::ShapeInfo("DescribeReplaceRootVolumeTasksMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 50),
+        1232 => new SM::ShapeInfo("DescribeReplaceRootVolumeTasksRequest", SM::ShapeKind.Structure, table, 1232),
+        1233 => new SM::ShapeInfo("DescribeReplaceRootVolumeTasksResult", SM::ShapeKind.Structure, table, 1233),
+        1234 => new SM::ShapeInfo("DescribeReservedInstancesListingsRequest", SM::ShapeKind.Structure, table, 1234),
+        1235 => new SM::ShapeInfo("DescribeReservedInstancesListingsResult", SM::ShapeKind.Structure, table, 1235),
+        1236 => new SM::ShapeInfo("DescribeReservedInstancesModificationsRequest", SM::ShapeKind.Structure, table, 1236),
+        1237 => new SM::ShapeInfo("DescribeReservedInstancesModificationsResult", SM::ShapeKind.Structure, table, 1237),
+        1238 => new SM::ShapeInfo("DescribeReservedInstancesOfferingsRequest", SM::ShapeKind.Structure, table, 1238),
+        1239 => new SM::ShapeInfo("DescribeReservedInstancesOfferingsResult", SM::ShapeKind.Structure, table, 1239),
+        1240 => new SM::ShapeInfo("DescribeReservedInstancesRequest", SM::ShapeKind.Structure, table, 1240),
+        1241 => new SM::ShapeInfo("DescribeReservedInstancesResult", SM::ShapeKind.Structure, table, 1241),
+        1242 => new SM::ShapeInfo("DescribeRouteServerEndpointsRequest", SM::ShapeKind.Structure, table, 1242),
+        1243 => new SM::ShapeInfo("DescribeRouteServerEndpointsResult", SM::ShapeKind.Structure, table, 1243),
+        1244 => new SM::ShapeInfo("DescribeRouteServerPeersRequest", SM::ShapeKind.Structure, table, 1244),
+        1245 => new SM::ShapeInfo("DescribeRouteServerPeersResult", SM::ShapeKind.Structure, table, 1245),
+        1246 => new SM::ShapeInfo("DescribeRouteServersRequest", SM::ShapeKind.Structure, table, 1246),
+        1247 => new SM::ShapeInfo("DescribeRouteServersResult", SM::ShapeKind.Structure, table, 1247),
+        1248 => new SM::ShapeInfo("DescribeRouteTablesMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 100),
+        1249 => new SM::ShapeInfo("DescribeRouteTablesRequest", SM::ShapeKind.Structure, table, 1249),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes24(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 1200:
+                WSDescribeNetworkAclsRequest(shape);
+                return;
+            case 1201:
+                WSDescribeNetworkAclsResult(shape);
+                return;
+            case 1202:
+                WSDescribeNetworkInsightsAccessScopeAnalysesRequest(shape);
+                return;
+            case 1203:
+                WSDescribeNetworkInsightsAccessScopeAnalysesResult(shape);
+                return;
+            case 1204:
+                WSDescribeNetworkInsightsAccessScopesRequest(shape);
+                return;
+            case 1205:
+                WSDescribeNetworkInsightsAccessScopesResult(shape);
+                return;
+            case 1206:
+                WSDescribeNetworkInsightsAnalysesRequest(shape);
+                return;
+            case 1207:
+                WSDescribeNetworkInsightsAnalysesResult(shape);
+                return;
+            case 1208:
+                WSDescribeNetworkInsightsPathsRequest(shape);
+                return;
+            case 1209:
+                WSDescribeNetworkInsightsPathsResult(shape);
+                return;
+            case 1210:
+                WSDescribeNetworkInterfaceAttributeRequest(shape);
+                return;
+            case 1211:
+                WSDescribeNetworkInterfaceAttributeResult(shape);
+                return;
+            case 1213:
+                WSDescribeNetworkInterfacePermissionsRequest(shape);
+                return;
+            case 1214:
+                WSDescribeNetworkInterfacePermissionsResult(shape);
+                return;
+            case 1216:
+                WSDescribeNetworkInterfacesRequest(shape);
+                return;
+            case 1217:
+                WSDescribeNetworkInterfacesResult(shape);
+                return;
+            case 1218:
+                WSDescribeOutpostLagsRequest(shape);
+                return;
+            case 1219:
+                WSDescribeOutpostLagsResult(shape);
+                return;
+            case 1220:
+                WSDescribePlacementGroupsRequest(shape);
+                return;
+            case 1221:
+                WSDescribePlacementGroupsResult(shape);
+                return;
+            case 1222:
+                WSDescribePrefixListsRequest(shape);
+                return;
+            case 1223:
+                WSDescribePrefixListsResult(shape);
+                return;
+            case 1225:
+                WSDescribePrincipalIdFormatRequest(shape);
+                return;
+            case 1226:
+                WSDescribePrincipalIdFormatResult(shape);
+                return;
+            case 1227:
+                WSDescribePublicIpv4PoolsRequest(shape);
+                return;
+            case 1228:
+                WSDescribePublicIpv4PoolsResult(shape);
+                return;
+            case 1229:
+                WSDescribeRegionsRequest(shape);
+                return;
+            case 1230:
+                WSDescribeRegionsResult(shape);
+                return;
+            case 1232:
+                WSDescribeReplaceRootVolumeTasksRequest(shape);
+                return;
+            case 1233:
+                WSDescribeReplaceRootVolumeTasksResult(shape);
+                return;
+            case 1234:
+                WSDescribeReservedInstancesListingsRequest(shape);
+                return;
+            case 1235:
+                WSDescribeReservedInstancesListingsResult(shape);
+                return;
+            case 1236:
+                WSDescribeReservedInstancesModificationsRequest(shape);
+                return;
+            case 1237:
+                WSDescribeReservedInstancesModificationsResult(shape);
+                return;
+            case 1238:
+                WSDescribeReservedInstancesOfferingsRequest(shape);
+                return;
+            case 1239:
+                WSDescribeReservedInstancesOfferingsResult(shape);
+                return;
+            case 1240:
+                WSDescribeReservedInstancesRequest(shape);
+                return;
+            case 1241:
+                WSDescribeReservedInstancesResult(shape);
+                return;
+            case 1242:
+                WSDescribeRouteServerEndpointsRequest(shape);
+                return;
+            case 1243:
+                WSDescribeRouteServerEndpointsResult(shape);
+                return;
+            case 1244:
+                WSDescribeRouteServerPeersRequest(shape);
+                return;
+            case 1245:
+                WSDescribeRouteServerPeersResult(shape);
+                return;
+            case 1246:
+                WSDescribeRouteServersRequest(shape);
+                return;
+            case 1247:
+                WSDescribeRouteServersResult(shape);
+                return;
+            case 1249:
+                WSDescribeRouteTablesRequest(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes25(SM::ShapeTable table, int index) => index switch
+    {
+        1250 => new SM::ShapeInfo("DescribeRouteTablesResult", SM::ShapeKind.Structure, table, 1250),
+        1251 => new SM::ShapeInfo("DescribeScheduledInstanceAvailabilityMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 300),
+        1252 => new SM::ShapeInfo("DescribeScheduledInstanceAvailabilityRequest", SM::ShapeKind.Structure, table, 1252),
+        1253 => new SM::ShapeInfo("DescribeScheduledInstanceAvailabilityResult", SM::ShapeKind.Structure, table, 1253),
+        1254 => new SM::ShapeInfo("DescribeScheduledInstancesRequest", SM::ShapeKind.Structure, table, 1254),
+        1255 => new SM::ShapeInfo("DescribeScheduledInstancesResult", SM::ShapeKind.Structure, table, 1255),
+        1256 => new SM::ShapeInfo("DescribeSecondaryInterfacesMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        1257 => new SM::ShapeInfo("DescribeSecondaryInterfacesRequest", SM::ShapeKind.Structure, table, 1257),
+        1258 => new SM::ShapeInfo("DescribeSecondaryInterfacesResult", SM::ShapeKind.Structure, table, 1258),
+        1259 => new SM::ShapeInfo("DescribeSecondaryNetworksMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        1260 => new SM::ShapeInfo("DescribeSecondaryNetworksRequest", SM::ShapeKind.Structure, table, 1260),
+        1261 => new SM::ShapeInfo("DescribeSecondaryNetworksResult", SM::ShapeKind.Structure, table, 1261),
+        1262 => new SM::ShapeInfo("DescribeSecondarySubnetsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        1263 => new SM::ShapeInfo("DescribeSecondarySubnetsRequest", SM::ShapeKind.Structure, table, 1263),
+        1264 => new SM::ShapeInfo("DescribeSecondarySubnetsResult", SM::ShapeKind.Structure, table, 1264),
+        1265 => new SM::ShapeInfo("DescribeSecurityGroupReferencesRequest", SM::ShapeKind.Structure, table, 1265),
+        1266 => new SM::ShapeInfo("DescribeSecurityGroupReferencesResult", SM::ShapeKind.Structure, table, 1266),
+        1267 => new SM::ShapeInfo("DescribeSecurityGroupRulesMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        1268 => new SM::ShapeInfo("DescribeSecurityGroupRulesRequest", SM::ShapeKind.Structure, table, 1268),
+        1269 => new SM::ShapeInfo("DescribeSecurityGroupRulesResult", SM::ShapeKind.Structure, table, 1269),
+        1270 => new SM::ShapeInfo("DescribeSecurityGroupVpcAssociationsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        1271 => new SM::ShapeInfo("DescribeSecurityGroupVpcAssociationsRequest", SM::ShapeKind.Structure, table, 1271),
+        1272 => new SM::ShapeInfo("DescribeSecurityGroupVpcAssociationsResult", SM::ShapeKind.Structure, table, 1272),
+        1273 => new SM::ShapeInfo("DescribeSecurityGroupsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        1274 => new SM::ShapeInfo("DescribeSecurityGroupsRequest", SM::ShapeKind.Structure, table, 1274),
+        1275 => new SM::ShapeInfo("DescribeSecurityGroupsResult", SM::ShapeKind.Structure, table, 1275),
+        1276 => new SM::ShapeInfo("DescribeServiceLinkVirtualInterfacesRequest", SM::ShapeKind.Structure, table, 1276),
+        1277 => new SM::ShapeInfo("DescribeServiceLinkVirtualInterfacesResult", SM::ShapeKind.Structure, table, 1277),
+        1278 => new SM::ShapeInfo("DescribeSnapshotAttributeRequest", SM::ShapeKind.Structure, table, 1278),
+        1279 => new SM::ShapeInfo("DescribeSnapshotAttributeResult", SM::ShapeKind.Structure, table, 1279),
+        1280 => new SM::ShapeInfo("DescribeSnapshotTierStatusMaxResults", SM::ShapeKind.Integer),
+        1281 => new SM::ShapeInfo("DescribeSnapshotTierStatusRequest", SM::ShapeKind.Structure, table, 1281),
+        1282 => new SM::ShapeInfo("DescribeSnapshotTierStatusResult", SM::ShapeKind.Structure, table, 1282),
+        1283 => new SM::ShapeInfo("DescribeSnapshotsRequest", SM::ShapeKind.Structure, table, 1283),
+        1284 => new SM::ShapeInfo("DescribeSnapshotsResult", SM::ShapeKind.Structure, table, 1284),
+        1285 => new SM::ShapeInfo("DescribeSpotDatafeedSubscriptionRequest", SM::ShapeKind.Structure, table, 1285),
+        1286 => new SM::ShapeInfo("DescribeSpotDatafeedSubscriptionResult", SM::ShapeKind.Structure, table, 1286),
+        1287 => new SM::ShapeInfo("DescribeSpotFleetInstancesMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000),
+        1288 => new SM::ShapeInfo("DescribeSpotFleetInstancesRequest", SM::ShapeKind.Structure, table, 1288),
+        1289 => new SM::ShapeInfo("DescribeSpotFleetInstancesResponse", SM::ShapeKind.Structure, table, 1289),
+        1290 => new SM::ShapeInfo("DescribeSpotFleetRequestHistoryMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000),
+        1291 => new SM::ShapeInfo("DescribeSpotFleetRequestHistoryRequest", SM::ShapeKind.Structure, table, 1291),
+        1292 => new SM::ShapeInfo("DescribeSpotFleetRequestHistoryResponse", SM::ShapeKind.Structure, table, 1292),
+        1293 => new SM::ShapeInfo("DescribeSpotFleetRequestsRequest", SM::ShapeKind.Structure, table, 1293),
+        1294 => new SM::ShapeInfo("DescribeSpotFleetRequestsResponse", SM::ShapeKind.Structure, table, 1294),
+        1295 => new SM::ShapeInfo("DescribeSpotInstanceRequestsRequest", SM::ShapeKind.Structure, table, 1295),
+        1296 => new SM::ShapeInfo("DescribeSpotInstanceRequestsResult", SM::ShapeKind.Structure, table, 1296),
+        1297 => new SM::ShapeInfo("DescribeSpotPriceHistoryRequest", SM::ShapeKind.Structure, table, 1297),
+        1298 => new SM::ShapeInfo("DescribeSpotPriceHistoryResult", SM::ShapeKind.Structure, table, 1298),
+        1299 => new SM::ShapeInfo("DescribeStaleSecurityGroupsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 255),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes25(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 1250:
+                WSDescribeRouteTablesResult(shape);
+                return;
+            case 1252:
+                WSDescribeScheduledInstanceAvailabilityRequest(shape);
+                return;
+            case 1253:
+                WSDescribeScheduledInstanceAvailabilityResult(shape);
+                return;
+            case 1254:
+                WSDescribeScheduledInstancesRequest(shape);
+                return;
+            case 1255:
+                WSDescribeScheduledInstancesResult(shape);
+                return;
+            case 1257:
+                WSDescribeSecondaryInterfacesRequest(shape);
+                return;
+            case 1258:
+                WSDescribeSecondaryInterfacesResult(shape);
+                return;
+            case 1260:
+                WSDescribeSecondaryNetworksRequest(shape);
+                return;
+            case 1261:
+                WSDescribeSecondaryNetworksResult(shape);
+                return;
+            case 1263:
+                WSDescribeSecondarySubnetsRequest(shape);
+                return;
+            case 1264:
+                WSDescribeSecondarySubnetsResult(shape);
+                return;
+            case 1265:
+                WSDescribeSecurityGroupReferencesRequest(shape);
+                return;
+            case 1266:
+                WSDescribeSecurityGroupReferencesResult(shape);
+                return;
+            case 1268:
+                WSDescribeSecurityGroupRulesRequest(shape);
+                return;
+            case 1269:
+                WSDescribeSecurityGroupRulesResult(shape);
+                return;
+            case 1271:
+                WSDescribeSecurityGroupVpcAssociationsRequest(shape);
+                return;
+            case 1272:
+                WSDescribeSecurityGroupVpcAssociationsResult(shape);
+                return;
+            case 1274:
+                WSDescribeSecurityGroupsRequest(shape);
+                return;
+            case 1275:
+                WSDescribeSecurityGroupsResult(shape);
+                return;
+            case 1276:
+                WSDescribeServiceLinkVirtualInterfacesRequest(shape);
+                return;
+            case 1277:
+                WSDescribeServiceLinkVirtualInterfacesResult(shape);
+                return;
+            case 1278:
+                WSDescribeSnapshotAttributeRequest(shape);
+                return;
+            case 1279:
+                WSDescribeSnapshotAttributeResult(shape);
+                return;
+            case 1281:
+                WSDescribeSnapshotTierStatusRequest(shape);
+                return;
+            case 1282:
+                WSDescribeSnapshotTierStatusResult(shape);
+                return;
+            case 1283:
+                WSDescribeSnapshotsRequest(shape);
+                return;
+            case 1284:
+                WSDescribeSnapshotsResult(shape);
+                return;
+            case 1285:
+                WSDescribeSpotDatafeedSubscriptionRequest(shape);
+                return;
+            case 1286:
+                WSDescribeSpotDatafeedSubscriptionResult(shape);
+                return;
+            case 1288:
+                WSDescribeSpotFleetInstancesRequest(shape);
+                return;
+            case 1289:
+                WSDescribeSpotFleetInstancesResponse(shape);
+                return;
+            case 1291:
+                WSDescribeSpotFleetRequestHistoryRequest(shape);
+                return;
+            case 1292:
+                WSDescribeSpotFleetRequestHistoryResponse(shape);
+                return;
+            case 1293:
+                WSDescribeSpotFleetRequestsRequest(shape);
+                return;
+            case 1294:
+                WSDescribeSpotFleetRequestsResponse(shape);
+                return;
+            case 1295:
+                WSDescribeSpotInstanceRequestsRequest(shape);
+                return;
+            case 1296:
+                WSDescribeSpotInstanceRequestsResult(shape);
+                return;
+            case 1297:
+                WSDescribeSpotPriceHistoryRequest(shape);
+                return;
+            case 1298:
+                WSDescribeSpotPriceHistoryResult(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes26(SM::ShapeTable table, int index) => index switch
+    {
+        1300 => new SM::ShapeInfo("DescribeStaleSecurityGroupsNextToken", SM::ShapeKind.String).Constrain(min: 1, max: 1024),
+        1301 => new SM::ShapeInfo("DescribeStaleSecurityGroupsRequest", SM::ShapeKind.Structure, table, 1301),
+        1302 => new SM::ShapeInfo("DescribeStaleSecurityGroupsResult", SM::ShapeKind.Structure, table, 1302),
+        1303 => new SM::ShapeInfo("DescribeStoreImageTasksRequest", SM::ShapeKind.Structure, table, 1303),
+        1304 => new SM::ShapeInfo("DescribeStoreImageTasksRequestMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 200),
+        1305 => new SM::ShapeInfo("DescribeStoreImageTasksResult", SM::ShapeKind.Structure, table, 1305),
+        1306 => new SM::ShapeInfo("DescribeSubnetsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        1307 => new SM::ShapeInfo("DescribeSubnetsRequest", SM::ShapeKind.Structure, table, 1307),
+        1308 => new SM::ShapeInfo("DescribeSubnetsResult", SM::ShapeKind.Structure, table, 1308),
+        1309 => new SM::ShapeInfo("DescribeTagsRequest", SM::ShapeKind.Structure, table, 1309),
+        1310 => new SM::ShapeInfo("DescribeTagsResult", SM::ShapeKind.Structure, table, 1310),
+        1311 => new SM::ShapeInfo("DescribeTrafficMirrorFilterRulesRequest", SM::ShapeKind.Structure, table, 1311),
+        1312 => new SM::ShapeInfo("DescribeTrafficMirrorFilterRulesResult", SM::ShapeKind.Structure, table, 1312),
+        1313 => new SM::ShapeInfo("DescribeTrafficMirrorFiltersRequest", SM::ShapeKind.Structure, table, 1313),
+        1314 => new SM::ShapeInfo("DescribeTrafficMirrorFiltersResult", SM::ShapeKind.Structure, table, 1314),
+        1315 => new SM::ShapeInfo("DescribeTrafficMirrorSessionsRequest", SM::ShapeKind.Structure, table, 1315),
+        1316 => new SM::ShapeInfo("DescribeTrafficMirrorSessionsResult", SM::ShapeKind.Structure, table, 1316),
+        1317 => new SM::ShapeInfo("DescribeTrafficMirrorTargetsRequest", SM::ShapeKind.Structure, table, 1317),
+        1318 => new SM::ShapeInfo("DescribeTrafficMirrorTargetsResult", SM::ShapeKind.Structure, table, 1318),
+        1319 => new SM::ShapeInfo("DescribeTransitGatewayAttachmentsRequest", SM::ShapeKind.Structure, table, 1319),
+        1320 => new SM::ShapeInfo("DescribeTransitGatewayAttachmentsResult", SM::ShapeKind.Structure, table, 1320),
+        1321 => new SM::ShapeInfo("DescribeTransitGatewayConnectPeersRequest", SM::ShapeKind.Structure, table, 1321),
+        1322 => new SM::ShapeInfo("DescribeTransitGatewayConnectPeersResult", SM::ShapeKind.Structure, table, 1322),
+        1323 => new SM::ShapeInfo("DescribeTransitGatewayConnectsRequest", SM::ShapeKind.Structure, table, 1323),
+        1324 => new SM::ShapeInfo("DescribeTransitGatewayConnectsResult", SM::ShapeKind.Structure, table, 1324),
+        1325 => new SM::ShapeInfo("DescribeTransitGatewayMeteringPoliciesRequest", SM::ShapeKind.Structure, table, 1325),
+        1326 => new SM::ShapeInfo("DescribeTransitGatewayMeteringPoliciesResult", SM::ShapeKind.Structure, table, 1326),
+        1327 => new SM::ShapeInfo("DescribeTransitGatewayMulticastDomainsRequest", SM::ShapeKind.Structure, table, 1327),
+        1328 => new SM::ShapeInfo("DescribeTransitGatewayMulticastDomainsResult", SM::ShapeKind.Structure, table, 1328),
+        1329 => new SM::ShapeInfo("DescribeTransitGatewayPeeringAttachmentsRequest", SM::ShapeKind.Structure, table, 1329),
+        1330 => new SM::ShapeInfo("DescribeTransitGatewayPeeringAttachmentsResult", SM::ShapeKind.Structure, table, 1330),
+        1331 => new SM::ShapeInfo("DescribeTransitGatewayPolicyTablesRequest", SM::ShapeKind.Structure, table, 1331),
+        1332 => new SM::ShapeInfo("DescribeTransitGatewayPolicyTablesResult", SM::ShapeKind.Structure, table, 1332),
+        1333 => new SM::ShapeInfo("DescribeTransitGatewayRouteTableAnnouncementsRequest", SM::ShapeKind.Structure, table, 1333),
+        1334 => new SM::ShapeInfo("DescribeTransitGatewayRouteTableAnnouncementsResult", SM::ShapeKind.Structure, table, 1334),
+        1335 => new SM::ShapeInfo("DescribeTransitGatewayRouteTablesRequest", SM::ShapeKind.Structure, table, 1335),
+        1336 => new SM::ShapeInfo("DescribeTransitGatewayRouteTablesResult", SM::ShapeKind.Structure, table, 1336),
+        1337 => new SM::ShapeInfo("DescribeTransitGatewayVpcAttachmentsRequest", SM::ShapeKind.Structure, table, 1337),
+        1338 => new SM::ShapeInfo("DescribeTransitGatewayVpcAttachmentsResult", SM::ShapeKind.Structure, table, 1338),
+        1339 => new SM::ShapeInfo("DescribeTransitGatewaysRequest", SM::ShapeKind.Structure, table, 1339),
+        1340 => new SM::ShapeInfo("DescribeTransitGatewaysResult", SM::ShapeKind.Structure, table, 1340),
+        1341 => new SM::ShapeInfo("DescribeTrunkInterfaceAssociationsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 255),
+        1342 => new SM::ShapeInfo("DescribeTrunkInterfaceAssociationsRequest", SM::ShapeKind.Structure, table, 1342),
+        1343 => new SM::ShapeInfo("DescribeTrunkInterfaceAssociationsResult", SM::ShapeKind.Structure, table, 1343),
+        1344 => new SM::ShapeInfo("DescribeVerifiedAccessEndpointsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        1345 => new SM::ShapeInfo("DescribeVerifiedAccessEndpointsRequest", SM::ShapeKind.Structure, table, 1345),
+        1346 => new SM::ShapeInfo("DescribeVerifiedAccessEndpointsResult", SM::ShapeKind.Structure, table, 1346),
+        1347 => new SM::ShapeInfo("DescribeVerifiedAccessGroupMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        1348 => new SM::ShapeInfo("DescribeVerifiedAccessGroupsRequest", SM::ShapeKind.Structure, table, 1348),
+        1349 => new SM::ShapeInfo("DescribeVerifiedAccessGroupsResult", SM::ShapeKind.Structure, table, 1349),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes26(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 1301:
+                WSDescribeStaleSecurityGroupsRequest(shape);
+                return;
+            case 1302:
+                WSDescribeStaleSecurityGroupsResult(shape);
+                return;
+            case 1303:
+                WSDescribeStoreImageTasksRequest(shape);
+                return;
+            case 1305:
+                WSDescribeStoreImageTasksResult(shape);
+                return;
+            case 1307:
+                WSDescribeSubnetsRequest(shape);
+                return;
+            case 1308:
+                WSDescribeSubnetsResult(shape);
+                return;
+            case 1309:
+                WSDescribeTagsRequest(shape);
+                return;
+            case 1310:
+                WSDescribeTagsResult(shape);
+                return;
+            case 1311:
+                WSDescribeTrafficMirrorFilterRulesRequest(shape);
+                return;
+            case 1312:
+                WSDescribeTrafficMirrorFilterRulesResult(shape);
+                return;
+            case 1313:
+                WSDescribeTrafficMirrorFiltersRequest(shape);
+                return;
+            case 1314:
+                WSDescribeTrafficMirrorFiltersResult(shape);
+                return;
+            case 1315:
+                WSDescribeTrafficMirrorSessionsRequest(shape);
+                return;
+            case 1316:
+                WSDescribeTrafficMirrorSessionsResult(shape);
+                return;
+            case 1317:
+                WSDescribeTrafficMirrorTargetsRequest(shape);
+                return;
+            case 1318:
+                WSDescribeTrafficMirrorTargetsResult(shape);
+                return;
+            case 1319:
+                WSDescribeTransitGatewayAttachmentsRequest(shape);
+                return;
+            case 1320:
+                WSDescribeTransitGatewayAttachmentsResult(shape);
+                return;
+            case 1321:
+                WSDescribeTransitGatewayConnectPeersRequest(shape);
+                return;
+            case 1322:
+                WSDescribeTransitGatewayConnectPeersResult(shape);
+                return;
+            case 1323:
+                WSDescribeTransitGatewayConnectsRequest(shape);
+                return;
+            case 1324:
+                WSDescribeTransitGatewayConnectsResult(shape);
+                return;
+            case 1325:
+                WSDescribeTransitGatewayMeteringPoliciesRequest(shape);
+                return;
+            case 1326:
+                WSDescribeTransitGatewayMeteringPoliciesResult(shape);
+                return;
+            case 1327:
+                WSDescribeTransitGatewayMulticastDomainsRequest(shape);
+                return;
+            case 1328:
+                WSDescribeTransitGatewayMulticastDomainsResult(shape);
+                return;
+            case 1329:
+                WSDescribeTransitGatewayPeeringAttachmentsRequest(shape);
+                return;
+            case 1330:
+                WSDescribeTransitGatewayPeeringAttachmentsResult(shape);
+                return;
+            case 1331:
+                WSDescribeTransitGatewayPolicyTablesRequest(shape);
+                return;
+            case 1332:
+                WSDescribeTransitGatewayPolicyTablesResult(shape);
+                return;
+            case 1333:
+                WSDescribeTransitGatewayRouteTableAnnouncementsRequest(shape);
+                return;
+            case 1334:
+                WSDescribeTransitGatewayRouteTableAnnouncementsResult(shape);
+                return;
+            case 1335:
+                WSDescribeTransitGatewayRouteTablesRequest(shape);
+                return;
+            case 1336:
+                WSDescribeTransitGatewayRouteTablesResult(shape);
+                return;
+            case 1337:
+                WSDescribeTransitGatewayVpcAttachmentsRequest(shape);
+                return;
+            case 1338:
+                WSDescribeTransitGatewayVpcAttachmentsResult(shape);
+                return;
+            case 1339:
+                WSDescribeTransitGatewaysRequest(shape);
+                return;
+            case 1340:
+                WSDescribeTransitGatewaysResult(shape);
+                return;
+            case 1342:
+                WSDescribeTrunkInterfaceAssociationsRequest(shape);
+                return;
+            case 1343:
+                WSDescribeTrunkInterfaceAssociationsResult(shape);
+                return;
+            case 1345:
+                WSDescribeVerifiedAccessEndpointsRequest(shape);
+                return;
+            case 1346:
+                WSDescribeVerifiedAccessEndpointsResult(shape);
+                return;
+            case 1348:
+                WSDescribeVerifiedAccessGroupsRequest(shape);
+                return;
+            case 1349:
+                WSDescribeVerifiedAccessGroupsResult(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes27(SM::ShapeTable table, int index) => index switch
+    {
+        1350 => new SM::ShapeInfo("DescribeVerifiedAccessInstanceLoggingConfigurationsMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 10),
+        1351 => new SM::ShapeInfo("DescribeVerifiedAccessInstanceLoggingConfigurationsRequest", SM::ShapeKind.Structure, table, 1351),
+        1352 => new SM::ShapeInfo("DescribeVerifiedAccessInstanceLoggingConfigurationsResult", SM::ShapeKind.Structure, table, 1352),
+        1353 => new SM::ShapeInfo("DescribeVerifiedAccessInstancesMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 200),
+        1354 => new SM::ShapeInfo("DescribeVerifiedAccessInstancesRequest", SM::ShapeKind.Structure, table, 1354),
+        1355 => new SM::ShapeInfo("DescribeVerifiedAccessInstancesResult", SM::ShapeKind.Structure, table, 1355),
+        1356 => new SM::ShapeInfo("DescribeVerifiedAccessTrustProvidersMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 200),
+        1357 => new SM::ShapeInfo("DescribeVerifiedAccessTrustProvidersRequest", SM::ShapeKind.Structure, table, 1357),
+        1358 => new SM::ShapeInfo("DescribeVerifiedAccessTrustProvidersResult", SM::ShapeKind.Structure, table, 1358),
+        1359 => new SM::ShapeInfo("DescribeVolumeAttributeRequest", SM::ShapeKind.Structure, table, 1359),
+        1360 => new SM::ShapeInfo("DescribeVolumeAttributeResult", SM::ShapeKind.Structure, table, 1360),
+        1361 => new SM::ShapeInfo("DescribeVolumeStatusRequest", SM::ShapeKind.Structure, table, 1361),
+        1362 => new SM::ShapeInfo("DescribeVolumeStatusResult", SM::ShapeKind.Structure, table, 1362),
+        1363 => new SM::ShapeInfo("DescribeVolumesModificationsRequest", SM::ShapeKind.Structure, table, 1363),
+        1364 => new SM::ShapeInfo("DescribeVolumesModificationsResult", SM::ShapeKind.Structure, table, 1364),
+        1365 => new SM::ShapeInfo("DescribeVolumesRequest", SM::ShapeKind.Structure, table, 1365),
+        1366 => new SM::ShapeInfo("DescribeVolumesResult", SM::ShapeKind.Structure, table, 1366),
+        1367 => new SM::ShapeInfo("DescribeVpcAttributeRequest", SM::ShapeKind.Structure, table, 1367),
+        1368 => new SM::ShapeInfo("DescribeVpcAttributeResult", SM::ShapeKind.Structure, table, 1368),
+        1369 => new SM::ShapeInfo("DescribeVpcBlockPublicAccessExclusionsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        1370 => new SM::ShapeInfo("DescribeVpcBlockPublicAccessExclusionsRequest", SM::ShapeKind.Structure, table, 1370),
+        1371 => new SM::ShapeInfo("DescribeVpcBlockPublicAccessExclusionsResult", SM::ShapeKind.Structure, table, 1371),
+        1372 => new SM::ShapeInfo("DescribeVpcBlockPublicAccessOptionsRequest", SM::ShapeKind.Structure, table, 1372),
+        1373 => new SM::ShapeInfo("DescribeVpcBlockPublicAccessOptionsResult", SM::ShapeKind.Structure, table, 1373),
+        1374 => new SM::ShapeInfo("DescribeVpcClassicLinkDnsSupportMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 255),
+        1375 => new SM::ShapeInfo("DescribeVpcClassicLinkDnsSupportNextToken", SM::ShapeKind.String).Constrain(min: 1, max: 1024),
+        1376 => new SM::ShapeInfo("DescribeVpcClassicLinkDnsSupportRequest", SM::ShapeKind.Structure, table, 1376),
+        1377 => new SM::ShapeInfo("DescribeVpcClassicLinkDnsSupportResult", SM::ShapeKind.Structure, table, 1377),
+        1378 => new SM::ShapeInfo("DescribeVpcClassicLinkRequest", SM::ShapeKind.Structure, table, 1378),
+        1379 => new SM::ShapeInfo("DescribeVpcClassicLinkResult", SM::ShapeKind.Structure, table, 1379),
+        1380 => new SM::ShapeInfo("DescribeVpcEncryptionControlsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        1381 => new SM::ShapeInfo("DescribeVpcEncryptionControlsRequest", SM::ShapeKind.Structure, table, 1381),
+        1382 => new SM::ShapeInfo("DescribeVpcEncryptionControlsResult", SM::ShapeKind.Structure, table, 1382),
+        1383 => new SM::ShapeInfo("DescribeVpcEndpointAssociationsRequest", SM::ShapeKind.Structure, table, 1383),
+        1384 => new SM::ShapeInfo("DescribeVpcEndpointAssociationsResult", SM::ShapeKind.Structure, table, 1384),
+        1385 => new SM::ShapeInfo("DescribeVpcEndpointConnectionNotificationsRequest", SM::ShapeKind.Structure, table, 1385),
+        1386 => new SM::ShapeInfo("DescribeVpcEndpointConnectionNotificationsResult", SM::ShapeKind.Structure, table, 1386),
+        1387 => new SM::ShapeInfo("DescribeVpcEndpointConnectionsRequest", SM::ShapeKind.Structure, table, 1387),
+        1388 => new SM::ShapeInfo("DescribeVpcEndpointConnectionsResult", SM::ShapeKind.Structure, table, 1388),
+        1389 => new SM::ShapeInfo("DescribeVpcEndpointServiceConfigurationsRequest", SM::ShapeKind.Structure, table, 1389),
+        1390 => new SM::ShapeInfo("DescribeVpcEndpointServiceConfigurationsResult", SM::ShapeKind.Structure, table, 1390),
+        1391 => new SM::ShapeInfo("DescribeVpcEndpointServicePermissionsRequest", SM::ShapeKind.Structure, table, 1391),
+        1392 => new SM::ShapeInfo("DescribeVpcEndpointServicePermissionsResult", SM::ShapeKind.Structure, table, 1392),
+        1393 => new SM::ShapeInfo("DescribeVpcEndpointServicesRequest", SM::ShapeKind.Structure, table, 1393),
+        1394 => new SM::ShapeInfo("DescribeVpcEndpointServicesResult", SM::ShapeKind.Structure, table, 1394),
+        1395 => new SM::ShapeInfo("DescribeVpcEndpointsRequest", SM::ShapeKind.Structure, table, 1395),
+        1396 => new SM::ShapeInfo("DescribeVpcEndpointsResult", SM::ShapeKind.Structure, table, 1396),
+        1397 => new SM::ShapeInfo("DescribeVpcPeeringConnectionsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        1398 => new SM::ShapeInfo("DescribeVpcPeeringConnectionsRequest", SM::ShapeKind.Structure, table, 1398),
+        1399 => new SM::ShapeInfo("DescribeVpcPeeringConnectionsResult", SM::ShapeKind.Structure, table, 1399),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes27(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 1351:
+                WSDescribeVerifiedAccessInstanceLoggingConfigurationsRequest(shape);
+                return;
+            case 1352:
+                WSDescribeVerifiedAccessInstanceLoggingConfigurationsResult(shape);
+                return;
+            case 1354:
+                WSDescribeVerifiedAccessInstancesRequest(shape);
+                return;
+            case 1355:
+                WSDescribeVerifiedAccessInstancesResult(shape);
+                return;
+            case 1357:
+                WSDescribeVerifiedAccessTrustProvidersRequest(shape);
+                return;
+            case 1358:
+                WSDescribeVerifiedAccessTrustProvidersResult(shape);
+                return;
+            case 1359:
+                WSDescribeVolumeAttributeRequest(shape);
+                return;
+            case 1360:
+                WSDescribeVolumeAttributeResult(shape);
+                return;
+            case 1361:
+                WSDescribeVolumeStatusRequest(shape);
+                return;
+            case 1362:
+                WSDescribeVolumeStatusResult(shape);
+                return;
+            case 1363:
+                WSDescribeVolumesModificationsRequest(shape);
+                return;
+            case 1364:
+                WSDescribeVolumesModificationsResult(shape);
+                return;
+            case 1365:
+                WSDescribeVolumesRequest(shape);
+                return;
+            case 1366:
+                WSDescribeVolumesResult(shape);
+                return;
+            case 1367:
+                WSDescribeVpcAttributeRequest(shape);
+                return;
+            case 1368:
+                WSDescribeVpcAttributeResult(shape);
+                return;
+            case 1370:
+                WSDescribeVpcBlockPublicAccessExclusionsRequest(shape);
+                return;
+            case 1371:
+                WSDescribeVpcBlockPublicAccessExclusionsResult(shape);
+                return;
+            case 1372:
+                WSDescribeVpcBlockPublicAccessOptionsRequest(shape);
+                return;
+            case 1373:
+                WSDescribeVpcBlockPublicAccessOptionsResult(shape);
+                return;
+            case 1376:
+                WSDescribeVpcClassicLinkDnsSupportRequest(shape);
+                return;
+            case 1377:
+                WSDescribeVpcClassicLinkDnsSupportResult(shape);
+                return;
+            case 1378:
+                WSDescribeVpcClassicLinkRequest(shape);
+                return;
+            case 1379:
+                WSDescribeVpcClassicLinkResult(shape);
+                return;
+            case 1381:
+                WSDescribeVpcEncryptionControlsRequest(shape);
+                return;
+            case 1382:
+                WSDescribeVpcEncryptionControlsResult(shape);
+                return;
+            case 1383:
+                WSDescribeVpcEndpointAssociationsRequest(shape);
+                return;
+            case 1384:
+                WSDescribeVpcEndpointAssociationsResult(shape);
+                return;
+            case 1385:
+                WSDescribeVpcEndpointConnectionNotificationsRequest(shape);
+                return;
+            case 1386:
+                WSDescribeVpcEndpointConnectionNotificationsResult(shape);
+                return;
+            case 1387:
+                WSDescribeVpcEndpointConnectionsRequest(shape);
+                return;
+            case 1388:
+                WSDescribeVpcEndpointConnectionsResult(shape);
+                return;
+            case 1389:
+                WSDescribeVpcEndpointServiceConfigurationsRequest(shape);
+                return;
+            case 1390:
+                WSDescribeVpcEndpointServiceConfigurationsResult(shape);
+                return;
+            case 1391:
+                WSDescribeVpcEndpointServicePermissionsRequest(shape);
+                return;
+            case 1392:
+                WSDescribeVpcEndpointServicePermissionsResult(shape);
+                return;
+            case 1393:
+                WSDescribeVpcEndpointServicesRequest(shape);
+                return;
+            case 1394:
+                WSDescribeVpcEndpointServicesResult(shape);
+                return;
+            case 1395:
+                WSDescribeVpcEndpointsRequest(shape);
+                return;
+            case 1396:
+                WSDescribeVpcEndpointsResult(shape);
+                return;
+            case 1398:
+                WSDescribeVpcPeeringConnectionsRequest(shape);
+                return;
+            case 1399:
+                WSDescribeVpcPeeringConnectionsResult(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes28(SM::ShapeTable table, int index) => index switch
+    {
+        1400 => new SM::ShapeInfo("DescribeVpcsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        1401 => new SM::ShapeInfo("DescribeVpcsRequest", SM::ShapeKind.Structure, table, 1401),
+        1402 => new SM::ShapeInfo("DescribeVpcsResult", SM::ShapeKind.Structure, table, 1402),
+        1403 => new SM::ShapeInfo("DescribeVpnConcentratorsRequest", SM::ShapeKind.Structure, table, 1403),
+        1404 => new SM::ShapeInfo("DescribeVpnConcentratorsResult", SM::ShapeKind.Structure, table, 1404),
+        1405 => new SM::ShapeInfo("DescribeVpnConnectionsRequest", SM::ShapeKind.Structure, table, 1405),
+        1406 => new SM::ShapeInfo("DescribeVpnConnectionsResult", SM::ShapeKind.Structure, table, 1406),
+        1407 => new SM::ShapeInfo("DescribeVpnGatewaysRequest", SM::ShapeKind.Structure, table, 1407),
+        1408 => new SM::ShapeInfo("DescribeVpnGatewaysResult", SM::ShapeKind.Structure, table, 1408),
+        1409 => new SM::ShapeInfo("DestinationFileFormat", SM::ShapeKind.String).Constrain(enumValues: ["plain-text", "parquet"]),
+        1410 => new SM::ShapeInfo("DestinationOptionsRequest", SM::ShapeKind.Structure, table, 1410),
+        1411 => new SM::ShapeInfo("DestinationOptionsResponse", SM::ShapeKind.Structure, table, 1411),
+        1412 => new SM::ShapeInfo("DetachClassicLinkVpcRequest", SM::ShapeKind.Structure, table, 1412),
+        1413 => new SM::ShapeInfo("DetachClassicLinkVpcResult", SM::ShapeKind.Structure, table, 1413),
+        1414 => new SM::ShapeInfo("DetachInternetGatewayRequest", SM::ShapeKind.Structure, table, 1414),
+        1415 => new SM::ShapeInfo("DetachNetworkInterfaceRequest", SM::ShapeKind.Structure, table, 1415),
+        1416 => new SM::ShapeInfo("DetachVerifiedAccessTrustProviderRequest", SM::ShapeKind.Structure, table, 1416),
+        1417 => new SM::ShapeInfo("DetachVerifiedAccessTrustProviderResult", SM::ShapeKind.Structure, table, 1417),
+        1418 => new SM::ShapeInfo("DetachVolumeRequest", SM::ShapeKind.Structure, table, 1418),
+        1419 => new SM::ShapeInfo("DetachVpnGatewayRequest", SM::ShapeKind.Structure, table, 1419),
+        1420 => new SM::ShapeInfo("DeviceOptions", SM::ShapeKind.Structure, table, 1420),
+        1421 => new SM::ShapeInfo("DeviceTrustProviderType", SM::ShapeKind.String).Constrain(enumValues: ["jamf", "crowdstrike", "jumpcloud"]),
+        1422 => new SM::ShapeInfo("DeviceTrustProviderTypeList", SM::ShapeKind.List, table, 1422),
+        1423 => new SM::ShapeInfo("DeviceType", SM::ShapeKind.String).Constrain(enumValues: ["ebs", "instance-store"]),
+        1424 => new SM::ShapeInfo("DhcpConfiguration", SM::ShapeKind.Structure, table, 1424),
+        1425 => new SM::ShapeInfo("DhcpConfigurationList", SM::ShapeKind.List, table, 1425),
+        1426 => new SM::ShapeInfo("DhcpConfigurationValueList", SM::ShapeKind.List, table, 1426),
+        1427 => new SM::ShapeInfo("DhcpOptions", SM::ShapeKind.Structure, table, 1427),
+        1428 => new SM::ShapeInfo("DhcpOptionsId", SM::ShapeKind.String),
+        1429 => new SM::ShapeInfo("DhcpOptionsIdStringList", SM::ShapeKind.List, table, 1429),
+        1430 => new SM::ShapeInfo("DhcpOptionsList", SM::ShapeKind.List, table, 1430),
+        1431 => new SM::ShapeInfo("DimensionCondition", SM::ShapeKind.Structure, table, 1431),
+        1432 => new SM::ShapeInfo("DirectoryServiceAuthentication", SM::ShapeKind.Structure, table, 1432),
+        1433 => new SM::ShapeInfo("DirectoryServiceAuthenticationRequest", SM::ShapeKind.Structure, table, 1433),
+        1434 => new SM::ShapeInfo("DisableAddressTransferRequest", SM::ShapeKind.Structure, table, 1434),
+        1435 => new SM::ShapeInfo("DisableAddressTransferResult", SM::ShapeKind.Structure, table, 1435),
+        1436 => new SM::ShapeInfo("DisableAllowedImagesSettingsRequest", SM::ShapeKind.Structure, table, 1436),
+        1437 => new SM::ShapeInfo("DisableAllowedImagesSettingsResult", SM::ShapeKind.Structure, table, 1437),
+        1438 => new SM::ShapeInfo("DisableAwsNetworkPerformanceMetricSubscriptionRequest", SM::ShapeKind.Structure, table, 1438),
+        1439 => new SM::ShapeInfo("DisableAwsNetworkPerformanceMetricSubscriptionResult", SM::ShapeKind.Structure, table, 1439),
+        1440 => new SM::ShapeInfo("DisableCapacityManagerRequest", SM::ShapeKind.Structure, table, 1440),
+        1441 => new SM::ShapeInfo("DisableCapacityManagerResult", SM::ShapeKind.Structure, table, 1441),
+        1442 => new SM::ShapeInfo("DisableEbsEncryptionByDefaultRequest", SM::ShapeKind.Structure, table, 1442),
+        1443 => new SM::ShapeInfo("DisableEbsEncryptionByDefaultResult", SM::ShapeKind.Structure, table, 1443),
+        1444 => new SM::ShapeInfo("DisableFastLaunchRequest", SM::ShapeKind.Structure, table, 1444),
+        1445 => new SM::ShapeInfo("DisableFastLaunchResult", SM::ShapeKind.Structure, table, 1445),
+        1446 => new SM::ShapeInfo("DisableFastSnapshotRestoreErrorItem", SM::ShapeKind.Structure, table, 1446),
+        1447 => new SM::ShapeInfo("DisableFastSnapshotRestoreErrorSet", SM::ShapeKind.List, table, 1447),
+        1448 => new SM::ShapeInfo("DisableFastSnapshotRestoreStateError", SM::ShapeKind.Structure, table, 1448),
+        1449 => new SM::ShapeInfo("DisableFastSnapshotRestoreStateErrorItem", SM::ShapeKind.Structure, table, 1449),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes28(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 1401:
+                WSDescribeVpcsRequest(shape);
+                return;
+            case 1402:
+                WSDescribeVpcsResult(shape);
+                return;
+            case 1403:
+                WSDescribeVpnConcentratorsRequest(shape);
+                return;
+            case 1404:
+                WSDescribeVpnConcentratorsResult(shape);
+                return;
+            case 1405:
+                WSDescribeVpnConnectionsRequest(shape);
+                return;
+            case 1406:
+                WSDescribeVpnConnectionsResult(shape);
+                return;
+            case 1407:
+                WSDescribeVpnGatewaysRequest(shape);
+                return;
+            case 1408:
+                WSDescribeVpnGatewaysResult(shape);
+                return;
+            case 1410:
+                WSDestinationOptionsRequest(shape);
+                return;
+            case 1411:
+                WSDestinationOptionsResponse(shape);
+                return;
+            case 1412:
+                WSDetachClassicLinkVpcRequest(shape);
+                return;
+            case 1413:
+                WSDetachClassicLinkVpcResult(shape);
+                return;
+            case 1414:
+                WSDetachInternetGatewayRequest(shape);
+                return;
+            case 1415:
+                WSDetachNetworkInterfaceRequest(shape);
+                return;
+            case 1416:
+                WSDetachVerifiedAccessTrustProviderRequest(shape);
+                return;
+            case 1417:
+                WSDetachVerifiedAccessTrustProviderResult(shape);
+                return;
+            case 1418:
+                WSDetachVolumeRequest(shape);
+                return;
+            case 1419:
+                WSDetachVpnGatewayRequest(shape);
+                return;
+            case 1420:
+                WSDeviceOptions(shape);
+                return;
+            case 1422:
+                shape.InitList(SDeviceTrustProviderType, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 1424:
+                WSDhcpConfiguration(shape);
+                return;
+            case 1425:
+                shape.InitList(SDhcpConfiguration, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DhcpConfiguration>());
+                return;
+            case 1426:
+                shape.InitList(SAttributeValue, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AttributeValue>());
+                return;
+            case 1427:
+                WSDhcpOptions(shape);
+                return;
+            case 1429:
+                shape.InitList(SDhcpOptionsId, "DhcpOptionsId", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 1430:
+                shape.InitList(SDhcpOptions, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DhcpOptions>());
+                return;
+            case 1431:
+                WSDimensionCondition(shape);
+                return;
+            case 1432:
+                WSDirectoryServiceAuthentication(shape);
+                return;
+            case 1433:
+                WSDirectoryServiceAuthenticationRequest(shape);
+                return;
+            case 1434:
+                WSDisableAddressTransferRequest(shape);
+                return;
+            case 1435:
+                WSDisableAddressTransferResult(shape);
+                return;
+            case 1436:
+                WSDisableAllowedImagesSettingsRequest(shape);
+                return;
+            case 1437:
+                WSDisableAllowedImagesSettingsResult(shape);
+                return;
+            case 1438:
+                WSDisableAwsNetworkPerformanceMetricSubscriptionRequest(shape);
+                return;
+            case 1439:
+                WSDisableAwsNetworkPerformanceMetricSubscriptionResult(shape);
+                return;
+            case 1440:
+                WSDisableCapacityManagerRequest(shape);
+                return;
+            case 1441:
+                WSDisableCapacityManagerResult(shape);
+                return;
+            case 1442:
+                WSDisableEbsEncryptionByDefaultRequest(shape);
+                return;
+            case 1443:
+                WSDisableEbsEncryptionByDefaultResult(shape);
+                return;
+            case 1444:
+                WSDisableFastLaunchRequest(shape);
+                return;
+            case 1445:
+                WSDisableFastLaunchResult(shape);
+                return;
+            case 1446:
+                WSDisableFastSnapshotRestoreErrorItem(shape);
+                return;
+            case 1447:
+                shape.InitList(SDisableFastSnapshotRestoreErrorItem, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DisableFastSnapshotRestoreErrorItem>());
+                return;
+            case 1448:
+                WSDisableFastSnapshotRestoreStateError(shape);
+                return;
+            case 1449:
+                WSDisableFastSnapshotRestoreStateErrorItem(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes29(SM::ShapeTable table, int index) => index switch
+    {
+        1450 => new SM::ShapeInfo("DisableFastSnapshotRestoreStateErrorSet", SM::ShapeKind.List, table, 1450),
+        1451 => new SM::ShapeInfo("DisableFastSnapshotRestoreSuccessItem", SM::ShapeKind.Structure, table, 1451),
+        1452 => new SM::ShapeInfo("DisableFastSnapshotRestoreSuccessSet", SM::ShapeKind.List, table, 1452),
+        1453 => new SM::ShapeInfo("DisableFastSnapshotRestoresRequest", SM::ShapeKind.Structure, table, 1453),
+        1454 => new SM::ShapeInfo("DisableFastSnapshotRestoresResult", SM::ShapeKind.Structure, table, 1454),
+        1455 => new SM::ShapeInfo("DisableImageBlockPublicAccessRequest", SM::ShapeKind.Structure, table, 1455),
+        1456 => new SM::ShapeInfo("DisableImageBlockPublicAccessResult", SM::ShapeKind.Structure, table, 1456),
+        1457 => new SM::ShapeInfo("DisableImageDeprecationRequest", SM::ShapeKind.Structure, table, 1457),
+        1458 => new SM::ShapeInfo("DisableImageDeprecationResult", SM::ShapeKind.Structure, table, 1458),
+        1459 => new SM::ShapeInfo("DisableImageDeregistrationProtectionRequest", SM::ShapeKind.Structure, table, 1459),
+        1460 => new SM::ShapeInfo("DisableImageDeregistrationProtectionResult", SM::ShapeKind.Structure, table, 1460),
+        1461 => new SM::ShapeInfo("DisableImageRequest", SM::ShapeKind.Structure, table, 1461),
+        1462 => new SM::ShapeInfo("DisableImageResult", SM::ShapeKind.Structure, table, 1462),
+        1463 => new SM::ShapeInfo("DisableInstanceSqlHaStandbyDetectionsRequest", SM::ShapeKind.Structure, table, 1463),
+        1464 => new SM::ShapeInfo("DisableInstanceSqlHaStandbyDetectionsResult", SM::ShapeKind.Structure, table, 1464),
+        1465 => new SM::ShapeInfo("DisableIpamOrganizationAdminAccountRequest", SM::ShapeKind.Structure, table, 1465),
+        1466 => new SM::ShapeInfo("DisableIpamOrganizationAdminAccountResult", SM::ShapeKind.Structure, table, 1466),
+        1467 => new SM::ShapeInfo("DisableIpamPolicyRequest", SM::ShapeKind.Structure, table, 1467),
+        1468 => new SM::ShapeInfo("DisableIpamPolicyResult", SM::ShapeKind.Structure, table, 1468),
+        1469 => new SM::ShapeInfo("DisableRouteServerPropagationRequest", SM::ShapeKind.Structure, table, 1469),
+        1470 => new SM::ShapeInfo("DisableRouteServerPropagationResult", SM::ShapeKind.Structure, table, 1470),
+        1471 => new SM::ShapeInfo("DisableSerialConsoleAccessRequest", SM::ShapeKind.Structure, table, 1471),
+        1472 => new SM::ShapeInfo("DisableSerialConsoleAccessResult", SM::ShapeKind.Structure, table, 1472),
+        1473 => new SM::ShapeInfo("DisableSnapshotBlockPublicAccessRequest", SM::ShapeKind.Structure, table, 1473),
+        1474 => new SM::ShapeInfo("DisableSnapshotBlockPublicAccessResult", SM::ShapeKind.Structure, table, 1474),
+        1475 => new SM::ShapeInfo("DisableTransitGatewayRouteTablePropagationRequest", SM::ShapeKind.Structure, table, 1475),
+        1476 => new SM::ShapeInfo("DisableTransitGatewayRouteTablePropagationResult", SM::ShapeKind.Structure, table, 1476),
+        1477 => new SM::ShapeInfo("DisableVgwRoutePropagationRequest", SM::ShapeKind.Structure, table, 1477),
+        1478 => new SM::ShapeInfo("DisableVpcClassicLinkDnsSupportRequest", SM::ShapeKind.Structure, table, 1478),
+        1479 => new SM::ShapeInfo("DisableVpcClassicLinkDnsSupportResult", SM::ShapeKind.Structure, table, 1479),
+        1480 => new SM::ShapeInfo("DisableVpcClassicLinkRequest", SM::ShapeKind.Structure, table, 1480),
+        1481 => new SM::ShapeInfo("DisableVpcClassicLinkResult", SM::ShapeKind.Structure, table, 1481),
+        1482 => new SM::ShapeInfo("DisassociateAddressRequest", SM::ShapeKind.Structure, table, 1482),
+        1483 => new SM::ShapeInfo("DisassociateCapacityReservationBillingOwnerRequest", SM::ShapeKind.Structure, table, 1483),
+        1484 => new SM::ShapeInfo("DisassociateCapacityReservationBillingOwnerResult", SM::ShapeKind.Structure, table, 1484),
+        1485 => new SM::ShapeInfo("DisassociateClientVpnTargetNetworkRequest", SM::ShapeKind.Structure, table, 1485),
+        1486 => new SM::ShapeInfo("DisassociateClientVpnTargetNetworkResult", SM::ShapeKind.Structure, table, 1486),
+        1487 => new SM::ShapeInfo("DisassociateEnclaveCertificateIamRoleRequest", SM::ShapeKind.Structure, table, 1487),
+        1488 => new SM::ShapeInfo("DisassociateEnclaveCertificateIamRoleResult", SM::ShapeKind.Structure, table, 1488),
+        1489 => new SM::ShapeInfo("DisassociateIamInstanceProfileRequest", SM::ShapeKind.Structure, table, 1489),
+        1490 => new SM::ShapeInfo("DisassociateIamInstanceProfileResult", SM::ShapeKind.Structure, table, 1490),
+        1491 => new SM::ShapeInfo("DisassociateInstanceEventWindowRequest", SM::ShapeKind.Structure, table, 1491),
+        1492 => new SM::ShapeInfo("DisassociateInstanceEventWindowResult", SM::ShapeKind.Structure, table, 1492),
+        1493 => new SM::ShapeInfo("DisassociateIpamByoasnRequest", SM::ShapeKind.Structure, table, 1493),
+        1494 => new SM::ShapeInfo("DisassociateIpamByoasnResult", SM::ShapeKind.Structure, table, 1494),
+        1495 => new SM::ShapeInfo("DisassociateIpamResourceDiscoveryRequest", SM::ShapeKind.Structure, table, 1495),
+        1496 => new SM::ShapeInfo("DisassociateIpamResourceDiscoveryResult", SM::ShapeKind.Structure, table, 1496),
+        1497 => new SM::ShapeInfo("DisassociateNatGatewayAddressRequest", SM::ShapeKind.Structure, table, 1497),
+        1498 => new SM::ShapeInfo("DisassociateNatGatewayAddressResult", SM::ShapeKind.Structure, table, 1498),
+        1499 => new SM::ShapeInfo("DisassociateRouteServerRequest", SM::ShapeKind.Structure, table, 1499),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes29(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 1450:
+                shape.InitList(SDisableFastSnapshotRestoreStateErrorItem, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DisableFastSnapshotRestoreStateErrorItem>());
+                return;
+            case 1451:
+                WSDisableFastSnapshotRestoreSuccessItem(shape);
+                return;
+            case 1452:
+                shape.InitList(SDisableFastSnapshotRestoreSuccessItem, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DisableFastSnapshotRestoreSuccessItem>());
+                return;
+            case 1453:
+                WSDisableFastSnapshotRestoresRequest(shape);
+                return;
+            case 1454:
+                WSDisableFastSnapshotRestoresResult(shape);
+                return;
+            case 1455:
+                WSDisableImageBlockPublicAccessRequest(shape);
+                return;
+            case 1456:
+                WSDisableImageBlockPublicAccessResult(shape);
+                return;
+            case 1457:
+                WSDisableImageDeprecationRequest(shape);
+                return;
+            case 1458:
+                WSDisableImageDeprecationResult(shape);
+                return;
+            case 1459:
+                WSDisableImageDeregistrationProtectionRequest(shape);
+                return;
+            case 1460:
+                WSDisableImageDeregistrationProtectionResult(shape);
+                return;
+            case 1461:
+                WSDisableImageRequest(shape);
+                return;
+            case 1462:
+                WSDisableImageResult(shape);
+                return;
+            case 1463:
+                WSDisableInstanceSqlHaStandbyDetectionsRequest(shape);
+                return;
+            case 1464:
+                WSDisableInstanceSqlHaStandbyDetectionsResult(shape);
+                return;
+            case 1465:
+                WSDisableIpamOrganizationAdminAccountRequest(shape);
+                return;
+            case 1466:
+                WSDisableIpamOrganizationAdminAccountResult(shape);
+                return;
+            case 1467:
+                WSDisableIpamPolicyRequest(shape);
+                return;
+            case 1468:
+                WSDisableIpamPolicyResult(shape);
+                return;
+            case 1469:
+                WSDisableRouteServerPropagationRequest(shape);
+                return;
+            case 1470:
+                WSDisableRouteServerPropagationResult(shape);
+                return;
+            case 1471:
+                WSDisableSerialConsoleAccessRequest(shape);
+                return;
+            case 1472:
+                WSDisableSerialConsoleAccessResult(shape);
+                return;
+            case 1473:
+                WSDisableSnapshotBlockPublicAccessRequest(shape);
+                return;
+            case 1474:
+                WSDisableSnapshotBlockPublicAccessResult(shape);
+                return;
+            case 1475:
+                WSDisableTransitGatewayRouteTablePropagationRequest(shape);
+                return;
+            case 1476:
+                WSDisableTransitGatewayRouteTablePropagationResult(shape);
+                return;
+            case 1477:
+                WSDisableVgwRoutePropagationRequest(shape);
+                return;
+            case 1478:
+                WSDisableVpcClassicLinkDnsSupportRequest(shape);
+                return;
+            case 1479:
+                WSDisableVpcClassicLinkDnsSupportResult(shape);
+                return;
+            case 1480:
+                WSDisableVpcClassicLinkRequest(shape);
+                return;
+            case 1481:
+                WSDisableVpcClassicLinkResult(shape);
+                return;
+            case 1482:
+                WSDisassociateAddressRequest(shape);
+                return;
+            case 1483:
+                WSDisassociateCapacityReservationBillingOwnerRequest(shape);
+                return;
+            case 1484:
+                WSDisassociateCapacityReservationBillingOwnerResult(shape);
+                return;
+            case 1485:
+                WSDisassociateClientVpnTargetNetworkRequest(shape);
+                return;
+            case 1486:
+                WSDisassociateClientVpnTargetNetworkResult(shape);
+                return;
+            case 1487:
+                WSDisassociateEnclaveCertificateIamRoleRequest(shape);
+                return;
+            case 1488:
+                WSDisassociateEnclaveCertificateIamRoleResult(shape);
+                return;
+            case 1489:
+                WSDisassociateIamInstanceProfileRequest(shape);
+                return;
+            case 1490:
+                WSDisassociateIamInstanceProfileResult(shape);
+                return;
+            case 1491:
+                WSDisassociateInstanceEventWindowRequest(shape);
+                return;
+            case 1492:
+                WSDisassociateInstanceEventWindowResult(shape);
+                return;
+            case 1493:
+                WSDisassociateIpamByoasnRequest(shape);
+                return;
+            case 1494:
+                WSDisassociateIpamByoasnResult(shape);
+                return;
+            case 1495:
+                WSDisassociateIpamResourceDiscoveryRequest(shape);
+                return;
+            case 1496:
+                WSDisassociateIpamResourceDiscoveryResult(shape);
+                return;
+            case 1497:
+                WSDisassociateNatGatewayAddressRequest(shape);
+                return;
+            case 1498:
+                WSDisassociateNatGatewayAddressResult(shape);
+                return;
+            case 1499:
+                WSDisassociateRouteServerRequest(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes30(SM::ShapeTable table, int index) => index switch
+    {
+        1500 => new SM::ShapeInfo("DisassociateRouteServerResult", SM::ShapeKind.Structure, table, 1500),
+        1501 => new SM::ShapeInfo("DisassociateRouteTableRequest", SM::ShapeKind.Structure, table, 1501),
+        1502 => new SM::ShapeInfo("DisassociateSecurityGroupVpcRequest", SM::ShapeKind.Structure, table, 1502),
+        1503 => new SM::ShapeInfo("DisassociateSecurityGroupVpcResult", SM::ShapeKind.Structure, table, 1503),
+        1504 => new SM::ShapeInfo("DisassociateSecurityGroupVpcSecurityGroupId", SM::ShapeKind.String),
+        1505 => new SM::ShapeInfo("DisassociateSubnetCidrBlockRequest", SM::ShapeKind.Structure, table, 1505),
+        1506 => new SM::ShapeInfo("DisassociateSubnetCidrBlockResult", SM::ShapeKind.Structure, table, 1506),
+        1507 => new SM::ShapeInfo("DisassociateTransitGatewayMulticastDomainRequest", SM::ShapeKind.Structure, table, 1507),
+        1508 => new SM::ShapeInfo("DisassociateTransitGatewayMulticastDomainResult", SM::ShapeKind.Structure, table, 1508),
+        1509 => new SM::ShapeInfo("DisassociateTransitGatewayPolicyTableRequest", SM::ShapeKind.Structure, table, 1509),
+        1510 => new SM::ShapeInfo("DisassociateTransitGatewayPolicyTableResult", SM::ShapeKind.Structure, table, 1510),
+        1511 => new SM::ShapeInfo("DisassociateTransitGatewayRouteTableRequest", SM::ShapeKind.Structure, table, 1511),
+        1512 => new SM::ShapeInfo("DisassociateTransitGatewayRouteTableResult", SM::ShapeKind.Structure, table, 1512),
+        1513 => new SM::ShapeInfo("DisassociateTrunkInterfaceRequest", SM::ShapeKind.Structure, table, 1513),
+        1514 => new SM::ShapeInfo("DisassociateTrunkInterfaceResult", SM::ShapeKind.Structure, table, 1514),
+        1515 => new SM::ShapeInfo("DisassociateVpcCidrBlockRequest", SM::ShapeKind.Structure, table, 1515),
+        1516 => new SM::ShapeInfo("DisassociateVpcCidrBlockResult", SM::ShapeKind.Structure, table, 1516),
+        1517 => new SM::ShapeInfo("DiskCount", SM::ShapeKind.Integer),
+        1518 => new SM::ShapeInfo("DiskImage", SM::ShapeKind.Structure, table, 1518),
+        1519 => new SM::ShapeInfo("DiskImageDescription", SM::ShapeKind.Structure, table, 1519),
+        1520 => new SM::ShapeInfo("DiskImageDetail", SM::ShapeKind.Structure, table, 1520),
+        1521 => new SM::ShapeInfo("DiskImageFormat", SM::ShapeKind.String).Constrain(enumValues: ["VMDK", "RAW", "VHD"]),
+        1522 => new SM::ShapeInfo("DiskImageList", SM::ShapeKind.List, table, 1522),
+        1523 => new SM::ShapeInfo("DiskImageVolumeDescription", SM::ShapeKind.Structure, table, 1523),
+        1524 => new SM::ShapeInfo("DiskInfo", SM::ShapeKind.Structure, table, 1524),
+        1525 => new SM::ShapeInfo("DiskInfoList", SM::ShapeKind.List, table, 1525),
+        1526 => new SM::ShapeInfo("DiskSize", SM::ShapeKind.Long),
+        1527 => new SM::ShapeInfo("DiskType", SM::ShapeKind.String).Constrain(enumValues: ["hdd", "ssd"]),
+        1528 => new SM::ShapeInfo("DnsEntry", SM::ShapeKind.Structure, table, 1528),
+        1529 => new SM::ShapeInfo("DnsEntrySet", SM::ShapeKind.List, table, 1529),
+        1530 => new SM::ShapeInfo("DnsNameState", SM::ShapeKind.String).Constrain(enumValues: ["pendingVerification", "verified", "failed"]),
+        1531 => new SM::ShapeInfo("DnsOptions", SM::ShapeKind.Structure, table, 1531),
+        1532 => new SM::ShapeInfo("DnsOptionsSpecification", SM::ShapeKind.Structure, table, 1532),
+        1533 => new SM::ShapeInfo("DnsRecordIpType", SM::ShapeKind.String).Constrain(enumValues: ["ipv4", "dualstack", "ipv6", "service-defined"]),
+        1534 => new SM::ShapeInfo("DnsServersOptionsModifyStructure", SM::ShapeKind.Structure, table, 1534),
+        1535 => new SM::ShapeInfo("DnsSupportValue", SM::ShapeKind.String).Constrain(enumValues: ["enable", "disable"]),
+        1536 => new SM::ShapeInfo("DomainType", SM::ShapeKind.String).Constrain(enumValues: ["vpc", "standard"]),
+        1537 => new SM::ShapeInfo("Double", SM::ShapeKind.Double),
+        1538 => new SM::ShapeInfo("DoubleWithConstraints", SM::ShapeKind.Double).Constrain(min: 0.001, max: 99.999),
+        1539 => new SM::ShapeInfo("DrainSeconds", SM::ShapeKind.Integer).Constrain(min: 1, max: 4000),
+        1540 => new SM::ShapeInfo("DynamicRoutingValue", SM::ShapeKind.String).Constrain(enumValues: ["enable", "disable"]),
+        1541 => new SM::ShapeInfo("EbsBlockDevice", SM::ShapeKind.Structure, table, 1541),
+        1542 => new SM::ShapeInfo("EbsBlockDeviceResponse", SM::ShapeKind.Structure, table, 1542),
+        1543 => new SM::ShapeInfo("EbsCardIndex", SM::ShapeKind.Integer),
+        1544 => new SM::ShapeInfo("EbsCardInfo", SM::ShapeKind.Structure, table, 1544),
+        1545 => new SM::ShapeInfo("EbsCardInfoList", SM::ShapeKind.List, table, 1545),
+        1546 => new SM::ShapeInfo("EbsEncryptionSupport", SM::ShapeKind.String).Constrain(enumValues: ["unsupported", "supported"]),
+        1547 => new SM::ShapeInfo("EbsInfo", SM::ShapeKind.Structure, table, 1547),
+        1548 => new SM::ShapeInfo("EbsInstanceBlockDevice", SM::ShapeKind.Structure, table, 1548),
+        1549 => new SM::ShapeInfo("EbsInstanceBlockDeviceSpecification", SM::ShapeKind.Structure, table, 1549),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes30(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 1500:
+                WSDisassociateRouteServerResult(shape);
+                return;
+            case 1501:
+                WSDisassociateRouteTableRequest(shape);
+                return;
+            case 1502:
+                WSDisassociateSecurityGroupVpcRequest(shape);
+                return;
+            case 1503:
+                WSDisassociateSecurityGroupVpcResult(shape);
+                return;
+            case 1505:
+                WSDisassociateSubnetCidrBlockRequest(shape);
+                return;
+            case 1506:
+                WSDisassociateSubnetCidrBlockResult(shape);
+                return;
+            case 1507:
+                WSDisassociateTransitGatewayMulticastDomainRequest(shape);
+                return;
+            case 1508:
+                WSDisassociateTransitGatewayMulticastDomainResult(shape);
+                return;
+            case 1509:
+                WSDisassociateTransitGatewayPolicyTableRequest(shape);
+                return;
+            case 1510:
+                WSDisassociateTransitGatewayPolicyTableResult(shape);
+                return;
+            case 1511:
+                WSDisassociateTransitGatewayRouteTableRequest(shape);
+                return;
+            case 1512:
+                WSDisassociateTransitGatewayRouteTableResult(shape);
+                return;
+            case 1513:
+                WSDisassociateTrunkInterfaceRequest(shape);
+                return;
+            case 1514:
+                WSDisassociateTrunkInterfaceResult(shape);
+                return;
+            case 1515:
+                WSDisassociateVpcCidrBlockRequest(shape);
+                return;
+            case 1516:
+                WSDisassociateVpcCidrBlockResult(shape);
+                return;
+            case 1518:
+                WSDiskImage(shape);
+                return;
+            case 1519:
+                WSDiskImageDescription(shape);
+                return;
+            case 1520:
+                WSDiskImageDetail(shape);
+                return;
+            case 1522:
+                shape.InitList(SDiskImage, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DiskImage>());
+                return;
+            case 1523:
+                WSDiskImageVolumeDescription(shape);
+                return;
+            case 1524:
+                WSDiskInfo(shape);
+                return;
+            case 1525:
+                shape.InitList(SDiskInfo, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DiskInfo>());
+                return;
+            case 1528:
+                WSDnsEntry(shape);
+                return;
+            case 1529:
+                shape.InitList(SDnsEntry, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DnsEntry>());
+                return;
+            case 1531:
+                WSDnsOptions(shape);
+                return;
+            case 1532:
+                WSDnsOptionsSpecification(shape);
+                return;
+            case 1534:
+                WSDnsServersOptionsModifyStructure(shape);
+                return;
+            case 1541:
+                WSEbsBlockDevice(shape);
+                return;
+            case 1542:
+                WSEbsBlockDeviceResponse(shape);
+                return;
+            case 1544:
+                WSEbsCardInfo(shape);
+                return;
+            case 1545:
+                shape.InitList(SEbsCardInfo, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.EbsCardInfo>());
+                return;
+            case 1547:
+                WSEbsInfo(shape);
+                return;
+            case 1548:
+                WSEbsInstanceBlockDevice(shape);
+                return;
+            case 1549:
+                WSEbsInstanceBlockDeviceSpecification(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes31(SM::ShapeTable table, int index) => index switch
+    {
+        1550 => new SM::ShapeInfo("EbsNvmeSupport", SM::ShapeKind.String).Constrain(enumValues: ["unsupported", "supported", "required"]),
+        1551 => new SM::ShapeInfo("EbsOptimizedInfo", SM::ShapeKind.Structure, table, 1551),
+        1552 => new SM::ShapeInfo("EbsOptimizedSupport", SM::ShapeKind.String).Constrain(enumValues: ["unsupported", "supported", "default"]),
+        1553 => new SM::ShapeInfo("EbsStatusDetails", SM::ShapeKind.Structure, table, 1553),
+        1554 => new SM::ShapeInfo("EbsStatusDetailsList", SM::ShapeKind.List, table, 1554),
+        1555 => new SM::ShapeInfo("EbsStatusSummary", SM::ShapeKind.Structure, table, 1555),
+        1556 => new SM::ShapeInfo("Ec2InstanceConnectEndpoint", SM::ShapeKind.Structure, table, 1556),
+        1557 => new SM::ShapeInfo("Ec2InstanceConnectEndpointState", SM::ShapeKind.String).Constrain(enumValues: ["create-in-progress", "create-complete", "create-failed", "delete-in-progress", "delete-complete", "delete-failed", "update-in-progress", "update-complete", "update-failed"]),
+        1558 => new SM::ShapeInfo("EfaInfo", SM::ShapeKind.Structure, table, 1558),
+        1559 => new SM::ShapeInfo("EfaSupportedFlag", SM::ShapeKind.Boolean),
+        1560 => new SM::ShapeInfo("EgressOnlyInternetGateway", SM::ShapeKind.Structure, table, 1560),
+        1561 => new SM::ShapeInfo("EgressOnlyInternetGatewayId", SM::ShapeKind.String),
+        1562 => new SM::ShapeInfo("EgressOnlyInternetGatewayIdList", SM::ShapeKind.List, table, 1562),
+        1563 => new SM::ShapeInfo("EgressOnlyInternetGatewayList", SM::ShapeKind.List, table, 1563),
+        1564 => new SM::ShapeInfo("EipAllocationPublicIp", SM::ShapeKind.String),
+        1565 => new SM::ShapeInfo("EipAssociationIdList", SM::ShapeKind.List, table, 1565),
+        1566 => new SM::ShapeInfo("EkPubKeyFormat", SM::ShapeKind.String).Constrain(enumValues: ["der", "tpmt"]),
+        1567 => new SM::ShapeInfo("EkPubKeyType", SM::ShapeKind.String).Constrain(enumValues: ["rsa-2048", "ecc-sec-p384"]),
+        1568 => new SM::ShapeInfo("EkPubKeyValue", SM::ShapeKind.String).Constrain(sensitive: true),
+        1569 => new SM::ShapeInfo("ElasticGpuAssociation", SM::ShapeKind.Structure, table, 1569),
+        1570 => new SM::ShapeInfo("ElasticGpuAssociationList", SM::ShapeKind.List, table, 1570),
+        1571 => new SM::ShapeInfo("ElasticGpuHealth", SM::ShapeKind.Structure, table, 1571),
+        1572 => new SM::ShapeInfo("ElasticGpuId", SM::ShapeKind.String),
+        1573 => new SM::ShapeInfo("ElasticGpuIdSet", SM::ShapeKind.List, table, 1573),
+        1574 => new SM::ShapeInfo("ElasticGpuSet", SM::ShapeKind.List, table, 1574),
+        1575 => new SM::ShapeInfo("ElasticGpuSpecification", SM::ShapeKind.Structure, table, 1575),
+        1576 => new SM::ShapeInfo("ElasticGpuSpecificationList", SM::ShapeKind.List, table, 1576),
+        1577 => new SM::ShapeInfo("ElasticGpuSpecificationResponse", SM::ShapeKind.Structure, table, 1577),
+        1578 => new SM::ShapeInfo("ElasticGpuSpecificationResponseList", SM::ShapeKind.List, table, 1578),
+        1579 => new SM::ShapeInfo("ElasticGpuSpecifications", SM::ShapeKind.List, table, 1579),
+        1580 => new SM::ShapeInfo("ElasticGpuState", SM::ShapeKind.String).Constrain(enumValues: ["ATTACHED"]),
+        1581 => new SM::ShapeInfo("ElasticGpuStatus", SM::ShapeKind.String).Constrain(enumValues: ["OK", "IMPAIRED"]),
+        1582 => new SM::ShapeInfo("ElasticGpus", SM::ShapeKind.Structure, table, 1582),
+        1583 => new SM::ShapeInfo("ElasticInferenceAccelerator", SM::ShapeKind.Structure, table, 1583),
+        1584 => new SM::ShapeInfo("ElasticInferenceAcceleratorAssociation", SM::ShapeKind.Structure, table, 1584),
+        1585 => new SM::ShapeInfo("ElasticInferenceAcceleratorAssociationList", SM::ShapeKind.List, table, 1585),
+        1586 => new SM::ShapeInfo("ElasticInferenceAcceleratorCount", SM::ShapeKind.Integer).Constrain(min: 1),
+        1587 => new SM::ShapeInfo("ElasticInferenceAccelerators", SM::ShapeKind.List, table, 1587),
+        1588 => new SM::ShapeInfo("ElasticIpAssociationId", SM::ShapeKind.String),
+        1589 => new SM::ShapeInfo("EnaSrdSpecification", SM::ShapeKind.Structure, table, 1589),
+        1590 => new SM::ShapeInfo("EnaSrdSpecificationRequest", SM::ShapeKind.Structure, table, 1590),
+        1591 => new SM::ShapeInfo("EnaSrdSupported", SM::ShapeKind.Boolean),
+        1592 => new SM::ShapeInfo("EnaSrdUdpSpecification", SM::ShapeKind.Structure, table, 1592),
+        1593 => new SM::ShapeInfo("EnaSrdUdpSpecificationRequest", SM::ShapeKind.Structure, table, 1593),
+        1594 => new SM::ShapeInfo("EnaSupport", SM::ShapeKind.String).Constrain(enumValues: ["unsupported", "supported", "required"]),
+        1595 => new SM::ShapeInfo("EnableAddressTransferRequest", SM::ShapeKind.Structure, table, 1595),
+        1596 => new SM::ShapeInfo("EnableAddressTransferResult", SM::ShapeKind.Structure, table, 1596),
+        1597 => new SM::ShapeInfo("EnableAllowedImagesSettingsRequest", SM::ShapeKind.Structure, table, 1597),
+        1598 => new SM::ShapeInfo("EnableAllowedImagesSettingsResult", SM::ShapeKind.Structure, table, 1598),
+        1599 => new SM::ShapeInfo("EnableAwsNetworkPerformanceMetricSubscriptionRequest", SM::ShapeKind.Structure, table, 1599),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes31(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 1551:
+                WSEbsOptimizedInfo(shape);
+                return;
+            case 1553:
+                WSEbsStatusDetails(shape);
+                return;
+            case 1554:
+                shape.InitList(SEbsStatusDetails, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.EbsStatusDetails>());
+                return;
+            case 1555:
+                WSEbsStatusSummary(shape);
+                return;
+            case 1556:
+                WSEc2InstanceConnectEndpoint(shape);
+                return;
+            case 1558:
+                WSEfaInfo(shape);
+                return;
+            case 1560:
+                WSEgressOnlyInternetGateway(shape);
+                return;
+            case 1562:
+                shape.InitList(SEgressOnlyInternetGatewayId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 1563:
+                shape.InitList(SEgressOnlyInternetGateway, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.EgressOnlyInternetGateway>());
+                return;
+            case 1565:
+                shape.InitList(SElasticIpAssociationId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 1569:
+                WSElasticGpuAssociation(shape);
+                return;
+            case 1570:
+                shape.InitList(SElasticGpuAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ElasticGpuAssociation>());
+                return;
+            case 1571:
+                WSElasticGpuHealth(shape);
+                return;
+            case 1573:
+                shape.InitList(SElasticGpuId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 1574:
+                shape.InitList(SElasticGpus, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ElasticGpus>());
+                return;
+            case 1575:
+                WSElasticGpuSpecification(shape);
+                return;
+            case 1576:
+                shape.InitList(SElasticGpuSpecification, "ElasticGpuSpecification", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ElasticGpuSpecification>());
+                return;
+            case 1577:
+                WSElasticGpuSpecificationResponse(shape);
+                return;
+            case 1578:
+                shape.InitList(SElasticGpuSpecificationResponse, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ElasticGpuSpecificationResponse>());
+                return;
+            case 1579:
+                shape.InitList(SElasticGpuSpecification, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ElasticGpuSpecification>());
+                return;
+            case 1582:
+                WSElasticGpus(shape);
+                return;
+            case 1583:
+                WSElasticInferenceAccelerator(shape);
+                return;
+            case 1584:
+                WSElasticInferenceAcceleratorAssociation(shape);
+                return;
+            case 1585:
+                shape.InitList(SElasticInferenceAcceleratorAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ElasticInferenceAcceleratorAssociation>());
+                return;
+            case 1587:
+                shape.InitList(SElasticInferenceAccelerator, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ElasticInferenceAccelerator>());
+                return;
+            case 1589:
+                WSEnaSrdSpecification(shape);
+                return;
+            case 1590:
+                WSEnaSrdSpecificationRequest(shape);
+                return;
+            case 1592:
+                WSEnaSrdUdpSpecification(shape);
+                return;
+            case 1593:
+                WSEnaSrdUdpSpecificationRequest(shape);
+                return;
+            case 1595:
+                WSEnableAddressTransferRequest(shape);
+                return;
+            case 1596:
+                WSEnableAddressTransferResult(shape);
+                return;
+            case 1597:
+                WSEnableAllowedImagesSettingsRequest(shape);
+                return;
+            case 1598:
+                WSEnableAllowedImagesSettingsResult(shape);
+                return;
+            case 1599:
+                WSEnableAwsNetworkPerformanceMetricSubscriptionRequest(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static void WSDescribeNetworkAclsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeNetworkAclsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeNetworkAclsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkAclsRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeNetworkAclsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeNetworkAclsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkAclsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SDescribeNetworkAclsMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeNetworkAclsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkAclsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeNetworkAclsRequest)o).MaxResults),
             new SM::MemberInfo("NetworkAclIds", SNetworkAclIdStringList, "NetworkAclId", "NetworkAclId", static o => ((global::Stratus.Ec2.Model.DescribeNetworkAclsRequest)o).NetworkAclIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkAclsRequest)o).NetworkAclIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "NetworkAclId"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeNetworkAclsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkAclsRequest)o).NextToken = (string?)v));
-        SDescribeNetworkAclsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeNetworkAclsResult(),
+
+    private static void WSDescribeNetworkAclsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeNetworkAclsResult(),
             new SM::MemberInfo("NetworkAcls", SNetworkAclList, "NetworkAclSet", "networkAclSet", static o => ((global::Stratus.Ec2.Model.DescribeNetworkAclsResult)o).NetworkAcls, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkAclsResult)o).NetworkAcls = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NetworkAcl>?)v, jsonName: "networkAclSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeNetworkAclsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkAclsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeNetworkInsightsAccessScopeAnalysesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopeAnalysesRequest(),
+
+    private static void WSDescribeNetworkInsightsAccessScopeAnalysesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopeAnalysesRequest(),
             new SM::MemberInfo("AnalysisStartTimeBegin", SMillisecondDateTime, "AnalysisStartTimeBegin", "AnalysisStartTimeBegin", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopeAnalysesRequest)o).AnalysisStartTimeBegin, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopeAnalysesRequest)o).AnalysisStartTimeBegin = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopeAnalysesRequest)o).AnalysisStartTimeBegin),
             new SM::MemberInfo("AnalysisStartTimeEnd", SMillisecondDateTime, "AnalysisStartTimeEnd", "AnalysisStartTimeEnd", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopeAnalysesRequest)o).AnalysisStartTimeEnd, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopeAnalysesRequest)o).AnalysisStartTimeEnd = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopeAnalysesRequest)o).AnalysisStartTimeEnd),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopeAnalysesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopeAnalysesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopeAnalysesRequest)o).DryRun),
@@ -431,19 +1948,27 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("NetworkInsightsAccessScopeAnalysisIds", SNetworkInsightsAccessScopeAnalysisIdList, "NetworkInsightsAccessScopeAnalysisId", "NetworkInsightsAccessScopeAnalysisId", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopeAnalysesRequest)o).NetworkInsightsAccessScopeAnalysisIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopeAnalysesRequest)o).NetworkInsightsAccessScopeAnalysisIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "NetworkInsightsAccessScopeAnalysisId"),
             new SM::MemberInfo("NetworkInsightsAccessScopeId", SNetworkInsightsAccessScopeId, "NetworkInsightsAccessScopeId", "NetworkInsightsAccessScopeId", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopeAnalysesRequest)o).NetworkInsightsAccessScopeId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopeAnalysesRequest)o).NetworkInsightsAccessScopeId = (string?)v),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopeAnalysesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopeAnalysesRequest)o).NextToken = (string?)v));
-        SDescribeNetworkInsightsAccessScopeAnalysesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopeAnalysesResult(),
+
+    private static void WSDescribeNetworkInsightsAccessScopeAnalysesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopeAnalysesResult(),
             new SM::MemberInfo("NetworkInsightsAccessScopeAnalyses", SNetworkInsightsAccessScopeAnalysisList, "NetworkInsightsAccessScopeAnalysisSet", "networkInsightsAccessScopeAnalysisSet", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopeAnalysesResult)o).NetworkInsightsAccessScopeAnalyses, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopeAnalysesResult)o).NetworkInsightsAccessScopeAnalyses = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NetworkInsightsAccessScopeAnalysis>?)v, jsonName: "networkInsightsAccessScopeAnalysisSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopeAnalysesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopeAnalysesResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeNetworkInsightsAccessScopesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopesRequest(),
+
+    private static void WSDescribeNetworkInsightsAccessScopesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SNetworkInsightsMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopesRequest)o).MaxResults),
             new SM::MemberInfo("NetworkInsightsAccessScopeIds", SNetworkInsightsAccessScopeIdList, "NetworkInsightsAccessScopeId", "NetworkInsightsAccessScopeId", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopesRequest)o).NetworkInsightsAccessScopeIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopesRequest)o).NetworkInsightsAccessScopeIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "NetworkInsightsAccessScopeId"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopesRequest)o).NextToken = (string?)v));
-        SDescribeNetworkInsightsAccessScopesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopesResult(),
+
+    private static void WSDescribeNetworkInsightsAccessScopesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopesResult(),
             new SM::MemberInfo("NetworkInsightsAccessScopes", SNetworkInsightsAccessScopeList, "NetworkInsightsAccessScopeSet", "networkInsightsAccessScopeSet", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopesResult)o).NetworkInsightsAccessScopes, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopesResult)o).NetworkInsightsAccessScopes = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NetworkInsightsAccessScope>?)v, jsonName: "networkInsightsAccessScopeSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAccessScopesResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeNetworkInsightsAnalysesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeNetworkInsightsAnalysesRequest(),
+
+    private static void WSDescribeNetworkInsightsAnalysesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeNetworkInsightsAnalysesRequest(),
             new SM::MemberInfo("AnalysisEndTime", SMillisecondDateTime, "AnalysisEndTime", "AnalysisEndTime", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAnalysesRequest)o).AnalysisEndTime, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAnalysesRequest)o).AnalysisEndTime = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAnalysesRequest)o).AnalysisEndTime),
             new SM::MemberInfo("AnalysisStartTime", SMillisecondDateTime, "AnalysisStartTime", "AnalysisStartTime", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAnalysesRequest)o).AnalysisStartTime, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAnalysesRequest)o).AnalysisStartTime = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAnalysesRequest)o).AnalysisStartTime),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAnalysesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAnalysesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAnalysesRequest)o).DryRun),
@@ -452,118 +1977,174 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("NetworkInsightsAnalysisIds", SNetworkInsightsAnalysisIdList, "NetworkInsightsAnalysisId", "NetworkInsightsAnalysisId", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAnalysesRequest)o).NetworkInsightsAnalysisIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAnalysesRequest)o).NetworkInsightsAnalysisIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "NetworkInsightsAnalysisId"),
             new SM::MemberInfo("NetworkInsightsPathId", SNetworkInsightsPathId, "NetworkInsightsPathId", "NetworkInsightsPathId", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAnalysesRequest)o).NetworkInsightsPathId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAnalysesRequest)o).NetworkInsightsPathId = (string?)v),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAnalysesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAnalysesRequest)o).NextToken = (string?)v));
-        SDescribeNetworkInsightsAnalysesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeNetworkInsightsAnalysesResult(),
+
+    private static void WSDescribeNetworkInsightsAnalysesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeNetworkInsightsAnalysesResult(),
             new SM::MemberInfo("NetworkInsightsAnalyses", SNetworkInsightsAnalysisList, "NetworkInsightsAnalysisSet", "networkInsightsAnalysisSet", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAnalysesResult)o).NetworkInsightsAnalyses, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAnalysesResult)o).NetworkInsightsAnalyses = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NetworkInsightsAnalysis>?)v, jsonName: "networkInsightsAnalysisSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAnalysesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsAnalysesResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeNetworkInsightsPathsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeNetworkInsightsPathsRequest(),
+
+    private static void WSDescribeNetworkInsightsPathsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeNetworkInsightsPathsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsPathsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsPathsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsPathsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsPathsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsPathsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SNetworkInsightsMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsPathsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsPathsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsPathsRequest)o).MaxResults),
             new SM::MemberInfo("NetworkInsightsPathIds", SNetworkInsightsPathIdList, "NetworkInsightsPathId", "NetworkInsightsPathId", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsPathsRequest)o).NetworkInsightsPathIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsPathsRequest)o).NetworkInsightsPathIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "NetworkInsightsPathId"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsPathsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsPathsRequest)o).NextToken = (string?)v));
-        SDescribeNetworkInsightsPathsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeNetworkInsightsPathsResult(),
+
+    private static void WSDescribeNetworkInsightsPathsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeNetworkInsightsPathsResult(),
             new SM::MemberInfo("NetworkInsightsPaths", SNetworkInsightsPathList, "NetworkInsightsPathSet", "networkInsightsPathSet", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsPathsResult)o).NetworkInsightsPaths, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsPathsResult)o).NetworkInsightsPaths = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NetworkInsightsPath>?)v, jsonName: "networkInsightsPathSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsPathsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInsightsPathsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeNetworkInterfaceAttributeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeNetworkInterfaceAttributeRequest(),
+
+    private static void WSDescribeNetworkInterfaceAttributeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeNetworkInterfaceAttributeRequest(),
             new SM::MemberInfo("Attribute", SNetworkInterfaceAttribute, "Attribute", "attribute", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInterfaceAttributeRequest)o).Attribute, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInterfaceAttributeRequest)o).Attribute = (string?)v, jsonName: "attribute"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInterfaceAttributeRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInterfaceAttributeRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeNetworkInterfaceAttributeRequest)o).DryRun),
             new SM::MemberInfo("NetworkInterfaceId", SNetworkInterfaceId, "NetworkInterfaceId", "networkInterfaceId", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInterfaceAttributeRequest)o).NetworkInterfaceId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInterfaceAttributeRequest)o).NetworkInterfaceId = (string?)v, required: true, jsonName: "networkInterfaceId"));
-        SDescribeNetworkInterfaceAttributeResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeNetworkInterfaceAttributeResult(),
+
+    private static void WSDescribeNetworkInterfaceAttributeResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeNetworkInterfaceAttributeResult(),
             new SM::MemberInfo("AssociatePublicIpAddress", SBoolean, "AssociatePublicIpAddress", "associatePublicIpAddress", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInterfaceAttributeResult)o).AssociatePublicIpAddress, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInterfaceAttributeResult)o).AssociatePublicIpAddress = (bool?)v, jsonName: "associatePublicIpAddress", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeNetworkInterfaceAttributeResult)o).AssociatePublicIpAddress),
             new SM::MemberInfo("Attachment", SNetworkInterfaceAttachment, "Attachment", "attachment", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInterfaceAttributeResult)o).Attachment, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInterfaceAttributeResult)o).Attachment = (global::Stratus.Ec2.Model.NetworkInterfaceAttachment?)v, jsonName: "attachment"),
             new SM::MemberInfo("Description", SAttributeValue, "Description", "description", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInterfaceAttributeResult)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInterfaceAttributeResult)o).Description = (global::Stratus.Ec2.Model.AttributeValue?)v, jsonName: "description"),
             new SM::MemberInfo("Groups", SGroupIdentifierList, "GroupSet", "groupSet", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInterfaceAttributeResult)o).Groups, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInterfaceAttributeResult)o).Groups = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.GroupIdentifier>?)v, jsonName: "groupSet"),
             new SM::MemberInfo("NetworkInterfaceId", SString, "NetworkInterfaceId", "networkInterfaceId", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInterfaceAttributeResult)o).NetworkInterfaceId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInterfaceAttributeResult)o).NetworkInterfaceId = (string?)v, jsonName: "networkInterfaceId"),
             new SM::MemberInfo("SourceDestCheck", SAttributeBooleanValue, "SourceDestCheck", "sourceDestCheck", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInterfaceAttributeResult)o).SourceDestCheck, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInterfaceAttributeResult)o).SourceDestCheck = (global::Stratus.Ec2.Model.AttributeBooleanValue?)v, jsonName: "sourceDestCheck"));
-        SDescribeNetworkInterfacePermissionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeNetworkInterfacePermissionsRequest(),
+
+    private static void WSDescribeNetworkInterfacePermissionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeNetworkInterfacePermissionsRequest(),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInterfacePermissionsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInterfacePermissionsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SDescribeNetworkInterfacePermissionsMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInterfacePermissionsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInterfacePermissionsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeNetworkInterfacePermissionsRequest)o).MaxResults),
             new SM::MemberInfo("NetworkInterfacePermissionIds", SNetworkInterfacePermissionIdList, "NetworkInterfacePermissionId", "NetworkInterfacePermissionId", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInterfacePermissionsRequest)o).NetworkInterfacePermissionIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInterfacePermissionsRequest)o).NetworkInterfacePermissionIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "NetworkInterfacePermissionId"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInterfacePermissionsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInterfacePermissionsRequest)o).NextToken = (string?)v));
-        SDescribeNetworkInterfacePermissionsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeNetworkInterfacePermissionsResult(),
+
+    private static void WSDescribeNetworkInterfacePermissionsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeNetworkInterfacePermissionsResult(),
             new SM::MemberInfo("NetworkInterfacePermissions", SNetworkInterfacePermissionList, "NetworkInterfacePermissions", "networkInterfacePermissions", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInterfacePermissionsResult)o).NetworkInterfacePermissions, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInterfacePermissionsResult)o).NetworkInterfacePermissions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NetworkInterfacePermission>?)v, jsonName: "networkInterfacePermissions"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInterfacePermissionsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInterfacePermissionsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeNetworkInterfacesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeNetworkInterfacesRequest(),
+
+    private static void WSDescribeNetworkInterfacesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeNetworkInterfacesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInterfacesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInterfacesRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeNetworkInterfacesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "filter", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInterfacesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInterfacesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "filter"),
             new SM::MemberInfo("IncludeManagedResources", SBoolean, "IncludeManagedResources", "IncludeManagedResources", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInterfacesRequest)o).IncludeManagedResources, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInterfacesRequest)o).IncludeManagedResources = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeNetworkInterfacesRequest)o).IncludeManagedResources),
             new SM::MemberInfo("MaxResults", SDescribeNetworkInterfacesMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInterfacesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInterfacesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeNetworkInterfacesRequest)o).MaxResults),
             new SM::MemberInfo("NetworkInterfaceIds", SNetworkInterfaceIdList, "NetworkInterfaceId", "NetworkInterfaceId", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInterfacesRequest)o).NetworkInterfaceIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInterfacesRequest)o).NetworkInterfaceIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "NetworkInterfaceId"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInterfacesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInterfacesRequest)o).NextToken = (string?)v));
-        SDescribeNetworkInterfacesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeNetworkInterfacesResult(),
+
+    private static void WSDescribeNetworkInterfacesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeNetworkInterfacesResult(),
             new SM::MemberInfo("NetworkInterfaces", SNetworkInterfaceList, "NetworkInterfaceSet", "networkInterfaceSet", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInterfacesResult)o).NetworkInterfaces, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInterfacesResult)o).NetworkInterfaces = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NetworkInterface>?)v, jsonName: "networkInterfaceSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeNetworkInterfacesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeNetworkInterfacesResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeOutpostLagsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeOutpostLagsRequest(),
+
+    private static void WSDescribeOutpostLagsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeOutpostLagsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeOutpostLagsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeOutpostLagsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeOutpostLagsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeOutpostLagsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeOutpostLagsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SOutpostLagMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeOutpostLagsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeOutpostLagsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeOutpostLagsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeOutpostLagsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeOutpostLagsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("OutpostLagIds", SOutpostLagIdSet, "OutpostLagId", "OutpostLagId", static o => ((global::Stratus.Ec2.Model.DescribeOutpostLagsRequest)o).OutpostLagIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeOutpostLagsRequest)o).OutpostLagIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "OutpostLagId"));
-        SDescribeOutpostLagsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeOutpostLagsResult(),
+
+    private static void WSDescribeOutpostLagsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeOutpostLagsResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeOutpostLagsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeOutpostLagsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("OutpostLags", SOutpostLagSet, "OutpostLagSet", "outpostLagSet", static o => ((global::Stratus.Ec2.Model.DescribeOutpostLagsResult)o).OutpostLags, static (o, v) => ((global::Stratus.Ec2.Model.DescribeOutpostLagsResult)o).OutpostLags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.OutpostLag>?)v, jsonName: "outpostLagSet"));
-        SDescribePlacementGroupsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribePlacementGroupsRequest(),
+
+    private static void WSDescribePlacementGroupsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribePlacementGroupsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribePlacementGroupsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribePlacementGroupsRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribePlacementGroupsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribePlacementGroupsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribePlacementGroupsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("GroupIds", SPlacementGroupIdStringList, "GroupId", "GroupId", static o => ((global::Stratus.Ec2.Model.DescribePlacementGroupsRequest)o).GroupIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribePlacementGroupsRequest)o).GroupIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "GroupId"),
             new SM::MemberInfo("GroupNames", SPlacementGroupStringList, "GroupName", "groupName", static o => ((global::Stratus.Ec2.Model.DescribePlacementGroupsRequest)o).GroupNames, static (o, v) => ((global::Stratus.Ec2.Model.DescribePlacementGroupsRequest)o).GroupNames = (global::System.Collections.Generic.List<string>?)v, jsonName: "groupName"));
-        SDescribePlacementGroupsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribePlacementGroupsResult(),
+
+    private static void WSDescribePlacementGroupsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribePlacementGroupsResult(),
             new SM::MemberInfo("PlacementGroups", SPlacementGroupList, "PlacementGroupSet", "placementGroupSet", static o => ((global::Stratus.Ec2.Model.DescribePlacementGroupsResult)o).PlacementGroups, static (o, v) => ((global::Stratus.Ec2.Model.DescribePlacementGroupsResult)o).PlacementGroups = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PlacementGroup>?)v, jsonName: "placementGroupSet"));
-        SDescribePrefixListsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribePrefixListsRequest(),
+
+    private static void WSDescribePrefixListsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribePrefixListsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribePrefixListsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribePrefixListsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribePrefixListsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribePrefixListsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribePrefixListsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SInteger, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribePrefixListsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribePrefixListsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribePrefixListsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribePrefixListsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribePrefixListsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("PrefixListIds", SPrefixListResourceIdStringList, "PrefixListId", "PrefixListId", static o => ((global::Stratus.Ec2.Model.DescribePrefixListsRequest)o).PrefixListIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribePrefixListsRequest)o).PrefixListIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "PrefixListId"));
-        SDescribePrefixListsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribePrefixListsResult(),
+
+    private static void WSDescribePrefixListsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribePrefixListsResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribePrefixListsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribePrefixListsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("PrefixLists", SPrefixListSet, "PrefixListSet", "prefixListSet", static o => ((global::Stratus.Ec2.Model.DescribePrefixListsResult)o).PrefixLists, static (o, v) => ((global::Stratus.Ec2.Model.DescribePrefixListsResult)o).PrefixLists = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PrefixList>?)v, jsonName: "prefixListSet"));
-        SDescribePrincipalIdFormatRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribePrincipalIdFormatRequest(),
+
+    private static void WSDescribePrincipalIdFormatRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribePrincipalIdFormatRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribePrincipalIdFormatRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribePrincipalIdFormatRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribePrincipalIdFormatRequest)o).DryRun),
             new SM::MemberInfo("MaxResults", SDescribePrincipalIdFormatMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribePrincipalIdFormatRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribePrincipalIdFormatRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribePrincipalIdFormatRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribePrincipalIdFormatRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribePrincipalIdFormatRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("Resources", SResourceList, "Resource", "Resource", static o => ((global::Stratus.Ec2.Model.DescribePrincipalIdFormatRequest)o).Resources, static (o, v) => ((global::Stratus.Ec2.Model.DescribePrincipalIdFormatRequest)o).Resources = (global::System.Collections.Generic.List<string>?)v, jsonName: "Resource"));
-        SDescribePrincipalIdFormatResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribePrincipalIdFormatResult(),
+
+    private static void WSDescribePrincipalIdFormatResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribePrincipalIdFormatResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribePrincipalIdFormatResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribePrincipalIdFormatResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("Principals", SPrincipalIdFormatList, "PrincipalSet", "principalSet", static o => ((global::Stratus.Ec2.Model.DescribePrincipalIdFormatResult)o).Principals, static (o, v) => ((global::Stratus.Ec2.Model.DescribePrincipalIdFormatResult)o).Principals = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PrincipalIdFormat>?)v, jsonName: "principalSet"));
-        SDescribePublicIpv4PoolsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribePublicIpv4PoolsRequest(),
+
+    private static void WSDescribePublicIpv4PoolsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribePublicIpv4PoolsRequest(),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribePublicIpv4PoolsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribePublicIpv4PoolsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SPoolMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribePublicIpv4PoolsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribePublicIpv4PoolsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribePublicIpv4PoolsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribePublicIpv4PoolsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribePublicIpv4PoolsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("PoolIds", SPublicIpv4PoolIdStringList, "PoolId", "PoolId", static o => ((global::Stratus.Ec2.Model.DescribePublicIpv4PoolsRequest)o).PoolIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribePublicIpv4PoolsRequest)o).PoolIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "PoolId"));
-        SDescribePublicIpv4PoolsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribePublicIpv4PoolsResult(),
+
+    private static void WSDescribePublicIpv4PoolsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribePublicIpv4PoolsResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribePublicIpv4PoolsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribePublicIpv4PoolsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("PublicIpv4Pools", SPublicIpv4PoolSet, "PublicIpv4PoolSet", "publicIpv4PoolSet", static o => ((global::Stratus.Ec2.Model.DescribePublicIpv4PoolsResult)o).PublicIpv4Pools, static (o, v) => ((global::Stratus.Ec2.Model.DescribePublicIpv4PoolsResult)o).PublicIpv4Pools = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PublicIpv4Pool>?)v, jsonName: "publicIpv4PoolSet"));
-        SDescribeRegionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeRegionsRequest(),
+
+    private static void WSDescribeRegionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeRegionsRequest(),
             new SM::MemberInfo("AllRegions", SBoolean, "AllRegions", "AllRegions", static o => ((global::Stratus.Ec2.Model.DescribeRegionsRequest)o).AllRegions, static (o, v) => ((global::Stratus.Ec2.Model.DescribeRegionsRequest)o).AllRegions = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeRegionsRequest)o).AllRegions),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeRegionsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeRegionsRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeRegionsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeRegionsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeRegionsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("RegionNames", SRegionNameStringList, "RegionName", "RegionName", static o => ((global::Stratus.Ec2.Model.DescribeRegionsRequest)o).RegionNames, static (o, v) => ((global::Stratus.Ec2.Model.DescribeRegionsRequest)o).RegionNames = (global::System.Collections.Generic.List<string>?)v, jsonName: "RegionName"));
-        SDescribeRegionsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeRegionsResult(),
+
+    private static void WSDescribeRegionsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeRegionsResult(),
             new SM::MemberInfo("Regions", SRegionList, "RegionInfo", "regionInfo", static o => ((global::Stratus.Ec2.Model.DescribeRegionsResult)o).Regions, static (o, v) => ((global::Stratus.Ec2.Model.DescribeRegionsResult)o).Regions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Region>?)v, jsonName: "regionInfo"));
-        SDescribeReplaceRootVolumeTasksRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeReplaceRootVolumeTasksRequest(),
+
+    private static void WSDescribeReplaceRootVolumeTasksRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeReplaceRootVolumeTasksRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeReplaceRootVolumeTasksRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeReplaceRootVolumeTasksRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeReplaceRootVolumeTasksRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeReplaceRootVolumeTasksRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeReplaceRootVolumeTasksRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SDescribeReplaceRootVolumeTasksMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeReplaceRootVolumeTasksRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeReplaceRootVolumeTasksRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeReplaceRootVolumeTasksRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeReplaceRootVolumeTasksRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeReplaceRootVolumeTasksRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("ReplaceRootVolumeTaskIds", SReplaceRootVolumeTaskIds, "ReplaceRootVolumeTaskId", "ReplaceRootVolumeTaskId", static o => ((global::Stratus.Ec2.Model.DescribeReplaceRootVolumeTasksRequest)o).ReplaceRootVolumeTaskIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeReplaceRootVolumeTasksRequest)o).ReplaceRootVolumeTaskIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "ReplaceRootVolumeTaskId"));
-        SDescribeReplaceRootVolumeTasksResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeReplaceRootVolumeTasksResult(),
+
+    private static void WSDescribeReplaceRootVolumeTasksResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeReplaceRootVolumeTasksResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeReplaceRootVolumeTasksResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeReplaceRootVolumeTasksResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("ReplaceRootVolumeTasks", SReplaceRootVolumeTasks, "ReplaceRootVolumeTaskSet", "replaceRootVolumeTaskSet", static o => ((global::Stratus.Ec2.Model.DescribeReplaceRootVolumeTasksResult)o).ReplaceRootVolumeTasks, static (o, v) => ((global::Stratus.Ec2.Model.DescribeReplaceRootVolumeTasksResult)o).ReplaceRootVolumeTasks = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ReplaceRootVolumeTask>?)v, jsonName: "replaceRootVolumeTaskSet"));
-        SDescribeReservedInstancesListingsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeReservedInstancesListingsRequest(),
+
+    private static void WSDescribeReservedInstancesListingsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeReservedInstancesListingsRequest(),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeReservedInstancesListingsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeReservedInstancesListingsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("ReservedInstancesId", SReservationId, "ReservedInstancesId", "reservedInstancesId", static o => ((global::Stratus.Ec2.Model.DescribeReservedInstancesListingsRequest)o).ReservedInstancesId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeReservedInstancesListingsRequest)o).ReservedInstancesId = (string?)v, jsonName: "reservedInstancesId"),
             new SM::MemberInfo("ReservedInstancesListingId", SReservedInstancesListingId, "ReservedInstancesListingId", "reservedInstancesListingId", static o => ((global::Stratus.Ec2.Model.DescribeReservedInstancesListingsRequest)o).ReservedInstancesListingId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeReservedInstancesListingsRequest)o).ReservedInstancesListingId = (string?)v, jsonName: "reservedInstancesListingId"));
-        SDescribeReservedInstancesListingsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeReservedInstancesListingsResult(),
+
+    private static void WSDescribeReservedInstancesListingsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeReservedInstancesListingsResult(),
             new SM::MemberInfo("ReservedInstancesListings", SReservedInstancesListingList, "ReservedInstancesListingsSet", "reservedInstancesListingsSet", static o => ((global::Stratus.Ec2.Model.DescribeReservedInstancesListingsResult)o).ReservedInstancesListings, static (o, v) => ((global::Stratus.Ec2.Model.DescribeReservedInstancesListingsResult)o).ReservedInstancesListings = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ReservedInstancesListing>?)v, jsonName: "reservedInstancesListingsSet"));
-        SDescribeReservedInstancesModificationsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeReservedInstancesModificationsRequest(),
+
+    private static void WSDescribeReservedInstancesModificationsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeReservedInstancesModificationsRequest(),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeReservedInstancesModificationsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeReservedInstancesModificationsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeReservedInstancesModificationsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeReservedInstancesModificationsRequest)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("ReservedInstancesModificationIds", SReservedInstancesModificationIdStringList, "ReservedInstancesModificationId", "ReservedInstancesModificationId", static o => ((global::Stratus.Ec2.Model.DescribeReservedInstancesModificationsRequest)o).ReservedInstancesModificationIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeReservedInstancesModificationsRequest)o).ReservedInstancesModificationIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "ReservedInstancesModificationId"));
-        SDescribeReservedInstancesModificationsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeReservedInstancesModificationsResult(),
+
+    private static void WSDescribeReservedInstancesModificationsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeReservedInstancesModificationsResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeReservedInstancesModificationsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeReservedInstancesModificationsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("ReservedInstancesModifications", SReservedInstancesModificationList, "ReservedInstancesModificationsSet", "reservedInstancesModificationsSet", static o => ((global::Stratus.Ec2.Model.DescribeReservedInstancesModificationsResult)o).ReservedInstancesModifications, static (o, v) => ((global::Stratus.Ec2.Model.DescribeReservedInstancesModificationsResult)o).ReservedInstancesModifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ReservedInstancesModification>?)v, jsonName: "reservedInstancesModificationsSet"));
-        SDescribeReservedInstancesOfferingsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeReservedInstancesOfferingsRequest(),
+
+    private static void WSDescribeReservedInstancesOfferingsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeReservedInstancesOfferingsRequest(),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "AvailabilityZone", static o => ((global::Stratus.Ec2.Model.DescribeReservedInstancesOfferingsRequest)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.DescribeReservedInstancesOfferingsRequest)o).AvailabilityZone = (string?)v),
             new SM::MemberInfo("AvailabilityZoneId", SAvailabilityZoneId, "AvailabilityZoneId", "AvailabilityZoneId", static o => ((global::Stratus.Ec2.Model.DescribeReservedInstancesOfferingsRequest)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeReservedInstancesOfferingsRequest)o).AvailabilityZoneId = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeReservedInstancesOfferingsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeReservedInstancesOfferingsRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeReservedInstancesOfferingsRequest)o).DryRun),
@@ -580,54 +2161,78 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("OfferingType", SOfferingTypeValues, "OfferingType", "offeringType", static o => ((global::Stratus.Ec2.Model.DescribeReservedInstancesOfferingsRequest)o).OfferingType, static (o, v) => ((global::Stratus.Ec2.Model.DescribeReservedInstancesOfferingsRequest)o).OfferingType = (string?)v, jsonName: "offeringType"),
             new SM::MemberInfo("ProductDescription", SRIProductDescription, "ProductDescription", "ProductDescription", static o => ((global::Stratus.Ec2.Model.DescribeReservedInstancesOfferingsRequest)o).ProductDescription, static (o, v) => ((global::Stratus.Ec2.Model.DescribeReservedInstancesOfferingsRequest)o).ProductDescription = (string?)v),
             new SM::MemberInfo("ReservedInstancesOfferingIds", SReservedInstancesOfferingIdStringList, "ReservedInstancesOfferingId", "ReservedInstancesOfferingId", static o => ((global::Stratus.Ec2.Model.DescribeReservedInstancesOfferingsRequest)o).ReservedInstancesOfferingIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeReservedInstancesOfferingsRequest)o).ReservedInstancesOfferingIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "ReservedInstancesOfferingId"));
-        SDescribeReservedInstancesOfferingsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeReservedInstancesOfferingsResult(),
+
+    private static void WSDescribeReservedInstancesOfferingsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeReservedInstancesOfferingsResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeReservedInstancesOfferingsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeReservedInstancesOfferingsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("ReservedInstancesOfferings", SReservedInstancesOfferingList, "ReservedInstancesOfferingsSet", "reservedInstancesOfferingsSet", static o => ((global::Stratus.Ec2.Model.DescribeReservedInstancesOfferingsResult)o).ReservedInstancesOfferings, static (o, v) => ((global::Stratus.Ec2.Model.DescribeReservedInstancesOfferingsResult)o).ReservedInstancesOfferings = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ReservedInstancesOffering>?)v, jsonName: "reservedInstancesOfferingsSet"));
-        SDescribeReservedInstancesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeReservedInstancesRequest(),
+
+    private static void WSDescribeReservedInstancesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeReservedInstancesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeReservedInstancesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeReservedInstancesRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeReservedInstancesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeReservedInstancesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeReservedInstancesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("OfferingClass", SOfferingClassType, "OfferingClass", "OfferingClass", static o => ((global::Stratus.Ec2.Model.DescribeReservedInstancesRequest)o).OfferingClass, static (o, v) => ((global::Stratus.Ec2.Model.DescribeReservedInstancesRequest)o).OfferingClass = (string?)v),
             new SM::MemberInfo("OfferingType", SOfferingTypeValues, "OfferingType", "offeringType", static o => ((global::Stratus.Ec2.Model.DescribeReservedInstancesRequest)o).OfferingType, static (o, v) => ((global::Stratus.Ec2.Model.DescribeReservedInstancesRequest)o).OfferingType = (string?)v, jsonName: "offeringType"),
             new SM::MemberInfo("ReservedInstancesIds", SReservedInstancesIdStringList, "ReservedInstancesId", "ReservedInstancesId", static o => ((global::Stratus.Ec2.Model.DescribeReservedInstancesRequest)o).ReservedInstancesIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeReservedInstancesRequest)o).ReservedInstancesIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "ReservedInstancesId"));
-        SDescribeReservedInstancesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeReservedInstancesResult(),
+
+    private static void WSDescribeReservedInstancesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeReservedInstancesResult(),
             new SM::MemberInfo("ReservedInstances", SReservedInstancesList, "ReservedInstancesSet", "reservedInstancesSet", static o => ((global::Stratus.Ec2.Model.DescribeReservedInstancesResult)o).ReservedInstances, static (o, v) => ((global::Stratus.Ec2.Model.DescribeReservedInstancesResult)o).ReservedInstances = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ReservedInstances>?)v, jsonName: "reservedInstancesSet"));
-        SDescribeRouteServerEndpointsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeRouteServerEndpointsRequest(),
+
+    private static void WSDescribeRouteServerEndpointsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeRouteServerEndpointsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeRouteServerEndpointsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeRouteServerEndpointsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeRouteServerEndpointsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeRouteServerEndpointsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeRouteServerEndpointsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SRouteServerMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeRouteServerEndpointsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeRouteServerEndpointsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeRouteServerEndpointsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeRouteServerEndpointsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeRouteServerEndpointsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("RouteServerEndpointIds", SRouteServerEndpointIdsList, "RouteServerEndpointId", "RouteServerEndpointId", static o => ((global::Stratus.Ec2.Model.DescribeRouteServerEndpointsRequest)o).RouteServerEndpointIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeRouteServerEndpointsRequest)o).RouteServerEndpointIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "RouteServerEndpointId"));
-        SDescribeRouteServerEndpointsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeRouteServerEndpointsResult(),
+
+    private static void WSDescribeRouteServerEndpointsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeRouteServerEndpointsResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeRouteServerEndpointsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeRouteServerEndpointsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("RouteServerEndpoints", SRouteServerEndpointsList, "RouteServerEndpointSet", "routeServerEndpointSet", static o => ((global::Stratus.Ec2.Model.DescribeRouteServerEndpointsResult)o).RouteServerEndpoints, static (o, v) => ((global::Stratus.Ec2.Model.DescribeRouteServerEndpointsResult)o).RouteServerEndpoints = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RouteServerEndpoint>?)v, jsonName: "routeServerEndpointSet"));
-        SDescribeRouteServerPeersRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeRouteServerPeersRequest(),
+
+    private static void WSDescribeRouteServerPeersRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeRouteServerPeersRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeRouteServerPeersRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeRouteServerPeersRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeRouteServerPeersRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeRouteServerPeersRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeRouteServerPeersRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SRouteServerMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeRouteServerPeersRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeRouteServerPeersRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeRouteServerPeersRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeRouteServerPeersRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeRouteServerPeersRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("RouteServerPeerIds", SRouteServerPeerIdsList, "RouteServerPeerId", "RouteServerPeerId", static o => ((global::Stratus.Ec2.Model.DescribeRouteServerPeersRequest)o).RouteServerPeerIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeRouteServerPeersRequest)o).RouteServerPeerIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "RouteServerPeerId"));
-        SDescribeRouteServerPeersResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeRouteServerPeersResult(),
+
+    private static void WSDescribeRouteServerPeersResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeRouteServerPeersResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeRouteServerPeersResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeRouteServerPeersResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("RouteServerPeers", SRouteServerPeersList, "RouteServerPeerSet", "routeServerPeerSet", static o => ((global::Stratus.Ec2.Model.DescribeRouteServerPeersResult)o).RouteServerPeers, static (o, v) => ((global::Stratus.Ec2.Model.DescribeRouteServerPeersResult)o).RouteServerPeers = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RouteServerPeer>?)v, jsonName: "routeServerPeerSet"));
-        SDescribeRouteServersRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeRouteServersRequest(),
+
+    private static void WSDescribeRouteServersRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeRouteServersRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeRouteServersRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeRouteServersRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeRouteServersRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeRouteServersRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeRouteServersRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SRouteServerMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeRouteServersRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeRouteServersRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeRouteServersRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeRouteServersRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeRouteServersRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("RouteServerIds", SRouteServerIdsList, "RouteServerId", "RouteServerId", static o => ((global::Stratus.Ec2.Model.DescribeRouteServersRequest)o).RouteServerIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeRouteServersRequest)o).RouteServerIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "RouteServerId"));
-        SDescribeRouteServersResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeRouteServersResult(),
+
+    private static void WSDescribeRouteServersResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeRouteServersResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeRouteServersResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeRouteServersResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("RouteServers", SRouteServersList, "RouteServerSet", "routeServerSet", static o => ((global::Stratus.Ec2.Model.DescribeRouteServersResult)o).RouteServers, static (o, v) => ((global::Stratus.Ec2.Model.DescribeRouteServersResult)o).RouteServers = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RouteServer>?)v, jsonName: "routeServerSet"));
-        SDescribeRouteTablesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeRouteTablesRequest(),
+
+    private static void WSDescribeRouteTablesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeRouteTablesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeRouteTablesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeRouteTablesRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeRouteTablesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeRouteTablesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeRouteTablesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SDescribeRouteTablesMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeRouteTablesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeRouteTablesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeRouteTablesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeRouteTablesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeRouteTablesRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("RouteTableIds", SRouteTableIdStringList, "RouteTableId", "RouteTableId", static o => ((global::Stratus.Ec2.Model.DescribeRouteTablesRequest)o).RouteTableIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeRouteTablesRequest)o).RouteTableIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "RouteTableId"));
-        SDescribeRouteTablesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeRouteTablesResult(),
+
+    private static void WSDescribeRouteTablesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeRouteTablesResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeRouteTablesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeRouteTablesResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("RouteTables", SRouteTableList, "RouteTableSet", "routeTableSet", static o => ((global::Stratus.Ec2.Model.DescribeRouteTablesResult)o).RouteTables, static (o, v) => ((global::Stratus.Ec2.Model.DescribeRouteTablesResult)o).RouteTables = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RouteTable>?)v, jsonName: "routeTableSet"));
-        SDescribeScheduledInstanceAvailabilityRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeScheduledInstanceAvailabilityRequest(),
+
+    private static void WSDescribeScheduledInstanceAvailabilityRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeScheduledInstanceAvailabilityRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeScheduledInstanceAvailabilityRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeScheduledInstanceAvailabilityRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeScheduledInstanceAvailabilityRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeScheduledInstanceAvailabilityRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeScheduledInstanceAvailabilityRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("FirstSlotStartTimeRange", SSlotDateTimeRangeRequest, "FirstSlotStartTimeRange", "FirstSlotStartTimeRange", static o => ((global::Stratus.Ec2.Model.DescribeScheduledInstanceAvailabilityRequest)o).FirstSlotStartTimeRange, static (o, v) => ((global::Stratus.Ec2.Model.DescribeScheduledInstanceAvailabilityRequest)o).FirstSlotStartTimeRange = (global::Stratus.Ec2.Model.SlotDateTimeRangeRequest?)v, required: true),
@@ -636,104 +2241,152 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("MinSlotDurationInHours", SInteger, "MinSlotDurationInHours", "MinSlotDurationInHours", static o => ((global::Stratus.Ec2.Model.DescribeScheduledInstanceAvailabilityRequest)o).MinSlotDurationInHours, static (o, v) => ((global::Stratus.Ec2.Model.DescribeScheduledInstanceAvailabilityRequest)o).MinSlotDurationInHours = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeScheduledInstanceAvailabilityRequest)o).MinSlotDurationInHours),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeScheduledInstanceAvailabilityRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeScheduledInstanceAvailabilityRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("Recurrence", SScheduledInstanceRecurrenceRequest, "Recurrence", "Recurrence", static o => ((global::Stratus.Ec2.Model.DescribeScheduledInstanceAvailabilityRequest)o).Recurrence, static (o, v) => ((global::Stratus.Ec2.Model.DescribeScheduledInstanceAvailabilityRequest)o).Recurrence = (global::Stratus.Ec2.Model.ScheduledInstanceRecurrenceRequest?)v, required: true));
-        SDescribeScheduledInstanceAvailabilityResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeScheduledInstanceAvailabilityResult(),
+
+    private static void WSDescribeScheduledInstanceAvailabilityResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeScheduledInstanceAvailabilityResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeScheduledInstanceAvailabilityResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeScheduledInstanceAvailabilityResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("ScheduledInstanceAvailabilitySet", SScheduledInstanceAvailabilitySet, "ScheduledInstanceAvailabilitySet", "scheduledInstanceAvailabilitySet", static o => ((global::Stratus.Ec2.Model.DescribeScheduledInstanceAvailabilityResult)o).ScheduledInstanceAvailabilitySet, static (o, v) => ((global::Stratus.Ec2.Model.DescribeScheduledInstanceAvailabilityResult)o).ScheduledInstanceAvailabilitySet = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ScheduledInstanceAvailability>?)v, jsonName: "scheduledInstanceAvailabilitySet"));
-        SDescribeScheduledInstancesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeScheduledInstancesRequest(),
+
+    private static void WSDescribeScheduledInstancesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeScheduledInstancesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeScheduledInstancesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeScheduledInstancesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeScheduledInstancesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeScheduledInstancesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeScheduledInstancesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SInteger, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeScheduledInstancesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeScheduledInstancesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeScheduledInstancesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeScheduledInstancesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeScheduledInstancesRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("ScheduledInstanceIds", SScheduledInstanceIdRequestSet, "ScheduledInstanceId", "ScheduledInstanceId", static o => ((global::Stratus.Ec2.Model.DescribeScheduledInstancesRequest)o).ScheduledInstanceIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeScheduledInstancesRequest)o).ScheduledInstanceIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "ScheduledInstanceId"),
             new SM::MemberInfo("SlotStartTimeRange", SSlotStartTimeRangeRequest, "SlotStartTimeRange", "SlotStartTimeRange", static o => ((global::Stratus.Ec2.Model.DescribeScheduledInstancesRequest)o).SlotStartTimeRange, static (o, v) => ((global::Stratus.Ec2.Model.DescribeScheduledInstancesRequest)o).SlotStartTimeRange = (global::Stratus.Ec2.Model.SlotStartTimeRangeRequest?)v));
-        SDescribeScheduledInstancesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeScheduledInstancesResult(),
+
+    private static void WSDescribeScheduledInstancesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeScheduledInstancesResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeScheduledInstancesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeScheduledInstancesResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("ScheduledInstanceSet", SScheduledInstanceSet, "ScheduledInstanceSet", "scheduledInstanceSet", static o => ((global::Stratus.Ec2.Model.DescribeScheduledInstancesResult)o).ScheduledInstanceSet, static (o, v) => ((global::Stratus.Ec2.Model.DescribeScheduledInstancesResult)o).ScheduledInstanceSet = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ScheduledInstance>?)v, jsonName: "scheduledInstanceSet"));
-        SDescribeSecondaryInterfacesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSecondaryInterfacesRequest(),
+
+    private static void WSDescribeSecondaryInterfacesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSecondaryInterfacesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeSecondaryInterfacesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecondaryInterfacesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeSecondaryInterfacesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeSecondaryInterfacesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecondaryInterfacesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SDescribeSecondaryInterfacesMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeSecondaryInterfacesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecondaryInterfacesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeSecondaryInterfacesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeSecondaryInterfacesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecondaryInterfacesRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("SecondaryInterfaceIds", SSecondaryInterfaceIdList, "SecondaryInterfaceId", "SecondaryInterfaceId", static o => ((global::Stratus.Ec2.Model.DescribeSecondaryInterfacesRequest)o).SecondaryInterfaceIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecondaryInterfacesRequest)o).SecondaryInterfaceIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "SecondaryInterfaceId"));
-        SDescribeSecondaryInterfacesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSecondaryInterfacesResult(),
+
+    private static void WSDescribeSecondaryInterfacesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSecondaryInterfacesResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeSecondaryInterfacesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecondaryInterfacesResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("SecondaryInterfaces", SSecondaryInterfaceList, "SecondaryInterfaceSet", "secondaryInterfaceSet", static o => ((global::Stratus.Ec2.Model.DescribeSecondaryInterfacesResult)o).SecondaryInterfaces, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecondaryInterfacesResult)o).SecondaryInterfaces = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecondaryInterface>?)v, jsonName: "secondaryInterfaceSet"));
-        SDescribeSecondaryNetworksRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSecondaryNetworksRequest(),
+
+    private static void WSDescribeSecondaryNetworksRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSecondaryNetworksRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeSecondaryNetworksRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecondaryNetworksRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeSecondaryNetworksRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeSecondaryNetworksRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecondaryNetworksRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SDescribeSecondaryNetworksMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeSecondaryNetworksRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecondaryNetworksRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeSecondaryNetworksRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeSecondaryNetworksRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecondaryNetworksRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("SecondaryNetworkIds", SSecondaryNetworkIdList, "SecondaryNetworkId", "SecondaryNetworkId", static o => ((global::Stratus.Ec2.Model.DescribeSecondaryNetworksRequest)o).SecondaryNetworkIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecondaryNetworksRequest)o).SecondaryNetworkIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "SecondaryNetworkId"));
-        SDescribeSecondaryNetworksResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSecondaryNetworksResult(),
+
+    private static void WSDescribeSecondaryNetworksResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSecondaryNetworksResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeSecondaryNetworksResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecondaryNetworksResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("SecondaryNetworks", SSecondaryNetworkList, "SecondaryNetworkSet", "secondaryNetworkSet", static o => ((global::Stratus.Ec2.Model.DescribeSecondaryNetworksResult)o).SecondaryNetworks, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecondaryNetworksResult)o).SecondaryNetworks = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecondaryNetwork>?)v, jsonName: "secondaryNetworkSet"));
-        SDescribeSecondarySubnetsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSecondarySubnetsRequest(),
+
+    private static void WSDescribeSecondarySubnetsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSecondarySubnetsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeSecondarySubnetsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecondarySubnetsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeSecondarySubnetsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeSecondarySubnetsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecondarySubnetsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SDescribeSecondarySubnetsMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeSecondarySubnetsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecondarySubnetsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeSecondarySubnetsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeSecondarySubnetsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecondarySubnetsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("SecondarySubnetIds", SSecondarySubnetIdList, "SecondarySubnetId", "SecondarySubnetId", static o => ((global::Stratus.Ec2.Model.DescribeSecondarySubnetsRequest)o).SecondarySubnetIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecondarySubnetsRequest)o).SecondarySubnetIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "SecondarySubnetId"));
-        SDescribeSecondarySubnetsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSecondarySubnetsResult(),
+
+    private static void WSDescribeSecondarySubnetsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSecondarySubnetsResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeSecondarySubnetsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecondarySubnetsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("SecondarySubnets", SSecondarySubnetList, "SecondarySubnetSet", "secondarySubnetSet", static o => ((global::Stratus.Ec2.Model.DescribeSecondarySubnetsResult)o).SecondarySubnets, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecondarySubnetsResult)o).SecondarySubnets = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecondarySubnet>?)v, jsonName: "secondarySubnetSet"));
-        SDescribeSecurityGroupReferencesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSecurityGroupReferencesRequest(),
+
+    private static void WSDescribeSecurityGroupReferencesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSecurityGroupReferencesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeSecurityGroupReferencesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecurityGroupReferencesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeSecurityGroupReferencesRequest)o).DryRun),
             new SM::MemberInfo("GroupId", SGroupIds, "GroupId", "GroupId", static o => ((global::Stratus.Ec2.Model.DescribeSecurityGroupReferencesRequest)o).GroupId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecurityGroupReferencesRequest)o).GroupId = (global::System.Collections.Generic.List<string>?)v, required: true));
-        SDescribeSecurityGroupReferencesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSecurityGroupReferencesResult(),
+
+    private static void WSDescribeSecurityGroupReferencesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSecurityGroupReferencesResult(),
             new SM::MemberInfo("SecurityGroupReferenceSet", SSecurityGroupReferences, "SecurityGroupReferenceSet", "securityGroupReferenceSet", static o => ((global::Stratus.Ec2.Model.DescribeSecurityGroupReferencesResult)o).SecurityGroupReferenceSet, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecurityGroupReferencesResult)o).SecurityGroupReferenceSet = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecurityGroupReference>?)v, jsonName: "securityGroupReferenceSet"));
-        SDescribeSecurityGroupRulesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSecurityGroupRulesRequest(),
+
+    private static void WSDescribeSecurityGroupRulesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSecurityGroupRulesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeSecurityGroupRulesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecurityGroupRulesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeSecurityGroupRulesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeSecurityGroupRulesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecurityGroupRulesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SDescribeSecurityGroupRulesMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeSecurityGroupRulesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecurityGroupRulesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeSecurityGroupRulesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeSecurityGroupRulesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecurityGroupRulesRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("SecurityGroupRuleIds", SSecurityGroupRuleIdList, "SecurityGroupRuleId", "SecurityGroupRuleId", static o => ((global::Stratus.Ec2.Model.DescribeSecurityGroupRulesRequest)o).SecurityGroupRuleIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecurityGroupRulesRequest)o).SecurityGroupRuleIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "SecurityGroupRuleId"));
-        SDescribeSecurityGroupRulesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSecurityGroupRulesResult(),
+
+    private static void WSDescribeSecurityGroupRulesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSecurityGroupRulesResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeSecurityGroupRulesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecurityGroupRulesResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("SecurityGroupRules", SSecurityGroupRuleList, "SecurityGroupRuleSet", "securityGroupRuleSet", static o => ((global::Stratus.Ec2.Model.DescribeSecurityGroupRulesResult)o).SecurityGroupRules, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecurityGroupRulesResult)o).SecurityGroupRules = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecurityGroupRule>?)v, jsonName: "securityGroupRuleSet"));
-        SDescribeSecurityGroupVpcAssociationsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSecurityGroupVpcAssociationsRequest(),
+
+    private static void WSDescribeSecurityGroupVpcAssociationsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSecurityGroupVpcAssociationsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeSecurityGroupVpcAssociationsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecurityGroupVpcAssociationsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeSecurityGroupVpcAssociationsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeSecurityGroupVpcAssociationsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecurityGroupVpcAssociationsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SDescribeSecurityGroupVpcAssociationsMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeSecurityGroupVpcAssociationsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecurityGroupVpcAssociationsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeSecurityGroupVpcAssociationsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeSecurityGroupVpcAssociationsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecurityGroupVpcAssociationsRequest)o).NextToken = (string?)v));
-        SDescribeSecurityGroupVpcAssociationsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSecurityGroupVpcAssociationsResult(),
+
+    private static void WSDescribeSecurityGroupVpcAssociationsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSecurityGroupVpcAssociationsResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeSecurityGroupVpcAssociationsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecurityGroupVpcAssociationsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("SecurityGroupVpcAssociations", SSecurityGroupVpcAssociationList, "SecurityGroupVpcAssociationSet", "securityGroupVpcAssociationSet", static o => ((global::Stratus.Ec2.Model.DescribeSecurityGroupVpcAssociationsResult)o).SecurityGroupVpcAssociations, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecurityGroupVpcAssociationsResult)o).SecurityGroupVpcAssociations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecurityGroupVpcAssociation>?)v, jsonName: "securityGroupVpcAssociationSet"));
-        SDescribeSecurityGroupsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSecurityGroupsRequest(),
+
+    private static void WSDescribeSecurityGroupsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSecurityGroupsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeSecurityGroupsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecurityGroupsRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeSecurityGroupsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeSecurityGroupsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecurityGroupsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("GroupIds", SGroupIdStringList, "GroupId", "GroupId", static o => ((global::Stratus.Ec2.Model.DescribeSecurityGroupsRequest)o).GroupIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecurityGroupsRequest)o).GroupIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "GroupId"),
             new SM::MemberInfo("GroupNames", SGroupNameStringList, "GroupName", "GroupName", static o => ((global::Stratus.Ec2.Model.DescribeSecurityGroupsRequest)o).GroupNames, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecurityGroupsRequest)o).GroupNames = (global::System.Collections.Generic.List<string>?)v, jsonName: "GroupName"),
             new SM::MemberInfo("MaxResults", SDescribeSecurityGroupsMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeSecurityGroupsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecurityGroupsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeSecurityGroupsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeSecurityGroupsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecurityGroupsRequest)o).NextToken = (string?)v));
-        SDescribeSecurityGroupsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSecurityGroupsResult(),
+
+    private static void WSDescribeSecurityGroupsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSecurityGroupsResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeSecurityGroupsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecurityGroupsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("SecurityGroups", SSecurityGroupList, "SecurityGroupInfo", "securityGroupInfo", static o => ((global::Stratus.Ec2.Model.DescribeSecurityGroupsResult)o).SecurityGroups, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSecurityGroupsResult)o).SecurityGroups = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecurityGroup>?)v, jsonName: "securityGroupInfo"));
-        SDescribeServiceLinkVirtualInterfacesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeServiceLinkVirtualInterfacesRequest(),
+
+    private static void WSDescribeServiceLinkVirtualInterfacesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeServiceLinkVirtualInterfacesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeServiceLinkVirtualInterfacesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeServiceLinkVirtualInterfacesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeServiceLinkVirtualInterfacesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeServiceLinkVirtualInterfacesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeServiceLinkVirtualInterfacesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SServiceLinkMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeServiceLinkVirtualInterfacesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeServiceLinkVirtualInterfacesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeServiceLinkVirtualInterfacesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeServiceLinkVirtualInterfacesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeServiceLinkVirtualInterfacesRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("ServiceLinkVirtualInterfaceIds", SServiceLinkVirtualInterfaceIdSet, "ServiceLinkVirtualInterfaceId", "ServiceLinkVirtualInterfaceId", static o => ((global::Stratus.Ec2.Model.DescribeServiceLinkVirtualInterfacesRequest)o).ServiceLinkVirtualInterfaceIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeServiceLinkVirtualInterfacesRequest)o).ServiceLinkVirtualInterfaceIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "ServiceLinkVirtualInterfaceId"));
-        SDescribeServiceLinkVirtualInterfacesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeServiceLinkVirtualInterfacesResult(),
+
+    private static void WSDescribeServiceLinkVirtualInterfacesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeServiceLinkVirtualInterfacesResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeServiceLinkVirtualInterfacesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeServiceLinkVirtualInterfacesResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("ServiceLinkVirtualInterfaces", SServiceLinkVirtualInterfaceSet, "ServiceLinkVirtualInterfaceSet", "serviceLinkVirtualInterfaceSet", static o => ((global::Stratus.Ec2.Model.DescribeServiceLinkVirtualInterfacesResult)o).ServiceLinkVirtualInterfaces, static (o, v) => ((global::Stratus.Ec2.Model.DescribeServiceLinkVirtualInterfacesResult)o).ServiceLinkVirtualInterfaces = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ServiceLinkVirtualInterface>?)v, jsonName: "serviceLinkVirtualInterfaceSet"));
-        SDescribeSnapshotAttributeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSnapshotAttributeRequest(),
+
+    private static void WSDescribeSnapshotAttributeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSnapshotAttributeRequest(),
             new SM::MemberInfo("Attribute", SSnapshotAttributeName, "Attribute", "Attribute", static o => ((global::Stratus.Ec2.Model.DescribeSnapshotAttributeRequest)o).Attribute, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSnapshotAttributeRequest)o).Attribute = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeSnapshotAttributeRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSnapshotAttributeRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeSnapshotAttributeRequest)o).DryRun),
             new SM::MemberInfo("SnapshotId", SSnapshotId, "SnapshotId", "SnapshotId", static o => ((global::Stratus.Ec2.Model.DescribeSnapshotAttributeRequest)o).SnapshotId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSnapshotAttributeRequest)o).SnapshotId = (string?)v, required: true));
-        SDescribeSnapshotAttributeResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSnapshotAttributeResult(),
+
+    private static void WSDescribeSnapshotAttributeResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSnapshotAttributeResult(),
             new SM::MemberInfo("CreateVolumePermissions", SCreateVolumePermissionList, "CreateVolumePermission", "createVolumePermission", static o => ((global::Stratus.Ec2.Model.DescribeSnapshotAttributeResult)o).CreateVolumePermissions, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSnapshotAttributeResult)o).CreateVolumePermissions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CreateVolumePermission>?)v, jsonName: "createVolumePermission"),
             new SM::MemberInfo("ProductCodes", SProductCodeList, "ProductCodes", "productCodes", static o => ((global::Stratus.Ec2.Model.DescribeSnapshotAttributeResult)o).ProductCodes, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSnapshotAttributeResult)o).ProductCodes = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ProductCode>?)v, jsonName: "productCodes"),
             new SM::MemberInfo("SnapshotId", SString, "SnapshotId", "snapshotId", static o => ((global::Stratus.Ec2.Model.DescribeSnapshotAttributeResult)o).SnapshotId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSnapshotAttributeResult)o).SnapshotId = (string?)v, jsonName: "snapshotId"));
-        SDescribeSnapshotTierStatusRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSnapshotTierStatusRequest(),
+
+    private static void WSDescribeSnapshotTierStatusRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSnapshotTierStatusRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeSnapshotTierStatusRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSnapshotTierStatusRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeSnapshotTierStatusRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeSnapshotTierStatusRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSnapshotTierStatusRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SDescribeSnapshotTierStatusMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeSnapshotTierStatusRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSnapshotTierStatusRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeSnapshotTierStatusRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeSnapshotTierStatusRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSnapshotTierStatusRequest)o).NextToken = (string?)v));
-        SDescribeSnapshotTierStatusResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSnapshotTierStatusResult(),
+
+    private static void WSDescribeSnapshotTierStatusResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSnapshotTierStatusResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeSnapshotTierStatusResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSnapshotTierStatusResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("SnapshotTierStatuses", SsnapshotTierStatusSet, "SnapshotTierStatusSet", "snapshotTierStatusSet", static o => ((global::Stratus.Ec2.Model.DescribeSnapshotTierStatusResult)o).SnapshotTierStatuses, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSnapshotTierStatusResult)o).SnapshotTierStatuses = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SnapshotTierStatus>?)v, jsonName: "snapshotTierStatusSet"));
-        SDescribeSnapshotsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSnapshotsRequest(),
+
+    private static void WSDescribeSnapshotsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSnapshotsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeSnapshotsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSnapshotsRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeSnapshotsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeSnapshotsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSnapshotsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SInteger, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeSnapshotsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSnapshotsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeSnapshotsRequest)o).MaxResults),
@@ -741,53 +2394,77 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("OwnerIds", SOwnerStringList, "Owner", "Owner", static o => ((global::Stratus.Ec2.Model.DescribeSnapshotsRequest)o).OwnerIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSnapshotsRequest)o).OwnerIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "Owner"),
             new SM::MemberInfo("RestorableByUserIds", SRestorableByStringList, "RestorableBy", "RestorableBy", static o => ((global::Stratus.Ec2.Model.DescribeSnapshotsRequest)o).RestorableByUserIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSnapshotsRequest)o).RestorableByUserIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "RestorableBy"),
             new SM::MemberInfo("SnapshotIds", SSnapshotIdStringList, "SnapshotId", "SnapshotId", static o => ((global::Stratus.Ec2.Model.DescribeSnapshotsRequest)o).SnapshotIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSnapshotsRequest)o).SnapshotIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "SnapshotId"));
-        SDescribeSnapshotsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSnapshotsResult(),
+
+    private static void WSDescribeSnapshotsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSnapshotsResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeSnapshotsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSnapshotsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("Snapshots", SSnapshotList, "SnapshotSet", "snapshotSet", static o => ((global::Stratus.Ec2.Model.DescribeSnapshotsResult)o).Snapshots, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSnapshotsResult)o).Snapshots = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Snapshot>?)v, jsonName: "snapshotSet"));
-        SDescribeSpotDatafeedSubscriptionRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSpotDatafeedSubscriptionRequest(),
+
+    private static void WSDescribeSpotDatafeedSubscriptionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSpotDatafeedSubscriptionRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeSpotDatafeedSubscriptionRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSpotDatafeedSubscriptionRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeSpotDatafeedSubscriptionRequest)o).DryRun));
-        SDescribeSpotDatafeedSubscriptionResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSpotDatafeedSubscriptionResult(),
+
+    private static void WSDescribeSpotDatafeedSubscriptionResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSpotDatafeedSubscriptionResult(),
             new SM::MemberInfo("SpotDatafeedSubscription", SSpotDatafeedSubscription, "SpotDatafeedSubscription", "spotDatafeedSubscription", static o => ((global::Stratus.Ec2.Model.DescribeSpotDatafeedSubscriptionResult)o).SpotDatafeedSubscription, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSpotDatafeedSubscriptionResult)o).SpotDatafeedSubscription = (global::Stratus.Ec2.Model.SpotDatafeedSubscription?)v, jsonName: "spotDatafeedSubscription"));
-        SDescribeSpotFleetInstancesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSpotFleetInstancesRequest(),
+
+    private static void WSDescribeSpotFleetInstancesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSpotFleetInstancesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeSpotFleetInstancesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSpotFleetInstancesRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeSpotFleetInstancesRequest)o).DryRun),
             new SM::MemberInfo("MaxResults", SDescribeSpotFleetInstancesMaxResults, "MaxResults", "maxResults", static o => ((global::Stratus.Ec2.Model.DescribeSpotFleetInstancesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSpotFleetInstancesRequest)o).MaxResults = (int?)v, jsonName: "maxResults", getInt32: static o => ((global::Stratus.Ec2.Model.DescribeSpotFleetInstancesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeSpotFleetInstancesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSpotFleetInstancesRequest)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("SpotFleetRequestId", SSpotFleetRequestId, "SpotFleetRequestId", "spotFleetRequestId", static o => ((global::Stratus.Ec2.Model.DescribeSpotFleetInstancesRequest)o).SpotFleetRequestId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSpotFleetInstancesRequest)o).SpotFleetRequestId = (string?)v, required: true, jsonName: "spotFleetRequestId"));
-        SDescribeSpotFleetInstancesResponse.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSpotFleetInstancesResponse(),
+
+    private static void WSDescribeSpotFleetInstancesResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSpotFleetInstancesResponse(),
             new SM::MemberInfo("ActiveInstances", SActiveInstanceSet, "ActiveInstanceSet", "activeInstanceSet", static o => ((global::Stratus.Ec2.Model.DescribeSpotFleetInstancesResponse)o).ActiveInstances, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSpotFleetInstancesResponse)o).ActiveInstances = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ActiveInstance>?)v, jsonName: "activeInstanceSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeSpotFleetInstancesResponse)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSpotFleetInstancesResponse)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("SpotFleetRequestId", SString, "SpotFleetRequestId", "spotFleetRequestId", static o => ((global::Stratus.Ec2.Model.DescribeSpotFleetInstancesResponse)o).SpotFleetRequestId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSpotFleetInstancesResponse)o).SpotFleetRequestId = (string?)v, jsonName: "spotFleetRequestId"));
-        SDescribeSpotFleetRequestHistoryRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSpotFleetRequestHistoryRequest(),
+
+    private static void WSDescribeSpotFleetRequestHistoryRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSpotFleetRequestHistoryRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeSpotFleetRequestHistoryRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSpotFleetRequestHistoryRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeSpotFleetRequestHistoryRequest)o).DryRun),
             new SM::MemberInfo("EventType", SEventType, "EventType", "eventType", static o => ((global::Stratus.Ec2.Model.DescribeSpotFleetRequestHistoryRequest)o).EventType, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSpotFleetRequestHistoryRequest)o).EventType = (string?)v, jsonName: "eventType"),
             new SM::MemberInfo("MaxResults", SDescribeSpotFleetRequestHistoryMaxResults, "MaxResults", "maxResults", static o => ((global::Stratus.Ec2.Model.DescribeSpotFleetRequestHistoryRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSpotFleetRequestHistoryRequest)o).MaxResults = (int?)v, jsonName: "maxResults", getInt32: static o => ((global::Stratus.Ec2.Model.DescribeSpotFleetRequestHistoryRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeSpotFleetRequestHistoryRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSpotFleetRequestHistoryRequest)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("SpotFleetRequestId", SSpotFleetRequestId, "SpotFleetRequestId", "spotFleetRequestId", static o => ((global::Stratus.Ec2.Model.DescribeSpotFleetRequestHistoryRequest)o).SpotFleetRequestId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSpotFleetRequestHistoryRequest)o).SpotFleetRequestId = (string?)v, required: true, jsonName: "spotFleetRequestId"),
             new SM::MemberInfo("StartTime", SDateTime, "StartTime", "startTime", static o => ((global::Stratus.Ec2.Model.DescribeSpotFleetRequestHistoryRequest)o).StartTime, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSpotFleetRequestHistoryRequest)o).StartTime = (global::System.DateTime?)v, required: true, jsonName: "startTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.DescribeSpotFleetRequestHistoryRequest)o).StartTime));
-        SDescribeSpotFleetRequestHistoryResponse.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSpotFleetRequestHistoryResponse(),
+
+    private static void WSDescribeSpotFleetRequestHistoryResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSpotFleetRequestHistoryResponse(),
             new SM::MemberInfo("HistoryRecords", SHistoryRecords, "HistoryRecordSet", "historyRecordSet", static o => ((global::Stratus.Ec2.Model.DescribeSpotFleetRequestHistoryResponse)o).HistoryRecords, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSpotFleetRequestHistoryResponse)o).HistoryRecords = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.HistoryRecord>?)v, jsonName: "historyRecordSet"),
             new SM::MemberInfo("LastEvaluatedTime", SDateTime, "LastEvaluatedTime", "lastEvaluatedTime", static o => ((global::Stratus.Ec2.Model.DescribeSpotFleetRequestHistoryResponse)o).LastEvaluatedTime, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSpotFleetRequestHistoryResponse)o).LastEvaluatedTime = (global::System.DateTime?)v, jsonName: "lastEvaluatedTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.DescribeSpotFleetRequestHistoryResponse)o).LastEvaluatedTime),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeSpotFleetRequestHistoryResponse)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSpotFleetRequestHistoryResponse)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("SpotFleetRequestId", SString, "SpotFleetRequestId", "spotFleetRequestId", static o => ((global::Stratus.Ec2.Model.DescribeSpotFleetRequestHistoryResponse)o).SpotFleetRequestId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSpotFleetRequestHistoryResponse)o).SpotFleetRequestId = (string?)v, jsonName: "spotFleetRequestId"),
             new SM::MemberInfo("StartTime", SDateTime, "StartTime", "startTime", static o => ((global::Stratus.Ec2.Model.DescribeSpotFleetRequestHistoryResponse)o).StartTime, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSpotFleetRequestHistoryResponse)o).StartTime = (global::System.DateTime?)v, jsonName: "startTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.DescribeSpotFleetRequestHistoryResponse)o).StartTime));
-        SDescribeSpotFleetRequestsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSpotFleetRequestsRequest(),
+
+    private static void WSDescribeSpotFleetRequestsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSpotFleetRequestsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeSpotFleetRequestsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSpotFleetRequestsRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeSpotFleetRequestsRequest)o).DryRun),
             new SM::MemberInfo("MaxResults", SInteger, "MaxResults", "maxResults", static o => ((global::Stratus.Ec2.Model.DescribeSpotFleetRequestsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSpotFleetRequestsRequest)o).MaxResults = (int?)v, jsonName: "maxResults", getInt32: static o => ((global::Stratus.Ec2.Model.DescribeSpotFleetRequestsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeSpotFleetRequestsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSpotFleetRequestsRequest)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("SpotFleetRequestIds", SSpotFleetRequestIdList, "SpotFleetRequestId", "spotFleetRequestId", static o => ((global::Stratus.Ec2.Model.DescribeSpotFleetRequestsRequest)o).SpotFleetRequestIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSpotFleetRequestsRequest)o).SpotFleetRequestIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "spotFleetRequestId"));
-        SDescribeSpotFleetRequestsResponse.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSpotFleetRequestsResponse(),
+
+    private static void WSDescribeSpotFleetRequestsResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSpotFleetRequestsResponse(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeSpotFleetRequestsResponse)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSpotFleetRequestsResponse)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("SpotFleetRequestConfigs", SSpotFleetRequestConfigSet, "SpotFleetRequestConfigSet", "spotFleetRequestConfigSet", static o => ((global::Stratus.Ec2.Model.DescribeSpotFleetRequestsResponse)o).SpotFleetRequestConfigs, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSpotFleetRequestsResponse)o).SpotFleetRequestConfigs = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SpotFleetRequestConfig>?)v, jsonName: "spotFleetRequestConfigSet"));
-        SDescribeSpotInstanceRequestsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSpotInstanceRequestsRequest(),
+
+    private static void WSDescribeSpotInstanceRequestsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSpotInstanceRequestsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeSpotInstanceRequestsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSpotInstanceRequestsRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeSpotInstanceRequestsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeSpotInstanceRequestsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSpotInstanceRequestsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SInteger, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeSpotInstanceRequestsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSpotInstanceRequestsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeSpotInstanceRequestsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeSpotInstanceRequestsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSpotInstanceRequestsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("SpotInstanceRequestIds", SSpotInstanceRequestIdList, "SpotInstanceRequestId", "SpotInstanceRequestId", static o => ((global::Stratus.Ec2.Model.DescribeSpotInstanceRequestsRequest)o).SpotInstanceRequestIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSpotInstanceRequestsRequest)o).SpotInstanceRequestIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "SpotInstanceRequestId"));
-        SDescribeSpotInstanceRequestsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSpotInstanceRequestsResult(),
+
+    private static void WSDescribeSpotInstanceRequestsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSpotInstanceRequestsResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeSpotInstanceRequestsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSpotInstanceRequestsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("SpotInstanceRequests", SSpotInstanceRequestList, "SpotInstanceRequestSet", "spotInstanceRequestSet", static o => ((global::Stratus.Ec2.Model.DescribeSpotInstanceRequestsResult)o).SpotInstanceRequests, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSpotInstanceRequestsResult)o).SpotInstanceRequests = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SpotInstanceRequest>?)v, jsonName: "spotInstanceRequestSet"));
-        SDescribeSpotPriceHistoryRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSpotPriceHistoryRequest(),
+
+    private static void WSDescribeSpotPriceHistoryRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSpotPriceHistoryRequest(),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.DescribeSpotPriceHistoryRequest)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSpotPriceHistoryRequest)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("AvailabilityZoneId", SAvailabilityZoneId, "AvailabilityZoneId", "AvailabilityZoneId", static o => ((global::Stratus.Ec2.Model.DescribeSpotPriceHistoryRequest)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSpotPriceHistoryRequest)o).AvailabilityZoneId = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeSpotPriceHistoryRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSpotPriceHistoryRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeSpotPriceHistoryRequest)o).DryRun),
@@ -798,189 +2475,273 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeSpotPriceHistoryRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSpotPriceHistoryRequest)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("ProductDescriptions", SProductDescriptionList, "ProductDescription", "ProductDescription", static o => ((global::Stratus.Ec2.Model.DescribeSpotPriceHistoryRequest)o).ProductDescriptions, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSpotPriceHistoryRequest)o).ProductDescriptions = (global::System.Collections.Generic.List<string>?)v, jsonName: "ProductDescription"),
             new SM::MemberInfo("StartTime", SDateTime, "StartTime", "startTime", static o => ((global::Stratus.Ec2.Model.DescribeSpotPriceHistoryRequest)o).StartTime, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSpotPriceHistoryRequest)o).StartTime = (global::System.DateTime?)v, jsonName: "startTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.DescribeSpotPriceHistoryRequest)o).StartTime));
-        SDescribeSpotPriceHistoryResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSpotPriceHistoryResult(),
+
+    private static void WSDescribeSpotPriceHistoryResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSpotPriceHistoryResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeSpotPriceHistoryResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSpotPriceHistoryResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("SpotPriceHistory", SSpotPriceHistoryList, "SpotPriceHistorySet", "spotPriceHistorySet", static o => ((global::Stratus.Ec2.Model.DescribeSpotPriceHistoryResult)o).SpotPriceHistory, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSpotPriceHistoryResult)o).SpotPriceHistory = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SpotPrice>?)v, jsonName: "spotPriceHistorySet"));
-        SDescribeStaleSecurityGroupsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeStaleSecurityGroupsRequest(),
+
+    private static void WSDescribeStaleSecurityGroupsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeStaleSecurityGroupsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeStaleSecurityGroupsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeStaleSecurityGroupsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeStaleSecurityGroupsRequest)o).DryRun),
             new SM::MemberInfo("MaxResults", SDescribeStaleSecurityGroupsMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeStaleSecurityGroupsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeStaleSecurityGroupsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeStaleSecurityGroupsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SDescribeStaleSecurityGroupsNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeStaleSecurityGroupsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeStaleSecurityGroupsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "VpcId", static o => ((global::Stratus.Ec2.Model.DescribeStaleSecurityGroupsRequest)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeStaleSecurityGroupsRequest)o).VpcId = (string?)v, required: true));
-        SDescribeStaleSecurityGroupsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeStaleSecurityGroupsResult(),
+
+    private static void WSDescribeStaleSecurityGroupsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeStaleSecurityGroupsResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeStaleSecurityGroupsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeStaleSecurityGroupsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("StaleSecurityGroupSet", SStaleSecurityGroupSet, "StaleSecurityGroupSet", "staleSecurityGroupSet", static o => ((global::Stratus.Ec2.Model.DescribeStaleSecurityGroupsResult)o).StaleSecurityGroupSet, static (o, v) => ((global::Stratus.Ec2.Model.DescribeStaleSecurityGroupsResult)o).StaleSecurityGroupSet = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.StaleSecurityGroup>?)v, jsonName: "staleSecurityGroupSet"));
-        SDescribeStoreImageTasksRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeStoreImageTasksRequest(),
+
+    private static void WSDescribeStoreImageTasksRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeStoreImageTasksRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeStoreImageTasksRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeStoreImageTasksRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeStoreImageTasksRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeStoreImageTasksRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeStoreImageTasksRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("ImageIds", SImageIdList, "ImageId", "ImageId", static o => ((global::Stratus.Ec2.Model.DescribeStoreImageTasksRequest)o).ImageIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeStoreImageTasksRequest)o).ImageIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "ImageId"),
             new SM::MemberInfo("MaxResults", SDescribeStoreImageTasksRequestMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeStoreImageTasksRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeStoreImageTasksRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeStoreImageTasksRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeStoreImageTasksRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeStoreImageTasksRequest)o).NextToken = (string?)v));
-        SDescribeStoreImageTasksResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeStoreImageTasksResult(),
+
+    private static void WSDescribeStoreImageTasksResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeStoreImageTasksResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeStoreImageTasksResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeStoreImageTasksResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("StoreImageTaskResults", SStoreImageTaskResultSet, "StoreImageTaskResultSet", "storeImageTaskResultSet", static o => ((global::Stratus.Ec2.Model.DescribeStoreImageTasksResult)o).StoreImageTaskResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeStoreImageTasksResult)o).StoreImageTaskResults = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.StoreImageTaskResult>?)v, jsonName: "storeImageTaskResultSet"));
-        SDescribeSubnetsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSubnetsRequest(),
+
+    private static void WSDescribeSubnetsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSubnetsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeSubnetsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSubnetsRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeSubnetsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeSubnetsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSubnetsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SDescribeSubnetsMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeSubnetsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSubnetsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeSubnetsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeSubnetsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSubnetsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("SubnetIds", SSubnetIdStringList, "SubnetId", "SubnetId", static o => ((global::Stratus.Ec2.Model.DescribeSubnetsRequest)o).SubnetIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSubnetsRequest)o).SubnetIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "SubnetId"));
-        SDescribeSubnetsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSubnetsResult(),
+
+    private static void WSDescribeSubnetsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeSubnetsResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeSubnetsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSubnetsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("Subnets", SSubnetList, "SubnetSet", "subnetSet", static o => ((global::Stratus.Ec2.Model.DescribeSubnetsResult)o).Subnets, static (o, v) => ((global::Stratus.Ec2.Model.DescribeSubnetsResult)o).Subnets = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Subnet>?)v, jsonName: "subnetSet"));
-        SDescribeTagsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTagsRequest(),
+
+    private static void WSDescribeTagsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTagsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeTagsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTagsRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeTagsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeTagsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTagsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SInteger, "MaxResults", "maxResults", static o => ((global::Stratus.Ec2.Model.DescribeTagsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTagsRequest)o).MaxResults = (int?)v, jsonName: "maxResults", getInt32: static o => ((global::Stratus.Ec2.Model.DescribeTagsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeTagsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTagsRequest)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeTagsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTagsResult(),
+
+    private static void WSDescribeTagsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTagsResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeTagsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTagsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("Tags", STagDescriptionList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.DescribeTagsResult)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTagsResult)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagDescription>?)v, jsonName: "tagSet"));
-        SDescribeTrafficMirrorFilterRulesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTrafficMirrorFilterRulesRequest(),
+
+    private static void WSDescribeTrafficMirrorFilterRulesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTrafficMirrorFilterRulesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorFilterRulesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorFilterRulesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorFilterRulesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorFilterRulesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorFilterRulesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", STrafficMirroringMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorFilterRulesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorFilterRulesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorFilterRulesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorFilterRulesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorFilterRulesRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("TrafficMirrorFilterId", STrafficMirrorFilterId, "TrafficMirrorFilterId", "TrafficMirrorFilterId", static o => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorFilterRulesRequest)o).TrafficMirrorFilterId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorFilterRulesRequest)o).TrafficMirrorFilterId = (string?)v),
             new SM::MemberInfo("TrafficMirrorFilterRuleIds", STrafficMirrorFilterRuleIdList, "TrafficMirrorFilterRuleId", "TrafficMirrorFilterRuleId", static o => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorFilterRulesRequest)o).TrafficMirrorFilterRuleIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorFilterRulesRequest)o).TrafficMirrorFilterRuleIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "TrafficMirrorFilterRuleId"));
-        SDescribeTrafficMirrorFilterRulesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTrafficMirrorFilterRulesResult(),
+
+    private static void WSDescribeTrafficMirrorFilterRulesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTrafficMirrorFilterRulesResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorFilterRulesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorFilterRulesResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("TrafficMirrorFilterRules", STrafficMirrorFilterRuleSet, "TrafficMirrorFilterRuleSet", "trafficMirrorFilterRuleSet", static o => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorFilterRulesResult)o).TrafficMirrorFilterRules, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorFilterRulesResult)o).TrafficMirrorFilterRules = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TrafficMirrorFilterRule>?)v, jsonName: "trafficMirrorFilterRuleSet"));
-        SDescribeTrafficMirrorFiltersRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTrafficMirrorFiltersRequest(),
+
+    private static void WSDescribeTrafficMirrorFiltersRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTrafficMirrorFiltersRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorFiltersRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorFiltersRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorFiltersRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorFiltersRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorFiltersRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", STrafficMirroringMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorFiltersRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorFiltersRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorFiltersRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorFiltersRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorFiltersRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("TrafficMirrorFilterIds", STrafficMirrorFilterIdList, "TrafficMirrorFilterId", "TrafficMirrorFilterId", static o => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorFiltersRequest)o).TrafficMirrorFilterIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorFiltersRequest)o).TrafficMirrorFilterIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "TrafficMirrorFilterId"));
-        SDescribeTrafficMirrorFiltersResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTrafficMirrorFiltersResult(),
+
+    private static void WSDescribeTrafficMirrorFiltersResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTrafficMirrorFiltersResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorFiltersResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorFiltersResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("TrafficMirrorFilters", STrafficMirrorFilterSet, "TrafficMirrorFilterSet", "trafficMirrorFilterSet", static o => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorFiltersResult)o).TrafficMirrorFilters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorFiltersResult)o).TrafficMirrorFilters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TrafficMirrorFilter>?)v, jsonName: "trafficMirrorFilterSet"));
-        SDescribeTrafficMirrorSessionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTrafficMirrorSessionsRequest(),
+
+    private static void WSDescribeTrafficMirrorSessionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTrafficMirrorSessionsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorSessionsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorSessionsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorSessionsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorSessionsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorSessionsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", STrafficMirroringMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorSessionsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorSessionsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorSessionsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorSessionsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorSessionsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("TrafficMirrorSessionIds", STrafficMirrorSessionIdList, "TrafficMirrorSessionId", "TrafficMirrorSessionId", static o => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorSessionsRequest)o).TrafficMirrorSessionIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorSessionsRequest)o).TrafficMirrorSessionIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "TrafficMirrorSessionId"));
-        SDescribeTrafficMirrorSessionsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTrafficMirrorSessionsResult(),
+
+    private static void WSDescribeTrafficMirrorSessionsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTrafficMirrorSessionsResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorSessionsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorSessionsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("TrafficMirrorSessions", STrafficMirrorSessionSet, "TrafficMirrorSessionSet", "trafficMirrorSessionSet", static o => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorSessionsResult)o).TrafficMirrorSessions, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorSessionsResult)o).TrafficMirrorSessions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TrafficMirrorSession>?)v, jsonName: "trafficMirrorSessionSet"));
-        SDescribeTrafficMirrorTargetsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTrafficMirrorTargetsRequest(),
+
+    private static void WSDescribeTrafficMirrorTargetsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTrafficMirrorTargetsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorTargetsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorTargetsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorTargetsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorTargetsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorTargetsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", STrafficMirroringMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorTargetsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorTargetsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorTargetsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorTargetsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorTargetsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("TrafficMirrorTargetIds", STrafficMirrorTargetIdList, "TrafficMirrorTargetId", "TrafficMirrorTargetId", static o => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorTargetsRequest)o).TrafficMirrorTargetIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorTargetsRequest)o).TrafficMirrorTargetIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "TrafficMirrorTargetId"));
-        SDescribeTrafficMirrorTargetsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTrafficMirrorTargetsResult(),
+
+    private static void WSDescribeTrafficMirrorTargetsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTrafficMirrorTargetsResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorTargetsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorTargetsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("TrafficMirrorTargets", STrafficMirrorTargetSet, "TrafficMirrorTargetSet", "trafficMirrorTargetSet", static o => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorTargetsResult)o).TrafficMirrorTargets, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTrafficMirrorTargetsResult)o).TrafficMirrorTargets = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TrafficMirrorTarget>?)v, jsonName: "trafficMirrorTargetSet"));
-        SDescribeTransitGatewayAttachmentsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewayAttachmentsRequest(),
+
+    private static void WSDescribeTransitGatewayAttachmentsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewayAttachmentsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayAttachmentsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayAttachmentsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayAttachmentsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayAttachmentsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayAttachmentsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", STransitGatewayMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayAttachmentsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayAttachmentsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayAttachmentsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayAttachmentsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayAttachmentsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("TransitGatewayAttachmentIds", STransitGatewayAttachmentIdStringList, "TransitGatewayAttachmentIds", "TransitGatewayAttachmentIds", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayAttachmentsRequest)o).TransitGatewayAttachmentIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayAttachmentsRequest)o).TransitGatewayAttachmentIds = (global::System.Collections.Generic.List<string>?)v));
-        SDescribeTransitGatewayAttachmentsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewayAttachmentsResult(),
+
+    private static void WSDescribeTransitGatewayAttachmentsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewayAttachmentsResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayAttachmentsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayAttachmentsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("TransitGatewayAttachments", STransitGatewayAttachmentList, "TransitGatewayAttachments", "transitGatewayAttachments", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayAttachmentsResult)o).TransitGatewayAttachments, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayAttachmentsResult)o).TransitGatewayAttachments = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayAttachment>?)v, jsonName: "transitGatewayAttachments"));
-        SDescribeTransitGatewayConnectPeersRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewayConnectPeersRequest(),
+
+    private static void WSDescribeTransitGatewayConnectPeersRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewayConnectPeersRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayConnectPeersRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayConnectPeersRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayConnectPeersRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayConnectPeersRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayConnectPeersRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", STransitGatewayMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayConnectPeersRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayConnectPeersRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayConnectPeersRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayConnectPeersRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayConnectPeersRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("TransitGatewayConnectPeerIds", STransitGatewayConnectPeerIdStringList, "TransitGatewayConnectPeerIds", "TransitGatewayConnectPeerIds", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayConnectPeersRequest)o).TransitGatewayConnectPeerIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayConnectPeersRequest)o).TransitGatewayConnectPeerIds = (global::System.Collections.Generic.List<string>?)v));
-        SDescribeTransitGatewayConnectPeersResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewayConnectPeersResult(),
+
+    private static void WSDescribeTransitGatewayConnectPeersResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewayConnectPeersResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayConnectPeersResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayConnectPeersResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("TransitGatewayConnectPeers", STransitGatewayConnectPeerList, "TransitGatewayConnectPeerSet", "transitGatewayConnectPeerSet", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayConnectPeersResult)o).TransitGatewayConnectPeers, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayConnectPeersResult)o).TransitGatewayConnectPeers = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayConnectPeer>?)v, jsonName: "transitGatewayConnectPeerSet"));
-        SDescribeTransitGatewayConnectsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewayConnectsRequest(),
+
+    private static void WSDescribeTransitGatewayConnectsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewayConnectsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayConnectsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayConnectsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayConnectsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayConnectsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayConnectsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", STransitGatewayMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayConnectsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayConnectsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayConnectsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayConnectsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayConnectsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("TransitGatewayAttachmentIds", STransitGatewayAttachmentIdStringList, "TransitGatewayAttachmentIds", "TransitGatewayAttachmentIds", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayConnectsRequest)o).TransitGatewayAttachmentIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayConnectsRequest)o).TransitGatewayAttachmentIds = (global::System.Collections.Generic.List<string>?)v));
-        SDescribeTransitGatewayConnectsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewayConnectsResult(),
+
+    private static void WSDescribeTransitGatewayConnectsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewayConnectsResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayConnectsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayConnectsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("TransitGatewayConnects", STransitGatewayConnectList, "TransitGatewayConnectSet", "transitGatewayConnectSet", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayConnectsResult)o).TransitGatewayConnects, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayConnectsResult)o).TransitGatewayConnects = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayConnect>?)v, jsonName: "transitGatewayConnectSet"));
-        SDescribeTransitGatewayMeteringPoliciesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewayMeteringPoliciesRequest(),
+
+    private static void WSDescribeTransitGatewayMeteringPoliciesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewayMeteringPoliciesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayMeteringPoliciesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayMeteringPoliciesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayMeteringPoliciesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayMeteringPoliciesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayMeteringPoliciesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", STransitGatewayMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayMeteringPoliciesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayMeteringPoliciesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayMeteringPoliciesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayMeteringPoliciesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayMeteringPoliciesRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("TransitGatewayMeteringPolicyIds", STransitGatewayMeteringPolicyIdStringList, "TransitGatewayMeteringPolicyIds", "TransitGatewayMeteringPolicyIds", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayMeteringPoliciesRequest)o).TransitGatewayMeteringPolicyIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayMeteringPoliciesRequest)o).TransitGatewayMeteringPolicyIds = (global::System.Collections.Generic.List<string>?)v));
-        SDescribeTransitGatewayMeteringPoliciesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewayMeteringPoliciesResult(),
+
+    private static void WSDescribeTransitGatewayMeteringPoliciesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewayMeteringPoliciesResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayMeteringPoliciesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayMeteringPoliciesResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("TransitGatewayMeteringPolicies", STransitGatewayMeteringPolicyList, "TransitGatewayMeteringPolicies", "transitGatewayMeteringPolicies", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayMeteringPoliciesResult)o).TransitGatewayMeteringPolicies, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayMeteringPoliciesResult)o).TransitGatewayMeteringPolicies = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayMeteringPolicy>?)v, jsonName: "transitGatewayMeteringPolicies"));
-        SDescribeTransitGatewayMulticastDomainsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewayMulticastDomainsRequest(),
+
+    private static void WSDescribeTransitGatewayMulticastDomainsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewayMulticastDomainsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayMulticastDomainsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayMulticastDomainsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayMulticastDomainsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayMulticastDomainsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayMulticastDomainsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", STransitGatewayMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayMulticastDomainsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayMulticastDomainsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayMulticastDomainsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayMulticastDomainsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayMulticastDomainsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("TransitGatewayMulticastDomainIds", STransitGatewayMulticastDomainIdStringList, "TransitGatewayMulticastDomainIds", "TransitGatewayMulticastDomainIds", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayMulticastDomainsRequest)o).TransitGatewayMulticastDomainIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayMulticastDomainsRequest)o).TransitGatewayMulticastDomainIds = (global::System.Collections.Generic.List<string>?)v));
-        SDescribeTransitGatewayMulticastDomainsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewayMulticastDomainsResult(),
+
+    private static void WSDescribeTransitGatewayMulticastDomainsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewayMulticastDomainsResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayMulticastDomainsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayMulticastDomainsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("TransitGatewayMulticastDomains", STransitGatewayMulticastDomainList, "TransitGatewayMulticastDomains", "transitGatewayMulticastDomains", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayMulticastDomainsResult)o).TransitGatewayMulticastDomains, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayMulticastDomainsResult)o).TransitGatewayMulticastDomains = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayMulticastDomain>?)v, jsonName: "transitGatewayMulticastDomains"));
-        SDescribeTransitGatewayPeeringAttachmentsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewayPeeringAttachmentsRequest(),
+
+    private static void WSDescribeTransitGatewayPeeringAttachmentsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewayPeeringAttachmentsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayPeeringAttachmentsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayPeeringAttachmentsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayPeeringAttachmentsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayPeeringAttachmentsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayPeeringAttachmentsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", STransitGatewayMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayPeeringAttachmentsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayPeeringAttachmentsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayPeeringAttachmentsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayPeeringAttachmentsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayPeeringAttachmentsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("TransitGatewayAttachmentIds", STransitGatewayAttachmentIdStringList, "TransitGatewayAttachmentIds", "TransitGatewayAttachmentIds", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayPeeringAttachmentsRequest)o).TransitGatewayAttachmentIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayPeeringAttachmentsRequest)o).TransitGatewayAttachmentIds = (global::System.Collections.Generic.List<string>?)v));
-        SDescribeTransitGatewayPeeringAttachmentsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewayPeeringAttachmentsResult(),
+
+    private static void WSDescribeTransitGatewayPeeringAttachmentsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewayPeeringAttachmentsResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayPeeringAttachmentsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayPeeringAttachmentsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("TransitGatewayPeeringAttachments", STransitGatewayPeeringAttachmentList, "TransitGatewayPeeringAttachments", "transitGatewayPeeringAttachments", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayPeeringAttachmentsResult)o).TransitGatewayPeeringAttachments, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayPeeringAttachmentsResult)o).TransitGatewayPeeringAttachments = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayPeeringAttachment>?)v, jsonName: "transitGatewayPeeringAttachments"));
-        SDescribeTransitGatewayPolicyTablesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewayPolicyTablesRequest(),
+
+    private static void WSDescribeTransitGatewayPolicyTablesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewayPolicyTablesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayPolicyTablesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayPolicyTablesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayPolicyTablesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayPolicyTablesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayPolicyTablesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", STransitGatewayMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayPolicyTablesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayPolicyTablesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayPolicyTablesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayPolicyTablesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayPolicyTablesRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("TransitGatewayPolicyTableIds", STransitGatewayPolicyTableIdStringList, "TransitGatewayPolicyTableIds", "TransitGatewayPolicyTableIds", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayPolicyTablesRequest)o).TransitGatewayPolicyTableIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayPolicyTablesRequest)o).TransitGatewayPolicyTableIds = (global::System.Collections.Generic.List<string>?)v));
-        SDescribeTransitGatewayPolicyTablesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewayPolicyTablesResult(),
+
+    private static void WSDescribeTransitGatewayPolicyTablesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewayPolicyTablesResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayPolicyTablesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayPolicyTablesResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("TransitGatewayPolicyTables", STransitGatewayPolicyTableList, "TransitGatewayPolicyTables", "transitGatewayPolicyTables", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayPolicyTablesResult)o).TransitGatewayPolicyTables, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayPolicyTablesResult)o).TransitGatewayPolicyTables = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayPolicyTable>?)v, jsonName: "transitGatewayPolicyTables"));
-        SDescribeTransitGatewayRouteTableAnnouncementsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTableAnnouncementsRequest(),
+
+    private static void WSDescribeTransitGatewayRouteTableAnnouncementsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTableAnnouncementsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTableAnnouncementsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTableAnnouncementsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTableAnnouncementsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTableAnnouncementsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTableAnnouncementsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", STransitGatewayMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTableAnnouncementsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTableAnnouncementsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTableAnnouncementsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTableAnnouncementsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTableAnnouncementsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("TransitGatewayRouteTableAnnouncementIds", STransitGatewayRouteTableAnnouncementIdStringList, "TransitGatewayRouteTableAnnouncementIds", "TransitGatewayRouteTableAnnouncementIds", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTableAnnouncementsRequest)o).TransitGatewayRouteTableAnnouncementIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTableAnnouncementsRequest)o).TransitGatewayRouteTableAnnouncementIds = (global::System.Collections.Generic.List<string>?)v));
-        SDescribeTransitGatewayRouteTableAnnouncementsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTableAnnouncementsResult(),
+
+    private static void WSDescribeTransitGatewayRouteTableAnnouncementsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTableAnnouncementsResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTableAnnouncementsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTableAnnouncementsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("TransitGatewayRouteTableAnnouncements", STransitGatewayRouteTableAnnouncementList, "TransitGatewayRouteTableAnnouncements", "transitGatewayRouteTableAnnouncements", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTableAnnouncementsResult)o).TransitGatewayRouteTableAnnouncements, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTableAnnouncementsResult)o).TransitGatewayRouteTableAnnouncements = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayRouteTableAnnouncement>?)v, jsonName: "transitGatewayRouteTableAnnouncements"));
-        SDescribeTransitGatewayRouteTablesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTablesRequest(),
+
+    private static void WSDescribeTransitGatewayRouteTablesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTablesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTablesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTablesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTablesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTablesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTablesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", STransitGatewayMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTablesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTablesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTablesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTablesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTablesRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("TransitGatewayRouteTableIds", STransitGatewayRouteTableIdStringList, "TransitGatewayRouteTableIds", "TransitGatewayRouteTableIds", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTablesRequest)o).TransitGatewayRouteTableIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTablesRequest)o).TransitGatewayRouteTableIds = (global::System.Collections.Generic.List<string>?)v));
-        SDescribeTransitGatewayRouteTablesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTablesResult(),
+
+    private static void WSDescribeTransitGatewayRouteTablesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTablesResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTablesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTablesResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("TransitGatewayRouteTables", STransitGatewayRouteTableList, "TransitGatewayRouteTables", "transitGatewayRouteTables", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTablesResult)o).TransitGatewayRouteTables, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayRouteTablesResult)o).TransitGatewayRouteTables = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayRouteTable>?)v, jsonName: "transitGatewayRouteTables"));
-        SDescribeTransitGatewayVpcAttachmentsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewayVpcAttachmentsRequest(),
+
+    private static void WSDescribeTransitGatewayVpcAttachmentsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewayVpcAttachmentsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayVpcAttachmentsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayVpcAttachmentsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayVpcAttachmentsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayVpcAttachmentsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayVpcAttachmentsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", STransitGatewayMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayVpcAttachmentsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayVpcAttachmentsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayVpcAttachmentsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayVpcAttachmentsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayVpcAttachmentsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("TransitGatewayAttachmentIds", STransitGatewayAttachmentIdStringList, "TransitGatewayAttachmentIds", "TransitGatewayAttachmentIds", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayVpcAttachmentsRequest)o).TransitGatewayAttachmentIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayVpcAttachmentsRequest)o).TransitGatewayAttachmentIds = (global::System.Collections.Generic.List<string>?)v));
-        SDescribeTransitGatewayVpcAttachmentsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewayVpcAttachmentsResult(),
+
+    private static void WSDescribeTransitGatewayVpcAttachmentsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewayVpcAttachmentsResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayVpcAttachmentsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayVpcAttachmentsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("TransitGatewayVpcAttachments", STransitGatewayVpcAttachmentList, "TransitGatewayVpcAttachments", "transitGatewayVpcAttachments", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewayVpcAttachmentsResult)o).TransitGatewayVpcAttachments, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewayVpcAttachmentsResult)o).TransitGatewayVpcAttachments = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayVpcAttachment>?)v, jsonName: "transitGatewayVpcAttachments"));
-        SDescribeTransitGatewaysRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewaysRequest(),
+
+    private static void WSDescribeTransitGatewaysRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewaysRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewaysRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewaysRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewaysRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewaysRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewaysRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", STransitGatewayMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewaysRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewaysRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewaysRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewaysRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewaysRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("TransitGatewayIds", STransitGatewayIdStringList, "TransitGatewayIds", "TransitGatewayIds", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewaysRequest)o).TransitGatewayIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewaysRequest)o).TransitGatewayIds = (global::System.Collections.Generic.List<string>?)v));
-        SDescribeTransitGatewaysResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewaysResult(),
+
+    private static void WSDescribeTransitGatewaysResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTransitGatewaysResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewaysResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewaysResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("TransitGateways", STransitGatewayList, "TransitGatewaySet", "transitGatewaySet", static o => ((global::Stratus.Ec2.Model.DescribeTransitGatewaysResult)o).TransitGateways, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTransitGatewaysResult)o).TransitGateways = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGateway>?)v, jsonName: "transitGatewaySet"));
-        SDescribeTrunkInterfaceAssociationsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTrunkInterfaceAssociationsRequest(),
+
+    private static void WSDescribeTrunkInterfaceAssociationsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTrunkInterfaceAssociationsRequest(),
             new SM::MemberInfo("AssociationIds", STrunkInterfaceAssociationIdList, "AssociationId", "AssociationId", static o => ((global::Stratus.Ec2.Model.DescribeTrunkInterfaceAssociationsRequest)o).AssociationIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTrunkInterfaceAssociationsRequest)o).AssociationIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "AssociationId"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeTrunkInterfaceAssociationsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTrunkInterfaceAssociationsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeTrunkInterfaceAssociationsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeTrunkInterfaceAssociationsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTrunkInterfaceAssociationsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SDescribeTrunkInterfaceAssociationsMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeTrunkInterfaceAssociationsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTrunkInterfaceAssociationsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeTrunkInterfaceAssociationsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeTrunkInterfaceAssociationsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTrunkInterfaceAssociationsRequest)o).NextToken = (string?)v));
-        SDescribeTrunkInterfaceAssociationsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTrunkInterfaceAssociationsResult(),
+
+    private static void WSDescribeTrunkInterfaceAssociationsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeTrunkInterfaceAssociationsResult(),
             new SM::MemberInfo("InterfaceAssociations", STrunkInterfaceAssociationList, "InterfaceAssociationSet", "interfaceAssociationSet", static o => ((global::Stratus.Ec2.Model.DescribeTrunkInterfaceAssociationsResult)o).InterfaceAssociations, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTrunkInterfaceAssociationsResult)o).InterfaceAssociations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TrunkInterfaceAssociation>?)v, jsonName: "interfaceAssociationSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeTrunkInterfaceAssociationsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeTrunkInterfaceAssociationsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeVerifiedAccessEndpointsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVerifiedAccessEndpointsRequest(),
+
+    private static void WSDescribeVerifiedAccessEndpointsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVerifiedAccessEndpointsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessEndpointsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessEndpointsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessEndpointsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessEndpointsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessEndpointsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SDescribeVerifiedAccessEndpointsMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessEndpointsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessEndpointsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessEndpointsRequest)o).MaxResults),
@@ -988,327 +2749,484 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("VerifiedAccessEndpointIds", SVerifiedAccessEndpointIdList, "VerifiedAccessEndpointId", "VerifiedAccessEndpointId", static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessEndpointsRequest)o).VerifiedAccessEndpointIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessEndpointsRequest)o).VerifiedAccessEndpointIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "VerifiedAccessEndpointId"),
             new SM::MemberInfo("VerifiedAccessGroupId", SVerifiedAccessGroupId, "VerifiedAccessGroupId", "VerifiedAccessGroupId", static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessEndpointsRequest)o).VerifiedAccessGroupId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessEndpointsRequest)o).VerifiedAccessGroupId = (string?)v),
             new SM::MemberInfo("VerifiedAccessInstanceId", SVerifiedAccessInstanceId, "VerifiedAccessInstanceId", "VerifiedAccessInstanceId", static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessEndpointsRequest)o).VerifiedAccessInstanceId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessEndpointsRequest)o).VerifiedAccessInstanceId = (string?)v));
-        SDescribeVerifiedAccessEndpointsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVerifiedAccessEndpointsResult(),
+
+    private static void WSDescribeVerifiedAccessEndpointsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVerifiedAccessEndpointsResult(),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessEndpointsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessEndpointsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("VerifiedAccessEndpoints", SVerifiedAccessEndpointList, "VerifiedAccessEndpointSet", "verifiedAccessEndpointSet", static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessEndpointsResult)o).VerifiedAccessEndpoints, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessEndpointsResult)o).VerifiedAccessEndpoints = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VerifiedAccessEndpoint>?)v, jsonName: "verifiedAccessEndpointSet"));
-        SDescribeVerifiedAccessGroupsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVerifiedAccessGroupsRequest(),
+
+    private static void WSDescribeVerifiedAccessGroupsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVerifiedAccessGroupsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessGroupsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessGroupsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessGroupsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessGroupsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessGroupsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SDescribeVerifiedAccessGroupMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessGroupsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessGroupsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessGroupsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessGroupsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessGroupsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("VerifiedAccessGroupIds", SVerifiedAccessGroupIdList, "VerifiedAccessGroupId", "VerifiedAccessGroupId", static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessGroupsRequest)o).VerifiedAccessGroupIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessGroupsRequest)o).VerifiedAccessGroupIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "VerifiedAccessGroupId"),
             new SM::MemberInfo("VerifiedAccessInstanceId", SVerifiedAccessInstanceId, "VerifiedAccessInstanceId", "VerifiedAccessInstanceId", static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessGroupsRequest)o).VerifiedAccessInstanceId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessGroupsRequest)o).VerifiedAccessInstanceId = (string?)v));
-        SDescribeVerifiedAccessGroupsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVerifiedAccessGroupsResult(),
+
+    private static void WSDescribeVerifiedAccessGroupsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVerifiedAccessGroupsResult(),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessGroupsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessGroupsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("VerifiedAccessGroups", SVerifiedAccessGroupList, "VerifiedAccessGroupSet", "verifiedAccessGroupSet", static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessGroupsResult)o).VerifiedAccessGroups, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessGroupsResult)o).VerifiedAccessGroups = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VerifiedAccessGroup>?)v, jsonName: "verifiedAccessGroupSet"));
-        SDescribeVerifiedAccessInstanceLoggingConfigurationsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVerifiedAccessInstanceLoggingConfigurationsRequest(),
+
+    private static void WSDescribeVerifiedAccessInstanceLoggingConfigurationsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVerifiedAccessInstanceLoggingConfigurationsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessInstanceLoggingConfigurationsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessInstanceLoggingConfigurationsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessInstanceLoggingConfigurationsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessInstanceLoggingConfigurationsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessInstanceLoggingConfigurationsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SDescribeVerifiedAccessInstanceLoggingConfigurationsMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessInstanceLoggingConfigurationsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessInstanceLoggingConfigurationsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessInstanceLoggingConfigurationsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessInstanceLoggingConfigurationsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessInstanceLoggingConfigurationsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("VerifiedAccessInstanceIds", SVerifiedAccessInstanceIdList, "VerifiedAccessInstanceId", "VerifiedAccessInstanceId", static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessInstanceLoggingConfigurationsRequest)o).VerifiedAccessInstanceIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessInstanceLoggingConfigurationsRequest)o).VerifiedAccessInstanceIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "VerifiedAccessInstanceId"));
-        SDescribeVerifiedAccessInstanceLoggingConfigurationsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVerifiedAccessInstanceLoggingConfigurationsResult(),
+
+    private static void WSDescribeVerifiedAccessInstanceLoggingConfigurationsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVerifiedAccessInstanceLoggingConfigurationsResult(),
             new SM::MemberInfo("LoggingConfigurations", SVerifiedAccessInstanceLoggingConfigurationList, "LoggingConfigurationSet", "loggingConfigurationSet", static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessInstanceLoggingConfigurationsResult)o).LoggingConfigurations, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessInstanceLoggingConfigurationsResult)o).LoggingConfigurations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VerifiedAccessInstanceLoggingConfiguration>?)v, jsonName: "loggingConfigurationSet"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessInstanceLoggingConfigurationsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessInstanceLoggingConfigurationsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeVerifiedAccessInstancesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVerifiedAccessInstancesRequest(),
+
+    private static void WSDescribeVerifiedAccessInstancesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVerifiedAccessInstancesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessInstancesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessInstancesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessInstancesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessInstancesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessInstancesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SDescribeVerifiedAccessInstancesMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessInstancesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessInstancesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessInstancesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessInstancesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessInstancesRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("VerifiedAccessInstanceIds", SVerifiedAccessInstanceIdList, "VerifiedAccessInstanceId", "VerifiedAccessInstanceId", static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessInstancesRequest)o).VerifiedAccessInstanceIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessInstancesRequest)o).VerifiedAccessInstanceIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "VerifiedAccessInstanceId"));
-        SDescribeVerifiedAccessInstancesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVerifiedAccessInstancesResult(),
+
+    private static void WSDescribeVerifiedAccessInstancesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVerifiedAccessInstancesResult(),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessInstancesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessInstancesResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("VerifiedAccessInstances", SVerifiedAccessInstanceList, "VerifiedAccessInstanceSet", "verifiedAccessInstanceSet", static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessInstancesResult)o).VerifiedAccessInstances, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessInstancesResult)o).VerifiedAccessInstances = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VerifiedAccessInstance>?)v, jsonName: "verifiedAccessInstanceSet"));
-        SDescribeVerifiedAccessTrustProvidersRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVerifiedAccessTrustProvidersRequest(),
+
+    private static void WSDescribeVerifiedAccessTrustProvidersRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVerifiedAccessTrustProvidersRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessTrustProvidersRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessTrustProvidersRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessTrustProvidersRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessTrustProvidersRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessTrustProvidersRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SDescribeVerifiedAccessTrustProvidersMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessTrustProvidersRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessTrustProvidersRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessTrustProvidersRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessTrustProvidersRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessTrustProvidersRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("VerifiedAccessTrustProviderIds", SVerifiedAccessTrustProviderIdList, "VerifiedAccessTrustProviderId", "VerifiedAccessTrustProviderId", static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessTrustProvidersRequest)o).VerifiedAccessTrustProviderIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessTrustProvidersRequest)o).VerifiedAccessTrustProviderIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "VerifiedAccessTrustProviderId"));
-        SDescribeVerifiedAccessTrustProvidersResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVerifiedAccessTrustProvidersResult(),
+
+    private static void WSDescribeVerifiedAccessTrustProvidersResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVerifiedAccessTrustProvidersResult(),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessTrustProvidersResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessTrustProvidersResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("VerifiedAccessTrustProviders", SVerifiedAccessTrustProviderList, "VerifiedAccessTrustProviderSet", "verifiedAccessTrustProviderSet", static o => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessTrustProvidersResult)o).VerifiedAccessTrustProviders, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVerifiedAccessTrustProvidersResult)o).VerifiedAccessTrustProviders = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VerifiedAccessTrustProvider>?)v, jsonName: "verifiedAccessTrustProviderSet"));
-        SDescribeVolumeAttributeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVolumeAttributeRequest(),
+
+    private static void WSDescribeVolumeAttributeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVolumeAttributeRequest(),
             new SM::MemberInfo("Attribute", SVolumeAttributeName, "Attribute", "Attribute", static o => ((global::Stratus.Ec2.Model.DescribeVolumeAttributeRequest)o).Attribute, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVolumeAttributeRequest)o).Attribute = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeVolumeAttributeRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVolumeAttributeRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeVolumeAttributeRequest)o).DryRun),
             new SM::MemberInfo("VolumeId", SVolumeId, "VolumeId", "VolumeId", static o => ((global::Stratus.Ec2.Model.DescribeVolumeAttributeRequest)o).VolumeId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVolumeAttributeRequest)o).VolumeId = (string?)v, required: true));
-        SDescribeVolumeAttributeResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVolumeAttributeResult(),
+
+    private static void WSDescribeVolumeAttributeResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVolumeAttributeResult(),
             new SM::MemberInfo("AutoEnableIO", SAttributeBooleanValue, "AutoEnableIO", "autoEnableIO", static o => ((global::Stratus.Ec2.Model.DescribeVolumeAttributeResult)o).AutoEnableIO, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVolumeAttributeResult)o).AutoEnableIO = (global::Stratus.Ec2.Model.AttributeBooleanValue?)v, jsonName: "autoEnableIO"),
             new SM::MemberInfo("ProductCodes", SProductCodeList, "ProductCodes", "productCodes", static o => ((global::Stratus.Ec2.Model.DescribeVolumeAttributeResult)o).ProductCodes, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVolumeAttributeResult)o).ProductCodes = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ProductCode>?)v, jsonName: "productCodes"),
             new SM::MemberInfo("VolumeId", SString, "VolumeId", "volumeId", static o => ((global::Stratus.Ec2.Model.DescribeVolumeAttributeResult)o).VolumeId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVolumeAttributeResult)o).VolumeId = (string?)v, jsonName: "volumeId"));
-        SDescribeVolumeStatusRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVolumeStatusRequest(),
+
+    private static void WSDescribeVolumeStatusRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVolumeStatusRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeVolumeStatusRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVolumeStatusRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeVolumeStatusRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeVolumeStatusRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVolumeStatusRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("IncludeManagedResources", SBoolean, "IncludeManagedResources", "IncludeManagedResources", static o => ((global::Stratus.Ec2.Model.DescribeVolumeStatusRequest)o).IncludeManagedResources, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVolumeStatusRequest)o).IncludeManagedResources = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeVolumeStatusRequest)o).IncludeManagedResources),
             new SM::MemberInfo("MaxResults", SInteger, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeVolumeStatusRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVolumeStatusRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeVolumeStatusRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeVolumeStatusRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVolumeStatusRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("VolumeIds", SVolumeIdStringList, "VolumeId", "VolumeId", static o => ((global::Stratus.Ec2.Model.DescribeVolumeStatusRequest)o).VolumeIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVolumeStatusRequest)o).VolumeIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "VolumeId"));
-        SDescribeVolumeStatusResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVolumeStatusResult(),
+
+    private static void WSDescribeVolumeStatusResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVolumeStatusResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeVolumeStatusResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVolumeStatusResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("VolumeStatuses", SVolumeStatusList, "VolumeStatusSet", "volumeStatusSet", static o => ((global::Stratus.Ec2.Model.DescribeVolumeStatusResult)o).VolumeStatuses, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVolumeStatusResult)o).VolumeStatuses = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VolumeStatusItem>?)v, jsonName: "volumeStatusSet"));
-        SDescribeVolumesModificationsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVolumesModificationsRequest(),
+
+    private static void WSDescribeVolumesModificationsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVolumesModificationsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeVolumesModificationsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVolumesModificationsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeVolumesModificationsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeVolumesModificationsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVolumesModificationsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SInteger, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeVolumesModificationsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVolumesModificationsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeVolumesModificationsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeVolumesModificationsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVolumesModificationsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("VolumeIds", SVolumeIdStringList, "VolumeId", "VolumeId", static o => ((global::Stratus.Ec2.Model.DescribeVolumesModificationsRequest)o).VolumeIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVolumesModificationsRequest)o).VolumeIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "VolumeId"));
-        SDescribeVolumesModificationsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVolumesModificationsResult(),
+
+    private static void WSDescribeVolumesModificationsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVolumesModificationsResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeVolumesModificationsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVolumesModificationsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("VolumesModifications", SVolumeModificationList, "VolumeModificationSet", "volumeModificationSet", static o => ((global::Stratus.Ec2.Model.DescribeVolumesModificationsResult)o).VolumesModifications, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVolumesModificationsResult)o).VolumesModifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VolumeModification>?)v, jsonName: "volumeModificationSet"));
-        SDescribeVolumesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVolumesRequest(),
+
+    private static void WSDescribeVolumesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVolumesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeVolumesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVolumesRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeVolumesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeVolumesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVolumesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("IncludeManagedResources", SBoolean, "IncludeManagedResources", "IncludeManagedResources", static o => ((global::Stratus.Ec2.Model.DescribeVolumesRequest)o).IncludeManagedResources, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVolumesRequest)o).IncludeManagedResources = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeVolumesRequest)o).IncludeManagedResources),
             new SM::MemberInfo("MaxResults", SInteger, "MaxResults", "maxResults", static o => ((global::Stratus.Ec2.Model.DescribeVolumesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVolumesRequest)o).MaxResults = (int?)v, jsonName: "maxResults", getInt32: static o => ((global::Stratus.Ec2.Model.DescribeVolumesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeVolumesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVolumesRequest)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("VolumeIds", SVolumeIdStringList, "VolumeId", "VolumeId", static o => ((global::Stratus.Ec2.Model.DescribeVolumesRequest)o).VolumeIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVolumesRequest)o).VolumeIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "VolumeId"));
-        SDescribeVolumesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVolumesResult(),
+
+    private static void WSDescribeVolumesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVolumesResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeVolumesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVolumesResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("Volumes", SVolumeList, "VolumeSet", "volumeSet", static o => ((global::Stratus.Ec2.Model.DescribeVolumesResult)o).Volumes, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVolumesResult)o).Volumes = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Volume>?)v, jsonName: "volumeSet"));
-        SDescribeVpcAttributeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcAttributeRequest(),
+
+    private static void WSDescribeVpcAttributeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcAttributeRequest(),
             new SM::MemberInfo("Attribute", SVpcAttributeName, "Attribute", "Attribute", static o => ((global::Stratus.Ec2.Model.DescribeVpcAttributeRequest)o).Attribute, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcAttributeRequest)o).Attribute = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeVpcAttributeRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcAttributeRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeVpcAttributeRequest)o).DryRun),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "VpcId", static o => ((global::Stratus.Ec2.Model.DescribeVpcAttributeRequest)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcAttributeRequest)o).VpcId = (string?)v, required: true));
-        SDescribeVpcAttributeResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcAttributeResult(),
+
+    private static void WSDescribeVpcAttributeResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcAttributeResult(),
             new SM::MemberInfo("EnableDnsHostnames", SAttributeBooleanValue, "EnableDnsHostnames", "enableDnsHostnames", static o => ((global::Stratus.Ec2.Model.DescribeVpcAttributeResult)o).EnableDnsHostnames, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcAttributeResult)o).EnableDnsHostnames = (global::Stratus.Ec2.Model.AttributeBooleanValue?)v, jsonName: "enableDnsHostnames"),
             new SM::MemberInfo("EnableDnsSupport", SAttributeBooleanValue, "EnableDnsSupport", "enableDnsSupport", static o => ((global::Stratus.Ec2.Model.DescribeVpcAttributeResult)o).EnableDnsSupport, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcAttributeResult)o).EnableDnsSupport = (global::Stratus.Ec2.Model.AttributeBooleanValue?)v, jsonName: "enableDnsSupport"),
             new SM::MemberInfo("EnableNetworkAddressUsageMetrics", SAttributeBooleanValue, "EnableNetworkAddressUsageMetrics", "enableNetworkAddressUsageMetrics", static o => ((global::Stratus.Ec2.Model.DescribeVpcAttributeResult)o).EnableNetworkAddressUsageMetrics, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcAttributeResult)o).EnableNetworkAddressUsageMetrics = (global::Stratus.Ec2.Model.AttributeBooleanValue?)v, jsonName: "enableNetworkAddressUsageMetrics"),
             new SM::MemberInfo("VpcId", SString, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.DescribeVpcAttributeResult)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcAttributeResult)o).VpcId = (string?)v, jsonName: "vpcId"));
-        SDescribeVpcBlockPublicAccessExclusionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcBlockPublicAccessExclusionsRequest(),
+
+    private static void WSDescribeVpcBlockPublicAccessExclusionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcBlockPublicAccessExclusionsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeVpcBlockPublicAccessExclusionsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcBlockPublicAccessExclusionsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeVpcBlockPublicAccessExclusionsRequest)o).DryRun),
             new SM::MemberInfo("ExclusionIds", SVpcBlockPublicAccessExclusionIdList, "ExclusionId", "ExclusionId", static o => ((global::Stratus.Ec2.Model.DescribeVpcBlockPublicAccessExclusionsRequest)o).ExclusionIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcBlockPublicAccessExclusionsRequest)o).ExclusionIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "ExclusionId"),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeVpcBlockPublicAccessExclusionsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcBlockPublicAccessExclusionsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SDescribeVpcBlockPublicAccessExclusionsMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeVpcBlockPublicAccessExclusionsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcBlockPublicAccessExclusionsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeVpcBlockPublicAccessExclusionsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeVpcBlockPublicAccessExclusionsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcBlockPublicAccessExclusionsRequest)o).NextToken = (string?)v));
-        SDescribeVpcBlockPublicAccessExclusionsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcBlockPublicAccessExclusionsResult(),
+
+    private static void WSDescribeVpcBlockPublicAccessExclusionsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcBlockPublicAccessExclusionsResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeVpcBlockPublicAccessExclusionsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcBlockPublicAccessExclusionsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("VpcBlockPublicAccessExclusions", SVpcBlockPublicAccessExclusionList, "VpcBlockPublicAccessExclusionSet", "vpcBlockPublicAccessExclusionSet", static o => ((global::Stratus.Ec2.Model.DescribeVpcBlockPublicAccessExclusionsResult)o).VpcBlockPublicAccessExclusions, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcBlockPublicAccessExclusionsResult)o).VpcBlockPublicAccessExclusions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpcBlockPublicAccessExclusion>?)v, jsonName: "vpcBlockPublicAccessExclusionSet"));
-        SDescribeVpcBlockPublicAccessOptionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcBlockPublicAccessOptionsRequest(),
+
+    private static void WSDescribeVpcBlockPublicAccessOptionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcBlockPublicAccessOptionsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeVpcBlockPublicAccessOptionsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcBlockPublicAccessOptionsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeVpcBlockPublicAccessOptionsRequest)o).DryRun));
-        SDescribeVpcBlockPublicAccessOptionsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcBlockPublicAccessOptionsResult(),
+
+    private static void WSDescribeVpcBlockPublicAccessOptionsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcBlockPublicAccessOptionsResult(),
             new SM::MemberInfo("VpcBlockPublicAccessOptions", SVpcBlockPublicAccessOptions, "VpcBlockPublicAccessOptions", "vpcBlockPublicAccessOptions", static o => ((global::Stratus.Ec2.Model.DescribeVpcBlockPublicAccessOptionsResult)o).VpcBlockPublicAccessOptions, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcBlockPublicAccessOptionsResult)o).VpcBlockPublicAccessOptions = (global::Stratus.Ec2.Model.VpcBlockPublicAccessOptions?)v, jsonName: "vpcBlockPublicAccessOptions"));
-        SDescribeVpcClassicLinkDnsSupportRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcClassicLinkDnsSupportRequest(),
+
+    private static void WSDescribeVpcClassicLinkDnsSupportRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcClassicLinkDnsSupportRequest(),
             new SM::MemberInfo("MaxResults", SDescribeVpcClassicLinkDnsSupportMaxResults, "MaxResults", "maxResults", static o => ((global::Stratus.Ec2.Model.DescribeVpcClassicLinkDnsSupportRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcClassicLinkDnsSupportRequest)o).MaxResults = (int?)v, jsonName: "maxResults", getInt32: static o => ((global::Stratus.Ec2.Model.DescribeVpcClassicLinkDnsSupportRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SDescribeVpcClassicLinkDnsSupportNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeVpcClassicLinkDnsSupportRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcClassicLinkDnsSupportRequest)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("VpcIds", SVpcClassicLinkIdList, "VpcIds", "VpcIds", static o => ((global::Stratus.Ec2.Model.DescribeVpcClassicLinkDnsSupportRequest)o).VpcIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcClassicLinkDnsSupportRequest)o).VpcIds = (global::System.Collections.Generic.List<string>?)v));
-        SDescribeVpcClassicLinkDnsSupportResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcClassicLinkDnsSupportResult(),
+
+    private static void WSDescribeVpcClassicLinkDnsSupportResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcClassicLinkDnsSupportResult(),
             new SM::MemberInfo("NextToken", SDescribeVpcClassicLinkDnsSupportNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeVpcClassicLinkDnsSupportResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcClassicLinkDnsSupportResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("Vpcs", SClassicLinkDnsSupportList, "Vpcs", "vpcs", static o => ((global::Stratus.Ec2.Model.DescribeVpcClassicLinkDnsSupportResult)o).Vpcs, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcClassicLinkDnsSupportResult)o).Vpcs = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ClassicLinkDnsSupport>?)v, jsonName: "vpcs"));
-        SDescribeVpcClassicLinkRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcClassicLinkRequest(),
+
+    private static void WSDescribeVpcClassicLinkRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcClassicLinkRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeVpcClassicLinkRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcClassicLinkRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeVpcClassicLinkRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeVpcClassicLinkRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcClassicLinkRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("VpcIds", SVpcClassicLinkIdList, "VpcId", "VpcId", static o => ((global::Stratus.Ec2.Model.DescribeVpcClassicLinkRequest)o).VpcIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcClassicLinkRequest)o).VpcIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "VpcId"));
-        SDescribeVpcClassicLinkResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcClassicLinkResult(),
+
+    private static void WSDescribeVpcClassicLinkResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcClassicLinkResult(),
             new SM::MemberInfo("Vpcs", SVpcClassicLinkList, "VpcSet", "vpcSet", static o => ((global::Stratus.Ec2.Model.DescribeVpcClassicLinkResult)o).Vpcs, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcClassicLinkResult)o).Vpcs = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpcClassicLink>?)v, jsonName: "vpcSet"));
-        SDescribeVpcEncryptionControlsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcEncryptionControlsRequest(),
+
+    private static void WSDescribeVpcEncryptionControlsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcEncryptionControlsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeVpcEncryptionControlsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEncryptionControlsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeVpcEncryptionControlsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeVpcEncryptionControlsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEncryptionControlsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SDescribeVpcEncryptionControlsMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeVpcEncryptionControlsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEncryptionControlsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeVpcEncryptionControlsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeVpcEncryptionControlsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEncryptionControlsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("VpcEncryptionControlIds", SVpcEncryptionControlIdList, "VpcEncryptionControlId", "VpcEncryptionControlId", static o => ((global::Stratus.Ec2.Model.DescribeVpcEncryptionControlsRequest)o).VpcEncryptionControlIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEncryptionControlsRequest)o).VpcEncryptionControlIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "VpcEncryptionControlId"),
             new SM::MemberInfo("VpcIds", SVpcIdStringList, "VpcId", "VpcId", static o => ((global::Stratus.Ec2.Model.DescribeVpcEncryptionControlsRequest)o).VpcIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEncryptionControlsRequest)o).VpcIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "VpcId"));
-        SDescribeVpcEncryptionControlsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcEncryptionControlsResult(),
+
+    private static void WSDescribeVpcEncryptionControlsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcEncryptionControlsResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeVpcEncryptionControlsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEncryptionControlsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("VpcEncryptionControls", SVpcEncryptionControlList, "VpcEncryptionControlSet", "vpcEncryptionControlSet", static o => ((global::Stratus.Ec2.Model.DescribeVpcEncryptionControlsResult)o).VpcEncryptionControls, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEncryptionControlsResult)o).VpcEncryptionControls = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpcEncryptionControl>?)v, jsonName: "vpcEncryptionControlSet"));
-        SDescribeVpcEndpointAssociationsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcEndpointAssociationsRequest(),
+
+    private static void WSDescribeVpcEndpointAssociationsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcEndpointAssociationsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointAssociationsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointAssociationsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointAssociationsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointAssociationsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointAssociationsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SmaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointAssociationsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointAssociationsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointAssociationsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointAssociationsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointAssociationsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("VpcEndpointIds", SVpcEndpointIdList, "VpcEndpointId", "VpcEndpointId", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointAssociationsRequest)o).VpcEndpointIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointAssociationsRequest)o).VpcEndpointIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "VpcEndpointId"));
-        SDescribeVpcEndpointAssociationsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcEndpointAssociationsResult(),
+
+    private static void WSDescribeVpcEndpointAssociationsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcEndpointAssociationsResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointAssociationsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointAssociationsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("VpcEndpointAssociations", SVpcEndpointAssociationSet, "VpcEndpointAssociationSet", "vpcEndpointAssociationSet", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointAssociationsResult)o).VpcEndpointAssociations, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointAssociationsResult)o).VpcEndpointAssociations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpcEndpointAssociation>?)v, jsonName: "vpcEndpointAssociationSet"));
-        SDescribeVpcEndpointConnectionNotificationsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionNotificationsRequest(),
+
+    private static void WSDescribeVpcEndpointConnectionNotificationsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionNotificationsRequest(),
             new SM::MemberInfo("ConnectionNotificationId", SConnectionNotificationId, "ConnectionNotificationId", "ConnectionNotificationId", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionNotificationsRequest)o).ConnectionNotificationId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionNotificationsRequest)o).ConnectionNotificationId = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionNotificationsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionNotificationsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionNotificationsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionNotificationsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionNotificationsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SInteger, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionNotificationsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionNotificationsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionNotificationsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionNotificationsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionNotificationsRequest)o).NextToken = (string?)v));
-        SDescribeVpcEndpointConnectionNotificationsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionNotificationsResult(),
+
+    private static void WSDescribeVpcEndpointConnectionNotificationsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionNotificationsResult(),
             new SM::MemberInfo("ConnectionNotificationSet", SConnectionNotificationSet, "ConnectionNotificationSet", "connectionNotificationSet", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionNotificationsResult)o).ConnectionNotificationSet, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionNotificationsResult)o).ConnectionNotificationSet = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ConnectionNotification>?)v, jsonName: "connectionNotificationSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionNotificationsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionNotificationsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeVpcEndpointConnectionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionsRequest(),
+
+    private static void WSDescribeVpcEndpointConnectionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SInteger, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionsRequest)o).NextToken = (string?)v));
-        SDescribeVpcEndpointConnectionsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionsResult(),
+
+    private static void WSDescribeVpcEndpointConnectionsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionsResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("VpcEndpointConnections", SVpcEndpointConnectionSet, "VpcEndpointConnectionSet", "vpcEndpointConnectionSet", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionsResult)o).VpcEndpointConnections, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointConnectionsResult)o).VpcEndpointConnections = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpcEndpointConnection>?)v, jsonName: "vpcEndpointConnectionSet"));
-        SDescribeVpcEndpointServiceConfigurationsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcEndpointServiceConfigurationsRequest(),
+
+    private static void WSDescribeVpcEndpointServiceConfigurationsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcEndpointServiceConfigurationsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServiceConfigurationsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServiceConfigurationsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServiceConfigurationsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServiceConfigurationsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServiceConfigurationsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SInteger, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServiceConfigurationsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServiceConfigurationsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServiceConfigurationsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServiceConfigurationsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServiceConfigurationsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("ServiceIds", SVpcEndpointServiceIdList, "ServiceId", "ServiceId", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServiceConfigurationsRequest)o).ServiceIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServiceConfigurationsRequest)o).ServiceIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "ServiceId"));
-        SDescribeVpcEndpointServiceConfigurationsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcEndpointServiceConfigurationsResult(),
+
+    private static void WSDescribeVpcEndpointServiceConfigurationsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcEndpointServiceConfigurationsResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServiceConfigurationsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServiceConfigurationsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("ServiceConfigurations", SServiceConfigurationSet, "ServiceConfigurationSet", "serviceConfigurationSet", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServiceConfigurationsResult)o).ServiceConfigurations, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServiceConfigurationsResult)o).ServiceConfigurations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ServiceConfiguration>?)v, jsonName: "serviceConfigurationSet"));
-        SDescribeVpcEndpointServicePermissionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcEndpointServicePermissionsRequest(),
+
+    private static void WSDescribeVpcEndpointServicePermissionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcEndpointServicePermissionsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServicePermissionsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServicePermissionsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServicePermissionsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServicePermissionsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServicePermissionsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SInteger, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServicePermissionsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServicePermissionsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServicePermissionsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServicePermissionsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServicePermissionsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("ServiceId", SVpcEndpointServiceId, "ServiceId", "ServiceId", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServicePermissionsRequest)o).ServiceId, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServicePermissionsRequest)o).ServiceId = (string?)v, required: true));
-        SDescribeVpcEndpointServicePermissionsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcEndpointServicePermissionsResult(),
+
+    private static void WSDescribeVpcEndpointServicePermissionsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcEndpointServicePermissionsResult(),
             new SM::MemberInfo("AllowedPrincipals", SAllowedPrincipalSet, "AllowedPrincipals", "allowedPrincipals", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServicePermissionsResult)o).AllowedPrincipals, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServicePermissionsResult)o).AllowedPrincipals = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AllowedPrincipal>?)v, jsonName: "allowedPrincipals"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServicePermissionsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServicePermissionsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SDescribeVpcEndpointServicesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcEndpointServicesRequest(),
+
+    private static void WSDescribeVpcEndpointServicesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcEndpointServicesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServicesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServicesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServicesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServicesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServicesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SInteger, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServicesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServicesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServicesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServicesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServicesRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("ServiceNames", SValueStringList, "ServiceName", "ServiceName", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServicesRequest)o).ServiceNames, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServicesRequest)o).ServiceNames = (global::System.Collections.Generic.List<string>?)v, jsonName: "ServiceName"),
             new SM::MemberInfo("ServiceRegions", SValueStringList, "ServiceRegion", "ServiceRegion", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServicesRequest)o).ServiceRegions, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServicesRequest)o).ServiceRegions = (global::System.Collections.Generic.List<string>?)v, jsonName: "ServiceRegion"));
-        SDescribeVpcEndpointServicesResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcEndpointServicesResult(),
+
+    private static void WSDescribeVpcEndpointServicesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcEndpointServicesResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServicesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServicesResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("ServiceDetails", SServiceDetailSet, "ServiceDetailSet", "serviceDetailSet", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServicesResult)o).ServiceDetails, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServicesResult)o).ServiceDetails = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ServiceDetail>?)v, jsonName: "serviceDetailSet"),
             new SM::MemberInfo("ServiceNames", SValueStringList, "ServiceNameSet", "serviceNameSet", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServicesResult)o).ServiceNames, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointServicesResult)o).ServiceNames = (global::System.Collections.Generic.List<string>?)v, jsonName: "serviceNameSet"));
-        SDescribeVpcEndpointsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcEndpointsRequest(),
+
+    private static void WSDescribeVpcEndpointsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcEndpointsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SInteger, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("VpcEndpointIds", SVpcEndpointIdList, "VpcEndpointId", "VpcEndpointId", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointsRequest)o).VpcEndpointIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointsRequest)o).VpcEndpointIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "VpcEndpointId"));
-        SDescribeVpcEndpointsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcEndpointsResult(),
+
+    private static void WSDescribeVpcEndpointsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcEndpointsResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("VpcEndpoints", SVpcEndpointSet, "VpcEndpointSet", "vpcEndpointSet", static o => ((global::Stratus.Ec2.Model.DescribeVpcEndpointsResult)o).VpcEndpoints, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcEndpointsResult)o).VpcEndpoints = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpcEndpoint>?)v, jsonName: "vpcEndpointSet"));
-        SDescribeVpcPeeringConnectionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcPeeringConnectionsRequest(),
+
+    private static void WSDescribeVpcPeeringConnectionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcPeeringConnectionsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeVpcPeeringConnectionsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcPeeringConnectionsRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeVpcPeeringConnectionsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeVpcPeeringConnectionsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcPeeringConnectionsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SDescribeVpcPeeringConnectionsMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeVpcPeeringConnectionsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcPeeringConnectionsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeVpcPeeringConnectionsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeVpcPeeringConnectionsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcPeeringConnectionsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("VpcPeeringConnectionIds", SVpcPeeringConnectionIdList, "VpcPeeringConnectionId", "VpcPeeringConnectionId", static o => ((global::Stratus.Ec2.Model.DescribeVpcPeeringConnectionsRequest)o).VpcPeeringConnectionIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcPeeringConnectionsRequest)o).VpcPeeringConnectionIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "VpcPeeringConnectionId"));
-        SDescribeVpcPeeringConnectionsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcPeeringConnectionsResult(),
+
+    private static void WSDescribeVpcPeeringConnectionsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcPeeringConnectionsResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeVpcPeeringConnectionsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcPeeringConnectionsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("VpcPeeringConnections", SVpcPeeringConnectionList, "VpcPeeringConnectionSet", "vpcPeeringConnectionSet", static o => ((global::Stratus.Ec2.Model.DescribeVpcPeeringConnectionsResult)o).VpcPeeringConnections, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcPeeringConnectionsResult)o).VpcPeeringConnections = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpcPeeringConnection>?)v, jsonName: "vpcPeeringConnectionSet"));
-        SDescribeVpcsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcsRequest(),
+
+    private static void WSDescribeVpcsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeVpcsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcsRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeVpcsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeVpcsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SDescribeVpcsMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeVpcsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeVpcsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeVpcsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("VpcIds", SVpcIdStringList, "VpcId", "VpcId", static o => ((global::Stratus.Ec2.Model.DescribeVpcsRequest)o).VpcIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcsRequest)o).VpcIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "VpcId"));
-        SDescribeVpcsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcsResult(),
+
+    private static void WSDescribeVpcsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpcsResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeVpcsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("Vpcs", SVpcList, "VpcSet", "vpcSet", static o => ((global::Stratus.Ec2.Model.DescribeVpcsResult)o).Vpcs, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpcsResult)o).Vpcs = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Vpc>?)v, jsonName: "vpcSet"));
-        SDescribeVpnConcentratorsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpnConcentratorsRequest(),
+
+    private static void WSDescribeVpnConcentratorsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpnConcentratorsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DescribeVpnConcentratorsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpnConcentratorsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeVpnConcentratorsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeVpnConcentratorsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpnConcentratorsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SGVCDMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.DescribeVpnConcentratorsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpnConcentratorsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DescribeVpnConcentratorsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.DescribeVpnConcentratorsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpnConcentratorsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("VpnConcentratorIds", SVpnConcentratorIdStringList, "VpnConcentratorId", "VpnConcentratorId", static o => ((global::Stratus.Ec2.Model.DescribeVpnConcentratorsRequest)o).VpnConcentratorIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpnConcentratorsRequest)o).VpnConcentratorIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "VpnConcentratorId"));
-        SDescribeVpnConcentratorsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpnConcentratorsResult(),
+
+    private static void WSDescribeVpnConcentratorsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpnConcentratorsResult(),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.DescribeVpnConcentratorsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpnConcentratorsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("VpnConcentrators", SVpnConcentratorList, "VpnConcentratorSet", "vpnConcentratorSet", static o => ((global::Stratus.Ec2.Model.DescribeVpnConcentratorsResult)o).VpnConcentrators, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpnConcentratorsResult)o).VpnConcentrators = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpnConcentrator>?)v, jsonName: "vpnConcentratorSet"));
-        SDescribeVpnConnectionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpnConnectionsRequest(),
+
+    private static void WSDescribeVpnConnectionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpnConnectionsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeVpnConnectionsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpnConnectionsRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeVpnConnectionsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeVpnConnectionsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpnConnectionsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("VpnConnectionIds", SVpnConnectionIdStringList, "VpnConnectionId", "VpnConnectionId", static o => ((global::Stratus.Ec2.Model.DescribeVpnConnectionsRequest)o).VpnConnectionIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpnConnectionsRequest)o).VpnConnectionIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "VpnConnectionId"));
-        SDescribeVpnConnectionsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpnConnectionsResult(),
+
+    private static void WSDescribeVpnConnectionsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpnConnectionsResult(),
             new SM::MemberInfo("VpnConnections", SVpnConnectionList, "VpnConnectionSet", "vpnConnectionSet", static o => ((global::Stratus.Ec2.Model.DescribeVpnConnectionsResult)o).VpnConnections, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpnConnectionsResult)o).VpnConnections = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpnConnection>?)v, jsonName: "vpnConnectionSet"));
-        SDescribeVpnGatewaysRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpnGatewaysRequest(),
+
+    private static void WSDescribeVpnGatewaysRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpnGatewaysRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DescribeVpnGatewaysRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpnGatewaysRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DescribeVpnGatewaysRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.DescribeVpnGatewaysRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpnGatewaysRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("VpnGatewayIds", SVpnGatewayIdStringList, "VpnGatewayId", "VpnGatewayId", static o => ((global::Stratus.Ec2.Model.DescribeVpnGatewaysRequest)o).VpnGatewayIds, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpnGatewaysRequest)o).VpnGatewayIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "VpnGatewayId"));
-        SDescribeVpnGatewaysResult.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpnGatewaysResult(),
+
+    private static void WSDescribeVpnGatewaysResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DescribeVpnGatewaysResult(),
             new SM::MemberInfo("VpnGateways", SVpnGatewayList, "VpnGatewaySet", "vpnGatewaySet", static o => ((global::Stratus.Ec2.Model.DescribeVpnGatewaysResult)o).VpnGateways, static (o, v) => ((global::Stratus.Ec2.Model.DescribeVpnGatewaysResult)o).VpnGateways = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpnGateway>?)v, jsonName: "vpnGatewaySet"));
-        SDestinationOptionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DestinationOptionsRequest(),
+
+    private static void WSDestinationOptionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DestinationOptionsRequest(),
             new SM::MemberInfo("FileFormat", SDestinationFileFormat, "FileFormat", "FileFormat", static o => ((global::Stratus.Ec2.Model.DestinationOptionsRequest)o).FileFormat, static (o, v) => ((global::Stratus.Ec2.Model.DestinationOptionsRequest)o).FileFormat = (string?)v),
             new SM::MemberInfo("HiveCompatiblePartitions", SBoolean, "HiveCompatiblePartitions", "HiveCompatiblePartitions", static o => ((global::Stratus.Ec2.Model.DestinationOptionsRequest)o).HiveCompatiblePartitions, static (o, v) => ((global::Stratus.Ec2.Model.DestinationOptionsRequest)o).HiveCompatiblePartitions = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DestinationOptionsRequest)o).HiveCompatiblePartitions),
             new SM::MemberInfo("PerHourPartition", SBoolean, "PerHourPartition", "PerHourPartition", static o => ((global::Stratus.Ec2.Model.DestinationOptionsRequest)o).PerHourPartition, static (o, v) => ((global::Stratus.Ec2.Model.DestinationOptionsRequest)o).PerHourPartition = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DestinationOptionsRequest)o).PerHourPartition));
-        SDestinationOptionsResponse.InitStructure(static () => new global::Stratus.Ec2.Model.DestinationOptionsResponse(),
+
+    private static void WSDestinationOptionsResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DestinationOptionsResponse(),
             new SM::MemberInfo("FileFormat", SDestinationFileFormat, "FileFormat", "fileFormat", static o => ((global::Stratus.Ec2.Model.DestinationOptionsResponse)o).FileFormat, static (o, v) => ((global::Stratus.Ec2.Model.DestinationOptionsResponse)o).FileFormat = (string?)v, jsonName: "fileFormat"),
             new SM::MemberInfo("HiveCompatiblePartitions", SBoolean, "HiveCompatiblePartitions", "hiveCompatiblePartitions", static o => ((global::Stratus.Ec2.Model.DestinationOptionsResponse)o).HiveCompatiblePartitions, static (o, v) => ((global::Stratus.Ec2.Model.DestinationOptionsResponse)o).HiveCompatiblePartitions = (bool?)v, jsonName: "hiveCompatiblePartitions", getBoolean: static o => ((global::Stratus.Ec2.Model.DestinationOptionsResponse)o).HiveCompatiblePartitions),
             new SM::MemberInfo("PerHourPartition", SBoolean, "PerHourPartition", "perHourPartition", static o => ((global::Stratus.Ec2.Model.DestinationOptionsResponse)o).PerHourPartition, static (o, v) => ((global::Stratus.Ec2.Model.DestinationOptionsResponse)o).PerHourPartition = (bool?)v, jsonName: "perHourPartition", getBoolean: static o => ((global::Stratus.Ec2.Model.DestinationOptionsResponse)o).PerHourPartition));
-        SDetachClassicLinkVpcRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DetachClassicLinkVpcRequest(),
+
+    private static void WSDetachClassicLinkVpcRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DetachClassicLinkVpcRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DetachClassicLinkVpcRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DetachClassicLinkVpcRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DetachClassicLinkVpcRequest)o).DryRun),
             new SM::MemberInfo("InstanceId", SInstanceId, "InstanceId", "instanceId", static o => ((global::Stratus.Ec2.Model.DetachClassicLinkVpcRequest)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.DetachClassicLinkVpcRequest)o).InstanceId = (string?)v, required: true, jsonName: "instanceId"),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.DetachClassicLinkVpcRequest)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.DetachClassicLinkVpcRequest)o).VpcId = (string?)v, required: true, jsonName: "vpcId"));
-        SDetachClassicLinkVpcResult.InitStructure(static () => new global::Stratus.Ec2.Model.DetachClassicLinkVpcResult(),
+
+    private static void WSDetachClassicLinkVpcResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DetachClassicLinkVpcResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.DetachClassicLinkVpcResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.DetachClassicLinkVpcResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.DetachClassicLinkVpcResult)o).Return));
-        SDetachInternetGatewayRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DetachInternetGatewayRequest(),
+
+    private static void WSDetachInternetGatewayRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DetachInternetGatewayRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DetachInternetGatewayRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DetachInternetGatewayRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DetachInternetGatewayRequest)o).DryRun),
             new SM::MemberInfo("InternetGatewayId", SInternetGatewayId, "InternetGatewayId", "internetGatewayId", static o => ((global::Stratus.Ec2.Model.DetachInternetGatewayRequest)o).InternetGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.DetachInternetGatewayRequest)o).InternetGatewayId = (string?)v, required: true, jsonName: "internetGatewayId"),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.DetachInternetGatewayRequest)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.DetachInternetGatewayRequest)o).VpcId = (string?)v, required: true, jsonName: "vpcId"));
-        SDetachNetworkInterfaceRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DetachNetworkInterfaceRequest(),
+
+    private static void WSDetachNetworkInterfaceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DetachNetworkInterfaceRequest(),
             new SM::MemberInfo("AttachmentId", SNetworkInterfaceAttachmentId, "AttachmentId", "attachmentId", static o => ((global::Stratus.Ec2.Model.DetachNetworkInterfaceRequest)o).AttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.DetachNetworkInterfaceRequest)o).AttachmentId = (string?)v, required: true, jsonName: "attachmentId"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DetachNetworkInterfaceRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DetachNetworkInterfaceRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DetachNetworkInterfaceRequest)o).DryRun),
             new SM::MemberInfo("Force", SBoolean, "Force", "force", static o => ((global::Stratus.Ec2.Model.DetachNetworkInterfaceRequest)o).Force, static (o, v) => ((global::Stratus.Ec2.Model.DetachNetworkInterfaceRequest)o).Force = (bool?)v, jsonName: "force", getBoolean: static o => ((global::Stratus.Ec2.Model.DetachNetworkInterfaceRequest)o).Force));
-        SDetachVerifiedAccessTrustProviderRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DetachVerifiedAccessTrustProviderRequest(),
+
+    private static void WSDetachVerifiedAccessTrustProviderRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DetachVerifiedAccessTrustProviderRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.DetachVerifiedAccessTrustProviderRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.DetachVerifiedAccessTrustProviderRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DetachVerifiedAccessTrustProviderRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DetachVerifiedAccessTrustProviderRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DetachVerifiedAccessTrustProviderRequest)o).DryRun),
             new SM::MemberInfo("VerifiedAccessInstanceId", SVerifiedAccessInstanceId, "VerifiedAccessInstanceId", "VerifiedAccessInstanceId", static o => ((global::Stratus.Ec2.Model.DetachVerifiedAccessTrustProviderRequest)o).VerifiedAccessInstanceId, static (o, v) => ((global::Stratus.Ec2.Model.DetachVerifiedAccessTrustProviderRequest)o).VerifiedAccessInstanceId = (string?)v, required: true),
             new SM::MemberInfo("VerifiedAccessTrustProviderId", SVerifiedAccessTrustProviderId, "VerifiedAccessTrustProviderId", "VerifiedAccessTrustProviderId", static o => ((global::Stratus.Ec2.Model.DetachVerifiedAccessTrustProviderRequest)o).VerifiedAccessTrustProviderId, static (o, v) => ((global::Stratus.Ec2.Model.DetachVerifiedAccessTrustProviderRequest)o).VerifiedAccessTrustProviderId = (string?)v, required: true));
-        SDetachVerifiedAccessTrustProviderResult.InitStructure(static () => new global::Stratus.Ec2.Model.DetachVerifiedAccessTrustProviderResult(),
+
+    private static void WSDetachVerifiedAccessTrustProviderResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DetachVerifiedAccessTrustProviderResult(),
             new SM::MemberInfo("VerifiedAccessInstance", SVerifiedAccessInstance, "VerifiedAccessInstance", "verifiedAccessInstance", static o => ((global::Stratus.Ec2.Model.DetachVerifiedAccessTrustProviderResult)o).VerifiedAccessInstance, static (o, v) => ((global::Stratus.Ec2.Model.DetachVerifiedAccessTrustProviderResult)o).VerifiedAccessInstance = (global::Stratus.Ec2.Model.VerifiedAccessInstance?)v, jsonName: "verifiedAccessInstance"),
             new SM::MemberInfo("VerifiedAccessTrustProvider", SVerifiedAccessTrustProvider, "VerifiedAccessTrustProvider", "verifiedAccessTrustProvider", static o => ((global::Stratus.Ec2.Model.DetachVerifiedAccessTrustProviderResult)o).VerifiedAccessTrustProvider, static (o, v) => ((global::Stratus.Ec2.Model.DetachVerifiedAccessTrustProviderResult)o).VerifiedAccessTrustProvider = (global::Stratus.Ec2.Model.VerifiedAccessTrustProvider?)v, jsonName: "verifiedAccessTrustProvider"));
-        SDetachVolumeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DetachVolumeRequest(),
+
+    private static void WSDetachVolumeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DetachVolumeRequest(),
             new SM::MemberInfo("Device", SString, "Device", "Device", static o => ((global::Stratus.Ec2.Model.DetachVolumeRequest)o).Device, static (o, v) => ((global::Stratus.Ec2.Model.DetachVolumeRequest)o).Device = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DetachVolumeRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DetachVolumeRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DetachVolumeRequest)o).DryRun),
             new SM::MemberInfo("Force", SBoolean, "Force", "Force", static o => ((global::Stratus.Ec2.Model.DetachVolumeRequest)o).Force, static (o, v) => ((global::Stratus.Ec2.Model.DetachVolumeRequest)o).Force = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DetachVolumeRequest)o).Force),
             new SM::MemberInfo("InstanceId", SInstanceIdForResolver, "InstanceId", "InstanceId", static o => ((global::Stratus.Ec2.Model.DetachVolumeRequest)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.DetachVolumeRequest)o).InstanceId = (string?)v),
             new SM::MemberInfo("VolumeId", SVolumeIdWithResolver, "VolumeId", "VolumeId", static o => ((global::Stratus.Ec2.Model.DetachVolumeRequest)o).VolumeId, static (o, v) => ((global::Stratus.Ec2.Model.DetachVolumeRequest)o).VolumeId = (string?)v, required: true));
-        SDetachVpnGatewayRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DetachVpnGatewayRequest(),
+
+    private static void WSDetachVpnGatewayRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DetachVpnGatewayRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DetachVpnGatewayRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DetachVpnGatewayRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DetachVpnGatewayRequest)o).DryRun),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "VpcId", static o => ((global::Stratus.Ec2.Model.DetachVpnGatewayRequest)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.DetachVpnGatewayRequest)o).VpcId = (string?)v, required: true),
             new SM::MemberInfo("VpnGatewayId", SVpnGatewayId, "VpnGatewayId", "VpnGatewayId", static o => ((global::Stratus.Ec2.Model.DetachVpnGatewayRequest)o).VpnGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.DetachVpnGatewayRequest)o).VpnGatewayId = (string?)v, required: true));
-        SDeviceOptions.InitStructure(static () => new global::Stratus.Ec2.Model.DeviceOptions(),
+
+    private static void WSDeviceOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DeviceOptions(),
             new SM::MemberInfo("PublicSigningKeyUrl", SString, "PublicSigningKeyUrl", "publicSigningKeyUrl", static o => ((global::Stratus.Ec2.Model.DeviceOptions)o).PublicSigningKeyUrl, static (o, v) => ((global::Stratus.Ec2.Model.DeviceOptions)o).PublicSigningKeyUrl = (string?)v, jsonName: "publicSigningKeyUrl"),
             new SM::MemberInfo("TenantId", SString, "TenantId", "tenantId", static o => ((global::Stratus.Ec2.Model.DeviceOptions)o).TenantId, static (o, v) => ((global::Stratus.Ec2.Model.DeviceOptions)o).TenantId = (string?)v, jsonName: "tenantId"));
-        SDeviceTrustProviderTypeList.InitList(SDeviceTrustProviderType, "item", static () => new global::System.Collections.Generic.List<string>());
-        SDhcpConfiguration.InitStructure(static () => new global::Stratus.Ec2.Model.DhcpConfiguration(),
+
+    private static void WSDhcpConfiguration(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DhcpConfiguration(),
             new SM::MemberInfo("Key", SString, "Key", "key", static o => ((global::Stratus.Ec2.Model.DhcpConfiguration)o).Key, static (o, v) => ((global::Stratus.Ec2.Model.DhcpConfiguration)o).Key = (string?)v, jsonName: "key"),
             new SM::MemberInfo("Values", SDhcpConfigurationValueList, "ValueSet", "valueSet", static o => ((global::Stratus.Ec2.Model.DhcpConfiguration)o).Values, static (o, v) => ((global::Stratus.Ec2.Model.DhcpConfiguration)o).Values = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AttributeValue>?)v, jsonName: "valueSet"));
-        SDhcpConfigurationList.InitList(SDhcpConfiguration, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DhcpConfiguration>());
-        SDhcpConfigurationValueList.InitList(SAttributeValue, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AttributeValue>());
-        SDhcpOptions.InitStructure(static () => new global::Stratus.Ec2.Model.DhcpOptions(),
+
+    private static void WSDhcpOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DhcpOptions(),
             new SM::MemberInfo("DhcpConfigurations", SDhcpConfigurationList, "DhcpConfigurationSet", "dhcpConfigurationSet", static o => ((global::Stratus.Ec2.Model.DhcpOptions)o).DhcpConfigurations, static (o, v) => ((global::Stratus.Ec2.Model.DhcpOptions)o).DhcpConfigurations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DhcpConfiguration>?)v, jsonName: "dhcpConfigurationSet"),
             new SM::MemberInfo("DhcpOptionsId", SString, "DhcpOptionsId", "dhcpOptionsId", static o => ((global::Stratus.Ec2.Model.DhcpOptions)o).DhcpOptionsId, static (o, v) => ((global::Stratus.Ec2.Model.DhcpOptions)o).DhcpOptionsId = (string?)v, jsonName: "dhcpOptionsId"),
             new SM::MemberInfo("OwnerId", SString, "OwnerId", "ownerId", static o => ((global::Stratus.Ec2.Model.DhcpOptions)o).OwnerId, static (o, v) => ((global::Stratus.Ec2.Model.DhcpOptions)o).OwnerId = (string?)v, jsonName: "ownerId"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.DhcpOptions)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.DhcpOptions)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SDhcpOptionsIdStringList.InitList(SDhcpOptionsId, "DhcpOptionsId", static () => new global::System.Collections.Generic.List<string>());
-        SDhcpOptionsList.InitList(SDhcpOptions, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DhcpOptions>());
-        SDimensionCondition.InitStructure(static () => new global::Stratus.Ec2.Model.DimensionCondition(),
+
+    private static void WSDimensionCondition(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DimensionCondition(),
             new SM::MemberInfo("Comparison", SComparison, "Comparison", "Comparison", static o => ((global::Stratus.Ec2.Model.DimensionCondition)o).Comparison, static (o, v) => ((global::Stratus.Ec2.Model.DimensionCondition)o).Comparison = (string?)v),
             new SM::MemberInfo("Dimension", SFilterByDimension, "Dimension", "Dimension", static o => ((global::Stratus.Ec2.Model.DimensionCondition)o).Dimension, static (o, v) => ((global::Stratus.Ec2.Model.DimensionCondition)o).Dimension = (string?)v),
             new SM::MemberInfo("Values", SConditionValueList, "Value", "Value", static o => ((global::Stratus.Ec2.Model.DimensionCondition)o).Values, static (o, v) => ((global::Stratus.Ec2.Model.DimensionCondition)o).Values = (global::System.Collections.Generic.List<string>?)v, jsonName: "Value"));
-        SDirectoryServiceAuthentication.InitStructure(static () => new global::Stratus.Ec2.Model.DirectoryServiceAuthentication(),
+
+    private static void WSDirectoryServiceAuthentication(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DirectoryServiceAuthentication(),
             new SM::MemberInfo("DirectoryId", SString, "DirectoryId", "directoryId", static o => ((global::Stratus.Ec2.Model.DirectoryServiceAuthentication)o).DirectoryId, static (o, v) => ((global::Stratus.Ec2.Model.DirectoryServiceAuthentication)o).DirectoryId = (string?)v, jsonName: "directoryId"));
-        SDirectoryServiceAuthenticationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DirectoryServiceAuthenticationRequest(),
+
+    private static void WSDirectoryServiceAuthenticationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DirectoryServiceAuthenticationRequest(),
             new SM::MemberInfo("DirectoryId", SString, "DirectoryId", "DirectoryId", static o => ((global::Stratus.Ec2.Model.DirectoryServiceAuthenticationRequest)o).DirectoryId, static (o, v) => ((global::Stratus.Ec2.Model.DirectoryServiceAuthenticationRequest)o).DirectoryId = (string?)v));
-        SDisableAddressTransferRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DisableAddressTransferRequest(),
+
+    private static void WSDisableAddressTransferRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableAddressTransferRequest(),
             new SM::MemberInfo("AllocationId", SAllocationId, "AllocationId", "AllocationId", static o => ((global::Stratus.Ec2.Model.DisableAddressTransferRequest)o).AllocationId, static (o, v) => ((global::Stratus.Ec2.Model.DisableAddressTransferRequest)o).AllocationId = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DisableAddressTransferRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DisableAddressTransferRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DisableAddressTransferRequest)o).DryRun));
-        SDisableAddressTransferResult.InitStructure(static () => new global::Stratus.Ec2.Model.DisableAddressTransferResult(),
+
+    private static void WSDisableAddressTransferResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableAddressTransferResult(),
             new SM::MemberInfo("AddressTransfer", SAddressTransfer, "AddressTransfer", "addressTransfer", static o => ((global::Stratus.Ec2.Model.DisableAddressTransferResult)o).AddressTransfer, static (o, v) => ((global::Stratus.Ec2.Model.DisableAddressTransferResult)o).AddressTransfer = (global::Stratus.Ec2.Model.AddressTransfer?)v, jsonName: "addressTransfer"));
-        SDisableAllowedImagesSettingsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DisableAllowedImagesSettingsRequest(),
+
+    private static void WSDisableAllowedImagesSettingsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableAllowedImagesSettingsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DisableAllowedImagesSettingsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DisableAllowedImagesSettingsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DisableAllowedImagesSettingsRequest)o).DryRun));
-        SDisableAllowedImagesSettingsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DisableAllowedImagesSettingsResult(),
+
+    private static void WSDisableAllowedImagesSettingsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableAllowedImagesSettingsResult(),
             new SM::MemberInfo("AllowedImagesSettingsState", SAllowedImagesSettingsDisabledState, "AllowedImagesSettingsState", "allowedImagesSettingsState", static o => ((global::Stratus.Ec2.Model.DisableAllowedImagesSettingsResult)o).AllowedImagesSettingsState, static (o, v) => ((global::Stratus.Ec2.Model.DisableAllowedImagesSettingsResult)o).AllowedImagesSettingsState = (string?)v, jsonName: "allowedImagesSettingsState"));
-        SDisableAwsNetworkPerformanceMetricSubscriptionRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DisableAwsNetworkPerformanceMetricSubscriptionRequest(),
+
+    private static void WSDisableAwsNetworkPerformanceMetricSubscriptionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableAwsNetworkPerformanceMetricSubscriptionRequest(),
             new SM::MemberInfo("Destination", SString, "Destination", "Destination", static o => ((global::Stratus.Ec2.Model.DisableAwsNetworkPerformanceMetricSubscriptionRequest)o).Destination, static (o, v) => ((global::Stratus.Ec2.Model.DisableAwsNetworkPerformanceMetricSubscriptionRequest)o).Destination = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DisableAwsNetworkPerformanceMetricSubscriptionRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DisableAwsNetworkPerformanceMetricSubscriptionRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DisableAwsNetworkPerformanceMetricSubscriptionRequest)o).DryRun),
             new SM::MemberInfo("Metric", SMetricType, "Metric", "Metric", static o => ((global::Stratus.Ec2.Model.DisableAwsNetworkPerformanceMetricSubscriptionRequest)o).Metric, static (o, v) => ((global::Stratus.Ec2.Model.DisableAwsNetworkPerformanceMetricSubscriptionRequest)o).Metric = (string?)v),
             new SM::MemberInfo("Source", SString, "Source", "Source", static o => ((global::Stratus.Ec2.Model.DisableAwsNetworkPerformanceMetricSubscriptionRequest)o).Source, static (o, v) => ((global::Stratus.Ec2.Model.DisableAwsNetworkPerformanceMetricSubscriptionRequest)o).Source = (string?)v),
             new SM::MemberInfo("Statistic", SStatisticType, "Statistic", "Statistic", static o => ((global::Stratus.Ec2.Model.DisableAwsNetworkPerformanceMetricSubscriptionRequest)o).Statistic, static (o, v) => ((global::Stratus.Ec2.Model.DisableAwsNetworkPerformanceMetricSubscriptionRequest)o).Statistic = (string?)v));
-        SDisableAwsNetworkPerformanceMetricSubscriptionResult.InitStructure(static () => new global::Stratus.Ec2.Model.DisableAwsNetworkPerformanceMetricSubscriptionResult(),
+
+    private static void WSDisableAwsNetworkPerformanceMetricSubscriptionResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableAwsNetworkPerformanceMetricSubscriptionResult(),
             new SM::MemberInfo("Output", SBoolean, "Output", "output", static o => ((global::Stratus.Ec2.Model.DisableAwsNetworkPerformanceMetricSubscriptionResult)o).Output, static (o, v) => ((global::Stratus.Ec2.Model.DisableAwsNetworkPerformanceMetricSubscriptionResult)o).Output = (bool?)v, jsonName: "output", getBoolean: static o => ((global::Stratus.Ec2.Model.DisableAwsNetworkPerformanceMetricSubscriptionResult)o).Output));
-        SDisableCapacityManagerRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DisableCapacityManagerRequest(),
+
+    private static void WSDisableCapacityManagerRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableCapacityManagerRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.DisableCapacityManagerRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.DisableCapacityManagerRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DisableCapacityManagerRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DisableCapacityManagerRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DisableCapacityManagerRequest)o).DryRun));
-        SDisableCapacityManagerResult.InitStructure(static () => new global::Stratus.Ec2.Model.DisableCapacityManagerResult(),
+
+    private static void WSDisableCapacityManagerResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableCapacityManagerResult(),
             new SM::MemberInfo("CapacityManagerStatus", SCapacityManagerStatus, "CapacityManagerStatus", "capacityManagerStatus", static o => ((global::Stratus.Ec2.Model.DisableCapacityManagerResult)o).CapacityManagerStatus, static (o, v) => ((global::Stratus.Ec2.Model.DisableCapacityManagerResult)o).CapacityManagerStatus = (string?)v, jsonName: "capacityManagerStatus"),
             new SM::MemberInfo("OrganizationsAccess", SBoolean, "OrganizationsAccess", "organizationsAccess", static o => ((global::Stratus.Ec2.Model.DisableCapacityManagerResult)o).OrganizationsAccess, static (o, v) => ((global::Stratus.Ec2.Model.DisableCapacityManagerResult)o).OrganizationsAccess = (bool?)v, jsonName: "organizationsAccess", getBoolean: static o => ((global::Stratus.Ec2.Model.DisableCapacityManagerResult)o).OrganizationsAccess));
-        SDisableEbsEncryptionByDefaultRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DisableEbsEncryptionByDefaultRequest(),
+
+    private static void WSDisableEbsEncryptionByDefaultRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableEbsEncryptionByDefaultRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DisableEbsEncryptionByDefaultRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DisableEbsEncryptionByDefaultRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DisableEbsEncryptionByDefaultRequest)o).DryRun));
-        SDisableEbsEncryptionByDefaultResult.InitStructure(static () => new global::Stratus.Ec2.Model.DisableEbsEncryptionByDefaultResult(),
+
+    private static void WSDisableEbsEncryptionByDefaultResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableEbsEncryptionByDefaultResult(),
             new SM::MemberInfo("EbsEncryptionByDefault", SBoolean, "EbsEncryptionByDefault", "ebsEncryptionByDefault", static o => ((global::Stratus.Ec2.Model.DisableEbsEncryptionByDefaultResult)o).EbsEncryptionByDefault, static (o, v) => ((global::Stratus.Ec2.Model.DisableEbsEncryptionByDefaultResult)o).EbsEncryptionByDefault = (bool?)v, jsonName: "ebsEncryptionByDefault", getBoolean: static o => ((global::Stratus.Ec2.Model.DisableEbsEncryptionByDefaultResult)o).EbsEncryptionByDefault));
-        SDisableFastLaunchRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DisableFastLaunchRequest(),
+
+    private static void WSDisableFastLaunchRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableFastLaunchRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DisableFastLaunchRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DisableFastLaunchRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DisableFastLaunchRequest)o).DryRun),
             new SM::MemberInfo("Force", SBoolean, "Force", "Force", static o => ((global::Stratus.Ec2.Model.DisableFastLaunchRequest)o).Force, static (o, v) => ((global::Stratus.Ec2.Model.DisableFastLaunchRequest)o).Force = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DisableFastLaunchRequest)o).Force),
             new SM::MemberInfo("ImageId", SImageId, "ImageId", "ImageId", static o => ((global::Stratus.Ec2.Model.DisableFastLaunchRequest)o).ImageId, static (o, v) => ((global::Stratus.Ec2.Model.DisableFastLaunchRequest)o).ImageId = (string?)v, required: true));
-        SDisableFastLaunchResult.InitStructure(static () => new global::Stratus.Ec2.Model.DisableFastLaunchResult(),
+
+    private static void WSDisableFastLaunchResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableFastLaunchResult(),
             new SM::MemberInfo("ImageId", SImageId, "ImageId", "imageId", static o => ((global::Stratus.Ec2.Model.DisableFastLaunchResult)o).ImageId, static (o, v) => ((global::Stratus.Ec2.Model.DisableFastLaunchResult)o).ImageId = (string?)v, jsonName: "imageId"),
             new SM::MemberInfo("LaunchTemplate", SFastLaunchLaunchTemplateSpecificationResponse, "LaunchTemplate", "launchTemplate", static o => ((global::Stratus.Ec2.Model.DisableFastLaunchResult)o).LaunchTemplate, static (o, v) => ((global::Stratus.Ec2.Model.DisableFastLaunchResult)o).LaunchTemplate = (global::Stratus.Ec2.Model.FastLaunchLaunchTemplateSpecificationResponse?)v, jsonName: "launchTemplate"),
             new SM::MemberInfo("MaxParallelLaunches", SInteger, "MaxParallelLaunches", "maxParallelLaunches", static o => ((global::Stratus.Ec2.Model.DisableFastLaunchResult)o).MaxParallelLaunches, static (o, v) => ((global::Stratus.Ec2.Model.DisableFastLaunchResult)o).MaxParallelLaunches = (int?)v, jsonName: "maxParallelLaunches", getInt32: static o => ((global::Stratus.Ec2.Model.DisableFastLaunchResult)o).MaxParallelLaunches),
@@ -1318,19 +3236,25 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("State", SFastLaunchStateCode, "State", "state", static o => ((global::Stratus.Ec2.Model.DisableFastLaunchResult)o).State, static (o, v) => ((global::Stratus.Ec2.Model.DisableFastLaunchResult)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("StateTransitionReason", SString, "StateTransitionReason", "stateTransitionReason", static o => ((global::Stratus.Ec2.Model.DisableFastLaunchResult)o).StateTransitionReason, static (o, v) => ((global::Stratus.Ec2.Model.DisableFastLaunchResult)o).StateTransitionReason = (string?)v, jsonName: "stateTransitionReason"),
             new SM::MemberInfo("StateTransitionTime", SMillisecondDateTime, "StateTransitionTime", "stateTransitionTime", static o => ((global::Stratus.Ec2.Model.DisableFastLaunchResult)o).StateTransitionTime, static (o, v) => ((global::Stratus.Ec2.Model.DisableFastLaunchResult)o).StateTransitionTime = (global::System.DateTime?)v, jsonName: "stateTransitionTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.DisableFastLaunchResult)o).StateTransitionTime));
-        SDisableFastSnapshotRestoreErrorItem.InitStructure(static () => new global::Stratus.Ec2.Model.DisableFastSnapshotRestoreErrorItem(),
+
+    private static void WSDisableFastSnapshotRestoreErrorItem(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableFastSnapshotRestoreErrorItem(),
             new SM::MemberInfo("FastSnapshotRestoreStateErrors", SDisableFastSnapshotRestoreStateErrorSet, "FastSnapshotRestoreStateErrorSet", "fastSnapshotRestoreStateErrorSet", static o => ((global::Stratus.Ec2.Model.DisableFastSnapshotRestoreErrorItem)o).FastSnapshotRestoreStateErrors, static (o, v) => ((global::Stratus.Ec2.Model.DisableFastSnapshotRestoreErrorItem)o).FastSnapshotRestoreStateErrors = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DisableFastSnapshotRestoreStateErrorItem>?)v, jsonName: "fastSnapshotRestoreStateErrorSet"),
             new SM::MemberInfo("SnapshotId", SString, "SnapshotId", "snapshotId", static o => ((global::Stratus.Ec2.Model.DisableFastSnapshotRestoreErrorItem)o).SnapshotId, static (o, v) => ((global::Stratus.Ec2.Model.DisableFastSnapshotRestoreErrorItem)o).SnapshotId = (string?)v, jsonName: "snapshotId"));
-        SDisableFastSnapshotRestoreErrorSet.InitList(SDisableFastSnapshotRestoreErrorItem, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DisableFastSnapshotRestoreErrorItem>());
-        SDisableFastSnapshotRestoreStateError.InitStructure(static () => new global::Stratus.Ec2.Model.DisableFastSnapshotRestoreStateError(),
+
+    private static void WSDisableFastSnapshotRestoreStateError(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableFastSnapshotRestoreStateError(),
             new SM::MemberInfo("Code", SString, "Code", "code", static o => ((global::Stratus.Ec2.Model.DisableFastSnapshotRestoreStateError)o).Code, static (o, v) => ((global::Stratus.Ec2.Model.DisableFastSnapshotRestoreStateError)o).Code = (string?)v, jsonName: "code"),
             new SM::MemberInfo("Message", SString, "Message", "message", static o => ((global::Stratus.Ec2.Model.DisableFastSnapshotRestoreStateError)o).Message, static (o, v) => ((global::Stratus.Ec2.Model.DisableFastSnapshotRestoreStateError)o).Message = (string?)v, jsonName: "message"));
-        SDisableFastSnapshotRestoreStateErrorItem.InitStructure(static () => new global::Stratus.Ec2.Model.DisableFastSnapshotRestoreStateErrorItem(),
+
+    private static void WSDisableFastSnapshotRestoreStateErrorItem(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableFastSnapshotRestoreStateErrorItem(),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.DisableFastSnapshotRestoreStateErrorItem)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.DisableFastSnapshotRestoreStateErrorItem)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("AvailabilityZoneId", SString, "AvailabilityZoneId", "availabilityZoneId", static o => ((global::Stratus.Ec2.Model.DisableFastSnapshotRestoreStateErrorItem)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.DisableFastSnapshotRestoreStateErrorItem)o).AvailabilityZoneId = (string?)v, jsonName: "availabilityZoneId"),
             new SM::MemberInfo("Error", SDisableFastSnapshotRestoreStateError, "Error", "error", static o => ((global::Stratus.Ec2.Model.DisableFastSnapshotRestoreStateErrorItem)o).Error, static (o, v) => ((global::Stratus.Ec2.Model.DisableFastSnapshotRestoreStateErrorItem)o).Error = (global::Stratus.Ec2.Model.DisableFastSnapshotRestoreStateError?)v, jsonName: "error"));
-        SDisableFastSnapshotRestoreStateErrorSet.InitList(SDisableFastSnapshotRestoreStateErrorItem, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DisableFastSnapshotRestoreStateErrorItem>());
-        SDisableFastSnapshotRestoreSuccessItem.InitStructure(static () => new global::Stratus.Ec2.Model.DisableFastSnapshotRestoreSuccessItem(),
+
+    private static void WSDisableFastSnapshotRestoreSuccessItem(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableFastSnapshotRestoreSuccessItem(),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.DisableFastSnapshotRestoreSuccessItem)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.DisableFastSnapshotRestoreSuccessItem)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("AvailabilityZoneId", SString, "AvailabilityZoneId", "availabilityZoneId", static o => ((global::Stratus.Ec2.Model.DisableFastSnapshotRestoreSuccessItem)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.DisableFastSnapshotRestoreSuccessItem)o).AvailabilityZoneId = (string?)v, jsonName: "availabilityZoneId"),
             new SM::MemberInfo("DisabledTime", SMillisecondDateTime, "DisabledTime", "disabledTime", static o => ((global::Stratus.Ec2.Model.DisableFastSnapshotRestoreSuccessItem)o).DisabledTime, static (o, v) => ((global::Stratus.Ec2.Model.DisableFastSnapshotRestoreSuccessItem)o).DisabledTime = (global::System.DateTime?)v, jsonName: "disabledTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.DisableFastSnapshotRestoreSuccessItem)o).DisabledTime),
@@ -1343,228 +3267,370 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SnapshotId", SString, "SnapshotId", "snapshotId", static o => ((global::Stratus.Ec2.Model.DisableFastSnapshotRestoreSuccessItem)o).SnapshotId, static (o, v) => ((global::Stratus.Ec2.Model.DisableFastSnapshotRestoreSuccessItem)o).SnapshotId = (string?)v, jsonName: "snapshotId"),
             new SM::MemberInfo("State", SFastSnapshotRestoreStateCode, "State", "state", static o => ((global::Stratus.Ec2.Model.DisableFastSnapshotRestoreSuccessItem)o).State, static (o, v) => ((global::Stratus.Ec2.Model.DisableFastSnapshotRestoreSuccessItem)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("StateTransitionReason", SString, "StateTransitionReason", "stateTransitionReason", static o => ((global::Stratus.Ec2.Model.DisableFastSnapshotRestoreSuccessItem)o).StateTransitionReason, static (o, v) => ((global::Stratus.Ec2.Model.DisableFastSnapshotRestoreSuccessItem)o).StateTransitionReason = (string?)v, jsonName: "stateTransitionReason"));
-        SDisableFastSnapshotRestoreSuccessSet.InitList(SDisableFastSnapshotRestoreSuccessItem, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DisableFastSnapshotRestoreSuccessItem>());
-        SDisableFastSnapshotRestoresRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DisableFastSnapshotRestoresRequest(),
+
+    private static void WSDisableFastSnapshotRestoresRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableFastSnapshotRestoresRequest(),
             new SM::MemberInfo("AvailabilityZoneIds", SAvailabilityZoneIdStringList, "AvailabilityZoneId", "AvailabilityZoneId", static o => ((global::Stratus.Ec2.Model.DisableFastSnapshotRestoresRequest)o).AvailabilityZoneIds, static (o, v) => ((global::Stratus.Ec2.Model.DisableFastSnapshotRestoresRequest)o).AvailabilityZoneIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "AvailabilityZoneId"),
             new SM::MemberInfo("AvailabilityZones", SAvailabilityZoneStringList, "AvailabilityZone", "AvailabilityZone", static o => ((global::Stratus.Ec2.Model.DisableFastSnapshotRestoresRequest)o).AvailabilityZones, static (o, v) => ((global::Stratus.Ec2.Model.DisableFastSnapshotRestoresRequest)o).AvailabilityZones = (global::System.Collections.Generic.List<string>?)v, jsonName: "AvailabilityZone"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DisableFastSnapshotRestoresRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DisableFastSnapshotRestoresRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DisableFastSnapshotRestoresRequest)o).DryRun),
             new SM::MemberInfo("SourceSnapshotIds", SSnapshotIdStringList, "SourceSnapshotId", "SourceSnapshotId", static o => ((global::Stratus.Ec2.Model.DisableFastSnapshotRestoresRequest)o).SourceSnapshotIds, static (o, v) => ((global::Stratus.Ec2.Model.DisableFastSnapshotRestoresRequest)o).SourceSnapshotIds = (global::System.Collections.Generic.List<string>?)v, required: true, jsonName: "SourceSnapshotId"));
-        SDisableFastSnapshotRestoresResult.InitStructure(static () => new global::Stratus.Ec2.Model.DisableFastSnapshotRestoresResult(),
+
+    private static void WSDisableFastSnapshotRestoresResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableFastSnapshotRestoresResult(),
             new SM::MemberInfo("Successful", SDisableFastSnapshotRestoreSuccessSet, "Successful", "successful", static o => ((global::Stratus.Ec2.Model.DisableFastSnapshotRestoresResult)o).Successful, static (o, v) => ((global::Stratus.Ec2.Model.DisableFastSnapshotRestoresResult)o).Successful = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DisableFastSnapshotRestoreSuccessItem>?)v, jsonName: "successful"),
             new SM::MemberInfo("Unsuccessful", SDisableFastSnapshotRestoreErrorSet, "Unsuccessful", "unsuccessful", static o => ((global::Stratus.Ec2.Model.DisableFastSnapshotRestoresResult)o).Unsuccessful, static (o, v) => ((global::Stratus.Ec2.Model.DisableFastSnapshotRestoresResult)o).Unsuccessful = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DisableFastSnapshotRestoreErrorItem>?)v, jsonName: "unsuccessful"));
-        SDisableImageBlockPublicAccessRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DisableImageBlockPublicAccessRequest(),
+
+    private static void WSDisableImageBlockPublicAccessRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableImageBlockPublicAccessRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DisableImageBlockPublicAccessRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DisableImageBlockPublicAccessRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DisableImageBlockPublicAccessRequest)o).DryRun));
-        SDisableImageBlockPublicAccessResult.InitStructure(static () => new global::Stratus.Ec2.Model.DisableImageBlockPublicAccessResult(),
+
+    private static void WSDisableImageBlockPublicAccessResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableImageBlockPublicAccessResult(),
             new SM::MemberInfo("ImageBlockPublicAccessState", SImageBlockPublicAccessDisabledState, "ImageBlockPublicAccessState", "imageBlockPublicAccessState", static o => ((global::Stratus.Ec2.Model.DisableImageBlockPublicAccessResult)o).ImageBlockPublicAccessState, static (o, v) => ((global::Stratus.Ec2.Model.DisableImageBlockPublicAccessResult)o).ImageBlockPublicAccessState = (string?)v, jsonName: "imageBlockPublicAccessState"));
-        SDisableImageDeprecationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DisableImageDeprecationRequest(),
+
+    private static void WSDisableImageDeprecationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableImageDeprecationRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DisableImageDeprecationRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DisableImageDeprecationRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DisableImageDeprecationRequest)o).DryRun),
             new SM::MemberInfo("ImageId", SImageId, "ImageId", "ImageId", static o => ((global::Stratus.Ec2.Model.DisableImageDeprecationRequest)o).ImageId, static (o, v) => ((global::Stratus.Ec2.Model.DisableImageDeprecationRequest)o).ImageId = (string?)v, required: true));
-        SDisableImageDeprecationResult.InitStructure(static () => new global::Stratus.Ec2.Model.DisableImageDeprecationResult(),
+
+    private static void WSDisableImageDeprecationResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableImageDeprecationResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.DisableImageDeprecationResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.DisableImageDeprecationResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.DisableImageDeprecationResult)o).Return));
-        SDisableImageDeregistrationProtectionRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DisableImageDeregistrationProtectionRequest(),
+
+    private static void WSDisableImageDeregistrationProtectionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableImageDeregistrationProtectionRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DisableImageDeregistrationProtectionRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DisableImageDeregistrationProtectionRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DisableImageDeregistrationProtectionRequest)o).DryRun),
             new SM::MemberInfo("ImageId", SImageId, "ImageId", "ImageId", static o => ((global::Stratus.Ec2.Model.DisableImageDeregistrationProtectionRequest)o).ImageId, static (o, v) => ((global::Stratus.Ec2.Model.DisableImageDeregistrationProtectionRequest)o).ImageId = (string?)v, required: true));
-        SDisableImageDeregistrationProtectionResult.InitStructure(static () => new global::Stratus.Ec2.Model.DisableImageDeregistrationProtectionResult(),
+
+    private static void WSDisableImageDeregistrationProtectionResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableImageDeregistrationProtectionResult(),
             new SM::MemberInfo("Return", SString, "Return", "return", static o => ((global::Stratus.Ec2.Model.DisableImageDeregistrationProtectionResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.DisableImageDeregistrationProtectionResult)o).Return = (string?)v, jsonName: "return"));
-        SDisableImageRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DisableImageRequest(),
+
+    private static void WSDisableImageRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableImageRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DisableImageRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DisableImageRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DisableImageRequest)o).DryRun),
             new SM::MemberInfo("ImageId", SImageId, "ImageId", "ImageId", static o => ((global::Stratus.Ec2.Model.DisableImageRequest)o).ImageId, static (o, v) => ((global::Stratus.Ec2.Model.DisableImageRequest)o).ImageId = (string?)v, required: true));
-        SDisableImageResult.InitStructure(static () => new global::Stratus.Ec2.Model.DisableImageResult(),
+
+    private static void WSDisableImageResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableImageResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.DisableImageResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.DisableImageResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.DisableImageResult)o).Return));
-        SDisableInstanceSqlHaStandbyDetectionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DisableInstanceSqlHaStandbyDetectionsRequest(),
+
+    private static void WSDisableInstanceSqlHaStandbyDetectionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableInstanceSqlHaStandbyDetectionsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DisableInstanceSqlHaStandbyDetectionsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DisableInstanceSqlHaStandbyDetectionsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DisableInstanceSqlHaStandbyDetectionsRequest)o).DryRun),
             new SM::MemberInfo("InstanceIds", SInstanceIdUpdateStringList, "InstanceId", "InstanceId", static o => ((global::Stratus.Ec2.Model.DisableInstanceSqlHaStandbyDetectionsRequest)o).InstanceIds, static (o, v) => ((global::Stratus.Ec2.Model.DisableInstanceSqlHaStandbyDetectionsRequest)o).InstanceIds = (global::System.Collections.Generic.List<string>?)v, required: true, jsonName: "InstanceId"));
-        SDisableInstanceSqlHaStandbyDetectionsResult.InitStructure(static () => new global::Stratus.Ec2.Model.DisableInstanceSqlHaStandbyDetectionsResult(),
+
+    private static void WSDisableInstanceSqlHaStandbyDetectionsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableInstanceSqlHaStandbyDetectionsResult(),
             new SM::MemberInfo("Instances", SRegisteredInstanceList, "InstanceSet", "instanceSet", static o => ((global::Stratus.Ec2.Model.DisableInstanceSqlHaStandbyDetectionsResult)o).Instances, static (o, v) => ((global::Stratus.Ec2.Model.DisableInstanceSqlHaStandbyDetectionsResult)o).Instances = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RegisteredInstance>?)v, jsonName: "instanceSet"));
-        SDisableIpamOrganizationAdminAccountRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DisableIpamOrganizationAdminAccountRequest(),
+
+    private static void WSDisableIpamOrganizationAdminAccountRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableIpamOrganizationAdminAccountRequest(),
             new SM::MemberInfo("DelegatedAdminAccountId", SString, "DelegatedAdminAccountId", "DelegatedAdminAccountId", static o => ((global::Stratus.Ec2.Model.DisableIpamOrganizationAdminAccountRequest)o).DelegatedAdminAccountId, static (o, v) => ((global::Stratus.Ec2.Model.DisableIpamOrganizationAdminAccountRequest)o).DelegatedAdminAccountId = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DisableIpamOrganizationAdminAccountRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DisableIpamOrganizationAdminAccountRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DisableIpamOrganizationAdminAccountRequest)o).DryRun));
-        SDisableIpamOrganizationAdminAccountResult.InitStructure(static () => new global::Stratus.Ec2.Model.DisableIpamOrganizationAdminAccountResult(),
+
+    private static void WSDisableIpamOrganizationAdminAccountResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableIpamOrganizationAdminAccountResult(),
             new SM::MemberInfo("Success", SBoolean, "Success", "success", static o => ((global::Stratus.Ec2.Model.DisableIpamOrganizationAdminAccountResult)o).Success, static (o, v) => ((global::Stratus.Ec2.Model.DisableIpamOrganizationAdminAccountResult)o).Success = (bool?)v, jsonName: "success", getBoolean: static o => ((global::Stratus.Ec2.Model.DisableIpamOrganizationAdminAccountResult)o).Success));
-        SDisableIpamPolicyRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DisableIpamPolicyRequest(),
+
+    private static void WSDisableIpamPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableIpamPolicyRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DisableIpamPolicyRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DisableIpamPolicyRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DisableIpamPolicyRequest)o).DryRun),
             new SM::MemberInfo("IpamPolicyId", SIpamPolicyId, "IpamPolicyId", "IpamPolicyId", static o => ((global::Stratus.Ec2.Model.DisableIpamPolicyRequest)o).IpamPolicyId, static (o, v) => ((global::Stratus.Ec2.Model.DisableIpamPolicyRequest)o).IpamPolicyId = (string?)v, required: true),
             new SM::MemberInfo("OrganizationTargetId", SString, "OrganizationTargetId", "OrganizationTargetId", static o => ((global::Stratus.Ec2.Model.DisableIpamPolicyRequest)o).OrganizationTargetId, static (o, v) => ((global::Stratus.Ec2.Model.DisableIpamPolicyRequest)o).OrganizationTargetId = (string?)v));
-        SDisableIpamPolicyResult.InitStructure(static () => new global::Stratus.Ec2.Model.DisableIpamPolicyResult(),
+
+    private static void WSDisableIpamPolicyResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableIpamPolicyResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.DisableIpamPolicyResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.DisableIpamPolicyResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.DisableIpamPolicyResult)o).Return));
-        SDisableRouteServerPropagationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DisableRouteServerPropagationRequest(),
+
+    private static void WSDisableRouteServerPropagationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableRouteServerPropagationRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DisableRouteServerPropagationRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DisableRouteServerPropagationRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DisableRouteServerPropagationRequest)o).DryRun),
             new SM::MemberInfo("RouteServerId", SRouteServerId, "RouteServerId", "RouteServerId", static o => ((global::Stratus.Ec2.Model.DisableRouteServerPropagationRequest)o).RouteServerId, static (o, v) => ((global::Stratus.Ec2.Model.DisableRouteServerPropagationRequest)o).RouteServerId = (string?)v, required: true),
             new SM::MemberInfo("RouteTableId", SRouteTableId, "RouteTableId", "RouteTableId", static o => ((global::Stratus.Ec2.Model.DisableRouteServerPropagationRequest)o).RouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.DisableRouteServerPropagationRequest)o).RouteTableId = (string?)v, required: true));
-        SDisableRouteServerPropagationResult.InitStructure(static () => new global::Stratus.Ec2.Model.DisableRouteServerPropagationResult(),
+
+    private static void WSDisableRouteServerPropagationResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableRouteServerPropagationResult(),
             new SM::MemberInfo("RouteServerPropagation", SRouteServerPropagation, "RouteServerPropagation", "routeServerPropagation", static o => ((global::Stratus.Ec2.Model.DisableRouteServerPropagationResult)o).RouteServerPropagation, static (o, v) => ((global::Stratus.Ec2.Model.DisableRouteServerPropagationResult)o).RouteServerPropagation = (global::Stratus.Ec2.Model.RouteServerPropagation?)v, jsonName: "routeServerPropagation"));
-        SDisableSerialConsoleAccessRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DisableSerialConsoleAccessRequest(),
+
+    private static void WSDisableSerialConsoleAccessRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableSerialConsoleAccessRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DisableSerialConsoleAccessRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DisableSerialConsoleAccessRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DisableSerialConsoleAccessRequest)o).DryRun));
-        SDisableSerialConsoleAccessResult.InitStructure(static () => new global::Stratus.Ec2.Model.DisableSerialConsoleAccessResult(),
+
+    private static void WSDisableSerialConsoleAccessResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableSerialConsoleAccessResult(),
             new SM::MemberInfo("SerialConsoleAccessEnabled", SBoolean, "SerialConsoleAccessEnabled", "serialConsoleAccessEnabled", static o => ((global::Stratus.Ec2.Model.DisableSerialConsoleAccessResult)o).SerialConsoleAccessEnabled, static (o, v) => ((global::Stratus.Ec2.Model.DisableSerialConsoleAccessResult)o).SerialConsoleAccessEnabled = (bool?)v, jsonName: "serialConsoleAccessEnabled", getBoolean: static o => ((global::Stratus.Ec2.Model.DisableSerialConsoleAccessResult)o).SerialConsoleAccessEnabled));
-        SDisableSnapshotBlockPublicAccessRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DisableSnapshotBlockPublicAccessRequest(),
+
+    private static void WSDisableSnapshotBlockPublicAccessRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableSnapshotBlockPublicAccessRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DisableSnapshotBlockPublicAccessRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DisableSnapshotBlockPublicAccessRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DisableSnapshotBlockPublicAccessRequest)o).DryRun));
-        SDisableSnapshotBlockPublicAccessResult.InitStructure(static () => new global::Stratus.Ec2.Model.DisableSnapshotBlockPublicAccessResult(),
+
+    private static void WSDisableSnapshotBlockPublicAccessResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableSnapshotBlockPublicAccessResult(),
             new SM::MemberInfo("State", SSnapshotBlockPublicAccessState, "State", "state", static o => ((global::Stratus.Ec2.Model.DisableSnapshotBlockPublicAccessResult)o).State, static (o, v) => ((global::Stratus.Ec2.Model.DisableSnapshotBlockPublicAccessResult)o).State = (string?)v, jsonName: "state"));
-        SDisableTransitGatewayRouteTablePropagationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DisableTransitGatewayRouteTablePropagationRequest(),
+
+    private static void WSDisableTransitGatewayRouteTablePropagationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableTransitGatewayRouteTablePropagationRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DisableTransitGatewayRouteTablePropagationRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DisableTransitGatewayRouteTablePropagationRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DisableTransitGatewayRouteTablePropagationRequest)o).DryRun),
             new SM::MemberInfo("TransitGatewayAttachmentId", STransitGatewayAttachmentId, "TransitGatewayAttachmentId", "TransitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.DisableTransitGatewayRouteTablePropagationRequest)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.DisableTransitGatewayRouteTablePropagationRequest)o).TransitGatewayAttachmentId = (string?)v),
             new SM::MemberInfo("TransitGatewayRouteTableAnnouncementId", STransitGatewayRouteTableAnnouncementId, "TransitGatewayRouteTableAnnouncementId", "TransitGatewayRouteTableAnnouncementId", static o => ((global::Stratus.Ec2.Model.DisableTransitGatewayRouteTablePropagationRequest)o).TransitGatewayRouteTableAnnouncementId, static (o, v) => ((global::Stratus.Ec2.Model.DisableTransitGatewayRouteTablePropagationRequest)o).TransitGatewayRouteTableAnnouncementId = (string?)v),
             new SM::MemberInfo("TransitGatewayRouteTableId", STransitGatewayRouteTableId, "TransitGatewayRouteTableId", "TransitGatewayRouteTableId", static o => ((global::Stratus.Ec2.Model.DisableTransitGatewayRouteTablePropagationRequest)o).TransitGatewayRouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.DisableTransitGatewayRouteTablePropagationRequest)o).TransitGatewayRouteTableId = (string?)v, required: true));
-        SDisableTransitGatewayRouteTablePropagationResult.InitStructure(static () => new global::Stratus.Ec2.Model.DisableTransitGatewayRouteTablePropagationResult(),
+
+    private static void WSDisableTransitGatewayRouteTablePropagationResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableTransitGatewayRouteTablePropagationResult(),
             new SM::MemberInfo("Propagation", STransitGatewayPropagation, "Propagation", "propagation", static o => ((global::Stratus.Ec2.Model.DisableTransitGatewayRouteTablePropagationResult)o).Propagation, static (o, v) => ((global::Stratus.Ec2.Model.DisableTransitGatewayRouteTablePropagationResult)o).Propagation = (global::Stratus.Ec2.Model.TransitGatewayPropagation?)v, jsonName: "propagation"));
-        SDisableVgwRoutePropagationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DisableVgwRoutePropagationRequest(),
+
+    private static void WSDisableVgwRoutePropagationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableVgwRoutePropagationRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DisableVgwRoutePropagationRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DisableVgwRoutePropagationRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DisableVgwRoutePropagationRequest)o).DryRun),
             new SM::MemberInfo("GatewayId", SVpnGatewayId, "GatewayId", "GatewayId", static o => ((global::Stratus.Ec2.Model.DisableVgwRoutePropagationRequest)o).GatewayId, static (o, v) => ((global::Stratus.Ec2.Model.DisableVgwRoutePropagationRequest)o).GatewayId = (string?)v, required: true),
             new SM::MemberInfo("RouteTableId", SRouteTableId, "RouteTableId", "RouteTableId", static o => ((global::Stratus.Ec2.Model.DisableVgwRoutePropagationRequest)o).RouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.DisableVgwRoutePropagationRequest)o).RouteTableId = (string?)v, required: true));
-        SDisableVpcClassicLinkDnsSupportRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DisableVpcClassicLinkDnsSupportRequest(),
+
+    private static void WSDisableVpcClassicLinkDnsSupportRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableVpcClassicLinkDnsSupportRequest(),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "VpcId", static o => ((global::Stratus.Ec2.Model.DisableVpcClassicLinkDnsSupportRequest)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.DisableVpcClassicLinkDnsSupportRequest)o).VpcId = (string?)v));
-        SDisableVpcClassicLinkDnsSupportResult.InitStructure(static () => new global::Stratus.Ec2.Model.DisableVpcClassicLinkDnsSupportResult(),
+
+    private static void WSDisableVpcClassicLinkDnsSupportResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableVpcClassicLinkDnsSupportResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.DisableVpcClassicLinkDnsSupportResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.DisableVpcClassicLinkDnsSupportResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.DisableVpcClassicLinkDnsSupportResult)o).Return));
-        SDisableVpcClassicLinkRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DisableVpcClassicLinkRequest(),
+
+    private static void WSDisableVpcClassicLinkRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableVpcClassicLinkRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DisableVpcClassicLinkRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DisableVpcClassicLinkRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DisableVpcClassicLinkRequest)o).DryRun),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.DisableVpcClassicLinkRequest)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.DisableVpcClassicLinkRequest)o).VpcId = (string?)v, required: true, jsonName: "vpcId"));
-        SDisableVpcClassicLinkResult.InitStructure(static () => new global::Stratus.Ec2.Model.DisableVpcClassicLinkResult(),
+
+    private static void WSDisableVpcClassicLinkResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisableVpcClassicLinkResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.DisableVpcClassicLinkResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.DisableVpcClassicLinkResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.DisableVpcClassicLinkResult)o).Return));
-        SDisassociateAddressRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateAddressRequest(),
+
+    private static void WSDisassociateAddressRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateAddressRequest(),
             new SM::MemberInfo("AssociationId", SElasticIpAssociationId, "AssociationId", "AssociationId", static o => ((global::Stratus.Ec2.Model.DisassociateAddressRequest)o).AssociationId, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateAddressRequest)o).AssociationId = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DisassociateAddressRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateAddressRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DisassociateAddressRequest)o).DryRun),
             new SM::MemberInfo("PublicIp", SEipAllocationPublicIp, "PublicIp", "PublicIp", static o => ((global::Stratus.Ec2.Model.DisassociateAddressRequest)o).PublicIp, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateAddressRequest)o).PublicIp = (string?)v));
-        SDisassociateCapacityReservationBillingOwnerRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateCapacityReservationBillingOwnerRequest(),
+
+    private static void WSDisassociateCapacityReservationBillingOwnerRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateCapacityReservationBillingOwnerRequest(),
             new SM::MemberInfo("CapacityReservationId", SCapacityReservationId, "CapacityReservationId", "CapacityReservationId", static o => ((global::Stratus.Ec2.Model.DisassociateCapacityReservationBillingOwnerRequest)o).CapacityReservationId, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateCapacityReservationBillingOwnerRequest)o).CapacityReservationId = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DisassociateCapacityReservationBillingOwnerRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateCapacityReservationBillingOwnerRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DisassociateCapacityReservationBillingOwnerRequest)o).DryRun),
             new SM::MemberInfo("UnusedReservationBillingOwnerId", SAccountID, "UnusedReservationBillingOwnerId", "UnusedReservationBillingOwnerId", static o => ((global::Stratus.Ec2.Model.DisassociateCapacityReservationBillingOwnerRequest)o).UnusedReservationBillingOwnerId, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateCapacityReservationBillingOwnerRequest)o).UnusedReservationBillingOwnerId = (string?)v, required: true));
-        SDisassociateCapacityReservationBillingOwnerResult.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateCapacityReservationBillingOwnerResult(),
+
+    private static void WSDisassociateCapacityReservationBillingOwnerResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateCapacityReservationBillingOwnerResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.DisassociateCapacityReservationBillingOwnerResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateCapacityReservationBillingOwnerResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.DisassociateCapacityReservationBillingOwnerResult)o).Return));
-        SDisassociateClientVpnTargetNetworkRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateClientVpnTargetNetworkRequest(),
+
+    private static void WSDisassociateClientVpnTargetNetworkRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateClientVpnTargetNetworkRequest(),
             new SM::MemberInfo("AssociationId", SString, "AssociationId", "AssociationId", static o => ((global::Stratus.Ec2.Model.DisassociateClientVpnTargetNetworkRequest)o).AssociationId, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateClientVpnTargetNetworkRequest)o).AssociationId = (string?)v, required: true),
             new SM::MemberInfo("ClientVpnEndpointId", SClientVpnEndpointId, "ClientVpnEndpointId", "ClientVpnEndpointId", static o => ((global::Stratus.Ec2.Model.DisassociateClientVpnTargetNetworkRequest)o).ClientVpnEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateClientVpnTargetNetworkRequest)o).ClientVpnEndpointId = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DisassociateClientVpnTargetNetworkRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateClientVpnTargetNetworkRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DisassociateClientVpnTargetNetworkRequest)o).DryRun));
-        SDisassociateClientVpnTargetNetworkResult.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateClientVpnTargetNetworkResult(),
+
+    private static void WSDisassociateClientVpnTargetNetworkResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateClientVpnTargetNetworkResult(),
             new SM::MemberInfo("AssociationId", SString, "AssociationId", "associationId", static o => ((global::Stratus.Ec2.Model.DisassociateClientVpnTargetNetworkResult)o).AssociationId, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateClientVpnTargetNetworkResult)o).AssociationId = (string?)v, jsonName: "associationId"),
             new SM::MemberInfo("Status", SAssociationStatus, "Status", "status", static o => ((global::Stratus.Ec2.Model.DisassociateClientVpnTargetNetworkResult)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateClientVpnTargetNetworkResult)o).Status = (global::Stratus.Ec2.Model.AssociationStatus?)v, jsonName: "status"));
-        SDisassociateEnclaveCertificateIamRoleRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateEnclaveCertificateIamRoleRequest(),
+
+    private static void WSDisassociateEnclaveCertificateIamRoleRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateEnclaveCertificateIamRoleRequest(),
             new SM::MemberInfo("CertificateArn", SCertificateId, "CertificateArn", "CertificateArn", static o => ((global::Stratus.Ec2.Model.DisassociateEnclaveCertificateIamRoleRequest)o).CertificateArn, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateEnclaveCertificateIamRoleRequest)o).CertificateArn = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DisassociateEnclaveCertificateIamRoleRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateEnclaveCertificateIamRoleRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DisassociateEnclaveCertificateIamRoleRequest)o).DryRun),
             new SM::MemberInfo("RoleArn", SRoleId, "RoleArn", "RoleArn", static o => ((global::Stratus.Ec2.Model.DisassociateEnclaveCertificateIamRoleRequest)o).RoleArn, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateEnclaveCertificateIamRoleRequest)o).RoleArn = (string?)v, required: true));
-        SDisassociateEnclaveCertificateIamRoleResult.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateEnclaveCertificateIamRoleResult(),
+
+    private static void WSDisassociateEnclaveCertificateIamRoleResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateEnclaveCertificateIamRoleResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.DisassociateEnclaveCertificateIamRoleResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateEnclaveCertificateIamRoleResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.DisassociateEnclaveCertificateIamRoleResult)o).Return));
-        SDisassociateIamInstanceProfileRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateIamInstanceProfileRequest(),
+
+    private static void WSDisassociateIamInstanceProfileRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateIamInstanceProfileRequest(),
             new SM::MemberInfo("AssociationId", SIamInstanceProfileAssociationId, "AssociationId", "AssociationId", static o => ((global::Stratus.Ec2.Model.DisassociateIamInstanceProfileRequest)o).AssociationId, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateIamInstanceProfileRequest)o).AssociationId = (string?)v, required: true));
-        SDisassociateIamInstanceProfileResult.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateIamInstanceProfileResult(),
+
+    private static void WSDisassociateIamInstanceProfileResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateIamInstanceProfileResult(),
             new SM::MemberInfo("IamInstanceProfileAssociation", SIamInstanceProfileAssociation, "IamInstanceProfileAssociation", "iamInstanceProfileAssociation", static o => ((global::Stratus.Ec2.Model.DisassociateIamInstanceProfileResult)o).IamInstanceProfileAssociation, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateIamInstanceProfileResult)o).IamInstanceProfileAssociation = (global::Stratus.Ec2.Model.IamInstanceProfileAssociation?)v, jsonName: "iamInstanceProfileAssociation"));
-        SDisassociateInstanceEventWindowRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateInstanceEventWindowRequest(),
+
+    private static void WSDisassociateInstanceEventWindowRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateInstanceEventWindowRequest(),
             new SM::MemberInfo("AssociationTarget", SInstanceEventWindowDisassociationRequest, "AssociationTarget", "AssociationTarget", static o => ((global::Stratus.Ec2.Model.DisassociateInstanceEventWindowRequest)o).AssociationTarget, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateInstanceEventWindowRequest)o).AssociationTarget = (global::Stratus.Ec2.Model.InstanceEventWindowDisassociationRequest?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DisassociateInstanceEventWindowRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateInstanceEventWindowRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DisassociateInstanceEventWindowRequest)o).DryRun),
             new SM::MemberInfo("InstanceEventWindowId", SInstanceEventWindowId, "InstanceEventWindowId", "InstanceEventWindowId", static o => ((global::Stratus.Ec2.Model.DisassociateInstanceEventWindowRequest)o).InstanceEventWindowId, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateInstanceEventWindowRequest)o).InstanceEventWindowId = (string?)v, required: true));
-        SDisassociateInstanceEventWindowResult.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateInstanceEventWindowResult(),
+
+    private static void WSDisassociateInstanceEventWindowResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateInstanceEventWindowResult(),
             new SM::MemberInfo("InstanceEventWindow", SInstanceEventWindow, "InstanceEventWindow", "instanceEventWindow", static o => ((global::Stratus.Ec2.Model.DisassociateInstanceEventWindowResult)o).InstanceEventWindow, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateInstanceEventWindowResult)o).InstanceEventWindow = (global::Stratus.Ec2.Model.InstanceEventWindow?)v, jsonName: "instanceEventWindow"));
-        SDisassociateIpamByoasnRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateIpamByoasnRequest(),
+
+    private static void WSDisassociateIpamByoasnRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateIpamByoasnRequest(),
             new SM::MemberInfo("Asn", SString, "Asn", "Asn", static o => ((global::Stratus.Ec2.Model.DisassociateIpamByoasnRequest)o).Asn, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateIpamByoasnRequest)o).Asn = (string?)v, required: true),
             new SM::MemberInfo("Cidr", SString, "Cidr", "Cidr", static o => ((global::Stratus.Ec2.Model.DisassociateIpamByoasnRequest)o).Cidr, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateIpamByoasnRequest)o).Cidr = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DisassociateIpamByoasnRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateIpamByoasnRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DisassociateIpamByoasnRequest)o).DryRun));
-        SDisassociateIpamByoasnResult.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateIpamByoasnResult(),
+
+    private static void WSDisassociateIpamByoasnResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateIpamByoasnResult(),
             new SM::MemberInfo("AsnAssociation", SAsnAssociation, "AsnAssociation", "asnAssociation", static o => ((global::Stratus.Ec2.Model.DisassociateIpamByoasnResult)o).AsnAssociation, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateIpamByoasnResult)o).AsnAssociation = (global::Stratus.Ec2.Model.AsnAssociation?)v, jsonName: "asnAssociation"));
-        SDisassociateIpamResourceDiscoveryRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateIpamResourceDiscoveryRequest(),
+
+    private static void WSDisassociateIpamResourceDiscoveryRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateIpamResourceDiscoveryRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DisassociateIpamResourceDiscoveryRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateIpamResourceDiscoveryRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DisassociateIpamResourceDiscoveryRequest)o).DryRun),
             new SM::MemberInfo("IpamResourceDiscoveryAssociationId", SIpamResourceDiscoveryAssociationId, "IpamResourceDiscoveryAssociationId", "IpamResourceDiscoveryAssociationId", static o => ((global::Stratus.Ec2.Model.DisassociateIpamResourceDiscoveryRequest)o).IpamResourceDiscoveryAssociationId, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateIpamResourceDiscoveryRequest)o).IpamResourceDiscoveryAssociationId = (string?)v, required: true));
-        SDisassociateIpamResourceDiscoveryResult.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateIpamResourceDiscoveryResult(),
+
+    private static void WSDisassociateIpamResourceDiscoveryResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateIpamResourceDiscoveryResult(),
             new SM::MemberInfo("IpamResourceDiscoveryAssociation", SIpamResourceDiscoveryAssociation, "IpamResourceDiscoveryAssociation", "ipamResourceDiscoveryAssociation", static o => ((global::Stratus.Ec2.Model.DisassociateIpamResourceDiscoveryResult)o).IpamResourceDiscoveryAssociation, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateIpamResourceDiscoveryResult)o).IpamResourceDiscoveryAssociation = (global::Stratus.Ec2.Model.IpamResourceDiscoveryAssociation?)v, jsonName: "ipamResourceDiscoveryAssociation"));
-        SDisassociateNatGatewayAddressRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateNatGatewayAddressRequest(),
+
+    private static void WSDisassociateNatGatewayAddressRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateNatGatewayAddressRequest(),
             new SM::MemberInfo("AssociationIds", SEipAssociationIdList, "AssociationId", "AssociationId", static o => ((global::Stratus.Ec2.Model.DisassociateNatGatewayAddressRequest)o).AssociationIds, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateNatGatewayAddressRequest)o).AssociationIds = (global::System.Collections.Generic.List<string>?)v, required: true, jsonName: "AssociationId"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DisassociateNatGatewayAddressRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateNatGatewayAddressRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DisassociateNatGatewayAddressRequest)o).DryRun),
             new SM::MemberInfo("MaxDrainDurationSeconds", SDrainSeconds, "MaxDrainDurationSeconds", "MaxDrainDurationSeconds", static o => ((global::Stratus.Ec2.Model.DisassociateNatGatewayAddressRequest)o).MaxDrainDurationSeconds, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateNatGatewayAddressRequest)o).MaxDrainDurationSeconds = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.DisassociateNatGatewayAddressRequest)o).MaxDrainDurationSeconds),
             new SM::MemberInfo("NatGatewayId", SNatGatewayId, "NatGatewayId", "NatGatewayId", static o => ((global::Stratus.Ec2.Model.DisassociateNatGatewayAddressRequest)o).NatGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateNatGatewayAddressRequest)o).NatGatewayId = (string?)v, required: true));
-        SDisassociateNatGatewayAddressResult.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateNatGatewayAddressResult(),
+
+    private static void WSDisassociateNatGatewayAddressResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateNatGatewayAddressResult(),
             new SM::MemberInfo("NatGatewayAddresses", SNatGatewayAddressList, "NatGatewayAddressSet", "natGatewayAddressSet", static o => ((global::Stratus.Ec2.Model.DisassociateNatGatewayAddressResult)o).NatGatewayAddresses, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateNatGatewayAddressResult)o).NatGatewayAddresses = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NatGatewayAddress>?)v, jsonName: "natGatewayAddressSet"),
             new SM::MemberInfo("NatGatewayId", SNatGatewayId, "NatGatewayId", "natGatewayId", static o => ((global::Stratus.Ec2.Model.DisassociateNatGatewayAddressResult)o).NatGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateNatGatewayAddressResult)o).NatGatewayId = (string?)v, jsonName: "natGatewayId"));
-        SDisassociateRouteServerRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateRouteServerRequest(),
+
+    private static void WSDisassociateRouteServerRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateRouteServerRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DisassociateRouteServerRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateRouteServerRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DisassociateRouteServerRequest)o).DryRun),
             new SM::MemberInfo("RouteServerId", SRouteServerId, "RouteServerId", "RouteServerId", static o => ((global::Stratus.Ec2.Model.DisassociateRouteServerRequest)o).RouteServerId, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateRouteServerRequest)o).RouteServerId = (string?)v, required: true),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "VpcId", static o => ((global::Stratus.Ec2.Model.DisassociateRouteServerRequest)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateRouteServerRequest)o).VpcId = (string?)v, required: true));
-        SDisassociateRouteServerResult.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateRouteServerResult(),
+
+    private static void WSDisassociateRouteServerResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateRouteServerResult(),
             new SM::MemberInfo("RouteServerAssociation", SRouteServerAssociation, "RouteServerAssociation", "routeServerAssociation", static o => ((global::Stratus.Ec2.Model.DisassociateRouteServerResult)o).RouteServerAssociation, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateRouteServerResult)o).RouteServerAssociation = (global::Stratus.Ec2.Model.RouteServerAssociation?)v, jsonName: "routeServerAssociation"));
-        SDisassociateRouteTableRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateRouteTableRequest(),
+
+    private static void WSDisassociateRouteTableRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateRouteTableRequest(),
             new SM::MemberInfo("AssociationId", SRouteTableAssociationId, "AssociationId", "associationId", static o => ((global::Stratus.Ec2.Model.DisassociateRouteTableRequest)o).AssociationId, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateRouteTableRequest)o).AssociationId = (string?)v, required: true, jsonName: "associationId"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.DisassociateRouteTableRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateRouteTableRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.DisassociateRouteTableRequest)o).DryRun));
-        SDisassociateSecurityGroupVpcRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateSecurityGroupVpcRequest(),
+
+    private static void WSDisassociateSecurityGroupVpcRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateSecurityGroupVpcRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DisassociateSecurityGroupVpcRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateSecurityGroupVpcRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DisassociateSecurityGroupVpcRequest)o).DryRun),
             new SM::MemberInfo("GroupId", SDisassociateSecurityGroupVpcSecurityGroupId, "GroupId", "GroupId", static o => ((global::Stratus.Ec2.Model.DisassociateSecurityGroupVpcRequest)o).GroupId, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateSecurityGroupVpcRequest)o).GroupId = (string?)v, required: true),
             new SM::MemberInfo("VpcId", SString, "VpcId", "VpcId", static o => ((global::Stratus.Ec2.Model.DisassociateSecurityGroupVpcRequest)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateSecurityGroupVpcRequest)o).VpcId = (string?)v, required: true));
-        SDisassociateSecurityGroupVpcResult.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateSecurityGroupVpcResult(),
+
+    private static void WSDisassociateSecurityGroupVpcResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateSecurityGroupVpcResult(),
             new SM::MemberInfo("State", SSecurityGroupVpcAssociationState, "State", "state", static o => ((global::Stratus.Ec2.Model.DisassociateSecurityGroupVpcResult)o).State, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateSecurityGroupVpcResult)o).State = (string?)v, jsonName: "state"));
-        SDisassociateSubnetCidrBlockRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateSubnetCidrBlockRequest(),
+
+    private static void WSDisassociateSubnetCidrBlockRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateSubnetCidrBlockRequest(),
             new SM::MemberInfo("AssociationId", SSubnetCidrAssociationId, "AssociationId", "associationId", static o => ((global::Stratus.Ec2.Model.DisassociateSubnetCidrBlockRequest)o).AssociationId, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateSubnetCidrBlockRequest)o).AssociationId = (string?)v, required: true, jsonName: "associationId"));
-        SDisassociateSubnetCidrBlockResult.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateSubnetCidrBlockResult(),
+
+    private static void WSDisassociateSubnetCidrBlockResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateSubnetCidrBlockResult(),
             new SM::MemberInfo("Ipv6CidrBlockAssociation", SSubnetIpv6CidrBlockAssociation, "Ipv6CidrBlockAssociation", "ipv6CidrBlockAssociation", static o => ((global::Stratus.Ec2.Model.DisassociateSubnetCidrBlockResult)o).Ipv6CidrBlockAssociation, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateSubnetCidrBlockResult)o).Ipv6CidrBlockAssociation = (global::Stratus.Ec2.Model.SubnetIpv6CidrBlockAssociation?)v, jsonName: "ipv6CidrBlockAssociation"),
             new SM::MemberInfo("SubnetId", SString, "SubnetId", "subnetId", static o => ((global::Stratus.Ec2.Model.DisassociateSubnetCidrBlockResult)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateSubnetCidrBlockResult)o).SubnetId = (string?)v, jsonName: "subnetId"));
-        SDisassociateTransitGatewayMulticastDomainRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateTransitGatewayMulticastDomainRequest(),
+
+    private static void WSDisassociateTransitGatewayMulticastDomainRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateTransitGatewayMulticastDomainRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DisassociateTransitGatewayMulticastDomainRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateTransitGatewayMulticastDomainRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DisassociateTransitGatewayMulticastDomainRequest)o).DryRun),
             new SM::MemberInfo("SubnetIds", STransitGatewaySubnetIdList, "SubnetIds", "SubnetIds", static o => ((global::Stratus.Ec2.Model.DisassociateTransitGatewayMulticastDomainRequest)o).SubnetIds, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateTransitGatewayMulticastDomainRequest)o).SubnetIds = (global::System.Collections.Generic.List<string>?)v, required: true),
             new SM::MemberInfo("TransitGatewayAttachmentId", STransitGatewayAttachmentId, "TransitGatewayAttachmentId", "TransitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.DisassociateTransitGatewayMulticastDomainRequest)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateTransitGatewayMulticastDomainRequest)o).TransitGatewayAttachmentId = (string?)v, required: true),
             new SM::MemberInfo("TransitGatewayMulticastDomainId", STransitGatewayMulticastDomainId, "TransitGatewayMulticastDomainId", "TransitGatewayMulticastDomainId", static o => ((global::Stratus.Ec2.Model.DisassociateTransitGatewayMulticastDomainRequest)o).TransitGatewayMulticastDomainId, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateTransitGatewayMulticastDomainRequest)o).TransitGatewayMulticastDomainId = (string?)v, required: true));
-        SDisassociateTransitGatewayMulticastDomainResult.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateTransitGatewayMulticastDomainResult(),
+
+    private static void WSDisassociateTransitGatewayMulticastDomainResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateTransitGatewayMulticastDomainResult(),
             new SM::MemberInfo("Associations", STransitGatewayMulticastDomainAssociations, "Associations", "associations", static o => ((global::Stratus.Ec2.Model.DisassociateTransitGatewayMulticastDomainResult)o).Associations, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateTransitGatewayMulticastDomainResult)o).Associations = (global::Stratus.Ec2.Model.TransitGatewayMulticastDomainAssociations?)v, jsonName: "associations"));
-        SDisassociateTransitGatewayPolicyTableRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateTransitGatewayPolicyTableRequest(),
+
+    private static void WSDisassociateTransitGatewayPolicyTableRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateTransitGatewayPolicyTableRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DisassociateTransitGatewayPolicyTableRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateTransitGatewayPolicyTableRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DisassociateTransitGatewayPolicyTableRequest)o).DryRun),
             new SM::MemberInfo("TransitGatewayAttachmentId", STransitGatewayAttachmentId, "TransitGatewayAttachmentId", "TransitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.DisassociateTransitGatewayPolicyTableRequest)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateTransitGatewayPolicyTableRequest)o).TransitGatewayAttachmentId = (string?)v, required: true),
             new SM::MemberInfo("TransitGatewayPolicyTableId", STransitGatewayPolicyTableId, "TransitGatewayPolicyTableId", "TransitGatewayPolicyTableId", static o => ((global::Stratus.Ec2.Model.DisassociateTransitGatewayPolicyTableRequest)o).TransitGatewayPolicyTableId, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateTransitGatewayPolicyTableRequest)o).TransitGatewayPolicyTableId = (string?)v, required: true));
-        SDisassociateTransitGatewayPolicyTableResult.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateTransitGatewayPolicyTableResult(),
+
+    private static void WSDisassociateTransitGatewayPolicyTableResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateTransitGatewayPolicyTableResult(),
             new SM::MemberInfo("Association", STransitGatewayPolicyTableAssociation, "Association", "association", static o => ((global::Stratus.Ec2.Model.DisassociateTransitGatewayPolicyTableResult)o).Association, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateTransitGatewayPolicyTableResult)o).Association = (global::Stratus.Ec2.Model.TransitGatewayPolicyTableAssociation?)v, jsonName: "association"));
-        SDisassociateTransitGatewayRouteTableRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateTransitGatewayRouteTableRequest(),
+
+    private static void WSDisassociateTransitGatewayRouteTableRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateTransitGatewayRouteTableRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DisassociateTransitGatewayRouteTableRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateTransitGatewayRouteTableRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DisassociateTransitGatewayRouteTableRequest)o).DryRun),
             new SM::MemberInfo("TransitGatewayAttachmentId", STransitGatewayAttachmentId, "TransitGatewayAttachmentId", "TransitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.DisassociateTransitGatewayRouteTableRequest)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateTransitGatewayRouteTableRequest)o).TransitGatewayAttachmentId = (string?)v, required: true),
             new SM::MemberInfo("TransitGatewayRouteTableId", STransitGatewayRouteTableId, "TransitGatewayRouteTableId", "TransitGatewayRouteTableId", static o => ((global::Stratus.Ec2.Model.DisassociateTransitGatewayRouteTableRequest)o).TransitGatewayRouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateTransitGatewayRouteTableRequest)o).TransitGatewayRouteTableId = (string?)v, required: true));
-        SDisassociateTransitGatewayRouteTableResult.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateTransitGatewayRouteTableResult(),
+
+    private static void WSDisassociateTransitGatewayRouteTableResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateTransitGatewayRouteTableResult(),
             new SM::MemberInfo("Association", STransitGatewayAssociation, "Association", "association", static o => ((global::Stratus.Ec2.Model.DisassociateTransitGatewayRouteTableResult)o).Association, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateTransitGatewayRouteTableResult)o).Association = (global::Stratus.Ec2.Model.TransitGatewayAssociation?)v, jsonName: "association"));
-        SDisassociateTrunkInterfaceRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateTrunkInterfaceRequest(),
+
+    private static void WSDisassociateTrunkInterfaceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateTrunkInterfaceRequest(),
             new SM::MemberInfo("AssociationId", STrunkInterfaceAssociationId, "AssociationId", "AssociationId", static o => ((global::Stratus.Ec2.Model.DisassociateTrunkInterfaceRequest)o).AssociationId, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateTrunkInterfaceRequest)o).AssociationId = (string?)v, required: true),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.DisassociateTrunkInterfaceRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateTrunkInterfaceRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.DisassociateTrunkInterfaceRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateTrunkInterfaceRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DisassociateTrunkInterfaceRequest)o).DryRun));
-        SDisassociateTrunkInterfaceResult.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateTrunkInterfaceResult(),
+
+    private static void WSDisassociateTrunkInterfaceResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateTrunkInterfaceResult(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "clientToken", static o => ((global::Stratus.Ec2.Model.DisassociateTrunkInterfaceResult)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateTrunkInterfaceResult)o).ClientToken = (string?)v, jsonName: "clientToken"),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.DisassociateTrunkInterfaceResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateTrunkInterfaceResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.DisassociateTrunkInterfaceResult)o).Return));
-        SDisassociateVpcCidrBlockRequest.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateVpcCidrBlockRequest(),
+
+    private static void WSDisassociateVpcCidrBlockRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateVpcCidrBlockRequest(),
             new SM::MemberInfo("AssociationId", SVpcCidrAssociationId, "AssociationId", "associationId", static o => ((global::Stratus.Ec2.Model.DisassociateVpcCidrBlockRequest)o).AssociationId, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateVpcCidrBlockRequest)o).AssociationId = (string?)v, required: true, jsonName: "associationId"));
-        SDisassociateVpcCidrBlockResult.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateVpcCidrBlockResult(),
+
+    private static void WSDisassociateVpcCidrBlockResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DisassociateVpcCidrBlockResult(),
             new SM::MemberInfo("CidrBlockAssociation", SVpcCidrBlockAssociation, "CidrBlockAssociation", "cidrBlockAssociation", static o => ((global::Stratus.Ec2.Model.DisassociateVpcCidrBlockResult)o).CidrBlockAssociation, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateVpcCidrBlockResult)o).CidrBlockAssociation = (global::Stratus.Ec2.Model.VpcCidrBlockAssociation?)v, jsonName: "cidrBlockAssociation"),
             new SM::MemberInfo("Ipv6CidrBlockAssociation", SVpcIpv6CidrBlockAssociation, "Ipv6CidrBlockAssociation", "ipv6CidrBlockAssociation", static o => ((global::Stratus.Ec2.Model.DisassociateVpcCidrBlockResult)o).Ipv6CidrBlockAssociation, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateVpcCidrBlockResult)o).Ipv6CidrBlockAssociation = (global::Stratus.Ec2.Model.VpcIpv6CidrBlockAssociation?)v, jsonName: "ipv6CidrBlockAssociation"),
             new SM::MemberInfo("VpcId", SString, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.DisassociateVpcCidrBlockResult)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.DisassociateVpcCidrBlockResult)o).VpcId = (string?)v, jsonName: "vpcId"));
-        SDiskImage.InitStructure(static () => new global::Stratus.Ec2.Model.DiskImage(),
+
+    private static void WSDiskImage(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DiskImage(),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.DiskImage)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.DiskImage)o).Description = (string?)v),
             new SM::MemberInfo("Image", SDiskImageDetail, "Image", "Image", static o => ((global::Stratus.Ec2.Model.DiskImage)o).Image, static (o, v) => ((global::Stratus.Ec2.Model.DiskImage)o).Image = (global::Stratus.Ec2.Model.DiskImageDetail?)v),
             new SM::MemberInfo("Volume", SVolumeDetail, "Volume", "Volume", static o => ((global::Stratus.Ec2.Model.DiskImage)o).Volume, static (o, v) => ((global::Stratus.Ec2.Model.DiskImage)o).Volume = (global::Stratus.Ec2.Model.VolumeDetail?)v));
-        SDiskImageDescription.InitStructure(static () => new global::Stratus.Ec2.Model.DiskImageDescription(),
+
+    private static void WSDiskImageDescription(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DiskImageDescription(),
             new SM::MemberInfo("Checksum", SString, "Checksum", "checksum", static o => ((global::Stratus.Ec2.Model.DiskImageDescription)o).Checksum, static (o, v) => ((global::Stratus.Ec2.Model.DiskImageDescription)o).Checksum = (string?)v, jsonName: "checksum"),
             new SM::MemberInfo("Format", SDiskImageFormat, "Format", "format", static o => ((global::Stratus.Ec2.Model.DiskImageDescription)o).Format, static (o, v) => ((global::Stratus.Ec2.Model.DiskImageDescription)o).Format = (string?)v, jsonName: "format"),
             new SM::MemberInfo("ImportManifestUrl", SImportManifestUrl, "ImportManifestUrl", "importManifestUrl", static o => ((global::Stratus.Ec2.Model.DiskImageDescription)o).ImportManifestUrl, static (o, v) => ((global::Stratus.Ec2.Model.DiskImageDescription)o).ImportManifestUrl = (string?)v, jsonName: "importManifestUrl"),
             new SM::MemberInfo("Size", SLong, "Size", "size", static o => ((global::Stratus.Ec2.Model.DiskImageDescription)o).Size, static (o, v) => ((global::Stratus.Ec2.Model.DiskImageDescription)o).Size = (long?)v, jsonName: "size", getInt64: static o => ((global::Stratus.Ec2.Model.DiskImageDescription)o).Size));
-        SDiskImageDetail.InitStructure(static () => new global::Stratus.Ec2.Model.DiskImageDetail(),
+
+    private static void WSDiskImageDetail(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DiskImageDetail(),
             new SM::MemberInfo("Bytes", SLong, "Bytes", "bytes", static o => ((global::Stratus.Ec2.Model.DiskImageDetail)o).Bytes, static (o, v) => ((global::Stratus.Ec2.Model.DiskImageDetail)o).Bytes = (long?)v, required: true, jsonName: "bytes", getInt64: static o => ((global::Stratus.Ec2.Model.DiskImageDetail)o).Bytes),
             new SM::MemberInfo("Format", SDiskImageFormat, "Format", "format", static o => ((global::Stratus.Ec2.Model.DiskImageDetail)o).Format, static (o, v) => ((global::Stratus.Ec2.Model.DiskImageDetail)o).Format = (string?)v, required: true, jsonName: "format"),
             new SM::MemberInfo("ImportManifestUrl", SImportManifestUrl, "ImportManifestUrl", "importManifestUrl", static o => ((global::Stratus.Ec2.Model.DiskImageDetail)o).ImportManifestUrl, static (o, v) => ((global::Stratus.Ec2.Model.DiskImageDetail)o).ImportManifestUrl = (string?)v, required: true, jsonName: "importManifestUrl"));
-        SDiskImageList.InitList(SDiskImage, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DiskImage>());
-        SDiskImageVolumeDescription.InitStructure(static () => new global::Stratus.Ec2.Model.DiskImageVolumeDescription(),
+
+    private static void WSDiskImageVolumeDescription(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DiskImageVolumeDescription(),
             new SM::MemberInfo("Id", SString, "Id", "id", static o => ((global::Stratus.Ec2.Model.DiskImageVolumeDescription)o).Id, static (o, v) => ((global::Stratus.Ec2.Model.DiskImageVolumeDescription)o).Id = (string?)v, jsonName: "id"),
             new SM::MemberInfo("Size", SLong, "Size", "size", static o => ((global::Stratus.Ec2.Model.DiskImageVolumeDescription)o).Size, static (o, v) => ((global::Stratus.Ec2.Model.DiskImageVolumeDescription)o).Size = (long?)v, jsonName: "size", getInt64: static o => ((global::Stratus.Ec2.Model.DiskImageVolumeDescription)o).Size));
-        SDiskInfo.InitStructure(static () => new global::Stratus.Ec2.Model.DiskInfo(),
+
+    private static void WSDiskInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DiskInfo(),
             new SM::MemberInfo("Count", SDiskCount, "Count", "count", static o => ((global::Stratus.Ec2.Model.DiskInfo)o).Count, static (o, v) => ((global::Stratus.Ec2.Model.DiskInfo)o).Count = (int?)v, jsonName: "count", getInt32: static o => ((global::Stratus.Ec2.Model.DiskInfo)o).Count),
             new SM::MemberInfo("SizeInGB", SDiskSize, "SizeInGB", "sizeInGB", static o => ((global::Stratus.Ec2.Model.DiskInfo)o).SizeInGB, static (o, v) => ((global::Stratus.Ec2.Model.DiskInfo)o).SizeInGB = (long?)v, jsonName: "sizeInGB", getInt64: static o => ((global::Stratus.Ec2.Model.DiskInfo)o).SizeInGB),
             new SM::MemberInfo("Type", SDiskType, "Type", "type", static o => ((global::Stratus.Ec2.Model.DiskInfo)o).Type, static (o, v) => ((global::Stratus.Ec2.Model.DiskInfo)o).Type = (string?)v, jsonName: "type"));
-        SDiskInfoList.InitList(SDiskInfo, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DiskInfo>());
-        SDnsEntry.InitStructure(static () => new global::Stratus.Ec2.Model.DnsEntry(),
+
+    private static void WSDnsEntry(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DnsEntry(),
             new SM::MemberInfo("DnsName", SString, "DnsName", "dnsName", static o => ((global::Stratus.Ec2.Model.DnsEntry)o).DnsName, static (o, v) => ((global::Stratus.Ec2.Model.DnsEntry)o).DnsName = (string?)v, jsonName: "dnsName"),
             new SM::MemberInfo("HostedZoneId", SString, "HostedZoneId", "hostedZoneId", static o => ((global::Stratus.Ec2.Model.DnsEntry)o).HostedZoneId, static (o, v) => ((global::Stratus.Ec2.Model.DnsEntry)o).HostedZoneId = (string?)v, jsonName: "hostedZoneId"));
-        SDnsEntrySet.InitList(SDnsEntry, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DnsEntry>());
-        SDnsOptions.InitStructure(static () => new global::Stratus.Ec2.Model.DnsOptions(),
+
+    private static void WSDnsOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DnsOptions(),
             new SM::MemberInfo("DnsRecordIpType", SDnsRecordIpType, "DnsRecordIpType", "dnsRecordIpType", static o => ((global::Stratus.Ec2.Model.DnsOptions)o).DnsRecordIpType, static (o, v) => ((global::Stratus.Ec2.Model.DnsOptions)o).DnsRecordIpType = (string?)v, jsonName: "dnsRecordIpType"),
             new SM::MemberInfo("PrivateDnsOnlyForInboundResolverEndpoint", SBoolean, "PrivateDnsOnlyForInboundResolverEndpoint", "privateDnsOnlyForInboundResolverEndpoint", static o => ((global::Stratus.Ec2.Model.DnsOptions)o).PrivateDnsOnlyForInboundResolverEndpoint, static (o, v) => ((global::Stratus.Ec2.Model.DnsOptions)o).PrivateDnsOnlyForInboundResolverEndpoint = (bool?)v, jsonName: "privateDnsOnlyForInboundResolverEndpoint", getBoolean: static o => ((global::Stratus.Ec2.Model.DnsOptions)o).PrivateDnsOnlyForInboundResolverEndpoint),
             new SM::MemberInfo("PrivateDnsPreference", SString, "PrivateDnsPreference", "privateDnsPreference", static o => ((global::Stratus.Ec2.Model.DnsOptions)o).PrivateDnsPreference, static (o, v) => ((global::Stratus.Ec2.Model.DnsOptions)o).PrivateDnsPreference = (string?)v, jsonName: "privateDnsPreference"),
             new SM::MemberInfo("PrivateDnsSpecifiedDomains", SPrivateDnsSpecifiedDomainSet, "PrivateDnsSpecifiedDomainSet", "privateDnsSpecifiedDomainSet", static o => ((global::Stratus.Ec2.Model.DnsOptions)o).PrivateDnsSpecifiedDomains, static (o, v) => ((global::Stratus.Ec2.Model.DnsOptions)o).PrivateDnsSpecifiedDomains = (global::System.Collections.Generic.List<string>?)v, jsonName: "privateDnsSpecifiedDomainSet"));
-        SDnsOptionsSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.DnsOptionsSpecification(),
+
+    private static void WSDnsOptionsSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DnsOptionsSpecification(),
             new SM::MemberInfo("DnsRecordIpType", SDnsRecordIpType, "DnsRecordIpType", "DnsRecordIpType", static o => ((global::Stratus.Ec2.Model.DnsOptionsSpecification)o).DnsRecordIpType, static (o, v) => ((global::Stratus.Ec2.Model.DnsOptionsSpecification)o).DnsRecordIpType = (string?)v),
             new SM::MemberInfo("PrivateDnsOnlyForInboundResolverEndpoint", SBoolean, "PrivateDnsOnlyForInboundResolverEndpoint", "PrivateDnsOnlyForInboundResolverEndpoint", static o => ((global::Stratus.Ec2.Model.DnsOptionsSpecification)o).PrivateDnsOnlyForInboundResolverEndpoint, static (o, v) => ((global::Stratus.Ec2.Model.DnsOptionsSpecification)o).PrivateDnsOnlyForInboundResolverEndpoint = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DnsOptionsSpecification)o).PrivateDnsOnlyForInboundResolverEndpoint),
             new SM::MemberInfo("PrivateDnsPreference", SString, "PrivateDnsPreference", "PrivateDnsPreference", static o => ((global::Stratus.Ec2.Model.DnsOptionsSpecification)o).PrivateDnsPreference, static (o, v) => ((global::Stratus.Ec2.Model.DnsOptionsSpecification)o).PrivateDnsPreference = (string?)v),
             new SM::MemberInfo("PrivateDnsSpecifiedDomains", SPrivateDnsSpecifiedDomainSet, "PrivateDnsSpecifiedDomain", "PrivateDnsSpecifiedDomain", static o => ((global::Stratus.Ec2.Model.DnsOptionsSpecification)o).PrivateDnsSpecifiedDomains, static (o, v) => ((global::Stratus.Ec2.Model.DnsOptionsSpecification)o).PrivateDnsSpecifiedDomains = (global::System.Collections.Generic.List<string>?)v, jsonName: "PrivateDnsSpecifiedDomain"));
-        SDnsServersOptionsModifyStructure.InitStructure(static () => new global::Stratus.Ec2.Model.DnsServersOptionsModifyStructure(),
+
+    private static void WSDnsServersOptionsModifyStructure(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.DnsServersOptionsModifyStructure(),
             new SM::MemberInfo("CustomDnsServers", SValueStringList, "CustomDnsServers", "CustomDnsServers", static o => ((global::Stratus.Ec2.Model.DnsServersOptionsModifyStructure)o).CustomDnsServers, static (o, v) => ((global::Stratus.Ec2.Model.DnsServersOptionsModifyStructure)o).CustomDnsServers = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("Enabled", SBoolean, "Enabled", "Enabled", static o => ((global::Stratus.Ec2.Model.DnsServersOptionsModifyStructure)o).Enabled, static (o, v) => ((global::Stratus.Ec2.Model.DnsServersOptionsModifyStructure)o).Enabled = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.DnsServersOptionsModifyStructure)o).Enabled));
-        SEbsBlockDevice.InitStructure(static () => new global::Stratus.Ec2.Model.EbsBlockDevice(),
+
+    private static void WSEbsBlockDevice(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EbsBlockDevice(),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.EbsBlockDevice)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.EbsBlockDevice)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("AvailabilityZoneId", SString, "AvailabilityZoneId", "AvailabilityZoneId", static o => ((global::Stratus.Ec2.Model.EbsBlockDevice)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.EbsBlockDevice)o).AvailabilityZoneId = (string?)v),
             new SM::MemberInfo("DeleteOnTermination", SBoolean, "DeleteOnTermination", "deleteOnTermination", static o => ((global::Stratus.Ec2.Model.EbsBlockDevice)o).DeleteOnTermination, static (o, v) => ((global::Stratus.Ec2.Model.EbsBlockDevice)o).DeleteOnTermination = (bool?)v, jsonName: "deleteOnTermination", getBoolean: static o => ((global::Stratus.Ec2.Model.EbsBlockDevice)o).DeleteOnTermination),
@@ -1578,7 +3644,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("VolumeInitializationRate", SInteger, "VolumeInitializationRate", "VolumeInitializationRate", static o => ((global::Stratus.Ec2.Model.EbsBlockDevice)o).VolumeInitializationRate, static (o, v) => ((global::Stratus.Ec2.Model.EbsBlockDevice)o).VolumeInitializationRate = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.EbsBlockDevice)o).VolumeInitializationRate),
             new SM::MemberInfo("VolumeSize", SInteger, "VolumeSize", "volumeSize", static o => ((global::Stratus.Ec2.Model.EbsBlockDevice)o).VolumeSize, static (o, v) => ((global::Stratus.Ec2.Model.EbsBlockDevice)o).VolumeSize = (int?)v, jsonName: "volumeSize", getInt32: static o => ((global::Stratus.Ec2.Model.EbsBlockDevice)o).VolumeSize),
             new SM::MemberInfo("VolumeType", SVolumeType, "VolumeType", "volumeType", static o => ((global::Stratus.Ec2.Model.EbsBlockDevice)o).VolumeType, static (o, v) => ((global::Stratus.Ec2.Model.EbsBlockDevice)o).VolumeType = (string?)v, jsonName: "volumeType"));
-        SEbsBlockDeviceResponse.InitStructure(static () => new global::Stratus.Ec2.Model.EbsBlockDeviceResponse(),
+
+    private static void WSEbsBlockDeviceResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EbsBlockDeviceResponse(),
             new SM::MemberInfo("DeleteOnTermination", SBoolean, "DeleteOnTermination", "deleteOnTermination", static o => ((global::Stratus.Ec2.Model.EbsBlockDeviceResponse)o).DeleteOnTermination, static (o, v) => ((global::Stratus.Ec2.Model.EbsBlockDeviceResponse)o).DeleteOnTermination = (bool?)v, jsonName: "deleteOnTermination", getBoolean: static o => ((global::Stratus.Ec2.Model.EbsBlockDeviceResponse)o).DeleteOnTermination),
             new SM::MemberInfo("Encrypted", SBoolean, "Encrypted", "encrypted", static o => ((global::Stratus.Ec2.Model.EbsBlockDeviceResponse)o).Encrypted, static (o, v) => ((global::Stratus.Ec2.Model.EbsBlockDeviceResponse)o).Encrypted = (bool?)v, jsonName: "encrypted", getBoolean: static o => ((global::Stratus.Ec2.Model.EbsBlockDeviceResponse)o).Encrypted),
             new SM::MemberInfo("Iops", SInteger, "Iops", "iops", static o => ((global::Stratus.Ec2.Model.EbsBlockDeviceResponse)o).Iops, static (o, v) => ((global::Stratus.Ec2.Model.EbsBlockDeviceResponse)o).Iops = (int?)v, jsonName: "iops", getInt32: static o => ((global::Stratus.Ec2.Model.EbsBlockDeviceResponse)o).Iops),
@@ -1587,7 +3655,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Throughput", SInteger, "Throughput", "throughput", static o => ((global::Stratus.Ec2.Model.EbsBlockDeviceResponse)o).Throughput, static (o, v) => ((global::Stratus.Ec2.Model.EbsBlockDeviceResponse)o).Throughput = (int?)v, jsonName: "throughput", getInt32: static o => ((global::Stratus.Ec2.Model.EbsBlockDeviceResponse)o).Throughput),
             new SM::MemberInfo("VolumeSize", SInteger, "VolumeSize", "volumeSize", static o => ((global::Stratus.Ec2.Model.EbsBlockDeviceResponse)o).VolumeSize, static (o, v) => ((global::Stratus.Ec2.Model.EbsBlockDeviceResponse)o).VolumeSize = (int?)v, jsonName: "volumeSize", getInt32: static o => ((global::Stratus.Ec2.Model.EbsBlockDeviceResponse)o).VolumeSize),
             new SM::MemberInfo("VolumeType", SVolumeType, "VolumeType", "volumeType", static o => ((global::Stratus.Ec2.Model.EbsBlockDeviceResponse)o).VolumeType, static (o, v) => ((global::Stratus.Ec2.Model.EbsBlockDeviceResponse)o).VolumeType = (string?)v, jsonName: "volumeType"));
-        SEbsCardInfo.InitStructure(static () => new global::Stratus.Ec2.Model.EbsCardInfo(),
+
+    private static void WSEbsCardInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EbsCardInfo(),
             new SM::MemberInfo("BaselineBandwidthInMbps", SBaselineBandwidthInMbps, "BaselineBandwidthInMbps", "baselineBandwidthInMbps", static o => ((global::Stratus.Ec2.Model.EbsCardInfo)o).BaselineBandwidthInMbps, static (o, v) => ((global::Stratus.Ec2.Model.EbsCardInfo)o).BaselineBandwidthInMbps = (int?)v, jsonName: "baselineBandwidthInMbps", getInt32: static o => ((global::Stratus.Ec2.Model.EbsCardInfo)o).BaselineBandwidthInMbps),
             new SM::MemberInfo("BaselineIops", SBaselineIops, "BaselineIops", "baselineIops", static o => ((global::Stratus.Ec2.Model.EbsCardInfo)o).BaselineIops, static (o, v) => ((global::Stratus.Ec2.Model.EbsCardInfo)o).BaselineIops = (int?)v, jsonName: "baselineIops", getInt32: static o => ((global::Stratus.Ec2.Model.EbsCardInfo)o).BaselineIops),
             new SM::MemberInfo("BaselineThroughputInMBps", SBaselineThroughputInMBps, "BaselineThroughputInMBps", "baselineThroughputInMBps", static o => ((global::Stratus.Ec2.Model.EbsCardInfo)o).BaselineThroughputInMBps, static (o, v) => ((global::Stratus.Ec2.Model.EbsCardInfo)o).BaselineThroughputInMBps = (double?)v, jsonName: "baselineThroughputInMBps", getDouble: static o => ((global::Stratus.Ec2.Model.EbsCardInfo)o).BaselineThroughputInMBps),
@@ -1595,8 +3665,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("MaximumBandwidthInMbps", SMaximumBandwidthInMbps, "MaximumBandwidthInMbps", "maximumBandwidthInMbps", static o => ((global::Stratus.Ec2.Model.EbsCardInfo)o).MaximumBandwidthInMbps, static (o, v) => ((global::Stratus.Ec2.Model.EbsCardInfo)o).MaximumBandwidthInMbps = (int?)v, jsonName: "maximumBandwidthInMbps", getInt32: static o => ((global::Stratus.Ec2.Model.EbsCardInfo)o).MaximumBandwidthInMbps),
             new SM::MemberInfo("MaximumIops", SMaximumIops, "MaximumIops", "maximumIops", static o => ((global::Stratus.Ec2.Model.EbsCardInfo)o).MaximumIops, static (o, v) => ((global::Stratus.Ec2.Model.EbsCardInfo)o).MaximumIops = (int?)v, jsonName: "maximumIops", getInt32: static o => ((global::Stratus.Ec2.Model.EbsCardInfo)o).MaximumIops),
             new SM::MemberInfo("MaximumThroughputInMBps", SMaximumThroughputInMBps, "MaximumThroughputInMBps", "maximumThroughputInMBps", static o => ((global::Stratus.Ec2.Model.EbsCardInfo)o).MaximumThroughputInMBps, static (o, v) => ((global::Stratus.Ec2.Model.EbsCardInfo)o).MaximumThroughputInMBps = (double?)v, jsonName: "maximumThroughputInMBps", getDouble: static o => ((global::Stratus.Ec2.Model.EbsCardInfo)o).MaximumThroughputInMBps));
-        SEbsCardInfoList.InitList(SEbsCardInfo, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.EbsCardInfo>());
-        SEbsInfo.InitStructure(static () => new global::Stratus.Ec2.Model.EbsInfo(),
+
+    private static void WSEbsInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EbsInfo(),
             new SM::MemberInfo("AttachmentLimitType", SAttachmentLimitType, "AttachmentLimitType", "attachmentLimitType", static o => ((global::Stratus.Ec2.Model.EbsInfo)o).AttachmentLimitType, static (o, v) => ((global::Stratus.Ec2.Model.EbsInfo)o).AttachmentLimitType = (string?)v, jsonName: "attachmentLimitType"),
             new SM::MemberInfo("EbsCards", SEbsCardInfoList, "EbsCardSet", "ebsCardSet", static o => ((global::Stratus.Ec2.Model.EbsInfo)o).EbsCards, static (o, v) => ((global::Stratus.Ec2.Model.EbsInfo)o).EbsCards = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.EbsCardInfo>?)v, jsonName: "ebsCardSet"),
             new SM::MemberInfo("EbsOptimizedInfo", SEbsOptimizedInfo, "EbsOptimizedInfo", "ebsOptimizedInfo", static o => ((global::Stratus.Ec2.Model.EbsInfo)o).EbsOptimizedInfo, static (o, v) => ((global::Stratus.Ec2.Model.EbsInfo)o).EbsOptimizedInfo = (global::Stratus.Ec2.Model.EbsOptimizedInfo?)v, jsonName: "ebsOptimizedInfo"),
@@ -1605,7 +3676,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("MaximumEbsAttachments", SMaximumEbsAttachments, "MaximumEbsAttachments", "maximumEbsAttachments", static o => ((global::Stratus.Ec2.Model.EbsInfo)o).MaximumEbsAttachments, static (o, v) => ((global::Stratus.Ec2.Model.EbsInfo)o).MaximumEbsAttachments = (int?)v, jsonName: "maximumEbsAttachments", getInt32: static o => ((global::Stratus.Ec2.Model.EbsInfo)o).MaximumEbsAttachments),
             new SM::MemberInfo("MaximumEbsCards", SMaximumEbsCards, "MaximumEbsCards", "maximumEbsCards", static o => ((global::Stratus.Ec2.Model.EbsInfo)o).MaximumEbsCards, static (o, v) => ((global::Stratus.Ec2.Model.EbsInfo)o).MaximumEbsCards = (int?)v, jsonName: "maximumEbsCards", getInt32: static o => ((global::Stratus.Ec2.Model.EbsInfo)o).MaximumEbsCards),
             new SM::MemberInfo("NvmeSupport", SEbsNvmeSupport, "NvmeSupport", "nvmeSupport", static o => ((global::Stratus.Ec2.Model.EbsInfo)o).NvmeSupport, static (o, v) => ((global::Stratus.Ec2.Model.EbsInfo)o).NvmeSupport = (string?)v, jsonName: "nvmeSupport"));
-        SEbsInstanceBlockDevice.InitStructure(static () => new global::Stratus.Ec2.Model.EbsInstanceBlockDevice(),
+
+    private static void WSEbsInstanceBlockDevice(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EbsInstanceBlockDevice(),
             new SM::MemberInfo("AssociatedResource", SString, "AssociatedResource", "associatedResource", static o => ((global::Stratus.Ec2.Model.EbsInstanceBlockDevice)o).AssociatedResource, static (o, v) => ((global::Stratus.Ec2.Model.EbsInstanceBlockDevice)o).AssociatedResource = (string?)v, jsonName: "associatedResource"),
             new SM::MemberInfo("AttachTime", SDateTime, "AttachTime", "attachTime", static o => ((global::Stratus.Ec2.Model.EbsInstanceBlockDevice)o).AttachTime, static (o, v) => ((global::Stratus.Ec2.Model.EbsInstanceBlockDevice)o).AttachTime = (global::System.DateTime?)v, jsonName: "attachTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.EbsInstanceBlockDevice)o).AttachTime),
             new SM::MemberInfo("DeleteOnTermination", SBoolean, "DeleteOnTermination", "deleteOnTermination", static o => ((global::Stratus.Ec2.Model.EbsInstanceBlockDevice)o).DeleteOnTermination, static (o, v) => ((global::Stratus.Ec2.Model.EbsInstanceBlockDevice)o).DeleteOnTermination = (bool?)v, jsonName: "deleteOnTermination", getBoolean: static o => ((global::Stratus.Ec2.Model.EbsInstanceBlockDevice)o).DeleteOnTermination),
@@ -1614,25 +3687,34 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Status", SAttachmentStatus, "Status", "status", static o => ((global::Stratus.Ec2.Model.EbsInstanceBlockDevice)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.EbsInstanceBlockDevice)o).Status = (string?)v, jsonName: "status"),
             new SM::MemberInfo("VolumeId", SString, "VolumeId", "volumeId", static o => ((global::Stratus.Ec2.Model.EbsInstanceBlockDevice)o).VolumeId, static (o, v) => ((global::Stratus.Ec2.Model.EbsInstanceBlockDevice)o).VolumeId = (string?)v, jsonName: "volumeId"),
             new SM::MemberInfo("VolumeOwnerId", SString, "VolumeOwnerId", "volumeOwnerId", static o => ((global::Stratus.Ec2.Model.EbsInstanceBlockDevice)o).VolumeOwnerId, static (o, v) => ((global::Stratus.Ec2.Model.EbsInstanceBlockDevice)o).VolumeOwnerId = (string?)v, jsonName: "volumeOwnerId"));
-        SEbsInstanceBlockDeviceSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.EbsInstanceBlockDeviceSpecification(),
+
+    private static void WSEbsInstanceBlockDeviceSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EbsInstanceBlockDeviceSpecification(),
             new SM::MemberInfo("DeleteOnTermination", SBoolean, "DeleteOnTermination", "deleteOnTermination", static o => ((global::Stratus.Ec2.Model.EbsInstanceBlockDeviceSpecification)o).DeleteOnTermination, static (o, v) => ((global::Stratus.Ec2.Model.EbsInstanceBlockDeviceSpecification)o).DeleteOnTermination = (bool?)v, jsonName: "deleteOnTermination", getBoolean: static o => ((global::Stratus.Ec2.Model.EbsInstanceBlockDeviceSpecification)o).DeleteOnTermination),
             new SM::MemberInfo("VolumeId", SVolumeId, "VolumeId", "volumeId", static o => ((global::Stratus.Ec2.Model.EbsInstanceBlockDeviceSpecification)o).VolumeId, static (o, v) => ((global::Stratus.Ec2.Model.EbsInstanceBlockDeviceSpecification)o).VolumeId = (string?)v, jsonName: "volumeId"));
-        SEbsOptimizedInfo.InitStructure(static () => new global::Stratus.Ec2.Model.EbsOptimizedInfo(),
+
+    private static void WSEbsOptimizedInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EbsOptimizedInfo(),
             new SM::MemberInfo("BaselineBandwidthInMbps", SBaselineBandwidthInMbps, "BaselineBandwidthInMbps", "baselineBandwidthInMbps", static o => ((global::Stratus.Ec2.Model.EbsOptimizedInfo)o).BaselineBandwidthInMbps, static (o, v) => ((global::Stratus.Ec2.Model.EbsOptimizedInfo)o).BaselineBandwidthInMbps = (int?)v, jsonName: "baselineBandwidthInMbps", getInt32: static o => ((global::Stratus.Ec2.Model.EbsOptimizedInfo)o).BaselineBandwidthInMbps),
             new SM::MemberInfo("BaselineIops", SBaselineIops, "BaselineIops", "baselineIops", static o => ((global::Stratus.Ec2.Model.EbsOptimizedInfo)o).BaselineIops, static (o, v) => ((global::Stratus.Ec2.Model.EbsOptimizedInfo)o).BaselineIops = (int?)v, jsonName: "baselineIops", getInt32: static o => ((global::Stratus.Ec2.Model.EbsOptimizedInfo)o).BaselineIops),
             new SM::MemberInfo("BaselineThroughputInMBps", SBaselineThroughputInMBps, "BaselineThroughputInMBps", "baselineThroughputInMBps", static o => ((global::Stratus.Ec2.Model.EbsOptimizedInfo)o).BaselineThroughputInMBps, static (o, v) => ((global::Stratus.Ec2.Model.EbsOptimizedInfo)o).BaselineThroughputInMBps = (double?)v, jsonName: "baselineThroughputInMBps", getDouble: static o => ((global::Stratus.Ec2.Model.EbsOptimizedInfo)o).BaselineThroughputInMBps),
             new SM::MemberInfo("MaximumBandwidthInMbps", SMaximumBandwidthInMbps, "MaximumBandwidthInMbps", "maximumBandwidthInMbps", static o => ((global::Stratus.Ec2.Model.EbsOptimizedInfo)o).MaximumBandwidthInMbps, static (o, v) => ((global::Stratus.Ec2.Model.EbsOptimizedInfo)o).MaximumBandwidthInMbps = (int?)v, jsonName: "maximumBandwidthInMbps", getInt32: static o => ((global::Stratus.Ec2.Model.EbsOptimizedInfo)o).MaximumBandwidthInMbps),
             new SM::MemberInfo("MaximumIops", SMaximumIops, "MaximumIops", "maximumIops", static o => ((global::Stratus.Ec2.Model.EbsOptimizedInfo)o).MaximumIops, static (o, v) => ((global::Stratus.Ec2.Model.EbsOptimizedInfo)o).MaximumIops = (int?)v, jsonName: "maximumIops", getInt32: static o => ((global::Stratus.Ec2.Model.EbsOptimizedInfo)o).MaximumIops),
             new SM::MemberInfo("MaximumThroughputInMBps", SMaximumThroughputInMBps, "MaximumThroughputInMBps", "maximumThroughputInMBps", static o => ((global::Stratus.Ec2.Model.EbsOptimizedInfo)o).MaximumThroughputInMBps, static (o, v) => ((global::Stratus.Ec2.Model.EbsOptimizedInfo)o).MaximumThroughputInMBps = (double?)v, jsonName: "maximumThroughputInMBps", getDouble: static o => ((global::Stratus.Ec2.Model.EbsOptimizedInfo)o).MaximumThroughputInMBps));
-        SEbsStatusDetails.InitStructure(static () => new global::Stratus.Ec2.Model.EbsStatusDetails(),
+
+    private static void WSEbsStatusDetails(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EbsStatusDetails(),
             new SM::MemberInfo("ImpairedSince", SMillisecondDateTime, "ImpairedSince", "impairedSince", static o => ((global::Stratus.Ec2.Model.EbsStatusDetails)o).ImpairedSince, static (o, v) => ((global::Stratus.Ec2.Model.EbsStatusDetails)o).ImpairedSince = (global::System.DateTime?)v, jsonName: "impairedSince", getTimestamp: static o => ((global::Stratus.Ec2.Model.EbsStatusDetails)o).ImpairedSince),
             new SM::MemberInfo("Name", SStatusName, "Name", "name", static o => ((global::Stratus.Ec2.Model.EbsStatusDetails)o).Name, static (o, v) => ((global::Stratus.Ec2.Model.EbsStatusDetails)o).Name = (string?)v, jsonName: "name"),
             new SM::MemberInfo("Status", SStatusType, "Status", "status", static o => ((global::Stratus.Ec2.Model.EbsStatusDetails)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.EbsStatusDetails)o).Status = (string?)v, jsonName: "status"));
-        SEbsStatusDetailsList.InitList(SEbsStatusDetails, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.EbsStatusDetails>());
-        SEbsStatusSummary.InitStructure(static () => new global::Stratus.Ec2.Model.EbsStatusSummary(),
+
+    private static void WSEbsStatusSummary(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EbsStatusSummary(),
             new SM::MemberInfo("Details", SEbsStatusDetailsList, "Details", "details", static o => ((global::Stratus.Ec2.Model.EbsStatusSummary)o).Details, static (o, v) => ((global::Stratus.Ec2.Model.EbsStatusSummary)o).Details = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.EbsStatusDetails>?)v, jsonName: "details"),
             new SM::MemberInfo("Status", SSummaryStatus, "Status", "status", static o => ((global::Stratus.Ec2.Model.EbsStatusSummary)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.EbsStatusSummary)o).Status = (string?)v, jsonName: "status"));
-        SEc2InstanceConnectEndpoint.InitStructure(static () => new global::Stratus.Ec2.Model.Ec2InstanceConnectEndpoint(),
+
+    private static void WSEc2InstanceConnectEndpoint(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Ec2InstanceConnectEndpoint(),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.Ec2InstanceConnectEndpoint)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.Ec2InstanceConnectEndpoint)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("AvailabilityZoneId", SAvailabilityZoneId, "AvailabilityZoneId", "availabilityZoneId", static o => ((global::Stratus.Ec2.Model.Ec2InstanceConnectEndpoint)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.Ec2InstanceConnectEndpoint)o).AvailabilityZoneId = (string?)v, jsonName: "availabilityZoneId"),
             new SM::MemberInfo("CreatedAt", SMillisecondDateTime, "CreatedAt", "createdAt", static o => ((global::Stratus.Ec2.Model.Ec2InstanceConnectEndpoint)o).CreatedAt, static (o, v) => ((global::Stratus.Ec2.Model.Ec2InstanceConnectEndpoint)o).CreatedAt = (global::System.DateTime?)v, jsonName: "createdAt", getTimestamp: static o => ((global::Stratus.Ec2.Model.Ec2InstanceConnectEndpoint)o).CreatedAt),
@@ -1651,33 +3733,38 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SubnetId", SSubnetId, "SubnetId", "subnetId", static o => ((global::Stratus.Ec2.Model.Ec2InstanceConnectEndpoint)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.Ec2InstanceConnectEndpoint)o).SubnetId = (string?)v, jsonName: "subnetId"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.Ec2InstanceConnectEndpoint)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.Ec2InstanceConnectEndpoint)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.Ec2InstanceConnectEndpoint)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.Ec2InstanceConnectEndpoint)o).VpcId = (string?)v, jsonName: "vpcId"));
-        SEfaInfo.InitStructure(static () => new global::Stratus.Ec2.Model.EfaInfo(),
+
+    private static void WSEfaInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EfaInfo(),
             new SM::MemberInfo("MaximumEfaInterfaces", SMaximumEfaInterfaces, "MaximumEfaInterfaces", "maximumEfaInterfaces", static o => ((global::Stratus.Ec2.Model.EfaInfo)o).MaximumEfaInterfaces, static (o, v) => ((global::Stratus.Ec2.Model.EfaInfo)o).MaximumEfaInterfaces = (int?)v, jsonName: "maximumEfaInterfaces", getInt32: static o => ((global::Stratus.Ec2.Model.EfaInfo)o).MaximumEfaInterfaces));
-        SEgressOnlyInternetGateway.InitStructure(static () => new global::Stratus.Ec2.Model.EgressOnlyInternetGateway(),
+
+    private static void WSEgressOnlyInternetGateway(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EgressOnlyInternetGateway(),
             new SM::MemberInfo("Attachments", SInternetGatewayAttachmentList, "AttachmentSet", "attachmentSet", static o => ((global::Stratus.Ec2.Model.EgressOnlyInternetGateway)o).Attachments, static (o, v) => ((global::Stratus.Ec2.Model.EgressOnlyInternetGateway)o).Attachments = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InternetGatewayAttachment>?)v, jsonName: "attachmentSet"),
             new SM::MemberInfo("EgressOnlyInternetGatewayId", SEgressOnlyInternetGatewayId, "EgressOnlyInternetGatewayId", "egressOnlyInternetGatewayId", static o => ((global::Stratus.Ec2.Model.EgressOnlyInternetGateway)o).EgressOnlyInternetGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.EgressOnlyInternetGateway)o).EgressOnlyInternetGatewayId = (string?)v, jsonName: "egressOnlyInternetGatewayId"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.EgressOnlyInternetGateway)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.EgressOnlyInternetGateway)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SEgressOnlyInternetGatewayIdList.InitList(SEgressOnlyInternetGatewayId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SEgressOnlyInternetGatewayList.InitList(SEgressOnlyInternetGateway, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.EgressOnlyInternetGateway>());
-        SEipAssociationIdList.InitList(SElasticIpAssociationId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SElasticGpuAssociation.InitStructure(static () => new global::Stratus.Ec2.Model.ElasticGpuAssociation(),
+
+    private static void WSElasticGpuAssociation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ElasticGpuAssociation(),
             new SM::MemberInfo("ElasticGpuAssociationId", SString, "ElasticGpuAssociationId", "elasticGpuAssociationId", static o => ((global::Stratus.Ec2.Model.ElasticGpuAssociation)o).ElasticGpuAssociationId, static (o, v) => ((global::Stratus.Ec2.Model.ElasticGpuAssociation)o).ElasticGpuAssociationId = (string?)v, jsonName: "elasticGpuAssociationId"),
             new SM::MemberInfo("ElasticGpuAssociationState", SString, "ElasticGpuAssociationState", "elasticGpuAssociationState", static o => ((global::Stratus.Ec2.Model.ElasticGpuAssociation)o).ElasticGpuAssociationState, static (o, v) => ((global::Stratus.Ec2.Model.ElasticGpuAssociation)o).ElasticGpuAssociationState = (string?)v, jsonName: "elasticGpuAssociationState"),
             new SM::MemberInfo("ElasticGpuAssociationTime", SString, "ElasticGpuAssociationTime", "elasticGpuAssociationTime", static o => ((global::Stratus.Ec2.Model.ElasticGpuAssociation)o).ElasticGpuAssociationTime, static (o, v) => ((global::Stratus.Ec2.Model.ElasticGpuAssociation)o).ElasticGpuAssociationTime = (string?)v, jsonName: "elasticGpuAssociationTime"),
             new SM::MemberInfo("ElasticGpuId", SElasticGpuId, "ElasticGpuId", "elasticGpuId", static o => ((global::Stratus.Ec2.Model.ElasticGpuAssociation)o).ElasticGpuId, static (o, v) => ((global::Stratus.Ec2.Model.ElasticGpuAssociation)o).ElasticGpuId = (string?)v, jsonName: "elasticGpuId"));
-        SElasticGpuAssociationList.InitList(SElasticGpuAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ElasticGpuAssociation>());
-        SElasticGpuHealth.InitStructure(static () => new global::Stratus.Ec2.Model.ElasticGpuHealth(),
+
+    private static void WSElasticGpuHealth(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ElasticGpuHealth(),
             new SM::MemberInfo("Status", SElasticGpuStatus, "Status", "status", static o => ((global::Stratus.Ec2.Model.ElasticGpuHealth)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.ElasticGpuHealth)o).Status = (string?)v, jsonName: "status"));
-        SElasticGpuIdSet.InitList(SElasticGpuId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SElasticGpuSet.InitList(SElasticGpus, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ElasticGpus>());
-        SElasticGpuSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.ElasticGpuSpecification(),
+
+    private static void WSElasticGpuSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ElasticGpuSpecification(),
             new SM::MemberInfo("Type", SString, "Type", "Type", static o => ((global::Stratus.Ec2.Model.ElasticGpuSpecification)o).Type, static (o, v) => ((global::Stratus.Ec2.Model.ElasticGpuSpecification)o).Type = (string?)v, required: true));
-        SElasticGpuSpecificationList.InitList(SElasticGpuSpecification, "ElasticGpuSpecification", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ElasticGpuSpecification>());
-        SElasticGpuSpecificationResponse.InitStructure(static () => new global::Stratus.Ec2.Model.ElasticGpuSpecificationResponse(),
+
+    private static void WSElasticGpuSpecificationResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ElasticGpuSpecificationResponse(),
             new SM::MemberInfo("Type", SString, "Type", "type", static o => ((global::Stratus.Ec2.Model.ElasticGpuSpecificationResponse)o).Type, static (o, v) => ((global::Stratus.Ec2.Model.ElasticGpuSpecificationResponse)o).Type = (string?)v, jsonName: "type"));
-        SElasticGpuSpecificationResponseList.InitList(SElasticGpuSpecificationResponse, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ElasticGpuSpecificationResponse>());
-        SElasticGpuSpecifications.InitList(SElasticGpuSpecification, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ElasticGpuSpecification>());
-        SElasticGpus.InitStructure(static () => new global::Stratus.Ec2.Model.ElasticGpus(),
+
+    private static void WSElasticGpus(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ElasticGpus(),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.ElasticGpus)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.ElasticGpus)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("ElasticGpuHealth", SElasticGpuHealth, "ElasticGpuHealth", "elasticGpuHealth", static o => ((global::Stratus.Ec2.Model.ElasticGpus)o).ElasticGpuHealth, static (o, v) => ((global::Stratus.Ec2.Model.ElasticGpus)o).ElasticGpuHealth = (global::Stratus.Ec2.Model.ElasticGpuHealth?)v, jsonName: "elasticGpuHealth"),
             new SM::MemberInfo("ElasticGpuId", SString, "ElasticGpuId", "elasticGpuId", static o => ((global::Stratus.Ec2.Model.ElasticGpus)o).ElasticGpuId, static (o, v) => ((global::Stratus.Ec2.Model.ElasticGpus)o).ElasticGpuId = (string?)v, jsonName: "elasticGpuId"),
@@ -1685,42 +3772,61 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("ElasticGpuType", SString, "ElasticGpuType", "elasticGpuType", static o => ((global::Stratus.Ec2.Model.ElasticGpus)o).ElasticGpuType, static (o, v) => ((global::Stratus.Ec2.Model.ElasticGpus)o).ElasticGpuType = (string?)v, jsonName: "elasticGpuType"),
             new SM::MemberInfo("InstanceId", SString, "InstanceId", "instanceId", static o => ((global::Stratus.Ec2.Model.ElasticGpus)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.ElasticGpus)o).InstanceId = (string?)v, jsonName: "instanceId"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.ElasticGpus)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.ElasticGpus)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SElasticInferenceAccelerator.InitStructure(static () => new global::Stratus.Ec2.Model.ElasticInferenceAccelerator(),
+
+    private static void WSElasticInferenceAccelerator(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ElasticInferenceAccelerator(),
             new SM::MemberInfo("Count", SElasticInferenceAcceleratorCount, "Count", "Count", static o => ((global::Stratus.Ec2.Model.ElasticInferenceAccelerator)o).Count, static (o, v) => ((global::Stratus.Ec2.Model.ElasticInferenceAccelerator)o).Count = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.ElasticInferenceAccelerator)o).Count),
             new SM::MemberInfo("Type", SString, "Type", "Type", static o => ((global::Stratus.Ec2.Model.ElasticInferenceAccelerator)o).Type, static (o, v) => ((global::Stratus.Ec2.Model.ElasticInferenceAccelerator)o).Type = (string?)v, required: true));
-        SElasticInferenceAcceleratorAssociation.InitStructure(static () => new global::Stratus.Ec2.Model.ElasticInferenceAcceleratorAssociation(),
+
+    private static void WSElasticInferenceAcceleratorAssociation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ElasticInferenceAcceleratorAssociation(),
             new SM::MemberInfo("ElasticInferenceAcceleratorArn", SString, "ElasticInferenceAcceleratorArn", "elasticInferenceAcceleratorArn", static o => ((global::Stratus.Ec2.Model.ElasticInferenceAcceleratorAssociation)o).ElasticInferenceAcceleratorArn, static (o, v) => ((global::Stratus.Ec2.Model.ElasticInferenceAcceleratorAssociation)o).ElasticInferenceAcceleratorArn = (string?)v, jsonName: "elasticInferenceAcceleratorArn"),
             new SM::MemberInfo("ElasticInferenceAcceleratorAssociationId", SString, "ElasticInferenceAcceleratorAssociationId", "elasticInferenceAcceleratorAssociationId", static o => ((global::Stratus.Ec2.Model.ElasticInferenceAcceleratorAssociation)o).ElasticInferenceAcceleratorAssociationId, static (o, v) => ((global::Stratus.Ec2.Model.ElasticInferenceAcceleratorAssociation)o).ElasticInferenceAcceleratorAssociationId = (string?)v, jsonName: "elasticInferenceAcceleratorAssociationId"),
             new SM::MemberInfo("ElasticInferenceAcceleratorAssociationState", SString, "ElasticInferenceAcceleratorAssociationState", "elasticInferenceAcceleratorAssociationState", static o => ((global::Stratus.Ec2.Model.ElasticInferenceAcceleratorAssociation)o).ElasticInferenceAcceleratorAssociationState, static (o, v) => ((global::Stratus.Ec2.Model.ElasticInferenceAcceleratorAssociation)o).ElasticInferenceAcceleratorAssociationState = (string?)v, jsonName: "elasticInferenceAcceleratorAssociationState"),
             new SM::MemberInfo("ElasticInferenceAcceleratorAssociationTime", SDateTime, "ElasticInferenceAcceleratorAssociationTime", "elasticInferenceAcceleratorAssociationTime", static o => ((global::Stratus.Ec2.Model.ElasticInferenceAcceleratorAssociation)o).ElasticInferenceAcceleratorAssociationTime, static (o, v) => ((global::Stratus.Ec2.Model.ElasticInferenceAcceleratorAssociation)o).ElasticInferenceAcceleratorAssociationTime = (global::System.DateTime?)v, jsonName: "elasticInferenceAcceleratorAssociationTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.ElasticInferenceAcceleratorAssociation)o).ElasticInferenceAcceleratorAssociationTime));
-        SElasticInferenceAcceleratorAssociationList.InitList(SElasticInferenceAcceleratorAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ElasticInferenceAcceleratorAssociation>());
-        SElasticInferenceAccelerators.InitList(SElasticInferenceAccelerator, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ElasticInferenceAccelerator>());
-        SEnaSrdSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.EnaSrdSpecification(),
+
+    private static void WSEnaSrdSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnaSrdSpecification(),
             new SM::MemberInfo("EnaSrdEnabled", SBoolean, "EnaSrdEnabled", "EnaSrdEnabled", static o => ((global::Stratus.Ec2.Model.EnaSrdSpecification)o).EnaSrdEnabled, static (o, v) => ((global::Stratus.Ec2.Model.EnaSrdSpecification)o).EnaSrdEnabled = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.EnaSrdSpecification)o).EnaSrdEnabled),
             new SM::MemberInfo("EnaSrdUdpSpecification", SEnaSrdUdpSpecification, "EnaSrdUdpSpecification", "EnaSrdUdpSpecification", static o => ((global::Stratus.Ec2.Model.EnaSrdSpecification)o).EnaSrdUdpSpecification, static (o, v) => ((global::Stratus.Ec2.Model.EnaSrdSpecification)o).EnaSrdUdpSpecification = (global::Stratus.Ec2.Model.EnaSrdUdpSpecification?)v));
-        SEnaSrdSpecificationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.EnaSrdSpecificationRequest(),
+
+    private static void WSEnaSrdSpecificationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnaSrdSpecificationRequest(),
             new SM::MemberInfo("EnaSrdEnabled", SBoolean, "EnaSrdEnabled", "EnaSrdEnabled", static o => ((global::Stratus.Ec2.Model.EnaSrdSpecificationRequest)o).EnaSrdEnabled, static (o, v) => ((global::Stratus.Ec2.Model.EnaSrdSpecificationRequest)o).EnaSrdEnabled = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.EnaSrdSpecificationRequest)o).EnaSrdEnabled),
             new SM::MemberInfo("EnaSrdUdpSpecification", SEnaSrdUdpSpecificationRequest, "EnaSrdUdpSpecification", "EnaSrdUdpSpecification", static o => ((global::Stratus.Ec2.Model.EnaSrdSpecificationRequest)o).EnaSrdUdpSpecification, static (o, v) => ((global::Stratus.Ec2.Model.EnaSrdSpecificationRequest)o).EnaSrdUdpSpecification = (global::Stratus.Ec2.Model.EnaSrdUdpSpecificationRequest?)v));
-        SEnaSrdUdpSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.EnaSrdUdpSpecification(),
+
+    private static void WSEnaSrdUdpSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnaSrdUdpSpecification(),
             new SM::MemberInfo("EnaSrdUdpEnabled", SBoolean, "EnaSrdUdpEnabled", "EnaSrdUdpEnabled", static o => ((global::Stratus.Ec2.Model.EnaSrdUdpSpecification)o).EnaSrdUdpEnabled, static (o, v) => ((global::Stratus.Ec2.Model.EnaSrdUdpSpecification)o).EnaSrdUdpEnabled = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.EnaSrdUdpSpecification)o).EnaSrdUdpEnabled));
-        SEnaSrdUdpSpecificationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.EnaSrdUdpSpecificationRequest(),
+
+    private static void WSEnaSrdUdpSpecificationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnaSrdUdpSpecificationRequest(),
             new SM::MemberInfo("EnaSrdUdpEnabled", SBoolean, "EnaSrdUdpEnabled", "EnaSrdUdpEnabled", static o => ((global::Stratus.Ec2.Model.EnaSrdUdpSpecificationRequest)o).EnaSrdUdpEnabled, static (o, v) => ((global::Stratus.Ec2.Model.EnaSrdUdpSpecificationRequest)o).EnaSrdUdpEnabled = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.EnaSrdUdpSpecificationRequest)o).EnaSrdUdpEnabled));
-        SEnableAddressTransferRequest.InitStructure(static () => new global::Stratus.Ec2.Model.EnableAddressTransferRequest(),
+
+    private static void WSEnableAddressTransferRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableAddressTransferRequest(),
             new SM::MemberInfo("AllocationId", SAllocationId, "AllocationId", "AllocationId", static o => ((global::Stratus.Ec2.Model.EnableAddressTransferRequest)o).AllocationId, static (o, v) => ((global::Stratus.Ec2.Model.EnableAddressTransferRequest)o).AllocationId = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.EnableAddressTransferRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.EnableAddressTransferRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.EnableAddressTransferRequest)o).DryRun),
             new SM::MemberInfo("TransferAccountId", SString, "TransferAccountId", "TransferAccountId", static o => ((global::Stratus.Ec2.Model.EnableAddressTransferRequest)o).TransferAccountId, static (o, v) => ((global::Stratus.Ec2.Model.EnableAddressTransferRequest)o).TransferAccountId = (string?)v, required: true));
-        SEnableAddressTransferResult.InitStructure(static () => new global::Stratus.Ec2.Model.EnableAddressTransferResult(),
+
+    private static void WSEnableAddressTransferResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableAddressTransferResult(),
             new SM::MemberInfo("AddressTransfer", SAddressTransfer, "AddressTransfer", "addressTransfer", static o => ((global::Stratus.Ec2.Model.EnableAddressTransferResult)o).AddressTransfer, static (o, v) => ((global::Stratus.Ec2.Model.EnableAddressTransferResult)o).AddressTransfer = (global::Stratus.Ec2.Model.AddressTransfer?)v, jsonName: "addressTransfer"));
-        SEnableAllowedImagesSettingsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.EnableAllowedImagesSettingsRequest(),
+
+    private static void WSEnableAllowedImagesSettingsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableAllowedImagesSettingsRequest(),
             new SM::MemberInfo("AllowedImagesSettingsState", SAllowedImagesSettingsEnabledState, "AllowedImagesSettingsState", "AllowedImagesSettingsState", static o => ((global::Stratus.Ec2.Model.EnableAllowedImagesSettingsRequest)o).AllowedImagesSettingsState, static (o, v) => ((global::Stratus.Ec2.Model.EnableAllowedImagesSettingsRequest)o).AllowedImagesSettingsState = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.EnableAllowedImagesSettingsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.EnableAllowedImagesSettingsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.EnableAllowedImagesSettingsRequest)o).DryRun));
-        SEnableAllowedImagesSettingsResult.InitStructure(static () => new global::Stratus.Ec2.Model.EnableAllowedImagesSettingsResult(),
+
+    private static void WSEnableAllowedImagesSettingsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableAllowedImagesSettingsResult(),
             new SM::MemberInfo("AllowedImagesSettingsState", SAllowedImagesSettingsEnabledState, "AllowedImagesSettingsState", "allowedImagesSettingsState", static o => ((global::Stratus.Ec2.Model.EnableAllowedImagesSettingsResult)o).AllowedImagesSettingsState, static (o, v) => ((global::Stratus.Ec2.Model.EnableAllowedImagesSettingsResult)o).AllowedImagesSettingsState = (string?)v, jsonName: "allowedImagesSettingsState"));
-        SEnableAwsNetworkPerformanceMetricSubscriptionRequest.InitStructure(static () => new global::Stratus.Ec2.Model.EnableAwsNetworkPerformanceMetricSubscriptionRequest(),
+
+    private static void WSEnableAwsNetworkPerformanceMetricSubscriptionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableAwsNetworkPerformanceMetricSubscriptionRequest(),
             new SM::MemberInfo("Destination", SString, "Destination", "Destination", static o => ((global::Stratus.Ec2.Model.EnableAwsNetworkPerformanceMetricSubscriptionRequest)o).Destination, static (o, v) => ((global::Stratus.Ec2.Model.EnableAwsNetworkPerformanceMetricSubscriptionRequest)o).Destination = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.EnableAwsNetworkPerformanceMetricSubscriptionRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.EnableAwsNetworkPerformanceMetricSubscriptionRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.EnableAwsNetworkPerformanceMetricSubscriptionRequest)o).DryRun),
             new SM::MemberInfo("Metric", SMetricType, "Metric", "Metric", static o => ((global::Stratus.Ec2.Model.EnableAwsNetworkPerformanceMetricSubscriptionRequest)o).Metric, static (o, v) => ((global::Stratus.Ec2.Model.EnableAwsNetworkPerformanceMetricSubscriptionRequest)o).Metric = (string?)v),
             new SM::MemberInfo("Source", SString, "Source", "Source", static o => ((global::Stratus.Ec2.Model.EnableAwsNetworkPerformanceMetricSubscriptionRequest)o).Source, static (o, v) => ((global::Stratus.Ec2.Model.EnableAwsNetworkPerformanceMetricSubscriptionRequest)o).Source = (string?)v),
             new SM::MemberInfo("Statistic", SStatisticType, "Statistic", "Statistic", static o => ((global::Stratus.Ec2.Model.EnableAwsNetworkPerformanceMetricSubscriptionRequest)o).Statistic, static (o, v) => ((global::Stratus.Ec2.Model.EnableAwsNetworkPerformanceMetricSubscriptionRequest)o).Statistic = (string?)v));
-    }
 }

@@ -10,430 +10,1907 @@ using SM = global::Stratus.Protocol.Model;
 /// <summary>Shape descriptors of the ec2 model.</summary>
 public static partial class Ec2Shapes
 {
-    public static readonly SM::ShapeInfo SEnableAwsNetworkPerformanceMetricSubscriptionResult = new SM::ShapeInfo("EnableAwsNetworkPerformanceMetricSubscriptionResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableCapacityManagerRequest = new SM::ShapeInfo("EnableCapacityManagerRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableCapacityManagerResult = new SM::ShapeInfo("EnableCapacityManagerResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableEbsEncryptionByDefaultRequest = new SM::ShapeInfo("EnableEbsEncryptionByDefaultRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableEbsEncryptionByDefaultResult = new SM::ShapeInfo("EnableEbsEncryptionByDefaultResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableFastLaunchRequest = new SM::ShapeInfo("EnableFastLaunchRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableFastLaunchResult = new SM::ShapeInfo("EnableFastLaunchResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableFastSnapshotRestoreErrorItem = new SM::ShapeInfo("EnableFastSnapshotRestoreErrorItem", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableFastSnapshotRestoreErrorSet = new SM::ShapeInfo("EnableFastSnapshotRestoreErrorSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SEnableFastSnapshotRestoreStateError = new SM::ShapeInfo("EnableFastSnapshotRestoreStateError", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableFastSnapshotRestoreStateErrorItem = new SM::ShapeInfo("EnableFastSnapshotRestoreStateErrorItem", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableFastSnapshotRestoreStateErrorSet = new SM::ShapeInfo("EnableFastSnapshotRestoreStateErrorSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SEnableFastSnapshotRestoreSuccessItem = new SM::ShapeInfo("EnableFastSnapshotRestoreSuccessItem", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableFastSnapshotRestoreSuccessSet = new SM::ShapeInfo("EnableFastSnapshotRestoreSuccessSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SEnableFastSnapshotRestoresRequest = new SM::ShapeInfo("EnableFastSnapshotRestoresRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableFastSnapshotRestoresResult = new SM::ShapeInfo("EnableFastSnapshotRestoresResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableImageBlockPublicAccessRequest = new SM::ShapeInfo("EnableImageBlockPublicAccessRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableImageBlockPublicAccessResult = new SM::ShapeInfo("EnableImageBlockPublicAccessResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableImageDeprecationRequest = new SM::ShapeInfo("EnableImageDeprecationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableImageDeprecationResult = new SM::ShapeInfo("EnableImageDeprecationResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableImageDeregistrationProtectionRequest = new SM::ShapeInfo("EnableImageDeregistrationProtectionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableImageDeregistrationProtectionResult = new SM::ShapeInfo("EnableImageDeregistrationProtectionResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableImageRequest = new SM::ShapeInfo("EnableImageRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableImageResult = new SM::ShapeInfo("EnableImageResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableInstanceSqlHaStandbyDetectionsRequest = new SM::ShapeInfo("EnableInstanceSqlHaStandbyDetectionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableInstanceSqlHaStandbyDetectionsResult = new SM::ShapeInfo("EnableInstanceSqlHaStandbyDetectionsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableIpamOrganizationAdminAccountRequest = new SM::ShapeInfo("EnableIpamOrganizationAdminAccountRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableIpamOrganizationAdminAccountResult = new SM::ShapeInfo("EnableIpamOrganizationAdminAccountResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableIpamPolicyRequest = new SM::ShapeInfo("EnableIpamPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableIpamPolicyResult = new SM::ShapeInfo("EnableIpamPolicyResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableReachabilityAnalyzerOrganizationSharingRequest = new SM::ShapeInfo("EnableReachabilityAnalyzerOrganizationSharingRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableReachabilityAnalyzerOrganizationSharingResult = new SM::ShapeInfo("EnableReachabilityAnalyzerOrganizationSharingResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableRouteServerPropagationRequest = new SM::ShapeInfo("EnableRouteServerPropagationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableRouteServerPropagationResult = new SM::ShapeInfo("EnableRouteServerPropagationResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableSerialConsoleAccessRequest = new SM::ShapeInfo("EnableSerialConsoleAccessRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableSerialConsoleAccessResult = new SM::ShapeInfo("EnableSerialConsoleAccessResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableSnapshotBlockPublicAccessRequest = new SM::ShapeInfo("EnableSnapshotBlockPublicAccessRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableSnapshotBlockPublicAccessResult = new SM::ShapeInfo("EnableSnapshotBlockPublicAccessResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableTransitGatewayRouteTablePropagationRequest = new SM::ShapeInfo("EnableTransitGatewayRouteTablePropagationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableTransitGatewayRouteTablePropagationResult = new SM::ShapeInfo("EnableTransitGatewayRouteTablePropagationResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableVgwRoutePropagationRequest = new SM::ShapeInfo("EnableVgwRoutePropagationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableVolumeIORequest = new SM::ShapeInfo("EnableVolumeIORequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableVpcClassicLinkDnsSupportRequest = new SM::ShapeInfo("EnableVpcClassicLinkDnsSupportRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableVpcClassicLinkDnsSupportResult = new SM::ShapeInfo("EnableVpcClassicLinkDnsSupportResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableVpcClassicLinkRequest = new SM::ShapeInfo("EnableVpcClassicLinkRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableVpcClassicLinkResult = new SM::ShapeInfo("EnableVpcClassicLinkResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnclaveOptions = new SM::ShapeInfo("EnclaveOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnclaveOptionsRequest = new SM::ShapeInfo("EnclaveOptionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEncryptionInTransitSupported = new SM::ShapeInfo("EncryptionInTransitSupported", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SEncryptionStateValue = new SM::ShapeInfo("EncryptionStateValue", SM::ShapeKind.String).Constrain(enumValues: ["enabling", "enabled", "disabling", "disabled"]);
-    public static readonly SM::ShapeInfo SEncryptionSupport = new SM::ShapeInfo("EncryptionSupport", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEncryptionSupportOptionValue = new SM::ShapeInfo("EncryptionSupportOptionValue", SM::ShapeKind.String).Constrain(enumValues: ["enable", "disable"]);
-    public static readonly SM::ShapeInfo SEndDateType = new SM::ShapeInfo("EndDateType", SM::ShapeKind.String).Constrain(enumValues: ["unlimited", "limited"]);
-    public static readonly SM::ShapeInfo SEndpointIpAddressType = new SM::ShapeInfo("EndpointIpAddressType", SM::ShapeKind.String).Constrain(enumValues: ["ipv4", "ipv6", "dual-stack"]);
-    public static readonly SM::ShapeInfo SEndpointSet = new SM::ShapeInfo("EndpointSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SEphemeralNvmeSupport = new SM::ShapeInfo("EphemeralNvmeSupport", SM::ShapeKind.String).Constrain(enumValues: ["unsupported", "supported", "required"]);
-    public static readonly SM::ShapeInfo SErrorSet = new SM::ShapeInfo("ErrorSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SEventCode = new SM::ShapeInfo("EventCode", SM::ShapeKind.String).Constrain(enumValues: ["instance-reboot", "system-reboot", "system-maintenance", "instance-retirement", "instance-stop"]);
-    public static readonly SM::ShapeInfo SEventInformation = new SM::ShapeInfo("EventInformation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEventType = new SM::ShapeInfo("EventType", SM::ShapeKind.String).Constrain(enumValues: ["instanceChange", "fleetRequestChange", "error", "information"]);
-    public static readonly SM::ShapeInfo SExcessCapacityTerminationPolicy = new SM::ShapeInfo("ExcessCapacityTerminationPolicy", SM::ShapeKind.String).Constrain(enumValues: ["noTermination", "default"]);
-    public static readonly SM::ShapeInfo SExcludedInstanceType = new SM::ShapeInfo("ExcludedInstanceType", SM::ShapeKind.String).Constrain(min: 1, max: 30);
-    public static readonly SM::ShapeInfo SExcludedInstanceTypeSet = new SM::ShapeInfo("ExcludedInstanceTypeSet", SM::ShapeKind.List).Constrain(min: 0, max: 400);
-    public static readonly SM::ShapeInfo SExecutableByStringList = new SM::ShapeInfo("ExecutableByStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SExplanation = new SM::ShapeInfo("Explanation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SExplanationList = new SM::ShapeInfo("ExplanationList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SExportClientVpnClientCertificateRevocationListRequest = new SM::ShapeInfo("ExportClientVpnClientCertificateRevocationListRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SExportClientVpnClientCertificateRevocationListResult = new SM::ShapeInfo("ExportClientVpnClientCertificateRevocationListResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SExportClientVpnClientConfigurationRequest = new SM::ShapeInfo("ExportClientVpnClientConfigurationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SExportClientVpnClientConfigurationResult = new SM::ShapeInfo("ExportClientVpnClientConfigurationResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SExportEnvironment = new SM::ShapeInfo("ExportEnvironment", SM::ShapeKind.String).Constrain(enumValues: ["citrix", "vmware", "microsoft"]);
-    public static readonly SM::ShapeInfo SExportImageRequest = new SM::ShapeInfo("ExportImageRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SExportImageResult = new SM::ShapeInfo("ExportImageResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SExportImageTask = new SM::ShapeInfo("ExportImageTask", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SExportImageTaskId = new SM::ShapeInfo("ExportImageTaskId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SExportImageTaskIdList = new SM::ShapeInfo("ExportImageTaskIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SExportImageTaskList = new SM::ShapeInfo("ExportImageTaskList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SExportTask = new SM::ShapeInfo("ExportTask", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SExportTaskId = new SM::ShapeInfo("ExportTaskId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SExportTaskIdStringList = new SM::ShapeInfo("ExportTaskIdStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SExportTaskList = new SM::ShapeInfo("ExportTaskList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SExportTaskS3Location = new SM::ShapeInfo("ExportTaskS3Location", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SExportTaskS3LocationRequest = new SM::ShapeInfo("ExportTaskS3LocationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SExportTaskState = new SM::ShapeInfo("ExportTaskState", SM::ShapeKind.String).Constrain(enumValues: ["active", "cancelling", "cancelled", "completed"]);
-    public static readonly SM::ShapeInfo SExportToS3Task = new SM::ShapeInfo("ExportToS3Task", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SExportToS3TaskSpecification = new SM::ShapeInfo("ExportToS3TaskSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SExportTransitGatewayRoutesRequest = new SM::ShapeInfo("ExportTransitGatewayRoutesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SExportTransitGatewayRoutesResult = new SM::ShapeInfo("ExportTransitGatewayRoutesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SExportVerifiedAccessInstanceClientConfigurationRequest = new SM::ShapeInfo("ExportVerifiedAccessInstanceClientConfigurationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SExportVerifiedAccessInstanceClientConfigurationResult = new SM::ShapeInfo("ExportVerifiedAccessInstanceClientConfigurationResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SExportVmTaskId = new SM::ShapeInfo("ExportVmTaskId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SExternalAuthorityConfiguration = new SM::ShapeInfo("ExternalAuthorityConfiguration", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFailedCapacityReservationFleetCancellationResult = new SM::ShapeInfo("FailedCapacityReservationFleetCancellationResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFailedCapacityReservationFleetCancellationResultSet = new SM::ShapeInfo("FailedCapacityReservationFleetCancellationResultSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SFailedQueuedPurchaseDeletion = new SM::ShapeInfo("FailedQueuedPurchaseDeletion", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFailedQueuedPurchaseDeletionSet = new SM::ShapeInfo("FailedQueuedPurchaseDeletionSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SFastLaunchImageIdList = new SM::ShapeInfo("FastLaunchImageIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SFastLaunchLaunchTemplateSpecificationRequest = new SM::ShapeInfo("FastLaunchLaunchTemplateSpecificationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFastLaunchLaunchTemplateSpecificationResponse = new SM::ShapeInfo("FastLaunchLaunchTemplateSpecificationResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFastLaunchResourceType = new SM::ShapeInfo("FastLaunchResourceType", SM::ShapeKind.String).Constrain(enumValues: ["snapshot"]);
-    public static readonly SM::ShapeInfo SFastLaunchSnapshotConfigurationRequest = new SM::ShapeInfo("FastLaunchSnapshotConfigurationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFastLaunchSnapshotConfigurationResponse = new SM::ShapeInfo("FastLaunchSnapshotConfigurationResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFastLaunchStateCode = new SM::ShapeInfo("FastLaunchStateCode", SM::ShapeKind.String).Constrain(enumValues: ["enabling", "enabling-failed", "enabled", "enabled-failed", "disabling", "disabling-failed"]);
-    public static readonly SM::ShapeInfo SFastSnapshotRestoreStateCode = new SM::ShapeInfo("FastSnapshotRestoreStateCode", SM::ShapeKind.String).Constrain(enumValues: ["enabling", "optimizing", "enabled", "disabling", "disabled"]);
-    public static readonly SM::ShapeInfo SFederatedAuthentication = new SM::ShapeInfo("FederatedAuthentication", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFederatedAuthenticationRequest = new SM::ShapeInfo("FederatedAuthenticationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFilter = new SM::ShapeInfo("Filter", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFilterByDimension = new SM::ShapeInfo("FilterByDimension", SM::ShapeKind.String).Constrain(min: 0, max: 300, enumValues: ["resource-region", "availability-zone-id", "account-id", "account-name", "instance-family", "instance-type", "instance-platform", "reservation-arn", "reservation-id", "reservation-type", "reservation-create-timestamp", "reservation-start-timestamp", "reservation-end-timestamp", "reservation-end-date-type", "tenancy", "reservation-state", "reservation-instance-match-criteria", "reservation-unused-financial-owner"]);
-    public static readonly SM::ShapeInfo SFilterList = new SM::ShapeInfo("FilterList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SFilterPortRange = new SM::ShapeInfo("FilterPortRange", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFindingsFound = new SM::ShapeInfo("FindingsFound", SM::ShapeKind.String).Constrain(enumValues: ["true", "false", "unknown"]);
-    public static readonly SM::ShapeInfo SFirewallStatefulRule = new SM::ShapeInfo("FirewallStatefulRule", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFirewallStatelessRule = new SM::ShapeInfo("FirewallStatelessRule", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFleetActivityStatus = new SM::ShapeInfo("FleetActivityStatus", SM::ShapeKind.String).Constrain(enumValues: ["error", "pending_fulfillment", "pending_termination", "fulfilled"]);
-    public static readonly SM::ShapeInfo SFleetBlockDeviceMappingRequest = new SM::ShapeInfo("FleetBlockDeviceMappingRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFleetBlockDeviceMappingRequestList = new SM::ShapeInfo("FleetBlockDeviceMappingRequestList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SFleetCapacityReservation = new SM::ShapeInfo("FleetCapacityReservation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFleetCapacityReservationSet = new SM::ShapeInfo("FleetCapacityReservationSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SFleetCapacityReservationTenancy = new SM::ShapeInfo("FleetCapacityReservationTenancy", SM::ShapeKind.String).Constrain(enumValues: ["default"]);
-    public static readonly SM::ShapeInfo SFleetCapacityReservationUsageStrategy = new SM::ShapeInfo("FleetCapacityReservationUsageStrategy", SM::ShapeKind.String).Constrain(enumValues: ["use-capacity-reservations-first"]);
-    public static readonly SM::ShapeInfo SFleetData = new SM::ShapeInfo("FleetData", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFleetEbsBlockDeviceRequest = new SM::ShapeInfo("FleetEbsBlockDeviceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFleetEventType = new SM::ShapeInfo("FleetEventType", SM::ShapeKind.String).Constrain(enumValues: ["instance-change", "fleet-change", "service-error"]);
-    public static readonly SM::ShapeInfo SFleetExcessCapacityTerminationPolicy = new SM::ShapeInfo("FleetExcessCapacityTerminationPolicy", SM::ShapeKind.String).Constrain(enumValues: ["no-termination", "termination"]);
-    public static readonly SM::ShapeInfo SFleetId = new SM::ShapeInfo("FleetId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SFleetIdSet = new SM::ShapeInfo("FleetIdSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SFleetInstanceMatchCriteria = new SM::ShapeInfo("FleetInstanceMatchCriteria", SM::ShapeKind.String).Constrain(enumValues: ["open"]);
-    public static readonly SM::ShapeInfo SFleetLaunchTemplateConfig = new SM::ShapeInfo("FleetLaunchTemplateConfig", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFleetLaunchTemplateConfigList = new SM::ShapeInfo("FleetLaunchTemplateConfigList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SFleetLaunchTemplateConfigListRequest = new SM::ShapeInfo("FleetLaunchTemplateConfigListRequest", SM::ShapeKind.List).Constrain(min: 0, max: 50);
-    public static readonly SM::ShapeInfo SFleetLaunchTemplateConfigRequest = new SM::ShapeInfo("FleetLaunchTemplateConfigRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFleetLaunchTemplateOverrides = new SM::ShapeInfo("FleetLaunchTemplateOverrides", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFleetLaunchTemplateOverridesList = new SM::ShapeInfo("FleetLaunchTemplateOverridesList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SFleetLaunchTemplateOverridesListRequest = new SM::ShapeInfo("FleetLaunchTemplateOverridesListRequest", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SFleetLaunchTemplateOverridesRequest = new SM::ShapeInfo("FleetLaunchTemplateOverridesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFleetLaunchTemplateSpecification = new SM::ShapeInfo("FleetLaunchTemplateSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFleetLaunchTemplateSpecificationRequest = new SM::ShapeInfo("FleetLaunchTemplateSpecificationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFleetOnDemandAllocationStrategy = new SM::ShapeInfo("FleetOnDemandAllocationStrategy", SM::ShapeKind.String).Constrain(enumValues: ["lowest-price", "prioritized"]);
-    public static readonly SM::ShapeInfo SFleetReplacementStrategy = new SM::ShapeInfo("FleetReplacementStrategy", SM::ShapeKind.String).Constrain(enumValues: ["launch", "launch-before-terminate"]);
-    public static readonly SM::ShapeInfo SFleetReservationType = new SM::ShapeInfo("FleetReservationType", SM::ShapeKind.String).Constrain(enumValues: ["interruptible-capacity-reservation"]);
-    public static readonly SM::ShapeInfo SFleetSet = new SM::ShapeInfo("FleetSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SFleetSpotCapacityRebalance = new SM::ShapeInfo("FleetSpotCapacityRebalance", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFleetSpotCapacityRebalanceRequest = new SM::ShapeInfo("FleetSpotCapacityRebalanceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFleetSpotMaintenanceStrategies = new SM::ShapeInfo("FleetSpotMaintenanceStrategies", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFleetSpotMaintenanceStrategiesRequest = new SM::ShapeInfo("FleetSpotMaintenanceStrategiesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFleetStateCode = new SM::ShapeInfo("FleetStateCode", SM::ShapeKind.String).Constrain(enumValues: ["submitted", "active", "deleted", "failed", "deleted_running", "deleted_terminating", "modifying"]);
-    public static readonly SM::ShapeInfo SFleetType = new SM::ShapeInfo("FleetType", SM::ShapeKind.String).Constrain(enumValues: ["request", "maintain", "instant"]);
-    public static readonly SM::ShapeInfo SFlexibleEnaQueuesSupport = new SM::ShapeInfo("FlexibleEnaQueuesSupport", SM::ShapeKind.String).Constrain(enumValues: ["unsupported", "supported"]);
-    public static readonly SM::ShapeInfo SFloat = new SM::ShapeInfo("Float", SM::ShapeKind.Float);
-    public static readonly SM::ShapeInfo SFlowLog = new SM::ShapeInfo("FlowLog", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFlowLogIdList = new SM::ShapeInfo("FlowLogIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SFlowLogResourceId = new SM::ShapeInfo("FlowLogResourceId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SFlowLogResourceIds = new SM::ShapeInfo("FlowLogResourceIds", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SFlowLogSet = new SM::ShapeInfo("FlowLogSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SFlowLogsResourceType = new SM::ShapeInfo("FlowLogsResourceType", SM::ShapeKind.String).Constrain(enumValues: ["VPC", "Subnet", "NetworkInterface", "TransitGateway", "TransitGatewayAttachment", "RegionalNatGateway"]);
-    public static readonly SM::ShapeInfo SFpgaDeviceCount = new SM::ShapeInfo("FpgaDeviceCount", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SFpgaDeviceInfo = new SM::ShapeInfo("FpgaDeviceInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFpgaDeviceInfoList = new SM::ShapeInfo("FpgaDeviceInfoList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SFpgaDeviceManufacturerName = new SM::ShapeInfo("FpgaDeviceManufacturerName", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SFpgaDeviceMemoryInfo = new SM::ShapeInfo("FpgaDeviceMemoryInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFpgaDeviceMemorySize = new SM::ShapeInfo("FpgaDeviceMemorySize", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SFpgaDeviceName = new SM::ShapeInfo("FpgaDeviceName", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SFpgaImage = new SM::ShapeInfo("FpgaImage", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFpgaImageAttribute = new SM::ShapeInfo("FpgaImageAttribute", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFpgaImageAttributeName = new SM::ShapeInfo("FpgaImageAttributeName", SM::ShapeKind.String).Constrain(enumValues: ["description", "name", "loadPermission", "productCodes"]);
-    public static readonly SM::ShapeInfo SFpgaImageId = new SM::ShapeInfo("FpgaImageId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SFpgaImageIdList = new SM::ShapeInfo("FpgaImageIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SFpgaImageList = new SM::ShapeInfo("FpgaImageList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SFpgaImageState = new SM::ShapeInfo("FpgaImageState", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFpgaImageStateCode = new SM::ShapeInfo("FpgaImageStateCode", SM::ShapeKind.String).Constrain(enumValues: ["pending", "failed", "available", "unavailable"]);
-    public static readonly SM::ShapeInfo SFpgaInfo = new SM::ShapeInfo("FpgaInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFreeTierEligibleFlag = new SM::ShapeInfo("FreeTierEligibleFlag", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SGVCDMaxResults = new SM::ShapeInfo("GVCDMaxResults", SM::ShapeKind.Integer).Constrain(min: 200, max: 1000);
-    public static readonly SM::ShapeInfo SGatewayAssociationState = new SM::ShapeInfo("GatewayAssociationState", SM::ShapeKind.String).Constrain(enumValues: ["associated", "not-associated", "associating", "disassociating"]);
-    public static readonly SM::ShapeInfo SGatewayType = new SM::ShapeInfo("GatewayType", SM::ShapeKind.String).Constrain(enumValues: ["ipsec.1"]);
-    public static readonly SM::ShapeInfo SGetActiveVpnTunnelStatusRequest = new SM::ShapeInfo("GetActiveVpnTunnelStatusRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetActiveVpnTunnelStatusResult = new SM::ShapeInfo("GetActiveVpnTunnelStatusResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetAllowedImagesSettingsRequest = new SM::ShapeInfo("GetAllowedImagesSettingsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetAllowedImagesSettingsResult = new SM::ShapeInfo("GetAllowedImagesSettingsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetAssociatedEnclaveCertificateIamRolesRequest = new SM::ShapeInfo("GetAssociatedEnclaveCertificateIamRolesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetAssociatedEnclaveCertificateIamRolesResult = new SM::ShapeInfo("GetAssociatedEnclaveCertificateIamRolesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetAssociatedIpv6PoolCidrsRequest = new SM::ShapeInfo("GetAssociatedIpv6PoolCidrsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetAssociatedIpv6PoolCidrsResult = new SM::ShapeInfo("GetAssociatedIpv6PoolCidrsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetAwsNetworkPerformanceDataRequest = new SM::ShapeInfo("GetAwsNetworkPerformanceDataRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetAwsNetworkPerformanceDataResult = new SM::ShapeInfo("GetAwsNetworkPerformanceDataResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetCapacityManagerAttributesRequest = new SM::ShapeInfo("GetCapacityManagerAttributesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetCapacityManagerAttributesResult = new SM::ShapeInfo("GetCapacityManagerAttributesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetCapacityManagerMetricDataRequest = new SM::ShapeInfo("GetCapacityManagerMetricDataRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetCapacityManagerMetricDataResult = new SM::ShapeInfo("GetCapacityManagerMetricDataResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetCapacityManagerMetricDimensionsRequest = new SM::ShapeInfo("GetCapacityManagerMetricDimensionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetCapacityManagerMetricDimensionsResult = new SM::ShapeInfo("GetCapacityManagerMetricDimensionsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetCapacityManagerMonitoredTagKeysRequest = new SM::ShapeInfo("GetCapacityManagerMonitoredTagKeysRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetCapacityManagerMonitoredTagKeysRequestMaxResults = new SM::ShapeInfo("GetCapacityManagerMonitoredTagKeysRequestMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000);
-    public static readonly SM::ShapeInfo SGetCapacityManagerMonitoredTagKeysResult = new SM::ShapeInfo("GetCapacityManagerMonitoredTagKeysResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetCapacityReservationUsageRequest = new SM::ShapeInfo("GetCapacityReservationUsageRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetCapacityReservationUsageRequestMaxResults = new SM::ShapeInfo("GetCapacityReservationUsageRequestMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000);
-    public static readonly SM::ShapeInfo SGetCapacityReservationUsageResult = new SM::ShapeInfo("GetCapacityReservationUsageResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetCoipPoolUsageRequest = new SM::ShapeInfo("GetCoipPoolUsageRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetCoipPoolUsageResult = new SM::ShapeInfo("GetCoipPoolUsageResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetConsoleOutputRequest = new SM::ShapeInfo("GetConsoleOutputRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetConsoleOutputResult = new SM::ShapeInfo("GetConsoleOutputResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetConsoleScreenshotRequest = new SM::ShapeInfo("GetConsoleScreenshotRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetConsoleScreenshotResult = new SM::ShapeInfo("GetConsoleScreenshotResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetDeclarativePoliciesReportSummaryRequest = new SM::ShapeInfo("GetDeclarativePoliciesReportSummaryRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetDeclarativePoliciesReportSummaryResult = new SM::ShapeInfo("GetDeclarativePoliciesReportSummaryResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetDefaultCreditSpecificationRequest = new SM::ShapeInfo("GetDefaultCreditSpecificationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetDefaultCreditSpecificationResult = new SM::ShapeInfo("GetDefaultCreditSpecificationResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetEbsDefaultKmsKeyIdRequest = new SM::ShapeInfo("GetEbsDefaultKmsKeyIdRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetEbsDefaultKmsKeyIdResult = new SM::ShapeInfo("GetEbsDefaultKmsKeyIdResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetEbsEncryptionByDefaultRequest = new SM::ShapeInfo("GetEbsEncryptionByDefaultRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetEbsEncryptionByDefaultResult = new SM::ShapeInfo("GetEbsEncryptionByDefaultResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetEnabledIpamPolicyRequest = new SM::ShapeInfo("GetEnabledIpamPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetEnabledIpamPolicyResult = new SM::ShapeInfo("GetEnabledIpamPolicyResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetFlowLogsIntegrationTemplateRequest = new SM::ShapeInfo("GetFlowLogsIntegrationTemplateRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetFlowLogsIntegrationTemplateResult = new SM::ShapeInfo("GetFlowLogsIntegrationTemplateResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetGroupsForCapacityReservationRequest = new SM::ShapeInfo("GetGroupsForCapacityReservationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetGroupsForCapacityReservationRequestMaxResults = new SM::ShapeInfo("GetGroupsForCapacityReservationRequestMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000);
-    public static readonly SM::ShapeInfo SGetGroupsForCapacityReservationResult = new SM::ShapeInfo("GetGroupsForCapacityReservationResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetHostReservationPurchasePreviewRequest = new SM::ShapeInfo("GetHostReservationPurchasePreviewRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetHostReservationPurchasePreviewResult = new SM::ShapeInfo("GetHostReservationPurchasePreviewResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetImageAncestryRequest = new SM::ShapeInfo("GetImageAncestryRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetImageAncestryResult = new SM::ShapeInfo("GetImageAncestryResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetImageBlockPublicAccessStateRequest = new SM::ShapeInfo("GetImageBlockPublicAccessStateRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetImageBlockPublicAccessStateResult = new SM::ShapeInfo("GetImageBlockPublicAccessStateResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetInstanceMetadataDefaultsRequest = new SM::ShapeInfo("GetInstanceMetadataDefaultsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetInstanceMetadataDefaultsResult = new SM::ShapeInfo("GetInstanceMetadataDefaultsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetInstanceTpmEkPubRequest = new SM::ShapeInfo("GetInstanceTpmEkPubRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetInstanceTpmEkPubResult = new SM::ShapeInfo("GetInstanceTpmEkPubResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetInstanceTypesFromInstanceRequirementsRequest = new SM::ShapeInfo("GetInstanceTypesFromInstanceRequirementsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetInstanceTypesFromInstanceRequirementsResult = new SM::ShapeInfo("GetInstanceTypesFromInstanceRequirementsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetInstanceUefiDataRequest = new SM::ShapeInfo("GetInstanceUefiDataRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetInstanceUefiDataResult = new SM::ShapeInfo("GetInstanceUefiDataResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetIpamAddressHistoryRequest = new SM::ShapeInfo("GetIpamAddressHistoryRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetIpamAddressHistoryResult = new SM::ShapeInfo("GetIpamAddressHistoryResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetIpamDiscoveredAccountsRequest = new SM::ShapeInfo("GetIpamDiscoveredAccountsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetIpamDiscoveredAccountsResult = new SM::ShapeInfo("GetIpamDiscoveredAccountsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetIpamDiscoveredPublicAddressesRequest = new SM::ShapeInfo("GetIpamDiscoveredPublicAddressesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetIpamDiscoveredPublicAddressesResult = new SM::ShapeInfo("GetIpamDiscoveredPublicAddressesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetIpamDiscoveredResourceCidrsRequest = new SM::ShapeInfo("GetIpamDiscoveredResourceCidrsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetIpamDiscoveredResourceCidrsResult = new SM::ShapeInfo("GetIpamDiscoveredResourceCidrsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetIpamPolicyAllocationRulesRequest = new SM::ShapeInfo("GetIpamPolicyAllocationRulesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetIpamPolicyAllocationRulesResult = new SM::ShapeInfo("GetIpamPolicyAllocationRulesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetIpamPolicyOrganizationTargetsRequest = new SM::ShapeInfo("GetIpamPolicyOrganizationTargetsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetIpamPolicyOrganizationTargetsResult = new SM::ShapeInfo("GetIpamPolicyOrganizationTargetsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetIpamPoolAllocationsMaxResults = new SM::ShapeInfo("GetIpamPoolAllocationsMaxResults", SM::ShapeKind.Integer).Constrain(min: 1000, max: 100000);
-    public static readonly SM::ShapeInfo SGetIpamPoolAllocationsRequest = new SM::ShapeInfo("GetIpamPoolAllocationsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetIpamPoolAllocationsResult = new SM::ShapeInfo("GetIpamPoolAllocationsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetIpamPoolCidrsRequest = new SM::ShapeInfo("GetIpamPoolCidrsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetIpamPoolCidrsResult = new SM::ShapeInfo("GetIpamPoolCidrsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetIpamPrefixListResolverRulesRequest = new SM::ShapeInfo("GetIpamPrefixListResolverRulesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetIpamPrefixListResolverRulesResult = new SM::ShapeInfo("GetIpamPrefixListResolverRulesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetIpamPrefixListResolverVersionEntriesRequest = new SM::ShapeInfo("GetIpamPrefixListResolverVersionEntriesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetIpamPrefixListResolverVersionEntriesResult = new SM::ShapeInfo("GetIpamPrefixListResolverVersionEntriesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetIpamPrefixListResolverVersionsRequest = new SM::ShapeInfo("GetIpamPrefixListResolverVersionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetIpamPrefixListResolverVersionsResult = new SM::ShapeInfo("GetIpamPrefixListResolverVersionsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetIpamResourceCidrsRequest = new SM::ShapeInfo("GetIpamResourceCidrsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetIpamResourceCidrsResult = new SM::ShapeInfo("GetIpamResourceCidrsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetLaunchTemplateDataRequest = new SM::ShapeInfo("GetLaunchTemplateDataRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetLaunchTemplateDataResult = new SM::ShapeInfo("GetLaunchTemplateDataResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetManagedPrefixListAssociationsMaxResults = new SM::ShapeInfo("GetManagedPrefixListAssociationsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 255);
-    public static readonly SM::ShapeInfo SGetManagedPrefixListAssociationsRequest = new SM::ShapeInfo("GetManagedPrefixListAssociationsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetManagedPrefixListAssociationsResult = new SM::ShapeInfo("GetManagedPrefixListAssociationsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetManagedPrefixListEntriesRequest = new SM::ShapeInfo("GetManagedPrefixListEntriesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetManagedPrefixListEntriesResult = new SM::ShapeInfo("GetManagedPrefixListEntriesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetManagedResourceVisibilityRequest = new SM::ShapeInfo("GetManagedResourceVisibilityRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetManagedResourceVisibilityResult = new SM::ShapeInfo("GetManagedResourceVisibilityResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetNetworkInsightsAccessScopeAnalysisFindingsMaxResults = new SM::ShapeInfo("GetNetworkInsightsAccessScopeAnalysisFindingsMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000);
-    public static readonly SM::ShapeInfo SGetNetworkInsightsAccessScopeAnalysisFindingsRequest = new SM::ShapeInfo("GetNetworkInsightsAccessScopeAnalysisFindingsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetNetworkInsightsAccessScopeAnalysisFindingsResult = new SM::ShapeInfo("GetNetworkInsightsAccessScopeAnalysisFindingsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetNetworkInsightsAccessScopeContentRequest = new SM::ShapeInfo("GetNetworkInsightsAccessScopeContentRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetNetworkInsightsAccessScopeContentResult = new SM::ShapeInfo("GetNetworkInsightsAccessScopeContentResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetPasswordDataRequest = new SM::ShapeInfo("GetPasswordDataRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetPasswordDataResult = new SM::ShapeInfo("GetPasswordDataResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetReservedInstancesExchangeQuoteRequest = new SM::ShapeInfo("GetReservedInstancesExchangeQuoteRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetReservedInstancesExchangeQuoteResult = new SM::ShapeInfo("GetReservedInstancesExchangeQuoteResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetRouteServerAssociationsRequest = new SM::ShapeInfo("GetRouteServerAssociationsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetRouteServerAssociationsResult = new SM::ShapeInfo("GetRouteServerAssociationsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetRouteServerPropagationsRequest = new SM::ShapeInfo("GetRouteServerPropagationsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetRouteServerPropagationsResult = new SM::ShapeInfo("GetRouteServerPropagationsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetRouteServerRoutingDatabaseRequest = new SM::ShapeInfo("GetRouteServerRoutingDatabaseRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetRouteServerRoutingDatabaseResult = new SM::ShapeInfo("GetRouteServerRoutingDatabaseResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetSecurityGroupsForVpcRequest = new SM::ShapeInfo("GetSecurityGroupsForVpcRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetSecurityGroupsForVpcRequestMaxResults = new SM::ShapeInfo("GetSecurityGroupsForVpcRequestMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SGetSecurityGroupsForVpcResult = new SM::ShapeInfo("GetSecurityGroupsForVpcResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetSerialConsoleAccessStatusRequest = new SM::ShapeInfo("GetSerialConsoleAccessStatusRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetSerialConsoleAccessStatusResult = new SM::ShapeInfo("GetSerialConsoleAccessStatusResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetSnapshotBlockPublicAccessStateRequest = new SM::ShapeInfo("GetSnapshotBlockPublicAccessStateRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetSnapshotBlockPublicAccessStateResult = new SM::ShapeInfo("GetSnapshotBlockPublicAccessStateResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetSpotPlacementScoresRequest = new SM::ShapeInfo("GetSpotPlacementScoresRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetSpotPlacementScoresResult = new SM::ShapeInfo("GetSpotPlacementScoresResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetSubnetCidrReservationsMaxResults = new SM::ShapeInfo("GetSubnetCidrReservationsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SGetSubnetCidrReservationsRequest = new SM::ShapeInfo("GetSubnetCidrReservationsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetSubnetCidrReservationsResult = new SM::ShapeInfo("GetSubnetCidrReservationsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetTransitGatewayAttachmentPropagationsRequest = new SM::ShapeInfo("GetTransitGatewayAttachmentPropagationsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetTransitGatewayAttachmentPropagationsResult = new SM::ShapeInfo("GetTransitGatewayAttachmentPropagationsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetTransitGatewayMeteringPolicyEntriesRequest = new SM::ShapeInfo("GetTransitGatewayMeteringPolicyEntriesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetTransitGatewayMeteringPolicyEntriesResult = new SM::ShapeInfo("GetTransitGatewayMeteringPolicyEntriesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetTransitGatewayMulticastDomainAssociationsRequest = new SM::ShapeInfo("GetTransitGatewayMulticastDomainAssociationsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetTransitGatewayMulticastDomainAssociationsResult = new SM::ShapeInfo("GetTransitGatewayMulticastDomainAssociationsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetTransitGatewayPolicyTableAssociationsRequest = new SM::ShapeInfo("GetTransitGatewayPolicyTableAssociationsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetTransitGatewayPolicyTableAssociationsResult = new SM::ShapeInfo("GetTransitGatewayPolicyTableAssociationsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetTransitGatewayPolicyTableEntriesRequest = new SM::ShapeInfo("GetTransitGatewayPolicyTableEntriesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetTransitGatewayPolicyTableEntriesResult = new SM::ShapeInfo("GetTransitGatewayPolicyTableEntriesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetTransitGatewayPrefixListReferencesRequest = new SM::ShapeInfo("GetTransitGatewayPrefixListReferencesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetTransitGatewayPrefixListReferencesResult = new SM::ShapeInfo("GetTransitGatewayPrefixListReferencesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetTransitGatewayRouteTableAssociationsRequest = new SM::ShapeInfo("GetTransitGatewayRouteTableAssociationsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetTransitGatewayRouteTableAssociationsResult = new SM::ShapeInfo("GetTransitGatewayRouteTableAssociationsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetTransitGatewayRouteTablePropagationsRequest = new SM::ShapeInfo("GetTransitGatewayRouteTablePropagationsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetTransitGatewayRouteTablePropagationsResult = new SM::ShapeInfo("GetTransitGatewayRouteTablePropagationsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetVerifiedAccessEndpointPolicyRequest = new SM::ShapeInfo("GetVerifiedAccessEndpointPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetVerifiedAccessEndpointPolicyResult = new SM::ShapeInfo("GetVerifiedAccessEndpointPolicyResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetVerifiedAccessEndpointTargetsMaxResults = new SM::ShapeInfo("GetVerifiedAccessEndpointTargetsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SGetVerifiedAccessEndpointTargetsRequest = new SM::ShapeInfo("GetVerifiedAccessEndpointTargetsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetVerifiedAccessEndpointTargetsResult = new SM::ShapeInfo("GetVerifiedAccessEndpointTargetsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetVerifiedAccessGroupPolicyRequest = new SM::ShapeInfo("GetVerifiedAccessGroupPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetVerifiedAccessGroupPolicyResult = new SM::ShapeInfo("GetVerifiedAccessGroupPolicyResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetVpcResourcesBlockingEncryptionEnforcementMaxResults = new SM::ShapeInfo("GetVpcResourcesBlockingEncryptionEnforcementMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SGetVpcResourcesBlockingEncryptionEnforcementRequest = new SM::ShapeInfo("GetVpcResourcesBlockingEncryptionEnforcementRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetVpcResourcesBlockingEncryptionEnforcementResult = new SM::ShapeInfo("GetVpcResourcesBlockingEncryptionEnforcementResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetVpnConnectionDeviceSampleConfigurationRequest = new SM::ShapeInfo("GetVpnConnectionDeviceSampleConfigurationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetVpnConnectionDeviceSampleConfigurationResult = new SM::ShapeInfo("GetVpnConnectionDeviceSampleConfigurationResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetVpnConnectionDeviceTypesRequest = new SM::ShapeInfo("GetVpnConnectionDeviceTypesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetVpnConnectionDeviceTypesResult = new SM::ShapeInfo("GetVpnConnectionDeviceTypesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetVpnTunnelReplacementStatusRequest = new SM::ShapeInfo("GetVpnTunnelReplacementStatusRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetVpnTunnelReplacementStatusResult = new SM::ShapeInfo("GetVpnTunnelReplacementStatusResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGpuDeviceCount = new SM::ShapeInfo("GpuDeviceCount", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SGpuDeviceInfo = new SM::ShapeInfo("GpuDeviceInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGpuDeviceInfoList = new SM::ShapeInfo("GpuDeviceInfoList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SGpuDeviceManufacturerName = new SM::ShapeInfo("GpuDeviceManufacturerName", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SGpuDeviceMemoryInfo = new SM::ShapeInfo("GpuDeviceMemoryInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGpuDeviceMemorySize = new SM::ShapeInfo("GpuDeviceMemorySize", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SGpuDeviceName = new SM::ShapeInfo("GpuDeviceName", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SGpuInfo = new SM::ShapeInfo("GpuInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGpuPartitionSize = new SM::ShapeInfo("GpuPartitionSize", SM::ShapeKind.Double);
-    public static readonly SM::ShapeInfo SGroupBy = new SM::ShapeInfo("GroupBy", SM::ShapeKind.String).Constrain(min: 0, max: 300, enumValues: ["resource-region", "availability-zone-id", "account-id", "account-name", "instance-family", "instance-type", "instance-platform", "reservation-arn", "reservation-id", "reservation-type", "reservation-create-timestamp", "reservation-start-timestamp", "reservation-end-timestamp", "reservation-end-date-type", "tenancy", "reservation-state", "reservation-instance-match-criteria", "reservation-unused-financial-owner"]);
-    public static readonly SM::ShapeInfo SGroupBySet = new SM::ShapeInfo("GroupBySet", SM::ShapeKind.List).Constrain(min: 0, max: 20);
-    public static readonly SM::ShapeInfo SGroupIdStringList = new SM::ShapeInfo("GroupIdStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SGroupIdentifier = new SM::ShapeInfo("GroupIdentifier", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGroupIdentifierList = new SM::ShapeInfo("GroupIdentifierList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SGroupIdentifierSet = new SM::ShapeInfo("GroupIdentifierSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SGroupIds = new SM::ShapeInfo("GroupIds", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SGroupNameStringList = new SM::ShapeInfo("GroupNameStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SHaStatus = new SM::ShapeInfo("HaStatus", SM::ShapeKind.String).Constrain(enumValues: ["processing", "active", "standby", "invalid"]);
-    public static readonly SM::ShapeInfo SHibernationFlag = new SM::ShapeInfo("HibernationFlag", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SHibernationOptions = new SM::ShapeInfo("HibernationOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SHibernationOptionsRequest = new SM::ShapeInfo("HibernationOptionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SHistoryRecord = new SM::ShapeInfo("HistoryRecord", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SHistoryRecordEntry = new SM::ShapeInfo("HistoryRecordEntry", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SHistoryRecordSet = new SM::ShapeInfo("HistoryRecordSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SHistoryRecords = new SM::ShapeInfo("HistoryRecords", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SHost = new SM::ShapeInfo("Host", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SHostInstance = new SM::ShapeInfo("HostInstance", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SHostInstanceList = new SM::ShapeInfo("HostInstanceList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SHostList = new SM::ShapeInfo("HostList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SHostMaintenance = new SM::ShapeInfo("HostMaintenance", SM::ShapeKind.String).Constrain(enumValues: ["on", "off"]);
-    public static readonly SM::ShapeInfo SHostOffering = new SM::ShapeInfo("HostOffering", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SHostOfferingSet = new SM::ShapeInfo("HostOfferingSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SHostProperties = new SM::ShapeInfo("HostProperties", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SHostRecovery = new SM::ShapeInfo("HostRecovery", SM::ShapeKind.String).Constrain(enumValues: ["on", "off"]);
-    public static readonly SM::ShapeInfo SHostReservation = new SM::ShapeInfo("HostReservation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SHostReservationId = new SM::ShapeInfo("HostReservationId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SHostReservationIdSet = new SM::ShapeInfo("HostReservationIdSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SHostReservationSet = new SM::ShapeInfo("HostReservationSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SHostTenancy = new SM::ShapeInfo("HostTenancy", SM::ShapeKind.String).Constrain(enumValues: ["default", "dedicated", "host"]);
-    public static readonly SM::ShapeInfo SHostnameType = new SM::ShapeInfo("HostnameType", SM::ShapeKind.String).Constrain(enumValues: ["ip-name", "resource-name"]);
-    public static readonly SM::ShapeInfo SHour = new SM::ShapeInfo("Hour", SM::ShapeKind.Integer).Constrain(min: 0, max: 23);
-    public static readonly SM::ShapeInfo SHttpTokensEnforcedState = new SM::ShapeInfo("HttpTokensEnforcedState", SM::ShapeKind.String).Constrain(enumValues: ["disabled", "enabled"]);
-    public static readonly SM::ShapeInfo SHttpTokensState = new SM::ShapeInfo("HttpTokensState", SM::ShapeKind.String).Constrain(enumValues: ["optional", "required"]);
-    public static readonly SM::ShapeInfo SHypervisorType = new SM::ShapeInfo("HypervisorType", SM::ShapeKind.String).Constrain(enumValues: ["ovm", "xen"]);
-    public static readonly SM::ShapeInfo SIKEVersionsList = new SM::ShapeInfo("IKEVersionsList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIKEVersionsListValue = new SM::ShapeInfo("IKEVersionsListValue", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIKEVersionsRequestList = new SM::ShapeInfo("IKEVersionsRequestList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIKEVersionsRequestListValue = new SM::ShapeInfo("IKEVersionsRequestListValue", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIamInstanceProfile = new SM::ShapeInfo("IamInstanceProfile", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIamInstanceProfileAssociation = new SM::ShapeInfo("IamInstanceProfileAssociation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIamInstanceProfileAssociationId = new SM::ShapeInfo("IamInstanceProfileAssociationId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SIamInstanceProfileAssociationSet = new SM::ShapeInfo("IamInstanceProfileAssociationSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIamInstanceProfileAssociationState = new SM::ShapeInfo("IamInstanceProfileAssociationState", SM::ShapeKind.String).Constrain(enumValues: ["associating", "associated", "disassociating", "disassociated"]);
-    public static readonly SM::ShapeInfo SIamInstanceProfileSpecification = new SM::ShapeInfo("IamInstanceProfileSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIcmpTypeCode = new SM::ShapeInfo("IcmpTypeCode", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIdFormat = new SM::ShapeInfo("IdFormat", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIdFormatList = new SM::ShapeInfo("IdFormatList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIgmpv2SupportValue = new SM::ShapeInfo("Igmpv2SupportValue", SM::ShapeKind.String).Constrain(enumValues: ["enable", "disable"]);
-    public static readonly SM::ShapeInfo SImage = new SM::ShapeInfo("Image", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SImageAncestryEntry = new SM::ShapeInfo("ImageAncestryEntry", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SImageAncestryEntryList = new SM::ShapeInfo("ImageAncestryEntryList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SImageAttribute = new SM::ShapeInfo("ImageAttribute", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SImageAttributeName = new SM::ShapeInfo("ImageAttributeName", SM::ShapeKind.String).Constrain(enumValues: ["description", "kernel", "ramdisk", "launchPermission", "productCodes", "blockDeviceMapping", "sriovNetSupport", "bootMode", "tpmSupport", "uefiData", "lastLaunchedTime", "imdsSupport", "deregistrationProtection"]);
-    public static readonly SM::ShapeInfo SImageBlockPublicAccessDisabledState = new SM::ShapeInfo("ImageBlockPublicAccessDisabledState", SM::ShapeKind.String).Constrain(enumValues: ["unblocked"]);
-    public static readonly SM::ShapeInfo SImageBlockPublicAccessEnabledState = new SM::ShapeInfo("ImageBlockPublicAccessEnabledState", SM::ShapeKind.String).Constrain(enumValues: ["block-new-sharing"]);
-    public static readonly SM::ShapeInfo SImageCriterion = new SM::ShapeInfo("ImageCriterion", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SImageCriterionList = new SM::ShapeInfo("ImageCriterionList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SImageCriterionRequest = new SM::ShapeInfo("ImageCriterionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SImageCriterionRequestList = new SM::ShapeInfo("ImageCriterionRequestList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SImageDescriptionRequest = new SM::ShapeInfo("ImageDescriptionRequest", SM::ShapeKind.String).Constrain(min: 0, max: 255);
-    public static readonly SM::ShapeInfo SImageDiskContainer = new SM::ShapeInfo("ImageDiskContainer", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SImageDiskContainerList = new SM::ShapeInfo("ImageDiskContainerList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SImageId = new SM::ShapeInfo("ImageId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SImageIdList = new SM::ShapeInfo("ImageIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SImageIdStringList = new SM::ShapeInfo("ImageIdStringList", SM::ShapeKind.List);
+    public static SM::ShapeInfo SEnableAwsNetworkPerformanceMetricSubscriptionResult => Table[1600];
+    public static SM::ShapeInfo SEnableCapacityManagerRequest => Table[1601];
+    public static SM::ShapeInfo SEnableCapacityManagerResult => Table[1602];
+    public static SM::ShapeInfo SEnableEbsEncryptionByDefaultRequest => Table[1603];
+    public static SM::ShapeInfo SEnableEbsEncryptionByDefaultResult => Table[1604];
+    public static SM::ShapeInfo SEnableFastLaunchRequest => Table[1605];
+    public static SM::ShapeInfo SEnableFastLaunchResult => Table[1606];
+    public static SM::ShapeInfo SEnableFastSnapshotRestoreErrorItem => Table[1607];
+    public static SM::ShapeInfo SEnableFastSnapshotRestoreErrorSet => Table[1608];
+    public static SM::ShapeInfo SEnableFastSnapshotRestoreStateError => Table[1609];
+    public static SM::ShapeInfo SEnableFastSnapshotRestoreStateErrorItem => Table[1610];
+    public static SM::ShapeInfo SEnableFastSnapshotRestoreStateErrorSet => Table[1611];
+    public static SM::ShapeInfo SEnableFastSnapshotRestoreSuccessItem => Table[1612];
+    public static SM::ShapeInfo SEnableFastSnapshotRestoreSuccessSet => Table[1613];
+    public static SM::ShapeInfo SEnableFastSnapshotRestoresRequest => Table[1614];
+    public static SM::ShapeInfo SEnableFastSnapshotRestoresResult => Table[1615];
+    public static SM::ShapeInfo SEnableImageBlockPublicAccessRequest => Table[1616];
+    public static SM::ShapeInfo SEnableImageBlockPublicAccessResult => Table[1617];
+    public static SM::ShapeInfo SEnableImageDeprecationRequest => Table[1618];
+    public static SM::ShapeInfo SEnableImageDeprecationResult => Table[1619];
+    public static SM::ShapeInfo SEnableImageDeregistrationProtectionRequest => Table[1620];
+    public static SM::ShapeInfo SEnableImageDeregistrationProtectionResult => Table[1621];
+    public static SM::ShapeInfo SEnableImageRequest => Table[1622];
+    public static SM::ShapeInfo SEnableImageResult => Table[1623];
+    public static SM::ShapeInfo SEnableInstanceSqlHaStandbyDetectionsRequest => Table[1624];
+    public static SM::ShapeInfo SEnableInstanceSqlHaStandbyDetectionsResult => Table[1625];
+    public static SM::ShapeInfo SEnableIpamOrganizationAdminAccountRequest => Table[1626];
+    public static SM::ShapeInfo SEnableIpamOrganizationAdminAccountResult => Table[1627];
+    public static SM::ShapeInfo SEnableIpamPolicyRequest => Table[1628];
+    public static SM::ShapeInfo SEnableIpamPolicyResult => Table[1629];
+    public static SM::ShapeInfo SEnableReachabilityAnalyzerOrganizationSharingRequest => Table[1630];
+    public static SM::ShapeInfo SEnableReachabilityAnalyzerOrganizationSharingResult => Table[1631];
+    public static SM::ShapeInfo SEnableRouteServerPropagationRequest => Table[1632];
+    public static SM::ShapeInfo SEnableRouteServerPropagationResult => Table[1633];
+    public static SM::ShapeInfo SEnableSerialConsoleAccessRequest => Table[1634];
+    public static SM::ShapeInfo SEnableSerialConsoleAccessResult => Table[1635];
+    public static SM::ShapeInfo SEnableSnapshotBlockPublicAccessRequest => Table[1636];
+    public static SM::ShapeInfo SEnableSnapshotBlockPublicAccessResult => Table[1637];
+    public static SM::ShapeInfo SEnableTransitGatewayRouteTablePropagationRequest => Table[1638];
+    public static SM::ShapeInfo SEnableTransitGatewayRouteTablePropagationResult => Table[1639];
+    public static SM::ShapeInfo SEnableVgwRoutePropagationRequest => Table[1640];
+    public static SM::ShapeInfo SEnableVolumeIORequest => Table[1641];
+    public static SM::ShapeInfo SEnableVpcClassicLinkDnsSupportRequest => Table[1642];
+    public static SM::ShapeInfo SEnableVpcClassicLinkDnsSupportResult => Table[1643];
+    public static SM::ShapeInfo SEnableVpcClassicLinkRequest => Table[1644];
+    public static SM::ShapeInfo SEnableVpcClassicLinkResult => Table[1645];
+    public static SM::ShapeInfo SEnclaveOptions => Table[1646];
+    public static SM::ShapeInfo SEnclaveOptionsRequest => Table[1647];
+    public static SM::ShapeInfo SEncryptionInTransitSupported => Table[1648];
+    public static SM::ShapeInfo SEncryptionStateValue => Table[1649];
+    public static SM::ShapeInfo SEncryptionSupport => Table[1650];
+    public static SM::ShapeInfo SEncryptionSupportOptionValue => Table[1651];
+    public static SM::ShapeInfo SEndDateType => Table[1652];
+    public static SM::ShapeInfo SEndpointIpAddressType => Table[1653];
+    public static SM::ShapeInfo SEndpointSet => Table[1654];
+    public static SM::ShapeInfo SEphemeralNvmeSupport => Table[1655];
+    public static SM::ShapeInfo SErrorSet => Table[1656];
+    public static SM::ShapeInfo SEventCode => Table[1657];
+    public static SM::ShapeInfo SEventInformation => Table[1658];
+    public static SM::ShapeInfo SEventType => Table[1659];
+    public static SM::ShapeInfo SExcessCapacityTerminationPolicy => Table[1660];
+    public static SM::ShapeInfo SExcludedInstanceType => Table[1661];
+    public static SM::ShapeInfo SExcludedInstanceTypeSet => Table[1662];
+    public static SM::ShapeInfo SExecutableByStringList => Table[1663];
+    public static SM::ShapeInfo SExplanation => Table[1664];
+    public static SM::ShapeInfo SExplanationList => Table[1665];
+    public static SM::ShapeInfo SExportClientVpnClientCertificateRevocationListRequest => Table[1666];
+    public static SM::ShapeInfo SExportClientVpnClientCertificateRevocationListResult => Table[1667];
+    public static SM::ShapeInfo SExportClientVpnClientConfigurationRequest => Table[1668];
+    public static SM::ShapeInfo SExportClientVpnClientConfigurationResult => Table[1669];
+    public static SM::ShapeInfo SExportEnvironment => Table[1670];
+    public static SM::ShapeInfo SExportImageRequest => Table[1671];
+    public static SM::ShapeInfo SExportImageResult => Table[1672];
+    public static SM::ShapeInfo SExportImageTask => Table[1673];
+    public static SM::ShapeInfo SExportImageTaskId => Table[1674];
+    public static SM::ShapeInfo SExportImageTaskIdList => Table[1675];
+    public static SM::ShapeInfo SExportImageTaskList => Table[1676];
+    public static SM::ShapeInfo SExportTask => Table[1677];
+    public static SM::ShapeInfo SExportTaskId => Table[1678];
+    public static SM::ShapeInfo SExportTaskIdStringList => Table[1679];
+    public static SM::ShapeInfo SExportTaskList => Table[1680];
+    public static SM::ShapeInfo SExportTaskS3Location => Table[1681];
+    public static SM::ShapeInfo SExportTaskS3LocationRequest => Table[1682];
+    public static SM::ShapeInfo SExportTaskState => Table[1683];
+    public static SM::ShapeInfo SExportToS3Task => Table[1684];
+    public static SM::ShapeInfo SExportToS3TaskSpecification => Table[1685];
+    public static SM::ShapeInfo SExportTransitGatewayRoutesRequest => Table[1686];
+    public static SM::ShapeInfo SExportTransitGatewayRoutesResult => Table[1687];
+    public static SM::ShapeInfo SExportVerifiedAccessInstanceClientConfigurationRequest => Table[1688];
+    public static SM::ShapeInfo SExportVerifiedAccessInstanceClientConfigurationResult => Table[1689];
+    public static SM::ShapeInfo SExportVmTaskId => Table[1690];
+    public static SM::ShapeInfo SExternalAuthorityConfiguration => Table[1691];
+    public static SM::ShapeInfo SFailedCapacityReservationFleetCancellationResult => Table[1692];
+    public static SM::ShapeInfo SFailedCapacityReservationFleetCancellationResultSet => Table[1693];
+    public static SM::ShapeInfo SFailedQueuedPurchaseDeletion => Table[1694];
+    public static SM::ShapeInfo SFailedQueuedPurchaseDeletionSet => Table[1695];
+    public static SM::ShapeInfo SFastLaunchImageIdList => Table[1696];
+    public static SM::ShapeInfo SFastLaunchLaunchTemplateSpecificationRequest => Table[1697];
+    public static SM::ShapeInfo SFastLaunchLaunchTemplateSpecificationResponse => Table[1698];
+    public static SM::ShapeInfo SFastLaunchResourceType => Table[1699];
+    public static SM::ShapeInfo SFastLaunchSnapshotConfigurationRequest => Table[1700];
+    public static SM::ShapeInfo SFastLaunchSnapshotConfigurationResponse => Table[1701];
+    public static SM::ShapeInfo SFastLaunchStateCode => Table[1702];
+    public static SM::ShapeInfo SFastSnapshotRestoreStateCode => Table[1703];
+    public static SM::ShapeInfo SFederatedAuthentication => Table[1704];
+    public static SM::ShapeInfo SFederatedAuthenticationRequest => Table[1705];
+    public static SM::ShapeInfo SFilter => Table[1706];
+    public static SM::ShapeInfo SFilterByDimension => Table[1707];
+    public static SM::ShapeInfo SFilterList => Table[1708];
+    public static SM::ShapeInfo SFilterPortRange => Table[1709];
+    public static SM::ShapeInfo SFindingsFound => Table[1710];
+    public static SM::ShapeInfo SFirewallStatefulRule => Table[1711];
+    public static SM::ShapeInfo SFirewallStatelessRule => Table[1712];
+    public static SM::ShapeInfo SFleetActivityStatus => Table[1713];
+    public static SM::ShapeInfo SFleetBlockDeviceMappingRequest => Table[1714];
+    public static SM::ShapeInfo SFleetBlockDeviceMappingRequestList => Table[1715];
+    public static SM::ShapeInfo SFleetCapacityReservation => Table[1716];
+    public static SM::ShapeInfo SFleetCapacityReservationSet => Table[1717];
+    public static SM::ShapeInfo SFleetCapacityReservationTenancy => Table[1718];
+    public static SM::ShapeInfo SFleetCapacityReservationUsageStrategy => Table[1719];
+    public static SM::ShapeInfo SFleetData => Table[1720];
+    public static SM::ShapeInfo SFleetEbsBlockDeviceRequest => Table[1721];
+    public static SM::ShapeInfo SFleetEventType => Table[1722];
+    public static SM::ShapeInfo SFleetExcessCapacityTerminationPolicy => Table[1723];
+    public static SM::ShapeInfo SFleetId => Table[1724];
+    public static SM::ShapeInfo SFleetIdSet => Table[1725];
+    public static SM::ShapeInfo SFleetInstanceMatchCriteria => Table[1726];
+    public static SM::ShapeInfo SFleetLaunchTemplateConfig => Table[1727];
+    public static SM::ShapeInfo SFleetLaunchTemplateConfigList => Table[1728];
+    public static SM::ShapeInfo SFleetLaunchTemplateConfigListRequest => Table[1729];
+    public static SM::ShapeInfo SFleetLaunchTemplateConfigRequest => Table[1730];
+    public static SM::ShapeInfo SFleetLaunchTemplateOverrides => Table[1731];
+    public static SM::ShapeInfo SFleetLaunchTemplateOverridesList => Table[1732];
+    public static SM::ShapeInfo SFleetLaunchTemplateOverridesListRequest => Table[1733];
+    public static SM::ShapeInfo SFleetLaunchTemplateOverridesRequest => Table[1734];
+    public static SM::ShapeInfo SFleetLaunchTemplateSpecification => Table[1735];
+    public static SM::ShapeInfo SFleetLaunchTemplateSpecificationRequest => Table[1736];
+    public static SM::ShapeInfo SFleetOnDemandAllocationStrategy => Table[1737];
+    public static SM::ShapeInfo SFleetReplacementStrategy => Table[1738];
+    public static SM::ShapeInfo SFleetReservationType => Table[1739];
+    public static SM::ShapeInfo SFleetSet => Table[1740];
+    public static SM::ShapeInfo SFleetSpotCapacityRebalance => Table[1741];
+    public static SM::ShapeInfo SFleetSpotCapacityRebalanceRequest => Table[1742];
+    public static SM::ShapeInfo SFleetSpotMaintenanceStrategies => Table[1743];
+    public static SM::ShapeInfo SFleetSpotMaintenanceStrategiesRequest => Table[1744];
+    public static SM::ShapeInfo SFleetStateCode => Table[1745];
+    public static SM::ShapeInfo SFleetType => Table[1746];
+    public static SM::ShapeInfo SFlexibleEnaQueuesSupport => Table[1747];
+    public static SM::ShapeInfo SFloat => Table[1748];
+    public static SM::ShapeInfo SFlowLog => Table[1749];
+    public static SM::ShapeInfo SFlowLogIdList => Table[1750];
+    public static SM::ShapeInfo SFlowLogResourceId => Table[1751];
+    public static SM::ShapeInfo SFlowLogResourceIds => Table[1752];
+    public static SM::ShapeInfo SFlowLogSet => Table[1753];
+    public static SM::ShapeInfo SFlowLogsResourceType => Table[1754];
+    public static SM::ShapeInfo SFpgaDeviceCount => Table[1755];
+    public static SM::ShapeInfo SFpgaDeviceInfo => Table[1756];
+    public static SM::ShapeInfo SFpgaDeviceInfoList => Table[1757];
+    public static SM::ShapeInfo SFpgaDeviceManufacturerName => Table[1758];
+    public static SM::ShapeInfo SFpgaDeviceMemoryInfo => Table[1759];
+    public static SM::ShapeInfo SFpgaDeviceMemorySize => Table[1760];
+    public static SM::ShapeInfo SFpgaDeviceName => Table[1761];
+    public static SM::ShapeInfo SFpgaImage => Table[1762];
+    public static SM::ShapeInfo SFpgaImageAttribute => Table[1763];
+    public static SM::ShapeInfo SFpgaImageAttributeName => Table[1764];
+    public static SM::ShapeInfo SFpgaImageId => Table[1765];
+    public static SM::ShapeInfo SFpgaImageIdList => Table[1766];
+    public static SM::ShapeInfo SFpgaImageList => Table[1767];
+    public static SM::ShapeInfo SFpgaImageState => Table[1768];
+    public static SM::ShapeInfo SFpgaImageStateCode => Table[1769];
+    public static SM::ShapeInfo SFpgaInfo => Table[1770];
+    public static SM::ShapeInfo SFreeTierEligibleFlag => Table[1771];
+    public static SM::ShapeInfo SGVCDMaxResults => Table[1772];
+    public static SM::ShapeInfo SGatewayAssociationState => Table[1773];
+    public static SM::ShapeInfo SGatewayType => Table[1774];
+    public static SM::ShapeInfo SGetActiveVpnTunnelStatusRequest => Table[1775];
+    public static SM::ShapeInfo SGetActiveVpnTunnelStatusResult => Table[1776];
+    public static SM::ShapeInfo SGetAllowedImagesSettingsRequest => Table[1777];
+    public static SM::ShapeInfo SGetAllowedImagesSettingsResult => Table[1778];
+    public static SM::ShapeInfo SGetAssociatedEnclaveCertificateIamRolesRequest => Table[1779];
+    public static SM::ShapeInfo SGetAssociatedEnclaveCertificateIamRolesResult => Table[1780];
+    public static SM::ShapeInfo SGetAssociatedIpv6PoolCidrsRequest => Table[1781];
+    public static SM::ShapeInfo SGetAssociatedIpv6PoolCidrsResult => Table[1782];
+    public static SM::ShapeInfo SGetAwsNetworkPerformanceDataRequest => Table[1783];
+    public static SM::ShapeInfo SGetAwsNetworkPerformanceDataResult => Table[1784];
+    public static SM::ShapeInfo SGetCapacityManagerAttributesRequest => Table[1785];
+    public static SM::ShapeInfo SGetCapacityManagerAttributesResult => Table[1786];
+    public static SM::ShapeInfo SGetCapacityManagerMetricDataRequest => Table[1787];
+    public static SM::ShapeInfo SGetCapacityManagerMetricDataResult => Table[1788];
+    public static SM::ShapeInfo SGetCapacityManagerMetricDimensionsRequest => Table[1789];
+    public static SM::ShapeInfo SGetCapacityManagerMetricDimensionsResult => Table[1790];
+    public static SM::ShapeInfo SGetCapacityManagerMonitoredTagKeysRequest => Table[1791];
+    public static SM::ShapeInfo SGetCapacityManagerMonitoredTagKeysRequestMaxResults => Table[1792];
+    public static SM::ShapeInfo SGetCapacityManagerMonitoredTagKeysResult => Table[1793];
+    public static SM::ShapeInfo SGetCapacityReservationUsageRequest => Table[1794];
+    public static SM::ShapeInfo SGetCapacityReservationUsageRequestMaxResults => Table[1795];
+    public static SM::ShapeInfo SGetCapacityReservationUsageResult => Table[1796];
+    public static SM::ShapeInfo SGetCoipPoolUsageRequest => Table[1797];
+    public static SM::ShapeInfo SGetCoipPoolUsageResult => Table[1798];
+    public static SM::ShapeInfo SGetConsoleOutputRequest => Table[1799];
+    public static SM::ShapeInfo SGetConsoleOutputResult => Table[1800];
+    public static SM::ShapeInfo SGetConsoleScreenshotRequest => Table[1801];
+    public static SM::ShapeInfo SGetConsoleScreenshotResult => Table[1802];
+    public static SM::ShapeInfo SGetDeclarativePoliciesReportSummaryRequest => Table[1803];
+    public static SM::ShapeInfo SGetDeclarativePoliciesReportSummaryResult => Table[1804];
+    public static SM::ShapeInfo SGetDefaultCreditSpecificationRequest => Table[1805];
+    public static SM::ShapeInfo SGetDefaultCreditSpecificationResult => Table[1806];
+    public static SM::ShapeInfo SGetEbsDefaultKmsKeyIdRequest => Table[1807];
+    public static SM::ShapeInfo SGetEbsDefaultKmsKeyIdResult => Table[1808];
+    public static SM::ShapeInfo SGetEbsEncryptionByDefaultRequest => Table[1809];
+    public static SM::ShapeInfo SGetEbsEncryptionByDefaultResult => Table[1810];
+    public static SM::ShapeInfo SGetEnabledIpamPolicyRequest => Table[1811];
+    public static SM::ShapeInfo SGetEnabledIpamPolicyResult => Table[1812];
+    public static SM::ShapeInfo SGetFlowLogsIntegrationTemplateRequest => Table[1813];
+    public static SM::ShapeInfo SGetFlowLogsIntegrationTemplateResult => Table[1814];
+    public static SM::ShapeInfo SGetGroupsForCapacityReservationRequest => Table[1815];
+    public static SM::ShapeInfo SGetGroupsForCapacityReservationRequestMaxResults => Table[1816];
+    public static SM::ShapeInfo SGetGroupsForCapacityReservationResult => Table[1817];
+    public static SM::ShapeInfo SGetHostReservationPurchasePreviewRequest => Table[1818];
+    public static SM::ShapeInfo SGetHostReservationPurchasePreviewResult => Table[1819];
+    public static SM::ShapeInfo SGetImageAncestryRequest => Table[1820];
+    public static SM::ShapeInfo SGetImageAncestryResult => Table[1821];
+    public static SM::ShapeInfo SGetImageBlockPublicAccessStateRequest => Table[1822];
+    public static SM::ShapeInfo SGetImageBlockPublicAccessStateResult => Table[1823];
+    public static SM::ShapeInfo SGetInstanceMetadataDefaultsRequest => Table[1824];
+    public static SM::ShapeInfo SGetInstanceMetadataDefaultsResult => Table[1825];
+    public static SM::ShapeInfo SGetInstanceTpmEkPubRequest => Table[1826];
+    public static SM::ShapeInfo SGetInstanceTpmEkPubResult => Table[1827];
+    public static SM::ShapeInfo SGetInstanceTypesFromInstanceRequirementsRequest => Table[1828];
+    public static SM::ShapeInfo SGetInstanceTypesFromInstanceRequirementsResult => Table[1829];
+    public static SM::ShapeInfo SGetInstanceUefiDataRequest => Table[1830];
+    public static SM::ShapeInfo SGetInstanceUefiDataResult => Table[1831];
+    public static SM::ShapeInfo SGetIpamAddressHistoryRequest => Table[1832];
+    public static SM::ShapeInfo SGetIpamAddressHistoryResult => Table[1833];
+    public static SM::ShapeInfo SGetIpamDiscoveredAccountsRequest => Table[1834];
+    public static SM::ShapeInfo SGetIpamDiscoveredAccountsResult => Table[1835];
+    public static SM::ShapeInfo SGetIpamDiscoveredPublicAddressesRequest => Table[1836];
+    public static SM::ShapeInfo SGetIpamDiscoveredPublicAddressesResult => Table[1837];
+    public static SM::ShapeInfo SGetIpamDiscoveredResourceCidrsRequest => Table[1838];
+    public static SM::ShapeInfo SGetIpamDiscoveredResourceCidrsResult => Table[1839];
+    public static SM::ShapeInfo SGetIpamPolicyAllocationRulesRequest => Table[1840];
+    public static SM::ShapeInfo SGetIpamPolicyAllocationRulesResult => Table[1841];
+    public static SM::ShapeInfo SGetIpamPolicyOrganizationTargetsRequest => Table[1842];
+    public static SM::ShapeInfo SGetIpamPolicyOrganizationTargetsResult => Table[1843];
+    public static SM::ShapeInfo SGetIpamPoolAllocationsMaxResults => Table[1844];
+    public static SM::ShapeInfo SGetIpamPoolAllocationsRequest => Table[1845];
+    public static SM::ShapeInfo SGetIpamPoolAllocationsResult => Table[1846];
+    public static SM::ShapeInfo SGetIpamPoolCidrsRequest => Table[1847];
+    public static SM::ShapeInfo SGetIpamPoolCidrsResult => Table[1848];
+    public static SM::ShapeInfo SGetIpamPrefixListResolverRulesRequest => Table[1849];
+    public static SM::ShapeInfo SGetIpamPrefixListResolverRulesResult => Table[1850];
+    public static SM::ShapeInfo SGetIpamPrefixListResolverVersionEntriesRequest => Table[1851];
+    public static SM::ShapeInfo SGetIpamPrefixListResolverVersionEntriesResult => Table[1852];
+    public static SM::ShapeInfo SGetIpamPrefixListResolverVersionsRequest => Table[1853];
+    public static SM::ShapeInfo SGetIpamPrefixListResolverVersionsResult => Table[1854];
+    public static SM::ShapeInfo SGetIpamResourceCidrsRequest => Table[1855];
+    public static SM::ShapeInfo SGetIpamResourceCidrsResult => Table[1856];
+    public static SM::ShapeInfo SGetLaunchTemplateDataRequest => Table[1857];
+    public static SM::ShapeInfo SGetLaunchTemplateDataResult => Table[1858];
+    public static SM::ShapeInfo SGetManagedPrefixListAssociationsMaxResults => Table[1859];
+    public static SM::ShapeInfo SGetManagedPrefixListAssociationsRequest => Table[1860];
+    public static SM::ShapeInfo SGetManagedPrefixListAssociationsResult => Table[1861];
+    public static SM::ShapeInfo SGetManagedPrefixListEntriesRequest => Table[1862];
+    public static SM::ShapeInfo SGetManagedPrefixListEntriesResult => Table[1863];
+    public static SM::ShapeInfo SGetManagedResourceVisibilityRequest => Table[1864];
+    public static SM::ShapeInfo SGetManagedResourceVisibilityResult => Table[1865];
+    public static SM::ShapeInfo SGetNetworkInsightsAccessScopeAnalysisFindingsMaxResults => Table[1866];
+    public static SM::ShapeInfo SGetNetworkInsightsAccessScopeAnalysisFindingsRequest => Table[1867];
+    public static SM::ShapeInfo SGetNetworkInsightsAccessScopeAnalysisFindingsResult => Table[1868];
+    public static SM::ShapeInfo SGetNetworkInsightsAccessScopeContentRequest => Table[1869];
+    public static SM::ShapeInfo SGetNetworkInsightsAccessScopeContentResult => Table[1870];
+    public static SM::ShapeInfo SGetPasswordDataRequest => Table[1871];
+    public static SM::ShapeInfo SGetPasswordDataResult => Table[1872];
+    public static SM::ShapeInfo SGetReservedInstancesExchangeQuoteRequest => Table[1873];
+    public static SM::ShapeInfo SGetReservedInstancesExchangeQuoteResult => Table[1874];
+    public static SM::ShapeInfo SGetRouteServerAssociationsRequest => Table[1875];
+    public static SM::ShapeInfo SGetRouteServerAssociationsResult => Table[1876];
+    public static SM::ShapeInfo SGetRouteServerPropagationsRequest => Table[1877];
+    public static SM::ShapeInfo SGetRouteServerPropagationsResult => Table[1878];
+    public static SM::ShapeInfo SGetRouteServerRoutingDatabaseRequest => Table[1879];
+    public static SM::ShapeInfo SGetRouteServerRoutingDatabaseResult => Table[1880];
+    public static SM::ShapeInfo SGetSecurityGroupsForVpcRequest => Table[1881];
+    public static SM::ShapeInfo SGetSecurityGroupsForVpcRequestMaxResults => Table[1882];
+    public static SM::ShapeInfo SGetSecurityGroupsForVpcResult => Table[1883];
+    public static SM::ShapeInfo SGetSerialConsoleAccessStatusRequest => Table[1884];
+    public static SM::ShapeInfo SGetSerialConsoleAccessStatusResult => Table[1885];
+    public static SM::ShapeInfo SGetSnapshotBlockPublicAccessStateRequest => Table[1886];
+    public static SM::ShapeInfo SGetSnapshotBlockPublicAccessStateResult => Table[1887];
+    public static SM::ShapeInfo SGetSpotPlacementScoresRequest => Table[1888];
+    public static SM::ShapeInfo SGetSpotPlacementScoresResult => Table[1889];
+    public static SM::ShapeInfo SGetSubnetCidrReservationsMaxResults => Table[1890];
+    public static SM::ShapeInfo SGetSubnetCidrReservationsRequest => Table[1891];
+    public static SM::ShapeInfo SGetSubnetCidrReservationsResult => Table[1892];
+    public static SM::ShapeInfo SGetTransitGatewayAttachmentPropagationsRequest => Table[1893];
+    public static SM::ShapeInfo SGetTransitGatewayAttachmentPropagationsResult => Table[1894];
+    public static SM::ShapeInfo SGetTransitGatewayMeteringPolicyEntriesRequest => Table[1895];
+    public static SM::ShapeInfo SGetTransitGatewayMeteringPolicyEntriesResult => Table[1896];
+    public static SM::ShapeInfo SGetTransitGatewayMulticastDomainAssociationsRequest => Table[1897];
+    public static SM::ShapeInfo SGetTransitGatewayMulticastDomainAssociationsResult => Table[1898];
+    public static SM::ShapeInfo SGetTransitGatewayPolicyTableAssociationsRequest => Table[1899];
+    public static SM::ShapeInfo SGetTransitGatewayPolicyTableAssociationsResult => Table[1900];
+    public static SM::ShapeInfo SGetTransitGatewayPolicyTableEntriesRequest => Table[1901];
+    public static SM::ShapeInfo SGetTransitGatewayPolicyTableEntriesResult => Table[1902];
+    public static SM::ShapeInfo SGetTransitGatewayPrefixListReferencesRequest => Table[1903];
+    public static SM::ShapeInfo SGetTransitGatewayPrefixListReferencesResult => Table[1904];
+    public static SM::ShapeInfo SGetTransitGatewayRouteTableAssociationsRequest => Table[1905];
+    public static SM::ShapeInfo SGetTransitGatewayRouteTableAssociationsResult => Table[1906];
+    public static SM::ShapeInfo SGetTransitGatewayRouteTablePropagationsRequest => Table[1907];
+    public static SM::ShapeInfo SGetTransitGatewayRouteTablePropagationsResult => Table[1908];
+    public static SM::ShapeInfo SGetVerifiedAccessEndpointPolicyRequest => Table[1909];
+    public static SM::ShapeInfo SGetVerifiedAccessEndpointPolicyResult => Table[1910];
+    public static SM::ShapeInfo SGetVerifiedAccessEndpointTargetsMaxResults => Table[1911];
+    public static SM::ShapeInfo SGetVerifiedAccessEndpointTargetsRequest => Table[1912];
+    public static SM::ShapeInfo SGetVerifiedAccessEndpointTargetsResult => Table[1913];
+    public static SM::ShapeInfo SGetVerifiedAccessGroupPolicyRequest => Table[1914];
+    public static SM::ShapeInfo SGetVerifiedAccessGroupPolicyResult => Table[1915];
+    public static SM::ShapeInfo SGetVpcResourcesBlockingEncryptionEnforcementMaxResults => Table[1916];
+    public static SM::ShapeInfo SGetVpcResourcesBlockingEncryptionEnforcementRequest => Table[1917];
+    public static SM::ShapeInfo SGetVpcResourcesBlockingEncryptionEnforcementResult => Table[1918];
+    public static SM::ShapeInfo SGetVpnConnectionDeviceSampleConfigurationRequest => Table[1919];
+    public static SM::ShapeInfo SGetVpnConnectionDeviceSampleConfigurationResult => Table[1920];
+    public static SM::ShapeInfo SGetVpnConnectionDeviceTypesRequest => Table[1921];
+    public static SM::ShapeInfo SGetVpnConnectionDeviceTypesResult => Table[1922];
+    public static SM::ShapeInfo SGetVpnTunnelReplacementStatusRequest => Table[1923];
+    public static SM::ShapeInfo SGetVpnTunnelReplacementStatusResult => Table[1924];
+    public static SM::ShapeInfo SGpuDeviceCount => Table[1925];
+    public static SM::ShapeInfo SGpuDeviceInfo => Table[1926];
+    public static SM::ShapeInfo SGpuDeviceInfoList => Table[1927];
+    public static SM::ShapeInfo SGpuDeviceManufacturerName => Table[1928];
+    public static SM::ShapeInfo SGpuDeviceMemoryInfo => Table[1929];
+    public static SM::ShapeInfo SGpuDeviceMemorySize => Table[1930];
+    public static SM::ShapeInfo SGpuDeviceName => Table[1931];
+    public static SM::ShapeInfo SGpuInfo => Table[1932];
+    public static SM::ShapeInfo SGpuPartitionSize => Table[1933];
+    public static SM::ShapeInfo SGroupBy => Table[1934];
+    public static SM::ShapeInfo SGroupBySet => Table[1935];
+    public static SM::ShapeInfo SGroupIdStringList => Table[1936];
+    public static SM::ShapeInfo SGroupIdentifier => Table[1937];
+    public static SM::ShapeInfo SGroupIdentifierList => Table[1938];
+    public static SM::ShapeInfo SGroupIdentifierSet => Table[1939];
+    public static SM::ShapeInfo SGroupIds => Table[1940];
+    public static SM::ShapeInfo SGroupNameStringList => Table[1941];
+    public static SM::ShapeInfo SHaStatus => Table[1942];
+    public static SM::ShapeInfo SHibernationFlag => Table[1943];
+    public static SM::ShapeInfo SHibernationOptions => Table[1944];
+    public static SM::ShapeInfo SHibernationOptionsRequest => Table[1945];
+    public static SM::ShapeInfo SHistoryRecord => Table[1946];
+    public static SM::ShapeInfo SHistoryRecordEntry => Table[1947];
+    public static SM::ShapeInfo SHistoryRecordSet => Table[1948];
+    public static SM::ShapeInfo SHistoryRecords => Table[1949];
+    public static SM::ShapeInfo SHost => Table[1950];
+    public static SM::ShapeInfo SHostInstance => Table[1951];
+    public static SM::ShapeInfo SHostInstanceList => Table[1952];
+    public static SM::ShapeInfo SHostList => Table[1953];
+    public static SM::ShapeInfo SHostMaintenance => Table[1954];
+    public static SM::ShapeInfo SHostOffering => Table[1955];
+    public static SM::ShapeInfo SHostOfferingSet => Table[1956];
+    public static SM::ShapeInfo SHostProperties => Table[1957];
+    public static SM::ShapeInfo SHostRecovery => Table[1958];
+    public static SM::ShapeInfo SHostReservation => Table[1959];
+    public static SM::ShapeInfo SHostReservationId => Table[1960];
+    public static SM::ShapeInfo SHostReservationIdSet => Table[1961];
+    public static SM::ShapeInfo SHostReservationSet => Table[1962];
+    public static SM::ShapeInfo SHostTenancy => Table[1963];
+    public static SM::ShapeInfo SHostnameType => Table[1964];
+    public static SM::ShapeInfo SHour => Table[1965];
+    public static SM::ShapeInfo SHttpTokensEnforcedState => Table[1966];
+    public static SM::ShapeInfo SHttpTokensState => Table[1967];
+    public static SM::ShapeInfo SHypervisorType => Table[1968];
+    public static SM::ShapeInfo SIKEVersionsList => Table[1969];
+    public static SM::ShapeInfo SIKEVersionsListValue => Table[1970];
+    public static SM::ShapeInfo SIKEVersionsRequestList => Table[1971];
+    public static SM::ShapeInfo SIKEVersionsRequestListValue => Table[1972];
+    public static SM::ShapeInfo SIamInstanceProfile => Table[1973];
+    public static SM::ShapeInfo SIamInstanceProfileAssociation => Table[1974];
+    public static SM::ShapeInfo SIamInstanceProfileAssociationId => Table[1975];
+    public static SM::ShapeInfo SIamInstanceProfileAssociationSet => Table[1976];
+    public static SM::ShapeInfo SIamInstanceProfileAssociationState => Table[1977];
+    public static SM::ShapeInfo SIamInstanceProfileSpecification => Table[1978];
+    public static SM::ShapeInfo SIcmpTypeCode => Table[1979];
+    public static SM::ShapeInfo SIdFormat => Table[1980];
+    public static SM::ShapeInfo SIdFormatList => Table[1981];
+    public static SM::ShapeInfo SIgmpv2SupportValue => Table[1982];
+    public static SM::ShapeInfo SImage => Table[1983];
+    public static SM::ShapeInfo SImageAncestryEntry => Table[1984];
+    public static SM::ShapeInfo SImageAncestryEntryList => Table[1985];
+    public static SM::ShapeInfo SImageAttribute => Table[1986];
+    public static SM::ShapeInfo SImageAttributeName => Table[1987];
+    public static SM::ShapeInfo SImageBlockPublicAccessDisabledState => Table[1988];
+    public static SM::ShapeInfo SImageBlockPublicAccessEnabledState => Table[1989];
+    public static SM::ShapeInfo SImageCriterion => Table[1990];
+    public static SM::ShapeInfo SImageCriterionList => Table[1991];
+    public static SM::ShapeInfo SImageCriterionRequest => Table[1992];
+    public static SM::ShapeInfo SImageCriterionRequestList => Table[1993];
+    public static SM::ShapeInfo SImageDescriptionRequest => Table[1994];
+    public static SM::ShapeInfo SImageDiskContainer => Table[1995];
+    public static SM::ShapeInfo SImageDiskContainerList => Table[1996];
+    public static SM::ShapeInfo SImageId => Table[1997];
+    public static SM::ShapeInfo SImageIdList => Table[1998];
+    public static SM::ShapeInfo SImageIdStringList => Table[1999];
 
-    private static void Init4()
+    private static SM::ShapeInfo CreateShapes32(SM::ShapeTable table, int index) => index switch
     {
-        SEnableAwsNetworkPerformanceMetricSubscriptionResult.InitStructure(static () => new global::Stratus.Ec2.Model.EnableAwsNetworkPerformanceMetricSubscriptionResult(),
+        1600 => new SM::ShapeInfo("EnableAwsNetworkPerformanceMetricSubscriptionResult", SM::ShapeKind.Structure, table, 1600),
+        1601 => new SM::ShapeInfo("EnableCapacityManagerRequest", SM::ShapeKind.Structure, table, 1601),
+        1602 => new SM::ShapeInfo("EnableCapacityManagerResult", SM::ShapeKind.Structure, table, 1602),
+        1603 => new SM::ShapeInfo("EnableEbsEncryptionByDefaultRequest", SM::ShapeKind.Structure, table, 1603),
+        1604 => new SM::ShapeInfo("EnableEbsEncryptionByDefaultResult", SM::ShapeKind.Structure, table, 1604),
+        1605 => new SM::ShapeInfo("EnableFastLaunchRequest", SM::ShapeKind.Structure, table, 1605),
+        1606 => new SM::ShapeInfo("EnableFastLaunchResult", SM::ShapeKind.Structure, table, 1606),
+        1607 => new SM::ShapeInfo("EnableFastSnapshotRestoreErrorItem", SM::ShapeKind.Structure, table, 1607),
+        1608 => new SM::ShapeInfo("EnableFastSnapshotRestoreErrorSet", SM::ShapeKind.List, table, 1608),
+        1609 => new SM::ShapeInfo("EnableFastSnapshotRestoreStateError", SM::ShapeKind.Structure, table, 1609),
+        1610 => new SM::ShapeInfo("EnableFastSnapshotRestoreStateErrorItem", SM::ShapeKind.Structure, table, 1610),
+        1611 => new SM::ShapeInfo("EnableFastSnapshotRestoreStateErrorSet", SM::ShapeKind.List, table, 1611),
+        1612 => new SM::ShapeInfo("EnableFastSnapshotRestoreSuccessItem", SM::ShapeKind.Structure, table, 1612),
+        1613 => new SM::ShapeInfo("EnableFastSnapshotRestoreSuccessSet", SM::ShapeKind.List, table, 1613),
+        1614 => new SM::ShapeInfo("EnableFastSnapshotRestoresRequest", SM::ShapeKind.Structure, table, 1614),
+        1615 => new SM::ShapeInfo("EnableFastSnapshotRestoresResult", SM::ShapeKind.Structure, table, 1615),
+        1616 => new SM::ShapeInfo("EnableImageBlockPublicAccessRequest", SM::ShapeKind.Structure, table, 1616),
+        1617 => new SM::ShapeInfo("EnableImageBlockPublicAccessResult", SM::ShapeKind.Structure, table, 1617),
+        1618 => new SM::ShapeInfo("EnableImageDeprecationRequest", SM::ShapeKind.Structure, table, 1618),
+        1619 => new SM::ShapeInfo("EnableImageDeprecationResult", SM::ShapeKind.Structure, table, 1619),
+        1620 => new SM::ShapeInfo("EnableImageDeregistrationProtectionRequest", SM::ShapeKind.Structure, table, 1620),
+        1621 => new SM::ShapeInfo("EnableImageDeregistrationProtectionResult", SM::ShapeKind.Structure, table, 1621),
+        1622 => new SM::ShapeInfo("EnableImageRequest", SM::ShapeKind.Structure, table, 1622),
+        1623 => new SM::ShapeInfo("EnableImageResult", SM::ShapeKind.Structure, table, 1623),
+        1624 => new SM::ShapeInfo("EnableInstanceSqlHaStandbyDetectionsRequest", SM::ShapeKind.Structure, table, 1624),
+        1625 => new SM::ShapeInfo("EnableInstanceSqlHaStandbyDetectionsResult", SM::ShapeKind.Structure, table, 1625),
+        1626 => new SM::ShapeInfo("EnableIpamOrganizationAdminAccountRequest", SM::ShapeKind.Structure, table, 1626),
+        1627 => new SM::ShapeInfo("EnableIpamOrganizationAdminAccountResult", SM::ShapeKind.Structure, table, 1627),
+        1628 => new SM::ShapeInfo("EnableIpamPolicyRequest", SM::ShapeKind.Structure, table, 1628),
+        1629 => new SM::ShapeInfo("EnableIpamPolicyResult", SM::ShapeKind.Structure, table, 1629),
+        1630 => new SM::ShapeInfo("EnableReachabilityAnalyzerOrganizationSharingRequest", SM::ShapeKind.Structure, table, 1630),
+        1631 => new SM::ShapeInfo("EnableReachabilityAnalyzerOrganizationSharingResult", SM::ShapeKind.Structure, table, 1631),
+        1632 => new SM::ShapeInfo("EnableRouteServerPropagationRequest", SM::ShapeKind.Structure, table, 1632),
+        1633 => new SM::ShapeInfo("EnableRouteServerPropagationResult", SM::ShapeKind.Structure, table, 1633),
+        1634 => new SM::ShapeInfo("EnableSerialConsoleAccessRequest", SM::ShapeKind.Structure, table, 1634),
+        1635 => new SM::ShapeInfo("EnableSerialConsoleAccessResult", SM::ShapeKind.Structure, table, 1635),
+        1636 => new SM::ShapeInfo("EnableSnapshotBlockPublicAccessRequest", SM::ShapeKind.Structure, table, 1636),
+        1637 => new SM::ShapeInfo("EnableSnapshotBlockPublicAccessResult", SM::ShapeKind.Structure, table, 1637),
+        1638 => new SM::ShapeInfo("EnableTransitGatewayRouteTablePropagationRequest", SM::ShapeKind.Structure, table, 1638),
+        1639 => new SM::ShapeInfo("EnableTransitGatewayRouteTablePropagationResult", SM::ShapeKind.Structure, table, 1639),
+        1640 => new SM::ShapeInfo("EnableVgwRoutePropagationRequest", SM::ShapeKind.Structure, table, 1640),
+        1641 => new SM::ShapeInfo("EnableVolumeIORequest", SM::ShapeKind.Structure, table, 1641),
+        1642 => new SM::ShapeInfo("EnableVpcClassicLinkDnsSupportRequest", SM::ShapeKind.Structure, table, 1642),
+        1643 => new SM::ShapeInfo("EnableVpcClassicLinkDnsSupportResult", SM::ShapeKind.Structure, table, 1643),
+        1644 => new SM::ShapeInfo("EnableVpcClassicLinkRequest", SM::ShapeKind.Structure, table, 1644),
+        1645 => new SM::ShapeInfo("EnableVpcClassicLinkResult", SM::ShapeKind.Structure, table, 1645),
+        1646 => new SM::ShapeInfo("EnclaveOptions", SM::ShapeKind.Structure, table, 1646),
+        1647 => new SM::ShapeInfo("EnclaveOptionsRequest", SM::ShapeKind.Structure, table, 1647),
+        1648 => new SM::ShapeInfo("EncryptionInTransitSupported", SM::ShapeKind.Boolean),
+        1649 => new SM::ShapeInfo("EncryptionStateValue", SM::ShapeKind.String).Constrain(enumValues: ["enabling", "enabled", "disabling", "disabled"]),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes32(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 1600:
+                WSEnableAwsNetworkPerformanceMetricSubscriptionResult(shape);
+                return;
+            case 1601:
+                WSEnableCapacityManagerRequest(shape);
+                return;
+            case 1602:
+                WSEnableCapacityManagerResult(shape);
+                return;
+            case 1603:
+                WSEnableEbsEncryptionByDefaultRequest(shape);
+                return;
+            case 1604:
+                WSEnableEbsEncryptionByDefaultResult(shape);
+                return;
+            case 1605:
+                WSEnableFastLaunchRequest(shape);
+                return;
+            case 1606:
+                WSEnableFastLaunchResult(shape);
+                return;
+            case 1607:
+                WSEnableFastSnapshotRestoreErrorItem(shape);
+                return;
+            case 1608:
+                shape.InitList(SEnableFastSnapshotRestoreErrorItem, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.EnableFastSnapshotRestoreErrorItem>());
+                return;
+            case 1609:
+                WSEnableFastSnapshotRestoreStateError(shape);
+                return;
+            case 1610:
+                WSEnableFastSnapshotRestoreStateErrorItem(shape);
+                return;
+            case 1611:
+                shape.InitList(SEnableFastSnapshotRestoreStateErrorItem, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.EnableFastSnapshotRestoreStateErrorItem>());
+                return;
+            case 1612:
+                WSEnableFastSnapshotRestoreSuccessItem(shape);
+                return;
+            case 1613:
+                shape.InitList(SEnableFastSnapshotRestoreSuccessItem, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.EnableFastSnapshotRestoreSuccessItem>());
+                return;
+            case 1614:
+                WSEnableFastSnapshotRestoresRequest(shape);
+                return;
+            case 1615:
+                WSEnableFastSnapshotRestoresResult(shape);
+                return;
+            case 1616:
+                WSEnableImageBlockPublicAccessRequest(shape);
+                return;
+            case 1617:
+                WSEnableImageBlockPublicAccessResult(shape);
+                return;
+            case 1618:
+                WSEnableImageDeprecationRequest(shape);
+                return;
+            case 1619:
+                WSEnableImageDeprecationResult(shape);
+                return;
+            case 1620:
+                WSEnableImageDeregistrationProtectionRequest(shape);
+                return;
+            case 1621:
+                WSEnableImageDeregistrationProtectionResult(shape);
+                return;
+            case 1622:
+                WSEnableImageRequest(shape);
+                return;
+            case 1623:
+                WSEnableImageResult(shape);
+                return;
+            case 1624:
+                WSEnableInstanceSqlHaStandbyDetectionsRequest(shape);
+                return;
+            case 1625:
+                WSEnableInstanceSqlHaStandbyDetectionsResult(shape);
+                return;
+            case 1626:
+                WSEnableIpamOrganizationAdminAccountRequest(shape);
+                return;
+            case 1627:
+                WSEnableIpamOrganizationAdminAccountResult(shape);
+                return;
+            case 1628:
+                WSEnableIpamPolicyRequest(shape);
+                return;
+            case 1629:
+                WSEnableIpamPolicyResult(shape);
+                return;
+            case 1630:
+                WSEnableReachabilityAnalyzerOrganizationSharingRequest(shape);
+                return;
+            case 1631:
+                WSEnableReachabilityAnalyzerOrganizationSharingResult(shape);
+                return;
+            case 1632:
+                WSEnableRouteServerPropagationRequest(shape);
+                return;
+            case 1633:
+                WSEnableRouteServerPropagationResult(shape);
+                return;
+            case 1634:
+                WSEnableSerialConsoleAccessRequest(shape);
+                return;
+            case 1635:
+                WSEnableSerialConsoleAccessResult(shape);
+                return;
+            case 1636:
+                WSEnableSnapshotBlockPublicAccessRequest(shape);
+                return;
+            case 1637:
+                WSEnableSnapshotBlockPublicAccessResult(shape);
+                return;
+            case 1638:
+                WSEnableTransitGatewayRouteTablePropagationRequest(shape);
+                return;
+            case 1639:
+                WSEnableTransitGatewayRouteTablePropagationResult(shape);
+                return;
+            case 1640:
+                WSEnableVgwRoutePropagationRequest(shape);
+                return;
+            case 1641:
+                WSEnableVolumeIORequest(shape);
+                return;
+            case 1642:
+                WSEnableVpcClassicLinkDnsSupportRequest(shape);
+                return;
+            case 1643:
+                WSEnableVpcClassicLinkDnsSupportResult(shape);
+                return;
+            case 1644:
+                WSEnableVpcClassicLinkRequest(shape);
+                return;
+            case 1645:
+                WSEnableVpcClassicLinkResult(shape);
+                return;
+            case 1646:
+                WSEnclaveOptions(shape);
+                return;
+            case 1647:
+                WSEnclaveOptionsRequest(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes33(SM::ShapeTable table, int index) => index switch
+    {
+        1650 => new SM::ShapeInfo("EncryptionSupport", SM::ShapeKind.Structure, table, 1650),
+        1651 => new SM::ShapeInfo("EncryptionSupportOptionValue", SM::ShapeKind.String).Constrain(enumValues: ["enable", "disable"]),
+        1652 => new SM::ShapeInfo("EndDateType", SM::ShapeKind.String).Constrain(enumValues: ["unlimited", "limited"]),
+        1653 => new SM::ShapeInfo("EndpointIpAddressType", SM::ShapeKind.String).Constrain(enumValues: ["ipv4", "ipv6", "dual-stack"]),
+        1654 => new SM::ShapeInfo("EndpointSet", SM::ShapeKind.List, table, 1654),
+        1655 => new SM::ShapeInfo("EphemeralNvmeSupport", SM::ShapeKind.String).Constrain(enumValues: ["unsupported", "supported", "required"]),
+        1656 => new SM::ShapeInfo("ErrorSet", SM::ShapeKind.List, table, 1656),
+        1657 => new SM::ShapeInfo("EventCode", SM::ShapeKind.String).Constrain(enumValues: ["instance-reboot", "system-reboot", "system-maintenance", "instance-retirement", "instance-stop"]),
+        1658 => new SM::ShapeInfo("EventInformation", SM::ShapeKind.Structure, table, 1658),
+        1659 => new SM::ShapeInfo("EventType", SM::ShapeKind.String).Constrain(enumValues: ["instanceChange", "fleetRequestChange", "error", "information"]),
+        1660 => new SM::ShapeInfo("ExcessCapacityTerminationPolicy", SM::ShapeKind.String).Constrain(enumValues: ["noTermination", "default"]),
+        1661 => new SM::ShapeInfo("ExcludedInstanceType", SM::ShapeKind.String).Constrain(min: 1, max: 30),
+        1662 => new SM::ShapeInfo("ExcludedInstanceTypeSet", SM::ShapeKind.List, table, 1662).Constrain(min: 0, max: 400),
+        1663 => new SM::ShapeInfo("ExecutableByStringList", SM::ShapeKind.List, table, 1663),
+        1664 => new SM::ShapeInfo("Explanation", SM::ShapeKind.Structure, table, 1664),
+        1665 => new SM::ShapeInfo("ExplanationList", SM::ShapeKind.List, table, 1665),
+        1666 => new SM::ShapeInfo("ExportClientVpnClientCertificateRevocationListRequest", SM::ShapeKind.Structure, table, 1666),
+        1667 => new SM::ShapeInfo("ExportClientVpnClientCertificateRevocationListResult", SM::ShapeKind.Structure, table, 1667),
+        1668 => new SM::ShapeInfo("ExportClientVpnClientConfigurationRequest", SM::ShapeKind.Structure, table, 1668),
+        1669 => new SM::ShapeInfo("ExportClientVpnClientConfigurationResult", SM::ShapeKind.Structure, table, 1669),
+        1670 => new SM::ShapeInfo("ExportEnvironment", SM::ShapeKind.String).Constrain(enumValues: ["citrix", "vmware", "microsoft"]),
+        1671 => new SM::ShapeInfo("ExportImageRequest", SM::ShapeKind.Structure, table, 1671),
+        1672 => new SM::ShapeInfo("ExportImageResult", SM::ShapeKind.Structure, table, 1672),
+        1673 => new SM::ShapeInfo("ExportImageTask", SM::ShapeKind.Structure, table, 1673),
+        1674 => new SM::ShapeInfo("ExportImageTaskId", SM::ShapeKind.String),
+        1675 => new SM::ShapeInfo("ExportImageTaskIdList", SM::ShapeKind.List, table, 1675),
+        1676 => new SM::ShapeInfo("ExportImageTaskList", SM::ShapeKind.List, table, 1676),
+        1677 => new SM::ShapeInfo("ExportTask", SM::ShapeKind.Structure, table, 1677),
+        1678 => new SM::ShapeInfo("ExportTaskId", SM::ShapeKind.String),
+        1679 => new SM::ShapeInfo("ExportTaskIdStringList", SM::ShapeKind.List, table, 1679),
+        1680 => new SM::ShapeInfo("ExportTaskList", SM::ShapeKind.List, table, 1680),
+        1681 => new SM::ShapeInfo("ExportTaskS3Location", SM::ShapeKind.Structure, table, 1681),
+        1682 => new SM::ShapeInfo("ExportTaskS3LocationRequest", SM::ShapeKind.Structure, table, 1682),
+        1683 => new SM::ShapeInfo("ExportTaskState", SM::ShapeKind.String).Constrain(enumValues: ["active", "cancelling", "cancelled", "completed"]),
+        1684 => new SM::ShapeInfo("ExportToS3Task", SM::ShapeKind.Structure, table, 1684),
+        1685 => new SM::ShapeInfo("ExportToS3TaskSpecification", SM::ShapeKind.Structure, table, 1685),
+        1686 => new SM::ShapeInfo("ExportTransitGatewayRoutesRequest", SM::ShapeKind.Structure, table, 1686),
+        1687 => new SM::ShapeInfo("ExportTransitGatewayRoutesResult", SM::ShapeKind.Structure, table, 1687),
+        1688 => new SM::ShapeInfo("ExportVerifiedAccessInstanceClientConfigurationRequest", SM::ShapeKind.Structure, table, 1688),
+        1689 => new SM::ShapeInfo("ExportVerifiedAccessInstanceClientConfigurationResult", SM::ShapeKind.Structure, table, 1689),
+        1690 => new SM::ShapeInfo("ExportVmTaskId", SM::ShapeKind.String),
+        1691 => new SM::ShapeInfo("ExternalAuthorityConfiguration", SM::ShapeKind.Structure, table, 1691),
+        1692 => new SM::ShapeInfo("FailedCapacityReservationFleetCancellationResult", SM::ShapeKind.Structure, table, 1692),
+        1693 => new SM::ShapeInfo("FailedCapacityReservationFleetCancellationResultSet", SM::ShapeKind.List, table, 1693),
+        1694 => new SM::ShapeInfo("FailedQueuedPurchaseDeletion", SM::ShapeKind.Structure, table, 1694),
+        1695 => new SM::ShapeInfo("FailedQueuedPurchaseDeletionSet", SM::ShapeKind.List, table, 1695),
+        1696 => new SM::ShapeInfo("FastLaunchImageIdList", SM::ShapeKind.List, table, 1696),
+        1697 => new SM::ShapeInfo("FastLaunchLaunchTemplateSpecificationRequest", SM::ShapeKind.Structure, table, 1697),
+        1698 => new SM::ShapeInfo("FastLaunchLaunchTemplateSpecificationResponse", SM::ShapeKind.Structure, table, 1698),
+        1699 => new SM::ShapeInfo("FastLaunchResourceType", SM::ShapeKind.String).Constrain(enumValues: ["snapshot"]),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes33(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 1650:
+                WSEncryptionSupport(shape);
+                return;
+            case 1654:
+                shape.InitList(SClientVpnEndpoint, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ClientVpnEndpoint>());
+                return;
+            case 1656:
+                shape.InitList(SValidationError, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ValidationError>());
+                return;
+            case 1658:
+                WSEventInformation(shape);
+                return;
+            case 1662:
+                shape.InitList(SExcludedInstanceType, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 1663:
+                shape.InitList(SString, "ExecutableBy", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 1664:
+                WSExplanation(shape);
+                return;
+            case 1665:
+                shape.InitList(SExplanation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Explanation>());
+                return;
+            case 1666:
+                WSExportClientVpnClientCertificateRevocationListRequest(shape);
+                return;
+            case 1667:
+                WSExportClientVpnClientCertificateRevocationListResult(shape);
+                return;
+            case 1668:
+                WSExportClientVpnClientConfigurationRequest(shape);
+                return;
+            case 1669:
+                WSExportClientVpnClientConfigurationResult(shape);
+                return;
+            case 1671:
+                WSExportImageRequest(shape);
+                return;
+            case 1672:
+                WSExportImageResult(shape);
+                return;
+            case 1673:
+                WSExportImageTask(shape);
+                return;
+            case 1675:
+                shape.InitList(SExportImageTaskId, "ExportImageTaskId", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 1676:
+                shape.InitList(SExportImageTask, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ExportImageTask>());
+                return;
+            case 1677:
+                WSExportTask(shape);
+                return;
+            case 1679:
+                shape.InitList(SExportTaskId, "ExportTaskId", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 1680:
+                shape.InitList(SExportTask, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ExportTask>());
+                return;
+            case 1681:
+                WSExportTaskS3Location(shape);
+                return;
+            case 1682:
+                WSExportTaskS3LocationRequest(shape);
+                return;
+            case 1684:
+                WSExportToS3Task(shape);
+                return;
+            case 1685:
+                WSExportToS3TaskSpecification(shape);
+                return;
+            case 1686:
+                WSExportTransitGatewayRoutesRequest(shape);
+                return;
+            case 1687:
+                WSExportTransitGatewayRoutesResult(shape);
+                return;
+            case 1688:
+                WSExportVerifiedAccessInstanceClientConfigurationRequest(shape);
+                return;
+            case 1689:
+                WSExportVerifiedAccessInstanceClientConfigurationResult(shape);
+                return;
+            case 1691:
+                WSExternalAuthorityConfiguration(shape);
+                return;
+            case 1692:
+                WSFailedCapacityReservationFleetCancellationResult(shape);
+                return;
+            case 1693:
+                shape.InitList(SFailedCapacityReservationFleetCancellationResult, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.FailedCapacityReservationFleetCancellationResult>());
+                return;
+            case 1694:
+                WSFailedQueuedPurchaseDeletion(shape);
+                return;
+            case 1695:
+                shape.InitList(SFailedQueuedPurchaseDeletion, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.FailedQueuedPurchaseDeletion>());
+                return;
+            case 1696:
+                shape.InitList(SImageId, "ImageId", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 1697:
+                WSFastLaunchLaunchTemplateSpecificationRequest(shape);
+                return;
+            case 1698:
+                WSFastLaunchLaunchTemplateSpecificationResponse(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes34(SM::ShapeTable table, int index) => index switch
+    {
+        1700 => new SM::ShapeInfo("FastLaunchSnapshotConfigurationRequest", SM::ShapeKind.Structure, table, 1700),
+        1701 => new SM::ShapeInfo("FastLaunchSnapshotConfigurationResponse", SM::ShapeKind.Structure, table, 1701),
+        1702 => new SM::ShapeInfo("FastLaunchStateCode", SM::ShapeKind.String).Constrain(enumValues: ["enabling", "enabling-failed", "enabled", "enabled-failed", "disabling", "disabling-failed"]),
+        1703 => new SM::ShapeInfo("FastSnapshotRestoreStateCode", SM::ShapeKind.String).Constrain(enumValues: ["enabling", "optimizing", "enabled", "disabling", "disabled"]),
+        1704 => new SM::ShapeInfo("FederatedAuthentication", SM::ShapeKind.Structure, table, 1704),
+        1705 => new SM::ShapeInfo("FederatedAuthenticationRequest", SM::ShapeKind.Structure, table, 1705),
+        1706 => new SM::ShapeInfo("Filter", SM::ShapeKind.Structure, table, 1706),
+        1707 => new SM::ShapeInfo("FilterByDimension", SM::ShapeKind.String).Constrain(min: 0, max: 300, enumValues: ["resource-region", "availability-zone-id", "account-id", "account-name", "instance-family", "instance-type", "instance-platform", "reservation-arn", "reservation-id", "reservation-type", "reservation-create-timestamp", "reservation-start-timestamp", "reservation-end-timestamp", "reservation-end-date-type", "tenancy", "reservation-state", "reservation-instance-match-criteria", "reservation-unused-financial-owner"]),
+        1708 => new SM::ShapeInfo("FilterList", SM::ShapeKind.List, table, 1708),
+        1709 => new SM::ShapeInfo("FilterPortRange", SM::ShapeKind.Structure, table, 1709),
+        1710 => new SM::ShapeInfo("FindingsFound", SM::ShapeKind.String).Constrain(enumValues: ["true", "false", "unknown"]),
+        1711 => new SM::ShapeInfo("FirewallStatefulRule", SM::ShapeKind.Structure, table, 1711),
+        1712 => new SM::ShapeInfo("FirewallStatelessRule", SM::ShapeKind.Structure, table, 1712),
+        1713 => new SM::ShapeInfo("FleetActivityStatus", SM::ShapeKind.String).Constrain(enumValues: ["error", "pending_fulfillment", "pending_termination", "fulfilled"]),
+        1714 => new SM::ShapeInfo("FleetBlockDeviceMappingRequest", SM::ShapeKind.Structure, table, 1714),
+        1715 => new SM::ShapeInfo("FleetBlockDeviceMappingRequestList", SM::ShapeKind.List, table, 1715),
+        1716 => new SM::ShapeInfo("FleetCapacityReservation", SM::ShapeKind.Structure, table, 1716),
+        1717 => new SM::ShapeInfo("FleetCapacityReservationSet", SM::ShapeKind.List, table, 1717),
+        1718 => new SM::ShapeInfo("FleetCapacityReservationTenancy", SM::ShapeKind.String).Constrain(enumValues: ["default"]),
+        1719 => new SM::ShapeInfo("FleetCapacityReservationUsageStrategy", SM::ShapeKind.String).Constrain(enumValues: ["use-capacity-reservations-first"]),
+        1720 => new SM::ShapeInfo("FleetData", SM::ShapeKind.Structure, table, 1720),
+        1721 => new SM::ShapeInfo("FleetEbsBlockDeviceRequest", SM::ShapeKind.Structure, table, 1721),
+        1722 => new SM::ShapeInfo("FleetEventType", SM::ShapeKind.String).Constrain(enumValues: ["instance-change", "fleet-change", "service-error"]),
+        1723 => new SM::ShapeInfo("FleetExcessCapacityTerminationPolicy", SM::ShapeKind.String).Constrain(enumValues: ["no-termination", "termination"]),
+        1724 => new SM::ShapeInfo("FleetId", SM::ShapeKind.String),
+        1725 => new SM::ShapeInfo("FleetIdSet", SM::ShapeKind.List, table, 1725),
+        1726 => new SM::ShapeInfo("FleetInstanceMatchCriteria", SM::ShapeKind.String).Constrain(enumValues: ["open"]),
+        1727 => new SM::ShapeInfo("FleetLaunchTemplateConfig", SM::ShapeKind.Structure, table, 1727),
+        1728 => new SM::ShapeInfo("FleetLaunchTemplateConfigList", SM::ShapeKind.List, table, 1728),
+        1729 => new SM::ShapeInfo("FleetLaunchTemplateConfigListRequest", SM::ShapeKind.List, table, 1729).Constrain(min: 0, max: 50),
+        1730 => new SM::ShapeInfo("FleetLaunchTemplateConfigRequest", SM::ShapeKind.Structure, table, 1730),
+        1731 => new SM::ShapeInfo("FleetLaunchTemplateOverrides", SM::ShapeKind.Structure, table, 1731),
+        1732 => new SM::ShapeInfo("FleetLaunchTemplateOverridesList", SM::ShapeKind.List, table, 1732),
+        1733 => new SM::ShapeInfo("FleetLaunchTemplateOverridesListRequest", SM::ShapeKind.List, table, 1733),
+        1734 => new SM::ShapeInfo("FleetLaunchTemplateOverridesRequest", SM::ShapeKind.Structure, table, 1734),
+        1735 => new SM::ShapeInfo("FleetLaunchTemplateSpecification", SM::ShapeKind.Structure, table, 1735),
+        1736 => new SM::ShapeInfo("FleetLaunchTemplateSpecificationRequest", SM::ShapeKind.Structure, table, 1736),
+        1737 => new SM::ShapeInfo("FleetOnDemandAllocationStrategy", SM::ShapeKind.String).Constrain(enumValues: ["lowest-price", "prioritized"]),
+        1738 => new SM::ShapeInfo("FleetReplacementStrategy", SM::ShapeKind.String).Constrain(enumValues: ["launch", "launch-before-terminate"]),
+        1739 => new SM::ShapeInfo("FleetReservationType", SM::ShapeKind.String).Constrain(enumValues: ["interruptible-capacity-reservation"]),
+        1740 => new SM::ShapeInfo("FleetSet", SM::ShapeKind.List, table, 1740),
+        1741 => new SM::ShapeInfo("FleetSpotCapacityRebalance", SM::ShapeKind.Structure, table, 1741),
+        1742 => new SM::ShapeInfo("FleetSpotCapacityRebalanceRequest", SM::ShapeKind.Structure, table, 1742),
+        1743 => new SM::ShapeInfo("FleetSpotMaintenanceStrategies", SM::ShapeKind.Structure, table, 1743),
+        1744 => new SM::ShapeInfo("FleetSpotMaintenanceStrategiesRequest", SM::ShapeKind.Structure, table, 1744),
+        1745 => new SM::ShapeInfo("FleetStateCode", SM::ShapeKind.String).Constrain(enumValues: ["submitted", "active", "deleted", "failed", "deleted_running", "deleted_terminating", "modifying"]),
+        1746 => new SM::ShapeInfo("FleetType", SM::ShapeKind.String).Constrain(enumValues: ["request", "maintain", "instant"]),
+        1747 => new SM::ShapeInfo("FlexibleEnaQueuesSupport", SM::ShapeKind.String).Constrain(enumValues: ["unsupported", "supported"]),
+        1748 => new SM::ShapeInfo("Float", SM::ShapeKind.Float),
+        1749 => new SM::ShapeInfo("FlowLog", SM::ShapeKind.Structure, table, 1749),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes34(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 1700:
+                WSFastLaunchSnapshotConfigurationRequest(shape);
+                return;
+            case 1701:
+                WSFastLaunchSnapshotConfigurationResponse(shape);
+                return;
+            case 1704:
+                WSFederatedAuthentication(shape);
+                return;
+            case 1705:
+                WSFederatedAuthenticationRequest(shape);
+                return;
+            case 1706:
+                WSFilter(shape);
+                return;
+            case 1708:
+                shape.InitList(SFilter, "Filter", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>());
+                return;
+            case 1709:
+                WSFilterPortRange(shape);
+                return;
+            case 1711:
+                WSFirewallStatefulRule(shape);
+                return;
+            case 1712:
+                WSFirewallStatelessRule(shape);
+                return;
+            case 1714:
+                WSFleetBlockDeviceMappingRequest(shape);
+                return;
+            case 1715:
+                shape.InitList(SFleetBlockDeviceMappingRequest, "BlockDeviceMapping", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.FleetBlockDeviceMappingRequest>());
+                return;
+            case 1716:
+                WSFleetCapacityReservation(shape);
+                return;
+            case 1717:
+                shape.InitList(SFleetCapacityReservation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.FleetCapacityReservation>());
+                return;
+            case 1720:
+                WSFleetData(shape);
+                return;
+            case 1721:
+                WSFleetEbsBlockDeviceRequest(shape);
+                return;
+            case 1725:
+                shape.InitList(SFleetId, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 1727:
+                WSFleetLaunchTemplateConfig(shape);
+                return;
+            case 1728:
+                shape.InitList(SFleetLaunchTemplateConfig, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.FleetLaunchTemplateConfig>());
+                return;
+            case 1729:
+                shape.InitList(SFleetLaunchTemplateConfigRequest, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.FleetLaunchTemplateConfigRequest>());
+                return;
+            case 1730:
+                WSFleetLaunchTemplateConfigRequest(shape);
+                return;
+            case 1731:
+                WSFleetLaunchTemplateOverrides(shape);
+                return;
+            case 1732:
+                shape.InitList(SFleetLaunchTemplateOverrides, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.FleetLaunchTemplateOverrides>());
+                return;
+            case 1733:
+                shape.InitList(SFleetLaunchTemplateOverridesRequest, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.FleetLaunchTemplateOverridesRequest>());
+                return;
+            case 1734:
+                WSFleetLaunchTemplateOverridesRequest(shape);
+                return;
+            case 1735:
+                WSFleetLaunchTemplateSpecification(shape);
+                return;
+            case 1736:
+                WSFleetLaunchTemplateSpecificationRequest(shape);
+                return;
+            case 1740:
+                shape.InitList(SFleetData, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.FleetData>());
+                return;
+            case 1741:
+                WSFleetSpotCapacityRebalance(shape);
+                return;
+            case 1742:
+                WSFleetSpotCapacityRebalanceRequest(shape);
+                return;
+            case 1743:
+                WSFleetSpotMaintenanceStrategies(shape);
+                return;
+            case 1744:
+                WSFleetSpotMaintenanceStrategiesRequest(shape);
+                return;
+            case 1749:
+                WSFlowLog(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes35(SM::ShapeTable table, int index) => index switch
+    {
+        1750 => new SM::ShapeInfo("FlowLogIdList", SM::ShapeKind.List, table, 1750),
+        1751 => new SM::ShapeInfo("FlowLogResourceId", SM::ShapeKind.String),
+        1752 => new SM::ShapeInfo("FlowLogResourceIds", SM::ShapeKind.List, table, 1752),
+        1753 => new SM::ShapeInfo("FlowLogSet", SM::ShapeKind.List, table, 1753),
+        1754 => new SM::ShapeInfo("FlowLogsResourceType", SM::ShapeKind.String).Constrain(enumValues: ["VPC", "Subnet", "NetworkInterface", "TransitGateway", "TransitGatewayAttachment", "RegionalNatGateway"]),
+        1755 => new SM::ShapeInfo("FpgaDeviceCount", SM::ShapeKind.Integer),
+        1756 => new SM::ShapeInfo("FpgaDeviceInfo", SM::ShapeKind.Structure, table, 1756),
+        1757 => new SM::ShapeInfo("FpgaDeviceInfoList", SM::ShapeKind.List, table, 1757),
+        1758 => new SM::ShapeInfo("FpgaDeviceManufacturerName", SM::ShapeKind.String),
+        1759 => new SM::ShapeInfo("FpgaDeviceMemoryInfo", SM::ShapeKind.Structure, table, 1759),
+        1760 => new SM::ShapeInfo("FpgaDeviceMemorySize", SM::ShapeKind.Integer),
+        1761 => new SM::ShapeInfo("FpgaDeviceName", SM::ShapeKind.String),
+        1762 => new SM::ShapeInfo("FpgaImage", SM::ShapeKind.Structure, table, 1762),
+        1763 => new SM::ShapeInfo("FpgaImageAttribute", SM::ShapeKind.Structure, table, 1763),
+        1764 => new SM::ShapeInfo("FpgaImageAttributeName", SM::ShapeKind.String).Constrain(enumValues: ["description", "name", "loadPermission", "productCodes"]),
+        1765 => new SM::ShapeInfo("FpgaImageId", SM::ShapeKind.String),
+        1766 => new SM::ShapeInfo("FpgaImageIdList", SM::ShapeKind.List, table, 1766),
+        1767 => new SM::ShapeInfo("FpgaImageList", SM::ShapeKind.List, table, 1767),
+        1768 => new SM::ShapeInfo("FpgaImageState", SM::ShapeKind.Structure, table, 1768),
+        1769 => new SM::ShapeInfo("FpgaImageStateCode", SM::ShapeKind.String).Constrain(enumValues: ["pending", "failed", "available", "unavailable"]),
+        1770 => new SM::ShapeInfo("FpgaInfo", SM::ShapeKind.Structure, table, 1770),
+        1771 => new SM::ShapeInfo("FreeTierEligibleFlag", SM::ShapeKind.Boolean),
+        1772 => new SM::ShapeInfo("GVCDMaxResults", SM::ShapeKind.Integer).Constrain(min: 200, max: 1000),
+        1773 => new SM::ShapeInfo("GatewayAssociationState", SM::ShapeKind.String).Constrain(enumValues: ["associated", "not-associated", "associating", "disassociating"]),
+        1774 => new SM::ShapeInfo("GatewayType", SM::ShapeKind.String).Constrain(enumValues: ["ipsec.1"]),
+        1775 => new SM::ShapeInfo("GetActiveVpnTunnelStatusRequest", SM::ShapeKind.Structure, table, 1775),
+        1776 => new SM::ShapeInfo("GetActiveVpnTunnelStatusResult", SM::ShapeKind.Structure, table, 1776),
+        1777 => new SM::ShapeInfo("GetAllowedImagesSettingsRequest", SM::ShapeKind.Structure, table, 1777),
+        1778 => new SM::ShapeInfo("GetAllowedImagesSettingsResult", SM::ShapeKind.Structure, table, 1778),
+        1779 => new SM::ShapeInfo("GetAssociatedEnclaveCertificateIamRolesRequest", SM::ShapeKind.Structure, table, 1779),
+        1780 => new SM::ShapeInfo("GetAssociatedEnclaveCertificateIamRolesResult", SM::ShapeKind.Structure, table, 1780),
+        1781 => new SM::ShapeInfo("GetAssociatedIpv6PoolCidrsRequest", SM::ShapeKind.Structure, table, 1781),
+        1782 => new SM::ShapeInfo("GetAssociatedIpv6PoolCidrsResult", SM::ShapeKind.Structure, table, 1782),
+        1783 => new SM::ShapeInfo("GetAwsNetworkPerformanceDataRequest", SM::ShapeKind.Structure, table, 1783),
+        1784 => new SM::ShapeInfo("GetAwsNetworkPerformanceDataResult", SM::ShapeKind.Structure, table, 1784),
+        1785 => new SM::ShapeInfo("GetCapacityManagerAttributesRequest", SM::ShapeKind.Structure, table, 1785),
+        1786 => new SM::ShapeInfo("GetCapacityManagerAttributesResult", SM::ShapeKind.Structure, table, 1786),
+        1787 => new SM::ShapeInfo("GetCapacityManagerMetricDataRequest", SM::ShapeKind.Structure, table, 1787),
+        1788 => new SM::ShapeInfo("GetCapacityManagerMetricDataResult", SM::ShapeKind.Structure, table, 1788),
+        1789 => new SM::ShapeInfo("GetCapacityManagerMetricDimensionsRequest", SM::ShapeKind.Structure, table, 1789),
+        1790 => new SM::ShapeInfo("GetCapacityManagerMetricDimensionsResult", SM::ShapeKind.Structure, table, 1790),
+        1791 => new SM::ShapeInfo("GetCapacityManagerMonitoredTagKeysRequest", SM::ShapeKind.Structure, table, 1791),
+        1792 => new SM::ShapeInfo("GetCapacityManagerMonitoredTagKeysRequestMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000),
+        1793 => new SM::ShapeInfo("GetCapacityManagerMonitoredTagKeysResult", SM::ShapeKind.Structure, table, 1793),
+        1794 => new SM::ShapeInfo("GetCapacityReservationUsageRequest", SM::ShapeKind.Structure, table, 1794),
+        1795 => new SM::ShapeInfo("GetCapacityReservationUsageRequestMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000),
+        1796 => new SM::ShapeInfo("GetCapacityReservationUsageResult", SM::ShapeKind.Structure, table, 1796),
+        1797 => new SM::ShapeInfo("GetCoipPoolUsageRequest", SM::ShapeKind.Structure, table, 1797),
+        1798 => new SM::ShapeInfo("GetCoipPoolUsageResult", SM::ShapeKind.Structure, table, 1798),
+        1799 => new SM::ShapeInfo("GetConsoleOutputRequest", SM::ShapeKind.Structure, table, 1799),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes35(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 1750:
+                shape.InitList(SVpcFlowLogId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 1752:
+                shape.InitList(SFlowLogResourceId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 1753:
+                shape.InitList(SFlowLog, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.FlowLog>());
+                return;
+            case 1756:
+                WSFpgaDeviceInfo(shape);
+                return;
+            case 1757:
+                shape.InitList(SFpgaDeviceInfo, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.FpgaDeviceInfo>());
+                return;
+            case 1759:
+                WSFpgaDeviceMemoryInfo(shape);
+                return;
+            case 1762:
+                WSFpgaImage(shape);
+                return;
+            case 1763:
+                WSFpgaImageAttribute(shape);
+                return;
+            case 1766:
+                shape.InitList(SFpgaImageId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 1767:
+                shape.InitList(SFpgaImage, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.FpgaImage>());
+                return;
+            case 1768:
+                WSFpgaImageState(shape);
+                return;
+            case 1770:
+                WSFpgaInfo(shape);
+                return;
+            case 1775:
+                WSGetActiveVpnTunnelStatusRequest(shape);
+                return;
+            case 1776:
+                WSGetActiveVpnTunnelStatusResult(shape);
+                return;
+            case 1777:
+                WSGetAllowedImagesSettingsRequest(shape);
+                return;
+            case 1778:
+                WSGetAllowedImagesSettingsResult(shape);
+                return;
+            case 1779:
+                WSGetAssociatedEnclaveCertificateIamRolesRequest(shape);
+                return;
+            case 1780:
+                WSGetAssociatedEnclaveCertificateIamRolesResult(shape);
+                return;
+            case 1781:
+                WSGetAssociatedIpv6PoolCidrsRequest(shape);
+                return;
+            case 1782:
+                WSGetAssociatedIpv6PoolCidrsResult(shape);
+                return;
+            case 1783:
+                WSGetAwsNetworkPerformanceDataRequest(shape);
+                return;
+            case 1784:
+                WSGetAwsNetworkPerformanceDataResult(shape);
+                return;
+            case 1785:
+                WSGetCapacityManagerAttributesRequest(shape);
+                return;
+            case 1786:
+                WSGetCapacityManagerAttributesResult(shape);
+                return;
+            case 1787:
+                WSGetCapacityManagerMetricDataRequest(shape);
+                return;
+            case 1788:
+                WSGetCapacityManagerMetricDataResult(shape);
+                return;
+            case 1789:
+                WSGetCapacityManagerMetricDimensionsRequest(shape);
+                return;
+            case 1790:
+                WSGetCapacityManagerMetricDimensionsResult(shape);
+                return;
+            case 1791:
+                WSGetCapacityManagerMonitoredTagKeysRequest(shape);
+                return;
+            case 1793:
+                WSGetCapacityManagerMonitoredTagKeysResult(shape);
+                return;
+            case 1794:
+                WSGetCapacityReservationUsageRequest(shape);
+                return;
+            case 1796:
+                WSGetCapacityReservationUsageResult(shape);
+                return;
+            case 1797:
+                WSGetCoipPoolUsageRequest(shape);
+                return;
+            case 1798:
+                WSGetCoipPoolUsageResult(shape);
+                return;
+            case 1799:
+                WSGetConsoleOutputRequest(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes36(SM::ShapeTable table, int index) => index switch
+    {
+        1800 => new SM::ShapeInfo("GetConsoleOutputResult", SM::ShapeKind.Structure, table, 1800),
+        1801 => new SM::ShapeInfo("GetConsoleScreenshotRequest", SM::ShapeKind.Structure, table, 1801),
+        1802 => new SM::ShapeInfo("GetConsoleScreenshotResult", SM::ShapeKind.Structure, table, 1802),
+        1803 => new SM::ShapeInfo("GetDeclarativePoliciesReportSummaryRequest", SM::ShapeKind.Structure, table, 1803),
+        1804 => new SM::ShapeInfo("GetDeclarativePoliciesReportSummaryResult", SM::ShapeKind.Structure, table, 1804),
+        1805 => new SM::ShapeInfo("GetDefaultCreditSpecificationRequest", SM::ShapeKind.Structure, table, 1805),
+        1806 => new SM::ShapeInfo("GetDefaultCreditSpecificationResult", SM::ShapeKind.Structure, table, 1806),
+        1807 => new SM::ShapeInfo("GetEbsDefaultKmsKeyIdRequest", SM::ShapeKind.Structure, table, 1807),
+        1808 => new SM::ShapeInfo("GetEbsDefaultKmsKeyIdResult", SM::ShapeKind.Structure, table, 1808),
+        1809 => new SM::ShapeInfo("GetEbsEncryptionByDefaultRequest", SM::ShapeKind.Structure, table, 1809),
+        1810 => new SM::ShapeInfo("GetEbsEncryptionByDefaultResult", SM::ShapeKind.Structure, table, 1810),
+        1811 => new SM::ShapeInfo("GetEnabledIpamPolicyRequest", SM::ShapeKind.Structure, table, 1811),
+        1812 => new SM::ShapeInfo("GetEnabledIpamPolicyResult", SM::ShapeKind.Structure, table, 1812),
+        1813 => new SM::ShapeInfo("GetFlowLogsIntegrationTemplateRequest", SM::ShapeKind.Structure, table, 1813),
+        1814 => new SM::ShapeInfo("GetFlowLogsIntegrationTemplateResult", SM::ShapeKind.Structure, table, 1814),
+        1815 => new SM::ShapeInfo("GetGroupsForCapacityReservationRequest", SM::ShapeKind.Structure, table, 1815),
+        1816 => new SM::ShapeInfo("GetGroupsForCapacityReservationRequestMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000),
+        1817 => new SM::ShapeInfo("GetGroupsForCapacityReservationResult", SM::ShapeKind.Structure, table, 1817),
+        1818 => new SM::ShapeInfo("GetHostReservationPurchasePreviewRequest", SM::ShapeKind.Structure, table, 1818),
+        1819 => new SM::ShapeInfo("GetHostReservationPurchasePreviewResult", SM::ShapeKind.Structure, table, 1819),
+        1820 => new SM::ShapeInfo("GetImageAncestryRequest", SM::ShapeKind.Structure, table, 1820),
+        1821 => new SM::ShapeInfo("GetImageAncestryResult", SM::ShapeKind.Structure, table, 1821),
+        1822 => new SM::ShapeInfo("GetImageBlockPublicAccessStateRequest", SM::ShapeKind.Structure, table, 1822),
+        1823 => new SM::ShapeInfo("GetImageBlockPublicAccessStateResult", SM::ShapeKind.Structure, table, 1823),
+        1824 => new SM::ShapeInfo("GetInstanceMetadataDefaultsRequest", SM::ShapeKind.Structure, table, 1824),
+        1825 => new SM::ShapeInfo("GetInstanceMetadataDefaultsResult", SM::ShapeKind.Structure, table, 1825),
+        1826 => new SM::ShapeInfo("GetInstanceTpmEkPubRequest", SM::ShapeKind.Structure, table, 1826),
+        1827 => new SM::ShapeInfo("GetInstanceTpmEkPubResult", SM::ShapeKind.Structure, table, 1827),
+        1828 => new SM::ShapeInfo("GetInstanceTypesFromInstanceRequirementsRequest", SM::ShapeKind.Structure, table, 1828),
+        1829 => new SM::ShapeInfo("GetInstanceTypesFromInstanceRequirementsResult", SM::ShapeKind.Structure, table, 1829),
+        1830 => new SM::ShapeInfo("GetInstanceUefiDataRequest", SM::ShapeKind.Structure, table, 1830),
+        1831 => new SM::ShapeInfo("GetInstanceUefiDataResult", SM::ShapeKind.Structure, table, 1831),
+        1832 => new SM::ShapeInfo("GetIpamAddressHistoryRequest", SM::ShapeKind.Structure, table, 1832),
+        1833 => new SM::ShapeInfo("GetIpamAddressHistoryResult", SM::ShapeKind.Structure, table, 1833),
+        1834 => new SM::ShapeInfo("GetIpamDiscoveredAccountsRequest", SM::ShapeKind.Structure, table, 1834),
+        1835 => new SM::ShapeInfo("GetIpamDiscoveredAccountsResult", SM::ShapeKind.Structure, table, 1835),
+        1836 => new SM::ShapeInfo("GetIpamDiscoveredPublicAddressesRequest", SM::ShapeKind.Structure, table, 1836),
+        1837 => new SM::ShapeInfo("GetIpamDiscoveredPublicAddressesResult", SM::ShapeKind.Structure, table, 1837),
+        1838 => new SM::ShapeInfo("GetIpamDiscoveredResourceCidrsRequest", SM::ShapeKind.Structure, table, 1838),
+        1839 => new SM::ShapeInfo("GetIpamDiscoveredResourceCidrsResult", SM::ShapeKind.Structure, table, 1839),
+        1840 => new SM::ShapeInfo("GetIpamPolicyAllocationRulesRequest", SM::ShapeKind.Structure, table, 1840),
+        1841 => new SM::ShapeInfo("GetIpamPolicyAllocationRulesResult", SM::ShapeKind.Structure, table, 1841),
+        1842 => new SM::ShapeInfo("GetIpamPolicyOrganizationTargetsRequest", SM::ShapeKind.Structure, table, 1842),
+        1843 => new SM::ShapeInfo("GetIpamPolicyOrganizationTargetsResult", SM::ShapeKind.Structure, table, 1843),
+        1844 => new SM::ShapeInfo("GetIpamPoolAllocationsMaxResults", SM::ShapeKind.Integer).Constrain(min: 1000, max: 100000),
+        1845 => new SM::ShapeInfo("GetIpamPoolAllocationsRequest", SM::ShapeKind.Structure, table, 1845),
+        1846 => new SM::ShapeInfo("GetIpamPoolAllocationsResult", SM::ShapeKind.Structure, table, 1846),
+        1847 => new SM::ShapeInfo("GetIpamPoolCidrsRequest", SM::ShapeKind.Structure, table, 1847),
+        1848 => new SM::ShapeInfo("GetIpamPoolCidrsResult", SM::ShapeKind.Structure, table, 1848),
+        1849 => new SM::ShapeInfo("GetIpamPrefixListResolverRulesRequest", SM::ShapeKind.Structure, table, 1849),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes36(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 1800:
+                WSGetConsoleOutputResult(shape);
+                return;
+            case 1801:
+                WSGetConsoleScreenshotRequest(shape);
+                return;
+            case 1802:
+                WSGetConsoleScreenshotResult(shape);
+                return;
+            case 1803:
+                WSGetDeclarativePoliciesReportSummaryRequest(shape);
+                return;
+            case 1804:
+                WSGetDeclarativePoliciesReportSummaryResult(shape);
+                return;
+            case 1805:
+                WSGetDefaultCreditSpecificationRequest(shape);
+                return;
+            case 1806:
+                WSGetDefaultCreditSpecificationResult(shape);
+                return;
+            case 1807:
+                WSGetEbsDefaultKmsKeyIdRequest(shape);
+                return;
+            case 1808:
+                WSGetEbsDefaultKmsKeyIdResult(shape);
+                return;
+            case 1809:
+                WSGetEbsEncryptionByDefaultRequest(shape);
+                return;
+            case 1810:
+                WSGetEbsEncryptionByDefaultResult(shape);
+                return;
+            case 1811:
+                WSGetEnabledIpamPolicyRequest(shape);
+                return;
+            case 1812:
+                WSGetEnabledIpamPolicyResult(shape);
+                return;
+            case 1813:
+                WSGetFlowLogsIntegrationTemplateRequest(shape);
+                return;
+            case 1814:
+                WSGetFlowLogsIntegrationTemplateResult(shape);
+                return;
+            case 1815:
+                WSGetGroupsForCapacityReservationRequest(shape);
+                return;
+            case 1817:
+                WSGetGroupsForCapacityReservationResult(shape);
+                return;
+            case 1818:
+                WSGetHostReservationPurchasePreviewRequest(shape);
+                return;
+            case 1819:
+                WSGetHostReservationPurchasePreviewResult(shape);
+                return;
+            case 1820:
+                WSGetImageAncestryRequest(shape);
+                return;
+            case 1821:
+                WSGetImageAncestryResult(shape);
+                return;
+            case 1822:
+                WSGetImageBlockPublicAccessStateRequest(shape);
+                return;
+            case 1823:
+                WSGetImageBlockPublicAccessStateResult(shape);
+                return;
+            case 1824:
+                WSGetInstanceMetadataDefaultsRequest(shape);
+                return;
+            case 1825:
+                WSGetInstanceMetadataDefaultsResult(shape);
+                return;
+            case 1826:
+                WSGetInstanceTpmEkPubRequest(shape);
+                return;
+            case 1827:
+                WSGetInstanceTpmEkPubResult(shape);
+                return;
+            case 1828:
+                WSGetInstanceTypesFromInstanceRequirementsRequest(shape);
+                return;
+            case 1829:
+                WSGetInstanceTypesFromInstanceRequirementsResult(shape);
+                return;
+            case 1830:
+                WSGetInstanceUefiDataRequest(shape);
+                return;
+            case 1831:
+                WSGetInstanceUefiDataResult(shape);
+                return;
+            case 1832:
+                WSGetIpamAddressHistoryRequest(shape);
+                return;
+            case 1833:
+                WSGetIpamAddressHistoryResult(shape);
+                return;
+            case 1834:
+                WSGetIpamDiscoveredAccountsRequest(shape);
+                return;
+            case 1835:
+                WSGetIpamDiscoveredAccountsResult(shape);
+                return;
+            case 1836:
+                WSGetIpamDiscoveredPublicAddressesRequest(shape);
+                return;
+            case 1837:
+                WSGetIpamDiscoveredPublicAddressesResult(shape);
+                return;
+            case 1838:
+                WSGetIpamDiscoveredResourceCidrsRequest(shape);
+                return;
+            case 1839:
+                WSGetIpamDiscoveredResourceCidrsResult(shape);
+                return;
+            case 1840:
+                WSGetIpamPolicyAllocationRulesRequest(shape);
+                return;
+            case 1841:
+                WSGetIpamPolicyAllocationRulesResult(shape);
+                return;
+            case 1842:
+                WSGetIpamPolicyOrganizationTargetsRequest(shape);
+                return;
+            case 1843:
+                WSGetIpamPolicyOrganizationTargetsResult(shape);
+                return;
+            case 1845:
+                WSGetIpamPoolAllocationsRequest(shape);
+                return;
+            case 1846:
+                WSGetIpamPoolAllocationsResult(shape);
+                return;
+            case 1847:
+                WSGetIpamPoolCidrsRequest(shape);
+                return;
+            case 1848:
+                WSGetIpamPoolCidrsResult(shape);
+                return;
+            case 1849:
+                WSGetIpamPrefixListResolverRulesRequest(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes37(SM::ShapeTable table, int index) => index switch
+    {
+        1850 => new SM::ShapeInfo("GetIpamPrefixListResolverRulesResult", SM::ShapeKind.Structure, table, 1850),
+        1851 => new SM::ShapeInfo("GetIpamPrefixListResolverVersionEntriesRequest", SM::ShapeKind.Structure, table, 1851),
+        1852 => new SM::ShapeInfo("GetIpamPrefixListResolverVersionEntriesResult", SM::ShapeKind.Structure, table, 1852),
+        1853 => new SM::ShapeInfo("GetIpamPrefixListResolverVersionsRequest", SM::ShapeKind.Structure, table, 1853),
+        1854 => new SM::ShapeInfo("GetIpamPrefixListResolverVersionsResult", SM::ShapeKind.Structure, table, 1854),
+        1855 => new SM::ShapeInfo("GetIpamResourceCidrsRequest", SM::ShapeKind.Structure, table, 1855),
+        1856 => new SM::ShapeInfo("GetIpamResourceCidrsResult", SM::ShapeKind.Structure, table, 1856),
+        1857 => new SM::ShapeInfo("GetLaunchTemplateDataRequest", SM::ShapeKind.Structure, table, 1857),
+        1858 => new SM::ShapeInfo("GetLaunchTemplateDataResult", SM::ShapeKind.Structure, table, 1858),
+        1859 => new SM::ShapeInfo("GetManagedPrefixListAssociationsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 255),
+        1860 => new SM::ShapeInfo("GetManagedPrefixListAssociationsRequest", SM::ShapeKind.Structure, table, 1860),
+        1861 => new SM::ShapeInfo("GetManagedPrefixListAssociationsResult", SM::ShapeKind.Structure, table, 1861),
+        1862 => new SM::ShapeInfo("GetManagedPrefixListEntriesRequest", SM::ShapeKind.Structure, table, 1862),
+        1863 => new SM::ShapeInfo("GetManagedPrefixListEntriesResult", SM::ShapeKind.Structure, table, 1863),
+        1864 => new SM::ShapeInfo("GetManagedResourceVisibilityRequest", SM::ShapeKind.Structure, table, 1864),
+        1865 => new SM::ShapeInfo("GetManagedResourceVisibilityResult", SM::ShapeKind.Structure, table, 1865),
+        1866 => new SM::ShapeInfo("GetNetworkInsightsAccessScopeAnalysisFindingsMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000),
+        1867 => new SM::ShapeInfo("GetNetworkInsightsAccessScopeAnalysisFindingsRequest", SM::ShapeKind.Structure, table, 1867),
+        1868 => new SM::ShapeInfo("GetNetworkInsightsAccessScopeAnalysisFindingsResult", SM::ShapeKind.Structure, table, 1868),
+        1869 => new SM::ShapeInfo("GetNetworkInsightsAccessScopeContentRequest", SM::ShapeKind.Structure, table, 1869),
+        1870 => new SM::ShapeInfo("GetNetworkInsightsAccessScopeContentResult", SM::ShapeKind.Structure, table, 1870),
+        1871 => new SM::ShapeInfo("GetPasswordDataRequest", SM::ShapeKind.Structure, table, 1871),
+        1872 => new SM::ShapeInfo("GetPasswordDataResult", SM::ShapeKind.Structure, table, 1872),
+        1873 => new SM::ShapeInfo("GetReservedInstancesExchangeQuoteRequest", SM::ShapeKind.Structure, table, 1873),
+        1874 => new SM::ShapeInfo("GetReservedInstancesExchangeQuoteResult", SM::ShapeKind.Structure, table, 1874),
+        1875 => new SM::ShapeInfo("GetRouteServerAssociationsRequest", SM::ShapeKind.Structure, table, 1875),
+        1876 => new SM::ShapeInfo("GetRouteServerAssociationsResult", SM::ShapeKind.Structure, table, 1876),
+        1877 => new SM::ShapeInfo("GetRouteServerPropagationsRequest", SM::ShapeKind.Structure, table, 1877),
+        1878 => new SM::ShapeInfo("GetRouteServerPropagationsResult", SM::ShapeKind.Structure, table, 1878),
+        1879 => new SM::ShapeInfo("GetRouteServerRoutingDatabaseRequest", SM::ShapeKind.Structure, table, 1879),
+        1880 => new SM::ShapeInfo("GetRouteServerRoutingDatabaseResult", SM::ShapeKind.Structure, table, 1880),
+        1881 => new SM::ShapeInfo("GetSecurityGroupsForVpcRequest", SM::ShapeKind.Structure, table, 1881),
+        1882 => new SM::ShapeInfo("GetSecurityGroupsForVpcRequestMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        1883 => new SM::ShapeInfo("GetSecurityGroupsForVpcResult", SM::ShapeKind.Structure, table, 1883),
+        1884 => new SM::ShapeInfo("GetSerialConsoleAccessStatusRequest", SM::ShapeKind.Structure, table, 1884),
+        1885 => new SM::ShapeInfo("GetSerialConsoleAccessStatusResult", SM::ShapeKind.Structure, table, 1885),
+        1886 => new SM::ShapeInfo("GetSnapshotBlockPublicAccessStateRequest", SM::ShapeKind.Structure, table, 1886),
+        1887 => new SM::ShapeInfo("GetSnapshotBlockPublicAccessStateResult", SM::ShapeKind.Structure, table, 1887),
+        1888 => new SM::ShapeInfo("GetSpotPlacementScoresRequest", SM::ShapeKind.Structure, table, 1888),
+        1889 => new SM::ShapeInfo("GetSpotPlacementScoresResult", SM::ShapeKind.Structure, table, 1889),
+        1890 => new SM::ShapeInfo("GetSubnetCidrReservationsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        1891 => new SM::ShapeInfo("GetSubnetCidrReservationsRequest", SM::ShapeKind.Structure, table, 1891),
+        1892 => new SM::ShapeInfo("GetSubnetCidrReservationsResult", SM::ShapeKind.Structure, table, 1892),
+        1893 => new SM::ShapeInfo("GetTransitGatewayAttachmentPropagationsRequest", SM::ShapeKind.Structure, table, 1893),
+        1894 => new SM::ShapeInfo("GetTransitGatewayAttachmentPropagationsResult", SM::ShapeKind.Structure, table, 1894),
+        1895 => new SM::ShapeInfo("GetTransitGatewayMeteringPolicyEntriesRequest", SM::ShapeKind.Structure, table, 1895),
+        1896 => new SM::ShapeInfo("GetTransitGatewayMeteringPolicyEntriesResult", SM::ShapeKind.Structure, table, 1896),
+        1897 => new SM::ShapeInfo("GetTransitGatewayMulticastDomainAssociationsRequest", SM::ShapeKind.Structure, table, 1897),
+        1898 => new SM::ShapeInfo("GetTransitGatewayMulticastDomainAssociationsResult", SM::ShapeKind.Structure, table, 1898),
+        1899 => new SM::ShapeInfo("GetTransitGatewayPolicyTableAssociationsRequest", SM::ShapeKind.Structure, table, 1899),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes37(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 1850:
+                WSGetIpamPrefixListResolverRulesResult(shape);
+                return;
+            case 1851:
+                WSGetIpamPrefixListResolverVersionEntriesRequest(shape);
+                return;
+            case 1852:
+                WSGetIpamPrefixListResolverVersionEntriesResult(shape);
+                return;
+            case 1853:
+                WSGetIpamPrefixListResolverVersionsRequest(shape);
+                return;
+            case 1854:
+                WSGetIpamPrefixListResolverVersionsResult(shape);
+                return;
+            case 1855:
+                WSGetIpamResourceCidrsRequest(shape);
+                return;
+            case 1856:
+                WSGetIpamResourceCidrsResult(shape);
+                return;
+            case 1857:
+                WSGetLaunchTemplateDataRequest(shape);
+                return;
+            case 1858:
+                WSGetLaunchTemplateDataResult(shape);
+                return;
+            case 1860:
+                WSGetManagedPrefixListAssociationsRequest(shape);
+                return;
+            case 1861:
+                WSGetManagedPrefixListAssociationsResult(shape);
+                return;
+            case 1862:
+                WSGetManagedPrefixListEntriesRequest(shape);
+                return;
+            case 1863:
+                WSGetManagedPrefixListEntriesResult(shape);
+                return;
+            case 1864:
+                WSGetManagedResourceVisibilityRequest(shape);
+                return;
+            case 1865:
+                WSGetManagedResourceVisibilityResult(shape);
+                return;
+            case 1867:
+                WSGetNetworkInsightsAccessScopeAnalysisFindingsRequest(shape);
+                return;
+            case 1868:
+                WSGetNetworkInsightsAccessScopeAnalysisFindingsResult(shape);
+                return;
+            case 1869:
+                WSGetNetworkInsightsAccessScopeContentRequest(shape);
+                return;
+            case 1870:
+                WSGetNetworkInsightsAccessScopeContentResult(shape);
+                return;
+            case 1871:
+                WSGetPasswordDataRequest(shape);
+                return;
+            case 1872:
+                WSGetPasswordDataResult(shape);
+                return;
+            case 1873:
+                WSGetReservedInstancesExchangeQuoteRequest(shape);
+                return;
+            case 1874:
+                WSGetReservedInstancesExchangeQuoteResult(shape);
+                return;
+            case 1875:
+                WSGetRouteServerAssociationsRequest(shape);
+                return;
+            case 1876:
+                WSGetRouteServerAssociationsResult(shape);
+                return;
+            case 1877:
+                WSGetRouteServerPropagationsRequest(shape);
+                return;
+            case 1878:
+                WSGetRouteServerPropagationsResult(shape);
+                return;
+            case 1879:
+                WSGetRouteServerRoutingDatabaseRequest(shape);
+                return;
+            case 1880:
+                WSGetRouteServerRoutingDatabaseResult(shape);
+                return;
+            case 1881:
+                WSGetSecurityGroupsForVpcRequest(shape);
+                return;
+            case 1883:
+                WSGetSecurityGroupsForVpcResult(shape);
+                return;
+            case 1884:
+                WSGetSerialConsoleAccessStatusRequest(shape);
+                return;
+            case 1885:
+                WSGetSerialConsoleAccessStatusResult(shape);
+                return;
+            case 1886:
+                WSGetSnapshotBlockPublicAccessStateRequest(shape);
+                return;
+            case 1887:
+                WSGetSnapshotBlockPublicAccessStateResult(shape);
+                return;
+            case 1888:
+                WSGetSpotPlacementScoresRequest(shape);
+                return;
+            case 1889:
+                WSGetSpotPlacementScoresResult(shape);
+                return;
+            case 1891:
+                WSGetSubnetCidrReservationsRequest(shape);
+                return;
+            case 1892:
+                WSGetSubnetCidrReservationsResult(shape);
+                return;
+            case 1893:
+                WSGetTransitGatewayAttachmentPropagationsRequest(shape);
+                return;
+            case 1894:
+                WSGetTransitGatewayAttachmentPropagationsResult(shape);
+                return;
+            case 1895:
+                WSGetTransitGatewayMeteringPolicyEntriesRequest(shape);
+                return;
+            case 1896:
+                WSGetTransitGatewayMeteringPolicyEntriesResult(shape);
+                return;
+            case 1897:
+                WSGetTransitGatewayMulticastDomainAssociationsRequest(shape);
+                return;
+            case 1898:
+                WSGetTransitGatewayMulticastDomainAssociationsResult(shape);
+                return;
+            case 1899:
+                WSGetTransitGatewayPolicyTableAssociationsRequest(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes38(SM::ShapeTable table, int index) => index switch
+    {
+        1900 => new SM::ShapeInfo("GetTransitGatewayPolicyTableAssociationsResult", SM::ShapeKind.Structure, table, 1900),
+        1901 => new SM::ShapeInfo("GetTransitGatewayPolicyTableEntriesRequest", SM::ShapeKind.Structure, table, 1901),
+        1902 => new SM::ShapeInfo("GetTransitGatewayPolicyTableEntriesResult", SM::ShapeKind.Structure, table, 1902),
+        1903 => new SM::ShapeInfo("GetTransitGatewayPrefixListReferencesRequest", SM::ShapeKind.Structure, table, 1903),
+        1904 => new SM::ShapeInfo("GetTransitGatewayPrefixListReferencesResult", SM::ShapeKind.Structure, table, 1904),
+        1905 => new SM::ShapeInfo("GetTransitGatewayRouteTableAssociationsRequest", SM::ShapeKind.Structure, table, 1905),
+        1906 => new SM::ShapeInfo("GetTransitGatewayRouteTableAssociationsResult", SM::ShapeKind.Structure, table, 1906),
+        1907 => new SM::ShapeInfo("GetTransitGatewayRouteTablePropagationsRequest", SM::ShapeKind.Structure, table, 1907),
+        1908 => new SM::ShapeInfo("GetTransitGatewayRouteTablePropagationsResult", SM::ShapeKind.Structure, table, 1908),
+        1909 => new SM::ShapeInfo("GetVerifiedAccessEndpointPolicyRequest", SM::ShapeKind.Structure, table, 1909),
+        1910 => new SM::ShapeInfo("GetVerifiedAccessEndpointPolicyResult", SM::ShapeKind.Structure, table, 1910),
+        1911 => new SM::ShapeInfo("GetVerifiedAccessEndpointTargetsMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        1912 => new SM::ShapeInfo("GetVerifiedAccessEndpointTargetsRequest", SM::ShapeKind.Structure, table, 1912),
+        1913 => new SM::ShapeInfo("GetVerifiedAccessEndpointTargetsResult", SM::ShapeKind.Structure, table, 1913),
+        1914 => new SM::ShapeInfo("GetVerifiedAccessGroupPolicyRequest", SM::ShapeKind.Structure, table, 1914),
+        1915 => new SM::ShapeInfo("GetVerifiedAccessGroupPolicyResult", SM::ShapeKind.Structure, table, 1915),
+        1916 => new SM::ShapeInfo("GetVpcResourcesBlockingEncryptionEnforcementMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        1917 => new SM::ShapeInfo("GetVpcResourcesBlockingEncryptionEnforcementRequest", SM::ShapeKind.Structure, table, 1917),
+        1918 => new SM::ShapeInfo("GetVpcResourcesBlockingEncryptionEnforcementResult", SM::ShapeKind.Structure, table, 1918),
+        1919 => new SM::ShapeInfo("GetVpnConnectionDeviceSampleConfigurationRequest", SM::ShapeKind.Structure, table, 1919),
+        1920 => new SM::ShapeInfo("GetVpnConnectionDeviceSampleConfigurationResult", SM::ShapeKind.Structure, table, 1920),
+        1921 => new SM::ShapeInfo("GetVpnConnectionDeviceTypesRequest", SM::ShapeKind.Structure, table, 1921),
+        1922 => new SM::ShapeInfo("GetVpnConnectionDeviceTypesResult", SM::ShapeKind.Structure, table, 1922),
+        1923 => new SM::ShapeInfo("GetVpnTunnelReplacementStatusRequest", SM::ShapeKind.Structure, table, 1923),
+        1924 => new SM::ShapeInfo("GetVpnTunnelReplacementStatusResult", SM::ShapeKind.Structure, table, 1924),
+        1925 => new SM::ShapeInfo("GpuDeviceCount", SM::ShapeKind.Integer),
+        1926 => new SM::ShapeInfo("GpuDeviceInfo", SM::ShapeKind.Structure, table, 1926),
+        1927 => new SM::ShapeInfo("GpuDeviceInfoList", SM::ShapeKind.List, table, 1927),
+        1928 => new SM::ShapeInfo("GpuDeviceManufacturerName", SM::ShapeKind.String),
+        1929 => new SM::ShapeInfo("GpuDeviceMemoryInfo", SM::ShapeKind.Structure, table, 1929),
+        1930 => new SM::ShapeInfo("GpuDeviceMemorySize", SM::ShapeKind.Integer),
+        1931 => new SM::ShapeInfo("GpuDeviceName", SM::ShapeKind.String),
+        1932 => new SM::ShapeInfo("GpuInfo", SM::ShapeKind.Structure, table, 1932),
+        1933 => new SM::ShapeInfo("GpuPartitionSize", SM::ShapeKind.Double),
+        1934 => new SM::ShapeInfo("GroupBy", SM::ShapeKind.String).Constrain(min: 0, max: 300, enumValues: ["resource-region", "availability-zone-id", "account-id", "account-name", "instance-family", "instance-type", "instance-platform", "reservation-arn", "reservation-id", "reservation-type", "reservation-create-timestamp", "reservation-start-timestamp", "reservation-end-timestamp", "reservation-end-date-type", "tenancy", "reservation-state", "reservation-instance-match-criteria", "reservation-unused-financial-owner"]),
+        1935 => new SM::ShapeInfo("GroupBySet", SM::ShapeKind.List, table, 1935).Constrain(min: 0, max: 20),
+        1936 => new SM::ShapeInfo("GroupIdStringList", SM::ShapeKind.List, table, 1936),
+        1937 => new SM::ShapeInfo("GroupIdentifier", SM::ShapeKind.Structure, table, 1937),
+        1938 => new SM::ShapeInfo("GroupIdentifierList", SM::ShapeKind.List, table, 1938),
+        1939 => new SM::ShapeInfo("GroupIdentifierSet", SM::ShapeKind.List, table, 1939),
+        1940 => new SM::ShapeInfo("GroupIds", SM::ShapeKind.List, table, 1940),
+        1941 => new SM::ShapeInfo("GroupNameStringList", SM::ShapeKind.List, table, 1941),
+        1942 => new SM::ShapeInfo("HaStatus", SM::ShapeKind.String).Constrain(enumValues: ["processing", "active", "standby", "invalid"]),
+        1943 => new SM::ShapeInfo("HibernationFlag", SM::ShapeKind.Boolean),
+        1944 => new SM::ShapeInfo("HibernationOptions", SM::ShapeKind.Structure, table, 1944),
+        1945 => new SM::ShapeInfo("HibernationOptionsRequest", SM::ShapeKind.Structure, table, 1945),
+        1946 => new SM::ShapeInfo("HistoryRecord", SM::ShapeKind.Structure, table, 1946),
+        1947 => new SM::ShapeInfo("HistoryRecordEntry", SM::ShapeKind.Structure, table, 1947),
+        1948 => new SM::ShapeInfo("HistoryRecordSet", SM::ShapeKind.List, table, 1948),
+        1949 => new SM::ShapeInfo("HistoryRecords", SM::ShapeKind.List, table, 1949),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes38(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 1900:
+                WSGetTransitGatewayPolicyTableAssociationsResult(shape);
+                return;
+            case 1901:
+                WSGetTransitGatewayPolicyTableEntriesRequest(shape);
+                return;
+            case 1902:
+                WSGetTransitGatewayPolicyTableEntriesResult(shape);
+                return;
+            case 1903:
+                WSGetTransitGatewayPrefixListReferencesRequest(shape);
+                return;
+            case 1904:
+                WSGetTransitGatewayPrefixListReferencesResult(shape);
+                return;
+            case 1905:
+                WSGetTransitGatewayRouteTableAssociationsRequest(shape);
+                return;
+            case 1906:
+                WSGetTransitGatewayRouteTableAssociationsResult(shape);
+                return;
+            case 1907:
+                WSGetTransitGatewayRouteTablePropagationsRequest(shape);
+                return;
+            case 1908:
+                WSGetTransitGatewayRouteTablePropagationsResult(shape);
+                return;
+            case 1909:
+                WSGetVerifiedAccessEndpointPolicyRequest(shape);
+                return;
+            case 1910:
+                WSGetVerifiedAccessEndpointPolicyResult(shape);
+                return;
+            case 1912:
+                WSGetVerifiedAccessEndpointTargetsRequest(shape);
+                return;
+            case 1913:
+                WSGetVerifiedAccessEndpointTargetsResult(shape);
+                return;
+            case 1914:
+                WSGetVerifiedAccessGroupPolicyRequest(shape);
+                return;
+            case 1915:
+                WSGetVerifiedAccessGroupPolicyResult(shape);
+                return;
+            case 1917:
+                WSGetVpcResourcesBlockingEncryptionEnforcementRequest(shape);
+                return;
+            case 1918:
+                WSGetVpcResourcesBlockingEncryptionEnforcementResult(shape);
+                return;
+            case 1919:
+                WSGetVpnConnectionDeviceSampleConfigurationRequest(shape);
+                return;
+            case 1920:
+                WSGetVpnConnectionDeviceSampleConfigurationResult(shape);
+                return;
+            case 1921:
+                WSGetVpnConnectionDeviceTypesRequest(shape);
+                return;
+            case 1922:
+                WSGetVpnConnectionDeviceTypesResult(shape);
+                return;
+            case 1923:
+                WSGetVpnTunnelReplacementStatusRequest(shape);
+                return;
+            case 1924:
+                WSGetVpnTunnelReplacementStatusResult(shape);
+                return;
+            case 1926:
+                WSGpuDeviceInfo(shape);
+                return;
+            case 1927:
+                shape.InitList(SGpuDeviceInfo, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.GpuDeviceInfo>());
+                return;
+            case 1929:
+                WSGpuDeviceMemoryInfo(shape);
+                return;
+            case 1932:
+                WSGpuInfo(shape);
+                return;
+            case 1935:
+                shape.InitList(SGroupBy, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 1936:
+                shape.InitList(SSecurityGroupId, "groupId", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 1937:
+                WSGroupIdentifier(shape);
+                return;
+            case 1938:
+                shape.InitList(SGroupIdentifier, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.GroupIdentifier>());
+                return;
+            case 1939:
+                shape.InitList(SSecurityGroupIdentifier, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecurityGroupIdentifier>());
+                return;
+            case 1940:
+                shape.InitList(SSecurityGroupId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 1941:
+                shape.InitList(SSecurityGroupName, "GroupName", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 1944:
+                WSHibernationOptions(shape);
+                return;
+            case 1945:
+                WSHibernationOptionsRequest(shape);
+                return;
+            case 1946:
+                WSHistoryRecord(shape);
+                return;
+            case 1947:
+                WSHistoryRecordEntry(shape);
+                return;
+            case 1948:
+                shape.InitList(SHistoryRecordEntry, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.HistoryRecordEntry>());
+                return;
+            case 1949:
+                shape.InitList(SHistoryRecord, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.HistoryRecord>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes39(SM::ShapeTable table, int index) => index switch
+    {
+        1950 => new SM::ShapeInfo("Host", SM::ShapeKind.Structure, table, 1950),
+        1951 => new SM::ShapeInfo("HostInstance", SM::ShapeKind.Structure, table, 1951),
+        1952 => new SM::ShapeInfo("HostInstanceList", SM::ShapeKind.List, table, 1952),
+        1953 => new SM::ShapeInfo("HostList", SM::ShapeKind.List, table, 1953),
+        1954 => new SM::ShapeInfo("HostMaintenance", SM::ShapeKind.String).Constrain(enumValues: ["on", "off"]),
+        1955 => new SM::ShapeInfo("HostOffering", SM::ShapeKind.Structure, table, 1955),
+        1956 => new SM::ShapeInfo("HostOfferingSet", SM::ShapeKind.List, table, 1956),
+        1957 => new SM::ShapeInfo("HostProperties", SM::ShapeKind.Structure, table, 1957),
+        1958 => new SM::ShapeInfo("HostRecovery", SM::ShapeKind.String).Constrain(enumValues: ["on", "off"]),
+        1959 => new SM::ShapeInfo("HostReservation", SM::ShapeKind.Structure, table, 1959),
+        1960 => new SM::ShapeInfo("HostReservationId", SM::ShapeKind.String),
+        1961 => new SM::ShapeInfo("HostReservationIdSet", SM::ShapeKind.List, table, 1961),
+        1962 => new SM::ShapeInfo("HostReservationSet", SM::ShapeKind.List, table, 1962),
+        1963 => new SM::ShapeInfo("HostTenancy", SM::ShapeKind.String).Constrain(enumValues: ["default", "dedicated", "host"]),
+        1964 => new SM::ShapeInfo("HostnameType", SM::ShapeKind.String).Constrain(enumValues: ["ip-name", "resource-name"]),
+        1965 => new SM::ShapeInfo("Hour", SM::ShapeKind.Integer).Constrain(min: 0, max: 23),
+        1966 => new SM::ShapeInfo("HttpTokensEnforcedState", SM::ShapeKind.String).Constrain(enumValues: ["disabled", "enabled"]),
+        1967 => new SM::ShapeInfo("HttpTokensState", SM::ShapeKind.String).Constrain(enumValues: ["optional", "required"]),
+        1968 => new SM::ShapeInfo("HypervisorType", SM::ShapeKind.String).Constrain(enumValues: ["ovm", "xen"]),
+        1969 => new SM::ShapeInfo("IKEVersionsList", SM::ShapeKind.List, table, 1969),
+        1970 => new SM::ShapeInfo("IKEVersionsListValue", SM::ShapeKind.Structure, table, 1970),
+        1971 => new SM::ShapeInfo("IKEVersionsRequestList", SM::ShapeKind.List, table, 1971),
+        1972 => new SM::ShapeInfo("IKEVersionsRequestListValue", SM::ShapeKind.Structure, table, 1972),
+        1973 => new SM::ShapeInfo("IamInstanceProfile", SM::ShapeKind.Structure, table, 1973),
+        1974 => new SM::ShapeInfo("IamInstanceProfileAssociation", SM::ShapeKind.Structure, table, 1974),
+        1975 => new SM::ShapeInfo("IamInstanceProfileAssociationId", SM::ShapeKind.String),
+        1976 => new SM::ShapeInfo("IamInstanceProfileAssociationSet", SM::ShapeKind.List, table, 1976),
+        1977 => new SM::ShapeInfo("IamInstanceProfileAssociationState", SM::ShapeKind.String).Constrain(enumValues: ["associating", "associated", "disassociating", "disassociated"]),
+        1978 => new SM::ShapeInfo("IamInstanceProfileSpecification", SM::ShapeKind.Structure, table, 1978),
+        1979 => new SM::ShapeInfo("IcmpTypeCode", SM::ShapeKind.Structure, table, 1979),
+        1980 => new SM::ShapeInfo("IdFormat", SM::ShapeKind.Structure, table, 1980),
+        1981 => new SM::ShapeInfo("IdFormatList", SM::ShapeKind.List, table, 1981),
+        1982 => new SM::ShapeInfo("Igmpv2SupportValue", SM::ShapeKind.String).Constrain(enumValues: ["enable", "disable"]),
+        1983 => new SM::ShapeInfo("Image", SM::ShapeKind.Structure, table, 1983),
+        1984 => new SM::ShapeInfo("ImageAncestryEntry", SM::ShapeKind.Structure, table, 1984),
+        1985 => new SM::ShapeInfo("ImageAncestryEntryList", SM::ShapeKind.List, table, 1985),
+        1986 => new SM::ShapeInfo("ImageAttribute", SM::ShapeKind.Structure, table, 1986),
+        1987 => new SM::ShapeInfo("ImageAttributeName", SM::ShapeKind.String).Constrain(enumValues: ["description", "kernel", "ramdisk", "launchPermission", "productCodes", "blockDeviceMapping", "sriovNetSupport", "bootMode", "tpmSupport", "uefiData", "lastLaunchedTime", "imdsSupport", "deregistrationProtection"]),
+        1988 => new SM::ShapeInfo("ImageBlockPublicAccessDisabledState", SM::ShapeKind.String).Constrain(enumValues: ["unblocked"]),
+        1989 => new SM::ShapeInfo("ImageBlockPublicAccessEnabledState", SM::ShapeKind.String).Constrain(enumValues: ["block-new-sharing"]),
+        1990 => new SM::ShapeInfo("ImageCriterion", SM::ShapeKind.Structure, table, 1990),
+        1991 => new SM::ShapeInfo("ImageCriterionList", SM::ShapeKind.List, table, 1991),
+        1992 => new SM::ShapeInfo("ImageCriterionRequest", SM::ShapeKind.Structure, table, 1992),
+        1993 => new SM::ShapeInfo("ImageCriterionRequestList", SM::ShapeKind.List, table, 1993),
+        1994 => new SM::ShapeInfo("ImageDescriptionRequest", SM::ShapeKind.String).Constrain(min: 0, max: 255),
+        1995 => new SM::ShapeInfo("ImageDiskContainer", SM::ShapeKind.Structure, table, 1995),
+        1996 => new SM::ShapeInfo("ImageDiskContainerList", SM::ShapeKind.List, table, 1996),
+        1997 => new SM::ShapeInfo("ImageId", SM::ShapeKind.String),
+        1998 => new SM::ShapeInfo("ImageIdList", SM::ShapeKind.List, table, 1998),
+        1999 => new SM::ShapeInfo("ImageIdStringList", SM::ShapeKind.List, table, 1999),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes39(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 1950:
+                WSHost(shape);
+                return;
+            case 1951:
+                WSHostInstance(shape);
+                return;
+            case 1952:
+                shape.InitList(SHostInstance, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.HostInstance>());
+                return;
+            case 1953:
+                shape.InitList(SHost, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Host>());
+                return;
+            case 1955:
+                WSHostOffering(shape);
+                return;
+            case 1956:
+                shape.InitList(SHostOffering, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.HostOffering>());
+                return;
+            case 1957:
+                WSHostProperties(shape);
+                return;
+            case 1959:
+                WSHostReservation(shape);
+                return;
+            case 1961:
+                shape.InitList(SHostReservationId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 1962:
+                shape.InitList(SHostReservation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.HostReservation>());
+                return;
+            case 1969:
+                shape.InitList(SIKEVersionsListValue, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IKEVersionsListValue>());
+                return;
+            case 1970:
+                WSIKEVersionsListValue(shape);
+                return;
+            case 1971:
+                shape.InitList(SIKEVersionsRequestListValue, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IKEVersionsRequestListValue>());
+                return;
+            case 1972:
+                WSIKEVersionsRequestListValue(shape);
+                return;
+            case 1973:
+                WSIamInstanceProfile(shape);
+                return;
+            case 1974:
+                WSIamInstanceProfileAssociation(shape);
+                return;
+            case 1976:
+                shape.InitList(SIamInstanceProfileAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IamInstanceProfileAssociation>());
+                return;
+            case 1978:
+                WSIamInstanceProfileSpecification(shape);
+                return;
+            case 1979:
+                WSIcmpTypeCode(shape);
+                return;
+            case 1980:
+                WSIdFormat(shape);
+                return;
+            case 1981:
+                shape.InitList(SIdFormat, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IdFormat>());
+                return;
+            case 1983:
+                WSImage(shape);
+                return;
+            case 1984:
+                WSImageAncestryEntry(shape);
+                return;
+            case 1985:
+                shape.InitList(SImageAncestryEntry, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImageAncestryEntry>());
+                return;
+            case 1986:
+                WSImageAttribute(shape);
+                return;
+            case 1990:
+                WSImageCriterion(shape);
+                return;
+            case 1991:
+                shape.InitList(SImageCriterion, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImageCriterion>());
+                return;
+            case 1992:
+                WSImageCriterionRequest(shape);
+                return;
+            case 1993:
+                shape.InitList(SImageCriterionRequest, "ImageCriterion", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImageCriterionRequest>());
+                return;
+            case 1995:
+                WSImageDiskContainer(shape);
+                return;
+            case 1996:
+                shape.InitList(SImageDiskContainer, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImageDiskContainer>());
+                return;
+            case 1998:
+                shape.InitList(SImageId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 1999:
+                shape.InitList(SImageId, "ImageId", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static void WSEnableAwsNetworkPerformanceMetricSubscriptionResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableAwsNetworkPerformanceMetricSubscriptionResult(),
             new SM::MemberInfo("Output", SBoolean, "Output", "output", static o => ((global::Stratus.Ec2.Model.EnableAwsNetworkPerformanceMetricSubscriptionResult)o).Output, static (o, v) => ((global::Stratus.Ec2.Model.EnableAwsNetworkPerformanceMetricSubscriptionResult)o).Output = (bool?)v, jsonName: "output", getBoolean: static o => ((global::Stratus.Ec2.Model.EnableAwsNetworkPerformanceMetricSubscriptionResult)o).Output));
-        SEnableCapacityManagerRequest.InitStructure(static () => new global::Stratus.Ec2.Model.EnableCapacityManagerRequest(),
+
+    private static void WSEnableCapacityManagerRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableCapacityManagerRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.EnableCapacityManagerRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.EnableCapacityManagerRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.EnableCapacityManagerRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.EnableCapacityManagerRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.EnableCapacityManagerRequest)o).DryRun),
             new SM::MemberInfo("OrganizationsAccess", SBoolean, "OrganizationsAccess", "OrganizationsAccess", static o => ((global::Stratus.Ec2.Model.EnableCapacityManagerRequest)o).OrganizationsAccess, static (o, v) => ((global::Stratus.Ec2.Model.EnableCapacityManagerRequest)o).OrganizationsAccess = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.EnableCapacityManagerRequest)o).OrganizationsAccess));
-        SEnableCapacityManagerResult.InitStructure(static () => new global::Stratus.Ec2.Model.EnableCapacityManagerResult(),
+
+    private static void WSEnableCapacityManagerResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableCapacityManagerResult(),
             new SM::MemberInfo("CapacityManagerStatus", SCapacityManagerStatus, "CapacityManagerStatus", "capacityManagerStatus", static o => ((global::Stratus.Ec2.Model.EnableCapacityManagerResult)o).CapacityManagerStatus, static (o, v) => ((global::Stratus.Ec2.Model.EnableCapacityManagerResult)o).CapacityManagerStatus = (string?)v, jsonName: "capacityManagerStatus"),
             new SM::MemberInfo("OrganizationsAccess", SBoolean, "OrganizationsAccess", "organizationsAccess", static o => ((global::Stratus.Ec2.Model.EnableCapacityManagerResult)o).OrganizationsAccess, static (o, v) => ((global::Stratus.Ec2.Model.EnableCapacityManagerResult)o).OrganizationsAccess = (bool?)v, jsonName: "organizationsAccess", getBoolean: static o => ((global::Stratus.Ec2.Model.EnableCapacityManagerResult)o).OrganizationsAccess));
-        SEnableEbsEncryptionByDefaultRequest.InitStructure(static () => new global::Stratus.Ec2.Model.EnableEbsEncryptionByDefaultRequest(),
+
+    private static void WSEnableEbsEncryptionByDefaultRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableEbsEncryptionByDefaultRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.EnableEbsEncryptionByDefaultRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.EnableEbsEncryptionByDefaultRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.EnableEbsEncryptionByDefaultRequest)o).DryRun));
-        SEnableEbsEncryptionByDefaultResult.InitStructure(static () => new global::Stratus.Ec2.Model.EnableEbsEncryptionByDefaultResult(),
+
+    private static void WSEnableEbsEncryptionByDefaultResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableEbsEncryptionByDefaultResult(),
             new SM::MemberInfo("EbsEncryptionByDefault", SBoolean, "EbsEncryptionByDefault", "ebsEncryptionByDefault", static o => ((global::Stratus.Ec2.Model.EnableEbsEncryptionByDefaultResult)o).EbsEncryptionByDefault, static (o, v) => ((global::Stratus.Ec2.Model.EnableEbsEncryptionByDefaultResult)o).EbsEncryptionByDefault = (bool?)v, jsonName: "ebsEncryptionByDefault", getBoolean: static o => ((global::Stratus.Ec2.Model.EnableEbsEncryptionByDefaultResult)o).EbsEncryptionByDefault));
-        SEnableFastLaunchRequest.InitStructure(static () => new global::Stratus.Ec2.Model.EnableFastLaunchRequest(),
+
+    private static void WSEnableFastLaunchRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableFastLaunchRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.EnableFastLaunchRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.EnableFastLaunchRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.EnableFastLaunchRequest)o).DryRun),
             new SM::MemberInfo("ImageId", SImageId, "ImageId", "ImageId", static o => ((global::Stratus.Ec2.Model.EnableFastLaunchRequest)o).ImageId, static (o, v) => ((global::Stratus.Ec2.Model.EnableFastLaunchRequest)o).ImageId = (string?)v, required: true),
             new SM::MemberInfo("LaunchTemplate", SFastLaunchLaunchTemplateSpecificationRequest, "LaunchTemplate", "LaunchTemplate", static o => ((global::Stratus.Ec2.Model.EnableFastLaunchRequest)o).LaunchTemplate, static (o, v) => ((global::Stratus.Ec2.Model.EnableFastLaunchRequest)o).LaunchTemplate = (global::Stratus.Ec2.Model.FastLaunchLaunchTemplateSpecificationRequest?)v),
             new SM::MemberInfo("MaxParallelLaunches", SInteger, "MaxParallelLaunches", "MaxParallelLaunches", static o => ((global::Stratus.Ec2.Model.EnableFastLaunchRequest)o).MaxParallelLaunches, static (o, v) => ((global::Stratus.Ec2.Model.EnableFastLaunchRequest)o).MaxParallelLaunches = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.EnableFastLaunchRequest)o).MaxParallelLaunches),
             new SM::MemberInfo("ResourceType", SString, "ResourceType", "ResourceType", static o => ((global::Stratus.Ec2.Model.EnableFastLaunchRequest)o).ResourceType, static (o, v) => ((global::Stratus.Ec2.Model.EnableFastLaunchRequest)o).ResourceType = (string?)v),
             new SM::MemberInfo("SnapshotConfiguration", SFastLaunchSnapshotConfigurationRequest, "SnapshotConfiguration", "SnapshotConfiguration", static o => ((global::Stratus.Ec2.Model.EnableFastLaunchRequest)o).SnapshotConfiguration, static (o, v) => ((global::Stratus.Ec2.Model.EnableFastLaunchRequest)o).SnapshotConfiguration = (global::Stratus.Ec2.Model.FastLaunchSnapshotConfigurationRequest?)v));
-        SEnableFastLaunchResult.InitStructure(static () => new global::Stratus.Ec2.Model.EnableFastLaunchResult(),
+
+    private static void WSEnableFastLaunchResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableFastLaunchResult(),
             new SM::MemberInfo("ImageId", SImageId, "ImageId", "imageId", static o => ((global::Stratus.Ec2.Model.EnableFastLaunchResult)o).ImageId, static (o, v) => ((global::Stratus.Ec2.Model.EnableFastLaunchResult)o).ImageId = (string?)v, jsonName: "imageId"),
             new SM::MemberInfo("LaunchTemplate", SFastLaunchLaunchTemplateSpecificationResponse, "LaunchTemplate", "launchTemplate", static o => ((global::Stratus.Ec2.Model.EnableFastLaunchResult)o).LaunchTemplate, static (o, v) => ((global::Stratus.Ec2.Model.EnableFastLaunchResult)o).LaunchTemplate = (global::Stratus.Ec2.Model.FastLaunchLaunchTemplateSpecificationResponse?)v, jsonName: "launchTemplate"),
             new SM::MemberInfo("MaxParallelLaunches", SInteger, "MaxParallelLaunches", "maxParallelLaunches", static o => ((global::Stratus.Ec2.Model.EnableFastLaunchResult)o).MaxParallelLaunches, static (o, v) => ((global::Stratus.Ec2.Model.EnableFastLaunchResult)o).MaxParallelLaunches = (int?)v, jsonName: "maxParallelLaunches", getInt32: static o => ((global::Stratus.Ec2.Model.EnableFastLaunchResult)o).MaxParallelLaunches),
@@ -443,19 +1920,25 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("State", SFastLaunchStateCode, "State", "state", static o => ((global::Stratus.Ec2.Model.EnableFastLaunchResult)o).State, static (o, v) => ((global::Stratus.Ec2.Model.EnableFastLaunchResult)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("StateTransitionReason", SString, "StateTransitionReason", "stateTransitionReason", static o => ((global::Stratus.Ec2.Model.EnableFastLaunchResult)o).StateTransitionReason, static (o, v) => ((global::Stratus.Ec2.Model.EnableFastLaunchResult)o).StateTransitionReason = (string?)v, jsonName: "stateTransitionReason"),
             new SM::MemberInfo("StateTransitionTime", SMillisecondDateTime, "StateTransitionTime", "stateTransitionTime", static o => ((global::Stratus.Ec2.Model.EnableFastLaunchResult)o).StateTransitionTime, static (o, v) => ((global::Stratus.Ec2.Model.EnableFastLaunchResult)o).StateTransitionTime = (global::System.DateTime?)v, jsonName: "stateTransitionTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.EnableFastLaunchResult)o).StateTransitionTime));
-        SEnableFastSnapshotRestoreErrorItem.InitStructure(static () => new global::Stratus.Ec2.Model.EnableFastSnapshotRestoreErrorItem(),
+
+    private static void WSEnableFastSnapshotRestoreErrorItem(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableFastSnapshotRestoreErrorItem(),
             new SM::MemberInfo("FastSnapshotRestoreStateErrors", SEnableFastSnapshotRestoreStateErrorSet, "FastSnapshotRestoreStateErrorSet", "fastSnapshotRestoreStateErrorSet", static o => ((global::Stratus.Ec2.Model.EnableFastSnapshotRestoreErrorItem)o).FastSnapshotRestoreStateErrors, static (o, v) => ((global::Stratus.Ec2.Model.EnableFastSnapshotRestoreErrorItem)o).FastSnapshotRestoreStateErrors = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.EnableFastSnapshotRestoreStateErrorItem>?)v, jsonName: "fastSnapshotRestoreStateErrorSet"),
             new SM::MemberInfo("SnapshotId", SString, "SnapshotId", "snapshotId", static o => ((global::Stratus.Ec2.Model.EnableFastSnapshotRestoreErrorItem)o).SnapshotId, static (o, v) => ((global::Stratus.Ec2.Model.EnableFastSnapshotRestoreErrorItem)o).SnapshotId = (string?)v, jsonName: "snapshotId"));
-        SEnableFastSnapshotRestoreErrorSet.InitList(SEnableFastSnapshotRestoreErrorItem, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.EnableFastSnapshotRestoreErrorItem>());
-        SEnableFastSnapshotRestoreStateError.InitStructure(static () => new global::Stratus.Ec2.Model.EnableFastSnapshotRestoreStateError(),
+
+    private static void WSEnableFastSnapshotRestoreStateError(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableFastSnapshotRestoreStateError(),
             new SM::MemberInfo("Code", SString, "Code", "code", static o => ((global::Stratus.Ec2.Model.EnableFastSnapshotRestoreStateError)o).Code, static (o, v) => ((global::Stratus.Ec2.Model.EnableFastSnapshotRestoreStateError)o).Code = (string?)v, jsonName: "code"),
             new SM::MemberInfo("Message", SString, "Message", "message", static o => ((global::Stratus.Ec2.Model.EnableFastSnapshotRestoreStateError)o).Message, static (o, v) => ((global::Stratus.Ec2.Model.EnableFastSnapshotRestoreStateError)o).Message = (string?)v, jsonName: "message"));
-        SEnableFastSnapshotRestoreStateErrorItem.InitStructure(static () => new global::Stratus.Ec2.Model.EnableFastSnapshotRestoreStateErrorItem(),
+
+    private static void WSEnableFastSnapshotRestoreStateErrorItem(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableFastSnapshotRestoreStateErrorItem(),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.EnableFastSnapshotRestoreStateErrorItem)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.EnableFastSnapshotRestoreStateErrorItem)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("AvailabilityZoneId", SString, "AvailabilityZoneId", "availabilityZoneId", static o => ((global::Stratus.Ec2.Model.EnableFastSnapshotRestoreStateErrorItem)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.EnableFastSnapshotRestoreStateErrorItem)o).AvailabilityZoneId = (string?)v, jsonName: "availabilityZoneId"),
             new SM::MemberInfo("Error", SEnableFastSnapshotRestoreStateError, "Error", "error", static o => ((global::Stratus.Ec2.Model.EnableFastSnapshotRestoreStateErrorItem)o).Error, static (o, v) => ((global::Stratus.Ec2.Model.EnableFastSnapshotRestoreStateErrorItem)o).Error = (global::Stratus.Ec2.Model.EnableFastSnapshotRestoreStateError?)v, jsonName: "error"));
-        SEnableFastSnapshotRestoreStateErrorSet.InitList(SEnableFastSnapshotRestoreStateErrorItem, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.EnableFastSnapshotRestoreStateErrorItem>());
-        SEnableFastSnapshotRestoreSuccessItem.InitStructure(static () => new global::Stratus.Ec2.Model.EnableFastSnapshotRestoreSuccessItem(),
+
+    private static void WSEnableFastSnapshotRestoreSuccessItem(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableFastSnapshotRestoreSuccessItem(),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.EnableFastSnapshotRestoreSuccessItem)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.EnableFastSnapshotRestoreSuccessItem)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("AvailabilityZoneId", SString, "AvailabilityZoneId", "availabilityZoneId", static o => ((global::Stratus.Ec2.Model.EnableFastSnapshotRestoreSuccessItem)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.EnableFastSnapshotRestoreSuccessItem)o).AvailabilityZoneId = (string?)v, jsonName: "availabilityZoneId"),
             new SM::MemberInfo("DisabledTime", SMillisecondDateTime, "DisabledTime", "disabledTime", static o => ((global::Stratus.Ec2.Model.EnableFastSnapshotRestoreSuccessItem)o).DisabledTime, static (o, v) => ((global::Stratus.Ec2.Model.EnableFastSnapshotRestoreSuccessItem)o).DisabledTime = (global::System.DateTime?)v, jsonName: "disabledTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.EnableFastSnapshotRestoreSuccessItem)o).DisabledTime),
@@ -468,112 +1951,181 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SnapshotId", SString, "SnapshotId", "snapshotId", static o => ((global::Stratus.Ec2.Model.EnableFastSnapshotRestoreSuccessItem)o).SnapshotId, static (o, v) => ((global::Stratus.Ec2.Model.EnableFastSnapshotRestoreSuccessItem)o).SnapshotId = (string?)v, jsonName: "snapshotId"),
             new SM::MemberInfo("State", SFastSnapshotRestoreStateCode, "State", "state", static o => ((global::Stratus.Ec2.Model.EnableFastSnapshotRestoreSuccessItem)o).State, static (o, v) => ((global::Stratus.Ec2.Model.EnableFastSnapshotRestoreSuccessItem)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("StateTransitionReason", SString, "StateTransitionReason", "stateTransitionReason", static o => ((global::Stratus.Ec2.Model.EnableFastSnapshotRestoreSuccessItem)o).StateTransitionReason, static (o, v) => ((global::Stratus.Ec2.Model.EnableFastSnapshotRestoreSuccessItem)o).StateTransitionReason = (string?)v, jsonName: "stateTransitionReason"));
-        SEnableFastSnapshotRestoreSuccessSet.InitList(SEnableFastSnapshotRestoreSuccessItem, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.EnableFastSnapshotRestoreSuccessItem>());
-        SEnableFastSnapshotRestoresRequest.InitStructure(static () => new global::Stratus.Ec2.Model.EnableFastSnapshotRestoresRequest(),
+
+    private static void WSEnableFastSnapshotRestoresRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableFastSnapshotRestoresRequest(),
             new SM::MemberInfo("AvailabilityZoneIds", SAvailabilityZoneIdStringList, "AvailabilityZoneId", "AvailabilityZoneId", static o => ((global::Stratus.Ec2.Model.EnableFastSnapshotRestoresRequest)o).AvailabilityZoneIds, static (o, v) => ((global::Stratus.Ec2.Model.EnableFastSnapshotRestoresRequest)o).AvailabilityZoneIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "AvailabilityZoneId"),
             new SM::MemberInfo("AvailabilityZones", SAvailabilityZoneStringList, "AvailabilityZone", "AvailabilityZone", static o => ((global::Stratus.Ec2.Model.EnableFastSnapshotRestoresRequest)o).AvailabilityZones, static (o, v) => ((global::Stratus.Ec2.Model.EnableFastSnapshotRestoresRequest)o).AvailabilityZones = (global::System.Collections.Generic.List<string>?)v, jsonName: "AvailabilityZone"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.EnableFastSnapshotRestoresRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.EnableFastSnapshotRestoresRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.EnableFastSnapshotRestoresRequest)o).DryRun),
             new SM::MemberInfo("SourceSnapshotIds", SSnapshotIdStringList, "SourceSnapshotId", "SourceSnapshotId", static o => ((global::Stratus.Ec2.Model.EnableFastSnapshotRestoresRequest)o).SourceSnapshotIds, static (o, v) => ((global::Stratus.Ec2.Model.EnableFastSnapshotRestoresRequest)o).SourceSnapshotIds = (global::System.Collections.Generic.List<string>?)v, required: true, jsonName: "SourceSnapshotId"));
-        SEnableFastSnapshotRestoresResult.InitStructure(static () => new global::Stratus.Ec2.Model.EnableFastSnapshotRestoresResult(),
+
+    private static void WSEnableFastSnapshotRestoresResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableFastSnapshotRestoresResult(),
             new SM::MemberInfo("Successful", SEnableFastSnapshotRestoreSuccessSet, "Successful", "successful", static o => ((global::Stratus.Ec2.Model.EnableFastSnapshotRestoresResult)o).Successful, static (o, v) => ((global::Stratus.Ec2.Model.EnableFastSnapshotRestoresResult)o).Successful = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.EnableFastSnapshotRestoreSuccessItem>?)v, jsonName: "successful"),
             new SM::MemberInfo("Unsuccessful", SEnableFastSnapshotRestoreErrorSet, "Unsuccessful", "unsuccessful", static o => ((global::Stratus.Ec2.Model.EnableFastSnapshotRestoresResult)o).Unsuccessful, static (o, v) => ((global::Stratus.Ec2.Model.EnableFastSnapshotRestoresResult)o).Unsuccessful = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.EnableFastSnapshotRestoreErrorItem>?)v, jsonName: "unsuccessful"));
-        SEnableImageBlockPublicAccessRequest.InitStructure(static () => new global::Stratus.Ec2.Model.EnableImageBlockPublicAccessRequest(),
+
+    private static void WSEnableImageBlockPublicAccessRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableImageBlockPublicAccessRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.EnableImageBlockPublicAccessRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.EnableImageBlockPublicAccessRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.EnableImageBlockPublicAccessRequest)o).DryRun),
             new SM::MemberInfo("ImageBlockPublicAccessState", SImageBlockPublicAccessEnabledState, "ImageBlockPublicAccessState", "ImageBlockPublicAccessState", static o => ((global::Stratus.Ec2.Model.EnableImageBlockPublicAccessRequest)o).ImageBlockPublicAccessState, static (o, v) => ((global::Stratus.Ec2.Model.EnableImageBlockPublicAccessRequest)o).ImageBlockPublicAccessState = (string?)v, required: true));
-        SEnableImageBlockPublicAccessResult.InitStructure(static () => new global::Stratus.Ec2.Model.EnableImageBlockPublicAccessResult(),
+
+    private static void WSEnableImageBlockPublicAccessResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableImageBlockPublicAccessResult(),
             new SM::MemberInfo("ImageBlockPublicAccessState", SImageBlockPublicAccessEnabledState, "ImageBlockPublicAccessState", "imageBlockPublicAccessState", static o => ((global::Stratus.Ec2.Model.EnableImageBlockPublicAccessResult)o).ImageBlockPublicAccessState, static (o, v) => ((global::Stratus.Ec2.Model.EnableImageBlockPublicAccessResult)o).ImageBlockPublicAccessState = (string?)v, jsonName: "imageBlockPublicAccessState"));
-        SEnableImageDeprecationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.EnableImageDeprecationRequest(),
+
+    private static void WSEnableImageDeprecationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableImageDeprecationRequest(),
             new SM::MemberInfo("DeprecateAt", SMillisecondDateTime, "DeprecateAt", "DeprecateAt", static o => ((global::Stratus.Ec2.Model.EnableImageDeprecationRequest)o).DeprecateAt, static (o, v) => ((global::Stratus.Ec2.Model.EnableImageDeprecationRequest)o).DeprecateAt = (global::System.DateTime?)v, required: true, getTimestamp: static o => ((global::Stratus.Ec2.Model.EnableImageDeprecationRequest)o).DeprecateAt),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.EnableImageDeprecationRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.EnableImageDeprecationRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.EnableImageDeprecationRequest)o).DryRun),
             new SM::MemberInfo("ImageId", SImageId, "ImageId", "ImageId", static o => ((global::Stratus.Ec2.Model.EnableImageDeprecationRequest)o).ImageId, static (o, v) => ((global::Stratus.Ec2.Model.EnableImageDeprecationRequest)o).ImageId = (string?)v, required: true));
-        SEnableImageDeprecationResult.InitStructure(static () => new global::Stratus.Ec2.Model.EnableImageDeprecationResult(),
+
+    private static void WSEnableImageDeprecationResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableImageDeprecationResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.EnableImageDeprecationResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.EnableImageDeprecationResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.EnableImageDeprecationResult)o).Return));
-        SEnableImageDeregistrationProtectionRequest.InitStructure(static () => new global::Stratus.Ec2.Model.EnableImageDeregistrationProtectionRequest(),
+
+    private static void WSEnableImageDeregistrationProtectionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableImageDeregistrationProtectionRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.EnableImageDeregistrationProtectionRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.EnableImageDeregistrationProtectionRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.EnableImageDeregistrationProtectionRequest)o).DryRun),
             new SM::MemberInfo("ImageId", SImageId, "ImageId", "ImageId", static o => ((global::Stratus.Ec2.Model.EnableImageDeregistrationProtectionRequest)o).ImageId, static (o, v) => ((global::Stratus.Ec2.Model.EnableImageDeregistrationProtectionRequest)o).ImageId = (string?)v, required: true),
             new SM::MemberInfo("WithCooldown", SBoolean, "WithCooldown", "WithCooldown", static o => ((global::Stratus.Ec2.Model.EnableImageDeregistrationProtectionRequest)o).WithCooldown, static (o, v) => ((global::Stratus.Ec2.Model.EnableImageDeregistrationProtectionRequest)o).WithCooldown = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.EnableImageDeregistrationProtectionRequest)o).WithCooldown));
-        SEnableImageDeregistrationProtectionResult.InitStructure(static () => new global::Stratus.Ec2.Model.EnableImageDeregistrationProtectionResult(),
+
+    private static void WSEnableImageDeregistrationProtectionResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableImageDeregistrationProtectionResult(),
             new SM::MemberInfo("Return", SString, "Return", "return", static o => ((global::Stratus.Ec2.Model.EnableImageDeregistrationProtectionResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.EnableImageDeregistrationProtectionResult)o).Return = (string?)v, jsonName: "return"));
-        SEnableImageRequest.InitStructure(static () => new global::Stratus.Ec2.Model.EnableImageRequest(),
+
+    private static void WSEnableImageRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableImageRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.EnableImageRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.EnableImageRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.EnableImageRequest)o).DryRun),
             new SM::MemberInfo("ImageId", SImageId, "ImageId", "ImageId", static o => ((global::Stratus.Ec2.Model.EnableImageRequest)o).ImageId, static (o, v) => ((global::Stratus.Ec2.Model.EnableImageRequest)o).ImageId = (string?)v, required: true));
-        SEnableImageResult.InitStructure(static () => new global::Stratus.Ec2.Model.EnableImageResult(),
+
+    private static void WSEnableImageResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableImageResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.EnableImageResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.EnableImageResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.EnableImageResult)o).Return));
-        SEnableInstanceSqlHaStandbyDetectionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.EnableInstanceSqlHaStandbyDetectionsRequest(),
+
+    private static void WSEnableInstanceSqlHaStandbyDetectionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableInstanceSqlHaStandbyDetectionsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.EnableInstanceSqlHaStandbyDetectionsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.EnableInstanceSqlHaStandbyDetectionsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.EnableInstanceSqlHaStandbyDetectionsRequest)o).DryRun),
             new SM::MemberInfo("InstanceIds", SInstanceIdUpdateStringList, "InstanceId", "InstanceId", static o => ((global::Stratus.Ec2.Model.EnableInstanceSqlHaStandbyDetectionsRequest)o).InstanceIds, static (o, v) => ((global::Stratus.Ec2.Model.EnableInstanceSqlHaStandbyDetectionsRequest)o).InstanceIds = (global::System.Collections.Generic.List<string>?)v, required: true, jsonName: "InstanceId"),
             new SM::MemberInfo("SqlServerCredentials", SSecretArn, "SqlServerCredentials", "SqlServerCredentials", static o => ((global::Stratus.Ec2.Model.EnableInstanceSqlHaStandbyDetectionsRequest)o).SqlServerCredentials, static (o, v) => ((global::Stratus.Ec2.Model.EnableInstanceSqlHaStandbyDetectionsRequest)o).SqlServerCredentials = (string?)v));
-        SEnableInstanceSqlHaStandbyDetectionsResult.InitStructure(static () => new global::Stratus.Ec2.Model.EnableInstanceSqlHaStandbyDetectionsResult(),
+
+    private static void WSEnableInstanceSqlHaStandbyDetectionsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableInstanceSqlHaStandbyDetectionsResult(),
             new SM::MemberInfo("Instances", SRegisteredInstanceList, "InstanceSet", "instanceSet", static o => ((global::Stratus.Ec2.Model.EnableInstanceSqlHaStandbyDetectionsResult)o).Instances, static (o, v) => ((global::Stratus.Ec2.Model.EnableInstanceSqlHaStandbyDetectionsResult)o).Instances = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RegisteredInstance>?)v, jsonName: "instanceSet"));
-        SEnableIpamOrganizationAdminAccountRequest.InitStructure(static () => new global::Stratus.Ec2.Model.EnableIpamOrganizationAdminAccountRequest(),
+
+    private static void WSEnableIpamOrganizationAdminAccountRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableIpamOrganizationAdminAccountRequest(),
             new SM::MemberInfo("DelegatedAdminAccountId", SString, "DelegatedAdminAccountId", "DelegatedAdminAccountId", static o => ((global::Stratus.Ec2.Model.EnableIpamOrganizationAdminAccountRequest)o).DelegatedAdminAccountId, static (o, v) => ((global::Stratus.Ec2.Model.EnableIpamOrganizationAdminAccountRequest)o).DelegatedAdminAccountId = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.EnableIpamOrganizationAdminAccountRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.EnableIpamOrganizationAdminAccountRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.EnableIpamOrganizationAdminAccountRequest)o).DryRun));
-        SEnableIpamOrganizationAdminAccountResult.InitStructure(static () => new global::Stratus.Ec2.Model.EnableIpamOrganizationAdminAccountResult(),
+
+    private static void WSEnableIpamOrganizationAdminAccountResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableIpamOrganizationAdminAccountResult(),
             new SM::MemberInfo("Success", SBoolean, "Success", "success", static o => ((global::Stratus.Ec2.Model.EnableIpamOrganizationAdminAccountResult)o).Success, static (o, v) => ((global::Stratus.Ec2.Model.EnableIpamOrganizationAdminAccountResult)o).Success = (bool?)v, jsonName: "success", getBoolean: static o => ((global::Stratus.Ec2.Model.EnableIpamOrganizationAdminAccountResult)o).Success));
-        SEnableIpamPolicyRequest.InitStructure(static () => new global::Stratus.Ec2.Model.EnableIpamPolicyRequest(),
+
+    private static void WSEnableIpamPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableIpamPolicyRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.EnableIpamPolicyRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.EnableIpamPolicyRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.EnableIpamPolicyRequest)o).DryRun),
             new SM::MemberInfo("IpamPolicyId", SIpamPolicyId, "IpamPolicyId", "IpamPolicyId", static o => ((global::Stratus.Ec2.Model.EnableIpamPolicyRequest)o).IpamPolicyId, static (o, v) => ((global::Stratus.Ec2.Model.EnableIpamPolicyRequest)o).IpamPolicyId = (string?)v, required: true),
             new SM::MemberInfo("OrganizationTargetId", SString, "OrganizationTargetId", "OrganizationTargetId", static o => ((global::Stratus.Ec2.Model.EnableIpamPolicyRequest)o).OrganizationTargetId, static (o, v) => ((global::Stratus.Ec2.Model.EnableIpamPolicyRequest)o).OrganizationTargetId = (string?)v));
-        SEnableIpamPolicyResult.InitStructure(static () => new global::Stratus.Ec2.Model.EnableIpamPolicyResult(),
+
+    private static void WSEnableIpamPolicyResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableIpamPolicyResult(),
             new SM::MemberInfo("IpamPolicyId", SIpamPolicyId, "IpamPolicyId", "ipamPolicyId", static o => ((global::Stratus.Ec2.Model.EnableIpamPolicyResult)o).IpamPolicyId, static (o, v) => ((global::Stratus.Ec2.Model.EnableIpamPolicyResult)o).IpamPolicyId = (string?)v, jsonName: "ipamPolicyId"));
-        SEnableReachabilityAnalyzerOrganizationSharingRequest.InitStructure(static () => new global::Stratus.Ec2.Model.EnableReachabilityAnalyzerOrganizationSharingRequest(),
+
+    private static void WSEnableReachabilityAnalyzerOrganizationSharingRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableReachabilityAnalyzerOrganizationSharingRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.EnableReachabilityAnalyzerOrganizationSharingRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.EnableReachabilityAnalyzerOrganizationSharingRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.EnableReachabilityAnalyzerOrganizationSharingRequest)o).DryRun));
-        SEnableReachabilityAnalyzerOrganizationSharingResult.InitStructure(static () => new global::Stratus.Ec2.Model.EnableReachabilityAnalyzerOrganizationSharingResult(),
+
+    private static void WSEnableReachabilityAnalyzerOrganizationSharingResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableReachabilityAnalyzerOrganizationSharingResult(),
             new SM::MemberInfo("ReturnValue", SBoolean, "ReturnValue", "returnValue", static o => ((global::Stratus.Ec2.Model.EnableReachabilityAnalyzerOrganizationSharingResult)o).ReturnValue, static (o, v) => ((global::Stratus.Ec2.Model.EnableReachabilityAnalyzerOrganizationSharingResult)o).ReturnValue = (bool?)v, jsonName: "returnValue", getBoolean: static o => ((global::Stratus.Ec2.Model.EnableReachabilityAnalyzerOrganizationSharingResult)o).ReturnValue));
-        SEnableRouteServerPropagationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.EnableRouteServerPropagationRequest(),
+
+    private static void WSEnableRouteServerPropagationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableRouteServerPropagationRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.EnableRouteServerPropagationRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.EnableRouteServerPropagationRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.EnableRouteServerPropagationRequest)o).DryRun),
             new SM::MemberInfo("RouteServerId", SRouteServerId, "RouteServerId", "RouteServerId", static o => ((global::Stratus.Ec2.Model.EnableRouteServerPropagationRequest)o).RouteServerId, static (o, v) => ((global::Stratus.Ec2.Model.EnableRouteServerPropagationRequest)o).RouteServerId = (string?)v, required: true),
             new SM::MemberInfo("RouteTableId", SRouteTableId, "RouteTableId", "RouteTableId", static o => ((global::Stratus.Ec2.Model.EnableRouteServerPropagationRequest)o).RouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.EnableRouteServerPropagationRequest)o).RouteTableId = (string?)v, required: true));
-        SEnableRouteServerPropagationResult.InitStructure(static () => new global::Stratus.Ec2.Model.EnableRouteServerPropagationResult(),
+
+    private static void WSEnableRouteServerPropagationResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableRouteServerPropagationResult(),
             new SM::MemberInfo("RouteServerPropagation", SRouteServerPropagation, "RouteServerPropagation", "routeServerPropagation", static o => ((global::Stratus.Ec2.Model.EnableRouteServerPropagationResult)o).RouteServerPropagation, static (o, v) => ((global::Stratus.Ec2.Model.EnableRouteServerPropagationResult)o).RouteServerPropagation = (global::Stratus.Ec2.Model.RouteServerPropagation?)v, jsonName: "routeServerPropagation"));
-        SEnableSerialConsoleAccessRequest.InitStructure(static () => new global::Stratus.Ec2.Model.EnableSerialConsoleAccessRequest(),
+
+    private static void WSEnableSerialConsoleAccessRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableSerialConsoleAccessRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.EnableSerialConsoleAccessRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.EnableSerialConsoleAccessRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.EnableSerialConsoleAccessRequest)o).DryRun));
-        SEnableSerialConsoleAccessResult.InitStructure(static () => new global::Stratus.Ec2.Model.EnableSerialConsoleAccessResult(),
+
+    private static void WSEnableSerialConsoleAccessResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableSerialConsoleAccessResult(),
             new SM::MemberInfo("SerialConsoleAccessEnabled", SBoolean, "SerialConsoleAccessEnabled", "serialConsoleAccessEnabled", static o => ((global::Stratus.Ec2.Model.EnableSerialConsoleAccessResult)o).SerialConsoleAccessEnabled, static (o, v) => ((global::Stratus.Ec2.Model.EnableSerialConsoleAccessResult)o).SerialConsoleAccessEnabled = (bool?)v, jsonName: "serialConsoleAccessEnabled", getBoolean: static o => ((global::Stratus.Ec2.Model.EnableSerialConsoleAccessResult)o).SerialConsoleAccessEnabled));
-        SEnableSnapshotBlockPublicAccessRequest.InitStructure(static () => new global::Stratus.Ec2.Model.EnableSnapshotBlockPublicAccessRequest(),
+
+    private static void WSEnableSnapshotBlockPublicAccessRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableSnapshotBlockPublicAccessRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.EnableSnapshotBlockPublicAccessRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.EnableSnapshotBlockPublicAccessRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.EnableSnapshotBlockPublicAccessRequest)o).DryRun),
             new SM::MemberInfo("State", SSnapshotBlockPublicAccessState, "State", "State", static o => ((global::Stratus.Ec2.Model.EnableSnapshotBlockPublicAccessRequest)o).State, static (o, v) => ((global::Stratus.Ec2.Model.EnableSnapshotBlockPublicAccessRequest)o).State = (string?)v, required: true));
-        SEnableSnapshotBlockPublicAccessResult.InitStructure(static () => new global::Stratus.Ec2.Model.EnableSnapshotBlockPublicAccessResult(),
+
+    private static void WSEnableSnapshotBlockPublicAccessResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableSnapshotBlockPublicAccessResult(),
             new SM::MemberInfo("State", SSnapshotBlockPublicAccessState, "State", "state", static o => ((global::Stratus.Ec2.Model.EnableSnapshotBlockPublicAccessResult)o).State, static (o, v) => ((global::Stratus.Ec2.Model.EnableSnapshotBlockPublicAccessResult)o).State = (string?)v, jsonName: "state"));
-        SEnableTransitGatewayRouteTablePropagationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.EnableTransitGatewayRouteTablePropagationRequest(),
+
+    private static void WSEnableTransitGatewayRouteTablePropagationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableTransitGatewayRouteTablePropagationRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.EnableTransitGatewayRouteTablePropagationRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.EnableTransitGatewayRouteTablePropagationRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.EnableTransitGatewayRouteTablePropagationRequest)o).DryRun),
             new SM::MemberInfo("TransitGatewayAttachmentId", STransitGatewayAttachmentId, "TransitGatewayAttachmentId", "TransitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.EnableTransitGatewayRouteTablePropagationRequest)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.EnableTransitGatewayRouteTablePropagationRequest)o).TransitGatewayAttachmentId = (string?)v),
             new SM::MemberInfo("TransitGatewayRouteTableAnnouncementId", STransitGatewayRouteTableAnnouncementId, "TransitGatewayRouteTableAnnouncementId", "TransitGatewayRouteTableAnnouncementId", static o => ((global::Stratus.Ec2.Model.EnableTransitGatewayRouteTablePropagationRequest)o).TransitGatewayRouteTableAnnouncementId, static (o, v) => ((global::Stratus.Ec2.Model.EnableTransitGatewayRouteTablePropagationRequest)o).TransitGatewayRouteTableAnnouncementId = (string?)v),
             new SM::MemberInfo("TransitGatewayRouteTableId", STransitGatewayRouteTableId, "TransitGatewayRouteTableId", "TransitGatewayRouteTableId", static o => ((global::Stratus.Ec2.Model.EnableTransitGatewayRouteTablePropagationRequest)o).TransitGatewayRouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.EnableTransitGatewayRouteTablePropagationRequest)o).TransitGatewayRouteTableId = (string?)v, required: true));
-        SEnableTransitGatewayRouteTablePropagationResult.InitStructure(static () => new global::Stratus.Ec2.Model.EnableTransitGatewayRouteTablePropagationResult(),
+
+    private static void WSEnableTransitGatewayRouteTablePropagationResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableTransitGatewayRouteTablePropagationResult(),
             new SM::MemberInfo("Propagation", STransitGatewayPropagation, "Propagation", "propagation", static o => ((global::Stratus.Ec2.Model.EnableTransitGatewayRouteTablePropagationResult)o).Propagation, static (o, v) => ((global::Stratus.Ec2.Model.EnableTransitGatewayRouteTablePropagationResult)o).Propagation = (global::Stratus.Ec2.Model.TransitGatewayPropagation?)v, jsonName: "propagation"));
-        SEnableVgwRoutePropagationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.EnableVgwRoutePropagationRequest(),
+
+    private static void WSEnableVgwRoutePropagationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableVgwRoutePropagationRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.EnableVgwRoutePropagationRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.EnableVgwRoutePropagationRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.EnableVgwRoutePropagationRequest)o).DryRun),
             new SM::MemberInfo("GatewayId", SVpnGatewayId, "GatewayId", "GatewayId", static o => ((global::Stratus.Ec2.Model.EnableVgwRoutePropagationRequest)o).GatewayId, static (o, v) => ((global::Stratus.Ec2.Model.EnableVgwRoutePropagationRequest)o).GatewayId = (string?)v, required: true),
             new SM::MemberInfo("RouteTableId", SRouteTableId, "RouteTableId", "RouteTableId", static o => ((global::Stratus.Ec2.Model.EnableVgwRoutePropagationRequest)o).RouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.EnableVgwRoutePropagationRequest)o).RouteTableId = (string?)v, required: true));
-        SEnableVolumeIORequest.InitStructure(static () => new global::Stratus.Ec2.Model.EnableVolumeIORequest(),
+
+    private static void WSEnableVolumeIORequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableVolumeIORequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.EnableVolumeIORequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.EnableVolumeIORequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.EnableVolumeIORequest)o).DryRun),
             new SM::MemberInfo("VolumeId", SVolumeId, "VolumeId", "volumeId", static o => ((global::Stratus.Ec2.Model.EnableVolumeIORequest)o).VolumeId, static (o, v) => ((global::Stratus.Ec2.Model.EnableVolumeIORequest)o).VolumeId = (string?)v, required: true, jsonName: "volumeId"));
-        SEnableVpcClassicLinkDnsSupportRequest.InitStructure(static () => new global::Stratus.Ec2.Model.EnableVpcClassicLinkDnsSupportRequest(),
+
+    private static void WSEnableVpcClassicLinkDnsSupportRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableVpcClassicLinkDnsSupportRequest(),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "VpcId", static o => ((global::Stratus.Ec2.Model.EnableVpcClassicLinkDnsSupportRequest)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.EnableVpcClassicLinkDnsSupportRequest)o).VpcId = (string?)v));
-        SEnableVpcClassicLinkDnsSupportResult.InitStructure(static () => new global::Stratus.Ec2.Model.EnableVpcClassicLinkDnsSupportResult(),
+
+    private static void WSEnableVpcClassicLinkDnsSupportResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableVpcClassicLinkDnsSupportResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.EnableVpcClassicLinkDnsSupportResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.EnableVpcClassicLinkDnsSupportResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.EnableVpcClassicLinkDnsSupportResult)o).Return));
-        SEnableVpcClassicLinkRequest.InitStructure(static () => new global::Stratus.Ec2.Model.EnableVpcClassicLinkRequest(),
+
+    private static void WSEnableVpcClassicLinkRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableVpcClassicLinkRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.EnableVpcClassicLinkRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.EnableVpcClassicLinkRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.EnableVpcClassicLinkRequest)o).DryRun),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.EnableVpcClassicLinkRequest)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.EnableVpcClassicLinkRequest)o).VpcId = (string?)v, required: true, jsonName: "vpcId"));
-        SEnableVpcClassicLinkResult.InitStructure(static () => new global::Stratus.Ec2.Model.EnableVpcClassicLinkResult(),
+
+    private static void WSEnableVpcClassicLinkResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnableVpcClassicLinkResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.EnableVpcClassicLinkResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.EnableVpcClassicLinkResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.EnableVpcClassicLinkResult)o).Return));
-        SEnclaveOptions.InitStructure(static () => new global::Stratus.Ec2.Model.EnclaveOptions(),
+
+    private static void WSEnclaveOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnclaveOptions(),
             new SM::MemberInfo("Enabled", SBoolean, "Enabled", "enabled", static o => ((global::Stratus.Ec2.Model.EnclaveOptions)o).Enabled, static (o, v) => ((global::Stratus.Ec2.Model.EnclaveOptions)o).Enabled = (bool?)v, jsonName: "enabled", getBoolean: static o => ((global::Stratus.Ec2.Model.EnclaveOptions)o).Enabled));
-        SEnclaveOptionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.EnclaveOptionsRequest(),
+
+    private static void WSEnclaveOptionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EnclaveOptionsRequest(),
             new SM::MemberInfo("Enabled", SBoolean, "Enabled", "Enabled", static o => ((global::Stratus.Ec2.Model.EnclaveOptionsRequest)o).Enabled, static (o, v) => ((global::Stratus.Ec2.Model.EnclaveOptionsRequest)o).Enabled = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.EnclaveOptionsRequest)o).Enabled));
-        SEncryptionSupport.InitStructure(static () => new global::Stratus.Ec2.Model.EncryptionSupport(),
+
+    private static void WSEncryptionSupport(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EncryptionSupport(),
             new SM::MemberInfo("EncryptionState", SEncryptionStateValue, "EncryptionState", "encryptionState", static o => ((global::Stratus.Ec2.Model.EncryptionSupport)o).EncryptionState, static (o, v) => ((global::Stratus.Ec2.Model.EncryptionSupport)o).EncryptionState = (string?)v, jsonName: "encryptionState"),
             new SM::MemberInfo("StateMessage", SString, "StateMessage", "stateMessage", static o => ((global::Stratus.Ec2.Model.EncryptionSupport)o).StateMessage, static (o, v) => ((global::Stratus.Ec2.Model.EncryptionSupport)o).StateMessage = (string?)v, jsonName: "stateMessage"));
-        SEndpointSet.InitList(SClientVpnEndpoint, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ClientVpnEndpoint>());
-        SErrorSet.InitList(SValidationError, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ValidationError>());
-        SEventInformation.InitStructure(static () => new global::Stratus.Ec2.Model.EventInformation(),
+
+    private static void WSEventInformation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.EventInformation(),
             new SM::MemberInfo("EventDescription", SString, "EventDescription", "eventDescription", static o => ((global::Stratus.Ec2.Model.EventInformation)o).EventDescription, static (o, v) => ((global::Stratus.Ec2.Model.EventInformation)o).EventDescription = (string?)v, jsonName: "eventDescription"),
             new SM::MemberInfo("EventSubType", SString, "EventSubType", "eventSubType", static o => ((global::Stratus.Ec2.Model.EventInformation)o).EventSubType, static (o, v) => ((global::Stratus.Ec2.Model.EventInformation)o).EventSubType = (string?)v, jsonName: "eventSubType"),
             new SM::MemberInfo("InstanceId", SString, "InstanceId", "instanceId", static o => ((global::Stratus.Ec2.Model.EventInformation)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.EventInformation)o).InstanceId = (string?)v, jsonName: "instanceId"));
-        SExcludedInstanceTypeSet.InitList(SExcludedInstanceType, "item", static () => new global::System.Collections.Generic.List<string>());
-        SExecutableByStringList.InitList(SString, "ExecutableBy", static () => new global::System.Collections.Generic.List<string>());
-        SExplanation.InitStructure(static () => new global::Stratus.Ec2.Model.Explanation(),
+
+    private static void WSExplanation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Explanation(),
             new SM::MemberInfo("Acl", SAnalysisComponent, "Acl", "acl", static o => ((global::Stratus.Ec2.Model.Explanation)o).Acl, static (o, v) => ((global::Stratus.Ec2.Model.Explanation)o).Acl = (global::Stratus.Ec2.Model.AnalysisComponent?)v, jsonName: "acl"),
             new SM::MemberInfo("AclRule", SAnalysisAclRule, "AclRule", "aclRule", static o => ((global::Stratus.Ec2.Model.Explanation)o).AclRule, static (o, v) => ((global::Stratus.Ec2.Model.Explanation)o).AclRule = (global::Stratus.Ec2.Model.AnalysisAclRule?)v, jsonName: "aclRule"),
             new SM::MemberInfo("Address", SIpAddress, "Address", "address", static o => ((global::Stratus.Ec2.Model.Explanation)o).Address, static (o, v) => ((global::Stratus.Ec2.Model.Explanation)o).Address = (string?)v, jsonName: "address"),
@@ -628,19 +2180,28 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("VpcPeeringConnection", SAnalysisComponent, "VpcPeeringConnection", "vpcPeeringConnection", static o => ((global::Stratus.Ec2.Model.Explanation)o).VpcPeeringConnection, static (o, v) => ((global::Stratus.Ec2.Model.Explanation)o).VpcPeeringConnection = (global::Stratus.Ec2.Model.AnalysisComponent?)v, jsonName: "vpcPeeringConnection"),
             new SM::MemberInfo("VpnConnection", SAnalysisComponent, "VpnConnection", "vpnConnection", static o => ((global::Stratus.Ec2.Model.Explanation)o).VpnConnection, static (o, v) => ((global::Stratus.Ec2.Model.Explanation)o).VpnConnection = (global::Stratus.Ec2.Model.AnalysisComponent?)v, jsonName: "vpnConnection"),
             new SM::MemberInfo("VpnGateway", SAnalysisComponent, "VpnGateway", "vpnGateway", static o => ((global::Stratus.Ec2.Model.Explanation)o).VpnGateway, static (o, v) => ((global::Stratus.Ec2.Model.Explanation)o).VpnGateway = (global::Stratus.Ec2.Model.AnalysisComponent?)v, jsonName: "vpnGateway"));
-        SExplanationList.InitList(SExplanation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Explanation>());
-        SExportClientVpnClientCertificateRevocationListRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ExportClientVpnClientCertificateRevocationListRequest(),
+
+    private static void WSExportClientVpnClientCertificateRevocationListRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ExportClientVpnClientCertificateRevocationListRequest(),
             new SM::MemberInfo("ClientVpnEndpointId", SClientVpnEndpointId, "ClientVpnEndpointId", "ClientVpnEndpointId", static o => ((global::Stratus.Ec2.Model.ExportClientVpnClientCertificateRevocationListRequest)o).ClientVpnEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.ExportClientVpnClientCertificateRevocationListRequest)o).ClientVpnEndpointId = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ExportClientVpnClientCertificateRevocationListRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ExportClientVpnClientCertificateRevocationListRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ExportClientVpnClientCertificateRevocationListRequest)o).DryRun));
-        SExportClientVpnClientCertificateRevocationListResult.InitStructure(static () => new global::Stratus.Ec2.Model.ExportClientVpnClientCertificateRevocationListResult(),
+
+    private static void WSExportClientVpnClientCertificateRevocationListResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ExportClientVpnClientCertificateRevocationListResult(),
             new SM::MemberInfo("CertificateRevocationList", SString, "CertificateRevocationList", "certificateRevocationList", static o => ((global::Stratus.Ec2.Model.ExportClientVpnClientCertificateRevocationListResult)o).CertificateRevocationList, static (o, v) => ((global::Stratus.Ec2.Model.ExportClientVpnClientCertificateRevocationListResult)o).CertificateRevocationList = (string?)v, jsonName: "certificateRevocationList"),
             new SM::MemberInfo("Status", SClientCertificateRevocationListStatus, "Status", "status", static o => ((global::Stratus.Ec2.Model.ExportClientVpnClientCertificateRevocationListResult)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.ExportClientVpnClientCertificateRevocationListResult)o).Status = (global::Stratus.Ec2.Model.ClientCertificateRevocationListStatus?)v, jsonName: "status"));
-        SExportClientVpnClientConfigurationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ExportClientVpnClientConfigurationRequest(),
+
+    private static void WSExportClientVpnClientConfigurationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ExportClientVpnClientConfigurationRequest(),
             new SM::MemberInfo("ClientVpnEndpointId", SClientVpnEndpointId, "ClientVpnEndpointId", "ClientVpnEndpointId", static o => ((global::Stratus.Ec2.Model.ExportClientVpnClientConfigurationRequest)o).ClientVpnEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.ExportClientVpnClientConfigurationRequest)o).ClientVpnEndpointId = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ExportClientVpnClientConfigurationRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ExportClientVpnClientConfigurationRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ExportClientVpnClientConfigurationRequest)o).DryRun));
-        SExportClientVpnClientConfigurationResult.InitStructure(static () => new global::Stratus.Ec2.Model.ExportClientVpnClientConfigurationResult(),
+
+    private static void WSExportClientVpnClientConfigurationResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ExportClientVpnClientConfigurationResult(),
             new SM::MemberInfo("ClientConfiguration", SString, "ClientConfiguration", "clientConfiguration", static o => ((global::Stratus.Ec2.Model.ExportClientVpnClientConfigurationResult)o).ClientConfiguration, static (o, v) => ((global::Stratus.Ec2.Model.ExportClientVpnClientConfigurationResult)o).ClientConfiguration = (string?)v, jsonName: "clientConfiguration"));
-        SExportImageRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ExportImageRequest(),
+
+    private static void WSExportImageRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ExportImageRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.ExportImageRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.ExportImageRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.ExportImageRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.ExportImageRequest)o).Description = (string?)v),
             new SM::MemberInfo("DiskImageFormat", SDiskImageFormat, "DiskImageFormat", "DiskImageFormat", static o => ((global::Stratus.Ec2.Model.ExportImageRequest)o).DiskImageFormat, static (o, v) => ((global::Stratus.Ec2.Model.ExportImageRequest)o).DiskImageFormat = (string?)v, required: true),
@@ -649,7 +2210,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("RoleName", SString, "RoleName", "RoleName", static o => ((global::Stratus.Ec2.Model.ExportImageRequest)o).RoleName, static (o, v) => ((global::Stratus.Ec2.Model.ExportImageRequest)o).RoleName = (string?)v),
             new SM::MemberInfo("S3ExportLocation", SExportTaskS3LocationRequest, "S3ExportLocation", "S3ExportLocation", static o => ((global::Stratus.Ec2.Model.ExportImageRequest)o).S3ExportLocation, static (o, v) => ((global::Stratus.Ec2.Model.ExportImageRequest)o).S3ExportLocation = (global::Stratus.Ec2.Model.ExportTaskS3LocationRequest?)v, required: true),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.ExportImageRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.ExportImageRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SExportImageResult.InitStructure(static () => new global::Stratus.Ec2.Model.ExportImageResult(),
+
+    private static void WSExportImageResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ExportImageResult(),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.ExportImageResult)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.ExportImageResult)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("DiskImageFormat", SDiskImageFormat, "DiskImageFormat", "diskImageFormat", static o => ((global::Stratus.Ec2.Model.ExportImageResult)o).DiskImageFormat, static (o, v) => ((global::Stratus.Ec2.Model.ExportImageResult)o).DiskImageFormat = (string?)v, jsonName: "diskImageFormat"),
             new SM::MemberInfo("ExportImageTaskId", SString, "ExportImageTaskId", "exportImageTaskId", static o => ((global::Stratus.Ec2.Model.ExportImageResult)o).ExportImageTaskId, static (o, v) => ((global::Stratus.Ec2.Model.ExportImageResult)o).ExportImageTaskId = (string?)v, jsonName: "exportImageTaskId"),
@@ -660,7 +2223,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Status", SString, "Status", "status", static o => ((global::Stratus.Ec2.Model.ExportImageResult)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.ExportImageResult)o).Status = (string?)v, jsonName: "status"),
             new SM::MemberInfo("StatusMessage", SString, "StatusMessage", "statusMessage", static o => ((global::Stratus.Ec2.Model.ExportImageResult)o).StatusMessage, static (o, v) => ((global::Stratus.Ec2.Model.ExportImageResult)o).StatusMessage = (string?)v, jsonName: "statusMessage"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.ExportImageResult)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.ExportImageResult)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SExportImageTask.InitStructure(static () => new global::Stratus.Ec2.Model.ExportImageTask(),
+
+    private static void WSExportImageTask(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ExportImageTask(),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.ExportImageTask)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.ExportImageTask)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("ExportImageTaskId", SString, "ExportImageTaskId", "exportImageTaskId", static o => ((global::Stratus.Ec2.Model.ExportImageTask)o).ExportImageTaskId, static (o, v) => ((global::Stratus.Ec2.Model.ExportImageTask)o).ExportImageTaskId = (string?)v, jsonName: "exportImageTaskId"),
             new SM::MemberInfo("ImageId", SString, "ImageId", "imageId", static o => ((global::Stratus.Ec2.Model.ExportImageTask)o).ImageId, static (o, v) => ((global::Stratus.Ec2.Model.ExportImageTask)o).ImageId = (string?)v, jsonName: "imageId"),
@@ -669,9 +2234,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Status", SString, "Status", "status", static o => ((global::Stratus.Ec2.Model.ExportImageTask)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.ExportImageTask)o).Status = (string?)v, jsonName: "status"),
             new SM::MemberInfo("StatusMessage", SString, "StatusMessage", "statusMessage", static o => ((global::Stratus.Ec2.Model.ExportImageTask)o).StatusMessage, static (o, v) => ((global::Stratus.Ec2.Model.ExportImageTask)o).StatusMessage = (string?)v, jsonName: "statusMessage"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.ExportImageTask)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.ExportImageTask)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SExportImageTaskIdList.InitList(SExportImageTaskId, "ExportImageTaskId", static () => new global::System.Collections.Generic.List<string>());
-        SExportImageTaskList.InitList(SExportImageTask, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ExportImageTask>());
-        SExportTask.InitStructure(static () => new global::Stratus.Ec2.Model.ExportTask(),
+
+    private static void WSExportTask(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ExportTask(),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.ExportTask)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.ExportTask)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("ExportTaskId", SString, "ExportTaskId", "exportTaskId", static o => ((global::Stratus.Ec2.Model.ExportTask)o).ExportTaskId, static (o, v) => ((global::Stratus.Ec2.Model.ExportTask)o).ExportTaskId = (string?)v, jsonName: "exportTaskId"),
             new SM::MemberInfo("ExportToS3Task", SExportToS3Task, "ExportToS3", "exportToS3", static o => ((global::Stratus.Ec2.Model.ExportTask)o).ExportToS3Task, static (o, v) => ((global::Stratus.Ec2.Model.ExportTask)o).ExportToS3Task = (global::Stratus.Ec2.Model.ExportToS3Task?)v, jsonName: "exportToS3"),
@@ -679,79 +2244,113 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("State", SExportTaskState, "State", "state", static o => ((global::Stratus.Ec2.Model.ExportTask)o).State, static (o, v) => ((global::Stratus.Ec2.Model.ExportTask)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("StatusMessage", SString, "StatusMessage", "statusMessage", static o => ((global::Stratus.Ec2.Model.ExportTask)o).StatusMessage, static (o, v) => ((global::Stratus.Ec2.Model.ExportTask)o).StatusMessage = (string?)v, jsonName: "statusMessage"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.ExportTask)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.ExportTask)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SExportTaskIdStringList.InitList(SExportTaskId, "ExportTaskId", static () => new global::System.Collections.Generic.List<string>());
-        SExportTaskList.InitList(SExportTask, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ExportTask>());
-        SExportTaskS3Location.InitStructure(static () => new global::Stratus.Ec2.Model.ExportTaskS3Location(),
+
+    private static void WSExportTaskS3Location(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ExportTaskS3Location(),
             new SM::MemberInfo("S3Bucket", SString, "S3Bucket", "s3Bucket", static o => ((global::Stratus.Ec2.Model.ExportTaskS3Location)o).S3Bucket, static (o, v) => ((global::Stratus.Ec2.Model.ExportTaskS3Location)o).S3Bucket = (string?)v, jsonName: "s3Bucket"),
             new SM::MemberInfo("S3Prefix", SString, "S3Prefix", "s3Prefix", static o => ((global::Stratus.Ec2.Model.ExportTaskS3Location)o).S3Prefix, static (o, v) => ((global::Stratus.Ec2.Model.ExportTaskS3Location)o).S3Prefix = (string?)v, jsonName: "s3Prefix"));
-        SExportTaskS3LocationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ExportTaskS3LocationRequest(),
+
+    private static void WSExportTaskS3LocationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ExportTaskS3LocationRequest(),
             new SM::MemberInfo("S3Bucket", SString, "S3Bucket", "S3Bucket", static o => ((global::Stratus.Ec2.Model.ExportTaskS3LocationRequest)o).S3Bucket, static (o, v) => ((global::Stratus.Ec2.Model.ExportTaskS3LocationRequest)o).S3Bucket = (string?)v, required: true),
             new SM::MemberInfo("S3Prefix", SString, "S3Prefix", "S3Prefix", static o => ((global::Stratus.Ec2.Model.ExportTaskS3LocationRequest)o).S3Prefix, static (o, v) => ((global::Stratus.Ec2.Model.ExportTaskS3LocationRequest)o).S3Prefix = (string?)v));
-        SExportToS3Task.InitStructure(static () => new global::Stratus.Ec2.Model.ExportToS3Task(),
+
+    private static void WSExportToS3Task(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ExportToS3Task(),
             new SM::MemberInfo("ContainerFormat", SContainerFormat, "ContainerFormat", "containerFormat", static o => ((global::Stratus.Ec2.Model.ExportToS3Task)o).ContainerFormat, static (o, v) => ((global::Stratus.Ec2.Model.ExportToS3Task)o).ContainerFormat = (string?)v, jsonName: "containerFormat"),
             new SM::MemberInfo("DiskImageFormat", SDiskImageFormat, "DiskImageFormat", "diskImageFormat", static o => ((global::Stratus.Ec2.Model.ExportToS3Task)o).DiskImageFormat, static (o, v) => ((global::Stratus.Ec2.Model.ExportToS3Task)o).DiskImageFormat = (string?)v, jsonName: "diskImageFormat"),
             new SM::MemberInfo("S3Bucket", SString, "S3Bucket", "s3Bucket", static o => ((global::Stratus.Ec2.Model.ExportToS3Task)o).S3Bucket, static (o, v) => ((global::Stratus.Ec2.Model.ExportToS3Task)o).S3Bucket = (string?)v, jsonName: "s3Bucket"),
             new SM::MemberInfo("S3Key", SString, "S3Key", "s3Key", static o => ((global::Stratus.Ec2.Model.ExportToS3Task)o).S3Key, static (o, v) => ((global::Stratus.Ec2.Model.ExportToS3Task)o).S3Key = (string?)v, jsonName: "s3Key"));
-        SExportToS3TaskSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.ExportToS3TaskSpecification(),
+
+    private static void WSExportToS3TaskSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ExportToS3TaskSpecification(),
             new SM::MemberInfo("ContainerFormat", SContainerFormat, "ContainerFormat", "containerFormat", static o => ((global::Stratus.Ec2.Model.ExportToS3TaskSpecification)o).ContainerFormat, static (o, v) => ((global::Stratus.Ec2.Model.ExportToS3TaskSpecification)o).ContainerFormat = (string?)v, jsonName: "containerFormat"),
             new SM::MemberInfo("DiskImageFormat", SDiskImageFormat, "DiskImageFormat", "diskImageFormat", static o => ((global::Stratus.Ec2.Model.ExportToS3TaskSpecification)o).DiskImageFormat, static (o, v) => ((global::Stratus.Ec2.Model.ExportToS3TaskSpecification)o).DiskImageFormat = (string?)v, jsonName: "diskImageFormat"),
             new SM::MemberInfo("S3Bucket", SString, "S3Bucket", "s3Bucket", static o => ((global::Stratus.Ec2.Model.ExportToS3TaskSpecification)o).S3Bucket, static (o, v) => ((global::Stratus.Ec2.Model.ExportToS3TaskSpecification)o).S3Bucket = (string?)v, jsonName: "s3Bucket"),
             new SM::MemberInfo("S3Prefix", SString, "S3Prefix", "s3Prefix", static o => ((global::Stratus.Ec2.Model.ExportToS3TaskSpecification)o).S3Prefix, static (o, v) => ((global::Stratus.Ec2.Model.ExportToS3TaskSpecification)o).S3Prefix = (string?)v, jsonName: "s3Prefix"));
-        SExportTransitGatewayRoutesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ExportTransitGatewayRoutesRequest(),
+
+    private static void WSExportTransitGatewayRoutesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ExportTransitGatewayRoutesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ExportTransitGatewayRoutesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ExportTransitGatewayRoutesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ExportTransitGatewayRoutesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.ExportTransitGatewayRoutesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.ExportTransitGatewayRoutesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("S3Bucket", SString, "S3Bucket", "S3Bucket", static o => ((global::Stratus.Ec2.Model.ExportTransitGatewayRoutesRequest)o).S3Bucket, static (o, v) => ((global::Stratus.Ec2.Model.ExportTransitGatewayRoutesRequest)o).S3Bucket = (string?)v, required: true),
             new SM::MemberInfo("TransitGatewayRouteTableId", STransitGatewayRouteTableId, "TransitGatewayRouteTableId", "TransitGatewayRouteTableId", static o => ((global::Stratus.Ec2.Model.ExportTransitGatewayRoutesRequest)o).TransitGatewayRouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.ExportTransitGatewayRoutesRequest)o).TransitGatewayRouteTableId = (string?)v, required: true));
-        SExportTransitGatewayRoutesResult.InitStructure(static () => new global::Stratus.Ec2.Model.ExportTransitGatewayRoutesResult(),
+
+    private static void WSExportTransitGatewayRoutesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ExportTransitGatewayRoutesResult(),
             new SM::MemberInfo("S3Location", SString, "S3Location", "s3Location", static o => ((global::Stratus.Ec2.Model.ExportTransitGatewayRoutesResult)o).S3Location, static (o, v) => ((global::Stratus.Ec2.Model.ExportTransitGatewayRoutesResult)o).S3Location = (string?)v, jsonName: "s3Location"));
-        SExportVerifiedAccessInstanceClientConfigurationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ExportVerifiedAccessInstanceClientConfigurationRequest(),
+
+    private static void WSExportVerifiedAccessInstanceClientConfigurationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ExportVerifiedAccessInstanceClientConfigurationRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ExportVerifiedAccessInstanceClientConfigurationRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ExportVerifiedAccessInstanceClientConfigurationRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ExportVerifiedAccessInstanceClientConfigurationRequest)o).DryRun),
             new SM::MemberInfo("VerifiedAccessInstanceId", SVerifiedAccessInstanceId, "VerifiedAccessInstanceId", "VerifiedAccessInstanceId", static o => ((global::Stratus.Ec2.Model.ExportVerifiedAccessInstanceClientConfigurationRequest)o).VerifiedAccessInstanceId, static (o, v) => ((global::Stratus.Ec2.Model.ExportVerifiedAccessInstanceClientConfigurationRequest)o).VerifiedAccessInstanceId = (string?)v, required: true));
-        SExportVerifiedAccessInstanceClientConfigurationResult.InitStructure(static () => new global::Stratus.Ec2.Model.ExportVerifiedAccessInstanceClientConfigurationResult(),
+
+    private static void WSExportVerifiedAccessInstanceClientConfigurationResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ExportVerifiedAccessInstanceClientConfigurationResult(),
             new SM::MemberInfo("DeviceTrustProviders", SDeviceTrustProviderTypeList, "DeviceTrustProviderSet", "deviceTrustProviderSet", static o => ((global::Stratus.Ec2.Model.ExportVerifiedAccessInstanceClientConfigurationResult)o).DeviceTrustProviders, static (o, v) => ((global::Stratus.Ec2.Model.ExportVerifiedAccessInstanceClientConfigurationResult)o).DeviceTrustProviders = (global::System.Collections.Generic.List<string>?)v, jsonName: "deviceTrustProviderSet"),
             new SM::MemberInfo("OpenVpnConfigurations", SVerifiedAccessInstanceOpenVpnClientConfigurationList, "OpenVpnConfigurationSet", "openVpnConfigurationSet", static o => ((global::Stratus.Ec2.Model.ExportVerifiedAccessInstanceClientConfigurationResult)o).OpenVpnConfigurations, static (o, v) => ((global::Stratus.Ec2.Model.ExportVerifiedAccessInstanceClientConfigurationResult)o).OpenVpnConfigurations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VerifiedAccessInstanceOpenVpnClientConfiguration>?)v, jsonName: "openVpnConfigurationSet"),
             new SM::MemberInfo("Region", SString, "Region", "region", static o => ((global::Stratus.Ec2.Model.ExportVerifiedAccessInstanceClientConfigurationResult)o).Region, static (o, v) => ((global::Stratus.Ec2.Model.ExportVerifiedAccessInstanceClientConfigurationResult)o).Region = (string?)v, jsonName: "region"),
             new SM::MemberInfo("UserTrustProvider", SVerifiedAccessInstanceUserTrustProviderClientConfiguration, "UserTrustProvider", "userTrustProvider", static o => ((global::Stratus.Ec2.Model.ExportVerifiedAccessInstanceClientConfigurationResult)o).UserTrustProvider, static (o, v) => ((global::Stratus.Ec2.Model.ExportVerifiedAccessInstanceClientConfigurationResult)o).UserTrustProvider = (global::Stratus.Ec2.Model.VerifiedAccessInstanceUserTrustProviderClientConfiguration?)v, jsonName: "userTrustProvider"),
             new SM::MemberInfo("VerifiedAccessInstanceId", SString, "VerifiedAccessInstanceId", "verifiedAccessInstanceId", static o => ((global::Stratus.Ec2.Model.ExportVerifiedAccessInstanceClientConfigurationResult)o).VerifiedAccessInstanceId, static (o, v) => ((global::Stratus.Ec2.Model.ExportVerifiedAccessInstanceClientConfigurationResult)o).VerifiedAccessInstanceId = (string?)v, jsonName: "verifiedAccessInstanceId"),
             new SM::MemberInfo("Version", SString, "Version", "version", static o => ((global::Stratus.Ec2.Model.ExportVerifiedAccessInstanceClientConfigurationResult)o).Version, static (o, v) => ((global::Stratus.Ec2.Model.ExportVerifiedAccessInstanceClientConfigurationResult)o).Version = (string?)v, jsonName: "version"));
-        SExternalAuthorityConfiguration.InitStructure(static () => new global::Stratus.Ec2.Model.ExternalAuthorityConfiguration(),
+
+    private static void WSExternalAuthorityConfiguration(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ExternalAuthorityConfiguration(),
             new SM::MemberInfo("ExternalResourceIdentifier", SString, "ExternalResourceIdentifier", "ExternalResourceIdentifier", static o => ((global::Stratus.Ec2.Model.ExternalAuthorityConfiguration)o).ExternalResourceIdentifier, static (o, v) => ((global::Stratus.Ec2.Model.ExternalAuthorityConfiguration)o).ExternalResourceIdentifier = (string?)v),
             new SM::MemberInfo("Type", SIpamScopeExternalAuthorityType, "Type", "Type", static o => ((global::Stratus.Ec2.Model.ExternalAuthorityConfiguration)o).Type, static (o, v) => ((global::Stratus.Ec2.Model.ExternalAuthorityConfiguration)o).Type = (string?)v));
-        SFailedCapacityReservationFleetCancellationResult.InitStructure(static () => new global::Stratus.Ec2.Model.FailedCapacityReservationFleetCancellationResult(),
+
+    private static void WSFailedCapacityReservationFleetCancellationResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.FailedCapacityReservationFleetCancellationResult(),
             new SM::MemberInfo("CancelCapacityReservationFleetError", SCancelCapacityReservationFleetError, "CancelCapacityReservationFleetError", "cancelCapacityReservationFleetError", static o => ((global::Stratus.Ec2.Model.FailedCapacityReservationFleetCancellationResult)o).CancelCapacityReservationFleetError, static (o, v) => ((global::Stratus.Ec2.Model.FailedCapacityReservationFleetCancellationResult)o).CancelCapacityReservationFleetError = (global::Stratus.Ec2.Model.CancelCapacityReservationFleetError?)v, jsonName: "cancelCapacityReservationFleetError"),
             new SM::MemberInfo("CapacityReservationFleetId", SCapacityReservationFleetId, "CapacityReservationFleetId", "capacityReservationFleetId", static o => ((global::Stratus.Ec2.Model.FailedCapacityReservationFleetCancellationResult)o).CapacityReservationFleetId, static (o, v) => ((global::Stratus.Ec2.Model.FailedCapacityReservationFleetCancellationResult)o).CapacityReservationFleetId = (string?)v, jsonName: "capacityReservationFleetId"));
-        SFailedCapacityReservationFleetCancellationResultSet.InitList(SFailedCapacityReservationFleetCancellationResult, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.FailedCapacityReservationFleetCancellationResult>());
-        SFailedQueuedPurchaseDeletion.InitStructure(static () => new global::Stratus.Ec2.Model.FailedQueuedPurchaseDeletion(),
+
+    private static void WSFailedQueuedPurchaseDeletion(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.FailedQueuedPurchaseDeletion(),
             new SM::MemberInfo("Error", SDeleteQueuedReservedInstancesError, "Error", "error", static o => ((global::Stratus.Ec2.Model.FailedQueuedPurchaseDeletion)o).Error, static (o, v) => ((global::Stratus.Ec2.Model.FailedQueuedPurchaseDeletion)o).Error = (global::Stratus.Ec2.Model.DeleteQueuedReservedInstancesError?)v, jsonName: "error"),
             new SM::MemberInfo("ReservedInstancesId", SString, "ReservedInstancesId", "reservedInstancesId", static o => ((global::Stratus.Ec2.Model.FailedQueuedPurchaseDeletion)o).ReservedInstancesId, static (o, v) => ((global::Stratus.Ec2.Model.FailedQueuedPurchaseDeletion)o).ReservedInstancesId = (string?)v, jsonName: "reservedInstancesId"));
-        SFailedQueuedPurchaseDeletionSet.InitList(SFailedQueuedPurchaseDeletion, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.FailedQueuedPurchaseDeletion>());
-        SFastLaunchImageIdList.InitList(SImageId, "ImageId", static () => new global::System.Collections.Generic.List<string>());
-        SFastLaunchLaunchTemplateSpecificationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.FastLaunchLaunchTemplateSpecificationRequest(),
+
+    private static void WSFastLaunchLaunchTemplateSpecificationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.FastLaunchLaunchTemplateSpecificationRequest(),
             new SM::MemberInfo("LaunchTemplateId", SLaunchTemplateId, "LaunchTemplateId", "LaunchTemplateId", static o => ((global::Stratus.Ec2.Model.FastLaunchLaunchTemplateSpecificationRequest)o).LaunchTemplateId, static (o, v) => ((global::Stratus.Ec2.Model.FastLaunchLaunchTemplateSpecificationRequest)o).LaunchTemplateId = (string?)v),
             new SM::MemberInfo("LaunchTemplateName", SString, "LaunchTemplateName", "LaunchTemplateName", static o => ((global::Stratus.Ec2.Model.FastLaunchLaunchTemplateSpecificationRequest)o).LaunchTemplateName, static (o, v) => ((global::Stratus.Ec2.Model.FastLaunchLaunchTemplateSpecificationRequest)o).LaunchTemplateName = (string?)v),
             new SM::MemberInfo("Version", SString, "Version", "Version", static o => ((global::Stratus.Ec2.Model.FastLaunchLaunchTemplateSpecificationRequest)o).Version, static (o, v) => ((global::Stratus.Ec2.Model.FastLaunchLaunchTemplateSpecificationRequest)o).Version = (string?)v, required: true));
-        SFastLaunchLaunchTemplateSpecificationResponse.InitStructure(static () => new global::Stratus.Ec2.Model.FastLaunchLaunchTemplateSpecificationResponse(),
+
+    private static void WSFastLaunchLaunchTemplateSpecificationResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.FastLaunchLaunchTemplateSpecificationResponse(),
             new SM::MemberInfo("LaunchTemplateId", SLaunchTemplateId, "LaunchTemplateId", "launchTemplateId", static o => ((global::Stratus.Ec2.Model.FastLaunchLaunchTemplateSpecificationResponse)o).LaunchTemplateId, static (o, v) => ((global::Stratus.Ec2.Model.FastLaunchLaunchTemplateSpecificationResponse)o).LaunchTemplateId = (string?)v, jsonName: "launchTemplateId"),
             new SM::MemberInfo("LaunchTemplateName", SString, "LaunchTemplateName", "launchTemplateName", static o => ((global::Stratus.Ec2.Model.FastLaunchLaunchTemplateSpecificationResponse)o).LaunchTemplateName, static (o, v) => ((global::Stratus.Ec2.Model.FastLaunchLaunchTemplateSpecificationResponse)o).LaunchTemplateName = (string?)v, jsonName: "launchTemplateName"),
             new SM::MemberInfo("Version", SString, "Version", "version", static o => ((global::Stratus.Ec2.Model.FastLaunchLaunchTemplateSpecificationResponse)o).Version, static (o, v) => ((global::Stratus.Ec2.Model.FastLaunchLaunchTemplateSpecificationResponse)o).Version = (string?)v, jsonName: "version"));
-        SFastLaunchSnapshotConfigurationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.FastLaunchSnapshotConfigurationRequest(),
+
+    private static void WSFastLaunchSnapshotConfigurationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.FastLaunchSnapshotConfigurationRequest(),
             new SM::MemberInfo("TargetResourceCount", SInteger, "TargetResourceCount", "TargetResourceCount", static o => ((global::Stratus.Ec2.Model.FastLaunchSnapshotConfigurationRequest)o).TargetResourceCount, static (o, v) => ((global::Stratus.Ec2.Model.FastLaunchSnapshotConfigurationRequest)o).TargetResourceCount = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.FastLaunchSnapshotConfigurationRequest)o).TargetResourceCount));
-        SFastLaunchSnapshotConfigurationResponse.InitStructure(static () => new global::Stratus.Ec2.Model.FastLaunchSnapshotConfigurationResponse(),
+
+    private static void WSFastLaunchSnapshotConfigurationResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.FastLaunchSnapshotConfigurationResponse(),
             new SM::MemberInfo("TargetResourceCount", SInteger, "TargetResourceCount", "targetResourceCount", static o => ((global::Stratus.Ec2.Model.FastLaunchSnapshotConfigurationResponse)o).TargetResourceCount, static (o, v) => ((global::Stratus.Ec2.Model.FastLaunchSnapshotConfigurationResponse)o).TargetResourceCount = (int?)v, jsonName: "targetResourceCount", getInt32: static o => ((global::Stratus.Ec2.Model.FastLaunchSnapshotConfigurationResponse)o).TargetResourceCount));
-        SFederatedAuthentication.InitStructure(static () => new global::Stratus.Ec2.Model.FederatedAuthentication(),
+
+    private static void WSFederatedAuthentication(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.FederatedAuthentication(),
             new SM::MemberInfo("SamlProviderArn", SString, "SamlProviderArn", "samlProviderArn", static o => ((global::Stratus.Ec2.Model.FederatedAuthentication)o).SamlProviderArn, static (o, v) => ((global::Stratus.Ec2.Model.FederatedAuthentication)o).SamlProviderArn = (string?)v, jsonName: "samlProviderArn"),
             new SM::MemberInfo("SelfServiceSamlProviderArn", SString, "SelfServiceSamlProviderArn", "selfServiceSamlProviderArn", static o => ((global::Stratus.Ec2.Model.FederatedAuthentication)o).SelfServiceSamlProviderArn, static (o, v) => ((global::Stratus.Ec2.Model.FederatedAuthentication)o).SelfServiceSamlProviderArn = (string?)v, jsonName: "selfServiceSamlProviderArn"));
-        SFederatedAuthenticationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.FederatedAuthenticationRequest(),
+
+    private static void WSFederatedAuthenticationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.FederatedAuthenticationRequest(),
             new SM::MemberInfo("SAMLProviderArn", SString, "SAMLProviderArn", "SAMLProviderArn", static o => ((global::Stratus.Ec2.Model.FederatedAuthenticationRequest)o).SAMLProviderArn, static (o, v) => ((global::Stratus.Ec2.Model.FederatedAuthenticationRequest)o).SAMLProviderArn = (string?)v),
             new SM::MemberInfo("SelfServiceSAMLProviderArn", SString, "SelfServiceSAMLProviderArn", "SelfServiceSAMLProviderArn", static o => ((global::Stratus.Ec2.Model.FederatedAuthenticationRequest)o).SelfServiceSAMLProviderArn, static (o, v) => ((global::Stratus.Ec2.Model.FederatedAuthenticationRequest)o).SelfServiceSAMLProviderArn = (string?)v));
-        SFilter.InitStructure(static () => new global::Stratus.Ec2.Model.Filter(),
+
+    private static void WSFilter(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Filter(),
             new SM::MemberInfo("Name", SString, "Name", "Name", static o => ((global::Stratus.Ec2.Model.Filter)o).Name, static (o, v) => ((global::Stratus.Ec2.Model.Filter)o).Name = (string?)v),
             new SM::MemberInfo("Values", SValueStringList, "Value", "Value", static o => ((global::Stratus.Ec2.Model.Filter)o).Values, static (o, v) => ((global::Stratus.Ec2.Model.Filter)o).Values = (global::System.Collections.Generic.List<string>?)v, jsonName: "Value"));
-        SFilterList.InitList(SFilter, "Filter", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>());
-        SFilterPortRange.InitStructure(static () => new global::Stratus.Ec2.Model.FilterPortRange(),
+
+    private static void WSFilterPortRange(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.FilterPortRange(),
             new SM::MemberInfo("FromPort", SPort, "FromPort", "fromPort", static o => ((global::Stratus.Ec2.Model.FilterPortRange)o).FromPort, static (o, v) => ((global::Stratus.Ec2.Model.FilterPortRange)o).FromPort = (int?)v, jsonName: "fromPort", getInt32: static o => ((global::Stratus.Ec2.Model.FilterPortRange)o).FromPort),
             new SM::MemberInfo("ToPort", SPort, "ToPort", "toPort", static o => ((global::Stratus.Ec2.Model.FilterPortRange)o).ToPort, static (o, v) => ((global::Stratus.Ec2.Model.FilterPortRange)o).ToPort = (int?)v, jsonName: "toPort", getInt32: static o => ((global::Stratus.Ec2.Model.FilterPortRange)o).ToPort));
-        SFirewallStatefulRule.InitStructure(static () => new global::Stratus.Ec2.Model.FirewallStatefulRule(),
+
+    private static void WSFirewallStatefulRule(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.FirewallStatefulRule(),
             new SM::MemberInfo("DestinationPorts", SPortRangeList, "DestinationPortSet", "destinationPortSet", static o => ((global::Stratus.Ec2.Model.FirewallStatefulRule)o).DestinationPorts, static (o, v) => ((global::Stratus.Ec2.Model.FirewallStatefulRule)o).DestinationPorts = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PortRange>?)v, jsonName: "destinationPortSet"),
             new SM::MemberInfo("Destinations", SValueStringList, "DestinationSet", "destinationSet", static o => ((global::Stratus.Ec2.Model.FirewallStatefulRule)o).Destinations, static (o, v) => ((global::Stratus.Ec2.Model.FirewallStatefulRule)o).Destinations = (global::System.Collections.Generic.List<string>?)v, jsonName: "destinationSet"),
             new SM::MemberInfo("Direction", SString, "Direction", "direction", static o => ((global::Stratus.Ec2.Model.FirewallStatefulRule)o).Direction, static (o, v) => ((global::Stratus.Ec2.Model.FirewallStatefulRule)o).Direction = (string?)v, jsonName: "direction"),
@@ -760,7 +2359,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("RuleGroupArn", SResourceArn, "RuleGroupArn", "ruleGroupArn", static o => ((global::Stratus.Ec2.Model.FirewallStatefulRule)o).RuleGroupArn, static (o, v) => ((global::Stratus.Ec2.Model.FirewallStatefulRule)o).RuleGroupArn = (string?)v, jsonName: "ruleGroupArn"),
             new SM::MemberInfo("SourcePorts", SPortRangeList, "SourcePortSet", "sourcePortSet", static o => ((global::Stratus.Ec2.Model.FirewallStatefulRule)o).SourcePorts, static (o, v) => ((global::Stratus.Ec2.Model.FirewallStatefulRule)o).SourcePorts = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PortRange>?)v, jsonName: "sourcePortSet"),
             new SM::MemberInfo("Sources", SValueStringList, "SourceSet", "sourceSet", static o => ((global::Stratus.Ec2.Model.FirewallStatefulRule)o).Sources, static (o, v) => ((global::Stratus.Ec2.Model.FirewallStatefulRule)o).Sources = (global::System.Collections.Generic.List<string>?)v, jsonName: "sourceSet"));
-        SFirewallStatelessRule.InitStructure(static () => new global::Stratus.Ec2.Model.FirewallStatelessRule(),
+
+    private static void WSFirewallStatelessRule(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.FirewallStatelessRule(),
             new SM::MemberInfo("DestinationPorts", SPortRangeList, "DestinationPortSet", "destinationPortSet", static o => ((global::Stratus.Ec2.Model.FirewallStatelessRule)o).DestinationPorts, static (o, v) => ((global::Stratus.Ec2.Model.FirewallStatelessRule)o).DestinationPorts = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PortRange>?)v, jsonName: "destinationPortSet"),
             new SM::MemberInfo("Destinations", SValueStringList, "DestinationSet", "destinationSet", static o => ((global::Stratus.Ec2.Model.FirewallStatelessRule)o).Destinations, static (o, v) => ((global::Stratus.Ec2.Model.FirewallStatelessRule)o).Destinations = (global::System.Collections.Generic.List<string>?)v, jsonName: "destinationSet"),
             new SM::MemberInfo("Priority", SPriority, "Priority", "priority", static o => ((global::Stratus.Ec2.Model.FirewallStatelessRule)o).Priority, static (o, v) => ((global::Stratus.Ec2.Model.FirewallStatelessRule)o).Priority = (int?)v, jsonName: "priority", getInt32: static o => ((global::Stratus.Ec2.Model.FirewallStatelessRule)o).Priority),
@@ -769,13 +2370,16 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("RuleGroupArn", SResourceArn, "RuleGroupArn", "ruleGroupArn", static o => ((global::Stratus.Ec2.Model.FirewallStatelessRule)o).RuleGroupArn, static (o, v) => ((global::Stratus.Ec2.Model.FirewallStatelessRule)o).RuleGroupArn = (string?)v, jsonName: "ruleGroupArn"),
             new SM::MemberInfo("SourcePorts", SPortRangeList, "SourcePortSet", "sourcePortSet", static o => ((global::Stratus.Ec2.Model.FirewallStatelessRule)o).SourcePorts, static (o, v) => ((global::Stratus.Ec2.Model.FirewallStatelessRule)o).SourcePorts = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PortRange>?)v, jsonName: "sourcePortSet"),
             new SM::MemberInfo("Sources", SValueStringList, "SourceSet", "sourceSet", static o => ((global::Stratus.Ec2.Model.FirewallStatelessRule)o).Sources, static (o, v) => ((global::Stratus.Ec2.Model.FirewallStatelessRule)o).Sources = (global::System.Collections.Generic.List<string>?)v, jsonName: "sourceSet"));
-        SFleetBlockDeviceMappingRequest.InitStructure(static () => new global::Stratus.Ec2.Model.FleetBlockDeviceMappingRequest(),
+
+    private static void WSFleetBlockDeviceMappingRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.FleetBlockDeviceMappingRequest(),
             new SM::MemberInfo("DeviceName", SString, "DeviceName", "DeviceName", static o => ((global::Stratus.Ec2.Model.FleetBlockDeviceMappingRequest)o).DeviceName, static (o, v) => ((global::Stratus.Ec2.Model.FleetBlockDeviceMappingRequest)o).DeviceName = (string?)v),
             new SM::MemberInfo("Ebs", SFleetEbsBlockDeviceRequest, "Ebs", "Ebs", static o => ((global::Stratus.Ec2.Model.FleetBlockDeviceMappingRequest)o).Ebs, static (o, v) => ((global::Stratus.Ec2.Model.FleetBlockDeviceMappingRequest)o).Ebs = (global::Stratus.Ec2.Model.FleetEbsBlockDeviceRequest?)v),
             new SM::MemberInfo("NoDevice", SString, "NoDevice", "NoDevice", static o => ((global::Stratus.Ec2.Model.FleetBlockDeviceMappingRequest)o).NoDevice, static (o, v) => ((global::Stratus.Ec2.Model.FleetBlockDeviceMappingRequest)o).NoDevice = (string?)v),
             new SM::MemberInfo("VirtualName", SString, "VirtualName", "VirtualName", static o => ((global::Stratus.Ec2.Model.FleetBlockDeviceMappingRequest)o).VirtualName, static (o, v) => ((global::Stratus.Ec2.Model.FleetBlockDeviceMappingRequest)o).VirtualName = (string?)v));
-        SFleetBlockDeviceMappingRequestList.InitList(SFleetBlockDeviceMappingRequest, "BlockDeviceMapping", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.FleetBlockDeviceMappingRequest>());
-        SFleetCapacityReservation.InitStructure(static () => new global::Stratus.Ec2.Model.FleetCapacityReservation(),
+
+    private static void WSFleetCapacityReservation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.FleetCapacityReservation(),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.FleetCapacityReservation)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.FleetCapacityReservation)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("AvailabilityZoneId", SString, "AvailabilityZoneId", "availabilityZoneId", static o => ((global::Stratus.Ec2.Model.FleetCapacityReservation)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.FleetCapacityReservation)o).AvailabilityZoneId = (string?)v, jsonName: "availabilityZoneId"),
             new SM::MemberInfo("CapacityReservationId", SCapacityReservationId, "CapacityReservationId", "capacityReservationId", static o => ((global::Stratus.Ec2.Model.FleetCapacityReservation)o).CapacityReservationId, static (o, v) => ((global::Stratus.Ec2.Model.FleetCapacityReservation)o).CapacityReservationId = (string?)v, jsonName: "capacityReservationId"),
@@ -787,8 +2391,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Priority", SIntegerWithConstraints, "Priority", "priority", static o => ((global::Stratus.Ec2.Model.FleetCapacityReservation)o).Priority, static (o, v) => ((global::Stratus.Ec2.Model.FleetCapacityReservation)o).Priority = (int?)v, jsonName: "priority", getInt32: static o => ((global::Stratus.Ec2.Model.FleetCapacityReservation)o).Priority),
             new SM::MemberInfo("TotalInstanceCount", SInteger, "TotalInstanceCount", "totalInstanceCount", static o => ((global::Stratus.Ec2.Model.FleetCapacityReservation)o).TotalInstanceCount, static (o, v) => ((global::Stratus.Ec2.Model.FleetCapacityReservation)o).TotalInstanceCount = (int?)v, jsonName: "totalInstanceCount", getInt32: static o => ((global::Stratus.Ec2.Model.FleetCapacityReservation)o).TotalInstanceCount),
             new SM::MemberInfo("Weight", SDoubleWithConstraints, "Weight", "weight", static o => ((global::Stratus.Ec2.Model.FleetCapacityReservation)o).Weight, static (o, v) => ((global::Stratus.Ec2.Model.FleetCapacityReservation)o).Weight = (double?)v, jsonName: "weight", getDouble: static o => ((global::Stratus.Ec2.Model.FleetCapacityReservation)o).Weight));
-        SFleetCapacityReservationSet.InitList(SFleetCapacityReservation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.FleetCapacityReservation>());
-        SFleetData.InitStructure(static () => new global::Stratus.Ec2.Model.FleetData(),
+
+    private static void WSFleetData(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.FleetData(),
             new SM::MemberInfo("ActivityStatus", SFleetActivityStatus, "ActivityStatus", "activityStatus", static o => ((global::Stratus.Ec2.Model.FleetData)o).ActivityStatus, static (o, v) => ((global::Stratus.Ec2.Model.FleetData)o).ActivityStatus = (string?)v, jsonName: "activityStatus"),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "clientToken", static o => ((global::Stratus.Ec2.Model.FleetData)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.FleetData)o).ClientToken = (string?)v, jsonName: "clientToken"),
             new SM::MemberInfo("Context", SString, "Context", "context", static o => ((global::Stratus.Ec2.Model.FleetData)o).Context, static (o, v) => ((global::Stratus.Ec2.Model.FleetData)o).Context = (string?)v, jsonName: "context"),
@@ -811,7 +2416,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Type", SFleetType, "Type", "type", static o => ((global::Stratus.Ec2.Model.FleetData)o).Type, static (o, v) => ((global::Stratus.Ec2.Model.FleetData)o).Type = (string?)v, jsonName: "type"),
             new SM::MemberInfo("ValidFrom", SDateTime, "ValidFrom", "validFrom", static o => ((global::Stratus.Ec2.Model.FleetData)o).ValidFrom, static (o, v) => ((global::Stratus.Ec2.Model.FleetData)o).ValidFrom = (global::System.DateTime?)v, jsonName: "validFrom", getTimestamp: static o => ((global::Stratus.Ec2.Model.FleetData)o).ValidFrom),
             new SM::MemberInfo("ValidUntil", SDateTime, "ValidUntil", "validUntil", static o => ((global::Stratus.Ec2.Model.FleetData)o).ValidUntil, static (o, v) => ((global::Stratus.Ec2.Model.FleetData)o).ValidUntil = (global::System.DateTime?)v, jsonName: "validUntil", getTimestamp: static o => ((global::Stratus.Ec2.Model.FleetData)o).ValidUntil));
-        SFleetEbsBlockDeviceRequest.InitStructure(static () => new global::Stratus.Ec2.Model.FleetEbsBlockDeviceRequest(),
+
+    private static void WSFleetEbsBlockDeviceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.FleetEbsBlockDeviceRequest(),
             new SM::MemberInfo("DeleteOnTermination", SBoolean, "DeleteOnTermination", "DeleteOnTermination", static o => ((global::Stratus.Ec2.Model.FleetEbsBlockDeviceRequest)o).DeleteOnTermination, static (o, v) => ((global::Stratus.Ec2.Model.FleetEbsBlockDeviceRequest)o).DeleteOnTermination = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.FleetEbsBlockDeviceRequest)o).DeleteOnTermination),
             new SM::MemberInfo("Encrypted", SBoolean, "Encrypted", "Encrypted", static o => ((global::Stratus.Ec2.Model.FleetEbsBlockDeviceRequest)o).Encrypted, static (o, v) => ((global::Stratus.Ec2.Model.FleetEbsBlockDeviceRequest)o).Encrypted = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.FleetEbsBlockDeviceRequest)o).Encrypted),
             new SM::MemberInfo("Iops", SInteger, "Iops", "Iops", static o => ((global::Stratus.Ec2.Model.FleetEbsBlockDeviceRequest)o).Iops, static (o, v) => ((global::Stratus.Ec2.Model.FleetEbsBlockDeviceRequest)o).Iops = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.FleetEbsBlockDeviceRequest)o).Iops),
@@ -820,16 +2427,19 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Throughput", SInteger, "Throughput", "Throughput", static o => ((global::Stratus.Ec2.Model.FleetEbsBlockDeviceRequest)o).Throughput, static (o, v) => ((global::Stratus.Ec2.Model.FleetEbsBlockDeviceRequest)o).Throughput = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.FleetEbsBlockDeviceRequest)o).Throughput),
             new SM::MemberInfo("VolumeSize", SInteger, "VolumeSize", "VolumeSize", static o => ((global::Stratus.Ec2.Model.FleetEbsBlockDeviceRequest)o).VolumeSize, static (o, v) => ((global::Stratus.Ec2.Model.FleetEbsBlockDeviceRequest)o).VolumeSize = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.FleetEbsBlockDeviceRequest)o).VolumeSize),
             new SM::MemberInfo("VolumeType", SVolumeType, "VolumeType", "VolumeType", static o => ((global::Stratus.Ec2.Model.FleetEbsBlockDeviceRequest)o).VolumeType, static (o, v) => ((global::Stratus.Ec2.Model.FleetEbsBlockDeviceRequest)o).VolumeType = (string?)v));
-        SFleetIdSet.InitList(SFleetId, "member", static () => new global::System.Collections.Generic.List<string>());
-        SFleetLaunchTemplateConfig.InitStructure(static () => new global::Stratus.Ec2.Model.FleetLaunchTemplateConfig(),
+
+    private static void WSFleetLaunchTemplateConfig(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.FleetLaunchTemplateConfig(),
             new SM::MemberInfo("LaunchTemplateSpecification", SFleetLaunchTemplateSpecification, "LaunchTemplateSpecification", "launchTemplateSpecification", static o => ((global::Stratus.Ec2.Model.FleetLaunchTemplateConfig)o).LaunchTemplateSpecification, static (o, v) => ((global::Stratus.Ec2.Model.FleetLaunchTemplateConfig)o).LaunchTemplateSpecification = (global::Stratus.Ec2.Model.FleetLaunchTemplateSpecification?)v, jsonName: "launchTemplateSpecification"),
             new SM::MemberInfo("Overrides", SFleetLaunchTemplateOverridesList, "Overrides", "overrides", static o => ((global::Stratus.Ec2.Model.FleetLaunchTemplateConfig)o).Overrides, static (o, v) => ((global::Stratus.Ec2.Model.FleetLaunchTemplateConfig)o).Overrides = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.FleetLaunchTemplateOverrides>?)v, jsonName: "overrides"));
-        SFleetLaunchTemplateConfigList.InitList(SFleetLaunchTemplateConfig, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.FleetLaunchTemplateConfig>());
-        SFleetLaunchTemplateConfigListRequest.InitList(SFleetLaunchTemplateConfigRequest, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.FleetLaunchTemplateConfigRequest>());
-        SFleetLaunchTemplateConfigRequest.InitStructure(static () => new global::Stratus.Ec2.Model.FleetLaunchTemplateConfigRequest(),
+
+    private static void WSFleetLaunchTemplateConfigRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.FleetLaunchTemplateConfigRequest(),
             new SM::MemberInfo("LaunchTemplateSpecification", SFleetLaunchTemplateSpecificationRequest, "LaunchTemplateSpecification", "LaunchTemplateSpecification", static o => ((global::Stratus.Ec2.Model.FleetLaunchTemplateConfigRequest)o).LaunchTemplateSpecification, static (o, v) => ((global::Stratus.Ec2.Model.FleetLaunchTemplateConfigRequest)o).LaunchTemplateSpecification = (global::Stratus.Ec2.Model.FleetLaunchTemplateSpecificationRequest?)v),
             new SM::MemberInfo("Overrides", SFleetLaunchTemplateOverridesListRequest, "Overrides", "Overrides", static o => ((global::Stratus.Ec2.Model.FleetLaunchTemplateConfigRequest)o).Overrides, static (o, v) => ((global::Stratus.Ec2.Model.FleetLaunchTemplateConfigRequest)o).Overrides = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.FleetLaunchTemplateOverridesRequest>?)v));
-        SFleetLaunchTemplateOverrides.InitStructure(static () => new global::Stratus.Ec2.Model.FleetLaunchTemplateOverrides(),
+
+    private static void WSFleetLaunchTemplateOverrides(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.FleetLaunchTemplateOverrides(),
             new SM::MemberInfo("AvailabilityZone", SAvailabilityZoneName, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.FleetLaunchTemplateOverrides)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.FleetLaunchTemplateOverrides)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("AvailabilityZoneId", SAvailabilityZoneId, "AvailabilityZoneId", "availabilityZoneId", static o => ((global::Stratus.Ec2.Model.FleetLaunchTemplateOverrides)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.FleetLaunchTemplateOverrides)o).AvailabilityZoneId = (string?)v, jsonName: "availabilityZoneId"),
             new SM::MemberInfo("BlockDeviceMappings", SBlockDeviceMappingResponseList, "BlockDeviceMappingSet", "blockDeviceMappingSet", static o => ((global::Stratus.Ec2.Model.FleetLaunchTemplateOverrides)o).BlockDeviceMappings, static (o, v) => ((global::Stratus.Ec2.Model.FleetLaunchTemplateOverrides)o).BlockDeviceMappings = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.BlockDeviceMappingResponse>?)v, jsonName: "blockDeviceMappingSet"),
@@ -841,9 +2451,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Priority", SDouble, "Priority", "priority", static o => ((global::Stratus.Ec2.Model.FleetLaunchTemplateOverrides)o).Priority, static (o, v) => ((global::Stratus.Ec2.Model.FleetLaunchTemplateOverrides)o).Priority = (double?)v, jsonName: "priority", getDouble: static o => ((global::Stratus.Ec2.Model.FleetLaunchTemplateOverrides)o).Priority),
             new SM::MemberInfo("SubnetId", SString, "SubnetId", "subnetId", static o => ((global::Stratus.Ec2.Model.FleetLaunchTemplateOverrides)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.FleetLaunchTemplateOverrides)o).SubnetId = (string?)v, jsonName: "subnetId"),
             new SM::MemberInfo("WeightedCapacity", SDouble, "WeightedCapacity", "weightedCapacity", static o => ((global::Stratus.Ec2.Model.FleetLaunchTemplateOverrides)o).WeightedCapacity, static (o, v) => ((global::Stratus.Ec2.Model.FleetLaunchTemplateOverrides)o).WeightedCapacity = (double?)v, jsonName: "weightedCapacity", getDouble: static o => ((global::Stratus.Ec2.Model.FleetLaunchTemplateOverrides)o).WeightedCapacity));
-        SFleetLaunchTemplateOverridesList.InitList(SFleetLaunchTemplateOverrides, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.FleetLaunchTemplateOverrides>());
-        SFleetLaunchTemplateOverridesListRequest.InitList(SFleetLaunchTemplateOverridesRequest, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.FleetLaunchTemplateOverridesRequest>());
-        SFleetLaunchTemplateOverridesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.FleetLaunchTemplateOverridesRequest(),
+
+    private static void WSFleetLaunchTemplateOverridesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.FleetLaunchTemplateOverridesRequest(),
             new SM::MemberInfo("AvailabilityZone", SAvailabilityZoneName, "AvailabilityZone", "AvailabilityZone", static o => ((global::Stratus.Ec2.Model.FleetLaunchTemplateOverridesRequest)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.FleetLaunchTemplateOverridesRequest)o).AvailabilityZone = (string?)v),
             new SM::MemberInfo("AvailabilityZoneId", SAvailabilityZoneId, "AvailabilityZoneId", "AvailabilityZoneId", static o => ((global::Stratus.Ec2.Model.FleetLaunchTemplateOverridesRequest)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.FleetLaunchTemplateOverridesRequest)o).AvailabilityZoneId = (string?)v),
             new SM::MemberInfo("BlockDeviceMappings", SFleetBlockDeviceMappingRequestList, "BlockDeviceMapping", "BlockDeviceMapping", static o => ((global::Stratus.Ec2.Model.FleetLaunchTemplateOverridesRequest)o).BlockDeviceMappings, static (o, v) => ((global::Stratus.Ec2.Model.FleetLaunchTemplateOverridesRequest)o).BlockDeviceMappings = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.FleetBlockDeviceMappingRequest>?)v, jsonName: "BlockDeviceMapping"),
@@ -855,26 +2465,39 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Priority", SDouble, "Priority", "Priority", static o => ((global::Stratus.Ec2.Model.FleetLaunchTemplateOverridesRequest)o).Priority, static (o, v) => ((global::Stratus.Ec2.Model.FleetLaunchTemplateOverridesRequest)o).Priority = (double?)v, getDouble: static o => ((global::Stratus.Ec2.Model.FleetLaunchTemplateOverridesRequest)o).Priority),
             new SM::MemberInfo("SubnetId", SSubnetId, "SubnetId", "SubnetId", static o => ((global::Stratus.Ec2.Model.FleetLaunchTemplateOverridesRequest)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.FleetLaunchTemplateOverridesRequest)o).SubnetId = (string?)v),
             new SM::MemberInfo("WeightedCapacity", SDouble, "WeightedCapacity", "WeightedCapacity", static o => ((global::Stratus.Ec2.Model.FleetLaunchTemplateOverridesRequest)o).WeightedCapacity, static (o, v) => ((global::Stratus.Ec2.Model.FleetLaunchTemplateOverridesRequest)o).WeightedCapacity = (double?)v, getDouble: static o => ((global::Stratus.Ec2.Model.FleetLaunchTemplateOverridesRequest)o).WeightedCapacity));
-        SFleetLaunchTemplateSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.FleetLaunchTemplateSpecification(),
+
+    private static void WSFleetLaunchTemplateSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.FleetLaunchTemplateSpecification(),
             new SM::MemberInfo("LaunchTemplateId", SString, "LaunchTemplateId", "launchTemplateId", static o => ((global::Stratus.Ec2.Model.FleetLaunchTemplateSpecification)o).LaunchTemplateId, static (o, v) => ((global::Stratus.Ec2.Model.FleetLaunchTemplateSpecification)o).LaunchTemplateId = (string?)v, jsonName: "launchTemplateId"),
             new SM::MemberInfo("LaunchTemplateName", SLaunchTemplateName, "LaunchTemplateName", "launchTemplateName", static o => ((global::Stratus.Ec2.Model.FleetLaunchTemplateSpecification)o).LaunchTemplateName, static (o, v) => ((global::Stratus.Ec2.Model.FleetLaunchTemplateSpecification)o).LaunchTemplateName = (string?)v, jsonName: "launchTemplateName"),
             new SM::MemberInfo("Version", SString, "Version", "version", static o => ((global::Stratus.Ec2.Model.FleetLaunchTemplateSpecification)o).Version, static (o, v) => ((global::Stratus.Ec2.Model.FleetLaunchTemplateSpecification)o).Version = (string?)v, jsonName: "version"));
-        SFleetLaunchTemplateSpecificationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.FleetLaunchTemplateSpecificationRequest(),
+
+    private static void WSFleetLaunchTemplateSpecificationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.FleetLaunchTemplateSpecificationRequest(),
             new SM::MemberInfo("LaunchTemplateId", SLaunchTemplateId, "LaunchTemplateId", "LaunchTemplateId", static o => ((global::Stratus.Ec2.Model.FleetLaunchTemplateSpecificationRequest)o).LaunchTemplateId, static (o, v) => ((global::Stratus.Ec2.Model.FleetLaunchTemplateSpecificationRequest)o).LaunchTemplateId = (string?)v),
             new SM::MemberInfo("LaunchTemplateName", SLaunchTemplateName, "LaunchTemplateName", "LaunchTemplateName", static o => ((global::Stratus.Ec2.Model.FleetLaunchTemplateSpecificationRequest)o).LaunchTemplateName, static (o, v) => ((global::Stratus.Ec2.Model.FleetLaunchTemplateSpecificationRequest)o).LaunchTemplateName = (string?)v),
             new SM::MemberInfo("Version", SString, "Version", "Version", static o => ((global::Stratus.Ec2.Model.FleetLaunchTemplateSpecificationRequest)o).Version, static (o, v) => ((global::Stratus.Ec2.Model.FleetLaunchTemplateSpecificationRequest)o).Version = (string?)v));
-        SFleetSet.InitList(SFleetData, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.FleetData>());
-        SFleetSpotCapacityRebalance.InitStructure(static () => new global::Stratus.Ec2.Model.FleetSpotCapacityRebalance(),
+
+    private static void WSFleetSpotCapacityRebalance(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.FleetSpotCapacityRebalance(),
             new SM::MemberInfo("ReplacementStrategy", SFleetReplacementStrategy, "ReplacementStrategy", "replacementStrategy", static o => ((global::Stratus.Ec2.Model.FleetSpotCapacityRebalance)o).ReplacementStrategy, static (o, v) => ((global::Stratus.Ec2.Model.FleetSpotCapacityRebalance)o).ReplacementStrategy = (string?)v, jsonName: "replacementStrategy"),
             new SM::MemberInfo("TerminationDelay", SInteger, "TerminationDelay", "terminationDelay", static o => ((global::Stratus.Ec2.Model.FleetSpotCapacityRebalance)o).TerminationDelay, static (o, v) => ((global::Stratus.Ec2.Model.FleetSpotCapacityRebalance)o).TerminationDelay = (int?)v, jsonName: "terminationDelay", getInt32: static o => ((global::Stratus.Ec2.Model.FleetSpotCapacityRebalance)o).TerminationDelay));
-        SFleetSpotCapacityRebalanceRequest.InitStructure(static () => new global::Stratus.Ec2.Model.FleetSpotCapacityRebalanceRequest(),
+
+    private static void WSFleetSpotCapacityRebalanceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.FleetSpotCapacityRebalanceRequest(),
             new SM::MemberInfo("ReplacementStrategy", SFleetReplacementStrategy, "ReplacementStrategy", "ReplacementStrategy", static o => ((global::Stratus.Ec2.Model.FleetSpotCapacityRebalanceRequest)o).ReplacementStrategy, static (o, v) => ((global::Stratus.Ec2.Model.FleetSpotCapacityRebalanceRequest)o).ReplacementStrategy = (string?)v),
             new SM::MemberInfo("TerminationDelay", SInteger, "TerminationDelay", "TerminationDelay", static o => ((global::Stratus.Ec2.Model.FleetSpotCapacityRebalanceRequest)o).TerminationDelay, static (o, v) => ((global::Stratus.Ec2.Model.FleetSpotCapacityRebalanceRequest)o).TerminationDelay = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.FleetSpotCapacityRebalanceRequest)o).TerminationDelay));
-        SFleetSpotMaintenanceStrategies.InitStructure(static () => new global::Stratus.Ec2.Model.FleetSpotMaintenanceStrategies(),
+
+    private static void WSFleetSpotMaintenanceStrategies(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.FleetSpotMaintenanceStrategies(),
             new SM::MemberInfo("CapacityRebalance", SFleetSpotCapacityRebalance, "CapacityRebalance", "capacityRebalance", static o => ((global::Stratus.Ec2.Model.FleetSpotMaintenanceStrategies)o).CapacityRebalance, static (o, v) => ((global::Stratus.Ec2.Model.FleetSpotMaintenanceStrategies)o).CapacityRebalance = (global::Stratus.Ec2.Model.FleetSpotCapacityRebalance?)v, jsonName: "capacityRebalance"));
-        SFleetSpotMaintenanceStrategiesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.FleetSpotMaintenanceStrategiesRequest(),
+
+    private static void WSFleetSpotMaintenanceStrategiesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.FleetSpotMaintenanceStrategiesRequest(),
             new SM::MemberInfo("CapacityRebalance", SFleetSpotCapacityRebalanceRequest, "CapacityRebalance", "CapacityRebalance", static o => ((global::Stratus.Ec2.Model.FleetSpotMaintenanceStrategiesRequest)o).CapacityRebalance, static (o, v) => ((global::Stratus.Ec2.Model.FleetSpotMaintenanceStrategiesRequest)o).CapacityRebalance = (global::Stratus.Ec2.Model.FleetSpotCapacityRebalanceRequest?)v));
-        SFlowLog.InitStructure(static () => new global::Stratus.Ec2.Model.FlowLog(),
+
+    private static void WSFlowLog(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.FlowLog(),
             new SM::MemberInfo("CreationTime", SMillisecondDateTime, "CreationTime", "creationTime", static o => ((global::Stratus.Ec2.Model.FlowLog)o).CreationTime, static (o, v) => ((global::Stratus.Ec2.Model.FlowLog)o).CreationTime = (global::System.DateTime?)v, jsonName: "creationTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.FlowLog)o).CreationTime),
             new SM::MemberInfo("DeliverCrossAccountRole", SString, "DeliverCrossAccountRole", "deliverCrossAccountRole", static o => ((global::Stratus.Ec2.Model.FlowLog)o).DeliverCrossAccountRole, static (o, v) => ((global::Stratus.Ec2.Model.FlowLog)o).DeliverCrossAccountRole = (string?)v, jsonName: "deliverCrossAccountRole"),
             new SM::MemberInfo("DeliverLogsErrorMessage", SString, "DeliverLogsErrorMessage", "deliverLogsErrorMessage", static o => ((global::Stratus.Ec2.Model.FlowLog)o).DeliverLogsErrorMessage, static (o, v) => ((global::Stratus.Ec2.Model.FlowLog)o).DeliverLogsErrorMessage = (string?)v, jsonName: "deliverLogsErrorMessage"),
@@ -891,18 +2514,20 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("ResourceId", SString, "ResourceId", "resourceId", static o => ((global::Stratus.Ec2.Model.FlowLog)o).ResourceId, static (o, v) => ((global::Stratus.Ec2.Model.FlowLog)o).ResourceId = (string?)v, jsonName: "resourceId"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.FlowLog)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.FlowLog)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("TrafficType", STrafficType, "TrafficType", "trafficType", static o => ((global::Stratus.Ec2.Model.FlowLog)o).TrafficType, static (o, v) => ((global::Stratus.Ec2.Model.FlowLog)o).TrafficType = (string?)v, jsonName: "trafficType"));
-        SFlowLogIdList.InitList(SVpcFlowLogId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SFlowLogResourceIds.InitList(SFlowLogResourceId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SFlowLogSet.InitList(SFlowLog, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.FlowLog>());
-        SFpgaDeviceInfo.InitStructure(static () => new global::Stratus.Ec2.Model.FpgaDeviceInfo(),
+
+    private static void WSFpgaDeviceInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.FpgaDeviceInfo(),
             new SM::MemberInfo("Count", SFpgaDeviceCount, "Count", "count", static o => ((global::Stratus.Ec2.Model.FpgaDeviceInfo)o).Count, static (o, v) => ((global::Stratus.Ec2.Model.FpgaDeviceInfo)o).Count = (int?)v, jsonName: "count", getInt32: static o => ((global::Stratus.Ec2.Model.FpgaDeviceInfo)o).Count),
             new SM::MemberInfo("Manufacturer", SFpgaDeviceManufacturerName, "Manufacturer", "manufacturer", static o => ((global::Stratus.Ec2.Model.FpgaDeviceInfo)o).Manufacturer, static (o, v) => ((global::Stratus.Ec2.Model.FpgaDeviceInfo)o).Manufacturer = (string?)v, jsonName: "manufacturer"),
             new SM::MemberInfo("MemoryInfo", SFpgaDeviceMemoryInfo, "MemoryInfo", "memoryInfo", static o => ((global::Stratus.Ec2.Model.FpgaDeviceInfo)o).MemoryInfo, static (o, v) => ((global::Stratus.Ec2.Model.FpgaDeviceInfo)o).MemoryInfo = (global::Stratus.Ec2.Model.FpgaDeviceMemoryInfo?)v, jsonName: "memoryInfo"),
             new SM::MemberInfo("Name", SFpgaDeviceName, "Name", "name", static o => ((global::Stratus.Ec2.Model.FpgaDeviceInfo)o).Name, static (o, v) => ((global::Stratus.Ec2.Model.FpgaDeviceInfo)o).Name = (string?)v, jsonName: "name"));
-        SFpgaDeviceInfoList.InitList(SFpgaDeviceInfo, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.FpgaDeviceInfo>());
-        SFpgaDeviceMemoryInfo.InitStructure(static () => new global::Stratus.Ec2.Model.FpgaDeviceMemoryInfo(),
+
+    private static void WSFpgaDeviceMemoryInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.FpgaDeviceMemoryInfo(),
             new SM::MemberInfo("SizeInMiB", SFpgaDeviceMemorySize, "SizeInMiB", "sizeInMiB", static o => ((global::Stratus.Ec2.Model.FpgaDeviceMemoryInfo)o).SizeInMiB, static (o, v) => ((global::Stratus.Ec2.Model.FpgaDeviceMemoryInfo)o).SizeInMiB = (int?)v, jsonName: "sizeInMiB", getInt32: static o => ((global::Stratus.Ec2.Model.FpgaDeviceMemoryInfo)o).SizeInMiB));
-        SFpgaImage.InitStructure(static () => new global::Stratus.Ec2.Model.FpgaImage(),
+
+    private static void WSFpgaImage(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.FpgaImage(),
             new SM::MemberInfo("CreateTime", SDateTime, "CreateTime", "createTime", static o => ((global::Stratus.Ec2.Model.FpgaImage)o).CreateTime, static (o, v) => ((global::Stratus.Ec2.Model.FpgaImage)o).CreateTime = (global::System.DateTime?)v, jsonName: "createTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.FpgaImage)o).CreateTime),
             new SM::MemberInfo("DataRetentionSupport", SBoolean, "DataRetentionSupport", "dataRetentionSupport", static o => ((global::Stratus.Ec2.Model.FpgaImage)o).DataRetentionSupport, static (o, v) => ((global::Stratus.Ec2.Model.FpgaImage)o).DataRetentionSupport = (bool?)v, jsonName: "dataRetentionSupport", getBoolean: static o => ((global::Stratus.Ec2.Model.FpgaImage)o).DataRetentionSupport),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.FpgaImage)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.FpgaImage)o).Description = (string?)v, jsonName: "description"),
@@ -919,58 +2544,86 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("State", SFpgaImageState, "State", "state", static o => ((global::Stratus.Ec2.Model.FpgaImage)o).State, static (o, v) => ((global::Stratus.Ec2.Model.FpgaImage)o).State = (global::Stratus.Ec2.Model.FpgaImageState?)v, jsonName: "state"),
             new SM::MemberInfo("Tags", STagList, "Tags", "tags", static o => ((global::Stratus.Ec2.Model.FpgaImage)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.FpgaImage)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tags"),
             new SM::MemberInfo("UpdateTime", SDateTime, "UpdateTime", "updateTime", static o => ((global::Stratus.Ec2.Model.FpgaImage)o).UpdateTime, static (o, v) => ((global::Stratus.Ec2.Model.FpgaImage)o).UpdateTime = (global::System.DateTime?)v, jsonName: "updateTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.FpgaImage)o).UpdateTime));
-        SFpgaImageAttribute.InitStructure(static () => new global::Stratus.Ec2.Model.FpgaImageAttribute(),
+
+    private static void WSFpgaImageAttribute(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.FpgaImageAttribute(),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.FpgaImageAttribute)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.FpgaImageAttribute)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("FpgaImageId", SString, "FpgaImageId", "fpgaImageId", static o => ((global::Stratus.Ec2.Model.FpgaImageAttribute)o).FpgaImageId, static (o, v) => ((global::Stratus.Ec2.Model.FpgaImageAttribute)o).FpgaImageId = (string?)v, jsonName: "fpgaImageId"),
             new SM::MemberInfo("LoadPermissions", SLoadPermissionList, "LoadPermissions", "loadPermissions", static o => ((global::Stratus.Ec2.Model.FpgaImageAttribute)o).LoadPermissions, static (o, v) => ((global::Stratus.Ec2.Model.FpgaImageAttribute)o).LoadPermissions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LoadPermission>?)v, jsonName: "loadPermissions"),
             new SM::MemberInfo("Name", SString, "Name", "name", static o => ((global::Stratus.Ec2.Model.FpgaImageAttribute)o).Name, static (o, v) => ((global::Stratus.Ec2.Model.FpgaImageAttribute)o).Name = (string?)v, jsonName: "name"),
             new SM::MemberInfo("ProductCodes", SProductCodeList, "ProductCodes", "productCodes", static o => ((global::Stratus.Ec2.Model.FpgaImageAttribute)o).ProductCodes, static (o, v) => ((global::Stratus.Ec2.Model.FpgaImageAttribute)o).ProductCodes = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ProductCode>?)v, jsonName: "productCodes"));
-        SFpgaImageIdList.InitList(SFpgaImageId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SFpgaImageList.InitList(SFpgaImage, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.FpgaImage>());
-        SFpgaImageState.InitStructure(static () => new global::Stratus.Ec2.Model.FpgaImageState(),
+
+    private static void WSFpgaImageState(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.FpgaImageState(),
             new SM::MemberInfo("Code", SFpgaImageStateCode, "Code", "code", static o => ((global::Stratus.Ec2.Model.FpgaImageState)o).Code, static (o, v) => ((global::Stratus.Ec2.Model.FpgaImageState)o).Code = (string?)v, jsonName: "code"),
             new SM::MemberInfo("Message", SString, "Message", "message", static o => ((global::Stratus.Ec2.Model.FpgaImageState)o).Message, static (o, v) => ((global::Stratus.Ec2.Model.FpgaImageState)o).Message = (string?)v, jsonName: "message"));
-        SFpgaInfo.InitStructure(static () => new global::Stratus.Ec2.Model.FpgaInfo(),
+
+    private static void WSFpgaInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.FpgaInfo(),
             new SM::MemberInfo("Fpgas", SFpgaDeviceInfoList, "Fpgas", "fpgas", static o => ((global::Stratus.Ec2.Model.FpgaInfo)o).Fpgas, static (o, v) => ((global::Stratus.Ec2.Model.FpgaInfo)o).Fpgas = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.FpgaDeviceInfo>?)v, jsonName: "fpgas"),
             new SM::MemberInfo("TotalFpgaMemoryInMiB", StotalFpgaMemory, "TotalFpgaMemoryInMiB", "totalFpgaMemoryInMiB", static o => ((global::Stratus.Ec2.Model.FpgaInfo)o).TotalFpgaMemoryInMiB, static (o, v) => ((global::Stratus.Ec2.Model.FpgaInfo)o).TotalFpgaMemoryInMiB = (int?)v, jsonName: "totalFpgaMemoryInMiB", getInt32: static o => ((global::Stratus.Ec2.Model.FpgaInfo)o).TotalFpgaMemoryInMiB));
-        SGetActiveVpnTunnelStatusRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetActiveVpnTunnelStatusRequest(),
+
+    private static void WSGetActiveVpnTunnelStatusRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetActiveVpnTunnelStatusRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetActiveVpnTunnelStatusRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetActiveVpnTunnelStatusRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetActiveVpnTunnelStatusRequest)o).DryRun),
             new SM::MemberInfo("VpnConnectionId", SVpnConnectionId, "VpnConnectionId", "VpnConnectionId", static o => ((global::Stratus.Ec2.Model.GetActiveVpnTunnelStatusRequest)o).VpnConnectionId, static (o, v) => ((global::Stratus.Ec2.Model.GetActiveVpnTunnelStatusRequest)o).VpnConnectionId = (string?)v, required: true),
             new SM::MemberInfo("VpnTunnelOutsideIpAddress", SString, "VpnTunnelOutsideIpAddress", "VpnTunnelOutsideIpAddress", static o => ((global::Stratus.Ec2.Model.GetActiveVpnTunnelStatusRequest)o).VpnTunnelOutsideIpAddress, static (o, v) => ((global::Stratus.Ec2.Model.GetActiveVpnTunnelStatusRequest)o).VpnTunnelOutsideIpAddress = (string?)v, required: true));
-        SGetActiveVpnTunnelStatusResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetActiveVpnTunnelStatusResult(),
+
+    private static void WSGetActiveVpnTunnelStatusResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetActiveVpnTunnelStatusResult(),
             new SM::MemberInfo("ActiveVpnTunnelStatus", SActiveVpnTunnelStatus, "ActiveVpnTunnelStatus", "activeVpnTunnelStatus", static o => ((global::Stratus.Ec2.Model.GetActiveVpnTunnelStatusResult)o).ActiveVpnTunnelStatus, static (o, v) => ((global::Stratus.Ec2.Model.GetActiveVpnTunnelStatusResult)o).ActiveVpnTunnelStatus = (global::Stratus.Ec2.Model.ActiveVpnTunnelStatus?)v, jsonName: "activeVpnTunnelStatus"));
-        SGetAllowedImagesSettingsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetAllowedImagesSettingsRequest(),
+
+    private static void WSGetAllowedImagesSettingsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetAllowedImagesSettingsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetAllowedImagesSettingsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetAllowedImagesSettingsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetAllowedImagesSettingsRequest)o).DryRun));
-        SGetAllowedImagesSettingsResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetAllowedImagesSettingsResult(),
+
+    private static void WSGetAllowedImagesSettingsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetAllowedImagesSettingsResult(),
             new SM::MemberInfo("ImageCriteria", SImageCriterionList, "ImageCriterionSet", "imageCriterionSet", static o => ((global::Stratus.Ec2.Model.GetAllowedImagesSettingsResult)o).ImageCriteria, static (o, v) => ((global::Stratus.Ec2.Model.GetAllowedImagesSettingsResult)o).ImageCriteria = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImageCriterion>?)v, jsonName: "imageCriterionSet"),
             new SM::MemberInfo("ManagedBy", SManagedBy, "ManagedBy", "managedBy", static o => ((global::Stratus.Ec2.Model.GetAllowedImagesSettingsResult)o).ManagedBy, static (o, v) => ((global::Stratus.Ec2.Model.GetAllowedImagesSettingsResult)o).ManagedBy = (string?)v, jsonName: "managedBy"),
             new SM::MemberInfo("State", SString, "State", "state", static o => ((global::Stratus.Ec2.Model.GetAllowedImagesSettingsResult)o).State, static (o, v) => ((global::Stratus.Ec2.Model.GetAllowedImagesSettingsResult)o).State = (string?)v, jsonName: "state"));
-        SGetAssociatedEnclaveCertificateIamRolesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetAssociatedEnclaveCertificateIamRolesRequest(),
+
+    private static void WSGetAssociatedEnclaveCertificateIamRolesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetAssociatedEnclaveCertificateIamRolesRequest(),
             new SM::MemberInfo("CertificateArn", SCertificateId, "CertificateArn", "CertificateArn", static o => ((global::Stratus.Ec2.Model.GetAssociatedEnclaveCertificateIamRolesRequest)o).CertificateArn, static (o, v) => ((global::Stratus.Ec2.Model.GetAssociatedEnclaveCertificateIamRolesRequest)o).CertificateArn = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetAssociatedEnclaveCertificateIamRolesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetAssociatedEnclaveCertificateIamRolesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetAssociatedEnclaveCertificateIamRolesRequest)o).DryRun));
-        SGetAssociatedEnclaveCertificateIamRolesResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetAssociatedEnclaveCertificateIamRolesResult(),
+
+    private static void WSGetAssociatedEnclaveCertificateIamRolesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetAssociatedEnclaveCertificateIamRolesResult(),
             new SM::MemberInfo("AssociatedRoles", SAssociatedRolesList, "AssociatedRoleSet", "associatedRoleSet", static o => ((global::Stratus.Ec2.Model.GetAssociatedEnclaveCertificateIamRolesResult)o).AssociatedRoles, static (o, v) => ((global::Stratus.Ec2.Model.GetAssociatedEnclaveCertificateIamRolesResult)o).AssociatedRoles = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AssociatedRole>?)v, jsonName: "associatedRoleSet"));
-        SGetAssociatedIpv6PoolCidrsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetAssociatedIpv6PoolCidrsRequest(),
+
+    private static void WSGetAssociatedIpv6PoolCidrsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetAssociatedIpv6PoolCidrsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetAssociatedIpv6PoolCidrsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetAssociatedIpv6PoolCidrsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetAssociatedIpv6PoolCidrsRequest)o).DryRun),
             new SM::MemberInfo("MaxResults", SIpv6PoolMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.GetAssociatedIpv6PoolCidrsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.GetAssociatedIpv6PoolCidrsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.GetAssociatedIpv6PoolCidrsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.GetAssociatedIpv6PoolCidrsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetAssociatedIpv6PoolCidrsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("PoolId", SIpv6PoolEc2Id, "PoolId", "PoolId", static o => ((global::Stratus.Ec2.Model.GetAssociatedIpv6PoolCidrsRequest)o).PoolId, static (o, v) => ((global::Stratus.Ec2.Model.GetAssociatedIpv6PoolCidrsRequest)o).PoolId = (string?)v, required: true));
-        SGetAssociatedIpv6PoolCidrsResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetAssociatedIpv6PoolCidrsResult(),
+
+    private static void WSGetAssociatedIpv6PoolCidrsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetAssociatedIpv6PoolCidrsResult(),
             new SM::MemberInfo("Ipv6CidrAssociations", SIpv6CidrAssociationSet, "Ipv6CidrAssociationSet", "ipv6CidrAssociationSet", static o => ((global::Stratus.Ec2.Model.GetAssociatedIpv6PoolCidrsResult)o).Ipv6CidrAssociations, static (o, v) => ((global::Stratus.Ec2.Model.GetAssociatedIpv6PoolCidrsResult)o).Ipv6CidrAssociations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Ipv6CidrAssociation>?)v, jsonName: "ipv6CidrAssociationSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.GetAssociatedIpv6PoolCidrsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetAssociatedIpv6PoolCidrsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SGetAwsNetworkPerformanceDataRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetAwsNetworkPerformanceDataRequest(),
+
+    private static void WSGetAwsNetworkPerformanceDataRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetAwsNetworkPerformanceDataRequest(),
             new SM::MemberInfo("DataQueries", SDataQueries, "DataQuery", "DataQuery", static o => ((global::Stratus.Ec2.Model.GetAwsNetworkPerformanceDataRequest)o).DataQueries, static (o, v) => ((global::Stratus.Ec2.Model.GetAwsNetworkPerformanceDataRequest)o).DataQueries = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DataQuery>?)v, jsonName: "DataQuery"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetAwsNetworkPerformanceDataRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetAwsNetworkPerformanceDataRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetAwsNetworkPerformanceDataRequest)o).DryRun),
             new SM::MemberInfo("EndTime", SMillisecondDateTime, "EndTime", "EndTime", static o => ((global::Stratus.Ec2.Model.GetAwsNetworkPerformanceDataRequest)o).EndTime, static (o, v) => ((global::Stratus.Ec2.Model.GetAwsNetworkPerformanceDataRequest)o).EndTime = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Ec2.Model.GetAwsNetworkPerformanceDataRequest)o).EndTime),
             new SM::MemberInfo("MaxResults", SInteger, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.GetAwsNetworkPerformanceDataRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.GetAwsNetworkPerformanceDataRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.GetAwsNetworkPerformanceDataRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.GetAwsNetworkPerformanceDataRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetAwsNetworkPerformanceDataRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("StartTime", SMillisecondDateTime, "StartTime", "StartTime", static o => ((global::Stratus.Ec2.Model.GetAwsNetworkPerformanceDataRequest)o).StartTime, static (o, v) => ((global::Stratus.Ec2.Model.GetAwsNetworkPerformanceDataRequest)o).StartTime = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Ec2.Model.GetAwsNetworkPerformanceDataRequest)o).StartTime));
-        SGetAwsNetworkPerformanceDataResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetAwsNetworkPerformanceDataResult(),
+
+    private static void WSGetAwsNetworkPerformanceDataResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetAwsNetworkPerformanceDataResult(),
             new SM::MemberInfo("DataResponses", SDataResponses, "DataResponseSet", "dataResponseSet", static o => ((global::Stratus.Ec2.Model.GetAwsNetworkPerformanceDataResult)o).DataResponses, static (o, v) => ((global::Stratus.Ec2.Model.GetAwsNetworkPerformanceDataResult)o).DataResponses = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DataResponse>?)v, jsonName: "dataResponseSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.GetAwsNetworkPerformanceDataResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetAwsNetworkPerformanceDataResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SGetCapacityManagerAttributesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetCapacityManagerAttributesRequest(),
+
+    private static void WSGetCapacityManagerAttributesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetCapacityManagerAttributesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetCapacityManagerAttributesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetCapacityManagerAttributesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetCapacityManagerAttributesRequest)o).DryRun));
-        SGetCapacityManagerAttributesResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetCapacityManagerAttributesResult(),
+
+    private static void WSGetCapacityManagerAttributesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetCapacityManagerAttributesResult(),
             new SM::MemberInfo("CapacityManagerStatus", SCapacityManagerStatus, "CapacityManagerStatus", "capacityManagerStatus", static o => ((global::Stratus.Ec2.Model.GetCapacityManagerAttributesResult)o).CapacityManagerStatus, static (o, v) => ((global::Stratus.Ec2.Model.GetCapacityManagerAttributesResult)o).CapacityManagerStatus = (string?)v, jsonName: "capacityManagerStatus"),
             new SM::MemberInfo("DataExportCount", SInteger, "DataExportCount", "dataExportCount", static o => ((global::Stratus.Ec2.Model.GetCapacityManagerAttributesResult)o).DataExportCount, static (o, v) => ((global::Stratus.Ec2.Model.GetCapacityManagerAttributesResult)o).DataExportCount = (int?)v, jsonName: "dataExportCount", getInt32: static o => ((global::Stratus.Ec2.Model.GetCapacityManagerAttributesResult)o).DataExportCount),
             new SM::MemberInfo("EarliestDatapointTimestamp", SMillisecondDateTime, "EarliestDatapointTimestamp", "earliestDatapointTimestamp", static o => ((global::Stratus.Ec2.Model.GetCapacityManagerAttributesResult)o).EarliestDatapointTimestamp, static (o, v) => ((global::Stratus.Ec2.Model.GetCapacityManagerAttributesResult)o).EarliestDatapointTimestamp = (global::System.DateTime?)v, jsonName: "earliestDatapointTimestamp", getTimestamp: static o => ((global::Stratus.Ec2.Model.GetCapacityManagerAttributesResult)o).EarliestDatapointTimestamp),
@@ -978,7 +2631,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("IngestionStatusMessage", SString, "IngestionStatusMessage", "ingestionStatusMessage", static o => ((global::Stratus.Ec2.Model.GetCapacityManagerAttributesResult)o).IngestionStatusMessage, static (o, v) => ((global::Stratus.Ec2.Model.GetCapacityManagerAttributesResult)o).IngestionStatusMessage = (string?)v, jsonName: "ingestionStatusMessage"),
             new SM::MemberInfo("LatestDatapointTimestamp", SMillisecondDateTime, "LatestDatapointTimestamp", "latestDatapointTimestamp", static o => ((global::Stratus.Ec2.Model.GetCapacityManagerAttributesResult)o).LatestDatapointTimestamp, static (o, v) => ((global::Stratus.Ec2.Model.GetCapacityManagerAttributesResult)o).LatestDatapointTimestamp = (global::System.DateTime?)v, jsonName: "latestDatapointTimestamp", getTimestamp: static o => ((global::Stratus.Ec2.Model.GetCapacityManagerAttributesResult)o).LatestDatapointTimestamp),
             new SM::MemberInfo("OrganizationsAccess", SBoolean, "OrganizationsAccess", "organizationsAccess", static o => ((global::Stratus.Ec2.Model.GetCapacityManagerAttributesResult)o).OrganizationsAccess, static (o, v) => ((global::Stratus.Ec2.Model.GetCapacityManagerAttributesResult)o).OrganizationsAccess = (bool?)v, jsonName: "organizationsAccess", getBoolean: static o => ((global::Stratus.Ec2.Model.GetCapacityManagerAttributesResult)o).OrganizationsAccess));
-        SGetCapacityManagerMetricDataRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetCapacityManagerMetricDataRequest(),
+
+    private static void WSGetCapacityManagerMetricDataRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetCapacityManagerMetricDataRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetCapacityManagerMetricDataRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetCapacityManagerMetricDataRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetCapacityManagerMetricDataRequest)o).DryRun),
             new SM::MemberInfo("EndTime", SMillisecondDateTime, "EndTime", "EndTime", static o => ((global::Stratus.Ec2.Model.GetCapacityManagerMetricDataRequest)o).EndTime, static (o, v) => ((global::Stratus.Ec2.Model.GetCapacityManagerMetricDataRequest)o).EndTime = (global::System.DateTime?)v, required: true, getTimestamp: static o => ((global::Stratus.Ec2.Model.GetCapacityManagerMetricDataRequest)o).EndTime),
             new SM::MemberInfo("FilterBy", SCapacityManagerConditionSet, "FilterBy", "FilterBy", static o => ((global::Stratus.Ec2.Model.GetCapacityManagerMetricDataRequest)o).FilterBy, static (o, v) => ((global::Stratus.Ec2.Model.GetCapacityManagerMetricDataRequest)o).FilterBy = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityManagerCondition>?)v),
@@ -988,10 +2643,14 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.GetCapacityManagerMetricDataRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetCapacityManagerMetricDataRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("Period", SPeriod, "Period", "Period", static o => ((global::Stratus.Ec2.Model.GetCapacityManagerMetricDataRequest)o).Period, static (o, v) => ((global::Stratus.Ec2.Model.GetCapacityManagerMetricDataRequest)o).Period = (int?)v, required: true, getInt32: static o => ((global::Stratus.Ec2.Model.GetCapacityManagerMetricDataRequest)o).Period),
             new SM::MemberInfo("StartTime", SMillisecondDateTime, "StartTime", "StartTime", static o => ((global::Stratus.Ec2.Model.GetCapacityManagerMetricDataRequest)o).StartTime, static (o, v) => ((global::Stratus.Ec2.Model.GetCapacityManagerMetricDataRequest)o).StartTime = (global::System.DateTime?)v, required: true, getTimestamp: static o => ((global::Stratus.Ec2.Model.GetCapacityManagerMetricDataRequest)o).StartTime));
-        SGetCapacityManagerMetricDataResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetCapacityManagerMetricDataResult(),
+
+    private static void WSGetCapacityManagerMetricDataResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetCapacityManagerMetricDataResult(),
             new SM::MemberInfo("MetricDataResults", SMetricDataResultSet, "MetricDataResultSet", "metricDataResultSet", static o => ((global::Stratus.Ec2.Model.GetCapacityManagerMetricDataResult)o).MetricDataResults, static (o, v) => ((global::Stratus.Ec2.Model.GetCapacityManagerMetricDataResult)o).MetricDataResults = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.MetricDataResult>?)v, jsonName: "metricDataResultSet"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.GetCapacityManagerMetricDataResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetCapacityManagerMetricDataResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SGetCapacityManagerMetricDimensionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetCapacityManagerMetricDimensionsRequest(),
+
+    private static void WSGetCapacityManagerMetricDimensionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetCapacityManagerMetricDimensionsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetCapacityManagerMetricDimensionsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetCapacityManagerMetricDimensionsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetCapacityManagerMetricDimensionsRequest)o).DryRun),
             new SM::MemberInfo("EndTime", SMillisecondDateTime, "EndTime", "EndTime", static o => ((global::Stratus.Ec2.Model.GetCapacityManagerMetricDimensionsRequest)o).EndTime, static (o, v) => ((global::Stratus.Ec2.Model.GetCapacityManagerMetricDimensionsRequest)o).EndTime = (global::System.DateTime?)v, required: true, getTimestamp: static o => ((global::Stratus.Ec2.Model.GetCapacityManagerMetricDimensionsRequest)o).EndTime),
             new SM::MemberInfo("FilterBy", SCapacityManagerConditionSet, "FilterBy", "FilterBy", static o => ((global::Stratus.Ec2.Model.GetCapacityManagerMetricDimensionsRequest)o).FilterBy, static (o, v) => ((global::Stratus.Ec2.Model.GetCapacityManagerMetricDimensionsRequest)o).FilterBy = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityManagerCondition>?)v),
@@ -1000,22 +2659,32 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("MetricNames", SMetricSet, "MetricName", "MetricName", static o => ((global::Stratus.Ec2.Model.GetCapacityManagerMetricDimensionsRequest)o).MetricNames, static (o, v) => ((global::Stratus.Ec2.Model.GetCapacityManagerMetricDimensionsRequest)o).MetricNames = (global::System.Collections.Generic.List<string>?)v, required: true, jsonName: "MetricName"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.GetCapacityManagerMetricDimensionsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetCapacityManagerMetricDimensionsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("StartTime", SMillisecondDateTime, "StartTime", "StartTime", static o => ((global::Stratus.Ec2.Model.GetCapacityManagerMetricDimensionsRequest)o).StartTime, static (o, v) => ((global::Stratus.Ec2.Model.GetCapacityManagerMetricDimensionsRequest)o).StartTime = (global::System.DateTime?)v, required: true, getTimestamp: static o => ((global::Stratus.Ec2.Model.GetCapacityManagerMetricDimensionsRequest)o).StartTime));
-        SGetCapacityManagerMetricDimensionsResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetCapacityManagerMetricDimensionsResult(),
+
+    private static void WSGetCapacityManagerMetricDimensionsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetCapacityManagerMetricDimensionsResult(),
             new SM::MemberInfo("MetricDimensionResults", SMetricDimensionResultSet, "MetricDimensionResultSet", "metricDimensionResultSet", static o => ((global::Stratus.Ec2.Model.GetCapacityManagerMetricDimensionsResult)o).MetricDimensionResults, static (o, v) => ((global::Stratus.Ec2.Model.GetCapacityManagerMetricDimensionsResult)o).MetricDimensionResults = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityManagerDimension>?)v, jsonName: "metricDimensionResultSet"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.GetCapacityManagerMetricDimensionsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetCapacityManagerMetricDimensionsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SGetCapacityManagerMonitoredTagKeysRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetCapacityManagerMonitoredTagKeysRequest(),
+
+    private static void WSGetCapacityManagerMonitoredTagKeysRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetCapacityManagerMonitoredTagKeysRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetCapacityManagerMonitoredTagKeysRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetCapacityManagerMonitoredTagKeysRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetCapacityManagerMonitoredTagKeysRequest)o).DryRun),
             new SM::MemberInfo("MaxResults", SGetCapacityManagerMonitoredTagKeysRequestMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.GetCapacityManagerMonitoredTagKeysRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.GetCapacityManagerMonitoredTagKeysRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.GetCapacityManagerMonitoredTagKeysRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.GetCapacityManagerMonitoredTagKeysRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetCapacityManagerMonitoredTagKeysRequest)o).NextToken = (string?)v));
-        SGetCapacityManagerMonitoredTagKeysResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetCapacityManagerMonitoredTagKeysResult(),
+
+    private static void WSGetCapacityManagerMonitoredTagKeysResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetCapacityManagerMonitoredTagKeysResult(),
             new SM::MemberInfo("CapacityManagerTagKeys", SCapacityManagerMonitoredTagKeyList, "CapacityManagerTagKeySet", "capacityManagerTagKeySet", static o => ((global::Stratus.Ec2.Model.GetCapacityManagerMonitoredTagKeysResult)o).CapacityManagerTagKeys, static (o, v) => ((global::Stratus.Ec2.Model.GetCapacityManagerMonitoredTagKeysResult)o).CapacityManagerTagKeys = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityManagerMonitoredTagKey>?)v, jsonName: "capacityManagerTagKeySet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.GetCapacityManagerMonitoredTagKeysResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetCapacityManagerMonitoredTagKeysResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SGetCapacityReservationUsageRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetCapacityReservationUsageRequest(),
+
+    private static void WSGetCapacityReservationUsageRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetCapacityReservationUsageRequest(),
             new SM::MemberInfo("CapacityReservationId", SCapacityReservationId, "CapacityReservationId", "CapacityReservationId", static o => ((global::Stratus.Ec2.Model.GetCapacityReservationUsageRequest)o).CapacityReservationId, static (o, v) => ((global::Stratus.Ec2.Model.GetCapacityReservationUsageRequest)o).CapacityReservationId = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetCapacityReservationUsageRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetCapacityReservationUsageRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetCapacityReservationUsageRequest)o).DryRun),
             new SM::MemberInfo("MaxResults", SGetCapacityReservationUsageRequestMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.GetCapacityReservationUsageRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.GetCapacityReservationUsageRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.GetCapacityReservationUsageRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.GetCapacityReservationUsageRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetCapacityReservationUsageRequest)o).NextToken = (string?)v));
-        SGetCapacityReservationUsageResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetCapacityReservationUsageResult(),
+
+    private static void WSGetCapacityReservationUsageResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetCapacityReservationUsageResult(),
             new SM::MemberInfo("AvailableInstanceCount", SInteger, "AvailableInstanceCount", "availableInstanceCount", static o => ((global::Stratus.Ec2.Model.GetCapacityReservationUsageResult)o).AvailableInstanceCount, static (o, v) => ((global::Stratus.Ec2.Model.GetCapacityReservationUsageResult)o).AvailableInstanceCount = (int?)v, jsonName: "availableInstanceCount", getInt32: static o => ((global::Stratus.Ec2.Model.GetCapacityReservationUsageResult)o).AvailableInstanceCount),
             new SM::MemberInfo("CapacityReservationId", SString, "CapacityReservationId", "capacityReservationId", static o => ((global::Stratus.Ec2.Model.GetCapacityReservationUsageResult)o).CapacityReservationId, static (o, v) => ((global::Stratus.Ec2.Model.GetCapacityReservationUsageResult)o).CapacityReservationId = (string?)v, jsonName: "capacityReservationId"),
             new SM::MemberInfo("InstanceType", SString, "InstanceType", "instanceType", static o => ((global::Stratus.Ec2.Model.GetCapacityReservationUsageResult)o).InstanceType, static (o, v) => ((global::Stratus.Ec2.Model.GetCapacityReservationUsageResult)o).InstanceType = (string?)v, jsonName: "instanceType"),
@@ -1026,36 +2695,52 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.GetCapacityReservationUsageResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetCapacityReservationUsageResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("State", SCapacityReservationState, "State", "state", static o => ((global::Stratus.Ec2.Model.GetCapacityReservationUsageResult)o).State, static (o, v) => ((global::Stratus.Ec2.Model.GetCapacityReservationUsageResult)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("TotalInstanceCount", SInteger, "TotalInstanceCount", "totalInstanceCount", static o => ((global::Stratus.Ec2.Model.GetCapacityReservationUsageResult)o).TotalInstanceCount, static (o, v) => ((global::Stratus.Ec2.Model.GetCapacityReservationUsageResult)o).TotalInstanceCount = (int?)v, jsonName: "totalInstanceCount", getInt32: static o => ((global::Stratus.Ec2.Model.GetCapacityReservationUsageResult)o).TotalInstanceCount));
-        SGetCoipPoolUsageRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetCoipPoolUsageRequest(),
+
+    private static void WSGetCoipPoolUsageRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetCoipPoolUsageRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetCoipPoolUsageRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetCoipPoolUsageRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetCoipPoolUsageRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.GetCoipPoolUsageRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.GetCoipPoolUsageRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SCoipPoolMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.GetCoipPoolUsageRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.GetCoipPoolUsageRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.GetCoipPoolUsageRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.GetCoipPoolUsageRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetCoipPoolUsageRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("PoolId", SIpv4PoolCoipId, "PoolId", "PoolId", static o => ((global::Stratus.Ec2.Model.GetCoipPoolUsageRequest)o).PoolId, static (o, v) => ((global::Stratus.Ec2.Model.GetCoipPoolUsageRequest)o).PoolId = (string?)v, required: true));
-        SGetCoipPoolUsageResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetCoipPoolUsageResult(),
+
+    private static void WSGetCoipPoolUsageResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetCoipPoolUsageResult(),
             new SM::MemberInfo("CoipAddressUsages", SCoipAddressUsageSet, "CoipAddressUsageSet", "coipAddressUsageSet", static o => ((global::Stratus.Ec2.Model.GetCoipPoolUsageResult)o).CoipAddressUsages, static (o, v) => ((global::Stratus.Ec2.Model.GetCoipPoolUsageResult)o).CoipAddressUsages = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CoipAddressUsage>?)v, jsonName: "coipAddressUsageSet"),
             new SM::MemberInfo("CoipPoolId", SString, "CoipPoolId", "coipPoolId", static o => ((global::Stratus.Ec2.Model.GetCoipPoolUsageResult)o).CoipPoolId, static (o, v) => ((global::Stratus.Ec2.Model.GetCoipPoolUsageResult)o).CoipPoolId = (string?)v, jsonName: "coipPoolId"),
             new SM::MemberInfo("LocalGatewayRouteTableId", SString, "LocalGatewayRouteTableId", "localGatewayRouteTableId", static o => ((global::Stratus.Ec2.Model.GetCoipPoolUsageResult)o).LocalGatewayRouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.GetCoipPoolUsageResult)o).LocalGatewayRouteTableId = (string?)v, jsonName: "localGatewayRouteTableId"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.GetCoipPoolUsageResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetCoipPoolUsageResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SGetConsoleOutputRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetConsoleOutputRequest(),
+
+    private static void WSGetConsoleOutputRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetConsoleOutputRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.GetConsoleOutputRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetConsoleOutputRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.GetConsoleOutputRequest)o).DryRun),
             new SM::MemberInfo("InstanceId", SInstanceId, "InstanceId", "InstanceId", static o => ((global::Stratus.Ec2.Model.GetConsoleOutputRequest)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.GetConsoleOutputRequest)o).InstanceId = (string?)v, required: true),
             new SM::MemberInfo("Latest", SBoolean, "Latest", "Latest", static o => ((global::Stratus.Ec2.Model.GetConsoleOutputRequest)o).Latest, static (o, v) => ((global::Stratus.Ec2.Model.GetConsoleOutputRequest)o).Latest = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetConsoleOutputRequest)o).Latest));
-        SGetConsoleOutputResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetConsoleOutputResult(),
+
+    private static void WSGetConsoleOutputResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetConsoleOutputResult(),
             new SM::MemberInfo("InstanceId", SString, "InstanceId", "instanceId", static o => ((global::Stratus.Ec2.Model.GetConsoleOutputResult)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.GetConsoleOutputResult)o).InstanceId = (string?)v, jsonName: "instanceId"),
             new SM::MemberInfo("Output", SString, "Output", "output", static o => ((global::Stratus.Ec2.Model.GetConsoleOutputResult)o).Output, static (o, v) => ((global::Stratus.Ec2.Model.GetConsoleOutputResult)o).Output = (string?)v, jsonName: "output"),
             new SM::MemberInfo("Timestamp", SDateTime, "Timestamp", "timestamp", static o => ((global::Stratus.Ec2.Model.GetConsoleOutputResult)o).Timestamp, static (o, v) => ((global::Stratus.Ec2.Model.GetConsoleOutputResult)o).Timestamp = (global::System.DateTime?)v, jsonName: "timestamp", getTimestamp: static o => ((global::Stratus.Ec2.Model.GetConsoleOutputResult)o).Timestamp));
-        SGetConsoleScreenshotRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetConsoleScreenshotRequest(),
+
+    private static void WSGetConsoleScreenshotRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetConsoleScreenshotRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetConsoleScreenshotRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetConsoleScreenshotRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetConsoleScreenshotRequest)o).DryRun),
             new SM::MemberInfo("InstanceId", SInstanceId, "InstanceId", "InstanceId", static o => ((global::Stratus.Ec2.Model.GetConsoleScreenshotRequest)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.GetConsoleScreenshotRequest)o).InstanceId = (string?)v, required: true),
             new SM::MemberInfo("WakeUp", SBoolean, "WakeUp", "WakeUp", static o => ((global::Stratus.Ec2.Model.GetConsoleScreenshotRequest)o).WakeUp, static (o, v) => ((global::Stratus.Ec2.Model.GetConsoleScreenshotRequest)o).WakeUp = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetConsoleScreenshotRequest)o).WakeUp));
-        SGetConsoleScreenshotResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetConsoleScreenshotResult(),
+
+    private static void WSGetConsoleScreenshotResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetConsoleScreenshotResult(),
             new SM::MemberInfo("ImageData", SString, "ImageData", "imageData", static o => ((global::Stratus.Ec2.Model.GetConsoleScreenshotResult)o).ImageData, static (o, v) => ((global::Stratus.Ec2.Model.GetConsoleScreenshotResult)o).ImageData = (string?)v, jsonName: "imageData"),
             new SM::MemberInfo("InstanceId", SString, "InstanceId", "instanceId", static o => ((global::Stratus.Ec2.Model.GetConsoleScreenshotResult)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.GetConsoleScreenshotResult)o).InstanceId = (string?)v, jsonName: "instanceId"));
-        SGetDeclarativePoliciesReportSummaryRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetDeclarativePoliciesReportSummaryRequest(),
+
+    private static void WSGetDeclarativePoliciesReportSummaryRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetDeclarativePoliciesReportSummaryRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetDeclarativePoliciesReportSummaryRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetDeclarativePoliciesReportSummaryRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetDeclarativePoliciesReportSummaryRequest)o).DryRun),
             new SM::MemberInfo("ReportId", SDeclarativePoliciesReportId, "ReportId", "ReportId", static o => ((global::Stratus.Ec2.Model.GetDeclarativePoliciesReportSummaryRequest)o).ReportId, static (o, v) => ((global::Stratus.Ec2.Model.GetDeclarativePoliciesReportSummaryRequest)o).ReportId = (string?)v, required: true));
-        SGetDeclarativePoliciesReportSummaryResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetDeclarativePoliciesReportSummaryResult(),
+
+    private static void WSGetDeclarativePoliciesReportSummaryResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetDeclarativePoliciesReportSummaryResult(),
             new SM::MemberInfo("AttributeSummaries", SAttributeSummaryList, "AttributeSummarySet", "attributeSummarySet", static o => ((global::Stratus.Ec2.Model.GetDeclarativePoliciesReportSummaryResult)o).AttributeSummaries, static (o, v) => ((global::Stratus.Ec2.Model.GetDeclarativePoliciesReportSummaryResult)o).AttributeSummaries = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AttributeSummary>?)v, jsonName: "attributeSummarySet"),
             new SM::MemberInfo("EndTime", SMillisecondDateTime, "EndTime", "endTime", static o => ((global::Stratus.Ec2.Model.GetDeclarativePoliciesReportSummaryResult)o).EndTime, static (o, v) => ((global::Stratus.Ec2.Model.GetDeclarativePoliciesReportSummaryResult)o).EndTime = (global::System.DateTime?)v, jsonName: "endTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.GetDeclarativePoliciesReportSummaryResult)o).EndTime),
             new SM::MemberInfo("NumberOfAccounts", SInteger, "NumberOfAccounts", "numberOfAccounts", static o => ((global::Stratus.Ec2.Model.GetDeclarativePoliciesReportSummaryResult)o).NumberOfAccounts, static (o, v) => ((global::Stratus.Ec2.Model.GetDeclarativePoliciesReportSummaryResult)o).NumberOfAccounts = (int?)v, jsonName: "numberOfAccounts", getInt32: static o => ((global::Stratus.Ec2.Model.GetDeclarativePoliciesReportSummaryResult)o).NumberOfAccounts),
@@ -1065,74 +2750,120 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("S3Prefix", SString, "S3Prefix", "s3Prefix", static o => ((global::Stratus.Ec2.Model.GetDeclarativePoliciesReportSummaryResult)o).S3Prefix, static (o, v) => ((global::Stratus.Ec2.Model.GetDeclarativePoliciesReportSummaryResult)o).S3Prefix = (string?)v, jsonName: "s3Prefix"),
             new SM::MemberInfo("StartTime", SMillisecondDateTime, "StartTime", "startTime", static o => ((global::Stratus.Ec2.Model.GetDeclarativePoliciesReportSummaryResult)o).StartTime, static (o, v) => ((global::Stratus.Ec2.Model.GetDeclarativePoliciesReportSummaryResult)o).StartTime = (global::System.DateTime?)v, jsonName: "startTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.GetDeclarativePoliciesReportSummaryResult)o).StartTime),
             new SM::MemberInfo("TargetId", SString, "TargetId", "targetId", static o => ((global::Stratus.Ec2.Model.GetDeclarativePoliciesReportSummaryResult)o).TargetId, static (o, v) => ((global::Stratus.Ec2.Model.GetDeclarativePoliciesReportSummaryResult)o).TargetId = (string?)v, jsonName: "targetId"));
-        SGetDefaultCreditSpecificationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetDefaultCreditSpecificationRequest(),
+
+    private static void WSGetDefaultCreditSpecificationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetDefaultCreditSpecificationRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetDefaultCreditSpecificationRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetDefaultCreditSpecificationRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetDefaultCreditSpecificationRequest)o).DryRun),
             new SM::MemberInfo("InstanceFamily", SUnlimitedSupportedInstanceFamily, "InstanceFamily", "InstanceFamily", static o => ((global::Stratus.Ec2.Model.GetDefaultCreditSpecificationRequest)o).InstanceFamily, static (o, v) => ((global::Stratus.Ec2.Model.GetDefaultCreditSpecificationRequest)o).InstanceFamily = (string?)v, required: true));
-        SGetDefaultCreditSpecificationResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetDefaultCreditSpecificationResult(),
+
+    private static void WSGetDefaultCreditSpecificationResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetDefaultCreditSpecificationResult(),
             new SM::MemberInfo("InstanceFamilyCreditSpecification", SInstanceFamilyCreditSpecification, "InstanceFamilyCreditSpecification", "instanceFamilyCreditSpecification", static o => ((global::Stratus.Ec2.Model.GetDefaultCreditSpecificationResult)o).InstanceFamilyCreditSpecification, static (o, v) => ((global::Stratus.Ec2.Model.GetDefaultCreditSpecificationResult)o).InstanceFamilyCreditSpecification = (global::Stratus.Ec2.Model.InstanceFamilyCreditSpecification?)v, jsonName: "instanceFamilyCreditSpecification"));
-        SGetEbsDefaultKmsKeyIdRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetEbsDefaultKmsKeyIdRequest(),
+
+    private static void WSGetEbsDefaultKmsKeyIdRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetEbsDefaultKmsKeyIdRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetEbsDefaultKmsKeyIdRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetEbsDefaultKmsKeyIdRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetEbsDefaultKmsKeyIdRequest)o).DryRun));
-        SGetEbsDefaultKmsKeyIdResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetEbsDefaultKmsKeyIdResult(),
+
+    private static void WSGetEbsDefaultKmsKeyIdResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetEbsDefaultKmsKeyIdResult(),
             new SM::MemberInfo("KmsKeyId", SString, "KmsKeyId", "kmsKeyId", static o => ((global::Stratus.Ec2.Model.GetEbsDefaultKmsKeyIdResult)o).KmsKeyId, static (o, v) => ((global::Stratus.Ec2.Model.GetEbsDefaultKmsKeyIdResult)o).KmsKeyId = (string?)v, jsonName: "kmsKeyId"));
-        SGetEbsEncryptionByDefaultRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetEbsEncryptionByDefaultRequest(),
+
+    private static void WSGetEbsEncryptionByDefaultRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetEbsEncryptionByDefaultRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetEbsEncryptionByDefaultRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetEbsEncryptionByDefaultRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetEbsEncryptionByDefaultRequest)o).DryRun));
-        SGetEbsEncryptionByDefaultResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetEbsEncryptionByDefaultResult(),
+
+    private static void WSGetEbsEncryptionByDefaultResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetEbsEncryptionByDefaultResult(),
             new SM::MemberInfo("EbsEncryptionByDefault", SBoolean, "EbsEncryptionByDefault", "ebsEncryptionByDefault", static o => ((global::Stratus.Ec2.Model.GetEbsEncryptionByDefaultResult)o).EbsEncryptionByDefault, static (o, v) => ((global::Stratus.Ec2.Model.GetEbsEncryptionByDefaultResult)o).EbsEncryptionByDefault = (bool?)v, jsonName: "ebsEncryptionByDefault", getBoolean: static o => ((global::Stratus.Ec2.Model.GetEbsEncryptionByDefaultResult)o).EbsEncryptionByDefault),
             new SM::MemberInfo("SseType", SSSEType, "SseType", "sseType", static o => ((global::Stratus.Ec2.Model.GetEbsEncryptionByDefaultResult)o).SseType, static (o, v) => ((global::Stratus.Ec2.Model.GetEbsEncryptionByDefaultResult)o).SseType = (string?)v, jsonName: "sseType"));
-        SGetEnabledIpamPolicyRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetEnabledIpamPolicyRequest(),
+
+    private static void WSGetEnabledIpamPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetEnabledIpamPolicyRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetEnabledIpamPolicyRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetEnabledIpamPolicyRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetEnabledIpamPolicyRequest)o).DryRun));
-        SGetEnabledIpamPolicyResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetEnabledIpamPolicyResult(),
+
+    private static void WSGetEnabledIpamPolicyResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetEnabledIpamPolicyResult(),
             new SM::MemberInfo("IpamPolicyEnabled", SBoolean, "IpamPolicyEnabled", "ipamPolicyEnabled", static o => ((global::Stratus.Ec2.Model.GetEnabledIpamPolicyResult)o).IpamPolicyEnabled, static (o, v) => ((global::Stratus.Ec2.Model.GetEnabledIpamPolicyResult)o).IpamPolicyEnabled = (bool?)v, jsonName: "ipamPolicyEnabled", getBoolean: static o => ((global::Stratus.Ec2.Model.GetEnabledIpamPolicyResult)o).IpamPolicyEnabled),
             new SM::MemberInfo("IpamPolicyId", SIpamPolicyId, "IpamPolicyId", "ipamPolicyId", static o => ((global::Stratus.Ec2.Model.GetEnabledIpamPolicyResult)o).IpamPolicyId, static (o, v) => ((global::Stratus.Ec2.Model.GetEnabledIpamPolicyResult)o).IpamPolicyId = (string?)v, jsonName: "ipamPolicyId"),
             new SM::MemberInfo("ManagedBy", SIpamPolicyManagedBy, "ManagedBy", "managedBy", static o => ((global::Stratus.Ec2.Model.GetEnabledIpamPolicyResult)o).ManagedBy, static (o, v) => ((global::Stratus.Ec2.Model.GetEnabledIpamPolicyResult)o).ManagedBy = (string?)v, jsonName: "managedBy"));
-        SGetFlowLogsIntegrationTemplateRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetFlowLogsIntegrationTemplateRequest(),
+
+    private static void WSGetFlowLogsIntegrationTemplateRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetFlowLogsIntegrationTemplateRequest(),
             new SM::MemberInfo("ConfigDeliveryS3DestinationArn", SString, "ConfigDeliveryS3DestinationArn", "ConfigDeliveryS3DestinationArn", static o => ((global::Stratus.Ec2.Model.GetFlowLogsIntegrationTemplateRequest)o).ConfigDeliveryS3DestinationArn, static (o, v) => ((global::Stratus.Ec2.Model.GetFlowLogsIntegrationTemplateRequest)o).ConfigDeliveryS3DestinationArn = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetFlowLogsIntegrationTemplateRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetFlowLogsIntegrationTemplateRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetFlowLogsIntegrationTemplateRequest)o).DryRun),
             new SM::MemberInfo("FlowLogId", SVpcFlowLogId, "FlowLogId", "FlowLogId", static o => ((global::Stratus.Ec2.Model.GetFlowLogsIntegrationTemplateRequest)o).FlowLogId, static (o, v) => ((global::Stratus.Ec2.Model.GetFlowLogsIntegrationTemplateRequest)o).FlowLogId = (string?)v, required: true),
             new SM::MemberInfo("IntegrateServices", SIntegrateServices, "IntegrateService", "IntegrateService", static o => ((global::Stratus.Ec2.Model.GetFlowLogsIntegrationTemplateRequest)o).IntegrateServices, static (o, v) => ((global::Stratus.Ec2.Model.GetFlowLogsIntegrationTemplateRequest)o).IntegrateServices = (global::Stratus.Ec2.Model.IntegrateServices?)v, required: true, jsonName: "IntegrateService"));
-        SGetFlowLogsIntegrationTemplateResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetFlowLogsIntegrationTemplateResult(),
+
+    private static void WSGetFlowLogsIntegrationTemplateResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetFlowLogsIntegrationTemplateResult(),
             new SM::MemberInfo("Result", SString, "Result", "result", static o => ((global::Stratus.Ec2.Model.GetFlowLogsIntegrationTemplateResult)o).Result, static (o, v) => ((global::Stratus.Ec2.Model.GetFlowLogsIntegrationTemplateResult)o).Result = (string?)v, jsonName: "result"));
-        SGetGroupsForCapacityReservationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetGroupsForCapacityReservationRequest(),
+
+    private static void WSGetGroupsForCapacityReservationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetGroupsForCapacityReservationRequest(),
             new SM::MemberInfo("CapacityReservationId", SCapacityReservationId, "CapacityReservationId", "CapacityReservationId", static o => ((global::Stratus.Ec2.Model.GetGroupsForCapacityReservationRequest)o).CapacityReservationId, static (o, v) => ((global::Stratus.Ec2.Model.GetGroupsForCapacityReservationRequest)o).CapacityReservationId = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetGroupsForCapacityReservationRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetGroupsForCapacityReservationRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetGroupsForCapacityReservationRequest)o).DryRun),
             new SM::MemberInfo("MaxResults", SGetGroupsForCapacityReservationRequestMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.GetGroupsForCapacityReservationRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.GetGroupsForCapacityReservationRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.GetGroupsForCapacityReservationRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.GetGroupsForCapacityReservationRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetGroupsForCapacityReservationRequest)o).NextToken = (string?)v));
-        SGetGroupsForCapacityReservationResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetGroupsForCapacityReservationResult(),
+
+    private static void WSGetGroupsForCapacityReservationResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetGroupsForCapacityReservationResult(),
             new SM::MemberInfo("CapacityReservationGroups", SCapacityReservationGroupSet, "CapacityReservationGroupSet", "capacityReservationGroupSet", static o => ((global::Stratus.Ec2.Model.GetGroupsForCapacityReservationResult)o).CapacityReservationGroups, static (o, v) => ((global::Stratus.Ec2.Model.GetGroupsForCapacityReservationResult)o).CapacityReservationGroups = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityReservationGroup>?)v, jsonName: "capacityReservationGroupSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.GetGroupsForCapacityReservationResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetGroupsForCapacityReservationResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SGetHostReservationPurchasePreviewRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetHostReservationPurchasePreviewRequest(),
+
+    private static void WSGetHostReservationPurchasePreviewRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetHostReservationPurchasePreviewRequest(),
             new SM::MemberInfo("HostIdSet", SRequestHostIdSet, "HostIdSet", "HostIdSet", static o => ((global::Stratus.Ec2.Model.GetHostReservationPurchasePreviewRequest)o).HostIdSet, static (o, v) => ((global::Stratus.Ec2.Model.GetHostReservationPurchasePreviewRequest)o).HostIdSet = (global::System.Collections.Generic.List<string>?)v, required: true),
             new SM::MemberInfo("OfferingId", SOfferingId, "OfferingId", "OfferingId", static o => ((global::Stratus.Ec2.Model.GetHostReservationPurchasePreviewRequest)o).OfferingId, static (o, v) => ((global::Stratus.Ec2.Model.GetHostReservationPurchasePreviewRequest)o).OfferingId = (string?)v, required: true));
-        SGetHostReservationPurchasePreviewResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetHostReservationPurchasePreviewResult(),
+
+    private static void WSGetHostReservationPurchasePreviewResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetHostReservationPurchasePreviewResult(),
             new SM::MemberInfo("CurrencyCode", SCurrencyCodeValues, "CurrencyCode", "currencyCode", static o => ((global::Stratus.Ec2.Model.GetHostReservationPurchasePreviewResult)o).CurrencyCode, static (o, v) => ((global::Stratus.Ec2.Model.GetHostReservationPurchasePreviewResult)o).CurrencyCode = (string?)v, jsonName: "currencyCode"),
             new SM::MemberInfo("Purchase", SPurchaseSet, "Purchase", "purchase", static o => ((global::Stratus.Ec2.Model.GetHostReservationPurchasePreviewResult)o).Purchase, static (o, v) => ((global::Stratus.Ec2.Model.GetHostReservationPurchasePreviewResult)o).Purchase = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Purchase>?)v, jsonName: "purchase"),
             new SM::MemberInfo("TotalHourlyPrice", SString, "TotalHourlyPrice", "totalHourlyPrice", static o => ((global::Stratus.Ec2.Model.GetHostReservationPurchasePreviewResult)o).TotalHourlyPrice, static (o, v) => ((global::Stratus.Ec2.Model.GetHostReservationPurchasePreviewResult)o).TotalHourlyPrice = (string?)v, jsonName: "totalHourlyPrice"),
             new SM::MemberInfo("TotalUpfrontPrice", SString, "TotalUpfrontPrice", "totalUpfrontPrice", static o => ((global::Stratus.Ec2.Model.GetHostReservationPurchasePreviewResult)o).TotalUpfrontPrice, static (o, v) => ((global::Stratus.Ec2.Model.GetHostReservationPurchasePreviewResult)o).TotalUpfrontPrice = (string?)v, jsonName: "totalUpfrontPrice"));
-        SGetImageAncestryRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetImageAncestryRequest(),
+
+    private static void WSGetImageAncestryRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetImageAncestryRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetImageAncestryRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetImageAncestryRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetImageAncestryRequest)o).DryRun),
             new SM::MemberInfo("ImageId", SImageId, "ImageId", "ImageId", static o => ((global::Stratus.Ec2.Model.GetImageAncestryRequest)o).ImageId, static (o, v) => ((global::Stratus.Ec2.Model.GetImageAncestryRequest)o).ImageId = (string?)v, required: true));
-        SGetImageAncestryResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetImageAncestryResult(),
+
+    private static void WSGetImageAncestryResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetImageAncestryResult(),
             new SM::MemberInfo("ImageAncestryEntries", SImageAncestryEntryList, "ImageAncestryEntrySet", "imageAncestryEntrySet", static o => ((global::Stratus.Ec2.Model.GetImageAncestryResult)o).ImageAncestryEntries, static (o, v) => ((global::Stratus.Ec2.Model.GetImageAncestryResult)o).ImageAncestryEntries = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImageAncestryEntry>?)v, jsonName: "imageAncestryEntrySet"));
-        SGetImageBlockPublicAccessStateRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetImageBlockPublicAccessStateRequest(),
+
+    private static void WSGetImageBlockPublicAccessStateRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetImageBlockPublicAccessStateRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetImageBlockPublicAccessStateRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetImageBlockPublicAccessStateRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetImageBlockPublicAccessStateRequest)o).DryRun));
-        SGetImageBlockPublicAccessStateResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetImageBlockPublicAccessStateResult(),
+
+    private static void WSGetImageBlockPublicAccessStateResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetImageBlockPublicAccessStateResult(),
             new SM::MemberInfo("ImageBlockPublicAccessState", SString, "ImageBlockPublicAccessState", "imageBlockPublicAccessState", static o => ((global::Stratus.Ec2.Model.GetImageBlockPublicAccessStateResult)o).ImageBlockPublicAccessState, static (o, v) => ((global::Stratus.Ec2.Model.GetImageBlockPublicAccessStateResult)o).ImageBlockPublicAccessState = (string?)v, jsonName: "imageBlockPublicAccessState"),
             new SM::MemberInfo("ManagedBy", SManagedBy, "ManagedBy", "managedBy", static o => ((global::Stratus.Ec2.Model.GetImageBlockPublicAccessStateResult)o).ManagedBy, static (o, v) => ((global::Stratus.Ec2.Model.GetImageBlockPublicAccessStateResult)o).ManagedBy = (string?)v, jsonName: "managedBy"));
-        SGetInstanceMetadataDefaultsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetInstanceMetadataDefaultsRequest(),
+
+    private static void WSGetInstanceMetadataDefaultsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetInstanceMetadataDefaultsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetInstanceMetadataDefaultsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetInstanceMetadataDefaultsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetInstanceMetadataDefaultsRequest)o).DryRun));
-        SGetInstanceMetadataDefaultsResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetInstanceMetadataDefaultsResult(),
+
+    private static void WSGetInstanceMetadataDefaultsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetInstanceMetadataDefaultsResult(),
             new SM::MemberInfo("AccountLevel", SInstanceMetadataDefaultsResponse, "AccountLevel", "accountLevel", static o => ((global::Stratus.Ec2.Model.GetInstanceMetadataDefaultsResult)o).AccountLevel, static (o, v) => ((global::Stratus.Ec2.Model.GetInstanceMetadataDefaultsResult)o).AccountLevel = (global::Stratus.Ec2.Model.InstanceMetadataDefaultsResponse?)v, jsonName: "accountLevel"));
-        SGetInstanceTpmEkPubRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetInstanceTpmEkPubRequest(),
+
+    private static void WSGetInstanceTpmEkPubRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetInstanceTpmEkPubRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetInstanceTpmEkPubRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetInstanceTpmEkPubRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetInstanceTpmEkPubRequest)o).DryRun),
             new SM::MemberInfo("InstanceId", SInstanceId, "InstanceId", "InstanceId", static o => ((global::Stratus.Ec2.Model.GetInstanceTpmEkPubRequest)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.GetInstanceTpmEkPubRequest)o).InstanceId = (string?)v, required: true),
             new SM::MemberInfo("KeyFormat", SEkPubKeyFormat, "KeyFormat", "KeyFormat", static o => ((global::Stratus.Ec2.Model.GetInstanceTpmEkPubRequest)o).KeyFormat, static (o, v) => ((global::Stratus.Ec2.Model.GetInstanceTpmEkPubRequest)o).KeyFormat = (string?)v, required: true),
             new SM::MemberInfo("KeyType", SEkPubKeyType, "KeyType", "KeyType", static o => ((global::Stratus.Ec2.Model.GetInstanceTpmEkPubRequest)o).KeyType, static (o, v) => ((global::Stratus.Ec2.Model.GetInstanceTpmEkPubRequest)o).KeyType = (string?)v, required: true));
-        SGetInstanceTpmEkPubResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetInstanceTpmEkPubResult(),
+
+    private static void WSGetInstanceTpmEkPubResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetInstanceTpmEkPubResult(),
             new SM::MemberInfo("InstanceId", SInstanceId, "InstanceId", "instanceId", static o => ((global::Stratus.Ec2.Model.GetInstanceTpmEkPubResult)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.GetInstanceTpmEkPubResult)o).InstanceId = (string?)v, jsonName: "instanceId"),
             new SM::MemberInfo("KeyFormat", SEkPubKeyFormat, "KeyFormat", "keyFormat", static o => ((global::Stratus.Ec2.Model.GetInstanceTpmEkPubResult)o).KeyFormat, static (o, v) => ((global::Stratus.Ec2.Model.GetInstanceTpmEkPubResult)o).KeyFormat = (string?)v, jsonName: "keyFormat"),
             new SM::MemberInfo("KeyType", SEkPubKeyType, "KeyType", "keyType", static o => ((global::Stratus.Ec2.Model.GetInstanceTpmEkPubResult)o).KeyType, static (o, v) => ((global::Stratus.Ec2.Model.GetInstanceTpmEkPubResult)o).KeyType = (string?)v, jsonName: "keyType"),
             new SM::MemberInfo("KeyValue", SEkPubKeyValue, "KeyValue", "keyValue", static o => ((global::Stratus.Ec2.Model.GetInstanceTpmEkPubResult)o).KeyValue, static (o, v) => ((global::Stratus.Ec2.Model.GetInstanceTpmEkPubResult)o).KeyValue = (string?)v, jsonName: "keyValue"));
-        SGetInstanceTypesFromInstanceRequirementsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetInstanceTypesFromInstanceRequirementsRequest(),
+
+    private static void WSGetInstanceTypesFromInstanceRequirementsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetInstanceTypesFromInstanceRequirementsRequest(),
             new SM::MemberInfo("ArchitectureTypes", SArchitectureTypeSet, "ArchitectureType", "ArchitectureType", static o => ((global::Stratus.Ec2.Model.GetInstanceTypesFromInstanceRequirementsRequest)o).ArchitectureTypes, static (o, v) => ((global::Stratus.Ec2.Model.GetInstanceTypesFromInstanceRequirementsRequest)o).ArchitectureTypes = (global::System.Collections.Generic.List<string>?)v, required: true, jsonName: "ArchitectureType"),
             new SM::MemberInfo("Context", SString, "Context", "Context", static o => ((global::Stratus.Ec2.Model.GetInstanceTypesFromInstanceRequirementsRequest)o).Context, static (o, v) => ((global::Stratus.Ec2.Model.GetInstanceTypesFromInstanceRequirementsRequest)o).Context = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetInstanceTypesFromInstanceRequirementsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetInstanceTypesFromInstanceRequirementsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetInstanceTypesFromInstanceRequirementsRequest)o).DryRun),
@@ -1140,16 +2871,24 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("MaxResults", SInteger, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.GetInstanceTypesFromInstanceRequirementsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.GetInstanceTypesFromInstanceRequirementsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.GetInstanceTypesFromInstanceRequirementsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.GetInstanceTypesFromInstanceRequirementsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetInstanceTypesFromInstanceRequirementsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("VirtualizationTypes", SVirtualizationTypeSet, "VirtualizationType", "VirtualizationType", static o => ((global::Stratus.Ec2.Model.GetInstanceTypesFromInstanceRequirementsRequest)o).VirtualizationTypes, static (o, v) => ((global::Stratus.Ec2.Model.GetInstanceTypesFromInstanceRequirementsRequest)o).VirtualizationTypes = (global::System.Collections.Generic.List<string>?)v, required: true, jsonName: "VirtualizationType"));
-        SGetInstanceTypesFromInstanceRequirementsResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetInstanceTypesFromInstanceRequirementsResult(),
+
+    private static void WSGetInstanceTypesFromInstanceRequirementsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetInstanceTypesFromInstanceRequirementsResult(),
             new SM::MemberInfo("InstanceTypes", SInstanceTypeInfoFromInstanceRequirementsSet, "InstanceTypeSet", "instanceTypeSet", static o => ((global::Stratus.Ec2.Model.GetInstanceTypesFromInstanceRequirementsResult)o).InstanceTypes, static (o, v) => ((global::Stratus.Ec2.Model.GetInstanceTypesFromInstanceRequirementsResult)o).InstanceTypes = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceTypeInfoFromInstanceRequirements>?)v, jsonName: "instanceTypeSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.GetInstanceTypesFromInstanceRequirementsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetInstanceTypesFromInstanceRequirementsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SGetInstanceUefiDataRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetInstanceUefiDataRequest(),
+
+    private static void WSGetInstanceUefiDataRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetInstanceUefiDataRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetInstanceUefiDataRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetInstanceUefiDataRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetInstanceUefiDataRequest)o).DryRun),
             new SM::MemberInfo("InstanceId", SInstanceId, "InstanceId", "InstanceId", static o => ((global::Stratus.Ec2.Model.GetInstanceUefiDataRequest)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.GetInstanceUefiDataRequest)o).InstanceId = (string?)v, required: true));
-        SGetInstanceUefiDataResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetInstanceUefiDataResult(),
+
+    private static void WSGetInstanceUefiDataResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetInstanceUefiDataResult(),
             new SM::MemberInfo("InstanceId", SInstanceId, "InstanceId", "instanceId", static o => ((global::Stratus.Ec2.Model.GetInstanceUefiDataResult)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.GetInstanceUefiDataResult)o).InstanceId = (string?)v, jsonName: "instanceId"),
             new SM::MemberInfo("UefiData", SString, "UefiData", "uefiData", static o => ((global::Stratus.Ec2.Model.GetInstanceUefiDataResult)o).UefiData, static (o, v) => ((global::Stratus.Ec2.Model.GetInstanceUefiDataResult)o).UefiData = (string?)v, jsonName: "uefiData"));
-        SGetIpamAddressHistoryRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamAddressHistoryRequest(),
+
+    private static void WSGetIpamAddressHistoryRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamAddressHistoryRequest(),
             new SM::MemberInfo("Cidr", SString, "Cidr", "Cidr", static o => ((global::Stratus.Ec2.Model.GetIpamAddressHistoryRequest)o).Cidr, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamAddressHistoryRequest)o).Cidr = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetIpamAddressHistoryRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamAddressHistoryRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetIpamAddressHistoryRequest)o).DryRun),
             new SM::MemberInfo("EndTime", SMillisecondDateTime, "EndTime", "EndTime", static o => ((global::Stratus.Ec2.Model.GetIpamAddressHistoryRequest)o).EndTime, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamAddressHistoryRequest)o).EndTime = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Ec2.Model.GetIpamAddressHistoryRequest)o).EndTime),
@@ -1158,41 +2897,57 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.GetIpamAddressHistoryRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamAddressHistoryRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("StartTime", SMillisecondDateTime, "StartTime", "StartTime", static o => ((global::Stratus.Ec2.Model.GetIpamAddressHistoryRequest)o).StartTime, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamAddressHistoryRequest)o).StartTime = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Ec2.Model.GetIpamAddressHistoryRequest)o).StartTime),
             new SM::MemberInfo("VpcId", SString, "VpcId", "VpcId", static o => ((global::Stratus.Ec2.Model.GetIpamAddressHistoryRequest)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamAddressHistoryRequest)o).VpcId = (string?)v));
-        SGetIpamAddressHistoryResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamAddressHistoryResult(),
+
+    private static void WSGetIpamAddressHistoryResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamAddressHistoryResult(),
             new SM::MemberInfo("HistoryRecords", SIpamAddressHistoryRecordSet, "HistoryRecordSet", "historyRecordSet", static o => ((global::Stratus.Ec2.Model.GetIpamAddressHistoryResult)o).HistoryRecords, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamAddressHistoryResult)o).HistoryRecords = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamAddressHistoryRecord>?)v, jsonName: "historyRecordSet"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.GetIpamAddressHistoryResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamAddressHistoryResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SGetIpamDiscoveredAccountsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamDiscoveredAccountsRequest(),
+
+    private static void WSGetIpamDiscoveredAccountsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamDiscoveredAccountsRequest(),
             new SM::MemberInfo("DiscoveryRegion", SString, "DiscoveryRegion", "DiscoveryRegion", static o => ((global::Stratus.Ec2.Model.GetIpamDiscoveredAccountsRequest)o).DiscoveryRegion, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamDiscoveredAccountsRequest)o).DiscoveryRegion = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetIpamDiscoveredAccountsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamDiscoveredAccountsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetIpamDiscoveredAccountsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.GetIpamDiscoveredAccountsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamDiscoveredAccountsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("IpamResourceDiscoveryId", SIpamResourceDiscoveryId, "IpamResourceDiscoveryId", "IpamResourceDiscoveryId", static o => ((global::Stratus.Ec2.Model.GetIpamDiscoveredAccountsRequest)o).IpamResourceDiscoveryId, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamDiscoveredAccountsRequest)o).IpamResourceDiscoveryId = (string?)v, required: true),
             new SM::MemberInfo("MaxResults", SIpamMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.GetIpamDiscoveredAccountsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamDiscoveredAccountsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.GetIpamDiscoveredAccountsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.GetIpamDiscoveredAccountsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamDiscoveredAccountsRequest)o).NextToken = (string?)v));
-        SGetIpamDiscoveredAccountsResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamDiscoveredAccountsResult(),
+
+    private static void WSGetIpamDiscoveredAccountsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamDiscoveredAccountsResult(),
             new SM::MemberInfo("IpamDiscoveredAccounts", SIpamDiscoveredAccountSet, "IpamDiscoveredAccountSet", "ipamDiscoveredAccountSet", static o => ((global::Stratus.Ec2.Model.GetIpamDiscoveredAccountsResult)o).IpamDiscoveredAccounts, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamDiscoveredAccountsResult)o).IpamDiscoveredAccounts = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamDiscoveredAccount>?)v, jsonName: "ipamDiscoveredAccountSet"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.GetIpamDiscoveredAccountsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamDiscoveredAccountsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SGetIpamDiscoveredPublicAddressesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamDiscoveredPublicAddressesRequest(),
+
+    private static void WSGetIpamDiscoveredPublicAddressesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamDiscoveredPublicAddressesRequest(),
             new SM::MemberInfo("AddressRegion", SString, "AddressRegion", "AddressRegion", static o => ((global::Stratus.Ec2.Model.GetIpamDiscoveredPublicAddressesRequest)o).AddressRegion, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamDiscoveredPublicAddressesRequest)o).AddressRegion = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetIpamDiscoveredPublicAddressesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamDiscoveredPublicAddressesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetIpamDiscoveredPublicAddressesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.GetIpamDiscoveredPublicAddressesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamDiscoveredPublicAddressesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("IpamResourceDiscoveryId", SIpamResourceDiscoveryId, "IpamResourceDiscoveryId", "IpamResourceDiscoveryId", static o => ((global::Stratus.Ec2.Model.GetIpamDiscoveredPublicAddressesRequest)o).IpamResourceDiscoveryId, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamDiscoveredPublicAddressesRequest)o).IpamResourceDiscoveryId = (string?)v, required: true),
             new SM::MemberInfo("MaxResults", SIpamMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.GetIpamDiscoveredPublicAddressesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamDiscoveredPublicAddressesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.GetIpamDiscoveredPublicAddressesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.GetIpamDiscoveredPublicAddressesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamDiscoveredPublicAddressesRequest)o).NextToken = (string?)v));
-        SGetIpamDiscoveredPublicAddressesResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamDiscoveredPublicAddressesResult(),
+
+    private static void WSGetIpamDiscoveredPublicAddressesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamDiscoveredPublicAddressesResult(),
             new SM::MemberInfo("IpamDiscoveredPublicAddresses", SIpamDiscoveredPublicAddressSet, "IpamDiscoveredPublicAddressSet", "ipamDiscoveredPublicAddressSet", static o => ((global::Stratus.Ec2.Model.GetIpamDiscoveredPublicAddressesResult)o).IpamDiscoveredPublicAddresses, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamDiscoveredPublicAddressesResult)o).IpamDiscoveredPublicAddresses = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamDiscoveredPublicAddress>?)v, jsonName: "ipamDiscoveredPublicAddressSet"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.GetIpamDiscoveredPublicAddressesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamDiscoveredPublicAddressesResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("OldestSampleTime", SMillisecondDateTime, "OldestSampleTime", "oldestSampleTime", static o => ((global::Stratus.Ec2.Model.GetIpamDiscoveredPublicAddressesResult)o).OldestSampleTime, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamDiscoveredPublicAddressesResult)o).OldestSampleTime = (global::System.DateTime?)v, jsonName: "oldestSampleTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.GetIpamDiscoveredPublicAddressesResult)o).OldestSampleTime));
-        SGetIpamDiscoveredResourceCidrsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamDiscoveredResourceCidrsRequest(),
+
+    private static void WSGetIpamDiscoveredResourceCidrsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamDiscoveredResourceCidrsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetIpamDiscoveredResourceCidrsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamDiscoveredResourceCidrsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetIpamDiscoveredResourceCidrsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.GetIpamDiscoveredResourceCidrsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamDiscoveredResourceCidrsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("IpamResourceDiscoveryId", SIpamResourceDiscoveryId, "IpamResourceDiscoveryId", "IpamResourceDiscoveryId", static o => ((global::Stratus.Ec2.Model.GetIpamDiscoveredResourceCidrsRequest)o).IpamResourceDiscoveryId, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamDiscoveredResourceCidrsRequest)o).IpamResourceDiscoveryId = (string?)v, required: true),
             new SM::MemberInfo("MaxResults", SIpamMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.GetIpamDiscoveredResourceCidrsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamDiscoveredResourceCidrsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.GetIpamDiscoveredResourceCidrsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.GetIpamDiscoveredResourceCidrsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamDiscoveredResourceCidrsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("ResourceRegion", SString, "ResourceRegion", "ResourceRegion", static o => ((global::Stratus.Ec2.Model.GetIpamDiscoveredResourceCidrsRequest)o).ResourceRegion, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamDiscoveredResourceCidrsRequest)o).ResourceRegion = (string?)v, required: true));
-        SGetIpamDiscoveredResourceCidrsResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamDiscoveredResourceCidrsResult(),
+
+    private static void WSGetIpamDiscoveredResourceCidrsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamDiscoveredResourceCidrsResult(),
             new SM::MemberInfo("IpamDiscoveredResourceCidrs", SIpamDiscoveredResourceCidrSet, "IpamDiscoveredResourceCidrSet", "ipamDiscoveredResourceCidrSet", static o => ((global::Stratus.Ec2.Model.GetIpamDiscoveredResourceCidrsResult)o).IpamDiscoveredResourceCidrs, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamDiscoveredResourceCidrsResult)o).IpamDiscoveredResourceCidrs = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamDiscoveredResourceCidr>?)v, jsonName: "ipamDiscoveredResourceCidrSet"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.GetIpamDiscoveredResourceCidrsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamDiscoveredResourceCidrsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SGetIpamPolicyAllocationRulesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamPolicyAllocationRulesRequest(),
+
+    private static void WSGetIpamPolicyAllocationRulesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamPolicyAllocationRulesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetIpamPolicyAllocationRulesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPolicyAllocationRulesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetIpamPolicyAllocationRulesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.GetIpamPolicyAllocationRulesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPolicyAllocationRulesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("IpamPolicyId", SIpamPolicyId, "IpamPolicyId", "IpamPolicyId", static o => ((global::Stratus.Ec2.Model.GetIpamPolicyAllocationRulesRequest)o).IpamPolicyId, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPolicyAllocationRulesRequest)o).IpamPolicyId = (string?)v, required: true),
@@ -1200,66 +2955,94 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("MaxResults", SIpamMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.GetIpamPolicyAllocationRulesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPolicyAllocationRulesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.GetIpamPolicyAllocationRulesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.GetIpamPolicyAllocationRulesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPolicyAllocationRulesRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("ResourceType", SIpamPolicyResourceType, "ResourceType", "ResourceType", static o => ((global::Stratus.Ec2.Model.GetIpamPolicyAllocationRulesRequest)o).ResourceType, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPolicyAllocationRulesRequest)o).ResourceType = (string?)v));
-        SGetIpamPolicyAllocationRulesResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamPolicyAllocationRulesResult(),
+
+    private static void WSGetIpamPolicyAllocationRulesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamPolicyAllocationRulesResult(),
             new SM::MemberInfo("IpamPolicyDocuments", SIpamPolicyDocumentSet, "IpamPolicyDocumentSet", "ipamPolicyDocumentSet", static o => ((global::Stratus.Ec2.Model.GetIpamPolicyAllocationRulesResult)o).IpamPolicyDocuments, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPolicyAllocationRulesResult)o).IpamPolicyDocuments = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPolicyDocument>?)v, jsonName: "ipamPolicyDocumentSet"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.GetIpamPolicyAllocationRulesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPolicyAllocationRulesResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SGetIpamPolicyOrganizationTargetsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamPolicyOrganizationTargetsRequest(),
+
+    private static void WSGetIpamPolicyOrganizationTargetsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamPolicyOrganizationTargetsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetIpamPolicyOrganizationTargetsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPolicyOrganizationTargetsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetIpamPolicyOrganizationTargetsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.GetIpamPolicyOrganizationTargetsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPolicyOrganizationTargetsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("IpamPolicyId", SIpamPolicyId, "IpamPolicyId", "IpamPolicyId", static o => ((global::Stratus.Ec2.Model.GetIpamPolicyOrganizationTargetsRequest)o).IpamPolicyId, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPolicyOrganizationTargetsRequest)o).IpamPolicyId = (string?)v, required: true),
             new SM::MemberInfo("MaxResults", SIpamMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.GetIpamPolicyOrganizationTargetsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPolicyOrganizationTargetsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.GetIpamPolicyOrganizationTargetsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.GetIpamPolicyOrganizationTargetsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPolicyOrganizationTargetsRequest)o).NextToken = (string?)v));
-        SGetIpamPolicyOrganizationTargetsResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamPolicyOrganizationTargetsResult(),
+
+    private static void WSGetIpamPolicyOrganizationTargetsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamPolicyOrganizationTargetsResult(),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.GetIpamPolicyOrganizationTargetsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPolicyOrganizationTargetsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("OrganizationTargets", SIpamPolicyOrganizationTargetSet, "OrganizationTargetSet", "organizationTargetSet", static o => ((global::Stratus.Ec2.Model.GetIpamPolicyOrganizationTargetsResult)o).OrganizationTargets, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPolicyOrganizationTargetsResult)o).OrganizationTargets = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPolicyOrganizationTarget>?)v, jsonName: "organizationTargetSet"));
-        SGetIpamPoolAllocationsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamPoolAllocationsRequest(),
+
+    private static void WSGetIpamPoolAllocationsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamPoolAllocationsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetIpamPoolAllocationsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPoolAllocationsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetIpamPoolAllocationsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.GetIpamPoolAllocationsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPoolAllocationsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("IpamPoolAllocationId", SIpamPoolAllocationId, "IpamPoolAllocationId", "IpamPoolAllocationId", static o => ((global::Stratus.Ec2.Model.GetIpamPoolAllocationsRequest)o).IpamPoolAllocationId, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPoolAllocationsRequest)o).IpamPoolAllocationId = (string?)v),
             new SM::MemberInfo("IpamPoolId", SIpamPoolId, "IpamPoolId", "IpamPoolId", static o => ((global::Stratus.Ec2.Model.GetIpamPoolAllocationsRequest)o).IpamPoolId, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPoolAllocationsRequest)o).IpamPoolId = (string?)v, required: true),
             new SM::MemberInfo("MaxResults", SGetIpamPoolAllocationsMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.GetIpamPoolAllocationsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPoolAllocationsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.GetIpamPoolAllocationsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.GetIpamPoolAllocationsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPoolAllocationsRequest)o).NextToken = (string?)v));
-        SGetIpamPoolAllocationsResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamPoolAllocationsResult(),
+
+    private static void WSGetIpamPoolAllocationsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamPoolAllocationsResult(),
             new SM::MemberInfo("IpamPoolAllocations", SIpamPoolAllocationSet, "IpamPoolAllocationSet", "ipamPoolAllocationSet", static o => ((global::Stratus.Ec2.Model.GetIpamPoolAllocationsResult)o).IpamPoolAllocations, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPoolAllocationsResult)o).IpamPoolAllocations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPoolAllocation>?)v, jsonName: "ipamPoolAllocationSet"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.GetIpamPoolAllocationsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPoolAllocationsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SGetIpamPoolCidrsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamPoolCidrsRequest(),
+
+    private static void WSGetIpamPoolCidrsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamPoolCidrsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetIpamPoolCidrsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPoolCidrsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetIpamPoolCidrsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.GetIpamPoolCidrsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPoolCidrsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("IpamPoolId", SIpamPoolId, "IpamPoolId", "IpamPoolId", static o => ((global::Stratus.Ec2.Model.GetIpamPoolCidrsRequest)o).IpamPoolId, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPoolCidrsRequest)o).IpamPoolId = (string?)v, required: true),
             new SM::MemberInfo("MaxResults", SIpamMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.GetIpamPoolCidrsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPoolCidrsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.GetIpamPoolCidrsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.GetIpamPoolCidrsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPoolCidrsRequest)o).NextToken = (string?)v));
-        SGetIpamPoolCidrsResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamPoolCidrsResult(),
+
+    private static void WSGetIpamPoolCidrsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamPoolCidrsResult(),
             new SM::MemberInfo("IpamPoolCidrs", SIpamPoolCidrSet, "IpamPoolCidrSet", "ipamPoolCidrSet", static o => ((global::Stratus.Ec2.Model.GetIpamPoolCidrsResult)o).IpamPoolCidrs, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPoolCidrsResult)o).IpamPoolCidrs = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPoolCidr>?)v, jsonName: "ipamPoolCidrSet"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.GetIpamPoolCidrsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPoolCidrsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SGetIpamPrefixListResolverRulesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamPrefixListResolverRulesRequest(),
+
+    private static void WSGetIpamPrefixListResolverRulesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamPrefixListResolverRulesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverRulesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverRulesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverRulesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverRulesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverRulesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("IpamPrefixListResolverId", SIpamPrefixListResolverId, "IpamPrefixListResolverId", "IpamPrefixListResolverId", static o => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverRulesRequest)o).IpamPrefixListResolverId, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverRulesRequest)o).IpamPrefixListResolverId = (string?)v, required: true),
             new SM::MemberInfo("MaxResults", SIpamMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverRulesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverRulesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverRulesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverRulesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverRulesRequest)o).NextToken = (string?)v));
-        SGetIpamPrefixListResolverRulesResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamPrefixListResolverRulesResult(),
+
+    private static void WSGetIpamPrefixListResolverRulesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamPrefixListResolverRulesResult(),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverRulesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverRulesResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("Rules", SIpamPrefixListResolverRuleSet, "RuleSet", "ruleSet", static o => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverRulesResult)o).Rules, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverRulesResult)o).Rules = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPrefixListResolverRule>?)v, jsonName: "ruleSet"));
-        SGetIpamPrefixListResolverVersionEntriesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionEntriesRequest(),
+
+    private static void WSGetIpamPrefixListResolverVersionEntriesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionEntriesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionEntriesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionEntriesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionEntriesRequest)o).DryRun),
             new SM::MemberInfo("IpamPrefixListResolverId", SIpamPrefixListResolverId, "IpamPrefixListResolverId", "IpamPrefixListResolverId", static o => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionEntriesRequest)o).IpamPrefixListResolverId, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionEntriesRequest)o).IpamPrefixListResolverId = (string?)v, required: true),
             new SM::MemberInfo("IpamPrefixListResolverVersion", SLong, "IpamPrefixListResolverVersion", "IpamPrefixListResolverVersion", static o => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionEntriesRequest)o).IpamPrefixListResolverVersion, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionEntriesRequest)o).IpamPrefixListResolverVersion = (long?)v, required: true, getInt64: static o => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionEntriesRequest)o).IpamPrefixListResolverVersion),
             new SM::MemberInfo("MaxResults", SIpamMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionEntriesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionEntriesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionEntriesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionEntriesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionEntriesRequest)o).NextToken = (string?)v));
-        SGetIpamPrefixListResolverVersionEntriesResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionEntriesResult(),
+
+    private static void WSGetIpamPrefixListResolverVersionEntriesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionEntriesResult(),
             new SM::MemberInfo("Entries", SIpamPrefixListResolverVersionEntrySet, "EntrySet", "entrySet", static o => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionEntriesResult)o).Entries, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionEntriesResult)o).Entries = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPrefixListResolverVersionEntry>?)v, jsonName: "entrySet"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionEntriesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionEntriesResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SGetIpamPrefixListResolverVersionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionsRequest(),
+
+    private static void WSGetIpamPrefixListResolverVersionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("IpamPrefixListResolverId", SIpamPrefixListResolverId, "IpamPrefixListResolverId", "IpamPrefixListResolverId", static o => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionsRequest)o).IpamPrefixListResolverId, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionsRequest)o).IpamPrefixListResolverId = (string?)v, required: true),
             new SM::MemberInfo("IpamPrefixListResolverVersions", SIpamPrefixListResolverVersionNumberSet, "IpamPrefixListResolverVersion", "IpamPrefixListResolverVersion", static o => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionsRequest)o).IpamPrefixListResolverVersions, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionsRequest)o).IpamPrefixListResolverVersions = (global::System.Collections.Generic.List<long>?)v, jsonName: "IpamPrefixListResolverVersion"),
             new SM::MemberInfo("MaxResults", SIpamMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionsRequest)o).NextToken = (string?)v));
-        SGetIpamPrefixListResolverVersionsResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionsResult(),
+
+    private static void WSGetIpamPrefixListResolverVersionsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionsResult(),
             new SM::MemberInfo("IpamPrefixListResolverVersions", SIpamPrefixListResolverVersionSet, "IpamPrefixListResolverVersionSet", "ipamPrefixListResolverVersionSet", static o => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionsResult)o).IpamPrefixListResolverVersions, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionsResult)o).IpamPrefixListResolverVersions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPrefixListResolverVersion>?)v, jsonName: "ipamPrefixListResolverVersionSet"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamPrefixListResolverVersionsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SGetIpamResourceCidrsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamResourceCidrsRequest(),
+
+    private static void WSGetIpamResourceCidrsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamResourceCidrsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetIpamResourceCidrsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamResourceCidrsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetIpamResourceCidrsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.GetIpamResourceCidrsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamResourceCidrsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("IpamPoolId", SIpamPoolId, "IpamPoolId", "IpamPoolId", static o => ((global::Stratus.Ec2.Model.GetIpamResourceCidrsRequest)o).IpamPoolId, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamResourceCidrsRequest)o).IpamPoolId = (string?)v),
@@ -1270,62 +3053,96 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("ResourceOwner", SString, "ResourceOwner", "ResourceOwner", static o => ((global::Stratus.Ec2.Model.GetIpamResourceCidrsRequest)o).ResourceOwner, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamResourceCidrsRequest)o).ResourceOwner = (string?)v),
             new SM::MemberInfo("ResourceTag", SRequestIpamResourceTag, "ResourceTag", "ResourceTag", static o => ((global::Stratus.Ec2.Model.GetIpamResourceCidrsRequest)o).ResourceTag, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamResourceCidrsRequest)o).ResourceTag = (global::Stratus.Ec2.Model.RequestIpamResourceTag?)v),
             new SM::MemberInfo("ResourceType", SIpamResourceType, "ResourceType", "ResourceType", static o => ((global::Stratus.Ec2.Model.GetIpamResourceCidrsRequest)o).ResourceType, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamResourceCidrsRequest)o).ResourceType = (string?)v));
-        SGetIpamResourceCidrsResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamResourceCidrsResult(),
+
+    private static void WSGetIpamResourceCidrsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetIpamResourceCidrsResult(),
             new SM::MemberInfo("IpamResourceCidrs", SIpamResourceCidrSet, "IpamResourceCidrSet", "ipamResourceCidrSet", static o => ((global::Stratus.Ec2.Model.GetIpamResourceCidrsResult)o).IpamResourceCidrs, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamResourceCidrsResult)o).IpamResourceCidrs = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamResourceCidr>?)v, jsonName: "ipamResourceCidrSet"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.GetIpamResourceCidrsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetIpamResourceCidrsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SGetLaunchTemplateDataRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetLaunchTemplateDataRequest(),
+
+    private static void WSGetLaunchTemplateDataRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetLaunchTemplateDataRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetLaunchTemplateDataRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetLaunchTemplateDataRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetLaunchTemplateDataRequest)o).DryRun),
             new SM::MemberInfo("InstanceId", SInstanceId, "InstanceId", "InstanceId", static o => ((global::Stratus.Ec2.Model.GetLaunchTemplateDataRequest)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.GetLaunchTemplateDataRequest)o).InstanceId = (string?)v, required: true));
-        SGetLaunchTemplateDataResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetLaunchTemplateDataResult(),
+
+    private static void WSGetLaunchTemplateDataResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetLaunchTemplateDataResult(),
             new SM::MemberInfo("LaunchTemplateData", SResponseLaunchTemplateData, "LaunchTemplateData", "launchTemplateData", static o => ((global::Stratus.Ec2.Model.GetLaunchTemplateDataResult)o).LaunchTemplateData, static (o, v) => ((global::Stratus.Ec2.Model.GetLaunchTemplateDataResult)o).LaunchTemplateData = (global::Stratus.Ec2.Model.ResponseLaunchTemplateData?)v, jsonName: "launchTemplateData"));
-        SGetManagedPrefixListAssociationsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetManagedPrefixListAssociationsRequest(),
+
+    private static void WSGetManagedPrefixListAssociationsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetManagedPrefixListAssociationsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetManagedPrefixListAssociationsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetManagedPrefixListAssociationsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetManagedPrefixListAssociationsRequest)o).DryRun),
             new SM::MemberInfo("MaxResults", SGetManagedPrefixListAssociationsMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.GetManagedPrefixListAssociationsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.GetManagedPrefixListAssociationsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.GetManagedPrefixListAssociationsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.GetManagedPrefixListAssociationsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetManagedPrefixListAssociationsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("PrefixListId", SPrefixListResourceId, "PrefixListId", "PrefixListId", static o => ((global::Stratus.Ec2.Model.GetManagedPrefixListAssociationsRequest)o).PrefixListId, static (o, v) => ((global::Stratus.Ec2.Model.GetManagedPrefixListAssociationsRequest)o).PrefixListId = (string?)v, required: true));
-        SGetManagedPrefixListAssociationsResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetManagedPrefixListAssociationsResult(),
+
+    private static void WSGetManagedPrefixListAssociationsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetManagedPrefixListAssociationsResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.GetManagedPrefixListAssociationsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetManagedPrefixListAssociationsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("PrefixListAssociations", SPrefixListAssociationSet, "PrefixListAssociationSet", "prefixListAssociationSet", static o => ((global::Stratus.Ec2.Model.GetManagedPrefixListAssociationsResult)o).PrefixListAssociations, static (o, v) => ((global::Stratus.Ec2.Model.GetManagedPrefixListAssociationsResult)o).PrefixListAssociations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PrefixListAssociation>?)v, jsonName: "prefixListAssociationSet"));
-        SGetManagedPrefixListEntriesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetManagedPrefixListEntriesRequest(),
+
+    private static void WSGetManagedPrefixListEntriesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetManagedPrefixListEntriesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetManagedPrefixListEntriesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetManagedPrefixListEntriesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetManagedPrefixListEntriesRequest)o).DryRun),
             new SM::MemberInfo("MaxResults", SPrefixListMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.GetManagedPrefixListEntriesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.GetManagedPrefixListEntriesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.GetManagedPrefixListEntriesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.GetManagedPrefixListEntriesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetManagedPrefixListEntriesRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("PrefixListId", SPrefixListResourceId, "PrefixListId", "PrefixListId", static o => ((global::Stratus.Ec2.Model.GetManagedPrefixListEntriesRequest)o).PrefixListId, static (o, v) => ((global::Stratus.Ec2.Model.GetManagedPrefixListEntriesRequest)o).PrefixListId = (string?)v, required: true),
             new SM::MemberInfo("TargetVersion", SLong, "TargetVersion", "TargetVersion", static o => ((global::Stratus.Ec2.Model.GetManagedPrefixListEntriesRequest)o).TargetVersion, static (o, v) => ((global::Stratus.Ec2.Model.GetManagedPrefixListEntriesRequest)o).TargetVersion = (long?)v, getInt64: static o => ((global::Stratus.Ec2.Model.GetManagedPrefixListEntriesRequest)o).TargetVersion));
-        SGetManagedPrefixListEntriesResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetManagedPrefixListEntriesResult(),
+
+    private static void WSGetManagedPrefixListEntriesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetManagedPrefixListEntriesResult(),
             new SM::MemberInfo("Entries", SPrefixListEntrySet, "EntrySet", "entrySet", static o => ((global::Stratus.Ec2.Model.GetManagedPrefixListEntriesResult)o).Entries, static (o, v) => ((global::Stratus.Ec2.Model.GetManagedPrefixListEntriesResult)o).Entries = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PrefixListEntry>?)v, jsonName: "entrySet"),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.GetManagedPrefixListEntriesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetManagedPrefixListEntriesResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SGetManagedResourceVisibilityRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetManagedResourceVisibilityRequest(),
+
+    private static void WSGetManagedResourceVisibilityRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetManagedResourceVisibilityRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetManagedResourceVisibilityRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetManagedResourceVisibilityRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetManagedResourceVisibilityRequest)o).DryRun));
-        SGetManagedResourceVisibilityResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetManagedResourceVisibilityResult(),
+
+    private static void WSGetManagedResourceVisibilityResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetManagedResourceVisibilityResult(),
             new SM::MemberInfo("Visibility", SManagedResourceVisibilitySettings, "Visibility", "visibility", static o => ((global::Stratus.Ec2.Model.GetManagedResourceVisibilityResult)o).Visibility, static (o, v) => ((global::Stratus.Ec2.Model.GetManagedResourceVisibilityResult)o).Visibility = (global::Stratus.Ec2.Model.ManagedResourceVisibilitySettings?)v, jsonName: "visibility"));
-        SGetNetworkInsightsAccessScopeAnalysisFindingsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetNetworkInsightsAccessScopeAnalysisFindingsRequest(),
+
+    private static void WSGetNetworkInsightsAccessScopeAnalysisFindingsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetNetworkInsightsAccessScopeAnalysisFindingsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetNetworkInsightsAccessScopeAnalysisFindingsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetNetworkInsightsAccessScopeAnalysisFindingsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetNetworkInsightsAccessScopeAnalysisFindingsRequest)o).DryRun),
             new SM::MemberInfo("MaxResults", SGetNetworkInsightsAccessScopeAnalysisFindingsMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.GetNetworkInsightsAccessScopeAnalysisFindingsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.GetNetworkInsightsAccessScopeAnalysisFindingsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.GetNetworkInsightsAccessScopeAnalysisFindingsRequest)o).MaxResults),
             new SM::MemberInfo("NetworkInsightsAccessScopeAnalysisId", SNetworkInsightsAccessScopeAnalysisId, "NetworkInsightsAccessScopeAnalysisId", "NetworkInsightsAccessScopeAnalysisId", static o => ((global::Stratus.Ec2.Model.GetNetworkInsightsAccessScopeAnalysisFindingsRequest)o).NetworkInsightsAccessScopeAnalysisId, static (o, v) => ((global::Stratus.Ec2.Model.GetNetworkInsightsAccessScopeAnalysisFindingsRequest)o).NetworkInsightsAccessScopeAnalysisId = (string?)v, required: true),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.GetNetworkInsightsAccessScopeAnalysisFindingsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetNetworkInsightsAccessScopeAnalysisFindingsRequest)o).NextToken = (string?)v));
-        SGetNetworkInsightsAccessScopeAnalysisFindingsResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetNetworkInsightsAccessScopeAnalysisFindingsResult(),
+
+    private static void WSGetNetworkInsightsAccessScopeAnalysisFindingsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetNetworkInsightsAccessScopeAnalysisFindingsResult(),
             new SM::MemberInfo("AnalysisFindings", SAccessScopeAnalysisFindingList, "AnalysisFindingSet", "analysisFindingSet", static o => ((global::Stratus.Ec2.Model.GetNetworkInsightsAccessScopeAnalysisFindingsResult)o).AnalysisFindings, static (o, v) => ((global::Stratus.Ec2.Model.GetNetworkInsightsAccessScopeAnalysisFindingsResult)o).AnalysisFindings = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AccessScopeAnalysisFinding>?)v, jsonName: "analysisFindingSet"),
             new SM::MemberInfo("AnalysisStatus", SAnalysisStatus, "AnalysisStatus", "analysisStatus", static o => ((global::Stratus.Ec2.Model.GetNetworkInsightsAccessScopeAnalysisFindingsResult)o).AnalysisStatus, static (o, v) => ((global::Stratus.Ec2.Model.GetNetworkInsightsAccessScopeAnalysisFindingsResult)o).AnalysisStatus = (string?)v, jsonName: "analysisStatus"),
             new SM::MemberInfo("NetworkInsightsAccessScopeAnalysisId", SNetworkInsightsAccessScopeAnalysisId, "NetworkInsightsAccessScopeAnalysisId", "networkInsightsAccessScopeAnalysisId", static o => ((global::Stratus.Ec2.Model.GetNetworkInsightsAccessScopeAnalysisFindingsResult)o).NetworkInsightsAccessScopeAnalysisId, static (o, v) => ((global::Stratus.Ec2.Model.GetNetworkInsightsAccessScopeAnalysisFindingsResult)o).NetworkInsightsAccessScopeAnalysisId = (string?)v, jsonName: "networkInsightsAccessScopeAnalysisId"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.GetNetworkInsightsAccessScopeAnalysisFindingsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetNetworkInsightsAccessScopeAnalysisFindingsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SGetNetworkInsightsAccessScopeContentRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetNetworkInsightsAccessScopeContentRequest(),
+
+    private static void WSGetNetworkInsightsAccessScopeContentRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetNetworkInsightsAccessScopeContentRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetNetworkInsightsAccessScopeContentRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetNetworkInsightsAccessScopeContentRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetNetworkInsightsAccessScopeContentRequest)o).DryRun),
             new SM::MemberInfo("NetworkInsightsAccessScopeId", SNetworkInsightsAccessScopeId, "NetworkInsightsAccessScopeId", "NetworkInsightsAccessScopeId", static o => ((global::Stratus.Ec2.Model.GetNetworkInsightsAccessScopeContentRequest)o).NetworkInsightsAccessScopeId, static (o, v) => ((global::Stratus.Ec2.Model.GetNetworkInsightsAccessScopeContentRequest)o).NetworkInsightsAccessScopeId = (string?)v, required: true));
-        SGetNetworkInsightsAccessScopeContentResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetNetworkInsightsAccessScopeContentResult(),
+
+    private static void WSGetNetworkInsightsAccessScopeContentResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetNetworkInsightsAccessScopeContentResult(),
             new SM::MemberInfo("NetworkInsightsAccessScopeContent", SNetworkInsightsAccessScopeContent, "NetworkInsightsAccessScopeContent", "networkInsightsAccessScopeContent", static o => ((global::Stratus.Ec2.Model.GetNetworkInsightsAccessScopeContentResult)o).NetworkInsightsAccessScopeContent, static (o, v) => ((global::Stratus.Ec2.Model.GetNetworkInsightsAccessScopeContentResult)o).NetworkInsightsAccessScopeContent = (global::Stratus.Ec2.Model.NetworkInsightsAccessScopeContent?)v, jsonName: "networkInsightsAccessScopeContent"));
-        SGetPasswordDataRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetPasswordDataRequest(),
+
+    private static void WSGetPasswordDataRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetPasswordDataRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.GetPasswordDataRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetPasswordDataRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.GetPasswordDataRequest)o).DryRun),
             new SM::MemberInfo("InstanceId", SInstanceId, "InstanceId", "InstanceId", static o => ((global::Stratus.Ec2.Model.GetPasswordDataRequest)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.GetPasswordDataRequest)o).InstanceId = (string?)v, required: true));
-        SGetPasswordDataResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetPasswordDataResult(),
+
+    private static void WSGetPasswordDataResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetPasswordDataResult(),
             new SM::MemberInfo("InstanceId", SString, "InstanceId", "instanceId", static o => ((global::Stratus.Ec2.Model.GetPasswordDataResult)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.GetPasswordDataResult)o).InstanceId = (string?)v, jsonName: "instanceId"),
             new SM::MemberInfo("PasswordData", SPasswordData, "PasswordData", "passwordData", static o => ((global::Stratus.Ec2.Model.GetPasswordDataResult)o).PasswordData, static (o, v) => ((global::Stratus.Ec2.Model.GetPasswordDataResult)o).PasswordData = (string?)v, jsonName: "passwordData"),
             new SM::MemberInfo("Timestamp", SDateTime, "Timestamp", "timestamp", static o => ((global::Stratus.Ec2.Model.GetPasswordDataResult)o).Timestamp, static (o, v) => ((global::Stratus.Ec2.Model.GetPasswordDataResult)o).Timestamp = (global::System.DateTime?)v, jsonName: "timestamp", getTimestamp: static o => ((global::Stratus.Ec2.Model.GetPasswordDataResult)o).Timestamp));
-        SGetReservedInstancesExchangeQuoteRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetReservedInstancesExchangeQuoteRequest(),
+
+    private static void WSGetReservedInstancesExchangeQuoteRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetReservedInstancesExchangeQuoteRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetReservedInstancesExchangeQuoteRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetReservedInstancesExchangeQuoteRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetReservedInstancesExchangeQuoteRequest)o).DryRun),
             new SM::MemberInfo("ReservedInstanceIds", SReservedInstanceIdSet, "ReservedInstanceId", "ReservedInstanceId", static o => ((global::Stratus.Ec2.Model.GetReservedInstancesExchangeQuoteRequest)o).ReservedInstanceIds, static (o, v) => ((global::Stratus.Ec2.Model.GetReservedInstancesExchangeQuoteRequest)o).ReservedInstanceIds = (global::System.Collections.Generic.List<string>?)v, required: true, jsonName: "ReservedInstanceId"),
             new SM::MemberInfo("TargetConfigurations", STargetConfigurationRequestSet, "TargetConfiguration", "TargetConfiguration", static o => ((global::Stratus.Ec2.Model.GetReservedInstancesExchangeQuoteRequest)o).TargetConfigurations, static (o, v) => ((global::Stratus.Ec2.Model.GetReservedInstancesExchangeQuoteRequest)o).TargetConfigurations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TargetConfigurationRequest>?)v, jsonName: "TargetConfiguration"));
-        SGetReservedInstancesExchangeQuoteResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetReservedInstancesExchangeQuoteResult(),
+
+    private static void WSGetReservedInstancesExchangeQuoteResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetReservedInstancesExchangeQuoteResult(),
             new SM::MemberInfo("CurrencyCode", SString, "CurrencyCode", "currencyCode", static o => ((global::Stratus.Ec2.Model.GetReservedInstancesExchangeQuoteResult)o).CurrencyCode, static (o, v) => ((global::Stratus.Ec2.Model.GetReservedInstancesExchangeQuoteResult)o).CurrencyCode = (string?)v, jsonName: "currencyCode"),
             new SM::MemberInfo("IsValidExchange", SBoolean, "IsValidExchange", "isValidExchange", static o => ((global::Stratus.Ec2.Model.GetReservedInstancesExchangeQuoteResult)o).IsValidExchange, static (o, v) => ((global::Stratus.Ec2.Model.GetReservedInstancesExchangeQuoteResult)o).IsValidExchange = (bool?)v, jsonName: "isValidExchange", getBoolean: static o => ((global::Stratus.Ec2.Model.GetReservedInstancesExchangeQuoteResult)o).IsValidExchange),
             new SM::MemberInfo("OutputReservedInstancesWillExpireAt", SDateTime, "OutputReservedInstancesWillExpireAt", "outputReservedInstancesWillExpireAt", static o => ((global::Stratus.Ec2.Model.GetReservedInstancesExchangeQuoteResult)o).OutputReservedInstancesWillExpireAt, static (o, v) => ((global::Stratus.Ec2.Model.GetReservedInstancesExchangeQuoteResult)o).OutputReservedInstancesWillExpireAt = (global::System.DateTime?)v, jsonName: "outputReservedInstancesWillExpireAt", getTimestamp: static o => ((global::Stratus.Ec2.Model.GetReservedInstancesExchangeQuoteResult)o).OutputReservedInstancesWillExpireAt),
@@ -1335,47 +3152,73 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("TargetConfigurationValueRollup", SReservationValue, "TargetConfigurationValueRollup", "targetConfigurationValueRollup", static o => ((global::Stratus.Ec2.Model.GetReservedInstancesExchangeQuoteResult)o).TargetConfigurationValueRollup, static (o, v) => ((global::Stratus.Ec2.Model.GetReservedInstancesExchangeQuoteResult)o).TargetConfigurationValueRollup = (global::Stratus.Ec2.Model.ReservationValue?)v, jsonName: "targetConfigurationValueRollup"),
             new SM::MemberInfo("TargetConfigurationValueSet", STargetReservationValueSet, "TargetConfigurationValueSet", "targetConfigurationValueSet", static o => ((global::Stratus.Ec2.Model.GetReservedInstancesExchangeQuoteResult)o).TargetConfigurationValueSet, static (o, v) => ((global::Stratus.Ec2.Model.GetReservedInstancesExchangeQuoteResult)o).TargetConfigurationValueSet = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TargetReservationValue>?)v, jsonName: "targetConfigurationValueSet"),
             new SM::MemberInfo("ValidationFailureReason", SString, "ValidationFailureReason", "validationFailureReason", static o => ((global::Stratus.Ec2.Model.GetReservedInstancesExchangeQuoteResult)o).ValidationFailureReason, static (o, v) => ((global::Stratus.Ec2.Model.GetReservedInstancesExchangeQuoteResult)o).ValidationFailureReason = (string?)v, jsonName: "validationFailureReason"));
-        SGetRouteServerAssociationsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetRouteServerAssociationsRequest(),
+
+    private static void WSGetRouteServerAssociationsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetRouteServerAssociationsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetRouteServerAssociationsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetRouteServerAssociationsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetRouteServerAssociationsRequest)o).DryRun),
             new SM::MemberInfo("RouteServerId", SRouteServerId, "RouteServerId", "RouteServerId", static o => ((global::Stratus.Ec2.Model.GetRouteServerAssociationsRequest)o).RouteServerId, static (o, v) => ((global::Stratus.Ec2.Model.GetRouteServerAssociationsRequest)o).RouteServerId = (string?)v, required: true));
-        SGetRouteServerAssociationsResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetRouteServerAssociationsResult(),
+
+    private static void WSGetRouteServerAssociationsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetRouteServerAssociationsResult(),
             new SM::MemberInfo("RouteServerAssociations", SRouteServerAssociationsList, "RouteServerAssociationSet", "routeServerAssociationSet", static o => ((global::Stratus.Ec2.Model.GetRouteServerAssociationsResult)o).RouteServerAssociations, static (o, v) => ((global::Stratus.Ec2.Model.GetRouteServerAssociationsResult)o).RouteServerAssociations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RouteServerAssociation>?)v, jsonName: "routeServerAssociationSet"));
-        SGetRouteServerPropagationsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetRouteServerPropagationsRequest(),
+
+    private static void WSGetRouteServerPropagationsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetRouteServerPropagationsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetRouteServerPropagationsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetRouteServerPropagationsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetRouteServerPropagationsRequest)o).DryRun),
             new SM::MemberInfo("RouteServerId", SRouteServerId, "RouteServerId", "RouteServerId", static o => ((global::Stratus.Ec2.Model.GetRouteServerPropagationsRequest)o).RouteServerId, static (o, v) => ((global::Stratus.Ec2.Model.GetRouteServerPropagationsRequest)o).RouteServerId = (string?)v, required: true),
             new SM::MemberInfo("RouteTableId", SRouteTableId, "RouteTableId", "RouteTableId", static o => ((global::Stratus.Ec2.Model.GetRouteServerPropagationsRequest)o).RouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.GetRouteServerPropagationsRequest)o).RouteTableId = (string?)v));
-        SGetRouteServerPropagationsResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetRouteServerPropagationsResult(),
+
+    private static void WSGetRouteServerPropagationsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetRouteServerPropagationsResult(),
             new SM::MemberInfo("RouteServerPropagations", SRouteServerPropagationsList, "RouteServerPropagationSet", "routeServerPropagationSet", static o => ((global::Stratus.Ec2.Model.GetRouteServerPropagationsResult)o).RouteServerPropagations, static (o, v) => ((global::Stratus.Ec2.Model.GetRouteServerPropagationsResult)o).RouteServerPropagations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RouteServerPropagation>?)v, jsonName: "routeServerPropagationSet"));
-        SGetRouteServerRoutingDatabaseRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetRouteServerRoutingDatabaseRequest(),
+
+    private static void WSGetRouteServerRoutingDatabaseRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetRouteServerRoutingDatabaseRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetRouteServerRoutingDatabaseRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetRouteServerRoutingDatabaseRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetRouteServerRoutingDatabaseRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.GetRouteServerRoutingDatabaseRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.GetRouteServerRoutingDatabaseRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SRouteServerMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.GetRouteServerRoutingDatabaseRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.GetRouteServerRoutingDatabaseRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.GetRouteServerRoutingDatabaseRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.GetRouteServerRoutingDatabaseRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetRouteServerRoutingDatabaseRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("RouteServerId", SRouteServerId, "RouteServerId", "RouteServerId", static o => ((global::Stratus.Ec2.Model.GetRouteServerRoutingDatabaseRequest)o).RouteServerId, static (o, v) => ((global::Stratus.Ec2.Model.GetRouteServerRoutingDatabaseRequest)o).RouteServerId = (string?)v, required: true));
-        SGetRouteServerRoutingDatabaseResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetRouteServerRoutingDatabaseResult(),
+
+    private static void WSGetRouteServerRoutingDatabaseResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetRouteServerRoutingDatabaseResult(),
             new SM::MemberInfo("AreRoutesPersisted", SBoolean, "AreRoutesPersisted", "areRoutesPersisted", static o => ((global::Stratus.Ec2.Model.GetRouteServerRoutingDatabaseResult)o).AreRoutesPersisted, static (o, v) => ((global::Stratus.Ec2.Model.GetRouteServerRoutingDatabaseResult)o).AreRoutesPersisted = (bool?)v, jsonName: "areRoutesPersisted", getBoolean: static o => ((global::Stratus.Ec2.Model.GetRouteServerRoutingDatabaseResult)o).AreRoutesPersisted),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.GetRouteServerRoutingDatabaseResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetRouteServerRoutingDatabaseResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("Routes", SRouteServerRouteList, "RouteSet", "routeSet", static o => ((global::Stratus.Ec2.Model.GetRouteServerRoutingDatabaseResult)o).Routes, static (o, v) => ((global::Stratus.Ec2.Model.GetRouteServerRoutingDatabaseResult)o).Routes = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RouteServerRoute>?)v, jsonName: "routeSet"));
-        SGetSecurityGroupsForVpcRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetSecurityGroupsForVpcRequest(),
+
+    private static void WSGetSecurityGroupsForVpcRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetSecurityGroupsForVpcRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetSecurityGroupsForVpcRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetSecurityGroupsForVpcRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetSecurityGroupsForVpcRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.GetSecurityGroupsForVpcRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.GetSecurityGroupsForVpcRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SGetSecurityGroupsForVpcRequestMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.GetSecurityGroupsForVpcRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.GetSecurityGroupsForVpcRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.GetSecurityGroupsForVpcRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.GetSecurityGroupsForVpcRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetSecurityGroupsForVpcRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "VpcId", static o => ((global::Stratus.Ec2.Model.GetSecurityGroupsForVpcRequest)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.GetSecurityGroupsForVpcRequest)o).VpcId = (string?)v, required: true));
-        SGetSecurityGroupsForVpcResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetSecurityGroupsForVpcResult(),
+
+    private static void WSGetSecurityGroupsForVpcResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetSecurityGroupsForVpcResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.GetSecurityGroupsForVpcResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetSecurityGroupsForVpcResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("SecurityGroupForVpcs", SSecurityGroupForVpcList, "SecurityGroupForVpcSet", "securityGroupForVpcSet", static o => ((global::Stratus.Ec2.Model.GetSecurityGroupsForVpcResult)o).SecurityGroupForVpcs, static (o, v) => ((global::Stratus.Ec2.Model.GetSecurityGroupsForVpcResult)o).SecurityGroupForVpcs = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecurityGroupForVpc>?)v, jsonName: "securityGroupForVpcSet"));
-        SGetSerialConsoleAccessStatusRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetSerialConsoleAccessStatusRequest(),
+
+    private static void WSGetSerialConsoleAccessStatusRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetSerialConsoleAccessStatusRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetSerialConsoleAccessStatusRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetSerialConsoleAccessStatusRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetSerialConsoleAccessStatusRequest)o).DryRun));
-        SGetSerialConsoleAccessStatusResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetSerialConsoleAccessStatusResult(),
+
+    private static void WSGetSerialConsoleAccessStatusResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetSerialConsoleAccessStatusResult(),
             new SM::MemberInfo("ManagedBy", SManagedBy, "ManagedBy", "managedBy", static o => ((global::Stratus.Ec2.Model.GetSerialConsoleAccessStatusResult)o).ManagedBy, static (o, v) => ((global::Stratus.Ec2.Model.GetSerialConsoleAccessStatusResult)o).ManagedBy = (string?)v, jsonName: "managedBy"),
             new SM::MemberInfo("SerialConsoleAccessEnabled", SBoolean, "SerialConsoleAccessEnabled", "serialConsoleAccessEnabled", static o => ((global::Stratus.Ec2.Model.GetSerialConsoleAccessStatusResult)o).SerialConsoleAccessEnabled, static (o, v) => ((global::Stratus.Ec2.Model.GetSerialConsoleAccessStatusResult)o).SerialConsoleAccessEnabled = (bool?)v, jsonName: "serialConsoleAccessEnabled", getBoolean: static o => ((global::Stratus.Ec2.Model.GetSerialConsoleAccessStatusResult)o).SerialConsoleAccessEnabled));
-        SGetSnapshotBlockPublicAccessStateRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetSnapshotBlockPublicAccessStateRequest(),
+
+    private static void WSGetSnapshotBlockPublicAccessStateRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetSnapshotBlockPublicAccessStateRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetSnapshotBlockPublicAccessStateRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetSnapshotBlockPublicAccessStateRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetSnapshotBlockPublicAccessStateRequest)o).DryRun));
-        SGetSnapshotBlockPublicAccessStateResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetSnapshotBlockPublicAccessStateResult(),
+
+    private static void WSGetSnapshotBlockPublicAccessStateResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetSnapshotBlockPublicAccessStateResult(),
             new SM::MemberInfo("ManagedBy", SManagedBy, "ManagedBy", "managedBy", static o => ((global::Stratus.Ec2.Model.GetSnapshotBlockPublicAccessStateResult)o).ManagedBy, static (o, v) => ((global::Stratus.Ec2.Model.GetSnapshotBlockPublicAccessStateResult)o).ManagedBy = (string?)v, jsonName: "managedBy"),
             new SM::MemberInfo("State", SSnapshotBlockPublicAccessState, "State", "state", static o => ((global::Stratus.Ec2.Model.GetSnapshotBlockPublicAccessStateResult)o).State, static (o, v) => ((global::Stratus.Ec2.Model.GetSnapshotBlockPublicAccessStateResult)o).State = (string?)v, jsonName: "state"));
-        SGetSpotPlacementScoresRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetSpotPlacementScoresRequest(),
+
+    private static void WSGetSpotPlacementScoresRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetSpotPlacementScoresRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetSpotPlacementScoresRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetSpotPlacementScoresRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetSpotPlacementScoresRequest)o).DryRun),
             new SM::MemberInfo("InstanceRequirementsWithMetadata", SInstanceRequirementsWithMetadataRequest, "InstanceRequirementsWithMetadata", "InstanceRequirementsWithMetadata", static o => ((global::Stratus.Ec2.Model.GetSpotPlacementScoresRequest)o).InstanceRequirementsWithMetadata, static (o, v) => ((global::Stratus.Ec2.Model.GetSpotPlacementScoresRequest)o).InstanceRequirementsWithMetadata = (global::Stratus.Ec2.Model.InstanceRequirementsWithMetadataRequest?)v),
             new SM::MemberInfo("InstanceTypes", SInstanceTypes, "InstanceType", "InstanceType", static o => ((global::Stratus.Ec2.Model.GetSpotPlacementScoresRequest)o).InstanceTypes, static (o, v) => ((global::Stratus.Ec2.Model.GetSpotPlacementScoresRequest)o).InstanceTypes = (global::System.Collections.Generic.List<string>?)v, jsonName: "InstanceType"),
@@ -1385,145 +3228,213 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SingleAvailabilityZone", SBoolean, "SingleAvailabilityZone", "SingleAvailabilityZone", static o => ((global::Stratus.Ec2.Model.GetSpotPlacementScoresRequest)o).SingleAvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.GetSpotPlacementScoresRequest)o).SingleAvailabilityZone = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetSpotPlacementScoresRequest)o).SingleAvailabilityZone),
             new SM::MemberInfo("TargetCapacity", SSpotPlacementScoresTargetCapacity, "TargetCapacity", "TargetCapacity", static o => ((global::Stratus.Ec2.Model.GetSpotPlacementScoresRequest)o).TargetCapacity, static (o, v) => ((global::Stratus.Ec2.Model.GetSpotPlacementScoresRequest)o).TargetCapacity = (int?)v, required: true, getInt32: static o => ((global::Stratus.Ec2.Model.GetSpotPlacementScoresRequest)o).TargetCapacity),
             new SM::MemberInfo("TargetCapacityUnitType", STargetCapacityUnitType, "TargetCapacityUnitType", "TargetCapacityUnitType", static o => ((global::Stratus.Ec2.Model.GetSpotPlacementScoresRequest)o).TargetCapacityUnitType, static (o, v) => ((global::Stratus.Ec2.Model.GetSpotPlacementScoresRequest)o).TargetCapacityUnitType = (string?)v));
-        SGetSpotPlacementScoresResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetSpotPlacementScoresResult(),
+
+    private static void WSGetSpotPlacementScoresResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetSpotPlacementScoresResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.GetSpotPlacementScoresResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetSpotPlacementScoresResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("SpotPlacementScores", SSpotPlacementScores, "SpotPlacementScoreSet", "spotPlacementScoreSet", static o => ((global::Stratus.Ec2.Model.GetSpotPlacementScoresResult)o).SpotPlacementScores, static (o, v) => ((global::Stratus.Ec2.Model.GetSpotPlacementScoresResult)o).SpotPlacementScores = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SpotPlacementScore>?)v, jsonName: "spotPlacementScoreSet"));
-        SGetSubnetCidrReservationsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetSubnetCidrReservationsRequest(),
+
+    private static void WSGetSubnetCidrReservationsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetSubnetCidrReservationsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetSubnetCidrReservationsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetSubnetCidrReservationsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetSubnetCidrReservationsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.GetSubnetCidrReservationsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.GetSubnetCidrReservationsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", SGetSubnetCidrReservationsMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.GetSubnetCidrReservationsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.GetSubnetCidrReservationsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.GetSubnetCidrReservationsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.GetSubnetCidrReservationsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetSubnetCidrReservationsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("SubnetId", SSubnetId, "SubnetId", "SubnetId", static o => ((global::Stratus.Ec2.Model.GetSubnetCidrReservationsRequest)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.GetSubnetCidrReservationsRequest)o).SubnetId = (string?)v, required: true));
-        SGetSubnetCidrReservationsResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetSubnetCidrReservationsResult(),
+
+    private static void WSGetSubnetCidrReservationsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetSubnetCidrReservationsResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.GetSubnetCidrReservationsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetSubnetCidrReservationsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("SubnetIpv4CidrReservations", SSubnetCidrReservationList, "SubnetIpv4CidrReservationSet", "subnetIpv4CidrReservationSet", static o => ((global::Stratus.Ec2.Model.GetSubnetCidrReservationsResult)o).SubnetIpv4CidrReservations, static (o, v) => ((global::Stratus.Ec2.Model.GetSubnetCidrReservationsResult)o).SubnetIpv4CidrReservations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SubnetCidrReservation>?)v, jsonName: "subnetIpv4CidrReservationSet"),
             new SM::MemberInfo("SubnetIpv6CidrReservations", SSubnetCidrReservationList, "SubnetIpv6CidrReservationSet", "subnetIpv6CidrReservationSet", static o => ((global::Stratus.Ec2.Model.GetSubnetCidrReservationsResult)o).SubnetIpv6CidrReservations, static (o, v) => ((global::Stratus.Ec2.Model.GetSubnetCidrReservationsResult)o).SubnetIpv6CidrReservations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SubnetCidrReservation>?)v, jsonName: "subnetIpv6CidrReservationSet"));
-        SGetTransitGatewayAttachmentPropagationsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetTransitGatewayAttachmentPropagationsRequest(),
+
+    private static void WSGetTransitGatewayAttachmentPropagationsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetTransitGatewayAttachmentPropagationsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayAttachmentPropagationsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayAttachmentPropagationsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetTransitGatewayAttachmentPropagationsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayAttachmentPropagationsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayAttachmentPropagationsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", STransitGatewayMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayAttachmentPropagationsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayAttachmentPropagationsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.GetTransitGatewayAttachmentPropagationsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayAttachmentPropagationsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayAttachmentPropagationsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("TransitGatewayAttachmentId", STransitGatewayAttachmentId, "TransitGatewayAttachmentId", "TransitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayAttachmentPropagationsRequest)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayAttachmentPropagationsRequest)o).TransitGatewayAttachmentId = (string?)v, required: true));
-        SGetTransitGatewayAttachmentPropagationsResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetTransitGatewayAttachmentPropagationsResult(),
+
+    private static void WSGetTransitGatewayAttachmentPropagationsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetTransitGatewayAttachmentPropagationsResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayAttachmentPropagationsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayAttachmentPropagationsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("TransitGatewayAttachmentPropagations", STransitGatewayAttachmentPropagationList, "TransitGatewayAttachmentPropagations", "transitGatewayAttachmentPropagations", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayAttachmentPropagationsResult)o).TransitGatewayAttachmentPropagations, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayAttachmentPropagationsResult)o).TransitGatewayAttachmentPropagations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayAttachmentPropagation>?)v, jsonName: "transitGatewayAttachmentPropagations"));
-        SGetTransitGatewayMeteringPolicyEntriesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetTransitGatewayMeteringPolicyEntriesRequest(),
+
+    private static void WSGetTransitGatewayMeteringPolicyEntriesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetTransitGatewayMeteringPolicyEntriesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayMeteringPolicyEntriesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayMeteringPolicyEntriesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetTransitGatewayMeteringPolicyEntriesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayMeteringPolicyEntriesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayMeteringPolicyEntriesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", STransitGatewayMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayMeteringPolicyEntriesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayMeteringPolicyEntriesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.GetTransitGatewayMeteringPolicyEntriesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayMeteringPolicyEntriesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayMeteringPolicyEntriesRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("TransitGatewayMeteringPolicyId", STransitGatewayMeteringPolicyId, "TransitGatewayMeteringPolicyId", "TransitGatewayMeteringPolicyId", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayMeteringPolicyEntriesRequest)o).TransitGatewayMeteringPolicyId, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayMeteringPolicyEntriesRequest)o).TransitGatewayMeteringPolicyId = (string?)v, required: true));
-        SGetTransitGatewayMeteringPolicyEntriesResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetTransitGatewayMeteringPolicyEntriesResult(),
+
+    private static void WSGetTransitGatewayMeteringPolicyEntriesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetTransitGatewayMeteringPolicyEntriesResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayMeteringPolicyEntriesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayMeteringPolicyEntriesResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("TransitGatewayMeteringPolicyEntries", STransitGatewayMeteringPolicyEntryList, "TransitGatewayMeteringPolicyEntries", "transitGatewayMeteringPolicyEntries", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayMeteringPolicyEntriesResult)o).TransitGatewayMeteringPolicyEntries, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayMeteringPolicyEntriesResult)o).TransitGatewayMeteringPolicyEntries = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayMeteringPolicyEntry>?)v, jsonName: "transitGatewayMeteringPolicyEntries"));
-        SGetTransitGatewayMulticastDomainAssociationsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetTransitGatewayMulticastDomainAssociationsRequest(),
+
+    private static void WSGetTransitGatewayMulticastDomainAssociationsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetTransitGatewayMulticastDomainAssociationsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayMulticastDomainAssociationsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayMulticastDomainAssociationsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetTransitGatewayMulticastDomainAssociationsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayMulticastDomainAssociationsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayMulticastDomainAssociationsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", STransitGatewayMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayMulticastDomainAssociationsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayMulticastDomainAssociationsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.GetTransitGatewayMulticastDomainAssociationsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayMulticastDomainAssociationsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayMulticastDomainAssociationsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("TransitGatewayMulticastDomainId", STransitGatewayMulticastDomainId, "TransitGatewayMulticastDomainId", "TransitGatewayMulticastDomainId", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayMulticastDomainAssociationsRequest)o).TransitGatewayMulticastDomainId, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayMulticastDomainAssociationsRequest)o).TransitGatewayMulticastDomainId = (string?)v, required: true));
-        SGetTransitGatewayMulticastDomainAssociationsResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetTransitGatewayMulticastDomainAssociationsResult(),
+
+    private static void WSGetTransitGatewayMulticastDomainAssociationsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetTransitGatewayMulticastDomainAssociationsResult(),
             new SM::MemberInfo("MulticastDomainAssociations", STransitGatewayMulticastDomainAssociationList, "MulticastDomainAssociations", "multicastDomainAssociations", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayMulticastDomainAssociationsResult)o).MulticastDomainAssociations, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayMulticastDomainAssociationsResult)o).MulticastDomainAssociations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayMulticastDomainAssociation>?)v, jsonName: "multicastDomainAssociations"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayMulticastDomainAssociationsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayMulticastDomainAssociationsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SGetTransitGatewayPolicyTableAssociationsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableAssociationsRequest(),
+
+    private static void WSGetTransitGatewayPolicyTableAssociationsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableAssociationsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableAssociationsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableAssociationsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableAssociationsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableAssociationsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableAssociationsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", STransitGatewayMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableAssociationsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableAssociationsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableAssociationsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableAssociationsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableAssociationsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("TransitGatewayPolicyTableId", STransitGatewayPolicyTableId, "TransitGatewayPolicyTableId", "TransitGatewayPolicyTableId", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableAssociationsRequest)o).TransitGatewayPolicyTableId, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableAssociationsRequest)o).TransitGatewayPolicyTableId = (string?)v, required: true));
-        SGetTransitGatewayPolicyTableAssociationsResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableAssociationsResult(),
+
+    private static void WSGetTransitGatewayPolicyTableAssociationsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableAssociationsResult(),
             new SM::MemberInfo("Associations", STransitGatewayPolicyTableAssociationList, "Associations", "associations", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableAssociationsResult)o).Associations, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableAssociationsResult)o).Associations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayPolicyTableAssociation>?)v, jsonName: "associations"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableAssociationsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableAssociationsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SGetTransitGatewayPolicyTableEntriesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableEntriesRequest(),
+
+    private static void WSGetTransitGatewayPolicyTableEntriesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableEntriesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableEntriesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableEntriesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableEntriesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableEntriesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableEntriesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", STransitGatewayMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableEntriesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableEntriesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableEntriesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableEntriesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableEntriesRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("TransitGatewayPolicyTableId", STransitGatewayPolicyTableId, "TransitGatewayPolicyTableId", "TransitGatewayPolicyTableId", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableEntriesRequest)o).TransitGatewayPolicyTableId, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableEntriesRequest)o).TransitGatewayPolicyTableId = (string?)v, required: true));
-        SGetTransitGatewayPolicyTableEntriesResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableEntriesResult(),
+
+    private static void WSGetTransitGatewayPolicyTableEntriesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableEntriesResult(),
             new SM::MemberInfo("TransitGatewayPolicyTableEntries", STransitGatewayPolicyTableEntryList, "TransitGatewayPolicyTableEntries", "transitGatewayPolicyTableEntries", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableEntriesResult)o).TransitGatewayPolicyTableEntries, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayPolicyTableEntriesResult)o).TransitGatewayPolicyTableEntries = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayPolicyTableEntry>?)v, jsonName: "transitGatewayPolicyTableEntries"));
-        SGetTransitGatewayPrefixListReferencesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetTransitGatewayPrefixListReferencesRequest(),
+
+    private static void WSGetTransitGatewayPrefixListReferencesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetTransitGatewayPrefixListReferencesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayPrefixListReferencesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayPrefixListReferencesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetTransitGatewayPrefixListReferencesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayPrefixListReferencesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayPrefixListReferencesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", STransitGatewayMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayPrefixListReferencesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayPrefixListReferencesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.GetTransitGatewayPrefixListReferencesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayPrefixListReferencesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayPrefixListReferencesRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("TransitGatewayRouteTableId", STransitGatewayRouteTableId, "TransitGatewayRouteTableId", "TransitGatewayRouteTableId", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayPrefixListReferencesRequest)o).TransitGatewayRouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayPrefixListReferencesRequest)o).TransitGatewayRouteTableId = (string?)v, required: true));
-        SGetTransitGatewayPrefixListReferencesResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetTransitGatewayPrefixListReferencesResult(),
+
+    private static void WSGetTransitGatewayPrefixListReferencesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetTransitGatewayPrefixListReferencesResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayPrefixListReferencesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayPrefixListReferencesResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("TransitGatewayPrefixListReferences", STransitGatewayPrefixListReferenceSet, "TransitGatewayPrefixListReferenceSet", "transitGatewayPrefixListReferenceSet", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayPrefixListReferencesResult)o).TransitGatewayPrefixListReferences, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayPrefixListReferencesResult)o).TransitGatewayPrefixListReferences = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayPrefixListReference>?)v, jsonName: "transitGatewayPrefixListReferenceSet"));
-        SGetTransitGatewayRouteTableAssociationsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetTransitGatewayRouteTableAssociationsRequest(),
+
+    private static void WSGetTransitGatewayRouteTableAssociationsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetTransitGatewayRouteTableAssociationsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayRouteTableAssociationsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayRouteTableAssociationsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetTransitGatewayRouteTableAssociationsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayRouteTableAssociationsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayRouteTableAssociationsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", STransitGatewayMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayRouteTableAssociationsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayRouteTableAssociationsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.GetTransitGatewayRouteTableAssociationsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayRouteTableAssociationsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayRouteTableAssociationsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("TransitGatewayRouteTableId", STransitGatewayRouteTableId, "TransitGatewayRouteTableId", "TransitGatewayRouteTableId", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayRouteTableAssociationsRequest)o).TransitGatewayRouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayRouteTableAssociationsRequest)o).TransitGatewayRouteTableId = (string?)v, required: true));
-        SGetTransitGatewayRouteTableAssociationsResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetTransitGatewayRouteTableAssociationsResult(),
+
+    private static void WSGetTransitGatewayRouteTableAssociationsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetTransitGatewayRouteTableAssociationsResult(),
             new SM::MemberInfo("Associations", STransitGatewayRouteTableAssociationList, "Associations", "associations", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayRouteTableAssociationsResult)o).Associations, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayRouteTableAssociationsResult)o).Associations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayRouteTableAssociation>?)v, jsonName: "associations"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayRouteTableAssociationsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayRouteTableAssociationsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SGetTransitGatewayRouteTablePropagationsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetTransitGatewayRouteTablePropagationsRequest(),
+
+    private static void WSGetTransitGatewayRouteTablePropagationsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetTransitGatewayRouteTablePropagationsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayRouteTablePropagationsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayRouteTablePropagationsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetTransitGatewayRouteTablePropagationsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayRouteTablePropagationsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayRouteTablePropagationsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", STransitGatewayMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayRouteTablePropagationsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayRouteTablePropagationsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.GetTransitGatewayRouteTablePropagationsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayRouteTablePropagationsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayRouteTablePropagationsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("TransitGatewayRouteTableId", STransitGatewayRouteTableId, "TransitGatewayRouteTableId", "TransitGatewayRouteTableId", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayRouteTablePropagationsRequest)o).TransitGatewayRouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayRouteTablePropagationsRequest)o).TransitGatewayRouteTableId = (string?)v, required: true));
-        SGetTransitGatewayRouteTablePropagationsResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetTransitGatewayRouteTablePropagationsResult(),
+
+    private static void WSGetTransitGatewayRouteTablePropagationsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetTransitGatewayRouteTablePropagationsResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayRouteTablePropagationsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayRouteTablePropagationsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("TransitGatewayRouteTablePropagations", STransitGatewayRouteTablePropagationList, "TransitGatewayRouteTablePropagations", "transitGatewayRouteTablePropagations", static o => ((global::Stratus.Ec2.Model.GetTransitGatewayRouteTablePropagationsResult)o).TransitGatewayRouteTablePropagations, static (o, v) => ((global::Stratus.Ec2.Model.GetTransitGatewayRouteTablePropagationsResult)o).TransitGatewayRouteTablePropagations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayRouteTablePropagation>?)v, jsonName: "transitGatewayRouteTablePropagations"));
-        SGetVerifiedAccessEndpointPolicyRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetVerifiedAccessEndpointPolicyRequest(),
+
+    private static void WSGetVerifiedAccessEndpointPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetVerifiedAccessEndpointPolicyRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetVerifiedAccessEndpointPolicyRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetVerifiedAccessEndpointPolicyRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetVerifiedAccessEndpointPolicyRequest)o).DryRun),
             new SM::MemberInfo("VerifiedAccessEndpointId", SVerifiedAccessEndpointId, "VerifiedAccessEndpointId", "VerifiedAccessEndpointId", static o => ((global::Stratus.Ec2.Model.GetVerifiedAccessEndpointPolicyRequest)o).VerifiedAccessEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.GetVerifiedAccessEndpointPolicyRequest)o).VerifiedAccessEndpointId = (string?)v, required: true));
-        SGetVerifiedAccessEndpointPolicyResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetVerifiedAccessEndpointPolicyResult(),
+
+    private static void WSGetVerifiedAccessEndpointPolicyResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetVerifiedAccessEndpointPolicyResult(),
             new SM::MemberInfo("PolicyDocument", SString, "PolicyDocument", "policyDocument", static o => ((global::Stratus.Ec2.Model.GetVerifiedAccessEndpointPolicyResult)o).PolicyDocument, static (o, v) => ((global::Stratus.Ec2.Model.GetVerifiedAccessEndpointPolicyResult)o).PolicyDocument = (string?)v, jsonName: "policyDocument"),
             new SM::MemberInfo("PolicyEnabled", SBoolean, "PolicyEnabled", "policyEnabled", static o => ((global::Stratus.Ec2.Model.GetVerifiedAccessEndpointPolicyResult)o).PolicyEnabled, static (o, v) => ((global::Stratus.Ec2.Model.GetVerifiedAccessEndpointPolicyResult)o).PolicyEnabled = (bool?)v, jsonName: "policyEnabled", getBoolean: static o => ((global::Stratus.Ec2.Model.GetVerifiedAccessEndpointPolicyResult)o).PolicyEnabled));
-        SGetVerifiedAccessEndpointTargetsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetVerifiedAccessEndpointTargetsRequest(),
+
+    private static void WSGetVerifiedAccessEndpointTargetsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetVerifiedAccessEndpointTargetsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetVerifiedAccessEndpointTargetsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetVerifiedAccessEndpointTargetsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetVerifiedAccessEndpointTargetsRequest)o).DryRun),
             new SM::MemberInfo("MaxResults", SGetVerifiedAccessEndpointTargetsMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.GetVerifiedAccessEndpointTargetsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.GetVerifiedAccessEndpointTargetsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.GetVerifiedAccessEndpointTargetsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.GetVerifiedAccessEndpointTargetsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetVerifiedAccessEndpointTargetsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("VerifiedAccessEndpointId", SVerifiedAccessEndpointId, "VerifiedAccessEndpointId", "VerifiedAccessEndpointId", static o => ((global::Stratus.Ec2.Model.GetVerifiedAccessEndpointTargetsRequest)o).VerifiedAccessEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.GetVerifiedAccessEndpointTargetsRequest)o).VerifiedAccessEndpointId = (string?)v, required: true));
-        SGetVerifiedAccessEndpointTargetsResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetVerifiedAccessEndpointTargetsResult(),
+
+    private static void WSGetVerifiedAccessEndpointTargetsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetVerifiedAccessEndpointTargetsResult(),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.GetVerifiedAccessEndpointTargetsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetVerifiedAccessEndpointTargetsResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("VerifiedAccessEndpointTargets", SVerifiedAccessEndpointTargetList, "VerifiedAccessEndpointTargetSet", "verifiedAccessEndpointTargetSet", static o => ((global::Stratus.Ec2.Model.GetVerifiedAccessEndpointTargetsResult)o).VerifiedAccessEndpointTargets, static (o, v) => ((global::Stratus.Ec2.Model.GetVerifiedAccessEndpointTargetsResult)o).VerifiedAccessEndpointTargets = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VerifiedAccessEndpointTarget>?)v, jsonName: "verifiedAccessEndpointTargetSet"));
-        SGetVerifiedAccessGroupPolicyRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetVerifiedAccessGroupPolicyRequest(),
+
+    private static void WSGetVerifiedAccessGroupPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetVerifiedAccessGroupPolicyRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetVerifiedAccessGroupPolicyRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetVerifiedAccessGroupPolicyRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetVerifiedAccessGroupPolicyRequest)o).DryRun),
             new SM::MemberInfo("VerifiedAccessGroupId", SVerifiedAccessGroupId, "VerifiedAccessGroupId", "VerifiedAccessGroupId", static o => ((global::Stratus.Ec2.Model.GetVerifiedAccessGroupPolicyRequest)o).VerifiedAccessGroupId, static (o, v) => ((global::Stratus.Ec2.Model.GetVerifiedAccessGroupPolicyRequest)o).VerifiedAccessGroupId = (string?)v, required: true));
-        SGetVerifiedAccessGroupPolicyResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetVerifiedAccessGroupPolicyResult(),
+
+    private static void WSGetVerifiedAccessGroupPolicyResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetVerifiedAccessGroupPolicyResult(),
             new SM::MemberInfo("PolicyDocument", SString, "PolicyDocument", "policyDocument", static o => ((global::Stratus.Ec2.Model.GetVerifiedAccessGroupPolicyResult)o).PolicyDocument, static (o, v) => ((global::Stratus.Ec2.Model.GetVerifiedAccessGroupPolicyResult)o).PolicyDocument = (string?)v, jsonName: "policyDocument"),
             new SM::MemberInfo("PolicyEnabled", SBoolean, "PolicyEnabled", "policyEnabled", static o => ((global::Stratus.Ec2.Model.GetVerifiedAccessGroupPolicyResult)o).PolicyEnabled, static (o, v) => ((global::Stratus.Ec2.Model.GetVerifiedAccessGroupPolicyResult)o).PolicyEnabled = (bool?)v, jsonName: "policyEnabled", getBoolean: static o => ((global::Stratus.Ec2.Model.GetVerifiedAccessGroupPolicyResult)o).PolicyEnabled));
-        SGetVpcResourcesBlockingEncryptionEnforcementRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetVpcResourcesBlockingEncryptionEnforcementRequest(),
+
+    private static void WSGetVpcResourcesBlockingEncryptionEnforcementRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetVpcResourcesBlockingEncryptionEnforcementRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetVpcResourcesBlockingEncryptionEnforcementRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetVpcResourcesBlockingEncryptionEnforcementRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetVpcResourcesBlockingEncryptionEnforcementRequest)o).DryRun),
             new SM::MemberInfo("MaxResults", SGetVpcResourcesBlockingEncryptionEnforcementMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.GetVpcResourcesBlockingEncryptionEnforcementRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.GetVpcResourcesBlockingEncryptionEnforcementRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.GetVpcResourcesBlockingEncryptionEnforcementRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.GetVpcResourcesBlockingEncryptionEnforcementRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetVpcResourcesBlockingEncryptionEnforcementRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "VpcId", static o => ((global::Stratus.Ec2.Model.GetVpcResourcesBlockingEncryptionEnforcementRequest)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.GetVpcResourcesBlockingEncryptionEnforcementRequest)o).VpcId = (string?)v, required: true));
-        SGetVpcResourcesBlockingEncryptionEnforcementResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetVpcResourcesBlockingEncryptionEnforcementResult(),
+
+    private static void WSGetVpcResourcesBlockingEncryptionEnforcementResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetVpcResourcesBlockingEncryptionEnforcementResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.GetVpcResourcesBlockingEncryptionEnforcementResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetVpcResourcesBlockingEncryptionEnforcementResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("NonCompliantResources", SVpcEncryptionNonCompliantResourceList, "NonCompliantResourceSet", "nonCompliantResourceSet", static o => ((global::Stratus.Ec2.Model.GetVpcResourcesBlockingEncryptionEnforcementResult)o).NonCompliantResources, static (o, v) => ((global::Stratus.Ec2.Model.GetVpcResourcesBlockingEncryptionEnforcementResult)o).NonCompliantResources = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpcEncryptionNonCompliantResource>?)v, jsonName: "nonCompliantResourceSet"));
-        SGetVpnConnectionDeviceSampleConfigurationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetVpnConnectionDeviceSampleConfigurationRequest(),
+
+    private static void WSGetVpnConnectionDeviceSampleConfigurationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetVpnConnectionDeviceSampleConfigurationRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetVpnConnectionDeviceSampleConfigurationRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetVpnConnectionDeviceSampleConfigurationRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetVpnConnectionDeviceSampleConfigurationRequest)o).DryRun),
             new SM::MemberInfo("InternetKeyExchangeVersion", SString, "InternetKeyExchangeVersion", "InternetKeyExchangeVersion", static o => ((global::Stratus.Ec2.Model.GetVpnConnectionDeviceSampleConfigurationRequest)o).InternetKeyExchangeVersion, static (o, v) => ((global::Stratus.Ec2.Model.GetVpnConnectionDeviceSampleConfigurationRequest)o).InternetKeyExchangeVersion = (string?)v),
             new SM::MemberInfo("SampleType", SString, "SampleType", "SampleType", static o => ((global::Stratus.Ec2.Model.GetVpnConnectionDeviceSampleConfigurationRequest)o).SampleType, static (o, v) => ((global::Stratus.Ec2.Model.GetVpnConnectionDeviceSampleConfigurationRequest)o).SampleType = (string?)v),
             new SM::MemberInfo("VpnConnectionDeviceTypeId", SVpnConnectionDeviceTypeId, "VpnConnectionDeviceTypeId", "VpnConnectionDeviceTypeId", static o => ((global::Stratus.Ec2.Model.GetVpnConnectionDeviceSampleConfigurationRequest)o).VpnConnectionDeviceTypeId, static (o, v) => ((global::Stratus.Ec2.Model.GetVpnConnectionDeviceSampleConfigurationRequest)o).VpnConnectionDeviceTypeId = (string?)v, required: true),
             new SM::MemberInfo("VpnConnectionId", SVpnConnectionId, "VpnConnectionId", "VpnConnectionId", static o => ((global::Stratus.Ec2.Model.GetVpnConnectionDeviceSampleConfigurationRequest)o).VpnConnectionId, static (o, v) => ((global::Stratus.Ec2.Model.GetVpnConnectionDeviceSampleConfigurationRequest)o).VpnConnectionId = (string?)v, required: true));
-        SGetVpnConnectionDeviceSampleConfigurationResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetVpnConnectionDeviceSampleConfigurationResult(),
+
+    private static void WSGetVpnConnectionDeviceSampleConfigurationResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetVpnConnectionDeviceSampleConfigurationResult(),
             new SM::MemberInfo("VpnConnectionDeviceSampleConfiguration", SVpnConnectionDeviceSampleConfiguration, "VpnConnectionDeviceSampleConfiguration", "vpnConnectionDeviceSampleConfiguration", static o => ((global::Stratus.Ec2.Model.GetVpnConnectionDeviceSampleConfigurationResult)o).VpnConnectionDeviceSampleConfiguration, static (o, v) => ((global::Stratus.Ec2.Model.GetVpnConnectionDeviceSampleConfigurationResult)o).VpnConnectionDeviceSampleConfiguration = (string?)v, jsonName: "vpnConnectionDeviceSampleConfiguration"));
-        SGetVpnConnectionDeviceTypesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetVpnConnectionDeviceTypesRequest(),
+
+    private static void WSGetVpnConnectionDeviceTypesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetVpnConnectionDeviceTypesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetVpnConnectionDeviceTypesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetVpnConnectionDeviceTypesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetVpnConnectionDeviceTypesRequest)o).DryRun),
             new SM::MemberInfo("MaxResults", SGVCDMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.GetVpnConnectionDeviceTypesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.GetVpnConnectionDeviceTypesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.GetVpnConnectionDeviceTypesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.GetVpnConnectionDeviceTypesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetVpnConnectionDeviceTypesRequest)o).NextToken = (string?)v));
-        SGetVpnConnectionDeviceTypesResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetVpnConnectionDeviceTypesResult(),
+
+    private static void WSGetVpnConnectionDeviceTypesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetVpnConnectionDeviceTypesResult(),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.GetVpnConnectionDeviceTypesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.GetVpnConnectionDeviceTypesResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("VpnConnectionDeviceTypes", SVpnConnectionDeviceTypeList, "VpnConnectionDeviceTypeSet", "vpnConnectionDeviceTypeSet", static o => ((global::Stratus.Ec2.Model.GetVpnConnectionDeviceTypesResult)o).VpnConnectionDeviceTypes, static (o, v) => ((global::Stratus.Ec2.Model.GetVpnConnectionDeviceTypesResult)o).VpnConnectionDeviceTypes = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpnConnectionDeviceType>?)v, jsonName: "vpnConnectionDeviceTypeSet"));
-        SGetVpnTunnelReplacementStatusRequest.InitStructure(static () => new global::Stratus.Ec2.Model.GetVpnTunnelReplacementStatusRequest(),
+
+    private static void WSGetVpnTunnelReplacementStatusRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetVpnTunnelReplacementStatusRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.GetVpnTunnelReplacementStatusRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.GetVpnTunnelReplacementStatusRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.GetVpnTunnelReplacementStatusRequest)o).DryRun),
             new SM::MemberInfo("VpnConnectionId", SVpnConnectionId, "VpnConnectionId", "VpnConnectionId", static o => ((global::Stratus.Ec2.Model.GetVpnTunnelReplacementStatusRequest)o).VpnConnectionId, static (o, v) => ((global::Stratus.Ec2.Model.GetVpnTunnelReplacementStatusRequest)o).VpnConnectionId = (string?)v, required: true),
             new SM::MemberInfo("VpnTunnelOutsideIpAddress", SString, "VpnTunnelOutsideIpAddress", "VpnTunnelOutsideIpAddress", static o => ((global::Stratus.Ec2.Model.GetVpnTunnelReplacementStatusRequest)o).VpnTunnelOutsideIpAddress, static (o, v) => ((global::Stratus.Ec2.Model.GetVpnTunnelReplacementStatusRequest)o).VpnTunnelOutsideIpAddress = (string?)v, required: true));
-        SGetVpnTunnelReplacementStatusResult.InitStructure(static () => new global::Stratus.Ec2.Model.GetVpnTunnelReplacementStatusResult(),
+
+    private static void WSGetVpnTunnelReplacementStatusResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GetVpnTunnelReplacementStatusResult(),
             new SM::MemberInfo("CustomerGatewayId", SCustomerGatewayId, "CustomerGatewayId", "customerGatewayId", static o => ((global::Stratus.Ec2.Model.GetVpnTunnelReplacementStatusResult)o).CustomerGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.GetVpnTunnelReplacementStatusResult)o).CustomerGatewayId = (string?)v, jsonName: "customerGatewayId"),
             new SM::MemberInfo("MaintenanceDetails", SMaintenanceDetails, "MaintenanceDetails", "maintenanceDetails", static o => ((global::Stratus.Ec2.Model.GetVpnTunnelReplacementStatusResult)o).MaintenanceDetails, static (o, v) => ((global::Stratus.Ec2.Model.GetVpnTunnelReplacementStatusResult)o).MaintenanceDetails = (global::Stratus.Ec2.Model.MaintenanceDetails?)v, jsonName: "maintenanceDetails"),
             new SM::MemberInfo("TransitGatewayId", STransitGatewayId, "TransitGatewayId", "transitGatewayId", static o => ((global::Stratus.Ec2.Model.GetVpnTunnelReplacementStatusResult)o).TransitGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.GetVpnTunnelReplacementStatusResult)o).TransitGatewayId = (string?)v, jsonName: "transitGatewayId"),
             new SM::MemberInfo("VpnConnectionId", SVpnConnectionId, "VpnConnectionId", "vpnConnectionId", static o => ((global::Stratus.Ec2.Model.GetVpnTunnelReplacementStatusResult)o).VpnConnectionId, static (o, v) => ((global::Stratus.Ec2.Model.GetVpnTunnelReplacementStatusResult)o).VpnConnectionId = (string?)v, jsonName: "vpnConnectionId"),
             new SM::MemberInfo("VpnGatewayId", SVpnGatewayId, "VpnGatewayId", "vpnGatewayId", static o => ((global::Stratus.Ec2.Model.GetVpnTunnelReplacementStatusResult)o).VpnGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.GetVpnTunnelReplacementStatusResult)o).VpnGatewayId = (string?)v, jsonName: "vpnGatewayId"),
             new SM::MemberInfo("VpnTunnelOutsideIpAddress", SString, "VpnTunnelOutsideIpAddress", "vpnTunnelOutsideIpAddress", static o => ((global::Stratus.Ec2.Model.GetVpnTunnelReplacementStatusResult)o).VpnTunnelOutsideIpAddress, static (o, v) => ((global::Stratus.Ec2.Model.GetVpnTunnelReplacementStatusResult)o).VpnTunnelOutsideIpAddress = (string?)v, jsonName: "vpnTunnelOutsideIpAddress"));
-        SGpuDeviceInfo.InitStructure(static () => new global::Stratus.Ec2.Model.GpuDeviceInfo(),
+
+    private static void WSGpuDeviceInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GpuDeviceInfo(),
             new SM::MemberInfo("Count", SGpuDeviceCount, "Count", "count", static o => ((global::Stratus.Ec2.Model.GpuDeviceInfo)o).Count, static (o, v) => ((global::Stratus.Ec2.Model.GpuDeviceInfo)o).Count = (int?)v, jsonName: "count", getInt32: static o => ((global::Stratus.Ec2.Model.GpuDeviceInfo)o).Count),
             new SM::MemberInfo("GpuPartitionSize", SGpuPartitionSize, "GpuPartitionSize", "gpuPartitionSize", static o => ((global::Stratus.Ec2.Model.GpuDeviceInfo)o).GpuPartitionSize, static (o, v) => ((global::Stratus.Ec2.Model.GpuDeviceInfo)o).GpuPartitionSize = (double?)v, jsonName: "gpuPartitionSize", getDouble: static o => ((global::Stratus.Ec2.Model.GpuDeviceInfo)o).GpuPartitionSize),
             new SM::MemberInfo("LogicalGpuCount", SLogicalGpuCount, "LogicalGpuCount", "logicalGpuCount", static o => ((global::Stratus.Ec2.Model.GpuDeviceInfo)o).LogicalGpuCount, static (o, v) => ((global::Stratus.Ec2.Model.GpuDeviceInfo)o).LogicalGpuCount = (int?)v, jsonName: "logicalGpuCount", getInt32: static o => ((global::Stratus.Ec2.Model.GpuDeviceInfo)o).LogicalGpuCount),
@@ -1531,36 +3442,43 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("MemoryInfo", SGpuDeviceMemoryInfo, "MemoryInfo", "memoryInfo", static o => ((global::Stratus.Ec2.Model.GpuDeviceInfo)o).MemoryInfo, static (o, v) => ((global::Stratus.Ec2.Model.GpuDeviceInfo)o).MemoryInfo = (global::Stratus.Ec2.Model.GpuDeviceMemoryInfo?)v, jsonName: "memoryInfo"),
             new SM::MemberInfo("Name", SGpuDeviceName, "Name", "name", static o => ((global::Stratus.Ec2.Model.GpuDeviceInfo)o).Name, static (o, v) => ((global::Stratus.Ec2.Model.GpuDeviceInfo)o).Name = (string?)v, jsonName: "name"),
             new SM::MemberInfo("Workloads", SWorkloadsList, "WorkloadSet", "workloadSet", static o => ((global::Stratus.Ec2.Model.GpuDeviceInfo)o).Workloads, static (o, v) => ((global::Stratus.Ec2.Model.GpuDeviceInfo)o).Workloads = (global::System.Collections.Generic.List<string>?)v, jsonName: "workloadSet"));
-        SGpuDeviceInfoList.InitList(SGpuDeviceInfo, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.GpuDeviceInfo>());
-        SGpuDeviceMemoryInfo.InitStructure(static () => new global::Stratus.Ec2.Model.GpuDeviceMemoryInfo(),
+
+    private static void WSGpuDeviceMemoryInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GpuDeviceMemoryInfo(),
             new SM::MemberInfo("SizeInMiB", SGpuDeviceMemorySize, "SizeInMiB", "sizeInMiB", static o => ((global::Stratus.Ec2.Model.GpuDeviceMemoryInfo)o).SizeInMiB, static (o, v) => ((global::Stratus.Ec2.Model.GpuDeviceMemoryInfo)o).SizeInMiB = (int?)v, jsonName: "sizeInMiB", getInt32: static o => ((global::Stratus.Ec2.Model.GpuDeviceMemoryInfo)o).SizeInMiB));
-        SGpuInfo.InitStructure(static () => new global::Stratus.Ec2.Model.GpuInfo(),
+
+    private static void WSGpuInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GpuInfo(),
             new SM::MemberInfo("Gpus", SGpuDeviceInfoList, "Gpus", "gpus", static o => ((global::Stratus.Ec2.Model.GpuInfo)o).Gpus, static (o, v) => ((global::Stratus.Ec2.Model.GpuInfo)o).Gpus = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.GpuDeviceInfo>?)v, jsonName: "gpus"),
             new SM::MemberInfo("TotalGpuMemoryInMiB", StotalGpuMemory, "TotalGpuMemoryInMiB", "totalGpuMemoryInMiB", static o => ((global::Stratus.Ec2.Model.GpuInfo)o).TotalGpuMemoryInMiB, static (o, v) => ((global::Stratus.Ec2.Model.GpuInfo)o).TotalGpuMemoryInMiB = (int?)v, jsonName: "totalGpuMemoryInMiB", getInt32: static o => ((global::Stratus.Ec2.Model.GpuInfo)o).TotalGpuMemoryInMiB));
-        SGroupBySet.InitList(SGroupBy, "item", static () => new global::System.Collections.Generic.List<string>());
-        SGroupIdStringList.InitList(SSecurityGroupId, "groupId", static () => new global::System.Collections.Generic.List<string>());
-        SGroupIdentifier.InitStructure(static () => new global::Stratus.Ec2.Model.GroupIdentifier(),
+
+    private static void WSGroupIdentifier(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.GroupIdentifier(),
             new SM::MemberInfo("GroupId", SString, "GroupId", "groupId", static o => ((global::Stratus.Ec2.Model.GroupIdentifier)o).GroupId, static (o, v) => ((global::Stratus.Ec2.Model.GroupIdentifier)o).GroupId = (string?)v, jsonName: "groupId"),
             new SM::MemberInfo("GroupName", SString, "GroupName", "groupName", static o => ((global::Stratus.Ec2.Model.GroupIdentifier)o).GroupName, static (o, v) => ((global::Stratus.Ec2.Model.GroupIdentifier)o).GroupName = (string?)v, jsonName: "groupName"));
-        SGroupIdentifierList.InitList(SGroupIdentifier, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.GroupIdentifier>());
-        SGroupIdentifierSet.InitList(SSecurityGroupIdentifier, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecurityGroupIdentifier>());
-        SGroupIds.InitList(SSecurityGroupId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SGroupNameStringList.InitList(SSecurityGroupName, "GroupName", static () => new global::System.Collections.Generic.List<string>());
-        SHibernationOptions.InitStructure(static () => new global::Stratus.Ec2.Model.HibernationOptions(),
+
+    private static void WSHibernationOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.HibernationOptions(),
             new SM::MemberInfo("Configured", SBoolean, "Configured", "configured", static o => ((global::Stratus.Ec2.Model.HibernationOptions)o).Configured, static (o, v) => ((global::Stratus.Ec2.Model.HibernationOptions)o).Configured = (bool?)v, jsonName: "configured", getBoolean: static o => ((global::Stratus.Ec2.Model.HibernationOptions)o).Configured));
-        SHibernationOptionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.HibernationOptionsRequest(),
+
+    private static void WSHibernationOptionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.HibernationOptionsRequest(),
             new SM::MemberInfo("Configured", SBoolean, "Configured", "Configured", static o => ((global::Stratus.Ec2.Model.HibernationOptionsRequest)o).Configured, static (o, v) => ((global::Stratus.Ec2.Model.HibernationOptionsRequest)o).Configured = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.HibernationOptionsRequest)o).Configured));
-        SHistoryRecord.InitStructure(static () => new global::Stratus.Ec2.Model.HistoryRecord(),
+
+    private static void WSHistoryRecord(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.HistoryRecord(),
             new SM::MemberInfo("EventInformation", SEventInformation, "EventInformation", "eventInformation", static o => ((global::Stratus.Ec2.Model.HistoryRecord)o).EventInformation, static (o, v) => ((global::Stratus.Ec2.Model.HistoryRecord)o).EventInformation = (global::Stratus.Ec2.Model.EventInformation?)v, jsonName: "eventInformation"),
             new SM::MemberInfo("EventType", SEventType, "EventType", "eventType", static o => ((global::Stratus.Ec2.Model.HistoryRecord)o).EventType, static (o, v) => ((global::Stratus.Ec2.Model.HistoryRecord)o).EventType = (string?)v, jsonName: "eventType"),
             new SM::MemberInfo("Timestamp", SDateTime, "Timestamp", "timestamp", static o => ((global::Stratus.Ec2.Model.HistoryRecord)o).Timestamp, static (o, v) => ((global::Stratus.Ec2.Model.HistoryRecord)o).Timestamp = (global::System.DateTime?)v, jsonName: "timestamp", getTimestamp: static o => ((global::Stratus.Ec2.Model.HistoryRecord)o).Timestamp));
-        SHistoryRecordEntry.InitStructure(static () => new global::Stratus.Ec2.Model.HistoryRecordEntry(),
+
+    private static void WSHistoryRecordEntry(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.HistoryRecordEntry(),
             new SM::MemberInfo("EventInformation", SEventInformation, "EventInformation", "eventInformation", static o => ((global::Stratus.Ec2.Model.HistoryRecordEntry)o).EventInformation, static (o, v) => ((global::Stratus.Ec2.Model.HistoryRecordEntry)o).EventInformation = (global::Stratus.Ec2.Model.EventInformation?)v, jsonName: "eventInformation"),
             new SM::MemberInfo("EventType", SFleetEventType, "EventType", "eventType", static o => ((global::Stratus.Ec2.Model.HistoryRecordEntry)o).EventType, static (o, v) => ((global::Stratus.Ec2.Model.HistoryRecordEntry)o).EventType = (string?)v, jsonName: "eventType"),
             new SM::MemberInfo("Timestamp", SDateTime, "Timestamp", "timestamp", static o => ((global::Stratus.Ec2.Model.HistoryRecordEntry)o).Timestamp, static (o, v) => ((global::Stratus.Ec2.Model.HistoryRecordEntry)o).Timestamp = (global::System.DateTime?)v, jsonName: "timestamp", getTimestamp: static o => ((global::Stratus.Ec2.Model.HistoryRecordEntry)o).Timestamp));
-        SHistoryRecordSet.InitList(SHistoryRecordEntry, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.HistoryRecordEntry>());
-        SHistoryRecords.InitList(SHistoryRecord, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.HistoryRecord>());
-        SHost.InitStructure(static () => new global::Stratus.Ec2.Model.Host(),
+
+    private static void WSHost(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Host(),
             new SM::MemberInfo("AllocationTime", SDateTime, "AllocationTime", "allocationTime", static o => ((global::Stratus.Ec2.Model.Host)o).AllocationTime, static (o, v) => ((global::Stratus.Ec2.Model.Host)o).AllocationTime = (global::System.DateTime?)v, jsonName: "allocationTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.Host)o).AllocationTime),
             new SM::MemberInfo("AllowsMultipleInstanceTypes", SAllowsMultipleInstanceTypes, "AllowsMultipleInstanceTypes", "allowsMultipleInstanceTypes", static o => ((global::Stratus.Ec2.Model.Host)o).AllowsMultipleInstanceTypes, static (o, v) => ((global::Stratus.Ec2.Model.Host)o).AllowsMultipleInstanceTypes = (string?)v, jsonName: "allowsMultipleInstanceTypes"),
             new SM::MemberInfo("AssetId", SAssetId, "AssetId", "assetId", static o => ((global::Stratus.Ec2.Model.Host)o).AssetId, static (o, v) => ((global::Stratus.Ec2.Model.Host)o).AssetId = (string?)v, jsonName: "assetId"),
@@ -1581,13 +3499,15 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("ReleaseTime", SDateTime, "ReleaseTime", "releaseTime", static o => ((global::Stratus.Ec2.Model.Host)o).ReleaseTime, static (o, v) => ((global::Stratus.Ec2.Model.Host)o).ReleaseTime = (global::System.DateTime?)v, jsonName: "releaseTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.Host)o).ReleaseTime),
             new SM::MemberInfo("State", SAllocationState, "State", "state", static o => ((global::Stratus.Ec2.Model.Host)o).State, static (o, v) => ((global::Stratus.Ec2.Model.Host)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.Host)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.Host)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SHostInstance.InitStructure(static () => new global::Stratus.Ec2.Model.HostInstance(),
+
+    private static void WSHostInstance(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.HostInstance(),
             new SM::MemberInfo("InstanceId", SString, "InstanceId", "instanceId", static o => ((global::Stratus.Ec2.Model.HostInstance)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.HostInstance)o).InstanceId = (string?)v, jsonName: "instanceId"),
             new SM::MemberInfo("InstanceType", SString, "InstanceType", "instanceType", static o => ((global::Stratus.Ec2.Model.HostInstance)o).InstanceType, static (o, v) => ((global::Stratus.Ec2.Model.HostInstance)o).InstanceType = (string?)v, jsonName: "instanceType"),
             new SM::MemberInfo("OwnerId", SString, "OwnerId", "ownerId", static o => ((global::Stratus.Ec2.Model.HostInstance)o).OwnerId, static (o, v) => ((global::Stratus.Ec2.Model.HostInstance)o).OwnerId = (string?)v, jsonName: "ownerId"));
-        SHostInstanceList.InitList(SHostInstance, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.HostInstance>());
-        SHostList.InitList(SHost, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Host>());
-        SHostOffering.InitStructure(static () => new global::Stratus.Ec2.Model.HostOffering(),
+
+    private static void WSHostOffering(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.HostOffering(),
             new SM::MemberInfo("CurrencyCode", SCurrencyCodeValues, "CurrencyCode", "currencyCode", static o => ((global::Stratus.Ec2.Model.HostOffering)o).CurrencyCode, static (o, v) => ((global::Stratus.Ec2.Model.HostOffering)o).CurrencyCode = (string?)v, jsonName: "currencyCode"),
             new SM::MemberInfo("Duration", SInteger, "Duration", "duration", static o => ((global::Stratus.Ec2.Model.HostOffering)o).Duration, static (o, v) => ((global::Stratus.Ec2.Model.HostOffering)o).Duration = (int?)v, jsonName: "duration", getInt32: static o => ((global::Stratus.Ec2.Model.HostOffering)o).Duration),
             new SM::MemberInfo("HourlyPrice", SString, "HourlyPrice", "hourlyPrice", static o => ((global::Stratus.Ec2.Model.HostOffering)o).HourlyPrice, static (o, v) => ((global::Stratus.Ec2.Model.HostOffering)o).HourlyPrice = (string?)v, jsonName: "hourlyPrice"),
@@ -1595,14 +3515,17 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("OfferingId", SOfferingId, "OfferingId", "offeringId", static o => ((global::Stratus.Ec2.Model.HostOffering)o).OfferingId, static (o, v) => ((global::Stratus.Ec2.Model.HostOffering)o).OfferingId = (string?)v, jsonName: "offeringId"),
             new SM::MemberInfo("PaymentOption", SPaymentOption, "PaymentOption", "paymentOption", static o => ((global::Stratus.Ec2.Model.HostOffering)o).PaymentOption, static (o, v) => ((global::Stratus.Ec2.Model.HostOffering)o).PaymentOption = (string?)v, jsonName: "paymentOption"),
             new SM::MemberInfo("UpfrontPrice", SString, "UpfrontPrice", "upfrontPrice", static o => ((global::Stratus.Ec2.Model.HostOffering)o).UpfrontPrice, static (o, v) => ((global::Stratus.Ec2.Model.HostOffering)o).UpfrontPrice = (string?)v, jsonName: "upfrontPrice"));
-        SHostOfferingSet.InitList(SHostOffering, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.HostOffering>());
-        SHostProperties.InitStructure(static () => new global::Stratus.Ec2.Model.HostProperties(),
+
+    private static void WSHostProperties(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.HostProperties(),
             new SM::MemberInfo("Cores", SInteger, "Cores", "cores", static o => ((global::Stratus.Ec2.Model.HostProperties)o).Cores, static (o, v) => ((global::Stratus.Ec2.Model.HostProperties)o).Cores = (int?)v, jsonName: "cores", getInt32: static o => ((global::Stratus.Ec2.Model.HostProperties)o).Cores),
             new SM::MemberInfo("InstanceFamily", SString, "InstanceFamily", "instanceFamily", static o => ((global::Stratus.Ec2.Model.HostProperties)o).InstanceFamily, static (o, v) => ((global::Stratus.Ec2.Model.HostProperties)o).InstanceFamily = (string?)v, jsonName: "instanceFamily"),
             new SM::MemberInfo("InstanceType", SString, "InstanceType", "instanceType", static o => ((global::Stratus.Ec2.Model.HostProperties)o).InstanceType, static (o, v) => ((global::Stratus.Ec2.Model.HostProperties)o).InstanceType = (string?)v, jsonName: "instanceType"),
             new SM::MemberInfo("Sockets", SInteger, "Sockets", "sockets", static o => ((global::Stratus.Ec2.Model.HostProperties)o).Sockets, static (o, v) => ((global::Stratus.Ec2.Model.HostProperties)o).Sockets = (int?)v, jsonName: "sockets", getInt32: static o => ((global::Stratus.Ec2.Model.HostProperties)o).Sockets),
             new SM::MemberInfo("TotalVCpus", SInteger, "TotalVCpus", "totalVCpus", static o => ((global::Stratus.Ec2.Model.HostProperties)o).TotalVCpus, static (o, v) => ((global::Stratus.Ec2.Model.HostProperties)o).TotalVCpus = (int?)v, jsonName: "totalVCpus", getInt32: static o => ((global::Stratus.Ec2.Model.HostProperties)o).TotalVCpus));
-        SHostReservation.InitStructure(static () => new global::Stratus.Ec2.Model.HostReservation(),
+
+    private static void WSHostReservation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.HostReservation(),
             new SM::MemberInfo("Count", SInteger, "Count", "count", static o => ((global::Stratus.Ec2.Model.HostReservation)o).Count, static (o, v) => ((global::Stratus.Ec2.Model.HostReservation)o).Count = (int?)v, jsonName: "count", getInt32: static o => ((global::Stratus.Ec2.Model.HostReservation)o).Count),
             new SM::MemberInfo("CurrencyCode", SCurrencyCodeValues, "CurrencyCode", "currencyCode", static o => ((global::Stratus.Ec2.Model.HostReservation)o).CurrencyCode, static (o, v) => ((global::Stratus.Ec2.Model.HostReservation)o).CurrencyCode = (string?)v, jsonName: "currencyCode"),
             new SM::MemberInfo("Duration", SInteger, "Duration", "duration", static o => ((global::Stratus.Ec2.Model.HostReservation)o).Duration, static (o, v) => ((global::Stratus.Ec2.Model.HostReservation)o).Duration = (int?)v, jsonName: "duration", getInt32: static o => ((global::Stratus.Ec2.Model.HostReservation)o).Duration),
@@ -1617,36 +3540,46 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("State", SReservationState, "State", "state", static o => ((global::Stratus.Ec2.Model.HostReservation)o).State, static (o, v) => ((global::Stratus.Ec2.Model.HostReservation)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.HostReservation)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.HostReservation)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("UpfrontPrice", SString, "UpfrontPrice", "upfrontPrice", static o => ((global::Stratus.Ec2.Model.HostReservation)o).UpfrontPrice, static (o, v) => ((global::Stratus.Ec2.Model.HostReservation)o).UpfrontPrice = (string?)v, jsonName: "upfrontPrice"));
-        SHostReservationIdSet.InitList(SHostReservationId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SHostReservationSet.InitList(SHostReservation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.HostReservation>());
-        SIKEVersionsList.InitList(SIKEVersionsListValue, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IKEVersionsListValue>());
-        SIKEVersionsListValue.InitStructure(static () => new global::Stratus.Ec2.Model.IKEVersionsListValue(),
+
+    private static void WSIKEVersionsListValue(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IKEVersionsListValue(),
             new SM::MemberInfo("Value", SString, "Value", "value", static o => ((global::Stratus.Ec2.Model.IKEVersionsListValue)o).Value, static (o, v) => ((global::Stratus.Ec2.Model.IKEVersionsListValue)o).Value = (string?)v, jsonName: "value"));
-        SIKEVersionsRequestList.InitList(SIKEVersionsRequestListValue, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IKEVersionsRequestListValue>());
-        SIKEVersionsRequestListValue.InitStructure(static () => new global::Stratus.Ec2.Model.IKEVersionsRequestListValue(),
+
+    private static void WSIKEVersionsRequestListValue(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IKEVersionsRequestListValue(),
             new SM::MemberInfo("Value", SString, "Value", "Value", static o => ((global::Stratus.Ec2.Model.IKEVersionsRequestListValue)o).Value, static (o, v) => ((global::Stratus.Ec2.Model.IKEVersionsRequestListValue)o).Value = (string?)v));
-        SIamInstanceProfile.InitStructure(static () => new global::Stratus.Ec2.Model.IamInstanceProfile(),
+
+    private static void WSIamInstanceProfile(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IamInstanceProfile(),
             new SM::MemberInfo("Arn", SString, "Arn", "arn", static o => ((global::Stratus.Ec2.Model.IamInstanceProfile)o).Arn, static (o, v) => ((global::Stratus.Ec2.Model.IamInstanceProfile)o).Arn = (string?)v, jsonName: "arn"),
             new SM::MemberInfo("Id", SString, "Id", "id", static o => ((global::Stratus.Ec2.Model.IamInstanceProfile)o).Id, static (o, v) => ((global::Stratus.Ec2.Model.IamInstanceProfile)o).Id = (string?)v, jsonName: "id"));
-        SIamInstanceProfileAssociation.InitStructure(static () => new global::Stratus.Ec2.Model.IamInstanceProfileAssociation(),
+
+    private static void WSIamInstanceProfileAssociation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IamInstanceProfileAssociation(),
             new SM::MemberInfo("AssociationId", SString, "AssociationId", "associationId", static o => ((global::Stratus.Ec2.Model.IamInstanceProfileAssociation)o).AssociationId, static (o, v) => ((global::Stratus.Ec2.Model.IamInstanceProfileAssociation)o).AssociationId = (string?)v, jsonName: "associationId"),
             new SM::MemberInfo("IamInstanceProfile", SIamInstanceProfile, "IamInstanceProfile", "iamInstanceProfile", static o => ((global::Stratus.Ec2.Model.IamInstanceProfileAssociation)o).IamInstanceProfile, static (o, v) => ((global::Stratus.Ec2.Model.IamInstanceProfileAssociation)o).IamInstanceProfile = (global::Stratus.Ec2.Model.IamInstanceProfile?)v, jsonName: "iamInstanceProfile"),
             new SM::MemberInfo("InstanceId", SString, "InstanceId", "instanceId", static o => ((global::Stratus.Ec2.Model.IamInstanceProfileAssociation)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.IamInstanceProfileAssociation)o).InstanceId = (string?)v, jsonName: "instanceId"),
             new SM::MemberInfo("State", SIamInstanceProfileAssociationState, "State", "state", static o => ((global::Stratus.Ec2.Model.IamInstanceProfileAssociation)o).State, static (o, v) => ((global::Stratus.Ec2.Model.IamInstanceProfileAssociation)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("Timestamp", SDateTime, "Timestamp", "timestamp", static o => ((global::Stratus.Ec2.Model.IamInstanceProfileAssociation)o).Timestamp, static (o, v) => ((global::Stratus.Ec2.Model.IamInstanceProfileAssociation)o).Timestamp = (global::System.DateTime?)v, jsonName: "timestamp", getTimestamp: static o => ((global::Stratus.Ec2.Model.IamInstanceProfileAssociation)o).Timestamp));
-        SIamInstanceProfileAssociationSet.InitList(SIamInstanceProfileAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IamInstanceProfileAssociation>());
-        SIamInstanceProfileSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.IamInstanceProfileSpecification(),
+
+    private static void WSIamInstanceProfileSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IamInstanceProfileSpecification(),
             new SM::MemberInfo("Arn", SString, "Arn", "arn", static o => ((global::Stratus.Ec2.Model.IamInstanceProfileSpecification)o).Arn, static (o, v) => ((global::Stratus.Ec2.Model.IamInstanceProfileSpecification)o).Arn = (string?)v, jsonName: "arn"),
             new SM::MemberInfo("Name", SString, "Name", "name", static o => ((global::Stratus.Ec2.Model.IamInstanceProfileSpecification)o).Name, static (o, v) => ((global::Stratus.Ec2.Model.IamInstanceProfileSpecification)o).Name = (string?)v, jsonName: "name"));
-        SIcmpTypeCode.InitStructure(static () => new global::Stratus.Ec2.Model.IcmpTypeCode(),
+
+    private static void WSIcmpTypeCode(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IcmpTypeCode(),
             new SM::MemberInfo("Code", SInteger, "Code", "code", static o => ((global::Stratus.Ec2.Model.IcmpTypeCode)o).Code, static (o, v) => ((global::Stratus.Ec2.Model.IcmpTypeCode)o).Code = (int?)v, jsonName: "code", getInt32: static o => ((global::Stratus.Ec2.Model.IcmpTypeCode)o).Code),
             new SM::MemberInfo("Type", SInteger, "Type", "type", static o => ((global::Stratus.Ec2.Model.IcmpTypeCode)o).Type, static (o, v) => ((global::Stratus.Ec2.Model.IcmpTypeCode)o).Type = (int?)v, jsonName: "type", getInt32: static o => ((global::Stratus.Ec2.Model.IcmpTypeCode)o).Type));
-        SIdFormat.InitStructure(static () => new global::Stratus.Ec2.Model.IdFormat(),
+
+    private static void WSIdFormat(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IdFormat(),
             new SM::MemberInfo("Deadline", SDateTime, "Deadline", "deadline", static o => ((global::Stratus.Ec2.Model.IdFormat)o).Deadline, static (o, v) => ((global::Stratus.Ec2.Model.IdFormat)o).Deadline = (global::System.DateTime?)v, jsonName: "deadline", getTimestamp: static o => ((global::Stratus.Ec2.Model.IdFormat)o).Deadline),
             new SM::MemberInfo("Resource", SString, "Resource", "resource", static o => ((global::Stratus.Ec2.Model.IdFormat)o).Resource, static (o, v) => ((global::Stratus.Ec2.Model.IdFormat)o).Resource = (string?)v, jsonName: "resource"),
             new SM::MemberInfo("UseLongIds", SBoolean, "UseLongIds", "useLongIds", static o => ((global::Stratus.Ec2.Model.IdFormat)o).UseLongIds, static (o, v) => ((global::Stratus.Ec2.Model.IdFormat)o).UseLongIds = (bool?)v, jsonName: "useLongIds", getBoolean: static o => ((global::Stratus.Ec2.Model.IdFormat)o).UseLongIds));
-        SIdFormatList.InitList(SIdFormat, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IdFormat>());
-        SImage.InitStructure(static () => new global::Stratus.Ec2.Model.Image(),
+
+    private static void WSImage(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Image(),
             new SM::MemberInfo("Architecture", SArchitectureValues, "Architecture", "architecture", static o => ((global::Stratus.Ec2.Model.Image)o).Architecture, static (o, v) => ((global::Stratus.Ec2.Model.Image)o).Architecture = (string?)v, jsonName: "architecture"),
             new SM::MemberInfo("BlockDeviceMappings", SBlockDeviceMappingList, "BlockDeviceMapping", "blockDeviceMapping", static o => ((global::Stratus.Ec2.Model.Image)o).BlockDeviceMappings, static (o, v) => ((global::Stratus.Ec2.Model.Image)o).BlockDeviceMappings = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.BlockDeviceMapping>?)v, jsonName: "blockDeviceMapping"),
             new SM::MemberInfo("BootMode", SBootModeValues, "BootMode", "bootMode", static o => ((global::Stratus.Ec2.Model.Image)o).BootMode, static (o, v) => ((global::Stratus.Ec2.Model.Image)o).BootMode = (string?)v, jsonName: "bootMode"),
@@ -1684,14 +3617,17 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("TpmSupport", STpmSupportValues, "TpmSupport", "tpmSupport", static o => ((global::Stratus.Ec2.Model.Image)o).TpmSupport, static (o, v) => ((global::Stratus.Ec2.Model.Image)o).TpmSupport = (string?)v, jsonName: "tpmSupport"),
             new SM::MemberInfo("UsageOperation", SString, "UsageOperation", "usageOperation", static o => ((global::Stratus.Ec2.Model.Image)o).UsageOperation, static (o, v) => ((global::Stratus.Ec2.Model.Image)o).UsageOperation = (string?)v, jsonName: "usageOperation"),
             new SM::MemberInfo("VirtualizationType", SVirtualizationType, "VirtualizationType", "virtualizationType", static o => ((global::Stratus.Ec2.Model.Image)o).VirtualizationType, static (o, v) => ((global::Stratus.Ec2.Model.Image)o).VirtualizationType = (string?)v, jsonName: "virtualizationType"));
-        SImageAncestryEntry.InitStructure(static () => new global::Stratus.Ec2.Model.ImageAncestryEntry(),
+
+    private static void WSImageAncestryEntry(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ImageAncestryEntry(),
             new SM::MemberInfo("CreationDate", SMillisecondDateTime, "CreationDate", "creationDate", static o => ((global::Stratus.Ec2.Model.ImageAncestryEntry)o).CreationDate, static (o, v) => ((global::Stratus.Ec2.Model.ImageAncestryEntry)o).CreationDate = (global::System.DateTime?)v, jsonName: "creationDate", getTimestamp: static o => ((global::Stratus.Ec2.Model.ImageAncestryEntry)o).CreationDate),
             new SM::MemberInfo("ImageId", SImageId, "ImageId", "imageId", static o => ((global::Stratus.Ec2.Model.ImageAncestryEntry)o).ImageId, static (o, v) => ((global::Stratus.Ec2.Model.ImageAncestryEntry)o).ImageId = (string?)v, jsonName: "imageId"),
             new SM::MemberInfo("ImageOwnerAlias", SString, "ImageOwnerAlias", "imageOwnerAlias", static o => ((global::Stratus.Ec2.Model.ImageAncestryEntry)o).ImageOwnerAlias, static (o, v) => ((global::Stratus.Ec2.Model.ImageAncestryEntry)o).ImageOwnerAlias = (string?)v, jsonName: "imageOwnerAlias"),
             new SM::MemberInfo("SourceImageId", SImageId, "SourceImageId", "sourceImageId", static o => ((global::Stratus.Ec2.Model.ImageAncestryEntry)o).SourceImageId, static (o, v) => ((global::Stratus.Ec2.Model.ImageAncestryEntry)o).SourceImageId = (string?)v, jsonName: "sourceImageId"),
             new SM::MemberInfo("SourceImageRegion", SString, "SourceImageRegion", "sourceImageRegion", static o => ((global::Stratus.Ec2.Model.ImageAncestryEntry)o).SourceImageRegion, static (o, v) => ((global::Stratus.Ec2.Model.ImageAncestryEntry)o).SourceImageRegion = (string?)v, jsonName: "sourceImageRegion"));
-        SImageAncestryEntryList.InitList(SImageAncestryEntry, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImageAncestryEntry>());
-        SImageAttribute.InitStructure(static () => new global::Stratus.Ec2.Model.ImageAttribute(),
+
+    private static void WSImageAttribute(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ImageAttribute(),
             new SM::MemberInfo("BlockDeviceMappings", SBlockDeviceMappingList, "BlockDeviceMapping", "blockDeviceMapping", static o => ((global::Stratus.Ec2.Model.ImageAttribute)o).BlockDeviceMappings, static (o, v) => ((global::Stratus.Ec2.Model.ImageAttribute)o).BlockDeviceMappings = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.BlockDeviceMapping>?)v, jsonName: "blockDeviceMapping"),
             new SM::MemberInfo("BootMode", SAttributeValue, "BootMode", "bootMode", static o => ((global::Stratus.Ec2.Model.ImageAttribute)o).BootMode, static (o, v) => ((global::Stratus.Ec2.Model.ImageAttribute)o).BootMode = (global::Stratus.Ec2.Model.AttributeValue?)v, jsonName: "bootMode"),
             new SM::MemberInfo("DeregistrationProtection", SAttributeValue, "DeregistrationProtection", "deregistrationProtection", static o => ((global::Stratus.Ec2.Model.ImageAttribute)o).DeregistrationProtection, static (o, v) => ((global::Stratus.Ec2.Model.ImageAttribute)o).DeregistrationProtection = (global::Stratus.Ec2.Model.AttributeValue?)v, jsonName: "deregistrationProtection"),
@@ -1706,29 +3642,29 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SriovNetSupport", SAttributeValue, "SriovNetSupport", "sriovNetSupport", static o => ((global::Stratus.Ec2.Model.ImageAttribute)o).SriovNetSupport, static (o, v) => ((global::Stratus.Ec2.Model.ImageAttribute)o).SriovNetSupport = (global::Stratus.Ec2.Model.AttributeValue?)v, jsonName: "sriovNetSupport"),
             new SM::MemberInfo("TpmSupport", SAttributeValue, "TpmSupport", "tpmSupport", static o => ((global::Stratus.Ec2.Model.ImageAttribute)o).TpmSupport, static (o, v) => ((global::Stratus.Ec2.Model.ImageAttribute)o).TpmSupport = (global::Stratus.Ec2.Model.AttributeValue?)v, jsonName: "tpmSupport"),
             new SM::MemberInfo("UefiData", SAttributeValue, "UefiData", "uefiData", static o => ((global::Stratus.Ec2.Model.ImageAttribute)o).UefiData, static (o, v) => ((global::Stratus.Ec2.Model.ImageAttribute)o).UefiData = (global::Stratus.Ec2.Model.AttributeValue?)v, jsonName: "uefiData"));
-        SImageCriterion.InitStructure(static () => new global::Stratus.Ec2.Model.ImageCriterion(),
+
+    private static void WSImageCriterion(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ImageCriterion(),
             new SM::MemberInfo("CreationDateCondition", SCreationDateCondition, "CreationDateCondition", "creationDateCondition", static o => ((global::Stratus.Ec2.Model.ImageCriterion)o).CreationDateCondition, static (o, v) => ((global::Stratus.Ec2.Model.ImageCriterion)o).CreationDateCondition = (global::Stratus.Ec2.Model.CreationDateCondition?)v, jsonName: "creationDateCondition"),
             new SM::MemberInfo("DeprecationTimeCondition", SDeprecationTimeCondition, "DeprecationTimeCondition", "deprecationTimeCondition", static o => ((global::Stratus.Ec2.Model.ImageCriterion)o).DeprecationTimeCondition, static (o, v) => ((global::Stratus.Ec2.Model.ImageCriterion)o).DeprecationTimeCondition = (global::Stratus.Ec2.Model.DeprecationTimeCondition?)v, jsonName: "deprecationTimeCondition"),
             new SM::MemberInfo("ImageNames", SImageNameList, "ImageNameSet", "imageNameSet", static o => ((global::Stratus.Ec2.Model.ImageCriterion)o).ImageNames, static (o, v) => ((global::Stratus.Ec2.Model.ImageCriterion)o).ImageNames = (global::System.Collections.Generic.List<string>?)v, jsonName: "imageNameSet"),
             new SM::MemberInfo("ImageProviders", SImageProviderList, "ImageProviderSet", "imageProviderSet", static o => ((global::Stratus.Ec2.Model.ImageCriterion)o).ImageProviders, static (o, v) => ((global::Stratus.Ec2.Model.ImageCriterion)o).ImageProviders = (global::System.Collections.Generic.List<string>?)v, jsonName: "imageProviderSet"),
             new SM::MemberInfo("MarketplaceProductCodes", SMarketplaceProductCodeList, "MarketplaceProductCodeSet", "marketplaceProductCodeSet", static o => ((global::Stratus.Ec2.Model.ImageCriterion)o).MarketplaceProductCodes, static (o, v) => ((global::Stratus.Ec2.Model.ImageCriterion)o).MarketplaceProductCodes = (global::System.Collections.Generic.List<string>?)v, jsonName: "marketplaceProductCodeSet"));
-        SImageCriterionList.InitList(SImageCriterion, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImageCriterion>());
-        SImageCriterionRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ImageCriterionRequest(),
+
+    private static void WSImageCriterionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ImageCriterionRequest(),
             new SM::MemberInfo("CreationDateCondition", SCreationDateConditionRequest, "CreationDateCondition", "CreationDateCondition", static o => ((global::Stratus.Ec2.Model.ImageCriterionRequest)o).CreationDateCondition, static (o, v) => ((global::Stratus.Ec2.Model.ImageCriterionRequest)o).CreationDateCondition = (global::Stratus.Ec2.Model.CreationDateConditionRequest?)v),
             new SM::MemberInfo("DeprecationTimeCondition", SDeprecationTimeConditionRequest, "DeprecationTimeCondition", "DeprecationTimeCondition", static o => ((global::Stratus.Ec2.Model.ImageCriterionRequest)o).DeprecationTimeCondition, static (o, v) => ((global::Stratus.Ec2.Model.ImageCriterionRequest)o).DeprecationTimeCondition = (global::Stratus.Ec2.Model.DeprecationTimeConditionRequest?)v),
             new SM::MemberInfo("ImageNames", SImageNameCriteriaRequestList, "ImageName", "ImageName", static o => ((global::Stratus.Ec2.Model.ImageCriterionRequest)o).ImageNames, static (o, v) => ((global::Stratus.Ec2.Model.ImageCriterionRequest)o).ImageNames = (global::System.Collections.Generic.List<string>?)v, jsonName: "ImageName"),
             new SM::MemberInfo("ImageProviders", SImageProviderRequestList, "ImageProvider", "ImageProvider", static o => ((global::Stratus.Ec2.Model.ImageCriterionRequest)o).ImageProviders, static (o, v) => ((global::Stratus.Ec2.Model.ImageCriterionRequest)o).ImageProviders = (global::System.Collections.Generic.List<string>?)v, jsonName: "ImageProvider"),
             new SM::MemberInfo("MarketplaceProductCodes", SMarketplaceProductCodeRequestList, "MarketplaceProductCode", "MarketplaceProductCode", static o => ((global::Stratus.Ec2.Model.ImageCriterionRequest)o).MarketplaceProductCodes, static (o, v) => ((global::Stratus.Ec2.Model.ImageCriterionRequest)o).MarketplaceProductCodes = (global::System.Collections.Generic.List<string>?)v, jsonName: "MarketplaceProductCode"));
-        SImageCriterionRequestList.InitList(SImageCriterionRequest, "ImageCriterion", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImageCriterionRequest>());
-        SImageDiskContainer.InitStructure(static () => new global::Stratus.Ec2.Model.ImageDiskContainer(),
+
+    private static void WSImageDiskContainer(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ImageDiskContainer(),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.ImageDiskContainer)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.ImageDiskContainer)o).Description = (string?)v),
             new SM::MemberInfo("DeviceName", SString, "DeviceName", "DeviceName", static o => ((global::Stratus.Ec2.Model.ImageDiskContainer)o).DeviceName, static (o, v) => ((global::Stratus.Ec2.Model.ImageDiskContainer)o).DeviceName = (string?)v),
             new SM::MemberInfo("Format", SString, "Format", "Format", static o => ((global::Stratus.Ec2.Model.ImageDiskContainer)o).Format, static (o, v) => ((global::Stratus.Ec2.Model.ImageDiskContainer)o).Format = (string?)v),
             new SM::MemberInfo("SnapshotId", SSnapshotId, "SnapshotId", "SnapshotId", static o => ((global::Stratus.Ec2.Model.ImageDiskContainer)o).SnapshotId, static (o, v) => ((global::Stratus.Ec2.Model.ImageDiskContainer)o).SnapshotId = (string?)v),
             new SM::MemberInfo("Url", SSensitiveUrl, "Url", "Url", static o => ((global::Stratus.Ec2.Model.ImageDiskContainer)o).Url, static (o, v) => ((global::Stratus.Ec2.Model.ImageDiskContainer)o).Url = (string?)v),
             new SM::MemberInfo("UserBucket", SUserBucket, "UserBucket", "UserBucket", static o => ((global::Stratus.Ec2.Model.ImageDiskContainer)o).UserBucket, static (o, v) => ((global::Stratus.Ec2.Model.ImageDiskContainer)o).UserBucket = (global::Stratus.Ec2.Model.UserBucket?)v));
-        SImageDiskContainerList.InitList(SImageDiskContainer, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImageDiskContainer>());
-        SImageIdList.InitList(SImageId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SImageIdStringList.InitList(SImageId, "ImageId", static () => new global::System.Collections.Generic.List<string>());
-    }
 }

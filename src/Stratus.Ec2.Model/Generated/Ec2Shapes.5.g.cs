@@ -10,411 +10,1740 @@ using SM = global::Stratus.Protocol.Model;
 /// <summary>Shape descriptors of the ec2 model.</summary>
 public static partial class Ec2Shapes
 {
-    public static readonly SM::ShapeInfo SImageList = new SM::ShapeInfo("ImageList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SImageMetadata = new SM::ShapeInfo("ImageMetadata", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SImageName = new SM::ShapeInfo("ImageName", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SImageNameCriteriaRequest = new SM::ShapeInfo("ImageNameCriteriaRequest", SM::ShapeKind.String).Constrain(min: 0, max: 128);
-    public static readonly SM::ShapeInfo SImageNameCriteriaRequestList = new SM::ShapeInfo("ImageNameCriteriaRequestList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SImageNameList = new SM::ShapeInfo("ImageNameList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SImageNameRequest = new SM::ShapeInfo("ImageNameRequest", SM::ShapeKind.String).Constrain(min: 3, max: 128);
-    public static readonly SM::ShapeInfo SImageProvider = new SM::ShapeInfo("ImageProvider", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SImageProviderList = new SM::ShapeInfo("ImageProviderList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SImageProviderRequest = new SM::ShapeInfo("ImageProviderRequest", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SImageProviderRequestList = new SM::ShapeInfo("ImageProviderRequestList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SImageRecycleBinInfo = new SM::ShapeInfo("ImageRecycleBinInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SImageRecycleBinInfoList = new SM::ShapeInfo("ImageRecycleBinInfoList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SImageReference = new SM::ShapeInfo("ImageReference", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SImageReferenceList = new SM::ShapeInfo("ImageReferenceList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SImageReferenceOptionName = new SM::ShapeInfo("ImageReferenceOptionName", SM::ShapeKind.String).Constrain(enumValues: ["state-name", "version-depth"]);
-    public static readonly SM::ShapeInfo SImageReferenceResourceType = new SM::ShapeInfo("ImageReferenceResourceType", SM::ShapeKind.String).Constrain(enumValues: ["ec2:Instance", "ec2:LaunchTemplate", "ssm:Parameter", "imagebuilder:ImageRecipe", "imagebuilder:ContainerRecipe"]);
-    public static readonly SM::ShapeInfo SImageState = new SM::ShapeInfo("ImageState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "available", "invalid", "deregistered", "transient", "failed", "error", "disabled"]);
-    public static readonly SM::ShapeInfo SImageTypeValues = new SM::ShapeInfo("ImageTypeValues", SM::ShapeKind.String).Constrain(enumValues: ["machine", "kernel", "ramdisk"]);
-    public static readonly SM::ShapeInfo SImageUefiDataRequest = new SM::ShapeInfo("ImageUefiDataRequest", SM::ShapeKind.String).Constrain(min: 0, max: 64000);
-    public static readonly SM::ShapeInfo SImageUsageReport = new SM::ShapeInfo("ImageUsageReport", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SImageUsageReportEntry = new SM::ShapeInfo("ImageUsageReportEntry", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SImageUsageReportEntryList = new SM::ShapeInfo("ImageUsageReportEntryList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SImageUsageReportId = new SM::ShapeInfo("ImageUsageReportId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SImageUsageReportIdStringList = new SM::ShapeInfo("ImageUsageReportIdStringList", SM::ShapeKind.List).Constrain(min: 0, max: 200);
-    public static readonly SM::ShapeInfo SImageUsageReportList = new SM::ShapeInfo("ImageUsageReportList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SImageUsageReportState = new SM::ShapeInfo("ImageUsageReportState", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SImageUsageReportStateReason = new SM::ShapeInfo("ImageUsageReportStateReason", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SImageUsageReportUserIdStringList = new SM::ShapeInfo("ImageUsageReportUserIdStringList", SM::ShapeKind.List).Constrain(min: 0, max: 200);
-    public static readonly SM::ShapeInfo SImageUsageResourceType = new SM::ShapeInfo("ImageUsageResourceType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SImageUsageResourceTypeList = new SM::ShapeInfo("ImageUsageResourceTypeList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SImageUsageResourceTypeName = new SM::ShapeInfo("ImageUsageResourceTypeName", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SImageUsageResourceTypeOption = new SM::ShapeInfo("ImageUsageResourceTypeOption", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SImageUsageResourceTypeOptionList = new SM::ShapeInfo("ImageUsageResourceTypeOptionList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SImageUsageResourceTypeOptionRequest = new SM::ShapeInfo("ImageUsageResourceTypeOptionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SImageUsageResourceTypeOptionRequestList = new SM::ShapeInfo("ImageUsageResourceTypeOptionRequestList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SImageUsageResourceTypeOptionValue = new SM::ShapeInfo("ImageUsageResourceTypeOptionValue", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SImageUsageResourceTypeOptionValuesList = new SM::ShapeInfo("ImageUsageResourceTypeOptionValuesList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SImageUsageResourceTypeRequest = new SM::ShapeInfo("ImageUsageResourceTypeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SImageUsageResourceTypeRequestList = new SM::ShapeInfo("ImageUsageResourceTypeRequestList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SImdsSupportValues = new SM::ShapeInfo("ImdsSupportValues", SM::ShapeKind.String).Constrain(enumValues: ["v2.0"]);
-    public static readonly SM::ShapeInfo SImportClientVpnClientCertificateRevocationListRequest = new SM::ShapeInfo("ImportClientVpnClientCertificateRevocationListRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SImportClientVpnClientCertificateRevocationListResult = new SM::ShapeInfo("ImportClientVpnClientCertificateRevocationListResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SImportImageLicenseConfigurationRequest = new SM::ShapeInfo("ImportImageLicenseConfigurationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SImportImageLicenseConfigurationResponse = new SM::ShapeInfo("ImportImageLicenseConfigurationResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SImportImageLicenseSpecificationListRequest = new SM::ShapeInfo("ImportImageLicenseSpecificationListRequest", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SImportImageLicenseSpecificationListResponse = new SM::ShapeInfo("ImportImageLicenseSpecificationListResponse", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SImportImageRequest = new SM::ShapeInfo("ImportImageRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SImportImageResult = new SM::ShapeInfo("ImportImageResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SImportImageTask = new SM::ShapeInfo("ImportImageTask", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SImportImageTaskId = new SM::ShapeInfo("ImportImageTaskId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SImportImageTaskList = new SM::ShapeInfo("ImportImageTaskList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SImportInstanceLaunchSpecification = new SM::ShapeInfo("ImportInstanceLaunchSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SImportInstanceRequest = new SM::ShapeInfo("ImportInstanceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SImportInstanceResult = new SM::ShapeInfo("ImportInstanceResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SImportInstanceTaskDetails = new SM::ShapeInfo("ImportInstanceTaskDetails", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SImportInstanceVolumeDetailItem = new SM::ShapeInfo("ImportInstanceVolumeDetailItem", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SImportInstanceVolumeDetailSet = new SM::ShapeInfo("ImportInstanceVolumeDetailSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SImportKeyPairRequest = new SM::ShapeInfo("ImportKeyPairRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SImportKeyPairResult = new SM::ShapeInfo("ImportKeyPairResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SImportManifestUrl = new SM::ShapeInfo("ImportManifestUrl", SM::ShapeKind.String).Constrain(sensitive: true);
-    public static readonly SM::ShapeInfo SImportSnapshotRequest = new SM::ShapeInfo("ImportSnapshotRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SImportSnapshotResult = new SM::ShapeInfo("ImportSnapshotResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SImportSnapshotTask = new SM::ShapeInfo("ImportSnapshotTask", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SImportSnapshotTaskId = new SM::ShapeInfo("ImportSnapshotTaskId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SImportSnapshotTaskIdList = new SM::ShapeInfo("ImportSnapshotTaskIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SImportSnapshotTaskList = new SM::ShapeInfo("ImportSnapshotTaskList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SImportTaskId = new SM::ShapeInfo("ImportTaskId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SImportTaskIdList = new SM::ShapeInfo("ImportTaskIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SImportVolumeRequest = new SM::ShapeInfo("ImportVolumeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SImportVolumeResult = new SM::ShapeInfo("ImportVolumeResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SImportVolumeTaskDetails = new SM::ShapeInfo("ImportVolumeTaskDetails", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIncludeUnsupportedInRegion = new SM::ShapeInfo("IncludeUnsupportedInRegion", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SInferenceAcceleratorInfo = new SM::ShapeInfo("InferenceAcceleratorInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInferenceDeviceCount = new SM::ShapeInfo("InferenceDeviceCount", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SInferenceDeviceInfo = new SM::ShapeInfo("InferenceDeviceInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInferenceDeviceInfoList = new SM::ShapeInfo("InferenceDeviceInfoList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInferenceDeviceManufacturerName = new SM::ShapeInfo("InferenceDeviceManufacturerName", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SInferenceDeviceMemoryInfo = new SM::ShapeInfo("InferenceDeviceMemoryInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInferenceDeviceMemorySize = new SM::ShapeInfo("InferenceDeviceMemorySize", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SInferenceDeviceName = new SM::ShapeInfo("InferenceDeviceName", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SIngestionStatus = new SM::ShapeInfo("IngestionStatus", SM::ShapeKind.String).Constrain(enumValues: ["initial-ingestion-in-progress", "ingestion-complete", "ingestion-failed"]);
-    public static readonly SM::ShapeInfo SInitializationStatusDetails = new SM::ShapeInfo("InitializationStatusDetails", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInitializationType = new SM::ShapeInfo("InitializationType", SM::ShapeKind.String).Constrain(enumValues: ["default", "provisioned-rate", "volume-copy"]);
-    public static readonly SM::ShapeInfo SInsideCidrBlocksStringList = new SM::ShapeInfo("InsideCidrBlocksStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstance = new SM::ShapeInfo("Instance", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceAttachmentEnaSrdSpecification = new SM::ShapeInfo("InstanceAttachmentEnaSrdSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceAttachmentEnaSrdUdpSpecification = new SM::ShapeInfo("InstanceAttachmentEnaSrdUdpSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceAttribute = new SM::ShapeInfo("InstanceAttribute", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceAttributeName = new SM::ShapeInfo("InstanceAttributeName", SM::ShapeKind.String).Constrain(enumValues: ["instanceType", "kernel", "ramdisk", "userData", "disableApiTermination", "instanceInitiatedShutdownBehavior", "rootDeviceName", "blockDeviceMapping", "productCodes", "sourceDestCheck", "groupSet", "ebsOptimized", "sriovNetSupport", "enaSupport", "enclaveOptions", "disableApiStop"]);
-    public static readonly SM::ShapeInfo SInstanceAutoRecoveryState = new SM::ShapeInfo("InstanceAutoRecoveryState", SM::ShapeKind.String).Constrain(enumValues: ["disabled", "default"]);
-    public static readonly SM::ShapeInfo SInstanceBandwidthWeighting = new SM::ShapeInfo("InstanceBandwidthWeighting", SM::ShapeKind.String).Constrain(enumValues: ["default", "vpc-1", "ebs-1"]);
-    public static readonly SM::ShapeInfo SInstanceBlockDeviceMapping = new SM::ShapeInfo("InstanceBlockDeviceMapping", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceBlockDeviceMappingList = new SM::ShapeInfo("InstanceBlockDeviceMappingList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceBlockDeviceMappingSpecification = new SM::ShapeInfo("InstanceBlockDeviceMappingSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceBlockDeviceMappingSpecificationList = new SM::ShapeInfo("InstanceBlockDeviceMappingSpecificationList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceBootModeValues = new SM::ShapeInfo("InstanceBootModeValues", SM::ShapeKind.String).Constrain(enumValues: ["legacy-bios", "uefi"]);
-    public static readonly SM::ShapeInfo SInstanceCapacity = new SM::ShapeInfo("InstanceCapacity", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceConnectEndpointDnsNames = new SM::ShapeInfo("InstanceConnectEndpointDnsNames", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceConnectEndpointId = new SM::ShapeInfo("InstanceConnectEndpointId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SInstanceConnectEndpointMaxResults = new SM::ShapeInfo("InstanceConnectEndpointMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 50);
-    public static readonly SM::ShapeInfo SInstanceConnectEndpointPublicDnsNames = new SM::ShapeInfo("InstanceConnectEndpointPublicDnsNames", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceConnectEndpointSet = new SM::ShapeInfo("InstanceConnectEndpointSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceCount = new SM::ShapeInfo("InstanceCount", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceCountList = new SM::ShapeInfo("InstanceCountList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceCreditSpecification = new SM::ShapeInfo("InstanceCreditSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceCreditSpecificationList = new SM::ShapeInfo("InstanceCreditSpecificationList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceCreditSpecificationListRequest = new SM::ShapeInfo("InstanceCreditSpecificationListRequest", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceCreditSpecificationRequest = new SM::ShapeInfo("InstanceCreditSpecificationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceEventId = new SM::ShapeInfo("InstanceEventId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SInstanceEventWindow = new SM::ShapeInfo("InstanceEventWindow", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceEventWindowAssociationRequest = new SM::ShapeInfo("InstanceEventWindowAssociationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceEventWindowAssociationTarget = new SM::ShapeInfo("InstanceEventWindowAssociationTarget", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceEventWindowCronExpression = new SM::ShapeInfo("InstanceEventWindowCronExpression", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SInstanceEventWindowDisassociationRequest = new SM::ShapeInfo("InstanceEventWindowDisassociationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceEventWindowId = new SM::ShapeInfo("InstanceEventWindowId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SInstanceEventWindowIdSet = new SM::ShapeInfo("InstanceEventWindowIdSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceEventWindowSet = new SM::ShapeInfo("InstanceEventWindowSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceEventWindowState = new SM::ShapeInfo("InstanceEventWindowState", SM::ShapeKind.String).Constrain(enumValues: ["creating", "deleting", "active", "deleted"]);
-    public static readonly SM::ShapeInfo SInstanceEventWindowStateChange = new SM::ShapeInfo("InstanceEventWindowStateChange", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceEventWindowTimeRange = new SM::ShapeInfo("InstanceEventWindowTimeRange", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceEventWindowTimeRangeList = new SM::ShapeInfo("InstanceEventWindowTimeRangeList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceEventWindowTimeRangeRequest = new SM::ShapeInfo("InstanceEventWindowTimeRangeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceEventWindowTimeRangeRequestSet = new SM::ShapeInfo("InstanceEventWindowTimeRangeRequestSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceExportDetails = new SM::ShapeInfo("InstanceExportDetails", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceFamilyCreditSpecification = new SM::ShapeInfo("InstanceFamilyCreditSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceGeneration = new SM::ShapeInfo("InstanceGeneration", SM::ShapeKind.String).Constrain(enumValues: ["current", "previous"]);
-    public static readonly SM::ShapeInfo SInstanceGenerationSet = new SM::ShapeInfo("InstanceGenerationSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceHealthStatus = new SM::ShapeInfo("InstanceHealthStatus", SM::ShapeKind.String).Constrain(enumValues: ["healthy", "unhealthy"]);
-    public static readonly SM::ShapeInfo SInstanceId = new SM::ShapeInfo("InstanceId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SInstanceIdForResolver = new SM::ShapeInfo("InstanceIdForResolver", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SInstanceIdList = new SM::ShapeInfo("InstanceIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceIdSet = new SM::ShapeInfo("InstanceIdSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceIdStringList = new SM::ShapeInfo("InstanceIdStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceIdUpdateStringList = new SM::ShapeInfo("InstanceIdUpdateStringList", SM::ShapeKind.List).Constrain(min: 1, max: 30);
-    public static readonly SM::ShapeInfo SInstanceIdWithVolumeResolver = new SM::ShapeInfo("InstanceIdWithVolumeResolver", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SInstanceIdsSet = new SM::ShapeInfo("InstanceIdsSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceImageMetadata = new SM::ShapeInfo("InstanceImageMetadata", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceImageMetadataList = new SM::ShapeInfo("InstanceImageMetadataList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceInterruptionBehavior = new SM::ShapeInfo("InstanceInterruptionBehavior", SM::ShapeKind.String).Constrain(enumValues: ["hibernate", "stop", "terminate"]);
-    public static readonly SM::ShapeInfo SInstanceIpv4Prefix = new SM::ShapeInfo("InstanceIpv4Prefix", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceIpv4PrefixList = new SM::ShapeInfo("InstanceIpv4PrefixList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceIpv6Address = new SM::ShapeInfo("InstanceIpv6Address", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceIpv6AddressList = new SM::ShapeInfo("InstanceIpv6AddressList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceIpv6AddressListRequest = new SM::ShapeInfo("InstanceIpv6AddressListRequest", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceIpv6AddressRequest = new SM::ShapeInfo("InstanceIpv6AddressRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceIpv6Prefix = new SM::ShapeInfo("InstanceIpv6Prefix", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceIpv6PrefixList = new SM::ShapeInfo("InstanceIpv6PrefixList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceLifecycle = new SM::ShapeInfo("InstanceLifecycle", SM::ShapeKind.String).Constrain(enumValues: ["spot", "on-demand", "interruptible-capacity-reservation"]);
-    public static readonly SM::ShapeInfo SInstanceLifecycleType = new SM::ShapeInfo("InstanceLifecycleType", SM::ShapeKind.String).Constrain(enumValues: ["spot", "scheduled", "capacity-block", "interruptible-capacity-reservation"]);
-    public static readonly SM::ShapeInfo SInstanceList = new SM::ShapeInfo("InstanceList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceMaintenanceOptions = new SM::ShapeInfo("InstanceMaintenanceOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceMaintenanceOptionsRequest = new SM::ShapeInfo("InstanceMaintenanceOptionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceMarketOptionsRequest = new SM::ShapeInfo("InstanceMarketOptionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceMatchCriteria = new SM::ShapeInfo("InstanceMatchCriteria", SM::ShapeKind.String).Constrain(enumValues: ["open", "targeted"]);
-    public static readonly SM::ShapeInfo SInstanceMetadataDefaultsResponse = new SM::ShapeInfo("InstanceMetadataDefaultsResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceMetadataEndpointState = new SM::ShapeInfo("InstanceMetadataEndpointState", SM::ShapeKind.String).Constrain(enumValues: ["disabled", "enabled"]);
-    public static readonly SM::ShapeInfo SInstanceMetadataOptionsRequest = new SM::ShapeInfo("InstanceMetadataOptionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceMetadataOptionsResponse = new SM::ShapeInfo("InstanceMetadataOptionsResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceMetadataOptionsState = new SM::ShapeInfo("InstanceMetadataOptionsState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "applied"]);
-    public static readonly SM::ShapeInfo SInstanceMetadataProtocolState = new SM::ShapeInfo("InstanceMetadataProtocolState", SM::ShapeKind.String).Constrain(enumValues: ["disabled", "enabled"]);
-    public static readonly SM::ShapeInfo SInstanceMetadataTagsState = new SM::ShapeInfo("InstanceMetadataTagsState", SM::ShapeKind.String).Constrain(enumValues: ["disabled", "enabled"]);
-    public static readonly SM::ShapeInfo SInstanceMonitoring = new SM::ShapeInfo("InstanceMonitoring", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceMonitoringList = new SM::ShapeInfo("InstanceMonitoringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceNetworkInterface = new SM::ShapeInfo("InstanceNetworkInterface", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceNetworkInterfaceAssociation = new SM::ShapeInfo("InstanceNetworkInterfaceAssociation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceNetworkInterfaceAttachment = new SM::ShapeInfo("InstanceNetworkInterfaceAttachment", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceNetworkInterfaceList = new SM::ShapeInfo("InstanceNetworkInterfaceList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceNetworkInterfaceSpecification = new SM::ShapeInfo("InstanceNetworkInterfaceSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceNetworkInterfaceSpecificationList = new SM::ShapeInfo("InstanceNetworkInterfaceSpecificationList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceNetworkPerformanceOptions = new SM::ShapeInfo("InstanceNetworkPerformanceOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceNetworkPerformanceOptionsRequest = new SM::ShapeInfo("InstanceNetworkPerformanceOptionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstancePrivateIpAddress = new SM::ShapeInfo("InstancePrivateIpAddress", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstancePrivateIpAddressList = new SM::ShapeInfo("InstancePrivateIpAddressList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceRebootMigrationState = new SM::ShapeInfo("InstanceRebootMigrationState", SM::ShapeKind.String).Constrain(enumValues: ["disabled", "default"]);
-    public static readonly SM::ShapeInfo SInstanceRequirements = new SM::ShapeInfo("InstanceRequirements", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceRequirementsRequest = new SM::ShapeInfo("InstanceRequirementsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceRequirementsWithMetadataRequest = new SM::ShapeInfo("InstanceRequirementsWithMetadataRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceSecondaryInterface = new SM::ShapeInfo("InstanceSecondaryInterface", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceSecondaryInterfaceAttachment = new SM::ShapeInfo("InstanceSecondaryInterfaceAttachment", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceSecondaryInterfaceList = new SM::ShapeInfo("InstanceSecondaryInterfaceList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceSecondaryInterfacePrivateIpAddress = new SM::ShapeInfo("InstanceSecondaryInterfacePrivateIpAddress", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceSecondaryInterfacePrivateIpAddressList = new SM::ShapeInfo("InstanceSecondaryInterfacePrivateIpAddressList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceSecondaryInterfacePrivateIpAddressListRequest = new SM::ShapeInfo("InstanceSecondaryInterfacePrivateIpAddressListRequest", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceSecondaryInterfacePrivateIpAddressRequest = new SM::ShapeInfo("InstanceSecondaryInterfacePrivateIpAddressRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceSecondaryInterfaceSpecificationListRequest = new SM::ShapeInfo("InstanceSecondaryInterfaceSpecificationListRequest", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceSecondaryInterfaceSpecificationRequest = new SM::ShapeInfo("InstanceSecondaryInterfaceSpecificationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceSet = new SM::ShapeInfo("InstanceSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceSpecification = new SM::ShapeInfo("InstanceSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceState = new SM::ShapeInfo("InstanceState", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceStateChange = new SM::ShapeInfo("InstanceStateChange", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceStateChangeList = new SM::ShapeInfo("InstanceStateChangeList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceStateName = new SM::ShapeInfo("InstanceStateName", SM::ShapeKind.String).Constrain(enumValues: ["pending", "running", "shutting-down", "terminated", "stopping", "stopped"]);
-    public static readonly SM::ShapeInfo SInstanceStatus = new SM::ShapeInfo("InstanceStatus", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceStatusDetails = new SM::ShapeInfo("InstanceStatusDetails", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceStatusDetailsList = new SM::ShapeInfo("InstanceStatusDetailsList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceStatusEvent = new SM::ShapeInfo("InstanceStatusEvent", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceStatusEventList = new SM::ShapeInfo("InstanceStatusEventList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceStatusList = new SM::ShapeInfo("InstanceStatusList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceStatusSummary = new SM::ShapeInfo("InstanceStatusSummary", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceStorageEncryptionSupport = new SM::ShapeInfo("InstanceStorageEncryptionSupport", SM::ShapeKind.String).Constrain(enumValues: ["unsupported", "required"]);
-    public static readonly SM::ShapeInfo SInstanceStorageFlag = new SM::ShapeInfo("InstanceStorageFlag", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SInstanceStorageInfo = new SM::ShapeInfo("InstanceStorageInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceTagKeySet = new SM::ShapeInfo("InstanceTagKeySet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceTagNotificationAttribute = new SM::ShapeInfo("InstanceTagNotificationAttribute", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceTopology = new SM::ShapeInfo("InstanceTopology", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceType = new SM::ShapeInfo("InstanceType", SM::ShapeKind.String).Constrain(enumValues: ["a1.medium", "a1.large", "a1.xlarge", "a1.2xlarge", "a1.4xlarge", "a1.metal", "c1.medium", "c1.xlarge", "c3.large", "c3.xlarge", "c3.2xlarge", "c3.4xlarge", "c3.8xlarge", "c4.large", "c4.xlarge", "c4.2xlarge", "c4.4xlarge", "c4.8xlarge", "c5.large", "c5.xlarge", "c5.2xlarge", "c5.4xlarge", "c5.9xlarge", "c5.12xlarge", "c5.18xlarge", "c5.24xlarge", "c5.metal", "c5a.large", "c5a.xlarge", "c5a.2xlarge", "c5a.4xlarge", "c5a.8xlarge", "c5a.12xlarge", "c5a.16xlarge", "c5a.24xlarge", "c5ad.large", "c5ad.xlarge", "c5ad.2xlarge", "c5ad.4xlarge", "c5ad.8xlarge", "c5ad.12xlarge", "c5ad.16xlarge", "c5ad.24xlarge", "c5d.large", "c5d.xlarge", "c5d.2xlarge", "c5d.4xlarge", "c5d.9xlarge", "c5d.12xlarge", "c5d.18xlarge", "c5d.24xlarge", "c5d.metal", "c5n.large", "c5n.xlarge", "c5n.2xlarge", "c5n.4xlarge", "c5n.9xlarge", "c5n.18xlarge", "c5n.metal", "c6g.medium", "c6g.large", "c6g.xlarge", "c6g.2xlarge", "c6g.4xlarge", "c6g.8xlarge", "c6g.12xlarge", "c6g.16xlarge", "c6g.metal", "c6gd.medium", "c6gd.large", "c6gd.xlarge", "c6gd.2xlarge", "c6gd.4xlarge", "c6gd.8xlarge", "c6gd.12xlarge", "c6gd.16xlarge", "c6gd.metal", "c6gn.medium", "c6gn.large", "c6gn.xlarge", "c6gn.2xlarge", "c6gn.4xlarge", "c6gn.8xlarge", "c6gn.12xlarge", "c6gn.16xlarge", "c6i.large", "c6i.xlarge", "c6i.2xlarge", "c6i.4xlarge", "c6i.8xlarge", "c6i.12xlarge", "c6i.16xlarge", "c6i.24xlarge", "c6i.32xlarge", "c6i.metal", "cc1.4xlarge", "cc2.8xlarge", "cg1.4xlarge", "cr1.8xlarge", "d2.xlarge", "d2.2xlarge", "d2.4xlarge", "d2.8xlarge", "d3.xlarge", "d3.2xlarge", "d3.4xlarge", "d3.8xlarge", "d3en.xlarge", "d3en.2xlarge", "d3en.4xlarge", "d3en.6xlarge", "d3en.8xlarge", "d3en.12xlarge", "dl1.24xlarge", "f1.2xlarge", "f1.4xlarge", "f1.16xlarge", "g2.2xlarge", "g2.8xlarge", "g3.4xlarge", "g3.8xlarge", "g3.16xlarge", "g3s.xlarge", "g4ad.xlarge", "g4ad.2xlarge", "g4ad.4xlarge", "g4ad.8xlarge", "g4ad.16xlarge", "g4dn.xlarge", "g4dn.2xlarge", "g4dn.4xlarge", "g4dn.8xlarge", "g4dn.12xlarge", "g4dn.16xlarge", "g4dn.metal", "g5.xlarge", "g5.2xlarge", "g5.4xlarge", "g5.8xlarge", "g5.12xlarge", "g5.16xlarge", "g5.24xlarge", "g5.48xlarge", "g5g.xlarge", "g5g.2xlarge", "g5g.4xlarge", "g5g.8xlarge", "g5g.16xlarge", "g5g.metal", "hi1.4xlarge", "hpc6a.48xlarge", "hs1.8xlarge", "h1.2xlarge", "h1.4xlarge", "h1.8xlarge", "h1.16xlarge", "i2.xlarge", "i2.2xlarge", "i2.4xlarge", "i2.8xlarge", "i3.large", "i3.xlarge", "i3.2xlarge", "i3.4xlarge", "i3.8xlarge", "i3.16xlarge", "i3.metal", "i3en.large", "i3en.xlarge", "i3en.2xlarge", "i3en.3xlarge", "i3en.6xlarge", "i3en.12xlarge", "i3en.24xlarge", "i3en.metal", "im4gn.large", "im4gn.xlarge", "im4gn.2xlarge", "im4gn.4xlarge", "im4gn.8xlarge", "im4gn.16xlarge", "inf1.xlarge", "inf1.2xlarge", "inf1.6xlarge", "inf1.24xlarge", "is4gen.medium", "is4gen.large", "is4gen.xlarge", "is4gen.2xlarge", "is4gen.4xlarge", "is4gen.8xlarge", "m1.small", "m1.medium", "m1.large", "m1.xlarge", "m2.xlarge", "m2.2xlarge", "m2.4xlarge", "m3.medium", "m3.large", "m3.xlarge", "m3.2xlarge", "m4.large", "m4.xlarge", "m4.2xlarge", "m4.4xlarge", "m4.10xlarge", "m4.16xlarge", "m5.large", "m5.xlarge", "m5.2xlarge", "m5.4xlarge", "m5.8xlarge", "m5.12xlarge", "m5.16xlarge", "m5.24xlarge", "m5.metal", "m5a.large", "m5a.xlarge", "m5a.2xlarge", "m5a.4xlarge", "m5a.8xlarge", "m5a.12xlarge", "m5a.16xlarge", "m5a.24xlarge", "m5ad.large", "m5ad.xlarge", "m5ad.2xlarge", "m5ad.4xlarge", "m5ad.8xlarge", "m5ad.12xlarge", "m5ad.16xlarge", "m5ad.24xlarge", "m5d.large", "m5d.xlarge", "m5d.2xlarge", "m5d.4xlarge", "m5d.8xlarge", "m5d.12xlarge", "m5d.16xlarge", "m5d.24xlarge", "m5d.metal", "m5dn.large", "m5dn.xlarge", "m5dn.2xlarge", "m5dn.4xlarge", "m5dn.8xlarge", "m5dn.12xlarge", "m5dn.16xlarge", "m5dn.24xlarge", "m5dn.metal", "m5n.large", "m5n.xlarge", "m5n.2xlarge", "m5n.4xlarge", "m5n.8xlarge", "m5n.12xlarge", "m5n.16xlarge", "m5n.24xlarge", "m5n.metal", "m5zn.large", "m5zn.xlarge", "m5zn.2xlarge", "m5zn.3xlarge", "m5zn.6xlarge", "m5zn.12xlarge", "m5zn.metal", "m6a.large", "m6a.xlarge", "m6a.2xlarge", "m6a.4xlarge", "m6a.8xlarge", "m6a.12xlarge", "m6a.16xlarge", "m6a.24xlarge", "m6a.32xlarge", "m6a.48xlarge", "m6g.metal", "m6g.medium", "m6g.large", "m6g.xlarge", "m6g.2xlarge", "m6g.4xlarge", "m6g.8xlarge", "m6g.12xlarge", "m6g.16xlarge", "m6gd.metal", "m6gd.medium", "m6gd.large", "m6gd.xlarge", "m6gd.2xlarge", "m6gd.4xlarge", "m6gd.8xlarge", "m6gd.12xlarge", "m6gd.16xlarge", "m6i.large", "m6i.xlarge", "m6i.2xlarge", "m6i.4xlarge", "m6i.8xlarge", "m6i.12xlarge", "m6i.16xlarge", "m6i.24xlarge", "m6i.32xlarge", "m6i.metal", "mac1.metal", "p2.xlarge", "p2.8xlarge", "p2.16xlarge", "p3.2xlarge", "p3.8xlarge", "p3.16xlarge", "p3dn.24xlarge", "p4d.24xlarge", "r3.large", "r3.xlarge", "r3.2xlarge", "r3.4xlarge", "r3.8xlarge", "r4.large", "r4.xlarge", "r4.2xlarge", "r4.4xlarge", "r4.8xlarge", "r4.16xlarge", "r5.large", "r5.xlarge", "r5.2xlarge", "r5.4xlarge", "r5.8xlarge", "r5.12xlarge", "r5.16xlarge", "r5.24xlarge", "r5.metal", "r5a.large", "r5a.xlarge", "r5a.2xlarge", "r5a.4xlarge", "r5a.8xlarge", "r5a.12xlarge", "r5a.16xlarge", "r5a.24xlarge", "r5ad.large", "r5ad.xlarge", "r5ad.2xlarge", "r5ad.4xlarge", "r5ad.8xlarge", "r5ad.12xlarge", "r5ad.16xlarge", "r5ad.24xlarge", "r5b.large", "r5b.xlarge", "r5b.2xlarge", "r5b.4xlarge", "r5b.8xlarge", "r5b.12xlarge", "r5b.16xlarge", "r5b.24xlarge", "r5b.metal", "r5d.large", "r5d.xlarge", "r5d.2xlarge", "r5d.4xlarge", "r5d.8xlarge", "r5d.12xlarge", "r5d.16xlarge", "r5d.24xlarge", "r5d.metal", "r5dn.large", "r5dn.xlarge", "r5dn.2xlarge", "r5dn.4xlarge", "r5dn.8xlarge", "r5dn.12xlarge", "r5dn.16xlarge", "r5dn.24xlarge", "r5dn.metal", "r5n.large", "r5n.xlarge", "r5n.2xlarge", "r5n.4xlarge", "r5n.8xlarge", "r5n.12xlarge", "r5n.16xlarge", "r5n.24xlarge", "r5n.metal", "r6g.medium", "r6g.large", "r6g.xlarge", "r6g.2xlarge", "r6g.4xlarge", "r6g.8xlarge", "r6g.12xlarge", "r6g.16xlarge", "r6g.metal", "r6gd.medium", "r6gd.large", "r6gd.xlarge", "r6gd.2xlarge", "r6gd.4xlarge", "r6gd.8xlarge", "r6gd.12xlarge", "r6gd.16xlarge", "r6gd.metal", "r6i.large", "r6i.xlarge", "r6i.2xlarge", "r6i.4xlarge", "r6i.8xlarge", "r6i.12xlarge", "r6i.16xlarge", "r6i.24xlarge", "r6i.32xlarge", "r6i.metal", "t1.micro", "t2.nano", "t2.micro", "t2.small", "t2.medium", "t2.large", "t2.xlarge", "t2.2xlarge", "t3.nano", "t3.micro", "t3.small", "t3.medium", "t3.large", "t3.xlarge", "t3.2xlarge", "t3a.nano", "t3a.micro", "t3a.small", "t3a.medium", "t3a.large", "t3a.xlarge", "t3a.2xlarge", "t4g.nano", "t4g.micro", "t4g.small", "t4g.medium", "t4g.large", "t4g.xlarge", "t4g.2xlarge", "u-6tb1.56xlarge", "u-6tb1.112xlarge", "u-9tb1.112xlarge", "u-12tb1.112xlarge", "u-6tb1.metal", "u-9tb1.metal", "u-12tb1.metal", "u-18tb1.metal", "u-24tb1.metal", "vt1.3xlarge", "vt1.6xlarge", "vt1.24xlarge", "x1.16xlarge", "x1.32xlarge", "x1e.xlarge", "x1e.2xlarge", "x1e.4xlarge", "x1e.8xlarge", "x1e.16xlarge", "x1e.32xlarge", "x2iezn.2xlarge", "x2iezn.4xlarge", "x2iezn.6xlarge", "x2iezn.8xlarge", "x2iezn.12xlarge", "x2iezn.metal", "x2gd.medium", "x2gd.large", "x2gd.xlarge", "x2gd.2xlarge", "x2gd.4xlarge", "x2gd.8xlarge", "x2gd.12xlarge", "x2gd.16xlarge", "x2gd.metal", "z1d.large", "z1d.xlarge", "z1d.2xlarge", "z1d.3xlarge", "z1d.6xlarge", "z1d.12xlarge", "z1d.metal", "x2idn.16xlarge", "x2idn.24xlarge", "x2idn.32xlarge", "x2iedn.xlarge", "x2iedn.2xlarge", "x2iedn.4xlarge", "x2iedn.8xlarge", "x2iedn.16xlarge", "x2iedn.24xlarge", "x2iedn.32xlarge", "c6a.large", "c6a.xlarge", "c6a.2xlarge", "c6a.4xlarge", "c6a.8xlarge", "c6a.12xlarge", "c6a.16xlarge", "c6a.24xlarge", "c6a.32xlarge", "c6a.48xlarge", "c6a.metal", "m6a.metal", "i4i.large", "i4i.xlarge", "i4i.2xlarge", "i4i.4xlarge", "i4i.8xlarge", "i4i.16xlarge", "i4i.32xlarge", "i4i.metal", "x2idn.metal", "x2iedn.metal", "c7g.medium", "c7g.large", "c7g.xlarge", "c7g.2xlarge", "c7g.4xlarge", "c7g.8xlarge", "c7g.12xlarge", "c7g.16xlarge", "mac2.metal", "c6id.large", "c6id.xlarge", "c6id.2xlarge", "c6id.4xlarge", "c6id.8xlarge", "c6id.12xlarge", "c6id.16xlarge", "c6id.24xlarge", "c6id.32xlarge", "c6id.metal", "m6id.large", "m6id.xlarge", "m6id.2xlarge", "m6id.4xlarge", "m6id.8xlarge", "m6id.12xlarge", "m6id.16xlarge", "m6id.24xlarge", "m6id.32xlarge", "m6id.metal", "r6id.large", "r6id.xlarge", "r6id.2xlarge", "r6id.4xlarge", "r6id.8xlarge", "r6id.12xlarge", "r6id.16xlarge", "r6id.24xlarge", "r6id.32xlarge", "r6id.metal", "r6a.large", "r6a.xlarge", "r6a.2xlarge", "r6a.4xlarge", "r6a.8xlarge", "r6a.12xlarge", "r6a.16xlarge", "r6a.24xlarge", "r6a.32xlarge", "r6a.48xlarge", "r6a.metal", "p4de.24xlarge", "u-3tb1.56xlarge", "u-18tb1.112xlarge", "u-24tb1.112xlarge", "trn1.2xlarge", "trn1.32xlarge", "hpc6id.32xlarge", "c6in.large", "c6in.xlarge", "c6in.2xlarge", "c6in.4xlarge", "c6in.8xlarge", "c6in.12xlarge", "c6in.16xlarge", "c6in.24xlarge", "c6in.32xlarge", "m6in.large", "m6in.xlarge", "m6in.2xlarge", "m6in.4xlarge", "m6in.8xlarge", "m6in.12xlarge", "m6in.16xlarge", "m6in.24xlarge", "m6in.32xlarge", "m6idn.large", "m6idn.xlarge", "m6idn.2xlarge", "m6idn.4xlarge", "m6idn.8xlarge", "m6idn.12xlarge", "m6idn.16xlarge", "m6idn.24xlarge", "m6idn.32xlarge", "r6in.large", "r6in.xlarge", "r6in.2xlarge", "r6in.4xlarge", "r6in.8xlarge", "r6in.12xlarge", "r6in.16xlarge", "r6in.24xlarge", "r6in.32xlarge", "r6idn.large", "r6idn.xlarge", "r6idn.2xlarge", "r6idn.4xlarge", "r6idn.8xlarge", "r6idn.12xlarge", "r6idn.16xlarge", "r6idn.24xlarge", "r6idn.32xlarge", "c7g.metal", "m7g.medium", "m7g.large", "m7g.xlarge", "m7g.2xlarge", "m7g.4xlarge", "m7g.8xlarge", "m7g.12xlarge", "m7g.16xlarge", "m7g.metal", "r7g.medium", "r7g.large", "r7g.xlarge", "r7g.2xlarge", "r7g.4xlarge", "r7g.8xlarge", "r7g.12xlarge", "r7g.16xlarge", "r7g.metal", "c6in.metal", "m6in.metal", "m6idn.metal", "r6in.metal", "r6idn.metal", "inf2.xlarge", "inf2.8xlarge", "inf2.24xlarge", "inf2.48xlarge", "trn1n.32xlarge", "i4g.large", "i4g.xlarge", "i4g.2xlarge", "i4g.4xlarge", "i4g.8xlarge", "i4g.16xlarge", "hpc7g.4xlarge", "hpc7g.8xlarge", "hpc7g.16xlarge", "c7gn.medium", "c7gn.large", "c7gn.xlarge", "c7gn.2xlarge", "c7gn.4xlarge", "c7gn.8xlarge", "c7gn.12xlarge", "c7gn.16xlarge", "p5.48xlarge", "m7i.large", "m7i.xlarge", "m7i.2xlarge", "m7i.4xlarge", "m7i.8xlarge", "m7i.12xlarge", "m7i.16xlarge", "m7i.24xlarge", "m7i.48xlarge", "m7i-flex.large", "m7i-flex.xlarge", "m7i-flex.2xlarge", "m7i-flex.4xlarge", "m7i-flex.8xlarge", "m7a.medium", "m7a.large", "m7a.xlarge", "m7a.2xlarge", "m7a.4xlarge", "m7a.8xlarge", "m7a.12xlarge", "m7a.16xlarge", "m7a.24xlarge", "m7a.32xlarge", "m7a.48xlarge", "m7a.metal-48xl", "hpc7a.12xlarge", "hpc7a.24xlarge", "hpc7a.48xlarge", "hpc7a.96xlarge", "c7gd.medium", "c7gd.large", "c7gd.xlarge", "c7gd.2xlarge", "c7gd.4xlarge", "c7gd.8xlarge", "c7gd.12xlarge", "c7gd.16xlarge", "m7gd.medium", "m7gd.large", "m7gd.xlarge", "m7gd.2xlarge", "m7gd.4xlarge", "m7gd.8xlarge", "m7gd.12xlarge", "m7gd.16xlarge", "r7gd.medium", "r7gd.large", "r7gd.xlarge", "r7gd.2xlarge", "r7gd.4xlarge", "r7gd.8xlarge", "r7gd.12xlarge", "r7gd.16xlarge", "r7a.medium", "r7a.large", "r7a.xlarge", "r7a.2xlarge", "r7a.4xlarge", "r7a.8xlarge", "r7a.12xlarge", "r7a.16xlarge", "r7a.24xlarge", "r7a.32xlarge", "r7a.48xlarge", "c7i.large", "c7i.xlarge", "c7i.2xlarge", "c7i.4xlarge", "c7i.8xlarge", "c7i.12xlarge", "c7i.16xlarge", "c7i.24xlarge", "c7i.48xlarge", "mac2-m2pro.metal", "r7iz.large", "r7iz.xlarge", "r7iz.2xlarge", "r7iz.4xlarge", "r7iz.8xlarge", "r7iz.12xlarge", "r7iz.16xlarge", "r7iz.32xlarge", "c7a.medium", "c7a.large", "c7a.xlarge", "c7a.2xlarge", "c7a.4xlarge", "c7a.8xlarge", "c7a.12xlarge", "c7a.16xlarge", "c7a.24xlarge", "c7a.32xlarge", "c7a.48xlarge", "c7a.metal-48xl", "r7a.metal-48xl", "r7i.large", "r7i.xlarge", "r7i.2xlarge", "r7i.4xlarge", "r7i.8xlarge", "r7i.12xlarge", "r7i.16xlarge", "r7i.24xlarge", "r7i.48xlarge", "dl2q.24xlarge", "mac2-m2.metal", "i4i.12xlarge", "i4i.24xlarge", "c7i.metal-24xl", "c7i.metal-48xl", "m7i.metal-24xl", "m7i.metal-48xl", "r7i.metal-24xl", "r7i.metal-48xl", "r7iz.metal-16xl", "r7iz.metal-32xl", "c7gd.metal", "m7gd.metal", "r7gd.metal", "g6.xlarge", "g6.2xlarge", "g6.4xlarge", "g6.8xlarge", "g6.12xlarge", "g6.16xlarge", "g6.24xlarge", "g6.48xlarge", "gr6.4xlarge", "gr6.8xlarge", "c7i-flex.large", "c7i-flex.xlarge", "c7i-flex.2xlarge", "c7i-flex.4xlarge", "c7i-flex.8xlarge", "u7i-12tb.224xlarge", "u7in-16tb.224xlarge", "u7in-24tb.224xlarge", "u7in-32tb.224xlarge", "u7ib-12tb.224xlarge", "c7gn.metal", "r8g.medium", "r8g.large", "r8g.xlarge", "r8g.2xlarge", "r8g.4xlarge", "r8g.8xlarge", "r8g.12xlarge", "r8g.16xlarge", "r8g.24xlarge", "r8g.48xlarge", "r8g.metal-24xl", "r8g.metal-48xl", "mac2-m1ultra.metal", "g6e.xlarge", "g6e.2xlarge", "g6e.4xlarge", "g6e.8xlarge", "g6e.12xlarge", "g6e.16xlarge", "g6e.24xlarge", "g6e.48xlarge", "c8g.medium", "c8g.large", "c8g.xlarge", "c8g.2xlarge", "c8g.4xlarge", "c8g.8xlarge", "c8g.12xlarge", "c8g.16xlarge", "c8g.24xlarge", "c8g.48xlarge", "c8g.metal-24xl", "c8g.metal-48xl", "m8g.medium", "m8g.large", "m8g.xlarge", "m8g.2xlarge", "m8g.4xlarge", "m8g.8xlarge", "m8g.12xlarge", "m8g.16xlarge", "m8g.24xlarge", "m8g.48xlarge", "m8g.metal-24xl", "m8g.metal-48xl", "x8g.medium", "x8g.large", "x8g.xlarge", "x8g.2xlarge", "x8g.4xlarge", "x8g.8xlarge", "x8g.12xlarge", "x8g.16xlarge", "x8g.24xlarge", "x8g.48xlarge", "x8g.metal-24xl", "x8g.metal-48xl", "i7ie.large", "i7ie.xlarge", "i7ie.2xlarge", "i7ie.3xlarge", "i7ie.6xlarge", "i7ie.12xlarge", "i7ie.18xlarge", "i7ie.24xlarge", "i7ie.48xlarge", "i8g.large", "i8g.xlarge", "i8g.2xlarge", "i8g.4xlarge", "i8g.8xlarge", "i8g.12xlarge", "i8g.16xlarge", "i8g.24xlarge", "i8g.metal-24xl", "u7i-6tb.112xlarge", "u7i-8tb.112xlarge", "u7inh-32tb.480xlarge", "p5e.48xlarge", "p5en.48xlarge", "f2.12xlarge", "f2.48xlarge", "trn2.48xlarge", "c7i-flex.12xlarge", "c7i-flex.16xlarge", "m7i-flex.12xlarge", "m7i-flex.16xlarge", "i7ie.metal-24xl", "i7ie.metal-48xl", "i8g.48xlarge", "c8gd.medium", "c8gd.large", "c8gd.xlarge", "c8gd.2xlarge", "c8gd.4xlarge", "c8gd.8xlarge", "c8gd.12xlarge", "c8gd.16xlarge", "c8gd.24xlarge", "c8gd.48xlarge", "c8gd.metal-24xl", "c8gd.metal-48xl", "i7i.large", "i7i.xlarge", "i7i.2xlarge", "i7i.4xlarge", "i7i.8xlarge", "i7i.12xlarge", "i7i.16xlarge", "i7i.24xlarge", "i7i.48xlarge", "i7i.metal-24xl", "i7i.metal-48xl", "p6-b200.48xlarge", "m8gd.medium", "m8gd.large", "m8gd.xlarge", "m8gd.2xlarge", "m8gd.4xlarge", "m8gd.8xlarge", "m8gd.12xlarge", "m8gd.16xlarge", "m8gd.24xlarge", "m8gd.48xlarge", "m8gd.metal-24xl", "m8gd.metal-48xl", "r8gd.medium", "r8gd.large", "r8gd.xlarge", "r8gd.2xlarge", "r8gd.4xlarge", "r8gd.8xlarge", "r8gd.12xlarge", "r8gd.16xlarge", "r8gd.24xlarge", "r8gd.48xlarge", "r8gd.metal-24xl", "r8gd.metal-48xl", "c8gn.medium", "c8gn.large", "c8gn.xlarge", "c8gn.2xlarge", "c8gn.4xlarge", "c8gn.8xlarge", "c8gn.12xlarge", "c8gn.16xlarge", "c8gn.24xlarge", "c8gn.48xlarge", "c8gn.metal-24xl", "c8gn.metal-48xl", "f2.6xlarge", "p6e-gb200.36xlarge", "g6f.large", "g6f.xlarge", "g6f.2xlarge", "g6f.4xlarge", "gr6f.4xlarge", "p5.4xlarge", "r8i.large", "r8i.xlarge", "r8i.2xlarge", "r8i.4xlarge", "r8i.8xlarge", "r8i.12xlarge", "r8i.16xlarge", "r8i.24xlarge", "r8i.32xlarge", "r8i.48xlarge", "r8i.96xlarge", "r8i.metal-48xl", "r8i.metal-96xl", "r8i-flex.large", "r8i-flex.xlarge", "r8i-flex.2xlarge", "r8i-flex.4xlarge", "r8i-flex.8xlarge", "r8i-flex.12xlarge", "r8i-flex.16xlarge", "m8i.large", "m8i.xlarge", "m8i.2xlarge", "m8i.4xlarge", "m8i.8xlarge", "m8i.12xlarge", "m8i.16xlarge", "m8i.24xlarge", "m8i.32xlarge", "m8i.48xlarge", "m8i.96xlarge", "m8i.metal-48xl", "m8i.metal-96xl", "m8i-flex.large", "m8i-flex.xlarge", "m8i-flex.2xlarge", "m8i-flex.4xlarge", "m8i-flex.8xlarge", "m8i-flex.12xlarge", "m8i-flex.16xlarge", "i8ge.large", "i8ge.xlarge", "i8ge.2xlarge", "i8ge.3xlarge", "i8ge.6xlarge", "i8ge.12xlarge", "i8ge.18xlarge", "i8ge.24xlarge", "i8ge.48xlarge", "i8ge.metal-24xl", "i8ge.metal-48xl", "mac-m4.metal", "mac-m4pro.metal", "r8gn.medium", "r8gn.large", "r8gn.xlarge", "r8gn.2xlarge", "r8gn.4xlarge", "r8gn.8xlarge", "r8gn.12xlarge", "r8gn.16xlarge", "r8gn.24xlarge", "r8gn.48xlarge", "r8gn.metal-24xl", "r8gn.metal-48xl", "c8i.large", "c8i.xlarge", "c8i.2xlarge", "c8i.4xlarge", "c8i.8xlarge", "c8i.12xlarge", "c8i.16xlarge", "c8i.24xlarge", "c8i.32xlarge", "c8i.48xlarge", "c8i.96xlarge", "c8i.metal-48xl", "c8i.metal-96xl", "c8i-flex.large", "c8i-flex.xlarge", "c8i-flex.2xlarge", "c8i-flex.4xlarge", "c8i-flex.8xlarge", "c8i-flex.12xlarge", "c8i-flex.16xlarge", "r8gb.medium", "r8gb.large", "r8gb.xlarge", "r8gb.2xlarge", "r8gb.4xlarge", "r8gb.8xlarge", "r8gb.12xlarge", "r8gb.16xlarge", "r8gb.24xlarge", "r8gb.metal-24xl", "m8a.medium", "m8a.large", "m8a.xlarge", "m8a.2xlarge", "m8a.4xlarge", "m8a.8xlarge", "m8a.12xlarge", "m8a.16xlarge", "m8a.24xlarge", "m8a.48xlarge", "m8a.metal-24xl", "m8a.metal-48xl", "trn2.3xlarge", "r8a.medium", "r8a.large", "r8a.xlarge", "r8a.2xlarge", "r8a.4xlarge", "r8a.8xlarge", "r8a.12xlarge", "r8a.16xlarge", "r8a.24xlarge", "r8a.48xlarge", "r8a.metal-24xl", "r8a.metal-48xl", "p6-b300.48xlarge", "c8a.medium", "c8a.large", "c8a.xlarge", "c8a.2xlarge", "c8a.4xlarge", "c8a.8xlarge", "c8a.12xlarge", "c8a.16xlarge", "c8a.24xlarge", "c8a.48xlarge", "c8a.metal-24xl", "c8a.metal-48xl", "c8gb.12xlarge", "c8gb.16xlarge", "c8gb.24xlarge", "c8gb.2xlarge", "c8gb.4xlarge", "c8gb.8xlarge", "c8gb.large", "c8gb.medium", "c8gb.metal-24xl", "c8gb.xlarge", "c8gb.48xlarge", "c8gb.metal-48xl", "m8gb.12xlarge", "m8gb.16xlarge", "m8gb.24xlarge", "m8gb.2xlarge", "m8gb.4xlarge", "m8gb.8xlarge", "m8gb.large", "m8gb.medium", "m8gb.xlarge", "m8gb.48xlarge", "m8gb.metal-24xl", "m8gb.metal-48xl", "m8gn.12xlarge", "m8gn.16xlarge", "m8gn.24xlarge", "m8gn.2xlarge", "m8gn.48xlarge", "m8gn.4xlarge", "m8gn.8xlarge", "m8gn.large", "m8gn.medium", "m8gn.xlarge", "m8gn.metal-24xl", "m8gn.metal-48xl", "x8aedz.12xlarge", "x8aedz.24xlarge", "x8aedz.3xlarge", "x8aedz.6xlarge", "x8aedz.large", "x8aedz.metal-12xl", "x8aedz.metal-24xl", "x8aedz.xlarge", "m8azn.medium", "m8azn.large", "m8azn.xlarge", "m8azn.3xlarge", "m8azn.6xlarge", "m8azn.12xlarge", "m8azn.24xlarge", "m8azn.metal-12xl", "m8azn.metal-24xl", "x8i.large", "x8i.xlarge", "x8i.2xlarge", "x8i.4xlarge", "x8i.8xlarge", "x8i.12xlarge", "x8i.16xlarge", "x8i.24xlarge", "x8i.32xlarge", "x8i.48xlarge", "x8i.64xlarge", "x8i.96xlarge", "x8i.metal-48xl", "x8i.metal-96xl", "mac-m4max.metal", "g7e.2xlarge", "g7e.4xlarge", "g7e.8xlarge", "g7e.12xlarge", "g7e.24xlarge", "g7e.48xlarge", "r8id.large", "r8id.xlarge", "r8id.2xlarge", "r8id.4xlarge", "r8id.8xlarge", "r8id.12xlarge", "r8id.16xlarge", "r8id.24xlarge", "r8id.32xlarge", "r8id.48xlarge", "r8id.96xlarge", "r8id.metal-48xl", "r8id.metal-96xl", "c8id.large", "c8id.xlarge", "c8id.2xlarge", "c8id.4xlarge", "c8id.8xlarge", "c8id.12xlarge", "c8id.16xlarge", "c8id.24xlarge", "c8id.32xlarge", "c8id.48xlarge", "c8id.96xlarge", "c8id.metal-48xl", "c8id.metal-96xl", "m8id.large", "m8id.xlarge", "m8id.2xlarge", "m8id.4xlarge", "m8id.8xlarge", "m8id.12xlarge", "m8id.16xlarge", "m8id.24xlarge", "m8id.32xlarge", "m8id.48xlarge", "m8id.96xlarge", "m8id.metal-48xl", "m8id.metal-96xl", "hpc8a.96xlarge"]);
-    public static readonly SM::ShapeInfo SInstanceTypeHypervisor = new SM::ShapeInfo("InstanceTypeHypervisor", SM::ShapeKind.String).Constrain(enumValues: ["nitro", "xen"]);
-    public static readonly SM::ShapeInfo SInstanceTypeInfo = new SM::ShapeInfo("InstanceTypeInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceTypeInfoFromInstanceRequirements = new SM::ShapeInfo("InstanceTypeInfoFromInstanceRequirements", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceTypeInfoFromInstanceRequirementsSet = new SM::ShapeInfo("InstanceTypeInfoFromInstanceRequirementsSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceTypeInfoList = new SM::ShapeInfo("InstanceTypeInfoList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceTypeList = new SM::ShapeInfo("InstanceTypeList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceTypeOffering = new SM::ShapeInfo("InstanceTypeOffering", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceTypeOfferingsList = new SM::ShapeInfo("InstanceTypeOfferingsList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceTypes = new SM::ShapeInfo("InstanceTypes", SM::ShapeKind.List).Constrain(min: 0, max: 1000);
-    public static readonly SM::ShapeInfo SInstanceTypesList = new SM::ShapeInfo("InstanceTypesList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceUsage = new SM::ShapeInfo("InstanceUsage", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceUsageSet = new SM::ShapeInfo("InstanceUsageSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInteger = new SM::ShapeInfo("Integer", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SIntegerWithConstraints = new SM::ShapeInfo("IntegerWithConstraints", SM::ShapeKind.Integer).Constrain(min: 0);
-    public static readonly SM::ShapeInfo SIntegrateServices = new SM::ShapeInfo("IntegrateServices", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInterfacePermissionType = new SM::ShapeInfo("InterfacePermissionType", SM::ShapeKind.String).Constrain(enumValues: ["INSTANCE-ATTACH", "EIP-ASSOCIATE"]);
-    public static readonly SM::ShapeInfo SInterfaceProtocolType = new SM::ShapeInfo("InterfaceProtocolType", SM::ShapeKind.String).Constrain(enumValues: ["VLAN", "GRE"]);
-    public static readonly SM::ShapeInfo SInternetGateway = new SM::ShapeInfo("InternetGateway", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInternetGatewayAttachment = new SM::ShapeInfo("InternetGatewayAttachment", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInternetGatewayAttachmentList = new SM::ShapeInfo("InternetGatewayAttachmentList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInternetGatewayBlockMode = new SM::ShapeInfo("InternetGatewayBlockMode", SM::ShapeKind.String).Constrain(enumValues: ["off", "block-bidirectional", "block-ingress"]);
-    public static readonly SM::ShapeInfo SInternetGatewayExclusionMode = new SM::ShapeInfo("InternetGatewayExclusionMode", SM::ShapeKind.String).Constrain(enumValues: ["allow-bidirectional", "allow-egress"]);
-    public static readonly SM::ShapeInfo SInternetGatewayId = new SM::ShapeInfo("InternetGatewayId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SInternetGatewayIdList = new SM::ShapeInfo("InternetGatewayIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInternetGatewayList = new SM::ShapeInfo("InternetGatewayList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInterruptibleCapacityAllocation = new SM::ShapeInfo("InterruptibleCapacityAllocation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInterruptibleCapacityReservationAllocationStatus = new SM::ShapeInfo("InterruptibleCapacityReservationAllocationStatus", SM::ShapeKind.String).Constrain(enumValues: ["pending", "active", "updating", "canceling", "canceled", "failed"]);
-    public static readonly SM::ShapeInfo SInterruptionInfo = new SM::ShapeInfo("InterruptionInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInterruptionType = new SM::ShapeInfo("InterruptionType", SM::ShapeKind.String).Constrain(enumValues: ["adhoc"]);
-    public static readonly SM::ShapeInfo SIpAddress = new SM::ShapeInfo("IpAddress", SM::ShapeKind.String).Constrain(min: 0, max: 15);
-    public static readonly SM::ShapeInfo SIpAddressList = new SM::ShapeInfo("IpAddressList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpAddressType = new SM::ShapeInfo("IpAddressType", SM::ShapeKind.String).Constrain(enumValues: ["ipv4", "dualstack", "ipv6"]);
-    public static readonly SM::ShapeInfo SIpList = new SM::ShapeInfo("IpList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpPermission = new SM::ShapeInfo("IpPermission", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpPermissionList = new SM::ShapeInfo("IpPermissionList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpPrefixList = new SM::ShapeInfo("IpPrefixList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpRange = new SM::ShapeInfo("IpRange", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpRangeList = new SM::ShapeInfo("IpRangeList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpRanges = new SM::ShapeInfo("IpRanges", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpSource = new SM::ShapeInfo("IpSource", SM::ShapeKind.String).Constrain(enumValues: ["amazon", "byoip", "none"]);
-    public static readonly SM::ShapeInfo SIpam = new SM::ShapeInfo("Ipam", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpamAddressHistoryMaxResults = new SM::ShapeInfo("IpamAddressHistoryMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000);
-    public static readonly SM::ShapeInfo SIpamAddressHistoryRecord = new SM::ShapeInfo("IpamAddressHistoryRecord", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpamAddressHistoryRecordSet = new SM::ShapeInfo("IpamAddressHistoryRecordSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpamAddressHistoryResourceType = new SM::ShapeInfo("IpamAddressHistoryResourceType", SM::ShapeKind.String).Constrain(enumValues: ["eip", "vpc", "subnet", "network-interface", "instance"]);
-    public static readonly SM::ShapeInfo SIpamAssociatedResourceDiscoveryStatus = new SM::ShapeInfo("IpamAssociatedResourceDiscoveryStatus", SM::ShapeKind.String).Constrain(enumValues: ["active", "not-found"]);
-    public static readonly SM::ShapeInfo SIpamCidrAuthorizationContext = new SM::ShapeInfo("IpamCidrAuthorizationContext", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpamComplianceStatus = new SM::ShapeInfo("IpamComplianceStatus", SM::ShapeKind.String).Constrain(enumValues: ["compliant", "noncompliant", "unmanaged", "ignored"]);
-    public static readonly SM::ShapeInfo SIpamDiscoveredAccount = new SM::ShapeInfo("IpamDiscoveredAccount", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpamDiscoveredAccountSet = new SM::ShapeInfo("IpamDiscoveredAccountSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpamDiscoveredPublicAddress = new SM::ShapeInfo("IpamDiscoveredPublicAddress", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpamDiscoveredPublicAddressSet = new SM::ShapeInfo("IpamDiscoveredPublicAddressSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpamDiscoveredResourceCidr = new SM::ShapeInfo("IpamDiscoveredResourceCidr", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpamDiscoveredResourceCidrSet = new SM::ShapeInfo("IpamDiscoveredResourceCidrSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpamDiscoveryFailureCode = new SM::ShapeInfo("IpamDiscoveryFailureCode", SM::ShapeKind.String).Constrain(enumValues: ["assume-role-failure", "throttling-failure", "unauthorized-failure"]);
-    public static readonly SM::ShapeInfo SIpamDiscoveryFailureReason = new SM::ShapeInfo("IpamDiscoveryFailureReason", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpamExternalResourceVerificationToken = new SM::ShapeInfo("IpamExternalResourceVerificationToken", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpamExternalResourceVerificationTokenId = new SM::ShapeInfo("IpamExternalResourceVerificationTokenId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SIpamExternalResourceVerificationTokenSet = new SM::ShapeInfo("IpamExternalResourceVerificationTokenSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpamExternalResourceVerificationTokenState = new SM::ShapeInfo("IpamExternalResourceVerificationTokenState", SM::ShapeKind.String).Constrain(enumValues: ["create-in-progress", "create-complete", "create-failed", "delete-in-progress", "delete-complete", "delete-failed"]);
-    public static readonly SM::ShapeInfo SIpamId = new SM::ShapeInfo("IpamId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SIpamManagementState = new SM::ShapeInfo("IpamManagementState", SM::ShapeKind.String).Constrain(enumValues: ["managed", "unmanaged", "ignored"]);
-    public static readonly SM::ShapeInfo SIpamMaxResults = new SM::ShapeInfo("IpamMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SIpamMeteredAccount = new SM::ShapeInfo("IpamMeteredAccount", SM::ShapeKind.String).Constrain(enumValues: ["ipam-owner", "resource-owner"]);
-    public static readonly SM::ShapeInfo SIpamNetmaskLength = new SM::ShapeInfo("IpamNetmaskLength", SM::ShapeKind.Integer).Constrain(min: 0, max: 128);
-    public static readonly SM::ShapeInfo SIpamNetworkInterfaceAttachmentStatus = new SM::ShapeInfo("IpamNetworkInterfaceAttachmentStatus", SM::ShapeKind.String).Constrain(enumValues: ["available", "in-use"]);
-    public static readonly SM::ShapeInfo SIpamOperatingRegion = new SM::ShapeInfo("IpamOperatingRegion", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpamOperatingRegionSet = new SM::ShapeInfo("IpamOperatingRegionSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpamOrganizationalUnitExclusion = new SM::ShapeInfo("IpamOrganizationalUnitExclusion", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpamOrganizationalUnitExclusionSet = new SM::ShapeInfo("IpamOrganizationalUnitExclusionSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpamOverlapStatus = new SM::ShapeInfo("IpamOverlapStatus", SM::ShapeKind.String).Constrain(enumValues: ["overlapping", "nonoverlapping", "ignored"]);
-    public static readonly SM::ShapeInfo SIpamPolicy = new SM::ShapeInfo("IpamPolicy", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpamPolicyAllocationRule = new SM::ShapeInfo("IpamPolicyAllocationRule", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpamPolicyAllocationRuleList = new SM::ShapeInfo("IpamPolicyAllocationRuleList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpamPolicyAllocationRuleListRequest = new SM::ShapeInfo("IpamPolicyAllocationRuleListRequest", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpamPolicyAllocationRuleRequest = new SM::ShapeInfo("IpamPolicyAllocationRuleRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpamPolicyDocument = new SM::ShapeInfo("IpamPolicyDocument", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpamPolicyDocumentSet = new SM::ShapeInfo("IpamPolicyDocumentSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpamPolicyId = new SM::ShapeInfo("IpamPolicyId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SIpamPolicyManagedBy = new SM::ShapeInfo("IpamPolicyManagedBy", SM::ShapeKind.String).Constrain(enumValues: ["account", "delegated-administrator-for-ipam"]);
-    public static readonly SM::ShapeInfo SIpamPolicyOrganizationTarget = new SM::ShapeInfo("IpamPolicyOrganizationTarget", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpamPolicyOrganizationTargetSet = new SM::ShapeInfo("IpamPolicyOrganizationTargetSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpamPolicyResourceType = new SM::ShapeInfo("IpamPolicyResourceType", SM::ShapeKind.String).Constrain(enumValues: ["alb", "eip", "rds", "rnat"]);
-    public static readonly SM::ShapeInfo SIpamPolicySet = new SM::ShapeInfo("IpamPolicySet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpamPolicyState = new SM::ShapeInfo("IpamPolicyState", SM::ShapeKind.String).Constrain(enumValues: ["create-in-progress", "create-complete", "create-failed", "modify-in-progress", "modify-complete", "modify-failed", "delete-in-progress", "delete-complete", "delete-failed", "isolate-in-progress", "isolate-complete", "restore-in-progress"]);
-    public static readonly SM::ShapeInfo SIpamPool = new SM::ShapeInfo("IpamPool", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpamPoolAllocation = new SM::ShapeInfo("IpamPoolAllocation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpamPoolAllocationAllowedCidrs = new SM::ShapeInfo("IpamPoolAllocationAllowedCidrs", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpamPoolAllocationDisallowedCidrs = new SM::ShapeInfo("IpamPoolAllocationDisallowedCidrs", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpamPoolAllocationId = new SM::ShapeInfo("IpamPoolAllocationId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SIpamPoolAllocationResourceType = new SM::ShapeInfo("IpamPoolAllocationResourceType", SM::ShapeKind.String).Constrain(enumValues: ["ipam-pool", "vpc", "ec2-public-ipv4-pool", "custom", "subnet", "eip", "anycast-ip-list"]);
-    public static readonly SM::ShapeInfo SIpamPoolAllocationSet = new SM::ShapeInfo("IpamPoolAllocationSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpamPoolAwsService = new SM::ShapeInfo("IpamPoolAwsService", SM::ShapeKind.String).Constrain(enumValues: ["ec2", "global-services"]);
-    public static readonly SM::ShapeInfo SIpamPoolCidr = new SM::ShapeInfo("IpamPoolCidr", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpamPoolCidrFailureCode = new SM::ShapeInfo("IpamPoolCidrFailureCode", SM::ShapeKind.String).Constrain(enumValues: ["cidr-not-available", "limit-exceeded"]);
-    public static readonly SM::ShapeInfo SIpamPoolCidrFailureReason = new SM::ShapeInfo("IpamPoolCidrFailureReason", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpamPoolCidrId = new SM::ShapeInfo("IpamPoolCidrId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SIpamPoolCidrSet = new SM::ShapeInfo("IpamPoolCidrSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpamPoolCidrState = new SM::ShapeInfo("IpamPoolCidrState", SM::ShapeKind.String).Constrain(enumValues: ["pending-provision", "provisioned", "failed-provision", "pending-deprovision", "deprovisioned", "failed-deprovision", "pending-import", "failed-import"]);
-    public static readonly SM::ShapeInfo SIpamPoolId = new SM::ShapeInfo("IpamPoolId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SIpamPoolPublicIpSource = new SM::ShapeInfo("IpamPoolPublicIpSource", SM::ShapeKind.String).Constrain(enumValues: ["amazon", "byoip"]);
-    public static readonly SM::ShapeInfo SIpamPoolSet = new SM::ShapeInfo("IpamPoolSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpamPoolSourceResource = new SM::ShapeInfo("IpamPoolSourceResource", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpamPoolSourceResourceRequest = new SM::ShapeInfo("IpamPoolSourceResourceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpamPoolSourceResourceType = new SM::ShapeInfo("IpamPoolSourceResourceType", SM::ShapeKind.String).Constrain(enumValues: ["vpc"]);
-    public static readonly SM::ShapeInfo SIpamPoolState = new SM::ShapeInfo("IpamPoolState", SM::ShapeKind.String).Constrain(enumValues: ["create-in-progress", "create-complete", "create-failed", "modify-in-progress", "modify-complete", "modify-failed", "delete-in-progress", "delete-complete", "delete-failed", "isolate-in-progress", "isolate-complete", "restore-in-progress"]);
-    public static readonly SM::ShapeInfo SIpamPrefixListResolver = new SM::ShapeInfo("IpamPrefixListResolver", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpamPrefixListResolverId = new SM::ShapeInfo("IpamPrefixListResolverId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SIpamPrefixListResolverRule = new SM::ShapeInfo("IpamPrefixListResolverRule", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpamPrefixListResolverRuleCondition = new SM::ShapeInfo("IpamPrefixListResolverRuleCondition", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpamPrefixListResolverRuleConditionOperation = new SM::ShapeInfo("IpamPrefixListResolverRuleConditionOperation", SM::ShapeKind.String).Constrain(enumValues: ["equals", "not-equals", "subnet-of"]);
-    public static readonly SM::ShapeInfo SIpamPrefixListResolverRuleConditionRequest = new SM::ShapeInfo("IpamPrefixListResolverRuleConditionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpamPrefixListResolverRuleConditionRequestSet = new SM::ShapeInfo("IpamPrefixListResolverRuleConditionRequestSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpamPrefixListResolverRuleConditionSet = new SM::ShapeInfo("IpamPrefixListResolverRuleConditionSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpamPrefixListResolverRuleRequest = new SM::ShapeInfo("IpamPrefixListResolverRuleRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpamPrefixListResolverRuleRequestSet = new SM::ShapeInfo("IpamPrefixListResolverRuleRequestSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpamPrefixListResolverRuleSet = new SM::ShapeInfo("IpamPrefixListResolverRuleSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpamPrefixListResolverRuleType = new SM::ShapeInfo("IpamPrefixListResolverRuleType", SM::ShapeKind.String).Constrain(enumValues: ["static-cidr", "ipam-resource-cidr", "ipam-pool-cidr"]);
-    public static readonly SM::ShapeInfo SIpamPrefixListResolverSet = new SM::ShapeInfo("IpamPrefixListResolverSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpamPrefixListResolverState = new SM::ShapeInfo("IpamPrefixListResolverState", SM::ShapeKind.String).Constrain(enumValues: ["create-in-progress", "create-complete", "create-failed", "modify-in-progress", "modify-complete", "modify-failed", "delete-in-progress", "delete-complete", "delete-failed", "isolate-in-progress", "isolate-complete", "restore-in-progress"]);
-    public static readonly SM::ShapeInfo SIpamPrefixListResolverTarget = new SM::ShapeInfo("IpamPrefixListResolverTarget", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpamPrefixListResolverTargetId = new SM::ShapeInfo("IpamPrefixListResolverTargetId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SIpamPrefixListResolverTargetSet = new SM::ShapeInfo("IpamPrefixListResolverTargetSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpamPrefixListResolverTargetState = new SM::ShapeInfo("IpamPrefixListResolverTargetState", SM::ShapeKind.String).Constrain(enumValues: ["create-in-progress", "create-complete", "create-failed", "modify-in-progress", "modify-complete", "modify-failed", "sync-in-progress", "sync-complete", "sync-failed", "delete-in-progress", "delete-complete", "delete-failed", "isolate-in-progress", "isolate-complete", "restore-in-progress"]);
-    public static readonly SM::ShapeInfo SIpamPrefixListResolverVersion = new SM::ShapeInfo("IpamPrefixListResolverVersion", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpamPrefixListResolverVersionCreationStatus = new SM::ShapeInfo("IpamPrefixListResolverVersionCreationStatus", SM::ShapeKind.String).Constrain(enumValues: ["pending", "success", "failure"]);
-    public static readonly SM::ShapeInfo SIpamPrefixListResolverVersionEntry = new SM::ShapeInfo("IpamPrefixListResolverVersionEntry", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpamPrefixListResolverVersionEntrySet = new SM::ShapeInfo("IpamPrefixListResolverVersionEntrySet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpamPrefixListResolverVersionNumberSet = new SM::ShapeInfo("IpamPrefixListResolverVersionNumberSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpamPrefixListResolverVersionSet = new SM::ShapeInfo("IpamPrefixListResolverVersionSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpamPublicAddressAssociationStatus = new SM::ShapeInfo("IpamPublicAddressAssociationStatus", SM::ShapeKind.String).Constrain(enumValues: ["associated", "disassociated"]);
-    public static readonly SM::ShapeInfo SIpamPublicAddressAwsService = new SM::ShapeInfo("IpamPublicAddressAwsService", SM::ShapeKind.String).Constrain(enumValues: ["nat-gateway", "database-migration-service", "redshift", "elastic-container-service", "relational-database-service", "site-to-site-vpn", "load-balancer", "global-accelerator", "cloudfront", "other"]);
-    public static readonly SM::ShapeInfo SIpamPublicAddressSecurityGroup = new SM::ShapeInfo("IpamPublicAddressSecurityGroup", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpamPublicAddressSecurityGroupList = new SM::ShapeInfo("IpamPublicAddressSecurityGroupList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpamPublicAddressTag = new SM::ShapeInfo("IpamPublicAddressTag", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpamPublicAddressTagList = new SM::ShapeInfo("IpamPublicAddressTagList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpamPublicAddressTags = new SM::ShapeInfo("IpamPublicAddressTags", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpamPublicAddressType = new SM::ShapeInfo("IpamPublicAddressType", SM::ShapeKind.String).Constrain(enumValues: ["service-managed-ip", "service-managed-byoip", "amazon-owned-eip", "amazon-owned-contig", "byoip", "ec2-public-ip", "anycast-ip-list-ip"]);
-    public static readonly SM::ShapeInfo SIpamResourceCidr = new SM::ShapeInfo("IpamResourceCidr", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpamResourceCidrIpSource = new SM::ShapeInfo("IpamResourceCidrIpSource", SM::ShapeKind.String).Constrain(enumValues: ["amazon", "byoip", "none"]);
-    public static readonly SM::ShapeInfo SIpamResourceCidrSet = new SM::ShapeInfo("IpamResourceCidrSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpamResourceDiscovery = new SM::ShapeInfo("IpamResourceDiscovery", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpamResourceDiscoveryAssociation = new SM::ShapeInfo("IpamResourceDiscoveryAssociation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpamResourceDiscoveryAssociationId = new SM::ShapeInfo("IpamResourceDiscoveryAssociationId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SIpamResourceDiscoveryAssociationSet = new SM::ShapeInfo("IpamResourceDiscoveryAssociationSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpamResourceDiscoveryAssociationState = new SM::ShapeInfo("IpamResourceDiscoveryAssociationState", SM::ShapeKind.String).Constrain(enumValues: ["associate-in-progress", "associate-complete", "associate-failed", "disassociate-in-progress", "disassociate-complete", "disassociate-failed", "isolate-in-progress", "isolate-complete", "restore-in-progress"]);
-    public static readonly SM::ShapeInfo SIpamResourceDiscoveryId = new SM::ShapeInfo("IpamResourceDiscoveryId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SIpamResourceDiscoverySet = new SM::ShapeInfo("IpamResourceDiscoverySet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpamResourceDiscoveryState = new SM::ShapeInfo("IpamResourceDiscoveryState", SM::ShapeKind.String).Constrain(enumValues: ["create-in-progress", "create-complete", "create-failed", "modify-in-progress", "modify-complete", "modify-failed", "delete-in-progress", "delete-complete", "delete-failed", "isolate-in-progress", "isolate-complete", "restore-in-progress"]);
-    public static readonly SM::ShapeInfo SIpamResourceTag = new SM::ShapeInfo("IpamResourceTag", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpamResourceTagList = new SM::ShapeInfo("IpamResourceTagList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpamResourceType = new SM::ShapeInfo("IpamResourceType", SM::ShapeKind.String).Constrain(enumValues: ["vpc", "subnet", "eip", "public-ipv4-pool", "ipv6-pool", "eni", "anycast-ip-list"]);
-    public static readonly SM::ShapeInfo SIpamScope = new SM::ShapeInfo("IpamScope", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpamScopeExternalAuthorityConfiguration = new SM::ShapeInfo("IpamScopeExternalAuthorityConfiguration", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpamScopeExternalAuthorityType = new SM::ShapeInfo("IpamScopeExternalAuthorityType", SM::ShapeKind.String).Constrain(enumValues: ["infoblox"]);
-    public static readonly SM::ShapeInfo SIpamScopeId = new SM::ShapeInfo("IpamScopeId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SIpamScopeSet = new SM::ShapeInfo("IpamScopeSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpamScopeState = new SM::ShapeInfo("IpamScopeState", SM::ShapeKind.String).Constrain(enumValues: ["create-in-progress", "create-complete", "create-failed", "modify-in-progress", "modify-complete", "modify-failed", "delete-in-progress", "delete-complete", "delete-failed", "isolate-in-progress", "isolate-complete", "restore-in-progress"]);
-    public static readonly SM::ShapeInfo SIpamScopeType = new SM::ShapeInfo("IpamScopeType", SM::ShapeKind.String).Constrain(enumValues: ["public", "private"]);
-    public static readonly SM::ShapeInfo SIpamSet = new SM::ShapeInfo("IpamSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpamState = new SM::ShapeInfo("IpamState", SM::ShapeKind.String).Constrain(enumValues: ["create-in-progress", "create-complete", "create-failed", "modify-in-progress", "modify-complete", "modify-failed", "delete-in-progress", "delete-complete", "delete-failed", "isolate-in-progress", "isolate-complete", "restore-in-progress"]);
-    public static readonly SM::ShapeInfo SIpamTier = new SM::ShapeInfo("IpamTier", SM::ShapeKind.String).Constrain(enumValues: ["free", "advanced"]);
-    public static readonly SM::ShapeInfo SIpv4AddressesPerSecondaryInterface = new SM::ShapeInfo("Ipv4AddressesPerSecondaryInterface", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SIpv4PoolCoipId = new SM::ShapeInfo("Ipv4PoolCoipId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SIpv4PoolEc2Id = new SM::ShapeInfo("Ipv4PoolEc2Id", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SIpv4PrefixList = new SM::ShapeInfo("Ipv4PrefixList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpv4PrefixListResponse = new SM::ShapeInfo("Ipv4PrefixListResponse", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpv4PrefixSpecification = new SM::ShapeInfo("Ipv4PrefixSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpv4PrefixSpecificationRequest = new SM::ShapeInfo("Ipv4PrefixSpecificationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpv4PrefixSpecificationResponse = new SM::ShapeInfo("Ipv4PrefixSpecificationResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpv4PrefixesList = new SM::ShapeInfo("Ipv4PrefixesList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpv6Address = new SM::ShapeInfo("Ipv6Address", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SIpv6AddressAttribute = new SM::ShapeInfo("Ipv6AddressAttribute", SM::ShapeKind.String).Constrain(enumValues: ["public", "private"]);
-    public static readonly SM::ShapeInfo SIpv6AddressList = new SM::ShapeInfo("Ipv6AddressList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpv6CidrAssociation = new SM::ShapeInfo("Ipv6CidrAssociation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpv6CidrAssociationSet = new SM::ShapeInfo("Ipv6CidrAssociationSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpv6CidrBlock = new SM::ShapeInfo("Ipv6CidrBlock", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpv6CidrBlockSet = new SM::ShapeInfo("Ipv6CidrBlockSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpv6Flag = new SM::ShapeInfo("Ipv6Flag", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SIpv6Pool = new SM::ShapeInfo("Ipv6Pool", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpv6PoolEc2Id = new SM::ShapeInfo("Ipv6PoolEc2Id", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SIpv6PoolIdList = new SM::ShapeInfo("Ipv6PoolIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpv6PoolMaxResults = new SM::ShapeInfo("Ipv6PoolMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000);
-    public static readonly SM::ShapeInfo SIpv6PoolSet = new SM::ShapeInfo("Ipv6PoolSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpv6PrefixList = new SM::ShapeInfo("Ipv6PrefixList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpv6PrefixListResponse = new SM::ShapeInfo("Ipv6PrefixListResponse", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpv6PrefixSpecification = new SM::ShapeInfo("Ipv6PrefixSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpv6PrefixSpecificationRequest = new SM::ShapeInfo("Ipv6PrefixSpecificationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpv6PrefixSpecificationResponse = new SM::ShapeInfo("Ipv6PrefixSpecificationResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpv6PrefixesList = new SM::ShapeInfo("Ipv6PrefixesList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpv6Range = new SM::ShapeInfo("Ipv6Range", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIpv6RangeList = new SM::ShapeInfo("Ipv6RangeList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIpv6SupportValue = new SM::ShapeInfo("Ipv6SupportValue", SM::ShapeKind.String).Constrain(enumValues: ["enable", "disable"]);
+    public static SM::ShapeInfo SImageList => Table[2000];
+    public static SM::ShapeInfo SImageMetadata => Table[2001];
+    public static SM::ShapeInfo SImageName => Table[2002];
+    public static SM::ShapeInfo SImageNameCriteriaRequest => Table[2003];
+    public static SM::ShapeInfo SImageNameCriteriaRequestList => Table[2004];
+    public static SM::ShapeInfo SImageNameList => Table[2005];
+    public static SM::ShapeInfo SImageNameRequest => Table[2006];
+    public static SM::ShapeInfo SImageProvider => Table[2007];
+    public static SM::ShapeInfo SImageProviderList => Table[2008];
+    public static SM::ShapeInfo SImageProviderRequest => Table[2009];
+    public static SM::ShapeInfo SImageProviderRequestList => Table[2010];
+    public static SM::ShapeInfo SImageRecycleBinInfo => Table[2011];
+    public static SM::ShapeInfo SImageRecycleBinInfoList => Table[2012];
+    public static SM::ShapeInfo SImageReference => Table[2013];
+    public static SM::ShapeInfo SImageReferenceList => Table[2014];
+    public static SM::ShapeInfo SImageReferenceOptionName => Table[2015];
+    public static SM::ShapeInfo SImageReferenceResourceType => Table[2016];
+    public static SM::ShapeInfo SImageState => Table[2017];
+    public static SM::ShapeInfo SImageTypeValues => Table[2018];
+    public static SM::ShapeInfo SImageUefiDataRequest => Table[2019];
+    public static SM::ShapeInfo SImageUsageReport => Table[2020];
+    public static SM::ShapeInfo SImageUsageReportEntry => Table[2021];
+    public static SM::ShapeInfo SImageUsageReportEntryList => Table[2022];
+    public static SM::ShapeInfo SImageUsageReportId => Table[2023];
+    public static SM::ShapeInfo SImageUsageReportIdStringList => Table[2024];
+    public static SM::ShapeInfo SImageUsageReportList => Table[2025];
+    public static SM::ShapeInfo SImageUsageReportState => Table[2026];
+    public static SM::ShapeInfo SImageUsageReportStateReason => Table[2027];
+    public static SM::ShapeInfo SImageUsageReportUserIdStringList => Table[2028];
+    public static SM::ShapeInfo SImageUsageResourceType => Table[2029];
+    public static SM::ShapeInfo SImageUsageResourceTypeList => Table[2030];
+    public static SM::ShapeInfo SImageUsageResourceTypeName => Table[2031];
+    public static SM::ShapeInfo SImageUsageResourceTypeOption => Table[2032];
+    public static SM::ShapeInfo SImageUsageResourceTypeOptionList => Table[2033];
+    public static SM::ShapeInfo SImageUsageResourceTypeOptionRequest => Table[2034];
+    public static SM::ShapeInfo SImageUsageResourceTypeOptionRequestList => Table[2035];
+    public static SM::ShapeInfo SImageUsageResourceTypeOptionValue => Table[2036];
+    public static SM::ShapeInfo SImageUsageResourceTypeOptionValuesList => Table[2037];
+    public static SM::ShapeInfo SImageUsageResourceTypeRequest => Table[2038];
+    public static SM::ShapeInfo SImageUsageResourceTypeRequestList => Table[2039];
+    public static SM::ShapeInfo SImdsSupportValues => Table[2040];
+    public static SM::ShapeInfo SImportClientVpnClientCertificateRevocationListRequest => Table[2041];
+    public static SM::ShapeInfo SImportClientVpnClientCertificateRevocationListResult => Table[2042];
+    public static SM::ShapeInfo SImportImageLicenseConfigurationRequest => Table[2043];
+    public static SM::ShapeInfo SImportImageLicenseConfigurationResponse => Table[2044];
+    public static SM::ShapeInfo SImportImageLicenseSpecificationListRequest => Table[2045];
+    public static SM::ShapeInfo SImportImageLicenseSpecificationListResponse => Table[2046];
+    public static SM::ShapeInfo SImportImageRequest => Table[2047];
+    public static SM::ShapeInfo SImportImageResult => Table[2048];
+    public static SM::ShapeInfo SImportImageTask => Table[2049];
+    public static SM::ShapeInfo SImportImageTaskId => Table[2050];
+    public static SM::ShapeInfo SImportImageTaskList => Table[2051];
+    public static SM::ShapeInfo SImportInstanceLaunchSpecification => Table[2052];
+    public static SM::ShapeInfo SImportInstanceRequest => Table[2053];
+    public static SM::ShapeInfo SImportInstanceResult => Table[2054];
+    public static SM::ShapeInfo SImportInstanceTaskDetails => Table[2055];
+    public static SM::ShapeInfo SImportInstanceVolumeDetailItem => Table[2056];
+    public static SM::ShapeInfo SImportInstanceVolumeDetailSet => Table[2057];
+    public static SM::ShapeInfo SImportKeyPairRequest => Table[2058];
+    public static SM::ShapeInfo SImportKeyPairResult => Table[2059];
+    public static SM::ShapeInfo SImportManifestUrl => Table[2060];
+    public static SM::ShapeInfo SImportSnapshotRequest => Table[2061];
+    public static SM::ShapeInfo SImportSnapshotResult => Table[2062];
+    public static SM::ShapeInfo SImportSnapshotTask => Table[2063];
+    public static SM::ShapeInfo SImportSnapshotTaskId => Table[2064];
+    public static SM::ShapeInfo SImportSnapshotTaskIdList => Table[2065];
+    public static SM::ShapeInfo SImportSnapshotTaskList => Table[2066];
+    public static SM::ShapeInfo SImportTaskId => Table[2067];
+    public static SM::ShapeInfo SImportTaskIdList => Table[2068];
+    public static SM::ShapeInfo SImportVolumeRequest => Table[2069];
+    public static SM::ShapeInfo SImportVolumeResult => Table[2070];
+    public static SM::ShapeInfo SImportVolumeTaskDetails => Table[2071];
+    public static SM::ShapeInfo SIncludeUnsupportedInRegion => Table[2072];
+    public static SM::ShapeInfo SInferenceAcceleratorInfo => Table[2073];
+    public static SM::ShapeInfo SInferenceDeviceCount => Table[2074];
+    public static SM::ShapeInfo SInferenceDeviceInfo => Table[2075];
+    public static SM::ShapeInfo SInferenceDeviceInfoList => Table[2076];
+    public static SM::ShapeInfo SInferenceDeviceManufacturerName => Table[2077];
+    public static SM::ShapeInfo SInferenceDeviceMemoryInfo => Table[2078];
+    public static SM::ShapeInfo SInferenceDeviceMemorySize => Table[2079];
+    public static SM::ShapeInfo SInferenceDeviceName => Table[2080];
+    public static SM::ShapeInfo SIngestionStatus => Table[2081];
+    public static SM::ShapeInfo SInitializationStatusDetails => Table[2082];
+    public static SM::ShapeInfo SInitializationType => Table[2083];
+    public static SM::ShapeInfo SInsideCidrBlocksStringList => Table[2084];
+    public static SM::ShapeInfo SInstance => Table[2085];
+    public static SM::ShapeInfo SInstanceAttachmentEnaSrdSpecification => Table[2086];
+    public static SM::ShapeInfo SInstanceAttachmentEnaSrdUdpSpecification => Table[2087];
+    public static SM::ShapeInfo SInstanceAttribute => Table[2088];
+    public static SM::ShapeInfo SInstanceAttributeName => Table[2089];
+    public static SM::ShapeInfo SInstanceAutoRecoveryState => Table[2090];
+    public static SM::ShapeInfo SInstanceBandwidthWeighting => Table[2091];
+    public static SM::ShapeInfo SInstanceBlockDeviceMapping => Table[2092];
+    public static SM::ShapeInfo SInstanceBlockDeviceMappingList => Table[2093];
+    public static SM::ShapeInfo SInstanceBlockDeviceMappingSpecification => Table[2094];
+    public static SM::ShapeInfo SInstanceBlockDeviceMappingSpecificationList => Table[2095];
+    public static SM::ShapeInfo SInstanceBootModeValues => Table[2096];
+    public static SM::ShapeInfo SInstanceCapacity => Table[2097];
+    public static SM::ShapeInfo SInstanceConnectEndpointDnsNames => Table[2098];
+    public static SM::ShapeInfo SInstanceConnectEndpointId => Table[2099];
+    public static SM::ShapeInfo SInstanceConnectEndpointMaxResults => Table[2100];
+    public static SM::ShapeInfo SInstanceConnectEndpointPublicDnsNames => Table[2101];
+    public static SM::ShapeInfo SInstanceConnectEndpointSet => Table[2102];
+    public static SM::ShapeInfo SInstanceCount => Table[2103];
+    public static SM::ShapeInfo SInstanceCountList => Table[2104];
+    public static SM::ShapeInfo SInstanceCreditSpecification => Table[2105];
+    public static SM::ShapeInfo SInstanceCreditSpecificationList => Table[2106];
+    public static SM::ShapeInfo SInstanceCreditSpecificationListRequest => Table[2107];
+    public static SM::ShapeInfo SInstanceCreditSpecificationRequest => Table[2108];
+    public static SM::ShapeInfo SInstanceEventId => Table[2109];
+    public static SM::ShapeInfo SInstanceEventWindow => Table[2110];
+    public static SM::ShapeInfo SInstanceEventWindowAssociationRequest => Table[2111];
+    public static SM::ShapeInfo SInstanceEventWindowAssociationTarget => Table[2112];
+    public static SM::ShapeInfo SInstanceEventWindowCronExpression => Table[2113];
+    public static SM::ShapeInfo SInstanceEventWindowDisassociationRequest => Table[2114];
+    public static SM::ShapeInfo SInstanceEventWindowId => Table[2115];
+    public static SM::ShapeInfo SInstanceEventWindowIdSet => Table[2116];
+    public static SM::ShapeInfo SInstanceEventWindowSet => Table[2117];
+    public static SM::ShapeInfo SInstanceEventWindowState => Table[2118];
+    public static SM::ShapeInfo SInstanceEventWindowStateChange => Table[2119];
+    public static SM::ShapeInfo SInstanceEventWindowTimeRange => Table[2120];
+    public static SM::ShapeInfo SInstanceEventWindowTimeRangeList => Table[2121];
+    public static SM::ShapeInfo SInstanceEventWindowTimeRangeRequest => Table[2122];
+    public static SM::ShapeInfo SInstanceEventWindowTimeRangeRequestSet => Table[2123];
+    public static SM::ShapeInfo SInstanceExportDetails => Table[2124];
+    public static SM::ShapeInfo SInstanceFamilyCreditSpecification => Table[2125];
+    public static SM::ShapeInfo SInstanceGeneration => Table[2126];
+    public static SM::ShapeInfo SInstanceGenerationSet => Table[2127];
+    public static SM::ShapeInfo SInstanceHealthStatus => Table[2128];
+    public static SM::ShapeInfo SInstanceId => Table[2129];
+    public static SM::ShapeInfo SInstanceIdForResolver => Table[2130];
+    public static SM::ShapeInfo SInstanceIdList => Table[2131];
+    public static SM::ShapeInfo SInstanceIdSet => Table[2132];
+    public static SM::ShapeInfo SInstanceIdStringList => Table[2133];
+    public static SM::ShapeInfo SInstanceIdUpdateStringList => Table[2134];
+    public static SM::ShapeInfo SInstanceIdWithVolumeResolver => Table[2135];
+    public static SM::ShapeInfo SInstanceIdsSet => Table[2136];
+    public static SM::ShapeInfo SInstanceImageMetadata => Table[2137];
+    public static SM::ShapeInfo SInstanceImageMetadataList => Table[2138];
+    public static SM::ShapeInfo SInstanceInterruptionBehavior => Table[2139];
+    public static SM::ShapeInfo SInstanceIpv4Prefix => Table[2140];
+    public static SM::ShapeInfo SInstanceIpv4PrefixList => Table[2141];
+    public static SM::ShapeInfo SInstanceIpv6Address => Table[2142];
+    public static SM::ShapeInfo SInstanceIpv6AddressList => Table[2143];
+    public static SM::ShapeInfo SInstanceIpv6AddressListRequest => Table[2144];
+    public static SM::ShapeInfo SInstanceIpv6AddressRequest => Table[2145];
+    public static SM::ShapeInfo SInstanceIpv6Prefix => Table[2146];
+    public static SM::ShapeInfo SInstanceIpv6PrefixList => Table[2147];
+    public static SM::ShapeInfo SInstanceLifecycle => Table[2148];
+    public static SM::ShapeInfo SInstanceLifecycleType => Table[2149];
+    public static SM::ShapeInfo SInstanceList => Table[2150];
+    public static SM::ShapeInfo SInstanceMaintenanceOptions => Table[2151];
+    public static SM::ShapeInfo SInstanceMaintenanceOptionsRequest => Table[2152];
+    public static SM::ShapeInfo SInstanceMarketOptionsRequest => Table[2153];
+    public static SM::ShapeInfo SInstanceMatchCriteria => Table[2154];
+    public static SM::ShapeInfo SInstanceMetadataDefaultsResponse => Table[2155];
+    public static SM::ShapeInfo SInstanceMetadataEndpointState => Table[2156];
+    public static SM::ShapeInfo SInstanceMetadataOptionsRequest => Table[2157];
+    public static SM::ShapeInfo SInstanceMetadataOptionsResponse => Table[2158];
+    public static SM::ShapeInfo SInstanceMetadataOptionsState => Table[2159];
+    public static SM::ShapeInfo SInstanceMetadataProtocolState => Table[2160];
+    public static SM::ShapeInfo SInstanceMetadataTagsState => Table[2161];
+    public static SM::ShapeInfo SInstanceMonitoring => Table[2162];
+    public static SM::ShapeInfo SInstanceMonitoringList => Table[2163];
+    public static SM::ShapeInfo SInstanceNetworkInterface => Table[2164];
+    public static SM::ShapeInfo SInstanceNetworkInterfaceAssociation => Table[2165];
+    public static SM::ShapeInfo SInstanceNetworkInterfaceAttachment => Table[2166];
+    public static SM::ShapeInfo SInstanceNetworkInterfaceList => Table[2167];
+    public static SM::ShapeInfo SInstanceNetworkInterfaceSpecification => Table[2168];
+    public static SM::ShapeInfo SInstanceNetworkInterfaceSpecificationList => Table[2169];
+    public static SM::ShapeInfo SInstanceNetworkPerformanceOptions => Table[2170];
+    public static SM::ShapeInfo SInstanceNetworkPerformanceOptionsRequest => Table[2171];
+    public static SM::ShapeInfo SInstancePrivateIpAddress => Table[2172];
+    public static SM::ShapeInfo SInstancePrivateIpAddressList => Table[2173];
+    public static SM::ShapeInfo SInstanceRebootMigrationState => Table[2174];
+    public static SM::ShapeInfo SInstanceRequirements => Table[2175];
+    public static SM::ShapeInfo SInstanceRequirementsRequest => Table[2176];
+    public static SM::ShapeInfo SInstanceRequirementsWithMetadataRequest => Table[2177];
+    public static SM::ShapeInfo SInstanceSecondaryInterface => Table[2178];
+    public static SM::ShapeInfo SInstanceSecondaryInterfaceAttachment => Table[2179];
+    public static SM::ShapeInfo SInstanceSecondaryInterfaceList => Table[2180];
+    public static SM::ShapeInfo SInstanceSecondaryInterfacePrivateIpAddress => Table[2181];
+    public static SM::ShapeInfo SInstanceSecondaryInterfacePrivateIpAddressList => Table[2182];
+    public static SM::ShapeInfo SInstanceSecondaryInterfacePrivateIpAddressListRequest => Table[2183];
+    public static SM::ShapeInfo SInstanceSecondaryInterfacePrivateIpAddressRequest => Table[2184];
+    public static SM::ShapeInfo SInstanceSecondaryInterfaceSpecificationListRequest => Table[2185];
+    public static SM::ShapeInfo SInstanceSecondaryInterfaceSpecificationRequest => Table[2186];
+    public static SM::ShapeInfo SInstanceSet => Table[2187];
+    public static SM::ShapeInfo SInstanceSpecification => Table[2188];
+    public static SM::ShapeInfo SInstanceState => Table[2189];
+    public static SM::ShapeInfo SInstanceStateChange => Table[2190];
+    public static SM::ShapeInfo SInstanceStateChangeList => Table[2191];
+    public static SM::ShapeInfo SInstanceStateName => Table[2192];
+    public static SM::ShapeInfo SInstanceStatus => Table[2193];
+    public static SM::ShapeInfo SInstanceStatusDetails => Table[2194];
+    public static SM::ShapeInfo SInstanceStatusDetailsList => Table[2195];
+    public static SM::ShapeInfo SInstanceStatusEvent => Table[2196];
+    public static SM::ShapeInfo SInstanceStatusEventList => Table[2197];
+    public static SM::ShapeInfo SInstanceStatusList => Table[2198];
+    public static SM::ShapeInfo SInstanceStatusSummary => Table[2199];
+    public static SM::ShapeInfo SInstanceStorageEncryptionSupport => Table[2200];
+    public static SM::ShapeInfo SInstanceStorageFlag => Table[2201];
+    public static SM::ShapeInfo SInstanceStorageInfo => Table[2202];
+    public static SM::ShapeInfo SInstanceTagKeySet => Table[2203];
+    public static SM::ShapeInfo SInstanceTagNotificationAttribute => Table[2204];
+    public static SM::ShapeInfo SInstanceTopology => Table[2205];
+    public static SM::ShapeInfo SInstanceType => Table[2206];
+    public static SM::ShapeInfo SInstanceTypeHypervisor => Table[2207];
+    public static SM::ShapeInfo SInstanceTypeInfo => Table[2208];
+    public static SM::ShapeInfo SInstanceTypeInfoFromInstanceRequirements => Table[2209];
+    public static SM::ShapeInfo SInstanceTypeInfoFromInstanceRequirementsSet => Table[2210];
+    public static SM::ShapeInfo SInstanceTypeInfoList => Table[2211];
+    public static SM::ShapeInfo SInstanceTypeList => Table[2212];
+    public static SM::ShapeInfo SInstanceTypeOffering => Table[2213];
+    public static SM::ShapeInfo SInstanceTypeOfferingsList => Table[2214];
+    public static SM::ShapeInfo SInstanceTypes => Table[2215];
+    public static SM::ShapeInfo SInstanceTypesList => Table[2216];
+    public static SM::ShapeInfo SInstanceUsage => Table[2217];
+    public static SM::ShapeInfo SInstanceUsageSet => Table[2218];
+    public static SM::ShapeInfo SInteger => Table[2219];
+    public static SM::ShapeInfo SIntegerWithConstraints => Table[2220];
+    public static SM::ShapeInfo SIntegrateServices => Table[2221];
+    public static SM::ShapeInfo SInterfacePermissionType => Table[2222];
+    public static SM::ShapeInfo SInterfaceProtocolType => Table[2223];
+    public static SM::ShapeInfo SInternetGateway => Table[2224];
+    public static SM::ShapeInfo SInternetGatewayAttachment => Table[2225];
+    public static SM::ShapeInfo SInternetGatewayAttachmentList => Table[2226];
+    public static SM::ShapeInfo SInternetGatewayBlockMode => Table[2227];
+    public static SM::ShapeInfo SInternetGatewayExclusionMode => Table[2228];
+    public static SM::ShapeInfo SInternetGatewayId => Table[2229];
+    public static SM::ShapeInfo SInternetGatewayIdList => Table[2230];
+    public static SM::ShapeInfo SInternetGatewayList => Table[2231];
+    public static SM::ShapeInfo SInterruptibleCapacityAllocation => Table[2232];
+    public static SM::ShapeInfo SInterruptibleCapacityReservationAllocationStatus => Table[2233];
+    public static SM::ShapeInfo SInterruptionInfo => Table[2234];
+    public static SM::ShapeInfo SInterruptionType => Table[2235];
+    public static SM::ShapeInfo SIpAddress => Table[2236];
+    public static SM::ShapeInfo SIpAddressList => Table[2237];
+    public static SM::ShapeInfo SIpAddressType => Table[2238];
+    public static SM::ShapeInfo SIpList => Table[2239];
+    public static SM::ShapeInfo SIpPermission => Table[2240];
+    public static SM::ShapeInfo SIpPermissionList => Table[2241];
+    public static SM::ShapeInfo SIpPrefixList => Table[2242];
+    public static SM::ShapeInfo SIpRange => Table[2243];
+    public static SM::ShapeInfo SIpRangeList => Table[2244];
+    public static SM::ShapeInfo SIpRanges => Table[2245];
+    public static SM::ShapeInfo SIpSource => Table[2246];
+    public static SM::ShapeInfo SIpam => Table[2247];
+    public static SM::ShapeInfo SIpamAddressHistoryMaxResults => Table[2248];
+    public static SM::ShapeInfo SIpamAddressHistoryRecord => Table[2249];
+    public static SM::ShapeInfo SIpamAddressHistoryRecordSet => Table[2250];
+    public static SM::ShapeInfo SIpamAddressHistoryResourceType => Table[2251];
+    public static SM::ShapeInfo SIpamAssociatedResourceDiscoveryStatus => Table[2252];
+    public static SM::ShapeInfo SIpamCidrAuthorizationContext => Table[2253];
+    public static SM::ShapeInfo SIpamComplianceStatus => Table[2254];
+    public static SM::ShapeInfo SIpamDiscoveredAccount => Table[2255];
+    public static SM::ShapeInfo SIpamDiscoveredAccountSet => Table[2256];
+    public static SM::ShapeInfo SIpamDiscoveredPublicAddress => Table[2257];
+    public static SM::ShapeInfo SIpamDiscoveredPublicAddressSet => Table[2258];
+    public static SM::ShapeInfo SIpamDiscoveredResourceCidr => Table[2259];
+    public static SM::ShapeInfo SIpamDiscoveredResourceCidrSet => Table[2260];
+    public static SM::ShapeInfo SIpamDiscoveryFailureCode => Table[2261];
+    public static SM::ShapeInfo SIpamDiscoveryFailureReason => Table[2262];
+    public static SM::ShapeInfo SIpamExternalResourceVerificationToken => Table[2263];
+    public static SM::ShapeInfo SIpamExternalResourceVerificationTokenId => Table[2264];
+    public static SM::ShapeInfo SIpamExternalResourceVerificationTokenSet => Table[2265];
+    public static SM::ShapeInfo SIpamExternalResourceVerificationTokenState => Table[2266];
+    public static SM::ShapeInfo SIpamId => Table[2267];
+    public static SM::ShapeInfo SIpamManagementState => Table[2268];
+    public static SM::ShapeInfo SIpamMaxResults => Table[2269];
+    public static SM::ShapeInfo SIpamMeteredAccount => Table[2270];
+    public static SM::ShapeInfo SIpamNetmaskLength => Table[2271];
+    public static SM::ShapeInfo SIpamNetworkInterfaceAttachmentStatus => Table[2272];
+    public static SM::ShapeInfo SIpamOperatingRegion => Table[2273];
+    public static SM::ShapeInfo SIpamOperatingRegionSet => Table[2274];
+    public static SM::ShapeInfo SIpamOrganizationalUnitExclusion => Table[2275];
+    public static SM::ShapeInfo SIpamOrganizationalUnitExclusionSet => Table[2276];
+    public static SM::ShapeInfo SIpamOverlapStatus => Table[2277];
+    public static SM::ShapeInfo SIpamPolicy => Table[2278];
+    public static SM::ShapeInfo SIpamPolicyAllocationRule => Table[2279];
+    public static SM::ShapeInfo SIpamPolicyAllocationRuleList => Table[2280];
+    public static SM::ShapeInfo SIpamPolicyAllocationRuleListRequest => Table[2281];
+    public static SM::ShapeInfo SIpamPolicyAllocationRuleRequest => Table[2282];
+    public static SM::ShapeInfo SIpamPolicyDocument => Table[2283];
+    public static SM::ShapeInfo SIpamPolicyDocumentSet => Table[2284];
+    public static SM::ShapeInfo SIpamPolicyId => Table[2285];
+    public static SM::ShapeInfo SIpamPolicyManagedBy => Table[2286];
+    public static SM::ShapeInfo SIpamPolicyOrganizationTarget => Table[2287];
+    public static SM::ShapeInfo SIpamPolicyOrganizationTargetSet => Table[2288];
+    public static SM::ShapeInfo SIpamPolicyResourceType => Table[2289];
+    public static SM::ShapeInfo SIpamPolicySet => Table[2290];
+    public static SM::ShapeInfo SIpamPolicyState => Table[2291];
+    public static SM::ShapeInfo SIpamPool => Table[2292];
+    public static SM::ShapeInfo SIpamPoolAllocation => Table[2293];
+    public static SM::ShapeInfo SIpamPoolAllocationAllowedCidrs => Table[2294];
+    public static SM::ShapeInfo SIpamPoolAllocationDisallowedCidrs => Table[2295];
+    public static SM::ShapeInfo SIpamPoolAllocationId => Table[2296];
+    public static SM::ShapeInfo SIpamPoolAllocationResourceType => Table[2297];
+    public static SM::ShapeInfo SIpamPoolAllocationSet => Table[2298];
+    public static SM::ShapeInfo SIpamPoolAwsService => Table[2299];
+    public static SM::ShapeInfo SIpamPoolCidr => Table[2300];
+    public static SM::ShapeInfo SIpamPoolCidrFailureCode => Table[2301];
+    public static SM::ShapeInfo SIpamPoolCidrFailureReason => Table[2302];
+    public static SM::ShapeInfo SIpamPoolCidrId => Table[2303];
+    public static SM::ShapeInfo SIpamPoolCidrSet => Table[2304];
+    public static SM::ShapeInfo SIpamPoolCidrState => Table[2305];
+    public static SM::ShapeInfo SIpamPoolId => Table[2306];
+    public static SM::ShapeInfo SIpamPoolPublicIpSource => Table[2307];
+    public static SM::ShapeInfo SIpamPoolSet => Table[2308];
+    public static SM::ShapeInfo SIpamPoolSourceResource => Table[2309];
+    public static SM::ShapeInfo SIpamPoolSourceResourceRequest => Table[2310];
+    public static SM::ShapeInfo SIpamPoolSourceResourceType => Table[2311];
+    public static SM::ShapeInfo SIpamPoolState => Table[2312];
+    public static SM::ShapeInfo SIpamPrefixListResolver => Table[2313];
+    public static SM::ShapeInfo SIpamPrefixListResolverId => Table[2314];
+    public static SM::ShapeInfo SIpamPrefixListResolverRule => Table[2315];
+    public static SM::ShapeInfo SIpamPrefixListResolverRuleCondition => Table[2316];
+    public static SM::ShapeInfo SIpamPrefixListResolverRuleConditionOperation => Table[2317];
+    public static SM::ShapeInfo SIpamPrefixListResolverRuleConditionRequest => Table[2318];
+    public static SM::ShapeInfo SIpamPrefixListResolverRuleConditionRequestSet => Table[2319];
+    public static SM::ShapeInfo SIpamPrefixListResolverRuleConditionSet => Table[2320];
+    public static SM::ShapeInfo SIpamPrefixListResolverRuleRequest => Table[2321];
+    public static SM::ShapeInfo SIpamPrefixListResolverRuleRequestSet => Table[2322];
+    public static SM::ShapeInfo SIpamPrefixListResolverRuleSet => Table[2323];
+    public static SM::ShapeInfo SIpamPrefixListResolverRuleType => Table[2324];
+    public static SM::ShapeInfo SIpamPrefixListResolverSet => Table[2325];
+    public static SM::ShapeInfo SIpamPrefixListResolverState => Table[2326];
+    public static SM::ShapeInfo SIpamPrefixListResolverTarget => Table[2327];
+    public static SM::ShapeInfo SIpamPrefixListResolverTargetId => Table[2328];
+    public static SM::ShapeInfo SIpamPrefixListResolverTargetSet => Table[2329];
+    public static SM::ShapeInfo SIpamPrefixListResolverTargetState => Table[2330];
+    public static SM::ShapeInfo SIpamPrefixListResolverVersion => Table[2331];
+    public static SM::ShapeInfo SIpamPrefixListResolverVersionCreationStatus => Table[2332];
+    public static SM::ShapeInfo SIpamPrefixListResolverVersionEntry => Table[2333];
+    public static SM::ShapeInfo SIpamPrefixListResolverVersionEntrySet => Table[2334];
+    public static SM::ShapeInfo SIpamPrefixListResolverVersionNumberSet => Table[2335];
+    public static SM::ShapeInfo SIpamPrefixListResolverVersionSet => Table[2336];
+    public static SM::ShapeInfo SIpamPublicAddressAssociationStatus => Table[2337];
+    public static SM::ShapeInfo SIpamPublicAddressAwsService => Table[2338];
+    public static SM::ShapeInfo SIpamPublicAddressSecurityGroup => Table[2339];
+    public static SM::ShapeInfo SIpamPublicAddressSecurityGroupList => Table[2340];
+    public static SM::ShapeInfo SIpamPublicAddressTag => Table[2341];
+    public static SM::ShapeInfo SIpamPublicAddressTagList => Table[2342];
+    public static SM::ShapeInfo SIpamPublicAddressTags => Table[2343];
+    public static SM::ShapeInfo SIpamPublicAddressType => Table[2344];
+    public static SM::ShapeInfo SIpamResourceCidr => Table[2345];
+    public static SM::ShapeInfo SIpamResourceCidrIpSource => Table[2346];
+    public static SM::ShapeInfo SIpamResourceCidrSet => Table[2347];
+    public static SM::ShapeInfo SIpamResourceDiscovery => Table[2348];
+    public static SM::ShapeInfo SIpamResourceDiscoveryAssociation => Table[2349];
+    public static SM::ShapeInfo SIpamResourceDiscoveryAssociationId => Table[2350];
+    public static SM::ShapeInfo SIpamResourceDiscoveryAssociationSet => Table[2351];
+    public static SM::ShapeInfo SIpamResourceDiscoveryAssociationState => Table[2352];
+    public static SM::ShapeInfo SIpamResourceDiscoveryId => Table[2353];
+    public static SM::ShapeInfo SIpamResourceDiscoverySet => Table[2354];
+    public static SM::ShapeInfo SIpamResourceDiscoveryState => Table[2355];
+    public static SM::ShapeInfo SIpamResourceTag => Table[2356];
+    public static SM::ShapeInfo SIpamResourceTagList => Table[2357];
+    public static SM::ShapeInfo SIpamResourceType => Table[2358];
+    public static SM::ShapeInfo SIpamScope => Table[2359];
+    public static SM::ShapeInfo SIpamScopeExternalAuthorityConfiguration => Table[2360];
+    public static SM::ShapeInfo SIpamScopeExternalAuthorityType => Table[2361];
+    public static SM::ShapeInfo SIpamScopeId => Table[2362];
+    public static SM::ShapeInfo SIpamScopeSet => Table[2363];
+    public static SM::ShapeInfo SIpamScopeState => Table[2364];
+    public static SM::ShapeInfo SIpamScopeType => Table[2365];
+    public static SM::ShapeInfo SIpamSet => Table[2366];
+    public static SM::ShapeInfo SIpamState => Table[2367];
+    public static SM::ShapeInfo SIpamTier => Table[2368];
+    public static SM::ShapeInfo SIpv4AddressesPerSecondaryInterface => Table[2369];
+    public static SM::ShapeInfo SIpv4PoolCoipId => Table[2370];
+    public static SM::ShapeInfo SIpv4PoolEc2Id => Table[2371];
+    public static SM::ShapeInfo SIpv4PrefixList => Table[2372];
+    public static SM::ShapeInfo SIpv4PrefixListResponse => Table[2373];
+    public static SM::ShapeInfo SIpv4PrefixSpecification => Table[2374];
+    public static SM::ShapeInfo SIpv4PrefixSpecificationRequest => Table[2375];
+    public static SM::ShapeInfo SIpv4PrefixSpecificationResponse => Table[2376];
+    public static SM::ShapeInfo SIpv4PrefixesList => Table[2377];
+    public static SM::ShapeInfo SIpv6Address => Table[2378];
+    public static SM::ShapeInfo SIpv6AddressAttribute => Table[2379];
+    public static SM::ShapeInfo SIpv6AddressList => Table[2380];
+    public static SM::ShapeInfo SIpv6CidrAssociation => Table[2381];
+    public static SM::ShapeInfo SIpv6CidrAssociationSet => Table[2382];
+    public static SM::ShapeInfo SIpv6CidrBlock => Table[2383];
+    public static SM::ShapeInfo SIpv6CidrBlockSet => Table[2384];
+    public static SM::ShapeInfo SIpv6Flag => Table[2385];
+    public static SM::ShapeInfo SIpv6Pool => Table[2386];
+    public static SM::ShapeInfo SIpv6PoolEc2Id => Table[2387];
+    public static SM::ShapeInfo SIpv6PoolIdList => Table[2388];
+    public static SM::ShapeInfo SIpv6PoolMaxResults => Table[2389];
+    public static SM::ShapeInfo SIpv6PoolSet => Table[2390];
+    public static SM::ShapeInfo SIpv6PrefixList => Table[2391];
+    public static SM::ShapeInfo SIpv6PrefixListResponse => Table[2392];
+    public static SM::ShapeInfo SIpv6PrefixSpecification => Table[2393];
+    public static SM::ShapeInfo SIpv6PrefixSpecificationRequest => Table[2394];
+    public static SM::ShapeInfo SIpv6PrefixSpecificationResponse => Table[2395];
+    public static SM::ShapeInfo SIpv6PrefixesList => Table[2396];
+    public static SM::ShapeInfo SIpv6Range => Table[2397];
+    public static SM::ShapeInfo SIpv6RangeList => Table[2398];
+    public static SM::ShapeInfo SIpv6SupportValue => Table[2399];
 
-    private static void Init5()
+    private static SM::ShapeInfo CreateShapes40(SM::ShapeTable table, int index) => index switch
     {
-        SImageList.InitList(SImage, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Image>());
-        SImageMetadata.InitStructure(static () => new global::Stratus.Ec2.Model.ImageMetadata(),
+        2000 => new SM::ShapeInfo("ImageList", SM::ShapeKind.List, table, 2000),
+        2001 => new SM::ShapeInfo("ImageMetadata", SM::ShapeKind.Structure, table, 2001),
+        2002 => new SM::ShapeInfo("ImageName", SM::ShapeKind.String),
+        2003 => new SM::ShapeInfo("ImageNameCriteriaRequest", SM::ShapeKind.String).Constrain(min: 0, max: 128),
+        2004 => new SM::ShapeInfo("ImageNameCriteriaRequestList", SM::ShapeKind.List, table, 2004),
+        2005 => new SM::ShapeInfo("ImageNameList", SM::ShapeKind.List, table, 2005),
+        2006 => new SM::ShapeInfo("ImageNameRequest", SM::ShapeKind.String).Constrain(min: 3, max: 128),
+        2007 => new SM::ShapeInfo("ImageProvider", SM::ShapeKind.String),
+        2008 => new SM::ShapeInfo("ImageProviderList", SM::ShapeKind.List, table, 2008),
+        2009 => new SM::ShapeInfo("ImageProviderRequest", SM::ShapeKind.String),
+        2010 => new SM::ShapeInfo("ImageProviderRequestList", SM::ShapeKind.List, table, 2010),
+        2011 => new SM::ShapeInfo("ImageRecycleBinInfo", SM::ShapeKind.Structure, table, 2011),
+        2012 => new SM::ShapeInfo("ImageRecycleBinInfoList", SM::ShapeKind.List, table, 2012),
+        2013 => new SM::ShapeInfo("ImageReference", SM::ShapeKind.Structure, table, 2013),
+        2014 => new SM::ShapeInfo("ImageReferenceList", SM::ShapeKind.List, table, 2014),
+        2015 => new SM::ShapeInfo("ImageReferenceOptionName", SM::ShapeKind.String).Constrain(enumValues: ["state-name", "version-depth"]),
+        2016 => new SM::ShapeInfo("ImageReferenceResourceType", SM::ShapeKind.String).Constrain(enumValues: ["ec2:Instance", "ec2:LaunchTemplate", "ssm:Parameter", "imagebuilder:ImageRecipe", "imagebuilder:ContainerRecipe"]),
+        2017 => new SM::ShapeInfo("ImageState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "available", "invalid", "deregistered", "transient", "failed", "error", "disabled"]),
+        2018 => new SM::ShapeInfo("ImageTypeValues", SM::ShapeKind.String).Constrain(enumValues: ["machine", "kernel", "ramdisk"]),
+        2019 => new SM::ShapeInfo("ImageUefiDataRequest", SM::ShapeKind.String).Constrain(min: 0, max: 64000),
+        2020 => new SM::ShapeInfo("ImageUsageReport", SM::ShapeKind.Structure, table, 2020),
+        2021 => new SM::ShapeInfo("ImageUsageReportEntry", SM::ShapeKind.Structure, table, 2021),
+        2022 => new SM::ShapeInfo("ImageUsageReportEntryList", SM::ShapeKind.List, table, 2022),
+        2023 => new SM::ShapeInfo("ImageUsageReportId", SM::ShapeKind.String),
+        2024 => new SM::ShapeInfo("ImageUsageReportIdStringList", SM::ShapeKind.List, table, 2024).Constrain(min: 0, max: 200),
+        2025 => new SM::ShapeInfo("ImageUsageReportList", SM::ShapeKind.List, table, 2025),
+        2026 => new SM::ShapeInfo("ImageUsageReportState", SM::ShapeKind.String),
+        2027 => new SM::ShapeInfo("ImageUsageReportStateReason", SM::ShapeKind.String),
+        2028 => new SM::ShapeInfo("ImageUsageReportUserIdStringList", SM::ShapeKind.List, table, 2028).Constrain(min: 0, max: 200),
+        2029 => new SM::ShapeInfo("ImageUsageResourceType", SM::ShapeKind.Structure, table, 2029),
+        2030 => new SM::ShapeInfo("ImageUsageResourceTypeList", SM::ShapeKind.List, table, 2030),
+        2031 => new SM::ShapeInfo("ImageUsageResourceTypeName", SM::ShapeKind.String),
+        2032 => new SM::ShapeInfo("ImageUsageResourceTypeOption", SM::ShapeKind.Structure, table, 2032),
+        2033 => new SM::ShapeInfo("ImageUsageResourceTypeOptionList", SM::ShapeKind.List, table, 2033),
+        2034 => new SM::ShapeInfo("ImageUsageResourceTypeOptionRequest", SM::ShapeKind.Structure, table, 2034),
+        2035 => new SM::ShapeInfo("ImageUsageResourceTypeOptionRequestList", SM::ShapeKind.List, table, 2035),
+        2036 => new SM::ShapeInfo("ImageUsageResourceTypeOptionValue", SM::ShapeKind.String),
+        2037 => new SM::ShapeInfo("ImageUsageResourceTypeOptionValuesList", SM::ShapeKind.List, table, 2037),
+        2038 => new SM::ShapeInfo("ImageUsageResourceTypeRequest", SM::ShapeKind.Structure, table, 2038),
+        2039 => new SM::ShapeInfo("ImageUsageResourceTypeRequestList", SM::ShapeKind.List, table, 2039),
+        2040 => new SM::ShapeInfo("ImdsSupportValues", SM::ShapeKind.String).Constrain(enumValues: ["v2.0"]),
+        2041 => new SM::ShapeInfo("ImportClientVpnClientCertificateRevocationListRequest", SM::ShapeKind.Structure, table, 2041),
+        2042 => new SM::ShapeInfo("ImportClientVpnClientCertificateRevocationListResult", SM::ShapeKind.Structure, table, 2042),
+        2043 => new SM::ShapeInfo("ImportImageLicenseConfigurationRequest", SM::ShapeKind.Structure, table, 2043),
+        2044 => new SM::ShapeInfo("ImportImageLicenseConfigurationResponse", SM::ShapeKind.Structure, table, 2044),
+        2045 => new SM::ShapeInfo("ImportImageLicenseSpecificationListRequest", SM::ShapeKind.List, table, 2045),
+        2046 => new SM::ShapeInfo("ImportImageLicenseSpecificationListResponse", SM::ShapeKind.List, table, 2046),
+        2047 => new SM::ShapeInfo("ImportImageRequest", SM::ShapeKind.Structure, table, 2047),
+        2048 => new SM::ShapeInfo("ImportImageResult", SM::ShapeKind.Structure, table, 2048),
+        2049 => new SM::ShapeInfo("ImportImageTask", SM::ShapeKind.Structure, table, 2049),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes40(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 2000:
+                shape.InitList(SImage, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Image>());
+                return;
+            case 2001:
+                WSImageMetadata(shape);
+                return;
+            case 2004:
+                shape.InitList(SImageNameCriteriaRequest, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2005:
+                shape.InitList(SImageName, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2008:
+                shape.InitList(SImageProvider, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2010:
+                shape.InitList(SImageProviderRequest, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2011:
+                WSImageRecycleBinInfo(shape);
+                return;
+            case 2012:
+                shape.InitList(SImageRecycleBinInfo, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImageRecycleBinInfo>());
+                return;
+            case 2013:
+                WSImageReference(shape);
+                return;
+            case 2014:
+                shape.InitList(SImageReference, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImageReference>());
+                return;
+            case 2020:
+                WSImageUsageReport(shape);
+                return;
+            case 2021:
+                WSImageUsageReportEntry(shape);
+                return;
+            case 2022:
+                shape.InitList(SImageUsageReportEntry, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImageUsageReportEntry>());
+                return;
+            case 2024:
+                shape.InitList(SImageUsageReportId, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2025:
+                shape.InitList(SImageUsageReport, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImageUsageReport>());
+                return;
+            case 2028:
+                shape.InitList(SString, "UserId", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2029:
+                WSImageUsageResourceType(shape);
+                return;
+            case 2030:
+                shape.InitList(SImageUsageResourceType, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImageUsageResourceType>());
+                return;
+            case 2032:
+                WSImageUsageResourceTypeOption(shape);
+                return;
+            case 2033:
+                shape.InitList(SImageUsageResourceTypeOption, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImageUsageResourceTypeOption>());
+                return;
+            case 2034:
+                WSImageUsageResourceTypeOptionRequest(shape);
+                return;
+            case 2035:
+                shape.InitList(SImageUsageResourceTypeOptionRequest, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImageUsageResourceTypeOptionRequest>());
+                return;
+            case 2037:
+                shape.InitList(SImageUsageResourceTypeOptionValue, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2038:
+                WSImageUsageResourceTypeRequest(shape);
+                return;
+            case 2039:
+                shape.InitList(SImageUsageResourceTypeRequest, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImageUsageResourceTypeRequest>());
+                return;
+            case 2041:
+                WSImportClientVpnClientCertificateRevocationListRequest(shape);
+                return;
+            case 2042:
+                WSImportClientVpnClientCertificateRevocationListResult(shape);
+                return;
+            case 2043:
+                WSImportImageLicenseConfigurationRequest(shape);
+                return;
+            case 2044:
+                WSImportImageLicenseConfigurationResponse(shape);
+                return;
+            case 2045:
+                shape.InitList(SImportImageLicenseConfigurationRequest, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImportImageLicenseConfigurationRequest>());
+                return;
+            case 2046:
+                shape.InitList(SImportImageLicenseConfigurationResponse, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImportImageLicenseConfigurationResponse>());
+                return;
+            case 2047:
+                WSImportImageRequest(shape);
+                return;
+            case 2048:
+                WSImportImageResult(shape);
+                return;
+            case 2049:
+                WSImportImageTask(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes41(SM::ShapeTable table, int index) => index switch
+    {
+        2050 => new SM::ShapeInfo("ImportImageTaskId", SM::ShapeKind.String),
+        2051 => new SM::ShapeInfo("ImportImageTaskList", SM::ShapeKind.List, table, 2051),
+        2052 => new SM::ShapeInfo("ImportInstanceLaunchSpecification", SM::ShapeKind.Structure, table, 2052),
+        2053 => new SM::ShapeInfo("ImportInstanceRequest", SM::ShapeKind.Structure, table, 2053),
+        2054 => new SM::ShapeInfo("ImportInstanceResult", SM::ShapeKind.Structure, table, 2054),
+        2055 => new SM::ShapeInfo("ImportInstanceTaskDetails", SM::ShapeKind.Structure, table, 2055),
+        2056 => new SM::ShapeInfo("ImportInstanceVolumeDetailItem", SM::ShapeKind.Structure, table, 2056),
+        2057 => new SM::ShapeInfo("ImportInstanceVolumeDetailSet", SM::ShapeKind.List, table, 2057),
+        2058 => new SM::ShapeInfo("ImportKeyPairRequest", SM::ShapeKind.Structure, table, 2058),
+        2059 => new SM::ShapeInfo("ImportKeyPairResult", SM::ShapeKind.Structure, table, 2059),
+        2060 => new SM::ShapeInfo("ImportManifestUrl", SM::ShapeKind.String).Constrain(sensitive: true),
+        2061 => new SM::ShapeInfo("ImportSnapshotRequest", SM::ShapeKind.Structure, table, 2061),
+        2062 => new SM::ShapeInfo("ImportSnapshotResult", SM::ShapeKind.Structure, table, 2062),
+        2063 => new SM::ShapeInfo("ImportSnapshotTask", SM::ShapeKind.Structure, table, 2063),
+        2064 => new SM::ShapeInfo("ImportSnapshotTaskId", SM::ShapeKind.String),
+        2065 => new SM::ShapeInfo("ImportSnapshotTaskIdList", SM::ShapeKind.List, table, 2065),
+        2066 => new SM::ShapeInfo("ImportSnapshotTaskList", SM::ShapeKind.List, table, 2066),
+        2067 => new SM::ShapeInfo("ImportTaskId", SM::ShapeKind.String),
+        2068 => new SM::ShapeInfo("ImportTaskIdList", SM::ShapeKind.List, table, 2068),
+        2069 => new SM::ShapeInfo("ImportVolumeRequest", SM::ShapeKind.Structure, table, 2069),
+        2070 => new SM::ShapeInfo("ImportVolumeResult", SM::ShapeKind.Structure, table, 2070),
+        2071 => new SM::ShapeInfo("ImportVolumeTaskDetails", SM::ShapeKind.Structure, table, 2071),
+        2072 => new SM::ShapeInfo("IncludeUnsupportedInRegion", SM::ShapeKind.Boolean),
+        2073 => new SM::ShapeInfo("InferenceAcceleratorInfo", SM::ShapeKind.Structure, table, 2073),
+        2074 => new SM::ShapeInfo("InferenceDeviceCount", SM::ShapeKind.Integer),
+        2075 => new SM::ShapeInfo("InferenceDeviceInfo", SM::ShapeKind.Structure, table, 2075),
+        2076 => new SM::ShapeInfo("InferenceDeviceInfoList", SM::ShapeKind.List, table, 2076),
+        2077 => new SM::ShapeInfo("InferenceDeviceManufacturerName", SM::ShapeKind.String),
+        2078 => new SM::ShapeInfo("InferenceDeviceMemoryInfo", SM::ShapeKind.Structure, table, 2078),
+        2079 => new SM::ShapeInfo("InferenceDeviceMemorySize", SM::ShapeKind.Integer),
+        2080 => new SM::ShapeInfo("InferenceDeviceName", SM::ShapeKind.String),
+        2081 => new SM::ShapeInfo("IngestionStatus", SM::ShapeKind.String).Constrain(enumValues: ["initial-ingestion-in-progress", "ingestion-complete", "ingestion-failed"]),
+        2082 => new SM::ShapeInfo("InitializationStatusDetails", SM::ShapeKind.Structure, table, 2082),
+        2083 => new SM::ShapeInfo("InitializationType", SM::ShapeKind.String).Constrain(enumValues: ["default", "provisioned-rate", "volume-copy"]),
+        2084 => new SM::ShapeInfo("InsideCidrBlocksStringList", SM::ShapeKind.List, table, 2084),
+        2085 => new SM::ShapeInfo("Instance", SM::ShapeKind.Structure, table, 2085),
+        2086 => new SM::ShapeInfo("InstanceAttachmentEnaSrdSpecification", SM::ShapeKind.Structure, table, 2086),
+        2087 => new SM::ShapeInfo("InstanceAttachmentEnaSrdUdpSpecification", SM::ShapeKind.Structure, table, 2087),
+        2088 => new SM::ShapeInfo("InstanceAttribute", SM::ShapeKind.Structure, table, 2088),
+        2089 => new SM::ShapeInfo("InstanceAttributeName", SM::ShapeKind.String).Constrain(enumValues: ["instanceType", "kernel", "ramdisk", "userData", "disableApiTermination", "instanceInitiatedShutdownBehavior", "rootDeviceName", "blockDeviceMapping", "productCodes", "sourceDestCheck", "groupSet", "ebsOptimized", "sriovNetSupport", "enaSupport", "enclaveOptions", "disableApiStop"]),
+        2090 => new SM::ShapeInfo("InstanceAutoRecoveryState", SM::ShapeKind.String).Constrain(enumValues: ["disabled", "default"]),
+        2091 => new SM::ShapeInfo("InstanceBandwidthWeighting", SM::ShapeKind.String).Constrain(enumValues: ["default", "vpc-1", "ebs-1"]),
+        2092 => new SM::ShapeInfo("InstanceBlockDeviceMapping", SM::ShapeKind.Structure, table, 2092),
+        2093 => new SM::ShapeInfo("InstanceBlockDeviceMappingList", SM::ShapeKind.List, table, 2093),
+        2094 => new SM::ShapeInfo("InstanceBlockDeviceMappingSpecification", SM::ShapeKind.Structure, table, 2094),
+        2095 => new SM::ShapeInfo("InstanceBlockDeviceMappingSpecificationList", SM::ShapeKind.List, table, 2095),
+        2096 => new SM::ShapeInfo("InstanceBootModeValues", SM::ShapeKind.String).Constrain(enumValues: ["legacy-bios", "uefi"]),
+        2097 => new SM::ShapeInfo("InstanceCapacity", SM::ShapeKind.Structure, table, 2097),
+        2098 => new SM::ShapeInfo("InstanceConnectEndpointDnsNames", SM::ShapeKind.Structure, table, 2098),
+        2099 => new SM::ShapeInfo("InstanceConnectEndpointId", SM::ShapeKind.String),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes41(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 2051:
+                shape.InitList(SImportImageTask, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImportImageTask>());
+                return;
+            case 2052:
+                WSImportInstanceLaunchSpecification(shape);
+                return;
+            case 2053:
+                WSImportInstanceRequest(shape);
+                return;
+            case 2054:
+                WSImportInstanceResult(shape);
+                return;
+            case 2055:
+                WSImportInstanceTaskDetails(shape);
+                return;
+            case 2056:
+                WSImportInstanceVolumeDetailItem(shape);
+                return;
+            case 2057:
+                shape.InitList(SImportInstanceVolumeDetailItem, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImportInstanceVolumeDetailItem>());
+                return;
+            case 2058:
+                WSImportKeyPairRequest(shape);
+                return;
+            case 2059:
+                WSImportKeyPairResult(shape);
+                return;
+            case 2061:
+                WSImportSnapshotRequest(shape);
+                return;
+            case 2062:
+                WSImportSnapshotResult(shape);
+                return;
+            case 2063:
+                WSImportSnapshotTask(shape);
+                return;
+            case 2065:
+                shape.InitList(SImportSnapshotTaskId, "ImportTaskId", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2066:
+                shape.InitList(SImportSnapshotTask, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImportSnapshotTask>());
+                return;
+            case 2068:
+                shape.InitList(SImportImageTaskId, "ImportTaskId", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2069:
+                WSImportVolumeRequest(shape);
+                return;
+            case 2070:
+                WSImportVolumeResult(shape);
+                return;
+            case 2071:
+                WSImportVolumeTaskDetails(shape);
+                return;
+            case 2073:
+                WSInferenceAcceleratorInfo(shape);
+                return;
+            case 2075:
+                WSInferenceDeviceInfo(shape);
+                return;
+            case 2076:
+                shape.InitList(SInferenceDeviceInfo, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InferenceDeviceInfo>());
+                return;
+            case 2078:
+                WSInferenceDeviceMemoryInfo(shape);
+                return;
+            case 2082:
+                WSInitializationStatusDetails(shape);
+                return;
+            case 2084:
+                shape.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2085:
+                WSInstance(shape);
+                return;
+            case 2086:
+                WSInstanceAttachmentEnaSrdSpecification(shape);
+                return;
+            case 2087:
+                WSInstanceAttachmentEnaSrdUdpSpecification(shape);
+                return;
+            case 2088:
+                WSInstanceAttribute(shape);
+                return;
+            case 2092:
+                WSInstanceBlockDeviceMapping(shape);
+                return;
+            case 2093:
+                shape.InitList(SInstanceBlockDeviceMapping, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceBlockDeviceMapping>());
+                return;
+            case 2094:
+                WSInstanceBlockDeviceMappingSpecification(shape);
+                return;
+            case 2095:
+                shape.InitList(SInstanceBlockDeviceMappingSpecification, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceBlockDeviceMappingSpecification>());
+                return;
+            case 2097:
+                WSInstanceCapacity(shape);
+                return;
+            case 2098:
+                WSInstanceConnectEndpointDnsNames(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes42(SM::ShapeTable table, int index) => index switch
+    {
+        2100 => new SM::ShapeInfo("InstanceConnectEndpointMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 50),
+        2101 => new SM::ShapeInfo("InstanceConnectEndpointPublicDnsNames", SM::ShapeKind.Structure, table, 2101),
+        2102 => new SM::ShapeInfo("InstanceConnectEndpointSet", SM::ShapeKind.List, table, 2102),
+        2103 => new SM::ShapeInfo("InstanceCount", SM::ShapeKind.Structure, table, 2103),
+        2104 => new SM::ShapeInfo("InstanceCountList", SM::ShapeKind.List, table, 2104),
+        2105 => new SM::ShapeInfo("InstanceCreditSpecification", SM::ShapeKind.Structure, table, 2105),
+        2106 => new SM::ShapeInfo("InstanceCreditSpecificationList", SM::ShapeKind.List, table, 2106),
+        2107 => new SM::ShapeInfo("InstanceCreditSpecificationListRequest", SM::ShapeKind.List, table, 2107),
+        2108 => new SM::ShapeInfo("InstanceCreditSpecificationRequest", SM::ShapeKind.Structure, table, 2108),
+        2109 => new SM::ShapeInfo("InstanceEventId", SM::ShapeKind.String),
+        2110 => new SM::ShapeInfo("InstanceEventWindow", SM::ShapeKind.Structure, table, 2110),
+        2111 => new SM::ShapeInfo("InstanceEventWindowAssociationRequest", SM::ShapeKind.Structure, table, 2111),
+        2112 => new SM::ShapeInfo("InstanceEventWindowAssociationTarget", SM::ShapeKind.Structure, table, 2112),
+        2113 => new SM::ShapeInfo("InstanceEventWindowCronExpression", SM::ShapeKind.String),
+        2114 => new SM::ShapeInfo("InstanceEventWindowDisassociationRequest", SM::ShapeKind.Structure, table, 2114),
+        2115 => new SM::ShapeInfo("InstanceEventWindowId", SM::ShapeKind.String),
+        2116 => new SM::ShapeInfo("InstanceEventWindowIdSet", SM::ShapeKind.List, table, 2116),
+        2117 => new SM::ShapeInfo("InstanceEventWindowSet", SM::ShapeKind.List, table, 2117),
+        2118 => new SM::ShapeInfo("InstanceEventWindowState", SM::ShapeKind.String).Constrain(enumValues: ["creating", "deleting", "active", "deleted"]),
+        2119 => new SM::ShapeInfo("InstanceEventWindowStateChange", SM::ShapeKind.Structure, table, 2119),
+        2120 => new SM::ShapeInfo("InstanceEventWindowTimeRange", SM::ShapeKind.Structure, table, 2120),
+        2121 => new SM::ShapeInfo("InstanceEventWindowTimeRangeList", SM::ShapeKind.List, table, 2121),
+        2122 => new SM::ShapeInfo("InstanceEventWindowTimeRangeRequest", SM::ShapeKind.Structure, table, 2122),
+        2123 => new SM::ShapeInfo("InstanceEventWindowTimeRangeRequestSet", SM::ShapeKind.List, table, 2123),
+        2124 => new SM::ShapeInfo("InstanceExportDetails", SM::ShapeKind.Structure, table, 2124),
+        2125 => new SM::ShapeInfo("InstanceFamilyCreditSpecification", SM::ShapeKind.Structure, table, 2125),
+        2126 => new SM::ShapeInfo("InstanceGeneration", SM::ShapeKind.String).Constrain(enumValues: ["current", "previous"]),
+        2127 => new SM::ShapeInfo("InstanceGenerationSet", SM::ShapeKind.List, table, 2127),
+        2128 => new SM::ShapeInfo("InstanceHealthStatus", SM::ShapeKind.String).Constrain(enumValues: ["healthy", "unhealthy"]),
+        2129 => new SM::ShapeInfo("InstanceId", SM::ShapeKind.String),
+        2130 => new SM::ShapeInfo("InstanceIdForResolver", SM::ShapeKind.String),
+        2131 => new SM::ShapeInfo("InstanceIdList", SM::ShapeKind.List, table, 2131),
+        2132 => new SM::ShapeInfo("InstanceIdSet", SM::ShapeKind.List, table, 2132),
+        2133 => new SM::ShapeInfo("InstanceIdStringList", SM::ShapeKind.List, table, 2133),
+        2134 => new SM::ShapeInfo("InstanceIdUpdateStringList", SM::ShapeKind.List, table, 2134).Constrain(min: 1, max: 30),
+        2135 => new SM::ShapeInfo("InstanceIdWithVolumeResolver", SM::ShapeKind.String),
+        2136 => new SM::ShapeInfo("InstanceIdsSet", SM::ShapeKind.List, table, 2136),
+        2137 => new SM::ShapeInfo("InstanceImageMetadata", SM::ShapeKind.Structure, table, 2137),
+        2138 => new SM::ShapeInfo("InstanceImageMetadataList", SM::ShapeKind.List, table, 2138),
+        2139 => new SM::ShapeInfo("InstanceInterruptionBehavior", SM::ShapeKind.String).Constrain(enumValues: ["hibernate", "stop", "terminate"]),
+        2140 => new SM::ShapeInfo("InstanceIpv4Prefix", SM::ShapeKind.Structure, table, 2140),
+        2141 => new SM::ShapeInfo("InstanceIpv4PrefixList", SM::ShapeKind.List, table, 2141),
+        2142 => new SM::ShapeInfo("InstanceIpv6Address", SM::ShapeKind.Structure, table, 2142),
+        2143 => new SM::ShapeInfo("InstanceIpv6AddressList", SM::ShapeKind.List, table, 2143),
+        2144 => new SM::ShapeInfo("InstanceIpv6AddressListRequest", SM::ShapeKind.List, table, 2144),
+        2145 => new SM::ShapeInfo("InstanceIpv6AddressRequest", SM::ShapeKind.Structure, table, 2145),
+        2146 => new SM::ShapeInfo("InstanceIpv6Prefix", SM::ShapeKind.Structure, table, 2146),
+        2147 => new SM::ShapeInfo("InstanceIpv6PrefixList", SM::ShapeKind.List, table, 2147),
+        2148 => new SM::ShapeInfo("InstanceLifecycle", SM::ShapeKind.String).Constrain(enumValues: ["spot", "on-demand", "interruptible-capacity-reservation"]),
+        2149 => new SM::ShapeInfo("InstanceLifecycleType", SM::ShapeKind.String).Constrain(enumValues: ["spot", "scheduled", "capacity-block", "interruptible-capacity-reservation"]),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes42(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 2101:
+                WSInstanceConnectEndpointPublicDnsNames(shape);
+                return;
+            case 2102:
+                shape.InitList(SEc2InstanceConnectEndpoint, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Ec2InstanceConnectEndpoint>());
+                return;
+            case 2103:
+                WSInstanceCount(shape);
+                return;
+            case 2104:
+                shape.InitList(SInstanceCount, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceCount>());
+                return;
+            case 2105:
+                WSInstanceCreditSpecification(shape);
+                return;
+            case 2106:
+                shape.InitList(SInstanceCreditSpecification, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceCreditSpecification>());
+                return;
+            case 2107:
+                shape.InitList(SInstanceCreditSpecificationRequest, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceCreditSpecificationRequest>());
+                return;
+            case 2108:
+                WSInstanceCreditSpecificationRequest(shape);
+                return;
+            case 2110:
+                WSInstanceEventWindow(shape);
+                return;
+            case 2111:
+                WSInstanceEventWindowAssociationRequest(shape);
+                return;
+            case 2112:
+                WSInstanceEventWindowAssociationTarget(shape);
+                return;
+            case 2114:
+                WSInstanceEventWindowDisassociationRequest(shape);
+                return;
+            case 2116:
+                shape.InitList(SInstanceEventWindowId, "InstanceEventWindowId", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2117:
+                shape.InitList(SInstanceEventWindow, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceEventWindow>());
+                return;
+            case 2119:
+                WSInstanceEventWindowStateChange(shape);
+                return;
+            case 2120:
+                WSInstanceEventWindowTimeRange(shape);
+                return;
+            case 2121:
+                shape.InitList(SInstanceEventWindowTimeRange, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceEventWindowTimeRange>());
+                return;
+            case 2122:
+                WSInstanceEventWindowTimeRangeRequest(shape);
+                return;
+            case 2123:
+                shape.InitList(SInstanceEventWindowTimeRangeRequest, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceEventWindowTimeRangeRequest>());
+                return;
+            case 2124:
+                WSInstanceExportDetails(shape);
+                return;
+            case 2125:
+                WSInstanceFamilyCreditSpecification(shape);
+                return;
+            case 2127:
+                shape.InitList(SInstanceGeneration, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2131:
+                shape.InitList(SInstanceId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2132:
+                shape.InitList(SInstanceId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2133:
+                shape.InitList(SInstanceId, "InstanceId", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2134:
+                shape.InitList(SInstanceId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2136:
+                shape.InitList(SInstanceId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2137:
+                WSInstanceImageMetadata(shape);
+                return;
+            case 2138:
+                shape.InitList(SInstanceImageMetadata, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceImageMetadata>());
+                return;
+            case 2140:
+                WSInstanceIpv4Prefix(shape);
+                return;
+            case 2141:
+                shape.InitList(SInstanceIpv4Prefix, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceIpv4Prefix>());
+                return;
+            case 2142:
+                WSInstanceIpv6Address(shape);
+                return;
+            case 2143:
+                shape.InitList(SInstanceIpv6Address, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceIpv6Address>());
+                return;
+            case 2144:
+                shape.InitList(SInstanceIpv6AddressRequest, "InstanceIpv6Address", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceIpv6AddressRequest>());
+                return;
+            case 2145:
+                WSInstanceIpv6AddressRequest(shape);
+                return;
+            case 2146:
+                WSInstanceIpv6Prefix(shape);
+                return;
+            case 2147:
+                shape.InitList(SInstanceIpv6Prefix, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceIpv6Prefix>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes43(SM::ShapeTable table, int index) => index switch
+    {
+        2150 => new SM::ShapeInfo("InstanceList", SM::ShapeKind.List, table, 2150),
+        2151 => new SM::ShapeInfo("InstanceMaintenanceOptions", SM::ShapeKind.Structure, table, 2151),
+        2152 => new SM::ShapeInfo("InstanceMaintenanceOptionsRequest", SM::ShapeKind.Structure, table, 2152),
+        2153 => new SM::ShapeInfo("InstanceMarketOptionsRequest", SM::ShapeKind.Structure, table, 2153),
+        2154 => new SM::ShapeInfo("InstanceMatchCriteria", SM::ShapeKind.String).Constrain(enumValues: ["open", "targeted"]),
+        2155 => new SM::ShapeInfo("InstanceMetadataDefaultsResponse", SM::ShapeKind.Structure, table, 2155),
+        2156 => new SM::ShapeInfo("InstanceMetadataEndpointState", SM::ShapeKind.String).Constrain(enumValues: ["disabled", "enabled"]),
+        2157 => new SM::ShapeInfo("InstanceMetadataOptionsRequest", SM::ShapeKind.Structure, table, 2157),
+        2158 => new SM::ShapeInfo("InstanceMetadataOptionsResponse", SM::ShapeKind.Structure, table, 2158),
+        2159 => new SM::ShapeInfo("InstanceMetadataOptionsState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "applied"]),
+        2160 => new SM::ShapeInfo("InstanceMetadataProtocolState", SM::ShapeKind.String).Constrain(enumValues: ["disabled", "enabled"]),
+        2161 => new SM::ShapeInfo("InstanceMetadataTagsState", SM::ShapeKind.String).Constrain(enumValues: ["disabled", "enabled"]),
+        2162 => new SM::ShapeInfo("InstanceMonitoring", SM::ShapeKind.Structure, table, 2162),
+        2163 => new SM::ShapeInfo("InstanceMonitoringList", SM::ShapeKind.List, table, 2163),
+        2164 => new SM::ShapeInfo("InstanceNetworkInterface", SM::ShapeKind.Structure, table, 2164),
+        2165 => new SM::ShapeInfo("InstanceNetworkInterfaceAssociation", SM::ShapeKind.Structure, table, 2165),
+        2166 => new SM::ShapeInfo("InstanceNetworkInterfaceAttachment", SM::ShapeKind.Structure, table, 2166),
+        2167 => new SM::ShapeInfo("InstanceNetworkInterfaceList", SM::ShapeKind.List, table, 2167),
+        2168 => new SM::ShapeInfo("InstanceNetworkInterfaceSpecification", SM::ShapeKind.Structure, table, 2168),
+        2169 => new SM::ShapeInfo("InstanceNetworkInterfaceSpecificationList", SM::ShapeKind.List, table, 2169),
+        2170 => new SM::ShapeInfo("InstanceNetworkPerformanceOptions", SM::ShapeKind.Structure, table, 2170),
+        2171 => new SM::ShapeInfo("InstanceNetworkPerformanceOptionsRequest", SM::ShapeKind.Structure, table, 2171),
+        2172 => new SM::ShapeInfo("InstancePrivateIpAddress", SM::ShapeKind.Structure, table, 2172),
+        2173 => new SM::ShapeInfo("InstancePrivateIpAddressList", SM::ShapeKind.List, table, 2173),
+        2174 => new SM::ShapeInfo("InstanceRebootMigrationState", SM::ShapeKind.String).Constrain(enumValues: ["disabled", "default"]),
+        2175 => new SM::ShapeInfo("InstanceRequirements", SM::ShapeKind.Structure, table, 2175),
+        2176 => new SM::ShapeInfo("InstanceRequirementsRequest", SM::ShapeKind.Structure, table, 2176),
+        2177 => new SM::ShapeInfo("InstanceRequirementsWithMetadataRequest", SM::ShapeKind.Structure, table, 2177),
+        2178 => new SM::ShapeInfo("InstanceSecondaryInterface", SM::ShapeKind.Structure, table, 2178),
+        2179 => new SM::ShapeInfo("InstanceSecondaryInterfaceAttachment", SM::ShapeKind.Structure, table, 2179),
+        2180 => new SM::ShapeInfo("InstanceSecondaryInterfaceList", SM::ShapeKind.List, table, 2180),
+        2181 => new SM::ShapeInfo("InstanceSecondaryInterfacePrivateIpAddress", SM::ShapeKind.Structure, table, 2181),
+        2182 => new SM::ShapeInfo("InstanceSecondaryInterfacePrivateIpAddressList", SM::ShapeKind.List, table, 2182),
+        2183 => new SM::ShapeInfo("InstanceSecondaryInterfacePrivateIpAddressListRequest", SM::ShapeKind.List, table, 2183),
+        2184 => new SM::ShapeInfo("InstanceSecondaryInterfacePrivateIpAddressRequest", SM::ShapeKind.Structure, table, 2184),
+        2185 => new SM::ShapeInfo("InstanceSecondaryInterfaceSpecificationListRequest", SM::ShapeKind.List, table, 2185),
+        2186 => new SM::ShapeInfo("InstanceSecondaryInterfaceSpecificationRequest", SM::ShapeKind.Structure, table, 2186),
+        2187 => new SM::ShapeInfo("InstanceSet", SM::ShapeKind.List, table, 2187),
+        2188 => new SM::ShapeInfo("InstanceSpecification", SM::ShapeKind.Structure, table, 2188),
+        2189 => new SM::ShapeInfo("InstanceState", SM::ShapeKind.Structure, table, 2189),
+        2190 => new SM::ShapeInfo("InstanceStateChange", SM::ShapeKind.Structure, table, 2190),
+        2191 => new SM::ShapeInfo("InstanceStateChangeList", SM::ShapeKind.List, table, 2191),
+        2192 => new SM::ShapeInfo("InstanceStateName", SM::ShapeKind.String).Constrain(enumValues: ["pending", "running", "shutting-down", "terminated", "stopping", "stopped"]),
+        2193 => new SM::ShapeInfo("InstanceStatus", SM::ShapeKind.Structure, table, 2193),
+        2194 => new SM::ShapeInfo("InstanceStatusDetails", SM::ShapeKind.Structure, table, 2194),
+        2195 => new SM::ShapeInfo("InstanceStatusDetailsList", SM::ShapeKind.List, table, 2195),
+        2196 => new SM::ShapeInfo("InstanceStatusEvent", SM::ShapeKind.Structure, table, 2196),
+        2197 => new SM::ShapeInfo("InstanceStatusEventList", SM::ShapeKind.List, table, 2197),
+        2198 => new SM::ShapeInfo("InstanceStatusList", SM::ShapeKind.List, table, 2198),
+        2199 => new SM::ShapeInfo("InstanceStatusSummary", SM::ShapeKind.Structure, table, 2199),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes43(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 2150:
+                shape.InitList(SInstance, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Instance>());
+                return;
+            case 2151:
+                WSInstanceMaintenanceOptions(shape);
+                return;
+            case 2152:
+                WSInstanceMaintenanceOptionsRequest(shape);
+                return;
+            case 2153:
+                WSInstanceMarketOptionsRequest(shape);
+                return;
+            case 2155:
+                WSInstanceMetadataDefaultsResponse(shape);
+                return;
+            case 2157:
+                WSInstanceMetadataOptionsRequest(shape);
+                return;
+            case 2158:
+                WSInstanceMetadataOptionsResponse(shape);
+                return;
+            case 2162:
+                WSInstanceMonitoring(shape);
+                return;
+            case 2163:
+                shape.InitList(SInstanceMonitoring, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceMonitoring>());
+                return;
+            case 2164:
+                WSInstanceNetworkInterface(shape);
+                return;
+            case 2165:
+                WSInstanceNetworkInterfaceAssociation(shape);
+                return;
+            case 2166:
+                WSInstanceNetworkInterfaceAttachment(shape);
+                return;
+            case 2167:
+                shape.InitList(SInstanceNetworkInterface, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceNetworkInterface>());
+                return;
+            case 2168:
+                WSInstanceNetworkInterfaceSpecification(shape);
+                return;
+            case 2169:
+                shape.InitList(SInstanceNetworkInterfaceSpecification, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceNetworkInterfaceSpecification>());
+                return;
+            case 2170:
+                WSInstanceNetworkPerformanceOptions(shape);
+                return;
+            case 2171:
+                WSInstanceNetworkPerformanceOptionsRequest(shape);
+                return;
+            case 2172:
+                WSInstancePrivateIpAddress(shape);
+                return;
+            case 2173:
+                shape.InitList(SInstancePrivateIpAddress, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstancePrivateIpAddress>());
+                return;
+            case 2175:
+                WSInstanceRequirements(shape);
+                return;
+            case 2176:
+                WSInstanceRequirementsRequest(shape);
+                return;
+            case 2177:
+                WSInstanceRequirementsWithMetadataRequest(shape);
+                return;
+            case 2178:
+                WSInstanceSecondaryInterface(shape);
+                return;
+            case 2179:
+                WSInstanceSecondaryInterfaceAttachment(shape);
+                return;
+            case 2180:
+                shape.InitList(SInstanceSecondaryInterface, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceSecondaryInterface>());
+                return;
+            case 2181:
+                WSInstanceSecondaryInterfacePrivateIpAddress(shape);
+                return;
+            case 2182:
+                shape.InitList(SInstanceSecondaryInterfacePrivateIpAddress, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceSecondaryInterfacePrivateIpAddress>());
+                return;
+            case 2183:
+                shape.InitList(SInstanceSecondaryInterfacePrivateIpAddressRequest, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceSecondaryInterfacePrivateIpAddressRequest>());
+                return;
+            case 2184:
+                WSInstanceSecondaryInterfacePrivateIpAddressRequest(shape);
+                return;
+            case 2185:
+                shape.InitList(SInstanceSecondaryInterfaceSpecificationRequest, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceSecondaryInterfaceSpecificationRequest>());
+                return;
+            case 2186:
+                WSInstanceSecondaryInterfaceSpecificationRequest(shape);
+                return;
+            case 2187:
+                shape.InitList(SInstanceTopology, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceTopology>());
+                return;
+            case 2188:
+                WSInstanceSpecification(shape);
+                return;
+            case 2189:
+                WSInstanceState(shape);
+                return;
+            case 2190:
+                WSInstanceStateChange(shape);
+                return;
+            case 2191:
+                shape.InitList(SInstanceStateChange, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceStateChange>());
+                return;
+            case 2193:
+                WSInstanceStatus(shape);
+                return;
+            case 2194:
+                WSInstanceStatusDetails(shape);
+                return;
+            case 2195:
+                shape.InitList(SInstanceStatusDetails, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceStatusDetails>());
+                return;
+            case 2196:
+                WSInstanceStatusEvent(shape);
+                return;
+            case 2197:
+                shape.InitList(SInstanceStatusEvent, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceStatusEvent>());
+                return;
+            case 2198:
+                shape.InitList(SInstanceStatus, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceStatus>());
+                return;
+            case 2199:
+                WSInstanceStatusSummary(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes44(SM::ShapeTable table, int index) => index switch
+    {
+        2200 => new SM::ShapeInfo("InstanceStorageEncryptionSupport", SM::ShapeKind.String).Constrain(enumValues: ["unsupported", "required"]),
+        2201 => new SM::ShapeInfo("InstanceStorageFlag", SM::ShapeKind.Boolean),
+        2202 => new SM::ShapeInfo("InstanceStorageInfo", SM::ShapeKind.Structure, table, 2202),
+        2203 => new SM::ShapeInfo("InstanceTagKeySet", SM::ShapeKind.List, table, 2203),
+        2204 => new SM::ShapeInfo("InstanceTagNotificationAttribute", SM::ShapeKind.Structure, table, 2204),
+        2205 => new SM::ShapeInfo("InstanceTopology", SM::ShapeKind.Structure, table, 2205),
+        2206 => new SM::ShapeInfo("InstanceType", SM::ShapeKind.String).Constrain(enumValues: ["a1.medium", "a1.large", "a1.xlarge", "a1.2xlarge", "a1.4xlarge", "a1.metal", "c1.medium", "c1.xlarge", "c3.large", "c3.xlarge", "c3.2xlarge", "c3.4xlarge", "c3.8xlarge", "c4.large", "c4.xlarge", "c4.2xlarge", "c4.4xlarge", "c4.8xlarge", "c5.large", "c5.xlarge", "c5.2xlarge", "c5.4xlarge", "c5.9xlarge", "c5.12xlarge", "c5.18xlarge", "c5.24xlarge", "c5.metal", "c5a.large", "c5a.xlarge", "c5a.2xlarge", "c5a.4xlarge", "c5a.8xlarge", "c5a.12xlarge", "c5a.16xlarge", "c5a.24xlarge", "c5ad.large", "c5ad.xlarge", "c5ad.2xlarge", "c5ad.4xlarge", "c5ad.8xlarge", "c5ad.12xlarge", "c5ad.16xlarge", "c5ad.24xlarge", "c5d.large", "c5d.xlarge", "c5d.2xlarge", "c5d.4xlarge", "c5d.9xlarge", "c5d.12xlarge", "c5d.18xlarge", "c5d.24xlarge", "c5d.metal", "c5n.large", "c5n.xlarge", "c5n.2xlarge", "c5n.4xlarge", "c5n.9xlarge", "c5n.18xlarge", "c5n.metal", "c6g.medium", "c6g.large", "c6g.xlarge", "c6g.2xlarge", "c6g.4xlarge", "c6g.8xlarge", "c6g.12xlarge", "c6g.16xlarge", "c6g.metal", "c6gd.medium", "c6gd.large", "c6gd.xlarge", "c6gd.2xlarge", "c6gd.4xlarge", "c6gd.8xlarge", "c6gd.12xlarge", "c6gd.16xlarge", "c6gd.metal", "c6gn.medium", "c6gn.large", "c6gn.xlarge", "c6gn.2xlarge", "c6gn.4xlarge", "c6gn.8xlarge", "c6gn.12xlarge", "c6gn.16xlarge", "c6i.large", "c6i.xlarge", "c6i.2xlarge", "c6i.4xlarge", "c6i.8xlarge", "c6i.12xlarge", "c6i.16xlarge", "c6i.24xlarge", "c6i.32xlarge", "c6i.metal", "cc1.4xlarge", "cc2.8xlarge", "cg1.4xlarge", "cr1.8xlarge", "d2.xlarge", "d2.2xlarge", "d2.4xlarge", "d2.8xlarge", "d3.xlarge", "d3.2xlarge", "d3.4xlarge", "d3.8xlarge", "d3en.xlarge", "d3en.2xlarge", "d3en.4xlarge", "d3en.6xlarge", "d3en.8xlarge", "d3en.12xlarge", "dl1.24xlarge", "f1.2xlarge", "f1.4xlarge", "f1.16xlarge", "g2.2xlarge", "g2.8xlarge", "g3.4xlarge", "g3.8xlarge", "g3.16xlarge", "g3s.xlarge", "g4ad.xlarge", "g4ad.2xlarge", "g4ad.4xlarge", "g4ad.8xlarge", "g4ad.16xlarge", "g4dn.xlarge", "g4dn.2xlarge", "g4dn.4xlarge", "g4dn.8xlarge", "g4dn.12xlarge", "g4dn.16xlarge", "g4dn.metal", "g5.xlarge", "g5.2xlarge", "g5.4xlarge", "g5.8xlarge", "g5.12xlarge", "g5.16xlarge", "g5.24xlarge", "g5.48xlarge", "g5g.xlarge", "g5g.2xlarge", "g5g.4xlarge", "g5g.8xlarge", "g5g.16xlarge", "g5g.metal", "hi1.4xlarge", "hpc6a.48xlarge", "hs1.8xlarge", "h1.2xlarge", "h1.4xlarge", "h1.8xlarge", "h1.16xlarge", "i2.xlarge", "i2.2xlarge", "i2.4xlarge", "i2.8xlarge", "i3.large", "i3.xlarge", "i3.2xlarge", "i3.4xlarge", "i3.8xlarge", "i3.16xlarge", "i3.metal", "i3en.large", "i3en.xlarge", "i3en.2xlarge", "i3en.3xlarge", "i3en.6xlarge", "i3en.12xlarge", "i3en.24xlarge", "i3en.metal", "im4gn.large", "im4gn.xlarge", "im4gn.2xlarge", "im4gn.4xlarge", "im4gn.8xlarge", "im4gn.16xlarge", "inf1.xlarge", "inf1.2xlarge", "inf1.6xlarge", "inf1.24xlarge", "is4gen.medium", "is4gen.large", "is4gen.xlarge", "is4gen.2xlarge", "is4gen.4xlarge", "is4gen.8xlarge", "m1.small", "m1.medium", "m1.large", "m1.xlarge", "m2.xlarge", "m2.2xlarge", "m2.4xlarge", "m3.medium", "m3.large", "m3.xlarge", "m3.2xlarge", "m4.large", "m4.xlarge", "m4.2xlarge", "m4.4xlarge", "m4.10xlarge", "m4.16xlarge", "m5.large", "m5.xlarge", "m5.2xlarge", "m5.4xlarge", "m5.8xlarge", "m5.12xlarge", "m5.16xlarge", "m5.24xlarge", "m5.metal", "m5a.large", "m5a.xlarge", "m5a.2xlarge", "m5a.4xlarge", "m5a.8xlarge", "m5a.12xlarge", "m5a.16xlarge", "m5a.24xlarge", "m5ad.large", "m5ad.xlarge", "m5ad.2xlarge", "m5ad.4xlarge", "m5ad.8xlarge", "m5ad.12xlarge", "m5ad.16xlarge", "m5ad.24xlarge", "m5d.large", "m5d.xlarge", "m5d.2xlarge", "m5d.4xlarge", "m5d.8xlarge", "m5d.12xlarge", "m5d.16xlarge", "m5d.24xlarge", "m5d.metal", "m5dn.large", "m5dn.xlarge", "m5dn.2xlarge", "m5dn.4xlarge", "m5dn.8xlarge", "m5dn.12xlarge", "m5dn.16xlarge", "m5dn.24xlarge", "m5dn.metal", "m5n.large", "m5n.xlarge", "m5n.2xlarge", "m5n.4xlarge", "m5n.8xlarge", "m5n.12xlarge", "m5n.16xlarge", "m5n.24xlarge", "m5n.metal", "m5zn.large", "m5zn.xlarge", "m5zn.2xlarge", "m5zn.3xlarge", "m5zn.6xlarge", "m5zn.12xlarge", "m5zn.metal", "m6a.large", "m6a.xlarge", "m6a.2xlarge", "m6a.4xlarge", "m6a.8xlarge", "m6a.12xlarge", "m6a.16xlarge", "m6a.24xlarge", "m6a.32xlarge", "m6a.48xlarge", "m6g.metal", "m6g.medium", "m6g.large", "m6g.xlarge", "m6g.2xlarge", "m6g.4xlarge", "m6g.8xlarge", "m6g.12xlarge", "m6g.16xlarge", "m6gd.metal", "m6gd.medium", "m6gd.large", "m6gd.xlarge", "m6gd.2xlarge", "m6gd.4xlarge", "m6gd.8xlarge", "m6gd.12xlarge", "m6gd.16xlarge", "m6i.large", "m6i.xlarge", "m6i.2xlarge", "m6i.4xlarge", "m6i.8xlarge", "m6i.12xlarge", "m6i.16xlarge", "m6i.24xlarge", "m6i.32xlarge", "m6i.metal", "mac1.metal", "p2.xlarge", "p2.8xlarge", "p2.16xlarge", "p3.2xlarge", "p3.8xlarge", "p3.16xlarge", "p3dn.24xlarge", "p4d.24xlarge", "r3.large", "r3.xlarge", "r3.2xlarge", "r3.4xlarge", "r3.8xlarge", "r4.large", "r4.xlarge", "r4.2xlarge", "r4.4xlarge", "r4.8xlarge", "r4.16xlarge", "r5.large", "r5.xlarge", "r5.2xlarge", "r5.4xlarge", "r5.8xlarge", "r5.12xlarge", "r5.16xlarge", "r5.24xlarge", "r5.metal", "r5a.large", "r5a.xlarge", "r5a.2xlarge", "r5a.4xlarge", "r5a.8xlarge", "r5a.12xlarge", "r5a.16xlarge", "r5a.24xlarge", "r5ad.large", "r5ad.xlarge", "r5ad.2xlarge", "r5ad.4xlarge", "r5ad.8xlarge", "r5ad.12xlarge", "r5ad.16xlarge", "r5ad.24xlarge", "r5b.large", "r5b.xlarge", "r5b.2xlarge", "r5b.4xlarge", "r5b.8xlarge", "r5b.12xlarge", "r5b.16xlarge", "r5b.24xlarge", "r5b.metal", "r5d.large", "r5d.xlarge", "r5d.2xlarge", "r5d.4xlarge", "r5d.8xlarge", "r5d.12xlarge", "r5d.16xlarge", "r5d.24xlarge", "r5d.metal", "r5dn.large", "r5dn.xlarge", "r5dn.2xlarge", "r5dn.4xlarge", "r5dn.8xlarge", "r5dn.12xlarge", "r5dn.16xlarge", "r5dn.24xlarge", "r5dn.metal", "r5n.large", "r5n.xlarge", "r5n.2xlarge", "r5n.4xlarge", "r5n.8xlarge", "r5n.12xlarge", "r5n.16xlarge", "r5n.24xlarge", "r5n.metal", "r6g.medium", "r6g.large", "r6g.xlarge", "r6g.2xlarge", "r6g.4xlarge", "r6g.8xlarge", "r6g.12xlarge", "r6g.16xlarge", "r6g.metal", "r6gd.medium", "r6gd.large", "r6gd.xlarge", "r6gd.2xlarge", "r6gd.4xlarge", "r6gd.8xlarge", "r6gd.12xlarge", "r6gd.16xlarge", "r6gd.metal", "r6i.large", "r6i.xlarge", "r6i.2xlarge", "r6i.4xlarge", "r6i.8xlarge", "r6i.12xlarge", "r6i.16xlarge", "r6i.24xlarge", "r6i.32xlarge", "r6i.metal", "t1.micro", "t2.nano", "t2.micro", "t2.small", "t2.medium", "t2.large", "t2.xlarge", "t2.2xlarge", "t3.nano", "t3.micro", "t3.small", "t3.medium", "t3.large", "t3.xlarge", "t3.2xlarge", "t3a.nano", "t3a.micro", "t3a.small", "t3a.medium", "t3a.large", "t3a.xlarge", "t3a.2xlarge", "t4g.nano", "t4g.micro", "t4g.small", "t4g.medium", "t4g.large", "t4g.xlarge", "t4g.2xlarge", "u-6tb1.56xlarge", "u-6tb1.112xlarge", "u-9tb1.112xlarge", "u-12tb1.112xlarge", "u-6tb1.metal", "u-9tb1.metal", "u-12tb1.metal", "u-18tb1.metal", "u-24tb1.metal", "vt1.3xlarge", "vt1.6xlarge", "vt1.24xlarge", "x1.16xlarge", "x1.32xlarge", "x1e.xlarge", "x1e.2xlarge", "x1e.4xlarge", "x1e.8xlarge", "x1e.16xlarge", "x1e.32xlarge", "x2iezn.2xlarge", "x2iezn.4xlarge", "x2iezn.6xlarge", "x2iezn.8xlarge", "x2iezn.12xlarge", "x2iezn.metal", "x2gd.medium", "x2gd.large", "x2gd.xlarge", "x2gd.2xlarge", "x2gd.4xlarge", "x2gd.8xlarge", "x2gd.12xlarge", "x2gd.16xlarge", "x2gd.metal", "z1d.large", "z1d.xlarge", "z1d.2xlarge", "z1d.3xlarge", "z1d.6xlarge", "z1d.12xlarge", "z1d.metal", "x2idn.16xlarge", "x2idn.24xlarge", "x2idn.32xlarge", "x2iedn.xlarge", "x2iedn.2xlarge", "x2iedn.4xlarge", "x2iedn.8xlarge", "x2iedn.16xlarge", "x2iedn.24xlarge", "x2iedn.32xlarge", "c6a.large", "c6a.xlarge", "c6a.2xlarge", "c6a.4xlarge", "c6a.8xlarge", "c6a.12xlarge", "c6a.16xlarge", "c6a.24xlarge", "c6a.32xlarge", "c6a.48xlarge", "c6a.metal", "m6a.metal", "i4i.large", "i4i.xlarge", "i4i.2xlarge", "i4i.4xlarge", "i4i.8xlarge", "i4i.16xlarge", "i4i.32xlarge", "i4i.metal", "x2idn.metal", "x2iedn.metal", "c7g.medium", "c7g.large", "c7g.xlarge", "c7g.2xlarge", "c7g.4xlarge", "c7g.8xlarge", "c7g.12xlarge", "c7g.16xlarge", "mac2.metal", "c6id.large", "c6id.xlarge", "c6id.2xlarge", "c6id.4xlarge", "c6id.8xlarge", "c6id.12xlarge", "c6id.16xlarge", "c6id.24xlarge", "c6id.32xlarge", "c6id.metal", "m6id.large", "m6id.xlarge", "m6id.2xlarge", "m6id.4xlarge", "m6id.8xlarge", "m6id.12xlarge", "m6id.16xlarge", "m6id.24xlarge", "m6id.32xlarge", "m6id.metal", "r6id.large", "r6id.xlarge", "r6id.2xlarge", "r6id.4xlarge", "r6id.8xlarge", "r6id.12xlarge", "r6id.16xlarge", "r6id.24xlarge", "r6id.32xlarge", "r6id.metal", "r6a.large", "r6a.xlarge", "r6a.2xlarge", "r6a.4xlarge", "r6a.8xlarge", "r6a.12xlarge", "r6a.16xlarge", "r6a.24xlarge", "r6a.32xlarge", "r6a.48xlarge", "r6a.metal", "p4de.24xlarge", "u-3tb1.56xlarge", "u-18tb1.112xlarge", "u-24tb1.112xlarge", "trn1.2xlarge", "trn1.32xlarge", "hpc6id.32xlarge", "c6in.large", "c6in.xlarge", "c6in.2xlarge", "c6in.4xlarge", "c6in.8xlarge", "c6in.12xlarge", "c6in.16xlarge", "c6in.24xlarge", "c6in.32xlarge", "m6in.large", "m6in.xlarge", "m6in.2xlarge", "m6in.4xlarge", "m6in.8xlarge", "m6in.12xlarge", "m6in.16xlarge", "m6in.24xlarge", "m6in.32xlarge", "m6idn.large", "m6idn.xlarge", "m6idn.2xlarge", "m6idn.4xlarge", "m6idn.8xlarge", "m6idn.12xlarge", "m6idn.16xlarge", "m6idn.24xlarge", "m6idn.32xlarge", "r6in.large", "r6in.xlarge", "r6in.2xlarge", "r6in.4xlarge", "r6in.8xlarge", "r6in.12xlarge", "r6in.16xlarge", "r6in.24xlarge", "r6in.32xlarge", "r6idn.large", "r6idn.xlarge", "r6idn.2xlarge", "r6idn.4xlarge", "r6idn.8xlarge", "r6idn.12xlarge", "r6idn.16xlarge", "r6idn.24xlarge", "r6idn.32xlarge", "c7g.metal", "m7g.medium", "m7g.large", "m7g.xlarge", "m7g.2xlarge", "m7g.4xlarge", "m7g.8xlarge", "m7g.12xlarge", "m7g.16xlarge", "m7g.metal", "r7g.medium", "r7g.large", "r7g.xlarge", "r7g.2xlarge", "r7g.4xlarge", "r7g.8xlarge", "r7g.12xlarge", "r7g.16xlarge", "r7g.metal", "c6in.metal", "m6in.metal", "m6idn.metal", "r6in.metal", "r6idn.metal", "inf2.xlarge", "inf2.8xlarge", "inf2.24xlarge", "inf2.48xlarge", "trn1n.32xlarge", "i4g.large", "i4g.xlarge", "i4g.2xlarge", "i4g.4xlarge", "i4g.8xlarge", "i4g.16xlarge", "hpc7g.4xlarge", "hpc7g.8xlarge", "hpc7g.16xlarge", "c7gn.medium", "c7gn.large", "c7gn.xlarge", "c7gn.2xlarge", "c7gn.4xlarge", "c7gn.8xlarge", "c7gn.12xlarge", "c7gn.16xlarge", "p5.48xlarge", "m7i.large", "m7i.xlarge", "m7i.2xlarge", "m7i.4xlarge", "m7i.8xlarge", "m7i.12xlarge", "m7i.16xlarge", "m7i.24xlarge", "m7i.48xlarge", "m7i-flex.large", "m7i-flex.xlarge", "m7i-flex.2xlarge", "m7i-flex.4xlarge", "m7i-flex.8xlarge", "m7a.medium", "m7a.large", "m7a.xlarge", "m7a.2xlarge", "m7a.4xlarge", "m7a.8xlarge", "m7a.12xlarge", "m7a.16xlarge", "m7a.24xlarge", "m7a.32xlarge", "m7a.48xlarge", "m7a.metal-48xl", "hpc7a.12xlarge", "hpc7a.24xlarge", "hpc7a.48xlarge", "hpc7a.96xlarge", "c7gd.medium", "c7gd.large", "c7gd.xlarge", "c7gd.2xlarge", "c7gd.4xlarge", "c7gd.8xlarge", "c7gd.12xlarge", "c7gd.16xlarge", "m7gd.medium", "m7gd.large", "m7gd.xlarge", "m7gd.2xlarge", "m7gd.4xlarge", "m7gd.8xlarge", "m7gd.12xlarge", "m7gd.16xlarge", "r7gd.medium", "r7gd.large", "r7gd.xlarge", "r7gd.2xlarge", "r7gd.4xlarge", "r7gd.8xlarge", "r7gd.12xlarge", "r7gd.16xlarge", "r7a.medium", "r7a.large", "r7a.xlarge", "r7a.2xlarge", "r7a.4xlarge", "r7a.8xlarge", "r7a.12xlarge", "r7a.16xlarge", "r7a.24xlarge", "r7a.32xlarge", "r7a.48xlarge", "c7i.large", "c7i.xlarge", "c7i.2xlarge", "c7i.4xlarge", "c7i.8xlarge", "c7i.12xlarge", "c7i.16xlarge", "c7i.24xlarge", "c7i.48xlarge", "mac2-m2pro.metal", "r7iz.large", "r7iz.xlarge", "r7iz.2xlarge", "r7iz.4xlarge", "r7iz.8xlarge", "r7iz.12xlarge", "r7iz.16xlarge", "r7iz.32xlarge", "c7a.medium", "c7a.large", "c7a.xlarge", "c7a.2xlarge", "c7a.4xlarge", "c7a.8xlarge", "c7a.12xlarge", "c7a.16xlarge", "c7a.24xlarge", "c7a.32xlarge", "c7a.48xlarge", "c7a.metal-48xl", "r7a.metal-48xl", "r7i.large", "r7i.xlarge", "r7i.2xlarge", "r7i.4xlarge", "r7i.8xlarge", "r7i.12xlarge", "r7i.16xlarge", "r7i.24xlarge", "r7i.48xlarge", "dl2q.24xlarge", "mac2-m2.metal", "i4i.12xlarge", "i4i.24xlarge", "c7i.metal-24xl", "c7i.metal-48xl", "m7i.metal-24xl", "m7i.metal-48xl", "r7i.metal-24xl", "r7i.metal-48xl", "r7iz.metal-16xl", "r7iz.metal-32xl", "c7gd.metal", "m7gd.metal", "r7gd.metal", "g6.xlarge", "g6.2xlarge", "g6.4xlarge", "g6.8xlarge", "g6.12xlarge", "g6.16xlarge", "g6.24xlarge", "g6.48xlarge", "gr6.4xlarge", "gr6.8xlarge", "c7i-flex.large", "c7i-flex.xlarge", "c7i-flex.2xlarge", "c7i-flex.4xlarge", "c7i-flex.8xlarge", "u7i-12tb.224xlarge", "u7in-16tb.224xlarge", "u7in-24tb.224xlarge", "u7in-32tb.224xlarge", "u7ib-12tb.224xlarge", "c7gn.metal", "r8g.medium", "r8g.large", "r8g.xlarge", "r8g.2xlarge", "r8g.4xlarge", "r8g.8xlarge", "r8g.12xlarge", "r8g.16xlarge", "r8g.24xlarge", "r8g.48xlarge", "r8g.metal-24xl", "r8g.metal-48xl", "mac2-m1ultra.metal", "g6e.xlarge", "g6e.2xlarge", "g6e.4xlarge", "g6e.8xlarge", "g6e.12xlarge", "g6e.16xlarge", "g6e.24xlarge", "g6e.48xlarge", "c8g.medium", "c8g.large", "c8g.xlarge", "c8g.2xlarge", "c8g.4xlarge", "c8g.8xlarge", "c8g.12xlarge", "c8g.16xlarge", "c8g.24xlarge", "c8g.48xlarge", "c8g.metal-24xl", "c8g.metal-48xl", "m8g.medium", "m8g.large", "m8g.xlarge", "m8g.2xlarge", "m8g.4xlarge", "m8g.8xlarge", "m8g.12xlarge", "m8g.16xlarge", "m8g.24xlarge", "m8g.48xlarge", "m8g.metal-24xl", "m8g.metal-48xl", "x8g.medium", "x8g.large", "x8g.xlarge", "x8g.2xlarge", "x8g.4xlarge", "x8g.8xlarge", "x8g.12xlarge", "x8g.16xlarge", "x8g.24xlarge", "x8g.48xlarge", "x8g.metal-24xl", "x8g.metal-48xl", "i7ie.large", "i7ie.xlarge", "i7ie.2xlarge", "i7ie.3xlarge", "i7ie.6xlarge", "i7ie.12xlarge", "i7ie.18xlarge", "i7ie.24xlarge", "i7ie.48xlarge", "i8g.large", "i8g.xlarge", "i8g.2xlarge", "i8g.4xlarge", "i8g.8xlarge", "i8g.12xlarge", "i8g.16xlarge", "i8g.24xlarge", "i8g.metal-24xl", "u7i-6tb.112xlarge", "u7i-8tb.112xlarge", "u7inh-32tb.480xlarge", "p5e.48xlarge", "p5en.48xlarge", "f2.12xlarge", "f2.48xlarge", "trn2.48xlarge", "c7i-flex.12xlarge", "c7i-flex.16xlarge", "m7i-flex.12xlarge", "m7i-flex.16xlarge", "i7ie.metal-24xl", "i7ie.metal-48xl", "i8g.48xlarge", "c8gd.medium", "c8gd.large", "c8gd.xlarge", "c8gd.2xlarge", "c8gd.4xlarge", "c8gd.8xlarge", "c8gd.12xlarge", "c8gd.16xlarge", "c8gd.24xlarge", "c8gd.48xlarge", "c8gd.metal-24xl", "c8gd.metal-48xl", "i7i.large", "i7i.xlarge", "i7i.2xlarge", "i7i.4xlarge", "i7i.8xlarge", "i7i.12xlarge", "i7i.16xlarge", "i7i.24xlarge", "i7i.48xlarge", "i7i.metal-24xl", "i7i.metal-48xl", "p6-b200.48xlarge", "m8gd.medium", "m8gd.large", "m8gd.xlarge", "m8gd.2xlarge", "m8gd.4xlarge", "m8gd.8xlarge", "m8gd.12xlarge", "m8gd.16xlarge", "m8gd.24xlarge", "m8gd.48xlarge", "m8gd.metal-24xl", "m8gd.metal-48xl", "r8gd.medium", "r8gd.large", "r8gd.xlarge", "r8gd.2xlarge", "r8gd.4xlarge", "r8gd.8xlarge", "r8gd.12xlarge", "r8gd.16xlarge", "r8gd.24xlarge", "r8gd.48xlarge", "r8gd.metal-24xl", "r8gd.metal-48xl", "c8gn.medium", "c8gn.large", "c8gn.xlarge", "c8gn.2xlarge", "c8gn.4xlarge", "c8gn.8xlarge", "c8gn.12xlarge", "c8gn.16xlarge", "c8gn.24xlarge", "c8gn.48xlarge", "c8gn.metal-24xl", "c8gn.metal-48xl", "f2.6xlarge", "p6e-gb200.36xlarge", "g6f.large", "g6f.xlarge", "g6f.2xlarge", "g6f.4xlarge", "gr6f.4xlarge", "p5.4xlarge", "r8i.large", "r8i.xlarge", "r8i.2xlarge", "r8i.4xlarge", "r8i.8xlarge", "r8i.12xlarge", "r8i.16xlarge", "r8i.24xlarge", "r8i.32xlarge", "r8i.48xlarge", "r8i.96xlarge", "r8i.metal-48xl", "r8i.metal-96xl", "r8i-flex.large", "r8i-flex.xlarge", "r8i-flex.2xlarge", "r8i-flex.4xlarge", "r8i-flex.8xlarge", "r8i-flex.12xlarge", "r8i-flex.16xlarge", "m8i.large", "m8i.xlarge", "m8i.2xlarge", "m8i.4xlarge", "m8i.8xlarge", "m8i.12xlarge", "m8i.16xlarge", "m8i.24xlarge", "m8i.32xlarge", "m8i.48xlarge", "m8i.96xlarge", "m8i.metal-48xl", "m8i.metal-96xl", "m8i-flex.large", "m8i-flex.xlarge", "m8i-flex.2xlarge", "m8i-flex.4xlarge", "m8i-flex.8xlarge", "m8i-flex.12xlarge", "m8i-flex.16xlarge", "i8ge.large", "i8ge.xlarge", "i8ge.2xlarge", "i8ge.3xlarge", "i8ge.6xlarge", "i8ge.12xlarge", "i8ge.18xlarge", "i8ge.24xlarge", "i8ge.48xlarge", "i8ge.metal-24xl", "i8ge.metal-48xl", "mac-m4.metal", "mac-m4pro.metal", "r8gn.medium", "r8gn.large", "r8gn.xlarge", "r8gn.2xlarge", "r8gn.4xlarge", "r8gn.8xlarge", "r8gn.12xlarge", "r8gn.16xlarge", "r8gn.24xlarge", "r8gn.48xlarge", "r8gn.metal-24xl", "r8gn.metal-48xl", "c8i.large", "c8i.xlarge", "c8i.2xlarge", "c8i.4xlarge", "c8i.8xlarge", "c8i.12xlarge", "c8i.16xlarge", "c8i.24xlarge", "c8i.32xlarge", "c8i.48xlarge", "c8i.96xlarge", "c8i.metal-48xl", "c8i.metal-96xl", "c8i-flex.large", "c8i-flex.xlarge", "c8i-flex.2xlarge", "c8i-flex.4xlarge", "c8i-flex.8xlarge", "c8i-flex.12xlarge", "c8i-flex.16xlarge", "r8gb.medium", "r8gb.large", "r8gb.xlarge", "r8gb.2xlarge", "r8gb.4xlarge", "r8gb.8xlarge", "r8gb.12xlarge", "r8gb.16xlarge", "r8gb.24xlarge", "r8gb.metal-24xl", "m8a.medium", "m8a.large", "m8a.xlarge", "m8a.2xlarge", "m8a.4xlarge", "m8a.8xlarge", "m8a.12xlarge", "m8a.16xlarge", "m8a.24xlarge", "m8a.48xlarge", "m8a.metal-24xl", "m8a.metal-48xl", "trn2.3xlarge", "r8a.medium", "r8a.large", "r8a.xlarge", "r8a.2xlarge", "r8a.4xlarge", "r8a.8xlarge", "r8a.12xlarge", "r8a.16xlarge", "r8a.24xlarge", "r8a.48xlarge", "r8a.metal-24xl", "r8a.metal-48xl", "p6-b300.48xlarge", "c8a.medium", "c8a.large", "c8a.xlarge", "c8a.2xlarge", "c8a.4xlarge", "c8a.8xlarge", "c8a.12xlarge", "c8a.16xlarge", "c8a.24xlarge", "c8a.48xlarge", "c8a.metal-24xl", "c8a.metal-48xl", "c8gb.12xlarge", "c8gb.16xlarge", "c8gb.24xlarge", "c8gb.2xlarge", "c8gb.4xlarge", "c8gb.8xlarge", "c8gb.large", "c8gb.medium", "c8gb.metal-24xl", "c8gb.xlarge", "c8gb.48xlarge", "c8gb.metal-48xl", "m8gb.12xlarge", "m8gb.16xlarge", "m8gb.24xlarge", "m8gb.2xlarge", "m8gb.4xlarge", "m8gb.8xlarge", "m8gb.large", "m8gb.medium", "m8gb.xlarge", "m8gb.48xlarge", "m8gb.metal-24xl", "m8gb.metal-48xl", "m8gn.12xlarge", "m8gn.16xlarge", "m8gn.24xlarge", "m8gn.2xlarge", "m8gn.48xlarge", "m8gn.4xlarge", "m8gn.8xlarge", "m8gn.large", "m8gn.medium", "m8gn.xlarge", "m8gn.metal-24xl", "m8gn.metal-48xl", "x8aedz.12xlarge", "x8aedz.24xlarge", "x8aedz.3xlarge", "x8aedz.6xlarge", "x8aedz.large", "x8aedz.metal-12xl", "x8aedz.metal-24xl", "x8aedz.xlarge", "m8azn.medium", "m8azn.large", "m8azn.xlarge", "m8azn.3xlarge", "m8azn.6xlarge", "m8azn.12xlarge", "m8azn.24xlarge", "m8azn.metal-12xl", "m8azn.metal-24xl", "x8i.large", "x8i.xlarge", "x8i.2xlarge", "x8i.4xlarge", "x8i.8xlarge", "x8i.12xlarge", "x8i.16xlarge", "x8i.24xlarge", "x8i.32xlarge", "x8i.48xlarge", "x8i.64xlarge", "x8i.96xlarge", "x8i.metal-48xl", "x8i.metal-96xl", "mac-m4max.metal", "g7e.2xlarge", "g7e.4xlarge", "g7e.8xlarge", "g7e.12xlarge", "g7e.24xlarge", "g7e.48xlarge", "r8id.large", "r8id.xlarge", "r8id.2xlarge", "r8id.4xlarge", "r8id.8xlarge", "r8id.12xlarge", "r8id.16xlarge", "r8id.24xlarge", "r8id.32xlarge", "r8id.48xlarge", "r8id.96xlarge", "r8id.metal-48xl", "r8id.metal-96xl", "c8id.large", "c8id.xlarge", "c8id.2xlarge", "c8id.4xlarge", "c8id.8xlarge", "c8id.12xlarge", "c8id.16xlarge", "c8id.24xlarge", "c8id.32xlarge", "c8id.48xlarge", "c8id.96xlarge", "c8id.metal-48xl", "c8id.metal-96xl", "m8id.large", "m8id.xlarge", "m8id.2xlarge", "m8id.4xlarge", "m8id.8xlarge", "m8id.12xlarge", "m8id.16xlarge", "m8id.24xlarge", "m8id.32xlarge", "m8id.48xlarge", "m8id.96xlarge", "m8id.metal-48xl", "m8id.metal-96xl", "hpc8a.96xlarge"]),
+        2207 => new SM::ShapeInfo("InstanceTypeHypervisor", SM::ShapeKind.String).Constrain(enumValues: ["nitro", "xen"]),
+        2208 => new SM::ShapeInfo("InstanceTypeInfo", SM::ShapeKind.Structure, table, 2208),
+        2209 => new SM::ShapeInfo("InstanceTypeInfoFromInstanceRequirements", SM::ShapeKind.Structure, table, 2209),
+        2210 => new SM::ShapeInfo("InstanceTypeInfoFromInstanceRequirementsSet", SM::ShapeKind.List, table, 2210),
+        2211 => new SM::ShapeInfo("InstanceTypeInfoList", SM::ShapeKind.List, table, 2211),
+        2212 => new SM::ShapeInfo("InstanceTypeList", SM::ShapeKind.List, table, 2212),
+        2213 => new SM::ShapeInfo("InstanceTypeOffering", SM::ShapeKind.Structure, table, 2213),
+        2214 => new SM::ShapeInfo("InstanceTypeOfferingsList", SM::ShapeKind.List, table, 2214),
+        2215 => new SM::ShapeInfo("InstanceTypes", SM::ShapeKind.List, table, 2215).Constrain(min: 0, max: 1000),
+        2216 => new SM::ShapeInfo("InstanceTypesList", SM::ShapeKind.List, table, 2216),
+        2217 => new SM::ShapeInfo("InstanceUsage", SM::ShapeKind.Structure, table, 2217),
+        2218 => new SM::ShapeInfo("InstanceUsageSet", SM::ShapeKind.List, table, 2218),
+        2219 => new SM::ShapeInfo("Integer", SM::ShapeKind.Integer),
+        2220 => new SM::ShapeInfo("IntegerWithConstraints", SM::ShapeKind.Integer).Constrain(min: 0),
+        2221 => new SM::ShapeInfo("IntegrateServices", SM::ShapeKind.Structure, table, 2221),
+        2222 => new SM::ShapeInfo("InterfacePermissionType", SM::ShapeKind.String).Constrain(enumValues: ["INSTANCE-ATTACH", "EIP-ASSOCIATE"]),
+        2223 => new SM::ShapeInfo("InterfaceProtocolType", SM::ShapeKind.String).Constrain(enumValues: ["VLAN", "GRE"]),
+        2224 => new SM::ShapeInfo("InternetGateway", SM::ShapeKind.Structure, table, 2224),
+        2225 => new SM::ShapeInfo("InternetGatewayAttachment", SM::ShapeKind.Structure, table, 2225),
+        2226 => new SM::ShapeInfo("InternetGatewayAttachmentList", SM::ShapeKind.List, table, 2226),
+        2227 => new SM::ShapeInfo("InternetGatewayBlockMode", SM::ShapeKind.String).Constrain(enumValues: ["off", "block-bidirectional", "block-ingress"]),
+        2228 => new SM::ShapeInfo("InternetGatewayExclusionMode", SM::ShapeKind.String).Constrain(enumValues: ["allow-bidirectional", "allow-egress"]),
+        2229 => new SM::ShapeInfo("InternetGatewayId", SM::ShapeKind.String),
+        2230 => new SM::ShapeInfo("InternetGatewayIdList", SM::ShapeKind.List, table, 2230),
+        2231 => new SM::ShapeInfo("InternetGatewayList", SM::ShapeKind.List, table, 2231),
+        2232 => new SM::ShapeInfo("InterruptibleCapacityAllocation", SM::ShapeKind.Structure, table, 2232),
+        2233 => new SM::ShapeInfo("InterruptibleCapacityReservationAllocationStatus", SM::ShapeKind.String).Constrain(enumValues: ["pending", "active", "updating", "canceling", "canceled", "failed"]),
+        2234 => new SM::ShapeInfo("InterruptionInfo", SM::ShapeKind.Structure, table, 2234),
+        2235 => new SM::ShapeInfo("InterruptionType", SM::ShapeKind.String).Constrain(enumValues: ["adhoc"]),
+        2236 => new SM::ShapeInfo("IpAddress", SM::ShapeKind.String).Constrain(min: 0, max: 15),
+        2237 => new SM::ShapeInfo("IpAddressList", SM::ShapeKind.List, table, 2237),
+        2238 => new SM::ShapeInfo("IpAddressType", SM::ShapeKind.String).Constrain(enumValues: ["ipv4", "dualstack", "ipv6"]),
+        2239 => new SM::ShapeInfo("IpList", SM::ShapeKind.List, table, 2239),
+        2240 => new SM::ShapeInfo("IpPermission", SM::ShapeKind.Structure, table, 2240),
+        2241 => new SM::ShapeInfo("IpPermissionList", SM::ShapeKind.List, table, 2241),
+        2242 => new SM::ShapeInfo("IpPrefixList", SM::ShapeKind.List, table, 2242),
+        2243 => new SM::ShapeInfo("IpRange", SM::ShapeKind.Structure, table, 2243),
+        2244 => new SM::ShapeInfo("IpRangeList", SM::ShapeKind.List, table, 2244),
+        2245 => new SM::ShapeInfo("IpRanges", SM::ShapeKind.List, table, 2245),
+        2246 => new SM::ShapeInfo("IpSource", SM::ShapeKind.String).Constrain(enumValues: ["amazon", "byoip", "none"]),
+        2247 => new SM::ShapeInfo("Ipam", SM::ShapeKind.Structure, table, 2247),
+        2248 => new SM::ShapeInfo("IpamAddressHistoryMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000),
+        2249 => new SM::ShapeInfo("IpamAddressHistoryRecord", SM::ShapeKind.Structure, table, 2249),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes44(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 2202:
+                WSInstanceStorageInfo(shape);
+                return;
+            case 2203:
+                shape.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2204:
+                WSInstanceTagNotificationAttribute(shape);
+                return;
+            case 2205:
+                WSInstanceTopology(shape);
+                return;
+            case 2208:
+                WSInstanceTypeInfo(shape);
+                return;
+            case 2209:
+                WSInstanceTypeInfoFromInstanceRequirements(shape);
+                return;
+            case 2210:
+                shape.InitList(SInstanceTypeInfoFromInstanceRequirements, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceTypeInfoFromInstanceRequirements>());
+                return;
+            case 2211:
+                shape.InitList(SInstanceTypeInfo, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceTypeInfo>());
+                return;
+            case 2212:
+                shape.InitList(SInstanceType, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2213:
+                WSInstanceTypeOffering(shape);
+                return;
+            case 2214:
+                shape.InitList(SInstanceTypeOffering, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceTypeOffering>());
+                return;
+            case 2215:
+                shape.InitList(SString, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2216:
+                shape.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2217:
+                WSInstanceUsage(shape);
+                return;
+            case 2218:
+                shape.InitList(SInstanceUsage, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceUsage>());
+                return;
+            case 2221:
+                WSIntegrateServices(shape);
+                return;
+            case 2224:
+                WSInternetGateway(shape);
+                return;
+            case 2225:
+                WSInternetGatewayAttachment(shape);
+                return;
+            case 2226:
+                shape.InitList(SInternetGatewayAttachment, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InternetGatewayAttachment>());
+                return;
+            case 2230:
+                shape.InitList(SInternetGatewayId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2231:
+                shape.InitList(SInternetGateway, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InternetGateway>());
+                return;
+            case 2232:
+                WSInterruptibleCapacityAllocation(shape);
+                return;
+            case 2234:
+                WSInterruptionInfo(shape);
+                return;
+            case 2237:
+                shape.InitList(SIpAddress, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2239:
+                shape.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2240:
+                WSIpPermission(shape);
+                return;
+            case 2241:
+                shape.InitList(SIpPermission, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpPermission>());
+                return;
+            case 2242:
+                shape.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2243:
+                WSIpRange(shape);
+                return;
+            case 2244:
+                shape.InitList(SIpRange, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpRange>());
+                return;
+            case 2245:
+                shape.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2247:
+                WSIpam(shape);
+                return;
+            case 2249:
+                WSIpamAddressHistoryRecord(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes45(SM::ShapeTable table, int index) => index switch
+    {
+        2250 => new SM::ShapeInfo("IpamAddressHistoryRecordSet", SM::ShapeKind.List, table, 2250),
+        2251 => new SM::ShapeInfo("IpamAddressHistoryResourceType", SM::ShapeKind.String).Constrain(enumValues: ["eip", "vpc", "subnet", "network-interface", "instance"]),
+        2252 => new SM::ShapeInfo("IpamAssociatedResourceDiscoveryStatus", SM::ShapeKind.String).Constrain(enumValues: ["active", "not-found"]),
+        2253 => new SM::ShapeInfo("IpamCidrAuthorizationContext", SM::ShapeKind.Structure, table, 2253),
+        2254 => new SM::ShapeInfo("IpamComplianceStatus", SM::ShapeKind.String).Constrain(enumValues: ["compliant", "noncompliant", "unmanaged", "ignored"]),
+        2255 => new SM::ShapeInfo("IpamDiscoveredAccount", SM::ShapeKind.Structure, table, 2255),
+        2256 => new SM::ShapeInfo("IpamDiscoveredAccountSet", SM::ShapeKind.List, table, 2256),
+        2257 => new SM::ShapeInfo("IpamDiscoveredPublicAddress", SM::ShapeKind.Structure, table, 2257),
+        2258 => new SM::ShapeInfo("IpamDiscoveredPublicAddressSet", SM::ShapeKind.List, table, 2258),
+        2259 => new SM::ShapeInfo("IpamDiscoveredResourceCidr", SM::ShapeKind.Structure, table, 2259),
+        2260 => new SM::ShapeInfo("IpamDiscoveredResourceCidrSet", SM::ShapeKind.List, table, 2260),
+        2261 => new SM::ShapeInfo("IpamDiscoveryFailureCode", SM::ShapeKind.String).Constrain(enumValues: ["assume-role-failure", "throttling-failure", "unauthorized-failure"]),
+        2262 => new SM::ShapeInfo("IpamDiscoveryFailureReason", SM::ShapeKind.Structure, table, 2262),
+        2263 => new SM::ShapeInfo("IpamExternalResourceVerificationToken", SM::ShapeKind.Structure, table, 2263),
+        2264 => new SM::ShapeInfo("IpamExternalResourceVerificationTokenId", SM::ShapeKind.String),
+        2265 => new SM::ShapeInfo("IpamExternalResourceVerificationTokenSet", SM::ShapeKind.List, table, 2265),
+        2266 => new SM::ShapeInfo("IpamExternalResourceVerificationTokenState", SM::ShapeKind.String).Constrain(enumValues: ["create-in-progress", "create-complete", "create-failed", "delete-in-progress", "delete-complete", "delete-failed"]),
+        2267 => new SM::ShapeInfo("IpamId", SM::ShapeKind.String),
+        2268 => new SM::ShapeInfo("IpamManagementState", SM::ShapeKind.String).Constrain(enumValues: ["managed", "unmanaged", "ignored"]),
+        2269 => new SM::ShapeInfo("IpamMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        2270 => new SM::ShapeInfo("IpamMeteredAccount", SM::ShapeKind.String).Constrain(enumValues: ["ipam-owner", "resource-owner"]),
+        2271 => new SM::ShapeInfo("IpamNetmaskLength", SM::ShapeKind.Integer).Constrain(min: 0, max: 128),
+        2272 => new SM::ShapeInfo("IpamNetworkInterfaceAttachmentStatus", SM::ShapeKind.String).Constrain(enumValues: ["available", "in-use"]),
+        2273 => new SM::ShapeInfo("IpamOperatingRegion", SM::ShapeKind.Structure, table, 2273),
+        2274 => new SM::ShapeInfo("IpamOperatingRegionSet", SM::ShapeKind.List, table, 2274),
+        2275 => new SM::ShapeInfo("IpamOrganizationalUnitExclusion", SM::ShapeKind.Structure, table, 2275),
+        2276 => new SM::ShapeInfo("IpamOrganizationalUnitExclusionSet", SM::ShapeKind.List, table, 2276),
+        2277 => new SM::ShapeInfo("IpamOverlapStatus", SM::ShapeKind.String).Constrain(enumValues: ["overlapping", "nonoverlapping", "ignored"]),
+        2278 => new SM::ShapeInfo("IpamPolicy", SM::ShapeKind.Structure, table, 2278),
+        2279 => new SM::ShapeInfo("IpamPolicyAllocationRule", SM::ShapeKind.Structure, table, 2279),
+        2280 => new SM::ShapeInfo("IpamPolicyAllocationRuleList", SM::ShapeKind.List, table, 2280),
+        2281 => new SM::ShapeInfo("IpamPolicyAllocationRuleListRequest", SM::ShapeKind.List, table, 2281),
+        2282 => new SM::ShapeInfo("IpamPolicyAllocationRuleRequest", SM::ShapeKind.Structure, table, 2282),
+        2283 => new SM::ShapeInfo("IpamPolicyDocument", SM::ShapeKind.Structure, table, 2283),
+        2284 => new SM::ShapeInfo("IpamPolicyDocumentSet", SM::ShapeKind.List, table, 2284),
+        2285 => new SM::ShapeInfo("IpamPolicyId", SM::ShapeKind.String),
+        2286 => new SM::ShapeInfo("IpamPolicyManagedBy", SM::ShapeKind.String).Constrain(enumValues: ["account", "delegated-administrator-for-ipam"]),
+        2287 => new SM::ShapeInfo("IpamPolicyOrganizationTarget", SM::ShapeKind.Structure, table, 2287),
+        2288 => new SM::ShapeInfo("IpamPolicyOrganizationTargetSet", SM::ShapeKind.List, table, 2288),
+        2289 => new SM::ShapeInfo("IpamPolicyResourceType", SM::ShapeKind.String).Constrain(enumValues: ["alb", "eip", "rds", "rnat"]),
+        2290 => new SM::ShapeInfo("IpamPolicySet", SM::ShapeKind.List, table, 2290),
+        2291 => new SM::ShapeInfo("IpamPolicyState", SM::ShapeKind.String).Constrain(enumValues: ["create-in-progress", "create-complete", "create-failed", "modify-in-progress", "modify-complete", "modify-failed", "delete-in-progress", "delete-complete", "delete-failed", "isolate-in-progress", "isolate-complete", "restore-in-progress"]),
+        2292 => new SM::ShapeInfo("IpamPool", SM::ShapeKind.Structure, table, 2292),
+        2293 => new SM::ShapeInfo("IpamPoolAllocation", SM::ShapeKind.Structure, table, 2293),
+        2294 => new SM::ShapeInfo("IpamPoolAllocationAllowedCidrs", SM::ShapeKind.List, table, 2294),
+        2295 => new SM::ShapeInfo("IpamPoolAllocationDisallowedCidrs", SM::ShapeKind.List, table, 2295),
+        2296 => new SM::ShapeInfo("IpamPoolAllocationId", SM::ShapeKind.String),
+        2297 => new SM::ShapeInfo("IpamPoolAllocationResourceType", SM::ShapeKind.String).Constrain(enumValues: ["ipam-pool", "vpc", "ec2-public-ipv4-pool", "custom", "subnet", "eip", "anycast-ip-list"]),
+        2298 => new SM::ShapeInfo("IpamPoolAllocationSet", SM::ShapeKind.List, table, 2298),
+        2299 => new SM::ShapeInfo("IpamPoolAwsService", SM::ShapeKind.String).Constrain(enumValues: ["ec2", "global-services"]),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes45(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 2250:
+                shape.InitList(SIpamAddressHistoryRecord, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamAddressHistoryRecord>());
+                return;
+            case 2253:
+                WSIpamCidrAuthorizationContext(shape);
+                return;
+            case 2255:
+                WSIpamDiscoveredAccount(shape);
+                return;
+            case 2256:
+                shape.InitList(SIpamDiscoveredAccount, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamDiscoveredAccount>());
+                return;
+            case 2257:
+                WSIpamDiscoveredPublicAddress(shape);
+                return;
+            case 2258:
+                shape.InitList(SIpamDiscoveredPublicAddress, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamDiscoveredPublicAddress>());
+                return;
+            case 2259:
+                WSIpamDiscoveredResourceCidr(shape);
+                return;
+            case 2260:
+                shape.InitList(SIpamDiscoveredResourceCidr, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamDiscoveredResourceCidr>());
+                return;
+            case 2262:
+                WSIpamDiscoveryFailureReason(shape);
+                return;
+            case 2263:
+                WSIpamExternalResourceVerificationToken(shape);
+                return;
+            case 2265:
+                shape.InitList(SIpamExternalResourceVerificationToken, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamExternalResourceVerificationToken>());
+                return;
+            case 2273:
+                WSIpamOperatingRegion(shape);
+                return;
+            case 2274:
+                shape.InitList(SIpamOperatingRegion, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamOperatingRegion>());
+                return;
+            case 2275:
+                WSIpamOrganizationalUnitExclusion(shape);
+                return;
+            case 2276:
+                shape.InitList(SIpamOrganizationalUnitExclusion, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamOrganizationalUnitExclusion>());
+                return;
+            case 2278:
+                WSIpamPolicy(shape);
+                return;
+            case 2279:
+                WSIpamPolicyAllocationRule(shape);
+                return;
+            case 2280:
+                shape.InitList(SIpamPolicyAllocationRule, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPolicyAllocationRule>());
+                return;
+            case 2281:
+                shape.InitList(SIpamPolicyAllocationRuleRequest, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPolicyAllocationRuleRequest>());
+                return;
+            case 2282:
+                WSIpamPolicyAllocationRuleRequest(shape);
+                return;
+            case 2283:
+                WSIpamPolicyDocument(shape);
+                return;
+            case 2284:
+                shape.InitList(SIpamPolicyDocument, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPolicyDocument>());
+                return;
+            case 2287:
+                WSIpamPolicyOrganizationTarget(shape);
+                return;
+            case 2288:
+                shape.InitList(SIpamPolicyOrganizationTarget, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPolicyOrganizationTarget>());
+                return;
+            case 2290:
+                shape.InitList(SIpamPolicy, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPolicy>());
+                return;
+            case 2292:
+                WSIpamPool(shape);
+                return;
+            case 2293:
+                WSIpamPoolAllocation(shape);
+                return;
+            case 2294:
+                shape.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2295:
+                shape.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2298:
+                shape.InitList(SIpamPoolAllocation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPoolAllocation>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes46(SM::ShapeTable table, int index) => index switch
+    {
+        2300 => new SM::ShapeInfo("IpamPoolCidr", SM::ShapeKind.Structure, table, 2300),
+        2301 => new SM::ShapeInfo("IpamPoolCidrFailureCode", SM::ShapeKind.String).Constrain(enumValues: ["cidr-not-available", "limit-exceeded"]),
+        2302 => new SM::ShapeInfo("IpamPoolCidrFailureReason", SM::ShapeKind.Structure, table, 2302),
+        2303 => new SM::ShapeInfo("IpamPoolCidrId", SM::ShapeKind.String),
+        2304 => new SM::ShapeInfo("IpamPoolCidrSet", SM::ShapeKind.List, table, 2304),
+        2305 => new SM::ShapeInfo("IpamPoolCidrState", SM::ShapeKind.String).Constrain(enumValues: ["pending-provision", "provisioned", "failed-provision", "pending-deprovision", "deprovisioned", "failed-deprovision", "pending-import", "failed-import"]),
+        2306 => new SM::ShapeInfo("IpamPoolId", SM::ShapeKind.String),
+        2307 => new SM::ShapeInfo("IpamPoolPublicIpSource", SM::ShapeKind.String).Constrain(enumValues: ["amazon", "byoip"]),
+        2308 => new SM::ShapeInfo("IpamPoolSet", SM::ShapeKind.List, table, 2308),
+        2309 => new SM::ShapeInfo("IpamPoolSourceResource", SM::ShapeKind.Structure, table, 2309),
+        2310 => new SM::ShapeInfo("IpamPoolSourceResourceRequest", SM::ShapeKind.Structure, table, 2310),
+        2311 => new SM::ShapeInfo("IpamPoolSourceResourceType", SM::ShapeKind.String).Constrain(enumValues: ["vpc"]),
+        2312 => new SM::ShapeInfo("IpamPoolState", SM::ShapeKind.String).Constrain(enumValues: ["create-in-progress", "create-complete", "create-failed", "modify-in-progress", "modify-complete", "modify-failed", "delete-in-progress", "delete-complete", "delete-failed", "isolate-in-progress", "isolate-complete", "restore-in-progress"]),
+        2313 => new SM::ShapeInfo("IpamPrefixListResolver", SM::ShapeKind.Structure, table, 2313),
+        2314 => new SM::ShapeInfo("IpamPrefixListResolverId", SM::ShapeKind.String),
+        2315 => new SM::ShapeInfo("IpamPrefixListResolverRule", SM::ShapeKind.Structure, table, 2315),
+        2316 => new SM::ShapeInfo("IpamPrefixListResolverRuleCondition", SM::ShapeKind.Structure, table, 2316),
+        2317 => new SM::ShapeInfo("IpamPrefixListResolverRuleConditionOperation", SM::ShapeKind.String).Constrain(enumValues: ["equals", "not-equals", "subnet-of"]),
+        2318 => new SM::ShapeInfo("IpamPrefixListResolverRuleConditionRequest", SM::ShapeKind.Structure, table, 2318),
+        2319 => new SM::ShapeInfo("IpamPrefixListResolverRuleConditionRequestSet", SM::ShapeKind.List, table, 2319),
+        2320 => new SM::ShapeInfo("IpamPrefixListResolverRuleConditionSet", SM::ShapeKind.List, table, 2320),
+        2321 => new SM::ShapeInfo("IpamPrefixListResolverRuleRequest", SM::ShapeKind.Structure, table, 2321),
+        2322 => new SM::ShapeInfo("IpamPrefixListResolverRuleRequestSet", SM::ShapeKind.List, table, 2322),
+        2323 => new SM::ShapeInfo("IpamPrefixListResolverRuleSet", SM::ShapeKind.List, table, 2323),
+        2324 => new SM::ShapeInfo("IpamPrefixListResolverRuleType", SM::ShapeKind.String).Constrain(enumValues: ["static-cidr", "ipam-resource-cidr", "ipam-pool-cidr"]),
+        2325 => new SM::ShapeInfo("IpamPrefixListResolverSet", SM::ShapeKind.List, table, 2325),
+        2326 => new SM::ShapeInfo("IpamPrefixListResolverState", SM::ShapeKind.String).Constrain(enumValues: ["create-in-progress", "create-complete", "create-failed", "modify-in-progress", "modify-complete", "modify-failed", "delete-in-progress", "delete-complete", "delete-failed", "isolate-in-progress", "isolate-complete", "restore-in-progress"]),
+        2327 => new SM::ShapeInfo("IpamPrefixListResolverTarget", SM::ShapeKind.Structure, table, 2327),
+        2328 => new SM::ShapeInfo("IpamPrefixListResolverTargetId", SM::ShapeKind.String),
+        2329 => new SM::ShapeInfo("IpamPrefixListResolverTargetSet", SM::ShapeKind.List, table, 2329),
+        2330 => new SM::ShapeInfo("IpamPrefixListResolverTargetState", SM::ShapeKind.String).Constrain(enumValues: ["create-in-progress", "create-complete", "create-failed", "modify-in-progress", "modify-complete", "modify-failed", "sync-in-progress", "sync-complete", "sync-failed", "delete-in-progress", "delete-complete", "delete-failed", "isolate-in-progress", "isolate-complete", "restore-in-progress"]),
+        2331 => new SM::ShapeInfo("IpamPrefixListResolverVersion", SM::ShapeKind.Structure, table, 2331),
+        2332 => new SM::ShapeInfo("IpamPrefixListResolverVersionCreationStatus", SM::ShapeKind.String).Constrain(enumValues: ["pending", "success", "failure"]),
+        2333 => new SM::ShapeInfo("IpamPrefixListResolverVersionEntry", SM::ShapeKind.Structure, table, 2333),
+        2334 => new SM::ShapeInfo("IpamPrefixListResolverVersionEntrySet", SM::ShapeKind.List, table, 2334),
+        2335 => new SM::ShapeInfo("IpamPrefixListResolverVersionNumberSet", SM::ShapeKind.List, table, 2335),
+        2336 => new SM::ShapeInfo("IpamPrefixListResolverVersionSet", SM::ShapeKind.List, table, 2336),
+        2337 => new SM::ShapeInfo("IpamPublicAddressAssociationStatus", SM::ShapeKind.String).Constrain(enumValues: ["associated", "disassociated"]),
+        2338 => new SM::ShapeInfo("IpamPublicAddressAwsService", SM::ShapeKind.String).Constrain(enumValues: ["nat-gateway", "database-migration-service", "redshift", "elastic-container-service", "relational-database-service", "site-to-site-vpn", "load-balancer", "global-accelerator", "cloudfront", "other"]),
+        2339 => new SM::ShapeInfo("IpamPublicAddressSecurityGroup", SM::ShapeKind.Structure, table, 2339),
+        2340 => new SM::ShapeInfo("IpamPublicAddressSecurityGroupList", SM::ShapeKind.List, table, 2340),
+        2341 => new SM::ShapeInfo("IpamPublicAddressTag", SM::ShapeKind.Structure, table, 2341),
+        2342 => new SM::ShapeInfo("IpamPublicAddressTagList", SM::ShapeKind.List, table, 2342),
+        2343 => new SM::ShapeInfo("IpamPublicAddressTags", SM::ShapeKind.Structure, table, 2343),
+        2344 => new SM::ShapeInfo("IpamPublicAddressType", SM::ShapeKind.String).Constrain(enumValues: ["service-managed-ip", "service-managed-byoip", "amazon-owned-eip", "amazon-owned-contig", "byoip", "ec2-public-ip", "anycast-ip-list-ip"]),
+        2345 => new SM::ShapeInfo("IpamResourceCidr", SM::ShapeKind.Structure, table, 2345),
+        2346 => new SM::ShapeInfo("IpamResourceCidrIpSource", SM::ShapeKind.String).Constrain(enumValues: ["amazon", "byoip", "none"]),
+        2347 => new SM::ShapeInfo("IpamResourceCidrSet", SM::ShapeKind.List, table, 2347),
+        2348 => new SM::ShapeInfo("IpamResourceDiscovery", SM::ShapeKind.Structure, table, 2348),
+        2349 => new SM::ShapeInfo("IpamResourceDiscoveryAssociation", SM::ShapeKind.Structure, table, 2349),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes46(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 2300:
+                WSIpamPoolCidr(shape);
+                return;
+            case 2302:
+                WSIpamPoolCidrFailureReason(shape);
+                return;
+            case 2304:
+                shape.InitList(SIpamPoolCidr, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPoolCidr>());
+                return;
+            case 2308:
+                shape.InitList(SIpamPool, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPool>());
+                return;
+            case 2309:
+                WSIpamPoolSourceResource(shape);
+                return;
+            case 2310:
+                WSIpamPoolSourceResourceRequest(shape);
+                return;
+            case 2313:
+                WSIpamPrefixListResolver(shape);
+                return;
+            case 2315:
+                WSIpamPrefixListResolverRule(shape);
+                return;
+            case 2316:
+                WSIpamPrefixListResolverRuleCondition(shape);
+                return;
+            case 2318:
+                WSIpamPrefixListResolverRuleConditionRequest(shape);
+                return;
+            case 2319:
+                shape.InitList(SIpamPrefixListResolverRuleConditionRequest, "Condition", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPrefixListResolverRuleConditionRequest>());
+                return;
+            case 2320:
+                shape.InitList(SIpamPrefixListResolverRuleCondition, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPrefixListResolverRuleCondition>());
+                return;
+            case 2321:
+                WSIpamPrefixListResolverRuleRequest(shape);
+                return;
+            case 2322:
+                shape.InitList(SIpamPrefixListResolverRuleRequest, "Rule", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPrefixListResolverRuleRequest>());
+                return;
+            case 2323:
+                shape.InitList(SIpamPrefixListResolverRule, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPrefixListResolverRule>());
+                return;
+            case 2325:
+                shape.InitList(SIpamPrefixListResolver, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPrefixListResolver>());
+                return;
+            case 2327:
+                WSIpamPrefixListResolverTarget(shape);
+                return;
+            case 2329:
+                shape.InitList(SIpamPrefixListResolverTarget, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPrefixListResolverTarget>());
+                return;
+            case 2331:
+                WSIpamPrefixListResolverVersion(shape);
+                return;
+            case 2333:
+                WSIpamPrefixListResolverVersionEntry(shape);
+                return;
+            case 2334:
+                shape.InitList(SIpamPrefixListResolverVersionEntry, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPrefixListResolverVersionEntry>());
+                return;
+            case 2335:
+                shape.InitList(SLong, "item", static () => new global::System.Collections.Generic.List<long>());
+                return;
+            case 2336:
+                shape.InitList(SIpamPrefixListResolverVersion, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPrefixListResolverVersion>());
+                return;
+            case 2339:
+                WSIpamPublicAddressSecurityGroup(shape);
+                return;
+            case 2340:
+                shape.InitList(SIpamPublicAddressSecurityGroup, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPublicAddressSecurityGroup>());
+                return;
+            case 2341:
+                WSIpamPublicAddressTag(shape);
+                return;
+            case 2342:
+                shape.InitList(SIpamPublicAddressTag, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPublicAddressTag>());
+                return;
+            case 2343:
+                WSIpamPublicAddressTags(shape);
+                return;
+            case 2345:
+                WSIpamResourceCidr(shape);
+                return;
+            case 2347:
+                shape.InitList(SIpamResourceCidr, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamResourceCidr>());
+                return;
+            case 2348:
+                WSIpamResourceDiscovery(shape);
+                return;
+            case 2349:
+                WSIpamResourceDiscoveryAssociation(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes47(SM::ShapeTable table, int index) => index switch
+    {
+        2350 => new SM::ShapeInfo("IpamResourceDiscoveryAssociationId", SM::ShapeKind.String),
+        2351 => new SM::ShapeInfo("IpamResourceDiscoveryAssociationSet", SM::ShapeKind.List, table, 2351),
+        2352 => new SM::ShapeInfo("IpamResourceDiscoveryAssociationState", SM::ShapeKind.String).Constrain(enumValues: ["associate-in-progress", "associate-complete", "associate-failed", "disassociate-in-progress", "disassociate-complete", "disassociate-failed", "isolate-in-progress", "isolate-complete", "restore-in-progress"]),
+        2353 => new SM::ShapeInfo("IpamResourceDiscoveryId", SM::ShapeKind.String),
+        2354 => new SM::ShapeInfo("IpamResourceDiscoverySet", SM::ShapeKind.List, table, 2354),
+        2355 => new SM::ShapeInfo("IpamResourceDiscoveryState", SM::ShapeKind.String).Constrain(enumValues: ["create-in-progress", "create-complete", "create-failed", "modify-in-progress", "modify-complete", "modify-failed", "delete-in-progress", "delete-complete", "delete-failed", "isolate-in-progress", "isolate-complete", "restore-in-progress"]),
+        2356 => new SM::ShapeInfo("IpamResourceTag", SM::ShapeKind.Structure, table, 2356),
+        2357 => new SM::ShapeInfo("IpamResourceTagList", SM::ShapeKind.List, table, 2357),
+        2358 => new SM::ShapeInfo("IpamResourceType", SM::ShapeKind.String).Constrain(enumValues: ["vpc", "subnet", "eip", "public-ipv4-pool", "ipv6-pool", "eni", "anycast-ip-list"]),
+        2359 => new SM::ShapeInfo("IpamScope", SM::ShapeKind.Structure, table, 2359),
+        2360 => new SM::ShapeInfo("IpamScopeExternalAuthorityConfiguration", SM::ShapeKind.Structure, table, 2360),
+        2361 => new SM::ShapeInfo("IpamScopeExternalAuthorityType", SM::ShapeKind.String).Constrain(enumValues: ["infoblox"]),
+        2362 => new SM::ShapeInfo("IpamScopeId", SM::ShapeKind.String),
+        2363 => new SM::ShapeInfo("IpamScopeSet", SM::ShapeKind.List, table, 2363),
+        2364 => new SM::ShapeInfo("IpamScopeState", SM::ShapeKind.String).Constrain(enumValues: ["create-in-progress", "create-complete", "create-failed", "modify-in-progress", "modify-complete", "modify-failed", "delete-in-progress", "delete-complete", "delete-failed", "isolate-in-progress", "isolate-complete", "restore-in-progress"]),
+        2365 => new SM::ShapeInfo("IpamScopeType", SM::ShapeKind.String).Constrain(enumValues: ["public", "private"]),
+        2366 => new SM::ShapeInfo("IpamSet", SM::ShapeKind.List, table, 2366),
+        2367 => new SM::ShapeInfo("IpamState", SM::ShapeKind.String).Constrain(enumValues: ["create-in-progress", "create-complete", "create-failed", "modify-in-progress", "modify-complete", "modify-failed", "delete-in-progress", "delete-complete", "delete-failed", "isolate-in-progress", "isolate-complete", "restore-in-progress"]),
+        2368 => new SM::ShapeInfo("IpamTier", SM::ShapeKind.String).Constrain(enumValues: ["free", "advanced"]),
+        2369 => new SM::ShapeInfo("Ipv4AddressesPerSecondaryInterface", SM::ShapeKind.Integer),
+        2370 => new SM::ShapeInfo("Ipv4PoolCoipId", SM::ShapeKind.String),
+        2371 => new SM::ShapeInfo("Ipv4PoolEc2Id", SM::ShapeKind.String),
+        2372 => new SM::ShapeInfo("Ipv4PrefixList", SM::ShapeKind.List, table, 2372),
+        2373 => new SM::ShapeInfo("Ipv4PrefixListResponse", SM::ShapeKind.List, table, 2373),
+        2374 => new SM::ShapeInfo("Ipv4PrefixSpecification", SM::ShapeKind.Structure, table, 2374),
+        2375 => new SM::ShapeInfo("Ipv4PrefixSpecificationRequest", SM::ShapeKind.Structure, table, 2375),
+        2376 => new SM::ShapeInfo("Ipv4PrefixSpecificationResponse", SM::ShapeKind.Structure, table, 2376),
+        2377 => new SM::ShapeInfo("Ipv4PrefixesList", SM::ShapeKind.List, table, 2377),
+        2378 => new SM::ShapeInfo("Ipv6Address", SM::ShapeKind.String),
+        2379 => new SM::ShapeInfo("Ipv6AddressAttribute", SM::ShapeKind.String).Constrain(enumValues: ["public", "private"]),
+        2380 => new SM::ShapeInfo("Ipv6AddressList", SM::ShapeKind.List, table, 2380),
+        2381 => new SM::ShapeInfo("Ipv6CidrAssociation", SM::ShapeKind.Structure, table, 2381),
+        2382 => new SM::ShapeInfo("Ipv6CidrAssociationSet", SM::ShapeKind.List, table, 2382),
+        2383 => new SM::ShapeInfo("Ipv6CidrBlock", SM::ShapeKind.Structure, table, 2383),
+        2384 => new SM::ShapeInfo("Ipv6CidrBlockSet", SM::ShapeKind.List, table, 2384),
+        2385 => new SM::ShapeInfo("Ipv6Flag", SM::ShapeKind.Boolean),
+        2386 => new SM::ShapeInfo("Ipv6Pool", SM::ShapeKind.Structure, table, 2386),
+        2387 => new SM::ShapeInfo("Ipv6PoolEc2Id", SM::ShapeKind.String),
+        2388 => new SM::ShapeInfo("Ipv6PoolIdList", SM::ShapeKind.List, table, 2388),
+        2389 => new SM::ShapeInfo("Ipv6PoolMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000),
+        2390 => new SM::ShapeInfo("Ipv6PoolSet", SM::ShapeKind.List, table, 2390),
+        2391 => new SM::ShapeInfo("Ipv6PrefixList", SM::ShapeKind.List, table, 2391),
+        2392 => new SM::ShapeInfo("Ipv6PrefixListResponse", SM::ShapeKind.List, table, 2392),
+        2393 => new SM::ShapeInfo("Ipv6PrefixSpecification", SM::ShapeKind.Structure, table, 2393),
+        2394 => new SM::ShapeInfo("Ipv6PrefixSpecificationRequest", SM::ShapeKind.Structure, table, 2394),
+        2395 => new SM::ShapeInfo("Ipv6PrefixSpecificationResponse", SM::ShapeKind.Structure, table, 2395),
+        2396 => new SM::ShapeInfo("Ipv6PrefixesList", SM::ShapeKind.List, table, 2396),
+        2397 => new SM::ShapeInfo("Ipv6Range", SM::ShapeKind.Structure, table, 2397),
+        2398 => new SM::ShapeInfo("Ipv6RangeList", SM::ShapeKind.List, table, 2398),
+        2399 => new SM::ShapeInfo("Ipv6SupportValue", SM::ShapeKind.String).Constrain(enumValues: ["enable", "disable"]),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes47(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 2351:
+                shape.InitList(SIpamResourceDiscoveryAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamResourceDiscoveryAssociation>());
+                return;
+            case 2354:
+                shape.InitList(SIpamResourceDiscovery, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamResourceDiscovery>());
+                return;
+            case 2356:
+                WSIpamResourceTag(shape);
+                return;
+            case 2357:
+                shape.InitList(SIpamResourceTag, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamResourceTag>());
+                return;
+            case 2359:
+                WSIpamScope(shape);
+                return;
+            case 2360:
+                WSIpamScopeExternalAuthorityConfiguration(shape);
+                return;
+            case 2363:
+                shape.InitList(SIpamScope, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamScope>());
+                return;
+            case 2366:
+                shape.InitList(SIpam, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Ipam>());
+                return;
+            case 2372:
+                shape.InitList(SIpv4PrefixSpecificationRequest, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Ipv4PrefixSpecificationRequest>());
+                return;
+            case 2373:
+                shape.InitList(SIpv4PrefixSpecificationResponse, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Ipv4PrefixSpecificationResponse>());
+                return;
+            case 2374:
+                WSIpv4PrefixSpecification(shape);
+                return;
+            case 2375:
+                WSIpv4PrefixSpecificationRequest(shape);
+                return;
+            case 2376:
+                WSIpv4PrefixSpecificationResponse(shape);
+                return;
+            case 2377:
+                shape.InitList(SIpv4PrefixSpecification, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Ipv4PrefixSpecification>());
+                return;
+            case 2380:
+                shape.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2381:
+                WSIpv6CidrAssociation(shape);
+                return;
+            case 2382:
+                shape.InitList(SIpv6CidrAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Ipv6CidrAssociation>());
+                return;
+            case 2383:
+                WSIpv6CidrBlock(shape);
+                return;
+            case 2384:
+                shape.InitList(SIpv6CidrBlock, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Ipv6CidrBlock>());
+                return;
+            case 2386:
+                WSIpv6Pool(shape);
+                return;
+            case 2388:
+                shape.InitList(SIpv6PoolEc2Id, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2390:
+                shape.InitList(SIpv6Pool, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Ipv6Pool>());
+                return;
+            case 2391:
+                shape.InitList(SIpv6PrefixSpecificationRequest, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Ipv6PrefixSpecificationRequest>());
+                return;
+            case 2392:
+                shape.InitList(SIpv6PrefixSpecificationResponse, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Ipv6PrefixSpecificationResponse>());
+                return;
+            case 2393:
+                WSIpv6PrefixSpecification(shape);
+                return;
+            case 2394:
+                WSIpv6PrefixSpecificationRequest(shape);
+                return;
+            case 2395:
+                WSIpv6PrefixSpecificationResponse(shape);
+                return;
+            case 2396:
+                shape.InitList(SIpv6PrefixSpecification, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Ipv6PrefixSpecification>());
+                return;
+            case 2397:
+                WSIpv6Range(shape);
+                return;
+            case 2398:
+                shape.InitList(SIpv6Range, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Ipv6Range>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static void WSImageMetadata(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ImageMetadata(),
             new SM::MemberInfo("CreationDate", SString, "CreationDate", "creationDate", static o => ((global::Stratus.Ec2.Model.ImageMetadata)o).CreationDate, static (o, v) => ((global::Stratus.Ec2.Model.ImageMetadata)o).CreationDate = (string?)v, jsonName: "creationDate"),
             new SM::MemberInfo("DeprecationTime", SString, "DeprecationTime", "deprecationTime", static o => ((global::Stratus.Ec2.Model.ImageMetadata)o).DeprecationTime, static (o, v) => ((global::Stratus.Ec2.Model.ImageMetadata)o).DeprecationTime = (string?)v, jsonName: "deprecationTime"),
             new SM::MemberInfo("ImageAllowed", SBoolean, "ImageAllowed", "imageAllowed", static o => ((global::Stratus.Ec2.Model.ImageMetadata)o).ImageAllowed, static (o, v) => ((global::Stratus.Ec2.Model.ImageMetadata)o).ImageAllowed = (bool?)v, jsonName: "imageAllowed", getBoolean: static o => ((global::Stratus.Ec2.Model.ImageMetadata)o).ImageAllowed),
@@ -424,23 +1753,23 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Name", SString, "Name", "name", static o => ((global::Stratus.Ec2.Model.ImageMetadata)o).Name, static (o, v) => ((global::Stratus.Ec2.Model.ImageMetadata)o).Name = (string?)v, jsonName: "name"),
             new SM::MemberInfo("OwnerId", SString, "ImageOwnerId", "imageOwnerId", static o => ((global::Stratus.Ec2.Model.ImageMetadata)o).OwnerId, static (o, v) => ((global::Stratus.Ec2.Model.ImageMetadata)o).OwnerId = (string?)v, jsonName: "imageOwnerId"),
             new SM::MemberInfo("State", SImageState, "ImageState", "imageState", static o => ((global::Stratus.Ec2.Model.ImageMetadata)o).State, static (o, v) => ((global::Stratus.Ec2.Model.ImageMetadata)o).State = (string?)v, jsonName: "imageState"));
-        SImageNameCriteriaRequestList.InitList(SImageNameCriteriaRequest, "item", static () => new global::System.Collections.Generic.List<string>());
-        SImageNameList.InitList(SImageName, "item", static () => new global::System.Collections.Generic.List<string>());
-        SImageProviderList.InitList(SImageProvider, "item", static () => new global::System.Collections.Generic.List<string>());
-        SImageProviderRequestList.InitList(SImageProviderRequest, "item", static () => new global::System.Collections.Generic.List<string>());
-        SImageRecycleBinInfo.InitStructure(static () => new global::Stratus.Ec2.Model.ImageRecycleBinInfo(),
+
+    private static void WSImageRecycleBinInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ImageRecycleBinInfo(),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.ImageRecycleBinInfo)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.ImageRecycleBinInfo)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("ImageId", SString, "ImageId", "imageId", static o => ((global::Stratus.Ec2.Model.ImageRecycleBinInfo)o).ImageId, static (o, v) => ((global::Stratus.Ec2.Model.ImageRecycleBinInfo)o).ImageId = (string?)v, jsonName: "imageId"),
             new SM::MemberInfo("Name", SString, "Name", "name", static o => ((global::Stratus.Ec2.Model.ImageRecycleBinInfo)o).Name, static (o, v) => ((global::Stratus.Ec2.Model.ImageRecycleBinInfo)o).Name = (string?)v, jsonName: "name"),
             new SM::MemberInfo("RecycleBinEnterTime", SMillisecondDateTime, "RecycleBinEnterTime", "recycleBinEnterTime", static o => ((global::Stratus.Ec2.Model.ImageRecycleBinInfo)o).RecycleBinEnterTime, static (o, v) => ((global::Stratus.Ec2.Model.ImageRecycleBinInfo)o).RecycleBinEnterTime = (global::System.DateTime?)v, jsonName: "recycleBinEnterTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.ImageRecycleBinInfo)o).RecycleBinEnterTime),
             new SM::MemberInfo("RecycleBinExitTime", SMillisecondDateTime, "RecycleBinExitTime", "recycleBinExitTime", static o => ((global::Stratus.Ec2.Model.ImageRecycleBinInfo)o).RecycleBinExitTime, static (o, v) => ((global::Stratus.Ec2.Model.ImageRecycleBinInfo)o).RecycleBinExitTime = (global::System.DateTime?)v, jsonName: "recycleBinExitTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.ImageRecycleBinInfo)o).RecycleBinExitTime));
-        SImageRecycleBinInfoList.InitList(SImageRecycleBinInfo, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImageRecycleBinInfo>());
-        SImageReference.InitStructure(static () => new global::Stratus.Ec2.Model.ImageReference(),
+
+    private static void WSImageReference(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ImageReference(),
             new SM::MemberInfo("Arn", SString, "Arn", "arn", static o => ((global::Stratus.Ec2.Model.ImageReference)o).Arn, static (o, v) => ((global::Stratus.Ec2.Model.ImageReference)o).Arn = (string?)v, jsonName: "arn"),
             new SM::MemberInfo("ImageId", SImageId, "ImageId", "imageId", static o => ((global::Stratus.Ec2.Model.ImageReference)o).ImageId, static (o, v) => ((global::Stratus.Ec2.Model.ImageReference)o).ImageId = (string?)v, jsonName: "imageId"),
             new SM::MemberInfo("ResourceType", SImageReferenceResourceType, "ResourceType", "resourceType", static o => ((global::Stratus.Ec2.Model.ImageReference)o).ResourceType, static (o, v) => ((global::Stratus.Ec2.Model.ImageReference)o).ResourceType = (string?)v, jsonName: "resourceType"));
-        SImageReferenceList.InitList(SImageReference, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImageReference>());
-        SImageUsageReport.InitStructure(static () => new global::Stratus.Ec2.Model.ImageUsageReport(),
+
+    private static void WSImageUsageReport(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ImageUsageReport(),
             new SM::MemberInfo("AccountIds", SUserIdList, "AccountIdSet", "accountIdSet", static o => ((global::Stratus.Ec2.Model.ImageUsageReport)o).AccountIds, static (o, v) => ((global::Stratus.Ec2.Model.ImageUsageReport)o).AccountIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "accountIdSet"),
             new SM::MemberInfo("CreationTime", SMillisecondDateTime, "CreationTime", "creationTime", static o => ((global::Stratus.Ec2.Model.ImageUsageReport)o).CreationTime, static (o, v) => ((global::Stratus.Ec2.Model.ImageUsageReport)o).CreationTime = (global::System.DateTime?)v, jsonName: "creationTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.ImageUsageReport)o).CreationTime),
             new SM::MemberInfo("ExpirationTime", SMillisecondDateTime, "ExpirationTime", "expirationTime", static o => ((global::Stratus.Ec2.Model.ImageUsageReport)o).ExpirationTime, static (o, v) => ((global::Stratus.Ec2.Model.ImageUsageReport)o).ExpirationTime = (global::System.DateTime?)v, jsonName: "expirationTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.ImageUsageReport)o).ExpirationTime),
@@ -450,47 +1779,56 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("State", SImageUsageReportState, "State", "state", static o => ((global::Stratus.Ec2.Model.ImageUsageReport)o).State, static (o, v) => ((global::Stratus.Ec2.Model.ImageUsageReport)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("StateReason", SImageUsageReportStateReason, "StateReason", "stateReason", static o => ((global::Stratus.Ec2.Model.ImageUsageReport)o).StateReason, static (o, v) => ((global::Stratus.Ec2.Model.ImageUsageReport)o).StateReason = (string?)v, jsonName: "stateReason"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.ImageUsageReport)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.ImageUsageReport)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SImageUsageReportEntry.InitStructure(static () => new global::Stratus.Ec2.Model.ImageUsageReportEntry(),
+
+    private static void WSImageUsageReportEntry(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ImageUsageReportEntry(),
             new SM::MemberInfo("AccountId", SString, "AccountId", "accountId", static o => ((global::Stratus.Ec2.Model.ImageUsageReportEntry)o).AccountId, static (o, v) => ((global::Stratus.Ec2.Model.ImageUsageReportEntry)o).AccountId = (string?)v, jsonName: "accountId"),
             new SM::MemberInfo("ImageId", SImageId, "ImageId", "imageId", static o => ((global::Stratus.Ec2.Model.ImageUsageReportEntry)o).ImageId, static (o, v) => ((global::Stratus.Ec2.Model.ImageUsageReportEntry)o).ImageId = (string?)v, jsonName: "imageId"),
             new SM::MemberInfo("ReportCreationTime", SMillisecondDateTime, "ReportCreationTime", "reportCreationTime", static o => ((global::Stratus.Ec2.Model.ImageUsageReportEntry)o).ReportCreationTime, static (o, v) => ((global::Stratus.Ec2.Model.ImageUsageReportEntry)o).ReportCreationTime = (global::System.DateTime?)v, jsonName: "reportCreationTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.ImageUsageReportEntry)o).ReportCreationTime),
             new SM::MemberInfo("ReportId", SImageUsageReportId, "ReportId", "reportId", static o => ((global::Stratus.Ec2.Model.ImageUsageReportEntry)o).ReportId, static (o, v) => ((global::Stratus.Ec2.Model.ImageUsageReportEntry)o).ReportId = (string?)v, jsonName: "reportId"),
             new SM::MemberInfo("ResourceType", SImageUsageResourceTypeName, "ResourceType", "resourceType", static o => ((global::Stratus.Ec2.Model.ImageUsageReportEntry)o).ResourceType, static (o, v) => ((global::Stratus.Ec2.Model.ImageUsageReportEntry)o).ResourceType = (string?)v, jsonName: "resourceType"),
             new SM::MemberInfo("UsageCount", SLong, "UsageCount", "usageCount", static o => ((global::Stratus.Ec2.Model.ImageUsageReportEntry)o).UsageCount, static (o, v) => ((global::Stratus.Ec2.Model.ImageUsageReportEntry)o).UsageCount = (long?)v, jsonName: "usageCount", getInt64: static o => ((global::Stratus.Ec2.Model.ImageUsageReportEntry)o).UsageCount));
-        SImageUsageReportEntryList.InitList(SImageUsageReportEntry, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImageUsageReportEntry>());
-        SImageUsageReportIdStringList.InitList(SImageUsageReportId, "member", static () => new global::System.Collections.Generic.List<string>());
-        SImageUsageReportList.InitList(SImageUsageReport, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImageUsageReport>());
-        SImageUsageReportUserIdStringList.InitList(SString, "UserId", static () => new global::System.Collections.Generic.List<string>());
-        SImageUsageResourceType.InitStructure(static () => new global::Stratus.Ec2.Model.ImageUsageResourceType(),
+
+    private static void WSImageUsageResourceType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ImageUsageResourceType(),
             new SM::MemberInfo("ResourceType", SImageUsageResourceTypeName, "ResourceType", "resourceType", static o => ((global::Stratus.Ec2.Model.ImageUsageResourceType)o).ResourceType, static (o, v) => ((global::Stratus.Ec2.Model.ImageUsageResourceType)o).ResourceType = (string?)v, jsonName: "resourceType"),
             new SM::MemberInfo("ResourceTypeOptions", SImageUsageResourceTypeOptionList, "ResourceTypeOptionSet", "resourceTypeOptionSet", static o => ((global::Stratus.Ec2.Model.ImageUsageResourceType)o).ResourceTypeOptions, static (o, v) => ((global::Stratus.Ec2.Model.ImageUsageResourceType)o).ResourceTypeOptions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImageUsageResourceTypeOption>?)v, jsonName: "resourceTypeOptionSet"));
-        SImageUsageResourceTypeList.InitList(SImageUsageResourceType, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImageUsageResourceType>());
-        SImageUsageResourceTypeOption.InitStructure(static () => new global::Stratus.Ec2.Model.ImageUsageResourceTypeOption(),
+
+    private static void WSImageUsageResourceTypeOption(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ImageUsageResourceTypeOption(),
             new SM::MemberInfo("OptionName", SString, "OptionName", "optionName", static o => ((global::Stratus.Ec2.Model.ImageUsageResourceTypeOption)o).OptionName, static (o, v) => ((global::Stratus.Ec2.Model.ImageUsageResourceTypeOption)o).OptionName = (string?)v, jsonName: "optionName"),
             new SM::MemberInfo("OptionValues", SImageUsageResourceTypeOptionValuesList, "OptionValueSet", "optionValueSet", static o => ((global::Stratus.Ec2.Model.ImageUsageResourceTypeOption)o).OptionValues, static (o, v) => ((global::Stratus.Ec2.Model.ImageUsageResourceTypeOption)o).OptionValues = (global::System.Collections.Generic.List<string>?)v, jsonName: "optionValueSet"));
-        SImageUsageResourceTypeOptionList.InitList(SImageUsageResourceTypeOption, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImageUsageResourceTypeOption>());
-        SImageUsageResourceTypeOptionRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ImageUsageResourceTypeOptionRequest(),
+
+    private static void WSImageUsageResourceTypeOptionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ImageUsageResourceTypeOptionRequest(),
             new SM::MemberInfo("OptionName", SString, "OptionName", "OptionName", static o => ((global::Stratus.Ec2.Model.ImageUsageResourceTypeOptionRequest)o).OptionName, static (o, v) => ((global::Stratus.Ec2.Model.ImageUsageResourceTypeOptionRequest)o).OptionName = (string?)v),
             new SM::MemberInfo("OptionValues", SImageUsageResourceTypeOptionValuesList, "OptionValue", "OptionValue", static o => ((global::Stratus.Ec2.Model.ImageUsageResourceTypeOptionRequest)o).OptionValues, static (o, v) => ((global::Stratus.Ec2.Model.ImageUsageResourceTypeOptionRequest)o).OptionValues = (global::System.Collections.Generic.List<string>?)v, jsonName: "OptionValue"));
-        SImageUsageResourceTypeOptionRequestList.InitList(SImageUsageResourceTypeOptionRequest, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImageUsageResourceTypeOptionRequest>());
-        SImageUsageResourceTypeOptionValuesList.InitList(SImageUsageResourceTypeOptionValue, "item", static () => new global::System.Collections.Generic.List<string>());
-        SImageUsageResourceTypeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ImageUsageResourceTypeRequest(),
+
+    private static void WSImageUsageResourceTypeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ImageUsageResourceTypeRequest(),
             new SM::MemberInfo("ResourceType", SImageUsageResourceTypeName, "ResourceType", "ResourceType", static o => ((global::Stratus.Ec2.Model.ImageUsageResourceTypeRequest)o).ResourceType, static (o, v) => ((global::Stratus.Ec2.Model.ImageUsageResourceTypeRequest)o).ResourceType = (string?)v),
             new SM::MemberInfo("ResourceTypeOptions", SImageUsageResourceTypeOptionRequestList, "ResourceTypeOption", "ResourceTypeOption", static o => ((global::Stratus.Ec2.Model.ImageUsageResourceTypeRequest)o).ResourceTypeOptions, static (o, v) => ((global::Stratus.Ec2.Model.ImageUsageResourceTypeRequest)o).ResourceTypeOptions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImageUsageResourceTypeOptionRequest>?)v, jsonName: "ResourceTypeOption"));
-        SImageUsageResourceTypeRequestList.InitList(SImageUsageResourceTypeRequest, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImageUsageResourceTypeRequest>());
-        SImportClientVpnClientCertificateRevocationListRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ImportClientVpnClientCertificateRevocationListRequest(),
+
+    private static void WSImportClientVpnClientCertificateRevocationListRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ImportClientVpnClientCertificateRevocationListRequest(),
             new SM::MemberInfo("CertificateRevocationList", SString, "CertificateRevocationList", "CertificateRevocationList", static o => ((global::Stratus.Ec2.Model.ImportClientVpnClientCertificateRevocationListRequest)o).CertificateRevocationList, static (o, v) => ((global::Stratus.Ec2.Model.ImportClientVpnClientCertificateRevocationListRequest)o).CertificateRevocationList = (string?)v, required: true),
             new SM::MemberInfo("ClientVpnEndpointId", SClientVpnEndpointId, "ClientVpnEndpointId", "ClientVpnEndpointId", static o => ((global::Stratus.Ec2.Model.ImportClientVpnClientCertificateRevocationListRequest)o).ClientVpnEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.ImportClientVpnClientCertificateRevocationListRequest)o).ClientVpnEndpointId = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ImportClientVpnClientCertificateRevocationListRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ImportClientVpnClientCertificateRevocationListRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ImportClientVpnClientCertificateRevocationListRequest)o).DryRun));
-        SImportClientVpnClientCertificateRevocationListResult.InitStructure(static () => new global::Stratus.Ec2.Model.ImportClientVpnClientCertificateRevocationListResult(),
+
+    private static void WSImportClientVpnClientCertificateRevocationListResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ImportClientVpnClientCertificateRevocationListResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.ImportClientVpnClientCertificateRevocationListResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.ImportClientVpnClientCertificateRevocationListResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.ImportClientVpnClientCertificateRevocationListResult)o).Return));
-        SImportImageLicenseConfigurationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ImportImageLicenseConfigurationRequest(),
+
+    private static void WSImportImageLicenseConfigurationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ImportImageLicenseConfigurationRequest(),
             new SM::MemberInfo("LicenseConfigurationArn", SString, "LicenseConfigurationArn", "LicenseConfigurationArn", static o => ((global::Stratus.Ec2.Model.ImportImageLicenseConfigurationRequest)o).LicenseConfigurationArn, static (o, v) => ((global::Stratus.Ec2.Model.ImportImageLicenseConfigurationRequest)o).LicenseConfigurationArn = (string?)v));
-        SImportImageLicenseConfigurationResponse.InitStructure(static () => new global::Stratus.Ec2.Model.ImportImageLicenseConfigurationResponse(),
+
+    private static void WSImportImageLicenseConfigurationResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ImportImageLicenseConfigurationResponse(),
             new SM::MemberInfo("LicenseConfigurationArn", SString, "LicenseConfigurationArn", "licenseConfigurationArn", static o => ((global::Stratus.Ec2.Model.ImportImageLicenseConfigurationResponse)o).LicenseConfigurationArn, static (o, v) => ((global::Stratus.Ec2.Model.ImportImageLicenseConfigurationResponse)o).LicenseConfigurationArn = (string?)v, jsonName: "licenseConfigurationArn"));
-        SImportImageLicenseSpecificationListRequest.InitList(SImportImageLicenseConfigurationRequest, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImportImageLicenseConfigurationRequest>());
-        SImportImageLicenseSpecificationListResponse.InitList(SImportImageLicenseConfigurationResponse, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImportImageLicenseConfigurationResponse>());
-        SImportImageRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ImportImageRequest(),
+
+    private static void WSImportImageRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ImportImageRequest(),
             new SM::MemberInfo("Architecture", SString, "Architecture", "Architecture", static o => ((global::Stratus.Ec2.Model.ImportImageRequest)o).Architecture, static (o, v) => ((global::Stratus.Ec2.Model.ImportImageRequest)o).Architecture = (string?)v),
             new SM::MemberInfo("BootMode", SBootModeValues, "BootMode", "BootMode", static o => ((global::Stratus.Ec2.Model.ImportImageRequest)o).BootMode, static (o, v) => ((global::Stratus.Ec2.Model.ImportImageRequest)o).BootMode = (string?)v),
             new SM::MemberInfo("ClientData", SClientData, "ClientData", "ClientData", static o => ((global::Stratus.Ec2.Model.ImportImageRequest)o).ClientData, static (o, v) => ((global::Stratus.Ec2.Model.ImportImageRequest)o).ClientData = (global::Stratus.Ec2.Model.ClientData?)v),
@@ -507,7 +1845,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("RoleName", SString, "RoleName", "RoleName", static o => ((global::Stratus.Ec2.Model.ImportImageRequest)o).RoleName, static (o, v) => ((global::Stratus.Ec2.Model.ImportImageRequest)o).RoleName = (string?)v),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.ImportImageRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.ImportImageRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("UsageOperation", SString, "UsageOperation", "UsageOperation", static o => ((global::Stratus.Ec2.Model.ImportImageRequest)o).UsageOperation, static (o, v) => ((global::Stratus.Ec2.Model.ImportImageRequest)o).UsageOperation = (string?)v));
-        SImportImageResult.InitStructure(static () => new global::Stratus.Ec2.Model.ImportImageResult(),
+
+    private static void WSImportImageResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ImportImageResult(),
             new SM::MemberInfo("Architecture", SString, "Architecture", "architecture", static o => ((global::Stratus.Ec2.Model.ImportImageResult)o).Architecture, static (o, v) => ((global::Stratus.Ec2.Model.ImportImageResult)o).Architecture = (string?)v, jsonName: "architecture"),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.ImportImageResult)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.ImportImageResult)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("Encrypted", SBoolean, "Encrypted", "encrypted", static o => ((global::Stratus.Ec2.Model.ImportImageResult)o).Encrypted, static (o, v) => ((global::Stratus.Ec2.Model.ImportImageResult)o).Encrypted = (bool?)v, jsonName: "encrypted", getBoolean: static o => ((global::Stratus.Ec2.Model.ImportImageResult)o).Encrypted),
@@ -524,7 +1864,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("StatusMessage", SString, "StatusMessage", "statusMessage", static o => ((global::Stratus.Ec2.Model.ImportImageResult)o).StatusMessage, static (o, v) => ((global::Stratus.Ec2.Model.ImportImageResult)o).StatusMessage = (string?)v, jsonName: "statusMessage"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.ImportImageResult)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.ImportImageResult)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("UsageOperation", SString, "UsageOperation", "usageOperation", static o => ((global::Stratus.Ec2.Model.ImportImageResult)o).UsageOperation, static (o, v) => ((global::Stratus.Ec2.Model.ImportImageResult)o).UsageOperation = (string?)v, jsonName: "usageOperation"));
-        SImportImageTask.InitStructure(static () => new global::Stratus.Ec2.Model.ImportImageTask(),
+
+    private static void WSImportImageTask(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ImportImageTask(),
             new SM::MemberInfo("Architecture", SString, "Architecture", "architecture", static o => ((global::Stratus.Ec2.Model.ImportImageTask)o).Architecture, static (o, v) => ((global::Stratus.Ec2.Model.ImportImageTask)o).Architecture = (string?)v, jsonName: "architecture"),
             new SM::MemberInfo("BootMode", SBootModeValues, "BootMode", "bootMode", static o => ((global::Stratus.Ec2.Model.ImportImageTask)o).BootMode, static (o, v) => ((global::Stratus.Ec2.Model.ImportImageTask)o).BootMode = (string?)v, jsonName: "bootMode"),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.ImportImageTask)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.ImportImageTask)o).Description = (string?)v, jsonName: "description"),
@@ -542,8 +1884,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("StatusMessage", SString, "StatusMessage", "statusMessage", static o => ((global::Stratus.Ec2.Model.ImportImageTask)o).StatusMessage, static (o, v) => ((global::Stratus.Ec2.Model.ImportImageTask)o).StatusMessage = (string?)v, jsonName: "statusMessage"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.ImportImageTask)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.ImportImageTask)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("UsageOperation", SString, "UsageOperation", "usageOperation", static o => ((global::Stratus.Ec2.Model.ImportImageTask)o).UsageOperation, static (o, v) => ((global::Stratus.Ec2.Model.ImportImageTask)o).UsageOperation = (string?)v, jsonName: "usageOperation"));
-        SImportImageTaskList.InitList(SImportImageTask, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImportImageTask>());
-        SImportInstanceLaunchSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.ImportInstanceLaunchSpecification(),
+
+    private static void WSImportInstanceLaunchSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ImportInstanceLaunchSpecification(),
             new SM::MemberInfo("AdditionalInfo", SString, "AdditionalInfo", "additionalInfo", static o => ((global::Stratus.Ec2.Model.ImportInstanceLaunchSpecification)o).AdditionalInfo, static (o, v) => ((global::Stratus.Ec2.Model.ImportInstanceLaunchSpecification)o).AdditionalInfo = (string?)v, jsonName: "additionalInfo"),
             new SM::MemberInfo("Architecture", SArchitectureValues, "Architecture", "architecture", static o => ((global::Stratus.Ec2.Model.ImportInstanceLaunchSpecification)o).Architecture, static (o, v) => ((global::Stratus.Ec2.Model.ImportInstanceLaunchSpecification)o).Architecture = (string?)v, jsonName: "architecture"),
             new SM::MemberInfo("GroupIds", SSecurityGroupIdStringList, "GroupId", "GroupId", static o => ((global::Stratus.Ec2.Model.ImportInstanceLaunchSpecification)o).GroupIds, static (o, v) => ((global::Stratus.Ec2.Model.ImportInstanceLaunchSpecification)o).GroupIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "GroupId"),
@@ -555,20 +1898,28 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("PrivateIpAddress", SString, "PrivateIpAddress", "privateIpAddress", static o => ((global::Stratus.Ec2.Model.ImportInstanceLaunchSpecification)o).PrivateIpAddress, static (o, v) => ((global::Stratus.Ec2.Model.ImportInstanceLaunchSpecification)o).PrivateIpAddress = (string?)v, jsonName: "privateIpAddress"),
             new SM::MemberInfo("SubnetId", SSubnetId, "SubnetId", "subnetId", static o => ((global::Stratus.Ec2.Model.ImportInstanceLaunchSpecification)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.ImportInstanceLaunchSpecification)o).SubnetId = (string?)v, jsonName: "subnetId"),
             new SM::MemberInfo("UserData", SUserData, "UserData", "userData", static o => ((global::Stratus.Ec2.Model.ImportInstanceLaunchSpecification)o).UserData, static (o, v) => ((global::Stratus.Ec2.Model.ImportInstanceLaunchSpecification)o).UserData = (global::Stratus.Ec2.Model.UserData?)v, jsonName: "userData"));
-        SImportInstanceRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ImportInstanceRequest(),
+
+    private static void WSImportInstanceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ImportInstanceRequest(),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.ImportInstanceRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.ImportInstanceRequest)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("DiskImages", SDiskImageList, "DiskImage", "diskImage", static o => ((global::Stratus.Ec2.Model.ImportInstanceRequest)o).DiskImages, static (o, v) => ((global::Stratus.Ec2.Model.ImportInstanceRequest)o).DiskImages = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DiskImage>?)v, jsonName: "diskImage"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.ImportInstanceRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ImportInstanceRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.ImportInstanceRequest)o).DryRun),
             new SM::MemberInfo("LaunchSpecification", SImportInstanceLaunchSpecification, "LaunchSpecification", "launchSpecification", static o => ((global::Stratus.Ec2.Model.ImportInstanceRequest)o).LaunchSpecification, static (o, v) => ((global::Stratus.Ec2.Model.ImportInstanceRequest)o).LaunchSpecification = (global::Stratus.Ec2.Model.ImportInstanceLaunchSpecification?)v, jsonName: "launchSpecification"),
             new SM::MemberInfo("Platform", SPlatformValues, "Platform", "platform", static o => ((global::Stratus.Ec2.Model.ImportInstanceRequest)o).Platform, static (o, v) => ((global::Stratus.Ec2.Model.ImportInstanceRequest)o).Platform = (string?)v, required: true, jsonName: "platform"));
-        SImportInstanceResult.InitStructure(static () => new global::Stratus.Ec2.Model.ImportInstanceResult(),
+
+    private static void WSImportInstanceResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ImportInstanceResult(),
             new SM::MemberInfo("ConversionTask", SConversionTask, "ConversionTask", "conversionTask", static o => ((global::Stratus.Ec2.Model.ImportInstanceResult)o).ConversionTask, static (o, v) => ((global::Stratus.Ec2.Model.ImportInstanceResult)o).ConversionTask = (global::Stratus.Ec2.Model.ConversionTask?)v, jsonName: "conversionTask"));
-        SImportInstanceTaskDetails.InitStructure(static () => new global::Stratus.Ec2.Model.ImportInstanceTaskDetails(),
+
+    private static void WSImportInstanceTaskDetails(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ImportInstanceTaskDetails(),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.ImportInstanceTaskDetails)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.ImportInstanceTaskDetails)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("InstanceId", SString, "InstanceId", "instanceId", static o => ((global::Stratus.Ec2.Model.ImportInstanceTaskDetails)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.ImportInstanceTaskDetails)o).InstanceId = (string?)v, jsonName: "instanceId"),
             new SM::MemberInfo("Platform", SPlatformValues, "Platform", "platform", static o => ((global::Stratus.Ec2.Model.ImportInstanceTaskDetails)o).Platform, static (o, v) => ((global::Stratus.Ec2.Model.ImportInstanceTaskDetails)o).Platform = (string?)v, jsonName: "platform"),
             new SM::MemberInfo("Volumes", SImportInstanceVolumeDetailSet, "Volumes", "volumes", static o => ((global::Stratus.Ec2.Model.ImportInstanceTaskDetails)o).Volumes, static (o, v) => ((global::Stratus.Ec2.Model.ImportInstanceTaskDetails)o).Volumes = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImportInstanceVolumeDetailItem>?)v, jsonName: "volumes"));
-        SImportInstanceVolumeDetailItem.InitStructure(static () => new global::Stratus.Ec2.Model.ImportInstanceVolumeDetailItem(),
+
+    private static void WSImportInstanceVolumeDetailItem(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ImportInstanceVolumeDetailItem(),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.ImportInstanceVolumeDetailItem)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.ImportInstanceVolumeDetailItem)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("AvailabilityZoneId", SString, "AvailabilityZoneId", "availabilityZoneId", static o => ((global::Stratus.Ec2.Model.ImportInstanceVolumeDetailItem)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.ImportInstanceVolumeDetailItem)o).AvailabilityZoneId = (string?)v, jsonName: "availabilityZoneId"),
             new SM::MemberInfo("BytesConverted", SLong, "BytesConverted", "bytesConverted", static o => ((global::Stratus.Ec2.Model.ImportInstanceVolumeDetailItem)o).BytesConverted, static (o, v) => ((global::Stratus.Ec2.Model.ImportInstanceVolumeDetailItem)o).BytesConverted = (long?)v, jsonName: "bytesConverted", getInt64: static o => ((global::Stratus.Ec2.Model.ImportInstanceVolumeDetailItem)o).BytesConverted),
@@ -577,18 +1928,23 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Status", SString, "Status", "status", static o => ((global::Stratus.Ec2.Model.ImportInstanceVolumeDetailItem)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.ImportInstanceVolumeDetailItem)o).Status = (string?)v, jsonName: "status"),
             new SM::MemberInfo("StatusMessage", SString, "StatusMessage", "statusMessage", static o => ((global::Stratus.Ec2.Model.ImportInstanceVolumeDetailItem)o).StatusMessage, static (o, v) => ((global::Stratus.Ec2.Model.ImportInstanceVolumeDetailItem)o).StatusMessage = (string?)v, jsonName: "statusMessage"),
             new SM::MemberInfo("Volume", SDiskImageVolumeDescription, "Volume", "volume", static o => ((global::Stratus.Ec2.Model.ImportInstanceVolumeDetailItem)o).Volume, static (o, v) => ((global::Stratus.Ec2.Model.ImportInstanceVolumeDetailItem)o).Volume = (global::Stratus.Ec2.Model.DiskImageVolumeDescription?)v, jsonName: "volume"));
-        SImportInstanceVolumeDetailSet.InitList(SImportInstanceVolumeDetailItem, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImportInstanceVolumeDetailItem>());
-        SImportKeyPairRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ImportKeyPairRequest(),
+
+    private static void WSImportKeyPairRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ImportKeyPairRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.ImportKeyPairRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ImportKeyPairRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.ImportKeyPairRequest)o).DryRun),
             new SM::MemberInfo("KeyName", SString, "KeyName", "keyName", static o => ((global::Stratus.Ec2.Model.ImportKeyPairRequest)o).KeyName, static (o, v) => ((global::Stratus.Ec2.Model.ImportKeyPairRequest)o).KeyName = (string?)v, required: true, jsonName: "keyName"),
             new SM::MemberInfo("PublicKeyMaterial", SBlob, "PublicKeyMaterial", "publicKeyMaterial", static o => ((global::Stratus.Ec2.Model.ImportKeyPairRequest)o).PublicKeyMaterial, static (o, v) => ((global::Stratus.Ec2.Model.ImportKeyPairRequest)o).PublicKeyMaterial = (byte[]?)v, required: true, jsonName: "publicKeyMaterial"),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.ImportKeyPairRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.ImportKeyPairRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SImportKeyPairResult.InitStructure(static () => new global::Stratus.Ec2.Model.ImportKeyPairResult(),
+
+    private static void WSImportKeyPairResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ImportKeyPairResult(),
             new SM::MemberInfo("KeyFingerprint", SString, "KeyFingerprint", "keyFingerprint", static o => ((global::Stratus.Ec2.Model.ImportKeyPairResult)o).KeyFingerprint, static (o, v) => ((global::Stratus.Ec2.Model.ImportKeyPairResult)o).KeyFingerprint = (string?)v, jsonName: "keyFingerprint"),
             new SM::MemberInfo("KeyName", SString, "KeyName", "keyName", static o => ((global::Stratus.Ec2.Model.ImportKeyPairResult)o).KeyName, static (o, v) => ((global::Stratus.Ec2.Model.ImportKeyPairResult)o).KeyName = (string?)v, jsonName: "keyName"),
             new SM::MemberInfo("KeyPairId", SString, "KeyPairId", "keyPairId", static o => ((global::Stratus.Ec2.Model.ImportKeyPairResult)o).KeyPairId, static (o, v) => ((global::Stratus.Ec2.Model.ImportKeyPairResult)o).KeyPairId = (string?)v, jsonName: "keyPairId"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.ImportKeyPairResult)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.ImportKeyPairResult)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SImportSnapshotRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ImportSnapshotRequest(),
+
+    private static void WSImportSnapshotRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ImportSnapshotRequest(),
             new SM::MemberInfo("ClientData", SClientData, "ClientData", "ClientData", static o => ((global::Stratus.Ec2.Model.ImportSnapshotRequest)o).ClientData, static (o, v) => ((global::Stratus.Ec2.Model.ImportSnapshotRequest)o).ClientData = (global::Stratus.Ec2.Model.ClientData?)v),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.ImportSnapshotRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.ImportSnapshotRequest)o).ClientToken = (string?)v),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.ImportSnapshotRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.ImportSnapshotRequest)o).Description = (string?)v),
@@ -598,52 +1954,67 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("KmsKeyId", SKmsKeyId, "KmsKeyId", "KmsKeyId", static o => ((global::Stratus.Ec2.Model.ImportSnapshotRequest)o).KmsKeyId, static (o, v) => ((global::Stratus.Ec2.Model.ImportSnapshotRequest)o).KmsKeyId = (string?)v),
             new SM::MemberInfo("RoleName", SString, "RoleName", "RoleName", static o => ((global::Stratus.Ec2.Model.ImportSnapshotRequest)o).RoleName, static (o, v) => ((global::Stratus.Ec2.Model.ImportSnapshotRequest)o).RoleName = (string?)v),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.ImportSnapshotRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.ImportSnapshotRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SImportSnapshotResult.InitStructure(static () => new global::Stratus.Ec2.Model.ImportSnapshotResult(),
+
+    private static void WSImportSnapshotResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ImportSnapshotResult(),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.ImportSnapshotResult)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.ImportSnapshotResult)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("ImportTaskId", SString, "ImportTaskId", "importTaskId", static o => ((global::Stratus.Ec2.Model.ImportSnapshotResult)o).ImportTaskId, static (o, v) => ((global::Stratus.Ec2.Model.ImportSnapshotResult)o).ImportTaskId = (string?)v, jsonName: "importTaskId"),
             new SM::MemberInfo("SnapshotTaskDetail", SSnapshotTaskDetail, "SnapshotTaskDetail", "snapshotTaskDetail", static o => ((global::Stratus.Ec2.Model.ImportSnapshotResult)o).SnapshotTaskDetail, static (o, v) => ((global::Stratus.Ec2.Model.ImportSnapshotResult)o).SnapshotTaskDetail = (global::Stratus.Ec2.Model.SnapshotTaskDetail?)v, jsonName: "snapshotTaskDetail"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.ImportSnapshotResult)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.ImportSnapshotResult)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SImportSnapshotTask.InitStructure(static () => new global::Stratus.Ec2.Model.ImportSnapshotTask(),
+
+    private static void WSImportSnapshotTask(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ImportSnapshotTask(),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.ImportSnapshotTask)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.ImportSnapshotTask)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("ImportTaskId", SString, "ImportTaskId", "importTaskId", static o => ((global::Stratus.Ec2.Model.ImportSnapshotTask)o).ImportTaskId, static (o, v) => ((global::Stratus.Ec2.Model.ImportSnapshotTask)o).ImportTaskId = (string?)v, jsonName: "importTaskId"),
             new SM::MemberInfo("SnapshotTaskDetail", SSnapshotTaskDetail, "SnapshotTaskDetail", "snapshotTaskDetail", static o => ((global::Stratus.Ec2.Model.ImportSnapshotTask)o).SnapshotTaskDetail, static (o, v) => ((global::Stratus.Ec2.Model.ImportSnapshotTask)o).SnapshotTaskDetail = (global::Stratus.Ec2.Model.SnapshotTaskDetail?)v, jsonName: "snapshotTaskDetail"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.ImportSnapshotTask)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.ImportSnapshotTask)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SImportSnapshotTaskIdList.InitList(SImportSnapshotTaskId, "ImportTaskId", static () => new global::System.Collections.Generic.List<string>());
-        SImportSnapshotTaskList.InitList(SImportSnapshotTask, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImportSnapshotTask>());
-        SImportTaskIdList.InitList(SImportImageTaskId, "ImportTaskId", static () => new global::System.Collections.Generic.List<string>());
-        SImportVolumeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ImportVolumeRequest(),
+
+    private static void WSImportVolumeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ImportVolumeRequest(),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.ImportVolumeRequest)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.ImportVolumeRequest)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("AvailabilityZoneId", SAvailabilityZoneId, "AvailabilityZoneId", "AvailabilityZoneId", static o => ((global::Stratus.Ec2.Model.ImportVolumeRequest)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.ImportVolumeRequest)o).AvailabilityZoneId = (string?)v),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.ImportVolumeRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.ImportVolumeRequest)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.ImportVolumeRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ImportVolumeRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.ImportVolumeRequest)o).DryRun),
             new SM::MemberInfo("Image", SDiskImageDetail, "Image", "image", static o => ((global::Stratus.Ec2.Model.ImportVolumeRequest)o).Image, static (o, v) => ((global::Stratus.Ec2.Model.ImportVolumeRequest)o).Image = (global::Stratus.Ec2.Model.DiskImageDetail?)v, required: true, jsonName: "image"),
             new SM::MemberInfo("Volume", SVolumeDetail, "Volume", "volume", static o => ((global::Stratus.Ec2.Model.ImportVolumeRequest)o).Volume, static (o, v) => ((global::Stratus.Ec2.Model.ImportVolumeRequest)o).Volume = (global::Stratus.Ec2.Model.VolumeDetail?)v, required: true, jsonName: "volume"));
-        SImportVolumeResult.InitStructure(static () => new global::Stratus.Ec2.Model.ImportVolumeResult(),
+
+    private static void WSImportVolumeResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ImportVolumeResult(),
             new SM::MemberInfo("ConversionTask", SConversionTask, "ConversionTask", "conversionTask", static o => ((global::Stratus.Ec2.Model.ImportVolumeResult)o).ConversionTask, static (o, v) => ((global::Stratus.Ec2.Model.ImportVolumeResult)o).ConversionTask = (global::Stratus.Ec2.Model.ConversionTask?)v, jsonName: "conversionTask"));
-        SImportVolumeTaskDetails.InitStructure(static () => new global::Stratus.Ec2.Model.ImportVolumeTaskDetails(),
+
+    private static void WSImportVolumeTaskDetails(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ImportVolumeTaskDetails(),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.ImportVolumeTaskDetails)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.ImportVolumeTaskDetails)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("AvailabilityZoneId", SString, "AvailabilityZoneId", "availabilityZoneId", static o => ((global::Stratus.Ec2.Model.ImportVolumeTaskDetails)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.ImportVolumeTaskDetails)o).AvailabilityZoneId = (string?)v, jsonName: "availabilityZoneId"),
             new SM::MemberInfo("BytesConverted", SLong, "BytesConverted", "bytesConverted", static o => ((global::Stratus.Ec2.Model.ImportVolumeTaskDetails)o).BytesConverted, static (o, v) => ((global::Stratus.Ec2.Model.ImportVolumeTaskDetails)o).BytesConverted = (long?)v, jsonName: "bytesConverted", getInt64: static o => ((global::Stratus.Ec2.Model.ImportVolumeTaskDetails)o).BytesConverted),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.ImportVolumeTaskDetails)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.ImportVolumeTaskDetails)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("Image", SDiskImageDescription, "Image", "image", static o => ((global::Stratus.Ec2.Model.ImportVolumeTaskDetails)o).Image, static (o, v) => ((global::Stratus.Ec2.Model.ImportVolumeTaskDetails)o).Image = (global::Stratus.Ec2.Model.DiskImageDescription?)v, jsonName: "image"),
             new SM::MemberInfo("Volume", SDiskImageVolumeDescription, "Volume", "volume", static o => ((global::Stratus.Ec2.Model.ImportVolumeTaskDetails)o).Volume, static (o, v) => ((global::Stratus.Ec2.Model.ImportVolumeTaskDetails)o).Volume = (global::Stratus.Ec2.Model.DiskImageVolumeDescription?)v, jsonName: "volume"));
-        SInferenceAcceleratorInfo.InitStructure(static () => new global::Stratus.Ec2.Model.InferenceAcceleratorInfo(),
+
+    private static void WSInferenceAcceleratorInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InferenceAcceleratorInfo(),
             new SM::MemberInfo("Accelerators", SInferenceDeviceInfoList, "Accelerators", "accelerators", static o => ((global::Stratus.Ec2.Model.InferenceAcceleratorInfo)o).Accelerators, static (o, v) => ((global::Stratus.Ec2.Model.InferenceAcceleratorInfo)o).Accelerators = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InferenceDeviceInfo>?)v, jsonName: "accelerators"),
             new SM::MemberInfo("TotalInferenceMemoryInMiB", StotalInferenceMemory, "TotalInferenceMemoryInMiB", "totalInferenceMemoryInMiB", static o => ((global::Stratus.Ec2.Model.InferenceAcceleratorInfo)o).TotalInferenceMemoryInMiB, static (o, v) => ((global::Stratus.Ec2.Model.InferenceAcceleratorInfo)o).TotalInferenceMemoryInMiB = (int?)v, jsonName: "totalInferenceMemoryInMiB", getInt32: static o => ((global::Stratus.Ec2.Model.InferenceAcceleratorInfo)o).TotalInferenceMemoryInMiB));
-        SInferenceDeviceInfo.InitStructure(static () => new global::Stratus.Ec2.Model.InferenceDeviceInfo(),
+
+    private static void WSInferenceDeviceInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InferenceDeviceInfo(),
             new SM::MemberInfo("Count", SInferenceDeviceCount, "Count", "count", static o => ((global::Stratus.Ec2.Model.InferenceDeviceInfo)o).Count, static (o, v) => ((global::Stratus.Ec2.Model.InferenceDeviceInfo)o).Count = (int?)v, jsonName: "count", getInt32: static o => ((global::Stratus.Ec2.Model.InferenceDeviceInfo)o).Count),
             new SM::MemberInfo("Manufacturer", SInferenceDeviceManufacturerName, "Manufacturer", "manufacturer", static o => ((global::Stratus.Ec2.Model.InferenceDeviceInfo)o).Manufacturer, static (o, v) => ((global::Stratus.Ec2.Model.InferenceDeviceInfo)o).Manufacturer = (string?)v, jsonName: "manufacturer"),
             new SM::MemberInfo("MemoryInfo", SInferenceDeviceMemoryInfo, "MemoryInfo", "memoryInfo", static o => ((global::Stratus.Ec2.Model.InferenceDeviceInfo)o).MemoryInfo, static (o, v) => ((global::Stratus.Ec2.Model.InferenceDeviceInfo)o).MemoryInfo = (global::Stratus.Ec2.Model.InferenceDeviceMemoryInfo?)v, jsonName: "memoryInfo"),
             new SM::MemberInfo("Name", SInferenceDeviceName, "Name", "name", static o => ((global::Stratus.Ec2.Model.InferenceDeviceInfo)o).Name, static (o, v) => ((global::Stratus.Ec2.Model.InferenceDeviceInfo)o).Name = (string?)v, jsonName: "name"));
-        SInferenceDeviceInfoList.InitList(SInferenceDeviceInfo, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InferenceDeviceInfo>());
-        SInferenceDeviceMemoryInfo.InitStructure(static () => new global::Stratus.Ec2.Model.InferenceDeviceMemoryInfo(),
+
+    private static void WSInferenceDeviceMemoryInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InferenceDeviceMemoryInfo(),
             new SM::MemberInfo("SizeInMiB", SInferenceDeviceMemorySize, "SizeInMiB", "sizeInMiB", static o => ((global::Stratus.Ec2.Model.InferenceDeviceMemoryInfo)o).SizeInMiB, static (o, v) => ((global::Stratus.Ec2.Model.InferenceDeviceMemoryInfo)o).SizeInMiB = (int?)v, jsonName: "sizeInMiB", getInt32: static o => ((global::Stratus.Ec2.Model.InferenceDeviceMemoryInfo)o).SizeInMiB));
-        SInitializationStatusDetails.InitStructure(static () => new global::Stratus.Ec2.Model.InitializationStatusDetails(),
+
+    private static void WSInitializationStatusDetails(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InitializationStatusDetails(),
             new SM::MemberInfo("EstimatedTimeToCompleteInSeconds", SLong, "EstimatedTimeToCompleteInSeconds", "estimatedTimeToCompleteInSeconds", static o => ((global::Stratus.Ec2.Model.InitializationStatusDetails)o).EstimatedTimeToCompleteInSeconds, static (o, v) => ((global::Stratus.Ec2.Model.InitializationStatusDetails)o).EstimatedTimeToCompleteInSeconds = (long?)v, jsonName: "estimatedTimeToCompleteInSeconds", getInt64: static o => ((global::Stratus.Ec2.Model.InitializationStatusDetails)o).EstimatedTimeToCompleteInSeconds),
             new SM::MemberInfo("InitializationType", SInitializationType, "InitializationType", "initializationType", static o => ((global::Stratus.Ec2.Model.InitializationStatusDetails)o).InitializationType, static (o, v) => ((global::Stratus.Ec2.Model.InitializationStatusDetails)o).InitializationType = (string?)v, jsonName: "initializationType"),
             new SM::MemberInfo("Progress", SLong, "Progress", "progress", static o => ((global::Stratus.Ec2.Model.InitializationStatusDetails)o).Progress, static (o, v) => ((global::Stratus.Ec2.Model.InitializationStatusDetails)o).Progress = (long?)v, jsonName: "progress", getInt64: static o => ((global::Stratus.Ec2.Model.InitializationStatusDetails)o).Progress));
-        SInsideCidrBlocksStringList.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
-        SInstance.InitStructure(static () => new global::Stratus.Ec2.Model.Instance(),
+
+    private static void WSInstance(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Instance(),
             new SM::MemberInfo("AmiLaunchIndex", SInteger, "AmiLaunchIndex", "amiLaunchIndex", static o => ((global::Stratus.Ec2.Model.Instance)o).AmiLaunchIndex, static (o, v) => ((global::Stratus.Ec2.Model.Instance)o).AmiLaunchIndex = (int?)v, jsonName: "amiLaunchIndex", getInt32: static o => ((global::Stratus.Ec2.Model.Instance)o).AmiLaunchIndex),
             new SM::MemberInfo("Architecture", SArchitectureValues, "Architecture", "architecture", static o => ((global::Stratus.Ec2.Model.Instance)o).Architecture, static (o, v) => ((global::Stratus.Ec2.Model.Instance)o).Architecture = (string?)v, jsonName: "architecture"),
             new SM::MemberInfo("BlockDeviceMappings", SInstanceBlockDeviceMappingList, "BlockDeviceMapping", "blockDeviceMapping", static o => ((global::Stratus.Ec2.Model.Instance)o).BlockDeviceMappings, static (o, v) => ((global::Stratus.Ec2.Model.Instance)o).BlockDeviceMappings = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceBlockDeviceMapping>?)v, jsonName: "blockDeviceMapping"),
@@ -705,12 +2076,18 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("UsageOperationUpdateTime", SMillisecondDateTime, "UsageOperationUpdateTime", "usageOperationUpdateTime", static o => ((global::Stratus.Ec2.Model.Instance)o).UsageOperationUpdateTime, static (o, v) => ((global::Stratus.Ec2.Model.Instance)o).UsageOperationUpdateTime = (global::System.DateTime?)v, jsonName: "usageOperationUpdateTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.Instance)o).UsageOperationUpdateTime),
             new SM::MemberInfo("VirtualizationType", SVirtualizationType, "VirtualizationType", "virtualizationType", static o => ((global::Stratus.Ec2.Model.Instance)o).VirtualizationType, static (o, v) => ((global::Stratus.Ec2.Model.Instance)o).VirtualizationType = (string?)v, jsonName: "virtualizationType"),
             new SM::MemberInfo("VpcId", SString, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.Instance)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.Instance)o).VpcId = (string?)v, jsonName: "vpcId"));
-        SInstanceAttachmentEnaSrdSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceAttachmentEnaSrdSpecification(),
+
+    private static void WSInstanceAttachmentEnaSrdSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceAttachmentEnaSrdSpecification(),
             new SM::MemberInfo("EnaSrdEnabled", SBoolean, "EnaSrdEnabled", "enaSrdEnabled", static o => ((global::Stratus.Ec2.Model.InstanceAttachmentEnaSrdSpecification)o).EnaSrdEnabled, static (o, v) => ((global::Stratus.Ec2.Model.InstanceAttachmentEnaSrdSpecification)o).EnaSrdEnabled = (bool?)v, jsonName: "enaSrdEnabled", getBoolean: static o => ((global::Stratus.Ec2.Model.InstanceAttachmentEnaSrdSpecification)o).EnaSrdEnabled),
             new SM::MemberInfo("EnaSrdUdpSpecification", SInstanceAttachmentEnaSrdUdpSpecification, "EnaSrdUdpSpecification", "enaSrdUdpSpecification", static o => ((global::Stratus.Ec2.Model.InstanceAttachmentEnaSrdSpecification)o).EnaSrdUdpSpecification, static (o, v) => ((global::Stratus.Ec2.Model.InstanceAttachmentEnaSrdSpecification)o).EnaSrdUdpSpecification = (global::Stratus.Ec2.Model.InstanceAttachmentEnaSrdUdpSpecification?)v, jsonName: "enaSrdUdpSpecification"));
-        SInstanceAttachmentEnaSrdUdpSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceAttachmentEnaSrdUdpSpecification(),
+
+    private static void WSInstanceAttachmentEnaSrdUdpSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceAttachmentEnaSrdUdpSpecification(),
             new SM::MemberInfo("EnaSrdUdpEnabled", SBoolean, "EnaSrdUdpEnabled", "enaSrdUdpEnabled", static o => ((global::Stratus.Ec2.Model.InstanceAttachmentEnaSrdUdpSpecification)o).EnaSrdUdpEnabled, static (o, v) => ((global::Stratus.Ec2.Model.InstanceAttachmentEnaSrdUdpSpecification)o).EnaSrdUdpEnabled = (bool?)v, jsonName: "enaSrdUdpEnabled", getBoolean: static o => ((global::Stratus.Ec2.Model.InstanceAttachmentEnaSrdUdpSpecification)o).EnaSrdUdpEnabled));
-        SInstanceAttribute.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceAttribute(),
+
+    private static void WSInstanceAttribute(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceAttribute(),
             new SM::MemberInfo("BlockDeviceMappings", SInstanceBlockDeviceMappingList, "BlockDeviceMapping", "blockDeviceMapping", static o => ((global::Stratus.Ec2.Model.InstanceAttribute)o).BlockDeviceMappings, static (o, v) => ((global::Stratus.Ec2.Model.InstanceAttribute)o).BlockDeviceMappings = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceBlockDeviceMapping>?)v, jsonName: "blockDeviceMapping"),
             new SM::MemberInfo("DisableApiStop", SAttributeBooleanValue, "DisableApiStop", "disableApiStop", static o => ((global::Stratus.Ec2.Model.InstanceAttribute)o).DisableApiStop, static (o, v) => ((global::Stratus.Ec2.Model.InstanceAttribute)o).DisableApiStop = (global::Stratus.Ec2.Model.AttributeBooleanValue?)v, jsonName: "disableApiStop"),
             new SM::MemberInfo("DisableApiTermination", SAttributeBooleanValue, "DisableApiTermination", "disableApiTermination", static o => ((global::Stratus.Ec2.Model.InstanceAttribute)o).DisableApiTermination, static (o, v) => ((global::Stratus.Ec2.Model.InstanceAttribute)o).DisableApiTermination = (global::Stratus.Ec2.Model.AttributeBooleanValue?)v, jsonName: "disableApiTermination"),
@@ -728,40 +2105,52 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SourceDestCheck", SAttributeBooleanValue, "SourceDestCheck", "sourceDestCheck", static o => ((global::Stratus.Ec2.Model.InstanceAttribute)o).SourceDestCheck, static (o, v) => ((global::Stratus.Ec2.Model.InstanceAttribute)o).SourceDestCheck = (global::Stratus.Ec2.Model.AttributeBooleanValue?)v, jsonName: "sourceDestCheck"),
             new SM::MemberInfo("SriovNetSupport", SAttributeValue, "SriovNetSupport", "sriovNetSupport", static o => ((global::Stratus.Ec2.Model.InstanceAttribute)o).SriovNetSupport, static (o, v) => ((global::Stratus.Ec2.Model.InstanceAttribute)o).SriovNetSupport = (global::Stratus.Ec2.Model.AttributeValue?)v, jsonName: "sriovNetSupport"),
             new SM::MemberInfo("UserData", SAttributeValue, "UserData", "userData", static o => ((global::Stratus.Ec2.Model.InstanceAttribute)o).UserData, static (o, v) => ((global::Stratus.Ec2.Model.InstanceAttribute)o).UserData = (global::Stratus.Ec2.Model.AttributeValue?)v, jsonName: "userData"));
-        SInstanceBlockDeviceMapping.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceBlockDeviceMapping(),
+
+    private static void WSInstanceBlockDeviceMapping(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceBlockDeviceMapping(),
             new SM::MemberInfo("DeviceName", SString, "DeviceName", "deviceName", static o => ((global::Stratus.Ec2.Model.InstanceBlockDeviceMapping)o).DeviceName, static (o, v) => ((global::Stratus.Ec2.Model.InstanceBlockDeviceMapping)o).DeviceName = (string?)v, jsonName: "deviceName"),
             new SM::MemberInfo("Ebs", SEbsInstanceBlockDevice, "Ebs", "ebs", static o => ((global::Stratus.Ec2.Model.InstanceBlockDeviceMapping)o).Ebs, static (o, v) => ((global::Stratus.Ec2.Model.InstanceBlockDeviceMapping)o).Ebs = (global::Stratus.Ec2.Model.EbsInstanceBlockDevice?)v, jsonName: "ebs"));
-        SInstanceBlockDeviceMappingList.InitList(SInstanceBlockDeviceMapping, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceBlockDeviceMapping>());
-        SInstanceBlockDeviceMappingSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceBlockDeviceMappingSpecification(),
+
+    private static void WSInstanceBlockDeviceMappingSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceBlockDeviceMappingSpecification(),
             new SM::MemberInfo("DeviceName", SString, "DeviceName", "deviceName", static o => ((global::Stratus.Ec2.Model.InstanceBlockDeviceMappingSpecification)o).DeviceName, static (o, v) => ((global::Stratus.Ec2.Model.InstanceBlockDeviceMappingSpecification)o).DeviceName = (string?)v, jsonName: "deviceName"),
             new SM::MemberInfo("Ebs", SEbsInstanceBlockDeviceSpecification, "Ebs", "ebs", static o => ((global::Stratus.Ec2.Model.InstanceBlockDeviceMappingSpecification)o).Ebs, static (o, v) => ((global::Stratus.Ec2.Model.InstanceBlockDeviceMappingSpecification)o).Ebs = (global::Stratus.Ec2.Model.EbsInstanceBlockDeviceSpecification?)v, jsonName: "ebs"),
             new SM::MemberInfo("NoDevice", SString, "NoDevice", "noDevice", static o => ((global::Stratus.Ec2.Model.InstanceBlockDeviceMappingSpecification)o).NoDevice, static (o, v) => ((global::Stratus.Ec2.Model.InstanceBlockDeviceMappingSpecification)o).NoDevice = (string?)v, jsonName: "noDevice"),
             new SM::MemberInfo("VirtualName", SString, "VirtualName", "virtualName", static o => ((global::Stratus.Ec2.Model.InstanceBlockDeviceMappingSpecification)o).VirtualName, static (o, v) => ((global::Stratus.Ec2.Model.InstanceBlockDeviceMappingSpecification)o).VirtualName = (string?)v, jsonName: "virtualName"));
-        SInstanceBlockDeviceMappingSpecificationList.InitList(SInstanceBlockDeviceMappingSpecification, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceBlockDeviceMappingSpecification>());
-        SInstanceCapacity.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceCapacity(),
+
+    private static void WSInstanceCapacity(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceCapacity(),
             new SM::MemberInfo("AvailableCapacity", SInteger, "AvailableCapacity", "availableCapacity", static o => ((global::Stratus.Ec2.Model.InstanceCapacity)o).AvailableCapacity, static (o, v) => ((global::Stratus.Ec2.Model.InstanceCapacity)o).AvailableCapacity = (int?)v, jsonName: "availableCapacity", getInt32: static o => ((global::Stratus.Ec2.Model.InstanceCapacity)o).AvailableCapacity),
             new SM::MemberInfo("InstanceType", SString, "InstanceType", "instanceType", static o => ((global::Stratus.Ec2.Model.InstanceCapacity)o).InstanceType, static (o, v) => ((global::Stratus.Ec2.Model.InstanceCapacity)o).InstanceType = (string?)v, jsonName: "instanceType"),
             new SM::MemberInfo("TotalCapacity", SInteger, "TotalCapacity", "totalCapacity", static o => ((global::Stratus.Ec2.Model.InstanceCapacity)o).TotalCapacity, static (o, v) => ((global::Stratus.Ec2.Model.InstanceCapacity)o).TotalCapacity = (int?)v, jsonName: "totalCapacity", getInt32: static o => ((global::Stratus.Ec2.Model.InstanceCapacity)o).TotalCapacity));
-        SInstanceConnectEndpointDnsNames.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceConnectEndpointDnsNames(),
+
+    private static void WSInstanceConnectEndpointDnsNames(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceConnectEndpointDnsNames(),
             new SM::MemberInfo("DnsName", SString, "DnsName", "dnsName", static o => ((global::Stratus.Ec2.Model.InstanceConnectEndpointDnsNames)o).DnsName, static (o, v) => ((global::Stratus.Ec2.Model.InstanceConnectEndpointDnsNames)o).DnsName = (string?)v, jsonName: "dnsName"),
             new SM::MemberInfo("FipsDnsName", SString, "FipsDnsName", "fipsDnsName", static o => ((global::Stratus.Ec2.Model.InstanceConnectEndpointDnsNames)o).FipsDnsName, static (o, v) => ((global::Stratus.Ec2.Model.InstanceConnectEndpointDnsNames)o).FipsDnsName = (string?)v, jsonName: "fipsDnsName"));
-        SInstanceConnectEndpointPublicDnsNames.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceConnectEndpointPublicDnsNames(),
+
+    private static void WSInstanceConnectEndpointPublicDnsNames(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceConnectEndpointPublicDnsNames(),
             new SM::MemberInfo("Dualstack", SInstanceConnectEndpointDnsNames, "Dualstack", "dualstack", static o => ((global::Stratus.Ec2.Model.InstanceConnectEndpointPublicDnsNames)o).Dualstack, static (o, v) => ((global::Stratus.Ec2.Model.InstanceConnectEndpointPublicDnsNames)o).Dualstack = (global::Stratus.Ec2.Model.InstanceConnectEndpointDnsNames?)v, jsonName: "dualstack"),
             new SM::MemberInfo("Ipv4", SInstanceConnectEndpointDnsNames, "Ipv4", "ipv4", static o => ((global::Stratus.Ec2.Model.InstanceConnectEndpointPublicDnsNames)o).Ipv4, static (o, v) => ((global::Stratus.Ec2.Model.InstanceConnectEndpointPublicDnsNames)o).Ipv4 = (global::Stratus.Ec2.Model.InstanceConnectEndpointDnsNames?)v, jsonName: "ipv4"));
-        SInstanceConnectEndpointSet.InitList(SEc2InstanceConnectEndpoint, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Ec2InstanceConnectEndpoint>());
-        SInstanceCount.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceCount(),
+
+    private static void WSInstanceCount(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceCount(),
             new SM::MemberInfo("InstanceCount", SInteger, "InstanceCount", "instanceCount", static o => ((global::Stratus.Ec2.Model.InstanceCount)o).InstanceCountValue, static (o, v) => ((global::Stratus.Ec2.Model.InstanceCount)o).InstanceCountValue = (int?)v, jsonName: "instanceCount", getInt32: static o => ((global::Stratus.Ec2.Model.InstanceCount)o).InstanceCountValue),
             new SM::MemberInfo("State", SListingState, "State", "state", static o => ((global::Stratus.Ec2.Model.InstanceCount)o).State, static (o, v) => ((global::Stratus.Ec2.Model.InstanceCount)o).State = (string?)v, jsonName: "state"));
-        SInstanceCountList.InitList(SInstanceCount, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceCount>());
-        SInstanceCreditSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceCreditSpecification(),
+
+    private static void WSInstanceCreditSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceCreditSpecification(),
             new SM::MemberInfo("CpuCredits", SString, "CpuCredits", "cpuCredits", static o => ((global::Stratus.Ec2.Model.InstanceCreditSpecification)o).CpuCredits, static (o, v) => ((global::Stratus.Ec2.Model.InstanceCreditSpecification)o).CpuCredits = (string?)v, jsonName: "cpuCredits"),
             new SM::MemberInfo("InstanceId", SString, "InstanceId", "instanceId", static o => ((global::Stratus.Ec2.Model.InstanceCreditSpecification)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.InstanceCreditSpecification)o).InstanceId = (string?)v, jsonName: "instanceId"));
-        SInstanceCreditSpecificationList.InitList(SInstanceCreditSpecification, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceCreditSpecification>());
-        SInstanceCreditSpecificationListRequest.InitList(SInstanceCreditSpecificationRequest, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceCreditSpecificationRequest>());
-        SInstanceCreditSpecificationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceCreditSpecificationRequest(),
+
+    private static void WSInstanceCreditSpecificationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceCreditSpecificationRequest(),
             new SM::MemberInfo("CpuCredits", SString, "CpuCredits", "CpuCredits", static o => ((global::Stratus.Ec2.Model.InstanceCreditSpecificationRequest)o).CpuCredits, static (o, v) => ((global::Stratus.Ec2.Model.InstanceCreditSpecificationRequest)o).CpuCredits = (string?)v),
             new SM::MemberInfo("InstanceId", SInstanceId, "InstanceId", "InstanceId", static o => ((global::Stratus.Ec2.Model.InstanceCreditSpecificationRequest)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.InstanceCreditSpecificationRequest)o).InstanceId = (string?)v, required: true));
-        SInstanceEventWindow.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceEventWindow(),
+
+    private static void WSInstanceEventWindow(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceEventWindow(),
             new SM::MemberInfo("AssociationTarget", SInstanceEventWindowAssociationTarget, "AssociationTarget", "associationTarget", static o => ((global::Stratus.Ec2.Model.InstanceEventWindow)o).AssociationTarget, static (o, v) => ((global::Stratus.Ec2.Model.InstanceEventWindow)o).AssociationTarget = (global::Stratus.Ec2.Model.InstanceEventWindowAssociationTarget?)v, jsonName: "associationTarget"),
             new SM::MemberInfo("CronExpression", SInstanceEventWindowCronExpression, "CronExpression", "cronExpression", static o => ((global::Stratus.Ec2.Model.InstanceEventWindow)o).CronExpression, static (o, v) => ((global::Stratus.Ec2.Model.InstanceEventWindow)o).CronExpression = (string?)v, jsonName: "cronExpression"),
             new SM::MemberInfo("InstanceEventWindowId", SInstanceEventWindowId, "InstanceEventWindowId", "instanceEventWindowId", static o => ((global::Stratus.Ec2.Model.InstanceEventWindow)o).InstanceEventWindowId, static (o, v) => ((global::Stratus.Ec2.Model.InstanceEventWindow)o).InstanceEventWindowId = (string?)v, jsonName: "instanceEventWindowId"),
@@ -769,48 +2158,56 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("State", SInstanceEventWindowState, "State", "state", static o => ((global::Stratus.Ec2.Model.InstanceEventWindow)o).State, static (o, v) => ((global::Stratus.Ec2.Model.InstanceEventWindow)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.InstanceEventWindow)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.InstanceEventWindow)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("TimeRanges", SInstanceEventWindowTimeRangeList, "TimeRangeSet", "timeRangeSet", static o => ((global::Stratus.Ec2.Model.InstanceEventWindow)o).TimeRanges, static (o, v) => ((global::Stratus.Ec2.Model.InstanceEventWindow)o).TimeRanges = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceEventWindowTimeRange>?)v, jsonName: "timeRangeSet"));
-        SInstanceEventWindowAssociationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceEventWindowAssociationRequest(),
+
+    private static void WSInstanceEventWindowAssociationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceEventWindowAssociationRequest(),
             new SM::MemberInfo("DedicatedHostIds", SDedicatedHostIdList, "DedicatedHostId", "DedicatedHostId", static o => ((global::Stratus.Ec2.Model.InstanceEventWindowAssociationRequest)o).DedicatedHostIds, static (o, v) => ((global::Stratus.Ec2.Model.InstanceEventWindowAssociationRequest)o).DedicatedHostIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "DedicatedHostId"),
             new SM::MemberInfo("InstanceIds", SInstanceIdList, "InstanceId", "InstanceId", static o => ((global::Stratus.Ec2.Model.InstanceEventWindowAssociationRequest)o).InstanceIds, static (o, v) => ((global::Stratus.Ec2.Model.InstanceEventWindowAssociationRequest)o).InstanceIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "InstanceId"),
             new SM::MemberInfo("InstanceTags", STagList, "InstanceTag", "InstanceTag", static o => ((global::Stratus.Ec2.Model.InstanceEventWindowAssociationRequest)o).InstanceTags, static (o, v) => ((global::Stratus.Ec2.Model.InstanceEventWindowAssociationRequest)o).InstanceTags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "InstanceTag"));
-        SInstanceEventWindowAssociationTarget.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceEventWindowAssociationTarget(),
+
+    private static void WSInstanceEventWindowAssociationTarget(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceEventWindowAssociationTarget(),
             new SM::MemberInfo("DedicatedHostIds", SDedicatedHostIdList, "DedicatedHostIdSet", "dedicatedHostIdSet", static o => ((global::Stratus.Ec2.Model.InstanceEventWindowAssociationTarget)o).DedicatedHostIds, static (o, v) => ((global::Stratus.Ec2.Model.InstanceEventWindowAssociationTarget)o).DedicatedHostIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "dedicatedHostIdSet"),
             new SM::MemberInfo("InstanceIds", SInstanceIdList, "InstanceIdSet", "instanceIdSet", static o => ((global::Stratus.Ec2.Model.InstanceEventWindowAssociationTarget)o).InstanceIds, static (o, v) => ((global::Stratus.Ec2.Model.InstanceEventWindowAssociationTarget)o).InstanceIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "instanceIdSet"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.InstanceEventWindowAssociationTarget)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.InstanceEventWindowAssociationTarget)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SInstanceEventWindowDisassociationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceEventWindowDisassociationRequest(),
+
+    private static void WSInstanceEventWindowDisassociationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceEventWindowDisassociationRequest(),
             new SM::MemberInfo("DedicatedHostIds", SDedicatedHostIdList, "DedicatedHostId", "DedicatedHostId", static o => ((global::Stratus.Ec2.Model.InstanceEventWindowDisassociationRequest)o).DedicatedHostIds, static (o, v) => ((global::Stratus.Ec2.Model.InstanceEventWindowDisassociationRequest)o).DedicatedHostIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "DedicatedHostId"),
             new SM::MemberInfo("InstanceIds", SInstanceIdList, "InstanceId", "InstanceId", static o => ((global::Stratus.Ec2.Model.InstanceEventWindowDisassociationRequest)o).InstanceIds, static (o, v) => ((global::Stratus.Ec2.Model.InstanceEventWindowDisassociationRequest)o).InstanceIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "InstanceId"),
             new SM::MemberInfo("InstanceTags", STagList, "InstanceTag", "InstanceTag", static o => ((global::Stratus.Ec2.Model.InstanceEventWindowDisassociationRequest)o).InstanceTags, static (o, v) => ((global::Stratus.Ec2.Model.InstanceEventWindowDisassociationRequest)o).InstanceTags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "InstanceTag"));
-        SInstanceEventWindowIdSet.InitList(SInstanceEventWindowId, "InstanceEventWindowId", static () => new global::System.Collections.Generic.List<string>());
-        SInstanceEventWindowSet.InitList(SInstanceEventWindow, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceEventWindow>());
-        SInstanceEventWindowStateChange.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceEventWindowStateChange(),
+
+    private static void WSInstanceEventWindowStateChange(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceEventWindowStateChange(),
             new SM::MemberInfo("InstanceEventWindowId", SInstanceEventWindowId, "InstanceEventWindowId", "instanceEventWindowId", static o => ((global::Stratus.Ec2.Model.InstanceEventWindowStateChange)o).InstanceEventWindowId, static (o, v) => ((global::Stratus.Ec2.Model.InstanceEventWindowStateChange)o).InstanceEventWindowId = (string?)v, jsonName: "instanceEventWindowId"),
             new SM::MemberInfo("State", SInstanceEventWindowState, "State", "state", static o => ((global::Stratus.Ec2.Model.InstanceEventWindowStateChange)o).State, static (o, v) => ((global::Stratus.Ec2.Model.InstanceEventWindowStateChange)o).State = (string?)v, jsonName: "state"));
-        SInstanceEventWindowTimeRange.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceEventWindowTimeRange(),
+
+    private static void WSInstanceEventWindowTimeRange(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceEventWindowTimeRange(),
             new SM::MemberInfo("EndHour", SHour, "EndHour", "endHour", static o => ((global::Stratus.Ec2.Model.InstanceEventWindowTimeRange)o).EndHour, static (o, v) => ((global::Stratus.Ec2.Model.InstanceEventWindowTimeRange)o).EndHour = (int?)v, jsonName: "endHour", getInt32: static o => ((global::Stratus.Ec2.Model.InstanceEventWindowTimeRange)o).EndHour),
             new SM::MemberInfo("EndWeekDay", SWeekDay, "EndWeekDay", "endWeekDay", static o => ((global::Stratus.Ec2.Model.InstanceEventWindowTimeRange)o).EndWeekDay, static (o, v) => ((global::Stratus.Ec2.Model.InstanceEventWindowTimeRange)o).EndWeekDay = (string?)v, jsonName: "endWeekDay"),
             new SM::MemberInfo("StartHour", SHour, "StartHour", "startHour", static o => ((global::Stratus.Ec2.Model.InstanceEventWindowTimeRange)o).StartHour, static (o, v) => ((global::Stratus.Ec2.Model.InstanceEventWindowTimeRange)o).StartHour = (int?)v, jsonName: "startHour", getInt32: static o => ((global::Stratus.Ec2.Model.InstanceEventWindowTimeRange)o).StartHour),
             new SM::MemberInfo("StartWeekDay", SWeekDay, "StartWeekDay", "startWeekDay", static o => ((global::Stratus.Ec2.Model.InstanceEventWindowTimeRange)o).StartWeekDay, static (o, v) => ((global::Stratus.Ec2.Model.InstanceEventWindowTimeRange)o).StartWeekDay = (string?)v, jsonName: "startWeekDay"));
-        SInstanceEventWindowTimeRangeList.InitList(SInstanceEventWindowTimeRange, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceEventWindowTimeRange>());
-        SInstanceEventWindowTimeRangeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceEventWindowTimeRangeRequest(),
+
+    private static void WSInstanceEventWindowTimeRangeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceEventWindowTimeRangeRequest(),
             new SM::MemberInfo("EndHour", SHour, "EndHour", "EndHour", static o => ((global::Stratus.Ec2.Model.InstanceEventWindowTimeRangeRequest)o).EndHour, static (o, v) => ((global::Stratus.Ec2.Model.InstanceEventWindowTimeRangeRequest)o).EndHour = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.InstanceEventWindowTimeRangeRequest)o).EndHour),
             new SM::MemberInfo("EndWeekDay", SWeekDay, "EndWeekDay", "EndWeekDay", static o => ((global::Stratus.Ec2.Model.InstanceEventWindowTimeRangeRequest)o).EndWeekDay, static (o, v) => ((global::Stratus.Ec2.Model.InstanceEventWindowTimeRangeRequest)o).EndWeekDay = (string?)v),
             new SM::MemberInfo("StartHour", SHour, "StartHour", "StartHour", static o => ((global::Stratus.Ec2.Model.InstanceEventWindowTimeRangeRequest)o).StartHour, static (o, v) => ((global::Stratus.Ec2.Model.InstanceEventWindowTimeRangeRequest)o).StartHour = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.InstanceEventWindowTimeRangeRequest)o).StartHour),
             new SM::MemberInfo("StartWeekDay", SWeekDay, "StartWeekDay", "StartWeekDay", static o => ((global::Stratus.Ec2.Model.InstanceEventWindowTimeRangeRequest)o).StartWeekDay, static (o, v) => ((global::Stratus.Ec2.Model.InstanceEventWindowTimeRangeRequest)o).StartWeekDay = (string?)v));
-        SInstanceEventWindowTimeRangeRequestSet.InitList(SInstanceEventWindowTimeRangeRequest, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceEventWindowTimeRangeRequest>());
-        SInstanceExportDetails.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceExportDetails(),
+
+    private static void WSInstanceExportDetails(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceExportDetails(),
             new SM::MemberInfo("InstanceId", SString, "InstanceId", "instanceId", static o => ((global::Stratus.Ec2.Model.InstanceExportDetails)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.InstanceExportDetails)o).InstanceId = (string?)v, jsonName: "instanceId"),
             new SM::MemberInfo("TargetEnvironment", SExportEnvironment, "TargetEnvironment", "targetEnvironment", static o => ((global::Stratus.Ec2.Model.InstanceExportDetails)o).TargetEnvironment, static (o, v) => ((global::Stratus.Ec2.Model.InstanceExportDetails)o).TargetEnvironment = (string?)v, jsonName: "targetEnvironment"));
-        SInstanceFamilyCreditSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceFamilyCreditSpecification(),
+
+    private static void WSInstanceFamilyCreditSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceFamilyCreditSpecification(),
             new SM::MemberInfo("CpuCredits", SString, "CpuCredits", "cpuCredits", static o => ((global::Stratus.Ec2.Model.InstanceFamilyCreditSpecification)o).CpuCredits, static (o, v) => ((global::Stratus.Ec2.Model.InstanceFamilyCreditSpecification)o).CpuCredits = (string?)v, jsonName: "cpuCredits"),
             new SM::MemberInfo("InstanceFamily", SUnlimitedSupportedInstanceFamily, "InstanceFamily", "instanceFamily", static o => ((global::Stratus.Ec2.Model.InstanceFamilyCreditSpecification)o).InstanceFamily, static (o, v) => ((global::Stratus.Ec2.Model.InstanceFamilyCreditSpecification)o).InstanceFamily = (string?)v, jsonName: "instanceFamily"));
-        SInstanceGenerationSet.InitList(SInstanceGeneration, "item", static () => new global::System.Collections.Generic.List<string>());
-        SInstanceIdList.InitList(SInstanceId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SInstanceIdSet.InitList(SInstanceId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SInstanceIdStringList.InitList(SInstanceId, "InstanceId", static () => new global::System.Collections.Generic.List<string>());
-        SInstanceIdUpdateStringList.InitList(SInstanceId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SInstanceIdsSet.InitList(SInstanceId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SInstanceImageMetadata.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceImageMetadata(),
+
+    private static void WSInstanceImageMetadata(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceImageMetadata(),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.InstanceImageMetadata)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.InstanceImageMetadata)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("ImageMetadata", SImageMetadata, "ImageMetadata", "imageMetadata", static o => ((global::Stratus.Ec2.Model.InstanceImageMetadata)o).ImageMetadata, static (o, v) => ((global::Stratus.Ec2.Model.InstanceImageMetadata)o).ImageMetadata = (global::Stratus.Ec2.Model.ImageMetadata?)v, jsonName: "imageMetadata"),
             new SM::MemberInfo("InstanceId", SInstanceId, "InstanceId", "instanceId", static o => ((global::Stratus.Ec2.Model.InstanceImageMetadata)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.InstanceImageMetadata)o).InstanceId = (string?)v, jsonName: "instanceId"),
@@ -821,30 +2218,40 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("State", SInstanceState, "InstanceState", "instanceState", static o => ((global::Stratus.Ec2.Model.InstanceImageMetadata)o).State, static (o, v) => ((global::Stratus.Ec2.Model.InstanceImageMetadata)o).State = (global::Stratus.Ec2.Model.InstanceState?)v, jsonName: "instanceState"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.InstanceImageMetadata)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.InstanceImageMetadata)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("ZoneId", SString, "ZoneId", "zoneId", static o => ((global::Stratus.Ec2.Model.InstanceImageMetadata)o).ZoneId, static (o, v) => ((global::Stratus.Ec2.Model.InstanceImageMetadata)o).ZoneId = (string?)v, jsonName: "zoneId"));
-        SInstanceImageMetadataList.InitList(SInstanceImageMetadata, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceImageMetadata>());
-        SInstanceIpv4Prefix.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceIpv4Prefix(),
+
+    private static void WSInstanceIpv4Prefix(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceIpv4Prefix(),
             new SM::MemberInfo("Ipv4Prefix", SString, "Ipv4Prefix", "ipv4Prefix", static o => ((global::Stratus.Ec2.Model.InstanceIpv4Prefix)o).Ipv4Prefix, static (o, v) => ((global::Stratus.Ec2.Model.InstanceIpv4Prefix)o).Ipv4Prefix = (string?)v, jsonName: "ipv4Prefix"));
-        SInstanceIpv4PrefixList.InitList(SInstanceIpv4Prefix, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceIpv4Prefix>());
-        SInstanceIpv6Address.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceIpv6Address(),
+
+    private static void WSInstanceIpv6Address(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceIpv6Address(),
             new SM::MemberInfo("Ipv6Address", SString, "Ipv6Address", "ipv6Address", static o => ((global::Stratus.Ec2.Model.InstanceIpv6Address)o).Ipv6Address, static (o, v) => ((global::Stratus.Ec2.Model.InstanceIpv6Address)o).Ipv6Address = (string?)v, jsonName: "ipv6Address"),
             new SM::MemberInfo("IsPrimaryIpv6", SBoolean, "IsPrimaryIpv6", "isPrimaryIpv6", static o => ((global::Stratus.Ec2.Model.InstanceIpv6Address)o).IsPrimaryIpv6, static (o, v) => ((global::Stratus.Ec2.Model.InstanceIpv6Address)o).IsPrimaryIpv6 = (bool?)v, jsonName: "isPrimaryIpv6", getBoolean: static o => ((global::Stratus.Ec2.Model.InstanceIpv6Address)o).IsPrimaryIpv6));
-        SInstanceIpv6AddressList.InitList(SInstanceIpv6Address, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceIpv6Address>());
-        SInstanceIpv6AddressListRequest.InitList(SInstanceIpv6AddressRequest, "InstanceIpv6Address", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceIpv6AddressRequest>());
-        SInstanceIpv6AddressRequest.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceIpv6AddressRequest(),
+
+    private static void WSInstanceIpv6AddressRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceIpv6AddressRequest(),
             new SM::MemberInfo("Ipv6Address", SString, "Ipv6Address", "Ipv6Address", static o => ((global::Stratus.Ec2.Model.InstanceIpv6AddressRequest)o).Ipv6Address, static (o, v) => ((global::Stratus.Ec2.Model.InstanceIpv6AddressRequest)o).Ipv6Address = (string?)v));
-        SInstanceIpv6Prefix.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceIpv6Prefix(),
+
+    private static void WSInstanceIpv6Prefix(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceIpv6Prefix(),
             new SM::MemberInfo("Ipv6Prefix", SString, "Ipv6Prefix", "ipv6Prefix", static o => ((global::Stratus.Ec2.Model.InstanceIpv6Prefix)o).Ipv6Prefix, static (o, v) => ((global::Stratus.Ec2.Model.InstanceIpv6Prefix)o).Ipv6Prefix = (string?)v, jsonName: "ipv6Prefix"));
-        SInstanceIpv6PrefixList.InitList(SInstanceIpv6Prefix, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceIpv6Prefix>());
-        SInstanceList.InitList(SInstance, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Instance>());
-        SInstanceMaintenanceOptions.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceMaintenanceOptions(),
+
+    private static void WSInstanceMaintenanceOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceMaintenanceOptions(),
             new SM::MemberInfo("AutoRecovery", SInstanceAutoRecoveryState, "AutoRecovery", "autoRecovery", static o => ((global::Stratus.Ec2.Model.InstanceMaintenanceOptions)o).AutoRecovery, static (o, v) => ((global::Stratus.Ec2.Model.InstanceMaintenanceOptions)o).AutoRecovery = (string?)v, jsonName: "autoRecovery"),
             new SM::MemberInfo("RebootMigration", SInstanceRebootMigrationState, "RebootMigration", "rebootMigration", static o => ((global::Stratus.Ec2.Model.InstanceMaintenanceOptions)o).RebootMigration, static (o, v) => ((global::Stratus.Ec2.Model.InstanceMaintenanceOptions)o).RebootMigration = (string?)v, jsonName: "rebootMigration"));
-        SInstanceMaintenanceOptionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceMaintenanceOptionsRequest(),
+
+    private static void WSInstanceMaintenanceOptionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceMaintenanceOptionsRequest(),
             new SM::MemberInfo("AutoRecovery", SInstanceAutoRecoveryState, "AutoRecovery", "AutoRecovery", static o => ((global::Stratus.Ec2.Model.InstanceMaintenanceOptionsRequest)o).AutoRecovery, static (o, v) => ((global::Stratus.Ec2.Model.InstanceMaintenanceOptionsRequest)o).AutoRecovery = (string?)v));
-        SInstanceMarketOptionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceMarketOptionsRequest(),
+
+    private static void WSInstanceMarketOptionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceMarketOptionsRequest(),
             new SM::MemberInfo("MarketType", SMarketType, "MarketType", "MarketType", static o => ((global::Stratus.Ec2.Model.InstanceMarketOptionsRequest)o).MarketType, static (o, v) => ((global::Stratus.Ec2.Model.InstanceMarketOptionsRequest)o).MarketType = (string?)v),
             new SM::MemberInfo("SpotOptions", SSpotMarketOptions, "SpotOptions", "SpotOptions", static o => ((global::Stratus.Ec2.Model.InstanceMarketOptionsRequest)o).SpotOptions, static (o, v) => ((global::Stratus.Ec2.Model.InstanceMarketOptionsRequest)o).SpotOptions = (global::Stratus.Ec2.Model.SpotMarketOptions?)v));
-        SInstanceMetadataDefaultsResponse.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceMetadataDefaultsResponse(),
+
+    private static void WSInstanceMetadataDefaultsResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceMetadataDefaultsResponse(),
             new SM::MemberInfo("HttpEndpoint", SInstanceMetadataEndpointState, "HttpEndpoint", "httpEndpoint", static o => ((global::Stratus.Ec2.Model.InstanceMetadataDefaultsResponse)o).HttpEndpoint, static (o, v) => ((global::Stratus.Ec2.Model.InstanceMetadataDefaultsResponse)o).HttpEndpoint = (string?)v, jsonName: "httpEndpoint"),
             new SM::MemberInfo("HttpPutResponseHopLimit", SBoxedInteger, "HttpPutResponseHopLimit", "httpPutResponseHopLimit", static o => ((global::Stratus.Ec2.Model.InstanceMetadataDefaultsResponse)o).HttpPutResponseHopLimit, static (o, v) => ((global::Stratus.Ec2.Model.InstanceMetadataDefaultsResponse)o).HttpPutResponseHopLimit = (int?)v, jsonName: "httpPutResponseHopLimit", getInt32: static o => ((global::Stratus.Ec2.Model.InstanceMetadataDefaultsResponse)o).HttpPutResponseHopLimit),
             new SM::MemberInfo("HttpTokens", SHttpTokensState, "HttpTokens", "httpTokens", static o => ((global::Stratus.Ec2.Model.InstanceMetadataDefaultsResponse)o).HttpTokens, static (o, v) => ((global::Stratus.Ec2.Model.InstanceMetadataDefaultsResponse)o).HttpTokens = (string?)v, jsonName: "httpTokens"),
@@ -852,24 +2259,31 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("InstanceMetadataTags", SInstanceMetadataTagsState, "InstanceMetadataTags", "instanceMetadataTags", static o => ((global::Stratus.Ec2.Model.InstanceMetadataDefaultsResponse)o).InstanceMetadataTags, static (o, v) => ((global::Stratus.Ec2.Model.InstanceMetadataDefaultsResponse)o).InstanceMetadataTags = (string?)v, jsonName: "instanceMetadataTags"),
             new SM::MemberInfo("ManagedBy", SManagedBy, "ManagedBy", "managedBy", static o => ((global::Stratus.Ec2.Model.InstanceMetadataDefaultsResponse)o).ManagedBy, static (o, v) => ((global::Stratus.Ec2.Model.InstanceMetadataDefaultsResponse)o).ManagedBy = (string?)v, jsonName: "managedBy"),
             new SM::MemberInfo("ManagedExceptionMessage", SString, "ManagedExceptionMessage", "managedExceptionMessage", static o => ((global::Stratus.Ec2.Model.InstanceMetadataDefaultsResponse)o).ManagedExceptionMessage, static (o, v) => ((global::Stratus.Ec2.Model.InstanceMetadataDefaultsResponse)o).ManagedExceptionMessage = (string?)v, jsonName: "managedExceptionMessage"));
-        SInstanceMetadataOptionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceMetadataOptionsRequest(),
+
+    private static void WSInstanceMetadataOptionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceMetadataOptionsRequest(),
             new SM::MemberInfo("HttpEndpoint", SInstanceMetadataEndpointState, "HttpEndpoint", "HttpEndpoint", static o => ((global::Stratus.Ec2.Model.InstanceMetadataOptionsRequest)o).HttpEndpoint, static (o, v) => ((global::Stratus.Ec2.Model.InstanceMetadataOptionsRequest)o).HttpEndpoint = (string?)v),
             new SM::MemberInfo("HttpProtocolIpv6", SInstanceMetadataProtocolState, "HttpProtocolIpv6", "HttpProtocolIpv6", static o => ((global::Stratus.Ec2.Model.InstanceMetadataOptionsRequest)o).HttpProtocolIpv6, static (o, v) => ((global::Stratus.Ec2.Model.InstanceMetadataOptionsRequest)o).HttpProtocolIpv6 = (string?)v),
             new SM::MemberInfo("HttpPutResponseHopLimit", SInteger, "HttpPutResponseHopLimit", "HttpPutResponseHopLimit", static o => ((global::Stratus.Ec2.Model.InstanceMetadataOptionsRequest)o).HttpPutResponseHopLimit, static (o, v) => ((global::Stratus.Ec2.Model.InstanceMetadataOptionsRequest)o).HttpPutResponseHopLimit = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.InstanceMetadataOptionsRequest)o).HttpPutResponseHopLimit),
             new SM::MemberInfo("HttpTokens", SHttpTokensState, "HttpTokens", "HttpTokens", static o => ((global::Stratus.Ec2.Model.InstanceMetadataOptionsRequest)o).HttpTokens, static (o, v) => ((global::Stratus.Ec2.Model.InstanceMetadataOptionsRequest)o).HttpTokens = (string?)v),
             new SM::MemberInfo("InstanceMetadataTags", SInstanceMetadataTagsState, "InstanceMetadataTags", "InstanceMetadataTags", static o => ((global::Stratus.Ec2.Model.InstanceMetadataOptionsRequest)o).InstanceMetadataTags, static (o, v) => ((global::Stratus.Ec2.Model.InstanceMetadataOptionsRequest)o).InstanceMetadataTags = (string?)v));
-        SInstanceMetadataOptionsResponse.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceMetadataOptionsResponse(),
+
+    private static void WSInstanceMetadataOptionsResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceMetadataOptionsResponse(),
             new SM::MemberInfo("HttpEndpoint", SInstanceMetadataEndpointState, "HttpEndpoint", "httpEndpoint", static o => ((global::Stratus.Ec2.Model.InstanceMetadataOptionsResponse)o).HttpEndpoint, static (o, v) => ((global::Stratus.Ec2.Model.InstanceMetadataOptionsResponse)o).HttpEndpoint = (string?)v, jsonName: "httpEndpoint"),
             new SM::MemberInfo("HttpProtocolIpv6", SInstanceMetadataProtocolState, "HttpProtocolIpv6", "httpProtocolIpv6", static o => ((global::Stratus.Ec2.Model.InstanceMetadataOptionsResponse)o).HttpProtocolIpv6, static (o, v) => ((global::Stratus.Ec2.Model.InstanceMetadataOptionsResponse)o).HttpProtocolIpv6 = (string?)v, jsonName: "httpProtocolIpv6"),
             new SM::MemberInfo("HttpPutResponseHopLimit", SInteger, "HttpPutResponseHopLimit", "httpPutResponseHopLimit", static o => ((global::Stratus.Ec2.Model.InstanceMetadataOptionsResponse)o).HttpPutResponseHopLimit, static (o, v) => ((global::Stratus.Ec2.Model.InstanceMetadataOptionsResponse)o).HttpPutResponseHopLimit = (int?)v, jsonName: "httpPutResponseHopLimit", getInt32: static o => ((global::Stratus.Ec2.Model.InstanceMetadataOptionsResponse)o).HttpPutResponseHopLimit),
             new SM::MemberInfo("HttpTokens", SHttpTokensState, "HttpTokens", "httpTokens", static o => ((global::Stratus.Ec2.Model.InstanceMetadataOptionsResponse)o).HttpTokens, static (o, v) => ((global::Stratus.Ec2.Model.InstanceMetadataOptionsResponse)o).HttpTokens = (string?)v, jsonName: "httpTokens"),
             new SM::MemberInfo("InstanceMetadataTags", SInstanceMetadataTagsState, "InstanceMetadataTags", "instanceMetadataTags", static o => ((global::Stratus.Ec2.Model.InstanceMetadataOptionsResponse)o).InstanceMetadataTags, static (o, v) => ((global::Stratus.Ec2.Model.InstanceMetadataOptionsResponse)o).InstanceMetadataTags = (string?)v, jsonName: "instanceMetadataTags"),
             new SM::MemberInfo("State", SInstanceMetadataOptionsState, "State", "state", static o => ((global::Stratus.Ec2.Model.InstanceMetadataOptionsResponse)o).State, static (o, v) => ((global::Stratus.Ec2.Model.InstanceMetadataOptionsResponse)o).State = (string?)v, jsonName: "state"));
-        SInstanceMonitoring.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceMonitoring(),
+
+    private static void WSInstanceMonitoring(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceMonitoring(),
             new SM::MemberInfo("InstanceId", SString, "InstanceId", "instanceId", static o => ((global::Stratus.Ec2.Model.InstanceMonitoring)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.InstanceMonitoring)o).InstanceId = (string?)v, jsonName: "instanceId"),
             new SM::MemberInfo("Monitoring", SMonitoring, "Monitoring", "monitoring", static o => ((global::Stratus.Ec2.Model.InstanceMonitoring)o).Monitoring, static (o, v) => ((global::Stratus.Ec2.Model.InstanceMonitoring)o).Monitoring = (global::Stratus.Ec2.Model.Monitoring?)v, jsonName: "monitoring"));
-        SInstanceMonitoringList.InitList(SInstanceMonitoring, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceMonitoring>());
-        SInstanceNetworkInterface.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceNetworkInterface(),
+
+    private static void WSInstanceNetworkInterface(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceNetworkInterface(),
             new SM::MemberInfo("Association", SInstanceNetworkInterfaceAssociation, "Association", "association", static o => ((global::Stratus.Ec2.Model.InstanceNetworkInterface)o).Association, static (o, v) => ((global::Stratus.Ec2.Model.InstanceNetworkInterface)o).Association = (global::Stratus.Ec2.Model.InstanceNetworkInterfaceAssociation?)v, jsonName: "association"),
             new SM::MemberInfo("Attachment", SInstanceNetworkInterfaceAttachment, "Attachment", "attachment", static o => ((global::Stratus.Ec2.Model.InstanceNetworkInterface)o).Attachment, static (o, v) => ((global::Stratus.Ec2.Model.InstanceNetworkInterface)o).Attachment = (global::Stratus.Ec2.Model.InstanceNetworkInterfaceAttachment?)v, jsonName: "attachment"),
             new SM::MemberInfo("ConnectionTrackingConfiguration", SConnectionTrackingSpecificationResponse, "ConnectionTrackingConfiguration", "connectionTrackingConfiguration", static o => ((global::Stratus.Ec2.Model.InstanceNetworkInterface)o).ConnectionTrackingConfiguration, static (o, v) => ((global::Stratus.Ec2.Model.InstanceNetworkInterface)o).ConnectionTrackingConfiguration = (global::Stratus.Ec2.Model.ConnectionTrackingSpecificationResponse?)v, jsonName: "connectionTrackingConfiguration"),
@@ -890,13 +2304,17 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Status", SNetworkInterfaceStatus, "Status", "status", static o => ((global::Stratus.Ec2.Model.InstanceNetworkInterface)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.InstanceNetworkInterface)o).Status = (string?)v, jsonName: "status"),
             new SM::MemberInfo("SubnetId", SString, "SubnetId", "subnetId", static o => ((global::Stratus.Ec2.Model.InstanceNetworkInterface)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.InstanceNetworkInterface)o).SubnetId = (string?)v, jsonName: "subnetId"),
             new SM::MemberInfo("VpcId", SString, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.InstanceNetworkInterface)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.InstanceNetworkInterface)o).VpcId = (string?)v, jsonName: "vpcId"));
-        SInstanceNetworkInterfaceAssociation.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceNetworkInterfaceAssociation(),
+
+    private static void WSInstanceNetworkInterfaceAssociation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceNetworkInterfaceAssociation(),
             new SM::MemberInfo("CarrierIp", SString, "CarrierIp", "carrierIp", static o => ((global::Stratus.Ec2.Model.InstanceNetworkInterfaceAssociation)o).CarrierIp, static (o, v) => ((global::Stratus.Ec2.Model.InstanceNetworkInterfaceAssociation)o).CarrierIp = (string?)v, jsonName: "carrierIp"),
             new SM::MemberInfo("CustomerOwnedIp", SString, "CustomerOwnedIp", "customerOwnedIp", static o => ((global::Stratus.Ec2.Model.InstanceNetworkInterfaceAssociation)o).CustomerOwnedIp, static (o, v) => ((global::Stratus.Ec2.Model.InstanceNetworkInterfaceAssociation)o).CustomerOwnedIp = (string?)v, jsonName: "customerOwnedIp"),
             new SM::MemberInfo("IpOwnerId", SString, "IpOwnerId", "ipOwnerId", static o => ((global::Stratus.Ec2.Model.InstanceNetworkInterfaceAssociation)o).IpOwnerId, static (o, v) => ((global::Stratus.Ec2.Model.InstanceNetworkInterfaceAssociation)o).IpOwnerId = (string?)v, jsonName: "ipOwnerId"),
             new SM::MemberInfo("PublicDnsName", SString, "PublicDnsName", "publicDnsName", static o => ((global::Stratus.Ec2.Model.InstanceNetworkInterfaceAssociation)o).PublicDnsName, static (o, v) => ((global::Stratus.Ec2.Model.InstanceNetworkInterfaceAssociation)o).PublicDnsName = (string?)v, jsonName: "publicDnsName"),
             new SM::MemberInfo("PublicIp", SString, "PublicIp", "publicIp", static o => ((global::Stratus.Ec2.Model.InstanceNetworkInterfaceAssociation)o).PublicIp, static (o, v) => ((global::Stratus.Ec2.Model.InstanceNetworkInterfaceAssociation)o).PublicIp = (string?)v, jsonName: "publicIp"));
-        SInstanceNetworkInterfaceAttachment.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceNetworkInterfaceAttachment(),
+
+    private static void WSInstanceNetworkInterfaceAttachment(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceNetworkInterfaceAttachment(),
             new SM::MemberInfo("AttachTime", SDateTime, "AttachTime", "attachTime", static o => ((global::Stratus.Ec2.Model.InstanceNetworkInterfaceAttachment)o).AttachTime, static (o, v) => ((global::Stratus.Ec2.Model.InstanceNetworkInterfaceAttachment)o).AttachTime = (global::System.DateTime?)v, jsonName: "attachTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.InstanceNetworkInterfaceAttachment)o).AttachTime),
             new SM::MemberInfo("AttachmentId", SString, "AttachmentId", "attachmentId", static o => ((global::Stratus.Ec2.Model.InstanceNetworkInterfaceAttachment)o).AttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.InstanceNetworkInterfaceAttachment)o).AttachmentId = (string?)v, jsonName: "attachmentId"),
             new SM::MemberInfo("DeleteOnTermination", SBoolean, "DeleteOnTermination", "deleteOnTermination", static o => ((global::Stratus.Ec2.Model.InstanceNetworkInterfaceAttachment)o).DeleteOnTermination, static (o, v) => ((global::Stratus.Ec2.Model.InstanceNetworkInterfaceAttachment)o).DeleteOnTermination = (bool?)v, jsonName: "deleteOnTermination", getBoolean: static o => ((global::Stratus.Ec2.Model.InstanceNetworkInterfaceAttachment)o).DeleteOnTermination),
@@ -905,8 +2323,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("EnaSrdSpecification", SInstanceAttachmentEnaSrdSpecification, "EnaSrdSpecification", "enaSrdSpecification", static o => ((global::Stratus.Ec2.Model.InstanceNetworkInterfaceAttachment)o).EnaSrdSpecification, static (o, v) => ((global::Stratus.Ec2.Model.InstanceNetworkInterfaceAttachment)o).EnaSrdSpecification = (global::Stratus.Ec2.Model.InstanceAttachmentEnaSrdSpecification?)v, jsonName: "enaSrdSpecification"),
             new SM::MemberInfo("NetworkCardIndex", SInteger, "NetworkCardIndex", "networkCardIndex", static o => ((global::Stratus.Ec2.Model.InstanceNetworkInterfaceAttachment)o).NetworkCardIndex, static (o, v) => ((global::Stratus.Ec2.Model.InstanceNetworkInterfaceAttachment)o).NetworkCardIndex = (int?)v, jsonName: "networkCardIndex", getInt32: static o => ((global::Stratus.Ec2.Model.InstanceNetworkInterfaceAttachment)o).NetworkCardIndex),
             new SM::MemberInfo("Status", SAttachmentStatus, "Status", "status", static o => ((global::Stratus.Ec2.Model.InstanceNetworkInterfaceAttachment)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.InstanceNetworkInterfaceAttachment)o).Status = (string?)v, jsonName: "status"));
-        SInstanceNetworkInterfaceList.InitList(SInstanceNetworkInterface, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceNetworkInterface>());
-        SInstanceNetworkInterfaceSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceNetworkInterfaceSpecification(),
+
+    private static void WSInstanceNetworkInterfaceSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceNetworkInterfaceSpecification(),
             new SM::MemberInfo("AssociateCarrierIpAddress", SBoolean, "AssociateCarrierIpAddress", "AssociateCarrierIpAddress", static o => ((global::Stratus.Ec2.Model.InstanceNetworkInterfaceSpecification)o).AssociateCarrierIpAddress, static (o, v) => ((global::Stratus.Ec2.Model.InstanceNetworkInterfaceSpecification)o).AssociateCarrierIpAddress = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.InstanceNetworkInterfaceSpecification)o).AssociateCarrierIpAddress),
             new SM::MemberInfo("AssociatePublicIpAddress", SBoolean, "AssociatePublicIpAddress", "associatePublicIpAddress", static o => ((global::Stratus.Ec2.Model.InstanceNetworkInterfaceSpecification)o).AssociatePublicIpAddress, static (o, v) => ((global::Stratus.Ec2.Model.InstanceNetworkInterfaceSpecification)o).AssociatePublicIpAddress = (bool?)v, jsonName: "associatePublicIpAddress", getBoolean: static o => ((global::Stratus.Ec2.Model.InstanceNetworkInterfaceSpecification)o).AssociatePublicIpAddress),
             new SM::MemberInfo("ConnectionTrackingSpecification", SConnectionTrackingSpecificationRequest, "ConnectionTrackingSpecification", "ConnectionTrackingSpecification", static o => ((global::Stratus.Ec2.Model.InstanceNetworkInterfaceSpecification)o).ConnectionTrackingSpecification, static (o, v) => ((global::Stratus.Ec2.Model.InstanceNetworkInterfaceSpecification)o).ConnectionTrackingSpecification = (global::Stratus.Ec2.Model.ConnectionTrackingSpecificationRequest?)v),
@@ -930,18 +2349,24 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("PrivateIpAddresses", SPrivateIpAddressSpecificationList, "PrivateIpAddresses", "privateIpAddressesSet", static o => ((global::Stratus.Ec2.Model.InstanceNetworkInterfaceSpecification)o).PrivateIpAddresses, static (o, v) => ((global::Stratus.Ec2.Model.InstanceNetworkInterfaceSpecification)o).PrivateIpAddresses = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PrivateIpAddressSpecification>?)v, jsonName: "privateIpAddressesSet"),
             new SM::MemberInfo("SecondaryPrivateIpAddressCount", SInteger, "SecondaryPrivateIpAddressCount", "secondaryPrivateIpAddressCount", static o => ((global::Stratus.Ec2.Model.InstanceNetworkInterfaceSpecification)o).SecondaryPrivateIpAddressCount, static (o, v) => ((global::Stratus.Ec2.Model.InstanceNetworkInterfaceSpecification)o).SecondaryPrivateIpAddressCount = (int?)v, jsonName: "secondaryPrivateIpAddressCount", getInt32: static o => ((global::Stratus.Ec2.Model.InstanceNetworkInterfaceSpecification)o).SecondaryPrivateIpAddressCount),
             new SM::MemberInfo("SubnetId", SString, "SubnetId", "subnetId", static o => ((global::Stratus.Ec2.Model.InstanceNetworkInterfaceSpecification)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.InstanceNetworkInterfaceSpecification)o).SubnetId = (string?)v, jsonName: "subnetId"));
-        SInstanceNetworkInterfaceSpecificationList.InitList(SInstanceNetworkInterfaceSpecification, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceNetworkInterfaceSpecification>());
-        SInstanceNetworkPerformanceOptions.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceNetworkPerformanceOptions(),
+
+    private static void WSInstanceNetworkPerformanceOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceNetworkPerformanceOptions(),
             new SM::MemberInfo("BandwidthWeighting", SInstanceBandwidthWeighting, "BandwidthWeighting", "bandwidthWeighting", static o => ((global::Stratus.Ec2.Model.InstanceNetworkPerformanceOptions)o).BandwidthWeighting, static (o, v) => ((global::Stratus.Ec2.Model.InstanceNetworkPerformanceOptions)o).BandwidthWeighting = (string?)v, jsonName: "bandwidthWeighting"));
-        SInstanceNetworkPerformanceOptionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceNetworkPerformanceOptionsRequest(),
+
+    private static void WSInstanceNetworkPerformanceOptionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceNetworkPerformanceOptionsRequest(),
             new SM::MemberInfo("BandwidthWeighting", SInstanceBandwidthWeighting, "BandwidthWeighting", "BandwidthWeighting", static o => ((global::Stratus.Ec2.Model.InstanceNetworkPerformanceOptionsRequest)o).BandwidthWeighting, static (o, v) => ((global::Stratus.Ec2.Model.InstanceNetworkPerformanceOptionsRequest)o).BandwidthWeighting = (string?)v));
-        SInstancePrivateIpAddress.InitStructure(static () => new global::Stratus.Ec2.Model.InstancePrivateIpAddress(),
+
+    private static void WSInstancePrivateIpAddress(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstancePrivateIpAddress(),
             new SM::MemberInfo("Association", SInstanceNetworkInterfaceAssociation, "Association", "association", static o => ((global::Stratus.Ec2.Model.InstancePrivateIpAddress)o).Association, static (o, v) => ((global::Stratus.Ec2.Model.InstancePrivateIpAddress)o).Association = (global::Stratus.Ec2.Model.InstanceNetworkInterfaceAssociation?)v, jsonName: "association"),
             new SM::MemberInfo("Primary", SBoolean, "Primary", "primary", static o => ((global::Stratus.Ec2.Model.InstancePrivateIpAddress)o).Primary, static (o, v) => ((global::Stratus.Ec2.Model.InstancePrivateIpAddress)o).Primary = (bool?)v, jsonName: "primary", getBoolean: static o => ((global::Stratus.Ec2.Model.InstancePrivateIpAddress)o).Primary),
             new SM::MemberInfo("PrivateDnsName", SString, "PrivateDnsName", "privateDnsName", static o => ((global::Stratus.Ec2.Model.InstancePrivateIpAddress)o).PrivateDnsName, static (o, v) => ((global::Stratus.Ec2.Model.InstancePrivateIpAddress)o).PrivateDnsName = (string?)v, jsonName: "privateDnsName"),
             new SM::MemberInfo("PrivateIpAddress", SString, "PrivateIpAddress", "privateIpAddress", static o => ((global::Stratus.Ec2.Model.InstancePrivateIpAddress)o).PrivateIpAddress, static (o, v) => ((global::Stratus.Ec2.Model.InstancePrivateIpAddress)o).PrivateIpAddress = (string?)v, jsonName: "privateIpAddress"));
-        SInstancePrivateIpAddressList.InitList(SInstancePrivateIpAddress, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstancePrivateIpAddress>());
-        SInstanceRequirements.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceRequirements(),
+
+    private static void WSInstanceRequirements(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceRequirements(),
             new SM::MemberInfo("AcceleratorCount", SAcceleratorCount, "AcceleratorCount", "acceleratorCount", static o => ((global::Stratus.Ec2.Model.InstanceRequirements)o).AcceleratorCount, static (o, v) => ((global::Stratus.Ec2.Model.InstanceRequirements)o).AcceleratorCount = (global::Stratus.Ec2.Model.AcceleratorCount?)v, jsonName: "acceleratorCount"),
             new SM::MemberInfo("AcceleratorManufacturers", SAcceleratorManufacturerSet, "AcceleratorManufacturerSet", "acceleratorManufacturerSet", static o => ((global::Stratus.Ec2.Model.InstanceRequirements)o).AcceleratorManufacturers, static (o, v) => ((global::Stratus.Ec2.Model.InstanceRequirements)o).AcceleratorManufacturers = (global::System.Collections.Generic.List<string>?)v, jsonName: "acceleratorManufacturerSet"),
             new SM::MemberInfo("AcceleratorNames", SAcceleratorNameSet, "AcceleratorNameSet", "acceleratorNameSet", static o => ((global::Stratus.Ec2.Model.InstanceRequirements)o).AcceleratorNames, static (o, v) => ((global::Stratus.Ec2.Model.InstanceRequirements)o).AcceleratorNames = (global::System.Collections.Generic.List<string>?)v, jsonName: "acceleratorNameSet"),
@@ -968,7 +2393,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SpotMaxPricePercentageOverLowestPrice", SInteger, "SpotMaxPricePercentageOverLowestPrice", "spotMaxPricePercentageOverLowestPrice", static o => ((global::Stratus.Ec2.Model.InstanceRequirements)o).SpotMaxPricePercentageOverLowestPrice, static (o, v) => ((global::Stratus.Ec2.Model.InstanceRequirements)o).SpotMaxPricePercentageOverLowestPrice = (int?)v, jsonName: "spotMaxPricePercentageOverLowestPrice", getInt32: static o => ((global::Stratus.Ec2.Model.InstanceRequirements)o).SpotMaxPricePercentageOverLowestPrice),
             new SM::MemberInfo("TotalLocalStorageGB", STotalLocalStorageGB, "TotalLocalStorageGB", "totalLocalStorageGB", static o => ((global::Stratus.Ec2.Model.InstanceRequirements)o).TotalLocalStorageGB, static (o, v) => ((global::Stratus.Ec2.Model.InstanceRequirements)o).TotalLocalStorageGB = (global::Stratus.Ec2.Model.TotalLocalStorageGB?)v, jsonName: "totalLocalStorageGB"),
             new SM::MemberInfo("VCpuCount", SVCpuCountRange, "VCpuCount", "vCpuCount", static o => ((global::Stratus.Ec2.Model.InstanceRequirements)o).VCpuCount, static (o, v) => ((global::Stratus.Ec2.Model.InstanceRequirements)o).VCpuCount = (global::Stratus.Ec2.Model.VCpuCountRange?)v, jsonName: "vCpuCount"));
-        SInstanceRequirementsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceRequirementsRequest(),
+
+    private static void WSInstanceRequirementsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceRequirementsRequest(),
             new SM::MemberInfo("AcceleratorCount", SAcceleratorCountRequest, "AcceleratorCount", "AcceleratorCount", static o => ((global::Stratus.Ec2.Model.InstanceRequirementsRequest)o).AcceleratorCount, static (o, v) => ((global::Stratus.Ec2.Model.InstanceRequirementsRequest)o).AcceleratorCount = (global::Stratus.Ec2.Model.AcceleratorCountRequest?)v),
             new SM::MemberInfo("AcceleratorManufacturers", SAcceleratorManufacturerSet, "AcceleratorManufacturer", "AcceleratorManufacturer", static o => ((global::Stratus.Ec2.Model.InstanceRequirementsRequest)o).AcceleratorManufacturers, static (o, v) => ((global::Stratus.Ec2.Model.InstanceRequirementsRequest)o).AcceleratorManufacturers = (global::System.Collections.Generic.List<string>?)v, jsonName: "AcceleratorManufacturer"),
             new SM::MemberInfo("AcceleratorNames", SAcceleratorNameSet, "AcceleratorName", "AcceleratorName", static o => ((global::Stratus.Ec2.Model.InstanceRequirementsRequest)o).AcceleratorNames, static (o, v) => ((global::Stratus.Ec2.Model.InstanceRequirementsRequest)o).AcceleratorNames = (global::System.Collections.Generic.List<string>?)v, jsonName: "AcceleratorName"),
@@ -995,11 +2422,15 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SpotMaxPricePercentageOverLowestPrice", SInteger, "SpotMaxPricePercentageOverLowestPrice", "SpotMaxPricePercentageOverLowestPrice", static o => ((global::Stratus.Ec2.Model.InstanceRequirementsRequest)o).SpotMaxPricePercentageOverLowestPrice, static (o, v) => ((global::Stratus.Ec2.Model.InstanceRequirementsRequest)o).SpotMaxPricePercentageOverLowestPrice = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.InstanceRequirementsRequest)o).SpotMaxPricePercentageOverLowestPrice),
             new SM::MemberInfo("TotalLocalStorageGB", STotalLocalStorageGBRequest, "TotalLocalStorageGB", "TotalLocalStorageGB", static o => ((global::Stratus.Ec2.Model.InstanceRequirementsRequest)o).TotalLocalStorageGB, static (o, v) => ((global::Stratus.Ec2.Model.InstanceRequirementsRequest)o).TotalLocalStorageGB = (global::Stratus.Ec2.Model.TotalLocalStorageGBRequest?)v),
             new SM::MemberInfo("VCpuCount", SVCpuCountRangeRequest, "VCpuCount", "VCpuCount", static o => ((global::Stratus.Ec2.Model.InstanceRequirementsRequest)o).VCpuCount, static (o, v) => ((global::Stratus.Ec2.Model.InstanceRequirementsRequest)o).VCpuCount = (global::Stratus.Ec2.Model.VCpuCountRangeRequest?)v, required: true));
-        SInstanceRequirementsWithMetadataRequest.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceRequirementsWithMetadataRequest(),
+
+    private static void WSInstanceRequirementsWithMetadataRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceRequirementsWithMetadataRequest(),
             new SM::MemberInfo("ArchitectureTypes", SArchitectureTypeSet, "ArchitectureType", "ArchitectureType", static o => ((global::Stratus.Ec2.Model.InstanceRequirementsWithMetadataRequest)o).ArchitectureTypes, static (o, v) => ((global::Stratus.Ec2.Model.InstanceRequirementsWithMetadataRequest)o).ArchitectureTypes = (global::System.Collections.Generic.List<string>?)v, jsonName: "ArchitectureType"),
             new SM::MemberInfo("InstanceRequirements", SInstanceRequirementsRequest, "InstanceRequirements", "InstanceRequirements", static o => ((global::Stratus.Ec2.Model.InstanceRequirementsWithMetadataRequest)o).InstanceRequirements, static (o, v) => ((global::Stratus.Ec2.Model.InstanceRequirementsWithMetadataRequest)o).InstanceRequirements = (global::Stratus.Ec2.Model.InstanceRequirementsRequest?)v),
             new SM::MemberInfo("VirtualizationTypes", SVirtualizationTypeSet, "VirtualizationType", "VirtualizationType", static o => ((global::Stratus.Ec2.Model.InstanceRequirementsWithMetadataRequest)o).VirtualizationTypes, static (o, v) => ((global::Stratus.Ec2.Model.InstanceRequirementsWithMetadataRequest)o).VirtualizationTypes = (global::System.Collections.Generic.List<string>?)v, jsonName: "VirtualizationType"));
-        SInstanceSecondaryInterface.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceSecondaryInterface(),
+
+    private static void WSInstanceSecondaryInterface(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceSecondaryInterface(),
             new SM::MemberInfo("Attachment", SInstanceSecondaryInterfaceAttachment, "Attachment", "attachment", static o => ((global::Stratus.Ec2.Model.InstanceSecondaryInterface)o).Attachment, static (o, v) => ((global::Stratus.Ec2.Model.InstanceSecondaryInterface)o).Attachment = (global::Stratus.Ec2.Model.InstanceSecondaryInterfaceAttachment?)v, jsonName: "attachment"),
             new SM::MemberInfo("InterfaceType", SSecondaryInterfaceType, "InterfaceType", "interfaceType", static o => ((global::Stratus.Ec2.Model.InstanceSecondaryInterface)o).InterfaceType, static (o, v) => ((global::Stratus.Ec2.Model.InstanceSecondaryInterface)o).InterfaceType = (string?)v, jsonName: "interfaceType"),
             new SM::MemberInfo("MacAddress", SString, "MacAddress", "macAddress", static o => ((global::Stratus.Ec2.Model.InstanceSecondaryInterface)o).MacAddress, static (o, v) => ((global::Stratus.Ec2.Model.InstanceSecondaryInterface)o).MacAddress = (string?)v, jsonName: "macAddress"),
@@ -1010,22 +2441,26 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SecondarySubnetId", SSecondarySubnetId, "SecondarySubnetId", "secondarySubnetId", static o => ((global::Stratus.Ec2.Model.InstanceSecondaryInterface)o).SecondarySubnetId, static (o, v) => ((global::Stratus.Ec2.Model.InstanceSecondaryInterface)o).SecondarySubnetId = (string?)v, jsonName: "secondarySubnetId"),
             new SM::MemberInfo("SourceDestCheck", SBoolean, "SourceDestCheck", "sourceDestCheck", static o => ((global::Stratus.Ec2.Model.InstanceSecondaryInterface)o).SourceDestCheck, static (o, v) => ((global::Stratus.Ec2.Model.InstanceSecondaryInterface)o).SourceDestCheck = (bool?)v, jsonName: "sourceDestCheck", getBoolean: static o => ((global::Stratus.Ec2.Model.InstanceSecondaryInterface)o).SourceDestCheck),
             new SM::MemberInfo("Status", SSecondaryInterfaceStatus, "Status", "status", static o => ((global::Stratus.Ec2.Model.InstanceSecondaryInterface)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.InstanceSecondaryInterface)o).Status = (string?)v, jsonName: "status"));
-        SInstanceSecondaryInterfaceAttachment.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceSecondaryInterfaceAttachment(),
+
+    private static void WSInstanceSecondaryInterfaceAttachment(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceSecondaryInterfaceAttachment(),
             new SM::MemberInfo("AttachTime", SMillisecondDateTime, "AttachTime", "attachTime", static o => ((global::Stratus.Ec2.Model.InstanceSecondaryInterfaceAttachment)o).AttachTime, static (o, v) => ((global::Stratus.Ec2.Model.InstanceSecondaryInterfaceAttachment)o).AttachTime = (global::System.DateTime?)v, jsonName: "attachTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.InstanceSecondaryInterfaceAttachment)o).AttachTime),
             new SM::MemberInfo("AttachmentId", SString, "AttachmentId", "attachmentId", static o => ((global::Stratus.Ec2.Model.InstanceSecondaryInterfaceAttachment)o).AttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.InstanceSecondaryInterfaceAttachment)o).AttachmentId = (string?)v, jsonName: "attachmentId"),
             new SM::MemberInfo("DeleteOnTermination", SBoolean, "DeleteOnTermination", "deleteOnTermination", static o => ((global::Stratus.Ec2.Model.InstanceSecondaryInterfaceAttachment)o).DeleteOnTermination, static (o, v) => ((global::Stratus.Ec2.Model.InstanceSecondaryInterfaceAttachment)o).DeleteOnTermination = (bool?)v, jsonName: "deleteOnTermination", getBoolean: static o => ((global::Stratus.Ec2.Model.InstanceSecondaryInterfaceAttachment)o).DeleteOnTermination),
             new SM::MemberInfo("DeviceIndex", SInteger, "DeviceIndex", "deviceIndex", static o => ((global::Stratus.Ec2.Model.InstanceSecondaryInterfaceAttachment)o).DeviceIndex, static (o, v) => ((global::Stratus.Ec2.Model.InstanceSecondaryInterfaceAttachment)o).DeviceIndex = (int?)v, jsonName: "deviceIndex", getInt32: static o => ((global::Stratus.Ec2.Model.InstanceSecondaryInterfaceAttachment)o).DeviceIndex),
             new SM::MemberInfo("NetworkCardIndex", SInteger, "NetworkCardIndex", "networkCardIndex", static o => ((global::Stratus.Ec2.Model.InstanceSecondaryInterfaceAttachment)o).NetworkCardIndex, static (o, v) => ((global::Stratus.Ec2.Model.InstanceSecondaryInterfaceAttachment)o).NetworkCardIndex = (int?)v, jsonName: "networkCardIndex", getInt32: static o => ((global::Stratus.Ec2.Model.InstanceSecondaryInterfaceAttachment)o).NetworkCardIndex),
             new SM::MemberInfo("Status", SAttachmentStatus, "Status", "status", static o => ((global::Stratus.Ec2.Model.InstanceSecondaryInterfaceAttachment)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.InstanceSecondaryInterfaceAttachment)o).Status = (string?)v, jsonName: "status"));
-        SInstanceSecondaryInterfaceList.InitList(SInstanceSecondaryInterface, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceSecondaryInterface>());
-        SInstanceSecondaryInterfacePrivateIpAddress.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceSecondaryInterfacePrivateIpAddress(),
+
+    private static void WSInstanceSecondaryInterfacePrivateIpAddress(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceSecondaryInterfacePrivateIpAddress(),
             new SM::MemberInfo("PrivateIpAddress", SString, "PrivateIpAddress", "privateIpAddress", static o => ((global::Stratus.Ec2.Model.InstanceSecondaryInterfacePrivateIpAddress)o).PrivateIpAddress, static (o, v) => ((global::Stratus.Ec2.Model.InstanceSecondaryInterfacePrivateIpAddress)o).PrivateIpAddress = (string?)v, jsonName: "privateIpAddress"));
-        SInstanceSecondaryInterfacePrivateIpAddressList.InitList(SInstanceSecondaryInterfacePrivateIpAddress, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceSecondaryInterfacePrivateIpAddress>());
-        SInstanceSecondaryInterfacePrivateIpAddressListRequest.InitList(SInstanceSecondaryInterfacePrivateIpAddressRequest, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceSecondaryInterfacePrivateIpAddressRequest>());
-        SInstanceSecondaryInterfacePrivateIpAddressRequest.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceSecondaryInterfacePrivateIpAddressRequest(),
+
+    private static void WSInstanceSecondaryInterfacePrivateIpAddressRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceSecondaryInterfacePrivateIpAddressRequest(),
             new SM::MemberInfo("PrivateIpAddress", SString, "PrivateIpAddress", "PrivateIpAddress", static o => ((global::Stratus.Ec2.Model.InstanceSecondaryInterfacePrivateIpAddressRequest)o).PrivateIpAddress, static (o, v) => ((global::Stratus.Ec2.Model.InstanceSecondaryInterfacePrivateIpAddressRequest)o).PrivateIpAddress = (string?)v, required: true));
-        SInstanceSecondaryInterfaceSpecificationListRequest.InitList(SInstanceSecondaryInterfaceSpecificationRequest, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceSecondaryInterfaceSpecificationRequest>());
-        SInstanceSecondaryInterfaceSpecificationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceSecondaryInterfaceSpecificationRequest(),
+
+    private static void WSInstanceSecondaryInterfaceSpecificationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceSecondaryInterfaceSpecificationRequest(),
             new SM::MemberInfo("DeleteOnTermination", SBoolean, "DeleteOnTermination", "DeleteOnTermination", static o => ((global::Stratus.Ec2.Model.InstanceSecondaryInterfaceSpecificationRequest)o).DeleteOnTermination, static (o, v) => ((global::Stratus.Ec2.Model.InstanceSecondaryInterfaceSpecificationRequest)o).DeleteOnTermination = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.InstanceSecondaryInterfaceSpecificationRequest)o).DeleteOnTermination),
             new SM::MemberInfo("DeviceIndex", SInteger, "DeviceIndex", "DeviceIndex", static o => ((global::Stratus.Ec2.Model.InstanceSecondaryInterfaceSpecificationRequest)o).DeviceIndex, static (o, v) => ((global::Stratus.Ec2.Model.InstanceSecondaryInterfaceSpecificationRequest)o).DeviceIndex = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.InstanceSecondaryInterfaceSpecificationRequest)o).DeviceIndex),
             new SM::MemberInfo("InterfaceType", SSecondaryInterfaceType, "InterfaceType", "InterfaceType", static o => ((global::Stratus.Ec2.Model.InstanceSecondaryInterfaceSpecificationRequest)o).InterfaceType, static (o, v) => ((global::Stratus.Ec2.Model.InstanceSecondaryInterfaceSpecificationRequest)o).InterfaceType = (string?)v),
@@ -1033,20 +2468,26 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("PrivateIpAddressCount", SInteger, "PrivateIpAddressCount", "PrivateIpAddressCount", static o => ((global::Stratus.Ec2.Model.InstanceSecondaryInterfaceSpecificationRequest)o).PrivateIpAddressCount, static (o, v) => ((global::Stratus.Ec2.Model.InstanceSecondaryInterfaceSpecificationRequest)o).PrivateIpAddressCount = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.InstanceSecondaryInterfaceSpecificationRequest)o).PrivateIpAddressCount),
             new SM::MemberInfo("PrivateIpAddresses", SInstanceSecondaryInterfacePrivateIpAddressListRequest, "PrivateIpAddress", "PrivateIpAddress", static o => ((global::Stratus.Ec2.Model.InstanceSecondaryInterfaceSpecificationRequest)o).PrivateIpAddresses, static (o, v) => ((global::Stratus.Ec2.Model.InstanceSecondaryInterfaceSpecificationRequest)o).PrivateIpAddresses = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceSecondaryInterfacePrivateIpAddressRequest>?)v, jsonName: "PrivateIpAddress"),
             new SM::MemberInfo("SecondarySubnetId", SSecondarySubnetId, "SecondarySubnetId", "SecondarySubnetId", static o => ((global::Stratus.Ec2.Model.InstanceSecondaryInterfaceSpecificationRequest)o).SecondarySubnetId, static (o, v) => ((global::Stratus.Ec2.Model.InstanceSecondaryInterfaceSpecificationRequest)o).SecondarySubnetId = (string?)v));
-        SInstanceSet.InitList(SInstanceTopology, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceTopology>());
-        SInstanceSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceSpecification(),
+
+    private static void WSInstanceSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceSpecification(),
             new SM::MemberInfo("ExcludeBootVolume", SBoolean, "ExcludeBootVolume", "ExcludeBootVolume", static o => ((global::Stratus.Ec2.Model.InstanceSpecification)o).ExcludeBootVolume, static (o, v) => ((global::Stratus.Ec2.Model.InstanceSpecification)o).ExcludeBootVolume = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.InstanceSpecification)o).ExcludeBootVolume),
             new SM::MemberInfo("ExcludeDataVolumeIds", SVolumeIdStringList, "ExcludeDataVolumeId", "ExcludeDataVolumeId", static o => ((global::Stratus.Ec2.Model.InstanceSpecification)o).ExcludeDataVolumeIds, static (o, v) => ((global::Stratus.Ec2.Model.InstanceSpecification)o).ExcludeDataVolumeIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "ExcludeDataVolumeId"),
             new SM::MemberInfo("InstanceId", SInstanceIdWithVolumeResolver, "InstanceId", "InstanceId", static o => ((global::Stratus.Ec2.Model.InstanceSpecification)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.InstanceSpecification)o).InstanceId = (string?)v, required: true));
-        SInstanceState.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceState(),
+
+    private static void WSInstanceState(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceState(),
             new SM::MemberInfo("Code", SInteger, "Code", "code", static o => ((global::Stratus.Ec2.Model.InstanceState)o).Code, static (o, v) => ((global::Stratus.Ec2.Model.InstanceState)o).Code = (int?)v, jsonName: "code", getInt32: static o => ((global::Stratus.Ec2.Model.InstanceState)o).Code),
             new SM::MemberInfo("Name", SInstanceStateName, "Name", "name", static o => ((global::Stratus.Ec2.Model.InstanceState)o).Name, static (o, v) => ((global::Stratus.Ec2.Model.InstanceState)o).Name = (string?)v, jsonName: "name"));
-        SInstanceStateChange.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceStateChange(),
+
+    private static void WSInstanceStateChange(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceStateChange(),
             new SM::MemberInfo("CurrentState", SInstanceState, "CurrentState", "currentState", static o => ((global::Stratus.Ec2.Model.InstanceStateChange)o).CurrentState, static (o, v) => ((global::Stratus.Ec2.Model.InstanceStateChange)o).CurrentState = (global::Stratus.Ec2.Model.InstanceState?)v, jsonName: "currentState"),
             new SM::MemberInfo("InstanceId", SString, "InstanceId", "instanceId", static o => ((global::Stratus.Ec2.Model.InstanceStateChange)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.InstanceStateChange)o).InstanceId = (string?)v, jsonName: "instanceId"),
             new SM::MemberInfo("PreviousState", SInstanceState, "PreviousState", "previousState", static o => ((global::Stratus.Ec2.Model.InstanceStateChange)o).PreviousState, static (o, v) => ((global::Stratus.Ec2.Model.InstanceStateChange)o).PreviousState = (global::Stratus.Ec2.Model.InstanceState?)v, jsonName: "previousState"));
-        SInstanceStateChangeList.InitList(SInstanceStateChange, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceStateChange>());
-        SInstanceStatus.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceStatus(),
+
+    private static void WSInstanceStatus(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceStatus(),
             new SM::MemberInfo("AttachedEbsStatus", SEbsStatusSummary, "AttachedEbsStatus", "attachedEbsStatus", static o => ((global::Stratus.Ec2.Model.InstanceStatus)o).AttachedEbsStatus, static (o, v) => ((global::Stratus.Ec2.Model.InstanceStatus)o).AttachedEbsStatus = (global::Stratus.Ec2.Model.EbsStatusSummary?)v, jsonName: "attachedEbsStatus"),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.InstanceStatus)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.InstanceStatus)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("AvailabilityZoneId", SAvailabilityZoneId, "AvailabilityZoneId", "availabilityZoneId", static o => ((global::Stratus.Ec2.Model.InstanceStatus)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.InstanceStatus)o).AvailabilityZoneId = (string?)v, jsonName: "availabilityZoneId"),
@@ -1057,33 +2498,41 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Operator", SOperatorResponse, "Operator", "operator", static o => ((global::Stratus.Ec2.Model.InstanceStatus)o).Operator, static (o, v) => ((global::Stratus.Ec2.Model.InstanceStatus)o).Operator = (global::Stratus.Ec2.Model.OperatorResponse?)v, jsonName: "operator"),
             new SM::MemberInfo("OutpostArn", SString, "OutpostArn", "outpostArn", static o => ((global::Stratus.Ec2.Model.InstanceStatus)o).OutpostArn, static (o, v) => ((global::Stratus.Ec2.Model.InstanceStatus)o).OutpostArn = (string?)v, jsonName: "outpostArn"),
             new SM::MemberInfo("SystemStatus", SInstanceStatusSummary, "SystemStatus", "systemStatus", static o => ((global::Stratus.Ec2.Model.InstanceStatus)o).SystemStatus, static (o, v) => ((global::Stratus.Ec2.Model.InstanceStatus)o).SystemStatus = (global::Stratus.Ec2.Model.InstanceStatusSummary?)v, jsonName: "systemStatus"));
-        SInstanceStatusDetails.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceStatusDetails(),
+
+    private static void WSInstanceStatusDetails(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceStatusDetails(),
             new SM::MemberInfo("ImpairedSince", SDateTime, "ImpairedSince", "impairedSince", static o => ((global::Stratus.Ec2.Model.InstanceStatusDetails)o).ImpairedSince, static (o, v) => ((global::Stratus.Ec2.Model.InstanceStatusDetails)o).ImpairedSince = (global::System.DateTime?)v, jsonName: "impairedSince", getTimestamp: static o => ((global::Stratus.Ec2.Model.InstanceStatusDetails)o).ImpairedSince),
             new SM::MemberInfo("Name", SStatusName, "Name", "name", static o => ((global::Stratus.Ec2.Model.InstanceStatusDetails)o).Name, static (o, v) => ((global::Stratus.Ec2.Model.InstanceStatusDetails)o).Name = (string?)v, jsonName: "name"),
             new SM::MemberInfo("Status", SStatusType, "Status", "status", static o => ((global::Stratus.Ec2.Model.InstanceStatusDetails)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.InstanceStatusDetails)o).Status = (string?)v, jsonName: "status"));
-        SInstanceStatusDetailsList.InitList(SInstanceStatusDetails, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceStatusDetails>());
-        SInstanceStatusEvent.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceStatusEvent(),
+
+    private static void WSInstanceStatusEvent(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceStatusEvent(),
             new SM::MemberInfo("Code", SEventCode, "Code", "code", static o => ((global::Stratus.Ec2.Model.InstanceStatusEvent)o).Code, static (o, v) => ((global::Stratus.Ec2.Model.InstanceStatusEvent)o).Code = (string?)v, jsonName: "code"),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.InstanceStatusEvent)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.InstanceStatusEvent)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("InstanceEventId", SInstanceEventId, "InstanceEventId", "instanceEventId", static o => ((global::Stratus.Ec2.Model.InstanceStatusEvent)o).InstanceEventId, static (o, v) => ((global::Stratus.Ec2.Model.InstanceStatusEvent)o).InstanceEventId = (string?)v, jsonName: "instanceEventId"),
             new SM::MemberInfo("NotAfter", SDateTime, "NotAfter", "notAfter", static o => ((global::Stratus.Ec2.Model.InstanceStatusEvent)o).NotAfter, static (o, v) => ((global::Stratus.Ec2.Model.InstanceStatusEvent)o).NotAfter = (global::System.DateTime?)v, jsonName: "notAfter", getTimestamp: static o => ((global::Stratus.Ec2.Model.InstanceStatusEvent)o).NotAfter),
             new SM::MemberInfo("NotBefore", SDateTime, "NotBefore", "notBefore", static o => ((global::Stratus.Ec2.Model.InstanceStatusEvent)o).NotBefore, static (o, v) => ((global::Stratus.Ec2.Model.InstanceStatusEvent)o).NotBefore = (global::System.DateTime?)v, jsonName: "notBefore", getTimestamp: static o => ((global::Stratus.Ec2.Model.InstanceStatusEvent)o).NotBefore),
             new SM::MemberInfo("NotBeforeDeadline", SDateTime, "NotBeforeDeadline", "notBeforeDeadline", static o => ((global::Stratus.Ec2.Model.InstanceStatusEvent)o).NotBeforeDeadline, static (o, v) => ((global::Stratus.Ec2.Model.InstanceStatusEvent)o).NotBeforeDeadline = (global::System.DateTime?)v, jsonName: "notBeforeDeadline", getTimestamp: static o => ((global::Stratus.Ec2.Model.InstanceStatusEvent)o).NotBeforeDeadline));
-        SInstanceStatusEventList.InitList(SInstanceStatusEvent, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceStatusEvent>());
-        SInstanceStatusList.InitList(SInstanceStatus, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceStatus>());
-        SInstanceStatusSummary.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceStatusSummary(),
+
+    private static void WSInstanceStatusSummary(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceStatusSummary(),
             new SM::MemberInfo("Details", SInstanceStatusDetailsList, "Details", "details", static o => ((global::Stratus.Ec2.Model.InstanceStatusSummary)o).Details, static (o, v) => ((global::Stratus.Ec2.Model.InstanceStatusSummary)o).Details = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceStatusDetails>?)v, jsonName: "details"),
             new SM::MemberInfo("Status", SSummaryStatus, "Status", "status", static o => ((global::Stratus.Ec2.Model.InstanceStatusSummary)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.InstanceStatusSummary)o).Status = (string?)v, jsonName: "status"));
-        SInstanceStorageInfo.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceStorageInfo(),
+
+    private static void WSInstanceStorageInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceStorageInfo(),
             new SM::MemberInfo("Disks", SDiskInfoList, "Disks", "disks", static o => ((global::Stratus.Ec2.Model.InstanceStorageInfo)o).Disks, static (o, v) => ((global::Stratus.Ec2.Model.InstanceStorageInfo)o).Disks = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DiskInfo>?)v, jsonName: "disks"),
             new SM::MemberInfo("EncryptionSupport", SInstanceStorageEncryptionSupport, "EncryptionSupport", "encryptionSupport", static o => ((global::Stratus.Ec2.Model.InstanceStorageInfo)o).EncryptionSupport, static (o, v) => ((global::Stratus.Ec2.Model.InstanceStorageInfo)o).EncryptionSupport = (string?)v, jsonName: "encryptionSupport"),
             new SM::MemberInfo("NvmeSupport", SEphemeralNvmeSupport, "NvmeSupport", "nvmeSupport", static o => ((global::Stratus.Ec2.Model.InstanceStorageInfo)o).NvmeSupport, static (o, v) => ((global::Stratus.Ec2.Model.InstanceStorageInfo)o).NvmeSupport = (string?)v, jsonName: "nvmeSupport"),
             new SM::MemberInfo("TotalSizeInGB", SDiskSize, "TotalSizeInGB", "totalSizeInGB", static o => ((global::Stratus.Ec2.Model.InstanceStorageInfo)o).TotalSizeInGB, static (o, v) => ((global::Stratus.Ec2.Model.InstanceStorageInfo)o).TotalSizeInGB = (long?)v, jsonName: "totalSizeInGB", getInt64: static o => ((global::Stratus.Ec2.Model.InstanceStorageInfo)o).TotalSizeInGB));
-        SInstanceTagKeySet.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
-        SInstanceTagNotificationAttribute.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceTagNotificationAttribute(),
+
+    private static void WSInstanceTagNotificationAttribute(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceTagNotificationAttribute(),
             new SM::MemberInfo("IncludeAllTagsOfInstance", SBoolean, "IncludeAllTagsOfInstance", "includeAllTagsOfInstance", static o => ((global::Stratus.Ec2.Model.InstanceTagNotificationAttribute)o).IncludeAllTagsOfInstance, static (o, v) => ((global::Stratus.Ec2.Model.InstanceTagNotificationAttribute)o).IncludeAllTagsOfInstance = (bool?)v, jsonName: "includeAllTagsOfInstance", getBoolean: static o => ((global::Stratus.Ec2.Model.InstanceTagNotificationAttribute)o).IncludeAllTagsOfInstance),
             new SM::MemberInfo("InstanceTagKeys", SInstanceTagKeySet, "InstanceTagKeySet", "instanceTagKeySet", static o => ((global::Stratus.Ec2.Model.InstanceTagNotificationAttribute)o).InstanceTagKeys, static (o, v) => ((global::Stratus.Ec2.Model.InstanceTagNotificationAttribute)o).InstanceTagKeys = (global::System.Collections.Generic.List<string>?)v, jsonName: "instanceTagKeySet"));
-        SInstanceTopology.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceTopology(),
+
+    private static void WSInstanceTopology(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceTopology(),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.InstanceTopology)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.InstanceTopology)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("CapacityBlockId", SString, "CapacityBlockId", "capacityBlockId", static o => ((global::Stratus.Ec2.Model.InstanceTopology)o).CapacityBlockId, static (o, v) => ((global::Stratus.Ec2.Model.InstanceTopology)o).CapacityBlockId = (string?)v, jsonName: "capacityBlockId"),
             new SM::MemberInfo("GroupName", SString, "GroupName", "groupName", static o => ((global::Stratus.Ec2.Model.InstanceTopology)o).GroupName, static (o, v) => ((global::Stratus.Ec2.Model.InstanceTopology)o).GroupName = (string?)v, jsonName: "groupName"),
@@ -1091,7 +2540,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("InstanceType", SString, "InstanceType", "instanceType", static o => ((global::Stratus.Ec2.Model.InstanceTopology)o).InstanceType, static (o, v) => ((global::Stratus.Ec2.Model.InstanceTopology)o).InstanceType = (string?)v, jsonName: "instanceType"),
             new SM::MemberInfo("NetworkNodes", SNetworkNodesList, "NetworkNodeSet", "networkNodeSet", static o => ((global::Stratus.Ec2.Model.InstanceTopology)o).NetworkNodes, static (o, v) => ((global::Stratus.Ec2.Model.InstanceTopology)o).NetworkNodes = (global::System.Collections.Generic.List<string>?)v, jsonName: "networkNodeSet"),
             new SM::MemberInfo("ZoneId", SString, "ZoneId", "zoneId", static o => ((global::Stratus.Ec2.Model.InstanceTopology)o).ZoneId, static (o, v) => ((global::Stratus.Ec2.Model.InstanceTopology)o).ZoneId = (string?)v, jsonName: "zoneId"));
-        SInstanceTypeInfo.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceTypeInfo(),
+
+    private static void WSInstanceTypeInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceTypeInfo(),
             new SM::MemberInfo("AutoRecoverySupported", SAutoRecoveryFlag, "AutoRecoverySupported", "autoRecoverySupported", static o => ((global::Stratus.Ec2.Model.InstanceTypeInfo)o).AutoRecoverySupported, static (o, v) => ((global::Stratus.Ec2.Model.InstanceTypeInfo)o).AutoRecoverySupported = (bool?)v, jsonName: "autoRecoverySupported", getBoolean: static o => ((global::Stratus.Ec2.Model.InstanceTypeInfo)o).AutoRecoverySupported),
             new SM::MemberInfo("BareMetal", SBareMetalFlag, "BareMetal", "bareMetal", static o => ((global::Stratus.Ec2.Model.InstanceTypeInfo)o).BareMetal, static (o, v) => ((global::Stratus.Ec2.Model.InstanceTypeInfo)o).BareMetal = (bool?)v, jsonName: "bareMetal", getBoolean: static o => ((global::Stratus.Ec2.Model.InstanceTypeInfo)o).BareMetal),
             new SM::MemberInfo("BurstablePerformanceSupported", SBurstablePerformanceFlag, "BurstablePerformanceSupported", "burstablePerformanceSupported", static o => ((global::Stratus.Ec2.Model.InstanceTypeInfo)o).BurstablePerformanceSupported, static (o, v) => ((global::Stratus.Ec2.Model.InstanceTypeInfo)o).BurstablePerformanceSupported = (bool?)v, jsonName: "burstablePerformanceSupported", getBoolean: static o => ((global::Stratus.Ec2.Model.InstanceTypeInfo)o).BurstablePerformanceSupported),
@@ -1124,47 +2575,53 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SupportedUsageClasses", SUsageClassTypeList, "SupportedUsageClasses", "supportedUsageClasses", static o => ((global::Stratus.Ec2.Model.InstanceTypeInfo)o).SupportedUsageClasses, static (o, v) => ((global::Stratus.Ec2.Model.InstanceTypeInfo)o).SupportedUsageClasses = (global::System.Collections.Generic.List<string>?)v, jsonName: "supportedUsageClasses"),
             new SM::MemberInfo("SupportedVirtualizationTypes", SVirtualizationTypeList, "SupportedVirtualizationTypes", "supportedVirtualizationTypes", static o => ((global::Stratus.Ec2.Model.InstanceTypeInfo)o).SupportedVirtualizationTypes, static (o, v) => ((global::Stratus.Ec2.Model.InstanceTypeInfo)o).SupportedVirtualizationTypes = (global::System.Collections.Generic.List<string>?)v, jsonName: "supportedVirtualizationTypes"),
             new SM::MemberInfo("VCpuInfo", SVCpuInfo, "VCpuInfo", "vCpuInfo", static o => ((global::Stratus.Ec2.Model.InstanceTypeInfo)o).VCpuInfo, static (o, v) => ((global::Stratus.Ec2.Model.InstanceTypeInfo)o).VCpuInfo = (global::Stratus.Ec2.Model.VCpuInfo?)v, jsonName: "vCpuInfo"));
-        SInstanceTypeInfoFromInstanceRequirements.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceTypeInfoFromInstanceRequirements(),
+
+    private static void WSInstanceTypeInfoFromInstanceRequirements(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceTypeInfoFromInstanceRequirements(),
             new SM::MemberInfo("InstanceType", SString, "InstanceType", "instanceType", static o => ((global::Stratus.Ec2.Model.InstanceTypeInfoFromInstanceRequirements)o).InstanceType, static (o, v) => ((global::Stratus.Ec2.Model.InstanceTypeInfoFromInstanceRequirements)o).InstanceType = (string?)v, jsonName: "instanceType"));
-        SInstanceTypeInfoFromInstanceRequirementsSet.InitList(SInstanceTypeInfoFromInstanceRequirements, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceTypeInfoFromInstanceRequirements>());
-        SInstanceTypeInfoList.InitList(SInstanceTypeInfo, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceTypeInfo>());
-        SInstanceTypeList.InitList(SInstanceType, "member", static () => new global::System.Collections.Generic.List<string>());
-        SInstanceTypeOffering.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceTypeOffering(),
+
+    private static void WSInstanceTypeOffering(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceTypeOffering(),
             new SM::MemberInfo("InstanceType", SInstanceType, "InstanceType", "instanceType", static o => ((global::Stratus.Ec2.Model.InstanceTypeOffering)o).InstanceType, static (o, v) => ((global::Stratus.Ec2.Model.InstanceTypeOffering)o).InstanceType = (string?)v, jsonName: "instanceType"),
             new SM::MemberInfo("Location", SLocation, "Location", "location", static o => ((global::Stratus.Ec2.Model.InstanceTypeOffering)o).Location, static (o, v) => ((global::Stratus.Ec2.Model.InstanceTypeOffering)o).Location = (string?)v, jsonName: "location"),
             new SM::MemberInfo("LocationType", SLocationType, "LocationType", "locationType", static o => ((global::Stratus.Ec2.Model.InstanceTypeOffering)o).LocationType, static (o, v) => ((global::Stratus.Ec2.Model.InstanceTypeOffering)o).LocationType = (string?)v, jsonName: "locationType"));
-        SInstanceTypeOfferingsList.InitList(SInstanceTypeOffering, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceTypeOffering>());
-        SInstanceTypes.InitList(SString, "member", static () => new global::System.Collections.Generic.List<string>());
-        SInstanceTypesList.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
-        SInstanceUsage.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceUsage(),
+
+    private static void WSInstanceUsage(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InstanceUsage(),
             new SM::MemberInfo("AccountId", SString, "AccountId", "accountId", static o => ((global::Stratus.Ec2.Model.InstanceUsage)o).AccountId, static (o, v) => ((global::Stratus.Ec2.Model.InstanceUsage)o).AccountId = (string?)v, jsonName: "accountId"),
             new SM::MemberInfo("UsedInstanceCount", SInteger, "UsedInstanceCount", "usedInstanceCount", static o => ((global::Stratus.Ec2.Model.InstanceUsage)o).UsedInstanceCount, static (o, v) => ((global::Stratus.Ec2.Model.InstanceUsage)o).UsedInstanceCount = (int?)v, jsonName: "usedInstanceCount", getInt32: static o => ((global::Stratus.Ec2.Model.InstanceUsage)o).UsedInstanceCount));
-        SInstanceUsageSet.InitList(SInstanceUsage, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceUsage>());
-        SIntegrateServices.InitStructure(static () => new global::Stratus.Ec2.Model.IntegrateServices(),
+
+    private static void WSIntegrateServices(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IntegrateServices(),
             new SM::MemberInfo("AthenaIntegrations", SAthenaIntegrationsSet, "AthenaIntegration", "AthenaIntegration", static o => ((global::Stratus.Ec2.Model.IntegrateServices)o).AthenaIntegrations, static (o, v) => ((global::Stratus.Ec2.Model.IntegrateServices)o).AthenaIntegrations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AthenaIntegration>?)v, jsonName: "AthenaIntegration"));
-        SInternetGateway.InitStructure(static () => new global::Stratus.Ec2.Model.InternetGateway(),
+
+    private static void WSInternetGateway(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InternetGateway(),
             new SM::MemberInfo("Attachments", SInternetGatewayAttachmentList, "AttachmentSet", "attachmentSet", static o => ((global::Stratus.Ec2.Model.InternetGateway)o).Attachments, static (o, v) => ((global::Stratus.Ec2.Model.InternetGateway)o).Attachments = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InternetGatewayAttachment>?)v, jsonName: "attachmentSet"),
             new SM::MemberInfo("InternetGatewayId", SString, "InternetGatewayId", "internetGatewayId", static o => ((global::Stratus.Ec2.Model.InternetGateway)o).InternetGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.InternetGateway)o).InternetGatewayId = (string?)v, jsonName: "internetGatewayId"),
             new SM::MemberInfo("OwnerId", SString, "OwnerId", "ownerId", static o => ((global::Stratus.Ec2.Model.InternetGateway)o).OwnerId, static (o, v) => ((global::Stratus.Ec2.Model.InternetGateway)o).OwnerId = (string?)v, jsonName: "ownerId"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.InternetGateway)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.InternetGateway)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SInternetGatewayAttachment.InitStructure(static () => new global::Stratus.Ec2.Model.InternetGatewayAttachment(),
+
+    private static void WSInternetGatewayAttachment(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InternetGatewayAttachment(),
             new SM::MemberInfo("State", SAttachmentStatus, "State", "state", static o => ((global::Stratus.Ec2.Model.InternetGatewayAttachment)o).State, static (o, v) => ((global::Stratus.Ec2.Model.InternetGatewayAttachment)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("VpcId", SString, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.InternetGatewayAttachment)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.InternetGatewayAttachment)o).VpcId = (string?)v, jsonName: "vpcId"));
-        SInternetGatewayAttachmentList.InitList(SInternetGatewayAttachment, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InternetGatewayAttachment>());
-        SInternetGatewayIdList.InitList(SInternetGatewayId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SInternetGatewayList.InitList(SInternetGateway, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InternetGateway>());
-        SInterruptibleCapacityAllocation.InitStructure(static () => new global::Stratus.Ec2.Model.InterruptibleCapacityAllocation(),
+
+    private static void WSInterruptibleCapacityAllocation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InterruptibleCapacityAllocation(),
             new SM::MemberInfo("InstanceCount", SInteger, "InstanceCount", "instanceCount", static o => ((global::Stratus.Ec2.Model.InterruptibleCapacityAllocation)o).InstanceCount, static (o, v) => ((global::Stratus.Ec2.Model.InterruptibleCapacityAllocation)o).InstanceCount = (int?)v, jsonName: "instanceCount", getInt32: static o => ((global::Stratus.Ec2.Model.InterruptibleCapacityAllocation)o).InstanceCount),
             new SM::MemberInfo("InterruptibleCapacityReservationId", SString, "InterruptibleCapacityReservationId", "interruptibleCapacityReservationId", static o => ((global::Stratus.Ec2.Model.InterruptibleCapacityAllocation)o).InterruptibleCapacityReservationId, static (o, v) => ((global::Stratus.Ec2.Model.InterruptibleCapacityAllocation)o).InterruptibleCapacityReservationId = (string?)v, jsonName: "interruptibleCapacityReservationId"),
             new SM::MemberInfo("InterruptionType", SInterruptionType, "InterruptionType", "interruptionType", static o => ((global::Stratus.Ec2.Model.InterruptibleCapacityAllocation)o).InterruptionType, static (o, v) => ((global::Stratus.Ec2.Model.InterruptibleCapacityAllocation)o).InterruptionType = (string?)v, jsonName: "interruptionType"),
             new SM::MemberInfo("Status", SInterruptibleCapacityReservationAllocationStatus, "Status", "status", static o => ((global::Stratus.Ec2.Model.InterruptibleCapacityAllocation)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.InterruptibleCapacityAllocation)o).Status = (string?)v, jsonName: "status"),
             new SM::MemberInfo("TargetInstanceCount", SInteger, "TargetInstanceCount", "targetInstanceCount", static o => ((global::Stratus.Ec2.Model.InterruptibleCapacityAllocation)o).TargetInstanceCount, static (o, v) => ((global::Stratus.Ec2.Model.InterruptibleCapacityAllocation)o).TargetInstanceCount = (int?)v, jsonName: "targetInstanceCount", getInt32: static o => ((global::Stratus.Ec2.Model.InterruptibleCapacityAllocation)o).TargetInstanceCount));
-        SInterruptionInfo.InitStructure(static () => new global::Stratus.Ec2.Model.InterruptionInfo(),
+
+    private static void WSInterruptionInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.InterruptionInfo(),
             new SM::MemberInfo("InterruptionType", SInterruptionType, "InterruptionType", "interruptionType", static o => ((global::Stratus.Ec2.Model.InterruptionInfo)o).InterruptionType, static (o, v) => ((global::Stratus.Ec2.Model.InterruptionInfo)o).InterruptionType = (string?)v, jsonName: "interruptionType"),
             new SM::MemberInfo("SourceCapacityReservationId", SString, "SourceCapacityReservationId", "sourceCapacityReservationId", static o => ((global::Stratus.Ec2.Model.InterruptionInfo)o).SourceCapacityReservationId, static (o, v) => ((global::Stratus.Ec2.Model.InterruptionInfo)o).SourceCapacityReservationId = (string?)v, jsonName: "sourceCapacityReservationId"));
-        SIpAddressList.InitList(SIpAddress, "item", static () => new global::System.Collections.Generic.List<string>());
-        SIpList.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
-        SIpPermission.InitStructure(static () => new global::Stratus.Ec2.Model.IpPermission(),
+
+    private static void WSIpPermission(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IpPermission(),
             new SM::MemberInfo("FromPort", SInteger, "FromPort", "fromPort", static o => ((global::Stratus.Ec2.Model.IpPermission)o).FromPort, static (o, v) => ((global::Stratus.Ec2.Model.IpPermission)o).FromPort = (int?)v, jsonName: "fromPort", getInt32: static o => ((global::Stratus.Ec2.Model.IpPermission)o).FromPort),
             new SM::MemberInfo("IpProtocol", SString, "IpProtocol", "ipProtocol", static o => ((global::Stratus.Ec2.Model.IpPermission)o).IpProtocol, static (o, v) => ((global::Stratus.Ec2.Model.IpPermission)o).IpProtocol = (string?)v, jsonName: "ipProtocol"),
             new SM::MemberInfo("IpRanges", SIpRangeList, "IpRanges", "ipRanges", static o => ((global::Stratus.Ec2.Model.IpPermission)o).IpRanges, static (o, v) => ((global::Stratus.Ec2.Model.IpPermission)o).IpRanges = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpRange>?)v, jsonName: "ipRanges"),
@@ -1172,14 +2629,14 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("PrefixListIds", SPrefixListIdList, "PrefixListIds", "prefixListIds", static o => ((global::Stratus.Ec2.Model.IpPermission)o).PrefixListIds, static (o, v) => ((global::Stratus.Ec2.Model.IpPermission)o).PrefixListIds = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PrefixListId>?)v, jsonName: "prefixListIds"),
             new SM::MemberInfo("ToPort", SInteger, "ToPort", "toPort", static o => ((global::Stratus.Ec2.Model.IpPermission)o).ToPort, static (o, v) => ((global::Stratus.Ec2.Model.IpPermission)o).ToPort = (int?)v, jsonName: "toPort", getInt32: static o => ((global::Stratus.Ec2.Model.IpPermission)o).ToPort),
             new SM::MemberInfo("UserIdGroupPairs", SUserIdGroupPairList, "Groups", "groups", static o => ((global::Stratus.Ec2.Model.IpPermission)o).UserIdGroupPairs, static (o, v) => ((global::Stratus.Ec2.Model.IpPermission)o).UserIdGroupPairs = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.UserIdGroupPair>?)v, jsonName: "groups"));
-        SIpPermissionList.InitList(SIpPermission, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpPermission>());
-        SIpPrefixList.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
-        SIpRange.InitStructure(static () => new global::Stratus.Ec2.Model.IpRange(),
+
+    private static void WSIpRange(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IpRange(),
             new SM::MemberInfo("CidrIp", SString, "CidrIp", "cidrIp", static o => ((global::Stratus.Ec2.Model.IpRange)o).CidrIp, static (o, v) => ((global::Stratus.Ec2.Model.IpRange)o).CidrIp = (string?)v, jsonName: "cidrIp"),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.IpRange)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.IpRange)o).Description = (string?)v, jsonName: "description"));
-        SIpRangeList.InitList(SIpRange, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpRange>());
-        SIpRanges.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
-        SIpam.InitStructure(static () => new global::Stratus.Ec2.Model.Ipam(),
+
+    private static void WSIpam(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Ipam(),
             new SM::MemberInfo("DefaultResourceDiscoveryAssociationId", SIpamResourceDiscoveryAssociationId, "DefaultResourceDiscoveryAssociationId", "defaultResourceDiscoveryAssociationId", static o => ((global::Stratus.Ec2.Model.Ipam)o).DefaultResourceDiscoveryAssociationId, static (o, v) => ((global::Stratus.Ec2.Model.Ipam)o).DefaultResourceDiscoveryAssociationId = (string?)v, jsonName: "defaultResourceDiscoveryAssociationId"),
             new SM::MemberInfo("DefaultResourceDiscoveryId", SIpamResourceDiscoveryId, "DefaultResourceDiscoveryId", "defaultResourceDiscoveryId", static o => ((global::Stratus.Ec2.Model.Ipam)o).DefaultResourceDiscoveryId, static (o, v) => ((global::Stratus.Ec2.Model.Ipam)o).DefaultResourceDiscoveryId = (string?)v, jsonName: "defaultResourceDiscoveryId"),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.Ipam)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.Ipam)o).Description = (string?)v, jsonName: "description"),
@@ -1198,7 +2655,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("StateMessage", SString, "StateMessage", "stateMessage", static o => ((global::Stratus.Ec2.Model.Ipam)o).StateMessage, static (o, v) => ((global::Stratus.Ec2.Model.Ipam)o).StateMessage = (string?)v, jsonName: "stateMessage"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.Ipam)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.Ipam)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("Tier", SIpamTier, "Tier", "tier", static o => ((global::Stratus.Ec2.Model.Ipam)o).Tier, static (o, v) => ((global::Stratus.Ec2.Model.Ipam)o).Tier = (string?)v, jsonName: "tier"));
-        SIpamAddressHistoryRecord.InitStructure(static () => new global::Stratus.Ec2.Model.IpamAddressHistoryRecord(),
+
+    private static void WSIpamAddressHistoryRecord(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IpamAddressHistoryRecord(),
             new SM::MemberInfo("ResourceCidr", SString, "ResourceCidr", "resourceCidr", static o => ((global::Stratus.Ec2.Model.IpamAddressHistoryRecord)o).ResourceCidr, static (o, v) => ((global::Stratus.Ec2.Model.IpamAddressHistoryRecord)o).ResourceCidr = (string?)v, jsonName: "resourceCidr"),
             new SM::MemberInfo("ResourceComplianceStatus", SIpamComplianceStatus, "ResourceComplianceStatus", "resourceComplianceStatus", static o => ((global::Stratus.Ec2.Model.IpamAddressHistoryRecord)o).ResourceComplianceStatus, static (o, v) => ((global::Stratus.Ec2.Model.IpamAddressHistoryRecord)o).ResourceComplianceStatus = (string?)v, jsonName: "resourceComplianceStatus"),
             new SM::MemberInfo("ResourceId", SString, "ResourceId", "resourceId", static o => ((global::Stratus.Ec2.Model.IpamAddressHistoryRecord)o).ResourceId, static (o, v) => ((global::Stratus.Ec2.Model.IpamAddressHistoryRecord)o).ResourceId = (string?)v, jsonName: "resourceId"),
@@ -1210,19 +2669,23 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SampledEndTime", SMillisecondDateTime, "SampledEndTime", "sampledEndTime", static o => ((global::Stratus.Ec2.Model.IpamAddressHistoryRecord)o).SampledEndTime, static (o, v) => ((global::Stratus.Ec2.Model.IpamAddressHistoryRecord)o).SampledEndTime = (global::System.DateTime?)v, jsonName: "sampledEndTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.IpamAddressHistoryRecord)o).SampledEndTime),
             new SM::MemberInfo("SampledStartTime", SMillisecondDateTime, "SampledStartTime", "sampledStartTime", static o => ((global::Stratus.Ec2.Model.IpamAddressHistoryRecord)o).SampledStartTime, static (o, v) => ((global::Stratus.Ec2.Model.IpamAddressHistoryRecord)o).SampledStartTime = (global::System.DateTime?)v, jsonName: "sampledStartTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.IpamAddressHistoryRecord)o).SampledStartTime),
             new SM::MemberInfo("VpcId", SString, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.IpamAddressHistoryRecord)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.IpamAddressHistoryRecord)o).VpcId = (string?)v, jsonName: "vpcId"));
-        SIpamAddressHistoryRecordSet.InitList(SIpamAddressHistoryRecord, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamAddressHistoryRecord>());
-        SIpamCidrAuthorizationContext.InitStructure(static () => new global::Stratus.Ec2.Model.IpamCidrAuthorizationContext(),
+
+    private static void WSIpamCidrAuthorizationContext(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IpamCidrAuthorizationContext(),
             new SM::MemberInfo("Message", SString, "Message", "Message", static o => ((global::Stratus.Ec2.Model.IpamCidrAuthorizationContext)o).Message, static (o, v) => ((global::Stratus.Ec2.Model.IpamCidrAuthorizationContext)o).Message = (string?)v),
             new SM::MemberInfo("Signature", SString, "Signature", "Signature", static o => ((global::Stratus.Ec2.Model.IpamCidrAuthorizationContext)o).Signature, static (o, v) => ((global::Stratus.Ec2.Model.IpamCidrAuthorizationContext)o).Signature = (string?)v));
-        SIpamDiscoveredAccount.InitStructure(static () => new global::Stratus.Ec2.Model.IpamDiscoveredAccount(),
+
+    private static void WSIpamDiscoveredAccount(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IpamDiscoveredAccount(),
             new SM::MemberInfo("AccountId", SString, "AccountId", "accountId", static o => ((global::Stratus.Ec2.Model.IpamDiscoveredAccount)o).AccountId, static (o, v) => ((global::Stratus.Ec2.Model.IpamDiscoveredAccount)o).AccountId = (string?)v, jsonName: "accountId"),
             new SM::MemberInfo("DiscoveryRegion", SString, "DiscoveryRegion", "discoveryRegion", static o => ((global::Stratus.Ec2.Model.IpamDiscoveredAccount)o).DiscoveryRegion, static (o, v) => ((global::Stratus.Ec2.Model.IpamDiscoveredAccount)o).DiscoveryRegion = (string?)v, jsonName: "discoveryRegion"),
             new SM::MemberInfo("FailureReason", SIpamDiscoveryFailureReason, "FailureReason", "failureReason", static o => ((global::Stratus.Ec2.Model.IpamDiscoveredAccount)o).FailureReason, static (o, v) => ((global::Stratus.Ec2.Model.IpamDiscoveredAccount)o).FailureReason = (global::Stratus.Ec2.Model.IpamDiscoveryFailureReason?)v, jsonName: "failureReason"),
             new SM::MemberInfo("LastAttemptedDiscoveryTime", SMillisecondDateTime, "LastAttemptedDiscoveryTime", "lastAttemptedDiscoveryTime", static o => ((global::Stratus.Ec2.Model.IpamDiscoveredAccount)o).LastAttemptedDiscoveryTime, static (o, v) => ((global::Stratus.Ec2.Model.IpamDiscoveredAccount)o).LastAttemptedDiscoveryTime = (global::System.DateTime?)v, jsonName: "lastAttemptedDiscoveryTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.IpamDiscoveredAccount)o).LastAttemptedDiscoveryTime),
             new SM::MemberInfo("LastSuccessfulDiscoveryTime", SMillisecondDateTime, "LastSuccessfulDiscoveryTime", "lastSuccessfulDiscoveryTime", static o => ((global::Stratus.Ec2.Model.IpamDiscoveredAccount)o).LastSuccessfulDiscoveryTime, static (o, v) => ((global::Stratus.Ec2.Model.IpamDiscoveredAccount)o).LastSuccessfulDiscoveryTime = (global::System.DateTime?)v, jsonName: "lastSuccessfulDiscoveryTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.IpamDiscoveredAccount)o).LastSuccessfulDiscoveryTime),
             new SM::MemberInfo("OrganizationalUnitId", SString, "OrganizationalUnitId", "organizationalUnitId", static o => ((global::Stratus.Ec2.Model.IpamDiscoveredAccount)o).OrganizationalUnitId, static (o, v) => ((global::Stratus.Ec2.Model.IpamDiscoveredAccount)o).OrganizationalUnitId = (string?)v, jsonName: "organizationalUnitId"));
-        SIpamDiscoveredAccountSet.InitList(SIpamDiscoveredAccount, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamDiscoveredAccount>());
-        SIpamDiscoveredPublicAddress.InitStructure(static () => new global::Stratus.Ec2.Model.IpamDiscoveredPublicAddress(),
+
+    private static void WSIpamDiscoveredPublicAddress(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IpamDiscoveredPublicAddress(),
             new SM::MemberInfo("Address", SString, "Address", "address", static o => ((global::Stratus.Ec2.Model.IpamDiscoveredPublicAddress)o).Address, static (o, v) => ((global::Stratus.Ec2.Model.IpamDiscoveredPublicAddress)o).Address = (string?)v, jsonName: "address"),
             new SM::MemberInfo("AddressAllocationId", SString, "AddressAllocationId", "addressAllocationId", static o => ((global::Stratus.Ec2.Model.IpamDiscoveredPublicAddress)o).AddressAllocationId, static (o, v) => ((global::Stratus.Ec2.Model.IpamDiscoveredPublicAddress)o).AddressAllocationId = (string?)v, jsonName: "addressAllocationId"),
             new SM::MemberInfo("AddressOwnerId", SString, "AddressOwnerId", "addressOwnerId", static o => ((global::Stratus.Ec2.Model.IpamDiscoveredPublicAddress)o).AddressOwnerId, static (o, v) => ((global::Stratus.Ec2.Model.IpamDiscoveredPublicAddress)o).AddressOwnerId = (string?)v, jsonName: "addressOwnerId"),
@@ -1242,8 +2705,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SubnetId", SString, "SubnetId", "subnetId", static o => ((global::Stratus.Ec2.Model.IpamDiscoveredPublicAddress)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.IpamDiscoveredPublicAddress)o).SubnetId = (string?)v, jsonName: "subnetId"),
             new SM::MemberInfo("Tags", SIpamPublicAddressTags, "Tags", "tags", static o => ((global::Stratus.Ec2.Model.IpamDiscoveredPublicAddress)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.IpamDiscoveredPublicAddress)o).Tags = (global::Stratus.Ec2.Model.IpamPublicAddressTags?)v, jsonName: "tags"),
             new SM::MemberInfo("VpcId", SString, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.IpamDiscoveredPublicAddress)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.IpamDiscoveredPublicAddress)o).VpcId = (string?)v, jsonName: "vpcId"));
-        SIpamDiscoveredPublicAddressSet.InitList(SIpamDiscoveredPublicAddress, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamDiscoveredPublicAddress>());
-        SIpamDiscoveredResourceCidr.InitStructure(static () => new global::Stratus.Ec2.Model.IpamDiscoveredResourceCidr(),
+
+    private static void WSIpamDiscoveredResourceCidr(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IpamDiscoveredResourceCidr(),
             new SM::MemberInfo("AvailabilityZoneId", SString, "AvailabilityZoneId", "availabilityZoneId", static o => ((global::Stratus.Ec2.Model.IpamDiscoveredResourceCidr)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.IpamDiscoveredResourceCidr)o).AvailabilityZoneId = (string?)v, jsonName: "availabilityZoneId"),
             new SM::MemberInfo("IpSource", SIpamResourceCidrIpSource, "IpSource", "ipSource", static o => ((global::Stratus.Ec2.Model.IpamDiscoveredResourceCidr)o).IpSource, static (o, v) => ((global::Stratus.Ec2.Model.IpamDiscoveredResourceCidr)o).IpSource = (string?)v, jsonName: "ipSource"),
             new SM::MemberInfo("IpUsage", SBoxedDouble, "IpUsage", "ipUsage", static o => ((global::Stratus.Ec2.Model.IpamDiscoveredResourceCidr)o).IpUsage, static (o, v) => ((global::Stratus.Ec2.Model.IpamDiscoveredResourceCidr)o).IpUsage = (double?)v, jsonName: "ipUsage", getDouble: static o => ((global::Stratus.Ec2.Model.IpamDiscoveredResourceCidr)o).IpUsage),
@@ -1258,11 +2722,14 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SampleTime", SMillisecondDateTime, "SampleTime", "sampleTime", static o => ((global::Stratus.Ec2.Model.IpamDiscoveredResourceCidr)o).SampleTime, static (o, v) => ((global::Stratus.Ec2.Model.IpamDiscoveredResourceCidr)o).SampleTime = (global::System.DateTime?)v, jsonName: "sampleTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.IpamDiscoveredResourceCidr)o).SampleTime),
             new SM::MemberInfo("SubnetId", SString, "SubnetId", "subnetId", static o => ((global::Stratus.Ec2.Model.IpamDiscoveredResourceCidr)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.IpamDiscoveredResourceCidr)o).SubnetId = (string?)v, jsonName: "subnetId"),
             new SM::MemberInfo("VpcId", SString, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.IpamDiscoveredResourceCidr)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.IpamDiscoveredResourceCidr)o).VpcId = (string?)v, jsonName: "vpcId"));
-        SIpamDiscoveredResourceCidrSet.InitList(SIpamDiscoveredResourceCidr, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamDiscoveredResourceCidr>());
-        SIpamDiscoveryFailureReason.InitStructure(static () => new global::Stratus.Ec2.Model.IpamDiscoveryFailureReason(),
+
+    private static void WSIpamDiscoveryFailureReason(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IpamDiscoveryFailureReason(),
             new SM::MemberInfo("Code", SIpamDiscoveryFailureCode, "Code", "code", static o => ((global::Stratus.Ec2.Model.IpamDiscoveryFailureReason)o).Code, static (o, v) => ((global::Stratus.Ec2.Model.IpamDiscoveryFailureReason)o).Code = (string?)v, jsonName: "code"),
             new SM::MemberInfo("Message", SString, "Message", "message", static o => ((global::Stratus.Ec2.Model.IpamDiscoveryFailureReason)o).Message, static (o, v) => ((global::Stratus.Ec2.Model.IpamDiscoveryFailureReason)o).Message = (string?)v, jsonName: "message"));
-        SIpamExternalResourceVerificationToken.InitStructure(static () => new global::Stratus.Ec2.Model.IpamExternalResourceVerificationToken(),
+
+    private static void WSIpamExternalResourceVerificationToken(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IpamExternalResourceVerificationToken(),
             new SM::MemberInfo("IpamArn", SResourceArn, "IpamArn", "ipamArn", static o => ((global::Stratus.Ec2.Model.IpamExternalResourceVerificationToken)o).IpamArn, static (o, v) => ((global::Stratus.Ec2.Model.IpamExternalResourceVerificationToken)o).IpamArn = (string?)v, jsonName: "ipamArn"),
             new SM::MemberInfo("IpamExternalResourceVerificationTokenArn", SResourceArn, "IpamExternalResourceVerificationTokenArn", "ipamExternalResourceVerificationTokenArn", static o => ((global::Stratus.Ec2.Model.IpamExternalResourceVerificationToken)o).IpamExternalResourceVerificationTokenArn, static (o, v) => ((global::Stratus.Ec2.Model.IpamExternalResourceVerificationToken)o).IpamExternalResourceVerificationTokenArn = (string?)v, jsonName: "ipamExternalResourceVerificationTokenArn"),
             new SM::MemberInfo("IpamExternalResourceVerificationTokenId", SIpamExternalResourceVerificationTokenId, "IpamExternalResourceVerificationTokenId", "ipamExternalResourceVerificationTokenId", static o => ((global::Stratus.Ec2.Model.IpamExternalResourceVerificationToken)o).IpamExternalResourceVerificationTokenId, static (o, v) => ((global::Stratus.Ec2.Model.IpamExternalResourceVerificationToken)o).IpamExternalResourceVerificationTokenId = (string?)v, jsonName: "ipamExternalResourceVerificationTokenId"),
@@ -1274,14 +2741,17 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.IpamExternalResourceVerificationToken)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.IpamExternalResourceVerificationToken)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("TokenName", SString, "TokenName", "tokenName", static o => ((global::Stratus.Ec2.Model.IpamExternalResourceVerificationToken)o).TokenName, static (o, v) => ((global::Stratus.Ec2.Model.IpamExternalResourceVerificationToken)o).TokenName = (string?)v, jsonName: "tokenName"),
             new SM::MemberInfo("TokenValue", SString, "TokenValue", "tokenValue", static o => ((global::Stratus.Ec2.Model.IpamExternalResourceVerificationToken)o).TokenValue, static (o, v) => ((global::Stratus.Ec2.Model.IpamExternalResourceVerificationToken)o).TokenValue = (string?)v, jsonName: "tokenValue"));
-        SIpamExternalResourceVerificationTokenSet.InitList(SIpamExternalResourceVerificationToken, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamExternalResourceVerificationToken>());
-        SIpamOperatingRegion.InitStructure(static () => new global::Stratus.Ec2.Model.IpamOperatingRegion(),
+
+    private static void WSIpamOperatingRegion(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IpamOperatingRegion(),
             new SM::MemberInfo("RegionName", SString, "RegionName", "regionName", static o => ((global::Stratus.Ec2.Model.IpamOperatingRegion)o).RegionName, static (o, v) => ((global::Stratus.Ec2.Model.IpamOperatingRegion)o).RegionName = (string?)v, jsonName: "regionName"));
-        SIpamOperatingRegionSet.InitList(SIpamOperatingRegion, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamOperatingRegion>());
-        SIpamOrganizationalUnitExclusion.InitStructure(static () => new global::Stratus.Ec2.Model.IpamOrganizationalUnitExclusion(),
+
+    private static void WSIpamOrganizationalUnitExclusion(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IpamOrganizationalUnitExclusion(),
             new SM::MemberInfo("OrganizationsEntityPath", SString, "OrganizationsEntityPath", "organizationsEntityPath", static o => ((global::Stratus.Ec2.Model.IpamOrganizationalUnitExclusion)o).OrganizationsEntityPath, static (o, v) => ((global::Stratus.Ec2.Model.IpamOrganizationalUnitExclusion)o).OrganizationsEntityPath = (string?)v, jsonName: "organizationsEntityPath"));
-        SIpamOrganizationalUnitExclusionSet.InitList(SIpamOrganizationalUnitExclusion, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamOrganizationalUnitExclusion>());
-        SIpamPolicy.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPolicy(),
+
+    private static void WSIpamPolicy(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPolicy(),
             new SM::MemberInfo("IpamId", SIpamId, "IpamId", "ipamId", static o => ((global::Stratus.Ec2.Model.IpamPolicy)o).IpamId, static (o, v) => ((global::Stratus.Ec2.Model.IpamPolicy)o).IpamId = (string?)v, jsonName: "ipamId"),
             new SM::MemberInfo("IpamPolicyArn", SResourceArn, "IpamPolicyArn", "ipamPolicyArn", static o => ((global::Stratus.Ec2.Model.IpamPolicy)o).IpamPolicyArn, static (o, v) => ((global::Stratus.Ec2.Model.IpamPolicy)o).IpamPolicyArn = (string?)v, jsonName: "ipamPolicyArn"),
             new SM::MemberInfo("IpamPolicyId", SIpamPolicyId, "IpamPolicyId", "ipamPolicyId", static o => ((global::Stratus.Ec2.Model.IpamPolicy)o).IpamPolicyId, static (o, v) => ((global::Stratus.Ec2.Model.IpamPolicy)o).IpamPolicyId = (string?)v, jsonName: "ipamPolicyId"),
@@ -1290,23 +2760,28 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("State", SIpamPolicyState, "State", "state", static o => ((global::Stratus.Ec2.Model.IpamPolicy)o).State, static (o, v) => ((global::Stratus.Ec2.Model.IpamPolicy)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("StateMessage", SString, "StateMessage", "stateMessage", static o => ((global::Stratus.Ec2.Model.IpamPolicy)o).StateMessage, static (o, v) => ((global::Stratus.Ec2.Model.IpamPolicy)o).StateMessage = (string?)v, jsonName: "stateMessage"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.IpamPolicy)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.IpamPolicy)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SIpamPolicyAllocationRule.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPolicyAllocationRule(),
+
+    private static void WSIpamPolicyAllocationRule(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPolicyAllocationRule(),
             new SM::MemberInfo("SourceIpamPoolId", SIpamPoolId, "SourceIpamPoolId", "sourceIpamPoolId", static o => ((global::Stratus.Ec2.Model.IpamPolicyAllocationRule)o).SourceIpamPoolId, static (o, v) => ((global::Stratus.Ec2.Model.IpamPolicyAllocationRule)o).SourceIpamPoolId = (string?)v, jsonName: "sourceIpamPoolId"));
-        SIpamPolicyAllocationRuleList.InitList(SIpamPolicyAllocationRule, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPolicyAllocationRule>());
-        SIpamPolicyAllocationRuleListRequest.InitList(SIpamPolicyAllocationRuleRequest, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPolicyAllocationRuleRequest>());
-        SIpamPolicyAllocationRuleRequest.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPolicyAllocationRuleRequest(),
+
+    private static void WSIpamPolicyAllocationRuleRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPolicyAllocationRuleRequest(),
             new SM::MemberInfo("SourceIpamPoolId", SIpamPoolId, "SourceIpamPoolId", "SourceIpamPoolId", static o => ((global::Stratus.Ec2.Model.IpamPolicyAllocationRuleRequest)o).SourceIpamPoolId, static (o, v) => ((global::Stratus.Ec2.Model.IpamPolicyAllocationRuleRequest)o).SourceIpamPoolId = (string?)v));
-        SIpamPolicyDocument.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPolicyDocument(),
+
+    private static void WSIpamPolicyDocument(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPolicyDocument(),
             new SM::MemberInfo("AllocationRules", SIpamPolicyAllocationRuleList, "AllocationRuleSet", "allocationRuleSet", static o => ((global::Stratus.Ec2.Model.IpamPolicyDocument)o).AllocationRules, static (o, v) => ((global::Stratus.Ec2.Model.IpamPolicyDocument)o).AllocationRules = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPolicyAllocationRule>?)v, jsonName: "allocationRuleSet"),
             new SM::MemberInfo("IpamPolicyId", SIpamPolicyId, "IpamPolicyId", "ipamPolicyId", static o => ((global::Stratus.Ec2.Model.IpamPolicyDocument)o).IpamPolicyId, static (o, v) => ((global::Stratus.Ec2.Model.IpamPolicyDocument)o).IpamPolicyId = (string?)v, jsonName: "ipamPolicyId"),
             new SM::MemberInfo("Locale", SString, "Locale", "locale", static o => ((global::Stratus.Ec2.Model.IpamPolicyDocument)o).Locale, static (o, v) => ((global::Stratus.Ec2.Model.IpamPolicyDocument)o).Locale = (string?)v, jsonName: "locale"),
             new SM::MemberInfo("ResourceType", SIpamPolicyResourceType, "ResourceType", "resourceType", static o => ((global::Stratus.Ec2.Model.IpamPolicyDocument)o).ResourceType, static (o, v) => ((global::Stratus.Ec2.Model.IpamPolicyDocument)o).ResourceType = (string?)v, jsonName: "resourceType"));
-        SIpamPolicyDocumentSet.InitList(SIpamPolicyDocument, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPolicyDocument>());
-        SIpamPolicyOrganizationTarget.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPolicyOrganizationTarget(),
+
+    private static void WSIpamPolicyOrganizationTarget(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPolicyOrganizationTarget(),
             new SM::MemberInfo("OrganizationTargetId", SString, "OrganizationTargetId", "organizationTargetId", static o => ((global::Stratus.Ec2.Model.IpamPolicyOrganizationTarget)o).OrganizationTargetId, static (o, v) => ((global::Stratus.Ec2.Model.IpamPolicyOrganizationTarget)o).OrganizationTargetId = (string?)v, jsonName: "organizationTargetId"));
-        SIpamPolicyOrganizationTargetSet.InitList(SIpamPolicyOrganizationTarget, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPolicyOrganizationTarget>());
-        SIpamPolicySet.InitList(SIpamPolicy, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPolicy>());
-        SIpamPool.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPool(),
+
+    private static void WSIpamPool(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPool(),
             new SM::MemberInfo("AddressFamily", SAddressFamily, "AddressFamily", "addressFamily", static o => ((global::Stratus.Ec2.Model.IpamPool)o).AddressFamily, static (o, v) => ((global::Stratus.Ec2.Model.IpamPool)o).AddressFamily = (string?)v, jsonName: "addressFamily"),
             new SM::MemberInfo("AllocationDefaultNetmaskLength", SIpamNetmaskLength, "AllocationDefaultNetmaskLength", "allocationDefaultNetmaskLength", static o => ((global::Stratus.Ec2.Model.IpamPool)o).AllocationDefaultNetmaskLength, static (o, v) => ((global::Stratus.Ec2.Model.IpamPool)o).AllocationDefaultNetmaskLength = (int?)v, jsonName: "allocationDefaultNetmaskLength", getInt32: static o => ((global::Stratus.Ec2.Model.IpamPool)o).AllocationDefaultNetmaskLength),
             new SM::MemberInfo("AllocationMaxNetmaskLength", SIpamNetmaskLength, "AllocationMaxNetmaskLength", "allocationMaxNetmaskLength", static o => ((global::Stratus.Ec2.Model.IpamPool)o).AllocationMaxNetmaskLength, static (o, v) => ((global::Stratus.Ec2.Model.IpamPool)o).AllocationMaxNetmaskLength = (int?)v, jsonName: "allocationMaxNetmaskLength", getInt32: static o => ((global::Stratus.Ec2.Model.IpamPool)o).AllocationMaxNetmaskLength),
@@ -1331,7 +2806,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("State", SIpamPoolState, "State", "state", static o => ((global::Stratus.Ec2.Model.IpamPool)o).State, static (o, v) => ((global::Stratus.Ec2.Model.IpamPool)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("StateMessage", SString, "StateMessage", "stateMessage", static o => ((global::Stratus.Ec2.Model.IpamPool)o).StateMessage, static (o, v) => ((global::Stratus.Ec2.Model.IpamPool)o).StateMessage = (string?)v, jsonName: "stateMessage"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.IpamPool)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.IpamPool)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SIpamPoolAllocation.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPoolAllocation(),
+
+    private static void WSIpamPoolAllocation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPoolAllocation(),
             new SM::MemberInfo("Cidr", SString, "Cidr", "cidr", static o => ((global::Stratus.Ec2.Model.IpamPoolAllocation)o).Cidr, static (o, v) => ((global::Stratus.Ec2.Model.IpamPoolAllocation)o).Cidr = (string?)v, jsonName: "cidr"),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.IpamPoolAllocation)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.IpamPoolAllocation)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("IpamPoolAllocationId", SIpamPoolAllocationId, "IpamPoolAllocationId", "ipamPoolAllocationId", static o => ((global::Stratus.Ec2.Model.IpamPoolAllocation)o).IpamPoolAllocationId, static (o, v) => ((global::Stratus.Ec2.Model.IpamPoolAllocation)o).IpamPoolAllocationId = (string?)v, jsonName: "ipamPoolAllocationId"),
@@ -1340,31 +2817,36 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("ResourceRegion", SString, "ResourceRegion", "resourceRegion", static o => ((global::Stratus.Ec2.Model.IpamPoolAllocation)o).ResourceRegion, static (o, v) => ((global::Stratus.Ec2.Model.IpamPoolAllocation)o).ResourceRegion = (string?)v, jsonName: "resourceRegion"),
             new SM::MemberInfo("ResourceType", SIpamPoolAllocationResourceType, "ResourceType", "resourceType", static o => ((global::Stratus.Ec2.Model.IpamPoolAllocation)o).ResourceType, static (o, v) => ((global::Stratus.Ec2.Model.IpamPoolAllocation)o).ResourceType = (string?)v, jsonName: "resourceType"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.IpamPoolAllocation)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.IpamPoolAllocation)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SIpamPoolAllocationAllowedCidrs.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
-        SIpamPoolAllocationDisallowedCidrs.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
-        SIpamPoolAllocationSet.InitList(SIpamPoolAllocation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPoolAllocation>());
-        SIpamPoolCidr.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPoolCidr(),
+
+    private static void WSIpamPoolCidr(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPoolCidr(),
             new SM::MemberInfo("Cidr", SString, "Cidr", "cidr", static o => ((global::Stratus.Ec2.Model.IpamPoolCidr)o).Cidr, static (o, v) => ((global::Stratus.Ec2.Model.IpamPoolCidr)o).Cidr = (string?)v, jsonName: "cidr"),
             new SM::MemberInfo("FailureReason", SIpamPoolCidrFailureReason, "FailureReason", "failureReason", static o => ((global::Stratus.Ec2.Model.IpamPoolCidr)o).FailureReason, static (o, v) => ((global::Stratus.Ec2.Model.IpamPoolCidr)o).FailureReason = (global::Stratus.Ec2.Model.IpamPoolCidrFailureReason?)v, jsonName: "failureReason"),
             new SM::MemberInfo("IpamPoolCidrId", SIpamPoolCidrId, "IpamPoolCidrId", "ipamPoolCidrId", static o => ((global::Stratus.Ec2.Model.IpamPoolCidr)o).IpamPoolCidrId, static (o, v) => ((global::Stratus.Ec2.Model.IpamPoolCidr)o).IpamPoolCidrId = (string?)v, jsonName: "ipamPoolCidrId"),
             new SM::MemberInfo("NetmaskLength", SInteger, "NetmaskLength", "netmaskLength", static o => ((global::Stratus.Ec2.Model.IpamPoolCidr)o).NetmaskLength, static (o, v) => ((global::Stratus.Ec2.Model.IpamPoolCidr)o).NetmaskLength = (int?)v, jsonName: "netmaskLength", getInt32: static o => ((global::Stratus.Ec2.Model.IpamPoolCidr)o).NetmaskLength),
             new SM::MemberInfo("State", SIpamPoolCidrState, "State", "state", static o => ((global::Stratus.Ec2.Model.IpamPoolCidr)o).State, static (o, v) => ((global::Stratus.Ec2.Model.IpamPoolCidr)o).State = (string?)v, jsonName: "state"));
-        SIpamPoolCidrFailureReason.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPoolCidrFailureReason(),
+
+    private static void WSIpamPoolCidrFailureReason(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPoolCidrFailureReason(),
             new SM::MemberInfo("Code", SIpamPoolCidrFailureCode, "Code", "code", static o => ((global::Stratus.Ec2.Model.IpamPoolCidrFailureReason)o).Code, static (o, v) => ((global::Stratus.Ec2.Model.IpamPoolCidrFailureReason)o).Code = (string?)v, jsonName: "code"),
             new SM::MemberInfo("Message", SString, "Message", "message", static o => ((global::Stratus.Ec2.Model.IpamPoolCidrFailureReason)o).Message, static (o, v) => ((global::Stratus.Ec2.Model.IpamPoolCidrFailureReason)o).Message = (string?)v, jsonName: "message"));
-        SIpamPoolCidrSet.InitList(SIpamPoolCidr, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPoolCidr>());
-        SIpamPoolSet.InitList(SIpamPool, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPool>());
-        SIpamPoolSourceResource.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPoolSourceResource(),
+
+    private static void WSIpamPoolSourceResource(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPoolSourceResource(),
             new SM::MemberInfo("ResourceId", SString, "ResourceId", "resourceId", static o => ((global::Stratus.Ec2.Model.IpamPoolSourceResource)o).ResourceId, static (o, v) => ((global::Stratus.Ec2.Model.IpamPoolSourceResource)o).ResourceId = (string?)v, jsonName: "resourceId"),
             new SM::MemberInfo("ResourceOwner", SString, "ResourceOwner", "resourceOwner", static o => ((global::Stratus.Ec2.Model.IpamPoolSourceResource)o).ResourceOwner, static (o, v) => ((global::Stratus.Ec2.Model.IpamPoolSourceResource)o).ResourceOwner = (string?)v, jsonName: "resourceOwner"),
             new SM::MemberInfo("ResourceRegion", SString, "ResourceRegion", "resourceRegion", static o => ((global::Stratus.Ec2.Model.IpamPoolSourceResource)o).ResourceRegion, static (o, v) => ((global::Stratus.Ec2.Model.IpamPoolSourceResource)o).ResourceRegion = (string?)v, jsonName: "resourceRegion"),
             new SM::MemberInfo("ResourceType", SIpamPoolSourceResourceType, "ResourceType", "resourceType", static o => ((global::Stratus.Ec2.Model.IpamPoolSourceResource)o).ResourceType, static (o, v) => ((global::Stratus.Ec2.Model.IpamPoolSourceResource)o).ResourceType = (string?)v, jsonName: "resourceType"));
-        SIpamPoolSourceResourceRequest.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPoolSourceResourceRequest(),
+
+    private static void WSIpamPoolSourceResourceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPoolSourceResourceRequest(),
             new SM::MemberInfo("ResourceId", SString, "ResourceId", "ResourceId", static o => ((global::Stratus.Ec2.Model.IpamPoolSourceResourceRequest)o).ResourceId, static (o, v) => ((global::Stratus.Ec2.Model.IpamPoolSourceResourceRequest)o).ResourceId = (string?)v),
             new SM::MemberInfo("ResourceOwner", SString, "ResourceOwner", "ResourceOwner", static o => ((global::Stratus.Ec2.Model.IpamPoolSourceResourceRequest)o).ResourceOwner, static (o, v) => ((global::Stratus.Ec2.Model.IpamPoolSourceResourceRequest)o).ResourceOwner = (string?)v),
             new SM::MemberInfo("ResourceRegion", SString, "ResourceRegion", "ResourceRegion", static o => ((global::Stratus.Ec2.Model.IpamPoolSourceResourceRequest)o).ResourceRegion, static (o, v) => ((global::Stratus.Ec2.Model.IpamPoolSourceResourceRequest)o).ResourceRegion = (string?)v),
             new SM::MemberInfo("ResourceType", SIpamPoolSourceResourceType, "ResourceType", "ResourceType", static o => ((global::Stratus.Ec2.Model.IpamPoolSourceResourceRequest)o).ResourceType, static (o, v) => ((global::Stratus.Ec2.Model.IpamPoolSourceResourceRequest)o).ResourceType = (string?)v));
-        SIpamPrefixListResolver.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPrefixListResolver(),
+
+    private static void WSIpamPrefixListResolver(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPrefixListResolver(),
             new SM::MemberInfo("AddressFamily", SAddressFamily, "AddressFamily", "addressFamily", static o => ((global::Stratus.Ec2.Model.IpamPrefixListResolver)o).AddressFamily, static (o, v) => ((global::Stratus.Ec2.Model.IpamPrefixListResolver)o).AddressFamily = (string?)v, jsonName: "addressFamily"),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.IpamPrefixListResolver)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.IpamPrefixListResolver)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("IpamArn", SResourceArn, "IpamArn", "ipamArn", static o => ((global::Stratus.Ec2.Model.IpamPrefixListResolver)o).IpamArn, static (o, v) => ((global::Stratus.Ec2.Model.IpamPrefixListResolver)o).IpamArn = (string?)v, jsonName: "ipamArn"),
@@ -1376,13 +2858,17 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("OwnerId", SString, "OwnerId", "ownerId", static o => ((global::Stratus.Ec2.Model.IpamPrefixListResolver)o).OwnerId, static (o, v) => ((global::Stratus.Ec2.Model.IpamPrefixListResolver)o).OwnerId = (string?)v, jsonName: "ownerId"),
             new SM::MemberInfo("State", SIpamPrefixListResolverState, "State", "state", static o => ((global::Stratus.Ec2.Model.IpamPrefixListResolver)o).State, static (o, v) => ((global::Stratus.Ec2.Model.IpamPrefixListResolver)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.IpamPrefixListResolver)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.IpamPrefixListResolver)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SIpamPrefixListResolverRule.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPrefixListResolverRule(),
+
+    private static void WSIpamPrefixListResolverRule(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPrefixListResolverRule(),
             new SM::MemberInfo("Conditions", SIpamPrefixListResolverRuleConditionSet, "ConditionSet", "conditionSet", static o => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRule)o).Conditions, static (o, v) => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRule)o).Conditions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPrefixListResolverRuleCondition>?)v, jsonName: "conditionSet"),
             new SM::MemberInfo("IpamScopeId", SIpamScopeId, "IpamScopeId", "ipamScopeId", static o => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRule)o).IpamScopeId, static (o, v) => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRule)o).IpamScopeId = (string?)v, jsonName: "ipamScopeId"),
             new SM::MemberInfo("ResourceType", SIpamResourceType, "ResourceType", "resourceType", static o => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRule)o).ResourceType, static (o, v) => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRule)o).ResourceType = (string?)v, jsonName: "resourceType"),
             new SM::MemberInfo("RuleType", SIpamPrefixListResolverRuleType, "RuleType", "ruleType", static o => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRule)o).RuleType, static (o, v) => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRule)o).RuleType = (string?)v, jsonName: "ruleType"),
             new SM::MemberInfo("StaticCidr", SString, "StaticCidr", "staticCidr", static o => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRule)o).StaticCidr, static (o, v) => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRule)o).StaticCidr = (string?)v, jsonName: "staticCidr"));
-        SIpamPrefixListResolverRuleCondition.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPrefixListResolverRuleCondition(),
+
+    private static void WSIpamPrefixListResolverRuleCondition(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPrefixListResolverRuleCondition(),
             new SM::MemberInfo("Cidr", SString, "Cidr", "cidr", static o => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRuleCondition)o).Cidr, static (o, v) => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRuleCondition)o).Cidr = (string?)v, jsonName: "cidr"),
             new SM::MemberInfo("IpamPoolId", SString, "IpamPoolId", "ipamPoolId", static o => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRuleCondition)o).IpamPoolId, static (o, v) => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRuleCondition)o).IpamPoolId = (string?)v, jsonName: "ipamPoolId"),
             new SM::MemberInfo("Operation", SIpamPrefixListResolverRuleConditionOperation, "Operation", "operation", static o => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRuleCondition)o).Operation, static (o, v) => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRuleCondition)o).Operation = (string?)v, jsonName: "operation"),
@@ -1390,7 +2876,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("ResourceOwner", SString, "ResourceOwner", "resourceOwner", static o => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRuleCondition)o).ResourceOwner, static (o, v) => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRuleCondition)o).ResourceOwner = (string?)v, jsonName: "resourceOwner"),
             new SM::MemberInfo("ResourceRegion", SString, "ResourceRegion", "resourceRegion", static o => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRuleCondition)o).ResourceRegion, static (o, v) => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRuleCondition)o).ResourceRegion = (string?)v, jsonName: "resourceRegion"),
             new SM::MemberInfo("ResourceTag", SIpamResourceTag, "ResourceTag", "resourceTag", static o => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRuleCondition)o).ResourceTag, static (o, v) => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRuleCondition)o).ResourceTag = (global::Stratus.Ec2.Model.IpamResourceTag?)v, jsonName: "resourceTag"));
-        SIpamPrefixListResolverRuleConditionRequest.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPrefixListResolverRuleConditionRequest(),
+
+    private static void WSIpamPrefixListResolverRuleConditionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPrefixListResolverRuleConditionRequest(),
             new SM::MemberInfo("Cidr", SString, "Cidr", "Cidr", static o => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRuleConditionRequest)o).Cidr, static (o, v) => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRuleConditionRequest)o).Cidr = (string?)v),
             new SM::MemberInfo("IpamPoolId", SString, "IpamPoolId", "IpamPoolId", static o => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRuleConditionRequest)o).IpamPoolId, static (o, v) => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRuleConditionRequest)o).IpamPoolId = (string?)v),
             new SM::MemberInfo("Operation", SIpamPrefixListResolverRuleConditionOperation, "Operation", "Operation", static o => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRuleConditionRequest)o).Operation, static (o, v) => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRuleConditionRequest)o).Operation = (string?)v, required: true),
@@ -1398,18 +2886,17 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("ResourceOwner", SString, "ResourceOwner", "ResourceOwner", static o => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRuleConditionRequest)o).ResourceOwner, static (o, v) => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRuleConditionRequest)o).ResourceOwner = (string?)v),
             new SM::MemberInfo("ResourceRegion", SString, "ResourceRegion", "ResourceRegion", static o => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRuleConditionRequest)o).ResourceRegion, static (o, v) => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRuleConditionRequest)o).ResourceRegion = (string?)v),
             new SM::MemberInfo("ResourceTag", SRequestIpamResourceTag, "ResourceTag", "ResourceTag", static o => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRuleConditionRequest)o).ResourceTag, static (o, v) => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRuleConditionRequest)o).ResourceTag = (global::Stratus.Ec2.Model.RequestIpamResourceTag?)v));
-        SIpamPrefixListResolverRuleConditionRequestSet.InitList(SIpamPrefixListResolverRuleConditionRequest, "Condition", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPrefixListResolverRuleConditionRequest>());
-        SIpamPrefixListResolverRuleConditionSet.InitList(SIpamPrefixListResolverRuleCondition, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPrefixListResolverRuleCondition>());
-        SIpamPrefixListResolverRuleRequest.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPrefixListResolverRuleRequest(),
+
+    private static void WSIpamPrefixListResolverRuleRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPrefixListResolverRuleRequest(),
             new SM::MemberInfo("Conditions", SIpamPrefixListResolverRuleConditionRequestSet, "Condition", "Condition", static o => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRuleRequest)o).Conditions, static (o, v) => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRuleRequest)o).Conditions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPrefixListResolverRuleConditionRequest>?)v, jsonName: "Condition"),
             new SM::MemberInfo("IpamScopeId", SIpamScopeId, "IpamScopeId", "IpamScopeId", static o => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRuleRequest)o).IpamScopeId, static (o, v) => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRuleRequest)o).IpamScopeId = (string?)v),
             new SM::MemberInfo("ResourceType", SIpamResourceType, "ResourceType", "ResourceType", static o => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRuleRequest)o).ResourceType, static (o, v) => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRuleRequest)o).ResourceType = (string?)v),
             new SM::MemberInfo("RuleType", SIpamPrefixListResolverRuleType, "RuleType", "RuleType", static o => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRuleRequest)o).RuleType, static (o, v) => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRuleRequest)o).RuleType = (string?)v, required: true),
             new SM::MemberInfo("StaticCidr", SString, "StaticCidr", "StaticCidr", static o => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRuleRequest)o).StaticCidr, static (o, v) => ((global::Stratus.Ec2.Model.IpamPrefixListResolverRuleRequest)o).StaticCidr = (string?)v));
-        SIpamPrefixListResolverRuleRequestSet.InitList(SIpamPrefixListResolverRuleRequest, "Rule", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPrefixListResolverRuleRequest>());
-        SIpamPrefixListResolverRuleSet.InitList(SIpamPrefixListResolverRule, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPrefixListResolverRule>());
-        SIpamPrefixListResolverSet.InitList(SIpamPrefixListResolver, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPrefixListResolver>());
-        SIpamPrefixListResolverTarget.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPrefixListResolverTarget(),
+
+    private static void WSIpamPrefixListResolverTarget(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPrefixListResolverTarget(),
             new SM::MemberInfo("DesiredVersion", SBoxedLong, "DesiredVersion", "desiredVersion", static o => ((global::Stratus.Ec2.Model.IpamPrefixListResolverTarget)o).DesiredVersion, static (o, v) => ((global::Stratus.Ec2.Model.IpamPrefixListResolverTarget)o).DesiredVersion = (long?)v, jsonName: "desiredVersion", getInt64: static o => ((global::Stratus.Ec2.Model.IpamPrefixListResolverTarget)o).DesiredVersion),
             new SM::MemberInfo("IpamPrefixListResolverId", SIpamPrefixListResolverId, "IpamPrefixListResolverId", "ipamPrefixListResolverId", static o => ((global::Stratus.Ec2.Model.IpamPrefixListResolverTarget)o).IpamPrefixListResolverId, static (o, v) => ((global::Stratus.Ec2.Model.IpamPrefixListResolverTarget)o).IpamPrefixListResolverId = (string?)v, jsonName: "ipamPrefixListResolverId"),
             new SM::MemberInfo("IpamPrefixListResolverTargetArn", SResourceArn, "IpamPrefixListResolverTargetArn", "ipamPrefixListResolverTargetArn", static o => ((global::Stratus.Ec2.Model.IpamPrefixListResolverTarget)o).IpamPrefixListResolverTargetArn, static (o, v) => ((global::Stratus.Ec2.Model.IpamPrefixListResolverTarget)o).IpamPrefixListResolverTargetArn = (string?)v, jsonName: "ipamPrefixListResolverTargetArn"),
@@ -1422,25 +2909,31 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("StateMessage", SString, "StateMessage", "stateMessage", static o => ((global::Stratus.Ec2.Model.IpamPrefixListResolverTarget)o).StateMessage, static (o, v) => ((global::Stratus.Ec2.Model.IpamPrefixListResolverTarget)o).StateMessage = (string?)v, jsonName: "stateMessage"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.IpamPrefixListResolverTarget)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.IpamPrefixListResolverTarget)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("TrackLatestVersion", SBoolean, "TrackLatestVersion", "trackLatestVersion", static o => ((global::Stratus.Ec2.Model.IpamPrefixListResolverTarget)o).TrackLatestVersion, static (o, v) => ((global::Stratus.Ec2.Model.IpamPrefixListResolverTarget)o).TrackLatestVersion = (bool?)v, jsonName: "trackLatestVersion", getBoolean: static o => ((global::Stratus.Ec2.Model.IpamPrefixListResolverTarget)o).TrackLatestVersion));
-        SIpamPrefixListResolverTargetSet.InitList(SIpamPrefixListResolverTarget, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPrefixListResolverTarget>());
-        SIpamPrefixListResolverVersion.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPrefixListResolverVersion(),
+
+    private static void WSIpamPrefixListResolverVersion(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPrefixListResolverVersion(),
             new SM::MemberInfo("Version", SLong, "Version", "version", static o => ((global::Stratus.Ec2.Model.IpamPrefixListResolverVersion)o).Version, static (o, v) => ((global::Stratus.Ec2.Model.IpamPrefixListResolverVersion)o).Version = (long?)v, jsonName: "version", getInt64: static o => ((global::Stratus.Ec2.Model.IpamPrefixListResolverVersion)o).Version));
-        SIpamPrefixListResolverVersionEntry.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPrefixListResolverVersionEntry(),
+
+    private static void WSIpamPrefixListResolverVersionEntry(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPrefixListResolverVersionEntry(),
             new SM::MemberInfo("Cidr", SString, "Cidr", "cidr", static o => ((global::Stratus.Ec2.Model.IpamPrefixListResolverVersionEntry)o).Cidr, static (o, v) => ((global::Stratus.Ec2.Model.IpamPrefixListResolverVersionEntry)o).Cidr = (string?)v, jsonName: "cidr"));
-        SIpamPrefixListResolverVersionEntrySet.InitList(SIpamPrefixListResolverVersionEntry, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPrefixListResolverVersionEntry>());
-        SIpamPrefixListResolverVersionNumberSet.InitList(SLong, "item", static () => new global::System.Collections.Generic.List<long>());
-        SIpamPrefixListResolverVersionSet.InitList(SIpamPrefixListResolverVersion, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPrefixListResolverVersion>());
-        SIpamPublicAddressSecurityGroup.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPublicAddressSecurityGroup(),
+
+    private static void WSIpamPublicAddressSecurityGroup(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPublicAddressSecurityGroup(),
             new SM::MemberInfo("GroupId", SString, "GroupId", "groupId", static o => ((global::Stratus.Ec2.Model.IpamPublicAddressSecurityGroup)o).GroupId, static (o, v) => ((global::Stratus.Ec2.Model.IpamPublicAddressSecurityGroup)o).GroupId = (string?)v, jsonName: "groupId"),
             new SM::MemberInfo("GroupName", SString, "GroupName", "groupName", static o => ((global::Stratus.Ec2.Model.IpamPublicAddressSecurityGroup)o).GroupName, static (o, v) => ((global::Stratus.Ec2.Model.IpamPublicAddressSecurityGroup)o).GroupName = (string?)v, jsonName: "groupName"));
-        SIpamPublicAddressSecurityGroupList.InitList(SIpamPublicAddressSecurityGroup, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPublicAddressSecurityGroup>());
-        SIpamPublicAddressTag.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPublicAddressTag(),
+
+    private static void WSIpamPublicAddressTag(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPublicAddressTag(),
             new SM::MemberInfo("Key", SString, "Key", "key", static o => ((global::Stratus.Ec2.Model.IpamPublicAddressTag)o).Key, static (o, v) => ((global::Stratus.Ec2.Model.IpamPublicAddressTag)o).Key = (string?)v, jsonName: "key"),
             new SM::MemberInfo("Value", SString, "Value", "value", static o => ((global::Stratus.Ec2.Model.IpamPublicAddressTag)o).Value, static (o, v) => ((global::Stratus.Ec2.Model.IpamPublicAddressTag)o).Value = (string?)v, jsonName: "value"));
-        SIpamPublicAddressTagList.InitList(SIpamPublicAddressTag, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPublicAddressTag>());
-        SIpamPublicAddressTags.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPublicAddressTags(),
+
+    private static void WSIpamPublicAddressTags(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IpamPublicAddressTags(),
             new SM::MemberInfo("EipTags", SIpamPublicAddressTagList, "EipTagSet", "eipTagSet", static o => ((global::Stratus.Ec2.Model.IpamPublicAddressTags)o).EipTags, static (o, v) => ((global::Stratus.Ec2.Model.IpamPublicAddressTags)o).EipTags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPublicAddressTag>?)v, jsonName: "eipTagSet"));
-        SIpamResourceCidr.InitStructure(static () => new global::Stratus.Ec2.Model.IpamResourceCidr(),
+
+    private static void WSIpamResourceCidr(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IpamResourceCidr(),
             new SM::MemberInfo("AvailabilityZoneId", SString, "AvailabilityZoneId", "availabilityZoneId", static o => ((global::Stratus.Ec2.Model.IpamResourceCidr)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.IpamResourceCidr)o).AvailabilityZoneId = (string?)v, jsonName: "availabilityZoneId"),
             new SM::MemberInfo("ComplianceStatus", SIpamComplianceStatus, "ComplianceStatus", "complianceStatus", static o => ((global::Stratus.Ec2.Model.IpamResourceCidr)o).ComplianceStatus, static (o, v) => ((global::Stratus.Ec2.Model.IpamResourceCidr)o).ComplianceStatus = (string?)v, jsonName: "complianceStatus"),
             new SM::MemberInfo("IpUsage", SBoxedDouble, "IpUsage", "ipUsage", static o => ((global::Stratus.Ec2.Model.IpamResourceCidr)o).IpUsage, static (o, v) => ((global::Stratus.Ec2.Model.IpamResourceCidr)o).IpUsage = (double?)v, jsonName: "ipUsage", getDouble: static o => ((global::Stratus.Ec2.Model.IpamResourceCidr)o).IpUsage),
@@ -1457,8 +2950,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("ResourceTags", SIpamResourceTagList, "ResourceTagSet", "resourceTagSet", static o => ((global::Stratus.Ec2.Model.IpamResourceCidr)o).ResourceTags, static (o, v) => ((global::Stratus.Ec2.Model.IpamResourceCidr)o).ResourceTags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamResourceTag>?)v, jsonName: "resourceTagSet"),
             new SM::MemberInfo("ResourceType", SIpamResourceType, "ResourceType", "resourceType", static o => ((global::Stratus.Ec2.Model.IpamResourceCidr)o).ResourceType, static (o, v) => ((global::Stratus.Ec2.Model.IpamResourceCidr)o).ResourceType = (string?)v, jsonName: "resourceType"),
             new SM::MemberInfo("VpcId", SString, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.IpamResourceCidr)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.IpamResourceCidr)o).VpcId = (string?)v, jsonName: "vpcId"));
-        SIpamResourceCidrSet.InitList(SIpamResourceCidr, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamResourceCidr>());
-        SIpamResourceDiscovery.InitStructure(static () => new global::Stratus.Ec2.Model.IpamResourceDiscovery(),
+
+    private static void WSIpamResourceDiscovery(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IpamResourceDiscovery(),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.IpamResourceDiscovery)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.IpamResourceDiscovery)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("IpamResourceDiscoveryArn", SString, "IpamResourceDiscoveryArn", "ipamResourceDiscoveryArn", static o => ((global::Stratus.Ec2.Model.IpamResourceDiscovery)o).IpamResourceDiscoveryArn, static (o, v) => ((global::Stratus.Ec2.Model.IpamResourceDiscovery)o).IpamResourceDiscoveryArn = (string?)v, jsonName: "ipamResourceDiscoveryArn"),
             new SM::MemberInfo("IpamResourceDiscoveryId", SIpamResourceDiscoveryId, "IpamResourceDiscoveryId", "ipamResourceDiscoveryId", static o => ((global::Stratus.Ec2.Model.IpamResourceDiscovery)o).IpamResourceDiscoveryId, static (o, v) => ((global::Stratus.Ec2.Model.IpamResourceDiscovery)o).IpamResourceDiscoveryId = (string?)v, jsonName: "ipamResourceDiscoveryId"),
@@ -1469,7 +2963,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("OwnerId", SString, "OwnerId", "ownerId", static o => ((global::Stratus.Ec2.Model.IpamResourceDiscovery)o).OwnerId, static (o, v) => ((global::Stratus.Ec2.Model.IpamResourceDiscovery)o).OwnerId = (string?)v, jsonName: "ownerId"),
             new SM::MemberInfo("State", SIpamResourceDiscoveryState, "State", "state", static o => ((global::Stratus.Ec2.Model.IpamResourceDiscovery)o).State, static (o, v) => ((global::Stratus.Ec2.Model.IpamResourceDiscovery)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.IpamResourceDiscovery)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.IpamResourceDiscovery)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SIpamResourceDiscoveryAssociation.InitStructure(static () => new global::Stratus.Ec2.Model.IpamResourceDiscoveryAssociation(),
+
+    private static void WSIpamResourceDiscoveryAssociation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IpamResourceDiscoveryAssociation(),
             new SM::MemberInfo("IpamArn", SResourceArn, "IpamArn", "ipamArn", static o => ((global::Stratus.Ec2.Model.IpamResourceDiscoveryAssociation)o).IpamArn, static (o, v) => ((global::Stratus.Ec2.Model.IpamResourceDiscoveryAssociation)o).IpamArn = (string?)v, jsonName: "ipamArn"),
             new SM::MemberInfo("IpamId", SIpamId, "IpamId", "ipamId", static o => ((global::Stratus.Ec2.Model.IpamResourceDiscoveryAssociation)o).IpamId, static (o, v) => ((global::Stratus.Ec2.Model.IpamResourceDiscoveryAssociation)o).IpamId = (string?)v, jsonName: "ipamId"),
             new SM::MemberInfo("IpamRegion", SString, "IpamRegion", "ipamRegion", static o => ((global::Stratus.Ec2.Model.IpamResourceDiscoveryAssociation)o).IpamRegion, static (o, v) => ((global::Stratus.Ec2.Model.IpamResourceDiscoveryAssociation)o).IpamRegion = (string?)v, jsonName: "ipamRegion"),
@@ -1481,13 +2977,14 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("ResourceDiscoveryStatus", SIpamAssociatedResourceDiscoveryStatus, "ResourceDiscoveryStatus", "resourceDiscoveryStatus", static o => ((global::Stratus.Ec2.Model.IpamResourceDiscoveryAssociation)o).ResourceDiscoveryStatus, static (o, v) => ((global::Stratus.Ec2.Model.IpamResourceDiscoveryAssociation)o).ResourceDiscoveryStatus = (string?)v, jsonName: "resourceDiscoveryStatus"),
             new SM::MemberInfo("State", SIpamResourceDiscoveryAssociationState, "State", "state", static o => ((global::Stratus.Ec2.Model.IpamResourceDiscoveryAssociation)o).State, static (o, v) => ((global::Stratus.Ec2.Model.IpamResourceDiscoveryAssociation)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.IpamResourceDiscoveryAssociation)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.IpamResourceDiscoveryAssociation)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SIpamResourceDiscoveryAssociationSet.InitList(SIpamResourceDiscoveryAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamResourceDiscoveryAssociation>());
-        SIpamResourceDiscoverySet.InitList(SIpamResourceDiscovery, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamResourceDiscovery>());
-        SIpamResourceTag.InitStructure(static () => new global::Stratus.Ec2.Model.IpamResourceTag(),
+
+    private static void WSIpamResourceTag(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IpamResourceTag(),
             new SM::MemberInfo("Key", SString, "Key", "key", static o => ((global::Stratus.Ec2.Model.IpamResourceTag)o).Key, static (o, v) => ((global::Stratus.Ec2.Model.IpamResourceTag)o).Key = (string?)v, jsonName: "key"),
             new SM::MemberInfo("Value", SString, "Value", "value", static o => ((global::Stratus.Ec2.Model.IpamResourceTag)o).Value, static (o, v) => ((global::Stratus.Ec2.Model.IpamResourceTag)o).Value = (string?)v, jsonName: "value"));
-        SIpamResourceTagList.InitList(SIpamResourceTag, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamResourceTag>());
-        SIpamScope.InitStructure(static () => new global::Stratus.Ec2.Model.IpamScope(),
+
+    private static void WSIpamScope(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IpamScope(),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.IpamScope)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.IpamScope)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("ExternalAuthorityConfiguration", SIpamScopeExternalAuthorityConfiguration, "ExternalAuthorityConfiguration", "externalAuthorityConfiguration", static o => ((global::Stratus.Ec2.Model.IpamScope)o).ExternalAuthorityConfiguration, static (o, v) => ((global::Stratus.Ec2.Model.IpamScope)o).ExternalAuthorityConfiguration = (global::Stratus.Ec2.Model.IpamScopeExternalAuthorityConfiguration?)v, jsonName: "externalAuthorityConfiguration"),
             new SM::MemberInfo("IpamArn", SResourceArn, "IpamArn", "ipamArn", static o => ((global::Stratus.Ec2.Model.IpamScope)o).IpamArn, static (o, v) => ((global::Stratus.Ec2.Model.IpamScope)o).IpamArn = (string?)v, jsonName: "ipamArn"),
@@ -1500,47 +2997,54 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("PoolCount", SInteger, "PoolCount", "poolCount", static o => ((global::Stratus.Ec2.Model.IpamScope)o).PoolCount, static (o, v) => ((global::Stratus.Ec2.Model.IpamScope)o).PoolCount = (int?)v, jsonName: "poolCount", getInt32: static o => ((global::Stratus.Ec2.Model.IpamScope)o).PoolCount),
             new SM::MemberInfo("State", SIpamScopeState, "State", "state", static o => ((global::Stratus.Ec2.Model.IpamScope)o).State, static (o, v) => ((global::Stratus.Ec2.Model.IpamScope)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.IpamScope)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.IpamScope)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SIpamScopeExternalAuthorityConfiguration.InitStructure(static () => new global::Stratus.Ec2.Model.IpamScopeExternalAuthorityConfiguration(),
+
+    private static void WSIpamScopeExternalAuthorityConfiguration(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.IpamScopeExternalAuthorityConfiguration(),
             new SM::MemberInfo("ExternalResourceIdentifier", SString, "ExternalResourceIdentifier", "externalResourceIdentifier", static o => ((global::Stratus.Ec2.Model.IpamScopeExternalAuthorityConfiguration)o).ExternalResourceIdentifier, static (o, v) => ((global::Stratus.Ec2.Model.IpamScopeExternalAuthorityConfiguration)o).ExternalResourceIdentifier = (string?)v, jsonName: "externalResourceIdentifier"),
             new SM::MemberInfo("Type", SIpamScopeExternalAuthorityType, "Type", "type", static o => ((global::Stratus.Ec2.Model.IpamScopeExternalAuthorityConfiguration)o).Type, static (o, v) => ((global::Stratus.Ec2.Model.IpamScopeExternalAuthorityConfiguration)o).Type = (string?)v, jsonName: "type"));
-        SIpamScopeSet.InitList(SIpamScope, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamScope>());
-        SIpamSet.InitList(SIpam, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Ipam>());
-        SIpv4PrefixList.InitList(SIpv4PrefixSpecificationRequest, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Ipv4PrefixSpecificationRequest>());
-        SIpv4PrefixListResponse.InitList(SIpv4PrefixSpecificationResponse, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Ipv4PrefixSpecificationResponse>());
-        SIpv4PrefixSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.Ipv4PrefixSpecification(),
+
+    private static void WSIpv4PrefixSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Ipv4PrefixSpecification(),
             new SM::MemberInfo("Ipv4Prefix", SString, "Ipv4Prefix", "ipv4Prefix", static o => ((global::Stratus.Ec2.Model.Ipv4PrefixSpecification)o).Ipv4Prefix, static (o, v) => ((global::Stratus.Ec2.Model.Ipv4PrefixSpecification)o).Ipv4Prefix = (string?)v, jsonName: "ipv4Prefix"));
-        SIpv4PrefixSpecificationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.Ipv4PrefixSpecificationRequest(),
+
+    private static void WSIpv4PrefixSpecificationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Ipv4PrefixSpecificationRequest(),
             new SM::MemberInfo("Ipv4Prefix", SString, "Ipv4Prefix", "Ipv4Prefix", static o => ((global::Stratus.Ec2.Model.Ipv4PrefixSpecificationRequest)o).Ipv4Prefix, static (o, v) => ((global::Stratus.Ec2.Model.Ipv4PrefixSpecificationRequest)o).Ipv4Prefix = (string?)v));
-        SIpv4PrefixSpecificationResponse.InitStructure(static () => new global::Stratus.Ec2.Model.Ipv4PrefixSpecificationResponse(),
+
+    private static void WSIpv4PrefixSpecificationResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Ipv4PrefixSpecificationResponse(),
             new SM::MemberInfo("Ipv4Prefix", SString, "Ipv4Prefix", "ipv4Prefix", static o => ((global::Stratus.Ec2.Model.Ipv4PrefixSpecificationResponse)o).Ipv4Prefix, static (o, v) => ((global::Stratus.Ec2.Model.Ipv4PrefixSpecificationResponse)o).Ipv4Prefix = (string?)v, jsonName: "ipv4Prefix"));
-        SIpv4PrefixesList.InitList(SIpv4PrefixSpecification, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Ipv4PrefixSpecification>());
-        SIpv6AddressList.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
-        SIpv6CidrAssociation.InitStructure(static () => new global::Stratus.Ec2.Model.Ipv6CidrAssociation(),
+
+    private static void WSIpv6CidrAssociation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Ipv6CidrAssociation(),
             new SM::MemberInfo("AssociatedResource", SString, "AssociatedResource", "associatedResource", static o => ((global::Stratus.Ec2.Model.Ipv6CidrAssociation)o).AssociatedResource, static (o, v) => ((global::Stratus.Ec2.Model.Ipv6CidrAssociation)o).AssociatedResource = (string?)v, jsonName: "associatedResource"),
             new SM::MemberInfo("Ipv6Cidr", SString, "Ipv6Cidr", "ipv6Cidr", static o => ((global::Stratus.Ec2.Model.Ipv6CidrAssociation)o).Ipv6Cidr, static (o, v) => ((global::Stratus.Ec2.Model.Ipv6CidrAssociation)o).Ipv6Cidr = (string?)v, jsonName: "ipv6Cidr"));
-        SIpv6CidrAssociationSet.InitList(SIpv6CidrAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Ipv6CidrAssociation>());
-        SIpv6CidrBlock.InitStructure(static () => new global::Stratus.Ec2.Model.Ipv6CidrBlock(),
+
+    private static void WSIpv6CidrBlock(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Ipv6CidrBlock(),
             new SM::MemberInfo("Ipv6CidrBlock", SString, "Ipv6CidrBlock", "ipv6CidrBlock", static o => ((global::Stratus.Ec2.Model.Ipv6CidrBlock)o).Ipv6CidrBlockValue, static (o, v) => ((global::Stratus.Ec2.Model.Ipv6CidrBlock)o).Ipv6CidrBlockValue = (string?)v, jsonName: "ipv6CidrBlock"));
-        SIpv6CidrBlockSet.InitList(SIpv6CidrBlock, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Ipv6CidrBlock>());
-        SIpv6Pool.InitStructure(static () => new global::Stratus.Ec2.Model.Ipv6Pool(),
+
+    private static void WSIpv6Pool(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Ipv6Pool(),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.Ipv6Pool)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.Ipv6Pool)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("PoolCidrBlocks", SPoolCidrBlocksSet, "PoolCidrBlockSet", "poolCidrBlockSet", static o => ((global::Stratus.Ec2.Model.Ipv6Pool)o).PoolCidrBlocks, static (o, v) => ((global::Stratus.Ec2.Model.Ipv6Pool)o).PoolCidrBlocks = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PoolCidrBlock>?)v, jsonName: "poolCidrBlockSet"),
             new SM::MemberInfo("PoolId", SString, "PoolId", "poolId", static o => ((global::Stratus.Ec2.Model.Ipv6Pool)o).PoolId, static (o, v) => ((global::Stratus.Ec2.Model.Ipv6Pool)o).PoolId = (string?)v, jsonName: "poolId"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.Ipv6Pool)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.Ipv6Pool)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SIpv6PoolIdList.InitList(SIpv6PoolEc2Id, "item", static () => new global::System.Collections.Generic.List<string>());
-        SIpv6PoolSet.InitList(SIpv6Pool, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Ipv6Pool>());
-        SIpv6PrefixList.InitList(SIpv6PrefixSpecificationRequest, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Ipv6PrefixSpecificationRequest>());
-        SIpv6PrefixListResponse.InitList(SIpv6PrefixSpecificationResponse, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Ipv6PrefixSpecificationResponse>());
-        SIpv6PrefixSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.Ipv6PrefixSpecification(),
+
+    private static void WSIpv6PrefixSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Ipv6PrefixSpecification(),
             new SM::MemberInfo("Ipv6Prefix", SString, "Ipv6Prefix", "ipv6Prefix", static o => ((global::Stratus.Ec2.Model.Ipv6PrefixSpecification)o).Ipv6Prefix, static (o, v) => ((global::Stratus.Ec2.Model.Ipv6PrefixSpecification)o).Ipv6Prefix = (string?)v, jsonName: "ipv6Prefix"));
-        SIpv6PrefixSpecificationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.Ipv6PrefixSpecificationRequest(),
+
+    private static void WSIpv6PrefixSpecificationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Ipv6PrefixSpecificationRequest(),
             new SM::MemberInfo("Ipv6Prefix", SString, "Ipv6Prefix", "Ipv6Prefix", static o => ((global::Stratus.Ec2.Model.Ipv6PrefixSpecificationRequest)o).Ipv6Prefix, static (o, v) => ((global::Stratus.Ec2.Model.Ipv6PrefixSpecificationRequest)o).Ipv6Prefix = (string?)v));
-        SIpv6PrefixSpecificationResponse.InitStructure(static () => new global::Stratus.Ec2.Model.Ipv6PrefixSpecificationResponse(),
+
+    private static void WSIpv6PrefixSpecificationResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Ipv6PrefixSpecificationResponse(),
             new SM::MemberInfo("Ipv6Prefix", SString, "Ipv6Prefix", "ipv6Prefix", static o => ((global::Stratus.Ec2.Model.Ipv6PrefixSpecificationResponse)o).Ipv6Prefix, static (o, v) => ((global::Stratus.Ec2.Model.Ipv6PrefixSpecificationResponse)o).Ipv6Prefix = (string?)v, jsonName: "ipv6Prefix"));
-        SIpv6PrefixesList.InitList(SIpv6PrefixSpecification, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Ipv6PrefixSpecification>());
-        SIpv6Range.InitStructure(static () => new global::Stratus.Ec2.Model.Ipv6Range(),
+
+    private static void WSIpv6Range(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Ipv6Range(),
             new SM::MemberInfo("CidrIpv6", SString, "CidrIpv6", "cidrIpv6", static o => ((global::Stratus.Ec2.Model.Ipv6Range)o).CidrIpv6, static (o, v) => ((global::Stratus.Ec2.Model.Ipv6Range)o).CidrIpv6 = (string?)v, jsonName: "cidrIpv6"),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.Ipv6Range)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.Ipv6Range)o).Description = (string?)v, jsonName: "description"));
-        SIpv6RangeList.InitList(SIpv6Range, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Ipv6Range>());
-    }
 }

@@ -10,418 +10,1880 @@ using SM = global::Stratus.Protocol.Model;
 /// <summary>Shape descriptors of the ec2 model.</summary>
 public static partial class Ec2Shapes
 {
-    public static readonly SM::ShapeInfo SKernelId = new SM::ShapeInfo("KernelId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SKeyFormat = new SM::ShapeInfo("KeyFormat", SM::ShapeKind.String).Constrain(enumValues: ["pem", "ppk"]);
-    public static readonly SM::ShapeInfo SKeyNameStringList = new SM::ShapeInfo("KeyNameStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SKeyPair = new SM::ShapeInfo("KeyPair", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SKeyPairId = new SM::ShapeInfo("KeyPairId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SKeyPairIdStringList = new SM::ShapeInfo("KeyPairIdStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SKeyPairInfo = new SM::ShapeInfo("KeyPairInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SKeyPairList = new SM::ShapeInfo("KeyPairList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SKeyPairName = new SM::ShapeInfo("KeyPairName", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SKeyPairNameWithResolver = new SM::ShapeInfo("KeyPairNameWithResolver", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SKeyType = new SM::ShapeInfo("KeyType", SM::ShapeKind.String).Constrain(enumValues: ["rsa", "ed25519"]);
-    public static readonly SM::ShapeInfo SKmsKeyArn = new SM::ShapeInfo("KmsKeyArn", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SKmsKeyId = new SM::ShapeInfo("KmsKeyId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SLastError = new SM::ShapeInfo("LastError", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchPermission = new SM::ShapeInfo("LaunchPermission", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchPermissionList = new SM::ShapeInfo("LaunchPermissionList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLaunchPermissionModifications = new SM::ShapeInfo("LaunchPermissionModifications", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchSpecification = new SM::ShapeInfo("LaunchSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchSpecsList = new SM::ShapeInfo("LaunchSpecsList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLaunchTemplate = new SM::ShapeInfo("LaunchTemplate", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateAndOverridesResponse = new SM::ShapeInfo("LaunchTemplateAndOverridesResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateAutoRecoveryState = new SM::ShapeInfo("LaunchTemplateAutoRecoveryState", SM::ShapeKind.String).Constrain(enumValues: ["default", "disabled"]);
-    public static readonly SM::ShapeInfo SLaunchTemplateBlockDeviceMapping = new SM::ShapeInfo("LaunchTemplateBlockDeviceMapping", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateBlockDeviceMappingList = new SM::ShapeInfo("LaunchTemplateBlockDeviceMappingList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLaunchTemplateBlockDeviceMappingRequest = new SM::ShapeInfo("LaunchTemplateBlockDeviceMappingRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateBlockDeviceMappingRequestList = new SM::ShapeInfo("LaunchTemplateBlockDeviceMappingRequestList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLaunchTemplateCapacityReservationSpecificationRequest = new SM::ShapeInfo("LaunchTemplateCapacityReservationSpecificationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateCapacityReservationSpecificationResponse = new SM::ShapeInfo("LaunchTemplateCapacityReservationSpecificationResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateConfig = new SM::ShapeInfo("LaunchTemplateConfig", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateConfigList = new SM::ShapeInfo("LaunchTemplateConfigList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLaunchTemplateCpuOptions = new SM::ShapeInfo("LaunchTemplateCpuOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateCpuOptionsRequest = new SM::ShapeInfo("LaunchTemplateCpuOptionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateEbsBlockDevice = new SM::ShapeInfo("LaunchTemplateEbsBlockDevice", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateEbsBlockDeviceRequest = new SM::ShapeInfo("LaunchTemplateEbsBlockDeviceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateElasticInferenceAccelerator = new SM::ShapeInfo("LaunchTemplateElasticInferenceAccelerator", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateElasticInferenceAcceleratorCount = new SM::ShapeInfo("LaunchTemplateElasticInferenceAcceleratorCount", SM::ShapeKind.Integer).Constrain(min: 1);
-    public static readonly SM::ShapeInfo SLaunchTemplateElasticInferenceAcceleratorList = new SM::ShapeInfo("LaunchTemplateElasticInferenceAcceleratorList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLaunchTemplateElasticInferenceAcceleratorResponse = new SM::ShapeInfo("LaunchTemplateElasticInferenceAcceleratorResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateElasticInferenceAcceleratorResponseList = new SM::ShapeInfo("LaunchTemplateElasticInferenceAcceleratorResponseList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLaunchTemplateEnaSrdSpecification = new SM::ShapeInfo("LaunchTemplateEnaSrdSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateEnaSrdUdpSpecification = new SM::ShapeInfo("LaunchTemplateEnaSrdUdpSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateEnclaveOptions = new SM::ShapeInfo("LaunchTemplateEnclaveOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateEnclaveOptionsRequest = new SM::ShapeInfo("LaunchTemplateEnclaveOptionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateErrorCode = new SM::ShapeInfo("LaunchTemplateErrorCode", SM::ShapeKind.String).Constrain(enumValues: ["launchTemplateIdDoesNotExist", "launchTemplateIdMalformed", "launchTemplateNameDoesNotExist", "launchTemplateNameMalformed", "launchTemplateVersionDoesNotExist", "unexpectedError"]);
-    public static readonly SM::ShapeInfo SLaunchTemplateHibernationOptions = new SM::ShapeInfo("LaunchTemplateHibernationOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateHibernationOptionsRequest = new SM::ShapeInfo("LaunchTemplateHibernationOptionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateHttpTokensState = new SM::ShapeInfo("LaunchTemplateHttpTokensState", SM::ShapeKind.String).Constrain(enumValues: ["optional", "required"]);
-    public static readonly SM::ShapeInfo SLaunchTemplateIamInstanceProfileSpecification = new SM::ShapeInfo("LaunchTemplateIamInstanceProfileSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateIamInstanceProfileSpecificationRequest = new SM::ShapeInfo("LaunchTemplateIamInstanceProfileSpecificationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateId = new SM::ShapeInfo("LaunchTemplateId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SLaunchTemplateIdStringList = new SM::ShapeInfo("LaunchTemplateIdStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLaunchTemplateInstanceMaintenanceOptions = new SM::ShapeInfo("LaunchTemplateInstanceMaintenanceOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateInstanceMaintenanceOptionsRequest = new SM::ShapeInfo("LaunchTemplateInstanceMaintenanceOptionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateInstanceMarketOptions = new SM::ShapeInfo("LaunchTemplateInstanceMarketOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateInstanceMarketOptionsRequest = new SM::ShapeInfo("LaunchTemplateInstanceMarketOptionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateInstanceMetadataEndpointState = new SM::ShapeInfo("LaunchTemplateInstanceMetadataEndpointState", SM::ShapeKind.String).Constrain(enumValues: ["disabled", "enabled"]);
-    public static readonly SM::ShapeInfo SLaunchTemplateInstanceMetadataOptions = new SM::ShapeInfo("LaunchTemplateInstanceMetadataOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateInstanceMetadataOptionsRequest = new SM::ShapeInfo("LaunchTemplateInstanceMetadataOptionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateInstanceMetadataOptionsState = new SM::ShapeInfo("LaunchTemplateInstanceMetadataOptionsState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "applied"]);
-    public static readonly SM::ShapeInfo SLaunchTemplateInstanceMetadataProtocolIpv6 = new SM::ShapeInfo("LaunchTemplateInstanceMetadataProtocolIpv6", SM::ShapeKind.String).Constrain(enumValues: ["disabled", "enabled"]);
-    public static readonly SM::ShapeInfo SLaunchTemplateInstanceMetadataTagsState = new SM::ShapeInfo("LaunchTemplateInstanceMetadataTagsState", SM::ShapeKind.String).Constrain(enumValues: ["disabled", "enabled"]);
-    public static readonly SM::ShapeInfo SLaunchTemplateInstanceNetworkInterfaceSpecification = new SM::ShapeInfo("LaunchTemplateInstanceNetworkInterfaceSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateInstanceNetworkInterfaceSpecificationList = new SM::ShapeInfo("LaunchTemplateInstanceNetworkInterfaceSpecificationList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLaunchTemplateInstanceNetworkInterfaceSpecificationRequest = new SM::ShapeInfo("LaunchTemplateInstanceNetworkInterfaceSpecificationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateInstanceNetworkInterfaceSpecificationRequestList = new SM::ShapeInfo("LaunchTemplateInstanceNetworkInterfaceSpecificationRequestList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLaunchTemplateInstanceSecondaryInterfaceSpecification = new SM::ShapeInfo("LaunchTemplateInstanceSecondaryInterfaceSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateInstanceSecondaryInterfaceSpecificationList = new SM::ShapeInfo("LaunchTemplateInstanceSecondaryInterfaceSpecificationList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLaunchTemplateInstanceSecondaryInterfaceSpecificationRequest = new SM::ShapeInfo("LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateInstanceSecondaryInterfaceSpecificationRequestList = new SM::ShapeInfo("LaunchTemplateInstanceSecondaryInterfaceSpecificationRequestList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLaunchTemplateLicenseConfiguration = new SM::ShapeInfo("LaunchTemplateLicenseConfiguration", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateLicenseConfigurationRequest = new SM::ShapeInfo("LaunchTemplateLicenseConfigurationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateLicenseList = new SM::ShapeInfo("LaunchTemplateLicenseList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLaunchTemplateLicenseSpecificationListRequest = new SM::ShapeInfo("LaunchTemplateLicenseSpecificationListRequest", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLaunchTemplateName = new SM::ShapeInfo("LaunchTemplateName", SM::ShapeKind.String).Constrain(min: 3, max: 128);
-    public static readonly SM::ShapeInfo SLaunchTemplateNameStringList = new SM::ShapeInfo("LaunchTemplateNameStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLaunchTemplateNetworkPerformanceOptions = new SM::ShapeInfo("LaunchTemplateNetworkPerformanceOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateNetworkPerformanceOptionsRequest = new SM::ShapeInfo("LaunchTemplateNetworkPerformanceOptionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateOverrides = new SM::ShapeInfo("LaunchTemplateOverrides", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateOverridesList = new SM::ShapeInfo("LaunchTemplateOverridesList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLaunchTemplatePlacement = new SM::ShapeInfo("LaunchTemplatePlacement", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplatePlacementRequest = new SM::ShapeInfo("LaunchTemplatePlacementRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplatePrivateDnsNameOptions = new SM::ShapeInfo("LaunchTemplatePrivateDnsNameOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplatePrivateDnsNameOptionsRequest = new SM::ShapeInfo("LaunchTemplatePrivateDnsNameOptionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateSet = new SM::ShapeInfo("LaunchTemplateSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLaunchTemplateSpecification = new SM::ShapeInfo("LaunchTemplateSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateSpotMarketOptions = new SM::ShapeInfo("LaunchTemplateSpotMarketOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateSpotMarketOptionsRequest = new SM::ShapeInfo("LaunchTemplateSpotMarketOptionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateTagSpecification = new SM::ShapeInfo("LaunchTemplateTagSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateTagSpecificationList = new SM::ShapeInfo("LaunchTemplateTagSpecificationList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLaunchTemplateTagSpecificationRequest = new SM::ShapeInfo("LaunchTemplateTagSpecificationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateTagSpecificationRequestList = new SM::ShapeInfo("LaunchTemplateTagSpecificationRequestList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLaunchTemplateVersion = new SM::ShapeInfo("LaunchTemplateVersion", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateVersionSet = new SM::ShapeInfo("LaunchTemplateVersionSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLaunchTemplatesMonitoring = new SM::ShapeInfo("LaunchTemplatesMonitoring", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplatesMonitoringRequest = new SM::ShapeInfo("LaunchTemplatesMonitoringRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLicenseConfiguration = new SM::ShapeInfo("LicenseConfiguration", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLicenseConfigurationRequest = new SM::ShapeInfo("LicenseConfigurationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLicenseList = new SM::ShapeInfo("LicenseList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLicenseSpecificationListRequest = new SM::ShapeInfo("LicenseSpecificationListRequest", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SListImagesInRecycleBinMaxResults = new SM::ShapeInfo("ListImagesInRecycleBinMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000);
-    public static readonly SM::ShapeInfo SListImagesInRecycleBinRequest = new SM::ShapeInfo("ListImagesInRecycleBinRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListImagesInRecycleBinResult = new SM::ShapeInfo("ListImagesInRecycleBinResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListSnapshotsInRecycleBinMaxResults = new SM::ShapeInfo("ListSnapshotsInRecycleBinMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SListSnapshotsInRecycleBinRequest = new SM::ShapeInfo("ListSnapshotsInRecycleBinRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListSnapshotsInRecycleBinResult = new SM::ShapeInfo("ListSnapshotsInRecycleBinResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListVolumesInRecycleBinRequest = new SM::ShapeInfo("ListVolumesInRecycleBinRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListVolumesInRecycleBinResult = new SM::ShapeInfo("ListVolumesInRecycleBinResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListingState = new SM::ShapeInfo("ListingState", SM::ShapeKind.String).Constrain(enumValues: ["available", "sold", "cancelled", "pending"]);
-    public static readonly SM::ShapeInfo SListingStatus = new SM::ShapeInfo("ListingStatus", SM::ShapeKind.String).Constrain(enumValues: ["active", "pending", "cancelled", "closed"]);
-    public static readonly SM::ShapeInfo SLoadBalancerArn = new SM::ShapeInfo("LoadBalancerArn", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SLoadBalancersConfig = new SM::ShapeInfo("LoadBalancersConfig", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLoadPermission = new SM::ShapeInfo("LoadPermission", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLoadPermissionList = new SM::ShapeInfo("LoadPermissionList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLoadPermissionListRequest = new SM::ShapeInfo("LoadPermissionListRequest", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLoadPermissionModifications = new SM::ShapeInfo("LoadPermissionModifications", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLoadPermissionRequest = new SM::ShapeInfo("LoadPermissionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLocalGateway = new SM::ShapeInfo("LocalGateway", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLocalGatewayId = new SM::ShapeInfo("LocalGatewayId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SLocalGatewayIdSet = new SM::ShapeInfo("LocalGatewayIdSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLocalGatewayMaxResults = new SM::ShapeInfo("LocalGatewayMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SLocalGatewayRoute = new SM::ShapeInfo("LocalGatewayRoute", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLocalGatewayRouteList = new SM::ShapeInfo("LocalGatewayRouteList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLocalGatewayRouteState = new SM::ShapeInfo("LocalGatewayRouteState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "active", "blackhole", "deleting", "deleted"]);
-    public static readonly SM::ShapeInfo SLocalGatewayRouteTable = new SM::ShapeInfo("LocalGatewayRouteTable", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLocalGatewayRouteTableIdSet = new SM::ShapeInfo("LocalGatewayRouteTableIdSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLocalGatewayRouteTableMode = new SM::ShapeInfo("LocalGatewayRouteTableMode", SM::ShapeKind.String).Constrain(enumValues: ["direct-vpc-routing", "coip"]);
-    public static readonly SM::ShapeInfo SLocalGatewayRouteTableSet = new SM::ShapeInfo("LocalGatewayRouteTableSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLocalGatewayRouteTableVirtualInterfaceGroupAssociation = new SM::ShapeInfo("LocalGatewayRouteTableVirtualInterfaceGroupAssociation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLocalGatewayRouteTableVirtualInterfaceGroupAssociationId = new SM::ShapeInfo("LocalGatewayRouteTableVirtualInterfaceGroupAssociationId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SLocalGatewayRouteTableVirtualInterfaceGroupAssociationIdSet = new SM::ShapeInfo("LocalGatewayRouteTableVirtualInterfaceGroupAssociationIdSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLocalGatewayRouteTableVirtualInterfaceGroupAssociationSet = new SM::ShapeInfo("LocalGatewayRouteTableVirtualInterfaceGroupAssociationSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLocalGatewayRouteTableVpcAssociation = new SM::ShapeInfo("LocalGatewayRouteTableVpcAssociation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLocalGatewayRouteTableVpcAssociationId = new SM::ShapeInfo("LocalGatewayRouteTableVpcAssociationId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SLocalGatewayRouteTableVpcAssociationIdSet = new SM::ShapeInfo("LocalGatewayRouteTableVpcAssociationIdSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLocalGatewayRouteTableVpcAssociationSet = new SM::ShapeInfo("LocalGatewayRouteTableVpcAssociationSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLocalGatewayRouteType = new SM::ShapeInfo("LocalGatewayRouteType", SM::ShapeKind.String).Constrain(enumValues: ["static", "propagated"]);
-    public static readonly SM::ShapeInfo SLocalGatewayRoutetableId = new SM::ShapeInfo("LocalGatewayRoutetableId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SLocalGatewaySet = new SM::ShapeInfo("LocalGatewaySet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLocalGatewayVirtualInterface = new SM::ShapeInfo("LocalGatewayVirtualInterface", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLocalGatewayVirtualInterfaceConfigurationState = new SM::ShapeInfo("LocalGatewayVirtualInterfaceConfigurationState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "available", "deleting", "deleted"]);
-    public static readonly SM::ShapeInfo SLocalGatewayVirtualInterfaceGroup = new SM::ShapeInfo("LocalGatewayVirtualInterfaceGroup", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLocalGatewayVirtualInterfaceGroupConfigurationState = new SM::ShapeInfo("LocalGatewayVirtualInterfaceGroupConfigurationState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "incomplete", "available", "deleting", "deleted"]);
-    public static readonly SM::ShapeInfo SLocalGatewayVirtualInterfaceGroupId = new SM::ShapeInfo("LocalGatewayVirtualInterfaceGroupId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SLocalGatewayVirtualInterfaceGroupIdSet = new SM::ShapeInfo("LocalGatewayVirtualInterfaceGroupIdSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLocalGatewayVirtualInterfaceGroupSet = new SM::ShapeInfo("LocalGatewayVirtualInterfaceGroupSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLocalGatewayVirtualInterfaceId = new SM::ShapeInfo("LocalGatewayVirtualInterfaceId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SLocalGatewayVirtualInterfaceIdSet = new SM::ShapeInfo("LocalGatewayVirtualInterfaceIdSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLocalGatewayVirtualInterfaceSet = new SM::ShapeInfo("LocalGatewayVirtualInterfaceSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLocalStorage = new SM::ShapeInfo("LocalStorage", SM::ShapeKind.String).Constrain(enumValues: ["included", "required", "excluded"]);
-    public static readonly SM::ShapeInfo SLocalStorageType = new SM::ShapeInfo("LocalStorageType", SM::ShapeKind.String).Constrain(enumValues: ["hdd", "ssd"]);
-    public static readonly SM::ShapeInfo SLocalStorageTypeSet = new SM::ShapeInfo("LocalStorageTypeSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLocation = new SM::ShapeInfo("Location", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SLocationType = new SM::ShapeInfo("LocationType", SM::ShapeKind.String).Constrain(enumValues: ["region", "availability-zone", "availability-zone-id", "outpost"]);
-    public static readonly SM::ShapeInfo SLockMode = new SM::ShapeInfo("LockMode", SM::ShapeKind.String).Constrain(enumValues: ["compliance", "governance"]);
-    public static readonly SM::ShapeInfo SLockSnapshotRequest = new SM::ShapeInfo("LockSnapshotRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLockSnapshotResult = new SM::ShapeInfo("LockSnapshotResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLockState = new SM::ShapeInfo("LockState", SM::ShapeKind.String).Constrain(enumValues: ["compliance", "governance", "compliance-cooloff", "expired"]);
-    public static readonly SM::ShapeInfo SLockedSnapshotsInfo = new SM::ShapeInfo("LockedSnapshotsInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLockedSnapshotsInfoList = new SM::ShapeInfo("LockedSnapshotsInfoList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLogDestinationType = new SM::ShapeInfo("LogDestinationType", SM::ShapeKind.String).Constrain(enumValues: ["cloud-watch-logs", "s3", "kinesis-data-firehose"]);
-    public static readonly SM::ShapeInfo SLogicalGpuCount = new SM::ShapeInfo("LogicalGpuCount", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SLong = new SM::ShapeInfo("Long", SM::ShapeKind.Long);
-    public static readonly SM::ShapeInfo SMacHost = new SM::ShapeInfo("MacHost", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMacHostList = new SM::ShapeInfo("MacHostList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SMacModificationTask = new SM::ShapeInfo("MacModificationTask", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMacModificationTaskId = new SM::ShapeInfo("MacModificationTaskId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SMacModificationTaskIdList = new SM::ShapeInfo("MacModificationTaskIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SMacModificationTaskList = new SM::ShapeInfo("MacModificationTaskList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SMacModificationTaskState = new SM::ShapeInfo("MacModificationTaskState", SM::ShapeKind.String).Constrain(enumValues: ["successful", "failed", "in-progress", "pending"]);
-    public static readonly SM::ShapeInfo SMacModificationTaskType = new SM::ShapeInfo("MacModificationTaskType", SM::ShapeKind.String).Constrain(enumValues: ["sip-modification", "volume-ownership-delegation"]);
-    public static readonly SM::ShapeInfo SMacOSVersionStringList = new SM::ShapeInfo("MacOSVersionStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SMacSystemIntegrityProtectionConfiguration = new SM::ShapeInfo("MacSystemIntegrityProtectionConfiguration", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMacSystemIntegrityProtectionConfigurationRequest = new SM::ShapeInfo("MacSystemIntegrityProtectionConfigurationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMacSystemIntegrityProtectionSettingStatus = new SM::ShapeInfo("MacSystemIntegrityProtectionSettingStatus", SM::ShapeKind.String).Constrain(enumValues: ["enabled", "disabled"]);
-    public static readonly SM::ShapeInfo SMaintenanceDetails = new SM::ShapeInfo("MaintenanceDetails", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SManagedBy = new SM::ShapeInfo("ManagedBy", SM::ShapeKind.String).Constrain(enumValues: ["account", "declarative-policy"]);
-    public static readonly SM::ShapeInfo SManagedPrefixList = new SM::ShapeInfo("ManagedPrefixList", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SManagedPrefixListSet = new SM::ShapeInfo("ManagedPrefixListSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SManagedResourceDefaultVisibility = new SM::ShapeInfo("ManagedResourceDefaultVisibility", SM::ShapeKind.String).Constrain(enumValues: ["hidden", "visible"]);
-    public static readonly SM::ShapeInfo SManagedResourceVisibilitySettings = new SM::ShapeInfo("ManagedResourceVisibilitySettings", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMarketType = new SM::ShapeInfo("MarketType", SM::ShapeKind.String).Constrain(enumValues: ["spot", "capacity-block", "interruptible-capacity-reservation"]);
-    public static readonly SM::ShapeInfo SMarketplaceProductCode = new SM::ShapeInfo("MarketplaceProductCode", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SMarketplaceProductCodeList = new SM::ShapeInfo("MarketplaceProductCodeList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SMarketplaceProductCodeRequest = new SM::ShapeInfo("MarketplaceProductCodeRequest", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SMarketplaceProductCodeRequestList = new SM::ShapeInfo("MarketplaceProductCodeRequestList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SMaxIpv4AddrPerInterface = new SM::ShapeInfo("MaxIpv4AddrPerInterface", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SMaxIpv6AddrPerInterface = new SM::ShapeInfo("MaxIpv6AddrPerInterface", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SMaxNetworkInterfaces = new SM::ShapeInfo("MaxNetworkInterfaces", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SMaxResults = new SM::ShapeInfo("MaxResults", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SMaxResultsParam = new SM::ShapeInfo("MaxResultsParam", SM::ShapeKind.Integer).Constrain(min: 0, max: 100);
-    public static readonly SM::ShapeInfo SMaximumBandwidthInMbps = new SM::ShapeInfo("MaximumBandwidthInMbps", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SMaximumDaysSinceCreatedValue = new SM::ShapeInfo("MaximumDaysSinceCreatedValue", SM::ShapeKind.Integer).Constrain(min: 0, max: 2147483647);
-    public static readonly SM::ShapeInfo SMaximumDaysSinceDeprecatedValue = new SM::ShapeInfo("MaximumDaysSinceDeprecatedValue", SM::ShapeKind.Integer).Constrain(min: 0, max: 2147483647);
-    public static readonly SM::ShapeInfo SMaximumEbsAttachments = new SM::ShapeInfo("MaximumEbsAttachments", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SMaximumEbsCards = new SM::ShapeInfo("MaximumEbsCards", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SMaximumEfaInterfaces = new SM::ShapeInfo("MaximumEfaInterfaces", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SMaximumEnaQueueCount = new SM::ShapeInfo("MaximumEnaQueueCount", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SMaximumEnaQueueCountPerInterface = new SM::ShapeInfo("MaximumEnaQueueCountPerInterface", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SMaximumIops = new SM::ShapeInfo("MaximumIops", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SMaximumNetworkCards = new SM::ShapeInfo("MaximumNetworkCards", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SMaximumSecondaryNetworkInterfaces = new SM::ShapeInfo("MaximumSecondaryNetworkInterfaces", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SMaximumThroughputInMBps = new SM::ShapeInfo("MaximumThroughputInMBps", SM::ShapeKind.Double);
-    public static readonly SM::ShapeInfo SMediaAcceleratorInfo = new SM::ShapeInfo("MediaAcceleratorInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMediaDeviceCount = new SM::ShapeInfo("MediaDeviceCount", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SMediaDeviceInfo = new SM::ShapeInfo("MediaDeviceInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMediaDeviceInfoList = new SM::ShapeInfo("MediaDeviceInfoList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SMediaDeviceManufacturerName = new SM::ShapeInfo("MediaDeviceManufacturerName", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SMediaDeviceMemoryInfo = new SM::ShapeInfo("MediaDeviceMemoryInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMediaDeviceMemorySize = new SM::ShapeInfo("MediaDeviceMemorySize", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SMediaDeviceName = new SM::ShapeInfo("MediaDeviceName", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SMembershipType = new SM::ShapeInfo("MembershipType", SM::ShapeKind.String).Constrain(enumValues: ["static", "igmp"]);
-    public static readonly SM::ShapeInfo SMemoryGiBPerVCpu = new SM::ShapeInfo("MemoryGiBPerVCpu", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMemoryGiBPerVCpuRequest = new SM::ShapeInfo("MemoryGiBPerVCpuRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMemoryInfo = new SM::ShapeInfo("MemoryInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMemoryMiB = new SM::ShapeInfo("MemoryMiB", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMemoryMiBRequest = new SM::ShapeInfo("MemoryMiBRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMemorySize = new SM::ShapeInfo("MemorySize", SM::ShapeKind.Long);
-    public static readonly SM::ShapeInfo SMetadataDefaultHttpTokensState = new SM::ShapeInfo("MetadataDefaultHttpTokensState", SM::ShapeKind.String).Constrain(enumValues: ["optional", "required", "no-preference"]);
-    public static readonly SM::ShapeInfo SMetric = new SM::ShapeInfo("Metric", SM::ShapeKind.String).Constrain(enumValues: ["reservation-total-capacity-hrs-vcpu", "reservation-total-capacity-hrs-inst", "reservation-max-size-vcpu", "reservation-max-size-inst", "reservation-min-size-vcpu", "reservation-min-size-inst", "reservation-unused-total-capacity-hrs-vcpu", "reservation-unused-total-capacity-hrs-inst", "reservation-unused-total-estimated-cost", "reservation-max-unused-size-vcpu", "reservation-max-unused-size-inst", "reservation-min-unused-size-vcpu", "reservation-min-unused-size-inst", "reservation-max-utilization", "reservation-min-utilization", "reservation-avg-utilization-vcpu", "reservation-avg-utilization-inst", "reservation-total-count", "reservation-total-estimated-cost", "reservation-avg-future-size-vcpu", "reservation-avg-future-size-inst", "reservation-min-future-size-vcpu", "reservation-min-future-size-inst", "reservation-max-future-size-vcpu", "reservation-max-future-size-inst", "reservation-avg-committed-size-vcpu", "reservation-avg-committed-size-inst", "reservation-max-committed-size-vcpu", "reservation-max-committed-size-inst", "reservation-min-committed-size-vcpu", "reservation-min-committed-size-inst", "reserved-total-usage-hrs-vcpu", "reserved-total-usage-hrs-inst", "reserved-total-estimated-cost", "unreserved-total-usage-hrs-vcpu", "unreserved-total-usage-hrs-inst", "unreserved-total-estimated-cost", "spot-total-usage-hrs-vcpu", "spot-total-usage-hrs-inst", "spot-total-estimated-cost", "spot-avg-run-time-before-interruption-inst", "spot-max-run-time-before-interruption-inst", "spot-min-run-time-before-interruption-inst", "spot-total-interruptions-inst", "spot-total-interruptions-vcpu", "spot-total-count-inst", "spot-total-count-vcpu", "spot-interruption-rate-inst", "spot-interruption-rate-vcpu"]);
-    public static readonly SM::ShapeInfo SMetricDataResult = new SM::ShapeInfo("MetricDataResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMetricDataResultSet = new SM::ShapeInfo("MetricDataResultSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SMetricDimensionResultSet = new SM::ShapeInfo("MetricDimensionResultSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SMetricPoint = new SM::ShapeInfo("MetricPoint", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMetricPoints = new SM::ShapeInfo("MetricPoints", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SMetricSet = new SM::ShapeInfo("MetricSet", SM::ShapeKind.List).Constrain(min: 0, max: 40);
-    public static readonly SM::ShapeInfo SMetricType = new SM::ShapeInfo("MetricType", SM::ShapeKind.String).Constrain(enumValues: ["aggregate-latency"]);
-    public static readonly SM::ShapeInfo SMetricValue = new SM::ShapeInfo("MetricValue", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMetricValueSet = new SM::ShapeInfo("MetricValueSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SMillisecondDateTime = new SM::ShapeInfo("MillisecondDateTime", SM::ShapeKind.Timestamp);
-    public static readonly SM::ShapeInfo SModifyAddressAttributeRequest = new SM::ShapeInfo("ModifyAddressAttributeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyAddressAttributeResult = new SM::ShapeInfo("ModifyAddressAttributeResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyAvailabilityZoneGroupRequest = new SM::ShapeInfo("ModifyAvailabilityZoneGroupRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyAvailabilityZoneGroupResult = new SM::ShapeInfo("ModifyAvailabilityZoneGroupResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyAvailabilityZoneOptInStatus = new SM::ShapeInfo("ModifyAvailabilityZoneOptInStatus", SM::ShapeKind.String).Constrain(enumValues: ["opted-in", "not-opted-in"]);
-    public static readonly SM::ShapeInfo SModifyCapacityReservationFleetRequest = new SM::ShapeInfo("ModifyCapacityReservationFleetRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyCapacityReservationFleetResult = new SM::ShapeInfo("ModifyCapacityReservationFleetResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyCapacityReservationRequest = new SM::ShapeInfo("ModifyCapacityReservationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyCapacityReservationResult = new SM::ShapeInfo("ModifyCapacityReservationResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyClientVpnEndpointRequest = new SM::ShapeInfo("ModifyClientVpnEndpointRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyClientVpnEndpointResult = new SM::ShapeInfo("ModifyClientVpnEndpointResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyDefaultCreditSpecificationRequest = new SM::ShapeInfo("ModifyDefaultCreditSpecificationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyDefaultCreditSpecificationResult = new SM::ShapeInfo("ModifyDefaultCreditSpecificationResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyEbsDefaultKmsKeyIdRequest = new SM::ShapeInfo("ModifyEbsDefaultKmsKeyIdRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyEbsDefaultKmsKeyIdResult = new SM::ShapeInfo("ModifyEbsDefaultKmsKeyIdResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyFleetRequest = new SM::ShapeInfo("ModifyFleetRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyFleetResult = new SM::ShapeInfo("ModifyFleetResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyFpgaImageAttributeRequest = new SM::ShapeInfo("ModifyFpgaImageAttributeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyFpgaImageAttributeResult = new SM::ShapeInfo("ModifyFpgaImageAttributeResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyHostsRequest = new SM::ShapeInfo("ModifyHostsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyHostsResult = new SM::ShapeInfo("ModifyHostsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyIdFormatRequest = new SM::ShapeInfo("ModifyIdFormatRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyIdentityIdFormatRequest = new SM::ShapeInfo("ModifyIdentityIdFormatRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyImageAttributeRequest = new SM::ShapeInfo("ModifyImageAttributeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyInstanceAttributeRequest = new SM::ShapeInfo("ModifyInstanceAttributeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyInstanceAttributeUserDataRequest = new SM::ShapeInfo("ModifyInstanceAttributeUserDataRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyInstanceAttributeValue = new SM::ShapeInfo("ModifyInstanceAttributeValue", SM::ShapeKind.String).Constrain(sensitive: true);
-    public static readonly SM::ShapeInfo SModifyInstanceCapacityReservationAttributesRequest = new SM::ShapeInfo("ModifyInstanceCapacityReservationAttributesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyInstanceCapacityReservationAttributesResult = new SM::ShapeInfo("ModifyInstanceCapacityReservationAttributesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyInstanceConnectEndpointRequest = new SM::ShapeInfo("ModifyInstanceConnectEndpointRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyInstanceConnectEndpointResult = new SM::ShapeInfo("ModifyInstanceConnectEndpointResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyInstanceCpuOptionsRequest = new SM::ShapeInfo("ModifyInstanceCpuOptionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyInstanceCpuOptionsResult = new SM::ShapeInfo("ModifyInstanceCpuOptionsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyInstanceCreditSpecificationRequest = new SM::ShapeInfo("ModifyInstanceCreditSpecificationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyInstanceCreditSpecificationResult = new SM::ShapeInfo("ModifyInstanceCreditSpecificationResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyInstanceEventStartTimeRequest = new SM::ShapeInfo("ModifyInstanceEventStartTimeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyInstanceEventStartTimeResult = new SM::ShapeInfo("ModifyInstanceEventStartTimeResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyInstanceEventWindowRequest = new SM::ShapeInfo("ModifyInstanceEventWindowRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyInstanceEventWindowResult = new SM::ShapeInfo("ModifyInstanceEventWindowResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyInstanceMaintenanceOptionsRequest = new SM::ShapeInfo("ModifyInstanceMaintenanceOptionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyInstanceMaintenanceOptionsResult = new SM::ShapeInfo("ModifyInstanceMaintenanceOptionsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyInstanceMetadataDefaultsRequest = new SM::ShapeInfo("ModifyInstanceMetadataDefaultsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyInstanceMetadataDefaultsResult = new SM::ShapeInfo("ModifyInstanceMetadataDefaultsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyInstanceMetadataOptionsRequest = new SM::ShapeInfo("ModifyInstanceMetadataOptionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyInstanceMetadataOptionsResult = new SM::ShapeInfo("ModifyInstanceMetadataOptionsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyInstanceNetworkPerformanceRequest = new SM::ShapeInfo("ModifyInstanceNetworkPerformanceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyInstanceNetworkPerformanceResult = new SM::ShapeInfo("ModifyInstanceNetworkPerformanceResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyInstancePlacementRequest = new SM::ShapeInfo("ModifyInstancePlacementRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyInstancePlacementResult = new SM::ShapeInfo("ModifyInstancePlacementResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyIpamPolicyAllocationRulesRequest = new SM::ShapeInfo("ModifyIpamPolicyAllocationRulesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyIpamPolicyAllocationRulesResult = new SM::ShapeInfo("ModifyIpamPolicyAllocationRulesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyIpamPoolAllocationRequest = new SM::ShapeInfo("ModifyIpamPoolAllocationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyIpamPoolAllocationResult = new SM::ShapeInfo("ModifyIpamPoolAllocationResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyIpamPoolRequest = new SM::ShapeInfo("ModifyIpamPoolRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyIpamPoolResult = new SM::ShapeInfo("ModifyIpamPoolResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyIpamPrefixListResolverRequest = new SM::ShapeInfo("ModifyIpamPrefixListResolverRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyIpamPrefixListResolverResult = new SM::ShapeInfo("ModifyIpamPrefixListResolverResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyIpamPrefixListResolverTargetRequest = new SM::ShapeInfo("ModifyIpamPrefixListResolverTargetRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyIpamPrefixListResolverTargetResult = new SM::ShapeInfo("ModifyIpamPrefixListResolverTargetResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyIpamRequest = new SM::ShapeInfo("ModifyIpamRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyIpamResourceCidrRequest = new SM::ShapeInfo("ModifyIpamResourceCidrRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyIpamResourceCidrResult = new SM::ShapeInfo("ModifyIpamResourceCidrResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyIpamResourceDiscoveryRequest = new SM::ShapeInfo("ModifyIpamResourceDiscoveryRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyIpamResourceDiscoveryResult = new SM::ShapeInfo("ModifyIpamResourceDiscoveryResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyIpamResult = new SM::ShapeInfo("ModifyIpamResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyIpamScopeRequest = new SM::ShapeInfo("ModifyIpamScopeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyIpamScopeResult = new SM::ShapeInfo("ModifyIpamScopeResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyLaunchTemplateRequest = new SM::ShapeInfo("ModifyLaunchTemplateRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyLaunchTemplateResult = new SM::ShapeInfo("ModifyLaunchTemplateResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyLocalGatewayRouteRequest = new SM::ShapeInfo("ModifyLocalGatewayRouteRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyLocalGatewayRouteResult = new SM::ShapeInfo("ModifyLocalGatewayRouteResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyManagedPrefixListRequest = new SM::ShapeInfo("ModifyManagedPrefixListRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyManagedPrefixListResult = new SM::ShapeInfo("ModifyManagedPrefixListResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyManagedResourceVisibilityRequest = new SM::ShapeInfo("ModifyManagedResourceVisibilityRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyManagedResourceVisibilityResult = new SM::ShapeInfo("ModifyManagedResourceVisibilityResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyNetworkInterfaceAttributeRequest = new SM::ShapeInfo("ModifyNetworkInterfaceAttributeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyPrivateDnsNameOptionsRequest = new SM::ShapeInfo("ModifyPrivateDnsNameOptionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyPrivateDnsNameOptionsResult = new SM::ShapeInfo("ModifyPrivateDnsNameOptionsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyPublicIpDnsNameOptionsRequest = new SM::ShapeInfo("ModifyPublicIpDnsNameOptionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyPublicIpDnsNameOptionsResult = new SM::ShapeInfo("ModifyPublicIpDnsNameOptionsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyReservedInstancesRequest = new SM::ShapeInfo("ModifyReservedInstancesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyReservedInstancesResult = new SM::ShapeInfo("ModifyReservedInstancesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyRouteServerRequest = new SM::ShapeInfo("ModifyRouteServerRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyRouteServerResult = new SM::ShapeInfo("ModifyRouteServerResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifySecurityGroupRulesRequest = new SM::ShapeInfo("ModifySecurityGroupRulesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifySecurityGroupRulesResult = new SM::ShapeInfo("ModifySecurityGroupRulesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifySnapshotAttributeRequest = new SM::ShapeInfo("ModifySnapshotAttributeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifySnapshotTierRequest = new SM::ShapeInfo("ModifySnapshotTierRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifySnapshotTierResult = new SM::ShapeInfo("ModifySnapshotTierResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifySpotFleetRequestRequest = new SM::ShapeInfo("ModifySpotFleetRequestRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifySpotFleetRequestResponse = new SM::ShapeInfo("ModifySpotFleetRequestResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifySubnetAttributeRequest = new SM::ShapeInfo("ModifySubnetAttributeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyTrafficMirrorFilterNetworkServicesRequest = new SM::ShapeInfo("ModifyTrafficMirrorFilterNetworkServicesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyTrafficMirrorFilterNetworkServicesResult = new SM::ShapeInfo("ModifyTrafficMirrorFilterNetworkServicesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyTrafficMirrorFilterRuleRequest = new SM::ShapeInfo("ModifyTrafficMirrorFilterRuleRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyTrafficMirrorFilterRuleResult = new SM::ShapeInfo("ModifyTrafficMirrorFilterRuleResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyTrafficMirrorSessionRequest = new SM::ShapeInfo("ModifyTrafficMirrorSessionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyTrafficMirrorSessionResult = new SM::ShapeInfo("ModifyTrafficMirrorSessionResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyTransitGatewayMeteringPolicyRequest = new SM::ShapeInfo("ModifyTransitGatewayMeteringPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyTransitGatewayMeteringPolicyResult = new SM::ShapeInfo("ModifyTransitGatewayMeteringPolicyResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyTransitGatewayOptions = new SM::ShapeInfo("ModifyTransitGatewayOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyTransitGatewayPrefixListReferenceRequest = new SM::ShapeInfo("ModifyTransitGatewayPrefixListReferenceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyTransitGatewayPrefixListReferenceResult = new SM::ShapeInfo("ModifyTransitGatewayPrefixListReferenceResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyTransitGatewayRequest = new SM::ShapeInfo("ModifyTransitGatewayRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyTransitGatewayResult = new SM::ShapeInfo("ModifyTransitGatewayResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyTransitGatewayVpcAttachmentRequest = new SM::ShapeInfo("ModifyTransitGatewayVpcAttachmentRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyTransitGatewayVpcAttachmentRequestOptions = new SM::ShapeInfo("ModifyTransitGatewayVpcAttachmentRequestOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyTransitGatewayVpcAttachmentResult = new SM::ShapeInfo("ModifyTransitGatewayVpcAttachmentResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVerifiedAccessEndpointCidrOptions = new SM::ShapeInfo("ModifyVerifiedAccessEndpointCidrOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVerifiedAccessEndpointEniOptions = new SM::ShapeInfo("ModifyVerifiedAccessEndpointEniOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVerifiedAccessEndpointLoadBalancerOptions = new SM::ShapeInfo("ModifyVerifiedAccessEndpointLoadBalancerOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVerifiedAccessEndpointPolicyRequest = new SM::ShapeInfo("ModifyVerifiedAccessEndpointPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVerifiedAccessEndpointPolicyResult = new SM::ShapeInfo("ModifyVerifiedAccessEndpointPolicyResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVerifiedAccessEndpointPortRange = new SM::ShapeInfo("ModifyVerifiedAccessEndpointPortRange", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVerifiedAccessEndpointPortRangeList = new SM::ShapeInfo("ModifyVerifiedAccessEndpointPortRangeList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SModifyVerifiedAccessEndpointRdsOptions = new SM::ShapeInfo("ModifyVerifiedAccessEndpointRdsOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVerifiedAccessEndpointRequest = new SM::ShapeInfo("ModifyVerifiedAccessEndpointRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVerifiedAccessEndpointResult = new SM::ShapeInfo("ModifyVerifiedAccessEndpointResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVerifiedAccessEndpointSubnetIdList = new SM::ShapeInfo("ModifyVerifiedAccessEndpointSubnetIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SModifyVerifiedAccessGroupPolicyRequest = new SM::ShapeInfo("ModifyVerifiedAccessGroupPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVerifiedAccessGroupPolicyResult = new SM::ShapeInfo("ModifyVerifiedAccessGroupPolicyResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVerifiedAccessGroupRequest = new SM::ShapeInfo("ModifyVerifiedAccessGroupRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVerifiedAccessGroupResult = new SM::ShapeInfo("ModifyVerifiedAccessGroupResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVerifiedAccessInstanceLoggingConfigurationRequest = new SM::ShapeInfo("ModifyVerifiedAccessInstanceLoggingConfigurationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVerifiedAccessInstanceLoggingConfigurationResult = new SM::ShapeInfo("ModifyVerifiedAccessInstanceLoggingConfigurationResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVerifiedAccessInstanceRequest = new SM::ShapeInfo("ModifyVerifiedAccessInstanceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVerifiedAccessInstanceResult = new SM::ShapeInfo("ModifyVerifiedAccessInstanceResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVerifiedAccessNativeApplicationOidcOptions = new SM::ShapeInfo("ModifyVerifiedAccessNativeApplicationOidcOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVerifiedAccessTrustProviderDeviceOptions = new SM::ShapeInfo("ModifyVerifiedAccessTrustProviderDeviceOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVerifiedAccessTrustProviderOidcOptions = new SM::ShapeInfo("ModifyVerifiedAccessTrustProviderOidcOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVerifiedAccessTrustProviderRequest = new SM::ShapeInfo("ModifyVerifiedAccessTrustProviderRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVerifiedAccessTrustProviderResult = new SM::ShapeInfo("ModifyVerifiedAccessTrustProviderResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVolumeAttributeRequest = new SM::ShapeInfo("ModifyVolumeAttributeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVolumeRequest = new SM::ShapeInfo("ModifyVolumeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVolumeResult = new SM::ShapeInfo("ModifyVolumeResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVpcAttributeRequest = new SM::ShapeInfo("ModifyVpcAttributeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVpcBlockPublicAccessExclusionRequest = new SM::ShapeInfo("ModifyVpcBlockPublicAccessExclusionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVpcBlockPublicAccessExclusionResult = new SM::ShapeInfo("ModifyVpcBlockPublicAccessExclusionResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVpcBlockPublicAccessOptionsRequest = new SM::ShapeInfo("ModifyVpcBlockPublicAccessOptionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVpcBlockPublicAccessOptionsResult = new SM::ShapeInfo("ModifyVpcBlockPublicAccessOptionsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVpcEncryptionControlRequest = new SM::ShapeInfo("ModifyVpcEncryptionControlRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVpcEncryptionControlResult = new SM::ShapeInfo("ModifyVpcEncryptionControlResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVpcEndpointConnectionNotificationRequest = new SM::ShapeInfo("ModifyVpcEndpointConnectionNotificationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVpcEndpointConnectionNotificationResult = new SM::ShapeInfo("ModifyVpcEndpointConnectionNotificationResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVpcEndpointRequest = new SM::ShapeInfo("ModifyVpcEndpointRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVpcEndpointResult = new SM::ShapeInfo("ModifyVpcEndpointResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVpcEndpointServiceConfigurationRequest = new SM::ShapeInfo("ModifyVpcEndpointServiceConfigurationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVpcEndpointServiceConfigurationResult = new SM::ShapeInfo("ModifyVpcEndpointServiceConfigurationResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVpcEndpointServicePayerResponsibilityRequest = new SM::ShapeInfo("ModifyVpcEndpointServicePayerResponsibilityRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVpcEndpointServicePayerResponsibilityResult = new SM::ShapeInfo("ModifyVpcEndpointServicePayerResponsibilityResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVpcEndpointServicePermissionsRequest = new SM::ShapeInfo("ModifyVpcEndpointServicePermissionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVpcEndpointServicePermissionsResult = new SM::ShapeInfo("ModifyVpcEndpointServicePermissionsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVpcPeeringConnectionOptionsRequest = new SM::ShapeInfo("ModifyVpcPeeringConnectionOptionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVpcPeeringConnectionOptionsResult = new SM::ShapeInfo("ModifyVpcPeeringConnectionOptionsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVpcTenancyRequest = new SM::ShapeInfo("ModifyVpcTenancyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVpcTenancyResult = new SM::ShapeInfo("ModifyVpcTenancyResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVpnConnectionOptionsRequest = new SM::ShapeInfo("ModifyVpnConnectionOptionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVpnConnectionOptionsResult = new SM::ShapeInfo("ModifyVpnConnectionOptionsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVpnConnectionRequest = new SM::ShapeInfo("ModifyVpnConnectionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVpnConnectionResult = new SM::ShapeInfo("ModifyVpnConnectionResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVpnTunnelCertificateRequest = new SM::ShapeInfo("ModifyVpnTunnelCertificateRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVpnTunnelCertificateResult = new SM::ShapeInfo("ModifyVpnTunnelCertificateResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVpnTunnelOptionsRequest = new SM::ShapeInfo("ModifyVpnTunnelOptionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVpnTunnelOptionsResult = new SM::ShapeInfo("ModifyVpnTunnelOptionsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyVpnTunnelOptionsSpecification = new SM::ShapeInfo("ModifyVpnTunnelOptionsSpecification", SM::ShapeKind.Structure).Constrain(sensitive: true);
-    public static readonly SM::ShapeInfo SMonitorInstancesRequest = new SM::ShapeInfo("MonitorInstancesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMonitorInstancesResult = new SM::ShapeInfo("MonitorInstancesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMonitoring = new SM::ShapeInfo("Monitoring", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMonitoringState = new SM::ShapeInfo("MonitoringState", SM::ShapeKind.String).Constrain(enumValues: ["disabled", "disabling", "enabled", "pending"]);
-    public static readonly SM::ShapeInfo SMoveAddressToVpcRequest = new SM::ShapeInfo("MoveAddressToVpcRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMoveAddressToVpcResult = new SM::ShapeInfo("MoveAddressToVpcResult", SM::ShapeKind.Structure);
+    public static SM::ShapeInfo SKernelId => Table[2400];
+    public static SM::ShapeInfo SKeyFormat => Table[2401];
+    public static SM::ShapeInfo SKeyNameStringList => Table[2402];
+    public static SM::ShapeInfo SKeyPair => Table[2403];
+    public static SM::ShapeInfo SKeyPairId => Table[2404];
+    public static SM::ShapeInfo SKeyPairIdStringList => Table[2405];
+    public static SM::ShapeInfo SKeyPairInfo => Table[2406];
+    public static SM::ShapeInfo SKeyPairList => Table[2407];
+    public static SM::ShapeInfo SKeyPairName => Table[2408];
+    public static SM::ShapeInfo SKeyPairNameWithResolver => Table[2409];
+    public static SM::ShapeInfo SKeyType => Table[2410];
+    public static SM::ShapeInfo SKmsKeyArn => Table[2411];
+    public static SM::ShapeInfo SKmsKeyId => Table[2412];
+    public static SM::ShapeInfo SLastError => Table[2413];
+    public static SM::ShapeInfo SLaunchPermission => Table[2414];
+    public static SM::ShapeInfo SLaunchPermissionList => Table[2415];
+    public static SM::ShapeInfo SLaunchPermissionModifications => Table[2416];
+    public static SM::ShapeInfo SLaunchSpecification => Table[2417];
+    public static SM::ShapeInfo SLaunchSpecsList => Table[2418];
+    public static SM::ShapeInfo SLaunchTemplate => Table[2419];
+    public static SM::ShapeInfo SLaunchTemplateAndOverridesResponse => Table[2420];
+    public static SM::ShapeInfo SLaunchTemplateAutoRecoveryState => Table[2421];
+    public static SM::ShapeInfo SLaunchTemplateBlockDeviceMapping => Table[2422];
+    public static SM::ShapeInfo SLaunchTemplateBlockDeviceMappingList => Table[2423];
+    public static SM::ShapeInfo SLaunchTemplateBlockDeviceMappingRequest => Table[2424];
+    public static SM::ShapeInfo SLaunchTemplateBlockDeviceMappingRequestList => Table[2425];
+    public static SM::ShapeInfo SLaunchTemplateCapacityReservationSpecificationRequest => Table[2426];
+    public static SM::ShapeInfo SLaunchTemplateCapacityReservationSpecificationResponse => Table[2427];
+    public static SM::ShapeInfo SLaunchTemplateConfig => Table[2428];
+    public static SM::ShapeInfo SLaunchTemplateConfigList => Table[2429];
+    public static SM::ShapeInfo SLaunchTemplateCpuOptions => Table[2430];
+    public static SM::ShapeInfo SLaunchTemplateCpuOptionsRequest => Table[2431];
+    public static SM::ShapeInfo SLaunchTemplateEbsBlockDevice => Table[2432];
+    public static SM::ShapeInfo SLaunchTemplateEbsBlockDeviceRequest => Table[2433];
+    public static SM::ShapeInfo SLaunchTemplateElasticInferenceAccelerator => Table[2434];
+    public static SM::ShapeInfo SLaunchTemplateElasticInferenceAcceleratorCount => Table[2435];
+    public static SM::ShapeInfo SLaunchTemplateElasticInferenceAcceleratorList => Table[2436];
+    public static SM::ShapeInfo SLaunchTemplateElasticInferenceAcceleratorResponse => Table[2437];
+    public static SM::ShapeInfo SLaunchTemplateElasticInferenceAcceleratorResponseList => Table[2438];
+    public static SM::ShapeInfo SLaunchTemplateEnaSrdSpecification => Table[2439];
+    public static SM::ShapeInfo SLaunchTemplateEnaSrdUdpSpecification => Table[2440];
+    public static SM::ShapeInfo SLaunchTemplateEnclaveOptions => Table[2441];
+    public static SM::ShapeInfo SLaunchTemplateEnclaveOptionsRequest => Table[2442];
+    public static SM::ShapeInfo SLaunchTemplateErrorCode => Table[2443];
+    public static SM::ShapeInfo SLaunchTemplateHibernationOptions => Table[2444];
+    public static SM::ShapeInfo SLaunchTemplateHibernationOptionsRequest => Table[2445];
+    public static SM::ShapeInfo SLaunchTemplateHttpTokensState => Table[2446];
+    public static SM::ShapeInfo SLaunchTemplateIamInstanceProfileSpecification => Table[2447];
+    public static SM::ShapeInfo SLaunchTemplateIamInstanceProfileSpecificationRequest => Table[2448];
+    public static SM::ShapeInfo SLaunchTemplateId => Table[2449];
+    public static SM::ShapeInfo SLaunchTemplateIdStringList => Table[2450];
+    public static SM::ShapeInfo SLaunchTemplateInstanceMaintenanceOptions => Table[2451];
+    public static SM::ShapeInfo SLaunchTemplateInstanceMaintenanceOptionsRequest => Table[2452];
+    public static SM::ShapeInfo SLaunchTemplateInstanceMarketOptions => Table[2453];
+    public static SM::ShapeInfo SLaunchTemplateInstanceMarketOptionsRequest => Table[2454];
+    public static SM::ShapeInfo SLaunchTemplateInstanceMetadataEndpointState => Table[2455];
+    public static SM::ShapeInfo SLaunchTemplateInstanceMetadataOptions => Table[2456];
+    public static SM::ShapeInfo SLaunchTemplateInstanceMetadataOptionsRequest => Table[2457];
+    public static SM::ShapeInfo SLaunchTemplateInstanceMetadataOptionsState => Table[2458];
+    public static SM::ShapeInfo SLaunchTemplateInstanceMetadataProtocolIpv6 => Table[2459];
+    public static SM::ShapeInfo SLaunchTemplateInstanceMetadataTagsState => Table[2460];
+    public static SM::ShapeInfo SLaunchTemplateInstanceNetworkInterfaceSpecification => Table[2461];
+    public static SM::ShapeInfo SLaunchTemplateInstanceNetworkInterfaceSpecificationList => Table[2462];
+    public static SM::ShapeInfo SLaunchTemplateInstanceNetworkInterfaceSpecificationRequest => Table[2463];
+    public static SM::ShapeInfo SLaunchTemplateInstanceNetworkInterfaceSpecificationRequestList => Table[2464];
+    public static SM::ShapeInfo SLaunchTemplateInstanceSecondaryInterfaceSpecification => Table[2465];
+    public static SM::ShapeInfo SLaunchTemplateInstanceSecondaryInterfaceSpecificationList => Table[2466];
+    public static SM::ShapeInfo SLaunchTemplateInstanceSecondaryInterfaceSpecificationRequest => Table[2467];
+    public static SM::ShapeInfo SLaunchTemplateInstanceSecondaryInterfaceSpecificationRequestList => Table[2468];
+    public static SM::ShapeInfo SLaunchTemplateLicenseConfiguration => Table[2469];
+    public static SM::ShapeInfo SLaunchTemplateLicenseConfigurationRequest => Table[2470];
+    public static SM::ShapeInfo SLaunchTemplateLicenseList => Table[2471];
+    public static SM::ShapeInfo SLaunchTemplateLicenseSpecificationListRequest => Table[2472];
+    public static SM::ShapeInfo SLaunchTemplateName => Table[2473];
+    public static SM::ShapeInfo SLaunchTemplateNameStringList => Table[2474];
+    public static SM::ShapeInfo SLaunchTemplateNetworkPerformanceOptions => Table[2475];
+    public static SM::ShapeInfo SLaunchTemplateNetworkPerformanceOptionsRequest => Table[2476];
+    public static SM::ShapeInfo SLaunchTemplateOverrides => Table[2477];
+    public static SM::ShapeInfo SLaunchTemplateOverridesList => Table[2478];
+    public static SM::ShapeInfo SLaunchTemplatePlacement => Table[2479];
+    public static SM::ShapeInfo SLaunchTemplatePlacementRequest => Table[2480];
+    public static SM::ShapeInfo SLaunchTemplatePrivateDnsNameOptions => Table[2481];
+    public static SM::ShapeInfo SLaunchTemplatePrivateDnsNameOptionsRequest => Table[2482];
+    public static SM::ShapeInfo SLaunchTemplateSet => Table[2483];
+    public static SM::ShapeInfo SLaunchTemplateSpecification => Table[2484];
+    public static SM::ShapeInfo SLaunchTemplateSpotMarketOptions => Table[2485];
+    public static SM::ShapeInfo SLaunchTemplateSpotMarketOptionsRequest => Table[2486];
+    public static SM::ShapeInfo SLaunchTemplateTagSpecification => Table[2487];
+    public static SM::ShapeInfo SLaunchTemplateTagSpecificationList => Table[2488];
+    public static SM::ShapeInfo SLaunchTemplateTagSpecificationRequest => Table[2489];
+    public static SM::ShapeInfo SLaunchTemplateTagSpecificationRequestList => Table[2490];
+    public static SM::ShapeInfo SLaunchTemplateVersion => Table[2491];
+    public static SM::ShapeInfo SLaunchTemplateVersionSet => Table[2492];
+    public static SM::ShapeInfo SLaunchTemplatesMonitoring => Table[2493];
+    public static SM::ShapeInfo SLaunchTemplatesMonitoringRequest => Table[2494];
+    public static SM::ShapeInfo SLicenseConfiguration => Table[2495];
+    public static SM::ShapeInfo SLicenseConfigurationRequest => Table[2496];
+    public static SM::ShapeInfo SLicenseList => Table[2497];
+    public static SM::ShapeInfo SLicenseSpecificationListRequest => Table[2498];
+    public static SM::ShapeInfo SListImagesInRecycleBinMaxResults => Table[2499];
+    public static SM::ShapeInfo SListImagesInRecycleBinRequest => Table[2500];
+    public static SM::ShapeInfo SListImagesInRecycleBinResult => Table[2501];
+    public static SM::ShapeInfo SListSnapshotsInRecycleBinMaxResults => Table[2502];
+    public static SM::ShapeInfo SListSnapshotsInRecycleBinRequest => Table[2503];
+    public static SM::ShapeInfo SListSnapshotsInRecycleBinResult => Table[2504];
+    public static SM::ShapeInfo SListVolumesInRecycleBinRequest => Table[2505];
+    public static SM::ShapeInfo SListVolumesInRecycleBinResult => Table[2506];
+    public static SM::ShapeInfo SListingState => Table[2507];
+    public static SM::ShapeInfo SListingStatus => Table[2508];
+    public static SM::ShapeInfo SLoadBalancerArn => Table[2509];
+    public static SM::ShapeInfo SLoadBalancersConfig => Table[2510];
+    public static SM::ShapeInfo SLoadPermission => Table[2511];
+    public static SM::ShapeInfo SLoadPermissionList => Table[2512];
+    public static SM::ShapeInfo SLoadPermissionListRequest => Table[2513];
+    public static SM::ShapeInfo SLoadPermissionModifications => Table[2514];
+    public static SM::ShapeInfo SLoadPermissionRequest => Table[2515];
+    public static SM::ShapeInfo SLocalGateway => Table[2516];
+    public static SM::ShapeInfo SLocalGatewayId => Table[2517];
+    public static SM::ShapeInfo SLocalGatewayIdSet => Table[2518];
+    public static SM::ShapeInfo SLocalGatewayMaxResults => Table[2519];
+    public static SM::ShapeInfo SLocalGatewayRoute => Table[2520];
+    public static SM::ShapeInfo SLocalGatewayRouteList => Table[2521];
+    public static SM::ShapeInfo SLocalGatewayRouteState => Table[2522];
+    public static SM::ShapeInfo SLocalGatewayRouteTable => Table[2523];
+    public static SM::ShapeInfo SLocalGatewayRouteTableIdSet => Table[2524];
+    public static SM::ShapeInfo SLocalGatewayRouteTableMode => Table[2525];
+    public static SM::ShapeInfo SLocalGatewayRouteTableSet => Table[2526];
+    public static SM::ShapeInfo SLocalGatewayRouteTableVirtualInterfaceGroupAssociation => Table[2527];
+    public static SM::ShapeInfo SLocalGatewayRouteTableVirtualInterfaceGroupAssociationId => Table[2528];
+    public static SM::ShapeInfo SLocalGatewayRouteTableVirtualInterfaceGroupAssociationIdSet => Table[2529];
+    public static SM::ShapeInfo SLocalGatewayRouteTableVirtualInterfaceGroupAssociationSet => Table[2530];
+    public static SM::ShapeInfo SLocalGatewayRouteTableVpcAssociation => Table[2531];
+    public static SM::ShapeInfo SLocalGatewayRouteTableVpcAssociationId => Table[2532];
+    public static SM::ShapeInfo SLocalGatewayRouteTableVpcAssociationIdSet => Table[2533];
+    public static SM::ShapeInfo SLocalGatewayRouteTableVpcAssociationSet => Table[2534];
+    public static SM::ShapeInfo SLocalGatewayRouteType => Table[2535];
+    public static SM::ShapeInfo SLocalGatewayRoutetableId => Table[2536];
+    public static SM::ShapeInfo SLocalGatewaySet => Table[2537];
+    public static SM::ShapeInfo SLocalGatewayVirtualInterface => Table[2538];
+    public static SM::ShapeInfo SLocalGatewayVirtualInterfaceConfigurationState => Table[2539];
+    public static SM::ShapeInfo SLocalGatewayVirtualInterfaceGroup => Table[2540];
+    public static SM::ShapeInfo SLocalGatewayVirtualInterfaceGroupConfigurationState => Table[2541];
+    public static SM::ShapeInfo SLocalGatewayVirtualInterfaceGroupId => Table[2542];
+    public static SM::ShapeInfo SLocalGatewayVirtualInterfaceGroupIdSet => Table[2543];
+    public static SM::ShapeInfo SLocalGatewayVirtualInterfaceGroupSet => Table[2544];
+    public static SM::ShapeInfo SLocalGatewayVirtualInterfaceId => Table[2545];
+    public static SM::ShapeInfo SLocalGatewayVirtualInterfaceIdSet => Table[2546];
+    public static SM::ShapeInfo SLocalGatewayVirtualInterfaceSet => Table[2547];
+    public static SM::ShapeInfo SLocalStorage => Table[2548];
+    public static SM::ShapeInfo SLocalStorageType => Table[2549];
+    public static SM::ShapeInfo SLocalStorageTypeSet => Table[2550];
+    public static SM::ShapeInfo SLocation => Table[2551];
+    public static SM::ShapeInfo SLocationType => Table[2552];
+    public static SM::ShapeInfo SLockMode => Table[2553];
+    public static SM::ShapeInfo SLockSnapshotRequest => Table[2554];
+    public static SM::ShapeInfo SLockSnapshotResult => Table[2555];
+    public static SM::ShapeInfo SLockState => Table[2556];
+    public static SM::ShapeInfo SLockedSnapshotsInfo => Table[2557];
+    public static SM::ShapeInfo SLockedSnapshotsInfoList => Table[2558];
+    public static SM::ShapeInfo SLogDestinationType => Table[2559];
+    public static SM::ShapeInfo SLogicalGpuCount => Table[2560];
+    public static SM::ShapeInfo SLong => Table[2561];
+    public static SM::ShapeInfo SMacHost => Table[2562];
+    public static SM::ShapeInfo SMacHostList => Table[2563];
+    public static SM::ShapeInfo SMacModificationTask => Table[2564];
+    public static SM::ShapeInfo SMacModificationTaskId => Table[2565];
+    public static SM::ShapeInfo SMacModificationTaskIdList => Table[2566];
+    public static SM::ShapeInfo SMacModificationTaskList => Table[2567];
+    public static SM::ShapeInfo SMacModificationTaskState => Table[2568];
+    public static SM::ShapeInfo SMacModificationTaskType => Table[2569];
+    public static SM::ShapeInfo SMacOSVersionStringList => Table[2570];
+    public static SM::ShapeInfo SMacSystemIntegrityProtectionConfiguration => Table[2571];
+    public static SM::ShapeInfo SMacSystemIntegrityProtectionConfigurationRequest => Table[2572];
+    public static SM::ShapeInfo SMacSystemIntegrityProtectionSettingStatus => Table[2573];
+    public static SM::ShapeInfo SMaintenanceDetails => Table[2574];
+    public static SM::ShapeInfo SManagedBy => Table[2575];
+    public static SM::ShapeInfo SManagedPrefixList => Table[2576];
+    public static SM::ShapeInfo SManagedPrefixListSet => Table[2577];
+    public static SM::ShapeInfo SManagedResourceDefaultVisibility => Table[2578];
+    public static SM::ShapeInfo SManagedResourceVisibilitySettings => Table[2579];
+    public static SM::ShapeInfo SMarketType => Table[2580];
+    public static SM::ShapeInfo SMarketplaceProductCode => Table[2581];
+    public static SM::ShapeInfo SMarketplaceProductCodeList => Table[2582];
+    public static SM::ShapeInfo SMarketplaceProductCodeRequest => Table[2583];
+    public static SM::ShapeInfo SMarketplaceProductCodeRequestList => Table[2584];
+    public static SM::ShapeInfo SMaxIpv4AddrPerInterface => Table[2585];
+    public static SM::ShapeInfo SMaxIpv6AddrPerInterface => Table[2586];
+    public static SM::ShapeInfo SMaxNetworkInterfaces => Table[2587];
+    public static SM::ShapeInfo SMaxResults => Table[2588];
+    public static SM::ShapeInfo SMaxResultsParam => Table[2589];
+    public static SM::ShapeInfo SMaximumBandwidthInMbps => Table[2590];
+    public static SM::ShapeInfo SMaximumDaysSinceCreatedValue => Table[2591];
+    public static SM::ShapeInfo SMaximumDaysSinceDeprecatedValue => Table[2592];
+    public static SM::ShapeInfo SMaximumEbsAttachments => Table[2593];
+    public static SM::ShapeInfo SMaximumEbsCards => Table[2594];
+    public static SM::ShapeInfo SMaximumEfaInterfaces => Table[2595];
+    public static SM::ShapeInfo SMaximumEnaQueueCount => Table[2596];
+    public static SM::ShapeInfo SMaximumEnaQueueCountPerInterface => Table[2597];
+    public static SM::ShapeInfo SMaximumIops => Table[2598];
+    public static SM::ShapeInfo SMaximumNetworkCards => Table[2599];
+    public static SM::ShapeInfo SMaximumSecondaryNetworkInterfaces => Table[2600];
+    public static SM::ShapeInfo SMaximumThroughputInMBps => Table[2601];
+    public static SM::ShapeInfo SMediaAcceleratorInfo => Table[2602];
+    public static SM::ShapeInfo SMediaDeviceCount => Table[2603];
+    public static SM::ShapeInfo SMediaDeviceInfo => Table[2604];
+    public static SM::ShapeInfo SMediaDeviceInfoList => Table[2605];
+    public static SM::ShapeInfo SMediaDeviceManufacturerName => Table[2606];
+    public static SM::ShapeInfo SMediaDeviceMemoryInfo => Table[2607];
+    public static SM::ShapeInfo SMediaDeviceMemorySize => Table[2608];
+    public static SM::ShapeInfo SMediaDeviceName => Table[2609];
+    public static SM::ShapeInfo SMembershipType => Table[2610];
+    public static SM::ShapeInfo SMemoryGiBPerVCpu => Table[2611];
+    public static SM::ShapeInfo SMemoryGiBPerVCpuRequest => Table[2612];
+    public static SM::ShapeInfo SMemoryInfo => Table[2613];
+    public static SM::ShapeInfo SMemoryMiB => Table[2614];
+    public static SM::ShapeInfo SMemoryMiBRequest => Table[2615];
+    public static SM::ShapeInfo SMemorySize => Table[2616];
+    public static SM::ShapeInfo SMetadataDefaultHttpTokensState => Table[2617];
+    public static SM::ShapeInfo SMetric => Table[2618];
+    public static SM::ShapeInfo SMetricDataResult => Table[2619];
+    public static SM::ShapeInfo SMetricDataResultSet => Table[2620];
+    public static SM::ShapeInfo SMetricDimensionResultSet => Table[2621];
+    public static SM::ShapeInfo SMetricPoint => Table[2622];
+    public static SM::ShapeInfo SMetricPoints => Table[2623];
+    public static SM::ShapeInfo SMetricSet => Table[2624];
+    public static SM::ShapeInfo SMetricType => Table[2625];
+    public static SM::ShapeInfo SMetricValue => Table[2626];
+    public static SM::ShapeInfo SMetricValueSet => Table[2627];
+    public static SM::ShapeInfo SMillisecondDateTime => Table[2628];
+    public static SM::ShapeInfo SModifyAddressAttributeRequest => Table[2629];
+    public static SM::ShapeInfo SModifyAddressAttributeResult => Table[2630];
+    public static SM::ShapeInfo SModifyAvailabilityZoneGroupRequest => Table[2631];
+    public static SM::ShapeInfo SModifyAvailabilityZoneGroupResult => Table[2632];
+    public static SM::ShapeInfo SModifyAvailabilityZoneOptInStatus => Table[2633];
+    public static SM::ShapeInfo SModifyCapacityReservationFleetRequest => Table[2634];
+    public static SM::ShapeInfo SModifyCapacityReservationFleetResult => Table[2635];
+    public static SM::ShapeInfo SModifyCapacityReservationRequest => Table[2636];
+    public static SM::ShapeInfo SModifyCapacityReservationResult => Table[2637];
+    public static SM::ShapeInfo SModifyClientVpnEndpointRequest => Table[2638];
+    public static SM::ShapeInfo SModifyClientVpnEndpointResult => Table[2639];
+    public static SM::ShapeInfo SModifyDefaultCreditSpecificationRequest => Table[2640];
+    public static SM::ShapeInfo SModifyDefaultCreditSpecificationResult => Table[2641];
+    public static SM::ShapeInfo SModifyEbsDefaultKmsKeyIdRequest => Table[2642];
+    public static SM::ShapeInfo SModifyEbsDefaultKmsKeyIdResult => Table[2643];
+    public static SM::ShapeInfo SModifyFleetRequest => Table[2644];
+    public static SM::ShapeInfo SModifyFleetResult => Table[2645];
+    public static SM::ShapeInfo SModifyFpgaImageAttributeRequest => Table[2646];
+    public static SM::ShapeInfo SModifyFpgaImageAttributeResult => Table[2647];
+    public static SM::ShapeInfo SModifyHostsRequest => Table[2648];
+    public static SM::ShapeInfo SModifyHostsResult => Table[2649];
+    public static SM::ShapeInfo SModifyIdFormatRequest => Table[2650];
+    public static SM::ShapeInfo SModifyIdentityIdFormatRequest => Table[2651];
+    public static SM::ShapeInfo SModifyImageAttributeRequest => Table[2652];
+    public static SM::ShapeInfo SModifyInstanceAttributeRequest => Table[2653];
+    public static SM::ShapeInfo SModifyInstanceAttributeUserDataRequest => Table[2654];
+    public static SM::ShapeInfo SModifyInstanceAttributeValue => Table[2655];
+    public static SM::ShapeInfo SModifyInstanceCapacityReservationAttributesRequest => Table[2656];
+    public static SM::ShapeInfo SModifyInstanceCapacityReservationAttributesResult => Table[2657];
+    public static SM::ShapeInfo SModifyInstanceConnectEndpointRequest => Table[2658];
+    public static SM::ShapeInfo SModifyInstanceConnectEndpointResult => Table[2659];
+    public static SM::ShapeInfo SModifyInstanceCpuOptionsRequest => Table[2660];
+    public static SM::ShapeInfo SModifyInstanceCpuOptionsResult => Table[2661];
+    public static SM::ShapeInfo SModifyInstanceCreditSpecificationRequest => Table[2662];
+    public static SM::ShapeInfo SModifyInstanceCreditSpecificationResult => Table[2663];
+    public static SM::ShapeInfo SModifyInstanceEventStartTimeRequest => Table[2664];
+    public static SM::ShapeInfo SModifyInstanceEventStartTimeResult => Table[2665];
+    public static SM::ShapeInfo SModifyInstanceEventWindowRequest => Table[2666];
+    public static SM::ShapeInfo SModifyInstanceEventWindowResult => Table[2667];
+    public static SM::ShapeInfo SModifyInstanceMaintenanceOptionsRequest => Table[2668];
+    public static SM::ShapeInfo SModifyInstanceMaintenanceOptionsResult => Table[2669];
+    public static SM::ShapeInfo SModifyInstanceMetadataDefaultsRequest => Table[2670];
+    public static SM::ShapeInfo SModifyInstanceMetadataDefaultsResult => Table[2671];
+    public static SM::ShapeInfo SModifyInstanceMetadataOptionsRequest => Table[2672];
+    public static SM::ShapeInfo SModifyInstanceMetadataOptionsResult => Table[2673];
+    public static SM::ShapeInfo SModifyInstanceNetworkPerformanceRequest => Table[2674];
+    public static SM::ShapeInfo SModifyInstanceNetworkPerformanceResult => Table[2675];
+    public static SM::ShapeInfo SModifyInstancePlacementRequest => Table[2676];
+    public static SM::ShapeInfo SModifyInstancePlacementResult => Table[2677];
+    public static SM::ShapeInfo SModifyIpamPolicyAllocationRulesRequest => Table[2678];
+    public static SM::ShapeInfo SModifyIpamPolicyAllocationRulesResult => Table[2679];
+    public static SM::ShapeInfo SModifyIpamPoolAllocationRequest => Table[2680];
+    public static SM::ShapeInfo SModifyIpamPoolAllocationResult => Table[2681];
+    public static SM::ShapeInfo SModifyIpamPoolRequest => Table[2682];
+    public static SM::ShapeInfo SModifyIpamPoolResult => Table[2683];
+    public static SM::ShapeInfo SModifyIpamPrefixListResolverRequest => Table[2684];
+    public static SM::ShapeInfo SModifyIpamPrefixListResolverResult => Table[2685];
+    public static SM::ShapeInfo SModifyIpamPrefixListResolverTargetRequest => Table[2686];
+    public static SM::ShapeInfo SModifyIpamPrefixListResolverTargetResult => Table[2687];
+    public static SM::ShapeInfo SModifyIpamRequest => Table[2688];
+    public static SM::ShapeInfo SModifyIpamResourceCidrRequest => Table[2689];
+    public static SM::ShapeInfo SModifyIpamResourceCidrResult => Table[2690];
+    public static SM::ShapeInfo SModifyIpamResourceDiscoveryRequest => Table[2691];
+    public static SM::ShapeInfo SModifyIpamResourceDiscoveryResult => Table[2692];
+    public static SM::ShapeInfo SModifyIpamResult => Table[2693];
+    public static SM::ShapeInfo SModifyIpamScopeRequest => Table[2694];
+    public static SM::ShapeInfo SModifyIpamScopeResult => Table[2695];
+    public static SM::ShapeInfo SModifyLaunchTemplateRequest => Table[2696];
+    public static SM::ShapeInfo SModifyLaunchTemplateResult => Table[2697];
+    public static SM::ShapeInfo SModifyLocalGatewayRouteRequest => Table[2698];
+    public static SM::ShapeInfo SModifyLocalGatewayRouteResult => Table[2699];
+    public static SM::ShapeInfo SModifyManagedPrefixListRequest => Table[2700];
+    public static SM::ShapeInfo SModifyManagedPrefixListResult => Table[2701];
+    public static SM::ShapeInfo SModifyManagedResourceVisibilityRequest => Table[2702];
+    public static SM::ShapeInfo SModifyManagedResourceVisibilityResult => Table[2703];
+    public static SM::ShapeInfo SModifyNetworkInterfaceAttributeRequest => Table[2704];
+    public static SM::ShapeInfo SModifyPrivateDnsNameOptionsRequest => Table[2705];
+    public static SM::ShapeInfo SModifyPrivateDnsNameOptionsResult => Table[2706];
+    public static SM::ShapeInfo SModifyPublicIpDnsNameOptionsRequest => Table[2707];
+    public static SM::ShapeInfo SModifyPublicIpDnsNameOptionsResult => Table[2708];
+    public static SM::ShapeInfo SModifyReservedInstancesRequest => Table[2709];
+    public static SM::ShapeInfo SModifyReservedInstancesResult => Table[2710];
+    public static SM::ShapeInfo SModifyRouteServerRequest => Table[2711];
+    public static SM::ShapeInfo SModifyRouteServerResult => Table[2712];
+    public static SM::ShapeInfo SModifySecurityGroupRulesRequest => Table[2713];
+    public static SM::ShapeInfo SModifySecurityGroupRulesResult => Table[2714];
+    public static SM::ShapeInfo SModifySnapshotAttributeRequest => Table[2715];
+    public static SM::ShapeInfo SModifySnapshotTierRequest => Table[2716];
+    public static SM::ShapeInfo SModifySnapshotTierResult => Table[2717];
+    public static SM::ShapeInfo SModifySpotFleetRequestRequest => Table[2718];
+    public static SM::ShapeInfo SModifySpotFleetRequestResponse => Table[2719];
+    public static SM::ShapeInfo SModifySubnetAttributeRequest => Table[2720];
+    public static SM::ShapeInfo SModifyTrafficMirrorFilterNetworkServicesRequest => Table[2721];
+    public static SM::ShapeInfo SModifyTrafficMirrorFilterNetworkServicesResult => Table[2722];
+    public static SM::ShapeInfo SModifyTrafficMirrorFilterRuleRequest => Table[2723];
+    public static SM::ShapeInfo SModifyTrafficMirrorFilterRuleResult => Table[2724];
+    public static SM::ShapeInfo SModifyTrafficMirrorSessionRequest => Table[2725];
+    public static SM::ShapeInfo SModifyTrafficMirrorSessionResult => Table[2726];
+    public static SM::ShapeInfo SModifyTransitGatewayMeteringPolicyRequest => Table[2727];
+    public static SM::ShapeInfo SModifyTransitGatewayMeteringPolicyResult => Table[2728];
+    public static SM::ShapeInfo SModifyTransitGatewayOptions => Table[2729];
+    public static SM::ShapeInfo SModifyTransitGatewayPrefixListReferenceRequest => Table[2730];
+    public static SM::ShapeInfo SModifyTransitGatewayPrefixListReferenceResult => Table[2731];
+    public static SM::ShapeInfo SModifyTransitGatewayRequest => Table[2732];
+    public static SM::ShapeInfo SModifyTransitGatewayResult => Table[2733];
+    public static SM::ShapeInfo SModifyTransitGatewayVpcAttachmentRequest => Table[2734];
+    public static SM::ShapeInfo SModifyTransitGatewayVpcAttachmentRequestOptions => Table[2735];
+    public static SM::ShapeInfo SModifyTransitGatewayVpcAttachmentResult => Table[2736];
+    public static SM::ShapeInfo SModifyVerifiedAccessEndpointCidrOptions => Table[2737];
+    public static SM::ShapeInfo SModifyVerifiedAccessEndpointEniOptions => Table[2738];
+    public static SM::ShapeInfo SModifyVerifiedAccessEndpointLoadBalancerOptions => Table[2739];
+    public static SM::ShapeInfo SModifyVerifiedAccessEndpointPolicyRequest => Table[2740];
+    public static SM::ShapeInfo SModifyVerifiedAccessEndpointPolicyResult => Table[2741];
+    public static SM::ShapeInfo SModifyVerifiedAccessEndpointPortRange => Table[2742];
+    public static SM::ShapeInfo SModifyVerifiedAccessEndpointPortRangeList => Table[2743];
+    public static SM::ShapeInfo SModifyVerifiedAccessEndpointRdsOptions => Table[2744];
+    public static SM::ShapeInfo SModifyVerifiedAccessEndpointRequest => Table[2745];
+    public static SM::ShapeInfo SModifyVerifiedAccessEndpointResult => Table[2746];
+    public static SM::ShapeInfo SModifyVerifiedAccessEndpointSubnetIdList => Table[2747];
+    public static SM::ShapeInfo SModifyVerifiedAccessGroupPolicyRequest => Table[2748];
+    public static SM::ShapeInfo SModifyVerifiedAccessGroupPolicyResult => Table[2749];
+    public static SM::ShapeInfo SModifyVerifiedAccessGroupRequest => Table[2750];
+    public static SM::ShapeInfo SModifyVerifiedAccessGroupResult => Table[2751];
+    public static SM::ShapeInfo SModifyVerifiedAccessInstanceLoggingConfigurationRequest => Table[2752];
+    public static SM::ShapeInfo SModifyVerifiedAccessInstanceLoggingConfigurationResult => Table[2753];
+    public static SM::ShapeInfo SModifyVerifiedAccessInstanceRequest => Table[2754];
+    public static SM::ShapeInfo SModifyVerifiedAccessInstanceResult => Table[2755];
+    public static SM::ShapeInfo SModifyVerifiedAccessNativeApplicationOidcOptions => Table[2756];
+    public static SM::ShapeInfo SModifyVerifiedAccessTrustProviderDeviceOptions => Table[2757];
+    public static SM::ShapeInfo SModifyVerifiedAccessTrustProviderOidcOptions => Table[2758];
+    public static SM::ShapeInfo SModifyVerifiedAccessTrustProviderRequest => Table[2759];
+    public static SM::ShapeInfo SModifyVerifiedAccessTrustProviderResult => Table[2760];
+    public static SM::ShapeInfo SModifyVolumeAttributeRequest => Table[2761];
+    public static SM::ShapeInfo SModifyVolumeRequest => Table[2762];
+    public static SM::ShapeInfo SModifyVolumeResult => Table[2763];
+    public static SM::ShapeInfo SModifyVpcAttributeRequest => Table[2764];
+    public static SM::ShapeInfo SModifyVpcBlockPublicAccessExclusionRequest => Table[2765];
+    public static SM::ShapeInfo SModifyVpcBlockPublicAccessExclusionResult => Table[2766];
+    public static SM::ShapeInfo SModifyVpcBlockPublicAccessOptionsRequest => Table[2767];
+    public static SM::ShapeInfo SModifyVpcBlockPublicAccessOptionsResult => Table[2768];
+    public static SM::ShapeInfo SModifyVpcEncryptionControlRequest => Table[2769];
+    public static SM::ShapeInfo SModifyVpcEncryptionControlResult => Table[2770];
+    public static SM::ShapeInfo SModifyVpcEndpointConnectionNotificationRequest => Table[2771];
+    public static SM::ShapeInfo SModifyVpcEndpointConnectionNotificationResult => Table[2772];
+    public static SM::ShapeInfo SModifyVpcEndpointRequest => Table[2773];
+    public static SM::ShapeInfo SModifyVpcEndpointResult => Table[2774];
+    public static SM::ShapeInfo SModifyVpcEndpointServiceConfigurationRequest => Table[2775];
+    public static SM::ShapeInfo SModifyVpcEndpointServiceConfigurationResult => Table[2776];
+    public static SM::ShapeInfo SModifyVpcEndpointServicePayerResponsibilityRequest => Table[2777];
+    public static SM::ShapeInfo SModifyVpcEndpointServicePayerResponsibilityResult => Table[2778];
+    public static SM::ShapeInfo SModifyVpcEndpointServicePermissionsRequest => Table[2779];
+    public static SM::ShapeInfo SModifyVpcEndpointServicePermissionsResult => Table[2780];
+    public static SM::ShapeInfo SModifyVpcPeeringConnectionOptionsRequest => Table[2781];
+    public static SM::ShapeInfo SModifyVpcPeeringConnectionOptionsResult => Table[2782];
+    public static SM::ShapeInfo SModifyVpcTenancyRequest => Table[2783];
+    public static SM::ShapeInfo SModifyVpcTenancyResult => Table[2784];
+    public static SM::ShapeInfo SModifyVpnConnectionOptionsRequest => Table[2785];
+    public static SM::ShapeInfo SModifyVpnConnectionOptionsResult => Table[2786];
+    public static SM::ShapeInfo SModifyVpnConnectionRequest => Table[2787];
+    public static SM::ShapeInfo SModifyVpnConnectionResult => Table[2788];
+    public static SM::ShapeInfo SModifyVpnTunnelCertificateRequest => Table[2789];
+    public static SM::ShapeInfo SModifyVpnTunnelCertificateResult => Table[2790];
+    public static SM::ShapeInfo SModifyVpnTunnelOptionsRequest => Table[2791];
+    public static SM::ShapeInfo SModifyVpnTunnelOptionsResult => Table[2792];
+    public static SM::ShapeInfo SModifyVpnTunnelOptionsSpecification => Table[2793];
+    public static SM::ShapeInfo SMonitorInstancesRequest => Table[2794];
+    public static SM::ShapeInfo SMonitorInstancesResult => Table[2795];
+    public static SM::ShapeInfo SMonitoring => Table[2796];
+    public static SM::ShapeInfo SMonitoringState => Table[2797];
+    public static SM::ShapeInfo SMoveAddressToVpcRequest => Table[2798];
+    public static SM::ShapeInfo SMoveAddressToVpcResult => Table[2799];
 
-    private static void Init6()
+    private static SM::ShapeInfo CreateShapes48(SM::ShapeTable table, int index) => index switch
     {
-        SKeyNameStringList.InitList(SKeyPairName, "KeyName", static () => new global::System.Collections.Generic.List<string>());
-        SKeyPair.InitStructure(static () => new global::Stratus.Ec2.Model.KeyPair(),
+        2400 => new SM::ShapeInfo("KernelId", SM::ShapeKind.String),
+        2401 => new SM::ShapeInfo("KeyFormat", SM::ShapeKind.String).Constrain(enumValues: ["pem", "ppk"]),
+        2402 => new SM::ShapeInfo("KeyNameStringList", SM::ShapeKind.List, table, 2402),
+        2403 => new SM::ShapeInfo("KeyPair", SM::ShapeKind.Structure, table, 2403),
+        2404 => new SM::ShapeInfo("KeyPairId", SM::ShapeKind.String),
+        2405 => new SM::ShapeInfo("KeyPairIdStringList", SM::ShapeKind.List, table, 2405),
+        2406 => new SM::ShapeInfo("KeyPairInfo", SM::ShapeKind.Structure, table, 2406),
+        2407 => new SM::ShapeInfo("KeyPairList", SM::ShapeKind.List, table, 2407),
+        2408 => new SM::ShapeInfo("KeyPairName", SM::ShapeKind.String),
+        2409 => new SM::ShapeInfo("KeyPairNameWithResolver", SM::ShapeKind.String),
+        2410 => new SM::ShapeInfo("KeyType", SM::ShapeKind.String).Constrain(enumValues: ["rsa", "ed25519"]),
+        2411 => new SM::ShapeInfo("KmsKeyArn", SM::ShapeKind.String),
+        2412 => new SM::ShapeInfo("KmsKeyId", SM::ShapeKind.String),
+        2413 => new SM::ShapeInfo("LastError", SM::ShapeKind.Structure, table, 2413),
+        2414 => new SM::ShapeInfo("LaunchPermission", SM::ShapeKind.Structure, table, 2414),
+        2415 => new SM::ShapeInfo("LaunchPermissionList", SM::ShapeKind.List, table, 2415),
+        2416 => new SM::ShapeInfo("LaunchPermissionModifications", SM::ShapeKind.Structure, table, 2416),
+        2417 => new SM::ShapeInfo("LaunchSpecification", SM::ShapeKind.Structure, table, 2417),
+        2418 => new SM::ShapeInfo("LaunchSpecsList", SM::ShapeKind.List, table, 2418),
+        2419 => new SM::ShapeInfo("LaunchTemplate", SM::ShapeKind.Structure, table, 2419),
+        2420 => new SM::ShapeInfo("LaunchTemplateAndOverridesResponse", SM::ShapeKind.Structure, table, 2420),
+        2421 => new SM::ShapeInfo("LaunchTemplateAutoRecoveryState", SM::ShapeKind.String).Constrain(enumValues: ["default", "disabled"]),
+        2422 => new SM::ShapeInfo("LaunchTemplateBlockDeviceMapping", SM::ShapeKind.Structure, table, 2422),
+        2423 => new SM::ShapeInfo("LaunchTemplateBlockDeviceMappingList", SM::ShapeKind.List, table, 2423),
+        2424 => new SM::ShapeInfo("LaunchTemplateBlockDeviceMappingRequest", SM::ShapeKind.Structure, table, 2424),
+        2425 => new SM::ShapeInfo("LaunchTemplateBlockDeviceMappingRequestList", SM::ShapeKind.List, table, 2425),
+        2426 => new SM::ShapeInfo("LaunchTemplateCapacityReservationSpecificationRequest", SM::ShapeKind.Structure, table, 2426),
+        2427 => new SM::ShapeInfo("LaunchTemplateCapacityReservationSpecificationResponse", SM::ShapeKind.Structure, table, 2427),
+        2428 => new SM::ShapeInfo("LaunchTemplateConfig", SM::ShapeKind.Structure, table, 2428),
+        2429 => new SM::ShapeInfo("LaunchTemplateConfigList", SM::ShapeKind.List, table, 2429),
+        2430 => new SM::ShapeInfo("LaunchTemplateCpuOptions", SM::ShapeKind.Structure, table, 2430),
+        2431 => new SM::ShapeInfo("LaunchTemplateCpuOptionsRequest", SM::ShapeKind.Structure, table, 2431),
+        2432 => new SM::ShapeInfo("LaunchTemplateEbsBlockDevice", SM::ShapeKind.Structure, table, 2432),
+        2433 => new SM::ShapeInfo("LaunchTemplateEbsBlockDeviceRequest", SM::ShapeKind.Structure, table, 2433),
+        2434 => new SM::ShapeInfo("LaunchTemplateElasticInferenceAccelerator", SM::ShapeKind.Structure, table, 2434),
+        2435 => new SM::ShapeInfo("LaunchTemplateElasticInferenceAcceleratorCount", SM::ShapeKind.Integer).Constrain(min: 1),
+        2436 => new SM::ShapeInfo("LaunchTemplateElasticInferenceAcceleratorList", SM::ShapeKind.List, table, 2436),
+        2437 => new SM::ShapeInfo("LaunchTemplateElasticInferenceAcceleratorResponse", SM::ShapeKind.Structure, table, 2437),
+        2438 => new SM::ShapeInfo("LaunchTemplateElasticInferenceAcceleratorResponseList", SM::ShapeKind.List, table, 2438),
+        2439 => new SM::ShapeInfo("LaunchTemplateEnaSrdSpecification", SM::ShapeKind.Structure, table, 2439),
+        2440 => new SM::ShapeInfo("LaunchTemplateEnaSrdUdpSpecification", SM::ShapeKind.Structure, table, 2440),
+        2441 => new SM::ShapeInfo("LaunchTemplateEnclaveOptions", SM::ShapeKind.Structure, table, 2441),
+        2442 => new SM::ShapeInfo("LaunchTemplateEnclaveOptionsRequest", SM::ShapeKind.Structure, table, 2442),
+        2443 => new SM::ShapeInfo("LaunchTemplateErrorCode", SM::ShapeKind.String).Constrain(enumValues: ["launchTemplateIdDoesNotExist", "launchTemplateIdMalformed", "launchTemplateNameDoesNotExist", "launchTemplateNameMalformed", "launchTemplateVersionDoesNotExist", "unexpectedError"]),
+        2444 => new SM::ShapeInfo("LaunchTemplateHibernationOptions", SM::ShapeKind.Structure, table, 2444),
+        2445 => new SM::ShapeInfo("LaunchTemplateHibernationOptionsRequest", SM::ShapeKind.Structure, table, 2445),
+        2446 => new SM::ShapeInfo("LaunchTemplateHttpTokensState", SM::ShapeKind.String).Constrain(enumValues: ["optional", "required"]),
+        2447 => new SM::ShapeInfo("LaunchTemplateIamInstanceProfileSpecification", SM::ShapeKind.Structure, table, 2447),
+        2448 => new SM::ShapeInfo("LaunchTemplateIamInstanceProfileSpecificationRequest", SM::ShapeKind.Structure, table, 2448),
+        2449 => new SM::ShapeInfo("LaunchTemplateId", SM::ShapeKind.String),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes48(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 2402:
+                shape.InitList(SKeyPairName, "KeyName", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2403:
+                WSKeyPair(shape);
+                return;
+            case 2405:
+                shape.InitList(SKeyPairId, "KeyPairId", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2406:
+                WSKeyPairInfo(shape);
+                return;
+            case 2407:
+                shape.InitList(SKeyPairInfo, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.KeyPairInfo>());
+                return;
+            case 2413:
+                WSLastError(shape);
+                return;
+            case 2414:
+                WSLaunchPermission(shape);
+                return;
+            case 2415:
+                shape.InitList(SLaunchPermission, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchPermission>());
+                return;
+            case 2416:
+                WSLaunchPermissionModifications(shape);
+                return;
+            case 2417:
+                WSLaunchSpecification(shape);
+                return;
+            case 2418:
+                shape.InitList(SSpotFleetLaunchSpecification, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SpotFleetLaunchSpecification>());
+                return;
+            case 2419:
+                WSLaunchTemplate(shape);
+                return;
+            case 2420:
+                WSLaunchTemplateAndOverridesResponse(shape);
+                return;
+            case 2422:
+                WSLaunchTemplateBlockDeviceMapping(shape);
+                return;
+            case 2423:
+                shape.InitList(SLaunchTemplateBlockDeviceMapping, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchTemplateBlockDeviceMapping>());
+                return;
+            case 2424:
+                WSLaunchTemplateBlockDeviceMappingRequest(shape);
+                return;
+            case 2425:
+                shape.InitList(SLaunchTemplateBlockDeviceMappingRequest, "BlockDeviceMapping", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchTemplateBlockDeviceMappingRequest>());
+                return;
+            case 2426:
+                WSLaunchTemplateCapacityReservationSpecificationRequest(shape);
+                return;
+            case 2427:
+                WSLaunchTemplateCapacityReservationSpecificationResponse(shape);
+                return;
+            case 2428:
+                WSLaunchTemplateConfig(shape);
+                return;
+            case 2429:
+                shape.InitList(SLaunchTemplateConfig, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchTemplateConfig>());
+                return;
+            case 2430:
+                WSLaunchTemplateCpuOptions(shape);
+                return;
+            case 2431:
+                WSLaunchTemplateCpuOptionsRequest(shape);
+                return;
+            case 2432:
+                WSLaunchTemplateEbsBlockDevice(shape);
+                return;
+            case 2433:
+                WSLaunchTemplateEbsBlockDeviceRequest(shape);
+                return;
+            case 2434:
+                WSLaunchTemplateElasticInferenceAccelerator(shape);
+                return;
+            case 2436:
+                shape.InitList(SLaunchTemplateElasticInferenceAccelerator, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchTemplateElasticInferenceAccelerator>());
+                return;
+            case 2437:
+                WSLaunchTemplateElasticInferenceAcceleratorResponse(shape);
+                return;
+            case 2438:
+                shape.InitList(SLaunchTemplateElasticInferenceAcceleratorResponse, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchTemplateElasticInferenceAcceleratorResponse>());
+                return;
+            case 2439:
+                WSLaunchTemplateEnaSrdSpecification(shape);
+                return;
+            case 2440:
+                WSLaunchTemplateEnaSrdUdpSpecification(shape);
+                return;
+            case 2441:
+                WSLaunchTemplateEnclaveOptions(shape);
+                return;
+            case 2442:
+                WSLaunchTemplateEnclaveOptionsRequest(shape);
+                return;
+            case 2444:
+                WSLaunchTemplateHibernationOptions(shape);
+                return;
+            case 2445:
+                WSLaunchTemplateHibernationOptionsRequest(shape);
+                return;
+            case 2447:
+                WSLaunchTemplateIamInstanceProfileSpecification(shape);
+                return;
+            case 2448:
+                WSLaunchTemplateIamInstanceProfileSpecificationRequest(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes49(SM::ShapeTable table, int index) => index switch
+    {
+        2450 => new SM::ShapeInfo("LaunchTemplateIdStringList", SM::ShapeKind.List, table, 2450),
+        2451 => new SM::ShapeInfo("LaunchTemplateInstanceMaintenanceOptions", SM::ShapeKind.Structure, table, 2451),
+        2452 => new SM::ShapeInfo("LaunchTemplateInstanceMaintenanceOptionsRequest", SM::ShapeKind.Structure, table, 2452),
+        2453 => new SM::ShapeInfo("LaunchTemplateInstanceMarketOptions", SM::ShapeKind.Structure, table, 2453),
+        2454 => new SM::ShapeInfo("LaunchTemplateInstanceMarketOptionsRequest", SM::ShapeKind.Structure, table, 2454),
+        2455 => new SM::ShapeInfo("LaunchTemplateInstanceMetadataEndpointState", SM::ShapeKind.String).Constrain(enumValues: ["disabled", "enabled"]),
+        2456 => new SM::ShapeInfo("LaunchTemplateInstanceMetadataOptions", SM::ShapeKind.Structure, table, 2456),
+        2457 => new SM::ShapeInfo("LaunchTemplateInstanceMetadataOptionsRequest", SM::ShapeKind.Structure, table, 2457),
+        2458 => new SM::ShapeInfo("LaunchTemplateInstanceMetadataOptionsState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "applied"]),
+        2459 => new SM::ShapeInfo("LaunchTemplateInstanceMetadataProtocolIpv6", SM::ShapeKind.String).Constrain(enumValues: ["disabled", "enabled"]),
+        2460 => new SM::ShapeInfo("LaunchTemplateInstanceMetadataTagsState", SM::ShapeKind.String).Constrain(enumValues: ["disabled", "enabled"]),
+        2461 => new SM::ShapeInfo("LaunchTemplateInstanceNetworkInterfaceSpecification", SM::ShapeKind.Structure, table, 2461),
+        2462 => new SM::ShapeInfo("LaunchTemplateInstanceNetworkInterfaceSpecificationList", SM::ShapeKind.List, table, 2462),
+        2463 => new SM::ShapeInfo("LaunchTemplateInstanceNetworkInterfaceSpecificationRequest", SM::ShapeKind.Structure, table, 2463),
+        2464 => new SM::ShapeInfo("LaunchTemplateInstanceNetworkInterfaceSpecificationRequestList", SM::ShapeKind.List, table, 2464),
+        2465 => new SM::ShapeInfo("LaunchTemplateInstanceSecondaryInterfaceSpecification", SM::ShapeKind.Structure, table, 2465),
+        2466 => new SM::ShapeInfo("LaunchTemplateInstanceSecondaryInterfaceSpecificationList", SM::ShapeKind.List, table, 2466),
+        2467 => new SM::ShapeInfo("LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest", SM::ShapeKind.Structure, table, 2467),
+        2468 => new SM::ShapeInfo("LaunchTemplateInstanceSecondaryInterfaceSpecificationRequestList", SM::ShapeKind.List, table, 2468),
+        2469 => new SM::ShapeInfo("LaunchTemplateLicenseConfiguration", SM::ShapeKind.Structure, table, 2469),
+        2470 => new SM::ShapeInfo("LaunchTemplateLicenseConfigurationRequest", SM::ShapeKind.Structure, table, 2470),
+        2471 => new SM::ShapeInfo("LaunchTemplateLicenseList", SM::ShapeKind.List, table, 2471),
+        2472 => new SM::ShapeInfo("LaunchTemplateLicenseSpecificationListRequest", SM::ShapeKind.List, table, 2472),
+        2473 => new SM::ShapeInfo("LaunchTemplateName", SM::ShapeKind.String).Constrain(min: 3, max: 128),
+        2474 => new SM::ShapeInfo("LaunchTemplateNameStringList", SM::ShapeKind.List, table, 2474),
+        2475 => new SM::ShapeInfo("LaunchTemplateNetworkPerformanceOptions", SM::ShapeKind.Structure, table, 2475),
+        2476 => new SM::ShapeInfo("LaunchTemplateNetworkPerformanceOptionsRequest", SM::ShapeKind.Structure, table, 2476),
+        2477 => new SM::ShapeInfo("LaunchTemplateOverrides", SM::ShapeKind.Structure, table, 2477),
+        2478 => new SM::ShapeInfo("LaunchTemplateOverridesList", SM::ShapeKind.List, table, 2478),
+        2479 => new SM::ShapeInfo("LaunchTemplatePlacement", SM::ShapeKind.Structure, table, 2479),
+        2480 => new SM::ShapeInfo("LaunchTemplatePlacementRequest", SM::ShapeKind.Structure, table, 2480),
+        2481 => new SM::ShapeInfo("LaunchTemplatePrivateDnsNameOptions", SM::ShapeKind.Structure, table, 2481),
+        2482 => new SM::ShapeInfo("LaunchTemplatePrivateDnsNameOptionsRequest", SM::ShapeKind.Structure, table, 2482),
+        2483 => new SM::ShapeInfo("LaunchTemplateSet", SM::ShapeKind.List, table, 2483),
+        2484 => new SM::ShapeInfo("LaunchTemplateSpecification", SM::ShapeKind.Structure, table, 2484),
+        2485 => new SM::ShapeInfo("LaunchTemplateSpotMarketOptions", SM::ShapeKind.Structure, table, 2485),
+        2486 => new SM::ShapeInfo("LaunchTemplateSpotMarketOptionsRequest", SM::ShapeKind.Structure, table, 2486),
+        2487 => new SM::ShapeInfo("LaunchTemplateTagSpecification", SM::ShapeKind.Structure, table, 2487),
+        2488 => new SM::ShapeInfo("LaunchTemplateTagSpecificationList", SM::ShapeKind.List, table, 2488),
+        2489 => new SM::ShapeInfo("LaunchTemplateTagSpecificationRequest", SM::ShapeKind.Structure, table, 2489),
+        2490 => new SM::ShapeInfo("LaunchTemplateTagSpecificationRequestList", SM::ShapeKind.List, table, 2490),
+        2491 => new SM::ShapeInfo("LaunchTemplateVersion", SM::ShapeKind.Structure, table, 2491),
+        2492 => new SM::ShapeInfo("LaunchTemplateVersionSet", SM::ShapeKind.List, table, 2492),
+        2493 => new SM::ShapeInfo("LaunchTemplatesMonitoring", SM::ShapeKind.Structure, table, 2493),
+        2494 => new SM::ShapeInfo("LaunchTemplatesMonitoringRequest", SM::ShapeKind.Structure, table, 2494),
+        2495 => new SM::ShapeInfo("LicenseConfiguration", SM::ShapeKind.Structure, table, 2495),
+        2496 => new SM::ShapeInfo("LicenseConfigurationRequest", SM::ShapeKind.Structure, table, 2496),
+        2497 => new SM::ShapeInfo("LicenseList", SM::ShapeKind.List, table, 2497),
+        2498 => new SM::ShapeInfo("LicenseSpecificationListRequest", SM::ShapeKind.List, table, 2498),
+        2499 => new SM::ShapeInfo("ListImagesInRecycleBinMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes49(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 2450:
+                shape.InitList(SLaunchTemplateId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2451:
+                WSLaunchTemplateInstanceMaintenanceOptions(shape);
+                return;
+            case 2452:
+                WSLaunchTemplateInstanceMaintenanceOptionsRequest(shape);
+                return;
+            case 2453:
+                WSLaunchTemplateInstanceMarketOptions(shape);
+                return;
+            case 2454:
+                WSLaunchTemplateInstanceMarketOptionsRequest(shape);
+                return;
+            case 2456:
+                WSLaunchTemplateInstanceMetadataOptions(shape);
+                return;
+            case 2457:
+                WSLaunchTemplateInstanceMetadataOptionsRequest(shape);
+                return;
+            case 2461:
+                WSLaunchTemplateInstanceNetworkInterfaceSpecification(shape);
+                return;
+            case 2462:
+                shape.InitList(SLaunchTemplateInstanceNetworkInterfaceSpecification, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchTemplateInstanceNetworkInterfaceSpecification>());
+                return;
+            case 2463:
+                WSLaunchTemplateInstanceNetworkInterfaceSpecificationRequest(shape);
+                return;
+            case 2464:
+                shape.InitList(SLaunchTemplateInstanceNetworkInterfaceSpecificationRequest, "InstanceNetworkInterfaceSpecification", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchTemplateInstanceNetworkInterfaceSpecificationRequest>());
+                return;
+            case 2465:
+                WSLaunchTemplateInstanceSecondaryInterfaceSpecification(shape);
+                return;
+            case 2466:
+                shape.InitList(SLaunchTemplateInstanceSecondaryInterfaceSpecification, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchTemplateInstanceSecondaryInterfaceSpecification>());
+                return;
+            case 2467:
+                WSLaunchTemplateInstanceSecondaryInterfaceSpecificationRequest(shape);
+                return;
+            case 2468:
+                shape.InitList(SLaunchTemplateInstanceSecondaryInterfaceSpecificationRequest, "InstanceSecondaryInterfaceSpecification", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest>());
+                return;
+            case 2469:
+                WSLaunchTemplateLicenseConfiguration(shape);
+                return;
+            case 2470:
+                WSLaunchTemplateLicenseConfigurationRequest(shape);
+                return;
+            case 2471:
+                shape.InitList(SLaunchTemplateLicenseConfiguration, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchTemplateLicenseConfiguration>());
+                return;
+            case 2472:
+                shape.InitList(SLaunchTemplateLicenseConfigurationRequest, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchTemplateLicenseConfigurationRequest>());
+                return;
+            case 2474:
+                shape.InitList(SLaunchTemplateName, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2475:
+                WSLaunchTemplateNetworkPerformanceOptions(shape);
+                return;
+            case 2476:
+                WSLaunchTemplateNetworkPerformanceOptionsRequest(shape);
+                return;
+            case 2477:
+                WSLaunchTemplateOverrides(shape);
+                return;
+            case 2478:
+                shape.InitList(SLaunchTemplateOverrides, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchTemplateOverrides>());
+                return;
+            case 2479:
+                WSLaunchTemplatePlacement(shape);
+                return;
+            case 2480:
+                WSLaunchTemplatePlacementRequest(shape);
+                return;
+            case 2481:
+                WSLaunchTemplatePrivateDnsNameOptions(shape);
+                return;
+            case 2482:
+                WSLaunchTemplatePrivateDnsNameOptionsRequest(shape);
+                return;
+            case 2483:
+                shape.InitList(SLaunchTemplate, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchTemplate>());
+                return;
+            case 2484:
+                WSLaunchTemplateSpecification(shape);
+                return;
+            case 2485:
+                WSLaunchTemplateSpotMarketOptions(shape);
+                return;
+            case 2486:
+                WSLaunchTemplateSpotMarketOptionsRequest(shape);
+                return;
+            case 2487:
+                WSLaunchTemplateTagSpecification(shape);
+                return;
+            case 2488:
+                shape.InitList(SLaunchTemplateTagSpecification, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchTemplateTagSpecification>());
+                return;
+            case 2489:
+                WSLaunchTemplateTagSpecificationRequest(shape);
+                return;
+            case 2490:
+                shape.InitList(SLaunchTemplateTagSpecificationRequest, "LaunchTemplateTagSpecificationRequest", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchTemplateTagSpecificationRequest>());
+                return;
+            case 2491:
+                WSLaunchTemplateVersion(shape);
+                return;
+            case 2492:
+                shape.InitList(SLaunchTemplateVersion, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchTemplateVersion>());
+                return;
+            case 2493:
+                WSLaunchTemplatesMonitoring(shape);
+                return;
+            case 2494:
+                WSLaunchTemplatesMonitoringRequest(shape);
+                return;
+            case 2495:
+                WSLicenseConfiguration(shape);
+                return;
+            case 2496:
+                WSLicenseConfigurationRequest(shape);
+                return;
+            case 2497:
+                shape.InitList(SLicenseConfiguration, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LicenseConfiguration>());
+                return;
+            case 2498:
+                shape.InitList(SLicenseConfigurationRequest, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LicenseConfigurationRequest>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes50(SM::ShapeTable table, int index) => index switch
+    {
+        2500 => new SM::ShapeInfo("ListImagesInRecycleBinRequest", SM::ShapeKind.Structure, table, 2500),
+        2501 => new SM::ShapeInfo("ListImagesInRecycleBinResult", SM::ShapeKind.Structure, table, 2501),
+        2502 => new SM::ShapeInfo("ListSnapshotsInRecycleBinMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        2503 => new SM::ShapeInfo("ListSnapshotsInRecycleBinRequest", SM::ShapeKind.Structure, table, 2503),
+        2504 => new SM::ShapeInfo("ListSnapshotsInRecycleBinResult", SM::ShapeKind.Structure, table, 2504),
+        2505 => new SM::ShapeInfo("ListVolumesInRecycleBinRequest", SM::ShapeKind.Structure, table, 2505),
+        2506 => new SM::ShapeInfo("ListVolumesInRecycleBinResult", SM::ShapeKind.Structure, table, 2506),
+        2507 => new SM::ShapeInfo("ListingState", SM::ShapeKind.String).Constrain(enumValues: ["available", "sold", "cancelled", "pending"]),
+        2508 => new SM::ShapeInfo("ListingStatus", SM::ShapeKind.String).Constrain(enumValues: ["active", "pending", "cancelled", "closed"]),
+        2509 => new SM::ShapeInfo("LoadBalancerArn", SM::ShapeKind.String),
+        2510 => new SM::ShapeInfo("LoadBalancersConfig", SM::ShapeKind.Structure, table, 2510),
+        2511 => new SM::ShapeInfo("LoadPermission", SM::ShapeKind.Structure, table, 2511),
+        2512 => new SM::ShapeInfo("LoadPermissionList", SM::ShapeKind.List, table, 2512),
+        2513 => new SM::ShapeInfo("LoadPermissionListRequest", SM::ShapeKind.List, table, 2513),
+        2514 => new SM::ShapeInfo("LoadPermissionModifications", SM::ShapeKind.Structure, table, 2514),
+        2515 => new SM::ShapeInfo("LoadPermissionRequest", SM::ShapeKind.Structure, table, 2515),
+        2516 => new SM::ShapeInfo("LocalGateway", SM::ShapeKind.Structure, table, 2516),
+        2517 => new SM::ShapeInfo("LocalGatewayId", SM::ShapeKind.String),
+        2518 => new SM::ShapeInfo("LocalGatewayIdSet", SM::ShapeKind.List, table, 2518),
+        2519 => new SM::ShapeInfo("LocalGatewayMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        2520 => new SM::ShapeInfo("LocalGatewayRoute", SM::ShapeKind.Structure, table, 2520),
+        2521 => new SM::ShapeInfo("LocalGatewayRouteList", SM::ShapeKind.List, table, 2521),
+        2522 => new SM::ShapeInfo("LocalGatewayRouteState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "active", "blackhole", "deleting", "deleted"]),
+        2523 => new SM::ShapeInfo("LocalGatewayRouteTable", SM::ShapeKind.Structure, table, 2523),
+        2524 => new SM::ShapeInfo("LocalGatewayRouteTableIdSet", SM::ShapeKind.List, table, 2524),
+        2525 => new SM::ShapeInfo("LocalGatewayRouteTableMode", SM::ShapeKind.String).Constrain(enumValues: ["direct-vpc-routing", "coip"]),
+        2526 => new SM::ShapeInfo("LocalGatewayRouteTableSet", SM::ShapeKind.List, table, 2526),
+        2527 => new SM::ShapeInfo("LocalGatewayRouteTableVirtualInterfaceGroupAssociation", SM::ShapeKind.Structure, table, 2527),
+        2528 => new SM::ShapeInfo("LocalGatewayRouteTableVirtualInterfaceGroupAssociationId", SM::ShapeKind.String),
+        2529 => new SM::ShapeInfo("LocalGatewayRouteTableVirtualInterfaceGroupAssociationIdSet", SM::ShapeKind.List, table, 2529),
+        2530 => new SM::ShapeInfo("LocalGatewayRouteTableVirtualInterfaceGroupAssociationSet", SM::ShapeKind.List, table, 2530),
+        2531 => new SM::ShapeInfo("LocalGatewayRouteTableVpcAssociation", SM::ShapeKind.Structure, table, 2531),
+        2532 => new SM::ShapeInfo("LocalGatewayRouteTableVpcAssociationId", SM::ShapeKind.String),
+        2533 => new SM::ShapeInfo("LocalGatewayRouteTableVpcAssociationIdSet", SM::ShapeKind.List, table, 2533),
+        2534 => new SM::ShapeInfo("LocalGatewayRouteTableVpcAssociationSet", SM::ShapeKind.List, table, 2534),
+        2535 => new SM::ShapeInfo("LocalGatewayRouteType", SM::ShapeKind.String).Constrain(enumValues: ["static", "propagated"]),
+        2536 => new SM::ShapeInfo("LocalGatewayRoutetableId", SM::ShapeKind.String),
+        2537 => new SM::ShapeInfo("LocalGatewaySet", SM::ShapeKind.List, table, 2537),
+        2538 => new SM::ShapeInfo("LocalGatewayVirtualInterface", SM::ShapeKind.Structure, table, 2538),
+        2539 => new SM::ShapeInfo("LocalGatewayVirtualInterfaceConfigurationState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "available", "deleting", "deleted"]),
+        2540 => new SM::ShapeInfo("LocalGatewayVirtualInterfaceGroup", SM::ShapeKind.Structure, table, 2540),
+        2541 => new SM::ShapeInfo("LocalGatewayVirtualInterfaceGroupConfigurationState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "incomplete", "available", "deleting", "deleted"]),
+        2542 => new SM::ShapeInfo("LocalGatewayVirtualInterfaceGroupId", SM::ShapeKind.String),
+        2543 => new SM::ShapeInfo("LocalGatewayVirtualInterfaceGroupIdSet", SM::ShapeKind.List, table, 2543),
+        2544 => new SM::ShapeInfo("LocalGatewayVirtualInterfaceGroupSet", SM::ShapeKind.List, table, 2544),
+        2545 => new SM::ShapeInfo("LocalGatewayVirtualInterfaceId", SM::ShapeKind.String),
+        2546 => new SM::ShapeInfo("LocalGatewayVirtualInterfaceIdSet", SM::ShapeKind.List, table, 2546),
+        2547 => new SM::ShapeInfo("LocalGatewayVirtualInterfaceSet", SM::ShapeKind.List, table, 2547),
+        2548 => new SM::ShapeInfo("LocalStorage", SM::ShapeKind.String).Constrain(enumValues: ["included", "required", "excluded"]),
+        2549 => new SM::ShapeInfo("LocalStorageType", SM::ShapeKind.String).Constrain(enumValues: ["hdd", "ssd"]),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes50(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 2500:
+                WSListImagesInRecycleBinRequest(shape);
+                return;
+            case 2501:
+                WSListImagesInRecycleBinResult(shape);
+                return;
+            case 2503:
+                WSListSnapshotsInRecycleBinRequest(shape);
+                return;
+            case 2504:
+                WSListSnapshotsInRecycleBinResult(shape);
+                return;
+            case 2505:
+                WSListVolumesInRecycleBinRequest(shape);
+                return;
+            case 2506:
+                WSListVolumesInRecycleBinResult(shape);
+                return;
+            case 2510:
+                WSLoadBalancersConfig(shape);
+                return;
+            case 2511:
+                WSLoadPermission(shape);
+                return;
+            case 2512:
+                shape.InitList(SLoadPermission, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LoadPermission>());
+                return;
+            case 2513:
+                shape.InitList(SLoadPermissionRequest, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LoadPermissionRequest>());
+                return;
+            case 2514:
+                WSLoadPermissionModifications(shape);
+                return;
+            case 2515:
+                WSLoadPermissionRequest(shape);
+                return;
+            case 2516:
+                WSLocalGateway(shape);
+                return;
+            case 2518:
+                shape.InitList(SLocalGatewayId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2520:
+                WSLocalGatewayRoute(shape);
+                return;
+            case 2521:
+                shape.InitList(SLocalGatewayRoute, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LocalGatewayRoute>());
+                return;
+            case 2523:
+                WSLocalGatewayRouteTable(shape);
+                return;
+            case 2524:
+                shape.InitList(SLocalGatewayRoutetableId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2526:
+                shape.InitList(SLocalGatewayRouteTable, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LocalGatewayRouteTable>());
+                return;
+            case 2527:
+                WSLocalGatewayRouteTableVirtualInterfaceGroupAssociation(shape);
+                return;
+            case 2529:
+                shape.InitList(SLocalGatewayRouteTableVirtualInterfaceGroupAssociationId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2530:
+                shape.InitList(SLocalGatewayRouteTableVirtualInterfaceGroupAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LocalGatewayRouteTableVirtualInterfaceGroupAssociation>());
+                return;
+            case 2531:
+                WSLocalGatewayRouteTableVpcAssociation(shape);
+                return;
+            case 2533:
+                shape.InitList(SLocalGatewayRouteTableVpcAssociationId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2534:
+                shape.InitList(SLocalGatewayRouteTableVpcAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LocalGatewayRouteTableVpcAssociation>());
+                return;
+            case 2537:
+                shape.InitList(SLocalGateway, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LocalGateway>());
+                return;
+            case 2538:
+                WSLocalGatewayVirtualInterface(shape);
+                return;
+            case 2540:
+                WSLocalGatewayVirtualInterfaceGroup(shape);
+                return;
+            case 2543:
+                shape.InitList(SLocalGatewayVirtualInterfaceGroupId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2544:
+                shape.InitList(SLocalGatewayVirtualInterfaceGroup, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LocalGatewayVirtualInterfaceGroup>());
+                return;
+            case 2546:
+                shape.InitList(SLocalGatewayVirtualInterfaceId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2547:
+                shape.InitList(SLocalGatewayVirtualInterface, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LocalGatewayVirtualInterface>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes51(SM::ShapeTable table, int index) => index switch
+    {
+        2550 => new SM::ShapeInfo("LocalStorageTypeSet", SM::ShapeKind.List, table, 2550),
+        2551 => new SM::ShapeInfo("Location", SM::ShapeKind.String),
+        2552 => new SM::ShapeInfo("LocationType", SM::ShapeKind.String).Constrain(enumValues: ["region", "availability-zone", "availability-zone-id", "outpost"]),
+        2553 => new SM::ShapeInfo("LockMode", SM::ShapeKind.String).Constrain(enumValues: ["compliance", "governance"]),
+        2554 => new SM::ShapeInfo("LockSnapshotRequest", SM::ShapeKind.Structure, table, 2554),
+        2555 => new SM::ShapeInfo("LockSnapshotResult", SM::ShapeKind.Structure, table, 2555),
+        2556 => new SM::ShapeInfo("LockState", SM::ShapeKind.String).Constrain(enumValues: ["compliance", "governance", "compliance-cooloff", "expired"]),
+        2557 => new SM::ShapeInfo("LockedSnapshotsInfo", SM::ShapeKind.Structure, table, 2557),
+        2558 => new SM::ShapeInfo("LockedSnapshotsInfoList", SM::ShapeKind.List, table, 2558),
+        2559 => new SM::ShapeInfo("LogDestinationType", SM::ShapeKind.String).Constrain(enumValues: ["cloud-watch-logs", "s3", "kinesis-data-firehose"]),
+        2560 => new SM::ShapeInfo("LogicalGpuCount", SM::ShapeKind.Integer),
+        2561 => new SM::ShapeInfo("Long", SM::ShapeKind.Long),
+        2562 => new SM::ShapeInfo("MacHost", SM::ShapeKind.Structure, table, 2562),
+        2563 => new SM::ShapeInfo("MacHostList", SM::ShapeKind.List, table, 2563),
+        2564 => new SM::ShapeInfo("MacModificationTask", SM::ShapeKind.Structure, table, 2564),
+        2565 => new SM::ShapeInfo("MacModificationTaskId", SM::ShapeKind.String),
+        2566 => new SM::ShapeInfo("MacModificationTaskIdList", SM::ShapeKind.List, table, 2566),
+        2567 => new SM::ShapeInfo("MacModificationTaskList", SM::ShapeKind.List, table, 2567),
+        2568 => new SM::ShapeInfo("MacModificationTaskState", SM::ShapeKind.String).Constrain(enumValues: ["successful", "failed", "in-progress", "pending"]),
+        2569 => new SM::ShapeInfo("MacModificationTaskType", SM::ShapeKind.String).Constrain(enumValues: ["sip-modification", "volume-ownership-delegation"]),
+        2570 => new SM::ShapeInfo("MacOSVersionStringList", SM::ShapeKind.List, table, 2570),
+        2571 => new SM::ShapeInfo("MacSystemIntegrityProtectionConfiguration", SM::ShapeKind.Structure, table, 2571),
+        2572 => new SM::ShapeInfo("MacSystemIntegrityProtectionConfigurationRequest", SM::ShapeKind.Structure, table, 2572),
+        2573 => new SM::ShapeInfo("MacSystemIntegrityProtectionSettingStatus", SM::ShapeKind.String).Constrain(enumValues: ["enabled", "disabled"]),
+        2574 => new SM::ShapeInfo("MaintenanceDetails", SM::ShapeKind.Structure, table, 2574),
+        2575 => new SM::ShapeInfo("ManagedBy", SM::ShapeKind.String).Constrain(enumValues: ["account", "declarative-policy"]),
+        2576 => new SM::ShapeInfo("ManagedPrefixList", SM::ShapeKind.Structure, table, 2576),
+        2577 => new SM::ShapeInfo("ManagedPrefixListSet", SM::ShapeKind.List, table, 2577),
+        2578 => new SM::ShapeInfo("ManagedResourceDefaultVisibility", SM::ShapeKind.String).Constrain(enumValues: ["hidden", "visible"]),
+        2579 => new SM::ShapeInfo("ManagedResourceVisibilitySettings", SM::ShapeKind.Structure, table, 2579),
+        2580 => new SM::ShapeInfo("MarketType", SM::ShapeKind.String).Constrain(enumValues: ["spot", "capacity-block", "interruptible-capacity-reservation"]),
+        2581 => new SM::ShapeInfo("MarketplaceProductCode", SM::ShapeKind.String),
+        2582 => new SM::ShapeInfo("MarketplaceProductCodeList", SM::ShapeKind.List, table, 2582),
+        2583 => new SM::ShapeInfo("MarketplaceProductCodeRequest", SM::ShapeKind.String),
+        2584 => new SM::ShapeInfo("MarketplaceProductCodeRequestList", SM::ShapeKind.List, table, 2584),
+        2585 => new SM::ShapeInfo("MaxIpv4AddrPerInterface", SM::ShapeKind.Integer),
+        2586 => new SM::ShapeInfo("MaxIpv6AddrPerInterface", SM::ShapeKind.Integer),
+        2587 => new SM::ShapeInfo("MaxNetworkInterfaces", SM::ShapeKind.Integer),
+        2588 => new SM::ShapeInfo("MaxResults", SM::ShapeKind.Integer),
+        2589 => new SM::ShapeInfo("MaxResultsParam", SM::ShapeKind.Integer).Constrain(min: 0, max: 100),
+        2590 => new SM::ShapeInfo("MaximumBandwidthInMbps", SM::ShapeKind.Integer),
+        2591 => new SM::ShapeInfo("MaximumDaysSinceCreatedValue", SM::ShapeKind.Integer).Constrain(min: 0, max: 2147483647),
+        2592 => new SM::ShapeInfo("MaximumDaysSinceDeprecatedValue", SM::ShapeKind.Integer).Constrain(min: 0, max: 2147483647),
+        2593 => new SM::ShapeInfo("MaximumEbsAttachments", SM::ShapeKind.Integer),
+        2594 => new SM::ShapeInfo("MaximumEbsCards", SM::ShapeKind.Integer),
+        2595 => new SM::ShapeInfo("MaximumEfaInterfaces", SM::ShapeKind.Integer),
+        2596 => new SM::ShapeInfo("MaximumEnaQueueCount", SM::ShapeKind.Integer),
+        2597 => new SM::ShapeInfo("MaximumEnaQueueCountPerInterface", SM::ShapeKind.Integer),
+        2598 => new SM::ShapeInfo("MaximumIops", SM::ShapeKind.Integer),
+        2599 => new SM::ShapeInfo("MaximumNetworkCards", SM::ShapeKind.Integer),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes51(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 2550:
+                shape.InitList(SLocalStorageType, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2554:
+                WSLockSnapshotRequest(shape);
+                return;
+            case 2555:
+                WSLockSnapshotResult(shape);
+                return;
+            case 2557:
+                WSLockedSnapshotsInfo(shape);
+                return;
+            case 2558:
+                shape.InitList(SLockedSnapshotsInfo, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LockedSnapshotsInfo>());
+                return;
+            case 2562:
+                WSMacHost(shape);
+                return;
+            case 2563:
+                shape.InitList(SMacHost, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.MacHost>());
+                return;
+            case 2564:
+                WSMacModificationTask(shape);
+                return;
+            case 2566:
+                shape.InitList(SMacModificationTaskId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2567:
+                shape.InitList(SMacModificationTask, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.MacModificationTask>());
+                return;
+            case 2570:
+                shape.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2571:
+                WSMacSystemIntegrityProtectionConfiguration(shape);
+                return;
+            case 2572:
+                WSMacSystemIntegrityProtectionConfigurationRequest(shape);
+                return;
+            case 2574:
+                WSMaintenanceDetails(shape);
+                return;
+            case 2576:
+                WSManagedPrefixList(shape);
+                return;
+            case 2577:
+                shape.InitList(SManagedPrefixList, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ManagedPrefixList>());
+                return;
+            case 2579:
+                WSManagedResourceVisibilitySettings(shape);
+                return;
+            case 2582:
+                shape.InitList(SMarketplaceProductCode, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2584:
+                shape.InitList(SMarketplaceProductCodeRequest, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes52(SM::ShapeTable table, int index) => index switch
+    {
+        2600 => new SM::ShapeInfo("MaximumSecondaryNetworkInterfaces", SM::ShapeKind.Integer),
+        2601 => new SM::ShapeInfo("MaximumThroughputInMBps", SM::ShapeKind.Double),
+        2602 => new SM::ShapeInfo("MediaAcceleratorInfo", SM::ShapeKind.Structure, table, 2602),
+        2603 => new SM::ShapeInfo("MediaDeviceCount", SM::ShapeKind.Integer),
+        2604 => new SM::ShapeInfo("MediaDeviceInfo", SM::ShapeKind.Structure, table, 2604),
+        2605 => new SM::ShapeInfo("MediaDeviceInfoList", SM::ShapeKind.List, table, 2605),
+        2606 => new SM::ShapeInfo("MediaDeviceManufacturerName", SM::ShapeKind.String),
+        2607 => new SM::ShapeInfo("MediaDeviceMemoryInfo", SM::ShapeKind.Structure, table, 2607),
+        2608 => new SM::ShapeInfo("MediaDeviceMemorySize", SM::ShapeKind.Integer),
+        2609 => new SM::ShapeInfo("MediaDeviceName", SM::ShapeKind.String),
+        2610 => new SM::ShapeInfo("MembershipType", SM::ShapeKind.String).Constrain(enumValues: ["static", "igmp"]),
+        2611 => new SM::ShapeInfo("MemoryGiBPerVCpu", SM::ShapeKind.Structure, table, 2611),
+        2612 => new SM::ShapeInfo("MemoryGiBPerVCpuRequest", SM::ShapeKind.Structure, table, 2612),
+        2613 => new SM::ShapeInfo("MemoryInfo", SM::ShapeKind.Structure, table, 2613),
+        2614 => new SM::ShapeInfo("MemoryMiB", SM::ShapeKind.Structure, table, 2614),
+        2615 => new SM::ShapeInfo("MemoryMiBRequest", SM::ShapeKind.Structure, table, 2615),
+        2616 => new SM::ShapeInfo("MemorySize", SM::ShapeKind.Long),
+        2617 => new SM::ShapeInfo("MetadataDefaultHttpTokensState", SM::ShapeKind.String).Constrain(enumValues: ["optional", "required", "no-preference"]),
+        2618 => new SM::ShapeInfo("Metric", SM::ShapeKind.String).Constrain(enumValues: ["reservation-total-capacity-hrs-vcpu", "reservation-total-capacity-hrs-inst", "reservation-max-size-vcpu", "reservation-max-size-inst", "reservation-min-size-vcpu", "reservation-min-size-inst", "reservation-unused-total-capacity-hrs-vcpu", "reservation-unused-total-capacity-hrs-inst", "reservation-unused-total-estimated-cost", "reservation-max-unused-size-vcpu", "reservation-max-unused-size-inst", "reservation-min-unused-size-vcpu", "reservation-min-unused-size-inst", "reservation-max-utilization", "reservation-min-utilization", "reservation-avg-utilization-vcpu", "reservation-avg-utilization-inst", "reservation-total-count", "reservation-total-estimated-cost", "reservation-avg-future-size-vcpu", "reservation-avg-future-size-inst", "reservation-min-future-size-vcpu", "reservation-min-future-size-inst", "reservation-max-future-size-vcpu", "reservation-max-future-size-inst", "reservation-avg-committed-size-vcpu", "reservation-avg-committed-size-inst", "reservation-max-committed-size-vcpu", "reservation-max-committed-size-inst", "reservation-min-committed-size-vcpu", "reservation-min-committed-size-inst", "reserved-total-usage-hrs-vcpu", "reserved-total-usage-hrs-inst", "reserved-total-estimated-cost", "unreserved-total-usage-hrs-vcpu", "unreserved-total-usage-hrs-inst", "unreserved-total-estimated-cost", "spot-total-usage-hrs-vcpu", "spot-total-usage-hrs-inst", "spot-total-estimated-cost", "spot-avg-run-time-before-interruption-inst", "spot-max-run-time-before-interruption-inst", "spot-min-run-time-before-interruption-inst", "spot-total-interruptions-inst", "spot-total-interruptions-vcpu", "spot-total-count-inst", "spot-total-count-vcpu", "spot-interruption-rate-inst", "spot-interruption-rate-vcpu"]),
+        2619 => new SM::ShapeInfo("MetricDataResult", SM::ShapeKind.Structure, table, 2619),
+        2620 => new SM::ShapeInfo("MetricDataResultSet", SM::ShapeKind.List, table, 2620),
+        2621 => new SM::ShapeInfo("MetricDimensionResultSet", SM::ShapeKind.List, table, 2621),
+        2622 => new SM::ShapeInfo("MetricPoint", SM::ShapeKind.Structure, table, 2622),
+        2623 => new SM::ShapeInfo("MetricPoints", SM::ShapeKind.List, table, 2623),
+        2624 => new SM::ShapeInfo("MetricSet", SM::ShapeKind.List, table, 2624).Constrain(min: 0, max: 40),
+        2625 => new SM::ShapeInfo("MetricType", SM::ShapeKind.String).Constrain(enumValues: ["aggregate-latency"]),
+        2626 => new SM::ShapeInfo("MetricValue", SM::ShapeKind.Structure, table, 2626),
+        2627 => new SM::ShapeInfo("MetricValueSet", SM::ShapeKind.List, table, 2627),
+        2628 => new SM::ShapeInfo("MillisecondDateTime", SM::ShapeKind.Timestamp),
+        2629 => new SM::ShapeInfo("ModifyAddressAttributeRequest", SM::ShapeKind.Structure, table, 2629),
+        2630 => new SM::ShapeInfo("ModifyAddressAttributeResult", SM::ShapeKind.Structure, table, 2630),
+        2631 => new SM::ShapeInfo("ModifyAvailabilityZoneGroupRequest", SM::ShapeKind.Structure, table, 2631),
+        2632 => new SM::ShapeInfo("ModifyAvailabilityZoneGroupResult", SM::ShapeKind.Structure, table, 2632),
+        2633 => new SM::ShapeInfo("ModifyAvailabilityZoneOptInStatus", SM::ShapeKind.String).Constrain(enumValues: ["opted-in", "not-opted-in"]),
+        2634 => new SM::ShapeInfo("ModifyCapacityReservationFleetRequest", SM::ShapeKind.Structure, table, 2634),
+        2635 => new SM::ShapeInfo("ModifyCapacityReservationFleetResult", SM::ShapeKind.Structure, table, 2635),
+        2636 => new SM::ShapeInfo("ModifyCapacityReservationRequest", SM::ShapeKind.Structure, table, 2636),
+        2637 => new SM::ShapeInfo("ModifyCapacityReservationResult", SM::ShapeKind.Structure, table, 2637),
+        2638 => new SM::ShapeInfo("ModifyClientVpnEndpointRequest", SM::ShapeKind.Structure, table, 2638),
+        2639 => new SM::ShapeInfo("ModifyClientVpnEndpointResult", SM::ShapeKind.Structure, table, 2639),
+        2640 => new SM::ShapeInfo("ModifyDefaultCreditSpecificationRequest", SM::ShapeKind.Structure, table, 2640),
+        2641 => new SM::ShapeInfo("ModifyDefaultCreditSpecificationResult", SM::ShapeKind.Structure, table, 2641),
+        2642 => new SM::ShapeInfo("ModifyEbsDefaultKmsKeyIdRequest", SM::ShapeKind.Structure, table, 2642),
+        2643 => new SM::ShapeInfo("ModifyEbsDefaultKmsKeyIdResult", SM::ShapeKind.Structure, table, 2643),
+        2644 => new SM::ShapeInfo("ModifyFleetRequest", SM::ShapeKind.Structure, table, 2644),
+        2645 => new SM::ShapeInfo("ModifyFleetResult", SM::ShapeKind.Structure, table, 2645),
+        2646 => new SM::ShapeInfo("ModifyFpgaImageAttributeRequest", SM::ShapeKind.Structure, table, 2646),
+        2647 => new SM::ShapeInfo("ModifyFpgaImageAttributeResult", SM::ShapeKind.Structure, table, 2647),
+        2648 => new SM::ShapeInfo("ModifyHostsRequest", SM::ShapeKind.Structure, table, 2648),
+        2649 => new SM::ShapeInfo("ModifyHostsResult", SM::ShapeKind.Structure, table, 2649),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes52(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 2602:
+                WSMediaAcceleratorInfo(shape);
+                return;
+            case 2604:
+                WSMediaDeviceInfo(shape);
+                return;
+            case 2605:
+                shape.InitList(SMediaDeviceInfo, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.MediaDeviceInfo>());
+                return;
+            case 2607:
+                WSMediaDeviceMemoryInfo(shape);
+                return;
+            case 2611:
+                WSMemoryGiBPerVCpu(shape);
+                return;
+            case 2612:
+                WSMemoryGiBPerVCpuRequest(shape);
+                return;
+            case 2613:
+                WSMemoryInfo(shape);
+                return;
+            case 2614:
+                WSMemoryMiB(shape);
+                return;
+            case 2615:
+                WSMemoryMiBRequest(shape);
+                return;
+            case 2619:
+                WSMetricDataResult(shape);
+                return;
+            case 2620:
+                shape.InitList(SMetricDataResult, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.MetricDataResult>());
+                return;
+            case 2621:
+                shape.InitList(SCapacityManagerDimension, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityManagerDimension>());
+                return;
+            case 2622:
+                WSMetricPoint(shape);
+                return;
+            case 2623:
+                shape.InitList(SMetricPoint, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.MetricPoint>());
+                return;
+            case 2624:
+                shape.InitList(SMetric, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2626:
+                WSMetricValue(shape);
+                return;
+            case 2627:
+                shape.InitList(SMetricValue, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.MetricValue>());
+                return;
+            case 2629:
+                WSModifyAddressAttributeRequest(shape);
+                return;
+            case 2630:
+                WSModifyAddressAttributeResult(shape);
+                return;
+            case 2631:
+                WSModifyAvailabilityZoneGroupRequest(shape);
+                return;
+            case 2632:
+                WSModifyAvailabilityZoneGroupResult(shape);
+                return;
+            case 2634:
+                WSModifyCapacityReservationFleetRequest(shape);
+                return;
+            case 2635:
+                WSModifyCapacityReservationFleetResult(shape);
+                return;
+            case 2636:
+                WSModifyCapacityReservationRequest(shape);
+                return;
+            case 2637:
+                WSModifyCapacityReservationResult(shape);
+                return;
+            case 2638:
+                WSModifyClientVpnEndpointRequest(shape);
+                return;
+            case 2639:
+                WSModifyClientVpnEndpointResult(shape);
+                return;
+            case 2640:
+                WSModifyDefaultCreditSpecificationRequest(shape);
+                return;
+            case 2641:
+                WSModifyDefaultCreditSpecificationResult(shape);
+                return;
+            case 2642:
+                WSModifyEbsDefaultKmsKeyIdRequest(shape);
+                return;
+            case 2643:
+                WSModifyEbsDefaultKmsKeyIdResult(shape);
+                return;
+            case 2644:
+                WSModifyFleetRequest(shape);
+                return;
+            case 2645:
+                WSModifyFleetResult(shape);
+                return;
+            case 2646:
+                WSModifyFpgaImageAttributeRequest(shape);
+                return;
+            case 2647:
+                WSModifyFpgaImageAttributeResult(shape);
+                return;
+            case 2648:
+                WSModifyHostsRequest(shape);
+                return;
+            case 2649:
+                WSModifyHostsResult(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes53(SM::ShapeTable table, int index) => index switch
+    {
+        2650 => new SM::ShapeInfo("ModifyIdFormatRequest", SM::ShapeKind.Structure, table, 2650),
+        2651 => new SM::ShapeInfo("ModifyIdentityIdFormatRequest", SM::ShapeKind.Structure, table, 2651),
+        2652 => new SM::ShapeInfo("ModifyImageAttributeRequest", SM::ShapeKind.Structure, table, 2652),
+        2653 => new SM::ShapeInfo("ModifyInstanceAttributeRequest", SM::ShapeKind.Structure, table, 2653),
+        2654 => new SM::ShapeInfo("ModifyInstanceAttributeUserDataRequest", SM::ShapeKind.Structure, table, 2654),
+        2655 => new SM::ShapeInfo("ModifyInstanceAttributeValue", SM::ShapeKind.String).Constrain(sensitive: true),
+        2656 => new SM::ShapeInfo("ModifyInstanceCapacityReservationAttributesRequest", SM::ShapeKind.Structure, table, 2656),
+        2657 => new SM::ShapeInfo("ModifyInstanceCapacityReservationAttributesResult", SM::ShapeKind.Structure, table, 2657),
+        2658 => new SM::ShapeInfo("ModifyInstanceConnectEndpointRequest", SM::ShapeKind.Structure, table, 2658),
+        2659 => new SM::ShapeInfo("ModifyInstanceConnectEndpointResult", SM::ShapeKind.Structure, table, 2659),
+        2660 => new SM::ShapeInfo("ModifyInstanceCpuOptionsRequest", SM::ShapeKind.Structure, table, 2660),
+        2661 => new SM::ShapeInfo("ModifyInstanceCpuOptionsResult", SM::ShapeKind.Structure, table, 2661),
+        2662 => new SM::ShapeInfo("ModifyInstanceCreditSpecificationRequest", SM::ShapeKind.Structure, table, 2662),
+        2663 => new SM::ShapeInfo("ModifyInstanceCreditSpecificationResult", SM::ShapeKind.Structure, table, 2663),
+        2664 => new SM::ShapeInfo("ModifyInstanceEventStartTimeRequest", SM::ShapeKind.Structure, table, 2664),
+        2665 => new SM::ShapeInfo("ModifyInstanceEventStartTimeResult", SM::ShapeKind.Structure, table, 2665),
+        2666 => new SM::ShapeInfo("ModifyInstanceEventWindowRequest", SM::ShapeKind.Structure, table, 2666),
+        2667 => new SM::ShapeInfo("ModifyInstanceEventWindowResult", SM::ShapeKind.Structure, table, 2667),
+        2668 => new SM::ShapeInfo("ModifyInstanceMaintenanceOptionsRequest", SM::ShapeKind.Structure, table, 2668),
+        2669 => new SM::ShapeInfo("ModifyInstanceMaintenanceOptionsResult", SM::ShapeKind.Structure, table, 2669),
+        2670 => new SM::ShapeInfo("ModifyInstanceMetadataDefaultsRequest", SM::ShapeKind.Structure, table, 2670),
+        2671 => new SM::ShapeInfo("ModifyInstanceMetadataDefaultsResult", SM::ShapeKind.Structure, table, 2671),
+        2672 => new SM::ShapeInfo("ModifyInstanceMetadataOptionsRequest", SM::ShapeKind.Structure, table, 2672),
+        2673 => new SM::ShapeInfo("ModifyInstanceMetadataOptionsResult", SM::ShapeKind.Structure, table, 2673),
+        2674 => new SM::ShapeInfo("ModifyInstanceNetworkPerformanceRequest", SM::ShapeKind.Structure, table, 2674),
+        2675 => new SM::ShapeInfo("ModifyInstanceNetworkPerformanceResult", SM::ShapeKind.Structure, table, 2675),
+        2676 => new SM::ShapeInfo("ModifyInstancePlacementRequest", SM::ShapeKind.Structure, table, 2676),
+        2677 => new SM::ShapeInfo("ModifyInstancePlacementResult", SM::ShapeKind.Structure, table, 2677),
+        2678 => new SM::ShapeInfo("ModifyIpamPolicyAllocationRulesRequest", SM::ShapeKind.Structure, table, 2678),
+        2679 => new SM::ShapeInfo("ModifyIpamPolicyAllocationRulesResult", SM::ShapeKind.Structure, table, 2679),
+        2680 => new SM::ShapeInfo("ModifyIpamPoolAllocationRequest", SM::ShapeKind.Structure, table, 2680),
+        2681 => new SM::ShapeInfo("ModifyIpamPoolAllocationResult", SM::ShapeKind.Structure, table, 2681),
+        2682 => new SM::ShapeInfo("ModifyIpamPoolRequest", SM::ShapeKind.Structure, table, 2682),
+        2683 => new SM::ShapeInfo("ModifyIpamPoolResult", SM::ShapeKind.Structure, table, 2683),
+        2684 => new SM::ShapeInfo("ModifyIpamPrefixListResolverRequest", SM::ShapeKind.Structure, table, 2684),
+        2685 => new SM::ShapeInfo("ModifyIpamPrefixListResolverResult", SM::ShapeKind.Structure, table, 2685),
+        2686 => new SM::ShapeInfo("ModifyIpamPrefixListResolverTargetRequest", SM::ShapeKind.Structure, table, 2686),
+        2687 => new SM::ShapeInfo("ModifyIpamPrefixListResolverTargetResult", SM::ShapeKind.Structure, table, 2687),
+        2688 => new SM::ShapeInfo("ModifyIpamRequest", SM::ShapeKind.Structure, table, 2688),
+        2689 => new SM::ShapeInfo("ModifyIpamResourceCidrRequest", SM::ShapeKind.Structure, table, 2689),
+        2690 => new SM::ShapeInfo("ModifyIpamResourceCidrResult", SM::ShapeKind.Structure, table, 2690),
+        2691 => new SM::ShapeInfo("ModifyIpamResourceDiscoveryRequest", SM::ShapeKind.Structure, table, 2691),
+        2692 => new SM::ShapeInfo("ModifyIpamResourceDiscoveryResult", SM::ShapeKind.Structure, table, 2692),
+        2693 => new SM::ShapeInfo("ModifyIpamResult", SM::ShapeKind.Structure, table, 2693),
+        2694 => new SM::ShapeInfo("ModifyIpamScopeRequest", SM::ShapeKind.Structure, table, 2694),
+        2695 => new SM::ShapeInfo("ModifyIpamScopeResult", SM::ShapeKind.Structure, table, 2695),
+        2696 => new SM::ShapeInfo("ModifyLaunchTemplateRequest", SM::ShapeKind.Structure, table, 2696),
+        2697 => new SM::ShapeInfo("ModifyLaunchTemplateResult", SM::ShapeKind.Structure, table, 2697),
+        2698 => new SM::ShapeInfo("ModifyLocalGatewayRouteRequest", SM::ShapeKind.Structure, table, 2698),
+        2699 => new SM::ShapeInfo("ModifyLocalGatewayRouteResult", SM::ShapeKind.Structure, table, 2699),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes53(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 2650:
+                WSModifyIdFormatRequest(shape);
+                return;
+            case 2651:
+                WSModifyIdentityIdFormatRequest(shape);
+                return;
+            case 2652:
+                WSModifyImageAttributeRequest(shape);
+                return;
+            case 2653:
+                WSModifyInstanceAttributeRequest(shape);
+                return;
+            case 2654:
+                WSModifyInstanceAttributeUserDataRequest(shape);
+                return;
+            case 2656:
+                WSModifyInstanceCapacityReservationAttributesRequest(shape);
+                return;
+            case 2657:
+                WSModifyInstanceCapacityReservationAttributesResult(shape);
+                return;
+            case 2658:
+                WSModifyInstanceConnectEndpointRequest(shape);
+                return;
+            case 2659:
+                WSModifyInstanceConnectEndpointResult(shape);
+                return;
+            case 2660:
+                WSModifyInstanceCpuOptionsRequest(shape);
+                return;
+            case 2661:
+                WSModifyInstanceCpuOptionsResult(shape);
+                return;
+            case 2662:
+                WSModifyInstanceCreditSpecificationRequest(shape);
+                return;
+            case 2663:
+                WSModifyInstanceCreditSpecificationResult(shape);
+                return;
+            case 2664:
+                WSModifyInstanceEventStartTimeRequest(shape);
+                return;
+            case 2665:
+                WSModifyInstanceEventStartTimeResult(shape);
+                return;
+            case 2666:
+                WSModifyInstanceEventWindowRequest(shape);
+                return;
+            case 2667:
+                WSModifyInstanceEventWindowResult(shape);
+                return;
+            case 2668:
+                WSModifyInstanceMaintenanceOptionsRequest(shape);
+                return;
+            case 2669:
+                WSModifyInstanceMaintenanceOptionsResult(shape);
+                return;
+            case 2670:
+                WSModifyInstanceMetadataDefaultsRequest(shape);
+                return;
+            case 2671:
+                WSModifyInstanceMetadataDefaultsResult(shape);
+                return;
+            case 2672:
+                WSModifyInstanceMetadataOptionsRequest(shape);
+                return;
+            case 2673:
+                WSModifyInstanceMetadataOptionsResult(shape);
+                return;
+            case 2674:
+                WSModifyInstanceNetworkPerformanceRequest(shape);
+                return;
+            case 2675:
+                WSModifyInstanceNetworkPerformanceResult(shape);
+                return;
+            case 2676:
+                WSModifyInstancePlacementRequest(shape);
+                return;
+            case 2677:
+                WSModifyInstancePlacementResult(shape);
+                return;
+            case 2678:
+                WSModifyIpamPolicyAllocationRulesRequest(shape);
+                return;
+            case 2679:
+                WSModifyIpamPolicyAllocationRulesResult(shape);
+                return;
+            case 2680:
+                WSModifyIpamPoolAllocationRequest(shape);
+                return;
+            case 2681:
+                WSModifyIpamPoolAllocationResult(shape);
+                return;
+            case 2682:
+                WSModifyIpamPoolRequest(shape);
+                return;
+            case 2683:
+                WSModifyIpamPoolResult(shape);
+                return;
+            case 2684:
+                WSModifyIpamPrefixListResolverRequest(shape);
+                return;
+            case 2685:
+                WSModifyIpamPrefixListResolverResult(shape);
+                return;
+            case 2686:
+                WSModifyIpamPrefixListResolverTargetRequest(shape);
+                return;
+            case 2687:
+                WSModifyIpamPrefixListResolverTargetResult(shape);
+                return;
+            case 2688:
+                WSModifyIpamRequest(shape);
+                return;
+            case 2689:
+                WSModifyIpamResourceCidrRequest(shape);
+                return;
+            case 2690:
+                WSModifyIpamResourceCidrResult(shape);
+                return;
+            case 2691:
+                WSModifyIpamResourceDiscoveryRequest(shape);
+                return;
+            case 2692:
+                WSModifyIpamResourceDiscoveryResult(shape);
+                return;
+            case 2693:
+                WSModifyIpamResult(shape);
+                return;
+            case 2694:
+                WSModifyIpamScopeRequest(shape);
+                return;
+            case 2695:
+                WSModifyIpamScopeResult(shape);
+                return;
+            case 2696:
+                WSModifyLaunchTemplateRequest(shape);
+                return;
+            case 2697:
+                WSModifyLaunchTemplateResult(shape);
+                return;
+            case 2698:
+                WSModifyLocalGatewayRouteRequest(shape);
+                return;
+            case 2699:
+                WSModifyLocalGatewayRouteResult(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes54(SM::ShapeTable table, int index) => index switch
+    {
+        2700 => new SM::ShapeInfo("ModifyManagedPrefixListRequest", SM::ShapeKind.Structure, table, 2700),
+        2701 => new SM::ShapeInfo("ModifyManagedPrefixListResult", SM::ShapeKind.Structure, table, 2701),
+        2702 => new SM::ShapeInfo("ModifyManagedResourceVisibilityRequest", SM::ShapeKind.Structure, table, 2702),
+        2703 => new SM::ShapeInfo("ModifyManagedResourceVisibilityResult", SM::ShapeKind.Structure, table, 2703),
+        2704 => new SM::ShapeInfo("ModifyNetworkInterfaceAttributeRequest", SM::ShapeKind.Structure, table, 2704),
+        2705 => new SM::ShapeInfo("ModifyPrivateDnsNameOptionsRequest", SM::ShapeKind.Structure, table, 2705),
+        2706 => new SM::ShapeInfo("ModifyPrivateDnsNameOptionsResult", SM::ShapeKind.Structure, table, 2706),
+        2707 => new SM::ShapeInfo("ModifyPublicIpDnsNameOptionsRequest", SM::ShapeKind.Structure, table, 2707),
+        2708 => new SM::ShapeInfo("ModifyPublicIpDnsNameOptionsResult", SM::ShapeKind.Structure, table, 2708),
+        2709 => new SM::ShapeInfo("ModifyReservedInstancesRequest", SM::ShapeKind.Structure, table, 2709),
+        2710 => new SM::ShapeInfo("ModifyReservedInstancesResult", SM::ShapeKind.Structure, table, 2710),
+        2711 => new SM::ShapeInfo("ModifyRouteServerRequest", SM::ShapeKind.Structure, table, 2711),
+        2712 => new SM::ShapeInfo("ModifyRouteServerResult", SM::ShapeKind.Structure, table, 2712),
+        2713 => new SM::ShapeInfo("ModifySecurityGroupRulesRequest", SM::ShapeKind.Structure, table, 2713),
+        2714 => new SM::ShapeInfo("ModifySecurityGroupRulesResult", SM::ShapeKind.Structure, table, 2714),
+        2715 => new SM::ShapeInfo("ModifySnapshotAttributeRequest", SM::ShapeKind.Structure, table, 2715),
+        2716 => new SM::ShapeInfo("ModifySnapshotTierRequest", SM::ShapeKind.Structure, table, 2716),
+        2717 => new SM::ShapeInfo("ModifySnapshotTierResult", SM::ShapeKind.Structure, table, 2717),
+        2718 => new SM::ShapeInfo("ModifySpotFleetRequestRequest", SM::ShapeKind.Structure, table, 2718),
+        2719 => new SM::ShapeInfo("ModifySpotFleetRequestResponse", SM::ShapeKind.Structure, table, 2719),
+        2720 => new SM::ShapeInfo("ModifySubnetAttributeRequest", SM::ShapeKind.Structure, table, 2720),
+        2721 => new SM::ShapeInfo("ModifyTrafficMirrorFilterNetworkServicesRequest", SM::ShapeKind.Structure, table, 2721),
+        2722 => new SM::ShapeInfo("ModifyTrafficMirrorFilterNetworkServicesResult", SM::ShapeKind.Structure, table, 2722),
+        2723 => new SM::ShapeInfo("ModifyTrafficMirrorFilterRuleRequest", SM::ShapeKind.Structure, table, 2723),
+        2724 => new SM::ShapeInfo("ModifyTrafficMirrorFilterRuleResult", SM::ShapeKind.Structure, table, 2724),
+        2725 => new SM::ShapeInfo("ModifyTrafficMirrorSessionRequest", SM::ShapeKind.Structure, table, 2725),
+        2726 => new SM::ShapeInfo("ModifyTrafficMirrorSessionResult", SM::ShapeKind.Structure, table, 2726),
+        2727 => new SM::ShapeInfo("ModifyTransitGatewayMeteringPolicyRequest", SM::ShapeKind.Structure, table, 2727),
+        2728 => new SM::ShapeInfo("ModifyTransitGatewayMeteringPolicyResult", SM::ShapeKind.Structure, table, 2728),
+        2729 => new SM::ShapeInfo("ModifyTransitGatewayOptions", SM::ShapeKind.Structure, table, 2729),
+        2730 => new SM::ShapeInfo("ModifyTransitGatewayPrefixListReferenceRequest", SM::ShapeKind.Structure, table, 2730),
+        2731 => new SM::ShapeInfo("ModifyTransitGatewayPrefixListReferenceResult", SM::ShapeKind.Structure, table, 2731),
+        2732 => new SM::ShapeInfo("ModifyTransitGatewayRequest", SM::ShapeKind.Structure, table, 2732),
+        2733 => new SM::ShapeInfo("ModifyTransitGatewayResult", SM::ShapeKind.Structure, table, 2733),
+        2734 => new SM::ShapeInfo("ModifyTransitGatewayVpcAttachmentRequest", SM::ShapeKind.Structure, table, 2734),
+        2735 => new SM::ShapeInfo("ModifyTransitGatewayVpcAttachmentRequestOptions", SM::ShapeKind.Structure, table, 2735),
+        2736 => new SM::ShapeInfo("ModifyTransitGatewayVpcAttachmentResult", SM::ShapeKind.Structure, table, 2736),
+        2737 => new SM::ShapeInfo("ModifyVerifiedAccessEndpointCidrOptions", SM::ShapeKind.Structure, table, 2737),
+        2738 => new SM::ShapeInfo("ModifyVerifiedAccessEndpointEniOptions", SM::ShapeKind.Structure, table, 2738),
+        2739 => new SM::ShapeInfo("ModifyVerifiedAccessEndpointLoadBalancerOptions", SM::ShapeKind.Structure, table, 2739),
+        2740 => new SM::ShapeInfo("ModifyVerifiedAccessEndpointPolicyRequest", SM::ShapeKind.Structure, table, 2740),
+        2741 => new SM::ShapeInfo("ModifyVerifiedAccessEndpointPolicyResult", SM::ShapeKind.Structure, table, 2741),
+        2742 => new SM::ShapeInfo("ModifyVerifiedAccessEndpointPortRange", SM::ShapeKind.Structure, table, 2742),
+        2743 => new SM::ShapeInfo("ModifyVerifiedAccessEndpointPortRangeList", SM::ShapeKind.List, table, 2743),
+        2744 => new SM::ShapeInfo("ModifyVerifiedAccessEndpointRdsOptions", SM::ShapeKind.Structure, table, 2744),
+        2745 => new SM::ShapeInfo("ModifyVerifiedAccessEndpointRequest", SM::ShapeKind.Structure, table, 2745),
+        2746 => new SM::ShapeInfo("ModifyVerifiedAccessEndpointResult", SM::ShapeKind.Structure, table, 2746),
+        2747 => new SM::ShapeInfo("ModifyVerifiedAccessEndpointSubnetIdList", SM::ShapeKind.List, table, 2747),
+        2748 => new SM::ShapeInfo("ModifyVerifiedAccessGroupPolicyRequest", SM::ShapeKind.Structure, table, 2748),
+        2749 => new SM::ShapeInfo("ModifyVerifiedAccessGroupPolicyResult", SM::ShapeKind.Structure, table, 2749),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes54(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 2700:
+                WSModifyManagedPrefixListRequest(shape);
+                return;
+            case 2701:
+                WSModifyManagedPrefixListResult(shape);
+                return;
+            case 2702:
+                WSModifyManagedResourceVisibilityRequest(shape);
+                return;
+            case 2703:
+                WSModifyManagedResourceVisibilityResult(shape);
+                return;
+            case 2704:
+                WSModifyNetworkInterfaceAttributeRequest(shape);
+                return;
+            case 2705:
+                WSModifyPrivateDnsNameOptionsRequest(shape);
+                return;
+            case 2706:
+                WSModifyPrivateDnsNameOptionsResult(shape);
+                return;
+            case 2707:
+                WSModifyPublicIpDnsNameOptionsRequest(shape);
+                return;
+            case 2708:
+                WSModifyPublicIpDnsNameOptionsResult(shape);
+                return;
+            case 2709:
+                WSModifyReservedInstancesRequest(shape);
+                return;
+            case 2710:
+                WSModifyReservedInstancesResult(shape);
+                return;
+            case 2711:
+                WSModifyRouteServerRequest(shape);
+                return;
+            case 2712:
+                WSModifyRouteServerResult(shape);
+                return;
+            case 2713:
+                WSModifySecurityGroupRulesRequest(shape);
+                return;
+            case 2714:
+                WSModifySecurityGroupRulesResult(shape);
+                return;
+            case 2715:
+                WSModifySnapshotAttributeRequest(shape);
+                return;
+            case 2716:
+                WSModifySnapshotTierRequest(shape);
+                return;
+            case 2717:
+                WSModifySnapshotTierResult(shape);
+                return;
+            case 2718:
+                WSModifySpotFleetRequestRequest(shape);
+                return;
+            case 2719:
+                WSModifySpotFleetRequestResponse(shape);
+                return;
+            case 2720:
+                WSModifySubnetAttributeRequest(shape);
+                return;
+            case 2721:
+                WSModifyTrafficMirrorFilterNetworkServicesRequest(shape);
+                return;
+            case 2722:
+                WSModifyTrafficMirrorFilterNetworkServicesResult(shape);
+                return;
+            case 2723:
+                WSModifyTrafficMirrorFilterRuleRequest(shape);
+                return;
+            case 2724:
+                WSModifyTrafficMirrorFilterRuleResult(shape);
+                return;
+            case 2725:
+                WSModifyTrafficMirrorSessionRequest(shape);
+                return;
+            case 2726:
+                WSModifyTrafficMirrorSessionResult(shape);
+                return;
+            case 2727:
+                WSModifyTransitGatewayMeteringPolicyRequest(shape);
+                return;
+            case 2728:
+                WSModifyTransitGatewayMeteringPolicyResult(shape);
+                return;
+            case 2729:
+                WSModifyTransitGatewayOptions(shape);
+                return;
+            case 2730:
+                WSModifyTransitGatewayPrefixListReferenceRequest(shape);
+                return;
+            case 2731:
+                WSModifyTransitGatewayPrefixListReferenceResult(shape);
+                return;
+            case 2732:
+                WSModifyTransitGatewayRequest(shape);
+                return;
+            case 2733:
+                WSModifyTransitGatewayResult(shape);
+                return;
+            case 2734:
+                WSModifyTransitGatewayVpcAttachmentRequest(shape);
+                return;
+            case 2735:
+                WSModifyTransitGatewayVpcAttachmentRequestOptions(shape);
+                return;
+            case 2736:
+                WSModifyTransitGatewayVpcAttachmentResult(shape);
+                return;
+            case 2737:
+                WSModifyVerifiedAccessEndpointCidrOptions(shape);
+                return;
+            case 2738:
+                WSModifyVerifiedAccessEndpointEniOptions(shape);
+                return;
+            case 2739:
+                WSModifyVerifiedAccessEndpointLoadBalancerOptions(shape);
+                return;
+            case 2740:
+                WSModifyVerifiedAccessEndpointPolicyRequest(shape);
+                return;
+            case 2741:
+                WSModifyVerifiedAccessEndpointPolicyResult(shape);
+                return;
+            case 2742:
+                WSModifyVerifiedAccessEndpointPortRange(shape);
+                return;
+            case 2743:
+                shape.InitList(SModifyVerifiedAccessEndpointPortRange, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointPortRange>());
+                return;
+            case 2744:
+                WSModifyVerifiedAccessEndpointRdsOptions(shape);
+                return;
+            case 2745:
+                WSModifyVerifiedAccessEndpointRequest(shape);
+                return;
+            case 2746:
+                WSModifyVerifiedAccessEndpointResult(shape);
+                return;
+            case 2747:
+                shape.InitList(SSubnetId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2748:
+                WSModifyVerifiedAccessGroupPolicyRequest(shape);
+                return;
+            case 2749:
+                WSModifyVerifiedAccessGroupPolicyResult(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes55(SM::ShapeTable table, int index) => index switch
+    {
+        2750 => new SM::ShapeInfo("ModifyVerifiedAccessGroupRequest", SM::ShapeKind.Structure, table, 2750),
+        2751 => new SM::ShapeInfo("ModifyVerifiedAccessGroupResult", SM::ShapeKind.Structure, table, 2751),
+        2752 => new SM::ShapeInfo("ModifyVerifiedAccessInstanceLoggingConfigurationRequest", SM::ShapeKind.Structure, table, 2752),
+        2753 => new SM::ShapeInfo("ModifyVerifiedAccessInstanceLoggingConfigurationResult", SM::ShapeKind.Structure, table, 2753),
+        2754 => new SM::ShapeInfo("ModifyVerifiedAccessInstanceRequest", SM::ShapeKind.Structure, table, 2754),
+        2755 => new SM::ShapeInfo("ModifyVerifiedAccessInstanceResult", SM::ShapeKind.Structure, table, 2755),
+        2756 => new SM::ShapeInfo("ModifyVerifiedAccessNativeApplicationOidcOptions", SM::ShapeKind.Structure, table, 2756),
+        2757 => new SM::ShapeInfo("ModifyVerifiedAccessTrustProviderDeviceOptions", SM::ShapeKind.Structure, table, 2757),
+        2758 => new SM::ShapeInfo("ModifyVerifiedAccessTrustProviderOidcOptions", SM::ShapeKind.Structure, table, 2758),
+        2759 => new SM::ShapeInfo("ModifyVerifiedAccessTrustProviderRequest", SM::ShapeKind.Structure, table, 2759),
+        2760 => new SM::ShapeInfo("ModifyVerifiedAccessTrustProviderResult", SM::ShapeKind.Structure, table, 2760),
+        2761 => new SM::ShapeInfo("ModifyVolumeAttributeRequest", SM::ShapeKind.Structure, table, 2761),
+        2762 => new SM::ShapeInfo("ModifyVolumeRequest", SM::ShapeKind.Structure, table, 2762),
+        2763 => new SM::ShapeInfo("ModifyVolumeResult", SM::ShapeKind.Structure, table, 2763),
+        2764 => new SM::ShapeInfo("ModifyVpcAttributeRequest", SM::ShapeKind.Structure, table, 2764),
+        2765 => new SM::ShapeInfo("ModifyVpcBlockPublicAccessExclusionRequest", SM::ShapeKind.Structure, table, 2765),
+        2766 => new SM::ShapeInfo("ModifyVpcBlockPublicAccessExclusionResult", SM::ShapeKind.Structure, table, 2766),
+        2767 => new SM::ShapeInfo("ModifyVpcBlockPublicAccessOptionsRequest", SM::ShapeKind.Structure, table, 2767),
+        2768 => new SM::ShapeInfo("ModifyVpcBlockPublicAccessOptionsResult", SM::ShapeKind.Structure, table, 2768),
+        2769 => new SM::ShapeInfo("ModifyVpcEncryptionControlRequest", SM::ShapeKind.Structure, table, 2769),
+        2770 => new SM::ShapeInfo("ModifyVpcEncryptionControlResult", SM::ShapeKind.Structure, table, 2770),
+        2771 => new SM::ShapeInfo("ModifyVpcEndpointConnectionNotificationRequest", SM::ShapeKind.Structure, table, 2771),
+        2772 => new SM::ShapeInfo("ModifyVpcEndpointConnectionNotificationResult", SM::ShapeKind.Structure, table, 2772),
+        2773 => new SM::ShapeInfo("ModifyVpcEndpointRequest", SM::ShapeKind.Structure, table, 2773),
+        2774 => new SM::ShapeInfo("ModifyVpcEndpointResult", SM::ShapeKind.Structure, table, 2774),
+        2775 => new SM::ShapeInfo("ModifyVpcEndpointServiceConfigurationRequest", SM::ShapeKind.Structure, table, 2775),
+        2776 => new SM::ShapeInfo("ModifyVpcEndpointServiceConfigurationResult", SM::ShapeKind.Structure, table, 2776),
+        2777 => new SM::ShapeInfo("ModifyVpcEndpointServicePayerResponsibilityRequest", SM::ShapeKind.Structure, table, 2777),
+        2778 => new SM::ShapeInfo("ModifyVpcEndpointServicePayerResponsibilityResult", SM::ShapeKind.Structure, table, 2778),
+        2779 => new SM::ShapeInfo("ModifyVpcEndpointServicePermissionsRequest", SM::ShapeKind.Structure, table, 2779),
+        2780 => new SM::ShapeInfo("ModifyVpcEndpointServicePermissionsResult", SM::ShapeKind.Structure, table, 2780),
+        2781 => new SM::ShapeInfo("ModifyVpcPeeringConnectionOptionsRequest", SM::ShapeKind.Structure, table, 2781),
+        2782 => new SM::ShapeInfo("ModifyVpcPeeringConnectionOptionsResult", SM::ShapeKind.Structure, table, 2782),
+        2783 => new SM::ShapeInfo("ModifyVpcTenancyRequest", SM::ShapeKind.Structure, table, 2783),
+        2784 => new SM::ShapeInfo("ModifyVpcTenancyResult", SM::ShapeKind.Structure, table, 2784),
+        2785 => new SM::ShapeInfo("ModifyVpnConnectionOptionsRequest", SM::ShapeKind.Structure, table, 2785),
+        2786 => new SM::ShapeInfo("ModifyVpnConnectionOptionsResult", SM::ShapeKind.Structure, table, 2786),
+        2787 => new SM::ShapeInfo("ModifyVpnConnectionRequest", SM::ShapeKind.Structure, table, 2787),
+        2788 => new SM::ShapeInfo("ModifyVpnConnectionResult", SM::ShapeKind.Structure, table, 2788),
+        2789 => new SM::ShapeInfo("ModifyVpnTunnelCertificateRequest", SM::ShapeKind.Structure, table, 2789),
+        2790 => new SM::ShapeInfo("ModifyVpnTunnelCertificateResult", SM::ShapeKind.Structure, table, 2790),
+        2791 => new SM::ShapeInfo("ModifyVpnTunnelOptionsRequest", SM::ShapeKind.Structure, table, 2791),
+        2792 => new SM::ShapeInfo("ModifyVpnTunnelOptionsResult", SM::ShapeKind.Structure, table, 2792),
+        2793 => new SM::ShapeInfo("ModifyVpnTunnelOptionsSpecification", SM::ShapeKind.Structure, table, 2793).Constrain(sensitive: true),
+        2794 => new SM::ShapeInfo("MonitorInstancesRequest", SM::ShapeKind.Structure, table, 2794),
+        2795 => new SM::ShapeInfo("MonitorInstancesResult", SM::ShapeKind.Structure, table, 2795),
+        2796 => new SM::ShapeInfo("Monitoring", SM::ShapeKind.Structure, table, 2796),
+        2797 => new SM::ShapeInfo("MonitoringState", SM::ShapeKind.String).Constrain(enumValues: ["disabled", "disabling", "enabled", "pending"]),
+        2798 => new SM::ShapeInfo("MoveAddressToVpcRequest", SM::ShapeKind.Structure, table, 2798),
+        2799 => new SM::ShapeInfo("MoveAddressToVpcResult", SM::ShapeKind.Structure, table, 2799),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes55(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 2750:
+                WSModifyVerifiedAccessGroupRequest(shape);
+                return;
+            case 2751:
+                WSModifyVerifiedAccessGroupResult(shape);
+                return;
+            case 2752:
+                WSModifyVerifiedAccessInstanceLoggingConfigurationRequest(shape);
+                return;
+            case 2753:
+                WSModifyVerifiedAccessInstanceLoggingConfigurationResult(shape);
+                return;
+            case 2754:
+                WSModifyVerifiedAccessInstanceRequest(shape);
+                return;
+            case 2755:
+                WSModifyVerifiedAccessInstanceResult(shape);
+                return;
+            case 2756:
+                WSModifyVerifiedAccessNativeApplicationOidcOptions(shape);
+                return;
+            case 2757:
+                WSModifyVerifiedAccessTrustProviderDeviceOptions(shape);
+                return;
+            case 2758:
+                WSModifyVerifiedAccessTrustProviderOidcOptions(shape);
+                return;
+            case 2759:
+                WSModifyVerifiedAccessTrustProviderRequest(shape);
+                return;
+            case 2760:
+                WSModifyVerifiedAccessTrustProviderResult(shape);
+                return;
+            case 2761:
+                WSModifyVolumeAttributeRequest(shape);
+                return;
+            case 2762:
+                WSModifyVolumeRequest(shape);
+                return;
+            case 2763:
+                WSModifyVolumeResult(shape);
+                return;
+            case 2764:
+                WSModifyVpcAttributeRequest(shape);
+                return;
+            case 2765:
+                WSModifyVpcBlockPublicAccessExclusionRequest(shape);
+                return;
+            case 2766:
+                WSModifyVpcBlockPublicAccessExclusionResult(shape);
+                return;
+            case 2767:
+                WSModifyVpcBlockPublicAccessOptionsRequest(shape);
+                return;
+            case 2768:
+                WSModifyVpcBlockPublicAccessOptionsResult(shape);
+                return;
+            case 2769:
+                WSModifyVpcEncryptionControlRequest(shape);
+                return;
+            case 2770:
+                WSModifyVpcEncryptionControlResult(shape);
+                return;
+            case 2771:
+                WSModifyVpcEndpointConnectionNotificationRequest(shape);
+                return;
+            case 2772:
+                WSModifyVpcEndpointConnectionNotificationResult(shape);
+                return;
+            case 2773:
+                WSModifyVpcEndpointRequest(shape);
+                return;
+            case 2774:
+                WSModifyVpcEndpointResult(shape);
+                return;
+            case 2775:
+                WSModifyVpcEndpointServiceConfigurationRequest(shape);
+                return;
+            case 2776:
+                WSModifyVpcEndpointServiceConfigurationResult(shape);
+                return;
+            case 2777:
+                WSModifyVpcEndpointServicePayerResponsibilityRequest(shape);
+                return;
+            case 2778:
+                WSModifyVpcEndpointServicePayerResponsibilityResult(shape);
+                return;
+            case 2779:
+                WSModifyVpcEndpointServicePermissionsRequest(shape);
+                return;
+            case 2780:
+                WSModifyVpcEndpointServicePermissionsResult(shape);
+                return;
+            case 2781:
+                WSModifyVpcPeeringConnectionOptionsRequest(shape);
+                return;
+            case 2782:
+                WSModifyVpcPeeringConnectionOptionsResult(shape);
+                return;
+            case 2783:
+                WSModifyVpcTenancyRequest(shape);
+                return;
+            case 2784:
+                WSModifyVpcTenancyResult(shape);
+                return;
+            case 2785:
+                WSModifyVpnConnectionOptionsRequest(shape);
+                return;
+            case 2786:
+                WSModifyVpnConnectionOptionsResult(shape);
+                return;
+            case 2787:
+                WSModifyVpnConnectionRequest(shape);
+                return;
+            case 2788:
+                WSModifyVpnConnectionResult(shape);
+                return;
+            case 2789:
+                WSModifyVpnTunnelCertificateRequest(shape);
+                return;
+            case 2790:
+                WSModifyVpnTunnelCertificateResult(shape);
+                return;
+            case 2791:
+                WSModifyVpnTunnelOptionsRequest(shape);
+                return;
+            case 2792:
+                WSModifyVpnTunnelOptionsResult(shape);
+                return;
+            case 2793:
+                WSModifyVpnTunnelOptionsSpecification(shape);
+                return;
+            case 2794:
+                WSMonitorInstancesRequest(shape);
+                return;
+            case 2795:
+                WSMonitorInstancesResult(shape);
+                return;
+            case 2796:
+                WSMonitoring(shape);
+                return;
+            case 2798:
+                WSMoveAddressToVpcRequest(shape);
+                return;
+            case 2799:
+                WSMoveAddressToVpcResult(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static void WSKeyPair(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.KeyPair(),
             new SM::MemberInfo("KeyFingerprint", SString, "KeyFingerprint", "keyFingerprint", static o => ((global::Stratus.Ec2.Model.KeyPair)o).KeyFingerprint, static (o, v) => ((global::Stratus.Ec2.Model.KeyPair)o).KeyFingerprint = (string?)v, jsonName: "keyFingerprint"),
             new SM::MemberInfo("KeyMaterial", SSensitiveUserData, "KeyMaterial", "keyMaterial", static o => ((global::Stratus.Ec2.Model.KeyPair)o).KeyMaterial, static (o, v) => ((global::Stratus.Ec2.Model.KeyPair)o).KeyMaterial = (string?)v, jsonName: "keyMaterial"),
             new SM::MemberInfo("KeyName", SString, "KeyName", "keyName", static o => ((global::Stratus.Ec2.Model.KeyPair)o).KeyName, static (o, v) => ((global::Stratus.Ec2.Model.KeyPair)o).KeyName = (string?)v, jsonName: "keyName"),
             new SM::MemberInfo("KeyPairId", SString, "KeyPairId", "keyPairId", static o => ((global::Stratus.Ec2.Model.KeyPair)o).KeyPairId, static (o, v) => ((global::Stratus.Ec2.Model.KeyPair)o).KeyPairId = (string?)v, jsonName: "keyPairId"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.KeyPair)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.KeyPair)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SKeyPairIdStringList.InitList(SKeyPairId, "KeyPairId", static () => new global::System.Collections.Generic.List<string>());
-        SKeyPairInfo.InitStructure(static () => new global::Stratus.Ec2.Model.KeyPairInfo(),
+
+    private static void WSKeyPairInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.KeyPairInfo(),
             new SM::MemberInfo("CreateTime", SMillisecondDateTime, "CreateTime", "createTime", static o => ((global::Stratus.Ec2.Model.KeyPairInfo)o).CreateTime, static (o, v) => ((global::Stratus.Ec2.Model.KeyPairInfo)o).CreateTime = (global::System.DateTime?)v, jsonName: "createTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.KeyPairInfo)o).CreateTime),
             new SM::MemberInfo("KeyFingerprint", SString, "KeyFingerprint", "keyFingerprint", static o => ((global::Stratus.Ec2.Model.KeyPairInfo)o).KeyFingerprint, static (o, v) => ((global::Stratus.Ec2.Model.KeyPairInfo)o).KeyFingerprint = (string?)v, jsonName: "keyFingerprint"),
             new SM::MemberInfo("KeyName", SString, "KeyName", "keyName", static o => ((global::Stratus.Ec2.Model.KeyPairInfo)o).KeyName, static (o, v) => ((global::Stratus.Ec2.Model.KeyPairInfo)o).KeyName = (string?)v, jsonName: "keyName"),
@@ -429,20 +1891,26 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("KeyType", SKeyType, "KeyType", "keyType", static o => ((global::Stratus.Ec2.Model.KeyPairInfo)o).KeyType, static (o, v) => ((global::Stratus.Ec2.Model.KeyPairInfo)o).KeyType = (string?)v, jsonName: "keyType"),
             new SM::MemberInfo("PublicKey", SString, "PublicKey", "publicKey", static o => ((global::Stratus.Ec2.Model.KeyPairInfo)o).PublicKey, static (o, v) => ((global::Stratus.Ec2.Model.KeyPairInfo)o).PublicKey = (string?)v, jsonName: "publicKey"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.KeyPairInfo)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.KeyPairInfo)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SKeyPairList.InitList(SKeyPairInfo, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.KeyPairInfo>());
-        SLastError.InitStructure(static () => new global::Stratus.Ec2.Model.LastError(),
+
+    private static void WSLastError(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LastError(),
             new SM::MemberInfo("Code", SString, "Code", "code", static o => ((global::Stratus.Ec2.Model.LastError)o).Code, static (o, v) => ((global::Stratus.Ec2.Model.LastError)o).Code = (string?)v, jsonName: "code"),
             new SM::MemberInfo("Message", SString, "Message", "message", static o => ((global::Stratus.Ec2.Model.LastError)o).Message, static (o, v) => ((global::Stratus.Ec2.Model.LastError)o).Message = (string?)v, jsonName: "message"));
-        SLaunchPermission.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchPermission(),
+
+    private static void WSLaunchPermission(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchPermission(),
             new SM::MemberInfo("Group", SPermissionGroup, "Group", "group", static o => ((global::Stratus.Ec2.Model.LaunchPermission)o).Group, static (o, v) => ((global::Stratus.Ec2.Model.LaunchPermission)o).Group = (string?)v, jsonName: "group"),
             new SM::MemberInfo("OrganizationArn", SString, "OrganizationArn", "organizationArn", static o => ((global::Stratus.Ec2.Model.LaunchPermission)o).OrganizationArn, static (o, v) => ((global::Stratus.Ec2.Model.LaunchPermission)o).OrganizationArn = (string?)v, jsonName: "organizationArn"),
             new SM::MemberInfo("OrganizationalUnitArn", SString, "OrganizationalUnitArn", "organizationalUnitArn", static o => ((global::Stratus.Ec2.Model.LaunchPermission)o).OrganizationalUnitArn, static (o, v) => ((global::Stratus.Ec2.Model.LaunchPermission)o).OrganizationalUnitArn = (string?)v, jsonName: "organizationalUnitArn"),
             new SM::MemberInfo("UserId", SString, "UserId", "userId", static o => ((global::Stratus.Ec2.Model.LaunchPermission)o).UserId, static (o, v) => ((global::Stratus.Ec2.Model.LaunchPermission)o).UserId = (string?)v, jsonName: "userId"));
-        SLaunchPermissionList.InitList(SLaunchPermission, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchPermission>());
-        SLaunchPermissionModifications.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchPermissionModifications(),
+
+    private static void WSLaunchPermissionModifications(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchPermissionModifications(),
             new SM::MemberInfo("Add", SLaunchPermissionList, "Add", "Add", static o => ((global::Stratus.Ec2.Model.LaunchPermissionModifications)o).Add, static (o, v) => ((global::Stratus.Ec2.Model.LaunchPermissionModifications)o).Add = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchPermission>?)v),
             new SM::MemberInfo("Remove", SLaunchPermissionList, "Remove", "Remove", static o => ((global::Stratus.Ec2.Model.LaunchPermissionModifications)o).Remove, static (o, v) => ((global::Stratus.Ec2.Model.LaunchPermissionModifications)o).Remove = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchPermission>?)v));
-        SLaunchSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchSpecification(),
+
+    private static void WSLaunchSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchSpecification(),
             new SM::MemberInfo("AddressingType", SString, "AddressingType", "addressingType", static o => ((global::Stratus.Ec2.Model.LaunchSpecification)o).AddressingType, static (o, v) => ((global::Stratus.Ec2.Model.LaunchSpecification)o).AddressingType = (string?)v, jsonName: "addressingType"),
             new SM::MemberInfo("BlockDeviceMappings", SBlockDeviceMappingList, "BlockDeviceMapping", "blockDeviceMapping", static o => ((global::Stratus.Ec2.Model.LaunchSpecification)o).BlockDeviceMappings, static (o, v) => ((global::Stratus.Ec2.Model.LaunchSpecification)o).BlockDeviceMappings = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.BlockDeviceMapping>?)v, jsonName: "blockDeviceMapping"),
             new SM::MemberInfo("EbsOptimized", SBoolean, "EbsOptimized", "ebsOptimized", static o => ((global::Stratus.Ec2.Model.LaunchSpecification)o).EbsOptimized, static (o, v) => ((global::Stratus.Ec2.Model.LaunchSpecification)o).EbsOptimized = (bool?)v, jsonName: "ebsOptimized", getBoolean: static o => ((global::Stratus.Ec2.Model.LaunchSpecification)o).EbsOptimized),
@@ -458,8 +1926,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SecurityGroups", SGroupIdentifierList, "GroupSet", "groupSet", static o => ((global::Stratus.Ec2.Model.LaunchSpecification)o).SecurityGroups, static (o, v) => ((global::Stratus.Ec2.Model.LaunchSpecification)o).SecurityGroups = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.GroupIdentifier>?)v, jsonName: "groupSet"),
             new SM::MemberInfo("SubnetId", SString, "SubnetId", "subnetId", static o => ((global::Stratus.Ec2.Model.LaunchSpecification)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.LaunchSpecification)o).SubnetId = (string?)v, jsonName: "subnetId"),
             new SM::MemberInfo("UserData", SSensitiveUserData, "UserData", "userData", static o => ((global::Stratus.Ec2.Model.LaunchSpecification)o).UserData, static (o, v) => ((global::Stratus.Ec2.Model.LaunchSpecification)o).UserData = (string?)v, jsonName: "userData"));
-        SLaunchSpecsList.InitList(SSpotFleetLaunchSpecification, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SpotFleetLaunchSpecification>());
-        SLaunchTemplate.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplate(),
+
+    private static void WSLaunchTemplate(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplate(),
             new SM::MemberInfo("CreateTime", SDateTime, "CreateTime", "createTime", static o => ((global::Stratus.Ec2.Model.LaunchTemplate)o).CreateTime, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplate)o).CreateTime = (global::System.DateTime?)v, jsonName: "createTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.LaunchTemplate)o).CreateTime),
             new SM::MemberInfo("CreatedBy", SString, "CreatedBy", "createdBy", static o => ((global::Stratus.Ec2.Model.LaunchTemplate)o).CreatedBy, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplate)o).CreatedBy = (string?)v, jsonName: "createdBy"),
             new SM::MemberInfo("DefaultVersionNumber", SLong, "DefaultVersionNumber", "defaultVersionNumber", static o => ((global::Stratus.Ec2.Model.LaunchTemplate)o).DefaultVersionNumber, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplate)o).DefaultVersionNumber = (long?)v, jsonName: "defaultVersionNumber", getInt64: static o => ((global::Stratus.Ec2.Model.LaunchTemplate)o).DefaultVersionNumber),
@@ -468,42 +1937,57 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("LaunchTemplateName", SLaunchTemplateName, "LaunchTemplateName", "launchTemplateName", static o => ((global::Stratus.Ec2.Model.LaunchTemplate)o).LaunchTemplateName, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplate)o).LaunchTemplateName = (string?)v, jsonName: "launchTemplateName"),
             new SM::MemberInfo("Operator", SOperatorResponse, "Operator", "operator", static o => ((global::Stratus.Ec2.Model.LaunchTemplate)o).Operator, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplate)o).Operator = (global::Stratus.Ec2.Model.OperatorResponse?)v, jsonName: "operator"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.LaunchTemplate)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplate)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SLaunchTemplateAndOverridesResponse.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateAndOverridesResponse(),
+
+    private static void WSLaunchTemplateAndOverridesResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateAndOverridesResponse(),
             new SM::MemberInfo("LaunchTemplateSpecification", SFleetLaunchTemplateSpecification, "LaunchTemplateSpecification", "launchTemplateSpecification", static o => ((global::Stratus.Ec2.Model.LaunchTemplateAndOverridesResponse)o).LaunchTemplateSpecification, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateAndOverridesResponse)o).LaunchTemplateSpecification = (global::Stratus.Ec2.Model.FleetLaunchTemplateSpecification?)v, jsonName: "launchTemplateSpecification"),
             new SM::MemberInfo("Overrides", SFleetLaunchTemplateOverrides, "Overrides", "overrides", static o => ((global::Stratus.Ec2.Model.LaunchTemplateAndOverridesResponse)o).Overrides, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateAndOverridesResponse)o).Overrides = (global::Stratus.Ec2.Model.FleetLaunchTemplateOverrides?)v, jsonName: "overrides"));
-        SLaunchTemplateBlockDeviceMapping.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateBlockDeviceMapping(),
+
+    private static void WSLaunchTemplateBlockDeviceMapping(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateBlockDeviceMapping(),
             new SM::MemberInfo("DeviceName", SString, "DeviceName", "deviceName", static o => ((global::Stratus.Ec2.Model.LaunchTemplateBlockDeviceMapping)o).DeviceName, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateBlockDeviceMapping)o).DeviceName = (string?)v, jsonName: "deviceName"),
             new SM::MemberInfo("Ebs", SLaunchTemplateEbsBlockDevice, "Ebs", "ebs", static o => ((global::Stratus.Ec2.Model.LaunchTemplateBlockDeviceMapping)o).Ebs, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateBlockDeviceMapping)o).Ebs = (global::Stratus.Ec2.Model.LaunchTemplateEbsBlockDevice?)v, jsonName: "ebs"),
             new SM::MemberInfo("NoDevice", SString, "NoDevice", "noDevice", static o => ((global::Stratus.Ec2.Model.LaunchTemplateBlockDeviceMapping)o).NoDevice, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateBlockDeviceMapping)o).NoDevice = (string?)v, jsonName: "noDevice"),
             new SM::MemberInfo("VirtualName", SString, "VirtualName", "virtualName", static o => ((global::Stratus.Ec2.Model.LaunchTemplateBlockDeviceMapping)o).VirtualName, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateBlockDeviceMapping)o).VirtualName = (string?)v, jsonName: "virtualName"));
-        SLaunchTemplateBlockDeviceMappingList.InitList(SLaunchTemplateBlockDeviceMapping, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchTemplateBlockDeviceMapping>());
-        SLaunchTemplateBlockDeviceMappingRequest.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateBlockDeviceMappingRequest(),
+
+    private static void WSLaunchTemplateBlockDeviceMappingRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateBlockDeviceMappingRequest(),
             new SM::MemberInfo("DeviceName", SString, "DeviceName", "DeviceName", static o => ((global::Stratus.Ec2.Model.LaunchTemplateBlockDeviceMappingRequest)o).DeviceName, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateBlockDeviceMappingRequest)o).DeviceName = (string?)v),
             new SM::MemberInfo("Ebs", SLaunchTemplateEbsBlockDeviceRequest, "Ebs", "Ebs", static o => ((global::Stratus.Ec2.Model.LaunchTemplateBlockDeviceMappingRequest)o).Ebs, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateBlockDeviceMappingRequest)o).Ebs = (global::Stratus.Ec2.Model.LaunchTemplateEbsBlockDeviceRequest?)v),
             new SM::MemberInfo("NoDevice", SString, "NoDevice", "NoDevice", static o => ((global::Stratus.Ec2.Model.LaunchTemplateBlockDeviceMappingRequest)o).NoDevice, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateBlockDeviceMappingRequest)o).NoDevice = (string?)v),
             new SM::MemberInfo("VirtualName", SString, "VirtualName", "VirtualName", static o => ((global::Stratus.Ec2.Model.LaunchTemplateBlockDeviceMappingRequest)o).VirtualName, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateBlockDeviceMappingRequest)o).VirtualName = (string?)v));
-        SLaunchTemplateBlockDeviceMappingRequestList.InitList(SLaunchTemplateBlockDeviceMappingRequest, "BlockDeviceMapping", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchTemplateBlockDeviceMappingRequest>());
-        SLaunchTemplateCapacityReservationSpecificationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateCapacityReservationSpecificationRequest(),
+
+    private static void WSLaunchTemplateCapacityReservationSpecificationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateCapacityReservationSpecificationRequest(),
             new SM::MemberInfo("CapacityReservationPreference", SCapacityReservationPreference, "CapacityReservationPreference", "CapacityReservationPreference", static o => ((global::Stratus.Ec2.Model.LaunchTemplateCapacityReservationSpecificationRequest)o).CapacityReservationPreference, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateCapacityReservationSpecificationRequest)o).CapacityReservationPreference = (string?)v),
             new SM::MemberInfo("CapacityReservationTarget", SCapacityReservationTarget, "CapacityReservationTarget", "CapacityReservationTarget", static o => ((global::Stratus.Ec2.Model.LaunchTemplateCapacityReservationSpecificationRequest)o).CapacityReservationTarget, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateCapacityReservationSpecificationRequest)o).CapacityReservationTarget = (global::Stratus.Ec2.Model.CapacityReservationTarget?)v));
-        SLaunchTemplateCapacityReservationSpecificationResponse.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateCapacityReservationSpecificationResponse(),
+
+    private static void WSLaunchTemplateCapacityReservationSpecificationResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateCapacityReservationSpecificationResponse(),
             new SM::MemberInfo("CapacityReservationPreference", SCapacityReservationPreference, "CapacityReservationPreference", "capacityReservationPreference", static o => ((global::Stratus.Ec2.Model.LaunchTemplateCapacityReservationSpecificationResponse)o).CapacityReservationPreference, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateCapacityReservationSpecificationResponse)o).CapacityReservationPreference = (string?)v, jsonName: "capacityReservationPreference"),
             new SM::MemberInfo("CapacityReservationTarget", SCapacityReservationTargetResponse, "CapacityReservationTarget", "capacityReservationTarget", static o => ((global::Stratus.Ec2.Model.LaunchTemplateCapacityReservationSpecificationResponse)o).CapacityReservationTarget, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateCapacityReservationSpecificationResponse)o).CapacityReservationTarget = (global::Stratus.Ec2.Model.CapacityReservationTargetResponse?)v, jsonName: "capacityReservationTarget"));
-        SLaunchTemplateConfig.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateConfig(),
+
+    private static void WSLaunchTemplateConfig(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateConfig(),
             new SM::MemberInfo("LaunchTemplateSpecification", SFleetLaunchTemplateSpecification, "LaunchTemplateSpecification", "launchTemplateSpecification", static o => ((global::Stratus.Ec2.Model.LaunchTemplateConfig)o).LaunchTemplateSpecification, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateConfig)o).LaunchTemplateSpecification = (global::Stratus.Ec2.Model.FleetLaunchTemplateSpecification?)v, jsonName: "launchTemplateSpecification"),
             new SM::MemberInfo("Overrides", SLaunchTemplateOverridesList, "Overrides", "overrides", static o => ((global::Stratus.Ec2.Model.LaunchTemplateConfig)o).Overrides, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateConfig)o).Overrides = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchTemplateOverrides>?)v, jsonName: "overrides"));
-        SLaunchTemplateConfigList.InitList(SLaunchTemplateConfig, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchTemplateConfig>());
-        SLaunchTemplateCpuOptions.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateCpuOptions(),
+
+    private static void WSLaunchTemplateCpuOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateCpuOptions(),
             new SM::MemberInfo("AmdSevSnp", SAmdSevSnpSpecification, "AmdSevSnp", "amdSevSnp", static o => ((global::Stratus.Ec2.Model.LaunchTemplateCpuOptions)o).AmdSevSnp, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateCpuOptions)o).AmdSevSnp = (string?)v, jsonName: "amdSevSnp"),
             new SM::MemberInfo("CoreCount", SInteger, "CoreCount", "coreCount", static o => ((global::Stratus.Ec2.Model.LaunchTemplateCpuOptions)o).CoreCount, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateCpuOptions)o).CoreCount = (int?)v, jsonName: "coreCount", getInt32: static o => ((global::Stratus.Ec2.Model.LaunchTemplateCpuOptions)o).CoreCount),
             new SM::MemberInfo("NestedVirtualization", SNestedVirtualizationSpecification, "NestedVirtualization", "nestedVirtualization", static o => ((global::Stratus.Ec2.Model.LaunchTemplateCpuOptions)o).NestedVirtualization, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateCpuOptions)o).NestedVirtualization = (string?)v, jsonName: "nestedVirtualization"),
             new SM::MemberInfo("ThreadsPerCore", SInteger, "ThreadsPerCore", "threadsPerCore", static o => ((global::Stratus.Ec2.Model.LaunchTemplateCpuOptions)o).ThreadsPerCore, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateCpuOptions)o).ThreadsPerCore = (int?)v, jsonName: "threadsPerCore", getInt32: static o => ((global::Stratus.Ec2.Model.LaunchTemplateCpuOptions)o).ThreadsPerCore));
-        SLaunchTemplateCpuOptionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateCpuOptionsRequest(),
+
+    private static void WSLaunchTemplateCpuOptionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateCpuOptionsRequest(),
             new SM::MemberInfo("AmdSevSnp", SAmdSevSnpSpecification, "AmdSevSnp", "AmdSevSnp", static o => ((global::Stratus.Ec2.Model.LaunchTemplateCpuOptionsRequest)o).AmdSevSnp, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateCpuOptionsRequest)o).AmdSevSnp = (string?)v),
             new SM::MemberInfo("CoreCount", SInteger, "CoreCount", "CoreCount", static o => ((global::Stratus.Ec2.Model.LaunchTemplateCpuOptionsRequest)o).CoreCount, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateCpuOptionsRequest)o).CoreCount = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.LaunchTemplateCpuOptionsRequest)o).CoreCount),
             new SM::MemberInfo("NestedVirtualization", SNestedVirtualizationSpecification, "NestedVirtualization", "NestedVirtualization", static o => ((global::Stratus.Ec2.Model.LaunchTemplateCpuOptionsRequest)o).NestedVirtualization, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateCpuOptionsRequest)o).NestedVirtualization = (string?)v),
             new SM::MemberInfo("ThreadsPerCore", SInteger, "ThreadsPerCore", "ThreadsPerCore", static o => ((global::Stratus.Ec2.Model.LaunchTemplateCpuOptionsRequest)o).ThreadsPerCore, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateCpuOptionsRequest)o).ThreadsPerCore = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.LaunchTemplateCpuOptionsRequest)o).ThreadsPerCore));
-        SLaunchTemplateEbsBlockDevice.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateEbsBlockDevice(),
+
+    private static void WSLaunchTemplateEbsBlockDevice(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateEbsBlockDevice(),
             new SM::MemberInfo("DeleteOnTermination", SBoolean, "DeleteOnTermination", "deleteOnTermination", static o => ((global::Stratus.Ec2.Model.LaunchTemplateEbsBlockDevice)o).DeleteOnTermination, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateEbsBlockDevice)o).DeleteOnTermination = (bool?)v, jsonName: "deleteOnTermination", getBoolean: static o => ((global::Stratus.Ec2.Model.LaunchTemplateEbsBlockDevice)o).DeleteOnTermination),
             new SM::MemberInfo("EbsCardIndex", SInteger, "EbsCardIndex", "ebsCardIndex", static o => ((global::Stratus.Ec2.Model.LaunchTemplateEbsBlockDevice)o).EbsCardIndex, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateEbsBlockDevice)o).EbsCardIndex = (int?)v, jsonName: "ebsCardIndex", getInt32: static o => ((global::Stratus.Ec2.Model.LaunchTemplateEbsBlockDevice)o).EbsCardIndex),
             new SM::MemberInfo("Encrypted", SBoolean, "Encrypted", "encrypted", static o => ((global::Stratus.Ec2.Model.LaunchTemplateEbsBlockDevice)o).Encrypted, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateEbsBlockDevice)o).Encrypted = (bool?)v, jsonName: "encrypted", getBoolean: static o => ((global::Stratus.Ec2.Model.LaunchTemplateEbsBlockDevice)o).Encrypted),
@@ -514,7 +1998,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("VolumeInitializationRate", SInteger, "VolumeInitializationRate", "volumeInitializationRate", static o => ((global::Stratus.Ec2.Model.LaunchTemplateEbsBlockDevice)o).VolumeInitializationRate, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateEbsBlockDevice)o).VolumeInitializationRate = (int?)v, jsonName: "volumeInitializationRate", getInt32: static o => ((global::Stratus.Ec2.Model.LaunchTemplateEbsBlockDevice)o).VolumeInitializationRate),
             new SM::MemberInfo("VolumeSize", SInteger, "VolumeSize", "volumeSize", static o => ((global::Stratus.Ec2.Model.LaunchTemplateEbsBlockDevice)o).VolumeSize, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateEbsBlockDevice)o).VolumeSize = (int?)v, jsonName: "volumeSize", getInt32: static o => ((global::Stratus.Ec2.Model.LaunchTemplateEbsBlockDevice)o).VolumeSize),
             new SM::MemberInfo("VolumeType", SVolumeType, "VolumeType", "volumeType", static o => ((global::Stratus.Ec2.Model.LaunchTemplateEbsBlockDevice)o).VolumeType, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateEbsBlockDevice)o).VolumeType = (string?)v, jsonName: "volumeType"));
-        SLaunchTemplateEbsBlockDeviceRequest.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateEbsBlockDeviceRequest(),
+
+    private static void WSLaunchTemplateEbsBlockDeviceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateEbsBlockDeviceRequest(),
             new SM::MemberInfo("DeleteOnTermination", SBoolean, "DeleteOnTermination", "DeleteOnTermination", static o => ((global::Stratus.Ec2.Model.LaunchTemplateEbsBlockDeviceRequest)o).DeleteOnTermination, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateEbsBlockDeviceRequest)o).DeleteOnTermination = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.LaunchTemplateEbsBlockDeviceRequest)o).DeleteOnTermination),
             new SM::MemberInfo("EbsCardIndex", SInteger, "EbsCardIndex", "EbsCardIndex", static o => ((global::Stratus.Ec2.Model.LaunchTemplateEbsBlockDeviceRequest)o).EbsCardIndex, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateEbsBlockDeviceRequest)o).EbsCardIndex = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.LaunchTemplateEbsBlockDeviceRequest)o).EbsCardIndex),
             new SM::MemberInfo("Encrypted", SBoolean, "Encrypted", "Encrypted", static o => ((global::Stratus.Ec2.Model.LaunchTemplateEbsBlockDeviceRequest)o).Encrypted, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateEbsBlockDeviceRequest)o).Encrypted = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.LaunchTemplateEbsBlockDeviceRequest)o).Encrypted),
@@ -525,58 +2011,89 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("VolumeInitializationRate", SInteger, "VolumeInitializationRate", "VolumeInitializationRate", static o => ((global::Stratus.Ec2.Model.LaunchTemplateEbsBlockDeviceRequest)o).VolumeInitializationRate, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateEbsBlockDeviceRequest)o).VolumeInitializationRate = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.LaunchTemplateEbsBlockDeviceRequest)o).VolumeInitializationRate),
             new SM::MemberInfo("VolumeSize", SInteger, "VolumeSize", "VolumeSize", static o => ((global::Stratus.Ec2.Model.LaunchTemplateEbsBlockDeviceRequest)o).VolumeSize, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateEbsBlockDeviceRequest)o).VolumeSize = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.LaunchTemplateEbsBlockDeviceRequest)o).VolumeSize),
             new SM::MemberInfo("VolumeType", SVolumeType, "VolumeType", "VolumeType", static o => ((global::Stratus.Ec2.Model.LaunchTemplateEbsBlockDeviceRequest)o).VolumeType, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateEbsBlockDeviceRequest)o).VolumeType = (string?)v));
-        SLaunchTemplateElasticInferenceAccelerator.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateElasticInferenceAccelerator(),
+
+    private static void WSLaunchTemplateElasticInferenceAccelerator(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateElasticInferenceAccelerator(),
             new SM::MemberInfo("Count", SLaunchTemplateElasticInferenceAcceleratorCount, "Count", "Count", static o => ((global::Stratus.Ec2.Model.LaunchTemplateElasticInferenceAccelerator)o).Count, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateElasticInferenceAccelerator)o).Count = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.LaunchTemplateElasticInferenceAccelerator)o).Count),
             new SM::MemberInfo("Type", SString, "Type", "Type", static o => ((global::Stratus.Ec2.Model.LaunchTemplateElasticInferenceAccelerator)o).Type, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateElasticInferenceAccelerator)o).Type = (string?)v, required: true));
-        SLaunchTemplateElasticInferenceAcceleratorList.InitList(SLaunchTemplateElasticInferenceAccelerator, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchTemplateElasticInferenceAccelerator>());
-        SLaunchTemplateElasticInferenceAcceleratorResponse.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateElasticInferenceAcceleratorResponse(),
+
+    private static void WSLaunchTemplateElasticInferenceAcceleratorResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateElasticInferenceAcceleratorResponse(),
             new SM::MemberInfo("Count", SInteger, "Count", "count", static o => ((global::Stratus.Ec2.Model.LaunchTemplateElasticInferenceAcceleratorResponse)o).Count, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateElasticInferenceAcceleratorResponse)o).Count = (int?)v, jsonName: "count", getInt32: static o => ((global::Stratus.Ec2.Model.LaunchTemplateElasticInferenceAcceleratorResponse)o).Count),
             new SM::MemberInfo("Type", SString, "Type", "type", static o => ((global::Stratus.Ec2.Model.LaunchTemplateElasticInferenceAcceleratorResponse)o).Type, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateElasticInferenceAcceleratorResponse)o).Type = (string?)v, jsonName: "type"));
-        SLaunchTemplateElasticInferenceAcceleratorResponseList.InitList(SLaunchTemplateElasticInferenceAcceleratorResponse, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchTemplateElasticInferenceAcceleratorResponse>());
-        SLaunchTemplateEnaSrdSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateEnaSrdSpecification(),
+
+    private static void WSLaunchTemplateEnaSrdSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateEnaSrdSpecification(),
             new SM::MemberInfo("EnaSrdEnabled", SBoolean, "EnaSrdEnabled", "enaSrdEnabled", static o => ((global::Stratus.Ec2.Model.LaunchTemplateEnaSrdSpecification)o).EnaSrdEnabled, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateEnaSrdSpecification)o).EnaSrdEnabled = (bool?)v, jsonName: "enaSrdEnabled", getBoolean: static o => ((global::Stratus.Ec2.Model.LaunchTemplateEnaSrdSpecification)o).EnaSrdEnabled),
             new SM::MemberInfo("EnaSrdUdpSpecification", SLaunchTemplateEnaSrdUdpSpecification, "EnaSrdUdpSpecification", "enaSrdUdpSpecification", static o => ((global::Stratus.Ec2.Model.LaunchTemplateEnaSrdSpecification)o).EnaSrdUdpSpecification, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateEnaSrdSpecification)o).EnaSrdUdpSpecification = (global::Stratus.Ec2.Model.LaunchTemplateEnaSrdUdpSpecification?)v, jsonName: "enaSrdUdpSpecification"));
-        SLaunchTemplateEnaSrdUdpSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateEnaSrdUdpSpecification(),
+
+    private static void WSLaunchTemplateEnaSrdUdpSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateEnaSrdUdpSpecification(),
             new SM::MemberInfo("EnaSrdUdpEnabled", SBoolean, "EnaSrdUdpEnabled", "enaSrdUdpEnabled", static o => ((global::Stratus.Ec2.Model.LaunchTemplateEnaSrdUdpSpecification)o).EnaSrdUdpEnabled, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateEnaSrdUdpSpecification)o).EnaSrdUdpEnabled = (bool?)v, jsonName: "enaSrdUdpEnabled", getBoolean: static o => ((global::Stratus.Ec2.Model.LaunchTemplateEnaSrdUdpSpecification)o).EnaSrdUdpEnabled));
-        SLaunchTemplateEnclaveOptions.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateEnclaveOptions(),
+
+    private static void WSLaunchTemplateEnclaveOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateEnclaveOptions(),
             new SM::MemberInfo("Enabled", SBoolean, "Enabled", "enabled", static o => ((global::Stratus.Ec2.Model.LaunchTemplateEnclaveOptions)o).Enabled, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateEnclaveOptions)o).Enabled = (bool?)v, jsonName: "enabled", getBoolean: static o => ((global::Stratus.Ec2.Model.LaunchTemplateEnclaveOptions)o).Enabled));
-        SLaunchTemplateEnclaveOptionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateEnclaveOptionsRequest(),
+
+    private static void WSLaunchTemplateEnclaveOptionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateEnclaveOptionsRequest(),
             new SM::MemberInfo("Enabled", SBoolean, "Enabled", "Enabled", static o => ((global::Stratus.Ec2.Model.LaunchTemplateEnclaveOptionsRequest)o).Enabled, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateEnclaveOptionsRequest)o).Enabled = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.LaunchTemplateEnclaveOptionsRequest)o).Enabled));
-        SLaunchTemplateHibernationOptions.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateHibernationOptions(),
+
+    private static void WSLaunchTemplateHibernationOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateHibernationOptions(),
             new SM::MemberInfo("Configured", SBoolean, "Configured", "configured", static o => ((global::Stratus.Ec2.Model.LaunchTemplateHibernationOptions)o).Configured, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateHibernationOptions)o).Configured = (bool?)v, jsonName: "configured", getBoolean: static o => ((global::Stratus.Ec2.Model.LaunchTemplateHibernationOptions)o).Configured));
-        SLaunchTemplateHibernationOptionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateHibernationOptionsRequest(),
+
+    private static void WSLaunchTemplateHibernationOptionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateHibernationOptionsRequest(),
             new SM::MemberInfo("Configured", SBoolean, "Configured", "Configured", static o => ((global::Stratus.Ec2.Model.LaunchTemplateHibernationOptionsRequest)o).Configured, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateHibernationOptionsRequest)o).Configured = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.LaunchTemplateHibernationOptionsRequest)o).Configured));
-        SLaunchTemplateIamInstanceProfileSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateIamInstanceProfileSpecification(),
+
+    private static void WSLaunchTemplateIamInstanceProfileSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateIamInstanceProfileSpecification(),
             new SM::MemberInfo("Arn", SString, "Arn", "arn", static o => ((global::Stratus.Ec2.Model.LaunchTemplateIamInstanceProfileSpecification)o).Arn, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateIamInstanceProfileSpecification)o).Arn = (string?)v, jsonName: "arn"),
             new SM::MemberInfo("Name", SString, "Name", "name", static o => ((global::Stratus.Ec2.Model.LaunchTemplateIamInstanceProfileSpecification)o).Name, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateIamInstanceProfileSpecification)o).Name = (string?)v, jsonName: "name"));
-        SLaunchTemplateIamInstanceProfileSpecificationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateIamInstanceProfileSpecificationRequest(),
+
+    private static void WSLaunchTemplateIamInstanceProfileSpecificationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateIamInstanceProfileSpecificationRequest(),
             new SM::MemberInfo("Arn", SString, "Arn", "Arn", static o => ((global::Stratus.Ec2.Model.LaunchTemplateIamInstanceProfileSpecificationRequest)o).Arn, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateIamInstanceProfileSpecificationRequest)o).Arn = (string?)v),
             new SM::MemberInfo("Name", SString, "Name", "Name", static o => ((global::Stratus.Ec2.Model.LaunchTemplateIamInstanceProfileSpecificationRequest)o).Name, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateIamInstanceProfileSpecificationRequest)o).Name = (string?)v));
-        SLaunchTemplateIdStringList.InitList(SLaunchTemplateId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SLaunchTemplateInstanceMaintenanceOptions.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateInstanceMaintenanceOptions(),
+
+    private static void WSLaunchTemplateInstanceMaintenanceOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateInstanceMaintenanceOptions(),
             new SM::MemberInfo("AutoRecovery", SLaunchTemplateAutoRecoveryState, "AutoRecovery", "autoRecovery", static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceMaintenanceOptions)o).AutoRecovery, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceMaintenanceOptions)o).AutoRecovery = (string?)v, jsonName: "autoRecovery"));
-        SLaunchTemplateInstanceMaintenanceOptionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateInstanceMaintenanceOptionsRequest(),
+
+    private static void WSLaunchTemplateInstanceMaintenanceOptionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateInstanceMaintenanceOptionsRequest(),
             new SM::MemberInfo("AutoRecovery", SLaunchTemplateAutoRecoveryState, "AutoRecovery", "AutoRecovery", static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceMaintenanceOptionsRequest)o).AutoRecovery, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceMaintenanceOptionsRequest)o).AutoRecovery = (string?)v));
-        SLaunchTemplateInstanceMarketOptions.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateInstanceMarketOptions(),
+
+    private static void WSLaunchTemplateInstanceMarketOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateInstanceMarketOptions(),
             new SM::MemberInfo("MarketType", SMarketType, "MarketType", "marketType", static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceMarketOptions)o).MarketType, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceMarketOptions)o).MarketType = (string?)v, jsonName: "marketType"),
             new SM::MemberInfo("SpotOptions", SLaunchTemplateSpotMarketOptions, "SpotOptions", "spotOptions", static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceMarketOptions)o).SpotOptions, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceMarketOptions)o).SpotOptions = (global::Stratus.Ec2.Model.LaunchTemplateSpotMarketOptions?)v, jsonName: "spotOptions"));
-        SLaunchTemplateInstanceMarketOptionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateInstanceMarketOptionsRequest(),
+
+    private static void WSLaunchTemplateInstanceMarketOptionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateInstanceMarketOptionsRequest(),
             new SM::MemberInfo("MarketType", SMarketType, "MarketType", "MarketType", static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceMarketOptionsRequest)o).MarketType, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceMarketOptionsRequest)o).MarketType = (string?)v),
             new SM::MemberInfo("SpotOptions", SLaunchTemplateSpotMarketOptionsRequest, "SpotOptions", "SpotOptions", static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceMarketOptionsRequest)o).SpotOptions, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceMarketOptionsRequest)o).SpotOptions = (global::Stratus.Ec2.Model.LaunchTemplateSpotMarketOptionsRequest?)v));
-        SLaunchTemplateInstanceMetadataOptions.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateInstanceMetadataOptions(),
+
+    private static void WSLaunchTemplateInstanceMetadataOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateInstanceMetadataOptions(),
             new SM::MemberInfo("HttpEndpoint", SLaunchTemplateInstanceMetadataEndpointState, "HttpEndpoint", "httpEndpoint", static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceMetadataOptions)o).HttpEndpoint, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceMetadataOptions)o).HttpEndpoint = (string?)v, jsonName: "httpEndpoint"),
             new SM::MemberInfo("HttpProtocolIpv6", SLaunchTemplateInstanceMetadataProtocolIpv6, "HttpProtocolIpv6", "httpProtocolIpv6", static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceMetadataOptions)o).HttpProtocolIpv6, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceMetadataOptions)o).HttpProtocolIpv6 = (string?)v, jsonName: "httpProtocolIpv6"),
             new SM::MemberInfo("HttpPutResponseHopLimit", SInteger, "HttpPutResponseHopLimit", "httpPutResponseHopLimit", static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceMetadataOptions)o).HttpPutResponseHopLimit, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceMetadataOptions)o).HttpPutResponseHopLimit = (int?)v, jsonName: "httpPutResponseHopLimit", getInt32: static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceMetadataOptions)o).HttpPutResponseHopLimit),
             new SM::MemberInfo("HttpTokens", SLaunchTemplateHttpTokensState, "HttpTokens", "httpTokens", static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceMetadataOptions)o).HttpTokens, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceMetadataOptions)o).HttpTokens = (string?)v, jsonName: "httpTokens"),
             new SM::MemberInfo("InstanceMetadataTags", SLaunchTemplateInstanceMetadataTagsState, "InstanceMetadataTags", "instanceMetadataTags", static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceMetadataOptions)o).InstanceMetadataTags, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceMetadataOptions)o).InstanceMetadataTags = (string?)v, jsonName: "instanceMetadataTags"),
             new SM::MemberInfo("State", SLaunchTemplateInstanceMetadataOptionsState, "State", "state", static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceMetadataOptions)o).State, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceMetadataOptions)o).State = (string?)v, jsonName: "state"));
-        SLaunchTemplateInstanceMetadataOptionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateInstanceMetadataOptionsRequest(),
+
+    private static void WSLaunchTemplateInstanceMetadataOptionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateInstanceMetadataOptionsRequest(),
             new SM::MemberInfo("HttpEndpoint", SLaunchTemplateInstanceMetadataEndpointState, "HttpEndpoint", "HttpEndpoint", static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceMetadataOptionsRequest)o).HttpEndpoint, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceMetadataOptionsRequest)o).HttpEndpoint = (string?)v),
             new SM::MemberInfo("HttpProtocolIpv6", SLaunchTemplateInstanceMetadataProtocolIpv6, "HttpProtocolIpv6", "HttpProtocolIpv6", static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceMetadataOptionsRequest)o).HttpProtocolIpv6, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceMetadataOptionsRequest)o).HttpProtocolIpv6 = (string?)v),
             new SM::MemberInfo("HttpPutResponseHopLimit", SInteger, "HttpPutResponseHopLimit", "HttpPutResponseHopLimit", static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceMetadataOptionsRequest)o).HttpPutResponseHopLimit, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceMetadataOptionsRequest)o).HttpPutResponseHopLimit = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceMetadataOptionsRequest)o).HttpPutResponseHopLimit),
             new SM::MemberInfo("HttpTokens", SLaunchTemplateHttpTokensState, "HttpTokens", "HttpTokens", static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceMetadataOptionsRequest)o).HttpTokens, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceMetadataOptionsRequest)o).HttpTokens = (string?)v),
             new SM::MemberInfo("InstanceMetadataTags", SLaunchTemplateInstanceMetadataTagsState, "InstanceMetadataTags", "InstanceMetadataTags", static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceMetadataOptionsRequest)o).InstanceMetadataTags, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceMetadataOptionsRequest)o).InstanceMetadataTags = (string?)v));
-        SLaunchTemplateInstanceNetworkInterfaceSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateInstanceNetworkInterfaceSpecification(),
+
+    private static void WSLaunchTemplateInstanceNetworkInterfaceSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateInstanceNetworkInterfaceSpecification(),
             new SM::MemberInfo("AssociateCarrierIpAddress", SBoolean, "AssociateCarrierIpAddress", "associateCarrierIpAddress", static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceNetworkInterfaceSpecification)o).AssociateCarrierIpAddress, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceNetworkInterfaceSpecification)o).AssociateCarrierIpAddress = (bool?)v, jsonName: "associateCarrierIpAddress", getBoolean: static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceNetworkInterfaceSpecification)o).AssociateCarrierIpAddress),
             new SM::MemberInfo("AssociatePublicIpAddress", SBoolean, "AssociatePublicIpAddress", "associatePublicIpAddress", static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceNetworkInterfaceSpecification)o).AssociatePublicIpAddress, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceNetworkInterfaceSpecification)o).AssociatePublicIpAddress = (bool?)v, jsonName: "associatePublicIpAddress", getBoolean: static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceNetworkInterfaceSpecification)o).AssociatePublicIpAddress),
             new SM::MemberInfo("ConnectionTrackingSpecification", SConnectionTrackingSpecification, "ConnectionTrackingSpecification", "connectionTrackingSpecification", static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceNetworkInterfaceSpecification)o).ConnectionTrackingSpecification, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceNetworkInterfaceSpecification)o).ConnectionTrackingSpecification = (global::Stratus.Ec2.Model.ConnectionTrackingSpecification?)v, jsonName: "connectionTrackingSpecification"),
@@ -600,8 +2117,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("PrivateIpAddresses", SPrivateIpAddressSpecificationList, "PrivateIpAddressesSet", "privateIpAddressesSet", static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceNetworkInterfaceSpecification)o).PrivateIpAddresses, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceNetworkInterfaceSpecification)o).PrivateIpAddresses = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PrivateIpAddressSpecification>?)v, jsonName: "privateIpAddressesSet"),
             new SM::MemberInfo("SecondaryPrivateIpAddressCount", SInteger, "SecondaryPrivateIpAddressCount", "secondaryPrivateIpAddressCount", static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceNetworkInterfaceSpecification)o).SecondaryPrivateIpAddressCount, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceNetworkInterfaceSpecification)o).SecondaryPrivateIpAddressCount = (int?)v, jsonName: "secondaryPrivateIpAddressCount", getInt32: static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceNetworkInterfaceSpecification)o).SecondaryPrivateIpAddressCount),
             new SM::MemberInfo("SubnetId", SSubnetId, "SubnetId", "subnetId", static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceNetworkInterfaceSpecification)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceNetworkInterfaceSpecification)o).SubnetId = (string?)v, jsonName: "subnetId"));
-        SLaunchTemplateInstanceNetworkInterfaceSpecificationList.InitList(SLaunchTemplateInstanceNetworkInterfaceSpecification, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchTemplateInstanceNetworkInterfaceSpecification>());
-        SLaunchTemplateInstanceNetworkInterfaceSpecificationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateInstanceNetworkInterfaceSpecificationRequest(),
+
+    private static void WSLaunchTemplateInstanceNetworkInterfaceSpecificationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateInstanceNetworkInterfaceSpecificationRequest(),
             new SM::MemberInfo("AssociateCarrierIpAddress", SBoolean, "AssociateCarrierIpAddress", "AssociateCarrierIpAddress", static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceNetworkInterfaceSpecificationRequest)o).AssociateCarrierIpAddress, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceNetworkInterfaceSpecificationRequest)o).AssociateCarrierIpAddress = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceNetworkInterfaceSpecificationRequest)o).AssociateCarrierIpAddress),
             new SM::MemberInfo("AssociatePublicIpAddress", SBoolean, "AssociatePublicIpAddress", "AssociatePublicIpAddress", static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceNetworkInterfaceSpecificationRequest)o).AssociatePublicIpAddress, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceNetworkInterfaceSpecificationRequest)o).AssociatePublicIpAddress = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceNetworkInterfaceSpecificationRequest)o).AssociatePublicIpAddress),
             new SM::MemberInfo("ConnectionTrackingSpecification", SConnectionTrackingSpecificationRequest, "ConnectionTrackingSpecification", "ConnectionTrackingSpecification", static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceNetworkInterfaceSpecificationRequest)o).ConnectionTrackingSpecification, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceNetworkInterfaceSpecificationRequest)o).ConnectionTrackingSpecification = (global::Stratus.Ec2.Model.ConnectionTrackingSpecificationRequest?)v),
@@ -625,8 +2143,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("PrivateIpAddresses", SPrivateIpAddressSpecificationList, "PrivateIpAddresses", "PrivateIpAddresses", static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceNetworkInterfaceSpecificationRequest)o).PrivateIpAddresses, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceNetworkInterfaceSpecificationRequest)o).PrivateIpAddresses = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PrivateIpAddressSpecification>?)v),
             new SM::MemberInfo("SecondaryPrivateIpAddressCount", SInteger, "SecondaryPrivateIpAddressCount", "SecondaryPrivateIpAddressCount", static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceNetworkInterfaceSpecificationRequest)o).SecondaryPrivateIpAddressCount, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceNetworkInterfaceSpecificationRequest)o).SecondaryPrivateIpAddressCount = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceNetworkInterfaceSpecificationRequest)o).SecondaryPrivateIpAddressCount),
             new SM::MemberInfo("SubnetId", SSubnetId, "SubnetId", "SubnetId", static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceNetworkInterfaceSpecificationRequest)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceNetworkInterfaceSpecificationRequest)o).SubnetId = (string?)v));
-        SLaunchTemplateInstanceNetworkInterfaceSpecificationRequestList.InitList(SLaunchTemplateInstanceNetworkInterfaceSpecificationRequest, "InstanceNetworkInterfaceSpecification", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchTemplateInstanceNetworkInterfaceSpecificationRequest>());
-        SLaunchTemplateInstanceSecondaryInterfaceSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateInstanceSecondaryInterfaceSpecification(),
+
+    private static void WSLaunchTemplateInstanceSecondaryInterfaceSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateInstanceSecondaryInterfaceSpecification(),
             new SM::MemberInfo("DeleteOnTermination", SBoolean, "DeleteOnTermination", "deleteOnTermination", static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceSecondaryInterfaceSpecification)o).DeleteOnTermination, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceSecondaryInterfaceSpecification)o).DeleteOnTermination = (bool?)v, jsonName: "deleteOnTermination", getBoolean: static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceSecondaryInterfaceSpecification)o).DeleteOnTermination),
             new SM::MemberInfo("DeviceIndex", SInteger, "DeviceIndex", "deviceIndex", static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceSecondaryInterfaceSpecification)o).DeviceIndex, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceSecondaryInterfaceSpecification)o).DeviceIndex = (int?)v, jsonName: "deviceIndex", getInt32: static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceSecondaryInterfaceSpecification)o).DeviceIndex),
             new SM::MemberInfo("InterfaceType", SSecondaryInterfaceType, "InterfaceType", "interfaceType", static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceSecondaryInterfaceSpecification)o).InterfaceType, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceSecondaryInterfaceSpecification)o).InterfaceType = (string?)v, jsonName: "interfaceType"),
@@ -634,8 +2153,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("PrivateIpAddressCount", SInteger, "PrivateIpAddressCount", "privateIpAddressCount", static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceSecondaryInterfaceSpecification)o).PrivateIpAddressCount, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceSecondaryInterfaceSpecification)o).PrivateIpAddressCount = (int?)v, jsonName: "privateIpAddressCount", getInt32: static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceSecondaryInterfaceSpecification)o).PrivateIpAddressCount),
             new SM::MemberInfo("PrivateIpAddresses", SSecondaryInterfacePrivateIpAddressSpecificationList, "PrivateIpAddressesSet", "privateIpAddressesSet", static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceSecondaryInterfaceSpecification)o).PrivateIpAddresses, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceSecondaryInterfaceSpecification)o).PrivateIpAddresses = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecondaryInterfacePrivateIpAddressSpecification>?)v, jsonName: "privateIpAddressesSet"),
             new SM::MemberInfo("SecondarySubnetId", SSecondarySubnetId, "SecondarySubnetId", "secondarySubnetId", static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceSecondaryInterfaceSpecification)o).SecondarySubnetId, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceSecondaryInterfaceSpecification)o).SecondarySubnetId = (string?)v, jsonName: "secondarySubnetId"));
-        SLaunchTemplateInstanceSecondaryInterfaceSpecificationList.InitList(SLaunchTemplateInstanceSecondaryInterfaceSpecification, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchTemplateInstanceSecondaryInterfaceSpecification>());
-        SLaunchTemplateInstanceSecondaryInterfaceSpecificationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest(),
+
+    private static void WSLaunchTemplateInstanceSecondaryInterfaceSpecificationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest(),
             new SM::MemberInfo("DeleteOnTermination", SBoolean, "DeleteOnTermination", "DeleteOnTermination", static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest)o).DeleteOnTermination, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest)o).DeleteOnTermination = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest)o).DeleteOnTermination),
             new SM::MemberInfo("DeviceIndex", SInteger, "DeviceIndex", "DeviceIndex", static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest)o).DeviceIndex, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest)o).DeviceIndex = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest)o).DeviceIndex),
             new SM::MemberInfo("InterfaceType", SSecondaryInterfaceType, "InterfaceType", "InterfaceType", static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest)o).InterfaceType, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest)o).InterfaceType = (string?)v),
@@ -643,19 +2163,25 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("PrivateIpAddressCount", SInteger, "PrivateIpAddressCount", "PrivateIpAddressCount", static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest)o).PrivateIpAddressCount, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest)o).PrivateIpAddressCount = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest)o).PrivateIpAddressCount),
             new SM::MemberInfo("PrivateIpAddresses", SSecondaryInterfacePrivateIpAddressSpecificationListRequest, "PrivateIpAddress", "PrivateIpAddress", static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest)o).PrivateIpAddresses, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest)o).PrivateIpAddresses = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecondaryInterfacePrivateIpAddressSpecificationRequest>?)v, jsonName: "PrivateIpAddress"),
             new SM::MemberInfo("SecondarySubnetId", SSecondarySubnetId, "SecondarySubnetId", "SecondarySubnetId", static o => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest)o).SecondarySubnetId, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest)o).SecondarySubnetId = (string?)v));
-        SLaunchTemplateInstanceSecondaryInterfaceSpecificationRequestList.InitList(SLaunchTemplateInstanceSecondaryInterfaceSpecificationRequest, "InstanceSecondaryInterfaceSpecification", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest>());
-        SLaunchTemplateLicenseConfiguration.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateLicenseConfiguration(),
+
+    private static void WSLaunchTemplateLicenseConfiguration(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateLicenseConfiguration(),
             new SM::MemberInfo("LicenseConfigurationArn", SString, "LicenseConfigurationArn", "licenseConfigurationArn", static o => ((global::Stratus.Ec2.Model.LaunchTemplateLicenseConfiguration)o).LicenseConfigurationArn, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateLicenseConfiguration)o).LicenseConfigurationArn = (string?)v, jsonName: "licenseConfigurationArn"));
-        SLaunchTemplateLicenseConfigurationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateLicenseConfigurationRequest(),
+
+    private static void WSLaunchTemplateLicenseConfigurationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateLicenseConfigurationRequest(),
             new SM::MemberInfo("LicenseConfigurationArn", SString, "LicenseConfigurationArn", "LicenseConfigurationArn", static o => ((global::Stratus.Ec2.Model.LaunchTemplateLicenseConfigurationRequest)o).LicenseConfigurationArn, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateLicenseConfigurationRequest)o).LicenseConfigurationArn = (string?)v));
-        SLaunchTemplateLicenseList.InitList(SLaunchTemplateLicenseConfiguration, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchTemplateLicenseConfiguration>());
-        SLaunchTemplateLicenseSpecificationListRequest.InitList(SLaunchTemplateLicenseConfigurationRequest, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchTemplateLicenseConfigurationRequest>());
-        SLaunchTemplateNameStringList.InitList(SLaunchTemplateName, "item", static () => new global::System.Collections.Generic.List<string>());
-        SLaunchTemplateNetworkPerformanceOptions.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateNetworkPerformanceOptions(),
+
+    private static void WSLaunchTemplateNetworkPerformanceOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateNetworkPerformanceOptions(),
             new SM::MemberInfo("BandwidthWeighting", SInstanceBandwidthWeighting, "BandwidthWeighting", "bandwidthWeighting", static o => ((global::Stratus.Ec2.Model.LaunchTemplateNetworkPerformanceOptions)o).BandwidthWeighting, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateNetworkPerformanceOptions)o).BandwidthWeighting = (string?)v, jsonName: "bandwidthWeighting"));
-        SLaunchTemplateNetworkPerformanceOptionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateNetworkPerformanceOptionsRequest(),
+
+    private static void WSLaunchTemplateNetworkPerformanceOptionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateNetworkPerformanceOptionsRequest(),
             new SM::MemberInfo("BandwidthWeighting", SInstanceBandwidthWeighting, "BandwidthWeighting", "BandwidthWeighting", static o => ((global::Stratus.Ec2.Model.LaunchTemplateNetworkPerformanceOptionsRequest)o).BandwidthWeighting, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateNetworkPerformanceOptionsRequest)o).BandwidthWeighting = (string?)v));
-        SLaunchTemplateOverrides.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateOverrides(),
+
+    private static void WSLaunchTemplateOverrides(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateOverrides(),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.LaunchTemplateOverrides)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateOverrides)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("AvailabilityZoneId", SAvailabilityZoneId, "AvailabilityZoneId", "availabilityZoneId", static o => ((global::Stratus.Ec2.Model.LaunchTemplateOverrides)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateOverrides)o).AvailabilityZoneId = (string?)v, jsonName: "availabilityZoneId"),
             new SM::MemberInfo("InstanceRequirements", SInstanceRequirements, "InstanceRequirements", "instanceRequirements", static o => ((global::Stratus.Ec2.Model.LaunchTemplateOverrides)o).InstanceRequirements, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateOverrides)o).InstanceRequirements = (global::Stratus.Ec2.Model.InstanceRequirements?)v, jsonName: "instanceRequirements"),
@@ -664,8 +2190,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SpotPrice", SString, "SpotPrice", "spotPrice", static o => ((global::Stratus.Ec2.Model.LaunchTemplateOverrides)o).SpotPrice, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateOverrides)o).SpotPrice = (string?)v, jsonName: "spotPrice"),
             new SM::MemberInfo("SubnetId", SSubnetId, "SubnetId", "subnetId", static o => ((global::Stratus.Ec2.Model.LaunchTemplateOverrides)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateOverrides)o).SubnetId = (string?)v, jsonName: "subnetId"),
             new SM::MemberInfo("WeightedCapacity", SDouble, "WeightedCapacity", "weightedCapacity", static o => ((global::Stratus.Ec2.Model.LaunchTemplateOverrides)o).WeightedCapacity, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateOverrides)o).WeightedCapacity = (double?)v, jsonName: "weightedCapacity", getDouble: static o => ((global::Stratus.Ec2.Model.LaunchTemplateOverrides)o).WeightedCapacity));
-        SLaunchTemplateOverridesList.InitList(SLaunchTemplateOverrides, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchTemplateOverrides>());
-        SLaunchTemplatePlacement.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplatePlacement(),
+
+    private static void WSLaunchTemplatePlacement(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplatePlacement(),
             new SM::MemberInfo("Affinity", SString, "Affinity", "affinity", static o => ((global::Stratus.Ec2.Model.LaunchTemplatePlacement)o).Affinity, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplatePlacement)o).Affinity = (string?)v, jsonName: "affinity"),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.LaunchTemplatePlacement)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplatePlacement)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("AvailabilityZoneId", SAvailabilityZoneId, "AvailabilityZoneId", "availabilityZoneId", static o => ((global::Stratus.Ec2.Model.LaunchTemplatePlacement)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplatePlacement)o).AvailabilityZoneId = (string?)v, jsonName: "availabilityZoneId"),
@@ -676,7 +2203,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("PartitionNumber", SInteger, "PartitionNumber", "partitionNumber", static o => ((global::Stratus.Ec2.Model.LaunchTemplatePlacement)o).PartitionNumber, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplatePlacement)o).PartitionNumber = (int?)v, jsonName: "partitionNumber", getInt32: static o => ((global::Stratus.Ec2.Model.LaunchTemplatePlacement)o).PartitionNumber),
             new SM::MemberInfo("SpreadDomain", SString, "SpreadDomain", "spreadDomain", static o => ((global::Stratus.Ec2.Model.LaunchTemplatePlacement)o).SpreadDomain, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplatePlacement)o).SpreadDomain = (string?)v, jsonName: "spreadDomain"),
             new SM::MemberInfo("Tenancy", STenancy, "Tenancy", "tenancy", static o => ((global::Stratus.Ec2.Model.LaunchTemplatePlacement)o).Tenancy, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplatePlacement)o).Tenancy = (string?)v, jsonName: "tenancy"));
-        SLaunchTemplatePlacementRequest.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplatePlacementRequest(),
+
+    private static void WSLaunchTemplatePlacementRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplatePlacementRequest(),
             new SM::MemberInfo("Affinity", SString, "Affinity", "Affinity", static o => ((global::Stratus.Ec2.Model.LaunchTemplatePlacementRequest)o).Affinity, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplatePlacementRequest)o).Affinity = (string?)v),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "AvailabilityZone", static o => ((global::Stratus.Ec2.Model.LaunchTemplatePlacementRequest)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplatePlacementRequest)o).AvailabilityZone = (string?)v),
             new SM::MemberInfo("AvailabilityZoneId", SAvailabilityZoneId, "AvailabilityZoneId", "AvailabilityZoneId", static o => ((global::Stratus.Ec2.Model.LaunchTemplatePlacementRequest)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplatePlacementRequest)o).AvailabilityZoneId = (string?)v),
@@ -687,40 +2216,53 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("PartitionNumber", SInteger, "PartitionNumber", "PartitionNumber", static o => ((global::Stratus.Ec2.Model.LaunchTemplatePlacementRequest)o).PartitionNumber, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplatePlacementRequest)o).PartitionNumber = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.LaunchTemplatePlacementRequest)o).PartitionNumber),
             new SM::MemberInfo("SpreadDomain", SString, "SpreadDomain", "SpreadDomain", static o => ((global::Stratus.Ec2.Model.LaunchTemplatePlacementRequest)o).SpreadDomain, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplatePlacementRequest)o).SpreadDomain = (string?)v),
             new SM::MemberInfo("Tenancy", STenancy, "Tenancy", "Tenancy", static o => ((global::Stratus.Ec2.Model.LaunchTemplatePlacementRequest)o).Tenancy, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplatePlacementRequest)o).Tenancy = (string?)v));
-        SLaunchTemplatePrivateDnsNameOptions.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplatePrivateDnsNameOptions(),
+
+    private static void WSLaunchTemplatePrivateDnsNameOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplatePrivateDnsNameOptions(),
             new SM::MemberInfo("EnableResourceNameDnsAAAARecord", SBoolean, "EnableResourceNameDnsAAAARecord", "enableResourceNameDnsAAAARecord", static o => ((global::Stratus.Ec2.Model.LaunchTemplatePrivateDnsNameOptions)o).EnableResourceNameDnsAAAARecord, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplatePrivateDnsNameOptions)o).EnableResourceNameDnsAAAARecord = (bool?)v, jsonName: "enableResourceNameDnsAAAARecord", getBoolean: static o => ((global::Stratus.Ec2.Model.LaunchTemplatePrivateDnsNameOptions)o).EnableResourceNameDnsAAAARecord),
             new SM::MemberInfo("EnableResourceNameDnsARecord", SBoolean, "EnableResourceNameDnsARecord", "enableResourceNameDnsARecord", static o => ((global::Stratus.Ec2.Model.LaunchTemplatePrivateDnsNameOptions)o).EnableResourceNameDnsARecord, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplatePrivateDnsNameOptions)o).EnableResourceNameDnsARecord = (bool?)v, jsonName: "enableResourceNameDnsARecord", getBoolean: static o => ((global::Stratus.Ec2.Model.LaunchTemplatePrivateDnsNameOptions)o).EnableResourceNameDnsARecord),
             new SM::MemberInfo("HostnameType", SHostnameType, "HostnameType", "hostnameType", static o => ((global::Stratus.Ec2.Model.LaunchTemplatePrivateDnsNameOptions)o).HostnameType, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplatePrivateDnsNameOptions)o).HostnameType = (string?)v, jsonName: "hostnameType"));
-        SLaunchTemplatePrivateDnsNameOptionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplatePrivateDnsNameOptionsRequest(),
+
+    private static void WSLaunchTemplatePrivateDnsNameOptionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplatePrivateDnsNameOptionsRequest(),
             new SM::MemberInfo("EnableResourceNameDnsAAAARecord", SBoolean, "EnableResourceNameDnsAAAARecord", "EnableResourceNameDnsAAAARecord", static o => ((global::Stratus.Ec2.Model.LaunchTemplatePrivateDnsNameOptionsRequest)o).EnableResourceNameDnsAAAARecord, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplatePrivateDnsNameOptionsRequest)o).EnableResourceNameDnsAAAARecord = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.LaunchTemplatePrivateDnsNameOptionsRequest)o).EnableResourceNameDnsAAAARecord),
             new SM::MemberInfo("EnableResourceNameDnsARecord", SBoolean, "EnableResourceNameDnsARecord", "EnableResourceNameDnsARecord", static o => ((global::Stratus.Ec2.Model.LaunchTemplatePrivateDnsNameOptionsRequest)o).EnableResourceNameDnsARecord, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplatePrivateDnsNameOptionsRequest)o).EnableResourceNameDnsARecord = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.LaunchTemplatePrivateDnsNameOptionsRequest)o).EnableResourceNameDnsARecord),
             new SM::MemberInfo("HostnameType", SHostnameType, "HostnameType", "HostnameType", static o => ((global::Stratus.Ec2.Model.LaunchTemplatePrivateDnsNameOptionsRequest)o).HostnameType, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplatePrivateDnsNameOptionsRequest)o).HostnameType = (string?)v));
-        SLaunchTemplateSet.InitList(SLaunchTemplate, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchTemplate>());
-        SLaunchTemplateSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateSpecification(),
+
+    private static void WSLaunchTemplateSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateSpecification(),
             new SM::MemberInfo("LaunchTemplateId", SLaunchTemplateId, "LaunchTemplateId", "LaunchTemplateId", static o => ((global::Stratus.Ec2.Model.LaunchTemplateSpecification)o).LaunchTemplateId, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateSpecification)o).LaunchTemplateId = (string?)v),
             new SM::MemberInfo("LaunchTemplateName", SString, "LaunchTemplateName", "LaunchTemplateName", static o => ((global::Stratus.Ec2.Model.LaunchTemplateSpecification)o).LaunchTemplateName, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateSpecification)o).LaunchTemplateName = (string?)v),
             new SM::MemberInfo("Version", SString, "Version", "Version", static o => ((global::Stratus.Ec2.Model.LaunchTemplateSpecification)o).Version, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateSpecification)o).Version = (string?)v));
-        SLaunchTemplateSpotMarketOptions.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateSpotMarketOptions(),
+
+    private static void WSLaunchTemplateSpotMarketOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateSpotMarketOptions(),
             new SM::MemberInfo("BlockDurationMinutes", SInteger, "BlockDurationMinutes", "blockDurationMinutes", static o => ((global::Stratus.Ec2.Model.LaunchTemplateSpotMarketOptions)o).BlockDurationMinutes, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateSpotMarketOptions)o).BlockDurationMinutes = (int?)v, jsonName: "blockDurationMinutes", getInt32: static o => ((global::Stratus.Ec2.Model.LaunchTemplateSpotMarketOptions)o).BlockDurationMinutes),
             new SM::MemberInfo("InstanceInterruptionBehavior", SInstanceInterruptionBehavior, "InstanceInterruptionBehavior", "instanceInterruptionBehavior", static o => ((global::Stratus.Ec2.Model.LaunchTemplateSpotMarketOptions)o).InstanceInterruptionBehavior, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateSpotMarketOptions)o).InstanceInterruptionBehavior = (string?)v, jsonName: "instanceInterruptionBehavior"),
             new SM::MemberInfo("MaxPrice", SString, "MaxPrice", "maxPrice", static o => ((global::Stratus.Ec2.Model.LaunchTemplateSpotMarketOptions)o).MaxPrice, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateSpotMarketOptions)o).MaxPrice = (string?)v, jsonName: "maxPrice"),
             new SM::MemberInfo("SpotInstanceType", SSpotInstanceType, "SpotInstanceType", "spotInstanceType", static o => ((global::Stratus.Ec2.Model.LaunchTemplateSpotMarketOptions)o).SpotInstanceType, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateSpotMarketOptions)o).SpotInstanceType = (string?)v, jsonName: "spotInstanceType"),
             new SM::MemberInfo("ValidUntil", SDateTime, "ValidUntil", "validUntil", static o => ((global::Stratus.Ec2.Model.LaunchTemplateSpotMarketOptions)o).ValidUntil, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateSpotMarketOptions)o).ValidUntil = (global::System.DateTime?)v, jsonName: "validUntil", getTimestamp: static o => ((global::Stratus.Ec2.Model.LaunchTemplateSpotMarketOptions)o).ValidUntil));
-        SLaunchTemplateSpotMarketOptionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateSpotMarketOptionsRequest(),
+
+    private static void WSLaunchTemplateSpotMarketOptionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateSpotMarketOptionsRequest(),
             new SM::MemberInfo("BlockDurationMinutes", SInteger, "BlockDurationMinutes", "BlockDurationMinutes", static o => ((global::Stratus.Ec2.Model.LaunchTemplateSpotMarketOptionsRequest)o).BlockDurationMinutes, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateSpotMarketOptionsRequest)o).BlockDurationMinutes = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.LaunchTemplateSpotMarketOptionsRequest)o).BlockDurationMinutes),
             new SM::MemberInfo("InstanceInterruptionBehavior", SInstanceInterruptionBehavior, "InstanceInterruptionBehavior", "InstanceInterruptionBehavior", static o => ((global::Stratus.Ec2.Model.LaunchTemplateSpotMarketOptionsRequest)o).InstanceInterruptionBehavior, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateSpotMarketOptionsRequest)o).InstanceInterruptionBehavior = (string?)v),
             new SM::MemberInfo("MaxPrice", SString, "MaxPrice", "MaxPrice", static o => ((global::Stratus.Ec2.Model.LaunchTemplateSpotMarketOptionsRequest)o).MaxPrice, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateSpotMarketOptionsRequest)o).MaxPrice = (string?)v),
             new SM::MemberInfo("SpotInstanceType", SSpotInstanceType, "SpotInstanceType", "SpotInstanceType", static o => ((global::Stratus.Ec2.Model.LaunchTemplateSpotMarketOptionsRequest)o).SpotInstanceType, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateSpotMarketOptionsRequest)o).SpotInstanceType = (string?)v),
             new SM::MemberInfo("ValidUntil", SDateTime, "ValidUntil", "ValidUntil", static o => ((global::Stratus.Ec2.Model.LaunchTemplateSpotMarketOptionsRequest)o).ValidUntil, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateSpotMarketOptionsRequest)o).ValidUntil = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Ec2.Model.LaunchTemplateSpotMarketOptionsRequest)o).ValidUntil));
-        SLaunchTemplateTagSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateTagSpecification(),
+
+    private static void WSLaunchTemplateTagSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateTagSpecification(),
             new SM::MemberInfo("ResourceType", SResourceType, "ResourceType", "resourceType", static o => ((global::Stratus.Ec2.Model.LaunchTemplateTagSpecification)o).ResourceType, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateTagSpecification)o).ResourceType = (string?)v, jsonName: "resourceType"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.LaunchTemplateTagSpecification)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateTagSpecification)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SLaunchTemplateTagSpecificationList.InitList(SLaunchTemplateTagSpecification, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchTemplateTagSpecification>());
-        SLaunchTemplateTagSpecificationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateTagSpecificationRequest(),
+
+    private static void WSLaunchTemplateTagSpecificationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateTagSpecificationRequest(),
             new SM::MemberInfo("ResourceType", SResourceType, "ResourceType", "ResourceType", static o => ((global::Stratus.Ec2.Model.LaunchTemplateTagSpecificationRequest)o).ResourceType, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateTagSpecificationRequest)o).ResourceType = (string?)v),
             new SM::MemberInfo("Tags", STagList, "Tag", "Tag", static o => ((global::Stratus.Ec2.Model.LaunchTemplateTagSpecificationRequest)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateTagSpecificationRequest)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "Tag"));
-        SLaunchTemplateTagSpecificationRequestList.InitList(SLaunchTemplateTagSpecificationRequest, "LaunchTemplateTagSpecificationRequest", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchTemplateTagSpecificationRequest>());
-        SLaunchTemplateVersion.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateVersion(),
+
+    private static void WSLaunchTemplateVersion(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplateVersion(),
             new SM::MemberInfo("CreateTime", SDateTime, "CreateTime", "createTime", static o => ((global::Stratus.Ec2.Model.LaunchTemplateVersion)o).CreateTime, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateVersion)o).CreateTime = (global::System.DateTime?)v, jsonName: "createTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.LaunchTemplateVersion)o).CreateTime),
             new SM::MemberInfo("CreatedBy", SString, "CreatedBy", "createdBy", static o => ((global::Stratus.Ec2.Model.LaunchTemplateVersion)o).CreatedBy, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateVersion)o).CreatedBy = (string?)v, jsonName: "createdBy"),
             new SM::MemberInfo("DefaultVersion", SBoolean, "DefaultVersion", "defaultVersion", static o => ((global::Stratus.Ec2.Model.LaunchTemplateVersion)o).DefaultVersion, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateVersion)o).DefaultVersion = (bool?)v, jsonName: "defaultVersion", getBoolean: static o => ((global::Stratus.Ec2.Model.LaunchTemplateVersion)o).DefaultVersion),
@@ -730,63 +2272,89 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Operator", SOperatorResponse, "Operator", "operator", static o => ((global::Stratus.Ec2.Model.LaunchTemplateVersion)o).Operator, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateVersion)o).Operator = (global::Stratus.Ec2.Model.OperatorResponse?)v, jsonName: "operator"),
             new SM::MemberInfo("VersionDescription", SVersionDescription, "VersionDescription", "versionDescription", static o => ((global::Stratus.Ec2.Model.LaunchTemplateVersion)o).VersionDescription, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateVersion)o).VersionDescription = (string?)v, jsonName: "versionDescription"),
             new SM::MemberInfo("VersionNumber", SLong, "VersionNumber", "versionNumber", static o => ((global::Stratus.Ec2.Model.LaunchTemplateVersion)o).VersionNumber, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplateVersion)o).VersionNumber = (long?)v, jsonName: "versionNumber", getInt64: static o => ((global::Stratus.Ec2.Model.LaunchTemplateVersion)o).VersionNumber));
-        SLaunchTemplateVersionSet.InitList(SLaunchTemplateVersion, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchTemplateVersion>());
-        SLaunchTemplatesMonitoring.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplatesMonitoring(),
+
+    private static void WSLaunchTemplatesMonitoring(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplatesMonitoring(),
             new SM::MemberInfo("Enabled", SBoolean, "Enabled", "enabled", static o => ((global::Stratus.Ec2.Model.LaunchTemplatesMonitoring)o).Enabled, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplatesMonitoring)o).Enabled = (bool?)v, jsonName: "enabled", getBoolean: static o => ((global::Stratus.Ec2.Model.LaunchTemplatesMonitoring)o).Enabled));
-        SLaunchTemplatesMonitoringRequest.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplatesMonitoringRequest(),
+
+    private static void WSLaunchTemplatesMonitoringRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LaunchTemplatesMonitoringRequest(),
             new SM::MemberInfo("Enabled", SBoolean, "Enabled", "Enabled", static o => ((global::Stratus.Ec2.Model.LaunchTemplatesMonitoringRequest)o).Enabled, static (o, v) => ((global::Stratus.Ec2.Model.LaunchTemplatesMonitoringRequest)o).Enabled = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.LaunchTemplatesMonitoringRequest)o).Enabled));
-        SLicenseConfiguration.InitStructure(static () => new global::Stratus.Ec2.Model.LicenseConfiguration(),
+
+    private static void WSLicenseConfiguration(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LicenseConfiguration(),
             new SM::MemberInfo("LicenseConfigurationArn", SString, "LicenseConfigurationArn", "licenseConfigurationArn", static o => ((global::Stratus.Ec2.Model.LicenseConfiguration)o).LicenseConfigurationArn, static (o, v) => ((global::Stratus.Ec2.Model.LicenseConfiguration)o).LicenseConfigurationArn = (string?)v, jsonName: "licenseConfigurationArn"));
-        SLicenseConfigurationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.LicenseConfigurationRequest(),
+
+    private static void WSLicenseConfigurationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LicenseConfigurationRequest(),
             new SM::MemberInfo("LicenseConfigurationArn", SString, "LicenseConfigurationArn", "LicenseConfigurationArn", static o => ((global::Stratus.Ec2.Model.LicenseConfigurationRequest)o).LicenseConfigurationArn, static (o, v) => ((global::Stratus.Ec2.Model.LicenseConfigurationRequest)o).LicenseConfigurationArn = (string?)v));
-        SLicenseList.InitList(SLicenseConfiguration, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LicenseConfiguration>());
-        SLicenseSpecificationListRequest.InitList(SLicenseConfigurationRequest, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LicenseConfigurationRequest>());
-        SListImagesInRecycleBinRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ListImagesInRecycleBinRequest(),
+
+    private static void WSListImagesInRecycleBinRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ListImagesInRecycleBinRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ListImagesInRecycleBinRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ListImagesInRecycleBinRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ListImagesInRecycleBinRequest)o).DryRun),
             new SM::MemberInfo("ImageIds", SImageIdStringList, "ImageId", "ImageId", static o => ((global::Stratus.Ec2.Model.ListImagesInRecycleBinRequest)o).ImageIds, static (o, v) => ((global::Stratus.Ec2.Model.ListImagesInRecycleBinRequest)o).ImageIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "ImageId"),
             new SM::MemberInfo("MaxResults", SListImagesInRecycleBinMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.ListImagesInRecycleBinRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.ListImagesInRecycleBinRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.ListImagesInRecycleBinRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.ListImagesInRecycleBinRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.ListImagesInRecycleBinRequest)o).NextToken = (string?)v));
-        SListImagesInRecycleBinResult.InitStructure(static () => new global::Stratus.Ec2.Model.ListImagesInRecycleBinResult(),
+
+    private static void WSListImagesInRecycleBinResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ListImagesInRecycleBinResult(),
             new SM::MemberInfo("Images", SImageRecycleBinInfoList, "ImageSet", "imageSet", static o => ((global::Stratus.Ec2.Model.ListImagesInRecycleBinResult)o).Images, static (o, v) => ((global::Stratus.Ec2.Model.ListImagesInRecycleBinResult)o).Images = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImageRecycleBinInfo>?)v, jsonName: "imageSet"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.ListImagesInRecycleBinResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.ListImagesInRecycleBinResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SListSnapshotsInRecycleBinRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ListSnapshotsInRecycleBinRequest(),
+
+    private static void WSListSnapshotsInRecycleBinRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ListSnapshotsInRecycleBinRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ListSnapshotsInRecycleBinRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ListSnapshotsInRecycleBinRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ListSnapshotsInRecycleBinRequest)o).DryRun),
             new SM::MemberInfo("MaxResults", SListSnapshotsInRecycleBinMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.ListSnapshotsInRecycleBinRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.ListSnapshotsInRecycleBinRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.ListSnapshotsInRecycleBinRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.ListSnapshotsInRecycleBinRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.ListSnapshotsInRecycleBinRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("SnapshotIds", SSnapshotIdStringList, "SnapshotId", "SnapshotId", static o => ((global::Stratus.Ec2.Model.ListSnapshotsInRecycleBinRequest)o).SnapshotIds, static (o, v) => ((global::Stratus.Ec2.Model.ListSnapshotsInRecycleBinRequest)o).SnapshotIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "SnapshotId"));
-        SListSnapshotsInRecycleBinResult.InitStructure(static () => new global::Stratus.Ec2.Model.ListSnapshotsInRecycleBinResult(),
+
+    private static void WSListSnapshotsInRecycleBinResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ListSnapshotsInRecycleBinResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.ListSnapshotsInRecycleBinResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.ListSnapshotsInRecycleBinResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("Snapshots", SSnapshotRecycleBinInfoList, "SnapshotSet", "snapshotSet", static o => ((global::Stratus.Ec2.Model.ListSnapshotsInRecycleBinResult)o).Snapshots, static (o, v) => ((global::Stratus.Ec2.Model.ListSnapshotsInRecycleBinResult)o).Snapshots = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SnapshotRecycleBinInfo>?)v, jsonName: "snapshotSet"));
-        SListVolumesInRecycleBinRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ListVolumesInRecycleBinRequest(),
+
+    private static void WSListVolumesInRecycleBinRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ListVolumesInRecycleBinRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ListVolumesInRecycleBinRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ListVolumesInRecycleBinRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ListVolumesInRecycleBinRequest)o).DryRun),
             new SM::MemberInfo("MaxResults", SInteger, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.ListVolumesInRecycleBinRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.ListVolumesInRecycleBinRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.ListVolumesInRecycleBinRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.ListVolumesInRecycleBinRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.ListVolumesInRecycleBinRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("VolumeIds", SVolumeIdStringList, "VolumeId", "VolumeId", static o => ((global::Stratus.Ec2.Model.ListVolumesInRecycleBinRequest)o).VolumeIds, static (o, v) => ((global::Stratus.Ec2.Model.ListVolumesInRecycleBinRequest)o).VolumeIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "VolumeId"));
-        SListVolumesInRecycleBinResult.InitStructure(static () => new global::Stratus.Ec2.Model.ListVolumesInRecycleBinResult(),
+
+    private static void WSListVolumesInRecycleBinResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ListVolumesInRecycleBinResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.ListVolumesInRecycleBinResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.ListVolumesInRecycleBinResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("Volumes", SVolumeRecycleBinInfoList, "VolumeSet", "volumeSet", static o => ((global::Stratus.Ec2.Model.ListVolumesInRecycleBinResult)o).Volumes, static (o, v) => ((global::Stratus.Ec2.Model.ListVolumesInRecycleBinResult)o).Volumes = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VolumeRecycleBinInfo>?)v, jsonName: "volumeSet"));
-        SLoadBalancersConfig.InitStructure(static () => new global::Stratus.Ec2.Model.LoadBalancersConfig(),
+
+    private static void WSLoadBalancersConfig(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LoadBalancersConfig(),
             new SM::MemberInfo("ClassicLoadBalancersConfig", SClassicLoadBalancersConfig, "ClassicLoadBalancersConfig", "classicLoadBalancersConfig", static o => ((global::Stratus.Ec2.Model.LoadBalancersConfig)o).ClassicLoadBalancersConfig, static (o, v) => ((global::Stratus.Ec2.Model.LoadBalancersConfig)o).ClassicLoadBalancersConfig = (global::Stratus.Ec2.Model.ClassicLoadBalancersConfig?)v, jsonName: "classicLoadBalancersConfig"),
             new SM::MemberInfo("TargetGroupsConfig", STargetGroupsConfig, "TargetGroupsConfig", "targetGroupsConfig", static o => ((global::Stratus.Ec2.Model.LoadBalancersConfig)o).TargetGroupsConfig, static (o, v) => ((global::Stratus.Ec2.Model.LoadBalancersConfig)o).TargetGroupsConfig = (global::Stratus.Ec2.Model.TargetGroupsConfig?)v, jsonName: "targetGroupsConfig"));
-        SLoadPermission.InitStructure(static () => new global::Stratus.Ec2.Model.LoadPermission(),
+
+    private static void WSLoadPermission(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LoadPermission(),
             new SM::MemberInfo("Group", SPermissionGroup, "Group", "group", static o => ((global::Stratus.Ec2.Model.LoadPermission)o).Group, static (o, v) => ((global::Stratus.Ec2.Model.LoadPermission)o).Group = (string?)v, jsonName: "group"),
             new SM::MemberInfo("UserId", SString, "UserId", "userId", static o => ((global::Stratus.Ec2.Model.LoadPermission)o).UserId, static (o, v) => ((global::Stratus.Ec2.Model.LoadPermission)o).UserId = (string?)v, jsonName: "userId"));
-        SLoadPermissionList.InitList(SLoadPermission, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LoadPermission>());
-        SLoadPermissionListRequest.InitList(SLoadPermissionRequest, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LoadPermissionRequest>());
-        SLoadPermissionModifications.InitStructure(static () => new global::Stratus.Ec2.Model.LoadPermissionModifications(),
+
+    private static void WSLoadPermissionModifications(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LoadPermissionModifications(),
             new SM::MemberInfo("Add", SLoadPermissionListRequest, "Add", "Add", static o => ((global::Stratus.Ec2.Model.LoadPermissionModifications)o).Add, static (o, v) => ((global::Stratus.Ec2.Model.LoadPermissionModifications)o).Add = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LoadPermissionRequest>?)v),
             new SM::MemberInfo("Remove", SLoadPermissionListRequest, "Remove", "Remove", static o => ((global::Stratus.Ec2.Model.LoadPermissionModifications)o).Remove, static (o, v) => ((global::Stratus.Ec2.Model.LoadPermissionModifications)o).Remove = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LoadPermissionRequest>?)v));
-        SLoadPermissionRequest.InitStructure(static () => new global::Stratus.Ec2.Model.LoadPermissionRequest(),
+
+    private static void WSLoadPermissionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LoadPermissionRequest(),
             new SM::MemberInfo("Group", SPermissionGroup, "Group", "Group", static o => ((global::Stratus.Ec2.Model.LoadPermissionRequest)o).Group, static (o, v) => ((global::Stratus.Ec2.Model.LoadPermissionRequest)o).Group = (string?)v),
             new SM::MemberInfo("UserId", SString, "UserId", "UserId", static o => ((global::Stratus.Ec2.Model.LoadPermissionRequest)o).UserId, static (o, v) => ((global::Stratus.Ec2.Model.LoadPermissionRequest)o).UserId = (string?)v));
-        SLocalGateway.InitStructure(static () => new global::Stratus.Ec2.Model.LocalGateway(),
+
+    private static void WSLocalGateway(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LocalGateway(),
             new SM::MemberInfo("LocalGatewayId", SLocalGatewayId, "LocalGatewayId", "localGatewayId", static o => ((global::Stratus.Ec2.Model.LocalGateway)o).LocalGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.LocalGateway)o).LocalGatewayId = (string?)v, jsonName: "localGatewayId"),
             new SM::MemberInfo("OutpostArn", SString, "OutpostArn", "outpostArn", static o => ((global::Stratus.Ec2.Model.LocalGateway)o).OutpostArn, static (o, v) => ((global::Stratus.Ec2.Model.LocalGateway)o).OutpostArn = (string?)v, jsonName: "outpostArn"),
             new SM::MemberInfo("OwnerId", SString, "OwnerId", "ownerId", static o => ((global::Stratus.Ec2.Model.LocalGateway)o).OwnerId, static (o, v) => ((global::Stratus.Ec2.Model.LocalGateway)o).OwnerId = (string?)v, jsonName: "ownerId"),
             new SM::MemberInfo("State", SString, "State", "state", static o => ((global::Stratus.Ec2.Model.LocalGateway)o).State, static (o, v) => ((global::Stratus.Ec2.Model.LocalGateway)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.LocalGateway)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.LocalGateway)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SLocalGatewayIdSet.InitList(SLocalGatewayId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SLocalGatewayRoute.InitStructure(static () => new global::Stratus.Ec2.Model.LocalGatewayRoute(),
+
+    private static void WSLocalGatewayRoute(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LocalGatewayRoute(),
             new SM::MemberInfo("CoipPoolId", SCoipPoolId, "CoipPoolId", "coipPoolId", static o => ((global::Stratus.Ec2.Model.LocalGatewayRoute)o).CoipPoolId, static (o, v) => ((global::Stratus.Ec2.Model.LocalGatewayRoute)o).CoipPoolId = (string?)v, jsonName: "coipPoolId"),
             new SM::MemberInfo("DestinationCidrBlock", SString, "DestinationCidrBlock", "destinationCidrBlock", static o => ((global::Stratus.Ec2.Model.LocalGatewayRoute)o).DestinationCidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.LocalGatewayRoute)o).DestinationCidrBlock = (string?)v, jsonName: "destinationCidrBlock"),
             new SM::MemberInfo("DestinationPrefixListId", SPrefixListResourceId, "DestinationPrefixListId", "destinationPrefixListId", static o => ((global::Stratus.Ec2.Model.LocalGatewayRoute)o).DestinationPrefixListId, static (o, v) => ((global::Stratus.Ec2.Model.LocalGatewayRoute)o).DestinationPrefixListId = (string?)v, jsonName: "destinationPrefixListId"),
@@ -798,8 +2366,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("State", SLocalGatewayRouteState, "State", "state", static o => ((global::Stratus.Ec2.Model.LocalGatewayRoute)o).State, static (o, v) => ((global::Stratus.Ec2.Model.LocalGatewayRoute)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("SubnetId", SSubnetId, "SubnetId", "subnetId", static o => ((global::Stratus.Ec2.Model.LocalGatewayRoute)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.LocalGatewayRoute)o).SubnetId = (string?)v, jsonName: "subnetId"),
             new SM::MemberInfo("Type", SLocalGatewayRouteType, "Type", "type", static o => ((global::Stratus.Ec2.Model.LocalGatewayRoute)o).Type, static (o, v) => ((global::Stratus.Ec2.Model.LocalGatewayRoute)o).Type = (string?)v, jsonName: "type"));
-        SLocalGatewayRouteList.InitList(SLocalGatewayRoute, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LocalGatewayRoute>());
-        SLocalGatewayRouteTable.InitStructure(static () => new global::Stratus.Ec2.Model.LocalGatewayRouteTable(),
+
+    private static void WSLocalGatewayRouteTable(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LocalGatewayRouteTable(),
             new SM::MemberInfo("LocalGatewayId", SLocalGatewayId, "LocalGatewayId", "localGatewayId", static o => ((global::Stratus.Ec2.Model.LocalGatewayRouteTable)o).LocalGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.LocalGatewayRouteTable)o).LocalGatewayId = (string?)v, jsonName: "localGatewayId"),
             new SM::MemberInfo("LocalGatewayRouteTableArn", SResourceArn, "LocalGatewayRouteTableArn", "localGatewayRouteTableArn", static o => ((global::Stratus.Ec2.Model.LocalGatewayRouteTable)o).LocalGatewayRouteTableArn, static (o, v) => ((global::Stratus.Ec2.Model.LocalGatewayRouteTable)o).LocalGatewayRouteTableArn = (string?)v, jsonName: "localGatewayRouteTableArn"),
             new SM::MemberInfo("LocalGatewayRouteTableId", SString, "LocalGatewayRouteTableId", "localGatewayRouteTableId", static o => ((global::Stratus.Ec2.Model.LocalGatewayRouteTable)o).LocalGatewayRouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.LocalGatewayRouteTable)o).LocalGatewayRouteTableId = (string?)v, jsonName: "localGatewayRouteTableId"),
@@ -809,9 +2378,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("State", SString, "State", "state", static o => ((global::Stratus.Ec2.Model.LocalGatewayRouteTable)o).State, static (o, v) => ((global::Stratus.Ec2.Model.LocalGatewayRouteTable)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("StateReason", SStateReason, "StateReason", "stateReason", static o => ((global::Stratus.Ec2.Model.LocalGatewayRouteTable)o).StateReason, static (o, v) => ((global::Stratus.Ec2.Model.LocalGatewayRouteTable)o).StateReason = (global::Stratus.Ec2.Model.StateReason?)v, jsonName: "stateReason"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.LocalGatewayRouteTable)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.LocalGatewayRouteTable)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SLocalGatewayRouteTableIdSet.InitList(SLocalGatewayRoutetableId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SLocalGatewayRouteTableSet.InitList(SLocalGatewayRouteTable, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LocalGatewayRouteTable>());
-        SLocalGatewayRouteTableVirtualInterfaceGroupAssociation.InitStructure(static () => new global::Stratus.Ec2.Model.LocalGatewayRouteTableVirtualInterfaceGroupAssociation(),
+
+    private static void WSLocalGatewayRouteTableVirtualInterfaceGroupAssociation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LocalGatewayRouteTableVirtualInterfaceGroupAssociation(),
             new SM::MemberInfo("LocalGatewayId", SString, "LocalGatewayId", "localGatewayId", static o => ((global::Stratus.Ec2.Model.LocalGatewayRouteTableVirtualInterfaceGroupAssociation)o).LocalGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.LocalGatewayRouteTableVirtualInterfaceGroupAssociation)o).LocalGatewayId = (string?)v, jsonName: "localGatewayId"),
             new SM::MemberInfo("LocalGatewayRouteTableArn", SResourceArn, "LocalGatewayRouteTableArn", "localGatewayRouteTableArn", static o => ((global::Stratus.Ec2.Model.LocalGatewayRouteTableVirtualInterfaceGroupAssociation)o).LocalGatewayRouteTableArn, static (o, v) => ((global::Stratus.Ec2.Model.LocalGatewayRouteTableVirtualInterfaceGroupAssociation)o).LocalGatewayRouteTableArn = (string?)v, jsonName: "localGatewayRouteTableArn"),
             new SM::MemberInfo("LocalGatewayRouteTableId", SLocalGatewayId, "LocalGatewayRouteTableId", "localGatewayRouteTableId", static o => ((global::Stratus.Ec2.Model.LocalGatewayRouteTableVirtualInterfaceGroupAssociation)o).LocalGatewayRouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.LocalGatewayRouteTableVirtualInterfaceGroupAssociation)o).LocalGatewayRouteTableId = (string?)v, jsonName: "localGatewayRouteTableId"),
@@ -820,9 +2389,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("OwnerId", SString, "OwnerId", "ownerId", static o => ((global::Stratus.Ec2.Model.LocalGatewayRouteTableVirtualInterfaceGroupAssociation)o).OwnerId, static (o, v) => ((global::Stratus.Ec2.Model.LocalGatewayRouteTableVirtualInterfaceGroupAssociation)o).OwnerId = (string?)v, jsonName: "ownerId"),
             new SM::MemberInfo("State", SString, "State", "state", static o => ((global::Stratus.Ec2.Model.LocalGatewayRouteTableVirtualInterfaceGroupAssociation)o).State, static (o, v) => ((global::Stratus.Ec2.Model.LocalGatewayRouteTableVirtualInterfaceGroupAssociation)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.LocalGatewayRouteTableVirtualInterfaceGroupAssociation)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.LocalGatewayRouteTableVirtualInterfaceGroupAssociation)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SLocalGatewayRouteTableVirtualInterfaceGroupAssociationIdSet.InitList(SLocalGatewayRouteTableVirtualInterfaceGroupAssociationId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SLocalGatewayRouteTableVirtualInterfaceGroupAssociationSet.InitList(SLocalGatewayRouteTableVirtualInterfaceGroupAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LocalGatewayRouteTableVirtualInterfaceGroupAssociation>());
-        SLocalGatewayRouteTableVpcAssociation.InitStructure(static () => new global::Stratus.Ec2.Model.LocalGatewayRouteTableVpcAssociation(),
+
+    private static void WSLocalGatewayRouteTableVpcAssociation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LocalGatewayRouteTableVpcAssociation(),
             new SM::MemberInfo("LocalGatewayId", SString, "LocalGatewayId", "localGatewayId", static o => ((global::Stratus.Ec2.Model.LocalGatewayRouteTableVpcAssociation)o).LocalGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.LocalGatewayRouteTableVpcAssociation)o).LocalGatewayId = (string?)v, jsonName: "localGatewayId"),
             new SM::MemberInfo("LocalGatewayRouteTableArn", SResourceArn, "LocalGatewayRouteTableArn", "localGatewayRouteTableArn", static o => ((global::Stratus.Ec2.Model.LocalGatewayRouteTableVpcAssociation)o).LocalGatewayRouteTableArn, static (o, v) => ((global::Stratus.Ec2.Model.LocalGatewayRouteTableVpcAssociation)o).LocalGatewayRouteTableArn = (string?)v, jsonName: "localGatewayRouteTableArn"),
             new SM::MemberInfo("LocalGatewayRouteTableId", SString, "LocalGatewayRouteTableId", "localGatewayRouteTableId", static o => ((global::Stratus.Ec2.Model.LocalGatewayRouteTableVpcAssociation)o).LocalGatewayRouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.LocalGatewayRouteTableVpcAssociation)o).LocalGatewayRouteTableId = (string?)v, jsonName: "localGatewayRouteTableId"),
@@ -831,10 +2400,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("State", SString, "State", "state", static o => ((global::Stratus.Ec2.Model.LocalGatewayRouteTableVpcAssociation)o).State, static (o, v) => ((global::Stratus.Ec2.Model.LocalGatewayRouteTableVpcAssociation)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.LocalGatewayRouteTableVpcAssociation)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.LocalGatewayRouteTableVpcAssociation)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("VpcId", SString, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.LocalGatewayRouteTableVpcAssociation)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.LocalGatewayRouteTableVpcAssociation)o).VpcId = (string?)v, jsonName: "vpcId"));
-        SLocalGatewayRouteTableVpcAssociationIdSet.InitList(SLocalGatewayRouteTableVpcAssociationId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SLocalGatewayRouteTableVpcAssociationSet.InitList(SLocalGatewayRouteTableVpcAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LocalGatewayRouteTableVpcAssociation>());
-        SLocalGatewaySet.InitList(SLocalGateway, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LocalGateway>());
-        SLocalGatewayVirtualInterface.InitStructure(static () => new global::Stratus.Ec2.Model.LocalGatewayVirtualInterface(),
+
+    private static void WSLocalGatewayVirtualInterface(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LocalGatewayVirtualInterface(),
             new SM::MemberInfo("ConfigurationState", SLocalGatewayVirtualInterfaceConfigurationState, "ConfigurationState", "configurationState", static o => ((global::Stratus.Ec2.Model.LocalGatewayVirtualInterface)o).ConfigurationState, static (o, v) => ((global::Stratus.Ec2.Model.LocalGatewayVirtualInterface)o).ConfigurationState = (string?)v, jsonName: "configurationState"),
             new SM::MemberInfo("LocalAddress", SString, "LocalAddress", "localAddress", static o => ((global::Stratus.Ec2.Model.LocalGatewayVirtualInterface)o).LocalAddress, static (o, v) => ((global::Stratus.Ec2.Model.LocalGatewayVirtualInterface)o).LocalAddress = (string?)v, jsonName: "localAddress"),
             new SM::MemberInfo("LocalBgpAsn", SInteger, "LocalBgpAsn", "localBgpAsn", static o => ((global::Stratus.Ec2.Model.LocalGatewayVirtualInterface)o).LocalBgpAsn, static (o, v) => ((global::Stratus.Ec2.Model.LocalGatewayVirtualInterface)o).LocalBgpAsn = (int?)v, jsonName: "localBgpAsn", getInt32: static o => ((global::Stratus.Ec2.Model.LocalGatewayVirtualInterface)o).LocalBgpAsn),
@@ -849,7 +2417,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("PeerBgpAsnExtended", SLong, "PeerBgpAsnExtended", "peerBgpAsnExtended", static o => ((global::Stratus.Ec2.Model.LocalGatewayVirtualInterface)o).PeerBgpAsnExtended, static (o, v) => ((global::Stratus.Ec2.Model.LocalGatewayVirtualInterface)o).PeerBgpAsnExtended = (long?)v, jsonName: "peerBgpAsnExtended", getInt64: static o => ((global::Stratus.Ec2.Model.LocalGatewayVirtualInterface)o).PeerBgpAsnExtended),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.LocalGatewayVirtualInterface)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.LocalGatewayVirtualInterface)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("Vlan", SInteger, "Vlan", "vlan", static o => ((global::Stratus.Ec2.Model.LocalGatewayVirtualInterface)o).Vlan, static (o, v) => ((global::Stratus.Ec2.Model.LocalGatewayVirtualInterface)o).Vlan = (int?)v, jsonName: "vlan", getInt32: static o => ((global::Stratus.Ec2.Model.LocalGatewayVirtualInterface)o).Vlan));
-        SLocalGatewayVirtualInterfaceGroup.InitStructure(static () => new global::Stratus.Ec2.Model.LocalGatewayVirtualInterfaceGroup(),
+
+    private static void WSLocalGatewayVirtualInterfaceGroup(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LocalGatewayVirtualInterfaceGroup(),
             new SM::MemberInfo("ConfigurationState", SLocalGatewayVirtualInterfaceGroupConfigurationState, "ConfigurationState", "configurationState", static o => ((global::Stratus.Ec2.Model.LocalGatewayVirtualInterfaceGroup)o).ConfigurationState, static (o, v) => ((global::Stratus.Ec2.Model.LocalGatewayVirtualInterfaceGroup)o).ConfigurationState = (string?)v, jsonName: "configurationState"),
             new SM::MemberInfo("LocalBgpAsn", SInteger, "LocalBgpAsn", "localBgpAsn", static o => ((global::Stratus.Ec2.Model.LocalGatewayVirtualInterfaceGroup)o).LocalBgpAsn, static (o, v) => ((global::Stratus.Ec2.Model.LocalGatewayVirtualInterfaceGroup)o).LocalBgpAsn = (int?)v, jsonName: "localBgpAsn", getInt32: static o => ((global::Stratus.Ec2.Model.LocalGatewayVirtualInterfaceGroup)o).LocalBgpAsn),
             new SM::MemberInfo("LocalBgpAsnExtended", SLong, "LocalBgpAsnExtended", "localBgpAsnExtended", static o => ((global::Stratus.Ec2.Model.LocalGatewayVirtualInterfaceGroup)o).LocalBgpAsnExtended, static (o, v) => ((global::Stratus.Ec2.Model.LocalGatewayVirtualInterfaceGroup)o).LocalBgpAsnExtended = (long?)v, jsonName: "localBgpAsnExtended", getInt64: static o => ((global::Stratus.Ec2.Model.LocalGatewayVirtualInterfaceGroup)o).LocalBgpAsnExtended),
@@ -859,19 +2429,18 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("LocalGatewayVirtualInterfaceIds", SLocalGatewayVirtualInterfaceIdSet, "LocalGatewayVirtualInterfaceIdSet", "localGatewayVirtualInterfaceIdSet", static o => ((global::Stratus.Ec2.Model.LocalGatewayVirtualInterfaceGroup)o).LocalGatewayVirtualInterfaceIds, static (o, v) => ((global::Stratus.Ec2.Model.LocalGatewayVirtualInterfaceGroup)o).LocalGatewayVirtualInterfaceIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "localGatewayVirtualInterfaceIdSet"),
             new SM::MemberInfo("OwnerId", SString, "OwnerId", "ownerId", static o => ((global::Stratus.Ec2.Model.LocalGatewayVirtualInterfaceGroup)o).OwnerId, static (o, v) => ((global::Stratus.Ec2.Model.LocalGatewayVirtualInterfaceGroup)o).OwnerId = (string?)v, jsonName: "ownerId"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.LocalGatewayVirtualInterfaceGroup)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.LocalGatewayVirtualInterfaceGroup)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SLocalGatewayVirtualInterfaceGroupIdSet.InitList(SLocalGatewayVirtualInterfaceGroupId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SLocalGatewayVirtualInterfaceGroupSet.InitList(SLocalGatewayVirtualInterfaceGroup, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LocalGatewayVirtualInterfaceGroup>());
-        SLocalGatewayVirtualInterfaceIdSet.InitList(SLocalGatewayVirtualInterfaceId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SLocalGatewayVirtualInterfaceSet.InitList(SLocalGatewayVirtualInterface, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LocalGatewayVirtualInterface>());
-        SLocalStorageTypeSet.InitList(SLocalStorageType, "item", static () => new global::System.Collections.Generic.List<string>());
-        SLockSnapshotRequest.InitStructure(static () => new global::Stratus.Ec2.Model.LockSnapshotRequest(),
+
+    private static void WSLockSnapshotRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LockSnapshotRequest(),
             new SM::MemberInfo("CoolOffPeriod", SCoolOffPeriodRequestHours, "CoolOffPeriod", "CoolOffPeriod", static o => ((global::Stratus.Ec2.Model.LockSnapshotRequest)o).CoolOffPeriod, static (o, v) => ((global::Stratus.Ec2.Model.LockSnapshotRequest)o).CoolOffPeriod = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.LockSnapshotRequest)o).CoolOffPeriod),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.LockSnapshotRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.LockSnapshotRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.LockSnapshotRequest)o).DryRun),
             new SM::MemberInfo("ExpirationDate", SMillisecondDateTime, "ExpirationDate", "ExpirationDate", static o => ((global::Stratus.Ec2.Model.LockSnapshotRequest)o).ExpirationDate, static (o, v) => ((global::Stratus.Ec2.Model.LockSnapshotRequest)o).ExpirationDate = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Ec2.Model.LockSnapshotRequest)o).ExpirationDate),
             new SM::MemberInfo("LockDuration", SRetentionPeriodRequestDays, "LockDuration", "LockDuration", static o => ((global::Stratus.Ec2.Model.LockSnapshotRequest)o).LockDuration, static (o, v) => ((global::Stratus.Ec2.Model.LockSnapshotRequest)o).LockDuration = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.LockSnapshotRequest)o).LockDuration),
             new SM::MemberInfo("LockMode", SLockMode, "LockMode", "LockMode", static o => ((global::Stratus.Ec2.Model.LockSnapshotRequest)o).LockMode, static (o, v) => ((global::Stratus.Ec2.Model.LockSnapshotRequest)o).LockMode = (string?)v, required: true),
             new SM::MemberInfo("SnapshotId", SSnapshotId, "SnapshotId", "SnapshotId", static o => ((global::Stratus.Ec2.Model.LockSnapshotRequest)o).SnapshotId, static (o, v) => ((global::Stratus.Ec2.Model.LockSnapshotRequest)o).SnapshotId = (string?)v, required: true));
-        SLockSnapshotResult.InitStructure(static () => new global::Stratus.Ec2.Model.LockSnapshotResult(),
+
+    private static void WSLockSnapshotResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LockSnapshotResult(),
             new SM::MemberInfo("CoolOffPeriod", SCoolOffPeriodResponseHours, "CoolOffPeriod", "coolOffPeriod", static o => ((global::Stratus.Ec2.Model.LockSnapshotResult)o).CoolOffPeriod, static (o, v) => ((global::Stratus.Ec2.Model.LockSnapshotResult)o).CoolOffPeriod = (int?)v, jsonName: "coolOffPeriod", getInt32: static o => ((global::Stratus.Ec2.Model.LockSnapshotResult)o).CoolOffPeriod),
             new SM::MemberInfo("CoolOffPeriodExpiresOn", SMillisecondDateTime, "CoolOffPeriodExpiresOn", "coolOffPeriodExpiresOn", static o => ((global::Stratus.Ec2.Model.LockSnapshotResult)o).CoolOffPeriodExpiresOn, static (o, v) => ((global::Stratus.Ec2.Model.LockSnapshotResult)o).CoolOffPeriodExpiresOn = (global::System.DateTime?)v, jsonName: "coolOffPeriodExpiresOn", getTimestamp: static o => ((global::Stratus.Ec2.Model.LockSnapshotResult)o).CoolOffPeriodExpiresOn),
             new SM::MemberInfo("LockCreatedOn", SMillisecondDateTime, "LockCreatedOn", "lockCreatedOn", static o => ((global::Stratus.Ec2.Model.LockSnapshotResult)o).LockCreatedOn, static (o, v) => ((global::Stratus.Ec2.Model.LockSnapshotResult)o).LockCreatedOn = (global::System.DateTime?)v, jsonName: "lockCreatedOn", getTimestamp: static o => ((global::Stratus.Ec2.Model.LockSnapshotResult)o).LockCreatedOn),
@@ -880,7 +2449,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("LockExpiresOn", SMillisecondDateTime, "LockExpiresOn", "lockExpiresOn", static o => ((global::Stratus.Ec2.Model.LockSnapshotResult)o).LockExpiresOn, static (o, v) => ((global::Stratus.Ec2.Model.LockSnapshotResult)o).LockExpiresOn = (global::System.DateTime?)v, jsonName: "lockExpiresOn", getTimestamp: static o => ((global::Stratus.Ec2.Model.LockSnapshotResult)o).LockExpiresOn),
             new SM::MemberInfo("LockState", SLockState, "LockState", "lockState", static o => ((global::Stratus.Ec2.Model.LockSnapshotResult)o).LockState, static (o, v) => ((global::Stratus.Ec2.Model.LockSnapshotResult)o).LockState = (string?)v, jsonName: "lockState"),
             new SM::MemberInfo("SnapshotId", SString, "SnapshotId", "snapshotId", static o => ((global::Stratus.Ec2.Model.LockSnapshotResult)o).SnapshotId, static (o, v) => ((global::Stratus.Ec2.Model.LockSnapshotResult)o).SnapshotId = (string?)v, jsonName: "snapshotId"));
-        SLockedSnapshotsInfo.InitStructure(static () => new global::Stratus.Ec2.Model.LockedSnapshotsInfo(),
+
+    private static void WSLockedSnapshotsInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.LockedSnapshotsInfo(),
             new SM::MemberInfo("CoolOffPeriod", SCoolOffPeriodResponseHours, "CoolOffPeriod", "coolOffPeriod", static o => ((global::Stratus.Ec2.Model.LockedSnapshotsInfo)o).CoolOffPeriod, static (o, v) => ((global::Stratus.Ec2.Model.LockedSnapshotsInfo)o).CoolOffPeriod = (int?)v, jsonName: "coolOffPeriod", getInt32: static o => ((global::Stratus.Ec2.Model.LockedSnapshotsInfo)o).CoolOffPeriod),
             new SM::MemberInfo("CoolOffPeriodExpiresOn", SMillisecondDateTime, "CoolOffPeriodExpiresOn", "coolOffPeriodExpiresOn", static o => ((global::Stratus.Ec2.Model.LockedSnapshotsInfo)o).CoolOffPeriodExpiresOn, static (o, v) => ((global::Stratus.Ec2.Model.LockedSnapshotsInfo)o).CoolOffPeriodExpiresOn = (global::System.DateTime?)v, jsonName: "coolOffPeriodExpiresOn", getTimestamp: static o => ((global::Stratus.Ec2.Model.LockedSnapshotsInfo)o).CoolOffPeriodExpiresOn),
             new SM::MemberInfo("LockCreatedOn", SMillisecondDateTime, "LockCreatedOn", "lockCreatedOn", static o => ((global::Stratus.Ec2.Model.LockedSnapshotsInfo)o).LockCreatedOn, static (o, v) => ((global::Stratus.Ec2.Model.LockedSnapshotsInfo)o).LockCreatedOn = (global::System.DateTime?)v, jsonName: "lockCreatedOn", getTimestamp: static o => ((global::Stratus.Ec2.Model.LockedSnapshotsInfo)o).LockCreatedOn),
@@ -890,12 +2461,14 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("LockState", SLockState, "LockState", "lockState", static o => ((global::Stratus.Ec2.Model.LockedSnapshotsInfo)o).LockState, static (o, v) => ((global::Stratus.Ec2.Model.LockedSnapshotsInfo)o).LockState = (string?)v, jsonName: "lockState"),
             new SM::MemberInfo("OwnerId", SString, "OwnerId", "ownerId", static o => ((global::Stratus.Ec2.Model.LockedSnapshotsInfo)o).OwnerId, static (o, v) => ((global::Stratus.Ec2.Model.LockedSnapshotsInfo)o).OwnerId = (string?)v, jsonName: "ownerId"),
             new SM::MemberInfo("SnapshotId", SString, "SnapshotId", "snapshotId", static o => ((global::Stratus.Ec2.Model.LockedSnapshotsInfo)o).SnapshotId, static (o, v) => ((global::Stratus.Ec2.Model.LockedSnapshotsInfo)o).SnapshotId = (string?)v, jsonName: "snapshotId"));
-        SLockedSnapshotsInfoList.InitList(SLockedSnapshotsInfo, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LockedSnapshotsInfo>());
-        SMacHost.InitStructure(static () => new global::Stratus.Ec2.Model.MacHost(),
+
+    private static void WSMacHost(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.MacHost(),
             new SM::MemberInfo("HostId", SDedicatedHostId, "HostId", "hostId", static o => ((global::Stratus.Ec2.Model.MacHost)o).HostId, static (o, v) => ((global::Stratus.Ec2.Model.MacHost)o).HostId = (string?)v, jsonName: "hostId"),
             new SM::MemberInfo("MacOSLatestSupportedVersions", SMacOSVersionStringList, "MacOSLatestSupportedVersionSet", "macOSLatestSupportedVersionSet", static o => ((global::Stratus.Ec2.Model.MacHost)o).MacOSLatestSupportedVersions, static (o, v) => ((global::Stratus.Ec2.Model.MacHost)o).MacOSLatestSupportedVersions = (global::System.Collections.Generic.List<string>?)v, jsonName: "macOSLatestSupportedVersionSet"));
-        SMacHostList.InitList(SMacHost, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.MacHost>());
-        SMacModificationTask.InitStructure(static () => new global::Stratus.Ec2.Model.MacModificationTask(),
+
+    private static void WSMacModificationTask(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.MacModificationTask(),
             new SM::MemberInfo("InstanceId", SInstanceId, "InstanceId", "instanceId", static o => ((global::Stratus.Ec2.Model.MacModificationTask)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.MacModificationTask)o).InstanceId = (string?)v, jsonName: "instanceId"),
             new SM::MemberInfo("MacModificationTaskId", SMacModificationTaskId, "MacModificationTaskId", "macModificationTaskId", static o => ((global::Stratus.Ec2.Model.MacModificationTask)o).MacModificationTaskId, static (o, v) => ((global::Stratus.Ec2.Model.MacModificationTask)o).MacModificationTaskId = (string?)v, jsonName: "macModificationTaskId"),
             new SM::MemberInfo("MacSystemIntegrityProtectionConfig", SMacSystemIntegrityProtectionConfiguration, "MacSystemIntegrityProtectionConfig", "macSystemIntegrityProtectionConfig", static o => ((global::Stratus.Ec2.Model.MacModificationTask)o).MacSystemIntegrityProtectionConfig, static (o, v) => ((global::Stratus.Ec2.Model.MacModificationTask)o).MacSystemIntegrityProtectionConfig = (global::Stratus.Ec2.Model.MacSystemIntegrityProtectionConfiguration?)v, jsonName: "macSystemIntegrityProtectionConfig"),
@@ -903,10 +2476,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.MacModificationTask)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.MacModificationTask)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("TaskState", SMacModificationTaskState, "TaskState", "taskState", static o => ((global::Stratus.Ec2.Model.MacModificationTask)o).TaskState, static (o, v) => ((global::Stratus.Ec2.Model.MacModificationTask)o).TaskState = (string?)v, jsonName: "taskState"),
             new SM::MemberInfo("TaskType", SMacModificationTaskType, "TaskType", "taskType", static o => ((global::Stratus.Ec2.Model.MacModificationTask)o).TaskType, static (o, v) => ((global::Stratus.Ec2.Model.MacModificationTask)o).TaskType = (string?)v, jsonName: "taskType"));
-        SMacModificationTaskIdList.InitList(SMacModificationTaskId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SMacModificationTaskList.InitList(SMacModificationTask, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.MacModificationTask>());
-        SMacOSVersionStringList.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
-        SMacSystemIntegrityProtectionConfiguration.InitStructure(static () => new global::Stratus.Ec2.Model.MacSystemIntegrityProtectionConfiguration(),
+
+    private static void WSMacSystemIntegrityProtectionConfiguration(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.MacSystemIntegrityProtectionConfiguration(),
             new SM::MemberInfo("AppleInternal", SMacSystemIntegrityProtectionSettingStatus, "AppleInternal", "appleInternal", static o => ((global::Stratus.Ec2.Model.MacSystemIntegrityProtectionConfiguration)o).AppleInternal, static (o, v) => ((global::Stratus.Ec2.Model.MacSystemIntegrityProtectionConfiguration)o).AppleInternal = (string?)v, jsonName: "appleInternal"),
             new SM::MemberInfo("BaseSystem", SMacSystemIntegrityProtectionSettingStatus, "BaseSystem", "baseSystem", static o => ((global::Stratus.Ec2.Model.MacSystemIntegrityProtectionConfiguration)o).BaseSystem, static (o, v) => ((global::Stratus.Ec2.Model.MacSystemIntegrityProtectionConfiguration)o).BaseSystem = (string?)v, jsonName: "baseSystem"),
             new SM::MemberInfo("DTraceRestrictions", SMacSystemIntegrityProtectionSettingStatus, "DTraceRestrictions", "dTraceRestrictions", static o => ((global::Stratus.Ec2.Model.MacSystemIntegrityProtectionConfiguration)o).DTraceRestrictions, static (o, v) => ((global::Stratus.Ec2.Model.MacSystemIntegrityProtectionConfiguration)o).DTraceRestrictions = (string?)v, jsonName: "dTraceRestrictions"),
@@ -915,7 +2487,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("KextSigning", SMacSystemIntegrityProtectionSettingStatus, "KextSigning", "kextSigning", static o => ((global::Stratus.Ec2.Model.MacSystemIntegrityProtectionConfiguration)o).KextSigning, static (o, v) => ((global::Stratus.Ec2.Model.MacSystemIntegrityProtectionConfiguration)o).KextSigning = (string?)v, jsonName: "kextSigning"),
             new SM::MemberInfo("NvramProtections", SMacSystemIntegrityProtectionSettingStatus, "NvramProtections", "nvramProtections", static o => ((global::Stratus.Ec2.Model.MacSystemIntegrityProtectionConfiguration)o).NvramProtections, static (o, v) => ((global::Stratus.Ec2.Model.MacSystemIntegrityProtectionConfiguration)o).NvramProtections = (string?)v, jsonName: "nvramProtections"),
             new SM::MemberInfo("Status", SMacSystemIntegrityProtectionSettingStatus, "Status", "status", static o => ((global::Stratus.Ec2.Model.MacSystemIntegrityProtectionConfiguration)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.MacSystemIntegrityProtectionConfiguration)o).Status = (string?)v, jsonName: "status"));
-        SMacSystemIntegrityProtectionConfigurationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.MacSystemIntegrityProtectionConfigurationRequest(),
+
+    private static void WSMacSystemIntegrityProtectionConfigurationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.MacSystemIntegrityProtectionConfigurationRequest(),
             new SM::MemberInfo("AppleInternal", SMacSystemIntegrityProtectionSettingStatus, "AppleInternal", "AppleInternal", static o => ((global::Stratus.Ec2.Model.MacSystemIntegrityProtectionConfigurationRequest)o).AppleInternal, static (o, v) => ((global::Stratus.Ec2.Model.MacSystemIntegrityProtectionConfigurationRequest)o).AppleInternal = (string?)v),
             new SM::MemberInfo("BaseSystem", SMacSystemIntegrityProtectionSettingStatus, "BaseSystem", "BaseSystem", static o => ((global::Stratus.Ec2.Model.MacSystemIntegrityProtectionConfigurationRequest)o).BaseSystem, static (o, v) => ((global::Stratus.Ec2.Model.MacSystemIntegrityProtectionConfigurationRequest)o).BaseSystem = (string?)v),
             new SM::MemberInfo("DTraceRestrictions", SMacSystemIntegrityProtectionSettingStatus, "DTraceRestrictions", "DTraceRestrictions", static o => ((global::Stratus.Ec2.Model.MacSystemIntegrityProtectionConfigurationRequest)o).DTraceRestrictions, static (o, v) => ((global::Stratus.Ec2.Model.MacSystemIntegrityProtectionConfigurationRequest)o).DTraceRestrictions = (string?)v),
@@ -923,11 +2497,15 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("FilesystemProtections", SMacSystemIntegrityProtectionSettingStatus, "FilesystemProtections", "FilesystemProtections", static o => ((global::Stratus.Ec2.Model.MacSystemIntegrityProtectionConfigurationRequest)o).FilesystemProtections, static (o, v) => ((global::Stratus.Ec2.Model.MacSystemIntegrityProtectionConfigurationRequest)o).FilesystemProtections = (string?)v),
             new SM::MemberInfo("KextSigning", SMacSystemIntegrityProtectionSettingStatus, "KextSigning", "KextSigning", static o => ((global::Stratus.Ec2.Model.MacSystemIntegrityProtectionConfigurationRequest)o).KextSigning, static (o, v) => ((global::Stratus.Ec2.Model.MacSystemIntegrityProtectionConfigurationRequest)o).KextSigning = (string?)v),
             new SM::MemberInfo("NvramProtections", SMacSystemIntegrityProtectionSettingStatus, "NvramProtections", "NvramProtections", static o => ((global::Stratus.Ec2.Model.MacSystemIntegrityProtectionConfigurationRequest)o).NvramProtections, static (o, v) => ((global::Stratus.Ec2.Model.MacSystemIntegrityProtectionConfigurationRequest)o).NvramProtections = (string?)v));
-        SMaintenanceDetails.InitStructure(static () => new global::Stratus.Ec2.Model.MaintenanceDetails(),
+
+    private static void WSMaintenanceDetails(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.MaintenanceDetails(),
             new SM::MemberInfo("LastMaintenanceApplied", SMillisecondDateTime, "LastMaintenanceApplied", "lastMaintenanceApplied", static o => ((global::Stratus.Ec2.Model.MaintenanceDetails)o).LastMaintenanceApplied, static (o, v) => ((global::Stratus.Ec2.Model.MaintenanceDetails)o).LastMaintenanceApplied = (global::System.DateTime?)v, jsonName: "lastMaintenanceApplied", getTimestamp: static o => ((global::Stratus.Ec2.Model.MaintenanceDetails)o).LastMaintenanceApplied),
             new SM::MemberInfo("MaintenanceAutoAppliedAfter", SMillisecondDateTime, "MaintenanceAutoAppliedAfter", "maintenanceAutoAppliedAfter", static o => ((global::Stratus.Ec2.Model.MaintenanceDetails)o).MaintenanceAutoAppliedAfter, static (o, v) => ((global::Stratus.Ec2.Model.MaintenanceDetails)o).MaintenanceAutoAppliedAfter = (global::System.DateTime?)v, jsonName: "maintenanceAutoAppliedAfter", getTimestamp: static o => ((global::Stratus.Ec2.Model.MaintenanceDetails)o).MaintenanceAutoAppliedAfter),
             new SM::MemberInfo("PendingMaintenance", SString, "PendingMaintenance", "pendingMaintenance", static o => ((global::Stratus.Ec2.Model.MaintenanceDetails)o).PendingMaintenance, static (o, v) => ((global::Stratus.Ec2.Model.MaintenanceDetails)o).PendingMaintenance = (string?)v, jsonName: "pendingMaintenance"));
-        SManagedPrefixList.InitStructure(static () => new global::Stratus.Ec2.Model.ManagedPrefixList(),
+
+    private static void WSManagedPrefixList(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ManagedPrefixList(),
             new SM::MemberInfo("AddressFamily", SString, "AddressFamily", "addressFamily", static o => ((global::Stratus.Ec2.Model.ManagedPrefixList)o).AddressFamily, static (o, v) => ((global::Stratus.Ec2.Model.ManagedPrefixList)o).AddressFamily = (string?)v, jsonName: "addressFamily"),
             new SM::MemberInfo("IpamPrefixListResolverSyncEnabled", SBoolean, "IpamPrefixListResolverSyncEnabled", "ipamPrefixListResolverSyncEnabled", static o => ((global::Stratus.Ec2.Model.ManagedPrefixList)o).IpamPrefixListResolverSyncEnabled, static (o, v) => ((global::Stratus.Ec2.Model.ManagedPrefixList)o).IpamPrefixListResolverSyncEnabled = (bool?)v, jsonName: "ipamPrefixListResolverSyncEnabled", getBoolean: static o => ((global::Stratus.Ec2.Model.ManagedPrefixList)o).IpamPrefixListResolverSyncEnabled),
             new SM::MemberInfo("IpamPrefixListResolverTargetId", SString, "IpamPrefixListResolverTargetId", "ipamPrefixListResolverTargetId", static o => ((global::Stratus.Ec2.Model.ManagedPrefixList)o).IpamPrefixListResolverTargetId, static (o, v) => ((global::Stratus.Ec2.Model.ManagedPrefixList)o).IpamPrefixListResolverTargetId = (string?)v, jsonName: "ipamPrefixListResolverTargetId"),
@@ -940,74 +2518,103 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("StateMessage", SString, "StateMessage", "stateMessage", static o => ((global::Stratus.Ec2.Model.ManagedPrefixList)o).StateMessage, static (o, v) => ((global::Stratus.Ec2.Model.ManagedPrefixList)o).StateMessage = (string?)v, jsonName: "stateMessage"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.ManagedPrefixList)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.ManagedPrefixList)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("Version", SLong, "Version", "version", static o => ((global::Stratus.Ec2.Model.ManagedPrefixList)o).Version, static (o, v) => ((global::Stratus.Ec2.Model.ManagedPrefixList)o).Version = (long?)v, jsonName: "version", getInt64: static o => ((global::Stratus.Ec2.Model.ManagedPrefixList)o).Version));
-        SManagedPrefixListSet.InitList(SManagedPrefixList, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ManagedPrefixList>());
-        SManagedResourceVisibilitySettings.InitStructure(static () => new global::Stratus.Ec2.Model.ManagedResourceVisibilitySettings(),
+
+    private static void WSManagedResourceVisibilitySettings(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ManagedResourceVisibilitySettings(),
             new SM::MemberInfo("DefaultVisibility", SManagedResourceDefaultVisibility, "DefaultVisibility", "defaultVisibility", static o => ((global::Stratus.Ec2.Model.ManagedResourceVisibilitySettings)o).DefaultVisibility, static (o, v) => ((global::Stratus.Ec2.Model.ManagedResourceVisibilitySettings)o).DefaultVisibility = (string?)v, jsonName: "defaultVisibility"));
-        SMarketplaceProductCodeList.InitList(SMarketplaceProductCode, "item", static () => new global::System.Collections.Generic.List<string>());
-        SMarketplaceProductCodeRequestList.InitList(SMarketplaceProductCodeRequest, "item", static () => new global::System.Collections.Generic.List<string>());
-        SMediaAcceleratorInfo.InitStructure(static () => new global::Stratus.Ec2.Model.MediaAcceleratorInfo(),
+
+    private static void WSMediaAcceleratorInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.MediaAcceleratorInfo(),
             new SM::MemberInfo("Accelerators", SMediaDeviceInfoList, "Accelerators", "accelerators", static o => ((global::Stratus.Ec2.Model.MediaAcceleratorInfo)o).Accelerators, static (o, v) => ((global::Stratus.Ec2.Model.MediaAcceleratorInfo)o).Accelerators = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.MediaDeviceInfo>?)v, jsonName: "accelerators"),
             new SM::MemberInfo("TotalMediaMemoryInMiB", STotalMediaMemory, "TotalMediaMemoryInMiB", "totalMediaMemoryInMiB", static o => ((global::Stratus.Ec2.Model.MediaAcceleratorInfo)o).TotalMediaMemoryInMiB, static (o, v) => ((global::Stratus.Ec2.Model.MediaAcceleratorInfo)o).TotalMediaMemoryInMiB = (int?)v, jsonName: "totalMediaMemoryInMiB", getInt32: static o => ((global::Stratus.Ec2.Model.MediaAcceleratorInfo)o).TotalMediaMemoryInMiB));
-        SMediaDeviceInfo.InitStructure(static () => new global::Stratus.Ec2.Model.MediaDeviceInfo(),
+
+    private static void WSMediaDeviceInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.MediaDeviceInfo(),
             new SM::MemberInfo("Count", SMediaDeviceCount, "Count", "count", static o => ((global::Stratus.Ec2.Model.MediaDeviceInfo)o).Count, static (o, v) => ((global::Stratus.Ec2.Model.MediaDeviceInfo)o).Count = (int?)v, jsonName: "count", getInt32: static o => ((global::Stratus.Ec2.Model.MediaDeviceInfo)o).Count),
             new SM::MemberInfo("Manufacturer", SMediaDeviceManufacturerName, "Manufacturer", "manufacturer", static o => ((global::Stratus.Ec2.Model.MediaDeviceInfo)o).Manufacturer, static (o, v) => ((global::Stratus.Ec2.Model.MediaDeviceInfo)o).Manufacturer = (string?)v, jsonName: "manufacturer"),
             new SM::MemberInfo("MemoryInfo", SMediaDeviceMemoryInfo, "MemoryInfo", "memoryInfo", static o => ((global::Stratus.Ec2.Model.MediaDeviceInfo)o).MemoryInfo, static (o, v) => ((global::Stratus.Ec2.Model.MediaDeviceInfo)o).MemoryInfo = (global::Stratus.Ec2.Model.MediaDeviceMemoryInfo?)v, jsonName: "memoryInfo"),
             new SM::MemberInfo("Name", SMediaDeviceName, "Name", "name", static o => ((global::Stratus.Ec2.Model.MediaDeviceInfo)o).Name, static (o, v) => ((global::Stratus.Ec2.Model.MediaDeviceInfo)o).Name = (string?)v, jsonName: "name"));
-        SMediaDeviceInfoList.InitList(SMediaDeviceInfo, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.MediaDeviceInfo>());
-        SMediaDeviceMemoryInfo.InitStructure(static () => new global::Stratus.Ec2.Model.MediaDeviceMemoryInfo(),
+
+    private static void WSMediaDeviceMemoryInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.MediaDeviceMemoryInfo(),
             new SM::MemberInfo("SizeInMiB", SMediaDeviceMemorySize, "SizeInMiB", "sizeInMiB", static o => ((global::Stratus.Ec2.Model.MediaDeviceMemoryInfo)o).SizeInMiB, static (o, v) => ((global::Stratus.Ec2.Model.MediaDeviceMemoryInfo)o).SizeInMiB = (int?)v, jsonName: "sizeInMiB", getInt32: static o => ((global::Stratus.Ec2.Model.MediaDeviceMemoryInfo)o).SizeInMiB));
-        SMemoryGiBPerVCpu.InitStructure(static () => new global::Stratus.Ec2.Model.MemoryGiBPerVCpu(),
+
+    private static void WSMemoryGiBPerVCpu(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.MemoryGiBPerVCpu(),
             new SM::MemberInfo("Max", SDouble, "Max", "max", static o => ((global::Stratus.Ec2.Model.MemoryGiBPerVCpu)o).Max, static (o, v) => ((global::Stratus.Ec2.Model.MemoryGiBPerVCpu)o).Max = (double?)v, jsonName: "max", getDouble: static o => ((global::Stratus.Ec2.Model.MemoryGiBPerVCpu)o).Max),
             new SM::MemberInfo("Min", SDouble, "Min", "min", static o => ((global::Stratus.Ec2.Model.MemoryGiBPerVCpu)o).Min, static (o, v) => ((global::Stratus.Ec2.Model.MemoryGiBPerVCpu)o).Min = (double?)v, jsonName: "min", getDouble: static o => ((global::Stratus.Ec2.Model.MemoryGiBPerVCpu)o).Min));
-        SMemoryGiBPerVCpuRequest.InitStructure(static () => new global::Stratus.Ec2.Model.MemoryGiBPerVCpuRequest(),
+
+    private static void WSMemoryGiBPerVCpuRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.MemoryGiBPerVCpuRequest(),
             new SM::MemberInfo("Max", SDouble, "Max", "Max", static o => ((global::Stratus.Ec2.Model.MemoryGiBPerVCpuRequest)o).Max, static (o, v) => ((global::Stratus.Ec2.Model.MemoryGiBPerVCpuRequest)o).Max = (double?)v, getDouble: static o => ((global::Stratus.Ec2.Model.MemoryGiBPerVCpuRequest)o).Max),
             new SM::MemberInfo("Min", SDouble, "Min", "Min", static o => ((global::Stratus.Ec2.Model.MemoryGiBPerVCpuRequest)o).Min, static (o, v) => ((global::Stratus.Ec2.Model.MemoryGiBPerVCpuRequest)o).Min = (double?)v, getDouble: static o => ((global::Stratus.Ec2.Model.MemoryGiBPerVCpuRequest)o).Min));
-        SMemoryInfo.InitStructure(static () => new global::Stratus.Ec2.Model.MemoryInfo(),
+
+    private static void WSMemoryInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.MemoryInfo(),
             new SM::MemberInfo("SizeInMiB", SMemorySize, "SizeInMiB", "sizeInMiB", static o => ((global::Stratus.Ec2.Model.MemoryInfo)o).SizeInMiB, static (o, v) => ((global::Stratus.Ec2.Model.MemoryInfo)o).SizeInMiB = (long?)v, jsonName: "sizeInMiB", getInt64: static o => ((global::Stratus.Ec2.Model.MemoryInfo)o).SizeInMiB));
-        SMemoryMiB.InitStructure(static () => new global::Stratus.Ec2.Model.MemoryMiB(),
+
+    private static void WSMemoryMiB(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.MemoryMiB(),
             new SM::MemberInfo("Max", SInteger, "Max", "max", static o => ((global::Stratus.Ec2.Model.MemoryMiB)o).Max, static (o, v) => ((global::Stratus.Ec2.Model.MemoryMiB)o).Max = (int?)v, jsonName: "max", getInt32: static o => ((global::Stratus.Ec2.Model.MemoryMiB)o).Max),
             new SM::MemberInfo("Min", SInteger, "Min", "min", static o => ((global::Stratus.Ec2.Model.MemoryMiB)o).Min, static (o, v) => ((global::Stratus.Ec2.Model.MemoryMiB)o).Min = (int?)v, jsonName: "min", getInt32: static o => ((global::Stratus.Ec2.Model.MemoryMiB)o).Min));
-        SMemoryMiBRequest.InitStructure(static () => new global::Stratus.Ec2.Model.MemoryMiBRequest(),
+
+    private static void WSMemoryMiBRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.MemoryMiBRequest(),
             new SM::MemberInfo("Max", SInteger, "Max", "Max", static o => ((global::Stratus.Ec2.Model.MemoryMiBRequest)o).Max, static (o, v) => ((global::Stratus.Ec2.Model.MemoryMiBRequest)o).Max = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.MemoryMiBRequest)o).Max),
             new SM::MemberInfo("Min", SInteger, "Min", "Min", static o => ((global::Stratus.Ec2.Model.MemoryMiBRequest)o).Min, static (o, v) => ((global::Stratus.Ec2.Model.MemoryMiBRequest)o).Min = (int?)v, required: true, getInt32: static o => ((global::Stratus.Ec2.Model.MemoryMiBRequest)o).Min));
-        SMetricDataResult.InitStructure(static () => new global::Stratus.Ec2.Model.MetricDataResult(),
+
+    private static void WSMetricDataResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.MetricDataResult(),
             new SM::MemberInfo("Dimension", SCapacityManagerDimension, "Dimension", "dimension", static o => ((global::Stratus.Ec2.Model.MetricDataResult)o).Dimension, static (o, v) => ((global::Stratus.Ec2.Model.MetricDataResult)o).Dimension = (global::Stratus.Ec2.Model.CapacityManagerDimension?)v, jsonName: "dimension"),
             new SM::MemberInfo("MetricValues", SMetricValueSet, "MetricValueSet", "metricValueSet", static o => ((global::Stratus.Ec2.Model.MetricDataResult)o).MetricValues, static (o, v) => ((global::Stratus.Ec2.Model.MetricDataResult)o).MetricValues = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.MetricValue>?)v, jsonName: "metricValueSet"),
             new SM::MemberInfo("Timestamp", SMillisecondDateTime, "Timestamp", "timestamp", static o => ((global::Stratus.Ec2.Model.MetricDataResult)o).Timestamp, static (o, v) => ((global::Stratus.Ec2.Model.MetricDataResult)o).Timestamp = (global::System.DateTime?)v, jsonName: "timestamp", getTimestamp: static o => ((global::Stratus.Ec2.Model.MetricDataResult)o).Timestamp));
-        SMetricDataResultSet.InitList(SMetricDataResult, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.MetricDataResult>());
-        SMetricDimensionResultSet.InitList(SCapacityManagerDimension, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityManagerDimension>());
-        SMetricPoint.InitStructure(static () => new global::Stratus.Ec2.Model.MetricPoint(),
+
+    private static void WSMetricPoint(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.MetricPoint(),
             new SM::MemberInfo("EndDate", SMillisecondDateTime, "EndDate", "endDate", static o => ((global::Stratus.Ec2.Model.MetricPoint)o).EndDate, static (o, v) => ((global::Stratus.Ec2.Model.MetricPoint)o).EndDate = (global::System.DateTime?)v, jsonName: "endDate", getTimestamp: static o => ((global::Stratus.Ec2.Model.MetricPoint)o).EndDate),
             new SM::MemberInfo("StartDate", SMillisecondDateTime, "StartDate", "startDate", static o => ((global::Stratus.Ec2.Model.MetricPoint)o).StartDate, static (o, v) => ((global::Stratus.Ec2.Model.MetricPoint)o).StartDate = (global::System.DateTime?)v, jsonName: "startDate", getTimestamp: static o => ((global::Stratus.Ec2.Model.MetricPoint)o).StartDate),
             new SM::MemberInfo("Status", SString, "Status", "status", static o => ((global::Stratus.Ec2.Model.MetricPoint)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.MetricPoint)o).Status = (string?)v, jsonName: "status"),
             new SM::MemberInfo("Value", SFloat, "Value", "value", static o => ((global::Stratus.Ec2.Model.MetricPoint)o).Value, static (o, v) => ((global::Stratus.Ec2.Model.MetricPoint)o).Value = (float?)v, jsonName: "value", getSingle: static o => ((global::Stratus.Ec2.Model.MetricPoint)o).Value));
-        SMetricPoints.InitList(SMetricPoint, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.MetricPoint>());
-        SMetricSet.InitList(SMetric, "item", static () => new global::System.Collections.Generic.List<string>());
-        SMetricValue.InitStructure(static () => new global::Stratus.Ec2.Model.MetricValue(),
+
+    private static void WSMetricValue(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.MetricValue(),
             new SM::MemberInfo("Metric", SMetric, "Metric", "metric", static o => ((global::Stratus.Ec2.Model.MetricValue)o).Metric, static (o, v) => ((global::Stratus.Ec2.Model.MetricValue)o).Metric = (string?)v, jsonName: "metric"),
             new SM::MemberInfo("Value", SDouble, "Value", "value", static o => ((global::Stratus.Ec2.Model.MetricValue)o).Value, static (o, v) => ((global::Stratus.Ec2.Model.MetricValue)o).Value = (double?)v, jsonName: "value", getDouble: static o => ((global::Stratus.Ec2.Model.MetricValue)o).Value));
-        SMetricValueSet.InitList(SMetricValue, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.MetricValue>());
-        SModifyAddressAttributeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyAddressAttributeRequest(),
+
+    private static void WSModifyAddressAttributeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyAddressAttributeRequest(),
             new SM::MemberInfo("AllocationId", SAllocationId, "AllocationId", "AllocationId", static o => ((global::Stratus.Ec2.Model.ModifyAddressAttributeRequest)o).AllocationId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyAddressAttributeRequest)o).AllocationId = (string?)v, required: true),
             new SM::MemberInfo("DomainName", SString, "DomainName", "DomainName", static o => ((global::Stratus.Ec2.Model.ModifyAddressAttributeRequest)o).DomainName, static (o, v) => ((global::Stratus.Ec2.Model.ModifyAddressAttributeRequest)o).DomainName = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyAddressAttributeRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyAddressAttributeRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyAddressAttributeRequest)o).DryRun));
-        SModifyAddressAttributeResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyAddressAttributeResult(),
+
+    private static void WSModifyAddressAttributeResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyAddressAttributeResult(),
             new SM::MemberInfo("Address", SAddressAttribute, "Address", "address", static o => ((global::Stratus.Ec2.Model.ModifyAddressAttributeResult)o).Address, static (o, v) => ((global::Stratus.Ec2.Model.ModifyAddressAttributeResult)o).Address = (global::Stratus.Ec2.Model.AddressAttribute?)v, jsonName: "address"));
-        SModifyAvailabilityZoneGroupRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyAvailabilityZoneGroupRequest(),
+
+    private static void WSModifyAvailabilityZoneGroupRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyAvailabilityZoneGroupRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyAvailabilityZoneGroupRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyAvailabilityZoneGroupRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyAvailabilityZoneGroupRequest)o).DryRun),
             new SM::MemberInfo("GroupName", SString, "GroupName", "GroupName", static o => ((global::Stratus.Ec2.Model.ModifyAvailabilityZoneGroupRequest)o).GroupName, static (o, v) => ((global::Stratus.Ec2.Model.ModifyAvailabilityZoneGroupRequest)o).GroupName = (string?)v, required: true),
             new SM::MemberInfo("OptInStatus", SModifyAvailabilityZoneOptInStatus, "OptInStatus", "OptInStatus", static o => ((global::Stratus.Ec2.Model.ModifyAvailabilityZoneGroupRequest)o).OptInStatus, static (o, v) => ((global::Stratus.Ec2.Model.ModifyAvailabilityZoneGroupRequest)o).OptInStatus = (string?)v, required: true));
-        SModifyAvailabilityZoneGroupResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyAvailabilityZoneGroupResult(),
+
+    private static void WSModifyAvailabilityZoneGroupResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyAvailabilityZoneGroupResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.ModifyAvailabilityZoneGroupResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.ModifyAvailabilityZoneGroupResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyAvailabilityZoneGroupResult)o).Return));
-        SModifyCapacityReservationFleetRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyCapacityReservationFleetRequest(),
+
+    private static void WSModifyCapacityReservationFleetRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyCapacityReservationFleetRequest(),
             new SM::MemberInfo("CapacityReservationFleetId", SCapacityReservationFleetId, "CapacityReservationFleetId", "CapacityReservationFleetId", static o => ((global::Stratus.Ec2.Model.ModifyCapacityReservationFleetRequest)o).CapacityReservationFleetId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyCapacityReservationFleetRequest)o).CapacityReservationFleetId = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyCapacityReservationFleetRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyCapacityReservationFleetRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyCapacityReservationFleetRequest)o).DryRun),
             new SM::MemberInfo("EndDate", SMillisecondDateTime, "EndDate", "EndDate", static o => ((global::Stratus.Ec2.Model.ModifyCapacityReservationFleetRequest)o).EndDate, static (o, v) => ((global::Stratus.Ec2.Model.ModifyCapacityReservationFleetRequest)o).EndDate = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Ec2.Model.ModifyCapacityReservationFleetRequest)o).EndDate),
             new SM::MemberInfo("RemoveEndDate", SBoolean, "RemoveEndDate", "RemoveEndDate", static o => ((global::Stratus.Ec2.Model.ModifyCapacityReservationFleetRequest)o).RemoveEndDate, static (o, v) => ((global::Stratus.Ec2.Model.ModifyCapacityReservationFleetRequest)o).RemoveEndDate = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyCapacityReservationFleetRequest)o).RemoveEndDate),
             new SM::MemberInfo("TotalTargetCapacity", SInteger, "TotalTargetCapacity", "TotalTargetCapacity", static o => ((global::Stratus.Ec2.Model.ModifyCapacityReservationFleetRequest)o).TotalTargetCapacity, static (o, v) => ((global::Stratus.Ec2.Model.ModifyCapacityReservationFleetRequest)o).TotalTargetCapacity = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.ModifyCapacityReservationFleetRequest)o).TotalTargetCapacity));
-        SModifyCapacityReservationFleetResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyCapacityReservationFleetResult(),
+
+    private static void WSModifyCapacityReservationFleetResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyCapacityReservationFleetResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.ModifyCapacityReservationFleetResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.ModifyCapacityReservationFleetResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyCapacityReservationFleetResult)o).Return));
-        SModifyCapacityReservationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyCapacityReservationRequest(),
+
+    private static void WSModifyCapacityReservationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyCapacityReservationRequest(),
             new SM::MemberInfo("Accept", SBoolean, "Accept", "Accept", static o => ((global::Stratus.Ec2.Model.ModifyCapacityReservationRequest)o).Accept, static (o, v) => ((global::Stratus.Ec2.Model.ModifyCapacityReservationRequest)o).Accept = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyCapacityReservationRequest)o).Accept),
             new SM::MemberInfo("AdditionalInfo", SString, "AdditionalInfo", "AdditionalInfo", static o => ((global::Stratus.Ec2.Model.ModifyCapacityReservationRequest)o).AdditionalInfo, static (o, v) => ((global::Stratus.Ec2.Model.ModifyCapacityReservationRequest)o).AdditionalInfo = (string?)v),
             new SM::MemberInfo("CapacityReservationId", SCapacityReservationId, "CapacityReservationId", "CapacityReservationId", static o => ((global::Stratus.Ec2.Model.ModifyCapacityReservationRequest)o).CapacityReservationId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyCapacityReservationRequest)o).CapacityReservationId = (string?)v, required: true),
@@ -1016,9 +2623,13 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("EndDateType", SEndDateType, "EndDateType", "EndDateType", static o => ((global::Stratus.Ec2.Model.ModifyCapacityReservationRequest)o).EndDateType, static (o, v) => ((global::Stratus.Ec2.Model.ModifyCapacityReservationRequest)o).EndDateType = (string?)v),
             new SM::MemberInfo("InstanceCount", SInteger, "InstanceCount", "InstanceCount", static o => ((global::Stratus.Ec2.Model.ModifyCapacityReservationRequest)o).InstanceCount, static (o, v) => ((global::Stratus.Ec2.Model.ModifyCapacityReservationRequest)o).InstanceCount = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.ModifyCapacityReservationRequest)o).InstanceCount),
             new SM::MemberInfo("InstanceMatchCriteria", SInstanceMatchCriteria, "InstanceMatchCriteria", "InstanceMatchCriteria", static o => ((global::Stratus.Ec2.Model.ModifyCapacityReservationRequest)o).InstanceMatchCriteria, static (o, v) => ((global::Stratus.Ec2.Model.ModifyCapacityReservationRequest)o).InstanceMatchCriteria = (string?)v));
-        SModifyCapacityReservationResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyCapacityReservationResult(),
+
+    private static void WSModifyCapacityReservationResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyCapacityReservationResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.ModifyCapacityReservationResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.ModifyCapacityReservationResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyCapacityReservationResult)o).Return));
-        SModifyClientVpnEndpointRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyClientVpnEndpointRequest(),
+
+    private static void WSModifyClientVpnEndpointRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyClientVpnEndpointRequest(),
             new SM::MemberInfo("ClientConnectOptions", SClientConnectOptions, "ClientConnectOptions", "ClientConnectOptions", static o => ((global::Stratus.Ec2.Model.ModifyClientVpnEndpointRequest)o).ClientConnectOptions, static (o, v) => ((global::Stratus.Ec2.Model.ModifyClientVpnEndpointRequest)o).ClientConnectOptions = (global::Stratus.Ec2.Model.ClientConnectOptions?)v),
             new SM::MemberInfo("ClientLoginBannerOptions", SClientLoginBannerOptions, "ClientLoginBannerOptions", "ClientLoginBannerOptions", static o => ((global::Stratus.Ec2.Model.ModifyClientVpnEndpointRequest)o).ClientLoginBannerOptions, static (o, v) => ((global::Stratus.Ec2.Model.ModifyClientVpnEndpointRequest)o).ClientLoginBannerOptions = (global::Stratus.Ec2.Model.ClientLoginBannerOptions?)v),
             new SM::MemberInfo("ClientRouteEnforcementOptions", SClientRouteEnforcementOptions, "ClientRouteEnforcementOptions", "ClientRouteEnforcementOptions", static o => ((global::Stratus.Ec2.Model.ModifyClientVpnEndpointRequest)o).ClientRouteEnforcementOptions, static (o, v) => ((global::Stratus.Ec2.Model.ModifyClientVpnEndpointRequest)o).ClientRouteEnforcementOptions = (global::Stratus.Ec2.Model.ClientRouteEnforcementOptions?)v),
@@ -1036,29 +2647,45 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("TransitGatewayConfiguration", STransitGatewayConfigurationInputStructure, "TransitGatewayConfiguration", "TransitGatewayConfiguration", static o => ((global::Stratus.Ec2.Model.ModifyClientVpnEndpointRequest)o).TransitGatewayConfiguration, static (o, v) => ((global::Stratus.Ec2.Model.ModifyClientVpnEndpointRequest)o).TransitGatewayConfiguration = (global::Stratus.Ec2.Model.TransitGatewayConfigurationInputStructure?)v),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "VpcId", static o => ((global::Stratus.Ec2.Model.ModifyClientVpnEndpointRequest)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyClientVpnEndpointRequest)o).VpcId = (string?)v),
             new SM::MemberInfo("VpnPort", SInteger, "VpnPort", "VpnPort", static o => ((global::Stratus.Ec2.Model.ModifyClientVpnEndpointRequest)o).VpnPort, static (o, v) => ((global::Stratus.Ec2.Model.ModifyClientVpnEndpointRequest)o).VpnPort = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.ModifyClientVpnEndpointRequest)o).VpnPort));
-        SModifyClientVpnEndpointResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyClientVpnEndpointResult(),
+
+    private static void WSModifyClientVpnEndpointResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyClientVpnEndpointResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.ModifyClientVpnEndpointResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.ModifyClientVpnEndpointResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyClientVpnEndpointResult)o).Return));
-        SModifyDefaultCreditSpecificationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyDefaultCreditSpecificationRequest(),
+
+    private static void WSModifyDefaultCreditSpecificationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyDefaultCreditSpecificationRequest(),
             new SM::MemberInfo("CpuCredits", SString, "CpuCredits", "CpuCredits", static o => ((global::Stratus.Ec2.Model.ModifyDefaultCreditSpecificationRequest)o).CpuCredits, static (o, v) => ((global::Stratus.Ec2.Model.ModifyDefaultCreditSpecificationRequest)o).CpuCredits = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyDefaultCreditSpecificationRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyDefaultCreditSpecificationRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyDefaultCreditSpecificationRequest)o).DryRun),
             new SM::MemberInfo("InstanceFamily", SUnlimitedSupportedInstanceFamily, "InstanceFamily", "InstanceFamily", static o => ((global::Stratus.Ec2.Model.ModifyDefaultCreditSpecificationRequest)o).InstanceFamily, static (o, v) => ((global::Stratus.Ec2.Model.ModifyDefaultCreditSpecificationRequest)o).InstanceFamily = (string?)v, required: true));
-        SModifyDefaultCreditSpecificationResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyDefaultCreditSpecificationResult(),
+
+    private static void WSModifyDefaultCreditSpecificationResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyDefaultCreditSpecificationResult(),
             new SM::MemberInfo("InstanceFamilyCreditSpecification", SInstanceFamilyCreditSpecification, "InstanceFamilyCreditSpecification", "instanceFamilyCreditSpecification", static o => ((global::Stratus.Ec2.Model.ModifyDefaultCreditSpecificationResult)o).InstanceFamilyCreditSpecification, static (o, v) => ((global::Stratus.Ec2.Model.ModifyDefaultCreditSpecificationResult)o).InstanceFamilyCreditSpecification = (global::Stratus.Ec2.Model.InstanceFamilyCreditSpecification?)v, jsonName: "instanceFamilyCreditSpecification"));
-        SModifyEbsDefaultKmsKeyIdRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyEbsDefaultKmsKeyIdRequest(),
+
+    private static void WSModifyEbsDefaultKmsKeyIdRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyEbsDefaultKmsKeyIdRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyEbsDefaultKmsKeyIdRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyEbsDefaultKmsKeyIdRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyEbsDefaultKmsKeyIdRequest)o).DryRun),
             new SM::MemberInfo("KmsKeyId", SKmsKeyId, "KmsKeyId", "KmsKeyId", static o => ((global::Stratus.Ec2.Model.ModifyEbsDefaultKmsKeyIdRequest)o).KmsKeyId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyEbsDefaultKmsKeyIdRequest)o).KmsKeyId = (string?)v, required: true));
-        SModifyEbsDefaultKmsKeyIdResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyEbsDefaultKmsKeyIdResult(),
+
+    private static void WSModifyEbsDefaultKmsKeyIdResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyEbsDefaultKmsKeyIdResult(),
             new SM::MemberInfo("KmsKeyId", SString, "KmsKeyId", "kmsKeyId", static o => ((global::Stratus.Ec2.Model.ModifyEbsDefaultKmsKeyIdResult)o).KmsKeyId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyEbsDefaultKmsKeyIdResult)o).KmsKeyId = (string?)v, jsonName: "kmsKeyId"));
-        SModifyFleetRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyFleetRequest(),
+
+    private static void WSModifyFleetRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyFleetRequest(),
             new SM::MemberInfo("Context", SString, "Context", "Context", static o => ((global::Stratus.Ec2.Model.ModifyFleetRequest)o).Context, static (o, v) => ((global::Stratus.Ec2.Model.ModifyFleetRequest)o).Context = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyFleetRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyFleetRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyFleetRequest)o).DryRun),
             new SM::MemberInfo("ExcessCapacityTerminationPolicy", SFleetExcessCapacityTerminationPolicy, "ExcessCapacityTerminationPolicy", "ExcessCapacityTerminationPolicy", static o => ((global::Stratus.Ec2.Model.ModifyFleetRequest)o).ExcessCapacityTerminationPolicy, static (o, v) => ((global::Stratus.Ec2.Model.ModifyFleetRequest)o).ExcessCapacityTerminationPolicy = (string?)v),
             new SM::MemberInfo("FleetId", SFleetId, "FleetId", "FleetId", static o => ((global::Stratus.Ec2.Model.ModifyFleetRequest)o).FleetId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyFleetRequest)o).FleetId = (string?)v, required: true),
             new SM::MemberInfo("LaunchTemplateConfigs", SFleetLaunchTemplateConfigListRequest, "LaunchTemplateConfig", "LaunchTemplateConfig", static o => ((global::Stratus.Ec2.Model.ModifyFleetRequest)o).LaunchTemplateConfigs, static (o, v) => ((global::Stratus.Ec2.Model.ModifyFleetRequest)o).LaunchTemplateConfigs = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.FleetLaunchTemplateConfigRequest>?)v, jsonName: "LaunchTemplateConfig"),
             new SM::MemberInfo("TargetCapacitySpecification", STargetCapacitySpecificationRequest, "TargetCapacitySpecification", "TargetCapacitySpecification", static o => ((global::Stratus.Ec2.Model.ModifyFleetRequest)o).TargetCapacitySpecification, static (o, v) => ((global::Stratus.Ec2.Model.ModifyFleetRequest)o).TargetCapacitySpecification = (global::Stratus.Ec2.Model.TargetCapacitySpecificationRequest?)v));
-        SModifyFleetResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyFleetResult(),
+
+    private static void WSModifyFleetResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyFleetResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.ModifyFleetResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.ModifyFleetResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyFleetResult)o).Return));
-        SModifyFpgaImageAttributeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyFpgaImageAttributeRequest(),
+
+    private static void WSModifyFpgaImageAttributeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyFpgaImageAttributeRequest(),
             new SM::MemberInfo("Attribute", SFpgaImageAttributeName, "Attribute", "Attribute", static o => ((global::Stratus.Ec2.Model.ModifyFpgaImageAttributeRequest)o).Attribute, static (o, v) => ((global::Stratus.Ec2.Model.ModifyFpgaImageAttributeRequest)o).Attribute = (string?)v),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.ModifyFpgaImageAttributeRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.ModifyFpgaImageAttributeRequest)o).Description = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyFpgaImageAttributeRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyFpgaImageAttributeRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyFpgaImageAttributeRequest)o).DryRun),
@@ -1069,26 +2696,38 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("ProductCodes", SProductCodeStringList, "ProductCode", "ProductCode", static o => ((global::Stratus.Ec2.Model.ModifyFpgaImageAttributeRequest)o).ProductCodes, static (o, v) => ((global::Stratus.Ec2.Model.ModifyFpgaImageAttributeRequest)o).ProductCodes = (global::System.Collections.Generic.List<string>?)v, jsonName: "ProductCode"),
             new SM::MemberInfo("UserGroups", SUserGroupStringList, "UserGroup", "UserGroup", static o => ((global::Stratus.Ec2.Model.ModifyFpgaImageAttributeRequest)o).UserGroups, static (o, v) => ((global::Stratus.Ec2.Model.ModifyFpgaImageAttributeRequest)o).UserGroups = (global::System.Collections.Generic.List<string>?)v, jsonName: "UserGroup"),
             new SM::MemberInfo("UserIds", SUserIdStringList, "UserId", "UserId", static o => ((global::Stratus.Ec2.Model.ModifyFpgaImageAttributeRequest)o).UserIds, static (o, v) => ((global::Stratus.Ec2.Model.ModifyFpgaImageAttributeRequest)o).UserIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "UserId"));
-        SModifyFpgaImageAttributeResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyFpgaImageAttributeResult(),
+
+    private static void WSModifyFpgaImageAttributeResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyFpgaImageAttributeResult(),
             new SM::MemberInfo("FpgaImageAttribute", SFpgaImageAttribute, "FpgaImageAttribute", "fpgaImageAttribute", static o => ((global::Stratus.Ec2.Model.ModifyFpgaImageAttributeResult)o).FpgaImageAttribute, static (o, v) => ((global::Stratus.Ec2.Model.ModifyFpgaImageAttributeResult)o).FpgaImageAttribute = (global::Stratus.Ec2.Model.FpgaImageAttribute?)v, jsonName: "fpgaImageAttribute"));
-        SModifyHostsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyHostsRequest(),
+
+    private static void WSModifyHostsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyHostsRequest(),
             new SM::MemberInfo("AutoPlacement", SAutoPlacement, "AutoPlacement", "autoPlacement", static o => ((global::Stratus.Ec2.Model.ModifyHostsRequest)o).AutoPlacement, static (o, v) => ((global::Stratus.Ec2.Model.ModifyHostsRequest)o).AutoPlacement = (string?)v, jsonName: "autoPlacement"),
             new SM::MemberInfo("HostIds", SRequestHostIdList, "HostId", "hostId", static o => ((global::Stratus.Ec2.Model.ModifyHostsRequest)o).HostIds, static (o, v) => ((global::Stratus.Ec2.Model.ModifyHostsRequest)o).HostIds = (global::System.Collections.Generic.List<string>?)v, required: true, jsonName: "hostId"),
             new SM::MemberInfo("HostMaintenance", SHostMaintenance, "HostMaintenance", "HostMaintenance", static o => ((global::Stratus.Ec2.Model.ModifyHostsRequest)o).HostMaintenance, static (o, v) => ((global::Stratus.Ec2.Model.ModifyHostsRequest)o).HostMaintenance = (string?)v),
             new SM::MemberInfo("HostRecovery", SHostRecovery, "HostRecovery", "HostRecovery", static o => ((global::Stratus.Ec2.Model.ModifyHostsRequest)o).HostRecovery, static (o, v) => ((global::Stratus.Ec2.Model.ModifyHostsRequest)o).HostRecovery = (string?)v),
             new SM::MemberInfo("InstanceFamily", SString, "InstanceFamily", "InstanceFamily", static o => ((global::Stratus.Ec2.Model.ModifyHostsRequest)o).InstanceFamily, static (o, v) => ((global::Stratus.Ec2.Model.ModifyHostsRequest)o).InstanceFamily = (string?)v),
             new SM::MemberInfo("InstanceType", SString, "InstanceType", "InstanceType", static o => ((global::Stratus.Ec2.Model.ModifyHostsRequest)o).InstanceType, static (o, v) => ((global::Stratus.Ec2.Model.ModifyHostsRequest)o).InstanceType = (string?)v));
-        SModifyHostsResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyHostsResult(),
+
+    private static void WSModifyHostsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyHostsResult(),
             new SM::MemberInfo("Successful", SResponseHostIdList, "Successful", "successful", static o => ((global::Stratus.Ec2.Model.ModifyHostsResult)o).Successful, static (o, v) => ((global::Stratus.Ec2.Model.ModifyHostsResult)o).Successful = (global::System.Collections.Generic.List<string>?)v, jsonName: "successful"),
             new SM::MemberInfo("Unsuccessful", SUnsuccessfulItemList, "Unsuccessful", "unsuccessful", static o => ((global::Stratus.Ec2.Model.ModifyHostsResult)o).Unsuccessful, static (o, v) => ((global::Stratus.Ec2.Model.ModifyHostsResult)o).Unsuccessful = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.UnsuccessfulItem>?)v, jsonName: "unsuccessful"));
-        SModifyIdFormatRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyIdFormatRequest(),
+
+    private static void WSModifyIdFormatRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyIdFormatRequest(),
             new SM::MemberInfo("Resource", SString, "Resource", "Resource", static o => ((global::Stratus.Ec2.Model.ModifyIdFormatRequest)o).Resource, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIdFormatRequest)o).Resource = (string?)v, required: true),
             new SM::MemberInfo("UseLongIds", SBoolean, "UseLongIds", "UseLongIds", static o => ((global::Stratus.Ec2.Model.ModifyIdFormatRequest)o).UseLongIds, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIdFormatRequest)o).UseLongIds = (bool?)v, required: true, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyIdFormatRequest)o).UseLongIds));
-        SModifyIdentityIdFormatRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyIdentityIdFormatRequest(),
+
+    private static void WSModifyIdentityIdFormatRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyIdentityIdFormatRequest(),
             new SM::MemberInfo("PrincipalArn", SString, "PrincipalArn", "principalArn", static o => ((global::Stratus.Ec2.Model.ModifyIdentityIdFormatRequest)o).PrincipalArn, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIdentityIdFormatRequest)o).PrincipalArn = (string?)v, required: true, jsonName: "principalArn"),
             new SM::MemberInfo("Resource", SString, "Resource", "resource", static o => ((global::Stratus.Ec2.Model.ModifyIdentityIdFormatRequest)o).Resource, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIdentityIdFormatRequest)o).Resource = (string?)v, required: true, jsonName: "resource"),
             new SM::MemberInfo("UseLongIds", SBoolean, "UseLongIds", "useLongIds", static o => ((global::Stratus.Ec2.Model.ModifyIdentityIdFormatRequest)o).UseLongIds, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIdentityIdFormatRequest)o).UseLongIds = (bool?)v, required: true, jsonName: "useLongIds", getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyIdentityIdFormatRequest)o).UseLongIds));
-        SModifyImageAttributeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyImageAttributeRequest(),
+
+    private static void WSModifyImageAttributeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyImageAttributeRequest(),
             new SM::MemberInfo("Attribute", SString, "Attribute", "Attribute", static o => ((global::Stratus.Ec2.Model.ModifyImageAttributeRequest)o).Attribute, static (o, v) => ((global::Stratus.Ec2.Model.ModifyImageAttributeRequest)o).Attribute = (string?)v),
             new SM::MemberInfo("Description", SAttributeValue, "Description", "Description", static o => ((global::Stratus.Ec2.Model.ModifyImageAttributeRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.ModifyImageAttributeRequest)o).Description = (global::Stratus.Ec2.Model.AttributeValue?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.ModifyImageAttributeRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyImageAttributeRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyImageAttributeRequest)o).DryRun),
@@ -1102,7 +2741,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("UserGroups", SUserGroupStringList, "UserGroup", "UserGroup", static o => ((global::Stratus.Ec2.Model.ModifyImageAttributeRequest)o).UserGroups, static (o, v) => ((global::Stratus.Ec2.Model.ModifyImageAttributeRequest)o).UserGroups = (global::System.Collections.Generic.List<string>?)v, jsonName: "UserGroup"),
             new SM::MemberInfo("UserIds", SUserIdStringList, "UserId", "UserId", static o => ((global::Stratus.Ec2.Model.ModifyImageAttributeRequest)o).UserIds, static (o, v) => ((global::Stratus.Ec2.Model.ModifyImageAttributeRequest)o).UserIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "UserId"),
             new SM::MemberInfo("Value", SString, "Value", "Value", static o => ((global::Stratus.Ec2.Model.ModifyImageAttributeRequest)o).Value, static (o, v) => ((global::Stratus.Ec2.Model.ModifyImageAttributeRequest)o).Value = (string?)v));
-        SModifyInstanceAttributeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceAttributeRequest(),
+
+    private static void WSModifyInstanceAttributeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceAttributeRequest(),
             new SM::MemberInfo("Attribute", SInstanceAttributeName, "Attribute", "attribute", static o => ((global::Stratus.Ec2.Model.ModifyInstanceAttributeRequest)o).Attribute, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceAttributeRequest)o).Attribute = (string?)v, jsonName: "attribute"),
             new SM::MemberInfo("BlockDeviceMappings", SInstanceBlockDeviceMappingSpecificationList, "BlockDeviceMapping", "blockDeviceMapping", static o => ((global::Stratus.Ec2.Model.ModifyInstanceAttributeRequest)o).BlockDeviceMappings, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceAttributeRequest)o).BlockDeviceMappings = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceBlockDeviceMappingSpecification>?)v, jsonName: "blockDeviceMapping"),
             new SM::MemberInfo("DisableApiStop", SAttributeBooleanValue, "DisableApiStop", "DisableApiStop", static o => ((global::Stratus.Ec2.Model.ModifyInstanceAttributeRequest)o).DisableApiStop, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceAttributeRequest)o).DisableApiStop = (global::Stratus.Ec2.Model.AttributeBooleanValue?)v),
@@ -1120,74 +2761,110 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SriovNetSupport", SAttributeValue, "SriovNetSupport", "sriovNetSupport", static o => ((global::Stratus.Ec2.Model.ModifyInstanceAttributeRequest)o).SriovNetSupport, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceAttributeRequest)o).SriovNetSupport = (global::Stratus.Ec2.Model.AttributeValue?)v, jsonName: "sriovNetSupport"),
             new SM::MemberInfo("UserData", SBlobAttributeValue, "UserData", "userData", static o => ((global::Stratus.Ec2.Model.ModifyInstanceAttributeRequest)o).UserData, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceAttributeRequest)o).UserData = (global::Stratus.Ec2.Model.BlobAttributeValue?)v, jsonName: "userData"),
             new SM::MemberInfo("Value", SModifyInstanceAttributeValue, "Value", "value", static o => ((global::Stratus.Ec2.Model.ModifyInstanceAttributeRequest)o).Value, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceAttributeRequest)o).Value = (string?)v, jsonName: "value"));
-        SModifyInstanceAttributeUserDataRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceAttributeUserDataRequest(),
+
+    private static void WSModifyInstanceAttributeUserDataRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceAttributeUserDataRequest(),
             new SM::MemberInfo("Value", SModifyInstanceAttributeValue, "Value", "Value", static o => ((global::Stratus.Ec2.Model.ModifyInstanceAttributeUserDataRequest)o).Value, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceAttributeUserDataRequest)o).Value = (string?)v));
-        SModifyInstanceCapacityReservationAttributesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceCapacityReservationAttributesRequest(),
+
+    private static void WSModifyInstanceCapacityReservationAttributesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceCapacityReservationAttributesRequest(),
             new SM::MemberInfo("CapacityReservationSpecification", SCapacityReservationSpecification, "CapacityReservationSpecification", "CapacityReservationSpecification", static o => ((global::Stratus.Ec2.Model.ModifyInstanceCapacityReservationAttributesRequest)o).CapacityReservationSpecification, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceCapacityReservationAttributesRequest)o).CapacityReservationSpecification = (global::Stratus.Ec2.Model.CapacityReservationSpecification?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyInstanceCapacityReservationAttributesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceCapacityReservationAttributesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyInstanceCapacityReservationAttributesRequest)o).DryRun),
             new SM::MemberInfo("InstanceId", SInstanceId, "InstanceId", "InstanceId", static o => ((global::Stratus.Ec2.Model.ModifyInstanceCapacityReservationAttributesRequest)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceCapacityReservationAttributesRequest)o).InstanceId = (string?)v, required: true));
-        SModifyInstanceCapacityReservationAttributesResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceCapacityReservationAttributesResult(),
+
+    private static void WSModifyInstanceCapacityReservationAttributesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceCapacityReservationAttributesResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.ModifyInstanceCapacityReservationAttributesResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceCapacityReservationAttributesResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyInstanceCapacityReservationAttributesResult)o).Return));
-        SModifyInstanceConnectEndpointRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceConnectEndpointRequest(),
+
+    private static void WSModifyInstanceConnectEndpointRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceConnectEndpointRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyInstanceConnectEndpointRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceConnectEndpointRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyInstanceConnectEndpointRequest)o).DryRun),
             new SM::MemberInfo("InstanceConnectEndpointId", SInstanceConnectEndpointId, "InstanceConnectEndpointId", "InstanceConnectEndpointId", static o => ((global::Stratus.Ec2.Model.ModifyInstanceConnectEndpointRequest)o).InstanceConnectEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceConnectEndpointRequest)o).InstanceConnectEndpointId = (string?)v, required: true),
             new SM::MemberInfo("IpAddressType", SIpAddressType, "IpAddressType", "IpAddressType", static o => ((global::Stratus.Ec2.Model.ModifyInstanceConnectEndpointRequest)o).IpAddressType, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceConnectEndpointRequest)o).IpAddressType = (string?)v),
             new SM::MemberInfo("PreserveClientIp", SBoolean, "PreserveClientIp", "PreserveClientIp", static o => ((global::Stratus.Ec2.Model.ModifyInstanceConnectEndpointRequest)o).PreserveClientIp, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceConnectEndpointRequest)o).PreserveClientIp = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyInstanceConnectEndpointRequest)o).PreserveClientIp),
             new SM::MemberInfo("SecurityGroupIds", SSecurityGroupIdStringListRequest, "SecurityGroupId", "SecurityGroupId", static o => ((global::Stratus.Ec2.Model.ModifyInstanceConnectEndpointRequest)o).SecurityGroupIds, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceConnectEndpointRequest)o).SecurityGroupIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "SecurityGroupId"));
-        SModifyInstanceConnectEndpointResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceConnectEndpointResult(),
+
+    private static void WSModifyInstanceConnectEndpointResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceConnectEndpointResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.ModifyInstanceConnectEndpointResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceConnectEndpointResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyInstanceConnectEndpointResult)o).Return));
-        SModifyInstanceCpuOptionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceCpuOptionsRequest(),
+
+    private static void WSModifyInstanceCpuOptionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceCpuOptionsRequest(),
             new SM::MemberInfo("CoreCount", SInteger, "CoreCount", "CoreCount", static o => ((global::Stratus.Ec2.Model.ModifyInstanceCpuOptionsRequest)o).CoreCount, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceCpuOptionsRequest)o).CoreCount = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.ModifyInstanceCpuOptionsRequest)o).CoreCount),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyInstanceCpuOptionsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceCpuOptionsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyInstanceCpuOptionsRequest)o).DryRun),
             new SM::MemberInfo("InstanceId", SInstanceId, "InstanceId", "InstanceId", static o => ((global::Stratus.Ec2.Model.ModifyInstanceCpuOptionsRequest)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceCpuOptionsRequest)o).InstanceId = (string?)v, required: true),
             new SM::MemberInfo("NestedVirtualization", SNestedVirtualizationSpecification, "NestedVirtualization", "NestedVirtualization", static o => ((global::Stratus.Ec2.Model.ModifyInstanceCpuOptionsRequest)o).NestedVirtualization, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceCpuOptionsRequest)o).NestedVirtualization = (string?)v),
             new SM::MemberInfo("ThreadsPerCore", SInteger, "ThreadsPerCore", "ThreadsPerCore", static o => ((global::Stratus.Ec2.Model.ModifyInstanceCpuOptionsRequest)o).ThreadsPerCore, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceCpuOptionsRequest)o).ThreadsPerCore = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.ModifyInstanceCpuOptionsRequest)o).ThreadsPerCore));
-        SModifyInstanceCpuOptionsResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceCpuOptionsResult(),
+
+    private static void WSModifyInstanceCpuOptionsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceCpuOptionsResult(),
             new SM::MemberInfo("CoreCount", SInteger, "CoreCount", "coreCount", static o => ((global::Stratus.Ec2.Model.ModifyInstanceCpuOptionsResult)o).CoreCount, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceCpuOptionsResult)o).CoreCount = (int?)v, jsonName: "coreCount", getInt32: static o => ((global::Stratus.Ec2.Model.ModifyInstanceCpuOptionsResult)o).CoreCount),
             new SM::MemberInfo("InstanceId", SInstanceId, "InstanceId", "instanceId", static o => ((global::Stratus.Ec2.Model.ModifyInstanceCpuOptionsResult)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceCpuOptionsResult)o).InstanceId = (string?)v, jsonName: "instanceId"),
             new SM::MemberInfo("NestedVirtualization", SNestedVirtualizationSpecification, "NestedVirtualization", "nestedVirtualization", static o => ((global::Stratus.Ec2.Model.ModifyInstanceCpuOptionsResult)o).NestedVirtualization, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceCpuOptionsResult)o).NestedVirtualization = (string?)v, jsonName: "nestedVirtualization"),
             new SM::MemberInfo("ThreadsPerCore", SInteger, "ThreadsPerCore", "threadsPerCore", static o => ((global::Stratus.Ec2.Model.ModifyInstanceCpuOptionsResult)o).ThreadsPerCore, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceCpuOptionsResult)o).ThreadsPerCore = (int?)v, jsonName: "threadsPerCore", getInt32: static o => ((global::Stratus.Ec2.Model.ModifyInstanceCpuOptionsResult)o).ThreadsPerCore));
-        SModifyInstanceCreditSpecificationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceCreditSpecificationRequest(),
+
+    private static void WSModifyInstanceCreditSpecificationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceCreditSpecificationRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.ModifyInstanceCreditSpecificationRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceCreditSpecificationRequest)o).ClientToken = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyInstanceCreditSpecificationRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceCreditSpecificationRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyInstanceCreditSpecificationRequest)o).DryRun),
             new SM::MemberInfo("InstanceCreditSpecifications", SInstanceCreditSpecificationListRequest, "InstanceCreditSpecification", "InstanceCreditSpecification", static o => ((global::Stratus.Ec2.Model.ModifyInstanceCreditSpecificationRequest)o).InstanceCreditSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceCreditSpecificationRequest)o).InstanceCreditSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceCreditSpecificationRequest>?)v, required: true, jsonName: "InstanceCreditSpecification"));
-        SModifyInstanceCreditSpecificationResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceCreditSpecificationResult(),
+
+    private static void WSModifyInstanceCreditSpecificationResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceCreditSpecificationResult(),
             new SM::MemberInfo("SuccessfulInstanceCreditSpecifications", SSuccessfulInstanceCreditSpecificationSet, "SuccessfulInstanceCreditSpecificationSet", "successfulInstanceCreditSpecificationSet", static o => ((global::Stratus.Ec2.Model.ModifyInstanceCreditSpecificationResult)o).SuccessfulInstanceCreditSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceCreditSpecificationResult)o).SuccessfulInstanceCreditSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SuccessfulInstanceCreditSpecificationItem>?)v, jsonName: "successfulInstanceCreditSpecificationSet"),
             new SM::MemberInfo("UnsuccessfulInstanceCreditSpecifications", SUnsuccessfulInstanceCreditSpecificationSet, "UnsuccessfulInstanceCreditSpecificationSet", "unsuccessfulInstanceCreditSpecificationSet", static o => ((global::Stratus.Ec2.Model.ModifyInstanceCreditSpecificationResult)o).UnsuccessfulInstanceCreditSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceCreditSpecificationResult)o).UnsuccessfulInstanceCreditSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.UnsuccessfulInstanceCreditSpecificationItem>?)v, jsonName: "unsuccessfulInstanceCreditSpecificationSet"));
-        SModifyInstanceEventStartTimeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceEventStartTimeRequest(),
+
+    private static void WSModifyInstanceEventStartTimeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceEventStartTimeRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyInstanceEventStartTimeRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceEventStartTimeRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyInstanceEventStartTimeRequest)o).DryRun),
             new SM::MemberInfo("InstanceEventId", SString, "InstanceEventId", "InstanceEventId", static o => ((global::Stratus.Ec2.Model.ModifyInstanceEventStartTimeRequest)o).InstanceEventId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceEventStartTimeRequest)o).InstanceEventId = (string?)v, required: true),
             new SM::MemberInfo("InstanceId", SInstanceId, "InstanceId", "InstanceId", static o => ((global::Stratus.Ec2.Model.ModifyInstanceEventStartTimeRequest)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceEventStartTimeRequest)o).InstanceId = (string?)v, required: true),
             new SM::MemberInfo("NotBefore", SDateTime, "NotBefore", "NotBefore", static o => ((global::Stratus.Ec2.Model.ModifyInstanceEventStartTimeRequest)o).NotBefore, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceEventStartTimeRequest)o).NotBefore = (global::System.DateTime?)v, required: true, getTimestamp: static o => ((global::Stratus.Ec2.Model.ModifyInstanceEventStartTimeRequest)o).NotBefore));
-        SModifyInstanceEventStartTimeResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceEventStartTimeResult(),
+
+    private static void WSModifyInstanceEventStartTimeResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceEventStartTimeResult(),
             new SM::MemberInfo("Event", SInstanceStatusEvent, "Event", "event", static o => ((global::Stratus.Ec2.Model.ModifyInstanceEventStartTimeResult)o).Event, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceEventStartTimeResult)o).Event = (global::Stratus.Ec2.Model.InstanceStatusEvent?)v, jsonName: "event"));
-        SModifyInstanceEventWindowRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceEventWindowRequest(),
+
+    private static void WSModifyInstanceEventWindowRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceEventWindowRequest(),
             new SM::MemberInfo("CronExpression", SInstanceEventWindowCronExpression, "CronExpression", "CronExpression", static o => ((global::Stratus.Ec2.Model.ModifyInstanceEventWindowRequest)o).CronExpression, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceEventWindowRequest)o).CronExpression = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyInstanceEventWindowRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceEventWindowRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyInstanceEventWindowRequest)o).DryRun),
             new SM::MemberInfo("InstanceEventWindowId", SInstanceEventWindowId, "InstanceEventWindowId", "InstanceEventWindowId", static o => ((global::Stratus.Ec2.Model.ModifyInstanceEventWindowRequest)o).InstanceEventWindowId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceEventWindowRequest)o).InstanceEventWindowId = (string?)v, required: true),
             new SM::MemberInfo("Name", SString, "Name", "Name", static o => ((global::Stratus.Ec2.Model.ModifyInstanceEventWindowRequest)o).Name, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceEventWindowRequest)o).Name = (string?)v),
             new SM::MemberInfo("TimeRanges", SInstanceEventWindowTimeRangeRequestSet, "TimeRange", "TimeRange", static o => ((global::Stratus.Ec2.Model.ModifyInstanceEventWindowRequest)o).TimeRanges, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceEventWindowRequest)o).TimeRanges = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceEventWindowTimeRangeRequest>?)v, jsonName: "TimeRange"));
-        SModifyInstanceEventWindowResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceEventWindowResult(),
+
+    private static void WSModifyInstanceEventWindowResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceEventWindowResult(),
             new SM::MemberInfo("InstanceEventWindow", SInstanceEventWindow, "InstanceEventWindow", "instanceEventWindow", static o => ((global::Stratus.Ec2.Model.ModifyInstanceEventWindowResult)o).InstanceEventWindow, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceEventWindowResult)o).InstanceEventWindow = (global::Stratus.Ec2.Model.InstanceEventWindow?)v, jsonName: "instanceEventWindow"));
-        SModifyInstanceMaintenanceOptionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceMaintenanceOptionsRequest(),
+
+    private static void WSModifyInstanceMaintenanceOptionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceMaintenanceOptionsRequest(),
             new SM::MemberInfo("AutoRecovery", SInstanceAutoRecoveryState, "AutoRecovery", "AutoRecovery", static o => ((global::Stratus.Ec2.Model.ModifyInstanceMaintenanceOptionsRequest)o).AutoRecovery, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceMaintenanceOptionsRequest)o).AutoRecovery = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyInstanceMaintenanceOptionsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceMaintenanceOptionsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyInstanceMaintenanceOptionsRequest)o).DryRun),
             new SM::MemberInfo("InstanceId", SInstanceId, "InstanceId", "InstanceId", static o => ((global::Stratus.Ec2.Model.ModifyInstanceMaintenanceOptionsRequest)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceMaintenanceOptionsRequest)o).InstanceId = (string?)v, required: true),
             new SM::MemberInfo("RebootMigration", SInstanceRebootMigrationState, "RebootMigration", "RebootMigration", static o => ((global::Stratus.Ec2.Model.ModifyInstanceMaintenanceOptionsRequest)o).RebootMigration, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceMaintenanceOptionsRequest)o).RebootMigration = (string?)v));
-        SModifyInstanceMaintenanceOptionsResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceMaintenanceOptionsResult(),
+
+    private static void WSModifyInstanceMaintenanceOptionsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceMaintenanceOptionsResult(),
             new SM::MemberInfo("AutoRecovery", SInstanceAutoRecoveryState, "AutoRecovery", "autoRecovery", static o => ((global::Stratus.Ec2.Model.ModifyInstanceMaintenanceOptionsResult)o).AutoRecovery, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceMaintenanceOptionsResult)o).AutoRecovery = (string?)v, jsonName: "autoRecovery"),
             new SM::MemberInfo("InstanceId", SString, "InstanceId", "instanceId", static o => ((global::Stratus.Ec2.Model.ModifyInstanceMaintenanceOptionsResult)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceMaintenanceOptionsResult)o).InstanceId = (string?)v, jsonName: "instanceId"),
             new SM::MemberInfo("RebootMigration", SInstanceRebootMigrationState, "RebootMigration", "rebootMigration", static o => ((global::Stratus.Ec2.Model.ModifyInstanceMaintenanceOptionsResult)o).RebootMigration, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceMaintenanceOptionsResult)o).RebootMigration = (string?)v, jsonName: "rebootMigration"));
-        SModifyInstanceMetadataDefaultsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceMetadataDefaultsRequest(),
+
+    private static void WSModifyInstanceMetadataDefaultsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceMetadataDefaultsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyInstanceMetadataDefaultsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceMetadataDefaultsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyInstanceMetadataDefaultsRequest)o).DryRun),
             new SM::MemberInfo("HttpEndpoint", SDefaultInstanceMetadataEndpointState, "HttpEndpoint", "HttpEndpoint", static o => ((global::Stratus.Ec2.Model.ModifyInstanceMetadataDefaultsRequest)o).HttpEndpoint, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceMetadataDefaultsRequest)o).HttpEndpoint = (string?)v),
             new SM::MemberInfo("HttpPutResponseHopLimit", SBoxedInteger, "HttpPutResponseHopLimit", "HttpPutResponseHopLimit", static o => ((global::Stratus.Ec2.Model.ModifyInstanceMetadataDefaultsRequest)o).HttpPutResponseHopLimit, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceMetadataDefaultsRequest)o).HttpPutResponseHopLimit = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.ModifyInstanceMetadataDefaultsRequest)o).HttpPutResponseHopLimit),
             new SM::MemberInfo("HttpTokens", SMetadataDefaultHttpTokensState, "HttpTokens", "HttpTokens", static o => ((global::Stratus.Ec2.Model.ModifyInstanceMetadataDefaultsRequest)o).HttpTokens, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceMetadataDefaultsRequest)o).HttpTokens = (string?)v),
             new SM::MemberInfo("HttpTokensEnforced", SDefaultHttpTokensEnforcedState, "HttpTokensEnforced", "HttpTokensEnforced", static o => ((global::Stratus.Ec2.Model.ModifyInstanceMetadataDefaultsRequest)o).HttpTokensEnforced, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceMetadataDefaultsRequest)o).HttpTokensEnforced = (string?)v),
             new SM::MemberInfo("InstanceMetadataTags", SDefaultInstanceMetadataTagsState, "InstanceMetadataTags", "InstanceMetadataTags", static o => ((global::Stratus.Ec2.Model.ModifyInstanceMetadataDefaultsRequest)o).InstanceMetadataTags, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceMetadataDefaultsRequest)o).InstanceMetadataTags = (string?)v));
-        SModifyInstanceMetadataDefaultsResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceMetadataDefaultsResult(),
+
+    private static void WSModifyInstanceMetadataDefaultsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceMetadataDefaultsResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.ModifyInstanceMetadataDefaultsResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceMetadataDefaultsResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyInstanceMetadataDefaultsResult)o).Return));
-        SModifyInstanceMetadataOptionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceMetadataOptionsRequest(),
+
+    private static void WSModifyInstanceMetadataOptionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceMetadataOptionsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyInstanceMetadataOptionsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceMetadataOptionsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyInstanceMetadataOptionsRequest)o).DryRun),
             new SM::MemberInfo("HttpEndpoint", SInstanceMetadataEndpointState, "HttpEndpoint", "HttpEndpoint", static o => ((global::Stratus.Ec2.Model.ModifyInstanceMetadataOptionsRequest)o).HttpEndpoint, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceMetadataOptionsRequest)o).HttpEndpoint = (string?)v),
             new SM::MemberInfo("HttpProtocolIpv6", SInstanceMetadataProtocolState, "HttpProtocolIpv6", "HttpProtocolIpv6", static o => ((global::Stratus.Ec2.Model.ModifyInstanceMetadataOptionsRequest)o).HttpProtocolIpv6, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceMetadataOptionsRequest)o).HttpProtocolIpv6 = (string?)v),
@@ -1195,17 +2872,25 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("HttpTokens", SHttpTokensState, "HttpTokens", "HttpTokens", static o => ((global::Stratus.Ec2.Model.ModifyInstanceMetadataOptionsRequest)o).HttpTokens, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceMetadataOptionsRequest)o).HttpTokens = (string?)v),
             new SM::MemberInfo("InstanceId", SInstanceId, "InstanceId", "InstanceId", static o => ((global::Stratus.Ec2.Model.ModifyInstanceMetadataOptionsRequest)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceMetadataOptionsRequest)o).InstanceId = (string?)v, required: true),
             new SM::MemberInfo("InstanceMetadataTags", SInstanceMetadataTagsState, "InstanceMetadataTags", "InstanceMetadataTags", static o => ((global::Stratus.Ec2.Model.ModifyInstanceMetadataOptionsRequest)o).InstanceMetadataTags, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceMetadataOptionsRequest)o).InstanceMetadataTags = (string?)v));
-        SModifyInstanceMetadataOptionsResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceMetadataOptionsResult(),
+
+    private static void WSModifyInstanceMetadataOptionsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceMetadataOptionsResult(),
             new SM::MemberInfo("InstanceId", SString, "InstanceId", "instanceId", static o => ((global::Stratus.Ec2.Model.ModifyInstanceMetadataOptionsResult)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceMetadataOptionsResult)o).InstanceId = (string?)v, jsonName: "instanceId"),
             new SM::MemberInfo("InstanceMetadataOptions", SInstanceMetadataOptionsResponse, "InstanceMetadataOptions", "instanceMetadataOptions", static o => ((global::Stratus.Ec2.Model.ModifyInstanceMetadataOptionsResult)o).InstanceMetadataOptions, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceMetadataOptionsResult)o).InstanceMetadataOptions = (global::Stratus.Ec2.Model.InstanceMetadataOptionsResponse?)v, jsonName: "instanceMetadataOptions"));
-        SModifyInstanceNetworkPerformanceRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceNetworkPerformanceRequest(),
+
+    private static void WSModifyInstanceNetworkPerformanceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceNetworkPerformanceRequest(),
             new SM::MemberInfo("BandwidthWeighting", SInstanceBandwidthWeighting, "BandwidthWeighting", "BandwidthWeighting", static o => ((global::Stratus.Ec2.Model.ModifyInstanceNetworkPerformanceRequest)o).BandwidthWeighting, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceNetworkPerformanceRequest)o).BandwidthWeighting = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyInstanceNetworkPerformanceRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceNetworkPerformanceRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyInstanceNetworkPerformanceRequest)o).DryRun),
             new SM::MemberInfo("InstanceId", SInstanceId, "InstanceId", "InstanceId", static o => ((global::Stratus.Ec2.Model.ModifyInstanceNetworkPerformanceRequest)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceNetworkPerformanceRequest)o).InstanceId = (string?)v, required: true));
-        SModifyInstanceNetworkPerformanceResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceNetworkPerformanceResult(),
+
+    private static void WSModifyInstanceNetworkPerformanceResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstanceNetworkPerformanceResult(),
             new SM::MemberInfo("BandwidthWeighting", SInstanceBandwidthWeighting, "BandwidthWeighting", "bandwidthWeighting", static o => ((global::Stratus.Ec2.Model.ModifyInstanceNetworkPerformanceResult)o).BandwidthWeighting, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceNetworkPerformanceResult)o).BandwidthWeighting = (string?)v, jsonName: "bandwidthWeighting"),
             new SM::MemberInfo("InstanceId", SInstanceId, "InstanceId", "instanceId", static o => ((global::Stratus.Ec2.Model.ModifyInstanceNetworkPerformanceResult)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstanceNetworkPerformanceResult)o).InstanceId = (string?)v, jsonName: "instanceId"));
-        SModifyInstancePlacementRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstancePlacementRequest(),
+
+    private static void WSModifyInstancePlacementRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstancePlacementRequest(),
             new SM::MemberInfo("Affinity", SAffinity, "Affinity", "affinity", static o => ((global::Stratus.Ec2.Model.ModifyInstancePlacementRequest)o).Affinity, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstancePlacementRequest)o).Affinity = (string?)v, jsonName: "affinity"),
             new SM::MemberInfo("GroupId", SPlacementGroupId, "GroupId", "GroupId", static o => ((global::Stratus.Ec2.Model.ModifyInstancePlacementRequest)o).GroupId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstancePlacementRequest)o).GroupId = (string?)v),
             new SM::MemberInfo("GroupName", SPlacementGroupName, "GroupName", "GroupName", static o => ((global::Stratus.Ec2.Model.ModifyInstancePlacementRequest)o).GroupName, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstancePlacementRequest)o).GroupName = (string?)v),
@@ -1214,23 +2899,35 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("InstanceId", SInstanceId, "InstanceId", "instanceId", static o => ((global::Stratus.Ec2.Model.ModifyInstancePlacementRequest)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstancePlacementRequest)o).InstanceId = (string?)v, required: true, jsonName: "instanceId"),
             new SM::MemberInfo("PartitionNumber", SInteger, "PartitionNumber", "PartitionNumber", static o => ((global::Stratus.Ec2.Model.ModifyInstancePlacementRequest)o).PartitionNumber, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstancePlacementRequest)o).PartitionNumber = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.ModifyInstancePlacementRequest)o).PartitionNumber),
             new SM::MemberInfo("Tenancy", SHostTenancy, "Tenancy", "tenancy", static o => ((global::Stratus.Ec2.Model.ModifyInstancePlacementRequest)o).Tenancy, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstancePlacementRequest)o).Tenancy = (string?)v, jsonName: "tenancy"));
-        SModifyInstancePlacementResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstancePlacementResult(),
+
+    private static void WSModifyInstancePlacementResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyInstancePlacementResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.ModifyInstancePlacementResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.ModifyInstancePlacementResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyInstancePlacementResult)o).Return));
-        SModifyIpamPolicyAllocationRulesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyIpamPolicyAllocationRulesRequest(),
+
+    private static void WSModifyIpamPolicyAllocationRulesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyIpamPolicyAllocationRulesRequest(),
             new SM::MemberInfo("AllocationRules", SIpamPolicyAllocationRuleListRequest, "AllocationRule", "AllocationRule", static o => ((global::Stratus.Ec2.Model.ModifyIpamPolicyAllocationRulesRequest)o).AllocationRules, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamPolicyAllocationRulesRequest)o).AllocationRules = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPolicyAllocationRuleRequest>?)v, jsonName: "AllocationRule"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyIpamPolicyAllocationRulesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamPolicyAllocationRulesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyIpamPolicyAllocationRulesRequest)o).DryRun),
             new SM::MemberInfo("IpamPolicyId", SIpamPolicyId, "IpamPolicyId", "IpamPolicyId", static o => ((global::Stratus.Ec2.Model.ModifyIpamPolicyAllocationRulesRequest)o).IpamPolicyId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamPolicyAllocationRulesRequest)o).IpamPolicyId = (string?)v, required: true),
             new SM::MemberInfo("Locale", SString, "Locale", "Locale", static o => ((global::Stratus.Ec2.Model.ModifyIpamPolicyAllocationRulesRequest)o).Locale, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamPolicyAllocationRulesRequest)o).Locale = (string?)v, required: true),
             new SM::MemberInfo("ResourceType", SIpamPolicyResourceType, "ResourceType", "ResourceType", static o => ((global::Stratus.Ec2.Model.ModifyIpamPolicyAllocationRulesRequest)o).ResourceType, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamPolicyAllocationRulesRequest)o).ResourceType = (string?)v, required: true));
-        SModifyIpamPolicyAllocationRulesResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyIpamPolicyAllocationRulesResult(),
+
+    private static void WSModifyIpamPolicyAllocationRulesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyIpamPolicyAllocationRulesResult(),
             new SM::MemberInfo("IpamPolicyDocument", SIpamPolicyDocument, "IpamPolicyDocument", "ipamPolicyDocument", static o => ((global::Stratus.Ec2.Model.ModifyIpamPolicyAllocationRulesResult)o).IpamPolicyDocument, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamPolicyAllocationRulesResult)o).IpamPolicyDocument = (global::Stratus.Ec2.Model.IpamPolicyDocument?)v, jsonName: "ipamPolicyDocument"));
-        SModifyIpamPoolAllocationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyIpamPoolAllocationRequest(),
+
+    private static void WSModifyIpamPoolAllocationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyIpamPoolAllocationRequest(),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.ModifyIpamPoolAllocationRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamPoolAllocationRequest)o).Description = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyIpamPoolAllocationRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamPoolAllocationRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyIpamPoolAllocationRequest)o).DryRun),
             new SM::MemberInfo("IpamPoolAllocationId", SIpamPoolAllocationId, "IpamPoolAllocationId", "IpamPoolAllocationId", static o => ((global::Stratus.Ec2.Model.ModifyIpamPoolAllocationRequest)o).IpamPoolAllocationId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamPoolAllocationRequest)o).IpamPoolAllocationId = (string?)v, required: true));
-        SModifyIpamPoolAllocationResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyIpamPoolAllocationResult(),
+
+    private static void WSModifyIpamPoolAllocationResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyIpamPoolAllocationResult(),
             new SM::MemberInfo("IpamPoolAllocation", SIpamPoolAllocation, "IpamPoolAllocation", "ipamPoolAllocation", static o => ((global::Stratus.Ec2.Model.ModifyIpamPoolAllocationResult)o).IpamPoolAllocation, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamPoolAllocationResult)o).IpamPoolAllocation = (global::Stratus.Ec2.Model.IpamPoolAllocation?)v, jsonName: "ipamPoolAllocation"));
-        SModifyIpamPoolRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyIpamPoolRequest(),
+
+    private static void WSModifyIpamPoolRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyIpamPoolRequest(),
             new SM::MemberInfo("AddAllocationResourceTags", SRequestIpamResourceTagList, "AddAllocationResourceTag", "AddAllocationResourceTag", static o => ((global::Stratus.Ec2.Model.ModifyIpamPoolRequest)o).AddAllocationResourceTags, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamPoolRequest)o).AddAllocationResourceTags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RequestIpamResourceTag>?)v, jsonName: "AddAllocationResourceTag"),
             new SM::MemberInfo("AllocationDefaultNetmaskLength", SIpamNetmaskLength, "AllocationDefaultNetmaskLength", "AllocationDefaultNetmaskLength", static o => ((global::Stratus.Ec2.Model.ModifyIpamPoolRequest)o).AllocationDefaultNetmaskLength, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamPoolRequest)o).AllocationDefaultNetmaskLength = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.ModifyIpamPoolRequest)o).AllocationDefaultNetmaskLength),
             new SM::MemberInfo("AllocationMaxNetmaskLength", SIpamNetmaskLength, "AllocationMaxNetmaskLength", "AllocationMaxNetmaskLength", static o => ((global::Stratus.Ec2.Model.ModifyIpamPoolRequest)o).AllocationMaxNetmaskLength, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamPoolRequest)o).AllocationMaxNetmaskLength = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.ModifyIpamPoolRequest)o).AllocationMaxNetmaskLength),
@@ -1241,24 +2938,36 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyIpamPoolRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamPoolRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyIpamPoolRequest)o).DryRun),
             new SM::MemberInfo("IpamPoolId", SIpamPoolId, "IpamPoolId", "IpamPoolId", static o => ((global::Stratus.Ec2.Model.ModifyIpamPoolRequest)o).IpamPoolId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamPoolRequest)o).IpamPoolId = (string?)v, required: true),
             new SM::MemberInfo("RemoveAllocationResourceTags", SRequestIpamResourceTagList, "RemoveAllocationResourceTag", "RemoveAllocationResourceTag", static o => ((global::Stratus.Ec2.Model.ModifyIpamPoolRequest)o).RemoveAllocationResourceTags, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamPoolRequest)o).RemoveAllocationResourceTags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RequestIpamResourceTag>?)v, jsonName: "RemoveAllocationResourceTag"));
-        SModifyIpamPoolResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyIpamPoolResult(),
+
+    private static void WSModifyIpamPoolResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyIpamPoolResult(),
             new SM::MemberInfo("IpamPool", SIpamPool, "IpamPool", "ipamPool", static o => ((global::Stratus.Ec2.Model.ModifyIpamPoolResult)o).IpamPool, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamPoolResult)o).IpamPool = (global::Stratus.Ec2.Model.IpamPool?)v, jsonName: "ipamPool"));
-        SModifyIpamPrefixListResolverRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyIpamPrefixListResolverRequest(),
+
+    private static void WSModifyIpamPrefixListResolverRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyIpamPrefixListResolverRequest(),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.ModifyIpamPrefixListResolverRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamPrefixListResolverRequest)o).Description = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyIpamPrefixListResolverRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamPrefixListResolverRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyIpamPrefixListResolverRequest)o).DryRun),
             new SM::MemberInfo("IpamPrefixListResolverId", SIpamPrefixListResolverId, "IpamPrefixListResolverId", "IpamPrefixListResolverId", static o => ((global::Stratus.Ec2.Model.ModifyIpamPrefixListResolverRequest)o).IpamPrefixListResolverId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamPrefixListResolverRequest)o).IpamPrefixListResolverId = (string?)v, required: true),
             new SM::MemberInfo("Rules", SIpamPrefixListResolverRuleRequestSet, "Rule", "Rule", static o => ((global::Stratus.Ec2.Model.ModifyIpamPrefixListResolverRequest)o).Rules, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamPrefixListResolverRequest)o).Rules = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpamPrefixListResolverRuleRequest>?)v, jsonName: "Rule"));
-        SModifyIpamPrefixListResolverResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyIpamPrefixListResolverResult(),
+
+    private static void WSModifyIpamPrefixListResolverResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyIpamPrefixListResolverResult(),
             new SM::MemberInfo("IpamPrefixListResolver", SIpamPrefixListResolver, "IpamPrefixListResolver", "ipamPrefixListResolver", static o => ((global::Stratus.Ec2.Model.ModifyIpamPrefixListResolverResult)o).IpamPrefixListResolver, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamPrefixListResolverResult)o).IpamPrefixListResolver = (global::Stratus.Ec2.Model.IpamPrefixListResolver?)v, jsonName: "ipamPrefixListResolver"));
-        SModifyIpamPrefixListResolverTargetRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyIpamPrefixListResolverTargetRequest(),
+
+    private static void WSModifyIpamPrefixListResolverTargetRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyIpamPrefixListResolverTargetRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.ModifyIpamPrefixListResolverTargetRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamPrefixListResolverTargetRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DesiredVersion", SBoxedLong, "DesiredVersion", "DesiredVersion", static o => ((global::Stratus.Ec2.Model.ModifyIpamPrefixListResolverTargetRequest)o).DesiredVersion, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamPrefixListResolverTargetRequest)o).DesiredVersion = (long?)v, getInt64: static o => ((global::Stratus.Ec2.Model.ModifyIpamPrefixListResolverTargetRequest)o).DesiredVersion),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyIpamPrefixListResolverTargetRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamPrefixListResolverTargetRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyIpamPrefixListResolverTargetRequest)o).DryRun),
             new SM::MemberInfo("IpamPrefixListResolverTargetId", SIpamPrefixListResolverTargetId, "IpamPrefixListResolverTargetId", "IpamPrefixListResolverTargetId", static o => ((global::Stratus.Ec2.Model.ModifyIpamPrefixListResolverTargetRequest)o).IpamPrefixListResolverTargetId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamPrefixListResolverTargetRequest)o).IpamPrefixListResolverTargetId = (string?)v, required: true),
             new SM::MemberInfo("TrackLatestVersion", SBoxedBoolean, "TrackLatestVersion", "TrackLatestVersion", static o => ((global::Stratus.Ec2.Model.ModifyIpamPrefixListResolverTargetRequest)o).TrackLatestVersion, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamPrefixListResolverTargetRequest)o).TrackLatestVersion = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyIpamPrefixListResolverTargetRequest)o).TrackLatestVersion));
-        SModifyIpamPrefixListResolverTargetResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyIpamPrefixListResolverTargetResult(),
+
+    private static void WSModifyIpamPrefixListResolverTargetResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyIpamPrefixListResolverTargetResult(),
             new SM::MemberInfo("IpamPrefixListResolverTarget", SIpamPrefixListResolverTarget, "IpamPrefixListResolverTarget", "ipamPrefixListResolverTarget", static o => ((global::Stratus.Ec2.Model.ModifyIpamPrefixListResolverTargetResult)o).IpamPrefixListResolverTarget, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamPrefixListResolverTargetResult)o).IpamPrefixListResolverTarget = (global::Stratus.Ec2.Model.IpamPrefixListResolverTarget?)v, jsonName: "ipamPrefixListResolverTarget"));
-        SModifyIpamRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyIpamRequest(),
+
+    private static void WSModifyIpamRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyIpamRequest(),
             new SM::MemberInfo("AddOperatingRegions", SAddIpamOperatingRegionSet, "AddOperatingRegion", "AddOperatingRegion", static o => ((global::Stratus.Ec2.Model.ModifyIpamRequest)o).AddOperatingRegions, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamRequest)o).AddOperatingRegions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AddIpamOperatingRegion>?)v, jsonName: "AddOperatingRegion"),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.ModifyIpamRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamRequest)o).Description = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyIpamRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyIpamRequest)o).DryRun),
@@ -1267,7 +2976,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("MeteredAccount", SIpamMeteredAccount, "MeteredAccount", "MeteredAccount", static o => ((global::Stratus.Ec2.Model.ModifyIpamRequest)o).MeteredAccount, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamRequest)o).MeteredAccount = (string?)v),
             new SM::MemberInfo("RemoveOperatingRegions", SRemoveIpamOperatingRegionSet, "RemoveOperatingRegion", "RemoveOperatingRegion", static o => ((global::Stratus.Ec2.Model.ModifyIpamRequest)o).RemoveOperatingRegions, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamRequest)o).RemoveOperatingRegions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RemoveIpamOperatingRegion>?)v, jsonName: "RemoveOperatingRegion"),
             new SM::MemberInfo("Tier", SIpamTier, "Tier", "Tier", static o => ((global::Stratus.Ec2.Model.ModifyIpamRequest)o).Tier, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamRequest)o).Tier = (string?)v));
-        SModifyIpamResourceCidrRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyIpamResourceCidrRequest(),
+
+    private static void WSModifyIpamResourceCidrRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyIpamResourceCidrRequest(),
             new SM::MemberInfo("CurrentIpamScopeId", SIpamScopeId, "CurrentIpamScopeId", "CurrentIpamScopeId", static o => ((global::Stratus.Ec2.Model.ModifyIpamResourceCidrRequest)o).CurrentIpamScopeId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamResourceCidrRequest)o).CurrentIpamScopeId = (string?)v, required: true),
             new SM::MemberInfo("DestinationIpamScopeId", SIpamScopeId, "DestinationIpamScopeId", "DestinationIpamScopeId", static o => ((global::Stratus.Ec2.Model.ModifyIpamResourceCidrRequest)o).DestinationIpamScopeId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamResourceCidrRequest)o).DestinationIpamScopeId = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyIpamResourceCidrRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamResourceCidrRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyIpamResourceCidrRequest)o).DryRun),
@@ -1275,9 +2986,13 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("ResourceCidr", SString, "ResourceCidr", "ResourceCidr", static o => ((global::Stratus.Ec2.Model.ModifyIpamResourceCidrRequest)o).ResourceCidr, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamResourceCidrRequest)o).ResourceCidr = (string?)v, required: true),
             new SM::MemberInfo("ResourceId", SString, "ResourceId", "ResourceId", static o => ((global::Stratus.Ec2.Model.ModifyIpamResourceCidrRequest)o).ResourceId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamResourceCidrRequest)o).ResourceId = (string?)v, required: true),
             new SM::MemberInfo("ResourceRegion", SString, "ResourceRegion", "ResourceRegion", static o => ((global::Stratus.Ec2.Model.ModifyIpamResourceCidrRequest)o).ResourceRegion, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamResourceCidrRequest)o).ResourceRegion = (string?)v, required: true));
-        SModifyIpamResourceCidrResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyIpamResourceCidrResult(),
+
+    private static void WSModifyIpamResourceCidrResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyIpamResourceCidrResult(),
             new SM::MemberInfo("IpamResourceCidr", SIpamResourceCidr, "IpamResourceCidr", "ipamResourceCidr", static o => ((global::Stratus.Ec2.Model.ModifyIpamResourceCidrResult)o).IpamResourceCidr, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamResourceCidrResult)o).IpamResourceCidr = (global::Stratus.Ec2.Model.IpamResourceCidr?)v, jsonName: "ipamResourceCidr"));
-        SModifyIpamResourceDiscoveryRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyIpamResourceDiscoveryRequest(),
+
+    private static void WSModifyIpamResourceDiscoveryRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyIpamResourceDiscoveryRequest(),
             new SM::MemberInfo("AddOperatingRegions", SAddIpamOperatingRegionSet, "AddOperatingRegion", "AddOperatingRegion", static o => ((global::Stratus.Ec2.Model.ModifyIpamResourceDiscoveryRequest)o).AddOperatingRegions, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamResourceDiscoveryRequest)o).AddOperatingRegions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AddIpamOperatingRegion>?)v, jsonName: "AddOperatingRegion"),
             new SM::MemberInfo("AddOrganizationalUnitExclusions", SAddIpamOrganizationalUnitExclusionSet, "AddOrganizationalUnitExclusion", "AddOrganizationalUnitExclusion", static o => ((global::Stratus.Ec2.Model.ModifyIpamResourceDiscoveryRequest)o).AddOrganizationalUnitExclusions, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamResourceDiscoveryRequest)o).AddOrganizationalUnitExclusions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AddIpamOrganizationalUnitExclusion>?)v, jsonName: "AddOrganizationalUnitExclusion"),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.ModifyIpamResourceDiscoveryRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamResourceDiscoveryRequest)o).Description = (string?)v),
@@ -1285,36 +3000,54 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("IpamResourceDiscoveryId", SIpamResourceDiscoveryId, "IpamResourceDiscoveryId", "IpamResourceDiscoveryId", static o => ((global::Stratus.Ec2.Model.ModifyIpamResourceDiscoveryRequest)o).IpamResourceDiscoveryId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamResourceDiscoveryRequest)o).IpamResourceDiscoveryId = (string?)v, required: true),
             new SM::MemberInfo("RemoveOperatingRegions", SRemoveIpamOperatingRegionSet, "RemoveOperatingRegion", "RemoveOperatingRegion", static o => ((global::Stratus.Ec2.Model.ModifyIpamResourceDiscoveryRequest)o).RemoveOperatingRegions, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamResourceDiscoveryRequest)o).RemoveOperatingRegions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RemoveIpamOperatingRegion>?)v, jsonName: "RemoveOperatingRegion"),
             new SM::MemberInfo("RemoveOrganizationalUnitExclusions", SRemoveIpamOrganizationalUnitExclusionSet, "RemoveOrganizationalUnitExclusion", "RemoveOrganizationalUnitExclusion", static o => ((global::Stratus.Ec2.Model.ModifyIpamResourceDiscoveryRequest)o).RemoveOrganizationalUnitExclusions, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamResourceDiscoveryRequest)o).RemoveOrganizationalUnitExclusions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RemoveIpamOrganizationalUnitExclusion>?)v, jsonName: "RemoveOrganizationalUnitExclusion"));
-        SModifyIpamResourceDiscoveryResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyIpamResourceDiscoveryResult(),
+
+    private static void WSModifyIpamResourceDiscoveryResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyIpamResourceDiscoveryResult(),
             new SM::MemberInfo("IpamResourceDiscovery", SIpamResourceDiscovery, "IpamResourceDiscovery", "ipamResourceDiscovery", static o => ((global::Stratus.Ec2.Model.ModifyIpamResourceDiscoveryResult)o).IpamResourceDiscovery, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamResourceDiscoveryResult)o).IpamResourceDiscovery = (global::Stratus.Ec2.Model.IpamResourceDiscovery?)v, jsonName: "ipamResourceDiscovery"));
-        SModifyIpamResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyIpamResult(),
+
+    private static void WSModifyIpamResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyIpamResult(),
             new SM::MemberInfo("Ipam", SIpam, "Ipam", "ipam", static o => ((global::Stratus.Ec2.Model.ModifyIpamResult)o).Ipam, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamResult)o).Ipam = (global::Stratus.Ec2.Model.Ipam?)v, jsonName: "ipam"));
-        SModifyIpamScopeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyIpamScopeRequest(),
+
+    private static void WSModifyIpamScopeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyIpamScopeRequest(),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.ModifyIpamScopeRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamScopeRequest)o).Description = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyIpamScopeRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamScopeRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyIpamScopeRequest)o).DryRun),
             new SM::MemberInfo("ExternalAuthorityConfiguration", SExternalAuthorityConfiguration, "ExternalAuthorityConfiguration", "ExternalAuthorityConfiguration", static o => ((global::Stratus.Ec2.Model.ModifyIpamScopeRequest)o).ExternalAuthorityConfiguration, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamScopeRequest)o).ExternalAuthorityConfiguration = (global::Stratus.Ec2.Model.ExternalAuthorityConfiguration?)v),
             new SM::MemberInfo("IpamScopeId", SIpamScopeId, "IpamScopeId", "IpamScopeId", static o => ((global::Stratus.Ec2.Model.ModifyIpamScopeRequest)o).IpamScopeId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamScopeRequest)o).IpamScopeId = (string?)v, required: true),
             new SM::MemberInfo("RemoveExternalAuthorityConfiguration", SBoolean, "RemoveExternalAuthorityConfiguration", "RemoveExternalAuthorityConfiguration", static o => ((global::Stratus.Ec2.Model.ModifyIpamScopeRequest)o).RemoveExternalAuthorityConfiguration, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamScopeRequest)o).RemoveExternalAuthorityConfiguration = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyIpamScopeRequest)o).RemoveExternalAuthorityConfiguration));
-        SModifyIpamScopeResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyIpamScopeResult(),
+
+    private static void WSModifyIpamScopeResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyIpamScopeResult(),
             new SM::MemberInfo("IpamScope", SIpamScope, "IpamScope", "ipamScope", static o => ((global::Stratus.Ec2.Model.ModifyIpamScopeResult)o).IpamScope, static (o, v) => ((global::Stratus.Ec2.Model.ModifyIpamScopeResult)o).IpamScope = (global::Stratus.Ec2.Model.IpamScope?)v, jsonName: "ipamScope"));
-        SModifyLaunchTemplateRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyLaunchTemplateRequest(),
+
+    private static void WSModifyLaunchTemplateRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyLaunchTemplateRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.ModifyLaunchTemplateRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.ModifyLaunchTemplateRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DefaultVersion", SString, "SetDefaultVersion", "SetDefaultVersion", static o => ((global::Stratus.Ec2.Model.ModifyLaunchTemplateRequest)o).DefaultVersion, static (o, v) => ((global::Stratus.Ec2.Model.ModifyLaunchTemplateRequest)o).DefaultVersion = (string?)v, jsonName: "SetDefaultVersion"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyLaunchTemplateRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyLaunchTemplateRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyLaunchTemplateRequest)o).DryRun),
             new SM::MemberInfo("LaunchTemplateId", SLaunchTemplateId, "LaunchTemplateId", "LaunchTemplateId", static o => ((global::Stratus.Ec2.Model.ModifyLaunchTemplateRequest)o).LaunchTemplateId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyLaunchTemplateRequest)o).LaunchTemplateId = (string?)v),
             new SM::MemberInfo("LaunchTemplateName", SLaunchTemplateName, "LaunchTemplateName", "LaunchTemplateName", static o => ((global::Stratus.Ec2.Model.ModifyLaunchTemplateRequest)o).LaunchTemplateName, static (o, v) => ((global::Stratus.Ec2.Model.ModifyLaunchTemplateRequest)o).LaunchTemplateName = (string?)v));
-        SModifyLaunchTemplateResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyLaunchTemplateResult(),
+
+    private static void WSModifyLaunchTemplateResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyLaunchTemplateResult(),
             new SM::MemberInfo("LaunchTemplate", SLaunchTemplate, "LaunchTemplate", "launchTemplate", static o => ((global::Stratus.Ec2.Model.ModifyLaunchTemplateResult)o).LaunchTemplate, static (o, v) => ((global::Stratus.Ec2.Model.ModifyLaunchTemplateResult)o).LaunchTemplate = (global::Stratus.Ec2.Model.LaunchTemplate?)v, jsonName: "launchTemplate"));
-        SModifyLocalGatewayRouteRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyLocalGatewayRouteRequest(),
+
+    private static void WSModifyLocalGatewayRouteRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyLocalGatewayRouteRequest(),
             new SM::MemberInfo("DestinationCidrBlock", SString, "DestinationCidrBlock", "DestinationCidrBlock", static o => ((global::Stratus.Ec2.Model.ModifyLocalGatewayRouteRequest)o).DestinationCidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.ModifyLocalGatewayRouteRequest)o).DestinationCidrBlock = (string?)v),
             new SM::MemberInfo("DestinationPrefixListId", SPrefixListResourceId, "DestinationPrefixListId", "DestinationPrefixListId", static o => ((global::Stratus.Ec2.Model.ModifyLocalGatewayRouteRequest)o).DestinationPrefixListId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyLocalGatewayRouteRequest)o).DestinationPrefixListId = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyLocalGatewayRouteRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyLocalGatewayRouteRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyLocalGatewayRouteRequest)o).DryRun),
             new SM::MemberInfo("LocalGatewayRouteTableId", SLocalGatewayRoutetableId, "LocalGatewayRouteTableId", "LocalGatewayRouteTableId", static o => ((global::Stratus.Ec2.Model.ModifyLocalGatewayRouteRequest)o).LocalGatewayRouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyLocalGatewayRouteRequest)o).LocalGatewayRouteTableId = (string?)v, required: true),
             new SM::MemberInfo("LocalGatewayVirtualInterfaceGroupId", SLocalGatewayVirtualInterfaceGroupId, "LocalGatewayVirtualInterfaceGroupId", "LocalGatewayVirtualInterfaceGroupId", static o => ((global::Stratus.Ec2.Model.ModifyLocalGatewayRouteRequest)o).LocalGatewayVirtualInterfaceGroupId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyLocalGatewayRouteRequest)o).LocalGatewayVirtualInterfaceGroupId = (string?)v),
             new SM::MemberInfo("NetworkInterfaceId", SNetworkInterfaceId, "NetworkInterfaceId", "NetworkInterfaceId", static o => ((global::Stratus.Ec2.Model.ModifyLocalGatewayRouteRequest)o).NetworkInterfaceId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyLocalGatewayRouteRequest)o).NetworkInterfaceId = (string?)v));
-        SModifyLocalGatewayRouteResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyLocalGatewayRouteResult(),
+
+    private static void WSModifyLocalGatewayRouteResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyLocalGatewayRouteResult(),
             new SM::MemberInfo("Route", SLocalGatewayRoute, "Route", "route", static o => ((global::Stratus.Ec2.Model.ModifyLocalGatewayRouteResult)o).Route, static (o, v) => ((global::Stratus.Ec2.Model.ModifyLocalGatewayRouteResult)o).Route = (global::Stratus.Ec2.Model.LocalGatewayRoute?)v, jsonName: "route"));
-        SModifyManagedPrefixListRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyManagedPrefixListRequest(),
+
+    private static void WSModifyManagedPrefixListRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyManagedPrefixListRequest(),
             new SM::MemberInfo("AddEntries", SAddPrefixListEntries, "AddEntry", "AddEntry", static o => ((global::Stratus.Ec2.Model.ModifyManagedPrefixListRequest)o).AddEntries, static (o, v) => ((global::Stratus.Ec2.Model.ModifyManagedPrefixListRequest)o).AddEntries = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AddPrefixListEntry>?)v, jsonName: "AddEntry"),
             new SM::MemberInfo("CurrentVersion", SLong, "CurrentVersion", "CurrentVersion", static o => ((global::Stratus.Ec2.Model.ModifyManagedPrefixListRequest)o).CurrentVersion, static (o, v) => ((global::Stratus.Ec2.Model.ModifyManagedPrefixListRequest)o).CurrentVersion = (long?)v, getInt64: static o => ((global::Stratus.Ec2.Model.ModifyManagedPrefixListRequest)o).CurrentVersion),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyManagedPrefixListRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyManagedPrefixListRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyManagedPrefixListRequest)o).DryRun),
@@ -1323,14 +3056,22 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("PrefixListId", SPrefixListResourceId, "PrefixListId", "PrefixListId", static o => ((global::Stratus.Ec2.Model.ModifyManagedPrefixListRequest)o).PrefixListId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyManagedPrefixListRequest)o).PrefixListId = (string?)v, required: true),
             new SM::MemberInfo("PrefixListName", SString, "PrefixListName", "PrefixListName", static o => ((global::Stratus.Ec2.Model.ModifyManagedPrefixListRequest)o).PrefixListName, static (o, v) => ((global::Stratus.Ec2.Model.ModifyManagedPrefixListRequest)o).PrefixListName = (string?)v),
             new SM::MemberInfo("RemoveEntries", SRemovePrefixListEntries, "RemoveEntry", "RemoveEntry", static o => ((global::Stratus.Ec2.Model.ModifyManagedPrefixListRequest)o).RemoveEntries, static (o, v) => ((global::Stratus.Ec2.Model.ModifyManagedPrefixListRequest)o).RemoveEntries = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RemovePrefixListEntry>?)v, jsonName: "RemoveEntry"));
-        SModifyManagedPrefixListResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyManagedPrefixListResult(),
+
+    private static void WSModifyManagedPrefixListResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyManagedPrefixListResult(),
             new SM::MemberInfo("PrefixList", SManagedPrefixList, "PrefixList", "prefixList", static o => ((global::Stratus.Ec2.Model.ModifyManagedPrefixListResult)o).PrefixList, static (o, v) => ((global::Stratus.Ec2.Model.ModifyManagedPrefixListResult)o).PrefixList = (global::Stratus.Ec2.Model.ManagedPrefixList?)v, jsonName: "prefixList"));
-        SModifyManagedResourceVisibilityRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyManagedResourceVisibilityRequest(),
+
+    private static void WSModifyManagedResourceVisibilityRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyManagedResourceVisibilityRequest(),
             new SM::MemberInfo("DefaultVisibility", SManagedResourceDefaultVisibility, "DefaultVisibility", "DefaultVisibility", static o => ((global::Stratus.Ec2.Model.ModifyManagedResourceVisibilityRequest)o).DefaultVisibility, static (o, v) => ((global::Stratus.Ec2.Model.ModifyManagedResourceVisibilityRequest)o).DefaultVisibility = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyManagedResourceVisibilityRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyManagedResourceVisibilityRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyManagedResourceVisibilityRequest)o).DryRun));
-        SModifyManagedResourceVisibilityResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyManagedResourceVisibilityResult(),
+
+    private static void WSModifyManagedResourceVisibilityResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyManagedResourceVisibilityResult(),
             new SM::MemberInfo("Visibility", SManagedResourceVisibilitySettings, "Visibility", "visibility", static o => ((global::Stratus.Ec2.Model.ModifyManagedResourceVisibilityResult)o).Visibility, static (o, v) => ((global::Stratus.Ec2.Model.ModifyManagedResourceVisibilityResult)o).Visibility = (global::Stratus.Ec2.Model.ManagedResourceVisibilitySettings?)v, jsonName: "visibility"));
-        SModifyNetworkInterfaceAttributeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyNetworkInterfaceAttributeRequest(),
+
+    private static void WSModifyNetworkInterfaceAttributeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyNetworkInterfaceAttributeRequest(),
             new SM::MemberInfo("AssociatePublicIpAddress", SBoolean, "AssociatePublicIpAddress", "AssociatePublicIpAddress", static o => ((global::Stratus.Ec2.Model.ModifyNetworkInterfaceAttributeRequest)o).AssociatePublicIpAddress, static (o, v) => ((global::Stratus.Ec2.Model.ModifyNetworkInterfaceAttributeRequest)o).AssociatePublicIpAddress = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyNetworkInterfaceAttributeRequest)o).AssociatePublicIpAddress),
             new SM::MemberInfo("AssociatedSubnetIds", SSubnetIdList, "AssociatedSubnetId", "AssociatedSubnetId", static o => ((global::Stratus.Ec2.Model.ModifyNetworkInterfaceAttributeRequest)o).AssociatedSubnetIds, static (o, v) => ((global::Stratus.Ec2.Model.ModifyNetworkInterfaceAttributeRequest)o).AssociatedSubnetIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "AssociatedSubnetId"),
             new SM::MemberInfo("Attachment", SNetworkInterfaceAttachmentChanges, "Attachment", "attachment", static o => ((global::Stratus.Ec2.Model.ModifyNetworkInterfaceAttributeRequest)o).Attachment, static (o, v) => ((global::Stratus.Ec2.Model.ModifyNetworkInterfaceAttributeRequest)o).Attachment = (global::Stratus.Ec2.Model.NetworkInterfaceAttachmentChanges?)v, jsonName: "attachment"),
@@ -1342,41 +3083,63 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Groups", SSecurityGroupIdStringList, "SecurityGroupId", "SecurityGroupId", static o => ((global::Stratus.Ec2.Model.ModifyNetworkInterfaceAttributeRequest)o).Groups, static (o, v) => ((global::Stratus.Ec2.Model.ModifyNetworkInterfaceAttributeRequest)o).Groups = (global::System.Collections.Generic.List<string>?)v, jsonName: "SecurityGroupId"),
             new SM::MemberInfo("NetworkInterfaceId", SNetworkInterfaceId, "NetworkInterfaceId", "networkInterfaceId", static o => ((global::Stratus.Ec2.Model.ModifyNetworkInterfaceAttributeRequest)o).NetworkInterfaceId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyNetworkInterfaceAttributeRequest)o).NetworkInterfaceId = (string?)v, required: true, jsonName: "networkInterfaceId"),
             new SM::MemberInfo("SourceDestCheck", SAttributeBooleanValue, "SourceDestCheck", "sourceDestCheck", static o => ((global::Stratus.Ec2.Model.ModifyNetworkInterfaceAttributeRequest)o).SourceDestCheck, static (o, v) => ((global::Stratus.Ec2.Model.ModifyNetworkInterfaceAttributeRequest)o).SourceDestCheck = (global::Stratus.Ec2.Model.AttributeBooleanValue?)v, jsonName: "sourceDestCheck"));
-        SModifyPrivateDnsNameOptionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyPrivateDnsNameOptionsRequest(),
+
+    private static void WSModifyPrivateDnsNameOptionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyPrivateDnsNameOptionsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyPrivateDnsNameOptionsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyPrivateDnsNameOptionsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyPrivateDnsNameOptionsRequest)o).DryRun),
             new SM::MemberInfo("EnableResourceNameDnsAAAARecord", SBoolean, "EnableResourceNameDnsAAAARecord", "EnableResourceNameDnsAAAARecord", static o => ((global::Stratus.Ec2.Model.ModifyPrivateDnsNameOptionsRequest)o).EnableResourceNameDnsAAAARecord, static (o, v) => ((global::Stratus.Ec2.Model.ModifyPrivateDnsNameOptionsRequest)o).EnableResourceNameDnsAAAARecord = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyPrivateDnsNameOptionsRequest)o).EnableResourceNameDnsAAAARecord),
             new SM::MemberInfo("EnableResourceNameDnsARecord", SBoolean, "EnableResourceNameDnsARecord", "EnableResourceNameDnsARecord", static o => ((global::Stratus.Ec2.Model.ModifyPrivateDnsNameOptionsRequest)o).EnableResourceNameDnsARecord, static (o, v) => ((global::Stratus.Ec2.Model.ModifyPrivateDnsNameOptionsRequest)o).EnableResourceNameDnsARecord = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyPrivateDnsNameOptionsRequest)o).EnableResourceNameDnsARecord),
             new SM::MemberInfo("InstanceId", SInstanceId, "InstanceId", "InstanceId", static o => ((global::Stratus.Ec2.Model.ModifyPrivateDnsNameOptionsRequest)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyPrivateDnsNameOptionsRequest)o).InstanceId = (string?)v, required: true),
             new SM::MemberInfo("PrivateDnsHostnameType", SHostnameType, "PrivateDnsHostnameType", "PrivateDnsHostnameType", static o => ((global::Stratus.Ec2.Model.ModifyPrivateDnsNameOptionsRequest)o).PrivateDnsHostnameType, static (o, v) => ((global::Stratus.Ec2.Model.ModifyPrivateDnsNameOptionsRequest)o).PrivateDnsHostnameType = (string?)v));
-        SModifyPrivateDnsNameOptionsResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyPrivateDnsNameOptionsResult(),
+
+    private static void WSModifyPrivateDnsNameOptionsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyPrivateDnsNameOptionsResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.ModifyPrivateDnsNameOptionsResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.ModifyPrivateDnsNameOptionsResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyPrivateDnsNameOptionsResult)o).Return));
-        SModifyPublicIpDnsNameOptionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyPublicIpDnsNameOptionsRequest(),
+
+    private static void WSModifyPublicIpDnsNameOptionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyPublicIpDnsNameOptionsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyPublicIpDnsNameOptionsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyPublicIpDnsNameOptionsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyPublicIpDnsNameOptionsRequest)o).DryRun),
             new SM::MemberInfo("HostnameType", SPublicIpDnsOption, "HostnameType", "HostnameType", static o => ((global::Stratus.Ec2.Model.ModifyPublicIpDnsNameOptionsRequest)o).HostnameType, static (o, v) => ((global::Stratus.Ec2.Model.ModifyPublicIpDnsNameOptionsRequest)o).HostnameType = (string?)v, required: true),
             new SM::MemberInfo("NetworkInterfaceId", SNetworkInterfaceId, "NetworkInterfaceId", "NetworkInterfaceId", static o => ((global::Stratus.Ec2.Model.ModifyPublicIpDnsNameOptionsRequest)o).NetworkInterfaceId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyPublicIpDnsNameOptionsRequest)o).NetworkInterfaceId = (string?)v, required: true));
-        SModifyPublicIpDnsNameOptionsResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyPublicIpDnsNameOptionsResult(),
+
+    private static void WSModifyPublicIpDnsNameOptionsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyPublicIpDnsNameOptionsResult(),
             new SM::MemberInfo("Successful", SBoolean, "Successful", "successful", static o => ((global::Stratus.Ec2.Model.ModifyPublicIpDnsNameOptionsResult)o).Successful, static (o, v) => ((global::Stratus.Ec2.Model.ModifyPublicIpDnsNameOptionsResult)o).Successful = (bool?)v, jsonName: "successful", getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyPublicIpDnsNameOptionsResult)o).Successful));
-        SModifyReservedInstancesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyReservedInstancesRequest(),
+
+    private static void WSModifyReservedInstancesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyReservedInstancesRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "clientToken", static o => ((global::Stratus.Ec2.Model.ModifyReservedInstancesRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.ModifyReservedInstancesRequest)o).ClientToken = (string?)v, jsonName: "clientToken"),
             new SM::MemberInfo("ReservedInstancesIds", SReservedInstancesIdStringList, "ReservedInstancesId", "ReservedInstancesId", static o => ((global::Stratus.Ec2.Model.ModifyReservedInstancesRequest)o).ReservedInstancesIds, static (o, v) => ((global::Stratus.Ec2.Model.ModifyReservedInstancesRequest)o).ReservedInstancesIds = (global::System.Collections.Generic.List<string>?)v, required: true, jsonName: "ReservedInstancesId"),
             new SM::MemberInfo("TargetConfigurations", SReservedInstancesConfigurationList, "ReservedInstancesConfigurationSetItemType", "ReservedInstancesConfigurationSetItemType", static o => ((global::Stratus.Ec2.Model.ModifyReservedInstancesRequest)o).TargetConfigurations, static (o, v) => ((global::Stratus.Ec2.Model.ModifyReservedInstancesRequest)o).TargetConfigurations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ReservedInstancesConfiguration>?)v, required: true, jsonName: "ReservedInstancesConfigurationSetItemType"));
-        SModifyReservedInstancesResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyReservedInstancesResult(),
+
+    private static void WSModifyReservedInstancesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyReservedInstancesResult(),
             new SM::MemberInfo("ReservedInstancesModificationId", SString, "ReservedInstancesModificationId", "reservedInstancesModificationId", static o => ((global::Stratus.Ec2.Model.ModifyReservedInstancesResult)o).ReservedInstancesModificationId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyReservedInstancesResult)o).ReservedInstancesModificationId = (string?)v, jsonName: "reservedInstancesModificationId"));
-        SModifyRouteServerRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyRouteServerRequest(),
+
+    private static void WSModifyRouteServerRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyRouteServerRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyRouteServerRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyRouteServerRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyRouteServerRequest)o).DryRun),
             new SM::MemberInfo("PersistRoutes", SRouteServerPersistRoutesAction, "PersistRoutes", "PersistRoutes", static o => ((global::Stratus.Ec2.Model.ModifyRouteServerRequest)o).PersistRoutes, static (o, v) => ((global::Stratus.Ec2.Model.ModifyRouteServerRequest)o).PersistRoutes = (string?)v),
             new SM::MemberInfo("PersistRoutesDuration", SBoxedLong, "PersistRoutesDuration", "PersistRoutesDuration", static o => ((global::Stratus.Ec2.Model.ModifyRouteServerRequest)o).PersistRoutesDuration, static (o, v) => ((global::Stratus.Ec2.Model.ModifyRouteServerRequest)o).PersistRoutesDuration = (long?)v, getInt64: static o => ((global::Stratus.Ec2.Model.ModifyRouteServerRequest)o).PersistRoutesDuration),
             new SM::MemberInfo("RouteServerId", SRouteServerId, "RouteServerId", "RouteServerId", static o => ((global::Stratus.Ec2.Model.ModifyRouteServerRequest)o).RouteServerId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyRouteServerRequest)o).RouteServerId = (string?)v, required: true),
             new SM::MemberInfo("SnsNotificationsEnabled", SBoolean, "SnsNotificationsEnabled", "SnsNotificationsEnabled", static o => ((global::Stratus.Ec2.Model.ModifyRouteServerRequest)o).SnsNotificationsEnabled, static (o, v) => ((global::Stratus.Ec2.Model.ModifyRouteServerRequest)o).SnsNotificationsEnabled = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyRouteServerRequest)o).SnsNotificationsEnabled));
-        SModifyRouteServerResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyRouteServerResult(),
+
+    private static void WSModifyRouteServerResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyRouteServerResult(),
             new SM::MemberInfo("RouteServer", SRouteServer, "RouteServer", "routeServer", static o => ((global::Stratus.Ec2.Model.ModifyRouteServerResult)o).RouteServer, static (o, v) => ((global::Stratus.Ec2.Model.ModifyRouteServerResult)o).RouteServer = (global::Stratus.Ec2.Model.RouteServer?)v, jsonName: "routeServer"));
-        SModifySecurityGroupRulesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifySecurityGroupRulesRequest(),
+
+    private static void WSModifySecurityGroupRulesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifySecurityGroupRulesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifySecurityGroupRulesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifySecurityGroupRulesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifySecurityGroupRulesRequest)o).DryRun),
             new SM::MemberInfo("GroupId", SSecurityGroupId, "GroupId", "GroupId", static o => ((global::Stratus.Ec2.Model.ModifySecurityGroupRulesRequest)o).GroupId, static (o, v) => ((global::Stratus.Ec2.Model.ModifySecurityGroupRulesRequest)o).GroupId = (string?)v, required: true),
             new SM::MemberInfo("SecurityGroupRules", SSecurityGroupRuleUpdateList, "SecurityGroupRule", "SecurityGroupRule", static o => ((global::Stratus.Ec2.Model.ModifySecurityGroupRulesRequest)o).SecurityGroupRules, static (o, v) => ((global::Stratus.Ec2.Model.ModifySecurityGroupRulesRequest)o).SecurityGroupRules = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecurityGroupRuleUpdate>?)v, required: true, jsonName: "SecurityGroupRule"));
-        SModifySecurityGroupRulesResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifySecurityGroupRulesResult(),
+
+    private static void WSModifySecurityGroupRulesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifySecurityGroupRulesResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.ModifySecurityGroupRulesResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.ModifySecurityGroupRulesResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.ModifySecurityGroupRulesResult)o).Return));
-        SModifySnapshotAttributeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifySnapshotAttributeRequest(),
+
+    private static void WSModifySnapshotAttributeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifySnapshotAttributeRequest(),
             new SM::MemberInfo("Attribute", SSnapshotAttributeName, "Attribute", "Attribute", static o => ((global::Stratus.Ec2.Model.ModifySnapshotAttributeRequest)o).Attribute, static (o, v) => ((global::Stratus.Ec2.Model.ModifySnapshotAttributeRequest)o).Attribute = (string?)v),
             new SM::MemberInfo("CreateVolumePermission", SCreateVolumePermissionModifications, "CreateVolumePermission", "CreateVolumePermission", static o => ((global::Stratus.Ec2.Model.ModifySnapshotAttributeRequest)o).CreateVolumePermission, static (o, v) => ((global::Stratus.Ec2.Model.ModifySnapshotAttributeRequest)o).CreateVolumePermission = (global::Stratus.Ec2.Model.CreateVolumePermissionModifications?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.ModifySnapshotAttributeRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifySnapshotAttributeRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.ModifySnapshotAttributeRequest)o).DryRun),
@@ -1384,23 +3147,33 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("OperationType", SOperationType, "OperationType", "OperationType", static o => ((global::Stratus.Ec2.Model.ModifySnapshotAttributeRequest)o).OperationType, static (o, v) => ((global::Stratus.Ec2.Model.ModifySnapshotAttributeRequest)o).OperationType = (string?)v),
             new SM::MemberInfo("SnapshotId", SSnapshotId, "SnapshotId", "SnapshotId", static o => ((global::Stratus.Ec2.Model.ModifySnapshotAttributeRequest)o).SnapshotId, static (o, v) => ((global::Stratus.Ec2.Model.ModifySnapshotAttributeRequest)o).SnapshotId = (string?)v, required: true),
             new SM::MemberInfo("UserIds", SUserIdStringList, "UserId", "UserId", static o => ((global::Stratus.Ec2.Model.ModifySnapshotAttributeRequest)o).UserIds, static (o, v) => ((global::Stratus.Ec2.Model.ModifySnapshotAttributeRequest)o).UserIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "UserId"));
-        SModifySnapshotTierRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifySnapshotTierRequest(),
+
+    private static void WSModifySnapshotTierRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifySnapshotTierRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifySnapshotTierRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifySnapshotTierRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifySnapshotTierRequest)o).DryRun),
             new SM::MemberInfo("SnapshotId", SSnapshotId, "SnapshotId", "SnapshotId", static o => ((global::Stratus.Ec2.Model.ModifySnapshotTierRequest)o).SnapshotId, static (o, v) => ((global::Stratus.Ec2.Model.ModifySnapshotTierRequest)o).SnapshotId = (string?)v, required: true),
             new SM::MemberInfo("StorageTier", STargetStorageTier, "StorageTier", "StorageTier", static o => ((global::Stratus.Ec2.Model.ModifySnapshotTierRequest)o).StorageTier, static (o, v) => ((global::Stratus.Ec2.Model.ModifySnapshotTierRequest)o).StorageTier = (string?)v));
-        SModifySnapshotTierResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifySnapshotTierResult(),
+
+    private static void WSModifySnapshotTierResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifySnapshotTierResult(),
             new SM::MemberInfo("SnapshotId", SString, "SnapshotId", "snapshotId", static o => ((global::Stratus.Ec2.Model.ModifySnapshotTierResult)o).SnapshotId, static (o, v) => ((global::Stratus.Ec2.Model.ModifySnapshotTierResult)o).SnapshotId = (string?)v, jsonName: "snapshotId"),
             new SM::MemberInfo("TieringStartTime", SMillisecondDateTime, "TieringStartTime", "tieringStartTime", static o => ((global::Stratus.Ec2.Model.ModifySnapshotTierResult)o).TieringStartTime, static (o, v) => ((global::Stratus.Ec2.Model.ModifySnapshotTierResult)o).TieringStartTime = (global::System.DateTime?)v, jsonName: "tieringStartTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.ModifySnapshotTierResult)o).TieringStartTime));
-        SModifySpotFleetRequestRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifySpotFleetRequestRequest(),
+
+    private static void WSModifySpotFleetRequestRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifySpotFleetRequestRequest(),
             new SM::MemberInfo("Context", SString, "Context", "Context", static o => ((global::Stratus.Ec2.Model.ModifySpotFleetRequestRequest)o).Context, static (o, v) => ((global::Stratus.Ec2.Model.ModifySpotFleetRequestRequest)o).Context = (string?)v),
             new SM::MemberInfo("ExcessCapacityTerminationPolicy", SExcessCapacityTerminationPolicy, "ExcessCapacityTerminationPolicy", "excessCapacityTerminationPolicy", static o => ((global::Stratus.Ec2.Model.ModifySpotFleetRequestRequest)o).ExcessCapacityTerminationPolicy, static (o, v) => ((global::Stratus.Ec2.Model.ModifySpotFleetRequestRequest)o).ExcessCapacityTerminationPolicy = (string?)v, jsonName: "excessCapacityTerminationPolicy"),
             new SM::MemberInfo("LaunchTemplateConfigs", SLaunchTemplateConfigList, "LaunchTemplateConfig", "LaunchTemplateConfig", static o => ((global::Stratus.Ec2.Model.ModifySpotFleetRequestRequest)o).LaunchTemplateConfigs, static (o, v) => ((global::Stratus.Ec2.Model.ModifySpotFleetRequestRequest)o).LaunchTemplateConfigs = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchTemplateConfig>?)v, jsonName: "LaunchTemplateConfig"),
             new SM::MemberInfo("OnDemandTargetCapacity", SInteger, "OnDemandTargetCapacity", "OnDemandTargetCapacity", static o => ((global::Stratus.Ec2.Model.ModifySpotFleetRequestRequest)o).OnDemandTargetCapacity, static (o, v) => ((global::Stratus.Ec2.Model.ModifySpotFleetRequestRequest)o).OnDemandTargetCapacity = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.ModifySpotFleetRequestRequest)o).OnDemandTargetCapacity),
             new SM::MemberInfo("SpotFleetRequestId", SSpotFleetRequestId, "SpotFleetRequestId", "spotFleetRequestId", static o => ((global::Stratus.Ec2.Model.ModifySpotFleetRequestRequest)o).SpotFleetRequestId, static (o, v) => ((global::Stratus.Ec2.Model.ModifySpotFleetRequestRequest)o).SpotFleetRequestId = (string?)v, required: true, jsonName: "spotFleetRequestId"),
             new SM::MemberInfo("TargetCapacity", SInteger, "TargetCapacity", "targetCapacity", static o => ((global::Stratus.Ec2.Model.ModifySpotFleetRequestRequest)o).TargetCapacity, static (o, v) => ((global::Stratus.Ec2.Model.ModifySpotFleetRequestRequest)o).TargetCapacity = (int?)v, jsonName: "targetCapacity", getInt32: static o => ((global::Stratus.Ec2.Model.ModifySpotFleetRequestRequest)o).TargetCapacity));
-        SModifySpotFleetRequestResponse.InitStructure(static () => new global::Stratus.Ec2.Model.ModifySpotFleetRequestResponse(),
+
+    private static void WSModifySpotFleetRequestResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifySpotFleetRequestResponse(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.ModifySpotFleetRequestResponse)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.ModifySpotFleetRequestResponse)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.ModifySpotFleetRequestResponse)o).Return));
-        SModifySubnetAttributeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifySubnetAttributeRequest(),
+
+    private static void WSModifySubnetAttributeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifySubnetAttributeRequest(),
             new SM::MemberInfo("AssignIpv6AddressOnCreation", SAttributeBooleanValue, "AssignIpv6AddressOnCreation", "AssignIpv6AddressOnCreation", static o => ((global::Stratus.Ec2.Model.ModifySubnetAttributeRequest)o).AssignIpv6AddressOnCreation, static (o, v) => ((global::Stratus.Ec2.Model.ModifySubnetAttributeRequest)o).AssignIpv6AddressOnCreation = (global::Stratus.Ec2.Model.AttributeBooleanValue?)v),
             new SM::MemberInfo("CustomerOwnedIpv4Pool", SCoipPoolId, "CustomerOwnedIpv4Pool", "CustomerOwnedIpv4Pool", static o => ((global::Stratus.Ec2.Model.ModifySubnetAttributeRequest)o).CustomerOwnedIpv4Pool, static (o, v) => ((global::Stratus.Ec2.Model.ModifySubnetAttributeRequest)o).CustomerOwnedIpv4Pool = (string?)v),
             new SM::MemberInfo("DisableLniAtDeviceIndex", SAttributeBooleanValue, "DisableLniAtDeviceIndex", "DisableLniAtDeviceIndex", static o => ((global::Stratus.Ec2.Model.ModifySubnetAttributeRequest)o).DisableLniAtDeviceIndex, static (o, v) => ((global::Stratus.Ec2.Model.ModifySubnetAttributeRequest)o).DisableLniAtDeviceIndex = (global::Stratus.Ec2.Model.AttributeBooleanValue?)v),
@@ -1412,14 +3185,20 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("MapPublicIpOnLaunch", SAttributeBooleanValue, "MapPublicIpOnLaunch", "MapPublicIpOnLaunch", static o => ((global::Stratus.Ec2.Model.ModifySubnetAttributeRequest)o).MapPublicIpOnLaunch, static (o, v) => ((global::Stratus.Ec2.Model.ModifySubnetAttributeRequest)o).MapPublicIpOnLaunch = (global::Stratus.Ec2.Model.AttributeBooleanValue?)v),
             new SM::MemberInfo("PrivateDnsHostnameTypeOnLaunch", SHostnameType, "PrivateDnsHostnameTypeOnLaunch", "PrivateDnsHostnameTypeOnLaunch", static o => ((global::Stratus.Ec2.Model.ModifySubnetAttributeRequest)o).PrivateDnsHostnameTypeOnLaunch, static (o, v) => ((global::Stratus.Ec2.Model.ModifySubnetAttributeRequest)o).PrivateDnsHostnameTypeOnLaunch = (string?)v),
             new SM::MemberInfo("SubnetId", SSubnetId, "SubnetId", "subnetId", static o => ((global::Stratus.Ec2.Model.ModifySubnetAttributeRequest)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.ModifySubnetAttributeRequest)o).SubnetId = (string?)v, required: true, jsonName: "subnetId"));
-        SModifyTrafficMirrorFilterNetworkServicesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyTrafficMirrorFilterNetworkServicesRequest(),
+
+    private static void WSModifyTrafficMirrorFilterNetworkServicesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyTrafficMirrorFilterNetworkServicesRequest(),
             new SM::MemberInfo("AddNetworkServices", STrafficMirrorNetworkServiceList, "AddNetworkService", "AddNetworkService", static o => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorFilterNetworkServicesRequest)o).AddNetworkServices, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorFilterNetworkServicesRequest)o).AddNetworkServices = (global::System.Collections.Generic.List<string>?)v, jsonName: "AddNetworkService"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorFilterNetworkServicesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorFilterNetworkServicesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorFilterNetworkServicesRequest)o).DryRun),
             new SM::MemberInfo("RemoveNetworkServices", STrafficMirrorNetworkServiceList, "RemoveNetworkService", "RemoveNetworkService", static o => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorFilterNetworkServicesRequest)o).RemoveNetworkServices, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorFilterNetworkServicesRequest)o).RemoveNetworkServices = (global::System.Collections.Generic.List<string>?)v, jsonName: "RemoveNetworkService"),
             new SM::MemberInfo("TrafficMirrorFilterId", STrafficMirrorFilterId, "TrafficMirrorFilterId", "TrafficMirrorFilterId", static o => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorFilterNetworkServicesRequest)o).TrafficMirrorFilterId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorFilterNetworkServicesRequest)o).TrafficMirrorFilterId = (string?)v, required: true));
-        SModifyTrafficMirrorFilterNetworkServicesResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyTrafficMirrorFilterNetworkServicesResult(),
+
+    private static void WSModifyTrafficMirrorFilterNetworkServicesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyTrafficMirrorFilterNetworkServicesResult(),
             new SM::MemberInfo("TrafficMirrorFilter", STrafficMirrorFilter, "TrafficMirrorFilter", "trafficMirrorFilter", static o => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorFilterNetworkServicesResult)o).TrafficMirrorFilter, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorFilterNetworkServicesResult)o).TrafficMirrorFilter = (global::Stratus.Ec2.Model.TrafficMirrorFilter?)v, jsonName: "trafficMirrorFilter"));
-        SModifyTrafficMirrorFilterRuleRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyTrafficMirrorFilterRuleRequest(),
+
+    private static void WSModifyTrafficMirrorFilterRuleRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyTrafficMirrorFilterRuleRequest(),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorFilterRuleRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorFilterRuleRequest)o).Description = (string?)v),
             new SM::MemberInfo("DestinationCidrBlock", SString, "DestinationCidrBlock", "DestinationCidrBlock", static o => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorFilterRuleRequest)o).DestinationCidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorFilterRuleRequest)o).DestinationCidrBlock = (string?)v),
             new SM::MemberInfo("DestinationPortRange", STrafficMirrorPortRangeRequest, "DestinationPortRange", "DestinationPortRange", static o => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorFilterRuleRequest)o).DestinationPortRange, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorFilterRuleRequest)o).DestinationPortRange = (global::Stratus.Ec2.Model.TrafficMirrorPortRangeRequest?)v),
@@ -1432,9 +3211,13 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SourcePortRange", STrafficMirrorPortRangeRequest, "SourcePortRange", "SourcePortRange", static o => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorFilterRuleRequest)o).SourcePortRange, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorFilterRuleRequest)o).SourcePortRange = (global::Stratus.Ec2.Model.TrafficMirrorPortRangeRequest?)v),
             new SM::MemberInfo("TrafficDirection", STrafficDirection, "TrafficDirection", "TrafficDirection", static o => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorFilterRuleRequest)o).TrafficDirection, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorFilterRuleRequest)o).TrafficDirection = (string?)v),
             new SM::MemberInfo("TrafficMirrorFilterRuleId", STrafficMirrorFilterRuleIdWithResolver, "TrafficMirrorFilterRuleId", "TrafficMirrorFilterRuleId", static o => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorFilterRuleRequest)o).TrafficMirrorFilterRuleId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorFilterRuleRequest)o).TrafficMirrorFilterRuleId = (string?)v, required: true));
-        SModifyTrafficMirrorFilterRuleResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyTrafficMirrorFilterRuleResult(),
+
+    private static void WSModifyTrafficMirrorFilterRuleResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyTrafficMirrorFilterRuleResult(),
             new SM::MemberInfo("TrafficMirrorFilterRule", STrafficMirrorFilterRule, "TrafficMirrorFilterRule", "trafficMirrorFilterRule", static o => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorFilterRuleResult)o).TrafficMirrorFilterRule, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorFilterRuleResult)o).TrafficMirrorFilterRule = (global::Stratus.Ec2.Model.TrafficMirrorFilterRule?)v, jsonName: "trafficMirrorFilterRule"));
-        SModifyTrafficMirrorSessionRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyTrafficMirrorSessionRequest(),
+
+    private static void WSModifyTrafficMirrorSessionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyTrafficMirrorSessionRequest(),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorSessionRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorSessionRequest)o).Description = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorSessionRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorSessionRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorSessionRequest)o).DryRun),
             new SM::MemberInfo("PacketLength", SInteger, "PacketLength", "PacketLength", static o => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorSessionRequest)o).PacketLength, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorSessionRequest)o).PacketLength = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorSessionRequest)o).PacketLength),
@@ -1444,16 +3227,24 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("TrafficMirrorSessionId", STrafficMirrorSessionId, "TrafficMirrorSessionId", "TrafficMirrorSessionId", static o => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorSessionRequest)o).TrafficMirrorSessionId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorSessionRequest)o).TrafficMirrorSessionId = (string?)v, required: true),
             new SM::MemberInfo("TrafficMirrorTargetId", STrafficMirrorTargetId, "TrafficMirrorTargetId", "TrafficMirrorTargetId", static o => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorSessionRequest)o).TrafficMirrorTargetId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorSessionRequest)o).TrafficMirrorTargetId = (string?)v),
             new SM::MemberInfo("VirtualNetworkId", SInteger, "VirtualNetworkId", "VirtualNetworkId", static o => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorSessionRequest)o).VirtualNetworkId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorSessionRequest)o).VirtualNetworkId = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorSessionRequest)o).VirtualNetworkId));
-        SModifyTrafficMirrorSessionResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyTrafficMirrorSessionResult(),
+
+    private static void WSModifyTrafficMirrorSessionResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyTrafficMirrorSessionResult(),
             new SM::MemberInfo("TrafficMirrorSession", STrafficMirrorSession, "TrafficMirrorSession", "trafficMirrorSession", static o => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorSessionResult)o).TrafficMirrorSession, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTrafficMirrorSessionResult)o).TrafficMirrorSession = (global::Stratus.Ec2.Model.TrafficMirrorSession?)v, jsonName: "trafficMirrorSession"));
-        SModifyTransitGatewayMeteringPolicyRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyTransitGatewayMeteringPolicyRequest(),
+
+    private static void WSModifyTransitGatewayMeteringPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyTransitGatewayMeteringPolicyRequest(),
             new SM::MemberInfo("AddMiddleboxAttachmentIds", STransitGatewayAttachmentIdStringList, "AddMiddleboxAttachmentId", "AddMiddleboxAttachmentId", static o => ((global::Stratus.Ec2.Model.ModifyTransitGatewayMeteringPolicyRequest)o).AddMiddleboxAttachmentIds, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTransitGatewayMeteringPolicyRequest)o).AddMiddleboxAttachmentIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "AddMiddleboxAttachmentId"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyTransitGatewayMeteringPolicyRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTransitGatewayMeteringPolicyRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyTransitGatewayMeteringPolicyRequest)o).DryRun),
             new SM::MemberInfo("RemoveMiddleboxAttachmentIds", STransitGatewayAttachmentIdStringList, "RemoveMiddleboxAttachmentId", "RemoveMiddleboxAttachmentId", static o => ((global::Stratus.Ec2.Model.ModifyTransitGatewayMeteringPolicyRequest)o).RemoveMiddleboxAttachmentIds, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTransitGatewayMeteringPolicyRequest)o).RemoveMiddleboxAttachmentIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "RemoveMiddleboxAttachmentId"),
             new SM::MemberInfo("TransitGatewayMeteringPolicyId", STransitGatewayMeteringPolicyId, "TransitGatewayMeteringPolicyId", "TransitGatewayMeteringPolicyId", static o => ((global::Stratus.Ec2.Model.ModifyTransitGatewayMeteringPolicyRequest)o).TransitGatewayMeteringPolicyId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTransitGatewayMeteringPolicyRequest)o).TransitGatewayMeteringPolicyId = (string?)v, required: true));
-        SModifyTransitGatewayMeteringPolicyResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyTransitGatewayMeteringPolicyResult(),
+
+    private static void WSModifyTransitGatewayMeteringPolicyResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyTransitGatewayMeteringPolicyResult(),
             new SM::MemberInfo("TransitGatewayMeteringPolicy", STransitGatewayMeteringPolicy, "TransitGatewayMeteringPolicy", "transitGatewayMeteringPolicy", static o => ((global::Stratus.Ec2.Model.ModifyTransitGatewayMeteringPolicyResult)o).TransitGatewayMeteringPolicy, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTransitGatewayMeteringPolicyResult)o).TransitGatewayMeteringPolicy = (global::Stratus.Ec2.Model.TransitGatewayMeteringPolicy?)v, jsonName: "transitGatewayMeteringPolicy"));
-        SModifyTransitGatewayOptions.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyTransitGatewayOptions(),
+
+    private static void WSModifyTransitGatewayOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyTransitGatewayOptions(),
             new SM::MemberInfo("AddTransitGatewayCidrBlocks", STransitGatewayCidrBlockStringList, "AddTransitGatewayCidrBlocks", "AddTransitGatewayCidrBlocks", static o => ((global::Stratus.Ec2.Model.ModifyTransitGatewayOptions)o).AddTransitGatewayCidrBlocks, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTransitGatewayOptions)o).AddTransitGatewayCidrBlocks = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("AmazonSideAsn", SLong, "AmazonSideAsn", "AmazonSideAsn", static o => ((global::Stratus.Ec2.Model.ModifyTransitGatewayOptions)o).AmazonSideAsn, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTransitGatewayOptions)o).AmazonSideAsn = (long?)v, getInt64: static o => ((global::Stratus.Ec2.Model.ModifyTransitGatewayOptions)o).AmazonSideAsn),
             new SM::MemberInfo("AssociationDefaultRouteTableId", STransitGatewayRouteTableId, "AssociationDefaultRouteTableId", "AssociationDefaultRouteTableId", static o => ((global::Stratus.Ec2.Model.ModifyTransitGatewayOptions)o).AssociationDefaultRouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTransitGatewayOptions)o).AssociationDefaultRouteTableId = (string?)v),
@@ -1466,65 +3257,94 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("RemoveTransitGatewayCidrBlocks", STransitGatewayCidrBlockStringList, "RemoveTransitGatewayCidrBlocks", "RemoveTransitGatewayCidrBlocks", static o => ((global::Stratus.Ec2.Model.ModifyTransitGatewayOptions)o).RemoveTransitGatewayCidrBlocks, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTransitGatewayOptions)o).RemoveTransitGatewayCidrBlocks = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("SecurityGroupReferencingSupport", SSecurityGroupReferencingSupportValue, "SecurityGroupReferencingSupport", "SecurityGroupReferencingSupport", static o => ((global::Stratus.Ec2.Model.ModifyTransitGatewayOptions)o).SecurityGroupReferencingSupport, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTransitGatewayOptions)o).SecurityGroupReferencingSupport = (string?)v),
             new SM::MemberInfo("VpnEcmpSupport", SVpnEcmpSupportValue, "VpnEcmpSupport", "VpnEcmpSupport", static o => ((global::Stratus.Ec2.Model.ModifyTransitGatewayOptions)o).VpnEcmpSupport, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTransitGatewayOptions)o).VpnEcmpSupport = (string?)v));
-        SModifyTransitGatewayPrefixListReferenceRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyTransitGatewayPrefixListReferenceRequest(),
+
+    private static void WSModifyTransitGatewayPrefixListReferenceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyTransitGatewayPrefixListReferenceRequest(),
             new SM::MemberInfo("Blackhole", SBoolean, "Blackhole", "Blackhole", static o => ((global::Stratus.Ec2.Model.ModifyTransitGatewayPrefixListReferenceRequest)o).Blackhole, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTransitGatewayPrefixListReferenceRequest)o).Blackhole = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyTransitGatewayPrefixListReferenceRequest)o).Blackhole),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyTransitGatewayPrefixListReferenceRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTransitGatewayPrefixListReferenceRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyTransitGatewayPrefixListReferenceRequest)o).DryRun),
             new SM::MemberInfo("PrefixListId", SPrefixListResourceId, "PrefixListId", "PrefixListId", static o => ((global::Stratus.Ec2.Model.ModifyTransitGatewayPrefixListReferenceRequest)o).PrefixListId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTransitGatewayPrefixListReferenceRequest)o).PrefixListId = (string?)v, required: true),
             new SM::MemberInfo("TransitGatewayAttachmentId", STransitGatewayAttachmentId, "TransitGatewayAttachmentId", "TransitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.ModifyTransitGatewayPrefixListReferenceRequest)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTransitGatewayPrefixListReferenceRequest)o).TransitGatewayAttachmentId = (string?)v),
             new SM::MemberInfo("TransitGatewayRouteTableId", STransitGatewayRouteTableId, "TransitGatewayRouteTableId", "TransitGatewayRouteTableId", static o => ((global::Stratus.Ec2.Model.ModifyTransitGatewayPrefixListReferenceRequest)o).TransitGatewayRouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTransitGatewayPrefixListReferenceRequest)o).TransitGatewayRouteTableId = (string?)v, required: true));
-        SModifyTransitGatewayPrefixListReferenceResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyTransitGatewayPrefixListReferenceResult(),
+
+    private static void WSModifyTransitGatewayPrefixListReferenceResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyTransitGatewayPrefixListReferenceResult(),
             new SM::MemberInfo("TransitGatewayPrefixListReference", STransitGatewayPrefixListReference, "TransitGatewayPrefixListReference", "transitGatewayPrefixListReference", static o => ((global::Stratus.Ec2.Model.ModifyTransitGatewayPrefixListReferenceResult)o).TransitGatewayPrefixListReference, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTransitGatewayPrefixListReferenceResult)o).TransitGatewayPrefixListReference = (global::Stratus.Ec2.Model.TransitGatewayPrefixListReference?)v, jsonName: "transitGatewayPrefixListReference"));
-        SModifyTransitGatewayRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyTransitGatewayRequest(),
+
+    private static void WSModifyTransitGatewayRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyTransitGatewayRequest(),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.ModifyTransitGatewayRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTransitGatewayRequest)o).Description = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyTransitGatewayRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTransitGatewayRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyTransitGatewayRequest)o).DryRun),
             new SM::MemberInfo("Options", SModifyTransitGatewayOptions, "Options", "Options", static o => ((global::Stratus.Ec2.Model.ModifyTransitGatewayRequest)o).Options, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTransitGatewayRequest)o).Options = (global::Stratus.Ec2.Model.ModifyTransitGatewayOptions?)v),
             new SM::MemberInfo("TransitGatewayId", STransitGatewayId, "TransitGatewayId", "TransitGatewayId", static o => ((global::Stratus.Ec2.Model.ModifyTransitGatewayRequest)o).TransitGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTransitGatewayRequest)o).TransitGatewayId = (string?)v, required: true));
-        SModifyTransitGatewayResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyTransitGatewayResult(),
+
+    private static void WSModifyTransitGatewayResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyTransitGatewayResult(),
             new SM::MemberInfo("TransitGateway", STransitGateway, "TransitGateway", "transitGateway", static o => ((global::Stratus.Ec2.Model.ModifyTransitGatewayResult)o).TransitGateway, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTransitGatewayResult)o).TransitGateway = (global::Stratus.Ec2.Model.TransitGateway?)v, jsonName: "transitGateway"));
-        SModifyTransitGatewayVpcAttachmentRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyTransitGatewayVpcAttachmentRequest(),
+
+    private static void WSModifyTransitGatewayVpcAttachmentRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyTransitGatewayVpcAttachmentRequest(),
             new SM::MemberInfo("AddSubnetIds", STransitGatewaySubnetIdList, "AddSubnetIds", "AddSubnetIds", static o => ((global::Stratus.Ec2.Model.ModifyTransitGatewayVpcAttachmentRequest)o).AddSubnetIds, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTransitGatewayVpcAttachmentRequest)o).AddSubnetIds = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyTransitGatewayVpcAttachmentRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTransitGatewayVpcAttachmentRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyTransitGatewayVpcAttachmentRequest)o).DryRun),
             new SM::MemberInfo("Options", SModifyTransitGatewayVpcAttachmentRequestOptions, "Options", "Options", static o => ((global::Stratus.Ec2.Model.ModifyTransitGatewayVpcAttachmentRequest)o).Options, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTransitGatewayVpcAttachmentRequest)o).Options = (global::Stratus.Ec2.Model.ModifyTransitGatewayVpcAttachmentRequestOptions?)v),
             new SM::MemberInfo("RemoveSubnetIds", STransitGatewaySubnetIdList, "RemoveSubnetIds", "RemoveSubnetIds", static o => ((global::Stratus.Ec2.Model.ModifyTransitGatewayVpcAttachmentRequest)o).RemoveSubnetIds, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTransitGatewayVpcAttachmentRequest)o).RemoveSubnetIds = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("TransitGatewayAttachmentId", STransitGatewayAttachmentId, "TransitGatewayAttachmentId", "TransitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.ModifyTransitGatewayVpcAttachmentRequest)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTransitGatewayVpcAttachmentRequest)o).TransitGatewayAttachmentId = (string?)v, required: true));
-        SModifyTransitGatewayVpcAttachmentRequestOptions.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyTransitGatewayVpcAttachmentRequestOptions(),
+
+    private static void WSModifyTransitGatewayVpcAttachmentRequestOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyTransitGatewayVpcAttachmentRequestOptions(),
             new SM::MemberInfo("ApplianceModeSupport", SApplianceModeSupportValue, "ApplianceModeSupport", "ApplianceModeSupport", static o => ((global::Stratus.Ec2.Model.ModifyTransitGatewayVpcAttachmentRequestOptions)o).ApplianceModeSupport, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTransitGatewayVpcAttachmentRequestOptions)o).ApplianceModeSupport = (string?)v),
             new SM::MemberInfo("DnsSupport", SDnsSupportValue, "DnsSupport", "DnsSupport", static o => ((global::Stratus.Ec2.Model.ModifyTransitGatewayVpcAttachmentRequestOptions)o).DnsSupport, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTransitGatewayVpcAttachmentRequestOptions)o).DnsSupport = (string?)v),
             new SM::MemberInfo("Ipv6Support", SIpv6SupportValue, "Ipv6Support", "Ipv6Support", static o => ((global::Stratus.Ec2.Model.ModifyTransitGatewayVpcAttachmentRequestOptions)o).Ipv6Support, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTransitGatewayVpcAttachmentRequestOptions)o).Ipv6Support = (string?)v),
             new SM::MemberInfo("SecurityGroupReferencingSupport", SSecurityGroupReferencingSupportValue, "SecurityGroupReferencingSupport", "SecurityGroupReferencingSupport", static o => ((global::Stratus.Ec2.Model.ModifyTransitGatewayVpcAttachmentRequestOptions)o).SecurityGroupReferencingSupport, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTransitGatewayVpcAttachmentRequestOptions)o).SecurityGroupReferencingSupport = (string?)v));
-        SModifyTransitGatewayVpcAttachmentResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyTransitGatewayVpcAttachmentResult(),
+
+    private static void WSModifyTransitGatewayVpcAttachmentResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyTransitGatewayVpcAttachmentResult(),
             new SM::MemberInfo("TransitGatewayVpcAttachment", STransitGatewayVpcAttachment, "TransitGatewayVpcAttachment", "transitGatewayVpcAttachment", static o => ((global::Stratus.Ec2.Model.ModifyTransitGatewayVpcAttachmentResult)o).TransitGatewayVpcAttachment, static (o, v) => ((global::Stratus.Ec2.Model.ModifyTransitGatewayVpcAttachmentResult)o).TransitGatewayVpcAttachment = (global::Stratus.Ec2.Model.TransitGatewayVpcAttachment?)v, jsonName: "transitGatewayVpcAttachment"));
-        SModifyVerifiedAccessEndpointCidrOptions.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointCidrOptions(),
+
+    private static void WSModifyVerifiedAccessEndpointCidrOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointCidrOptions(),
             new SM::MemberInfo("PortRanges", SModifyVerifiedAccessEndpointPortRangeList, "PortRange", "PortRange", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointCidrOptions)o).PortRanges, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointCidrOptions)o).PortRanges = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointPortRange>?)v, jsonName: "PortRange"));
-        SModifyVerifiedAccessEndpointEniOptions.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointEniOptions(),
+
+    private static void WSModifyVerifiedAccessEndpointEniOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointEniOptions(),
             new SM::MemberInfo("Port", SVerifiedAccessEndpointPortNumber, "Port", "Port", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointEniOptions)o).Port, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointEniOptions)o).Port = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointEniOptions)o).Port),
             new SM::MemberInfo("PortRanges", SModifyVerifiedAccessEndpointPortRangeList, "PortRange", "PortRange", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointEniOptions)o).PortRanges, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointEniOptions)o).PortRanges = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointPortRange>?)v, jsonName: "PortRange"),
             new SM::MemberInfo("Protocol", SVerifiedAccessEndpointProtocol, "Protocol", "Protocol", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointEniOptions)o).Protocol, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointEniOptions)o).Protocol = (string?)v));
-        SModifyVerifiedAccessEndpointLoadBalancerOptions.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointLoadBalancerOptions(),
+
+    private static void WSModifyVerifiedAccessEndpointLoadBalancerOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointLoadBalancerOptions(),
             new SM::MemberInfo("Port", SVerifiedAccessEndpointPortNumber, "Port", "Port", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointLoadBalancerOptions)o).Port, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointLoadBalancerOptions)o).Port = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointLoadBalancerOptions)o).Port),
             new SM::MemberInfo("PortRanges", SModifyVerifiedAccessEndpointPortRangeList, "PortRange", "PortRange", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointLoadBalancerOptions)o).PortRanges, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointLoadBalancerOptions)o).PortRanges = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointPortRange>?)v, jsonName: "PortRange"),
             new SM::MemberInfo("Protocol", SVerifiedAccessEndpointProtocol, "Protocol", "Protocol", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointLoadBalancerOptions)o).Protocol, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointLoadBalancerOptions)o).Protocol = (string?)v),
             new SM::MemberInfo("SubnetIds", SModifyVerifiedAccessEndpointSubnetIdList, "SubnetId", "SubnetId", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointLoadBalancerOptions)o).SubnetIds, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointLoadBalancerOptions)o).SubnetIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "SubnetId"));
-        SModifyVerifiedAccessEndpointPolicyRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointPolicyRequest(),
+
+    private static void WSModifyVerifiedAccessEndpointPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointPolicyRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointPolicyRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointPolicyRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointPolicyRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointPolicyRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointPolicyRequest)o).DryRun),
             new SM::MemberInfo("PolicyDocument", SString, "PolicyDocument", "PolicyDocument", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointPolicyRequest)o).PolicyDocument, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointPolicyRequest)o).PolicyDocument = (string?)v),
             new SM::MemberInfo("PolicyEnabled", SBoolean, "PolicyEnabled", "PolicyEnabled", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointPolicyRequest)o).PolicyEnabled, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointPolicyRequest)o).PolicyEnabled = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointPolicyRequest)o).PolicyEnabled),
             new SM::MemberInfo("SseSpecification", SVerifiedAccessSseSpecificationRequest, "SseSpecification", "SseSpecification", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointPolicyRequest)o).SseSpecification, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointPolicyRequest)o).SseSpecification = (global::Stratus.Ec2.Model.VerifiedAccessSseSpecificationRequest?)v),
             new SM::MemberInfo("VerifiedAccessEndpointId", SVerifiedAccessEndpointId, "VerifiedAccessEndpointId", "VerifiedAccessEndpointId", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointPolicyRequest)o).VerifiedAccessEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointPolicyRequest)o).VerifiedAccessEndpointId = (string?)v, required: true));
-        SModifyVerifiedAccessEndpointPolicyResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointPolicyResult(),
+
+    private static void WSModifyVerifiedAccessEndpointPolicyResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointPolicyResult(),
             new SM::MemberInfo("PolicyDocument", SString, "PolicyDocument", "policyDocument", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointPolicyResult)o).PolicyDocument, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointPolicyResult)o).PolicyDocument = (string?)v, jsonName: "policyDocument"),
             new SM::MemberInfo("PolicyEnabled", SBoolean, "PolicyEnabled", "policyEnabled", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointPolicyResult)o).PolicyEnabled, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointPolicyResult)o).PolicyEnabled = (bool?)v, jsonName: "policyEnabled", getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointPolicyResult)o).PolicyEnabled),
             new SM::MemberInfo("SseSpecification", SVerifiedAccessSseSpecificationResponse, "SseSpecification", "sseSpecification", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointPolicyResult)o).SseSpecification, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointPolicyResult)o).SseSpecification = (global::Stratus.Ec2.Model.VerifiedAccessSseSpecificationResponse?)v, jsonName: "sseSpecification"));
-        SModifyVerifiedAccessEndpointPortRange.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointPortRange(),
+
+    private static void WSModifyVerifiedAccessEndpointPortRange(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointPortRange(),
             new SM::MemberInfo("FromPort", SVerifiedAccessEndpointPortNumber, "FromPort", "FromPort", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointPortRange)o).FromPort, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointPortRange)o).FromPort = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointPortRange)o).FromPort),
             new SM::MemberInfo("ToPort", SVerifiedAccessEndpointPortNumber, "ToPort", "ToPort", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointPortRange)o).ToPort, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointPortRange)o).ToPort = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointPortRange)o).ToPort));
-        SModifyVerifiedAccessEndpointPortRangeList.InitList(SModifyVerifiedAccessEndpointPortRange, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointPortRange>());
-        SModifyVerifiedAccessEndpointRdsOptions.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointRdsOptions(),
+
+    private static void WSModifyVerifiedAccessEndpointRdsOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointRdsOptions(),
             new SM::MemberInfo("Port", SVerifiedAccessEndpointPortNumber, "Port", "Port", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointRdsOptions)o).Port, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointRdsOptions)o).Port = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointRdsOptions)o).Port),
             new SM::MemberInfo("RdsEndpoint", SString, "RdsEndpoint", "RdsEndpoint", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointRdsOptions)o).RdsEndpoint, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointRdsOptions)o).RdsEndpoint = (string?)v),
             new SM::MemberInfo("SubnetIds", SModifyVerifiedAccessEndpointSubnetIdList, "SubnetId", "SubnetId", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointRdsOptions)o).SubnetIds, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointRdsOptions)o).SubnetIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "SubnetId"));
-        SModifyVerifiedAccessEndpointRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointRequest(),
+
+    private static void WSModifyVerifiedAccessEndpointRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointRequest(),
             new SM::MemberInfo("CidrOptions", SModifyVerifiedAccessEndpointCidrOptions, "CidrOptions", "CidrOptions", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointRequest)o).CidrOptions, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointRequest)o).CidrOptions = (global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointCidrOptions?)v),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointRequest)o).Description = (string?)v),
@@ -1534,44 +3354,63 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("RdsOptions", SModifyVerifiedAccessEndpointRdsOptions, "RdsOptions", "RdsOptions", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointRequest)o).RdsOptions, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointRequest)o).RdsOptions = (global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointRdsOptions?)v),
             new SM::MemberInfo("VerifiedAccessEndpointId", SVerifiedAccessEndpointId, "VerifiedAccessEndpointId", "VerifiedAccessEndpointId", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointRequest)o).VerifiedAccessEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointRequest)o).VerifiedAccessEndpointId = (string?)v, required: true),
             new SM::MemberInfo("VerifiedAccessGroupId", SVerifiedAccessGroupId, "VerifiedAccessGroupId", "VerifiedAccessGroupId", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointRequest)o).VerifiedAccessGroupId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointRequest)o).VerifiedAccessGroupId = (string?)v));
-        SModifyVerifiedAccessEndpointResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointResult(),
+
+    private static void WSModifyVerifiedAccessEndpointResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointResult(),
             new SM::MemberInfo("VerifiedAccessEndpoint", SVerifiedAccessEndpoint, "VerifiedAccessEndpoint", "verifiedAccessEndpoint", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointResult)o).VerifiedAccessEndpoint, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessEndpointResult)o).VerifiedAccessEndpoint = (global::Stratus.Ec2.Model.VerifiedAccessEndpoint?)v, jsonName: "verifiedAccessEndpoint"));
-        SModifyVerifiedAccessEndpointSubnetIdList.InitList(SSubnetId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SModifyVerifiedAccessGroupPolicyRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupPolicyRequest(),
+
+    private static void WSModifyVerifiedAccessGroupPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupPolicyRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupPolicyRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupPolicyRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupPolicyRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupPolicyRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupPolicyRequest)o).DryRun),
             new SM::MemberInfo("PolicyDocument", SString, "PolicyDocument", "PolicyDocument", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupPolicyRequest)o).PolicyDocument, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupPolicyRequest)o).PolicyDocument = (string?)v),
             new SM::MemberInfo("PolicyEnabled", SBoolean, "PolicyEnabled", "PolicyEnabled", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupPolicyRequest)o).PolicyEnabled, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupPolicyRequest)o).PolicyEnabled = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupPolicyRequest)o).PolicyEnabled),
             new SM::MemberInfo("SseSpecification", SVerifiedAccessSseSpecificationRequest, "SseSpecification", "SseSpecification", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupPolicyRequest)o).SseSpecification, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupPolicyRequest)o).SseSpecification = (global::Stratus.Ec2.Model.VerifiedAccessSseSpecificationRequest?)v),
             new SM::MemberInfo("VerifiedAccessGroupId", SVerifiedAccessGroupId, "VerifiedAccessGroupId", "VerifiedAccessGroupId", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupPolicyRequest)o).VerifiedAccessGroupId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupPolicyRequest)o).VerifiedAccessGroupId = (string?)v, required: true));
-        SModifyVerifiedAccessGroupPolicyResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupPolicyResult(),
+
+    private static void WSModifyVerifiedAccessGroupPolicyResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupPolicyResult(),
             new SM::MemberInfo("PolicyDocument", SString, "PolicyDocument", "policyDocument", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupPolicyResult)o).PolicyDocument, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupPolicyResult)o).PolicyDocument = (string?)v, jsonName: "policyDocument"),
             new SM::MemberInfo("PolicyEnabled", SBoolean, "PolicyEnabled", "policyEnabled", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupPolicyResult)o).PolicyEnabled, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupPolicyResult)o).PolicyEnabled = (bool?)v, jsonName: "policyEnabled", getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupPolicyResult)o).PolicyEnabled),
             new SM::MemberInfo("SseSpecification", SVerifiedAccessSseSpecificationResponse, "SseSpecification", "sseSpecification", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupPolicyResult)o).SseSpecification, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupPolicyResult)o).SseSpecification = (global::Stratus.Ec2.Model.VerifiedAccessSseSpecificationResponse?)v, jsonName: "sseSpecification"));
-        SModifyVerifiedAccessGroupRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupRequest(),
+
+    private static void WSModifyVerifiedAccessGroupRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupRequest)o).Description = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupRequest)o).DryRun),
             new SM::MemberInfo("VerifiedAccessGroupId", SVerifiedAccessGroupId, "VerifiedAccessGroupId", "VerifiedAccessGroupId", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupRequest)o).VerifiedAccessGroupId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupRequest)o).VerifiedAccessGroupId = (string?)v, required: true),
             new SM::MemberInfo("VerifiedAccessInstanceId", SVerifiedAccessInstanceId, "VerifiedAccessInstanceId", "VerifiedAccessInstanceId", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupRequest)o).VerifiedAccessInstanceId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupRequest)o).VerifiedAccessInstanceId = (string?)v));
-        SModifyVerifiedAccessGroupResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupResult(),
+
+    private static void WSModifyVerifiedAccessGroupResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupResult(),
             new SM::MemberInfo("VerifiedAccessGroup", SVerifiedAccessGroup, "VerifiedAccessGroup", "verifiedAccessGroup", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupResult)o).VerifiedAccessGroup, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessGroupResult)o).VerifiedAccessGroup = (global::Stratus.Ec2.Model.VerifiedAccessGroup?)v, jsonName: "verifiedAccessGroup"));
-        SModifyVerifiedAccessInstanceLoggingConfigurationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessInstanceLoggingConfigurationRequest(),
+
+    private static void WSModifyVerifiedAccessInstanceLoggingConfigurationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessInstanceLoggingConfigurationRequest(),
             new SM::MemberInfo("AccessLogs", SVerifiedAccessLogOptions, "AccessLogs", "AccessLogs", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessInstanceLoggingConfigurationRequest)o).AccessLogs, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessInstanceLoggingConfigurationRequest)o).AccessLogs = (global::Stratus.Ec2.Model.VerifiedAccessLogOptions?)v, required: true),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessInstanceLoggingConfigurationRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessInstanceLoggingConfigurationRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessInstanceLoggingConfigurationRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessInstanceLoggingConfigurationRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessInstanceLoggingConfigurationRequest)o).DryRun),
             new SM::MemberInfo("VerifiedAccessInstanceId", SVerifiedAccessInstanceId, "VerifiedAccessInstanceId", "VerifiedAccessInstanceId", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessInstanceLoggingConfigurationRequest)o).VerifiedAccessInstanceId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessInstanceLoggingConfigurationRequest)o).VerifiedAccessInstanceId = (string?)v, required: true));
-        SModifyVerifiedAccessInstanceLoggingConfigurationResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessInstanceLoggingConfigurationResult(),
+
+    private static void WSModifyVerifiedAccessInstanceLoggingConfigurationResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessInstanceLoggingConfigurationResult(),
             new SM::MemberInfo("LoggingConfiguration", SVerifiedAccessInstanceLoggingConfiguration, "LoggingConfiguration", "loggingConfiguration", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessInstanceLoggingConfigurationResult)o).LoggingConfiguration, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessInstanceLoggingConfigurationResult)o).LoggingConfiguration = (global::Stratus.Ec2.Model.VerifiedAccessInstanceLoggingConfiguration?)v, jsonName: "loggingConfiguration"));
-        SModifyVerifiedAccessInstanceRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessInstanceRequest(),
+
+    private static void WSModifyVerifiedAccessInstanceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessInstanceRequest(),
             new SM::MemberInfo("CidrEndpointsCustomSubDomain", SString, "CidrEndpointsCustomSubDomain", "CidrEndpointsCustomSubDomain", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessInstanceRequest)o).CidrEndpointsCustomSubDomain, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessInstanceRequest)o).CidrEndpointsCustomSubDomain = (string?)v),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessInstanceRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessInstanceRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessInstanceRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessInstanceRequest)o).Description = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessInstanceRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessInstanceRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessInstanceRequest)o).DryRun),
             new SM::MemberInfo("VerifiedAccessInstanceId", SVerifiedAccessInstanceId, "VerifiedAccessInstanceId", "VerifiedAccessInstanceId", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessInstanceRequest)o).VerifiedAccessInstanceId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessInstanceRequest)o).VerifiedAccessInstanceId = (string?)v, required: true));
-        SModifyVerifiedAccessInstanceResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessInstanceResult(),
+
+    private static void WSModifyVerifiedAccessInstanceResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessInstanceResult(),
             new SM::MemberInfo("VerifiedAccessInstance", SVerifiedAccessInstance, "VerifiedAccessInstance", "verifiedAccessInstance", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessInstanceResult)o).VerifiedAccessInstance, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessInstanceResult)o).VerifiedAccessInstance = (global::Stratus.Ec2.Model.VerifiedAccessInstance?)v, jsonName: "verifiedAccessInstance"));
-        SModifyVerifiedAccessNativeApplicationOidcOptions.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessNativeApplicationOidcOptions(),
+
+    private static void WSModifyVerifiedAccessNativeApplicationOidcOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessNativeApplicationOidcOptions(),
             new SM::MemberInfo("AuthorizationEndpoint", SString, "AuthorizationEndpoint", "AuthorizationEndpoint", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessNativeApplicationOidcOptions)o).AuthorizationEndpoint, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessNativeApplicationOidcOptions)o).AuthorizationEndpoint = (string?)v),
             new SM::MemberInfo("ClientId", SString, "ClientId", "ClientId", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessNativeApplicationOidcOptions)o).ClientId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessNativeApplicationOidcOptions)o).ClientId = (string?)v),
             new SM::MemberInfo("ClientSecret", SClientSecretType, "ClientSecret", "ClientSecret", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessNativeApplicationOidcOptions)o).ClientSecret, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessNativeApplicationOidcOptions)o).ClientSecret = (string?)v),
@@ -1580,9 +3419,13 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Scope", SString, "Scope", "Scope", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessNativeApplicationOidcOptions)o).Scope, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessNativeApplicationOidcOptions)o).Scope = (string?)v),
             new SM::MemberInfo("TokenEndpoint", SString, "TokenEndpoint", "TokenEndpoint", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessNativeApplicationOidcOptions)o).TokenEndpoint, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessNativeApplicationOidcOptions)o).TokenEndpoint = (string?)v),
             new SM::MemberInfo("UserInfoEndpoint", SString, "UserInfoEndpoint", "UserInfoEndpoint", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessNativeApplicationOidcOptions)o).UserInfoEndpoint, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessNativeApplicationOidcOptions)o).UserInfoEndpoint = (string?)v));
-        SModifyVerifiedAccessTrustProviderDeviceOptions.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessTrustProviderDeviceOptions(),
+
+    private static void WSModifyVerifiedAccessTrustProviderDeviceOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessTrustProviderDeviceOptions(),
             new SM::MemberInfo("PublicSigningKeyUrl", SString, "PublicSigningKeyUrl", "PublicSigningKeyUrl", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessTrustProviderDeviceOptions)o).PublicSigningKeyUrl, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessTrustProviderDeviceOptions)o).PublicSigningKeyUrl = (string?)v));
-        SModifyVerifiedAccessTrustProviderOidcOptions.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessTrustProviderOidcOptions(),
+
+    private static void WSModifyVerifiedAccessTrustProviderOidcOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessTrustProviderOidcOptions(),
             new SM::MemberInfo("AuthorizationEndpoint", SString, "AuthorizationEndpoint", "AuthorizationEndpoint", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessTrustProviderOidcOptions)o).AuthorizationEndpoint, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessTrustProviderOidcOptions)o).AuthorizationEndpoint = (string?)v),
             new SM::MemberInfo("ClientId", SString, "ClientId", "ClientId", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessTrustProviderOidcOptions)o).ClientId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessTrustProviderOidcOptions)o).ClientId = (string?)v),
             new SM::MemberInfo("ClientSecret", SClientSecretType, "ClientSecret", "ClientSecret", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessTrustProviderOidcOptions)o).ClientSecret, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessTrustProviderOidcOptions)o).ClientSecret = (string?)v),
@@ -1590,7 +3433,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Scope", SString, "Scope", "Scope", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessTrustProviderOidcOptions)o).Scope, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessTrustProviderOidcOptions)o).Scope = (string?)v),
             new SM::MemberInfo("TokenEndpoint", SString, "TokenEndpoint", "TokenEndpoint", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessTrustProviderOidcOptions)o).TokenEndpoint, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessTrustProviderOidcOptions)o).TokenEndpoint = (string?)v),
             new SM::MemberInfo("UserInfoEndpoint", SString, "UserInfoEndpoint", "UserInfoEndpoint", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessTrustProviderOidcOptions)o).UserInfoEndpoint, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessTrustProviderOidcOptions)o).UserInfoEndpoint = (string?)v));
-        SModifyVerifiedAccessTrustProviderRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessTrustProviderRequest(),
+
+    private static void WSModifyVerifiedAccessTrustProviderRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessTrustProviderRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessTrustProviderRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessTrustProviderRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessTrustProviderRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessTrustProviderRequest)o).Description = (string?)v),
             new SM::MemberInfo("DeviceOptions", SModifyVerifiedAccessTrustProviderDeviceOptions, "DeviceOptions", "DeviceOptions", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessTrustProviderRequest)o).DeviceOptions, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessTrustProviderRequest)o).DeviceOptions = (global::Stratus.Ec2.Model.ModifyVerifiedAccessTrustProviderDeviceOptions?)v),
@@ -1599,13 +3444,19 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("OidcOptions", SModifyVerifiedAccessTrustProviderOidcOptions, "OidcOptions", "OidcOptions", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessTrustProviderRequest)o).OidcOptions, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessTrustProviderRequest)o).OidcOptions = (global::Stratus.Ec2.Model.ModifyVerifiedAccessTrustProviderOidcOptions?)v),
             new SM::MemberInfo("SseSpecification", SVerifiedAccessSseSpecificationRequest, "SseSpecification", "SseSpecification", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessTrustProviderRequest)o).SseSpecification, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessTrustProviderRequest)o).SseSpecification = (global::Stratus.Ec2.Model.VerifiedAccessSseSpecificationRequest?)v),
             new SM::MemberInfo("VerifiedAccessTrustProviderId", SVerifiedAccessTrustProviderId, "VerifiedAccessTrustProviderId", "VerifiedAccessTrustProviderId", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessTrustProviderRequest)o).VerifiedAccessTrustProviderId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessTrustProviderRequest)o).VerifiedAccessTrustProviderId = (string?)v, required: true));
-        SModifyVerifiedAccessTrustProviderResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessTrustProviderResult(),
+
+    private static void WSModifyVerifiedAccessTrustProviderResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVerifiedAccessTrustProviderResult(),
             new SM::MemberInfo("VerifiedAccessTrustProvider", SVerifiedAccessTrustProvider, "VerifiedAccessTrustProvider", "verifiedAccessTrustProvider", static o => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessTrustProviderResult)o).VerifiedAccessTrustProvider, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVerifiedAccessTrustProviderResult)o).VerifiedAccessTrustProvider = (global::Stratus.Ec2.Model.VerifiedAccessTrustProvider?)v, jsonName: "verifiedAccessTrustProvider"));
-        SModifyVolumeAttributeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVolumeAttributeRequest(),
+
+    private static void WSModifyVolumeAttributeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVolumeAttributeRequest(),
             new SM::MemberInfo("AutoEnableIO", SAttributeBooleanValue, "AutoEnableIO", "AutoEnableIO", static o => ((global::Stratus.Ec2.Model.ModifyVolumeAttributeRequest)o).AutoEnableIO, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVolumeAttributeRequest)o).AutoEnableIO = (global::Stratus.Ec2.Model.AttributeBooleanValue?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.ModifyVolumeAttributeRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVolumeAttributeRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyVolumeAttributeRequest)o).DryRun),
             new SM::MemberInfo("VolumeId", SVolumeId, "VolumeId", "VolumeId", static o => ((global::Stratus.Ec2.Model.ModifyVolumeAttributeRequest)o).VolumeId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVolumeAttributeRequest)o).VolumeId = (string?)v, required: true));
-        SModifyVolumeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVolumeRequest(),
+
+    private static void WSModifyVolumeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVolumeRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyVolumeRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVolumeRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyVolumeRequest)o).DryRun),
             new SM::MemberInfo("Iops", SInteger, "Iops", "Iops", static o => ((global::Stratus.Ec2.Model.ModifyVolumeRequest)o).Iops, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVolumeRequest)o).Iops = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.ModifyVolumeRequest)o).Iops),
             new SM::MemberInfo("MultiAttachEnabled", SBoolean, "MultiAttachEnabled", "MultiAttachEnabled", static o => ((global::Stratus.Ec2.Model.ModifyVolumeRequest)o).MultiAttachEnabled, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVolumeRequest)o).MultiAttachEnabled = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyVolumeRequest)o).MultiAttachEnabled),
@@ -1613,25 +3464,39 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Throughput", SInteger, "Throughput", "Throughput", static o => ((global::Stratus.Ec2.Model.ModifyVolumeRequest)o).Throughput, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVolumeRequest)o).Throughput = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.ModifyVolumeRequest)o).Throughput),
             new SM::MemberInfo("VolumeId", SVolumeId, "VolumeId", "VolumeId", static o => ((global::Stratus.Ec2.Model.ModifyVolumeRequest)o).VolumeId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVolumeRequest)o).VolumeId = (string?)v, required: true),
             new SM::MemberInfo("VolumeType", SVolumeType, "VolumeType", "VolumeType", static o => ((global::Stratus.Ec2.Model.ModifyVolumeRequest)o).VolumeType, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVolumeRequest)o).VolumeType = (string?)v));
-        SModifyVolumeResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVolumeResult(),
+
+    private static void WSModifyVolumeResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVolumeResult(),
             new SM::MemberInfo("VolumeModification", SVolumeModification, "VolumeModification", "volumeModification", static o => ((global::Stratus.Ec2.Model.ModifyVolumeResult)o).VolumeModification, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVolumeResult)o).VolumeModification = (global::Stratus.Ec2.Model.VolumeModification?)v, jsonName: "volumeModification"));
-        SModifyVpcAttributeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcAttributeRequest(),
+
+    private static void WSModifyVpcAttributeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcAttributeRequest(),
             new SM::MemberInfo("EnableDnsHostnames", SAttributeBooleanValue, "EnableDnsHostnames", "EnableDnsHostnames", static o => ((global::Stratus.Ec2.Model.ModifyVpcAttributeRequest)o).EnableDnsHostnames, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcAttributeRequest)o).EnableDnsHostnames = (global::Stratus.Ec2.Model.AttributeBooleanValue?)v),
             new SM::MemberInfo("EnableDnsSupport", SAttributeBooleanValue, "EnableDnsSupport", "EnableDnsSupport", static o => ((global::Stratus.Ec2.Model.ModifyVpcAttributeRequest)o).EnableDnsSupport, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcAttributeRequest)o).EnableDnsSupport = (global::Stratus.Ec2.Model.AttributeBooleanValue?)v),
             new SM::MemberInfo("EnableNetworkAddressUsageMetrics", SAttributeBooleanValue, "EnableNetworkAddressUsageMetrics", "EnableNetworkAddressUsageMetrics", static o => ((global::Stratus.Ec2.Model.ModifyVpcAttributeRequest)o).EnableNetworkAddressUsageMetrics, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcAttributeRequest)o).EnableNetworkAddressUsageMetrics = (global::Stratus.Ec2.Model.AttributeBooleanValue?)v),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.ModifyVpcAttributeRequest)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcAttributeRequest)o).VpcId = (string?)v, required: true, jsonName: "vpcId"));
-        SModifyVpcBlockPublicAccessExclusionRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcBlockPublicAccessExclusionRequest(),
+
+    private static void WSModifyVpcBlockPublicAccessExclusionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcBlockPublicAccessExclusionRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyVpcBlockPublicAccessExclusionRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcBlockPublicAccessExclusionRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyVpcBlockPublicAccessExclusionRequest)o).DryRun),
             new SM::MemberInfo("ExclusionId", SVpcBlockPublicAccessExclusionId, "ExclusionId", "ExclusionId", static o => ((global::Stratus.Ec2.Model.ModifyVpcBlockPublicAccessExclusionRequest)o).ExclusionId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcBlockPublicAccessExclusionRequest)o).ExclusionId = (string?)v, required: true),
             new SM::MemberInfo("InternetGatewayExclusionMode", SInternetGatewayExclusionMode, "InternetGatewayExclusionMode", "InternetGatewayExclusionMode", static o => ((global::Stratus.Ec2.Model.ModifyVpcBlockPublicAccessExclusionRequest)o).InternetGatewayExclusionMode, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcBlockPublicAccessExclusionRequest)o).InternetGatewayExclusionMode = (string?)v, required: true));
-        SModifyVpcBlockPublicAccessExclusionResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcBlockPublicAccessExclusionResult(),
+
+    private static void WSModifyVpcBlockPublicAccessExclusionResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcBlockPublicAccessExclusionResult(),
             new SM::MemberInfo("VpcBlockPublicAccessExclusion", SVpcBlockPublicAccessExclusion, "VpcBlockPublicAccessExclusion", "vpcBlockPublicAccessExclusion", static o => ((global::Stratus.Ec2.Model.ModifyVpcBlockPublicAccessExclusionResult)o).VpcBlockPublicAccessExclusion, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcBlockPublicAccessExclusionResult)o).VpcBlockPublicAccessExclusion = (global::Stratus.Ec2.Model.VpcBlockPublicAccessExclusion?)v, jsonName: "vpcBlockPublicAccessExclusion"));
-        SModifyVpcBlockPublicAccessOptionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcBlockPublicAccessOptionsRequest(),
+
+    private static void WSModifyVpcBlockPublicAccessOptionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcBlockPublicAccessOptionsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyVpcBlockPublicAccessOptionsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcBlockPublicAccessOptionsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyVpcBlockPublicAccessOptionsRequest)o).DryRun),
             new SM::MemberInfo("InternetGatewayBlockMode", SInternetGatewayBlockMode, "InternetGatewayBlockMode", "InternetGatewayBlockMode", static o => ((global::Stratus.Ec2.Model.ModifyVpcBlockPublicAccessOptionsRequest)o).InternetGatewayBlockMode, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcBlockPublicAccessOptionsRequest)o).InternetGatewayBlockMode = (string?)v, required: true));
-        SModifyVpcBlockPublicAccessOptionsResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcBlockPublicAccessOptionsResult(),
+
+    private static void WSModifyVpcBlockPublicAccessOptionsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcBlockPublicAccessOptionsResult(),
             new SM::MemberInfo("VpcBlockPublicAccessOptions", SVpcBlockPublicAccessOptions, "VpcBlockPublicAccessOptions", "vpcBlockPublicAccessOptions", static o => ((global::Stratus.Ec2.Model.ModifyVpcBlockPublicAccessOptionsResult)o).VpcBlockPublicAccessOptions, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcBlockPublicAccessOptionsResult)o).VpcBlockPublicAccessOptions = (global::Stratus.Ec2.Model.VpcBlockPublicAccessOptions?)v, jsonName: "vpcBlockPublicAccessOptions"));
-        SModifyVpcEncryptionControlRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcEncryptionControlRequest(),
+
+    private static void WSModifyVpcEncryptionControlRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcEncryptionControlRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyVpcEncryptionControlRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcEncryptionControlRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyVpcEncryptionControlRequest)o).DryRun),
             new SM::MemberInfo("EgressOnlyInternetGatewayExclusion", SVpcEncryptionControlExclusionStateInput, "EgressOnlyInternetGatewayExclusion", "EgressOnlyInternetGatewayExclusion", static o => ((global::Stratus.Ec2.Model.ModifyVpcEncryptionControlRequest)o).EgressOnlyInternetGatewayExclusion, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcEncryptionControlRequest)o).EgressOnlyInternetGatewayExclusion = (string?)v),
             new SM::MemberInfo("ElasticFileSystemExclusion", SVpcEncryptionControlExclusionStateInput, "ElasticFileSystemExclusion", "ElasticFileSystemExclusion", static o => ((global::Stratus.Ec2.Model.ModifyVpcEncryptionControlRequest)o).ElasticFileSystemExclusion, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcEncryptionControlRequest)o).ElasticFileSystemExclusion = (string?)v),
@@ -1643,16 +3508,24 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("VpcEncryptionControlId", SVpcEncryptionControlId, "VpcEncryptionControlId", "VpcEncryptionControlId", static o => ((global::Stratus.Ec2.Model.ModifyVpcEncryptionControlRequest)o).VpcEncryptionControlId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcEncryptionControlRequest)o).VpcEncryptionControlId = (string?)v, required: true),
             new SM::MemberInfo("VpcLatticeExclusion", SVpcEncryptionControlExclusionStateInput, "VpcLatticeExclusion", "VpcLatticeExclusion", static o => ((global::Stratus.Ec2.Model.ModifyVpcEncryptionControlRequest)o).VpcLatticeExclusion, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcEncryptionControlRequest)o).VpcLatticeExclusion = (string?)v),
             new SM::MemberInfo("VpcPeeringExclusion", SVpcEncryptionControlExclusionStateInput, "VpcPeeringExclusion", "VpcPeeringExclusion", static o => ((global::Stratus.Ec2.Model.ModifyVpcEncryptionControlRequest)o).VpcPeeringExclusion, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcEncryptionControlRequest)o).VpcPeeringExclusion = (string?)v));
-        SModifyVpcEncryptionControlResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcEncryptionControlResult(),
+
+    private static void WSModifyVpcEncryptionControlResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcEncryptionControlResult(),
             new SM::MemberInfo("VpcEncryptionControl", SVpcEncryptionControl, "VpcEncryptionControl", "vpcEncryptionControl", static o => ((global::Stratus.Ec2.Model.ModifyVpcEncryptionControlResult)o).VpcEncryptionControl, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcEncryptionControlResult)o).VpcEncryptionControl = (global::Stratus.Ec2.Model.VpcEncryptionControl?)v, jsonName: "vpcEncryptionControl"));
-        SModifyVpcEndpointConnectionNotificationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcEndpointConnectionNotificationRequest(),
+
+    private static void WSModifyVpcEndpointConnectionNotificationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcEndpointConnectionNotificationRequest(),
             new SM::MemberInfo("ConnectionEvents", SValueStringList, "ConnectionEvents", "ConnectionEvents", static o => ((global::Stratus.Ec2.Model.ModifyVpcEndpointConnectionNotificationRequest)o).ConnectionEvents, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcEndpointConnectionNotificationRequest)o).ConnectionEvents = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("ConnectionNotificationArn", SString, "ConnectionNotificationArn", "ConnectionNotificationArn", static o => ((global::Stratus.Ec2.Model.ModifyVpcEndpointConnectionNotificationRequest)o).ConnectionNotificationArn, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcEndpointConnectionNotificationRequest)o).ConnectionNotificationArn = (string?)v),
             new SM::MemberInfo("ConnectionNotificationId", SConnectionNotificationId, "ConnectionNotificationId", "ConnectionNotificationId", static o => ((global::Stratus.Ec2.Model.ModifyVpcEndpointConnectionNotificationRequest)o).ConnectionNotificationId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcEndpointConnectionNotificationRequest)o).ConnectionNotificationId = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyVpcEndpointConnectionNotificationRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcEndpointConnectionNotificationRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyVpcEndpointConnectionNotificationRequest)o).DryRun));
-        SModifyVpcEndpointConnectionNotificationResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcEndpointConnectionNotificationResult(),
+
+    private static void WSModifyVpcEndpointConnectionNotificationResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcEndpointConnectionNotificationResult(),
             new SM::MemberInfo("ReturnValue", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.ModifyVpcEndpointConnectionNotificationResult)o).ReturnValue, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcEndpointConnectionNotificationResult)o).ReturnValue = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyVpcEndpointConnectionNotificationResult)o).ReturnValue));
-        SModifyVpcEndpointRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcEndpointRequest(),
+
+    private static void WSModifyVpcEndpointRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcEndpointRequest(),
             new SM::MemberInfo("AddRouteTableIds", SVpcEndpointRouteTableIdList, "AddRouteTableId", "AddRouteTableId", static o => ((global::Stratus.Ec2.Model.ModifyVpcEndpointRequest)o).AddRouteTableIds, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcEndpointRequest)o).AddRouteTableIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "AddRouteTableId"),
             new SM::MemberInfo("AddSecurityGroupIds", SVpcEndpointSecurityGroupIdList, "AddSecurityGroupId", "AddSecurityGroupId", static o => ((global::Stratus.Ec2.Model.ModifyVpcEndpointRequest)o).AddSecurityGroupIds, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcEndpointRequest)o).AddSecurityGroupIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "AddSecurityGroupId"),
             new SM::MemberInfo("AddSubnetIds", SVpcEndpointSubnetIdList, "AddSubnetId", "AddSubnetId", static o => ((global::Stratus.Ec2.Model.ModifyVpcEndpointRequest)o).AddSubnetIds, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcEndpointRequest)o).AddSubnetIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "AddSubnetId"),
@@ -1667,9 +3540,13 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("ResetPolicy", SBoolean, "ResetPolicy", "ResetPolicy", static o => ((global::Stratus.Ec2.Model.ModifyVpcEndpointRequest)o).ResetPolicy, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcEndpointRequest)o).ResetPolicy = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyVpcEndpointRequest)o).ResetPolicy),
             new SM::MemberInfo("SubnetConfigurations", SSubnetConfigurationsList, "SubnetConfiguration", "SubnetConfiguration", static o => ((global::Stratus.Ec2.Model.ModifyVpcEndpointRequest)o).SubnetConfigurations, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcEndpointRequest)o).SubnetConfigurations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SubnetConfiguration>?)v, jsonName: "SubnetConfiguration"),
             new SM::MemberInfo("VpcEndpointId", SVpcEndpointId, "VpcEndpointId", "VpcEndpointId", static o => ((global::Stratus.Ec2.Model.ModifyVpcEndpointRequest)o).VpcEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcEndpointRequest)o).VpcEndpointId = (string?)v, required: true));
-        SModifyVpcEndpointResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcEndpointResult(),
+
+    private static void WSModifyVpcEndpointResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcEndpointResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.ModifyVpcEndpointResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcEndpointResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyVpcEndpointResult)o).Return));
-        SModifyVpcEndpointServiceConfigurationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcEndpointServiceConfigurationRequest(),
+
+    private static void WSModifyVpcEndpointServiceConfigurationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcEndpointServiceConfigurationRequest(),
             new SM::MemberInfo("AcceptanceRequired", SBoolean, "AcceptanceRequired", "AcceptanceRequired", static o => ((global::Stratus.Ec2.Model.ModifyVpcEndpointServiceConfigurationRequest)o).AcceptanceRequired, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcEndpointServiceConfigurationRequest)o).AcceptanceRequired = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyVpcEndpointServiceConfigurationRequest)o).AcceptanceRequired),
             new SM::MemberInfo("AddGatewayLoadBalancerArns", SValueStringList, "AddGatewayLoadBalancerArn", "AddGatewayLoadBalancerArn", static o => ((global::Stratus.Ec2.Model.ModifyVpcEndpointServiceConfigurationRequest)o).AddGatewayLoadBalancerArns, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcEndpointServiceConfigurationRequest)o).AddGatewayLoadBalancerArns = (global::System.Collections.Generic.List<string>?)v, jsonName: "AddGatewayLoadBalancerArn"),
             new SM::MemberInfo("AddNetworkLoadBalancerArns", SValueStringList, "AddNetworkLoadBalancerArn", "AddNetworkLoadBalancerArn", static o => ((global::Stratus.Ec2.Model.ModifyVpcEndpointServiceConfigurationRequest)o).AddNetworkLoadBalancerArns, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcEndpointServiceConfigurationRequest)o).AddNetworkLoadBalancerArns = (global::System.Collections.Generic.List<string>?)v, jsonName: "AddNetworkLoadBalancerArn"),
@@ -1683,37 +3560,57 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("RemoveSupportedIpAddressTypes", SValueStringList, "RemoveSupportedIpAddressType", "RemoveSupportedIpAddressType", static o => ((global::Stratus.Ec2.Model.ModifyVpcEndpointServiceConfigurationRequest)o).RemoveSupportedIpAddressTypes, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcEndpointServiceConfigurationRequest)o).RemoveSupportedIpAddressTypes = (global::System.Collections.Generic.List<string>?)v, jsonName: "RemoveSupportedIpAddressType"),
             new SM::MemberInfo("RemoveSupportedRegions", SValueStringList, "RemoveSupportedRegion", "RemoveSupportedRegion", static o => ((global::Stratus.Ec2.Model.ModifyVpcEndpointServiceConfigurationRequest)o).RemoveSupportedRegions, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcEndpointServiceConfigurationRequest)o).RemoveSupportedRegions = (global::System.Collections.Generic.List<string>?)v, jsonName: "RemoveSupportedRegion"),
             new SM::MemberInfo("ServiceId", SVpcEndpointServiceId, "ServiceId", "ServiceId", static o => ((global::Stratus.Ec2.Model.ModifyVpcEndpointServiceConfigurationRequest)o).ServiceId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcEndpointServiceConfigurationRequest)o).ServiceId = (string?)v, required: true));
-        SModifyVpcEndpointServiceConfigurationResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcEndpointServiceConfigurationResult(),
+
+    private static void WSModifyVpcEndpointServiceConfigurationResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcEndpointServiceConfigurationResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.ModifyVpcEndpointServiceConfigurationResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcEndpointServiceConfigurationResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyVpcEndpointServiceConfigurationResult)o).Return));
-        SModifyVpcEndpointServicePayerResponsibilityRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcEndpointServicePayerResponsibilityRequest(),
+
+    private static void WSModifyVpcEndpointServicePayerResponsibilityRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcEndpointServicePayerResponsibilityRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyVpcEndpointServicePayerResponsibilityRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcEndpointServicePayerResponsibilityRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyVpcEndpointServicePayerResponsibilityRequest)o).DryRun),
             new SM::MemberInfo("PayerResponsibility", SPayerResponsibility, "PayerResponsibility", "PayerResponsibility", static o => ((global::Stratus.Ec2.Model.ModifyVpcEndpointServicePayerResponsibilityRequest)o).PayerResponsibility, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcEndpointServicePayerResponsibilityRequest)o).PayerResponsibility = (string?)v, required: true),
             new SM::MemberInfo("ServiceId", SVpcEndpointServiceId, "ServiceId", "ServiceId", static o => ((global::Stratus.Ec2.Model.ModifyVpcEndpointServicePayerResponsibilityRequest)o).ServiceId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcEndpointServicePayerResponsibilityRequest)o).ServiceId = (string?)v, required: true));
-        SModifyVpcEndpointServicePayerResponsibilityResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcEndpointServicePayerResponsibilityResult(),
+
+    private static void WSModifyVpcEndpointServicePayerResponsibilityResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcEndpointServicePayerResponsibilityResult(),
             new SM::MemberInfo("ReturnValue", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.ModifyVpcEndpointServicePayerResponsibilityResult)o).ReturnValue, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcEndpointServicePayerResponsibilityResult)o).ReturnValue = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyVpcEndpointServicePayerResponsibilityResult)o).ReturnValue));
-        SModifyVpcEndpointServicePermissionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcEndpointServicePermissionsRequest(),
+
+    private static void WSModifyVpcEndpointServicePermissionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcEndpointServicePermissionsRequest(),
             new SM::MemberInfo("AddAllowedPrincipals", SValueStringList, "AddAllowedPrincipals", "AddAllowedPrincipals", static o => ((global::Stratus.Ec2.Model.ModifyVpcEndpointServicePermissionsRequest)o).AddAllowedPrincipals, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcEndpointServicePermissionsRequest)o).AddAllowedPrincipals = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyVpcEndpointServicePermissionsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcEndpointServicePermissionsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyVpcEndpointServicePermissionsRequest)o).DryRun),
             new SM::MemberInfo("RemoveAllowedPrincipals", SValueStringList, "RemoveAllowedPrincipals", "RemoveAllowedPrincipals", static o => ((global::Stratus.Ec2.Model.ModifyVpcEndpointServicePermissionsRequest)o).RemoveAllowedPrincipals, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcEndpointServicePermissionsRequest)o).RemoveAllowedPrincipals = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("ServiceId", SVpcEndpointServiceId, "ServiceId", "ServiceId", static o => ((global::Stratus.Ec2.Model.ModifyVpcEndpointServicePermissionsRequest)o).ServiceId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcEndpointServicePermissionsRequest)o).ServiceId = (string?)v, required: true));
-        SModifyVpcEndpointServicePermissionsResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcEndpointServicePermissionsResult(),
+
+    private static void WSModifyVpcEndpointServicePermissionsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcEndpointServicePermissionsResult(),
             new SM::MemberInfo("AddedPrincipals", SAddedPrincipalSet, "AddedPrincipalSet", "addedPrincipalSet", static o => ((global::Stratus.Ec2.Model.ModifyVpcEndpointServicePermissionsResult)o).AddedPrincipals, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcEndpointServicePermissionsResult)o).AddedPrincipals = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AddedPrincipal>?)v, jsonName: "addedPrincipalSet"),
             new SM::MemberInfo("ReturnValue", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.ModifyVpcEndpointServicePermissionsResult)o).ReturnValue, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcEndpointServicePermissionsResult)o).ReturnValue = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyVpcEndpointServicePermissionsResult)o).ReturnValue));
-        SModifyVpcPeeringConnectionOptionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcPeeringConnectionOptionsRequest(),
+
+    private static void WSModifyVpcPeeringConnectionOptionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcPeeringConnectionOptionsRequest(),
             new SM::MemberInfo("AccepterPeeringConnectionOptions", SPeeringConnectionOptionsRequest, "AccepterPeeringConnectionOptions", "AccepterPeeringConnectionOptions", static o => ((global::Stratus.Ec2.Model.ModifyVpcPeeringConnectionOptionsRequest)o).AccepterPeeringConnectionOptions, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcPeeringConnectionOptionsRequest)o).AccepterPeeringConnectionOptions = (global::Stratus.Ec2.Model.PeeringConnectionOptionsRequest?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyVpcPeeringConnectionOptionsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcPeeringConnectionOptionsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyVpcPeeringConnectionOptionsRequest)o).DryRun),
             new SM::MemberInfo("RequesterPeeringConnectionOptions", SPeeringConnectionOptionsRequest, "RequesterPeeringConnectionOptions", "RequesterPeeringConnectionOptions", static o => ((global::Stratus.Ec2.Model.ModifyVpcPeeringConnectionOptionsRequest)o).RequesterPeeringConnectionOptions, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcPeeringConnectionOptionsRequest)o).RequesterPeeringConnectionOptions = (global::Stratus.Ec2.Model.PeeringConnectionOptionsRequest?)v),
             new SM::MemberInfo("VpcPeeringConnectionId", SVpcPeeringConnectionId, "VpcPeeringConnectionId", "VpcPeeringConnectionId", static o => ((global::Stratus.Ec2.Model.ModifyVpcPeeringConnectionOptionsRequest)o).VpcPeeringConnectionId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcPeeringConnectionOptionsRequest)o).VpcPeeringConnectionId = (string?)v, required: true));
-        SModifyVpcPeeringConnectionOptionsResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcPeeringConnectionOptionsResult(),
+
+    private static void WSModifyVpcPeeringConnectionOptionsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcPeeringConnectionOptionsResult(),
             new SM::MemberInfo("AccepterPeeringConnectionOptions", SPeeringConnectionOptions, "AccepterPeeringConnectionOptions", "accepterPeeringConnectionOptions", static o => ((global::Stratus.Ec2.Model.ModifyVpcPeeringConnectionOptionsResult)o).AccepterPeeringConnectionOptions, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcPeeringConnectionOptionsResult)o).AccepterPeeringConnectionOptions = (global::Stratus.Ec2.Model.PeeringConnectionOptions?)v, jsonName: "accepterPeeringConnectionOptions"),
             new SM::MemberInfo("RequesterPeeringConnectionOptions", SPeeringConnectionOptions, "RequesterPeeringConnectionOptions", "requesterPeeringConnectionOptions", static o => ((global::Stratus.Ec2.Model.ModifyVpcPeeringConnectionOptionsResult)o).RequesterPeeringConnectionOptions, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcPeeringConnectionOptionsResult)o).RequesterPeeringConnectionOptions = (global::Stratus.Ec2.Model.PeeringConnectionOptions?)v, jsonName: "requesterPeeringConnectionOptions"));
-        SModifyVpcTenancyRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcTenancyRequest(),
+
+    private static void WSModifyVpcTenancyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcTenancyRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyVpcTenancyRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcTenancyRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyVpcTenancyRequest)o).DryRun),
             new SM::MemberInfo("InstanceTenancy", SVpcTenancy, "InstanceTenancy", "InstanceTenancy", static o => ((global::Stratus.Ec2.Model.ModifyVpcTenancyRequest)o).InstanceTenancy, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcTenancyRequest)o).InstanceTenancy = (string?)v, required: true),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "VpcId", static o => ((global::Stratus.Ec2.Model.ModifyVpcTenancyRequest)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcTenancyRequest)o).VpcId = (string?)v, required: true));
-        SModifyVpcTenancyResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcTenancyResult(),
+
+    private static void WSModifyVpcTenancyResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpcTenancyResult(),
             new SM::MemberInfo("ReturnValue", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.ModifyVpcTenancyResult)o).ReturnValue, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpcTenancyResult)o).ReturnValue = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyVpcTenancyResult)o).ReturnValue));
-        SModifyVpnConnectionOptionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpnConnectionOptionsRequest(),
+
+    private static void WSModifyVpnConnectionOptionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpnConnectionOptionsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyVpnConnectionOptionsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpnConnectionOptionsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyVpnConnectionOptionsRequest)o).DryRun),
             new SM::MemberInfo("LocalIpv4NetworkCidr", SString, "LocalIpv4NetworkCidr", "LocalIpv4NetworkCidr", static o => ((global::Stratus.Ec2.Model.ModifyVpnConnectionOptionsRequest)o).LocalIpv4NetworkCidr, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpnConnectionOptionsRequest)o).LocalIpv4NetworkCidr = (string?)v),
             new SM::MemberInfo("LocalIpv6NetworkCidr", SString, "LocalIpv6NetworkCidr", "LocalIpv6NetworkCidr", static o => ((global::Stratus.Ec2.Model.ModifyVpnConnectionOptionsRequest)o).LocalIpv6NetworkCidr, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpnConnectionOptionsRequest)o).LocalIpv6NetworkCidr = (string?)v),
@@ -1721,32 +3618,48 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("RemoteIpv6NetworkCidr", SString, "RemoteIpv6NetworkCidr", "RemoteIpv6NetworkCidr", static o => ((global::Stratus.Ec2.Model.ModifyVpnConnectionOptionsRequest)o).RemoteIpv6NetworkCidr, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpnConnectionOptionsRequest)o).RemoteIpv6NetworkCidr = (string?)v),
             new SM::MemberInfo("TunnelBandwidth", SVpnTunnelBandwidth, "TunnelBandwidth", "TunnelBandwidth", static o => ((global::Stratus.Ec2.Model.ModifyVpnConnectionOptionsRequest)o).TunnelBandwidth, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpnConnectionOptionsRequest)o).TunnelBandwidth = (string?)v),
             new SM::MemberInfo("VpnConnectionId", SVpnConnectionId, "VpnConnectionId", "VpnConnectionId", static o => ((global::Stratus.Ec2.Model.ModifyVpnConnectionOptionsRequest)o).VpnConnectionId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpnConnectionOptionsRequest)o).VpnConnectionId = (string?)v, required: true));
-        SModifyVpnConnectionOptionsResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpnConnectionOptionsResult(),
+
+    private static void WSModifyVpnConnectionOptionsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpnConnectionOptionsResult(),
             new SM::MemberInfo("VpnConnection", SVpnConnection, "VpnConnection", "vpnConnection", static o => ((global::Stratus.Ec2.Model.ModifyVpnConnectionOptionsResult)o).VpnConnection, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpnConnectionOptionsResult)o).VpnConnection = (global::Stratus.Ec2.Model.VpnConnection?)v, jsonName: "vpnConnection"));
-        SModifyVpnConnectionRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpnConnectionRequest(),
+
+    private static void WSModifyVpnConnectionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpnConnectionRequest(),
             new SM::MemberInfo("CustomerGatewayId", SCustomerGatewayId, "CustomerGatewayId", "CustomerGatewayId", static o => ((global::Stratus.Ec2.Model.ModifyVpnConnectionRequest)o).CustomerGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpnConnectionRequest)o).CustomerGatewayId = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyVpnConnectionRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpnConnectionRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyVpnConnectionRequest)o).DryRun),
             new SM::MemberInfo("TransitGatewayId", STransitGatewayId, "TransitGatewayId", "TransitGatewayId", static o => ((global::Stratus.Ec2.Model.ModifyVpnConnectionRequest)o).TransitGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpnConnectionRequest)o).TransitGatewayId = (string?)v),
             new SM::MemberInfo("VpnConnectionId", SVpnConnectionId, "VpnConnectionId", "VpnConnectionId", static o => ((global::Stratus.Ec2.Model.ModifyVpnConnectionRequest)o).VpnConnectionId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpnConnectionRequest)o).VpnConnectionId = (string?)v, required: true),
             new SM::MemberInfo("VpnGatewayId", SVpnGatewayId, "VpnGatewayId", "VpnGatewayId", static o => ((global::Stratus.Ec2.Model.ModifyVpnConnectionRequest)o).VpnGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpnConnectionRequest)o).VpnGatewayId = (string?)v));
-        SModifyVpnConnectionResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpnConnectionResult(),
+
+    private static void WSModifyVpnConnectionResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpnConnectionResult(),
             new SM::MemberInfo("VpnConnection", SVpnConnection, "VpnConnection", "vpnConnection", static o => ((global::Stratus.Ec2.Model.ModifyVpnConnectionResult)o).VpnConnection, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpnConnectionResult)o).VpnConnection = (global::Stratus.Ec2.Model.VpnConnection?)v, jsonName: "vpnConnection"));
-        SModifyVpnTunnelCertificateRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpnTunnelCertificateRequest(),
+
+    private static void WSModifyVpnTunnelCertificateRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpnTunnelCertificateRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyVpnTunnelCertificateRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpnTunnelCertificateRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyVpnTunnelCertificateRequest)o).DryRun),
             new SM::MemberInfo("VpnConnectionId", SVpnConnectionId, "VpnConnectionId", "VpnConnectionId", static o => ((global::Stratus.Ec2.Model.ModifyVpnTunnelCertificateRequest)o).VpnConnectionId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpnTunnelCertificateRequest)o).VpnConnectionId = (string?)v, required: true),
             new SM::MemberInfo("VpnTunnelOutsideIpAddress", SString, "VpnTunnelOutsideIpAddress", "VpnTunnelOutsideIpAddress", static o => ((global::Stratus.Ec2.Model.ModifyVpnTunnelCertificateRequest)o).VpnTunnelOutsideIpAddress, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpnTunnelCertificateRequest)o).VpnTunnelOutsideIpAddress = (string?)v, required: true));
-        SModifyVpnTunnelCertificateResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpnTunnelCertificateResult(),
+
+    private static void WSModifyVpnTunnelCertificateResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpnTunnelCertificateResult(),
             new SM::MemberInfo("VpnConnection", SVpnConnection, "VpnConnection", "vpnConnection", static o => ((global::Stratus.Ec2.Model.ModifyVpnTunnelCertificateResult)o).VpnConnection, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpnTunnelCertificateResult)o).VpnConnection = (global::Stratus.Ec2.Model.VpnConnection?)v, jsonName: "vpnConnection"));
-        SModifyVpnTunnelOptionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpnTunnelOptionsRequest(),
+
+    private static void WSModifyVpnTunnelOptionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpnTunnelOptionsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ModifyVpnTunnelOptionsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpnTunnelOptionsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyVpnTunnelOptionsRequest)o).DryRun),
             new SM::MemberInfo("PreSharedKeyStorage", SString, "PreSharedKeyStorage", "PreSharedKeyStorage", static o => ((global::Stratus.Ec2.Model.ModifyVpnTunnelOptionsRequest)o).PreSharedKeyStorage, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpnTunnelOptionsRequest)o).PreSharedKeyStorage = (string?)v),
             new SM::MemberInfo("SkipTunnelReplacement", SBoolean, "SkipTunnelReplacement", "SkipTunnelReplacement", static o => ((global::Stratus.Ec2.Model.ModifyVpnTunnelOptionsRequest)o).SkipTunnelReplacement, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpnTunnelOptionsRequest)o).SkipTunnelReplacement = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyVpnTunnelOptionsRequest)o).SkipTunnelReplacement),
             new SM::MemberInfo("TunnelOptions", SModifyVpnTunnelOptionsSpecification, "TunnelOptions", "TunnelOptions", static o => ((global::Stratus.Ec2.Model.ModifyVpnTunnelOptionsRequest)o).TunnelOptions, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpnTunnelOptionsRequest)o).TunnelOptions = (global::Stratus.Ec2.Model.ModifyVpnTunnelOptionsSpecification?)v, required: true),
             new SM::MemberInfo("VpnConnectionId", SVpnConnectionId, "VpnConnectionId", "VpnConnectionId", static o => ((global::Stratus.Ec2.Model.ModifyVpnTunnelOptionsRequest)o).VpnConnectionId, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpnTunnelOptionsRequest)o).VpnConnectionId = (string?)v, required: true),
             new SM::MemberInfo("VpnTunnelOutsideIpAddress", SString, "VpnTunnelOutsideIpAddress", "VpnTunnelOutsideIpAddress", static o => ((global::Stratus.Ec2.Model.ModifyVpnTunnelOptionsRequest)o).VpnTunnelOutsideIpAddress, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpnTunnelOptionsRequest)o).VpnTunnelOutsideIpAddress = (string?)v, required: true));
-        SModifyVpnTunnelOptionsResult.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpnTunnelOptionsResult(),
+
+    private static void WSModifyVpnTunnelOptionsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpnTunnelOptionsResult(),
             new SM::MemberInfo("VpnConnection", SVpnConnection, "VpnConnection", "vpnConnection", static o => ((global::Stratus.Ec2.Model.ModifyVpnTunnelOptionsResult)o).VpnConnection, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpnTunnelOptionsResult)o).VpnConnection = (global::Stratus.Ec2.Model.VpnConnection?)v, jsonName: "vpnConnection"));
-        SModifyVpnTunnelOptionsSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpnTunnelOptionsSpecification(),
+
+    private static void WSModifyVpnTunnelOptionsSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ModifyVpnTunnelOptionsSpecification(),
             new SM::MemberInfo("DPDTimeoutAction", SString, "DPDTimeoutAction", "DPDTimeoutAction", static o => ((global::Stratus.Ec2.Model.ModifyVpnTunnelOptionsSpecification)o).DPDTimeoutAction, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpnTunnelOptionsSpecification)o).DPDTimeoutAction = (string?)v),
             new SM::MemberInfo("DPDTimeoutSeconds", SInteger, "DPDTimeoutSeconds", "DPDTimeoutSeconds", static o => ((global::Stratus.Ec2.Model.ModifyVpnTunnelOptionsSpecification)o).DPDTimeoutSeconds, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpnTunnelOptionsSpecification)o).DPDTimeoutSeconds = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.ModifyVpnTunnelOptionsSpecification)o).DPDTimeoutSeconds),
             new SM::MemberInfo("EnableTunnelLifecycleControl", SBoolean, "EnableTunnelLifecycleControl", "EnableTunnelLifecycleControl", static o => ((global::Stratus.Ec2.Model.ModifyVpnTunnelOptionsSpecification)o).EnableTunnelLifecycleControl, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpnTunnelOptionsSpecification)o).EnableTunnelLifecycleControl = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ModifyVpnTunnelOptionsSpecification)o).EnableTunnelLifecycleControl),
@@ -1767,18 +3680,27 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("StartupAction", SString, "StartupAction", "StartupAction", static o => ((global::Stratus.Ec2.Model.ModifyVpnTunnelOptionsSpecification)o).StartupAction, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpnTunnelOptionsSpecification)o).StartupAction = (string?)v),
             new SM::MemberInfo("TunnelInsideCidr", SString, "TunnelInsideCidr", "TunnelInsideCidr", static o => ((global::Stratus.Ec2.Model.ModifyVpnTunnelOptionsSpecification)o).TunnelInsideCidr, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpnTunnelOptionsSpecification)o).TunnelInsideCidr = (string?)v),
             new SM::MemberInfo("TunnelInsideIpv6Cidr", SString, "TunnelInsideIpv6Cidr", "TunnelInsideIpv6Cidr", static o => ((global::Stratus.Ec2.Model.ModifyVpnTunnelOptionsSpecification)o).TunnelInsideIpv6Cidr, static (o, v) => ((global::Stratus.Ec2.Model.ModifyVpnTunnelOptionsSpecification)o).TunnelInsideIpv6Cidr = (string?)v));
-        SMonitorInstancesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.MonitorInstancesRequest(),
+
+    private static void WSMonitorInstancesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.MonitorInstancesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.MonitorInstancesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.MonitorInstancesRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.MonitorInstancesRequest)o).DryRun),
             new SM::MemberInfo("InstanceIds", SInstanceIdStringList, "InstanceId", "InstanceId", static o => ((global::Stratus.Ec2.Model.MonitorInstancesRequest)o).InstanceIds, static (o, v) => ((global::Stratus.Ec2.Model.MonitorInstancesRequest)o).InstanceIds = (global::System.Collections.Generic.List<string>?)v, required: true, jsonName: "InstanceId"));
-        SMonitorInstancesResult.InitStructure(static () => new global::Stratus.Ec2.Model.MonitorInstancesResult(),
+
+    private static void WSMonitorInstancesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.MonitorInstancesResult(),
             new SM::MemberInfo("InstanceMonitorings", SInstanceMonitoringList, "InstancesSet", "instancesSet", static o => ((global::Stratus.Ec2.Model.MonitorInstancesResult)o).InstanceMonitorings, static (o, v) => ((global::Stratus.Ec2.Model.MonitorInstancesResult)o).InstanceMonitorings = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceMonitoring>?)v, jsonName: "instancesSet"));
-        SMonitoring.InitStructure(static () => new global::Stratus.Ec2.Model.Monitoring(),
+
+    private static void WSMonitoring(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Monitoring(),
             new SM::MemberInfo("State", SMonitoringState, "State", "state", static o => ((global::Stratus.Ec2.Model.Monitoring)o).State, static (o, v) => ((global::Stratus.Ec2.Model.Monitoring)o).State = (string?)v, jsonName: "state"));
-        SMoveAddressToVpcRequest.InitStructure(static () => new global::Stratus.Ec2.Model.MoveAddressToVpcRequest(),
+
+    private static void WSMoveAddressToVpcRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.MoveAddressToVpcRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.MoveAddressToVpcRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.MoveAddressToVpcRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.MoveAddressToVpcRequest)o).DryRun),
             new SM::MemberInfo("PublicIp", SString, "PublicIp", "publicIp", static o => ((global::Stratus.Ec2.Model.MoveAddressToVpcRequest)o).PublicIp, static (o, v) => ((global::Stratus.Ec2.Model.MoveAddressToVpcRequest)o).PublicIp = (string?)v, required: true, jsonName: "publicIp"));
-        SMoveAddressToVpcResult.InitStructure(static () => new global::Stratus.Ec2.Model.MoveAddressToVpcResult(),
+
+    private static void WSMoveAddressToVpcResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.MoveAddressToVpcResult(),
             new SM::MemberInfo("AllocationId", SString, "AllocationId", "allocationId", static o => ((global::Stratus.Ec2.Model.MoveAddressToVpcResult)o).AllocationId, static (o, v) => ((global::Stratus.Ec2.Model.MoveAddressToVpcResult)o).AllocationId = (string?)v, jsonName: "allocationId"),
             new SM::MemberInfo("Status", SStatus, "Status", "status", static o => ((global::Stratus.Ec2.Model.MoveAddressToVpcResult)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.MoveAddressToVpcResult)o).Status = (string?)v, jsonName: "status"));
-    }
 }

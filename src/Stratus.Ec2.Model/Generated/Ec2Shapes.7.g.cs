@@ -10,431 +10,1857 @@ using SM = global::Stratus.Protocol.Model;
 /// <summary>Shape descriptors of the ec2 model.</summary>
 public static partial class Ec2Shapes
 {
-    public static readonly SM::ShapeInfo SMoveByoipCidrToIpamRequest = new SM::ShapeInfo("MoveByoipCidrToIpamRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMoveByoipCidrToIpamResult = new SM::ShapeInfo("MoveByoipCidrToIpamResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMoveCapacityReservationInstancesRequest = new SM::ShapeInfo("MoveCapacityReservationInstancesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMoveCapacityReservationInstancesResult = new SM::ShapeInfo("MoveCapacityReservationInstancesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMoveStatus = new SM::ShapeInfo("MoveStatus", SM::ShapeKind.String).Constrain(enumValues: ["movingToVpc", "restoringToClassic"]);
-    public static readonly SM::ShapeInfo SMovingAddressStatus = new SM::ShapeInfo("MovingAddressStatus", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMovingAddressStatusSet = new SM::ShapeInfo("MovingAddressStatusSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SMulticastSupportValue = new SM::ShapeInfo("MulticastSupportValue", SM::ShapeKind.String).Constrain(enumValues: ["enable", "disable"]);
-    public static readonly SM::ShapeInfo SNatGateway = new SM::ShapeInfo("NatGateway", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SNatGatewayAddress = new SM::ShapeInfo("NatGatewayAddress", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SNatGatewayAddressList = new SM::ShapeInfo("NatGatewayAddressList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SNatGatewayAddressStatus = new SM::ShapeInfo("NatGatewayAddressStatus", SM::ShapeKind.String).Constrain(enumValues: ["assigning", "unassigning", "associating", "disassociating", "succeeded", "failed"]);
-    public static readonly SM::ShapeInfo SNatGatewayApplianceModifyState = new SM::ShapeInfo("NatGatewayApplianceModifyState", SM::ShapeKind.String).Constrain(enumValues: ["modifying", "completed", "failed"]);
-    public static readonly SM::ShapeInfo SNatGatewayApplianceState = new SM::ShapeInfo("NatGatewayApplianceState", SM::ShapeKind.String).Constrain(enumValues: ["attaching", "attached", "detaching", "detached", "attach-failed", "detach-failed"]);
-    public static readonly SM::ShapeInfo SNatGatewayApplianceType = new SM::ShapeInfo("NatGatewayApplianceType", SM::ShapeKind.String).Constrain(enumValues: ["network-firewall-proxy"]);
-    public static readonly SM::ShapeInfo SNatGatewayAttachedAppliance = new SM::ShapeInfo("NatGatewayAttachedAppliance", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SNatGatewayAttachedApplianceList = new SM::ShapeInfo("NatGatewayAttachedApplianceList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SNatGatewayId = new SM::ShapeInfo("NatGatewayId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SNatGatewayIdStringList = new SM::ShapeInfo("NatGatewayIdStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SNatGatewayList = new SM::ShapeInfo("NatGatewayList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SNatGatewayState = new SM::ShapeInfo("NatGatewayState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "failed", "available", "deleting", "deleted"]);
-    public static readonly SM::ShapeInfo SNativeApplicationOidcOptions = new SM::ShapeInfo("NativeApplicationOidcOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SNestedVirtualizationSpecification = new SM::ShapeInfo("NestedVirtualizationSpecification", SM::ShapeKind.String).Constrain(enumValues: ["enabled", "disabled"]);
-    public static readonly SM::ShapeInfo SNetmaskLength = new SM::ShapeInfo("NetmaskLength", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SNetworkAcl = new SM::ShapeInfo("NetworkAcl", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SNetworkAclAssociation = new SM::ShapeInfo("NetworkAclAssociation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SNetworkAclAssociationId = new SM::ShapeInfo("NetworkAclAssociationId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SNetworkAclAssociationList = new SM::ShapeInfo("NetworkAclAssociationList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SNetworkAclEntry = new SM::ShapeInfo("NetworkAclEntry", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SNetworkAclEntryList = new SM::ShapeInfo("NetworkAclEntryList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SNetworkAclId = new SM::ShapeInfo("NetworkAclId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SNetworkAclIdStringList = new SM::ShapeInfo("NetworkAclIdStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SNetworkAclList = new SM::ShapeInfo("NetworkAclList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SNetworkBandwidthGbps = new SM::ShapeInfo("NetworkBandwidthGbps", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SNetworkBandwidthGbpsRequest = new SM::ShapeInfo("NetworkBandwidthGbpsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SNetworkCardIndex = new SM::ShapeInfo("NetworkCardIndex", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SNetworkCardInfo = new SM::ShapeInfo("NetworkCardInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SNetworkCardInfoList = new SM::ShapeInfo("NetworkCardInfoList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SNetworkInfo = new SM::ShapeInfo("NetworkInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SNetworkInsightsAccessScope = new SM::ShapeInfo("NetworkInsightsAccessScope", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SNetworkInsightsAccessScopeAnalysis = new SM::ShapeInfo("NetworkInsightsAccessScopeAnalysis", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SNetworkInsightsAccessScopeAnalysisId = new SM::ShapeInfo("NetworkInsightsAccessScopeAnalysisId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SNetworkInsightsAccessScopeAnalysisIdList = new SM::ShapeInfo("NetworkInsightsAccessScopeAnalysisIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SNetworkInsightsAccessScopeAnalysisList = new SM::ShapeInfo("NetworkInsightsAccessScopeAnalysisList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SNetworkInsightsAccessScopeContent = new SM::ShapeInfo("NetworkInsightsAccessScopeContent", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SNetworkInsightsAccessScopeId = new SM::ShapeInfo("NetworkInsightsAccessScopeId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SNetworkInsightsAccessScopeIdList = new SM::ShapeInfo("NetworkInsightsAccessScopeIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SNetworkInsightsAccessScopeList = new SM::ShapeInfo("NetworkInsightsAccessScopeList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SNetworkInsightsAnalysis = new SM::ShapeInfo("NetworkInsightsAnalysis", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SNetworkInsightsAnalysisId = new SM::ShapeInfo("NetworkInsightsAnalysisId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SNetworkInsightsAnalysisIdList = new SM::ShapeInfo("NetworkInsightsAnalysisIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SNetworkInsightsAnalysisList = new SM::ShapeInfo("NetworkInsightsAnalysisList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SNetworkInsightsMaxResults = new SM::ShapeInfo("NetworkInsightsMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 100);
-    public static readonly SM::ShapeInfo SNetworkInsightsPath = new SM::ShapeInfo("NetworkInsightsPath", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SNetworkInsightsPathId = new SM::ShapeInfo("NetworkInsightsPathId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SNetworkInsightsPathIdList = new SM::ShapeInfo("NetworkInsightsPathIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SNetworkInsightsPathList = new SM::ShapeInfo("NetworkInsightsPathList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SNetworkInsightsResourceId = new SM::ShapeInfo("NetworkInsightsResourceId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SNetworkInterface = new SM::ShapeInfo("NetworkInterface", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SNetworkInterfaceAssociation = new SM::ShapeInfo("NetworkInterfaceAssociation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SNetworkInterfaceAttachment = new SM::ShapeInfo("NetworkInterfaceAttachment", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SNetworkInterfaceAttachmentChanges = new SM::ShapeInfo("NetworkInterfaceAttachmentChanges", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SNetworkInterfaceAttachmentId = new SM::ShapeInfo("NetworkInterfaceAttachmentId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SNetworkInterfaceAttribute = new SM::ShapeInfo("NetworkInterfaceAttribute", SM::ShapeKind.String).Constrain(enumValues: ["description", "groupSet", "sourceDestCheck", "attachment", "associatePublicIpAddress"]);
-    public static readonly SM::ShapeInfo SNetworkInterfaceCount = new SM::ShapeInfo("NetworkInterfaceCount", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SNetworkInterfaceCountRequest = new SM::ShapeInfo("NetworkInterfaceCountRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SNetworkInterfaceCreationType = new SM::ShapeInfo("NetworkInterfaceCreationType", SM::ShapeKind.String).Constrain(enumValues: ["efa", "efa-only", "branch", "trunk"]);
-    public static readonly SM::ShapeInfo SNetworkInterfaceId = new SM::ShapeInfo("NetworkInterfaceId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SNetworkInterfaceIdList = new SM::ShapeInfo("NetworkInterfaceIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SNetworkInterfaceIdSet = new SM::ShapeInfo("NetworkInterfaceIdSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SNetworkInterfaceIpv6Address = new SM::ShapeInfo("NetworkInterfaceIpv6Address", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SNetworkInterfaceIpv6AddressesList = new SM::ShapeInfo("NetworkInterfaceIpv6AddressesList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SNetworkInterfaceList = new SM::ShapeInfo("NetworkInterfaceList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SNetworkInterfacePermission = new SM::ShapeInfo("NetworkInterfacePermission", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SNetworkInterfacePermissionId = new SM::ShapeInfo("NetworkInterfacePermissionId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SNetworkInterfacePermissionIdList = new SM::ShapeInfo("NetworkInterfacePermissionIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SNetworkInterfacePermissionList = new SM::ShapeInfo("NetworkInterfacePermissionList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SNetworkInterfacePermissionState = new SM::ShapeInfo("NetworkInterfacePermissionState", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SNetworkInterfacePermissionStateCode = new SM::ShapeInfo("NetworkInterfacePermissionStateCode", SM::ShapeKind.String).Constrain(enumValues: ["pending", "granted", "revoking", "revoked"]);
-    public static readonly SM::ShapeInfo SNetworkInterfacePrivateIpAddress = new SM::ShapeInfo("NetworkInterfacePrivateIpAddress", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SNetworkInterfacePrivateIpAddressList = new SM::ShapeInfo("NetworkInterfacePrivateIpAddressList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SNetworkInterfaceStatus = new SM::ShapeInfo("NetworkInterfaceStatus", SM::ShapeKind.String).Constrain(enumValues: ["available", "associated", "attaching", "in-use", "detaching"]);
-    public static readonly SM::ShapeInfo SNetworkInterfaceType = new SM::ShapeInfo("NetworkInterfaceType", SM::ShapeKind.String).Constrain(enumValues: ["interface", "natGateway", "efa", "efa-only", "trunk", "load_balancer", "network_load_balancer", "vpc_endpoint", "branch", "transit_gateway", "lambda", "quicksight", "global_accelerator_managed", "api_gateway_managed", "gateway_load_balancer", "gateway_load_balancer_endpoint", "iot_rules_managed", "aws_codestar_connections_managed"]);
-    public static readonly SM::ShapeInfo SNetworkNodeSet = new SM::ShapeInfo("NetworkNodeSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SNetworkNodesList = new SM::ShapeInfo("NetworkNodesList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SNetworkPerformance = new SM::ShapeInfo("NetworkPerformance", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SNeuronDeviceCoreCount = new SM::ShapeInfo("NeuronDeviceCoreCount", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SNeuronDeviceCoreInfo = new SM::ShapeInfo("NeuronDeviceCoreInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SNeuronDeviceCoreVersion = new SM::ShapeInfo("NeuronDeviceCoreVersion", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SNeuronDeviceCount = new SM::ShapeInfo("NeuronDeviceCount", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SNeuronDeviceInfo = new SM::ShapeInfo("NeuronDeviceInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SNeuronDeviceInfoList = new SM::ShapeInfo("NeuronDeviceInfoList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SNeuronDeviceMemoryInfo = new SM::ShapeInfo("NeuronDeviceMemoryInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SNeuronDeviceMemorySize = new SM::ShapeInfo("NeuronDeviceMemorySize", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SNeuronDeviceName = new SM::ShapeInfo("NeuronDeviceName", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SNeuronInfo = new SM::ShapeInfo("NeuronInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SNewDhcpConfiguration = new SM::ShapeInfo("NewDhcpConfiguration", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SNewDhcpConfigurationList = new SM::ShapeInfo("NewDhcpConfigurationList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SNextToken = new SM::ShapeInfo("NextToken", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SNitroEnclavesSupport = new SM::ShapeInfo("NitroEnclavesSupport", SM::ShapeKind.String).Constrain(enumValues: ["unsupported", "supported"]);
-    public static readonly SM::ShapeInfo SNitroTpmInfo = new SM::ShapeInfo("NitroTpmInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SNitroTpmSupport = new SM::ShapeInfo("NitroTpmSupport", SM::ShapeKind.String).Constrain(enumValues: ["unsupported", "supported"]);
-    public static readonly SM::ShapeInfo SNitroTpmSupportedVersionType = new SM::ShapeInfo("NitroTpmSupportedVersionType", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SNitroTpmSupportedVersionsList = new SM::ShapeInfo("NitroTpmSupportedVersionsList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SOccurrenceDayRequestSet = new SM::ShapeInfo("OccurrenceDayRequestSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SOccurrenceDaySet = new SM::ShapeInfo("OccurrenceDaySet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SOdbNetworkArn = new SM::ShapeInfo("OdbNetworkArn", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SOfferingClassType = new SM::ShapeInfo("OfferingClassType", SM::ShapeKind.String).Constrain(enumValues: ["standard", "convertible"]);
-    public static readonly SM::ShapeInfo SOfferingId = new SM::ShapeInfo("OfferingId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SOfferingTypeValues = new SM::ShapeInfo("OfferingTypeValues", SM::ShapeKind.String).Constrain(enumValues: ["Heavy Utilization", "Medium Utilization", "Light Utilization", "No Upfront", "Partial Upfront", "All Upfront"]);
-    public static readonly SM::ShapeInfo SOidcOptions = new SM::ShapeInfo("OidcOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SOnDemandAllocationStrategy = new SM::ShapeInfo("OnDemandAllocationStrategy", SM::ShapeKind.String).Constrain(enumValues: ["lowestPrice", "prioritized"]);
-    public static readonly SM::ShapeInfo SOnDemandOptions = new SM::ShapeInfo("OnDemandOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SOnDemandOptionsRequest = new SM::ShapeInfo("OnDemandOptionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SOperationType = new SM::ShapeInfo("OperationType", SM::ShapeKind.String).Constrain(enumValues: ["add", "remove"]);
-    public static readonly SM::ShapeInfo SOperatorRequest = new SM::ShapeInfo("OperatorRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SOperatorResponse = new SM::ShapeInfo("OperatorResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SOrganizationArnStringList = new SM::ShapeInfo("OrganizationArnStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SOrganizationalUnitArnStringList = new SM::ShapeInfo("OrganizationalUnitArnStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SOutpostArn = new SM::ShapeInfo("OutpostArn", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SOutpostLag = new SM::ShapeInfo("OutpostLag", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SOutpostLagId = new SM::ShapeInfo("OutpostLagId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SOutpostLagIdSet = new SM::ShapeInfo("OutpostLagIdSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SOutpostLagMaxResults = new SM::ShapeInfo("OutpostLagMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SOutpostLagSet = new SM::ShapeInfo("OutpostLagSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SOutputFormat = new SM::ShapeInfo("OutputFormat", SM::ShapeKind.String).Constrain(enumValues: ["csv", "parquet"]);
-    public static readonly SM::ShapeInfo SOwnerStringList = new SM::ShapeInfo("OwnerStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPacketHeaderStatement = new SM::ShapeInfo("PacketHeaderStatement", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPacketHeaderStatementRequest = new SM::ShapeInfo("PacketHeaderStatementRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPartitionLoadFrequency = new SM::ShapeInfo("PartitionLoadFrequency", SM::ShapeKind.String).Constrain(enumValues: ["none", "daily", "weekly", "monthly"]);
-    public static readonly SM::ShapeInfo SPasswordData = new SM::ShapeInfo("PasswordData", SM::ShapeKind.String).Constrain(sensitive: true);
-    public static readonly SM::ShapeInfo SPathComponent = new SM::ShapeInfo("PathComponent", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPathComponentList = new SM::ShapeInfo("PathComponentList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPathFilter = new SM::ShapeInfo("PathFilter", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPathRequestFilter = new SM::ShapeInfo("PathRequestFilter", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPathStatement = new SM::ShapeInfo("PathStatement", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPathStatementRequest = new SM::ShapeInfo("PathStatementRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPayerResponsibility = new SM::ShapeInfo("PayerResponsibility", SM::ShapeKind.String).Constrain(enumValues: ["ServiceOwner"]);
-    public static readonly SM::ShapeInfo SPaymentOption = new SM::ShapeInfo("PaymentOption", SM::ShapeKind.String).Constrain(enumValues: ["AllUpfront", "PartialUpfront", "NoUpfront"]);
-    public static readonly SM::ShapeInfo SPciId = new SM::ShapeInfo("PciId", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPeakBandwidthInGbps = new SM::ShapeInfo("PeakBandwidthInGbps", SM::ShapeKind.Double);
-    public static readonly SM::ShapeInfo SPeeringAttachmentStatus = new SM::ShapeInfo("PeeringAttachmentStatus", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPeeringConnectionOptions = new SM::ShapeInfo("PeeringConnectionOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPeeringConnectionOptionsRequest = new SM::ShapeInfo("PeeringConnectionOptionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPeeringTgwInfo = new SM::ShapeInfo("PeeringTgwInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPerformanceFactorReference = new SM::ShapeInfo("PerformanceFactorReference", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPerformanceFactorReferenceRequest = new SM::ShapeInfo("PerformanceFactorReferenceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPerformanceFactorReferenceSet = new SM::ShapeInfo("PerformanceFactorReferenceSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPerformanceFactorReferenceSetRequest = new SM::ShapeInfo("PerformanceFactorReferenceSetRequest", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPeriod = new SM::ShapeInfo("Period", SM::ShapeKind.Integer).Constrain(min: 3600);
-    public static readonly SM::ShapeInfo SPeriodType = new SM::ShapeInfo("PeriodType", SM::ShapeKind.String).Constrain(enumValues: ["five-minutes", "fifteen-minutes", "one-hour", "three-hours", "one-day", "one-week"]);
-    public static readonly SM::ShapeInfo SPermissionGroup = new SM::ShapeInfo("PermissionGroup", SM::ShapeKind.String).Constrain(enumValues: ["all"]);
-    public static readonly SM::ShapeInfo SPhase1DHGroupNumbersList = new SM::ShapeInfo("Phase1DHGroupNumbersList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPhase1DHGroupNumbersListValue = new SM::ShapeInfo("Phase1DHGroupNumbersListValue", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPhase1DHGroupNumbersRequestList = new SM::ShapeInfo("Phase1DHGroupNumbersRequestList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPhase1DHGroupNumbersRequestListValue = new SM::ShapeInfo("Phase1DHGroupNumbersRequestListValue", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPhase1EncryptionAlgorithmsList = new SM::ShapeInfo("Phase1EncryptionAlgorithmsList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPhase1EncryptionAlgorithmsListValue = new SM::ShapeInfo("Phase1EncryptionAlgorithmsListValue", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPhase1EncryptionAlgorithmsRequestList = new SM::ShapeInfo("Phase1EncryptionAlgorithmsRequestList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPhase1EncryptionAlgorithmsRequestListValue = new SM::ShapeInfo("Phase1EncryptionAlgorithmsRequestListValue", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPhase1IntegrityAlgorithmsList = new SM::ShapeInfo("Phase1IntegrityAlgorithmsList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPhase1IntegrityAlgorithmsListValue = new SM::ShapeInfo("Phase1IntegrityAlgorithmsListValue", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPhase1IntegrityAlgorithmsRequestList = new SM::ShapeInfo("Phase1IntegrityAlgorithmsRequestList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPhase1IntegrityAlgorithmsRequestListValue = new SM::ShapeInfo("Phase1IntegrityAlgorithmsRequestListValue", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPhase2DHGroupNumbersList = new SM::ShapeInfo("Phase2DHGroupNumbersList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPhase2DHGroupNumbersListValue = new SM::ShapeInfo("Phase2DHGroupNumbersListValue", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPhase2DHGroupNumbersRequestList = new SM::ShapeInfo("Phase2DHGroupNumbersRequestList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPhase2DHGroupNumbersRequestListValue = new SM::ShapeInfo("Phase2DHGroupNumbersRequestListValue", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPhase2EncryptionAlgorithmsList = new SM::ShapeInfo("Phase2EncryptionAlgorithmsList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPhase2EncryptionAlgorithmsListValue = new SM::ShapeInfo("Phase2EncryptionAlgorithmsListValue", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPhase2EncryptionAlgorithmsRequestList = new SM::ShapeInfo("Phase2EncryptionAlgorithmsRequestList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPhase2EncryptionAlgorithmsRequestListValue = new SM::ShapeInfo("Phase2EncryptionAlgorithmsRequestListValue", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPhase2IntegrityAlgorithmsList = new SM::ShapeInfo("Phase2IntegrityAlgorithmsList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPhase2IntegrityAlgorithmsListValue = new SM::ShapeInfo("Phase2IntegrityAlgorithmsListValue", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPhase2IntegrityAlgorithmsRequestList = new SM::ShapeInfo("Phase2IntegrityAlgorithmsRequestList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPhase2IntegrityAlgorithmsRequestListValue = new SM::ShapeInfo("Phase2IntegrityAlgorithmsRequestListValue", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPhcSupport = new SM::ShapeInfo("PhcSupport", SM::ShapeKind.String).Constrain(enumValues: ["unsupported", "supported"]);
-    public static readonly SM::ShapeInfo SPlacement = new SM::ShapeInfo("Placement", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPlacementGroup = new SM::ShapeInfo("PlacementGroup", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPlacementGroupArn = new SM::ShapeInfo("PlacementGroupArn", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SPlacementGroupId = new SM::ShapeInfo("PlacementGroupId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SPlacementGroupIdStringList = new SM::ShapeInfo("PlacementGroupIdStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPlacementGroupInfo = new SM::ShapeInfo("PlacementGroupInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPlacementGroupList = new SM::ShapeInfo("PlacementGroupList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPlacementGroupName = new SM::ShapeInfo("PlacementGroupName", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SPlacementGroupNameWithResolver = new SM::ShapeInfo("PlacementGroupNameWithResolver", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SPlacementGroupState = new SM::ShapeInfo("PlacementGroupState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "available", "deleting", "deleted"]);
-    public static readonly SM::ShapeInfo SPlacementGroupStrategy = new SM::ShapeInfo("PlacementGroupStrategy", SM::ShapeKind.String).Constrain(enumValues: ["cluster", "partition", "spread"]);
-    public static readonly SM::ShapeInfo SPlacementGroupStrategyList = new SM::ShapeInfo("PlacementGroupStrategyList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPlacementGroupStringList = new SM::ShapeInfo("PlacementGroupStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPlacementResponse = new SM::ShapeInfo("PlacementResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPlacementStrategy = new SM::ShapeInfo("PlacementStrategy", SM::ShapeKind.String).Constrain(enumValues: ["cluster", "spread", "partition"]);
-    public static readonly SM::ShapeInfo SPlatformValues = new SM::ShapeInfo("PlatformValues", SM::ShapeKind.String).Constrain(enumValues: ["Windows"]);
-    public static readonly SM::ShapeInfo SPoolCidrBlock = new SM::ShapeInfo("PoolCidrBlock", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPoolCidrBlocksSet = new SM::ShapeInfo("PoolCidrBlocksSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPoolMaxResults = new SM::ShapeInfo("PoolMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 10);
-    public static readonly SM::ShapeInfo SPort = new SM::ShapeInfo("Port", SM::ShapeKind.Integer).Constrain(min: 0, max: 65535);
-    public static readonly SM::ShapeInfo SPortRange = new SM::ShapeInfo("PortRange", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPortRangeList = new SM::ShapeInfo("PortRangeList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPrefixList = new SM::ShapeInfo("PrefixList", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPrefixListAssociation = new SM::ShapeInfo("PrefixListAssociation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPrefixListAssociationSet = new SM::ShapeInfo("PrefixListAssociationSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPrefixListEntry = new SM::ShapeInfo("PrefixListEntry", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPrefixListEntrySet = new SM::ShapeInfo("PrefixListEntrySet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPrefixListId = new SM::ShapeInfo("PrefixListId", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPrefixListIdList = new SM::ShapeInfo("PrefixListIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPrefixListIdSet = new SM::ShapeInfo("PrefixListIdSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPrefixListMaxResults = new SM::ShapeInfo("PrefixListMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 100);
-    public static readonly SM::ShapeInfo SPrefixListResourceId = new SM::ShapeInfo("PrefixListResourceId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SPrefixListResourceIdStringList = new SM::ShapeInfo("PrefixListResourceIdStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPrefixListSet = new SM::ShapeInfo("PrefixListSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPrefixListState = new SM::ShapeInfo("PrefixListState", SM::ShapeKind.String).Constrain(enumValues: ["create-in-progress", "create-complete", "create-failed", "modify-in-progress", "modify-complete", "modify-failed", "restore-in-progress", "restore-complete", "restore-failed", "delete-in-progress", "delete-complete", "delete-failed"]);
-    public static readonly SM::ShapeInfo SPriceSchedule = new SM::ShapeInfo("PriceSchedule", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPriceScheduleList = new SM::ShapeInfo("PriceScheduleList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPriceScheduleSpecification = new SM::ShapeInfo("PriceScheduleSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPriceScheduleSpecificationList = new SM::ShapeInfo("PriceScheduleSpecificationList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPricingDetail = new SM::ShapeInfo("PricingDetail", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPricingDetailsList = new SM::ShapeInfo("PricingDetailsList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPrincipalIdFormat = new SM::ShapeInfo("PrincipalIdFormat", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPrincipalIdFormatList = new SM::ShapeInfo("PrincipalIdFormatList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPrincipalType = new SM::ShapeInfo("PrincipalType", SM::ShapeKind.String).Constrain(enumValues: ["All", "Service", "OrganizationUnit", "Account", "User", "Role"]);
-    public static readonly SM::ShapeInfo SPriority = new SM::ShapeInfo("Priority", SM::ShapeKind.Integer).Constrain(min: -1, max: 65535);
-    public static readonly SM::ShapeInfo SPrivateDnsDetails = new SM::ShapeInfo("PrivateDnsDetails", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPrivateDnsDetailsSet = new SM::ShapeInfo("PrivateDnsDetailsSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPrivateDnsNameConfiguration = new SM::ShapeInfo("PrivateDnsNameConfiguration", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPrivateDnsNameOptionsOnLaunch = new SM::ShapeInfo("PrivateDnsNameOptionsOnLaunch", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPrivateDnsNameOptionsRequest = new SM::ShapeInfo("PrivateDnsNameOptionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPrivateDnsNameOptionsResponse = new SM::ShapeInfo("PrivateDnsNameOptionsResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPrivateDnsSpecifiedDomainSet = new SM::ShapeInfo("PrivateDnsSpecifiedDomainSet", SM::ShapeKind.List).Constrain(min: 0, max: 10);
-    public static readonly SM::ShapeInfo SPrivateIpAddressConfigSet = new SM::ShapeInfo("PrivateIpAddressConfigSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPrivateIpAddressCount = new SM::ShapeInfo("PrivateIpAddressCount", SM::ShapeKind.Integer).Constrain(min: 1, max: 31);
-    public static readonly SM::ShapeInfo SPrivateIpAddressSpecification = new SM::ShapeInfo("PrivateIpAddressSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPrivateIpAddressSpecificationList = new SM::ShapeInfo("PrivateIpAddressSpecificationList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPrivateIpAddressStringList = new SM::ShapeInfo("PrivateIpAddressStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SProcessorInfo = new SM::ShapeInfo("ProcessorInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SProcessorSustainedClockSpeed = new SM::ShapeInfo("ProcessorSustainedClockSpeed", SM::ShapeKind.Double);
-    public static readonly SM::ShapeInfo SProductCode = new SM::ShapeInfo("ProductCode", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SProductCodeList = new SM::ShapeInfo("ProductCodeList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SProductCodeStringList = new SM::ShapeInfo("ProductCodeStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SProductCodeValues = new SM::ShapeInfo("ProductCodeValues", SM::ShapeKind.String).Constrain(enumValues: ["devpay", "marketplace"]);
-    public static readonly SM::ShapeInfo SProductDescriptionList = new SM::ShapeInfo("ProductDescriptionList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPropagatingVgw = new SM::ShapeInfo("PropagatingVgw", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPropagatingVgwList = new SM::ShapeInfo("PropagatingVgwList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SProtocol = new SM::ShapeInfo("Protocol", SM::ShapeKind.String).Constrain(enumValues: ["tcp", "udp"]);
-    public static readonly SM::ShapeInfo SProtocolInt = new SM::ShapeInfo("ProtocolInt", SM::ShapeKind.Integer).Constrain(min: 0, max: 255);
-    public static readonly SM::ShapeInfo SProtocolIntList = new SM::ShapeInfo("ProtocolIntList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SProtocolList = new SM::ShapeInfo("ProtocolList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SProtocolValue = new SM::ShapeInfo("ProtocolValue", SM::ShapeKind.String).Constrain(enumValues: ["gre"]);
-    public static readonly SM::ShapeInfo SProvisionByoipCidrRequest = new SM::ShapeInfo("ProvisionByoipCidrRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SProvisionByoipCidrResult = new SM::ShapeInfo("ProvisionByoipCidrResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SProvisionIpamByoasnRequest = new SM::ShapeInfo("ProvisionIpamByoasnRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SProvisionIpamByoasnResult = new SM::ShapeInfo("ProvisionIpamByoasnResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SProvisionIpamPoolCidrRequest = new SM::ShapeInfo("ProvisionIpamPoolCidrRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SProvisionIpamPoolCidrResult = new SM::ShapeInfo("ProvisionIpamPoolCidrResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SProvisionPublicIpv4PoolCidrRequest = new SM::ShapeInfo("ProvisionPublicIpv4PoolCidrRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SProvisionPublicIpv4PoolCidrResult = new SM::ShapeInfo("ProvisionPublicIpv4PoolCidrResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SProvisionedBandwidth = new SM::ShapeInfo("ProvisionedBandwidth", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPtrUpdateStatus = new SM::ShapeInfo("PtrUpdateStatus", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPublicIpAddress = new SM::ShapeInfo("PublicIpAddress", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SPublicIpDnsNameOptions = new SM::ShapeInfo("PublicIpDnsNameOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPublicIpDnsOption = new SM::ShapeInfo("PublicIpDnsOption", SM::ShapeKind.String).Constrain(enumValues: ["public-dual-stack-dns-name", "public-ipv4-dns-name", "public-ipv6-dns-name"]);
-    public static readonly SM::ShapeInfo SPublicIpStringList = new SM::ShapeInfo("PublicIpStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPublicIpv4Pool = new SM::ShapeInfo("PublicIpv4Pool", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPublicIpv4PoolIdStringList = new SM::ShapeInfo("PublicIpv4PoolIdStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPublicIpv4PoolRange = new SM::ShapeInfo("PublicIpv4PoolRange", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPublicIpv4PoolRangeSet = new SM::ShapeInfo("PublicIpv4PoolRangeSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPublicIpv4PoolSet = new SM::ShapeInfo("PublicIpv4PoolSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPurchase = new SM::ShapeInfo("Purchase", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPurchaseCapacityBlockExtensionRequest = new SM::ShapeInfo("PurchaseCapacityBlockExtensionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPurchaseCapacityBlockExtensionResult = new SM::ShapeInfo("PurchaseCapacityBlockExtensionResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPurchaseCapacityBlockRequest = new SM::ShapeInfo("PurchaseCapacityBlockRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPurchaseCapacityBlockResult = new SM::ShapeInfo("PurchaseCapacityBlockResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPurchaseHostReservationRequest = new SM::ShapeInfo("PurchaseHostReservationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPurchaseHostReservationResult = new SM::ShapeInfo("PurchaseHostReservationResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPurchaseRequest = new SM::ShapeInfo("PurchaseRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPurchaseRequestSet = new SM::ShapeInfo("PurchaseRequestSet", SM::ShapeKind.List).Constrain(min: 1);
-    public static readonly SM::ShapeInfo SPurchaseReservedInstancesOfferingRequest = new SM::ShapeInfo("PurchaseReservedInstancesOfferingRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPurchaseReservedInstancesOfferingResult = new SM::ShapeInfo("PurchaseReservedInstancesOfferingResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPurchaseScheduledInstancesRequest = new SM::ShapeInfo("PurchaseScheduledInstancesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPurchaseScheduledInstancesResult = new SM::ShapeInfo("PurchaseScheduledInstancesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPurchaseSet = new SM::ShapeInfo("PurchaseSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPurchasedScheduledInstanceSet = new SM::ShapeInfo("PurchasedScheduledInstanceSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRIProductDescription = new SM::ShapeInfo("RIProductDescription", SM::ShapeKind.String).Constrain(enumValues: ["Linux/UNIX", "Linux/UNIX (Amazon VPC)", "Windows", "Windows (Amazon VPC)"]);
-    public static readonly SM::ShapeInfo SRamdiskId = new SM::ShapeInfo("RamdiskId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SRdsDbClusterArn = new SM::ShapeInfo("RdsDbClusterArn", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SRdsDbInstanceArn = new SM::ShapeInfo("RdsDbInstanceArn", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SRdsDbProxyArn = new SM::ShapeInfo("RdsDbProxyArn", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SReasonCodesList = new SM::ShapeInfo("ReasonCodesList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRebootInstancesRequest = new SM::ShapeInfo("RebootInstancesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRebootMigrationSupport = new SM::ShapeInfo("RebootMigrationSupport", SM::ShapeKind.String).Constrain(enumValues: ["unsupported", "supported"]);
-    public static readonly SM::ShapeInfo SRecurringCharge = new SM::ShapeInfo("RecurringCharge", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRecurringChargeFrequency = new SM::ShapeInfo("RecurringChargeFrequency", SM::ShapeKind.String).Constrain(enumValues: ["Hourly"]);
-    public static readonly SM::ShapeInfo SRecurringChargesList = new SM::ShapeInfo("RecurringChargesList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SReferencedSecurityGroup = new SM::ShapeInfo("ReferencedSecurityGroup", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRegion = new SM::ShapeInfo("Region", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRegionGeography = new SM::ShapeInfo("RegionGeography", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRegionGeographyList = new SM::ShapeInfo("RegionGeographyList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRegionList = new SM::ShapeInfo("RegionList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRegionNameStringList = new SM::ShapeInfo("RegionNameStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRegionNames = new SM::ShapeInfo("RegionNames", SM::ShapeKind.List).Constrain(min: 0, max: 10);
-    public static readonly SM::ShapeInfo SRegionalSummary = new SM::ShapeInfo("RegionalSummary", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRegionalSummaryList = new SM::ShapeInfo("RegionalSummaryList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRegisterImageRequest = new SM::ShapeInfo("RegisterImageRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRegisterImageResult = new SM::ShapeInfo("RegisterImageResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRegisterInstanceEventNotificationAttributesRequest = new SM::ShapeInfo("RegisterInstanceEventNotificationAttributesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRegisterInstanceEventNotificationAttributesResult = new SM::ShapeInfo("RegisterInstanceEventNotificationAttributesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRegisterInstanceTagAttributeRequest = new SM::ShapeInfo("RegisterInstanceTagAttributeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRegisterTransitGatewayMulticastGroupMembersRequest = new SM::ShapeInfo("RegisterTransitGatewayMulticastGroupMembersRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRegisterTransitGatewayMulticastGroupMembersResult = new SM::ShapeInfo("RegisterTransitGatewayMulticastGroupMembersResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRegisterTransitGatewayMulticastGroupSourcesRequest = new SM::ShapeInfo("RegisterTransitGatewayMulticastGroupSourcesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRegisterTransitGatewayMulticastGroupSourcesResult = new SM::ShapeInfo("RegisterTransitGatewayMulticastGroupSourcesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRegisteredInstance = new SM::ShapeInfo("RegisteredInstance", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRegisteredInstanceList = new SM::ShapeInfo("RegisteredInstanceList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRejectCapacityReservationBillingOwnershipRequest = new SM::ShapeInfo("RejectCapacityReservationBillingOwnershipRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRejectCapacityReservationBillingOwnershipResult = new SM::ShapeInfo("RejectCapacityReservationBillingOwnershipResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRejectTransitGatewayClientVpnAttachmentRequest = new SM::ShapeInfo("RejectTransitGatewayClientVpnAttachmentRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRejectTransitGatewayClientVpnAttachmentResult = new SM::ShapeInfo("RejectTransitGatewayClientVpnAttachmentResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRejectTransitGatewayMulticastDomainAssociationsRequest = new SM::ShapeInfo("RejectTransitGatewayMulticastDomainAssociationsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRejectTransitGatewayMulticastDomainAssociationsResult = new SM::ShapeInfo("RejectTransitGatewayMulticastDomainAssociationsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRejectTransitGatewayPeeringAttachmentRequest = new SM::ShapeInfo("RejectTransitGatewayPeeringAttachmentRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRejectTransitGatewayPeeringAttachmentResult = new SM::ShapeInfo("RejectTransitGatewayPeeringAttachmentResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRejectTransitGatewayVpcAttachmentRequest = new SM::ShapeInfo("RejectTransitGatewayVpcAttachmentRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRejectTransitGatewayVpcAttachmentResult = new SM::ShapeInfo("RejectTransitGatewayVpcAttachmentResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRejectVpcEndpointConnectionsRequest = new SM::ShapeInfo("RejectVpcEndpointConnectionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRejectVpcEndpointConnectionsResult = new SM::ShapeInfo("RejectVpcEndpointConnectionsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRejectVpcPeeringConnectionRequest = new SM::ShapeInfo("RejectVpcPeeringConnectionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRejectVpcPeeringConnectionResult = new SM::ShapeInfo("RejectVpcPeeringConnectionResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SReleaseAddressRequest = new SM::ShapeInfo("ReleaseAddressRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SReleaseHostsRequest = new SM::ShapeInfo("ReleaseHostsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SReleaseHostsResult = new SM::ShapeInfo("ReleaseHostsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SReleaseIpamPoolAllocationRequest = new SM::ShapeInfo("ReleaseIpamPoolAllocationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SReleaseIpamPoolAllocationResult = new SM::ShapeInfo("ReleaseIpamPoolAllocationResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRemoveIpamOperatingRegion = new SM::ShapeInfo("RemoveIpamOperatingRegion", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRemoveIpamOperatingRegionSet = new SM::ShapeInfo("RemoveIpamOperatingRegionSet", SM::ShapeKind.List).Constrain(min: 0, max: 50);
-    public static readonly SM::ShapeInfo SRemoveIpamOrganizationalUnitExclusion = new SM::ShapeInfo("RemoveIpamOrganizationalUnitExclusion", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRemoveIpamOrganizationalUnitExclusionSet = new SM::ShapeInfo("RemoveIpamOrganizationalUnitExclusionSet", SM::ShapeKind.List).Constrain(min: 0, max: 10);
-    public static readonly SM::ShapeInfo SRemovePrefixListEntries = new SM::ShapeInfo("RemovePrefixListEntries", SM::ShapeKind.List).Constrain(min: 0, max: 100);
-    public static readonly SM::ShapeInfo SRemovePrefixListEntry = new SM::ShapeInfo("RemovePrefixListEntry", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SReplaceIamInstanceProfileAssociationRequest = new SM::ShapeInfo("ReplaceIamInstanceProfileAssociationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SReplaceIamInstanceProfileAssociationResult = new SM::ShapeInfo("ReplaceIamInstanceProfileAssociationResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SReplaceImageCriteriaInAllowedImagesSettingsRequest = new SM::ShapeInfo("ReplaceImageCriteriaInAllowedImagesSettingsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SReplaceImageCriteriaInAllowedImagesSettingsResult = new SM::ShapeInfo("ReplaceImageCriteriaInAllowedImagesSettingsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SReplaceNetworkAclAssociationRequest = new SM::ShapeInfo("ReplaceNetworkAclAssociationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SReplaceNetworkAclAssociationResult = new SM::ShapeInfo("ReplaceNetworkAclAssociationResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SReplaceNetworkAclEntryRequest = new SM::ShapeInfo("ReplaceNetworkAclEntryRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SReplaceRootVolumeTask = new SM::ShapeInfo("ReplaceRootVolumeTask", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SReplaceRootVolumeTaskId = new SM::ShapeInfo("ReplaceRootVolumeTaskId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SReplaceRootVolumeTaskIds = new SM::ShapeInfo("ReplaceRootVolumeTaskIds", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SReplaceRootVolumeTaskState = new SM::ShapeInfo("ReplaceRootVolumeTaskState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "in-progress", "failing", "succeeded", "failed", "failed-detached"]);
-    public static readonly SM::ShapeInfo SReplaceRootVolumeTasks = new SM::ShapeInfo("ReplaceRootVolumeTasks", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SReplaceRouteRequest = new SM::ShapeInfo("ReplaceRouteRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SReplaceRouteTableAssociationRequest = new SM::ShapeInfo("ReplaceRouteTableAssociationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SReplaceRouteTableAssociationResult = new SM::ShapeInfo("ReplaceRouteTableAssociationResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SReplaceTransitGatewayRouteRequest = new SM::ShapeInfo("ReplaceTransitGatewayRouteRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SReplaceTransitGatewayRouteResult = new SM::ShapeInfo("ReplaceTransitGatewayRouteResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SReplaceVpnTunnelRequest = new SM::ShapeInfo("ReplaceVpnTunnelRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SReplaceVpnTunnelResult = new SM::ShapeInfo("ReplaceVpnTunnelResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SReplacementStrategy = new SM::ShapeInfo("ReplacementStrategy", SM::ShapeKind.String).Constrain(enumValues: ["launch", "launch-before-terminate"]);
-    public static readonly SM::ShapeInfo SReportInstanceReasonCodes = new SM::ShapeInfo("ReportInstanceReasonCodes", SM::ShapeKind.String).Constrain(enumValues: ["instance-stuck-in-state", "unresponsive", "not-accepting-credentials", "password-not-available", "performance-network", "performance-instance-store", "performance-ebs-volume", "performance-other", "other"]);
-    public static readonly SM::ShapeInfo SReportInstanceStatusRequest = new SM::ShapeInfo("ReportInstanceStatusRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SReportInstanceStatusRequestDescription = new SM::ShapeInfo("ReportInstanceStatusRequestDescription", SM::ShapeKind.String).Constrain(sensitive: true);
-    public static readonly SM::ShapeInfo SReportState = new SM::ShapeInfo("ReportState", SM::ShapeKind.String).Constrain(enumValues: ["running", "cancelled", "complete", "error"]);
-    public static readonly SM::ShapeInfo SReportStatusType = new SM::ShapeInfo("ReportStatusType", SM::ShapeKind.String).Constrain(enumValues: ["ok", "impaired"]);
-    public static readonly SM::ShapeInfo SRequestFilterPortRange = new SM::ShapeInfo("RequestFilterPortRange", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRequestHostIdList = new SM::ShapeInfo("RequestHostIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRequestHostIdSet = new SM::ShapeInfo("RequestHostIdSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRequestInstanceTypeList = new SM::ShapeInfo("RequestInstanceTypeList", SM::ShapeKind.List).Constrain(min: 0, max: 100);
-    public static readonly SM::ShapeInfo SRequestIpamResourceTag = new SM::ShapeInfo("RequestIpamResourceTag", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRequestIpamResourceTagList = new SM::ShapeInfo("RequestIpamResourceTagList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRequestLaunchTemplateData = new SM::ShapeInfo("RequestLaunchTemplateData", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRequestSpotFleetRequest = new SM::ShapeInfo("RequestSpotFleetRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRequestSpotFleetResponse = new SM::ShapeInfo("RequestSpotFleetResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRequestSpotInstancesRequest = new SM::ShapeInfo("RequestSpotInstancesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRequestSpotInstancesResult = new SM::ShapeInfo("RequestSpotInstancesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRequestSpotLaunchSpecification = new SM::ShapeInfo("RequestSpotLaunchSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRequestSpotLaunchSpecificationSecurityGroupIdList = new SM::ShapeInfo("RequestSpotLaunchSpecificationSecurityGroupIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRequestSpotLaunchSpecificationSecurityGroupList = new SM::ShapeInfo("RequestSpotLaunchSpecificationSecurityGroupList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SReservation = new SM::ShapeInfo("Reservation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SReservationEndDateType = new SM::ShapeInfo("ReservationEndDateType", SM::ShapeKind.String).Constrain(enumValues: ["limited", "unlimited"]);
-    public static readonly SM::ShapeInfo SReservationFleetInstanceSpecification = new SM::ShapeInfo("ReservationFleetInstanceSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SReservationFleetInstanceSpecificationList = new SM::ShapeInfo("ReservationFleetInstanceSpecificationList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SReservationId = new SM::ShapeInfo("ReservationId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SReservationList = new SM::ShapeInfo("ReservationList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SReservationState = new SM::ShapeInfo("ReservationState", SM::ShapeKind.String).Constrain(enumValues: ["active", "expired", "cancelled", "scheduled", "pending", "failed", "delayed", "unsupported", "payment-pending", "payment-failed", "retired"]);
-    public static readonly SM::ShapeInfo SReservationType = new SM::ShapeInfo("ReservationType", SM::ShapeKind.String).Constrain(enumValues: ["capacity-block", "odcr"]);
-    public static readonly SM::ShapeInfo SReservationTypeList = new SM::ShapeInfo("ReservationTypeList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SReservationTypeListRequest = new SM::ShapeInfo("ReservationTypeListRequest", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SReservationValue = new SM::ShapeInfo("ReservationValue", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SReservedCapacityOptions = new SM::ShapeInfo("ReservedCapacityOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SReservedCapacityOptionsRequest = new SM::ShapeInfo("ReservedCapacityOptionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SReservedInstanceIdSet = new SM::ShapeInfo("ReservedInstanceIdSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SReservedInstanceLimitPrice = new SM::ShapeInfo("ReservedInstanceLimitPrice", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SReservedInstanceReservationValue = new SM::ShapeInfo("ReservedInstanceReservationValue", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SReservedInstanceReservationValueSet = new SM::ShapeInfo("ReservedInstanceReservationValueSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SReservedInstanceState = new SM::ShapeInfo("ReservedInstanceState", SM::ShapeKind.String).Constrain(enumValues: ["payment-pending", "active", "payment-failed", "retired", "queued", "queued-deleted"]);
-    public static readonly SM::ShapeInfo SReservedInstances = new SM::ShapeInfo("ReservedInstances", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SReservedInstancesConfiguration = new SM::ShapeInfo("ReservedInstancesConfiguration", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SReservedInstancesConfigurationList = new SM::ShapeInfo("ReservedInstancesConfigurationList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SReservedInstancesId = new SM::ShapeInfo("ReservedInstancesId", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SReservedInstancesIdStringList = new SM::ShapeInfo("ReservedInstancesIdStringList", SM::ShapeKind.List);
+    public static SM::ShapeInfo SMoveByoipCidrToIpamRequest => Table[2800];
+    public static SM::ShapeInfo SMoveByoipCidrToIpamResult => Table[2801];
+    public static SM::ShapeInfo SMoveCapacityReservationInstancesRequest => Table[2802];
+    public static SM::ShapeInfo SMoveCapacityReservationInstancesResult => Table[2803];
+    public static SM::ShapeInfo SMoveStatus => Table[2804];
+    public static SM::ShapeInfo SMovingAddressStatus => Table[2805];
+    public static SM::ShapeInfo SMovingAddressStatusSet => Table[2806];
+    public static SM::ShapeInfo SMulticastSupportValue => Table[2807];
+    public static SM::ShapeInfo SNatGateway => Table[2808];
+    public static SM::ShapeInfo SNatGatewayAddress => Table[2809];
+    public static SM::ShapeInfo SNatGatewayAddressList => Table[2810];
+    public static SM::ShapeInfo SNatGatewayAddressStatus => Table[2811];
+    public static SM::ShapeInfo SNatGatewayApplianceModifyState => Table[2812];
+    public static SM::ShapeInfo SNatGatewayApplianceState => Table[2813];
+    public static SM::ShapeInfo SNatGatewayApplianceType => Table[2814];
+    public static SM::ShapeInfo SNatGatewayAttachedAppliance => Table[2815];
+    public static SM::ShapeInfo SNatGatewayAttachedApplianceList => Table[2816];
+    public static SM::ShapeInfo SNatGatewayId => Table[2817];
+    public static SM::ShapeInfo SNatGatewayIdStringList => Table[2818];
+    public static SM::ShapeInfo SNatGatewayList => Table[2819];
+    public static SM::ShapeInfo SNatGatewayState => Table[2820];
+    public static SM::ShapeInfo SNativeApplicationOidcOptions => Table[2821];
+    public static SM::ShapeInfo SNestedVirtualizationSpecification => Table[2822];
+    public static SM::ShapeInfo SNetmaskLength => Table[2823];
+    public static SM::ShapeInfo SNetworkAcl => Table[2824];
+    public static SM::ShapeInfo SNetworkAclAssociation => Table[2825];
+    public static SM::ShapeInfo SNetworkAclAssociationId => Table[2826];
+    public static SM::ShapeInfo SNetworkAclAssociationList => Table[2827];
+    public static SM::ShapeInfo SNetworkAclEntry => Table[2828];
+    public static SM::ShapeInfo SNetworkAclEntryList => Table[2829];
+    public static SM::ShapeInfo SNetworkAclId => Table[2830];
+    public static SM::ShapeInfo SNetworkAclIdStringList => Table[2831];
+    public static SM::ShapeInfo SNetworkAclList => Table[2832];
+    public static SM::ShapeInfo SNetworkBandwidthGbps => Table[2833];
+    public static SM::ShapeInfo SNetworkBandwidthGbpsRequest => Table[2834];
+    public static SM::ShapeInfo SNetworkCardIndex => Table[2835];
+    public static SM::ShapeInfo SNetworkCardInfo => Table[2836];
+    public static SM::ShapeInfo SNetworkCardInfoList => Table[2837];
+    public static SM::ShapeInfo SNetworkInfo => Table[2838];
+    public static SM::ShapeInfo SNetworkInsightsAccessScope => Table[2839];
+    public static SM::ShapeInfo SNetworkInsightsAccessScopeAnalysis => Table[2840];
+    public static SM::ShapeInfo SNetworkInsightsAccessScopeAnalysisId => Table[2841];
+    public static SM::ShapeInfo SNetworkInsightsAccessScopeAnalysisIdList => Table[2842];
+    public static SM::ShapeInfo SNetworkInsightsAccessScopeAnalysisList => Table[2843];
+    public static SM::ShapeInfo SNetworkInsightsAccessScopeContent => Table[2844];
+    public static SM::ShapeInfo SNetworkInsightsAccessScopeId => Table[2845];
+    public static SM::ShapeInfo SNetworkInsightsAccessScopeIdList => Table[2846];
+    public static SM::ShapeInfo SNetworkInsightsAccessScopeList => Table[2847];
+    public static SM::ShapeInfo SNetworkInsightsAnalysis => Table[2848];
+    public static SM::ShapeInfo SNetworkInsightsAnalysisId => Table[2849];
+    public static SM::ShapeInfo SNetworkInsightsAnalysisIdList => Table[2850];
+    public static SM::ShapeInfo SNetworkInsightsAnalysisList => Table[2851];
+    public static SM::ShapeInfo SNetworkInsightsMaxResults => Table[2852];
+    public static SM::ShapeInfo SNetworkInsightsPath => Table[2853];
+    public static SM::ShapeInfo SNetworkInsightsPathId => Table[2854];
+    public static SM::ShapeInfo SNetworkInsightsPathIdList => Table[2855];
+    public static SM::ShapeInfo SNetworkInsightsPathList => Table[2856];
+    public static SM::ShapeInfo SNetworkInsightsResourceId => Table[2857];
+    public static SM::ShapeInfo SNetworkInterface => Table[2858];
+    public static SM::ShapeInfo SNetworkInterfaceAssociation => Table[2859];
+    public static SM::ShapeInfo SNetworkInterfaceAttachment => Table[2860];
+    public static SM::ShapeInfo SNetworkInterfaceAttachmentChanges => Table[2861];
+    public static SM::ShapeInfo SNetworkInterfaceAttachmentId => Table[2862];
+    public static SM::ShapeInfo SNetworkInterfaceAttribute => Table[2863];
+    public static SM::ShapeInfo SNetworkInterfaceCount => Table[2864];
+    public static SM::ShapeInfo SNetworkInterfaceCountRequest => Table[2865];
+    public static SM::ShapeInfo SNetworkInterfaceCreationType => Table[2866];
+    public static SM::ShapeInfo SNetworkInterfaceId => Table[2867];
+    public static SM::ShapeInfo SNetworkInterfaceIdList => Table[2868];
+    public static SM::ShapeInfo SNetworkInterfaceIdSet => Table[2869];
+    public static SM::ShapeInfo SNetworkInterfaceIpv6Address => Table[2870];
+    public static SM::ShapeInfo SNetworkInterfaceIpv6AddressesList => Table[2871];
+    public static SM::ShapeInfo SNetworkInterfaceList => Table[2872];
+    public static SM::ShapeInfo SNetworkInterfacePermission => Table[2873];
+    public static SM::ShapeInfo SNetworkInterfacePermissionId => Table[2874];
+    public static SM::ShapeInfo SNetworkInterfacePermissionIdList => Table[2875];
+    public static SM::ShapeInfo SNetworkInterfacePermissionList => Table[2876];
+    public static SM::ShapeInfo SNetworkInterfacePermissionState => Table[2877];
+    public static SM::ShapeInfo SNetworkInterfacePermissionStateCode => Table[2878];
+    public static SM::ShapeInfo SNetworkInterfacePrivateIpAddress => Table[2879];
+    public static SM::ShapeInfo SNetworkInterfacePrivateIpAddressList => Table[2880];
+    public static SM::ShapeInfo SNetworkInterfaceStatus => Table[2881];
+    public static SM::ShapeInfo SNetworkInterfaceType => Table[2882];
+    public static SM::ShapeInfo SNetworkNodeSet => Table[2883];
+    public static SM::ShapeInfo SNetworkNodesList => Table[2884];
+    public static SM::ShapeInfo SNetworkPerformance => Table[2885];
+    public static SM::ShapeInfo SNeuronDeviceCoreCount => Table[2886];
+    public static SM::ShapeInfo SNeuronDeviceCoreInfo => Table[2887];
+    public static SM::ShapeInfo SNeuronDeviceCoreVersion => Table[2888];
+    public static SM::ShapeInfo SNeuronDeviceCount => Table[2889];
+    public static SM::ShapeInfo SNeuronDeviceInfo => Table[2890];
+    public static SM::ShapeInfo SNeuronDeviceInfoList => Table[2891];
+    public static SM::ShapeInfo SNeuronDeviceMemoryInfo => Table[2892];
+    public static SM::ShapeInfo SNeuronDeviceMemorySize => Table[2893];
+    public static SM::ShapeInfo SNeuronDeviceName => Table[2894];
+    public static SM::ShapeInfo SNeuronInfo => Table[2895];
+    public static SM::ShapeInfo SNewDhcpConfiguration => Table[2896];
+    public static SM::ShapeInfo SNewDhcpConfigurationList => Table[2897];
+    public static SM::ShapeInfo SNextToken => Table[2898];
+    public static SM::ShapeInfo SNitroEnclavesSupport => Table[2899];
+    public static SM::ShapeInfo SNitroTpmInfo => Table[2900];
+    public static SM::ShapeInfo SNitroTpmSupport => Table[2901];
+    public static SM::ShapeInfo SNitroTpmSupportedVersionType => Table[2902];
+    public static SM::ShapeInfo SNitroTpmSupportedVersionsList => Table[2903];
+    public static SM::ShapeInfo SOccurrenceDayRequestSet => Table[2904];
+    public static SM::ShapeInfo SOccurrenceDaySet => Table[2905];
+    public static SM::ShapeInfo SOdbNetworkArn => Table[2906];
+    public static SM::ShapeInfo SOfferingClassType => Table[2907];
+    public static SM::ShapeInfo SOfferingId => Table[2908];
+    public static SM::ShapeInfo SOfferingTypeValues => Table[2909];
+    public static SM::ShapeInfo SOidcOptions => Table[2910];
+    public static SM::ShapeInfo SOnDemandAllocationStrategy => Table[2911];
+    public static SM::ShapeInfo SOnDemandOptions => Table[2912];
+    public static SM::ShapeInfo SOnDemandOptionsRequest => Table[2913];
+    public static SM::ShapeInfo SOperationType => Table[2914];
+    public static SM::ShapeInfo SOperatorRequest => Table[2915];
+    public static SM::ShapeInfo SOperatorResponse => Table[2916];
+    public static SM::ShapeInfo SOrganizationArnStringList => Table[2917];
+    public static SM::ShapeInfo SOrganizationalUnitArnStringList => Table[2918];
+    public static SM::ShapeInfo SOutpostArn => Table[2919];
+    public static SM::ShapeInfo SOutpostLag => Table[2920];
+    public static SM::ShapeInfo SOutpostLagId => Table[2921];
+    public static SM::ShapeInfo SOutpostLagIdSet => Table[2922];
+    public static SM::ShapeInfo SOutpostLagMaxResults => Table[2923];
+    public static SM::ShapeInfo SOutpostLagSet => Table[2924];
+    public static SM::ShapeInfo SOutputFormat => Table[2925];
+    public static SM::ShapeInfo SOwnerStringList => Table[2926];
+    public static SM::ShapeInfo SPacketHeaderStatement => Table[2927];
+    public static SM::ShapeInfo SPacketHeaderStatementRequest => Table[2928];
+    public static SM::ShapeInfo SPartitionLoadFrequency => Table[2929];
+    public static SM::ShapeInfo SPasswordData => Table[2930];
+    public static SM::ShapeInfo SPathComponent => Table[2931];
+    public static SM::ShapeInfo SPathComponentList => Table[2932];
+    public static SM::ShapeInfo SPathFilter => Table[2933];
+    public static SM::ShapeInfo SPathRequestFilter => Table[2934];
+    public static SM::ShapeInfo SPathStatement => Table[2935];
+    public static SM::ShapeInfo SPathStatementRequest => Table[2936];
+    public static SM::ShapeInfo SPayerResponsibility => Table[2937];
+    public static SM::ShapeInfo SPaymentOption => Table[2938];
+    public static SM::ShapeInfo SPciId => Table[2939];
+    public static SM::ShapeInfo SPeakBandwidthInGbps => Table[2940];
+    public static SM::ShapeInfo SPeeringAttachmentStatus => Table[2941];
+    public static SM::ShapeInfo SPeeringConnectionOptions => Table[2942];
+    public static SM::ShapeInfo SPeeringConnectionOptionsRequest => Table[2943];
+    public static SM::ShapeInfo SPeeringTgwInfo => Table[2944];
+    public static SM::ShapeInfo SPerformanceFactorReference => Table[2945];
+    public static SM::ShapeInfo SPerformanceFactorReferenceRequest => Table[2946];
+    public static SM::ShapeInfo SPerformanceFactorReferenceSet => Table[2947];
+    public static SM::ShapeInfo SPerformanceFactorReferenceSetRequest => Table[2948];
+    public static SM::ShapeInfo SPeriod => Table[2949];
+    public static SM::ShapeInfo SPeriodType => Table[2950];
+    public static SM::ShapeInfo SPermissionGroup => Table[2951];
+    public static SM::ShapeInfo SPhase1DHGroupNumbersList => Table[2952];
+    public static SM::ShapeInfo SPhase1DHGroupNumbersListValue => Table[2953];
+    public static SM::ShapeInfo SPhase1DHGroupNumbersRequestList => Table[2954];
+    public static SM::ShapeInfo SPhase1DHGroupNumbersRequestListValue => Table[2955];
+    public static SM::ShapeInfo SPhase1EncryptionAlgorithmsList => Table[2956];
+    public static SM::ShapeInfo SPhase1EncryptionAlgorithmsListValue => Table[2957];
+    public static SM::ShapeInfo SPhase1EncryptionAlgorithmsRequestList => Table[2958];
+    public static SM::ShapeInfo SPhase1EncryptionAlgorithmsRequestListValue => Table[2959];
+    public static SM::ShapeInfo SPhase1IntegrityAlgorithmsList => Table[2960];
+    public static SM::ShapeInfo SPhase1IntegrityAlgorithmsListValue => Table[2961];
+    public static SM::ShapeInfo SPhase1IntegrityAlgorithmsRequestList => Table[2962];
+    public static SM::ShapeInfo SPhase1IntegrityAlgorithmsRequestListValue => Table[2963];
+    public static SM::ShapeInfo SPhase2DHGroupNumbersList => Table[2964];
+    public static SM::ShapeInfo SPhase2DHGroupNumbersListValue => Table[2965];
+    public static SM::ShapeInfo SPhase2DHGroupNumbersRequestList => Table[2966];
+    public static SM::ShapeInfo SPhase2DHGroupNumbersRequestListValue => Table[2967];
+    public static SM::ShapeInfo SPhase2EncryptionAlgorithmsList => Table[2968];
+    public static SM::ShapeInfo SPhase2EncryptionAlgorithmsListValue => Table[2969];
+    public static SM::ShapeInfo SPhase2EncryptionAlgorithmsRequestList => Table[2970];
+    public static SM::ShapeInfo SPhase2EncryptionAlgorithmsRequestListValue => Table[2971];
+    public static SM::ShapeInfo SPhase2IntegrityAlgorithmsList => Table[2972];
+    public static SM::ShapeInfo SPhase2IntegrityAlgorithmsListValue => Table[2973];
+    public static SM::ShapeInfo SPhase2IntegrityAlgorithmsRequestList => Table[2974];
+    public static SM::ShapeInfo SPhase2IntegrityAlgorithmsRequestListValue => Table[2975];
+    public static SM::ShapeInfo SPhcSupport => Table[2976];
+    public static SM::ShapeInfo SPlacement => Table[2977];
+    public static SM::ShapeInfo SPlacementGroup => Table[2978];
+    public static SM::ShapeInfo SPlacementGroupArn => Table[2979];
+    public static SM::ShapeInfo SPlacementGroupId => Table[2980];
+    public static SM::ShapeInfo SPlacementGroupIdStringList => Table[2981];
+    public static SM::ShapeInfo SPlacementGroupInfo => Table[2982];
+    public static SM::ShapeInfo SPlacementGroupList => Table[2983];
+    public static SM::ShapeInfo SPlacementGroupName => Table[2984];
+    public static SM::ShapeInfo SPlacementGroupNameWithResolver => Table[2985];
+    public static SM::ShapeInfo SPlacementGroupState => Table[2986];
+    public static SM::ShapeInfo SPlacementGroupStrategy => Table[2987];
+    public static SM::ShapeInfo SPlacementGroupStrategyList => Table[2988];
+    public static SM::ShapeInfo SPlacementGroupStringList => Table[2989];
+    public static SM::ShapeInfo SPlacementResponse => Table[2990];
+    public static SM::ShapeInfo SPlacementStrategy => Table[2991];
+    public static SM::ShapeInfo SPlatformValues => Table[2992];
+    public static SM::ShapeInfo SPoolCidrBlock => Table[2993];
+    public static SM::ShapeInfo SPoolCidrBlocksSet => Table[2994];
+    public static SM::ShapeInfo SPoolMaxResults => Table[2995];
+    public static SM::ShapeInfo SPort => Table[2996];
+    public static SM::ShapeInfo SPortRange => Table[2997];
+    public static SM::ShapeInfo SPortRangeList => Table[2998];
+    public static SM::ShapeInfo SPrefixList => Table[2999];
+    public static SM::ShapeInfo SPrefixListAssociation => Table[3000];
+    public static SM::ShapeInfo SPrefixListAssociationSet => Table[3001];
+    public static SM::ShapeInfo SPrefixListEntry => Table[3002];
+    public static SM::ShapeInfo SPrefixListEntrySet => Table[3003];
+    public static SM::ShapeInfo SPrefixListId => Table[3004];
+    public static SM::ShapeInfo SPrefixListIdList => Table[3005];
+    public static SM::ShapeInfo SPrefixListIdSet => Table[3006];
+    public static SM::ShapeInfo SPrefixListMaxResults => Table[3007];
+    public static SM::ShapeInfo SPrefixListResourceId => Table[3008];
+    public static SM::ShapeInfo SPrefixListResourceIdStringList => Table[3009];
+    public static SM::ShapeInfo SPrefixListSet => Table[3010];
+    public static SM::ShapeInfo SPrefixListState => Table[3011];
+    public static SM::ShapeInfo SPriceSchedule => Table[3012];
+    public static SM::ShapeInfo SPriceScheduleList => Table[3013];
+    public static SM::ShapeInfo SPriceScheduleSpecification => Table[3014];
+    public static SM::ShapeInfo SPriceScheduleSpecificationList => Table[3015];
+    public static SM::ShapeInfo SPricingDetail => Table[3016];
+    public static SM::ShapeInfo SPricingDetailsList => Table[3017];
+    public static SM::ShapeInfo SPrincipalIdFormat => Table[3018];
+    public static SM::ShapeInfo SPrincipalIdFormatList => Table[3019];
+    public static SM::ShapeInfo SPrincipalType => Table[3020];
+    public static SM::ShapeInfo SPriority => Table[3021];
+    public static SM::ShapeInfo SPrivateDnsDetails => Table[3022];
+    public static SM::ShapeInfo SPrivateDnsDetailsSet => Table[3023];
+    public static SM::ShapeInfo SPrivateDnsNameConfiguration => Table[3024];
+    public static SM::ShapeInfo SPrivateDnsNameOptionsOnLaunch => Table[3025];
+    public static SM::ShapeInfo SPrivateDnsNameOptionsRequest => Table[3026];
+    public static SM::ShapeInfo SPrivateDnsNameOptionsResponse => Table[3027];
+    public static SM::ShapeInfo SPrivateDnsSpecifiedDomainSet => Table[3028];
+    public static SM::ShapeInfo SPrivateIpAddressConfigSet => Table[3029];
+    public static SM::ShapeInfo SPrivateIpAddressCount => Table[3030];
+    public static SM::ShapeInfo SPrivateIpAddressSpecification => Table[3031];
+    public static SM::ShapeInfo SPrivateIpAddressSpecificationList => Table[3032];
+    public static SM::ShapeInfo SPrivateIpAddressStringList => Table[3033];
+    public static SM::ShapeInfo SProcessorInfo => Table[3034];
+    public static SM::ShapeInfo SProcessorSustainedClockSpeed => Table[3035];
+    public static SM::ShapeInfo SProductCode => Table[3036];
+    public static SM::ShapeInfo SProductCodeList => Table[3037];
+    public static SM::ShapeInfo SProductCodeStringList => Table[3038];
+    public static SM::ShapeInfo SProductCodeValues => Table[3039];
+    public static SM::ShapeInfo SProductDescriptionList => Table[3040];
+    public static SM::ShapeInfo SPropagatingVgw => Table[3041];
+    public static SM::ShapeInfo SPropagatingVgwList => Table[3042];
+    public static SM::ShapeInfo SProtocol => Table[3043];
+    public static SM::ShapeInfo SProtocolInt => Table[3044];
+    public static SM::ShapeInfo SProtocolIntList => Table[3045];
+    public static SM::ShapeInfo SProtocolList => Table[3046];
+    public static SM::ShapeInfo SProtocolValue => Table[3047];
+    public static SM::ShapeInfo SProvisionByoipCidrRequest => Table[3048];
+    public static SM::ShapeInfo SProvisionByoipCidrResult => Table[3049];
+    public static SM::ShapeInfo SProvisionIpamByoasnRequest => Table[3050];
+    public static SM::ShapeInfo SProvisionIpamByoasnResult => Table[3051];
+    public static SM::ShapeInfo SProvisionIpamPoolCidrRequest => Table[3052];
+    public static SM::ShapeInfo SProvisionIpamPoolCidrResult => Table[3053];
+    public static SM::ShapeInfo SProvisionPublicIpv4PoolCidrRequest => Table[3054];
+    public static SM::ShapeInfo SProvisionPublicIpv4PoolCidrResult => Table[3055];
+    public static SM::ShapeInfo SProvisionedBandwidth => Table[3056];
+    public static SM::ShapeInfo SPtrUpdateStatus => Table[3057];
+    public static SM::ShapeInfo SPublicIpAddress => Table[3058];
+    public static SM::ShapeInfo SPublicIpDnsNameOptions => Table[3059];
+    public static SM::ShapeInfo SPublicIpDnsOption => Table[3060];
+    public static SM::ShapeInfo SPublicIpStringList => Table[3061];
+    public static SM::ShapeInfo SPublicIpv4Pool => Table[3062];
+    public static SM::ShapeInfo SPublicIpv4PoolIdStringList => Table[3063];
+    public static SM::ShapeInfo SPublicIpv4PoolRange => Table[3064];
+    public static SM::ShapeInfo SPublicIpv4PoolRangeSet => Table[3065];
+    public static SM::ShapeInfo SPublicIpv4PoolSet => Table[3066];
+    public static SM::ShapeInfo SPurchase => Table[3067];
+    public static SM::ShapeInfo SPurchaseCapacityBlockExtensionRequest => Table[3068];
+    public static SM::ShapeInfo SPurchaseCapacityBlockExtensionResult => Table[3069];
+    public static SM::ShapeInfo SPurchaseCapacityBlockRequest => Table[3070];
+    public static SM::ShapeInfo SPurchaseCapacityBlockResult => Table[3071];
+    public static SM::ShapeInfo SPurchaseHostReservationRequest => Table[3072];
+    public static SM::ShapeInfo SPurchaseHostReservationResult => Table[3073];
+    public static SM::ShapeInfo SPurchaseRequest => Table[3074];
+    public static SM::ShapeInfo SPurchaseRequestSet => Table[3075];
+    public static SM::ShapeInfo SPurchaseReservedInstancesOfferingRequest => Table[3076];
+    public static SM::ShapeInfo SPurchaseReservedInstancesOfferingResult => Table[3077];
+    public static SM::ShapeInfo SPurchaseScheduledInstancesRequest => Table[3078];
+    public static SM::ShapeInfo SPurchaseScheduledInstancesResult => Table[3079];
+    public static SM::ShapeInfo SPurchaseSet => Table[3080];
+    public static SM::ShapeInfo SPurchasedScheduledInstanceSet => Table[3081];
+    public static SM::ShapeInfo SRIProductDescription => Table[3082];
+    public static SM::ShapeInfo SRamdiskId => Table[3083];
+    public static SM::ShapeInfo SRdsDbClusterArn => Table[3084];
+    public static SM::ShapeInfo SRdsDbInstanceArn => Table[3085];
+    public static SM::ShapeInfo SRdsDbProxyArn => Table[3086];
+    public static SM::ShapeInfo SReasonCodesList => Table[3087];
+    public static SM::ShapeInfo SRebootInstancesRequest => Table[3088];
+    public static SM::ShapeInfo SRebootMigrationSupport => Table[3089];
+    public static SM::ShapeInfo SRecurringCharge => Table[3090];
+    public static SM::ShapeInfo SRecurringChargeFrequency => Table[3091];
+    public static SM::ShapeInfo SRecurringChargesList => Table[3092];
+    public static SM::ShapeInfo SReferencedSecurityGroup => Table[3093];
+    public static SM::ShapeInfo SRegion => Table[3094];
+    public static SM::ShapeInfo SRegionGeography => Table[3095];
+    public static SM::ShapeInfo SRegionGeographyList => Table[3096];
+    public static SM::ShapeInfo SRegionList => Table[3097];
+    public static SM::ShapeInfo SRegionNameStringList => Table[3098];
+    public static SM::ShapeInfo SRegionNames => Table[3099];
+    public static SM::ShapeInfo SRegionalSummary => Table[3100];
+    public static SM::ShapeInfo SRegionalSummaryList => Table[3101];
+    public static SM::ShapeInfo SRegisterImageRequest => Table[3102];
+    public static SM::ShapeInfo SRegisterImageResult => Table[3103];
+    public static SM::ShapeInfo SRegisterInstanceEventNotificationAttributesRequest => Table[3104];
+    public static SM::ShapeInfo SRegisterInstanceEventNotificationAttributesResult => Table[3105];
+    public static SM::ShapeInfo SRegisterInstanceTagAttributeRequest => Table[3106];
+    public static SM::ShapeInfo SRegisterTransitGatewayMulticastGroupMembersRequest => Table[3107];
+    public static SM::ShapeInfo SRegisterTransitGatewayMulticastGroupMembersResult => Table[3108];
+    public static SM::ShapeInfo SRegisterTransitGatewayMulticastGroupSourcesRequest => Table[3109];
+    public static SM::ShapeInfo SRegisterTransitGatewayMulticastGroupSourcesResult => Table[3110];
+    public static SM::ShapeInfo SRegisteredInstance => Table[3111];
+    public static SM::ShapeInfo SRegisteredInstanceList => Table[3112];
+    public static SM::ShapeInfo SRejectCapacityReservationBillingOwnershipRequest => Table[3113];
+    public static SM::ShapeInfo SRejectCapacityReservationBillingOwnershipResult => Table[3114];
+    public static SM::ShapeInfo SRejectTransitGatewayClientVpnAttachmentRequest => Table[3115];
+    public static SM::ShapeInfo SRejectTransitGatewayClientVpnAttachmentResult => Table[3116];
+    public static SM::ShapeInfo SRejectTransitGatewayMulticastDomainAssociationsRequest => Table[3117];
+    public static SM::ShapeInfo SRejectTransitGatewayMulticastDomainAssociationsResult => Table[3118];
+    public static SM::ShapeInfo SRejectTransitGatewayPeeringAttachmentRequest => Table[3119];
+    public static SM::ShapeInfo SRejectTransitGatewayPeeringAttachmentResult => Table[3120];
+    public static SM::ShapeInfo SRejectTransitGatewayVpcAttachmentRequest => Table[3121];
+    public static SM::ShapeInfo SRejectTransitGatewayVpcAttachmentResult => Table[3122];
+    public static SM::ShapeInfo SRejectVpcEndpointConnectionsRequest => Table[3123];
+    public static SM::ShapeInfo SRejectVpcEndpointConnectionsResult => Table[3124];
+    public static SM::ShapeInfo SRejectVpcPeeringConnectionRequest => Table[3125];
+    public static SM::ShapeInfo SRejectVpcPeeringConnectionResult => Table[3126];
+    public static SM::ShapeInfo SReleaseAddressRequest => Table[3127];
+    public static SM::ShapeInfo SReleaseHostsRequest => Table[3128];
+    public static SM::ShapeInfo SReleaseHostsResult => Table[3129];
+    public static SM::ShapeInfo SReleaseIpamPoolAllocationRequest => Table[3130];
+    public static SM::ShapeInfo SReleaseIpamPoolAllocationResult => Table[3131];
+    public static SM::ShapeInfo SRemoveIpamOperatingRegion => Table[3132];
+    public static SM::ShapeInfo SRemoveIpamOperatingRegionSet => Table[3133];
+    public static SM::ShapeInfo SRemoveIpamOrganizationalUnitExclusion => Table[3134];
+    public static SM::ShapeInfo SRemoveIpamOrganizationalUnitExclusionSet => Table[3135];
+    public static SM::ShapeInfo SRemovePrefixListEntries => Table[3136];
+    public static SM::ShapeInfo SRemovePrefixListEntry => Table[3137];
+    public static SM::ShapeInfo SReplaceIamInstanceProfileAssociationRequest => Table[3138];
+    public static SM::ShapeInfo SReplaceIamInstanceProfileAssociationResult => Table[3139];
+    public static SM::ShapeInfo SReplaceImageCriteriaInAllowedImagesSettingsRequest => Table[3140];
+    public static SM::ShapeInfo SReplaceImageCriteriaInAllowedImagesSettingsResult => Table[3141];
+    public static SM::ShapeInfo SReplaceNetworkAclAssociationRequest => Table[3142];
+    public static SM::ShapeInfo SReplaceNetworkAclAssociationResult => Table[3143];
+    public static SM::ShapeInfo SReplaceNetworkAclEntryRequest => Table[3144];
+    public static SM::ShapeInfo SReplaceRootVolumeTask => Table[3145];
+    public static SM::ShapeInfo SReplaceRootVolumeTaskId => Table[3146];
+    public static SM::ShapeInfo SReplaceRootVolumeTaskIds => Table[3147];
+    public static SM::ShapeInfo SReplaceRootVolumeTaskState => Table[3148];
+    public static SM::ShapeInfo SReplaceRootVolumeTasks => Table[3149];
+    public static SM::ShapeInfo SReplaceRouteRequest => Table[3150];
+    public static SM::ShapeInfo SReplaceRouteTableAssociationRequest => Table[3151];
+    public static SM::ShapeInfo SReplaceRouteTableAssociationResult => Table[3152];
+    public static SM::ShapeInfo SReplaceTransitGatewayRouteRequest => Table[3153];
+    public static SM::ShapeInfo SReplaceTransitGatewayRouteResult => Table[3154];
+    public static SM::ShapeInfo SReplaceVpnTunnelRequest => Table[3155];
+    public static SM::ShapeInfo SReplaceVpnTunnelResult => Table[3156];
+    public static SM::ShapeInfo SReplacementStrategy => Table[3157];
+    public static SM::ShapeInfo SReportInstanceReasonCodes => Table[3158];
+    public static SM::ShapeInfo SReportInstanceStatusRequest => Table[3159];
+    public static SM::ShapeInfo SReportInstanceStatusRequestDescription => Table[3160];
+    public static SM::ShapeInfo SReportState => Table[3161];
+    public static SM::ShapeInfo SReportStatusType => Table[3162];
+    public static SM::ShapeInfo SRequestFilterPortRange => Table[3163];
+    public static SM::ShapeInfo SRequestHostIdList => Table[3164];
+    public static SM::ShapeInfo SRequestHostIdSet => Table[3165];
+    public static SM::ShapeInfo SRequestInstanceTypeList => Table[3166];
+    public static SM::ShapeInfo SRequestIpamResourceTag => Table[3167];
+    public static SM::ShapeInfo SRequestIpamResourceTagList => Table[3168];
+    public static SM::ShapeInfo SRequestLaunchTemplateData => Table[3169];
+    public static SM::ShapeInfo SRequestSpotFleetRequest => Table[3170];
+    public static SM::ShapeInfo SRequestSpotFleetResponse => Table[3171];
+    public static SM::ShapeInfo SRequestSpotInstancesRequest => Table[3172];
+    public static SM::ShapeInfo SRequestSpotInstancesResult => Table[3173];
+    public static SM::ShapeInfo SRequestSpotLaunchSpecification => Table[3174];
+    public static SM::ShapeInfo SRequestSpotLaunchSpecificationSecurityGroupIdList => Table[3175];
+    public static SM::ShapeInfo SRequestSpotLaunchSpecificationSecurityGroupList => Table[3176];
+    public static SM::ShapeInfo SReservation => Table[3177];
+    public static SM::ShapeInfo SReservationEndDateType => Table[3178];
+    public static SM::ShapeInfo SReservationFleetInstanceSpecification => Table[3179];
+    public static SM::ShapeInfo SReservationFleetInstanceSpecificationList => Table[3180];
+    public static SM::ShapeInfo SReservationId => Table[3181];
+    public static SM::ShapeInfo SReservationList => Table[3182];
+    public static SM::ShapeInfo SReservationState => Table[3183];
+    public static SM::ShapeInfo SReservationType => Table[3184];
+    public static SM::ShapeInfo SReservationTypeList => Table[3185];
+    public static SM::ShapeInfo SReservationTypeListRequest => Table[3186];
+    public static SM::ShapeInfo SReservationValue => Table[3187];
+    public static SM::ShapeInfo SReservedCapacityOptions => Table[3188];
+    public static SM::ShapeInfo SReservedCapacityOptionsRequest => Table[3189];
+    public static SM::ShapeInfo SReservedInstanceIdSet => Table[3190];
+    public static SM::ShapeInfo SReservedInstanceLimitPrice => Table[3191];
+    public static SM::ShapeInfo SReservedInstanceReservationValue => Table[3192];
+    public static SM::ShapeInfo SReservedInstanceReservationValueSet => Table[3193];
+    public static SM::ShapeInfo SReservedInstanceState => Table[3194];
+    public static SM::ShapeInfo SReservedInstances => Table[3195];
+    public static SM::ShapeInfo SReservedInstancesConfiguration => Table[3196];
+    public static SM::ShapeInfo SReservedInstancesConfigurationList => Table[3197];
+    public static SM::ShapeInfo SReservedInstancesId => Table[3198];
+    public static SM::ShapeInfo SReservedInstancesIdStringList => Table[3199];
 
-    private static void Init7()
+    private static SM::ShapeInfo CreateShapes56(SM::ShapeTable table, int index) => index switch
     {
-        SMoveByoipCidrToIpamRequest.InitStructure(static () => new global::Stratus.Ec2.Model.MoveByoipCidrToIpamRequest(),
+        2800 => new SM::ShapeInfo("MoveByoipCidrToIpamRequest", SM::ShapeKind.Structure, table, 2800),
+        2801 => new SM::ShapeInfo("MoveByoipCidrToIpamResult", SM::ShapeKind.Structure, table, 2801),
+        2802 => new SM::ShapeInfo("MoveCapacityReservationInstancesRequest", SM::ShapeKind.Structure, table, 2802),
+        2803 => new SM::ShapeInfo("MoveCapacityReservationInstancesResult", SM::ShapeKind.Structure, table, 2803),
+        2804 => new SM::ShapeInfo("MoveStatus", SM::ShapeKind.String).Constrain(enumValues: ["movingToVpc", "restoringToClassic"]),
+        2805 => new SM::ShapeInfo("MovingAddressStatus", SM::ShapeKind.Structure, table, 2805),
+        2806 => new SM::ShapeInfo("MovingAddressStatusSet", SM::ShapeKind.List, table, 2806),
+        2807 => new SM::ShapeInfo("MulticastSupportValue", SM::ShapeKind.String).Constrain(enumValues: ["enable", "disable"]),
+        2808 => new SM::ShapeInfo("NatGateway", SM::ShapeKind.Structure, table, 2808),
+        2809 => new SM::ShapeInfo("NatGatewayAddress", SM::ShapeKind.Structure, table, 2809),
+        2810 => new SM::ShapeInfo("NatGatewayAddressList", SM::ShapeKind.List, table, 2810),
+        2811 => new SM::ShapeInfo("NatGatewayAddressStatus", SM::ShapeKind.String).Constrain(enumValues: ["assigning", "unassigning", "associating", "disassociating", "succeeded", "failed"]),
+        2812 => new SM::ShapeInfo("NatGatewayApplianceModifyState", SM::ShapeKind.String).Constrain(enumValues: ["modifying", "completed", "failed"]),
+        2813 => new SM::ShapeInfo("NatGatewayApplianceState", SM::ShapeKind.String).Constrain(enumValues: ["attaching", "attached", "detaching", "detached", "attach-failed", "detach-failed"]),
+        2814 => new SM::ShapeInfo("NatGatewayApplianceType", SM::ShapeKind.String).Constrain(enumValues: ["network-firewall-proxy"]),
+        2815 => new SM::ShapeInfo("NatGatewayAttachedAppliance", SM::ShapeKind.Structure, table, 2815),
+        2816 => new SM::ShapeInfo("NatGatewayAttachedApplianceList", SM::ShapeKind.List, table, 2816),
+        2817 => new SM::ShapeInfo("NatGatewayId", SM::ShapeKind.String),
+        2818 => new SM::ShapeInfo("NatGatewayIdStringList", SM::ShapeKind.List, table, 2818),
+        2819 => new SM::ShapeInfo("NatGatewayList", SM::ShapeKind.List, table, 2819),
+        2820 => new SM::ShapeInfo("NatGatewayState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "failed", "available", "deleting", "deleted"]),
+        2821 => new SM::ShapeInfo("NativeApplicationOidcOptions", SM::ShapeKind.Structure, table, 2821),
+        2822 => new SM::ShapeInfo("NestedVirtualizationSpecification", SM::ShapeKind.String).Constrain(enumValues: ["enabled", "disabled"]),
+        2823 => new SM::ShapeInfo("NetmaskLength", SM::ShapeKind.Integer),
+        2824 => new SM::ShapeInfo("NetworkAcl", SM::ShapeKind.Structure, table, 2824),
+        2825 => new SM::ShapeInfo("NetworkAclAssociation", SM::ShapeKind.Structure, table, 2825),
+        2826 => new SM::ShapeInfo("NetworkAclAssociationId", SM::ShapeKind.String),
+        2827 => new SM::ShapeInfo("NetworkAclAssociationList", SM::ShapeKind.List, table, 2827),
+        2828 => new SM::ShapeInfo("NetworkAclEntry", SM::ShapeKind.Structure, table, 2828),
+        2829 => new SM::ShapeInfo("NetworkAclEntryList", SM::ShapeKind.List, table, 2829),
+        2830 => new SM::ShapeInfo("NetworkAclId", SM::ShapeKind.String),
+        2831 => new SM::ShapeInfo("NetworkAclIdStringList", SM::ShapeKind.List, table, 2831),
+        2832 => new SM::ShapeInfo("NetworkAclList", SM::ShapeKind.List, table, 2832),
+        2833 => new SM::ShapeInfo("NetworkBandwidthGbps", SM::ShapeKind.Structure, table, 2833),
+        2834 => new SM::ShapeInfo("NetworkBandwidthGbpsRequest", SM::ShapeKind.Structure, table, 2834),
+        2835 => new SM::ShapeInfo("NetworkCardIndex", SM::ShapeKind.Integer),
+        2836 => new SM::ShapeInfo("NetworkCardInfo", SM::ShapeKind.Structure, table, 2836),
+        2837 => new SM::ShapeInfo("NetworkCardInfoList", SM::ShapeKind.List, table, 2837),
+        2838 => new SM::ShapeInfo("NetworkInfo", SM::ShapeKind.Structure, table, 2838),
+        2839 => new SM::ShapeInfo("NetworkInsightsAccessScope", SM::ShapeKind.Structure, table, 2839),
+        2840 => new SM::ShapeInfo("NetworkInsightsAccessScopeAnalysis", SM::ShapeKind.Structure, table, 2840),
+        2841 => new SM::ShapeInfo("NetworkInsightsAccessScopeAnalysisId", SM::ShapeKind.String),
+        2842 => new SM::ShapeInfo("NetworkInsightsAccessScopeAnalysisIdList", SM::ShapeKind.List, table, 2842),
+        2843 => new SM::ShapeInfo("NetworkInsightsAccessScopeAnalysisList", SM::ShapeKind.List, table, 2843),
+        2844 => new SM::ShapeInfo("NetworkInsightsAccessScopeContent", SM::ShapeKind.Structure, table, 2844),
+        2845 => new SM::ShapeInfo("NetworkInsightsAccessScopeId", SM::ShapeKind.String),
+        2846 => new SM::ShapeInfo("NetworkInsightsAccessScopeIdList", SM::ShapeKind.List, table, 2846),
+        2847 => new SM::ShapeInfo("NetworkInsightsAccessScopeList", SM::ShapeKind.List, table, 2847),
+        2848 => new SM::ShapeInfo("NetworkInsightsAnalysis", SM::ShapeKind.Structure, table, 2848),
+        2849 => new SM::ShapeInfo("NetworkInsightsAnalysisId", SM::ShapeKind.String),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes56(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 2800:
+                WSMoveByoipCidrToIpamRequest(shape);
+                return;
+            case 2801:
+                WSMoveByoipCidrToIpamResult(shape);
+                return;
+            case 2802:
+                WSMoveCapacityReservationInstancesRequest(shape);
+                return;
+            case 2803:
+                WSMoveCapacityReservationInstancesResult(shape);
+                return;
+            case 2805:
+                WSMovingAddressStatus(shape);
+                return;
+            case 2806:
+                shape.InitList(SMovingAddressStatus, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.MovingAddressStatus>());
+                return;
+            case 2808:
+                WSNatGateway(shape);
+                return;
+            case 2809:
+                WSNatGatewayAddress(shape);
+                return;
+            case 2810:
+                shape.InitList(SNatGatewayAddress, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NatGatewayAddress>());
+                return;
+            case 2815:
+                WSNatGatewayAttachedAppliance(shape);
+                return;
+            case 2816:
+                shape.InitList(SNatGatewayAttachedAppliance, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NatGatewayAttachedAppliance>());
+                return;
+            case 2818:
+                shape.InitList(SNatGatewayId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2819:
+                shape.InitList(SNatGateway, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NatGateway>());
+                return;
+            case 2821:
+                WSNativeApplicationOidcOptions(shape);
+                return;
+            case 2824:
+                WSNetworkAcl(shape);
+                return;
+            case 2825:
+                WSNetworkAclAssociation(shape);
+                return;
+            case 2827:
+                shape.InitList(SNetworkAclAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NetworkAclAssociation>());
+                return;
+            case 2828:
+                WSNetworkAclEntry(shape);
+                return;
+            case 2829:
+                shape.InitList(SNetworkAclEntry, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NetworkAclEntry>());
+                return;
+            case 2831:
+                shape.InitList(SNetworkAclId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2832:
+                shape.InitList(SNetworkAcl, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NetworkAcl>());
+                return;
+            case 2833:
+                WSNetworkBandwidthGbps(shape);
+                return;
+            case 2834:
+                WSNetworkBandwidthGbpsRequest(shape);
+                return;
+            case 2836:
+                WSNetworkCardInfo(shape);
+                return;
+            case 2837:
+                shape.InitList(SNetworkCardInfo, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NetworkCardInfo>());
+                return;
+            case 2838:
+                WSNetworkInfo(shape);
+                return;
+            case 2839:
+                WSNetworkInsightsAccessScope(shape);
+                return;
+            case 2840:
+                WSNetworkInsightsAccessScopeAnalysis(shape);
+                return;
+            case 2842:
+                shape.InitList(SNetworkInsightsAccessScopeAnalysisId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2843:
+                shape.InitList(SNetworkInsightsAccessScopeAnalysis, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NetworkInsightsAccessScopeAnalysis>());
+                return;
+            case 2844:
+                WSNetworkInsightsAccessScopeContent(shape);
+                return;
+            case 2846:
+                shape.InitList(SNetworkInsightsAccessScopeId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2847:
+                shape.InitList(SNetworkInsightsAccessScope, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NetworkInsightsAccessScope>());
+                return;
+            case 2848:
+                WSNetworkInsightsAnalysis(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes57(SM::ShapeTable table, int index) => index switch
+    {
+        2850 => new SM::ShapeInfo("NetworkInsightsAnalysisIdList", SM::ShapeKind.List, table, 2850),
+        2851 => new SM::ShapeInfo("NetworkInsightsAnalysisList", SM::ShapeKind.List, table, 2851),
+        2852 => new SM::ShapeInfo("NetworkInsightsMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 100),
+        2853 => new SM::ShapeInfo("NetworkInsightsPath", SM::ShapeKind.Structure, table, 2853),
+        2854 => new SM::ShapeInfo("NetworkInsightsPathId", SM::ShapeKind.String),
+        2855 => new SM::ShapeInfo("NetworkInsightsPathIdList", SM::ShapeKind.List, table, 2855),
+        2856 => new SM::ShapeInfo("NetworkInsightsPathList", SM::ShapeKind.List, table, 2856),
+        2857 => new SM::ShapeInfo("NetworkInsightsResourceId", SM::ShapeKind.String),
+        2858 => new SM::ShapeInfo("NetworkInterface", SM::ShapeKind.Structure, table, 2858),
+        2859 => new SM::ShapeInfo("NetworkInterfaceAssociation", SM::ShapeKind.Structure, table, 2859),
+        2860 => new SM::ShapeInfo("NetworkInterfaceAttachment", SM::ShapeKind.Structure, table, 2860),
+        2861 => new SM::ShapeInfo("NetworkInterfaceAttachmentChanges", SM::ShapeKind.Structure, table, 2861),
+        2862 => new SM::ShapeInfo("NetworkInterfaceAttachmentId", SM::ShapeKind.String),
+        2863 => new SM::ShapeInfo("NetworkInterfaceAttribute", SM::ShapeKind.String).Constrain(enumValues: ["description", "groupSet", "sourceDestCheck", "attachment", "associatePublicIpAddress"]),
+        2864 => new SM::ShapeInfo("NetworkInterfaceCount", SM::ShapeKind.Structure, table, 2864),
+        2865 => new SM::ShapeInfo("NetworkInterfaceCountRequest", SM::ShapeKind.Structure, table, 2865),
+        2866 => new SM::ShapeInfo("NetworkInterfaceCreationType", SM::ShapeKind.String).Constrain(enumValues: ["efa", "efa-only", "branch", "trunk"]),
+        2867 => new SM::ShapeInfo("NetworkInterfaceId", SM::ShapeKind.String),
+        2868 => new SM::ShapeInfo("NetworkInterfaceIdList", SM::ShapeKind.List, table, 2868),
+        2869 => new SM::ShapeInfo("NetworkInterfaceIdSet", SM::ShapeKind.List, table, 2869),
+        2870 => new SM::ShapeInfo("NetworkInterfaceIpv6Address", SM::ShapeKind.Structure, table, 2870),
+        2871 => new SM::ShapeInfo("NetworkInterfaceIpv6AddressesList", SM::ShapeKind.List, table, 2871),
+        2872 => new SM::ShapeInfo("NetworkInterfaceList", SM::ShapeKind.List, table, 2872),
+        2873 => new SM::ShapeInfo("NetworkInterfacePermission", SM::ShapeKind.Structure, table, 2873),
+        2874 => new SM::ShapeInfo("NetworkInterfacePermissionId", SM::ShapeKind.String),
+        2875 => new SM::ShapeInfo("NetworkInterfacePermissionIdList", SM::ShapeKind.List, table, 2875),
+        2876 => new SM::ShapeInfo("NetworkInterfacePermissionList", SM::ShapeKind.List, table, 2876),
+        2877 => new SM::ShapeInfo("NetworkInterfacePermissionState", SM::ShapeKind.Structure, table, 2877),
+        2878 => new SM::ShapeInfo("NetworkInterfacePermissionStateCode", SM::ShapeKind.String).Constrain(enumValues: ["pending", "granted", "revoking", "revoked"]),
+        2879 => new SM::ShapeInfo("NetworkInterfacePrivateIpAddress", SM::ShapeKind.Structure, table, 2879),
+        2880 => new SM::ShapeInfo("NetworkInterfacePrivateIpAddressList", SM::ShapeKind.List, table, 2880),
+        2881 => new SM::ShapeInfo("NetworkInterfaceStatus", SM::ShapeKind.String).Constrain(enumValues: ["available", "associated", "attaching", "in-use", "detaching"]),
+        2882 => new SM::ShapeInfo("NetworkInterfaceType", SM::ShapeKind.String).Constrain(enumValues: ["interface", "natGateway", "efa", "efa-only", "trunk", "load_balancer", "network_load_balancer", "vpc_endpoint", "branch", "transit_gateway", "lambda", "quicksight", "global_accelerator_managed", "api_gateway_managed", "gateway_load_balancer", "gateway_load_balancer_endpoint", "iot_rules_managed", "aws_codestar_connections_managed"]),
+        2883 => new SM::ShapeInfo("NetworkNodeSet", SM::ShapeKind.List, table, 2883),
+        2884 => new SM::ShapeInfo("NetworkNodesList", SM::ShapeKind.List, table, 2884),
+        2885 => new SM::ShapeInfo("NetworkPerformance", SM::ShapeKind.String),
+        2886 => new SM::ShapeInfo("NeuronDeviceCoreCount", SM::ShapeKind.Integer),
+        2887 => new SM::ShapeInfo("NeuronDeviceCoreInfo", SM::ShapeKind.Structure, table, 2887),
+        2888 => new SM::ShapeInfo("NeuronDeviceCoreVersion", SM::ShapeKind.Integer),
+        2889 => new SM::ShapeInfo("NeuronDeviceCount", SM::ShapeKind.Integer),
+        2890 => new SM::ShapeInfo("NeuronDeviceInfo", SM::ShapeKind.Structure, table, 2890),
+        2891 => new SM::ShapeInfo("NeuronDeviceInfoList", SM::ShapeKind.List, table, 2891),
+        2892 => new SM::ShapeInfo("NeuronDeviceMemoryInfo", SM::ShapeKind.Structure, table, 2892),
+        2893 => new SM::ShapeInfo("NeuronDeviceMemorySize", SM::ShapeKind.Integer),
+        2894 => new SM::ShapeInfo("NeuronDeviceName", SM::ShapeKind.String),
+        2895 => new SM::ShapeInfo("NeuronInfo", SM::ShapeKind.Structure, table, 2895),
+        2896 => new SM::ShapeInfo("NewDhcpConfiguration", SM::ShapeKind.Structure, table, 2896),
+        2897 => new SM::ShapeInfo("NewDhcpConfigurationList", SM::ShapeKind.List, table, 2897),
+        2898 => new SM::ShapeInfo("NextToken", SM::ShapeKind.String),
+        2899 => new SM::ShapeInfo("NitroEnclavesSupport", SM::ShapeKind.String).Constrain(enumValues: ["unsupported", "supported"]),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes57(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 2850:
+                shape.InitList(SNetworkInsightsAnalysisId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2851:
+                shape.InitList(SNetworkInsightsAnalysis, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NetworkInsightsAnalysis>());
+                return;
+            case 2853:
+                WSNetworkInsightsPath(shape);
+                return;
+            case 2855:
+                shape.InitList(SNetworkInsightsPathId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2856:
+                shape.InitList(SNetworkInsightsPath, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NetworkInsightsPath>());
+                return;
+            case 2858:
+                WSNetworkInterface(shape);
+                return;
+            case 2859:
+                WSNetworkInterfaceAssociation(shape);
+                return;
+            case 2860:
+                WSNetworkInterfaceAttachment(shape);
+                return;
+            case 2861:
+                WSNetworkInterfaceAttachmentChanges(shape);
+                return;
+            case 2864:
+                WSNetworkInterfaceCount(shape);
+                return;
+            case 2865:
+                WSNetworkInterfaceCountRequest(shape);
+                return;
+            case 2868:
+                shape.InitList(SNetworkInterfaceId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2869:
+                shape.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2870:
+                WSNetworkInterfaceIpv6Address(shape);
+                return;
+            case 2871:
+                shape.InitList(SNetworkInterfaceIpv6Address, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NetworkInterfaceIpv6Address>());
+                return;
+            case 2872:
+                shape.InitList(SNetworkInterface, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NetworkInterface>());
+                return;
+            case 2873:
+                WSNetworkInterfacePermission(shape);
+                return;
+            case 2875:
+                shape.InitList(SNetworkInterfacePermissionId, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2876:
+                shape.InitList(SNetworkInterfacePermission, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NetworkInterfacePermission>());
+                return;
+            case 2877:
+                WSNetworkInterfacePermissionState(shape);
+                return;
+            case 2879:
+                WSNetworkInterfacePrivateIpAddress(shape);
+                return;
+            case 2880:
+                shape.InitList(SNetworkInterfacePrivateIpAddress, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NetworkInterfacePrivateIpAddress>());
+                return;
+            case 2883:
+                shape.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2884:
+                shape.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2887:
+                WSNeuronDeviceCoreInfo(shape);
+                return;
+            case 2890:
+                WSNeuronDeviceInfo(shape);
+                return;
+            case 2891:
+                shape.InitList(SNeuronDeviceInfo, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NeuronDeviceInfo>());
+                return;
+            case 2892:
+                WSNeuronDeviceMemoryInfo(shape);
+                return;
+            case 2895:
+                WSNeuronInfo(shape);
+                return;
+            case 2896:
+                WSNewDhcpConfiguration(shape);
+                return;
+            case 2897:
+                shape.InitList(SNewDhcpConfiguration, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NewDhcpConfiguration>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes58(SM::ShapeTable table, int index) => index switch
+    {
+        2900 => new SM::ShapeInfo("NitroTpmInfo", SM::ShapeKind.Structure, table, 2900),
+        2901 => new SM::ShapeInfo("NitroTpmSupport", SM::ShapeKind.String).Constrain(enumValues: ["unsupported", "supported"]),
+        2902 => new SM::ShapeInfo("NitroTpmSupportedVersionType", SM::ShapeKind.String),
+        2903 => new SM::ShapeInfo("NitroTpmSupportedVersionsList", SM::ShapeKind.List, table, 2903),
+        2904 => new SM::ShapeInfo("OccurrenceDayRequestSet", SM::ShapeKind.List, table, 2904),
+        2905 => new SM::ShapeInfo("OccurrenceDaySet", SM::ShapeKind.List, table, 2905),
+        2906 => new SM::ShapeInfo("OdbNetworkArn", SM::ShapeKind.String),
+        2907 => new SM::ShapeInfo("OfferingClassType", SM::ShapeKind.String).Constrain(enumValues: ["standard", "convertible"]),
+        2908 => new SM::ShapeInfo("OfferingId", SM::ShapeKind.String),
+        2909 => new SM::ShapeInfo("OfferingTypeValues", SM::ShapeKind.String).Constrain(enumValues: ["Heavy Utilization", "Medium Utilization", "Light Utilization", "No Upfront", "Partial Upfront", "All Upfront"]),
+        2910 => new SM::ShapeInfo("OidcOptions", SM::ShapeKind.Structure, table, 2910),
+        2911 => new SM::ShapeInfo("OnDemandAllocationStrategy", SM::ShapeKind.String).Constrain(enumValues: ["lowestPrice", "prioritized"]),
+        2912 => new SM::ShapeInfo("OnDemandOptions", SM::ShapeKind.Structure, table, 2912),
+        2913 => new SM::ShapeInfo("OnDemandOptionsRequest", SM::ShapeKind.Structure, table, 2913),
+        2914 => new SM::ShapeInfo("OperationType", SM::ShapeKind.String).Constrain(enumValues: ["add", "remove"]),
+        2915 => new SM::ShapeInfo("OperatorRequest", SM::ShapeKind.Structure, table, 2915),
+        2916 => new SM::ShapeInfo("OperatorResponse", SM::ShapeKind.Structure, table, 2916),
+        2917 => new SM::ShapeInfo("OrganizationArnStringList", SM::ShapeKind.List, table, 2917),
+        2918 => new SM::ShapeInfo("OrganizationalUnitArnStringList", SM::ShapeKind.List, table, 2918),
+        2919 => new SM::ShapeInfo("OutpostArn", SM::ShapeKind.String),
+        2920 => new SM::ShapeInfo("OutpostLag", SM::ShapeKind.Structure, table, 2920),
+        2921 => new SM::ShapeInfo("OutpostLagId", SM::ShapeKind.String),
+        2922 => new SM::ShapeInfo("OutpostLagIdSet", SM::ShapeKind.List, table, 2922),
+        2923 => new SM::ShapeInfo("OutpostLagMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        2924 => new SM::ShapeInfo("OutpostLagSet", SM::ShapeKind.List, table, 2924),
+        2925 => new SM::ShapeInfo("OutputFormat", SM::ShapeKind.String).Constrain(enumValues: ["csv", "parquet"]),
+        2926 => new SM::ShapeInfo("OwnerStringList", SM::ShapeKind.List, table, 2926),
+        2927 => new SM::ShapeInfo("PacketHeaderStatement", SM::ShapeKind.Structure, table, 2927),
+        2928 => new SM::ShapeInfo("PacketHeaderStatementRequest", SM::ShapeKind.Structure, table, 2928),
+        2929 => new SM::ShapeInfo("PartitionLoadFrequency", SM::ShapeKind.String).Constrain(enumValues: ["none", "daily", "weekly", "monthly"]),
+        2930 => new SM::ShapeInfo("PasswordData", SM::ShapeKind.String).Constrain(sensitive: true),
+        2931 => new SM::ShapeInfo("PathComponent", SM::ShapeKind.Structure, table, 2931),
+        2932 => new SM::ShapeInfo("PathComponentList", SM::ShapeKind.List, table, 2932),
+        2933 => new SM::ShapeInfo("PathFilter", SM::ShapeKind.Structure, table, 2933),
+        2934 => new SM::ShapeInfo("PathRequestFilter", SM::ShapeKind.Structure, table, 2934),
+        2935 => new SM::ShapeInfo("PathStatement", SM::ShapeKind.Structure, table, 2935),
+        2936 => new SM::ShapeInfo("PathStatementRequest", SM::ShapeKind.Structure, table, 2936),
+        2937 => new SM::ShapeInfo("PayerResponsibility", SM::ShapeKind.String).Constrain(enumValues: ["ServiceOwner"]),
+        2938 => new SM::ShapeInfo("PaymentOption", SM::ShapeKind.String).Constrain(enumValues: ["AllUpfront", "PartialUpfront", "NoUpfront"]),
+        2939 => new SM::ShapeInfo("PciId", SM::ShapeKind.Structure, table, 2939),
+        2940 => new SM::ShapeInfo("PeakBandwidthInGbps", SM::ShapeKind.Double),
+        2941 => new SM::ShapeInfo("PeeringAttachmentStatus", SM::ShapeKind.Structure, table, 2941),
+        2942 => new SM::ShapeInfo("PeeringConnectionOptions", SM::ShapeKind.Structure, table, 2942),
+        2943 => new SM::ShapeInfo("PeeringConnectionOptionsRequest", SM::ShapeKind.Structure, table, 2943),
+        2944 => new SM::ShapeInfo("PeeringTgwInfo", SM::ShapeKind.Structure, table, 2944),
+        2945 => new SM::ShapeInfo("PerformanceFactorReference", SM::ShapeKind.Structure, table, 2945),
+        2946 => new SM::ShapeInfo("PerformanceFactorReferenceRequest", SM::ShapeKind.Structure, table, 2946),
+        2947 => new SM::ShapeInfo("PerformanceFactorReferenceSet", SM::ShapeKind.List, table, 2947),
+        2948 => new SM::ShapeInfo("PerformanceFactorReferenceSetRequest", SM::ShapeKind.List, table, 2948),
+        2949 => new SM::ShapeInfo("Period", SM::ShapeKind.Integer).Constrain(min: 3600),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes58(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 2900:
+                WSNitroTpmInfo(shape);
+                return;
+            case 2903:
+                shape.InitList(SNitroTpmSupportedVersionType, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2904:
+                shape.InitList(SInteger, "OccurenceDay", static () => new global::System.Collections.Generic.List<int>());
+                return;
+            case 2905:
+                shape.InitList(SInteger, "item", static () => new global::System.Collections.Generic.List<int>());
+                return;
+            case 2910:
+                WSOidcOptions(shape);
+                return;
+            case 2912:
+                WSOnDemandOptions(shape);
+                return;
+            case 2913:
+                WSOnDemandOptionsRequest(shape);
+                return;
+            case 2915:
+                WSOperatorRequest(shape);
+                return;
+            case 2916:
+                WSOperatorResponse(shape);
+                return;
+            case 2917:
+                shape.InitList(SString, "OrganizationArn", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2918:
+                shape.InitList(SString, "OrganizationalUnitArn", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2920:
+                WSOutpostLag(shape);
+                return;
+            case 2922:
+                shape.InitList(SOutpostLagId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2924:
+                shape.InitList(SOutpostLag, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.OutpostLag>());
+                return;
+            case 2926:
+                shape.InitList(SString, "Owner", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2927:
+                WSPacketHeaderStatement(shape);
+                return;
+            case 2928:
+                WSPacketHeaderStatementRequest(shape);
+                return;
+            case 2931:
+                WSPathComponent(shape);
+                return;
+            case 2932:
+                shape.InitList(SPathComponent, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PathComponent>());
+                return;
+            case 2933:
+                WSPathFilter(shape);
+                return;
+            case 2934:
+                WSPathRequestFilter(shape);
+                return;
+            case 2935:
+                WSPathStatement(shape);
+                return;
+            case 2936:
+                WSPathStatementRequest(shape);
+                return;
+            case 2939:
+                WSPciId(shape);
+                return;
+            case 2941:
+                WSPeeringAttachmentStatus(shape);
+                return;
+            case 2942:
+                WSPeeringConnectionOptions(shape);
+                return;
+            case 2943:
+                WSPeeringConnectionOptionsRequest(shape);
+                return;
+            case 2944:
+                WSPeeringTgwInfo(shape);
+                return;
+            case 2945:
+                WSPerformanceFactorReference(shape);
+                return;
+            case 2946:
+                WSPerformanceFactorReferenceRequest(shape);
+                return;
+            case 2947:
+                shape.InitList(SPerformanceFactorReference, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PerformanceFactorReference>());
+                return;
+            case 2948:
+                shape.InitList(SPerformanceFactorReferenceRequest, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PerformanceFactorReferenceRequest>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes59(SM::ShapeTable table, int index) => index switch
+    {
+        2950 => new SM::ShapeInfo("PeriodType", SM::ShapeKind.String).Constrain(enumValues: ["five-minutes", "fifteen-minutes", "one-hour", "three-hours", "one-day", "one-week"]),
+        2951 => new SM::ShapeInfo("PermissionGroup", SM::ShapeKind.String).Constrain(enumValues: ["all"]),
+        2952 => new SM::ShapeInfo("Phase1DHGroupNumbersList", SM::ShapeKind.List, table, 2952),
+        2953 => new SM::ShapeInfo("Phase1DHGroupNumbersListValue", SM::ShapeKind.Structure, table, 2953),
+        2954 => new SM::ShapeInfo("Phase1DHGroupNumbersRequestList", SM::ShapeKind.List, table, 2954),
+        2955 => new SM::ShapeInfo("Phase1DHGroupNumbersRequestListValue", SM::ShapeKind.Structure, table, 2955),
+        2956 => new SM::ShapeInfo("Phase1EncryptionAlgorithmsList", SM::ShapeKind.List, table, 2956),
+        2957 => new SM::ShapeInfo("Phase1EncryptionAlgorithmsListValue", SM::ShapeKind.Structure, table, 2957),
+        2958 => new SM::ShapeInfo("Phase1EncryptionAlgorithmsRequestList", SM::ShapeKind.List, table, 2958),
+        2959 => new SM::ShapeInfo("Phase1EncryptionAlgorithmsRequestListValue", SM::ShapeKind.Structure, table, 2959),
+        2960 => new SM::ShapeInfo("Phase1IntegrityAlgorithmsList", SM::ShapeKind.List, table, 2960),
+        2961 => new SM::ShapeInfo("Phase1IntegrityAlgorithmsListValue", SM::ShapeKind.Structure, table, 2961),
+        2962 => new SM::ShapeInfo("Phase1IntegrityAlgorithmsRequestList", SM::ShapeKind.List, table, 2962),
+        2963 => new SM::ShapeInfo("Phase1IntegrityAlgorithmsRequestListValue", SM::ShapeKind.Structure, table, 2963),
+        2964 => new SM::ShapeInfo("Phase2DHGroupNumbersList", SM::ShapeKind.List, table, 2964),
+        2965 => new SM::ShapeInfo("Phase2DHGroupNumbersListValue", SM::ShapeKind.Structure, table, 2965),
+        2966 => new SM::ShapeInfo("Phase2DHGroupNumbersRequestList", SM::ShapeKind.List, table, 2966),
+        2967 => new SM::ShapeInfo("Phase2DHGroupNumbersRequestListValue", SM::ShapeKind.Structure, table, 2967),
+        2968 => new SM::ShapeInfo("Phase2EncryptionAlgorithmsList", SM::ShapeKind.List, table, 2968),
+        2969 => new SM::ShapeInfo("Phase2EncryptionAlgorithmsListValue", SM::ShapeKind.Structure, table, 2969),
+        2970 => new SM::ShapeInfo("Phase2EncryptionAlgorithmsRequestList", SM::ShapeKind.List, table, 2970),
+        2971 => new SM::ShapeInfo("Phase2EncryptionAlgorithmsRequestListValue", SM::ShapeKind.Structure, table, 2971),
+        2972 => new SM::ShapeInfo("Phase2IntegrityAlgorithmsList", SM::ShapeKind.List, table, 2972),
+        2973 => new SM::ShapeInfo("Phase2IntegrityAlgorithmsListValue", SM::ShapeKind.Structure, table, 2973),
+        2974 => new SM::ShapeInfo("Phase2IntegrityAlgorithmsRequestList", SM::ShapeKind.List, table, 2974),
+        2975 => new SM::ShapeInfo("Phase2IntegrityAlgorithmsRequestListValue", SM::ShapeKind.Structure, table, 2975),
+        2976 => new SM::ShapeInfo("PhcSupport", SM::ShapeKind.String).Constrain(enumValues: ["unsupported", "supported"]),
+        2977 => new SM::ShapeInfo("Placement", SM::ShapeKind.Structure, table, 2977),
+        2978 => new SM::ShapeInfo("PlacementGroup", SM::ShapeKind.Structure, table, 2978),
+        2979 => new SM::ShapeInfo("PlacementGroupArn", SM::ShapeKind.String),
+        2980 => new SM::ShapeInfo("PlacementGroupId", SM::ShapeKind.String),
+        2981 => new SM::ShapeInfo("PlacementGroupIdStringList", SM::ShapeKind.List, table, 2981),
+        2982 => new SM::ShapeInfo("PlacementGroupInfo", SM::ShapeKind.Structure, table, 2982),
+        2983 => new SM::ShapeInfo("PlacementGroupList", SM::ShapeKind.List, table, 2983),
+        2984 => new SM::ShapeInfo("PlacementGroupName", SM::ShapeKind.String),
+        2985 => new SM::ShapeInfo("PlacementGroupNameWithResolver", SM::ShapeKind.String),
+        2986 => new SM::ShapeInfo("PlacementGroupState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "available", "deleting", "deleted"]),
+        2987 => new SM::ShapeInfo("PlacementGroupStrategy", SM::ShapeKind.String).Constrain(enumValues: ["cluster", "partition", "spread"]),
+        2988 => new SM::ShapeInfo("PlacementGroupStrategyList", SM::ShapeKind.List, table, 2988),
+        2989 => new SM::ShapeInfo("PlacementGroupStringList", SM::ShapeKind.List, table, 2989),
+        2990 => new SM::ShapeInfo("PlacementResponse", SM::ShapeKind.Structure, table, 2990),
+        2991 => new SM::ShapeInfo("PlacementStrategy", SM::ShapeKind.String).Constrain(enumValues: ["cluster", "spread", "partition"]),
+        2992 => new SM::ShapeInfo("PlatformValues", SM::ShapeKind.String).Constrain(enumValues: ["Windows"]),
+        2993 => new SM::ShapeInfo("PoolCidrBlock", SM::ShapeKind.Structure, table, 2993),
+        2994 => new SM::ShapeInfo("PoolCidrBlocksSet", SM::ShapeKind.List, table, 2994),
+        2995 => new SM::ShapeInfo("PoolMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 10),
+        2996 => new SM::ShapeInfo("Port", SM::ShapeKind.Integer).Constrain(min: 0, max: 65535),
+        2997 => new SM::ShapeInfo("PortRange", SM::ShapeKind.Structure, table, 2997),
+        2998 => new SM::ShapeInfo("PortRangeList", SM::ShapeKind.List, table, 2998),
+        2999 => new SM::ShapeInfo("PrefixList", SM::ShapeKind.Structure, table, 2999),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes59(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 2952:
+                shape.InitList(SPhase1DHGroupNumbersListValue, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Phase1DHGroupNumbersListValue>());
+                return;
+            case 2953:
+                WSPhase1DHGroupNumbersListValue(shape);
+                return;
+            case 2954:
+                shape.InitList(SPhase1DHGroupNumbersRequestListValue, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Phase1DHGroupNumbersRequestListValue>());
+                return;
+            case 2955:
+                WSPhase1DHGroupNumbersRequestListValue(shape);
+                return;
+            case 2956:
+                shape.InitList(SPhase1EncryptionAlgorithmsListValue, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Phase1EncryptionAlgorithmsListValue>());
+                return;
+            case 2957:
+                WSPhase1EncryptionAlgorithmsListValue(shape);
+                return;
+            case 2958:
+                shape.InitList(SPhase1EncryptionAlgorithmsRequestListValue, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Phase1EncryptionAlgorithmsRequestListValue>());
+                return;
+            case 2959:
+                WSPhase1EncryptionAlgorithmsRequestListValue(shape);
+                return;
+            case 2960:
+                shape.InitList(SPhase1IntegrityAlgorithmsListValue, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Phase1IntegrityAlgorithmsListValue>());
+                return;
+            case 2961:
+                WSPhase1IntegrityAlgorithmsListValue(shape);
+                return;
+            case 2962:
+                shape.InitList(SPhase1IntegrityAlgorithmsRequestListValue, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Phase1IntegrityAlgorithmsRequestListValue>());
+                return;
+            case 2963:
+                WSPhase1IntegrityAlgorithmsRequestListValue(shape);
+                return;
+            case 2964:
+                shape.InitList(SPhase2DHGroupNumbersListValue, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Phase2DHGroupNumbersListValue>());
+                return;
+            case 2965:
+                WSPhase2DHGroupNumbersListValue(shape);
+                return;
+            case 2966:
+                shape.InitList(SPhase2DHGroupNumbersRequestListValue, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Phase2DHGroupNumbersRequestListValue>());
+                return;
+            case 2967:
+                WSPhase2DHGroupNumbersRequestListValue(shape);
+                return;
+            case 2968:
+                shape.InitList(SPhase2EncryptionAlgorithmsListValue, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Phase2EncryptionAlgorithmsListValue>());
+                return;
+            case 2969:
+                WSPhase2EncryptionAlgorithmsListValue(shape);
+                return;
+            case 2970:
+                shape.InitList(SPhase2EncryptionAlgorithmsRequestListValue, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Phase2EncryptionAlgorithmsRequestListValue>());
+                return;
+            case 2971:
+                WSPhase2EncryptionAlgorithmsRequestListValue(shape);
+                return;
+            case 2972:
+                shape.InitList(SPhase2IntegrityAlgorithmsListValue, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Phase2IntegrityAlgorithmsListValue>());
+                return;
+            case 2973:
+                WSPhase2IntegrityAlgorithmsListValue(shape);
+                return;
+            case 2974:
+                shape.InitList(SPhase2IntegrityAlgorithmsRequestListValue, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Phase2IntegrityAlgorithmsRequestListValue>());
+                return;
+            case 2975:
+                WSPhase2IntegrityAlgorithmsRequestListValue(shape);
+                return;
+            case 2977:
+                WSPlacement(shape);
+                return;
+            case 2978:
+                WSPlacementGroup(shape);
+                return;
+            case 2981:
+                shape.InitList(SPlacementGroupId, "GroupId", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2982:
+                WSPlacementGroupInfo(shape);
+                return;
+            case 2983:
+                shape.InitList(SPlacementGroup, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PlacementGroup>());
+                return;
+            case 2988:
+                shape.InitList(SPlacementGroupStrategy, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2989:
+                shape.InitList(SPlacementGroupName, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 2990:
+                WSPlacementResponse(shape);
+                return;
+            case 2993:
+                WSPoolCidrBlock(shape);
+                return;
+            case 2994:
+                shape.InitList(SPoolCidrBlock, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PoolCidrBlock>());
+                return;
+            case 2997:
+                WSPortRange(shape);
+                return;
+            case 2998:
+                shape.InitList(SPortRange, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PortRange>());
+                return;
+            case 2999:
+                WSPrefixList(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes60(SM::ShapeTable table, int index) => index switch
+    {
+        3000 => new SM::ShapeInfo("PrefixListAssociation", SM::ShapeKind.Structure, table, 3000),
+        3001 => new SM::ShapeInfo("PrefixListAssociationSet", SM::ShapeKind.List, table, 3001),
+        3002 => new SM::ShapeInfo("PrefixListEntry", SM::ShapeKind.Structure, table, 3002),
+        3003 => new SM::ShapeInfo("PrefixListEntrySet", SM::ShapeKind.List, table, 3003),
+        3004 => new SM::ShapeInfo("PrefixListId", SM::ShapeKind.Structure, table, 3004),
+        3005 => new SM::ShapeInfo("PrefixListIdList", SM::ShapeKind.List, table, 3005),
+        3006 => new SM::ShapeInfo("PrefixListIdSet", SM::ShapeKind.List, table, 3006),
+        3007 => new SM::ShapeInfo("PrefixListMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 100),
+        3008 => new SM::ShapeInfo("PrefixListResourceId", SM::ShapeKind.String),
+        3009 => new SM::ShapeInfo("PrefixListResourceIdStringList", SM::ShapeKind.List, table, 3009),
+        3010 => new SM::ShapeInfo("PrefixListSet", SM::ShapeKind.List, table, 3010),
+        3011 => new SM::ShapeInfo("PrefixListState", SM::ShapeKind.String).Constrain(enumValues: ["create-in-progress", "create-complete", "create-failed", "modify-in-progress", "modify-complete", "modify-failed", "restore-in-progress", "restore-complete", "restore-failed", "delete-in-progress", "delete-complete", "delete-failed"]),
+        3012 => new SM::ShapeInfo("PriceSchedule", SM::ShapeKind.Structure, table, 3012),
+        3013 => new SM::ShapeInfo("PriceScheduleList", SM::ShapeKind.List, table, 3013),
+        3014 => new SM::ShapeInfo("PriceScheduleSpecification", SM::ShapeKind.Structure, table, 3014),
+        3015 => new SM::ShapeInfo("PriceScheduleSpecificationList", SM::ShapeKind.List, table, 3015),
+        3016 => new SM::ShapeInfo("PricingDetail", SM::ShapeKind.Structure, table, 3016),
+        3017 => new SM::ShapeInfo("PricingDetailsList", SM::ShapeKind.List, table, 3017),
+        3018 => new SM::ShapeInfo("PrincipalIdFormat", SM::ShapeKind.Structure, table, 3018),
+        3019 => new SM::ShapeInfo("PrincipalIdFormatList", SM::ShapeKind.List, table, 3019),
+        3020 => new SM::ShapeInfo("PrincipalType", SM::ShapeKind.String).Constrain(enumValues: ["All", "Service", "OrganizationUnit", "Account", "User", "Role"]),
+        3021 => new SM::ShapeInfo("Priority", SM::ShapeKind.Integer).Constrain(min: -1, max: 65535),
+        3022 => new SM::ShapeInfo("PrivateDnsDetails", SM::ShapeKind.Structure, table, 3022),
+        3023 => new SM::ShapeInfo("PrivateDnsDetailsSet", SM::ShapeKind.List, table, 3023),
+        3024 => new SM::ShapeInfo("PrivateDnsNameConfiguration", SM::ShapeKind.Structure, table, 3024),
+        3025 => new SM::ShapeInfo("PrivateDnsNameOptionsOnLaunch", SM::ShapeKind.Structure, table, 3025),
+        3026 => new SM::ShapeInfo("PrivateDnsNameOptionsRequest", SM::ShapeKind.Structure, table, 3026),
+        3027 => new SM::ShapeInfo("PrivateDnsNameOptionsResponse", SM::ShapeKind.Structure, table, 3027),
+        3028 => new SM::ShapeInfo("PrivateDnsSpecifiedDomainSet", SM::ShapeKind.List, table, 3028).Constrain(min: 0, max: 10),
+        3029 => new SM::ShapeInfo("PrivateIpAddressConfigSet", SM::ShapeKind.List, table, 3029),
+        3030 => new SM::ShapeInfo("PrivateIpAddressCount", SM::ShapeKind.Integer).Constrain(min: 1, max: 31),
+        3031 => new SM::ShapeInfo("PrivateIpAddressSpecification", SM::ShapeKind.Structure, table, 3031),
+        3032 => new SM::ShapeInfo("PrivateIpAddressSpecificationList", SM::ShapeKind.List, table, 3032),
+        3033 => new SM::ShapeInfo("PrivateIpAddressStringList", SM::ShapeKind.List, table, 3033),
+        3034 => new SM::ShapeInfo("ProcessorInfo", SM::ShapeKind.Structure, table, 3034),
+        3035 => new SM::ShapeInfo("ProcessorSustainedClockSpeed", SM::ShapeKind.Double),
+        3036 => new SM::ShapeInfo("ProductCode", SM::ShapeKind.Structure, table, 3036),
+        3037 => new SM::ShapeInfo("ProductCodeList", SM::ShapeKind.List, table, 3037),
+        3038 => new SM::ShapeInfo("ProductCodeStringList", SM::ShapeKind.List, table, 3038),
+        3039 => new SM::ShapeInfo("ProductCodeValues", SM::ShapeKind.String).Constrain(enumValues: ["devpay", "marketplace"]),
+        3040 => new SM::ShapeInfo("ProductDescriptionList", SM::ShapeKind.List, table, 3040),
+        3041 => new SM::ShapeInfo("PropagatingVgw", SM::ShapeKind.Structure, table, 3041),
+        3042 => new SM::ShapeInfo("PropagatingVgwList", SM::ShapeKind.List, table, 3042),
+        3043 => new SM::ShapeInfo("Protocol", SM::ShapeKind.String).Constrain(enumValues: ["tcp", "udp"]),
+        3044 => new SM::ShapeInfo("ProtocolInt", SM::ShapeKind.Integer).Constrain(min: 0, max: 255),
+        3045 => new SM::ShapeInfo("ProtocolIntList", SM::ShapeKind.List, table, 3045),
+        3046 => new SM::ShapeInfo("ProtocolList", SM::ShapeKind.List, table, 3046),
+        3047 => new SM::ShapeInfo("ProtocolValue", SM::ShapeKind.String).Constrain(enumValues: ["gre"]),
+        3048 => new SM::ShapeInfo("ProvisionByoipCidrRequest", SM::ShapeKind.Structure, table, 3048),
+        3049 => new SM::ShapeInfo("ProvisionByoipCidrResult", SM::ShapeKind.Structure, table, 3049),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes60(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 3000:
+                WSPrefixListAssociation(shape);
+                return;
+            case 3001:
+                shape.InitList(SPrefixListAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PrefixListAssociation>());
+                return;
+            case 3002:
+                WSPrefixListEntry(shape);
+                return;
+            case 3003:
+                shape.InitList(SPrefixListEntry, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PrefixListEntry>());
+                return;
+            case 3004:
+                WSPrefixListId(shape);
+                return;
+            case 3005:
+                shape.InitList(SPrefixListId, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PrefixListId>());
+                return;
+            case 3006:
+                shape.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3009:
+                shape.InitList(SPrefixListResourceId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3010:
+                shape.InitList(SPrefixList, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PrefixList>());
+                return;
+            case 3012:
+                WSPriceSchedule(shape);
+                return;
+            case 3013:
+                shape.InitList(SPriceSchedule, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PriceSchedule>());
+                return;
+            case 3014:
+                WSPriceScheduleSpecification(shape);
+                return;
+            case 3015:
+                shape.InitList(SPriceScheduleSpecification, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PriceScheduleSpecification>());
+                return;
+            case 3016:
+                WSPricingDetail(shape);
+                return;
+            case 3017:
+                shape.InitList(SPricingDetail, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PricingDetail>());
+                return;
+            case 3018:
+                WSPrincipalIdFormat(shape);
+                return;
+            case 3019:
+                shape.InitList(SPrincipalIdFormat, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PrincipalIdFormat>());
+                return;
+            case 3022:
+                WSPrivateDnsDetails(shape);
+                return;
+            case 3023:
+                shape.InitList(SPrivateDnsDetails, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PrivateDnsDetails>());
+                return;
+            case 3024:
+                WSPrivateDnsNameConfiguration(shape);
+                return;
+            case 3025:
+                WSPrivateDnsNameOptionsOnLaunch(shape);
+                return;
+            case 3026:
+                WSPrivateDnsNameOptionsRequest(shape);
+                return;
+            case 3027:
+                WSPrivateDnsNameOptionsResponse(shape);
+                return;
+            case 3028:
+                shape.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3029:
+                shape.InitList(SScheduledInstancesPrivateIpAddressConfig, "PrivateIpAddressConfigSet", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ScheduledInstancesPrivateIpAddressConfig>());
+                return;
+            case 3031:
+                WSPrivateIpAddressSpecification(shape);
+                return;
+            case 3032:
+                shape.InitList(SPrivateIpAddressSpecification, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PrivateIpAddressSpecification>());
+                return;
+            case 3033:
+                shape.InitList(SString, "PrivateIpAddress", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3034:
+                WSProcessorInfo(shape);
+                return;
+            case 3036:
+                WSProductCode(shape);
+                return;
+            case 3037:
+                shape.InitList(SProductCode, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ProductCode>());
+                return;
+            case 3038:
+                shape.InitList(SString, "ProductCode", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3040:
+                shape.InitList(SString, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3041:
+                WSPropagatingVgw(shape);
+                return;
+            case 3042:
+                shape.InitList(SPropagatingVgw, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PropagatingVgw>());
+                return;
+            case 3045:
+                shape.InitList(SProtocolInt, "item", static () => new global::System.Collections.Generic.List<int>());
+                return;
+            case 3046:
+                shape.InitList(SProtocol, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3048:
+                WSProvisionByoipCidrRequest(shape);
+                return;
+            case 3049:
+                WSProvisionByoipCidrResult(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes61(SM::ShapeTable table, int index) => index switch
+    {
+        3050 => new SM::ShapeInfo("ProvisionIpamByoasnRequest", SM::ShapeKind.Structure, table, 3050),
+        3051 => new SM::ShapeInfo("ProvisionIpamByoasnResult", SM::ShapeKind.Structure, table, 3051),
+        3052 => new SM::ShapeInfo("ProvisionIpamPoolCidrRequest", SM::ShapeKind.Structure, table, 3052),
+        3053 => new SM::ShapeInfo("ProvisionIpamPoolCidrResult", SM::ShapeKind.Structure, table, 3053),
+        3054 => new SM::ShapeInfo("ProvisionPublicIpv4PoolCidrRequest", SM::ShapeKind.Structure, table, 3054),
+        3055 => new SM::ShapeInfo("ProvisionPublicIpv4PoolCidrResult", SM::ShapeKind.Structure, table, 3055),
+        3056 => new SM::ShapeInfo("ProvisionedBandwidth", SM::ShapeKind.Structure, table, 3056),
+        3057 => new SM::ShapeInfo("PtrUpdateStatus", SM::ShapeKind.Structure, table, 3057),
+        3058 => new SM::ShapeInfo("PublicIpAddress", SM::ShapeKind.String),
+        3059 => new SM::ShapeInfo("PublicIpDnsNameOptions", SM::ShapeKind.Structure, table, 3059),
+        3060 => new SM::ShapeInfo("PublicIpDnsOption", SM::ShapeKind.String).Constrain(enumValues: ["public-dual-stack-dns-name", "public-ipv4-dns-name", "public-ipv6-dns-name"]),
+        3061 => new SM::ShapeInfo("PublicIpStringList", SM::ShapeKind.List, table, 3061),
+        3062 => new SM::ShapeInfo("PublicIpv4Pool", SM::ShapeKind.Structure, table, 3062),
+        3063 => new SM::ShapeInfo("PublicIpv4PoolIdStringList", SM::ShapeKind.List, table, 3063),
+        3064 => new SM::ShapeInfo("PublicIpv4PoolRange", SM::ShapeKind.Structure, table, 3064),
+        3065 => new SM::ShapeInfo("PublicIpv4PoolRangeSet", SM::ShapeKind.List, table, 3065),
+        3066 => new SM::ShapeInfo("PublicIpv4PoolSet", SM::ShapeKind.List, table, 3066),
+        3067 => new SM::ShapeInfo("Purchase", SM::ShapeKind.Structure, table, 3067),
+        3068 => new SM::ShapeInfo("PurchaseCapacityBlockExtensionRequest", SM::ShapeKind.Structure, table, 3068),
+        3069 => new SM::ShapeInfo("PurchaseCapacityBlockExtensionResult", SM::ShapeKind.Structure, table, 3069),
+        3070 => new SM::ShapeInfo("PurchaseCapacityBlockRequest", SM::ShapeKind.Structure, table, 3070),
+        3071 => new SM::ShapeInfo("PurchaseCapacityBlockResult", SM::ShapeKind.Structure, table, 3071),
+        3072 => new SM::ShapeInfo("PurchaseHostReservationRequest", SM::ShapeKind.Structure, table, 3072),
+        3073 => new SM::ShapeInfo("PurchaseHostReservationResult", SM::ShapeKind.Structure, table, 3073),
+        3074 => new SM::ShapeInfo("PurchaseRequest", SM::ShapeKind.Structure, table, 3074),
+        3075 => new SM::ShapeInfo("PurchaseRequestSet", SM::ShapeKind.List, table, 3075).Constrain(min: 1),
+        3076 => new SM::ShapeInfo("PurchaseReservedInstancesOfferingRequest", SM::ShapeKind.Structure, table, 3076),
+        3077 => new SM::ShapeInfo("PurchaseReservedInstancesOfferingResult", SM::ShapeKind.Structure, table, 3077),
+        3078 => new SM::ShapeInfo("PurchaseScheduledInstancesRequest", SM::ShapeKind.Structure, table, 3078),
+        3079 => new SM::ShapeInfo("PurchaseScheduledInstancesResult", SM::ShapeKind.Structure, table, 3079),
+        3080 => new SM::ShapeInfo("PurchaseSet", SM::ShapeKind.List, table, 3080),
+        3081 => new SM::ShapeInfo("PurchasedScheduledInstanceSet", SM::ShapeKind.List, table, 3081),
+        3082 => new SM::ShapeInfo("RIProductDescription", SM::ShapeKind.String).Constrain(enumValues: ["Linux/UNIX", "Linux/UNIX (Amazon VPC)", "Windows", "Windows (Amazon VPC)"]),
+        3083 => new SM::ShapeInfo("RamdiskId", SM::ShapeKind.String),
+        3084 => new SM::ShapeInfo("RdsDbClusterArn", SM::ShapeKind.String),
+        3085 => new SM::ShapeInfo("RdsDbInstanceArn", SM::ShapeKind.String),
+        3086 => new SM::ShapeInfo("RdsDbProxyArn", SM::ShapeKind.String),
+        3087 => new SM::ShapeInfo("ReasonCodesList", SM::ShapeKind.List, table, 3087),
+        3088 => new SM::ShapeInfo("RebootInstancesRequest", SM::ShapeKind.Structure, table, 3088),
+        3089 => new SM::ShapeInfo("RebootMigrationSupport", SM::ShapeKind.String).Constrain(enumValues: ["unsupported", "supported"]),
+        3090 => new SM::ShapeInfo("RecurringCharge", SM::ShapeKind.Structure, table, 3090),
+        3091 => new SM::ShapeInfo("RecurringChargeFrequency", SM::ShapeKind.String).Constrain(enumValues: ["Hourly"]),
+        3092 => new SM::ShapeInfo("RecurringChargesList", SM::ShapeKind.List, table, 3092),
+        3093 => new SM::ShapeInfo("ReferencedSecurityGroup", SM::ShapeKind.Structure, table, 3093),
+        3094 => new SM::ShapeInfo("Region", SM::ShapeKind.Structure, table, 3094),
+        3095 => new SM::ShapeInfo("RegionGeography", SM::ShapeKind.Structure, table, 3095),
+        3096 => new SM::ShapeInfo("RegionGeographyList", SM::ShapeKind.List, table, 3096),
+        3097 => new SM::ShapeInfo("RegionList", SM::ShapeKind.List, table, 3097),
+        3098 => new SM::ShapeInfo("RegionNameStringList", SM::ShapeKind.List, table, 3098),
+        3099 => new SM::ShapeInfo("RegionNames", SM::ShapeKind.List, table, 3099).Constrain(min: 0, max: 10),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes61(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 3050:
+                WSProvisionIpamByoasnRequest(shape);
+                return;
+            case 3051:
+                WSProvisionIpamByoasnResult(shape);
+                return;
+            case 3052:
+                WSProvisionIpamPoolCidrRequest(shape);
+                return;
+            case 3053:
+                WSProvisionIpamPoolCidrResult(shape);
+                return;
+            case 3054:
+                WSProvisionPublicIpv4PoolCidrRequest(shape);
+                return;
+            case 3055:
+                WSProvisionPublicIpv4PoolCidrResult(shape);
+                return;
+            case 3056:
+                WSProvisionedBandwidth(shape);
+                return;
+            case 3057:
+                WSPtrUpdateStatus(shape);
+                return;
+            case 3059:
+                WSPublicIpDnsNameOptions(shape);
+                return;
+            case 3061:
+                shape.InitList(SString, "PublicIp", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3062:
+                WSPublicIpv4Pool(shape);
+                return;
+            case 3063:
+                shape.InitList(SIpv4PoolEc2Id, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3064:
+                WSPublicIpv4PoolRange(shape);
+                return;
+            case 3065:
+                shape.InitList(SPublicIpv4PoolRange, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PublicIpv4PoolRange>());
+                return;
+            case 3066:
+                shape.InitList(SPublicIpv4Pool, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PublicIpv4Pool>());
+                return;
+            case 3067:
+                WSPurchase(shape);
+                return;
+            case 3068:
+                WSPurchaseCapacityBlockExtensionRequest(shape);
+                return;
+            case 3069:
+                WSPurchaseCapacityBlockExtensionResult(shape);
+                return;
+            case 3070:
+                WSPurchaseCapacityBlockRequest(shape);
+                return;
+            case 3071:
+                WSPurchaseCapacityBlockResult(shape);
+                return;
+            case 3072:
+                WSPurchaseHostReservationRequest(shape);
+                return;
+            case 3073:
+                WSPurchaseHostReservationResult(shape);
+                return;
+            case 3074:
+                WSPurchaseRequest(shape);
+                return;
+            case 3075:
+                shape.InitList(SPurchaseRequest, "PurchaseRequest", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PurchaseRequest>());
+                return;
+            case 3076:
+                WSPurchaseReservedInstancesOfferingRequest(shape);
+                return;
+            case 3077:
+                WSPurchaseReservedInstancesOfferingResult(shape);
+                return;
+            case 3078:
+                WSPurchaseScheduledInstancesRequest(shape);
+                return;
+            case 3079:
+                WSPurchaseScheduledInstancesResult(shape);
+                return;
+            case 3080:
+                shape.InitList(SPurchase, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Purchase>());
+                return;
+            case 3081:
+                shape.InitList(SScheduledInstance, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ScheduledInstance>());
+                return;
+            case 3087:
+                shape.InitList(SReportInstanceReasonCodes, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3088:
+                WSRebootInstancesRequest(shape);
+                return;
+            case 3090:
+                WSRecurringCharge(shape);
+                return;
+            case 3092:
+                shape.InitList(SRecurringCharge, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RecurringCharge>());
+                return;
+            case 3093:
+                WSReferencedSecurityGroup(shape);
+                return;
+            case 3094:
+                WSRegion(shape);
+                return;
+            case 3095:
+                WSRegionGeography(shape);
+                return;
+            case 3096:
+                shape.InitList(SRegionGeography, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RegionGeography>());
+                return;
+            case 3097:
+                shape.InitList(SRegion, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Region>());
+                return;
+            case 3098:
+                shape.InitList(SString, "RegionName", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3099:
+                shape.InitList(SString, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes62(SM::ShapeTable table, int index) => index switch
+    {
+        3100 => new SM::ShapeInfo("RegionalSummary", SM::ShapeKind.Structure, table, 3100),
+        3101 => new SM::ShapeInfo("RegionalSummaryList", SM::ShapeKind.List, table, 3101),
+        3102 => new SM::ShapeInfo("RegisterImageRequest", SM::ShapeKind.Structure, table, 3102),
+        3103 => new SM::ShapeInfo("RegisterImageResult", SM::ShapeKind.Structure, table, 3103),
+        3104 => new SM::ShapeInfo("RegisterInstanceEventNotificationAttributesRequest", SM::ShapeKind.Structure, table, 3104),
+        3105 => new SM::ShapeInfo("RegisterInstanceEventNotificationAttributesResult", SM::ShapeKind.Structure, table, 3105),
+        3106 => new SM::ShapeInfo("RegisterInstanceTagAttributeRequest", SM::ShapeKind.Structure, table, 3106),
+        3107 => new SM::ShapeInfo("RegisterTransitGatewayMulticastGroupMembersRequest", SM::ShapeKind.Structure, table, 3107),
+        3108 => new SM::ShapeInfo("RegisterTransitGatewayMulticastGroupMembersResult", SM::ShapeKind.Structure, table, 3108),
+        3109 => new SM::ShapeInfo("RegisterTransitGatewayMulticastGroupSourcesRequest", SM::ShapeKind.Structure, table, 3109),
+        3110 => new SM::ShapeInfo("RegisterTransitGatewayMulticastGroupSourcesResult", SM::ShapeKind.Structure, table, 3110),
+        3111 => new SM::ShapeInfo("RegisteredInstance", SM::ShapeKind.Structure, table, 3111),
+        3112 => new SM::ShapeInfo("RegisteredInstanceList", SM::ShapeKind.List, table, 3112),
+        3113 => new SM::ShapeInfo("RejectCapacityReservationBillingOwnershipRequest", SM::ShapeKind.Structure, table, 3113),
+        3114 => new SM::ShapeInfo("RejectCapacityReservationBillingOwnershipResult", SM::ShapeKind.Structure, table, 3114),
+        3115 => new SM::ShapeInfo("RejectTransitGatewayClientVpnAttachmentRequest", SM::ShapeKind.Structure, table, 3115),
+        3116 => new SM::ShapeInfo("RejectTransitGatewayClientVpnAttachmentResult", SM::ShapeKind.Structure, table, 3116),
+        3117 => new SM::ShapeInfo("RejectTransitGatewayMulticastDomainAssociationsRequest", SM::ShapeKind.Structure, table, 3117),
+        3118 => new SM::ShapeInfo("RejectTransitGatewayMulticastDomainAssociationsResult", SM::ShapeKind.Structure, table, 3118),
+        3119 => new SM::ShapeInfo("RejectTransitGatewayPeeringAttachmentRequest", SM::ShapeKind.Structure, table, 3119),
+        3120 => new SM::ShapeInfo("RejectTransitGatewayPeeringAttachmentResult", SM::ShapeKind.Structure, table, 3120),
+        3121 => new SM::ShapeInfo("RejectTransitGatewayVpcAttachmentRequest", SM::ShapeKind.Structure, table, 3121),
+        3122 => new SM::ShapeInfo("RejectTransitGatewayVpcAttachmentResult", SM::ShapeKind.Structure, table, 3122),
+        3123 => new SM::ShapeInfo("RejectVpcEndpointConnectionsRequest", SM::ShapeKind.Structure, table, 3123),
+        3124 => new SM::ShapeInfo("RejectVpcEndpointConnectionsResult", SM::ShapeKind.Structure, table, 3124),
+        3125 => new SM::ShapeInfo("RejectVpcPeeringConnectionRequest", SM::ShapeKind.Structure, table, 3125),
+        3126 => new SM::ShapeInfo("RejectVpcPeeringConnectionResult", SM::ShapeKind.Structure, table, 3126),
+        3127 => new SM::ShapeInfo("ReleaseAddressRequest", SM::ShapeKind.Structure, table, 3127),
+        3128 => new SM::ShapeInfo("ReleaseHostsRequest", SM::ShapeKind.Structure, table, 3128),
+        3129 => new SM::ShapeInfo("ReleaseHostsResult", SM::ShapeKind.Structure, table, 3129),
+        3130 => new SM::ShapeInfo("ReleaseIpamPoolAllocationRequest", SM::ShapeKind.Structure, table, 3130),
+        3131 => new SM::ShapeInfo("ReleaseIpamPoolAllocationResult", SM::ShapeKind.Structure, table, 3131),
+        3132 => new SM::ShapeInfo("RemoveIpamOperatingRegion", SM::ShapeKind.Structure, table, 3132),
+        3133 => new SM::ShapeInfo("RemoveIpamOperatingRegionSet", SM::ShapeKind.List, table, 3133).Constrain(min: 0, max: 50),
+        3134 => new SM::ShapeInfo("RemoveIpamOrganizationalUnitExclusion", SM::ShapeKind.Structure, table, 3134),
+        3135 => new SM::ShapeInfo("RemoveIpamOrganizationalUnitExclusionSet", SM::ShapeKind.List, table, 3135).Constrain(min: 0, max: 10),
+        3136 => new SM::ShapeInfo("RemovePrefixListEntries", SM::ShapeKind.List, table, 3136).Constrain(min: 0, max: 100),
+        3137 => new SM::ShapeInfo("RemovePrefixListEntry", SM::ShapeKind.Structure, table, 3137),
+        3138 => new SM::ShapeInfo("ReplaceIamInstanceProfileAssociationRequest", SM::ShapeKind.Structure, table, 3138),
+        3139 => new SM::ShapeInfo("ReplaceIamInstanceProfileAssociationResult", SM::ShapeKind.Structure, table, 3139),
+        3140 => new SM::ShapeInfo("ReplaceImageCriteriaInAllowedImagesSettingsRequest", SM::ShapeKind.Structure, table, 3140),
+        3141 => new SM::ShapeInfo("ReplaceImageCriteriaInAllowedImagesSettingsResult", SM::ShapeKind.Structure, table, 3141),
+        3142 => new SM::ShapeInfo("ReplaceNetworkAclAssociationRequest", SM::ShapeKind.Structure, table, 3142),
+        3143 => new SM::ShapeInfo("ReplaceNetworkAclAssociationResult", SM::ShapeKind.Structure, table, 3143),
+        3144 => new SM::ShapeInfo("ReplaceNetworkAclEntryRequest", SM::ShapeKind.Structure, table, 3144),
+        3145 => new SM::ShapeInfo("ReplaceRootVolumeTask", SM::ShapeKind.Structure, table, 3145),
+        3146 => new SM::ShapeInfo("ReplaceRootVolumeTaskId", SM::ShapeKind.String),
+        3147 => new SM::ShapeInfo("ReplaceRootVolumeTaskIds", SM::ShapeKind.List, table, 3147),
+        3148 => new SM::ShapeInfo("ReplaceRootVolumeTaskState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "in-progress", "failing", "succeeded", "failed", "failed-detached"]),
+        3149 => new SM::ShapeInfo("ReplaceRootVolumeTasks", SM::ShapeKind.List, table, 3149),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes62(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 3100:
+                WSRegionalSummary(shape);
+                return;
+            case 3101:
+                shape.InitList(SRegionalSummary, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RegionalSummary>());
+                return;
+            case 3102:
+                WSRegisterImageRequest(shape);
+                return;
+            case 3103:
+                WSRegisterImageResult(shape);
+                return;
+            case 3104:
+                WSRegisterInstanceEventNotificationAttributesRequest(shape);
+                return;
+            case 3105:
+                WSRegisterInstanceEventNotificationAttributesResult(shape);
+                return;
+            case 3106:
+                WSRegisterInstanceTagAttributeRequest(shape);
+                return;
+            case 3107:
+                WSRegisterTransitGatewayMulticastGroupMembersRequest(shape);
+                return;
+            case 3108:
+                WSRegisterTransitGatewayMulticastGroupMembersResult(shape);
+                return;
+            case 3109:
+                WSRegisterTransitGatewayMulticastGroupSourcesRequest(shape);
+                return;
+            case 3110:
+                WSRegisterTransitGatewayMulticastGroupSourcesResult(shape);
+                return;
+            case 3111:
+                WSRegisteredInstance(shape);
+                return;
+            case 3112:
+                shape.InitList(SRegisteredInstance, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RegisteredInstance>());
+                return;
+            case 3113:
+                WSRejectCapacityReservationBillingOwnershipRequest(shape);
+                return;
+            case 3114:
+                WSRejectCapacityReservationBillingOwnershipResult(shape);
+                return;
+            case 3115:
+                WSRejectTransitGatewayClientVpnAttachmentRequest(shape);
+                return;
+            case 3116:
+                WSRejectTransitGatewayClientVpnAttachmentResult(shape);
+                return;
+            case 3117:
+                WSRejectTransitGatewayMulticastDomainAssociationsRequest(shape);
+                return;
+            case 3118:
+                WSRejectTransitGatewayMulticastDomainAssociationsResult(shape);
+                return;
+            case 3119:
+                WSRejectTransitGatewayPeeringAttachmentRequest(shape);
+                return;
+            case 3120:
+                WSRejectTransitGatewayPeeringAttachmentResult(shape);
+                return;
+            case 3121:
+                WSRejectTransitGatewayVpcAttachmentRequest(shape);
+                return;
+            case 3122:
+                WSRejectTransitGatewayVpcAttachmentResult(shape);
+                return;
+            case 3123:
+                WSRejectVpcEndpointConnectionsRequest(shape);
+                return;
+            case 3124:
+                WSRejectVpcEndpointConnectionsResult(shape);
+                return;
+            case 3125:
+                WSRejectVpcPeeringConnectionRequest(shape);
+                return;
+            case 3126:
+                WSRejectVpcPeeringConnectionResult(shape);
+                return;
+            case 3127:
+                WSReleaseAddressRequest(shape);
+                return;
+            case 3128:
+                WSReleaseHostsRequest(shape);
+                return;
+            case 3129:
+                WSReleaseHostsResult(shape);
+                return;
+            case 3130:
+                WSReleaseIpamPoolAllocationRequest(shape);
+                return;
+            case 3131:
+                WSReleaseIpamPoolAllocationResult(shape);
+                return;
+            case 3132:
+                WSRemoveIpamOperatingRegion(shape);
+                return;
+            case 3133:
+                shape.InitList(SRemoveIpamOperatingRegion, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RemoveIpamOperatingRegion>());
+                return;
+            case 3134:
+                WSRemoveIpamOrganizationalUnitExclusion(shape);
+                return;
+            case 3135:
+                shape.InitList(SRemoveIpamOrganizationalUnitExclusion, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RemoveIpamOrganizationalUnitExclusion>());
+                return;
+            case 3136:
+                shape.InitList(SRemovePrefixListEntry, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RemovePrefixListEntry>());
+                return;
+            case 3137:
+                WSRemovePrefixListEntry(shape);
+                return;
+            case 3138:
+                WSReplaceIamInstanceProfileAssociationRequest(shape);
+                return;
+            case 3139:
+                WSReplaceIamInstanceProfileAssociationResult(shape);
+                return;
+            case 3140:
+                WSReplaceImageCriteriaInAllowedImagesSettingsRequest(shape);
+                return;
+            case 3141:
+                WSReplaceImageCriteriaInAllowedImagesSettingsResult(shape);
+                return;
+            case 3142:
+                WSReplaceNetworkAclAssociationRequest(shape);
+                return;
+            case 3143:
+                WSReplaceNetworkAclAssociationResult(shape);
+                return;
+            case 3144:
+                WSReplaceNetworkAclEntryRequest(shape);
+                return;
+            case 3145:
+                WSReplaceRootVolumeTask(shape);
+                return;
+            case 3147:
+                shape.InitList(SReplaceRootVolumeTaskId, "ReplaceRootVolumeTaskId", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3149:
+                shape.InitList(SReplaceRootVolumeTask, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ReplaceRootVolumeTask>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes63(SM::ShapeTable table, int index) => index switch
+    {
+        3150 => new SM::ShapeInfo("ReplaceRouteRequest", SM::ShapeKind.Structure, table, 3150),
+        3151 => new SM::ShapeInfo("ReplaceRouteTableAssociationRequest", SM::ShapeKind.Structure, table, 3151),
+        3152 => new SM::ShapeInfo("ReplaceRouteTableAssociationResult", SM::ShapeKind.Structure, table, 3152),
+        3153 => new SM::ShapeInfo("ReplaceTransitGatewayRouteRequest", SM::ShapeKind.Structure, table, 3153),
+        3154 => new SM::ShapeInfo("ReplaceTransitGatewayRouteResult", SM::ShapeKind.Structure, table, 3154),
+        3155 => new SM::ShapeInfo("ReplaceVpnTunnelRequest", SM::ShapeKind.Structure, table, 3155),
+        3156 => new SM::ShapeInfo("ReplaceVpnTunnelResult", SM::ShapeKind.Structure, table, 3156),
+        3157 => new SM::ShapeInfo("ReplacementStrategy", SM::ShapeKind.String).Constrain(enumValues: ["launch", "launch-before-terminate"]),
+        3158 => new SM::ShapeInfo("ReportInstanceReasonCodes", SM::ShapeKind.String).Constrain(enumValues: ["instance-stuck-in-state", "unresponsive", "not-accepting-credentials", "password-not-available", "performance-network", "performance-instance-store", "performance-ebs-volume", "performance-other", "other"]),
+        3159 => new SM::ShapeInfo("ReportInstanceStatusRequest", SM::ShapeKind.Structure, table, 3159),
+        3160 => new SM::ShapeInfo("ReportInstanceStatusRequestDescription", SM::ShapeKind.String).Constrain(sensitive: true),
+        3161 => new SM::ShapeInfo("ReportState", SM::ShapeKind.String).Constrain(enumValues: ["running", "cancelled", "complete", "error"]),
+        3162 => new SM::ShapeInfo("ReportStatusType", SM::ShapeKind.String).Constrain(enumValues: ["ok", "impaired"]),
+        3163 => new SM::ShapeInfo("RequestFilterPortRange", SM::ShapeKind.Structure, table, 3163),
+        3164 => new SM::ShapeInfo("RequestHostIdList", SM::ShapeKind.List, table, 3164),
+        3165 => new SM::ShapeInfo("RequestHostIdSet", SM::ShapeKind.List, table, 3165),
+        3166 => new SM::ShapeInfo("RequestInstanceTypeList", SM::ShapeKind.List, table, 3166).Constrain(min: 0, max: 100),
+        3167 => new SM::ShapeInfo("RequestIpamResourceTag", SM::ShapeKind.Structure, table, 3167),
+        3168 => new SM::ShapeInfo("RequestIpamResourceTagList", SM::ShapeKind.List, table, 3168),
+        3169 => new SM::ShapeInfo("RequestLaunchTemplateData", SM::ShapeKind.Structure, table, 3169),
+        3170 => new SM::ShapeInfo("RequestSpotFleetRequest", SM::ShapeKind.Structure, table, 3170),
+        3171 => new SM::ShapeInfo("RequestSpotFleetResponse", SM::ShapeKind.Structure, table, 3171),
+        3172 => new SM::ShapeInfo("RequestSpotInstancesRequest", SM::ShapeKind.Structure, table, 3172),
+        3173 => new SM::ShapeInfo("RequestSpotInstancesResult", SM::ShapeKind.Structure, table, 3173),
+        3174 => new SM::ShapeInfo("RequestSpotLaunchSpecification", SM::ShapeKind.Structure, table, 3174),
+        3175 => new SM::ShapeInfo("RequestSpotLaunchSpecificationSecurityGroupIdList", SM::ShapeKind.List, table, 3175),
+        3176 => new SM::ShapeInfo("RequestSpotLaunchSpecificationSecurityGroupList", SM::ShapeKind.List, table, 3176),
+        3177 => new SM::ShapeInfo("Reservation", SM::ShapeKind.Structure, table, 3177),
+        3178 => new SM::ShapeInfo("ReservationEndDateType", SM::ShapeKind.String).Constrain(enumValues: ["limited", "unlimited"]),
+        3179 => new SM::ShapeInfo("ReservationFleetInstanceSpecification", SM::ShapeKind.Structure, table, 3179),
+        3180 => new SM::ShapeInfo("ReservationFleetInstanceSpecificationList", SM::ShapeKind.List, table, 3180),
+        3181 => new SM::ShapeInfo("ReservationId", SM::ShapeKind.String),
+        3182 => new SM::ShapeInfo("ReservationList", SM::ShapeKind.List, table, 3182),
+        3183 => new SM::ShapeInfo("ReservationState", SM::ShapeKind.String).Constrain(enumValues: ["active", "expired", "cancelled", "scheduled", "pending", "failed", "delayed", "unsupported", "payment-pending", "payment-failed", "retired"]),
+        3184 => new SM::ShapeInfo("ReservationType", SM::ShapeKind.String).Constrain(enumValues: ["capacity-block", "odcr"]),
+        3185 => new SM::ShapeInfo("ReservationTypeList", SM::ShapeKind.List, table, 3185),
+        3186 => new SM::ShapeInfo("ReservationTypeListRequest", SM::ShapeKind.List, table, 3186),
+        3187 => new SM::ShapeInfo("ReservationValue", SM::ShapeKind.Structure, table, 3187),
+        3188 => new SM::ShapeInfo("ReservedCapacityOptions", SM::ShapeKind.Structure, table, 3188),
+        3189 => new SM::ShapeInfo("ReservedCapacityOptionsRequest", SM::ShapeKind.Structure, table, 3189),
+        3190 => new SM::ShapeInfo("ReservedInstanceIdSet", SM::ShapeKind.List, table, 3190),
+        3191 => new SM::ShapeInfo("ReservedInstanceLimitPrice", SM::ShapeKind.Structure, table, 3191),
+        3192 => new SM::ShapeInfo("ReservedInstanceReservationValue", SM::ShapeKind.Structure, table, 3192),
+        3193 => new SM::ShapeInfo("ReservedInstanceReservationValueSet", SM::ShapeKind.List, table, 3193),
+        3194 => new SM::ShapeInfo("ReservedInstanceState", SM::ShapeKind.String).Constrain(enumValues: ["payment-pending", "active", "payment-failed", "retired", "queued", "queued-deleted"]),
+        3195 => new SM::ShapeInfo("ReservedInstances", SM::ShapeKind.Structure, table, 3195),
+        3196 => new SM::ShapeInfo("ReservedInstancesConfiguration", SM::ShapeKind.Structure, table, 3196),
+        3197 => new SM::ShapeInfo("ReservedInstancesConfigurationList", SM::ShapeKind.List, table, 3197),
+        3198 => new SM::ShapeInfo("ReservedInstancesId", SM::ShapeKind.Structure, table, 3198),
+        3199 => new SM::ShapeInfo("ReservedInstancesIdStringList", SM::ShapeKind.List, table, 3199),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes63(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 3150:
+                WSReplaceRouteRequest(shape);
+                return;
+            case 3151:
+                WSReplaceRouteTableAssociationRequest(shape);
+                return;
+            case 3152:
+                WSReplaceRouteTableAssociationResult(shape);
+                return;
+            case 3153:
+                WSReplaceTransitGatewayRouteRequest(shape);
+                return;
+            case 3154:
+                WSReplaceTransitGatewayRouteResult(shape);
+                return;
+            case 3155:
+                WSReplaceVpnTunnelRequest(shape);
+                return;
+            case 3156:
+                WSReplaceVpnTunnelResult(shape);
+                return;
+            case 3159:
+                WSReportInstanceStatusRequest(shape);
+                return;
+            case 3163:
+                WSRequestFilterPortRange(shape);
+                return;
+            case 3164:
+                shape.InitList(SDedicatedHostId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3165:
+                shape.InitList(SDedicatedHostId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3166:
+                shape.InitList(SInstanceType, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3167:
+                WSRequestIpamResourceTag(shape);
+                return;
+            case 3168:
+                shape.InitList(SRequestIpamResourceTag, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RequestIpamResourceTag>());
+                return;
+            case 3169:
+                WSRequestLaunchTemplateData(shape);
+                return;
+            case 3170:
+                WSRequestSpotFleetRequest(shape);
+                return;
+            case 3171:
+                WSRequestSpotFleetResponse(shape);
+                return;
+            case 3172:
+                WSRequestSpotInstancesRequest(shape);
+                return;
+            case 3173:
+                WSRequestSpotInstancesResult(shape);
+                return;
+            case 3174:
+                WSRequestSpotLaunchSpecification(shape);
+                return;
+            case 3175:
+                shape.InitList(SSecurityGroupId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3176:
+                shape.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3177:
+                WSReservation(shape);
+                return;
+            case 3179:
+                WSReservationFleetInstanceSpecification(shape);
+                return;
+            case 3180:
+                shape.InitList(SReservationFleetInstanceSpecification, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ReservationFleetInstanceSpecification>());
+                return;
+            case 3182:
+                shape.InitList(SReservation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Reservation>());
+                return;
+            case 3185:
+                shape.InitList(SFleetReservationType, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3186:
+                shape.InitList(SFleetReservationType, "ReservationType", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3187:
+                WSReservationValue(shape);
+                return;
+            case 3188:
+                WSReservedCapacityOptions(shape);
+                return;
+            case 3189:
+                WSReservedCapacityOptionsRequest(shape);
+                return;
+            case 3190:
+                shape.InitList(SReservationId, "ReservedInstanceId", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3191:
+                WSReservedInstanceLimitPrice(shape);
+                return;
+            case 3192:
+                WSReservedInstanceReservationValue(shape);
+                return;
+            case 3193:
+                shape.InitList(SReservedInstanceReservationValue, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ReservedInstanceReservationValue>());
+                return;
+            case 3195:
+                WSReservedInstances(shape);
+                return;
+            case 3196:
+                WSReservedInstancesConfiguration(shape);
+                return;
+            case 3197:
+                shape.InitList(SReservedInstancesConfiguration, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ReservedInstancesConfiguration>());
+                return;
+            case 3198:
+                WSReservedInstancesId(shape);
+                return;
+            case 3199:
+                shape.InitList(SReservationId, "ReservedInstancesId", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static void WSMoveByoipCidrToIpamRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.MoveByoipCidrToIpamRequest(),
             new SM::MemberInfo("Cidr", SString, "Cidr", "Cidr", static o => ((global::Stratus.Ec2.Model.MoveByoipCidrToIpamRequest)o).Cidr, static (o, v) => ((global::Stratus.Ec2.Model.MoveByoipCidrToIpamRequest)o).Cidr = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.MoveByoipCidrToIpamRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.MoveByoipCidrToIpamRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.MoveByoipCidrToIpamRequest)o).DryRun),
             new SM::MemberInfo("IpamPoolId", SIpamPoolId, "IpamPoolId", "IpamPoolId", static o => ((global::Stratus.Ec2.Model.MoveByoipCidrToIpamRequest)o).IpamPoolId, static (o, v) => ((global::Stratus.Ec2.Model.MoveByoipCidrToIpamRequest)o).IpamPoolId = (string?)v, required: true),
             new SM::MemberInfo("IpamPoolOwner", SString, "IpamPoolOwner", "IpamPoolOwner", static o => ((global::Stratus.Ec2.Model.MoveByoipCidrToIpamRequest)o).IpamPoolOwner, static (o, v) => ((global::Stratus.Ec2.Model.MoveByoipCidrToIpamRequest)o).IpamPoolOwner = (string?)v, required: true));
-        SMoveByoipCidrToIpamResult.InitStructure(static () => new global::Stratus.Ec2.Model.MoveByoipCidrToIpamResult(),
+
+    private static void WSMoveByoipCidrToIpamResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.MoveByoipCidrToIpamResult(),
             new SM::MemberInfo("ByoipCidr", SByoipCidr, "ByoipCidr", "byoipCidr", static o => ((global::Stratus.Ec2.Model.MoveByoipCidrToIpamResult)o).ByoipCidr, static (o, v) => ((global::Stratus.Ec2.Model.MoveByoipCidrToIpamResult)o).ByoipCidr = (global::Stratus.Ec2.Model.ByoipCidr?)v, jsonName: "byoipCidr"));
-        SMoveCapacityReservationInstancesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.MoveCapacityReservationInstancesRequest(),
+
+    private static void WSMoveCapacityReservationInstancesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.MoveCapacityReservationInstancesRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.MoveCapacityReservationInstancesRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.MoveCapacityReservationInstancesRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DestinationCapacityReservationId", SCapacityReservationId, "DestinationCapacityReservationId", "DestinationCapacityReservationId", static o => ((global::Stratus.Ec2.Model.MoveCapacityReservationInstancesRequest)o).DestinationCapacityReservationId, static (o, v) => ((global::Stratus.Ec2.Model.MoveCapacityReservationInstancesRequest)o).DestinationCapacityReservationId = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.MoveCapacityReservationInstancesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.MoveCapacityReservationInstancesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.MoveCapacityReservationInstancesRequest)o).DryRun),
             new SM::MemberInfo("InstanceCount", SInteger, "InstanceCount", "InstanceCount", static o => ((global::Stratus.Ec2.Model.MoveCapacityReservationInstancesRequest)o).InstanceCount, static (o, v) => ((global::Stratus.Ec2.Model.MoveCapacityReservationInstancesRequest)o).InstanceCount = (int?)v, required: true, getInt32: static o => ((global::Stratus.Ec2.Model.MoveCapacityReservationInstancesRequest)o).InstanceCount),
             new SM::MemberInfo("SourceCapacityReservationId", SCapacityReservationId, "SourceCapacityReservationId", "SourceCapacityReservationId", static o => ((global::Stratus.Ec2.Model.MoveCapacityReservationInstancesRequest)o).SourceCapacityReservationId, static (o, v) => ((global::Stratus.Ec2.Model.MoveCapacityReservationInstancesRequest)o).SourceCapacityReservationId = (string?)v, required: true));
-        SMoveCapacityReservationInstancesResult.InitStructure(static () => new global::Stratus.Ec2.Model.MoveCapacityReservationInstancesResult(),
+
+    private static void WSMoveCapacityReservationInstancesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.MoveCapacityReservationInstancesResult(),
             new SM::MemberInfo("DestinationCapacityReservation", SCapacityReservation, "DestinationCapacityReservation", "destinationCapacityReservation", static o => ((global::Stratus.Ec2.Model.MoveCapacityReservationInstancesResult)o).DestinationCapacityReservation, static (o, v) => ((global::Stratus.Ec2.Model.MoveCapacityReservationInstancesResult)o).DestinationCapacityReservation = (global::Stratus.Ec2.Model.CapacityReservation?)v, jsonName: "destinationCapacityReservation"),
             new SM::MemberInfo("InstanceCount", SInteger, "InstanceCount", "instanceCount", static o => ((global::Stratus.Ec2.Model.MoveCapacityReservationInstancesResult)o).InstanceCount, static (o, v) => ((global::Stratus.Ec2.Model.MoveCapacityReservationInstancesResult)o).InstanceCount = (int?)v, jsonName: "instanceCount", getInt32: static o => ((global::Stratus.Ec2.Model.MoveCapacityReservationInstancesResult)o).InstanceCount),
             new SM::MemberInfo("SourceCapacityReservation", SCapacityReservation, "SourceCapacityReservation", "sourceCapacityReservation", static o => ((global::Stratus.Ec2.Model.MoveCapacityReservationInstancesResult)o).SourceCapacityReservation, static (o, v) => ((global::Stratus.Ec2.Model.MoveCapacityReservationInstancesResult)o).SourceCapacityReservation = (global::Stratus.Ec2.Model.CapacityReservation?)v, jsonName: "sourceCapacityReservation"));
-        SMovingAddressStatus.InitStructure(static () => new global::Stratus.Ec2.Model.MovingAddressStatus(),
+
+    private static void WSMovingAddressStatus(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.MovingAddressStatus(),
             new SM::MemberInfo("MoveStatus", SMoveStatus, "MoveStatus", "moveStatus", static o => ((global::Stratus.Ec2.Model.MovingAddressStatus)o).MoveStatus, static (o, v) => ((global::Stratus.Ec2.Model.MovingAddressStatus)o).MoveStatus = (string?)v, jsonName: "moveStatus"),
             new SM::MemberInfo("PublicIp", SString, "PublicIp", "publicIp", static o => ((global::Stratus.Ec2.Model.MovingAddressStatus)o).PublicIp, static (o, v) => ((global::Stratus.Ec2.Model.MovingAddressStatus)o).PublicIp = (string?)v, jsonName: "publicIp"));
-        SMovingAddressStatusSet.InitList(SMovingAddressStatus, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.MovingAddressStatus>());
-        SNatGateway.InitStructure(static () => new global::Stratus.Ec2.Model.NatGateway(),
+
+    private static void WSNatGateway(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.NatGateway(),
             new SM::MemberInfo("AttachedAppliances", SNatGatewayAttachedApplianceList, "AttachedApplianceSet", "attachedApplianceSet", static o => ((global::Stratus.Ec2.Model.NatGateway)o).AttachedAppliances, static (o, v) => ((global::Stratus.Ec2.Model.NatGateway)o).AttachedAppliances = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NatGatewayAttachedAppliance>?)v, jsonName: "attachedApplianceSet"),
             new SM::MemberInfo("AutoProvisionZones", SAutoProvisionZonesState, "AutoProvisionZones", "autoProvisionZones", static o => ((global::Stratus.Ec2.Model.NatGateway)o).AutoProvisionZones, static (o, v) => ((global::Stratus.Ec2.Model.NatGateway)o).AutoProvisionZones = (string?)v, jsonName: "autoProvisionZones"),
             new SM::MemberInfo("AutoScalingIps", SAutoScalingIpsState, "AutoScalingIps", "autoScalingIps", static o => ((global::Stratus.Ec2.Model.NatGateway)o).AutoScalingIps, static (o, v) => ((global::Stratus.Ec2.Model.NatGateway)o).AutoScalingIps = (string?)v, jsonName: "autoScalingIps"),
@@ -452,7 +1878,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SubnetId", SString, "SubnetId", "subnetId", static o => ((global::Stratus.Ec2.Model.NatGateway)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.NatGateway)o).SubnetId = (string?)v, jsonName: "subnetId"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.NatGateway)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.NatGateway)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("VpcId", SString, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.NatGateway)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.NatGateway)o).VpcId = (string?)v, jsonName: "vpcId"));
-        SNatGatewayAddress.InitStructure(static () => new global::Stratus.Ec2.Model.NatGatewayAddress(),
+
+    private static void WSNatGatewayAddress(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.NatGatewayAddress(),
             new SM::MemberInfo("AllocationId", SString, "AllocationId", "allocationId", static o => ((global::Stratus.Ec2.Model.NatGatewayAddress)o).AllocationId, static (o, v) => ((global::Stratus.Ec2.Model.NatGatewayAddress)o).AllocationId = (string?)v, jsonName: "allocationId"),
             new SM::MemberInfo("AssociationId", SString, "AssociationId", "associationId", static o => ((global::Stratus.Ec2.Model.NatGatewayAddress)o).AssociationId, static (o, v) => ((global::Stratus.Ec2.Model.NatGatewayAddress)o).AssociationId = (string?)v, jsonName: "associationId"),
             new SM::MemberInfo("AvailabilityZone", SAvailabilityZoneName, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.NatGatewayAddress)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.NatGatewayAddress)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
@@ -463,8 +1891,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("PrivateIp", SString, "PrivateIp", "privateIp", static o => ((global::Stratus.Ec2.Model.NatGatewayAddress)o).PrivateIp, static (o, v) => ((global::Stratus.Ec2.Model.NatGatewayAddress)o).PrivateIp = (string?)v, jsonName: "privateIp"),
             new SM::MemberInfo("PublicIp", SString, "PublicIp", "publicIp", static o => ((global::Stratus.Ec2.Model.NatGatewayAddress)o).PublicIp, static (o, v) => ((global::Stratus.Ec2.Model.NatGatewayAddress)o).PublicIp = (string?)v, jsonName: "publicIp"),
             new SM::MemberInfo("Status", SNatGatewayAddressStatus, "Status", "status", static o => ((global::Stratus.Ec2.Model.NatGatewayAddress)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.NatGatewayAddress)o).Status = (string?)v, jsonName: "status"));
-        SNatGatewayAddressList.InitList(SNatGatewayAddress, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NatGatewayAddress>());
-        SNatGatewayAttachedAppliance.InitStructure(static () => new global::Stratus.Ec2.Model.NatGatewayAttachedAppliance(),
+
+    private static void WSNatGatewayAttachedAppliance(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.NatGatewayAttachedAppliance(),
             new SM::MemberInfo("ApplianceArn", SString, "ApplianceArn", "applianceArn", static o => ((global::Stratus.Ec2.Model.NatGatewayAttachedAppliance)o).ApplianceArn, static (o, v) => ((global::Stratus.Ec2.Model.NatGatewayAttachedAppliance)o).ApplianceArn = (string?)v, jsonName: "applianceArn"),
             new SM::MemberInfo("AttachmentState", SNatGatewayApplianceState, "AttachmentState", "attachmentState", static o => ((global::Stratus.Ec2.Model.NatGatewayAttachedAppliance)o).AttachmentState, static (o, v) => ((global::Stratus.Ec2.Model.NatGatewayAttachedAppliance)o).AttachmentState = (string?)v, jsonName: "attachmentState"),
             new SM::MemberInfo("FailureCode", SString, "FailureCode", "failureCode", static o => ((global::Stratus.Ec2.Model.NatGatewayAttachedAppliance)o).FailureCode, static (o, v) => ((global::Stratus.Ec2.Model.NatGatewayAttachedAppliance)o).FailureCode = (string?)v, jsonName: "failureCode"),
@@ -472,10 +1901,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("ModificationState", SNatGatewayApplianceModifyState, "ModificationState", "modificationState", static o => ((global::Stratus.Ec2.Model.NatGatewayAttachedAppliance)o).ModificationState, static (o, v) => ((global::Stratus.Ec2.Model.NatGatewayAttachedAppliance)o).ModificationState = (string?)v, jsonName: "modificationState"),
             new SM::MemberInfo("Type", SNatGatewayApplianceType, "Type", "type", static o => ((global::Stratus.Ec2.Model.NatGatewayAttachedAppliance)o).Type, static (o, v) => ((global::Stratus.Ec2.Model.NatGatewayAttachedAppliance)o).Type = (string?)v, jsonName: "type"),
             new SM::MemberInfo("VpcEndpointId", SString, "VpcEndpointId", "vpcEndpointId", static o => ((global::Stratus.Ec2.Model.NatGatewayAttachedAppliance)o).VpcEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.NatGatewayAttachedAppliance)o).VpcEndpointId = (string?)v, jsonName: "vpcEndpointId"));
-        SNatGatewayAttachedApplianceList.InitList(SNatGatewayAttachedAppliance, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NatGatewayAttachedAppliance>());
-        SNatGatewayIdStringList.InitList(SNatGatewayId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SNatGatewayList.InitList(SNatGateway, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NatGateway>());
-        SNativeApplicationOidcOptions.InitStructure(static () => new global::Stratus.Ec2.Model.NativeApplicationOidcOptions(),
+
+    private static void WSNativeApplicationOidcOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.NativeApplicationOidcOptions(),
             new SM::MemberInfo("AuthorizationEndpoint", SString, "AuthorizationEndpoint", "authorizationEndpoint", static o => ((global::Stratus.Ec2.Model.NativeApplicationOidcOptions)o).AuthorizationEndpoint, static (o, v) => ((global::Stratus.Ec2.Model.NativeApplicationOidcOptions)o).AuthorizationEndpoint = (string?)v, jsonName: "authorizationEndpoint"),
             new SM::MemberInfo("ClientId", SString, "ClientId", "clientId", static o => ((global::Stratus.Ec2.Model.NativeApplicationOidcOptions)o).ClientId, static (o, v) => ((global::Stratus.Ec2.Model.NativeApplicationOidcOptions)o).ClientId = (string?)v, jsonName: "clientId"),
             new SM::MemberInfo("Issuer", SString, "Issuer", "issuer", static o => ((global::Stratus.Ec2.Model.NativeApplicationOidcOptions)o).Issuer, static (o, v) => ((global::Stratus.Ec2.Model.NativeApplicationOidcOptions)o).Issuer = (string?)v, jsonName: "issuer"),
@@ -483,7 +1911,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Scope", SString, "Scope", "scope", static o => ((global::Stratus.Ec2.Model.NativeApplicationOidcOptions)o).Scope, static (o, v) => ((global::Stratus.Ec2.Model.NativeApplicationOidcOptions)o).Scope = (string?)v, jsonName: "scope"),
             new SM::MemberInfo("TokenEndpoint", SString, "TokenEndpoint", "tokenEndpoint", static o => ((global::Stratus.Ec2.Model.NativeApplicationOidcOptions)o).TokenEndpoint, static (o, v) => ((global::Stratus.Ec2.Model.NativeApplicationOidcOptions)o).TokenEndpoint = (string?)v, jsonName: "tokenEndpoint"),
             new SM::MemberInfo("UserInfoEndpoint", SString, "UserInfoEndpoint", "userInfoEndpoint", static o => ((global::Stratus.Ec2.Model.NativeApplicationOidcOptions)o).UserInfoEndpoint, static (o, v) => ((global::Stratus.Ec2.Model.NativeApplicationOidcOptions)o).UserInfoEndpoint = (string?)v, jsonName: "userInfoEndpoint"));
-        SNetworkAcl.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkAcl(),
+
+    private static void WSNetworkAcl(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkAcl(),
             new SM::MemberInfo("Associations", SNetworkAclAssociationList, "AssociationSet", "associationSet", static o => ((global::Stratus.Ec2.Model.NetworkAcl)o).Associations, static (o, v) => ((global::Stratus.Ec2.Model.NetworkAcl)o).Associations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NetworkAclAssociation>?)v, jsonName: "associationSet"),
             new SM::MemberInfo("Entries", SNetworkAclEntryList, "EntrySet", "entrySet", static o => ((global::Stratus.Ec2.Model.NetworkAcl)o).Entries, static (o, v) => ((global::Stratus.Ec2.Model.NetworkAcl)o).Entries = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NetworkAclEntry>?)v, jsonName: "entrySet"),
             new SM::MemberInfo("IsDefault", SBoolean, "Default", "default", static o => ((global::Stratus.Ec2.Model.NetworkAcl)o).IsDefault, static (o, v) => ((global::Stratus.Ec2.Model.NetworkAcl)o).IsDefault = (bool?)v, jsonName: "default", getBoolean: static o => ((global::Stratus.Ec2.Model.NetworkAcl)o).IsDefault),
@@ -491,12 +1921,15 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("OwnerId", SString, "OwnerId", "ownerId", static o => ((global::Stratus.Ec2.Model.NetworkAcl)o).OwnerId, static (o, v) => ((global::Stratus.Ec2.Model.NetworkAcl)o).OwnerId = (string?)v, jsonName: "ownerId"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.NetworkAcl)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.NetworkAcl)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("VpcId", SString, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.NetworkAcl)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.NetworkAcl)o).VpcId = (string?)v, jsonName: "vpcId"));
-        SNetworkAclAssociation.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkAclAssociation(),
+
+    private static void WSNetworkAclAssociation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkAclAssociation(),
             new SM::MemberInfo("NetworkAclAssociationId", SString, "NetworkAclAssociationId", "networkAclAssociationId", static o => ((global::Stratus.Ec2.Model.NetworkAclAssociation)o).NetworkAclAssociationId, static (o, v) => ((global::Stratus.Ec2.Model.NetworkAclAssociation)o).NetworkAclAssociationId = (string?)v, jsonName: "networkAclAssociationId"),
             new SM::MemberInfo("NetworkAclId", SString, "NetworkAclId", "networkAclId", static o => ((global::Stratus.Ec2.Model.NetworkAclAssociation)o).NetworkAclId, static (o, v) => ((global::Stratus.Ec2.Model.NetworkAclAssociation)o).NetworkAclId = (string?)v, jsonName: "networkAclId"),
             new SM::MemberInfo("SubnetId", SString, "SubnetId", "subnetId", static o => ((global::Stratus.Ec2.Model.NetworkAclAssociation)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.NetworkAclAssociation)o).SubnetId = (string?)v, jsonName: "subnetId"));
-        SNetworkAclAssociationList.InitList(SNetworkAclAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NetworkAclAssociation>());
-        SNetworkAclEntry.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkAclEntry(),
+
+    private static void WSNetworkAclEntry(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkAclEntry(),
             new SM::MemberInfo("CidrBlock", SString, "CidrBlock", "cidrBlock", static o => ((global::Stratus.Ec2.Model.NetworkAclEntry)o).CidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.NetworkAclEntry)o).CidrBlock = (string?)v, jsonName: "cidrBlock"),
             new SM::MemberInfo("Egress", SBoolean, "Egress", "egress", static o => ((global::Stratus.Ec2.Model.NetworkAclEntry)o).Egress, static (o, v) => ((global::Stratus.Ec2.Model.NetworkAclEntry)o).Egress = (bool?)v, jsonName: "egress", getBoolean: static o => ((global::Stratus.Ec2.Model.NetworkAclEntry)o).Egress),
             new SM::MemberInfo("IcmpTypeCode", SIcmpTypeCode, "IcmpTypeCode", "icmpTypeCode", static o => ((global::Stratus.Ec2.Model.NetworkAclEntry)o).IcmpTypeCode, static (o, v) => ((global::Stratus.Ec2.Model.NetworkAclEntry)o).IcmpTypeCode = (global::Stratus.Ec2.Model.IcmpTypeCode?)v, jsonName: "icmpTypeCode"),
@@ -505,16 +1938,19 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Protocol", SString, "Protocol", "protocol", static o => ((global::Stratus.Ec2.Model.NetworkAclEntry)o).Protocol, static (o, v) => ((global::Stratus.Ec2.Model.NetworkAclEntry)o).Protocol = (string?)v, jsonName: "protocol"),
             new SM::MemberInfo("RuleAction", SRuleAction, "RuleAction", "ruleAction", static o => ((global::Stratus.Ec2.Model.NetworkAclEntry)o).RuleAction, static (o, v) => ((global::Stratus.Ec2.Model.NetworkAclEntry)o).RuleAction = (string?)v, jsonName: "ruleAction"),
             new SM::MemberInfo("RuleNumber", SInteger, "RuleNumber", "ruleNumber", static o => ((global::Stratus.Ec2.Model.NetworkAclEntry)o).RuleNumber, static (o, v) => ((global::Stratus.Ec2.Model.NetworkAclEntry)o).RuleNumber = (int?)v, jsonName: "ruleNumber", getInt32: static o => ((global::Stratus.Ec2.Model.NetworkAclEntry)o).RuleNumber));
-        SNetworkAclEntryList.InitList(SNetworkAclEntry, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NetworkAclEntry>());
-        SNetworkAclIdStringList.InitList(SNetworkAclId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SNetworkAclList.InitList(SNetworkAcl, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NetworkAcl>());
-        SNetworkBandwidthGbps.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkBandwidthGbps(),
+
+    private static void WSNetworkBandwidthGbps(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkBandwidthGbps(),
             new SM::MemberInfo("Max", SDouble, "Max", "max", static o => ((global::Stratus.Ec2.Model.NetworkBandwidthGbps)o).Max, static (o, v) => ((global::Stratus.Ec2.Model.NetworkBandwidthGbps)o).Max = (double?)v, jsonName: "max", getDouble: static o => ((global::Stratus.Ec2.Model.NetworkBandwidthGbps)o).Max),
             new SM::MemberInfo("Min", SDouble, "Min", "min", static o => ((global::Stratus.Ec2.Model.NetworkBandwidthGbps)o).Min, static (o, v) => ((global::Stratus.Ec2.Model.NetworkBandwidthGbps)o).Min = (double?)v, jsonName: "min", getDouble: static o => ((global::Stratus.Ec2.Model.NetworkBandwidthGbps)o).Min));
-        SNetworkBandwidthGbpsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkBandwidthGbpsRequest(),
+
+    private static void WSNetworkBandwidthGbpsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkBandwidthGbpsRequest(),
             new SM::MemberInfo("Max", SDouble, "Max", "Max", static o => ((global::Stratus.Ec2.Model.NetworkBandwidthGbpsRequest)o).Max, static (o, v) => ((global::Stratus.Ec2.Model.NetworkBandwidthGbpsRequest)o).Max = (double?)v, getDouble: static o => ((global::Stratus.Ec2.Model.NetworkBandwidthGbpsRequest)o).Max),
             new SM::MemberInfo("Min", SDouble, "Min", "Min", static o => ((global::Stratus.Ec2.Model.NetworkBandwidthGbpsRequest)o).Min, static (o, v) => ((global::Stratus.Ec2.Model.NetworkBandwidthGbpsRequest)o).Min = (double?)v, getDouble: static o => ((global::Stratus.Ec2.Model.NetworkBandwidthGbpsRequest)o).Min));
-        SNetworkCardInfo.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkCardInfo(),
+
+    private static void WSNetworkCardInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkCardInfo(),
             new SM::MemberInfo("AdditionalFlexibleNetworkInterfaces", SAdditionalFlexibleNetworkInterfaces, "AdditionalFlexibleNetworkInterfaces", "additionalFlexibleNetworkInterfaces", static o => ((global::Stratus.Ec2.Model.NetworkCardInfo)o).AdditionalFlexibleNetworkInterfaces, static (o, v) => ((global::Stratus.Ec2.Model.NetworkCardInfo)o).AdditionalFlexibleNetworkInterfaces = (int?)v, jsonName: "additionalFlexibleNetworkInterfaces", getInt32: static o => ((global::Stratus.Ec2.Model.NetworkCardInfo)o).AdditionalFlexibleNetworkInterfaces),
             new SM::MemberInfo("BaselineBandwidthInGbps", SBaselineBandwidthInGbps, "BaselineBandwidthInGbps", "baselineBandwidthInGbps", static o => ((global::Stratus.Ec2.Model.NetworkCardInfo)o).BaselineBandwidthInGbps, static (o, v) => ((global::Stratus.Ec2.Model.NetworkCardInfo)o).BaselineBandwidthInGbps = (double?)v, jsonName: "baselineBandwidthInGbps", getDouble: static o => ((global::Stratus.Ec2.Model.NetworkCardInfo)o).BaselineBandwidthInGbps),
             new SM::MemberInfo("DefaultEnaQueueCountPerInterface", SDefaultEnaQueueCountPerInterface, "DefaultEnaQueueCountPerInterface", "defaultEnaQueueCountPerInterface", static o => ((global::Stratus.Ec2.Model.NetworkCardInfo)o).DefaultEnaQueueCountPerInterface, static (o, v) => ((global::Stratus.Ec2.Model.NetworkCardInfo)o).DefaultEnaQueueCountPerInterface = (int?)v, jsonName: "defaultEnaQueueCountPerInterface", getInt32: static o => ((global::Stratus.Ec2.Model.NetworkCardInfo)o).DefaultEnaQueueCountPerInterface),
@@ -524,8 +1960,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("NetworkCardIndex", SNetworkCardIndex, "NetworkCardIndex", "networkCardIndex", static o => ((global::Stratus.Ec2.Model.NetworkCardInfo)o).NetworkCardIndex, static (o, v) => ((global::Stratus.Ec2.Model.NetworkCardInfo)o).NetworkCardIndex = (int?)v, jsonName: "networkCardIndex", getInt32: static o => ((global::Stratus.Ec2.Model.NetworkCardInfo)o).NetworkCardIndex),
             new SM::MemberInfo("NetworkPerformance", SNetworkPerformance, "NetworkPerformance", "networkPerformance", static o => ((global::Stratus.Ec2.Model.NetworkCardInfo)o).NetworkPerformance, static (o, v) => ((global::Stratus.Ec2.Model.NetworkCardInfo)o).NetworkPerformance = (string?)v, jsonName: "networkPerformance"),
             new SM::MemberInfo("PeakBandwidthInGbps", SPeakBandwidthInGbps, "PeakBandwidthInGbps", "peakBandwidthInGbps", static o => ((global::Stratus.Ec2.Model.NetworkCardInfo)o).PeakBandwidthInGbps, static (o, v) => ((global::Stratus.Ec2.Model.NetworkCardInfo)o).PeakBandwidthInGbps = (double?)v, jsonName: "peakBandwidthInGbps", getDouble: static o => ((global::Stratus.Ec2.Model.NetworkCardInfo)o).PeakBandwidthInGbps));
-        SNetworkCardInfoList.InitList(SNetworkCardInfo, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NetworkCardInfo>());
-        SNetworkInfo.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkInfo(),
+
+    private static void WSNetworkInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkInfo(),
             new SM::MemberInfo("BandwidthWeightings", SBandwidthWeightingTypeList, "BandwidthWeightings", "bandwidthWeightings", static o => ((global::Stratus.Ec2.Model.NetworkInfo)o).BandwidthWeightings, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInfo)o).BandwidthWeightings = (global::System.Collections.Generic.List<string>?)v, jsonName: "bandwidthWeightings"),
             new SM::MemberInfo("ConnectionTrackingConfiguration", SDefaultConnectionTrackingConfiguration, "ConnectionTrackingConfiguration", "connectionTrackingConfiguration", static o => ((global::Stratus.Ec2.Model.NetworkInfo)o).ConnectionTrackingConfiguration, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInfo)o).ConnectionTrackingConfiguration = (global::Stratus.Ec2.Model.DefaultConnectionTrackingConfiguration?)v, jsonName: "connectionTrackingConfiguration"),
             new SM::MemberInfo("DefaultNetworkCardIndex", SDefaultNetworkCardIndex, "DefaultNetworkCardIndex", "defaultNetworkCardIndex", static o => ((global::Stratus.Ec2.Model.NetworkInfo)o).DefaultNetworkCardIndex, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInfo)o).DefaultNetworkCardIndex = (int?)v, jsonName: "defaultNetworkCardIndex", getInt32: static o => ((global::Stratus.Ec2.Model.NetworkInfo)o).DefaultNetworkCardIndex),
@@ -545,13 +1982,17 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("NetworkCards", SNetworkCardInfoList, "NetworkCards", "networkCards", static o => ((global::Stratus.Ec2.Model.NetworkInfo)o).NetworkCards, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInfo)o).NetworkCards = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NetworkCardInfo>?)v, jsonName: "networkCards"),
             new SM::MemberInfo("NetworkPerformance", SNetworkPerformance, "NetworkPerformance", "networkPerformance", static o => ((global::Stratus.Ec2.Model.NetworkInfo)o).NetworkPerformance, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInfo)o).NetworkPerformance = (string?)v, jsonName: "networkPerformance"),
             new SM::MemberInfo("SecondaryNetworkSupported", SSecondaryNetworkSupportedFlag, "SecondaryNetworkSupported", "secondaryNetworkSupported", static o => ((global::Stratus.Ec2.Model.NetworkInfo)o).SecondaryNetworkSupported, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInfo)o).SecondaryNetworkSupported = (bool?)v, jsonName: "secondaryNetworkSupported", getBoolean: static o => ((global::Stratus.Ec2.Model.NetworkInfo)o).SecondaryNetworkSupported));
-        SNetworkInsightsAccessScope.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkInsightsAccessScope(),
+
+    private static void WSNetworkInsightsAccessScope(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkInsightsAccessScope(),
             new SM::MemberInfo("CreatedDate", SMillisecondDateTime, "CreatedDate", "createdDate", static o => ((global::Stratus.Ec2.Model.NetworkInsightsAccessScope)o).CreatedDate, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInsightsAccessScope)o).CreatedDate = (global::System.DateTime?)v, jsonName: "createdDate", getTimestamp: static o => ((global::Stratus.Ec2.Model.NetworkInsightsAccessScope)o).CreatedDate),
             new SM::MemberInfo("NetworkInsightsAccessScopeArn", SResourceArn, "NetworkInsightsAccessScopeArn", "networkInsightsAccessScopeArn", static o => ((global::Stratus.Ec2.Model.NetworkInsightsAccessScope)o).NetworkInsightsAccessScopeArn, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInsightsAccessScope)o).NetworkInsightsAccessScopeArn = (string?)v, jsonName: "networkInsightsAccessScopeArn"),
             new SM::MemberInfo("NetworkInsightsAccessScopeId", SNetworkInsightsAccessScopeId, "NetworkInsightsAccessScopeId", "networkInsightsAccessScopeId", static o => ((global::Stratus.Ec2.Model.NetworkInsightsAccessScope)o).NetworkInsightsAccessScopeId, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInsightsAccessScope)o).NetworkInsightsAccessScopeId = (string?)v, jsonName: "networkInsightsAccessScopeId"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.NetworkInsightsAccessScope)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInsightsAccessScope)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("UpdatedDate", SMillisecondDateTime, "UpdatedDate", "updatedDate", static o => ((global::Stratus.Ec2.Model.NetworkInsightsAccessScope)o).UpdatedDate, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInsightsAccessScope)o).UpdatedDate = (global::System.DateTime?)v, jsonName: "updatedDate", getTimestamp: static o => ((global::Stratus.Ec2.Model.NetworkInsightsAccessScope)o).UpdatedDate));
-        SNetworkInsightsAccessScopeAnalysis.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkInsightsAccessScopeAnalysis(),
+
+    private static void WSNetworkInsightsAccessScopeAnalysis(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkInsightsAccessScopeAnalysis(),
             new SM::MemberInfo("AnalyzedEniCount", SInteger, "AnalyzedEniCount", "analyzedEniCount", static o => ((global::Stratus.Ec2.Model.NetworkInsightsAccessScopeAnalysis)o).AnalyzedEniCount, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInsightsAccessScopeAnalysis)o).AnalyzedEniCount = (int?)v, jsonName: "analyzedEniCount", getInt32: static o => ((global::Stratus.Ec2.Model.NetworkInsightsAccessScopeAnalysis)o).AnalyzedEniCount),
             new SM::MemberInfo("EndDate", SMillisecondDateTime, "EndDate", "endDate", static o => ((global::Stratus.Ec2.Model.NetworkInsightsAccessScopeAnalysis)o).EndDate, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInsightsAccessScopeAnalysis)o).EndDate = (global::System.DateTime?)v, jsonName: "endDate", getTimestamp: static o => ((global::Stratus.Ec2.Model.NetworkInsightsAccessScopeAnalysis)o).EndDate),
             new SM::MemberInfo("FindingsFound", SFindingsFound, "FindingsFound", "findingsFound", static o => ((global::Stratus.Ec2.Model.NetworkInsightsAccessScopeAnalysis)o).FindingsFound, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInsightsAccessScopeAnalysis)o).FindingsFound = (string?)v, jsonName: "findingsFound"),
@@ -563,15 +2004,15 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("StatusMessage", SString, "StatusMessage", "statusMessage", static o => ((global::Stratus.Ec2.Model.NetworkInsightsAccessScopeAnalysis)o).StatusMessage, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInsightsAccessScopeAnalysis)o).StatusMessage = (string?)v, jsonName: "statusMessage"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.NetworkInsightsAccessScopeAnalysis)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInsightsAccessScopeAnalysis)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("WarningMessage", SString, "WarningMessage", "warningMessage", static o => ((global::Stratus.Ec2.Model.NetworkInsightsAccessScopeAnalysis)o).WarningMessage, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInsightsAccessScopeAnalysis)o).WarningMessage = (string?)v, jsonName: "warningMessage"));
-        SNetworkInsightsAccessScopeAnalysisIdList.InitList(SNetworkInsightsAccessScopeAnalysisId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SNetworkInsightsAccessScopeAnalysisList.InitList(SNetworkInsightsAccessScopeAnalysis, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NetworkInsightsAccessScopeAnalysis>());
-        SNetworkInsightsAccessScopeContent.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkInsightsAccessScopeContent(),
+
+    private static void WSNetworkInsightsAccessScopeContent(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkInsightsAccessScopeContent(),
             new SM::MemberInfo("ExcludePaths", SAccessScopePathList, "ExcludePathSet", "excludePathSet", static o => ((global::Stratus.Ec2.Model.NetworkInsightsAccessScopeContent)o).ExcludePaths, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInsightsAccessScopeContent)o).ExcludePaths = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AccessScopePath>?)v, jsonName: "excludePathSet"),
             new SM::MemberInfo("MatchPaths", SAccessScopePathList, "MatchPathSet", "matchPathSet", static o => ((global::Stratus.Ec2.Model.NetworkInsightsAccessScopeContent)o).MatchPaths, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInsightsAccessScopeContent)o).MatchPaths = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AccessScopePath>?)v, jsonName: "matchPathSet"),
             new SM::MemberInfo("NetworkInsightsAccessScopeId", SNetworkInsightsAccessScopeId, "NetworkInsightsAccessScopeId", "networkInsightsAccessScopeId", static o => ((global::Stratus.Ec2.Model.NetworkInsightsAccessScopeContent)o).NetworkInsightsAccessScopeId, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInsightsAccessScopeContent)o).NetworkInsightsAccessScopeId = (string?)v, jsonName: "networkInsightsAccessScopeId"));
-        SNetworkInsightsAccessScopeIdList.InitList(SNetworkInsightsAccessScopeId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SNetworkInsightsAccessScopeList.InitList(SNetworkInsightsAccessScope, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NetworkInsightsAccessScope>());
-        SNetworkInsightsAnalysis.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkInsightsAnalysis(),
+
+    private static void WSNetworkInsightsAnalysis(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkInsightsAnalysis(),
             new SM::MemberInfo("AdditionalAccounts", SValueStringList, "AdditionalAccountSet", "additionalAccountSet", static o => ((global::Stratus.Ec2.Model.NetworkInsightsAnalysis)o).AdditionalAccounts, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInsightsAnalysis)o).AdditionalAccounts = (global::System.Collections.Generic.List<string>?)v, jsonName: "additionalAccountSet"),
             new SM::MemberInfo("AlternatePathHints", SAlternatePathHintList, "AlternatePathHintSet", "alternatePathHintSet", static o => ((global::Stratus.Ec2.Model.NetworkInsightsAnalysis)o).AlternatePathHints, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInsightsAnalysis)o).AlternatePathHints = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AlternatePathHint>?)v, jsonName: "alternatePathHintSet"),
             new SM::MemberInfo("Explanations", SExplanationList, "ExplanationSet", "explanationSet", static o => ((global::Stratus.Ec2.Model.NetworkInsightsAnalysis)o).Explanations, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInsightsAnalysis)o).Explanations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Explanation>?)v, jsonName: "explanationSet"),
@@ -589,9 +2030,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SuggestedAccounts", SValueStringList, "SuggestedAccountSet", "suggestedAccountSet", static o => ((global::Stratus.Ec2.Model.NetworkInsightsAnalysis)o).SuggestedAccounts, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInsightsAnalysis)o).SuggestedAccounts = (global::System.Collections.Generic.List<string>?)v, jsonName: "suggestedAccountSet"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.NetworkInsightsAnalysis)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInsightsAnalysis)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("WarningMessage", SString, "WarningMessage", "warningMessage", static o => ((global::Stratus.Ec2.Model.NetworkInsightsAnalysis)o).WarningMessage, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInsightsAnalysis)o).WarningMessage = (string?)v, jsonName: "warningMessage"));
-        SNetworkInsightsAnalysisIdList.InitList(SNetworkInsightsAnalysisId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SNetworkInsightsAnalysisList.InitList(SNetworkInsightsAnalysis, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NetworkInsightsAnalysis>());
-        SNetworkInsightsPath.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkInsightsPath(),
+
+    private static void WSNetworkInsightsPath(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkInsightsPath(),
             new SM::MemberInfo("CreatedDate", SMillisecondDateTime, "CreatedDate", "createdDate", static o => ((global::Stratus.Ec2.Model.NetworkInsightsPath)o).CreatedDate, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInsightsPath)o).CreatedDate = (global::System.DateTime?)v, jsonName: "createdDate", getTimestamp: static o => ((global::Stratus.Ec2.Model.NetworkInsightsPath)o).CreatedDate),
             new SM::MemberInfo("Destination", SString, "Destination", "destination", static o => ((global::Stratus.Ec2.Model.NetworkInsightsPath)o).Destination, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInsightsPath)o).Destination = (string?)v, jsonName: "destination"),
             new SM::MemberInfo("DestinationArn", SResourceArn, "DestinationArn", "destinationArn", static o => ((global::Stratus.Ec2.Model.NetworkInsightsPath)o).DestinationArn, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInsightsPath)o).DestinationArn = (string?)v, jsonName: "destinationArn"),
@@ -606,9 +2047,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SourceArn", SResourceArn, "SourceArn", "sourceArn", static o => ((global::Stratus.Ec2.Model.NetworkInsightsPath)o).SourceArn, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInsightsPath)o).SourceArn = (string?)v, jsonName: "sourceArn"),
             new SM::MemberInfo("SourceIp", SIpAddress, "SourceIp", "sourceIp", static o => ((global::Stratus.Ec2.Model.NetworkInsightsPath)o).SourceIp, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInsightsPath)o).SourceIp = (string?)v, jsonName: "sourceIp"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.NetworkInsightsPath)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInsightsPath)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SNetworkInsightsPathIdList.InitList(SNetworkInsightsPathId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SNetworkInsightsPathList.InitList(SNetworkInsightsPath, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NetworkInsightsPath>());
-        SNetworkInterface.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkInterface(),
+
+    private static void WSNetworkInterface(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkInterface(),
             new SM::MemberInfo("AssociatedSubnets", SAssociatedSubnetList, "AssociatedSubnetSet", "associatedSubnetSet", static o => ((global::Stratus.Ec2.Model.NetworkInterface)o).AssociatedSubnets, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInterface)o).AssociatedSubnets = (global::System.Collections.Generic.List<string>?)v, jsonName: "associatedSubnetSet"),
             new SM::MemberInfo("Association", SNetworkInterfaceAssociation, "Association", "association", static o => ((global::Stratus.Ec2.Model.NetworkInterface)o).Association, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInterface)o).Association = (global::Stratus.Ec2.Model.NetworkInterfaceAssociation?)v, jsonName: "association"),
             new SM::MemberInfo("Attachment", SNetworkInterfaceAttachment, "Attachment", "attachment", static o => ((global::Stratus.Ec2.Model.NetworkInterface)o).Attachment, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInterface)o).Attachment = (global::Stratus.Ec2.Model.NetworkInterfaceAttachment?)v, jsonName: "attachment"),
@@ -641,7 +2082,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SubnetId", SString, "SubnetId", "subnetId", static o => ((global::Stratus.Ec2.Model.NetworkInterface)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInterface)o).SubnetId = (string?)v, jsonName: "subnetId"),
             new SM::MemberInfo("TagSet", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.NetworkInterface)o).TagSet, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInterface)o).TagSet = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("VpcId", SString, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.NetworkInterface)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInterface)o).VpcId = (string?)v, jsonName: "vpcId"));
-        SNetworkInterfaceAssociation.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkInterfaceAssociation(),
+
+    private static void WSNetworkInterfaceAssociation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkInterfaceAssociation(),
             new SM::MemberInfo("AllocationId", SString, "AllocationId", "allocationId", static o => ((global::Stratus.Ec2.Model.NetworkInterfaceAssociation)o).AllocationId, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInterfaceAssociation)o).AllocationId = (string?)v, jsonName: "allocationId"),
             new SM::MemberInfo("AssociationId", SString, "AssociationId", "associationId", static o => ((global::Stratus.Ec2.Model.NetworkInterfaceAssociation)o).AssociationId, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInterfaceAssociation)o).AssociationId = (string?)v, jsonName: "associationId"),
             new SM::MemberInfo("CarrierIp", SString, "CarrierIp", "carrierIp", static o => ((global::Stratus.Ec2.Model.NetworkInterfaceAssociation)o).CarrierIp, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInterfaceAssociation)o).CarrierIp = (string?)v, jsonName: "carrierIp"),
@@ -649,7 +2092,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("IpOwnerId", SString, "IpOwnerId", "ipOwnerId", static o => ((global::Stratus.Ec2.Model.NetworkInterfaceAssociation)o).IpOwnerId, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInterfaceAssociation)o).IpOwnerId = (string?)v, jsonName: "ipOwnerId"),
             new SM::MemberInfo("PublicDnsName", SString, "PublicDnsName", "publicDnsName", static o => ((global::Stratus.Ec2.Model.NetworkInterfaceAssociation)o).PublicDnsName, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInterfaceAssociation)o).PublicDnsName = (string?)v, jsonName: "publicDnsName"),
             new SM::MemberInfo("PublicIp", SString, "PublicIp", "publicIp", static o => ((global::Stratus.Ec2.Model.NetworkInterfaceAssociation)o).PublicIp, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInterfaceAssociation)o).PublicIp = (string?)v, jsonName: "publicIp"));
-        SNetworkInterfaceAttachment.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkInterfaceAttachment(),
+
+    private static void WSNetworkInterfaceAttachment(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkInterfaceAttachment(),
             new SM::MemberInfo("AttachTime", SDateTime, "AttachTime", "attachTime", static o => ((global::Stratus.Ec2.Model.NetworkInterfaceAttachment)o).AttachTime, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInterfaceAttachment)o).AttachTime = (global::System.DateTime?)v, jsonName: "attachTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.NetworkInterfaceAttachment)o).AttachTime),
             new SM::MemberInfo("AttachmentId", SString, "AttachmentId", "attachmentId", static o => ((global::Stratus.Ec2.Model.NetworkInterfaceAttachment)o).AttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInterfaceAttachment)o).AttachmentId = (string?)v, jsonName: "attachmentId"),
             new SM::MemberInfo("DeleteOnTermination", SBoolean, "DeleteOnTermination", "deleteOnTermination", static o => ((global::Stratus.Ec2.Model.NetworkInterfaceAttachment)o).DeleteOnTermination, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInterfaceAttachment)o).DeleteOnTermination = (bool?)v, jsonName: "deleteOnTermination", getBoolean: static o => ((global::Stratus.Ec2.Model.NetworkInterfaceAttachment)o).DeleteOnTermination),
@@ -660,69 +2105,83 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("InstanceOwnerId", SString, "InstanceOwnerId", "instanceOwnerId", static o => ((global::Stratus.Ec2.Model.NetworkInterfaceAttachment)o).InstanceOwnerId, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInterfaceAttachment)o).InstanceOwnerId = (string?)v, jsonName: "instanceOwnerId"),
             new SM::MemberInfo("NetworkCardIndex", SInteger, "NetworkCardIndex", "networkCardIndex", static o => ((global::Stratus.Ec2.Model.NetworkInterfaceAttachment)o).NetworkCardIndex, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInterfaceAttachment)o).NetworkCardIndex = (int?)v, jsonName: "networkCardIndex", getInt32: static o => ((global::Stratus.Ec2.Model.NetworkInterfaceAttachment)o).NetworkCardIndex),
             new SM::MemberInfo("Status", SAttachmentStatus, "Status", "status", static o => ((global::Stratus.Ec2.Model.NetworkInterfaceAttachment)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInterfaceAttachment)o).Status = (string?)v, jsonName: "status"));
-        SNetworkInterfaceAttachmentChanges.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkInterfaceAttachmentChanges(),
+
+    private static void WSNetworkInterfaceAttachmentChanges(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkInterfaceAttachmentChanges(),
             new SM::MemberInfo("AttachmentId", SNetworkInterfaceAttachmentId, "AttachmentId", "attachmentId", static o => ((global::Stratus.Ec2.Model.NetworkInterfaceAttachmentChanges)o).AttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInterfaceAttachmentChanges)o).AttachmentId = (string?)v, jsonName: "attachmentId"),
             new SM::MemberInfo("DefaultEnaQueueCount", SBoolean, "DefaultEnaQueueCount", "DefaultEnaQueueCount", static o => ((global::Stratus.Ec2.Model.NetworkInterfaceAttachmentChanges)o).DefaultEnaQueueCount, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInterfaceAttachmentChanges)o).DefaultEnaQueueCount = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.NetworkInterfaceAttachmentChanges)o).DefaultEnaQueueCount),
             new SM::MemberInfo("DeleteOnTermination", SBoolean, "DeleteOnTermination", "deleteOnTermination", static o => ((global::Stratus.Ec2.Model.NetworkInterfaceAttachmentChanges)o).DeleteOnTermination, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInterfaceAttachmentChanges)o).DeleteOnTermination = (bool?)v, jsonName: "deleteOnTermination", getBoolean: static o => ((global::Stratus.Ec2.Model.NetworkInterfaceAttachmentChanges)o).DeleteOnTermination),
             new SM::MemberInfo("EnaQueueCount", SInteger, "EnaQueueCount", "EnaQueueCount", static o => ((global::Stratus.Ec2.Model.NetworkInterfaceAttachmentChanges)o).EnaQueueCount, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInterfaceAttachmentChanges)o).EnaQueueCount = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.NetworkInterfaceAttachmentChanges)o).EnaQueueCount));
-        SNetworkInterfaceCount.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkInterfaceCount(),
+
+    private static void WSNetworkInterfaceCount(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkInterfaceCount(),
             new SM::MemberInfo("Max", SInteger, "Max", "max", static o => ((global::Stratus.Ec2.Model.NetworkInterfaceCount)o).Max, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInterfaceCount)o).Max = (int?)v, jsonName: "max", getInt32: static o => ((global::Stratus.Ec2.Model.NetworkInterfaceCount)o).Max),
             new SM::MemberInfo("Min", SInteger, "Min", "min", static o => ((global::Stratus.Ec2.Model.NetworkInterfaceCount)o).Min, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInterfaceCount)o).Min = (int?)v, jsonName: "min", getInt32: static o => ((global::Stratus.Ec2.Model.NetworkInterfaceCount)o).Min));
-        SNetworkInterfaceCountRequest.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkInterfaceCountRequest(),
+
+    private static void WSNetworkInterfaceCountRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkInterfaceCountRequest(),
             new SM::MemberInfo("Max", SInteger, "Max", "Max", static o => ((global::Stratus.Ec2.Model.NetworkInterfaceCountRequest)o).Max, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInterfaceCountRequest)o).Max = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.NetworkInterfaceCountRequest)o).Max),
             new SM::MemberInfo("Min", SInteger, "Min", "Min", static o => ((global::Stratus.Ec2.Model.NetworkInterfaceCountRequest)o).Min, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInterfaceCountRequest)o).Min = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.NetworkInterfaceCountRequest)o).Min));
-        SNetworkInterfaceIdList.InitList(SNetworkInterfaceId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SNetworkInterfaceIdSet.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
-        SNetworkInterfaceIpv6Address.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkInterfaceIpv6Address(),
+
+    private static void WSNetworkInterfaceIpv6Address(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkInterfaceIpv6Address(),
             new SM::MemberInfo("Ipv6Address", SString, "Ipv6Address", "ipv6Address", static o => ((global::Stratus.Ec2.Model.NetworkInterfaceIpv6Address)o).Ipv6Address, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInterfaceIpv6Address)o).Ipv6Address = (string?)v, jsonName: "ipv6Address"),
             new SM::MemberInfo("IsPrimaryIpv6", SBoolean, "IsPrimaryIpv6", "isPrimaryIpv6", static o => ((global::Stratus.Ec2.Model.NetworkInterfaceIpv6Address)o).IsPrimaryIpv6, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInterfaceIpv6Address)o).IsPrimaryIpv6 = (bool?)v, jsonName: "isPrimaryIpv6", getBoolean: static o => ((global::Stratus.Ec2.Model.NetworkInterfaceIpv6Address)o).IsPrimaryIpv6),
             new SM::MemberInfo("PublicIpv6DnsName", SString, "PublicIpv6DnsName", "publicIpv6DnsName", static o => ((global::Stratus.Ec2.Model.NetworkInterfaceIpv6Address)o).PublicIpv6DnsName, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInterfaceIpv6Address)o).PublicIpv6DnsName = (string?)v, jsonName: "publicIpv6DnsName"));
-        SNetworkInterfaceIpv6AddressesList.InitList(SNetworkInterfaceIpv6Address, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NetworkInterfaceIpv6Address>());
-        SNetworkInterfaceList.InitList(SNetworkInterface, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NetworkInterface>());
-        SNetworkInterfacePermission.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkInterfacePermission(),
+
+    private static void WSNetworkInterfacePermission(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkInterfacePermission(),
             new SM::MemberInfo("AwsAccountId", SString, "AwsAccountId", "awsAccountId", static o => ((global::Stratus.Ec2.Model.NetworkInterfacePermission)o).AwsAccountId, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInterfacePermission)o).AwsAccountId = (string?)v, jsonName: "awsAccountId"),
             new SM::MemberInfo("AwsService", SString, "AwsService", "awsService", static o => ((global::Stratus.Ec2.Model.NetworkInterfacePermission)o).AwsService, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInterfacePermission)o).AwsService = (string?)v, jsonName: "awsService"),
             new SM::MemberInfo("NetworkInterfaceId", SString, "NetworkInterfaceId", "networkInterfaceId", static o => ((global::Stratus.Ec2.Model.NetworkInterfacePermission)o).NetworkInterfaceId, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInterfacePermission)o).NetworkInterfaceId = (string?)v, jsonName: "networkInterfaceId"),
             new SM::MemberInfo("NetworkInterfacePermissionId", SString, "NetworkInterfacePermissionId", "networkInterfacePermissionId", static o => ((global::Stratus.Ec2.Model.NetworkInterfacePermission)o).NetworkInterfacePermissionId, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInterfacePermission)o).NetworkInterfacePermissionId = (string?)v, jsonName: "networkInterfacePermissionId"),
             new SM::MemberInfo("Permission", SInterfacePermissionType, "Permission", "permission", static o => ((global::Stratus.Ec2.Model.NetworkInterfacePermission)o).Permission, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInterfacePermission)o).Permission = (string?)v, jsonName: "permission"),
             new SM::MemberInfo("PermissionState", SNetworkInterfacePermissionState, "PermissionState", "permissionState", static o => ((global::Stratus.Ec2.Model.NetworkInterfacePermission)o).PermissionState, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInterfacePermission)o).PermissionState = (global::Stratus.Ec2.Model.NetworkInterfacePermissionState?)v, jsonName: "permissionState"));
-        SNetworkInterfacePermissionIdList.InitList(SNetworkInterfacePermissionId, "member", static () => new global::System.Collections.Generic.List<string>());
-        SNetworkInterfacePermissionList.InitList(SNetworkInterfacePermission, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NetworkInterfacePermission>());
-        SNetworkInterfacePermissionState.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkInterfacePermissionState(),
+
+    private static void WSNetworkInterfacePermissionState(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkInterfacePermissionState(),
             new SM::MemberInfo("State", SNetworkInterfacePermissionStateCode, "State", "state", static o => ((global::Stratus.Ec2.Model.NetworkInterfacePermissionState)o).State, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInterfacePermissionState)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("StatusMessage", SString, "StatusMessage", "statusMessage", static o => ((global::Stratus.Ec2.Model.NetworkInterfacePermissionState)o).StatusMessage, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInterfacePermissionState)o).StatusMessage = (string?)v, jsonName: "statusMessage"));
-        SNetworkInterfacePrivateIpAddress.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkInterfacePrivateIpAddress(),
+
+    private static void WSNetworkInterfacePrivateIpAddress(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.NetworkInterfacePrivateIpAddress(),
             new SM::MemberInfo("Association", SNetworkInterfaceAssociation, "Association", "association", static o => ((global::Stratus.Ec2.Model.NetworkInterfacePrivateIpAddress)o).Association, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInterfacePrivateIpAddress)o).Association = (global::Stratus.Ec2.Model.NetworkInterfaceAssociation?)v, jsonName: "association"),
             new SM::MemberInfo("Primary", SBoolean, "Primary", "primary", static o => ((global::Stratus.Ec2.Model.NetworkInterfacePrivateIpAddress)o).Primary, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInterfacePrivateIpAddress)o).Primary = (bool?)v, jsonName: "primary", getBoolean: static o => ((global::Stratus.Ec2.Model.NetworkInterfacePrivateIpAddress)o).Primary),
             new SM::MemberInfo("PrivateDnsName", SString, "PrivateDnsName", "privateDnsName", static o => ((global::Stratus.Ec2.Model.NetworkInterfacePrivateIpAddress)o).PrivateDnsName, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInterfacePrivateIpAddress)o).PrivateDnsName = (string?)v, jsonName: "privateDnsName"),
             new SM::MemberInfo("PrivateIpAddress", SString, "PrivateIpAddress", "privateIpAddress", static o => ((global::Stratus.Ec2.Model.NetworkInterfacePrivateIpAddress)o).PrivateIpAddress, static (o, v) => ((global::Stratus.Ec2.Model.NetworkInterfacePrivateIpAddress)o).PrivateIpAddress = (string?)v, jsonName: "privateIpAddress"));
-        SNetworkInterfacePrivateIpAddressList.InitList(SNetworkInterfacePrivateIpAddress, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NetworkInterfacePrivateIpAddress>());
-        SNetworkNodeSet.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
-        SNetworkNodesList.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
-        SNeuronDeviceCoreInfo.InitStructure(static () => new global::Stratus.Ec2.Model.NeuronDeviceCoreInfo(),
+
+    private static void WSNeuronDeviceCoreInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.NeuronDeviceCoreInfo(),
             new SM::MemberInfo("Count", SNeuronDeviceCoreCount, "Count", "count", static o => ((global::Stratus.Ec2.Model.NeuronDeviceCoreInfo)o).Count, static (o, v) => ((global::Stratus.Ec2.Model.NeuronDeviceCoreInfo)o).Count = (int?)v, jsonName: "count", getInt32: static o => ((global::Stratus.Ec2.Model.NeuronDeviceCoreInfo)o).Count),
             new SM::MemberInfo("Version", SNeuronDeviceCoreVersion, "Version", "version", static o => ((global::Stratus.Ec2.Model.NeuronDeviceCoreInfo)o).Version, static (o, v) => ((global::Stratus.Ec2.Model.NeuronDeviceCoreInfo)o).Version = (int?)v, jsonName: "version", getInt32: static o => ((global::Stratus.Ec2.Model.NeuronDeviceCoreInfo)o).Version));
-        SNeuronDeviceInfo.InitStructure(static () => new global::Stratus.Ec2.Model.NeuronDeviceInfo(),
+
+    private static void WSNeuronDeviceInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.NeuronDeviceInfo(),
             new SM::MemberInfo("CoreInfo", SNeuronDeviceCoreInfo, "CoreInfo", "coreInfo", static o => ((global::Stratus.Ec2.Model.NeuronDeviceInfo)o).CoreInfo, static (o, v) => ((global::Stratus.Ec2.Model.NeuronDeviceInfo)o).CoreInfo = (global::Stratus.Ec2.Model.NeuronDeviceCoreInfo?)v, jsonName: "coreInfo"),
             new SM::MemberInfo("Count", SNeuronDeviceCount, "Count", "count", static o => ((global::Stratus.Ec2.Model.NeuronDeviceInfo)o).Count, static (o, v) => ((global::Stratus.Ec2.Model.NeuronDeviceInfo)o).Count = (int?)v, jsonName: "count", getInt32: static o => ((global::Stratus.Ec2.Model.NeuronDeviceInfo)o).Count),
             new SM::MemberInfo("MemoryInfo", SNeuronDeviceMemoryInfo, "MemoryInfo", "memoryInfo", static o => ((global::Stratus.Ec2.Model.NeuronDeviceInfo)o).MemoryInfo, static (o, v) => ((global::Stratus.Ec2.Model.NeuronDeviceInfo)o).MemoryInfo = (global::Stratus.Ec2.Model.NeuronDeviceMemoryInfo?)v, jsonName: "memoryInfo"),
             new SM::MemberInfo("Name", SNeuronDeviceName, "Name", "name", static o => ((global::Stratus.Ec2.Model.NeuronDeviceInfo)o).Name, static (o, v) => ((global::Stratus.Ec2.Model.NeuronDeviceInfo)o).Name = (string?)v, jsonName: "name"));
-        SNeuronDeviceInfoList.InitList(SNeuronDeviceInfo, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NeuronDeviceInfo>());
-        SNeuronDeviceMemoryInfo.InitStructure(static () => new global::Stratus.Ec2.Model.NeuronDeviceMemoryInfo(),
+
+    private static void WSNeuronDeviceMemoryInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.NeuronDeviceMemoryInfo(),
             new SM::MemberInfo("SizeInMiB", SNeuronDeviceMemorySize, "SizeInMiB", "sizeInMiB", static o => ((global::Stratus.Ec2.Model.NeuronDeviceMemoryInfo)o).SizeInMiB, static (o, v) => ((global::Stratus.Ec2.Model.NeuronDeviceMemoryInfo)o).SizeInMiB = (int?)v, jsonName: "sizeInMiB", getInt32: static o => ((global::Stratus.Ec2.Model.NeuronDeviceMemoryInfo)o).SizeInMiB));
-        SNeuronInfo.InitStructure(static () => new global::Stratus.Ec2.Model.NeuronInfo(),
+
+    private static void WSNeuronInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.NeuronInfo(),
             new SM::MemberInfo("NeuronDevices", SNeuronDeviceInfoList, "NeuronDevices", "neuronDevices", static o => ((global::Stratus.Ec2.Model.NeuronInfo)o).NeuronDevices, static (o, v) => ((global::Stratus.Ec2.Model.NeuronInfo)o).NeuronDevices = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NeuronDeviceInfo>?)v, jsonName: "neuronDevices"),
             new SM::MemberInfo("TotalNeuronDeviceMemoryInMiB", STotalNeuronMemory, "TotalNeuronDeviceMemoryInMiB", "totalNeuronDeviceMemoryInMiB", static o => ((global::Stratus.Ec2.Model.NeuronInfo)o).TotalNeuronDeviceMemoryInMiB, static (o, v) => ((global::Stratus.Ec2.Model.NeuronInfo)o).TotalNeuronDeviceMemoryInMiB = (int?)v, jsonName: "totalNeuronDeviceMemoryInMiB", getInt32: static o => ((global::Stratus.Ec2.Model.NeuronInfo)o).TotalNeuronDeviceMemoryInMiB));
-        SNewDhcpConfiguration.InitStructure(static () => new global::Stratus.Ec2.Model.NewDhcpConfiguration(),
+
+    private static void WSNewDhcpConfiguration(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.NewDhcpConfiguration(),
             new SM::MemberInfo("Key", SString, "Key", "Key", static o => ((global::Stratus.Ec2.Model.NewDhcpConfiguration)o).Key, static (o, v) => ((global::Stratus.Ec2.Model.NewDhcpConfiguration)o).Key = (string?)v),
             new SM::MemberInfo("Values", SValueStringList, "Value", "Value", static o => ((global::Stratus.Ec2.Model.NewDhcpConfiguration)o).Values, static (o, v) => ((global::Stratus.Ec2.Model.NewDhcpConfiguration)o).Values = (global::System.Collections.Generic.List<string>?)v, jsonName: "Value"));
-        SNewDhcpConfigurationList.InitList(SNewDhcpConfiguration, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NewDhcpConfiguration>());
-        SNitroTpmInfo.InitStructure(static () => new global::Stratus.Ec2.Model.NitroTpmInfo(),
+
+    private static void WSNitroTpmInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.NitroTpmInfo(),
             new SM::MemberInfo("SupportedVersions", SNitroTpmSupportedVersionsList, "SupportedVersions", "supportedVersions", static o => ((global::Stratus.Ec2.Model.NitroTpmInfo)o).SupportedVersions, static (o, v) => ((global::Stratus.Ec2.Model.NitroTpmInfo)o).SupportedVersions = (global::System.Collections.Generic.List<string>?)v, jsonName: "supportedVersions"));
-        SNitroTpmSupportedVersionsList.InitList(SNitroTpmSupportedVersionType, "item", static () => new global::System.Collections.Generic.List<string>());
-        SOccurrenceDayRequestSet.InitList(SInteger, "OccurenceDay", static () => new global::System.Collections.Generic.List<int>());
-        SOccurrenceDaySet.InitList(SInteger, "item", static () => new global::System.Collections.Generic.List<int>());
-        SOidcOptions.InitStructure(static () => new global::Stratus.Ec2.Model.OidcOptions(),
+
+    private static void WSOidcOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.OidcOptions(),
             new SM::MemberInfo("AuthorizationEndpoint", SString, "AuthorizationEndpoint", "authorizationEndpoint", static o => ((global::Stratus.Ec2.Model.OidcOptions)o).AuthorizationEndpoint, static (o, v) => ((global::Stratus.Ec2.Model.OidcOptions)o).AuthorizationEndpoint = (string?)v, jsonName: "authorizationEndpoint"),
             new SM::MemberInfo("ClientId", SString, "ClientId", "clientId", static o => ((global::Stratus.Ec2.Model.OidcOptions)o).ClientId, static (o, v) => ((global::Stratus.Ec2.Model.OidcOptions)o).ClientId = (string?)v, jsonName: "clientId"),
             new SM::MemberInfo("ClientSecret", SClientSecretType, "ClientSecret", "clientSecret", static o => ((global::Stratus.Ec2.Model.OidcOptions)o).ClientSecret, static (o, v) => ((global::Stratus.Ec2.Model.OidcOptions)o).ClientSecret = (string?)v, jsonName: "clientSecret"),
@@ -730,29 +2189,37 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Scope", SString, "Scope", "scope", static o => ((global::Stratus.Ec2.Model.OidcOptions)o).Scope, static (o, v) => ((global::Stratus.Ec2.Model.OidcOptions)o).Scope = (string?)v, jsonName: "scope"),
             new SM::MemberInfo("TokenEndpoint", SString, "TokenEndpoint", "tokenEndpoint", static o => ((global::Stratus.Ec2.Model.OidcOptions)o).TokenEndpoint, static (o, v) => ((global::Stratus.Ec2.Model.OidcOptions)o).TokenEndpoint = (string?)v, jsonName: "tokenEndpoint"),
             new SM::MemberInfo("UserInfoEndpoint", SString, "UserInfoEndpoint", "userInfoEndpoint", static o => ((global::Stratus.Ec2.Model.OidcOptions)o).UserInfoEndpoint, static (o, v) => ((global::Stratus.Ec2.Model.OidcOptions)o).UserInfoEndpoint = (string?)v, jsonName: "userInfoEndpoint"));
-        SOnDemandOptions.InitStructure(static () => new global::Stratus.Ec2.Model.OnDemandOptions(),
+
+    private static void WSOnDemandOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.OnDemandOptions(),
             new SM::MemberInfo("AllocationStrategy", SFleetOnDemandAllocationStrategy, "AllocationStrategy", "allocationStrategy", static o => ((global::Stratus.Ec2.Model.OnDemandOptions)o).AllocationStrategy, static (o, v) => ((global::Stratus.Ec2.Model.OnDemandOptions)o).AllocationStrategy = (string?)v, jsonName: "allocationStrategy"),
             new SM::MemberInfo("CapacityReservationOptions", SCapacityReservationOptions, "CapacityReservationOptions", "capacityReservationOptions", static o => ((global::Stratus.Ec2.Model.OnDemandOptions)o).CapacityReservationOptions, static (o, v) => ((global::Stratus.Ec2.Model.OnDemandOptions)o).CapacityReservationOptions = (global::Stratus.Ec2.Model.CapacityReservationOptions?)v, jsonName: "capacityReservationOptions"),
             new SM::MemberInfo("MaxTotalPrice", SString, "MaxTotalPrice", "maxTotalPrice", static o => ((global::Stratus.Ec2.Model.OnDemandOptions)o).MaxTotalPrice, static (o, v) => ((global::Stratus.Ec2.Model.OnDemandOptions)o).MaxTotalPrice = (string?)v, jsonName: "maxTotalPrice"),
             new SM::MemberInfo("MinTargetCapacity", SInteger, "MinTargetCapacity", "minTargetCapacity", static o => ((global::Stratus.Ec2.Model.OnDemandOptions)o).MinTargetCapacity, static (o, v) => ((global::Stratus.Ec2.Model.OnDemandOptions)o).MinTargetCapacity = (int?)v, jsonName: "minTargetCapacity", getInt32: static o => ((global::Stratus.Ec2.Model.OnDemandOptions)o).MinTargetCapacity),
             new SM::MemberInfo("SingleAvailabilityZone", SBoolean, "SingleAvailabilityZone", "singleAvailabilityZone", static o => ((global::Stratus.Ec2.Model.OnDemandOptions)o).SingleAvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.OnDemandOptions)o).SingleAvailabilityZone = (bool?)v, jsonName: "singleAvailabilityZone", getBoolean: static o => ((global::Stratus.Ec2.Model.OnDemandOptions)o).SingleAvailabilityZone),
             new SM::MemberInfo("SingleInstanceType", SBoolean, "SingleInstanceType", "singleInstanceType", static o => ((global::Stratus.Ec2.Model.OnDemandOptions)o).SingleInstanceType, static (o, v) => ((global::Stratus.Ec2.Model.OnDemandOptions)o).SingleInstanceType = (bool?)v, jsonName: "singleInstanceType", getBoolean: static o => ((global::Stratus.Ec2.Model.OnDemandOptions)o).SingleInstanceType));
-        SOnDemandOptionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.OnDemandOptionsRequest(),
+
+    private static void WSOnDemandOptionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.OnDemandOptionsRequest(),
             new SM::MemberInfo("AllocationStrategy", SFleetOnDemandAllocationStrategy, "AllocationStrategy", "AllocationStrategy", static o => ((global::Stratus.Ec2.Model.OnDemandOptionsRequest)o).AllocationStrategy, static (o, v) => ((global::Stratus.Ec2.Model.OnDemandOptionsRequest)o).AllocationStrategy = (string?)v),
             new SM::MemberInfo("CapacityReservationOptions", SCapacityReservationOptionsRequest, "CapacityReservationOptions", "CapacityReservationOptions", static o => ((global::Stratus.Ec2.Model.OnDemandOptionsRequest)o).CapacityReservationOptions, static (o, v) => ((global::Stratus.Ec2.Model.OnDemandOptionsRequest)o).CapacityReservationOptions = (global::Stratus.Ec2.Model.CapacityReservationOptionsRequest?)v),
             new SM::MemberInfo("MaxTotalPrice", SString, "MaxTotalPrice", "MaxTotalPrice", static o => ((global::Stratus.Ec2.Model.OnDemandOptionsRequest)o).MaxTotalPrice, static (o, v) => ((global::Stratus.Ec2.Model.OnDemandOptionsRequest)o).MaxTotalPrice = (string?)v),
             new SM::MemberInfo("MinTargetCapacity", SInteger, "MinTargetCapacity", "MinTargetCapacity", static o => ((global::Stratus.Ec2.Model.OnDemandOptionsRequest)o).MinTargetCapacity, static (o, v) => ((global::Stratus.Ec2.Model.OnDemandOptionsRequest)o).MinTargetCapacity = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.OnDemandOptionsRequest)o).MinTargetCapacity),
             new SM::MemberInfo("SingleAvailabilityZone", SBoolean, "SingleAvailabilityZone", "SingleAvailabilityZone", static o => ((global::Stratus.Ec2.Model.OnDemandOptionsRequest)o).SingleAvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.OnDemandOptionsRequest)o).SingleAvailabilityZone = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.OnDemandOptionsRequest)o).SingleAvailabilityZone),
             new SM::MemberInfo("SingleInstanceType", SBoolean, "SingleInstanceType", "SingleInstanceType", static o => ((global::Stratus.Ec2.Model.OnDemandOptionsRequest)o).SingleInstanceType, static (o, v) => ((global::Stratus.Ec2.Model.OnDemandOptionsRequest)o).SingleInstanceType = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.OnDemandOptionsRequest)o).SingleInstanceType));
-        SOperatorRequest.InitStructure(static () => new global::Stratus.Ec2.Model.OperatorRequest(),
+
+    private static void WSOperatorRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.OperatorRequest(),
             new SM::MemberInfo("Principal", SString, "Principal", "Principal", static o => ((global::Stratus.Ec2.Model.OperatorRequest)o).Principal, static (o, v) => ((global::Stratus.Ec2.Model.OperatorRequest)o).Principal = (string?)v));
-        SOperatorResponse.InitStructure(static () => new global::Stratus.Ec2.Model.OperatorResponse(),
+
+    private static void WSOperatorResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.OperatorResponse(),
             new SM::MemberInfo("HiddenByDefault", SBoolean, "HiddenByDefault", "hiddenByDefault", static o => ((global::Stratus.Ec2.Model.OperatorResponse)o).HiddenByDefault, static (o, v) => ((global::Stratus.Ec2.Model.OperatorResponse)o).HiddenByDefault = (bool?)v, jsonName: "hiddenByDefault", getBoolean: static o => ((global::Stratus.Ec2.Model.OperatorResponse)o).HiddenByDefault),
             new SM::MemberInfo("Managed", SBoolean, "Managed", "managed", static o => ((global::Stratus.Ec2.Model.OperatorResponse)o).Managed, static (o, v) => ((global::Stratus.Ec2.Model.OperatorResponse)o).Managed = (bool?)v, jsonName: "managed", getBoolean: static o => ((global::Stratus.Ec2.Model.OperatorResponse)o).Managed),
             new SM::MemberInfo("Principal", SString, "Principal", "principal", static o => ((global::Stratus.Ec2.Model.OperatorResponse)o).Principal, static (o, v) => ((global::Stratus.Ec2.Model.OperatorResponse)o).Principal = (string?)v, jsonName: "principal"));
-        SOrganizationArnStringList.InitList(SString, "OrganizationArn", static () => new global::System.Collections.Generic.List<string>());
-        SOrganizationalUnitArnStringList.InitList(SString, "OrganizationalUnitArn", static () => new global::System.Collections.Generic.List<string>());
-        SOutpostLag.InitStructure(static () => new global::Stratus.Ec2.Model.OutpostLag(),
+
+    private static void WSOutpostLag(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.OutpostLag(),
             new SM::MemberInfo("LocalGatewayVirtualInterfaceIds", SLocalGatewayVirtualInterfaceIdSet, "LocalGatewayVirtualInterfaceIdSet", "localGatewayVirtualInterfaceIdSet", static o => ((global::Stratus.Ec2.Model.OutpostLag)o).LocalGatewayVirtualInterfaceIds, static (o, v) => ((global::Stratus.Ec2.Model.OutpostLag)o).LocalGatewayVirtualInterfaceIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "localGatewayVirtualInterfaceIdSet"),
             new SM::MemberInfo("OutpostArn", SString, "OutpostArn", "outpostArn", static o => ((global::Stratus.Ec2.Model.OutpostLag)o).OutpostArn, static (o, v) => ((global::Stratus.Ec2.Model.OutpostLag)o).OutpostArn = (string?)v, jsonName: "outpostArn"),
             new SM::MemberInfo("OutpostLagId", SOutpostLagId, "OutpostLagId", "outpostLagId", static o => ((global::Stratus.Ec2.Model.OutpostLag)o).OutpostLagId, static (o, v) => ((global::Stratus.Ec2.Model.OutpostLag)o).OutpostLagId = (string?)v, jsonName: "outpostLagId"),
@@ -760,10 +2227,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("ServiceLinkVirtualInterfaceIds", SServiceLinkVirtualInterfaceIdSet, "ServiceLinkVirtualInterfaceIdSet", "serviceLinkVirtualInterfaceIdSet", static o => ((global::Stratus.Ec2.Model.OutpostLag)o).ServiceLinkVirtualInterfaceIds, static (o, v) => ((global::Stratus.Ec2.Model.OutpostLag)o).ServiceLinkVirtualInterfaceIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "serviceLinkVirtualInterfaceIdSet"),
             new SM::MemberInfo("State", SString, "State", "state", static o => ((global::Stratus.Ec2.Model.OutpostLag)o).State, static (o, v) => ((global::Stratus.Ec2.Model.OutpostLag)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.OutpostLag)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.OutpostLag)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SOutpostLagIdSet.InitList(SOutpostLagId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SOutpostLagSet.InitList(SOutpostLag, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.OutpostLag>());
-        SOwnerStringList.InitList(SString, "Owner", static () => new global::System.Collections.Generic.List<string>());
-        SPacketHeaderStatement.InitStructure(static () => new global::Stratus.Ec2.Model.PacketHeaderStatement(),
+
+    private static void WSPacketHeaderStatement(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PacketHeaderStatement(),
             new SM::MemberInfo("DestinationAddresses", SValueStringList, "DestinationAddressSet", "destinationAddressSet", static o => ((global::Stratus.Ec2.Model.PacketHeaderStatement)o).DestinationAddresses, static (o, v) => ((global::Stratus.Ec2.Model.PacketHeaderStatement)o).DestinationAddresses = (global::System.Collections.Generic.List<string>?)v, jsonName: "destinationAddressSet"),
             new SM::MemberInfo("DestinationPorts", SValueStringList, "DestinationPortSet", "destinationPortSet", static o => ((global::Stratus.Ec2.Model.PacketHeaderStatement)o).DestinationPorts, static (o, v) => ((global::Stratus.Ec2.Model.PacketHeaderStatement)o).DestinationPorts = (global::System.Collections.Generic.List<string>?)v, jsonName: "destinationPortSet"),
             new SM::MemberInfo("DestinationPrefixLists", SValueStringList, "DestinationPrefixListSet", "destinationPrefixListSet", static o => ((global::Stratus.Ec2.Model.PacketHeaderStatement)o).DestinationPrefixLists, static (o, v) => ((global::Stratus.Ec2.Model.PacketHeaderStatement)o).DestinationPrefixLists = (global::System.Collections.Generic.List<string>?)v, jsonName: "destinationPrefixListSet"),
@@ -771,7 +2237,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SourceAddresses", SValueStringList, "SourceAddressSet", "sourceAddressSet", static o => ((global::Stratus.Ec2.Model.PacketHeaderStatement)o).SourceAddresses, static (o, v) => ((global::Stratus.Ec2.Model.PacketHeaderStatement)o).SourceAddresses = (global::System.Collections.Generic.List<string>?)v, jsonName: "sourceAddressSet"),
             new SM::MemberInfo("SourcePorts", SValueStringList, "SourcePortSet", "sourcePortSet", static o => ((global::Stratus.Ec2.Model.PacketHeaderStatement)o).SourcePorts, static (o, v) => ((global::Stratus.Ec2.Model.PacketHeaderStatement)o).SourcePorts = (global::System.Collections.Generic.List<string>?)v, jsonName: "sourcePortSet"),
             new SM::MemberInfo("SourcePrefixLists", SValueStringList, "SourcePrefixListSet", "sourcePrefixListSet", static o => ((global::Stratus.Ec2.Model.PacketHeaderStatement)o).SourcePrefixLists, static (o, v) => ((global::Stratus.Ec2.Model.PacketHeaderStatement)o).SourcePrefixLists = (global::System.Collections.Generic.List<string>?)v, jsonName: "sourcePrefixListSet"));
-        SPacketHeaderStatementRequest.InitStructure(static () => new global::Stratus.Ec2.Model.PacketHeaderStatementRequest(),
+
+    private static void WSPacketHeaderStatementRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PacketHeaderStatementRequest(),
             new SM::MemberInfo("DestinationAddresses", SValueStringList, "DestinationAddress", "DestinationAddress", static o => ((global::Stratus.Ec2.Model.PacketHeaderStatementRequest)o).DestinationAddresses, static (o, v) => ((global::Stratus.Ec2.Model.PacketHeaderStatementRequest)o).DestinationAddresses = (global::System.Collections.Generic.List<string>?)v, jsonName: "DestinationAddress"),
             new SM::MemberInfo("DestinationPorts", SValueStringList, "DestinationPort", "DestinationPort", static o => ((global::Stratus.Ec2.Model.PacketHeaderStatementRequest)o).DestinationPorts, static (o, v) => ((global::Stratus.Ec2.Model.PacketHeaderStatementRequest)o).DestinationPorts = (global::System.Collections.Generic.List<string>?)v, jsonName: "DestinationPort"),
             new SM::MemberInfo("DestinationPrefixLists", SValueStringList, "DestinationPrefixList", "DestinationPrefixList", static o => ((global::Stratus.Ec2.Model.PacketHeaderStatementRequest)o).DestinationPrefixLists, static (o, v) => ((global::Stratus.Ec2.Model.PacketHeaderStatementRequest)o).DestinationPrefixLists = (global::System.Collections.Generic.List<string>?)v, jsonName: "DestinationPrefixList"),
@@ -779,7 +2247,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SourceAddresses", SValueStringList, "SourceAddress", "SourceAddress", static o => ((global::Stratus.Ec2.Model.PacketHeaderStatementRequest)o).SourceAddresses, static (o, v) => ((global::Stratus.Ec2.Model.PacketHeaderStatementRequest)o).SourceAddresses = (global::System.Collections.Generic.List<string>?)v, jsonName: "SourceAddress"),
             new SM::MemberInfo("SourcePorts", SValueStringList, "SourcePort", "SourcePort", static o => ((global::Stratus.Ec2.Model.PacketHeaderStatementRequest)o).SourcePorts, static (o, v) => ((global::Stratus.Ec2.Model.PacketHeaderStatementRequest)o).SourcePorts = (global::System.Collections.Generic.List<string>?)v, jsonName: "SourcePort"),
             new SM::MemberInfo("SourcePrefixLists", SValueStringList, "SourcePrefixList", "SourcePrefixList", static o => ((global::Stratus.Ec2.Model.PacketHeaderStatementRequest)o).SourcePrefixLists, static (o, v) => ((global::Stratus.Ec2.Model.PacketHeaderStatementRequest)o).SourcePrefixLists = (global::System.Collections.Generic.List<string>?)v, jsonName: "SourcePrefixList"));
-        SPathComponent.InitStructure(static () => new global::Stratus.Ec2.Model.PathComponent(),
+
+    private static void WSPathComponent(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PathComponent(),
             new SM::MemberInfo("AclRule", SAnalysisAclRule, "AclRule", "aclRule", static o => ((global::Stratus.Ec2.Model.PathComponent)o).AclRule, static (o, v) => ((global::Stratus.Ec2.Model.PathComponent)o).AclRule = (global::Stratus.Ec2.Model.AnalysisAclRule?)v, jsonName: "aclRule"),
             new SM::MemberInfo("AdditionalDetails", SAdditionalDetailList, "AdditionalDetailSet", "additionalDetailSet", static o => ((global::Stratus.Ec2.Model.PathComponent)o).AdditionalDetails, static (o, v) => ((global::Stratus.Ec2.Model.PathComponent)o).AdditionalDetails = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.AdditionalDetail>?)v, jsonName: "additionalDetailSet"),
             new SM::MemberInfo("AttachedTo", SAnalysisComponent, "AttachedTo", "attachedTo", static o => ((global::Stratus.Ec2.Model.PathComponent)o).AttachedTo, static (o, v) => ((global::Stratus.Ec2.Model.PathComponent)o).AttachedTo = (global::Stratus.Ec2.Model.AnalysisComponent?)v, jsonName: "attachedTo"),
@@ -800,87 +2270,120 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("TransitGateway", SAnalysisComponent, "TransitGateway", "transitGateway", static o => ((global::Stratus.Ec2.Model.PathComponent)o).TransitGateway, static (o, v) => ((global::Stratus.Ec2.Model.PathComponent)o).TransitGateway = (global::Stratus.Ec2.Model.AnalysisComponent?)v, jsonName: "transitGateway"),
             new SM::MemberInfo("TransitGatewayRouteTableRoute", STransitGatewayRouteTableRoute, "TransitGatewayRouteTableRoute", "transitGatewayRouteTableRoute", static o => ((global::Stratus.Ec2.Model.PathComponent)o).TransitGatewayRouteTableRoute, static (o, v) => ((global::Stratus.Ec2.Model.PathComponent)o).TransitGatewayRouteTableRoute = (global::Stratus.Ec2.Model.TransitGatewayRouteTableRoute?)v, jsonName: "transitGatewayRouteTableRoute"),
             new SM::MemberInfo("Vpc", SAnalysisComponent, "Vpc", "vpc", static o => ((global::Stratus.Ec2.Model.PathComponent)o).Vpc, static (o, v) => ((global::Stratus.Ec2.Model.PathComponent)o).Vpc = (global::Stratus.Ec2.Model.AnalysisComponent?)v, jsonName: "vpc"));
-        SPathComponentList.InitList(SPathComponent, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PathComponent>());
-        SPathFilter.InitStructure(static () => new global::Stratus.Ec2.Model.PathFilter(),
+
+    private static void WSPathFilter(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PathFilter(),
             new SM::MemberInfo("DestinationAddress", SIpAddress, "DestinationAddress", "destinationAddress", static o => ((global::Stratus.Ec2.Model.PathFilter)o).DestinationAddress, static (o, v) => ((global::Stratus.Ec2.Model.PathFilter)o).DestinationAddress = (string?)v, jsonName: "destinationAddress"),
             new SM::MemberInfo("DestinationPortRange", SFilterPortRange, "DestinationPortRange", "destinationPortRange", static o => ((global::Stratus.Ec2.Model.PathFilter)o).DestinationPortRange, static (o, v) => ((global::Stratus.Ec2.Model.PathFilter)o).DestinationPortRange = (global::Stratus.Ec2.Model.FilterPortRange?)v, jsonName: "destinationPortRange"),
             new SM::MemberInfo("SourceAddress", SIpAddress, "SourceAddress", "sourceAddress", static o => ((global::Stratus.Ec2.Model.PathFilter)o).SourceAddress, static (o, v) => ((global::Stratus.Ec2.Model.PathFilter)o).SourceAddress = (string?)v, jsonName: "sourceAddress"),
             new SM::MemberInfo("SourcePortRange", SFilterPortRange, "SourcePortRange", "sourcePortRange", static o => ((global::Stratus.Ec2.Model.PathFilter)o).SourcePortRange, static (o, v) => ((global::Stratus.Ec2.Model.PathFilter)o).SourcePortRange = (global::Stratus.Ec2.Model.FilterPortRange?)v, jsonName: "sourcePortRange"));
-        SPathRequestFilter.InitStructure(static () => new global::Stratus.Ec2.Model.PathRequestFilter(),
+
+    private static void WSPathRequestFilter(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PathRequestFilter(),
             new SM::MemberInfo("DestinationAddress", SIpAddress, "DestinationAddress", "DestinationAddress", static o => ((global::Stratus.Ec2.Model.PathRequestFilter)o).DestinationAddress, static (o, v) => ((global::Stratus.Ec2.Model.PathRequestFilter)o).DestinationAddress = (string?)v),
             new SM::MemberInfo("DestinationPortRange", SRequestFilterPortRange, "DestinationPortRange", "DestinationPortRange", static o => ((global::Stratus.Ec2.Model.PathRequestFilter)o).DestinationPortRange, static (o, v) => ((global::Stratus.Ec2.Model.PathRequestFilter)o).DestinationPortRange = (global::Stratus.Ec2.Model.RequestFilterPortRange?)v),
             new SM::MemberInfo("SourceAddress", SIpAddress, "SourceAddress", "SourceAddress", static o => ((global::Stratus.Ec2.Model.PathRequestFilter)o).SourceAddress, static (o, v) => ((global::Stratus.Ec2.Model.PathRequestFilter)o).SourceAddress = (string?)v),
             new SM::MemberInfo("SourcePortRange", SRequestFilterPortRange, "SourcePortRange", "SourcePortRange", static o => ((global::Stratus.Ec2.Model.PathRequestFilter)o).SourcePortRange, static (o, v) => ((global::Stratus.Ec2.Model.PathRequestFilter)o).SourcePortRange = (global::Stratus.Ec2.Model.RequestFilterPortRange?)v));
-        SPathStatement.InitStructure(static () => new global::Stratus.Ec2.Model.PathStatement(),
+
+    private static void WSPathStatement(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PathStatement(),
             new SM::MemberInfo("PacketHeaderStatement", SPacketHeaderStatement, "PacketHeaderStatement", "packetHeaderStatement", static o => ((global::Stratus.Ec2.Model.PathStatement)o).PacketHeaderStatement, static (o, v) => ((global::Stratus.Ec2.Model.PathStatement)o).PacketHeaderStatement = (global::Stratus.Ec2.Model.PacketHeaderStatement?)v, jsonName: "packetHeaderStatement"),
             new SM::MemberInfo("ResourceStatement", SResourceStatement, "ResourceStatement", "resourceStatement", static o => ((global::Stratus.Ec2.Model.PathStatement)o).ResourceStatement, static (o, v) => ((global::Stratus.Ec2.Model.PathStatement)o).ResourceStatement = (global::Stratus.Ec2.Model.ResourceStatement?)v, jsonName: "resourceStatement"));
-        SPathStatementRequest.InitStructure(static () => new global::Stratus.Ec2.Model.PathStatementRequest(),
+
+    private static void WSPathStatementRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PathStatementRequest(),
             new SM::MemberInfo("PacketHeaderStatement", SPacketHeaderStatementRequest, "PacketHeaderStatement", "PacketHeaderStatement", static o => ((global::Stratus.Ec2.Model.PathStatementRequest)o).PacketHeaderStatement, static (o, v) => ((global::Stratus.Ec2.Model.PathStatementRequest)o).PacketHeaderStatement = (global::Stratus.Ec2.Model.PacketHeaderStatementRequest?)v),
             new SM::MemberInfo("ResourceStatement", SResourceStatementRequest, "ResourceStatement", "ResourceStatement", static o => ((global::Stratus.Ec2.Model.PathStatementRequest)o).ResourceStatement, static (o, v) => ((global::Stratus.Ec2.Model.PathStatementRequest)o).ResourceStatement = (global::Stratus.Ec2.Model.ResourceStatementRequest?)v));
-        SPciId.InitStructure(static () => new global::Stratus.Ec2.Model.PciId(),
+
+    private static void WSPciId(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PciId(),
             new SM::MemberInfo("DeviceId", SString, "DeviceId", "DeviceId", static o => ((global::Stratus.Ec2.Model.PciId)o).DeviceId, static (o, v) => ((global::Stratus.Ec2.Model.PciId)o).DeviceId = (string?)v),
             new SM::MemberInfo("SubsystemId", SString, "SubsystemId", "SubsystemId", static o => ((global::Stratus.Ec2.Model.PciId)o).SubsystemId, static (o, v) => ((global::Stratus.Ec2.Model.PciId)o).SubsystemId = (string?)v),
             new SM::MemberInfo("SubsystemVendorId", SString, "SubsystemVendorId", "SubsystemVendorId", static o => ((global::Stratus.Ec2.Model.PciId)o).SubsystemVendorId, static (o, v) => ((global::Stratus.Ec2.Model.PciId)o).SubsystemVendorId = (string?)v),
             new SM::MemberInfo("VendorId", SString, "VendorId", "VendorId", static o => ((global::Stratus.Ec2.Model.PciId)o).VendorId, static (o, v) => ((global::Stratus.Ec2.Model.PciId)o).VendorId = (string?)v));
-        SPeeringAttachmentStatus.InitStructure(static () => new global::Stratus.Ec2.Model.PeeringAttachmentStatus(),
+
+    private static void WSPeeringAttachmentStatus(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PeeringAttachmentStatus(),
             new SM::MemberInfo("Code", SString, "Code", "code", static o => ((global::Stratus.Ec2.Model.PeeringAttachmentStatus)o).Code, static (o, v) => ((global::Stratus.Ec2.Model.PeeringAttachmentStatus)o).Code = (string?)v, jsonName: "code"),
             new SM::MemberInfo("Message", SString, "Message", "message", static o => ((global::Stratus.Ec2.Model.PeeringAttachmentStatus)o).Message, static (o, v) => ((global::Stratus.Ec2.Model.PeeringAttachmentStatus)o).Message = (string?)v, jsonName: "message"));
-        SPeeringConnectionOptions.InitStructure(static () => new global::Stratus.Ec2.Model.PeeringConnectionOptions(),
+
+    private static void WSPeeringConnectionOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PeeringConnectionOptions(),
             new SM::MemberInfo("AllowDnsResolutionFromRemoteVpc", SBoolean, "AllowDnsResolutionFromRemoteVpc", "allowDnsResolutionFromRemoteVpc", static o => ((global::Stratus.Ec2.Model.PeeringConnectionOptions)o).AllowDnsResolutionFromRemoteVpc, static (o, v) => ((global::Stratus.Ec2.Model.PeeringConnectionOptions)o).AllowDnsResolutionFromRemoteVpc = (bool?)v, jsonName: "allowDnsResolutionFromRemoteVpc", getBoolean: static o => ((global::Stratus.Ec2.Model.PeeringConnectionOptions)o).AllowDnsResolutionFromRemoteVpc),
             new SM::MemberInfo("AllowEgressFromLocalClassicLinkToRemoteVpc", SBoolean, "AllowEgressFromLocalClassicLinkToRemoteVpc", "allowEgressFromLocalClassicLinkToRemoteVpc", static o => ((global::Stratus.Ec2.Model.PeeringConnectionOptions)o).AllowEgressFromLocalClassicLinkToRemoteVpc, static (o, v) => ((global::Stratus.Ec2.Model.PeeringConnectionOptions)o).AllowEgressFromLocalClassicLinkToRemoteVpc = (bool?)v, jsonName: "allowEgressFromLocalClassicLinkToRemoteVpc", getBoolean: static o => ((global::Stratus.Ec2.Model.PeeringConnectionOptions)o).AllowEgressFromLocalClassicLinkToRemoteVpc),
             new SM::MemberInfo("AllowEgressFromLocalVpcToRemoteClassicLink", SBoolean, "AllowEgressFromLocalVpcToRemoteClassicLink", "allowEgressFromLocalVpcToRemoteClassicLink", static o => ((global::Stratus.Ec2.Model.PeeringConnectionOptions)o).AllowEgressFromLocalVpcToRemoteClassicLink, static (o, v) => ((global::Stratus.Ec2.Model.PeeringConnectionOptions)o).AllowEgressFromLocalVpcToRemoteClassicLink = (bool?)v, jsonName: "allowEgressFromLocalVpcToRemoteClassicLink", getBoolean: static o => ((global::Stratus.Ec2.Model.PeeringConnectionOptions)o).AllowEgressFromLocalVpcToRemoteClassicLink));
-        SPeeringConnectionOptionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.PeeringConnectionOptionsRequest(),
+
+    private static void WSPeeringConnectionOptionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PeeringConnectionOptionsRequest(),
             new SM::MemberInfo("AllowDnsResolutionFromRemoteVpc", SBoolean, "AllowDnsResolutionFromRemoteVpc", "AllowDnsResolutionFromRemoteVpc", static o => ((global::Stratus.Ec2.Model.PeeringConnectionOptionsRequest)o).AllowDnsResolutionFromRemoteVpc, static (o, v) => ((global::Stratus.Ec2.Model.PeeringConnectionOptionsRequest)o).AllowDnsResolutionFromRemoteVpc = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.PeeringConnectionOptionsRequest)o).AllowDnsResolutionFromRemoteVpc),
             new SM::MemberInfo("AllowEgressFromLocalClassicLinkToRemoteVpc", SBoolean, "AllowEgressFromLocalClassicLinkToRemoteVpc", "AllowEgressFromLocalClassicLinkToRemoteVpc", static o => ((global::Stratus.Ec2.Model.PeeringConnectionOptionsRequest)o).AllowEgressFromLocalClassicLinkToRemoteVpc, static (o, v) => ((global::Stratus.Ec2.Model.PeeringConnectionOptionsRequest)o).AllowEgressFromLocalClassicLinkToRemoteVpc = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.PeeringConnectionOptionsRequest)o).AllowEgressFromLocalClassicLinkToRemoteVpc),
             new SM::MemberInfo("AllowEgressFromLocalVpcToRemoteClassicLink", SBoolean, "AllowEgressFromLocalVpcToRemoteClassicLink", "AllowEgressFromLocalVpcToRemoteClassicLink", static o => ((global::Stratus.Ec2.Model.PeeringConnectionOptionsRequest)o).AllowEgressFromLocalVpcToRemoteClassicLink, static (o, v) => ((global::Stratus.Ec2.Model.PeeringConnectionOptionsRequest)o).AllowEgressFromLocalVpcToRemoteClassicLink = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.PeeringConnectionOptionsRequest)o).AllowEgressFromLocalVpcToRemoteClassicLink));
-        SPeeringTgwInfo.InitStructure(static () => new global::Stratus.Ec2.Model.PeeringTgwInfo(),
+
+    private static void WSPeeringTgwInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PeeringTgwInfo(),
             new SM::MemberInfo("CoreNetworkId", SString, "CoreNetworkId", "coreNetworkId", static o => ((global::Stratus.Ec2.Model.PeeringTgwInfo)o).CoreNetworkId, static (o, v) => ((global::Stratus.Ec2.Model.PeeringTgwInfo)o).CoreNetworkId = (string?)v, jsonName: "coreNetworkId"),
             new SM::MemberInfo("OwnerId", SString, "OwnerId", "ownerId", static o => ((global::Stratus.Ec2.Model.PeeringTgwInfo)o).OwnerId, static (o, v) => ((global::Stratus.Ec2.Model.PeeringTgwInfo)o).OwnerId = (string?)v, jsonName: "ownerId"),
             new SM::MemberInfo("Region", SString, "Region", "region", static o => ((global::Stratus.Ec2.Model.PeeringTgwInfo)o).Region, static (o, v) => ((global::Stratus.Ec2.Model.PeeringTgwInfo)o).Region = (string?)v, jsonName: "region"),
             new SM::MemberInfo("TransitGatewayId", SString, "TransitGatewayId", "transitGatewayId", static o => ((global::Stratus.Ec2.Model.PeeringTgwInfo)o).TransitGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.PeeringTgwInfo)o).TransitGatewayId = (string?)v, jsonName: "transitGatewayId"));
-        SPerformanceFactorReference.InitStructure(static () => new global::Stratus.Ec2.Model.PerformanceFactorReference(),
+
+    private static void WSPerformanceFactorReference(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PerformanceFactorReference(),
             new SM::MemberInfo("InstanceFamily", SString, "InstanceFamily", "instanceFamily", static o => ((global::Stratus.Ec2.Model.PerformanceFactorReference)o).InstanceFamily, static (o, v) => ((global::Stratus.Ec2.Model.PerformanceFactorReference)o).InstanceFamily = (string?)v, jsonName: "instanceFamily"));
-        SPerformanceFactorReferenceRequest.InitStructure(static () => new global::Stratus.Ec2.Model.PerformanceFactorReferenceRequest(),
+
+    private static void WSPerformanceFactorReferenceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PerformanceFactorReferenceRequest(),
             new SM::MemberInfo("InstanceFamily", SString, "InstanceFamily", "InstanceFamily", static o => ((global::Stratus.Ec2.Model.PerformanceFactorReferenceRequest)o).InstanceFamily, static (o, v) => ((global::Stratus.Ec2.Model.PerformanceFactorReferenceRequest)o).InstanceFamily = (string?)v));
-        SPerformanceFactorReferenceSet.InitList(SPerformanceFactorReference, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PerformanceFactorReference>());
-        SPerformanceFactorReferenceSetRequest.InitList(SPerformanceFactorReferenceRequest, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PerformanceFactorReferenceRequest>());
-        SPhase1DHGroupNumbersList.InitList(SPhase1DHGroupNumbersListValue, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Phase1DHGroupNumbersListValue>());
-        SPhase1DHGroupNumbersListValue.InitStructure(static () => new global::Stratus.Ec2.Model.Phase1DHGroupNumbersListValue(),
+
+    private static void WSPhase1DHGroupNumbersListValue(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Phase1DHGroupNumbersListValue(),
             new SM::MemberInfo("Value", SInteger, "Value", "value", static o => ((global::Stratus.Ec2.Model.Phase1DHGroupNumbersListValue)o).Value, static (o, v) => ((global::Stratus.Ec2.Model.Phase1DHGroupNumbersListValue)o).Value = (int?)v, jsonName: "value", getInt32: static o => ((global::Stratus.Ec2.Model.Phase1DHGroupNumbersListValue)o).Value));
-        SPhase1DHGroupNumbersRequestList.InitList(SPhase1DHGroupNumbersRequestListValue, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Phase1DHGroupNumbersRequestListValue>());
-        SPhase1DHGroupNumbersRequestListValue.InitStructure(static () => new global::Stratus.Ec2.Model.Phase1DHGroupNumbersRequestListValue(),
+
+    private static void WSPhase1DHGroupNumbersRequestListValue(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Phase1DHGroupNumbersRequestListValue(),
             new SM::MemberInfo("Value", SInteger, "Value", "Value", static o => ((global::Stratus.Ec2.Model.Phase1DHGroupNumbersRequestListValue)o).Value, static (o, v) => ((global::Stratus.Ec2.Model.Phase1DHGroupNumbersRequestListValue)o).Value = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.Phase1DHGroupNumbersRequestListValue)o).Value));
-        SPhase1EncryptionAlgorithmsList.InitList(SPhase1EncryptionAlgorithmsListValue, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Phase1EncryptionAlgorithmsListValue>());
-        SPhase1EncryptionAlgorithmsListValue.InitStructure(static () => new global::Stratus.Ec2.Model.Phase1EncryptionAlgorithmsListValue(),
+
+    private static void WSPhase1EncryptionAlgorithmsListValue(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Phase1EncryptionAlgorithmsListValue(),
             new SM::MemberInfo("Value", SString, "Value", "value", static o => ((global::Stratus.Ec2.Model.Phase1EncryptionAlgorithmsListValue)o).Value, static (o, v) => ((global::Stratus.Ec2.Model.Phase1EncryptionAlgorithmsListValue)o).Value = (string?)v, jsonName: "value"));
-        SPhase1EncryptionAlgorithmsRequestList.InitList(SPhase1EncryptionAlgorithmsRequestListValue, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Phase1EncryptionAlgorithmsRequestListValue>());
-        SPhase1EncryptionAlgorithmsRequestListValue.InitStructure(static () => new global::Stratus.Ec2.Model.Phase1EncryptionAlgorithmsRequestListValue(),
+
+    private static void WSPhase1EncryptionAlgorithmsRequestListValue(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Phase1EncryptionAlgorithmsRequestListValue(),
             new SM::MemberInfo("Value", SString, "Value", "Value", static o => ((global::Stratus.Ec2.Model.Phase1EncryptionAlgorithmsRequestListValue)o).Value, static (o, v) => ((global::Stratus.Ec2.Model.Phase1EncryptionAlgorithmsRequestListValue)o).Value = (string?)v));
-        SPhase1IntegrityAlgorithmsList.InitList(SPhase1IntegrityAlgorithmsListValue, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Phase1IntegrityAlgorithmsListValue>());
-        SPhase1IntegrityAlgorithmsListValue.InitStructure(static () => new global::Stratus.Ec2.Model.Phase1IntegrityAlgorithmsListValue(),
+
+    private static void WSPhase1IntegrityAlgorithmsListValue(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Phase1IntegrityAlgorithmsListValue(),
             new SM::MemberInfo("Value", SString, "Value", "value", static o => ((global::Stratus.Ec2.Model.Phase1IntegrityAlgorithmsListValue)o).Value, static (o, v) => ((global::Stratus.Ec2.Model.Phase1IntegrityAlgorithmsListValue)o).Value = (string?)v, jsonName: "value"));
-        SPhase1IntegrityAlgorithmsRequestList.InitList(SPhase1IntegrityAlgorithmsRequestListValue, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Phase1IntegrityAlgorithmsRequestListValue>());
-        SPhase1IntegrityAlgorithmsRequestListValue.InitStructure(static () => new global::Stratus.Ec2.Model.Phase1IntegrityAlgorithmsRequestListValue(),
+
+    private static void WSPhase1IntegrityAlgorithmsRequestListValue(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Phase1IntegrityAlgorithmsRequestListValue(),
             new SM::MemberInfo("Value", SString, "Value", "Value", static o => ((global::Stratus.Ec2.Model.Phase1IntegrityAlgorithmsRequestListValue)o).Value, static (o, v) => ((global::Stratus.Ec2.Model.Phase1IntegrityAlgorithmsRequestListValue)o).Value = (string?)v));
-        SPhase2DHGroupNumbersList.InitList(SPhase2DHGroupNumbersListValue, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Phase2DHGroupNumbersListValue>());
-        SPhase2DHGroupNumbersListValue.InitStructure(static () => new global::Stratus.Ec2.Model.Phase2DHGroupNumbersListValue(),
+
+    private static void WSPhase2DHGroupNumbersListValue(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Phase2DHGroupNumbersListValue(),
             new SM::MemberInfo("Value", SInteger, "Value", "value", static o => ((global::Stratus.Ec2.Model.Phase2DHGroupNumbersListValue)o).Value, static (o, v) => ((global::Stratus.Ec2.Model.Phase2DHGroupNumbersListValue)o).Value = (int?)v, jsonName: "value", getInt32: static o => ((global::Stratus.Ec2.Model.Phase2DHGroupNumbersListValue)o).Value));
-        SPhase2DHGroupNumbersRequestList.InitList(SPhase2DHGroupNumbersRequestListValue, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Phase2DHGroupNumbersRequestListValue>());
-        SPhase2DHGroupNumbersRequestListValue.InitStructure(static () => new global::Stratus.Ec2.Model.Phase2DHGroupNumbersRequestListValue(),
+
+    private static void WSPhase2DHGroupNumbersRequestListValue(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Phase2DHGroupNumbersRequestListValue(),
             new SM::MemberInfo("Value", SInteger, "Value", "Value", static o => ((global::Stratus.Ec2.Model.Phase2DHGroupNumbersRequestListValue)o).Value, static (o, v) => ((global::Stratus.Ec2.Model.Phase2DHGroupNumbersRequestListValue)o).Value = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.Phase2DHGroupNumbersRequestListValue)o).Value));
-        SPhase2EncryptionAlgorithmsList.InitList(SPhase2EncryptionAlgorithmsListValue, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Phase2EncryptionAlgorithmsListValue>());
-        SPhase2EncryptionAlgorithmsListValue.InitStructure(static () => new global::Stratus.Ec2.Model.Phase2EncryptionAlgorithmsListValue(),
+
+    private static void WSPhase2EncryptionAlgorithmsListValue(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Phase2EncryptionAlgorithmsListValue(),
             new SM::MemberInfo("Value", SString, "Value", "value", static o => ((global::Stratus.Ec2.Model.Phase2EncryptionAlgorithmsListValue)o).Value, static (o, v) => ((global::Stratus.Ec2.Model.Phase2EncryptionAlgorithmsListValue)o).Value = (string?)v, jsonName: "value"));
-        SPhase2EncryptionAlgorithmsRequestList.InitList(SPhase2EncryptionAlgorithmsRequestListValue, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Phase2EncryptionAlgorithmsRequestListValue>());
-        SPhase2EncryptionAlgorithmsRequestListValue.InitStructure(static () => new global::Stratus.Ec2.Model.Phase2EncryptionAlgorithmsRequestListValue(),
+
+    private static void WSPhase2EncryptionAlgorithmsRequestListValue(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Phase2EncryptionAlgorithmsRequestListValue(),
             new SM::MemberInfo("Value", SString, "Value", "Value", static o => ((global::Stratus.Ec2.Model.Phase2EncryptionAlgorithmsRequestListValue)o).Value, static (o, v) => ((global::Stratus.Ec2.Model.Phase2EncryptionAlgorithmsRequestListValue)o).Value = (string?)v));
-        SPhase2IntegrityAlgorithmsList.InitList(SPhase2IntegrityAlgorithmsListValue, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Phase2IntegrityAlgorithmsListValue>());
-        SPhase2IntegrityAlgorithmsListValue.InitStructure(static () => new global::Stratus.Ec2.Model.Phase2IntegrityAlgorithmsListValue(),
+
+    private static void WSPhase2IntegrityAlgorithmsListValue(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Phase2IntegrityAlgorithmsListValue(),
             new SM::MemberInfo("Value", SString, "Value", "value", static o => ((global::Stratus.Ec2.Model.Phase2IntegrityAlgorithmsListValue)o).Value, static (o, v) => ((global::Stratus.Ec2.Model.Phase2IntegrityAlgorithmsListValue)o).Value = (string?)v, jsonName: "value"));
-        SPhase2IntegrityAlgorithmsRequestList.InitList(SPhase2IntegrityAlgorithmsRequestListValue, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Phase2IntegrityAlgorithmsRequestListValue>());
-        SPhase2IntegrityAlgorithmsRequestListValue.InitStructure(static () => new global::Stratus.Ec2.Model.Phase2IntegrityAlgorithmsRequestListValue(),
+
+    private static void WSPhase2IntegrityAlgorithmsRequestListValue(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Phase2IntegrityAlgorithmsRequestListValue(),
             new SM::MemberInfo("Value", SString, "Value", "Value", static o => ((global::Stratus.Ec2.Model.Phase2IntegrityAlgorithmsRequestListValue)o).Value, static (o, v) => ((global::Stratus.Ec2.Model.Phase2IntegrityAlgorithmsRequestListValue)o).Value = (string?)v));
-        SPlacement.InitStructure(static () => new global::Stratus.Ec2.Model.Placement(),
+
+    private static void WSPlacement(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Placement(),
             new SM::MemberInfo("Affinity", SString, "Affinity", "affinity", static o => ((global::Stratus.Ec2.Model.Placement)o).Affinity, static (o, v) => ((global::Stratus.Ec2.Model.Placement)o).Affinity = (string?)v, jsonName: "affinity"),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.Placement)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.Placement)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("AvailabilityZoneId", SAvailabilityZoneId, "AvailabilityZoneId", "availabilityZoneId", static o => ((global::Stratus.Ec2.Model.Placement)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.Placement)o).AvailabilityZoneId = (string?)v, jsonName: "availabilityZoneId"),
@@ -891,7 +2394,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("PartitionNumber", SInteger, "PartitionNumber", "partitionNumber", static o => ((global::Stratus.Ec2.Model.Placement)o).PartitionNumber, static (o, v) => ((global::Stratus.Ec2.Model.Placement)o).PartitionNumber = (int?)v, jsonName: "partitionNumber", getInt32: static o => ((global::Stratus.Ec2.Model.Placement)o).PartitionNumber),
             new SM::MemberInfo("SpreadDomain", SString, "SpreadDomain", "spreadDomain", static o => ((global::Stratus.Ec2.Model.Placement)o).SpreadDomain, static (o, v) => ((global::Stratus.Ec2.Model.Placement)o).SpreadDomain = (string?)v, jsonName: "spreadDomain"),
             new SM::MemberInfo("Tenancy", STenancy, "Tenancy", "tenancy", static o => ((global::Stratus.Ec2.Model.Placement)o).Tenancy, static (o, v) => ((global::Stratus.Ec2.Model.Placement)o).Tenancy = (string?)v, jsonName: "tenancy"));
-        SPlacementGroup.InitStructure(static () => new global::Stratus.Ec2.Model.PlacementGroup(),
+
+    private static void WSPlacementGroup(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PlacementGroup(),
             new SM::MemberInfo("GroupArn", SString, "GroupArn", "groupArn", static o => ((global::Stratus.Ec2.Model.PlacementGroup)o).GroupArn, static (o, v) => ((global::Stratus.Ec2.Model.PlacementGroup)o).GroupArn = (string?)v, jsonName: "groupArn"),
             new SM::MemberInfo("GroupId", SString, "GroupId", "groupId", static o => ((global::Stratus.Ec2.Model.PlacementGroup)o).GroupId, static (o, v) => ((global::Stratus.Ec2.Model.PlacementGroup)o).GroupId = (string?)v, jsonName: "groupId"),
             new SM::MemberInfo("GroupName", SString, "GroupName", "groupName", static o => ((global::Stratus.Ec2.Model.PlacementGroup)o).GroupName, static (o, v) => ((global::Stratus.Ec2.Model.PlacementGroup)o).GroupName = (string?)v, jsonName: "groupName"),
@@ -902,103 +2407,120 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("State", SPlacementGroupState, "State", "state", static o => ((global::Stratus.Ec2.Model.PlacementGroup)o).State, static (o, v) => ((global::Stratus.Ec2.Model.PlacementGroup)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("Strategy", SPlacementStrategy, "Strategy", "strategy", static o => ((global::Stratus.Ec2.Model.PlacementGroup)o).Strategy, static (o, v) => ((global::Stratus.Ec2.Model.PlacementGroup)o).Strategy = (string?)v, jsonName: "strategy"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.PlacementGroup)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.PlacementGroup)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SPlacementGroupIdStringList.InitList(SPlacementGroupId, "GroupId", static () => new global::System.Collections.Generic.List<string>());
-        SPlacementGroupInfo.InitStructure(static () => new global::Stratus.Ec2.Model.PlacementGroupInfo(),
+
+    private static void WSPlacementGroupInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PlacementGroupInfo(),
             new SM::MemberInfo("SupportedStrategies", SPlacementGroupStrategyList, "SupportedStrategies", "supportedStrategies", static o => ((global::Stratus.Ec2.Model.PlacementGroupInfo)o).SupportedStrategies, static (o, v) => ((global::Stratus.Ec2.Model.PlacementGroupInfo)o).SupportedStrategies = (global::System.Collections.Generic.List<string>?)v, jsonName: "supportedStrategies"));
-        SPlacementGroupList.InitList(SPlacementGroup, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PlacementGroup>());
-        SPlacementGroupStrategyList.InitList(SPlacementGroupStrategy, "item", static () => new global::System.Collections.Generic.List<string>());
-        SPlacementGroupStringList.InitList(SPlacementGroupName, "member", static () => new global::System.Collections.Generic.List<string>());
-        SPlacementResponse.InitStructure(static () => new global::Stratus.Ec2.Model.PlacementResponse(),
+
+    private static void WSPlacementResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PlacementResponse(),
             new SM::MemberInfo("GroupName", SPlacementGroupName, "GroupName", "groupName", static o => ((global::Stratus.Ec2.Model.PlacementResponse)o).GroupName, static (o, v) => ((global::Stratus.Ec2.Model.PlacementResponse)o).GroupName = (string?)v, jsonName: "groupName"));
-        SPoolCidrBlock.InitStructure(static () => new global::Stratus.Ec2.Model.PoolCidrBlock(),
+
+    private static void WSPoolCidrBlock(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PoolCidrBlock(),
             new SM::MemberInfo("Cidr", SString, "PoolCidrBlock", "poolCidrBlock", static o => ((global::Stratus.Ec2.Model.PoolCidrBlock)o).Cidr, static (o, v) => ((global::Stratus.Ec2.Model.PoolCidrBlock)o).Cidr = (string?)v, jsonName: "poolCidrBlock"));
-        SPoolCidrBlocksSet.InitList(SPoolCidrBlock, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PoolCidrBlock>());
-        SPortRange.InitStructure(static () => new global::Stratus.Ec2.Model.PortRange(),
+
+    private static void WSPortRange(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PortRange(),
             new SM::MemberInfo("From", SInteger, "From", "from", static o => ((global::Stratus.Ec2.Model.PortRange)o).From, static (o, v) => ((global::Stratus.Ec2.Model.PortRange)o).From = (int?)v, jsonName: "from", getInt32: static o => ((global::Stratus.Ec2.Model.PortRange)o).From),
             new SM::MemberInfo("To", SInteger, "To", "to", static o => ((global::Stratus.Ec2.Model.PortRange)o).To, static (o, v) => ((global::Stratus.Ec2.Model.PortRange)o).To = (int?)v, jsonName: "to", getInt32: static o => ((global::Stratus.Ec2.Model.PortRange)o).To));
-        SPortRangeList.InitList(SPortRange, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PortRange>());
-        SPrefixList.InitStructure(static () => new global::Stratus.Ec2.Model.PrefixList(),
+
+    private static void WSPrefixList(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PrefixList(),
             new SM::MemberInfo("Cidrs", SValueStringList, "CidrSet", "cidrSet", static o => ((global::Stratus.Ec2.Model.PrefixList)o).Cidrs, static (o, v) => ((global::Stratus.Ec2.Model.PrefixList)o).Cidrs = (global::System.Collections.Generic.List<string>?)v, jsonName: "cidrSet"),
             new SM::MemberInfo("PrefixListId", SString, "PrefixListId", "prefixListId", static o => ((global::Stratus.Ec2.Model.PrefixList)o).PrefixListId, static (o, v) => ((global::Stratus.Ec2.Model.PrefixList)o).PrefixListId = (string?)v, jsonName: "prefixListId"),
             new SM::MemberInfo("PrefixListName", SString, "PrefixListName", "prefixListName", static o => ((global::Stratus.Ec2.Model.PrefixList)o).PrefixListName, static (o, v) => ((global::Stratus.Ec2.Model.PrefixList)o).PrefixListName = (string?)v, jsonName: "prefixListName"));
-        SPrefixListAssociation.InitStructure(static () => new global::Stratus.Ec2.Model.PrefixListAssociation(),
+
+    private static void WSPrefixListAssociation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PrefixListAssociation(),
             new SM::MemberInfo("ResourceId", SString, "ResourceId", "resourceId", static o => ((global::Stratus.Ec2.Model.PrefixListAssociation)o).ResourceId, static (o, v) => ((global::Stratus.Ec2.Model.PrefixListAssociation)o).ResourceId = (string?)v, jsonName: "resourceId"),
             new SM::MemberInfo("ResourceOwner", SString, "ResourceOwner", "resourceOwner", static o => ((global::Stratus.Ec2.Model.PrefixListAssociation)o).ResourceOwner, static (o, v) => ((global::Stratus.Ec2.Model.PrefixListAssociation)o).ResourceOwner = (string?)v, jsonName: "resourceOwner"));
-        SPrefixListAssociationSet.InitList(SPrefixListAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PrefixListAssociation>());
-        SPrefixListEntry.InitStructure(static () => new global::Stratus.Ec2.Model.PrefixListEntry(),
+
+    private static void WSPrefixListEntry(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PrefixListEntry(),
             new SM::MemberInfo("Cidr", SString, "Cidr", "cidr", static o => ((global::Stratus.Ec2.Model.PrefixListEntry)o).Cidr, static (o, v) => ((global::Stratus.Ec2.Model.PrefixListEntry)o).Cidr = (string?)v, jsonName: "cidr"),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.PrefixListEntry)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.PrefixListEntry)o).Description = (string?)v, jsonName: "description"));
-        SPrefixListEntrySet.InitList(SPrefixListEntry, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PrefixListEntry>());
-        SPrefixListId.InitStructure(static () => new global::Stratus.Ec2.Model.PrefixListId(),
+
+    private static void WSPrefixListId(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PrefixListId(),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.PrefixListId)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.PrefixListId)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("PrefixListId", SString, "PrefixListId", "prefixListId", static o => ((global::Stratus.Ec2.Model.PrefixListId)o).PrefixListIdValue, static (o, v) => ((global::Stratus.Ec2.Model.PrefixListId)o).PrefixListIdValue = (string?)v, jsonName: "prefixListId"));
-        SPrefixListIdList.InitList(SPrefixListId, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PrefixListId>());
-        SPrefixListIdSet.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
-        SPrefixListResourceIdStringList.InitList(SPrefixListResourceId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SPrefixListSet.InitList(SPrefixList, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PrefixList>());
-        SPriceSchedule.InitStructure(static () => new global::Stratus.Ec2.Model.PriceSchedule(),
+
+    private static void WSPriceSchedule(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PriceSchedule(),
             new SM::MemberInfo("Active", SBoolean, "Active", "active", static o => ((global::Stratus.Ec2.Model.PriceSchedule)o).Active, static (o, v) => ((global::Stratus.Ec2.Model.PriceSchedule)o).Active = (bool?)v, jsonName: "active", getBoolean: static o => ((global::Stratus.Ec2.Model.PriceSchedule)o).Active),
             new SM::MemberInfo("CurrencyCode", SCurrencyCodeValues, "CurrencyCode", "currencyCode", static o => ((global::Stratus.Ec2.Model.PriceSchedule)o).CurrencyCode, static (o, v) => ((global::Stratus.Ec2.Model.PriceSchedule)o).CurrencyCode = (string?)v, jsonName: "currencyCode"),
             new SM::MemberInfo("Price", SDouble, "Price", "price", static o => ((global::Stratus.Ec2.Model.PriceSchedule)o).Price, static (o, v) => ((global::Stratus.Ec2.Model.PriceSchedule)o).Price = (double?)v, jsonName: "price", getDouble: static o => ((global::Stratus.Ec2.Model.PriceSchedule)o).Price),
             new SM::MemberInfo("Term", SLong, "Term", "term", static o => ((global::Stratus.Ec2.Model.PriceSchedule)o).Term, static (o, v) => ((global::Stratus.Ec2.Model.PriceSchedule)o).Term = (long?)v, jsonName: "term", getInt64: static o => ((global::Stratus.Ec2.Model.PriceSchedule)o).Term));
-        SPriceScheduleList.InitList(SPriceSchedule, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PriceSchedule>());
-        SPriceScheduleSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.PriceScheduleSpecification(),
+
+    private static void WSPriceScheduleSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PriceScheduleSpecification(),
             new SM::MemberInfo("CurrencyCode", SCurrencyCodeValues, "CurrencyCode", "currencyCode", static o => ((global::Stratus.Ec2.Model.PriceScheduleSpecification)o).CurrencyCode, static (o, v) => ((global::Stratus.Ec2.Model.PriceScheduleSpecification)o).CurrencyCode = (string?)v, jsonName: "currencyCode"),
             new SM::MemberInfo("Price", SDouble, "Price", "price", static o => ((global::Stratus.Ec2.Model.PriceScheduleSpecification)o).Price, static (o, v) => ((global::Stratus.Ec2.Model.PriceScheduleSpecification)o).Price = (double?)v, jsonName: "price", getDouble: static o => ((global::Stratus.Ec2.Model.PriceScheduleSpecification)o).Price),
             new SM::MemberInfo("Term", SLong, "Term", "term", static o => ((global::Stratus.Ec2.Model.PriceScheduleSpecification)o).Term, static (o, v) => ((global::Stratus.Ec2.Model.PriceScheduleSpecification)o).Term = (long?)v, jsonName: "term", getInt64: static o => ((global::Stratus.Ec2.Model.PriceScheduleSpecification)o).Term));
-        SPriceScheduleSpecificationList.InitList(SPriceScheduleSpecification, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PriceScheduleSpecification>());
-        SPricingDetail.InitStructure(static () => new global::Stratus.Ec2.Model.PricingDetail(),
+
+    private static void WSPricingDetail(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PricingDetail(),
             new SM::MemberInfo("Count", SInteger, "Count", "count", static o => ((global::Stratus.Ec2.Model.PricingDetail)o).Count, static (o, v) => ((global::Stratus.Ec2.Model.PricingDetail)o).Count = (int?)v, jsonName: "count", getInt32: static o => ((global::Stratus.Ec2.Model.PricingDetail)o).Count),
             new SM::MemberInfo("Price", SDouble, "Price", "price", static o => ((global::Stratus.Ec2.Model.PricingDetail)o).Price, static (o, v) => ((global::Stratus.Ec2.Model.PricingDetail)o).Price = (double?)v, jsonName: "price", getDouble: static o => ((global::Stratus.Ec2.Model.PricingDetail)o).Price));
-        SPricingDetailsList.InitList(SPricingDetail, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PricingDetail>());
-        SPrincipalIdFormat.InitStructure(static () => new global::Stratus.Ec2.Model.PrincipalIdFormat(),
+
+    private static void WSPrincipalIdFormat(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PrincipalIdFormat(),
             new SM::MemberInfo("Arn", SString, "Arn", "arn", static o => ((global::Stratus.Ec2.Model.PrincipalIdFormat)o).Arn, static (o, v) => ((global::Stratus.Ec2.Model.PrincipalIdFormat)o).Arn = (string?)v, jsonName: "arn"),
             new SM::MemberInfo("Statuses", SIdFormatList, "StatusSet", "statusSet", static o => ((global::Stratus.Ec2.Model.PrincipalIdFormat)o).Statuses, static (o, v) => ((global::Stratus.Ec2.Model.PrincipalIdFormat)o).Statuses = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IdFormat>?)v, jsonName: "statusSet"));
-        SPrincipalIdFormatList.InitList(SPrincipalIdFormat, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PrincipalIdFormat>());
-        SPrivateDnsDetails.InitStructure(static () => new global::Stratus.Ec2.Model.PrivateDnsDetails(),
+
+    private static void WSPrivateDnsDetails(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PrivateDnsDetails(),
             new SM::MemberInfo("PrivateDnsName", SString, "PrivateDnsName", "privateDnsName", static o => ((global::Stratus.Ec2.Model.PrivateDnsDetails)o).PrivateDnsName, static (o, v) => ((global::Stratus.Ec2.Model.PrivateDnsDetails)o).PrivateDnsName = (string?)v, jsonName: "privateDnsName"));
-        SPrivateDnsDetailsSet.InitList(SPrivateDnsDetails, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PrivateDnsDetails>());
-        SPrivateDnsNameConfiguration.InitStructure(static () => new global::Stratus.Ec2.Model.PrivateDnsNameConfiguration(),
+
+    private static void WSPrivateDnsNameConfiguration(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PrivateDnsNameConfiguration(),
             new SM::MemberInfo("Name", SString, "Name", "name", static o => ((global::Stratus.Ec2.Model.PrivateDnsNameConfiguration)o).Name, static (o, v) => ((global::Stratus.Ec2.Model.PrivateDnsNameConfiguration)o).Name = (string?)v, jsonName: "name"),
             new SM::MemberInfo("State", SDnsNameState, "State", "state", static o => ((global::Stratus.Ec2.Model.PrivateDnsNameConfiguration)o).State, static (o, v) => ((global::Stratus.Ec2.Model.PrivateDnsNameConfiguration)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("Type", SString, "Type", "type", static o => ((global::Stratus.Ec2.Model.PrivateDnsNameConfiguration)o).Type, static (o, v) => ((global::Stratus.Ec2.Model.PrivateDnsNameConfiguration)o).Type = (string?)v, jsonName: "type"),
             new SM::MemberInfo("Value", SString, "Value", "value", static o => ((global::Stratus.Ec2.Model.PrivateDnsNameConfiguration)o).Value, static (o, v) => ((global::Stratus.Ec2.Model.PrivateDnsNameConfiguration)o).Value = (string?)v, jsonName: "value"));
-        SPrivateDnsNameOptionsOnLaunch.InitStructure(static () => new global::Stratus.Ec2.Model.PrivateDnsNameOptionsOnLaunch(),
+
+    private static void WSPrivateDnsNameOptionsOnLaunch(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PrivateDnsNameOptionsOnLaunch(),
             new SM::MemberInfo("EnableResourceNameDnsAAAARecord", SBoolean, "EnableResourceNameDnsAAAARecord", "enableResourceNameDnsAAAARecord", static o => ((global::Stratus.Ec2.Model.PrivateDnsNameOptionsOnLaunch)o).EnableResourceNameDnsAAAARecord, static (o, v) => ((global::Stratus.Ec2.Model.PrivateDnsNameOptionsOnLaunch)o).EnableResourceNameDnsAAAARecord = (bool?)v, jsonName: "enableResourceNameDnsAAAARecord", getBoolean: static o => ((global::Stratus.Ec2.Model.PrivateDnsNameOptionsOnLaunch)o).EnableResourceNameDnsAAAARecord),
             new SM::MemberInfo("EnableResourceNameDnsARecord", SBoolean, "EnableResourceNameDnsARecord", "enableResourceNameDnsARecord", static o => ((global::Stratus.Ec2.Model.PrivateDnsNameOptionsOnLaunch)o).EnableResourceNameDnsARecord, static (o, v) => ((global::Stratus.Ec2.Model.PrivateDnsNameOptionsOnLaunch)o).EnableResourceNameDnsARecord = (bool?)v, jsonName: "enableResourceNameDnsARecord", getBoolean: static o => ((global::Stratus.Ec2.Model.PrivateDnsNameOptionsOnLaunch)o).EnableResourceNameDnsARecord),
             new SM::MemberInfo("HostnameType", SHostnameType, "HostnameType", "hostnameType", static o => ((global::Stratus.Ec2.Model.PrivateDnsNameOptionsOnLaunch)o).HostnameType, static (o, v) => ((global::Stratus.Ec2.Model.PrivateDnsNameOptionsOnLaunch)o).HostnameType = (string?)v, jsonName: "hostnameType"));
-        SPrivateDnsNameOptionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.PrivateDnsNameOptionsRequest(),
+
+    private static void WSPrivateDnsNameOptionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PrivateDnsNameOptionsRequest(),
             new SM::MemberInfo("EnableResourceNameDnsAAAARecord", SBoolean, "EnableResourceNameDnsAAAARecord", "EnableResourceNameDnsAAAARecord", static o => ((global::Stratus.Ec2.Model.PrivateDnsNameOptionsRequest)o).EnableResourceNameDnsAAAARecord, static (o, v) => ((global::Stratus.Ec2.Model.PrivateDnsNameOptionsRequest)o).EnableResourceNameDnsAAAARecord = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.PrivateDnsNameOptionsRequest)o).EnableResourceNameDnsAAAARecord),
             new SM::MemberInfo("EnableResourceNameDnsARecord", SBoolean, "EnableResourceNameDnsARecord", "EnableResourceNameDnsARecord", static o => ((global::Stratus.Ec2.Model.PrivateDnsNameOptionsRequest)o).EnableResourceNameDnsARecord, static (o, v) => ((global::Stratus.Ec2.Model.PrivateDnsNameOptionsRequest)o).EnableResourceNameDnsARecord = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.PrivateDnsNameOptionsRequest)o).EnableResourceNameDnsARecord),
             new SM::MemberInfo("HostnameType", SHostnameType, "HostnameType", "HostnameType", static o => ((global::Stratus.Ec2.Model.PrivateDnsNameOptionsRequest)o).HostnameType, static (o, v) => ((global::Stratus.Ec2.Model.PrivateDnsNameOptionsRequest)o).HostnameType = (string?)v));
-        SPrivateDnsNameOptionsResponse.InitStructure(static () => new global::Stratus.Ec2.Model.PrivateDnsNameOptionsResponse(),
+
+    private static void WSPrivateDnsNameOptionsResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PrivateDnsNameOptionsResponse(),
             new SM::MemberInfo("EnableResourceNameDnsAAAARecord", SBoolean, "EnableResourceNameDnsAAAARecord", "enableResourceNameDnsAAAARecord", static o => ((global::Stratus.Ec2.Model.PrivateDnsNameOptionsResponse)o).EnableResourceNameDnsAAAARecord, static (o, v) => ((global::Stratus.Ec2.Model.PrivateDnsNameOptionsResponse)o).EnableResourceNameDnsAAAARecord = (bool?)v, jsonName: "enableResourceNameDnsAAAARecord", getBoolean: static o => ((global::Stratus.Ec2.Model.PrivateDnsNameOptionsResponse)o).EnableResourceNameDnsAAAARecord),
             new SM::MemberInfo("EnableResourceNameDnsARecord", SBoolean, "EnableResourceNameDnsARecord", "enableResourceNameDnsARecord", static o => ((global::Stratus.Ec2.Model.PrivateDnsNameOptionsResponse)o).EnableResourceNameDnsARecord, static (o, v) => ((global::Stratus.Ec2.Model.PrivateDnsNameOptionsResponse)o).EnableResourceNameDnsARecord = (bool?)v, jsonName: "enableResourceNameDnsARecord", getBoolean: static o => ((global::Stratus.Ec2.Model.PrivateDnsNameOptionsResponse)o).EnableResourceNameDnsARecord),
             new SM::MemberInfo("HostnameType", SHostnameType, "HostnameType", "hostnameType", static o => ((global::Stratus.Ec2.Model.PrivateDnsNameOptionsResponse)o).HostnameType, static (o, v) => ((global::Stratus.Ec2.Model.PrivateDnsNameOptionsResponse)o).HostnameType = (string?)v, jsonName: "hostnameType"));
-        SPrivateDnsSpecifiedDomainSet.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
-        SPrivateIpAddressConfigSet.InitList(SScheduledInstancesPrivateIpAddressConfig, "PrivateIpAddressConfigSet", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ScheduledInstancesPrivateIpAddressConfig>());
-        SPrivateIpAddressSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.PrivateIpAddressSpecification(),
+
+    private static void WSPrivateIpAddressSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PrivateIpAddressSpecification(),
             new SM::MemberInfo("Primary", SBoolean, "Primary", "primary", static o => ((global::Stratus.Ec2.Model.PrivateIpAddressSpecification)o).Primary, static (o, v) => ((global::Stratus.Ec2.Model.PrivateIpAddressSpecification)o).Primary = (bool?)v, jsonName: "primary", getBoolean: static o => ((global::Stratus.Ec2.Model.PrivateIpAddressSpecification)o).Primary),
             new SM::MemberInfo("PrivateIpAddress", SString, "PrivateIpAddress", "privateIpAddress", static o => ((global::Stratus.Ec2.Model.PrivateIpAddressSpecification)o).PrivateIpAddress, static (o, v) => ((global::Stratus.Ec2.Model.PrivateIpAddressSpecification)o).PrivateIpAddress = (string?)v, jsonName: "privateIpAddress"));
-        SPrivateIpAddressSpecificationList.InitList(SPrivateIpAddressSpecification, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PrivateIpAddressSpecification>());
-        SPrivateIpAddressStringList.InitList(SString, "PrivateIpAddress", static () => new global::System.Collections.Generic.List<string>());
-        SProcessorInfo.InitStructure(static () => new global::Stratus.Ec2.Model.ProcessorInfo(),
+
+    private static void WSProcessorInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ProcessorInfo(),
             new SM::MemberInfo("Manufacturer", SCpuManufacturerName, "Manufacturer", "manufacturer", static o => ((global::Stratus.Ec2.Model.ProcessorInfo)o).Manufacturer, static (o, v) => ((global::Stratus.Ec2.Model.ProcessorInfo)o).Manufacturer = (string?)v, jsonName: "manufacturer"),
             new SM::MemberInfo("SupportedArchitectures", SArchitectureTypeList, "SupportedArchitectures", "supportedArchitectures", static o => ((global::Stratus.Ec2.Model.ProcessorInfo)o).SupportedArchitectures, static (o, v) => ((global::Stratus.Ec2.Model.ProcessorInfo)o).SupportedArchitectures = (global::System.Collections.Generic.List<string>?)v, jsonName: "supportedArchitectures"),
             new SM::MemberInfo("SupportedFeatures", SSupportedAdditionalProcessorFeatureList, "SupportedFeatures", "supportedFeatures", static o => ((global::Stratus.Ec2.Model.ProcessorInfo)o).SupportedFeatures, static (o, v) => ((global::Stratus.Ec2.Model.ProcessorInfo)o).SupportedFeatures = (global::System.Collections.Generic.List<string>?)v, jsonName: "supportedFeatures"),
             new SM::MemberInfo("SustainedClockSpeedInGhz", SProcessorSustainedClockSpeed, "SustainedClockSpeedInGhz", "sustainedClockSpeedInGhz", static o => ((global::Stratus.Ec2.Model.ProcessorInfo)o).SustainedClockSpeedInGhz, static (o, v) => ((global::Stratus.Ec2.Model.ProcessorInfo)o).SustainedClockSpeedInGhz = (double?)v, jsonName: "sustainedClockSpeedInGhz", getDouble: static o => ((global::Stratus.Ec2.Model.ProcessorInfo)o).SustainedClockSpeedInGhz));
-        SProductCode.InitStructure(static () => new global::Stratus.Ec2.Model.ProductCode(),
+
+    private static void WSProductCode(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ProductCode(),
             new SM::MemberInfo("ProductCodeId", SString, "ProductCode", "productCode", static o => ((global::Stratus.Ec2.Model.ProductCode)o).ProductCodeId, static (o, v) => ((global::Stratus.Ec2.Model.ProductCode)o).ProductCodeId = (string?)v, jsonName: "productCode"),
             new SM::MemberInfo("ProductCodeType", SProductCodeValues, "Type", "type", static o => ((global::Stratus.Ec2.Model.ProductCode)o).ProductCodeType, static (o, v) => ((global::Stratus.Ec2.Model.ProductCode)o).ProductCodeType = (string?)v, jsonName: "type"));
-        SProductCodeList.InitList(SProductCode, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ProductCode>());
-        SProductCodeStringList.InitList(SString, "ProductCode", static () => new global::System.Collections.Generic.List<string>());
-        SProductDescriptionList.InitList(SString, "member", static () => new global::System.Collections.Generic.List<string>());
-        SPropagatingVgw.InitStructure(static () => new global::Stratus.Ec2.Model.PropagatingVgw(),
+
+    private static void WSPropagatingVgw(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PropagatingVgw(),
             new SM::MemberInfo("GatewayId", SString, "GatewayId", "gatewayId", static o => ((global::Stratus.Ec2.Model.PropagatingVgw)o).GatewayId, static (o, v) => ((global::Stratus.Ec2.Model.PropagatingVgw)o).GatewayId = (string?)v, jsonName: "gatewayId"));
-        SPropagatingVgwList.InitList(SPropagatingVgw, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PropagatingVgw>());
-        SProtocolIntList.InitList(SProtocolInt, "item", static () => new global::System.Collections.Generic.List<int>());
-        SProtocolList.InitList(SProtocol, "item", static () => new global::System.Collections.Generic.List<string>());
-        SProvisionByoipCidrRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ProvisionByoipCidrRequest(),
+
+    private static void WSProvisionByoipCidrRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ProvisionByoipCidrRequest(),
             new SM::MemberInfo("Cidr", SString, "Cidr", "Cidr", static o => ((global::Stratus.Ec2.Model.ProvisionByoipCidrRequest)o).Cidr, static (o, v) => ((global::Stratus.Ec2.Model.ProvisionByoipCidrRequest)o).Cidr = (string?)v, required: true),
             new SM::MemberInfo("CidrAuthorizationContext", SCidrAuthorizationContext, "CidrAuthorizationContext", "CidrAuthorizationContext", static o => ((global::Stratus.Ec2.Model.ProvisionByoipCidrRequest)o).CidrAuthorizationContext, static (o, v) => ((global::Stratus.Ec2.Model.ProvisionByoipCidrRequest)o).CidrAuthorizationContext = (global::Stratus.Ec2.Model.CidrAuthorizationContext?)v),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.ProvisionByoipCidrRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.ProvisionByoipCidrRequest)o).Description = (string?)v),
@@ -1007,16 +2529,24 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("NetworkBorderGroup", SString, "NetworkBorderGroup", "NetworkBorderGroup", static o => ((global::Stratus.Ec2.Model.ProvisionByoipCidrRequest)o).NetworkBorderGroup, static (o, v) => ((global::Stratus.Ec2.Model.ProvisionByoipCidrRequest)o).NetworkBorderGroup = (string?)v),
             new SM::MemberInfo("PoolTagSpecifications", STagSpecificationList, "PoolTagSpecification", "PoolTagSpecification", static o => ((global::Stratus.Ec2.Model.ProvisionByoipCidrRequest)o).PoolTagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.ProvisionByoipCidrRequest)o).PoolTagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "PoolTagSpecification"),
             new SM::MemberInfo("PubliclyAdvertisable", SBoolean, "PubliclyAdvertisable", "PubliclyAdvertisable", static o => ((global::Stratus.Ec2.Model.ProvisionByoipCidrRequest)o).PubliclyAdvertisable, static (o, v) => ((global::Stratus.Ec2.Model.ProvisionByoipCidrRequest)o).PubliclyAdvertisable = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ProvisionByoipCidrRequest)o).PubliclyAdvertisable));
-        SProvisionByoipCidrResult.InitStructure(static () => new global::Stratus.Ec2.Model.ProvisionByoipCidrResult(),
+
+    private static void WSProvisionByoipCidrResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ProvisionByoipCidrResult(),
             new SM::MemberInfo("ByoipCidr", SByoipCidr, "ByoipCidr", "byoipCidr", static o => ((global::Stratus.Ec2.Model.ProvisionByoipCidrResult)o).ByoipCidr, static (o, v) => ((global::Stratus.Ec2.Model.ProvisionByoipCidrResult)o).ByoipCidr = (global::Stratus.Ec2.Model.ByoipCidr?)v, jsonName: "byoipCidr"));
-        SProvisionIpamByoasnRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ProvisionIpamByoasnRequest(),
+
+    private static void WSProvisionIpamByoasnRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ProvisionIpamByoasnRequest(),
             new SM::MemberInfo("Asn", SString, "Asn", "Asn", static o => ((global::Stratus.Ec2.Model.ProvisionIpamByoasnRequest)o).Asn, static (o, v) => ((global::Stratus.Ec2.Model.ProvisionIpamByoasnRequest)o).Asn = (string?)v, required: true),
             new SM::MemberInfo("AsnAuthorizationContext", SAsnAuthorizationContext, "AsnAuthorizationContext", "AsnAuthorizationContext", static o => ((global::Stratus.Ec2.Model.ProvisionIpamByoasnRequest)o).AsnAuthorizationContext, static (o, v) => ((global::Stratus.Ec2.Model.ProvisionIpamByoasnRequest)o).AsnAuthorizationContext = (global::Stratus.Ec2.Model.AsnAuthorizationContext?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ProvisionIpamByoasnRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ProvisionIpamByoasnRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ProvisionIpamByoasnRequest)o).DryRun),
             new SM::MemberInfo("IpamId", SIpamId, "IpamId", "IpamId", static o => ((global::Stratus.Ec2.Model.ProvisionIpamByoasnRequest)o).IpamId, static (o, v) => ((global::Stratus.Ec2.Model.ProvisionIpamByoasnRequest)o).IpamId = (string?)v, required: true));
-        SProvisionIpamByoasnResult.InitStructure(static () => new global::Stratus.Ec2.Model.ProvisionIpamByoasnResult(),
+
+    private static void WSProvisionIpamByoasnResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ProvisionIpamByoasnResult(),
             new SM::MemberInfo("Byoasn", SByoasn, "Byoasn", "byoasn", static o => ((global::Stratus.Ec2.Model.ProvisionIpamByoasnResult)o).Byoasn, static (o, v) => ((global::Stratus.Ec2.Model.ProvisionIpamByoasnResult)o).Byoasn = (global::Stratus.Ec2.Model.Byoasn?)v, jsonName: "byoasn"));
-        SProvisionIpamPoolCidrRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ProvisionIpamPoolCidrRequest(),
+
+    private static void WSProvisionIpamPoolCidrRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ProvisionIpamPoolCidrRequest(),
             new SM::MemberInfo("Cidr", SString, "Cidr", "Cidr", static o => ((global::Stratus.Ec2.Model.ProvisionIpamPoolCidrRequest)o).Cidr, static (o, v) => ((global::Stratus.Ec2.Model.ProvisionIpamPoolCidrRequest)o).Cidr = (string?)v),
             new SM::MemberInfo("CidrAuthorizationContext", SIpamCidrAuthorizationContext, "CidrAuthorizationContext", "CidrAuthorizationContext", static o => ((global::Stratus.Ec2.Model.ProvisionIpamPoolCidrRequest)o).CidrAuthorizationContext, static (o, v) => ((global::Stratus.Ec2.Model.ProvisionIpamPoolCidrRequest)o).CidrAuthorizationContext = (global::Stratus.Ec2.Model.IpamCidrAuthorizationContext?)v),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.ProvisionIpamPoolCidrRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.ProvisionIpamPoolCidrRequest)o).ClientToken = (string?)v, idempotencyToken: true),
@@ -1025,34 +2555,47 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("IpamPoolId", SIpamPoolId, "IpamPoolId", "IpamPoolId", static o => ((global::Stratus.Ec2.Model.ProvisionIpamPoolCidrRequest)o).IpamPoolId, static (o, v) => ((global::Stratus.Ec2.Model.ProvisionIpamPoolCidrRequest)o).IpamPoolId = (string?)v, required: true),
             new SM::MemberInfo("NetmaskLength", SInteger, "NetmaskLength", "NetmaskLength", static o => ((global::Stratus.Ec2.Model.ProvisionIpamPoolCidrRequest)o).NetmaskLength, static (o, v) => ((global::Stratus.Ec2.Model.ProvisionIpamPoolCidrRequest)o).NetmaskLength = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.ProvisionIpamPoolCidrRequest)o).NetmaskLength),
             new SM::MemberInfo("VerificationMethod", SVerificationMethod, "VerificationMethod", "VerificationMethod", static o => ((global::Stratus.Ec2.Model.ProvisionIpamPoolCidrRequest)o).VerificationMethod, static (o, v) => ((global::Stratus.Ec2.Model.ProvisionIpamPoolCidrRequest)o).VerificationMethod = (string?)v));
-        SProvisionIpamPoolCidrResult.InitStructure(static () => new global::Stratus.Ec2.Model.ProvisionIpamPoolCidrResult(),
+
+    private static void WSProvisionIpamPoolCidrResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ProvisionIpamPoolCidrResult(),
             new SM::MemberInfo("IpamPoolCidr", SIpamPoolCidr, "IpamPoolCidr", "ipamPoolCidr", static o => ((global::Stratus.Ec2.Model.ProvisionIpamPoolCidrResult)o).IpamPoolCidr, static (o, v) => ((global::Stratus.Ec2.Model.ProvisionIpamPoolCidrResult)o).IpamPoolCidr = (global::Stratus.Ec2.Model.IpamPoolCidr?)v, jsonName: "ipamPoolCidr"));
-        SProvisionPublicIpv4PoolCidrRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ProvisionPublicIpv4PoolCidrRequest(),
+
+    private static void WSProvisionPublicIpv4PoolCidrRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ProvisionPublicIpv4PoolCidrRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ProvisionPublicIpv4PoolCidrRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ProvisionPublicIpv4PoolCidrRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ProvisionPublicIpv4PoolCidrRequest)o).DryRun),
             new SM::MemberInfo("IpamPoolId", SIpamPoolId, "IpamPoolId", "IpamPoolId", static o => ((global::Stratus.Ec2.Model.ProvisionPublicIpv4PoolCidrRequest)o).IpamPoolId, static (o, v) => ((global::Stratus.Ec2.Model.ProvisionPublicIpv4PoolCidrRequest)o).IpamPoolId = (string?)v, required: true),
             new SM::MemberInfo("NetmaskLength", SInteger, "NetmaskLength", "NetmaskLength", static o => ((global::Stratus.Ec2.Model.ProvisionPublicIpv4PoolCidrRequest)o).NetmaskLength, static (o, v) => ((global::Stratus.Ec2.Model.ProvisionPublicIpv4PoolCidrRequest)o).NetmaskLength = (int?)v, required: true, getInt32: static o => ((global::Stratus.Ec2.Model.ProvisionPublicIpv4PoolCidrRequest)o).NetmaskLength),
             new SM::MemberInfo("NetworkBorderGroup", SString, "NetworkBorderGroup", "NetworkBorderGroup", static o => ((global::Stratus.Ec2.Model.ProvisionPublicIpv4PoolCidrRequest)o).NetworkBorderGroup, static (o, v) => ((global::Stratus.Ec2.Model.ProvisionPublicIpv4PoolCidrRequest)o).NetworkBorderGroup = (string?)v),
             new SM::MemberInfo("PoolId", SIpv4PoolEc2Id, "PoolId", "PoolId", static o => ((global::Stratus.Ec2.Model.ProvisionPublicIpv4PoolCidrRequest)o).PoolId, static (o, v) => ((global::Stratus.Ec2.Model.ProvisionPublicIpv4PoolCidrRequest)o).PoolId = (string?)v, required: true));
-        SProvisionPublicIpv4PoolCidrResult.InitStructure(static () => new global::Stratus.Ec2.Model.ProvisionPublicIpv4PoolCidrResult(),
+
+    private static void WSProvisionPublicIpv4PoolCidrResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ProvisionPublicIpv4PoolCidrResult(),
             new SM::MemberInfo("PoolAddressRange", SPublicIpv4PoolRange, "PoolAddressRange", "poolAddressRange", static o => ((global::Stratus.Ec2.Model.ProvisionPublicIpv4PoolCidrResult)o).PoolAddressRange, static (o, v) => ((global::Stratus.Ec2.Model.ProvisionPublicIpv4PoolCidrResult)o).PoolAddressRange = (global::Stratus.Ec2.Model.PublicIpv4PoolRange?)v, jsonName: "poolAddressRange"),
             new SM::MemberInfo("PoolId", SIpv4PoolEc2Id, "PoolId", "poolId", static o => ((global::Stratus.Ec2.Model.ProvisionPublicIpv4PoolCidrResult)o).PoolId, static (o, v) => ((global::Stratus.Ec2.Model.ProvisionPublicIpv4PoolCidrResult)o).PoolId = (string?)v, jsonName: "poolId"));
-        SProvisionedBandwidth.InitStructure(static () => new global::Stratus.Ec2.Model.ProvisionedBandwidth(),
+
+    private static void WSProvisionedBandwidth(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ProvisionedBandwidth(),
             new SM::MemberInfo("ProvisionTime", SDateTime, "ProvisionTime", "provisionTime", static o => ((global::Stratus.Ec2.Model.ProvisionedBandwidth)o).ProvisionTime, static (o, v) => ((global::Stratus.Ec2.Model.ProvisionedBandwidth)o).ProvisionTime = (global::System.DateTime?)v, jsonName: "provisionTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.ProvisionedBandwidth)o).ProvisionTime),
             new SM::MemberInfo("Provisioned", SString, "Provisioned", "provisioned", static o => ((global::Stratus.Ec2.Model.ProvisionedBandwidth)o).Provisioned, static (o, v) => ((global::Stratus.Ec2.Model.ProvisionedBandwidth)o).Provisioned = (string?)v, jsonName: "provisioned"),
             new SM::MemberInfo("RequestTime", SDateTime, "RequestTime", "requestTime", static o => ((global::Stratus.Ec2.Model.ProvisionedBandwidth)o).RequestTime, static (o, v) => ((global::Stratus.Ec2.Model.ProvisionedBandwidth)o).RequestTime = (global::System.DateTime?)v, jsonName: "requestTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.ProvisionedBandwidth)o).RequestTime),
             new SM::MemberInfo("Requested", SString, "Requested", "requested", static o => ((global::Stratus.Ec2.Model.ProvisionedBandwidth)o).Requested, static (o, v) => ((global::Stratus.Ec2.Model.ProvisionedBandwidth)o).Requested = (string?)v, jsonName: "requested"),
             new SM::MemberInfo("Status", SString, "Status", "status", static o => ((global::Stratus.Ec2.Model.ProvisionedBandwidth)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.ProvisionedBandwidth)o).Status = (string?)v, jsonName: "status"));
-        SPtrUpdateStatus.InitStructure(static () => new global::Stratus.Ec2.Model.PtrUpdateStatus(),
+
+    private static void WSPtrUpdateStatus(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PtrUpdateStatus(),
             new SM::MemberInfo("Reason", SString, "Reason", "reason", static o => ((global::Stratus.Ec2.Model.PtrUpdateStatus)o).Reason, static (o, v) => ((global::Stratus.Ec2.Model.PtrUpdateStatus)o).Reason = (string?)v, jsonName: "reason"),
             new SM::MemberInfo("Status", SString, "Status", "status", static o => ((global::Stratus.Ec2.Model.PtrUpdateStatus)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.PtrUpdateStatus)o).Status = (string?)v, jsonName: "status"),
             new SM::MemberInfo("Value", SString, "Value", "value", static o => ((global::Stratus.Ec2.Model.PtrUpdateStatus)o).Value, static (o, v) => ((global::Stratus.Ec2.Model.PtrUpdateStatus)o).Value = (string?)v, jsonName: "value"));
-        SPublicIpDnsNameOptions.InitStructure(static () => new global::Stratus.Ec2.Model.PublicIpDnsNameOptions(),
+
+    private static void WSPublicIpDnsNameOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PublicIpDnsNameOptions(),
             new SM::MemberInfo("DnsHostnameType", SString, "DnsHostnameType", "dnsHostnameType", static o => ((global::Stratus.Ec2.Model.PublicIpDnsNameOptions)o).DnsHostnameType, static (o, v) => ((global::Stratus.Ec2.Model.PublicIpDnsNameOptions)o).DnsHostnameType = (string?)v, jsonName: "dnsHostnameType"),
             new SM::MemberInfo("PublicDualStackDnsName", SString, "PublicDualStackDnsName", "publicDualStackDnsName", static o => ((global::Stratus.Ec2.Model.PublicIpDnsNameOptions)o).PublicDualStackDnsName, static (o, v) => ((global::Stratus.Ec2.Model.PublicIpDnsNameOptions)o).PublicDualStackDnsName = (string?)v, jsonName: "publicDualStackDnsName"),
             new SM::MemberInfo("PublicIpv4DnsName", SString, "PublicIpv4DnsName", "publicIpv4DnsName", static o => ((global::Stratus.Ec2.Model.PublicIpDnsNameOptions)o).PublicIpv4DnsName, static (o, v) => ((global::Stratus.Ec2.Model.PublicIpDnsNameOptions)o).PublicIpv4DnsName = (string?)v, jsonName: "publicIpv4DnsName"),
             new SM::MemberInfo("PublicIpv6DnsName", SString, "PublicIpv6DnsName", "publicIpv6DnsName", static o => ((global::Stratus.Ec2.Model.PublicIpDnsNameOptions)o).PublicIpv6DnsName, static (o, v) => ((global::Stratus.Ec2.Model.PublicIpDnsNameOptions)o).PublicIpv6DnsName = (string?)v, jsonName: "publicIpv6DnsName"));
-        SPublicIpStringList.InitList(SString, "PublicIp", static () => new global::System.Collections.Generic.List<string>());
-        SPublicIpv4Pool.InitStructure(static () => new global::Stratus.Ec2.Model.PublicIpv4Pool(),
+
+    private static void WSPublicIpv4Pool(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PublicIpv4Pool(),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.PublicIpv4Pool)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.PublicIpv4Pool)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("NetworkBorderGroup", SString, "NetworkBorderGroup", "networkBorderGroup", static o => ((global::Stratus.Ec2.Model.PublicIpv4Pool)o).NetworkBorderGroup, static (o, v) => ((global::Stratus.Ec2.Model.PublicIpv4Pool)o).NetworkBorderGroup = (string?)v, jsonName: "networkBorderGroup"),
             new SM::MemberInfo("PoolAddressRanges", SPublicIpv4PoolRangeSet, "PoolAddressRangeSet", "poolAddressRangeSet", static o => ((global::Stratus.Ec2.Model.PublicIpv4Pool)o).PoolAddressRanges, static (o, v) => ((global::Stratus.Ec2.Model.PublicIpv4Pool)o).PoolAddressRanges = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PublicIpv4PoolRange>?)v, jsonName: "poolAddressRangeSet"),
@@ -1060,15 +2603,16 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.PublicIpv4Pool)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.PublicIpv4Pool)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("TotalAddressCount", SInteger, "TotalAddressCount", "totalAddressCount", static o => ((global::Stratus.Ec2.Model.PublicIpv4Pool)o).TotalAddressCount, static (o, v) => ((global::Stratus.Ec2.Model.PublicIpv4Pool)o).TotalAddressCount = (int?)v, jsonName: "totalAddressCount", getInt32: static o => ((global::Stratus.Ec2.Model.PublicIpv4Pool)o).TotalAddressCount),
             new SM::MemberInfo("TotalAvailableAddressCount", SInteger, "TotalAvailableAddressCount", "totalAvailableAddressCount", static o => ((global::Stratus.Ec2.Model.PublicIpv4Pool)o).TotalAvailableAddressCount, static (o, v) => ((global::Stratus.Ec2.Model.PublicIpv4Pool)o).TotalAvailableAddressCount = (int?)v, jsonName: "totalAvailableAddressCount", getInt32: static o => ((global::Stratus.Ec2.Model.PublicIpv4Pool)o).TotalAvailableAddressCount));
-        SPublicIpv4PoolIdStringList.InitList(SIpv4PoolEc2Id, "item", static () => new global::System.Collections.Generic.List<string>());
-        SPublicIpv4PoolRange.InitStructure(static () => new global::Stratus.Ec2.Model.PublicIpv4PoolRange(),
+
+    private static void WSPublicIpv4PoolRange(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PublicIpv4PoolRange(),
             new SM::MemberInfo("AddressCount", SInteger, "AddressCount", "addressCount", static o => ((global::Stratus.Ec2.Model.PublicIpv4PoolRange)o).AddressCount, static (o, v) => ((global::Stratus.Ec2.Model.PublicIpv4PoolRange)o).AddressCount = (int?)v, jsonName: "addressCount", getInt32: static o => ((global::Stratus.Ec2.Model.PublicIpv4PoolRange)o).AddressCount),
             new SM::MemberInfo("AvailableAddressCount", SInteger, "AvailableAddressCount", "availableAddressCount", static o => ((global::Stratus.Ec2.Model.PublicIpv4PoolRange)o).AvailableAddressCount, static (o, v) => ((global::Stratus.Ec2.Model.PublicIpv4PoolRange)o).AvailableAddressCount = (int?)v, jsonName: "availableAddressCount", getInt32: static o => ((global::Stratus.Ec2.Model.PublicIpv4PoolRange)o).AvailableAddressCount),
             new SM::MemberInfo("FirstAddress", SString, "FirstAddress", "firstAddress", static o => ((global::Stratus.Ec2.Model.PublicIpv4PoolRange)o).FirstAddress, static (o, v) => ((global::Stratus.Ec2.Model.PublicIpv4PoolRange)o).FirstAddress = (string?)v, jsonName: "firstAddress"),
             new SM::MemberInfo("LastAddress", SString, "LastAddress", "lastAddress", static o => ((global::Stratus.Ec2.Model.PublicIpv4PoolRange)o).LastAddress, static (o, v) => ((global::Stratus.Ec2.Model.PublicIpv4PoolRange)o).LastAddress = (string?)v, jsonName: "lastAddress"));
-        SPublicIpv4PoolRangeSet.InitList(SPublicIpv4PoolRange, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PublicIpv4PoolRange>());
-        SPublicIpv4PoolSet.InitList(SPublicIpv4Pool, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PublicIpv4Pool>());
-        SPurchase.InitStructure(static () => new global::Stratus.Ec2.Model.Purchase(),
+
+    private static void WSPurchase(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Purchase(),
             new SM::MemberInfo("CurrencyCode", SCurrencyCodeValues, "CurrencyCode", "currencyCode", static o => ((global::Stratus.Ec2.Model.Purchase)o).CurrencyCode, static (o, v) => ((global::Stratus.Ec2.Model.Purchase)o).CurrencyCode = (string?)v, jsonName: "currencyCode"),
             new SM::MemberInfo("Duration", SInteger, "Duration", "duration", static o => ((global::Stratus.Ec2.Model.Purchase)o).Duration, static (o, v) => ((global::Stratus.Ec2.Model.Purchase)o).Duration = (int?)v, jsonName: "duration", getInt32: static o => ((global::Stratus.Ec2.Model.Purchase)o).Duration),
             new SM::MemberInfo("HostIdSet", SResponseHostIdSet, "HostIdSet", "hostIdSet", static o => ((global::Stratus.Ec2.Model.Purchase)o).HostIdSet, static (o, v) => ((global::Stratus.Ec2.Model.Purchase)o).HostIdSet = (global::System.Collections.Generic.List<string>?)v, jsonName: "hostIdSet"),
@@ -1077,84 +2621,110 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("InstanceFamily", SString, "InstanceFamily", "instanceFamily", static o => ((global::Stratus.Ec2.Model.Purchase)o).InstanceFamily, static (o, v) => ((global::Stratus.Ec2.Model.Purchase)o).InstanceFamily = (string?)v, jsonName: "instanceFamily"),
             new SM::MemberInfo("PaymentOption", SPaymentOption, "PaymentOption", "paymentOption", static o => ((global::Stratus.Ec2.Model.Purchase)o).PaymentOption, static (o, v) => ((global::Stratus.Ec2.Model.Purchase)o).PaymentOption = (string?)v, jsonName: "paymentOption"),
             new SM::MemberInfo("UpfrontPrice", SString, "UpfrontPrice", "upfrontPrice", static o => ((global::Stratus.Ec2.Model.Purchase)o).UpfrontPrice, static (o, v) => ((global::Stratus.Ec2.Model.Purchase)o).UpfrontPrice = (string?)v, jsonName: "upfrontPrice"));
-        SPurchaseCapacityBlockExtensionRequest.InitStructure(static () => new global::Stratus.Ec2.Model.PurchaseCapacityBlockExtensionRequest(),
+
+    private static void WSPurchaseCapacityBlockExtensionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PurchaseCapacityBlockExtensionRequest(),
             new SM::MemberInfo("CapacityBlockExtensionOfferingId", SOfferingId, "CapacityBlockExtensionOfferingId", "CapacityBlockExtensionOfferingId", static o => ((global::Stratus.Ec2.Model.PurchaseCapacityBlockExtensionRequest)o).CapacityBlockExtensionOfferingId, static (o, v) => ((global::Stratus.Ec2.Model.PurchaseCapacityBlockExtensionRequest)o).CapacityBlockExtensionOfferingId = (string?)v, required: true),
             new SM::MemberInfo("CapacityReservationId", SCapacityReservationId, "CapacityReservationId", "CapacityReservationId", static o => ((global::Stratus.Ec2.Model.PurchaseCapacityBlockExtensionRequest)o).CapacityReservationId, static (o, v) => ((global::Stratus.Ec2.Model.PurchaseCapacityBlockExtensionRequest)o).CapacityReservationId = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.PurchaseCapacityBlockExtensionRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.PurchaseCapacityBlockExtensionRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.PurchaseCapacityBlockExtensionRequest)o).DryRun));
-        SPurchaseCapacityBlockExtensionResult.InitStructure(static () => new global::Stratus.Ec2.Model.PurchaseCapacityBlockExtensionResult(),
+
+    private static void WSPurchaseCapacityBlockExtensionResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PurchaseCapacityBlockExtensionResult(),
             new SM::MemberInfo("CapacityBlockExtensions", SCapacityBlockExtensionSet, "CapacityBlockExtensionSet", "capacityBlockExtensionSet", static o => ((global::Stratus.Ec2.Model.PurchaseCapacityBlockExtensionResult)o).CapacityBlockExtensions, static (o, v) => ((global::Stratus.Ec2.Model.PurchaseCapacityBlockExtensionResult)o).CapacityBlockExtensions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityBlockExtension>?)v, jsonName: "capacityBlockExtensionSet"));
-        SPurchaseCapacityBlockRequest.InitStructure(static () => new global::Stratus.Ec2.Model.PurchaseCapacityBlockRequest(),
+
+    private static void WSPurchaseCapacityBlockRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PurchaseCapacityBlockRequest(),
             new SM::MemberInfo("CapacityBlockOfferingId", SOfferingId, "CapacityBlockOfferingId", "CapacityBlockOfferingId", static o => ((global::Stratus.Ec2.Model.PurchaseCapacityBlockRequest)o).CapacityBlockOfferingId, static (o, v) => ((global::Stratus.Ec2.Model.PurchaseCapacityBlockRequest)o).CapacityBlockOfferingId = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.PurchaseCapacityBlockRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.PurchaseCapacityBlockRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.PurchaseCapacityBlockRequest)o).DryRun),
             new SM::MemberInfo("InstancePlatform", SCapacityReservationInstancePlatform, "InstancePlatform", "InstancePlatform", static o => ((global::Stratus.Ec2.Model.PurchaseCapacityBlockRequest)o).InstancePlatform, static (o, v) => ((global::Stratus.Ec2.Model.PurchaseCapacityBlockRequest)o).InstancePlatform = (string?)v, required: true),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.PurchaseCapacityBlockRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.PurchaseCapacityBlockRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SPurchaseCapacityBlockResult.InitStructure(static () => new global::Stratus.Ec2.Model.PurchaseCapacityBlockResult(),
+
+    private static void WSPurchaseCapacityBlockResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PurchaseCapacityBlockResult(),
             new SM::MemberInfo("CapacityBlocks", SCapacityBlockSet, "CapacityBlockSet", "capacityBlockSet", static o => ((global::Stratus.Ec2.Model.PurchaseCapacityBlockResult)o).CapacityBlocks, static (o, v) => ((global::Stratus.Ec2.Model.PurchaseCapacityBlockResult)o).CapacityBlocks = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityBlock>?)v, jsonName: "capacityBlockSet"),
             new SM::MemberInfo("CapacityReservation", SCapacityReservation, "CapacityReservation", "capacityReservation", static o => ((global::Stratus.Ec2.Model.PurchaseCapacityBlockResult)o).CapacityReservation, static (o, v) => ((global::Stratus.Ec2.Model.PurchaseCapacityBlockResult)o).CapacityReservation = (global::Stratus.Ec2.Model.CapacityReservation?)v, jsonName: "capacityReservation"));
-        SPurchaseHostReservationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.PurchaseHostReservationRequest(),
+
+    private static void WSPurchaseHostReservationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PurchaseHostReservationRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.PurchaseHostReservationRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.PurchaseHostReservationRequest)o).ClientToken = (string?)v),
             new SM::MemberInfo("CurrencyCode", SCurrencyCodeValues, "CurrencyCode", "CurrencyCode", static o => ((global::Stratus.Ec2.Model.PurchaseHostReservationRequest)o).CurrencyCode, static (o, v) => ((global::Stratus.Ec2.Model.PurchaseHostReservationRequest)o).CurrencyCode = (string?)v),
             new SM::MemberInfo("HostIdSet", SRequestHostIdSet, "HostIdSet", "HostIdSet", static o => ((global::Stratus.Ec2.Model.PurchaseHostReservationRequest)o).HostIdSet, static (o, v) => ((global::Stratus.Ec2.Model.PurchaseHostReservationRequest)o).HostIdSet = (global::System.Collections.Generic.List<string>?)v, required: true),
             new SM::MemberInfo("LimitPrice", SString, "LimitPrice", "LimitPrice", static o => ((global::Stratus.Ec2.Model.PurchaseHostReservationRequest)o).LimitPrice, static (o, v) => ((global::Stratus.Ec2.Model.PurchaseHostReservationRequest)o).LimitPrice = (string?)v),
             new SM::MemberInfo("OfferingId", SOfferingId, "OfferingId", "OfferingId", static o => ((global::Stratus.Ec2.Model.PurchaseHostReservationRequest)o).OfferingId, static (o, v) => ((global::Stratus.Ec2.Model.PurchaseHostReservationRequest)o).OfferingId = (string?)v, required: true),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.PurchaseHostReservationRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.PurchaseHostReservationRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SPurchaseHostReservationResult.InitStructure(static () => new global::Stratus.Ec2.Model.PurchaseHostReservationResult(),
+
+    private static void WSPurchaseHostReservationResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PurchaseHostReservationResult(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "clientToken", static o => ((global::Stratus.Ec2.Model.PurchaseHostReservationResult)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.PurchaseHostReservationResult)o).ClientToken = (string?)v, jsonName: "clientToken"),
             new SM::MemberInfo("CurrencyCode", SCurrencyCodeValues, "CurrencyCode", "currencyCode", static o => ((global::Stratus.Ec2.Model.PurchaseHostReservationResult)o).CurrencyCode, static (o, v) => ((global::Stratus.Ec2.Model.PurchaseHostReservationResult)o).CurrencyCode = (string?)v, jsonName: "currencyCode"),
             new SM::MemberInfo("Purchase", SPurchaseSet, "Purchase", "purchase", static o => ((global::Stratus.Ec2.Model.PurchaseHostReservationResult)o).Purchase, static (o, v) => ((global::Stratus.Ec2.Model.PurchaseHostReservationResult)o).Purchase = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Purchase>?)v, jsonName: "purchase"),
             new SM::MemberInfo("TotalHourlyPrice", SString, "TotalHourlyPrice", "totalHourlyPrice", static o => ((global::Stratus.Ec2.Model.PurchaseHostReservationResult)o).TotalHourlyPrice, static (o, v) => ((global::Stratus.Ec2.Model.PurchaseHostReservationResult)o).TotalHourlyPrice = (string?)v, jsonName: "totalHourlyPrice"),
             new SM::MemberInfo("TotalUpfrontPrice", SString, "TotalUpfrontPrice", "totalUpfrontPrice", static o => ((global::Stratus.Ec2.Model.PurchaseHostReservationResult)o).TotalUpfrontPrice, static (o, v) => ((global::Stratus.Ec2.Model.PurchaseHostReservationResult)o).TotalUpfrontPrice = (string?)v, jsonName: "totalUpfrontPrice"));
-        SPurchaseRequest.InitStructure(static () => new global::Stratus.Ec2.Model.PurchaseRequest(),
+
+    private static void WSPurchaseRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PurchaseRequest(),
             new SM::MemberInfo("InstanceCount", SInteger, "InstanceCount", "InstanceCount", static o => ((global::Stratus.Ec2.Model.PurchaseRequest)o).InstanceCount, static (o, v) => ((global::Stratus.Ec2.Model.PurchaseRequest)o).InstanceCount = (int?)v, required: true, getInt32: static o => ((global::Stratus.Ec2.Model.PurchaseRequest)o).InstanceCount),
             new SM::MemberInfo("PurchaseToken", SString, "PurchaseToken", "PurchaseToken", static o => ((global::Stratus.Ec2.Model.PurchaseRequest)o).PurchaseToken, static (o, v) => ((global::Stratus.Ec2.Model.PurchaseRequest)o).PurchaseToken = (string?)v, required: true));
-        SPurchaseRequestSet.InitList(SPurchaseRequest, "PurchaseRequest", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PurchaseRequest>());
-        SPurchaseReservedInstancesOfferingRequest.InitStructure(static () => new global::Stratus.Ec2.Model.PurchaseReservedInstancesOfferingRequest(),
+
+    private static void WSPurchaseReservedInstancesOfferingRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PurchaseReservedInstancesOfferingRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.PurchaseReservedInstancesOfferingRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.PurchaseReservedInstancesOfferingRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.PurchaseReservedInstancesOfferingRequest)o).DryRun),
             new SM::MemberInfo("InstanceCount", SInteger, "InstanceCount", "InstanceCount", static o => ((global::Stratus.Ec2.Model.PurchaseReservedInstancesOfferingRequest)o).InstanceCount, static (o, v) => ((global::Stratus.Ec2.Model.PurchaseReservedInstancesOfferingRequest)o).InstanceCount = (int?)v, required: true, getInt32: static o => ((global::Stratus.Ec2.Model.PurchaseReservedInstancesOfferingRequest)o).InstanceCount),
             new SM::MemberInfo("LimitPrice", SReservedInstanceLimitPrice, "LimitPrice", "limitPrice", static o => ((global::Stratus.Ec2.Model.PurchaseReservedInstancesOfferingRequest)o).LimitPrice, static (o, v) => ((global::Stratus.Ec2.Model.PurchaseReservedInstancesOfferingRequest)o).LimitPrice = (global::Stratus.Ec2.Model.ReservedInstanceLimitPrice?)v, jsonName: "limitPrice"),
             new SM::MemberInfo("PurchaseTime", SDateTime, "PurchaseTime", "PurchaseTime", static o => ((global::Stratus.Ec2.Model.PurchaseReservedInstancesOfferingRequest)o).PurchaseTime, static (o, v) => ((global::Stratus.Ec2.Model.PurchaseReservedInstancesOfferingRequest)o).PurchaseTime = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Ec2.Model.PurchaseReservedInstancesOfferingRequest)o).PurchaseTime),
             new SM::MemberInfo("ReservedInstancesOfferingId", SReservedInstancesOfferingId, "ReservedInstancesOfferingId", "ReservedInstancesOfferingId", static o => ((global::Stratus.Ec2.Model.PurchaseReservedInstancesOfferingRequest)o).ReservedInstancesOfferingId, static (o, v) => ((global::Stratus.Ec2.Model.PurchaseReservedInstancesOfferingRequest)o).ReservedInstancesOfferingId = (string?)v, required: true));
-        SPurchaseReservedInstancesOfferingResult.InitStructure(static () => new global::Stratus.Ec2.Model.PurchaseReservedInstancesOfferingResult(),
+
+    private static void WSPurchaseReservedInstancesOfferingResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PurchaseReservedInstancesOfferingResult(),
             new SM::MemberInfo("ReservedInstancesId", SString, "ReservedInstancesId", "reservedInstancesId", static o => ((global::Stratus.Ec2.Model.PurchaseReservedInstancesOfferingResult)o).ReservedInstancesId, static (o, v) => ((global::Stratus.Ec2.Model.PurchaseReservedInstancesOfferingResult)o).ReservedInstancesId = (string?)v, jsonName: "reservedInstancesId"));
-        SPurchaseScheduledInstancesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.PurchaseScheduledInstancesRequest(),
+
+    private static void WSPurchaseScheduledInstancesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PurchaseScheduledInstancesRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.PurchaseScheduledInstancesRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.PurchaseScheduledInstancesRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.PurchaseScheduledInstancesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.PurchaseScheduledInstancesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.PurchaseScheduledInstancesRequest)o).DryRun),
             new SM::MemberInfo("PurchaseRequests", SPurchaseRequestSet, "PurchaseRequest", "PurchaseRequest", static o => ((global::Stratus.Ec2.Model.PurchaseScheduledInstancesRequest)o).PurchaseRequests, static (o, v) => ((global::Stratus.Ec2.Model.PurchaseScheduledInstancesRequest)o).PurchaseRequests = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PurchaseRequest>?)v, required: true, jsonName: "PurchaseRequest"));
-        SPurchaseScheduledInstancesResult.InitStructure(static () => new global::Stratus.Ec2.Model.PurchaseScheduledInstancesResult(),
+
+    private static void WSPurchaseScheduledInstancesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.PurchaseScheduledInstancesResult(),
             new SM::MemberInfo("ScheduledInstanceSet", SPurchasedScheduledInstanceSet, "ScheduledInstanceSet", "scheduledInstanceSet", static o => ((global::Stratus.Ec2.Model.PurchaseScheduledInstancesResult)o).ScheduledInstanceSet, static (o, v) => ((global::Stratus.Ec2.Model.PurchaseScheduledInstancesResult)o).ScheduledInstanceSet = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ScheduledInstance>?)v, jsonName: "scheduledInstanceSet"));
-        SPurchaseSet.InitList(SPurchase, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Purchase>());
-        SPurchasedScheduledInstanceSet.InitList(SScheduledInstance, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ScheduledInstance>());
-        SReasonCodesList.InitList(SReportInstanceReasonCodes, "item", static () => new global::System.Collections.Generic.List<string>());
-        SRebootInstancesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.RebootInstancesRequest(),
+
+    private static void WSRebootInstancesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RebootInstancesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.RebootInstancesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.RebootInstancesRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.RebootInstancesRequest)o).DryRun),
             new SM::MemberInfo("InstanceIds", SInstanceIdStringList, "InstanceId", "InstanceId", static o => ((global::Stratus.Ec2.Model.RebootInstancesRequest)o).InstanceIds, static (o, v) => ((global::Stratus.Ec2.Model.RebootInstancesRequest)o).InstanceIds = (global::System.Collections.Generic.List<string>?)v, required: true, jsonName: "InstanceId"));
-        SRecurringCharge.InitStructure(static () => new global::Stratus.Ec2.Model.RecurringCharge(),
+
+    private static void WSRecurringCharge(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RecurringCharge(),
             new SM::MemberInfo("Amount", SDouble, "Amount", "amount", static o => ((global::Stratus.Ec2.Model.RecurringCharge)o).Amount, static (o, v) => ((global::Stratus.Ec2.Model.RecurringCharge)o).Amount = (double?)v, jsonName: "amount", getDouble: static o => ((global::Stratus.Ec2.Model.RecurringCharge)o).Amount),
             new SM::MemberInfo("Frequency", SRecurringChargeFrequency, "Frequency", "frequency", static o => ((global::Stratus.Ec2.Model.RecurringCharge)o).Frequency, static (o, v) => ((global::Stratus.Ec2.Model.RecurringCharge)o).Frequency = (string?)v, jsonName: "frequency"));
-        SRecurringChargesList.InitList(SRecurringCharge, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RecurringCharge>());
-        SReferencedSecurityGroup.InitStructure(static () => new global::Stratus.Ec2.Model.ReferencedSecurityGroup(),
+
+    private static void WSReferencedSecurityGroup(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ReferencedSecurityGroup(),
             new SM::MemberInfo("GroupId", SString, "GroupId", "groupId", static o => ((global::Stratus.Ec2.Model.ReferencedSecurityGroup)o).GroupId, static (o, v) => ((global::Stratus.Ec2.Model.ReferencedSecurityGroup)o).GroupId = (string?)v, jsonName: "groupId"),
             new SM::MemberInfo("PeeringStatus", SString, "PeeringStatus", "peeringStatus", static o => ((global::Stratus.Ec2.Model.ReferencedSecurityGroup)o).PeeringStatus, static (o, v) => ((global::Stratus.Ec2.Model.ReferencedSecurityGroup)o).PeeringStatus = (string?)v, jsonName: "peeringStatus"),
             new SM::MemberInfo("UserId", SString, "UserId", "userId", static o => ((global::Stratus.Ec2.Model.ReferencedSecurityGroup)o).UserId, static (o, v) => ((global::Stratus.Ec2.Model.ReferencedSecurityGroup)o).UserId = (string?)v, jsonName: "userId"),
             new SM::MemberInfo("VpcId", SString, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.ReferencedSecurityGroup)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.ReferencedSecurityGroup)o).VpcId = (string?)v, jsonName: "vpcId"),
             new SM::MemberInfo("VpcPeeringConnectionId", SString, "VpcPeeringConnectionId", "vpcPeeringConnectionId", static o => ((global::Stratus.Ec2.Model.ReferencedSecurityGroup)o).VpcPeeringConnectionId, static (o, v) => ((global::Stratus.Ec2.Model.ReferencedSecurityGroup)o).VpcPeeringConnectionId = (string?)v, jsonName: "vpcPeeringConnectionId"));
-        SRegion.InitStructure(static () => new global::Stratus.Ec2.Model.Region(),
+
+    private static void WSRegion(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Region(),
             new SM::MemberInfo("Endpoint", SString, "RegionEndpoint", "regionEndpoint", static o => ((global::Stratus.Ec2.Model.Region)o).Endpoint, static (o, v) => ((global::Stratus.Ec2.Model.Region)o).Endpoint = (string?)v, jsonName: "regionEndpoint"),
             new SM::MemberInfo("Geography", SRegionGeographyList, "GeographySet", "geographySet", static o => ((global::Stratus.Ec2.Model.Region)o).Geography, static (o, v) => ((global::Stratus.Ec2.Model.Region)o).Geography = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RegionGeography>?)v, jsonName: "geographySet"),
             new SM::MemberInfo("OptInStatus", SString, "OptInStatus", "optInStatus", static o => ((global::Stratus.Ec2.Model.Region)o).OptInStatus, static (o, v) => ((global::Stratus.Ec2.Model.Region)o).OptInStatus = (string?)v, jsonName: "optInStatus"),
             new SM::MemberInfo("RegionName", SString, "RegionName", "regionName", static o => ((global::Stratus.Ec2.Model.Region)o).RegionName, static (o, v) => ((global::Stratus.Ec2.Model.Region)o).RegionName = (string?)v, jsonName: "regionName"));
-        SRegionGeography.InitStructure(static () => new global::Stratus.Ec2.Model.RegionGeography(),
+
+    private static void WSRegionGeography(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RegionGeography(),
             new SM::MemberInfo("Name", SString, "Name", "name", static o => ((global::Stratus.Ec2.Model.RegionGeography)o).Name, static (o, v) => ((global::Stratus.Ec2.Model.RegionGeography)o).Name = (string?)v, jsonName: "name"));
-        SRegionGeographyList.InitList(SRegionGeography, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RegionGeography>());
-        SRegionList.InitList(SRegion, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Region>());
-        SRegionNameStringList.InitList(SString, "RegionName", static () => new global::System.Collections.Generic.List<string>());
-        SRegionNames.InitList(SString, "member", static () => new global::System.Collections.Generic.List<string>());
-        SRegionalSummary.InitStructure(static () => new global::Stratus.Ec2.Model.RegionalSummary(),
+
+    private static void WSRegionalSummary(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RegionalSummary(),
             new SM::MemberInfo("NumberOfMatchedAccounts", SInteger, "NumberOfMatchedAccounts", "numberOfMatchedAccounts", static o => ((global::Stratus.Ec2.Model.RegionalSummary)o).NumberOfMatchedAccounts, static (o, v) => ((global::Stratus.Ec2.Model.RegionalSummary)o).NumberOfMatchedAccounts = (int?)v, jsonName: "numberOfMatchedAccounts", getInt32: static o => ((global::Stratus.Ec2.Model.RegionalSummary)o).NumberOfMatchedAccounts),
             new SM::MemberInfo("NumberOfUnmatchedAccounts", SInteger, "NumberOfUnmatchedAccounts", "numberOfUnmatchedAccounts", static o => ((global::Stratus.Ec2.Model.RegionalSummary)o).NumberOfUnmatchedAccounts, static (o, v) => ((global::Stratus.Ec2.Model.RegionalSummary)o).NumberOfUnmatchedAccounts = (int?)v, jsonName: "numberOfUnmatchedAccounts", getInt32: static o => ((global::Stratus.Ec2.Model.RegionalSummary)o).NumberOfUnmatchedAccounts),
             new SM::MemberInfo("RegionName", SString, "RegionName", "regionName", static o => ((global::Stratus.Ec2.Model.RegionalSummary)o).RegionName, static (o, v) => ((global::Stratus.Ec2.Model.RegionalSummary)o).RegionName = (string?)v, jsonName: "regionName"));
-        SRegionalSummaryList.InitList(SRegionalSummary, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RegionalSummary>());
-        SRegisterImageRequest.InitStructure(static () => new global::Stratus.Ec2.Model.RegisterImageRequest(),
+
+    private static void WSRegisterImageRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RegisterImageRequest(),
             new SM::MemberInfo("Architecture", SArchitectureValues, "Architecture", "architecture", static o => ((global::Stratus.Ec2.Model.RegisterImageRequest)o).Architecture, static (o, v) => ((global::Stratus.Ec2.Model.RegisterImageRequest)o).Architecture = (string?)v, jsonName: "architecture"),
             new SM::MemberInfo("BillingProducts", SBillingProductList, "BillingProduct", "BillingProduct", static o => ((global::Stratus.Ec2.Model.RegisterImageRequest)o).BillingProducts, static (o, v) => ((global::Stratus.Ec2.Model.RegisterImageRequest)o).BillingProducts = (global::System.Collections.Generic.List<string>?)v, jsonName: "BillingProduct"),
             new SM::MemberInfo("BlockDeviceMappings", SBlockDeviceMappingRequestList, "BlockDeviceMapping", "BlockDeviceMapping", static o => ((global::Stratus.Ec2.Model.RegisterImageRequest)o).BlockDeviceMappings, static (o, v) => ((global::Stratus.Ec2.Model.RegisterImageRequest)o).BlockDeviceMappings = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.BlockDeviceMapping>?)v, jsonName: "BlockDeviceMapping"),
@@ -1173,31 +2743,49 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("TpmSupport", STpmSupportValues, "TpmSupport", "TpmSupport", static o => ((global::Stratus.Ec2.Model.RegisterImageRequest)o).TpmSupport, static (o, v) => ((global::Stratus.Ec2.Model.RegisterImageRequest)o).TpmSupport = (string?)v),
             new SM::MemberInfo("UefiData", SImageUefiDataRequest, "UefiData", "UefiData", static o => ((global::Stratus.Ec2.Model.RegisterImageRequest)o).UefiData, static (o, v) => ((global::Stratus.Ec2.Model.RegisterImageRequest)o).UefiData = (string?)v),
             new SM::MemberInfo("VirtualizationType", SString, "VirtualizationType", "virtualizationType", static o => ((global::Stratus.Ec2.Model.RegisterImageRequest)o).VirtualizationType, static (o, v) => ((global::Stratus.Ec2.Model.RegisterImageRequest)o).VirtualizationType = (string?)v, jsonName: "virtualizationType"));
-        SRegisterImageResult.InitStructure(static () => new global::Stratus.Ec2.Model.RegisterImageResult(),
+
+    private static void WSRegisterImageResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RegisterImageResult(),
             new SM::MemberInfo("ImageId", SString, "ImageId", "imageId", static o => ((global::Stratus.Ec2.Model.RegisterImageResult)o).ImageId, static (o, v) => ((global::Stratus.Ec2.Model.RegisterImageResult)o).ImageId = (string?)v, jsonName: "imageId"));
-        SRegisterInstanceEventNotificationAttributesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.RegisterInstanceEventNotificationAttributesRequest(),
+
+    private static void WSRegisterInstanceEventNotificationAttributesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RegisterInstanceEventNotificationAttributesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.RegisterInstanceEventNotificationAttributesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.RegisterInstanceEventNotificationAttributesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.RegisterInstanceEventNotificationAttributesRequest)o).DryRun),
             new SM::MemberInfo("InstanceTagAttribute", SRegisterInstanceTagAttributeRequest, "InstanceTagAttribute", "InstanceTagAttribute", static o => ((global::Stratus.Ec2.Model.RegisterInstanceEventNotificationAttributesRequest)o).InstanceTagAttribute, static (o, v) => ((global::Stratus.Ec2.Model.RegisterInstanceEventNotificationAttributesRequest)o).InstanceTagAttribute = (global::Stratus.Ec2.Model.RegisterInstanceTagAttributeRequest?)v, required: true));
-        SRegisterInstanceEventNotificationAttributesResult.InitStructure(static () => new global::Stratus.Ec2.Model.RegisterInstanceEventNotificationAttributesResult(),
+
+    private static void WSRegisterInstanceEventNotificationAttributesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RegisterInstanceEventNotificationAttributesResult(),
             new SM::MemberInfo("InstanceTagAttribute", SInstanceTagNotificationAttribute, "InstanceTagAttribute", "instanceTagAttribute", static o => ((global::Stratus.Ec2.Model.RegisterInstanceEventNotificationAttributesResult)o).InstanceTagAttribute, static (o, v) => ((global::Stratus.Ec2.Model.RegisterInstanceEventNotificationAttributesResult)o).InstanceTagAttribute = (global::Stratus.Ec2.Model.InstanceTagNotificationAttribute?)v, jsonName: "instanceTagAttribute"));
-        SRegisterInstanceTagAttributeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.RegisterInstanceTagAttributeRequest(),
+
+    private static void WSRegisterInstanceTagAttributeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RegisterInstanceTagAttributeRequest(),
             new SM::MemberInfo("IncludeAllTagsOfInstance", SBoolean, "IncludeAllTagsOfInstance", "IncludeAllTagsOfInstance", static o => ((global::Stratus.Ec2.Model.RegisterInstanceTagAttributeRequest)o).IncludeAllTagsOfInstance, static (o, v) => ((global::Stratus.Ec2.Model.RegisterInstanceTagAttributeRequest)o).IncludeAllTagsOfInstance = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.RegisterInstanceTagAttributeRequest)o).IncludeAllTagsOfInstance),
             new SM::MemberInfo("InstanceTagKeys", SInstanceTagKeySet, "InstanceTagKey", "InstanceTagKey", static o => ((global::Stratus.Ec2.Model.RegisterInstanceTagAttributeRequest)o).InstanceTagKeys, static (o, v) => ((global::Stratus.Ec2.Model.RegisterInstanceTagAttributeRequest)o).InstanceTagKeys = (global::System.Collections.Generic.List<string>?)v, jsonName: "InstanceTagKey"));
-        SRegisterTransitGatewayMulticastGroupMembersRequest.InitStructure(static () => new global::Stratus.Ec2.Model.RegisterTransitGatewayMulticastGroupMembersRequest(),
+
+    private static void WSRegisterTransitGatewayMulticastGroupMembersRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RegisterTransitGatewayMulticastGroupMembersRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.RegisterTransitGatewayMulticastGroupMembersRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.RegisterTransitGatewayMulticastGroupMembersRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.RegisterTransitGatewayMulticastGroupMembersRequest)o).DryRun),
             new SM::MemberInfo("GroupIpAddress", SString, "GroupIpAddress", "GroupIpAddress", static o => ((global::Stratus.Ec2.Model.RegisterTransitGatewayMulticastGroupMembersRequest)o).GroupIpAddress, static (o, v) => ((global::Stratus.Ec2.Model.RegisterTransitGatewayMulticastGroupMembersRequest)o).GroupIpAddress = (string?)v),
             new SM::MemberInfo("NetworkInterfaceIds", STransitGatewayNetworkInterfaceIdList, "NetworkInterfaceIds", "NetworkInterfaceIds", static o => ((global::Stratus.Ec2.Model.RegisterTransitGatewayMulticastGroupMembersRequest)o).NetworkInterfaceIds, static (o, v) => ((global::Stratus.Ec2.Model.RegisterTransitGatewayMulticastGroupMembersRequest)o).NetworkInterfaceIds = (global::System.Collections.Generic.List<string>?)v, required: true),
             new SM::MemberInfo("TransitGatewayMulticastDomainId", STransitGatewayMulticastDomainId, "TransitGatewayMulticastDomainId", "TransitGatewayMulticastDomainId", static o => ((global::Stratus.Ec2.Model.RegisterTransitGatewayMulticastGroupMembersRequest)o).TransitGatewayMulticastDomainId, static (o, v) => ((global::Stratus.Ec2.Model.RegisterTransitGatewayMulticastGroupMembersRequest)o).TransitGatewayMulticastDomainId = (string?)v, required: true));
-        SRegisterTransitGatewayMulticastGroupMembersResult.InitStructure(static () => new global::Stratus.Ec2.Model.RegisterTransitGatewayMulticastGroupMembersResult(),
+
+    private static void WSRegisterTransitGatewayMulticastGroupMembersResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RegisterTransitGatewayMulticastGroupMembersResult(),
             new SM::MemberInfo("RegisteredMulticastGroupMembers", STransitGatewayMulticastRegisteredGroupMembers, "RegisteredMulticastGroupMembers", "registeredMulticastGroupMembers", static o => ((global::Stratus.Ec2.Model.RegisterTransitGatewayMulticastGroupMembersResult)o).RegisteredMulticastGroupMembers, static (o, v) => ((global::Stratus.Ec2.Model.RegisterTransitGatewayMulticastGroupMembersResult)o).RegisteredMulticastGroupMembers = (global::Stratus.Ec2.Model.TransitGatewayMulticastRegisteredGroupMembers?)v, jsonName: "registeredMulticastGroupMembers"));
-        SRegisterTransitGatewayMulticastGroupSourcesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.RegisterTransitGatewayMulticastGroupSourcesRequest(),
+
+    private static void WSRegisterTransitGatewayMulticastGroupSourcesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RegisterTransitGatewayMulticastGroupSourcesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.RegisterTransitGatewayMulticastGroupSourcesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.RegisterTransitGatewayMulticastGroupSourcesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.RegisterTransitGatewayMulticastGroupSourcesRequest)o).DryRun),
             new SM::MemberInfo("GroupIpAddress", SString, "GroupIpAddress", "GroupIpAddress", static o => ((global::Stratus.Ec2.Model.RegisterTransitGatewayMulticastGroupSourcesRequest)o).GroupIpAddress, static (o, v) => ((global::Stratus.Ec2.Model.RegisterTransitGatewayMulticastGroupSourcesRequest)o).GroupIpAddress = (string?)v),
             new SM::MemberInfo("NetworkInterfaceIds", STransitGatewayNetworkInterfaceIdList, "NetworkInterfaceIds", "NetworkInterfaceIds", static o => ((global::Stratus.Ec2.Model.RegisterTransitGatewayMulticastGroupSourcesRequest)o).NetworkInterfaceIds, static (o, v) => ((global::Stratus.Ec2.Model.RegisterTransitGatewayMulticastGroupSourcesRequest)o).NetworkInterfaceIds = (global::System.Collections.Generic.List<string>?)v, required: true),
             new SM::MemberInfo("TransitGatewayMulticastDomainId", STransitGatewayMulticastDomainId, "TransitGatewayMulticastDomainId", "TransitGatewayMulticastDomainId", static o => ((global::Stratus.Ec2.Model.RegisterTransitGatewayMulticastGroupSourcesRequest)o).TransitGatewayMulticastDomainId, static (o, v) => ((global::Stratus.Ec2.Model.RegisterTransitGatewayMulticastGroupSourcesRequest)o).TransitGatewayMulticastDomainId = (string?)v, required: true));
-        SRegisterTransitGatewayMulticastGroupSourcesResult.InitStructure(static () => new global::Stratus.Ec2.Model.RegisterTransitGatewayMulticastGroupSourcesResult(),
+
+    private static void WSRegisterTransitGatewayMulticastGroupSourcesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RegisterTransitGatewayMulticastGroupSourcesResult(),
             new SM::MemberInfo("RegisteredMulticastGroupSources", STransitGatewayMulticastRegisteredGroupSources, "RegisteredMulticastGroupSources", "registeredMulticastGroupSources", static o => ((global::Stratus.Ec2.Model.RegisterTransitGatewayMulticastGroupSourcesResult)o).RegisteredMulticastGroupSources, static (o, v) => ((global::Stratus.Ec2.Model.RegisterTransitGatewayMulticastGroupSourcesResult)o).RegisteredMulticastGroupSources = (global::Stratus.Ec2.Model.TransitGatewayMulticastRegisteredGroupSources?)v, jsonName: "registeredMulticastGroupSources"));
-        SRegisteredInstance.InitStructure(static () => new global::Stratus.Ec2.Model.RegisteredInstance(),
+
+    private static void WSRegisteredInstance(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RegisteredInstance(),
             new SM::MemberInfo("HaStatus", SHaStatus, "HaStatus", "haStatus", static o => ((global::Stratus.Ec2.Model.RegisteredInstance)o).HaStatus, static (o, v) => ((global::Stratus.Ec2.Model.RegisteredInstance)o).HaStatus = (string?)v, jsonName: "haStatus"),
             new SM::MemberInfo("InstanceId", SInstanceId, "InstanceId", "instanceId", static o => ((global::Stratus.Ec2.Model.RegisteredInstance)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.RegisteredInstance)o).InstanceId = (string?)v, jsonName: "instanceId"),
             new SM::MemberInfo("LastUpdatedTime", SMillisecondDateTime, "LastUpdatedTime", "lastUpdatedTime", static o => ((global::Stratus.Ec2.Model.RegisteredInstance)o).LastUpdatedTime, static (o, v) => ((global::Stratus.Ec2.Model.RegisteredInstance)o).LastUpdatedTime = (global::System.DateTime?)v, jsonName: "lastUpdatedTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.RegisteredInstance)o).LastUpdatedTime),
@@ -1205,88 +2793,142 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SqlServerCredentials", SString, "SqlServerCredentials", "sqlServerCredentials", static o => ((global::Stratus.Ec2.Model.RegisteredInstance)o).SqlServerCredentials, static (o, v) => ((global::Stratus.Ec2.Model.RegisteredInstance)o).SqlServerCredentials = (string?)v, jsonName: "sqlServerCredentials"),
             new SM::MemberInfo("SqlServerLicenseUsage", SSqlServerLicenseUsage, "SqlServerLicenseUsage", "sqlServerLicenseUsage", static o => ((global::Stratus.Ec2.Model.RegisteredInstance)o).SqlServerLicenseUsage, static (o, v) => ((global::Stratus.Ec2.Model.RegisteredInstance)o).SqlServerLicenseUsage = (string?)v, jsonName: "sqlServerLicenseUsage"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.RegisteredInstance)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.RegisteredInstance)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SRegisteredInstanceList.InitList(SRegisteredInstance, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RegisteredInstance>());
-        SRejectCapacityReservationBillingOwnershipRequest.InitStructure(static () => new global::Stratus.Ec2.Model.RejectCapacityReservationBillingOwnershipRequest(),
+
+    private static void WSRejectCapacityReservationBillingOwnershipRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RejectCapacityReservationBillingOwnershipRequest(),
             new SM::MemberInfo("CapacityReservationId", SCapacityReservationId, "CapacityReservationId", "CapacityReservationId", static o => ((global::Stratus.Ec2.Model.RejectCapacityReservationBillingOwnershipRequest)o).CapacityReservationId, static (o, v) => ((global::Stratus.Ec2.Model.RejectCapacityReservationBillingOwnershipRequest)o).CapacityReservationId = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.RejectCapacityReservationBillingOwnershipRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.RejectCapacityReservationBillingOwnershipRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.RejectCapacityReservationBillingOwnershipRequest)o).DryRun));
-        SRejectCapacityReservationBillingOwnershipResult.InitStructure(static () => new global::Stratus.Ec2.Model.RejectCapacityReservationBillingOwnershipResult(),
+
+    private static void WSRejectCapacityReservationBillingOwnershipResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RejectCapacityReservationBillingOwnershipResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.RejectCapacityReservationBillingOwnershipResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.RejectCapacityReservationBillingOwnershipResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.RejectCapacityReservationBillingOwnershipResult)o).Return));
-        SRejectTransitGatewayClientVpnAttachmentRequest.InitStructure(static () => new global::Stratus.Ec2.Model.RejectTransitGatewayClientVpnAttachmentRequest(),
+
+    private static void WSRejectTransitGatewayClientVpnAttachmentRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RejectTransitGatewayClientVpnAttachmentRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.RejectTransitGatewayClientVpnAttachmentRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.RejectTransitGatewayClientVpnAttachmentRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.RejectTransitGatewayClientVpnAttachmentRequest)o).DryRun),
             new SM::MemberInfo("TransitGatewayAttachmentId", STransitGatewayAttachmentId, "TransitGatewayAttachmentId", "TransitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.RejectTransitGatewayClientVpnAttachmentRequest)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.RejectTransitGatewayClientVpnAttachmentRequest)o).TransitGatewayAttachmentId = (string?)v, required: true));
-        SRejectTransitGatewayClientVpnAttachmentResult.InitStructure(static () => new global::Stratus.Ec2.Model.RejectTransitGatewayClientVpnAttachmentResult(),
+
+    private static void WSRejectTransitGatewayClientVpnAttachmentResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RejectTransitGatewayClientVpnAttachmentResult(),
             new SM::MemberInfo("TransitGatewayClientVpnAttachment", STransitGatewayClientVpnAttachment, "TransitGatewayClientVpnAttachment", "transitGatewayClientVpnAttachment", static o => ((global::Stratus.Ec2.Model.RejectTransitGatewayClientVpnAttachmentResult)o).TransitGatewayClientVpnAttachment, static (o, v) => ((global::Stratus.Ec2.Model.RejectTransitGatewayClientVpnAttachmentResult)o).TransitGatewayClientVpnAttachment = (global::Stratus.Ec2.Model.TransitGatewayClientVpnAttachment?)v, jsonName: "transitGatewayClientVpnAttachment"));
-        SRejectTransitGatewayMulticastDomainAssociationsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.RejectTransitGatewayMulticastDomainAssociationsRequest(),
+
+    private static void WSRejectTransitGatewayMulticastDomainAssociationsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RejectTransitGatewayMulticastDomainAssociationsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.RejectTransitGatewayMulticastDomainAssociationsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.RejectTransitGatewayMulticastDomainAssociationsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.RejectTransitGatewayMulticastDomainAssociationsRequest)o).DryRun),
             new SM::MemberInfo("SubnetIds", SValueStringList, "SubnetIds", "SubnetIds", static o => ((global::Stratus.Ec2.Model.RejectTransitGatewayMulticastDomainAssociationsRequest)o).SubnetIds, static (o, v) => ((global::Stratus.Ec2.Model.RejectTransitGatewayMulticastDomainAssociationsRequest)o).SubnetIds = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("TransitGatewayAttachmentId", STransitGatewayAttachmentId, "TransitGatewayAttachmentId", "TransitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.RejectTransitGatewayMulticastDomainAssociationsRequest)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.RejectTransitGatewayMulticastDomainAssociationsRequest)o).TransitGatewayAttachmentId = (string?)v),
             new SM::MemberInfo("TransitGatewayMulticastDomainId", STransitGatewayMulticastDomainId, "TransitGatewayMulticastDomainId", "TransitGatewayMulticastDomainId", static o => ((global::Stratus.Ec2.Model.RejectTransitGatewayMulticastDomainAssociationsRequest)o).TransitGatewayMulticastDomainId, static (o, v) => ((global::Stratus.Ec2.Model.RejectTransitGatewayMulticastDomainAssociationsRequest)o).TransitGatewayMulticastDomainId = (string?)v));
-        SRejectTransitGatewayMulticastDomainAssociationsResult.InitStructure(static () => new global::Stratus.Ec2.Model.RejectTransitGatewayMulticastDomainAssociationsResult(),
+
+    private static void WSRejectTransitGatewayMulticastDomainAssociationsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RejectTransitGatewayMulticastDomainAssociationsResult(),
             new SM::MemberInfo("Associations", STransitGatewayMulticastDomainAssociations, "Associations", "associations", static o => ((global::Stratus.Ec2.Model.RejectTransitGatewayMulticastDomainAssociationsResult)o).Associations, static (o, v) => ((global::Stratus.Ec2.Model.RejectTransitGatewayMulticastDomainAssociationsResult)o).Associations = (global::Stratus.Ec2.Model.TransitGatewayMulticastDomainAssociations?)v, jsonName: "associations"));
-        SRejectTransitGatewayPeeringAttachmentRequest.InitStructure(static () => new global::Stratus.Ec2.Model.RejectTransitGatewayPeeringAttachmentRequest(),
+
+    private static void WSRejectTransitGatewayPeeringAttachmentRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RejectTransitGatewayPeeringAttachmentRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.RejectTransitGatewayPeeringAttachmentRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.RejectTransitGatewayPeeringAttachmentRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.RejectTransitGatewayPeeringAttachmentRequest)o).DryRun),
             new SM::MemberInfo("TransitGatewayAttachmentId", STransitGatewayAttachmentId, "TransitGatewayAttachmentId", "TransitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.RejectTransitGatewayPeeringAttachmentRequest)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.RejectTransitGatewayPeeringAttachmentRequest)o).TransitGatewayAttachmentId = (string?)v, required: true));
-        SRejectTransitGatewayPeeringAttachmentResult.InitStructure(static () => new global::Stratus.Ec2.Model.RejectTransitGatewayPeeringAttachmentResult(),
+
+    private static void WSRejectTransitGatewayPeeringAttachmentResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RejectTransitGatewayPeeringAttachmentResult(),
             new SM::MemberInfo("TransitGatewayPeeringAttachment", STransitGatewayPeeringAttachment, "TransitGatewayPeeringAttachment", "transitGatewayPeeringAttachment", static o => ((global::Stratus.Ec2.Model.RejectTransitGatewayPeeringAttachmentResult)o).TransitGatewayPeeringAttachment, static (o, v) => ((global::Stratus.Ec2.Model.RejectTransitGatewayPeeringAttachmentResult)o).TransitGatewayPeeringAttachment = (global::Stratus.Ec2.Model.TransitGatewayPeeringAttachment?)v, jsonName: "transitGatewayPeeringAttachment"));
-        SRejectTransitGatewayVpcAttachmentRequest.InitStructure(static () => new global::Stratus.Ec2.Model.RejectTransitGatewayVpcAttachmentRequest(),
+
+    private static void WSRejectTransitGatewayVpcAttachmentRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RejectTransitGatewayVpcAttachmentRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.RejectTransitGatewayVpcAttachmentRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.RejectTransitGatewayVpcAttachmentRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.RejectTransitGatewayVpcAttachmentRequest)o).DryRun),
             new SM::MemberInfo("TransitGatewayAttachmentId", STransitGatewayAttachmentId, "TransitGatewayAttachmentId", "TransitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.RejectTransitGatewayVpcAttachmentRequest)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.RejectTransitGatewayVpcAttachmentRequest)o).TransitGatewayAttachmentId = (string?)v, required: true));
-        SRejectTransitGatewayVpcAttachmentResult.InitStructure(static () => new global::Stratus.Ec2.Model.RejectTransitGatewayVpcAttachmentResult(),
+
+    private static void WSRejectTransitGatewayVpcAttachmentResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RejectTransitGatewayVpcAttachmentResult(),
             new SM::MemberInfo("TransitGatewayVpcAttachment", STransitGatewayVpcAttachment, "TransitGatewayVpcAttachment", "transitGatewayVpcAttachment", static o => ((global::Stratus.Ec2.Model.RejectTransitGatewayVpcAttachmentResult)o).TransitGatewayVpcAttachment, static (o, v) => ((global::Stratus.Ec2.Model.RejectTransitGatewayVpcAttachmentResult)o).TransitGatewayVpcAttachment = (global::Stratus.Ec2.Model.TransitGatewayVpcAttachment?)v, jsonName: "transitGatewayVpcAttachment"));
-        SRejectVpcEndpointConnectionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.RejectVpcEndpointConnectionsRequest(),
+
+    private static void WSRejectVpcEndpointConnectionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RejectVpcEndpointConnectionsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.RejectVpcEndpointConnectionsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.RejectVpcEndpointConnectionsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.RejectVpcEndpointConnectionsRequest)o).DryRun),
             new SM::MemberInfo("ServiceId", SVpcEndpointServiceId, "ServiceId", "ServiceId", static o => ((global::Stratus.Ec2.Model.RejectVpcEndpointConnectionsRequest)o).ServiceId, static (o, v) => ((global::Stratus.Ec2.Model.RejectVpcEndpointConnectionsRequest)o).ServiceId = (string?)v, required: true),
             new SM::MemberInfo("VpcEndpointIds", SVpcEndpointIdList, "VpcEndpointId", "VpcEndpointId", static o => ((global::Stratus.Ec2.Model.RejectVpcEndpointConnectionsRequest)o).VpcEndpointIds, static (o, v) => ((global::Stratus.Ec2.Model.RejectVpcEndpointConnectionsRequest)o).VpcEndpointIds = (global::System.Collections.Generic.List<string>?)v, required: true, jsonName: "VpcEndpointId"));
-        SRejectVpcEndpointConnectionsResult.InitStructure(static () => new global::Stratus.Ec2.Model.RejectVpcEndpointConnectionsResult(),
+
+    private static void WSRejectVpcEndpointConnectionsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RejectVpcEndpointConnectionsResult(),
             new SM::MemberInfo("Unsuccessful", SUnsuccessfulItemSet, "Unsuccessful", "unsuccessful", static o => ((global::Stratus.Ec2.Model.RejectVpcEndpointConnectionsResult)o).Unsuccessful, static (o, v) => ((global::Stratus.Ec2.Model.RejectVpcEndpointConnectionsResult)o).Unsuccessful = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.UnsuccessfulItem>?)v, jsonName: "unsuccessful"));
-        SRejectVpcPeeringConnectionRequest.InitStructure(static () => new global::Stratus.Ec2.Model.RejectVpcPeeringConnectionRequest(),
+
+    private static void WSRejectVpcPeeringConnectionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RejectVpcPeeringConnectionRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.RejectVpcPeeringConnectionRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.RejectVpcPeeringConnectionRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.RejectVpcPeeringConnectionRequest)o).DryRun),
             new SM::MemberInfo("VpcPeeringConnectionId", SVpcPeeringConnectionId, "VpcPeeringConnectionId", "vpcPeeringConnectionId", static o => ((global::Stratus.Ec2.Model.RejectVpcPeeringConnectionRequest)o).VpcPeeringConnectionId, static (o, v) => ((global::Stratus.Ec2.Model.RejectVpcPeeringConnectionRequest)o).VpcPeeringConnectionId = (string?)v, required: true, jsonName: "vpcPeeringConnectionId"));
-        SRejectVpcPeeringConnectionResult.InitStructure(static () => new global::Stratus.Ec2.Model.RejectVpcPeeringConnectionResult(),
+
+    private static void WSRejectVpcPeeringConnectionResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RejectVpcPeeringConnectionResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.RejectVpcPeeringConnectionResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.RejectVpcPeeringConnectionResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.RejectVpcPeeringConnectionResult)o).Return));
-        SReleaseAddressRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ReleaseAddressRequest(),
+
+    private static void WSReleaseAddressRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ReleaseAddressRequest(),
             new SM::MemberInfo("AllocationId", SAllocationId, "AllocationId", "AllocationId", static o => ((global::Stratus.Ec2.Model.ReleaseAddressRequest)o).AllocationId, static (o, v) => ((global::Stratus.Ec2.Model.ReleaseAddressRequest)o).AllocationId = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.ReleaseAddressRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ReleaseAddressRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.ReleaseAddressRequest)o).DryRun),
             new SM::MemberInfo("NetworkBorderGroup", SString, "NetworkBorderGroup", "NetworkBorderGroup", static o => ((global::Stratus.Ec2.Model.ReleaseAddressRequest)o).NetworkBorderGroup, static (o, v) => ((global::Stratus.Ec2.Model.ReleaseAddressRequest)o).NetworkBorderGroup = (string?)v),
             new SM::MemberInfo("PublicIp", SString, "PublicIp", "PublicIp", static o => ((global::Stratus.Ec2.Model.ReleaseAddressRequest)o).PublicIp, static (o, v) => ((global::Stratus.Ec2.Model.ReleaseAddressRequest)o).PublicIp = (string?)v));
-        SReleaseHostsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ReleaseHostsRequest(),
+
+    private static void WSReleaseHostsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ReleaseHostsRequest(),
             new SM::MemberInfo("HostIds", SRequestHostIdList, "HostId", "hostId", static o => ((global::Stratus.Ec2.Model.ReleaseHostsRequest)o).HostIds, static (o, v) => ((global::Stratus.Ec2.Model.ReleaseHostsRequest)o).HostIds = (global::System.Collections.Generic.List<string>?)v, required: true, jsonName: "hostId"));
-        SReleaseHostsResult.InitStructure(static () => new global::Stratus.Ec2.Model.ReleaseHostsResult(),
+
+    private static void WSReleaseHostsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ReleaseHostsResult(),
             new SM::MemberInfo("Successful", SResponseHostIdList, "Successful", "successful", static o => ((global::Stratus.Ec2.Model.ReleaseHostsResult)o).Successful, static (o, v) => ((global::Stratus.Ec2.Model.ReleaseHostsResult)o).Successful = (global::System.Collections.Generic.List<string>?)v, jsonName: "successful"),
             new SM::MemberInfo("Unsuccessful", SUnsuccessfulItemList, "Unsuccessful", "unsuccessful", static o => ((global::Stratus.Ec2.Model.ReleaseHostsResult)o).Unsuccessful, static (o, v) => ((global::Stratus.Ec2.Model.ReleaseHostsResult)o).Unsuccessful = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.UnsuccessfulItem>?)v, jsonName: "unsuccessful"));
-        SReleaseIpamPoolAllocationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ReleaseIpamPoolAllocationRequest(),
+
+    private static void WSReleaseIpamPoolAllocationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ReleaseIpamPoolAllocationRequest(),
             new SM::MemberInfo("Cidr", SString, "Cidr", "Cidr", static o => ((global::Stratus.Ec2.Model.ReleaseIpamPoolAllocationRequest)o).Cidr, static (o, v) => ((global::Stratus.Ec2.Model.ReleaseIpamPoolAllocationRequest)o).Cidr = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ReleaseIpamPoolAllocationRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ReleaseIpamPoolAllocationRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ReleaseIpamPoolAllocationRequest)o).DryRun),
             new SM::MemberInfo("IpamPoolAllocationId", SIpamPoolAllocationId, "IpamPoolAllocationId", "IpamPoolAllocationId", static o => ((global::Stratus.Ec2.Model.ReleaseIpamPoolAllocationRequest)o).IpamPoolAllocationId, static (o, v) => ((global::Stratus.Ec2.Model.ReleaseIpamPoolAllocationRequest)o).IpamPoolAllocationId = (string?)v, required: true),
             new SM::MemberInfo("IpamPoolId", SIpamPoolId, "IpamPoolId", "IpamPoolId", static o => ((global::Stratus.Ec2.Model.ReleaseIpamPoolAllocationRequest)o).IpamPoolId, static (o, v) => ((global::Stratus.Ec2.Model.ReleaseIpamPoolAllocationRequest)o).IpamPoolId = (string?)v, required: true));
-        SReleaseIpamPoolAllocationResult.InitStructure(static () => new global::Stratus.Ec2.Model.ReleaseIpamPoolAllocationResult(),
+
+    private static void WSReleaseIpamPoolAllocationResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ReleaseIpamPoolAllocationResult(),
             new SM::MemberInfo("Success", SBoolean, "Success", "success", static o => ((global::Stratus.Ec2.Model.ReleaseIpamPoolAllocationResult)o).Success, static (o, v) => ((global::Stratus.Ec2.Model.ReleaseIpamPoolAllocationResult)o).Success = (bool?)v, jsonName: "success", getBoolean: static o => ((global::Stratus.Ec2.Model.ReleaseIpamPoolAllocationResult)o).Success));
-        SRemoveIpamOperatingRegion.InitStructure(static () => new global::Stratus.Ec2.Model.RemoveIpamOperatingRegion(),
+
+    private static void WSRemoveIpamOperatingRegion(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RemoveIpamOperatingRegion(),
             new SM::MemberInfo("RegionName", SString, "RegionName", "RegionName", static o => ((global::Stratus.Ec2.Model.RemoveIpamOperatingRegion)o).RegionName, static (o, v) => ((global::Stratus.Ec2.Model.RemoveIpamOperatingRegion)o).RegionName = (string?)v));
-        SRemoveIpamOperatingRegionSet.InitList(SRemoveIpamOperatingRegion, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RemoveIpamOperatingRegion>());
-        SRemoveIpamOrganizationalUnitExclusion.InitStructure(static () => new global::Stratus.Ec2.Model.RemoveIpamOrganizationalUnitExclusion(),
+
+    private static void WSRemoveIpamOrganizationalUnitExclusion(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RemoveIpamOrganizationalUnitExclusion(),
             new SM::MemberInfo("OrganizationsEntityPath", SString, "OrganizationsEntityPath", "OrganizationsEntityPath", static o => ((global::Stratus.Ec2.Model.RemoveIpamOrganizationalUnitExclusion)o).OrganizationsEntityPath, static (o, v) => ((global::Stratus.Ec2.Model.RemoveIpamOrganizationalUnitExclusion)o).OrganizationsEntityPath = (string?)v));
-        SRemoveIpamOrganizationalUnitExclusionSet.InitList(SRemoveIpamOrganizationalUnitExclusion, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RemoveIpamOrganizationalUnitExclusion>());
-        SRemovePrefixListEntries.InitList(SRemovePrefixListEntry, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RemovePrefixListEntry>());
-        SRemovePrefixListEntry.InitStructure(static () => new global::Stratus.Ec2.Model.RemovePrefixListEntry(),
+
+    private static void WSRemovePrefixListEntry(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RemovePrefixListEntry(),
             new SM::MemberInfo("Cidr", SString, "Cidr", "Cidr", static o => ((global::Stratus.Ec2.Model.RemovePrefixListEntry)o).Cidr, static (o, v) => ((global::Stratus.Ec2.Model.RemovePrefixListEntry)o).Cidr = (string?)v, required: true));
-        SReplaceIamInstanceProfileAssociationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ReplaceIamInstanceProfileAssociationRequest(),
+
+    private static void WSReplaceIamInstanceProfileAssociationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ReplaceIamInstanceProfileAssociationRequest(),
             new SM::MemberInfo("AssociationId", SIamInstanceProfileAssociationId, "AssociationId", "AssociationId", static o => ((global::Stratus.Ec2.Model.ReplaceIamInstanceProfileAssociationRequest)o).AssociationId, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceIamInstanceProfileAssociationRequest)o).AssociationId = (string?)v, required: true),
             new SM::MemberInfo("IamInstanceProfile", SIamInstanceProfileSpecification, "IamInstanceProfile", "IamInstanceProfile", static o => ((global::Stratus.Ec2.Model.ReplaceIamInstanceProfileAssociationRequest)o).IamInstanceProfile, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceIamInstanceProfileAssociationRequest)o).IamInstanceProfile = (global::Stratus.Ec2.Model.IamInstanceProfileSpecification?)v, required: true));
-        SReplaceIamInstanceProfileAssociationResult.InitStructure(static () => new global::Stratus.Ec2.Model.ReplaceIamInstanceProfileAssociationResult(),
+
+    private static void WSReplaceIamInstanceProfileAssociationResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ReplaceIamInstanceProfileAssociationResult(),
             new SM::MemberInfo("IamInstanceProfileAssociation", SIamInstanceProfileAssociation, "IamInstanceProfileAssociation", "iamInstanceProfileAssociation", static o => ((global::Stratus.Ec2.Model.ReplaceIamInstanceProfileAssociationResult)o).IamInstanceProfileAssociation, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceIamInstanceProfileAssociationResult)o).IamInstanceProfileAssociation = (global::Stratus.Ec2.Model.IamInstanceProfileAssociation?)v, jsonName: "iamInstanceProfileAssociation"));
-        SReplaceImageCriteriaInAllowedImagesSettingsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ReplaceImageCriteriaInAllowedImagesSettingsRequest(),
+
+    private static void WSReplaceImageCriteriaInAllowedImagesSettingsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ReplaceImageCriteriaInAllowedImagesSettingsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ReplaceImageCriteriaInAllowedImagesSettingsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceImageCriteriaInAllowedImagesSettingsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ReplaceImageCriteriaInAllowedImagesSettingsRequest)o).DryRun),
             new SM::MemberInfo("ImageCriteria", SImageCriterionRequestList, "ImageCriterion", "ImageCriterion", static o => ((global::Stratus.Ec2.Model.ReplaceImageCriteriaInAllowedImagesSettingsRequest)o).ImageCriteria, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceImageCriteriaInAllowedImagesSettingsRequest)o).ImageCriteria = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ImageCriterionRequest>?)v, jsonName: "ImageCriterion"));
-        SReplaceImageCriteriaInAllowedImagesSettingsResult.InitStructure(static () => new global::Stratus.Ec2.Model.ReplaceImageCriteriaInAllowedImagesSettingsResult(),
+
+    private static void WSReplaceImageCriteriaInAllowedImagesSettingsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ReplaceImageCriteriaInAllowedImagesSettingsResult(),
             new SM::MemberInfo("ReturnValue", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.ReplaceImageCriteriaInAllowedImagesSettingsResult)o).ReturnValue, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceImageCriteriaInAllowedImagesSettingsResult)o).ReturnValue = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.ReplaceImageCriteriaInAllowedImagesSettingsResult)o).ReturnValue));
-        SReplaceNetworkAclAssociationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ReplaceNetworkAclAssociationRequest(),
+
+    private static void WSReplaceNetworkAclAssociationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ReplaceNetworkAclAssociationRequest(),
             new SM::MemberInfo("AssociationId", SNetworkAclAssociationId, "AssociationId", "associationId", static o => ((global::Stratus.Ec2.Model.ReplaceNetworkAclAssociationRequest)o).AssociationId, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceNetworkAclAssociationRequest)o).AssociationId = (string?)v, required: true, jsonName: "associationId"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.ReplaceNetworkAclAssociationRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceNetworkAclAssociationRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.ReplaceNetworkAclAssociationRequest)o).DryRun),
             new SM::MemberInfo("NetworkAclId", SNetworkAclId, "NetworkAclId", "networkAclId", static o => ((global::Stratus.Ec2.Model.ReplaceNetworkAclAssociationRequest)o).NetworkAclId, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceNetworkAclAssociationRequest)o).NetworkAclId = (string?)v, required: true, jsonName: "networkAclId"));
-        SReplaceNetworkAclAssociationResult.InitStructure(static () => new global::Stratus.Ec2.Model.ReplaceNetworkAclAssociationResult(),
+
+    private static void WSReplaceNetworkAclAssociationResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ReplaceNetworkAclAssociationResult(),
             new SM::MemberInfo("NewAssociationId", SString, "NewAssociationId", "newAssociationId", static o => ((global::Stratus.Ec2.Model.ReplaceNetworkAclAssociationResult)o).NewAssociationId, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceNetworkAclAssociationResult)o).NewAssociationId = (string?)v, jsonName: "newAssociationId"));
-        SReplaceNetworkAclEntryRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ReplaceNetworkAclEntryRequest(),
+
+    private static void WSReplaceNetworkAclEntryRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ReplaceNetworkAclEntryRequest(),
             new SM::MemberInfo("CidrBlock", SString, "CidrBlock", "cidrBlock", static o => ((global::Stratus.Ec2.Model.ReplaceNetworkAclEntryRequest)o).CidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceNetworkAclEntryRequest)o).CidrBlock = (string?)v, jsonName: "cidrBlock"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.ReplaceNetworkAclEntryRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceNetworkAclEntryRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.ReplaceNetworkAclEntryRequest)o).DryRun),
             new SM::MemberInfo("Egress", SBoolean, "Egress", "egress", static o => ((global::Stratus.Ec2.Model.ReplaceNetworkAclEntryRequest)o).Egress, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceNetworkAclEntryRequest)o).Egress = (bool?)v, required: true, jsonName: "egress", getBoolean: static o => ((global::Stratus.Ec2.Model.ReplaceNetworkAclEntryRequest)o).Egress),
@@ -1297,7 +2939,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Protocol", SString, "Protocol", "protocol", static o => ((global::Stratus.Ec2.Model.ReplaceNetworkAclEntryRequest)o).Protocol, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceNetworkAclEntryRequest)o).Protocol = (string?)v, required: true, jsonName: "protocol"),
             new SM::MemberInfo("RuleAction", SRuleAction, "RuleAction", "ruleAction", static o => ((global::Stratus.Ec2.Model.ReplaceNetworkAclEntryRequest)o).RuleAction, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceNetworkAclEntryRequest)o).RuleAction = (string?)v, required: true, jsonName: "ruleAction"),
             new SM::MemberInfo("RuleNumber", SInteger, "RuleNumber", "ruleNumber", static o => ((global::Stratus.Ec2.Model.ReplaceNetworkAclEntryRequest)o).RuleNumber, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceNetworkAclEntryRequest)o).RuleNumber = (int?)v, required: true, jsonName: "ruleNumber", getInt32: static o => ((global::Stratus.Ec2.Model.ReplaceNetworkAclEntryRequest)o).RuleNumber));
-        SReplaceRootVolumeTask.InitStructure(static () => new global::Stratus.Ec2.Model.ReplaceRootVolumeTask(),
+
+    private static void WSReplaceRootVolumeTask(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ReplaceRootVolumeTask(),
             new SM::MemberInfo("CompleteTime", SString, "CompleteTime", "completeTime", static o => ((global::Stratus.Ec2.Model.ReplaceRootVolumeTask)o).CompleteTime, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceRootVolumeTask)o).CompleteTime = (string?)v, jsonName: "completeTime"),
             new SM::MemberInfo("DeleteReplacedRootVolume", SBoolean, "DeleteReplacedRootVolume", "deleteReplacedRootVolume", static o => ((global::Stratus.Ec2.Model.ReplaceRootVolumeTask)o).DeleteReplacedRootVolume, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceRootVolumeTask)o).DeleteReplacedRootVolume = (bool?)v, jsonName: "deleteReplacedRootVolume", getBoolean: static o => ((global::Stratus.Ec2.Model.ReplaceRootVolumeTask)o).DeleteReplacedRootVolume),
             new SM::MemberInfo("ImageId", SImageId, "ImageId", "imageId", static o => ((global::Stratus.Ec2.Model.ReplaceRootVolumeTask)o).ImageId, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceRootVolumeTask)o).ImageId = (string?)v, jsonName: "imageId"),
@@ -1307,9 +2951,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("StartTime", SString, "StartTime", "startTime", static o => ((global::Stratus.Ec2.Model.ReplaceRootVolumeTask)o).StartTime, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceRootVolumeTask)o).StartTime = (string?)v, jsonName: "startTime"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.ReplaceRootVolumeTask)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceRootVolumeTask)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("TaskState", SReplaceRootVolumeTaskState, "TaskState", "taskState", static o => ((global::Stratus.Ec2.Model.ReplaceRootVolumeTask)o).TaskState, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceRootVolumeTask)o).TaskState = (string?)v, jsonName: "taskState"));
-        SReplaceRootVolumeTaskIds.InitList(SReplaceRootVolumeTaskId, "ReplaceRootVolumeTaskId", static () => new global::System.Collections.Generic.List<string>());
-        SReplaceRootVolumeTasks.InitList(SReplaceRootVolumeTask, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ReplaceRootVolumeTask>());
-        SReplaceRouteRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ReplaceRouteRequest(),
+
+    private static void WSReplaceRouteRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ReplaceRouteRequest(),
             new SM::MemberInfo("CarrierGatewayId", SCarrierGatewayId, "CarrierGatewayId", "CarrierGatewayId", static o => ((global::Stratus.Ec2.Model.ReplaceRouteRequest)o).CarrierGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceRouteRequest)o).CarrierGatewayId = (string?)v),
             new SM::MemberInfo("CoreNetworkArn", SCoreNetworkArn, "CoreNetworkArn", "CoreNetworkArn", static o => ((global::Stratus.Ec2.Model.ReplaceRouteRequest)o).CoreNetworkArn, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceRouteRequest)o).CoreNetworkArn = (string?)v),
             new SM::MemberInfo("DestinationCidrBlock", SString, "DestinationCidrBlock", "destinationCidrBlock", static o => ((global::Stratus.Ec2.Model.ReplaceRouteRequest)o).DestinationCidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceRouteRequest)o).DestinationCidrBlock = (string?)v, jsonName: "destinationCidrBlock"),
@@ -1328,29 +2972,43 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("TransitGatewayId", STransitGatewayId, "TransitGatewayId", "TransitGatewayId", static o => ((global::Stratus.Ec2.Model.ReplaceRouteRequest)o).TransitGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceRouteRequest)o).TransitGatewayId = (string?)v),
             new SM::MemberInfo("VpcEndpointId", SVpcEndpointId, "VpcEndpointId", "VpcEndpointId", static o => ((global::Stratus.Ec2.Model.ReplaceRouteRequest)o).VpcEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceRouteRequest)o).VpcEndpointId = (string?)v),
             new SM::MemberInfo("VpcPeeringConnectionId", SVpcPeeringConnectionId, "VpcPeeringConnectionId", "vpcPeeringConnectionId", static o => ((global::Stratus.Ec2.Model.ReplaceRouteRequest)o).VpcPeeringConnectionId, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceRouteRequest)o).VpcPeeringConnectionId = (string?)v, jsonName: "vpcPeeringConnectionId"));
-        SReplaceRouteTableAssociationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ReplaceRouteTableAssociationRequest(),
+
+    private static void WSReplaceRouteTableAssociationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ReplaceRouteTableAssociationRequest(),
             new SM::MemberInfo("AssociationId", SRouteTableAssociationId, "AssociationId", "associationId", static o => ((global::Stratus.Ec2.Model.ReplaceRouteTableAssociationRequest)o).AssociationId, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceRouteTableAssociationRequest)o).AssociationId = (string?)v, required: true, jsonName: "associationId"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.ReplaceRouteTableAssociationRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceRouteTableAssociationRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.ReplaceRouteTableAssociationRequest)o).DryRun),
             new SM::MemberInfo("RouteTableId", SRouteTableId, "RouteTableId", "routeTableId", static o => ((global::Stratus.Ec2.Model.ReplaceRouteTableAssociationRequest)o).RouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceRouteTableAssociationRequest)o).RouteTableId = (string?)v, required: true, jsonName: "routeTableId"));
-        SReplaceRouteTableAssociationResult.InitStructure(static () => new global::Stratus.Ec2.Model.ReplaceRouteTableAssociationResult(),
+
+    private static void WSReplaceRouteTableAssociationResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ReplaceRouteTableAssociationResult(),
             new SM::MemberInfo("AssociationState", SRouteTableAssociationState, "AssociationState", "associationState", static o => ((global::Stratus.Ec2.Model.ReplaceRouteTableAssociationResult)o).AssociationState, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceRouteTableAssociationResult)o).AssociationState = (global::Stratus.Ec2.Model.RouteTableAssociationState?)v, jsonName: "associationState"),
             new SM::MemberInfo("NewAssociationId", SString, "NewAssociationId", "newAssociationId", static o => ((global::Stratus.Ec2.Model.ReplaceRouteTableAssociationResult)o).NewAssociationId, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceRouteTableAssociationResult)o).NewAssociationId = (string?)v, jsonName: "newAssociationId"));
-        SReplaceTransitGatewayRouteRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ReplaceTransitGatewayRouteRequest(),
+
+    private static void WSReplaceTransitGatewayRouteRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ReplaceTransitGatewayRouteRequest(),
             new SM::MemberInfo("Blackhole", SBoolean, "Blackhole", "Blackhole", static o => ((global::Stratus.Ec2.Model.ReplaceTransitGatewayRouteRequest)o).Blackhole, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceTransitGatewayRouteRequest)o).Blackhole = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ReplaceTransitGatewayRouteRequest)o).Blackhole),
             new SM::MemberInfo("DestinationCidrBlock", SString, "DestinationCidrBlock", "DestinationCidrBlock", static o => ((global::Stratus.Ec2.Model.ReplaceTransitGatewayRouteRequest)o).DestinationCidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceTransitGatewayRouteRequest)o).DestinationCidrBlock = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ReplaceTransitGatewayRouteRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceTransitGatewayRouteRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ReplaceTransitGatewayRouteRequest)o).DryRun),
             new SM::MemberInfo("TransitGatewayAttachmentId", STransitGatewayAttachmentId, "TransitGatewayAttachmentId", "TransitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.ReplaceTransitGatewayRouteRequest)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceTransitGatewayRouteRequest)o).TransitGatewayAttachmentId = (string?)v),
             new SM::MemberInfo("TransitGatewayRouteTableId", STransitGatewayRouteTableId, "TransitGatewayRouteTableId", "TransitGatewayRouteTableId", static o => ((global::Stratus.Ec2.Model.ReplaceTransitGatewayRouteRequest)o).TransitGatewayRouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceTransitGatewayRouteRequest)o).TransitGatewayRouteTableId = (string?)v, required: true));
-        SReplaceTransitGatewayRouteResult.InitStructure(static () => new global::Stratus.Ec2.Model.ReplaceTransitGatewayRouteResult(),
+
+    private static void WSReplaceTransitGatewayRouteResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ReplaceTransitGatewayRouteResult(),
             new SM::MemberInfo("Route", STransitGatewayRoute, "Route", "route", static o => ((global::Stratus.Ec2.Model.ReplaceTransitGatewayRouteResult)o).Route, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceTransitGatewayRouteResult)o).Route = (global::Stratus.Ec2.Model.TransitGatewayRoute?)v, jsonName: "route"));
-        SReplaceVpnTunnelRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ReplaceVpnTunnelRequest(),
+
+    private static void WSReplaceVpnTunnelRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ReplaceVpnTunnelRequest(),
             new SM::MemberInfo("ApplyPendingMaintenance", SBoolean, "ApplyPendingMaintenance", "ApplyPendingMaintenance", static o => ((global::Stratus.Ec2.Model.ReplaceVpnTunnelRequest)o).ApplyPendingMaintenance, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceVpnTunnelRequest)o).ApplyPendingMaintenance = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ReplaceVpnTunnelRequest)o).ApplyPendingMaintenance),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ReplaceVpnTunnelRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceVpnTunnelRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ReplaceVpnTunnelRequest)o).DryRun),
             new SM::MemberInfo("VpnConnectionId", SVpnConnectionId, "VpnConnectionId", "VpnConnectionId", static o => ((global::Stratus.Ec2.Model.ReplaceVpnTunnelRequest)o).VpnConnectionId, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceVpnTunnelRequest)o).VpnConnectionId = (string?)v, required: true),
             new SM::MemberInfo("VpnTunnelOutsideIpAddress", SString, "VpnTunnelOutsideIpAddress", "VpnTunnelOutsideIpAddress", static o => ((global::Stratus.Ec2.Model.ReplaceVpnTunnelRequest)o).VpnTunnelOutsideIpAddress, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceVpnTunnelRequest)o).VpnTunnelOutsideIpAddress = (string?)v, required: true));
-        SReplaceVpnTunnelResult.InitStructure(static () => new global::Stratus.Ec2.Model.ReplaceVpnTunnelResult(),
+
+    private static void WSReplaceVpnTunnelResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ReplaceVpnTunnelResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.ReplaceVpnTunnelResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.ReplaceVpnTunnelResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.ReplaceVpnTunnelResult)o).Return));
-        SReportInstanceStatusRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ReportInstanceStatusRequest(),
+
+    private static void WSReportInstanceStatusRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ReportInstanceStatusRequest(),
             new SM::MemberInfo("Description", SReportInstanceStatusRequestDescription, "Description", "description", static o => ((global::Stratus.Ec2.Model.ReportInstanceStatusRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.ReportInstanceStatusRequest)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.ReportInstanceStatusRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ReportInstanceStatusRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.ReportInstanceStatusRequest)o).DryRun),
             new SM::MemberInfo("EndTime", SDateTime, "EndTime", "endTime", static o => ((global::Stratus.Ec2.Model.ReportInstanceStatusRequest)o).EndTime, static (o, v) => ((global::Stratus.Ec2.Model.ReportInstanceStatusRequest)o).EndTime = (global::System.DateTime?)v, jsonName: "endTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.ReportInstanceStatusRequest)o).EndTime),
@@ -1358,17 +3016,19 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("ReasonCodes", SReasonCodesList, "ReasonCode", "reasonCode", static o => ((global::Stratus.Ec2.Model.ReportInstanceStatusRequest)o).ReasonCodes, static (o, v) => ((global::Stratus.Ec2.Model.ReportInstanceStatusRequest)o).ReasonCodes = (global::System.Collections.Generic.List<string>?)v, required: true, jsonName: "reasonCode"),
             new SM::MemberInfo("StartTime", SDateTime, "StartTime", "startTime", static o => ((global::Stratus.Ec2.Model.ReportInstanceStatusRequest)o).StartTime, static (o, v) => ((global::Stratus.Ec2.Model.ReportInstanceStatusRequest)o).StartTime = (global::System.DateTime?)v, jsonName: "startTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.ReportInstanceStatusRequest)o).StartTime),
             new SM::MemberInfo("Status", SReportStatusType, "Status", "status", static o => ((global::Stratus.Ec2.Model.ReportInstanceStatusRequest)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.ReportInstanceStatusRequest)o).Status = (string?)v, required: true, jsonName: "status"));
-        SRequestFilterPortRange.InitStructure(static () => new global::Stratus.Ec2.Model.RequestFilterPortRange(),
+
+    private static void WSRequestFilterPortRange(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RequestFilterPortRange(),
             new SM::MemberInfo("FromPort", SPort, "FromPort", "FromPort", static o => ((global::Stratus.Ec2.Model.RequestFilterPortRange)o).FromPort, static (o, v) => ((global::Stratus.Ec2.Model.RequestFilterPortRange)o).FromPort = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.RequestFilterPortRange)o).FromPort),
             new SM::MemberInfo("ToPort", SPort, "ToPort", "ToPort", static o => ((global::Stratus.Ec2.Model.RequestFilterPortRange)o).ToPort, static (o, v) => ((global::Stratus.Ec2.Model.RequestFilterPortRange)o).ToPort = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.RequestFilterPortRange)o).ToPort));
-        SRequestHostIdList.InitList(SDedicatedHostId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SRequestHostIdSet.InitList(SDedicatedHostId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SRequestInstanceTypeList.InitList(SInstanceType, "member", static () => new global::System.Collections.Generic.List<string>());
-        SRequestIpamResourceTag.InitStructure(static () => new global::Stratus.Ec2.Model.RequestIpamResourceTag(),
+
+    private static void WSRequestIpamResourceTag(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RequestIpamResourceTag(),
             new SM::MemberInfo("Key", SString, "Key", "Key", static o => ((global::Stratus.Ec2.Model.RequestIpamResourceTag)o).Key, static (o, v) => ((global::Stratus.Ec2.Model.RequestIpamResourceTag)o).Key = (string?)v),
             new SM::MemberInfo("Value", SString, "Value", "Value", static o => ((global::Stratus.Ec2.Model.RequestIpamResourceTag)o).Value, static (o, v) => ((global::Stratus.Ec2.Model.RequestIpamResourceTag)o).Value = (string?)v));
-        SRequestIpamResourceTagList.InitList(SRequestIpamResourceTag, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RequestIpamResourceTag>());
-        SRequestLaunchTemplateData.InitStructure(static () => new global::Stratus.Ec2.Model.RequestLaunchTemplateData(),
+
+    private static void WSRequestLaunchTemplateData(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RequestLaunchTemplateData(),
             new SM::MemberInfo("BlockDeviceMappings", SLaunchTemplateBlockDeviceMappingRequestList, "BlockDeviceMapping", "BlockDeviceMapping", static o => ((global::Stratus.Ec2.Model.RequestLaunchTemplateData)o).BlockDeviceMappings, static (o, v) => ((global::Stratus.Ec2.Model.RequestLaunchTemplateData)o).BlockDeviceMappings = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchTemplateBlockDeviceMappingRequest>?)v, jsonName: "BlockDeviceMapping"),
             new SM::MemberInfo("CapacityReservationSpecification", SLaunchTemplateCapacityReservationSpecificationRequest, "CapacityReservationSpecification", "CapacityReservationSpecification", static o => ((global::Stratus.Ec2.Model.RequestLaunchTemplateData)o).CapacityReservationSpecification, static (o, v) => ((global::Stratus.Ec2.Model.RequestLaunchTemplateData)o).CapacityReservationSpecification = (global::Stratus.Ec2.Model.LaunchTemplateCapacityReservationSpecificationRequest?)v),
             new SM::MemberInfo("CpuOptions", SLaunchTemplateCpuOptionsRequest, "CpuOptions", "CpuOptions", static o => ((global::Stratus.Ec2.Model.RequestLaunchTemplateData)o).CpuOptions, static (o, v) => ((global::Stratus.Ec2.Model.RequestLaunchTemplateData)o).CpuOptions = (global::Stratus.Ec2.Model.LaunchTemplateCpuOptionsRequest?)v),
@@ -1403,12 +3063,18 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SecurityGroups", SSecurityGroupStringList, "SecurityGroup", "SecurityGroup", static o => ((global::Stratus.Ec2.Model.RequestLaunchTemplateData)o).SecurityGroups, static (o, v) => ((global::Stratus.Ec2.Model.RequestLaunchTemplateData)o).SecurityGroups = (global::System.Collections.Generic.List<string>?)v, jsonName: "SecurityGroup"),
             new SM::MemberInfo("TagSpecifications", SLaunchTemplateTagSpecificationRequestList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.RequestLaunchTemplateData)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.RequestLaunchTemplateData)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchTemplateTagSpecificationRequest>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("UserData", SSensitiveUserData, "UserData", "UserData", static o => ((global::Stratus.Ec2.Model.RequestLaunchTemplateData)o).UserData, static (o, v) => ((global::Stratus.Ec2.Model.RequestLaunchTemplateData)o).UserData = (string?)v));
-        SRequestSpotFleetRequest.InitStructure(static () => new global::Stratus.Ec2.Model.RequestSpotFleetRequest(),
+
+    private static void WSRequestSpotFleetRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RequestSpotFleetRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.RequestSpotFleetRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.RequestSpotFleetRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.RequestSpotFleetRequest)o).DryRun),
             new SM::MemberInfo("SpotFleetRequestConfig", SSpotFleetRequestConfigData, "SpotFleetRequestConfig", "spotFleetRequestConfig", static o => ((global::Stratus.Ec2.Model.RequestSpotFleetRequest)o).SpotFleetRequestConfig, static (o, v) => ((global::Stratus.Ec2.Model.RequestSpotFleetRequest)o).SpotFleetRequestConfig = (global::Stratus.Ec2.Model.SpotFleetRequestConfigData?)v, required: true, jsonName: "spotFleetRequestConfig"));
-        SRequestSpotFleetResponse.InitStructure(static () => new global::Stratus.Ec2.Model.RequestSpotFleetResponse(),
+
+    private static void WSRequestSpotFleetResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RequestSpotFleetResponse(),
             new SM::MemberInfo("SpotFleetRequestId", SString, "SpotFleetRequestId", "spotFleetRequestId", static o => ((global::Stratus.Ec2.Model.RequestSpotFleetResponse)o).SpotFleetRequestId, static (o, v) => ((global::Stratus.Ec2.Model.RequestSpotFleetResponse)o).SpotFleetRequestId = (string?)v, jsonName: "spotFleetRequestId"));
-        SRequestSpotInstancesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.RequestSpotInstancesRequest(),
+
+    private static void WSRequestSpotInstancesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RequestSpotInstancesRequest(),
             new SM::MemberInfo("AvailabilityZoneGroup", SString, "AvailabilityZoneGroup", "availabilityZoneGroup", static o => ((global::Stratus.Ec2.Model.RequestSpotInstancesRequest)o).AvailabilityZoneGroup, static (o, v) => ((global::Stratus.Ec2.Model.RequestSpotInstancesRequest)o).AvailabilityZoneGroup = (string?)v, jsonName: "availabilityZoneGroup"),
             new SM::MemberInfo("BlockDurationMinutes", SInteger, "BlockDurationMinutes", "blockDurationMinutes", static o => ((global::Stratus.Ec2.Model.RequestSpotInstancesRequest)o).BlockDurationMinutes, static (o, v) => ((global::Stratus.Ec2.Model.RequestSpotInstancesRequest)o).BlockDurationMinutes = (int?)v, jsonName: "blockDurationMinutes", getInt32: static o => ((global::Stratus.Ec2.Model.RequestSpotInstancesRequest)o).BlockDurationMinutes),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "clientToken", static o => ((global::Stratus.Ec2.Model.RequestSpotInstancesRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.RequestSpotInstancesRequest)o).ClientToken = (string?)v, jsonName: "clientToken"),
@@ -1422,9 +3088,13 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Type", SSpotInstanceType, "Type", "type", static o => ((global::Stratus.Ec2.Model.RequestSpotInstancesRequest)o).Type, static (o, v) => ((global::Stratus.Ec2.Model.RequestSpotInstancesRequest)o).Type = (string?)v, jsonName: "type"),
             new SM::MemberInfo("ValidFrom", SDateTime, "ValidFrom", "validFrom", static o => ((global::Stratus.Ec2.Model.RequestSpotInstancesRequest)o).ValidFrom, static (o, v) => ((global::Stratus.Ec2.Model.RequestSpotInstancesRequest)o).ValidFrom = (global::System.DateTime?)v, jsonName: "validFrom", getTimestamp: static o => ((global::Stratus.Ec2.Model.RequestSpotInstancesRequest)o).ValidFrom),
             new SM::MemberInfo("ValidUntil", SDateTime, "ValidUntil", "validUntil", static o => ((global::Stratus.Ec2.Model.RequestSpotInstancesRequest)o).ValidUntil, static (o, v) => ((global::Stratus.Ec2.Model.RequestSpotInstancesRequest)o).ValidUntil = (global::System.DateTime?)v, jsonName: "validUntil", getTimestamp: static o => ((global::Stratus.Ec2.Model.RequestSpotInstancesRequest)o).ValidUntil));
-        SRequestSpotInstancesResult.InitStructure(static () => new global::Stratus.Ec2.Model.RequestSpotInstancesResult(),
+
+    private static void WSRequestSpotInstancesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RequestSpotInstancesResult(),
             new SM::MemberInfo("SpotInstanceRequests", SSpotInstanceRequestList, "SpotInstanceRequestSet", "spotInstanceRequestSet", static o => ((global::Stratus.Ec2.Model.RequestSpotInstancesResult)o).SpotInstanceRequests, static (o, v) => ((global::Stratus.Ec2.Model.RequestSpotInstancesResult)o).SpotInstanceRequests = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SpotInstanceRequest>?)v, jsonName: "spotInstanceRequestSet"));
-        SRequestSpotLaunchSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.RequestSpotLaunchSpecification(),
+
+    private static void WSRequestSpotLaunchSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RequestSpotLaunchSpecification(),
             new SM::MemberInfo("AddressingType", SString, "AddressingType", "addressingType", static o => ((global::Stratus.Ec2.Model.RequestSpotLaunchSpecification)o).AddressingType, static (o, v) => ((global::Stratus.Ec2.Model.RequestSpotLaunchSpecification)o).AddressingType = (string?)v, jsonName: "addressingType"),
             new SM::MemberInfo("BlockDeviceMappings", SBlockDeviceMappingList, "BlockDeviceMapping", "blockDeviceMapping", static o => ((global::Stratus.Ec2.Model.RequestSpotLaunchSpecification)o).BlockDeviceMappings, static (o, v) => ((global::Stratus.Ec2.Model.RequestSpotLaunchSpecification)o).BlockDeviceMappings = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.BlockDeviceMapping>?)v, jsonName: "blockDeviceMapping"),
             new SM::MemberInfo("EbsOptimized", SBoolean, "EbsOptimized", "ebsOptimized", static o => ((global::Stratus.Ec2.Model.RequestSpotLaunchSpecification)o).EbsOptimized, static (o, v) => ((global::Stratus.Ec2.Model.RequestSpotLaunchSpecification)o).EbsOptimized = (bool?)v, jsonName: "ebsOptimized", getBoolean: static o => ((global::Stratus.Ec2.Model.RequestSpotLaunchSpecification)o).EbsOptimized),
@@ -1441,15 +3111,17 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SecurityGroups", SRequestSpotLaunchSpecificationSecurityGroupList, "SecurityGroup", "SecurityGroup", static o => ((global::Stratus.Ec2.Model.RequestSpotLaunchSpecification)o).SecurityGroups, static (o, v) => ((global::Stratus.Ec2.Model.RequestSpotLaunchSpecification)o).SecurityGroups = (global::System.Collections.Generic.List<string>?)v, jsonName: "SecurityGroup"),
             new SM::MemberInfo("SubnetId", SSubnetId, "SubnetId", "subnetId", static o => ((global::Stratus.Ec2.Model.RequestSpotLaunchSpecification)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.RequestSpotLaunchSpecification)o).SubnetId = (string?)v, jsonName: "subnetId"),
             new SM::MemberInfo("UserData", SSensitiveUserData, "UserData", "userData", static o => ((global::Stratus.Ec2.Model.RequestSpotLaunchSpecification)o).UserData, static (o, v) => ((global::Stratus.Ec2.Model.RequestSpotLaunchSpecification)o).UserData = (string?)v, jsonName: "userData"));
-        SRequestSpotLaunchSpecificationSecurityGroupIdList.InitList(SSecurityGroupId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SRequestSpotLaunchSpecificationSecurityGroupList.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
-        SReservation.InitStructure(static () => new global::Stratus.Ec2.Model.Reservation(),
+
+    private static void WSReservation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Reservation(),
             new SM::MemberInfo("Groups", SGroupIdentifierList, "GroupSet", "groupSet", static o => ((global::Stratus.Ec2.Model.Reservation)o).Groups, static (o, v) => ((global::Stratus.Ec2.Model.Reservation)o).Groups = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.GroupIdentifier>?)v, jsonName: "groupSet"),
             new SM::MemberInfo("Instances", SInstanceList, "InstancesSet", "instancesSet", static o => ((global::Stratus.Ec2.Model.Reservation)o).Instances, static (o, v) => ((global::Stratus.Ec2.Model.Reservation)o).Instances = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Instance>?)v, jsonName: "instancesSet"),
             new SM::MemberInfo("OwnerId", SString, "OwnerId", "ownerId", static o => ((global::Stratus.Ec2.Model.Reservation)o).OwnerId, static (o, v) => ((global::Stratus.Ec2.Model.Reservation)o).OwnerId = (string?)v, jsonName: "ownerId"),
             new SM::MemberInfo("RequesterId", SString, "RequesterId", "requesterId", static o => ((global::Stratus.Ec2.Model.Reservation)o).RequesterId, static (o, v) => ((global::Stratus.Ec2.Model.Reservation)o).RequesterId = (string?)v, jsonName: "requesterId"),
             new SM::MemberInfo("ReservationId", SString, "ReservationId", "reservationId", static o => ((global::Stratus.Ec2.Model.Reservation)o).ReservationId, static (o, v) => ((global::Stratus.Ec2.Model.Reservation)o).ReservationId = (string?)v, jsonName: "reservationId"));
-        SReservationFleetInstanceSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.ReservationFleetInstanceSpecification(),
+
+    private static void WSReservationFleetInstanceSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ReservationFleetInstanceSpecification(),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "AvailabilityZone", static o => ((global::Stratus.Ec2.Model.ReservationFleetInstanceSpecification)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.ReservationFleetInstanceSpecification)o).AvailabilityZone = (string?)v),
             new SM::MemberInfo("AvailabilityZoneId", SString, "AvailabilityZoneId", "AvailabilityZoneId", static o => ((global::Stratus.Ec2.Model.ReservationFleetInstanceSpecification)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.ReservationFleetInstanceSpecification)o).AvailabilityZoneId = (string?)v),
             new SM::MemberInfo("EbsOptimized", SBoolean, "EbsOptimized", "EbsOptimized", static o => ((global::Stratus.Ec2.Model.ReservationFleetInstanceSpecification)o).EbsOptimized, static (o, v) => ((global::Stratus.Ec2.Model.ReservationFleetInstanceSpecification)o).EbsOptimized = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ReservationFleetInstanceSpecification)o).EbsOptimized),
@@ -1457,27 +3129,33 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("InstanceType", SInstanceType, "InstanceType", "InstanceType", static o => ((global::Stratus.Ec2.Model.ReservationFleetInstanceSpecification)o).InstanceType, static (o, v) => ((global::Stratus.Ec2.Model.ReservationFleetInstanceSpecification)o).InstanceType = (string?)v),
             new SM::MemberInfo("Priority", SIntegerWithConstraints, "Priority", "Priority", static o => ((global::Stratus.Ec2.Model.ReservationFleetInstanceSpecification)o).Priority, static (o, v) => ((global::Stratus.Ec2.Model.ReservationFleetInstanceSpecification)o).Priority = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.ReservationFleetInstanceSpecification)o).Priority),
             new SM::MemberInfo("Weight", SDoubleWithConstraints, "Weight", "Weight", static o => ((global::Stratus.Ec2.Model.ReservationFleetInstanceSpecification)o).Weight, static (o, v) => ((global::Stratus.Ec2.Model.ReservationFleetInstanceSpecification)o).Weight = (double?)v, getDouble: static o => ((global::Stratus.Ec2.Model.ReservationFleetInstanceSpecification)o).Weight));
-        SReservationFleetInstanceSpecificationList.InitList(SReservationFleetInstanceSpecification, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ReservationFleetInstanceSpecification>());
-        SReservationList.InitList(SReservation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Reservation>());
-        SReservationTypeList.InitList(SFleetReservationType, "item", static () => new global::System.Collections.Generic.List<string>());
-        SReservationTypeListRequest.InitList(SFleetReservationType, "ReservationType", static () => new global::System.Collections.Generic.List<string>());
-        SReservationValue.InitStructure(static () => new global::Stratus.Ec2.Model.ReservationValue(),
+
+    private static void WSReservationValue(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ReservationValue(),
             new SM::MemberInfo("HourlyPrice", SString, "HourlyPrice", "hourlyPrice", static o => ((global::Stratus.Ec2.Model.ReservationValue)o).HourlyPrice, static (o, v) => ((global::Stratus.Ec2.Model.ReservationValue)o).HourlyPrice = (string?)v, jsonName: "hourlyPrice"),
             new SM::MemberInfo("RemainingTotalValue", SString, "RemainingTotalValue", "remainingTotalValue", static o => ((global::Stratus.Ec2.Model.ReservationValue)o).RemainingTotalValue, static (o, v) => ((global::Stratus.Ec2.Model.ReservationValue)o).RemainingTotalValue = (string?)v, jsonName: "remainingTotalValue"),
             new SM::MemberInfo("RemainingUpfrontValue", SString, "RemainingUpfrontValue", "remainingUpfrontValue", static o => ((global::Stratus.Ec2.Model.ReservationValue)o).RemainingUpfrontValue, static (o, v) => ((global::Stratus.Ec2.Model.ReservationValue)o).RemainingUpfrontValue = (string?)v, jsonName: "remainingUpfrontValue"));
-        SReservedCapacityOptions.InitStructure(static () => new global::Stratus.Ec2.Model.ReservedCapacityOptions(),
+
+    private static void WSReservedCapacityOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ReservedCapacityOptions(),
             new SM::MemberInfo("ReservationTypes", SReservationTypeList, "ReservationTypeSet", "reservationTypeSet", static o => ((global::Stratus.Ec2.Model.ReservedCapacityOptions)o).ReservationTypes, static (o, v) => ((global::Stratus.Ec2.Model.ReservedCapacityOptions)o).ReservationTypes = (global::System.Collections.Generic.List<string>?)v, jsonName: "reservationTypeSet"));
-        SReservedCapacityOptionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ReservedCapacityOptionsRequest(),
+
+    private static void WSReservedCapacityOptionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ReservedCapacityOptionsRequest(),
             new SM::MemberInfo("ReservationTypes", SReservationTypeListRequest, "ReservationType", "ReservationType", static o => ((global::Stratus.Ec2.Model.ReservedCapacityOptionsRequest)o).ReservationTypes, static (o, v) => ((global::Stratus.Ec2.Model.ReservedCapacityOptionsRequest)o).ReservationTypes = (global::System.Collections.Generic.List<string>?)v, jsonName: "ReservationType"));
-        SReservedInstanceIdSet.InitList(SReservationId, "ReservedInstanceId", static () => new global::System.Collections.Generic.List<string>());
-        SReservedInstanceLimitPrice.InitStructure(static () => new global::Stratus.Ec2.Model.ReservedInstanceLimitPrice(),
+
+    private static void WSReservedInstanceLimitPrice(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ReservedInstanceLimitPrice(),
             new SM::MemberInfo("Amount", SDouble, "Amount", "amount", static o => ((global::Stratus.Ec2.Model.ReservedInstanceLimitPrice)o).Amount, static (o, v) => ((global::Stratus.Ec2.Model.ReservedInstanceLimitPrice)o).Amount = (double?)v, jsonName: "amount", getDouble: static o => ((global::Stratus.Ec2.Model.ReservedInstanceLimitPrice)o).Amount),
             new SM::MemberInfo("CurrencyCode", SCurrencyCodeValues, "CurrencyCode", "currencyCode", static o => ((global::Stratus.Ec2.Model.ReservedInstanceLimitPrice)o).CurrencyCode, static (o, v) => ((global::Stratus.Ec2.Model.ReservedInstanceLimitPrice)o).CurrencyCode = (string?)v, jsonName: "currencyCode"));
-        SReservedInstanceReservationValue.InitStructure(static () => new global::Stratus.Ec2.Model.ReservedInstanceReservationValue(),
+
+    private static void WSReservedInstanceReservationValue(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ReservedInstanceReservationValue(),
             new SM::MemberInfo("ReservationValue", SReservationValue, "ReservationValue", "reservationValue", static o => ((global::Stratus.Ec2.Model.ReservedInstanceReservationValue)o).ReservationValue, static (o, v) => ((global::Stratus.Ec2.Model.ReservedInstanceReservationValue)o).ReservationValue = (global::Stratus.Ec2.Model.ReservationValue?)v, jsonName: "reservationValue"),
             new SM::MemberInfo("ReservedInstanceId", SString, "ReservedInstanceId", "reservedInstanceId", static o => ((global::Stratus.Ec2.Model.ReservedInstanceReservationValue)o).ReservedInstanceId, static (o, v) => ((global::Stratus.Ec2.Model.ReservedInstanceReservationValue)o).ReservedInstanceId = (string?)v, jsonName: "reservedInstanceId"));
-        SReservedInstanceReservationValueSet.InitList(SReservedInstanceReservationValue, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ReservedInstanceReservationValue>());
-        SReservedInstances.InitStructure(static () => new global::Stratus.Ec2.Model.ReservedInstances(),
+
+    private static void WSReservedInstances(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ReservedInstances(),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.ReservedInstances)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.ReservedInstances)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("AvailabilityZoneId", SString, "AvailabilityZoneId", "availabilityZoneId", static o => ((global::Stratus.Ec2.Model.ReservedInstances)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.ReservedInstances)o).AvailabilityZoneId = (string?)v, jsonName: "availabilityZoneId"),
             new SM::MemberInfo("CurrencyCode", SCurrencyCodeValues, "CurrencyCode", "currencyCode", static o => ((global::Stratus.Ec2.Model.ReservedInstances)o).CurrencyCode, static (o, v) => ((global::Stratus.Ec2.Model.ReservedInstances)o).CurrencyCode = (string?)v, jsonName: "currencyCode"),
@@ -1497,16 +3175,17 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("State", SReservedInstanceState, "State", "state", static o => ((global::Stratus.Ec2.Model.ReservedInstances)o).State, static (o, v) => ((global::Stratus.Ec2.Model.ReservedInstances)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.ReservedInstances)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.ReservedInstances)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("UsagePrice", SFloat, "UsagePrice", "usagePrice", static o => ((global::Stratus.Ec2.Model.ReservedInstances)o).UsagePrice, static (o, v) => ((global::Stratus.Ec2.Model.ReservedInstances)o).UsagePrice = (float?)v, jsonName: "usagePrice", getSingle: static o => ((global::Stratus.Ec2.Model.ReservedInstances)o).UsagePrice));
-        SReservedInstancesConfiguration.InitStructure(static () => new global::Stratus.Ec2.Model.ReservedInstancesConfiguration(),
+
+    private static void WSReservedInstancesConfiguration(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ReservedInstancesConfiguration(),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.ReservedInstancesConfiguration)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.ReservedInstancesConfiguration)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("AvailabilityZoneId", SString, "AvailabilityZoneId", "availabilityZoneId", static o => ((global::Stratus.Ec2.Model.ReservedInstancesConfiguration)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.ReservedInstancesConfiguration)o).AvailabilityZoneId = (string?)v, jsonName: "availabilityZoneId"),
             new SM::MemberInfo("InstanceCount", SInteger, "InstanceCount", "instanceCount", static o => ((global::Stratus.Ec2.Model.ReservedInstancesConfiguration)o).InstanceCount, static (o, v) => ((global::Stratus.Ec2.Model.ReservedInstancesConfiguration)o).InstanceCount = (int?)v, jsonName: "instanceCount", getInt32: static o => ((global::Stratus.Ec2.Model.ReservedInstancesConfiguration)o).InstanceCount),
             new SM::MemberInfo("InstanceType", SInstanceType, "InstanceType", "instanceType", static o => ((global::Stratus.Ec2.Model.ReservedInstancesConfiguration)o).InstanceType, static (o, v) => ((global::Stratus.Ec2.Model.ReservedInstancesConfiguration)o).InstanceType = (string?)v, jsonName: "instanceType"),
             new SM::MemberInfo("Platform", SString, "Platform", "platform", static o => ((global::Stratus.Ec2.Model.ReservedInstancesConfiguration)o).Platform, static (o, v) => ((global::Stratus.Ec2.Model.ReservedInstancesConfiguration)o).Platform = (string?)v, jsonName: "platform"),
             new SM::MemberInfo("Scope", Sscope, "Scope", "scope", static o => ((global::Stratus.Ec2.Model.ReservedInstancesConfiguration)o).Scope, static (o, v) => ((global::Stratus.Ec2.Model.ReservedInstancesConfiguration)o).Scope = (string?)v, jsonName: "scope"));
-        SReservedInstancesConfigurationList.InitList(SReservedInstancesConfiguration, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ReservedInstancesConfiguration>());
-        SReservedInstancesId.InitStructure(static () => new global::Stratus.Ec2.Model.ReservedInstancesId(),
+
+    private static void WSReservedInstancesId(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ReservedInstancesId(),
             new SM::MemberInfo("ReservedInstancesId", SString, "ReservedInstancesId", "reservedInstancesId", static o => ((global::Stratus.Ec2.Model.ReservedInstancesId)o).ReservedInstancesIdValue, static (o, v) => ((global::Stratus.Ec2.Model.ReservedInstancesId)o).ReservedInstancesIdValue = (string?)v, jsonName: "reservedInstancesId"));
-        SReservedInstancesIdStringList.InitList(SReservationId, "ReservedInstancesId", static () => new global::System.Collections.Generic.List<string>());
-    }
 }

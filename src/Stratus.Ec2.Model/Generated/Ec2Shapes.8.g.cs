@@ -10,411 +10,1773 @@ using SM = global::Stratus.Protocol.Model;
 /// <summary>Shape descriptors of the ec2 model.</summary>
 public static partial class Ec2Shapes
 {
-    public static readonly SM::ShapeInfo SReservedInstancesList = new SM::ShapeInfo("ReservedInstancesList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SReservedInstancesListing = new SM::ShapeInfo("ReservedInstancesListing", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SReservedInstancesListingId = new SM::ShapeInfo("ReservedInstancesListingId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SReservedInstancesListingList = new SM::ShapeInfo("ReservedInstancesListingList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SReservedInstancesModification = new SM::ShapeInfo("ReservedInstancesModification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SReservedInstancesModificationId = new SM::ShapeInfo("ReservedInstancesModificationId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SReservedInstancesModificationIdStringList = new SM::ShapeInfo("ReservedInstancesModificationIdStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SReservedInstancesModificationList = new SM::ShapeInfo("ReservedInstancesModificationList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SReservedInstancesModificationResult = new SM::ShapeInfo("ReservedInstancesModificationResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SReservedInstancesModificationResultList = new SM::ShapeInfo("ReservedInstancesModificationResultList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SReservedInstancesOffering = new SM::ShapeInfo("ReservedInstancesOffering", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SReservedInstancesOfferingId = new SM::ShapeInfo("ReservedInstancesOfferingId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SReservedInstancesOfferingIdStringList = new SM::ShapeInfo("ReservedInstancesOfferingIdStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SReservedInstancesOfferingList = new SM::ShapeInfo("ReservedInstancesOfferingList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SReservedIntancesIds = new SM::ShapeInfo("ReservedIntancesIds", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SResetAddressAttributeRequest = new SM::ShapeInfo("ResetAddressAttributeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SResetAddressAttributeResult = new SM::ShapeInfo("ResetAddressAttributeResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SResetEbsDefaultKmsKeyIdRequest = new SM::ShapeInfo("ResetEbsDefaultKmsKeyIdRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SResetEbsDefaultKmsKeyIdResult = new SM::ShapeInfo("ResetEbsDefaultKmsKeyIdResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SResetFpgaImageAttributeName = new SM::ShapeInfo("ResetFpgaImageAttributeName", SM::ShapeKind.String).Constrain(enumValues: ["loadPermission"]);
-    public static readonly SM::ShapeInfo SResetFpgaImageAttributeRequest = new SM::ShapeInfo("ResetFpgaImageAttributeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SResetFpgaImageAttributeResult = new SM::ShapeInfo("ResetFpgaImageAttributeResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SResetImageAttributeName = new SM::ShapeInfo("ResetImageAttributeName", SM::ShapeKind.String).Constrain(enumValues: ["launchPermission"]);
-    public static readonly SM::ShapeInfo SResetImageAttributeRequest = new SM::ShapeInfo("ResetImageAttributeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SResetInstanceAttributeRequest = new SM::ShapeInfo("ResetInstanceAttributeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SResetNetworkInterfaceAttributeRequest = new SM::ShapeInfo("ResetNetworkInterfaceAttributeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SResetSnapshotAttributeRequest = new SM::ShapeInfo("ResetSnapshotAttributeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SResourceArn = new SM::ShapeInfo("ResourceArn", SM::ShapeKind.String).Constrain(min: 1, max: 1283);
-    public static readonly SM::ShapeInfo SResourceConfigurationArn = new SM::ShapeInfo("ResourceConfigurationArn", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SResourceIdList = new SM::ShapeInfo("ResourceIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SResourceList = new SM::ShapeInfo("ResourceList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SResourceStatement = new SM::ShapeInfo("ResourceStatement", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SResourceStatementRequest = new SM::ShapeInfo("ResourceStatementRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SResourceType = new SM::ShapeInfo("ResourceType", SM::ShapeKind.String).Constrain(enumValues: ["capacity-reservation", "client-vpn-endpoint", "customer-gateway", "carrier-gateway", "coip-pool", "declarative-policies-report", "dedicated-host", "dhcp-options", "egress-only-internet-gateway", "elastic-ip", "elastic-gpu", "export-image-task", "export-instance-task", "fleet", "fpga-image", "host-reservation", "image", "image-usage-report", "import-image-task", "import-snapshot-task", "instance", "instance-event-window", "internet-gateway", "ipam", "ipam-pool", "ipam-scope", "ipv4pool-ec2", "ipv6pool-ec2", "key-pair", "launch-template", "local-gateway", "local-gateway-route-table", "local-gateway-virtual-interface", "local-gateway-virtual-interface-group", "local-gateway-route-table-vpc-association", "local-gateway-route-table-virtual-interface-group-association", "natgateway", "network-acl", "network-interface", "network-insights-analysis", "network-insights-path", "network-insights-access-scope", "network-insights-access-scope-analysis", "outpost-lag", "placement-group", "prefix-list", "replace-root-volume-task", "reserved-instances", "route-table", "security-group", "security-group-rule", "service-link-virtual-interface", "snapshot", "spot-fleet-request", "spot-instances-request", "subnet", "subnet-cidr-reservation", "traffic-mirror-filter", "traffic-mirror-session", "traffic-mirror-target", "transit-gateway", "transit-gateway-attachment", "transit-gateway-connect-peer", "transit-gateway-multicast-domain", "transit-gateway-policy-table", "transit-gateway-metering-policy", "transit-gateway-route-table", "transit-gateway-route-table-announcement", "volume", "vpc", "vpc-endpoint", "vpc-endpoint-connection", "vpc-endpoint-service", "vpc-endpoint-service-permission", "vpc-peering-connection", "vpn-connection", "vpn-gateway", "vpc-flow-log", "capacity-reservation-fleet", "traffic-mirror-filter-rule", "vpc-endpoint-connection-device-type", "verified-access-instance", "verified-access-group", "verified-access-endpoint", "verified-access-policy", "verified-access-trust-provider", "vpn-connection-device-type", "vpc-block-public-access-exclusion", "vpc-encryption-control", "route-server", "route-server-endpoint", "route-server-peer", "ipam-resource-discovery", "ipam-resource-discovery-association", "instance-connect-endpoint", "verified-access-endpoint-target", "ipam-external-resource-verification-token", "capacity-block", "mac-modification-task", "ipam-prefix-list-resolver", "ipam-policy", "ipam-prefix-list-resolver-target", "secondary-interface", "secondary-network", "secondary-subnet", "capacity-manager-data-export", "vpn-concentrator", "ipam-pool-allocation"]);
-    public static readonly SM::ShapeInfo SResourceTypeOption = new SM::ShapeInfo("ResourceTypeOption", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SResourceTypeOptionList = new SM::ShapeInfo("ResourceTypeOptionList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SResourceTypeOptionValue = new SM::ShapeInfo("ResourceTypeOptionValue", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SResourceTypeOptionValuesList = new SM::ShapeInfo("ResourceTypeOptionValuesList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SResourceTypeRequest = new SM::ShapeInfo("ResourceTypeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SResourceTypeRequestList = new SM::ShapeInfo("ResourceTypeRequestList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SResponseError = new SM::ShapeInfo("ResponseError", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SResponseHostIdList = new SM::ShapeInfo("ResponseHostIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SResponseHostIdSet = new SM::ShapeInfo("ResponseHostIdSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SResponseLaunchTemplateData = new SM::ShapeInfo("ResponseLaunchTemplateData", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRestorableByStringList = new SM::ShapeInfo("RestorableByStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRestoreAddressToClassicRequest = new SM::ShapeInfo("RestoreAddressToClassicRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRestoreAddressToClassicResult = new SM::ShapeInfo("RestoreAddressToClassicResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRestoreImageFromRecycleBinRequest = new SM::ShapeInfo("RestoreImageFromRecycleBinRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRestoreImageFromRecycleBinResult = new SM::ShapeInfo("RestoreImageFromRecycleBinResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRestoreManagedPrefixListVersionRequest = new SM::ShapeInfo("RestoreManagedPrefixListVersionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRestoreManagedPrefixListVersionResult = new SM::ShapeInfo("RestoreManagedPrefixListVersionResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRestoreSnapshotFromRecycleBinRequest = new SM::ShapeInfo("RestoreSnapshotFromRecycleBinRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRestoreSnapshotFromRecycleBinResult = new SM::ShapeInfo("RestoreSnapshotFromRecycleBinResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRestoreSnapshotTierRequest = new SM::ShapeInfo("RestoreSnapshotTierRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRestoreSnapshotTierRequestTemporaryRestoreDays = new SM::ShapeInfo("RestoreSnapshotTierRequestTemporaryRestoreDays", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SRestoreSnapshotTierResult = new SM::ShapeInfo("RestoreSnapshotTierResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRestoreVolumeFromRecycleBinRequest = new SM::ShapeInfo("RestoreVolumeFromRecycleBinRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRestoreVolumeFromRecycleBinResult = new SM::ShapeInfo("RestoreVolumeFromRecycleBinResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SResultRange = new SM::ShapeInfo("ResultRange", SM::ShapeKind.Integer).Constrain(min: 20, max: 500);
-    public static readonly SM::ShapeInfo SRetentionPeriodRequestDays = new SM::ShapeInfo("RetentionPeriodRequestDays", SM::ShapeKind.Integer).Constrain(min: 1, max: 36500);
-    public static readonly SM::ShapeInfo SRetentionPeriodResponseDays = new SM::ShapeInfo("RetentionPeriodResponseDays", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SRevokeClientVpnIngressRequest = new SM::ShapeInfo("RevokeClientVpnIngressRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRevokeClientVpnIngressResult = new SM::ShapeInfo("RevokeClientVpnIngressResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRevokeSecurityGroupEgressRequest = new SM::ShapeInfo("RevokeSecurityGroupEgressRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRevokeSecurityGroupEgressResult = new SM::ShapeInfo("RevokeSecurityGroupEgressResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRevokeSecurityGroupIngressRequest = new SM::ShapeInfo("RevokeSecurityGroupIngressRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRevokeSecurityGroupIngressResult = new SM::ShapeInfo("RevokeSecurityGroupIngressResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRevokedSecurityGroupRule = new SM::ShapeInfo("RevokedSecurityGroupRule", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRevokedSecurityGroupRuleList = new SM::ShapeInfo("RevokedSecurityGroupRuleList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRoleId = new SM::ShapeInfo("RoleId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SRootDeviceType = new SM::ShapeInfo("RootDeviceType", SM::ShapeKind.String).Constrain(enumValues: ["ebs", "instance-store"]);
-    public static readonly SM::ShapeInfo SRootDeviceTypeList = new SM::ShapeInfo("RootDeviceTypeList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRoute = new SM::ShapeInfo("Route", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRouteGatewayId = new SM::ShapeInfo("RouteGatewayId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SRouteList = new SM::ShapeInfo("RouteList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRouteOrigin = new SM::ShapeInfo("RouteOrigin", SM::ShapeKind.String).Constrain(enumValues: ["CreateRouteTable", "CreateRoute", "EnableVgwRoutePropagation", "Advertisement"]);
-    public static readonly SM::ShapeInfo SRouteServer = new SM::ShapeInfo("RouteServer", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRouteServerAssociation = new SM::ShapeInfo("RouteServerAssociation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRouteServerAssociationState = new SM::ShapeInfo("RouteServerAssociationState", SM::ShapeKind.String).Constrain(enumValues: ["associating", "associated", "disassociating"]);
-    public static readonly SM::ShapeInfo SRouteServerAssociationsList = new SM::ShapeInfo("RouteServerAssociationsList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRouteServerBfdState = new SM::ShapeInfo("RouteServerBfdState", SM::ShapeKind.String).Constrain(enumValues: ["up", "down"]);
-    public static readonly SM::ShapeInfo SRouteServerBfdStatus = new SM::ShapeInfo("RouteServerBfdStatus", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRouteServerBgpOptions = new SM::ShapeInfo("RouteServerBgpOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRouteServerBgpOptionsRequest = new SM::ShapeInfo("RouteServerBgpOptionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRouteServerBgpState = new SM::ShapeInfo("RouteServerBgpState", SM::ShapeKind.String).Constrain(enumValues: ["up", "down"]);
-    public static readonly SM::ShapeInfo SRouteServerBgpStatus = new SM::ShapeInfo("RouteServerBgpStatus", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRouteServerEndpoint = new SM::ShapeInfo("RouteServerEndpoint", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRouteServerEndpointId = new SM::ShapeInfo("RouteServerEndpointId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SRouteServerEndpointIdsList = new SM::ShapeInfo("RouteServerEndpointIdsList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRouteServerEndpointState = new SM::ShapeInfo("RouteServerEndpointState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "available", "deleting", "deleted", "failing", "failed", "delete-failed"]);
-    public static readonly SM::ShapeInfo SRouteServerEndpointsList = new SM::ShapeInfo("RouteServerEndpointsList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRouteServerId = new SM::ShapeInfo("RouteServerId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SRouteServerIdsList = new SM::ShapeInfo("RouteServerIdsList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRouteServerMaxResults = new SM::ShapeInfo("RouteServerMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SRouteServerPeer = new SM::ShapeInfo("RouteServerPeer", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRouteServerPeerId = new SM::ShapeInfo("RouteServerPeerId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SRouteServerPeerIdsList = new SM::ShapeInfo("RouteServerPeerIdsList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRouteServerPeerLivenessMode = new SM::ShapeInfo("RouteServerPeerLivenessMode", SM::ShapeKind.String).Constrain(enumValues: ["bfd", "bgp-keepalive"]);
-    public static readonly SM::ShapeInfo SRouteServerPeerState = new SM::ShapeInfo("RouteServerPeerState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "available", "deleting", "deleted", "failing", "failed"]);
-    public static readonly SM::ShapeInfo SRouteServerPeersList = new SM::ShapeInfo("RouteServerPeersList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRouteServerPersistRoutesAction = new SM::ShapeInfo("RouteServerPersistRoutesAction", SM::ShapeKind.String).Constrain(enumValues: ["enable", "disable", "reset"]);
-    public static readonly SM::ShapeInfo SRouteServerPersistRoutesState = new SM::ShapeInfo("RouteServerPersistRoutesState", SM::ShapeKind.String).Constrain(enumValues: ["enabling", "enabled", "resetting", "disabling", "disabled", "modifying"]);
-    public static readonly SM::ShapeInfo SRouteServerPropagation = new SM::ShapeInfo("RouteServerPropagation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRouteServerPropagationState = new SM::ShapeInfo("RouteServerPropagationState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "available", "deleting"]);
-    public static readonly SM::ShapeInfo SRouteServerPropagationsList = new SM::ShapeInfo("RouteServerPropagationsList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRouteServerRoute = new SM::ShapeInfo("RouteServerRoute", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRouteServerRouteInstallationDetail = new SM::ShapeInfo("RouteServerRouteInstallationDetail", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRouteServerRouteInstallationDetails = new SM::ShapeInfo("RouteServerRouteInstallationDetails", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRouteServerRouteInstallationStatus = new SM::ShapeInfo("RouteServerRouteInstallationStatus", SM::ShapeKind.String).Constrain(enumValues: ["installed", "rejected"]);
-    public static readonly SM::ShapeInfo SRouteServerRouteList = new SM::ShapeInfo("RouteServerRouteList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRouteServerRouteStatus = new SM::ShapeInfo("RouteServerRouteStatus", SM::ShapeKind.String).Constrain(enumValues: ["in-rib", "in-fib"]);
-    public static readonly SM::ShapeInfo SRouteServerState = new SM::ShapeInfo("RouteServerState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "available", "modifying", "deleting", "deleted"]);
-    public static readonly SM::ShapeInfo SRouteServersList = new SM::ShapeInfo("RouteServersList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRouteState = new SM::ShapeInfo("RouteState", SM::ShapeKind.String).Constrain(enumValues: ["active", "blackhole", "filtered"]);
-    public static readonly SM::ShapeInfo SRouteTable = new SM::ShapeInfo("RouteTable", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRouteTableAssociation = new SM::ShapeInfo("RouteTableAssociation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRouteTableAssociationId = new SM::ShapeInfo("RouteTableAssociationId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SRouteTableAssociationList = new SM::ShapeInfo("RouteTableAssociationList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRouteTableAssociationState = new SM::ShapeInfo("RouteTableAssociationState", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRouteTableAssociationStateCode = new SM::ShapeInfo("RouteTableAssociationStateCode", SM::ShapeKind.String).Constrain(enumValues: ["associating", "associated", "disassociating", "disassociated", "failed"]);
-    public static readonly SM::ShapeInfo SRouteTableId = new SM::ShapeInfo("RouteTableId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SRouteTableIdStringList = new SM::ShapeInfo("RouteTableIdStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRouteTableList = new SM::ShapeInfo("RouteTableList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRuleAction = new SM::ShapeInfo("RuleAction", SM::ShapeKind.String).Constrain(enumValues: ["allow", "deny"]);
-    public static readonly SM::ShapeInfo SRuleGroupRuleOptionsPair = new SM::ShapeInfo("RuleGroupRuleOptionsPair", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRuleGroupRuleOptionsPairList = new SM::ShapeInfo("RuleGroupRuleOptionsPairList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRuleGroupTypePair = new SM::ShapeInfo("RuleGroupTypePair", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRuleGroupTypePairList = new SM::ShapeInfo("RuleGroupTypePairList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRuleOption = new SM::ShapeInfo("RuleOption", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRuleOptionList = new SM::ShapeInfo("RuleOptionList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRunInstancesMonitoringEnabled = new SM::ShapeInfo("RunInstancesMonitoringEnabled", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRunInstancesRequest = new SM::ShapeInfo("RunInstancesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRunInstancesUserData = new SM::ShapeInfo("RunInstancesUserData", SM::ShapeKind.String).Constrain(sensitive: true);
-    public static readonly SM::ShapeInfo SRunScheduledInstancesRequest = new SM::ShapeInfo("RunScheduledInstancesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRunScheduledInstancesResult = new SM::ShapeInfo("RunScheduledInstancesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SS3ObjectTag = new SM::ShapeInfo("S3ObjectTag", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SS3ObjectTagList = new SM::ShapeInfo("S3ObjectTagList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SS3Storage = new SM::ShapeInfo("S3Storage", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SS3StorageUploadPolicy = new SM::ShapeInfo("S3StorageUploadPolicy", SM::ShapeKind.String).Constrain(sensitive: true);
-    public static readonly SM::ShapeInfo SS3StorageUploadPolicySignature = new SM::ShapeInfo("S3StorageUploadPolicySignature", SM::ShapeKind.String).Constrain(sensitive: true);
-    public static readonly SM::ShapeInfo SSSEType = new SM::ShapeInfo("SSEType", SM::ShapeKind.String).Constrain(enumValues: ["sse-ebs", "sse-kms", "none"]);
-    public static readonly SM::ShapeInfo SSchedule = new SM::ShapeInfo("Schedule", SM::ShapeKind.String).Constrain(enumValues: ["hourly"]);
-    public static readonly SM::ShapeInfo SScheduledInstance = new SM::ShapeInfo("ScheduledInstance", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SScheduledInstanceAvailability = new SM::ShapeInfo("ScheduledInstanceAvailability", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SScheduledInstanceAvailabilitySet = new SM::ShapeInfo("ScheduledInstanceAvailabilitySet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SScheduledInstanceId = new SM::ShapeInfo("ScheduledInstanceId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SScheduledInstanceIdRequestSet = new SM::ShapeInfo("ScheduledInstanceIdRequestSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SScheduledInstanceRecurrence = new SM::ShapeInfo("ScheduledInstanceRecurrence", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SScheduledInstanceRecurrenceRequest = new SM::ShapeInfo("ScheduledInstanceRecurrenceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SScheduledInstanceSet = new SM::ShapeInfo("ScheduledInstanceSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SScheduledInstancesBlockDeviceMapping = new SM::ShapeInfo("ScheduledInstancesBlockDeviceMapping", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SScheduledInstancesBlockDeviceMappingSet = new SM::ShapeInfo("ScheduledInstancesBlockDeviceMappingSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SScheduledInstancesEbs = new SM::ShapeInfo("ScheduledInstancesEbs", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SScheduledInstancesIamInstanceProfile = new SM::ShapeInfo("ScheduledInstancesIamInstanceProfile", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SScheduledInstancesIpv6Address = new SM::ShapeInfo("ScheduledInstancesIpv6Address", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SScheduledInstancesIpv6AddressList = new SM::ShapeInfo("ScheduledInstancesIpv6AddressList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SScheduledInstancesLaunchSpecification = new SM::ShapeInfo("ScheduledInstancesLaunchSpecification", SM::ShapeKind.Structure).Constrain(sensitive: true);
-    public static readonly SM::ShapeInfo SScheduledInstancesMonitoring = new SM::ShapeInfo("ScheduledInstancesMonitoring", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SScheduledInstancesNetworkInterface = new SM::ShapeInfo("ScheduledInstancesNetworkInterface", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SScheduledInstancesNetworkInterfaceSet = new SM::ShapeInfo("ScheduledInstancesNetworkInterfaceSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SScheduledInstancesPlacement = new SM::ShapeInfo("ScheduledInstancesPlacement", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SScheduledInstancesPrivateIpAddressConfig = new SM::ShapeInfo("ScheduledInstancesPrivateIpAddressConfig", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SScheduledInstancesSecurityGroupIdSet = new SM::ShapeInfo("ScheduledInstancesSecurityGroupIdSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSearchLocalGatewayRoutesRequest = new SM::ShapeInfo("SearchLocalGatewayRoutesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSearchLocalGatewayRoutesResult = new SM::ShapeInfo("SearchLocalGatewayRoutesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSearchTransitGatewayMulticastGroupsRequest = new SM::ShapeInfo("SearchTransitGatewayMulticastGroupsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSearchTransitGatewayMulticastGroupsResult = new SM::ShapeInfo("SearchTransitGatewayMulticastGroupsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSearchTransitGatewayRoutesRequest = new SM::ShapeInfo("SearchTransitGatewayRoutesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSearchTransitGatewayRoutesResult = new SM::ShapeInfo("SearchTransitGatewayRoutesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSecondaryInterface = new SM::ShapeInfo("SecondaryInterface", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSecondaryInterfaceAttachment = new SM::ShapeInfo("SecondaryInterfaceAttachment", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSecondaryInterfaceId = new SM::ShapeInfo("SecondaryInterfaceId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SSecondaryInterfaceIdList = new SM::ShapeInfo("SecondaryInterfaceIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSecondaryInterfaceIpv4Address = new SM::ShapeInfo("SecondaryInterfaceIpv4Address", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSecondaryInterfaceIpv4AddressList = new SM::ShapeInfo("SecondaryInterfaceIpv4AddressList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSecondaryInterfaceList = new SM::ShapeInfo("SecondaryInterfaceList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSecondaryInterfacePrivateIpAddressSpecification = new SM::ShapeInfo("SecondaryInterfacePrivateIpAddressSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSecondaryInterfacePrivateIpAddressSpecificationList = new SM::ShapeInfo("SecondaryInterfacePrivateIpAddressSpecificationList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSecondaryInterfacePrivateIpAddressSpecificationListRequest = new SM::ShapeInfo("SecondaryInterfacePrivateIpAddressSpecificationListRequest", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSecondaryInterfacePrivateIpAddressSpecificationRequest = new SM::ShapeInfo("SecondaryInterfacePrivateIpAddressSpecificationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSecondaryInterfaceStatus = new SM::ShapeInfo("SecondaryInterfaceStatus", SM::ShapeKind.String).Constrain(enumValues: ["available", "in-use"]);
-    public static readonly SM::ShapeInfo SSecondaryInterfaceType = new SM::ShapeInfo("SecondaryInterfaceType", SM::ShapeKind.String).Constrain(enumValues: ["secondary"]);
-    public static readonly SM::ShapeInfo SSecondaryNetwork = new SM::ShapeInfo("SecondaryNetwork", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSecondaryNetworkCidrAssociationId = new SM::ShapeInfo("SecondaryNetworkCidrAssociationId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SSecondaryNetworkCidrBlockAssociationState = new SM::ShapeInfo("SecondaryNetworkCidrBlockAssociationState", SM::ShapeKind.String).Constrain(enumValues: ["associating", "associated", "association-failed", "disassociating", "disassociated", "disassociation-failed"]);
-    public static readonly SM::ShapeInfo SSecondaryNetworkId = new SM::ShapeInfo("SecondaryNetworkId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SSecondaryNetworkIdList = new SM::ShapeInfo("SecondaryNetworkIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSecondaryNetworkIpv4CidrBlockAssociation = new SM::ShapeInfo("SecondaryNetworkIpv4CidrBlockAssociation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSecondaryNetworkIpv4CidrBlockAssociationList = new SM::ShapeInfo("SecondaryNetworkIpv4CidrBlockAssociationList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSecondaryNetworkList = new SM::ShapeInfo("SecondaryNetworkList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSecondaryNetworkState = new SM::ShapeInfo("SecondaryNetworkState", SM::ShapeKind.String).Constrain(enumValues: ["create-in-progress", "create-complete", "create-failed", "delete-in-progress", "delete-complete", "delete-failed"]);
-    public static readonly SM::ShapeInfo SSecondaryNetworkSupportedFlag = new SM::ShapeInfo("SecondaryNetworkSupportedFlag", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SSecondaryNetworkType = new SM::ShapeInfo("SecondaryNetworkType", SM::ShapeKind.String).Constrain(enumValues: ["rdma"]);
-    public static readonly SM::ShapeInfo SSecondarySubnet = new SM::ShapeInfo("SecondarySubnet", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSecondarySubnetCidrAssociationId = new SM::ShapeInfo("SecondarySubnetCidrAssociationId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SSecondarySubnetCidrBlockAssociationState = new SM::ShapeInfo("SecondarySubnetCidrBlockAssociationState", SM::ShapeKind.String).Constrain(enumValues: ["associating", "associated", "association-failed", "disassociating", "disassociated", "disassociation-failed"]);
-    public static readonly SM::ShapeInfo SSecondarySubnetId = new SM::ShapeInfo("SecondarySubnetId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SSecondarySubnetIdList = new SM::ShapeInfo("SecondarySubnetIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSecondarySubnetIpv4CidrBlockAssociation = new SM::ShapeInfo("SecondarySubnetIpv4CidrBlockAssociation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSecondarySubnetIpv4CidrBlockAssociationList = new SM::ShapeInfo("SecondarySubnetIpv4CidrBlockAssociationList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSecondarySubnetList = new SM::ShapeInfo("SecondarySubnetList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSecondarySubnetState = new SM::ShapeInfo("SecondarySubnetState", SM::ShapeKind.String).Constrain(enumValues: ["create-in-progress", "create-complete", "create-failed", "delete-in-progress", "delete-complete", "delete-failed"]);
-    public static readonly SM::ShapeInfo SSecretArn = new SM::ShapeInfo("SecretArn", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SSecurityGroup = new SM::ShapeInfo("SecurityGroup", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSecurityGroupForVpc = new SM::ShapeInfo("SecurityGroupForVpc", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSecurityGroupForVpcList = new SM::ShapeInfo("SecurityGroupForVpcList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSecurityGroupId = new SM::ShapeInfo("SecurityGroupId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SSecurityGroupIdList = new SM::ShapeInfo("SecurityGroupIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSecurityGroupIdSet = new SM::ShapeInfo("SecurityGroupIdSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSecurityGroupIdStringList = new SM::ShapeInfo("SecurityGroupIdStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSecurityGroupIdStringListRequest = new SM::ShapeInfo("SecurityGroupIdStringListRequest", SM::ShapeKind.List).Constrain(min: 0, max: 16);
-    public static readonly SM::ShapeInfo SSecurityGroupIdentifier = new SM::ShapeInfo("SecurityGroupIdentifier", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSecurityGroupList = new SM::ShapeInfo("SecurityGroupList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSecurityGroupName = new SM::ShapeInfo("SecurityGroupName", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SSecurityGroupReference = new SM::ShapeInfo("SecurityGroupReference", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSecurityGroupReferences = new SM::ShapeInfo("SecurityGroupReferences", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSecurityGroupReferencingSupportValue = new SM::ShapeInfo("SecurityGroupReferencingSupportValue", SM::ShapeKind.String).Constrain(enumValues: ["enable", "disable"]);
-    public static readonly SM::ShapeInfo SSecurityGroupRule = new SM::ShapeInfo("SecurityGroupRule", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSecurityGroupRuleDescription = new SM::ShapeInfo("SecurityGroupRuleDescription", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSecurityGroupRuleDescriptionList = new SM::ShapeInfo("SecurityGroupRuleDescriptionList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSecurityGroupRuleId = new SM::ShapeInfo("SecurityGroupRuleId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SSecurityGroupRuleIdList = new SM::ShapeInfo("SecurityGroupRuleIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSecurityGroupRuleList = new SM::ShapeInfo("SecurityGroupRuleList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSecurityGroupRuleRequest = new SM::ShapeInfo("SecurityGroupRuleRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSecurityGroupRuleUpdate = new SM::ShapeInfo("SecurityGroupRuleUpdate", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSecurityGroupRuleUpdateList = new SM::ShapeInfo("SecurityGroupRuleUpdateList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSecurityGroupStringList = new SM::ShapeInfo("SecurityGroupStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSecurityGroupVpcAssociation = new SM::ShapeInfo("SecurityGroupVpcAssociation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSecurityGroupVpcAssociationList = new SM::ShapeInfo("SecurityGroupVpcAssociationList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSecurityGroupVpcAssociationState = new SM::ShapeInfo("SecurityGroupVpcAssociationState", SM::ShapeKind.String).Constrain(enumValues: ["associating", "associated", "association-failed", "disassociating", "disassociated", "disassociation-failed"]);
-    public static readonly SM::ShapeInfo SSelfServicePortal = new SM::ShapeInfo("SelfServicePortal", SM::ShapeKind.String).Constrain(enumValues: ["enabled", "disabled"]);
-    public static readonly SM::ShapeInfo SSendDiagnosticInterruptRequest = new SM::ShapeInfo("SendDiagnosticInterruptRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSensitiveMacCredentials = new SM::ShapeInfo("SensitiveMacCredentials", SM::ShapeKind.String).Constrain(sensitive: true);
-    public static readonly SM::ShapeInfo SSensitiveUrl = new SM::ShapeInfo("SensitiveUrl", SM::ShapeKind.String).Constrain(sensitive: true);
-    public static readonly SM::ShapeInfo SSensitiveUserData = new SM::ShapeInfo("SensitiveUserData", SM::ShapeKind.String).Constrain(sensitive: true);
-    public static readonly SM::ShapeInfo SServiceConfiguration = new SM::ShapeInfo("ServiceConfiguration", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SServiceConfigurationSet = new SM::ShapeInfo("ServiceConfigurationSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SServiceConnectivityType = new SM::ShapeInfo("ServiceConnectivityType", SM::ShapeKind.String).Constrain(enumValues: ["ipv4", "ipv6"]);
-    public static readonly SM::ShapeInfo SServiceDetail = new SM::ShapeInfo("ServiceDetail", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SServiceDetailSet = new SM::ShapeInfo("ServiceDetailSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SServiceLinkMaxResults = new SM::ShapeInfo("ServiceLinkMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo SServiceLinkVirtualInterface = new SM::ShapeInfo("ServiceLinkVirtualInterface", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SServiceLinkVirtualInterfaceConfigurationState = new SM::ShapeInfo("ServiceLinkVirtualInterfaceConfigurationState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "available", "deleting", "deleted"]);
-    public static readonly SM::ShapeInfo SServiceLinkVirtualInterfaceId = new SM::ShapeInfo("ServiceLinkVirtualInterfaceId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SServiceLinkVirtualInterfaceIdSet = new SM::ShapeInfo("ServiceLinkVirtualInterfaceIdSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SServiceLinkVirtualInterfaceSet = new SM::ShapeInfo("ServiceLinkVirtualInterfaceSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SServiceManaged = new SM::ShapeInfo("ServiceManaged", SM::ShapeKind.String).Constrain(enumValues: ["alb", "nlb", "rnat", "rds"]);
-    public static readonly SM::ShapeInfo SServiceNetworkArn = new SM::ShapeInfo("ServiceNetworkArn", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SServiceState = new SM::ShapeInfo("ServiceState", SM::ShapeKind.String).Constrain(enumValues: ["Pending", "Available", "Deleting", "Deleted", "Failed"]);
-    public static readonly SM::ShapeInfo SServiceType = new SM::ShapeInfo("ServiceType", SM::ShapeKind.String).Constrain(enumValues: ["Interface", "Gateway", "GatewayLoadBalancer"]);
-    public static readonly SM::ShapeInfo SServiceTypeDetail = new SM::ShapeInfo("ServiceTypeDetail", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SServiceTypeDetailSet = new SM::ShapeInfo("ServiceTypeDetailSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SShutdownBehavior = new SM::ShapeInfo("ShutdownBehavior", SM::ShapeKind.String).Constrain(enumValues: ["stop", "terminate"]);
-    public static readonly SM::ShapeInfo SSlotDateTimeRangeRequest = new SM::ShapeInfo("SlotDateTimeRangeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSlotStartTimeRangeRequest = new SM::ShapeInfo("SlotStartTimeRangeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSnapshot = new SM::ShapeInfo("Snapshot", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSnapshotAttributeName = new SM::ShapeInfo("SnapshotAttributeName", SM::ShapeKind.String).Constrain(enumValues: ["productCodes", "createVolumePermission"]);
-    public static readonly SM::ShapeInfo SSnapshotBlockPublicAccessState = new SM::ShapeInfo("SnapshotBlockPublicAccessState", SM::ShapeKind.String).Constrain(enumValues: ["block-all-sharing", "block-new-sharing", "unblocked"]);
-    public static readonly SM::ShapeInfo SSnapshotCompletionDurationMinutesRequest = new SM::ShapeInfo("SnapshotCompletionDurationMinutesRequest", SM::ShapeKind.Integer).Constrain(min: 1, max: 2880);
-    public static readonly SM::ShapeInfo SSnapshotCompletionDurationMinutesResponse = new SM::ShapeInfo("SnapshotCompletionDurationMinutesResponse", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SSnapshotDetail = new SM::ShapeInfo("SnapshotDetail", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSnapshotDetailList = new SM::ShapeInfo("SnapshotDetailList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSnapshotDiskContainer = new SM::ShapeInfo("SnapshotDiskContainer", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSnapshotId = new SM::ShapeInfo("SnapshotId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SSnapshotIdStringList = new SM::ShapeInfo("SnapshotIdStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSnapshotInfo = new SM::ShapeInfo("SnapshotInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSnapshotList = new SM::ShapeInfo("SnapshotList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSnapshotLocationEnum = new SM::ShapeInfo("SnapshotLocationEnum", SM::ShapeKind.String).Constrain(enumValues: ["regional", "local"]);
-    public static readonly SM::ShapeInfo SSnapshotRecycleBinInfo = new SM::ShapeInfo("SnapshotRecycleBinInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSnapshotRecycleBinInfoList = new SM::ShapeInfo("SnapshotRecycleBinInfoList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSnapshotReturnCodes = new SM::ShapeInfo("SnapshotReturnCodes", SM::ShapeKind.String).Constrain(enumValues: ["success", "skipped", "missing-permissions", "internal-error", "client-error"]);
-    public static readonly SM::ShapeInfo SSnapshotSet = new SM::ShapeInfo("SnapshotSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSnapshotState = new SM::ShapeInfo("SnapshotState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "completed", "error", "recoverable", "recovering"]);
-    public static readonly SM::ShapeInfo SSnapshotTaskDetail = new SM::ShapeInfo("SnapshotTaskDetail", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSnapshotTierStatus = new SM::ShapeInfo("SnapshotTierStatus", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSpotAllocationStrategy = new SM::ShapeInfo("SpotAllocationStrategy", SM::ShapeKind.String).Constrain(enumValues: ["lowest-price", "diversified", "capacity-optimized", "capacity-optimized-prioritized", "price-capacity-optimized"]);
-    public static readonly SM::ShapeInfo SSpotCapacityRebalance = new SM::ShapeInfo("SpotCapacityRebalance", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSpotDatafeedSubscription = new SM::ShapeInfo("SpotDatafeedSubscription", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSpotFleetLaunchSpecification = new SM::ShapeInfo("SpotFleetLaunchSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSpotFleetMonitoring = new SM::ShapeInfo("SpotFleetMonitoring", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSpotFleetRequestConfig = new SM::ShapeInfo("SpotFleetRequestConfig", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSpotFleetRequestConfigData = new SM::ShapeInfo("SpotFleetRequestConfigData", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSpotFleetRequestConfigSet = new SM::ShapeInfo("SpotFleetRequestConfigSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSpotFleetRequestId = new SM::ShapeInfo("SpotFleetRequestId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SSpotFleetRequestIdList = new SM::ShapeInfo("SpotFleetRequestIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSpotFleetTagSpecification = new SM::ShapeInfo("SpotFleetTagSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSpotFleetTagSpecificationList = new SM::ShapeInfo("SpotFleetTagSpecificationList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSpotInstanceInterruptionBehavior = new SM::ShapeInfo("SpotInstanceInterruptionBehavior", SM::ShapeKind.String).Constrain(enumValues: ["hibernate", "stop", "terminate"]);
-    public static readonly SM::ShapeInfo SSpotInstanceRequest = new SM::ShapeInfo("SpotInstanceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSpotInstanceRequestId = new SM::ShapeInfo("SpotInstanceRequestId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SSpotInstanceRequestIdList = new SM::ShapeInfo("SpotInstanceRequestIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSpotInstanceRequestList = new SM::ShapeInfo("SpotInstanceRequestList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSpotInstanceState = new SM::ShapeInfo("SpotInstanceState", SM::ShapeKind.String).Constrain(enumValues: ["open", "active", "closed", "cancelled", "failed", "disabled"]);
-    public static readonly SM::ShapeInfo SSpotInstanceStateFault = new SM::ShapeInfo("SpotInstanceStateFault", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSpotInstanceStatus = new SM::ShapeInfo("SpotInstanceStatus", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSpotInstanceType = new SM::ShapeInfo("SpotInstanceType", SM::ShapeKind.String).Constrain(enumValues: ["one-time", "persistent"]);
-    public static readonly SM::ShapeInfo SSpotMaintenanceStrategies = new SM::ShapeInfo("SpotMaintenanceStrategies", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSpotMarketOptions = new SM::ShapeInfo("SpotMarketOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSpotOptions = new SM::ShapeInfo("SpotOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSpotOptionsRequest = new SM::ShapeInfo("SpotOptionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSpotPlacement = new SM::ShapeInfo("SpotPlacement", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSpotPlacementScore = new SM::ShapeInfo("SpotPlacementScore", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSpotPlacementScores = new SM::ShapeInfo("SpotPlacementScores", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSpotPlacementScoresMaxResults = new SM::ShapeInfo("SpotPlacementScoresMaxResults", SM::ShapeKind.Integer).Constrain(min: 10, max: 1000);
-    public static readonly SM::ShapeInfo SSpotPlacementScoresTargetCapacity = new SM::ShapeInfo("SpotPlacementScoresTargetCapacity", SM::ShapeKind.Integer).Constrain(min: 1, max: 2000000000);
-    public static readonly SM::ShapeInfo SSpotPrice = new SM::ShapeInfo("SpotPrice", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSpotPriceHistoryList = new SM::ShapeInfo("SpotPriceHistoryList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSpreadLevel = new SM::ShapeInfo("SpreadLevel", SM::ShapeKind.String).Constrain(enumValues: ["host", "rack"]);
-    public static readonly SM::ShapeInfo SSqlServerLicenseUsage = new SM::ShapeInfo("SqlServerLicenseUsage", SM::ShapeKind.String).Constrain(enumValues: ["full", "waived"]);
-    public static readonly SM::ShapeInfo SStaleIpPermission = new SM::ShapeInfo("StaleIpPermission", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStaleIpPermissionSet = new SM::ShapeInfo("StaleIpPermissionSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SStaleSecurityGroup = new SM::ShapeInfo("StaleSecurityGroup", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStaleSecurityGroupSet = new SM::ShapeInfo("StaleSecurityGroupSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SStartDeclarativePoliciesReportRequest = new SM::ShapeInfo("StartDeclarativePoliciesReportRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStartDeclarativePoliciesReportResult = new SM::ShapeInfo("StartDeclarativePoliciesReportResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStartInstancesRequest = new SM::ShapeInfo("StartInstancesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStartInstancesResult = new SM::ShapeInfo("StartInstancesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStartNetworkInsightsAccessScopeAnalysisRequest = new SM::ShapeInfo("StartNetworkInsightsAccessScopeAnalysisRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStartNetworkInsightsAccessScopeAnalysisResult = new SM::ShapeInfo("StartNetworkInsightsAccessScopeAnalysisResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStartNetworkInsightsAnalysisRequest = new SM::ShapeInfo("StartNetworkInsightsAnalysisRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStartNetworkInsightsAnalysisResult = new SM::ShapeInfo("StartNetworkInsightsAnalysisResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStartVpcEndpointServicePrivateDnsVerificationRequest = new SM::ShapeInfo("StartVpcEndpointServicePrivateDnsVerificationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStartVpcEndpointServicePrivateDnsVerificationResult = new SM::ShapeInfo("StartVpcEndpointServicePrivateDnsVerificationResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SState = new SM::ShapeInfo("State", SM::ShapeKind.String).Constrain(enumValues: ["PendingAcceptance", "Pending", "Available", "Deleting", "Deleted", "Rejected", "Failed", "Expired", "Partial"]);
-    public static readonly SM::ShapeInfo SStateReason = new SM::ShapeInfo("StateReason", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStaticSourcesSupportValue = new SM::ShapeInfo("StaticSourcesSupportValue", SM::ShapeKind.String).Constrain(enumValues: ["enable", "disable"]);
-    public static readonly SM::ShapeInfo SStatisticType = new SM::ShapeInfo("StatisticType", SM::ShapeKind.String).Constrain(enumValues: ["p50"]);
-    public static readonly SM::ShapeInfo SStatus = new SM::ShapeInfo("Status", SM::ShapeKind.String).Constrain(enumValues: ["MoveInProgress", "InVpc", "InClassic"]);
-    public static readonly SM::ShapeInfo SStatusName = new SM::ShapeInfo("StatusName", SM::ShapeKind.String).Constrain(enumValues: ["reachability"]);
-    public static readonly SM::ShapeInfo SStatusType = new SM::ShapeInfo("StatusType", SM::ShapeKind.String).Constrain(enumValues: ["passed", "failed", "insufficient-data", "initializing"]);
-    public static readonly SM::ShapeInfo SStopInstancesRequest = new SM::ShapeInfo("StopInstancesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStopInstancesResult = new SM::ShapeInfo("StopInstancesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStorage = new SM::ShapeInfo("Storage", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStorageLocation = new SM::ShapeInfo("StorageLocation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStorageTier = new SM::ShapeInfo("StorageTier", SM::ShapeKind.String).Constrain(enumValues: ["archive", "standard"]);
-    public static readonly SM::ShapeInfo SStoreImageTaskResult = new SM::ShapeInfo("StoreImageTaskResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStoreImageTaskResultSet = new SM::ShapeInfo("StoreImageTaskResultSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SString = new SM::ShapeInfo("String", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SStringList = new SM::ShapeInfo("StringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSubnet = new SM::ShapeInfo("Subnet", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSubnetAssociation = new SM::ShapeInfo("SubnetAssociation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSubnetAssociationList = new SM::ShapeInfo("SubnetAssociationList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSubnetCidrAssociationId = new SM::ShapeInfo("SubnetCidrAssociationId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SSubnetCidrBlockState = new SM::ShapeInfo("SubnetCidrBlockState", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSubnetCidrBlockStateCode = new SM::ShapeInfo("SubnetCidrBlockStateCode", SM::ShapeKind.String).Constrain(enumValues: ["associating", "associated", "disassociating", "disassociated", "failing", "failed"]);
-    public static readonly SM::ShapeInfo SSubnetCidrReservation = new SM::ShapeInfo("SubnetCidrReservation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSubnetCidrReservationId = new SM::ShapeInfo("SubnetCidrReservationId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SSubnetCidrReservationList = new SM::ShapeInfo("SubnetCidrReservationList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSubnetCidrReservationType = new SM::ShapeInfo("SubnetCidrReservationType", SM::ShapeKind.String).Constrain(enumValues: ["prefix", "explicit"]);
-    public static readonly SM::ShapeInfo SSubnetConfiguration = new SM::ShapeInfo("SubnetConfiguration", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSubnetConfigurationsList = new SM::ShapeInfo("SubnetConfigurationsList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSubnetId = new SM::ShapeInfo("SubnetId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SSubnetIdList = new SM::ShapeInfo("SubnetIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSubnetIdStringList = new SM::ShapeInfo("SubnetIdStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSubnetIpPrefixes = new SM::ShapeInfo("SubnetIpPrefixes", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSubnetIpPrefixesList = new SM::ShapeInfo("SubnetIpPrefixesList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSubnetIpv6CidrBlockAssociation = new SM::ShapeInfo("SubnetIpv6CidrBlockAssociation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSubnetIpv6CidrBlockAssociationSet = new SM::ShapeInfo("SubnetIpv6CidrBlockAssociationSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSubnetList = new SM::ShapeInfo("SubnetList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSubnetState = new SM::ShapeInfo("SubnetState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "available", "unavailable", "failed", "failed-insufficient-capacity"]);
-    public static readonly SM::ShapeInfo SSubscription = new SM::ShapeInfo("Subscription", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSubscriptionList = new SM::ShapeInfo("SubscriptionList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSuccessfulInstanceCreditSpecificationItem = new SM::ShapeInfo("SuccessfulInstanceCreditSpecificationItem", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSuccessfulInstanceCreditSpecificationSet = new SM::ShapeInfo("SuccessfulInstanceCreditSpecificationSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSuccessfulQueuedPurchaseDeletion = new SM::ShapeInfo("SuccessfulQueuedPurchaseDeletion", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSuccessfulQueuedPurchaseDeletionSet = new SM::ShapeInfo("SuccessfulQueuedPurchaseDeletionSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSummaryStatus = new SM::ShapeInfo("SummaryStatus", SM::ShapeKind.String).Constrain(enumValues: ["ok", "impaired", "insufficient-data", "not-applicable", "initializing"]);
-    public static readonly SM::ShapeInfo SSupportedAdditionalProcessorFeature = new SM::ShapeInfo("SupportedAdditionalProcessorFeature", SM::ShapeKind.String).Constrain(enumValues: ["amd-sev-snp", "nested-virtualization"]);
-    public static readonly SM::ShapeInfo SSupportedAdditionalProcessorFeatureList = new SM::ShapeInfo("SupportedAdditionalProcessorFeatureList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSupportedInRegion = new SM::ShapeInfo("SupportedInRegion", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SSupportedIpAddressTypes = new SM::ShapeInfo("SupportedIpAddressTypes", SM::ShapeKind.List).Constrain(min: 0, max: 2);
-    public static readonly SM::ShapeInfo SSupportedRegionDetail = new SM::ShapeInfo("SupportedRegionDetail", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSupportedRegionSet = new SM::ShapeInfo("SupportedRegionSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STag = new SM::ShapeInfo("Tag", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STagDescription = new SM::ShapeInfo("TagDescription", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STagDescriptionList = new SM::ShapeInfo("TagDescriptionList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STagList = new SM::ShapeInfo("TagList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STagSpecification = new SM::ShapeInfo("TagSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STagSpecificationList = new SM::ShapeInfo("TagSpecificationList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STaggableResourceId = new SM::ShapeInfo("TaggableResourceId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo STargetCapacitySpecification = new SM::ShapeInfo("TargetCapacitySpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STargetCapacitySpecificationRequest = new SM::ShapeInfo("TargetCapacitySpecificationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STargetCapacityUnitType = new SM::ShapeInfo("TargetCapacityUnitType", SM::ShapeKind.String).Constrain(enumValues: ["vcpu", "memory-mib", "units"]);
-    public static readonly SM::ShapeInfo STargetConfiguration = new SM::ShapeInfo("TargetConfiguration", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STargetConfigurationRequest = new SM::ShapeInfo("TargetConfigurationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STargetConfigurationRequestSet = new SM::ShapeInfo("TargetConfigurationRequestSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STargetGroup = new SM::ShapeInfo("TargetGroup", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STargetGroups = new SM::ShapeInfo("TargetGroups", SM::ShapeKind.List).Constrain(min: 1, max: 5);
-    public static readonly SM::ShapeInfo STargetGroupsConfig = new SM::ShapeInfo("TargetGroupsConfig", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STargetNetwork = new SM::ShapeInfo("TargetNetwork", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STargetNetworkSet = new SM::ShapeInfo("TargetNetworkSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STargetReservationValue = new SM::ShapeInfo("TargetReservationValue", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STargetReservationValueSet = new SM::ShapeInfo("TargetReservationValueSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STargetStorageTier = new SM::ShapeInfo("TargetStorageTier", SM::ShapeKind.String).Constrain(enumValues: ["archive"]);
-    public static readonly SM::ShapeInfo STelemetryStatus = new SM::ShapeInfo("TelemetryStatus", SM::ShapeKind.String).Constrain(enumValues: ["UP", "DOWN"]);
-    public static readonly SM::ShapeInfo STenancy = new SM::ShapeInfo("Tenancy", SM::ShapeKind.String).Constrain(enumValues: ["default", "dedicated", "host"]);
-    public static readonly SM::ShapeInfo STerminateClientVpnConnectionsRequest = new SM::ShapeInfo("TerminateClientVpnConnectionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STerminateClientVpnConnectionsResult = new SM::ShapeInfo("TerminateClientVpnConnectionsResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STerminateConnectionStatus = new SM::ShapeInfo("TerminateConnectionStatus", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STerminateConnectionStatusSet = new SM::ShapeInfo("TerminateConnectionStatusSet", SM::ShapeKind.List);
+    public static SM::ShapeInfo SReservedInstancesList => Table[3200];
+    public static SM::ShapeInfo SReservedInstancesListing => Table[3201];
+    public static SM::ShapeInfo SReservedInstancesListingId => Table[3202];
+    public static SM::ShapeInfo SReservedInstancesListingList => Table[3203];
+    public static SM::ShapeInfo SReservedInstancesModification => Table[3204];
+    public static SM::ShapeInfo SReservedInstancesModificationId => Table[3205];
+    public static SM::ShapeInfo SReservedInstancesModificationIdStringList => Table[3206];
+    public static SM::ShapeInfo SReservedInstancesModificationList => Table[3207];
+    public static SM::ShapeInfo SReservedInstancesModificationResult => Table[3208];
+    public static SM::ShapeInfo SReservedInstancesModificationResultList => Table[3209];
+    public static SM::ShapeInfo SReservedInstancesOffering => Table[3210];
+    public static SM::ShapeInfo SReservedInstancesOfferingId => Table[3211];
+    public static SM::ShapeInfo SReservedInstancesOfferingIdStringList => Table[3212];
+    public static SM::ShapeInfo SReservedInstancesOfferingList => Table[3213];
+    public static SM::ShapeInfo SReservedIntancesIds => Table[3214];
+    public static SM::ShapeInfo SResetAddressAttributeRequest => Table[3215];
+    public static SM::ShapeInfo SResetAddressAttributeResult => Table[3216];
+    public static SM::ShapeInfo SResetEbsDefaultKmsKeyIdRequest => Table[3217];
+    public static SM::ShapeInfo SResetEbsDefaultKmsKeyIdResult => Table[3218];
+    public static SM::ShapeInfo SResetFpgaImageAttributeName => Table[3219];
+    public static SM::ShapeInfo SResetFpgaImageAttributeRequest => Table[3220];
+    public static SM::ShapeInfo SResetFpgaImageAttributeResult => Table[3221];
+    public static SM::ShapeInfo SResetImageAttributeName => Table[3222];
+    public static SM::ShapeInfo SResetImageAttributeRequest => Table[3223];
+    public static SM::ShapeInfo SResetInstanceAttributeRequest => Table[3224];
+    public static SM::ShapeInfo SResetNetworkInterfaceAttributeRequest => Table[3225];
+    public static SM::ShapeInfo SResetSnapshotAttributeRequest => Table[3226];
+    public static SM::ShapeInfo SResourceArn => Table[3227];
+    public static SM::ShapeInfo SResourceConfigurationArn => Table[3228];
+    public static SM::ShapeInfo SResourceIdList => Table[3229];
+    public static SM::ShapeInfo SResourceList => Table[3230];
+    public static SM::ShapeInfo SResourceStatement => Table[3231];
+    public static SM::ShapeInfo SResourceStatementRequest => Table[3232];
+    public static SM::ShapeInfo SResourceType => Table[3233];
+    public static SM::ShapeInfo SResourceTypeOption => Table[3234];
+    public static SM::ShapeInfo SResourceTypeOptionList => Table[3235];
+    public static SM::ShapeInfo SResourceTypeOptionValue => Table[3236];
+    public static SM::ShapeInfo SResourceTypeOptionValuesList => Table[3237];
+    public static SM::ShapeInfo SResourceTypeRequest => Table[3238];
+    public static SM::ShapeInfo SResourceTypeRequestList => Table[3239];
+    public static SM::ShapeInfo SResponseError => Table[3240];
+    public static SM::ShapeInfo SResponseHostIdList => Table[3241];
+    public static SM::ShapeInfo SResponseHostIdSet => Table[3242];
+    public static SM::ShapeInfo SResponseLaunchTemplateData => Table[3243];
+    public static SM::ShapeInfo SRestorableByStringList => Table[3244];
+    public static SM::ShapeInfo SRestoreAddressToClassicRequest => Table[3245];
+    public static SM::ShapeInfo SRestoreAddressToClassicResult => Table[3246];
+    public static SM::ShapeInfo SRestoreImageFromRecycleBinRequest => Table[3247];
+    public static SM::ShapeInfo SRestoreImageFromRecycleBinResult => Table[3248];
+    public static SM::ShapeInfo SRestoreManagedPrefixListVersionRequest => Table[3249];
+    public static SM::ShapeInfo SRestoreManagedPrefixListVersionResult => Table[3250];
+    public static SM::ShapeInfo SRestoreSnapshotFromRecycleBinRequest => Table[3251];
+    public static SM::ShapeInfo SRestoreSnapshotFromRecycleBinResult => Table[3252];
+    public static SM::ShapeInfo SRestoreSnapshotTierRequest => Table[3253];
+    public static SM::ShapeInfo SRestoreSnapshotTierRequestTemporaryRestoreDays => Table[3254];
+    public static SM::ShapeInfo SRestoreSnapshotTierResult => Table[3255];
+    public static SM::ShapeInfo SRestoreVolumeFromRecycleBinRequest => Table[3256];
+    public static SM::ShapeInfo SRestoreVolumeFromRecycleBinResult => Table[3257];
+    public static SM::ShapeInfo SResultRange => Table[3258];
+    public static SM::ShapeInfo SRetentionPeriodRequestDays => Table[3259];
+    public static SM::ShapeInfo SRetentionPeriodResponseDays => Table[3260];
+    public static SM::ShapeInfo SRevokeClientVpnIngressRequest => Table[3261];
+    public static SM::ShapeInfo SRevokeClientVpnIngressResult => Table[3262];
+    public static SM::ShapeInfo SRevokeSecurityGroupEgressRequest => Table[3263];
+    public static SM::ShapeInfo SRevokeSecurityGroupEgressResult => Table[3264];
+    public static SM::ShapeInfo SRevokeSecurityGroupIngressRequest => Table[3265];
+    public static SM::ShapeInfo SRevokeSecurityGroupIngressResult => Table[3266];
+    public static SM::ShapeInfo SRevokedSecurityGroupRule => Table[3267];
+    public static SM::ShapeInfo SRevokedSecurityGroupRuleList => Table[3268];
+    public static SM::ShapeInfo SRoleId => Table[3269];
+    public static SM::ShapeInfo SRootDeviceType => Table[3270];
+    public static SM::ShapeInfo SRootDeviceTypeList => Table[3271];
+    public static SM::ShapeInfo SRoute => Table[3272];
+    public static SM::ShapeInfo SRouteGatewayId => Table[3273];
+    public static SM::ShapeInfo SRouteList => Table[3274];
+    public static SM::ShapeInfo SRouteOrigin => Table[3275];
+    public static SM::ShapeInfo SRouteServer => Table[3276];
+    public static SM::ShapeInfo SRouteServerAssociation => Table[3277];
+    public static SM::ShapeInfo SRouteServerAssociationState => Table[3278];
+    public static SM::ShapeInfo SRouteServerAssociationsList => Table[3279];
+    public static SM::ShapeInfo SRouteServerBfdState => Table[3280];
+    public static SM::ShapeInfo SRouteServerBfdStatus => Table[3281];
+    public static SM::ShapeInfo SRouteServerBgpOptions => Table[3282];
+    public static SM::ShapeInfo SRouteServerBgpOptionsRequest => Table[3283];
+    public static SM::ShapeInfo SRouteServerBgpState => Table[3284];
+    public static SM::ShapeInfo SRouteServerBgpStatus => Table[3285];
+    public static SM::ShapeInfo SRouteServerEndpoint => Table[3286];
+    public static SM::ShapeInfo SRouteServerEndpointId => Table[3287];
+    public static SM::ShapeInfo SRouteServerEndpointIdsList => Table[3288];
+    public static SM::ShapeInfo SRouteServerEndpointState => Table[3289];
+    public static SM::ShapeInfo SRouteServerEndpointsList => Table[3290];
+    public static SM::ShapeInfo SRouteServerId => Table[3291];
+    public static SM::ShapeInfo SRouteServerIdsList => Table[3292];
+    public static SM::ShapeInfo SRouteServerMaxResults => Table[3293];
+    public static SM::ShapeInfo SRouteServerPeer => Table[3294];
+    public static SM::ShapeInfo SRouteServerPeerId => Table[3295];
+    public static SM::ShapeInfo SRouteServerPeerIdsList => Table[3296];
+    public static SM::ShapeInfo SRouteServerPeerLivenessMode => Table[3297];
+    public static SM::ShapeInfo SRouteServerPeerState => Table[3298];
+    public static SM::ShapeInfo SRouteServerPeersList => Table[3299];
+    public static SM::ShapeInfo SRouteServerPersistRoutesAction => Table[3300];
+    public static SM::ShapeInfo SRouteServerPersistRoutesState => Table[3301];
+    public static SM::ShapeInfo SRouteServerPropagation => Table[3302];
+    public static SM::ShapeInfo SRouteServerPropagationState => Table[3303];
+    public static SM::ShapeInfo SRouteServerPropagationsList => Table[3304];
+    public static SM::ShapeInfo SRouteServerRoute => Table[3305];
+    public static SM::ShapeInfo SRouteServerRouteInstallationDetail => Table[3306];
+    public static SM::ShapeInfo SRouteServerRouteInstallationDetails => Table[3307];
+    public static SM::ShapeInfo SRouteServerRouteInstallationStatus => Table[3308];
+    public static SM::ShapeInfo SRouteServerRouteList => Table[3309];
+    public static SM::ShapeInfo SRouteServerRouteStatus => Table[3310];
+    public static SM::ShapeInfo SRouteServerState => Table[3311];
+    public static SM::ShapeInfo SRouteServersList => Table[3312];
+    public static SM::ShapeInfo SRouteState => Table[3313];
+    public static SM::ShapeInfo SRouteTable => Table[3314];
+    public static SM::ShapeInfo SRouteTableAssociation => Table[3315];
+    public static SM::ShapeInfo SRouteTableAssociationId => Table[3316];
+    public static SM::ShapeInfo SRouteTableAssociationList => Table[3317];
+    public static SM::ShapeInfo SRouteTableAssociationState => Table[3318];
+    public static SM::ShapeInfo SRouteTableAssociationStateCode => Table[3319];
+    public static SM::ShapeInfo SRouteTableId => Table[3320];
+    public static SM::ShapeInfo SRouteTableIdStringList => Table[3321];
+    public static SM::ShapeInfo SRouteTableList => Table[3322];
+    public static SM::ShapeInfo SRuleAction => Table[3323];
+    public static SM::ShapeInfo SRuleGroupRuleOptionsPair => Table[3324];
+    public static SM::ShapeInfo SRuleGroupRuleOptionsPairList => Table[3325];
+    public static SM::ShapeInfo SRuleGroupTypePair => Table[3326];
+    public static SM::ShapeInfo SRuleGroupTypePairList => Table[3327];
+    public static SM::ShapeInfo SRuleOption => Table[3328];
+    public static SM::ShapeInfo SRuleOptionList => Table[3329];
+    public static SM::ShapeInfo SRunInstancesMonitoringEnabled => Table[3330];
+    public static SM::ShapeInfo SRunInstancesRequest => Table[3331];
+    public static SM::ShapeInfo SRunInstancesUserData => Table[3332];
+    public static SM::ShapeInfo SRunScheduledInstancesRequest => Table[3333];
+    public static SM::ShapeInfo SRunScheduledInstancesResult => Table[3334];
+    public static SM::ShapeInfo SS3ObjectTag => Table[3335];
+    public static SM::ShapeInfo SS3ObjectTagList => Table[3336];
+    public static SM::ShapeInfo SS3Storage => Table[3337];
+    public static SM::ShapeInfo SS3StorageUploadPolicy => Table[3338];
+    public static SM::ShapeInfo SS3StorageUploadPolicySignature => Table[3339];
+    public static SM::ShapeInfo SSSEType => Table[3340];
+    public static SM::ShapeInfo SSchedule => Table[3341];
+    public static SM::ShapeInfo SScheduledInstance => Table[3342];
+    public static SM::ShapeInfo SScheduledInstanceAvailability => Table[3343];
+    public static SM::ShapeInfo SScheduledInstanceAvailabilitySet => Table[3344];
+    public static SM::ShapeInfo SScheduledInstanceId => Table[3345];
+    public static SM::ShapeInfo SScheduledInstanceIdRequestSet => Table[3346];
+    public static SM::ShapeInfo SScheduledInstanceRecurrence => Table[3347];
+    public static SM::ShapeInfo SScheduledInstanceRecurrenceRequest => Table[3348];
+    public static SM::ShapeInfo SScheduledInstanceSet => Table[3349];
+    public static SM::ShapeInfo SScheduledInstancesBlockDeviceMapping => Table[3350];
+    public static SM::ShapeInfo SScheduledInstancesBlockDeviceMappingSet => Table[3351];
+    public static SM::ShapeInfo SScheduledInstancesEbs => Table[3352];
+    public static SM::ShapeInfo SScheduledInstancesIamInstanceProfile => Table[3353];
+    public static SM::ShapeInfo SScheduledInstancesIpv6Address => Table[3354];
+    public static SM::ShapeInfo SScheduledInstancesIpv6AddressList => Table[3355];
+    public static SM::ShapeInfo SScheduledInstancesLaunchSpecification => Table[3356];
+    public static SM::ShapeInfo SScheduledInstancesMonitoring => Table[3357];
+    public static SM::ShapeInfo SScheduledInstancesNetworkInterface => Table[3358];
+    public static SM::ShapeInfo SScheduledInstancesNetworkInterfaceSet => Table[3359];
+    public static SM::ShapeInfo SScheduledInstancesPlacement => Table[3360];
+    public static SM::ShapeInfo SScheduledInstancesPrivateIpAddressConfig => Table[3361];
+    public static SM::ShapeInfo SScheduledInstancesSecurityGroupIdSet => Table[3362];
+    public static SM::ShapeInfo SSearchLocalGatewayRoutesRequest => Table[3363];
+    public static SM::ShapeInfo SSearchLocalGatewayRoutesResult => Table[3364];
+    public static SM::ShapeInfo SSearchTransitGatewayMulticastGroupsRequest => Table[3365];
+    public static SM::ShapeInfo SSearchTransitGatewayMulticastGroupsResult => Table[3366];
+    public static SM::ShapeInfo SSearchTransitGatewayRoutesRequest => Table[3367];
+    public static SM::ShapeInfo SSearchTransitGatewayRoutesResult => Table[3368];
+    public static SM::ShapeInfo SSecondaryInterface => Table[3369];
+    public static SM::ShapeInfo SSecondaryInterfaceAttachment => Table[3370];
+    public static SM::ShapeInfo SSecondaryInterfaceId => Table[3371];
+    public static SM::ShapeInfo SSecondaryInterfaceIdList => Table[3372];
+    public static SM::ShapeInfo SSecondaryInterfaceIpv4Address => Table[3373];
+    public static SM::ShapeInfo SSecondaryInterfaceIpv4AddressList => Table[3374];
+    public static SM::ShapeInfo SSecondaryInterfaceList => Table[3375];
+    public static SM::ShapeInfo SSecondaryInterfacePrivateIpAddressSpecification => Table[3376];
+    public static SM::ShapeInfo SSecondaryInterfacePrivateIpAddressSpecificationList => Table[3377];
+    public static SM::ShapeInfo SSecondaryInterfacePrivateIpAddressSpecificationListRequest => Table[3378];
+    public static SM::ShapeInfo SSecondaryInterfacePrivateIpAddressSpecificationRequest => Table[3379];
+    public static SM::ShapeInfo SSecondaryInterfaceStatus => Table[3380];
+    public static SM::ShapeInfo SSecondaryInterfaceType => Table[3381];
+    public static SM::ShapeInfo SSecondaryNetwork => Table[3382];
+    public static SM::ShapeInfo SSecondaryNetworkCidrAssociationId => Table[3383];
+    public static SM::ShapeInfo SSecondaryNetworkCidrBlockAssociationState => Table[3384];
+    public static SM::ShapeInfo SSecondaryNetworkId => Table[3385];
+    public static SM::ShapeInfo SSecondaryNetworkIdList => Table[3386];
+    public static SM::ShapeInfo SSecondaryNetworkIpv4CidrBlockAssociation => Table[3387];
+    public static SM::ShapeInfo SSecondaryNetworkIpv4CidrBlockAssociationList => Table[3388];
+    public static SM::ShapeInfo SSecondaryNetworkList => Table[3389];
+    public static SM::ShapeInfo SSecondaryNetworkState => Table[3390];
+    public static SM::ShapeInfo SSecondaryNetworkSupportedFlag => Table[3391];
+    public static SM::ShapeInfo SSecondaryNetworkType => Table[3392];
+    public static SM::ShapeInfo SSecondarySubnet => Table[3393];
+    public static SM::ShapeInfo SSecondarySubnetCidrAssociationId => Table[3394];
+    public static SM::ShapeInfo SSecondarySubnetCidrBlockAssociationState => Table[3395];
+    public static SM::ShapeInfo SSecondarySubnetId => Table[3396];
+    public static SM::ShapeInfo SSecondarySubnetIdList => Table[3397];
+    public static SM::ShapeInfo SSecondarySubnetIpv4CidrBlockAssociation => Table[3398];
+    public static SM::ShapeInfo SSecondarySubnetIpv4CidrBlockAssociationList => Table[3399];
+    public static SM::ShapeInfo SSecondarySubnetList => Table[3400];
+    public static SM::ShapeInfo SSecondarySubnetState => Table[3401];
+    public static SM::ShapeInfo SSecretArn => Table[3402];
+    public static SM::ShapeInfo SSecurityGroup => Table[3403];
+    public static SM::ShapeInfo SSecurityGroupForVpc => Table[3404];
+    public static SM::ShapeInfo SSecurityGroupForVpcList => Table[3405];
+    public static SM::ShapeInfo SSecurityGroupId => Table[3406];
+    public static SM::ShapeInfo SSecurityGroupIdList => Table[3407];
+    public static SM::ShapeInfo SSecurityGroupIdSet => Table[3408];
+    public static SM::ShapeInfo SSecurityGroupIdStringList => Table[3409];
+    public static SM::ShapeInfo SSecurityGroupIdStringListRequest => Table[3410];
+    public static SM::ShapeInfo SSecurityGroupIdentifier => Table[3411];
+    public static SM::ShapeInfo SSecurityGroupList => Table[3412];
+    public static SM::ShapeInfo SSecurityGroupName => Table[3413];
+    public static SM::ShapeInfo SSecurityGroupReference => Table[3414];
+    public static SM::ShapeInfo SSecurityGroupReferences => Table[3415];
+    public static SM::ShapeInfo SSecurityGroupReferencingSupportValue => Table[3416];
+    public static SM::ShapeInfo SSecurityGroupRule => Table[3417];
+    public static SM::ShapeInfo SSecurityGroupRuleDescription => Table[3418];
+    public static SM::ShapeInfo SSecurityGroupRuleDescriptionList => Table[3419];
+    public static SM::ShapeInfo SSecurityGroupRuleId => Table[3420];
+    public static SM::ShapeInfo SSecurityGroupRuleIdList => Table[3421];
+    public static SM::ShapeInfo SSecurityGroupRuleList => Table[3422];
+    public static SM::ShapeInfo SSecurityGroupRuleRequest => Table[3423];
+    public static SM::ShapeInfo SSecurityGroupRuleUpdate => Table[3424];
+    public static SM::ShapeInfo SSecurityGroupRuleUpdateList => Table[3425];
+    public static SM::ShapeInfo SSecurityGroupStringList => Table[3426];
+    public static SM::ShapeInfo SSecurityGroupVpcAssociation => Table[3427];
+    public static SM::ShapeInfo SSecurityGroupVpcAssociationList => Table[3428];
+    public static SM::ShapeInfo SSecurityGroupVpcAssociationState => Table[3429];
+    public static SM::ShapeInfo SSelfServicePortal => Table[3430];
+    public static SM::ShapeInfo SSendDiagnosticInterruptRequest => Table[3431];
+    public static SM::ShapeInfo SSensitiveMacCredentials => Table[3432];
+    public static SM::ShapeInfo SSensitiveUrl => Table[3433];
+    public static SM::ShapeInfo SSensitiveUserData => Table[3434];
+    public static SM::ShapeInfo SServiceConfiguration => Table[3435];
+    public static SM::ShapeInfo SServiceConfigurationSet => Table[3436];
+    public static SM::ShapeInfo SServiceConnectivityType => Table[3437];
+    public static SM::ShapeInfo SServiceDetail => Table[3438];
+    public static SM::ShapeInfo SServiceDetailSet => Table[3439];
+    public static SM::ShapeInfo SServiceLinkMaxResults => Table[3440];
+    public static SM::ShapeInfo SServiceLinkVirtualInterface => Table[3441];
+    public static SM::ShapeInfo SServiceLinkVirtualInterfaceConfigurationState => Table[3442];
+    public static SM::ShapeInfo SServiceLinkVirtualInterfaceId => Table[3443];
+    public static SM::ShapeInfo SServiceLinkVirtualInterfaceIdSet => Table[3444];
+    public static SM::ShapeInfo SServiceLinkVirtualInterfaceSet => Table[3445];
+    public static SM::ShapeInfo SServiceManaged => Table[3446];
+    public static SM::ShapeInfo SServiceNetworkArn => Table[3447];
+    public static SM::ShapeInfo SServiceState => Table[3448];
+    public static SM::ShapeInfo SServiceType => Table[3449];
+    public static SM::ShapeInfo SServiceTypeDetail => Table[3450];
+    public static SM::ShapeInfo SServiceTypeDetailSet => Table[3451];
+    public static SM::ShapeInfo SShutdownBehavior => Table[3452];
+    public static SM::ShapeInfo SSlotDateTimeRangeRequest => Table[3453];
+    public static SM::ShapeInfo SSlotStartTimeRangeRequest => Table[3454];
+    public static SM::ShapeInfo SSnapshot => Table[3455];
+    public static SM::ShapeInfo SSnapshotAttributeName => Table[3456];
+    public static SM::ShapeInfo SSnapshotBlockPublicAccessState => Table[3457];
+    public static SM::ShapeInfo SSnapshotCompletionDurationMinutesRequest => Table[3458];
+    public static SM::ShapeInfo SSnapshotCompletionDurationMinutesResponse => Table[3459];
+    public static SM::ShapeInfo SSnapshotDetail => Table[3460];
+    public static SM::ShapeInfo SSnapshotDetailList => Table[3461];
+    public static SM::ShapeInfo SSnapshotDiskContainer => Table[3462];
+    public static SM::ShapeInfo SSnapshotId => Table[3463];
+    public static SM::ShapeInfo SSnapshotIdStringList => Table[3464];
+    public static SM::ShapeInfo SSnapshotInfo => Table[3465];
+    public static SM::ShapeInfo SSnapshotList => Table[3466];
+    public static SM::ShapeInfo SSnapshotLocationEnum => Table[3467];
+    public static SM::ShapeInfo SSnapshotRecycleBinInfo => Table[3468];
+    public static SM::ShapeInfo SSnapshotRecycleBinInfoList => Table[3469];
+    public static SM::ShapeInfo SSnapshotReturnCodes => Table[3470];
+    public static SM::ShapeInfo SSnapshotSet => Table[3471];
+    public static SM::ShapeInfo SSnapshotState => Table[3472];
+    public static SM::ShapeInfo SSnapshotTaskDetail => Table[3473];
+    public static SM::ShapeInfo SSnapshotTierStatus => Table[3474];
+    public static SM::ShapeInfo SSpotAllocationStrategy => Table[3475];
+    public static SM::ShapeInfo SSpotCapacityRebalance => Table[3476];
+    public static SM::ShapeInfo SSpotDatafeedSubscription => Table[3477];
+    public static SM::ShapeInfo SSpotFleetLaunchSpecification => Table[3478];
+    public static SM::ShapeInfo SSpotFleetMonitoring => Table[3479];
+    public static SM::ShapeInfo SSpotFleetRequestConfig => Table[3480];
+    public static SM::ShapeInfo SSpotFleetRequestConfigData => Table[3481];
+    public static SM::ShapeInfo SSpotFleetRequestConfigSet => Table[3482];
+    public static SM::ShapeInfo SSpotFleetRequestId => Table[3483];
+    public static SM::ShapeInfo SSpotFleetRequestIdList => Table[3484];
+    public static SM::ShapeInfo SSpotFleetTagSpecification => Table[3485];
+    public static SM::ShapeInfo SSpotFleetTagSpecificationList => Table[3486];
+    public static SM::ShapeInfo SSpotInstanceInterruptionBehavior => Table[3487];
+    public static SM::ShapeInfo SSpotInstanceRequest => Table[3488];
+    public static SM::ShapeInfo SSpotInstanceRequestId => Table[3489];
+    public static SM::ShapeInfo SSpotInstanceRequestIdList => Table[3490];
+    public static SM::ShapeInfo SSpotInstanceRequestList => Table[3491];
+    public static SM::ShapeInfo SSpotInstanceState => Table[3492];
+    public static SM::ShapeInfo SSpotInstanceStateFault => Table[3493];
+    public static SM::ShapeInfo SSpotInstanceStatus => Table[3494];
+    public static SM::ShapeInfo SSpotInstanceType => Table[3495];
+    public static SM::ShapeInfo SSpotMaintenanceStrategies => Table[3496];
+    public static SM::ShapeInfo SSpotMarketOptions => Table[3497];
+    public static SM::ShapeInfo SSpotOptions => Table[3498];
+    public static SM::ShapeInfo SSpotOptionsRequest => Table[3499];
+    public static SM::ShapeInfo SSpotPlacement => Table[3500];
+    public static SM::ShapeInfo SSpotPlacementScore => Table[3501];
+    public static SM::ShapeInfo SSpotPlacementScores => Table[3502];
+    public static SM::ShapeInfo SSpotPlacementScoresMaxResults => Table[3503];
+    public static SM::ShapeInfo SSpotPlacementScoresTargetCapacity => Table[3504];
+    public static SM::ShapeInfo SSpotPrice => Table[3505];
+    public static SM::ShapeInfo SSpotPriceHistoryList => Table[3506];
+    public static SM::ShapeInfo SSpreadLevel => Table[3507];
+    public static SM::ShapeInfo SSqlServerLicenseUsage => Table[3508];
+    public static SM::ShapeInfo SStaleIpPermission => Table[3509];
+    public static SM::ShapeInfo SStaleIpPermissionSet => Table[3510];
+    public static SM::ShapeInfo SStaleSecurityGroup => Table[3511];
+    public static SM::ShapeInfo SStaleSecurityGroupSet => Table[3512];
+    public static SM::ShapeInfo SStartDeclarativePoliciesReportRequest => Table[3513];
+    public static SM::ShapeInfo SStartDeclarativePoliciesReportResult => Table[3514];
+    public static SM::ShapeInfo SStartInstancesRequest => Table[3515];
+    public static SM::ShapeInfo SStartInstancesResult => Table[3516];
+    public static SM::ShapeInfo SStartNetworkInsightsAccessScopeAnalysisRequest => Table[3517];
+    public static SM::ShapeInfo SStartNetworkInsightsAccessScopeAnalysisResult => Table[3518];
+    public static SM::ShapeInfo SStartNetworkInsightsAnalysisRequest => Table[3519];
+    public static SM::ShapeInfo SStartNetworkInsightsAnalysisResult => Table[3520];
+    public static SM::ShapeInfo SStartVpcEndpointServicePrivateDnsVerificationRequest => Table[3521];
+    public static SM::ShapeInfo SStartVpcEndpointServicePrivateDnsVerificationResult => Table[3522];
+    public static SM::ShapeInfo SState => Table[3523];
+    public static SM::ShapeInfo SStateReason => Table[3524];
+    public static SM::ShapeInfo SStaticSourcesSupportValue => Table[3525];
+    public static SM::ShapeInfo SStatisticType => Table[3526];
+    public static SM::ShapeInfo SStatus => Table[3527];
+    public static SM::ShapeInfo SStatusName => Table[3528];
+    public static SM::ShapeInfo SStatusType => Table[3529];
+    public static SM::ShapeInfo SStopInstancesRequest => Table[3530];
+    public static SM::ShapeInfo SStopInstancesResult => Table[3531];
+    public static SM::ShapeInfo SStorage => Table[3532];
+    public static SM::ShapeInfo SStorageLocation => Table[3533];
+    public static SM::ShapeInfo SStorageTier => Table[3534];
+    public static SM::ShapeInfo SStoreImageTaskResult => Table[3535];
+    public static SM::ShapeInfo SStoreImageTaskResultSet => Table[3536];
+    public static SM::ShapeInfo SString => Table[3537];
+    public static SM::ShapeInfo SStringList => Table[3538];
+    public static SM::ShapeInfo SSubnet => Table[3539];
+    public static SM::ShapeInfo SSubnetAssociation => Table[3540];
+    public static SM::ShapeInfo SSubnetAssociationList => Table[3541];
+    public static SM::ShapeInfo SSubnetCidrAssociationId => Table[3542];
+    public static SM::ShapeInfo SSubnetCidrBlockState => Table[3543];
+    public static SM::ShapeInfo SSubnetCidrBlockStateCode => Table[3544];
+    public static SM::ShapeInfo SSubnetCidrReservation => Table[3545];
+    public static SM::ShapeInfo SSubnetCidrReservationId => Table[3546];
+    public static SM::ShapeInfo SSubnetCidrReservationList => Table[3547];
+    public static SM::ShapeInfo SSubnetCidrReservationType => Table[3548];
+    public static SM::ShapeInfo SSubnetConfiguration => Table[3549];
+    public static SM::ShapeInfo SSubnetConfigurationsList => Table[3550];
+    public static SM::ShapeInfo SSubnetId => Table[3551];
+    public static SM::ShapeInfo SSubnetIdList => Table[3552];
+    public static SM::ShapeInfo SSubnetIdStringList => Table[3553];
+    public static SM::ShapeInfo SSubnetIpPrefixes => Table[3554];
+    public static SM::ShapeInfo SSubnetIpPrefixesList => Table[3555];
+    public static SM::ShapeInfo SSubnetIpv6CidrBlockAssociation => Table[3556];
+    public static SM::ShapeInfo SSubnetIpv6CidrBlockAssociationSet => Table[3557];
+    public static SM::ShapeInfo SSubnetList => Table[3558];
+    public static SM::ShapeInfo SSubnetState => Table[3559];
+    public static SM::ShapeInfo SSubscription => Table[3560];
+    public static SM::ShapeInfo SSubscriptionList => Table[3561];
+    public static SM::ShapeInfo SSuccessfulInstanceCreditSpecificationItem => Table[3562];
+    public static SM::ShapeInfo SSuccessfulInstanceCreditSpecificationSet => Table[3563];
+    public static SM::ShapeInfo SSuccessfulQueuedPurchaseDeletion => Table[3564];
+    public static SM::ShapeInfo SSuccessfulQueuedPurchaseDeletionSet => Table[3565];
+    public static SM::ShapeInfo SSummaryStatus => Table[3566];
+    public static SM::ShapeInfo SSupportedAdditionalProcessorFeature => Table[3567];
+    public static SM::ShapeInfo SSupportedAdditionalProcessorFeatureList => Table[3568];
+    public static SM::ShapeInfo SSupportedInRegion => Table[3569];
+    public static SM::ShapeInfo SSupportedIpAddressTypes => Table[3570];
+    public static SM::ShapeInfo SSupportedRegionDetail => Table[3571];
+    public static SM::ShapeInfo SSupportedRegionSet => Table[3572];
+    public static SM::ShapeInfo STag => Table[3573];
+    public static SM::ShapeInfo STagDescription => Table[3574];
+    public static SM::ShapeInfo STagDescriptionList => Table[3575];
+    public static SM::ShapeInfo STagList => Table[3576];
+    public static SM::ShapeInfo STagSpecification => Table[3577];
+    public static SM::ShapeInfo STagSpecificationList => Table[3578];
+    public static SM::ShapeInfo STaggableResourceId => Table[3579];
+    public static SM::ShapeInfo STargetCapacitySpecification => Table[3580];
+    public static SM::ShapeInfo STargetCapacitySpecificationRequest => Table[3581];
+    public static SM::ShapeInfo STargetCapacityUnitType => Table[3582];
+    public static SM::ShapeInfo STargetConfiguration => Table[3583];
+    public static SM::ShapeInfo STargetConfigurationRequest => Table[3584];
+    public static SM::ShapeInfo STargetConfigurationRequestSet => Table[3585];
+    public static SM::ShapeInfo STargetGroup => Table[3586];
+    public static SM::ShapeInfo STargetGroups => Table[3587];
+    public static SM::ShapeInfo STargetGroupsConfig => Table[3588];
+    public static SM::ShapeInfo STargetNetwork => Table[3589];
+    public static SM::ShapeInfo STargetNetworkSet => Table[3590];
+    public static SM::ShapeInfo STargetReservationValue => Table[3591];
+    public static SM::ShapeInfo STargetReservationValueSet => Table[3592];
+    public static SM::ShapeInfo STargetStorageTier => Table[3593];
+    public static SM::ShapeInfo STelemetryStatus => Table[3594];
+    public static SM::ShapeInfo STenancy => Table[3595];
+    public static SM::ShapeInfo STerminateClientVpnConnectionsRequest => Table[3596];
+    public static SM::ShapeInfo STerminateClientVpnConnectionsResult => Table[3597];
+    public static SM::ShapeInfo STerminateConnectionStatus => Table[3598];
+    public static SM::ShapeInfo STerminateConnectionStatusSet => Table[3599];
 
-    private static void Init8()
+    private static SM::ShapeInfo CreateShapes64(SM::ShapeTable table, int index) => index switch
     {
-        SReservedInstancesList.InitList(SReservedInstances, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ReservedInstances>());
-        SReservedInstancesListing.InitStructure(static () => new global::Stratus.Ec2.Model.ReservedInstancesListing(),
+        3200 => new SM::ShapeInfo("ReservedInstancesList", SM::ShapeKind.List, table, 3200),
+        3201 => new SM::ShapeInfo("ReservedInstancesListing", SM::ShapeKind.Structure, table, 3201),
+        3202 => new SM::ShapeInfo("ReservedInstancesListingId", SM::ShapeKind.String),
+        3203 => new SM::ShapeInfo("ReservedInstancesListingList", SM::ShapeKind.List, table, 3203),
+        3204 => new SM::ShapeInfo("ReservedInstancesModification", SM::ShapeKind.Structure, table, 3204),
+        3205 => new SM::ShapeInfo("ReservedInstancesModificationId", SM::ShapeKind.String),
+        3206 => new SM::ShapeInfo("ReservedInstancesModificationIdStringList", SM::ShapeKind.List, table, 3206),
+        3207 => new SM::ShapeInfo("ReservedInstancesModificationList", SM::ShapeKind.List, table, 3207),
+        3208 => new SM::ShapeInfo("ReservedInstancesModificationResult", SM::ShapeKind.Structure, table, 3208),
+        3209 => new SM::ShapeInfo("ReservedInstancesModificationResultList", SM::ShapeKind.List, table, 3209),
+        3210 => new SM::ShapeInfo("ReservedInstancesOffering", SM::ShapeKind.Structure, table, 3210),
+        3211 => new SM::ShapeInfo("ReservedInstancesOfferingId", SM::ShapeKind.String),
+        3212 => new SM::ShapeInfo("ReservedInstancesOfferingIdStringList", SM::ShapeKind.List, table, 3212),
+        3213 => new SM::ShapeInfo("ReservedInstancesOfferingList", SM::ShapeKind.List, table, 3213),
+        3214 => new SM::ShapeInfo("ReservedIntancesIds", SM::ShapeKind.List, table, 3214),
+        3215 => new SM::ShapeInfo("ResetAddressAttributeRequest", SM::ShapeKind.Structure, table, 3215),
+        3216 => new SM::ShapeInfo("ResetAddressAttributeResult", SM::ShapeKind.Structure, table, 3216),
+        3217 => new SM::ShapeInfo("ResetEbsDefaultKmsKeyIdRequest", SM::ShapeKind.Structure, table, 3217),
+        3218 => new SM::ShapeInfo("ResetEbsDefaultKmsKeyIdResult", SM::ShapeKind.Structure, table, 3218),
+        3219 => new SM::ShapeInfo("ResetFpgaImageAttributeName", SM::ShapeKind.String).Constrain(enumValues: ["loadPermission"]),
+        3220 => new SM::ShapeInfo("ResetFpgaImageAttributeRequest", SM::ShapeKind.Structure, table, 3220),
+        3221 => new SM::ShapeInfo("ResetFpgaImageAttributeResult", SM::ShapeKind.Structure, table, 3221),
+        3222 => new SM::ShapeInfo("ResetImageAttributeName", SM::ShapeKind.String).Constrain(enumValues: ["launchPermission"]),
+        3223 => new SM::ShapeInfo("ResetImageAttributeRequest", SM::ShapeKind.Structure, table, 3223),
+        3224 => new SM::ShapeInfo("ResetInstanceAttributeRequest", SM::ShapeKind.Structure, table, 3224),
+        3225 => new SM::ShapeInfo("ResetNetworkInterfaceAttributeRequest", SM::ShapeKind.Structure, table, 3225),
+        3226 => new SM::ShapeInfo("ResetSnapshotAttributeRequest", SM::ShapeKind.Structure, table, 3226),
+        3227 => new SM::ShapeInfo("ResourceArn", SM::ShapeKind.String).Constrain(min: 1, max: 1283),
+        3228 => new SM::ShapeInfo("ResourceConfigurationArn", SM::ShapeKind.String),
+        3229 => new SM::ShapeInfo("ResourceIdList", SM::ShapeKind.List, table, 3229),
+        3230 => new SM::ShapeInfo("ResourceList", SM::ShapeKind.List, table, 3230),
+        3231 => new SM::ShapeInfo("ResourceStatement", SM::ShapeKind.Structure, table, 3231),
+        3232 => new SM::ShapeInfo("ResourceStatementRequest", SM::ShapeKind.Structure, table, 3232),
+        3233 => new SM::ShapeInfo("ResourceType", SM::ShapeKind.String).Constrain(enumValues: ["capacity-reservation", "client-vpn-endpoint", "customer-gateway", "carrier-gateway", "coip-pool", "declarative-policies-report", "dedicated-host", "dhcp-options", "egress-only-internet-gateway", "elastic-ip", "elastic-gpu", "export-image-task", "export-instance-task", "fleet", "fpga-image", "host-reservation", "image", "image-usage-report", "import-image-task", "import-snapshot-task", "instance", "instance-event-window", "internet-gateway", "ipam", "ipam-pool", "ipam-scope", "ipv4pool-ec2", "ipv6pool-ec2", "key-pair", "launch-template", "local-gateway", "local-gateway-route-table", "local-gateway-virtual-interface", "local-gateway-virtual-interface-group", "local-gateway-route-table-vpc-association", "local-gateway-route-table-virtual-interface-group-association", "natgateway", "network-acl", "network-interface", "network-insights-analysis", "network-insights-path", "network-insights-access-scope", "network-insights-access-scope-analysis", "outpost-lag", "placement-group", "prefix-list", "replace-root-volume-task", "reserved-instances", "route-table", "security-group", "security-group-rule", "service-link-virtual-interface", "snapshot", "spot-fleet-request", "spot-instances-request", "subnet", "subnet-cidr-reservation", "traffic-mirror-filter", "traffic-mirror-session", "traffic-mirror-target", "transit-gateway", "transit-gateway-attachment", "transit-gateway-connect-peer", "transit-gateway-multicast-domain", "transit-gateway-policy-table", "transit-gateway-metering-policy", "transit-gateway-route-table", "transit-gateway-route-table-announcement", "volume", "vpc", "vpc-endpoint", "vpc-endpoint-connection", "vpc-endpoint-service", "vpc-endpoint-service-permission", "vpc-peering-connection", "vpn-connection", "vpn-gateway", "vpc-flow-log", "capacity-reservation-fleet", "traffic-mirror-filter-rule", "vpc-endpoint-connection-device-type", "verified-access-instance", "verified-access-group", "verified-access-endpoint", "verified-access-policy", "verified-access-trust-provider", "vpn-connection-device-type", "vpc-block-public-access-exclusion", "vpc-encryption-control", "route-server", "route-server-endpoint", "route-server-peer", "ipam-resource-discovery", "ipam-resource-discovery-association", "instance-connect-endpoint", "verified-access-endpoint-target", "ipam-external-resource-verification-token", "capacity-block", "mac-modification-task", "ipam-prefix-list-resolver", "ipam-policy", "ipam-prefix-list-resolver-target", "secondary-interface", "secondary-network", "secondary-subnet", "capacity-manager-data-export", "vpn-concentrator", "ipam-pool-allocation"]),
+        3234 => new SM::ShapeInfo("ResourceTypeOption", SM::ShapeKind.Structure, table, 3234),
+        3235 => new SM::ShapeInfo("ResourceTypeOptionList", SM::ShapeKind.List, table, 3235),
+        3236 => new SM::ShapeInfo("ResourceTypeOptionValue", SM::ShapeKind.String),
+        3237 => new SM::ShapeInfo("ResourceTypeOptionValuesList", SM::ShapeKind.List, table, 3237),
+        3238 => new SM::ShapeInfo("ResourceTypeRequest", SM::ShapeKind.Structure, table, 3238),
+        3239 => new SM::ShapeInfo("ResourceTypeRequestList", SM::ShapeKind.List, table, 3239),
+        3240 => new SM::ShapeInfo("ResponseError", SM::ShapeKind.Structure, table, 3240),
+        3241 => new SM::ShapeInfo("ResponseHostIdList", SM::ShapeKind.List, table, 3241),
+        3242 => new SM::ShapeInfo("ResponseHostIdSet", SM::ShapeKind.List, table, 3242),
+        3243 => new SM::ShapeInfo("ResponseLaunchTemplateData", SM::ShapeKind.Structure, table, 3243),
+        3244 => new SM::ShapeInfo("RestorableByStringList", SM::ShapeKind.List, table, 3244),
+        3245 => new SM::ShapeInfo("RestoreAddressToClassicRequest", SM::ShapeKind.Structure, table, 3245),
+        3246 => new SM::ShapeInfo("RestoreAddressToClassicResult", SM::ShapeKind.Structure, table, 3246),
+        3247 => new SM::ShapeInfo("RestoreImageFromRecycleBinRequest", SM::ShapeKind.Structure, table, 3247),
+        3248 => new SM::ShapeInfo("RestoreImageFromRecycleBinResult", SM::ShapeKind.Structure, table, 3248),
+        3249 => new SM::ShapeInfo("RestoreManagedPrefixListVersionRequest", SM::ShapeKind.Structure, table, 3249),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes64(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 3200:
+                shape.InitList(SReservedInstances, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ReservedInstances>());
+                return;
+            case 3201:
+                WSReservedInstancesListing(shape);
+                return;
+            case 3203:
+                shape.InitList(SReservedInstancesListing, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ReservedInstancesListing>());
+                return;
+            case 3204:
+                WSReservedInstancesModification(shape);
+                return;
+            case 3206:
+                shape.InitList(SReservedInstancesModificationId, "ReservedInstancesModificationId", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3207:
+                shape.InitList(SReservedInstancesModification, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ReservedInstancesModification>());
+                return;
+            case 3208:
+                WSReservedInstancesModificationResult(shape);
+                return;
+            case 3209:
+                shape.InitList(SReservedInstancesModificationResult, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ReservedInstancesModificationResult>());
+                return;
+            case 3210:
+                WSReservedInstancesOffering(shape);
+                return;
+            case 3212:
+                shape.InitList(SReservedInstancesOfferingId, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3213:
+                shape.InitList(SReservedInstancesOffering, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ReservedInstancesOffering>());
+                return;
+            case 3214:
+                shape.InitList(SReservedInstancesId, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ReservedInstancesId>());
+                return;
+            case 3215:
+                WSResetAddressAttributeRequest(shape);
+                return;
+            case 3216:
+                WSResetAddressAttributeResult(shape);
+                return;
+            case 3217:
+                WSResetEbsDefaultKmsKeyIdRequest(shape);
+                return;
+            case 3218:
+                WSResetEbsDefaultKmsKeyIdResult(shape);
+                return;
+            case 3220:
+                WSResetFpgaImageAttributeRequest(shape);
+                return;
+            case 3221:
+                WSResetFpgaImageAttributeResult(shape);
+                return;
+            case 3223:
+                WSResetImageAttributeRequest(shape);
+                return;
+            case 3224:
+                WSResetInstanceAttributeRequest(shape);
+                return;
+            case 3225:
+                WSResetNetworkInterfaceAttributeRequest(shape);
+                return;
+            case 3226:
+                WSResetSnapshotAttributeRequest(shape);
+                return;
+            case 3229:
+                shape.InitList(STaggableResourceId, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3230:
+                shape.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3231:
+                WSResourceStatement(shape);
+                return;
+            case 3232:
+                WSResourceStatementRequest(shape);
+                return;
+            case 3234:
+                WSResourceTypeOption(shape);
+                return;
+            case 3235:
+                shape.InitList(SResourceTypeOption, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ResourceTypeOption>());
+                return;
+            case 3237:
+                shape.InitList(SResourceTypeOptionValue, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3238:
+                WSResourceTypeRequest(shape);
+                return;
+            case 3239:
+                shape.InitList(SResourceTypeRequest, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ResourceTypeRequest>());
+                return;
+            case 3240:
+                WSResponseError(shape);
+                return;
+            case 3241:
+                shape.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3242:
+                shape.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3243:
+                WSResponseLaunchTemplateData(shape);
+                return;
+            case 3244:
+                shape.InitList(SString, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3245:
+                WSRestoreAddressToClassicRequest(shape);
+                return;
+            case 3246:
+                WSRestoreAddressToClassicResult(shape);
+                return;
+            case 3247:
+                WSRestoreImageFromRecycleBinRequest(shape);
+                return;
+            case 3248:
+                WSRestoreImageFromRecycleBinResult(shape);
+                return;
+            case 3249:
+                WSRestoreManagedPrefixListVersionRequest(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes65(SM::ShapeTable table, int index) => index switch
+    {
+        3250 => new SM::ShapeInfo("RestoreManagedPrefixListVersionResult", SM::ShapeKind.Structure, table, 3250),
+        3251 => new SM::ShapeInfo("RestoreSnapshotFromRecycleBinRequest", SM::ShapeKind.Structure, table, 3251),
+        3252 => new SM::ShapeInfo("RestoreSnapshotFromRecycleBinResult", SM::ShapeKind.Structure, table, 3252),
+        3253 => new SM::ShapeInfo("RestoreSnapshotTierRequest", SM::ShapeKind.Structure, table, 3253),
+        3254 => new SM::ShapeInfo("RestoreSnapshotTierRequestTemporaryRestoreDays", SM::ShapeKind.Integer),
+        3255 => new SM::ShapeInfo("RestoreSnapshotTierResult", SM::ShapeKind.Structure, table, 3255),
+        3256 => new SM::ShapeInfo("RestoreVolumeFromRecycleBinRequest", SM::ShapeKind.Structure, table, 3256),
+        3257 => new SM::ShapeInfo("RestoreVolumeFromRecycleBinResult", SM::ShapeKind.Structure, table, 3257),
+        3258 => new SM::ShapeInfo("ResultRange", SM::ShapeKind.Integer).Constrain(min: 20, max: 500),
+        3259 => new SM::ShapeInfo("RetentionPeriodRequestDays", SM::ShapeKind.Integer).Constrain(min: 1, max: 36500),
+        3260 => new SM::ShapeInfo("RetentionPeriodResponseDays", SM::ShapeKind.Integer),
+        3261 => new SM::ShapeInfo("RevokeClientVpnIngressRequest", SM::ShapeKind.Structure, table, 3261),
+        3262 => new SM::ShapeInfo("RevokeClientVpnIngressResult", SM::ShapeKind.Structure, table, 3262),
+        3263 => new SM::ShapeInfo("RevokeSecurityGroupEgressRequest", SM::ShapeKind.Structure, table, 3263),
+        3264 => new SM::ShapeInfo("RevokeSecurityGroupEgressResult", SM::ShapeKind.Structure, table, 3264),
+        3265 => new SM::ShapeInfo("RevokeSecurityGroupIngressRequest", SM::ShapeKind.Structure, table, 3265),
+        3266 => new SM::ShapeInfo("RevokeSecurityGroupIngressResult", SM::ShapeKind.Structure, table, 3266),
+        3267 => new SM::ShapeInfo("RevokedSecurityGroupRule", SM::ShapeKind.Structure, table, 3267),
+        3268 => new SM::ShapeInfo("RevokedSecurityGroupRuleList", SM::ShapeKind.List, table, 3268),
+        3269 => new SM::ShapeInfo("RoleId", SM::ShapeKind.String),
+        3270 => new SM::ShapeInfo("RootDeviceType", SM::ShapeKind.String).Constrain(enumValues: ["ebs", "instance-store"]),
+        3271 => new SM::ShapeInfo("RootDeviceTypeList", SM::ShapeKind.List, table, 3271),
+        3272 => new SM::ShapeInfo("Route", SM::ShapeKind.Structure, table, 3272),
+        3273 => new SM::ShapeInfo("RouteGatewayId", SM::ShapeKind.String),
+        3274 => new SM::ShapeInfo("RouteList", SM::ShapeKind.List, table, 3274),
+        3275 => new SM::ShapeInfo("RouteOrigin", SM::ShapeKind.String).Constrain(enumValues: ["CreateRouteTable", "CreateRoute", "EnableVgwRoutePropagation", "Advertisement"]),
+        3276 => new SM::ShapeInfo("RouteServer", SM::ShapeKind.Structure, table, 3276),
+        3277 => new SM::ShapeInfo("RouteServerAssociation", SM::ShapeKind.Structure, table, 3277),
+        3278 => new SM::ShapeInfo("RouteServerAssociationState", SM::ShapeKind.String).Constrain(enumValues: ["associating", "associated", "disassociating"]),
+        3279 => new SM::ShapeInfo("RouteServerAssociationsList", SM::ShapeKind.List, table, 3279),
+        3280 => new SM::ShapeInfo("RouteServerBfdState", SM::ShapeKind.String).Constrain(enumValues: ["up", "down"]),
+        3281 => new SM::ShapeInfo("RouteServerBfdStatus", SM::ShapeKind.Structure, table, 3281),
+        3282 => new SM::ShapeInfo("RouteServerBgpOptions", SM::ShapeKind.Structure, table, 3282),
+        3283 => new SM::ShapeInfo("RouteServerBgpOptionsRequest", SM::ShapeKind.Structure, table, 3283),
+        3284 => new SM::ShapeInfo("RouteServerBgpState", SM::ShapeKind.String).Constrain(enumValues: ["up", "down"]),
+        3285 => new SM::ShapeInfo("RouteServerBgpStatus", SM::ShapeKind.Structure, table, 3285),
+        3286 => new SM::ShapeInfo("RouteServerEndpoint", SM::ShapeKind.Structure, table, 3286),
+        3287 => new SM::ShapeInfo("RouteServerEndpointId", SM::ShapeKind.String),
+        3288 => new SM::ShapeInfo("RouteServerEndpointIdsList", SM::ShapeKind.List, table, 3288),
+        3289 => new SM::ShapeInfo("RouteServerEndpointState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "available", "deleting", "deleted", "failing", "failed", "delete-failed"]),
+        3290 => new SM::ShapeInfo("RouteServerEndpointsList", SM::ShapeKind.List, table, 3290),
+        3291 => new SM::ShapeInfo("RouteServerId", SM::ShapeKind.String),
+        3292 => new SM::ShapeInfo("RouteServerIdsList", SM::ShapeKind.List, table, 3292),
+        3293 => new SM::ShapeInfo("RouteServerMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        3294 => new SM::ShapeInfo("RouteServerPeer", SM::ShapeKind.Structure, table, 3294),
+        3295 => new SM::ShapeInfo("RouteServerPeerId", SM::ShapeKind.String),
+        3296 => new SM::ShapeInfo("RouteServerPeerIdsList", SM::ShapeKind.List, table, 3296),
+        3297 => new SM::ShapeInfo("RouteServerPeerLivenessMode", SM::ShapeKind.String).Constrain(enumValues: ["bfd", "bgp-keepalive"]),
+        3298 => new SM::ShapeInfo("RouteServerPeerState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "available", "deleting", "deleted", "failing", "failed"]),
+        3299 => new SM::ShapeInfo("RouteServerPeersList", SM::ShapeKind.List, table, 3299),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes65(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 3250:
+                WSRestoreManagedPrefixListVersionResult(shape);
+                return;
+            case 3251:
+                WSRestoreSnapshotFromRecycleBinRequest(shape);
+                return;
+            case 3252:
+                WSRestoreSnapshotFromRecycleBinResult(shape);
+                return;
+            case 3253:
+                WSRestoreSnapshotTierRequest(shape);
+                return;
+            case 3255:
+                WSRestoreSnapshotTierResult(shape);
+                return;
+            case 3256:
+                WSRestoreVolumeFromRecycleBinRequest(shape);
+                return;
+            case 3257:
+                WSRestoreVolumeFromRecycleBinResult(shape);
+                return;
+            case 3261:
+                WSRevokeClientVpnIngressRequest(shape);
+                return;
+            case 3262:
+                WSRevokeClientVpnIngressResult(shape);
+                return;
+            case 3263:
+                WSRevokeSecurityGroupEgressRequest(shape);
+                return;
+            case 3264:
+                WSRevokeSecurityGroupEgressResult(shape);
+                return;
+            case 3265:
+                WSRevokeSecurityGroupIngressRequest(shape);
+                return;
+            case 3266:
+                WSRevokeSecurityGroupIngressResult(shape);
+                return;
+            case 3267:
+                WSRevokedSecurityGroupRule(shape);
+                return;
+            case 3268:
+                shape.InitList(SRevokedSecurityGroupRule, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RevokedSecurityGroupRule>());
+                return;
+            case 3271:
+                shape.InitList(SRootDeviceType, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3272:
+                WSRoute(shape);
+                return;
+            case 3274:
+                shape.InitList(SRoute, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Route>());
+                return;
+            case 3276:
+                WSRouteServer(shape);
+                return;
+            case 3277:
+                WSRouteServerAssociation(shape);
+                return;
+            case 3279:
+                shape.InitList(SRouteServerAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RouteServerAssociation>());
+                return;
+            case 3281:
+                WSRouteServerBfdStatus(shape);
+                return;
+            case 3282:
+                WSRouteServerBgpOptions(shape);
+                return;
+            case 3283:
+                WSRouteServerBgpOptionsRequest(shape);
+                return;
+            case 3285:
+                WSRouteServerBgpStatus(shape);
+                return;
+            case 3286:
+                WSRouteServerEndpoint(shape);
+                return;
+            case 3288:
+                shape.InitList(SRouteServerEndpointId, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3290:
+                shape.InitList(SRouteServerEndpoint, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RouteServerEndpoint>());
+                return;
+            case 3292:
+                shape.InitList(SRouteServerId, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3294:
+                WSRouteServerPeer(shape);
+                return;
+            case 3296:
+                shape.InitList(SRouteServerPeerId, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3299:
+                shape.InitList(SRouteServerPeer, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RouteServerPeer>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes66(SM::ShapeTable table, int index) => index switch
+    {
+        3300 => new SM::ShapeInfo("RouteServerPersistRoutesAction", SM::ShapeKind.String).Constrain(enumValues: ["enable", "disable", "reset"]),
+        3301 => new SM::ShapeInfo("RouteServerPersistRoutesState", SM::ShapeKind.String).Constrain(enumValues: ["enabling", "enabled", "resetting", "disabling", "disabled", "modifying"]),
+        3302 => new SM::ShapeInfo("RouteServerPropagation", SM::ShapeKind.Structure, table, 3302),
+        3303 => new SM::ShapeInfo("RouteServerPropagationState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "available", "deleting"]),
+        3304 => new SM::ShapeInfo("RouteServerPropagationsList", SM::ShapeKind.List, table, 3304),
+        3305 => new SM::ShapeInfo("RouteServerRoute", SM::ShapeKind.Structure, table, 3305),
+        3306 => new SM::ShapeInfo("RouteServerRouteInstallationDetail", SM::ShapeKind.Structure, table, 3306),
+        3307 => new SM::ShapeInfo("RouteServerRouteInstallationDetails", SM::ShapeKind.List, table, 3307),
+        3308 => new SM::ShapeInfo("RouteServerRouteInstallationStatus", SM::ShapeKind.String).Constrain(enumValues: ["installed", "rejected"]),
+        3309 => new SM::ShapeInfo("RouteServerRouteList", SM::ShapeKind.List, table, 3309),
+        3310 => new SM::ShapeInfo("RouteServerRouteStatus", SM::ShapeKind.String).Constrain(enumValues: ["in-rib", "in-fib"]),
+        3311 => new SM::ShapeInfo("RouteServerState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "available", "modifying", "deleting", "deleted"]),
+        3312 => new SM::ShapeInfo("RouteServersList", SM::ShapeKind.List, table, 3312),
+        3313 => new SM::ShapeInfo("RouteState", SM::ShapeKind.String).Constrain(enumValues: ["active", "blackhole", "filtered"]),
+        3314 => new SM::ShapeInfo("RouteTable", SM::ShapeKind.Structure, table, 3314),
+        3315 => new SM::ShapeInfo("RouteTableAssociation", SM::ShapeKind.Structure, table, 3315),
+        3316 => new SM::ShapeInfo("RouteTableAssociationId", SM::ShapeKind.String),
+        3317 => new SM::ShapeInfo("RouteTableAssociationList", SM::ShapeKind.List, table, 3317),
+        3318 => new SM::ShapeInfo("RouteTableAssociationState", SM::ShapeKind.Structure, table, 3318),
+        3319 => new SM::ShapeInfo("RouteTableAssociationStateCode", SM::ShapeKind.String).Constrain(enumValues: ["associating", "associated", "disassociating", "disassociated", "failed"]),
+        3320 => new SM::ShapeInfo("RouteTableId", SM::ShapeKind.String),
+        3321 => new SM::ShapeInfo("RouteTableIdStringList", SM::ShapeKind.List, table, 3321),
+        3322 => new SM::ShapeInfo("RouteTableList", SM::ShapeKind.List, table, 3322),
+        3323 => new SM::ShapeInfo("RuleAction", SM::ShapeKind.String).Constrain(enumValues: ["allow", "deny"]),
+        3324 => new SM::ShapeInfo("RuleGroupRuleOptionsPair", SM::ShapeKind.Structure, table, 3324),
+        3325 => new SM::ShapeInfo("RuleGroupRuleOptionsPairList", SM::ShapeKind.List, table, 3325),
+        3326 => new SM::ShapeInfo("RuleGroupTypePair", SM::ShapeKind.Structure, table, 3326),
+        3327 => new SM::ShapeInfo("RuleGroupTypePairList", SM::ShapeKind.List, table, 3327),
+        3328 => new SM::ShapeInfo("RuleOption", SM::ShapeKind.Structure, table, 3328),
+        3329 => new SM::ShapeInfo("RuleOptionList", SM::ShapeKind.List, table, 3329),
+        3330 => new SM::ShapeInfo("RunInstancesMonitoringEnabled", SM::ShapeKind.Structure, table, 3330),
+        3331 => new SM::ShapeInfo("RunInstancesRequest", SM::ShapeKind.Structure, table, 3331),
+        3332 => new SM::ShapeInfo("RunInstancesUserData", SM::ShapeKind.String).Constrain(sensitive: true),
+        3333 => new SM::ShapeInfo("RunScheduledInstancesRequest", SM::ShapeKind.Structure, table, 3333),
+        3334 => new SM::ShapeInfo("RunScheduledInstancesResult", SM::ShapeKind.Structure, table, 3334),
+        3335 => new SM::ShapeInfo("S3ObjectTag", SM::ShapeKind.Structure, table, 3335),
+        3336 => new SM::ShapeInfo("S3ObjectTagList", SM::ShapeKind.List, table, 3336),
+        3337 => new SM::ShapeInfo("S3Storage", SM::ShapeKind.Structure, table, 3337),
+        3338 => new SM::ShapeInfo("S3StorageUploadPolicy", SM::ShapeKind.String).Constrain(sensitive: true),
+        3339 => new SM::ShapeInfo("S3StorageUploadPolicySignature", SM::ShapeKind.String).Constrain(sensitive: true),
+        3340 => new SM::ShapeInfo("SSEType", SM::ShapeKind.String).Constrain(enumValues: ["sse-ebs", "sse-kms", "none"]),
+        3341 => new SM::ShapeInfo("Schedule", SM::ShapeKind.String).Constrain(enumValues: ["hourly"]),
+        3342 => new SM::ShapeInfo("ScheduledInstance", SM::ShapeKind.Structure, table, 3342),
+        3343 => new SM::ShapeInfo("ScheduledInstanceAvailability", SM::ShapeKind.Structure, table, 3343),
+        3344 => new SM::ShapeInfo("ScheduledInstanceAvailabilitySet", SM::ShapeKind.List, table, 3344),
+        3345 => new SM::ShapeInfo("ScheduledInstanceId", SM::ShapeKind.String),
+        3346 => new SM::ShapeInfo("ScheduledInstanceIdRequestSet", SM::ShapeKind.List, table, 3346),
+        3347 => new SM::ShapeInfo("ScheduledInstanceRecurrence", SM::ShapeKind.Structure, table, 3347),
+        3348 => new SM::ShapeInfo("ScheduledInstanceRecurrenceRequest", SM::ShapeKind.Structure, table, 3348),
+        3349 => new SM::ShapeInfo("ScheduledInstanceSet", SM::ShapeKind.List, table, 3349),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes66(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 3302:
+                WSRouteServerPropagation(shape);
+                return;
+            case 3304:
+                shape.InitList(SRouteServerPropagation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RouteServerPropagation>());
+                return;
+            case 3305:
+                WSRouteServerRoute(shape);
+                return;
+            case 3306:
+                WSRouteServerRouteInstallationDetail(shape);
+                return;
+            case 3307:
+                shape.InitList(SRouteServerRouteInstallationDetail, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RouteServerRouteInstallationDetail>());
+                return;
+            case 3309:
+                shape.InitList(SRouteServerRoute, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RouteServerRoute>());
+                return;
+            case 3312:
+                shape.InitList(SRouteServer, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RouteServer>());
+                return;
+            case 3314:
+                WSRouteTable(shape);
+                return;
+            case 3315:
+                WSRouteTableAssociation(shape);
+                return;
+            case 3317:
+                shape.InitList(SRouteTableAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RouteTableAssociation>());
+                return;
+            case 3318:
+                WSRouteTableAssociationState(shape);
+                return;
+            case 3321:
+                shape.InitList(SRouteTableId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3322:
+                shape.InitList(SRouteTable, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RouteTable>());
+                return;
+            case 3324:
+                WSRuleGroupRuleOptionsPair(shape);
+                return;
+            case 3325:
+                shape.InitList(SRuleGroupRuleOptionsPair, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RuleGroupRuleOptionsPair>());
+                return;
+            case 3326:
+                WSRuleGroupTypePair(shape);
+                return;
+            case 3327:
+                shape.InitList(SRuleGroupTypePair, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RuleGroupTypePair>());
+                return;
+            case 3328:
+                WSRuleOption(shape);
+                return;
+            case 3329:
+                shape.InitList(SRuleOption, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RuleOption>());
+                return;
+            case 3330:
+                WSRunInstancesMonitoringEnabled(shape);
+                return;
+            case 3331:
+                WSRunInstancesRequest(shape);
+                return;
+            case 3333:
+                WSRunScheduledInstancesRequest(shape);
+                return;
+            case 3334:
+                WSRunScheduledInstancesResult(shape);
+                return;
+            case 3335:
+                WSS3ObjectTag(shape);
+                return;
+            case 3336:
+                shape.InitList(SS3ObjectTag, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.S3ObjectTag>());
+                return;
+            case 3337:
+                WSS3Storage(shape);
+                return;
+            case 3342:
+                WSScheduledInstance(shape);
+                return;
+            case 3343:
+                WSScheduledInstanceAvailability(shape);
+                return;
+            case 3344:
+                shape.InitList(SScheduledInstanceAvailability, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ScheduledInstanceAvailability>());
+                return;
+            case 3346:
+                shape.InitList(SScheduledInstanceId, "ScheduledInstanceId", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3347:
+                WSScheduledInstanceRecurrence(shape);
+                return;
+            case 3348:
+                WSScheduledInstanceRecurrenceRequest(shape);
+                return;
+            case 3349:
+                shape.InitList(SScheduledInstance, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ScheduledInstance>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes67(SM::ShapeTable table, int index) => index switch
+    {
+        3350 => new SM::ShapeInfo("ScheduledInstancesBlockDeviceMapping", SM::ShapeKind.Structure, table, 3350),
+        3351 => new SM::ShapeInfo("ScheduledInstancesBlockDeviceMappingSet", SM::ShapeKind.List, table, 3351),
+        3352 => new SM::ShapeInfo("ScheduledInstancesEbs", SM::ShapeKind.Structure, table, 3352),
+        3353 => new SM::ShapeInfo("ScheduledInstancesIamInstanceProfile", SM::ShapeKind.Structure, table, 3353),
+        3354 => new SM::ShapeInfo("ScheduledInstancesIpv6Address", SM::ShapeKind.Structure, table, 3354),
+        3355 => new SM::ShapeInfo("ScheduledInstancesIpv6AddressList", SM::ShapeKind.List, table, 3355),
+        3356 => new SM::ShapeInfo("ScheduledInstancesLaunchSpecification", SM::ShapeKind.Structure, table, 3356).Constrain(sensitive: true),
+        3357 => new SM::ShapeInfo("ScheduledInstancesMonitoring", SM::ShapeKind.Structure, table, 3357),
+        3358 => new SM::ShapeInfo("ScheduledInstancesNetworkInterface", SM::ShapeKind.Structure, table, 3358),
+        3359 => new SM::ShapeInfo("ScheduledInstancesNetworkInterfaceSet", SM::ShapeKind.List, table, 3359),
+        3360 => new SM::ShapeInfo("ScheduledInstancesPlacement", SM::ShapeKind.Structure, table, 3360),
+        3361 => new SM::ShapeInfo("ScheduledInstancesPrivateIpAddressConfig", SM::ShapeKind.Structure, table, 3361),
+        3362 => new SM::ShapeInfo("ScheduledInstancesSecurityGroupIdSet", SM::ShapeKind.List, table, 3362),
+        3363 => new SM::ShapeInfo("SearchLocalGatewayRoutesRequest", SM::ShapeKind.Structure, table, 3363),
+        3364 => new SM::ShapeInfo("SearchLocalGatewayRoutesResult", SM::ShapeKind.Structure, table, 3364),
+        3365 => new SM::ShapeInfo("SearchTransitGatewayMulticastGroupsRequest", SM::ShapeKind.Structure, table, 3365),
+        3366 => new SM::ShapeInfo("SearchTransitGatewayMulticastGroupsResult", SM::ShapeKind.Structure, table, 3366),
+        3367 => new SM::ShapeInfo("SearchTransitGatewayRoutesRequest", SM::ShapeKind.Structure, table, 3367),
+        3368 => new SM::ShapeInfo("SearchTransitGatewayRoutesResult", SM::ShapeKind.Structure, table, 3368),
+        3369 => new SM::ShapeInfo("SecondaryInterface", SM::ShapeKind.Structure, table, 3369),
+        3370 => new SM::ShapeInfo("SecondaryInterfaceAttachment", SM::ShapeKind.Structure, table, 3370),
+        3371 => new SM::ShapeInfo("SecondaryInterfaceId", SM::ShapeKind.String),
+        3372 => new SM::ShapeInfo("SecondaryInterfaceIdList", SM::ShapeKind.List, table, 3372),
+        3373 => new SM::ShapeInfo("SecondaryInterfaceIpv4Address", SM::ShapeKind.Structure, table, 3373),
+        3374 => new SM::ShapeInfo("SecondaryInterfaceIpv4AddressList", SM::ShapeKind.List, table, 3374),
+        3375 => new SM::ShapeInfo("SecondaryInterfaceList", SM::ShapeKind.List, table, 3375),
+        3376 => new SM::ShapeInfo("SecondaryInterfacePrivateIpAddressSpecification", SM::ShapeKind.Structure, table, 3376),
+        3377 => new SM::ShapeInfo("SecondaryInterfacePrivateIpAddressSpecificationList", SM::ShapeKind.List, table, 3377),
+        3378 => new SM::ShapeInfo("SecondaryInterfacePrivateIpAddressSpecificationListRequest", SM::ShapeKind.List, table, 3378),
+        3379 => new SM::ShapeInfo("SecondaryInterfacePrivateIpAddressSpecificationRequest", SM::ShapeKind.Structure, table, 3379),
+        3380 => new SM::ShapeInfo("SecondaryInterfaceStatus", SM::ShapeKind.String).Constrain(enumValues: ["available", "in-use"]),
+        3381 => new SM::ShapeInfo("SecondaryInterfaceType", SM::ShapeKind.String).Constrain(enumValues: ["secondary"]),
+        3382 => new SM::ShapeInfo("SecondaryNetwork", SM::ShapeKind.Structure, table, 3382),
+        3383 => new SM::ShapeInfo("SecondaryNetworkCidrAssociationId", SM::ShapeKind.String),
+        3384 => new SM::ShapeInfo("SecondaryNetworkCidrBlockAssociationState", SM::ShapeKind.String).Constrain(enumValues: ["associating", "associated", "association-failed", "disassociating", "disassociated", "disassociation-failed"]),
+        3385 => new SM::ShapeInfo("SecondaryNetworkId", SM::ShapeKind.String),
+        3386 => new SM::ShapeInfo("SecondaryNetworkIdList", SM::ShapeKind.List, table, 3386),
+        3387 => new SM::ShapeInfo("SecondaryNetworkIpv4CidrBlockAssociation", SM::ShapeKind.Structure, table, 3387),
+        3388 => new SM::ShapeInfo("SecondaryNetworkIpv4CidrBlockAssociationList", SM::ShapeKind.List, table, 3388),
+        3389 => new SM::ShapeInfo("SecondaryNetworkList", SM::ShapeKind.List, table, 3389),
+        3390 => new SM::ShapeInfo("SecondaryNetworkState", SM::ShapeKind.String).Constrain(enumValues: ["create-in-progress", "create-complete", "create-failed", "delete-in-progress", "delete-complete", "delete-failed"]),
+        3391 => new SM::ShapeInfo("SecondaryNetworkSupportedFlag", SM::ShapeKind.Boolean),
+        3392 => new SM::ShapeInfo("SecondaryNetworkType", SM::ShapeKind.String).Constrain(enumValues: ["rdma"]),
+        3393 => new SM::ShapeInfo("SecondarySubnet", SM::ShapeKind.Structure, table, 3393),
+        3394 => new SM::ShapeInfo("SecondarySubnetCidrAssociationId", SM::ShapeKind.String),
+        3395 => new SM::ShapeInfo("SecondarySubnetCidrBlockAssociationState", SM::ShapeKind.String).Constrain(enumValues: ["associating", "associated", "association-failed", "disassociating", "disassociated", "disassociation-failed"]),
+        3396 => new SM::ShapeInfo("SecondarySubnetId", SM::ShapeKind.String),
+        3397 => new SM::ShapeInfo("SecondarySubnetIdList", SM::ShapeKind.List, table, 3397),
+        3398 => new SM::ShapeInfo("SecondarySubnetIpv4CidrBlockAssociation", SM::ShapeKind.Structure, table, 3398),
+        3399 => new SM::ShapeInfo("SecondarySubnetIpv4CidrBlockAssociationList", SM::ShapeKind.List, table, 3399),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes67(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 3350:
+                WSScheduledInstancesBlockDeviceMapping(shape);
+                return;
+            case 3351:
+                shape.InitList(SScheduledInstancesBlockDeviceMapping, "BlockDeviceMapping", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ScheduledInstancesBlockDeviceMapping>());
+                return;
+            case 3352:
+                WSScheduledInstancesEbs(shape);
+                return;
+            case 3353:
+                WSScheduledInstancesIamInstanceProfile(shape);
+                return;
+            case 3354:
+                WSScheduledInstancesIpv6Address(shape);
+                return;
+            case 3355:
+                shape.InitList(SScheduledInstancesIpv6Address, "Ipv6Address", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ScheduledInstancesIpv6Address>());
+                return;
+            case 3356:
+                WSScheduledInstancesLaunchSpecification(shape);
+                return;
+            case 3357:
+                WSScheduledInstancesMonitoring(shape);
+                return;
+            case 3358:
+                WSScheduledInstancesNetworkInterface(shape);
+                return;
+            case 3359:
+                shape.InitList(SScheduledInstancesNetworkInterface, "NetworkInterface", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ScheduledInstancesNetworkInterface>());
+                return;
+            case 3360:
+                WSScheduledInstancesPlacement(shape);
+                return;
+            case 3361:
+                WSScheduledInstancesPrivateIpAddressConfig(shape);
+                return;
+            case 3362:
+                shape.InitList(SSecurityGroupId, "SecurityGroupId", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3363:
+                WSSearchLocalGatewayRoutesRequest(shape);
+                return;
+            case 3364:
+                WSSearchLocalGatewayRoutesResult(shape);
+                return;
+            case 3365:
+                WSSearchTransitGatewayMulticastGroupsRequest(shape);
+                return;
+            case 3366:
+                WSSearchTransitGatewayMulticastGroupsResult(shape);
+                return;
+            case 3367:
+                WSSearchTransitGatewayRoutesRequest(shape);
+                return;
+            case 3368:
+                WSSearchTransitGatewayRoutesResult(shape);
+                return;
+            case 3369:
+                WSSecondaryInterface(shape);
+                return;
+            case 3370:
+                WSSecondaryInterfaceAttachment(shape);
+                return;
+            case 3372:
+                shape.InitList(SSecondaryInterfaceId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3373:
+                WSSecondaryInterfaceIpv4Address(shape);
+                return;
+            case 3374:
+                shape.InitList(SSecondaryInterfaceIpv4Address, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecondaryInterfaceIpv4Address>());
+                return;
+            case 3375:
+                shape.InitList(SSecondaryInterface, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecondaryInterface>());
+                return;
+            case 3376:
+                WSSecondaryInterfacePrivateIpAddressSpecification(shape);
+                return;
+            case 3377:
+                shape.InitList(SSecondaryInterfacePrivateIpAddressSpecification, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecondaryInterfacePrivateIpAddressSpecification>());
+                return;
+            case 3378:
+                shape.InitList(SSecondaryInterfacePrivateIpAddressSpecificationRequest, "SecondaryInterfacePrivateIpAddressSpecification", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecondaryInterfacePrivateIpAddressSpecificationRequest>());
+                return;
+            case 3379:
+                WSSecondaryInterfacePrivateIpAddressSpecificationRequest(shape);
+                return;
+            case 3382:
+                WSSecondaryNetwork(shape);
+                return;
+            case 3386:
+                shape.InitList(SSecondaryNetworkId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3387:
+                WSSecondaryNetworkIpv4CidrBlockAssociation(shape);
+                return;
+            case 3388:
+                shape.InitList(SSecondaryNetworkIpv4CidrBlockAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecondaryNetworkIpv4CidrBlockAssociation>());
+                return;
+            case 3389:
+                shape.InitList(SSecondaryNetwork, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecondaryNetwork>());
+                return;
+            case 3393:
+                WSSecondarySubnet(shape);
+                return;
+            case 3397:
+                shape.InitList(SSecondarySubnetId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3398:
+                WSSecondarySubnetIpv4CidrBlockAssociation(shape);
+                return;
+            case 3399:
+                shape.InitList(SSecondarySubnetIpv4CidrBlockAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecondarySubnetIpv4CidrBlockAssociation>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes68(SM::ShapeTable table, int index) => index switch
+    {
+        3400 => new SM::ShapeInfo("SecondarySubnetList", SM::ShapeKind.List, table, 3400),
+        3401 => new SM::ShapeInfo("SecondarySubnetState", SM::ShapeKind.String).Constrain(enumValues: ["create-in-progress", "create-complete", "create-failed", "delete-in-progress", "delete-complete", "delete-failed"]),
+        3402 => new SM::ShapeInfo("SecretArn", SM::ShapeKind.String),
+        3403 => new SM::ShapeInfo("SecurityGroup", SM::ShapeKind.Structure, table, 3403),
+        3404 => new SM::ShapeInfo("SecurityGroupForVpc", SM::ShapeKind.Structure, table, 3404),
+        3405 => new SM::ShapeInfo("SecurityGroupForVpcList", SM::ShapeKind.List, table, 3405),
+        3406 => new SM::ShapeInfo("SecurityGroupId", SM::ShapeKind.String),
+        3407 => new SM::ShapeInfo("SecurityGroupIdList", SM::ShapeKind.List, table, 3407),
+        3408 => new SM::ShapeInfo("SecurityGroupIdSet", SM::ShapeKind.List, table, 3408),
+        3409 => new SM::ShapeInfo("SecurityGroupIdStringList", SM::ShapeKind.List, table, 3409),
+        3410 => new SM::ShapeInfo("SecurityGroupIdStringListRequest", SM::ShapeKind.List, table, 3410).Constrain(min: 0, max: 16),
+        3411 => new SM::ShapeInfo("SecurityGroupIdentifier", SM::ShapeKind.Structure, table, 3411),
+        3412 => new SM::ShapeInfo("SecurityGroupList", SM::ShapeKind.List, table, 3412),
+        3413 => new SM::ShapeInfo("SecurityGroupName", SM::ShapeKind.String),
+        3414 => new SM::ShapeInfo("SecurityGroupReference", SM::ShapeKind.Structure, table, 3414),
+        3415 => new SM::ShapeInfo("SecurityGroupReferences", SM::ShapeKind.List, table, 3415),
+        3416 => new SM::ShapeInfo("SecurityGroupReferencingSupportValue", SM::ShapeKind.String).Constrain(enumValues: ["enable", "disable"]),
+        3417 => new SM::ShapeInfo("SecurityGroupRule", SM::ShapeKind.Structure, table, 3417),
+        3418 => new SM::ShapeInfo("SecurityGroupRuleDescription", SM::ShapeKind.Structure, table, 3418),
+        3419 => new SM::ShapeInfo("SecurityGroupRuleDescriptionList", SM::ShapeKind.List, table, 3419),
+        3420 => new SM::ShapeInfo("SecurityGroupRuleId", SM::ShapeKind.String),
+        3421 => new SM::ShapeInfo("SecurityGroupRuleIdList", SM::ShapeKind.List, table, 3421),
+        3422 => new SM::ShapeInfo("SecurityGroupRuleList", SM::ShapeKind.List, table, 3422),
+        3423 => new SM::ShapeInfo("SecurityGroupRuleRequest", SM::ShapeKind.Structure, table, 3423),
+        3424 => new SM::ShapeInfo("SecurityGroupRuleUpdate", SM::ShapeKind.Structure, table, 3424),
+        3425 => new SM::ShapeInfo("SecurityGroupRuleUpdateList", SM::ShapeKind.List, table, 3425),
+        3426 => new SM::ShapeInfo("SecurityGroupStringList", SM::ShapeKind.List, table, 3426),
+        3427 => new SM::ShapeInfo("SecurityGroupVpcAssociation", SM::ShapeKind.Structure, table, 3427),
+        3428 => new SM::ShapeInfo("SecurityGroupVpcAssociationList", SM::ShapeKind.List, table, 3428),
+        3429 => new SM::ShapeInfo("SecurityGroupVpcAssociationState", SM::ShapeKind.String).Constrain(enumValues: ["associating", "associated", "association-failed", "disassociating", "disassociated", "disassociation-failed"]),
+        3430 => new SM::ShapeInfo("SelfServicePortal", SM::ShapeKind.String).Constrain(enumValues: ["enabled", "disabled"]),
+        3431 => new SM::ShapeInfo("SendDiagnosticInterruptRequest", SM::ShapeKind.Structure, table, 3431),
+        3432 => new SM::ShapeInfo("SensitiveMacCredentials", SM::ShapeKind.String).Constrain(sensitive: true),
+        3433 => new SM::ShapeInfo("SensitiveUrl", SM::ShapeKind.String).Constrain(sensitive: true),
+        3434 => new SM::ShapeInfo("SensitiveUserData", SM::ShapeKind.String).Constrain(sensitive: true),
+        3435 => new SM::ShapeInfo("ServiceConfiguration", SM::ShapeKind.Structure, table, 3435),
+        3436 => new SM::ShapeInfo("ServiceConfigurationSet", SM::ShapeKind.List, table, 3436),
+        3437 => new SM::ShapeInfo("ServiceConnectivityType", SM::ShapeKind.String).Constrain(enumValues: ["ipv4", "ipv6"]),
+        3438 => new SM::ShapeInfo("ServiceDetail", SM::ShapeKind.Structure, table, 3438),
+        3439 => new SM::ShapeInfo("ServiceDetailSet", SM::ShapeKind.List, table, 3439),
+        3440 => new SM::ShapeInfo("ServiceLinkMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        3441 => new SM::ShapeInfo("ServiceLinkVirtualInterface", SM::ShapeKind.Structure, table, 3441),
+        3442 => new SM::ShapeInfo("ServiceLinkVirtualInterfaceConfigurationState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "available", "deleting", "deleted"]),
+        3443 => new SM::ShapeInfo("ServiceLinkVirtualInterfaceId", SM::ShapeKind.String),
+        3444 => new SM::ShapeInfo("ServiceLinkVirtualInterfaceIdSet", SM::ShapeKind.List, table, 3444),
+        3445 => new SM::ShapeInfo("ServiceLinkVirtualInterfaceSet", SM::ShapeKind.List, table, 3445),
+        3446 => new SM::ShapeInfo("ServiceManaged", SM::ShapeKind.String).Constrain(enumValues: ["alb", "nlb", "rnat", "rds"]),
+        3447 => new SM::ShapeInfo("ServiceNetworkArn", SM::ShapeKind.String),
+        3448 => new SM::ShapeInfo("ServiceState", SM::ShapeKind.String).Constrain(enumValues: ["Pending", "Available", "Deleting", "Deleted", "Failed"]),
+        3449 => new SM::ShapeInfo("ServiceType", SM::ShapeKind.String).Constrain(enumValues: ["Interface", "Gateway", "GatewayLoadBalancer"]),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes68(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 3400:
+                shape.InitList(SSecondarySubnet, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecondarySubnet>());
+                return;
+            case 3403:
+                WSSecurityGroup(shape);
+                return;
+            case 3404:
+                WSSecurityGroupForVpc(shape);
+                return;
+            case 3405:
+                shape.InitList(SSecurityGroupForVpc, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecurityGroupForVpc>());
+                return;
+            case 3407:
+                shape.InitList(SSecurityGroupId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3408:
+                shape.InitList(SSecurityGroupId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3409:
+                shape.InitList(SSecurityGroupId, "SecurityGroupId", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3410:
+                shape.InitList(SSecurityGroupId, "SecurityGroupId", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3411:
+                WSSecurityGroupIdentifier(shape);
+                return;
+            case 3412:
+                shape.InitList(SSecurityGroup, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecurityGroup>());
+                return;
+            case 3414:
+                WSSecurityGroupReference(shape);
+                return;
+            case 3415:
+                shape.InitList(SSecurityGroupReference, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecurityGroupReference>());
+                return;
+            case 3417:
+                WSSecurityGroupRule(shape);
+                return;
+            case 3418:
+                WSSecurityGroupRuleDescription(shape);
+                return;
+            case 3419:
+                shape.InitList(SSecurityGroupRuleDescription, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecurityGroupRuleDescription>());
+                return;
+            case 3421:
+                shape.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3422:
+                shape.InitList(SSecurityGroupRule, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecurityGroupRule>());
+                return;
+            case 3423:
+                WSSecurityGroupRuleRequest(shape);
+                return;
+            case 3424:
+                WSSecurityGroupRuleUpdate(shape);
+                return;
+            case 3425:
+                shape.InitList(SSecurityGroupRuleUpdate, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecurityGroupRuleUpdate>());
+                return;
+            case 3426:
+                shape.InitList(SSecurityGroupName, "SecurityGroup", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3427:
+                WSSecurityGroupVpcAssociation(shape);
+                return;
+            case 3428:
+                shape.InitList(SSecurityGroupVpcAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecurityGroupVpcAssociation>());
+                return;
+            case 3431:
+                WSSendDiagnosticInterruptRequest(shape);
+                return;
+            case 3435:
+                WSServiceConfiguration(shape);
+                return;
+            case 3436:
+                shape.InitList(SServiceConfiguration, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ServiceConfiguration>());
+                return;
+            case 3438:
+                WSServiceDetail(shape);
+                return;
+            case 3439:
+                shape.InitList(SServiceDetail, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ServiceDetail>());
+                return;
+            case 3441:
+                WSServiceLinkVirtualInterface(shape);
+                return;
+            case 3444:
+                shape.InitList(SServiceLinkVirtualInterfaceId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3445:
+                shape.InitList(SServiceLinkVirtualInterface, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ServiceLinkVirtualInterface>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes69(SM::ShapeTable table, int index) => index switch
+    {
+        3450 => new SM::ShapeInfo("ServiceTypeDetail", SM::ShapeKind.Structure, table, 3450),
+        3451 => new SM::ShapeInfo("ServiceTypeDetailSet", SM::ShapeKind.List, table, 3451),
+        3452 => new SM::ShapeInfo("ShutdownBehavior", SM::ShapeKind.String).Constrain(enumValues: ["stop", "terminate"]),
+        3453 => new SM::ShapeInfo("SlotDateTimeRangeRequest", SM::ShapeKind.Structure, table, 3453),
+        3454 => new SM::ShapeInfo("SlotStartTimeRangeRequest", SM::ShapeKind.Structure, table, 3454),
+        3455 => new SM::ShapeInfo("Snapshot", SM::ShapeKind.Structure, table, 3455),
+        3456 => new SM::ShapeInfo("SnapshotAttributeName", SM::ShapeKind.String).Constrain(enumValues: ["productCodes", "createVolumePermission"]),
+        3457 => new SM::ShapeInfo("SnapshotBlockPublicAccessState", SM::ShapeKind.String).Constrain(enumValues: ["block-all-sharing", "block-new-sharing", "unblocked"]),
+        3458 => new SM::ShapeInfo("SnapshotCompletionDurationMinutesRequest", SM::ShapeKind.Integer).Constrain(min: 1, max: 2880),
+        3459 => new SM::ShapeInfo("SnapshotCompletionDurationMinutesResponse", SM::ShapeKind.Integer),
+        3460 => new SM::ShapeInfo("SnapshotDetail", SM::ShapeKind.Structure, table, 3460),
+        3461 => new SM::ShapeInfo("SnapshotDetailList", SM::ShapeKind.List, table, 3461),
+        3462 => new SM::ShapeInfo("SnapshotDiskContainer", SM::ShapeKind.Structure, table, 3462),
+        3463 => new SM::ShapeInfo("SnapshotId", SM::ShapeKind.String),
+        3464 => new SM::ShapeInfo("SnapshotIdStringList", SM::ShapeKind.List, table, 3464),
+        3465 => new SM::ShapeInfo("SnapshotInfo", SM::ShapeKind.Structure, table, 3465),
+        3466 => new SM::ShapeInfo("SnapshotList", SM::ShapeKind.List, table, 3466),
+        3467 => new SM::ShapeInfo("SnapshotLocationEnum", SM::ShapeKind.String).Constrain(enumValues: ["regional", "local"]),
+        3468 => new SM::ShapeInfo("SnapshotRecycleBinInfo", SM::ShapeKind.Structure, table, 3468),
+        3469 => new SM::ShapeInfo("SnapshotRecycleBinInfoList", SM::ShapeKind.List, table, 3469),
+        3470 => new SM::ShapeInfo("SnapshotReturnCodes", SM::ShapeKind.String).Constrain(enumValues: ["success", "skipped", "missing-permissions", "internal-error", "client-error"]),
+        3471 => new SM::ShapeInfo("SnapshotSet", SM::ShapeKind.List, table, 3471),
+        3472 => new SM::ShapeInfo("SnapshotState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "completed", "error", "recoverable", "recovering"]),
+        3473 => new SM::ShapeInfo("SnapshotTaskDetail", SM::ShapeKind.Structure, table, 3473),
+        3474 => new SM::ShapeInfo("SnapshotTierStatus", SM::ShapeKind.Structure, table, 3474),
+        3475 => new SM::ShapeInfo("SpotAllocationStrategy", SM::ShapeKind.String).Constrain(enumValues: ["lowest-price", "diversified", "capacity-optimized", "capacity-optimized-prioritized", "price-capacity-optimized"]),
+        3476 => new SM::ShapeInfo("SpotCapacityRebalance", SM::ShapeKind.Structure, table, 3476),
+        3477 => new SM::ShapeInfo("SpotDatafeedSubscription", SM::ShapeKind.Structure, table, 3477),
+        3478 => new SM::ShapeInfo("SpotFleetLaunchSpecification", SM::ShapeKind.Structure, table, 3478),
+        3479 => new SM::ShapeInfo("SpotFleetMonitoring", SM::ShapeKind.Structure, table, 3479),
+        3480 => new SM::ShapeInfo("SpotFleetRequestConfig", SM::ShapeKind.Structure, table, 3480),
+        3481 => new SM::ShapeInfo("SpotFleetRequestConfigData", SM::ShapeKind.Structure, table, 3481),
+        3482 => new SM::ShapeInfo("SpotFleetRequestConfigSet", SM::ShapeKind.List, table, 3482),
+        3483 => new SM::ShapeInfo("SpotFleetRequestId", SM::ShapeKind.String),
+        3484 => new SM::ShapeInfo("SpotFleetRequestIdList", SM::ShapeKind.List, table, 3484),
+        3485 => new SM::ShapeInfo("SpotFleetTagSpecification", SM::ShapeKind.Structure, table, 3485),
+        3486 => new SM::ShapeInfo("SpotFleetTagSpecificationList", SM::ShapeKind.List, table, 3486),
+        3487 => new SM::ShapeInfo("SpotInstanceInterruptionBehavior", SM::ShapeKind.String).Constrain(enumValues: ["hibernate", "stop", "terminate"]),
+        3488 => new SM::ShapeInfo("SpotInstanceRequest", SM::ShapeKind.Structure, table, 3488),
+        3489 => new SM::ShapeInfo("SpotInstanceRequestId", SM::ShapeKind.String),
+        3490 => new SM::ShapeInfo("SpotInstanceRequestIdList", SM::ShapeKind.List, table, 3490),
+        3491 => new SM::ShapeInfo("SpotInstanceRequestList", SM::ShapeKind.List, table, 3491),
+        3492 => new SM::ShapeInfo("SpotInstanceState", SM::ShapeKind.String).Constrain(enumValues: ["open", "active", "closed", "cancelled", "failed", "disabled"]),
+        3493 => new SM::ShapeInfo("SpotInstanceStateFault", SM::ShapeKind.Structure, table, 3493),
+        3494 => new SM::ShapeInfo("SpotInstanceStatus", SM::ShapeKind.Structure, table, 3494),
+        3495 => new SM::ShapeInfo("SpotInstanceType", SM::ShapeKind.String).Constrain(enumValues: ["one-time", "persistent"]),
+        3496 => new SM::ShapeInfo("SpotMaintenanceStrategies", SM::ShapeKind.Structure, table, 3496),
+        3497 => new SM::ShapeInfo("SpotMarketOptions", SM::ShapeKind.Structure, table, 3497),
+        3498 => new SM::ShapeInfo("SpotOptions", SM::ShapeKind.Structure, table, 3498),
+        3499 => new SM::ShapeInfo("SpotOptionsRequest", SM::ShapeKind.Structure, table, 3499),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes69(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 3450:
+                WSServiceTypeDetail(shape);
+                return;
+            case 3451:
+                shape.InitList(SServiceTypeDetail, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ServiceTypeDetail>());
+                return;
+            case 3453:
+                WSSlotDateTimeRangeRequest(shape);
+                return;
+            case 3454:
+                WSSlotStartTimeRangeRequest(shape);
+                return;
+            case 3455:
+                WSSnapshot(shape);
+                return;
+            case 3460:
+                WSSnapshotDetail(shape);
+                return;
+            case 3461:
+                shape.InitList(SSnapshotDetail, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SnapshotDetail>());
+                return;
+            case 3462:
+                WSSnapshotDiskContainer(shape);
+                return;
+            case 3464:
+                shape.InitList(SSnapshotId, "SnapshotId", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3465:
+                WSSnapshotInfo(shape);
+                return;
+            case 3466:
+                shape.InitList(SSnapshot, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Snapshot>());
+                return;
+            case 3468:
+                WSSnapshotRecycleBinInfo(shape);
+                return;
+            case 3469:
+                shape.InitList(SSnapshotRecycleBinInfo, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SnapshotRecycleBinInfo>());
+                return;
+            case 3471:
+                shape.InitList(SSnapshotInfo, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SnapshotInfo>());
+                return;
+            case 3473:
+                WSSnapshotTaskDetail(shape);
+                return;
+            case 3474:
+                WSSnapshotTierStatus(shape);
+                return;
+            case 3476:
+                WSSpotCapacityRebalance(shape);
+                return;
+            case 3477:
+                WSSpotDatafeedSubscription(shape);
+                return;
+            case 3478:
+                WSSpotFleetLaunchSpecification(shape);
+                return;
+            case 3479:
+                WSSpotFleetMonitoring(shape);
+                return;
+            case 3480:
+                WSSpotFleetRequestConfig(shape);
+                return;
+            case 3481:
+                WSSpotFleetRequestConfigData(shape);
+                return;
+            case 3482:
+                shape.InitList(SSpotFleetRequestConfig, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SpotFleetRequestConfig>());
+                return;
+            case 3484:
+                shape.InitList(SSpotFleetRequestId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3485:
+                WSSpotFleetTagSpecification(shape);
+                return;
+            case 3486:
+                shape.InitList(SSpotFleetTagSpecification, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SpotFleetTagSpecification>());
+                return;
+            case 3488:
+                WSSpotInstanceRequest(shape);
+                return;
+            case 3490:
+                shape.InitList(SSpotInstanceRequestId, "SpotInstanceRequestId", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3491:
+                shape.InitList(SSpotInstanceRequest, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SpotInstanceRequest>());
+                return;
+            case 3493:
+                WSSpotInstanceStateFault(shape);
+                return;
+            case 3494:
+                WSSpotInstanceStatus(shape);
+                return;
+            case 3496:
+                WSSpotMaintenanceStrategies(shape);
+                return;
+            case 3497:
+                WSSpotMarketOptions(shape);
+                return;
+            case 3498:
+                WSSpotOptions(shape);
+                return;
+            case 3499:
+                WSSpotOptionsRequest(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes70(SM::ShapeTable table, int index) => index switch
+    {
+        3500 => new SM::ShapeInfo("SpotPlacement", SM::ShapeKind.Structure, table, 3500),
+        3501 => new SM::ShapeInfo("SpotPlacementScore", SM::ShapeKind.Structure, table, 3501),
+        3502 => new SM::ShapeInfo("SpotPlacementScores", SM::ShapeKind.List, table, 3502),
+        3503 => new SM::ShapeInfo("SpotPlacementScoresMaxResults", SM::ShapeKind.Integer).Constrain(min: 10, max: 1000),
+        3504 => new SM::ShapeInfo("SpotPlacementScoresTargetCapacity", SM::ShapeKind.Integer).Constrain(min: 1, max: 2000000000),
+        3505 => new SM::ShapeInfo("SpotPrice", SM::ShapeKind.Structure, table, 3505),
+        3506 => new SM::ShapeInfo("SpotPriceHistoryList", SM::ShapeKind.List, table, 3506),
+        3507 => new SM::ShapeInfo("SpreadLevel", SM::ShapeKind.String).Constrain(enumValues: ["host", "rack"]),
+        3508 => new SM::ShapeInfo("SqlServerLicenseUsage", SM::ShapeKind.String).Constrain(enumValues: ["full", "waived"]),
+        3509 => new SM::ShapeInfo("StaleIpPermission", SM::ShapeKind.Structure, table, 3509),
+        3510 => new SM::ShapeInfo("StaleIpPermissionSet", SM::ShapeKind.List, table, 3510),
+        3511 => new SM::ShapeInfo("StaleSecurityGroup", SM::ShapeKind.Structure, table, 3511),
+        3512 => new SM::ShapeInfo("StaleSecurityGroupSet", SM::ShapeKind.List, table, 3512),
+        3513 => new SM::ShapeInfo("StartDeclarativePoliciesReportRequest", SM::ShapeKind.Structure, table, 3513),
+        3514 => new SM::ShapeInfo("StartDeclarativePoliciesReportResult", SM::ShapeKind.Structure, table, 3514),
+        3515 => new SM::ShapeInfo("StartInstancesRequest", SM::ShapeKind.Structure, table, 3515),
+        3516 => new SM::ShapeInfo("StartInstancesResult", SM::ShapeKind.Structure, table, 3516),
+        3517 => new SM::ShapeInfo("StartNetworkInsightsAccessScopeAnalysisRequest", SM::ShapeKind.Structure, table, 3517),
+        3518 => new SM::ShapeInfo("StartNetworkInsightsAccessScopeAnalysisResult", SM::ShapeKind.Structure, table, 3518),
+        3519 => new SM::ShapeInfo("StartNetworkInsightsAnalysisRequest", SM::ShapeKind.Structure, table, 3519),
+        3520 => new SM::ShapeInfo("StartNetworkInsightsAnalysisResult", SM::ShapeKind.Structure, table, 3520),
+        3521 => new SM::ShapeInfo("StartVpcEndpointServicePrivateDnsVerificationRequest", SM::ShapeKind.Structure, table, 3521),
+        3522 => new SM::ShapeInfo("StartVpcEndpointServicePrivateDnsVerificationResult", SM::ShapeKind.Structure, table, 3522),
+        3523 => new SM::ShapeInfo("State", SM::ShapeKind.String).Constrain(enumValues: ["PendingAcceptance", "Pending", "Available", "Deleting", "Deleted", "Rejected", "Failed", "Expired", "Partial"]),
+        3524 => new SM::ShapeInfo("StateReason", SM::ShapeKind.Structure, table, 3524),
+        3525 => new SM::ShapeInfo("StaticSourcesSupportValue", SM::ShapeKind.String).Constrain(enumValues: ["enable", "disable"]),
+        3526 => new SM::ShapeInfo("StatisticType", SM::ShapeKind.String).Constrain(enumValues: ["p50"]),
+        3527 => new SM::ShapeInfo("Status", SM::ShapeKind.String).Constrain(enumValues: ["MoveInProgress", "InVpc", "InClassic"]),
+        3528 => new SM::ShapeInfo("StatusName", SM::ShapeKind.String).Constrain(enumValues: ["reachability"]),
+        3529 => new SM::ShapeInfo("StatusType", SM::ShapeKind.String).Constrain(enumValues: ["passed", "failed", "insufficient-data", "initializing"]),
+        3530 => new SM::ShapeInfo("StopInstancesRequest", SM::ShapeKind.Structure, table, 3530),
+        3531 => new SM::ShapeInfo("StopInstancesResult", SM::ShapeKind.Structure, table, 3531),
+        3532 => new SM::ShapeInfo("Storage", SM::ShapeKind.Structure, table, 3532),
+        3533 => new SM::ShapeInfo("StorageLocation", SM::ShapeKind.Structure, table, 3533),
+        3534 => new SM::ShapeInfo("StorageTier", SM::ShapeKind.String).Constrain(enumValues: ["archive", "standard"]),
+        3535 => new SM::ShapeInfo("StoreImageTaskResult", SM::ShapeKind.Structure, table, 3535),
+        3536 => new SM::ShapeInfo("StoreImageTaskResultSet", SM::ShapeKind.List, table, 3536),
+        3537 => new SM::ShapeInfo("String", SM::ShapeKind.String),
+        3538 => new SM::ShapeInfo("StringList", SM::ShapeKind.List, table, 3538),
+        3539 => new SM::ShapeInfo("Subnet", SM::ShapeKind.Structure, table, 3539),
+        3540 => new SM::ShapeInfo("SubnetAssociation", SM::ShapeKind.Structure, table, 3540),
+        3541 => new SM::ShapeInfo("SubnetAssociationList", SM::ShapeKind.List, table, 3541),
+        3542 => new SM::ShapeInfo("SubnetCidrAssociationId", SM::ShapeKind.String),
+        3543 => new SM::ShapeInfo("SubnetCidrBlockState", SM::ShapeKind.Structure, table, 3543),
+        3544 => new SM::ShapeInfo("SubnetCidrBlockStateCode", SM::ShapeKind.String).Constrain(enumValues: ["associating", "associated", "disassociating", "disassociated", "failing", "failed"]),
+        3545 => new SM::ShapeInfo("SubnetCidrReservation", SM::ShapeKind.Structure, table, 3545),
+        3546 => new SM::ShapeInfo("SubnetCidrReservationId", SM::ShapeKind.String),
+        3547 => new SM::ShapeInfo("SubnetCidrReservationList", SM::ShapeKind.List, table, 3547),
+        3548 => new SM::ShapeInfo("SubnetCidrReservationType", SM::ShapeKind.String).Constrain(enumValues: ["prefix", "explicit"]),
+        3549 => new SM::ShapeInfo("SubnetConfiguration", SM::ShapeKind.Structure, table, 3549),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes70(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 3500:
+                WSSpotPlacement(shape);
+                return;
+            case 3501:
+                WSSpotPlacementScore(shape);
+                return;
+            case 3502:
+                shape.InitList(SSpotPlacementScore, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SpotPlacementScore>());
+                return;
+            case 3505:
+                WSSpotPrice(shape);
+                return;
+            case 3506:
+                shape.InitList(SSpotPrice, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SpotPrice>());
+                return;
+            case 3509:
+                WSStaleIpPermission(shape);
+                return;
+            case 3510:
+                shape.InitList(SStaleIpPermission, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.StaleIpPermission>());
+                return;
+            case 3511:
+                WSStaleSecurityGroup(shape);
+                return;
+            case 3512:
+                shape.InitList(SStaleSecurityGroup, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.StaleSecurityGroup>());
+                return;
+            case 3513:
+                WSStartDeclarativePoliciesReportRequest(shape);
+                return;
+            case 3514:
+                WSStartDeclarativePoliciesReportResult(shape);
+                return;
+            case 3515:
+                WSStartInstancesRequest(shape);
+                return;
+            case 3516:
+                WSStartInstancesResult(shape);
+                return;
+            case 3517:
+                WSStartNetworkInsightsAccessScopeAnalysisRequest(shape);
+                return;
+            case 3518:
+                WSStartNetworkInsightsAccessScopeAnalysisResult(shape);
+                return;
+            case 3519:
+                WSStartNetworkInsightsAnalysisRequest(shape);
+                return;
+            case 3520:
+                WSStartNetworkInsightsAnalysisResult(shape);
+                return;
+            case 3521:
+                WSStartVpcEndpointServicePrivateDnsVerificationRequest(shape);
+                return;
+            case 3522:
+                WSStartVpcEndpointServicePrivateDnsVerificationResult(shape);
+                return;
+            case 3524:
+                WSStateReason(shape);
+                return;
+            case 3530:
+                WSStopInstancesRequest(shape);
+                return;
+            case 3531:
+                WSStopInstancesResult(shape);
+                return;
+            case 3532:
+                WSStorage(shape);
+                return;
+            case 3533:
+                WSStorageLocation(shape);
+                return;
+            case 3535:
+                WSStoreImageTaskResult(shape);
+                return;
+            case 3536:
+                shape.InitList(SStoreImageTaskResult, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.StoreImageTaskResult>());
+                return;
+            case 3538:
+                shape.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3539:
+                WSSubnet(shape);
+                return;
+            case 3540:
+                WSSubnetAssociation(shape);
+                return;
+            case 3541:
+                shape.InitList(SSubnetAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SubnetAssociation>());
+                return;
+            case 3543:
+                WSSubnetCidrBlockState(shape);
+                return;
+            case 3545:
+                WSSubnetCidrReservation(shape);
+                return;
+            case 3547:
+                shape.InitList(SSubnetCidrReservation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SubnetCidrReservation>());
+                return;
+            case 3549:
+                WSSubnetConfiguration(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes71(SM::ShapeTable table, int index) => index switch
+    {
+        3550 => new SM::ShapeInfo("SubnetConfigurationsList", SM::ShapeKind.List, table, 3550),
+        3551 => new SM::ShapeInfo("SubnetId", SM::ShapeKind.String),
+        3552 => new SM::ShapeInfo("SubnetIdList", SM::ShapeKind.List, table, 3552),
+        3553 => new SM::ShapeInfo("SubnetIdStringList", SM::ShapeKind.List, table, 3553),
+        3554 => new SM::ShapeInfo("SubnetIpPrefixes", SM::ShapeKind.Structure, table, 3554),
+        3555 => new SM::ShapeInfo("SubnetIpPrefixesList", SM::ShapeKind.List, table, 3555),
+        3556 => new SM::ShapeInfo("SubnetIpv6CidrBlockAssociation", SM::ShapeKind.Structure, table, 3556),
+        3557 => new SM::ShapeInfo("SubnetIpv6CidrBlockAssociationSet", SM::ShapeKind.List, table, 3557),
+        3558 => new SM::ShapeInfo("SubnetList", SM::ShapeKind.List, table, 3558),
+        3559 => new SM::ShapeInfo("SubnetState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "available", "unavailable", "failed", "failed-insufficient-capacity"]),
+        3560 => new SM::ShapeInfo("Subscription", SM::ShapeKind.Structure, table, 3560),
+        3561 => new SM::ShapeInfo("SubscriptionList", SM::ShapeKind.List, table, 3561),
+        3562 => new SM::ShapeInfo("SuccessfulInstanceCreditSpecificationItem", SM::ShapeKind.Structure, table, 3562),
+        3563 => new SM::ShapeInfo("SuccessfulInstanceCreditSpecificationSet", SM::ShapeKind.List, table, 3563),
+        3564 => new SM::ShapeInfo("SuccessfulQueuedPurchaseDeletion", SM::ShapeKind.Structure, table, 3564),
+        3565 => new SM::ShapeInfo("SuccessfulQueuedPurchaseDeletionSet", SM::ShapeKind.List, table, 3565),
+        3566 => new SM::ShapeInfo("SummaryStatus", SM::ShapeKind.String).Constrain(enumValues: ["ok", "impaired", "insufficient-data", "not-applicable", "initializing"]),
+        3567 => new SM::ShapeInfo("SupportedAdditionalProcessorFeature", SM::ShapeKind.String).Constrain(enumValues: ["amd-sev-snp", "nested-virtualization"]),
+        3568 => new SM::ShapeInfo("SupportedAdditionalProcessorFeatureList", SM::ShapeKind.List, table, 3568),
+        3569 => new SM::ShapeInfo("SupportedInRegion", SM::ShapeKind.Boolean),
+        3570 => new SM::ShapeInfo("SupportedIpAddressTypes", SM::ShapeKind.List, table, 3570).Constrain(min: 0, max: 2),
+        3571 => new SM::ShapeInfo("SupportedRegionDetail", SM::ShapeKind.Structure, table, 3571),
+        3572 => new SM::ShapeInfo("SupportedRegionSet", SM::ShapeKind.List, table, 3572),
+        3573 => new SM::ShapeInfo("Tag", SM::ShapeKind.Structure, table, 3573),
+        3574 => new SM::ShapeInfo("TagDescription", SM::ShapeKind.Structure, table, 3574),
+        3575 => new SM::ShapeInfo("TagDescriptionList", SM::ShapeKind.List, table, 3575),
+        3576 => new SM::ShapeInfo("TagList", SM::ShapeKind.List, table, 3576),
+        3577 => new SM::ShapeInfo("TagSpecification", SM::ShapeKind.Structure, table, 3577),
+        3578 => new SM::ShapeInfo("TagSpecificationList", SM::ShapeKind.List, table, 3578),
+        3579 => new SM::ShapeInfo("TaggableResourceId", SM::ShapeKind.String),
+        3580 => new SM::ShapeInfo("TargetCapacitySpecification", SM::ShapeKind.Structure, table, 3580),
+        3581 => new SM::ShapeInfo("TargetCapacitySpecificationRequest", SM::ShapeKind.Structure, table, 3581),
+        3582 => new SM::ShapeInfo("TargetCapacityUnitType", SM::ShapeKind.String).Constrain(enumValues: ["vcpu", "memory-mib", "units"]),
+        3583 => new SM::ShapeInfo("TargetConfiguration", SM::ShapeKind.Structure, table, 3583),
+        3584 => new SM::ShapeInfo("TargetConfigurationRequest", SM::ShapeKind.Structure, table, 3584),
+        3585 => new SM::ShapeInfo("TargetConfigurationRequestSet", SM::ShapeKind.List, table, 3585),
+        3586 => new SM::ShapeInfo("TargetGroup", SM::ShapeKind.Structure, table, 3586),
+        3587 => new SM::ShapeInfo("TargetGroups", SM::ShapeKind.List, table, 3587).Constrain(min: 1, max: 5),
+        3588 => new SM::ShapeInfo("TargetGroupsConfig", SM::ShapeKind.Structure, table, 3588),
+        3589 => new SM::ShapeInfo("TargetNetwork", SM::ShapeKind.Structure, table, 3589),
+        3590 => new SM::ShapeInfo("TargetNetworkSet", SM::ShapeKind.List, table, 3590),
+        3591 => new SM::ShapeInfo("TargetReservationValue", SM::ShapeKind.Structure, table, 3591),
+        3592 => new SM::ShapeInfo("TargetReservationValueSet", SM::ShapeKind.List, table, 3592),
+        3593 => new SM::ShapeInfo("TargetStorageTier", SM::ShapeKind.String).Constrain(enumValues: ["archive"]),
+        3594 => new SM::ShapeInfo("TelemetryStatus", SM::ShapeKind.String).Constrain(enumValues: ["UP", "DOWN"]),
+        3595 => new SM::ShapeInfo("Tenancy", SM::ShapeKind.String).Constrain(enumValues: ["default", "dedicated", "host"]),
+        3596 => new SM::ShapeInfo("TerminateClientVpnConnectionsRequest", SM::ShapeKind.Structure, table, 3596),
+        3597 => new SM::ShapeInfo("TerminateClientVpnConnectionsResult", SM::ShapeKind.Structure, table, 3597),
+        3598 => new SM::ShapeInfo("TerminateConnectionStatus", SM::ShapeKind.Structure, table, 3598),
+        3599 => new SM::ShapeInfo("TerminateConnectionStatusSet", SM::ShapeKind.List, table, 3599),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes71(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 3550:
+                shape.InitList(SSubnetConfiguration, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SubnetConfiguration>());
+                return;
+            case 3552:
+                shape.InitList(SSubnetId, "AssociatedSubnetId", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3553:
+                shape.InitList(SSubnetId, "SubnetId", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3554:
+                WSSubnetIpPrefixes(shape);
+                return;
+            case 3555:
+                shape.InitList(SSubnetIpPrefixes, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SubnetIpPrefixes>());
+                return;
+            case 3556:
+                WSSubnetIpv6CidrBlockAssociation(shape);
+                return;
+            case 3557:
+                shape.InitList(SSubnetIpv6CidrBlockAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SubnetIpv6CidrBlockAssociation>());
+                return;
+            case 3558:
+                shape.InitList(SSubnet, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Subnet>());
+                return;
+            case 3560:
+                WSSubscription(shape);
+                return;
+            case 3561:
+                shape.InitList(SSubscription, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Subscription>());
+                return;
+            case 3562:
+                WSSuccessfulInstanceCreditSpecificationItem(shape);
+                return;
+            case 3563:
+                shape.InitList(SSuccessfulInstanceCreditSpecificationItem, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SuccessfulInstanceCreditSpecificationItem>());
+                return;
+            case 3564:
+                WSSuccessfulQueuedPurchaseDeletion(shape);
+                return;
+            case 3565:
+                shape.InitList(SSuccessfulQueuedPurchaseDeletion, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SuccessfulQueuedPurchaseDeletion>());
+                return;
+            case 3568:
+                shape.InitList(SSupportedAdditionalProcessorFeature, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3570:
+                shape.InitList(SServiceConnectivityType, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3571:
+                WSSupportedRegionDetail(shape);
+                return;
+            case 3572:
+                shape.InitList(SSupportedRegionDetail, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SupportedRegionDetail>());
+                return;
+            case 3573:
+                WSTag(shape);
+                return;
+            case 3574:
+                WSTagDescription(shape);
+                return;
+            case 3575:
+                shape.InitList(STagDescription, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagDescription>());
+                return;
+            case 3576:
+                shape.InitList(STag, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>());
+                return;
+            case 3577:
+                WSTagSpecification(shape);
+                return;
+            case 3578:
+                shape.InitList(STagSpecification, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>());
+                return;
+            case 3580:
+                WSTargetCapacitySpecification(shape);
+                return;
+            case 3581:
+                WSTargetCapacitySpecificationRequest(shape);
+                return;
+            case 3583:
+                WSTargetConfiguration(shape);
+                return;
+            case 3584:
+                WSTargetConfigurationRequest(shape);
+                return;
+            case 3585:
+                shape.InitList(STargetConfigurationRequest, "TargetConfigurationRequest", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TargetConfigurationRequest>());
+                return;
+            case 3586:
+                WSTargetGroup(shape);
+                return;
+            case 3587:
+                shape.InitList(STargetGroup, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TargetGroup>());
+                return;
+            case 3588:
+                WSTargetGroupsConfig(shape);
+                return;
+            case 3589:
+                WSTargetNetwork(shape);
+                return;
+            case 3590:
+                shape.InitList(STargetNetwork, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TargetNetwork>());
+                return;
+            case 3591:
+                WSTargetReservationValue(shape);
+                return;
+            case 3592:
+                shape.InitList(STargetReservationValue, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TargetReservationValue>());
+                return;
+            case 3596:
+                WSTerminateClientVpnConnectionsRequest(shape);
+                return;
+            case 3597:
+                WSTerminateClientVpnConnectionsResult(shape);
+                return;
+            case 3598:
+                WSTerminateConnectionStatus(shape);
+                return;
+            case 3599:
+                shape.InitList(STerminateConnectionStatus, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TerminateConnectionStatus>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static void WSReservedInstancesListing(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ReservedInstancesListing(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "clientToken", static o => ((global::Stratus.Ec2.Model.ReservedInstancesListing)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.ReservedInstancesListing)o).ClientToken = (string?)v, jsonName: "clientToken"),
             new SM::MemberInfo("CreateDate", SDateTime, "CreateDate", "createDate", static o => ((global::Stratus.Ec2.Model.ReservedInstancesListing)o).CreateDate, static (o, v) => ((global::Stratus.Ec2.Model.ReservedInstancesListing)o).CreateDate = (global::System.DateTime?)v, jsonName: "createDate", getTimestamp: static o => ((global::Stratus.Ec2.Model.ReservedInstancesListing)o).CreateDate),
             new SM::MemberInfo("InstanceCounts", SInstanceCountList, "InstanceCounts", "instanceCounts", static o => ((global::Stratus.Ec2.Model.ReservedInstancesListing)o).InstanceCounts, static (o, v) => ((global::Stratus.Ec2.Model.ReservedInstancesListing)o).InstanceCounts = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceCount>?)v, jsonName: "instanceCounts"),
@@ -425,8 +1787,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("StatusMessage", SString, "StatusMessage", "statusMessage", static o => ((global::Stratus.Ec2.Model.ReservedInstancesListing)o).StatusMessage, static (o, v) => ((global::Stratus.Ec2.Model.ReservedInstancesListing)o).StatusMessage = (string?)v, jsonName: "statusMessage"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.ReservedInstancesListing)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.ReservedInstancesListing)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("UpdateDate", SDateTime, "UpdateDate", "updateDate", static o => ((global::Stratus.Ec2.Model.ReservedInstancesListing)o).UpdateDate, static (o, v) => ((global::Stratus.Ec2.Model.ReservedInstancesListing)o).UpdateDate = (global::System.DateTime?)v, jsonName: "updateDate", getTimestamp: static o => ((global::Stratus.Ec2.Model.ReservedInstancesListing)o).UpdateDate));
-        SReservedInstancesListingList.InitList(SReservedInstancesListing, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ReservedInstancesListing>());
-        SReservedInstancesModification.InitStructure(static () => new global::Stratus.Ec2.Model.ReservedInstancesModification(),
+
+    private static void WSReservedInstancesModification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ReservedInstancesModification(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "clientToken", static o => ((global::Stratus.Ec2.Model.ReservedInstancesModification)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.ReservedInstancesModification)o).ClientToken = (string?)v, jsonName: "clientToken"),
             new SM::MemberInfo("CreateDate", SDateTime, "CreateDate", "createDate", static o => ((global::Stratus.Ec2.Model.ReservedInstancesModification)o).CreateDate, static (o, v) => ((global::Stratus.Ec2.Model.ReservedInstancesModification)o).CreateDate = (global::System.DateTime?)v, jsonName: "createDate", getTimestamp: static o => ((global::Stratus.Ec2.Model.ReservedInstancesModification)o).CreateDate),
             new SM::MemberInfo("EffectiveDate", SDateTime, "EffectiveDate", "effectiveDate", static o => ((global::Stratus.Ec2.Model.ReservedInstancesModification)o).EffectiveDate, static (o, v) => ((global::Stratus.Ec2.Model.ReservedInstancesModification)o).EffectiveDate = (global::System.DateTime?)v, jsonName: "effectiveDate", getTimestamp: static o => ((global::Stratus.Ec2.Model.ReservedInstancesModification)o).EffectiveDate),
@@ -436,13 +1799,14 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Status", SString, "Status", "status", static o => ((global::Stratus.Ec2.Model.ReservedInstancesModification)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.ReservedInstancesModification)o).Status = (string?)v, jsonName: "status"),
             new SM::MemberInfo("StatusMessage", SString, "StatusMessage", "statusMessage", static o => ((global::Stratus.Ec2.Model.ReservedInstancesModification)o).StatusMessage, static (o, v) => ((global::Stratus.Ec2.Model.ReservedInstancesModification)o).StatusMessage = (string?)v, jsonName: "statusMessage"),
             new SM::MemberInfo("UpdateDate", SDateTime, "UpdateDate", "updateDate", static o => ((global::Stratus.Ec2.Model.ReservedInstancesModification)o).UpdateDate, static (o, v) => ((global::Stratus.Ec2.Model.ReservedInstancesModification)o).UpdateDate = (global::System.DateTime?)v, jsonName: "updateDate", getTimestamp: static o => ((global::Stratus.Ec2.Model.ReservedInstancesModification)o).UpdateDate));
-        SReservedInstancesModificationIdStringList.InitList(SReservedInstancesModificationId, "ReservedInstancesModificationId", static () => new global::System.Collections.Generic.List<string>());
-        SReservedInstancesModificationList.InitList(SReservedInstancesModification, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ReservedInstancesModification>());
-        SReservedInstancesModificationResult.InitStructure(static () => new global::Stratus.Ec2.Model.ReservedInstancesModificationResult(),
+
+    private static void WSReservedInstancesModificationResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ReservedInstancesModificationResult(),
             new SM::MemberInfo("ReservedInstancesId", SString, "ReservedInstancesId", "reservedInstancesId", static o => ((global::Stratus.Ec2.Model.ReservedInstancesModificationResult)o).ReservedInstancesId, static (o, v) => ((global::Stratus.Ec2.Model.ReservedInstancesModificationResult)o).ReservedInstancesId = (string?)v, jsonName: "reservedInstancesId"),
             new SM::MemberInfo("TargetConfiguration", SReservedInstancesConfiguration, "TargetConfiguration", "targetConfiguration", static o => ((global::Stratus.Ec2.Model.ReservedInstancesModificationResult)o).TargetConfiguration, static (o, v) => ((global::Stratus.Ec2.Model.ReservedInstancesModificationResult)o).TargetConfiguration = (global::Stratus.Ec2.Model.ReservedInstancesConfiguration?)v, jsonName: "targetConfiguration"));
-        SReservedInstancesModificationResultList.InitList(SReservedInstancesModificationResult, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ReservedInstancesModificationResult>());
-        SReservedInstancesOffering.InitStructure(static () => new global::Stratus.Ec2.Model.ReservedInstancesOffering(),
+
+    private static void WSReservedInstancesOffering(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ReservedInstancesOffering(),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.ReservedInstancesOffering)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.ReservedInstancesOffering)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("AvailabilityZoneId", SAvailabilityZoneId, "AvailabilityZoneId", "availabilityZoneId", static o => ((global::Stratus.Ec2.Model.ReservedInstancesOffering)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.ReservedInstancesOffering)o).AvailabilityZoneId = (string?)v, jsonName: "availabilityZoneId"),
             new SM::MemberInfo("CurrencyCode", SCurrencyCodeValues, "CurrencyCode", "currencyCode", static o => ((global::Stratus.Ec2.Model.ReservedInstancesOffering)o).CurrencyCode, static (o, v) => ((global::Stratus.Ec2.Model.ReservedInstancesOffering)o).CurrencyCode = (string?)v, jsonName: "currencyCode"),
@@ -459,64 +1823,86 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("ReservedInstancesOfferingId", SString, "ReservedInstancesOfferingId", "reservedInstancesOfferingId", static o => ((global::Stratus.Ec2.Model.ReservedInstancesOffering)o).ReservedInstancesOfferingId, static (o, v) => ((global::Stratus.Ec2.Model.ReservedInstancesOffering)o).ReservedInstancesOfferingId = (string?)v, jsonName: "reservedInstancesOfferingId"),
             new SM::MemberInfo("Scope", Sscope, "Scope", "scope", static o => ((global::Stratus.Ec2.Model.ReservedInstancesOffering)o).Scope, static (o, v) => ((global::Stratus.Ec2.Model.ReservedInstancesOffering)o).Scope = (string?)v, jsonName: "scope"),
             new SM::MemberInfo("UsagePrice", SFloat, "UsagePrice", "usagePrice", static o => ((global::Stratus.Ec2.Model.ReservedInstancesOffering)o).UsagePrice, static (o, v) => ((global::Stratus.Ec2.Model.ReservedInstancesOffering)o).UsagePrice = (float?)v, jsonName: "usagePrice", getSingle: static o => ((global::Stratus.Ec2.Model.ReservedInstancesOffering)o).UsagePrice));
-        SReservedInstancesOfferingIdStringList.InitList(SReservedInstancesOfferingId, "member", static () => new global::System.Collections.Generic.List<string>());
-        SReservedInstancesOfferingList.InitList(SReservedInstancesOffering, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ReservedInstancesOffering>());
-        SReservedIntancesIds.InitList(SReservedInstancesId, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ReservedInstancesId>());
-        SResetAddressAttributeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ResetAddressAttributeRequest(),
+
+    private static void WSResetAddressAttributeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ResetAddressAttributeRequest(),
             new SM::MemberInfo("AllocationId", SAllocationId, "AllocationId", "AllocationId", static o => ((global::Stratus.Ec2.Model.ResetAddressAttributeRequest)o).AllocationId, static (o, v) => ((global::Stratus.Ec2.Model.ResetAddressAttributeRequest)o).AllocationId = (string?)v, required: true),
             new SM::MemberInfo("Attribute", SAddressAttributeName, "Attribute", "Attribute", static o => ((global::Stratus.Ec2.Model.ResetAddressAttributeRequest)o).Attribute, static (o, v) => ((global::Stratus.Ec2.Model.ResetAddressAttributeRequest)o).Attribute = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ResetAddressAttributeRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ResetAddressAttributeRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ResetAddressAttributeRequest)o).DryRun));
-        SResetAddressAttributeResult.InitStructure(static () => new global::Stratus.Ec2.Model.ResetAddressAttributeResult(),
+
+    private static void WSResetAddressAttributeResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ResetAddressAttributeResult(),
             new SM::MemberInfo("Address", SAddressAttribute, "Address", "address", static o => ((global::Stratus.Ec2.Model.ResetAddressAttributeResult)o).Address, static (o, v) => ((global::Stratus.Ec2.Model.ResetAddressAttributeResult)o).Address = (global::Stratus.Ec2.Model.AddressAttribute?)v, jsonName: "address"));
-        SResetEbsDefaultKmsKeyIdRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ResetEbsDefaultKmsKeyIdRequest(),
+
+    private static void WSResetEbsDefaultKmsKeyIdRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ResetEbsDefaultKmsKeyIdRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ResetEbsDefaultKmsKeyIdRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ResetEbsDefaultKmsKeyIdRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ResetEbsDefaultKmsKeyIdRequest)o).DryRun));
-        SResetEbsDefaultKmsKeyIdResult.InitStructure(static () => new global::Stratus.Ec2.Model.ResetEbsDefaultKmsKeyIdResult(),
+
+    private static void WSResetEbsDefaultKmsKeyIdResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ResetEbsDefaultKmsKeyIdResult(),
             new SM::MemberInfo("KmsKeyId", SString, "KmsKeyId", "kmsKeyId", static o => ((global::Stratus.Ec2.Model.ResetEbsDefaultKmsKeyIdResult)o).KmsKeyId, static (o, v) => ((global::Stratus.Ec2.Model.ResetEbsDefaultKmsKeyIdResult)o).KmsKeyId = (string?)v, jsonName: "kmsKeyId"));
-        SResetFpgaImageAttributeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ResetFpgaImageAttributeRequest(),
+
+    private static void WSResetFpgaImageAttributeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ResetFpgaImageAttributeRequest(),
             new SM::MemberInfo("Attribute", SResetFpgaImageAttributeName, "Attribute", "Attribute", static o => ((global::Stratus.Ec2.Model.ResetFpgaImageAttributeRequest)o).Attribute, static (o, v) => ((global::Stratus.Ec2.Model.ResetFpgaImageAttributeRequest)o).Attribute = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.ResetFpgaImageAttributeRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ResetFpgaImageAttributeRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ResetFpgaImageAttributeRequest)o).DryRun),
             new SM::MemberInfo("FpgaImageId", SFpgaImageId, "FpgaImageId", "FpgaImageId", static o => ((global::Stratus.Ec2.Model.ResetFpgaImageAttributeRequest)o).FpgaImageId, static (o, v) => ((global::Stratus.Ec2.Model.ResetFpgaImageAttributeRequest)o).FpgaImageId = (string?)v, required: true));
-        SResetFpgaImageAttributeResult.InitStructure(static () => new global::Stratus.Ec2.Model.ResetFpgaImageAttributeResult(),
+
+    private static void WSResetFpgaImageAttributeResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ResetFpgaImageAttributeResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.ResetFpgaImageAttributeResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.ResetFpgaImageAttributeResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.ResetFpgaImageAttributeResult)o).Return));
-        SResetImageAttributeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ResetImageAttributeRequest(),
+
+    private static void WSResetImageAttributeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ResetImageAttributeRequest(),
             new SM::MemberInfo("Attribute", SResetImageAttributeName, "Attribute", "Attribute", static o => ((global::Stratus.Ec2.Model.ResetImageAttributeRequest)o).Attribute, static (o, v) => ((global::Stratus.Ec2.Model.ResetImageAttributeRequest)o).Attribute = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.ResetImageAttributeRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ResetImageAttributeRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.ResetImageAttributeRequest)o).DryRun),
             new SM::MemberInfo("ImageId", SImageId, "ImageId", "ImageId", static o => ((global::Stratus.Ec2.Model.ResetImageAttributeRequest)o).ImageId, static (o, v) => ((global::Stratus.Ec2.Model.ResetImageAttributeRequest)o).ImageId = (string?)v, required: true));
-        SResetInstanceAttributeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ResetInstanceAttributeRequest(),
+
+    private static void WSResetInstanceAttributeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ResetInstanceAttributeRequest(),
             new SM::MemberInfo("Attribute", SInstanceAttributeName, "Attribute", "attribute", static o => ((global::Stratus.Ec2.Model.ResetInstanceAttributeRequest)o).Attribute, static (o, v) => ((global::Stratus.Ec2.Model.ResetInstanceAttributeRequest)o).Attribute = (string?)v, required: true, jsonName: "attribute"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.ResetInstanceAttributeRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ResetInstanceAttributeRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.ResetInstanceAttributeRequest)o).DryRun),
             new SM::MemberInfo("InstanceId", SInstanceId, "InstanceId", "instanceId", static o => ((global::Stratus.Ec2.Model.ResetInstanceAttributeRequest)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.ResetInstanceAttributeRequest)o).InstanceId = (string?)v, required: true, jsonName: "instanceId"));
-        SResetNetworkInterfaceAttributeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ResetNetworkInterfaceAttributeRequest(),
+
+    private static void WSResetNetworkInterfaceAttributeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ResetNetworkInterfaceAttributeRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.ResetNetworkInterfaceAttributeRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ResetNetworkInterfaceAttributeRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.ResetNetworkInterfaceAttributeRequest)o).DryRun),
             new SM::MemberInfo("NetworkInterfaceId", SNetworkInterfaceId, "NetworkInterfaceId", "networkInterfaceId", static o => ((global::Stratus.Ec2.Model.ResetNetworkInterfaceAttributeRequest)o).NetworkInterfaceId, static (o, v) => ((global::Stratus.Ec2.Model.ResetNetworkInterfaceAttributeRequest)o).NetworkInterfaceId = (string?)v, required: true, jsonName: "networkInterfaceId"),
             new SM::MemberInfo("SourceDestCheck", SString, "SourceDestCheck", "sourceDestCheck", static o => ((global::Stratus.Ec2.Model.ResetNetworkInterfaceAttributeRequest)o).SourceDestCheck, static (o, v) => ((global::Stratus.Ec2.Model.ResetNetworkInterfaceAttributeRequest)o).SourceDestCheck = (string?)v, jsonName: "sourceDestCheck"));
-        SResetSnapshotAttributeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ResetSnapshotAttributeRequest(),
+
+    private static void WSResetSnapshotAttributeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ResetSnapshotAttributeRequest(),
             new SM::MemberInfo("Attribute", SSnapshotAttributeName, "Attribute", "Attribute", static o => ((global::Stratus.Ec2.Model.ResetSnapshotAttributeRequest)o).Attribute, static (o, v) => ((global::Stratus.Ec2.Model.ResetSnapshotAttributeRequest)o).Attribute = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.ResetSnapshotAttributeRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.ResetSnapshotAttributeRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.ResetSnapshotAttributeRequest)o).DryRun),
             new SM::MemberInfo("SnapshotId", SSnapshotId, "SnapshotId", "SnapshotId", static o => ((global::Stratus.Ec2.Model.ResetSnapshotAttributeRequest)o).SnapshotId, static (o, v) => ((global::Stratus.Ec2.Model.ResetSnapshotAttributeRequest)o).SnapshotId = (string?)v, required: true));
-        SResourceIdList.InitList(STaggableResourceId, "member", static () => new global::System.Collections.Generic.List<string>());
-        SResourceList.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
-        SResourceStatement.InitStructure(static () => new global::Stratus.Ec2.Model.ResourceStatement(),
+
+    private static void WSResourceStatement(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ResourceStatement(),
             new SM::MemberInfo("ResourceTypes", SValueStringList, "ResourceTypeSet", "resourceTypeSet", static o => ((global::Stratus.Ec2.Model.ResourceStatement)o).ResourceTypes, static (o, v) => ((global::Stratus.Ec2.Model.ResourceStatement)o).ResourceTypes = (global::System.Collections.Generic.List<string>?)v, jsonName: "resourceTypeSet"),
             new SM::MemberInfo("Resources", SValueStringList, "ResourceSet", "resourceSet", static o => ((global::Stratus.Ec2.Model.ResourceStatement)o).Resources, static (o, v) => ((global::Stratus.Ec2.Model.ResourceStatement)o).Resources = (global::System.Collections.Generic.List<string>?)v, jsonName: "resourceSet"));
-        SResourceStatementRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ResourceStatementRequest(),
+
+    private static void WSResourceStatementRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ResourceStatementRequest(),
             new SM::MemberInfo("ResourceTypes", SValueStringList, "ResourceType", "ResourceType", static o => ((global::Stratus.Ec2.Model.ResourceStatementRequest)o).ResourceTypes, static (o, v) => ((global::Stratus.Ec2.Model.ResourceStatementRequest)o).ResourceTypes = (global::System.Collections.Generic.List<string>?)v, jsonName: "ResourceType"),
             new SM::MemberInfo("Resources", SValueStringList, "Resource", "Resource", static o => ((global::Stratus.Ec2.Model.ResourceStatementRequest)o).Resources, static (o, v) => ((global::Stratus.Ec2.Model.ResourceStatementRequest)o).Resources = (global::System.Collections.Generic.List<string>?)v, jsonName: "Resource"));
-        SResourceTypeOption.InitStructure(static () => new global::Stratus.Ec2.Model.ResourceTypeOption(),
+
+    private static void WSResourceTypeOption(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ResourceTypeOption(),
             new SM::MemberInfo("OptionName", SImageReferenceOptionName, "OptionName", "OptionName", static o => ((global::Stratus.Ec2.Model.ResourceTypeOption)o).OptionName, static (o, v) => ((global::Stratus.Ec2.Model.ResourceTypeOption)o).OptionName = (string?)v),
             new SM::MemberInfo("OptionValues", SResourceTypeOptionValuesList, "OptionValue", "OptionValue", static o => ((global::Stratus.Ec2.Model.ResourceTypeOption)o).OptionValues, static (o, v) => ((global::Stratus.Ec2.Model.ResourceTypeOption)o).OptionValues = (global::System.Collections.Generic.List<string>?)v, jsonName: "OptionValue"));
-        SResourceTypeOptionList.InitList(SResourceTypeOption, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ResourceTypeOption>());
-        SResourceTypeOptionValuesList.InitList(SResourceTypeOptionValue, "member", static () => new global::System.Collections.Generic.List<string>());
-        SResourceTypeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ResourceTypeRequest(),
+
+    private static void WSResourceTypeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ResourceTypeRequest(),
             new SM::MemberInfo("ResourceType", SImageReferenceResourceType, "ResourceType", "ResourceType", static o => ((global::Stratus.Ec2.Model.ResourceTypeRequest)o).ResourceType, static (o, v) => ((global::Stratus.Ec2.Model.ResourceTypeRequest)o).ResourceType = (string?)v),
             new SM::MemberInfo("ResourceTypeOptions", SResourceTypeOptionList, "ResourceTypeOption", "ResourceTypeOption", static o => ((global::Stratus.Ec2.Model.ResourceTypeRequest)o).ResourceTypeOptions, static (o, v) => ((global::Stratus.Ec2.Model.ResourceTypeRequest)o).ResourceTypeOptions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ResourceTypeOption>?)v, jsonName: "ResourceTypeOption"));
-        SResourceTypeRequestList.InitList(SResourceTypeRequest, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ResourceTypeRequest>());
-        SResponseError.InitStructure(static () => new global::Stratus.Ec2.Model.ResponseError(),
+
+    private static void WSResponseError(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ResponseError(),
             new SM::MemberInfo("Code", SLaunchTemplateErrorCode, "Code", "code", static o => ((global::Stratus.Ec2.Model.ResponseError)o).Code, static (o, v) => ((global::Stratus.Ec2.Model.ResponseError)o).Code = (string?)v, jsonName: "code"),
             new SM::MemberInfo("Message", SString, "Message", "message", static o => ((global::Stratus.Ec2.Model.ResponseError)o).Message, static (o, v) => ((global::Stratus.Ec2.Model.ResponseError)o).Message = (string?)v, jsonName: "message"));
-        SResponseHostIdList.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
-        SResponseHostIdSet.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
-        SResponseLaunchTemplateData.InitStructure(static () => new global::Stratus.Ec2.Model.ResponseLaunchTemplateData(),
+
+    private static void WSResponseLaunchTemplateData(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ResponseLaunchTemplateData(),
             new SM::MemberInfo("BlockDeviceMappings", SLaunchTemplateBlockDeviceMappingList, "BlockDeviceMappingSet", "blockDeviceMappingSet", static o => ((global::Stratus.Ec2.Model.ResponseLaunchTemplateData)o).BlockDeviceMappings, static (o, v) => ((global::Stratus.Ec2.Model.ResponseLaunchTemplateData)o).BlockDeviceMappings = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchTemplateBlockDeviceMapping>?)v, jsonName: "blockDeviceMappingSet"),
             new SM::MemberInfo("CapacityReservationSpecification", SLaunchTemplateCapacityReservationSpecificationResponse, "CapacityReservationSpecification", "capacityReservationSpecification", static o => ((global::Stratus.Ec2.Model.ResponseLaunchTemplateData)o).CapacityReservationSpecification, static (o, v) => ((global::Stratus.Ec2.Model.ResponseLaunchTemplateData)o).CapacityReservationSpecification = (global::Stratus.Ec2.Model.LaunchTemplateCapacityReservationSpecificationResponse?)v, jsonName: "capacityReservationSpecification"),
             new SM::MemberInfo("CpuOptions", SLaunchTemplateCpuOptions, "CpuOptions", "cpuOptions", static o => ((global::Stratus.Ec2.Model.ResponseLaunchTemplateData)o).CpuOptions, static (o, v) => ((global::Stratus.Ec2.Model.ResponseLaunchTemplateData)o).CpuOptions = (global::Stratus.Ec2.Model.LaunchTemplateCpuOptions?)v, jsonName: "cpuOptions"),
@@ -551,29 +1937,44 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SecurityGroups", SValueStringList, "SecurityGroupSet", "securityGroupSet", static o => ((global::Stratus.Ec2.Model.ResponseLaunchTemplateData)o).SecurityGroups, static (o, v) => ((global::Stratus.Ec2.Model.ResponseLaunchTemplateData)o).SecurityGroups = (global::System.Collections.Generic.List<string>?)v, jsonName: "securityGroupSet"),
             new SM::MemberInfo("TagSpecifications", SLaunchTemplateTagSpecificationList, "TagSpecificationSet", "tagSpecificationSet", static o => ((global::Stratus.Ec2.Model.ResponseLaunchTemplateData)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.ResponseLaunchTemplateData)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LaunchTemplateTagSpecification>?)v, jsonName: "tagSpecificationSet"),
             new SM::MemberInfo("UserData", SSensitiveUserData, "UserData", "userData", static o => ((global::Stratus.Ec2.Model.ResponseLaunchTemplateData)o).UserData, static (o, v) => ((global::Stratus.Ec2.Model.ResponseLaunchTemplateData)o).UserData = (string?)v, jsonName: "userData"));
-        SRestorableByStringList.InitList(SString, "member", static () => new global::System.Collections.Generic.List<string>());
-        SRestoreAddressToClassicRequest.InitStructure(static () => new global::Stratus.Ec2.Model.RestoreAddressToClassicRequest(),
+
+    private static void WSRestoreAddressToClassicRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RestoreAddressToClassicRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.RestoreAddressToClassicRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.RestoreAddressToClassicRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.RestoreAddressToClassicRequest)o).DryRun),
             new SM::MemberInfo("PublicIp", SString, "PublicIp", "publicIp", static o => ((global::Stratus.Ec2.Model.RestoreAddressToClassicRequest)o).PublicIp, static (o, v) => ((global::Stratus.Ec2.Model.RestoreAddressToClassicRequest)o).PublicIp = (string?)v, required: true, jsonName: "publicIp"));
-        SRestoreAddressToClassicResult.InitStructure(static () => new global::Stratus.Ec2.Model.RestoreAddressToClassicResult(),
+
+    private static void WSRestoreAddressToClassicResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RestoreAddressToClassicResult(),
             new SM::MemberInfo("PublicIp", SString, "PublicIp", "publicIp", static o => ((global::Stratus.Ec2.Model.RestoreAddressToClassicResult)o).PublicIp, static (o, v) => ((global::Stratus.Ec2.Model.RestoreAddressToClassicResult)o).PublicIp = (string?)v, jsonName: "publicIp"),
             new SM::MemberInfo("Status", SStatus, "Status", "status", static o => ((global::Stratus.Ec2.Model.RestoreAddressToClassicResult)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.RestoreAddressToClassicResult)o).Status = (string?)v, jsonName: "status"));
-        SRestoreImageFromRecycleBinRequest.InitStructure(static () => new global::Stratus.Ec2.Model.RestoreImageFromRecycleBinRequest(),
+
+    private static void WSRestoreImageFromRecycleBinRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RestoreImageFromRecycleBinRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.RestoreImageFromRecycleBinRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.RestoreImageFromRecycleBinRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.RestoreImageFromRecycleBinRequest)o).DryRun),
             new SM::MemberInfo("ImageId", SImageId, "ImageId", "ImageId", static o => ((global::Stratus.Ec2.Model.RestoreImageFromRecycleBinRequest)o).ImageId, static (o, v) => ((global::Stratus.Ec2.Model.RestoreImageFromRecycleBinRequest)o).ImageId = (string?)v, required: true));
-        SRestoreImageFromRecycleBinResult.InitStructure(static () => new global::Stratus.Ec2.Model.RestoreImageFromRecycleBinResult(),
+
+    private static void WSRestoreImageFromRecycleBinResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RestoreImageFromRecycleBinResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.RestoreImageFromRecycleBinResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.RestoreImageFromRecycleBinResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.RestoreImageFromRecycleBinResult)o).Return));
-        SRestoreManagedPrefixListVersionRequest.InitStructure(static () => new global::Stratus.Ec2.Model.RestoreManagedPrefixListVersionRequest(),
+
+    private static void WSRestoreManagedPrefixListVersionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RestoreManagedPrefixListVersionRequest(),
             new SM::MemberInfo("CurrentVersion", SLong, "CurrentVersion", "CurrentVersion", static o => ((global::Stratus.Ec2.Model.RestoreManagedPrefixListVersionRequest)o).CurrentVersion, static (o, v) => ((global::Stratus.Ec2.Model.RestoreManagedPrefixListVersionRequest)o).CurrentVersion = (long?)v, required: true, getInt64: static o => ((global::Stratus.Ec2.Model.RestoreManagedPrefixListVersionRequest)o).CurrentVersion),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.RestoreManagedPrefixListVersionRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.RestoreManagedPrefixListVersionRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.RestoreManagedPrefixListVersionRequest)o).DryRun),
             new SM::MemberInfo("PrefixListId", SPrefixListResourceId, "PrefixListId", "PrefixListId", static o => ((global::Stratus.Ec2.Model.RestoreManagedPrefixListVersionRequest)o).PrefixListId, static (o, v) => ((global::Stratus.Ec2.Model.RestoreManagedPrefixListVersionRequest)o).PrefixListId = (string?)v, required: true),
             new SM::MemberInfo("PreviousVersion", SLong, "PreviousVersion", "PreviousVersion", static o => ((global::Stratus.Ec2.Model.RestoreManagedPrefixListVersionRequest)o).PreviousVersion, static (o, v) => ((global::Stratus.Ec2.Model.RestoreManagedPrefixListVersionRequest)o).PreviousVersion = (long?)v, required: true, getInt64: static o => ((global::Stratus.Ec2.Model.RestoreManagedPrefixListVersionRequest)o).PreviousVersion));
-        SRestoreManagedPrefixListVersionResult.InitStructure(static () => new global::Stratus.Ec2.Model.RestoreManagedPrefixListVersionResult(),
+
+    private static void WSRestoreManagedPrefixListVersionResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RestoreManagedPrefixListVersionResult(),
             new SM::MemberInfo("PrefixList", SManagedPrefixList, "PrefixList", "prefixList", static o => ((global::Stratus.Ec2.Model.RestoreManagedPrefixListVersionResult)o).PrefixList, static (o, v) => ((global::Stratus.Ec2.Model.RestoreManagedPrefixListVersionResult)o).PrefixList = (global::Stratus.Ec2.Model.ManagedPrefixList?)v, jsonName: "prefixList"));
-        SRestoreSnapshotFromRecycleBinRequest.InitStructure(static () => new global::Stratus.Ec2.Model.RestoreSnapshotFromRecycleBinRequest(),
+
+    private static void WSRestoreSnapshotFromRecycleBinRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RestoreSnapshotFromRecycleBinRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.RestoreSnapshotFromRecycleBinRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.RestoreSnapshotFromRecycleBinRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.RestoreSnapshotFromRecycleBinRequest)o).DryRun),
             new SM::MemberInfo("SnapshotId", SSnapshotId, "SnapshotId", "SnapshotId", static o => ((global::Stratus.Ec2.Model.RestoreSnapshotFromRecycleBinRequest)o).SnapshotId, static (o, v) => ((global::Stratus.Ec2.Model.RestoreSnapshotFromRecycleBinRequest)o).SnapshotId = (string?)v, required: true));
-        SRestoreSnapshotFromRecycleBinResult.InitStructure(static () => new global::Stratus.Ec2.Model.RestoreSnapshotFromRecycleBinResult(),
+
+    private static void WSRestoreSnapshotFromRecycleBinResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RestoreSnapshotFromRecycleBinResult(),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.RestoreSnapshotFromRecycleBinResult)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.RestoreSnapshotFromRecycleBinResult)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("Encrypted", SBoolean, "Encrypted", "encrypted", static o => ((global::Stratus.Ec2.Model.RestoreSnapshotFromRecycleBinResult)o).Encrypted, static (o, v) => ((global::Stratus.Ec2.Model.RestoreSnapshotFromRecycleBinResult)o).Encrypted = (bool?)v, jsonName: "encrypted", getBoolean: static o => ((global::Stratus.Ec2.Model.RestoreSnapshotFromRecycleBinResult)o).Encrypted),
             new SM::MemberInfo("OutpostArn", SString, "OutpostArn", "outpostArn", static o => ((global::Stratus.Ec2.Model.RestoreSnapshotFromRecycleBinResult)o).OutpostArn, static (o, v) => ((global::Stratus.Ec2.Model.RestoreSnapshotFromRecycleBinResult)o).OutpostArn = (string?)v, jsonName: "outpostArn"),
@@ -585,30 +1986,44 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("State", SSnapshotState, "Status", "status", static o => ((global::Stratus.Ec2.Model.RestoreSnapshotFromRecycleBinResult)o).State, static (o, v) => ((global::Stratus.Ec2.Model.RestoreSnapshotFromRecycleBinResult)o).State = (string?)v, jsonName: "status"),
             new SM::MemberInfo("VolumeId", SString, "VolumeId", "volumeId", static o => ((global::Stratus.Ec2.Model.RestoreSnapshotFromRecycleBinResult)o).VolumeId, static (o, v) => ((global::Stratus.Ec2.Model.RestoreSnapshotFromRecycleBinResult)o).VolumeId = (string?)v, jsonName: "volumeId"),
             new SM::MemberInfo("VolumeSize", SInteger, "VolumeSize", "volumeSize", static o => ((global::Stratus.Ec2.Model.RestoreSnapshotFromRecycleBinResult)o).VolumeSize, static (o, v) => ((global::Stratus.Ec2.Model.RestoreSnapshotFromRecycleBinResult)o).VolumeSize = (int?)v, jsonName: "volumeSize", getInt32: static o => ((global::Stratus.Ec2.Model.RestoreSnapshotFromRecycleBinResult)o).VolumeSize));
-        SRestoreSnapshotTierRequest.InitStructure(static () => new global::Stratus.Ec2.Model.RestoreSnapshotTierRequest(),
+
+    private static void WSRestoreSnapshotTierRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RestoreSnapshotTierRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.RestoreSnapshotTierRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.RestoreSnapshotTierRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.RestoreSnapshotTierRequest)o).DryRun),
             new SM::MemberInfo("PermanentRestore", SBoolean, "PermanentRestore", "PermanentRestore", static o => ((global::Stratus.Ec2.Model.RestoreSnapshotTierRequest)o).PermanentRestore, static (o, v) => ((global::Stratus.Ec2.Model.RestoreSnapshotTierRequest)o).PermanentRestore = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.RestoreSnapshotTierRequest)o).PermanentRestore),
             new SM::MemberInfo("SnapshotId", SSnapshotId, "SnapshotId", "SnapshotId", static o => ((global::Stratus.Ec2.Model.RestoreSnapshotTierRequest)o).SnapshotId, static (o, v) => ((global::Stratus.Ec2.Model.RestoreSnapshotTierRequest)o).SnapshotId = (string?)v, required: true),
             new SM::MemberInfo("TemporaryRestoreDays", SRestoreSnapshotTierRequestTemporaryRestoreDays, "TemporaryRestoreDays", "TemporaryRestoreDays", static o => ((global::Stratus.Ec2.Model.RestoreSnapshotTierRequest)o).TemporaryRestoreDays, static (o, v) => ((global::Stratus.Ec2.Model.RestoreSnapshotTierRequest)o).TemporaryRestoreDays = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.RestoreSnapshotTierRequest)o).TemporaryRestoreDays));
-        SRestoreSnapshotTierResult.InitStructure(static () => new global::Stratus.Ec2.Model.RestoreSnapshotTierResult(),
+
+    private static void WSRestoreSnapshotTierResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RestoreSnapshotTierResult(),
             new SM::MemberInfo("IsPermanentRestore", SBoolean, "IsPermanentRestore", "isPermanentRestore", static o => ((global::Stratus.Ec2.Model.RestoreSnapshotTierResult)o).IsPermanentRestore, static (o, v) => ((global::Stratus.Ec2.Model.RestoreSnapshotTierResult)o).IsPermanentRestore = (bool?)v, jsonName: "isPermanentRestore", getBoolean: static o => ((global::Stratus.Ec2.Model.RestoreSnapshotTierResult)o).IsPermanentRestore),
             new SM::MemberInfo("RestoreDuration", SInteger, "RestoreDuration", "restoreDuration", static o => ((global::Stratus.Ec2.Model.RestoreSnapshotTierResult)o).RestoreDuration, static (o, v) => ((global::Stratus.Ec2.Model.RestoreSnapshotTierResult)o).RestoreDuration = (int?)v, jsonName: "restoreDuration", getInt32: static o => ((global::Stratus.Ec2.Model.RestoreSnapshotTierResult)o).RestoreDuration),
             new SM::MemberInfo("RestoreStartTime", SMillisecondDateTime, "RestoreStartTime", "restoreStartTime", static o => ((global::Stratus.Ec2.Model.RestoreSnapshotTierResult)o).RestoreStartTime, static (o, v) => ((global::Stratus.Ec2.Model.RestoreSnapshotTierResult)o).RestoreStartTime = (global::System.DateTime?)v, jsonName: "restoreStartTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.RestoreSnapshotTierResult)o).RestoreStartTime),
             new SM::MemberInfo("SnapshotId", SString, "SnapshotId", "snapshotId", static o => ((global::Stratus.Ec2.Model.RestoreSnapshotTierResult)o).SnapshotId, static (o, v) => ((global::Stratus.Ec2.Model.RestoreSnapshotTierResult)o).SnapshotId = (string?)v, jsonName: "snapshotId"));
-        SRestoreVolumeFromRecycleBinRequest.InitStructure(static () => new global::Stratus.Ec2.Model.RestoreVolumeFromRecycleBinRequest(),
+
+    private static void WSRestoreVolumeFromRecycleBinRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RestoreVolumeFromRecycleBinRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.RestoreVolumeFromRecycleBinRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.RestoreVolumeFromRecycleBinRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.RestoreVolumeFromRecycleBinRequest)o).DryRun),
             new SM::MemberInfo("VolumeId", SVolumeId, "VolumeId", "VolumeId", static o => ((global::Stratus.Ec2.Model.RestoreVolumeFromRecycleBinRequest)o).VolumeId, static (o, v) => ((global::Stratus.Ec2.Model.RestoreVolumeFromRecycleBinRequest)o).VolumeId = (string?)v, required: true));
-        SRestoreVolumeFromRecycleBinResult.InitStructure(static () => new global::Stratus.Ec2.Model.RestoreVolumeFromRecycleBinResult(),
+
+    private static void WSRestoreVolumeFromRecycleBinResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RestoreVolumeFromRecycleBinResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.RestoreVolumeFromRecycleBinResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.RestoreVolumeFromRecycleBinResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.RestoreVolumeFromRecycleBinResult)o).Return));
-        SRevokeClientVpnIngressRequest.InitStructure(static () => new global::Stratus.Ec2.Model.RevokeClientVpnIngressRequest(),
+
+    private static void WSRevokeClientVpnIngressRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RevokeClientVpnIngressRequest(),
             new SM::MemberInfo("AccessGroupId", SString, "AccessGroupId", "AccessGroupId", static o => ((global::Stratus.Ec2.Model.RevokeClientVpnIngressRequest)o).AccessGroupId, static (o, v) => ((global::Stratus.Ec2.Model.RevokeClientVpnIngressRequest)o).AccessGroupId = (string?)v),
             new SM::MemberInfo("ClientVpnEndpointId", SClientVpnEndpointId, "ClientVpnEndpointId", "ClientVpnEndpointId", static o => ((global::Stratus.Ec2.Model.RevokeClientVpnIngressRequest)o).ClientVpnEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.RevokeClientVpnIngressRequest)o).ClientVpnEndpointId = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.RevokeClientVpnIngressRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.RevokeClientVpnIngressRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.RevokeClientVpnIngressRequest)o).DryRun),
             new SM::MemberInfo("RevokeAllGroups", SBoolean, "RevokeAllGroups", "RevokeAllGroups", static o => ((global::Stratus.Ec2.Model.RevokeClientVpnIngressRequest)o).RevokeAllGroups, static (o, v) => ((global::Stratus.Ec2.Model.RevokeClientVpnIngressRequest)o).RevokeAllGroups = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.RevokeClientVpnIngressRequest)o).RevokeAllGroups),
             new SM::MemberInfo("TargetNetworkCidr", SString, "TargetNetworkCidr", "TargetNetworkCidr", static o => ((global::Stratus.Ec2.Model.RevokeClientVpnIngressRequest)o).TargetNetworkCidr, static (o, v) => ((global::Stratus.Ec2.Model.RevokeClientVpnIngressRequest)o).TargetNetworkCidr = (string?)v, required: true));
-        SRevokeClientVpnIngressResult.InitStructure(static () => new global::Stratus.Ec2.Model.RevokeClientVpnIngressResult(),
+
+    private static void WSRevokeClientVpnIngressResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RevokeClientVpnIngressResult(),
             new SM::MemberInfo("Status", SClientVpnAuthorizationRuleStatus, "Status", "status", static o => ((global::Stratus.Ec2.Model.RevokeClientVpnIngressResult)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.RevokeClientVpnIngressResult)o).Status = (global::Stratus.Ec2.Model.ClientVpnAuthorizationRuleStatus?)v, jsonName: "status"));
-        SRevokeSecurityGroupEgressRequest.InitStructure(static () => new global::Stratus.Ec2.Model.RevokeSecurityGroupEgressRequest(),
+
+    private static void WSRevokeSecurityGroupEgressRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RevokeSecurityGroupEgressRequest(),
             new SM::MemberInfo("CidrIp", SString, "CidrIp", "cidrIp", static o => ((global::Stratus.Ec2.Model.RevokeSecurityGroupEgressRequest)o).CidrIp, static (o, v) => ((global::Stratus.Ec2.Model.RevokeSecurityGroupEgressRequest)o).CidrIp = (string?)v, jsonName: "cidrIp"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.RevokeSecurityGroupEgressRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.RevokeSecurityGroupEgressRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.RevokeSecurityGroupEgressRequest)o).DryRun),
             new SM::MemberInfo("FromPort", SInteger, "FromPort", "fromPort", static o => ((global::Stratus.Ec2.Model.RevokeSecurityGroupEgressRequest)o).FromPort, static (o, v) => ((global::Stratus.Ec2.Model.RevokeSecurityGroupEgressRequest)o).FromPort = (int?)v, jsonName: "fromPort", getInt32: static o => ((global::Stratus.Ec2.Model.RevokeSecurityGroupEgressRequest)o).FromPort),
@@ -619,11 +2034,15 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SourceSecurityGroupName", SString, "SourceSecurityGroupName", "sourceSecurityGroupName", static o => ((global::Stratus.Ec2.Model.RevokeSecurityGroupEgressRequest)o).SourceSecurityGroupName, static (o, v) => ((global::Stratus.Ec2.Model.RevokeSecurityGroupEgressRequest)o).SourceSecurityGroupName = (string?)v, jsonName: "sourceSecurityGroupName"),
             new SM::MemberInfo("SourceSecurityGroupOwnerId", SString, "SourceSecurityGroupOwnerId", "sourceSecurityGroupOwnerId", static o => ((global::Stratus.Ec2.Model.RevokeSecurityGroupEgressRequest)o).SourceSecurityGroupOwnerId, static (o, v) => ((global::Stratus.Ec2.Model.RevokeSecurityGroupEgressRequest)o).SourceSecurityGroupOwnerId = (string?)v, jsonName: "sourceSecurityGroupOwnerId"),
             new SM::MemberInfo("ToPort", SInteger, "ToPort", "toPort", static o => ((global::Stratus.Ec2.Model.RevokeSecurityGroupEgressRequest)o).ToPort, static (o, v) => ((global::Stratus.Ec2.Model.RevokeSecurityGroupEgressRequest)o).ToPort = (int?)v, jsonName: "toPort", getInt32: static o => ((global::Stratus.Ec2.Model.RevokeSecurityGroupEgressRequest)o).ToPort));
-        SRevokeSecurityGroupEgressResult.InitStructure(static () => new global::Stratus.Ec2.Model.RevokeSecurityGroupEgressResult(),
+
+    private static void WSRevokeSecurityGroupEgressResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RevokeSecurityGroupEgressResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.RevokeSecurityGroupEgressResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.RevokeSecurityGroupEgressResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.RevokeSecurityGroupEgressResult)o).Return),
             new SM::MemberInfo("RevokedSecurityGroupRules", SRevokedSecurityGroupRuleList, "RevokedSecurityGroupRuleSet", "revokedSecurityGroupRuleSet", static o => ((global::Stratus.Ec2.Model.RevokeSecurityGroupEgressResult)o).RevokedSecurityGroupRules, static (o, v) => ((global::Stratus.Ec2.Model.RevokeSecurityGroupEgressResult)o).RevokedSecurityGroupRules = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RevokedSecurityGroupRule>?)v, jsonName: "revokedSecurityGroupRuleSet"),
             new SM::MemberInfo("UnknownIpPermissions", SIpPermissionList, "UnknownIpPermissionSet", "unknownIpPermissionSet", static o => ((global::Stratus.Ec2.Model.RevokeSecurityGroupEgressResult)o).UnknownIpPermissions, static (o, v) => ((global::Stratus.Ec2.Model.RevokeSecurityGroupEgressResult)o).UnknownIpPermissions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpPermission>?)v, jsonName: "unknownIpPermissionSet"));
-        SRevokeSecurityGroupIngressRequest.InitStructure(static () => new global::Stratus.Ec2.Model.RevokeSecurityGroupIngressRequest(),
+
+    private static void WSRevokeSecurityGroupIngressRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RevokeSecurityGroupIngressRequest(),
             new SM::MemberInfo("CidrIp", SString, "CidrIp", "CidrIp", static o => ((global::Stratus.Ec2.Model.RevokeSecurityGroupIngressRequest)o).CidrIp, static (o, v) => ((global::Stratus.Ec2.Model.RevokeSecurityGroupIngressRequest)o).CidrIp = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.RevokeSecurityGroupIngressRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.RevokeSecurityGroupIngressRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.RevokeSecurityGroupIngressRequest)o).DryRun),
             new SM::MemberInfo("FromPort", SInteger, "FromPort", "FromPort", static o => ((global::Stratus.Ec2.Model.RevokeSecurityGroupIngressRequest)o).FromPort, static (o, v) => ((global::Stratus.Ec2.Model.RevokeSecurityGroupIngressRequest)o).FromPort = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.RevokeSecurityGroupIngressRequest)o).FromPort),
@@ -635,11 +2054,15 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SourceSecurityGroupName", SString, "SourceSecurityGroupName", "SourceSecurityGroupName", static o => ((global::Stratus.Ec2.Model.RevokeSecurityGroupIngressRequest)o).SourceSecurityGroupName, static (o, v) => ((global::Stratus.Ec2.Model.RevokeSecurityGroupIngressRequest)o).SourceSecurityGroupName = (string?)v),
             new SM::MemberInfo("SourceSecurityGroupOwnerId", SString, "SourceSecurityGroupOwnerId", "SourceSecurityGroupOwnerId", static o => ((global::Stratus.Ec2.Model.RevokeSecurityGroupIngressRequest)o).SourceSecurityGroupOwnerId, static (o, v) => ((global::Stratus.Ec2.Model.RevokeSecurityGroupIngressRequest)o).SourceSecurityGroupOwnerId = (string?)v),
             new SM::MemberInfo("ToPort", SInteger, "ToPort", "ToPort", static o => ((global::Stratus.Ec2.Model.RevokeSecurityGroupIngressRequest)o).ToPort, static (o, v) => ((global::Stratus.Ec2.Model.RevokeSecurityGroupIngressRequest)o).ToPort = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.RevokeSecurityGroupIngressRequest)o).ToPort));
-        SRevokeSecurityGroupIngressResult.InitStructure(static () => new global::Stratus.Ec2.Model.RevokeSecurityGroupIngressResult(),
+
+    private static void WSRevokeSecurityGroupIngressResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RevokeSecurityGroupIngressResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.RevokeSecurityGroupIngressResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.RevokeSecurityGroupIngressResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.RevokeSecurityGroupIngressResult)o).Return),
             new SM::MemberInfo("RevokedSecurityGroupRules", SRevokedSecurityGroupRuleList, "RevokedSecurityGroupRuleSet", "revokedSecurityGroupRuleSet", static o => ((global::Stratus.Ec2.Model.RevokeSecurityGroupIngressResult)o).RevokedSecurityGroupRules, static (o, v) => ((global::Stratus.Ec2.Model.RevokeSecurityGroupIngressResult)o).RevokedSecurityGroupRules = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RevokedSecurityGroupRule>?)v, jsonName: "revokedSecurityGroupRuleSet"),
             new SM::MemberInfo("UnknownIpPermissions", SIpPermissionList, "UnknownIpPermissionSet", "unknownIpPermissionSet", static o => ((global::Stratus.Ec2.Model.RevokeSecurityGroupIngressResult)o).UnknownIpPermissions, static (o, v) => ((global::Stratus.Ec2.Model.RevokeSecurityGroupIngressResult)o).UnknownIpPermissions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpPermission>?)v, jsonName: "unknownIpPermissionSet"));
-        SRevokedSecurityGroupRule.InitStructure(static () => new global::Stratus.Ec2.Model.RevokedSecurityGroupRule(),
+
+    private static void WSRevokedSecurityGroupRule(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RevokedSecurityGroupRule(),
             new SM::MemberInfo("CidrIpv4", SString, "CidrIpv4", "cidrIpv4", static o => ((global::Stratus.Ec2.Model.RevokedSecurityGroupRule)o).CidrIpv4, static (o, v) => ((global::Stratus.Ec2.Model.RevokedSecurityGroupRule)o).CidrIpv4 = (string?)v, jsonName: "cidrIpv4"),
             new SM::MemberInfo("CidrIpv6", SString, "CidrIpv6", "cidrIpv6", static o => ((global::Stratus.Ec2.Model.RevokedSecurityGroupRule)o).CidrIpv6, static (o, v) => ((global::Stratus.Ec2.Model.RevokedSecurityGroupRule)o).CidrIpv6 = (string?)v, jsonName: "cidrIpv6"),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.RevokedSecurityGroupRule)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.RevokedSecurityGroupRule)o).Description = (string?)v, jsonName: "description"),
@@ -651,9 +2074,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("ReferencedGroupId", SSecurityGroupId, "ReferencedGroupId", "referencedGroupId", static o => ((global::Stratus.Ec2.Model.RevokedSecurityGroupRule)o).ReferencedGroupId, static (o, v) => ((global::Stratus.Ec2.Model.RevokedSecurityGroupRule)o).ReferencedGroupId = (string?)v, jsonName: "referencedGroupId"),
             new SM::MemberInfo("SecurityGroupRuleId", SSecurityGroupRuleId, "SecurityGroupRuleId", "securityGroupRuleId", static o => ((global::Stratus.Ec2.Model.RevokedSecurityGroupRule)o).SecurityGroupRuleId, static (o, v) => ((global::Stratus.Ec2.Model.RevokedSecurityGroupRule)o).SecurityGroupRuleId = (string?)v, jsonName: "securityGroupRuleId"),
             new SM::MemberInfo("ToPort", SInteger, "ToPort", "toPort", static o => ((global::Stratus.Ec2.Model.RevokedSecurityGroupRule)o).ToPort, static (o, v) => ((global::Stratus.Ec2.Model.RevokedSecurityGroupRule)o).ToPort = (int?)v, jsonName: "toPort", getInt32: static o => ((global::Stratus.Ec2.Model.RevokedSecurityGroupRule)o).ToPort));
-        SRevokedSecurityGroupRuleList.InitList(SRevokedSecurityGroupRule, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RevokedSecurityGroupRule>());
-        SRootDeviceTypeList.InitList(SRootDeviceType, "item", static () => new global::System.Collections.Generic.List<string>());
-        SRoute.InitStructure(static () => new global::Stratus.Ec2.Model.Route(),
+
+    private static void WSRoute(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Route(),
             new SM::MemberInfo("CarrierGatewayId", SCarrierGatewayId, "CarrierGatewayId", "carrierGatewayId", static o => ((global::Stratus.Ec2.Model.Route)o).CarrierGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.Route)o).CarrierGatewayId = (string?)v, jsonName: "carrierGatewayId"),
             new SM::MemberInfo("CoreNetworkArn", SCoreNetworkArn, "CoreNetworkArn", "coreNetworkArn", static o => ((global::Stratus.Ec2.Model.Route)o).CoreNetworkArn, static (o, v) => ((global::Stratus.Ec2.Model.Route)o).CoreNetworkArn = (string?)v, jsonName: "coreNetworkArn"),
             new SM::MemberInfo("DestinationCidrBlock", SString, "DestinationCidrBlock", "destinationCidrBlock", static o => ((global::Stratus.Ec2.Model.Route)o).DestinationCidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.Route)o).DestinationCidrBlock = (string?)v, jsonName: "destinationCidrBlock"),
@@ -672,8 +2095,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("State", SRouteState, "State", "state", static o => ((global::Stratus.Ec2.Model.Route)o).State, static (o, v) => ((global::Stratus.Ec2.Model.Route)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("TransitGatewayId", SString, "TransitGatewayId", "transitGatewayId", static o => ((global::Stratus.Ec2.Model.Route)o).TransitGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.Route)o).TransitGatewayId = (string?)v, jsonName: "transitGatewayId"),
             new SM::MemberInfo("VpcPeeringConnectionId", SString, "VpcPeeringConnectionId", "vpcPeeringConnectionId", static o => ((global::Stratus.Ec2.Model.Route)o).VpcPeeringConnectionId, static (o, v) => ((global::Stratus.Ec2.Model.Route)o).VpcPeeringConnectionId = (string?)v, jsonName: "vpcPeeringConnectionId"));
-        SRouteList.InitList(SRoute, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Route>());
-        SRouteServer.InitStructure(static () => new global::Stratus.Ec2.Model.RouteServer(),
+
+    private static void WSRouteServer(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RouteServer(),
             new SM::MemberInfo("AmazonSideAsn", SLong, "AmazonSideAsn", "amazonSideAsn", static o => ((global::Stratus.Ec2.Model.RouteServer)o).AmazonSideAsn, static (o, v) => ((global::Stratus.Ec2.Model.RouteServer)o).AmazonSideAsn = (long?)v, jsonName: "amazonSideAsn", getInt64: static o => ((global::Stratus.Ec2.Model.RouteServer)o).AmazonSideAsn),
             new SM::MemberInfo("PersistRoutesDuration", SBoxedLong, "PersistRoutesDuration", "persistRoutesDuration", static o => ((global::Stratus.Ec2.Model.RouteServer)o).PersistRoutesDuration, static (o, v) => ((global::Stratus.Ec2.Model.RouteServer)o).PersistRoutesDuration = (long?)v, jsonName: "persistRoutesDuration", getInt64: static o => ((global::Stratus.Ec2.Model.RouteServer)o).PersistRoutesDuration),
             new SM::MemberInfo("PersistRoutesState", SRouteServerPersistRoutesState, "PersistRoutesState", "persistRoutesState", static o => ((global::Stratus.Ec2.Model.RouteServer)o).PersistRoutesState, static (o, v) => ((global::Stratus.Ec2.Model.RouteServer)o).PersistRoutesState = (string?)v, jsonName: "persistRoutesState"),
@@ -682,22 +2106,33 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SnsTopicArn", SString, "SnsTopicArn", "snsTopicArn", static o => ((global::Stratus.Ec2.Model.RouteServer)o).SnsTopicArn, static (o, v) => ((global::Stratus.Ec2.Model.RouteServer)o).SnsTopicArn = (string?)v, jsonName: "snsTopicArn"),
             new SM::MemberInfo("State", SRouteServerState, "State", "state", static o => ((global::Stratus.Ec2.Model.RouteServer)o).State, static (o, v) => ((global::Stratus.Ec2.Model.RouteServer)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.RouteServer)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.RouteServer)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SRouteServerAssociation.InitStructure(static () => new global::Stratus.Ec2.Model.RouteServerAssociation(),
+
+    private static void WSRouteServerAssociation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RouteServerAssociation(),
             new SM::MemberInfo("RouteServerId", SRouteServerId, "RouteServerId", "routeServerId", static o => ((global::Stratus.Ec2.Model.RouteServerAssociation)o).RouteServerId, static (o, v) => ((global::Stratus.Ec2.Model.RouteServerAssociation)o).RouteServerId = (string?)v, jsonName: "routeServerId"),
             new SM::MemberInfo("State", SRouteServerAssociationState, "State", "state", static o => ((global::Stratus.Ec2.Model.RouteServerAssociation)o).State, static (o, v) => ((global::Stratus.Ec2.Model.RouteServerAssociation)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.RouteServerAssociation)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.RouteServerAssociation)o).VpcId = (string?)v, jsonName: "vpcId"));
-        SRouteServerAssociationsList.InitList(SRouteServerAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RouteServerAssociation>());
-        SRouteServerBfdStatus.InitStructure(static () => new global::Stratus.Ec2.Model.RouteServerBfdStatus(),
+
+    private static void WSRouteServerBfdStatus(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RouteServerBfdStatus(),
             new SM::MemberInfo("Status", SRouteServerBfdState, "Status", "status", static o => ((global::Stratus.Ec2.Model.RouteServerBfdStatus)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.RouteServerBfdStatus)o).Status = (string?)v, jsonName: "status"));
-        SRouteServerBgpOptions.InitStructure(static () => new global::Stratus.Ec2.Model.RouteServerBgpOptions(),
+
+    private static void WSRouteServerBgpOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RouteServerBgpOptions(),
             new SM::MemberInfo("PeerAsn", SLong, "PeerAsn", "peerAsn", static o => ((global::Stratus.Ec2.Model.RouteServerBgpOptions)o).PeerAsn, static (o, v) => ((global::Stratus.Ec2.Model.RouteServerBgpOptions)o).PeerAsn = (long?)v, jsonName: "peerAsn", getInt64: static o => ((global::Stratus.Ec2.Model.RouteServerBgpOptions)o).PeerAsn),
             new SM::MemberInfo("PeerLivenessDetection", SRouteServerPeerLivenessMode, "PeerLivenessDetection", "peerLivenessDetection", static o => ((global::Stratus.Ec2.Model.RouteServerBgpOptions)o).PeerLivenessDetection, static (o, v) => ((global::Stratus.Ec2.Model.RouteServerBgpOptions)o).PeerLivenessDetection = (string?)v, jsonName: "peerLivenessDetection"));
-        SRouteServerBgpOptionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.RouteServerBgpOptionsRequest(),
+
+    private static void WSRouteServerBgpOptionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RouteServerBgpOptionsRequest(),
             new SM::MemberInfo("PeerAsn", SLong, "PeerAsn", "PeerAsn", static o => ((global::Stratus.Ec2.Model.RouteServerBgpOptionsRequest)o).PeerAsn, static (o, v) => ((global::Stratus.Ec2.Model.RouteServerBgpOptionsRequest)o).PeerAsn = (long?)v, required: true, getInt64: static o => ((global::Stratus.Ec2.Model.RouteServerBgpOptionsRequest)o).PeerAsn),
             new SM::MemberInfo("PeerLivenessDetection", SRouteServerPeerLivenessMode, "PeerLivenessDetection", "PeerLivenessDetection", static o => ((global::Stratus.Ec2.Model.RouteServerBgpOptionsRequest)o).PeerLivenessDetection, static (o, v) => ((global::Stratus.Ec2.Model.RouteServerBgpOptionsRequest)o).PeerLivenessDetection = (string?)v));
-        SRouteServerBgpStatus.InitStructure(static () => new global::Stratus.Ec2.Model.RouteServerBgpStatus(),
+
+    private static void WSRouteServerBgpStatus(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RouteServerBgpStatus(),
             new SM::MemberInfo("Status", SRouteServerBgpState, "Status", "status", static o => ((global::Stratus.Ec2.Model.RouteServerBgpStatus)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.RouteServerBgpStatus)o).Status = (string?)v, jsonName: "status"));
-        SRouteServerEndpoint.InitStructure(static () => new global::Stratus.Ec2.Model.RouteServerEndpoint(),
+
+    private static void WSRouteServerEndpoint(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RouteServerEndpoint(),
             new SM::MemberInfo("EniAddress", SString, "EniAddress", "eniAddress", static o => ((global::Stratus.Ec2.Model.RouteServerEndpoint)o).EniAddress, static (o, v) => ((global::Stratus.Ec2.Model.RouteServerEndpoint)o).EniAddress = (string?)v, jsonName: "eniAddress"),
             new SM::MemberInfo("EniId", SNetworkInterfaceId, "EniId", "eniId", static o => ((global::Stratus.Ec2.Model.RouteServerEndpoint)o).EniId, static (o, v) => ((global::Stratus.Ec2.Model.RouteServerEndpoint)o).EniId = (string?)v, jsonName: "eniId"),
             new SM::MemberInfo("FailureReason", SString, "FailureReason", "failureReason", static o => ((global::Stratus.Ec2.Model.RouteServerEndpoint)o).FailureReason, static (o, v) => ((global::Stratus.Ec2.Model.RouteServerEndpoint)o).FailureReason = (string?)v, jsonName: "failureReason"),
@@ -707,10 +2142,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SubnetId", SSubnetId, "SubnetId", "subnetId", static o => ((global::Stratus.Ec2.Model.RouteServerEndpoint)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.RouteServerEndpoint)o).SubnetId = (string?)v, jsonName: "subnetId"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.RouteServerEndpoint)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.RouteServerEndpoint)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.RouteServerEndpoint)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.RouteServerEndpoint)o).VpcId = (string?)v, jsonName: "vpcId"));
-        SRouteServerEndpointIdsList.InitList(SRouteServerEndpointId, "member", static () => new global::System.Collections.Generic.List<string>());
-        SRouteServerEndpointsList.InitList(SRouteServerEndpoint, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RouteServerEndpoint>());
-        SRouteServerIdsList.InitList(SRouteServerId, "member", static () => new global::System.Collections.Generic.List<string>());
-        SRouteServerPeer.InitStructure(static () => new global::Stratus.Ec2.Model.RouteServerPeer(),
+
+    private static void WSRouteServerPeer(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RouteServerPeer(),
             new SM::MemberInfo("BfdStatus", SRouteServerBfdStatus, "BfdStatus", "bfdStatus", static o => ((global::Stratus.Ec2.Model.RouteServerPeer)o).BfdStatus, static (o, v) => ((global::Stratus.Ec2.Model.RouteServerPeer)o).BfdStatus = (global::Stratus.Ec2.Model.RouteServerBfdStatus?)v, jsonName: "bfdStatus"),
             new SM::MemberInfo("BgpOptions", SRouteServerBgpOptions, "BgpOptions", "bgpOptions", static o => ((global::Stratus.Ec2.Model.RouteServerPeer)o).BgpOptions, static (o, v) => ((global::Stratus.Ec2.Model.RouteServerPeer)o).BgpOptions = (global::Stratus.Ec2.Model.RouteServerBgpOptions?)v, jsonName: "bgpOptions"),
             new SM::MemberInfo("BgpStatus", SRouteServerBgpStatus, "BgpStatus", "bgpStatus", static o => ((global::Stratus.Ec2.Model.RouteServerPeer)o).BgpStatus, static (o, v) => ((global::Stratus.Ec2.Model.RouteServerPeer)o).BgpStatus = (global::Stratus.Ec2.Model.RouteServerBgpStatus?)v, jsonName: "bgpStatus"),
@@ -725,14 +2159,15 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SubnetId", SSubnetId, "SubnetId", "subnetId", static o => ((global::Stratus.Ec2.Model.RouteServerPeer)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.RouteServerPeer)o).SubnetId = (string?)v, jsonName: "subnetId"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.RouteServerPeer)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.RouteServerPeer)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.RouteServerPeer)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.RouteServerPeer)o).VpcId = (string?)v, jsonName: "vpcId"));
-        SRouteServerPeerIdsList.InitList(SRouteServerPeerId, "member", static () => new global::System.Collections.Generic.List<string>());
-        SRouteServerPeersList.InitList(SRouteServerPeer, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RouteServerPeer>());
-        SRouteServerPropagation.InitStructure(static () => new global::Stratus.Ec2.Model.RouteServerPropagation(),
+
+    private static void WSRouteServerPropagation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RouteServerPropagation(),
             new SM::MemberInfo("RouteServerId", SRouteServerId, "RouteServerId", "routeServerId", static o => ((global::Stratus.Ec2.Model.RouteServerPropagation)o).RouteServerId, static (o, v) => ((global::Stratus.Ec2.Model.RouteServerPropagation)o).RouteServerId = (string?)v, jsonName: "routeServerId"),
             new SM::MemberInfo("RouteTableId", SRouteTableId, "RouteTableId", "routeTableId", static o => ((global::Stratus.Ec2.Model.RouteServerPropagation)o).RouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.RouteServerPropagation)o).RouteTableId = (string?)v, jsonName: "routeTableId"),
             new SM::MemberInfo("State", SRouteServerPropagationState, "State", "state", static o => ((global::Stratus.Ec2.Model.RouteServerPropagation)o).State, static (o, v) => ((global::Stratus.Ec2.Model.RouteServerPropagation)o).State = (string?)v, jsonName: "state"));
-        SRouteServerPropagationsList.InitList(SRouteServerPropagation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RouteServerPropagation>());
-        SRouteServerRoute.InitStructure(static () => new global::Stratus.Ec2.Model.RouteServerRoute(),
+
+    private static void WSRouteServerRoute(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RouteServerRoute(),
             new SM::MemberInfo("AsPaths", SAsPath, "AsPathSet", "asPathSet", static o => ((global::Stratus.Ec2.Model.RouteServerRoute)o).AsPaths, static (o, v) => ((global::Stratus.Ec2.Model.RouteServerRoute)o).AsPaths = (global::System.Collections.Generic.List<string>?)v, jsonName: "asPathSet"),
             new SM::MemberInfo("Med", SInteger, "Med", "med", static o => ((global::Stratus.Ec2.Model.RouteServerRoute)o).Med, static (o, v) => ((global::Stratus.Ec2.Model.RouteServerRoute)o).Med = (int?)v, jsonName: "med", getInt32: static o => ((global::Stratus.Ec2.Model.RouteServerRoute)o).Med),
             new SM::MemberInfo("NextHopIp", SString, "NextHopIp", "nextHopIp", static o => ((global::Stratus.Ec2.Model.RouteServerRoute)o).NextHopIp, static (o, v) => ((global::Stratus.Ec2.Model.RouteServerRoute)o).NextHopIp = (string?)v, jsonName: "nextHopIp"),
@@ -741,14 +2176,15 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("RouteServerEndpointId", SRouteServerEndpointId, "RouteServerEndpointId", "routeServerEndpointId", static o => ((global::Stratus.Ec2.Model.RouteServerRoute)o).RouteServerEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.RouteServerRoute)o).RouteServerEndpointId = (string?)v, jsonName: "routeServerEndpointId"),
             new SM::MemberInfo("RouteServerPeerId", SRouteServerPeerId, "RouteServerPeerId", "routeServerPeerId", static o => ((global::Stratus.Ec2.Model.RouteServerRoute)o).RouteServerPeerId, static (o, v) => ((global::Stratus.Ec2.Model.RouteServerRoute)o).RouteServerPeerId = (string?)v, jsonName: "routeServerPeerId"),
             new SM::MemberInfo("RouteStatus", SRouteServerRouteStatus, "RouteStatus", "routeStatus", static o => ((global::Stratus.Ec2.Model.RouteServerRoute)o).RouteStatus, static (o, v) => ((global::Stratus.Ec2.Model.RouteServerRoute)o).RouteStatus = (string?)v, jsonName: "routeStatus"));
-        SRouteServerRouteInstallationDetail.InitStructure(static () => new global::Stratus.Ec2.Model.RouteServerRouteInstallationDetail(),
+
+    private static void WSRouteServerRouteInstallationDetail(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RouteServerRouteInstallationDetail(),
             new SM::MemberInfo("RouteInstallationStatus", SRouteServerRouteInstallationStatus, "RouteInstallationStatus", "routeInstallationStatus", static o => ((global::Stratus.Ec2.Model.RouteServerRouteInstallationDetail)o).RouteInstallationStatus, static (o, v) => ((global::Stratus.Ec2.Model.RouteServerRouteInstallationDetail)o).RouteInstallationStatus = (string?)v, jsonName: "routeInstallationStatus"),
             new SM::MemberInfo("RouteInstallationStatusReason", SString, "RouteInstallationStatusReason", "routeInstallationStatusReason", static o => ((global::Stratus.Ec2.Model.RouteServerRouteInstallationDetail)o).RouteInstallationStatusReason, static (o, v) => ((global::Stratus.Ec2.Model.RouteServerRouteInstallationDetail)o).RouteInstallationStatusReason = (string?)v, jsonName: "routeInstallationStatusReason"),
             new SM::MemberInfo("RouteTableId", SRouteTableId, "RouteTableId", "routeTableId", static o => ((global::Stratus.Ec2.Model.RouteServerRouteInstallationDetail)o).RouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.RouteServerRouteInstallationDetail)o).RouteTableId = (string?)v, jsonName: "routeTableId"));
-        SRouteServerRouteInstallationDetails.InitList(SRouteServerRouteInstallationDetail, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RouteServerRouteInstallationDetail>());
-        SRouteServerRouteList.InitList(SRouteServerRoute, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RouteServerRoute>());
-        SRouteServersList.InitList(SRouteServer, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RouteServer>());
-        SRouteTable.InitStructure(static () => new global::Stratus.Ec2.Model.RouteTable(),
+
+    private static void WSRouteTable(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RouteTable(),
             new SM::MemberInfo("Associations", SRouteTableAssociationList, "AssociationSet", "associationSet", static o => ((global::Stratus.Ec2.Model.RouteTable)o).Associations, static (o, v) => ((global::Stratus.Ec2.Model.RouteTable)o).Associations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RouteTableAssociation>?)v, jsonName: "associationSet"),
             new SM::MemberInfo("OwnerId", SString, "OwnerId", "ownerId", static o => ((global::Stratus.Ec2.Model.RouteTable)o).OwnerId, static (o, v) => ((global::Stratus.Ec2.Model.RouteTable)o).OwnerId = (string?)v, jsonName: "ownerId"),
             new SM::MemberInfo("PropagatingVgws", SPropagatingVgwList, "PropagatingVgwSet", "propagatingVgwSet", static o => ((global::Stratus.Ec2.Model.RouteTable)o).PropagatingVgws, static (o, v) => ((global::Stratus.Ec2.Model.RouteTable)o).PropagatingVgws = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.PropagatingVgw>?)v, jsonName: "propagatingVgwSet"),
@@ -756,7 +2192,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Routes", SRouteList, "RouteSet", "routeSet", static o => ((global::Stratus.Ec2.Model.RouteTable)o).Routes, static (o, v) => ((global::Stratus.Ec2.Model.RouteTable)o).Routes = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Route>?)v, jsonName: "routeSet"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.RouteTable)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.RouteTable)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("VpcId", SString, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.RouteTable)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.RouteTable)o).VpcId = (string?)v, jsonName: "vpcId"));
-        SRouteTableAssociation.InitStructure(static () => new global::Stratus.Ec2.Model.RouteTableAssociation(),
+
+    private static void WSRouteTableAssociation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RouteTableAssociation(),
             new SM::MemberInfo("AssociationState", SRouteTableAssociationState, "AssociationState", "associationState", static o => ((global::Stratus.Ec2.Model.RouteTableAssociation)o).AssociationState, static (o, v) => ((global::Stratus.Ec2.Model.RouteTableAssociation)o).AssociationState = (global::Stratus.Ec2.Model.RouteTableAssociationState?)v, jsonName: "associationState"),
             new SM::MemberInfo("GatewayId", SString, "GatewayId", "gatewayId", static o => ((global::Stratus.Ec2.Model.RouteTableAssociation)o).GatewayId, static (o, v) => ((global::Stratus.Ec2.Model.RouteTableAssociation)o).GatewayId = (string?)v, jsonName: "gatewayId"),
             new SM::MemberInfo("Main", SBoolean, "Main", "main", static o => ((global::Stratus.Ec2.Model.RouteTableAssociation)o).Main, static (o, v) => ((global::Stratus.Ec2.Model.RouteTableAssociation)o).Main = (bool?)v, jsonName: "main", getBoolean: static o => ((global::Stratus.Ec2.Model.RouteTableAssociation)o).Main),
@@ -764,27 +2202,33 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("RouteTableAssociationId", SString, "RouteTableAssociationId", "routeTableAssociationId", static o => ((global::Stratus.Ec2.Model.RouteTableAssociation)o).RouteTableAssociationId, static (o, v) => ((global::Stratus.Ec2.Model.RouteTableAssociation)o).RouteTableAssociationId = (string?)v, jsonName: "routeTableAssociationId"),
             new SM::MemberInfo("RouteTableId", SString, "RouteTableId", "routeTableId", static o => ((global::Stratus.Ec2.Model.RouteTableAssociation)o).RouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.RouteTableAssociation)o).RouteTableId = (string?)v, jsonName: "routeTableId"),
             new SM::MemberInfo("SubnetId", SString, "SubnetId", "subnetId", static o => ((global::Stratus.Ec2.Model.RouteTableAssociation)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.RouteTableAssociation)o).SubnetId = (string?)v, jsonName: "subnetId"));
-        SRouteTableAssociationList.InitList(SRouteTableAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RouteTableAssociation>());
-        SRouteTableAssociationState.InitStructure(static () => new global::Stratus.Ec2.Model.RouteTableAssociationState(),
+
+    private static void WSRouteTableAssociationState(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RouteTableAssociationState(),
             new SM::MemberInfo("State", SRouteTableAssociationStateCode, "State", "state", static o => ((global::Stratus.Ec2.Model.RouteTableAssociationState)o).State, static (o, v) => ((global::Stratus.Ec2.Model.RouteTableAssociationState)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("StatusMessage", SString, "StatusMessage", "statusMessage", static o => ((global::Stratus.Ec2.Model.RouteTableAssociationState)o).StatusMessage, static (o, v) => ((global::Stratus.Ec2.Model.RouteTableAssociationState)o).StatusMessage = (string?)v, jsonName: "statusMessage"));
-        SRouteTableIdStringList.InitList(SRouteTableId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SRouteTableList.InitList(SRouteTable, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RouteTable>());
-        SRuleGroupRuleOptionsPair.InitStructure(static () => new global::Stratus.Ec2.Model.RuleGroupRuleOptionsPair(),
+
+    private static void WSRuleGroupRuleOptionsPair(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RuleGroupRuleOptionsPair(),
             new SM::MemberInfo("RuleGroupArn", SResourceArn, "RuleGroupArn", "ruleGroupArn", static o => ((global::Stratus.Ec2.Model.RuleGroupRuleOptionsPair)o).RuleGroupArn, static (o, v) => ((global::Stratus.Ec2.Model.RuleGroupRuleOptionsPair)o).RuleGroupArn = (string?)v, jsonName: "ruleGroupArn"),
             new SM::MemberInfo("RuleOptions", SRuleOptionList, "RuleOptionSet", "ruleOptionSet", static o => ((global::Stratus.Ec2.Model.RuleGroupRuleOptionsPair)o).RuleOptions, static (o, v) => ((global::Stratus.Ec2.Model.RuleGroupRuleOptionsPair)o).RuleOptions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RuleOption>?)v, jsonName: "ruleOptionSet"));
-        SRuleGroupRuleOptionsPairList.InitList(SRuleGroupRuleOptionsPair, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RuleGroupRuleOptionsPair>());
-        SRuleGroupTypePair.InitStructure(static () => new global::Stratus.Ec2.Model.RuleGroupTypePair(),
+
+    private static void WSRuleGroupTypePair(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RuleGroupTypePair(),
             new SM::MemberInfo("RuleGroupArn", SResourceArn, "RuleGroupArn", "ruleGroupArn", static o => ((global::Stratus.Ec2.Model.RuleGroupTypePair)o).RuleGroupArn, static (o, v) => ((global::Stratus.Ec2.Model.RuleGroupTypePair)o).RuleGroupArn = (string?)v, jsonName: "ruleGroupArn"),
             new SM::MemberInfo("RuleGroupType", SString, "RuleGroupType", "ruleGroupType", static o => ((global::Stratus.Ec2.Model.RuleGroupTypePair)o).RuleGroupType, static (o, v) => ((global::Stratus.Ec2.Model.RuleGroupTypePair)o).RuleGroupType = (string?)v, jsonName: "ruleGroupType"));
-        SRuleGroupTypePairList.InitList(SRuleGroupTypePair, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RuleGroupTypePair>());
-        SRuleOption.InitStructure(static () => new global::Stratus.Ec2.Model.RuleOption(),
+
+    private static void WSRuleOption(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RuleOption(),
             new SM::MemberInfo("Keyword", SString, "Keyword", "keyword", static o => ((global::Stratus.Ec2.Model.RuleOption)o).Keyword, static (o, v) => ((global::Stratus.Ec2.Model.RuleOption)o).Keyword = (string?)v, jsonName: "keyword"),
             new SM::MemberInfo("Settings", SStringList, "SettingSet", "settingSet", static o => ((global::Stratus.Ec2.Model.RuleOption)o).Settings, static (o, v) => ((global::Stratus.Ec2.Model.RuleOption)o).Settings = (global::System.Collections.Generic.List<string>?)v, jsonName: "settingSet"));
-        SRuleOptionList.InitList(SRuleOption, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.RuleOption>());
-        SRunInstancesMonitoringEnabled.InitStructure(static () => new global::Stratus.Ec2.Model.RunInstancesMonitoringEnabled(),
+
+    private static void WSRunInstancesMonitoringEnabled(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RunInstancesMonitoringEnabled(),
             new SM::MemberInfo("Enabled", SBoolean, "Enabled", "enabled", static o => ((global::Stratus.Ec2.Model.RunInstancesMonitoringEnabled)o).Enabled, static (o, v) => ((global::Stratus.Ec2.Model.RunInstancesMonitoringEnabled)o).Enabled = (bool?)v, required: true, jsonName: "enabled", getBoolean: static o => ((global::Stratus.Ec2.Model.RunInstancesMonitoringEnabled)o).Enabled));
-        SRunInstancesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.RunInstancesRequest(),
+
+    private static void WSRunInstancesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RunInstancesRequest(),
             new SM::MemberInfo("AdditionalInfo", SString, "AdditionalInfo", "additionalInfo", static o => ((global::Stratus.Ec2.Model.RunInstancesRequest)o).AdditionalInfo, static (o, v) => ((global::Stratus.Ec2.Model.RunInstancesRequest)o).AdditionalInfo = (string?)v, jsonName: "additionalInfo"),
             new SM::MemberInfo("BlockDeviceMappings", SBlockDeviceMappingRequestList, "BlockDeviceMapping", "BlockDeviceMapping", static o => ((global::Stratus.Ec2.Model.RunInstancesRequest)o).BlockDeviceMappings, static (o, v) => ((global::Stratus.Ec2.Model.RunInstancesRequest)o).BlockDeviceMappings = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.BlockDeviceMapping>?)v, jsonName: "BlockDeviceMapping"),
             new SM::MemberInfo("CapacityReservationSpecification", SCapacityReservationSpecification, "CapacityReservationSpecification", "CapacityReservationSpecification", static o => ((global::Stratus.Ec2.Model.RunInstancesRequest)o).CapacityReservationSpecification, static (o, v) => ((global::Stratus.Ec2.Model.RunInstancesRequest)o).CapacityReservationSpecification = (global::Stratus.Ec2.Model.CapacityReservationSpecification?)v),
@@ -829,25 +2273,34 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SubnetId", SSubnetId, "SubnetId", "SubnetId", static o => ((global::Stratus.Ec2.Model.RunInstancesRequest)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.RunInstancesRequest)o).SubnetId = (string?)v),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.RunInstancesRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.RunInstancesRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("UserData", SRunInstancesUserData, "UserData", "UserData", static o => ((global::Stratus.Ec2.Model.RunInstancesRequest)o).UserData, static (o, v) => ((global::Stratus.Ec2.Model.RunInstancesRequest)o).UserData = (string?)v));
-        SRunScheduledInstancesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.RunScheduledInstancesRequest(),
+
+    private static void WSRunScheduledInstancesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RunScheduledInstancesRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.RunScheduledInstancesRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.RunScheduledInstancesRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.RunScheduledInstancesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.RunScheduledInstancesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.RunScheduledInstancesRequest)o).DryRun),
             new SM::MemberInfo("InstanceCount", SInteger, "InstanceCount", "InstanceCount", static o => ((global::Stratus.Ec2.Model.RunScheduledInstancesRequest)o).InstanceCount, static (o, v) => ((global::Stratus.Ec2.Model.RunScheduledInstancesRequest)o).InstanceCount = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.RunScheduledInstancesRequest)o).InstanceCount),
             new SM::MemberInfo("LaunchSpecification", SScheduledInstancesLaunchSpecification, "LaunchSpecification", "LaunchSpecification", static o => ((global::Stratus.Ec2.Model.RunScheduledInstancesRequest)o).LaunchSpecification, static (o, v) => ((global::Stratus.Ec2.Model.RunScheduledInstancesRequest)o).LaunchSpecification = (global::Stratus.Ec2.Model.ScheduledInstancesLaunchSpecification?)v, required: true),
             new SM::MemberInfo("ScheduledInstanceId", SScheduledInstanceId, "ScheduledInstanceId", "ScheduledInstanceId", static o => ((global::Stratus.Ec2.Model.RunScheduledInstancesRequest)o).ScheduledInstanceId, static (o, v) => ((global::Stratus.Ec2.Model.RunScheduledInstancesRequest)o).ScheduledInstanceId = (string?)v, required: true));
-        SRunScheduledInstancesResult.InitStructure(static () => new global::Stratus.Ec2.Model.RunScheduledInstancesResult(),
+
+    private static void WSRunScheduledInstancesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.RunScheduledInstancesResult(),
             new SM::MemberInfo("InstanceIdSet", SInstanceIdSet, "InstanceIdSet", "instanceIdSet", static o => ((global::Stratus.Ec2.Model.RunScheduledInstancesResult)o).InstanceIdSet, static (o, v) => ((global::Stratus.Ec2.Model.RunScheduledInstancesResult)o).InstanceIdSet = (global::System.Collections.Generic.List<string>?)v, jsonName: "instanceIdSet"));
-        SS3ObjectTag.InitStructure(static () => new global::Stratus.Ec2.Model.S3ObjectTag(),
+
+    private static void WSS3ObjectTag(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.S3ObjectTag(),
             new SM::MemberInfo("Key", SString, "Key", "Key", static o => ((global::Stratus.Ec2.Model.S3ObjectTag)o).Key, static (o, v) => ((global::Stratus.Ec2.Model.S3ObjectTag)o).Key = (string?)v),
             new SM::MemberInfo("Value", SString, "Value", "Value", static o => ((global::Stratus.Ec2.Model.S3ObjectTag)o).Value, static (o, v) => ((global::Stratus.Ec2.Model.S3ObjectTag)o).Value = (string?)v));
-        SS3ObjectTagList.InitList(SS3ObjectTag, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.S3ObjectTag>());
-        SS3Storage.InitStructure(static () => new global::Stratus.Ec2.Model.S3Storage(),
+
+    private static void WSS3Storage(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.S3Storage(),
             new SM::MemberInfo("AWSAccessKeyId", SString, "AWSAccessKeyId", "AWSAccessKeyId", static o => ((global::Stratus.Ec2.Model.S3Storage)o).AWSAccessKeyId, static (o, v) => ((global::Stratus.Ec2.Model.S3Storage)o).AWSAccessKeyId = (string?)v),
             new SM::MemberInfo("Bucket", SString, "Bucket", "bucket", static o => ((global::Stratus.Ec2.Model.S3Storage)o).Bucket, static (o, v) => ((global::Stratus.Ec2.Model.S3Storage)o).Bucket = (string?)v, jsonName: "bucket"),
             new SM::MemberInfo("Prefix", SString, "Prefix", "prefix", static o => ((global::Stratus.Ec2.Model.S3Storage)o).Prefix, static (o, v) => ((global::Stratus.Ec2.Model.S3Storage)o).Prefix = (string?)v, jsonName: "prefix"),
             new SM::MemberInfo("UploadPolicy", SBlob, "UploadPolicy", "uploadPolicy", static o => ((global::Stratus.Ec2.Model.S3Storage)o).UploadPolicy, static (o, v) => ((global::Stratus.Ec2.Model.S3Storage)o).UploadPolicy = (byte[]?)v, jsonName: "uploadPolicy"),
             new SM::MemberInfo("UploadPolicySignature", SS3StorageUploadPolicySignature, "UploadPolicySignature", "uploadPolicySignature", static o => ((global::Stratus.Ec2.Model.S3Storage)o).UploadPolicySignature, static (o, v) => ((global::Stratus.Ec2.Model.S3Storage)o).UploadPolicySignature = (string?)v, jsonName: "uploadPolicySignature"));
-        SScheduledInstance.InitStructure(static () => new global::Stratus.Ec2.Model.ScheduledInstance(),
+
+    private static void WSScheduledInstance(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ScheduledInstance(),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.ScheduledInstance)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstance)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("CreateDate", SDateTime, "CreateDate", "createDate", static o => ((global::Stratus.Ec2.Model.ScheduledInstance)o).CreateDate, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstance)o).CreateDate = (global::System.DateTime?)v, jsonName: "createDate", getTimestamp: static o => ((global::Stratus.Ec2.Model.ScheduledInstance)o).CreateDate),
             new SM::MemberInfo("HourlyPrice", SString, "HourlyPrice", "hourlyPrice", static o => ((global::Stratus.Ec2.Model.ScheduledInstance)o).HourlyPrice, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstance)o).HourlyPrice = (string?)v, jsonName: "hourlyPrice"),
@@ -863,7 +2316,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("TermEndDate", SDateTime, "TermEndDate", "termEndDate", static o => ((global::Stratus.Ec2.Model.ScheduledInstance)o).TermEndDate, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstance)o).TermEndDate = (global::System.DateTime?)v, jsonName: "termEndDate", getTimestamp: static o => ((global::Stratus.Ec2.Model.ScheduledInstance)o).TermEndDate),
             new SM::MemberInfo("TermStartDate", SDateTime, "TermStartDate", "termStartDate", static o => ((global::Stratus.Ec2.Model.ScheduledInstance)o).TermStartDate, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstance)o).TermStartDate = (global::System.DateTime?)v, jsonName: "termStartDate", getTimestamp: static o => ((global::Stratus.Ec2.Model.ScheduledInstance)o).TermStartDate),
             new SM::MemberInfo("TotalScheduledInstanceHours", SInteger, "TotalScheduledInstanceHours", "totalScheduledInstanceHours", static o => ((global::Stratus.Ec2.Model.ScheduledInstance)o).TotalScheduledInstanceHours, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstance)o).TotalScheduledInstanceHours = (int?)v, jsonName: "totalScheduledInstanceHours", getInt32: static o => ((global::Stratus.Ec2.Model.ScheduledInstance)o).TotalScheduledInstanceHours));
-        SScheduledInstanceAvailability.InitStructure(static () => new global::Stratus.Ec2.Model.ScheduledInstanceAvailability(),
+
+    private static void WSScheduledInstanceAvailability(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ScheduledInstanceAvailability(),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.ScheduledInstanceAvailability)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstanceAvailability)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("AvailableInstanceCount", SInteger, "AvailableInstanceCount", "availableInstanceCount", static o => ((global::Stratus.Ec2.Model.ScheduledInstanceAvailability)o).AvailableInstanceCount, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstanceAvailability)o).AvailableInstanceCount = (int?)v, jsonName: "availableInstanceCount", getInt32: static o => ((global::Stratus.Ec2.Model.ScheduledInstanceAvailability)o).AvailableInstanceCount),
             new SM::MemberInfo("FirstSlotStartTime", SDateTime, "FirstSlotStartTime", "firstSlotStartTime", static o => ((global::Stratus.Ec2.Model.ScheduledInstanceAvailability)o).FirstSlotStartTime, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstanceAvailability)o).FirstSlotStartTime = (global::System.DateTime?)v, jsonName: "firstSlotStartTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.ScheduledInstanceAvailability)o).FirstSlotStartTime),
@@ -877,41 +2332,50 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Recurrence", SScheduledInstanceRecurrence, "Recurrence", "recurrence", static o => ((global::Stratus.Ec2.Model.ScheduledInstanceAvailability)o).Recurrence, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstanceAvailability)o).Recurrence = (global::Stratus.Ec2.Model.ScheduledInstanceRecurrence?)v, jsonName: "recurrence"),
             new SM::MemberInfo("SlotDurationInHours", SInteger, "SlotDurationInHours", "slotDurationInHours", static o => ((global::Stratus.Ec2.Model.ScheduledInstanceAvailability)o).SlotDurationInHours, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstanceAvailability)o).SlotDurationInHours = (int?)v, jsonName: "slotDurationInHours", getInt32: static o => ((global::Stratus.Ec2.Model.ScheduledInstanceAvailability)o).SlotDurationInHours),
             new SM::MemberInfo("TotalScheduledInstanceHours", SInteger, "TotalScheduledInstanceHours", "totalScheduledInstanceHours", static o => ((global::Stratus.Ec2.Model.ScheduledInstanceAvailability)o).TotalScheduledInstanceHours, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstanceAvailability)o).TotalScheduledInstanceHours = (int?)v, jsonName: "totalScheduledInstanceHours", getInt32: static o => ((global::Stratus.Ec2.Model.ScheduledInstanceAvailability)o).TotalScheduledInstanceHours));
-        SScheduledInstanceAvailabilitySet.InitList(SScheduledInstanceAvailability, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ScheduledInstanceAvailability>());
-        SScheduledInstanceIdRequestSet.InitList(SScheduledInstanceId, "ScheduledInstanceId", static () => new global::System.Collections.Generic.List<string>());
-        SScheduledInstanceRecurrence.InitStructure(static () => new global::Stratus.Ec2.Model.ScheduledInstanceRecurrence(),
+
+    private static void WSScheduledInstanceRecurrence(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ScheduledInstanceRecurrence(),
             new SM::MemberInfo("Frequency", SString, "Frequency", "frequency", static o => ((global::Stratus.Ec2.Model.ScheduledInstanceRecurrence)o).Frequency, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstanceRecurrence)o).Frequency = (string?)v, jsonName: "frequency"),
             new SM::MemberInfo("Interval", SInteger, "Interval", "interval", static o => ((global::Stratus.Ec2.Model.ScheduledInstanceRecurrence)o).Interval, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstanceRecurrence)o).Interval = (int?)v, jsonName: "interval", getInt32: static o => ((global::Stratus.Ec2.Model.ScheduledInstanceRecurrence)o).Interval),
             new SM::MemberInfo("OccurrenceDaySet", SOccurrenceDaySet, "OccurrenceDaySet", "occurrenceDaySet", static o => ((global::Stratus.Ec2.Model.ScheduledInstanceRecurrence)o).OccurrenceDaySet, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstanceRecurrence)o).OccurrenceDaySet = (global::System.Collections.Generic.List<int>?)v, jsonName: "occurrenceDaySet"),
             new SM::MemberInfo("OccurrenceRelativeToEnd", SBoolean, "OccurrenceRelativeToEnd", "occurrenceRelativeToEnd", static o => ((global::Stratus.Ec2.Model.ScheduledInstanceRecurrence)o).OccurrenceRelativeToEnd, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstanceRecurrence)o).OccurrenceRelativeToEnd = (bool?)v, jsonName: "occurrenceRelativeToEnd", getBoolean: static o => ((global::Stratus.Ec2.Model.ScheduledInstanceRecurrence)o).OccurrenceRelativeToEnd),
             new SM::MemberInfo("OccurrenceUnit", SString, "OccurrenceUnit", "occurrenceUnit", static o => ((global::Stratus.Ec2.Model.ScheduledInstanceRecurrence)o).OccurrenceUnit, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstanceRecurrence)o).OccurrenceUnit = (string?)v, jsonName: "occurrenceUnit"));
-        SScheduledInstanceRecurrenceRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ScheduledInstanceRecurrenceRequest(),
+
+    private static void WSScheduledInstanceRecurrenceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ScheduledInstanceRecurrenceRequest(),
             new SM::MemberInfo("Frequency", SString, "Frequency", "Frequency", static o => ((global::Stratus.Ec2.Model.ScheduledInstanceRecurrenceRequest)o).Frequency, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstanceRecurrenceRequest)o).Frequency = (string?)v),
             new SM::MemberInfo("Interval", SInteger, "Interval", "Interval", static o => ((global::Stratus.Ec2.Model.ScheduledInstanceRecurrenceRequest)o).Interval, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstanceRecurrenceRequest)o).Interval = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.ScheduledInstanceRecurrenceRequest)o).Interval),
             new SM::MemberInfo("OccurrenceDays", SOccurrenceDayRequestSet, "OccurrenceDay", "OccurrenceDay", static o => ((global::Stratus.Ec2.Model.ScheduledInstanceRecurrenceRequest)o).OccurrenceDays, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstanceRecurrenceRequest)o).OccurrenceDays = (global::System.Collections.Generic.List<int>?)v, jsonName: "OccurrenceDay"),
             new SM::MemberInfo("OccurrenceRelativeToEnd", SBoolean, "OccurrenceRelativeToEnd", "OccurrenceRelativeToEnd", static o => ((global::Stratus.Ec2.Model.ScheduledInstanceRecurrenceRequest)o).OccurrenceRelativeToEnd, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstanceRecurrenceRequest)o).OccurrenceRelativeToEnd = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ScheduledInstanceRecurrenceRequest)o).OccurrenceRelativeToEnd),
             new SM::MemberInfo("OccurrenceUnit", SString, "OccurrenceUnit", "OccurrenceUnit", static o => ((global::Stratus.Ec2.Model.ScheduledInstanceRecurrenceRequest)o).OccurrenceUnit, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstanceRecurrenceRequest)o).OccurrenceUnit = (string?)v));
-        SScheduledInstanceSet.InitList(SScheduledInstance, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ScheduledInstance>());
-        SScheduledInstancesBlockDeviceMapping.InitStructure(static () => new global::Stratus.Ec2.Model.ScheduledInstancesBlockDeviceMapping(),
+
+    private static void WSScheduledInstancesBlockDeviceMapping(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ScheduledInstancesBlockDeviceMapping(),
             new SM::MemberInfo("DeviceName", SString, "DeviceName", "DeviceName", static o => ((global::Stratus.Ec2.Model.ScheduledInstancesBlockDeviceMapping)o).DeviceName, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstancesBlockDeviceMapping)o).DeviceName = (string?)v),
             new SM::MemberInfo("Ebs", SScheduledInstancesEbs, "Ebs", "Ebs", static o => ((global::Stratus.Ec2.Model.ScheduledInstancesBlockDeviceMapping)o).Ebs, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstancesBlockDeviceMapping)o).Ebs = (global::Stratus.Ec2.Model.ScheduledInstancesEbs?)v),
             new SM::MemberInfo("NoDevice", SString, "NoDevice", "NoDevice", static o => ((global::Stratus.Ec2.Model.ScheduledInstancesBlockDeviceMapping)o).NoDevice, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstancesBlockDeviceMapping)o).NoDevice = (string?)v),
             new SM::MemberInfo("VirtualName", SString, "VirtualName", "VirtualName", static o => ((global::Stratus.Ec2.Model.ScheduledInstancesBlockDeviceMapping)o).VirtualName, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstancesBlockDeviceMapping)o).VirtualName = (string?)v));
-        SScheduledInstancesBlockDeviceMappingSet.InitList(SScheduledInstancesBlockDeviceMapping, "BlockDeviceMapping", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ScheduledInstancesBlockDeviceMapping>());
-        SScheduledInstancesEbs.InitStructure(static () => new global::Stratus.Ec2.Model.ScheduledInstancesEbs(),
+
+    private static void WSScheduledInstancesEbs(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ScheduledInstancesEbs(),
             new SM::MemberInfo("DeleteOnTermination", SBoolean, "DeleteOnTermination", "DeleteOnTermination", static o => ((global::Stratus.Ec2.Model.ScheduledInstancesEbs)o).DeleteOnTermination, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstancesEbs)o).DeleteOnTermination = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ScheduledInstancesEbs)o).DeleteOnTermination),
             new SM::MemberInfo("Encrypted", SBoolean, "Encrypted", "Encrypted", static o => ((global::Stratus.Ec2.Model.ScheduledInstancesEbs)o).Encrypted, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstancesEbs)o).Encrypted = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ScheduledInstancesEbs)o).Encrypted),
             new SM::MemberInfo("Iops", SInteger, "Iops", "Iops", static o => ((global::Stratus.Ec2.Model.ScheduledInstancesEbs)o).Iops, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstancesEbs)o).Iops = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.ScheduledInstancesEbs)o).Iops),
             new SM::MemberInfo("SnapshotId", SSnapshotId, "SnapshotId", "SnapshotId", static o => ((global::Stratus.Ec2.Model.ScheduledInstancesEbs)o).SnapshotId, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstancesEbs)o).SnapshotId = (string?)v),
             new SM::MemberInfo("VolumeSize", SInteger, "VolumeSize", "VolumeSize", static o => ((global::Stratus.Ec2.Model.ScheduledInstancesEbs)o).VolumeSize, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstancesEbs)o).VolumeSize = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.ScheduledInstancesEbs)o).VolumeSize),
             new SM::MemberInfo("VolumeType", SString, "VolumeType", "VolumeType", static o => ((global::Stratus.Ec2.Model.ScheduledInstancesEbs)o).VolumeType, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstancesEbs)o).VolumeType = (string?)v));
-        SScheduledInstancesIamInstanceProfile.InitStructure(static () => new global::Stratus.Ec2.Model.ScheduledInstancesIamInstanceProfile(),
+
+    private static void WSScheduledInstancesIamInstanceProfile(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ScheduledInstancesIamInstanceProfile(),
             new SM::MemberInfo("Arn", SString, "Arn", "Arn", static o => ((global::Stratus.Ec2.Model.ScheduledInstancesIamInstanceProfile)o).Arn, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstancesIamInstanceProfile)o).Arn = (string?)v),
             new SM::MemberInfo("Name", SString, "Name", "Name", static o => ((global::Stratus.Ec2.Model.ScheduledInstancesIamInstanceProfile)o).Name, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstancesIamInstanceProfile)o).Name = (string?)v));
-        SScheduledInstancesIpv6Address.InitStructure(static () => new global::Stratus.Ec2.Model.ScheduledInstancesIpv6Address(),
+
+    private static void WSScheduledInstancesIpv6Address(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ScheduledInstancesIpv6Address(),
             new SM::MemberInfo("Ipv6Address", SIpv6Address, "Ipv6Address", "Ipv6Address", static o => ((global::Stratus.Ec2.Model.ScheduledInstancesIpv6Address)o).Ipv6Address, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstancesIpv6Address)o).Ipv6Address = (string?)v));
-        SScheduledInstancesIpv6AddressList.InitList(SScheduledInstancesIpv6Address, "Ipv6Address", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ScheduledInstancesIpv6Address>());
-        SScheduledInstancesLaunchSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.ScheduledInstancesLaunchSpecification(),
+
+    private static void WSScheduledInstancesLaunchSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ScheduledInstancesLaunchSpecification(),
             new SM::MemberInfo("BlockDeviceMappings", SScheduledInstancesBlockDeviceMappingSet, "BlockDeviceMapping", "BlockDeviceMapping", static o => ((global::Stratus.Ec2.Model.ScheduledInstancesLaunchSpecification)o).BlockDeviceMappings, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstancesLaunchSpecification)o).BlockDeviceMappings = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ScheduledInstancesBlockDeviceMapping>?)v, jsonName: "BlockDeviceMapping"),
             new SM::MemberInfo("EbsOptimized", SBoolean, "EbsOptimized", "EbsOptimized", static o => ((global::Stratus.Ec2.Model.ScheduledInstancesLaunchSpecification)o).EbsOptimized, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstancesLaunchSpecification)o).EbsOptimized = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ScheduledInstancesLaunchSpecification)o).EbsOptimized),
             new SM::MemberInfo("IamInstanceProfile", SScheduledInstancesIamInstanceProfile, "IamInstanceProfile", "IamInstanceProfile", static o => ((global::Stratus.Ec2.Model.ScheduledInstancesLaunchSpecification)o).IamInstanceProfile, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstancesLaunchSpecification)o).IamInstanceProfile = (global::Stratus.Ec2.Model.ScheduledInstancesIamInstanceProfile?)v),
@@ -926,9 +2390,13 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SecurityGroupIds", SScheduledInstancesSecurityGroupIdSet, "SecurityGroupId", "SecurityGroupId", static o => ((global::Stratus.Ec2.Model.ScheduledInstancesLaunchSpecification)o).SecurityGroupIds, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstancesLaunchSpecification)o).SecurityGroupIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "SecurityGroupId"),
             new SM::MemberInfo("SubnetId", SSubnetId, "SubnetId", "SubnetId", static o => ((global::Stratus.Ec2.Model.ScheduledInstancesLaunchSpecification)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstancesLaunchSpecification)o).SubnetId = (string?)v),
             new SM::MemberInfo("UserData", SString, "UserData", "UserData", static o => ((global::Stratus.Ec2.Model.ScheduledInstancesLaunchSpecification)o).UserData, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstancesLaunchSpecification)o).UserData = (string?)v));
-        SScheduledInstancesMonitoring.InitStructure(static () => new global::Stratus.Ec2.Model.ScheduledInstancesMonitoring(),
+
+    private static void WSScheduledInstancesMonitoring(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ScheduledInstancesMonitoring(),
             new SM::MemberInfo("Enabled", SBoolean, "Enabled", "Enabled", static o => ((global::Stratus.Ec2.Model.ScheduledInstancesMonitoring)o).Enabled, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstancesMonitoring)o).Enabled = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ScheduledInstancesMonitoring)o).Enabled));
-        SScheduledInstancesNetworkInterface.InitStructure(static () => new global::Stratus.Ec2.Model.ScheduledInstancesNetworkInterface(),
+
+    private static void WSScheduledInstancesNetworkInterface(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ScheduledInstancesNetworkInterface(),
             new SM::MemberInfo("AssociatePublicIpAddress", SBoolean, "AssociatePublicIpAddress", "AssociatePublicIpAddress", static o => ((global::Stratus.Ec2.Model.ScheduledInstancesNetworkInterface)o).AssociatePublicIpAddress, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstancesNetworkInterface)o).AssociatePublicIpAddress = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ScheduledInstancesNetworkInterface)o).AssociatePublicIpAddress),
             new SM::MemberInfo("DeleteOnTermination", SBoolean, "DeleteOnTermination", "DeleteOnTermination", static o => ((global::Stratus.Ec2.Model.ScheduledInstancesNetworkInterface)o).DeleteOnTermination, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstancesNetworkInterface)o).DeleteOnTermination = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ScheduledInstancesNetworkInterface)o).DeleteOnTermination),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.ScheduledInstancesNetworkInterface)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstancesNetworkInterface)o).Description = (string?)v),
@@ -941,43 +2409,59 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("PrivateIpAddressConfigs", SPrivateIpAddressConfigSet, "PrivateIpAddressConfig", "PrivateIpAddressConfig", static o => ((global::Stratus.Ec2.Model.ScheduledInstancesNetworkInterface)o).PrivateIpAddressConfigs, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstancesNetworkInterface)o).PrivateIpAddressConfigs = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ScheduledInstancesPrivateIpAddressConfig>?)v, jsonName: "PrivateIpAddressConfig"),
             new SM::MemberInfo("SecondaryPrivateIpAddressCount", SInteger, "SecondaryPrivateIpAddressCount", "SecondaryPrivateIpAddressCount", static o => ((global::Stratus.Ec2.Model.ScheduledInstancesNetworkInterface)o).SecondaryPrivateIpAddressCount, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstancesNetworkInterface)o).SecondaryPrivateIpAddressCount = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.ScheduledInstancesNetworkInterface)o).SecondaryPrivateIpAddressCount),
             new SM::MemberInfo("SubnetId", SSubnetId, "SubnetId", "SubnetId", static o => ((global::Stratus.Ec2.Model.ScheduledInstancesNetworkInterface)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstancesNetworkInterface)o).SubnetId = (string?)v));
-        SScheduledInstancesNetworkInterfaceSet.InitList(SScheduledInstancesNetworkInterface, "NetworkInterface", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ScheduledInstancesNetworkInterface>());
-        SScheduledInstancesPlacement.InitStructure(static () => new global::Stratus.Ec2.Model.ScheduledInstancesPlacement(),
+
+    private static void WSScheduledInstancesPlacement(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ScheduledInstancesPlacement(),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "AvailabilityZone", static o => ((global::Stratus.Ec2.Model.ScheduledInstancesPlacement)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstancesPlacement)o).AvailabilityZone = (string?)v),
             new SM::MemberInfo("GroupName", SPlacementGroupName, "GroupName", "GroupName", static o => ((global::Stratus.Ec2.Model.ScheduledInstancesPlacement)o).GroupName, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstancesPlacement)o).GroupName = (string?)v));
-        SScheduledInstancesPrivateIpAddressConfig.InitStructure(static () => new global::Stratus.Ec2.Model.ScheduledInstancesPrivateIpAddressConfig(),
+
+    private static void WSScheduledInstancesPrivateIpAddressConfig(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ScheduledInstancesPrivateIpAddressConfig(),
             new SM::MemberInfo("Primary", SBoolean, "Primary", "Primary", static o => ((global::Stratus.Ec2.Model.ScheduledInstancesPrivateIpAddressConfig)o).Primary, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstancesPrivateIpAddressConfig)o).Primary = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.ScheduledInstancesPrivateIpAddressConfig)o).Primary),
             new SM::MemberInfo("PrivateIpAddress", SString, "PrivateIpAddress", "PrivateIpAddress", static o => ((global::Stratus.Ec2.Model.ScheduledInstancesPrivateIpAddressConfig)o).PrivateIpAddress, static (o, v) => ((global::Stratus.Ec2.Model.ScheduledInstancesPrivateIpAddressConfig)o).PrivateIpAddress = (string?)v));
-        SScheduledInstancesSecurityGroupIdSet.InitList(SSecurityGroupId, "SecurityGroupId", static () => new global::System.Collections.Generic.List<string>());
-        SSearchLocalGatewayRoutesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.SearchLocalGatewayRoutesRequest(),
+
+    private static void WSSearchLocalGatewayRoutesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SearchLocalGatewayRoutesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.SearchLocalGatewayRoutesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.SearchLocalGatewayRoutesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.SearchLocalGatewayRoutesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.SearchLocalGatewayRoutesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.SearchLocalGatewayRoutesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("LocalGatewayRouteTableId", SLocalGatewayRoutetableId, "LocalGatewayRouteTableId", "LocalGatewayRouteTableId", static o => ((global::Stratus.Ec2.Model.SearchLocalGatewayRoutesRequest)o).LocalGatewayRouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.SearchLocalGatewayRoutesRequest)o).LocalGatewayRouteTableId = (string?)v, required: true),
             new SM::MemberInfo("MaxResults", SMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.SearchLocalGatewayRoutesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.SearchLocalGatewayRoutesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.SearchLocalGatewayRoutesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.SearchLocalGatewayRoutesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.SearchLocalGatewayRoutesRequest)o).NextToken = (string?)v));
-        SSearchLocalGatewayRoutesResult.InitStructure(static () => new global::Stratus.Ec2.Model.SearchLocalGatewayRoutesResult(),
+
+    private static void WSSearchLocalGatewayRoutesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SearchLocalGatewayRoutesResult(),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.SearchLocalGatewayRoutesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.SearchLocalGatewayRoutesResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("Routes", SLocalGatewayRouteList, "RouteSet", "routeSet", static o => ((global::Stratus.Ec2.Model.SearchLocalGatewayRoutesResult)o).Routes, static (o, v) => ((global::Stratus.Ec2.Model.SearchLocalGatewayRoutesResult)o).Routes = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.LocalGatewayRoute>?)v, jsonName: "routeSet"));
-        SSearchTransitGatewayMulticastGroupsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.SearchTransitGatewayMulticastGroupsRequest(),
+
+    private static void WSSearchTransitGatewayMulticastGroupsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SearchTransitGatewayMulticastGroupsRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.SearchTransitGatewayMulticastGroupsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.SearchTransitGatewayMulticastGroupsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.SearchTransitGatewayMulticastGroupsRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.SearchTransitGatewayMulticastGroupsRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.SearchTransitGatewayMulticastGroupsRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", STransitGatewayMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.SearchTransitGatewayMulticastGroupsRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.SearchTransitGatewayMulticastGroupsRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.SearchTransitGatewayMulticastGroupsRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.SearchTransitGatewayMulticastGroupsRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.SearchTransitGatewayMulticastGroupsRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("TransitGatewayMulticastDomainId", STransitGatewayMulticastDomainId, "TransitGatewayMulticastDomainId", "TransitGatewayMulticastDomainId", static o => ((global::Stratus.Ec2.Model.SearchTransitGatewayMulticastGroupsRequest)o).TransitGatewayMulticastDomainId, static (o, v) => ((global::Stratus.Ec2.Model.SearchTransitGatewayMulticastGroupsRequest)o).TransitGatewayMulticastDomainId = (string?)v, required: true));
-        SSearchTransitGatewayMulticastGroupsResult.InitStructure(static () => new global::Stratus.Ec2.Model.SearchTransitGatewayMulticastGroupsResult(),
+
+    private static void WSSearchTransitGatewayMulticastGroupsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SearchTransitGatewayMulticastGroupsResult(),
             new SM::MemberInfo("MulticastGroups", STransitGatewayMulticastGroupList, "MulticastGroups", "multicastGroups", static o => ((global::Stratus.Ec2.Model.SearchTransitGatewayMulticastGroupsResult)o).MulticastGroups, static (o, v) => ((global::Stratus.Ec2.Model.SearchTransitGatewayMulticastGroupsResult)o).MulticastGroups = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayMulticastGroup>?)v, jsonName: "multicastGroups"),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.SearchTransitGatewayMulticastGroupsResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.SearchTransitGatewayMulticastGroupsResult)o).NextToken = (string?)v, jsonName: "nextToken"));
-        SSearchTransitGatewayRoutesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.SearchTransitGatewayRoutesRequest(),
+
+    private static void WSSearchTransitGatewayRoutesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SearchTransitGatewayRoutesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.SearchTransitGatewayRoutesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.SearchTransitGatewayRoutesRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.SearchTransitGatewayRoutesRequest)o).DryRun),
             new SM::MemberInfo("Filters", SFilterList, "Filter", "Filter", static o => ((global::Stratus.Ec2.Model.SearchTransitGatewayRoutesRequest)o).Filters, static (o, v) => ((global::Stratus.Ec2.Model.SearchTransitGatewayRoutesRequest)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Filter>?)v, required: true, jsonName: "Filter"),
             new SM::MemberInfo("MaxResults", STransitGatewayMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Ec2.Model.SearchTransitGatewayRoutesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Ec2.Model.SearchTransitGatewayRoutesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.SearchTransitGatewayRoutesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SString, "NextToken", "NextToken", static o => ((global::Stratus.Ec2.Model.SearchTransitGatewayRoutesRequest)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.SearchTransitGatewayRoutesRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("TransitGatewayRouteTableId", STransitGatewayRouteTableId, "TransitGatewayRouteTableId", "TransitGatewayRouteTableId", static o => ((global::Stratus.Ec2.Model.SearchTransitGatewayRoutesRequest)o).TransitGatewayRouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.SearchTransitGatewayRoutesRequest)o).TransitGatewayRouteTableId = (string?)v, required: true));
-        SSearchTransitGatewayRoutesResult.InitStructure(static () => new global::Stratus.Ec2.Model.SearchTransitGatewayRoutesResult(),
+
+    private static void WSSearchTransitGatewayRoutesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SearchTransitGatewayRoutesResult(),
             new SM::MemberInfo("AdditionalRoutesAvailable", SBoolean, "AdditionalRoutesAvailable", "additionalRoutesAvailable", static o => ((global::Stratus.Ec2.Model.SearchTransitGatewayRoutesResult)o).AdditionalRoutesAvailable, static (o, v) => ((global::Stratus.Ec2.Model.SearchTransitGatewayRoutesResult)o).AdditionalRoutesAvailable = (bool?)v, jsonName: "additionalRoutesAvailable", getBoolean: static o => ((global::Stratus.Ec2.Model.SearchTransitGatewayRoutesResult)o).AdditionalRoutesAvailable),
             new SM::MemberInfo("NextToken", SString, "NextToken", "nextToken", static o => ((global::Stratus.Ec2.Model.SearchTransitGatewayRoutesResult)o).NextToken, static (o, v) => ((global::Stratus.Ec2.Model.SearchTransitGatewayRoutesResult)o).NextToken = (string?)v, jsonName: "nextToken"),
             new SM::MemberInfo("Routes", STransitGatewayRouteList, "RouteSet", "routeSet", static o => ((global::Stratus.Ec2.Model.SearchTransitGatewayRoutesResult)o).Routes, static (o, v) => ((global::Stratus.Ec2.Model.SearchTransitGatewayRoutesResult)o).Routes = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayRoute>?)v, jsonName: "routeSet"));
-        SSecondaryInterface.InitStructure(static () => new global::Stratus.Ec2.Model.SecondaryInterface(),
+
+    private static void WSSecondaryInterface(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SecondaryInterface(),
             new SM::MemberInfo("Attachment", SSecondaryInterfaceAttachment, "Attachment", "attachment", static o => ((global::Stratus.Ec2.Model.SecondaryInterface)o).Attachment, static (o, v) => ((global::Stratus.Ec2.Model.SecondaryInterface)o).Attachment = (global::Stratus.Ec2.Model.SecondaryInterfaceAttachment?)v, jsonName: "attachment"),
             new SM::MemberInfo("AvailabilityZone", SAvailabilityZoneName, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.SecondaryInterface)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.SecondaryInterface)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("AvailabilityZoneId", SAvailabilityZoneId, "AvailabilityZoneId", "availabilityZoneId", static o => ((global::Stratus.Ec2.Model.SecondaryInterface)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.SecondaryInterface)o).AvailabilityZoneId = (string?)v, jsonName: "availabilityZoneId"),
@@ -993,7 +2477,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SourceDestCheck", SBoolean, "SourceDestCheck", "sourceDestCheck", static o => ((global::Stratus.Ec2.Model.SecondaryInterface)o).SourceDestCheck, static (o, v) => ((global::Stratus.Ec2.Model.SecondaryInterface)o).SourceDestCheck = (bool?)v, jsonName: "sourceDestCheck", getBoolean: static o => ((global::Stratus.Ec2.Model.SecondaryInterface)o).SourceDestCheck),
             new SM::MemberInfo("Status", SSecondaryInterfaceStatus, "Status", "status", static o => ((global::Stratus.Ec2.Model.SecondaryInterface)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.SecondaryInterface)o).Status = (string?)v, jsonName: "status"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.SecondaryInterface)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.SecondaryInterface)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SSecondaryInterfaceAttachment.InitStructure(static () => new global::Stratus.Ec2.Model.SecondaryInterfaceAttachment(),
+
+    private static void WSSecondaryInterfaceAttachment(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SecondaryInterfaceAttachment(),
             new SM::MemberInfo("AttachTime", SMillisecondDateTime, "AttachTime", "attachTime", static o => ((global::Stratus.Ec2.Model.SecondaryInterfaceAttachment)o).AttachTime, static (o, v) => ((global::Stratus.Ec2.Model.SecondaryInterfaceAttachment)o).AttachTime = (global::System.DateTime?)v, jsonName: "attachTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.SecondaryInterfaceAttachment)o).AttachTime),
             new SM::MemberInfo("AttachmentId", SString, "AttachmentId", "attachmentId", static o => ((global::Stratus.Ec2.Model.SecondaryInterfaceAttachment)o).AttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.SecondaryInterfaceAttachment)o).AttachmentId = (string?)v, jsonName: "attachmentId"),
             new SM::MemberInfo("DeleteOnTermination", SBoolean, "DeleteOnTermination", "deleteOnTermination", static o => ((global::Stratus.Ec2.Model.SecondaryInterfaceAttachment)o).DeleteOnTermination, static (o, v) => ((global::Stratus.Ec2.Model.SecondaryInterfaceAttachment)o).DeleteOnTermination = (bool?)v, jsonName: "deleteOnTermination", getBoolean: static o => ((global::Stratus.Ec2.Model.SecondaryInterfaceAttachment)o).DeleteOnTermination),
@@ -1002,18 +2488,21 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("InstanceOwnerId", SString, "InstanceOwnerId", "instanceOwnerId", static o => ((global::Stratus.Ec2.Model.SecondaryInterfaceAttachment)o).InstanceOwnerId, static (o, v) => ((global::Stratus.Ec2.Model.SecondaryInterfaceAttachment)o).InstanceOwnerId = (string?)v, jsonName: "instanceOwnerId"),
             new SM::MemberInfo("NetworkCardIndex", SInteger, "NetworkCardIndex", "networkCardIndex", static o => ((global::Stratus.Ec2.Model.SecondaryInterfaceAttachment)o).NetworkCardIndex, static (o, v) => ((global::Stratus.Ec2.Model.SecondaryInterfaceAttachment)o).NetworkCardIndex = (int?)v, jsonName: "networkCardIndex", getInt32: static o => ((global::Stratus.Ec2.Model.SecondaryInterfaceAttachment)o).NetworkCardIndex),
             new SM::MemberInfo("Status", SAttachmentStatus, "Status", "status", static o => ((global::Stratus.Ec2.Model.SecondaryInterfaceAttachment)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.SecondaryInterfaceAttachment)o).Status = (string?)v, jsonName: "status"));
-        SSecondaryInterfaceIdList.InitList(SSecondaryInterfaceId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SSecondaryInterfaceIpv4Address.InitStructure(static () => new global::Stratus.Ec2.Model.SecondaryInterfaceIpv4Address(),
+
+    private static void WSSecondaryInterfaceIpv4Address(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SecondaryInterfaceIpv4Address(),
             new SM::MemberInfo("PrivateIpAddress", SString, "PrivateIpAddress", "privateIpAddress", static o => ((global::Stratus.Ec2.Model.SecondaryInterfaceIpv4Address)o).PrivateIpAddress, static (o, v) => ((global::Stratus.Ec2.Model.SecondaryInterfaceIpv4Address)o).PrivateIpAddress = (string?)v, jsonName: "privateIpAddress"));
-        SSecondaryInterfaceIpv4AddressList.InitList(SSecondaryInterfaceIpv4Address, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecondaryInterfaceIpv4Address>());
-        SSecondaryInterfaceList.InitList(SSecondaryInterface, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecondaryInterface>());
-        SSecondaryInterfacePrivateIpAddressSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.SecondaryInterfacePrivateIpAddressSpecification(),
+
+    private static void WSSecondaryInterfacePrivateIpAddressSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SecondaryInterfacePrivateIpAddressSpecification(),
             new SM::MemberInfo("PrivateIpAddress", SString, "PrivateIpAddress", "privateIpAddress", static o => ((global::Stratus.Ec2.Model.SecondaryInterfacePrivateIpAddressSpecification)o).PrivateIpAddress, static (o, v) => ((global::Stratus.Ec2.Model.SecondaryInterfacePrivateIpAddressSpecification)o).PrivateIpAddress = (string?)v, jsonName: "privateIpAddress"));
-        SSecondaryInterfacePrivateIpAddressSpecificationList.InitList(SSecondaryInterfacePrivateIpAddressSpecification, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecondaryInterfacePrivateIpAddressSpecification>());
-        SSecondaryInterfacePrivateIpAddressSpecificationListRequest.InitList(SSecondaryInterfacePrivateIpAddressSpecificationRequest, "SecondaryInterfacePrivateIpAddressSpecification", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecondaryInterfacePrivateIpAddressSpecificationRequest>());
-        SSecondaryInterfacePrivateIpAddressSpecificationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.SecondaryInterfacePrivateIpAddressSpecificationRequest(),
+
+    private static void WSSecondaryInterfacePrivateIpAddressSpecificationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SecondaryInterfacePrivateIpAddressSpecificationRequest(),
             new SM::MemberInfo("PrivateIpAddress", SString, "PrivateIpAddress", "PrivateIpAddress", static o => ((global::Stratus.Ec2.Model.SecondaryInterfacePrivateIpAddressSpecificationRequest)o).PrivateIpAddress, static (o, v) => ((global::Stratus.Ec2.Model.SecondaryInterfacePrivateIpAddressSpecificationRequest)o).PrivateIpAddress = (string?)v));
-        SSecondaryNetwork.InitStructure(static () => new global::Stratus.Ec2.Model.SecondaryNetwork(),
+
+    private static void WSSecondaryNetwork(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SecondaryNetwork(),
             new SM::MemberInfo("Ipv4CidrBlockAssociations", SSecondaryNetworkIpv4CidrBlockAssociationList, "Ipv4CidrBlockAssociationSet", "ipv4CidrBlockAssociationSet", static o => ((global::Stratus.Ec2.Model.SecondaryNetwork)o).Ipv4CidrBlockAssociations, static (o, v) => ((global::Stratus.Ec2.Model.SecondaryNetwork)o).Ipv4CidrBlockAssociations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecondaryNetworkIpv4CidrBlockAssociation>?)v, jsonName: "ipv4CidrBlockAssociationSet"),
             new SM::MemberInfo("OwnerId", SString, "OwnerId", "ownerId", static o => ((global::Stratus.Ec2.Model.SecondaryNetwork)o).OwnerId, static (o, v) => ((global::Stratus.Ec2.Model.SecondaryNetwork)o).OwnerId = (string?)v, jsonName: "ownerId"),
             new SM::MemberInfo("SecondaryNetworkArn", SString, "SecondaryNetworkArn", "secondaryNetworkArn", static o => ((global::Stratus.Ec2.Model.SecondaryNetwork)o).SecondaryNetworkArn, static (o, v) => ((global::Stratus.Ec2.Model.SecondaryNetwork)o).SecondaryNetworkArn = (string?)v, jsonName: "secondaryNetworkArn"),
@@ -1022,15 +2511,16 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("StateReason", SString, "StateReason", "stateReason", static o => ((global::Stratus.Ec2.Model.SecondaryNetwork)o).StateReason, static (o, v) => ((global::Stratus.Ec2.Model.SecondaryNetwork)o).StateReason = (string?)v, jsonName: "stateReason"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.SecondaryNetwork)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.SecondaryNetwork)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("Type", SSecondaryNetworkType, "Type", "type", static o => ((global::Stratus.Ec2.Model.SecondaryNetwork)o).Type, static (o, v) => ((global::Stratus.Ec2.Model.SecondaryNetwork)o).Type = (string?)v, jsonName: "type"));
-        SSecondaryNetworkIdList.InitList(SSecondaryNetworkId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SSecondaryNetworkIpv4CidrBlockAssociation.InitStructure(static () => new global::Stratus.Ec2.Model.SecondaryNetworkIpv4CidrBlockAssociation(),
+
+    private static void WSSecondaryNetworkIpv4CidrBlockAssociation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SecondaryNetworkIpv4CidrBlockAssociation(),
             new SM::MemberInfo("AssociationId", SSecondaryNetworkCidrAssociationId, "AssociationId", "associationId", static o => ((global::Stratus.Ec2.Model.SecondaryNetworkIpv4CidrBlockAssociation)o).AssociationId, static (o, v) => ((global::Stratus.Ec2.Model.SecondaryNetworkIpv4CidrBlockAssociation)o).AssociationId = (string?)v, jsonName: "associationId"),
             new SM::MemberInfo("CidrBlock", SString, "CidrBlock", "cidrBlock", static o => ((global::Stratus.Ec2.Model.SecondaryNetworkIpv4CidrBlockAssociation)o).CidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.SecondaryNetworkIpv4CidrBlockAssociation)o).CidrBlock = (string?)v, jsonName: "cidrBlock"),
             new SM::MemberInfo("State", SSecondaryNetworkCidrBlockAssociationState, "State", "state", static o => ((global::Stratus.Ec2.Model.SecondaryNetworkIpv4CidrBlockAssociation)o).State, static (o, v) => ((global::Stratus.Ec2.Model.SecondaryNetworkIpv4CidrBlockAssociation)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("StateReason", SString, "StateReason", "stateReason", static o => ((global::Stratus.Ec2.Model.SecondaryNetworkIpv4CidrBlockAssociation)o).StateReason, static (o, v) => ((global::Stratus.Ec2.Model.SecondaryNetworkIpv4CidrBlockAssociation)o).StateReason = (string?)v, jsonName: "stateReason"));
-        SSecondaryNetworkIpv4CidrBlockAssociationList.InitList(SSecondaryNetworkIpv4CidrBlockAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecondaryNetworkIpv4CidrBlockAssociation>());
-        SSecondaryNetworkList.InitList(SSecondaryNetwork, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecondaryNetwork>());
-        SSecondarySubnet.InitStructure(static () => new global::Stratus.Ec2.Model.SecondarySubnet(),
+
+    private static void WSSecondarySubnet(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SecondarySubnet(),
             new SM::MemberInfo("AvailabilityZone", SAvailabilityZoneName, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.SecondarySubnet)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.SecondarySubnet)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("AvailabilityZoneId", SAvailabilityZoneId, "AvailabilityZoneId", "availabilityZoneId", static o => ((global::Stratus.Ec2.Model.SecondarySubnet)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.SecondarySubnet)o).AvailabilityZoneId = (string?)v, jsonName: "availabilityZoneId"),
             new SM::MemberInfo("Ipv4CidrBlockAssociations", SSecondarySubnetIpv4CidrBlockAssociationList, "Ipv4CidrBlockAssociationSet", "ipv4CidrBlockAssociationSet", static o => ((global::Stratus.Ec2.Model.SecondarySubnet)o).Ipv4CidrBlockAssociations, static (o, v) => ((global::Stratus.Ec2.Model.SecondarySubnet)o).Ipv4CidrBlockAssociations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecondarySubnetIpv4CidrBlockAssociation>?)v, jsonName: "ipv4CidrBlockAssociationSet"),
@@ -1042,15 +2532,16 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("State", SSecondarySubnetState, "State", "state", static o => ((global::Stratus.Ec2.Model.SecondarySubnet)o).State, static (o, v) => ((global::Stratus.Ec2.Model.SecondarySubnet)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("StateReason", SString, "StateReason", "stateReason", static o => ((global::Stratus.Ec2.Model.SecondarySubnet)o).StateReason, static (o, v) => ((global::Stratus.Ec2.Model.SecondarySubnet)o).StateReason = (string?)v, jsonName: "stateReason"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.SecondarySubnet)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.SecondarySubnet)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SSecondarySubnetIdList.InitList(SSecondarySubnetId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SSecondarySubnetIpv4CidrBlockAssociation.InitStructure(static () => new global::Stratus.Ec2.Model.SecondarySubnetIpv4CidrBlockAssociation(),
+
+    private static void WSSecondarySubnetIpv4CidrBlockAssociation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SecondarySubnetIpv4CidrBlockAssociation(),
             new SM::MemberInfo("AssociationId", SSecondarySubnetCidrAssociationId, "AssociationId", "associationId", static o => ((global::Stratus.Ec2.Model.SecondarySubnetIpv4CidrBlockAssociation)o).AssociationId, static (o, v) => ((global::Stratus.Ec2.Model.SecondarySubnetIpv4CidrBlockAssociation)o).AssociationId = (string?)v, jsonName: "associationId"),
             new SM::MemberInfo("CidrBlock", SString, "CidrBlock", "cidrBlock", static o => ((global::Stratus.Ec2.Model.SecondarySubnetIpv4CidrBlockAssociation)o).CidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.SecondarySubnetIpv4CidrBlockAssociation)o).CidrBlock = (string?)v, jsonName: "cidrBlock"),
             new SM::MemberInfo("State", SSecondarySubnetCidrBlockAssociationState, "State", "state", static o => ((global::Stratus.Ec2.Model.SecondarySubnetIpv4CidrBlockAssociation)o).State, static (o, v) => ((global::Stratus.Ec2.Model.SecondarySubnetIpv4CidrBlockAssociation)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("StateReason", SString, "StateReason", "stateReason", static o => ((global::Stratus.Ec2.Model.SecondarySubnetIpv4CidrBlockAssociation)o).StateReason, static (o, v) => ((global::Stratus.Ec2.Model.SecondarySubnetIpv4CidrBlockAssociation)o).StateReason = (string?)v, jsonName: "stateReason"));
-        SSecondarySubnetIpv4CidrBlockAssociationList.InitList(SSecondarySubnetIpv4CidrBlockAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecondarySubnetIpv4CidrBlockAssociation>());
-        SSecondarySubnetList.InitList(SSecondarySubnet, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecondarySubnet>());
-        SSecurityGroup.InitStructure(static () => new global::Stratus.Ec2.Model.SecurityGroup(),
+
+    private static void WSSecurityGroup(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SecurityGroup(),
             new SM::MemberInfo("Description", SString, "GroupDescription", "groupDescription", static o => ((global::Stratus.Ec2.Model.SecurityGroup)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.SecurityGroup)o).Description = (string?)v, jsonName: "groupDescription"),
             new SM::MemberInfo("GroupId", SString, "GroupId", "groupId", static o => ((global::Stratus.Ec2.Model.SecurityGroup)o).GroupId, static (o, v) => ((global::Stratus.Ec2.Model.SecurityGroup)o).GroupId = (string?)v, jsonName: "groupId"),
             new SM::MemberInfo("GroupName", SString, "GroupName", "groupName", static o => ((global::Stratus.Ec2.Model.SecurityGroup)o).GroupName, static (o, v) => ((global::Stratus.Ec2.Model.SecurityGroup)o).GroupName = (string?)v, jsonName: "groupName"),
@@ -1060,29 +2551,30 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SecurityGroupArn", SString, "SecurityGroupArn", "securityGroupArn", static o => ((global::Stratus.Ec2.Model.SecurityGroup)o).SecurityGroupArn, static (o, v) => ((global::Stratus.Ec2.Model.SecurityGroup)o).SecurityGroupArn = (string?)v, jsonName: "securityGroupArn"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.SecurityGroup)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.SecurityGroup)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("VpcId", SString, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.SecurityGroup)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.SecurityGroup)o).VpcId = (string?)v, jsonName: "vpcId"));
-        SSecurityGroupForVpc.InitStructure(static () => new global::Stratus.Ec2.Model.SecurityGroupForVpc(),
+
+    private static void WSSecurityGroupForVpc(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SecurityGroupForVpc(),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.SecurityGroupForVpc)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.SecurityGroupForVpc)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("GroupId", SString, "GroupId", "groupId", static o => ((global::Stratus.Ec2.Model.SecurityGroupForVpc)o).GroupId, static (o, v) => ((global::Stratus.Ec2.Model.SecurityGroupForVpc)o).GroupId = (string?)v, jsonName: "groupId"),
             new SM::MemberInfo("GroupName", SString, "GroupName", "groupName", static o => ((global::Stratus.Ec2.Model.SecurityGroupForVpc)o).GroupName, static (o, v) => ((global::Stratus.Ec2.Model.SecurityGroupForVpc)o).GroupName = (string?)v, jsonName: "groupName"),
             new SM::MemberInfo("OwnerId", SString, "OwnerId", "ownerId", static o => ((global::Stratus.Ec2.Model.SecurityGroupForVpc)o).OwnerId, static (o, v) => ((global::Stratus.Ec2.Model.SecurityGroupForVpc)o).OwnerId = (string?)v, jsonName: "ownerId"),
             new SM::MemberInfo("PrimaryVpcId", SString, "PrimaryVpcId", "primaryVpcId", static o => ((global::Stratus.Ec2.Model.SecurityGroupForVpc)o).PrimaryVpcId, static (o, v) => ((global::Stratus.Ec2.Model.SecurityGroupForVpc)o).PrimaryVpcId = (string?)v, jsonName: "primaryVpcId"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.SecurityGroupForVpc)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.SecurityGroupForVpc)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SSecurityGroupForVpcList.InitList(SSecurityGroupForVpc, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecurityGroupForVpc>());
-        SSecurityGroupIdList.InitList(SSecurityGroupId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SSecurityGroupIdSet.InitList(SSecurityGroupId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SSecurityGroupIdStringList.InitList(SSecurityGroupId, "SecurityGroupId", static () => new global::System.Collections.Generic.List<string>());
-        SSecurityGroupIdStringListRequest.InitList(SSecurityGroupId, "SecurityGroupId", static () => new global::System.Collections.Generic.List<string>());
-        SSecurityGroupIdentifier.InitStructure(static () => new global::Stratus.Ec2.Model.SecurityGroupIdentifier(),
+
+    private static void WSSecurityGroupIdentifier(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SecurityGroupIdentifier(),
             new SM::MemberInfo("GroupId", SString, "GroupId", "groupId", static o => ((global::Stratus.Ec2.Model.SecurityGroupIdentifier)o).GroupId, static (o, v) => ((global::Stratus.Ec2.Model.SecurityGroupIdentifier)o).GroupId = (string?)v, jsonName: "groupId"),
             new SM::MemberInfo("GroupName", SString, "GroupName", "groupName", static o => ((global::Stratus.Ec2.Model.SecurityGroupIdentifier)o).GroupName, static (o, v) => ((global::Stratus.Ec2.Model.SecurityGroupIdentifier)o).GroupName = (string?)v, jsonName: "groupName"));
-        SSecurityGroupList.InitList(SSecurityGroup, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecurityGroup>());
-        SSecurityGroupReference.InitStructure(static () => new global::Stratus.Ec2.Model.SecurityGroupReference(),
+
+    private static void WSSecurityGroupReference(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SecurityGroupReference(),
             new SM::MemberInfo("GroupId", SString, "GroupId", "groupId", static o => ((global::Stratus.Ec2.Model.SecurityGroupReference)o).GroupId, static (o, v) => ((global::Stratus.Ec2.Model.SecurityGroupReference)o).GroupId = (string?)v, jsonName: "groupId"),
             new SM::MemberInfo("ReferencingVpcId", SString, "ReferencingVpcId", "referencingVpcId", static o => ((global::Stratus.Ec2.Model.SecurityGroupReference)o).ReferencingVpcId, static (o, v) => ((global::Stratus.Ec2.Model.SecurityGroupReference)o).ReferencingVpcId = (string?)v, jsonName: "referencingVpcId"),
             new SM::MemberInfo("TransitGatewayId", SString, "TransitGatewayId", "transitGatewayId", static o => ((global::Stratus.Ec2.Model.SecurityGroupReference)o).TransitGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.SecurityGroupReference)o).TransitGatewayId = (string?)v, jsonName: "transitGatewayId"),
             new SM::MemberInfo("VpcPeeringConnectionId", SString, "VpcPeeringConnectionId", "vpcPeeringConnectionId", static o => ((global::Stratus.Ec2.Model.SecurityGroupReference)o).VpcPeeringConnectionId, static (o, v) => ((global::Stratus.Ec2.Model.SecurityGroupReference)o).VpcPeeringConnectionId = (string?)v, jsonName: "vpcPeeringConnectionId"));
-        SSecurityGroupReferences.InitList(SSecurityGroupReference, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecurityGroupReference>());
-        SSecurityGroupRule.InitStructure(static () => new global::Stratus.Ec2.Model.SecurityGroupRule(),
+
+    private static void WSSecurityGroupRule(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SecurityGroupRule(),
             new SM::MemberInfo("CidrIpv4", SString, "CidrIpv4", "cidrIpv4", static o => ((global::Stratus.Ec2.Model.SecurityGroupRule)o).CidrIpv4, static (o, v) => ((global::Stratus.Ec2.Model.SecurityGroupRule)o).CidrIpv4 = (string?)v, jsonName: "cidrIpv4"),
             new SM::MemberInfo("CidrIpv6", SString, "CidrIpv6", "cidrIpv6", static o => ((global::Stratus.Ec2.Model.SecurityGroupRule)o).CidrIpv6, static (o, v) => ((global::Stratus.Ec2.Model.SecurityGroupRule)o).CidrIpv6 = (string?)v, jsonName: "cidrIpv6"),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.SecurityGroupRule)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.SecurityGroupRule)o).Description = (string?)v, jsonName: "description"),
@@ -1097,13 +2589,14 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SecurityGroupRuleId", SSecurityGroupRuleId, "SecurityGroupRuleId", "securityGroupRuleId", static o => ((global::Stratus.Ec2.Model.SecurityGroupRule)o).SecurityGroupRuleId, static (o, v) => ((global::Stratus.Ec2.Model.SecurityGroupRule)o).SecurityGroupRuleId = (string?)v, jsonName: "securityGroupRuleId"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.SecurityGroupRule)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.SecurityGroupRule)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("ToPort", SInteger, "ToPort", "toPort", static o => ((global::Stratus.Ec2.Model.SecurityGroupRule)o).ToPort, static (o, v) => ((global::Stratus.Ec2.Model.SecurityGroupRule)o).ToPort = (int?)v, jsonName: "toPort", getInt32: static o => ((global::Stratus.Ec2.Model.SecurityGroupRule)o).ToPort));
-        SSecurityGroupRuleDescription.InitStructure(static () => new global::Stratus.Ec2.Model.SecurityGroupRuleDescription(),
+
+    private static void WSSecurityGroupRuleDescription(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SecurityGroupRuleDescription(),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.SecurityGroupRuleDescription)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.SecurityGroupRuleDescription)o).Description = (string?)v),
             new SM::MemberInfo("SecurityGroupRuleId", SString, "SecurityGroupRuleId", "SecurityGroupRuleId", static o => ((global::Stratus.Ec2.Model.SecurityGroupRuleDescription)o).SecurityGroupRuleId, static (o, v) => ((global::Stratus.Ec2.Model.SecurityGroupRuleDescription)o).SecurityGroupRuleId = (string?)v));
-        SSecurityGroupRuleDescriptionList.InitList(SSecurityGroupRuleDescription, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecurityGroupRuleDescription>());
-        SSecurityGroupRuleIdList.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
-        SSecurityGroupRuleList.InitList(SSecurityGroupRule, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecurityGroupRule>());
-        SSecurityGroupRuleRequest.InitStructure(static () => new global::Stratus.Ec2.Model.SecurityGroupRuleRequest(),
+
+    private static void WSSecurityGroupRuleRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SecurityGroupRuleRequest(),
             new SM::MemberInfo("CidrIpv4", SString, "CidrIpv4", "CidrIpv4", static o => ((global::Stratus.Ec2.Model.SecurityGroupRuleRequest)o).CidrIpv4, static (o, v) => ((global::Stratus.Ec2.Model.SecurityGroupRuleRequest)o).CidrIpv4 = (string?)v),
             new SM::MemberInfo("CidrIpv6", SString, "CidrIpv6", "CidrIpv6", static o => ((global::Stratus.Ec2.Model.SecurityGroupRuleRequest)o).CidrIpv6, static (o, v) => ((global::Stratus.Ec2.Model.SecurityGroupRuleRequest)o).CidrIpv6 = (string?)v),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.SecurityGroupRuleRequest)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.SecurityGroupRuleRequest)o).Description = (string?)v),
@@ -1112,23 +2605,28 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("PrefixListId", SPrefixListResourceId, "PrefixListId", "PrefixListId", static o => ((global::Stratus.Ec2.Model.SecurityGroupRuleRequest)o).PrefixListId, static (o, v) => ((global::Stratus.Ec2.Model.SecurityGroupRuleRequest)o).PrefixListId = (string?)v),
             new SM::MemberInfo("ReferencedGroupId", SSecurityGroupId, "ReferencedGroupId", "ReferencedGroupId", static o => ((global::Stratus.Ec2.Model.SecurityGroupRuleRequest)o).ReferencedGroupId, static (o, v) => ((global::Stratus.Ec2.Model.SecurityGroupRuleRequest)o).ReferencedGroupId = (string?)v),
             new SM::MemberInfo("ToPort", SInteger, "ToPort", "ToPort", static o => ((global::Stratus.Ec2.Model.SecurityGroupRuleRequest)o).ToPort, static (o, v) => ((global::Stratus.Ec2.Model.SecurityGroupRuleRequest)o).ToPort = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.SecurityGroupRuleRequest)o).ToPort));
-        SSecurityGroupRuleUpdate.InitStructure(static () => new global::Stratus.Ec2.Model.SecurityGroupRuleUpdate(),
+
+    private static void WSSecurityGroupRuleUpdate(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SecurityGroupRuleUpdate(),
             new SM::MemberInfo("SecurityGroupRule", SSecurityGroupRuleRequest, "SecurityGroupRule", "SecurityGroupRule", static o => ((global::Stratus.Ec2.Model.SecurityGroupRuleUpdate)o).SecurityGroupRule, static (o, v) => ((global::Stratus.Ec2.Model.SecurityGroupRuleUpdate)o).SecurityGroupRule = (global::Stratus.Ec2.Model.SecurityGroupRuleRequest?)v),
             new SM::MemberInfo("SecurityGroupRuleId", SSecurityGroupRuleId, "SecurityGroupRuleId", "SecurityGroupRuleId", static o => ((global::Stratus.Ec2.Model.SecurityGroupRuleUpdate)o).SecurityGroupRuleId, static (o, v) => ((global::Stratus.Ec2.Model.SecurityGroupRuleUpdate)o).SecurityGroupRuleId = (string?)v, required: true));
-        SSecurityGroupRuleUpdateList.InitList(SSecurityGroupRuleUpdate, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecurityGroupRuleUpdate>());
-        SSecurityGroupStringList.InitList(SSecurityGroupName, "SecurityGroup", static () => new global::System.Collections.Generic.List<string>());
-        SSecurityGroupVpcAssociation.InitStructure(static () => new global::Stratus.Ec2.Model.SecurityGroupVpcAssociation(),
+
+    private static void WSSecurityGroupVpcAssociation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SecurityGroupVpcAssociation(),
             new SM::MemberInfo("GroupId", SSecurityGroupId, "GroupId", "groupId", static o => ((global::Stratus.Ec2.Model.SecurityGroupVpcAssociation)o).GroupId, static (o, v) => ((global::Stratus.Ec2.Model.SecurityGroupVpcAssociation)o).GroupId = (string?)v, jsonName: "groupId"),
             new SM::MemberInfo("GroupOwnerId", SString, "GroupOwnerId", "groupOwnerId", static o => ((global::Stratus.Ec2.Model.SecurityGroupVpcAssociation)o).GroupOwnerId, static (o, v) => ((global::Stratus.Ec2.Model.SecurityGroupVpcAssociation)o).GroupOwnerId = (string?)v, jsonName: "groupOwnerId"),
             new SM::MemberInfo("State", SSecurityGroupVpcAssociationState, "State", "state", static o => ((global::Stratus.Ec2.Model.SecurityGroupVpcAssociation)o).State, static (o, v) => ((global::Stratus.Ec2.Model.SecurityGroupVpcAssociation)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("StateReason", SString, "StateReason", "stateReason", static o => ((global::Stratus.Ec2.Model.SecurityGroupVpcAssociation)o).StateReason, static (o, v) => ((global::Stratus.Ec2.Model.SecurityGroupVpcAssociation)o).StateReason = (string?)v, jsonName: "stateReason"),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.SecurityGroupVpcAssociation)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.SecurityGroupVpcAssociation)o).VpcId = (string?)v, jsonName: "vpcId"),
             new SM::MemberInfo("VpcOwnerId", SString, "VpcOwnerId", "vpcOwnerId", static o => ((global::Stratus.Ec2.Model.SecurityGroupVpcAssociation)o).VpcOwnerId, static (o, v) => ((global::Stratus.Ec2.Model.SecurityGroupVpcAssociation)o).VpcOwnerId = (string?)v, jsonName: "vpcOwnerId"));
-        SSecurityGroupVpcAssociationList.InitList(SSecurityGroupVpcAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecurityGroupVpcAssociation>());
-        SSendDiagnosticInterruptRequest.InitStructure(static () => new global::Stratus.Ec2.Model.SendDiagnosticInterruptRequest(),
+
+    private static void WSSendDiagnosticInterruptRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SendDiagnosticInterruptRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.SendDiagnosticInterruptRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.SendDiagnosticInterruptRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.SendDiagnosticInterruptRequest)o).DryRun),
             new SM::MemberInfo("InstanceId", SInstanceId, "InstanceId", "InstanceId", static o => ((global::Stratus.Ec2.Model.SendDiagnosticInterruptRequest)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.SendDiagnosticInterruptRequest)o).InstanceId = (string?)v, required: true));
-        SServiceConfiguration.InitStructure(static () => new global::Stratus.Ec2.Model.ServiceConfiguration(),
+
+    private static void WSServiceConfiguration(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ServiceConfiguration(),
             new SM::MemberInfo("AcceptanceRequired", SBoolean, "AcceptanceRequired", "acceptanceRequired", static o => ((global::Stratus.Ec2.Model.ServiceConfiguration)o).AcceptanceRequired, static (o, v) => ((global::Stratus.Ec2.Model.ServiceConfiguration)o).AcceptanceRequired = (bool?)v, jsonName: "acceptanceRequired", getBoolean: static o => ((global::Stratus.Ec2.Model.ServiceConfiguration)o).AcceptanceRequired),
             new SM::MemberInfo("AvailabilityZoneIds", SValueStringList, "AvailabilityZoneIdSet", "availabilityZoneIdSet", static o => ((global::Stratus.Ec2.Model.ServiceConfiguration)o).AvailabilityZoneIds, static (o, v) => ((global::Stratus.Ec2.Model.ServiceConfiguration)o).AvailabilityZoneIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "availabilityZoneIdSet"),
             new SM::MemberInfo("AvailabilityZones", SValueStringList, "AvailabilityZoneSet", "availabilityZoneSet", static o => ((global::Stratus.Ec2.Model.ServiceConfiguration)o).AvailabilityZones, static (o, v) => ((global::Stratus.Ec2.Model.ServiceConfiguration)o).AvailabilityZones = (global::System.Collections.Generic.List<string>?)v, jsonName: "availabilityZoneSet"),
@@ -1147,8 +2645,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SupportedIpAddressTypes", SSupportedIpAddressTypes, "SupportedIpAddressTypeSet", "supportedIpAddressTypeSet", static o => ((global::Stratus.Ec2.Model.ServiceConfiguration)o).SupportedIpAddressTypes, static (o, v) => ((global::Stratus.Ec2.Model.ServiceConfiguration)o).SupportedIpAddressTypes = (global::System.Collections.Generic.List<string>?)v, jsonName: "supportedIpAddressTypeSet"),
             new SM::MemberInfo("SupportedRegions", SSupportedRegionSet, "SupportedRegionSet", "supportedRegionSet", static o => ((global::Stratus.Ec2.Model.ServiceConfiguration)o).SupportedRegions, static (o, v) => ((global::Stratus.Ec2.Model.ServiceConfiguration)o).SupportedRegions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SupportedRegionDetail>?)v, jsonName: "supportedRegionSet"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.ServiceConfiguration)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.ServiceConfiguration)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SServiceConfigurationSet.InitList(SServiceConfiguration, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ServiceConfiguration>());
-        SServiceDetail.InitStructure(static () => new global::Stratus.Ec2.Model.ServiceDetail(),
+
+    private static void WSServiceDetail(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ServiceDetail(),
             new SM::MemberInfo("AcceptanceRequired", SBoolean, "AcceptanceRequired", "acceptanceRequired", static o => ((global::Stratus.Ec2.Model.ServiceDetail)o).AcceptanceRequired, static (o, v) => ((global::Stratus.Ec2.Model.ServiceDetail)o).AcceptanceRequired = (bool?)v, jsonName: "acceptanceRequired", getBoolean: static o => ((global::Stratus.Ec2.Model.ServiceDetail)o).AcceptanceRequired),
             new SM::MemberInfo("AvailabilityZoneIds", SValueStringList, "AvailabilityZoneIdSet", "availabilityZoneIdSet", static o => ((global::Stratus.Ec2.Model.ServiceDetail)o).AvailabilityZoneIds, static (o, v) => ((global::Stratus.Ec2.Model.ServiceDetail)o).AvailabilityZoneIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "availabilityZoneIdSet"),
             new SM::MemberInfo("AvailabilityZones", SValueStringList, "AvailabilityZoneSet", "availabilityZoneSet", static o => ((global::Stratus.Ec2.Model.ServiceDetail)o).AvailabilityZones, static (o, v) => ((global::Stratus.Ec2.Model.ServiceDetail)o).AvailabilityZones = (global::System.Collections.Generic.List<string>?)v, jsonName: "availabilityZoneSet"),
@@ -1166,8 +2665,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SupportedIpAddressTypes", SSupportedIpAddressTypes, "SupportedIpAddressTypeSet", "supportedIpAddressTypeSet", static o => ((global::Stratus.Ec2.Model.ServiceDetail)o).SupportedIpAddressTypes, static (o, v) => ((global::Stratus.Ec2.Model.ServiceDetail)o).SupportedIpAddressTypes = (global::System.Collections.Generic.List<string>?)v, jsonName: "supportedIpAddressTypeSet"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.ServiceDetail)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.ServiceDetail)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("VpcEndpointPolicySupported", SBoolean, "VpcEndpointPolicySupported", "vpcEndpointPolicySupported", static o => ((global::Stratus.Ec2.Model.ServiceDetail)o).VpcEndpointPolicySupported, static (o, v) => ((global::Stratus.Ec2.Model.ServiceDetail)o).VpcEndpointPolicySupported = (bool?)v, jsonName: "vpcEndpointPolicySupported", getBoolean: static o => ((global::Stratus.Ec2.Model.ServiceDetail)o).VpcEndpointPolicySupported));
-        SServiceDetailSet.InitList(SServiceDetail, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ServiceDetail>());
-        SServiceLinkVirtualInterface.InitStructure(static () => new global::Stratus.Ec2.Model.ServiceLinkVirtualInterface(),
+
+    private static void WSServiceLinkVirtualInterface(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ServiceLinkVirtualInterface(),
             new SM::MemberInfo("ConfigurationState", SServiceLinkVirtualInterfaceConfigurationState, "ConfigurationState", "configurationState", static o => ((global::Stratus.Ec2.Model.ServiceLinkVirtualInterface)o).ConfigurationState, static (o, v) => ((global::Stratus.Ec2.Model.ServiceLinkVirtualInterface)o).ConfigurationState = (string?)v, jsonName: "configurationState"),
             new SM::MemberInfo("LocalAddress", SString, "LocalAddress", "localAddress", static o => ((global::Stratus.Ec2.Model.ServiceLinkVirtualInterface)o).LocalAddress, static (o, v) => ((global::Stratus.Ec2.Model.ServiceLinkVirtualInterface)o).LocalAddress = (string?)v, jsonName: "localAddress"),
             new SM::MemberInfo("OutpostArn", SString, "OutpostArn", "outpostArn", static o => ((global::Stratus.Ec2.Model.ServiceLinkVirtualInterface)o).OutpostArn, static (o, v) => ((global::Stratus.Ec2.Model.ServiceLinkVirtualInterface)o).OutpostArn = (string?)v, jsonName: "outpostArn"),
@@ -1180,18 +2680,23 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("ServiceLinkVirtualInterfaceId", SServiceLinkVirtualInterfaceId, "ServiceLinkVirtualInterfaceId", "serviceLinkVirtualInterfaceId", static o => ((global::Stratus.Ec2.Model.ServiceLinkVirtualInterface)o).ServiceLinkVirtualInterfaceId, static (o, v) => ((global::Stratus.Ec2.Model.ServiceLinkVirtualInterface)o).ServiceLinkVirtualInterfaceId = (string?)v, jsonName: "serviceLinkVirtualInterfaceId"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.ServiceLinkVirtualInterface)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.ServiceLinkVirtualInterface)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("Vlan", SInteger, "Vlan", "vlan", static o => ((global::Stratus.Ec2.Model.ServiceLinkVirtualInterface)o).Vlan, static (o, v) => ((global::Stratus.Ec2.Model.ServiceLinkVirtualInterface)o).Vlan = (int?)v, jsonName: "vlan", getInt32: static o => ((global::Stratus.Ec2.Model.ServiceLinkVirtualInterface)o).Vlan));
-        SServiceLinkVirtualInterfaceIdSet.InitList(SServiceLinkVirtualInterfaceId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SServiceLinkVirtualInterfaceSet.InitList(SServiceLinkVirtualInterface, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ServiceLinkVirtualInterface>());
-        SServiceTypeDetail.InitStructure(static () => new global::Stratus.Ec2.Model.ServiceTypeDetail(),
+
+    private static void WSServiceTypeDetail(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ServiceTypeDetail(),
             new SM::MemberInfo("ServiceType", SServiceType, "ServiceType", "serviceType", static o => ((global::Stratus.Ec2.Model.ServiceTypeDetail)o).ServiceType, static (o, v) => ((global::Stratus.Ec2.Model.ServiceTypeDetail)o).ServiceType = (string?)v, jsonName: "serviceType"));
-        SServiceTypeDetailSet.InitList(SServiceTypeDetail, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ServiceTypeDetail>());
-        SSlotDateTimeRangeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.SlotDateTimeRangeRequest(),
+
+    private static void WSSlotDateTimeRangeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SlotDateTimeRangeRequest(),
             new SM::MemberInfo("EarliestTime", SDateTime, "EarliestTime", "EarliestTime", static o => ((global::Stratus.Ec2.Model.SlotDateTimeRangeRequest)o).EarliestTime, static (o, v) => ((global::Stratus.Ec2.Model.SlotDateTimeRangeRequest)o).EarliestTime = (global::System.DateTime?)v, required: true, getTimestamp: static o => ((global::Stratus.Ec2.Model.SlotDateTimeRangeRequest)o).EarliestTime),
             new SM::MemberInfo("LatestTime", SDateTime, "LatestTime", "LatestTime", static o => ((global::Stratus.Ec2.Model.SlotDateTimeRangeRequest)o).LatestTime, static (o, v) => ((global::Stratus.Ec2.Model.SlotDateTimeRangeRequest)o).LatestTime = (global::System.DateTime?)v, required: true, getTimestamp: static o => ((global::Stratus.Ec2.Model.SlotDateTimeRangeRequest)o).LatestTime));
-        SSlotStartTimeRangeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.SlotStartTimeRangeRequest(),
+
+    private static void WSSlotStartTimeRangeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SlotStartTimeRangeRequest(),
             new SM::MemberInfo("EarliestTime", SDateTime, "EarliestTime", "EarliestTime", static o => ((global::Stratus.Ec2.Model.SlotStartTimeRangeRequest)o).EarliestTime, static (o, v) => ((global::Stratus.Ec2.Model.SlotStartTimeRangeRequest)o).EarliestTime = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Ec2.Model.SlotStartTimeRangeRequest)o).EarliestTime),
             new SM::MemberInfo("LatestTime", SDateTime, "LatestTime", "LatestTime", static o => ((global::Stratus.Ec2.Model.SlotStartTimeRangeRequest)o).LatestTime, static (o, v) => ((global::Stratus.Ec2.Model.SlotStartTimeRangeRequest)o).LatestTime = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Ec2.Model.SlotStartTimeRangeRequest)o).LatestTime));
-        SSnapshot.InitStructure(static () => new global::Stratus.Ec2.Model.Snapshot(),
+
+    private static void WSSnapshot(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Snapshot(),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.Snapshot)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.Snapshot)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("CompletionDurationMinutes", SSnapshotCompletionDurationMinutesResponse, "CompletionDurationMinutes", "completionDurationMinutes", static o => ((global::Stratus.Ec2.Model.Snapshot)o).CompletionDurationMinutes, static (o, v) => ((global::Stratus.Ec2.Model.Snapshot)o).CompletionDurationMinutes = (int?)v, jsonName: "completionDurationMinutes", getInt32: static o => ((global::Stratus.Ec2.Model.Snapshot)o).CompletionDurationMinutes),
             new SM::MemberInfo("CompletionTime", SMillisecondDateTime, "CompletionTime", "completionTime", static o => ((global::Stratus.Ec2.Model.Snapshot)o).CompletionTime, static (o, v) => ((global::Stratus.Ec2.Model.Snapshot)o).CompletionTime = (global::System.DateTime?)v, jsonName: "completionTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.Snapshot)o).CompletionTime),
@@ -1215,7 +2720,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("TransferType", STransferType, "TransferType", "transferType", static o => ((global::Stratus.Ec2.Model.Snapshot)o).TransferType, static (o, v) => ((global::Stratus.Ec2.Model.Snapshot)o).TransferType = (string?)v, jsonName: "transferType"),
             new SM::MemberInfo("VolumeId", SString, "VolumeId", "volumeId", static o => ((global::Stratus.Ec2.Model.Snapshot)o).VolumeId, static (o, v) => ((global::Stratus.Ec2.Model.Snapshot)o).VolumeId = (string?)v, jsonName: "volumeId"),
             new SM::MemberInfo("VolumeSize", SInteger, "VolumeSize", "volumeSize", static o => ((global::Stratus.Ec2.Model.Snapshot)o).VolumeSize, static (o, v) => ((global::Stratus.Ec2.Model.Snapshot)o).VolumeSize = (int?)v, jsonName: "volumeSize", getInt32: static o => ((global::Stratus.Ec2.Model.Snapshot)o).VolumeSize));
-        SSnapshotDetail.InitStructure(static () => new global::Stratus.Ec2.Model.SnapshotDetail(),
+
+    private static void WSSnapshotDetail(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SnapshotDetail(),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.SnapshotDetail)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.SnapshotDetail)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("DeviceName", SString, "DeviceName", "deviceName", static o => ((global::Stratus.Ec2.Model.SnapshotDetail)o).DeviceName, static (o, v) => ((global::Stratus.Ec2.Model.SnapshotDetail)o).DeviceName = (string?)v, jsonName: "deviceName"),
             new SM::MemberInfo("DiskImageSize", SDouble, "DiskImageSize", "diskImageSize", static o => ((global::Stratus.Ec2.Model.SnapshotDetail)o).DiskImageSize, static (o, v) => ((global::Stratus.Ec2.Model.SnapshotDetail)o).DiskImageSize = (double?)v, jsonName: "diskImageSize", getDouble: static o => ((global::Stratus.Ec2.Model.SnapshotDetail)o).DiskImageSize),
@@ -1226,14 +2733,16 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("StatusMessage", SString, "StatusMessage", "statusMessage", static o => ((global::Stratus.Ec2.Model.SnapshotDetail)o).StatusMessage, static (o, v) => ((global::Stratus.Ec2.Model.SnapshotDetail)o).StatusMessage = (string?)v, jsonName: "statusMessage"),
             new SM::MemberInfo("Url", SSensitiveUrl, "Url", "url", static o => ((global::Stratus.Ec2.Model.SnapshotDetail)o).Url, static (o, v) => ((global::Stratus.Ec2.Model.SnapshotDetail)o).Url = (string?)v, jsonName: "url"),
             new SM::MemberInfo("UserBucket", SUserBucketDetails, "UserBucket", "userBucket", static o => ((global::Stratus.Ec2.Model.SnapshotDetail)o).UserBucket, static (o, v) => ((global::Stratus.Ec2.Model.SnapshotDetail)o).UserBucket = (global::Stratus.Ec2.Model.UserBucketDetails?)v, jsonName: "userBucket"));
-        SSnapshotDetailList.InitList(SSnapshotDetail, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SnapshotDetail>());
-        SSnapshotDiskContainer.InitStructure(static () => new global::Stratus.Ec2.Model.SnapshotDiskContainer(),
+
+    private static void WSSnapshotDiskContainer(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SnapshotDiskContainer(),
             new SM::MemberInfo("Description", SString, "Description", "Description", static o => ((global::Stratus.Ec2.Model.SnapshotDiskContainer)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.SnapshotDiskContainer)o).Description = (string?)v),
             new SM::MemberInfo("Format", SString, "Format", "Format", static o => ((global::Stratus.Ec2.Model.SnapshotDiskContainer)o).Format, static (o, v) => ((global::Stratus.Ec2.Model.SnapshotDiskContainer)o).Format = (string?)v),
             new SM::MemberInfo("Url", SSensitiveUrl, "Url", "Url", static o => ((global::Stratus.Ec2.Model.SnapshotDiskContainer)o).Url, static (o, v) => ((global::Stratus.Ec2.Model.SnapshotDiskContainer)o).Url = (string?)v),
             new SM::MemberInfo("UserBucket", SUserBucket, "UserBucket", "UserBucket", static o => ((global::Stratus.Ec2.Model.SnapshotDiskContainer)o).UserBucket, static (o, v) => ((global::Stratus.Ec2.Model.SnapshotDiskContainer)o).UserBucket = (global::Stratus.Ec2.Model.UserBucket?)v));
-        SSnapshotIdStringList.InitList(SSnapshotId, "SnapshotId", static () => new global::System.Collections.Generic.List<string>());
-        SSnapshotInfo.InitStructure(static () => new global::Stratus.Ec2.Model.SnapshotInfo(),
+
+    private static void WSSnapshotInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SnapshotInfo(),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.SnapshotInfo)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.SnapshotInfo)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.SnapshotInfo)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.SnapshotInfo)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("Encrypted", SBoolean, "Encrypted", "encrypted", static o => ((global::Stratus.Ec2.Model.SnapshotInfo)o).Encrypted, static (o, v) => ((global::Stratus.Ec2.Model.SnapshotInfo)o).Encrypted = (bool?)v, jsonName: "encrypted", getBoolean: static o => ((global::Stratus.Ec2.Model.SnapshotInfo)o).Encrypted),
@@ -1247,16 +2756,17 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.SnapshotInfo)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.SnapshotInfo)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("VolumeId", SString, "VolumeId", "volumeId", static o => ((global::Stratus.Ec2.Model.SnapshotInfo)o).VolumeId, static (o, v) => ((global::Stratus.Ec2.Model.SnapshotInfo)o).VolumeId = (string?)v, jsonName: "volumeId"),
             new SM::MemberInfo("VolumeSize", SInteger, "VolumeSize", "volumeSize", static o => ((global::Stratus.Ec2.Model.SnapshotInfo)o).VolumeSize, static (o, v) => ((global::Stratus.Ec2.Model.SnapshotInfo)o).VolumeSize = (int?)v, jsonName: "volumeSize", getInt32: static o => ((global::Stratus.Ec2.Model.SnapshotInfo)o).VolumeSize));
-        SSnapshotList.InitList(SSnapshot, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Snapshot>());
-        SSnapshotRecycleBinInfo.InitStructure(static () => new global::Stratus.Ec2.Model.SnapshotRecycleBinInfo(),
+
+    private static void WSSnapshotRecycleBinInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SnapshotRecycleBinInfo(),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.SnapshotRecycleBinInfo)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.SnapshotRecycleBinInfo)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("RecycleBinEnterTime", SMillisecondDateTime, "RecycleBinEnterTime", "recycleBinEnterTime", static o => ((global::Stratus.Ec2.Model.SnapshotRecycleBinInfo)o).RecycleBinEnterTime, static (o, v) => ((global::Stratus.Ec2.Model.SnapshotRecycleBinInfo)o).RecycleBinEnterTime = (global::System.DateTime?)v, jsonName: "recycleBinEnterTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.SnapshotRecycleBinInfo)o).RecycleBinEnterTime),
             new SM::MemberInfo("RecycleBinExitTime", SMillisecondDateTime, "RecycleBinExitTime", "recycleBinExitTime", static o => ((global::Stratus.Ec2.Model.SnapshotRecycleBinInfo)o).RecycleBinExitTime, static (o, v) => ((global::Stratus.Ec2.Model.SnapshotRecycleBinInfo)o).RecycleBinExitTime = (global::System.DateTime?)v, jsonName: "recycleBinExitTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.SnapshotRecycleBinInfo)o).RecycleBinExitTime),
             new SM::MemberInfo("SnapshotId", SString, "SnapshotId", "snapshotId", static o => ((global::Stratus.Ec2.Model.SnapshotRecycleBinInfo)o).SnapshotId, static (o, v) => ((global::Stratus.Ec2.Model.SnapshotRecycleBinInfo)o).SnapshotId = (string?)v, jsonName: "snapshotId"),
             new SM::MemberInfo("VolumeId", SString, "VolumeId", "volumeId", static o => ((global::Stratus.Ec2.Model.SnapshotRecycleBinInfo)o).VolumeId, static (o, v) => ((global::Stratus.Ec2.Model.SnapshotRecycleBinInfo)o).VolumeId = (string?)v, jsonName: "volumeId"));
-        SSnapshotRecycleBinInfoList.InitList(SSnapshotRecycleBinInfo, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SnapshotRecycleBinInfo>());
-        SSnapshotSet.InitList(SSnapshotInfo, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SnapshotInfo>());
-        SSnapshotTaskDetail.InitStructure(static () => new global::Stratus.Ec2.Model.SnapshotTaskDetail(),
+
+    private static void WSSnapshotTaskDetail(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SnapshotTaskDetail(),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.SnapshotTaskDetail)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.SnapshotTaskDetail)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("DiskImageSize", SDouble, "DiskImageSize", "diskImageSize", static o => ((global::Stratus.Ec2.Model.SnapshotTaskDetail)o).DiskImageSize, static (o, v) => ((global::Stratus.Ec2.Model.SnapshotTaskDetail)o).DiskImageSize = (double?)v, jsonName: "diskImageSize", getDouble: static o => ((global::Stratus.Ec2.Model.SnapshotTaskDetail)o).DiskImageSize),
             new SM::MemberInfo("Encrypted", SBoolean, "Encrypted", "encrypted", static o => ((global::Stratus.Ec2.Model.SnapshotTaskDetail)o).Encrypted, static (o, v) => ((global::Stratus.Ec2.Model.SnapshotTaskDetail)o).Encrypted = (bool?)v, jsonName: "encrypted", getBoolean: static o => ((global::Stratus.Ec2.Model.SnapshotTaskDetail)o).Encrypted),
@@ -1268,7 +2778,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("StatusMessage", SString, "StatusMessage", "statusMessage", static o => ((global::Stratus.Ec2.Model.SnapshotTaskDetail)o).StatusMessage, static (o, v) => ((global::Stratus.Ec2.Model.SnapshotTaskDetail)o).StatusMessage = (string?)v, jsonName: "statusMessage"),
             new SM::MemberInfo("Url", SSensitiveUrl, "Url", "url", static o => ((global::Stratus.Ec2.Model.SnapshotTaskDetail)o).Url, static (o, v) => ((global::Stratus.Ec2.Model.SnapshotTaskDetail)o).Url = (string?)v, jsonName: "url"),
             new SM::MemberInfo("UserBucket", SUserBucketDetails, "UserBucket", "userBucket", static o => ((global::Stratus.Ec2.Model.SnapshotTaskDetail)o).UserBucket, static (o, v) => ((global::Stratus.Ec2.Model.SnapshotTaskDetail)o).UserBucket = (global::Stratus.Ec2.Model.UserBucketDetails?)v, jsonName: "userBucket"));
-        SSnapshotTierStatus.InitStructure(static () => new global::Stratus.Ec2.Model.SnapshotTierStatus(),
+
+    private static void WSSnapshotTierStatus(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SnapshotTierStatus(),
             new SM::MemberInfo("ArchivalCompleteTime", SMillisecondDateTime, "ArchivalCompleteTime", "archivalCompleteTime", static o => ((global::Stratus.Ec2.Model.SnapshotTierStatus)o).ArchivalCompleteTime, static (o, v) => ((global::Stratus.Ec2.Model.SnapshotTierStatus)o).ArchivalCompleteTime = (global::System.DateTime?)v, jsonName: "archivalCompleteTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.SnapshotTierStatus)o).ArchivalCompleteTime),
             new SM::MemberInfo("LastTieringOperationStatus", STieringOperationStatus, "LastTieringOperationStatus", "lastTieringOperationStatus", static o => ((global::Stratus.Ec2.Model.SnapshotTierStatus)o).LastTieringOperationStatus, static (o, v) => ((global::Stratus.Ec2.Model.SnapshotTierStatus)o).LastTieringOperationStatus = (string?)v, jsonName: "lastTieringOperationStatus"),
             new SM::MemberInfo("LastTieringOperationStatusDetail", SString, "LastTieringOperationStatusDetail", "lastTieringOperationStatusDetail", static o => ((global::Stratus.Ec2.Model.SnapshotTierStatus)o).LastTieringOperationStatusDetail, static (o, v) => ((global::Stratus.Ec2.Model.SnapshotTierStatus)o).LastTieringOperationStatusDetail = (string?)v, jsonName: "lastTieringOperationStatusDetail"),
@@ -1281,16 +2793,22 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("StorageTier", SStorageTier, "StorageTier", "storageTier", static o => ((global::Stratus.Ec2.Model.SnapshotTierStatus)o).StorageTier, static (o, v) => ((global::Stratus.Ec2.Model.SnapshotTierStatus)o).StorageTier = (string?)v, jsonName: "storageTier"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.SnapshotTierStatus)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.SnapshotTierStatus)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("VolumeId", SVolumeId, "VolumeId", "volumeId", static o => ((global::Stratus.Ec2.Model.SnapshotTierStatus)o).VolumeId, static (o, v) => ((global::Stratus.Ec2.Model.SnapshotTierStatus)o).VolumeId = (string?)v, jsonName: "volumeId"));
-        SSpotCapacityRebalance.InitStructure(static () => new global::Stratus.Ec2.Model.SpotCapacityRebalance(),
+
+    private static void WSSpotCapacityRebalance(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SpotCapacityRebalance(),
             new SM::MemberInfo("ReplacementStrategy", SReplacementStrategy, "ReplacementStrategy", "replacementStrategy", static o => ((global::Stratus.Ec2.Model.SpotCapacityRebalance)o).ReplacementStrategy, static (o, v) => ((global::Stratus.Ec2.Model.SpotCapacityRebalance)o).ReplacementStrategy = (string?)v, jsonName: "replacementStrategy"),
             new SM::MemberInfo("TerminationDelay", SInteger, "TerminationDelay", "terminationDelay", static o => ((global::Stratus.Ec2.Model.SpotCapacityRebalance)o).TerminationDelay, static (o, v) => ((global::Stratus.Ec2.Model.SpotCapacityRebalance)o).TerminationDelay = (int?)v, jsonName: "terminationDelay", getInt32: static o => ((global::Stratus.Ec2.Model.SpotCapacityRebalance)o).TerminationDelay));
-        SSpotDatafeedSubscription.InitStructure(static () => new global::Stratus.Ec2.Model.SpotDatafeedSubscription(),
+
+    private static void WSSpotDatafeedSubscription(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SpotDatafeedSubscription(),
             new SM::MemberInfo("Bucket", SString, "Bucket", "bucket", static o => ((global::Stratus.Ec2.Model.SpotDatafeedSubscription)o).Bucket, static (o, v) => ((global::Stratus.Ec2.Model.SpotDatafeedSubscription)o).Bucket = (string?)v, jsonName: "bucket"),
             new SM::MemberInfo("Fault", SSpotInstanceStateFault, "Fault", "fault", static o => ((global::Stratus.Ec2.Model.SpotDatafeedSubscription)o).Fault, static (o, v) => ((global::Stratus.Ec2.Model.SpotDatafeedSubscription)o).Fault = (global::Stratus.Ec2.Model.SpotInstanceStateFault?)v, jsonName: "fault"),
             new SM::MemberInfo("OwnerId", SString, "OwnerId", "ownerId", static o => ((global::Stratus.Ec2.Model.SpotDatafeedSubscription)o).OwnerId, static (o, v) => ((global::Stratus.Ec2.Model.SpotDatafeedSubscription)o).OwnerId = (string?)v, jsonName: "ownerId"),
             new SM::MemberInfo("Prefix", SString, "Prefix", "prefix", static o => ((global::Stratus.Ec2.Model.SpotDatafeedSubscription)o).Prefix, static (o, v) => ((global::Stratus.Ec2.Model.SpotDatafeedSubscription)o).Prefix = (string?)v, jsonName: "prefix"),
             new SM::MemberInfo("State", SDatafeedSubscriptionState, "State", "state", static o => ((global::Stratus.Ec2.Model.SpotDatafeedSubscription)o).State, static (o, v) => ((global::Stratus.Ec2.Model.SpotDatafeedSubscription)o).State = (string?)v, jsonName: "state"));
-        SSpotFleetLaunchSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.SpotFleetLaunchSpecification(),
+
+    private static void WSSpotFleetLaunchSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SpotFleetLaunchSpecification(),
             new SM::MemberInfo("AddressingType", SString, "AddressingType", "addressingType", static o => ((global::Stratus.Ec2.Model.SpotFleetLaunchSpecification)o).AddressingType, static (o, v) => ((global::Stratus.Ec2.Model.SpotFleetLaunchSpecification)o).AddressingType = (string?)v, jsonName: "addressingType"),
             new SM::MemberInfo("BlockDeviceMappings", SBlockDeviceMappingList, "BlockDeviceMapping", "blockDeviceMapping", static o => ((global::Stratus.Ec2.Model.SpotFleetLaunchSpecification)o).BlockDeviceMappings, static (o, v) => ((global::Stratus.Ec2.Model.SpotFleetLaunchSpecification)o).BlockDeviceMappings = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.BlockDeviceMapping>?)v, jsonName: "blockDeviceMapping"),
             new SM::MemberInfo("EbsOptimized", SBoolean, "EbsOptimized", "ebsOptimized", static o => ((global::Stratus.Ec2.Model.SpotFleetLaunchSpecification)o).EbsOptimized, static (o, v) => ((global::Stratus.Ec2.Model.SpotFleetLaunchSpecification)o).EbsOptimized = (bool?)v, jsonName: "ebsOptimized", getBoolean: static o => ((global::Stratus.Ec2.Model.SpotFleetLaunchSpecification)o).EbsOptimized),
@@ -1310,16 +2828,22 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("TagSpecifications", SSpotFleetTagSpecificationList, "TagSpecificationSet", "tagSpecificationSet", static o => ((global::Stratus.Ec2.Model.SpotFleetLaunchSpecification)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.SpotFleetLaunchSpecification)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SpotFleetTagSpecification>?)v, jsonName: "tagSpecificationSet"),
             new SM::MemberInfo("UserData", SSensitiveUserData, "UserData", "userData", static o => ((global::Stratus.Ec2.Model.SpotFleetLaunchSpecification)o).UserData, static (o, v) => ((global::Stratus.Ec2.Model.SpotFleetLaunchSpecification)o).UserData = (string?)v, jsonName: "userData"),
             new SM::MemberInfo("WeightedCapacity", SDouble, "WeightedCapacity", "weightedCapacity", static o => ((global::Stratus.Ec2.Model.SpotFleetLaunchSpecification)o).WeightedCapacity, static (o, v) => ((global::Stratus.Ec2.Model.SpotFleetLaunchSpecification)o).WeightedCapacity = (double?)v, jsonName: "weightedCapacity", getDouble: static o => ((global::Stratus.Ec2.Model.SpotFleetLaunchSpecification)o).WeightedCapacity));
-        SSpotFleetMonitoring.InitStructure(static () => new global::Stratus.Ec2.Model.SpotFleetMonitoring(),
+
+    private static void WSSpotFleetMonitoring(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SpotFleetMonitoring(),
             new SM::MemberInfo("Enabled", SBoolean, "Enabled", "enabled", static o => ((global::Stratus.Ec2.Model.SpotFleetMonitoring)o).Enabled, static (o, v) => ((global::Stratus.Ec2.Model.SpotFleetMonitoring)o).Enabled = (bool?)v, jsonName: "enabled", getBoolean: static o => ((global::Stratus.Ec2.Model.SpotFleetMonitoring)o).Enabled));
-        SSpotFleetRequestConfig.InitStructure(static () => new global::Stratus.Ec2.Model.SpotFleetRequestConfig(),
+
+    private static void WSSpotFleetRequestConfig(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SpotFleetRequestConfig(),
             new SM::MemberInfo("ActivityStatus", SActivityStatus, "ActivityStatus", "activityStatus", static o => ((global::Stratus.Ec2.Model.SpotFleetRequestConfig)o).ActivityStatus, static (o, v) => ((global::Stratus.Ec2.Model.SpotFleetRequestConfig)o).ActivityStatus = (string?)v, jsonName: "activityStatus"),
             new SM::MemberInfo("CreateTime", SMillisecondDateTime, "CreateTime", "createTime", static o => ((global::Stratus.Ec2.Model.SpotFleetRequestConfig)o).CreateTime, static (o, v) => ((global::Stratus.Ec2.Model.SpotFleetRequestConfig)o).CreateTime = (global::System.DateTime?)v, jsonName: "createTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.SpotFleetRequestConfig)o).CreateTime),
             new SM::MemberInfo("SpotFleetRequestConfig", SSpotFleetRequestConfigData, "SpotFleetRequestConfig", "spotFleetRequestConfig", static o => ((global::Stratus.Ec2.Model.SpotFleetRequestConfig)o).SpotFleetRequestConfigValue, static (o, v) => ((global::Stratus.Ec2.Model.SpotFleetRequestConfig)o).SpotFleetRequestConfigValue = (global::Stratus.Ec2.Model.SpotFleetRequestConfigData?)v, jsonName: "spotFleetRequestConfig"),
             new SM::MemberInfo("SpotFleetRequestId", SString, "SpotFleetRequestId", "spotFleetRequestId", static o => ((global::Stratus.Ec2.Model.SpotFleetRequestConfig)o).SpotFleetRequestId, static (o, v) => ((global::Stratus.Ec2.Model.SpotFleetRequestConfig)o).SpotFleetRequestId = (string?)v, jsonName: "spotFleetRequestId"),
             new SM::MemberInfo("SpotFleetRequestState", SBatchState, "SpotFleetRequestState", "spotFleetRequestState", static o => ((global::Stratus.Ec2.Model.SpotFleetRequestConfig)o).SpotFleetRequestState, static (o, v) => ((global::Stratus.Ec2.Model.SpotFleetRequestConfig)o).SpotFleetRequestState = (string?)v, jsonName: "spotFleetRequestState"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.SpotFleetRequestConfig)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.SpotFleetRequestConfig)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SSpotFleetRequestConfigData.InitStructure(static () => new global::Stratus.Ec2.Model.SpotFleetRequestConfigData(),
+
+    private static void WSSpotFleetRequestConfigData(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SpotFleetRequestConfigData(),
             new SM::MemberInfo("AllocationStrategy", SAllocationStrategy, "AllocationStrategy", "allocationStrategy", static o => ((global::Stratus.Ec2.Model.SpotFleetRequestConfigData)o).AllocationStrategy, static (o, v) => ((global::Stratus.Ec2.Model.SpotFleetRequestConfigData)o).AllocationStrategy = (string?)v, jsonName: "allocationStrategy"),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "clientToken", static o => ((global::Stratus.Ec2.Model.SpotFleetRequestConfigData)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.SpotFleetRequestConfigData)o).ClientToken = (string?)v, jsonName: "clientToken"),
             new SM::MemberInfo("Context", SString, "Context", "context", static o => ((global::Stratus.Ec2.Model.SpotFleetRequestConfigData)o).Context, static (o, v) => ((global::Stratus.Ec2.Model.SpotFleetRequestConfigData)o).Context = (string?)v, jsonName: "context"),
@@ -1346,13 +2870,14 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Type", SFleetType, "Type", "type", static o => ((global::Stratus.Ec2.Model.SpotFleetRequestConfigData)o).Type, static (o, v) => ((global::Stratus.Ec2.Model.SpotFleetRequestConfigData)o).Type = (string?)v, jsonName: "type"),
             new SM::MemberInfo("ValidFrom", SDateTime, "ValidFrom", "validFrom", static o => ((global::Stratus.Ec2.Model.SpotFleetRequestConfigData)o).ValidFrom, static (o, v) => ((global::Stratus.Ec2.Model.SpotFleetRequestConfigData)o).ValidFrom = (global::System.DateTime?)v, jsonName: "validFrom", getTimestamp: static o => ((global::Stratus.Ec2.Model.SpotFleetRequestConfigData)o).ValidFrom),
             new SM::MemberInfo("ValidUntil", SDateTime, "ValidUntil", "validUntil", static o => ((global::Stratus.Ec2.Model.SpotFleetRequestConfigData)o).ValidUntil, static (o, v) => ((global::Stratus.Ec2.Model.SpotFleetRequestConfigData)o).ValidUntil = (global::System.DateTime?)v, jsonName: "validUntil", getTimestamp: static o => ((global::Stratus.Ec2.Model.SpotFleetRequestConfigData)o).ValidUntil));
-        SSpotFleetRequestConfigSet.InitList(SSpotFleetRequestConfig, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SpotFleetRequestConfig>());
-        SSpotFleetRequestIdList.InitList(SSpotFleetRequestId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SSpotFleetTagSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.SpotFleetTagSpecification(),
+
+    private static void WSSpotFleetTagSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SpotFleetTagSpecification(),
             new SM::MemberInfo("ResourceType", SResourceType, "ResourceType", "resourceType", static o => ((global::Stratus.Ec2.Model.SpotFleetTagSpecification)o).ResourceType, static (o, v) => ((global::Stratus.Ec2.Model.SpotFleetTagSpecification)o).ResourceType = (string?)v, jsonName: "resourceType"),
             new SM::MemberInfo("Tags", STagList, "Tag", "tag", static o => ((global::Stratus.Ec2.Model.SpotFleetTagSpecification)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.SpotFleetTagSpecification)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tag"));
-        SSpotFleetTagSpecificationList.InitList(SSpotFleetTagSpecification, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SpotFleetTagSpecification>());
-        SSpotInstanceRequest.InitStructure(static () => new global::Stratus.Ec2.Model.SpotInstanceRequest(),
+
+    private static void WSSpotInstanceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SpotInstanceRequest(),
             new SM::MemberInfo("ActualBlockHourlyPrice", SString, "ActualBlockHourlyPrice", "actualBlockHourlyPrice", static o => ((global::Stratus.Ec2.Model.SpotInstanceRequest)o).ActualBlockHourlyPrice, static (o, v) => ((global::Stratus.Ec2.Model.SpotInstanceRequest)o).ActualBlockHourlyPrice = (string?)v, jsonName: "actualBlockHourlyPrice"),
             new SM::MemberInfo("AvailabilityZoneGroup", SString, "AvailabilityZoneGroup", "availabilityZoneGroup", static o => ((global::Stratus.Ec2.Model.SpotInstanceRequest)o).AvailabilityZoneGroup, static (o, v) => ((global::Stratus.Ec2.Model.SpotInstanceRequest)o).AvailabilityZoneGroup = (string?)v, jsonName: "availabilityZoneGroup"),
             new SM::MemberInfo("BlockDurationMinutes", SInteger, "BlockDurationMinutes", "blockDurationMinutes", static o => ((global::Stratus.Ec2.Model.SpotInstanceRequest)o).BlockDurationMinutes, static (o, v) => ((global::Stratus.Ec2.Model.SpotInstanceRequest)o).BlockDurationMinutes = (int?)v, jsonName: "blockDurationMinutes", getInt32: static o => ((global::Stratus.Ec2.Model.SpotInstanceRequest)o).BlockDurationMinutes),
@@ -1373,24 +2898,32 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Type", SSpotInstanceType, "Type", "type", static o => ((global::Stratus.Ec2.Model.SpotInstanceRequest)o).Type, static (o, v) => ((global::Stratus.Ec2.Model.SpotInstanceRequest)o).Type = (string?)v, jsonName: "type"),
             new SM::MemberInfo("ValidFrom", SDateTime, "ValidFrom", "validFrom", static o => ((global::Stratus.Ec2.Model.SpotInstanceRequest)o).ValidFrom, static (o, v) => ((global::Stratus.Ec2.Model.SpotInstanceRequest)o).ValidFrom = (global::System.DateTime?)v, jsonName: "validFrom", getTimestamp: static o => ((global::Stratus.Ec2.Model.SpotInstanceRequest)o).ValidFrom),
             new SM::MemberInfo("ValidUntil", SDateTime, "ValidUntil", "validUntil", static o => ((global::Stratus.Ec2.Model.SpotInstanceRequest)o).ValidUntil, static (o, v) => ((global::Stratus.Ec2.Model.SpotInstanceRequest)o).ValidUntil = (global::System.DateTime?)v, jsonName: "validUntil", getTimestamp: static o => ((global::Stratus.Ec2.Model.SpotInstanceRequest)o).ValidUntil));
-        SSpotInstanceRequestIdList.InitList(SSpotInstanceRequestId, "SpotInstanceRequestId", static () => new global::System.Collections.Generic.List<string>());
-        SSpotInstanceRequestList.InitList(SSpotInstanceRequest, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SpotInstanceRequest>());
-        SSpotInstanceStateFault.InitStructure(static () => new global::Stratus.Ec2.Model.SpotInstanceStateFault(),
+
+    private static void WSSpotInstanceStateFault(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SpotInstanceStateFault(),
             new SM::MemberInfo("Code", SString, "Code", "code", static o => ((global::Stratus.Ec2.Model.SpotInstanceStateFault)o).Code, static (o, v) => ((global::Stratus.Ec2.Model.SpotInstanceStateFault)o).Code = (string?)v, jsonName: "code"),
             new SM::MemberInfo("Message", SString, "Message", "message", static o => ((global::Stratus.Ec2.Model.SpotInstanceStateFault)o).Message, static (o, v) => ((global::Stratus.Ec2.Model.SpotInstanceStateFault)o).Message = (string?)v, jsonName: "message"));
-        SSpotInstanceStatus.InitStructure(static () => new global::Stratus.Ec2.Model.SpotInstanceStatus(),
+
+    private static void WSSpotInstanceStatus(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SpotInstanceStatus(),
             new SM::MemberInfo("Code", SString, "Code", "code", static o => ((global::Stratus.Ec2.Model.SpotInstanceStatus)o).Code, static (o, v) => ((global::Stratus.Ec2.Model.SpotInstanceStatus)o).Code = (string?)v, jsonName: "code"),
             new SM::MemberInfo("Message", SString, "Message", "message", static o => ((global::Stratus.Ec2.Model.SpotInstanceStatus)o).Message, static (o, v) => ((global::Stratus.Ec2.Model.SpotInstanceStatus)o).Message = (string?)v, jsonName: "message"),
             new SM::MemberInfo("UpdateTime", SDateTime, "UpdateTime", "updateTime", static o => ((global::Stratus.Ec2.Model.SpotInstanceStatus)o).UpdateTime, static (o, v) => ((global::Stratus.Ec2.Model.SpotInstanceStatus)o).UpdateTime = (global::System.DateTime?)v, jsonName: "updateTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.SpotInstanceStatus)o).UpdateTime));
-        SSpotMaintenanceStrategies.InitStructure(static () => new global::Stratus.Ec2.Model.SpotMaintenanceStrategies(),
+
+    private static void WSSpotMaintenanceStrategies(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SpotMaintenanceStrategies(),
             new SM::MemberInfo("CapacityRebalance", SSpotCapacityRebalance, "CapacityRebalance", "capacityRebalance", static o => ((global::Stratus.Ec2.Model.SpotMaintenanceStrategies)o).CapacityRebalance, static (o, v) => ((global::Stratus.Ec2.Model.SpotMaintenanceStrategies)o).CapacityRebalance = (global::Stratus.Ec2.Model.SpotCapacityRebalance?)v, jsonName: "capacityRebalance"));
-        SSpotMarketOptions.InitStructure(static () => new global::Stratus.Ec2.Model.SpotMarketOptions(),
+
+    private static void WSSpotMarketOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SpotMarketOptions(),
             new SM::MemberInfo("BlockDurationMinutes", SInteger, "BlockDurationMinutes", "BlockDurationMinutes", static o => ((global::Stratus.Ec2.Model.SpotMarketOptions)o).BlockDurationMinutes, static (o, v) => ((global::Stratus.Ec2.Model.SpotMarketOptions)o).BlockDurationMinutes = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.SpotMarketOptions)o).BlockDurationMinutes),
             new SM::MemberInfo("InstanceInterruptionBehavior", SInstanceInterruptionBehavior, "InstanceInterruptionBehavior", "InstanceInterruptionBehavior", static o => ((global::Stratus.Ec2.Model.SpotMarketOptions)o).InstanceInterruptionBehavior, static (o, v) => ((global::Stratus.Ec2.Model.SpotMarketOptions)o).InstanceInterruptionBehavior = (string?)v),
             new SM::MemberInfo("MaxPrice", SString, "MaxPrice", "MaxPrice", static o => ((global::Stratus.Ec2.Model.SpotMarketOptions)o).MaxPrice, static (o, v) => ((global::Stratus.Ec2.Model.SpotMarketOptions)o).MaxPrice = (string?)v),
             new SM::MemberInfo("SpotInstanceType", SSpotInstanceType, "SpotInstanceType", "SpotInstanceType", static o => ((global::Stratus.Ec2.Model.SpotMarketOptions)o).SpotInstanceType, static (o, v) => ((global::Stratus.Ec2.Model.SpotMarketOptions)o).SpotInstanceType = (string?)v),
             new SM::MemberInfo("ValidUntil", SDateTime, "ValidUntil", "ValidUntil", static o => ((global::Stratus.Ec2.Model.SpotMarketOptions)o).ValidUntil, static (o, v) => ((global::Stratus.Ec2.Model.SpotMarketOptions)o).ValidUntil = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Ec2.Model.SpotMarketOptions)o).ValidUntil));
-        SSpotOptions.InitStructure(static () => new global::Stratus.Ec2.Model.SpotOptions(),
+
+    private static void WSSpotOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SpotOptions(),
             new SM::MemberInfo("AllocationStrategy", SSpotAllocationStrategy, "AllocationStrategy", "allocationStrategy", static o => ((global::Stratus.Ec2.Model.SpotOptions)o).AllocationStrategy, static (o, v) => ((global::Stratus.Ec2.Model.SpotOptions)o).AllocationStrategy = (string?)v, jsonName: "allocationStrategy"),
             new SM::MemberInfo("InstanceInterruptionBehavior", SSpotInstanceInterruptionBehavior, "InstanceInterruptionBehavior", "instanceInterruptionBehavior", static o => ((global::Stratus.Ec2.Model.SpotOptions)o).InstanceInterruptionBehavior, static (o, v) => ((global::Stratus.Ec2.Model.SpotOptions)o).InstanceInterruptionBehavior = (string?)v, jsonName: "instanceInterruptionBehavior"),
             new SM::MemberInfo("InstancePoolsToUseCount", SInteger, "InstancePoolsToUseCount", "instancePoolsToUseCount", static o => ((global::Stratus.Ec2.Model.SpotOptions)o).InstancePoolsToUseCount, static (o, v) => ((global::Stratus.Ec2.Model.SpotOptions)o).InstancePoolsToUseCount = (int?)v, jsonName: "instancePoolsToUseCount", getInt32: static o => ((global::Stratus.Ec2.Model.SpotOptions)o).InstancePoolsToUseCount),
@@ -1399,7 +2932,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("MinTargetCapacity", SInteger, "MinTargetCapacity", "minTargetCapacity", static o => ((global::Stratus.Ec2.Model.SpotOptions)o).MinTargetCapacity, static (o, v) => ((global::Stratus.Ec2.Model.SpotOptions)o).MinTargetCapacity = (int?)v, jsonName: "minTargetCapacity", getInt32: static o => ((global::Stratus.Ec2.Model.SpotOptions)o).MinTargetCapacity),
             new SM::MemberInfo("SingleAvailabilityZone", SBoolean, "SingleAvailabilityZone", "singleAvailabilityZone", static o => ((global::Stratus.Ec2.Model.SpotOptions)o).SingleAvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.SpotOptions)o).SingleAvailabilityZone = (bool?)v, jsonName: "singleAvailabilityZone", getBoolean: static o => ((global::Stratus.Ec2.Model.SpotOptions)o).SingleAvailabilityZone),
             new SM::MemberInfo("SingleInstanceType", SBoolean, "SingleInstanceType", "singleInstanceType", static o => ((global::Stratus.Ec2.Model.SpotOptions)o).SingleInstanceType, static (o, v) => ((global::Stratus.Ec2.Model.SpotOptions)o).SingleInstanceType = (bool?)v, jsonName: "singleInstanceType", getBoolean: static o => ((global::Stratus.Ec2.Model.SpotOptions)o).SingleInstanceType));
-        SSpotOptionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.SpotOptionsRequest(),
+
+    private static void WSSpotOptionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SpotOptionsRequest(),
             new SM::MemberInfo("AllocationStrategy", SSpotAllocationStrategy, "AllocationStrategy", "AllocationStrategy", static o => ((global::Stratus.Ec2.Model.SpotOptionsRequest)o).AllocationStrategy, static (o, v) => ((global::Stratus.Ec2.Model.SpotOptionsRequest)o).AllocationStrategy = (string?)v),
             new SM::MemberInfo("InstanceInterruptionBehavior", SSpotInstanceInterruptionBehavior, "InstanceInterruptionBehavior", "InstanceInterruptionBehavior", static o => ((global::Stratus.Ec2.Model.SpotOptionsRequest)o).InstanceInterruptionBehavior, static (o, v) => ((global::Stratus.Ec2.Model.SpotOptionsRequest)o).InstanceInterruptionBehavior = (string?)v),
             new SM::MemberInfo("InstancePoolsToUseCount", SInteger, "InstancePoolsToUseCount", "InstancePoolsToUseCount", static o => ((global::Stratus.Ec2.Model.SpotOptionsRequest)o).InstancePoolsToUseCount, static (o, v) => ((global::Stratus.Ec2.Model.SpotOptionsRequest)o).InstancePoolsToUseCount = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.SpotOptionsRequest)o).InstancePoolsToUseCount),
@@ -1408,62 +2943,82 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("MinTargetCapacity", SInteger, "MinTargetCapacity", "MinTargetCapacity", static o => ((global::Stratus.Ec2.Model.SpotOptionsRequest)o).MinTargetCapacity, static (o, v) => ((global::Stratus.Ec2.Model.SpotOptionsRequest)o).MinTargetCapacity = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.SpotOptionsRequest)o).MinTargetCapacity),
             new SM::MemberInfo("SingleAvailabilityZone", SBoolean, "SingleAvailabilityZone", "SingleAvailabilityZone", static o => ((global::Stratus.Ec2.Model.SpotOptionsRequest)o).SingleAvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.SpotOptionsRequest)o).SingleAvailabilityZone = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.SpotOptionsRequest)o).SingleAvailabilityZone),
             new SM::MemberInfo("SingleInstanceType", SBoolean, "SingleInstanceType", "SingleInstanceType", static o => ((global::Stratus.Ec2.Model.SpotOptionsRequest)o).SingleInstanceType, static (o, v) => ((global::Stratus.Ec2.Model.SpotOptionsRequest)o).SingleInstanceType = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.SpotOptionsRequest)o).SingleInstanceType));
-        SSpotPlacement.InitStructure(static () => new global::Stratus.Ec2.Model.SpotPlacement(),
+
+    private static void WSSpotPlacement(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SpotPlacement(),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.SpotPlacement)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.SpotPlacement)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("AvailabilityZoneId", SString, "AvailabilityZoneId", "availabilityZoneId", static o => ((global::Stratus.Ec2.Model.SpotPlacement)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.SpotPlacement)o).AvailabilityZoneId = (string?)v, jsonName: "availabilityZoneId"),
             new SM::MemberInfo("GroupName", SPlacementGroupName, "GroupName", "groupName", static o => ((global::Stratus.Ec2.Model.SpotPlacement)o).GroupName, static (o, v) => ((global::Stratus.Ec2.Model.SpotPlacement)o).GroupName = (string?)v, jsonName: "groupName"),
             new SM::MemberInfo("Tenancy", STenancy, "Tenancy", "tenancy", static o => ((global::Stratus.Ec2.Model.SpotPlacement)o).Tenancy, static (o, v) => ((global::Stratus.Ec2.Model.SpotPlacement)o).Tenancy = (string?)v, jsonName: "tenancy"));
-        SSpotPlacementScore.InitStructure(static () => new global::Stratus.Ec2.Model.SpotPlacementScore(),
+
+    private static void WSSpotPlacementScore(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SpotPlacementScore(),
             new SM::MemberInfo("AvailabilityZoneId", SString, "AvailabilityZoneId", "availabilityZoneId", static o => ((global::Stratus.Ec2.Model.SpotPlacementScore)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.SpotPlacementScore)o).AvailabilityZoneId = (string?)v, jsonName: "availabilityZoneId"),
             new SM::MemberInfo("Region", SString, "Region", "region", static o => ((global::Stratus.Ec2.Model.SpotPlacementScore)o).Region, static (o, v) => ((global::Stratus.Ec2.Model.SpotPlacementScore)o).Region = (string?)v, jsonName: "region"),
             new SM::MemberInfo("Score", SInteger, "Score", "score", static o => ((global::Stratus.Ec2.Model.SpotPlacementScore)o).Score, static (o, v) => ((global::Stratus.Ec2.Model.SpotPlacementScore)o).Score = (int?)v, jsonName: "score", getInt32: static o => ((global::Stratus.Ec2.Model.SpotPlacementScore)o).Score));
-        SSpotPlacementScores.InitList(SSpotPlacementScore, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SpotPlacementScore>());
-        SSpotPrice.InitStructure(static () => new global::Stratus.Ec2.Model.SpotPrice(),
+
+    private static void WSSpotPrice(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SpotPrice(),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.SpotPrice)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.SpotPrice)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("AvailabilityZoneId", SString, "AvailabilityZoneId", "availabilityZoneId", static o => ((global::Stratus.Ec2.Model.SpotPrice)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.SpotPrice)o).AvailabilityZoneId = (string?)v, jsonName: "availabilityZoneId"),
             new SM::MemberInfo("InstanceType", SInstanceType, "InstanceType", "instanceType", static o => ((global::Stratus.Ec2.Model.SpotPrice)o).InstanceType, static (o, v) => ((global::Stratus.Ec2.Model.SpotPrice)o).InstanceType = (string?)v, jsonName: "instanceType"),
             new SM::MemberInfo("ProductDescription", SRIProductDescription, "ProductDescription", "productDescription", static o => ((global::Stratus.Ec2.Model.SpotPrice)o).ProductDescription, static (o, v) => ((global::Stratus.Ec2.Model.SpotPrice)o).ProductDescription = (string?)v, jsonName: "productDescription"),
             new SM::MemberInfo("SpotPrice", SString, "SpotPrice", "spotPrice", static o => ((global::Stratus.Ec2.Model.SpotPrice)o).SpotPriceValue, static (o, v) => ((global::Stratus.Ec2.Model.SpotPrice)o).SpotPriceValue = (string?)v, jsonName: "spotPrice"),
             new SM::MemberInfo("Timestamp", SDateTime, "Timestamp", "timestamp", static o => ((global::Stratus.Ec2.Model.SpotPrice)o).Timestamp, static (o, v) => ((global::Stratus.Ec2.Model.SpotPrice)o).Timestamp = (global::System.DateTime?)v, jsonName: "timestamp", getTimestamp: static o => ((global::Stratus.Ec2.Model.SpotPrice)o).Timestamp));
-        SSpotPriceHistoryList.InitList(SSpotPrice, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SpotPrice>());
-        SStaleIpPermission.InitStructure(static () => new global::Stratus.Ec2.Model.StaleIpPermission(),
+
+    private static void WSStaleIpPermission(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.StaleIpPermission(),
             new SM::MemberInfo("FromPort", SInteger, "FromPort", "fromPort", static o => ((global::Stratus.Ec2.Model.StaleIpPermission)o).FromPort, static (o, v) => ((global::Stratus.Ec2.Model.StaleIpPermission)o).FromPort = (int?)v, jsonName: "fromPort", getInt32: static o => ((global::Stratus.Ec2.Model.StaleIpPermission)o).FromPort),
             new SM::MemberInfo("IpProtocol", SString, "IpProtocol", "ipProtocol", static o => ((global::Stratus.Ec2.Model.StaleIpPermission)o).IpProtocol, static (o, v) => ((global::Stratus.Ec2.Model.StaleIpPermission)o).IpProtocol = (string?)v, jsonName: "ipProtocol"),
             new SM::MemberInfo("IpRanges", SIpRanges, "IpRanges", "ipRanges", static o => ((global::Stratus.Ec2.Model.StaleIpPermission)o).IpRanges, static (o, v) => ((global::Stratus.Ec2.Model.StaleIpPermission)o).IpRanges = (global::System.Collections.Generic.List<string>?)v, jsonName: "ipRanges"),
             new SM::MemberInfo("PrefixListIds", SPrefixListIdSet, "PrefixListIds", "prefixListIds", static o => ((global::Stratus.Ec2.Model.StaleIpPermission)o).PrefixListIds, static (o, v) => ((global::Stratus.Ec2.Model.StaleIpPermission)o).PrefixListIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "prefixListIds"),
             new SM::MemberInfo("ToPort", SInteger, "ToPort", "toPort", static o => ((global::Stratus.Ec2.Model.StaleIpPermission)o).ToPort, static (o, v) => ((global::Stratus.Ec2.Model.StaleIpPermission)o).ToPort = (int?)v, jsonName: "toPort", getInt32: static o => ((global::Stratus.Ec2.Model.StaleIpPermission)o).ToPort),
             new SM::MemberInfo("UserIdGroupPairs", SUserIdGroupPairSet, "Groups", "groups", static o => ((global::Stratus.Ec2.Model.StaleIpPermission)o).UserIdGroupPairs, static (o, v) => ((global::Stratus.Ec2.Model.StaleIpPermission)o).UserIdGroupPairs = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.UserIdGroupPair>?)v, jsonName: "groups"));
-        SStaleIpPermissionSet.InitList(SStaleIpPermission, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.StaleIpPermission>());
-        SStaleSecurityGroup.InitStructure(static () => new global::Stratus.Ec2.Model.StaleSecurityGroup(),
+
+    private static void WSStaleSecurityGroup(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.StaleSecurityGroup(),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.StaleSecurityGroup)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.StaleSecurityGroup)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("GroupId", SString, "GroupId", "groupId", static o => ((global::Stratus.Ec2.Model.StaleSecurityGroup)o).GroupId, static (o, v) => ((global::Stratus.Ec2.Model.StaleSecurityGroup)o).GroupId = (string?)v, jsonName: "groupId"),
             new SM::MemberInfo("GroupName", SString, "GroupName", "groupName", static o => ((global::Stratus.Ec2.Model.StaleSecurityGroup)o).GroupName, static (o, v) => ((global::Stratus.Ec2.Model.StaleSecurityGroup)o).GroupName = (string?)v, jsonName: "groupName"),
             new SM::MemberInfo("StaleIpPermissions", SStaleIpPermissionSet, "StaleIpPermissions", "staleIpPermissions", static o => ((global::Stratus.Ec2.Model.StaleSecurityGroup)o).StaleIpPermissions, static (o, v) => ((global::Stratus.Ec2.Model.StaleSecurityGroup)o).StaleIpPermissions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.StaleIpPermission>?)v, jsonName: "staleIpPermissions"),
             new SM::MemberInfo("StaleIpPermissionsEgress", SStaleIpPermissionSet, "StaleIpPermissionsEgress", "staleIpPermissionsEgress", static o => ((global::Stratus.Ec2.Model.StaleSecurityGroup)o).StaleIpPermissionsEgress, static (o, v) => ((global::Stratus.Ec2.Model.StaleSecurityGroup)o).StaleIpPermissionsEgress = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.StaleIpPermission>?)v, jsonName: "staleIpPermissionsEgress"),
             new SM::MemberInfo("VpcId", SString, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.StaleSecurityGroup)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.StaleSecurityGroup)o).VpcId = (string?)v, jsonName: "vpcId"));
-        SStaleSecurityGroupSet.InitList(SStaleSecurityGroup, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.StaleSecurityGroup>());
-        SStartDeclarativePoliciesReportRequest.InitStructure(static () => new global::Stratus.Ec2.Model.StartDeclarativePoliciesReportRequest(),
+
+    private static void WSStartDeclarativePoliciesReportRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.StartDeclarativePoliciesReportRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.StartDeclarativePoliciesReportRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.StartDeclarativePoliciesReportRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.StartDeclarativePoliciesReportRequest)o).DryRun),
             new SM::MemberInfo("S3Bucket", SString, "S3Bucket", "S3Bucket", static o => ((global::Stratus.Ec2.Model.StartDeclarativePoliciesReportRequest)o).S3Bucket, static (o, v) => ((global::Stratus.Ec2.Model.StartDeclarativePoliciesReportRequest)o).S3Bucket = (string?)v, required: true),
             new SM::MemberInfo("S3Prefix", SString, "S3Prefix", "S3Prefix", static o => ((global::Stratus.Ec2.Model.StartDeclarativePoliciesReportRequest)o).S3Prefix, static (o, v) => ((global::Stratus.Ec2.Model.StartDeclarativePoliciesReportRequest)o).S3Prefix = (string?)v),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.StartDeclarativePoliciesReportRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.StartDeclarativePoliciesReportRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"),
             new SM::MemberInfo("TargetId", SString, "TargetId", "TargetId", static o => ((global::Stratus.Ec2.Model.StartDeclarativePoliciesReportRequest)o).TargetId, static (o, v) => ((global::Stratus.Ec2.Model.StartDeclarativePoliciesReportRequest)o).TargetId = (string?)v, required: true));
-        SStartDeclarativePoliciesReportResult.InitStructure(static () => new global::Stratus.Ec2.Model.StartDeclarativePoliciesReportResult(),
+
+    private static void WSStartDeclarativePoliciesReportResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.StartDeclarativePoliciesReportResult(),
             new SM::MemberInfo("ReportId", SString, "ReportId", "reportId", static o => ((global::Stratus.Ec2.Model.StartDeclarativePoliciesReportResult)o).ReportId, static (o, v) => ((global::Stratus.Ec2.Model.StartDeclarativePoliciesReportResult)o).ReportId = (string?)v, jsonName: "reportId"));
-        SStartInstancesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.StartInstancesRequest(),
+
+    private static void WSStartInstancesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.StartInstancesRequest(),
             new SM::MemberInfo("AdditionalInfo", SString, "AdditionalInfo", "additionalInfo", static o => ((global::Stratus.Ec2.Model.StartInstancesRequest)o).AdditionalInfo, static (o, v) => ((global::Stratus.Ec2.Model.StartInstancesRequest)o).AdditionalInfo = (string?)v, jsonName: "additionalInfo"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.StartInstancesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.StartInstancesRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.StartInstancesRequest)o).DryRun),
             new SM::MemberInfo("InstanceIds", SInstanceIdStringList, "InstanceId", "InstanceId", static o => ((global::Stratus.Ec2.Model.StartInstancesRequest)o).InstanceIds, static (o, v) => ((global::Stratus.Ec2.Model.StartInstancesRequest)o).InstanceIds = (global::System.Collections.Generic.List<string>?)v, required: true, jsonName: "InstanceId"));
-        SStartInstancesResult.InitStructure(static () => new global::Stratus.Ec2.Model.StartInstancesResult(),
+
+    private static void WSStartInstancesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.StartInstancesResult(),
             new SM::MemberInfo("StartingInstances", SInstanceStateChangeList, "InstancesSet", "instancesSet", static o => ((global::Stratus.Ec2.Model.StartInstancesResult)o).StartingInstances, static (o, v) => ((global::Stratus.Ec2.Model.StartInstancesResult)o).StartingInstances = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceStateChange>?)v, jsonName: "instancesSet"));
-        SStartNetworkInsightsAccessScopeAnalysisRequest.InitStructure(static () => new global::Stratus.Ec2.Model.StartNetworkInsightsAccessScopeAnalysisRequest(),
+
+    private static void WSStartNetworkInsightsAccessScopeAnalysisRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.StartNetworkInsightsAccessScopeAnalysisRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.StartNetworkInsightsAccessScopeAnalysisRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.StartNetworkInsightsAccessScopeAnalysisRequest)o).ClientToken = (string?)v, required: true, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.StartNetworkInsightsAccessScopeAnalysisRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.StartNetworkInsightsAccessScopeAnalysisRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.StartNetworkInsightsAccessScopeAnalysisRequest)o).DryRun),
             new SM::MemberInfo("NetworkInsightsAccessScopeId", SNetworkInsightsAccessScopeId, "NetworkInsightsAccessScopeId", "NetworkInsightsAccessScopeId", static o => ((global::Stratus.Ec2.Model.StartNetworkInsightsAccessScopeAnalysisRequest)o).NetworkInsightsAccessScopeId, static (o, v) => ((global::Stratus.Ec2.Model.StartNetworkInsightsAccessScopeAnalysisRequest)o).NetworkInsightsAccessScopeId = (string?)v, required: true),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.StartNetworkInsightsAccessScopeAnalysisRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.StartNetworkInsightsAccessScopeAnalysisRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SStartNetworkInsightsAccessScopeAnalysisResult.InitStructure(static () => new global::Stratus.Ec2.Model.StartNetworkInsightsAccessScopeAnalysisResult(),
+
+    private static void WSStartNetworkInsightsAccessScopeAnalysisResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.StartNetworkInsightsAccessScopeAnalysisResult(),
             new SM::MemberInfo("NetworkInsightsAccessScopeAnalysis", SNetworkInsightsAccessScopeAnalysis, "NetworkInsightsAccessScopeAnalysis", "networkInsightsAccessScopeAnalysis", static o => ((global::Stratus.Ec2.Model.StartNetworkInsightsAccessScopeAnalysisResult)o).NetworkInsightsAccessScopeAnalysis, static (o, v) => ((global::Stratus.Ec2.Model.StartNetworkInsightsAccessScopeAnalysisResult)o).NetworkInsightsAccessScopeAnalysis = (global::Stratus.Ec2.Model.NetworkInsightsAccessScopeAnalysis?)v, jsonName: "networkInsightsAccessScopeAnalysis"));
-        SStartNetworkInsightsAnalysisRequest.InitStructure(static () => new global::Stratus.Ec2.Model.StartNetworkInsightsAnalysisRequest(),
+
+    private static void WSStartNetworkInsightsAnalysisRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.StartNetworkInsightsAnalysisRequest(),
             new SM::MemberInfo("AdditionalAccounts", SValueStringList, "AdditionalAccount", "AdditionalAccount", static o => ((global::Stratus.Ec2.Model.StartNetworkInsightsAnalysisRequest)o).AdditionalAccounts, static (o, v) => ((global::Stratus.Ec2.Model.StartNetworkInsightsAnalysisRequest)o).AdditionalAccounts = (global::System.Collections.Generic.List<string>?)v, jsonName: "AdditionalAccount"),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.StartNetworkInsightsAnalysisRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.StartNetworkInsightsAnalysisRequest)o).ClientToken = (string?)v, required: true, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.StartNetworkInsightsAnalysisRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.StartNetworkInsightsAnalysisRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.StartNetworkInsightsAnalysisRequest)o).DryRun),
@@ -1471,30 +3026,48 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("FilterOutArns", SArnList, "FilterOutArn", "FilterOutArn", static o => ((global::Stratus.Ec2.Model.StartNetworkInsightsAnalysisRequest)o).FilterOutArns, static (o, v) => ((global::Stratus.Ec2.Model.StartNetworkInsightsAnalysisRequest)o).FilterOutArns = (global::System.Collections.Generic.List<string>?)v, jsonName: "FilterOutArn"),
             new SM::MemberInfo("NetworkInsightsPathId", SNetworkInsightsPathId, "NetworkInsightsPathId", "NetworkInsightsPathId", static o => ((global::Stratus.Ec2.Model.StartNetworkInsightsAnalysisRequest)o).NetworkInsightsPathId, static (o, v) => ((global::Stratus.Ec2.Model.StartNetworkInsightsAnalysisRequest)o).NetworkInsightsPathId = (string?)v, required: true),
             new SM::MemberInfo("TagSpecifications", STagSpecificationList, "TagSpecification", "TagSpecification", static o => ((global::Stratus.Ec2.Model.StartNetworkInsightsAnalysisRequest)o).TagSpecifications, static (o, v) => ((global::Stratus.Ec2.Model.StartNetworkInsightsAnalysisRequest)o).TagSpecifications = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>?)v, jsonName: "TagSpecification"));
-        SStartNetworkInsightsAnalysisResult.InitStructure(static () => new global::Stratus.Ec2.Model.StartNetworkInsightsAnalysisResult(),
+
+    private static void WSStartNetworkInsightsAnalysisResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.StartNetworkInsightsAnalysisResult(),
             new SM::MemberInfo("NetworkInsightsAnalysis", SNetworkInsightsAnalysis, "NetworkInsightsAnalysis", "networkInsightsAnalysis", static o => ((global::Stratus.Ec2.Model.StartNetworkInsightsAnalysisResult)o).NetworkInsightsAnalysis, static (o, v) => ((global::Stratus.Ec2.Model.StartNetworkInsightsAnalysisResult)o).NetworkInsightsAnalysis = (global::Stratus.Ec2.Model.NetworkInsightsAnalysis?)v, jsonName: "networkInsightsAnalysis"));
-        SStartVpcEndpointServicePrivateDnsVerificationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.StartVpcEndpointServicePrivateDnsVerificationRequest(),
+
+    private static void WSStartVpcEndpointServicePrivateDnsVerificationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.StartVpcEndpointServicePrivateDnsVerificationRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.StartVpcEndpointServicePrivateDnsVerificationRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.StartVpcEndpointServicePrivateDnsVerificationRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.StartVpcEndpointServicePrivateDnsVerificationRequest)o).DryRun),
             new SM::MemberInfo("ServiceId", SVpcEndpointServiceId, "ServiceId", "ServiceId", static o => ((global::Stratus.Ec2.Model.StartVpcEndpointServicePrivateDnsVerificationRequest)o).ServiceId, static (o, v) => ((global::Stratus.Ec2.Model.StartVpcEndpointServicePrivateDnsVerificationRequest)o).ServiceId = (string?)v, required: true));
-        SStartVpcEndpointServicePrivateDnsVerificationResult.InitStructure(static () => new global::Stratus.Ec2.Model.StartVpcEndpointServicePrivateDnsVerificationResult(),
+
+    private static void WSStartVpcEndpointServicePrivateDnsVerificationResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.StartVpcEndpointServicePrivateDnsVerificationResult(),
             new SM::MemberInfo("ReturnValue", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.StartVpcEndpointServicePrivateDnsVerificationResult)o).ReturnValue, static (o, v) => ((global::Stratus.Ec2.Model.StartVpcEndpointServicePrivateDnsVerificationResult)o).ReturnValue = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.StartVpcEndpointServicePrivateDnsVerificationResult)o).ReturnValue));
-        SStateReason.InitStructure(static () => new global::Stratus.Ec2.Model.StateReason(),
+
+    private static void WSStateReason(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.StateReason(),
             new SM::MemberInfo("Code", SString, "Code", "code", static o => ((global::Stratus.Ec2.Model.StateReason)o).Code, static (o, v) => ((global::Stratus.Ec2.Model.StateReason)o).Code = (string?)v, jsonName: "code"),
             new SM::MemberInfo("Message", SString, "Message", "message", static o => ((global::Stratus.Ec2.Model.StateReason)o).Message, static (o, v) => ((global::Stratus.Ec2.Model.StateReason)o).Message = (string?)v, jsonName: "message"));
-        SStopInstancesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.StopInstancesRequest(),
+
+    private static void WSStopInstancesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.StopInstancesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.StopInstancesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.StopInstancesRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.StopInstancesRequest)o).DryRun),
             new SM::MemberInfo("Force", SBoolean, "Force", "force", static o => ((global::Stratus.Ec2.Model.StopInstancesRequest)o).Force, static (o, v) => ((global::Stratus.Ec2.Model.StopInstancesRequest)o).Force = (bool?)v, jsonName: "force", getBoolean: static o => ((global::Stratus.Ec2.Model.StopInstancesRequest)o).Force),
             new SM::MemberInfo("Hibernate", SBoolean, "Hibernate", "Hibernate", static o => ((global::Stratus.Ec2.Model.StopInstancesRequest)o).Hibernate, static (o, v) => ((global::Stratus.Ec2.Model.StopInstancesRequest)o).Hibernate = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.StopInstancesRequest)o).Hibernate),
             new SM::MemberInfo("InstanceIds", SInstanceIdStringList, "InstanceId", "InstanceId", static o => ((global::Stratus.Ec2.Model.StopInstancesRequest)o).InstanceIds, static (o, v) => ((global::Stratus.Ec2.Model.StopInstancesRequest)o).InstanceIds = (global::System.Collections.Generic.List<string>?)v, required: true, jsonName: "InstanceId"),
             new SM::MemberInfo("SkipOsShutdown", SBoolean, "SkipOsShutdown", "SkipOsShutdown", static o => ((global::Stratus.Ec2.Model.StopInstancesRequest)o).SkipOsShutdown, static (o, v) => ((global::Stratus.Ec2.Model.StopInstancesRequest)o).SkipOsShutdown = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.StopInstancesRequest)o).SkipOsShutdown));
-        SStopInstancesResult.InitStructure(static () => new global::Stratus.Ec2.Model.StopInstancesResult(),
+
+    private static void WSStopInstancesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.StopInstancesResult(),
             new SM::MemberInfo("StoppingInstances", SInstanceStateChangeList, "InstancesSet", "instancesSet", static o => ((global::Stratus.Ec2.Model.StopInstancesResult)o).StoppingInstances, static (o, v) => ((global::Stratus.Ec2.Model.StopInstancesResult)o).StoppingInstances = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceStateChange>?)v, jsonName: "instancesSet"));
-        SStorage.InitStructure(static () => new global::Stratus.Ec2.Model.Storage(),
+
+    private static void WSStorage(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Storage(),
             new SM::MemberInfo("S3", SS3Storage, "S3", "S3", static o => ((global::Stratus.Ec2.Model.Storage)o).S3, static (o, v) => ((global::Stratus.Ec2.Model.Storage)o).S3 = (global::Stratus.Ec2.Model.S3Storage?)v));
-        SStorageLocation.InitStructure(static () => new global::Stratus.Ec2.Model.StorageLocation(),
+
+    private static void WSStorageLocation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.StorageLocation(),
             new SM::MemberInfo("Bucket", SString, "Bucket", "Bucket", static o => ((global::Stratus.Ec2.Model.StorageLocation)o).Bucket, static (o, v) => ((global::Stratus.Ec2.Model.StorageLocation)o).Bucket = (string?)v),
             new SM::MemberInfo("Key", SString, "Key", "Key", static o => ((global::Stratus.Ec2.Model.StorageLocation)o).Key, static (o, v) => ((global::Stratus.Ec2.Model.StorageLocation)o).Key = (string?)v));
-        SStoreImageTaskResult.InitStructure(static () => new global::Stratus.Ec2.Model.StoreImageTaskResult(),
+
+    private static void WSStoreImageTaskResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.StoreImageTaskResult(),
             new SM::MemberInfo("AmiId", SString, "AmiId", "amiId", static o => ((global::Stratus.Ec2.Model.StoreImageTaskResult)o).AmiId, static (o, v) => ((global::Stratus.Ec2.Model.StoreImageTaskResult)o).AmiId = (string?)v, jsonName: "amiId"),
             new SM::MemberInfo("Bucket", SString, "Bucket", "bucket", static o => ((global::Stratus.Ec2.Model.StoreImageTaskResult)o).Bucket, static (o, v) => ((global::Stratus.Ec2.Model.StoreImageTaskResult)o).Bucket = (string?)v, jsonName: "bucket"),
             new SM::MemberInfo("ProgressPercentage", SInteger, "ProgressPercentage", "progressPercentage", static o => ((global::Stratus.Ec2.Model.StoreImageTaskResult)o).ProgressPercentage, static (o, v) => ((global::Stratus.Ec2.Model.StoreImageTaskResult)o).ProgressPercentage = (int?)v, jsonName: "progressPercentage", getInt32: static o => ((global::Stratus.Ec2.Model.StoreImageTaskResult)o).ProgressPercentage),
@@ -1502,9 +3075,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("StoreTaskFailureReason", SString, "StoreTaskFailureReason", "storeTaskFailureReason", static o => ((global::Stratus.Ec2.Model.StoreImageTaskResult)o).StoreTaskFailureReason, static (o, v) => ((global::Stratus.Ec2.Model.StoreImageTaskResult)o).StoreTaskFailureReason = (string?)v, jsonName: "storeTaskFailureReason"),
             new SM::MemberInfo("StoreTaskState", SString, "StoreTaskState", "storeTaskState", static o => ((global::Stratus.Ec2.Model.StoreImageTaskResult)o).StoreTaskState, static (o, v) => ((global::Stratus.Ec2.Model.StoreImageTaskResult)o).StoreTaskState = (string?)v, jsonName: "storeTaskState"),
             new SM::MemberInfo("TaskStartTime", SMillisecondDateTime, "TaskStartTime", "taskStartTime", static o => ((global::Stratus.Ec2.Model.StoreImageTaskResult)o).TaskStartTime, static (o, v) => ((global::Stratus.Ec2.Model.StoreImageTaskResult)o).TaskStartTime = (global::System.DateTime?)v, jsonName: "taskStartTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.StoreImageTaskResult)o).TaskStartTime));
-        SStoreImageTaskResultSet.InitList(SStoreImageTaskResult, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.StoreImageTaskResult>());
-        SStringList.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
-        SSubnet.InitStructure(static () => new global::Stratus.Ec2.Model.Subnet(),
+
+    private static void WSSubnet(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Subnet(),
             new SM::MemberInfo("AssignIpv6AddressOnCreation", SBoolean, "AssignIpv6AddressOnCreation", "assignIpv6AddressOnCreation", static o => ((global::Stratus.Ec2.Model.Subnet)o).AssignIpv6AddressOnCreation, static (o, v) => ((global::Stratus.Ec2.Model.Subnet)o).AssignIpv6AddressOnCreation = (bool?)v, jsonName: "assignIpv6AddressOnCreation", getBoolean: static o => ((global::Stratus.Ec2.Model.Subnet)o).AssignIpv6AddressOnCreation),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.Subnet)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.Subnet)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("AvailabilityZoneId", SString, "AvailabilityZoneId", "availabilityZoneId", static o => ((global::Stratus.Ec2.Model.Subnet)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.Subnet)o).AvailabilityZoneId = (string?)v, jsonName: "availabilityZoneId"),
@@ -1528,14 +3101,19 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.Subnet)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.Subnet)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("Type", SString, "Type", "type", static o => ((global::Stratus.Ec2.Model.Subnet)o).Type, static (o, v) => ((global::Stratus.Ec2.Model.Subnet)o).Type = (string?)v, jsonName: "type"),
             new SM::MemberInfo("VpcId", SString, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.Subnet)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.Subnet)o).VpcId = (string?)v, jsonName: "vpcId"));
-        SSubnetAssociation.InitStructure(static () => new global::Stratus.Ec2.Model.SubnetAssociation(),
+
+    private static void WSSubnetAssociation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SubnetAssociation(),
             new SM::MemberInfo("State", STransitGatewayMulitcastDomainAssociationState, "State", "state", static o => ((global::Stratus.Ec2.Model.SubnetAssociation)o).State, static (o, v) => ((global::Stratus.Ec2.Model.SubnetAssociation)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("SubnetId", SString, "SubnetId", "subnetId", static o => ((global::Stratus.Ec2.Model.SubnetAssociation)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.SubnetAssociation)o).SubnetId = (string?)v, jsonName: "subnetId"));
-        SSubnetAssociationList.InitList(SSubnetAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SubnetAssociation>());
-        SSubnetCidrBlockState.InitStructure(static () => new global::Stratus.Ec2.Model.SubnetCidrBlockState(),
+
+    private static void WSSubnetCidrBlockState(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SubnetCidrBlockState(),
             new SM::MemberInfo("State", SSubnetCidrBlockStateCode, "State", "state", static o => ((global::Stratus.Ec2.Model.SubnetCidrBlockState)o).State, static (o, v) => ((global::Stratus.Ec2.Model.SubnetCidrBlockState)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("StatusMessage", SString, "StatusMessage", "statusMessage", static o => ((global::Stratus.Ec2.Model.SubnetCidrBlockState)o).StatusMessage, static (o, v) => ((global::Stratus.Ec2.Model.SubnetCidrBlockState)o).StatusMessage = (string?)v, jsonName: "statusMessage"));
-        SSubnetCidrReservation.InitStructure(static () => new global::Stratus.Ec2.Model.SubnetCidrReservation(),
+
+    private static void WSSubnetCidrReservation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SubnetCidrReservation(),
             new SM::MemberInfo("Cidr", SString, "Cidr", "cidr", static o => ((global::Stratus.Ec2.Model.SubnetCidrReservation)o).Cidr, static (o, v) => ((global::Stratus.Ec2.Model.SubnetCidrReservation)o).Cidr = (string?)v, jsonName: "cidr"),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.SubnetCidrReservation)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.SubnetCidrReservation)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("OwnerId", SString, "OwnerId", "ownerId", static o => ((global::Stratus.Ec2.Model.SubnetCidrReservation)o).OwnerId, static (o, v) => ((global::Stratus.Ec2.Model.SubnetCidrReservation)o).OwnerId = (string?)v, jsonName: "ownerId"),
@@ -1543,84 +3121,100 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SubnetCidrReservationId", SSubnetCidrReservationId, "SubnetCidrReservationId", "subnetCidrReservationId", static o => ((global::Stratus.Ec2.Model.SubnetCidrReservation)o).SubnetCidrReservationId, static (o, v) => ((global::Stratus.Ec2.Model.SubnetCidrReservation)o).SubnetCidrReservationId = (string?)v, jsonName: "subnetCidrReservationId"),
             new SM::MemberInfo("SubnetId", SSubnetId, "SubnetId", "subnetId", static o => ((global::Stratus.Ec2.Model.SubnetCidrReservation)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.SubnetCidrReservation)o).SubnetId = (string?)v, jsonName: "subnetId"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.SubnetCidrReservation)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.SubnetCidrReservation)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SSubnetCidrReservationList.InitList(SSubnetCidrReservation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SubnetCidrReservation>());
-        SSubnetConfiguration.InitStructure(static () => new global::Stratus.Ec2.Model.SubnetConfiguration(),
+
+    private static void WSSubnetConfiguration(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SubnetConfiguration(),
             new SM::MemberInfo("Ipv4", SString, "Ipv4", "Ipv4", static o => ((global::Stratus.Ec2.Model.SubnetConfiguration)o).Ipv4, static (o, v) => ((global::Stratus.Ec2.Model.SubnetConfiguration)o).Ipv4 = (string?)v),
             new SM::MemberInfo("Ipv6", SString, "Ipv6", "Ipv6", static o => ((global::Stratus.Ec2.Model.SubnetConfiguration)o).Ipv6, static (o, v) => ((global::Stratus.Ec2.Model.SubnetConfiguration)o).Ipv6 = (string?)v),
             new SM::MemberInfo("SubnetId", SSubnetId, "SubnetId", "SubnetId", static o => ((global::Stratus.Ec2.Model.SubnetConfiguration)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.SubnetConfiguration)o).SubnetId = (string?)v));
-        SSubnetConfigurationsList.InitList(SSubnetConfiguration, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SubnetConfiguration>());
-        SSubnetIdList.InitList(SSubnetId, "AssociatedSubnetId", static () => new global::System.Collections.Generic.List<string>());
-        SSubnetIdStringList.InitList(SSubnetId, "SubnetId", static () => new global::System.Collections.Generic.List<string>());
-        SSubnetIpPrefixes.InitStructure(static () => new global::Stratus.Ec2.Model.SubnetIpPrefixes(),
+
+    private static void WSSubnetIpPrefixes(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SubnetIpPrefixes(),
             new SM::MemberInfo("IpPrefixes", SValueStringList, "IpPrefixSet", "ipPrefixSet", static o => ((global::Stratus.Ec2.Model.SubnetIpPrefixes)o).IpPrefixes, static (o, v) => ((global::Stratus.Ec2.Model.SubnetIpPrefixes)o).IpPrefixes = (global::System.Collections.Generic.List<string>?)v, jsonName: "ipPrefixSet"),
             new SM::MemberInfo("SubnetId", SString, "SubnetId", "subnetId", static o => ((global::Stratus.Ec2.Model.SubnetIpPrefixes)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.SubnetIpPrefixes)o).SubnetId = (string?)v, jsonName: "subnetId"));
-        SSubnetIpPrefixesList.InitList(SSubnetIpPrefixes, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SubnetIpPrefixes>());
-        SSubnetIpv6CidrBlockAssociation.InitStructure(static () => new global::Stratus.Ec2.Model.SubnetIpv6CidrBlockAssociation(),
+
+    private static void WSSubnetIpv6CidrBlockAssociation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SubnetIpv6CidrBlockAssociation(),
             new SM::MemberInfo("AssociationId", SSubnetCidrAssociationId, "AssociationId", "associationId", static o => ((global::Stratus.Ec2.Model.SubnetIpv6CidrBlockAssociation)o).AssociationId, static (o, v) => ((global::Stratus.Ec2.Model.SubnetIpv6CidrBlockAssociation)o).AssociationId = (string?)v, jsonName: "associationId"),
             new SM::MemberInfo("IpSource", SIpSource, "IpSource", "ipSource", static o => ((global::Stratus.Ec2.Model.SubnetIpv6CidrBlockAssociation)o).IpSource, static (o, v) => ((global::Stratus.Ec2.Model.SubnetIpv6CidrBlockAssociation)o).IpSource = (string?)v, jsonName: "ipSource"),
             new SM::MemberInfo("Ipv6AddressAttribute", SIpv6AddressAttribute, "Ipv6AddressAttribute", "ipv6AddressAttribute", static o => ((global::Stratus.Ec2.Model.SubnetIpv6CidrBlockAssociation)o).Ipv6AddressAttribute, static (o, v) => ((global::Stratus.Ec2.Model.SubnetIpv6CidrBlockAssociation)o).Ipv6AddressAttribute = (string?)v, jsonName: "ipv6AddressAttribute"),
             new SM::MemberInfo("Ipv6CidrBlock", SString, "Ipv6CidrBlock", "ipv6CidrBlock", static o => ((global::Stratus.Ec2.Model.SubnetIpv6CidrBlockAssociation)o).Ipv6CidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.SubnetIpv6CidrBlockAssociation)o).Ipv6CidrBlock = (string?)v, jsonName: "ipv6CidrBlock"),
             new SM::MemberInfo("Ipv6CidrBlockState", SSubnetCidrBlockState, "Ipv6CidrBlockState", "ipv6CidrBlockState", static o => ((global::Stratus.Ec2.Model.SubnetIpv6CidrBlockAssociation)o).Ipv6CidrBlockState, static (o, v) => ((global::Stratus.Ec2.Model.SubnetIpv6CidrBlockAssociation)o).Ipv6CidrBlockState = (global::Stratus.Ec2.Model.SubnetCidrBlockState?)v, jsonName: "ipv6CidrBlockState"));
-        SSubnetIpv6CidrBlockAssociationSet.InitList(SSubnetIpv6CidrBlockAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SubnetIpv6CidrBlockAssociation>());
-        SSubnetList.InitList(SSubnet, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Subnet>());
-        SSubscription.InitStructure(static () => new global::Stratus.Ec2.Model.Subscription(),
+
+    private static void WSSubscription(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Subscription(),
             new SM::MemberInfo("Destination", SString, "Destination", "destination", static o => ((global::Stratus.Ec2.Model.Subscription)o).Destination, static (o, v) => ((global::Stratus.Ec2.Model.Subscription)o).Destination = (string?)v, jsonName: "destination"),
             new SM::MemberInfo("Metric", SMetricType, "Metric", "metric", static o => ((global::Stratus.Ec2.Model.Subscription)o).Metric, static (o, v) => ((global::Stratus.Ec2.Model.Subscription)o).Metric = (string?)v, jsonName: "metric"),
             new SM::MemberInfo("Period", SPeriodType, "Period", "period", static o => ((global::Stratus.Ec2.Model.Subscription)o).Period, static (o, v) => ((global::Stratus.Ec2.Model.Subscription)o).Period = (string?)v, jsonName: "period"),
             new SM::MemberInfo("Source", SString, "Source", "source", static o => ((global::Stratus.Ec2.Model.Subscription)o).Source, static (o, v) => ((global::Stratus.Ec2.Model.Subscription)o).Source = (string?)v, jsonName: "source"),
             new SM::MemberInfo("Statistic", SStatisticType, "Statistic", "statistic", static o => ((global::Stratus.Ec2.Model.Subscription)o).Statistic, static (o, v) => ((global::Stratus.Ec2.Model.Subscription)o).Statistic = (string?)v, jsonName: "statistic"));
-        SSubscriptionList.InitList(SSubscription, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Subscription>());
-        SSuccessfulInstanceCreditSpecificationItem.InitStructure(static () => new global::Stratus.Ec2.Model.SuccessfulInstanceCreditSpecificationItem(),
+
+    private static void WSSuccessfulInstanceCreditSpecificationItem(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SuccessfulInstanceCreditSpecificationItem(),
             new SM::MemberInfo("InstanceId", SString, "InstanceId", "instanceId", static o => ((global::Stratus.Ec2.Model.SuccessfulInstanceCreditSpecificationItem)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.SuccessfulInstanceCreditSpecificationItem)o).InstanceId = (string?)v, jsonName: "instanceId"));
-        SSuccessfulInstanceCreditSpecificationSet.InitList(SSuccessfulInstanceCreditSpecificationItem, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SuccessfulInstanceCreditSpecificationItem>());
-        SSuccessfulQueuedPurchaseDeletion.InitStructure(static () => new global::Stratus.Ec2.Model.SuccessfulQueuedPurchaseDeletion(),
+
+    private static void WSSuccessfulQueuedPurchaseDeletion(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SuccessfulQueuedPurchaseDeletion(),
             new SM::MemberInfo("ReservedInstancesId", SString, "ReservedInstancesId", "reservedInstancesId", static o => ((global::Stratus.Ec2.Model.SuccessfulQueuedPurchaseDeletion)o).ReservedInstancesId, static (o, v) => ((global::Stratus.Ec2.Model.SuccessfulQueuedPurchaseDeletion)o).ReservedInstancesId = (string?)v, jsonName: "reservedInstancesId"));
-        SSuccessfulQueuedPurchaseDeletionSet.InitList(SSuccessfulQueuedPurchaseDeletion, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SuccessfulQueuedPurchaseDeletion>());
-        SSupportedAdditionalProcessorFeatureList.InitList(SSupportedAdditionalProcessorFeature, "item", static () => new global::System.Collections.Generic.List<string>());
-        SSupportedIpAddressTypes.InitList(SServiceConnectivityType, "item", static () => new global::System.Collections.Generic.List<string>());
-        SSupportedRegionDetail.InitStructure(static () => new global::Stratus.Ec2.Model.SupportedRegionDetail(),
+
+    private static void WSSupportedRegionDetail(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.SupportedRegionDetail(),
             new SM::MemberInfo("Region", SString, "Region", "region", static o => ((global::Stratus.Ec2.Model.SupportedRegionDetail)o).Region, static (o, v) => ((global::Stratus.Ec2.Model.SupportedRegionDetail)o).Region = (string?)v, jsonName: "region"),
             new SM::MemberInfo("ServiceState", SString, "ServiceState", "serviceState", static o => ((global::Stratus.Ec2.Model.SupportedRegionDetail)o).ServiceState, static (o, v) => ((global::Stratus.Ec2.Model.SupportedRegionDetail)o).ServiceState = (string?)v, jsonName: "serviceState"));
-        SSupportedRegionSet.InitList(SSupportedRegionDetail, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SupportedRegionDetail>());
-        STag.InitStructure(static () => new global::Stratus.Ec2.Model.Tag(),
+
+    private static void WSTag(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Tag(),
             new SM::MemberInfo("Key", SString, "Key", "key", static o => ((global::Stratus.Ec2.Model.Tag)o).Key, static (o, v) => ((global::Stratus.Ec2.Model.Tag)o).Key = (string?)v, jsonName: "key"),
             new SM::MemberInfo("Value", SString, "Value", "value", static o => ((global::Stratus.Ec2.Model.Tag)o).Value, static (o, v) => ((global::Stratus.Ec2.Model.Tag)o).Value = (string?)v, jsonName: "value"));
-        STagDescription.InitStructure(static () => new global::Stratus.Ec2.Model.TagDescription(),
+
+    private static void WSTagDescription(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TagDescription(),
             new SM::MemberInfo("Key", SString, "Key", "key", static o => ((global::Stratus.Ec2.Model.TagDescription)o).Key, static (o, v) => ((global::Stratus.Ec2.Model.TagDescription)o).Key = (string?)v, jsonName: "key"),
             new SM::MemberInfo("ResourceId", SString, "ResourceId", "resourceId", static o => ((global::Stratus.Ec2.Model.TagDescription)o).ResourceId, static (o, v) => ((global::Stratus.Ec2.Model.TagDescription)o).ResourceId = (string?)v, jsonName: "resourceId"),
             new SM::MemberInfo("ResourceType", SResourceType, "ResourceType", "resourceType", static o => ((global::Stratus.Ec2.Model.TagDescription)o).ResourceType, static (o, v) => ((global::Stratus.Ec2.Model.TagDescription)o).ResourceType = (string?)v, jsonName: "resourceType"),
             new SM::MemberInfo("Value", SString, "Value", "value", static o => ((global::Stratus.Ec2.Model.TagDescription)o).Value, static (o, v) => ((global::Stratus.Ec2.Model.TagDescription)o).Value = (string?)v, jsonName: "value"));
-        STagDescriptionList.InitList(STagDescription, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagDescription>());
-        STagList.InitList(STag, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>());
-        STagSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.TagSpecification(),
+
+    private static void WSTagSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TagSpecification(),
             new SM::MemberInfo("ResourceType", SResourceType, "ResourceType", "resourceType", static o => ((global::Stratus.Ec2.Model.TagSpecification)o).ResourceType, static (o, v) => ((global::Stratus.Ec2.Model.TagSpecification)o).ResourceType = (string?)v, jsonName: "resourceType"),
             new SM::MemberInfo("Tags", STagList, "Tag", "Tag", static o => ((global::Stratus.Ec2.Model.TagSpecification)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.TagSpecification)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "Tag"));
-        STagSpecificationList.InitList(STagSpecification, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TagSpecification>());
-        STargetCapacitySpecification.InitStructure(static () => new global::Stratus.Ec2.Model.TargetCapacitySpecification(),
+
+    private static void WSTargetCapacitySpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TargetCapacitySpecification(),
             new SM::MemberInfo("DefaultTargetCapacityType", SDefaultTargetCapacityType, "DefaultTargetCapacityType", "defaultTargetCapacityType", static o => ((global::Stratus.Ec2.Model.TargetCapacitySpecification)o).DefaultTargetCapacityType, static (o, v) => ((global::Stratus.Ec2.Model.TargetCapacitySpecification)o).DefaultTargetCapacityType = (string?)v, jsonName: "defaultTargetCapacityType"),
             new SM::MemberInfo("OnDemandTargetCapacity", SInteger, "OnDemandTargetCapacity", "onDemandTargetCapacity", static o => ((global::Stratus.Ec2.Model.TargetCapacitySpecification)o).OnDemandTargetCapacity, static (o, v) => ((global::Stratus.Ec2.Model.TargetCapacitySpecification)o).OnDemandTargetCapacity = (int?)v, jsonName: "onDemandTargetCapacity", getInt32: static o => ((global::Stratus.Ec2.Model.TargetCapacitySpecification)o).OnDemandTargetCapacity),
             new SM::MemberInfo("SpotTargetCapacity", SInteger, "SpotTargetCapacity", "spotTargetCapacity", static o => ((global::Stratus.Ec2.Model.TargetCapacitySpecification)o).SpotTargetCapacity, static (o, v) => ((global::Stratus.Ec2.Model.TargetCapacitySpecification)o).SpotTargetCapacity = (int?)v, jsonName: "spotTargetCapacity", getInt32: static o => ((global::Stratus.Ec2.Model.TargetCapacitySpecification)o).SpotTargetCapacity),
             new SM::MemberInfo("TargetCapacityUnitType", STargetCapacityUnitType, "TargetCapacityUnitType", "targetCapacityUnitType", static o => ((global::Stratus.Ec2.Model.TargetCapacitySpecification)o).TargetCapacityUnitType, static (o, v) => ((global::Stratus.Ec2.Model.TargetCapacitySpecification)o).TargetCapacityUnitType = (string?)v, jsonName: "targetCapacityUnitType"),
             new SM::MemberInfo("TotalTargetCapacity", SInteger, "TotalTargetCapacity", "totalTargetCapacity", static o => ((global::Stratus.Ec2.Model.TargetCapacitySpecification)o).TotalTargetCapacity, static (o, v) => ((global::Stratus.Ec2.Model.TargetCapacitySpecification)o).TotalTargetCapacity = (int?)v, jsonName: "totalTargetCapacity", getInt32: static o => ((global::Stratus.Ec2.Model.TargetCapacitySpecification)o).TotalTargetCapacity));
-        STargetCapacitySpecificationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.TargetCapacitySpecificationRequest(),
+
+    private static void WSTargetCapacitySpecificationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TargetCapacitySpecificationRequest(),
             new SM::MemberInfo("DefaultTargetCapacityType", SDefaultTargetCapacityType, "DefaultTargetCapacityType", "DefaultTargetCapacityType", static o => ((global::Stratus.Ec2.Model.TargetCapacitySpecificationRequest)o).DefaultTargetCapacityType, static (o, v) => ((global::Stratus.Ec2.Model.TargetCapacitySpecificationRequest)o).DefaultTargetCapacityType = (string?)v),
             new SM::MemberInfo("OnDemandTargetCapacity", SInteger, "OnDemandTargetCapacity", "OnDemandTargetCapacity", static o => ((global::Stratus.Ec2.Model.TargetCapacitySpecificationRequest)o).OnDemandTargetCapacity, static (o, v) => ((global::Stratus.Ec2.Model.TargetCapacitySpecificationRequest)o).OnDemandTargetCapacity = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.TargetCapacitySpecificationRequest)o).OnDemandTargetCapacity),
             new SM::MemberInfo("SpotTargetCapacity", SInteger, "SpotTargetCapacity", "SpotTargetCapacity", static o => ((global::Stratus.Ec2.Model.TargetCapacitySpecificationRequest)o).SpotTargetCapacity, static (o, v) => ((global::Stratus.Ec2.Model.TargetCapacitySpecificationRequest)o).SpotTargetCapacity = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.TargetCapacitySpecificationRequest)o).SpotTargetCapacity),
             new SM::MemberInfo("TargetCapacityUnitType", STargetCapacityUnitType, "TargetCapacityUnitType", "TargetCapacityUnitType", static o => ((global::Stratus.Ec2.Model.TargetCapacitySpecificationRequest)o).TargetCapacityUnitType, static (o, v) => ((global::Stratus.Ec2.Model.TargetCapacitySpecificationRequest)o).TargetCapacityUnitType = (string?)v),
             new SM::MemberInfo("TotalTargetCapacity", SInteger, "TotalTargetCapacity", "TotalTargetCapacity", static o => ((global::Stratus.Ec2.Model.TargetCapacitySpecificationRequest)o).TotalTargetCapacity, static (o, v) => ((global::Stratus.Ec2.Model.TargetCapacitySpecificationRequest)o).TotalTargetCapacity = (int?)v, required: true, getInt32: static o => ((global::Stratus.Ec2.Model.TargetCapacitySpecificationRequest)o).TotalTargetCapacity));
-        STargetConfiguration.InitStructure(static () => new global::Stratus.Ec2.Model.TargetConfiguration(),
+
+    private static void WSTargetConfiguration(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TargetConfiguration(),
             new SM::MemberInfo("InstanceCount", SInteger, "InstanceCount", "instanceCount", static o => ((global::Stratus.Ec2.Model.TargetConfiguration)o).InstanceCount, static (o, v) => ((global::Stratus.Ec2.Model.TargetConfiguration)o).InstanceCount = (int?)v, jsonName: "instanceCount", getInt32: static o => ((global::Stratus.Ec2.Model.TargetConfiguration)o).InstanceCount),
             new SM::MemberInfo("OfferingId", SString, "OfferingId", "offeringId", static o => ((global::Stratus.Ec2.Model.TargetConfiguration)o).OfferingId, static (o, v) => ((global::Stratus.Ec2.Model.TargetConfiguration)o).OfferingId = (string?)v, jsonName: "offeringId"));
-        STargetConfigurationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.TargetConfigurationRequest(),
+
+    private static void WSTargetConfigurationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TargetConfigurationRequest(),
             new SM::MemberInfo("InstanceCount", SInteger, "InstanceCount", "InstanceCount", static o => ((global::Stratus.Ec2.Model.TargetConfigurationRequest)o).InstanceCount, static (o, v) => ((global::Stratus.Ec2.Model.TargetConfigurationRequest)o).InstanceCount = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.TargetConfigurationRequest)o).InstanceCount),
             new SM::MemberInfo("OfferingId", SReservedInstancesOfferingId, "OfferingId", "OfferingId", static o => ((global::Stratus.Ec2.Model.TargetConfigurationRequest)o).OfferingId, static (o, v) => ((global::Stratus.Ec2.Model.TargetConfigurationRequest)o).OfferingId = (string?)v, required: true));
-        STargetConfigurationRequestSet.InitList(STargetConfigurationRequest, "TargetConfigurationRequest", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TargetConfigurationRequest>());
-        STargetGroup.InitStructure(static () => new global::Stratus.Ec2.Model.TargetGroup(),
+
+    private static void WSTargetGroup(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TargetGroup(),
             new SM::MemberInfo("Arn", SString, "Arn", "arn", static o => ((global::Stratus.Ec2.Model.TargetGroup)o).Arn, static (o, v) => ((global::Stratus.Ec2.Model.TargetGroup)o).Arn = (string?)v, jsonName: "arn"));
-        STargetGroups.InitList(STargetGroup, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TargetGroup>());
-        STargetGroupsConfig.InitStructure(static () => new global::Stratus.Ec2.Model.TargetGroupsConfig(),
+
+    private static void WSTargetGroupsConfig(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TargetGroupsConfig(),
             new SM::MemberInfo("TargetGroups", STargetGroups, "TargetGroups", "targetGroups", static o => ((global::Stratus.Ec2.Model.TargetGroupsConfig)o).TargetGroups, static (o, v) => ((global::Stratus.Ec2.Model.TargetGroupsConfig)o).TargetGroups = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TargetGroup>?)v, jsonName: "targetGroups"));
-        STargetNetwork.InitStructure(static () => new global::Stratus.Ec2.Model.TargetNetwork(),
+
+    private static void WSTargetNetwork(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TargetNetwork(),
             new SM::MemberInfo("AssociationId", SString, "AssociationId", "associationId", static o => ((global::Stratus.Ec2.Model.TargetNetwork)o).AssociationId, static (o, v) => ((global::Stratus.Ec2.Model.TargetNetwork)o).AssociationId = (string?)v, jsonName: "associationId"),
             new SM::MemberInfo("AvailabilityZoneIds", SClientVpnAvailabilityZoneIdSet, "AvailabilityZoneIdSet", "availabilityZoneIdSet", static o => ((global::Stratus.Ec2.Model.TargetNetwork)o).AvailabilityZoneIds, static (o, v) => ((global::Stratus.Ec2.Model.TargetNetwork)o).AvailabilityZoneIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "availabilityZoneIdSet"),
             new SM::MemberInfo("AvailabilityZones", SClientVpnAvailabilityZoneSet, "AvailabilityZoneSet", "availabilityZoneSet", static o => ((global::Stratus.Ec2.Model.TargetNetwork)o).AvailabilityZones, static (o, v) => ((global::Stratus.Ec2.Model.TargetNetwork)o).AvailabilityZones = (global::System.Collections.Generic.List<string>?)v, jsonName: "availabilityZoneSet"),
@@ -1629,24 +3223,28 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Status", SAssociationStatus, "Status", "status", static o => ((global::Stratus.Ec2.Model.TargetNetwork)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.TargetNetwork)o).Status = (global::Stratus.Ec2.Model.AssociationStatus?)v, jsonName: "status"),
             new SM::MemberInfo("TargetNetworkId", SString, "TargetNetworkId", "targetNetworkId", static o => ((global::Stratus.Ec2.Model.TargetNetwork)o).TargetNetworkId, static (o, v) => ((global::Stratus.Ec2.Model.TargetNetwork)o).TargetNetworkId = (string?)v, jsonName: "targetNetworkId"),
             new SM::MemberInfo("VpcId", SString, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.TargetNetwork)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.TargetNetwork)o).VpcId = (string?)v, jsonName: "vpcId"));
-        STargetNetworkSet.InitList(STargetNetwork, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TargetNetwork>());
-        STargetReservationValue.InitStructure(static () => new global::Stratus.Ec2.Model.TargetReservationValue(),
+
+    private static void WSTargetReservationValue(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TargetReservationValue(),
             new SM::MemberInfo("ReservationValue", SReservationValue, "ReservationValue", "reservationValue", static o => ((global::Stratus.Ec2.Model.TargetReservationValue)o).ReservationValue, static (o, v) => ((global::Stratus.Ec2.Model.TargetReservationValue)o).ReservationValue = (global::Stratus.Ec2.Model.ReservationValue?)v, jsonName: "reservationValue"),
             new SM::MemberInfo("TargetConfiguration", STargetConfiguration, "TargetConfiguration", "targetConfiguration", static o => ((global::Stratus.Ec2.Model.TargetReservationValue)o).TargetConfiguration, static (o, v) => ((global::Stratus.Ec2.Model.TargetReservationValue)o).TargetConfiguration = (global::Stratus.Ec2.Model.TargetConfiguration?)v, jsonName: "targetConfiguration"));
-        STargetReservationValueSet.InitList(STargetReservationValue, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TargetReservationValue>());
-        STerminateClientVpnConnectionsRequest.InitStructure(static () => new global::Stratus.Ec2.Model.TerminateClientVpnConnectionsRequest(),
+
+    private static void WSTerminateClientVpnConnectionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TerminateClientVpnConnectionsRequest(),
             new SM::MemberInfo("ClientVpnEndpointId", SClientVpnEndpointId, "ClientVpnEndpointId", "ClientVpnEndpointId", static o => ((global::Stratus.Ec2.Model.TerminateClientVpnConnectionsRequest)o).ClientVpnEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.TerminateClientVpnConnectionsRequest)o).ClientVpnEndpointId = (string?)v, required: true),
             new SM::MemberInfo("ConnectionId", SString, "ConnectionId", "ConnectionId", static o => ((global::Stratus.Ec2.Model.TerminateClientVpnConnectionsRequest)o).ConnectionId, static (o, v) => ((global::Stratus.Ec2.Model.TerminateClientVpnConnectionsRequest)o).ConnectionId = (string?)v),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.TerminateClientVpnConnectionsRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.TerminateClientVpnConnectionsRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.TerminateClientVpnConnectionsRequest)o).DryRun),
             new SM::MemberInfo("Username", SString, "Username", "Username", static o => ((global::Stratus.Ec2.Model.TerminateClientVpnConnectionsRequest)o).Username, static (o, v) => ((global::Stratus.Ec2.Model.TerminateClientVpnConnectionsRequest)o).Username = (string?)v));
-        STerminateClientVpnConnectionsResult.InitStructure(static () => new global::Stratus.Ec2.Model.TerminateClientVpnConnectionsResult(),
+
+    private static void WSTerminateClientVpnConnectionsResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TerminateClientVpnConnectionsResult(),
             new SM::MemberInfo("ClientVpnEndpointId", SString, "ClientVpnEndpointId", "clientVpnEndpointId", static o => ((global::Stratus.Ec2.Model.TerminateClientVpnConnectionsResult)o).ClientVpnEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.TerminateClientVpnConnectionsResult)o).ClientVpnEndpointId = (string?)v, jsonName: "clientVpnEndpointId"),
             new SM::MemberInfo("ConnectionStatuses", STerminateConnectionStatusSet, "ConnectionStatuses", "connectionStatuses", static o => ((global::Stratus.Ec2.Model.TerminateClientVpnConnectionsResult)o).ConnectionStatuses, static (o, v) => ((global::Stratus.Ec2.Model.TerminateClientVpnConnectionsResult)o).ConnectionStatuses = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TerminateConnectionStatus>?)v, jsonName: "connectionStatuses"),
             new SM::MemberInfo("Username", SString, "Username", "username", static o => ((global::Stratus.Ec2.Model.TerminateClientVpnConnectionsResult)o).Username, static (o, v) => ((global::Stratus.Ec2.Model.TerminateClientVpnConnectionsResult)o).Username = (string?)v, jsonName: "username"));
-        STerminateConnectionStatus.InitStructure(static () => new global::Stratus.Ec2.Model.TerminateConnectionStatus(),
+
+    private static void WSTerminateConnectionStatus(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TerminateConnectionStatus(),
             new SM::MemberInfo("ConnectionId", SString, "ConnectionId", "connectionId", static o => ((global::Stratus.Ec2.Model.TerminateConnectionStatus)o).ConnectionId, static (o, v) => ((global::Stratus.Ec2.Model.TerminateConnectionStatus)o).ConnectionId = (string?)v, jsonName: "connectionId"),
             new SM::MemberInfo("CurrentStatus", SClientVpnConnectionStatus, "CurrentStatus", "currentStatus", static o => ((global::Stratus.Ec2.Model.TerminateConnectionStatus)o).CurrentStatus, static (o, v) => ((global::Stratus.Ec2.Model.TerminateConnectionStatus)o).CurrentStatus = (global::Stratus.Ec2.Model.ClientVpnConnectionStatus?)v, jsonName: "currentStatus"),
             new SM::MemberInfo("PreviousStatus", SClientVpnConnectionStatus, "PreviousStatus", "previousStatus", static o => ((global::Stratus.Ec2.Model.TerminateConnectionStatus)o).PreviousStatus, static (o, v) => ((global::Stratus.Ec2.Model.TerminateConnectionStatus)o).PreviousStatus = (global::Stratus.Ec2.Model.ClientVpnConnectionStatus?)v, jsonName: "previousStatus"));
-        STerminateConnectionStatusSet.InitList(STerminateConnectionStatus, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TerminateConnectionStatus>());
-    }
 }

@@ -10,438 +10,1814 @@ using SM = global::Stratus.Protocol.Model;
 /// <summary>Shape descriptors of the ec2 model.</summary>
 public static partial class Ec2Shapes
 {
-    public static readonly SM::ShapeInfo STerminateInstancesRequest = new SM::ShapeInfo("TerminateInstancesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STerminateInstancesResult = new SM::ShapeInfo("TerminateInstancesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SThreadsPerCore = new SM::ShapeInfo("ThreadsPerCore", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SThreadsPerCoreList = new SM::ShapeInfo("ThreadsPerCoreList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SThroughResourcesStatement = new SM::ShapeInfo("ThroughResourcesStatement", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SThroughResourcesStatementList = new SM::ShapeInfo("ThroughResourcesStatementList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SThroughResourcesStatementRequest = new SM::ShapeInfo("ThroughResourcesStatementRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SThroughResourcesStatementRequestList = new SM::ShapeInfo("ThroughResourcesStatementRequestList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STieringOperationStatus = new SM::ShapeInfo("TieringOperationStatus", SM::ShapeKind.String).Constrain(enumValues: ["archival-in-progress", "archival-completed", "archival-failed", "temporary-restore-in-progress", "temporary-restore-completed", "temporary-restore-failed", "permanent-restore-in-progress", "permanent-restore-completed", "permanent-restore-failed"]);
-    public static readonly SM::ShapeInfo STokenState = new SM::ShapeInfo("TokenState", SM::ShapeKind.String).Constrain(enumValues: ["valid", "expired"]);
-    public static readonly SM::ShapeInfo STotalLocalStorageGB = new SM::ShapeInfo("TotalLocalStorageGB", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STotalLocalStorageGBRequest = new SM::ShapeInfo("TotalLocalStorageGBRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STotalMediaMemory = new SM::ShapeInfo("TotalMediaMemory", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo STotalNeuronMemory = new SM::ShapeInfo("TotalNeuronMemory", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo STpmSupportValues = new SM::ShapeInfo("TpmSupportValues", SM::ShapeKind.String).Constrain(enumValues: ["v2.0"]);
-    public static readonly SM::ShapeInfo STrafficDirection = new SM::ShapeInfo("TrafficDirection", SM::ShapeKind.String).Constrain(enumValues: ["ingress", "egress"]);
-    public static readonly SM::ShapeInfo STrafficIpAddressType = new SM::ShapeInfo("TrafficIpAddressType", SM::ShapeKind.String).Constrain(enumValues: ["ipv4", "ipv6", "dual-stack"]);
-    public static readonly SM::ShapeInfo STrafficMirrorFilter = new SM::ShapeInfo("TrafficMirrorFilter", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STrafficMirrorFilterId = new SM::ShapeInfo("TrafficMirrorFilterId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo STrafficMirrorFilterIdList = new SM::ShapeInfo("TrafficMirrorFilterIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STrafficMirrorFilterRule = new SM::ShapeInfo("TrafficMirrorFilterRule", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STrafficMirrorFilterRuleField = new SM::ShapeInfo("TrafficMirrorFilterRuleField", SM::ShapeKind.String).Constrain(enumValues: ["destination-port-range", "source-port-range", "protocol", "description"]);
-    public static readonly SM::ShapeInfo STrafficMirrorFilterRuleFieldList = new SM::ShapeInfo("TrafficMirrorFilterRuleFieldList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STrafficMirrorFilterRuleIdList = new SM::ShapeInfo("TrafficMirrorFilterRuleIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STrafficMirrorFilterRuleIdWithResolver = new SM::ShapeInfo("TrafficMirrorFilterRuleIdWithResolver", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo STrafficMirrorFilterRuleList = new SM::ShapeInfo("TrafficMirrorFilterRuleList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STrafficMirrorFilterRuleSet = new SM::ShapeInfo("TrafficMirrorFilterRuleSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STrafficMirrorFilterSet = new SM::ShapeInfo("TrafficMirrorFilterSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STrafficMirrorNetworkService = new SM::ShapeInfo("TrafficMirrorNetworkService", SM::ShapeKind.String).Constrain(enumValues: ["amazon-dns"]);
-    public static readonly SM::ShapeInfo STrafficMirrorNetworkServiceList = new SM::ShapeInfo("TrafficMirrorNetworkServiceList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STrafficMirrorPortRange = new SM::ShapeInfo("TrafficMirrorPortRange", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STrafficMirrorPortRangeRequest = new SM::ShapeInfo("TrafficMirrorPortRangeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STrafficMirrorRuleAction = new SM::ShapeInfo("TrafficMirrorRuleAction", SM::ShapeKind.String).Constrain(enumValues: ["accept", "reject"]);
-    public static readonly SM::ShapeInfo STrafficMirrorSession = new SM::ShapeInfo("TrafficMirrorSession", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STrafficMirrorSessionField = new SM::ShapeInfo("TrafficMirrorSessionField", SM::ShapeKind.String).Constrain(enumValues: ["packet-length", "description", "virtual-network-id"]);
-    public static readonly SM::ShapeInfo STrafficMirrorSessionFieldList = new SM::ShapeInfo("TrafficMirrorSessionFieldList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STrafficMirrorSessionId = new SM::ShapeInfo("TrafficMirrorSessionId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo STrafficMirrorSessionIdList = new SM::ShapeInfo("TrafficMirrorSessionIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STrafficMirrorSessionSet = new SM::ShapeInfo("TrafficMirrorSessionSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STrafficMirrorTarget = new SM::ShapeInfo("TrafficMirrorTarget", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STrafficMirrorTargetId = new SM::ShapeInfo("TrafficMirrorTargetId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo STrafficMirrorTargetIdList = new SM::ShapeInfo("TrafficMirrorTargetIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STrafficMirrorTargetSet = new SM::ShapeInfo("TrafficMirrorTargetSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STrafficMirrorTargetType = new SM::ShapeInfo("TrafficMirrorTargetType", SM::ShapeKind.String).Constrain(enumValues: ["network-interface", "network-load-balancer", "gateway-load-balancer-endpoint"]);
-    public static readonly SM::ShapeInfo STrafficMirroringMaxResults = new SM::ShapeInfo("TrafficMirroringMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo STrafficType = new SM::ShapeInfo("TrafficType", SM::ShapeKind.String).Constrain(enumValues: ["ACCEPT", "REJECT", "ALL"]);
-    public static readonly SM::ShapeInfo STransferType = new SM::ShapeInfo("TransferType", SM::ShapeKind.String).Constrain(enumValues: ["time-based", "standard"]);
-    public static readonly SM::ShapeInfo STransitAssociationGatewayId = new SM::ShapeInfo("TransitAssociationGatewayId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo STransitGateway = new SM::ShapeInfo("TransitGateway", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayAssociation = new SM::ShapeInfo("TransitGatewayAssociation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayAssociationState = new SM::ShapeInfo("TransitGatewayAssociationState", SM::ShapeKind.String).Constrain(enumValues: ["associating", "associated", "disassociating", "disassociated"]);
-    public static readonly SM::ShapeInfo STransitGatewayAttachment = new SM::ShapeInfo("TransitGatewayAttachment", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayAttachmentAssociation = new SM::ShapeInfo("TransitGatewayAttachmentAssociation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayAttachmentBgpConfiguration = new SM::ShapeInfo("TransitGatewayAttachmentBgpConfiguration", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayAttachmentBgpConfigurationList = new SM::ShapeInfo("TransitGatewayAttachmentBgpConfigurationList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STransitGatewayAttachmentId = new SM::ShapeInfo("TransitGatewayAttachmentId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo STransitGatewayAttachmentIdStringList = new SM::ShapeInfo("TransitGatewayAttachmentIdStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STransitGatewayAttachmentList = new SM::ShapeInfo("TransitGatewayAttachmentList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STransitGatewayAttachmentPropagation = new SM::ShapeInfo("TransitGatewayAttachmentPropagation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayAttachmentPropagationList = new SM::ShapeInfo("TransitGatewayAttachmentPropagationList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STransitGatewayAttachmentResourceType = new SM::ShapeInfo("TransitGatewayAttachmentResourceType", SM::ShapeKind.String).Constrain(enumValues: ["vpc", "vpn", "vpn-concentrator", "direct-connect-gateway", "connect", "peering", "tgw-peering", "network-function", "client-vpn"]);
-    public static readonly SM::ShapeInfo STransitGatewayAttachmentState = new SM::ShapeInfo("TransitGatewayAttachmentState", SM::ShapeKind.String).Constrain(enumValues: ["initiating", "initiatingRequest", "pendingAcceptance", "rollingBack", "pending", "available", "modifying", "deleting", "deleted", "failed", "rejected", "rejecting", "failing"]);
-    public static readonly SM::ShapeInfo STransitGatewayAttachmentStatusType = new SM::ShapeInfo("TransitGatewayAttachmentStatusType", SM::ShapeKind.String).Constrain(enumValues: ["pending-acceptance", "pending", "rejected", "available", "deleting", "deleted"]);
-    public static readonly SM::ShapeInfo STransitGatewayCidrBlockStringList = new SM::ShapeInfo("TransitGatewayCidrBlockStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STransitGatewayClientVpnAttachment = new SM::ShapeInfo("TransitGatewayClientVpnAttachment", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayConfigurationDescribeEndpointStructure = new SM::ShapeInfo("TransitGatewayConfigurationDescribeEndpointStructure", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayConfigurationInputStructure = new SM::ShapeInfo("TransitGatewayConfigurationInputStructure", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayConnect = new SM::ShapeInfo("TransitGatewayConnect", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayConnectList = new SM::ShapeInfo("TransitGatewayConnectList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STransitGatewayConnectOptions = new SM::ShapeInfo("TransitGatewayConnectOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayConnectPeer = new SM::ShapeInfo("TransitGatewayConnectPeer", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayConnectPeerConfiguration = new SM::ShapeInfo("TransitGatewayConnectPeerConfiguration", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayConnectPeerId = new SM::ShapeInfo("TransitGatewayConnectPeerId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo STransitGatewayConnectPeerIdStringList = new SM::ShapeInfo("TransitGatewayConnectPeerIdStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STransitGatewayConnectPeerList = new SM::ShapeInfo("TransitGatewayConnectPeerList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STransitGatewayConnectPeerState = new SM::ShapeInfo("TransitGatewayConnectPeerState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "available", "deleting", "deleted"]);
-    public static readonly SM::ShapeInfo STransitGatewayConnectRequestBgpOptions = new SM::ShapeInfo("TransitGatewayConnectRequestBgpOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayId = new SM::ShapeInfo("TransitGatewayId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo STransitGatewayIdStringList = new SM::ShapeInfo("TransitGatewayIdStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STransitGatewayList = new SM::ShapeInfo("TransitGatewayList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STransitGatewayMaxResults = new SM::ShapeInfo("TransitGatewayMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000);
-    public static readonly SM::ShapeInfo STransitGatewayMeteringPayerType = new SM::ShapeInfo("TransitGatewayMeteringPayerType", SM::ShapeKind.String).Constrain(enumValues: ["source-attachment-owner", "destination-attachment-owner", "transit-gateway-owner"]);
-    public static readonly SM::ShapeInfo STransitGatewayMeteringPolicy = new SM::ShapeInfo("TransitGatewayMeteringPolicy", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayMeteringPolicyEntry = new SM::ShapeInfo("TransitGatewayMeteringPolicyEntry", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayMeteringPolicyEntryList = new SM::ShapeInfo("TransitGatewayMeteringPolicyEntryList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STransitGatewayMeteringPolicyEntryState = new SM::ShapeInfo("TransitGatewayMeteringPolicyEntryState", SM::ShapeKind.String).Constrain(enumValues: ["available", "deleted"]);
-    public static readonly SM::ShapeInfo STransitGatewayMeteringPolicyId = new SM::ShapeInfo("TransitGatewayMeteringPolicyId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo STransitGatewayMeteringPolicyIdStringList = new SM::ShapeInfo("TransitGatewayMeteringPolicyIdStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STransitGatewayMeteringPolicyList = new SM::ShapeInfo("TransitGatewayMeteringPolicyList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STransitGatewayMeteringPolicyRule = new SM::ShapeInfo("TransitGatewayMeteringPolicyRule", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayMeteringPolicyState = new SM::ShapeInfo("TransitGatewayMeteringPolicyState", SM::ShapeKind.String).Constrain(enumValues: ["available", "deleted", "pending", "modifying", "deleting"]);
-    public static readonly SM::ShapeInfo STransitGatewayMulitcastDomainAssociationState = new SM::ShapeInfo("TransitGatewayMulitcastDomainAssociationState", SM::ShapeKind.String).Constrain(enumValues: ["pendingAcceptance", "associating", "associated", "disassociating", "disassociated", "rejected", "failed"]);
-    public static readonly SM::ShapeInfo STransitGatewayMulticastDeregisteredGroupMembers = new SM::ShapeInfo("TransitGatewayMulticastDeregisteredGroupMembers", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayMulticastDeregisteredGroupSources = new SM::ShapeInfo("TransitGatewayMulticastDeregisteredGroupSources", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayMulticastDomain = new SM::ShapeInfo("TransitGatewayMulticastDomain", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayMulticastDomainAssociation = new SM::ShapeInfo("TransitGatewayMulticastDomainAssociation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayMulticastDomainAssociationList = new SM::ShapeInfo("TransitGatewayMulticastDomainAssociationList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STransitGatewayMulticastDomainAssociations = new SM::ShapeInfo("TransitGatewayMulticastDomainAssociations", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayMulticastDomainId = new SM::ShapeInfo("TransitGatewayMulticastDomainId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo STransitGatewayMulticastDomainIdStringList = new SM::ShapeInfo("TransitGatewayMulticastDomainIdStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STransitGatewayMulticastDomainList = new SM::ShapeInfo("TransitGatewayMulticastDomainList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STransitGatewayMulticastDomainOptions = new SM::ShapeInfo("TransitGatewayMulticastDomainOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayMulticastDomainState = new SM::ShapeInfo("TransitGatewayMulticastDomainState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "available", "deleting", "deleted"]);
-    public static readonly SM::ShapeInfo STransitGatewayMulticastGroup = new SM::ShapeInfo("TransitGatewayMulticastGroup", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayMulticastGroupList = new SM::ShapeInfo("TransitGatewayMulticastGroupList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STransitGatewayMulticastRegisteredGroupMembers = new SM::ShapeInfo("TransitGatewayMulticastRegisteredGroupMembers", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayMulticastRegisteredGroupSources = new SM::ShapeInfo("TransitGatewayMulticastRegisteredGroupSources", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayNetworkInterfaceIdList = new SM::ShapeInfo("TransitGatewayNetworkInterfaceIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STransitGatewayOptions = new SM::ShapeInfo("TransitGatewayOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayPeeringAttachment = new SM::ShapeInfo("TransitGatewayPeeringAttachment", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayPeeringAttachmentList = new SM::ShapeInfo("TransitGatewayPeeringAttachmentList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STransitGatewayPeeringAttachmentOptions = new SM::ShapeInfo("TransitGatewayPeeringAttachmentOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayPolicyRule = new SM::ShapeInfo("TransitGatewayPolicyRule", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayPolicyRuleMetaData = new SM::ShapeInfo("TransitGatewayPolicyRuleMetaData", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayPolicyTable = new SM::ShapeInfo("TransitGatewayPolicyTable", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayPolicyTableAssociation = new SM::ShapeInfo("TransitGatewayPolicyTableAssociation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayPolicyTableAssociationList = new SM::ShapeInfo("TransitGatewayPolicyTableAssociationList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STransitGatewayPolicyTableEntry = new SM::ShapeInfo("TransitGatewayPolicyTableEntry", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayPolicyTableEntryList = new SM::ShapeInfo("TransitGatewayPolicyTableEntryList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STransitGatewayPolicyTableId = new SM::ShapeInfo("TransitGatewayPolicyTableId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo STransitGatewayPolicyTableIdStringList = new SM::ShapeInfo("TransitGatewayPolicyTableIdStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STransitGatewayPolicyTableList = new SM::ShapeInfo("TransitGatewayPolicyTableList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STransitGatewayPolicyTableState = new SM::ShapeInfo("TransitGatewayPolicyTableState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "available", "deleting", "deleted"]);
-    public static readonly SM::ShapeInfo STransitGatewayPrefixListAttachment = new SM::ShapeInfo("TransitGatewayPrefixListAttachment", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayPrefixListReference = new SM::ShapeInfo("TransitGatewayPrefixListReference", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayPrefixListReferenceSet = new SM::ShapeInfo("TransitGatewayPrefixListReferenceSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STransitGatewayPrefixListReferenceState = new SM::ShapeInfo("TransitGatewayPrefixListReferenceState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "available", "modifying", "deleting"]);
-    public static readonly SM::ShapeInfo STransitGatewayPropagation = new SM::ShapeInfo("TransitGatewayPropagation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayPropagationState = new SM::ShapeInfo("TransitGatewayPropagationState", SM::ShapeKind.String).Constrain(enumValues: ["enabling", "enabled", "disabling", "disabled"]);
-    public static readonly SM::ShapeInfo STransitGatewayRequestOptions = new SM::ShapeInfo("TransitGatewayRequestOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayRoute = new SM::ShapeInfo("TransitGatewayRoute", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayRouteAttachment = new SM::ShapeInfo("TransitGatewayRouteAttachment", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayRouteAttachmentList = new SM::ShapeInfo("TransitGatewayRouteAttachmentList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STransitGatewayRouteList = new SM::ShapeInfo("TransitGatewayRouteList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STransitGatewayRouteState = new SM::ShapeInfo("TransitGatewayRouteState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "active", "blackhole", "deleting", "deleted"]);
-    public static readonly SM::ShapeInfo STransitGatewayRouteTable = new SM::ShapeInfo("TransitGatewayRouteTable", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayRouteTableAnnouncement = new SM::ShapeInfo("TransitGatewayRouteTableAnnouncement", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayRouteTableAnnouncementDirection = new SM::ShapeInfo("TransitGatewayRouteTableAnnouncementDirection", SM::ShapeKind.String).Constrain(enumValues: ["outgoing", "incoming"]);
-    public static readonly SM::ShapeInfo STransitGatewayRouteTableAnnouncementId = new SM::ShapeInfo("TransitGatewayRouteTableAnnouncementId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo STransitGatewayRouteTableAnnouncementIdStringList = new SM::ShapeInfo("TransitGatewayRouteTableAnnouncementIdStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STransitGatewayRouteTableAnnouncementList = new SM::ShapeInfo("TransitGatewayRouteTableAnnouncementList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STransitGatewayRouteTableAnnouncementState = new SM::ShapeInfo("TransitGatewayRouteTableAnnouncementState", SM::ShapeKind.String).Constrain(enumValues: ["available", "pending", "failing", "failed", "deleting", "deleted"]);
-    public static readonly SM::ShapeInfo STransitGatewayRouteTableAssociation = new SM::ShapeInfo("TransitGatewayRouteTableAssociation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayRouteTableAssociationList = new SM::ShapeInfo("TransitGatewayRouteTableAssociationList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STransitGatewayRouteTableId = new SM::ShapeInfo("TransitGatewayRouteTableId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo STransitGatewayRouteTableIdStringList = new SM::ShapeInfo("TransitGatewayRouteTableIdStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STransitGatewayRouteTableList = new SM::ShapeInfo("TransitGatewayRouteTableList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STransitGatewayRouteTablePropagation = new SM::ShapeInfo("TransitGatewayRouteTablePropagation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayRouteTablePropagationList = new SM::ShapeInfo("TransitGatewayRouteTablePropagationList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STransitGatewayRouteTableRoute = new SM::ShapeInfo("TransitGatewayRouteTableRoute", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayRouteTableState = new SM::ShapeInfo("TransitGatewayRouteTableState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "available", "deleting", "deleted"]);
-    public static readonly SM::ShapeInfo STransitGatewayRouteType = new SM::ShapeInfo("TransitGatewayRouteType", SM::ShapeKind.String).Constrain(enumValues: ["static", "propagated"]);
-    public static readonly SM::ShapeInfo STransitGatewayState = new SM::ShapeInfo("TransitGatewayState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "available", "modifying", "deleting", "deleted"]);
-    public static readonly SM::ShapeInfo STransitGatewaySubnetIdList = new SM::ShapeInfo("TransitGatewaySubnetIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STransitGatewayVpcAttachment = new SM::ShapeInfo("TransitGatewayVpcAttachment", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransitGatewayVpcAttachmentList = new SM::ShapeInfo("TransitGatewayVpcAttachmentList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STransitGatewayVpcAttachmentOptions = new SM::ShapeInfo("TransitGatewayVpcAttachmentOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransportProtocol = new SM::ShapeInfo("TransportProtocol", SM::ShapeKind.String).Constrain(enumValues: ["tcp", "udp"]);
-    public static readonly SM::ShapeInfo STrunkInterfaceAssociation = new SM::ShapeInfo("TrunkInterfaceAssociation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STrunkInterfaceAssociationId = new SM::ShapeInfo("TrunkInterfaceAssociationId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo STrunkInterfaceAssociationIdList = new SM::ShapeInfo("TrunkInterfaceAssociationIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STrunkInterfaceAssociationList = new SM::ShapeInfo("TrunkInterfaceAssociationList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STrustProviderType = new SM::ShapeInfo("TrustProviderType", SM::ShapeKind.String).Constrain(enumValues: ["user", "device"]);
-    public static readonly SM::ShapeInfo STunnelInsideIpVersion = new SM::ShapeInfo("TunnelInsideIpVersion", SM::ShapeKind.String).Constrain(enumValues: ["ipv4", "ipv6"]);
-    public static readonly SM::ShapeInfo STunnelOption = new SM::ShapeInfo("TunnelOption", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STunnelOptionsList = new SM::ShapeInfo("TunnelOptionsList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SUnassignIpv6AddressesRequest = new SM::ShapeInfo("UnassignIpv6AddressesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUnassignIpv6AddressesResult = new SM::ShapeInfo("UnassignIpv6AddressesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUnassignPrivateIpAddressesRequest = new SM::ShapeInfo("UnassignPrivateIpAddressesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUnassignPrivateNatGatewayAddressRequest = new SM::ShapeInfo("UnassignPrivateNatGatewayAddressRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUnassignPrivateNatGatewayAddressResult = new SM::ShapeInfo("UnassignPrivateNatGatewayAddressResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUnlimitedSupportedInstanceFamily = new SM::ShapeInfo("UnlimitedSupportedInstanceFamily", SM::ShapeKind.String).Constrain(enumValues: ["t2", "t3", "t3a", "t4g"]);
-    public static readonly SM::ShapeInfo SUnlockSnapshotRequest = new SM::ShapeInfo("UnlockSnapshotRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUnlockSnapshotResult = new SM::ShapeInfo("UnlockSnapshotResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUnmonitorInstancesRequest = new SM::ShapeInfo("UnmonitorInstancesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUnmonitorInstancesResult = new SM::ShapeInfo("UnmonitorInstancesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUnsuccessfulInstanceCreditSpecificationErrorCode = new SM::ShapeInfo("UnsuccessfulInstanceCreditSpecificationErrorCode", SM::ShapeKind.String).Constrain(enumValues: ["InvalidInstanceID.Malformed", "InvalidInstanceID.NotFound", "IncorrectInstanceState", "InstanceCreditSpecification.NotSupported"]);
-    public static readonly SM::ShapeInfo SUnsuccessfulInstanceCreditSpecificationItem = new SM::ShapeInfo("UnsuccessfulInstanceCreditSpecificationItem", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUnsuccessfulInstanceCreditSpecificationItemError = new SM::ShapeInfo("UnsuccessfulInstanceCreditSpecificationItemError", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUnsuccessfulInstanceCreditSpecificationSet = new SM::ShapeInfo("UnsuccessfulInstanceCreditSpecificationSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SUnsuccessfulItem = new SM::ShapeInfo("UnsuccessfulItem", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUnsuccessfulItemError = new SM::ShapeInfo("UnsuccessfulItemError", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUnsuccessfulItemList = new SM::ShapeInfo("UnsuccessfulItemList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SUnsuccessfulItemSet = new SM::ShapeInfo("UnsuccessfulItemSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SUpdateCapacityManagerMonitoredTagKeysRequest = new SM::ShapeInfo("UpdateCapacityManagerMonitoredTagKeysRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUpdateCapacityManagerMonitoredTagKeysResult = new SM::ShapeInfo("UpdateCapacityManagerMonitoredTagKeysResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUpdateCapacityManagerOrganizationsAccessRequest = new SM::ShapeInfo("UpdateCapacityManagerOrganizationsAccessRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUpdateCapacityManagerOrganizationsAccessResult = new SM::ShapeInfo("UpdateCapacityManagerOrganizationsAccessResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUpdateInterruptibleCapacityReservationAllocationRequest = new SM::ShapeInfo("UpdateInterruptibleCapacityReservationAllocationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUpdateInterruptibleCapacityReservationAllocationResult = new SM::ShapeInfo("UpdateInterruptibleCapacityReservationAllocationResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUpdateSecurityGroupRuleDescriptionsEgressRequest = new SM::ShapeInfo("UpdateSecurityGroupRuleDescriptionsEgressRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUpdateSecurityGroupRuleDescriptionsEgressResult = new SM::ShapeInfo("UpdateSecurityGroupRuleDescriptionsEgressResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUpdateSecurityGroupRuleDescriptionsIngressRequest = new SM::ShapeInfo("UpdateSecurityGroupRuleDescriptionsIngressRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUpdateSecurityGroupRuleDescriptionsIngressResult = new SM::ShapeInfo("UpdateSecurityGroupRuleDescriptionsIngressResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUsageClassType = new SM::ShapeInfo("UsageClassType", SM::ShapeKind.String).Constrain(enumValues: ["spot", "on-demand", "capacity-block"]);
-    public static readonly SM::ShapeInfo SUsageClassTypeList = new SM::ShapeInfo("UsageClassTypeList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SUserBucket = new SM::ShapeInfo("UserBucket", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUserBucketDetails = new SM::ShapeInfo("UserBucketDetails", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUserData = new SM::ShapeInfo("UserData", SM::ShapeKind.Structure).Constrain(sensitive: true);
-    public static readonly SM::ShapeInfo SUserGroupStringList = new SM::ShapeInfo("UserGroupStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SUserIdGroupPair = new SM::ShapeInfo("UserIdGroupPair", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUserIdGroupPairList = new SM::ShapeInfo("UserIdGroupPairList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SUserIdGroupPairSet = new SM::ShapeInfo("UserIdGroupPairSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SUserIdList = new SM::ShapeInfo("UserIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SUserIdStringList = new SM::ShapeInfo("UserIdStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SUserTrustProviderType = new SM::ShapeInfo("UserTrustProviderType", SM::ShapeKind.String).Constrain(enumValues: ["iam-identity-center", "oidc"]);
-    public static readonly SM::ShapeInfo SVCpuCount = new SM::ShapeInfo("VCpuCount", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SVCpuCountRange = new SM::ShapeInfo("VCpuCountRange", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVCpuCountRangeRequest = new SM::ShapeInfo("VCpuCountRangeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVCpuInfo = new SM::ShapeInfo("VCpuInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SValidationError = new SM::ShapeInfo("ValidationError", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SValidationWarning = new SM::ShapeInfo("ValidationWarning", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SValueStringList = new SM::ShapeInfo("ValueStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVerificationMethod = new SM::ShapeInfo("VerificationMethod", SM::ShapeKind.String).Constrain(enumValues: ["remarks-x509", "dns-token"]);
-    public static readonly SM::ShapeInfo SVerifiedAccessEndpoint = new SM::ShapeInfo("VerifiedAccessEndpoint", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVerifiedAccessEndpointAttachmentType = new SM::ShapeInfo("VerifiedAccessEndpointAttachmentType", SM::ShapeKind.String).Constrain(enumValues: ["vpc"]);
-    public static readonly SM::ShapeInfo SVerifiedAccessEndpointCidrOptions = new SM::ShapeInfo("VerifiedAccessEndpointCidrOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVerifiedAccessEndpointEniOptions = new SM::ShapeInfo("VerifiedAccessEndpointEniOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVerifiedAccessEndpointId = new SM::ShapeInfo("VerifiedAccessEndpointId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SVerifiedAccessEndpointIdList = new SM::ShapeInfo("VerifiedAccessEndpointIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVerifiedAccessEndpointList = new SM::ShapeInfo("VerifiedAccessEndpointList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVerifiedAccessEndpointLoadBalancerOptions = new SM::ShapeInfo("VerifiedAccessEndpointLoadBalancerOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVerifiedAccessEndpointPortNumber = new SM::ShapeInfo("VerifiedAccessEndpointPortNumber", SM::ShapeKind.Integer).Constrain(min: 1, max: 65535);
-    public static readonly SM::ShapeInfo SVerifiedAccessEndpointPortRange = new SM::ShapeInfo("VerifiedAccessEndpointPortRange", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVerifiedAccessEndpointPortRangeList = new SM::ShapeInfo("VerifiedAccessEndpointPortRangeList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVerifiedAccessEndpointProtocol = new SM::ShapeInfo("VerifiedAccessEndpointProtocol", SM::ShapeKind.String).Constrain(enumValues: ["http", "https", "tcp"]);
-    public static readonly SM::ShapeInfo SVerifiedAccessEndpointRdsOptions = new SM::ShapeInfo("VerifiedAccessEndpointRdsOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVerifiedAccessEndpointStatus = new SM::ShapeInfo("VerifiedAccessEndpointStatus", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVerifiedAccessEndpointStatusCode = new SM::ShapeInfo("VerifiedAccessEndpointStatusCode", SM::ShapeKind.String).Constrain(enumValues: ["pending", "active", "updating", "deleting", "deleted"]);
-    public static readonly SM::ShapeInfo SVerifiedAccessEndpointSubnetIdList = new SM::ShapeInfo("VerifiedAccessEndpointSubnetIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVerifiedAccessEndpointTarget = new SM::ShapeInfo("VerifiedAccessEndpointTarget", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVerifiedAccessEndpointTargetList = new SM::ShapeInfo("VerifiedAccessEndpointTargetList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVerifiedAccessEndpointType = new SM::ShapeInfo("VerifiedAccessEndpointType", SM::ShapeKind.String).Constrain(enumValues: ["load-balancer", "network-interface", "rds", "cidr"]);
-    public static readonly SM::ShapeInfo SVerifiedAccessGroup = new SM::ShapeInfo("VerifiedAccessGroup", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVerifiedAccessGroupId = new SM::ShapeInfo("VerifiedAccessGroupId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SVerifiedAccessGroupIdList = new SM::ShapeInfo("VerifiedAccessGroupIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVerifiedAccessGroupList = new SM::ShapeInfo("VerifiedAccessGroupList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVerifiedAccessInstance = new SM::ShapeInfo("VerifiedAccessInstance", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVerifiedAccessInstanceCustomSubDomain = new SM::ShapeInfo("VerifiedAccessInstanceCustomSubDomain", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVerifiedAccessInstanceId = new SM::ShapeInfo("VerifiedAccessInstanceId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SVerifiedAccessInstanceIdList = new SM::ShapeInfo("VerifiedAccessInstanceIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVerifiedAccessInstanceList = new SM::ShapeInfo("VerifiedAccessInstanceList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVerifiedAccessInstanceLoggingConfiguration = new SM::ShapeInfo("VerifiedAccessInstanceLoggingConfiguration", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVerifiedAccessInstanceLoggingConfigurationList = new SM::ShapeInfo("VerifiedAccessInstanceLoggingConfigurationList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVerifiedAccessInstanceOpenVpnClientConfiguration = new SM::ShapeInfo("VerifiedAccessInstanceOpenVpnClientConfiguration", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVerifiedAccessInstanceOpenVpnClientConfigurationList = new SM::ShapeInfo("VerifiedAccessInstanceOpenVpnClientConfigurationList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVerifiedAccessInstanceOpenVpnClientConfigurationRoute = new SM::ShapeInfo("VerifiedAccessInstanceOpenVpnClientConfigurationRoute", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVerifiedAccessInstanceOpenVpnClientConfigurationRouteList = new SM::ShapeInfo("VerifiedAccessInstanceOpenVpnClientConfigurationRouteList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVerifiedAccessInstanceUserTrustProviderClientConfiguration = new SM::ShapeInfo("VerifiedAccessInstanceUserTrustProviderClientConfiguration", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVerifiedAccessLogCloudWatchLogsDestination = new SM::ShapeInfo("VerifiedAccessLogCloudWatchLogsDestination", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVerifiedAccessLogCloudWatchLogsDestinationOptions = new SM::ShapeInfo("VerifiedAccessLogCloudWatchLogsDestinationOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVerifiedAccessLogDeliveryStatus = new SM::ShapeInfo("VerifiedAccessLogDeliveryStatus", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVerifiedAccessLogDeliveryStatusCode = new SM::ShapeInfo("VerifiedAccessLogDeliveryStatusCode", SM::ShapeKind.String).Constrain(enumValues: ["success", "failed"]);
-    public static readonly SM::ShapeInfo SVerifiedAccessLogKinesisDataFirehoseDestination = new SM::ShapeInfo("VerifiedAccessLogKinesisDataFirehoseDestination", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVerifiedAccessLogKinesisDataFirehoseDestinationOptions = new SM::ShapeInfo("VerifiedAccessLogKinesisDataFirehoseDestinationOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVerifiedAccessLogOptions = new SM::ShapeInfo("VerifiedAccessLogOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVerifiedAccessLogS3Destination = new SM::ShapeInfo("VerifiedAccessLogS3Destination", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVerifiedAccessLogS3DestinationOptions = new SM::ShapeInfo("VerifiedAccessLogS3DestinationOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVerifiedAccessLogs = new SM::ShapeInfo("VerifiedAccessLogs", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVerifiedAccessSseSpecificationRequest = new SM::ShapeInfo("VerifiedAccessSseSpecificationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVerifiedAccessSseSpecificationResponse = new SM::ShapeInfo("VerifiedAccessSseSpecificationResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVerifiedAccessTrustProvider = new SM::ShapeInfo("VerifiedAccessTrustProvider", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVerifiedAccessTrustProviderCondensed = new SM::ShapeInfo("VerifiedAccessTrustProviderCondensed", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVerifiedAccessTrustProviderCondensedList = new SM::ShapeInfo("VerifiedAccessTrustProviderCondensedList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVerifiedAccessTrustProviderId = new SM::ShapeInfo("VerifiedAccessTrustProviderId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SVerifiedAccessTrustProviderIdList = new SM::ShapeInfo("VerifiedAccessTrustProviderIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVerifiedAccessTrustProviderList = new SM::ShapeInfo("VerifiedAccessTrustProviderList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVersionDescription = new SM::ShapeInfo("VersionDescription", SM::ShapeKind.String).Constrain(min: 0, max: 255);
-    public static readonly SM::ShapeInfo SVersionStringList = new SM::ShapeInfo("VersionStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVgwTelemetry = new SM::ShapeInfo("VgwTelemetry", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVgwTelemetryList = new SM::ShapeInfo("VgwTelemetryList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVirtualizationType = new SM::ShapeInfo("VirtualizationType", SM::ShapeKind.String).Constrain(enumValues: ["hvm", "paravirtual"]);
-    public static readonly SM::ShapeInfo SVirtualizationTypeList = new SM::ShapeInfo("VirtualizationTypeList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVirtualizationTypeSet = new SM::ShapeInfo("VirtualizationTypeSet", SM::ShapeKind.List).Constrain(min: 0, max: 2);
-    public static readonly SM::ShapeInfo SVolume = new SM::ShapeInfo("Volume", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVolumeAttachment = new SM::ShapeInfo("VolumeAttachment", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVolumeAttachmentList = new SM::ShapeInfo("VolumeAttachmentList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVolumeAttachmentState = new SM::ShapeInfo("VolumeAttachmentState", SM::ShapeKind.String).Constrain(enumValues: ["attaching", "attached", "detaching", "detached", "busy"]);
-    public static readonly SM::ShapeInfo SVolumeAttributeName = new SM::ShapeInfo("VolumeAttributeName", SM::ShapeKind.String).Constrain(enumValues: ["autoEnableIO", "productCodes"]);
-    public static readonly SM::ShapeInfo SVolumeDetail = new SM::ShapeInfo("VolumeDetail", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVolumeId = new SM::ShapeInfo("VolumeId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SVolumeIdStringList = new SM::ShapeInfo("VolumeIdStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVolumeIdWithResolver = new SM::ShapeInfo("VolumeIdWithResolver", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SVolumeList = new SM::ShapeInfo("VolumeList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVolumeModification = new SM::ShapeInfo("VolumeModification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVolumeModificationList = new SM::ShapeInfo("VolumeModificationList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVolumeModificationState = new SM::ShapeInfo("VolumeModificationState", SM::ShapeKind.String).Constrain(enumValues: ["modifying", "optimizing", "completed", "failed"]);
-    public static readonly SM::ShapeInfo SVolumeRecycleBinInfo = new SM::ShapeInfo("VolumeRecycleBinInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVolumeRecycleBinInfoList = new SM::ShapeInfo("VolumeRecycleBinInfoList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVolumeState = new SM::ShapeInfo("VolumeState", SM::ShapeKind.String).Constrain(enumValues: ["creating", "available", "in-use", "deleting", "deleted", "error"]);
-    public static readonly SM::ShapeInfo SVolumeStatusAction = new SM::ShapeInfo("VolumeStatusAction", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVolumeStatusActionsList = new SM::ShapeInfo("VolumeStatusActionsList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVolumeStatusAttachmentStatus = new SM::ShapeInfo("VolumeStatusAttachmentStatus", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVolumeStatusAttachmentStatusList = new SM::ShapeInfo("VolumeStatusAttachmentStatusList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVolumeStatusDetails = new SM::ShapeInfo("VolumeStatusDetails", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVolumeStatusDetailsList = new SM::ShapeInfo("VolumeStatusDetailsList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVolumeStatusEvent = new SM::ShapeInfo("VolumeStatusEvent", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVolumeStatusEventsList = new SM::ShapeInfo("VolumeStatusEventsList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVolumeStatusInfo = new SM::ShapeInfo("VolumeStatusInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVolumeStatusInfoStatus = new SM::ShapeInfo("VolumeStatusInfoStatus", SM::ShapeKind.String).Constrain(enumValues: ["ok", "impaired", "insufficient-data", "warning"]);
-    public static readonly SM::ShapeInfo SVolumeStatusItem = new SM::ShapeInfo("VolumeStatusItem", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVolumeStatusList = new SM::ShapeInfo("VolumeStatusList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVolumeStatusName = new SM::ShapeInfo("VolumeStatusName", SM::ShapeKind.String).Constrain(enumValues: ["io-enabled", "io-performance", "initialization-state"]);
-    public static readonly SM::ShapeInfo SVolumeType = new SM::ShapeInfo("VolumeType", SM::ShapeKind.String).Constrain(enumValues: ["standard", "io1", "io2", "gp2", "sc1", "st1", "gp3"]);
-    public static readonly SM::ShapeInfo SVpc = new SM::ShapeInfo("Vpc", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVpcAttachment = new SM::ShapeInfo("VpcAttachment", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVpcAttachmentList = new SM::ShapeInfo("VpcAttachmentList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVpcAttributeName = new SM::ShapeInfo("VpcAttributeName", SM::ShapeKind.String).Constrain(enumValues: ["enableDnsSupport", "enableDnsHostnames", "enableNetworkAddressUsageMetrics"]);
-    public static readonly SM::ShapeInfo SVpcBlockPublicAccessExclusion = new SM::ShapeInfo("VpcBlockPublicAccessExclusion", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVpcBlockPublicAccessExclusionId = new SM::ShapeInfo("VpcBlockPublicAccessExclusionId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SVpcBlockPublicAccessExclusionIdList = new SM::ShapeInfo("VpcBlockPublicAccessExclusionIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVpcBlockPublicAccessExclusionList = new SM::ShapeInfo("VpcBlockPublicAccessExclusionList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVpcBlockPublicAccessExclusionState = new SM::ShapeInfo("VpcBlockPublicAccessExclusionState", SM::ShapeKind.String).Constrain(enumValues: ["create-in-progress", "create-complete", "create-failed", "update-in-progress", "update-complete", "update-failed", "delete-in-progress", "delete-complete", "disable-in-progress", "disable-complete"]);
-    public static readonly SM::ShapeInfo SVpcBlockPublicAccessExclusionsAllowed = new SM::ShapeInfo("VpcBlockPublicAccessExclusionsAllowed", SM::ShapeKind.String).Constrain(enumValues: ["allowed", "not-allowed"]);
-    public static readonly SM::ShapeInfo SVpcBlockPublicAccessOptions = new SM::ShapeInfo("VpcBlockPublicAccessOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVpcBlockPublicAccessState = new SM::ShapeInfo("VpcBlockPublicAccessState", SM::ShapeKind.String).Constrain(enumValues: ["default-state", "update-in-progress", "update-complete"]);
-    public static readonly SM::ShapeInfo SVpcCidrAssociationId = new SM::ShapeInfo("VpcCidrAssociationId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SVpcCidrBlockAssociation = new SM::ShapeInfo("VpcCidrBlockAssociation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVpcCidrBlockAssociationSet = new SM::ShapeInfo("VpcCidrBlockAssociationSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVpcCidrBlockState = new SM::ShapeInfo("VpcCidrBlockState", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVpcCidrBlockStateCode = new SM::ShapeInfo("VpcCidrBlockStateCode", SM::ShapeKind.String).Constrain(enumValues: ["associating", "associated", "disassociating", "disassociated", "failing", "failed"]);
-    public static readonly SM::ShapeInfo SVpcClassicLink = new SM::ShapeInfo("VpcClassicLink", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVpcClassicLinkIdList = new SM::ShapeInfo("VpcClassicLinkIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVpcClassicLinkList = new SM::ShapeInfo("VpcClassicLinkList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVpcEncryptionControl = new SM::ShapeInfo("VpcEncryptionControl", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVpcEncryptionControlConfiguration = new SM::ShapeInfo("VpcEncryptionControlConfiguration", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVpcEncryptionControlExclusion = new SM::ShapeInfo("VpcEncryptionControlExclusion", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVpcEncryptionControlExclusionState = new SM::ShapeInfo("VpcEncryptionControlExclusionState", SM::ShapeKind.String).Constrain(enumValues: ["enabling", "enabled", "disabling", "disabled"]);
-    public static readonly SM::ShapeInfo SVpcEncryptionControlExclusionStateInput = new SM::ShapeInfo("VpcEncryptionControlExclusionStateInput", SM::ShapeKind.String).Constrain(enumValues: ["enable", "disable"]);
-    public static readonly SM::ShapeInfo SVpcEncryptionControlExclusions = new SM::ShapeInfo("VpcEncryptionControlExclusions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVpcEncryptionControlId = new SM::ShapeInfo("VpcEncryptionControlId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SVpcEncryptionControlIdList = new SM::ShapeInfo("VpcEncryptionControlIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVpcEncryptionControlList = new SM::ShapeInfo("VpcEncryptionControlList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVpcEncryptionControlMode = new SM::ShapeInfo("VpcEncryptionControlMode", SM::ShapeKind.String).Constrain(enumValues: ["monitor", "enforce"]);
-    public static readonly SM::ShapeInfo SVpcEncryptionControlState = new SM::ShapeInfo("VpcEncryptionControlState", SM::ShapeKind.String).Constrain(enumValues: ["enforce-in-progress", "monitor-in-progress", "enforce-failed", "monitor-failed", "deleting", "deleted", "available", "creating", "delete-failed"]);
-    public static readonly SM::ShapeInfo SVpcEncryptionNonCompliantResource = new SM::ShapeInfo("VpcEncryptionNonCompliantResource", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVpcEncryptionNonCompliantResourceList = new SM::ShapeInfo("VpcEncryptionNonCompliantResourceList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVpcEndpoint = new SM::ShapeInfo("VpcEndpoint", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVpcEndpointAssociation = new SM::ShapeInfo("VpcEndpointAssociation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVpcEndpointAssociationSet = new SM::ShapeInfo("VpcEndpointAssociationSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVpcEndpointConnection = new SM::ShapeInfo("VpcEndpointConnection", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVpcEndpointConnectionSet = new SM::ShapeInfo("VpcEndpointConnectionSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVpcEndpointId = new SM::ShapeInfo("VpcEndpointId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SVpcEndpointIdList = new SM::ShapeInfo("VpcEndpointIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVpcEndpointRouteTableIdList = new SM::ShapeInfo("VpcEndpointRouteTableIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVpcEndpointSecurityGroupIdList = new SM::ShapeInfo("VpcEndpointSecurityGroupIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVpcEndpointServiceId = new SM::ShapeInfo("VpcEndpointServiceId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SVpcEndpointServiceIdList = new SM::ShapeInfo("VpcEndpointServiceIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVpcEndpointSet = new SM::ShapeInfo("VpcEndpointSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVpcEndpointSubnetIdList = new SM::ShapeInfo("VpcEndpointSubnetIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVpcEndpointType = new SM::ShapeInfo("VpcEndpointType", SM::ShapeKind.String).Constrain(enumValues: ["Interface", "Gateway", "GatewayLoadBalancer", "Resource", "ServiceNetwork"]);
-    public static readonly SM::ShapeInfo SVpcFlowLogId = new SM::ShapeInfo("VpcFlowLogId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SVpcId = new SM::ShapeInfo("VpcId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SVpcIdStringList = new SM::ShapeInfo("VpcIdStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVpcIpv6CidrBlockAssociation = new SM::ShapeInfo("VpcIpv6CidrBlockAssociation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVpcIpv6CidrBlockAssociationSet = new SM::ShapeInfo("VpcIpv6CidrBlockAssociationSet", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVpcList = new SM::ShapeInfo("VpcList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVpcPeeringConnection = new SM::ShapeInfo("VpcPeeringConnection", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVpcPeeringConnectionId = new SM::ShapeInfo("VpcPeeringConnectionId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SVpcPeeringConnectionIdList = new SM::ShapeInfo("VpcPeeringConnectionIdList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVpcPeeringConnectionIdWithResolver = new SM::ShapeInfo("VpcPeeringConnectionIdWithResolver", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SVpcPeeringConnectionList = new SM::ShapeInfo("VpcPeeringConnectionList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVpcPeeringConnectionOptionsDescription = new SM::ShapeInfo("VpcPeeringConnectionOptionsDescription", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVpcPeeringConnectionStateReason = new SM::ShapeInfo("VpcPeeringConnectionStateReason", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVpcPeeringConnectionStateReasonCode = new SM::ShapeInfo("VpcPeeringConnectionStateReasonCode", SM::ShapeKind.String).Constrain(enumValues: ["initiating-request", "pending-acceptance", "active", "deleted", "rejected", "failed", "expired", "provisioning", "deleting"]);
-    public static readonly SM::ShapeInfo SVpcPeeringConnectionVpcInfo = new SM::ShapeInfo("VpcPeeringConnectionVpcInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVpcState = new SM::ShapeInfo("VpcState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "available"]);
-    public static readonly SM::ShapeInfo SVpcTenancy = new SM::ShapeInfo("VpcTenancy", SM::ShapeKind.String).Constrain(enumValues: ["default"]);
-    public static readonly SM::ShapeInfo SVpnConcentrator = new SM::ShapeInfo("VpnConcentrator", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVpnConcentratorId = new SM::ShapeInfo("VpnConcentratorId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SVpnConcentratorIdStringList = new SM::ShapeInfo("VpnConcentratorIdStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVpnConcentratorList = new SM::ShapeInfo("VpnConcentratorList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVpnConcentratorType = new SM::ShapeInfo("VpnConcentratorType", SM::ShapeKind.String).Constrain(enumValues: ["ipsec.1"]);
-    public static readonly SM::ShapeInfo SVpnConnection = new SM::ShapeInfo("VpnConnection", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVpnConnectionDeviceSampleConfiguration = new SM::ShapeInfo("VpnConnectionDeviceSampleConfiguration", SM::ShapeKind.String).Constrain(sensitive: true);
-    public static readonly SM::ShapeInfo SVpnConnectionDeviceType = new SM::ShapeInfo("VpnConnectionDeviceType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVpnConnectionDeviceTypeId = new SM::ShapeInfo("VpnConnectionDeviceTypeId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SVpnConnectionDeviceTypeList = new SM::ShapeInfo("VpnConnectionDeviceTypeList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVpnConnectionId = new SM::ShapeInfo("VpnConnectionId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SVpnConnectionIdStringList = new SM::ShapeInfo("VpnConnectionIdStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVpnConnectionList = new SM::ShapeInfo("VpnConnectionList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVpnConnectionOptions = new SM::ShapeInfo("VpnConnectionOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVpnConnectionOptionsSpecification = new SM::ShapeInfo("VpnConnectionOptionsSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVpnEcmpSupportValue = new SM::ShapeInfo("VpnEcmpSupportValue", SM::ShapeKind.String).Constrain(enumValues: ["enable", "disable"]);
-    public static readonly SM::ShapeInfo SVpnGateway = new SM::ShapeInfo("VpnGateway", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVpnGatewayId = new SM::ShapeInfo("VpnGatewayId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SVpnGatewayIdStringList = new SM::ShapeInfo("VpnGatewayIdStringList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVpnGatewayList = new SM::ShapeInfo("VpnGatewayList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVpnProtocol = new SM::ShapeInfo("VpnProtocol", SM::ShapeKind.String).Constrain(enumValues: ["openvpn"]);
-    public static readonly SM::ShapeInfo SVpnState = new SM::ShapeInfo("VpnState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "available", "deleting", "deleted"]);
-    public static readonly SM::ShapeInfo SVpnStaticRoute = new SM::ShapeInfo("VpnStaticRoute", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVpnStaticRouteList = new SM::ShapeInfo("VpnStaticRouteList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVpnStaticRouteSource = new SM::ShapeInfo("VpnStaticRouteSource", SM::ShapeKind.String).Constrain(enumValues: ["Static"]);
-    public static readonly SM::ShapeInfo SVpnTunnelBandwidth = new SM::ShapeInfo("VpnTunnelBandwidth", SM::ShapeKind.String).Constrain(enumValues: ["standard", "large"]);
-    public static readonly SM::ShapeInfo SVpnTunnelLogOptions = new SM::ShapeInfo("VpnTunnelLogOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVpnTunnelLogOptionsSpecification = new SM::ShapeInfo("VpnTunnelLogOptionsSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVpnTunnelOptionsSpecification = new SM::ShapeInfo("VpnTunnelOptionsSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVpnTunnelOptionsSpecificationsList = new SM::ShapeInfo("VpnTunnelOptionsSpecificationsList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SVpnTunnelProvisioningStatus = new SM::ShapeInfo("VpnTunnelProvisioningStatus", SM::ShapeKind.String).Constrain(enumValues: ["available", "pending", "failed"]);
-    public static readonly SM::ShapeInfo SWeekDay = new SM::ShapeInfo("WeekDay", SM::ShapeKind.String).Constrain(enumValues: ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"]);
+    public static SM::ShapeInfo STerminateInstancesRequest => Table[3600];
+    public static SM::ShapeInfo STerminateInstancesResult => Table[3601];
+    public static SM::ShapeInfo SThreadsPerCore => Table[3602];
+    public static SM::ShapeInfo SThreadsPerCoreList => Table[3603];
+    public static SM::ShapeInfo SThroughResourcesStatement => Table[3604];
+    public static SM::ShapeInfo SThroughResourcesStatementList => Table[3605];
+    public static SM::ShapeInfo SThroughResourcesStatementRequest => Table[3606];
+    public static SM::ShapeInfo SThroughResourcesStatementRequestList => Table[3607];
+    public static SM::ShapeInfo STieringOperationStatus => Table[3608];
+    public static SM::ShapeInfo STokenState => Table[3609];
+    public static SM::ShapeInfo STotalLocalStorageGB => Table[3610];
+    public static SM::ShapeInfo STotalLocalStorageGBRequest => Table[3611];
+    public static SM::ShapeInfo STotalMediaMemory => Table[3612];
+    public static SM::ShapeInfo STotalNeuronMemory => Table[3613];
+    public static SM::ShapeInfo STpmSupportValues => Table[3614];
+    public static SM::ShapeInfo STrafficDirection => Table[3615];
+    public static SM::ShapeInfo STrafficIpAddressType => Table[3616];
+    public static SM::ShapeInfo STrafficMirrorFilter => Table[3617];
+    public static SM::ShapeInfo STrafficMirrorFilterId => Table[3618];
+    public static SM::ShapeInfo STrafficMirrorFilterIdList => Table[3619];
+    public static SM::ShapeInfo STrafficMirrorFilterRule => Table[3620];
+    public static SM::ShapeInfo STrafficMirrorFilterRuleField => Table[3621];
+    public static SM::ShapeInfo STrafficMirrorFilterRuleFieldList => Table[3622];
+    public static SM::ShapeInfo STrafficMirrorFilterRuleIdList => Table[3623];
+    public static SM::ShapeInfo STrafficMirrorFilterRuleIdWithResolver => Table[3624];
+    public static SM::ShapeInfo STrafficMirrorFilterRuleList => Table[3625];
+    public static SM::ShapeInfo STrafficMirrorFilterRuleSet => Table[3626];
+    public static SM::ShapeInfo STrafficMirrorFilterSet => Table[3627];
+    public static SM::ShapeInfo STrafficMirrorNetworkService => Table[3628];
+    public static SM::ShapeInfo STrafficMirrorNetworkServiceList => Table[3629];
+    public static SM::ShapeInfo STrafficMirrorPortRange => Table[3630];
+    public static SM::ShapeInfo STrafficMirrorPortRangeRequest => Table[3631];
+    public static SM::ShapeInfo STrafficMirrorRuleAction => Table[3632];
+    public static SM::ShapeInfo STrafficMirrorSession => Table[3633];
+    public static SM::ShapeInfo STrafficMirrorSessionField => Table[3634];
+    public static SM::ShapeInfo STrafficMirrorSessionFieldList => Table[3635];
+    public static SM::ShapeInfo STrafficMirrorSessionId => Table[3636];
+    public static SM::ShapeInfo STrafficMirrorSessionIdList => Table[3637];
+    public static SM::ShapeInfo STrafficMirrorSessionSet => Table[3638];
+    public static SM::ShapeInfo STrafficMirrorTarget => Table[3639];
+    public static SM::ShapeInfo STrafficMirrorTargetId => Table[3640];
+    public static SM::ShapeInfo STrafficMirrorTargetIdList => Table[3641];
+    public static SM::ShapeInfo STrafficMirrorTargetSet => Table[3642];
+    public static SM::ShapeInfo STrafficMirrorTargetType => Table[3643];
+    public static SM::ShapeInfo STrafficMirroringMaxResults => Table[3644];
+    public static SM::ShapeInfo STrafficType => Table[3645];
+    public static SM::ShapeInfo STransferType => Table[3646];
+    public static SM::ShapeInfo STransitAssociationGatewayId => Table[3647];
+    public static SM::ShapeInfo STransitGateway => Table[3648];
+    public static SM::ShapeInfo STransitGatewayAssociation => Table[3649];
+    public static SM::ShapeInfo STransitGatewayAssociationState => Table[3650];
+    public static SM::ShapeInfo STransitGatewayAttachment => Table[3651];
+    public static SM::ShapeInfo STransitGatewayAttachmentAssociation => Table[3652];
+    public static SM::ShapeInfo STransitGatewayAttachmentBgpConfiguration => Table[3653];
+    public static SM::ShapeInfo STransitGatewayAttachmentBgpConfigurationList => Table[3654];
+    public static SM::ShapeInfo STransitGatewayAttachmentId => Table[3655];
+    public static SM::ShapeInfo STransitGatewayAttachmentIdStringList => Table[3656];
+    public static SM::ShapeInfo STransitGatewayAttachmentList => Table[3657];
+    public static SM::ShapeInfo STransitGatewayAttachmentPropagation => Table[3658];
+    public static SM::ShapeInfo STransitGatewayAttachmentPropagationList => Table[3659];
+    public static SM::ShapeInfo STransitGatewayAttachmentResourceType => Table[3660];
+    public static SM::ShapeInfo STransitGatewayAttachmentState => Table[3661];
+    public static SM::ShapeInfo STransitGatewayAttachmentStatusType => Table[3662];
+    public static SM::ShapeInfo STransitGatewayCidrBlockStringList => Table[3663];
+    public static SM::ShapeInfo STransitGatewayClientVpnAttachment => Table[3664];
+    public static SM::ShapeInfo STransitGatewayConfigurationDescribeEndpointStructure => Table[3665];
+    public static SM::ShapeInfo STransitGatewayConfigurationInputStructure => Table[3666];
+    public static SM::ShapeInfo STransitGatewayConnect => Table[3667];
+    public static SM::ShapeInfo STransitGatewayConnectList => Table[3668];
+    public static SM::ShapeInfo STransitGatewayConnectOptions => Table[3669];
+    public static SM::ShapeInfo STransitGatewayConnectPeer => Table[3670];
+    public static SM::ShapeInfo STransitGatewayConnectPeerConfiguration => Table[3671];
+    public static SM::ShapeInfo STransitGatewayConnectPeerId => Table[3672];
+    public static SM::ShapeInfo STransitGatewayConnectPeerIdStringList => Table[3673];
+    public static SM::ShapeInfo STransitGatewayConnectPeerList => Table[3674];
+    public static SM::ShapeInfo STransitGatewayConnectPeerState => Table[3675];
+    public static SM::ShapeInfo STransitGatewayConnectRequestBgpOptions => Table[3676];
+    public static SM::ShapeInfo STransitGatewayId => Table[3677];
+    public static SM::ShapeInfo STransitGatewayIdStringList => Table[3678];
+    public static SM::ShapeInfo STransitGatewayList => Table[3679];
+    public static SM::ShapeInfo STransitGatewayMaxResults => Table[3680];
+    public static SM::ShapeInfo STransitGatewayMeteringPayerType => Table[3681];
+    public static SM::ShapeInfo STransitGatewayMeteringPolicy => Table[3682];
+    public static SM::ShapeInfo STransitGatewayMeteringPolicyEntry => Table[3683];
+    public static SM::ShapeInfo STransitGatewayMeteringPolicyEntryList => Table[3684];
+    public static SM::ShapeInfo STransitGatewayMeteringPolicyEntryState => Table[3685];
+    public static SM::ShapeInfo STransitGatewayMeteringPolicyId => Table[3686];
+    public static SM::ShapeInfo STransitGatewayMeteringPolicyIdStringList => Table[3687];
+    public static SM::ShapeInfo STransitGatewayMeteringPolicyList => Table[3688];
+    public static SM::ShapeInfo STransitGatewayMeteringPolicyRule => Table[3689];
+    public static SM::ShapeInfo STransitGatewayMeteringPolicyState => Table[3690];
+    public static SM::ShapeInfo STransitGatewayMulitcastDomainAssociationState => Table[3691];
+    public static SM::ShapeInfo STransitGatewayMulticastDeregisteredGroupMembers => Table[3692];
+    public static SM::ShapeInfo STransitGatewayMulticastDeregisteredGroupSources => Table[3693];
+    public static SM::ShapeInfo STransitGatewayMulticastDomain => Table[3694];
+    public static SM::ShapeInfo STransitGatewayMulticastDomainAssociation => Table[3695];
+    public static SM::ShapeInfo STransitGatewayMulticastDomainAssociationList => Table[3696];
+    public static SM::ShapeInfo STransitGatewayMulticastDomainAssociations => Table[3697];
+    public static SM::ShapeInfo STransitGatewayMulticastDomainId => Table[3698];
+    public static SM::ShapeInfo STransitGatewayMulticastDomainIdStringList => Table[3699];
+    public static SM::ShapeInfo STransitGatewayMulticastDomainList => Table[3700];
+    public static SM::ShapeInfo STransitGatewayMulticastDomainOptions => Table[3701];
+    public static SM::ShapeInfo STransitGatewayMulticastDomainState => Table[3702];
+    public static SM::ShapeInfo STransitGatewayMulticastGroup => Table[3703];
+    public static SM::ShapeInfo STransitGatewayMulticastGroupList => Table[3704];
+    public static SM::ShapeInfo STransitGatewayMulticastRegisteredGroupMembers => Table[3705];
+    public static SM::ShapeInfo STransitGatewayMulticastRegisteredGroupSources => Table[3706];
+    public static SM::ShapeInfo STransitGatewayNetworkInterfaceIdList => Table[3707];
+    public static SM::ShapeInfo STransitGatewayOptions => Table[3708];
+    public static SM::ShapeInfo STransitGatewayPeeringAttachment => Table[3709];
+    public static SM::ShapeInfo STransitGatewayPeeringAttachmentList => Table[3710];
+    public static SM::ShapeInfo STransitGatewayPeeringAttachmentOptions => Table[3711];
+    public static SM::ShapeInfo STransitGatewayPolicyRule => Table[3712];
+    public static SM::ShapeInfo STransitGatewayPolicyRuleMetaData => Table[3713];
+    public static SM::ShapeInfo STransitGatewayPolicyTable => Table[3714];
+    public static SM::ShapeInfo STransitGatewayPolicyTableAssociation => Table[3715];
+    public static SM::ShapeInfo STransitGatewayPolicyTableAssociationList => Table[3716];
+    public static SM::ShapeInfo STransitGatewayPolicyTableEntry => Table[3717];
+    public static SM::ShapeInfo STransitGatewayPolicyTableEntryList => Table[3718];
+    public static SM::ShapeInfo STransitGatewayPolicyTableId => Table[3719];
+    public static SM::ShapeInfo STransitGatewayPolicyTableIdStringList => Table[3720];
+    public static SM::ShapeInfo STransitGatewayPolicyTableList => Table[3721];
+    public static SM::ShapeInfo STransitGatewayPolicyTableState => Table[3722];
+    public static SM::ShapeInfo STransitGatewayPrefixListAttachment => Table[3723];
+    public static SM::ShapeInfo STransitGatewayPrefixListReference => Table[3724];
+    public static SM::ShapeInfo STransitGatewayPrefixListReferenceSet => Table[3725];
+    public static SM::ShapeInfo STransitGatewayPrefixListReferenceState => Table[3726];
+    public static SM::ShapeInfo STransitGatewayPropagation => Table[3727];
+    public static SM::ShapeInfo STransitGatewayPropagationState => Table[3728];
+    public static SM::ShapeInfo STransitGatewayRequestOptions => Table[3729];
+    public static SM::ShapeInfo STransitGatewayRoute => Table[3730];
+    public static SM::ShapeInfo STransitGatewayRouteAttachment => Table[3731];
+    public static SM::ShapeInfo STransitGatewayRouteAttachmentList => Table[3732];
+    public static SM::ShapeInfo STransitGatewayRouteList => Table[3733];
+    public static SM::ShapeInfo STransitGatewayRouteState => Table[3734];
+    public static SM::ShapeInfo STransitGatewayRouteTable => Table[3735];
+    public static SM::ShapeInfo STransitGatewayRouteTableAnnouncement => Table[3736];
+    public static SM::ShapeInfo STransitGatewayRouteTableAnnouncementDirection => Table[3737];
+    public static SM::ShapeInfo STransitGatewayRouteTableAnnouncementId => Table[3738];
+    public static SM::ShapeInfo STransitGatewayRouteTableAnnouncementIdStringList => Table[3739];
+    public static SM::ShapeInfo STransitGatewayRouteTableAnnouncementList => Table[3740];
+    public static SM::ShapeInfo STransitGatewayRouteTableAnnouncementState => Table[3741];
+    public static SM::ShapeInfo STransitGatewayRouteTableAssociation => Table[3742];
+    public static SM::ShapeInfo STransitGatewayRouteTableAssociationList => Table[3743];
+    public static SM::ShapeInfo STransitGatewayRouteTableId => Table[3744];
+    public static SM::ShapeInfo STransitGatewayRouteTableIdStringList => Table[3745];
+    public static SM::ShapeInfo STransitGatewayRouteTableList => Table[3746];
+    public static SM::ShapeInfo STransitGatewayRouteTablePropagation => Table[3747];
+    public static SM::ShapeInfo STransitGatewayRouteTablePropagationList => Table[3748];
+    public static SM::ShapeInfo STransitGatewayRouteTableRoute => Table[3749];
+    public static SM::ShapeInfo STransitGatewayRouteTableState => Table[3750];
+    public static SM::ShapeInfo STransitGatewayRouteType => Table[3751];
+    public static SM::ShapeInfo STransitGatewayState => Table[3752];
+    public static SM::ShapeInfo STransitGatewaySubnetIdList => Table[3753];
+    public static SM::ShapeInfo STransitGatewayVpcAttachment => Table[3754];
+    public static SM::ShapeInfo STransitGatewayVpcAttachmentList => Table[3755];
+    public static SM::ShapeInfo STransitGatewayVpcAttachmentOptions => Table[3756];
+    public static SM::ShapeInfo STransportProtocol => Table[3757];
+    public static SM::ShapeInfo STrunkInterfaceAssociation => Table[3758];
+    public static SM::ShapeInfo STrunkInterfaceAssociationId => Table[3759];
+    public static SM::ShapeInfo STrunkInterfaceAssociationIdList => Table[3760];
+    public static SM::ShapeInfo STrunkInterfaceAssociationList => Table[3761];
+    public static SM::ShapeInfo STrustProviderType => Table[3762];
+    public static SM::ShapeInfo STunnelInsideIpVersion => Table[3763];
+    public static SM::ShapeInfo STunnelOption => Table[3764];
+    public static SM::ShapeInfo STunnelOptionsList => Table[3765];
+    public static SM::ShapeInfo SUnassignIpv6AddressesRequest => Table[3766];
+    public static SM::ShapeInfo SUnassignIpv6AddressesResult => Table[3767];
+    public static SM::ShapeInfo SUnassignPrivateIpAddressesRequest => Table[3768];
+    public static SM::ShapeInfo SUnassignPrivateNatGatewayAddressRequest => Table[3769];
+    public static SM::ShapeInfo SUnassignPrivateNatGatewayAddressResult => Table[3770];
+    public static SM::ShapeInfo SUnlimitedSupportedInstanceFamily => Table[3771];
+    public static SM::ShapeInfo SUnlockSnapshotRequest => Table[3772];
+    public static SM::ShapeInfo SUnlockSnapshotResult => Table[3773];
+    public static SM::ShapeInfo SUnmonitorInstancesRequest => Table[3774];
+    public static SM::ShapeInfo SUnmonitorInstancesResult => Table[3775];
+    public static SM::ShapeInfo SUnsuccessfulInstanceCreditSpecificationErrorCode => Table[3776];
+    public static SM::ShapeInfo SUnsuccessfulInstanceCreditSpecificationItem => Table[3777];
+    public static SM::ShapeInfo SUnsuccessfulInstanceCreditSpecificationItemError => Table[3778];
+    public static SM::ShapeInfo SUnsuccessfulInstanceCreditSpecificationSet => Table[3779];
+    public static SM::ShapeInfo SUnsuccessfulItem => Table[3780];
+    public static SM::ShapeInfo SUnsuccessfulItemError => Table[3781];
+    public static SM::ShapeInfo SUnsuccessfulItemList => Table[3782];
+    public static SM::ShapeInfo SUnsuccessfulItemSet => Table[3783];
+    public static SM::ShapeInfo SUpdateCapacityManagerMonitoredTagKeysRequest => Table[3784];
+    public static SM::ShapeInfo SUpdateCapacityManagerMonitoredTagKeysResult => Table[3785];
+    public static SM::ShapeInfo SUpdateCapacityManagerOrganizationsAccessRequest => Table[3786];
+    public static SM::ShapeInfo SUpdateCapacityManagerOrganizationsAccessResult => Table[3787];
+    public static SM::ShapeInfo SUpdateInterruptibleCapacityReservationAllocationRequest => Table[3788];
+    public static SM::ShapeInfo SUpdateInterruptibleCapacityReservationAllocationResult => Table[3789];
+    public static SM::ShapeInfo SUpdateSecurityGroupRuleDescriptionsEgressRequest => Table[3790];
+    public static SM::ShapeInfo SUpdateSecurityGroupRuleDescriptionsEgressResult => Table[3791];
+    public static SM::ShapeInfo SUpdateSecurityGroupRuleDescriptionsIngressRequest => Table[3792];
+    public static SM::ShapeInfo SUpdateSecurityGroupRuleDescriptionsIngressResult => Table[3793];
+    public static SM::ShapeInfo SUsageClassType => Table[3794];
+    public static SM::ShapeInfo SUsageClassTypeList => Table[3795];
+    public static SM::ShapeInfo SUserBucket => Table[3796];
+    public static SM::ShapeInfo SUserBucketDetails => Table[3797];
+    public static SM::ShapeInfo SUserData => Table[3798];
+    public static SM::ShapeInfo SUserGroupStringList => Table[3799];
+    public static SM::ShapeInfo SUserIdGroupPair => Table[3800];
+    public static SM::ShapeInfo SUserIdGroupPairList => Table[3801];
+    public static SM::ShapeInfo SUserIdGroupPairSet => Table[3802];
+    public static SM::ShapeInfo SUserIdList => Table[3803];
+    public static SM::ShapeInfo SUserIdStringList => Table[3804];
+    public static SM::ShapeInfo SUserTrustProviderType => Table[3805];
+    public static SM::ShapeInfo SVCpuCount => Table[3806];
+    public static SM::ShapeInfo SVCpuCountRange => Table[3807];
+    public static SM::ShapeInfo SVCpuCountRangeRequest => Table[3808];
+    public static SM::ShapeInfo SVCpuInfo => Table[3809];
+    public static SM::ShapeInfo SValidationError => Table[3810];
+    public static SM::ShapeInfo SValidationWarning => Table[3811];
+    public static SM::ShapeInfo SValueStringList => Table[3812];
+    public static SM::ShapeInfo SVerificationMethod => Table[3813];
+    public static SM::ShapeInfo SVerifiedAccessEndpoint => Table[3814];
+    public static SM::ShapeInfo SVerifiedAccessEndpointAttachmentType => Table[3815];
+    public static SM::ShapeInfo SVerifiedAccessEndpointCidrOptions => Table[3816];
+    public static SM::ShapeInfo SVerifiedAccessEndpointEniOptions => Table[3817];
+    public static SM::ShapeInfo SVerifiedAccessEndpointId => Table[3818];
+    public static SM::ShapeInfo SVerifiedAccessEndpointIdList => Table[3819];
+    public static SM::ShapeInfo SVerifiedAccessEndpointList => Table[3820];
+    public static SM::ShapeInfo SVerifiedAccessEndpointLoadBalancerOptions => Table[3821];
+    public static SM::ShapeInfo SVerifiedAccessEndpointPortNumber => Table[3822];
+    public static SM::ShapeInfo SVerifiedAccessEndpointPortRange => Table[3823];
+    public static SM::ShapeInfo SVerifiedAccessEndpointPortRangeList => Table[3824];
+    public static SM::ShapeInfo SVerifiedAccessEndpointProtocol => Table[3825];
+    public static SM::ShapeInfo SVerifiedAccessEndpointRdsOptions => Table[3826];
+    public static SM::ShapeInfo SVerifiedAccessEndpointStatus => Table[3827];
+    public static SM::ShapeInfo SVerifiedAccessEndpointStatusCode => Table[3828];
+    public static SM::ShapeInfo SVerifiedAccessEndpointSubnetIdList => Table[3829];
+    public static SM::ShapeInfo SVerifiedAccessEndpointTarget => Table[3830];
+    public static SM::ShapeInfo SVerifiedAccessEndpointTargetList => Table[3831];
+    public static SM::ShapeInfo SVerifiedAccessEndpointType => Table[3832];
+    public static SM::ShapeInfo SVerifiedAccessGroup => Table[3833];
+    public static SM::ShapeInfo SVerifiedAccessGroupId => Table[3834];
+    public static SM::ShapeInfo SVerifiedAccessGroupIdList => Table[3835];
+    public static SM::ShapeInfo SVerifiedAccessGroupList => Table[3836];
+    public static SM::ShapeInfo SVerifiedAccessInstance => Table[3837];
+    public static SM::ShapeInfo SVerifiedAccessInstanceCustomSubDomain => Table[3838];
+    public static SM::ShapeInfo SVerifiedAccessInstanceId => Table[3839];
+    public static SM::ShapeInfo SVerifiedAccessInstanceIdList => Table[3840];
+    public static SM::ShapeInfo SVerifiedAccessInstanceList => Table[3841];
+    public static SM::ShapeInfo SVerifiedAccessInstanceLoggingConfiguration => Table[3842];
+    public static SM::ShapeInfo SVerifiedAccessInstanceLoggingConfigurationList => Table[3843];
+    public static SM::ShapeInfo SVerifiedAccessInstanceOpenVpnClientConfiguration => Table[3844];
+    public static SM::ShapeInfo SVerifiedAccessInstanceOpenVpnClientConfigurationList => Table[3845];
+    public static SM::ShapeInfo SVerifiedAccessInstanceOpenVpnClientConfigurationRoute => Table[3846];
+    public static SM::ShapeInfo SVerifiedAccessInstanceOpenVpnClientConfigurationRouteList => Table[3847];
+    public static SM::ShapeInfo SVerifiedAccessInstanceUserTrustProviderClientConfiguration => Table[3848];
+    public static SM::ShapeInfo SVerifiedAccessLogCloudWatchLogsDestination => Table[3849];
+    public static SM::ShapeInfo SVerifiedAccessLogCloudWatchLogsDestinationOptions => Table[3850];
+    public static SM::ShapeInfo SVerifiedAccessLogDeliveryStatus => Table[3851];
+    public static SM::ShapeInfo SVerifiedAccessLogDeliveryStatusCode => Table[3852];
+    public static SM::ShapeInfo SVerifiedAccessLogKinesisDataFirehoseDestination => Table[3853];
+    public static SM::ShapeInfo SVerifiedAccessLogKinesisDataFirehoseDestinationOptions => Table[3854];
+    public static SM::ShapeInfo SVerifiedAccessLogOptions => Table[3855];
+    public static SM::ShapeInfo SVerifiedAccessLogS3Destination => Table[3856];
+    public static SM::ShapeInfo SVerifiedAccessLogS3DestinationOptions => Table[3857];
+    public static SM::ShapeInfo SVerifiedAccessLogs => Table[3858];
+    public static SM::ShapeInfo SVerifiedAccessSseSpecificationRequest => Table[3859];
+    public static SM::ShapeInfo SVerifiedAccessSseSpecificationResponse => Table[3860];
+    public static SM::ShapeInfo SVerifiedAccessTrustProvider => Table[3861];
+    public static SM::ShapeInfo SVerifiedAccessTrustProviderCondensed => Table[3862];
+    public static SM::ShapeInfo SVerifiedAccessTrustProviderCondensedList => Table[3863];
+    public static SM::ShapeInfo SVerifiedAccessTrustProviderId => Table[3864];
+    public static SM::ShapeInfo SVerifiedAccessTrustProviderIdList => Table[3865];
+    public static SM::ShapeInfo SVerifiedAccessTrustProviderList => Table[3866];
+    public static SM::ShapeInfo SVersionDescription => Table[3867];
+    public static SM::ShapeInfo SVersionStringList => Table[3868];
+    public static SM::ShapeInfo SVgwTelemetry => Table[3869];
+    public static SM::ShapeInfo SVgwTelemetryList => Table[3870];
+    public static SM::ShapeInfo SVirtualizationType => Table[3871];
+    public static SM::ShapeInfo SVirtualizationTypeList => Table[3872];
+    public static SM::ShapeInfo SVirtualizationTypeSet => Table[3873];
+    public static SM::ShapeInfo SVolume => Table[3874];
+    public static SM::ShapeInfo SVolumeAttachment => Table[3875];
+    public static SM::ShapeInfo SVolumeAttachmentList => Table[3876];
+    public static SM::ShapeInfo SVolumeAttachmentState => Table[3877];
+    public static SM::ShapeInfo SVolumeAttributeName => Table[3878];
+    public static SM::ShapeInfo SVolumeDetail => Table[3879];
+    public static SM::ShapeInfo SVolumeId => Table[3880];
+    public static SM::ShapeInfo SVolumeIdStringList => Table[3881];
+    public static SM::ShapeInfo SVolumeIdWithResolver => Table[3882];
+    public static SM::ShapeInfo SVolumeList => Table[3883];
+    public static SM::ShapeInfo SVolumeModification => Table[3884];
+    public static SM::ShapeInfo SVolumeModificationList => Table[3885];
+    public static SM::ShapeInfo SVolumeModificationState => Table[3886];
+    public static SM::ShapeInfo SVolumeRecycleBinInfo => Table[3887];
+    public static SM::ShapeInfo SVolumeRecycleBinInfoList => Table[3888];
+    public static SM::ShapeInfo SVolumeState => Table[3889];
+    public static SM::ShapeInfo SVolumeStatusAction => Table[3890];
+    public static SM::ShapeInfo SVolumeStatusActionsList => Table[3891];
+    public static SM::ShapeInfo SVolumeStatusAttachmentStatus => Table[3892];
+    public static SM::ShapeInfo SVolumeStatusAttachmentStatusList => Table[3893];
+    public static SM::ShapeInfo SVolumeStatusDetails => Table[3894];
+    public static SM::ShapeInfo SVolumeStatusDetailsList => Table[3895];
+    public static SM::ShapeInfo SVolumeStatusEvent => Table[3896];
+    public static SM::ShapeInfo SVolumeStatusEventsList => Table[3897];
+    public static SM::ShapeInfo SVolumeStatusInfo => Table[3898];
+    public static SM::ShapeInfo SVolumeStatusInfoStatus => Table[3899];
+    public static SM::ShapeInfo SVolumeStatusItem => Table[3900];
+    public static SM::ShapeInfo SVolumeStatusList => Table[3901];
+    public static SM::ShapeInfo SVolumeStatusName => Table[3902];
+    public static SM::ShapeInfo SVolumeType => Table[3903];
+    public static SM::ShapeInfo SVpc => Table[3904];
+    public static SM::ShapeInfo SVpcAttachment => Table[3905];
+    public static SM::ShapeInfo SVpcAttachmentList => Table[3906];
+    public static SM::ShapeInfo SVpcAttributeName => Table[3907];
+    public static SM::ShapeInfo SVpcBlockPublicAccessExclusion => Table[3908];
+    public static SM::ShapeInfo SVpcBlockPublicAccessExclusionId => Table[3909];
+    public static SM::ShapeInfo SVpcBlockPublicAccessExclusionIdList => Table[3910];
+    public static SM::ShapeInfo SVpcBlockPublicAccessExclusionList => Table[3911];
+    public static SM::ShapeInfo SVpcBlockPublicAccessExclusionState => Table[3912];
+    public static SM::ShapeInfo SVpcBlockPublicAccessExclusionsAllowed => Table[3913];
+    public static SM::ShapeInfo SVpcBlockPublicAccessOptions => Table[3914];
+    public static SM::ShapeInfo SVpcBlockPublicAccessState => Table[3915];
+    public static SM::ShapeInfo SVpcCidrAssociationId => Table[3916];
+    public static SM::ShapeInfo SVpcCidrBlockAssociation => Table[3917];
+    public static SM::ShapeInfo SVpcCidrBlockAssociationSet => Table[3918];
+    public static SM::ShapeInfo SVpcCidrBlockState => Table[3919];
+    public static SM::ShapeInfo SVpcCidrBlockStateCode => Table[3920];
+    public static SM::ShapeInfo SVpcClassicLink => Table[3921];
+    public static SM::ShapeInfo SVpcClassicLinkIdList => Table[3922];
+    public static SM::ShapeInfo SVpcClassicLinkList => Table[3923];
+    public static SM::ShapeInfo SVpcEncryptionControl => Table[3924];
+    public static SM::ShapeInfo SVpcEncryptionControlConfiguration => Table[3925];
+    public static SM::ShapeInfo SVpcEncryptionControlExclusion => Table[3926];
+    public static SM::ShapeInfo SVpcEncryptionControlExclusionState => Table[3927];
+    public static SM::ShapeInfo SVpcEncryptionControlExclusionStateInput => Table[3928];
+    public static SM::ShapeInfo SVpcEncryptionControlExclusions => Table[3929];
+    public static SM::ShapeInfo SVpcEncryptionControlId => Table[3930];
+    public static SM::ShapeInfo SVpcEncryptionControlIdList => Table[3931];
+    public static SM::ShapeInfo SVpcEncryptionControlList => Table[3932];
+    public static SM::ShapeInfo SVpcEncryptionControlMode => Table[3933];
+    public static SM::ShapeInfo SVpcEncryptionControlState => Table[3934];
+    public static SM::ShapeInfo SVpcEncryptionNonCompliantResource => Table[3935];
+    public static SM::ShapeInfo SVpcEncryptionNonCompliantResourceList => Table[3936];
+    public static SM::ShapeInfo SVpcEndpoint => Table[3937];
+    public static SM::ShapeInfo SVpcEndpointAssociation => Table[3938];
+    public static SM::ShapeInfo SVpcEndpointAssociationSet => Table[3939];
+    public static SM::ShapeInfo SVpcEndpointConnection => Table[3940];
+    public static SM::ShapeInfo SVpcEndpointConnectionSet => Table[3941];
+    public static SM::ShapeInfo SVpcEndpointId => Table[3942];
+    public static SM::ShapeInfo SVpcEndpointIdList => Table[3943];
+    public static SM::ShapeInfo SVpcEndpointRouteTableIdList => Table[3944];
+    public static SM::ShapeInfo SVpcEndpointSecurityGroupIdList => Table[3945];
+    public static SM::ShapeInfo SVpcEndpointServiceId => Table[3946];
+    public static SM::ShapeInfo SVpcEndpointServiceIdList => Table[3947];
+    public static SM::ShapeInfo SVpcEndpointSet => Table[3948];
+    public static SM::ShapeInfo SVpcEndpointSubnetIdList => Table[3949];
+    public static SM::ShapeInfo SVpcEndpointType => Table[3950];
+    public static SM::ShapeInfo SVpcFlowLogId => Table[3951];
+    public static SM::ShapeInfo SVpcId => Table[3952];
+    public static SM::ShapeInfo SVpcIdStringList => Table[3953];
+    public static SM::ShapeInfo SVpcIpv6CidrBlockAssociation => Table[3954];
+    public static SM::ShapeInfo SVpcIpv6CidrBlockAssociationSet => Table[3955];
+    public static SM::ShapeInfo SVpcList => Table[3956];
+    public static SM::ShapeInfo SVpcPeeringConnection => Table[3957];
+    public static SM::ShapeInfo SVpcPeeringConnectionId => Table[3958];
+    public static SM::ShapeInfo SVpcPeeringConnectionIdList => Table[3959];
+    public static SM::ShapeInfo SVpcPeeringConnectionIdWithResolver => Table[3960];
+    public static SM::ShapeInfo SVpcPeeringConnectionList => Table[3961];
+    public static SM::ShapeInfo SVpcPeeringConnectionOptionsDescription => Table[3962];
+    public static SM::ShapeInfo SVpcPeeringConnectionStateReason => Table[3963];
+    public static SM::ShapeInfo SVpcPeeringConnectionStateReasonCode => Table[3964];
+    public static SM::ShapeInfo SVpcPeeringConnectionVpcInfo => Table[3965];
+    public static SM::ShapeInfo SVpcState => Table[3966];
+    public static SM::ShapeInfo SVpcTenancy => Table[3967];
+    public static SM::ShapeInfo SVpnConcentrator => Table[3968];
+    public static SM::ShapeInfo SVpnConcentratorId => Table[3969];
+    public static SM::ShapeInfo SVpnConcentratorIdStringList => Table[3970];
+    public static SM::ShapeInfo SVpnConcentratorList => Table[3971];
+    public static SM::ShapeInfo SVpnConcentratorType => Table[3972];
+    public static SM::ShapeInfo SVpnConnection => Table[3973];
+    public static SM::ShapeInfo SVpnConnectionDeviceSampleConfiguration => Table[3974];
+    public static SM::ShapeInfo SVpnConnectionDeviceType => Table[3975];
+    public static SM::ShapeInfo SVpnConnectionDeviceTypeId => Table[3976];
+    public static SM::ShapeInfo SVpnConnectionDeviceTypeList => Table[3977];
+    public static SM::ShapeInfo SVpnConnectionId => Table[3978];
+    public static SM::ShapeInfo SVpnConnectionIdStringList => Table[3979];
+    public static SM::ShapeInfo SVpnConnectionList => Table[3980];
+    public static SM::ShapeInfo SVpnConnectionOptions => Table[3981];
+    public static SM::ShapeInfo SVpnConnectionOptionsSpecification => Table[3982];
+    public static SM::ShapeInfo SVpnEcmpSupportValue => Table[3983];
+    public static SM::ShapeInfo SVpnGateway => Table[3984];
+    public static SM::ShapeInfo SVpnGatewayId => Table[3985];
+    public static SM::ShapeInfo SVpnGatewayIdStringList => Table[3986];
+    public static SM::ShapeInfo SVpnGatewayList => Table[3987];
+    public static SM::ShapeInfo SVpnProtocol => Table[3988];
+    public static SM::ShapeInfo SVpnState => Table[3989];
+    public static SM::ShapeInfo SVpnStaticRoute => Table[3990];
+    public static SM::ShapeInfo SVpnStaticRouteList => Table[3991];
+    public static SM::ShapeInfo SVpnStaticRouteSource => Table[3992];
+    public static SM::ShapeInfo SVpnTunnelBandwidth => Table[3993];
+    public static SM::ShapeInfo SVpnTunnelLogOptions => Table[3994];
+    public static SM::ShapeInfo SVpnTunnelLogOptionsSpecification => Table[3995];
+    public static SM::ShapeInfo SVpnTunnelOptionsSpecification => Table[3996];
+    public static SM::ShapeInfo SVpnTunnelOptionsSpecificationsList => Table[3997];
+    public static SM::ShapeInfo SVpnTunnelProvisioningStatus => Table[3998];
+    public static SM::ShapeInfo SWeekDay => Table[3999];
 
-    private static void Init9()
+    private static SM::ShapeInfo CreateShapes72(SM::ShapeTable table, int index) => index switch
     {
-        STerminateInstancesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.TerminateInstancesRequest(),
+        3600 => new SM::ShapeInfo("TerminateInstancesRequest", SM::ShapeKind.Structure, table, 3600),
+        3601 => new SM::ShapeInfo("TerminateInstancesResult", SM::ShapeKind.Structure, table, 3601),
+        3602 => new SM::ShapeInfo("ThreadsPerCore", SM::ShapeKind.Integer),
+        3603 => new SM::ShapeInfo("ThreadsPerCoreList", SM::ShapeKind.List, table, 3603),
+        3604 => new SM::ShapeInfo("ThroughResourcesStatement", SM::ShapeKind.Structure, table, 3604),
+        3605 => new SM::ShapeInfo("ThroughResourcesStatementList", SM::ShapeKind.List, table, 3605),
+        3606 => new SM::ShapeInfo("ThroughResourcesStatementRequest", SM::ShapeKind.Structure, table, 3606),
+        3607 => new SM::ShapeInfo("ThroughResourcesStatementRequestList", SM::ShapeKind.List, table, 3607),
+        3608 => new SM::ShapeInfo("TieringOperationStatus", SM::ShapeKind.String).Constrain(enumValues: ["archival-in-progress", "archival-completed", "archival-failed", "temporary-restore-in-progress", "temporary-restore-completed", "temporary-restore-failed", "permanent-restore-in-progress", "permanent-restore-completed", "permanent-restore-failed"]),
+        3609 => new SM::ShapeInfo("TokenState", SM::ShapeKind.String).Constrain(enumValues: ["valid", "expired"]),
+        3610 => new SM::ShapeInfo("TotalLocalStorageGB", SM::ShapeKind.Structure, table, 3610),
+        3611 => new SM::ShapeInfo("TotalLocalStorageGBRequest", SM::ShapeKind.Structure, table, 3611),
+        3612 => new SM::ShapeInfo("TotalMediaMemory", SM::ShapeKind.Integer),
+        3613 => new SM::ShapeInfo("TotalNeuronMemory", SM::ShapeKind.Integer),
+        3614 => new SM::ShapeInfo("TpmSupportValues", SM::ShapeKind.String).Constrain(enumValues: ["v2.0"]),
+        3615 => new SM::ShapeInfo("TrafficDirection", SM::ShapeKind.String).Constrain(enumValues: ["ingress", "egress"]),
+        3616 => new SM::ShapeInfo("TrafficIpAddressType", SM::ShapeKind.String).Constrain(enumValues: ["ipv4", "ipv6", "dual-stack"]),
+        3617 => new SM::ShapeInfo("TrafficMirrorFilter", SM::ShapeKind.Structure, table, 3617),
+        3618 => new SM::ShapeInfo("TrafficMirrorFilterId", SM::ShapeKind.String),
+        3619 => new SM::ShapeInfo("TrafficMirrorFilterIdList", SM::ShapeKind.List, table, 3619),
+        3620 => new SM::ShapeInfo("TrafficMirrorFilterRule", SM::ShapeKind.Structure, table, 3620),
+        3621 => new SM::ShapeInfo("TrafficMirrorFilterRuleField", SM::ShapeKind.String).Constrain(enumValues: ["destination-port-range", "source-port-range", "protocol", "description"]),
+        3622 => new SM::ShapeInfo("TrafficMirrorFilterRuleFieldList", SM::ShapeKind.List, table, 3622),
+        3623 => new SM::ShapeInfo("TrafficMirrorFilterRuleIdList", SM::ShapeKind.List, table, 3623),
+        3624 => new SM::ShapeInfo("TrafficMirrorFilterRuleIdWithResolver", SM::ShapeKind.String),
+        3625 => new SM::ShapeInfo("TrafficMirrorFilterRuleList", SM::ShapeKind.List, table, 3625),
+        3626 => new SM::ShapeInfo("TrafficMirrorFilterRuleSet", SM::ShapeKind.List, table, 3626),
+        3627 => new SM::ShapeInfo("TrafficMirrorFilterSet", SM::ShapeKind.List, table, 3627),
+        3628 => new SM::ShapeInfo("TrafficMirrorNetworkService", SM::ShapeKind.String).Constrain(enumValues: ["amazon-dns"]),
+        3629 => new SM::ShapeInfo("TrafficMirrorNetworkServiceList", SM::ShapeKind.List, table, 3629),
+        3630 => new SM::ShapeInfo("TrafficMirrorPortRange", SM::ShapeKind.Structure, table, 3630),
+        3631 => new SM::ShapeInfo("TrafficMirrorPortRangeRequest", SM::ShapeKind.Structure, table, 3631),
+        3632 => new SM::ShapeInfo("TrafficMirrorRuleAction", SM::ShapeKind.String).Constrain(enumValues: ["accept", "reject"]),
+        3633 => new SM::ShapeInfo("TrafficMirrorSession", SM::ShapeKind.Structure, table, 3633),
+        3634 => new SM::ShapeInfo("TrafficMirrorSessionField", SM::ShapeKind.String).Constrain(enumValues: ["packet-length", "description", "virtual-network-id"]),
+        3635 => new SM::ShapeInfo("TrafficMirrorSessionFieldList", SM::ShapeKind.List, table, 3635),
+        3636 => new SM::ShapeInfo("TrafficMirrorSessionId", SM::ShapeKind.String),
+        3637 => new SM::ShapeInfo("TrafficMirrorSessionIdList", SM::ShapeKind.List, table, 3637),
+        3638 => new SM::ShapeInfo("TrafficMirrorSessionSet", SM::ShapeKind.List, table, 3638),
+        3639 => new SM::ShapeInfo("TrafficMirrorTarget", SM::ShapeKind.Structure, table, 3639),
+        3640 => new SM::ShapeInfo("TrafficMirrorTargetId", SM::ShapeKind.String),
+        3641 => new SM::ShapeInfo("TrafficMirrorTargetIdList", SM::ShapeKind.List, table, 3641),
+        3642 => new SM::ShapeInfo("TrafficMirrorTargetSet", SM::ShapeKind.List, table, 3642),
+        3643 => new SM::ShapeInfo("TrafficMirrorTargetType", SM::ShapeKind.String).Constrain(enumValues: ["network-interface", "network-load-balancer", "gateway-load-balancer-endpoint"]),
+        3644 => new SM::ShapeInfo("TrafficMirroringMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        3645 => new SM::ShapeInfo("TrafficType", SM::ShapeKind.String).Constrain(enumValues: ["ACCEPT", "REJECT", "ALL"]),
+        3646 => new SM::ShapeInfo("TransferType", SM::ShapeKind.String).Constrain(enumValues: ["time-based", "standard"]),
+        3647 => new SM::ShapeInfo("TransitAssociationGatewayId", SM::ShapeKind.String),
+        3648 => new SM::ShapeInfo("TransitGateway", SM::ShapeKind.Structure, table, 3648),
+        3649 => new SM::ShapeInfo("TransitGatewayAssociation", SM::ShapeKind.Structure, table, 3649),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes72(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 3600:
+                WSTerminateInstancesRequest(shape);
+                return;
+            case 3601:
+                WSTerminateInstancesResult(shape);
+                return;
+            case 3603:
+                shape.InitList(SThreadsPerCore, "item", static () => new global::System.Collections.Generic.List<int>());
+                return;
+            case 3604:
+                WSThroughResourcesStatement(shape);
+                return;
+            case 3605:
+                shape.InitList(SThroughResourcesStatement, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ThroughResourcesStatement>());
+                return;
+            case 3606:
+                WSThroughResourcesStatementRequest(shape);
+                return;
+            case 3607:
+                shape.InitList(SThroughResourcesStatementRequest, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ThroughResourcesStatementRequest>());
+                return;
+            case 3610:
+                WSTotalLocalStorageGB(shape);
+                return;
+            case 3611:
+                WSTotalLocalStorageGBRequest(shape);
+                return;
+            case 3617:
+                WSTrafficMirrorFilter(shape);
+                return;
+            case 3619:
+                shape.InitList(STrafficMirrorFilterId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3620:
+                WSTrafficMirrorFilterRule(shape);
+                return;
+            case 3622:
+                shape.InitList(STrafficMirrorFilterRuleField, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3623:
+                shape.InitList(STrafficMirrorFilterRuleIdWithResolver, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3625:
+                shape.InitList(STrafficMirrorFilterRule, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TrafficMirrorFilterRule>());
+                return;
+            case 3626:
+                shape.InitList(STrafficMirrorFilterRule, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TrafficMirrorFilterRule>());
+                return;
+            case 3627:
+                shape.InitList(STrafficMirrorFilter, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TrafficMirrorFilter>());
+                return;
+            case 3629:
+                shape.InitList(STrafficMirrorNetworkService, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3630:
+                WSTrafficMirrorPortRange(shape);
+                return;
+            case 3631:
+                WSTrafficMirrorPortRangeRequest(shape);
+                return;
+            case 3633:
+                WSTrafficMirrorSession(shape);
+                return;
+            case 3635:
+                shape.InitList(STrafficMirrorSessionField, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3637:
+                shape.InitList(STrafficMirrorSessionId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3638:
+                shape.InitList(STrafficMirrorSession, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TrafficMirrorSession>());
+                return;
+            case 3639:
+                WSTrafficMirrorTarget(shape);
+                return;
+            case 3641:
+                shape.InitList(STrafficMirrorTargetId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3642:
+                shape.InitList(STrafficMirrorTarget, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TrafficMirrorTarget>());
+                return;
+            case 3648:
+                WSTransitGateway(shape);
+                return;
+            case 3649:
+                WSTransitGatewayAssociation(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes73(SM::ShapeTable table, int index) => index switch
+    {
+        3650 => new SM::ShapeInfo("TransitGatewayAssociationState", SM::ShapeKind.String).Constrain(enumValues: ["associating", "associated", "disassociating", "disassociated"]),
+        3651 => new SM::ShapeInfo("TransitGatewayAttachment", SM::ShapeKind.Structure, table, 3651),
+        3652 => new SM::ShapeInfo("TransitGatewayAttachmentAssociation", SM::ShapeKind.Structure, table, 3652),
+        3653 => new SM::ShapeInfo("TransitGatewayAttachmentBgpConfiguration", SM::ShapeKind.Structure, table, 3653),
+        3654 => new SM::ShapeInfo("TransitGatewayAttachmentBgpConfigurationList", SM::ShapeKind.List, table, 3654),
+        3655 => new SM::ShapeInfo("TransitGatewayAttachmentId", SM::ShapeKind.String),
+        3656 => new SM::ShapeInfo("TransitGatewayAttachmentIdStringList", SM::ShapeKind.List, table, 3656),
+        3657 => new SM::ShapeInfo("TransitGatewayAttachmentList", SM::ShapeKind.List, table, 3657),
+        3658 => new SM::ShapeInfo("TransitGatewayAttachmentPropagation", SM::ShapeKind.Structure, table, 3658),
+        3659 => new SM::ShapeInfo("TransitGatewayAttachmentPropagationList", SM::ShapeKind.List, table, 3659),
+        3660 => new SM::ShapeInfo("TransitGatewayAttachmentResourceType", SM::ShapeKind.String).Constrain(enumValues: ["vpc", "vpn", "vpn-concentrator", "direct-connect-gateway", "connect", "peering", "tgw-peering", "network-function", "client-vpn"]),
+        3661 => new SM::ShapeInfo("TransitGatewayAttachmentState", SM::ShapeKind.String).Constrain(enumValues: ["initiating", "initiatingRequest", "pendingAcceptance", "rollingBack", "pending", "available", "modifying", "deleting", "deleted", "failed", "rejected", "rejecting", "failing"]),
+        3662 => new SM::ShapeInfo("TransitGatewayAttachmentStatusType", SM::ShapeKind.String).Constrain(enumValues: ["pending-acceptance", "pending", "rejected", "available", "deleting", "deleted"]),
+        3663 => new SM::ShapeInfo("TransitGatewayCidrBlockStringList", SM::ShapeKind.List, table, 3663),
+        3664 => new SM::ShapeInfo("TransitGatewayClientVpnAttachment", SM::ShapeKind.Structure, table, 3664),
+        3665 => new SM::ShapeInfo("TransitGatewayConfigurationDescribeEndpointStructure", SM::ShapeKind.Structure, table, 3665),
+        3666 => new SM::ShapeInfo("TransitGatewayConfigurationInputStructure", SM::ShapeKind.Structure, table, 3666),
+        3667 => new SM::ShapeInfo("TransitGatewayConnect", SM::ShapeKind.Structure, table, 3667),
+        3668 => new SM::ShapeInfo("TransitGatewayConnectList", SM::ShapeKind.List, table, 3668),
+        3669 => new SM::ShapeInfo("TransitGatewayConnectOptions", SM::ShapeKind.Structure, table, 3669),
+        3670 => new SM::ShapeInfo("TransitGatewayConnectPeer", SM::ShapeKind.Structure, table, 3670),
+        3671 => new SM::ShapeInfo("TransitGatewayConnectPeerConfiguration", SM::ShapeKind.Structure, table, 3671),
+        3672 => new SM::ShapeInfo("TransitGatewayConnectPeerId", SM::ShapeKind.String),
+        3673 => new SM::ShapeInfo("TransitGatewayConnectPeerIdStringList", SM::ShapeKind.List, table, 3673),
+        3674 => new SM::ShapeInfo("TransitGatewayConnectPeerList", SM::ShapeKind.List, table, 3674),
+        3675 => new SM::ShapeInfo("TransitGatewayConnectPeerState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "available", "deleting", "deleted"]),
+        3676 => new SM::ShapeInfo("TransitGatewayConnectRequestBgpOptions", SM::ShapeKind.Structure, table, 3676),
+        3677 => new SM::ShapeInfo("TransitGatewayId", SM::ShapeKind.String),
+        3678 => new SM::ShapeInfo("TransitGatewayIdStringList", SM::ShapeKind.List, table, 3678),
+        3679 => new SM::ShapeInfo("TransitGatewayList", SM::ShapeKind.List, table, 3679),
+        3680 => new SM::ShapeInfo("TransitGatewayMaxResults", SM::ShapeKind.Integer).Constrain(min: 5, max: 1000),
+        3681 => new SM::ShapeInfo("TransitGatewayMeteringPayerType", SM::ShapeKind.String).Constrain(enumValues: ["source-attachment-owner", "destination-attachment-owner", "transit-gateway-owner"]),
+        3682 => new SM::ShapeInfo("TransitGatewayMeteringPolicy", SM::ShapeKind.Structure, table, 3682),
+        3683 => new SM::ShapeInfo("TransitGatewayMeteringPolicyEntry", SM::ShapeKind.Structure, table, 3683),
+        3684 => new SM::ShapeInfo("TransitGatewayMeteringPolicyEntryList", SM::ShapeKind.List, table, 3684),
+        3685 => new SM::ShapeInfo("TransitGatewayMeteringPolicyEntryState", SM::ShapeKind.String).Constrain(enumValues: ["available", "deleted"]),
+        3686 => new SM::ShapeInfo("TransitGatewayMeteringPolicyId", SM::ShapeKind.String),
+        3687 => new SM::ShapeInfo("TransitGatewayMeteringPolicyIdStringList", SM::ShapeKind.List, table, 3687),
+        3688 => new SM::ShapeInfo("TransitGatewayMeteringPolicyList", SM::ShapeKind.List, table, 3688),
+        3689 => new SM::ShapeInfo("TransitGatewayMeteringPolicyRule", SM::ShapeKind.Structure, table, 3689),
+        3690 => new SM::ShapeInfo("TransitGatewayMeteringPolicyState", SM::ShapeKind.String).Constrain(enumValues: ["available", "deleted", "pending", "modifying", "deleting"]),
+        3691 => new SM::ShapeInfo("TransitGatewayMulitcastDomainAssociationState", SM::ShapeKind.String).Constrain(enumValues: ["pendingAcceptance", "associating", "associated", "disassociating", "disassociated", "rejected", "failed"]),
+        3692 => new SM::ShapeInfo("TransitGatewayMulticastDeregisteredGroupMembers", SM::ShapeKind.Structure, table, 3692),
+        3693 => new SM::ShapeInfo("TransitGatewayMulticastDeregisteredGroupSources", SM::ShapeKind.Structure, table, 3693),
+        3694 => new SM::ShapeInfo("TransitGatewayMulticastDomain", SM::ShapeKind.Structure, table, 3694),
+        3695 => new SM::ShapeInfo("TransitGatewayMulticastDomainAssociation", SM::ShapeKind.Structure, table, 3695),
+        3696 => new SM::ShapeInfo("TransitGatewayMulticastDomainAssociationList", SM::ShapeKind.List, table, 3696),
+        3697 => new SM::ShapeInfo("TransitGatewayMulticastDomainAssociations", SM::ShapeKind.Structure, table, 3697),
+        3698 => new SM::ShapeInfo("TransitGatewayMulticastDomainId", SM::ShapeKind.String),
+        3699 => new SM::ShapeInfo("TransitGatewayMulticastDomainIdStringList", SM::ShapeKind.List, table, 3699),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes73(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 3651:
+                WSTransitGatewayAttachment(shape);
+                return;
+            case 3652:
+                WSTransitGatewayAttachmentAssociation(shape);
+                return;
+            case 3653:
+                WSTransitGatewayAttachmentBgpConfiguration(shape);
+                return;
+            case 3654:
+                shape.InitList(STransitGatewayAttachmentBgpConfiguration, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayAttachmentBgpConfiguration>());
+                return;
+            case 3656:
+                shape.InitList(STransitGatewayAttachmentId, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3657:
+                shape.InitList(STransitGatewayAttachment, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayAttachment>());
+                return;
+            case 3658:
+                WSTransitGatewayAttachmentPropagation(shape);
+                return;
+            case 3659:
+                shape.InitList(STransitGatewayAttachmentPropagation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayAttachmentPropagation>());
+                return;
+            case 3663:
+                shape.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3664:
+                WSTransitGatewayClientVpnAttachment(shape);
+                return;
+            case 3665:
+                WSTransitGatewayConfigurationDescribeEndpointStructure(shape);
+                return;
+            case 3666:
+                WSTransitGatewayConfigurationInputStructure(shape);
+                return;
+            case 3667:
+                WSTransitGatewayConnect(shape);
+                return;
+            case 3668:
+                shape.InitList(STransitGatewayConnect, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayConnect>());
+                return;
+            case 3669:
+                WSTransitGatewayConnectOptions(shape);
+                return;
+            case 3670:
+                WSTransitGatewayConnectPeer(shape);
+                return;
+            case 3671:
+                WSTransitGatewayConnectPeerConfiguration(shape);
+                return;
+            case 3673:
+                shape.InitList(STransitGatewayConnectPeerId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3674:
+                shape.InitList(STransitGatewayConnectPeer, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayConnectPeer>());
+                return;
+            case 3676:
+                WSTransitGatewayConnectRequestBgpOptions(shape);
+                return;
+            case 3678:
+                shape.InitList(STransitGatewayId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3679:
+                shape.InitList(STransitGateway, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGateway>());
+                return;
+            case 3682:
+                WSTransitGatewayMeteringPolicy(shape);
+                return;
+            case 3683:
+                WSTransitGatewayMeteringPolicyEntry(shape);
+                return;
+            case 3684:
+                shape.InitList(STransitGatewayMeteringPolicyEntry, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayMeteringPolicyEntry>());
+                return;
+            case 3687:
+                shape.InitList(STransitGatewayMeteringPolicyId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3688:
+                shape.InitList(STransitGatewayMeteringPolicy, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayMeteringPolicy>());
+                return;
+            case 3689:
+                WSTransitGatewayMeteringPolicyRule(shape);
+                return;
+            case 3692:
+                WSTransitGatewayMulticastDeregisteredGroupMembers(shape);
+                return;
+            case 3693:
+                WSTransitGatewayMulticastDeregisteredGroupSources(shape);
+                return;
+            case 3694:
+                WSTransitGatewayMulticastDomain(shape);
+                return;
+            case 3695:
+                WSTransitGatewayMulticastDomainAssociation(shape);
+                return;
+            case 3696:
+                shape.InitList(STransitGatewayMulticastDomainAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayMulticastDomainAssociation>());
+                return;
+            case 3697:
+                WSTransitGatewayMulticastDomainAssociations(shape);
+                return;
+            case 3699:
+                shape.InitList(STransitGatewayMulticastDomainId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes74(SM::ShapeTable table, int index) => index switch
+    {
+        3700 => new SM::ShapeInfo("TransitGatewayMulticastDomainList", SM::ShapeKind.List, table, 3700),
+        3701 => new SM::ShapeInfo("TransitGatewayMulticastDomainOptions", SM::ShapeKind.Structure, table, 3701),
+        3702 => new SM::ShapeInfo("TransitGatewayMulticastDomainState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "available", "deleting", "deleted"]),
+        3703 => new SM::ShapeInfo("TransitGatewayMulticastGroup", SM::ShapeKind.Structure, table, 3703),
+        3704 => new SM::ShapeInfo("TransitGatewayMulticastGroupList", SM::ShapeKind.List, table, 3704),
+        3705 => new SM::ShapeInfo("TransitGatewayMulticastRegisteredGroupMembers", SM::ShapeKind.Structure, table, 3705),
+        3706 => new SM::ShapeInfo("TransitGatewayMulticastRegisteredGroupSources", SM::ShapeKind.Structure, table, 3706),
+        3707 => new SM::ShapeInfo("TransitGatewayNetworkInterfaceIdList", SM::ShapeKind.List, table, 3707),
+        3708 => new SM::ShapeInfo("TransitGatewayOptions", SM::ShapeKind.Structure, table, 3708),
+        3709 => new SM::ShapeInfo("TransitGatewayPeeringAttachment", SM::ShapeKind.Structure, table, 3709),
+        3710 => new SM::ShapeInfo("TransitGatewayPeeringAttachmentList", SM::ShapeKind.List, table, 3710),
+        3711 => new SM::ShapeInfo("TransitGatewayPeeringAttachmentOptions", SM::ShapeKind.Structure, table, 3711),
+        3712 => new SM::ShapeInfo("TransitGatewayPolicyRule", SM::ShapeKind.Structure, table, 3712),
+        3713 => new SM::ShapeInfo("TransitGatewayPolicyRuleMetaData", SM::ShapeKind.Structure, table, 3713),
+        3714 => new SM::ShapeInfo("TransitGatewayPolicyTable", SM::ShapeKind.Structure, table, 3714),
+        3715 => new SM::ShapeInfo("TransitGatewayPolicyTableAssociation", SM::ShapeKind.Structure, table, 3715),
+        3716 => new SM::ShapeInfo("TransitGatewayPolicyTableAssociationList", SM::ShapeKind.List, table, 3716),
+        3717 => new SM::ShapeInfo("TransitGatewayPolicyTableEntry", SM::ShapeKind.Structure, table, 3717),
+        3718 => new SM::ShapeInfo("TransitGatewayPolicyTableEntryList", SM::ShapeKind.List, table, 3718),
+        3719 => new SM::ShapeInfo("TransitGatewayPolicyTableId", SM::ShapeKind.String),
+        3720 => new SM::ShapeInfo("TransitGatewayPolicyTableIdStringList", SM::ShapeKind.List, table, 3720),
+        3721 => new SM::ShapeInfo("TransitGatewayPolicyTableList", SM::ShapeKind.List, table, 3721),
+        3722 => new SM::ShapeInfo("TransitGatewayPolicyTableState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "available", "deleting", "deleted"]),
+        3723 => new SM::ShapeInfo("TransitGatewayPrefixListAttachment", SM::ShapeKind.Structure, table, 3723),
+        3724 => new SM::ShapeInfo("TransitGatewayPrefixListReference", SM::ShapeKind.Structure, table, 3724),
+        3725 => new SM::ShapeInfo("TransitGatewayPrefixListReferenceSet", SM::ShapeKind.List, table, 3725),
+        3726 => new SM::ShapeInfo("TransitGatewayPrefixListReferenceState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "available", "modifying", "deleting"]),
+        3727 => new SM::ShapeInfo("TransitGatewayPropagation", SM::ShapeKind.Structure, table, 3727),
+        3728 => new SM::ShapeInfo("TransitGatewayPropagationState", SM::ShapeKind.String).Constrain(enumValues: ["enabling", "enabled", "disabling", "disabled"]),
+        3729 => new SM::ShapeInfo("TransitGatewayRequestOptions", SM::ShapeKind.Structure, table, 3729),
+        3730 => new SM::ShapeInfo("TransitGatewayRoute", SM::ShapeKind.Structure, table, 3730),
+        3731 => new SM::ShapeInfo("TransitGatewayRouteAttachment", SM::ShapeKind.Structure, table, 3731),
+        3732 => new SM::ShapeInfo("TransitGatewayRouteAttachmentList", SM::ShapeKind.List, table, 3732),
+        3733 => new SM::ShapeInfo("TransitGatewayRouteList", SM::ShapeKind.List, table, 3733),
+        3734 => new SM::ShapeInfo("TransitGatewayRouteState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "active", "blackhole", "deleting", "deleted"]),
+        3735 => new SM::ShapeInfo("TransitGatewayRouteTable", SM::ShapeKind.Structure, table, 3735),
+        3736 => new SM::ShapeInfo("TransitGatewayRouteTableAnnouncement", SM::ShapeKind.Structure, table, 3736),
+        3737 => new SM::ShapeInfo("TransitGatewayRouteTableAnnouncementDirection", SM::ShapeKind.String).Constrain(enumValues: ["outgoing", "incoming"]),
+        3738 => new SM::ShapeInfo("TransitGatewayRouteTableAnnouncementId", SM::ShapeKind.String),
+        3739 => new SM::ShapeInfo("TransitGatewayRouteTableAnnouncementIdStringList", SM::ShapeKind.List, table, 3739),
+        3740 => new SM::ShapeInfo("TransitGatewayRouteTableAnnouncementList", SM::ShapeKind.List, table, 3740),
+        3741 => new SM::ShapeInfo("TransitGatewayRouteTableAnnouncementState", SM::ShapeKind.String).Constrain(enumValues: ["available", "pending", "failing", "failed", "deleting", "deleted"]),
+        3742 => new SM::ShapeInfo("TransitGatewayRouteTableAssociation", SM::ShapeKind.Structure, table, 3742),
+        3743 => new SM::ShapeInfo("TransitGatewayRouteTableAssociationList", SM::ShapeKind.List, table, 3743),
+        3744 => new SM::ShapeInfo("TransitGatewayRouteTableId", SM::ShapeKind.String),
+        3745 => new SM::ShapeInfo("TransitGatewayRouteTableIdStringList", SM::ShapeKind.List, table, 3745),
+        3746 => new SM::ShapeInfo("TransitGatewayRouteTableList", SM::ShapeKind.List, table, 3746),
+        3747 => new SM::ShapeInfo("TransitGatewayRouteTablePropagation", SM::ShapeKind.Structure, table, 3747),
+        3748 => new SM::ShapeInfo("TransitGatewayRouteTablePropagationList", SM::ShapeKind.List, table, 3748),
+        3749 => new SM::ShapeInfo("TransitGatewayRouteTableRoute", SM::ShapeKind.Structure, table, 3749),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes74(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 3700:
+                shape.InitList(STransitGatewayMulticastDomain, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayMulticastDomain>());
+                return;
+            case 3701:
+                WSTransitGatewayMulticastDomainOptions(shape);
+                return;
+            case 3703:
+                WSTransitGatewayMulticastGroup(shape);
+                return;
+            case 3704:
+                shape.InitList(STransitGatewayMulticastGroup, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayMulticastGroup>());
+                return;
+            case 3705:
+                WSTransitGatewayMulticastRegisteredGroupMembers(shape);
+                return;
+            case 3706:
+                WSTransitGatewayMulticastRegisteredGroupSources(shape);
+                return;
+            case 3707:
+                shape.InitList(SNetworkInterfaceId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3708:
+                WSTransitGatewayOptions(shape);
+                return;
+            case 3709:
+                WSTransitGatewayPeeringAttachment(shape);
+                return;
+            case 3710:
+                shape.InitList(STransitGatewayPeeringAttachment, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayPeeringAttachment>());
+                return;
+            case 3711:
+                WSTransitGatewayPeeringAttachmentOptions(shape);
+                return;
+            case 3712:
+                WSTransitGatewayPolicyRule(shape);
+                return;
+            case 3713:
+                WSTransitGatewayPolicyRuleMetaData(shape);
+                return;
+            case 3714:
+                WSTransitGatewayPolicyTable(shape);
+                return;
+            case 3715:
+                WSTransitGatewayPolicyTableAssociation(shape);
+                return;
+            case 3716:
+                shape.InitList(STransitGatewayPolicyTableAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayPolicyTableAssociation>());
+                return;
+            case 3717:
+                WSTransitGatewayPolicyTableEntry(shape);
+                return;
+            case 3718:
+                shape.InitList(STransitGatewayPolicyTableEntry, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayPolicyTableEntry>());
+                return;
+            case 3720:
+                shape.InitList(STransitGatewayPolicyTableId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3721:
+                shape.InitList(STransitGatewayPolicyTable, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayPolicyTable>());
+                return;
+            case 3723:
+                WSTransitGatewayPrefixListAttachment(shape);
+                return;
+            case 3724:
+                WSTransitGatewayPrefixListReference(shape);
+                return;
+            case 3725:
+                shape.InitList(STransitGatewayPrefixListReference, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayPrefixListReference>());
+                return;
+            case 3727:
+                WSTransitGatewayPropagation(shape);
+                return;
+            case 3729:
+                WSTransitGatewayRequestOptions(shape);
+                return;
+            case 3730:
+                WSTransitGatewayRoute(shape);
+                return;
+            case 3731:
+                WSTransitGatewayRouteAttachment(shape);
+                return;
+            case 3732:
+                shape.InitList(STransitGatewayRouteAttachment, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayRouteAttachment>());
+                return;
+            case 3733:
+                shape.InitList(STransitGatewayRoute, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayRoute>());
+                return;
+            case 3735:
+                WSTransitGatewayRouteTable(shape);
+                return;
+            case 3736:
+                WSTransitGatewayRouteTableAnnouncement(shape);
+                return;
+            case 3739:
+                shape.InitList(STransitGatewayRouteTableAnnouncementId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3740:
+                shape.InitList(STransitGatewayRouteTableAnnouncement, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayRouteTableAnnouncement>());
+                return;
+            case 3742:
+                WSTransitGatewayRouteTableAssociation(shape);
+                return;
+            case 3743:
+                shape.InitList(STransitGatewayRouteTableAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayRouteTableAssociation>());
+                return;
+            case 3745:
+                shape.InitList(STransitGatewayRouteTableId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3746:
+                shape.InitList(STransitGatewayRouteTable, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayRouteTable>());
+                return;
+            case 3747:
+                WSTransitGatewayRouteTablePropagation(shape);
+                return;
+            case 3748:
+                shape.InitList(STransitGatewayRouteTablePropagation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayRouteTablePropagation>());
+                return;
+            case 3749:
+                WSTransitGatewayRouteTableRoute(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes75(SM::ShapeTable table, int index) => index switch
+    {
+        3750 => new SM::ShapeInfo("TransitGatewayRouteTableState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "available", "deleting", "deleted"]),
+        3751 => new SM::ShapeInfo("TransitGatewayRouteType", SM::ShapeKind.String).Constrain(enumValues: ["static", "propagated"]),
+        3752 => new SM::ShapeInfo("TransitGatewayState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "available", "modifying", "deleting", "deleted"]),
+        3753 => new SM::ShapeInfo("TransitGatewaySubnetIdList", SM::ShapeKind.List, table, 3753),
+        3754 => new SM::ShapeInfo("TransitGatewayVpcAttachment", SM::ShapeKind.Structure, table, 3754),
+        3755 => new SM::ShapeInfo("TransitGatewayVpcAttachmentList", SM::ShapeKind.List, table, 3755),
+        3756 => new SM::ShapeInfo("TransitGatewayVpcAttachmentOptions", SM::ShapeKind.Structure, table, 3756),
+        3757 => new SM::ShapeInfo("TransportProtocol", SM::ShapeKind.String).Constrain(enumValues: ["tcp", "udp"]),
+        3758 => new SM::ShapeInfo("TrunkInterfaceAssociation", SM::ShapeKind.Structure, table, 3758),
+        3759 => new SM::ShapeInfo("TrunkInterfaceAssociationId", SM::ShapeKind.String),
+        3760 => new SM::ShapeInfo("TrunkInterfaceAssociationIdList", SM::ShapeKind.List, table, 3760),
+        3761 => new SM::ShapeInfo("TrunkInterfaceAssociationList", SM::ShapeKind.List, table, 3761),
+        3762 => new SM::ShapeInfo("TrustProviderType", SM::ShapeKind.String).Constrain(enumValues: ["user", "device"]),
+        3763 => new SM::ShapeInfo("TunnelInsideIpVersion", SM::ShapeKind.String).Constrain(enumValues: ["ipv4", "ipv6"]),
+        3764 => new SM::ShapeInfo("TunnelOption", SM::ShapeKind.Structure, table, 3764),
+        3765 => new SM::ShapeInfo("TunnelOptionsList", SM::ShapeKind.List, table, 3765),
+        3766 => new SM::ShapeInfo("UnassignIpv6AddressesRequest", SM::ShapeKind.Structure, table, 3766),
+        3767 => new SM::ShapeInfo("UnassignIpv6AddressesResult", SM::ShapeKind.Structure, table, 3767),
+        3768 => new SM::ShapeInfo("UnassignPrivateIpAddressesRequest", SM::ShapeKind.Structure, table, 3768),
+        3769 => new SM::ShapeInfo("UnassignPrivateNatGatewayAddressRequest", SM::ShapeKind.Structure, table, 3769),
+        3770 => new SM::ShapeInfo("UnassignPrivateNatGatewayAddressResult", SM::ShapeKind.Structure, table, 3770),
+        3771 => new SM::ShapeInfo("UnlimitedSupportedInstanceFamily", SM::ShapeKind.String).Constrain(enumValues: ["t2", "t3", "t3a", "t4g"]),
+        3772 => new SM::ShapeInfo("UnlockSnapshotRequest", SM::ShapeKind.Structure, table, 3772),
+        3773 => new SM::ShapeInfo("UnlockSnapshotResult", SM::ShapeKind.Structure, table, 3773),
+        3774 => new SM::ShapeInfo("UnmonitorInstancesRequest", SM::ShapeKind.Structure, table, 3774),
+        3775 => new SM::ShapeInfo("UnmonitorInstancesResult", SM::ShapeKind.Structure, table, 3775),
+        3776 => new SM::ShapeInfo("UnsuccessfulInstanceCreditSpecificationErrorCode", SM::ShapeKind.String).Constrain(enumValues: ["InvalidInstanceID.Malformed", "InvalidInstanceID.NotFound", "IncorrectInstanceState", "InstanceCreditSpecification.NotSupported"]),
+        3777 => new SM::ShapeInfo("UnsuccessfulInstanceCreditSpecificationItem", SM::ShapeKind.Structure, table, 3777),
+        3778 => new SM::ShapeInfo("UnsuccessfulInstanceCreditSpecificationItemError", SM::ShapeKind.Structure, table, 3778),
+        3779 => new SM::ShapeInfo("UnsuccessfulInstanceCreditSpecificationSet", SM::ShapeKind.List, table, 3779),
+        3780 => new SM::ShapeInfo("UnsuccessfulItem", SM::ShapeKind.Structure, table, 3780),
+        3781 => new SM::ShapeInfo("UnsuccessfulItemError", SM::ShapeKind.Structure, table, 3781),
+        3782 => new SM::ShapeInfo("UnsuccessfulItemList", SM::ShapeKind.List, table, 3782),
+        3783 => new SM::ShapeInfo("UnsuccessfulItemSet", SM::ShapeKind.List, table, 3783),
+        3784 => new SM::ShapeInfo("UpdateCapacityManagerMonitoredTagKeysRequest", SM::ShapeKind.Structure, table, 3784),
+        3785 => new SM::ShapeInfo("UpdateCapacityManagerMonitoredTagKeysResult", SM::ShapeKind.Structure, table, 3785),
+        3786 => new SM::ShapeInfo("UpdateCapacityManagerOrganizationsAccessRequest", SM::ShapeKind.Structure, table, 3786),
+        3787 => new SM::ShapeInfo("UpdateCapacityManagerOrganizationsAccessResult", SM::ShapeKind.Structure, table, 3787),
+        3788 => new SM::ShapeInfo("UpdateInterruptibleCapacityReservationAllocationRequest", SM::ShapeKind.Structure, table, 3788),
+        3789 => new SM::ShapeInfo("UpdateInterruptibleCapacityReservationAllocationResult", SM::ShapeKind.Structure, table, 3789),
+        3790 => new SM::ShapeInfo("UpdateSecurityGroupRuleDescriptionsEgressRequest", SM::ShapeKind.Structure, table, 3790),
+        3791 => new SM::ShapeInfo("UpdateSecurityGroupRuleDescriptionsEgressResult", SM::ShapeKind.Structure, table, 3791),
+        3792 => new SM::ShapeInfo("UpdateSecurityGroupRuleDescriptionsIngressRequest", SM::ShapeKind.Structure, table, 3792),
+        3793 => new SM::ShapeInfo("UpdateSecurityGroupRuleDescriptionsIngressResult", SM::ShapeKind.Structure, table, 3793),
+        3794 => new SM::ShapeInfo("UsageClassType", SM::ShapeKind.String).Constrain(enumValues: ["spot", "on-demand", "capacity-block"]),
+        3795 => new SM::ShapeInfo("UsageClassTypeList", SM::ShapeKind.List, table, 3795),
+        3796 => new SM::ShapeInfo("UserBucket", SM::ShapeKind.Structure, table, 3796),
+        3797 => new SM::ShapeInfo("UserBucketDetails", SM::ShapeKind.Structure, table, 3797),
+        3798 => new SM::ShapeInfo("UserData", SM::ShapeKind.Structure, table, 3798).Constrain(sensitive: true),
+        3799 => new SM::ShapeInfo("UserGroupStringList", SM::ShapeKind.List, table, 3799),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes75(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 3753:
+                shape.InitList(SSubnetId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3754:
+                WSTransitGatewayVpcAttachment(shape);
+                return;
+            case 3755:
+                shape.InitList(STransitGatewayVpcAttachment, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayVpcAttachment>());
+                return;
+            case 3756:
+                WSTransitGatewayVpcAttachmentOptions(shape);
+                return;
+            case 3758:
+                WSTrunkInterfaceAssociation(shape);
+                return;
+            case 3760:
+                shape.InitList(STrunkInterfaceAssociationId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3761:
+                shape.InitList(STrunkInterfaceAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TrunkInterfaceAssociation>());
+                return;
+            case 3764:
+                WSTunnelOption(shape);
+                return;
+            case 3765:
+                shape.InitList(STunnelOption, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TunnelOption>());
+                return;
+            case 3766:
+                WSUnassignIpv6AddressesRequest(shape);
+                return;
+            case 3767:
+                WSUnassignIpv6AddressesResult(shape);
+                return;
+            case 3768:
+                WSUnassignPrivateIpAddressesRequest(shape);
+                return;
+            case 3769:
+                WSUnassignPrivateNatGatewayAddressRequest(shape);
+                return;
+            case 3770:
+                WSUnassignPrivateNatGatewayAddressResult(shape);
+                return;
+            case 3772:
+                WSUnlockSnapshotRequest(shape);
+                return;
+            case 3773:
+                WSUnlockSnapshotResult(shape);
+                return;
+            case 3774:
+                WSUnmonitorInstancesRequest(shape);
+                return;
+            case 3775:
+                WSUnmonitorInstancesResult(shape);
+                return;
+            case 3777:
+                WSUnsuccessfulInstanceCreditSpecificationItem(shape);
+                return;
+            case 3778:
+                WSUnsuccessfulInstanceCreditSpecificationItemError(shape);
+                return;
+            case 3779:
+                shape.InitList(SUnsuccessfulInstanceCreditSpecificationItem, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.UnsuccessfulInstanceCreditSpecificationItem>());
+                return;
+            case 3780:
+                WSUnsuccessfulItem(shape);
+                return;
+            case 3781:
+                WSUnsuccessfulItemError(shape);
+                return;
+            case 3782:
+                shape.InitList(SUnsuccessfulItem, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.UnsuccessfulItem>());
+                return;
+            case 3783:
+                shape.InitList(SUnsuccessfulItem, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.UnsuccessfulItem>());
+                return;
+            case 3784:
+                WSUpdateCapacityManagerMonitoredTagKeysRequest(shape);
+                return;
+            case 3785:
+                WSUpdateCapacityManagerMonitoredTagKeysResult(shape);
+                return;
+            case 3786:
+                WSUpdateCapacityManagerOrganizationsAccessRequest(shape);
+                return;
+            case 3787:
+                WSUpdateCapacityManagerOrganizationsAccessResult(shape);
+                return;
+            case 3788:
+                WSUpdateInterruptibleCapacityReservationAllocationRequest(shape);
+                return;
+            case 3789:
+                WSUpdateInterruptibleCapacityReservationAllocationResult(shape);
+                return;
+            case 3790:
+                WSUpdateSecurityGroupRuleDescriptionsEgressRequest(shape);
+                return;
+            case 3791:
+                WSUpdateSecurityGroupRuleDescriptionsEgressResult(shape);
+                return;
+            case 3792:
+                WSUpdateSecurityGroupRuleDescriptionsIngressRequest(shape);
+                return;
+            case 3793:
+                WSUpdateSecurityGroupRuleDescriptionsIngressResult(shape);
+                return;
+            case 3795:
+                shape.InitList(SUsageClassType, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3796:
+                WSUserBucket(shape);
+                return;
+            case 3797:
+                WSUserBucketDetails(shape);
+                return;
+            case 3798:
+                WSUserData(shape);
+                return;
+            case 3799:
+                shape.InitList(SString, "UserGroup", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes76(SM::ShapeTable table, int index) => index switch
+    {
+        3800 => new SM::ShapeInfo("UserIdGroupPair", SM::ShapeKind.Structure, table, 3800),
+        3801 => new SM::ShapeInfo("UserIdGroupPairList", SM::ShapeKind.List, table, 3801),
+        3802 => new SM::ShapeInfo("UserIdGroupPairSet", SM::ShapeKind.List, table, 3802),
+        3803 => new SM::ShapeInfo("UserIdList", SM::ShapeKind.List, table, 3803),
+        3804 => new SM::ShapeInfo("UserIdStringList", SM::ShapeKind.List, table, 3804),
+        3805 => new SM::ShapeInfo("UserTrustProviderType", SM::ShapeKind.String).Constrain(enumValues: ["iam-identity-center", "oidc"]),
+        3806 => new SM::ShapeInfo("VCpuCount", SM::ShapeKind.Integer),
+        3807 => new SM::ShapeInfo("VCpuCountRange", SM::ShapeKind.Structure, table, 3807),
+        3808 => new SM::ShapeInfo("VCpuCountRangeRequest", SM::ShapeKind.Structure, table, 3808),
+        3809 => new SM::ShapeInfo("VCpuInfo", SM::ShapeKind.Structure, table, 3809),
+        3810 => new SM::ShapeInfo("ValidationError", SM::ShapeKind.Structure, table, 3810),
+        3811 => new SM::ShapeInfo("ValidationWarning", SM::ShapeKind.Structure, table, 3811),
+        3812 => new SM::ShapeInfo("ValueStringList", SM::ShapeKind.List, table, 3812),
+        3813 => new SM::ShapeInfo("VerificationMethod", SM::ShapeKind.String).Constrain(enumValues: ["remarks-x509", "dns-token"]),
+        3814 => new SM::ShapeInfo("VerifiedAccessEndpoint", SM::ShapeKind.Structure, table, 3814),
+        3815 => new SM::ShapeInfo("VerifiedAccessEndpointAttachmentType", SM::ShapeKind.String).Constrain(enumValues: ["vpc"]),
+        3816 => new SM::ShapeInfo("VerifiedAccessEndpointCidrOptions", SM::ShapeKind.Structure, table, 3816),
+        3817 => new SM::ShapeInfo("VerifiedAccessEndpointEniOptions", SM::ShapeKind.Structure, table, 3817),
+        3818 => new SM::ShapeInfo("VerifiedAccessEndpointId", SM::ShapeKind.String),
+        3819 => new SM::ShapeInfo("VerifiedAccessEndpointIdList", SM::ShapeKind.List, table, 3819),
+        3820 => new SM::ShapeInfo("VerifiedAccessEndpointList", SM::ShapeKind.List, table, 3820),
+        3821 => new SM::ShapeInfo("VerifiedAccessEndpointLoadBalancerOptions", SM::ShapeKind.Structure, table, 3821),
+        3822 => new SM::ShapeInfo("VerifiedAccessEndpointPortNumber", SM::ShapeKind.Integer).Constrain(min: 1, max: 65535),
+        3823 => new SM::ShapeInfo("VerifiedAccessEndpointPortRange", SM::ShapeKind.Structure, table, 3823),
+        3824 => new SM::ShapeInfo("VerifiedAccessEndpointPortRangeList", SM::ShapeKind.List, table, 3824),
+        3825 => new SM::ShapeInfo("VerifiedAccessEndpointProtocol", SM::ShapeKind.String).Constrain(enumValues: ["http", "https", "tcp"]),
+        3826 => new SM::ShapeInfo("VerifiedAccessEndpointRdsOptions", SM::ShapeKind.Structure, table, 3826),
+        3827 => new SM::ShapeInfo("VerifiedAccessEndpointStatus", SM::ShapeKind.Structure, table, 3827),
+        3828 => new SM::ShapeInfo("VerifiedAccessEndpointStatusCode", SM::ShapeKind.String).Constrain(enumValues: ["pending", "active", "updating", "deleting", "deleted"]),
+        3829 => new SM::ShapeInfo("VerifiedAccessEndpointSubnetIdList", SM::ShapeKind.List, table, 3829),
+        3830 => new SM::ShapeInfo("VerifiedAccessEndpointTarget", SM::ShapeKind.Structure, table, 3830),
+        3831 => new SM::ShapeInfo("VerifiedAccessEndpointTargetList", SM::ShapeKind.List, table, 3831),
+        3832 => new SM::ShapeInfo("VerifiedAccessEndpointType", SM::ShapeKind.String).Constrain(enumValues: ["load-balancer", "network-interface", "rds", "cidr"]),
+        3833 => new SM::ShapeInfo("VerifiedAccessGroup", SM::ShapeKind.Structure, table, 3833),
+        3834 => new SM::ShapeInfo("VerifiedAccessGroupId", SM::ShapeKind.String),
+        3835 => new SM::ShapeInfo("VerifiedAccessGroupIdList", SM::ShapeKind.List, table, 3835),
+        3836 => new SM::ShapeInfo("VerifiedAccessGroupList", SM::ShapeKind.List, table, 3836),
+        3837 => new SM::ShapeInfo("VerifiedAccessInstance", SM::ShapeKind.Structure, table, 3837),
+        3838 => new SM::ShapeInfo("VerifiedAccessInstanceCustomSubDomain", SM::ShapeKind.Structure, table, 3838),
+        3839 => new SM::ShapeInfo("VerifiedAccessInstanceId", SM::ShapeKind.String),
+        3840 => new SM::ShapeInfo("VerifiedAccessInstanceIdList", SM::ShapeKind.List, table, 3840),
+        3841 => new SM::ShapeInfo("VerifiedAccessInstanceList", SM::ShapeKind.List, table, 3841),
+        3842 => new SM::ShapeInfo("VerifiedAccessInstanceLoggingConfiguration", SM::ShapeKind.Structure, table, 3842),
+        3843 => new SM::ShapeInfo("VerifiedAccessInstanceLoggingConfigurationList", SM::ShapeKind.List, table, 3843),
+        3844 => new SM::ShapeInfo("VerifiedAccessInstanceOpenVpnClientConfiguration", SM::ShapeKind.Structure, table, 3844),
+        3845 => new SM::ShapeInfo("VerifiedAccessInstanceOpenVpnClientConfigurationList", SM::ShapeKind.List, table, 3845),
+        3846 => new SM::ShapeInfo("VerifiedAccessInstanceOpenVpnClientConfigurationRoute", SM::ShapeKind.Structure, table, 3846),
+        3847 => new SM::ShapeInfo("VerifiedAccessInstanceOpenVpnClientConfigurationRouteList", SM::ShapeKind.List, table, 3847),
+        3848 => new SM::ShapeInfo("VerifiedAccessInstanceUserTrustProviderClientConfiguration", SM::ShapeKind.Structure, table, 3848),
+        3849 => new SM::ShapeInfo("VerifiedAccessLogCloudWatchLogsDestination", SM::ShapeKind.Structure, table, 3849),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes76(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 3800:
+                WSUserIdGroupPair(shape);
+                return;
+            case 3801:
+                shape.InitList(SUserIdGroupPair, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.UserIdGroupPair>());
+                return;
+            case 3802:
+                shape.InitList(SUserIdGroupPair, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.UserIdGroupPair>());
+                return;
+            case 3803:
+                shape.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3804:
+                shape.InitList(SString, "UserId", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3807:
+                WSVCpuCountRange(shape);
+                return;
+            case 3808:
+                WSVCpuCountRangeRequest(shape);
+                return;
+            case 3809:
+                WSVCpuInfo(shape);
+                return;
+            case 3810:
+                WSValidationError(shape);
+                return;
+            case 3811:
+                WSValidationWarning(shape);
+                return;
+            case 3812:
+                shape.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3814:
+                WSVerifiedAccessEndpoint(shape);
+                return;
+            case 3816:
+                WSVerifiedAccessEndpointCidrOptions(shape);
+                return;
+            case 3817:
+                WSVerifiedAccessEndpointEniOptions(shape);
+                return;
+            case 3819:
+                shape.InitList(SVerifiedAccessEndpointId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3820:
+                shape.InitList(SVerifiedAccessEndpoint, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VerifiedAccessEndpoint>());
+                return;
+            case 3821:
+                WSVerifiedAccessEndpointLoadBalancerOptions(shape);
+                return;
+            case 3823:
+                WSVerifiedAccessEndpointPortRange(shape);
+                return;
+            case 3824:
+                shape.InitList(SVerifiedAccessEndpointPortRange, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VerifiedAccessEndpointPortRange>());
+                return;
+            case 3826:
+                WSVerifiedAccessEndpointRdsOptions(shape);
+                return;
+            case 3827:
+                WSVerifiedAccessEndpointStatus(shape);
+                return;
+            case 3829:
+                shape.InitList(SSubnetId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3830:
+                WSVerifiedAccessEndpointTarget(shape);
+                return;
+            case 3831:
+                shape.InitList(SVerifiedAccessEndpointTarget, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VerifiedAccessEndpointTarget>());
+                return;
+            case 3833:
+                WSVerifiedAccessGroup(shape);
+                return;
+            case 3835:
+                shape.InitList(SVerifiedAccessGroupId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3836:
+                shape.InitList(SVerifiedAccessGroup, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VerifiedAccessGroup>());
+                return;
+            case 3837:
+                WSVerifiedAccessInstance(shape);
+                return;
+            case 3838:
+                WSVerifiedAccessInstanceCustomSubDomain(shape);
+                return;
+            case 3840:
+                shape.InitList(SVerifiedAccessInstanceId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3841:
+                shape.InitList(SVerifiedAccessInstance, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VerifiedAccessInstance>());
+                return;
+            case 3842:
+                WSVerifiedAccessInstanceLoggingConfiguration(shape);
+                return;
+            case 3843:
+                shape.InitList(SVerifiedAccessInstanceLoggingConfiguration, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VerifiedAccessInstanceLoggingConfiguration>());
+                return;
+            case 3844:
+                WSVerifiedAccessInstanceOpenVpnClientConfiguration(shape);
+                return;
+            case 3845:
+                shape.InitList(SVerifiedAccessInstanceOpenVpnClientConfiguration, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VerifiedAccessInstanceOpenVpnClientConfiguration>());
+                return;
+            case 3846:
+                WSVerifiedAccessInstanceOpenVpnClientConfigurationRoute(shape);
+                return;
+            case 3847:
+                shape.InitList(SVerifiedAccessInstanceOpenVpnClientConfigurationRoute, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VerifiedAccessInstanceOpenVpnClientConfigurationRoute>());
+                return;
+            case 3848:
+                WSVerifiedAccessInstanceUserTrustProviderClientConfiguration(shape);
+                return;
+            case 3849:
+                WSVerifiedAccessLogCloudWatchLogsDestination(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes77(SM::ShapeTable table, int index) => index switch
+    {
+        3850 => new SM::ShapeInfo("VerifiedAccessLogCloudWatchLogsDestinationOptions", SM::ShapeKind.Structure, table, 3850),
+        3851 => new SM::ShapeInfo("VerifiedAccessLogDeliveryStatus", SM::ShapeKind.Structure, table, 3851),
+        3852 => new SM::ShapeInfo("VerifiedAccessLogDeliveryStatusCode", SM::ShapeKind.String).Constrain(enumValues: ["success", "failed"]),
+        3853 => new SM::ShapeInfo("VerifiedAccessLogKinesisDataFirehoseDestination", SM::ShapeKind.Structure, table, 3853),
+        3854 => new SM::ShapeInfo("VerifiedAccessLogKinesisDataFirehoseDestinationOptions", SM::ShapeKind.Structure, table, 3854),
+        3855 => new SM::ShapeInfo("VerifiedAccessLogOptions", SM::ShapeKind.Structure, table, 3855),
+        3856 => new SM::ShapeInfo("VerifiedAccessLogS3Destination", SM::ShapeKind.Structure, table, 3856),
+        3857 => new SM::ShapeInfo("VerifiedAccessLogS3DestinationOptions", SM::ShapeKind.Structure, table, 3857),
+        3858 => new SM::ShapeInfo("VerifiedAccessLogs", SM::ShapeKind.Structure, table, 3858),
+        3859 => new SM::ShapeInfo("VerifiedAccessSseSpecificationRequest", SM::ShapeKind.Structure, table, 3859),
+        3860 => new SM::ShapeInfo("VerifiedAccessSseSpecificationResponse", SM::ShapeKind.Structure, table, 3860),
+        3861 => new SM::ShapeInfo("VerifiedAccessTrustProvider", SM::ShapeKind.Structure, table, 3861),
+        3862 => new SM::ShapeInfo("VerifiedAccessTrustProviderCondensed", SM::ShapeKind.Structure, table, 3862),
+        3863 => new SM::ShapeInfo("VerifiedAccessTrustProviderCondensedList", SM::ShapeKind.List, table, 3863),
+        3864 => new SM::ShapeInfo("VerifiedAccessTrustProviderId", SM::ShapeKind.String),
+        3865 => new SM::ShapeInfo("VerifiedAccessTrustProviderIdList", SM::ShapeKind.List, table, 3865),
+        3866 => new SM::ShapeInfo("VerifiedAccessTrustProviderList", SM::ShapeKind.List, table, 3866),
+        3867 => new SM::ShapeInfo("VersionDescription", SM::ShapeKind.String).Constrain(min: 0, max: 255),
+        3868 => new SM::ShapeInfo("VersionStringList", SM::ShapeKind.List, table, 3868),
+        3869 => new SM::ShapeInfo("VgwTelemetry", SM::ShapeKind.Structure, table, 3869),
+        3870 => new SM::ShapeInfo("VgwTelemetryList", SM::ShapeKind.List, table, 3870),
+        3871 => new SM::ShapeInfo("VirtualizationType", SM::ShapeKind.String).Constrain(enumValues: ["hvm", "paravirtual"]),
+        3872 => new SM::ShapeInfo("VirtualizationTypeList", SM::ShapeKind.List, table, 3872),
+        3873 => new SM::ShapeInfo("VirtualizationTypeSet", SM::ShapeKind.List, table, 3873).Constrain(min: 0, max: 2),
+        3874 => new SM::ShapeInfo("Volume", SM::ShapeKind.Structure, table, 3874),
+        3875 => new SM::ShapeInfo("VolumeAttachment", SM::ShapeKind.Structure, table, 3875),
+        3876 => new SM::ShapeInfo("VolumeAttachmentList", SM::ShapeKind.List, table, 3876),
+        3877 => new SM::ShapeInfo("VolumeAttachmentState", SM::ShapeKind.String).Constrain(enumValues: ["attaching", "attached", "detaching", "detached", "busy"]),
+        3878 => new SM::ShapeInfo("VolumeAttributeName", SM::ShapeKind.String).Constrain(enumValues: ["autoEnableIO", "productCodes"]),
+        3879 => new SM::ShapeInfo("VolumeDetail", SM::ShapeKind.Structure, table, 3879),
+        3880 => new SM::ShapeInfo("VolumeId", SM::ShapeKind.String),
+        3881 => new SM::ShapeInfo("VolumeIdStringList", SM::ShapeKind.List, table, 3881),
+        3882 => new SM::ShapeInfo("VolumeIdWithResolver", SM::ShapeKind.String),
+        3883 => new SM::ShapeInfo("VolumeList", SM::ShapeKind.List, table, 3883),
+        3884 => new SM::ShapeInfo("VolumeModification", SM::ShapeKind.Structure, table, 3884),
+        3885 => new SM::ShapeInfo("VolumeModificationList", SM::ShapeKind.List, table, 3885),
+        3886 => new SM::ShapeInfo("VolumeModificationState", SM::ShapeKind.String).Constrain(enumValues: ["modifying", "optimizing", "completed", "failed"]),
+        3887 => new SM::ShapeInfo("VolumeRecycleBinInfo", SM::ShapeKind.Structure, table, 3887),
+        3888 => new SM::ShapeInfo("VolumeRecycleBinInfoList", SM::ShapeKind.List, table, 3888),
+        3889 => new SM::ShapeInfo("VolumeState", SM::ShapeKind.String).Constrain(enumValues: ["creating", "available", "in-use", "deleting", "deleted", "error"]),
+        3890 => new SM::ShapeInfo("VolumeStatusAction", SM::ShapeKind.Structure, table, 3890),
+        3891 => new SM::ShapeInfo("VolumeStatusActionsList", SM::ShapeKind.List, table, 3891),
+        3892 => new SM::ShapeInfo("VolumeStatusAttachmentStatus", SM::ShapeKind.Structure, table, 3892),
+        3893 => new SM::ShapeInfo("VolumeStatusAttachmentStatusList", SM::ShapeKind.List, table, 3893),
+        3894 => new SM::ShapeInfo("VolumeStatusDetails", SM::ShapeKind.Structure, table, 3894),
+        3895 => new SM::ShapeInfo("VolumeStatusDetailsList", SM::ShapeKind.List, table, 3895),
+        3896 => new SM::ShapeInfo("VolumeStatusEvent", SM::ShapeKind.Structure, table, 3896),
+        3897 => new SM::ShapeInfo("VolumeStatusEventsList", SM::ShapeKind.List, table, 3897),
+        3898 => new SM::ShapeInfo("VolumeStatusInfo", SM::ShapeKind.Structure, table, 3898),
+        3899 => new SM::ShapeInfo("VolumeStatusInfoStatus", SM::ShapeKind.String).Constrain(enumValues: ["ok", "impaired", "insufficient-data", "warning"]),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes77(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 3850:
+                WSVerifiedAccessLogCloudWatchLogsDestinationOptions(shape);
+                return;
+            case 3851:
+                WSVerifiedAccessLogDeliveryStatus(shape);
+                return;
+            case 3853:
+                WSVerifiedAccessLogKinesisDataFirehoseDestination(shape);
+                return;
+            case 3854:
+                WSVerifiedAccessLogKinesisDataFirehoseDestinationOptions(shape);
+                return;
+            case 3855:
+                WSVerifiedAccessLogOptions(shape);
+                return;
+            case 3856:
+                WSVerifiedAccessLogS3Destination(shape);
+                return;
+            case 3857:
+                WSVerifiedAccessLogS3DestinationOptions(shape);
+                return;
+            case 3858:
+                WSVerifiedAccessLogs(shape);
+                return;
+            case 3859:
+                WSVerifiedAccessSseSpecificationRequest(shape);
+                return;
+            case 3860:
+                WSVerifiedAccessSseSpecificationResponse(shape);
+                return;
+            case 3861:
+                WSVerifiedAccessTrustProvider(shape);
+                return;
+            case 3862:
+                WSVerifiedAccessTrustProviderCondensed(shape);
+                return;
+            case 3863:
+                shape.InitList(SVerifiedAccessTrustProviderCondensed, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VerifiedAccessTrustProviderCondensed>());
+                return;
+            case 3865:
+                shape.InitList(SVerifiedAccessTrustProviderId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3866:
+                shape.InitList(SVerifiedAccessTrustProvider, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VerifiedAccessTrustProvider>());
+                return;
+            case 3868:
+                shape.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3869:
+                WSVgwTelemetry(shape);
+                return;
+            case 3870:
+                shape.InitList(SVgwTelemetry, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VgwTelemetry>());
+                return;
+            case 3872:
+                shape.InitList(SVirtualizationType, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3873:
+                shape.InitList(SVirtualizationType, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3874:
+                WSVolume(shape);
+                return;
+            case 3875:
+                WSVolumeAttachment(shape);
+                return;
+            case 3876:
+                shape.InitList(SVolumeAttachment, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VolumeAttachment>());
+                return;
+            case 3879:
+                WSVolumeDetail(shape);
+                return;
+            case 3881:
+                shape.InitList(SVolumeId, "VolumeId", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3883:
+                shape.InitList(SVolume, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Volume>());
+                return;
+            case 3884:
+                WSVolumeModification(shape);
+                return;
+            case 3885:
+                shape.InitList(SVolumeModification, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VolumeModification>());
+                return;
+            case 3887:
+                WSVolumeRecycleBinInfo(shape);
+                return;
+            case 3888:
+                shape.InitList(SVolumeRecycleBinInfo, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VolumeRecycleBinInfo>());
+                return;
+            case 3890:
+                WSVolumeStatusAction(shape);
+                return;
+            case 3891:
+                shape.InitList(SVolumeStatusAction, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VolumeStatusAction>());
+                return;
+            case 3892:
+                WSVolumeStatusAttachmentStatus(shape);
+                return;
+            case 3893:
+                shape.InitList(SVolumeStatusAttachmentStatus, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VolumeStatusAttachmentStatus>());
+                return;
+            case 3894:
+                WSVolumeStatusDetails(shape);
+                return;
+            case 3895:
+                shape.InitList(SVolumeStatusDetails, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VolumeStatusDetails>());
+                return;
+            case 3896:
+                WSVolumeStatusEvent(shape);
+                return;
+            case 3897:
+                shape.InitList(SVolumeStatusEvent, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VolumeStatusEvent>());
+                return;
+            case 3898:
+                WSVolumeStatusInfo(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes78(SM::ShapeTable table, int index) => index switch
+    {
+        3900 => new SM::ShapeInfo("VolumeStatusItem", SM::ShapeKind.Structure, table, 3900),
+        3901 => new SM::ShapeInfo("VolumeStatusList", SM::ShapeKind.List, table, 3901),
+        3902 => new SM::ShapeInfo("VolumeStatusName", SM::ShapeKind.String).Constrain(enumValues: ["io-enabled", "io-performance", "initialization-state"]),
+        3903 => new SM::ShapeInfo("VolumeType", SM::ShapeKind.String).Constrain(enumValues: ["standard", "io1", "io2", "gp2", "sc1", "st1", "gp3"]),
+        3904 => new SM::ShapeInfo("Vpc", SM::ShapeKind.Structure, table, 3904),
+        3905 => new SM::ShapeInfo("VpcAttachment", SM::ShapeKind.Structure, table, 3905),
+        3906 => new SM::ShapeInfo("VpcAttachmentList", SM::ShapeKind.List, table, 3906),
+        3907 => new SM::ShapeInfo("VpcAttributeName", SM::ShapeKind.String).Constrain(enumValues: ["enableDnsSupport", "enableDnsHostnames", "enableNetworkAddressUsageMetrics"]),
+        3908 => new SM::ShapeInfo("VpcBlockPublicAccessExclusion", SM::ShapeKind.Structure, table, 3908),
+        3909 => new SM::ShapeInfo("VpcBlockPublicAccessExclusionId", SM::ShapeKind.String),
+        3910 => new SM::ShapeInfo("VpcBlockPublicAccessExclusionIdList", SM::ShapeKind.List, table, 3910),
+        3911 => new SM::ShapeInfo("VpcBlockPublicAccessExclusionList", SM::ShapeKind.List, table, 3911),
+        3912 => new SM::ShapeInfo("VpcBlockPublicAccessExclusionState", SM::ShapeKind.String).Constrain(enumValues: ["create-in-progress", "create-complete", "create-failed", "update-in-progress", "update-complete", "update-failed", "delete-in-progress", "delete-complete", "disable-in-progress", "disable-complete"]),
+        3913 => new SM::ShapeInfo("VpcBlockPublicAccessExclusionsAllowed", SM::ShapeKind.String).Constrain(enumValues: ["allowed", "not-allowed"]),
+        3914 => new SM::ShapeInfo("VpcBlockPublicAccessOptions", SM::ShapeKind.Structure, table, 3914),
+        3915 => new SM::ShapeInfo("VpcBlockPublicAccessState", SM::ShapeKind.String).Constrain(enumValues: ["default-state", "update-in-progress", "update-complete"]),
+        3916 => new SM::ShapeInfo("VpcCidrAssociationId", SM::ShapeKind.String),
+        3917 => new SM::ShapeInfo("VpcCidrBlockAssociation", SM::ShapeKind.Structure, table, 3917),
+        3918 => new SM::ShapeInfo("VpcCidrBlockAssociationSet", SM::ShapeKind.List, table, 3918),
+        3919 => new SM::ShapeInfo("VpcCidrBlockState", SM::ShapeKind.Structure, table, 3919),
+        3920 => new SM::ShapeInfo("VpcCidrBlockStateCode", SM::ShapeKind.String).Constrain(enumValues: ["associating", "associated", "disassociating", "disassociated", "failing", "failed"]),
+        3921 => new SM::ShapeInfo("VpcClassicLink", SM::ShapeKind.Structure, table, 3921),
+        3922 => new SM::ShapeInfo("VpcClassicLinkIdList", SM::ShapeKind.List, table, 3922),
+        3923 => new SM::ShapeInfo("VpcClassicLinkList", SM::ShapeKind.List, table, 3923),
+        3924 => new SM::ShapeInfo("VpcEncryptionControl", SM::ShapeKind.Structure, table, 3924),
+        3925 => new SM::ShapeInfo("VpcEncryptionControlConfiguration", SM::ShapeKind.Structure, table, 3925),
+        3926 => new SM::ShapeInfo("VpcEncryptionControlExclusion", SM::ShapeKind.Structure, table, 3926),
+        3927 => new SM::ShapeInfo("VpcEncryptionControlExclusionState", SM::ShapeKind.String).Constrain(enumValues: ["enabling", "enabled", "disabling", "disabled"]),
+        3928 => new SM::ShapeInfo("VpcEncryptionControlExclusionStateInput", SM::ShapeKind.String).Constrain(enumValues: ["enable", "disable"]),
+        3929 => new SM::ShapeInfo("VpcEncryptionControlExclusions", SM::ShapeKind.Structure, table, 3929),
+        3930 => new SM::ShapeInfo("VpcEncryptionControlId", SM::ShapeKind.String),
+        3931 => new SM::ShapeInfo("VpcEncryptionControlIdList", SM::ShapeKind.List, table, 3931),
+        3932 => new SM::ShapeInfo("VpcEncryptionControlList", SM::ShapeKind.List, table, 3932),
+        3933 => new SM::ShapeInfo("VpcEncryptionControlMode", SM::ShapeKind.String).Constrain(enumValues: ["monitor", "enforce"]),
+        3934 => new SM::ShapeInfo("VpcEncryptionControlState", SM::ShapeKind.String).Constrain(enumValues: ["enforce-in-progress", "monitor-in-progress", "enforce-failed", "monitor-failed", "deleting", "deleted", "available", "creating", "delete-failed"]),
+        3935 => new SM::ShapeInfo("VpcEncryptionNonCompliantResource", SM::ShapeKind.Structure, table, 3935),
+        3936 => new SM::ShapeInfo("VpcEncryptionNonCompliantResourceList", SM::ShapeKind.List, table, 3936),
+        3937 => new SM::ShapeInfo("VpcEndpoint", SM::ShapeKind.Structure, table, 3937),
+        3938 => new SM::ShapeInfo("VpcEndpointAssociation", SM::ShapeKind.Structure, table, 3938),
+        3939 => new SM::ShapeInfo("VpcEndpointAssociationSet", SM::ShapeKind.List, table, 3939),
+        3940 => new SM::ShapeInfo("VpcEndpointConnection", SM::ShapeKind.Structure, table, 3940),
+        3941 => new SM::ShapeInfo("VpcEndpointConnectionSet", SM::ShapeKind.List, table, 3941),
+        3942 => new SM::ShapeInfo("VpcEndpointId", SM::ShapeKind.String),
+        3943 => new SM::ShapeInfo("VpcEndpointIdList", SM::ShapeKind.List, table, 3943),
+        3944 => new SM::ShapeInfo("VpcEndpointRouteTableIdList", SM::ShapeKind.List, table, 3944),
+        3945 => new SM::ShapeInfo("VpcEndpointSecurityGroupIdList", SM::ShapeKind.List, table, 3945),
+        3946 => new SM::ShapeInfo("VpcEndpointServiceId", SM::ShapeKind.String),
+        3947 => new SM::ShapeInfo("VpcEndpointServiceIdList", SM::ShapeKind.List, table, 3947),
+        3948 => new SM::ShapeInfo("VpcEndpointSet", SM::ShapeKind.List, table, 3948),
+        3949 => new SM::ShapeInfo("VpcEndpointSubnetIdList", SM::ShapeKind.List, table, 3949),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes78(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 3900:
+                WSVolumeStatusItem(shape);
+                return;
+            case 3901:
+                shape.InitList(SVolumeStatusItem, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VolumeStatusItem>());
+                return;
+            case 3904:
+                WSVpc(shape);
+                return;
+            case 3905:
+                WSVpcAttachment(shape);
+                return;
+            case 3906:
+                shape.InitList(SVpcAttachment, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpcAttachment>());
+                return;
+            case 3908:
+                WSVpcBlockPublicAccessExclusion(shape);
+                return;
+            case 3910:
+                shape.InitList(SVpcBlockPublicAccessExclusionId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3911:
+                shape.InitList(SVpcBlockPublicAccessExclusion, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpcBlockPublicAccessExclusion>());
+                return;
+            case 3914:
+                WSVpcBlockPublicAccessOptions(shape);
+                return;
+            case 3917:
+                WSVpcCidrBlockAssociation(shape);
+                return;
+            case 3918:
+                shape.InitList(SVpcCidrBlockAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpcCidrBlockAssociation>());
+                return;
+            case 3919:
+                WSVpcCidrBlockState(shape);
+                return;
+            case 3921:
+                WSVpcClassicLink(shape);
+                return;
+            case 3922:
+                shape.InitList(SVpcId, "VpcId", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3923:
+                shape.InitList(SVpcClassicLink, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpcClassicLink>());
+                return;
+            case 3924:
+                WSVpcEncryptionControl(shape);
+                return;
+            case 3925:
+                WSVpcEncryptionControlConfiguration(shape);
+                return;
+            case 3926:
+                WSVpcEncryptionControlExclusion(shape);
+                return;
+            case 3929:
+                WSVpcEncryptionControlExclusions(shape);
+                return;
+            case 3931:
+                shape.InitList(SVpcEncryptionControlId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3932:
+                shape.InitList(SVpcEncryptionControl, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpcEncryptionControl>());
+                return;
+            case 3935:
+                WSVpcEncryptionNonCompliantResource(shape);
+                return;
+            case 3936:
+                shape.InitList(SVpcEncryptionNonCompliantResource, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpcEncryptionNonCompliantResource>());
+                return;
+            case 3937:
+                WSVpcEndpoint(shape);
+                return;
+            case 3938:
+                WSVpcEndpointAssociation(shape);
+                return;
+            case 3939:
+                shape.InitList(SVpcEndpointAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpcEndpointAssociation>());
+                return;
+            case 3940:
+                WSVpcEndpointConnection(shape);
+                return;
+            case 3941:
+                shape.InitList(SVpcEndpointConnection, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpcEndpointConnection>());
+                return;
+            case 3943:
+                shape.InitList(SVpcEndpointId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3944:
+                shape.InitList(SRouteTableId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3945:
+                shape.InitList(SSecurityGroupId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3947:
+                shape.InitList(SVpcEndpointServiceId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3948:
+                shape.InitList(SVpcEndpoint, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpcEndpoint>());
+                return;
+            case 3949:
+                shape.InitList(SSubnetId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes79(SM::ShapeTable table, int index) => index switch
+    {
+        3950 => new SM::ShapeInfo("VpcEndpointType", SM::ShapeKind.String).Constrain(enumValues: ["Interface", "Gateway", "GatewayLoadBalancer", "Resource", "ServiceNetwork"]),
+        3951 => new SM::ShapeInfo("VpcFlowLogId", SM::ShapeKind.String),
+        3952 => new SM::ShapeInfo("VpcId", SM::ShapeKind.String),
+        3953 => new SM::ShapeInfo("VpcIdStringList", SM::ShapeKind.List, table, 3953),
+        3954 => new SM::ShapeInfo("VpcIpv6CidrBlockAssociation", SM::ShapeKind.Structure, table, 3954),
+        3955 => new SM::ShapeInfo("VpcIpv6CidrBlockAssociationSet", SM::ShapeKind.List, table, 3955),
+        3956 => new SM::ShapeInfo("VpcList", SM::ShapeKind.List, table, 3956),
+        3957 => new SM::ShapeInfo("VpcPeeringConnection", SM::ShapeKind.Structure, table, 3957),
+        3958 => new SM::ShapeInfo("VpcPeeringConnectionId", SM::ShapeKind.String),
+        3959 => new SM::ShapeInfo("VpcPeeringConnectionIdList", SM::ShapeKind.List, table, 3959),
+        3960 => new SM::ShapeInfo("VpcPeeringConnectionIdWithResolver", SM::ShapeKind.String),
+        3961 => new SM::ShapeInfo("VpcPeeringConnectionList", SM::ShapeKind.List, table, 3961),
+        3962 => new SM::ShapeInfo("VpcPeeringConnectionOptionsDescription", SM::ShapeKind.Structure, table, 3962),
+        3963 => new SM::ShapeInfo("VpcPeeringConnectionStateReason", SM::ShapeKind.Structure, table, 3963),
+        3964 => new SM::ShapeInfo("VpcPeeringConnectionStateReasonCode", SM::ShapeKind.String).Constrain(enumValues: ["initiating-request", "pending-acceptance", "active", "deleted", "rejected", "failed", "expired", "provisioning", "deleting"]),
+        3965 => new SM::ShapeInfo("VpcPeeringConnectionVpcInfo", SM::ShapeKind.Structure, table, 3965),
+        3966 => new SM::ShapeInfo("VpcState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "available"]),
+        3967 => new SM::ShapeInfo("VpcTenancy", SM::ShapeKind.String).Constrain(enumValues: ["default"]),
+        3968 => new SM::ShapeInfo("VpnConcentrator", SM::ShapeKind.Structure, table, 3968),
+        3969 => new SM::ShapeInfo("VpnConcentratorId", SM::ShapeKind.String),
+        3970 => new SM::ShapeInfo("VpnConcentratorIdStringList", SM::ShapeKind.List, table, 3970),
+        3971 => new SM::ShapeInfo("VpnConcentratorList", SM::ShapeKind.List, table, 3971),
+        3972 => new SM::ShapeInfo("VpnConcentratorType", SM::ShapeKind.String).Constrain(enumValues: ["ipsec.1"]),
+        3973 => new SM::ShapeInfo("VpnConnection", SM::ShapeKind.Structure, table, 3973),
+        3974 => new SM::ShapeInfo("VpnConnectionDeviceSampleConfiguration", SM::ShapeKind.String).Constrain(sensitive: true),
+        3975 => new SM::ShapeInfo("VpnConnectionDeviceType", SM::ShapeKind.Structure, table, 3975),
+        3976 => new SM::ShapeInfo("VpnConnectionDeviceTypeId", SM::ShapeKind.String),
+        3977 => new SM::ShapeInfo("VpnConnectionDeviceTypeList", SM::ShapeKind.List, table, 3977),
+        3978 => new SM::ShapeInfo("VpnConnectionId", SM::ShapeKind.String),
+        3979 => new SM::ShapeInfo("VpnConnectionIdStringList", SM::ShapeKind.List, table, 3979),
+        3980 => new SM::ShapeInfo("VpnConnectionList", SM::ShapeKind.List, table, 3980),
+        3981 => new SM::ShapeInfo("VpnConnectionOptions", SM::ShapeKind.Structure, table, 3981),
+        3982 => new SM::ShapeInfo("VpnConnectionOptionsSpecification", SM::ShapeKind.Structure, table, 3982),
+        3983 => new SM::ShapeInfo("VpnEcmpSupportValue", SM::ShapeKind.String).Constrain(enumValues: ["enable", "disable"]),
+        3984 => new SM::ShapeInfo("VpnGateway", SM::ShapeKind.Structure, table, 3984),
+        3985 => new SM::ShapeInfo("VpnGatewayId", SM::ShapeKind.String),
+        3986 => new SM::ShapeInfo("VpnGatewayIdStringList", SM::ShapeKind.List, table, 3986),
+        3987 => new SM::ShapeInfo("VpnGatewayList", SM::ShapeKind.List, table, 3987),
+        3988 => new SM::ShapeInfo("VpnProtocol", SM::ShapeKind.String).Constrain(enumValues: ["openvpn"]),
+        3989 => new SM::ShapeInfo("VpnState", SM::ShapeKind.String).Constrain(enumValues: ["pending", "available", "deleting", "deleted"]),
+        3990 => new SM::ShapeInfo("VpnStaticRoute", SM::ShapeKind.Structure, table, 3990),
+        3991 => new SM::ShapeInfo("VpnStaticRouteList", SM::ShapeKind.List, table, 3991),
+        3992 => new SM::ShapeInfo("VpnStaticRouteSource", SM::ShapeKind.String).Constrain(enumValues: ["Static"]),
+        3993 => new SM::ShapeInfo("VpnTunnelBandwidth", SM::ShapeKind.String).Constrain(enumValues: ["standard", "large"]),
+        3994 => new SM::ShapeInfo("VpnTunnelLogOptions", SM::ShapeKind.Structure, table, 3994),
+        3995 => new SM::ShapeInfo("VpnTunnelLogOptionsSpecification", SM::ShapeKind.Structure, table, 3995),
+        3996 => new SM::ShapeInfo("VpnTunnelOptionsSpecification", SM::ShapeKind.Structure, table, 3996),
+        3997 => new SM::ShapeInfo("VpnTunnelOptionsSpecificationsList", SM::ShapeKind.List, table, 3997),
+        3998 => new SM::ShapeInfo("VpnTunnelProvisioningStatus", SM::ShapeKind.String).Constrain(enumValues: ["available", "pending", "failed"]),
+        3999 => new SM::ShapeInfo("WeekDay", SM::ShapeKind.String).Constrain(enumValues: ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"]),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes79(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 3953:
+                shape.InitList(SVpcId, "VpcId", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3954:
+                WSVpcIpv6CidrBlockAssociation(shape);
+                return;
+            case 3955:
+                shape.InitList(SVpcIpv6CidrBlockAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpcIpv6CidrBlockAssociation>());
+                return;
+            case 3956:
+                shape.InitList(SVpc, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Vpc>());
+                return;
+            case 3957:
+                WSVpcPeeringConnection(shape);
+                return;
+            case 3959:
+                shape.InitList(SVpcPeeringConnectionId, "item", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3961:
+                shape.InitList(SVpcPeeringConnection, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpcPeeringConnection>());
+                return;
+            case 3962:
+                WSVpcPeeringConnectionOptionsDescription(shape);
+                return;
+            case 3963:
+                WSVpcPeeringConnectionStateReason(shape);
+                return;
+            case 3965:
+                WSVpcPeeringConnectionVpcInfo(shape);
+                return;
+            case 3968:
+                WSVpnConcentrator(shape);
+                return;
+            case 3970:
+                shape.InitList(SVpnConcentratorId, "VpnConcentratorId", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3971:
+                shape.InitList(SVpnConcentrator, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpnConcentrator>());
+                return;
+            case 3973:
+                WSVpnConnection(shape);
+                return;
+            case 3975:
+                WSVpnConnectionDeviceType(shape);
+                return;
+            case 3977:
+                shape.InitList(SVpnConnectionDeviceType, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpnConnectionDeviceType>());
+                return;
+            case 3979:
+                shape.InitList(SVpnConnectionId, "VpnConnectionId", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3980:
+                shape.InitList(SVpnConnection, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpnConnection>());
+                return;
+            case 3981:
+                WSVpnConnectionOptions(shape);
+                return;
+            case 3982:
+                WSVpnConnectionOptionsSpecification(shape);
+                return;
+            case 3984:
+                WSVpnGateway(shape);
+                return;
+            case 3986:
+                shape.InitList(SVpnGatewayId, "VpnGatewayId", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 3987:
+                shape.InitList(SVpnGateway, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpnGateway>());
+                return;
+            case 3990:
+                WSVpnStaticRoute(shape);
+                return;
+            case 3991:
+                shape.InitList(SVpnStaticRoute, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpnStaticRoute>());
+                return;
+            case 3994:
+                WSVpnTunnelLogOptions(shape);
+                return;
+            case 3995:
+                WSVpnTunnelLogOptionsSpecification(shape);
+                return;
+            case 3996:
+                WSVpnTunnelOptionsSpecification(shape);
+                return;
+            case 3997:
+                shape.InitList(SVpnTunnelOptionsSpecification, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpnTunnelOptionsSpecification>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static void WSTerminateInstancesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TerminateInstancesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.TerminateInstancesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.TerminateInstancesRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.TerminateInstancesRequest)o).DryRun),
             new SM::MemberInfo("Force", SBoolean, "Force", "Force", static o => ((global::Stratus.Ec2.Model.TerminateInstancesRequest)o).Force, static (o, v) => ((global::Stratus.Ec2.Model.TerminateInstancesRequest)o).Force = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.TerminateInstancesRequest)o).Force),
             new SM::MemberInfo("InstanceIds", SInstanceIdStringList, "InstanceId", "InstanceId", static o => ((global::Stratus.Ec2.Model.TerminateInstancesRequest)o).InstanceIds, static (o, v) => ((global::Stratus.Ec2.Model.TerminateInstancesRequest)o).InstanceIds = (global::System.Collections.Generic.List<string>?)v, required: true, jsonName: "InstanceId"),
             new SM::MemberInfo("SkipOsShutdown", SBoolean, "SkipOsShutdown", "SkipOsShutdown", static o => ((global::Stratus.Ec2.Model.TerminateInstancesRequest)o).SkipOsShutdown, static (o, v) => ((global::Stratus.Ec2.Model.TerminateInstancesRequest)o).SkipOsShutdown = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.TerminateInstancesRequest)o).SkipOsShutdown));
-        STerminateInstancesResult.InitStructure(static () => new global::Stratus.Ec2.Model.TerminateInstancesResult(),
+
+    private static void WSTerminateInstancesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TerminateInstancesResult(),
             new SM::MemberInfo("TerminatingInstances", SInstanceStateChangeList, "InstancesSet", "instancesSet", static o => ((global::Stratus.Ec2.Model.TerminateInstancesResult)o).TerminatingInstances, static (o, v) => ((global::Stratus.Ec2.Model.TerminateInstancesResult)o).TerminatingInstances = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceStateChange>?)v, jsonName: "instancesSet"));
-        SThreadsPerCoreList.InitList(SThreadsPerCore, "item", static () => new global::System.Collections.Generic.List<int>());
-        SThroughResourcesStatement.InitStructure(static () => new global::Stratus.Ec2.Model.ThroughResourcesStatement(),
+
+    private static void WSThroughResourcesStatement(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ThroughResourcesStatement(),
             new SM::MemberInfo("ResourceStatement", SResourceStatement, "ResourceStatement", "resourceStatement", static o => ((global::Stratus.Ec2.Model.ThroughResourcesStatement)o).ResourceStatement, static (o, v) => ((global::Stratus.Ec2.Model.ThroughResourcesStatement)o).ResourceStatement = (global::Stratus.Ec2.Model.ResourceStatement?)v, jsonName: "resourceStatement"));
-        SThroughResourcesStatementList.InitList(SThroughResourcesStatement, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ThroughResourcesStatement>());
-        SThroughResourcesStatementRequest.InitStructure(static () => new global::Stratus.Ec2.Model.ThroughResourcesStatementRequest(),
+
+    private static void WSThroughResourcesStatementRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ThroughResourcesStatementRequest(),
             new SM::MemberInfo("ResourceStatement", SResourceStatementRequest, "ResourceStatement", "ResourceStatement", static o => ((global::Stratus.Ec2.Model.ThroughResourcesStatementRequest)o).ResourceStatement, static (o, v) => ((global::Stratus.Ec2.Model.ThroughResourcesStatementRequest)o).ResourceStatement = (global::Stratus.Ec2.Model.ResourceStatementRequest?)v));
-        SThroughResourcesStatementRequestList.InitList(SThroughResourcesStatementRequest, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ThroughResourcesStatementRequest>());
-        STotalLocalStorageGB.InitStructure(static () => new global::Stratus.Ec2.Model.TotalLocalStorageGB(),
+
+    private static void WSTotalLocalStorageGB(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TotalLocalStorageGB(),
             new SM::MemberInfo("Max", SDouble, "Max", "max", static o => ((global::Stratus.Ec2.Model.TotalLocalStorageGB)o).Max, static (o, v) => ((global::Stratus.Ec2.Model.TotalLocalStorageGB)o).Max = (double?)v, jsonName: "max", getDouble: static o => ((global::Stratus.Ec2.Model.TotalLocalStorageGB)o).Max),
             new SM::MemberInfo("Min", SDouble, "Min", "min", static o => ((global::Stratus.Ec2.Model.TotalLocalStorageGB)o).Min, static (o, v) => ((global::Stratus.Ec2.Model.TotalLocalStorageGB)o).Min = (double?)v, jsonName: "min", getDouble: static o => ((global::Stratus.Ec2.Model.TotalLocalStorageGB)o).Min));
-        STotalLocalStorageGBRequest.InitStructure(static () => new global::Stratus.Ec2.Model.TotalLocalStorageGBRequest(),
+
+    private static void WSTotalLocalStorageGBRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TotalLocalStorageGBRequest(),
             new SM::MemberInfo("Max", SDouble, "Max", "Max", static o => ((global::Stratus.Ec2.Model.TotalLocalStorageGBRequest)o).Max, static (o, v) => ((global::Stratus.Ec2.Model.TotalLocalStorageGBRequest)o).Max = (double?)v, getDouble: static o => ((global::Stratus.Ec2.Model.TotalLocalStorageGBRequest)o).Max),
             new SM::MemberInfo("Min", SDouble, "Min", "Min", static o => ((global::Stratus.Ec2.Model.TotalLocalStorageGBRequest)o).Min, static (o, v) => ((global::Stratus.Ec2.Model.TotalLocalStorageGBRequest)o).Min = (double?)v, getDouble: static o => ((global::Stratus.Ec2.Model.TotalLocalStorageGBRequest)o).Min));
-        STrafficMirrorFilter.InitStructure(static () => new global::Stratus.Ec2.Model.TrafficMirrorFilter(),
+
+    private static void WSTrafficMirrorFilter(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TrafficMirrorFilter(),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.TrafficMirrorFilter)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.TrafficMirrorFilter)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("EgressFilterRules", STrafficMirrorFilterRuleList, "EgressFilterRuleSet", "egressFilterRuleSet", static o => ((global::Stratus.Ec2.Model.TrafficMirrorFilter)o).EgressFilterRules, static (o, v) => ((global::Stratus.Ec2.Model.TrafficMirrorFilter)o).EgressFilterRules = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TrafficMirrorFilterRule>?)v, jsonName: "egressFilterRuleSet"),
             new SM::MemberInfo("IngressFilterRules", STrafficMirrorFilterRuleList, "IngressFilterRuleSet", "ingressFilterRuleSet", static o => ((global::Stratus.Ec2.Model.TrafficMirrorFilter)o).IngressFilterRules, static (o, v) => ((global::Stratus.Ec2.Model.TrafficMirrorFilter)o).IngressFilterRules = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TrafficMirrorFilterRule>?)v, jsonName: "ingressFilterRuleSet"),
             new SM::MemberInfo("NetworkServices", STrafficMirrorNetworkServiceList, "NetworkServiceSet", "networkServiceSet", static o => ((global::Stratus.Ec2.Model.TrafficMirrorFilter)o).NetworkServices, static (o, v) => ((global::Stratus.Ec2.Model.TrafficMirrorFilter)o).NetworkServices = (global::System.Collections.Generic.List<string>?)v, jsonName: "networkServiceSet"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.TrafficMirrorFilter)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.TrafficMirrorFilter)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("TrafficMirrorFilterId", SString, "TrafficMirrorFilterId", "trafficMirrorFilterId", static o => ((global::Stratus.Ec2.Model.TrafficMirrorFilter)o).TrafficMirrorFilterId, static (o, v) => ((global::Stratus.Ec2.Model.TrafficMirrorFilter)o).TrafficMirrorFilterId = (string?)v, jsonName: "trafficMirrorFilterId"));
-        STrafficMirrorFilterIdList.InitList(STrafficMirrorFilterId, "item", static () => new global::System.Collections.Generic.List<string>());
-        STrafficMirrorFilterRule.InitStructure(static () => new global::Stratus.Ec2.Model.TrafficMirrorFilterRule(),
+
+    private static void WSTrafficMirrorFilterRule(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TrafficMirrorFilterRule(),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.TrafficMirrorFilterRule)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.TrafficMirrorFilterRule)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("DestinationCidrBlock", SString, "DestinationCidrBlock", "destinationCidrBlock", static o => ((global::Stratus.Ec2.Model.TrafficMirrorFilterRule)o).DestinationCidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.TrafficMirrorFilterRule)o).DestinationCidrBlock = (string?)v, jsonName: "destinationCidrBlock"),
             new SM::MemberInfo("DestinationPortRange", STrafficMirrorPortRange, "DestinationPortRange", "destinationPortRange", static o => ((global::Stratus.Ec2.Model.TrafficMirrorFilterRule)o).DestinationPortRange, static (o, v) => ((global::Stratus.Ec2.Model.TrafficMirrorFilterRule)o).DestinationPortRange = (global::Stratus.Ec2.Model.TrafficMirrorPortRange?)v, jsonName: "destinationPortRange"),
@@ -454,19 +1830,19 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("TrafficDirection", STrafficDirection, "TrafficDirection", "trafficDirection", static o => ((global::Stratus.Ec2.Model.TrafficMirrorFilterRule)o).TrafficDirection, static (o, v) => ((global::Stratus.Ec2.Model.TrafficMirrorFilterRule)o).TrafficDirection = (string?)v, jsonName: "trafficDirection"),
             new SM::MemberInfo("TrafficMirrorFilterId", SString, "TrafficMirrorFilterId", "trafficMirrorFilterId", static o => ((global::Stratus.Ec2.Model.TrafficMirrorFilterRule)o).TrafficMirrorFilterId, static (o, v) => ((global::Stratus.Ec2.Model.TrafficMirrorFilterRule)o).TrafficMirrorFilterId = (string?)v, jsonName: "trafficMirrorFilterId"),
             new SM::MemberInfo("TrafficMirrorFilterRuleId", SString, "TrafficMirrorFilterRuleId", "trafficMirrorFilterRuleId", static o => ((global::Stratus.Ec2.Model.TrafficMirrorFilterRule)o).TrafficMirrorFilterRuleId, static (o, v) => ((global::Stratus.Ec2.Model.TrafficMirrorFilterRule)o).TrafficMirrorFilterRuleId = (string?)v, jsonName: "trafficMirrorFilterRuleId"));
-        STrafficMirrorFilterRuleFieldList.InitList(STrafficMirrorFilterRuleField, "member", static () => new global::System.Collections.Generic.List<string>());
-        STrafficMirrorFilterRuleIdList.InitList(STrafficMirrorFilterRuleIdWithResolver, "item", static () => new global::System.Collections.Generic.List<string>());
-        STrafficMirrorFilterRuleList.InitList(STrafficMirrorFilterRule, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TrafficMirrorFilterRule>());
-        STrafficMirrorFilterRuleSet.InitList(STrafficMirrorFilterRule, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TrafficMirrorFilterRule>());
-        STrafficMirrorFilterSet.InitList(STrafficMirrorFilter, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TrafficMirrorFilter>());
-        STrafficMirrorNetworkServiceList.InitList(STrafficMirrorNetworkService, "item", static () => new global::System.Collections.Generic.List<string>());
-        STrafficMirrorPortRange.InitStructure(static () => new global::Stratus.Ec2.Model.TrafficMirrorPortRange(),
+
+    private static void WSTrafficMirrorPortRange(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TrafficMirrorPortRange(),
             new SM::MemberInfo("FromPort", SInteger, "FromPort", "fromPort", static o => ((global::Stratus.Ec2.Model.TrafficMirrorPortRange)o).FromPort, static (o, v) => ((global::Stratus.Ec2.Model.TrafficMirrorPortRange)o).FromPort = (int?)v, jsonName: "fromPort", getInt32: static o => ((global::Stratus.Ec2.Model.TrafficMirrorPortRange)o).FromPort),
             new SM::MemberInfo("ToPort", SInteger, "ToPort", "toPort", static o => ((global::Stratus.Ec2.Model.TrafficMirrorPortRange)o).ToPort, static (o, v) => ((global::Stratus.Ec2.Model.TrafficMirrorPortRange)o).ToPort = (int?)v, jsonName: "toPort", getInt32: static o => ((global::Stratus.Ec2.Model.TrafficMirrorPortRange)o).ToPort));
-        STrafficMirrorPortRangeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.TrafficMirrorPortRangeRequest(),
+
+    private static void WSTrafficMirrorPortRangeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TrafficMirrorPortRangeRequest(),
             new SM::MemberInfo("FromPort", SInteger, "FromPort", "FromPort", static o => ((global::Stratus.Ec2.Model.TrafficMirrorPortRangeRequest)o).FromPort, static (o, v) => ((global::Stratus.Ec2.Model.TrafficMirrorPortRangeRequest)o).FromPort = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.TrafficMirrorPortRangeRequest)o).FromPort),
             new SM::MemberInfo("ToPort", SInteger, "ToPort", "ToPort", static o => ((global::Stratus.Ec2.Model.TrafficMirrorPortRangeRequest)o).ToPort, static (o, v) => ((global::Stratus.Ec2.Model.TrafficMirrorPortRangeRequest)o).ToPort = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.TrafficMirrorPortRangeRequest)o).ToPort));
-        STrafficMirrorSession.InitStructure(static () => new global::Stratus.Ec2.Model.TrafficMirrorSession(),
+
+    private static void WSTrafficMirrorSession(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TrafficMirrorSession(),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.TrafficMirrorSession)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.TrafficMirrorSession)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("NetworkInterfaceId", SString, "NetworkInterfaceId", "networkInterfaceId", static o => ((global::Stratus.Ec2.Model.TrafficMirrorSession)o).NetworkInterfaceId, static (o, v) => ((global::Stratus.Ec2.Model.TrafficMirrorSession)o).NetworkInterfaceId = (string?)v, jsonName: "networkInterfaceId"),
             new SM::MemberInfo("OwnerId", SString, "OwnerId", "ownerId", static o => ((global::Stratus.Ec2.Model.TrafficMirrorSession)o).OwnerId, static (o, v) => ((global::Stratus.Ec2.Model.TrafficMirrorSession)o).OwnerId = (string?)v, jsonName: "ownerId"),
@@ -477,10 +1853,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("TrafficMirrorSessionId", SString, "TrafficMirrorSessionId", "trafficMirrorSessionId", static o => ((global::Stratus.Ec2.Model.TrafficMirrorSession)o).TrafficMirrorSessionId, static (o, v) => ((global::Stratus.Ec2.Model.TrafficMirrorSession)o).TrafficMirrorSessionId = (string?)v, jsonName: "trafficMirrorSessionId"),
             new SM::MemberInfo("TrafficMirrorTargetId", SString, "TrafficMirrorTargetId", "trafficMirrorTargetId", static o => ((global::Stratus.Ec2.Model.TrafficMirrorSession)o).TrafficMirrorTargetId, static (o, v) => ((global::Stratus.Ec2.Model.TrafficMirrorSession)o).TrafficMirrorTargetId = (string?)v, jsonName: "trafficMirrorTargetId"),
             new SM::MemberInfo("VirtualNetworkId", SInteger, "VirtualNetworkId", "virtualNetworkId", static o => ((global::Stratus.Ec2.Model.TrafficMirrorSession)o).VirtualNetworkId, static (o, v) => ((global::Stratus.Ec2.Model.TrafficMirrorSession)o).VirtualNetworkId = (int?)v, jsonName: "virtualNetworkId", getInt32: static o => ((global::Stratus.Ec2.Model.TrafficMirrorSession)o).VirtualNetworkId));
-        STrafficMirrorSessionFieldList.InitList(STrafficMirrorSessionField, "member", static () => new global::System.Collections.Generic.List<string>());
-        STrafficMirrorSessionIdList.InitList(STrafficMirrorSessionId, "item", static () => new global::System.Collections.Generic.List<string>());
-        STrafficMirrorSessionSet.InitList(STrafficMirrorSession, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TrafficMirrorSession>());
-        STrafficMirrorTarget.InitStructure(static () => new global::Stratus.Ec2.Model.TrafficMirrorTarget(),
+
+    private static void WSTrafficMirrorTarget(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TrafficMirrorTarget(),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.TrafficMirrorTarget)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.TrafficMirrorTarget)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("GatewayLoadBalancerEndpointId", SString, "GatewayLoadBalancerEndpointId", "gatewayLoadBalancerEndpointId", static o => ((global::Stratus.Ec2.Model.TrafficMirrorTarget)o).GatewayLoadBalancerEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.TrafficMirrorTarget)o).GatewayLoadBalancerEndpointId = (string?)v, jsonName: "gatewayLoadBalancerEndpointId"),
             new SM::MemberInfo("NetworkInterfaceId", SString, "NetworkInterfaceId", "networkInterfaceId", static o => ((global::Stratus.Ec2.Model.TrafficMirrorTarget)o).NetworkInterfaceId, static (o, v) => ((global::Stratus.Ec2.Model.TrafficMirrorTarget)o).NetworkInterfaceId = (string?)v, jsonName: "networkInterfaceId"),
@@ -489,9 +1864,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.TrafficMirrorTarget)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.TrafficMirrorTarget)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("TrafficMirrorTargetId", SString, "TrafficMirrorTargetId", "trafficMirrorTargetId", static o => ((global::Stratus.Ec2.Model.TrafficMirrorTarget)o).TrafficMirrorTargetId, static (o, v) => ((global::Stratus.Ec2.Model.TrafficMirrorTarget)o).TrafficMirrorTargetId = (string?)v, jsonName: "trafficMirrorTargetId"),
             new SM::MemberInfo("Type", STrafficMirrorTargetType, "Type", "type", static o => ((global::Stratus.Ec2.Model.TrafficMirrorTarget)o).Type, static (o, v) => ((global::Stratus.Ec2.Model.TrafficMirrorTarget)o).Type = (string?)v, jsonName: "type"));
-        STrafficMirrorTargetIdList.InitList(STrafficMirrorTargetId, "item", static () => new global::System.Collections.Generic.List<string>());
-        STrafficMirrorTargetSet.InitList(STrafficMirrorTarget, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TrafficMirrorTarget>());
-        STransitGateway.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGateway(),
+
+    private static void WSTransitGateway(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGateway(),
             new SM::MemberInfo("CreationTime", SDateTime, "CreationTime", "creationTime", static o => ((global::Stratus.Ec2.Model.TransitGateway)o).CreationTime, static (o, v) => ((global::Stratus.Ec2.Model.TransitGateway)o).CreationTime = (global::System.DateTime?)v, jsonName: "creationTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.TransitGateway)o).CreationTime),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.TransitGateway)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.TransitGateway)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("Options", STransitGatewayOptions, "Options", "options", static o => ((global::Stratus.Ec2.Model.TransitGateway)o).Options, static (o, v) => ((global::Stratus.Ec2.Model.TransitGateway)o).Options = (global::Stratus.Ec2.Model.TransitGatewayOptions?)v, jsonName: "options"),
@@ -500,13 +1875,17 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.TransitGateway)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.TransitGateway)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("TransitGatewayArn", SString, "TransitGatewayArn", "transitGatewayArn", static o => ((global::Stratus.Ec2.Model.TransitGateway)o).TransitGatewayArn, static (o, v) => ((global::Stratus.Ec2.Model.TransitGateway)o).TransitGatewayArn = (string?)v, jsonName: "transitGatewayArn"),
             new SM::MemberInfo("TransitGatewayId", SString, "TransitGatewayId", "transitGatewayId", static o => ((global::Stratus.Ec2.Model.TransitGateway)o).TransitGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGateway)o).TransitGatewayId = (string?)v, jsonName: "transitGatewayId"));
-        STransitGatewayAssociation.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayAssociation(),
+
+    private static void WSTransitGatewayAssociation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayAssociation(),
             new SM::MemberInfo("ResourceId", SString, "ResourceId", "resourceId", static o => ((global::Stratus.Ec2.Model.TransitGatewayAssociation)o).ResourceId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayAssociation)o).ResourceId = (string?)v, jsonName: "resourceId"),
             new SM::MemberInfo("ResourceType", STransitGatewayAttachmentResourceType, "ResourceType", "resourceType", static o => ((global::Stratus.Ec2.Model.TransitGatewayAssociation)o).ResourceType, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayAssociation)o).ResourceType = (string?)v, jsonName: "resourceType"),
             new SM::MemberInfo("State", STransitGatewayAssociationState, "State", "state", static o => ((global::Stratus.Ec2.Model.TransitGatewayAssociation)o).State, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayAssociation)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("TransitGatewayAttachmentId", STransitGatewayAttachmentId, "TransitGatewayAttachmentId", "transitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.TransitGatewayAssociation)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayAssociation)o).TransitGatewayAttachmentId = (string?)v, jsonName: "transitGatewayAttachmentId"),
             new SM::MemberInfo("TransitGatewayRouteTableId", STransitGatewayRouteTableId, "TransitGatewayRouteTableId", "transitGatewayRouteTableId", static o => ((global::Stratus.Ec2.Model.TransitGatewayAssociation)o).TransitGatewayRouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayAssociation)o).TransitGatewayRouteTableId = (string?)v, jsonName: "transitGatewayRouteTableId"));
-        STransitGatewayAttachment.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayAttachment(),
+
+    private static void WSTransitGatewayAttachment(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayAttachment(),
             new SM::MemberInfo("Association", STransitGatewayAttachmentAssociation, "Association", "association", static o => ((global::Stratus.Ec2.Model.TransitGatewayAttachment)o).Association, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayAttachment)o).Association = (global::Stratus.Ec2.Model.TransitGatewayAttachmentAssociation?)v, jsonName: "association"),
             new SM::MemberInfo("CreationTime", SDateTime, "CreationTime", "creationTime", static o => ((global::Stratus.Ec2.Model.TransitGatewayAttachment)o).CreationTime, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayAttachment)o).CreationTime = (global::System.DateTime?)v, jsonName: "creationTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.TransitGatewayAttachment)o).CreationTime),
             new SM::MemberInfo("ResourceId", SString, "ResourceId", "resourceId", static o => ((global::Stratus.Ec2.Model.TransitGatewayAttachment)o).ResourceId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayAttachment)o).ResourceId = (string?)v, jsonName: "resourceId"),
@@ -517,40 +1896,49 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("TransitGatewayAttachmentId", SString, "TransitGatewayAttachmentId", "transitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.TransitGatewayAttachment)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayAttachment)o).TransitGatewayAttachmentId = (string?)v, jsonName: "transitGatewayAttachmentId"),
             new SM::MemberInfo("TransitGatewayId", SString, "TransitGatewayId", "transitGatewayId", static o => ((global::Stratus.Ec2.Model.TransitGatewayAttachment)o).TransitGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayAttachment)o).TransitGatewayId = (string?)v, jsonName: "transitGatewayId"),
             new SM::MemberInfo("TransitGatewayOwnerId", SString, "TransitGatewayOwnerId", "transitGatewayOwnerId", static o => ((global::Stratus.Ec2.Model.TransitGatewayAttachment)o).TransitGatewayOwnerId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayAttachment)o).TransitGatewayOwnerId = (string?)v, jsonName: "transitGatewayOwnerId"));
-        STransitGatewayAttachmentAssociation.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayAttachmentAssociation(),
+
+    private static void WSTransitGatewayAttachmentAssociation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayAttachmentAssociation(),
             new SM::MemberInfo("State", STransitGatewayAssociationState, "State", "state", static o => ((global::Stratus.Ec2.Model.TransitGatewayAttachmentAssociation)o).State, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayAttachmentAssociation)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("TransitGatewayRouteTableId", SString, "TransitGatewayRouteTableId", "transitGatewayRouteTableId", static o => ((global::Stratus.Ec2.Model.TransitGatewayAttachmentAssociation)o).TransitGatewayRouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayAttachmentAssociation)o).TransitGatewayRouteTableId = (string?)v, jsonName: "transitGatewayRouteTableId"));
-        STransitGatewayAttachmentBgpConfiguration.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayAttachmentBgpConfiguration(),
+
+    private static void WSTransitGatewayAttachmentBgpConfiguration(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayAttachmentBgpConfiguration(),
             new SM::MemberInfo("BgpStatus", SBgpStatus, "BgpStatus", "bgpStatus", static o => ((global::Stratus.Ec2.Model.TransitGatewayAttachmentBgpConfiguration)o).BgpStatus, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayAttachmentBgpConfiguration)o).BgpStatus = (string?)v, jsonName: "bgpStatus"),
             new SM::MemberInfo("PeerAddress", SString, "PeerAddress", "peerAddress", static o => ((global::Stratus.Ec2.Model.TransitGatewayAttachmentBgpConfiguration)o).PeerAddress, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayAttachmentBgpConfiguration)o).PeerAddress = (string?)v, jsonName: "peerAddress"),
             new SM::MemberInfo("PeerAsn", SLong, "PeerAsn", "peerAsn", static o => ((global::Stratus.Ec2.Model.TransitGatewayAttachmentBgpConfiguration)o).PeerAsn, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayAttachmentBgpConfiguration)o).PeerAsn = (long?)v, jsonName: "peerAsn", getInt64: static o => ((global::Stratus.Ec2.Model.TransitGatewayAttachmentBgpConfiguration)o).PeerAsn),
             new SM::MemberInfo("TransitGatewayAddress", SString, "TransitGatewayAddress", "transitGatewayAddress", static o => ((global::Stratus.Ec2.Model.TransitGatewayAttachmentBgpConfiguration)o).TransitGatewayAddress, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayAttachmentBgpConfiguration)o).TransitGatewayAddress = (string?)v, jsonName: "transitGatewayAddress"),
             new SM::MemberInfo("TransitGatewayAsn", SLong, "TransitGatewayAsn", "transitGatewayAsn", static o => ((global::Stratus.Ec2.Model.TransitGatewayAttachmentBgpConfiguration)o).TransitGatewayAsn, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayAttachmentBgpConfiguration)o).TransitGatewayAsn = (long?)v, jsonName: "transitGatewayAsn", getInt64: static o => ((global::Stratus.Ec2.Model.TransitGatewayAttachmentBgpConfiguration)o).TransitGatewayAsn));
-        STransitGatewayAttachmentBgpConfigurationList.InitList(STransitGatewayAttachmentBgpConfiguration, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayAttachmentBgpConfiguration>());
-        STransitGatewayAttachmentIdStringList.InitList(STransitGatewayAttachmentId, "member", static () => new global::System.Collections.Generic.List<string>());
-        STransitGatewayAttachmentList.InitList(STransitGatewayAttachment, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayAttachment>());
-        STransitGatewayAttachmentPropagation.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayAttachmentPropagation(),
+
+    private static void WSTransitGatewayAttachmentPropagation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayAttachmentPropagation(),
             new SM::MemberInfo("State", STransitGatewayPropagationState, "State", "state", static o => ((global::Stratus.Ec2.Model.TransitGatewayAttachmentPropagation)o).State, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayAttachmentPropagation)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("TransitGatewayRouteTableId", SString, "TransitGatewayRouteTableId", "transitGatewayRouteTableId", static o => ((global::Stratus.Ec2.Model.TransitGatewayAttachmentPropagation)o).TransitGatewayRouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayAttachmentPropagation)o).TransitGatewayRouteTableId = (string?)v, jsonName: "transitGatewayRouteTableId"));
-        STransitGatewayAttachmentPropagationList.InitList(STransitGatewayAttachmentPropagation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayAttachmentPropagation>());
-        STransitGatewayCidrBlockStringList.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
-        STransitGatewayClientVpnAttachment.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayClientVpnAttachment(),
+
+    private static void WSTransitGatewayClientVpnAttachment(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayClientVpnAttachment(),
             new SM::MemberInfo("ClientVpnEndpointId", SClientVpnEndpointId, "ClientVpnEndpointId", "clientVpnEndpointId", static o => ((global::Stratus.Ec2.Model.TransitGatewayClientVpnAttachment)o).ClientVpnEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayClientVpnAttachment)o).ClientVpnEndpointId = (string?)v, jsonName: "clientVpnEndpointId"),
             new SM::MemberInfo("ClientVpnOwnerId", SString, "ClientVpnOwnerId", "clientVpnOwnerId", static o => ((global::Stratus.Ec2.Model.TransitGatewayClientVpnAttachment)o).ClientVpnOwnerId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayClientVpnAttachment)o).ClientVpnOwnerId = (string?)v, jsonName: "clientVpnOwnerId"),
             new SM::MemberInfo("CreationTime", SString, "CreationTime", "creationTime", static o => ((global::Stratus.Ec2.Model.TransitGatewayClientVpnAttachment)o).CreationTime, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayClientVpnAttachment)o).CreationTime = (string?)v, jsonName: "creationTime"),
             new SM::MemberInfo("State", STransitGatewayAttachmentStatusType, "State", "state", static o => ((global::Stratus.Ec2.Model.TransitGatewayClientVpnAttachment)o).State, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayClientVpnAttachment)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("TransitGatewayAttachmentId", STransitGatewayAttachmentId, "TransitGatewayAttachmentId", "transitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.TransitGatewayClientVpnAttachment)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayClientVpnAttachment)o).TransitGatewayAttachmentId = (string?)v, jsonName: "transitGatewayAttachmentId"),
             new SM::MemberInfo("TransitGatewayId", STransitGatewayId, "TransitGatewayId", "transitGatewayId", static o => ((global::Stratus.Ec2.Model.TransitGatewayClientVpnAttachment)o).TransitGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayClientVpnAttachment)o).TransitGatewayId = (string?)v, jsonName: "transitGatewayId"));
-        STransitGatewayConfigurationDescribeEndpointStructure.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayConfigurationDescribeEndpointStructure(),
+
+    private static void WSTransitGatewayConfigurationDescribeEndpointStructure(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayConfigurationDescribeEndpointStructure(),
             new SM::MemberInfo("AvailabilityZoneIds", SClientVpnAvailabilityZoneIdSet, "AvailabilityZoneIdSet", "availabilityZoneIdSet", static o => ((global::Stratus.Ec2.Model.TransitGatewayConfigurationDescribeEndpointStructure)o).AvailabilityZoneIds, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayConfigurationDescribeEndpointStructure)o).AvailabilityZoneIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "availabilityZoneIdSet"),
             new SM::MemberInfo("AvailabilityZones", SClientVpnAvailabilityZoneSet, "AvailabilityZoneSet", "availabilityZoneSet", static o => ((global::Stratus.Ec2.Model.TransitGatewayConfigurationDescribeEndpointStructure)o).AvailabilityZones, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayConfigurationDescribeEndpointStructure)o).AvailabilityZones = (global::System.Collections.Generic.List<string>?)v, jsonName: "availabilityZoneSet"),
             new SM::MemberInfo("TransitGatewayAttachmentId", STransitGatewayAttachmentId, "TransitGatewayAttachmentId", "transitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.TransitGatewayConfigurationDescribeEndpointStructure)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayConfigurationDescribeEndpointStructure)o).TransitGatewayAttachmentId = (string?)v, jsonName: "transitGatewayAttachmentId"),
             new SM::MemberInfo("TransitGatewayId", STransitGatewayId, "TransitGatewayId", "transitGatewayId", static o => ((global::Stratus.Ec2.Model.TransitGatewayConfigurationDescribeEndpointStructure)o).TransitGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayConfigurationDescribeEndpointStructure)o).TransitGatewayId = (string?)v, jsonName: "transitGatewayId"));
-        STransitGatewayConfigurationInputStructure.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayConfigurationInputStructure(),
+
+    private static void WSTransitGatewayConfigurationInputStructure(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayConfigurationInputStructure(),
             new SM::MemberInfo("AvailabilityZoneIds", SClientVpnAvailabilityZoneIdSet, "AvailabilityZoneId", "AvailabilityZoneId", static o => ((global::Stratus.Ec2.Model.TransitGatewayConfigurationInputStructure)o).AvailabilityZoneIds, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayConfigurationInputStructure)o).AvailabilityZoneIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "AvailabilityZoneId"),
             new SM::MemberInfo("AvailabilityZones", SClientVpnAvailabilityZoneSet, "AvailabilityZone", "AvailabilityZone", static o => ((global::Stratus.Ec2.Model.TransitGatewayConfigurationInputStructure)o).AvailabilityZones, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayConfigurationInputStructure)o).AvailabilityZones = (global::System.Collections.Generic.List<string>?)v, jsonName: "AvailabilityZone"),
             new SM::MemberInfo("TransitGatewayId", STransitGatewayId, "TransitGatewayId", "TransitGatewayId", static o => ((global::Stratus.Ec2.Model.TransitGatewayConfigurationInputStructure)o).TransitGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayConfigurationInputStructure)o).TransitGatewayId = (string?)v));
-        STransitGatewayConnect.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayConnect(),
+
+    private static void WSTransitGatewayConnect(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayConnect(),
             new SM::MemberInfo("CreationTime", SDateTime, "CreationTime", "creationTime", static o => ((global::Stratus.Ec2.Model.TransitGatewayConnect)o).CreationTime, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayConnect)o).CreationTime = (global::System.DateTime?)v, jsonName: "creationTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.TransitGatewayConnect)o).CreationTime),
             new SM::MemberInfo("Options", STransitGatewayConnectOptions, "Options", "options", static o => ((global::Stratus.Ec2.Model.TransitGatewayConnect)o).Options, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayConnect)o).Options = (global::Stratus.Ec2.Model.TransitGatewayConnectOptions?)v, jsonName: "options"),
             new SM::MemberInfo("State", STransitGatewayAttachmentState, "State", "state", static o => ((global::Stratus.Ec2.Model.TransitGatewayConnect)o).State, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayConnect)o).State = (string?)v, jsonName: "state"),
@@ -558,46 +1946,52 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("TransitGatewayAttachmentId", STransitGatewayAttachmentId, "TransitGatewayAttachmentId", "transitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.TransitGatewayConnect)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayConnect)o).TransitGatewayAttachmentId = (string?)v, jsonName: "transitGatewayAttachmentId"),
             new SM::MemberInfo("TransitGatewayId", STransitGatewayId, "TransitGatewayId", "transitGatewayId", static o => ((global::Stratus.Ec2.Model.TransitGatewayConnect)o).TransitGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayConnect)o).TransitGatewayId = (string?)v, jsonName: "transitGatewayId"),
             new SM::MemberInfo("TransportTransitGatewayAttachmentId", STransitGatewayAttachmentId, "TransportTransitGatewayAttachmentId", "transportTransitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.TransitGatewayConnect)o).TransportTransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayConnect)o).TransportTransitGatewayAttachmentId = (string?)v, jsonName: "transportTransitGatewayAttachmentId"));
-        STransitGatewayConnectList.InitList(STransitGatewayConnect, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayConnect>());
-        STransitGatewayConnectOptions.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayConnectOptions(),
+
+    private static void WSTransitGatewayConnectOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayConnectOptions(),
             new SM::MemberInfo("Protocol", SProtocolValue, "Protocol", "protocol", static o => ((global::Stratus.Ec2.Model.TransitGatewayConnectOptions)o).Protocol, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayConnectOptions)o).Protocol = (string?)v, jsonName: "protocol"));
-        STransitGatewayConnectPeer.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayConnectPeer(),
+
+    private static void WSTransitGatewayConnectPeer(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayConnectPeer(),
             new SM::MemberInfo("ConnectPeerConfiguration", STransitGatewayConnectPeerConfiguration, "ConnectPeerConfiguration", "connectPeerConfiguration", static o => ((global::Stratus.Ec2.Model.TransitGatewayConnectPeer)o).ConnectPeerConfiguration, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayConnectPeer)o).ConnectPeerConfiguration = (global::Stratus.Ec2.Model.TransitGatewayConnectPeerConfiguration?)v, jsonName: "connectPeerConfiguration"),
             new SM::MemberInfo("CreationTime", SDateTime, "CreationTime", "creationTime", static o => ((global::Stratus.Ec2.Model.TransitGatewayConnectPeer)o).CreationTime, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayConnectPeer)o).CreationTime = (global::System.DateTime?)v, jsonName: "creationTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.TransitGatewayConnectPeer)o).CreationTime),
             new SM::MemberInfo("State", STransitGatewayConnectPeerState, "State", "state", static o => ((global::Stratus.Ec2.Model.TransitGatewayConnectPeer)o).State, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayConnectPeer)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.TransitGatewayConnectPeer)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayConnectPeer)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("TransitGatewayAttachmentId", STransitGatewayAttachmentId, "TransitGatewayAttachmentId", "transitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.TransitGatewayConnectPeer)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayConnectPeer)o).TransitGatewayAttachmentId = (string?)v, jsonName: "transitGatewayAttachmentId"),
             new SM::MemberInfo("TransitGatewayConnectPeerId", STransitGatewayConnectPeerId, "TransitGatewayConnectPeerId", "transitGatewayConnectPeerId", static o => ((global::Stratus.Ec2.Model.TransitGatewayConnectPeer)o).TransitGatewayConnectPeerId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayConnectPeer)o).TransitGatewayConnectPeerId = (string?)v, jsonName: "transitGatewayConnectPeerId"));
-        STransitGatewayConnectPeerConfiguration.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayConnectPeerConfiguration(),
+
+    private static void WSTransitGatewayConnectPeerConfiguration(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayConnectPeerConfiguration(),
             new SM::MemberInfo("BgpConfigurations", STransitGatewayAttachmentBgpConfigurationList, "BgpConfigurations", "bgpConfigurations", static o => ((global::Stratus.Ec2.Model.TransitGatewayConnectPeerConfiguration)o).BgpConfigurations, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayConnectPeerConfiguration)o).BgpConfigurations = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayAttachmentBgpConfiguration>?)v, jsonName: "bgpConfigurations"),
             new SM::MemberInfo("InsideCidrBlocks", SInsideCidrBlocksStringList, "InsideCidrBlocks", "insideCidrBlocks", static o => ((global::Stratus.Ec2.Model.TransitGatewayConnectPeerConfiguration)o).InsideCidrBlocks, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayConnectPeerConfiguration)o).InsideCidrBlocks = (global::System.Collections.Generic.List<string>?)v, jsonName: "insideCidrBlocks"),
             new SM::MemberInfo("PeerAddress", SString, "PeerAddress", "peerAddress", static o => ((global::Stratus.Ec2.Model.TransitGatewayConnectPeerConfiguration)o).PeerAddress, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayConnectPeerConfiguration)o).PeerAddress = (string?)v, jsonName: "peerAddress"),
             new SM::MemberInfo("Protocol", SProtocolValue, "Protocol", "protocol", static o => ((global::Stratus.Ec2.Model.TransitGatewayConnectPeerConfiguration)o).Protocol, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayConnectPeerConfiguration)o).Protocol = (string?)v, jsonName: "protocol"),
             new SM::MemberInfo("TransitGatewayAddress", SString, "TransitGatewayAddress", "transitGatewayAddress", static o => ((global::Stratus.Ec2.Model.TransitGatewayConnectPeerConfiguration)o).TransitGatewayAddress, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayConnectPeerConfiguration)o).TransitGatewayAddress = (string?)v, jsonName: "transitGatewayAddress"));
-        STransitGatewayConnectPeerIdStringList.InitList(STransitGatewayConnectPeerId, "item", static () => new global::System.Collections.Generic.List<string>());
-        STransitGatewayConnectPeerList.InitList(STransitGatewayConnectPeer, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayConnectPeer>());
-        STransitGatewayConnectRequestBgpOptions.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayConnectRequestBgpOptions(),
+
+    private static void WSTransitGatewayConnectRequestBgpOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayConnectRequestBgpOptions(),
             new SM::MemberInfo("PeerAsn", SLong, "PeerAsn", "PeerAsn", static o => ((global::Stratus.Ec2.Model.TransitGatewayConnectRequestBgpOptions)o).PeerAsn, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayConnectRequestBgpOptions)o).PeerAsn = (long?)v, getInt64: static o => ((global::Stratus.Ec2.Model.TransitGatewayConnectRequestBgpOptions)o).PeerAsn));
-        STransitGatewayIdStringList.InitList(STransitGatewayId, "item", static () => new global::System.Collections.Generic.List<string>());
-        STransitGatewayList.InitList(STransitGateway, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGateway>());
-        STransitGatewayMeteringPolicy.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayMeteringPolicy(),
+
+    private static void WSTransitGatewayMeteringPolicy(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayMeteringPolicy(),
             new SM::MemberInfo("MiddleboxAttachmentIds", SValueStringList, "MiddleboxAttachmentIdSet", "middleboxAttachmentIdSet", static o => ((global::Stratus.Ec2.Model.TransitGatewayMeteringPolicy)o).MiddleboxAttachmentIds, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMeteringPolicy)o).MiddleboxAttachmentIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "middleboxAttachmentIdSet"),
             new SM::MemberInfo("State", STransitGatewayMeteringPolicyState, "State", "state", static o => ((global::Stratus.Ec2.Model.TransitGatewayMeteringPolicy)o).State, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMeteringPolicy)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.TransitGatewayMeteringPolicy)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMeteringPolicy)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("TransitGatewayId", STransitGatewayId, "TransitGatewayId", "transitGatewayId", static o => ((global::Stratus.Ec2.Model.TransitGatewayMeteringPolicy)o).TransitGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMeteringPolicy)o).TransitGatewayId = (string?)v, jsonName: "transitGatewayId"),
             new SM::MemberInfo("TransitGatewayMeteringPolicyId", STransitGatewayMeteringPolicyId, "TransitGatewayMeteringPolicyId", "transitGatewayMeteringPolicyId", static o => ((global::Stratus.Ec2.Model.TransitGatewayMeteringPolicy)o).TransitGatewayMeteringPolicyId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMeteringPolicy)o).TransitGatewayMeteringPolicyId = (string?)v, jsonName: "transitGatewayMeteringPolicyId"),
             new SM::MemberInfo("UpdateEffectiveAt", SMillisecondDateTime, "UpdateEffectiveAt", "updateEffectiveAt", static o => ((global::Stratus.Ec2.Model.TransitGatewayMeteringPolicy)o).UpdateEffectiveAt, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMeteringPolicy)o).UpdateEffectiveAt = (global::System.DateTime?)v, jsonName: "updateEffectiveAt", getTimestamp: static o => ((global::Stratus.Ec2.Model.TransitGatewayMeteringPolicy)o).UpdateEffectiveAt));
-        STransitGatewayMeteringPolicyEntry.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayMeteringPolicyEntry(),
+
+    private static void WSTransitGatewayMeteringPolicyEntry(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayMeteringPolicyEntry(),
             new SM::MemberInfo("MeteredAccount", STransitGatewayMeteringPayerType, "MeteredAccount", "meteredAccount", static o => ((global::Stratus.Ec2.Model.TransitGatewayMeteringPolicyEntry)o).MeteredAccount, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMeteringPolicyEntry)o).MeteredAccount = (string?)v, jsonName: "meteredAccount"),
             new SM::MemberInfo("MeteringPolicyRule", STransitGatewayMeteringPolicyRule, "MeteringPolicyRule", "meteringPolicyRule", static o => ((global::Stratus.Ec2.Model.TransitGatewayMeteringPolicyEntry)o).MeteringPolicyRule, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMeteringPolicyEntry)o).MeteringPolicyRule = (global::Stratus.Ec2.Model.TransitGatewayMeteringPolicyRule?)v, jsonName: "meteringPolicyRule"),
             new SM::MemberInfo("PolicyRuleNumber", SString, "PolicyRuleNumber", "policyRuleNumber", static o => ((global::Stratus.Ec2.Model.TransitGatewayMeteringPolicyEntry)o).PolicyRuleNumber, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMeteringPolicyEntry)o).PolicyRuleNumber = (string?)v, jsonName: "policyRuleNumber"),
             new SM::MemberInfo("State", STransitGatewayMeteringPolicyEntryState, "State", "state", static o => ((global::Stratus.Ec2.Model.TransitGatewayMeteringPolicyEntry)o).State, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMeteringPolicyEntry)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("UpdateEffectiveAt", SMillisecondDateTime, "UpdateEffectiveAt", "updateEffectiveAt", static o => ((global::Stratus.Ec2.Model.TransitGatewayMeteringPolicyEntry)o).UpdateEffectiveAt, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMeteringPolicyEntry)o).UpdateEffectiveAt = (global::System.DateTime?)v, jsonName: "updateEffectiveAt", getTimestamp: static o => ((global::Stratus.Ec2.Model.TransitGatewayMeteringPolicyEntry)o).UpdateEffectiveAt),
             new SM::MemberInfo("UpdatedAt", SMillisecondDateTime, "UpdatedAt", "updatedAt", static o => ((global::Stratus.Ec2.Model.TransitGatewayMeteringPolicyEntry)o).UpdatedAt, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMeteringPolicyEntry)o).UpdatedAt = (global::System.DateTime?)v, jsonName: "updatedAt", getTimestamp: static o => ((global::Stratus.Ec2.Model.TransitGatewayMeteringPolicyEntry)o).UpdatedAt));
-        STransitGatewayMeteringPolicyEntryList.InitList(STransitGatewayMeteringPolicyEntry, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayMeteringPolicyEntry>());
-        STransitGatewayMeteringPolicyIdStringList.InitList(STransitGatewayMeteringPolicyId, "item", static () => new global::System.Collections.Generic.List<string>());
-        STransitGatewayMeteringPolicyList.InitList(STransitGatewayMeteringPolicy, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayMeteringPolicy>());
-        STransitGatewayMeteringPolicyRule.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayMeteringPolicyRule(),
+
+    private static void WSTransitGatewayMeteringPolicyRule(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayMeteringPolicyRule(),
             new SM::MemberInfo("DestinationCidrBlock", SString, "DestinationCidrBlock", "destinationCidrBlock", static o => ((global::Stratus.Ec2.Model.TransitGatewayMeteringPolicyRule)o).DestinationCidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMeteringPolicyRule)o).DestinationCidrBlock = (string?)v, jsonName: "destinationCidrBlock"),
             new SM::MemberInfo("DestinationPortRange", SString, "DestinationPortRange", "destinationPortRange", static o => ((global::Stratus.Ec2.Model.TransitGatewayMeteringPolicyRule)o).DestinationPortRange, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMeteringPolicyRule)o).DestinationPortRange = (string?)v, jsonName: "destinationPortRange"),
             new SM::MemberInfo("DestinationTransitGatewayAttachmentId", STransitGatewayAttachmentId, "DestinationTransitGatewayAttachmentId", "destinationTransitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.TransitGatewayMeteringPolicyRule)o).DestinationTransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMeteringPolicyRule)o).DestinationTransitGatewayAttachmentId = (string?)v, jsonName: "destinationTransitGatewayAttachmentId"),
@@ -607,15 +2001,21 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SourcePortRange", SString, "SourcePortRange", "sourcePortRange", static o => ((global::Stratus.Ec2.Model.TransitGatewayMeteringPolicyRule)o).SourcePortRange, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMeteringPolicyRule)o).SourcePortRange = (string?)v, jsonName: "sourcePortRange"),
             new SM::MemberInfo("SourceTransitGatewayAttachmentId", STransitGatewayAttachmentId, "SourceTransitGatewayAttachmentId", "sourceTransitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.TransitGatewayMeteringPolicyRule)o).SourceTransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMeteringPolicyRule)o).SourceTransitGatewayAttachmentId = (string?)v, jsonName: "sourceTransitGatewayAttachmentId"),
             new SM::MemberInfo("SourceTransitGatewayAttachmentType", STransitGatewayAttachmentResourceType, "SourceTransitGatewayAttachmentType", "sourceTransitGatewayAttachmentType", static o => ((global::Stratus.Ec2.Model.TransitGatewayMeteringPolicyRule)o).SourceTransitGatewayAttachmentType, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMeteringPolicyRule)o).SourceTransitGatewayAttachmentType = (string?)v, jsonName: "sourceTransitGatewayAttachmentType"));
-        STransitGatewayMulticastDeregisteredGroupMembers.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayMulticastDeregisteredGroupMembers(),
+
+    private static void WSTransitGatewayMulticastDeregisteredGroupMembers(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayMulticastDeregisteredGroupMembers(),
             new SM::MemberInfo("DeregisteredNetworkInterfaceIds", SValueStringList, "DeregisteredNetworkInterfaceIds", "deregisteredNetworkInterfaceIds", static o => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDeregisteredGroupMembers)o).DeregisteredNetworkInterfaceIds, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDeregisteredGroupMembers)o).DeregisteredNetworkInterfaceIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "deregisteredNetworkInterfaceIds"),
             new SM::MemberInfo("GroupIpAddress", SString, "GroupIpAddress", "groupIpAddress", static o => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDeregisteredGroupMembers)o).GroupIpAddress, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDeregisteredGroupMembers)o).GroupIpAddress = (string?)v, jsonName: "groupIpAddress"),
             new SM::MemberInfo("TransitGatewayMulticastDomainId", SString, "TransitGatewayMulticastDomainId", "transitGatewayMulticastDomainId", static o => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDeregisteredGroupMembers)o).TransitGatewayMulticastDomainId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDeregisteredGroupMembers)o).TransitGatewayMulticastDomainId = (string?)v, jsonName: "transitGatewayMulticastDomainId"));
-        STransitGatewayMulticastDeregisteredGroupSources.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayMulticastDeregisteredGroupSources(),
+
+    private static void WSTransitGatewayMulticastDeregisteredGroupSources(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayMulticastDeregisteredGroupSources(),
             new SM::MemberInfo("DeregisteredNetworkInterfaceIds", SValueStringList, "DeregisteredNetworkInterfaceIds", "deregisteredNetworkInterfaceIds", static o => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDeregisteredGroupSources)o).DeregisteredNetworkInterfaceIds, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDeregisteredGroupSources)o).DeregisteredNetworkInterfaceIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "deregisteredNetworkInterfaceIds"),
             new SM::MemberInfo("GroupIpAddress", SString, "GroupIpAddress", "groupIpAddress", static o => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDeregisteredGroupSources)o).GroupIpAddress, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDeregisteredGroupSources)o).GroupIpAddress = (string?)v, jsonName: "groupIpAddress"),
             new SM::MemberInfo("TransitGatewayMulticastDomainId", SString, "TransitGatewayMulticastDomainId", "transitGatewayMulticastDomainId", static o => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDeregisteredGroupSources)o).TransitGatewayMulticastDomainId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDeregisteredGroupSources)o).TransitGatewayMulticastDomainId = (string?)v, jsonName: "transitGatewayMulticastDomainId"));
-        STransitGatewayMulticastDomain.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayMulticastDomain(),
+
+    private static void WSTransitGatewayMulticastDomain(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayMulticastDomain(),
             new SM::MemberInfo("CreationTime", SDateTime, "CreationTime", "creationTime", static o => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDomain)o).CreationTime, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDomain)o).CreationTime = (global::System.DateTime?)v, jsonName: "creationTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDomain)o).CreationTime),
             new SM::MemberInfo("Options", STransitGatewayMulticastDomainOptions, "Options", "options", static o => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDomain)o).Options, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDomain)o).Options = (global::Stratus.Ec2.Model.TransitGatewayMulticastDomainOptions?)v, jsonName: "options"),
             new SM::MemberInfo("OwnerId", SString, "OwnerId", "ownerId", static o => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDomain)o).OwnerId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDomain)o).OwnerId = (string?)v, jsonName: "ownerId"),
@@ -624,27 +2024,32 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("TransitGatewayId", SString, "TransitGatewayId", "transitGatewayId", static o => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDomain)o).TransitGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDomain)o).TransitGatewayId = (string?)v, jsonName: "transitGatewayId"),
             new SM::MemberInfo("TransitGatewayMulticastDomainArn", SString, "TransitGatewayMulticastDomainArn", "transitGatewayMulticastDomainArn", static o => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDomain)o).TransitGatewayMulticastDomainArn, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDomain)o).TransitGatewayMulticastDomainArn = (string?)v, jsonName: "transitGatewayMulticastDomainArn"),
             new SM::MemberInfo("TransitGatewayMulticastDomainId", SString, "TransitGatewayMulticastDomainId", "transitGatewayMulticastDomainId", static o => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDomain)o).TransitGatewayMulticastDomainId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDomain)o).TransitGatewayMulticastDomainId = (string?)v, jsonName: "transitGatewayMulticastDomainId"));
-        STransitGatewayMulticastDomainAssociation.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayMulticastDomainAssociation(),
+
+    private static void WSTransitGatewayMulticastDomainAssociation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayMulticastDomainAssociation(),
             new SM::MemberInfo("ResourceId", SString, "ResourceId", "resourceId", static o => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDomainAssociation)o).ResourceId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDomainAssociation)o).ResourceId = (string?)v, jsonName: "resourceId"),
             new SM::MemberInfo("ResourceOwnerId", SString, "ResourceOwnerId", "resourceOwnerId", static o => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDomainAssociation)o).ResourceOwnerId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDomainAssociation)o).ResourceOwnerId = (string?)v, jsonName: "resourceOwnerId"),
             new SM::MemberInfo("ResourceType", STransitGatewayAttachmentResourceType, "ResourceType", "resourceType", static o => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDomainAssociation)o).ResourceType, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDomainAssociation)o).ResourceType = (string?)v, jsonName: "resourceType"),
             new SM::MemberInfo("Subnet", SSubnetAssociation, "Subnet", "subnet", static o => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDomainAssociation)o).Subnet, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDomainAssociation)o).Subnet = (global::Stratus.Ec2.Model.SubnetAssociation?)v, jsonName: "subnet"),
             new SM::MemberInfo("TransitGatewayAttachmentId", SString, "TransitGatewayAttachmentId", "transitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDomainAssociation)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDomainAssociation)o).TransitGatewayAttachmentId = (string?)v, jsonName: "transitGatewayAttachmentId"));
-        STransitGatewayMulticastDomainAssociationList.InitList(STransitGatewayMulticastDomainAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayMulticastDomainAssociation>());
-        STransitGatewayMulticastDomainAssociations.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayMulticastDomainAssociations(),
+
+    private static void WSTransitGatewayMulticastDomainAssociations(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayMulticastDomainAssociations(),
             new SM::MemberInfo("ResourceId", SString, "ResourceId", "resourceId", static o => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDomainAssociations)o).ResourceId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDomainAssociations)o).ResourceId = (string?)v, jsonName: "resourceId"),
             new SM::MemberInfo("ResourceOwnerId", SString, "ResourceOwnerId", "resourceOwnerId", static o => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDomainAssociations)o).ResourceOwnerId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDomainAssociations)o).ResourceOwnerId = (string?)v, jsonName: "resourceOwnerId"),
             new SM::MemberInfo("ResourceType", STransitGatewayAttachmentResourceType, "ResourceType", "resourceType", static o => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDomainAssociations)o).ResourceType, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDomainAssociations)o).ResourceType = (string?)v, jsonName: "resourceType"),
             new SM::MemberInfo("Subnets", SSubnetAssociationList, "Subnets", "subnets", static o => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDomainAssociations)o).Subnets, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDomainAssociations)o).Subnets = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SubnetAssociation>?)v, jsonName: "subnets"),
             new SM::MemberInfo("TransitGatewayAttachmentId", SString, "TransitGatewayAttachmentId", "transitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDomainAssociations)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDomainAssociations)o).TransitGatewayAttachmentId = (string?)v, jsonName: "transitGatewayAttachmentId"),
             new SM::MemberInfo("TransitGatewayMulticastDomainId", SString, "TransitGatewayMulticastDomainId", "transitGatewayMulticastDomainId", static o => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDomainAssociations)o).TransitGatewayMulticastDomainId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDomainAssociations)o).TransitGatewayMulticastDomainId = (string?)v, jsonName: "transitGatewayMulticastDomainId"));
-        STransitGatewayMulticastDomainIdStringList.InitList(STransitGatewayMulticastDomainId, "item", static () => new global::System.Collections.Generic.List<string>());
-        STransitGatewayMulticastDomainList.InitList(STransitGatewayMulticastDomain, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayMulticastDomain>());
-        STransitGatewayMulticastDomainOptions.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayMulticastDomainOptions(),
+
+    private static void WSTransitGatewayMulticastDomainOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayMulticastDomainOptions(),
             new SM::MemberInfo("AutoAcceptSharedAssociations", SAutoAcceptSharedAssociationsValue, "AutoAcceptSharedAssociations", "autoAcceptSharedAssociations", static o => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDomainOptions)o).AutoAcceptSharedAssociations, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDomainOptions)o).AutoAcceptSharedAssociations = (string?)v, jsonName: "autoAcceptSharedAssociations"),
             new SM::MemberInfo("Igmpv2Support", SIgmpv2SupportValue, "Igmpv2Support", "igmpv2Support", static o => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDomainOptions)o).Igmpv2Support, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDomainOptions)o).Igmpv2Support = (string?)v, jsonName: "igmpv2Support"),
             new SM::MemberInfo("StaticSourcesSupport", SStaticSourcesSupportValue, "StaticSourcesSupport", "staticSourcesSupport", static o => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDomainOptions)o).StaticSourcesSupport, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMulticastDomainOptions)o).StaticSourcesSupport = (string?)v, jsonName: "staticSourcesSupport"));
-        STransitGatewayMulticastGroup.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayMulticastGroup(),
+
+    private static void WSTransitGatewayMulticastGroup(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayMulticastGroup(),
             new SM::MemberInfo("GroupIpAddress", SString, "GroupIpAddress", "groupIpAddress", static o => ((global::Stratus.Ec2.Model.TransitGatewayMulticastGroup)o).GroupIpAddress, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMulticastGroup)o).GroupIpAddress = (string?)v, jsonName: "groupIpAddress"),
             new SM::MemberInfo("GroupMember", SBoolean, "GroupMember", "groupMember", static o => ((global::Stratus.Ec2.Model.TransitGatewayMulticastGroup)o).GroupMember, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMulticastGroup)o).GroupMember = (bool?)v, jsonName: "groupMember", getBoolean: static o => ((global::Stratus.Ec2.Model.TransitGatewayMulticastGroup)o).GroupMember),
             new SM::MemberInfo("GroupSource", SBoolean, "GroupSource", "groupSource", static o => ((global::Stratus.Ec2.Model.TransitGatewayMulticastGroup)o).GroupSource, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMulticastGroup)o).GroupSource = (bool?)v, jsonName: "groupSource", getBoolean: static o => ((global::Stratus.Ec2.Model.TransitGatewayMulticastGroup)o).GroupSource),
@@ -656,17 +2061,21 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SourceType", SMembershipType, "SourceType", "sourceType", static o => ((global::Stratus.Ec2.Model.TransitGatewayMulticastGroup)o).SourceType, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMulticastGroup)o).SourceType = (string?)v, jsonName: "sourceType"),
             new SM::MemberInfo("SubnetId", SString, "SubnetId", "subnetId", static o => ((global::Stratus.Ec2.Model.TransitGatewayMulticastGroup)o).SubnetId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMulticastGroup)o).SubnetId = (string?)v, jsonName: "subnetId"),
             new SM::MemberInfo("TransitGatewayAttachmentId", SString, "TransitGatewayAttachmentId", "transitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.TransitGatewayMulticastGroup)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMulticastGroup)o).TransitGatewayAttachmentId = (string?)v, jsonName: "transitGatewayAttachmentId"));
-        STransitGatewayMulticastGroupList.InitList(STransitGatewayMulticastGroup, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayMulticastGroup>());
-        STransitGatewayMulticastRegisteredGroupMembers.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayMulticastRegisteredGroupMembers(),
+
+    private static void WSTransitGatewayMulticastRegisteredGroupMembers(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayMulticastRegisteredGroupMembers(),
             new SM::MemberInfo("GroupIpAddress", SString, "GroupIpAddress", "groupIpAddress", static o => ((global::Stratus.Ec2.Model.TransitGatewayMulticastRegisteredGroupMembers)o).GroupIpAddress, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMulticastRegisteredGroupMembers)o).GroupIpAddress = (string?)v, jsonName: "groupIpAddress"),
             new SM::MemberInfo("RegisteredNetworkInterfaceIds", SValueStringList, "RegisteredNetworkInterfaceIds", "registeredNetworkInterfaceIds", static o => ((global::Stratus.Ec2.Model.TransitGatewayMulticastRegisteredGroupMembers)o).RegisteredNetworkInterfaceIds, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMulticastRegisteredGroupMembers)o).RegisteredNetworkInterfaceIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "registeredNetworkInterfaceIds"),
             new SM::MemberInfo("TransitGatewayMulticastDomainId", SString, "TransitGatewayMulticastDomainId", "transitGatewayMulticastDomainId", static o => ((global::Stratus.Ec2.Model.TransitGatewayMulticastRegisteredGroupMembers)o).TransitGatewayMulticastDomainId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMulticastRegisteredGroupMembers)o).TransitGatewayMulticastDomainId = (string?)v, jsonName: "transitGatewayMulticastDomainId"));
-        STransitGatewayMulticastRegisteredGroupSources.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayMulticastRegisteredGroupSources(),
+
+    private static void WSTransitGatewayMulticastRegisteredGroupSources(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayMulticastRegisteredGroupSources(),
             new SM::MemberInfo("GroupIpAddress", SString, "GroupIpAddress", "groupIpAddress", static o => ((global::Stratus.Ec2.Model.TransitGatewayMulticastRegisteredGroupSources)o).GroupIpAddress, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMulticastRegisteredGroupSources)o).GroupIpAddress = (string?)v, jsonName: "groupIpAddress"),
             new SM::MemberInfo("RegisteredNetworkInterfaceIds", SValueStringList, "RegisteredNetworkInterfaceIds", "registeredNetworkInterfaceIds", static o => ((global::Stratus.Ec2.Model.TransitGatewayMulticastRegisteredGroupSources)o).RegisteredNetworkInterfaceIds, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMulticastRegisteredGroupSources)o).RegisteredNetworkInterfaceIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "registeredNetworkInterfaceIds"),
             new SM::MemberInfo("TransitGatewayMulticastDomainId", SString, "TransitGatewayMulticastDomainId", "transitGatewayMulticastDomainId", static o => ((global::Stratus.Ec2.Model.TransitGatewayMulticastRegisteredGroupSources)o).TransitGatewayMulticastDomainId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayMulticastRegisteredGroupSources)o).TransitGatewayMulticastDomainId = (string?)v, jsonName: "transitGatewayMulticastDomainId"));
-        STransitGatewayNetworkInterfaceIdList.InitList(SNetworkInterfaceId, "item", static () => new global::System.Collections.Generic.List<string>());
-        STransitGatewayOptions.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayOptions(),
+
+    private static void WSTransitGatewayOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayOptions(),
             new SM::MemberInfo("AmazonSideAsn", SLong, "AmazonSideAsn", "amazonSideAsn", static o => ((global::Stratus.Ec2.Model.TransitGatewayOptions)o).AmazonSideAsn, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayOptions)o).AmazonSideAsn = (long?)v, jsonName: "amazonSideAsn", getInt64: static o => ((global::Stratus.Ec2.Model.TransitGatewayOptions)o).AmazonSideAsn),
             new SM::MemberInfo("AssociationDefaultRouteTableId", SString, "AssociationDefaultRouteTableId", "associationDefaultRouteTableId", static o => ((global::Stratus.Ec2.Model.TransitGatewayOptions)o).AssociationDefaultRouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayOptions)o).AssociationDefaultRouteTableId = (string?)v, jsonName: "associationDefaultRouteTableId"),
             new SM::MemberInfo("AutoAcceptSharedAttachments", SAutoAcceptSharedAttachmentsValue, "AutoAcceptSharedAttachments", "autoAcceptSharedAttachments", static o => ((global::Stratus.Ec2.Model.TransitGatewayOptions)o).AutoAcceptSharedAttachments, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayOptions)o).AutoAcceptSharedAttachments = (string?)v, jsonName: "autoAcceptSharedAttachments"),
@@ -679,7 +2088,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SecurityGroupReferencingSupport", SSecurityGroupReferencingSupportValue, "SecurityGroupReferencingSupport", "securityGroupReferencingSupport", static o => ((global::Stratus.Ec2.Model.TransitGatewayOptions)o).SecurityGroupReferencingSupport, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayOptions)o).SecurityGroupReferencingSupport = (string?)v, jsonName: "securityGroupReferencingSupport"),
             new SM::MemberInfo("TransitGatewayCidrBlocks", SValueStringList, "TransitGatewayCidrBlocks", "transitGatewayCidrBlocks", static o => ((global::Stratus.Ec2.Model.TransitGatewayOptions)o).TransitGatewayCidrBlocks, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayOptions)o).TransitGatewayCidrBlocks = (global::System.Collections.Generic.List<string>?)v, jsonName: "transitGatewayCidrBlocks"),
             new SM::MemberInfo("VpnEcmpSupport", SVpnEcmpSupportValue, "VpnEcmpSupport", "vpnEcmpSupport", static o => ((global::Stratus.Ec2.Model.TransitGatewayOptions)o).VpnEcmpSupport, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayOptions)o).VpnEcmpSupport = (string?)v, jsonName: "vpnEcmpSupport"));
-        STransitGatewayPeeringAttachment.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayPeeringAttachment(),
+
+    private static void WSTransitGatewayPeeringAttachment(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayPeeringAttachment(),
             new SM::MemberInfo("AccepterTgwInfo", SPeeringTgwInfo, "AccepterTgwInfo", "accepterTgwInfo", static o => ((global::Stratus.Ec2.Model.TransitGatewayPeeringAttachment)o).AccepterTgwInfo, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPeeringAttachment)o).AccepterTgwInfo = (global::Stratus.Ec2.Model.PeeringTgwInfo?)v, jsonName: "accepterTgwInfo"),
             new SM::MemberInfo("AccepterTransitGatewayAttachmentId", SString, "AccepterTransitGatewayAttachmentId", "accepterTransitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.TransitGatewayPeeringAttachment)o).AccepterTransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPeeringAttachment)o).AccepterTransitGatewayAttachmentId = (string?)v, jsonName: "accepterTransitGatewayAttachmentId"),
             new SM::MemberInfo("CreationTime", SDateTime, "CreationTime", "creationTime", static o => ((global::Stratus.Ec2.Model.TransitGatewayPeeringAttachment)o).CreationTime, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPeeringAttachment)o).CreationTime = (global::System.DateTime?)v, jsonName: "creationTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.TransitGatewayPeeringAttachment)o).CreationTime),
@@ -689,59 +2100,73 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Status", SPeeringAttachmentStatus, "Status", "status", static o => ((global::Stratus.Ec2.Model.TransitGatewayPeeringAttachment)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPeeringAttachment)o).Status = (global::Stratus.Ec2.Model.PeeringAttachmentStatus?)v, jsonName: "status"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.TransitGatewayPeeringAttachment)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPeeringAttachment)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("TransitGatewayAttachmentId", SString, "TransitGatewayAttachmentId", "transitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.TransitGatewayPeeringAttachment)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPeeringAttachment)o).TransitGatewayAttachmentId = (string?)v, jsonName: "transitGatewayAttachmentId"));
-        STransitGatewayPeeringAttachmentList.InitList(STransitGatewayPeeringAttachment, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayPeeringAttachment>());
-        STransitGatewayPeeringAttachmentOptions.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayPeeringAttachmentOptions(),
+
+    private static void WSTransitGatewayPeeringAttachmentOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayPeeringAttachmentOptions(),
             new SM::MemberInfo("DynamicRouting", SDynamicRoutingValue, "DynamicRouting", "dynamicRouting", static o => ((global::Stratus.Ec2.Model.TransitGatewayPeeringAttachmentOptions)o).DynamicRouting, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPeeringAttachmentOptions)o).DynamicRouting = (string?)v, jsonName: "dynamicRouting"));
-        STransitGatewayPolicyRule.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayPolicyRule(),
+
+    private static void WSTransitGatewayPolicyRule(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayPolicyRule(),
             new SM::MemberInfo("DestinationCidrBlock", SString, "DestinationCidrBlock", "destinationCidrBlock", static o => ((global::Stratus.Ec2.Model.TransitGatewayPolicyRule)o).DestinationCidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPolicyRule)o).DestinationCidrBlock = (string?)v, jsonName: "destinationCidrBlock"),
             new SM::MemberInfo("DestinationPortRange", SString, "DestinationPortRange", "destinationPortRange", static o => ((global::Stratus.Ec2.Model.TransitGatewayPolicyRule)o).DestinationPortRange, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPolicyRule)o).DestinationPortRange = (string?)v, jsonName: "destinationPortRange"),
             new SM::MemberInfo("MetaData", STransitGatewayPolicyRuleMetaData, "MetaData", "metaData", static o => ((global::Stratus.Ec2.Model.TransitGatewayPolicyRule)o).MetaData, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPolicyRule)o).MetaData = (global::Stratus.Ec2.Model.TransitGatewayPolicyRuleMetaData?)v, jsonName: "metaData"),
             new SM::MemberInfo("Protocol", SString, "Protocol", "protocol", static o => ((global::Stratus.Ec2.Model.TransitGatewayPolicyRule)o).Protocol, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPolicyRule)o).Protocol = (string?)v, jsonName: "protocol"),
             new SM::MemberInfo("SourceCidrBlock", SString, "SourceCidrBlock", "sourceCidrBlock", static o => ((global::Stratus.Ec2.Model.TransitGatewayPolicyRule)o).SourceCidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPolicyRule)o).SourceCidrBlock = (string?)v, jsonName: "sourceCidrBlock"),
             new SM::MemberInfo("SourcePortRange", SString, "SourcePortRange", "sourcePortRange", static o => ((global::Stratus.Ec2.Model.TransitGatewayPolicyRule)o).SourcePortRange, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPolicyRule)o).SourcePortRange = (string?)v, jsonName: "sourcePortRange"));
-        STransitGatewayPolicyRuleMetaData.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayPolicyRuleMetaData(),
+
+    private static void WSTransitGatewayPolicyRuleMetaData(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayPolicyRuleMetaData(),
             new SM::MemberInfo("MetaDataKey", SString, "MetaDataKey", "metaDataKey", static o => ((global::Stratus.Ec2.Model.TransitGatewayPolicyRuleMetaData)o).MetaDataKey, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPolicyRuleMetaData)o).MetaDataKey = (string?)v, jsonName: "metaDataKey"),
             new SM::MemberInfo("MetaDataValue", SString, "MetaDataValue", "metaDataValue", static o => ((global::Stratus.Ec2.Model.TransitGatewayPolicyRuleMetaData)o).MetaDataValue, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPolicyRuleMetaData)o).MetaDataValue = (string?)v, jsonName: "metaDataValue"));
-        STransitGatewayPolicyTable.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayPolicyTable(),
+
+    private static void WSTransitGatewayPolicyTable(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayPolicyTable(),
             new SM::MemberInfo("CreationTime", SDateTime, "CreationTime", "creationTime", static o => ((global::Stratus.Ec2.Model.TransitGatewayPolicyTable)o).CreationTime, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPolicyTable)o).CreationTime = (global::System.DateTime?)v, jsonName: "creationTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.TransitGatewayPolicyTable)o).CreationTime),
             new SM::MemberInfo("State", STransitGatewayPolicyTableState, "State", "state", static o => ((global::Stratus.Ec2.Model.TransitGatewayPolicyTable)o).State, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPolicyTable)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.TransitGatewayPolicyTable)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPolicyTable)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("TransitGatewayId", STransitGatewayId, "TransitGatewayId", "transitGatewayId", static o => ((global::Stratus.Ec2.Model.TransitGatewayPolicyTable)o).TransitGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPolicyTable)o).TransitGatewayId = (string?)v, jsonName: "transitGatewayId"),
             new SM::MemberInfo("TransitGatewayPolicyTableId", STransitGatewayPolicyTableId, "TransitGatewayPolicyTableId", "transitGatewayPolicyTableId", static o => ((global::Stratus.Ec2.Model.TransitGatewayPolicyTable)o).TransitGatewayPolicyTableId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPolicyTable)o).TransitGatewayPolicyTableId = (string?)v, jsonName: "transitGatewayPolicyTableId"));
-        STransitGatewayPolicyTableAssociation.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayPolicyTableAssociation(),
+
+    private static void WSTransitGatewayPolicyTableAssociation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayPolicyTableAssociation(),
             new SM::MemberInfo("ResourceId", SString, "ResourceId", "resourceId", static o => ((global::Stratus.Ec2.Model.TransitGatewayPolicyTableAssociation)o).ResourceId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPolicyTableAssociation)o).ResourceId = (string?)v, jsonName: "resourceId"),
             new SM::MemberInfo("ResourceType", STransitGatewayAttachmentResourceType, "ResourceType", "resourceType", static o => ((global::Stratus.Ec2.Model.TransitGatewayPolicyTableAssociation)o).ResourceType, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPolicyTableAssociation)o).ResourceType = (string?)v, jsonName: "resourceType"),
             new SM::MemberInfo("State", STransitGatewayAssociationState, "State", "state", static o => ((global::Stratus.Ec2.Model.TransitGatewayPolicyTableAssociation)o).State, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPolicyTableAssociation)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("TransitGatewayAttachmentId", STransitGatewayAttachmentId, "TransitGatewayAttachmentId", "transitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.TransitGatewayPolicyTableAssociation)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPolicyTableAssociation)o).TransitGatewayAttachmentId = (string?)v, jsonName: "transitGatewayAttachmentId"),
             new SM::MemberInfo("TransitGatewayPolicyTableId", STransitGatewayPolicyTableId, "TransitGatewayPolicyTableId", "transitGatewayPolicyTableId", static o => ((global::Stratus.Ec2.Model.TransitGatewayPolicyTableAssociation)o).TransitGatewayPolicyTableId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPolicyTableAssociation)o).TransitGatewayPolicyTableId = (string?)v, jsonName: "transitGatewayPolicyTableId"));
-        STransitGatewayPolicyTableAssociationList.InitList(STransitGatewayPolicyTableAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayPolicyTableAssociation>());
-        STransitGatewayPolicyTableEntry.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayPolicyTableEntry(),
+
+    private static void WSTransitGatewayPolicyTableEntry(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayPolicyTableEntry(),
             new SM::MemberInfo("PolicyRule", STransitGatewayPolicyRule, "PolicyRule", "policyRule", static o => ((global::Stratus.Ec2.Model.TransitGatewayPolicyTableEntry)o).PolicyRule, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPolicyTableEntry)o).PolicyRule = (global::Stratus.Ec2.Model.TransitGatewayPolicyRule?)v, jsonName: "policyRule"),
             new SM::MemberInfo("PolicyRuleNumber", SString, "PolicyRuleNumber", "policyRuleNumber", static o => ((global::Stratus.Ec2.Model.TransitGatewayPolicyTableEntry)o).PolicyRuleNumber, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPolicyTableEntry)o).PolicyRuleNumber = (string?)v, jsonName: "policyRuleNumber"),
             new SM::MemberInfo("TargetRouteTableId", STransitGatewayRouteTableId, "TargetRouteTableId", "targetRouteTableId", static o => ((global::Stratus.Ec2.Model.TransitGatewayPolicyTableEntry)o).TargetRouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPolicyTableEntry)o).TargetRouteTableId = (string?)v, jsonName: "targetRouteTableId"));
-        STransitGatewayPolicyTableEntryList.InitList(STransitGatewayPolicyTableEntry, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayPolicyTableEntry>());
-        STransitGatewayPolicyTableIdStringList.InitList(STransitGatewayPolicyTableId, "item", static () => new global::System.Collections.Generic.List<string>());
-        STransitGatewayPolicyTableList.InitList(STransitGatewayPolicyTable, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayPolicyTable>());
-        STransitGatewayPrefixListAttachment.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayPrefixListAttachment(),
+
+    private static void WSTransitGatewayPrefixListAttachment(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayPrefixListAttachment(),
             new SM::MemberInfo("ResourceId", SString, "ResourceId", "resourceId", static o => ((global::Stratus.Ec2.Model.TransitGatewayPrefixListAttachment)o).ResourceId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPrefixListAttachment)o).ResourceId = (string?)v, jsonName: "resourceId"),
             new SM::MemberInfo("ResourceType", STransitGatewayAttachmentResourceType, "ResourceType", "resourceType", static o => ((global::Stratus.Ec2.Model.TransitGatewayPrefixListAttachment)o).ResourceType, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPrefixListAttachment)o).ResourceType = (string?)v, jsonName: "resourceType"),
             new SM::MemberInfo("TransitGatewayAttachmentId", STransitGatewayAttachmentId, "TransitGatewayAttachmentId", "transitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.TransitGatewayPrefixListAttachment)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPrefixListAttachment)o).TransitGatewayAttachmentId = (string?)v, jsonName: "transitGatewayAttachmentId"));
-        STransitGatewayPrefixListReference.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayPrefixListReference(),
+
+    private static void WSTransitGatewayPrefixListReference(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayPrefixListReference(),
             new SM::MemberInfo("Blackhole", SBoolean, "Blackhole", "blackhole", static o => ((global::Stratus.Ec2.Model.TransitGatewayPrefixListReference)o).Blackhole, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPrefixListReference)o).Blackhole = (bool?)v, jsonName: "blackhole", getBoolean: static o => ((global::Stratus.Ec2.Model.TransitGatewayPrefixListReference)o).Blackhole),
             new SM::MemberInfo("PrefixListId", SPrefixListResourceId, "PrefixListId", "prefixListId", static o => ((global::Stratus.Ec2.Model.TransitGatewayPrefixListReference)o).PrefixListId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPrefixListReference)o).PrefixListId = (string?)v, jsonName: "prefixListId"),
             new SM::MemberInfo("PrefixListOwnerId", SString, "PrefixListOwnerId", "prefixListOwnerId", static o => ((global::Stratus.Ec2.Model.TransitGatewayPrefixListReference)o).PrefixListOwnerId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPrefixListReference)o).PrefixListOwnerId = (string?)v, jsonName: "prefixListOwnerId"),
             new SM::MemberInfo("State", STransitGatewayPrefixListReferenceState, "State", "state", static o => ((global::Stratus.Ec2.Model.TransitGatewayPrefixListReference)o).State, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPrefixListReference)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("TransitGatewayAttachment", STransitGatewayPrefixListAttachment, "TransitGatewayAttachment", "transitGatewayAttachment", static o => ((global::Stratus.Ec2.Model.TransitGatewayPrefixListReference)o).TransitGatewayAttachment, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPrefixListReference)o).TransitGatewayAttachment = (global::Stratus.Ec2.Model.TransitGatewayPrefixListAttachment?)v, jsonName: "transitGatewayAttachment"),
             new SM::MemberInfo("TransitGatewayRouteTableId", STransitGatewayRouteTableId, "TransitGatewayRouteTableId", "transitGatewayRouteTableId", static o => ((global::Stratus.Ec2.Model.TransitGatewayPrefixListReference)o).TransitGatewayRouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPrefixListReference)o).TransitGatewayRouteTableId = (string?)v, jsonName: "transitGatewayRouteTableId"));
-        STransitGatewayPrefixListReferenceSet.InitList(STransitGatewayPrefixListReference, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayPrefixListReference>());
-        STransitGatewayPropagation.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayPropagation(),
+
+    private static void WSTransitGatewayPropagation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayPropagation(),
             new SM::MemberInfo("ResourceId", SString, "ResourceId", "resourceId", static o => ((global::Stratus.Ec2.Model.TransitGatewayPropagation)o).ResourceId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPropagation)o).ResourceId = (string?)v, jsonName: "resourceId"),
             new SM::MemberInfo("ResourceType", STransitGatewayAttachmentResourceType, "ResourceType", "resourceType", static o => ((global::Stratus.Ec2.Model.TransitGatewayPropagation)o).ResourceType, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPropagation)o).ResourceType = (string?)v, jsonName: "resourceType"),
             new SM::MemberInfo("State", STransitGatewayPropagationState, "State", "state", static o => ((global::Stratus.Ec2.Model.TransitGatewayPropagation)o).State, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPropagation)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("TransitGatewayAttachmentId", STransitGatewayAttachmentId, "TransitGatewayAttachmentId", "transitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.TransitGatewayPropagation)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPropagation)o).TransitGatewayAttachmentId = (string?)v, jsonName: "transitGatewayAttachmentId"),
             new SM::MemberInfo("TransitGatewayRouteTableAnnouncementId", STransitGatewayRouteTableAnnouncementId, "TransitGatewayRouteTableAnnouncementId", "transitGatewayRouteTableAnnouncementId", static o => ((global::Stratus.Ec2.Model.TransitGatewayPropagation)o).TransitGatewayRouteTableAnnouncementId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPropagation)o).TransitGatewayRouteTableAnnouncementId = (string?)v, jsonName: "transitGatewayRouteTableAnnouncementId"),
             new SM::MemberInfo("TransitGatewayRouteTableId", SString, "TransitGatewayRouteTableId", "transitGatewayRouteTableId", static o => ((global::Stratus.Ec2.Model.TransitGatewayPropagation)o).TransitGatewayRouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayPropagation)o).TransitGatewayRouteTableId = (string?)v, jsonName: "transitGatewayRouteTableId"));
-        STransitGatewayRequestOptions.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayRequestOptions(),
+
+    private static void WSTransitGatewayRequestOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayRequestOptions(),
             new SM::MemberInfo("AmazonSideAsn", SLong, "AmazonSideAsn", "AmazonSideAsn", static o => ((global::Stratus.Ec2.Model.TransitGatewayRequestOptions)o).AmazonSideAsn, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRequestOptions)o).AmazonSideAsn = (long?)v, getInt64: static o => ((global::Stratus.Ec2.Model.TransitGatewayRequestOptions)o).AmazonSideAsn),
             new SM::MemberInfo("AutoAcceptSharedAttachments", SAutoAcceptSharedAttachmentsValue, "AutoAcceptSharedAttachments", "AutoAcceptSharedAttachments", static o => ((global::Stratus.Ec2.Model.TransitGatewayRequestOptions)o).AutoAcceptSharedAttachments, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRequestOptions)o).AutoAcceptSharedAttachments = (string?)v),
             new SM::MemberInfo("DefaultRouteTableAssociation", SDefaultRouteTableAssociationValue, "DefaultRouteTableAssociation", "DefaultRouteTableAssociation", static o => ((global::Stratus.Ec2.Model.TransitGatewayRequestOptions)o).DefaultRouteTableAssociation, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRequestOptions)o).DefaultRouteTableAssociation = (string?)v),
@@ -751,20 +2176,24 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("SecurityGroupReferencingSupport", SSecurityGroupReferencingSupportValue, "SecurityGroupReferencingSupport", "SecurityGroupReferencingSupport", static o => ((global::Stratus.Ec2.Model.TransitGatewayRequestOptions)o).SecurityGroupReferencingSupport, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRequestOptions)o).SecurityGroupReferencingSupport = (string?)v),
             new SM::MemberInfo("TransitGatewayCidrBlocks", STransitGatewayCidrBlockStringList, "TransitGatewayCidrBlocks", "TransitGatewayCidrBlocks", static o => ((global::Stratus.Ec2.Model.TransitGatewayRequestOptions)o).TransitGatewayCidrBlocks, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRequestOptions)o).TransitGatewayCidrBlocks = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("VpnEcmpSupport", SVpnEcmpSupportValue, "VpnEcmpSupport", "VpnEcmpSupport", static o => ((global::Stratus.Ec2.Model.TransitGatewayRequestOptions)o).VpnEcmpSupport, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRequestOptions)o).VpnEcmpSupport = (string?)v));
-        STransitGatewayRoute.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayRoute(),
+
+    private static void WSTransitGatewayRoute(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayRoute(),
             new SM::MemberInfo("DestinationCidrBlock", SString, "DestinationCidrBlock", "destinationCidrBlock", static o => ((global::Stratus.Ec2.Model.TransitGatewayRoute)o).DestinationCidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRoute)o).DestinationCidrBlock = (string?)v, jsonName: "destinationCidrBlock"),
             new SM::MemberInfo("PrefixListId", SPrefixListResourceId, "PrefixListId", "prefixListId", static o => ((global::Stratus.Ec2.Model.TransitGatewayRoute)o).PrefixListId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRoute)o).PrefixListId = (string?)v, jsonName: "prefixListId"),
             new SM::MemberInfo("State", STransitGatewayRouteState, "State", "state", static o => ((global::Stratus.Ec2.Model.TransitGatewayRoute)o).State, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRoute)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("TransitGatewayAttachments", STransitGatewayRouteAttachmentList, "TransitGatewayAttachments", "transitGatewayAttachments", static o => ((global::Stratus.Ec2.Model.TransitGatewayRoute)o).TransitGatewayAttachments, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRoute)o).TransitGatewayAttachments = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayRouteAttachment>?)v, jsonName: "transitGatewayAttachments"),
             new SM::MemberInfo("TransitGatewayRouteTableAnnouncementId", STransitGatewayRouteTableAnnouncementId, "TransitGatewayRouteTableAnnouncementId", "transitGatewayRouteTableAnnouncementId", static o => ((global::Stratus.Ec2.Model.TransitGatewayRoute)o).TransitGatewayRouteTableAnnouncementId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRoute)o).TransitGatewayRouteTableAnnouncementId = (string?)v, jsonName: "transitGatewayRouteTableAnnouncementId"),
             new SM::MemberInfo("Type", STransitGatewayRouteType, "Type", "type", static o => ((global::Stratus.Ec2.Model.TransitGatewayRoute)o).Type, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRoute)o).Type = (string?)v, jsonName: "type"));
-        STransitGatewayRouteAttachment.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayRouteAttachment(),
+
+    private static void WSTransitGatewayRouteAttachment(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayRouteAttachment(),
             new SM::MemberInfo("ResourceId", SString, "ResourceId", "resourceId", static o => ((global::Stratus.Ec2.Model.TransitGatewayRouteAttachment)o).ResourceId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRouteAttachment)o).ResourceId = (string?)v, jsonName: "resourceId"),
             new SM::MemberInfo("ResourceType", STransitGatewayAttachmentResourceType, "ResourceType", "resourceType", static o => ((global::Stratus.Ec2.Model.TransitGatewayRouteAttachment)o).ResourceType, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRouteAttachment)o).ResourceType = (string?)v, jsonName: "resourceType"),
             new SM::MemberInfo("TransitGatewayAttachmentId", SString, "TransitGatewayAttachmentId", "transitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.TransitGatewayRouteAttachment)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRouteAttachment)o).TransitGatewayAttachmentId = (string?)v, jsonName: "transitGatewayAttachmentId"));
-        STransitGatewayRouteAttachmentList.InitList(STransitGatewayRouteAttachment, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayRouteAttachment>());
-        STransitGatewayRouteList.InitList(STransitGatewayRoute, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayRoute>());
-        STransitGatewayRouteTable.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayRouteTable(),
+
+    private static void WSTransitGatewayRouteTable(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayRouteTable(),
             new SM::MemberInfo("CreationTime", SDateTime, "CreationTime", "creationTime", static o => ((global::Stratus.Ec2.Model.TransitGatewayRouteTable)o).CreationTime, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRouteTable)o).CreationTime = (global::System.DateTime?)v, jsonName: "creationTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.TransitGatewayRouteTable)o).CreationTime),
             new SM::MemberInfo("DefaultAssociationRouteTable", SBoolean, "DefaultAssociationRouteTable", "defaultAssociationRouteTable", static o => ((global::Stratus.Ec2.Model.TransitGatewayRouteTable)o).DefaultAssociationRouteTable, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRouteTable)o).DefaultAssociationRouteTable = (bool?)v, jsonName: "defaultAssociationRouteTable", getBoolean: static o => ((global::Stratus.Ec2.Model.TransitGatewayRouteTable)o).DefaultAssociationRouteTable),
             new SM::MemberInfo("DefaultPropagationRouteTable", SBoolean, "DefaultPropagationRouteTable", "defaultPropagationRouteTable", static o => ((global::Stratus.Ec2.Model.TransitGatewayRouteTable)o).DefaultPropagationRouteTable, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRouteTable)o).DefaultPropagationRouteTable = (bool?)v, jsonName: "defaultPropagationRouteTable", getBoolean: static o => ((global::Stratus.Ec2.Model.TransitGatewayRouteTable)o).DefaultPropagationRouteTable),
@@ -772,7 +2201,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.TransitGatewayRouteTable)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRouteTable)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("TransitGatewayId", SString, "TransitGatewayId", "transitGatewayId", static o => ((global::Stratus.Ec2.Model.TransitGatewayRouteTable)o).TransitGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRouteTable)o).TransitGatewayId = (string?)v, jsonName: "transitGatewayId"),
             new SM::MemberInfo("TransitGatewayRouteTableId", SString, "TransitGatewayRouteTableId", "transitGatewayRouteTableId", static o => ((global::Stratus.Ec2.Model.TransitGatewayRouteTable)o).TransitGatewayRouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRouteTable)o).TransitGatewayRouteTableId = (string?)v, jsonName: "transitGatewayRouteTableId"));
-        STransitGatewayRouteTableAnnouncement.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayRouteTableAnnouncement(),
+
+    private static void WSTransitGatewayRouteTableAnnouncement(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayRouteTableAnnouncement(),
             new SM::MemberInfo("AnnouncementDirection", STransitGatewayRouteTableAnnouncementDirection, "AnnouncementDirection", "announcementDirection", static o => ((global::Stratus.Ec2.Model.TransitGatewayRouteTableAnnouncement)o).AnnouncementDirection, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRouteTableAnnouncement)o).AnnouncementDirection = (string?)v, jsonName: "announcementDirection"),
             new SM::MemberInfo("CoreNetworkId", SString, "CoreNetworkId", "coreNetworkId", static o => ((global::Stratus.Ec2.Model.TransitGatewayRouteTableAnnouncement)o).CoreNetworkId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRouteTableAnnouncement)o).CoreNetworkId = (string?)v, jsonName: "coreNetworkId"),
             new SM::MemberInfo("CreationTime", SDateTime, "CreationTime", "creationTime", static o => ((global::Stratus.Ec2.Model.TransitGatewayRouteTableAnnouncement)o).CreationTime, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRouteTableAnnouncement)o).CreationTime = (global::System.DateTime?)v, jsonName: "creationTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.TransitGatewayRouteTableAnnouncement)o).CreationTime),
@@ -784,24 +2215,24 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("TransitGatewayId", STransitGatewayId, "TransitGatewayId", "transitGatewayId", static o => ((global::Stratus.Ec2.Model.TransitGatewayRouteTableAnnouncement)o).TransitGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRouteTableAnnouncement)o).TransitGatewayId = (string?)v, jsonName: "transitGatewayId"),
             new SM::MemberInfo("TransitGatewayRouteTableAnnouncementId", STransitGatewayRouteTableAnnouncementId, "TransitGatewayRouteTableAnnouncementId", "transitGatewayRouteTableAnnouncementId", static o => ((global::Stratus.Ec2.Model.TransitGatewayRouteTableAnnouncement)o).TransitGatewayRouteTableAnnouncementId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRouteTableAnnouncement)o).TransitGatewayRouteTableAnnouncementId = (string?)v, jsonName: "transitGatewayRouteTableAnnouncementId"),
             new SM::MemberInfo("TransitGatewayRouteTableId", STransitGatewayRouteTableId, "TransitGatewayRouteTableId", "transitGatewayRouteTableId", static o => ((global::Stratus.Ec2.Model.TransitGatewayRouteTableAnnouncement)o).TransitGatewayRouteTableId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRouteTableAnnouncement)o).TransitGatewayRouteTableId = (string?)v, jsonName: "transitGatewayRouteTableId"));
-        STransitGatewayRouteTableAnnouncementIdStringList.InitList(STransitGatewayRouteTableAnnouncementId, "item", static () => new global::System.Collections.Generic.List<string>());
-        STransitGatewayRouteTableAnnouncementList.InitList(STransitGatewayRouteTableAnnouncement, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayRouteTableAnnouncement>());
-        STransitGatewayRouteTableAssociation.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayRouteTableAssociation(),
+
+    private static void WSTransitGatewayRouteTableAssociation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayRouteTableAssociation(),
             new SM::MemberInfo("ResourceId", SString, "ResourceId", "resourceId", static o => ((global::Stratus.Ec2.Model.TransitGatewayRouteTableAssociation)o).ResourceId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRouteTableAssociation)o).ResourceId = (string?)v, jsonName: "resourceId"),
             new SM::MemberInfo("ResourceType", STransitGatewayAttachmentResourceType, "ResourceType", "resourceType", static o => ((global::Stratus.Ec2.Model.TransitGatewayRouteTableAssociation)o).ResourceType, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRouteTableAssociation)o).ResourceType = (string?)v, jsonName: "resourceType"),
             new SM::MemberInfo("State", STransitGatewayAssociationState, "State", "state", static o => ((global::Stratus.Ec2.Model.TransitGatewayRouteTableAssociation)o).State, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRouteTableAssociation)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("TransitGatewayAttachmentId", SString, "TransitGatewayAttachmentId", "transitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.TransitGatewayRouteTableAssociation)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRouteTableAssociation)o).TransitGatewayAttachmentId = (string?)v, jsonName: "transitGatewayAttachmentId"));
-        STransitGatewayRouteTableAssociationList.InitList(STransitGatewayRouteTableAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayRouteTableAssociation>());
-        STransitGatewayRouteTableIdStringList.InitList(STransitGatewayRouteTableId, "item", static () => new global::System.Collections.Generic.List<string>());
-        STransitGatewayRouteTableList.InitList(STransitGatewayRouteTable, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayRouteTable>());
-        STransitGatewayRouteTablePropagation.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayRouteTablePropagation(),
+
+    private static void WSTransitGatewayRouteTablePropagation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayRouteTablePropagation(),
             new SM::MemberInfo("ResourceId", SString, "ResourceId", "resourceId", static o => ((global::Stratus.Ec2.Model.TransitGatewayRouteTablePropagation)o).ResourceId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRouteTablePropagation)o).ResourceId = (string?)v, jsonName: "resourceId"),
             new SM::MemberInfo("ResourceType", STransitGatewayAttachmentResourceType, "ResourceType", "resourceType", static o => ((global::Stratus.Ec2.Model.TransitGatewayRouteTablePropagation)o).ResourceType, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRouteTablePropagation)o).ResourceType = (string?)v, jsonName: "resourceType"),
             new SM::MemberInfo("State", STransitGatewayPropagationState, "State", "state", static o => ((global::Stratus.Ec2.Model.TransitGatewayRouteTablePropagation)o).State, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRouteTablePropagation)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("TransitGatewayAttachmentId", SString, "TransitGatewayAttachmentId", "transitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.TransitGatewayRouteTablePropagation)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRouteTablePropagation)o).TransitGatewayAttachmentId = (string?)v, jsonName: "transitGatewayAttachmentId"),
             new SM::MemberInfo("TransitGatewayRouteTableAnnouncementId", STransitGatewayRouteTableAnnouncementId, "TransitGatewayRouteTableAnnouncementId", "transitGatewayRouteTableAnnouncementId", static o => ((global::Stratus.Ec2.Model.TransitGatewayRouteTablePropagation)o).TransitGatewayRouteTableAnnouncementId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRouteTablePropagation)o).TransitGatewayRouteTableAnnouncementId = (string?)v, jsonName: "transitGatewayRouteTableAnnouncementId"));
-        STransitGatewayRouteTablePropagationList.InitList(STransitGatewayRouteTablePropagation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayRouteTablePropagation>());
-        STransitGatewayRouteTableRoute.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayRouteTableRoute(),
+
+    private static void WSTransitGatewayRouteTableRoute(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayRouteTableRoute(),
             new SM::MemberInfo("AttachmentId", SString, "AttachmentId", "attachmentId", static o => ((global::Stratus.Ec2.Model.TransitGatewayRouteTableRoute)o).AttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRouteTableRoute)o).AttachmentId = (string?)v, jsonName: "attachmentId"),
             new SM::MemberInfo("DestinationCidr", SString, "DestinationCidr", "destinationCidr", static o => ((global::Stratus.Ec2.Model.TransitGatewayRouteTableRoute)o).DestinationCidr, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRouteTableRoute)o).DestinationCidr = (string?)v, jsonName: "destinationCidr"),
             new SM::MemberInfo("PrefixListId", SString, "PrefixListId", "prefixListId", static o => ((global::Stratus.Ec2.Model.TransitGatewayRouteTableRoute)o).PrefixListId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRouteTableRoute)o).PrefixListId = (string?)v, jsonName: "prefixListId"),
@@ -809,8 +2240,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("ResourceType", SString, "ResourceType", "resourceType", static o => ((global::Stratus.Ec2.Model.TransitGatewayRouteTableRoute)o).ResourceType, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRouteTableRoute)o).ResourceType = (string?)v, jsonName: "resourceType"),
             new SM::MemberInfo("RouteOrigin", SString, "RouteOrigin", "routeOrigin", static o => ((global::Stratus.Ec2.Model.TransitGatewayRouteTableRoute)o).RouteOrigin, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRouteTableRoute)o).RouteOrigin = (string?)v, jsonName: "routeOrigin"),
             new SM::MemberInfo("State", SString, "State", "state", static o => ((global::Stratus.Ec2.Model.TransitGatewayRouteTableRoute)o).State, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayRouteTableRoute)o).State = (string?)v, jsonName: "state"));
-        STransitGatewaySubnetIdList.InitList(SSubnetId, "item", static () => new global::System.Collections.Generic.List<string>());
-        STransitGatewayVpcAttachment.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayVpcAttachment(),
+
+    private static void WSTransitGatewayVpcAttachment(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayVpcAttachment(),
             new SM::MemberInfo("CreationTime", SDateTime, "CreationTime", "creationTime", static o => ((global::Stratus.Ec2.Model.TransitGatewayVpcAttachment)o).CreationTime, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayVpcAttachment)o).CreationTime = (global::System.DateTime?)v, jsonName: "creationTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.TransitGatewayVpcAttachment)o).CreationTime),
             new SM::MemberInfo("Options", STransitGatewayVpcAttachmentOptions, "Options", "options", static o => ((global::Stratus.Ec2.Model.TransitGatewayVpcAttachment)o).Options, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayVpcAttachment)o).Options = (global::Stratus.Ec2.Model.TransitGatewayVpcAttachmentOptions?)v, jsonName: "options"),
             new SM::MemberInfo("State", STransitGatewayAttachmentState, "State", "state", static o => ((global::Stratus.Ec2.Model.TransitGatewayVpcAttachment)o).State, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayVpcAttachment)o).State = (string?)v, jsonName: "state"),
@@ -820,13 +2252,16 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("TransitGatewayId", SString, "TransitGatewayId", "transitGatewayId", static o => ((global::Stratus.Ec2.Model.TransitGatewayVpcAttachment)o).TransitGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayVpcAttachment)o).TransitGatewayId = (string?)v, jsonName: "transitGatewayId"),
             new SM::MemberInfo("VpcId", SString, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.TransitGatewayVpcAttachment)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayVpcAttachment)o).VpcId = (string?)v, jsonName: "vpcId"),
             new SM::MemberInfo("VpcOwnerId", SString, "VpcOwnerId", "vpcOwnerId", static o => ((global::Stratus.Ec2.Model.TransitGatewayVpcAttachment)o).VpcOwnerId, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayVpcAttachment)o).VpcOwnerId = (string?)v, jsonName: "vpcOwnerId"));
-        STransitGatewayVpcAttachmentList.InitList(STransitGatewayVpcAttachment, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TransitGatewayVpcAttachment>());
-        STransitGatewayVpcAttachmentOptions.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayVpcAttachmentOptions(),
+
+    private static void WSTransitGatewayVpcAttachmentOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TransitGatewayVpcAttachmentOptions(),
             new SM::MemberInfo("ApplianceModeSupport", SApplianceModeSupportValue, "ApplianceModeSupport", "applianceModeSupport", static o => ((global::Stratus.Ec2.Model.TransitGatewayVpcAttachmentOptions)o).ApplianceModeSupport, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayVpcAttachmentOptions)o).ApplianceModeSupport = (string?)v, jsonName: "applianceModeSupport"),
             new SM::MemberInfo("DnsSupport", SDnsSupportValue, "DnsSupport", "dnsSupport", static o => ((global::Stratus.Ec2.Model.TransitGatewayVpcAttachmentOptions)o).DnsSupport, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayVpcAttachmentOptions)o).DnsSupport = (string?)v, jsonName: "dnsSupport"),
             new SM::MemberInfo("Ipv6Support", SIpv6SupportValue, "Ipv6Support", "ipv6Support", static o => ((global::Stratus.Ec2.Model.TransitGatewayVpcAttachmentOptions)o).Ipv6Support, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayVpcAttachmentOptions)o).Ipv6Support = (string?)v, jsonName: "ipv6Support"),
             new SM::MemberInfo("SecurityGroupReferencingSupport", SSecurityGroupReferencingSupportValue, "SecurityGroupReferencingSupport", "securityGroupReferencingSupport", static o => ((global::Stratus.Ec2.Model.TransitGatewayVpcAttachmentOptions)o).SecurityGroupReferencingSupport, static (o, v) => ((global::Stratus.Ec2.Model.TransitGatewayVpcAttachmentOptions)o).SecurityGroupReferencingSupport = (string?)v, jsonName: "securityGroupReferencingSupport"));
-        STrunkInterfaceAssociation.InitStructure(static () => new global::Stratus.Ec2.Model.TrunkInterfaceAssociation(),
+
+    private static void WSTrunkInterfaceAssociation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TrunkInterfaceAssociation(),
             new SM::MemberInfo("AssociationId", STrunkInterfaceAssociationId, "AssociationId", "associationId", static o => ((global::Stratus.Ec2.Model.TrunkInterfaceAssociation)o).AssociationId, static (o, v) => ((global::Stratus.Ec2.Model.TrunkInterfaceAssociation)o).AssociationId = (string?)v, jsonName: "associationId"),
             new SM::MemberInfo("BranchInterfaceId", SString, "BranchInterfaceId", "branchInterfaceId", static o => ((global::Stratus.Ec2.Model.TrunkInterfaceAssociation)o).BranchInterfaceId, static (o, v) => ((global::Stratus.Ec2.Model.TrunkInterfaceAssociation)o).BranchInterfaceId = (string?)v, jsonName: "branchInterfaceId"),
             new SM::MemberInfo("GreKey", SInteger, "GreKey", "greKey", static o => ((global::Stratus.Ec2.Model.TrunkInterfaceAssociation)o).GreKey, static (o, v) => ((global::Stratus.Ec2.Model.TrunkInterfaceAssociation)o).GreKey = (int?)v, jsonName: "greKey", getInt32: static o => ((global::Stratus.Ec2.Model.TrunkInterfaceAssociation)o).GreKey),
@@ -834,9 +2269,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.TrunkInterfaceAssociation)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.TrunkInterfaceAssociation)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("TrunkInterfaceId", SString, "TrunkInterfaceId", "trunkInterfaceId", static o => ((global::Stratus.Ec2.Model.TrunkInterfaceAssociation)o).TrunkInterfaceId, static (o, v) => ((global::Stratus.Ec2.Model.TrunkInterfaceAssociation)o).TrunkInterfaceId = (string?)v, jsonName: "trunkInterfaceId"),
             new SM::MemberInfo("VlanId", SInteger, "VlanId", "vlanId", static o => ((global::Stratus.Ec2.Model.TrunkInterfaceAssociation)o).VlanId, static (o, v) => ((global::Stratus.Ec2.Model.TrunkInterfaceAssociation)o).VlanId = (int?)v, jsonName: "vlanId", getInt32: static o => ((global::Stratus.Ec2.Model.TrunkInterfaceAssociation)o).VlanId));
-        STrunkInterfaceAssociationIdList.InitList(STrunkInterfaceAssociationId, "item", static () => new global::System.Collections.Generic.List<string>());
-        STrunkInterfaceAssociationList.InitList(STrunkInterfaceAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TrunkInterfaceAssociation>());
-        STunnelOption.InitStructure(static () => new global::Stratus.Ec2.Model.TunnelOption(),
+
+    private static void WSTunnelOption(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.TunnelOption(),
             new SM::MemberInfo("DpdTimeoutAction", SString, "DpdTimeoutAction", "dpdTimeoutAction", static o => ((global::Stratus.Ec2.Model.TunnelOption)o).DpdTimeoutAction, static (o, v) => ((global::Stratus.Ec2.Model.TunnelOption)o).DpdTimeoutAction = (string?)v, jsonName: "dpdTimeoutAction"),
             new SM::MemberInfo("DpdTimeoutSeconds", SInteger, "DpdTimeoutSeconds", "dpdTimeoutSeconds", static o => ((global::Stratus.Ec2.Model.TunnelOption)o).DpdTimeoutSeconds, static (o, v) => ((global::Stratus.Ec2.Model.TunnelOption)o).DpdTimeoutSeconds = (int?)v, jsonName: "dpdTimeoutSeconds", getInt32: static o => ((global::Stratus.Ec2.Model.TunnelOption)o).DpdTimeoutSeconds),
             new SM::MemberInfo("EnableTunnelLifecycleControl", SBoolean, "EnableTunnelLifecycleControl", "enableTunnelLifecycleControl", static o => ((global::Stratus.Ec2.Model.TunnelOption)o).EnableTunnelLifecycleControl, static (o, v) => ((global::Stratus.Ec2.Model.TunnelOption)o).EnableTunnelLifecycleControl = (bool?)v, jsonName: "enableTunnelLifecycleControl", getBoolean: static o => ((global::Stratus.Ec2.Model.TunnelOption)o).EnableTunnelLifecycleControl),
@@ -858,104 +2293,152 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("StartupAction", SString, "StartupAction", "startupAction", static o => ((global::Stratus.Ec2.Model.TunnelOption)o).StartupAction, static (o, v) => ((global::Stratus.Ec2.Model.TunnelOption)o).StartupAction = (string?)v, jsonName: "startupAction"),
             new SM::MemberInfo("TunnelInsideCidr", SString, "TunnelInsideCidr", "tunnelInsideCidr", static o => ((global::Stratus.Ec2.Model.TunnelOption)o).TunnelInsideCidr, static (o, v) => ((global::Stratus.Ec2.Model.TunnelOption)o).TunnelInsideCidr = (string?)v, jsonName: "tunnelInsideCidr"),
             new SM::MemberInfo("TunnelInsideIpv6Cidr", SString, "TunnelInsideIpv6Cidr", "tunnelInsideIpv6Cidr", static o => ((global::Stratus.Ec2.Model.TunnelOption)o).TunnelInsideIpv6Cidr, static (o, v) => ((global::Stratus.Ec2.Model.TunnelOption)o).TunnelInsideIpv6Cidr = (string?)v, jsonName: "tunnelInsideIpv6Cidr"));
-        STunnelOptionsList.InitList(STunnelOption, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TunnelOption>());
-        SUnassignIpv6AddressesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.UnassignIpv6AddressesRequest(),
+
+    private static void WSUnassignIpv6AddressesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.UnassignIpv6AddressesRequest(),
             new SM::MemberInfo("Ipv6Addresses", SIpv6AddressList, "Ipv6Addresses", "ipv6Addresses", static o => ((global::Stratus.Ec2.Model.UnassignIpv6AddressesRequest)o).Ipv6Addresses, static (o, v) => ((global::Stratus.Ec2.Model.UnassignIpv6AddressesRequest)o).Ipv6Addresses = (global::System.Collections.Generic.List<string>?)v, jsonName: "ipv6Addresses"),
             new SM::MemberInfo("Ipv6Prefixes", SIpPrefixList, "Ipv6Prefix", "Ipv6Prefix", static o => ((global::Stratus.Ec2.Model.UnassignIpv6AddressesRequest)o).Ipv6Prefixes, static (o, v) => ((global::Stratus.Ec2.Model.UnassignIpv6AddressesRequest)o).Ipv6Prefixes = (global::System.Collections.Generic.List<string>?)v, jsonName: "Ipv6Prefix"),
             new SM::MemberInfo("NetworkInterfaceId", SNetworkInterfaceId, "NetworkInterfaceId", "networkInterfaceId", static o => ((global::Stratus.Ec2.Model.UnassignIpv6AddressesRequest)o).NetworkInterfaceId, static (o, v) => ((global::Stratus.Ec2.Model.UnassignIpv6AddressesRequest)o).NetworkInterfaceId = (string?)v, required: true, jsonName: "networkInterfaceId"));
-        SUnassignIpv6AddressesResult.InitStructure(static () => new global::Stratus.Ec2.Model.UnassignIpv6AddressesResult(),
+
+    private static void WSUnassignIpv6AddressesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.UnassignIpv6AddressesResult(),
             new SM::MemberInfo("NetworkInterfaceId", SString, "NetworkInterfaceId", "networkInterfaceId", static o => ((global::Stratus.Ec2.Model.UnassignIpv6AddressesResult)o).NetworkInterfaceId, static (o, v) => ((global::Stratus.Ec2.Model.UnassignIpv6AddressesResult)o).NetworkInterfaceId = (string?)v, jsonName: "networkInterfaceId"),
             new SM::MemberInfo("UnassignedIpv6Addresses", SIpv6AddressList, "UnassignedIpv6Addresses", "unassignedIpv6Addresses", static o => ((global::Stratus.Ec2.Model.UnassignIpv6AddressesResult)o).UnassignedIpv6Addresses, static (o, v) => ((global::Stratus.Ec2.Model.UnassignIpv6AddressesResult)o).UnassignedIpv6Addresses = (global::System.Collections.Generic.List<string>?)v, jsonName: "unassignedIpv6Addresses"),
             new SM::MemberInfo("UnassignedIpv6Prefixes", SIpPrefixList, "UnassignedIpv6PrefixSet", "unassignedIpv6PrefixSet", static o => ((global::Stratus.Ec2.Model.UnassignIpv6AddressesResult)o).UnassignedIpv6Prefixes, static (o, v) => ((global::Stratus.Ec2.Model.UnassignIpv6AddressesResult)o).UnassignedIpv6Prefixes = (global::System.Collections.Generic.List<string>?)v, jsonName: "unassignedIpv6PrefixSet"));
-        SUnassignPrivateIpAddressesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.UnassignPrivateIpAddressesRequest(),
+
+    private static void WSUnassignPrivateIpAddressesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.UnassignPrivateIpAddressesRequest(),
             new SM::MemberInfo("Ipv4Prefixes", SIpPrefixList, "Ipv4Prefix", "Ipv4Prefix", static o => ((global::Stratus.Ec2.Model.UnassignPrivateIpAddressesRequest)o).Ipv4Prefixes, static (o, v) => ((global::Stratus.Ec2.Model.UnassignPrivateIpAddressesRequest)o).Ipv4Prefixes = (global::System.Collections.Generic.List<string>?)v, jsonName: "Ipv4Prefix"),
             new SM::MemberInfo("NetworkInterfaceId", SNetworkInterfaceId, "NetworkInterfaceId", "networkInterfaceId", static o => ((global::Stratus.Ec2.Model.UnassignPrivateIpAddressesRequest)o).NetworkInterfaceId, static (o, v) => ((global::Stratus.Ec2.Model.UnassignPrivateIpAddressesRequest)o).NetworkInterfaceId = (string?)v, required: true, jsonName: "networkInterfaceId"),
             new SM::MemberInfo("PrivateIpAddresses", SPrivateIpAddressStringList, "PrivateIpAddress", "privateIpAddress", static o => ((global::Stratus.Ec2.Model.UnassignPrivateIpAddressesRequest)o).PrivateIpAddresses, static (o, v) => ((global::Stratus.Ec2.Model.UnassignPrivateIpAddressesRequest)o).PrivateIpAddresses = (global::System.Collections.Generic.List<string>?)v, jsonName: "privateIpAddress"));
-        SUnassignPrivateNatGatewayAddressRequest.InitStructure(static () => new global::Stratus.Ec2.Model.UnassignPrivateNatGatewayAddressRequest(),
+
+    private static void WSUnassignPrivateNatGatewayAddressRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.UnassignPrivateNatGatewayAddressRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.UnassignPrivateNatGatewayAddressRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.UnassignPrivateNatGatewayAddressRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.UnassignPrivateNatGatewayAddressRequest)o).DryRun),
             new SM::MemberInfo("MaxDrainDurationSeconds", SDrainSeconds, "MaxDrainDurationSeconds", "MaxDrainDurationSeconds", static o => ((global::Stratus.Ec2.Model.UnassignPrivateNatGatewayAddressRequest)o).MaxDrainDurationSeconds, static (o, v) => ((global::Stratus.Ec2.Model.UnassignPrivateNatGatewayAddressRequest)o).MaxDrainDurationSeconds = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.UnassignPrivateNatGatewayAddressRequest)o).MaxDrainDurationSeconds),
             new SM::MemberInfo("NatGatewayId", SNatGatewayId, "NatGatewayId", "NatGatewayId", static o => ((global::Stratus.Ec2.Model.UnassignPrivateNatGatewayAddressRequest)o).NatGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.UnassignPrivateNatGatewayAddressRequest)o).NatGatewayId = (string?)v, required: true),
             new SM::MemberInfo("PrivateIpAddresses", SIpList, "PrivateIpAddress", "PrivateIpAddress", static o => ((global::Stratus.Ec2.Model.UnassignPrivateNatGatewayAddressRequest)o).PrivateIpAddresses, static (o, v) => ((global::Stratus.Ec2.Model.UnassignPrivateNatGatewayAddressRequest)o).PrivateIpAddresses = (global::System.Collections.Generic.List<string>?)v, required: true, jsonName: "PrivateIpAddress"));
-        SUnassignPrivateNatGatewayAddressResult.InitStructure(static () => new global::Stratus.Ec2.Model.UnassignPrivateNatGatewayAddressResult(),
+
+    private static void WSUnassignPrivateNatGatewayAddressResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.UnassignPrivateNatGatewayAddressResult(),
             new SM::MemberInfo("NatGatewayAddresses", SNatGatewayAddressList, "NatGatewayAddressSet", "natGatewayAddressSet", static o => ((global::Stratus.Ec2.Model.UnassignPrivateNatGatewayAddressResult)o).NatGatewayAddresses, static (o, v) => ((global::Stratus.Ec2.Model.UnassignPrivateNatGatewayAddressResult)o).NatGatewayAddresses = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.NatGatewayAddress>?)v, jsonName: "natGatewayAddressSet"),
             new SM::MemberInfo("NatGatewayId", SNatGatewayId, "NatGatewayId", "natGatewayId", static o => ((global::Stratus.Ec2.Model.UnassignPrivateNatGatewayAddressResult)o).NatGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.UnassignPrivateNatGatewayAddressResult)o).NatGatewayId = (string?)v, jsonName: "natGatewayId"));
-        SUnlockSnapshotRequest.InitStructure(static () => new global::Stratus.Ec2.Model.UnlockSnapshotRequest(),
+
+    private static void WSUnlockSnapshotRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.UnlockSnapshotRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.UnlockSnapshotRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.UnlockSnapshotRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.UnlockSnapshotRequest)o).DryRun),
             new SM::MemberInfo("SnapshotId", SSnapshotId, "SnapshotId", "SnapshotId", static o => ((global::Stratus.Ec2.Model.UnlockSnapshotRequest)o).SnapshotId, static (o, v) => ((global::Stratus.Ec2.Model.UnlockSnapshotRequest)o).SnapshotId = (string?)v, required: true));
-        SUnlockSnapshotResult.InitStructure(static () => new global::Stratus.Ec2.Model.UnlockSnapshotResult(),
+
+    private static void WSUnlockSnapshotResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.UnlockSnapshotResult(),
             new SM::MemberInfo("SnapshotId", SString, "SnapshotId", "snapshotId", static o => ((global::Stratus.Ec2.Model.UnlockSnapshotResult)o).SnapshotId, static (o, v) => ((global::Stratus.Ec2.Model.UnlockSnapshotResult)o).SnapshotId = (string?)v, jsonName: "snapshotId"));
-        SUnmonitorInstancesRequest.InitStructure(static () => new global::Stratus.Ec2.Model.UnmonitorInstancesRequest(),
+
+    private static void WSUnmonitorInstancesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.UnmonitorInstancesRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "dryRun", static o => ((global::Stratus.Ec2.Model.UnmonitorInstancesRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.UnmonitorInstancesRequest)o).DryRun = (bool?)v, jsonName: "dryRun", getBoolean: static o => ((global::Stratus.Ec2.Model.UnmonitorInstancesRequest)o).DryRun),
             new SM::MemberInfo("InstanceIds", SInstanceIdStringList, "InstanceId", "InstanceId", static o => ((global::Stratus.Ec2.Model.UnmonitorInstancesRequest)o).InstanceIds, static (o, v) => ((global::Stratus.Ec2.Model.UnmonitorInstancesRequest)o).InstanceIds = (global::System.Collections.Generic.List<string>?)v, required: true, jsonName: "InstanceId"));
-        SUnmonitorInstancesResult.InitStructure(static () => new global::Stratus.Ec2.Model.UnmonitorInstancesResult(),
+
+    private static void WSUnmonitorInstancesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.UnmonitorInstancesResult(),
             new SM::MemberInfo("InstanceMonitorings", SInstanceMonitoringList, "InstancesSet", "instancesSet", static o => ((global::Stratus.Ec2.Model.UnmonitorInstancesResult)o).InstanceMonitorings, static (o, v) => ((global::Stratus.Ec2.Model.UnmonitorInstancesResult)o).InstanceMonitorings = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.InstanceMonitoring>?)v, jsonName: "instancesSet"));
-        SUnsuccessfulInstanceCreditSpecificationItem.InitStructure(static () => new global::Stratus.Ec2.Model.UnsuccessfulInstanceCreditSpecificationItem(),
+
+    private static void WSUnsuccessfulInstanceCreditSpecificationItem(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.UnsuccessfulInstanceCreditSpecificationItem(),
             new SM::MemberInfo("Error", SUnsuccessfulInstanceCreditSpecificationItemError, "Error", "error", static o => ((global::Stratus.Ec2.Model.UnsuccessfulInstanceCreditSpecificationItem)o).Error, static (o, v) => ((global::Stratus.Ec2.Model.UnsuccessfulInstanceCreditSpecificationItem)o).Error = (global::Stratus.Ec2.Model.UnsuccessfulInstanceCreditSpecificationItemError?)v, jsonName: "error"),
             new SM::MemberInfo("InstanceId", SString, "InstanceId", "instanceId", static o => ((global::Stratus.Ec2.Model.UnsuccessfulInstanceCreditSpecificationItem)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.UnsuccessfulInstanceCreditSpecificationItem)o).InstanceId = (string?)v, jsonName: "instanceId"));
-        SUnsuccessfulInstanceCreditSpecificationItemError.InitStructure(static () => new global::Stratus.Ec2.Model.UnsuccessfulInstanceCreditSpecificationItemError(),
+
+    private static void WSUnsuccessfulInstanceCreditSpecificationItemError(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.UnsuccessfulInstanceCreditSpecificationItemError(),
             new SM::MemberInfo("Code", SUnsuccessfulInstanceCreditSpecificationErrorCode, "Code", "code", static o => ((global::Stratus.Ec2.Model.UnsuccessfulInstanceCreditSpecificationItemError)o).Code, static (o, v) => ((global::Stratus.Ec2.Model.UnsuccessfulInstanceCreditSpecificationItemError)o).Code = (string?)v, jsonName: "code"),
             new SM::MemberInfo("Message", SString, "Message", "message", static o => ((global::Stratus.Ec2.Model.UnsuccessfulInstanceCreditSpecificationItemError)o).Message, static (o, v) => ((global::Stratus.Ec2.Model.UnsuccessfulInstanceCreditSpecificationItemError)o).Message = (string?)v, jsonName: "message"));
-        SUnsuccessfulInstanceCreditSpecificationSet.InitList(SUnsuccessfulInstanceCreditSpecificationItem, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.UnsuccessfulInstanceCreditSpecificationItem>());
-        SUnsuccessfulItem.InitStructure(static () => new global::Stratus.Ec2.Model.UnsuccessfulItem(),
+
+    private static void WSUnsuccessfulItem(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.UnsuccessfulItem(),
             new SM::MemberInfo("Error", SUnsuccessfulItemError, "Error", "error", static o => ((global::Stratus.Ec2.Model.UnsuccessfulItem)o).Error, static (o, v) => ((global::Stratus.Ec2.Model.UnsuccessfulItem)o).Error = (global::Stratus.Ec2.Model.UnsuccessfulItemError?)v, jsonName: "error"),
             new SM::MemberInfo("ResourceId", SString, "ResourceId", "resourceId", static o => ((global::Stratus.Ec2.Model.UnsuccessfulItem)o).ResourceId, static (o, v) => ((global::Stratus.Ec2.Model.UnsuccessfulItem)o).ResourceId = (string?)v, jsonName: "resourceId"));
-        SUnsuccessfulItemError.InitStructure(static () => new global::Stratus.Ec2.Model.UnsuccessfulItemError(),
+
+    private static void WSUnsuccessfulItemError(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.UnsuccessfulItemError(),
             new SM::MemberInfo("Code", SString, "Code", "code", static o => ((global::Stratus.Ec2.Model.UnsuccessfulItemError)o).Code, static (o, v) => ((global::Stratus.Ec2.Model.UnsuccessfulItemError)o).Code = (string?)v, jsonName: "code"),
             new SM::MemberInfo("Message", SString, "Message", "message", static o => ((global::Stratus.Ec2.Model.UnsuccessfulItemError)o).Message, static (o, v) => ((global::Stratus.Ec2.Model.UnsuccessfulItemError)o).Message = (string?)v, jsonName: "message"));
-        SUnsuccessfulItemList.InitList(SUnsuccessfulItem, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.UnsuccessfulItem>());
-        SUnsuccessfulItemSet.InitList(SUnsuccessfulItem, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.UnsuccessfulItem>());
-        SUpdateCapacityManagerMonitoredTagKeysRequest.InitStructure(static () => new global::Stratus.Ec2.Model.UpdateCapacityManagerMonitoredTagKeysRequest(),
+
+    private static void WSUpdateCapacityManagerMonitoredTagKeysRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.UpdateCapacityManagerMonitoredTagKeysRequest(),
             new SM::MemberInfo("ActivateTagKeys", SValueStringList, "ActivateTagKey", "ActivateTagKey", static o => ((global::Stratus.Ec2.Model.UpdateCapacityManagerMonitoredTagKeysRequest)o).ActivateTagKeys, static (o, v) => ((global::Stratus.Ec2.Model.UpdateCapacityManagerMonitoredTagKeysRequest)o).ActivateTagKeys = (global::System.Collections.Generic.List<string>?)v, jsonName: "ActivateTagKey"),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.UpdateCapacityManagerMonitoredTagKeysRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.UpdateCapacityManagerMonitoredTagKeysRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DeactivateTagKeys", SValueStringList, "DeactivateTagKey", "DeactivateTagKey", static o => ((global::Stratus.Ec2.Model.UpdateCapacityManagerMonitoredTagKeysRequest)o).DeactivateTagKeys, static (o, v) => ((global::Stratus.Ec2.Model.UpdateCapacityManagerMonitoredTagKeysRequest)o).DeactivateTagKeys = (global::System.Collections.Generic.List<string>?)v, jsonName: "DeactivateTagKey"),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.UpdateCapacityManagerMonitoredTagKeysRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.UpdateCapacityManagerMonitoredTagKeysRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.UpdateCapacityManagerMonitoredTagKeysRequest)o).DryRun));
-        SUpdateCapacityManagerMonitoredTagKeysResult.InitStructure(static () => new global::Stratus.Ec2.Model.UpdateCapacityManagerMonitoredTagKeysResult(),
+
+    private static void WSUpdateCapacityManagerMonitoredTagKeysResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.UpdateCapacityManagerMonitoredTagKeysResult(),
             new SM::MemberInfo("CapacityManagerTagKeys", SCapacityManagerMonitoredTagKeyList, "CapacityManagerTagKeySet", "capacityManagerTagKeySet", static o => ((global::Stratus.Ec2.Model.UpdateCapacityManagerMonitoredTagKeysResult)o).CapacityManagerTagKeys, static (o, v) => ((global::Stratus.Ec2.Model.UpdateCapacityManagerMonitoredTagKeysResult)o).CapacityManagerTagKeys = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CapacityManagerMonitoredTagKey>?)v, jsonName: "capacityManagerTagKeySet"));
-        SUpdateCapacityManagerOrganizationsAccessRequest.InitStructure(static () => new global::Stratus.Ec2.Model.UpdateCapacityManagerOrganizationsAccessRequest(),
+
+    private static void WSUpdateCapacityManagerOrganizationsAccessRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.UpdateCapacityManagerOrganizationsAccessRequest(),
             new SM::MemberInfo("ClientToken", SString, "ClientToken", "ClientToken", static o => ((global::Stratus.Ec2.Model.UpdateCapacityManagerOrganizationsAccessRequest)o).ClientToken, static (o, v) => ((global::Stratus.Ec2.Model.UpdateCapacityManagerOrganizationsAccessRequest)o).ClientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.UpdateCapacityManagerOrganizationsAccessRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.UpdateCapacityManagerOrganizationsAccessRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.UpdateCapacityManagerOrganizationsAccessRequest)o).DryRun),
             new SM::MemberInfo("OrganizationsAccess", SBoxedBoolean, "OrganizationsAccess", "OrganizationsAccess", static o => ((global::Stratus.Ec2.Model.UpdateCapacityManagerOrganizationsAccessRequest)o).OrganizationsAccess, static (o, v) => ((global::Stratus.Ec2.Model.UpdateCapacityManagerOrganizationsAccessRequest)o).OrganizationsAccess = (bool?)v, required: true, getBoolean: static o => ((global::Stratus.Ec2.Model.UpdateCapacityManagerOrganizationsAccessRequest)o).OrganizationsAccess));
-        SUpdateCapacityManagerOrganizationsAccessResult.InitStructure(static () => new global::Stratus.Ec2.Model.UpdateCapacityManagerOrganizationsAccessResult(),
+
+    private static void WSUpdateCapacityManagerOrganizationsAccessResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.UpdateCapacityManagerOrganizationsAccessResult(),
             new SM::MemberInfo("CapacityManagerStatus", SCapacityManagerStatus, "CapacityManagerStatus", "capacityManagerStatus", static o => ((global::Stratus.Ec2.Model.UpdateCapacityManagerOrganizationsAccessResult)o).CapacityManagerStatus, static (o, v) => ((global::Stratus.Ec2.Model.UpdateCapacityManagerOrganizationsAccessResult)o).CapacityManagerStatus = (string?)v, jsonName: "capacityManagerStatus"),
             new SM::MemberInfo("OrganizationsAccess", SBoolean, "OrganizationsAccess", "organizationsAccess", static o => ((global::Stratus.Ec2.Model.UpdateCapacityManagerOrganizationsAccessResult)o).OrganizationsAccess, static (o, v) => ((global::Stratus.Ec2.Model.UpdateCapacityManagerOrganizationsAccessResult)o).OrganizationsAccess = (bool?)v, jsonName: "organizationsAccess", getBoolean: static o => ((global::Stratus.Ec2.Model.UpdateCapacityManagerOrganizationsAccessResult)o).OrganizationsAccess));
-        SUpdateInterruptibleCapacityReservationAllocationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.UpdateInterruptibleCapacityReservationAllocationRequest(),
+
+    private static void WSUpdateInterruptibleCapacityReservationAllocationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.UpdateInterruptibleCapacityReservationAllocationRequest(),
             new SM::MemberInfo("CapacityReservationId", SCapacityReservationId, "CapacityReservationId", "CapacityReservationId", static o => ((global::Stratus.Ec2.Model.UpdateInterruptibleCapacityReservationAllocationRequest)o).CapacityReservationId, static (o, v) => ((global::Stratus.Ec2.Model.UpdateInterruptibleCapacityReservationAllocationRequest)o).CapacityReservationId = (string?)v, required: true),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.UpdateInterruptibleCapacityReservationAllocationRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.UpdateInterruptibleCapacityReservationAllocationRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.UpdateInterruptibleCapacityReservationAllocationRequest)o).DryRun),
             new SM::MemberInfo("TargetInstanceCount", SInteger, "TargetInstanceCount", "TargetInstanceCount", static o => ((global::Stratus.Ec2.Model.UpdateInterruptibleCapacityReservationAllocationRequest)o).TargetInstanceCount, static (o, v) => ((global::Stratus.Ec2.Model.UpdateInterruptibleCapacityReservationAllocationRequest)o).TargetInstanceCount = (int?)v, required: true, getInt32: static o => ((global::Stratus.Ec2.Model.UpdateInterruptibleCapacityReservationAllocationRequest)o).TargetInstanceCount));
-        SUpdateInterruptibleCapacityReservationAllocationResult.InitStructure(static () => new global::Stratus.Ec2.Model.UpdateInterruptibleCapacityReservationAllocationResult(),
+
+    private static void WSUpdateInterruptibleCapacityReservationAllocationResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.UpdateInterruptibleCapacityReservationAllocationResult(),
             new SM::MemberInfo("InstanceCount", SInteger, "InstanceCount", "instanceCount", static o => ((global::Stratus.Ec2.Model.UpdateInterruptibleCapacityReservationAllocationResult)o).InstanceCount, static (o, v) => ((global::Stratus.Ec2.Model.UpdateInterruptibleCapacityReservationAllocationResult)o).InstanceCount = (int?)v, jsonName: "instanceCount", getInt32: static o => ((global::Stratus.Ec2.Model.UpdateInterruptibleCapacityReservationAllocationResult)o).InstanceCount),
             new SM::MemberInfo("InterruptibleCapacityReservationId", SCapacityReservationId, "InterruptibleCapacityReservationId", "interruptibleCapacityReservationId", static o => ((global::Stratus.Ec2.Model.UpdateInterruptibleCapacityReservationAllocationResult)o).InterruptibleCapacityReservationId, static (o, v) => ((global::Stratus.Ec2.Model.UpdateInterruptibleCapacityReservationAllocationResult)o).InterruptibleCapacityReservationId = (string?)v, jsonName: "interruptibleCapacityReservationId"),
             new SM::MemberInfo("InterruptionType", SInterruptionType, "InterruptionType", "interruptionType", static o => ((global::Stratus.Ec2.Model.UpdateInterruptibleCapacityReservationAllocationResult)o).InterruptionType, static (o, v) => ((global::Stratus.Ec2.Model.UpdateInterruptibleCapacityReservationAllocationResult)o).InterruptionType = (string?)v, jsonName: "interruptionType"),
             new SM::MemberInfo("SourceCapacityReservationId", SCapacityReservationId, "SourceCapacityReservationId", "sourceCapacityReservationId", static o => ((global::Stratus.Ec2.Model.UpdateInterruptibleCapacityReservationAllocationResult)o).SourceCapacityReservationId, static (o, v) => ((global::Stratus.Ec2.Model.UpdateInterruptibleCapacityReservationAllocationResult)o).SourceCapacityReservationId = (string?)v, jsonName: "sourceCapacityReservationId"),
             new SM::MemberInfo("Status", SInterruptibleCapacityReservationAllocationStatus, "Status", "status", static o => ((global::Stratus.Ec2.Model.UpdateInterruptibleCapacityReservationAllocationResult)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.UpdateInterruptibleCapacityReservationAllocationResult)o).Status = (string?)v, jsonName: "status"),
             new SM::MemberInfo("TargetInstanceCount", SInteger, "TargetInstanceCount", "targetInstanceCount", static o => ((global::Stratus.Ec2.Model.UpdateInterruptibleCapacityReservationAllocationResult)o).TargetInstanceCount, static (o, v) => ((global::Stratus.Ec2.Model.UpdateInterruptibleCapacityReservationAllocationResult)o).TargetInstanceCount = (int?)v, jsonName: "targetInstanceCount", getInt32: static o => ((global::Stratus.Ec2.Model.UpdateInterruptibleCapacityReservationAllocationResult)o).TargetInstanceCount));
-        SUpdateSecurityGroupRuleDescriptionsEgressRequest.InitStructure(static () => new global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsEgressRequest(),
+
+    private static void WSUpdateSecurityGroupRuleDescriptionsEgressRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsEgressRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsEgressRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsEgressRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsEgressRequest)o).DryRun),
             new SM::MemberInfo("GroupId", SSecurityGroupId, "GroupId", "GroupId", static o => ((global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsEgressRequest)o).GroupId, static (o, v) => ((global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsEgressRequest)o).GroupId = (string?)v),
             new SM::MemberInfo("GroupName", SSecurityGroupName, "GroupName", "GroupName", static o => ((global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsEgressRequest)o).GroupName, static (o, v) => ((global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsEgressRequest)o).GroupName = (string?)v),
             new SM::MemberInfo("IpPermissions", SIpPermissionList, "IpPermissions", "IpPermissions", static o => ((global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsEgressRequest)o).IpPermissions, static (o, v) => ((global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsEgressRequest)o).IpPermissions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpPermission>?)v),
             new SM::MemberInfo("SecurityGroupRuleDescriptions", SSecurityGroupRuleDescriptionList, "SecurityGroupRuleDescription", "SecurityGroupRuleDescription", static o => ((global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsEgressRequest)o).SecurityGroupRuleDescriptions, static (o, v) => ((global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsEgressRequest)o).SecurityGroupRuleDescriptions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecurityGroupRuleDescription>?)v, jsonName: "SecurityGroupRuleDescription"));
-        SUpdateSecurityGroupRuleDescriptionsEgressResult.InitStructure(static () => new global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsEgressResult(),
+
+    private static void WSUpdateSecurityGroupRuleDescriptionsEgressResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsEgressResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsEgressResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsEgressResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsEgressResult)o).Return));
-        SUpdateSecurityGroupRuleDescriptionsIngressRequest.InitStructure(static () => new global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsIngressRequest(),
+
+    private static void WSUpdateSecurityGroupRuleDescriptionsIngressRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsIngressRequest(),
             new SM::MemberInfo("DryRun", SBoolean, "DryRun", "DryRun", static o => ((global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsIngressRequest)o).DryRun, static (o, v) => ((global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsIngressRequest)o).DryRun = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsIngressRequest)o).DryRun),
             new SM::MemberInfo("GroupId", SSecurityGroupId, "GroupId", "GroupId", static o => ((global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsIngressRequest)o).GroupId, static (o, v) => ((global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsIngressRequest)o).GroupId = (string?)v),
             new SM::MemberInfo("GroupName", SSecurityGroupName, "GroupName", "GroupName", static o => ((global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsIngressRequest)o).GroupName, static (o, v) => ((global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsIngressRequest)o).GroupName = (string?)v),
             new SM::MemberInfo("IpPermissions", SIpPermissionList, "IpPermissions", "IpPermissions", static o => ((global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsIngressRequest)o).IpPermissions, static (o, v) => ((global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsIngressRequest)o).IpPermissions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.IpPermission>?)v),
             new SM::MemberInfo("SecurityGroupRuleDescriptions", SSecurityGroupRuleDescriptionList, "SecurityGroupRuleDescription", "SecurityGroupRuleDescription", static o => ((global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsIngressRequest)o).SecurityGroupRuleDescriptions, static (o, v) => ((global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsIngressRequest)o).SecurityGroupRuleDescriptions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.SecurityGroupRuleDescription>?)v, jsonName: "SecurityGroupRuleDescription"));
-        SUpdateSecurityGroupRuleDescriptionsIngressResult.InitStructure(static () => new global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsIngressResult(),
+
+    private static void WSUpdateSecurityGroupRuleDescriptionsIngressResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsIngressResult(),
             new SM::MemberInfo("Return", SBoolean, "Return", "return", static o => ((global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsIngressResult)o).Return, static (o, v) => ((global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsIngressResult)o).Return = (bool?)v, jsonName: "return", getBoolean: static o => ((global::Stratus.Ec2.Model.UpdateSecurityGroupRuleDescriptionsIngressResult)o).Return));
-        SUsageClassTypeList.InitList(SUsageClassType, "item", static () => new global::System.Collections.Generic.List<string>());
-        SUserBucket.InitStructure(static () => new global::Stratus.Ec2.Model.UserBucket(),
+
+    private static void WSUserBucket(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.UserBucket(),
             new SM::MemberInfo("S3Bucket", SString, "S3Bucket", "S3Bucket", static o => ((global::Stratus.Ec2.Model.UserBucket)o).S3Bucket, static (o, v) => ((global::Stratus.Ec2.Model.UserBucket)o).S3Bucket = (string?)v),
             new SM::MemberInfo("S3Key", SString, "S3Key", "S3Key", static o => ((global::Stratus.Ec2.Model.UserBucket)o).S3Key, static (o, v) => ((global::Stratus.Ec2.Model.UserBucket)o).S3Key = (string?)v));
-        SUserBucketDetails.InitStructure(static () => new global::Stratus.Ec2.Model.UserBucketDetails(),
+
+    private static void WSUserBucketDetails(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.UserBucketDetails(),
             new SM::MemberInfo("S3Bucket", SString, "S3Bucket", "s3Bucket", static o => ((global::Stratus.Ec2.Model.UserBucketDetails)o).S3Bucket, static (o, v) => ((global::Stratus.Ec2.Model.UserBucketDetails)o).S3Bucket = (string?)v, jsonName: "s3Bucket"),
             new SM::MemberInfo("S3Key", SString, "S3Key", "s3Key", static o => ((global::Stratus.Ec2.Model.UserBucketDetails)o).S3Key, static (o, v) => ((global::Stratus.Ec2.Model.UserBucketDetails)o).S3Key = (string?)v, jsonName: "s3Key"));
-        SUserData.InitStructure(static () => new global::Stratus.Ec2.Model.UserData(),
+
+    private static void WSUserData(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.UserData(),
             new SM::MemberInfo("Data", SString, "Data", "data", static o => ((global::Stratus.Ec2.Model.UserData)o).Data, static (o, v) => ((global::Stratus.Ec2.Model.UserData)o).Data = (string?)v, jsonName: "data"));
-        SUserGroupStringList.InitList(SString, "UserGroup", static () => new global::System.Collections.Generic.List<string>());
-        SUserIdGroupPair.InitStructure(static () => new global::Stratus.Ec2.Model.UserIdGroupPair(),
+
+    private static void WSUserIdGroupPair(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.UserIdGroupPair(),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.UserIdGroupPair)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.UserIdGroupPair)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("GroupId", SString, "GroupId", "groupId", static o => ((global::Stratus.Ec2.Model.UserIdGroupPair)o).GroupId, static (o, v) => ((global::Stratus.Ec2.Model.UserIdGroupPair)o).GroupId = (string?)v, jsonName: "groupId"),
             new SM::MemberInfo("GroupName", SString, "GroupName", "groupName", static o => ((global::Stratus.Ec2.Model.UserIdGroupPair)o).GroupName, static (o, v) => ((global::Stratus.Ec2.Model.UserIdGroupPair)o).GroupName = (string?)v, jsonName: "groupName"),
@@ -963,29 +2446,36 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("UserId", SString, "UserId", "userId", static o => ((global::Stratus.Ec2.Model.UserIdGroupPair)o).UserId, static (o, v) => ((global::Stratus.Ec2.Model.UserIdGroupPair)o).UserId = (string?)v, jsonName: "userId"),
             new SM::MemberInfo("VpcId", SString, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.UserIdGroupPair)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.UserIdGroupPair)o).VpcId = (string?)v, jsonName: "vpcId"),
             new SM::MemberInfo("VpcPeeringConnectionId", SString, "VpcPeeringConnectionId", "vpcPeeringConnectionId", static o => ((global::Stratus.Ec2.Model.UserIdGroupPair)o).VpcPeeringConnectionId, static (o, v) => ((global::Stratus.Ec2.Model.UserIdGroupPair)o).VpcPeeringConnectionId = (string?)v, jsonName: "vpcPeeringConnectionId"));
-        SUserIdGroupPairList.InitList(SUserIdGroupPair, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.UserIdGroupPair>());
-        SUserIdGroupPairSet.InitList(SUserIdGroupPair, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.UserIdGroupPair>());
-        SUserIdList.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
-        SUserIdStringList.InitList(SString, "UserId", static () => new global::System.Collections.Generic.List<string>());
-        SVCpuCountRange.InitStructure(static () => new global::Stratus.Ec2.Model.VCpuCountRange(),
+
+    private static void WSVCpuCountRange(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VCpuCountRange(),
             new SM::MemberInfo("Max", SInteger, "Max", "max", static o => ((global::Stratus.Ec2.Model.VCpuCountRange)o).Max, static (o, v) => ((global::Stratus.Ec2.Model.VCpuCountRange)o).Max = (int?)v, jsonName: "max", getInt32: static o => ((global::Stratus.Ec2.Model.VCpuCountRange)o).Max),
             new SM::MemberInfo("Min", SInteger, "Min", "min", static o => ((global::Stratus.Ec2.Model.VCpuCountRange)o).Min, static (o, v) => ((global::Stratus.Ec2.Model.VCpuCountRange)o).Min = (int?)v, jsonName: "min", getInt32: static o => ((global::Stratus.Ec2.Model.VCpuCountRange)o).Min));
-        SVCpuCountRangeRequest.InitStructure(static () => new global::Stratus.Ec2.Model.VCpuCountRangeRequest(),
+
+    private static void WSVCpuCountRangeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VCpuCountRangeRequest(),
             new SM::MemberInfo("Max", SInteger, "Max", "Max", static o => ((global::Stratus.Ec2.Model.VCpuCountRangeRequest)o).Max, static (o, v) => ((global::Stratus.Ec2.Model.VCpuCountRangeRequest)o).Max = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.VCpuCountRangeRequest)o).Max),
             new SM::MemberInfo("Min", SInteger, "Min", "Min", static o => ((global::Stratus.Ec2.Model.VCpuCountRangeRequest)o).Min, static (o, v) => ((global::Stratus.Ec2.Model.VCpuCountRangeRequest)o).Min = (int?)v, required: true, getInt32: static o => ((global::Stratus.Ec2.Model.VCpuCountRangeRequest)o).Min));
-        SVCpuInfo.InitStructure(static () => new global::Stratus.Ec2.Model.VCpuInfo(),
+
+    private static void WSVCpuInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VCpuInfo(),
             new SM::MemberInfo("DefaultCores", SCoreCount, "DefaultCores", "defaultCores", static o => ((global::Stratus.Ec2.Model.VCpuInfo)o).DefaultCores, static (o, v) => ((global::Stratus.Ec2.Model.VCpuInfo)o).DefaultCores = (int?)v, jsonName: "defaultCores", getInt32: static o => ((global::Stratus.Ec2.Model.VCpuInfo)o).DefaultCores),
             new SM::MemberInfo("DefaultThreadsPerCore", SThreadsPerCore, "DefaultThreadsPerCore", "defaultThreadsPerCore", static o => ((global::Stratus.Ec2.Model.VCpuInfo)o).DefaultThreadsPerCore, static (o, v) => ((global::Stratus.Ec2.Model.VCpuInfo)o).DefaultThreadsPerCore = (int?)v, jsonName: "defaultThreadsPerCore", getInt32: static o => ((global::Stratus.Ec2.Model.VCpuInfo)o).DefaultThreadsPerCore),
             new SM::MemberInfo("DefaultVCpus", SVCpuCount, "DefaultVCpus", "defaultVCpus", static o => ((global::Stratus.Ec2.Model.VCpuInfo)o).DefaultVCpus, static (o, v) => ((global::Stratus.Ec2.Model.VCpuInfo)o).DefaultVCpus = (int?)v, jsonName: "defaultVCpus", getInt32: static o => ((global::Stratus.Ec2.Model.VCpuInfo)o).DefaultVCpus),
             new SM::MemberInfo("ValidCores", SCoreCountList, "ValidCores", "validCores", static o => ((global::Stratus.Ec2.Model.VCpuInfo)o).ValidCores, static (o, v) => ((global::Stratus.Ec2.Model.VCpuInfo)o).ValidCores = (global::System.Collections.Generic.List<int>?)v, jsonName: "validCores"),
             new SM::MemberInfo("ValidThreadsPerCore", SThreadsPerCoreList, "ValidThreadsPerCore", "validThreadsPerCore", static o => ((global::Stratus.Ec2.Model.VCpuInfo)o).ValidThreadsPerCore, static (o, v) => ((global::Stratus.Ec2.Model.VCpuInfo)o).ValidThreadsPerCore = (global::System.Collections.Generic.List<int>?)v, jsonName: "validThreadsPerCore"));
-        SValidationError.InitStructure(static () => new global::Stratus.Ec2.Model.ValidationError(),
+
+    private static void WSValidationError(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ValidationError(),
             new SM::MemberInfo("Code", SString, "Code", "code", static o => ((global::Stratus.Ec2.Model.ValidationError)o).Code, static (o, v) => ((global::Stratus.Ec2.Model.ValidationError)o).Code = (string?)v, jsonName: "code"),
             new SM::MemberInfo("Message", SString, "Message", "message", static o => ((global::Stratus.Ec2.Model.ValidationError)o).Message, static (o, v) => ((global::Stratus.Ec2.Model.ValidationError)o).Message = (string?)v, jsonName: "message"));
-        SValidationWarning.InitStructure(static () => new global::Stratus.Ec2.Model.ValidationWarning(),
+
+    private static void WSValidationWarning(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.ValidationWarning(),
             new SM::MemberInfo("Errors", SErrorSet, "ErrorSet", "errorSet", static o => ((global::Stratus.Ec2.Model.ValidationWarning)o).Errors, static (o, v) => ((global::Stratus.Ec2.Model.ValidationWarning)o).Errors = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.ValidationError>?)v, jsonName: "errorSet"));
-        SValueStringList.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
-        SVerifiedAccessEndpoint.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessEndpoint(),
+
+    private static void WSVerifiedAccessEndpoint(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessEndpoint(),
             new SM::MemberInfo("ApplicationDomain", SString, "ApplicationDomain", "applicationDomain", static o => ((global::Stratus.Ec2.Model.VerifiedAccessEndpoint)o).ApplicationDomain, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessEndpoint)o).ApplicationDomain = (string?)v, jsonName: "applicationDomain"),
             new SM::MemberInfo("AttachmentType", SVerifiedAccessEndpointAttachmentType, "AttachmentType", "attachmentType", static o => ((global::Stratus.Ec2.Model.VerifiedAccessEndpoint)o).AttachmentType, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessEndpoint)o).AttachmentType = (string?)v, jsonName: "attachmentType"),
             new SM::MemberInfo("CidrOptions", SVerifiedAccessEndpointCidrOptions, "CidrOptions", "cidrOptions", static o => ((global::Stratus.Ec2.Model.VerifiedAccessEndpoint)o).CidrOptions, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessEndpoint)o).CidrOptions = (global::Stratus.Ec2.Model.VerifiedAccessEndpointCidrOptions?)v, jsonName: "cidrOptions"),
@@ -1007,29 +2497,36 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("VerifiedAccessEndpointId", SString, "VerifiedAccessEndpointId", "verifiedAccessEndpointId", static o => ((global::Stratus.Ec2.Model.VerifiedAccessEndpoint)o).VerifiedAccessEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessEndpoint)o).VerifiedAccessEndpointId = (string?)v, jsonName: "verifiedAccessEndpointId"),
             new SM::MemberInfo("VerifiedAccessGroupId", SString, "VerifiedAccessGroupId", "verifiedAccessGroupId", static o => ((global::Stratus.Ec2.Model.VerifiedAccessEndpoint)o).VerifiedAccessGroupId, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessEndpoint)o).VerifiedAccessGroupId = (string?)v, jsonName: "verifiedAccessGroupId"),
             new SM::MemberInfo("VerifiedAccessInstanceId", SString, "VerifiedAccessInstanceId", "verifiedAccessInstanceId", static o => ((global::Stratus.Ec2.Model.VerifiedAccessEndpoint)o).VerifiedAccessInstanceId, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessEndpoint)o).VerifiedAccessInstanceId = (string?)v, jsonName: "verifiedAccessInstanceId"));
-        SVerifiedAccessEndpointCidrOptions.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessEndpointCidrOptions(),
+
+    private static void WSVerifiedAccessEndpointCidrOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessEndpointCidrOptions(),
             new SM::MemberInfo("Cidr", SString, "Cidr", "cidr", static o => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointCidrOptions)o).Cidr, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointCidrOptions)o).Cidr = (string?)v, jsonName: "cidr"),
             new SM::MemberInfo("PortRanges", SVerifiedAccessEndpointPortRangeList, "PortRangeSet", "portRangeSet", static o => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointCidrOptions)o).PortRanges, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointCidrOptions)o).PortRanges = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VerifiedAccessEndpointPortRange>?)v, jsonName: "portRangeSet"),
             new SM::MemberInfo("Protocol", SVerifiedAccessEndpointProtocol, "Protocol", "protocol", static o => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointCidrOptions)o).Protocol, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointCidrOptions)o).Protocol = (string?)v, jsonName: "protocol"),
             new SM::MemberInfo("SubnetIds", SVerifiedAccessEndpointSubnetIdList, "SubnetIdSet", "subnetIdSet", static o => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointCidrOptions)o).SubnetIds, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointCidrOptions)o).SubnetIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "subnetIdSet"));
-        SVerifiedAccessEndpointEniOptions.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessEndpointEniOptions(),
+
+    private static void WSVerifiedAccessEndpointEniOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessEndpointEniOptions(),
             new SM::MemberInfo("NetworkInterfaceId", SNetworkInterfaceId, "NetworkInterfaceId", "networkInterfaceId", static o => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointEniOptions)o).NetworkInterfaceId, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointEniOptions)o).NetworkInterfaceId = (string?)v, jsonName: "networkInterfaceId"),
             new SM::MemberInfo("Port", SVerifiedAccessEndpointPortNumber, "Port", "port", static o => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointEniOptions)o).Port, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointEniOptions)o).Port = (int?)v, jsonName: "port", getInt32: static o => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointEniOptions)o).Port),
             new SM::MemberInfo("PortRanges", SVerifiedAccessEndpointPortRangeList, "PortRangeSet", "portRangeSet", static o => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointEniOptions)o).PortRanges, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointEniOptions)o).PortRanges = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VerifiedAccessEndpointPortRange>?)v, jsonName: "portRangeSet"),
             new SM::MemberInfo("Protocol", SVerifiedAccessEndpointProtocol, "Protocol", "protocol", static o => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointEniOptions)o).Protocol, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointEniOptions)o).Protocol = (string?)v, jsonName: "protocol"));
-        SVerifiedAccessEndpointIdList.InitList(SVerifiedAccessEndpointId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SVerifiedAccessEndpointList.InitList(SVerifiedAccessEndpoint, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VerifiedAccessEndpoint>());
-        SVerifiedAccessEndpointLoadBalancerOptions.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessEndpointLoadBalancerOptions(),
+
+    private static void WSVerifiedAccessEndpointLoadBalancerOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessEndpointLoadBalancerOptions(),
             new SM::MemberInfo("LoadBalancerArn", SString, "LoadBalancerArn", "loadBalancerArn", static o => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointLoadBalancerOptions)o).LoadBalancerArn, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointLoadBalancerOptions)o).LoadBalancerArn = (string?)v, jsonName: "loadBalancerArn"),
             new SM::MemberInfo("Port", SVerifiedAccessEndpointPortNumber, "Port", "port", static o => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointLoadBalancerOptions)o).Port, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointLoadBalancerOptions)o).Port = (int?)v, jsonName: "port", getInt32: static o => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointLoadBalancerOptions)o).Port),
             new SM::MemberInfo("PortRanges", SVerifiedAccessEndpointPortRangeList, "PortRangeSet", "portRangeSet", static o => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointLoadBalancerOptions)o).PortRanges, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointLoadBalancerOptions)o).PortRanges = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VerifiedAccessEndpointPortRange>?)v, jsonName: "portRangeSet"),
             new SM::MemberInfo("Protocol", SVerifiedAccessEndpointProtocol, "Protocol", "protocol", static o => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointLoadBalancerOptions)o).Protocol, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointLoadBalancerOptions)o).Protocol = (string?)v, jsonName: "protocol"),
             new SM::MemberInfo("SubnetIds", SVerifiedAccessEndpointSubnetIdList, "SubnetIdSet", "subnetIdSet", static o => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointLoadBalancerOptions)o).SubnetIds, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointLoadBalancerOptions)o).SubnetIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "subnetIdSet"));
-        SVerifiedAccessEndpointPortRange.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessEndpointPortRange(),
+
+    private static void WSVerifiedAccessEndpointPortRange(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessEndpointPortRange(),
             new SM::MemberInfo("FromPort", SVerifiedAccessEndpointPortNumber, "FromPort", "fromPort", static o => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointPortRange)o).FromPort, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointPortRange)o).FromPort = (int?)v, jsonName: "fromPort", getInt32: static o => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointPortRange)o).FromPort),
             new SM::MemberInfo("ToPort", SVerifiedAccessEndpointPortNumber, "ToPort", "toPort", static o => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointPortRange)o).ToPort, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointPortRange)o).ToPort = (int?)v, jsonName: "toPort", getInt32: static o => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointPortRange)o).ToPort));
-        SVerifiedAccessEndpointPortRangeList.InitList(SVerifiedAccessEndpointPortRange, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VerifiedAccessEndpointPortRange>());
-        SVerifiedAccessEndpointRdsOptions.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessEndpointRdsOptions(),
+
+    private static void WSVerifiedAccessEndpointRdsOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessEndpointRdsOptions(),
             new SM::MemberInfo("Port", SVerifiedAccessEndpointPortNumber, "Port", "port", static o => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointRdsOptions)o).Port, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointRdsOptions)o).Port = (int?)v, jsonName: "port", getInt32: static o => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointRdsOptions)o).Port),
             new SM::MemberInfo("Protocol", SVerifiedAccessEndpointProtocol, "Protocol", "protocol", static o => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointRdsOptions)o).Protocol, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointRdsOptions)o).Protocol = (string?)v, jsonName: "protocol"),
             new SM::MemberInfo("RdsDbClusterArn", SString, "RdsDbClusterArn", "rdsDbClusterArn", static o => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointRdsOptions)o).RdsDbClusterArn, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointRdsOptions)o).RdsDbClusterArn = (string?)v, jsonName: "rdsDbClusterArn"),
@@ -1037,16 +2534,20 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("RdsDbProxyArn", SString, "RdsDbProxyArn", "rdsDbProxyArn", static o => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointRdsOptions)o).RdsDbProxyArn, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointRdsOptions)o).RdsDbProxyArn = (string?)v, jsonName: "rdsDbProxyArn"),
             new SM::MemberInfo("RdsEndpoint", SString, "RdsEndpoint", "rdsEndpoint", static o => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointRdsOptions)o).RdsEndpoint, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointRdsOptions)o).RdsEndpoint = (string?)v, jsonName: "rdsEndpoint"),
             new SM::MemberInfo("SubnetIds", SVerifiedAccessEndpointSubnetIdList, "SubnetIdSet", "subnetIdSet", static o => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointRdsOptions)o).SubnetIds, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointRdsOptions)o).SubnetIds = (global::System.Collections.Generic.List<string>?)v, jsonName: "subnetIdSet"));
-        SVerifiedAccessEndpointStatus.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessEndpointStatus(),
+
+    private static void WSVerifiedAccessEndpointStatus(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessEndpointStatus(),
             new SM::MemberInfo("Code", SVerifiedAccessEndpointStatusCode, "Code", "code", static o => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointStatus)o).Code, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointStatus)o).Code = (string?)v, jsonName: "code"),
             new SM::MemberInfo("Message", SString, "Message", "message", static o => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointStatus)o).Message, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointStatus)o).Message = (string?)v, jsonName: "message"));
-        SVerifiedAccessEndpointSubnetIdList.InitList(SSubnetId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SVerifiedAccessEndpointTarget.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessEndpointTarget(),
+
+    private static void WSVerifiedAccessEndpointTarget(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessEndpointTarget(),
             new SM::MemberInfo("VerifiedAccessEndpointId", SVerifiedAccessEndpointId, "VerifiedAccessEndpointId", "verifiedAccessEndpointId", static o => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointTarget)o).VerifiedAccessEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointTarget)o).VerifiedAccessEndpointId = (string?)v, jsonName: "verifiedAccessEndpointId"),
             new SM::MemberInfo("VerifiedAccessEndpointTargetDns", SString, "VerifiedAccessEndpointTargetDns", "verifiedAccessEndpointTargetDns", static o => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointTarget)o).VerifiedAccessEndpointTargetDns, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointTarget)o).VerifiedAccessEndpointTargetDns = (string?)v, jsonName: "verifiedAccessEndpointTargetDns"),
             new SM::MemberInfo("VerifiedAccessEndpointTargetIpAddress", SString, "VerifiedAccessEndpointTargetIpAddress", "verifiedAccessEndpointTargetIpAddress", static o => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointTarget)o).VerifiedAccessEndpointTargetIpAddress, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessEndpointTarget)o).VerifiedAccessEndpointTargetIpAddress = (string?)v, jsonName: "verifiedAccessEndpointTargetIpAddress"));
-        SVerifiedAccessEndpointTargetList.InitList(SVerifiedAccessEndpointTarget, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VerifiedAccessEndpointTarget>());
-        SVerifiedAccessGroup.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessGroup(),
+
+    private static void WSVerifiedAccessGroup(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessGroup(),
             new SM::MemberInfo("CreationTime", SString, "CreationTime", "creationTime", static o => ((global::Stratus.Ec2.Model.VerifiedAccessGroup)o).CreationTime, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessGroup)o).CreationTime = (string?)v, jsonName: "creationTime"),
             new SM::MemberInfo("DeletionTime", SString, "DeletionTime", "deletionTime", static o => ((global::Stratus.Ec2.Model.VerifiedAccessGroup)o).DeletionTime, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessGroup)o).DeletionTime = (string?)v, jsonName: "deletionTime"),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.VerifiedAccessGroup)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessGroup)o).Description = (string?)v, jsonName: "description"),
@@ -1057,9 +2558,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("VerifiedAccessGroupArn", SString, "VerifiedAccessGroupArn", "verifiedAccessGroupArn", static o => ((global::Stratus.Ec2.Model.VerifiedAccessGroup)o).VerifiedAccessGroupArn, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessGroup)o).VerifiedAccessGroupArn = (string?)v, jsonName: "verifiedAccessGroupArn"),
             new SM::MemberInfo("VerifiedAccessGroupId", SString, "VerifiedAccessGroupId", "verifiedAccessGroupId", static o => ((global::Stratus.Ec2.Model.VerifiedAccessGroup)o).VerifiedAccessGroupId, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessGroup)o).VerifiedAccessGroupId = (string?)v, jsonName: "verifiedAccessGroupId"),
             new SM::MemberInfo("VerifiedAccessInstanceId", SString, "VerifiedAccessInstanceId", "verifiedAccessInstanceId", static o => ((global::Stratus.Ec2.Model.VerifiedAccessGroup)o).VerifiedAccessInstanceId, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessGroup)o).VerifiedAccessInstanceId = (string?)v, jsonName: "verifiedAccessInstanceId"));
-        SVerifiedAccessGroupIdList.InitList(SVerifiedAccessGroupId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SVerifiedAccessGroupList.InitList(SVerifiedAccessGroup, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VerifiedAccessGroup>());
-        SVerifiedAccessInstance.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessInstance(),
+
+    private static void WSVerifiedAccessInstance(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessInstance(),
             new SM::MemberInfo("CidrEndpointsCustomSubDomain", SVerifiedAccessInstanceCustomSubDomain, "CidrEndpointsCustomSubDomain", "cidrEndpointsCustomSubDomain", static o => ((global::Stratus.Ec2.Model.VerifiedAccessInstance)o).CidrEndpointsCustomSubDomain, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessInstance)o).CidrEndpointsCustomSubDomain = (global::Stratus.Ec2.Model.VerifiedAccessInstanceCustomSubDomain?)v, jsonName: "cidrEndpointsCustomSubDomain"),
             new SM::MemberInfo("CreationTime", SString, "CreationTime", "creationTime", static o => ((global::Stratus.Ec2.Model.VerifiedAccessInstance)o).CreationTime, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessInstance)o).CreationTime = (string?)v, jsonName: "creationTime"),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.VerifiedAccessInstance)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessInstance)o).Description = (string?)v, jsonName: "description"),
@@ -1068,23 +2569,28 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.VerifiedAccessInstance)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessInstance)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("VerifiedAccessInstanceId", SString, "VerifiedAccessInstanceId", "verifiedAccessInstanceId", static o => ((global::Stratus.Ec2.Model.VerifiedAccessInstance)o).VerifiedAccessInstanceId, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessInstance)o).VerifiedAccessInstanceId = (string?)v, jsonName: "verifiedAccessInstanceId"),
             new SM::MemberInfo("VerifiedAccessTrustProviders", SVerifiedAccessTrustProviderCondensedList, "VerifiedAccessTrustProviderSet", "verifiedAccessTrustProviderSet", static o => ((global::Stratus.Ec2.Model.VerifiedAccessInstance)o).VerifiedAccessTrustProviders, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessInstance)o).VerifiedAccessTrustProviders = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VerifiedAccessTrustProviderCondensed>?)v, jsonName: "verifiedAccessTrustProviderSet"));
-        SVerifiedAccessInstanceCustomSubDomain.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessInstanceCustomSubDomain(),
+
+    private static void WSVerifiedAccessInstanceCustomSubDomain(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessInstanceCustomSubDomain(),
             new SM::MemberInfo("Nameservers", SValueStringList, "NameserverSet", "nameserverSet", static o => ((global::Stratus.Ec2.Model.VerifiedAccessInstanceCustomSubDomain)o).Nameservers, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessInstanceCustomSubDomain)o).Nameservers = (global::System.Collections.Generic.List<string>?)v, jsonName: "nameserverSet"),
             new SM::MemberInfo("SubDomain", SString, "SubDomain", "subDomain", static o => ((global::Stratus.Ec2.Model.VerifiedAccessInstanceCustomSubDomain)o).SubDomain, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessInstanceCustomSubDomain)o).SubDomain = (string?)v, jsonName: "subDomain"));
-        SVerifiedAccessInstanceIdList.InitList(SVerifiedAccessInstanceId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SVerifiedAccessInstanceList.InitList(SVerifiedAccessInstance, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VerifiedAccessInstance>());
-        SVerifiedAccessInstanceLoggingConfiguration.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessInstanceLoggingConfiguration(),
+
+    private static void WSVerifiedAccessInstanceLoggingConfiguration(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessInstanceLoggingConfiguration(),
             new SM::MemberInfo("AccessLogs", SVerifiedAccessLogs, "AccessLogs", "accessLogs", static o => ((global::Stratus.Ec2.Model.VerifiedAccessInstanceLoggingConfiguration)o).AccessLogs, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessInstanceLoggingConfiguration)o).AccessLogs = (global::Stratus.Ec2.Model.VerifiedAccessLogs?)v, jsonName: "accessLogs"),
             new SM::MemberInfo("VerifiedAccessInstanceId", SString, "VerifiedAccessInstanceId", "verifiedAccessInstanceId", static o => ((global::Stratus.Ec2.Model.VerifiedAccessInstanceLoggingConfiguration)o).VerifiedAccessInstanceId, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessInstanceLoggingConfiguration)o).VerifiedAccessInstanceId = (string?)v, jsonName: "verifiedAccessInstanceId"));
-        SVerifiedAccessInstanceLoggingConfigurationList.InitList(SVerifiedAccessInstanceLoggingConfiguration, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VerifiedAccessInstanceLoggingConfiguration>());
-        SVerifiedAccessInstanceOpenVpnClientConfiguration.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessInstanceOpenVpnClientConfiguration(),
+
+    private static void WSVerifiedAccessInstanceOpenVpnClientConfiguration(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessInstanceOpenVpnClientConfiguration(),
             new SM::MemberInfo("Config", SString, "Config", "config", static o => ((global::Stratus.Ec2.Model.VerifiedAccessInstanceOpenVpnClientConfiguration)o).Config, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessInstanceOpenVpnClientConfiguration)o).Config = (string?)v, jsonName: "config"),
             new SM::MemberInfo("Routes", SVerifiedAccessInstanceOpenVpnClientConfigurationRouteList, "RouteSet", "routeSet", static o => ((global::Stratus.Ec2.Model.VerifiedAccessInstanceOpenVpnClientConfiguration)o).Routes, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessInstanceOpenVpnClientConfiguration)o).Routes = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VerifiedAccessInstanceOpenVpnClientConfigurationRoute>?)v, jsonName: "routeSet"));
-        SVerifiedAccessInstanceOpenVpnClientConfigurationList.InitList(SVerifiedAccessInstanceOpenVpnClientConfiguration, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VerifiedAccessInstanceOpenVpnClientConfiguration>());
-        SVerifiedAccessInstanceOpenVpnClientConfigurationRoute.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessInstanceOpenVpnClientConfigurationRoute(),
+
+    private static void WSVerifiedAccessInstanceOpenVpnClientConfigurationRoute(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessInstanceOpenVpnClientConfigurationRoute(),
             new SM::MemberInfo("Cidr", SString, "Cidr", "cidr", static o => ((global::Stratus.Ec2.Model.VerifiedAccessInstanceOpenVpnClientConfigurationRoute)o).Cidr, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessInstanceOpenVpnClientConfigurationRoute)o).Cidr = (string?)v, jsonName: "cidr"));
-        SVerifiedAccessInstanceOpenVpnClientConfigurationRouteList.InitList(SVerifiedAccessInstanceOpenVpnClientConfigurationRoute, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VerifiedAccessInstanceOpenVpnClientConfigurationRoute>());
-        SVerifiedAccessInstanceUserTrustProviderClientConfiguration.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessInstanceUserTrustProviderClientConfiguration(),
+
+    private static void WSVerifiedAccessInstanceUserTrustProviderClientConfiguration(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessInstanceUserTrustProviderClientConfiguration(),
             new SM::MemberInfo("AuthorizationEndpoint", SString, "AuthorizationEndpoint", "authorizationEndpoint", static o => ((global::Stratus.Ec2.Model.VerifiedAccessInstanceUserTrustProviderClientConfiguration)o).AuthorizationEndpoint, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessInstanceUserTrustProviderClientConfiguration)o).AuthorizationEndpoint = (string?)v, jsonName: "authorizationEndpoint"),
             new SM::MemberInfo("ClientId", SString, "ClientId", "clientId", static o => ((global::Stratus.Ec2.Model.VerifiedAccessInstanceUserTrustProviderClientConfiguration)o).ClientId, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessInstanceUserTrustProviderClientConfiguration)o).ClientId = (string?)v, jsonName: "clientId"),
             new SM::MemberInfo("ClientSecret", SClientSecretType, "ClientSecret", "clientSecret", static o => ((global::Stratus.Ec2.Model.VerifiedAccessInstanceUserTrustProviderClientConfiguration)o).ClientSecret, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessInstanceUserTrustProviderClientConfiguration)o).ClientSecret = (string?)v, jsonName: "clientSecret"),
@@ -1095,53 +2601,77 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("TokenEndpoint", SString, "TokenEndpoint", "tokenEndpoint", static o => ((global::Stratus.Ec2.Model.VerifiedAccessInstanceUserTrustProviderClientConfiguration)o).TokenEndpoint, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessInstanceUserTrustProviderClientConfiguration)o).TokenEndpoint = (string?)v, jsonName: "tokenEndpoint"),
             new SM::MemberInfo("Type", SUserTrustProviderType, "Type", "type", static o => ((global::Stratus.Ec2.Model.VerifiedAccessInstanceUserTrustProviderClientConfiguration)o).Type, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessInstanceUserTrustProviderClientConfiguration)o).Type = (string?)v, jsonName: "type"),
             new SM::MemberInfo("UserInfoEndpoint", SString, "UserInfoEndpoint", "userInfoEndpoint", static o => ((global::Stratus.Ec2.Model.VerifiedAccessInstanceUserTrustProviderClientConfiguration)o).UserInfoEndpoint, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessInstanceUserTrustProviderClientConfiguration)o).UserInfoEndpoint = (string?)v, jsonName: "userInfoEndpoint"));
-        SVerifiedAccessLogCloudWatchLogsDestination.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessLogCloudWatchLogsDestination(),
+
+    private static void WSVerifiedAccessLogCloudWatchLogsDestination(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessLogCloudWatchLogsDestination(),
             new SM::MemberInfo("DeliveryStatus", SVerifiedAccessLogDeliveryStatus, "DeliveryStatus", "deliveryStatus", static o => ((global::Stratus.Ec2.Model.VerifiedAccessLogCloudWatchLogsDestination)o).DeliveryStatus, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessLogCloudWatchLogsDestination)o).DeliveryStatus = (global::Stratus.Ec2.Model.VerifiedAccessLogDeliveryStatus?)v, jsonName: "deliveryStatus"),
             new SM::MemberInfo("Enabled", SBoolean, "Enabled", "enabled", static o => ((global::Stratus.Ec2.Model.VerifiedAccessLogCloudWatchLogsDestination)o).Enabled, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessLogCloudWatchLogsDestination)o).Enabled = (bool?)v, jsonName: "enabled", getBoolean: static o => ((global::Stratus.Ec2.Model.VerifiedAccessLogCloudWatchLogsDestination)o).Enabled),
             new SM::MemberInfo("LogGroup", SString, "LogGroup", "logGroup", static o => ((global::Stratus.Ec2.Model.VerifiedAccessLogCloudWatchLogsDestination)o).LogGroup, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessLogCloudWatchLogsDestination)o).LogGroup = (string?)v, jsonName: "logGroup"));
-        SVerifiedAccessLogCloudWatchLogsDestinationOptions.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessLogCloudWatchLogsDestinationOptions(),
+
+    private static void WSVerifiedAccessLogCloudWatchLogsDestinationOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessLogCloudWatchLogsDestinationOptions(),
             new SM::MemberInfo("Enabled", SBoolean, "Enabled", "Enabled", static o => ((global::Stratus.Ec2.Model.VerifiedAccessLogCloudWatchLogsDestinationOptions)o).Enabled, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessLogCloudWatchLogsDestinationOptions)o).Enabled = (bool?)v, required: true, getBoolean: static o => ((global::Stratus.Ec2.Model.VerifiedAccessLogCloudWatchLogsDestinationOptions)o).Enabled),
             new SM::MemberInfo("LogGroup", SString, "LogGroup", "LogGroup", static o => ((global::Stratus.Ec2.Model.VerifiedAccessLogCloudWatchLogsDestinationOptions)o).LogGroup, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessLogCloudWatchLogsDestinationOptions)o).LogGroup = (string?)v));
-        SVerifiedAccessLogDeliveryStatus.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessLogDeliveryStatus(),
+
+    private static void WSVerifiedAccessLogDeliveryStatus(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessLogDeliveryStatus(),
             new SM::MemberInfo("Code", SVerifiedAccessLogDeliveryStatusCode, "Code", "code", static o => ((global::Stratus.Ec2.Model.VerifiedAccessLogDeliveryStatus)o).Code, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessLogDeliveryStatus)o).Code = (string?)v, jsonName: "code"),
             new SM::MemberInfo("Message", SString, "Message", "message", static o => ((global::Stratus.Ec2.Model.VerifiedAccessLogDeliveryStatus)o).Message, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessLogDeliveryStatus)o).Message = (string?)v, jsonName: "message"));
-        SVerifiedAccessLogKinesisDataFirehoseDestination.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessLogKinesisDataFirehoseDestination(),
+
+    private static void WSVerifiedAccessLogKinesisDataFirehoseDestination(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessLogKinesisDataFirehoseDestination(),
             new SM::MemberInfo("DeliveryStatus", SVerifiedAccessLogDeliveryStatus, "DeliveryStatus", "deliveryStatus", static o => ((global::Stratus.Ec2.Model.VerifiedAccessLogKinesisDataFirehoseDestination)o).DeliveryStatus, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessLogKinesisDataFirehoseDestination)o).DeliveryStatus = (global::Stratus.Ec2.Model.VerifiedAccessLogDeliveryStatus?)v, jsonName: "deliveryStatus"),
             new SM::MemberInfo("DeliveryStream", SString, "DeliveryStream", "deliveryStream", static o => ((global::Stratus.Ec2.Model.VerifiedAccessLogKinesisDataFirehoseDestination)o).DeliveryStream, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessLogKinesisDataFirehoseDestination)o).DeliveryStream = (string?)v, jsonName: "deliveryStream"),
             new SM::MemberInfo("Enabled", SBoolean, "Enabled", "enabled", static o => ((global::Stratus.Ec2.Model.VerifiedAccessLogKinesisDataFirehoseDestination)o).Enabled, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessLogKinesisDataFirehoseDestination)o).Enabled = (bool?)v, jsonName: "enabled", getBoolean: static o => ((global::Stratus.Ec2.Model.VerifiedAccessLogKinesisDataFirehoseDestination)o).Enabled));
-        SVerifiedAccessLogKinesisDataFirehoseDestinationOptions.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessLogKinesisDataFirehoseDestinationOptions(),
+
+    private static void WSVerifiedAccessLogKinesisDataFirehoseDestinationOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessLogKinesisDataFirehoseDestinationOptions(),
             new SM::MemberInfo("DeliveryStream", SString, "DeliveryStream", "DeliveryStream", static o => ((global::Stratus.Ec2.Model.VerifiedAccessLogKinesisDataFirehoseDestinationOptions)o).DeliveryStream, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessLogKinesisDataFirehoseDestinationOptions)o).DeliveryStream = (string?)v),
             new SM::MemberInfo("Enabled", SBoolean, "Enabled", "Enabled", static o => ((global::Stratus.Ec2.Model.VerifiedAccessLogKinesisDataFirehoseDestinationOptions)o).Enabled, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessLogKinesisDataFirehoseDestinationOptions)o).Enabled = (bool?)v, required: true, getBoolean: static o => ((global::Stratus.Ec2.Model.VerifiedAccessLogKinesisDataFirehoseDestinationOptions)o).Enabled));
-        SVerifiedAccessLogOptions.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessLogOptions(),
+
+    private static void WSVerifiedAccessLogOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessLogOptions(),
             new SM::MemberInfo("CloudWatchLogs", SVerifiedAccessLogCloudWatchLogsDestinationOptions, "CloudWatchLogs", "CloudWatchLogs", static o => ((global::Stratus.Ec2.Model.VerifiedAccessLogOptions)o).CloudWatchLogs, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessLogOptions)o).CloudWatchLogs = (global::Stratus.Ec2.Model.VerifiedAccessLogCloudWatchLogsDestinationOptions?)v),
             new SM::MemberInfo("IncludeTrustContext", SBoolean, "IncludeTrustContext", "IncludeTrustContext", static o => ((global::Stratus.Ec2.Model.VerifiedAccessLogOptions)o).IncludeTrustContext, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessLogOptions)o).IncludeTrustContext = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.VerifiedAccessLogOptions)o).IncludeTrustContext),
             new SM::MemberInfo("KinesisDataFirehose", SVerifiedAccessLogKinesisDataFirehoseDestinationOptions, "KinesisDataFirehose", "KinesisDataFirehose", static o => ((global::Stratus.Ec2.Model.VerifiedAccessLogOptions)o).KinesisDataFirehose, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessLogOptions)o).KinesisDataFirehose = (global::Stratus.Ec2.Model.VerifiedAccessLogKinesisDataFirehoseDestinationOptions?)v),
             new SM::MemberInfo("LogVersion", SString, "LogVersion", "LogVersion", static o => ((global::Stratus.Ec2.Model.VerifiedAccessLogOptions)o).LogVersion, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessLogOptions)o).LogVersion = (string?)v),
             new SM::MemberInfo("S3", SVerifiedAccessLogS3DestinationOptions, "S3", "S3", static o => ((global::Stratus.Ec2.Model.VerifiedAccessLogOptions)o).S3, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessLogOptions)o).S3 = (global::Stratus.Ec2.Model.VerifiedAccessLogS3DestinationOptions?)v));
-        SVerifiedAccessLogS3Destination.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessLogS3Destination(),
+
+    private static void WSVerifiedAccessLogS3Destination(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessLogS3Destination(),
             new SM::MemberInfo("BucketName", SString, "BucketName", "bucketName", static o => ((global::Stratus.Ec2.Model.VerifiedAccessLogS3Destination)o).BucketName, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessLogS3Destination)o).BucketName = (string?)v, jsonName: "bucketName"),
             new SM::MemberInfo("BucketOwner", SString, "BucketOwner", "bucketOwner", static o => ((global::Stratus.Ec2.Model.VerifiedAccessLogS3Destination)o).BucketOwner, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessLogS3Destination)o).BucketOwner = (string?)v, jsonName: "bucketOwner"),
             new SM::MemberInfo("DeliveryStatus", SVerifiedAccessLogDeliveryStatus, "DeliveryStatus", "deliveryStatus", static o => ((global::Stratus.Ec2.Model.VerifiedAccessLogS3Destination)o).DeliveryStatus, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessLogS3Destination)o).DeliveryStatus = (global::Stratus.Ec2.Model.VerifiedAccessLogDeliveryStatus?)v, jsonName: "deliveryStatus"),
             new SM::MemberInfo("Enabled", SBoolean, "Enabled", "enabled", static o => ((global::Stratus.Ec2.Model.VerifiedAccessLogS3Destination)o).Enabled, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessLogS3Destination)o).Enabled = (bool?)v, jsonName: "enabled", getBoolean: static o => ((global::Stratus.Ec2.Model.VerifiedAccessLogS3Destination)o).Enabled),
             new SM::MemberInfo("Prefix", SString, "Prefix", "prefix", static o => ((global::Stratus.Ec2.Model.VerifiedAccessLogS3Destination)o).Prefix, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessLogS3Destination)o).Prefix = (string?)v, jsonName: "prefix"));
-        SVerifiedAccessLogS3DestinationOptions.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessLogS3DestinationOptions(),
+
+    private static void WSVerifiedAccessLogS3DestinationOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessLogS3DestinationOptions(),
             new SM::MemberInfo("BucketName", SString, "BucketName", "BucketName", static o => ((global::Stratus.Ec2.Model.VerifiedAccessLogS3DestinationOptions)o).BucketName, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessLogS3DestinationOptions)o).BucketName = (string?)v),
             new SM::MemberInfo("BucketOwner", SString, "BucketOwner", "BucketOwner", static o => ((global::Stratus.Ec2.Model.VerifiedAccessLogS3DestinationOptions)o).BucketOwner, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessLogS3DestinationOptions)o).BucketOwner = (string?)v),
             new SM::MemberInfo("Enabled", SBoolean, "Enabled", "Enabled", static o => ((global::Stratus.Ec2.Model.VerifiedAccessLogS3DestinationOptions)o).Enabled, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessLogS3DestinationOptions)o).Enabled = (bool?)v, required: true, getBoolean: static o => ((global::Stratus.Ec2.Model.VerifiedAccessLogS3DestinationOptions)o).Enabled),
             new SM::MemberInfo("Prefix", SString, "Prefix", "Prefix", static o => ((global::Stratus.Ec2.Model.VerifiedAccessLogS3DestinationOptions)o).Prefix, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessLogS3DestinationOptions)o).Prefix = (string?)v));
-        SVerifiedAccessLogs.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessLogs(),
+
+    private static void WSVerifiedAccessLogs(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessLogs(),
             new SM::MemberInfo("CloudWatchLogs", SVerifiedAccessLogCloudWatchLogsDestination, "CloudWatchLogs", "cloudWatchLogs", static o => ((global::Stratus.Ec2.Model.VerifiedAccessLogs)o).CloudWatchLogs, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessLogs)o).CloudWatchLogs = (global::Stratus.Ec2.Model.VerifiedAccessLogCloudWatchLogsDestination?)v, jsonName: "cloudWatchLogs"),
             new SM::MemberInfo("IncludeTrustContext", SBoolean, "IncludeTrustContext", "includeTrustContext", static o => ((global::Stratus.Ec2.Model.VerifiedAccessLogs)o).IncludeTrustContext, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessLogs)o).IncludeTrustContext = (bool?)v, jsonName: "includeTrustContext", getBoolean: static o => ((global::Stratus.Ec2.Model.VerifiedAccessLogs)o).IncludeTrustContext),
             new SM::MemberInfo("KinesisDataFirehose", SVerifiedAccessLogKinesisDataFirehoseDestination, "KinesisDataFirehose", "kinesisDataFirehose", static o => ((global::Stratus.Ec2.Model.VerifiedAccessLogs)o).KinesisDataFirehose, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessLogs)o).KinesisDataFirehose = (global::Stratus.Ec2.Model.VerifiedAccessLogKinesisDataFirehoseDestination?)v, jsonName: "kinesisDataFirehose"),
             new SM::MemberInfo("LogVersion", SString, "LogVersion", "logVersion", static o => ((global::Stratus.Ec2.Model.VerifiedAccessLogs)o).LogVersion, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessLogs)o).LogVersion = (string?)v, jsonName: "logVersion"),
             new SM::MemberInfo("S3", SVerifiedAccessLogS3Destination, "S3", "s3", static o => ((global::Stratus.Ec2.Model.VerifiedAccessLogs)o).S3, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessLogs)o).S3 = (global::Stratus.Ec2.Model.VerifiedAccessLogS3Destination?)v, jsonName: "s3"));
-        SVerifiedAccessSseSpecificationRequest.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessSseSpecificationRequest(),
+
+    private static void WSVerifiedAccessSseSpecificationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessSseSpecificationRequest(),
             new SM::MemberInfo("CustomerManagedKeyEnabled", SBoolean, "CustomerManagedKeyEnabled", "CustomerManagedKeyEnabled", static o => ((global::Stratus.Ec2.Model.VerifiedAccessSseSpecificationRequest)o).CustomerManagedKeyEnabled, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessSseSpecificationRequest)o).CustomerManagedKeyEnabled = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.VerifiedAccessSseSpecificationRequest)o).CustomerManagedKeyEnabled),
             new SM::MemberInfo("KmsKeyArn", SKmsKeyArn, "KmsKeyArn", "KmsKeyArn", static o => ((global::Stratus.Ec2.Model.VerifiedAccessSseSpecificationRequest)o).KmsKeyArn, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessSseSpecificationRequest)o).KmsKeyArn = (string?)v));
-        SVerifiedAccessSseSpecificationResponse.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessSseSpecificationResponse(),
+
+    private static void WSVerifiedAccessSseSpecificationResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessSseSpecificationResponse(),
             new SM::MemberInfo("CustomerManagedKeyEnabled", SBoolean, "CustomerManagedKeyEnabled", "customerManagedKeyEnabled", static o => ((global::Stratus.Ec2.Model.VerifiedAccessSseSpecificationResponse)o).CustomerManagedKeyEnabled, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessSseSpecificationResponse)o).CustomerManagedKeyEnabled = (bool?)v, jsonName: "customerManagedKeyEnabled", getBoolean: static o => ((global::Stratus.Ec2.Model.VerifiedAccessSseSpecificationResponse)o).CustomerManagedKeyEnabled),
             new SM::MemberInfo("KmsKeyArn", SKmsKeyArn, "KmsKeyArn", "kmsKeyArn", static o => ((global::Stratus.Ec2.Model.VerifiedAccessSseSpecificationResponse)o).KmsKeyArn, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessSseSpecificationResponse)o).KmsKeyArn = (string?)v, jsonName: "kmsKeyArn"));
-        SVerifiedAccessTrustProvider.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessTrustProvider(),
+
+    private static void WSVerifiedAccessTrustProvider(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessTrustProvider(),
             new SM::MemberInfo("CreationTime", SString, "CreationTime", "creationTime", static o => ((global::Stratus.Ec2.Model.VerifiedAccessTrustProvider)o).CreationTime, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessTrustProvider)o).CreationTime = (string?)v, jsonName: "creationTime"),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.VerifiedAccessTrustProvider)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessTrustProvider)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("DeviceOptions", SDeviceOptions, "DeviceOptions", "deviceOptions", static o => ((global::Stratus.Ec2.Model.VerifiedAccessTrustProvider)o).DeviceOptions, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessTrustProvider)o).DeviceOptions = (global::Stratus.Ec2.Model.DeviceOptions?)v, jsonName: "deviceOptions"),
@@ -1155,27 +2685,26 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("TrustProviderType", STrustProviderType, "TrustProviderType", "trustProviderType", static o => ((global::Stratus.Ec2.Model.VerifiedAccessTrustProvider)o).TrustProviderType, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessTrustProvider)o).TrustProviderType = (string?)v, jsonName: "trustProviderType"),
             new SM::MemberInfo("UserTrustProviderType", SUserTrustProviderType, "UserTrustProviderType", "userTrustProviderType", static o => ((global::Stratus.Ec2.Model.VerifiedAccessTrustProvider)o).UserTrustProviderType, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessTrustProvider)o).UserTrustProviderType = (string?)v, jsonName: "userTrustProviderType"),
             new SM::MemberInfo("VerifiedAccessTrustProviderId", SString, "VerifiedAccessTrustProviderId", "verifiedAccessTrustProviderId", static o => ((global::Stratus.Ec2.Model.VerifiedAccessTrustProvider)o).VerifiedAccessTrustProviderId, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessTrustProvider)o).VerifiedAccessTrustProviderId = (string?)v, jsonName: "verifiedAccessTrustProviderId"));
-        SVerifiedAccessTrustProviderCondensed.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessTrustProviderCondensed(),
+
+    private static void WSVerifiedAccessTrustProviderCondensed(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VerifiedAccessTrustProviderCondensed(),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.VerifiedAccessTrustProviderCondensed)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessTrustProviderCondensed)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("DeviceTrustProviderType", SDeviceTrustProviderType, "DeviceTrustProviderType", "deviceTrustProviderType", static o => ((global::Stratus.Ec2.Model.VerifiedAccessTrustProviderCondensed)o).DeviceTrustProviderType, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessTrustProviderCondensed)o).DeviceTrustProviderType = (string?)v, jsonName: "deviceTrustProviderType"),
             new SM::MemberInfo("TrustProviderType", STrustProviderType, "TrustProviderType", "trustProviderType", static o => ((global::Stratus.Ec2.Model.VerifiedAccessTrustProviderCondensed)o).TrustProviderType, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessTrustProviderCondensed)o).TrustProviderType = (string?)v, jsonName: "trustProviderType"),
             new SM::MemberInfo("UserTrustProviderType", SUserTrustProviderType, "UserTrustProviderType", "userTrustProviderType", static o => ((global::Stratus.Ec2.Model.VerifiedAccessTrustProviderCondensed)o).UserTrustProviderType, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessTrustProviderCondensed)o).UserTrustProviderType = (string?)v, jsonName: "userTrustProviderType"),
             new SM::MemberInfo("VerifiedAccessTrustProviderId", SString, "VerifiedAccessTrustProviderId", "verifiedAccessTrustProviderId", static o => ((global::Stratus.Ec2.Model.VerifiedAccessTrustProviderCondensed)o).VerifiedAccessTrustProviderId, static (o, v) => ((global::Stratus.Ec2.Model.VerifiedAccessTrustProviderCondensed)o).VerifiedAccessTrustProviderId = (string?)v, jsonName: "verifiedAccessTrustProviderId"));
-        SVerifiedAccessTrustProviderCondensedList.InitList(SVerifiedAccessTrustProviderCondensed, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VerifiedAccessTrustProviderCondensed>());
-        SVerifiedAccessTrustProviderIdList.InitList(SVerifiedAccessTrustProviderId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SVerifiedAccessTrustProviderList.InitList(SVerifiedAccessTrustProvider, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VerifiedAccessTrustProvider>());
-        SVersionStringList.InitList(SString, "item", static () => new global::System.Collections.Generic.List<string>());
-        SVgwTelemetry.InitStructure(static () => new global::Stratus.Ec2.Model.VgwTelemetry(),
+
+    private static void WSVgwTelemetry(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VgwTelemetry(),
             new SM::MemberInfo("AcceptedRouteCount", SInteger, "AcceptedRouteCount", "acceptedRouteCount", static o => ((global::Stratus.Ec2.Model.VgwTelemetry)o).AcceptedRouteCount, static (o, v) => ((global::Stratus.Ec2.Model.VgwTelemetry)o).AcceptedRouteCount = (int?)v, jsonName: "acceptedRouteCount", getInt32: static o => ((global::Stratus.Ec2.Model.VgwTelemetry)o).AcceptedRouteCount),
             new SM::MemberInfo("CertificateArn", SString, "CertificateArn", "certificateArn", static o => ((global::Stratus.Ec2.Model.VgwTelemetry)o).CertificateArn, static (o, v) => ((global::Stratus.Ec2.Model.VgwTelemetry)o).CertificateArn = (string?)v, jsonName: "certificateArn"),
             new SM::MemberInfo("LastStatusChange", SDateTime, "LastStatusChange", "lastStatusChange", static o => ((global::Stratus.Ec2.Model.VgwTelemetry)o).LastStatusChange, static (o, v) => ((global::Stratus.Ec2.Model.VgwTelemetry)o).LastStatusChange = (global::System.DateTime?)v, jsonName: "lastStatusChange", getTimestamp: static o => ((global::Stratus.Ec2.Model.VgwTelemetry)o).LastStatusChange),
             new SM::MemberInfo("OutsideIpAddress", SString, "OutsideIpAddress", "outsideIpAddress", static o => ((global::Stratus.Ec2.Model.VgwTelemetry)o).OutsideIpAddress, static (o, v) => ((global::Stratus.Ec2.Model.VgwTelemetry)o).OutsideIpAddress = (string?)v, jsonName: "outsideIpAddress"),
             new SM::MemberInfo("Status", STelemetryStatus, "Status", "status", static o => ((global::Stratus.Ec2.Model.VgwTelemetry)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.VgwTelemetry)o).Status = (string?)v, jsonName: "status"),
             new SM::MemberInfo("StatusMessage", SString, "StatusMessage", "statusMessage", static o => ((global::Stratus.Ec2.Model.VgwTelemetry)o).StatusMessage, static (o, v) => ((global::Stratus.Ec2.Model.VgwTelemetry)o).StatusMessage = (string?)v, jsonName: "statusMessage"));
-        SVgwTelemetryList.InitList(SVgwTelemetry, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VgwTelemetry>());
-        SVirtualizationTypeList.InitList(SVirtualizationType, "item", static () => new global::System.Collections.Generic.List<string>());
-        SVirtualizationTypeSet.InitList(SVirtualizationType, "item", static () => new global::System.Collections.Generic.List<string>());
-        SVolume.InitStructure(static () => new global::Stratus.Ec2.Model.Volume(),
+
+    private static void WSVolume(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Volume(),
             new SM::MemberInfo("Attachments", SVolumeAttachmentList, "AttachmentSet", "attachmentSet", static o => ((global::Stratus.Ec2.Model.Volume)o).Attachments, static (o, v) => ((global::Stratus.Ec2.Model.Volume)o).Attachments = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VolumeAttachment>?)v, jsonName: "attachmentSet"),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.Volume)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.Volume)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("AvailabilityZoneId", SString, "AvailabilityZoneId", "availabilityZoneId", static o => ((global::Stratus.Ec2.Model.Volume)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.Volume)o).AvailabilityZoneId = (string?)v, jsonName: "availabilityZoneId"),
@@ -1197,7 +2726,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("VolumeId", SString, "VolumeId", "volumeId", static o => ((global::Stratus.Ec2.Model.Volume)o).VolumeId, static (o, v) => ((global::Stratus.Ec2.Model.Volume)o).VolumeId = (string?)v, jsonName: "volumeId"),
             new SM::MemberInfo("VolumeInitializationRate", SInteger, "VolumeInitializationRate", "volumeInitializationRate", static o => ((global::Stratus.Ec2.Model.Volume)o).VolumeInitializationRate, static (o, v) => ((global::Stratus.Ec2.Model.Volume)o).VolumeInitializationRate = (int?)v, jsonName: "volumeInitializationRate", getInt32: static o => ((global::Stratus.Ec2.Model.Volume)o).VolumeInitializationRate),
             new SM::MemberInfo("VolumeType", SVolumeType, "VolumeType", "volumeType", static o => ((global::Stratus.Ec2.Model.Volume)o).VolumeType, static (o, v) => ((global::Stratus.Ec2.Model.Volume)o).VolumeType = (string?)v, jsonName: "volumeType"));
-        SVolumeAttachment.InitStructure(static () => new global::Stratus.Ec2.Model.VolumeAttachment(),
+
+    private static void WSVolumeAttachment(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VolumeAttachment(),
             new SM::MemberInfo("AssociatedResource", SString, "AssociatedResource", "associatedResource", static o => ((global::Stratus.Ec2.Model.VolumeAttachment)o).AssociatedResource, static (o, v) => ((global::Stratus.Ec2.Model.VolumeAttachment)o).AssociatedResource = (string?)v, jsonName: "associatedResource"),
             new SM::MemberInfo("AttachTime", SDateTime, "AttachTime", "attachTime", static o => ((global::Stratus.Ec2.Model.VolumeAttachment)o).AttachTime, static (o, v) => ((global::Stratus.Ec2.Model.VolumeAttachment)o).AttachTime = (global::System.DateTime?)v, jsonName: "attachTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.VolumeAttachment)o).AttachTime),
             new SM::MemberInfo("DeleteOnTermination", SBoolean, "DeleteOnTermination", "deleteOnTermination", static o => ((global::Stratus.Ec2.Model.VolumeAttachment)o).DeleteOnTermination, static (o, v) => ((global::Stratus.Ec2.Model.VolumeAttachment)o).DeleteOnTermination = (bool?)v, jsonName: "deleteOnTermination", getBoolean: static o => ((global::Stratus.Ec2.Model.VolumeAttachment)o).DeleteOnTermination),
@@ -1207,12 +2738,13 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("InstanceOwningService", SString, "InstanceOwningService", "instanceOwningService", static o => ((global::Stratus.Ec2.Model.VolumeAttachment)o).InstanceOwningService, static (o, v) => ((global::Stratus.Ec2.Model.VolumeAttachment)o).InstanceOwningService = (string?)v, jsonName: "instanceOwningService"),
             new SM::MemberInfo("State", SVolumeAttachmentState, "Status", "status", static o => ((global::Stratus.Ec2.Model.VolumeAttachment)o).State, static (o, v) => ((global::Stratus.Ec2.Model.VolumeAttachment)o).State = (string?)v, jsonName: "status"),
             new SM::MemberInfo("VolumeId", SString, "VolumeId", "volumeId", static o => ((global::Stratus.Ec2.Model.VolumeAttachment)o).VolumeId, static (o, v) => ((global::Stratus.Ec2.Model.VolumeAttachment)o).VolumeId = (string?)v, jsonName: "volumeId"));
-        SVolumeAttachmentList.InitList(SVolumeAttachment, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VolumeAttachment>());
-        SVolumeDetail.InitStructure(static () => new global::Stratus.Ec2.Model.VolumeDetail(),
+
+    private static void WSVolumeDetail(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VolumeDetail(),
             new SM::MemberInfo("Size", SLong, "Size", "size", static o => ((global::Stratus.Ec2.Model.VolumeDetail)o).Size, static (o, v) => ((global::Stratus.Ec2.Model.VolumeDetail)o).Size = (long?)v, required: true, jsonName: "size", getInt64: static o => ((global::Stratus.Ec2.Model.VolumeDetail)o).Size));
-        SVolumeIdStringList.InitList(SVolumeId, "VolumeId", static () => new global::System.Collections.Generic.List<string>());
-        SVolumeList.InitList(SVolume, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Volume>());
-        SVolumeModification.InitStructure(static () => new global::Stratus.Ec2.Model.VolumeModification(),
+
+    private static void WSVolumeModification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VolumeModification(),
             new SM::MemberInfo("EndTime", SDateTime, "EndTime", "endTime", static o => ((global::Stratus.Ec2.Model.VolumeModification)o).EndTime, static (o, v) => ((global::Stratus.Ec2.Model.VolumeModification)o).EndTime = (global::System.DateTime?)v, jsonName: "endTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.VolumeModification)o).EndTime),
             new SM::MemberInfo("ModificationState", SVolumeModificationState, "ModificationState", "modificationState", static o => ((global::Stratus.Ec2.Model.VolumeModification)o).ModificationState, static (o, v) => ((global::Stratus.Ec2.Model.VolumeModification)o).ModificationState = (string?)v, jsonName: "modificationState"),
             new SM::MemberInfo("Operator", SOperatorResponse, "Operator", "operator", static o => ((global::Stratus.Ec2.Model.VolumeModification)o).Operator, static (o, v) => ((global::Stratus.Ec2.Model.VolumeModification)o).Operator = (global::Stratus.Ec2.Model.OperatorResponse?)v, jsonName: "operator"),
@@ -1230,8 +2762,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("TargetThroughput", SInteger, "TargetThroughput", "targetThroughput", static o => ((global::Stratus.Ec2.Model.VolumeModification)o).TargetThroughput, static (o, v) => ((global::Stratus.Ec2.Model.VolumeModification)o).TargetThroughput = (int?)v, jsonName: "targetThroughput", getInt32: static o => ((global::Stratus.Ec2.Model.VolumeModification)o).TargetThroughput),
             new SM::MemberInfo("TargetVolumeType", SVolumeType, "TargetVolumeType", "targetVolumeType", static o => ((global::Stratus.Ec2.Model.VolumeModification)o).TargetVolumeType, static (o, v) => ((global::Stratus.Ec2.Model.VolumeModification)o).TargetVolumeType = (string?)v, jsonName: "targetVolumeType"),
             new SM::MemberInfo("VolumeId", SString, "VolumeId", "volumeId", static o => ((global::Stratus.Ec2.Model.VolumeModification)o).VolumeId, static (o, v) => ((global::Stratus.Ec2.Model.VolumeModification)o).VolumeId = (string?)v, jsonName: "volumeId"));
-        SVolumeModificationList.InitList(SVolumeModification, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VolumeModification>());
-        SVolumeRecycleBinInfo.InitStructure(static () => new global::Stratus.Ec2.Model.VolumeRecycleBinInfo(),
+
+    private static void WSVolumeRecycleBinInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VolumeRecycleBinInfo(),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.VolumeRecycleBinInfo)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.VolumeRecycleBinInfo)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("AvailabilityZoneId", SString, "AvailabilityZoneId", "availabilityZoneId", static o => ((global::Stratus.Ec2.Model.VolumeRecycleBinInfo)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Ec2.Model.VolumeRecycleBinInfo)o).AvailabilityZoneId = (string?)v, jsonName: "availabilityZoneId"),
             new SM::MemberInfo("CreateTime", SDateTime, "CreateTime", "createTime", static o => ((global::Stratus.Ec2.Model.VolumeRecycleBinInfo)o).CreateTime, static (o, v) => ((global::Stratus.Ec2.Model.VolumeRecycleBinInfo)o).CreateTime = (global::System.DateTime?)v, jsonName: "createTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.VolumeRecycleBinInfo)o).CreateTime),
@@ -1247,33 +2780,40 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Throughput", SInteger, "Throughput", "throughput", static o => ((global::Stratus.Ec2.Model.VolumeRecycleBinInfo)o).Throughput, static (o, v) => ((global::Stratus.Ec2.Model.VolumeRecycleBinInfo)o).Throughput = (int?)v, jsonName: "throughput", getInt32: static o => ((global::Stratus.Ec2.Model.VolumeRecycleBinInfo)o).Throughput),
             new SM::MemberInfo("VolumeId", SVolumeId, "VolumeId", "volumeId", static o => ((global::Stratus.Ec2.Model.VolumeRecycleBinInfo)o).VolumeId, static (o, v) => ((global::Stratus.Ec2.Model.VolumeRecycleBinInfo)o).VolumeId = (string?)v, jsonName: "volumeId"),
             new SM::MemberInfo("VolumeType", SVolumeType, "VolumeType", "volumeType", static o => ((global::Stratus.Ec2.Model.VolumeRecycleBinInfo)o).VolumeType, static (o, v) => ((global::Stratus.Ec2.Model.VolumeRecycleBinInfo)o).VolumeType = (string?)v, jsonName: "volumeType"));
-        SVolumeRecycleBinInfoList.InitList(SVolumeRecycleBinInfo, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VolumeRecycleBinInfo>());
-        SVolumeStatusAction.InitStructure(static () => new global::Stratus.Ec2.Model.VolumeStatusAction(),
+
+    private static void WSVolumeStatusAction(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VolumeStatusAction(),
             new SM::MemberInfo("Code", SString, "Code", "code", static o => ((global::Stratus.Ec2.Model.VolumeStatusAction)o).Code, static (o, v) => ((global::Stratus.Ec2.Model.VolumeStatusAction)o).Code = (string?)v, jsonName: "code"),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.VolumeStatusAction)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.VolumeStatusAction)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("EventId", SString, "EventId", "eventId", static o => ((global::Stratus.Ec2.Model.VolumeStatusAction)o).EventId, static (o, v) => ((global::Stratus.Ec2.Model.VolumeStatusAction)o).EventId = (string?)v, jsonName: "eventId"),
             new SM::MemberInfo("EventType", SString, "EventType", "eventType", static o => ((global::Stratus.Ec2.Model.VolumeStatusAction)o).EventType, static (o, v) => ((global::Stratus.Ec2.Model.VolumeStatusAction)o).EventType = (string?)v, jsonName: "eventType"));
-        SVolumeStatusActionsList.InitList(SVolumeStatusAction, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VolumeStatusAction>());
-        SVolumeStatusAttachmentStatus.InitStructure(static () => new global::Stratus.Ec2.Model.VolumeStatusAttachmentStatus(),
+
+    private static void WSVolumeStatusAttachmentStatus(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VolumeStatusAttachmentStatus(),
             new SM::MemberInfo("InstanceId", SString, "InstanceId", "instanceId", static o => ((global::Stratus.Ec2.Model.VolumeStatusAttachmentStatus)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.VolumeStatusAttachmentStatus)o).InstanceId = (string?)v, jsonName: "instanceId"),
             new SM::MemberInfo("IoPerformance", SString, "IoPerformance", "ioPerformance", static o => ((global::Stratus.Ec2.Model.VolumeStatusAttachmentStatus)o).IoPerformance, static (o, v) => ((global::Stratus.Ec2.Model.VolumeStatusAttachmentStatus)o).IoPerformance = (string?)v, jsonName: "ioPerformance"));
-        SVolumeStatusAttachmentStatusList.InitList(SVolumeStatusAttachmentStatus, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VolumeStatusAttachmentStatus>());
-        SVolumeStatusDetails.InitStructure(static () => new global::Stratus.Ec2.Model.VolumeStatusDetails(),
+
+    private static void WSVolumeStatusDetails(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VolumeStatusDetails(),
             new SM::MemberInfo("Name", SVolumeStatusName, "Name", "name", static o => ((global::Stratus.Ec2.Model.VolumeStatusDetails)o).Name, static (o, v) => ((global::Stratus.Ec2.Model.VolumeStatusDetails)o).Name = (string?)v, jsonName: "name"),
             new SM::MemberInfo("Status", SString, "Status", "status", static o => ((global::Stratus.Ec2.Model.VolumeStatusDetails)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.VolumeStatusDetails)o).Status = (string?)v, jsonName: "status"));
-        SVolumeStatusDetailsList.InitList(SVolumeStatusDetails, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VolumeStatusDetails>());
-        SVolumeStatusEvent.InitStructure(static () => new global::Stratus.Ec2.Model.VolumeStatusEvent(),
+
+    private static void WSVolumeStatusEvent(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VolumeStatusEvent(),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.VolumeStatusEvent)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.VolumeStatusEvent)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("EventId", SString, "EventId", "eventId", static o => ((global::Stratus.Ec2.Model.VolumeStatusEvent)o).EventId, static (o, v) => ((global::Stratus.Ec2.Model.VolumeStatusEvent)o).EventId = (string?)v, jsonName: "eventId"),
             new SM::MemberInfo("EventType", SString, "EventType", "eventType", static o => ((global::Stratus.Ec2.Model.VolumeStatusEvent)o).EventType, static (o, v) => ((global::Stratus.Ec2.Model.VolumeStatusEvent)o).EventType = (string?)v, jsonName: "eventType"),
             new SM::MemberInfo("InstanceId", SString, "InstanceId", "instanceId", static o => ((global::Stratus.Ec2.Model.VolumeStatusEvent)o).InstanceId, static (o, v) => ((global::Stratus.Ec2.Model.VolumeStatusEvent)o).InstanceId = (string?)v, jsonName: "instanceId"),
             new SM::MemberInfo("NotAfter", SMillisecondDateTime, "NotAfter", "notAfter", static o => ((global::Stratus.Ec2.Model.VolumeStatusEvent)o).NotAfter, static (o, v) => ((global::Stratus.Ec2.Model.VolumeStatusEvent)o).NotAfter = (global::System.DateTime?)v, jsonName: "notAfter", getTimestamp: static o => ((global::Stratus.Ec2.Model.VolumeStatusEvent)o).NotAfter),
             new SM::MemberInfo("NotBefore", SMillisecondDateTime, "NotBefore", "notBefore", static o => ((global::Stratus.Ec2.Model.VolumeStatusEvent)o).NotBefore, static (o, v) => ((global::Stratus.Ec2.Model.VolumeStatusEvent)o).NotBefore = (global::System.DateTime?)v, jsonName: "notBefore", getTimestamp: static o => ((global::Stratus.Ec2.Model.VolumeStatusEvent)o).NotBefore));
-        SVolumeStatusEventsList.InitList(SVolumeStatusEvent, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VolumeStatusEvent>());
-        SVolumeStatusInfo.InitStructure(static () => new global::Stratus.Ec2.Model.VolumeStatusInfo(),
+
+    private static void WSVolumeStatusInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VolumeStatusInfo(),
             new SM::MemberInfo("Details", SVolumeStatusDetailsList, "Details", "details", static o => ((global::Stratus.Ec2.Model.VolumeStatusInfo)o).Details, static (o, v) => ((global::Stratus.Ec2.Model.VolumeStatusInfo)o).Details = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VolumeStatusDetails>?)v, jsonName: "details"),
             new SM::MemberInfo("Status", SVolumeStatusInfoStatus, "Status", "status", static o => ((global::Stratus.Ec2.Model.VolumeStatusInfo)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.VolumeStatusInfo)o).Status = (string?)v, jsonName: "status"));
-        SVolumeStatusItem.InitStructure(static () => new global::Stratus.Ec2.Model.VolumeStatusItem(),
+
+    private static void WSVolumeStatusItem(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VolumeStatusItem(),
             new SM::MemberInfo("Actions", SVolumeStatusActionsList, "ActionsSet", "actionsSet", static o => ((global::Stratus.Ec2.Model.VolumeStatusItem)o).Actions, static (o, v) => ((global::Stratus.Ec2.Model.VolumeStatusItem)o).Actions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VolumeStatusAction>?)v, jsonName: "actionsSet"),
             new SM::MemberInfo("AttachmentStatuses", SVolumeStatusAttachmentStatusList, "AttachmentStatuses", "attachmentStatuses", static o => ((global::Stratus.Ec2.Model.VolumeStatusItem)o).AttachmentStatuses, static (o, v) => ((global::Stratus.Ec2.Model.VolumeStatusItem)o).AttachmentStatuses = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VolumeStatusAttachmentStatus>?)v, jsonName: "attachmentStatuses"),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.VolumeStatusItem)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.VolumeStatusItem)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
@@ -1284,8 +2824,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("OutpostArn", SString, "OutpostArn", "outpostArn", static o => ((global::Stratus.Ec2.Model.VolumeStatusItem)o).OutpostArn, static (o, v) => ((global::Stratus.Ec2.Model.VolumeStatusItem)o).OutpostArn = (string?)v, jsonName: "outpostArn"),
             new SM::MemberInfo("VolumeId", SString, "VolumeId", "volumeId", static o => ((global::Stratus.Ec2.Model.VolumeStatusItem)o).VolumeId, static (o, v) => ((global::Stratus.Ec2.Model.VolumeStatusItem)o).VolumeId = (string?)v, jsonName: "volumeId"),
             new SM::MemberInfo("VolumeStatus", SVolumeStatusInfo, "VolumeStatus", "volumeStatus", static o => ((global::Stratus.Ec2.Model.VolumeStatusItem)o).VolumeStatus, static (o, v) => ((global::Stratus.Ec2.Model.VolumeStatusItem)o).VolumeStatus = (global::Stratus.Ec2.Model.VolumeStatusInfo?)v, jsonName: "volumeStatus"));
-        SVolumeStatusList.InitList(SVolumeStatusItem, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VolumeStatusItem>());
-        SVpc.InitStructure(static () => new global::Stratus.Ec2.Model.Vpc(),
+
+    private static void WSVpc(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.Vpc(),
             new SM::MemberInfo("BlockPublicAccessStates", SBlockPublicAccessStates, "BlockPublicAccessStates", "blockPublicAccessStates", static o => ((global::Stratus.Ec2.Model.Vpc)o).BlockPublicAccessStates, static (o, v) => ((global::Stratus.Ec2.Model.Vpc)o).BlockPublicAccessStates = (global::Stratus.Ec2.Model.BlockPublicAccessStates?)v, jsonName: "blockPublicAccessStates"),
             new SM::MemberInfo("CidrBlock", SString, "CidrBlock", "cidrBlock", static o => ((global::Stratus.Ec2.Model.Vpc)o).CidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.Vpc)o).CidrBlock = (string?)v, jsonName: "cidrBlock"),
             new SM::MemberInfo("CidrBlockAssociationSet", SVpcCidrBlockAssociationSet, "CidrBlockAssociationSet", "cidrBlockAssociationSet", static o => ((global::Stratus.Ec2.Model.Vpc)o).CidrBlockAssociationSet, static (o, v) => ((global::Stratus.Ec2.Model.Vpc)o).CidrBlockAssociationSet = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpcCidrBlockAssociation>?)v, jsonName: "cidrBlockAssociationSet"),
@@ -1298,11 +2839,14 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("State", SVpcState, "State", "state", static o => ((global::Stratus.Ec2.Model.Vpc)o).State, static (o, v) => ((global::Stratus.Ec2.Model.Vpc)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.Vpc)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.Vpc)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("VpcId", SString, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.Vpc)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.Vpc)o).VpcId = (string?)v, jsonName: "vpcId"));
-        SVpcAttachment.InitStructure(static () => new global::Stratus.Ec2.Model.VpcAttachment(),
+
+    private static void WSVpcAttachment(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VpcAttachment(),
             new SM::MemberInfo("State", SAttachmentStatus, "State", "state", static o => ((global::Stratus.Ec2.Model.VpcAttachment)o).State, static (o, v) => ((global::Stratus.Ec2.Model.VpcAttachment)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("VpcId", SString, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.VpcAttachment)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.VpcAttachment)o).VpcId = (string?)v, jsonName: "vpcId"));
-        SVpcAttachmentList.InitList(SVpcAttachment, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpcAttachment>());
-        SVpcBlockPublicAccessExclusion.InitStructure(static () => new global::Stratus.Ec2.Model.VpcBlockPublicAccessExclusion(),
+
+    private static void WSVpcBlockPublicAccessExclusion(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VpcBlockPublicAccessExclusion(),
             new SM::MemberInfo("CreationTimestamp", SMillisecondDateTime, "CreationTimestamp", "creationTimestamp", static o => ((global::Stratus.Ec2.Model.VpcBlockPublicAccessExclusion)o).CreationTimestamp, static (o, v) => ((global::Stratus.Ec2.Model.VpcBlockPublicAccessExclusion)o).CreationTimestamp = (global::System.DateTime?)v, jsonName: "creationTimestamp", getTimestamp: static o => ((global::Stratus.Ec2.Model.VpcBlockPublicAccessExclusion)o).CreationTimestamp),
             new SM::MemberInfo("DeletionTimestamp", SMillisecondDateTime, "DeletionTimestamp", "deletionTimestamp", static o => ((global::Stratus.Ec2.Model.VpcBlockPublicAccessExclusion)o).DeletionTimestamp, static (o, v) => ((global::Stratus.Ec2.Model.VpcBlockPublicAccessExclusion)o).DeletionTimestamp = (global::System.DateTime?)v, jsonName: "deletionTimestamp", getTimestamp: static o => ((global::Stratus.Ec2.Model.VpcBlockPublicAccessExclusion)o).DeletionTimestamp),
             new SM::MemberInfo("ExclusionId", SVpcBlockPublicAccessExclusionId, "ExclusionId", "exclusionId", static o => ((global::Stratus.Ec2.Model.VpcBlockPublicAccessExclusion)o).ExclusionId, static (o, v) => ((global::Stratus.Ec2.Model.VpcBlockPublicAccessExclusion)o).ExclusionId = (string?)v, jsonName: "exclusionId"),
@@ -1312,9 +2856,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("ResourceArn", SResourceArn, "ResourceArn", "resourceArn", static o => ((global::Stratus.Ec2.Model.VpcBlockPublicAccessExclusion)o).ResourceArn, static (o, v) => ((global::Stratus.Ec2.Model.VpcBlockPublicAccessExclusion)o).ResourceArn = (string?)v, jsonName: "resourceArn"),
             new SM::MemberInfo("State", SVpcBlockPublicAccessExclusionState, "State", "state", static o => ((global::Stratus.Ec2.Model.VpcBlockPublicAccessExclusion)o).State, static (o, v) => ((global::Stratus.Ec2.Model.VpcBlockPublicAccessExclusion)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.VpcBlockPublicAccessExclusion)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.VpcBlockPublicAccessExclusion)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"));
-        SVpcBlockPublicAccessExclusionIdList.InitList(SVpcBlockPublicAccessExclusionId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SVpcBlockPublicAccessExclusionList.InitList(SVpcBlockPublicAccessExclusion, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpcBlockPublicAccessExclusion>());
-        SVpcBlockPublicAccessOptions.InitStructure(static () => new global::Stratus.Ec2.Model.VpcBlockPublicAccessOptions(),
+
+    private static void WSVpcBlockPublicAccessOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VpcBlockPublicAccessOptions(),
             new SM::MemberInfo("AwsAccountId", SString, "AwsAccountId", "awsAccountId", static o => ((global::Stratus.Ec2.Model.VpcBlockPublicAccessOptions)o).AwsAccountId, static (o, v) => ((global::Stratus.Ec2.Model.VpcBlockPublicAccessOptions)o).AwsAccountId = (string?)v, jsonName: "awsAccountId"),
             new SM::MemberInfo("AwsRegion", SString, "AwsRegion", "awsRegion", static o => ((global::Stratus.Ec2.Model.VpcBlockPublicAccessOptions)o).AwsRegion, static (o, v) => ((global::Stratus.Ec2.Model.VpcBlockPublicAccessOptions)o).AwsRegion = (string?)v, jsonName: "awsRegion"),
             new SM::MemberInfo("ExclusionsAllowed", SVpcBlockPublicAccessExclusionsAllowed, "ExclusionsAllowed", "exclusionsAllowed", static o => ((global::Stratus.Ec2.Model.VpcBlockPublicAccessOptions)o).ExclusionsAllowed, static (o, v) => ((global::Stratus.Ec2.Model.VpcBlockPublicAccessOptions)o).ExclusionsAllowed = (string?)v, jsonName: "exclusionsAllowed"),
@@ -1323,21 +2867,26 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("ManagedBy", SManagedBy, "ManagedBy", "managedBy", static o => ((global::Stratus.Ec2.Model.VpcBlockPublicAccessOptions)o).ManagedBy, static (o, v) => ((global::Stratus.Ec2.Model.VpcBlockPublicAccessOptions)o).ManagedBy = (string?)v, jsonName: "managedBy"),
             new SM::MemberInfo("Reason", SString, "Reason", "reason", static o => ((global::Stratus.Ec2.Model.VpcBlockPublicAccessOptions)o).Reason, static (o, v) => ((global::Stratus.Ec2.Model.VpcBlockPublicAccessOptions)o).Reason = (string?)v, jsonName: "reason"),
             new SM::MemberInfo("State", SVpcBlockPublicAccessState, "State", "state", static o => ((global::Stratus.Ec2.Model.VpcBlockPublicAccessOptions)o).State, static (o, v) => ((global::Stratus.Ec2.Model.VpcBlockPublicAccessOptions)o).State = (string?)v, jsonName: "state"));
-        SVpcCidrBlockAssociation.InitStructure(static () => new global::Stratus.Ec2.Model.VpcCidrBlockAssociation(),
+
+    private static void WSVpcCidrBlockAssociation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VpcCidrBlockAssociation(),
             new SM::MemberInfo("AssociationId", SString, "AssociationId", "associationId", static o => ((global::Stratus.Ec2.Model.VpcCidrBlockAssociation)o).AssociationId, static (o, v) => ((global::Stratus.Ec2.Model.VpcCidrBlockAssociation)o).AssociationId = (string?)v, jsonName: "associationId"),
             new SM::MemberInfo("CidrBlock", SString, "CidrBlock", "cidrBlock", static o => ((global::Stratus.Ec2.Model.VpcCidrBlockAssociation)o).CidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.VpcCidrBlockAssociation)o).CidrBlock = (string?)v, jsonName: "cidrBlock"),
             new SM::MemberInfo("CidrBlockState", SVpcCidrBlockState, "CidrBlockState", "cidrBlockState", static o => ((global::Stratus.Ec2.Model.VpcCidrBlockAssociation)o).CidrBlockState, static (o, v) => ((global::Stratus.Ec2.Model.VpcCidrBlockAssociation)o).CidrBlockState = (global::Stratus.Ec2.Model.VpcCidrBlockState?)v, jsonName: "cidrBlockState"));
-        SVpcCidrBlockAssociationSet.InitList(SVpcCidrBlockAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpcCidrBlockAssociation>());
-        SVpcCidrBlockState.InitStructure(static () => new global::Stratus.Ec2.Model.VpcCidrBlockState(),
+
+    private static void WSVpcCidrBlockState(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VpcCidrBlockState(),
             new SM::MemberInfo("State", SVpcCidrBlockStateCode, "State", "state", static o => ((global::Stratus.Ec2.Model.VpcCidrBlockState)o).State, static (o, v) => ((global::Stratus.Ec2.Model.VpcCidrBlockState)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("StatusMessage", SString, "StatusMessage", "statusMessage", static o => ((global::Stratus.Ec2.Model.VpcCidrBlockState)o).StatusMessage, static (o, v) => ((global::Stratus.Ec2.Model.VpcCidrBlockState)o).StatusMessage = (string?)v, jsonName: "statusMessage"));
-        SVpcClassicLink.InitStructure(static () => new global::Stratus.Ec2.Model.VpcClassicLink(),
+
+    private static void WSVpcClassicLink(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VpcClassicLink(),
             new SM::MemberInfo("ClassicLinkEnabled", SBoolean, "ClassicLinkEnabled", "classicLinkEnabled", static o => ((global::Stratus.Ec2.Model.VpcClassicLink)o).ClassicLinkEnabled, static (o, v) => ((global::Stratus.Ec2.Model.VpcClassicLink)o).ClassicLinkEnabled = (bool?)v, jsonName: "classicLinkEnabled", getBoolean: static o => ((global::Stratus.Ec2.Model.VpcClassicLink)o).ClassicLinkEnabled),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.VpcClassicLink)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.VpcClassicLink)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("VpcId", SString, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.VpcClassicLink)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.VpcClassicLink)o).VpcId = (string?)v, jsonName: "vpcId"));
-        SVpcClassicLinkIdList.InitList(SVpcId, "VpcId", static () => new global::System.Collections.Generic.List<string>());
-        SVpcClassicLinkList.InitList(SVpcClassicLink, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpcClassicLink>());
-        SVpcEncryptionControl.InitStructure(static () => new global::Stratus.Ec2.Model.VpcEncryptionControl(),
+
+    private static void WSVpcEncryptionControl(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VpcEncryptionControl(),
             new SM::MemberInfo("Mode", SVpcEncryptionControlMode, "Mode", "mode", static o => ((global::Stratus.Ec2.Model.VpcEncryptionControl)o).Mode, static (o, v) => ((global::Stratus.Ec2.Model.VpcEncryptionControl)o).Mode = (string?)v, jsonName: "mode"),
             new SM::MemberInfo("ResourceExclusions", SVpcEncryptionControlExclusions, "ResourceExclusions", "resourceExclusions", static o => ((global::Stratus.Ec2.Model.VpcEncryptionControl)o).ResourceExclusions, static (o, v) => ((global::Stratus.Ec2.Model.VpcEncryptionControl)o).ResourceExclusions = (global::Stratus.Ec2.Model.VpcEncryptionControlExclusions?)v, jsonName: "resourceExclusions"),
             new SM::MemberInfo("State", SVpcEncryptionControlState, "State", "state", static o => ((global::Stratus.Ec2.Model.VpcEncryptionControl)o).State, static (o, v) => ((global::Stratus.Ec2.Model.VpcEncryptionControl)o).State = (string?)v, jsonName: "state"),
@@ -1345,7 +2894,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.VpcEncryptionControl)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.VpcEncryptionControl)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("VpcEncryptionControlId", SVpcEncryptionControlId, "VpcEncryptionControlId", "vpcEncryptionControlId", static o => ((global::Stratus.Ec2.Model.VpcEncryptionControl)o).VpcEncryptionControlId, static (o, v) => ((global::Stratus.Ec2.Model.VpcEncryptionControl)o).VpcEncryptionControlId = (string?)v, jsonName: "vpcEncryptionControlId"),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.VpcEncryptionControl)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.VpcEncryptionControl)o).VpcId = (string?)v, jsonName: "vpcId"));
-        SVpcEncryptionControlConfiguration.InitStructure(static () => new global::Stratus.Ec2.Model.VpcEncryptionControlConfiguration(),
+
+    private static void WSVpcEncryptionControlConfiguration(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VpcEncryptionControlConfiguration(),
             new SM::MemberInfo("EgressOnlyInternetGatewayExclusion", SVpcEncryptionControlExclusionStateInput, "EgressOnlyInternetGatewayExclusion", "EgressOnlyInternetGatewayExclusion", static o => ((global::Stratus.Ec2.Model.VpcEncryptionControlConfiguration)o).EgressOnlyInternetGatewayExclusion, static (o, v) => ((global::Stratus.Ec2.Model.VpcEncryptionControlConfiguration)o).EgressOnlyInternetGatewayExclusion = (string?)v),
             new SM::MemberInfo("ElasticFileSystemExclusion", SVpcEncryptionControlExclusionStateInput, "ElasticFileSystemExclusion", "ElasticFileSystemExclusion", static o => ((global::Stratus.Ec2.Model.VpcEncryptionControlConfiguration)o).ElasticFileSystemExclusion, static (o, v) => ((global::Stratus.Ec2.Model.VpcEncryptionControlConfiguration)o).ElasticFileSystemExclusion = (string?)v),
             new SM::MemberInfo("InternetGatewayExclusion", SVpcEncryptionControlExclusionStateInput, "InternetGatewayExclusion", "InternetGatewayExclusion", static o => ((global::Stratus.Ec2.Model.VpcEncryptionControlConfiguration)o).InternetGatewayExclusion, static (o, v) => ((global::Stratus.Ec2.Model.VpcEncryptionControlConfiguration)o).InternetGatewayExclusion = (string?)v),
@@ -1355,10 +2906,14 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("VirtualPrivateGatewayExclusion", SVpcEncryptionControlExclusionStateInput, "VirtualPrivateGatewayExclusion", "VirtualPrivateGatewayExclusion", static o => ((global::Stratus.Ec2.Model.VpcEncryptionControlConfiguration)o).VirtualPrivateGatewayExclusion, static (o, v) => ((global::Stratus.Ec2.Model.VpcEncryptionControlConfiguration)o).VirtualPrivateGatewayExclusion = (string?)v),
             new SM::MemberInfo("VpcLatticeExclusion", SVpcEncryptionControlExclusionStateInput, "VpcLatticeExclusion", "VpcLatticeExclusion", static o => ((global::Stratus.Ec2.Model.VpcEncryptionControlConfiguration)o).VpcLatticeExclusion, static (o, v) => ((global::Stratus.Ec2.Model.VpcEncryptionControlConfiguration)o).VpcLatticeExclusion = (string?)v),
             new SM::MemberInfo("VpcPeeringExclusion", SVpcEncryptionControlExclusionStateInput, "VpcPeeringExclusion", "VpcPeeringExclusion", static o => ((global::Stratus.Ec2.Model.VpcEncryptionControlConfiguration)o).VpcPeeringExclusion, static (o, v) => ((global::Stratus.Ec2.Model.VpcEncryptionControlConfiguration)o).VpcPeeringExclusion = (string?)v));
-        SVpcEncryptionControlExclusion.InitStructure(static () => new global::Stratus.Ec2.Model.VpcEncryptionControlExclusion(),
+
+    private static void WSVpcEncryptionControlExclusion(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VpcEncryptionControlExclusion(),
             new SM::MemberInfo("State", SVpcEncryptionControlExclusionState, "State", "state", static o => ((global::Stratus.Ec2.Model.VpcEncryptionControlExclusion)o).State, static (o, v) => ((global::Stratus.Ec2.Model.VpcEncryptionControlExclusion)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("StateMessage", SString, "StateMessage", "stateMessage", static o => ((global::Stratus.Ec2.Model.VpcEncryptionControlExclusion)o).StateMessage, static (o, v) => ((global::Stratus.Ec2.Model.VpcEncryptionControlExclusion)o).StateMessage = (string?)v, jsonName: "stateMessage"));
-        SVpcEncryptionControlExclusions.InitStructure(static () => new global::Stratus.Ec2.Model.VpcEncryptionControlExclusions(),
+
+    private static void WSVpcEncryptionControlExclusions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VpcEncryptionControlExclusions(),
             new SM::MemberInfo("EgressOnlyInternetGateway", SVpcEncryptionControlExclusion, "EgressOnlyInternetGateway", "egressOnlyInternetGateway", static o => ((global::Stratus.Ec2.Model.VpcEncryptionControlExclusions)o).EgressOnlyInternetGateway, static (o, v) => ((global::Stratus.Ec2.Model.VpcEncryptionControlExclusions)o).EgressOnlyInternetGateway = (global::Stratus.Ec2.Model.VpcEncryptionControlExclusion?)v, jsonName: "egressOnlyInternetGateway"),
             new SM::MemberInfo("ElasticFileSystem", SVpcEncryptionControlExclusion, "ElasticFileSystem", "elasticFileSystem", static o => ((global::Stratus.Ec2.Model.VpcEncryptionControlExclusions)o).ElasticFileSystem, static (o, v) => ((global::Stratus.Ec2.Model.VpcEncryptionControlExclusions)o).ElasticFileSystem = (global::Stratus.Ec2.Model.VpcEncryptionControlExclusion?)v, jsonName: "elasticFileSystem"),
             new SM::MemberInfo("InternetGateway", SVpcEncryptionControlExclusion, "InternetGateway", "internetGateway", static o => ((global::Stratus.Ec2.Model.VpcEncryptionControlExclusions)o).InternetGateway, static (o, v) => ((global::Stratus.Ec2.Model.VpcEncryptionControlExclusions)o).InternetGateway = (global::Stratus.Ec2.Model.VpcEncryptionControlExclusion?)v, jsonName: "internetGateway"),
@@ -1367,15 +2922,16 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("VirtualPrivateGateway", SVpcEncryptionControlExclusion, "VirtualPrivateGateway", "virtualPrivateGateway", static o => ((global::Stratus.Ec2.Model.VpcEncryptionControlExclusions)o).VirtualPrivateGateway, static (o, v) => ((global::Stratus.Ec2.Model.VpcEncryptionControlExclusions)o).VirtualPrivateGateway = (global::Stratus.Ec2.Model.VpcEncryptionControlExclusion?)v, jsonName: "virtualPrivateGateway"),
             new SM::MemberInfo("VpcLattice", SVpcEncryptionControlExclusion, "VpcLattice", "vpcLattice", static o => ((global::Stratus.Ec2.Model.VpcEncryptionControlExclusions)o).VpcLattice, static (o, v) => ((global::Stratus.Ec2.Model.VpcEncryptionControlExclusions)o).VpcLattice = (global::Stratus.Ec2.Model.VpcEncryptionControlExclusion?)v, jsonName: "vpcLattice"),
             new SM::MemberInfo("VpcPeering", SVpcEncryptionControlExclusion, "VpcPeering", "vpcPeering", static o => ((global::Stratus.Ec2.Model.VpcEncryptionControlExclusions)o).VpcPeering, static (o, v) => ((global::Stratus.Ec2.Model.VpcEncryptionControlExclusions)o).VpcPeering = (global::Stratus.Ec2.Model.VpcEncryptionControlExclusion?)v, jsonName: "vpcPeering"));
-        SVpcEncryptionControlIdList.InitList(SVpcEncryptionControlId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SVpcEncryptionControlList.InitList(SVpcEncryptionControl, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpcEncryptionControl>());
-        SVpcEncryptionNonCompliantResource.InitStructure(static () => new global::Stratus.Ec2.Model.VpcEncryptionNonCompliantResource(),
+
+    private static void WSVpcEncryptionNonCompliantResource(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VpcEncryptionNonCompliantResource(),
             new SM::MemberInfo("Description", SString, "Description", "description", static o => ((global::Stratus.Ec2.Model.VpcEncryptionNonCompliantResource)o).Description, static (o, v) => ((global::Stratus.Ec2.Model.VpcEncryptionNonCompliantResource)o).Description = (string?)v, jsonName: "description"),
             new SM::MemberInfo("Id", SString, "Id", "id", static o => ((global::Stratus.Ec2.Model.VpcEncryptionNonCompliantResource)o).Id, static (o, v) => ((global::Stratus.Ec2.Model.VpcEncryptionNonCompliantResource)o).Id = (string?)v, jsonName: "id"),
             new SM::MemberInfo("IsExcludable", SBoolean, "IsExcludable", "isExcludable", static o => ((global::Stratus.Ec2.Model.VpcEncryptionNonCompliantResource)o).IsExcludable, static (o, v) => ((global::Stratus.Ec2.Model.VpcEncryptionNonCompliantResource)o).IsExcludable = (bool?)v, jsonName: "isExcludable", getBoolean: static o => ((global::Stratus.Ec2.Model.VpcEncryptionNonCompliantResource)o).IsExcludable),
             new SM::MemberInfo("Type", SString, "Type", "type", static o => ((global::Stratus.Ec2.Model.VpcEncryptionNonCompliantResource)o).Type, static (o, v) => ((global::Stratus.Ec2.Model.VpcEncryptionNonCompliantResource)o).Type = (string?)v, jsonName: "type"));
-        SVpcEncryptionNonCompliantResourceList.InitList(SVpcEncryptionNonCompliantResource, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpcEncryptionNonCompliantResource>());
-        SVpcEndpoint.InitStructure(static () => new global::Stratus.Ec2.Model.VpcEndpoint(),
+
+    private static void WSVpcEndpoint(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VpcEndpoint(),
             new SM::MemberInfo("CreationTimestamp", SMillisecondDateTime, "CreationTimestamp", "creationTimestamp", static o => ((global::Stratus.Ec2.Model.VpcEndpoint)o).CreationTimestamp, static (o, v) => ((global::Stratus.Ec2.Model.VpcEndpoint)o).CreationTimestamp = (global::System.DateTime?)v, jsonName: "creationTimestamp", getTimestamp: static o => ((global::Stratus.Ec2.Model.VpcEndpoint)o).CreationTimestamp),
             new SM::MemberInfo("DnsEntries", SDnsEntrySet, "DnsEntrySet", "dnsEntrySet", static o => ((global::Stratus.Ec2.Model.VpcEndpoint)o).DnsEntries, static (o, v) => ((global::Stratus.Ec2.Model.VpcEndpoint)o).DnsEntries = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DnsEntry>?)v, jsonName: "dnsEntrySet"),
             new SM::MemberInfo("DnsOptions", SDnsOptions, "DnsOptions", "dnsOptions", static o => ((global::Stratus.Ec2.Model.VpcEndpoint)o).DnsOptions, static (o, v) => ((global::Stratus.Ec2.Model.VpcEndpoint)o).DnsOptions = (global::Stratus.Ec2.Model.DnsOptions?)v, jsonName: "dnsOptions"),
@@ -1401,7 +2957,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("VpcEndpointId", SString, "VpcEndpointId", "vpcEndpointId", static o => ((global::Stratus.Ec2.Model.VpcEndpoint)o).VpcEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.VpcEndpoint)o).VpcEndpointId = (string?)v, jsonName: "vpcEndpointId"),
             new SM::MemberInfo("VpcEndpointType", SVpcEndpointType, "VpcEndpointType", "vpcEndpointType", static o => ((global::Stratus.Ec2.Model.VpcEndpoint)o).VpcEndpointType, static (o, v) => ((global::Stratus.Ec2.Model.VpcEndpoint)o).VpcEndpointType = (string?)v, jsonName: "vpcEndpointType"),
             new SM::MemberInfo("VpcId", SString, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.VpcEndpoint)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.VpcEndpoint)o).VpcId = (string?)v, jsonName: "vpcId"));
-        SVpcEndpointAssociation.InitStructure(static () => new global::Stratus.Ec2.Model.VpcEndpointAssociation(),
+
+    private static void WSVpcEndpointAssociation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VpcEndpointAssociation(),
             new SM::MemberInfo("AssociatedResourceAccessibility", SString, "AssociatedResourceAccessibility", "associatedResourceAccessibility", static o => ((global::Stratus.Ec2.Model.VpcEndpointAssociation)o).AssociatedResourceAccessibility, static (o, v) => ((global::Stratus.Ec2.Model.VpcEndpointAssociation)o).AssociatedResourceAccessibility = (string?)v, jsonName: "associatedResourceAccessibility"),
             new SM::MemberInfo("AssociatedResourceArn", SString, "AssociatedResourceArn", "associatedResourceArn", static o => ((global::Stratus.Ec2.Model.VpcEndpointAssociation)o).AssociatedResourceArn, static (o, v) => ((global::Stratus.Ec2.Model.VpcEndpointAssociation)o).AssociatedResourceArn = (string?)v, jsonName: "associatedResourceArn"),
             new SM::MemberInfo("DnsEntry", SDnsEntry, "DnsEntry", "dnsEntry", static o => ((global::Stratus.Ec2.Model.VpcEndpointAssociation)o).DnsEntry, static (o, v) => ((global::Stratus.Ec2.Model.VpcEndpointAssociation)o).DnsEntry = (global::Stratus.Ec2.Model.DnsEntry?)v, jsonName: "dnsEntry"),
@@ -1414,8 +2972,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("ServiceNetworkName", SString, "ServiceNetworkName", "serviceNetworkName", static o => ((global::Stratus.Ec2.Model.VpcEndpointAssociation)o).ServiceNetworkName, static (o, v) => ((global::Stratus.Ec2.Model.VpcEndpointAssociation)o).ServiceNetworkName = (string?)v, jsonName: "serviceNetworkName"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.VpcEndpointAssociation)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.VpcEndpointAssociation)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("VpcEndpointId", SVpcEndpointId, "VpcEndpointId", "vpcEndpointId", static o => ((global::Stratus.Ec2.Model.VpcEndpointAssociation)o).VpcEndpointId, static (o, v) => ((global::Stratus.Ec2.Model.VpcEndpointAssociation)o).VpcEndpointId = (string?)v, jsonName: "vpcEndpointId"));
-        SVpcEndpointAssociationSet.InitList(SVpcEndpointAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpcEndpointAssociation>());
-        SVpcEndpointConnection.InitStructure(static () => new global::Stratus.Ec2.Model.VpcEndpointConnection(),
+
+    private static void WSVpcEndpointConnection(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VpcEndpointConnection(),
             new SM::MemberInfo("CreationTimestamp", SMillisecondDateTime, "CreationTimestamp", "creationTimestamp", static o => ((global::Stratus.Ec2.Model.VpcEndpointConnection)o).CreationTimestamp, static (o, v) => ((global::Stratus.Ec2.Model.VpcEndpointConnection)o).CreationTimestamp = (global::System.DateTime?)v, jsonName: "creationTimestamp", getTimestamp: static o => ((global::Stratus.Ec2.Model.VpcEndpointConnection)o).CreationTimestamp),
             new SM::MemberInfo("DnsEntries", SDnsEntrySet, "DnsEntrySet", "dnsEntrySet", static o => ((global::Stratus.Ec2.Model.VpcEndpointConnection)o).DnsEntries, static (o, v) => ((global::Stratus.Ec2.Model.VpcEndpointConnection)o).DnsEntries = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.DnsEntry>?)v, jsonName: "dnsEntrySet"),
             new SM::MemberInfo("GatewayLoadBalancerArns", SValueStringList, "GatewayLoadBalancerArnSet", "gatewayLoadBalancerArnSet", static o => ((global::Stratus.Ec2.Model.VpcEndpointConnection)o).GatewayLoadBalancerArns, static (o, v) => ((global::Stratus.Ec2.Model.VpcEndpointConnection)o).GatewayLoadBalancerArns = (global::System.Collections.Generic.List<string>?)v, jsonName: "gatewayLoadBalancerArnSet"),
@@ -1428,15 +2987,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("VpcEndpointOwner", SString, "VpcEndpointOwner", "vpcEndpointOwner", static o => ((global::Stratus.Ec2.Model.VpcEndpointConnection)o).VpcEndpointOwner, static (o, v) => ((global::Stratus.Ec2.Model.VpcEndpointConnection)o).VpcEndpointOwner = (string?)v, jsonName: "vpcEndpointOwner"),
             new SM::MemberInfo("VpcEndpointRegion", SString, "VpcEndpointRegion", "vpcEndpointRegion", static o => ((global::Stratus.Ec2.Model.VpcEndpointConnection)o).VpcEndpointRegion, static (o, v) => ((global::Stratus.Ec2.Model.VpcEndpointConnection)o).VpcEndpointRegion = (string?)v, jsonName: "vpcEndpointRegion"),
             new SM::MemberInfo("VpcEndpointState", SState, "VpcEndpointState", "vpcEndpointState", static o => ((global::Stratus.Ec2.Model.VpcEndpointConnection)o).VpcEndpointState, static (o, v) => ((global::Stratus.Ec2.Model.VpcEndpointConnection)o).VpcEndpointState = (string?)v, jsonName: "vpcEndpointState"));
-        SVpcEndpointConnectionSet.InitList(SVpcEndpointConnection, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpcEndpointConnection>());
-        SVpcEndpointIdList.InitList(SVpcEndpointId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SVpcEndpointRouteTableIdList.InitList(SRouteTableId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SVpcEndpointSecurityGroupIdList.InitList(SSecurityGroupId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SVpcEndpointServiceIdList.InitList(SVpcEndpointServiceId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SVpcEndpointSet.InitList(SVpcEndpoint, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpcEndpoint>());
-        SVpcEndpointSubnetIdList.InitList(SSubnetId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SVpcIdStringList.InitList(SVpcId, "VpcId", static () => new global::System.Collections.Generic.List<string>());
-        SVpcIpv6CidrBlockAssociation.InitStructure(static () => new global::Stratus.Ec2.Model.VpcIpv6CidrBlockAssociation(),
+
+    private static void WSVpcIpv6CidrBlockAssociation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VpcIpv6CidrBlockAssociation(),
             new SM::MemberInfo("AssociationId", SString, "AssociationId", "associationId", static o => ((global::Stratus.Ec2.Model.VpcIpv6CidrBlockAssociation)o).AssociationId, static (o, v) => ((global::Stratus.Ec2.Model.VpcIpv6CidrBlockAssociation)o).AssociationId = (string?)v, jsonName: "associationId"),
             new SM::MemberInfo("IpSource", SIpSource, "IpSource", "ipSource", static o => ((global::Stratus.Ec2.Model.VpcIpv6CidrBlockAssociation)o).IpSource, static (o, v) => ((global::Stratus.Ec2.Model.VpcIpv6CidrBlockAssociation)o).IpSource = (string?)v, jsonName: "ipSource"),
             new SM::MemberInfo("Ipv6AddressAttribute", SIpv6AddressAttribute, "Ipv6AddressAttribute", "ipv6AddressAttribute", static o => ((global::Stratus.Ec2.Model.VpcIpv6CidrBlockAssociation)o).Ipv6AddressAttribute, static (o, v) => ((global::Stratus.Ec2.Model.VpcIpv6CidrBlockAssociation)o).Ipv6AddressAttribute = (string?)v, jsonName: "ipv6AddressAttribute"),
@@ -1444,25 +2997,29 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Ipv6CidrBlockState", SVpcCidrBlockState, "Ipv6CidrBlockState", "ipv6CidrBlockState", static o => ((global::Stratus.Ec2.Model.VpcIpv6CidrBlockAssociation)o).Ipv6CidrBlockState, static (o, v) => ((global::Stratus.Ec2.Model.VpcIpv6CidrBlockAssociation)o).Ipv6CidrBlockState = (global::Stratus.Ec2.Model.VpcCidrBlockState?)v, jsonName: "ipv6CidrBlockState"),
             new SM::MemberInfo("Ipv6Pool", SString, "Ipv6Pool", "ipv6Pool", static o => ((global::Stratus.Ec2.Model.VpcIpv6CidrBlockAssociation)o).Ipv6Pool, static (o, v) => ((global::Stratus.Ec2.Model.VpcIpv6CidrBlockAssociation)o).Ipv6Pool = (string?)v, jsonName: "ipv6Pool"),
             new SM::MemberInfo("NetworkBorderGroup", SString, "NetworkBorderGroup", "networkBorderGroup", static o => ((global::Stratus.Ec2.Model.VpcIpv6CidrBlockAssociation)o).NetworkBorderGroup, static (o, v) => ((global::Stratus.Ec2.Model.VpcIpv6CidrBlockAssociation)o).NetworkBorderGroup = (string?)v, jsonName: "networkBorderGroup"));
-        SVpcIpv6CidrBlockAssociationSet.InitList(SVpcIpv6CidrBlockAssociation, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpcIpv6CidrBlockAssociation>());
-        SVpcList.InitList(SVpc, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Vpc>());
-        SVpcPeeringConnection.InitStructure(static () => new global::Stratus.Ec2.Model.VpcPeeringConnection(),
+
+    private static void WSVpcPeeringConnection(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VpcPeeringConnection(),
             new SM::MemberInfo("AccepterVpcInfo", SVpcPeeringConnectionVpcInfo, "AccepterVpcInfo", "accepterVpcInfo", static o => ((global::Stratus.Ec2.Model.VpcPeeringConnection)o).AccepterVpcInfo, static (o, v) => ((global::Stratus.Ec2.Model.VpcPeeringConnection)o).AccepterVpcInfo = (global::Stratus.Ec2.Model.VpcPeeringConnectionVpcInfo?)v, jsonName: "accepterVpcInfo"),
             new SM::MemberInfo("ExpirationTime", SDateTime, "ExpirationTime", "expirationTime", static o => ((global::Stratus.Ec2.Model.VpcPeeringConnection)o).ExpirationTime, static (o, v) => ((global::Stratus.Ec2.Model.VpcPeeringConnection)o).ExpirationTime = (global::System.DateTime?)v, jsonName: "expirationTime", getTimestamp: static o => ((global::Stratus.Ec2.Model.VpcPeeringConnection)o).ExpirationTime),
             new SM::MemberInfo("RequesterVpcInfo", SVpcPeeringConnectionVpcInfo, "RequesterVpcInfo", "requesterVpcInfo", static o => ((global::Stratus.Ec2.Model.VpcPeeringConnection)o).RequesterVpcInfo, static (o, v) => ((global::Stratus.Ec2.Model.VpcPeeringConnection)o).RequesterVpcInfo = (global::Stratus.Ec2.Model.VpcPeeringConnectionVpcInfo?)v, jsonName: "requesterVpcInfo"),
             new SM::MemberInfo("Status", SVpcPeeringConnectionStateReason, "Status", "status", static o => ((global::Stratus.Ec2.Model.VpcPeeringConnection)o).Status, static (o, v) => ((global::Stratus.Ec2.Model.VpcPeeringConnection)o).Status = (global::Stratus.Ec2.Model.VpcPeeringConnectionStateReason?)v, jsonName: "status"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.VpcPeeringConnection)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.VpcPeeringConnection)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("VpcPeeringConnectionId", SString, "VpcPeeringConnectionId", "vpcPeeringConnectionId", static o => ((global::Stratus.Ec2.Model.VpcPeeringConnection)o).VpcPeeringConnectionId, static (o, v) => ((global::Stratus.Ec2.Model.VpcPeeringConnection)o).VpcPeeringConnectionId = (string?)v, jsonName: "vpcPeeringConnectionId"));
-        SVpcPeeringConnectionIdList.InitList(SVpcPeeringConnectionId, "item", static () => new global::System.Collections.Generic.List<string>());
-        SVpcPeeringConnectionList.InitList(SVpcPeeringConnection, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpcPeeringConnection>());
-        SVpcPeeringConnectionOptionsDescription.InitStructure(static () => new global::Stratus.Ec2.Model.VpcPeeringConnectionOptionsDescription(),
+
+    private static void WSVpcPeeringConnectionOptionsDescription(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VpcPeeringConnectionOptionsDescription(),
             new SM::MemberInfo("AllowDnsResolutionFromRemoteVpc", SBoolean, "AllowDnsResolutionFromRemoteVpc", "allowDnsResolutionFromRemoteVpc", static o => ((global::Stratus.Ec2.Model.VpcPeeringConnectionOptionsDescription)o).AllowDnsResolutionFromRemoteVpc, static (o, v) => ((global::Stratus.Ec2.Model.VpcPeeringConnectionOptionsDescription)o).AllowDnsResolutionFromRemoteVpc = (bool?)v, jsonName: "allowDnsResolutionFromRemoteVpc", getBoolean: static o => ((global::Stratus.Ec2.Model.VpcPeeringConnectionOptionsDescription)o).AllowDnsResolutionFromRemoteVpc),
             new SM::MemberInfo("AllowEgressFromLocalClassicLinkToRemoteVpc", SBoolean, "AllowEgressFromLocalClassicLinkToRemoteVpc", "allowEgressFromLocalClassicLinkToRemoteVpc", static o => ((global::Stratus.Ec2.Model.VpcPeeringConnectionOptionsDescription)o).AllowEgressFromLocalClassicLinkToRemoteVpc, static (o, v) => ((global::Stratus.Ec2.Model.VpcPeeringConnectionOptionsDescription)o).AllowEgressFromLocalClassicLinkToRemoteVpc = (bool?)v, jsonName: "allowEgressFromLocalClassicLinkToRemoteVpc", getBoolean: static o => ((global::Stratus.Ec2.Model.VpcPeeringConnectionOptionsDescription)o).AllowEgressFromLocalClassicLinkToRemoteVpc),
             new SM::MemberInfo("AllowEgressFromLocalVpcToRemoteClassicLink", SBoolean, "AllowEgressFromLocalVpcToRemoteClassicLink", "allowEgressFromLocalVpcToRemoteClassicLink", static o => ((global::Stratus.Ec2.Model.VpcPeeringConnectionOptionsDescription)o).AllowEgressFromLocalVpcToRemoteClassicLink, static (o, v) => ((global::Stratus.Ec2.Model.VpcPeeringConnectionOptionsDescription)o).AllowEgressFromLocalVpcToRemoteClassicLink = (bool?)v, jsonName: "allowEgressFromLocalVpcToRemoteClassicLink", getBoolean: static o => ((global::Stratus.Ec2.Model.VpcPeeringConnectionOptionsDescription)o).AllowEgressFromLocalVpcToRemoteClassicLink));
-        SVpcPeeringConnectionStateReason.InitStructure(static () => new global::Stratus.Ec2.Model.VpcPeeringConnectionStateReason(),
+
+    private static void WSVpcPeeringConnectionStateReason(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VpcPeeringConnectionStateReason(),
             new SM::MemberInfo("Code", SVpcPeeringConnectionStateReasonCode, "Code", "code", static o => ((global::Stratus.Ec2.Model.VpcPeeringConnectionStateReason)o).Code, static (o, v) => ((global::Stratus.Ec2.Model.VpcPeeringConnectionStateReason)o).Code = (string?)v, jsonName: "code"),
             new SM::MemberInfo("Message", SString, "Message", "message", static o => ((global::Stratus.Ec2.Model.VpcPeeringConnectionStateReason)o).Message, static (o, v) => ((global::Stratus.Ec2.Model.VpcPeeringConnectionStateReason)o).Message = (string?)v, jsonName: "message"));
-        SVpcPeeringConnectionVpcInfo.InitStructure(static () => new global::Stratus.Ec2.Model.VpcPeeringConnectionVpcInfo(),
+
+    private static void WSVpcPeeringConnectionVpcInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VpcPeeringConnectionVpcInfo(),
             new SM::MemberInfo("CidrBlock", SString, "CidrBlock", "cidrBlock", static o => ((global::Stratus.Ec2.Model.VpcPeeringConnectionVpcInfo)o).CidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.VpcPeeringConnectionVpcInfo)o).CidrBlock = (string?)v, jsonName: "cidrBlock"),
             new SM::MemberInfo("CidrBlockSet", SCidrBlockSet, "CidrBlockSet", "cidrBlockSet", static o => ((global::Stratus.Ec2.Model.VpcPeeringConnectionVpcInfo)o).CidrBlockSet, static (o, v) => ((global::Stratus.Ec2.Model.VpcPeeringConnectionVpcInfo)o).CidrBlockSet = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.CidrBlock>?)v, jsonName: "cidrBlockSet"),
             new SM::MemberInfo("Ipv6CidrBlockSet", SIpv6CidrBlockSet, "Ipv6CidrBlockSet", "ipv6CidrBlockSet", static o => ((global::Stratus.Ec2.Model.VpcPeeringConnectionVpcInfo)o).Ipv6CidrBlockSet, static (o, v) => ((global::Stratus.Ec2.Model.VpcPeeringConnectionVpcInfo)o).Ipv6CidrBlockSet = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Ipv6CidrBlock>?)v, jsonName: "ipv6CidrBlockSet"),
@@ -1470,16 +3027,18 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("PeeringOptions", SVpcPeeringConnectionOptionsDescription, "PeeringOptions", "peeringOptions", static o => ((global::Stratus.Ec2.Model.VpcPeeringConnectionVpcInfo)o).PeeringOptions, static (o, v) => ((global::Stratus.Ec2.Model.VpcPeeringConnectionVpcInfo)o).PeeringOptions = (global::Stratus.Ec2.Model.VpcPeeringConnectionOptionsDescription?)v, jsonName: "peeringOptions"),
             new SM::MemberInfo("Region", SString, "Region", "region", static o => ((global::Stratus.Ec2.Model.VpcPeeringConnectionVpcInfo)o).Region, static (o, v) => ((global::Stratus.Ec2.Model.VpcPeeringConnectionVpcInfo)o).Region = (string?)v, jsonName: "region"),
             new SM::MemberInfo("VpcId", SString, "VpcId", "vpcId", static o => ((global::Stratus.Ec2.Model.VpcPeeringConnectionVpcInfo)o).VpcId, static (o, v) => ((global::Stratus.Ec2.Model.VpcPeeringConnectionVpcInfo)o).VpcId = (string?)v, jsonName: "vpcId"));
-        SVpnConcentrator.InitStructure(static () => new global::Stratus.Ec2.Model.VpnConcentrator(),
+
+    private static void WSVpnConcentrator(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VpnConcentrator(),
             new SM::MemberInfo("State", SString, "State", "state", static o => ((global::Stratus.Ec2.Model.VpnConcentrator)o).State, static (o, v) => ((global::Stratus.Ec2.Model.VpnConcentrator)o).State = (string?)v, jsonName: "state"),
             new SM::MemberInfo("Tags", STagList, "TagSet", "tagSet", static o => ((global::Stratus.Ec2.Model.VpnConcentrator)o).Tags, static (o, v) => ((global::Stratus.Ec2.Model.VpnConcentrator)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.Tag>?)v, jsonName: "tagSet"),
             new SM::MemberInfo("TransitGatewayAttachmentId", SString, "TransitGatewayAttachmentId", "transitGatewayAttachmentId", static o => ((global::Stratus.Ec2.Model.VpnConcentrator)o).TransitGatewayAttachmentId, static (o, v) => ((global::Stratus.Ec2.Model.VpnConcentrator)o).TransitGatewayAttachmentId = (string?)v, jsonName: "transitGatewayAttachmentId"),
             new SM::MemberInfo("TransitGatewayId", SString, "TransitGatewayId", "transitGatewayId", static o => ((global::Stratus.Ec2.Model.VpnConcentrator)o).TransitGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.VpnConcentrator)o).TransitGatewayId = (string?)v, jsonName: "transitGatewayId"),
             new SM::MemberInfo("Type", SString, "Type", "type", static o => ((global::Stratus.Ec2.Model.VpnConcentrator)o).Type, static (o, v) => ((global::Stratus.Ec2.Model.VpnConcentrator)o).Type = (string?)v, jsonName: "type"),
             new SM::MemberInfo("VpnConcentratorId", SString, "VpnConcentratorId", "vpnConcentratorId", static o => ((global::Stratus.Ec2.Model.VpnConcentrator)o).VpnConcentratorId, static (o, v) => ((global::Stratus.Ec2.Model.VpnConcentrator)o).VpnConcentratorId = (string?)v, jsonName: "vpnConcentratorId"));
-        SVpnConcentratorIdStringList.InitList(SVpnConcentratorId, "VpnConcentratorId", static () => new global::System.Collections.Generic.List<string>());
-        SVpnConcentratorList.InitList(SVpnConcentrator, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpnConcentrator>());
-        SVpnConnection.InitStructure(static () => new global::Stratus.Ec2.Model.VpnConnection(),
+
+    private static void WSVpnConnection(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VpnConnection(),
             new SM::MemberInfo("Category", SString, "Category", "category", static o => ((global::Stratus.Ec2.Model.VpnConnection)o).Category, static (o, v) => ((global::Stratus.Ec2.Model.VpnConnection)o).Category = (string?)v, jsonName: "category"),
             new SM::MemberInfo("CoreNetworkArn", SString, "CoreNetworkArn", "coreNetworkArn", static o => ((global::Stratus.Ec2.Model.VpnConnection)o).CoreNetworkArn, static (o, v) => ((global::Stratus.Ec2.Model.VpnConnection)o).CoreNetworkArn = (string?)v, jsonName: "coreNetworkArn"),
             new SM::MemberInfo("CoreNetworkAttachmentArn", SString, "CoreNetworkAttachmentArn", "coreNetworkAttachmentArn", static o => ((global::Stratus.Ec2.Model.VpnConnection)o).CoreNetworkAttachmentArn, static (o, v) => ((global::Stratus.Ec2.Model.VpnConnection)o).CoreNetworkAttachmentArn = (string?)v, jsonName: "coreNetworkAttachmentArn"),
@@ -1497,15 +3056,16 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("VpnConcentratorId", SString, "VpnConcentratorId", "vpnConcentratorId", static o => ((global::Stratus.Ec2.Model.VpnConnection)o).VpnConcentratorId, static (o, v) => ((global::Stratus.Ec2.Model.VpnConnection)o).VpnConcentratorId = (string?)v, jsonName: "vpnConcentratorId"),
             new SM::MemberInfo("VpnConnectionId", SString, "VpnConnectionId", "vpnConnectionId", static o => ((global::Stratus.Ec2.Model.VpnConnection)o).VpnConnectionId, static (o, v) => ((global::Stratus.Ec2.Model.VpnConnection)o).VpnConnectionId = (string?)v, jsonName: "vpnConnectionId"),
             new SM::MemberInfo("VpnGatewayId", SString, "VpnGatewayId", "vpnGatewayId", static o => ((global::Stratus.Ec2.Model.VpnConnection)o).VpnGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.VpnConnection)o).VpnGatewayId = (string?)v, jsonName: "vpnGatewayId"));
-        SVpnConnectionDeviceType.InitStructure(static () => new global::Stratus.Ec2.Model.VpnConnectionDeviceType(),
+
+    private static void WSVpnConnectionDeviceType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VpnConnectionDeviceType(),
             new SM::MemberInfo("Platform", SString, "Platform", "platform", static o => ((global::Stratus.Ec2.Model.VpnConnectionDeviceType)o).Platform, static (o, v) => ((global::Stratus.Ec2.Model.VpnConnectionDeviceType)o).Platform = (string?)v, jsonName: "platform"),
             new SM::MemberInfo("Software", SString, "Software", "software", static o => ((global::Stratus.Ec2.Model.VpnConnectionDeviceType)o).Software, static (o, v) => ((global::Stratus.Ec2.Model.VpnConnectionDeviceType)o).Software = (string?)v, jsonName: "software"),
             new SM::MemberInfo("Vendor", SString, "Vendor", "vendor", static o => ((global::Stratus.Ec2.Model.VpnConnectionDeviceType)o).Vendor, static (o, v) => ((global::Stratus.Ec2.Model.VpnConnectionDeviceType)o).Vendor = (string?)v, jsonName: "vendor"),
             new SM::MemberInfo("VpnConnectionDeviceTypeId", SString, "VpnConnectionDeviceTypeId", "vpnConnectionDeviceTypeId", static o => ((global::Stratus.Ec2.Model.VpnConnectionDeviceType)o).VpnConnectionDeviceTypeId, static (o, v) => ((global::Stratus.Ec2.Model.VpnConnectionDeviceType)o).VpnConnectionDeviceTypeId = (string?)v, jsonName: "vpnConnectionDeviceTypeId"));
-        SVpnConnectionDeviceTypeList.InitList(SVpnConnectionDeviceType, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpnConnectionDeviceType>());
-        SVpnConnectionIdStringList.InitList(SVpnConnectionId, "VpnConnectionId", static () => new global::System.Collections.Generic.List<string>());
-        SVpnConnectionList.InitList(SVpnConnection, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpnConnection>());
-        SVpnConnectionOptions.InitStructure(static () => new global::Stratus.Ec2.Model.VpnConnectionOptions(),
+
+    private static void WSVpnConnectionOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VpnConnectionOptions(),
             new SM::MemberInfo("EnableAcceleration", SBoolean, "EnableAcceleration", "enableAcceleration", static o => ((global::Stratus.Ec2.Model.VpnConnectionOptions)o).EnableAcceleration, static (o, v) => ((global::Stratus.Ec2.Model.VpnConnectionOptions)o).EnableAcceleration = (bool?)v, jsonName: "enableAcceleration", getBoolean: static o => ((global::Stratus.Ec2.Model.VpnConnectionOptions)o).EnableAcceleration),
             new SM::MemberInfo("LocalIpv4NetworkCidr", SString, "LocalIpv4NetworkCidr", "localIpv4NetworkCidr", static o => ((global::Stratus.Ec2.Model.VpnConnectionOptions)o).LocalIpv4NetworkCidr, static (o, v) => ((global::Stratus.Ec2.Model.VpnConnectionOptions)o).LocalIpv4NetworkCidr = (string?)v, jsonName: "localIpv4NetworkCidr"),
             new SM::MemberInfo("LocalIpv6NetworkCidr", SString, "LocalIpv6NetworkCidr", "localIpv6NetworkCidr", static o => ((global::Stratus.Ec2.Model.VpnConnectionOptions)o).LocalIpv6NetworkCidr, static (o, v) => ((global::Stratus.Ec2.Model.VpnConnectionOptions)o).LocalIpv6NetworkCidr = (string?)v, jsonName: "localIpv6NetworkCidr"),
@@ -1517,7 +3077,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("TunnelBandwidth", SVpnTunnelBandwidth, "TunnelBandwidth", "tunnelBandwidth", static o => ((global::Stratus.Ec2.Model.VpnConnectionOptions)o).TunnelBandwidth, static (o, v) => ((global::Stratus.Ec2.Model.VpnConnectionOptions)o).TunnelBandwidth = (string?)v, jsonName: "tunnelBandwidth"),
             new SM::MemberInfo("TunnelInsideIpVersion", STunnelInsideIpVersion, "TunnelInsideIpVersion", "tunnelInsideIpVersion", static o => ((global::Stratus.Ec2.Model.VpnConnectionOptions)o).TunnelInsideIpVersion, static (o, v) => ((global::Stratus.Ec2.Model.VpnConnectionOptions)o).TunnelInsideIpVersion = (string?)v, jsonName: "tunnelInsideIpVersion"),
             new SM::MemberInfo("TunnelOptions", STunnelOptionsList, "TunnelOptionSet", "tunnelOptionSet", static o => ((global::Stratus.Ec2.Model.VpnConnectionOptions)o).TunnelOptions, static (o, v) => ((global::Stratus.Ec2.Model.VpnConnectionOptions)o).TunnelOptions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.TunnelOption>?)v, jsonName: "tunnelOptionSet"));
-        SVpnConnectionOptionsSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.VpnConnectionOptionsSpecification(),
+
+    private static void WSVpnConnectionOptionsSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VpnConnectionOptionsSpecification(),
             new SM::MemberInfo("EnableAcceleration", SBoolean, "EnableAcceleration", "EnableAcceleration", static o => ((global::Stratus.Ec2.Model.VpnConnectionOptionsSpecification)o).EnableAcceleration, static (o, v) => ((global::Stratus.Ec2.Model.VpnConnectionOptionsSpecification)o).EnableAcceleration = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.VpnConnectionOptionsSpecification)o).EnableAcceleration),
             new SM::MemberInfo("LocalIpv4NetworkCidr", SString, "LocalIpv4NetworkCidr", "LocalIpv4NetworkCidr", static o => ((global::Stratus.Ec2.Model.VpnConnectionOptionsSpecification)o).LocalIpv4NetworkCidr, static (o, v) => ((global::Stratus.Ec2.Model.VpnConnectionOptionsSpecification)o).LocalIpv4NetworkCidr = (string?)v),
             new SM::MemberInfo("LocalIpv6NetworkCidr", SString, "LocalIpv6NetworkCidr", "LocalIpv6NetworkCidr", static o => ((global::Stratus.Ec2.Model.VpnConnectionOptionsSpecification)o).LocalIpv6NetworkCidr, static (o, v) => ((global::Stratus.Ec2.Model.VpnConnectionOptionsSpecification)o).LocalIpv6NetworkCidr = (string?)v),
@@ -1529,7 +3091,9 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("TunnelBandwidth", SVpnTunnelBandwidth, "TunnelBandwidth", "TunnelBandwidth", static o => ((global::Stratus.Ec2.Model.VpnConnectionOptionsSpecification)o).TunnelBandwidth, static (o, v) => ((global::Stratus.Ec2.Model.VpnConnectionOptionsSpecification)o).TunnelBandwidth = (string?)v),
             new SM::MemberInfo("TunnelInsideIpVersion", STunnelInsideIpVersion, "TunnelInsideIpVersion", "TunnelInsideIpVersion", static o => ((global::Stratus.Ec2.Model.VpnConnectionOptionsSpecification)o).TunnelInsideIpVersion, static (o, v) => ((global::Stratus.Ec2.Model.VpnConnectionOptionsSpecification)o).TunnelInsideIpVersion = (string?)v),
             new SM::MemberInfo("TunnelOptions", SVpnTunnelOptionsSpecificationsList, "TunnelOptions", "TunnelOptions", static o => ((global::Stratus.Ec2.Model.VpnConnectionOptionsSpecification)o).TunnelOptions, static (o, v) => ((global::Stratus.Ec2.Model.VpnConnectionOptionsSpecification)o).TunnelOptions = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpnTunnelOptionsSpecification>?)v));
-        SVpnGateway.InitStructure(static () => new global::Stratus.Ec2.Model.VpnGateway(),
+
+    private static void WSVpnGateway(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VpnGateway(),
             new SM::MemberInfo("AmazonSideAsn", SLong, "AmazonSideAsn", "amazonSideAsn", static o => ((global::Stratus.Ec2.Model.VpnGateway)o).AmazonSideAsn, static (o, v) => ((global::Stratus.Ec2.Model.VpnGateway)o).AmazonSideAsn = (long?)v, jsonName: "amazonSideAsn", getInt64: static o => ((global::Stratus.Ec2.Model.VpnGateway)o).AmazonSideAsn),
             new SM::MemberInfo("AvailabilityZone", SString, "AvailabilityZone", "availabilityZone", static o => ((global::Stratus.Ec2.Model.VpnGateway)o).AvailabilityZone, static (o, v) => ((global::Stratus.Ec2.Model.VpnGateway)o).AvailabilityZone = (string?)v, jsonName: "availabilityZone"),
             new SM::MemberInfo("State", SVpnState, "State", "state", static o => ((global::Stratus.Ec2.Model.VpnGateway)o).State, static (o, v) => ((global::Stratus.Ec2.Model.VpnGateway)o).State = (string?)v, jsonName: "state"),
@@ -1537,18 +3101,23 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("Type", SGatewayType, "Type", "type", static o => ((global::Stratus.Ec2.Model.VpnGateway)o).Type, static (o, v) => ((global::Stratus.Ec2.Model.VpnGateway)o).Type = (string?)v, jsonName: "type"),
             new SM::MemberInfo("VpcAttachments", SVpcAttachmentList, "Attachments", "attachments", static o => ((global::Stratus.Ec2.Model.VpnGateway)o).VpcAttachments, static (o, v) => ((global::Stratus.Ec2.Model.VpnGateway)o).VpcAttachments = (global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpcAttachment>?)v, jsonName: "attachments"),
             new SM::MemberInfo("VpnGatewayId", SString, "VpnGatewayId", "vpnGatewayId", static o => ((global::Stratus.Ec2.Model.VpnGateway)o).VpnGatewayId, static (o, v) => ((global::Stratus.Ec2.Model.VpnGateway)o).VpnGatewayId = (string?)v, jsonName: "vpnGatewayId"));
-        SVpnGatewayIdStringList.InitList(SVpnGatewayId, "VpnGatewayId", static () => new global::System.Collections.Generic.List<string>());
-        SVpnGatewayList.InitList(SVpnGateway, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpnGateway>());
-        SVpnStaticRoute.InitStructure(static () => new global::Stratus.Ec2.Model.VpnStaticRoute(),
+
+    private static void WSVpnStaticRoute(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VpnStaticRoute(),
             new SM::MemberInfo("DestinationCidrBlock", SString, "DestinationCidrBlock", "destinationCidrBlock", static o => ((global::Stratus.Ec2.Model.VpnStaticRoute)o).DestinationCidrBlock, static (o, v) => ((global::Stratus.Ec2.Model.VpnStaticRoute)o).DestinationCidrBlock = (string?)v, jsonName: "destinationCidrBlock"),
             new SM::MemberInfo("Source", SVpnStaticRouteSource, "Source", "source", static o => ((global::Stratus.Ec2.Model.VpnStaticRoute)o).Source, static (o, v) => ((global::Stratus.Ec2.Model.VpnStaticRoute)o).Source = (string?)v, jsonName: "source"),
             new SM::MemberInfo("State", SVpnState, "State", "state", static o => ((global::Stratus.Ec2.Model.VpnStaticRoute)o).State, static (o, v) => ((global::Stratus.Ec2.Model.VpnStaticRoute)o).State = (string?)v, jsonName: "state"));
-        SVpnStaticRouteList.InitList(SVpnStaticRoute, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpnStaticRoute>());
-        SVpnTunnelLogOptions.InitStructure(static () => new global::Stratus.Ec2.Model.VpnTunnelLogOptions(),
+
+    private static void WSVpnTunnelLogOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VpnTunnelLogOptions(),
             new SM::MemberInfo("CloudWatchLogOptions", SCloudWatchLogOptions, "CloudWatchLogOptions", "cloudWatchLogOptions", static o => ((global::Stratus.Ec2.Model.VpnTunnelLogOptions)o).CloudWatchLogOptions, static (o, v) => ((global::Stratus.Ec2.Model.VpnTunnelLogOptions)o).CloudWatchLogOptions = (global::Stratus.Ec2.Model.CloudWatchLogOptions?)v, jsonName: "cloudWatchLogOptions"));
-        SVpnTunnelLogOptionsSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.VpnTunnelLogOptionsSpecification(),
+
+    private static void WSVpnTunnelLogOptionsSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VpnTunnelLogOptionsSpecification(),
             new SM::MemberInfo("CloudWatchLogOptions", SCloudWatchLogOptionsSpecification, "CloudWatchLogOptions", "CloudWatchLogOptions", static o => ((global::Stratus.Ec2.Model.VpnTunnelLogOptionsSpecification)o).CloudWatchLogOptions, static (o, v) => ((global::Stratus.Ec2.Model.VpnTunnelLogOptionsSpecification)o).CloudWatchLogOptions = (global::Stratus.Ec2.Model.CloudWatchLogOptionsSpecification?)v));
-        SVpnTunnelOptionsSpecification.InitStructure(static () => new global::Stratus.Ec2.Model.VpnTunnelOptionsSpecification(),
+
+    private static void WSVpnTunnelOptionsSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Ec2.Model.VpnTunnelOptionsSpecification(),
             new SM::MemberInfo("DPDTimeoutAction", SString, "DPDTimeoutAction", "DPDTimeoutAction", static o => ((global::Stratus.Ec2.Model.VpnTunnelOptionsSpecification)o).DPDTimeoutAction, static (o, v) => ((global::Stratus.Ec2.Model.VpnTunnelOptionsSpecification)o).DPDTimeoutAction = (string?)v),
             new SM::MemberInfo("DPDTimeoutSeconds", SInteger, "DPDTimeoutSeconds", "DPDTimeoutSeconds", static o => ((global::Stratus.Ec2.Model.VpnTunnelOptionsSpecification)o).DPDTimeoutSeconds, static (o, v) => ((global::Stratus.Ec2.Model.VpnTunnelOptionsSpecification)o).DPDTimeoutSeconds = (int?)v, getInt32: static o => ((global::Stratus.Ec2.Model.VpnTunnelOptionsSpecification)o).DPDTimeoutSeconds),
             new SM::MemberInfo("EnableTunnelLifecycleControl", SBoolean, "EnableTunnelLifecycleControl", "EnableTunnelLifecycleControl", static o => ((global::Stratus.Ec2.Model.VpnTunnelOptionsSpecification)o).EnableTunnelLifecycleControl, static (o, v) => ((global::Stratus.Ec2.Model.VpnTunnelOptionsSpecification)o).EnableTunnelLifecycleControl = (bool?)v, getBoolean: static o => ((global::Stratus.Ec2.Model.VpnTunnelOptionsSpecification)o).EnableTunnelLifecycleControl),
@@ -1569,6 +3138,4 @@ public static partial class Ec2Shapes
             new SM::MemberInfo("StartupAction", SString, "StartupAction", "StartupAction", static o => ((global::Stratus.Ec2.Model.VpnTunnelOptionsSpecification)o).StartupAction, static (o, v) => ((global::Stratus.Ec2.Model.VpnTunnelOptionsSpecification)o).StartupAction = (string?)v),
             new SM::MemberInfo("TunnelInsideCidr", SString, "TunnelInsideCidr", "TunnelInsideCidr", static o => ((global::Stratus.Ec2.Model.VpnTunnelOptionsSpecification)o).TunnelInsideCidr, static (o, v) => ((global::Stratus.Ec2.Model.VpnTunnelOptionsSpecification)o).TunnelInsideCidr = (string?)v),
             new SM::MemberInfo("TunnelInsideIpv6Cidr", SString, "TunnelInsideIpv6Cidr", "TunnelInsideIpv6Cidr", static o => ((global::Stratus.Ec2.Model.VpnTunnelOptionsSpecification)o).TunnelInsideIpv6Cidr, static (o, v) => ((global::Stratus.Ec2.Model.VpnTunnelOptionsSpecification)o).TunnelInsideIpv6Cidr = (string?)v));
-        SVpnTunnelOptionsSpecificationsList.InitList(SVpnTunnelOptionsSpecification, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Ec2.Model.VpnTunnelOptionsSpecification>());
-    }
 }

@@ -19,12 +19,52 @@ public enum ShapeKind
 }
 
 /// <summary>
+/// The shapes of one generated service model, each made on first use and wired (members, list
+/// element, map key and value) on first use of those. A process pays only for the shapes its
+/// requests touch: EC2 alone has thousands, and building them all up front cost seconds of start-up.
+/// The generated subclass holds one small method per shape; this class keeps each shape unique.
+/// </summary>
+public abstract class ShapeTable
+{
+    private readonly ShapeInfo?[] _shapes;
+
+    protected ShapeTable(int count)
+    {
+        _shapes = new ShapeInfo?[count];
+    }
+
+    /// <summary>Number of shapes in the model.</summary>
+    public int Count => _shapes.Length;
+
+    /// <summary>Serialises wiring within the model; wiring a shape only makes (never wires) the shapes it names, so it never nests.</summary>
+    internal Lock WiringLock { get; } = new();
+
+    /// <summary>The shape at <paramref name="index"/>: always the same instance.</summary>
+    public ShapeInfo this[int index] => _shapes[index] ?? Make(index);
+
+    private ShapeInfo Make(int index)
+    {
+        var made = Create(index);
+        return Interlocked.CompareExchange(ref _shapes[index], made, null) ?? made;
+    }
+
+    /// <summary>A new descriptor of shape <paramref name="index"/> with its constraints and traits, not yet wired.</summary>
+    protected abstract ShapeInfo Create(int index);
+
+    /// <summary>Wires shape <paramref name="index"/> (<see cref="ShapeInfo.InitStructure"/>, <see cref="ShapeInfo.InitList"/>, <see cref="ShapeInfo.InitMap"/>).</summary>
+    protected internal abstract void Wire(ShapeInfo shape, int index);
+}
+
+/// <summary>
 /// One shape of a service model, compiled into code by the generator. The protocol codecs walk
 /// these descriptors; the typed classes they fill are generated beside them. Instances are created
-/// once per shape and wired together after creation (shapes can be recursive).
+/// once per shape and wired together after creation (shapes can be recursive); a shape made by a
+/// <see cref="ShapeTable"/> is wired when its members, element, key or value are first read.
 /// </summary>
 public sealed class ShapeInfo
 {
+    private ShapeTable? _table;
+    private readonly int _index;
     private MemberInfo[] _members = [];
     private Dictionary<string, MemberInfo>? _byQueryName;
     private Dictionary<string, MemberInfo>? _byJsonName;
@@ -40,6 +80,35 @@ public sealed class ShapeInfo
     {
         Name = name;
         Kind = kind;
+    }
+
+    /// <summary>A shape of <paramref name="table"/>, which wires it on first use.</summary>
+    public ShapeInfo(string name, ShapeKind kind, ShapeTable table, int index)
+        : this(name, kind)
+    {
+        _table = table;
+        _index = index;
+    }
+
+    private void EnsureWired()
+    {
+        if (Volatile.Read(ref _table) is { } table)
+        {
+            Wire(table);
+        }
+    }
+
+    private void Wire(ShapeTable table)
+    {
+        lock (table.WiringLock)
+        {
+            if (_table is null)
+            {
+                return;
+            }
+            table.Wire(this, _index);
+            Volatile.Write(ref _table, null);
+        }
     }
 
     public string Name { get; }
@@ -81,13 +150,38 @@ public sealed class ShapeInfo
     public bool SenderFault { get; private set; } = true;
 
     /// <summary>Members of a structure, in model order.</summary>
-    public IReadOnlyList<MemberInfo> Members => _members;
+    public IReadOnlyList<MemberInfo> Members
+    {
+        get
+        {
+            EnsureWired();
+            return _members;
+        }
+    }
 
     /// <summary>Element shape of a list.</summary>
-    public ShapeInfo Element => _element ?? throw new InvalidOperationException($"{Name} is not a list");
+    public ShapeInfo Element
+    {
+        get
+        {
+            EnsureWired();
+            return _element ?? throw new InvalidOperationException($"{Name} is not a list");
+        }
+    }
+
+    private string _elementXmlName = "member";
+    private string _keyXmlName = "key";
+    private string _valueXmlName = "value";
 
     /// <summary>XML element / query key of list items ("item" for EC2, else the list member's locationName or "member").</summary>
-    public string ElementXmlName { get; private set; } = "member";
+    public string ElementXmlName
+    {
+        get
+        {
+            EnsureWired();
+            return _elementXmlName;
+        }
+    }
 
     private byte[]? _elementOpen;
     private byte[]? _elementClose;
@@ -99,25 +193,65 @@ public sealed class ShapeInfo
     public ReadOnlySpan<byte> ElementCloseTag => _elementClose ??= System.Text.Encoding.UTF8.GetBytes("</" + ElementXmlName + ">");
 
     /// <summary>Key shape of a map.</summary>
-    public ShapeInfo Key => _key ?? throw new InvalidOperationException($"{Name} is not a map");
+    public ShapeInfo Key
+    {
+        get
+        {
+            EnsureWired();
+            return _key ?? throw new InvalidOperationException($"{Name} is not a map");
+        }
+    }
 
     /// <summary>Value shape of a map.</summary>
-    public ShapeInfo Value => _value ?? throw new InvalidOperationException($"{Name} is not a map");
+    public ShapeInfo Value
+    {
+        get
+        {
+            EnsureWired();
+            return _value ?? throw new InvalidOperationException($"{Name} is not a map");
+        }
+    }
 
     /// <summary>XML element / query key of a map entry's key (locationName of the map's key, else "key").</summary>
-    public string KeyXmlName { get; private set; } = "key";
+    public string KeyXmlName
+    {
+        get
+        {
+            EnsureWired();
+            return _keyXmlName;
+        }
+    }
 
     /// <summary>XML element / query key of a map entry's value (locationName of the map's value, else "value").</summary>
-    public string ValueXmlName { get; private set; } = "value";
+    public string ValueXmlName
+    {
+        get
+        {
+            EnsureWired();
+            return _valueXmlName;
+        }
+    }
 
     public bool IsScalar => Kind is not (ShapeKind.Structure or ShapeKind.List or ShapeKind.Map);
 
-    public object CreateStructure() => (_create ?? throw new InvalidOperationException($"{Name} is not a structure"))();
+    public object CreateStructure()
+    {
+        EnsureWired();
+        return (_create ?? throw new InvalidOperationException($"{Name} is not a structure"))();
+    }
 
-    public IList CreateList() => (_createList ?? throw new InvalidOperationException($"{Name} is not a list"))();
+    public IList CreateList()
+    {
+        EnsureWired();
+        return (_createList ?? throw new InvalidOperationException($"{Name} is not a list"))();
+    }
 
     /// <summary>A new empty map (a <c>Dictionary&lt;string, T&gt;</c>).</summary>
-    public IDictionary CreateMap() => (_createMap ?? throw new InvalidOperationException($"{Name} is not a map"))();
+    public IDictionary CreateMap()
+    {
+        EnsureWired();
+        return (_createMap ?? throw new InvalidOperationException($"{Name} is not a map"))();
+    }
 
     /// <summary>The member with this key in a query/EC2 request.</summary>
     public MemberInfo? FindByQueryName(string queryName) => Find(ref _byQueryName, queryName, static m => m.QueryName);
@@ -132,6 +266,7 @@ public sealed class ShapeInfo
     {
         if (index is null)
         {
+            EnsureWired();
             var map = new Dictionary<string, MemberInfo>(_members.Length, StringComparer.Ordinal);
             foreach (var m in _members)
             {
@@ -180,16 +315,16 @@ public sealed class ShapeInfo
     public void InitList(ShapeInfo element, string elementXmlName, Func<IList> create)
     {
         _element = element;
-        ElementXmlName = elementXmlName;
+        _elementXmlName = elementXmlName;
         _createList = create;
     }
 
     public void InitMap(ShapeInfo key, string keyXmlName, ShapeInfo value, string valueXmlName, Func<IDictionary> create)
     {
         _key = key;
-        KeyXmlName = keyXmlName;
+        _keyXmlName = keyXmlName;
         _value = value;
-        ValueXmlName = valueXmlName;
+        _valueXmlName = valueXmlName;
         _createMap = create;
     }
 
@@ -289,32 +424,87 @@ public sealed class MemberInfo(
 }
 
 /// <summary>An operation of a service model.</summary>
-public sealed class OperationInfo(
-    string name,
-    ShapeInfo? input,
-    ShapeInfo? output,
-    bool isReadOnly,
-    string? resultWrapper = null,
-    IReadOnlyList<ShapeInfo>? errors = null)
+public sealed class OperationInfo
 {
-    public string Name { get; } = name;
-    public ShapeInfo? Input { get; } = input;
-    public ShapeInfo? Output { get; } = output;
+    private readonly ShapeTable? _table;
+    private readonly int _inputIndex = -1;
+    private readonly int _outputIndex = -1;
+    private readonly int[]? _errorIndexes;
+    private ShapeInfo? _input;
+    private ShapeInfo? _output;
+    private IReadOnlyList<ShapeInfo>? _errors;
+    private MemberInfo? _idempotencyMember;
+    private volatile bool _idempotencyKnown;
+
+    public OperationInfo(
+        string name,
+        ShapeInfo? input,
+        ShapeInfo? output,
+        bool isReadOnly,
+        string? resultWrapper = null,
+        IReadOnlyList<ShapeInfo>? errors = null)
+    {
+        Name = name;
+        _input = input;
+        _output = output;
+        IsReadOnly = isReadOnly;
+        ResultWrapper = resultWrapper;
+        _errors = errors ?? [];
+    }
+
+    /// <summary>
+    /// An operation of a generated model whose input, output and errors are shapes of
+    /// <paramref name="table"/> by index (-1: none), looked up on first use.
+    /// </summary>
+    public OperationInfo(
+        string name,
+        ShapeTable table,
+        int input,
+        int output,
+        bool isReadOnly,
+        string? resultWrapper = null,
+        int[]? errors = null)
+    {
+        Name = name;
+        _table = table;
+        _inputIndex = input;
+        _outputIndex = output;
+        IsReadOnly = isReadOnly;
+        ResultWrapper = resultWrapper;
+        _errorIndexes = errors;
+    }
+
+    public string Name { get; }
+
+    public ShapeInfo? Input => _input ?? (_inputIndex >= 0 ? _input = _table![_inputIndex] : null);
+
+    public ShapeInfo? Output => _output ?? (_outputIndex >= 0 ? _output = _table![_outputIndex] : null);
 
     /// <summary>The input member that carries an idempotency token (ClientToken), if any.</summary>
-    public MemberInfo? IdempotencyMember { get; } = input?.Members.FirstOrDefault(m => m.IdempotencyToken);
+    public MemberInfo? IdempotencyMember
+    {
+        get
+        {
+            if (!_idempotencyKnown)
+            {
+                _idempotencyMember = Input?.Members.FirstOrDefault(m => m.IdempotencyToken);
+                _idempotencyKnown = true;
+            }
+            return _idempotencyMember;
+        }
+    }
 
     /// <summary>
     /// The operation changes no state (spec/&lt;service&gt;/readonly.json, a reviewed list):
     /// it runs on a read snapshot without a write transaction.
     /// </summary>
-    public bool IsReadOnly { get; } = isReadOnly;
+    public bool IsReadOnly { get; }
 
     /// <summary>Element wrapping the output in a query-protocol response (<c>&lt;OpResult&gt;</c>), if any.</summary>
-    public string? ResultWrapper { get; } = resultWrapper;
+    public string? ResultWrapper { get; }
 
     /// <summary>Error shapes the model lists for this operation.</summary>
-    public IReadOnlyList<ShapeInfo> Errors { get; } = errors ?? [];
+    public IReadOnlyList<ShapeInfo> Errors => _errors ??= _errorIndexes is null ? [] : Array.ConvertAll(_errorIndexes, i => _table![i]);
 
     /// <summary>Position in <see cref="ServiceInfo.Operations"/>, which is also the value of the service's action enum.</summary>
     public int Index { get; internal set; } = -1;
@@ -356,24 +546,31 @@ public sealed record ServiceMetadata(
 public sealed class ServiceInfo
 {
     private readonly Dictionary<string, OperationInfo> _byName;
-    private readonly Dictionary<string, ShapeInfo> _errorsByCode;
+    private readonly ShapeTable? _table;
+    private readonly int[]? _errorIndexes;
+    private IReadOnlyList<ShapeInfo>? _errors;
+    private Dictionary<string, ShapeInfo>? _errorsByCode;
 
     public ServiceInfo(ServiceMetadata metadata, IReadOnlyList<OperationInfo> operations, IReadOnlyList<ShapeInfo>? errors = null)
     {
         Metadata = metadata;
         Operations = operations;
-        Errors = errors ?? [];
+        _errors = errors ?? [];
         _byName = operations.ToDictionary(o => o.Name, StringComparer.Ordinal);
-        _errorsByCode = new Dictionary<string, ShapeInfo>(StringComparer.Ordinal);
-        foreach (var e in Errors)
-        {
-            _errorsByCode.TryAdd(e.ErrorCode ?? e.Name, e);
-        }
         for (var i = 0; i < operations.Count; i++)
         {
             operations[i].Index = i;
             operations[i].Service = this;
         }
+    }
+
+    /// <summary>A generated model's service: its error shapes are shapes of <paramref name="table"/> by index, made on first use.</summary>
+    public ServiceInfo(ServiceMetadata metadata, IReadOnlyList<OperationInfo> operations, ShapeTable table, int[] errors)
+        : this(metadata, operations)
+    {
+        _errors = null;
+        _table = table;
+        _errorIndexes = errors;
     }
 
     public ServiceInfo(string serviceId, string apiVersion, string xmlNamespace, string protocol, IReadOnlyList<OperationInfo> operations)
@@ -402,12 +599,22 @@ public sealed class ServiceInfo
     public IReadOnlyList<OperationInfo> Operations { get; }
 
     /// <summary>Every error shape of the model.</summary>
-    public IReadOnlyList<ShapeInfo> Errors { get; }
+    public IReadOnlyList<ShapeInfo> Errors => _errors ??= Array.ConvertAll(_errorIndexes!, i => _table![i]);
 
     public OperationInfo? FindOperation(string name) => _byName.GetValueOrDefault(name);
 
     /// <summary>The model's error shape with this code (its <c>error.code</c>, else its name).</summary>
-    public ShapeInfo? FindError(string code) => _errorsByCode.GetValueOrDefault(code);
+    public ShapeInfo? FindError(string code) => (_errorsByCode ??= IndexErrors()).GetValueOrDefault(code);
+
+    private Dictionary<string, ShapeInfo> IndexErrors()
+    {
+        var byCode = new Dictionary<string, ShapeInfo>(StringComparer.Ordinal);
+        foreach (var e in Errors)
+        {
+            byCode.TryAdd(e.ErrorCode ?? e.Name, e);
+        }
+        return byCode;
+    }
 
     public override string ToString() => ServiceId;
 }

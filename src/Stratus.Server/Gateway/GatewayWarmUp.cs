@@ -102,9 +102,10 @@ internal sealed class GatewayWarmUp(
         if (logger.IsEnabled(LogLevel.Information))
         {
             using var process = Process.GetCurrentProcess();
-            logger.LogInformation("API ready: request path warmed up in {ElapsedMs:F0} ms ({CpuMs:F0} ms CPU), {SinceStartMs:F0} ms after the process started ({ProcessCpuMs:F0} ms CPU in all)",
+            logger.LogInformation("API ready: request path warmed up in {ElapsedMs:F0} ms ({CpuMs:F0} ms CPU), {SinceStartMs:F0} ms after the process started ({ProcessCpuMs:F0} ms CPU in all, JIT {JitMs:F0} ms for {JitMethods} methods)",
                 Stopwatch.GetElapsedTime(started).TotalMilliseconds, (process.TotalProcessorTime - cpuBefore).TotalMilliseconds,
-                (DateTime.Now - process.StartTime).TotalMilliseconds, process.TotalProcessorTime.TotalMilliseconds);
+                (DateTime.Now - process.StartTime).TotalMilliseconds, process.TotalProcessorTime.TotalMilliseconds,
+                System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds, System.Runtime.JitInfo.GetCompiledMethodCount());
         }
     }
 

@@ -80,82 +80,123 @@ public enum AutoScalingAction
 
 public static partial class AutoScalingShapes
 {
-    /// <summary>Operations indexed by <see cref="AutoScalingAction"/>.</summary>
-    public static SM::ServiceInfo Service { get; }
+    // The shape table comes first: field initializers run in textual order within this file,
+    // and the other partial files declare no static fields.
+    private static readonly ModelTable Table = new();
 
-    // Created by the static constructor once every shape is wired: field initializers of
-    // partial files run in no defined order.
+    /// <summary>Operations indexed by <see cref="AutoScalingAction"/>.</summary>
+    public static SM::ServiceInfo Service { get; } = CreateService();
+
     private static SM::ServiceInfo CreateService() => new SM::ServiceInfo(
         new SM::ServiceMetadata("Auto Scaling", "2011-01-01", "query", ["query"], "autoscaling", "autoscaling", XmlNamespace: "http://autoscaling.amazonaws.com/doc/2011-01-01/", Uid: "autoscaling-2011-01-01", ServiceFullName: "Auto Scaling"),
     [
-        new SM::OperationInfo("AttachInstances", SAttachInstancesQuery, null, isReadOnly: false, errors: [SResourceContentionFault, SServiceLinkedRoleFailure]),
-        new SM::OperationInfo("AttachLoadBalancerTargetGroups", SAttachLoadBalancerTargetGroupsType, SAttachLoadBalancerTargetGroupsResultType, isReadOnly: false, resultWrapper: "AttachLoadBalancerTargetGroupsResult", errors: [SResourceContentionFault, SServiceLinkedRoleFailure, SInstanceRefreshInProgressFault]),
-        new SM::OperationInfo("AttachLoadBalancers", SAttachLoadBalancersType, SAttachLoadBalancersResultType, isReadOnly: false, resultWrapper: "AttachLoadBalancersResult", errors: [SResourceContentionFault, SServiceLinkedRoleFailure, SInstanceRefreshInProgressFault]),
-        new SM::OperationInfo("AttachTrafficSources", SAttachTrafficSourcesType, SAttachTrafficSourcesResultType, isReadOnly: false, resultWrapper: "AttachTrafficSourcesResult", errors: [SResourceContentionFault, SServiceLinkedRoleFailure, SInstanceRefreshInProgressFault]),
-        new SM::OperationInfo("BatchDeleteScheduledAction", SBatchDeleteScheduledActionType, SBatchDeleteScheduledActionAnswer, isReadOnly: false, resultWrapper: "BatchDeleteScheduledActionResult", errors: [SResourceContentionFault]),
-        new SM::OperationInfo("BatchPutScheduledUpdateGroupAction", SBatchPutScheduledUpdateGroupActionType, SBatchPutScheduledUpdateGroupActionAnswer, isReadOnly: false, resultWrapper: "BatchPutScheduledUpdateGroupActionResult", errors: [SAlreadyExistsFault, SLimitExceededFault, SResourceContentionFault]),
-        new SM::OperationInfo("CancelInstanceRefresh", SCancelInstanceRefreshType, SCancelInstanceRefreshAnswer, isReadOnly: false, resultWrapper: "CancelInstanceRefreshResult", errors: [SLimitExceededFault, SResourceContentionFault, SActiveInstanceRefreshNotFoundFault]),
-        new SM::OperationInfo("CompleteLifecycleAction", SCompleteLifecycleActionType, SCompleteLifecycleActionAnswer, isReadOnly: false, resultWrapper: "CompleteLifecycleActionResult", errors: [SResourceContentionFault]),
-        new SM::OperationInfo("CreateAutoScalingGroup", SCreateAutoScalingGroupType, null, isReadOnly: false, errors: [SAlreadyExistsFault, SLimitExceededFault, SResourceContentionFault, SServiceLinkedRoleFailure]),
-        new SM::OperationInfo("CreateLaunchConfiguration", SCreateLaunchConfigurationType, null, isReadOnly: false, errors: [SAlreadyExistsFault, SLimitExceededFault, SResourceContentionFault]),
-        new SM::OperationInfo("CreateOrUpdateTags", SCreateOrUpdateTagsType, null, isReadOnly: false, errors: [SLimitExceededFault, SAlreadyExistsFault, SResourceContentionFault, SResourceInUseFault]),
-        new SM::OperationInfo("DeleteAutoScalingGroup", SDeleteAutoScalingGroupType, null, isReadOnly: false, errors: [SScalingActivityInProgressFault, SResourceInUseFault, SResourceContentionFault]),
-        new SM::OperationInfo("DeleteLaunchConfiguration", SLaunchConfigurationNameType, null, isReadOnly: false, errors: [SResourceInUseFault, SResourceContentionFault]),
-        new SM::OperationInfo("DeleteLifecycleHook", SDeleteLifecycleHookType, SDeleteLifecycleHookAnswer, isReadOnly: false, resultWrapper: "DeleteLifecycleHookResult", errors: [SResourceContentionFault]),
-        new SM::OperationInfo("DeleteNotificationConfiguration", SDeleteNotificationConfigurationType, null, isReadOnly: false, errors: [SResourceContentionFault]),
-        new SM::OperationInfo("DeletePolicy", SDeletePolicyType, null, isReadOnly: false, errors: [SResourceContentionFault, SServiceLinkedRoleFailure]),
-        new SM::OperationInfo("DeleteScheduledAction", SDeleteScheduledActionType, null, isReadOnly: false, errors: [SResourceContentionFault]),
-        new SM::OperationInfo("DeleteTags", SDeleteTagsType, null, isReadOnly: false, errors: [SResourceContentionFault, SResourceInUseFault]),
-        new SM::OperationInfo("DeleteWarmPool", SDeleteWarmPoolType, SDeleteWarmPoolAnswer, isReadOnly: false, resultWrapper: "DeleteWarmPoolResult", errors: [SLimitExceededFault, SResourceContentionFault, SScalingActivityInProgressFault, SResourceInUseFault]),
-        new SM::OperationInfo("DescribeAccountLimits", null, SDescribeAccountLimitsAnswer, isReadOnly: true, resultWrapper: "DescribeAccountLimitsResult", errors: [SResourceContentionFault]),
-        new SM::OperationInfo("DescribeAdjustmentTypes", null, SDescribeAdjustmentTypesAnswer, isReadOnly: true, resultWrapper: "DescribeAdjustmentTypesResult", errors: [SResourceContentionFault]),
-        new SM::OperationInfo("DescribeAutoScalingGroups", SAutoScalingGroupNamesType, SAutoScalingGroupsType, isReadOnly: true, resultWrapper: "DescribeAutoScalingGroupsResult", errors: [SInvalidNextToken, SResourceContentionFault]),
-        new SM::OperationInfo("DescribeAutoScalingInstances", SDescribeAutoScalingInstancesType, SAutoScalingInstancesType, isReadOnly: true, resultWrapper: "DescribeAutoScalingInstancesResult", errors: [SInvalidNextToken, SResourceContentionFault]),
-        new SM::OperationInfo("DescribeAutoScalingNotificationTypes", null, SDescribeAutoScalingNotificationTypesAnswer, isReadOnly: true, resultWrapper: "DescribeAutoScalingNotificationTypesResult", errors: [SResourceContentionFault]),
-        new SM::OperationInfo("DescribeInstanceRefreshes", SDescribeInstanceRefreshesType, SDescribeInstanceRefreshesAnswer, isReadOnly: true, resultWrapper: "DescribeInstanceRefreshesResult", errors: [SInvalidNextToken, SResourceContentionFault]),
-        new SM::OperationInfo("DescribeLaunchConfigurations", SLaunchConfigurationNamesType, SLaunchConfigurationsType, isReadOnly: true, resultWrapper: "DescribeLaunchConfigurationsResult", errors: [SInvalidNextToken, SResourceContentionFault]),
-        new SM::OperationInfo("DescribeLifecycleHookTypes", null, SDescribeLifecycleHookTypesAnswer, isReadOnly: true, resultWrapper: "DescribeLifecycleHookTypesResult", errors: [SResourceContentionFault]),
-        new SM::OperationInfo("DescribeLifecycleHooks", SDescribeLifecycleHooksType, SDescribeLifecycleHooksAnswer, isReadOnly: true, resultWrapper: "DescribeLifecycleHooksResult", errors: [SResourceContentionFault]),
-        new SM::OperationInfo("DescribeLoadBalancerTargetGroups", SDescribeLoadBalancerTargetGroupsRequest, SDescribeLoadBalancerTargetGroupsResponse, isReadOnly: true, resultWrapper: "DescribeLoadBalancerTargetGroupsResult", errors: [SResourceContentionFault, SInvalidNextToken]),
-        new SM::OperationInfo("DescribeLoadBalancers", SDescribeLoadBalancersRequest, SDescribeLoadBalancersResponse, isReadOnly: true, resultWrapper: "DescribeLoadBalancersResult", errors: [SResourceContentionFault, SInvalidNextToken]),
-        new SM::OperationInfo("DescribeMetricCollectionTypes", null, SDescribeMetricCollectionTypesAnswer, isReadOnly: true, resultWrapper: "DescribeMetricCollectionTypesResult", errors: [SResourceContentionFault]),
-        new SM::OperationInfo("DescribeNotificationConfigurations", SDescribeNotificationConfigurationsType, SDescribeNotificationConfigurationsAnswer, isReadOnly: true, resultWrapper: "DescribeNotificationConfigurationsResult", errors: [SInvalidNextToken, SResourceContentionFault]),
-        new SM::OperationInfo("DescribePolicies", SDescribePoliciesType, SPoliciesType, isReadOnly: true, resultWrapper: "DescribePoliciesResult", errors: [SInvalidNextToken, SResourceContentionFault, SServiceLinkedRoleFailure]),
-        new SM::OperationInfo("DescribeScalingActivities", SDescribeScalingActivitiesType, SActivitiesType, isReadOnly: true, resultWrapper: "DescribeScalingActivitiesResult", errors: [SInvalidNextToken, SResourceContentionFault]),
-        new SM::OperationInfo("DescribeScalingProcessTypes", null, SProcessesType, isReadOnly: true, resultWrapper: "DescribeScalingProcessTypesResult", errors: [SResourceContentionFault]),
-        new SM::OperationInfo("DescribeScheduledActions", SDescribeScheduledActionsType, SScheduledActionsType, isReadOnly: true, resultWrapper: "DescribeScheduledActionsResult", errors: [SInvalidNextToken, SResourceContentionFault]),
-        new SM::OperationInfo("DescribeTags", SDescribeTagsType, STagsType, isReadOnly: true, resultWrapper: "DescribeTagsResult", errors: [SInvalidNextToken, SResourceContentionFault]),
-        new SM::OperationInfo("DescribeTerminationPolicyTypes", null, SDescribeTerminationPolicyTypesAnswer, isReadOnly: true, resultWrapper: "DescribeTerminationPolicyTypesResult", errors: [SResourceContentionFault]),
-        new SM::OperationInfo("DescribeTrafficSources", SDescribeTrafficSourcesRequest, SDescribeTrafficSourcesResponse, isReadOnly: true, resultWrapper: "DescribeTrafficSourcesResult", errors: [SResourceContentionFault, SInvalidNextToken]),
-        new SM::OperationInfo("DescribeWarmPool", SDescribeWarmPoolType, SDescribeWarmPoolAnswer, isReadOnly: true, resultWrapper: "DescribeWarmPoolResult", errors: [SInvalidNextToken, SLimitExceededFault, SResourceContentionFault]),
-        new SM::OperationInfo("DetachInstances", SDetachInstancesQuery, SDetachInstancesAnswer, isReadOnly: false, resultWrapper: "DetachInstancesResult", errors: [SResourceContentionFault]),
-        new SM::OperationInfo("DetachLoadBalancerTargetGroups", SDetachLoadBalancerTargetGroupsType, SDetachLoadBalancerTargetGroupsResultType, isReadOnly: false, resultWrapper: "DetachLoadBalancerTargetGroupsResult", errors: [SResourceContentionFault]),
-        new SM::OperationInfo("DetachLoadBalancers", SDetachLoadBalancersType, SDetachLoadBalancersResultType, isReadOnly: false, resultWrapper: "DetachLoadBalancersResult", errors: [SResourceContentionFault]),
-        new SM::OperationInfo("DetachTrafficSources", SDetachTrafficSourcesType, SDetachTrafficSourcesResultType, isReadOnly: false, resultWrapper: "DetachTrafficSourcesResult", errors: [SResourceContentionFault]),
-        new SM::OperationInfo("DisableMetricsCollection", SDisableMetricsCollectionQuery, null, isReadOnly: false, errors: [SResourceContentionFault]),
-        new SM::OperationInfo("EnableMetricsCollection", SEnableMetricsCollectionQuery, null, isReadOnly: false, errors: [SResourceContentionFault]),
-        new SM::OperationInfo("EnterStandby", SEnterStandbyQuery, SEnterStandbyAnswer, isReadOnly: false, resultWrapper: "EnterStandbyResult", errors: [SResourceContentionFault]),
-        new SM::OperationInfo("ExecutePolicy", SExecutePolicyType, null, isReadOnly: false, errors: [SScalingActivityInProgressFault, SResourceContentionFault]),
-        new SM::OperationInfo("ExitStandby", SExitStandbyQuery, SExitStandbyAnswer, isReadOnly: false, resultWrapper: "ExitStandbyResult", errors: [SResourceContentionFault]),
-        new SM::OperationInfo("GetPredictiveScalingForecast", SGetPredictiveScalingForecastType, SGetPredictiveScalingForecastAnswer, isReadOnly: true, resultWrapper: "GetPredictiveScalingForecastResult", errors: [SResourceContentionFault]),
-        new SM::OperationInfo("LaunchInstances", SLaunchInstancesRequest, SLaunchInstancesResult, isReadOnly: false, resultWrapper: "LaunchInstancesResult", errors: [SResourceContentionFault, SIdempotentParameterMismatchError]),
-        new SM::OperationInfo("PutLifecycleHook", SPutLifecycleHookType, SPutLifecycleHookAnswer, isReadOnly: false, resultWrapper: "PutLifecycleHookResult", errors: [SLimitExceededFault, SResourceContentionFault]),
-        new SM::OperationInfo("PutNotificationConfiguration", SPutNotificationConfigurationType, null, isReadOnly: false, errors: [SLimitExceededFault, SResourceContentionFault, SServiceLinkedRoleFailure]),
-        new SM::OperationInfo("PutScalingPolicy", SPutScalingPolicyType, SPolicyARNType, isReadOnly: false, resultWrapper: "PutScalingPolicyResult", errors: [SLimitExceededFault, SResourceContentionFault, SServiceLinkedRoleFailure]),
-        new SM::OperationInfo("PutScheduledUpdateGroupAction", SPutScheduledUpdateGroupActionType, null, isReadOnly: false, errors: [SAlreadyExistsFault, SLimitExceededFault, SResourceContentionFault]),
-        new SM::OperationInfo("PutWarmPool", SPutWarmPoolType, SPutWarmPoolAnswer, isReadOnly: false, resultWrapper: "PutWarmPoolResult", errors: [SLimitExceededFault, SResourceContentionFault, SInstanceRefreshInProgressFault]),
-        new SM::OperationInfo("RecordLifecycleActionHeartbeat", SRecordLifecycleActionHeartbeatType, SRecordLifecycleActionHeartbeatAnswer, isReadOnly: false, resultWrapper: "RecordLifecycleActionHeartbeatResult", errors: [SResourceContentionFault]),
-        new SM::OperationInfo("ResumeProcesses", SScalingProcessQuery, null, isReadOnly: false, errors: [SResourceInUseFault, SResourceContentionFault]),
-        new SM::OperationInfo("RollbackInstanceRefresh", SRollbackInstanceRefreshType, SRollbackInstanceRefreshAnswer, isReadOnly: false, resultWrapper: "RollbackInstanceRefreshResult", errors: [SLimitExceededFault, SResourceContentionFault, SActiveInstanceRefreshNotFoundFault, SIrreversibleInstanceRefreshFault]),
-        new SM::OperationInfo("SetDesiredCapacity", SSetDesiredCapacityType, null, isReadOnly: false, errors: [SScalingActivityInProgressFault, SResourceContentionFault]),
-        new SM::OperationInfo("SetInstanceHealth", SSetInstanceHealthQuery, null, isReadOnly: false, errors: [SResourceContentionFault]),
-        new SM::OperationInfo("SetInstanceProtection", SSetInstanceProtectionQuery, SSetInstanceProtectionAnswer, isReadOnly: false, resultWrapper: "SetInstanceProtectionResult", errors: [SLimitExceededFault, SResourceContentionFault]),
-        new SM::OperationInfo("StartInstanceRefresh", SStartInstanceRefreshType, SStartInstanceRefreshAnswer, isReadOnly: false, resultWrapper: "StartInstanceRefreshResult", errors: [SLimitExceededFault, SResourceContentionFault, SInstanceRefreshInProgressFault]),
-        new SM::OperationInfo("SuspendProcesses", SScalingProcessQuery, null, isReadOnly: false, errors: [SResourceInUseFault, SResourceContentionFault]),
-        new SM::OperationInfo("TerminateInstanceInAutoScalingGroup", STerminateInstanceInAutoScalingGroupType, SActivityType, isReadOnly: false, resultWrapper: "TerminateInstanceInAutoScalingGroupResult", errors: [SScalingActivityInProgressFault, SResourceContentionFault]),
-        new SM::OperationInfo("UpdateAutoScalingGroup", SUpdateAutoScalingGroupType, null, isReadOnly: false, errors: [SScalingActivityInProgressFault, SResourceContentionFault, SServiceLinkedRoleFailure]),
+        new SM::OperationInfo("AttachInstances", Table, 26, -1, isReadOnly: false, errors: [333, 358]),
+        new SM::OperationInfo("AttachLoadBalancerTargetGroups", Table, 28, 27, isReadOnly: false, resultWrapper: "AttachLoadBalancerTargetGroupsResult", errors: [333, 358, 189]),
+        new SM::OperationInfo("AttachLoadBalancers", Table, 30, 29, isReadOnly: false, resultWrapper: "AttachLoadBalancersResult", errors: [333, 358, 189]),
+        new SM::OperationInfo("AttachTrafficSources", Table, 32, 31, isReadOnly: false, resultWrapper: "AttachTrafficSourcesResult", errors: [333, 358, 189]),
+        new SM::OperationInfo("BatchDeleteScheduledAction", Table, 59, 58, isReadOnly: false, resultWrapper: "BatchDeleteScheduledActionResult", errors: [333]),
+        new SM::OperationInfo("BatchPutScheduledUpdateGroupAction", Table, 61, 60, isReadOnly: false, resultWrapper: "BatchPutScheduledUpdateGroupActionResult", errors: [22, 229, 333]),
+        new SM::OperationInfo("CancelInstanceRefresh", Table, 73, 72, isReadOnly: false, resultWrapper: "CancelInstanceRefreshResult", errors: [229, 333, 8]),
+        new SM::OperationInfo("CompleteLifecycleAction", Table, 87, 86, isReadOnly: false, resultWrapper: "CompleteLifecycleActionResult", errors: [333]),
+        new SM::OperationInfo("CreateAutoScalingGroup", Table, 93, -1, isReadOnly: false, errors: [22, 229, 333, 358]),
+        new SM::OperationInfo("CreateLaunchConfiguration", Table, 94, -1, isReadOnly: false, errors: [22, 229, 333]),
+        new SM::OperationInfo("CreateOrUpdateTags", Table, 95, -1, isReadOnly: false, errors: [229, 22, 333, 334]),
+        new SM::OperationInfo("DeleteAutoScalingGroup", Table, 98, -1, isReadOnly: false, errors: [345, 334, 333]),
+        new SM::OperationInfo("DeleteLaunchConfiguration", Table, 207, -1, isReadOnly: false, errors: [334, 333]),
+        new SM::OperationInfo("DeleteLifecycleHook", Table, 100, 99, isReadOnly: false, resultWrapper: "DeleteLifecycleHookResult", errors: [333]),
+        new SM::OperationInfo("DeleteNotificationConfiguration", Table, 101, -1, isReadOnly: false, errors: [333]),
+        new SM::OperationInfo("DeletePolicy", Table, 102, -1, isReadOnly: false, errors: [333, 358]),
+        new SM::OperationInfo("DeleteScheduledAction", Table, 103, -1, isReadOnly: false, errors: [333]),
+        new SM::OperationInfo("DeleteTags", Table, 104, -1, isReadOnly: false, errors: [333, 334]),
+        new SM::OperationInfo("DeleteWarmPool", Table, 106, 105, isReadOnly: false, resultWrapper: "DeleteWarmPoolResult", errors: [229, 333, 345, 334]),
+        new SM::OperationInfo("DescribeAccountLimits", Table, -1, 108, isReadOnly: true, resultWrapper: "DescribeAccountLimitsResult", errors: [333]),
+        new SM::OperationInfo("DescribeAdjustmentTypes", Table, -1, 109, isReadOnly: true, resultWrapper: "DescribeAdjustmentTypesResult", errors: [333]),
+        new SM::OperationInfo("DescribeAutoScalingGroups", Table, 39, 43, isReadOnly: true, resultWrapper: "DescribeAutoScalingGroupsResult", errors: [204, 333]),
+        new SM::OperationInfo("DescribeAutoScalingInstances", Table, 110, 46, isReadOnly: true, resultWrapper: "DescribeAutoScalingInstancesResult", errors: [204, 333]),
+        new SM::OperationInfo("DescribeAutoScalingNotificationTypes", Table, -1, 111, isReadOnly: true, resultWrapper: "DescribeAutoScalingNotificationTypesResult", errors: [333]),
+        new SM::OperationInfo("DescribeInstanceRefreshes", Table, 113, 112, isReadOnly: true, resultWrapper: "DescribeInstanceRefreshesResult", errors: [204, 333]),
+        new SM::OperationInfo("DescribeLaunchConfigurations", Table, 209, 211, isReadOnly: true, resultWrapper: "DescribeLaunchConfigurationsResult", errors: [204, 333]),
+        new SM::OperationInfo("DescribeLifecycleHookTypes", Table, -1, 114, isReadOnly: true, resultWrapper: "DescribeLifecycleHookTypesResult", errors: [333]),
+        new SM::OperationInfo("DescribeLifecycleHooks", Table, 116, 115, isReadOnly: true, resultWrapper: "DescribeLifecycleHooksResult", errors: [333]),
+        new SM::OperationInfo("DescribeLoadBalancerTargetGroups", Table, 117, 118, isReadOnly: true, resultWrapper: "DescribeLoadBalancerTargetGroupsResult", errors: [333, 204]),
+        new SM::OperationInfo("DescribeLoadBalancers", Table, 119, 120, isReadOnly: true, resultWrapper: "DescribeLoadBalancersResult", errors: [333, 204]),
+        new SM::OperationInfo("DescribeMetricCollectionTypes", Table, -1, 121, isReadOnly: true, resultWrapper: "DescribeMetricCollectionTypesResult", errors: [333]),
+        new SM::OperationInfo("DescribeNotificationConfigurations", Table, 123, 122, isReadOnly: true, resultWrapper: "DescribeNotificationConfigurationsResult", errors: [204, 333]),
+        new SM::OperationInfo("DescribePolicies", Table, 124, 289, isReadOnly: true, resultWrapper: "DescribePoliciesResult", errors: [204, 333, 358]),
+        new SM::OperationInfo("DescribeScalingActivities", Table, 125, 10, isReadOnly: true, resultWrapper: "DescribeScalingActivitiesResult", errors: [204, 333]),
+        new SM::OperationInfo("DescribeScalingProcessTypes", Table, -1, 316, isReadOnly: true, resultWrapper: "DescribeScalingProcessTypesResult", errors: [333]),
+        new SM::OperationInfo("DescribeScheduledActions", Table, 126, 352, isReadOnly: true, resultWrapper: "DescribeScheduledActionsResult", errors: [204, 333]),
+        new SM::OperationInfo("DescribeTags", Table, 127, 384, isReadOnly: true, resultWrapper: "DescribeTagsResult", errors: [204, 333]),
+        new SM::OperationInfo("DescribeTerminationPolicyTypes", Table, -1, 128, isReadOnly: true, resultWrapper: "DescribeTerminationPolicyTypesResult", errors: [333]),
+        new SM::OperationInfo("DescribeTrafficSources", Table, 129, 130, isReadOnly: true, resultWrapper: "DescribeTrafficSourcesResult", errors: [333, 204]),
+        new SM::OperationInfo("DescribeWarmPool", Table, 132, 131, isReadOnly: true, resultWrapper: "DescribeWarmPoolResult", errors: [204, 229, 333]),
+        new SM::OperationInfo("DetachInstances", Table, 135, 134, isReadOnly: false, resultWrapper: "DetachInstancesResult", errors: [333]),
+        new SM::OperationInfo("DetachLoadBalancerTargetGroups", Table, 137, 136, isReadOnly: false, resultWrapper: "DetachLoadBalancerTargetGroupsResult", errors: [333]),
+        new SM::OperationInfo("DetachLoadBalancers", Table, 139, 138, isReadOnly: false, resultWrapper: "DetachLoadBalancersResult", errors: [333]),
+        new SM::OperationInfo("DetachTrafficSources", Table, 141, 140, isReadOnly: false, resultWrapper: "DetachTrafficSourcesResult", errors: [333]),
+        new SM::OperationInfo("DisableMetricsCollection", Table, 142, -1, isReadOnly: false, errors: [333]),
+        new SM::OperationInfo("EnableMetricsCollection", Table, 146, -1, isReadOnly: false, errors: [333]),
+        new SM::OperationInfo("EnterStandby", Table, 150, 149, isReadOnly: false, resultWrapper: "EnterStandbyResult", errors: [333]),
+        new SM::OperationInfo("ExecutePolicy", Table, 154, -1, isReadOnly: false, errors: [345, 333]),
+        new SM::OperationInfo("ExitStandby", Table, 156, 155, isReadOnly: false, resultWrapper: "ExitStandbyResult", errors: [333]),
+        new SM::OperationInfo("GetPredictiveScalingForecast", Table, 163, 162, isReadOnly: true, resultWrapper: "GetPredictiveScalingForecastResult", errors: [333]),
+        new SM::OperationInfo("LaunchInstances", Table, 214, 215, isReadOnly: false, resultWrapper: "LaunchInstancesResult", errors: [333, 168]),
+        new SM::OperationInfo("PutLifecycleHook", Table, 321, 320, isReadOnly: false, resultWrapper: "PutLifecycleHookResult", errors: [229, 333]),
+        new SM::OperationInfo("PutNotificationConfiguration", Table, 322, -1, isReadOnly: false, errors: [229, 333, 358]),
+        new SM::OperationInfo("PutScalingPolicy", Table, 323, 290, isReadOnly: false, resultWrapper: "PutScalingPolicyResult", errors: [229, 333, 358]),
+        new SM::OperationInfo("PutScheduledUpdateGroupAction", Table, 324, -1, isReadOnly: false, errors: [22, 229, 333]),
+        new SM::OperationInfo("PutWarmPool", Table, 326, 325, isReadOnly: false, resultWrapper: "PutWarmPoolResult", errors: [229, 333, 189]),
+        new SM::OperationInfo("RecordLifecycleActionHeartbeat", Table, 328, 327, isReadOnly: false, resultWrapper: "RecordLifecycleActionHeartbeatResult", errors: [333]),
+        new SM::OperationInfo("ResumeProcesses", Table, 350, -1, isReadOnly: false, errors: [334, 333]),
+        new SM::OperationInfo("RollbackInstanceRefresh", Table, 343, 342, isReadOnly: false, resultWrapper: "RollbackInstanceRefreshResult", errors: [229, 333, 8, 205]),
+        new SM::OperationInfo("SetDesiredCapacity", Table, 359, -1, isReadOnly: false, errors: [345, 333]),
+        new SM::OperationInfo("SetInstanceHealth", Table, 360, -1, isReadOnly: false, errors: [333]),
+        new SM::OperationInfo("SetInstanceProtection", Table, 362, 361, isReadOnly: false, resultWrapper: "SetInstanceProtectionResult", errors: [229, 333]),
+        new SM::OperationInfo("StartInstanceRefresh", Table, 371, 370, isReadOnly: false, resultWrapper: "StartInstanceRefreshResult", errors: [229, 333, 189]),
+        new SM::OperationInfo("SuspendProcesses", Table, 350, -1, isReadOnly: false, errors: [334, 333]),
+        new SM::OperationInfo("TerminateInstanceInAutoScalingGroup", Table, 390, 13, isReadOnly: false, resultWrapper: "TerminateInstanceInAutoScalingGroupResult", errors: [345, 333]),
+        new SM::OperationInfo("UpdateAutoScalingGroup", Table, 398, -1, isReadOnly: false, errors: [345, 333, 358]),
     ],
-    [SActiveInstanceRefreshNotFoundFault, SAlreadyExistsFault, SIdempotentParameterMismatchError, SInstanceRefreshInProgressFault, SInvalidNextToken, SIrreversibleInstanceRefreshFault, SLimitExceededFault, SResourceContentionFault, SResourceInUseFault, SScalingActivityInProgressFault, SServiceLinkedRoleFailure]);
+    Table,
+    [8, 22, 168, 189, 204, 205, 229, 333, 334, 345, 358]);
+
+    /// <summary>The model's shapes by index (ordinal order of their names), each made and wired on first use.</summary>
+    private sealed class ModelTable() : SM::ShapeTable(421)
+    {
+        protected override SM::ShapeInfo Create(int index)
+        {
+            switch (index / 50)
+            {
+                case 0: return CreateShapes0(this, index);
+                case 1: return CreateShapes1(this, index);
+                case 2: return CreateShapes2(this, index);
+                case 3: return CreateShapes3(this, index);
+                case 4: return CreateShapes4(this, index);
+                case 5: return CreateShapes5(this, index);
+                case 6: return CreateShapes6(this, index);
+                case 7: return CreateShapes7(this, index);
+                case 8: return CreateShapes8(this, index);
+                default: throw new global::System.ArgumentOutOfRangeException(nameof(index));
+            }
+        }
+
+        protected override void Wire(SM::ShapeInfo shape, int index)
+        {
+            switch (index / 50)
+            {
+                case 0: WireShapes0(shape, index); return;
+                case 1: WireShapes1(shape, index); return;
+                case 2: WireShapes2(shape, index); return;
+                case 3: WireShapes3(shape, index); return;
+                case 4: WireShapes4(shape, index); return;
+                case 5: WireShapes5(shape, index); return;
+                case 6: WireShapes6(shape, index); return;
+                case 7: WireShapes7(shape, index); return;
+                case 8: WireShapes8(shape, index); return;
+                default: throw new global::System.ArgumentOutOfRangeException(nameof(index));
+            }
+        }
+    }
 
     /// <summary>The descriptor of an operation.</summary>
     public static SM::OperationInfo Operation(AutoScalingAction action) => Service.Operations[(int)action];
@@ -249,164 +290,332 @@ public abstract partial class AutoScalingServiceBase<TContext> : SM::IServiceDis
     public virtual global::System.Threading.Tasks.Task<global::Stratus.Services.Model.AutoScaling.ActivityType> TerminateInstanceInAutoScalingGroupAsync(TContext context, global::Stratus.Services.Model.AutoScaling.TerminateInstanceInAutoScalingGroupType request) => throw NotImplemented(context, "TerminateInstanceInAutoScalingGroup");
     public virtual global::System.Threading.Tasks.Task UpdateAutoScalingGroupAsync(TContext context, global::Stratus.Services.Model.AutoScaling.UpdateAutoScalingGroupType request) => throw NotImplemented(context, "UpdateAutoScalingGroup");
 
-    public async global::System.Threading.Tasks.Task<object?> DispatchAsync(AutoScalingAction action, TContext context, object request)
+    public global::System.Threading.Tasks.Task<object?> DispatchAsync(AutoScalingAction action, TContext context, object request) => action switch
     {
-        switch (action)
-        {
-            case AutoScalingAction.AttachInstances:
-                await AttachInstancesAsync(context, (global::Stratus.Services.Model.AutoScaling.AttachInstancesQuery)request).ConfigureAwait(false);
-                return null;
-            case AutoScalingAction.AttachLoadBalancerTargetGroups:
-                return await AttachLoadBalancerTargetGroupsAsync(context, (global::Stratus.Services.Model.AutoScaling.AttachLoadBalancerTargetGroupsType)request).ConfigureAwait(false);
-            case AutoScalingAction.AttachLoadBalancers:
-                return await AttachLoadBalancersAsync(context, (global::Stratus.Services.Model.AutoScaling.AttachLoadBalancersType)request).ConfigureAwait(false);
-            case AutoScalingAction.AttachTrafficSources:
-                return await AttachTrafficSourcesAsync(context, (global::Stratus.Services.Model.AutoScaling.AttachTrafficSourcesType)request).ConfigureAwait(false);
-            case AutoScalingAction.BatchDeleteScheduledAction:
-                return await BatchDeleteScheduledActionAsync(context, (global::Stratus.Services.Model.AutoScaling.BatchDeleteScheduledActionType)request).ConfigureAwait(false);
-            case AutoScalingAction.BatchPutScheduledUpdateGroupAction:
-                return await BatchPutScheduledUpdateGroupActionAsync(context, (global::Stratus.Services.Model.AutoScaling.BatchPutScheduledUpdateGroupActionType)request).ConfigureAwait(false);
-            case AutoScalingAction.CancelInstanceRefresh:
-                return await CancelInstanceRefreshAsync(context, (global::Stratus.Services.Model.AutoScaling.CancelInstanceRefreshType)request).ConfigureAwait(false);
-            case AutoScalingAction.CompleteLifecycleAction:
-                return await CompleteLifecycleActionAsync(context, (global::Stratus.Services.Model.AutoScaling.CompleteLifecycleActionType)request).ConfigureAwait(false);
-            case AutoScalingAction.CreateAutoScalingGroup:
-                await CreateAutoScalingGroupAsync(context, (global::Stratus.Services.Model.AutoScaling.CreateAutoScalingGroupType)request).ConfigureAwait(false);
-                return null;
-            case AutoScalingAction.CreateLaunchConfiguration:
-                await CreateLaunchConfigurationAsync(context, (global::Stratus.Services.Model.AutoScaling.CreateLaunchConfigurationType)request).ConfigureAwait(false);
-                return null;
-            case AutoScalingAction.CreateOrUpdateTags:
-                await CreateOrUpdateTagsAsync(context, (global::Stratus.Services.Model.AutoScaling.CreateOrUpdateTagsType)request).ConfigureAwait(false);
-                return null;
-            case AutoScalingAction.DeleteAutoScalingGroup:
-                await DeleteAutoScalingGroupAsync(context, (global::Stratus.Services.Model.AutoScaling.DeleteAutoScalingGroupType)request).ConfigureAwait(false);
-                return null;
-            case AutoScalingAction.DeleteLaunchConfiguration:
-                await DeleteLaunchConfigurationAsync(context, (global::Stratus.Services.Model.AutoScaling.LaunchConfigurationNameType)request).ConfigureAwait(false);
-                return null;
-            case AutoScalingAction.DeleteLifecycleHook:
-                return await DeleteLifecycleHookAsync(context, (global::Stratus.Services.Model.AutoScaling.DeleteLifecycleHookType)request).ConfigureAwait(false);
-            case AutoScalingAction.DeleteNotificationConfiguration:
-                await DeleteNotificationConfigurationAsync(context, (global::Stratus.Services.Model.AutoScaling.DeleteNotificationConfigurationType)request).ConfigureAwait(false);
-                return null;
-            case AutoScalingAction.DeletePolicy:
-                await DeletePolicyAsync(context, (global::Stratus.Services.Model.AutoScaling.DeletePolicyType)request).ConfigureAwait(false);
-                return null;
-            case AutoScalingAction.DeleteScheduledAction:
-                await DeleteScheduledActionAsync(context, (global::Stratus.Services.Model.AutoScaling.DeleteScheduledActionType)request).ConfigureAwait(false);
-                return null;
-            case AutoScalingAction.DeleteTags:
-                await DeleteTagsAsync(context, (global::Stratus.Services.Model.AutoScaling.DeleteTagsType)request).ConfigureAwait(false);
-                return null;
-            case AutoScalingAction.DeleteWarmPool:
-                return await DeleteWarmPoolAsync(context, (global::Stratus.Services.Model.AutoScaling.DeleteWarmPoolType)request).ConfigureAwait(false);
-            case AutoScalingAction.DescribeAccountLimits:
-                return await DescribeAccountLimitsAsync(context).ConfigureAwait(false);
-            case AutoScalingAction.DescribeAdjustmentTypes:
-                return await DescribeAdjustmentTypesAsync(context).ConfigureAwait(false);
-            case AutoScalingAction.DescribeAutoScalingGroups:
-                return await DescribeAutoScalingGroupsAsync(context, (global::Stratus.Services.Model.AutoScaling.AutoScalingGroupNamesType)request).ConfigureAwait(false);
-            case AutoScalingAction.DescribeAutoScalingInstances:
-                return await DescribeAutoScalingInstancesAsync(context, (global::Stratus.Services.Model.AutoScaling.DescribeAutoScalingInstancesType)request).ConfigureAwait(false);
-            case AutoScalingAction.DescribeAutoScalingNotificationTypes:
-                return await DescribeAutoScalingNotificationTypesAsync(context).ConfigureAwait(false);
-            case AutoScalingAction.DescribeInstanceRefreshes:
-                return await DescribeInstanceRefreshesAsync(context, (global::Stratus.Services.Model.AutoScaling.DescribeInstanceRefreshesType)request).ConfigureAwait(false);
-            case AutoScalingAction.DescribeLaunchConfigurations:
-                return await DescribeLaunchConfigurationsAsync(context, (global::Stratus.Services.Model.AutoScaling.LaunchConfigurationNamesType)request).ConfigureAwait(false);
-            case AutoScalingAction.DescribeLifecycleHookTypes:
-                return await DescribeLifecycleHookTypesAsync(context).ConfigureAwait(false);
-            case AutoScalingAction.DescribeLifecycleHooks:
-                return await DescribeLifecycleHooksAsync(context, (global::Stratus.Services.Model.AutoScaling.DescribeLifecycleHooksType)request).ConfigureAwait(false);
-            case AutoScalingAction.DescribeLoadBalancerTargetGroups:
-                return await DescribeLoadBalancerTargetGroupsAsync(context, (global::Stratus.Services.Model.AutoScaling.DescribeLoadBalancerTargetGroupsRequest)request).ConfigureAwait(false);
-            case AutoScalingAction.DescribeLoadBalancers:
-                return await DescribeLoadBalancersAsync(context, (global::Stratus.Services.Model.AutoScaling.DescribeLoadBalancersRequest)request).ConfigureAwait(false);
-            case AutoScalingAction.DescribeMetricCollectionTypes:
-                return await DescribeMetricCollectionTypesAsync(context).ConfigureAwait(false);
-            case AutoScalingAction.DescribeNotificationConfigurations:
-                return await DescribeNotificationConfigurationsAsync(context, (global::Stratus.Services.Model.AutoScaling.DescribeNotificationConfigurationsType)request).ConfigureAwait(false);
-            case AutoScalingAction.DescribePolicies:
-                return await DescribePoliciesAsync(context, (global::Stratus.Services.Model.AutoScaling.DescribePoliciesType)request).ConfigureAwait(false);
-            case AutoScalingAction.DescribeScalingActivities:
-                return await DescribeScalingActivitiesAsync(context, (global::Stratus.Services.Model.AutoScaling.DescribeScalingActivitiesType)request).ConfigureAwait(false);
-            case AutoScalingAction.DescribeScalingProcessTypes:
-                return await DescribeScalingProcessTypesAsync(context).ConfigureAwait(false);
-            case AutoScalingAction.DescribeScheduledActions:
-                return await DescribeScheduledActionsAsync(context, (global::Stratus.Services.Model.AutoScaling.DescribeScheduledActionsType)request).ConfigureAwait(false);
-            case AutoScalingAction.DescribeTags:
-                return await DescribeTagsAsync(context, (global::Stratus.Services.Model.AutoScaling.DescribeTagsType)request).ConfigureAwait(false);
-            case AutoScalingAction.DescribeTerminationPolicyTypes:
-                return await DescribeTerminationPolicyTypesAsync(context).ConfigureAwait(false);
-            case AutoScalingAction.DescribeTrafficSources:
-                return await DescribeTrafficSourcesAsync(context, (global::Stratus.Services.Model.AutoScaling.DescribeTrafficSourcesRequest)request).ConfigureAwait(false);
-            case AutoScalingAction.DescribeWarmPool:
-                return await DescribeWarmPoolAsync(context, (global::Stratus.Services.Model.AutoScaling.DescribeWarmPoolType)request).ConfigureAwait(false);
-            case AutoScalingAction.DetachInstances:
-                return await DetachInstancesAsync(context, (global::Stratus.Services.Model.AutoScaling.DetachInstancesQuery)request).ConfigureAwait(false);
-            case AutoScalingAction.DetachLoadBalancerTargetGroups:
-                return await DetachLoadBalancerTargetGroupsAsync(context, (global::Stratus.Services.Model.AutoScaling.DetachLoadBalancerTargetGroupsType)request).ConfigureAwait(false);
-            case AutoScalingAction.DetachLoadBalancers:
-                return await DetachLoadBalancersAsync(context, (global::Stratus.Services.Model.AutoScaling.DetachLoadBalancersType)request).ConfigureAwait(false);
-            case AutoScalingAction.DetachTrafficSources:
-                return await DetachTrafficSourcesAsync(context, (global::Stratus.Services.Model.AutoScaling.DetachTrafficSourcesType)request).ConfigureAwait(false);
-            case AutoScalingAction.DisableMetricsCollection:
-                await DisableMetricsCollectionAsync(context, (global::Stratus.Services.Model.AutoScaling.DisableMetricsCollectionQuery)request).ConfigureAwait(false);
-                return null;
-            case AutoScalingAction.EnableMetricsCollection:
-                await EnableMetricsCollectionAsync(context, (global::Stratus.Services.Model.AutoScaling.EnableMetricsCollectionQuery)request).ConfigureAwait(false);
-                return null;
-            case AutoScalingAction.EnterStandby:
-                return await EnterStandbyAsync(context, (global::Stratus.Services.Model.AutoScaling.EnterStandbyQuery)request).ConfigureAwait(false);
-            case AutoScalingAction.ExecutePolicy:
-                await ExecutePolicyAsync(context, (global::Stratus.Services.Model.AutoScaling.ExecutePolicyType)request).ConfigureAwait(false);
-                return null;
-            case AutoScalingAction.ExitStandby:
-                return await ExitStandbyAsync(context, (global::Stratus.Services.Model.AutoScaling.ExitStandbyQuery)request).ConfigureAwait(false);
-            case AutoScalingAction.GetPredictiveScalingForecast:
-                return await GetPredictiveScalingForecastAsync(context, (global::Stratus.Services.Model.AutoScaling.GetPredictiveScalingForecastType)request).ConfigureAwait(false);
-            case AutoScalingAction.LaunchInstances:
-                return await LaunchInstancesAsync(context, (global::Stratus.Services.Model.AutoScaling.LaunchInstancesRequest)request).ConfigureAwait(false);
-            case AutoScalingAction.PutLifecycleHook:
-                return await PutLifecycleHookAsync(context, (global::Stratus.Services.Model.AutoScaling.PutLifecycleHookType)request).ConfigureAwait(false);
-            case AutoScalingAction.PutNotificationConfiguration:
-                await PutNotificationConfigurationAsync(context, (global::Stratus.Services.Model.AutoScaling.PutNotificationConfigurationType)request).ConfigureAwait(false);
-                return null;
-            case AutoScalingAction.PutScalingPolicy:
-                return await PutScalingPolicyAsync(context, (global::Stratus.Services.Model.AutoScaling.PutScalingPolicyType)request).ConfigureAwait(false);
-            case AutoScalingAction.PutScheduledUpdateGroupAction:
-                await PutScheduledUpdateGroupActionAsync(context, (global::Stratus.Services.Model.AutoScaling.PutScheduledUpdateGroupActionType)request).ConfigureAwait(false);
-                return null;
-            case AutoScalingAction.PutWarmPool:
-                return await PutWarmPoolAsync(context, (global::Stratus.Services.Model.AutoScaling.PutWarmPoolType)request).ConfigureAwait(false);
-            case AutoScalingAction.RecordLifecycleActionHeartbeat:
-                return await RecordLifecycleActionHeartbeatAsync(context, (global::Stratus.Services.Model.AutoScaling.RecordLifecycleActionHeartbeatType)request).ConfigureAwait(false);
-            case AutoScalingAction.ResumeProcesses:
-                await ResumeProcessesAsync(context, (global::Stratus.Services.Model.AutoScaling.ScalingProcessQuery)request).ConfigureAwait(false);
-                return null;
-            case AutoScalingAction.RollbackInstanceRefresh:
-                return await RollbackInstanceRefreshAsync(context, (global::Stratus.Services.Model.AutoScaling.RollbackInstanceRefreshType)request).ConfigureAwait(false);
-            case AutoScalingAction.SetDesiredCapacity:
-                await SetDesiredCapacityAsync(context, (global::Stratus.Services.Model.AutoScaling.SetDesiredCapacityType)request).ConfigureAwait(false);
-                return null;
-            case AutoScalingAction.SetInstanceHealth:
-                await SetInstanceHealthAsync(context, (global::Stratus.Services.Model.AutoScaling.SetInstanceHealthQuery)request).ConfigureAwait(false);
-                return null;
-            case AutoScalingAction.SetInstanceProtection:
-                return await SetInstanceProtectionAsync(context, (global::Stratus.Services.Model.AutoScaling.SetInstanceProtectionQuery)request).ConfigureAwait(false);
-            case AutoScalingAction.StartInstanceRefresh:
-                return await StartInstanceRefreshAsync(context, (global::Stratus.Services.Model.AutoScaling.StartInstanceRefreshType)request).ConfigureAwait(false);
-            case AutoScalingAction.SuspendProcesses:
-                await SuspendProcessesAsync(context, (global::Stratus.Services.Model.AutoScaling.ScalingProcessQuery)request).ConfigureAwait(false);
-                return null;
-            case AutoScalingAction.TerminateInstanceInAutoScalingGroup:
-                return await TerminateInstanceInAutoScalingGroupAsync(context, (global::Stratus.Services.Model.AutoScaling.TerminateInstanceInAutoScalingGroupType)request).ConfigureAwait(false);
-            case AutoScalingAction.UpdateAutoScalingGroup:
-                await UpdateAutoScalingGroupAsync(context, (global::Stratus.Services.Model.AutoScaling.UpdateAutoScalingGroupType)request).ConfigureAwait(false);
-                return null;
-            default:
-                throw new global::System.ArgumentOutOfRangeException(nameof(action));
-        }
+        AutoScalingAction.AttachInstances => DispatchAttachInstances(context, request),
+        AutoScalingAction.AttachLoadBalancerTargetGroups => DispatchAttachLoadBalancerTargetGroups(context, request),
+        AutoScalingAction.AttachLoadBalancers => DispatchAttachLoadBalancers(context, request),
+        AutoScalingAction.AttachTrafficSources => DispatchAttachTrafficSources(context, request),
+        AutoScalingAction.BatchDeleteScheduledAction => DispatchBatchDeleteScheduledAction(context, request),
+        AutoScalingAction.BatchPutScheduledUpdateGroupAction => DispatchBatchPutScheduledUpdateGroupAction(context, request),
+        AutoScalingAction.CancelInstanceRefresh => DispatchCancelInstanceRefresh(context, request),
+        AutoScalingAction.CompleteLifecycleAction => DispatchCompleteLifecycleAction(context, request),
+        AutoScalingAction.CreateAutoScalingGroup => DispatchCreateAutoScalingGroup(context, request),
+        AutoScalingAction.CreateLaunchConfiguration => DispatchCreateLaunchConfiguration(context, request),
+        AutoScalingAction.CreateOrUpdateTags => DispatchCreateOrUpdateTags(context, request),
+        AutoScalingAction.DeleteAutoScalingGroup => DispatchDeleteAutoScalingGroup(context, request),
+        AutoScalingAction.DeleteLaunchConfiguration => DispatchDeleteLaunchConfiguration(context, request),
+        AutoScalingAction.DeleteLifecycleHook => DispatchDeleteLifecycleHook(context, request),
+        AutoScalingAction.DeleteNotificationConfiguration => DispatchDeleteNotificationConfiguration(context, request),
+        AutoScalingAction.DeletePolicy => DispatchDeletePolicy(context, request),
+        AutoScalingAction.DeleteScheduledAction => DispatchDeleteScheduledAction(context, request),
+        AutoScalingAction.DeleteTags => DispatchDeleteTags(context, request),
+        AutoScalingAction.DeleteWarmPool => DispatchDeleteWarmPool(context, request),
+        AutoScalingAction.DescribeAccountLimits => DispatchDescribeAccountLimits(context, request),
+        AutoScalingAction.DescribeAdjustmentTypes => DispatchDescribeAdjustmentTypes(context, request),
+        AutoScalingAction.DescribeAutoScalingGroups => DispatchDescribeAutoScalingGroups(context, request),
+        AutoScalingAction.DescribeAutoScalingInstances => DispatchDescribeAutoScalingInstances(context, request),
+        AutoScalingAction.DescribeAutoScalingNotificationTypes => DispatchDescribeAutoScalingNotificationTypes(context, request),
+        AutoScalingAction.DescribeInstanceRefreshes => DispatchDescribeInstanceRefreshes(context, request),
+        AutoScalingAction.DescribeLaunchConfigurations => DispatchDescribeLaunchConfigurations(context, request),
+        AutoScalingAction.DescribeLifecycleHookTypes => DispatchDescribeLifecycleHookTypes(context, request),
+        AutoScalingAction.DescribeLifecycleHooks => DispatchDescribeLifecycleHooks(context, request),
+        AutoScalingAction.DescribeLoadBalancerTargetGroups => DispatchDescribeLoadBalancerTargetGroups(context, request),
+        AutoScalingAction.DescribeLoadBalancers => DispatchDescribeLoadBalancers(context, request),
+        AutoScalingAction.DescribeMetricCollectionTypes => DispatchDescribeMetricCollectionTypes(context, request),
+        AutoScalingAction.DescribeNotificationConfigurations => DispatchDescribeNotificationConfigurations(context, request),
+        AutoScalingAction.DescribePolicies => DispatchDescribePolicies(context, request),
+        AutoScalingAction.DescribeScalingActivities => DispatchDescribeScalingActivities(context, request),
+        AutoScalingAction.DescribeScalingProcessTypes => DispatchDescribeScalingProcessTypes(context, request),
+        AutoScalingAction.DescribeScheduledActions => DispatchDescribeScheduledActions(context, request),
+        AutoScalingAction.DescribeTags => DispatchDescribeTags(context, request),
+        AutoScalingAction.DescribeTerminationPolicyTypes => DispatchDescribeTerminationPolicyTypes(context, request),
+        AutoScalingAction.DescribeTrafficSources => DispatchDescribeTrafficSources(context, request),
+        AutoScalingAction.DescribeWarmPool => DispatchDescribeWarmPool(context, request),
+        AutoScalingAction.DetachInstances => DispatchDetachInstances(context, request),
+        AutoScalingAction.DetachLoadBalancerTargetGroups => DispatchDetachLoadBalancerTargetGroups(context, request),
+        AutoScalingAction.DetachLoadBalancers => DispatchDetachLoadBalancers(context, request),
+        AutoScalingAction.DetachTrafficSources => DispatchDetachTrafficSources(context, request),
+        AutoScalingAction.DisableMetricsCollection => DispatchDisableMetricsCollection(context, request),
+        AutoScalingAction.EnableMetricsCollection => DispatchEnableMetricsCollection(context, request),
+        AutoScalingAction.EnterStandby => DispatchEnterStandby(context, request),
+        AutoScalingAction.ExecutePolicy => DispatchExecutePolicy(context, request),
+        AutoScalingAction.ExitStandby => DispatchExitStandby(context, request),
+        AutoScalingAction.GetPredictiveScalingForecast => DispatchGetPredictiveScalingForecast(context, request),
+        AutoScalingAction.LaunchInstances => DispatchLaunchInstances(context, request),
+        AutoScalingAction.PutLifecycleHook => DispatchPutLifecycleHook(context, request),
+        AutoScalingAction.PutNotificationConfiguration => DispatchPutNotificationConfiguration(context, request),
+        AutoScalingAction.PutScalingPolicy => DispatchPutScalingPolicy(context, request),
+        AutoScalingAction.PutScheduledUpdateGroupAction => DispatchPutScheduledUpdateGroupAction(context, request),
+        AutoScalingAction.PutWarmPool => DispatchPutWarmPool(context, request),
+        AutoScalingAction.RecordLifecycleActionHeartbeat => DispatchRecordLifecycleActionHeartbeat(context, request),
+        AutoScalingAction.ResumeProcesses => DispatchResumeProcesses(context, request),
+        AutoScalingAction.RollbackInstanceRefresh => DispatchRollbackInstanceRefresh(context, request),
+        AutoScalingAction.SetDesiredCapacity => DispatchSetDesiredCapacity(context, request),
+        AutoScalingAction.SetInstanceHealth => DispatchSetInstanceHealth(context, request),
+        AutoScalingAction.SetInstanceProtection => DispatchSetInstanceProtection(context, request),
+        AutoScalingAction.StartInstanceRefresh => DispatchStartInstanceRefresh(context, request),
+        AutoScalingAction.SuspendProcesses => DispatchSuspendProcesses(context, request),
+        AutoScalingAction.TerminateInstanceInAutoScalingGroup => DispatchTerminateInstanceInAutoScalingGroup(context, request),
+        AutoScalingAction.UpdateAutoScalingGroup => DispatchUpdateAutoScalingGroup(context, request),
+        _ => global::System.Threading.Tasks.Task.FromException<object?>(new global::System.ArgumentOutOfRangeException(nameof(action))),
+    };
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAttachInstances(TContext context, object request)
+    {
+        await AttachInstancesAsync(context, (global::Stratus.Services.Model.AutoScaling.AttachInstancesQuery)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAttachLoadBalancerTargetGroups(TContext context, object request) =>
+        await AttachLoadBalancerTargetGroupsAsync(context, (global::Stratus.Services.Model.AutoScaling.AttachLoadBalancerTargetGroupsType)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAttachLoadBalancers(TContext context, object request) =>
+        await AttachLoadBalancersAsync(context, (global::Stratus.Services.Model.AutoScaling.AttachLoadBalancersType)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAttachTrafficSources(TContext context, object request) =>
+        await AttachTrafficSourcesAsync(context, (global::Stratus.Services.Model.AutoScaling.AttachTrafficSourcesType)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchBatchDeleteScheduledAction(TContext context, object request) =>
+        await BatchDeleteScheduledActionAsync(context, (global::Stratus.Services.Model.AutoScaling.BatchDeleteScheduledActionType)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchBatchPutScheduledUpdateGroupAction(TContext context, object request) =>
+        await BatchPutScheduledUpdateGroupActionAsync(context, (global::Stratus.Services.Model.AutoScaling.BatchPutScheduledUpdateGroupActionType)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCancelInstanceRefresh(TContext context, object request) =>
+        await CancelInstanceRefreshAsync(context, (global::Stratus.Services.Model.AutoScaling.CancelInstanceRefreshType)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCompleteLifecycleAction(TContext context, object request) =>
+        await CompleteLifecycleActionAsync(context, (global::Stratus.Services.Model.AutoScaling.CompleteLifecycleActionType)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateAutoScalingGroup(TContext context, object request)
+    {
+        await CreateAutoScalingGroupAsync(context, (global::Stratus.Services.Model.AutoScaling.CreateAutoScalingGroupType)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateLaunchConfiguration(TContext context, object request)
+    {
+        await CreateLaunchConfigurationAsync(context, (global::Stratus.Services.Model.AutoScaling.CreateLaunchConfigurationType)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateOrUpdateTags(TContext context, object request)
+    {
+        await CreateOrUpdateTagsAsync(context, (global::Stratus.Services.Model.AutoScaling.CreateOrUpdateTagsType)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteAutoScalingGroup(TContext context, object request)
+    {
+        await DeleteAutoScalingGroupAsync(context, (global::Stratus.Services.Model.AutoScaling.DeleteAutoScalingGroupType)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteLaunchConfiguration(TContext context, object request)
+    {
+        await DeleteLaunchConfigurationAsync(context, (global::Stratus.Services.Model.AutoScaling.LaunchConfigurationNameType)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteLifecycleHook(TContext context, object request) =>
+        await DeleteLifecycleHookAsync(context, (global::Stratus.Services.Model.AutoScaling.DeleteLifecycleHookType)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteNotificationConfiguration(TContext context, object request)
+    {
+        await DeleteNotificationConfigurationAsync(context, (global::Stratus.Services.Model.AutoScaling.DeleteNotificationConfigurationType)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeletePolicy(TContext context, object request)
+    {
+        await DeletePolicyAsync(context, (global::Stratus.Services.Model.AutoScaling.DeletePolicyType)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteScheduledAction(TContext context, object request)
+    {
+        await DeleteScheduledActionAsync(context, (global::Stratus.Services.Model.AutoScaling.DeleteScheduledActionType)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteTags(TContext context, object request)
+    {
+        await DeleteTagsAsync(context, (global::Stratus.Services.Model.AutoScaling.DeleteTagsType)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteWarmPool(TContext context, object request) =>
+        await DeleteWarmPoolAsync(context, (global::Stratus.Services.Model.AutoScaling.DeleteWarmPoolType)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeAccountLimits(TContext context, object request) =>
+        await DescribeAccountLimitsAsync(context).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeAdjustmentTypes(TContext context, object request) =>
+        await DescribeAdjustmentTypesAsync(context).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeAutoScalingGroups(TContext context, object request) =>
+        await DescribeAutoScalingGroupsAsync(context, (global::Stratus.Services.Model.AutoScaling.AutoScalingGroupNamesType)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeAutoScalingInstances(TContext context, object request) =>
+        await DescribeAutoScalingInstancesAsync(context, (global::Stratus.Services.Model.AutoScaling.DescribeAutoScalingInstancesType)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeAutoScalingNotificationTypes(TContext context, object request) =>
+        await DescribeAutoScalingNotificationTypesAsync(context).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeInstanceRefreshes(TContext context, object request) =>
+        await DescribeInstanceRefreshesAsync(context, (global::Stratus.Services.Model.AutoScaling.DescribeInstanceRefreshesType)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeLaunchConfigurations(TContext context, object request) =>
+        await DescribeLaunchConfigurationsAsync(context, (global::Stratus.Services.Model.AutoScaling.LaunchConfigurationNamesType)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeLifecycleHookTypes(TContext context, object request) =>
+        await DescribeLifecycleHookTypesAsync(context).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeLifecycleHooks(TContext context, object request) =>
+        await DescribeLifecycleHooksAsync(context, (global::Stratus.Services.Model.AutoScaling.DescribeLifecycleHooksType)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeLoadBalancerTargetGroups(TContext context, object request) =>
+        await DescribeLoadBalancerTargetGroupsAsync(context, (global::Stratus.Services.Model.AutoScaling.DescribeLoadBalancerTargetGroupsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeLoadBalancers(TContext context, object request) =>
+        await DescribeLoadBalancersAsync(context, (global::Stratus.Services.Model.AutoScaling.DescribeLoadBalancersRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeMetricCollectionTypes(TContext context, object request) =>
+        await DescribeMetricCollectionTypesAsync(context).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeNotificationConfigurations(TContext context, object request) =>
+        await DescribeNotificationConfigurationsAsync(context, (global::Stratus.Services.Model.AutoScaling.DescribeNotificationConfigurationsType)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribePolicies(TContext context, object request) =>
+        await DescribePoliciesAsync(context, (global::Stratus.Services.Model.AutoScaling.DescribePoliciesType)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeScalingActivities(TContext context, object request) =>
+        await DescribeScalingActivitiesAsync(context, (global::Stratus.Services.Model.AutoScaling.DescribeScalingActivitiesType)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeScalingProcessTypes(TContext context, object request) =>
+        await DescribeScalingProcessTypesAsync(context).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeScheduledActions(TContext context, object request) =>
+        await DescribeScheduledActionsAsync(context, (global::Stratus.Services.Model.AutoScaling.DescribeScheduledActionsType)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeTags(TContext context, object request) =>
+        await DescribeTagsAsync(context, (global::Stratus.Services.Model.AutoScaling.DescribeTagsType)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeTerminationPolicyTypes(TContext context, object request) =>
+        await DescribeTerminationPolicyTypesAsync(context).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeTrafficSources(TContext context, object request) =>
+        await DescribeTrafficSourcesAsync(context, (global::Stratus.Services.Model.AutoScaling.DescribeTrafficSourcesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeWarmPool(TContext context, object request) =>
+        await DescribeWarmPoolAsync(context, (global::Stratus.Services.Model.AutoScaling.DescribeWarmPoolType)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDetachInstances(TContext context, object request) =>
+        await DetachInstancesAsync(context, (global::Stratus.Services.Model.AutoScaling.DetachInstancesQuery)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDetachLoadBalancerTargetGroups(TContext context, object request) =>
+        await DetachLoadBalancerTargetGroupsAsync(context, (global::Stratus.Services.Model.AutoScaling.DetachLoadBalancerTargetGroupsType)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDetachLoadBalancers(TContext context, object request) =>
+        await DetachLoadBalancersAsync(context, (global::Stratus.Services.Model.AutoScaling.DetachLoadBalancersType)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDetachTrafficSources(TContext context, object request) =>
+        await DetachTrafficSourcesAsync(context, (global::Stratus.Services.Model.AutoScaling.DetachTrafficSourcesType)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisableMetricsCollection(TContext context, object request)
+    {
+        await DisableMetricsCollectionAsync(context, (global::Stratus.Services.Model.AutoScaling.DisableMetricsCollectionQuery)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchEnableMetricsCollection(TContext context, object request)
+    {
+        await EnableMetricsCollectionAsync(context, (global::Stratus.Services.Model.AutoScaling.EnableMetricsCollectionQuery)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchEnterStandby(TContext context, object request) =>
+        await EnterStandbyAsync(context, (global::Stratus.Services.Model.AutoScaling.EnterStandbyQuery)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchExecutePolicy(TContext context, object request)
+    {
+        await ExecutePolicyAsync(context, (global::Stratus.Services.Model.AutoScaling.ExecutePolicyType)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchExitStandby(TContext context, object request) =>
+        await ExitStandbyAsync(context, (global::Stratus.Services.Model.AutoScaling.ExitStandbyQuery)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetPredictiveScalingForecast(TContext context, object request) =>
+        await GetPredictiveScalingForecastAsync(context, (global::Stratus.Services.Model.AutoScaling.GetPredictiveScalingForecastType)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchLaunchInstances(TContext context, object request) =>
+        await LaunchInstancesAsync(context, (global::Stratus.Services.Model.AutoScaling.LaunchInstancesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPutLifecycleHook(TContext context, object request) =>
+        await PutLifecycleHookAsync(context, (global::Stratus.Services.Model.AutoScaling.PutLifecycleHookType)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPutNotificationConfiguration(TContext context, object request)
+    {
+        await PutNotificationConfigurationAsync(context, (global::Stratus.Services.Model.AutoScaling.PutNotificationConfigurationType)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPutScalingPolicy(TContext context, object request) =>
+        await PutScalingPolicyAsync(context, (global::Stratus.Services.Model.AutoScaling.PutScalingPolicyType)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPutScheduledUpdateGroupAction(TContext context, object request)
+    {
+        await PutScheduledUpdateGroupActionAsync(context, (global::Stratus.Services.Model.AutoScaling.PutScheduledUpdateGroupActionType)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPutWarmPool(TContext context, object request) =>
+        await PutWarmPoolAsync(context, (global::Stratus.Services.Model.AutoScaling.PutWarmPoolType)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchRecordLifecycleActionHeartbeat(TContext context, object request) =>
+        await RecordLifecycleActionHeartbeatAsync(context, (global::Stratus.Services.Model.AutoScaling.RecordLifecycleActionHeartbeatType)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchResumeProcesses(TContext context, object request)
+    {
+        await ResumeProcessesAsync(context, (global::Stratus.Services.Model.AutoScaling.ScalingProcessQuery)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchRollbackInstanceRefresh(TContext context, object request) =>
+        await RollbackInstanceRefreshAsync(context, (global::Stratus.Services.Model.AutoScaling.RollbackInstanceRefreshType)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchSetDesiredCapacity(TContext context, object request)
+    {
+        await SetDesiredCapacityAsync(context, (global::Stratus.Services.Model.AutoScaling.SetDesiredCapacityType)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchSetInstanceHealth(TContext context, object request)
+    {
+        await SetInstanceHealthAsync(context, (global::Stratus.Services.Model.AutoScaling.SetInstanceHealthQuery)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchSetInstanceProtection(TContext context, object request) =>
+        await SetInstanceProtectionAsync(context, (global::Stratus.Services.Model.AutoScaling.SetInstanceProtectionQuery)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchStartInstanceRefresh(TContext context, object request) =>
+        await StartInstanceRefreshAsync(context, (global::Stratus.Services.Model.AutoScaling.StartInstanceRefreshType)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchSuspendProcesses(TContext context, object request)
+    {
+        await SuspendProcessesAsync(context, (global::Stratus.Services.Model.AutoScaling.ScalingProcessQuery)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchTerminateInstanceInAutoScalingGroup(TContext context, object request) =>
+        await TerminateInstanceInAutoScalingGroupAsync(context, (global::Stratus.Services.Model.AutoScaling.TerminateInstanceInAutoScalingGroupType)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUpdateAutoScalingGroup(TContext context, object request)
+    {
+        await UpdateAutoScalingGroupAsync(context, (global::Stratus.Services.Model.AutoScaling.UpdateAutoScalingGroupType)request).ConfigureAwait(false);
+        return null;
     }
 }

@@ -10,425 +10,1762 @@ using SM = global::Stratus.Protocol.Model;
 /// <summary>Shape descriptors of the autoscaling model.</summary>
 public static partial class AutoScalingShapes
 {
-    public static readonly SM::ShapeInfo SAcceleratorCountRequest = new SM::ShapeInfo("AcceleratorCountRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAcceleratorManufacturer = new SM::ShapeInfo("AcceleratorManufacturer", SM::ShapeKind.String).Constrain(enumValues: ["nvidia", "amd", "amazon-web-services", "xilinx"]);
-    public static readonly SM::ShapeInfo SAcceleratorManufacturers = new SM::ShapeInfo("AcceleratorManufacturers", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAcceleratorName = new SM::ShapeInfo("AcceleratorName", SM::ShapeKind.String).Constrain(enumValues: ["a100", "v100", "k80", "t4", "m60", "radeon-pro-v520", "vu9p"]);
-    public static readonly SM::ShapeInfo SAcceleratorNames = new SM::ShapeInfo("AcceleratorNames", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAcceleratorTotalMemoryMiBRequest = new SM::ShapeInfo("AcceleratorTotalMemoryMiBRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAcceleratorType = new SM::ShapeInfo("AcceleratorType", SM::ShapeKind.String).Constrain(enumValues: ["gpu", "fpga", "inference"]);
-    public static readonly SM::ShapeInfo SAcceleratorTypes = new SM::ShapeInfo("AcceleratorTypes", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SActiveInstanceRefreshNotFoundFault = new SM::ShapeInfo("ActiveInstanceRefreshNotFoundFault", SM::ShapeKind.Structure).AsError("ActiveInstanceRefreshNotFound", 400, true);
-    public static readonly SM::ShapeInfo SActivities = new SM::ShapeInfo("Activities", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SActivitiesType = new SM::ShapeInfo("ActivitiesType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SActivity = new SM::ShapeInfo("Activity", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SActivityIds = new SM::ShapeInfo("ActivityIds", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SActivityType = new SM::ShapeInfo("ActivityType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAdjustmentType = new SM::ShapeInfo("AdjustmentType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAdjustmentTypes = new SM::ShapeInfo("AdjustmentTypes", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAlarm = new SM::ShapeInfo("Alarm", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAlarmList = new SM::ShapeInfo("AlarmList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAlarmSpecification = new SM::ShapeInfo("AlarmSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAlarms = new SM::ShapeInfo("Alarms", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAllowedInstanceType = new SM::ShapeInfo("AllowedInstanceType", SM::ShapeKind.String).Constrain(min: 1, max: 30);
-    public static readonly SM::ShapeInfo SAllowedInstanceTypes = new SM::ShapeInfo("AllowedInstanceTypes", SM::ShapeKind.List).Constrain(max: 400);
-    public static readonly SM::ShapeInfo SAlreadyExistsFault = new SM::ShapeInfo("AlreadyExistsFault", SM::ShapeKind.Structure).AsError("AlreadyExists", 400, true);
-    public static readonly SM::ShapeInfo SAnyPrintableAsciiStringMaxLen4000 = new SM::ShapeInfo("AnyPrintableAsciiStringMaxLen4000", SM::ShapeKind.String).Constrain(min: 1, max: 4000);
-    public static readonly SM::ShapeInfo SAsciiStringMaxLen255 = new SM::ShapeInfo("AsciiStringMaxLen255", SM::ShapeKind.String).Constrain(min: 1, max: 255);
-    public static readonly SM::ShapeInfo SAssociatePublicIpAddress = new SM::ShapeInfo("AssociatePublicIpAddress", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SAttachInstancesQuery = new SM::ShapeInfo("AttachInstancesQuery", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAttachLoadBalancerTargetGroupsResultType = new SM::ShapeInfo("AttachLoadBalancerTargetGroupsResultType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAttachLoadBalancerTargetGroupsType = new SM::ShapeInfo("AttachLoadBalancerTargetGroupsType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAttachLoadBalancersResultType = new SM::ShapeInfo("AttachLoadBalancersResultType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAttachLoadBalancersType = new SM::ShapeInfo("AttachLoadBalancersType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAttachTrafficSourcesResultType = new SM::ShapeInfo("AttachTrafficSourcesResultType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAttachTrafficSourcesType = new SM::ShapeInfo("AttachTrafficSourcesType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAutoRollback = new SM::ShapeInfo("AutoRollback", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SAutoScalingGroup = new SM::ShapeInfo("AutoScalingGroup", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAutoScalingGroupDesiredCapacity = new SM::ShapeInfo("AutoScalingGroupDesiredCapacity", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SAutoScalingGroupMaxSize = new SM::ShapeInfo("AutoScalingGroupMaxSize", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SAutoScalingGroupMinSize = new SM::ShapeInfo("AutoScalingGroupMinSize", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SAutoScalingGroupNames = new SM::ShapeInfo("AutoScalingGroupNames", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAutoScalingGroupNamesType = new SM::ShapeInfo("AutoScalingGroupNamesType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAutoScalingGroupPredictedCapacity = new SM::ShapeInfo("AutoScalingGroupPredictedCapacity", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SAutoScalingGroupState = new SM::ShapeInfo("AutoScalingGroupState", SM::ShapeKind.String).Constrain(min: 1, max: 32);
-    public static readonly SM::ShapeInfo SAutoScalingGroups = new SM::ShapeInfo("AutoScalingGroups", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAutoScalingGroupsType = new SM::ShapeInfo("AutoScalingGroupsType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAutoScalingInstanceDetails = new SM::ShapeInfo("AutoScalingInstanceDetails", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAutoScalingInstances = new SM::ShapeInfo("AutoScalingInstances", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAutoScalingInstancesType = new SM::ShapeInfo("AutoScalingInstancesType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAutoScalingNotificationTypes = new SM::ShapeInfo("AutoScalingNotificationTypes", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAvailabilityZoneDistribution = new SM::ShapeInfo("AvailabilityZoneDistribution", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAvailabilityZoneIds = new SM::ShapeInfo("AvailabilityZoneIds", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAvailabilityZoneIdsLimit1 = new SM::ShapeInfo("AvailabilityZoneIdsLimit1", SM::ShapeKind.List).Constrain(max: 1);
-    public static readonly SM::ShapeInfo SAvailabilityZoneImpairmentPolicy = new SM::ShapeInfo("AvailabilityZoneImpairmentPolicy", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAvailabilityZones = new SM::ShapeInfo("AvailabilityZones", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAvailabilityZonesLimit1 = new SM::ShapeInfo("AvailabilityZonesLimit1", SM::ShapeKind.List).Constrain(max: 1);
-    public static readonly SM::ShapeInfo SBakeTime = new SM::ShapeInfo("BakeTime", SM::ShapeKind.Integer).Constrain(min: 0, max: 172800);
-    public static readonly SM::ShapeInfo SBareMetal = new SM::ShapeInfo("BareMetal", SM::ShapeKind.String).Constrain(enumValues: ["included", "excluded", "required"]);
-    public static readonly SM::ShapeInfo SBaselineEbsBandwidthMbpsRequest = new SM::ShapeInfo("BaselineEbsBandwidthMbpsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SBaselinePerformanceFactorsRequest = new SM::ShapeInfo("BaselinePerformanceFactorsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SBatchDeleteScheduledActionAnswer = new SM::ShapeInfo("BatchDeleteScheduledActionAnswer", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SBatchDeleteScheduledActionType = new SM::ShapeInfo("BatchDeleteScheduledActionType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SBatchPutScheduledUpdateGroupActionAnswer = new SM::ShapeInfo("BatchPutScheduledUpdateGroupActionAnswer", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SBatchPutScheduledUpdateGroupActionType = new SM::ShapeInfo("BatchPutScheduledUpdateGroupActionType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SBlockDeviceEbsDeleteOnTermination = new SM::ShapeInfo("BlockDeviceEbsDeleteOnTermination", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SBlockDeviceEbsEncrypted = new SM::ShapeInfo("BlockDeviceEbsEncrypted", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SBlockDeviceEbsIops = new SM::ShapeInfo("BlockDeviceEbsIops", SM::ShapeKind.Integer).Constrain(min: 100, max: 20000);
-    public static readonly SM::ShapeInfo SBlockDeviceEbsThroughput = new SM::ShapeInfo("BlockDeviceEbsThroughput", SM::ShapeKind.Integer).Constrain(min: 125, max: 1000);
-    public static readonly SM::ShapeInfo SBlockDeviceEbsVolumeSize = new SM::ShapeInfo("BlockDeviceEbsVolumeSize", SM::ShapeKind.Integer).Constrain(min: 1, max: 16384);
-    public static readonly SM::ShapeInfo SBlockDeviceEbsVolumeType = new SM::ShapeInfo("BlockDeviceEbsVolumeType", SM::ShapeKind.String).Constrain(min: 1, max: 255);
-    public static readonly SM::ShapeInfo SBlockDeviceMapping = new SM::ShapeInfo("BlockDeviceMapping", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SBlockDeviceMappings = new SM::ShapeInfo("BlockDeviceMappings", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SBooleanType = new SM::ShapeInfo("BooleanType", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SBurstablePerformance = new SM::ShapeInfo("BurstablePerformance", SM::ShapeKind.String).Constrain(enumValues: ["included", "excluded", "required"]);
-    public static readonly SM::ShapeInfo SCancelInstanceRefreshAnswer = new SM::ShapeInfo("CancelInstanceRefreshAnswer", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCancelInstanceRefreshType = new SM::ShapeInfo("CancelInstanceRefreshType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCapacityDistributionStrategy = new SM::ShapeInfo("CapacityDistributionStrategy", SM::ShapeKind.String).Constrain(enumValues: ["balanced-only", "balanced-best-effort"]);
-    public static readonly SM::ShapeInfo SCapacityForecast = new SM::ShapeInfo("CapacityForecast", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCapacityRebalanceEnabled = new SM::ShapeInfo("CapacityRebalanceEnabled", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SCapacityReservationIds = new SM::ShapeInfo("CapacityReservationIds", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCapacityReservationPreference = new SM::ShapeInfo("CapacityReservationPreference", SM::ShapeKind.String).Constrain(enumValues: ["capacity-reservations-only", "capacity-reservations-first", "none", "default"]);
-    public static readonly SM::ShapeInfo SCapacityReservationResourceGroupArns = new SM::ShapeInfo("CapacityReservationResourceGroupArns", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCapacityReservationSpecification = new SM::ShapeInfo("CapacityReservationSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCapacityReservationTarget = new SM::ShapeInfo("CapacityReservationTarget", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCheckpointDelay = new SM::ShapeInfo("CheckpointDelay", SM::ShapeKind.Integer).Constrain(min: 0, max: 172800);
-    public static readonly SM::ShapeInfo SCheckpointPercentages = new SM::ShapeInfo("CheckpointPercentages", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SClassicLinkVPCSecurityGroups = new SM::ShapeInfo("ClassicLinkVPCSecurityGroups", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SClientToken = new SM::ShapeInfo("ClientToken", SM::ShapeKind.String).Constrain(min: 1, max: 64);
-    public static readonly SM::ShapeInfo SCompleteLifecycleActionAnswer = new SM::ShapeInfo("CompleteLifecycleActionAnswer", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCompleteLifecycleActionType = new SM::ShapeInfo("CompleteLifecycleActionType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SContext = new SM::ShapeInfo("Context", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SCooldown = new SM::ShapeInfo("Cooldown", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SCpuManufacturer = new SM::ShapeInfo("CpuManufacturer", SM::ShapeKind.String).Constrain(enumValues: ["intel", "amd", "amazon-web-services", "apple"]);
-    public static readonly SM::ShapeInfo SCpuManufacturers = new SM::ShapeInfo("CpuManufacturers", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCpuPerformanceFactorRequest = new SM::ShapeInfo("CpuPerformanceFactorRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateAutoScalingGroupType = new SM::ShapeInfo("CreateAutoScalingGroupType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateLaunchConfigurationType = new SM::ShapeInfo("CreateLaunchConfigurationType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateOrUpdateTagsType = new SM::ShapeInfo("CreateOrUpdateTagsType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCustomizedMetricSpecification = new SM::ShapeInfo("CustomizedMetricSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDefaultInstanceWarmup = new SM::ShapeInfo("DefaultInstanceWarmup", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SDeleteAutoScalingGroupType = new SM::ShapeInfo("DeleteAutoScalingGroupType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteLifecycleHookAnswer = new SM::ShapeInfo("DeleteLifecycleHookAnswer", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteLifecycleHookType = new SM::ShapeInfo("DeleteLifecycleHookType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteNotificationConfigurationType = new SM::ShapeInfo("DeleteNotificationConfigurationType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeletePolicyType = new SM::ShapeInfo("DeletePolicyType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteScheduledActionType = new SM::ShapeInfo("DeleteScheduledActionType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTagsType = new SM::ShapeInfo("DeleteTagsType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteWarmPoolAnswer = new SM::ShapeInfo("DeleteWarmPoolAnswer", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteWarmPoolType = new SM::ShapeInfo("DeleteWarmPoolType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeletionProtection = new SM::ShapeInfo("DeletionProtection", SM::ShapeKind.String).Constrain(enumValues: ["none", "prevent-force-deletion", "prevent-all-deletion"]);
-    public static readonly SM::ShapeInfo SDescribeAccountLimitsAnswer = new SM::ShapeInfo("DescribeAccountLimitsAnswer", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeAdjustmentTypesAnswer = new SM::ShapeInfo("DescribeAdjustmentTypesAnswer", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeAutoScalingInstancesType = new SM::ShapeInfo("DescribeAutoScalingInstancesType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeAutoScalingNotificationTypesAnswer = new SM::ShapeInfo("DescribeAutoScalingNotificationTypesAnswer", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeInstanceRefreshesAnswer = new SM::ShapeInfo("DescribeInstanceRefreshesAnswer", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeInstanceRefreshesType = new SM::ShapeInfo("DescribeInstanceRefreshesType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeLifecycleHookTypesAnswer = new SM::ShapeInfo("DescribeLifecycleHookTypesAnswer", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeLifecycleHooksAnswer = new SM::ShapeInfo("DescribeLifecycleHooksAnswer", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeLifecycleHooksType = new SM::ShapeInfo("DescribeLifecycleHooksType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeLoadBalancerTargetGroupsRequest = new SM::ShapeInfo("DescribeLoadBalancerTargetGroupsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeLoadBalancerTargetGroupsResponse = new SM::ShapeInfo("DescribeLoadBalancerTargetGroupsResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeLoadBalancersRequest = new SM::ShapeInfo("DescribeLoadBalancersRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeLoadBalancersResponse = new SM::ShapeInfo("DescribeLoadBalancersResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeMetricCollectionTypesAnswer = new SM::ShapeInfo("DescribeMetricCollectionTypesAnswer", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeNotificationConfigurationsAnswer = new SM::ShapeInfo("DescribeNotificationConfigurationsAnswer", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeNotificationConfigurationsType = new SM::ShapeInfo("DescribeNotificationConfigurationsType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribePoliciesType = new SM::ShapeInfo("DescribePoliciesType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeScalingActivitiesType = new SM::ShapeInfo("DescribeScalingActivitiesType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeScheduledActionsType = new SM::ShapeInfo("DescribeScheduledActionsType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTagsType = new SM::ShapeInfo("DescribeTagsType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTerminationPolicyTypesAnswer = new SM::ShapeInfo("DescribeTerminationPolicyTypesAnswer", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTrafficSourcesRequest = new SM::ShapeInfo("DescribeTrafficSourcesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTrafficSourcesResponse = new SM::ShapeInfo("DescribeTrafficSourcesResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeWarmPoolAnswer = new SM::ShapeInfo("DescribeWarmPoolAnswer", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeWarmPoolType = new SM::ShapeInfo("DescribeWarmPoolType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDesiredConfiguration = new SM::ShapeInfo("DesiredConfiguration", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDetachInstancesAnswer = new SM::ShapeInfo("DetachInstancesAnswer", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDetachInstancesQuery = new SM::ShapeInfo("DetachInstancesQuery", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDetachLoadBalancerTargetGroupsResultType = new SM::ShapeInfo("DetachLoadBalancerTargetGroupsResultType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDetachLoadBalancerTargetGroupsType = new SM::ShapeInfo("DetachLoadBalancerTargetGroupsType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDetachLoadBalancersResultType = new SM::ShapeInfo("DetachLoadBalancersResultType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDetachLoadBalancersType = new SM::ShapeInfo("DetachLoadBalancersType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDetachTrafficSourcesResultType = new SM::ShapeInfo("DetachTrafficSourcesResultType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDetachTrafficSourcesType = new SM::ShapeInfo("DetachTrafficSourcesType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableMetricsCollectionQuery = new SM::ShapeInfo("DisableMetricsCollectionQuery", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableScaleIn = new SM::ShapeInfo("DisableScaleIn", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SEbs = new SM::ShapeInfo("Ebs", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEbsOptimized = new SM::ShapeInfo("EbsOptimized", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SEnableMetricsCollectionQuery = new SM::ShapeInfo("EnableMetricsCollectionQuery", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnabledMetric = new SM::ShapeInfo("EnabledMetric", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnabledMetrics = new SM::ShapeInfo("EnabledMetrics", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SEnterStandbyAnswer = new SM::ShapeInfo("EnterStandbyAnswer", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnterStandbyQuery = new SM::ShapeInfo("EnterStandbyQuery", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEstimatedInstanceWarmup = new SM::ShapeInfo("EstimatedInstanceWarmup", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SExcludedInstance = new SM::ShapeInfo("ExcludedInstance", SM::ShapeKind.String).Constrain(min: 1, max: 30);
-    public static readonly SM::ShapeInfo SExcludedInstanceTypes = new SM::ShapeInfo("ExcludedInstanceTypes", SM::ShapeKind.List).Constrain(max: 400);
-    public static readonly SM::ShapeInfo SExecutePolicyType = new SM::ShapeInfo("ExecutePolicyType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SExitStandbyAnswer = new SM::ShapeInfo("ExitStandbyAnswer", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SExitStandbyQuery = new SM::ShapeInfo("ExitStandbyQuery", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFailedScheduledUpdateGroupActionRequest = new SM::ShapeInfo("FailedScheduledUpdateGroupActionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFailedScheduledUpdateGroupActionRequests = new SM::ShapeInfo("FailedScheduledUpdateGroupActionRequests", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SFilter = new SM::ShapeInfo("Filter", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFilters = new SM::ShapeInfo("Filters", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SForceDelete = new SM::ShapeInfo("ForceDelete", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SGetPredictiveScalingForecastAnswer = new SM::ShapeInfo("GetPredictiveScalingForecastAnswer", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetPredictiveScalingForecastType = new SM::ShapeInfo("GetPredictiveScalingForecastType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGlobalTimeout = new SM::ShapeInfo("GlobalTimeout", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SHealthCheckGracePeriod = new SM::ShapeInfo("HealthCheckGracePeriod", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SHeartbeatTimeout = new SM::ShapeInfo("HeartbeatTimeout", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SHonorCooldown = new SM::ShapeInfo("HonorCooldown", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SIdempotentParameterMismatchError = new SM::ShapeInfo("IdempotentParameterMismatchError", SM::ShapeKind.Structure).AsError("IdempotentParameterMismatch", 400, true);
-    public static readonly SM::ShapeInfo SImageId = new SM::ShapeInfo("ImageId", SM::ShapeKind.String).Constrain(min: 5, max: 21);
-    public static readonly SM::ShapeInfo SImpairedZoneHealthCheckBehavior = new SM::ShapeInfo("ImpairedZoneHealthCheckBehavior", SM::ShapeKind.String).Constrain(enumValues: ["ReplaceUnhealthy", "IgnoreUnhealthy"]);
-    public static readonly SM::ShapeInfo SIncludeDeletedGroups = new SM::ShapeInfo("IncludeDeletedGroups", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SIncludeInstances = new SM::ShapeInfo("IncludeInstances", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SInstance = new SM::ShapeInfo("Instance", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceCollection = new SM::ShapeInfo("InstanceCollection", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceCollections = new SM::ShapeInfo("InstanceCollections", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceGeneration = new SM::ShapeInfo("InstanceGeneration", SM::ShapeKind.String).Constrain(enumValues: ["current", "previous"]);
-    public static readonly SM::ShapeInfo SInstanceGenerations = new SM::ShapeInfo("InstanceGenerations", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceIds = new SM::ShapeInfo("InstanceIds", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceLifecyclePolicy = new SM::ShapeInfo("InstanceLifecyclePolicy", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceMaintenancePolicy = new SM::ShapeInfo("InstanceMaintenancePolicy", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceMetadataEndpointState = new SM::ShapeInfo("InstanceMetadataEndpointState", SM::ShapeKind.String).Constrain(enumValues: ["disabled", "enabled"]);
-    public static readonly SM::ShapeInfo SInstanceMetadataHttpPutResponseHopLimit = new SM::ShapeInfo("InstanceMetadataHttpPutResponseHopLimit", SM::ShapeKind.Integer).Constrain(min: 1, max: 64);
-    public static readonly SM::ShapeInfo SInstanceMetadataHttpTokensState = new SM::ShapeInfo("InstanceMetadataHttpTokensState", SM::ShapeKind.String).Constrain(enumValues: ["optional", "required"]);
-    public static readonly SM::ShapeInfo SInstanceMetadataOptions = new SM::ShapeInfo("InstanceMetadataOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceMonitoring = new SM::ShapeInfo("InstanceMonitoring", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceProtected = new SM::ShapeInfo("InstanceProtected", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SInstanceRefresh = new SM::ShapeInfo("InstanceRefresh", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceRefreshIds = new SM::ShapeInfo("InstanceRefreshIds", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceRefreshInProgressFault = new SM::ShapeInfo("InstanceRefreshInProgressFault", SM::ShapeKind.Structure).AsError("InstanceRefreshInProgress", 400, true);
-    public static readonly SM::ShapeInfo SInstanceRefreshLivePoolProgress = new SM::ShapeInfo("InstanceRefreshLivePoolProgress", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceRefreshProgressDetails = new SM::ShapeInfo("InstanceRefreshProgressDetails", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceRefreshStatus = new SM::ShapeInfo("InstanceRefreshStatus", SM::ShapeKind.String).Constrain(enumValues: ["Pending", "InProgress", "Successful", "Failed", "Cancelling", "Cancelled", "RollbackInProgress", "RollbackFailed", "RollbackSuccessful", "Baking"]);
-    public static readonly SM::ShapeInfo SInstanceRefreshWarmPoolProgress = new SM::ShapeInfo("InstanceRefreshWarmPoolProgress", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceRefreshes = new SM::ShapeInfo("InstanceRefreshes", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstanceRequirements = new SM::ShapeInfo("InstanceRequirements", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceReusePolicy = new SM::ShapeInfo("InstanceReusePolicy", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstances = new SM::ShapeInfo("Instances", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInstancesDistribution = new SM::ShapeInfo("InstancesDistribution", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstancesToUpdate = new SM::ShapeInfo("InstancesToUpdate", SM::ShapeKind.Integer).Constrain(min: 0);
-    public static readonly SM::ShapeInfo SIntPercent = new SM::ShapeInfo("IntPercent", SM::ShapeKind.Integer).Constrain(min: 0, max: 100);
-    public static readonly SM::ShapeInfo SIntPercent100To200 = new SM::ShapeInfo("IntPercent100To200", SM::ShapeKind.Integer).Constrain(min: 100, max: 200);
-    public static readonly SM::ShapeInfo SIntPercent100To200Resettable = new SM::ShapeInfo("IntPercent100To200Resettable", SM::ShapeKind.Integer).Constrain(min: -1, max: 200);
-    public static readonly SM::ShapeInfo SIntPercentResettable = new SM::ShapeInfo("IntPercentResettable", SM::ShapeKind.Integer).Constrain(min: -1, max: 100);
-    public static readonly SM::ShapeInfo SInvalidNextToken = new SM::ShapeInfo("InvalidNextToken", SM::ShapeKind.Structure).AsError("InvalidNextToken", 400, true);
-    public static readonly SM::ShapeInfo SIrreversibleInstanceRefreshFault = new SM::ShapeInfo("IrreversibleInstanceRefreshFault", SM::ShapeKind.Structure).AsError("IrreversibleInstanceRefresh", 400, true);
-    public static readonly SM::ShapeInfo SLaunchConfiguration = new SM::ShapeInfo("LaunchConfiguration", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchConfigurationNameType = new SM::ShapeInfo("LaunchConfigurationNameType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchConfigurationNames = new SM::ShapeInfo("LaunchConfigurationNames", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLaunchConfigurationNamesType = new SM::ShapeInfo("LaunchConfigurationNamesType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchConfigurations = new SM::ShapeInfo("LaunchConfigurations", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLaunchConfigurationsType = new SM::ShapeInfo("LaunchConfigurationsType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchInstancesError = new SM::ShapeInfo("LaunchInstancesError", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchInstancesErrors = new SM::ShapeInfo("LaunchInstancesErrors", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLaunchInstancesRequest = new SM::ShapeInfo("LaunchInstancesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchInstancesResult = new SM::ShapeInfo("LaunchInstancesResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplate = new SM::ShapeInfo("LaunchTemplate", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateName = new SM::ShapeInfo("LaunchTemplateName", SM::ShapeKind.String).Constrain(min: 3, max: 128);
-    public static readonly SM::ShapeInfo SLaunchTemplateOverrides = new SM::ShapeInfo("LaunchTemplateOverrides", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLaunchTemplateSpecification = new SM::ShapeInfo("LaunchTemplateSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLifecycleActionResult = new SM::ShapeInfo("LifecycleActionResult", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SLifecycleActionToken = new SM::ShapeInfo("LifecycleActionToken", SM::ShapeKind.String).Constrain(min: 36, max: 36);
-    public static readonly SM::ShapeInfo SLifecycleHook = new SM::ShapeInfo("LifecycleHook", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLifecycleHookNames = new SM::ShapeInfo("LifecycleHookNames", SM::ShapeKind.List).Constrain(max: 50);
-    public static readonly SM::ShapeInfo SLifecycleHookSpecification = new SM::ShapeInfo("LifecycleHookSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLifecycleHookSpecifications = new SM::ShapeInfo("LifecycleHookSpecifications", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLifecycleHooks = new SM::ShapeInfo("LifecycleHooks", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLifecycleState = new SM::ShapeInfo("LifecycleState", SM::ShapeKind.String).Constrain(enumValues: ["Pending", "Pending:Wait", "Pending:Proceed", "Quarantined", "InService", "Terminating", "Terminating:Wait", "Terminating:Proceed", "Terminating:Retained", "Terminated", "Detaching", "Detached", "EnteringStandby", "Standby", "ReplacingRootVolume", "ReplacingRootVolume:Wait", "ReplacingRootVolume:Proceed", "RootVolumeReplaced", "Warmed:Pending", "Warmed:Pending:Wait", "Warmed:Pending:Proceed", "Warmed:Pending:Retained", "Warmed:Terminating", "Warmed:Terminating:Wait", "Warmed:Terminating:Proceed", "Warmed:Terminating:Retained", "Warmed:Terminated", "Warmed:Stopped", "Warmed:Running", "Warmed:Hibernated"]);
-    public static readonly SM::ShapeInfo SLifecycleTransition = new SM::ShapeInfo("LifecycleTransition", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SLimitExceededFault = new SM::ShapeInfo("LimitExceededFault", SM::ShapeKind.Structure).AsError("LimitExceeded", 400, true);
-    public static readonly SM::ShapeInfo SLoadBalancerNames = new SM::ShapeInfo("LoadBalancerNames", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLoadBalancerState = new SM::ShapeInfo("LoadBalancerState", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLoadBalancerStates = new SM::ShapeInfo("LoadBalancerStates", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLoadBalancerTargetGroupState = new SM::ShapeInfo("LoadBalancerTargetGroupState", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLoadBalancerTargetGroupStates = new SM::ShapeInfo("LoadBalancerTargetGroupStates", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLoadForecast = new SM::ShapeInfo("LoadForecast", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLoadForecasts = new SM::ShapeInfo("LoadForecasts", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLocalStorage = new SM::ShapeInfo("LocalStorage", SM::ShapeKind.String).Constrain(enumValues: ["included", "excluded", "required"]);
-    public static readonly SM::ShapeInfo SLocalStorageType = new SM::ShapeInfo("LocalStorageType", SM::ShapeKind.String).Constrain(enumValues: ["hdd", "ssd"]);
-    public static readonly SM::ShapeInfo SLocalStorageTypes = new SM::ShapeInfo("LocalStorageTypes", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SMaxGroupPreparedCapacity = new SM::ShapeInfo("MaxGroupPreparedCapacity", SM::ShapeKind.Integer).Constrain(min: -1);
-    public static readonly SM::ShapeInfo SMaxInstanceLifetime = new SM::ShapeInfo("MaxInstanceLifetime", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SMaxNumberOfAutoScalingGroups = new SM::ShapeInfo("MaxNumberOfAutoScalingGroups", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SMaxNumberOfLaunchConfigurations = new SM::ShapeInfo("MaxNumberOfLaunchConfigurations", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SMaxRecords = new SM::ShapeInfo("MaxRecords", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SMemoryGiBPerVCpuRequest = new SM::ShapeInfo("MemoryGiBPerVCpuRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMemoryMiBRequest = new SM::ShapeInfo("MemoryMiBRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMetric = new SM::ShapeInfo("Metric", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMetricCollectionType = new SM::ShapeInfo("MetricCollectionType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMetricCollectionTypes = new SM::ShapeInfo("MetricCollectionTypes", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SMetricDataQueries = new SM::ShapeInfo("MetricDataQueries", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SMetricDataQuery = new SM::ShapeInfo("MetricDataQuery", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMetricDimension = new SM::ShapeInfo("MetricDimension", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMetricDimensionName = new SM::ShapeInfo("MetricDimensionName", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SMetricDimensionValue = new SM::ShapeInfo("MetricDimensionValue", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SMetricDimensions = new SM::ShapeInfo("MetricDimensions", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SMetricGranularityInSeconds = new SM::ShapeInfo("MetricGranularityInSeconds", SM::ShapeKind.Integer).Constrain(min: 1);
-    public static readonly SM::ShapeInfo SMetricGranularityType = new SM::ShapeInfo("MetricGranularityType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMetricGranularityTypes = new SM::ShapeInfo("MetricGranularityTypes", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SMetricName = new SM::ShapeInfo("MetricName", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SMetricNamespace = new SM::ShapeInfo("MetricNamespace", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SMetricScale = new SM::ShapeInfo("MetricScale", SM::ShapeKind.Double);
-    public static readonly SM::ShapeInfo SMetricStat = new SM::ShapeInfo("MetricStat", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMetricStatistic = new SM::ShapeInfo("MetricStatistic", SM::ShapeKind.String).Constrain(enumValues: ["Average", "Minimum", "Maximum", "SampleCount", "Sum"]);
-    public static readonly SM::ShapeInfo SMetricType = new SM::ShapeInfo("MetricType", SM::ShapeKind.String).Constrain(enumValues: ["ASGAverageCPUUtilization", "ASGAverageNetworkIn", "ASGAverageNetworkOut", "ALBRequestCountPerTarget"]);
-    public static readonly SM::ShapeInfo SMetricUnit = new SM::ShapeInfo("MetricUnit", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SMetrics = new SM::ShapeInfo("Metrics", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SMinAdjustmentMagnitude = new SM::ShapeInfo("MinAdjustmentMagnitude", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SMinAdjustmentStep = new SM::ShapeInfo("MinAdjustmentStep", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SMixedInstanceSpotPrice = new SM::ShapeInfo("MixedInstanceSpotPrice", SM::ShapeKind.String).Constrain(min: 0, max: 255);
-    public static readonly SM::ShapeInfo SMixedInstancesPolicy = new SM::ShapeInfo("MixedInstancesPolicy", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMonitoringEnabled = new SM::ShapeInfo("MonitoringEnabled", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SNetworkBandwidthGbpsRequest = new SM::ShapeInfo("NetworkBandwidthGbpsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SNetworkInterfaceCountRequest = new SM::ShapeInfo("NetworkInterfaceCountRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SNoDevice = new SM::ShapeInfo("NoDevice", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SNonZeroIntPercent = new SM::ShapeInfo("NonZeroIntPercent", SM::ShapeKind.Integer).Constrain(min: 1, max: 100);
-    public static readonly SM::ShapeInfo SNotificationConfiguration = new SM::ShapeInfo("NotificationConfiguration", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SNotificationConfigurations = new SM::ShapeInfo("NotificationConfigurations", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SNotificationTargetResourceName = new SM::ShapeInfo("NotificationTargetResourceName", SM::ShapeKind.String).Constrain(min: 0, max: 255);
-    public static readonly SM::ShapeInfo SNullableBoolean = new SM::ShapeInfo("NullableBoolean", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SNullablePositiveDouble = new SM::ShapeInfo("NullablePositiveDouble", SM::ShapeKind.Double).Constrain(min: 0);
-    public static readonly SM::ShapeInfo SNullablePositiveInteger = new SM::ShapeInfo("NullablePositiveInteger", SM::ShapeKind.Integer).Constrain(min: 0);
-    public static readonly SM::ShapeInfo SNumberOfAutoScalingGroups = new SM::ShapeInfo("NumberOfAutoScalingGroups", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SNumberOfLaunchConfigurations = new SM::ShapeInfo("NumberOfLaunchConfigurations", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SOnDemandBaseCapacity = new SM::ShapeInfo("OnDemandBaseCapacity", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SOnDemandPercentageAboveBaseCapacity = new SM::ShapeInfo("OnDemandPercentageAboveBaseCapacity", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SOverrides = new SM::ShapeInfo("Overrides", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPerformanceFactorReferenceRequest = new SM::ShapeInfo("PerformanceFactorReferenceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPerformanceFactorReferenceSetRequest = new SM::ShapeInfo("PerformanceFactorReferenceSetRequest", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPoliciesType = new SM::ShapeInfo("PoliciesType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPolicyARNType = new SM::ShapeInfo("PolicyARNType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPolicyIncrement = new SM::ShapeInfo("PolicyIncrement", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SPolicyNames = new SM::ShapeInfo("PolicyNames", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPolicyTypes = new SM::ShapeInfo("PolicyTypes", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPredefinedLoadMetricType = new SM::ShapeInfo("PredefinedLoadMetricType", SM::ShapeKind.String).Constrain(enumValues: ["ASGTotalCPUUtilization", "ASGTotalNetworkIn", "ASGTotalNetworkOut", "ALBTargetGroupRequestCount"]);
-    public static readonly SM::ShapeInfo SPredefinedMetricPairType = new SM::ShapeInfo("PredefinedMetricPairType", SM::ShapeKind.String).Constrain(enumValues: ["ASGCPUUtilization", "ASGNetworkIn", "ASGNetworkOut", "ALBRequestCount"]);
-    public static readonly SM::ShapeInfo SPredefinedMetricSpecification = new SM::ShapeInfo("PredefinedMetricSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPredefinedScalingMetricType = new SM::ShapeInfo("PredefinedScalingMetricType", SM::ShapeKind.String).Constrain(enumValues: ["ASGAverageCPUUtilization", "ASGAverageNetworkIn", "ASGAverageNetworkOut", "ALBRequestCountPerTarget"]);
-    public static readonly SM::ShapeInfo SPredictiveScalingConfiguration = new SM::ShapeInfo("PredictiveScalingConfiguration", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPredictiveScalingCustomizedCapacityMetric = new SM::ShapeInfo("PredictiveScalingCustomizedCapacityMetric", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPredictiveScalingCustomizedLoadMetric = new SM::ShapeInfo("PredictiveScalingCustomizedLoadMetric", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPredictiveScalingCustomizedScalingMetric = new SM::ShapeInfo("PredictiveScalingCustomizedScalingMetric", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPredictiveScalingForecastTimestamps = new SM::ShapeInfo("PredictiveScalingForecastTimestamps", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPredictiveScalingForecastValues = new SM::ShapeInfo("PredictiveScalingForecastValues", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPredictiveScalingMaxCapacityBreachBehavior = new SM::ShapeInfo("PredictiveScalingMaxCapacityBreachBehavior", SM::ShapeKind.String).Constrain(enumValues: ["HonorMaxCapacity", "IncreaseMaxCapacity"]);
-    public static readonly SM::ShapeInfo SPredictiveScalingMaxCapacityBuffer = new SM::ShapeInfo("PredictiveScalingMaxCapacityBuffer", SM::ShapeKind.Integer).Constrain(min: 0, max: 100);
-    public static readonly SM::ShapeInfo SPredictiveScalingMetricSpecification = new SM::ShapeInfo("PredictiveScalingMetricSpecification", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPredictiveScalingMetricSpecifications = new SM::ShapeInfo("PredictiveScalingMetricSpecifications", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPredictiveScalingMode = new SM::ShapeInfo("PredictiveScalingMode", SM::ShapeKind.String).Constrain(enumValues: ["ForecastAndScale", "ForecastOnly"]);
-    public static readonly SM::ShapeInfo SPredictiveScalingPredefinedLoadMetric = new SM::ShapeInfo("PredictiveScalingPredefinedLoadMetric", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPredictiveScalingPredefinedMetricPair = new SM::ShapeInfo("PredictiveScalingPredefinedMetricPair", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPredictiveScalingPredefinedScalingMetric = new SM::ShapeInfo("PredictiveScalingPredefinedScalingMetric", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPredictiveScalingSchedulingBufferTime = new SM::ShapeInfo("PredictiveScalingSchedulingBufferTime", SM::ShapeKind.Integer).Constrain(min: 0);
-    public static readonly SM::ShapeInfo SProcessNames = new SM::ShapeInfo("ProcessNames", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SProcessType = new SM::ShapeInfo("ProcessType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SProcesses = new SM::ShapeInfo("Processes", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SProcessesType = new SM::ShapeInfo("ProcessesType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SProgress = new SM::ShapeInfo("Progress", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SPropagateAtLaunch = new SM::ShapeInfo("PropagateAtLaunch", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SProtectedFromScaleIn = new SM::ShapeInfo("ProtectedFromScaleIn", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SPutLifecycleHookAnswer = new SM::ShapeInfo("PutLifecycleHookAnswer", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutLifecycleHookType = new SM::ShapeInfo("PutLifecycleHookType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutNotificationConfigurationType = new SM::ShapeInfo("PutNotificationConfigurationType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutScalingPolicyType = new SM::ShapeInfo("PutScalingPolicyType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutScheduledUpdateGroupActionType = new SM::ShapeInfo("PutScheduledUpdateGroupActionType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutWarmPoolAnswer = new SM::ShapeInfo("PutWarmPoolAnswer", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutWarmPoolType = new SM::ShapeInfo("PutWarmPoolType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRecordLifecycleActionHeartbeatAnswer = new SM::ShapeInfo("RecordLifecycleActionHeartbeatAnswer", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRecordLifecycleActionHeartbeatType = new SM::ShapeInfo("RecordLifecycleActionHeartbeatType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRefreshInstanceWarmup = new SM::ShapeInfo("RefreshInstanceWarmup", SM::ShapeKind.Integer).Constrain(min: 0);
-    public static readonly SM::ShapeInfo SRefreshPreferences = new SM::ShapeInfo("RefreshPreferences", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRefreshStrategy = new SM::ShapeInfo("RefreshStrategy", SM::ShapeKind.String).Constrain(enumValues: ["Rolling", "ReplaceRootVolume"]);
-    public static readonly SM::ShapeInfo SRequestedCapacity = new SM::ShapeInfo("RequestedCapacity", SM::ShapeKind.Integer).Constrain(min: 1);
-    public static readonly SM::ShapeInfo SResourceContentionFault = new SM::ShapeInfo("ResourceContentionFault", SM::ShapeKind.Structure).AsError("ResourceContention", 500, true);
-    public static readonly SM::ShapeInfo SResourceInUseFault = new SM::ShapeInfo("ResourceInUseFault", SM::ShapeKind.Structure).AsError("ResourceInUse", 400, true);
-    public static readonly SM::ShapeInfo SResourceName = new SM::ShapeInfo("ResourceName", SM::ShapeKind.String).Constrain(min: 1, max: 1600);
-    public static readonly SM::ShapeInfo SRetentionAction = new SM::ShapeInfo("RetentionAction", SM::ShapeKind.String).Constrain(enumValues: ["retain", "terminate"]);
-    public static readonly SM::ShapeInfo SRetentionTriggers = new SM::ShapeInfo("RetentionTriggers", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRetryStrategy = new SM::ShapeInfo("RetryStrategy", SM::ShapeKind.String).Constrain(enumValues: ["retry-with-group-configuration", "none"]);
-    public static readonly SM::ShapeInfo SReturnData = new SM::ShapeInfo("ReturnData", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SReuseOnScaleIn = new SM::ShapeInfo("ReuseOnScaleIn", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SRollbackDetails = new SM::ShapeInfo("RollbackDetails", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRollbackInstanceRefreshAnswer = new SM::ShapeInfo("RollbackInstanceRefreshAnswer", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRollbackInstanceRefreshType = new SM::ShapeInfo("RollbackInstanceRefreshType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SScaleInProtectedInstances = new SM::ShapeInfo("ScaleInProtectedInstances", SM::ShapeKind.String).Constrain(enumValues: ["Refresh", "Ignore", "Wait"]);
-    public static readonly SM::ShapeInfo SScalingActivityInProgressFault = new SM::ShapeInfo("ScalingActivityInProgressFault", SM::ShapeKind.Structure).AsError("ScalingActivityInProgress", 400, true);
-    public static readonly SM::ShapeInfo SScalingActivityStatusCode = new SM::ShapeInfo("ScalingActivityStatusCode", SM::ShapeKind.String).Constrain(enumValues: ["PendingSpotBidPlacement", "WaitingForSpotInstanceRequestId", "WaitingForSpotInstanceId", "WaitingForInstanceId", "PreInService", "InProgress", "WaitingForELBConnectionDraining", "MidLifecycleAction", "WaitingForInstanceWarmup", "Successful", "Failed", "Cancelled", "WaitingForConnectionDraining", "WaitingForInPlaceUpdateToStart", "WaitingForInPlaceUpdateToFinalize", "InPlaceUpdateInProgress"]);
-    public static readonly SM::ShapeInfo SScalingPolicies = new SM::ShapeInfo("ScalingPolicies", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SScalingPolicy = new SM::ShapeInfo("ScalingPolicy", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SScalingPolicyEnabled = new SM::ShapeInfo("ScalingPolicyEnabled", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SScalingProcessQuery = new SM::ShapeInfo("ScalingProcessQuery", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SScheduledActionNames = new SM::ShapeInfo("ScheduledActionNames", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SScheduledActionsType = new SM::ShapeInfo("ScheduledActionsType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SScheduledUpdateGroupAction = new SM::ShapeInfo("ScheduledUpdateGroupAction", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SScheduledUpdateGroupActionRequest = new SM::ShapeInfo("ScheduledUpdateGroupActionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SScheduledUpdateGroupActionRequests = new SM::ShapeInfo("ScheduledUpdateGroupActionRequests", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SScheduledUpdateGroupActions = new SM::ShapeInfo("ScheduledUpdateGroupActions", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSecurityGroups = new SM::ShapeInfo("SecurityGroups", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SServiceLinkedRoleFailure = new SM::ShapeInfo("ServiceLinkedRoleFailure", SM::ShapeKind.Structure).AsError("ServiceLinkedRoleFailure", 500, true);
-    public static readonly SM::ShapeInfo SSetDesiredCapacityType = new SM::ShapeInfo("SetDesiredCapacityType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSetInstanceHealthQuery = new SM::ShapeInfo("SetInstanceHealthQuery", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSetInstanceProtectionAnswer = new SM::ShapeInfo("SetInstanceProtectionAnswer", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSetInstanceProtectionQuery = new SM::ShapeInfo("SetInstanceProtectionQuery", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SShouldDecrementDesiredCapacity = new SM::ShapeInfo("ShouldDecrementDesiredCapacity", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SShouldRespectGracePeriod = new SM::ShapeInfo("ShouldRespectGracePeriod", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SSkipMatching = new SM::ShapeInfo("SkipMatching", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SSkipZonalShiftValidation = new SM::ShapeInfo("SkipZonalShiftValidation", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SSpotInstancePools = new SM::ShapeInfo("SpotInstancePools", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SSpotPrice = new SM::ShapeInfo("SpotPrice", SM::ShapeKind.String).Constrain(min: 1, max: 255);
-    public static readonly SM::ShapeInfo SStandbyInstances = new SM::ShapeInfo("StandbyInstances", SM::ShapeKind.String).Constrain(enumValues: ["Terminate", "Ignore", "Wait"]);
-    public static readonly SM::ShapeInfo SStartInstanceRefreshAnswer = new SM::ShapeInfo("StartInstanceRefreshAnswer", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStartInstanceRefreshType = new SM::ShapeInfo("StartInstanceRefreshType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStepAdjustment = new SM::ShapeInfo("StepAdjustment", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStepAdjustments = new SM::ShapeInfo("StepAdjustments", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SString = new SM::ShapeInfo("String", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SSubnetIdsLimit1 = new SM::ShapeInfo("SubnetIdsLimit1", SM::ShapeKind.List).Constrain(max: 1);
-    public static readonly SM::ShapeInfo SSuspendedProcess = new SM::ShapeInfo("SuspendedProcess", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSuspendedProcesses = new SM::ShapeInfo("SuspendedProcesses", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STag = new SM::ShapeInfo("Tag", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STagDescription = new SM::ShapeInfo("TagDescription", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STagDescriptionList = new SM::ShapeInfo("TagDescriptionList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STagKey = new SM::ShapeInfo("TagKey", SM::ShapeKind.String).Constrain(min: 1, max: 128);
-    public static readonly SM::ShapeInfo STagValue = new SM::ShapeInfo("TagValue", SM::ShapeKind.String).Constrain(min: 0, max: 256);
-    public static readonly SM::ShapeInfo STags = new SM::ShapeInfo("Tags", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STagsType = new SM::ShapeInfo("TagsType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STargetGroupARNs = new SM::ShapeInfo("TargetGroupARNs", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STargetTrackingConfiguration = new SM::ShapeInfo("TargetTrackingConfiguration", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STargetTrackingMetricDataQueries = new SM::ShapeInfo("TargetTrackingMetricDataQueries", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STargetTrackingMetricDataQuery = new SM::ShapeInfo("TargetTrackingMetricDataQuery", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STargetTrackingMetricStat = new SM::ShapeInfo("TargetTrackingMetricStat", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STerminateInstanceInAutoScalingGroupType = new SM::ShapeInfo("TerminateInstanceInAutoScalingGroupType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STerminationPolicies = new SM::ShapeInfo("TerminationPolicies", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STimestampType = new SM::ShapeInfo("TimestampType", SM::ShapeKind.Timestamp);
-    public static readonly SM::ShapeInfo STotalLocalStorageGBRequest = new SM::ShapeInfo("TotalLocalStorageGBRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STrafficSourceIdentifier = new SM::ShapeInfo("TrafficSourceIdentifier", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STrafficSourceState = new SM::ShapeInfo("TrafficSourceState", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STrafficSourceStates = new SM::ShapeInfo("TrafficSourceStates", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STrafficSources = new SM::ShapeInfo("TrafficSources", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SUpdateAutoScalingGroupType = new SM::ShapeInfo("UpdateAutoScalingGroupType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUpdatePlacementGroupParam = new SM::ShapeInfo("UpdatePlacementGroupParam", SM::ShapeKind.String).Constrain(min: 0, max: 255);
+    public static SM::ShapeInfo SAcceleratorCountRequest => Table[0];
+    public static SM::ShapeInfo SAcceleratorManufacturer => Table[1];
+    public static SM::ShapeInfo SAcceleratorManufacturers => Table[2];
+    public static SM::ShapeInfo SAcceleratorName => Table[3];
+    public static SM::ShapeInfo SAcceleratorNames => Table[4];
+    public static SM::ShapeInfo SAcceleratorTotalMemoryMiBRequest => Table[5];
+    public static SM::ShapeInfo SAcceleratorType => Table[6];
+    public static SM::ShapeInfo SAcceleratorTypes => Table[7];
+    public static SM::ShapeInfo SActiveInstanceRefreshNotFoundFault => Table[8];
+    public static SM::ShapeInfo SActivities => Table[9];
+    public static SM::ShapeInfo SActivitiesType => Table[10];
+    public static SM::ShapeInfo SActivity => Table[11];
+    public static SM::ShapeInfo SActivityIds => Table[12];
+    public static SM::ShapeInfo SActivityType => Table[13];
+    public static SM::ShapeInfo SAdjustmentType => Table[14];
+    public static SM::ShapeInfo SAdjustmentTypes => Table[15];
+    public static SM::ShapeInfo SAlarm => Table[16];
+    public static SM::ShapeInfo SAlarmList => Table[17];
+    public static SM::ShapeInfo SAlarmSpecification => Table[18];
+    public static SM::ShapeInfo SAlarms => Table[19];
+    public static SM::ShapeInfo SAllowedInstanceType => Table[20];
+    public static SM::ShapeInfo SAllowedInstanceTypes => Table[21];
+    public static SM::ShapeInfo SAlreadyExistsFault => Table[22];
+    public static SM::ShapeInfo SAnyPrintableAsciiStringMaxLen4000 => Table[23];
+    public static SM::ShapeInfo SAsciiStringMaxLen255 => Table[24];
+    public static SM::ShapeInfo SAssociatePublicIpAddress => Table[25];
+    public static SM::ShapeInfo SAttachInstancesQuery => Table[26];
+    public static SM::ShapeInfo SAttachLoadBalancerTargetGroupsResultType => Table[27];
+    public static SM::ShapeInfo SAttachLoadBalancerTargetGroupsType => Table[28];
+    public static SM::ShapeInfo SAttachLoadBalancersResultType => Table[29];
+    public static SM::ShapeInfo SAttachLoadBalancersType => Table[30];
+    public static SM::ShapeInfo SAttachTrafficSourcesResultType => Table[31];
+    public static SM::ShapeInfo SAttachTrafficSourcesType => Table[32];
+    public static SM::ShapeInfo SAutoRollback => Table[33];
+    public static SM::ShapeInfo SAutoScalingGroup => Table[34];
+    public static SM::ShapeInfo SAutoScalingGroupDesiredCapacity => Table[35];
+    public static SM::ShapeInfo SAutoScalingGroupMaxSize => Table[36];
+    public static SM::ShapeInfo SAutoScalingGroupMinSize => Table[37];
+    public static SM::ShapeInfo SAutoScalingGroupNames => Table[38];
+    public static SM::ShapeInfo SAutoScalingGroupNamesType => Table[39];
+    public static SM::ShapeInfo SAutoScalingGroupPredictedCapacity => Table[40];
+    public static SM::ShapeInfo SAutoScalingGroupState => Table[41];
+    public static SM::ShapeInfo SAutoScalingGroups => Table[42];
+    public static SM::ShapeInfo SAutoScalingGroupsType => Table[43];
+    public static SM::ShapeInfo SAutoScalingInstanceDetails => Table[44];
+    public static SM::ShapeInfo SAutoScalingInstances => Table[45];
+    public static SM::ShapeInfo SAutoScalingInstancesType => Table[46];
+    public static SM::ShapeInfo SAutoScalingNotificationTypes => Table[47];
+    public static SM::ShapeInfo SAvailabilityZoneDistribution => Table[48];
+    public static SM::ShapeInfo SAvailabilityZoneIds => Table[49];
+    public static SM::ShapeInfo SAvailabilityZoneIdsLimit1 => Table[50];
+    public static SM::ShapeInfo SAvailabilityZoneImpairmentPolicy => Table[51];
+    public static SM::ShapeInfo SAvailabilityZones => Table[52];
+    public static SM::ShapeInfo SAvailabilityZonesLimit1 => Table[53];
+    public static SM::ShapeInfo SBakeTime => Table[54];
+    public static SM::ShapeInfo SBareMetal => Table[55];
+    public static SM::ShapeInfo SBaselineEbsBandwidthMbpsRequest => Table[56];
+    public static SM::ShapeInfo SBaselinePerformanceFactorsRequest => Table[57];
+    public static SM::ShapeInfo SBatchDeleteScheduledActionAnswer => Table[58];
+    public static SM::ShapeInfo SBatchDeleteScheduledActionType => Table[59];
+    public static SM::ShapeInfo SBatchPutScheduledUpdateGroupActionAnswer => Table[60];
+    public static SM::ShapeInfo SBatchPutScheduledUpdateGroupActionType => Table[61];
+    public static SM::ShapeInfo SBlockDeviceEbsDeleteOnTermination => Table[62];
+    public static SM::ShapeInfo SBlockDeviceEbsEncrypted => Table[63];
+    public static SM::ShapeInfo SBlockDeviceEbsIops => Table[64];
+    public static SM::ShapeInfo SBlockDeviceEbsThroughput => Table[65];
+    public static SM::ShapeInfo SBlockDeviceEbsVolumeSize => Table[66];
+    public static SM::ShapeInfo SBlockDeviceEbsVolumeType => Table[67];
+    public static SM::ShapeInfo SBlockDeviceMapping => Table[68];
+    public static SM::ShapeInfo SBlockDeviceMappings => Table[69];
+    public static SM::ShapeInfo SBooleanType => Table[70];
+    public static SM::ShapeInfo SBurstablePerformance => Table[71];
+    public static SM::ShapeInfo SCancelInstanceRefreshAnswer => Table[72];
+    public static SM::ShapeInfo SCancelInstanceRefreshType => Table[73];
+    public static SM::ShapeInfo SCapacityDistributionStrategy => Table[74];
+    public static SM::ShapeInfo SCapacityForecast => Table[75];
+    public static SM::ShapeInfo SCapacityRebalanceEnabled => Table[76];
+    public static SM::ShapeInfo SCapacityReservationIds => Table[77];
+    public static SM::ShapeInfo SCapacityReservationPreference => Table[78];
+    public static SM::ShapeInfo SCapacityReservationResourceGroupArns => Table[79];
+    public static SM::ShapeInfo SCapacityReservationSpecification => Table[80];
+    public static SM::ShapeInfo SCapacityReservationTarget => Table[81];
+    public static SM::ShapeInfo SCheckpointDelay => Table[82];
+    public static SM::ShapeInfo SCheckpointPercentages => Table[83];
+    public static SM::ShapeInfo SClassicLinkVPCSecurityGroups => Table[84];
+    public static SM::ShapeInfo SClientToken => Table[85];
+    public static SM::ShapeInfo SCompleteLifecycleActionAnswer => Table[86];
+    public static SM::ShapeInfo SCompleteLifecycleActionType => Table[87];
+    public static SM::ShapeInfo SContext => Table[88];
+    public static SM::ShapeInfo SCooldown => Table[89];
+    public static SM::ShapeInfo SCpuManufacturer => Table[90];
+    public static SM::ShapeInfo SCpuManufacturers => Table[91];
+    public static SM::ShapeInfo SCpuPerformanceFactorRequest => Table[92];
+    public static SM::ShapeInfo SCreateAutoScalingGroupType => Table[93];
+    public static SM::ShapeInfo SCreateLaunchConfigurationType => Table[94];
+    public static SM::ShapeInfo SCreateOrUpdateTagsType => Table[95];
+    public static SM::ShapeInfo SCustomizedMetricSpecification => Table[96];
+    public static SM::ShapeInfo SDefaultInstanceWarmup => Table[97];
+    public static SM::ShapeInfo SDeleteAutoScalingGroupType => Table[98];
+    public static SM::ShapeInfo SDeleteLifecycleHookAnswer => Table[99];
+    public static SM::ShapeInfo SDeleteLifecycleHookType => Table[100];
+    public static SM::ShapeInfo SDeleteNotificationConfigurationType => Table[101];
+    public static SM::ShapeInfo SDeletePolicyType => Table[102];
+    public static SM::ShapeInfo SDeleteScheduledActionType => Table[103];
+    public static SM::ShapeInfo SDeleteTagsType => Table[104];
+    public static SM::ShapeInfo SDeleteWarmPoolAnswer => Table[105];
+    public static SM::ShapeInfo SDeleteWarmPoolType => Table[106];
+    public static SM::ShapeInfo SDeletionProtection => Table[107];
+    public static SM::ShapeInfo SDescribeAccountLimitsAnswer => Table[108];
+    public static SM::ShapeInfo SDescribeAdjustmentTypesAnswer => Table[109];
+    public static SM::ShapeInfo SDescribeAutoScalingInstancesType => Table[110];
+    public static SM::ShapeInfo SDescribeAutoScalingNotificationTypesAnswer => Table[111];
+    public static SM::ShapeInfo SDescribeInstanceRefreshesAnswer => Table[112];
+    public static SM::ShapeInfo SDescribeInstanceRefreshesType => Table[113];
+    public static SM::ShapeInfo SDescribeLifecycleHookTypesAnswer => Table[114];
+    public static SM::ShapeInfo SDescribeLifecycleHooksAnswer => Table[115];
+    public static SM::ShapeInfo SDescribeLifecycleHooksType => Table[116];
+    public static SM::ShapeInfo SDescribeLoadBalancerTargetGroupsRequest => Table[117];
+    public static SM::ShapeInfo SDescribeLoadBalancerTargetGroupsResponse => Table[118];
+    public static SM::ShapeInfo SDescribeLoadBalancersRequest => Table[119];
+    public static SM::ShapeInfo SDescribeLoadBalancersResponse => Table[120];
+    public static SM::ShapeInfo SDescribeMetricCollectionTypesAnswer => Table[121];
+    public static SM::ShapeInfo SDescribeNotificationConfigurationsAnswer => Table[122];
+    public static SM::ShapeInfo SDescribeNotificationConfigurationsType => Table[123];
+    public static SM::ShapeInfo SDescribePoliciesType => Table[124];
+    public static SM::ShapeInfo SDescribeScalingActivitiesType => Table[125];
+    public static SM::ShapeInfo SDescribeScheduledActionsType => Table[126];
+    public static SM::ShapeInfo SDescribeTagsType => Table[127];
+    public static SM::ShapeInfo SDescribeTerminationPolicyTypesAnswer => Table[128];
+    public static SM::ShapeInfo SDescribeTrafficSourcesRequest => Table[129];
+    public static SM::ShapeInfo SDescribeTrafficSourcesResponse => Table[130];
+    public static SM::ShapeInfo SDescribeWarmPoolAnswer => Table[131];
+    public static SM::ShapeInfo SDescribeWarmPoolType => Table[132];
+    public static SM::ShapeInfo SDesiredConfiguration => Table[133];
+    public static SM::ShapeInfo SDetachInstancesAnswer => Table[134];
+    public static SM::ShapeInfo SDetachInstancesQuery => Table[135];
+    public static SM::ShapeInfo SDetachLoadBalancerTargetGroupsResultType => Table[136];
+    public static SM::ShapeInfo SDetachLoadBalancerTargetGroupsType => Table[137];
+    public static SM::ShapeInfo SDetachLoadBalancersResultType => Table[138];
+    public static SM::ShapeInfo SDetachLoadBalancersType => Table[139];
+    public static SM::ShapeInfo SDetachTrafficSourcesResultType => Table[140];
+    public static SM::ShapeInfo SDetachTrafficSourcesType => Table[141];
+    public static SM::ShapeInfo SDisableMetricsCollectionQuery => Table[142];
+    public static SM::ShapeInfo SDisableScaleIn => Table[143];
+    public static SM::ShapeInfo SEbs => Table[144];
+    public static SM::ShapeInfo SEbsOptimized => Table[145];
+    public static SM::ShapeInfo SEnableMetricsCollectionQuery => Table[146];
+    public static SM::ShapeInfo SEnabledMetric => Table[147];
+    public static SM::ShapeInfo SEnabledMetrics => Table[148];
+    public static SM::ShapeInfo SEnterStandbyAnswer => Table[149];
+    public static SM::ShapeInfo SEnterStandbyQuery => Table[150];
+    public static SM::ShapeInfo SEstimatedInstanceWarmup => Table[151];
+    public static SM::ShapeInfo SExcludedInstance => Table[152];
+    public static SM::ShapeInfo SExcludedInstanceTypes => Table[153];
+    public static SM::ShapeInfo SExecutePolicyType => Table[154];
+    public static SM::ShapeInfo SExitStandbyAnswer => Table[155];
+    public static SM::ShapeInfo SExitStandbyQuery => Table[156];
+    public static SM::ShapeInfo SFailedScheduledUpdateGroupActionRequest => Table[157];
+    public static SM::ShapeInfo SFailedScheduledUpdateGroupActionRequests => Table[158];
+    public static SM::ShapeInfo SFilter => Table[159];
+    public static SM::ShapeInfo SFilters => Table[160];
+    public static SM::ShapeInfo SForceDelete => Table[161];
+    public static SM::ShapeInfo SGetPredictiveScalingForecastAnswer => Table[162];
+    public static SM::ShapeInfo SGetPredictiveScalingForecastType => Table[163];
+    public static SM::ShapeInfo SGlobalTimeout => Table[164];
+    public static SM::ShapeInfo SHealthCheckGracePeriod => Table[165];
+    public static SM::ShapeInfo SHeartbeatTimeout => Table[166];
+    public static SM::ShapeInfo SHonorCooldown => Table[167];
+    public static SM::ShapeInfo SIdempotentParameterMismatchError => Table[168];
+    public static SM::ShapeInfo SImageId => Table[169];
+    public static SM::ShapeInfo SImpairedZoneHealthCheckBehavior => Table[170];
+    public static SM::ShapeInfo SIncludeDeletedGroups => Table[171];
+    public static SM::ShapeInfo SIncludeInstances => Table[172];
+    public static SM::ShapeInfo SInstance => Table[173];
+    public static SM::ShapeInfo SInstanceCollection => Table[174];
+    public static SM::ShapeInfo SInstanceCollections => Table[175];
+    public static SM::ShapeInfo SInstanceGeneration => Table[176];
+    public static SM::ShapeInfo SInstanceGenerations => Table[177];
+    public static SM::ShapeInfo SInstanceIds => Table[178];
+    public static SM::ShapeInfo SInstanceLifecyclePolicy => Table[179];
+    public static SM::ShapeInfo SInstanceMaintenancePolicy => Table[180];
+    public static SM::ShapeInfo SInstanceMetadataEndpointState => Table[181];
+    public static SM::ShapeInfo SInstanceMetadataHttpPutResponseHopLimit => Table[182];
+    public static SM::ShapeInfo SInstanceMetadataHttpTokensState => Table[183];
+    public static SM::ShapeInfo SInstanceMetadataOptions => Table[184];
+    public static SM::ShapeInfo SInstanceMonitoring => Table[185];
+    public static SM::ShapeInfo SInstanceProtected => Table[186];
+    public static SM::ShapeInfo SInstanceRefresh => Table[187];
+    public static SM::ShapeInfo SInstanceRefreshIds => Table[188];
+    public static SM::ShapeInfo SInstanceRefreshInProgressFault => Table[189];
+    public static SM::ShapeInfo SInstanceRefreshLivePoolProgress => Table[190];
+    public static SM::ShapeInfo SInstanceRefreshProgressDetails => Table[191];
+    public static SM::ShapeInfo SInstanceRefreshStatus => Table[192];
+    public static SM::ShapeInfo SInstanceRefreshWarmPoolProgress => Table[193];
+    public static SM::ShapeInfo SInstanceRefreshes => Table[194];
+    public static SM::ShapeInfo SInstanceRequirements => Table[195];
+    public static SM::ShapeInfo SInstanceReusePolicy => Table[196];
+    public static SM::ShapeInfo SInstances => Table[197];
+    public static SM::ShapeInfo SInstancesDistribution => Table[198];
+    public static SM::ShapeInfo SInstancesToUpdate => Table[199];
+    public static SM::ShapeInfo SIntPercent => Table[200];
+    public static SM::ShapeInfo SIntPercent100To200 => Table[201];
+    public static SM::ShapeInfo SIntPercent100To200Resettable => Table[202];
+    public static SM::ShapeInfo SIntPercentResettable => Table[203];
+    public static SM::ShapeInfo SInvalidNextToken => Table[204];
+    public static SM::ShapeInfo SIrreversibleInstanceRefreshFault => Table[205];
+    public static SM::ShapeInfo SLaunchConfiguration => Table[206];
+    public static SM::ShapeInfo SLaunchConfigurationNameType => Table[207];
+    public static SM::ShapeInfo SLaunchConfigurationNames => Table[208];
+    public static SM::ShapeInfo SLaunchConfigurationNamesType => Table[209];
+    public static SM::ShapeInfo SLaunchConfigurations => Table[210];
+    public static SM::ShapeInfo SLaunchConfigurationsType => Table[211];
+    public static SM::ShapeInfo SLaunchInstancesError => Table[212];
+    public static SM::ShapeInfo SLaunchInstancesErrors => Table[213];
+    public static SM::ShapeInfo SLaunchInstancesRequest => Table[214];
+    public static SM::ShapeInfo SLaunchInstancesResult => Table[215];
+    public static SM::ShapeInfo SLaunchTemplate => Table[216];
+    public static SM::ShapeInfo SLaunchTemplateName => Table[217];
+    public static SM::ShapeInfo SLaunchTemplateOverrides => Table[218];
+    public static SM::ShapeInfo SLaunchTemplateSpecification => Table[219];
+    public static SM::ShapeInfo SLifecycleActionResult => Table[220];
+    public static SM::ShapeInfo SLifecycleActionToken => Table[221];
+    public static SM::ShapeInfo SLifecycleHook => Table[222];
+    public static SM::ShapeInfo SLifecycleHookNames => Table[223];
+    public static SM::ShapeInfo SLifecycleHookSpecification => Table[224];
+    public static SM::ShapeInfo SLifecycleHookSpecifications => Table[225];
+    public static SM::ShapeInfo SLifecycleHooks => Table[226];
+    public static SM::ShapeInfo SLifecycleState => Table[227];
+    public static SM::ShapeInfo SLifecycleTransition => Table[228];
+    public static SM::ShapeInfo SLimitExceededFault => Table[229];
+    public static SM::ShapeInfo SLoadBalancerNames => Table[230];
+    public static SM::ShapeInfo SLoadBalancerState => Table[231];
+    public static SM::ShapeInfo SLoadBalancerStates => Table[232];
+    public static SM::ShapeInfo SLoadBalancerTargetGroupState => Table[233];
+    public static SM::ShapeInfo SLoadBalancerTargetGroupStates => Table[234];
+    public static SM::ShapeInfo SLoadForecast => Table[235];
+    public static SM::ShapeInfo SLoadForecasts => Table[236];
+    public static SM::ShapeInfo SLocalStorage => Table[237];
+    public static SM::ShapeInfo SLocalStorageType => Table[238];
+    public static SM::ShapeInfo SLocalStorageTypes => Table[239];
+    public static SM::ShapeInfo SMaxGroupPreparedCapacity => Table[240];
+    public static SM::ShapeInfo SMaxInstanceLifetime => Table[241];
+    public static SM::ShapeInfo SMaxNumberOfAutoScalingGroups => Table[242];
+    public static SM::ShapeInfo SMaxNumberOfLaunchConfigurations => Table[243];
+    public static SM::ShapeInfo SMaxRecords => Table[244];
+    public static SM::ShapeInfo SMemoryGiBPerVCpuRequest => Table[245];
+    public static SM::ShapeInfo SMemoryMiBRequest => Table[246];
+    public static SM::ShapeInfo SMetric => Table[247];
+    public static SM::ShapeInfo SMetricCollectionType => Table[248];
+    public static SM::ShapeInfo SMetricCollectionTypes => Table[249];
+    public static SM::ShapeInfo SMetricDataQueries => Table[250];
+    public static SM::ShapeInfo SMetricDataQuery => Table[251];
+    public static SM::ShapeInfo SMetricDimension => Table[252];
+    public static SM::ShapeInfo SMetricDimensionName => Table[253];
+    public static SM::ShapeInfo SMetricDimensionValue => Table[254];
+    public static SM::ShapeInfo SMetricDimensions => Table[255];
+    public static SM::ShapeInfo SMetricGranularityInSeconds => Table[256];
+    public static SM::ShapeInfo SMetricGranularityType => Table[257];
+    public static SM::ShapeInfo SMetricGranularityTypes => Table[258];
+    public static SM::ShapeInfo SMetricName => Table[259];
+    public static SM::ShapeInfo SMetricNamespace => Table[260];
+    public static SM::ShapeInfo SMetricScale => Table[261];
+    public static SM::ShapeInfo SMetricStat => Table[262];
+    public static SM::ShapeInfo SMetricStatistic => Table[263];
+    public static SM::ShapeInfo SMetricType => Table[264];
+    public static SM::ShapeInfo SMetricUnit => Table[265];
+    public static SM::ShapeInfo SMetrics => Table[266];
+    public static SM::ShapeInfo SMinAdjustmentMagnitude => Table[267];
+    public static SM::ShapeInfo SMinAdjustmentStep => Table[268];
+    public static SM::ShapeInfo SMixedInstanceSpotPrice => Table[269];
+    public static SM::ShapeInfo SMixedInstancesPolicy => Table[270];
+    public static SM::ShapeInfo SMonitoringEnabled => Table[271];
+    public static SM::ShapeInfo SNetworkBandwidthGbpsRequest => Table[272];
+    public static SM::ShapeInfo SNetworkInterfaceCountRequest => Table[273];
+    public static SM::ShapeInfo SNoDevice => Table[274];
+    public static SM::ShapeInfo SNonZeroIntPercent => Table[275];
+    public static SM::ShapeInfo SNotificationConfiguration => Table[276];
+    public static SM::ShapeInfo SNotificationConfigurations => Table[277];
+    public static SM::ShapeInfo SNotificationTargetResourceName => Table[278];
+    public static SM::ShapeInfo SNullableBoolean => Table[279];
+    public static SM::ShapeInfo SNullablePositiveDouble => Table[280];
+    public static SM::ShapeInfo SNullablePositiveInteger => Table[281];
+    public static SM::ShapeInfo SNumberOfAutoScalingGroups => Table[282];
+    public static SM::ShapeInfo SNumberOfLaunchConfigurations => Table[283];
+    public static SM::ShapeInfo SOnDemandBaseCapacity => Table[284];
+    public static SM::ShapeInfo SOnDemandPercentageAboveBaseCapacity => Table[285];
+    public static SM::ShapeInfo SOverrides => Table[286];
+    public static SM::ShapeInfo SPerformanceFactorReferenceRequest => Table[287];
+    public static SM::ShapeInfo SPerformanceFactorReferenceSetRequest => Table[288];
+    public static SM::ShapeInfo SPoliciesType => Table[289];
+    public static SM::ShapeInfo SPolicyARNType => Table[290];
+    public static SM::ShapeInfo SPolicyIncrement => Table[291];
+    public static SM::ShapeInfo SPolicyNames => Table[292];
+    public static SM::ShapeInfo SPolicyTypes => Table[293];
+    public static SM::ShapeInfo SPredefinedLoadMetricType => Table[294];
+    public static SM::ShapeInfo SPredefinedMetricPairType => Table[295];
+    public static SM::ShapeInfo SPredefinedMetricSpecification => Table[296];
+    public static SM::ShapeInfo SPredefinedScalingMetricType => Table[297];
+    public static SM::ShapeInfo SPredictiveScalingConfiguration => Table[298];
+    public static SM::ShapeInfo SPredictiveScalingCustomizedCapacityMetric => Table[299];
+    public static SM::ShapeInfo SPredictiveScalingCustomizedLoadMetric => Table[300];
+    public static SM::ShapeInfo SPredictiveScalingCustomizedScalingMetric => Table[301];
+    public static SM::ShapeInfo SPredictiveScalingForecastTimestamps => Table[302];
+    public static SM::ShapeInfo SPredictiveScalingForecastValues => Table[303];
+    public static SM::ShapeInfo SPredictiveScalingMaxCapacityBreachBehavior => Table[304];
+    public static SM::ShapeInfo SPredictiveScalingMaxCapacityBuffer => Table[305];
+    public static SM::ShapeInfo SPredictiveScalingMetricSpecification => Table[306];
+    public static SM::ShapeInfo SPredictiveScalingMetricSpecifications => Table[307];
+    public static SM::ShapeInfo SPredictiveScalingMode => Table[308];
+    public static SM::ShapeInfo SPredictiveScalingPredefinedLoadMetric => Table[309];
+    public static SM::ShapeInfo SPredictiveScalingPredefinedMetricPair => Table[310];
+    public static SM::ShapeInfo SPredictiveScalingPredefinedScalingMetric => Table[311];
+    public static SM::ShapeInfo SPredictiveScalingSchedulingBufferTime => Table[312];
+    public static SM::ShapeInfo SProcessNames => Table[313];
+    public static SM::ShapeInfo SProcessType => Table[314];
+    public static SM::ShapeInfo SProcesses => Table[315];
+    public static SM::ShapeInfo SProcessesType => Table[316];
+    public static SM::ShapeInfo SProgress => Table[317];
+    public static SM::ShapeInfo SPropagateAtLaunch => Table[318];
+    public static SM::ShapeInfo SProtectedFromScaleIn => Table[319];
+    public static SM::ShapeInfo SPutLifecycleHookAnswer => Table[320];
+    public static SM::ShapeInfo SPutLifecycleHookType => Table[321];
+    public static SM::ShapeInfo SPutNotificationConfigurationType => Table[322];
+    public static SM::ShapeInfo SPutScalingPolicyType => Table[323];
+    public static SM::ShapeInfo SPutScheduledUpdateGroupActionType => Table[324];
+    public static SM::ShapeInfo SPutWarmPoolAnswer => Table[325];
+    public static SM::ShapeInfo SPutWarmPoolType => Table[326];
+    public static SM::ShapeInfo SRecordLifecycleActionHeartbeatAnswer => Table[327];
+    public static SM::ShapeInfo SRecordLifecycleActionHeartbeatType => Table[328];
+    public static SM::ShapeInfo SRefreshInstanceWarmup => Table[329];
+    public static SM::ShapeInfo SRefreshPreferences => Table[330];
+    public static SM::ShapeInfo SRefreshStrategy => Table[331];
+    public static SM::ShapeInfo SRequestedCapacity => Table[332];
+    public static SM::ShapeInfo SResourceContentionFault => Table[333];
+    public static SM::ShapeInfo SResourceInUseFault => Table[334];
+    public static SM::ShapeInfo SResourceName => Table[335];
+    public static SM::ShapeInfo SRetentionAction => Table[336];
+    public static SM::ShapeInfo SRetentionTriggers => Table[337];
+    public static SM::ShapeInfo SRetryStrategy => Table[338];
+    public static SM::ShapeInfo SReturnData => Table[339];
+    public static SM::ShapeInfo SReuseOnScaleIn => Table[340];
+    public static SM::ShapeInfo SRollbackDetails => Table[341];
+    public static SM::ShapeInfo SRollbackInstanceRefreshAnswer => Table[342];
+    public static SM::ShapeInfo SRollbackInstanceRefreshType => Table[343];
+    public static SM::ShapeInfo SScaleInProtectedInstances => Table[344];
+    public static SM::ShapeInfo SScalingActivityInProgressFault => Table[345];
+    public static SM::ShapeInfo SScalingActivityStatusCode => Table[346];
+    public static SM::ShapeInfo SScalingPolicies => Table[347];
+    public static SM::ShapeInfo SScalingPolicy => Table[348];
+    public static SM::ShapeInfo SScalingPolicyEnabled => Table[349];
+    public static SM::ShapeInfo SScalingProcessQuery => Table[350];
+    public static SM::ShapeInfo SScheduledActionNames => Table[351];
+    public static SM::ShapeInfo SScheduledActionsType => Table[352];
+    public static SM::ShapeInfo SScheduledUpdateGroupAction => Table[353];
+    public static SM::ShapeInfo SScheduledUpdateGroupActionRequest => Table[354];
+    public static SM::ShapeInfo SScheduledUpdateGroupActionRequests => Table[355];
+    public static SM::ShapeInfo SScheduledUpdateGroupActions => Table[356];
+    public static SM::ShapeInfo SSecurityGroups => Table[357];
+    public static SM::ShapeInfo SServiceLinkedRoleFailure => Table[358];
+    public static SM::ShapeInfo SSetDesiredCapacityType => Table[359];
+    public static SM::ShapeInfo SSetInstanceHealthQuery => Table[360];
+    public static SM::ShapeInfo SSetInstanceProtectionAnswer => Table[361];
+    public static SM::ShapeInfo SSetInstanceProtectionQuery => Table[362];
+    public static SM::ShapeInfo SShouldDecrementDesiredCapacity => Table[363];
+    public static SM::ShapeInfo SShouldRespectGracePeriod => Table[364];
+    public static SM::ShapeInfo SSkipMatching => Table[365];
+    public static SM::ShapeInfo SSkipZonalShiftValidation => Table[366];
+    public static SM::ShapeInfo SSpotInstancePools => Table[367];
+    public static SM::ShapeInfo SSpotPrice => Table[368];
+    public static SM::ShapeInfo SStandbyInstances => Table[369];
+    public static SM::ShapeInfo SStartInstanceRefreshAnswer => Table[370];
+    public static SM::ShapeInfo SStartInstanceRefreshType => Table[371];
+    public static SM::ShapeInfo SStepAdjustment => Table[372];
+    public static SM::ShapeInfo SStepAdjustments => Table[373];
+    public static SM::ShapeInfo SString => Table[374];
+    public static SM::ShapeInfo SSubnetIdsLimit1 => Table[375];
+    public static SM::ShapeInfo SSuspendedProcess => Table[376];
+    public static SM::ShapeInfo SSuspendedProcesses => Table[377];
+    public static SM::ShapeInfo STag => Table[378];
+    public static SM::ShapeInfo STagDescription => Table[379];
+    public static SM::ShapeInfo STagDescriptionList => Table[380];
+    public static SM::ShapeInfo STagKey => Table[381];
+    public static SM::ShapeInfo STagValue => Table[382];
+    public static SM::ShapeInfo STags => Table[383];
+    public static SM::ShapeInfo STagsType => Table[384];
+    public static SM::ShapeInfo STargetGroupARNs => Table[385];
+    public static SM::ShapeInfo STargetTrackingConfiguration => Table[386];
+    public static SM::ShapeInfo STargetTrackingMetricDataQueries => Table[387];
+    public static SM::ShapeInfo STargetTrackingMetricDataQuery => Table[388];
+    public static SM::ShapeInfo STargetTrackingMetricStat => Table[389];
+    public static SM::ShapeInfo STerminateInstanceInAutoScalingGroupType => Table[390];
+    public static SM::ShapeInfo STerminationPolicies => Table[391];
+    public static SM::ShapeInfo STimestampType => Table[392];
+    public static SM::ShapeInfo STotalLocalStorageGBRequest => Table[393];
+    public static SM::ShapeInfo STrafficSourceIdentifier => Table[394];
+    public static SM::ShapeInfo STrafficSourceState => Table[395];
+    public static SM::ShapeInfo STrafficSourceStates => Table[396];
+    public static SM::ShapeInfo STrafficSources => Table[397];
+    public static SM::ShapeInfo SUpdateAutoScalingGroupType => Table[398];
+    public static SM::ShapeInfo SUpdatePlacementGroupParam => Table[399];
 
-    private static void Init0()
+    private static SM::ShapeInfo CreateShapes0(SM::ShapeTable table, int index) => index switch
     {
-        SAcceleratorCountRequest.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.AcceleratorCountRequest(),
+        0 => new SM::ShapeInfo("AcceleratorCountRequest", SM::ShapeKind.Structure, table, 0),
+        1 => new SM::ShapeInfo("AcceleratorManufacturer", SM::ShapeKind.String).Constrain(enumValues: ["nvidia", "amd", "amazon-web-services", "xilinx"]),
+        2 => new SM::ShapeInfo("AcceleratorManufacturers", SM::ShapeKind.List, table, 2),
+        3 => new SM::ShapeInfo("AcceleratorName", SM::ShapeKind.String).Constrain(enumValues: ["a100", "v100", "k80", "t4", "m60", "radeon-pro-v520", "vu9p"]),
+        4 => new SM::ShapeInfo("AcceleratorNames", SM::ShapeKind.List, table, 4),
+        5 => new SM::ShapeInfo("AcceleratorTotalMemoryMiBRequest", SM::ShapeKind.Structure, table, 5),
+        6 => new SM::ShapeInfo("AcceleratorType", SM::ShapeKind.String).Constrain(enumValues: ["gpu", "fpga", "inference"]),
+        7 => new SM::ShapeInfo("AcceleratorTypes", SM::ShapeKind.List, table, 7),
+        8 => new SM::ShapeInfo("ActiveInstanceRefreshNotFoundFault", SM::ShapeKind.Structure, table, 8).AsError("ActiveInstanceRefreshNotFound", 400, true),
+        9 => new SM::ShapeInfo("Activities", SM::ShapeKind.List, table, 9),
+        10 => new SM::ShapeInfo("ActivitiesType", SM::ShapeKind.Structure, table, 10),
+        11 => new SM::ShapeInfo("Activity", SM::ShapeKind.Structure, table, 11),
+        12 => new SM::ShapeInfo("ActivityIds", SM::ShapeKind.List, table, 12),
+        13 => new SM::ShapeInfo("ActivityType", SM::ShapeKind.Structure, table, 13),
+        14 => new SM::ShapeInfo("AdjustmentType", SM::ShapeKind.Structure, table, 14),
+        15 => new SM::ShapeInfo("AdjustmentTypes", SM::ShapeKind.List, table, 15),
+        16 => new SM::ShapeInfo("Alarm", SM::ShapeKind.Structure, table, 16),
+        17 => new SM::ShapeInfo("AlarmList", SM::ShapeKind.List, table, 17),
+        18 => new SM::ShapeInfo("AlarmSpecification", SM::ShapeKind.Structure, table, 18),
+        19 => new SM::ShapeInfo("Alarms", SM::ShapeKind.List, table, 19),
+        20 => new SM::ShapeInfo("AllowedInstanceType", SM::ShapeKind.String).Constrain(min: 1, max: 30),
+        21 => new SM::ShapeInfo("AllowedInstanceTypes", SM::ShapeKind.List, table, 21).Constrain(max: 400),
+        22 => new SM::ShapeInfo("AlreadyExistsFault", SM::ShapeKind.Structure, table, 22).AsError("AlreadyExists", 400, true),
+        23 => new SM::ShapeInfo("AnyPrintableAsciiStringMaxLen4000", SM::ShapeKind.String).Constrain(min: 1, max: 4000),
+        24 => new SM::ShapeInfo("AsciiStringMaxLen255", SM::ShapeKind.String).Constrain(min: 1, max: 255),
+        25 => new SM::ShapeInfo("AssociatePublicIpAddress", SM::ShapeKind.Boolean),
+        26 => new SM::ShapeInfo("AttachInstancesQuery", SM::ShapeKind.Structure, table, 26),
+        27 => new SM::ShapeInfo("AttachLoadBalancerTargetGroupsResultType", SM::ShapeKind.Structure, table, 27),
+        28 => new SM::ShapeInfo("AttachLoadBalancerTargetGroupsType", SM::ShapeKind.Structure, table, 28),
+        29 => new SM::ShapeInfo("AttachLoadBalancersResultType", SM::ShapeKind.Structure, table, 29),
+        30 => new SM::ShapeInfo("AttachLoadBalancersType", SM::ShapeKind.Structure, table, 30),
+        31 => new SM::ShapeInfo("AttachTrafficSourcesResultType", SM::ShapeKind.Structure, table, 31),
+        32 => new SM::ShapeInfo("AttachTrafficSourcesType", SM::ShapeKind.Structure, table, 32),
+        33 => new SM::ShapeInfo("AutoRollback", SM::ShapeKind.Boolean),
+        34 => new SM::ShapeInfo("AutoScalingGroup", SM::ShapeKind.Structure, table, 34),
+        35 => new SM::ShapeInfo("AutoScalingGroupDesiredCapacity", SM::ShapeKind.Integer),
+        36 => new SM::ShapeInfo("AutoScalingGroupMaxSize", SM::ShapeKind.Integer),
+        37 => new SM::ShapeInfo("AutoScalingGroupMinSize", SM::ShapeKind.Integer),
+        38 => new SM::ShapeInfo("AutoScalingGroupNames", SM::ShapeKind.List, table, 38),
+        39 => new SM::ShapeInfo("AutoScalingGroupNamesType", SM::ShapeKind.Structure, table, 39),
+        40 => new SM::ShapeInfo("AutoScalingGroupPredictedCapacity", SM::ShapeKind.Integer),
+        41 => new SM::ShapeInfo("AutoScalingGroupState", SM::ShapeKind.String).Constrain(min: 1, max: 32),
+        42 => new SM::ShapeInfo("AutoScalingGroups", SM::ShapeKind.List, table, 42),
+        43 => new SM::ShapeInfo("AutoScalingGroupsType", SM::ShapeKind.Structure, table, 43),
+        44 => new SM::ShapeInfo("AutoScalingInstanceDetails", SM::ShapeKind.Structure, table, 44),
+        45 => new SM::ShapeInfo("AutoScalingInstances", SM::ShapeKind.List, table, 45),
+        46 => new SM::ShapeInfo("AutoScalingInstancesType", SM::ShapeKind.Structure, table, 46),
+        47 => new SM::ShapeInfo("AutoScalingNotificationTypes", SM::ShapeKind.List, table, 47),
+        48 => new SM::ShapeInfo("AvailabilityZoneDistribution", SM::ShapeKind.Structure, table, 48),
+        49 => new SM::ShapeInfo("AvailabilityZoneIds", SM::ShapeKind.List, table, 49),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes0(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 0:
+                WSAcceleratorCountRequest(shape);
+                return;
+            case 2:
+                shape.InitList(SAcceleratorManufacturer, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 4:
+                shape.InitList(SAcceleratorName, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 5:
+                WSAcceleratorTotalMemoryMiBRequest(shape);
+                return;
+            case 7:
+                shape.InitList(SAcceleratorType, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 8:
+                WSActiveInstanceRefreshNotFoundFault(shape);
+                return;
+            case 9:
+                shape.InitList(SActivity, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.Activity>());
+                return;
+            case 10:
+                WSActivitiesType(shape);
+                return;
+            case 11:
+                WSActivity(shape);
+                return;
+            case 12:
+                shape.InitList(SXmlString, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 13:
+                WSActivityType(shape);
+                return;
+            case 14:
+                WSAdjustmentType(shape);
+                return;
+            case 15:
+                shape.InitList(SAdjustmentType, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.AdjustmentType>());
+                return;
+            case 16:
+                WSAlarm(shape);
+                return;
+            case 17:
+                shape.InitList(SXmlStringMaxLen255, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 18:
+                WSAlarmSpecification(shape);
+                return;
+            case 19:
+                shape.InitList(SAlarm, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.Alarm>());
+                return;
+            case 21:
+                shape.InitList(SAllowedInstanceType, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 22:
+                WSAlreadyExistsFault(shape);
+                return;
+            case 26:
+                WSAttachInstancesQuery(shape);
+                return;
+            case 27:
+                WSAttachLoadBalancerTargetGroupsResultType(shape);
+                return;
+            case 28:
+                WSAttachLoadBalancerTargetGroupsType(shape);
+                return;
+            case 29:
+                WSAttachLoadBalancersResultType(shape);
+                return;
+            case 30:
+                WSAttachLoadBalancersType(shape);
+                return;
+            case 31:
+                WSAttachTrafficSourcesResultType(shape);
+                return;
+            case 32:
+                WSAttachTrafficSourcesType(shape);
+                return;
+            case 34:
+                WSAutoScalingGroup(shape);
+                return;
+            case 38:
+                shape.InitList(SXmlStringMaxLen255, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 39:
+                WSAutoScalingGroupNamesType(shape);
+                return;
+            case 42:
+                shape.InitList(SAutoScalingGroup, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.AutoScalingGroup>());
+                return;
+            case 43:
+                WSAutoScalingGroupsType(shape);
+                return;
+            case 44:
+                WSAutoScalingInstanceDetails(shape);
+                return;
+            case 45:
+                shape.InitList(SAutoScalingInstanceDetails, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.AutoScalingInstanceDetails>());
+                return;
+            case 46:
+                WSAutoScalingInstancesType(shape);
+                return;
+            case 47:
+                shape.InitList(SXmlStringMaxLen255, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 48:
+                WSAvailabilityZoneDistribution(shape);
+                return;
+            case 49:
+                shape.InitList(SXmlStringMaxLen255, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes1(SM::ShapeTable table, int index) => index switch
+    {
+        50 => new SM::ShapeInfo("AvailabilityZoneIdsLimit1", SM::ShapeKind.List, table, 50).Constrain(max: 1),
+        51 => new SM::ShapeInfo("AvailabilityZoneImpairmentPolicy", SM::ShapeKind.Structure, table, 51),
+        52 => new SM::ShapeInfo("AvailabilityZones", SM::ShapeKind.List, table, 52),
+        53 => new SM::ShapeInfo("AvailabilityZonesLimit1", SM::ShapeKind.List, table, 53).Constrain(max: 1),
+        54 => new SM::ShapeInfo("BakeTime", SM::ShapeKind.Integer).Constrain(min: 0, max: 172800),
+        55 => new SM::ShapeInfo("BareMetal", SM::ShapeKind.String).Constrain(enumValues: ["included", "excluded", "required"]),
+        56 => new SM::ShapeInfo("BaselineEbsBandwidthMbpsRequest", SM::ShapeKind.Structure, table, 56),
+        57 => new SM::ShapeInfo("BaselinePerformanceFactorsRequest", SM::ShapeKind.Structure, table, 57),
+        58 => new SM::ShapeInfo("BatchDeleteScheduledActionAnswer", SM::ShapeKind.Structure, table, 58),
+        59 => new SM::ShapeInfo("BatchDeleteScheduledActionType", SM::ShapeKind.Structure, table, 59),
+        60 => new SM::ShapeInfo("BatchPutScheduledUpdateGroupActionAnswer", SM::ShapeKind.Structure, table, 60),
+        61 => new SM::ShapeInfo("BatchPutScheduledUpdateGroupActionType", SM::ShapeKind.Structure, table, 61),
+        62 => new SM::ShapeInfo("BlockDeviceEbsDeleteOnTermination", SM::ShapeKind.Boolean),
+        63 => new SM::ShapeInfo("BlockDeviceEbsEncrypted", SM::ShapeKind.Boolean),
+        64 => new SM::ShapeInfo("BlockDeviceEbsIops", SM::ShapeKind.Integer).Constrain(min: 100, max: 20000),
+        65 => new SM::ShapeInfo("BlockDeviceEbsThroughput", SM::ShapeKind.Integer).Constrain(min: 125, max: 1000),
+        66 => new SM::ShapeInfo("BlockDeviceEbsVolumeSize", SM::ShapeKind.Integer).Constrain(min: 1, max: 16384),
+        67 => new SM::ShapeInfo("BlockDeviceEbsVolumeType", SM::ShapeKind.String).Constrain(min: 1, max: 255),
+        68 => new SM::ShapeInfo("BlockDeviceMapping", SM::ShapeKind.Structure, table, 68),
+        69 => new SM::ShapeInfo("BlockDeviceMappings", SM::ShapeKind.List, table, 69),
+        70 => new SM::ShapeInfo("BooleanType", SM::ShapeKind.Boolean),
+        71 => new SM::ShapeInfo("BurstablePerformance", SM::ShapeKind.String).Constrain(enumValues: ["included", "excluded", "required"]),
+        72 => new SM::ShapeInfo("CancelInstanceRefreshAnswer", SM::ShapeKind.Structure, table, 72),
+        73 => new SM::ShapeInfo("CancelInstanceRefreshType", SM::ShapeKind.Structure, table, 73),
+        74 => new SM::ShapeInfo("CapacityDistributionStrategy", SM::ShapeKind.String).Constrain(enumValues: ["balanced-only", "balanced-best-effort"]),
+        75 => new SM::ShapeInfo("CapacityForecast", SM::ShapeKind.Structure, table, 75),
+        76 => new SM::ShapeInfo("CapacityRebalanceEnabled", SM::ShapeKind.Boolean),
+        77 => new SM::ShapeInfo("CapacityReservationIds", SM::ShapeKind.List, table, 77),
+        78 => new SM::ShapeInfo("CapacityReservationPreference", SM::ShapeKind.String).Constrain(enumValues: ["capacity-reservations-only", "capacity-reservations-first", "none", "default"]),
+        79 => new SM::ShapeInfo("CapacityReservationResourceGroupArns", SM::ShapeKind.List, table, 79),
+        80 => new SM::ShapeInfo("CapacityReservationSpecification", SM::ShapeKind.Structure, table, 80),
+        81 => new SM::ShapeInfo("CapacityReservationTarget", SM::ShapeKind.Structure, table, 81),
+        82 => new SM::ShapeInfo("CheckpointDelay", SM::ShapeKind.Integer).Constrain(min: 0, max: 172800),
+        83 => new SM::ShapeInfo("CheckpointPercentages", SM::ShapeKind.List, table, 83),
+        84 => new SM::ShapeInfo("ClassicLinkVPCSecurityGroups", SM::ShapeKind.List, table, 84),
+        85 => new SM::ShapeInfo("ClientToken", SM::ShapeKind.String).Constrain(min: 1, max: 64),
+        86 => new SM::ShapeInfo("CompleteLifecycleActionAnswer", SM::ShapeKind.Structure, table, 86),
+        87 => new SM::ShapeInfo("CompleteLifecycleActionType", SM::ShapeKind.Structure, table, 87),
+        88 => new SM::ShapeInfo("Context", SM::ShapeKind.String),
+        89 => new SM::ShapeInfo("Cooldown", SM::ShapeKind.Integer),
+        90 => new SM::ShapeInfo("CpuManufacturer", SM::ShapeKind.String).Constrain(enumValues: ["intel", "amd", "amazon-web-services", "apple"]),
+        91 => new SM::ShapeInfo("CpuManufacturers", SM::ShapeKind.List, table, 91),
+        92 => new SM::ShapeInfo("CpuPerformanceFactorRequest", SM::ShapeKind.Structure, table, 92),
+        93 => new SM::ShapeInfo("CreateAutoScalingGroupType", SM::ShapeKind.Structure, table, 93),
+        94 => new SM::ShapeInfo("CreateLaunchConfigurationType", SM::ShapeKind.Structure, table, 94),
+        95 => new SM::ShapeInfo("CreateOrUpdateTagsType", SM::ShapeKind.Structure, table, 95),
+        96 => new SM::ShapeInfo("CustomizedMetricSpecification", SM::ShapeKind.Structure, table, 96),
+        97 => new SM::ShapeInfo("DefaultInstanceWarmup", SM::ShapeKind.Integer),
+        98 => new SM::ShapeInfo("DeleteAutoScalingGroupType", SM::ShapeKind.Structure, table, 98),
+        99 => new SM::ShapeInfo("DeleteLifecycleHookAnswer", SM::ShapeKind.Structure, table, 99),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes1(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 50:
+                shape.InitList(SXmlStringMaxLen255, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 51:
+                WSAvailabilityZoneImpairmentPolicy(shape);
+                return;
+            case 52:
+                shape.InitList(SXmlStringMaxLen255, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 53:
+                shape.InitList(SXmlStringMaxLen255, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 56:
+                WSBaselineEbsBandwidthMbpsRequest(shape);
+                return;
+            case 57:
+                WSBaselinePerformanceFactorsRequest(shape);
+                return;
+            case 58:
+                WSBatchDeleteScheduledActionAnswer(shape);
+                return;
+            case 59:
+                WSBatchDeleteScheduledActionType(shape);
+                return;
+            case 60:
+                WSBatchPutScheduledUpdateGroupActionAnswer(shape);
+                return;
+            case 61:
+                WSBatchPutScheduledUpdateGroupActionType(shape);
+                return;
+            case 68:
+                WSBlockDeviceMapping(shape);
+                return;
+            case 69:
+                shape.InitList(SBlockDeviceMapping, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.BlockDeviceMapping>());
+                return;
+            case 72:
+                WSCancelInstanceRefreshAnswer(shape);
+                return;
+            case 73:
+                WSCancelInstanceRefreshType(shape);
+                return;
+            case 75:
+                WSCapacityForecast(shape);
+                return;
+            case 77:
+                shape.InitList(SAsciiStringMaxLen255, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 79:
+                shape.InitList(SResourceName, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 80:
+                WSCapacityReservationSpecification(shape);
+                return;
+            case 81:
+                WSCapacityReservationTarget(shape);
+                return;
+            case 83:
+                shape.InitList(SNonZeroIntPercent, "member", static () => new global::System.Collections.Generic.List<int>());
+                return;
+            case 84:
+                shape.InitList(SXmlStringMaxLen255, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 86:
+                WSCompleteLifecycleActionAnswer(shape);
+                return;
+            case 87:
+                WSCompleteLifecycleActionType(shape);
+                return;
+            case 91:
+                shape.InitList(SCpuManufacturer, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 92:
+                WSCpuPerformanceFactorRequest(shape);
+                return;
+            case 93:
+                WSCreateAutoScalingGroupType(shape);
+                return;
+            case 94:
+                WSCreateLaunchConfigurationType(shape);
+                return;
+            case 95:
+                WSCreateOrUpdateTagsType(shape);
+                return;
+            case 96:
+                WSCustomizedMetricSpecification(shape);
+                return;
+            case 98:
+                WSDeleteAutoScalingGroupType(shape);
+                return;
+            case 99:
+                WSDeleteLifecycleHookAnswer(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes2(SM::ShapeTable table, int index) => index switch
+    {
+        100 => new SM::ShapeInfo("DeleteLifecycleHookType", SM::ShapeKind.Structure, table, 100),
+        101 => new SM::ShapeInfo("DeleteNotificationConfigurationType", SM::ShapeKind.Structure, table, 101),
+        102 => new SM::ShapeInfo("DeletePolicyType", SM::ShapeKind.Structure, table, 102),
+        103 => new SM::ShapeInfo("DeleteScheduledActionType", SM::ShapeKind.Structure, table, 103),
+        104 => new SM::ShapeInfo("DeleteTagsType", SM::ShapeKind.Structure, table, 104),
+        105 => new SM::ShapeInfo("DeleteWarmPoolAnswer", SM::ShapeKind.Structure, table, 105),
+        106 => new SM::ShapeInfo("DeleteWarmPoolType", SM::ShapeKind.Structure, table, 106),
+        107 => new SM::ShapeInfo("DeletionProtection", SM::ShapeKind.String).Constrain(enumValues: ["none", "prevent-force-deletion", "prevent-all-deletion"]),
+        108 => new SM::ShapeInfo("DescribeAccountLimitsAnswer", SM::ShapeKind.Structure, table, 108),
+        109 => new SM::ShapeInfo("DescribeAdjustmentTypesAnswer", SM::ShapeKind.Structure, table, 109),
+        110 => new SM::ShapeInfo("DescribeAutoScalingInstancesType", SM::ShapeKind.Structure, table, 110),
+        111 => new SM::ShapeInfo("DescribeAutoScalingNotificationTypesAnswer", SM::ShapeKind.Structure, table, 111),
+        112 => new SM::ShapeInfo("DescribeInstanceRefreshesAnswer", SM::ShapeKind.Structure, table, 112),
+        113 => new SM::ShapeInfo("DescribeInstanceRefreshesType", SM::ShapeKind.Structure, table, 113),
+        114 => new SM::ShapeInfo("DescribeLifecycleHookTypesAnswer", SM::ShapeKind.Structure, table, 114),
+        115 => new SM::ShapeInfo("DescribeLifecycleHooksAnswer", SM::ShapeKind.Structure, table, 115),
+        116 => new SM::ShapeInfo("DescribeLifecycleHooksType", SM::ShapeKind.Structure, table, 116),
+        117 => new SM::ShapeInfo("DescribeLoadBalancerTargetGroupsRequest", SM::ShapeKind.Structure, table, 117),
+        118 => new SM::ShapeInfo("DescribeLoadBalancerTargetGroupsResponse", SM::ShapeKind.Structure, table, 118),
+        119 => new SM::ShapeInfo("DescribeLoadBalancersRequest", SM::ShapeKind.Structure, table, 119),
+        120 => new SM::ShapeInfo("DescribeLoadBalancersResponse", SM::ShapeKind.Structure, table, 120),
+        121 => new SM::ShapeInfo("DescribeMetricCollectionTypesAnswer", SM::ShapeKind.Structure, table, 121),
+        122 => new SM::ShapeInfo("DescribeNotificationConfigurationsAnswer", SM::ShapeKind.Structure, table, 122),
+        123 => new SM::ShapeInfo("DescribeNotificationConfigurationsType", SM::ShapeKind.Structure, table, 123),
+        124 => new SM::ShapeInfo("DescribePoliciesType", SM::ShapeKind.Structure, table, 124),
+        125 => new SM::ShapeInfo("DescribeScalingActivitiesType", SM::ShapeKind.Structure, table, 125),
+        126 => new SM::ShapeInfo("DescribeScheduledActionsType", SM::ShapeKind.Structure, table, 126),
+        127 => new SM::ShapeInfo("DescribeTagsType", SM::ShapeKind.Structure, table, 127),
+        128 => new SM::ShapeInfo("DescribeTerminationPolicyTypesAnswer", SM::ShapeKind.Structure, table, 128),
+        129 => new SM::ShapeInfo("DescribeTrafficSourcesRequest", SM::ShapeKind.Structure, table, 129),
+        130 => new SM::ShapeInfo("DescribeTrafficSourcesResponse", SM::ShapeKind.Structure, table, 130),
+        131 => new SM::ShapeInfo("DescribeWarmPoolAnswer", SM::ShapeKind.Structure, table, 131),
+        132 => new SM::ShapeInfo("DescribeWarmPoolType", SM::ShapeKind.Structure, table, 132),
+        133 => new SM::ShapeInfo("DesiredConfiguration", SM::ShapeKind.Structure, table, 133),
+        134 => new SM::ShapeInfo("DetachInstancesAnswer", SM::ShapeKind.Structure, table, 134),
+        135 => new SM::ShapeInfo("DetachInstancesQuery", SM::ShapeKind.Structure, table, 135),
+        136 => new SM::ShapeInfo("DetachLoadBalancerTargetGroupsResultType", SM::ShapeKind.Structure, table, 136),
+        137 => new SM::ShapeInfo("DetachLoadBalancerTargetGroupsType", SM::ShapeKind.Structure, table, 137),
+        138 => new SM::ShapeInfo("DetachLoadBalancersResultType", SM::ShapeKind.Structure, table, 138),
+        139 => new SM::ShapeInfo("DetachLoadBalancersType", SM::ShapeKind.Structure, table, 139),
+        140 => new SM::ShapeInfo("DetachTrafficSourcesResultType", SM::ShapeKind.Structure, table, 140),
+        141 => new SM::ShapeInfo("DetachTrafficSourcesType", SM::ShapeKind.Structure, table, 141),
+        142 => new SM::ShapeInfo("DisableMetricsCollectionQuery", SM::ShapeKind.Structure, table, 142),
+        143 => new SM::ShapeInfo("DisableScaleIn", SM::ShapeKind.Boolean),
+        144 => new SM::ShapeInfo("Ebs", SM::ShapeKind.Structure, table, 144),
+        145 => new SM::ShapeInfo("EbsOptimized", SM::ShapeKind.Boolean),
+        146 => new SM::ShapeInfo("EnableMetricsCollectionQuery", SM::ShapeKind.Structure, table, 146),
+        147 => new SM::ShapeInfo("EnabledMetric", SM::ShapeKind.Structure, table, 147),
+        148 => new SM::ShapeInfo("EnabledMetrics", SM::ShapeKind.List, table, 148),
+        149 => new SM::ShapeInfo("EnterStandbyAnswer", SM::ShapeKind.Structure, table, 149),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes2(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 100:
+                WSDeleteLifecycleHookType(shape);
+                return;
+            case 101:
+                WSDeleteNotificationConfigurationType(shape);
+                return;
+            case 102:
+                WSDeletePolicyType(shape);
+                return;
+            case 103:
+                WSDeleteScheduledActionType(shape);
+                return;
+            case 104:
+                WSDeleteTagsType(shape);
+                return;
+            case 105:
+                WSDeleteWarmPoolAnswer(shape);
+                return;
+            case 106:
+                WSDeleteWarmPoolType(shape);
+                return;
+            case 108:
+                WSDescribeAccountLimitsAnswer(shape);
+                return;
+            case 109:
+                WSDescribeAdjustmentTypesAnswer(shape);
+                return;
+            case 110:
+                WSDescribeAutoScalingInstancesType(shape);
+                return;
+            case 111:
+                WSDescribeAutoScalingNotificationTypesAnswer(shape);
+                return;
+            case 112:
+                WSDescribeInstanceRefreshesAnswer(shape);
+                return;
+            case 113:
+                WSDescribeInstanceRefreshesType(shape);
+                return;
+            case 114:
+                WSDescribeLifecycleHookTypesAnswer(shape);
+                return;
+            case 115:
+                WSDescribeLifecycleHooksAnswer(shape);
+                return;
+            case 116:
+                WSDescribeLifecycleHooksType(shape);
+                return;
+            case 117:
+                WSDescribeLoadBalancerTargetGroupsRequest(shape);
+                return;
+            case 118:
+                WSDescribeLoadBalancerTargetGroupsResponse(shape);
+                return;
+            case 119:
+                WSDescribeLoadBalancersRequest(shape);
+                return;
+            case 120:
+                WSDescribeLoadBalancersResponse(shape);
+                return;
+            case 121:
+                WSDescribeMetricCollectionTypesAnswer(shape);
+                return;
+            case 122:
+                WSDescribeNotificationConfigurationsAnswer(shape);
+                return;
+            case 123:
+                WSDescribeNotificationConfigurationsType(shape);
+                return;
+            case 124:
+                WSDescribePoliciesType(shape);
+                return;
+            case 125:
+                WSDescribeScalingActivitiesType(shape);
+                return;
+            case 126:
+                WSDescribeScheduledActionsType(shape);
+                return;
+            case 127:
+                WSDescribeTagsType(shape);
+                return;
+            case 128:
+                WSDescribeTerminationPolicyTypesAnswer(shape);
+                return;
+            case 129:
+                WSDescribeTrafficSourcesRequest(shape);
+                return;
+            case 130:
+                WSDescribeTrafficSourcesResponse(shape);
+                return;
+            case 131:
+                WSDescribeWarmPoolAnswer(shape);
+                return;
+            case 132:
+                WSDescribeWarmPoolType(shape);
+                return;
+            case 133:
+                WSDesiredConfiguration(shape);
+                return;
+            case 134:
+                WSDetachInstancesAnswer(shape);
+                return;
+            case 135:
+                WSDetachInstancesQuery(shape);
+                return;
+            case 136:
+                WSDetachLoadBalancerTargetGroupsResultType(shape);
+                return;
+            case 137:
+                WSDetachLoadBalancerTargetGroupsType(shape);
+                return;
+            case 138:
+                WSDetachLoadBalancersResultType(shape);
+                return;
+            case 139:
+                WSDetachLoadBalancersType(shape);
+                return;
+            case 140:
+                WSDetachTrafficSourcesResultType(shape);
+                return;
+            case 141:
+                WSDetachTrafficSourcesType(shape);
+                return;
+            case 142:
+                WSDisableMetricsCollectionQuery(shape);
+                return;
+            case 144:
+                WSEbs(shape);
+                return;
+            case 146:
+                WSEnableMetricsCollectionQuery(shape);
+                return;
+            case 147:
+                WSEnabledMetric(shape);
+                return;
+            case 148:
+                shape.InitList(SEnabledMetric, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.EnabledMetric>());
+                return;
+            case 149:
+                WSEnterStandbyAnswer(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes3(SM::ShapeTable table, int index) => index switch
+    {
+        150 => new SM::ShapeInfo("EnterStandbyQuery", SM::ShapeKind.Structure, table, 150),
+        151 => new SM::ShapeInfo("EstimatedInstanceWarmup", SM::ShapeKind.Integer),
+        152 => new SM::ShapeInfo("ExcludedInstance", SM::ShapeKind.String).Constrain(min: 1, max: 30),
+        153 => new SM::ShapeInfo("ExcludedInstanceTypes", SM::ShapeKind.List, table, 153).Constrain(max: 400),
+        154 => new SM::ShapeInfo("ExecutePolicyType", SM::ShapeKind.Structure, table, 154),
+        155 => new SM::ShapeInfo("ExitStandbyAnswer", SM::ShapeKind.Structure, table, 155),
+        156 => new SM::ShapeInfo("ExitStandbyQuery", SM::ShapeKind.Structure, table, 156),
+        157 => new SM::ShapeInfo("FailedScheduledUpdateGroupActionRequest", SM::ShapeKind.Structure, table, 157),
+        158 => new SM::ShapeInfo("FailedScheduledUpdateGroupActionRequests", SM::ShapeKind.List, table, 158),
+        159 => new SM::ShapeInfo("Filter", SM::ShapeKind.Structure, table, 159),
+        160 => new SM::ShapeInfo("Filters", SM::ShapeKind.List, table, 160),
+        161 => new SM::ShapeInfo("ForceDelete", SM::ShapeKind.Boolean),
+        162 => new SM::ShapeInfo("GetPredictiveScalingForecastAnswer", SM::ShapeKind.Structure, table, 162),
+        163 => new SM::ShapeInfo("GetPredictiveScalingForecastType", SM::ShapeKind.Structure, table, 163),
+        164 => new SM::ShapeInfo("GlobalTimeout", SM::ShapeKind.Integer),
+        165 => new SM::ShapeInfo("HealthCheckGracePeriod", SM::ShapeKind.Integer),
+        166 => new SM::ShapeInfo("HeartbeatTimeout", SM::ShapeKind.Integer),
+        167 => new SM::ShapeInfo("HonorCooldown", SM::ShapeKind.Boolean),
+        168 => new SM::ShapeInfo("IdempotentParameterMismatchError", SM::ShapeKind.Structure, table, 168).AsError("IdempotentParameterMismatch", 400, true),
+        169 => new SM::ShapeInfo("ImageId", SM::ShapeKind.String).Constrain(min: 5, max: 21),
+        170 => new SM::ShapeInfo("ImpairedZoneHealthCheckBehavior", SM::ShapeKind.String).Constrain(enumValues: ["ReplaceUnhealthy", "IgnoreUnhealthy"]),
+        171 => new SM::ShapeInfo("IncludeDeletedGroups", SM::ShapeKind.Boolean),
+        172 => new SM::ShapeInfo("IncludeInstances", SM::ShapeKind.Boolean),
+        173 => new SM::ShapeInfo("Instance", SM::ShapeKind.Structure, table, 173),
+        174 => new SM::ShapeInfo("InstanceCollection", SM::ShapeKind.Structure, table, 174),
+        175 => new SM::ShapeInfo("InstanceCollections", SM::ShapeKind.List, table, 175),
+        176 => new SM::ShapeInfo("InstanceGeneration", SM::ShapeKind.String).Constrain(enumValues: ["current", "previous"]),
+        177 => new SM::ShapeInfo("InstanceGenerations", SM::ShapeKind.List, table, 177),
+        178 => new SM::ShapeInfo("InstanceIds", SM::ShapeKind.List, table, 178),
+        179 => new SM::ShapeInfo("InstanceLifecyclePolicy", SM::ShapeKind.Structure, table, 179),
+        180 => new SM::ShapeInfo("InstanceMaintenancePolicy", SM::ShapeKind.Structure, table, 180),
+        181 => new SM::ShapeInfo("InstanceMetadataEndpointState", SM::ShapeKind.String).Constrain(enumValues: ["disabled", "enabled"]),
+        182 => new SM::ShapeInfo("InstanceMetadataHttpPutResponseHopLimit", SM::ShapeKind.Integer).Constrain(min: 1, max: 64),
+        183 => new SM::ShapeInfo("InstanceMetadataHttpTokensState", SM::ShapeKind.String).Constrain(enumValues: ["optional", "required"]),
+        184 => new SM::ShapeInfo("InstanceMetadataOptions", SM::ShapeKind.Structure, table, 184),
+        185 => new SM::ShapeInfo("InstanceMonitoring", SM::ShapeKind.Structure, table, 185),
+        186 => new SM::ShapeInfo("InstanceProtected", SM::ShapeKind.Boolean),
+        187 => new SM::ShapeInfo("InstanceRefresh", SM::ShapeKind.Structure, table, 187),
+        188 => new SM::ShapeInfo("InstanceRefreshIds", SM::ShapeKind.List, table, 188),
+        189 => new SM::ShapeInfo("InstanceRefreshInProgressFault", SM::ShapeKind.Structure, table, 189).AsError("InstanceRefreshInProgress", 400, true),
+        190 => new SM::ShapeInfo("InstanceRefreshLivePoolProgress", SM::ShapeKind.Structure, table, 190),
+        191 => new SM::ShapeInfo("InstanceRefreshProgressDetails", SM::ShapeKind.Structure, table, 191),
+        192 => new SM::ShapeInfo("InstanceRefreshStatus", SM::ShapeKind.String).Constrain(enumValues: ["Pending", "InProgress", "Successful", "Failed", "Cancelling", "Cancelled", "RollbackInProgress", "RollbackFailed", "RollbackSuccessful", "Baking"]),
+        193 => new SM::ShapeInfo("InstanceRefreshWarmPoolProgress", SM::ShapeKind.Structure, table, 193),
+        194 => new SM::ShapeInfo("InstanceRefreshes", SM::ShapeKind.List, table, 194),
+        195 => new SM::ShapeInfo("InstanceRequirements", SM::ShapeKind.Structure, table, 195),
+        196 => new SM::ShapeInfo("InstanceReusePolicy", SM::ShapeKind.Structure, table, 196),
+        197 => new SM::ShapeInfo("Instances", SM::ShapeKind.List, table, 197),
+        198 => new SM::ShapeInfo("InstancesDistribution", SM::ShapeKind.Structure, table, 198),
+        199 => new SM::ShapeInfo("InstancesToUpdate", SM::ShapeKind.Integer).Constrain(min: 0),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes3(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 150:
+                WSEnterStandbyQuery(shape);
+                return;
+            case 153:
+                shape.InitList(SExcludedInstance, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 154:
+                WSExecutePolicyType(shape);
+                return;
+            case 155:
+                WSExitStandbyAnswer(shape);
+                return;
+            case 156:
+                WSExitStandbyQuery(shape);
+                return;
+            case 157:
+                WSFailedScheduledUpdateGroupActionRequest(shape);
+                return;
+            case 158:
+                shape.InitList(SFailedScheduledUpdateGroupActionRequest, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.FailedScheduledUpdateGroupActionRequest>());
+                return;
+            case 159:
+                WSFilter(shape);
+                return;
+            case 160:
+                shape.InitList(SFilter, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.Filter>());
+                return;
+            case 162:
+                WSGetPredictiveScalingForecastAnswer(shape);
+                return;
+            case 163:
+                WSGetPredictiveScalingForecastType(shape);
+                return;
+            case 168:
+                WSIdempotentParameterMismatchError(shape);
+                return;
+            case 173:
+                WSInstance(shape);
+                return;
+            case 174:
+                WSInstanceCollection(shape);
+                return;
+            case 175:
+                shape.InitList(SInstanceCollection, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.InstanceCollection>());
+                return;
+            case 177:
+                shape.InitList(SInstanceGeneration, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 178:
+                shape.InitList(SXmlStringMaxLen19, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 179:
+                WSInstanceLifecyclePolicy(shape);
+                return;
+            case 180:
+                WSInstanceMaintenancePolicy(shape);
+                return;
+            case 184:
+                WSInstanceMetadataOptions(shape);
+                return;
+            case 185:
+                WSInstanceMonitoring(shape);
+                return;
+            case 187:
+                WSInstanceRefresh(shape);
+                return;
+            case 188:
+                shape.InitList(SXmlStringMaxLen255, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 189:
+                WSInstanceRefreshInProgressFault(shape);
+                return;
+            case 190:
+                WSInstanceRefreshLivePoolProgress(shape);
+                return;
+            case 191:
+                WSInstanceRefreshProgressDetails(shape);
+                return;
+            case 193:
+                WSInstanceRefreshWarmPoolProgress(shape);
+                return;
+            case 194:
+                shape.InitList(SInstanceRefresh, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.InstanceRefresh>());
+                return;
+            case 195:
+                WSInstanceRequirements(shape);
+                return;
+            case 196:
+                WSInstanceReusePolicy(shape);
+                return;
+            case 197:
+                shape.InitList(SInstance, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.Instance>());
+                return;
+            case 198:
+                WSInstancesDistribution(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes4(SM::ShapeTable table, int index) => index switch
+    {
+        200 => new SM::ShapeInfo("IntPercent", SM::ShapeKind.Integer).Constrain(min: 0, max: 100),
+        201 => new SM::ShapeInfo("IntPercent100To200", SM::ShapeKind.Integer).Constrain(min: 100, max: 200),
+        202 => new SM::ShapeInfo("IntPercent100To200Resettable", SM::ShapeKind.Integer).Constrain(min: -1, max: 200),
+        203 => new SM::ShapeInfo("IntPercentResettable", SM::ShapeKind.Integer).Constrain(min: -1, max: 100),
+        204 => new SM::ShapeInfo("InvalidNextToken", SM::ShapeKind.Structure, table, 204).AsError("InvalidNextToken", 400, true),
+        205 => new SM::ShapeInfo("IrreversibleInstanceRefreshFault", SM::ShapeKind.Structure, table, 205).AsError("IrreversibleInstanceRefresh", 400, true),
+        206 => new SM::ShapeInfo("LaunchConfiguration", SM::ShapeKind.Structure, table, 206),
+        207 => new SM::ShapeInfo("LaunchConfigurationNameType", SM::ShapeKind.Structure, table, 207),
+        208 => new SM::ShapeInfo("LaunchConfigurationNames", SM::ShapeKind.List, table, 208),
+        209 => new SM::ShapeInfo("LaunchConfigurationNamesType", SM::ShapeKind.Structure, table, 209),
+        210 => new SM::ShapeInfo("LaunchConfigurations", SM::ShapeKind.List, table, 210),
+        211 => new SM::ShapeInfo("LaunchConfigurationsType", SM::ShapeKind.Structure, table, 211),
+        212 => new SM::ShapeInfo("LaunchInstancesError", SM::ShapeKind.Structure, table, 212),
+        213 => new SM::ShapeInfo("LaunchInstancesErrors", SM::ShapeKind.List, table, 213),
+        214 => new SM::ShapeInfo("LaunchInstancesRequest", SM::ShapeKind.Structure, table, 214),
+        215 => new SM::ShapeInfo("LaunchInstancesResult", SM::ShapeKind.Structure, table, 215),
+        216 => new SM::ShapeInfo("LaunchTemplate", SM::ShapeKind.Structure, table, 216),
+        217 => new SM::ShapeInfo("LaunchTemplateName", SM::ShapeKind.String).Constrain(min: 3, max: 128),
+        218 => new SM::ShapeInfo("LaunchTemplateOverrides", SM::ShapeKind.Structure, table, 218),
+        219 => new SM::ShapeInfo("LaunchTemplateSpecification", SM::ShapeKind.Structure, table, 219),
+        220 => new SM::ShapeInfo("LifecycleActionResult", SM::ShapeKind.String),
+        221 => new SM::ShapeInfo("LifecycleActionToken", SM::ShapeKind.String).Constrain(min: 36, max: 36),
+        222 => new SM::ShapeInfo("LifecycleHook", SM::ShapeKind.Structure, table, 222),
+        223 => new SM::ShapeInfo("LifecycleHookNames", SM::ShapeKind.List, table, 223).Constrain(max: 50),
+        224 => new SM::ShapeInfo("LifecycleHookSpecification", SM::ShapeKind.Structure, table, 224),
+        225 => new SM::ShapeInfo("LifecycleHookSpecifications", SM::ShapeKind.List, table, 225),
+        226 => new SM::ShapeInfo("LifecycleHooks", SM::ShapeKind.List, table, 226),
+        227 => new SM::ShapeInfo("LifecycleState", SM::ShapeKind.String).Constrain(enumValues: ["Pending", "Pending:Wait", "Pending:Proceed", "Quarantined", "InService", "Terminating", "Terminating:Wait", "Terminating:Proceed", "Terminating:Retained", "Terminated", "Detaching", "Detached", "EnteringStandby", "Standby", "ReplacingRootVolume", "ReplacingRootVolume:Wait", "ReplacingRootVolume:Proceed", "RootVolumeReplaced", "Warmed:Pending", "Warmed:Pending:Wait", "Warmed:Pending:Proceed", "Warmed:Pending:Retained", "Warmed:Terminating", "Warmed:Terminating:Wait", "Warmed:Terminating:Proceed", "Warmed:Terminating:Retained", "Warmed:Terminated", "Warmed:Stopped", "Warmed:Running", "Warmed:Hibernated"]),
+        228 => new SM::ShapeInfo("LifecycleTransition", SM::ShapeKind.String),
+        229 => new SM::ShapeInfo("LimitExceededFault", SM::ShapeKind.Structure, table, 229).AsError("LimitExceeded", 400, true),
+        230 => new SM::ShapeInfo("LoadBalancerNames", SM::ShapeKind.List, table, 230),
+        231 => new SM::ShapeInfo("LoadBalancerState", SM::ShapeKind.Structure, table, 231),
+        232 => new SM::ShapeInfo("LoadBalancerStates", SM::ShapeKind.List, table, 232),
+        233 => new SM::ShapeInfo("LoadBalancerTargetGroupState", SM::ShapeKind.Structure, table, 233),
+        234 => new SM::ShapeInfo("LoadBalancerTargetGroupStates", SM::ShapeKind.List, table, 234),
+        235 => new SM::ShapeInfo("LoadForecast", SM::ShapeKind.Structure, table, 235),
+        236 => new SM::ShapeInfo("LoadForecasts", SM::ShapeKind.List, table, 236),
+        237 => new SM::ShapeInfo("LocalStorage", SM::ShapeKind.String).Constrain(enumValues: ["included", "excluded", "required"]),
+        238 => new SM::ShapeInfo("LocalStorageType", SM::ShapeKind.String).Constrain(enumValues: ["hdd", "ssd"]),
+        239 => new SM::ShapeInfo("LocalStorageTypes", SM::ShapeKind.List, table, 239),
+        240 => new SM::ShapeInfo("MaxGroupPreparedCapacity", SM::ShapeKind.Integer).Constrain(min: -1),
+        241 => new SM::ShapeInfo("MaxInstanceLifetime", SM::ShapeKind.Integer),
+        242 => new SM::ShapeInfo("MaxNumberOfAutoScalingGroups", SM::ShapeKind.Integer),
+        243 => new SM::ShapeInfo("MaxNumberOfLaunchConfigurations", SM::ShapeKind.Integer),
+        244 => new SM::ShapeInfo("MaxRecords", SM::ShapeKind.Integer),
+        245 => new SM::ShapeInfo("MemoryGiBPerVCpuRequest", SM::ShapeKind.Structure, table, 245),
+        246 => new SM::ShapeInfo("MemoryMiBRequest", SM::ShapeKind.Structure, table, 246),
+        247 => new SM::ShapeInfo("Metric", SM::ShapeKind.Structure, table, 247),
+        248 => new SM::ShapeInfo("MetricCollectionType", SM::ShapeKind.Structure, table, 248),
+        249 => new SM::ShapeInfo("MetricCollectionTypes", SM::ShapeKind.List, table, 249),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes4(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 204:
+                WSInvalidNextToken(shape);
+                return;
+            case 205:
+                WSIrreversibleInstanceRefreshFault(shape);
+                return;
+            case 206:
+                WSLaunchConfiguration(shape);
+                return;
+            case 207:
+                WSLaunchConfigurationNameType(shape);
+                return;
+            case 208:
+                shape.InitList(SXmlStringMaxLen255, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 209:
+                WSLaunchConfigurationNamesType(shape);
+                return;
+            case 210:
+                shape.InitList(SLaunchConfiguration, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.LaunchConfiguration>());
+                return;
+            case 211:
+                WSLaunchConfigurationsType(shape);
+                return;
+            case 212:
+                WSLaunchInstancesError(shape);
+                return;
+            case 213:
+                shape.InitList(SLaunchInstancesError, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.LaunchInstancesError>());
+                return;
+            case 214:
+                WSLaunchInstancesRequest(shape);
+                return;
+            case 215:
+                WSLaunchInstancesResult(shape);
+                return;
+            case 216:
+                WSLaunchTemplate(shape);
+                return;
+            case 218:
+                WSLaunchTemplateOverrides(shape);
+                return;
+            case 219:
+                WSLaunchTemplateSpecification(shape);
+                return;
+            case 222:
+                WSLifecycleHook(shape);
+                return;
+            case 223:
+                shape.InitList(SAsciiStringMaxLen255, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 224:
+                WSLifecycleHookSpecification(shape);
+                return;
+            case 225:
+                shape.InitList(SLifecycleHookSpecification, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.LifecycleHookSpecification>());
+                return;
+            case 226:
+                shape.InitList(SLifecycleHook, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.LifecycleHook>());
+                return;
+            case 229:
+                WSLimitExceededFault(shape);
+                return;
+            case 230:
+                shape.InitList(SXmlStringMaxLen255, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 231:
+                WSLoadBalancerState(shape);
+                return;
+            case 232:
+                shape.InitList(SLoadBalancerState, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.LoadBalancerState>());
+                return;
+            case 233:
+                WSLoadBalancerTargetGroupState(shape);
+                return;
+            case 234:
+                shape.InitList(SLoadBalancerTargetGroupState, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.LoadBalancerTargetGroupState>());
+                return;
+            case 235:
+                WSLoadForecast(shape);
+                return;
+            case 236:
+                shape.InitList(SLoadForecast, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.LoadForecast>());
+                return;
+            case 239:
+                shape.InitList(SLocalStorageType, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 245:
+                WSMemoryGiBPerVCpuRequest(shape);
+                return;
+            case 246:
+                WSMemoryMiBRequest(shape);
+                return;
+            case 247:
+                WSMetric(shape);
+                return;
+            case 248:
+                WSMetricCollectionType(shape);
+                return;
+            case 249:
+                shape.InitList(SMetricCollectionType, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.MetricCollectionType>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes5(SM::ShapeTable table, int index) => index switch
+    {
+        250 => new SM::ShapeInfo("MetricDataQueries", SM::ShapeKind.List, table, 250),
+        251 => new SM::ShapeInfo("MetricDataQuery", SM::ShapeKind.Structure, table, 251),
+        252 => new SM::ShapeInfo("MetricDimension", SM::ShapeKind.Structure, table, 252),
+        253 => new SM::ShapeInfo("MetricDimensionName", SM::ShapeKind.String),
+        254 => new SM::ShapeInfo("MetricDimensionValue", SM::ShapeKind.String),
+        255 => new SM::ShapeInfo("MetricDimensions", SM::ShapeKind.List, table, 255),
+        256 => new SM::ShapeInfo("MetricGranularityInSeconds", SM::ShapeKind.Integer).Constrain(min: 1),
+        257 => new SM::ShapeInfo("MetricGranularityType", SM::ShapeKind.Structure, table, 257),
+        258 => new SM::ShapeInfo("MetricGranularityTypes", SM::ShapeKind.List, table, 258),
+        259 => new SM::ShapeInfo("MetricName", SM::ShapeKind.String),
+        260 => new SM::ShapeInfo("MetricNamespace", SM::ShapeKind.String),
+        261 => new SM::ShapeInfo("MetricScale", SM::ShapeKind.Double),
+        262 => new SM::ShapeInfo("MetricStat", SM::ShapeKind.Structure, table, 262),
+        263 => new SM::ShapeInfo("MetricStatistic", SM::ShapeKind.String).Constrain(enumValues: ["Average", "Minimum", "Maximum", "SampleCount", "Sum"]),
+        264 => new SM::ShapeInfo("MetricType", SM::ShapeKind.String).Constrain(enumValues: ["ASGAverageCPUUtilization", "ASGAverageNetworkIn", "ASGAverageNetworkOut", "ALBRequestCountPerTarget"]),
+        265 => new SM::ShapeInfo("MetricUnit", SM::ShapeKind.String),
+        266 => new SM::ShapeInfo("Metrics", SM::ShapeKind.List, table, 266),
+        267 => new SM::ShapeInfo("MinAdjustmentMagnitude", SM::ShapeKind.Integer),
+        268 => new SM::ShapeInfo("MinAdjustmentStep", SM::ShapeKind.Integer),
+        269 => new SM::ShapeInfo("MixedInstanceSpotPrice", SM::ShapeKind.String).Constrain(min: 0, max: 255),
+        270 => new SM::ShapeInfo("MixedInstancesPolicy", SM::ShapeKind.Structure, table, 270),
+        271 => new SM::ShapeInfo("MonitoringEnabled", SM::ShapeKind.Boolean),
+        272 => new SM::ShapeInfo("NetworkBandwidthGbpsRequest", SM::ShapeKind.Structure, table, 272),
+        273 => new SM::ShapeInfo("NetworkInterfaceCountRequest", SM::ShapeKind.Structure, table, 273),
+        274 => new SM::ShapeInfo("NoDevice", SM::ShapeKind.Boolean),
+        275 => new SM::ShapeInfo("NonZeroIntPercent", SM::ShapeKind.Integer).Constrain(min: 1, max: 100),
+        276 => new SM::ShapeInfo("NotificationConfiguration", SM::ShapeKind.Structure, table, 276),
+        277 => new SM::ShapeInfo("NotificationConfigurations", SM::ShapeKind.List, table, 277),
+        278 => new SM::ShapeInfo("NotificationTargetResourceName", SM::ShapeKind.String).Constrain(min: 0, max: 255),
+        279 => new SM::ShapeInfo("NullableBoolean", SM::ShapeKind.Boolean),
+        280 => new SM::ShapeInfo("NullablePositiveDouble", SM::ShapeKind.Double).Constrain(min: 0),
+        281 => new SM::ShapeInfo("NullablePositiveInteger", SM::ShapeKind.Integer).Constrain(min: 0),
+        282 => new SM::ShapeInfo("NumberOfAutoScalingGroups", SM::ShapeKind.Integer),
+        283 => new SM::ShapeInfo("NumberOfLaunchConfigurations", SM::ShapeKind.Integer),
+        284 => new SM::ShapeInfo("OnDemandBaseCapacity", SM::ShapeKind.Integer),
+        285 => new SM::ShapeInfo("OnDemandPercentageAboveBaseCapacity", SM::ShapeKind.Integer),
+        286 => new SM::ShapeInfo("Overrides", SM::ShapeKind.List, table, 286),
+        287 => new SM::ShapeInfo("PerformanceFactorReferenceRequest", SM::ShapeKind.Structure, table, 287),
+        288 => new SM::ShapeInfo("PerformanceFactorReferenceSetRequest", SM::ShapeKind.List, table, 288),
+        289 => new SM::ShapeInfo("PoliciesType", SM::ShapeKind.Structure, table, 289),
+        290 => new SM::ShapeInfo("PolicyARNType", SM::ShapeKind.Structure, table, 290),
+        291 => new SM::ShapeInfo("PolicyIncrement", SM::ShapeKind.Integer),
+        292 => new SM::ShapeInfo("PolicyNames", SM::ShapeKind.List, table, 292),
+        293 => new SM::ShapeInfo("PolicyTypes", SM::ShapeKind.List, table, 293),
+        294 => new SM::ShapeInfo("PredefinedLoadMetricType", SM::ShapeKind.String).Constrain(enumValues: ["ASGTotalCPUUtilization", "ASGTotalNetworkIn", "ASGTotalNetworkOut", "ALBTargetGroupRequestCount"]),
+        295 => new SM::ShapeInfo("PredefinedMetricPairType", SM::ShapeKind.String).Constrain(enumValues: ["ASGCPUUtilization", "ASGNetworkIn", "ASGNetworkOut", "ALBRequestCount"]),
+        296 => new SM::ShapeInfo("PredefinedMetricSpecification", SM::ShapeKind.Structure, table, 296),
+        297 => new SM::ShapeInfo("PredefinedScalingMetricType", SM::ShapeKind.String).Constrain(enumValues: ["ASGAverageCPUUtilization", "ASGAverageNetworkIn", "ASGAverageNetworkOut", "ALBRequestCountPerTarget"]),
+        298 => new SM::ShapeInfo("PredictiveScalingConfiguration", SM::ShapeKind.Structure, table, 298),
+        299 => new SM::ShapeInfo("PredictiveScalingCustomizedCapacityMetric", SM::ShapeKind.Structure, table, 299),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes5(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 250:
+                shape.InitList(SMetricDataQuery, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.MetricDataQuery>());
+                return;
+            case 251:
+                WSMetricDataQuery(shape);
+                return;
+            case 252:
+                WSMetricDimension(shape);
+                return;
+            case 255:
+                shape.InitList(SMetricDimension, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.MetricDimension>());
+                return;
+            case 257:
+                WSMetricGranularityType(shape);
+                return;
+            case 258:
+                shape.InitList(SMetricGranularityType, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.MetricGranularityType>());
+                return;
+            case 262:
+                WSMetricStat(shape);
+                return;
+            case 266:
+                shape.InitList(SXmlStringMaxLen255, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 270:
+                WSMixedInstancesPolicy(shape);
+                return;
+            case 272:
+                WSNetworkBandwidthGbpsRequest(shape);
+                return;
+            case 273:
+                WSNetworkInterfaceCountRequest(shape);
+                return;
+            case 276:
+                WSNotificationConfiguration(shape);
+                return;
+            case 277:
+                shape.InitList(SNotificationConfiguration, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.NotificationConfiguration>());
+                return;
+            case 286:
+                shape.InitList(SLaunchTemplateOverrides, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.LaunchTemplateOverrides>());
+                return;
+            case 287:
+                WSPerformanceFactorReferenceRequest(shape);
+                return;
+            case 288:
+                shape.InitList(SPerformanceFactorReferenceRequest, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.PerformanceFactorReferenceRequest>());
+                return;
+            case 289:
+                WSPoliciesType(shape);
+                return;
+            case 290:
+                WSPolicyARNType(shape);
+                return;
+            case 292:
+                shape.InitList(SResourceName, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 293:
+                shape.InitList(SXmlStringMaxLen64, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 296:
+                WSPredefinedMetricSpecification(shape);
+                return;
+            case 298:
+                WSPredictiveScalingConfiguration(shape);
+                return;
+            case 299:
+                WSPredictiveScalingCustomizedCapacityMetric(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes6(SM::ShapeTable table, int index) => index switch
+    {
+        300 => new SM::ShapeInfo("PredictiveScalingCustomizedLoadMetric", SM::ShapeKind.Structure, table, 300),
+        301 => new SM::ShapeInfo("PredictiveScalingCustomizedScalingMetric", SM::ShapeKind.Structure, table, 301),
+        302 => new SM::ShapeInfo("PredictiveScalingForecastTimestamps", SM::ShapeKind.List, table, 302),
+        303 => new SM::ShapeInfo("PredictiveScalingForecastValues", SM::ShapeKind.List, table, 303),
+        304 => new SM::ShapeInfo("PredictiveScalingMaxCapacityBreachBehavior", SM::ShapeKind.String).Constrain(enumValues: ["HonorMaxCapacity", "IncreaseMaxCapacity"]),
+        305 => new SM::ShapeInfo("PredictiveScalingMaxCapacityBuffer", SM::ShapeKind.Integer).Constrain(min: 0, max: 100),
+        306 => new SM::ShapeInfo("PredictiveScalingMetricSpecification", SM::ShapeKind.Structure, table, 306),
+        307 => new SM::ShapeInfo("PredictiveScalingMetricSpecifications", SM::ShapeKind.List, table, 307),
+        308 => new SM::ShapeInfo("PredictiveScalingMode", SM::ShapeKind.String).Constrain(enumValues: ["ForecastAndScale", "ForecastOnly"]),
+        309 => new SM::ShapeInfo("PredictiveScalingPredefinedLoadMetric", SM::ShapeKind.Structure, table, 309),
+        310 => new SM::ShapeInfo("PredictiveScalingPredefinedMetricPair", SM::ShapeKind.Structure, table, 310),
+        311 => new SM::ShapeInfo("PredictiveScalingPredefinedScalingMetric", SM::ShapeKind.Structure, table, 311),
+        312 => new SM::ShapeInfo("PredictiveScalingSchedulingBufferTime", SM::ShapeKind.Integer).Constrain(min: 0),
+        313 => new SM::ShapeInfo("ProcessNames", SM::ShapeKind.List, table, 313),
+        314 => new SM::ShapeInfo("ProcessType", SM::ShapeKind.Structure, table, 314),
+        315 => new SM::ShapeInfo("Processes", SM::ShapeKind.List, table, 315),
+        316 => new SM::ShapeInfo("ProcessesType", SM::ShapeKind.Structure, table, 316),
+        317 => new SM::ShapeInfo("Progress", SM::ShapeKind.Integer),
+        318 => new SM::ShapeInfo("PropagateAtLaunch", SM::ShapeKind.Boolean),
+        319 => new SM::ShapeInfo("ProtectedFromScaleIn", SM::ShapeKind.Boolean),
+        320 => new SM::ShapeInfo("PutLifecycleHookAnswer", SM::ShapeKind.Structure, table, 320),
+        321 => new SM::ShapeInfo("PutLifecycleHookType", SM::ShapeKind.Structure, table, 321),
+        322 => new SM::ShapeInfo("PutNotificationConfigurationType", SM::ShapeKind.Structure, table, 322),
+        323 => new SM::ShapeInfo("PutScalingPolicyType", SM::ShapeKind.Structure, table, 323),
+        324 => new SM::ShapeInfo("PutScheduledUpdateGroupActionType", SM::ShapeKind.Structure, table, 324),
+        325 => new SM::ShapeInfo("PutWarmPoolAnswer", SM::ShapeKind.Structure, table, 325),
+        326 => new SM::ShapeInfo("PutWarmPoolType", SM::ShapeKind.Structure, table, 326),
+        327 => new SM::ShapeInfo("RecordLifecycleActionHeartbeatAnswer", SM::ShapeKind.Structure, table, 327),
+        328 => new SM::ShapeInfo("RecordLifecycleActionHeartbeatType", SM::ShapeKind.Structure, table, 328),
+        329 => new SM::ShapeInfo("RefreshInstanceWarmup", SM::ShapeKind.Integer).Constrain(min: 0),
+        330 => new SM::ShapeInfo("RefreshPreferences", SM::ShapeKind.Structure, table, 330),
+        331 => new SM::ShapeInfo("RefreshStrategy", SM::ShapeKind.String).Constrain(enumValues: ["Rolling", "ReplaceRootVolume"]),
+        332 => new SM::ShapeInfo("RequestedCapacity", SM::ShapeKind.Integer).Constrain(min: 1),
+        333 => new SM::ShapeInfo("ResourceContentionFault", SM::ShapeKind.Structure, table, 333).AsError("ResourceContention", 500, true),
+        334 => new SM::ShapeInfo("ResourceInUseFault", SM::ShapeKind.Structure, table, 334).AsError("ResourceInUse", 400, true),
+        335 => new SM::ShapeInfo("ResourceName", SM::ShapeKind.String).Constrain(min: 1, max: 1600),
+        336 => new SM::ShapeInfo("RetentionAction", SM::ShapeKind.String).Constrain(enumValues: ["retain", "terminate"]),
+        337 => new SM::ShapeInfo("RetentionTriggers", SM::ShapeKind.Structure, table, 337),
+        338 => new SM::ShapeInfo("RetryStrategy", SM::ShapeKind.String).Constrain(enumValues: ["retry-with-group-configuration", "none"]),
+        339 => new SM::ShapeInfo("ReturnData", SM::ShapeKind.Boolean),
+        340 => new SM::ShapeInfo("ReuseOnScaleIn", SM::ShapeKind.Boolean),
+        341 => new SM::ShapeInfo("RollbackDetails", SM::ShapeKind.Structure, table, 341),
+        342 => new SM::ShapeInfo("RollbackInstanceRefreshAnswer", SM::ShapeKind.Structure, table, 342),
+        343 => new SM::ShapeInfo("RollbackInstanceRefreshType", SM::ShapeKind.Structure, table, 343),
+        344 => new SM::ShapeInfo("ScaleInProtectedInstances", SM::ShapeKind.String).Constrain(enumValues: ["Refresh", "Ignore", "Wait"]),
+        345 => new SM::ShapeInfo("ScalingActivityInProgressFault", SM::ShapeKind.Structure, table, 345).AsError("ScalingActivityInProgress", 400, true),
+        346 => new SM::ShapeInfo("ScalingActivityStatusCode", SM::ShapeKind.String).Constrain(enumValues: ["PendingSpotBidPlacement", "WaitingForSpotInstanceRequestId", "WaitingForSpotInstanceId", "WaitingForInstanceId", "PreInService", "InProgress", "WaitingForELBConnectionDraining", "MidLifecycleAction", "WaitingForInstanceWarmup", "Successful", "Failed", "Cancelled", "WaitingForConnectionDraining", "WaitingForInPlaceUpdateToStart", "WaitingForInPlaceUpdateToFinalize", "InPlaceUpdateInProgress"]),
+        347 => new SM::ShapeInfo("ScalingPolicies", SM::ShapeKind.List, table, 347),
+        348 => new SM::ShapeInfo("ScalingPolicy", SM::ShapeKind.Structure, table, 348),
+        349 => new SM::ShapeInfo("ScalingPolicyEnabled", SM::ShapeKind.Boolean),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes6(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 300:
+                WSPredictiveScalingCustomizedLoadMetric(shape);
+                return;
+            case 301:
+                WSPredictiveScalingCustomizedScalingMetric(shape);
+                return;
+            case 302:
+                shape.InitList(STimestampType, "member", static () => new global::System.Collections.Generic.List<global::System.DateTime>());
+                return;
+            case 303:
+                shape.InitList(SMetricScale, "member", static () => new global::System.Collections.Generic.List<double>());
+                return;
+            case 306:
+                WSPredictiveScalingMetricSpecification(shape);
+                return;
+            case 307:
+                shape.InitList(SPredictiveScalingMetricSpecification, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.PredictiveScalingMetricSpecification>());
+                return;
+            case 309:
+                WSPredictiveScalingPredefinedLoadMetric(shape);
+                return;
+            case 310:
+                WSPredictiveScalingPredefinedMetricPair(shape);
+                return;
+            case 311:
+                WSPredictiveScalingPredefinedScalingMetric(shape);
+                return;
+            case 313:
+                shape.InitList(SXmlStringMaxLen255, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 314:
+                WSProcessType(shape);
+                return;
+            case 315:
+                shape.InitList(SProcessType, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.ProcessType>());
+                return;
+            case 316:
+                WSProcessesType(shape);
+                return;
+            case 320:
+                WSPutLifecycleHookAnswer(shape);
+                return;
+            case 321:
+                WSPutLifecycleHookType(shape);
+                return;
+            case 322:
+                WSPutNotificationConfigurationType(shape);
+                return;
+            case 323:
+                WSPutScalingPolicyType(shape);
+                return;
+            case 324:
+                WSPutScheduledUpdateGroupActionType(shape);
+                return;
+            case 325:
+                WSPutWarmPoolAnswer(shape);
+                return;
+            case 326:
+                WSPutWarmPoolType(shape);
+                return;
+            case 327:
+                WSRecordLifecycleActionHeartbeatAnswer(shape);
+                return;
+            case 328:
+                WSRecordLifecycleActionHeartbeatType(shape);
+                return;
+            case 330:
+                WSRefreshPreferences(shape);
+                return;
+            case 333:
+                WSResourceContentionFault(shape);
+                return;
+            case 334:
+                WSResourceInUseFault(shape);
+                return;
+            case 337:
+                WSRetentionTriggers(shape);
+                return;
+            case 341:
+                WSRollbackDetails(shape);
+                return;
+            case 342:
+                WSRollbackInstanceRefreshAnswer(shape);
+                return;
+            case 343:
+                WSRollbackInstanceRefreshType(shape);
+                return;
+            case 345:
+                WSScalingActivityInProgressFault(shape);
+                return;
+            case 347:
+                shape.InitList(SScalingPolicy, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.ScalingPolicy>());
+                return;
+            case 348:
+                WSScalingPolicy(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes7(SM::ShapeTable table, int index) => index switch
+    {
+        350 => new SM::ShapeInfo("ScalingProcessQuery", SM::ShapeKind.Structure, table, 350),
+        351 => new SM::ShapeInfo("ScheduledActionNames", SM::ShapeKind.List, table, 351),
+        352 => new SM::ShapeInfo("ScheduledActionsType", SM::ShapeKind.Structure, table, 352),
+        353 => new SM::ShapeInfo("ScheduledUpdateGroupAction", SM::ShapeKind.Structure, table, 353),
+        354 => new SM::ShapeInfo("ScheduledUpdateGroupActionRequest", SM::ShapeKind.Structure, table, 354),
+        355 => new SM::ShapeInfo("ScheduledUpdateGroupActionRequests", SM::ShapeKind.List, table, 355),
+        356 => new SM::ShapeInfo("ScheduledUpdateGroupActions", SM::ShapeKind.List, table, 356),
+        357 => new SM::ShapeInfo("SecurityGroups", SM::ShapeKind.List, table, 357),
+        358 => new SM::ShapeInfo("ServiceLinkedRoleFailure", SM::ShapeKind.Structure, table, 358).AsError("ServiceLinkedRoleFailure", 500, true),
+        359 => new SM::ShapeInfo("SetDesiredCapacityType", SM::ShapeKind.Structure, table, 359),
+        360 => new SM::ShapeInfo("SetInstanceHealthQuery", SM::ShapeKind.Structure, table, 360),
+        361 => new SM::ShapeInfo("SetInstanceProtectionAnswer", SM::ShapeKind.Structure, table, 361),
+        362 => new SM::ShapeInfo("SetInstanceProtectionQuery", SM::ShapeKind.Structure, table, 362),
+        363 => new SM::ShapeInfo("ShouldDecrementDesiredCapacity", SM::ShapeKind.Boolean),
+        364 => new SM::ShapeInfo("ShouldRespectGracePeriod", SM::ShapeKind.Boolean),
+        365 => new SM::ShapeInfo("SkipMatching", SM::ShapeKind.Boolean),
+        366 => new SM::ShapeInfo("SkipZonalShiftValidation", SM::ShapeKind.Boolean),
+        367 => new SM::ShapeInfo("SpotInstancePools", SM::ShapeKind.Integer),
+        368 => new SM::ShapeInfo("SpotPrice", SM::ShapeKind.String).Constrain(min: 1, max: 255),
+        369 => new SM::ShapeInfo("StandbyInstances", SM::ShapeKind.String).Constrain(enumValues: ["Terminate", "Ignore", "Wait"]),
+        370 => new SM::ShapeInfo("StartInstanceRefreshAnswer", SM::ShapeKind.Structure, table, 370),
+        371 => new SM::ShapeInfo("StartInstanceRefreshType", SM::ShapeKind.Structure, table, 371),
+        372 => new SM::ShapeInfo("StepAdjustment", SM::ShapeKind.Structure, table, 372),
+        373 => new SM::ShapeInfo("StepAdjustments", SM::ShapeKind.List, table, 373),
+        374 => new SM::ShapeInfo("String", SM::ShapeKind.String),
+        375 => new SM::ShapeInfo("SubnetIdsLimit1", SM::ShapeKind.List, table, 375).Constrain(max: 1),
+        376 => new SM::ShapeInfo("SuspendedProcess", SM::ShapeKind.Structure, table, 376),
+        377 => new SM::ShapeInfo("SuspendedProcesses", SM::ShapeKind.List, table, 377),
+        378 => new SM::ShapeInfo("Tag", SM::ShapeKind.Structure, table, 378),
+        379 => new SM::ShapeInfo("TagDescription", SM::ShapeKind.Structure, table, 379),
+        380 => new SM::ShapeInfo("TagDescriptionList", SM::ShapeKind.List, table, 380),
+        381 => new SM::ShapeInfo("TagKey", SM::ShapeKind.String).Constrain(min: 1, max: 128),
+        382 => new SM::ShapeInfo("TagValue", SM::ShapeKind.String).Constrain(min: 0, max: 256),
+        383 => new SM::ShapeInfo("Tags", SM::ShapeKind.List, table, 383),
+        384 => new SM::ShapeInfo("TagsType", SM::ShapeKind.Structure, table, 384),
+        385 => new SM::ShapeInfo("TargetGroupARNs", SM::ShapeKind.List, table, 385),
+        386 => new SM::ShapeInfo("TargetTrackingConfiguration", SM::ShapeKind.Structure, table, 386),
+        387 => new SM::ShapeInfo("TargetTrackingMetricDataQueries", SM::ShapeKind.List, table, 387),
+        388 => new SM::ShapeInfo("TargetTrackingMetricDataQuery", SM::ShapeKind.Structure, table, 388),
+        389 => new SM::ShapeInfo("TargetTrackingMetricStat", SM::ShapeKind.Structure, table, 389),
+        390 => new SM::ShapeInfo("TerminateInstanceInAutoScalingGroupType", SM::ShapeKind.Structure, table, 390),
+        391 => new SM::ShapeInfo("TerminationPolicies", SM::ShapeKind.List, table, 391),
+        392 => new SM::ShapeInfo("TimestampType", SM::ShapeKind.Timestamp),
+        393 => new SM::ShapeInfo("TotalLocalStorageGBRequest", SM::ShapeKind.Structure, table, 393),
+        394 => new SM::ShapeInfo("TrafficSourceIdentifier", SM::ShapeKind.Structure, table, 394),
+        395 => new SM::ShapeInfo("TrafficSourceState", SM::ShapeKind.Structure, table, 395),
+        396 => new SM::ShapeInfo("TrafficSourceStates", SM::ShapeKind.List, table, 396),
+        397 => new SM::ShapeInfo("TrafficSources", SM::ShapeKind.List, table, 397),
+        398 => new SM::ShapeInfo("UpdateAutoScalingGroupType", SM::ShapeKind.Structure, table, 398),
+        399 => new SM::ShapeInfo("UpdatePlacementGroupParam", SM::ShapeKind.String).Constrain(min: 0, max: 255),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes7(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 350:
+                WSScalingProcessQuery(shape);
+                return;
+            case 351:
+                shape.InitList(SXmlStringMaxLen255, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 352:
+                WSScheduledActionsType(shape);
+                return;
+            case 353:
+                WSScheduledUpdateGroupAction(shape);
+                return;
+            case 354:
+                WSScheduledUpdateGroupActionRequest(shape);
+                return;
+            case 355:
+                shape.InitList(SScheduledUpdateGroupActionRequest, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupActionRequest>());
+                return;
+            case 356:
+                shape.InitList(SScheduledUpdateGroupAction, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupAction>());
+                return;
+            case 357:
+                shape.InitList(SXmlString, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 358:
+                WSServiceLinkedRoleFailure(shape);
+                return;
+            case 359:
+                WSSetDesiredCapacityType(shape);
+                return;
+            case 360:
+                WSSetInstanceHealthQuery(shape);
+                return;
+            case 361:
+                WSSetInstanceProtectionAnswer(shape);
+                return;
+            case 362:
+                WSSetInstanceProtectionQuery(shape);
+                return;
+            case 370:
+                WSStartInstanceRefreshAnswer(shape);
+                return;
+            case 371:
+                WSStartInstanceRefreshType(shape);
+                return;
+            case 372:
+                WSStepAdjustment(shape);
+                return;
+            case 373:
+                shape.InitList(SStepAdjustment, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.StepAdjustment>());
+                return;
+            case 375:
+                shape.InitList(SXmlStringMaxLen255, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 376:
+                WSSuspendedProcess(shape);
+                return;
+            case 377:
+                shape.InitList(SSuspendedProcess, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.SuspendedProcess>());
+                return;
+            case 378:
+                WSTag(shape);
+                return;
+            case 379:
+                WSTagDescription(shape);
+                return;
+            case 380:
+                shape.InitList(STagDescription, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.TagDescription>());
+                return;
+            case 383:
+                shape.InitList(STag, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.Tag>());
+                return;
+            case 384:
+                WSTagsType(shape);
+                return;
+            case 385:
+                shape.InitList(SXmlStringMaxLen511, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 386:
+                WSTargetTrackingConfiguration(shape);
+                return;
+            case 387:
+                shape.InitList(STargetTrackingMetricDataQuery, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.TargetTrackingMetricDataQuery>());
+                return;
+            case 388:
+                WSTargetTrackingMetricDataQuery(shape);
+                return;
+            case 389:
+                WSTargetTrackingMetricStat(shape);
+                return;
+            case 390:
+                WSTerminateInstanceInAutoScalingGroupType(shape);
+                return;
+            case 391:
+                shape.InitList(SXmlStringMaxLen1600, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 393:
+                WSTotalLocalStorageGBRequest(shape);
+                return;
+            case 394:
+                WSTrafficSourceIdentifier(shape);
+                return;
+            case 395:
+                WSTrafficSourceState(shape);
+                return;
+            case 396:
+                shape.InitList(STrafficSourceState, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.TrafficSourceState>());
+                return;
+            case 397:
+                shape.InitList(STrafficSourceIdentifier, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.TrafficSourceIdentifier>());
+                return;
+            case 398:
+                WSUpdateAutoScalingGroupType(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static void WSAcceleratorCountRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.AcceleratorCountRequest(),
             new SM::MemberInfo("Max", SNullablePositiveInteger, "Max", "Max", static o => ((global::Stratus.Services.Model.AutoScaling.AcceleratorCountRequest)o).Max, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.AcceleratorCountRequest)o).Max = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.AcceleratorCountRequest)o).Max),
             new SM::MemberInfo("Min", SNullablePositiveInteger, "Min", "Min", static o => ((global::Stratus.Services.Model.AutoScaling.AcceleratorCountRequest)o).Min, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.AcceleratorCountRequest)o).Min = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.AcceleratorCountRequest)o).Min));
-        SAcceleratorManufacturers.InitList(SAcceleratorManufacturer, "member", static () => new global::System.Collections.Generic.List<string>());
-        SAcceleratorNames.InitList(SAcceleratorName, "member", static () => new global::System.Collections.Generic.List<string>());
-        SAcceleratorTotalMemoryMiBRequest.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.AcceleratorTotalMemoryMiBRequest(),
+
+    private static void WSAcceleratorTotalMemoryMiBRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.AcceleratorTotalMemoryMiBRequest(),
             new SM::MemberInfo("Max", SNullablePositiveInteger, "Max", "Max", static o => ((global::Stratus.Services.Model.AutoScaling.AcceleratorTotalMemoryMiBRequest)o).Max, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.AcceleratorTotalMemoryMiBRequest)o).Max = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.AcceleratorTotalMemoryMiBRequest)o).Max),
             new SM::MemberInfo("Min", SNullablePositiveInteger, "Min", "Min", static o => ((global::Stratus.Services.Model.AutoScaling.AcceleratorTotalMemoryMiBRequest)o).Min, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.AcceleratorTotalMemoryMiBRequest)o).Min = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.AcceleratorTotalMemoryMiBRequest)o).Min));
-        SAcceleratorTypes.InitList(SAcceleratorType, "member", static () => new global::System.Collections.Generic.List<string>());
-        SActiveInstanceRefreshNotFoundFault.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.ActiveInstanceRefreshNotFoundFault(),
+
+    private static void WSActiveInstanceRefreshNotFoundFault(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.ActiveInstanceRefreshNotFoundFault(),
             new SM::MemberInfo("message", SXmlStringMaxLen255, "message", "message", static o => ((global::Stratus.Services.Model.AutoScaling.ActiveInstanceRefreshNotFoundFault)o).message, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.ActiveInstanceRefreshNotFoundFault)o).message = (string?)v));
-        SActivities.InitList(SActivity, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.Activity>());
-        SActivitiesType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.ActivitiesType(),
+
+    private static void WSActivitiesType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.ActivitiesType(),
             new SM::MemberInfo("Activities", SActivities, "Activities", "Activities", static o => ((global::Stratus.Services.Model.AutoScaling.ActivitiesType)o).Activities, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.ActivitiesType)o).Activities = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.Activity>?)v, required: true),
             new SM::MemberInfo("NextToken", SXmlString, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.AutoScaling.ActivitiesType)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.ActivitiesType)o).NextToken = (string?)v));
-        SActivity.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.Activity(),
+
+    private static void WSActivity(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.Activity(),
             new SM::MemberInfo("ActivityId", SXmlString, "ActivityId", "ActivityId", static o => ((global::Stratus.Services.Model.AutoScaling.Activity)o).ActivityId, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.Activity)o).ActivityId = (string?)v, required: true),
             new SM::MemberInfo("AutoScalingGroupARN", SResourceName, "AutoScalingGroupARN", "AutoScalingGroupARN", static o => ((global::Stratus.Services.Model.AutoScaling.Activity)o).AutoScalingGroupARN, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.Activity)o).AutoScalingGroupARN = (string?)v),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.Activity)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.Activity)o).AutoScalingGroupName = (string?)v, required: true),
@@ -441,39 +1778,60 @@ public static partial class AutoScalingShapes
             new SM::MemberInfo("StartTime", STimestampType, "StartTime", "StartTime", static o => ((global::Stratus.Services.Model.AutoScaling.Activity)o).StartTime, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.Activity)o).StartTime = (global::System.DateTime?)v, required: true, getTimestamp: static o => ((global::Stratus.Services.Model.AutoScaling.Activity)o).StartTime),
             new SM::MemberInfo("StatusCode", SScalingActivityStatusCode, "StatusCode", "StatusCode", static o => ((global::Stratus.Services.Model.AutoScaling.Activity)o).StatusCode, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.Activity)o).StatusCode = (string?)v, required: true),
             new SM::MemberInfo("StatusMessage", SXmlStringMaxLen255, "StatusMessage", "StatusMessage", static o => ((global::Stratus.Services.Model.AutoScaling.Activity)o).StatusMessage, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.Activity)o).StatusMessage = (string?)v));
-        SActivityIds.InitList(SXmlString, "member", static () => new global::System.Collections.Generic.List<string>());
-        SActivityType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.ActivityType(),
+
+    private static void WSActivityType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.ActivityType(),
             new SM::MemberInfo("Activity", SActivity, "Activity", "Activity", static o => ((global::Stratus.Services.Model.AutoScaling.ActivityType)o).Activity, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.ActivityType)o).Activity = (global::Stratus.Services.Model.AutoScaling.Activity?)v));
-        SAdjustmentType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.AdjustmentType(),
+
+    private static void WSAdjustmentType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.AdjustmentType(),
             new SM::MemberInfo("AdjustmentType", SXmlStringMaxLen255, "AdjustmentType", "AdjustmentType", static o => ((global::Stratus.Services.Model.AutoScaling.AdjustmentType)o).AdjustmentTypeValue, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.AdjustmentType)o).AdjustmentTypeValue = (string?)v));
-        SAdjustmentTypes.InitList(SAdjustmentType, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.AdjustmentType>());
-        SAlarm.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.Alarm(),
+
+    private static void WSAlarm(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.Alarm(),
             new SM::MemberInfo("AlarmARN", SResourceName, "AlarmARN", "AlarmARN", static o => ((global::Stratus.Services.Model.AutoScaling.Alarm)o).AlarmARN, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.Alarm)o).AlarmARN = (string?)v),
             new SM::MemberInfo("AlarmName", SXmlStringMaxLen255, "AlarmName", "AlarmName", static o => ((global::Stratus.Services.Model.AutoScaling.Alarm)o).AlarmName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.Alarm)o).AlarmName = (string?)v));
-        SAlarmList.InitList(SXmlStringMaxLen255, "member", static () => new global::System.Collections.Generic.List<string>());
-        SAlarmSpecification.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.AlarmSpecification(),
+
+    private static void WSAlarmSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.AlarmSpecification(),
             new SM::MemberInfo("Alarms", SAlarmList, "Alarms", "Alarms", static o => ((global::Stratus.Services.Model.AutoScaling.AlarmSpecification)o).Alarms, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.AlarmSpecification)o).Alarms = (global::System.Collections.Generic.List<string>?)v));
-        SAlarms.InitList(SAlarm, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.Alarm>());
-        SAllowedInstanceTypes.InitList(SAllowedInstanceType, "member", static () => new global::System.Collections.Generic.List<string>());
-        SAlreadyExistsFault.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.AlreadyExistsFault(),
+
+    private static void WSAlreadyExistsFault(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.AlreadyExistsFault(),
             new SM::MemberInfo("message", SXmlStringMaxLen255, "message", "message", static o => ((global::Stratus.Services.Model.AutoScaling.AlreadyExistsFault)o).message, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.AlreadyExistsFault)o).message = (string?)v));
-        SAttachInstancesQuery.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.AttachInstancesQuery(),
+
+    private static void WSAttachInstancesQuery(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.AttachInstancesQuery(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.AttachInstancesQuery)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.AttachInstancesQuery)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("InstanceIds", SInstanceIds, "InstanceIds", "InstanceIds", static o => ((global::Stratus.Services.Model.AutoScaling.AttachInstancesQuery)o).InstanceIds, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.AttachInstancesQuery)o).InstanceIds = (global::System.Collections.Generic.List<string>?)v));
-        SAttachLoadBalancerTargetGroupsResultType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.AttachLoadBalancerTargetGroupsResultType());
-        SAttachLoadBalancerTargetGroupsType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.AttachLoadBalancerTargetGroupsType(),
+
+    private static void WSAttachLoadBalancerTargetGroupsResultType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.AttachLoadBalancerTargetGroupsResultType());
+
+    private static void WSAttachLoadBalancerTargetGroupsType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.AttachLoadBalancerTargetGroupsType(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.AttachLoadBalancerTargetGroupsType)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.AttachLoadBalancerTargetGroupsType)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("TargetGroupARNs", STargetGroupARNs, "TargetGroupARNs", "TargetGroupARNs", static o => ((global::Stratus.Services.Model.AutoScaling.AttachLoadBalancerTargetGroupsType)o).TargetGroupARNs, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.AttachLoadBalancerTargetGroupsType)o).TargetGroupARNs = (global::System.Collections.Generic.List<string>?)v, required: true));
-        SAttachLoadBalancersResultType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.AttachLoadBalancersResultType());
-        SAttachLoadBalancersType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.AttachLoadBalancersType(),
+
+    private static void WSAttachLoadBalancersResultType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.AttachLoadBalancersResultType());
+
+    private static void WSAttachLoadBalancersType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.AttachLoadBalancersType(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.AttachLoadBalancersType)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.AttachLoadBalancersType)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("LoadBalancerNames", SLoadBalancerNames, "LoadBalancerNames", "LoadBalancerNames", static o => ((global::Stratus.Services.Model.AutoScaling.AttachLoadBalancersType)o).LoadBalancerNames, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.AttachLoadBalancersType)o).LoadBalancerNames = (global::System.Collections.Generic.List<string>?)v, required: true));
-        SAttachTrafficSourcesResultType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.AttachTrafficSourcesResultType());
-        SAttachTrafficSourcesType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.AttachTrafficSourcesType(),
+
+    private static void WSAttachTrafficSourcesResultType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.AttachTrafficSourcesResultType());
+
+    private static void WSAttachTrafficSourcesType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.AttachTrafficSourcesType(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.AttachTrafficSourcesType)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.AttachTrafficSourcesType)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("SkipZonalShiftValidation", SSkipZonalShiftValidation, "SkipZonalShiftValidation", "SkipZonalShiftValidation", static o => ((global::Stratus.Services.Model.AutoScaling.AttachTrafficSourcesType)o).SkipZonalShiftValidation, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.AttachTrafficSourcesType)o).SkipZonalShiftValidation = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.AutoScaling.AttachTrafficSourcesType)o).SkipZonalShiftValidation),
             new SM::MemberInfo("TrafficSources", STrafficSources, "TrafficSources", "TrafficSources", static o => ((global::Stratus.Services.Model.AutoScaling.AttachTrafficSourcesType)o).TrafficSources, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.AttachTrafficSourcesType)o).TrafficSources = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.TrafficSourceIdentifier>?)v, required: true));
-        SAutoScalingGroup.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.AutoScalingGroup(),
+
+    private static void WSAutoScalingGroup(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.AutoScalingGroup(),
             new SM::MemberInfo("AutoScalingGroupARN", SResourceName, "AutoScalingGroupARN", "AutoScalingGroupARN", static o => ((global::Stratus.Services.Model.AutoScaling.AutoScalingGroup)o).AutoScalingGroupARN, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.AutoScalingGroup)o).AutoScalingGroupARN = (string?)v),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.AutoScalingGroup)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.AutoScalingGroup)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("AvailabilityZoneDistribution", SAvailabilityZoneDistribution, "AvailabilityZoneDistribution", "AvailabilityZoneDistribution", static o => ((global::Stratus.Services.Model.AutoScaling.AutoScalingGroup)o).AvailabilityZoneDistribution, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.AutoScalingGroup)o).AvailabilityZoneDistribution = (global::Stratus.Services.Model.AutoScaling.AvailabilityZoneDistribution?)v),
@@ -515,18 +1873,22 @@ public static partial class AutoScalingShapes
             new SM::MemberInfo("VPCZoneIdentifier", SXmlStringMaxLen5000, "VPCZoneIdentifier", "VPCZoneIdentifier", static o => ((global::Stratus.Services.Model.AutoScaling.AutoScalingGroup)o).VPCZoneIdentifier, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.AutoScalingGroup)o).VPCZoneIdentifier = (string?)v),
             new SM::MemberInfo("WarmPoolConfiguration", SWarmPoolConfiguration, "WarmPoolConfiguration", "WarmPoolConfiguration", static o => ((global::Stratus.Services.Model.AutoScaling.AutoScalingGroup)o).WarmPoolConfiguration, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.AutoScalingGroup)o).WarmPoolConfiguration = (global::Stratus.Services.Model.AutoScaling.WarmPoolConfiguration?)v),
             new SM::MemberInfo("WarmPoolSize", SWarmPoolSize, "WarmPoolSize", "WarmPoolSize", static o => ((global::Stratus.Services.Model.AutoScaling.AutoScalingGroup)o).WarmPoolSize, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.AutoScalingGroup)o).WarmPoolSize = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.AutoScalingGroup)o).WarmPoolSize));
-        SAutoScalingGroupNames.InitList(SXmlStringMaxLen255, "member", static () => new global::System.Collections.Generic.List<string>());
-        SAutoScalingGroupNamesType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.AutoScalingGroupNamesType(),
+
+    private static void WSAutoScalingGroupNamesType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.AutoScalingGroupNamesType(),
             new SM::MemberInfo("AutoScalingGroupNames", SAutoScalingGroupNames, "AutoScalingGroupNames", "AutoScalingGroupNames", static o => ((global::Stratus.Services.Model.AutoScaling.AutoScalingGroupNamesType)o).AutoScalingGroupNames, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.AutoScalingGroupNamesType)o).AutoScalingGroupNames = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("Filters", SFilters, "Filters", "Filters", static o => ((global::Stratus.Services.Model.AutoScaling.AutoScalingGroupNamesType)o).Filters, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.AutoScalingGroupNamesType)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.Filter>?)v),
             new SM::MemberInfo("IncludeInstances", SIncludeInstances, "IncludeInstances", "IncludeInstances", static o => ((global::Stratus.Services.Model.AutoScaling.AutoScalingGroupNamesType)o).IncludeInstances, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.AutoScalingGroupNamesType)o).IncludeInstances = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.AutoScaling.AutoScalingGroupNamesType)o).IncludeInstances),
             new SM::MemberInfo("MaxRecords", SMaxRecords, "MaxRecords", "MaxRecords", static o => ((global::Stratus.Services.Model.AutoScaling.AutoScalingGroupNamesType)o).MaxRecords, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.AutoScalingGroupNamesType)o).MaxRecords = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.AutoScalingGroupNamesType)o).MaxRecords),
             new SM::MemberInfo("NextToken", SXmlString, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.AutoScaling.AutoScalingGroupNamesType)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.AutoScalingGroupNamesType)o).NextToken = (string?)v));
-        SAutoScalingGroups.InitList(SAutoScalingGroup, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.AutoScalingGroup>());
-        SAutoScalingGroupsType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.AutoScalingGroupsType(),
+
+    private static void WSAutoScalingGroupsType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.AutoScalingGroupsType(),
             new SM::MemberInfo("AutoScalingGroups", SAutoScalingGroups, "AutoScalingGroups", "AutoScalingGroups", static o => ((global::Stratus.Services.Model.AutoScaling.AutoScalingGroupsType)o).AutoScalingGroups, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.AutoScalingGroupsType)o).AutoScalingGroups = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.AutoScalingGroup>?)v, required: true),
             new SM::MemberInfo("NextToken", SXmlString, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.AutoScaling.AutoScalingGroupsType)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.AutoScalingGroupsType)o).NextToken = (string?)v));
-        SAutoScalingInstanceDetails.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.AutoScalingInstanceDetails(),
+
+    private static void WSAutoScalingInstanceDetails(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.AutoScalingInstanceDetails(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.AutoScalingInstanceDetails)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.AutoScalingInstanceDetails)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("AvailabilityZone", SXmlStringMaxLen255, "AvailabilityZone", "AvailabilityZone", static o => ((global::Stratus.Services.Model.AutoScaling.AutoScalingInstanceDetails)o).AvailabilityZone, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.AutoScalingInstanceDetails)o).AvailabilityZone = (string?)v, required: true),
             new SM::MemberInfo("AvailabilityZoneId", SXmlStringMaxLen255, "AvailabilityZoneId", "AvailabilityZoneId", static o => ((global::Stratus.Services.Model.AutoScaling.AutoScalingInstanceDetails)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.AutoScalingInstanceDetails)o).AvailabilityZoneId = (string?)v),
@@ -539,70 +1901,96 @@ public static partial class AutoScalingShapes
             new SM::MemberInfo("LifecycleState", SXmlStringMaxLen32, "LifecycleState", "LifecycleState", static o => ((global::Stratus.Services.Model.AutoScaling.AutoScalingInstanceDetails)o).LifecycleState, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.AutoScalingInstanceDetails)o).LifecycleState = (string?)v, required: true),
             new SM::MemberInfo("ProtectedFromScaleIn", SInstanceProtected, "ProtectedFromScaleIn", "ProtectedFromScaleIn", static o => ((global::Stratus.Services.Model.AutoScaling.AutoScalingInstanceDetails)o).ProtectedFromScaleIn, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.AutoScalingInstanceDetails)o).ProtectedFromScaleIn = (bool?)v, required: true, getBoolean: static o => ((global::Stratus.Services.Model.AutoScaling.AutoScalingInstanceDetails)o).ProtectedFromScaleIn),
             new SM::MemberInfo("WeightedCapacity", SXmlStringMaxLen32, "WeightedCapacity", "WeightedCapacity", static o => ((global::Stratus.Services.Model.AutoScaling.AutoScalingInstanceDetails)o).WeightedCapacity, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.AutoScalingInstanceDetails)o).WeightedCapacity = (string?)v));
-        SAutoScalingInstances.InitList(SAutoScalingInstanceDetails, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.AutoScalingInstanceDetails>());
-        SAutoScalingInstancesType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.AutoScalingInstancesType(),
+
+    private static void WSAutoScalingInstancesType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.AutoScalingInstancesType(),
             new SM::MemberInfo("AutoScalingInstances", SAutoScalingInstances, "AutoScalingInstances", "AutoScalingInstances", static o => ((global::Stratus.Services.Model.AutoScaling.AutoScalingInstancesType)o).AutoScalingInstances, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.AutoScalingInstancesType)o).AutoScalingInstances = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.AutoScalingInstanceDetails>?)v),
             new SM::MemberInfo("NextToken", SXmlString, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.AutoScaling.AutoScalingInstancesType)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.AutoScalingInstancesType)o).NextToken = (string?)v));
-        SAutoScalingNotificationTypes.InitList(SXmlStringMaxLen255, "member", static () => new global::System.Collections.Generic.List<string>());
-        SAvailabilityZoneDistribution.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.AvailabilityZoneDistribution(),
+
+    private static void WSAvailabilityZoneDistribution(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.AvailabilityZoneDistribution(),
             new SM::MemberInfo("CapacityDistributionStrategy", SCapacityDistributionStrategy, "CapacityDistributionStrategy", "CapacityDistributionStrategy", static o => ((global::Stratus.Services.Model.AutoScaling.AvailabilityZoneDistribution)o).CapacityDistributionStrategy, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.AvailabilityZoneDistribution)o).CapacityDistributionStrategy = (string?)v));
-        SAvailabilityZoneIds.InitList(SXmlStringMaxLen255, "member", static () => new global::System.Collections.Generic.List<string>());
-        SAvailabilityZoneIdsLimit1.InitList(SXmlStringMaxLen255, "member", static () => new global::System.Collections.Generic.List<string>());
-        SAvailabilityZoneImpairmentPolicy.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.AvailabilityZoneImpairmentPolicy(),
+
+    private static void WSAvailabilityZoneImpairmentPolicy(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.AvailabilityZoneImpairmentPolicy(),
             new SM::MemberInfo("ImpairedZoneHealthCheckBehavior", SImpairedZoneHealthCheckBehavior, "ImpairedZoneHealthCheckBehavior", "ImpairedZoneHealthCheckBehavior", static o => ((global::Stratus.Services.Model.AutoScaling.AvailabilityZoneImpairmentPolicy)o).ImpairedZoneHealthCheckBehavior, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.AvailabilityZoneImpairmentPolicy)o).ImpairedZoneHealthCheckBehavior = (string?)v),
             new SM::MemberInfo("ZonalShiftEnabled", SZonalShiftEnabled, "ZonalShiftEnabled", "ZonalShiftEnabled", static o => ((global::Stratus.Services.Model.AutoScaling.AvailabilityZoneImpairmentPolicy)o).ZonalShiftEnabled, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.AvailabilityZoneImpairmentPolicy)o).ZonalShiftEnabled = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.AutoScaling.AvailabilityZoneImpairmentPolicy)o).ZonalShiftEnabled));
-        SAvailabilityZones.InitList(SXmlStringMaxLen255, "member", static () => new global::System.Collections.Generic.List<string>());
-        SAvailabilityZonesLimit1.InitList(SXmlStringMaxLen255, "member", static () => new global::System.Collections.Generic.List<string>());
-        SBaselineEbsBandwidthMbpsRequest.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.BaselineEbsBandwidthMbpsRequest(),
+
+    private static void WSBaselineEbsBandwidthMbpsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.BaselineEbsBandwidthMbpsRequest(),
             new SM::MemberInfo("Max", SNullablePositiveInteger, "Max", "Max", static o => ((global::Stratus.Services.Model.AutoScaling.BaselineEbsBandwidthMbpsRequest)o).Max, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.BaselineEbsBandwidthMbpsRequest)o).Max = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.BaselineEbsBandwidthMbpsRequest)o).Max),
             new SM::MemberInfo("Min", SNullablePositiveInteger, "Min", "Min", static o => ((global::Stratus.Services.Model.AutoScaling.BaselineEbsBandwidthMbpsRequest)o).Min, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.BaselineEbsBandwidthMbpsRequest)o).Min = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.BaselineEbsBandwidthMbpsRequest)o).Min));
-        SBaselinePerformanceFactorsRequest.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.BaselinePerformanceFactorsRequest(),
+
+    private static void WSBaselinePerformanceFactorsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.BaselinePerformanceFactorsRequest(),
             new SM::MemberInfo("Cpu", SCpuPerformanceFactorRequest, "Cpu", "Cpu", static o => ((global::Stratus.Services.Model.AutoScaling.BaselinePerformanceFactorsRequest)o).Cpu, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.BaselinePerformanceFactorsRequest)o).Cpu = (global::Stratus.Services.Model.AutoScaling.CpuPerformanceFactorRequest?)v));
-        SBatchDeleteScheduledActionAnswer.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.BatchDeleteScheduledActionAnswer(),
+
+    private static void WSBatchDeleteScheduledActionAnswer(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.BatchDeleteScheduledActionAnswer(),
             new SM::MemberInfo("FailedScheduledActions", SFailedScheduledUpdateGroupActionRequests, "FailedScheduledActions", "FailedScheduledActions", static o => ((global::Stratus.Services.Model.AutoScaling.BatchDeleteScheduledActionAnswer)o).FailedScheduledActions, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.BatchDeleteScheduledActionAnswer)o).FailedScheduledActions = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.FailedScheduledUpdateGroupActionRequest>?)v));
-        SBatchDeleteScheduledActionType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.BatchDeleteScheduledActionType(),
+
+    private static void WSBatchDeleteScheduledActionType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.BatchDeleteScheduledActionType(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.BatchDeleteScheduledActionType)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.BatchDeleteScheduledActionType)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("ScheduledActionNames", SScheduledActionNames, "ScheduledActionNames", "ScheduledActionNames", static o => ((global::Stratus.Services.Model.AutoScaling.BatchDeleteScheduledActionType)o).ScheduledActionNames, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.BatchDeleteScheduledActionType)o).ScheduledActionNames = (global::System.Collections.Generic.List<string>?)v, required: true));
-        SBatchPutScheduledUpdateGroupActionAnswer.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.BatchPutScheduledUpdateGroupActionAnswer(),
+
+    private static void WSBatchPutScheduledUpdateGroupActionAnswer(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.BatchPutScheduledUpdateGroupActionAnswer(),
             new SM::MemberInfo("FailedScheduledUpdateGroupActions", SFailedScheduledUpdateGroupActionRequests, "FailedScheduledUpdateGroupActions", "FailedScheduledUpdateGroupActions", static o => ((global::Stratus.Services.Model.AutoScaling.BatchPutScheduledUpdateGroupActionAnswer)o).FailedScheduledUpdateGroupActions, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.BatchPutScheduledUpdateGroupActionAnswer)o).FailedScheduledUpdateGroupActions = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.FailedScheduledUpdateGroupActionRequest>?)v));
-        SBatchPutScheduledUpdateGroupActionType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.BatchPutScheduledUpdateGroupActionType(),
+
+    private static void WSBatchPutScheduledUpdateGroupActionType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.BatchPutScheduledUpdateGroupActionType(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.BatchPutScheduledUpdateGroupActionType)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.BatchPutScheduledUpdateGroupActionType)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("ScheduledUpdateGroupActions", SScheduledUpdateGroupActionRequests, "ScheduledUpdateGroupActions", "ScheduledUpdateGroupActions", static o => ((global::Stratus.Services.Model.AutoScaling.BatchPutScheduledUpdateGroupActionType)o).ScheduledUpdateGroupActions, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.BatchPutScheduledUpdateGroupActionType)o).ScheduledUpdateGroupActions = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupActionRequest>?)v, required: true));
-        SBlockDeviceMapping.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.BlockDeviceMapping(),
+
+    private static void WSBlockDeviceMapping(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.BlockDeviceMapping(),
             new SM::MemberInfo("DeviceName", SXmlStringMaxLen255, "DeviceName", "DeviceName", static o => ((global::Stratus.Services.Model.AutoScaling.BlockDeviceMapping)o).DeviceName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.BlockDeviceMapping)o).DeviceName = (string?)v, required: true),
             new SM::MemberInfo("Ebs", SEbs, "Ebs", "Ebs", static o => ((global::Stratus.Services.Model.AutoScaling.BlockDeviceMapping)o).Ebs, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.BlockDeviceMapping)o).Ebs = (global::Stratus.Services.Model.AutoScaling.Ebs?)v),
             new SM::MemberInfo("NoDevice", SNoDevice, "NoDevice", "NoDevice", static o => ((global::Stratus.Services.Model.AutoScaling.BlockDeviceMapping)o).NoDevice, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.BlockDeviceMapping)o).NoDevice = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.AutoScaling.BlockDeviceMapping)o).NoDevice),
             new SM::MemberInfo("VirtualName", SXmlStringMaxLen255, "VirtualName", "VirtualName", static o => ((global::Stratus.Services.Model.AutoScaling.BlockDeviceMapping)o).VirtualName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.BlockDeviceMapping)o).VirtualName = (string?)v));
-        SBlockDeviceMappings.InitList(SBlockDeviceMapping, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.BlockDeviceMapping>());
-        SCancelInstanceRefreshAnswer.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.CancelInstanceRefreshAnswer(),
+
+    private static void WSCancelInstanceRefreshAnswer(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.CancelInstanceRefreshAnswer(),
             new SM::MemberInfo("InstanceRefreshId", SXmlStringMaxLen255, "InstanceRefreshId", "InstanceRefreshId", static o => ((global::Stratus.Services.Model.AutoScaling.CancelInstanceRefreshAnswer)o).InstanceRefreshId, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.CancelInstanceRefreshAnswer)o).InstanceRefreshId = (string?)v));
-        SCancelInstanceRefreshType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.CancelInstanceRefreshType(),
+
+    private static void WSCancelInstanceRefreshType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.CancelInstanceRefreshType(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.CancelInstanceRefreshType)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.CancelInstanceRefreshType)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("WaitForTransitioningInstances", SBooleanType, "WaitForTransitioningInstances", "WaitForTransitioningInstances", static o => ((global::Stratus.Services.Model.AutoScaling.CancelInstanceRefreshType)o).WaitForTransitioningInstances, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.CancelInstanceRefreshType)o).WaitForTransitioningInstances = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.AutoScaling.CancelInstanceRefreshType)o).WaitForTransitioningInstances));
-        SCapacityForecast.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.CapacityForecast(),
+
+    private static void WSCapacityForecast(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.CapacityForecast(),
             new SM::MemberInfo("Timestamps", SPredictiveScalingForecastTimestamps, "Timestamps", "Timestamps", static o => ((global::Stratus.Services.Model.AutoScaling.CapacityForecast)o).Timestamps, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.CapacityForecast)o).Timestamps = (global::System.Collections.Generic.List<global::System.DateTime>?)v, required: true),
             new SM::MemberInfo("Values", SPredictiveScalingForecastValues, "Values", "Values", static o => ((global::Stratus.Services.Model.AutoScaling.CapacityForecast)o).Values, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.CapacityForecast)o).Values = (global::System.Collections.Generic.List<double>?)v, required: true));
-        SCapacityReservationIds.InitList(SAsciiStringMaxLen255, "member", static () => new global::System.Collections.Generic.List<string>());
-        SCapacityReservationResourceGroupArns.InitList(SResourceName, "member", static () => new global::System.Collections.Generic.List<string>());
-        SCapacityReservationSpecification.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.CapacityReservationSpecification(),
+
+    private static void WSCapacityReservationSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.CapacityReservationSpecification(),
             new SM::MemberInfo("CapacityReservationPreference", SCapacityReservationPreference, "CapacityReservationPreference", "CapacityReservationPreference", static o => ((global::Stratus.Services.Model.AutoScaling.CapacityReservationSpecification)o).CapacityReservationPreference, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.CapacityReservationSpecification)o).CapacityReservationPreference = (string?)v),
             new SM::MemberInfo("CapacityReservationTarget", SCapacityReservationTarget, "CapacityReservationTarget", "CapacityReservationTarget", static o => ((global::Stratus.Services.Model.AutoScaling.CapacityReservationSpecification)o).CapacityReservationTarget, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.CapacityReservationSpecification)o).CapacityReservationTarget = (global::Stratus.Services.Model.AutoScaling.CapacityReservationTarget?)v));
-        SCapacityReservationTarget.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.CapacityReservationTarget(),
+
+    private static void WSCapacityReservationTarget(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.CapacityReservationTarget(),
             new SM::MemberInfo("CapacityReservationIds", SCapacityReservationIds, "CapacityReservationIds", "CapacityReservationIds", static o => ((global::Stratus.Services.Model.AutoScaling.CapacityReservationTarget)o).CapacityReservationIds, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.CapacityReservationTarget)o).CapacityReservationIds = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("CapacityReservationResourceGroupArns", SCapacityReservationResourceGroupArns, "CapacityReservationResourceGroupArns", "CapacityReservationResourceGroupArns", static o => ((global::Stratus.Services.Model.AutoScaling.CapacityReservationTarget)o).CapacityReservationResourceGroupArns, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.CapacityReservationTarget)o).CapacityReservationResourceGroupArns = (global::System.Collections.Generic.List<string>?)v));
-        SCheckpointPercentages.InitList(SNonZeroIntPercent, "member", static () => new global::System.Collections.Generic.List<int>());
-        SClassicLinkVPCSecurityGroups.InitList(SXmlStringMaxLen255, "member", static () => new global::System.Collections.Generic.List<string>());
-        SCompleteLifecycleActionAnswer.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.CompleteLifecycleActionAnswer());
-        SCompleteLifecycleActionType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.CompleteLifecycleActionType(),
+
+    private static void WSCompleteLifecycleActionAnswer(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.CompleteLifecycleActionAnswer());
+
+    private static void WSCompleteLifecycleActionType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.CompleteLifecycleActionType(),
             new SM::MemberInfo("AutoScalingGroupName", SResourceName, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.CompleteLifecycleActionType)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.CompleteLifecycleActionType)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("InstanceId", SXmlStringMaxLen19, "InstanceId", "InstanceId", static o => ((global::Stratus.Services.Model.AutoScaling.CompleteLifecycleActionType)o).InstanceId, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.CompleteLifecycleActionType)o).InstanceId = (string?)v),
             new SM::MemberInfo("LifecycleActionResult", SLifecycleActionResult, "LifecycleActionResult", "LifecycleActionResult", static o => ((global::Stratus.Services.Model.AutoScaling.CompleteLifecycleActionType)o).LifecycleActionResult, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.CompleteLifecycleActionType)o).LifecycleActionResult = (string?)v, required: true),
             new SM::MemberInfo("LifecycleActionToken", SLifecycleActionToken, "LifecycleActionToken", "LifecycleActionToken", static o => ((global::Stratus.Services.Model.AutoScaling.CompleteLifecycleActionType)o).LifecycleActionToken, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.CompleteLifecycleActionType)o).LifecycleActionToken = (string?)v),
             new SM::MemberInfo("LifecycleHookName", SAsciiStringMaxLen255, "LifecycleHookName", "LifecycleHookName", static o => ((global::Stratus.Services.Model.AutoScaling.CompleteLifecycleActionType)o).LifecycleHookName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.CompleteLifecycleActionType)o).LifecycleHookName = (string?)v, required: true));
-        SCpuManufacturers.InitList(SCpuManufacturer, "member", static () => new global::System.Collections.Generic.List<string>());
-        SCpuPerformanceFactorRequest.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.CpuPerformanceFactorRequest(),
+
+    private static void WSCpuPerformanceFactorRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.CpuPerformanceFactorRequest(),
             new SM::MemberInfo("References", SPerformanceFactorReferenceSetRequest, "Reference", "Reference", static o => ((global::Stratus.Services.Model.AutoScaling.CpuPerformanceFactorRequest)o).References, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.CpuPerformanceFactorRequest)o).References = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.PerformanceFactorReferenceRequest>?)v, jsonName: "Reference"));
-        SCreateAutoScalingGroupType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.CreateAutoScalingGroupType(),
+
+    private static void WSCreateAutoScalingGroupType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.CreateAutoScalingGroupType(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.CreateAutoScalingGroupType)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.CreateAutoScalingGroupType)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("AvailabilityZoneDistribution", SAvailabilityZoneDistribution, "AvailabilityZoneDistribution", "AvailabilityZoneDistribution", static o => ((global::Stratus.Services.Model.AutoScaling.CreateAutoScalingGroupType)o).AvailabilityZoneDistribution, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.CreateAutoScalingGroupType)o).AvailabilityZoneDistribution = (global::Stratus.Services.Model.AutoScaling.AvailabilityZoneDistribution?)v),
             new SM::MemberInfo("AvailabilityZoneIds", SAvailabilityZoneIds, "AvailabilityZoneIds", "AvailabilityZoneIds", static o => ((global::Stratus.Services.Model.AutoScaling.CreateAutoScalingGroupType)o).AvailabilityZoneIds, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.CreateAutoScalingGroupType)o).AvailabilityZoneIds = (global::System.Collections.Generic.List<string>?)v),
@@ -638,7 +2026,9 @@ public static partial class AutoScalingShapes
             new SM::MemberInfo("TerminationPolicies", STerminationPolicies, "TerminationPolicies", "TerminationPolicies", static o => ((global::Stratus.Services.Model.AutoScaling.CreateAutoScalingGroupType)o).TerminationPolicies, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.CreateAutoScalingGroupType)o).TerminationPolicies = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("TrafficSources", STrafficSources, "TrafficSources", "TrafficSources", static o => ((global::Stratus.Services.Model.AutoScaling.CreateAutoScalingGroupType)o).TrafficSources, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.CreateAutoScalingGroupType)o).TrafficSources = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.TrafficSourceIdentifier>?)v),
             new SM::MemberInfo("VPCZoneIdentifier", SXmlStringMaxLen5000, "VPCZoneIdentifier", "VPCZoneIdentifier", static o => ((global::Stratus.Services.Model.AutoScaling.CreateAutoScalingGroupType)o).VPCZoneIdentifier, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.CreateAutoScalingGroupType)o).VPCZoneIdentifier = (string?)v));
-        SCreateLaunchConfigurationType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.CreateLaunchConfigurationType(),
+
+    private static void WSCreateLaunchConfigurationType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.CreateLaunchConfigurationType(),
             new SM::MemberInfo("AssociatePublicIpAddress", SAssociatePublicIpAddress, "AssociatePublicIpAddress", "AssociatePublicIpAddress", static o => ((global::Stratus.Services.Model.AutoScaling.CreateLaunchConfigurationType)o).AssociatePublicIpAddress, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.CreateLaunchConfigurationType)o).AssociatePublicIpAddress = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.AutoScaling.CreateLaunchConfigurationType)o).AssociatePublicIpAddress),
             new SM::MemberInfo("BlockDeviceMappings", SBlockDeviceMappings, "BlockDeviceMappings", "BlockDeviceMappings", static o => ((global::Stratus.Services.Model.AutoScaling.CreateLaunchConfigurationType)o).BlockDeviceMappings, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.CreateLaunchConfigurationType)o).BlockDeviceMappings = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.BlockDeviceMapping>?)v),
             new SM::MemberInfo("ClassicLinkVPCId", SXmlStringMaxLen255, "ClassicLinkVPCId", "ClassicLinkVPCId", static o => ((global::Stratus.Services.Model.AutoScaling.CreateLaunchConfigurationType)o).ClassicLinkVPCId, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.CreateLaunchConfigurationType)o).ClassicLinkVPCId = (string?)v),
@@ -658,9 +2048,13 @@ public static partial class AutoScalingShapes
             new SM::MemberInfo("SecurityGroups", SSecurityGroups, "SecurityGroups", "SecurityGroups", static o => ((global::Stratus.Services.Model.AutoScaling.CreateLaunchConfigurationType)o).SecurityGroups, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.CreateLaunchConfigurationType)o).SecurityGroups = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("SpotPrice", SSpotPrice, "SpotPrice", "SpotPrice", static o => ((global::Stratus.Services.Model.AutoScaling.CreateLaunchConfigurationType)o).SpotPrice, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.CreateLaunchConfigurationType)o).SpotPrice = (string?)v),
             new SM::MemberInfo("UserData", SXmlStringUserData, "UserData", "UserData", static o => ((global::Stratus.Services.Model.AutoScaling.CreateLaunchConfigurationType)o).UserData, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.CreateLaunchConfigurationType)o).UserData = (string?)v));
-        SCreateOrUpdateTagsType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.CreateOrUpdateTagsType(),
+
+    private static void WSCreateOrUpdateTagsType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.CreateOrUpdateTagsType(),
             new SM::MemberInfo("Tags", STags, "Tags", "Tags", static o => ((global::Stratus.Services.Model.AutoScaling.CreateOrUpdateTagsType)o).Tags, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.CreateOrUpdateTagsType)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.Tag>?)v, required: true));
-        SCustomizedMetricSpecification.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.CustomizedMetricSpecification(),
+
+    private static void WSCustomizedMetricSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.CustomizedMetricSpecification(),
             new SM::MemberInfo("Dimensions", SMetricDimensions, "Dimensions", "Dimensions", static o => ((global::Stratus.Services.Model.AutoScaling.CustomizedMetricSpecification)o).Dimensions, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.CustomizedMetricSpecification)o).Dimensions = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.MetricDimension>?)v),
             new SM::MemberInfo("MetricName", SMetricName, "MetricName", "MetricName", static o => ((global::Stratus.Services.Model.AutoScaling.CustomizedMetricSpecification)o).MetricName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.CustomizedMetricSpecification)o).MetricName = (string?)v),
             new SM::MemberInfo("Metrics", STargetTrackingMetricDataQueries, "Metrics", "Metrics", static o => ((global::Stratus.Services.Model.AutoScaling.CustomizedMetricSpecification)o).Metrics, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.CustomizedMetricSpecification)o).Metrics = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.TargetTrackingMetricDataQuery>?)v),
@@ -668,147 +2062,237 @@ public static partial class AutoScalingShapes
             new SM::MemberInfo("Period", SMetricGranularityInSeconds, "Period", "Period", static o => ((global::Stratus.Services.Model.AutoScaling.CustomizedMetricSpecification)o).Period, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.CustomizedMetricSpecification)o).Period = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.CustomizedMetricSpecification)o).Period),
             new SM::MemberInfo("Statistic", SMetricStatistic, "Statistic", "Statistic", static o => ((global::Stratus.Services.Model.AutoScaling.CustomizedMetricSpecification)o).Statistic, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.CustomizedMetricSpecification)o).Statistic = (string?)v),
             new SM::MemberInfo("Unit", SMetricUnit, "Unit", "Unit", static o => ((global::Stratus.Services.Model.AutoScaling.CustomizedMetricSpecification)o).Unit, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.CustomizedMetricSpecification)o).Unit = (string?)v));
-        SDeleteAutoScalingGroupType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DeleteAutoScalingGroupType(),
+
+    private static void WSDeleteAutoScalingGroupType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DeleteAutoScalingGroupType(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.DeleteAutoScalingGroupType)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DeleteAutoScalingGroupType)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("ForceDelete", SForceDelete, "ForceDelete", "ForceDelete", static o => ((global::Stratus.Services.Model.AutoScaling.DeleteAutoScalingGroupType)o).ForceDelete, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DeleteAutoScalingGroupType)o).ForceDelete = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.AutoScaling.DeleteAutoScalingGroupType)o).ForceDelete));
-        SDeleteLifecycleHookAnswer.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DeleteLifecycleHookAnswer());
-        SDeleteLifecycleHookType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DeleteLifecycleHookType(),
+
+    private static void WSDeleteLifecycleHookAnswer(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DeleteLifecycleHookAnswer());
+
+    private static void WSDeleteLifecycleHookType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DeleteLifecycleHookType(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.DeleteLifecycleHookType)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DeleteLifecycleHookType)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("LifecycleHookName", SAsciiStringMaxLen255, "LifecycleHookName", "LifecycleHookName", static o => ((global::Stratus.Services.Model.AutoScaling.DeleteLifecycleHookType)o).LifecycleHookName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DeleteLifecycleHookType)o).LifecycleHookName = (string?)v, required: true));
-        SDeleteNotificationConfigurationType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DeleteNotificationConfigurationType(),
+
+    private static void WSDeleteNotificationConfigurationType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DeleteNotificationConfigurationType(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.DeleteNotificationConfigurationType)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DeleteNotificationConfigurationType)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("TopicARN", SXmlStringMaxLen255, "TopicARN", "TopicARN", static o => ((global::Stratus.Services.Model.AutoScaling.DeleteNotificationConfigurationType)o).TopicARN, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DeleteNotificationConfigurationType)o).TopicARN = (string?)v, required: true));
-        SDeletePolicyType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DeletePolicyType(),
+
+    private static void WSDeletePolicyType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DeletePolicyType(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.DeletePolicyType)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DeletePolicyType)o).AutoScalingGroupName = (string?)v),
             new SM::MemberInfo("PolicyName", SResourceName, "PolicyName", "PolicyName", static o => ((global::Stratus.Services.Model.AutoScaling.DeletePolicyType)o).PolicyName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DeletePolicyType)o).PolicyName = (string?)v, required: true));
-        SDeleteScheduledActionType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DeleteScheduledActionType(),
+
+    private static void WSDeleteScheduledActionType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DeleteScheduledActionType(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.DeleteScheduledActionType)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DeleteScheduledActionType)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("ScheduledActionName", SXmlStringMaxLen255, "ScheduledActionName", "ScheduledActionName", static o => ((global::Stratus.Services.Model.AutoScaling.DeleteScheduledActionType)o).ScheduledActionName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DeleteScheduledActionType)o).ScheduledActionName = (string?)v, required: true));
-        SDeleteTagsType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DeleteTagsType(),
+
+    private static void WSDeleteTagsType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DeleteTagsType(),
             new SM::MemberInfo("Tags", STags, "Tags", "Tags", static o => ((global::Stratus.Services.Model.AutoScaling.DeleteTagsType)o).Tags, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DeleteTagsType)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.Tag>?)v, required: true));
-        SDeleteWarmPoolAnswer.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DeleteWarmPoolAnswer());
-        SDeleteWarmPoolType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DeleteWarmPoolType(),
+
+    private static void WSDeleteWarmPoolAnswer(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DeleteWarmPoolAnswer());
+
+    private static void WSDeleteWarmPoolType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DeleteWarmPoolType(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.DeleteWarmPoolType)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DeleteWarmPoolType)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("ForceDelete", SForceDelete, "ForceDelete", "ForceDelete", static o => ((global::Stratus.Services.Model.AutoScaling.DeleteWarmPoolType)o).ForceDelete, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DeleteWarmPoolType)o).ForceDelete = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.AutoScaling.DeleteWarmPoolType)o).ForceDelete));
-        SDescribeAccountLimitsAnswer.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeAccountLimitsAnswer(),
+
+    private static void WSDescribeAccountLimitsAnswer(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeAccountLimitsAnswer(),
             new SM::MemberInfo("MaxNumberOfAutoScalingGroups", SMaxNumberOfAutoScalingGroups, "MaxNumberOfAutoScalingGroups", "MaxNumberOfAutoScalingGroups", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeAccountLimitsAnswer)o).MaxNumberOfAutoScalingGroups, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeAccountLimitsAnswer)o).MaxNumberOfAutoScalingGroups = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.DescribeAccountLimitsAnswer)o).MaxNumberOfAutoScalingGroups),
             new SM::MemberInfo("MaxNumberOfLaunchConfigurations", SMaxNumberOfLaunchConfigurations, "MaxNumberOfLaunchConfigurations", "MaxNumberOfLaunchConfigurations", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeAccountLimitsAnswer)o).MaxNumberOfLaunchConfigurations, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeAccountLimitsAnswer)o).MaxNumberOfLaunchConfigurations = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.DescribeAccountLimitsAnswer)o).MaxNumberOfLaunchConfigurations),
             new SM::MemberInfo("NumberOfAutoScalingGroups", SNumberOfAutoScalingGroups, "NumberOfAutoScalingGroups", "NumberOfAutoScalingGroups", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeAccountLimitsAnswer)o).NumberOfAutoScalingGroups, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeAccountLimitsAnswer)o).NumberOfAutoScalingGroups = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.DescribeAccountLimitsAnswer)o).NumberOfAutoScalingGroups),
             new SM::MemberInfo("NumberOfLaunchConfigurations", SNumberOfLaunchConfigurations, "NumberOfLaunchConfigurations", "NumberOfLaunchConfigurations", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeAccountLimitsAnswer)o).NumberOfLaunchConfigurations, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeAccountLimitsAnswer)o).NumberOfLaunchConfigurations = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.DescribeAccountLimitsAnswer)o).NumberOfLaunchConfigurations));
-        SDescribeAdjustmentTypesAnswer.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeAdjustmentTypesAnswer(),
+
+    private static void WSDescribeAdjustmentTypesAnswer(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeAdjustmentTypesAnswer(),
             new SM::MemberInfo("AdjustmentTypes", SAdjustmentTypes, "AdjustmentTypes", "AdjustmentTypes", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeAdjustmentTypesAnswer)o).AdjustmentTypes, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeAdjustmentTypesAnswer)o).AdjustmentTypes = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.AdjustmentType>?)v));
-        SDescribeAutoScalingInstancesType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeAutoScalingInstancesType(),
+
+    private static void WSDescribeAutoScalingInstancesType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeAutoScalingInstancesType(),
             new SM::MemberInfo("InstanceIds", SInstanceIds, "InstanceIds", "InstanceIds", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeAutoScalingInstancesType)o).InstanceIds, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeAutoScalingInstancesType)o).InstanceIds = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("MaxRecords", SMaxRecords, "MaxRecords", "MaxRecords", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeAutoScalingInstancesType)o).MaxRecords, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeAutoScalingInstancesType)o).MaxRecords = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.DescribeAutoScalingInstancesType)o).MaxRecords),
             new SM::MemberInfo("NextToken", SXmlString, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeAutoScalingInstancesType)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeAutoScalingInstancesType)o).NextToken = (string?)v));
-        SDescribeAutoScalingNotificationTypesAnswer.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeAutoScalingNotificationTypesAnswer(),
+
+    private static void WSDescribeAutoScalingNotificationTypesAnswer(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeAutoScalingNotificationTypesAnswer(),
             new SM::MemberInfo("AutoScalingNotificationTypes", SAutoScalingNotificationTypes, "AutoScalingNotificationTypes", "AutoScalingNotificationTypes", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeAutoScalingNotificationTypesAnswer)o).AutoScalingNotificationTypes, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeAutoScalingNotificationTypesAnswer)o).AutoScalingNotificationTypes = (global::System.Collections.Generic.List<string>?)v));
-        SDescribeInstanceRefreshesAnswer.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeInstanceRefreshesAnswer(),
+
+    private static void WSDescribeInstanceRefreshesAnswer(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeInstanceRefreshesAnswer(),
             new SM::MemberInfo("InstanceRefreshes", SInstanceRefreshes, "InstanceRefreshes", "InstanceRefreshes", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeInstanceRefreshesAnswer)o).InstanceRefreshes, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeInstanceRefreshesAnswer)o).InstanceRefreshes = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.InstanceRefresh>?)v),
             new SM::MemberInfo("NextToken", SXmlString, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeInstanceRefreshesAnswer)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeInstanceRefreshesAnswer)o).NextToken = (string?)v));
-        SDescribeInstanceRefreshesType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeInstanceRefreshesType(),
+
+    private static void WSDescribeInstanceRefreshesType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeInstanceRefreshesType(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeInstanceRefreshesType)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeInstanceRefreshesType)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("InstanceRefreshIds", SInstanceRefreshIds, "InstanceRefreshIds", "InstanceRefreshIds", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeInstanceRefreshesType)o).InstanceRefreshIds, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeInstanceRefreshesType)o).InstanceRefreshIds = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("MaxRecords", SMaxRecords, "MaxRecords", "MaxRecords", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeInstanceRefreshesType)o).MaxRecords, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeInstanceRefreshesType)o).MaxRecords = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.DescribeInstanceRefreshesType)o).MaxRecords),
             new SM::MemberInfo("NextToken", SXmlString, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeInstanceRefreshesType)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeInstanceRefreshesType)o).NextToken = (string?)v));
-        SDescribeLifecycleHookTypesAnswer.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeLifecycleHookTypesAnswer(),
+
+    private static void WSDescribeLifecycleHookTypesAnswer(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeLifecycleHookTypesAnswer(),
             new SM::MemberInfo("LifecycleHookTypes", SAutoScalingNotificationTypes, "LifecycleHookTypes", "LifecycleHookTypes", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeLifecycleHookTypesAnswer)o).LifecycleHookTypes, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeLifecycleHookTypesAnswer)o).LifecycleHookTypes = (global::System.Collections.Generic.List<string>?)v));
-        SDescribeLifecycleHooksAnswer.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeLifecycleHooksAnswer(),
+
+    private static void WSDescribeLifecycleHooksAnswer(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeLifecycleHooksAnswer(),
             new SM::MemberInfo("LifecycleHooks", SLifecycleHooks, "LifecycleHooks", "LifecycleHooks", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeLifecycleHooksAnswer)o).LifecycleHooks, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeLifecycleHooksAnswer)o).LifecycleHooks = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.LifecycleHook>?)v));
-        SDescribeLifecycleHooksType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeLifecycleHooksType(),
+
+    private static void WSDescribeLifecycleHooksType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeLifecycleHooksType(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeLifecycleHooksType)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeLifecycleHooksType)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("LifecycleHookNames", SLifecycleHookNames, "LifecycleHookNames", "LifecycleHookNames", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeLifecycleHooksType)o).LifecycleHookNames, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeLifecycleHooksType)o).LifecycleHookNames = (global::System.Collections.Generic.List<string>?)v));
-        SDescribeLoadBalancerTargetGroupsRequest.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeLoadBalancerTargetGroupsRequest(),
+
+    private static void WSDescribeLoadBalancerTargetGroupsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeLoadBalancerTargetGroupsRequest(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeLoadBalancerTargetGroupsRequest)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeLoadBalancerTargetGroupsRequest)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("MaxRecords", SMaxRecords, "MaxRecords", "MaxRecords", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeLoadBalancerTargetGroupsRequest)o).MaxRecords, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeLoadBalancerTargetGroupsRequest)o).MaxRecords = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.DescribeLoadBalancerTargetGroupsRequest)o).MaxRecords),
             new SM::MemberInfo("NextToken", SXmlString, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeLoadBalancerTargetGroupsRequest)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeLoadBalancerTargetGroupsRequest)o).NextToken = (string?)v));
-        SDescribeLoadBalancerTargetGroupsResponse.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeLoadBalancerTargetGroupsResponse(),
+
+    private static void WSDescribeLoadBalancerTargetGroupsResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeLoadBalancerTargetGroupsResponse(),
             new SM::MemberInfo("LoadBalancerTargetGroups", SLoadBalancerTargetGroupStates, "LoadBalancerTargetGroups", "LoadBalancerTargetGroups", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeLoadBalancerTargetGroupsResponse)o).LoadBalancerTargetGroups, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeLoadBalancerTargetGroupsResponse)o).LoadBalancerTargetGroups = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.LoadBalancerTargetGroupState>?)v),
             new SM::MemberInfo("NextToken", SXmlString, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeLoadBalancerTargetGroupsResponse)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeLoadBalancerTargetGroupsResponse)o).NextToken = (string?)v));
-        SDescribeLoadBalancersRequest.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeLoadBalancersRequest(),
+
+    private static void WSDescribeLoadBalancersRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeLoadBalancersRequest(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeLoadBalancersRequest)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeLoadBalancersRequest)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("MaxRecords", SMaxRecords, "MaxRecords", "MaxRecords", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeLoadBalancersRequest)o).MaxRecords, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeLoadBalancersRequest)o).MaxRecords = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.DescribeLoadBalancersRequest)o).MaxRecords),
             new SM::MemberInfo("NextToken", SXmlString, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeLoadBalancersRequest)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeLoadBalancersRequest)o).NextToken = (string?)v));
-        SDescribeLoadBalancersResponse.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeLoadBalancersResponse(),
+
+    private static void WSDescribeLoadBalancersResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeLoadBalancersResponse(),
             new SM::MemberInfo("LoadBalancers", SLoadBalancerStates, "LoadBalancers", "LoadBalancers", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeLoadBalancersResponse)o).LoadBalancers, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeLoadBalancersResponse)o).LoadBalancers = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.LoadBalancerState>?)v),
             new SM::MemberInfo("NextToken", SXmlString, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeLoadBalancersResponse)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeLoadBalancersResponse)o).NextToken = (string?)v));
-        SDescribeMetricCollectionTypesAnswer.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeMetricCollectionTypesAnswer(),
+
+    private static void WSDescribeMetricCollectionTypesAnswer(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeMetricCollectionTypesAnswer(),
             new SM::MemberInfo("Granularities", SMetricGranularityTypes, "Granularities", "Granularities", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeMetricCollectionTypesAnswer)o).Granularities, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeMetricCollectionTypesAnswer)o).Granularities = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.MetricGranularityType>?)v),
             new SM::MemberInfo("Metrics", SMetricCollectionTypes, "Metrics", "Metrics", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeMetricCollectionTypesAnswer)o).Metrics, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeMetricCollectionTypesAnswer)o).Metrics = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.MetricCollectionType>?)v));
-        SDescribeNotificationConfigurationsAnswer.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeNotificationConfigurationsAnswer(),
+
+    private static void WSDescribeNotificationConfigurationsAnswer(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeNotificationConfigurationsAnswer(),
             new SM::MemberInfo("NextToken", SXmlString, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeNotificationConfigurationsAnswer)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeNotificationConfigurationsAnswer)o).NextToken = (string?)v),
             new SM::MemberInfo("NotificationConfigurations", SNotificationConfigurations, "NotificationConfigurations", "NotificationConfigurations", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeNotificationConfigurationsAnswer)o).NotificationConfigurations, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeNotificationConfigurationsAnswer)o).NotificationConfigurations = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.NotificationConfiguration>?)v, required: true));
-        SDescribeNotificationConfigurationsType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeNotificationConfigurationsType(),
+
+    private static void WSDescribeNotificationConfigurationsType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeNotificationConfigurationsType(),
             new SM::MemberInfo("AutoScalingGroupNames", SAutoScalingGroupNames, "AutoScalingGroupNames", "AutoScalingGroupNames", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeNotificationConfigurationsType)o).AutoScalingGroupNames, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeNotificationConfigurationsType)o).AutoScalingGroupNames = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("MaxRecords", SMaxRecords, "MaxRecords", "MaxRecords", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeNotificationConfigurationsType)o).MaxRecords, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeNotificationConfigurationsType)o).MaxRecords = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.DescribeNotificationConfigurationsType)o).MaxRecords),
             new SM::MemberInfo("NextToken", SXmlString, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeNotificationConfigurationsType)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeNotificationConfigurationsType)o).NextToken = (string?)v));
-        SDescribePoliciesType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribePoliciesType(),
+
+    private static void WSDescribePoliciesType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribePoliciesType(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.DescribePoliciesType)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribePoliciesType)o).AutoScalingGroupName = (string?)v),
             new SM::MemberInfo("MaxRecords", SMaxRecords, "MaxRecords", "MaxRecords", static o => ((global::Stratus.Services.Model.AutoScaling.DescribePoliciesType)o).MaxRecords, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribePoliciesType)o).MaxRecords = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.DescribePoliciesType)o).MaxRecords),
             new SM::MemberInfo("NextToken", SXmlString, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.AutoScaling.DescribePoliciesType)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribePoliciesType)o).NextToken = (string?)v),
             new SM::MemberInfo("PolicyNames", SPolicyNames, "PolicyNames", "PolicyNames", static o => ((global::Stratus.Services.Model.AutoScaling.DescribePoliciesType)o).PolicyNames, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribePoliciesType)o).PolicyNames = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("PolicyTypes", SPolicyTypes, "PolicyTypes", "PolicyTypes", static o => ((global::Stratus.Services.Model.AutoScaling.DescribePoliciesType)o).PolicyTypes, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribePoliciesType)o).PolicyTypes = (global::System.Collections.Generic.List<string>?)v));
-        SDescribeScalingActivitiesType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeScalingActivitiesType(),
+
+    private static void WSDescribeScalingActivitiesType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeScalingActivitiesType(),
             new SM::MemberInfo("ActivityIds", SActivityIds, "ActivityIds", "ActivityIds", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeScalingActivitiesType)o).ActivityIds, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeScalingActivitiesType)o).ActivityIds = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeScalingActivitiesType)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeScalingActivitiesType)o).AutoScalingGroupName = (string?)v),
             new SM::MemberInfo("Filters", SFilters, "Filters", "Filters", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeScalingActivitiesType)o).Filters, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeScalingActivitiesType)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.Filter>?)v),
             new SM::MemberInfo("IncludeDeletedGroups", SIncludeDeletedGroups, "IncludeDeletedGroups", "IncludeDeletedGroups", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeScalingActivitiesType)o).IncludeDeletedGroups, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeScalingActivitiesType)o).IncludeDeletedGroups = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.AutoScaling.DescribeScalingActivitiesType)o).IncludeDeletedGroups),
             new SM::MemberInfo("MaxRecords", SMaxRecords, "MaxRecords", "MaxRecords", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeScalingActivitiesType)o).MaxRecords, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeScalingActivitiesType)o).MaxRecords = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.DescribeScalingActivitiesType)o).MaxRecords),
             new SM::MemberInfo("NextToken", SXmlString, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeScalingActivitiesType)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeScalingActivitiesType)o).NextToken = (string?)v));
-        SDescribeScheduledActionsType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeScheduledActionsType(),
+
+    private static void WSDescribeScheduledActionsType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeScheduledActionsType(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeScheduledActionsType)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeScheduledActionsType)o).AutoScalingGroupName = (string?)v),
             new SM::MemberInfo("EndTime", STimestampType, "EndTime", "EndTime", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeScheduledActionsType)o).EndTime, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeScheduledActionsType)o).EndTime = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.AutoScaling.DescribeScheduledActionsType)o).EndTime),
             new SM::MemberInfo("MaxRecords", SMaxRecords, "MaxRecords", "MaxRecords", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeScheduledActionsType)o).MaxRecords, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeScheduledActionsType)o).MaxRecords = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.DescribeScheduledActionsType)o).MaxRecords),
             new SM::MemberInfo("NextToken", SXmlString, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeScheduledActionsType)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeScheduledActionsType)o).NextToken = (string?)v),
             new SM::MemberInfo("ScheduledActionNames", SScheduledActionNames, "ScheduledActionNames", "ScheduledActionNames", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeScheduledActionsType)o).ScheduledActionNames, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeScheduledActionsType)o).ScheduledActionNames = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("StartTime", STimestampType, "StartTime", "StartTime", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeScheduledActionsType)o).StartTime, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeScheduledActionsType)o).StartTime = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.AutoScaling.DescribeScheduledActionsType)o).StartTime));
-        SDescribeTagsType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeTagsType(),
+
+    private static void WSDescribeTagsType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeTagsType(),
             new SM::MemberInfo("Filters", SFilters, "Filters", "Filters", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeTagsType)o).Filters, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeTagsType)o).Filters = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.Filter>?)v),
             new SM::MemberInfo("MaxRecords", SMaxRecords, "MaxRecords", "MaxRecords", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeTagsType)o).MaxRecords, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeTagsType)o).MaxRecords = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.DescribeTagsType)o).MaxRecords),
             new SM::MemberInfo("NextToken", SXmlString, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeTagsType)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeTagsType)o).NextToken = (string?)v));
-        SDescribeTerminationPolicyTypesAnswer.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeTerminationPolicyTypesAnswer(),
+
+    private static void WSDescribeTerminationPolicyTypesAnswer(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeTerminationPolicyTypesAnswer(),
             new SM::MemberInfo("TerminationPolicyTypes", STerminationPolicies, "TerminationPolicyTypes", "TerminationPolicyTypes", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeTerminationPolicyTypesAnswer)o).TerminationPolicyTypes, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeTerminationPolicyTypesAnswer)o).TerminationPolicyTypes = (global::System.Collections.Generic.List<string>?)v));
-        SDescribeTrafficSourcesRequest.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeTrafficSourcesRequest(),
+
+    private static void WSDescribeTrafficSourcesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeTrafficSourcesRequest(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeTrafficSourcesRequest)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeTrafficSourcesRequest)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("MaxRecords", SMaxRecords, "MaxRecords", "MaxRecords", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeTrafficSourcesRequest)o).MaxRecords, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeTrafficSourcesRequest)o).MaxRecords = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.DescribeTrafficSourcesRequest)o).MaxRecords),
             new SM::MemberInfo("NextToken", SXmlString, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeTrafficSourcesRequest)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeTrafficSourcesRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("TrafficSourceType", SXmlStringMaxLen255, "TrafficSourceType", "TrafficSourceType", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeTrafficSourcesRequest)o).TrafficSourceType, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeTrafficSourcesRequest)o).TrafficSourceType = (string?)v));
-        SDescribeTrafficSourcesResponse.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeTrafficSourcesResponse(),
+
+    private static void WSDescribeTrafficSourcesResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeTrafficSourcesResponse(),
             new SM::MemberInfo("NextToken", SXmlString, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeTrafficSourcesResponse)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeTrafficSourcesResponse)o).NextToken = (string?)v),
             new SM::MemberInfo("TrafficSources", STrafficSourceStates, "TrafficSources", "TrafficSources", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeTrafficSourcesResponse)o).TrafficSources, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeTrafficSourcesResponse)o).TrafficSources = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.TrafficSourceState>?)v));
-        SDescribeWarmPoolAnswer.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeWarmPoolAnswer(),
+
+    private static void WSDescribeWarmPoolAnswer(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeWarmPoolAnswer(),
             new SM::MemberInfo("Instances", SInstances, "Instances", "Instances", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeWarmPoolAnswer)o).Instances, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeWarmPoolAnswer)o).Instances = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.Instance>?)v),
             new SM::MemberInfo("NextToken", SXmlString, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeWarmPoolAnswer)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeWarmPoolAnswer)o).NextToken = (string?)v),
             new SM::MemberInfo("WarmPoolConfiguration", SWarmPoolConfiguration, "WarmPoolConfiguration", "WarmPoolConfiguration", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeWarmPoolAnswer)o).WarmPoolConfiguration, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeWarmPoolAnswer)o).WarmPoolConfiguration = (global::Stratus.Services.Model.AutoScaling.WarmPoolConfiguration?)v));
-        SDescribeWarmPoolType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeWarmPoolType(),
+
+    private static void WSDescribeWarmPoolType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DescribeWarmPoolType(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeWarmPoolType)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeWarmPoolType)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("MaxRecords", SMaxRecords, "MaxRecords", "MaxRecords", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeWarmPoolType)o).MaxRecords, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeWarmPoolType)o).MaxRecords = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.DescribeWarmPoolType)o).MaxRecords),
             new SM::MemberInfo("NextToken", SXmlString, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.AutoScaling.DescribeWarmPoolType)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DescribeWarmPoolType)o).NextToken = (string?)v));
-        SDesiredConfiguration.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DesiredConfiguration(),
+
+    private static void WSDesiredConfiguration(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DesiredConfiguration(),
             new SM::MemberInfo("LaunchTemplate", SLaunchTemplateSpecification, "LaunchTemplate", "LaunchTemplate", static o => ((global::Stratus.Services.Model.AutoScaling.DesiredConfiguration)o).LaunchTemplate, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DesiredConfiguration)o).LaunchTemplate = (global::Stratus.Services.Model.AutoScaling.LaunchTemplateSpecification?)v),
             new SM::MemberInfo("MixedInstancesPolicy", SMixedInstancesPolicy, "MixedInstancesPolicy", "MixedInstancesPolicy", static o => ((global::Stratus.Services.Model.AutoScaling.DesiredConfiguration)o).MixedInstancesPolicy, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DesiredConfiguration)o).MixedInstancesPolicy = (global::Stratus.Services.Model.AutoScaling.MixedInstancesPolicy?)v));
-        SDetachInstancesAnswer.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DetachInstancesAnswer(),
+
+    private static void WSDetachInstancesAnswer(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DetachInstancesAnswer(),
             new SM::MemberInfo("Activities", SActivities, "Activities", "Activities", static o => ((global::Stratus.Services.Model.AutoScaling.DetachInstancesAnswer)o).Activities, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DetachInstancesAnswer)o).Activities = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.Activity>?)v));
-        SDetachInstancesQuery.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DetachInstancesQuery(),
+
+    private static void WSDetachInstancesQuery(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DetachInstancesQuery(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.DetachInstancesQuery)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DetachInstancesQuery)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("InstanceIds", SInstanceIds, "InstanceIds", "InstanceIds", static o => ((global::Stratus.Services.Model.AutoScaling.DetachInstancesQuery)o).InstanceIds, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DetachInstancesQuery)o).InstanceIds = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("ShouldDecrementDesiredCapacity", SShouldDecrementDesiredCapacity, "ShouldDecrementDesiredCapacity", "ShouldDecrementDesiredCapacity", static o => ((global::Stratus.Services.Model.AutoScaling.DetachInstancesQuery)o).ShouldDecrementDesiredCapacity, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DetachInstancesQuery)o).ShouldDecrementDesiredCapacity = (bool?)v, required: true, getBoolean: static o => ((global::Stratus.Services.Model.AutoScaling.DetachInstancesQuery)o).ShouldDecrementDesiredCapacity));
-        SDetachLoadBalancerTargetGroupsResultType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DetachLoadBalancerTargetGroupsResultType());
-        SDetachLoadBalancerTargetGroupsType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DetachLoadBalancerTargetGroupsType(),
+
+    private static void WSDetachLoadBalancerTargetGroupsResultType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DetachLoadBalancerTargetGroupsResultType());
+
+    private static void WSDetachLoadBalancerTargetGroupsType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DetachLoadBalancerTargetGroupsType(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.DetachLoadBalancerTargetGroupsType)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DetachLoadBalancerTargetGroupsType)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("TargetGroupARNs", STargetGroupARNs, "TargetGroupARNs", "TargetGroupARNs", static o => ((global::Stratus.Services.Model.AutoScaling.DetachLoadBalancerTargetGroupsType)o).TargetGroupARNs, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DetachLoadBalancerTargetGroupsType)o).TargetGroupARNs = (global::System.Collections.Generic.List<string>?)v, required: true));
-        SDetachLoadBalancersResultType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DetachLoadBalancersResultType());
-        SDetachLoadBalancersType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DetachLoadBalancersType(),
+
+    private static void WSDetachLoadBalancersResultType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DetachLoadBalancersResultType());
+
+    private static void WSDetachLoadBalancersType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DetachLoadBalancersType(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.DetachLoadBalancersType)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DetachLoadBalancersType)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("LoadBalancerNames", SLoadBalancerNames, "LoadBalancerNames", "LoadBalancerNames", static o => ((global::Stratus.Services.Model.AutoScaling.DetachLoadBalancersType)o).LoadBalancerNames, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DetachLoadBalancersType)o).LoadBalancerNames = (global::System.Collections.Generic.List<string>?)v, required: true));
-        SDetachTrafficSourcesResultType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DetachTrafficSourcesResultType());
-        SDetachTrafficSourcesType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DetachTrafficSourcesType(),
+
+    private static void WSDetachTrafficSourcesResultType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DetachTrafficSourcesResultType());
+
+    private static void WSDetachTrafficSourcesType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DetachTrafficSourcesType(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.DetachTrafficSourcesType)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DetachTrafficSourcesType)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("TrafficSources", STrafficSources, "TrafficSources", "TrafficSources", static o => ((global::Stratus.Services.Model.AutoScaling.DetachTrafficSourcesType)o).TrafficSources, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DetachTrafficSourcesType)o).TrafficSources = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.TrafficSourceIdentifier>?)v, required: true));
-        SDisableMetricsCollectionQuery.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DisableMetricsCollectionQuery(),
+
+    private static void WSDisableMetricsCollectionQuery(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.DisableMetricsCollectionQuery(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.DisableMetricsCollectionQuery)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DisableMetricsCollectionQuery)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("Metrics", SMetrics, "Metrics", "Metrics", static o => ((global::Stratus.Services.Model.AutoScaling.DisableMetricsCollectionQuery)o).Metrics, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.DisableMetricsCollectionQuery)o).Metrics = (global::System.Collections.Generic.List<string>?)v));
-        SEbs.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.Ebs(),
+
+    private static void WSEbs(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.Ebs(),
             new SM::MemberInfo("DeleteOnTermination", SBlockDeviceEbsDeleteOnTermination, "DeleteOnTermination", "DeleteOnTermination", static o => ((global::Stratus.Services.Model.AutoScaling.Ebs)o).DeleteOnTermination, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.Ebs)o).DeleteOnTermination = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.AutoScaling.Ebs)o).DeleteOnTermination),
             new SM::MemberInfo("Encrypted", SBlockDeviceEbsEncrypted, "Encrypted", "Encrypted", static o => ((global::Stratus.Services.Model.AutoScaling.Ebs)o).Encrypted, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.Ebs)o).Encrypted = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.AutoScaling.Ebs)o).Encrypted),
             new SM::MemberInfo("Iops", SBlockDeviceEbsIops, "Iops", "Iops", static o => ((global::Stratus.Services.Model.AutoScaling.Ebs)o).Iops, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.Ebs)o).Iops = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.Ebs)o).Iops),
@@ -816,53 +2300,75 @@ public static partial class AutoScalingShapes
             new SM::MemberInfo("Throughput", SBlockDeviceEbsThroughput, "Throughput", "Throughput", static o => ((global::Stratus.Services.Model.AutoScaling.Ebs)o).Throughput, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.Ebs)o).Throughput = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.Ebs)o).Throughput),
             new SM::MemberInfo("VolumeSize", SBlockDeviceEbsVolumeSize, "VolumeSize", "VolumeSize", static o => ((global::Stratus.Services.Model.AutoScaling.Ebs)o).VolumeSize, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.Ebs)o).VolumeSize = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.Ebs)o).VolumeSize),
             new SM::MemberInfo("VolumeType", SBlockDeviceEbsVolumeType, "VolumeType", "VolumeType", static o => ((global::Stratus.Services.Model.AutoScaling.Ebs)o).VolumeType, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.Ebs)o).VolumeType = (string?)v));
-        SEnableMetricsCollectionQuery.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.EnableMetricsCollectionQuery(),
+
+    private static void WSEnableMetricsCollectionQuery(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.EnableMetricsCollectionQuery(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.EnableMetricsCollectionQuery)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.EnableMetricsCollectionQuery)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("Granularity", SXmlStringMaxLen255, "Granularity", "Granularity", static o => ((global::Stratus.Services.Model.AutoScaling.EnableMetricsCollectionQuery)o).Granularity, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.EnableMetricsCollectionQuery)o).Granularity = (string?)v, required: true),
             new SM::MemberInfo("Metrics", SMetrics, "Metrics", "Metrics", static o => ((global::Stratus.Services.Model.AutoScaling.EnableMetricsCollectionQuery)o).Metrics, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.EnableMetricsCollectionQuery)o).Metrics = (global::System.Collections.Generic.List<string>?)v));
-        SEnabledMetric.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.EnabledMetric(),
+
+    private static void WSEnabledMetric(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.EnabledMetric(),
             new SM::MemberInfo("Granularity", SXmlStringMaxLen255, "Granularity", "Granularity", static o => ((global::Stratus.Services.Model.AutoScaling.EnabledMetric)o).Granularity, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.EnabledMetric)o).Granularity = (string?)v),
             new SM::MemberInfo("Metric", SXmlStringMaxLen255, "Metric", "Metric", static o => ((global::Stratus.Services.Model.AutoScaling.EnabledMetric)o).Metric, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.EnabledMetric)o).Metric = (string?)v));
-        SEnabledMetrics.InitList(SEnabledMetric, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.EnabledMetric>());
-        SEnterStandbyAnswer.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.EnterStandbyAnswer(),
+
+    private static void WSEnterStandbyAnswer(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.EnterStandbyAnswer(),
             new SM::MemberInfo("Activities", SActivities, "Activities", "Activities", static o => ((global::Stratus.Services.Model.AutoScaling.EnterStandbyAnswer)o).Activities, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.EnterStandbyAnswer)o).Activities = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.Activity>?)v));
-        SEnterStandbyQuery.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.EnterStandbyQuery(),
+
+    private static void WSEnterStandbyQuery(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.EnterStandbyQuery(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.EnterStandbyQuery)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.EnterStandbyQuery)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("InstanceIds", SInstanceIds, "InstanceIds", "InstanceIds", static o => ((global::Stratus.Services.Model.AutoScaling.EnterStandbyQuery)o).InstanceIds, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.EnterStandbyQuery)o).InstanceIds = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("ShouldDecrementDesiredCapacity", SShouldDecrementDesiredCapacity, "ShouldDecrementDesiredCapacity", "ShouldDecrementDesiredCapacity", static o => ((global::Stratus.Services.Model.AutoScaling.EnterStandbyQuery)o).ShouldDecrementDesiredCapacity, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.EnterStandbyQuery)o).ShouldDecrementDesiredCapacity = (bool?)v, required: true, getBoolean: static o => ((global::Stratus.Services.Model.AutoScaling.EnterStandbyQuery)o).ShouldDecrementDesiredCapacity));
-        SExcludedInstanceTypes.InitList(SExcludedInstance, "member", static () => new global::System.Collections.Generic.List<string>());
-        SExecutePolicyType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.ExecutePolicyType(),
+
+    private static void WSExecutePolicyType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.ExecutePolicyType(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.ExecutePolicyType)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.ExecutePolicyType)o).AutoScalingGroupName = (string?)v),
             new SM::MemberInfo("BreachThreshold", SMetricScale, "BreachThreshold", "BreachThreshold", static o => ((global::Stratus.Services.Model.AutoScaling.ExecutePolicyType)o).BreachThreshold, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.ExecutePolicyType)o).BreachThreshold = (double?)v, getDouble: static o => ((global::Stratus.Services.Model.AutoScaling.ExecutePolicyType)o).BreachThreshold),
             new SM::MemberInfo("HonorCooldown", SHonorCooldown, "HonorCooldown", "HonorCooldown", static o => ((global::Stratus.Services.Model.AutoScaling.ExecutePolicyType)o).HonorCooldown, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.ExecutePolicyType)o).HonorCooldown = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.AutoScaling.ExecutePolicyType)o).HonorCooldown),
             new SM::MemberInfo("MetricValue", SMetricScale, "MetricValue", "MetricValue", static o => ((global::Stratus.Services.Model.AutoScaling.ExecutePolicyType)o).MetricValue, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.ExecutePolicyType)o).MetricValue = (double?)v, getDouble: static o => ((global::Stratus.Services.Model.AutoScaling.ExecutePolicyType)o).MetricValue),
             new SM::MemberInfo("PolicyName", SResourceName, "PolicyName", "PolicyName", static o => ((global::Stratus.Services.Model.AutoScaling.ExecutePolicyType)o).PolicyName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.ExecutePolicyType)o).PolicyName = (string?)v, required: true));
-        SExitStandbyAnswer.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.ExitStandbyAnswer(),
+
+    private static void WSExitStandbyAnswer(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.ExitStandbyAnswer(),
             new SM::MemberInfo("Activities", SActivities, "Activities", "Activities", static o => ((global::Stratus.Services.Model.AutoScaling.ExitStandbyAnswer)o).Activities, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.ExitStandbyAnswer)o).Activities = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.Activity>?)v));
-        SExitStandbyQuery.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.ExitStandbyQuery(),
+
+    private static void WSExitStandbyQuery(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.ExitStandbyQuery(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.ExitStandbyQuery)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.ExitStandbyQuery)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("InstanceIds", SInstanceIds, "InstanceIds", "InstanceIds", static o => ((global::Stratus.Services.Model.AutoScaling.ExitStandbyQuery)o).InstanceIds, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.ExitStandbyQuery)o).InstanceIds = (global::System.Collections.Generic.List<string>?)v));
-        SFailedScheduledUpdateGroupActionRequest.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.FailedScheduledUpdateGroupActionRequest(),
+
+    private static void WSFailedScheduledUpdateGroupActionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.FailedScheduledUpdateGroupActionRequest(),
             new SM::MemberInfo("ErrorCode", SXmlStringMaxLen64, "ErrorCode", "ErrorCode", static o => ((global::Stratus.Services.Model.AutoScaling.FailedScheduledUpdateGroupActionRequest)o).ErrorCode, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.FailedScheduledUpdateGroupActionRequest)o).ErrorCode = (string?)v),
             new SM::MemberInfo("ErrorMessage", SXmlString, "ErrorMessage", "ErrorMessage", static o => ((global::Stratus.Services.Model.AutoScaling.FailedScheduledUpdateGroupActionRequest)o).ErrorMessage, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.FailedScheduledUpdateGroupActionRequest)o).ErrorMessage = (string?)v),
             new SM::MemberInfo("ScheduledActionName", SXmlStringMaxLen255, "ScheduledActionName", "ScheduledActionName", static o => ((global::Stratus.Services.Model.AutoScaling.FailedScheduledUpdateGroupActionRequest)o).ScheduledActionName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.FailedScheduledUpdateGroupActionRequest)o).ScheduledActionName = (string?)v, required: true));
-        SFailedScheduledUpdateGroupActionRequests.InitList(SFailedScheduledUpdateGroupActionRequest, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.FailedScheduledUpdateGroupActionRequest>());
-        SFilter.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.Filter(),
+
+    private static void WSFilter(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.Filter(),
             new SM::MemberInfo("Name", SXmlString, "Name", "Name", static o => ((global::Stratus.Services.Model.AutoScaling.Filter)o).Name, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.Filter)o).Name = (string?)v),
             new SM::MemberInfo("Values", SValues, "Values", "Values", static o => ((global::Stratus.Services.Model.AutoScaling.Filter)o).Values, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.Filter)o).Values = (global::System.Collections.Generic.List<string>?)v));
-        SFilters.InitList(SFilter, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.Filter>());
-        SGetPredictiveScalingForecastAnswer.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.GetPredictiveScalingForecastAnswer(),
+
+    private static void WSGetPredictiveScalingForecastAnswer(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.GetPredictiveScalingForecastAnswer(),
             new SM::MemberInfo("CapacityForecast", SCapacityForecast, "CapacityForecast", "CapacityForecast", static o => ((global::Stratus.Services.Model.AutoScaling.GetPredictiveScalingForecastAnswer)o).CapacityForecast, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.GetPredictiveScalingForecastAnswer)o).CapacityForecast = (global::Stratus.Services.Model.AutoScaling.CapacityForecast?)v, required: true),
             new SM::MemberInfo("LoadForecast", SLoadForecasts, "LoadForecast", "LoadForecast", static o => ((global::Stratus.Services.Model.AutoScaling.GetPredictiveScalingForecastAnswer)o).LoadForecast, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.GetPredictiveScalingForecastAnswer)o).LoadForecast = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.LoadForecast>?)v, required: true),
             new SM::MemberInfo("UpdateTime", STimestampType, "UpdateTime", "UpdateTime", static o => ((global::Stratus.Services.Model.AutoScaling.GetPredictiveScalingForecastAnswer)o).UpdateTime, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.GetPredictiveScalingForecastAnswer)o).UpdateTime = (global::System.DateTime?)v, required: true, getTimestamp: static o => ((global::Stratus.Services.Model.AutoScaling.GetPredictiveScalingForecastAnswer)o).UpdateTime));
-        SGetPredictiveScalingForecastType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.GetPredictiveScalingForecastType(),
+
+    private static void WSGetPredictiveScalingForecastType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.GetPredictiveScalingForecastType(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.GetPredictiveScalingForecastType)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.GetPredictiveScalingForecastType)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("EndTime", STimestampType, "EndTime", "EndTime", static o => ((global::Stratus.Services.Model.AutoScaling.GetPredictiveScalingForecastType)o).EndTime, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.GetPredictiveScalingForecastType)o).EndTime = (global::System.DateTime?)v, required: true, getTimestamp: static o => ((global::Stratus.Services.Model.AutoScaling.GetPredictiveScalingForecastType)o).EndTime),
             new SM::MemberInfo("PolicyName", SXmlStringMaxLen255, "PolicyName", "PolicyName", static o => ((global::Stratus.Services.Model.AutoScaling.GetPredictiveScalingForecastType)o).PolicyName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.GetPredictiveScalingForecastType)o).PolicyName = (string?)v, required: true),
             new SM::MemberInfo("StartTime", STimestampType, "StartTime", "StartTime", static o => ((global::Stratus.Services.Model.AutoScaling.GetPredictiveScalingForecastType)o).StartTime, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.GetPredictiveScalingForecastType)o).StartTime = (global::System.DateTime?)v, required: true, getTimestamp: static o => ((global::Stratus.Services.Model.AutoScaling.GetPredictiveScalingForecastType)o).StartTime));
-        SIdempotentParameterMismatchError.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.IdempotentParameterMismatchError(),
+
+    private static void WSIdempotentParameterMismatchError(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.IdempotentParameterMismatchError(),
             new SM::MemberInfo("Message", SXmlStringMaxLen255, "Message", "Message", static o => ((global::Stratus.Services.Model.AutoScaling.IdempotentParameterMismatchError)o).Message, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.IdempotentParameterMismatchError)o).Message = (string?)v));
-        SInstance.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.Instance(),
+
+    private static void WSInstance(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.Instance(),
             new SM::MemberInfo("AvailabilityZone", SXmlStringMaxLen255, "AvailabilityZone", "AvailabilityZone", static o => ((global::Stratus.Services.Model.AutoScaling.Instance)o).AvailabilityZone, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.Instance)o).AvailabilityZone = (string?)v, required: true),
             new SM::MemberInfo("AvailabilityZoneId", SXmlStringMaxLen255, "AvailabilityZoneId", "AvailabilityZoneId", static o => ((global::Stratus.Services.Model.AutoScaling.Instance)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.Instance)o).AvailabilityZoneId = (string?)v),
             new SM::MemberInfo("HealthStatus", SXmlStringMaxLen32, "HealthStatus", "HealthStatus", static o => ((global::Stratus.Services.Model.AutoScaling.Instance)o).HealthStatus, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.Instance)o).HealthStatus = (string?)v, required: true),
@@ -874,28 +2380,37 @@ public static partial class AutoScalingShapes
             new SM::MemberInfo("LifecycleState", SLifecycleState, "LifecycleState", "LifecycleState", static o => ((global::Stratus.Services.Model.AutoScaling.Instance)o).LifecycleState, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.Instance)o).LifecycleState = (string?)v, required: true),
             new SM::MemberInfo("ProtectedFromScaleIn", SInstanceProtected, "ProtectedFromScaleIn", "ProtectedFromScaleIn", static o => ((global::Stratus.Services.Model.AutoScaling.Instance)o).ProtectedFromScaleIn, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.Instance)o).ProtectedFromScaleIn = (bool?)v, required: true, getBoolean: static o => ((global::Stratus.Services.Model.AutoScaling.Instance)o).ProtectedFromScaleIn),
             new SM::MemberInfo("WeightedCapacity", SXmlStringMaxLen32, "WeightedCapacity", "WeightedCapacity", static o => ((global::Stratus.Services.Model.AutoScaling.Instance)o).WeightedCapacity, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.Instance)o).WeightedCapacity = (string?)v));
-        SInstanceCollection.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.InstanceCollection(),
+
+    private static void WSInstanceCollection(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.InstanceCollection(),
             new SM::MemberInfo("AvailabilityZone", SXmlStringMaxLen255, "AvailabilityZone", "AvailabilityZone", static o => ((global::Stratus.Services.Model.AutoScaling.InstanceCollection)o).AvailabilityZone, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.InstanceCollection)o).AvailabilityZone = (string?)v),
             new SM::MemberInfo("AvailabilityZoneId", SXmlStringMaxLen255, "AvailabilityZoneId", "AvailabilityZoneId", static o => ((global::Stratus.Services.Model.AutoScaling.InstanceCollection)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.InstanceCollection)o).AvailabilityZoneId = (string?)v),
             new SM::MemberInfo("InstanceIds", SInstanceIds, "InstanceIds", "InstanceIds", static o => ((global::Stratus.Services.Model.AutoScaling.InstanceCollection)o).InstanceIds, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.InstanceCollection)o).InstanceIds = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("InstanceType", SXmlStringMaxLen255, "InstanceType", "InstanceType", static o => ((global::Stratus.Services.Model.AutoScaling.InstanceCollection)o).InstanceType, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.InstanceCollection)o).InstanceType = (string?)v),
             new SM::MemberInfo("MarketType", SXmlStringMaxLen64, "MarketType", "MarketType", static o => ((global::Stratus.Services.Model.AutoScaling.InstanceCollection)o).MarketType, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.InstanceCollection)o).MarketType = (string?)v),
             new SM::MemberInfo("SubnetId", SXmlStringMaxLen255, "SubnetId", "SubnetId", static o => ((global::Stratus.Services.Model.AutoScaling.InstanceCollection)o).SubnetId, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.InstanceCollection)o).SubnetId = (string?)v));
-        SInstanceCollections.InitList(SInstanceCollection, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.InstanceCollection>());
-        SInstanceGenerations.InitList(SInstanceGeneration, "member", static () => new global::System.Collections.Generic.List<string>());
-        SInstanceIds.InitList(SXmlStringMaxLen19, "member", static () => new global::System.Collections.Generic.List<string>());
-        SInstanceLifecyclePolicy.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.InstanceLifecyclePolicy(),
+
+    private static void WSInstanceLifecyclePolicy(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.InstanceLifecyclePolicy(),
             new SM::MemberInfo("RetentionTriggers", SRetentionTriggers, "RetentionTriggers", "RetentionTriggers", static o => ((global::Stratus.Services.Model.AutoScaling.InstanceLifecyclePolicy)o).RetentionTriggers, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.InstanceLifecyclePolicy)o).RetentionTriggers = (global::Stratus.Services.Model.AutoScaling.RetentionTriggers?)v));
-        SInstanceMaintenancePolicy.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.InstanceMaintenancePolicy(),
+
+    private static void WSInstanceMaintenancePolicy(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.InstanceMaintenancePolicy(),
             new SM::MemberInfo("MaxHealthyPercentage", SIntPercent100To200Resettable, "MaxHealthyPercentage", "MaxHealthyPercentage", static o => ((global::Stratus.Services.Model.AutoScaling.InstanceMaintenancePolicy)o).MaxHealthyPercentage, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.InstanceMaintenancePolicy)o).MaxHealthyPercentage = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.InstanceMaintenancePolicy)o).MaxHealthyPercentage),
             new SM::MemberInfo("MinHealthyPercentage", SIntPercentResettable, "MinHealthyPercentage", "MinHealthyPercentage", static o => ((global::Stratus.Services.Model.AutoScaling.InstanceMaintenancePolicy)o).MinHealthyPercentage, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.InstanceMaintenancePolicy)o).MinHealthyPercentage = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.InstanceMaintenancePolicy)o).MinHealthyPercentage));
-        SInstanceMetadataOptions.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.InstanceMetadataOptions(),
+
+    private static void WSInstanceMetadataOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.InstanceMetadataOptions(),
             new SM::MemberInfo("HttpEndpoint", SInstanceMetadataEndpointState, "HttpEndpoint", "HttpEndpoint", static o => ((global::Stratus.Services.Model.AutoScaling.InstanceMetadataOptions)o).HttpEndpoint, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.InstanceMetadataOptions)o).HttpEndpoint = (string?)v),
             new SM::MemberInfo("HttpPutResponseHopLimit", SInstanceMetadataHttpPutResponseHopLimit, "HttpPutResponseHopLimit", "HttpPutResponseHopLimit", static o => ((global::Stratus.Services.Model.AutoScaling.InstanceMetadataOptions)o).HttpPutResponseHopLimit, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.InstanceMetadataOptions)o).HttpPutResponseHopLimit = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.InstanceMetadataOptions)o).HttpPutResponseHopLimit),
             new SM::MemberInfo("HttpTokens", SInstanceMetadataHttpTokensState, "HttpTokens", "HttpTokens", static o => ((global::Stratus.Services.Model.AutoScaling.InstanceMetadataOptions)o).HttpTokens, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.InstanceMetadataOptions)o).HttpTokens = (string?)v));
-        SInstanceMonitoring.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.InstanceMonitoring(),
+
+    private static void WSInstanceMonitoring(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.InstanceMonitoring(),
             new SM::MemberInfo("Enabled", SMonitoringEnabled, "Enabled", "Enabled", static o => ((global::Stratus.Services.Model.AutoScaling.InstanceMonitoring)o).Enabled, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.InstanceMonitoring)o).Enabled = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.AutoScaling.InstanceMonitoring)o).Enabled));
-        SInstanceRefresh.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.InstanceRefresh(),
+
+    private static void WSInstanceRefresh(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.InstanceRefresh(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.InstanceRefresh)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.InstanceRefresh)o).AutoScalingGroupName = (string?)v),
             new SM::MemberInfo("DesiredConfiguration", SDesiredConfiguration, "DesiredConfiguration", "DesiredConfiguration", static o => ((global::Stratus.Services.Model.AutoScaling.InstanceRefresh)o).DesiredConfiguration, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.InstanceRefresh)o).DesiredConfiguration = (global::Stratus.Services.Model.AutoScaling.DesiredConfiguration?)v),
             new SM::MemberInfo("EndTime", STimestampType, "EndTime", "EndTime", static o => ((global::Stratus.Services.Model.AutoScaling.InstanceRefresh)o).EndTime, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.InstanceRefresh)o).EndTime = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.AutoScaling.InstanceRefresh)o).EndTime),
@@ -909,20 +2424,28 @@ public static partial class AutoScalingShapes
             new SM::MemberInfo("Status", SInstanceRefreshStatus, "Status", "Status", static o => ((global::Stratus.Services.Model.AutoScaling.InstanceRefresh)o).Status, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.InstanceRefresh)o).Status = (string?)v),
             new SM::MemberInfo("StatusReason", SXmlStringMaxLen1023, "StatusReason", "StatusReason", static o => ((global::Stratus.Services.Model.AutoScaling.InstanceRefresh)o).StatusReason, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.InstanceRefresh)o).StatusReason = (string?)v),
             new SM::MemberInfo("Strategy", SRefreshStrategy, "Strategy", "Strategy", static o => ((global::Stratus.Services.Model.AutoScaling.InstanceRefresh)o).Strategy, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.InstanceRefresh)o).Strategy = (string?)v));
-        SInstanceRefreshIds.InitList(SXmlStringMaxLen255, "member", static () => new global::System.Collections.Generic.List<string>());
-        SInstanceRefreshInProgressFault.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.InstanceRefreshInProgressFault(),
+
+    private static void WSInstanceRefreshInProgressFault(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.InstanceRefreshInProgressFault(),
             new SM::MemberInfo("message", SXmlStringMaxLen255, "message", "message", static o => ((global::Stratus.Services.Model.AutoScaling.InstanceRefreshInProgressFault)o).message, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.InstanceRefreshInProgressFault)o).message = (string?)v));
-        SInstanceRefreshLivePoolProgress.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.InstanceRefreshLivePoolProgress(),
+
+    private static void WSInstanceRefreshLivePoolProgress(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.InstanceRefreshLivePoolProgress(),
             new SM::MemberInfo("InstancesToUpdate", SInstancesToUpdate, "InstancesToUpdate", "InstancesToUpdate", static o => ((global::Stratus.Services.Model.AutoScaling.InstanceRefreshLivePoolProgress)o).InstancesToUpdate, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.InstanceRefreshLivePoolProgress)o).InstancesToUpdate = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.InstanceRefreshLivePoolProgress)o).InstancesToUpdate),
             new SM::MemberInfo("PercentageComplete", SIntPercent, "PercentageComplete", "PercentageComplete", static o => ((global::Stratus.Services.Model.AutoScaling.InstanceRefreshLivePoolProgress)o).PercentageComplete, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.InstanceRefreshLivePoolProgress)o).PercentageComplete = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.InstanceRefreshLivePoolProgress)o).PercentageComplete));
-        SInstanceRefreshProgressDetails.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.InstanceRefreshProgressDetails(),
+
+    private static void WSInstanceRefreshProgressDetails(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.InstanceRefreshProgressDetails(),
             new SM::MemberInfo("LivePoolProgress", SInstanceRefreshLivePoolProgress, "LivePoolProgress", "LivePoolProgress", static o => ((global::Stratus.Services.Model.AutoScaling.InstanceRefreshProgressDetails)o).LivePoolProgress, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.InstanceRefreshProgressDetails)o).LivePoolProgress = (global::Stratus.Services.Model.AutoScaling.InstanceRefreshLivePoolProgress?)v),
             new SM::MemberInfo("WarmPoolProgress", SInstanceRefreshWarmPoolProgress, "WarmPoolProgress", "WarmPoolProgress", static o => ((global::Stratus.Services.Model.AutoScaling.InstanceRefreshProgressDetails)o).WarmPoolProgress, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.InstanceRefreshProgressDetails)o).WarmPoolProgress = (global::Stratus.Services.Model.AutoScaling.InstanceRefreshWarmPoolProgress?)v));
-        SInstanceRefreshWarmPoolProgress.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.InstanceRefreshWarmPoolProgress(),
+
+    private static void WSInstanceRefreshWarmPoolProgress(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.InstanceRefreshWarmPoolProgress(),
             new SM::MemberInfo("InstancesToUpdate", SInstancesToUpdate, "InstancesToUpdate", "InstancesToUpdate", static o => ((global::Stratus.Services.Model.AutoScaling.InstanceRefreshWarmPoolProgress)o).InstancesToUpdate, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.InstanceRefreshWarmPoolProgress)o).InstancesToUpdate = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.InstanceRefreshWarmPoolProgress)o).InstancesToUpdate),
             new SM::MemberInfo("PercentageComplete", SIntPercent, "PercentageComplete", "PercentageComplete", static o => ((global::Stratus.Services.Model.AutoScaling.InstanceRefreshWarmPoolProgress)o).PercentageComplete, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.InstanceRefreshWarmPoolProgress)o).PercentageComplete = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.InstanceRefreshWarmPoolProgress)o).PercentageComplete));
-        SInstanceRefreshes.InitList(SInstanceRefresh, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.InstanceRefresh>());
-        SInstanceRequirements.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.InstanceRequirements(),
+
+    private static void WSInstanceRequirements(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.InstanceRequirements(),
             new SM::MemberInfo("AcceleratorCount", SAcceleratorCountRequest, "AcceleratorCount", "AcceleratorCount", static o => ((global::Stratus.Services.Model.AutoScaling.InstanceRequirements)o).AcceleratorCount, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.InstanceRequirements)o).AcceleratorCount = (global::Stratus.Services.Model.AutoScaling.AcceleratorCountRequest?)v),
             new SM::MemberInfo("AcceleratorManufacturers", SAcceleratorManufacturers, "AcceleratorManufacturers", "AcceleratorManufacturers", static o => ((global::Stratus.Services.Model.AutoScaling.InstanceRequirements)o).AcceleratorManufacturers, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.InstanceRequirements)o).AcceleratorManufacturers = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("AcceleratorNames", SAcceleratorNames, "AcceleratorNames", "AcceleratorNames", static o => ((global::Stratus.Services.Model.AutoScaling.InstanceRequirements)o).AcceleratorNames, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.InstanceRequirements)o).AcceleratorNames = (global::System.Collections.Generic.List<string>?)v),
@@ -948,21 +2471,30 @@ public static partial class AutoScalingShapes
             new SM::MemberInfo("SpotMaxPricePercentageOverLowestPrice", SNullablePositiveInteger, "SpotMaxPricePercentageOverLowestPrice", "SpotMaxPricePercentageOverLowestPrice", static o => ((global::Stratus.Services.Model.AutoScaling.InstanceRequirements)o).SpotMaxPricePercentageOverLowestPrice, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.InstanceRequirements)o).SpotMaxPricePercentageOverLowestPrice = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.InstanceRequirements)o).SpotMaxPricePercentageOverLowestPrice),
             new SM::MemberInfo("TotalLocalStorageGB", STotalLocalStorageGBRequest, "TotalLocalStorageGB", "TotalLocalStorageGB", static o => ((global::Stratus.Services.Model.AutoScaling.InstanceRequirements)o).TotalLocalStorageGB, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.InstanceRequirements)o).TotalLocalStorageGB = (global::Stratus.Services.Model.AutoScaling.TotalLocalStorageGBRequest?)v),
             new SM::MemberInfo("VCpuCount", SVCpuCountRequest, "VCpuCount", "VCpuCount", static o => ((global::Stratus.Services.Model.AutoScaling.InstanceRequirements)o).VCpuCount, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.InstanceRequirements)o).VCpuCount = (global::Stratus.Services.Model.AutoScaling.VCpuCountRequest?)v, required: true));
-        SInstanceReusePolicy.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.InstanceReusePolicy(),
+
+    private static void WSInstanceReusePolicy(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.InstanceReusePolicy(),
             new SM::MemberInfo("ReuseOnScaleIn", SReuseOnScaleIn, "ReuseOnScaleIn", "ReuseOnScaleIn", static o => ((global::Stratus.Services.Model.AutoScaling.InstanceReusePolicy)o).ReuseOnScaleIn, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.InstanceReusePolicy)o).ReuseOnScaleIn = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.AutoScaling.InstanceReusePolicy)o).ReuseOnScaleIn));
-        SInstances.InitList(SInstance, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.Instance>());
-        SInstancesDistribution.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.InstancesDistribution(),
+
+    private static void WSInstancesDistribution(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.InstancesDistribution(),
             new SM::MemberInfo("OnDemandAllocationStrategy", SXmlString, "OnDemandAllocationStrategy", "OnDemandAllocationStrategy", static o => ((global::Stratus.Services.Model.AutoScaling.InstancesDistribution)o).OnDemandAllocationStrategy, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.InstancesDistribution)o).OnDemandAllocationStrategy = (string?)v),
             new SM::MemberInfo("OnDemandBaseCapacity", SOnDemandBaseCapacity, "OnDemandBaseCapacity", "OnDemandBaseCapacity", static o => ((global::Stratus.Services.Model.AutoScaling.InstancesDistribution)o).OnDemandBaseCapacity, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.InstancesDistribution)o).OnDemandBaseCapacity = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.InstancesDistribution)o).OnDemandBaseCapacity),
             new SM::MemberInfo("OnDemandPercentageAboveBaseCapacity", SOnDemandPercentageAboveBaseCapacity, "OnDemandPercentageAboveBaseCapacity", "OnDemandPercentageAboveBaseCapacity", static o => ((global::Stratus.Services.Model.AutoScaling.InstancesDistribution)o).OnDemandPercentageAboveBaseCapacity, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.InstancesDistribution)o).OnDemandPercentageAboveBaseCapacity = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.InstancesDistribution)o).OnDemandPercentageAboveBaseCapacity),
             new SM::MemberInfo("SpotAllocationStrategy", SXmlString, "SpotAllocationStrategy", "SpotAllocationStrategy", static o => ((global::Stratus.Services.Model.AutoScaling.InstancesDistribution)o).SpotAllocationStrategy, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.InstancesDistribution)o).SpotAllocationStrategy = (string?)v),
             new SM::MemberInfo("SpotInstancePools", SSpotInstancePools, "SpotInstancePools", "SpotInstancePools", static o => ((global::Stratus.Services.Model.AutoScaling.InstancesDistribution)o).SpotInstancePools, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.InstancesDistribution)o).SpotInstancePools = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.InstancesDistribution)o).SpotInstancePools),
             new SM::MemberInfo("SpotMaxPrice", SMixedInstanceSpotPrice, "SpotMaxPrice", "SpotMaxPrice", static o => ((global::Stratus.Services.Model.AutoScaling.InstancesDistribution)o).SpotMaxPrice, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.InstancesDistribution)o).SpotMaxPrice = (string?)v));
-        SInvalidNextToken.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.InvalidNextToken(),
+
+    private static void WSInvalidNextToken(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.InvalidNextToken(),
             new SM::MemberInfo("message", SXmlStringMaxLen255, "message", "message", static o => ((global::Stratus.Services.Model.AutoScaling.InvalidNextToken)o).message, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.InvalidNextToken)o).message = (string?)v));
-        SIrreversibleInstanceRefreshFault.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.IrreversibleInstanceRefreshFault(),
+
+    private static void WSIrreversibleInstanceRefreshFault(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.IrreversibleInstanceRefreshFault(),
             new SM::MemberInfo("message", SXmlStringMaxLen255, "message", "message", static o => ((global::Stratus.Services.Model.AutoScaling.IrreversibleInstanceRefreshFault)o).message, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.IrreversibleInstanceRefreshFault)o).message = (string?)v));
-        SLaunchConfiguration.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.LaunchConfiguration(),
+
+    private static void WSLaunchConfiguration(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.LaunchConfiguration(),
             new SM::MemberInfo("AssociatePublicIpAddress", SAssociatePublicIpAddress, "AssociatePublicIpAddress", "AssociatePublicIpAddress", static o => ((global::Stratus.Services.Model.AutoScaling.LaunchConfiguration)o).AssociatePublicIpAddress, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LaunchConfiguration)o).AssociatePublicIpAddress = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.AutoScaling.LaunchConfiguration)o).AssociatePublicIpAddress),
             new SM::MemberInfo("BlockDeviceMappings", SBlockDeviceMappings, "BlockDeviceMappings", "BlockDeviceMappings", static o => ((global::Stratus.Services.Model.AutoScaling.LaunchConfiguration)o).BlockDeviceMappings, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LaunchConfiguration)o).BlockDeviceMappings = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.BlockDeviceMapping>?)v),
             new SM::MemberInfo("ClassicLinkVPCId", SXmlStringMaxLen255, "ClassicLinkVPCId", "ClassicLinkVPCId", static o => ((global::Stratus.Services.Model.AutoScaling.LaunchConfiguration)o).ClassicLinkVPCId, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LaunchConfiguration)o).ClassicLinkVPCId = (string?)v),
@@ -983,18 +2515,24 @@ public static partial class AutoScalingShapes
             new SM::MemberInfo("SecurityGroups", SSecurityGroups, "SecurityGroups", "SecurityGroups", static o => ((global::Stratus.Services.Model.AutoScaling.LaunchConfiguration)o).SecurityGroups, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LaunchConfiguration)o).SecurityGroups = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("SpotPrice", SSpotPrice, "SpotPrice", "SpotPrice", static o => ((global::Stratus.Services.Model.AutoScaling.LaunchConfiguration)o).SpotPrice, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LaunchConfiguration)o).SpotPrice = (string?)v),
             new SM::MemberInfo("UserData", SXmlStringUserData, "UserData", "UserData", static o => ((global::Stratus.Services.Model.AutoScaling.LaunchConfiguration)o).UserData, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LaunchConfiguration)o).UserData = (string?)v));
-        SLaunchConfigurationNameType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.LaunchConfigurationNameType(),
+
+    private static void WSLaunchConfigurationNameType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.LaunchConfigurationNameType(),
             new SM::MemberInfo("LaunchConfigurationName", SXmlStringMaxLen255, "LaunchConfigurationName", "LaunchConfigurationName", static o => ((global::Stratus.Services.Model.AutoScaling.LaunchConfigurationNameType)o).LaunchConfigurationName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LaunchConfigurationNameType)o).LaunchConfigurationName = (string?)v, required: true));
-        SLaunchConfigurationNames.InitList(SXmlStringMaxLen255, "member", static () => new global::System.Collections.Generic.List<string>());
-        SLaunchConfigurationNamesType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.LaunchConfigurationNamesType(),
+
+    private static void WSLaunchConfigurationNamesType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.LaunchConfigurationNamesType(),
             new SM::MemberInfo("LaunchConfigurationNames", SLaunchConfigurationNames, "LaunchConfigurationNames", "LaunchConfigurationNames", static o => ((global::Stratus.Services.Model.AutoScaling.LaunchConfigurationNamesType)o).LaunchConfigurationNames, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LaunchConfigurationNamesType)o).LaunchConfigurationNames = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("MaxRecords", SMaxRecords, "MaxRecords", "MaxRecords", static o => ((global::Stratus.Services.Model.AutoScaling.LaunchConfigurationNamesType)o).MaxRecords, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LaunchConfigurationNamesType)o).MaxRecords = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.LaunchConfigurationNamesType)o).MaxRecords),
             new SM::MemberInfo("NextToken", SXmlString, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.AutoScaling.LaunchConfigurationNamesType)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LaunchConfigurationNamesType)o).NextToken = (string?)v));
-        SLaunchConfigurations.InitList(SLaunchConfiguration, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.LaunchConfiguration>());
-        SLaunchConfigurationsType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.LaunchConfigurationsType(),
+
+    private static void WSLaunchConfigurationsType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.LaunchConfigurationsType(),
             new SM::MemberInfo("LaunchConfigurations", SLaunchConfigurations, "LaunchConfigurations", "LaunchConfigurations", static o => ((global::Stratus.Services.Model.AutoScaling.LaunchConfigurationsType)o).LaunchConfigurations, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LaunchConfigurationsType)o).LaunchConfigurations = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.LaunchConfiguration>?)v, required: true),
             new SM::MemberInfo("NextToken", SXmlString, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.AutoScaling.LaunchConfigurationsType)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LaunchConfigurationsType)o).NextToken = (string?)v));
-        SLaunchInstancesError.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.LaunchInstancesError(),
+
+    private static void WSLaunchInstancesError(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.LaunchInstancesError(),
             new SM::MemberInfo("AvailabilityZone", SXmlStringMaxLen255, "AvailabilityZone", "AvailabilityZone", static o => ((global::Stratus.Services.Model.AutoScaling.LaunchInstancesError)o).AvailabilityZone, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LaunchInstancesError)o).AvailabilityZone = (string?)v),
             new SM::MemberInfo("AvailabilityZoneId", SXmlStringMaxLen255, "AvailabilityZoneId", "AvailabilityZoneId", static o => ((global::Stratus.Services.Model.AutoScaling.LaunchInstancesError)o).AvailabilityZoneId, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LaunchInstancesError)o).AvailabilityZoneId = (string?)v),
             new SM::MemberInfo("ErrorCode", SXmlStringMaxLen64, "ErrorCode", "ErrorCode", static o => ((global::Stratus.Services.Model.AutoScaling.LaunchInstancesError)o).ErrorCode, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LaunchInstancesError)o).ErrorCode = (string?)v),
@@ -1002,8 +2540,9 @@ public static partial class AutoScalingShapes
             new SM::MemberInfo("InstanceType", SXmlStringMaxLen255, "InstanceType", "InstanceType", static o => ((global::Stratus.Services.Model.AutoScaling.LaunchInstancesError)o).InstanceType, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LaunchInstancesError)o).InstanceType = (string?)v),
             new SM::MemberInfo("MarketType", SXmlStringMaxLen64, "MarketType", "MarketType", static o => ((global::Stratus.Services.Model.AutoScaling.LaunchInstancesError)o).MarketType, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LaunchInstancesError)o).MarketType = (string?)v),
             new SM::MemberInfo("SubnetId", SXmlStringMaxLen255, "SubnetId", "SubnetId", static o => ((global::Stratus.Services.Model.AutoScaling.LaunchInstancesError)o).SubnetId, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LaunchInstancesError)o).SubnetId = (string?)v));
-        SLaunchInstancesErrors.InitList(SLaunchInstancesError, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.LaunchInstancesError>());
-        SLaunchInstancesRequest.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.LaunchInstancesRequest(),
+
+    private static void WSLaunchInstancesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.LaunchInstancesRequest(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.LaunchInstancesRequest)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LaunchInstancesRequest)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("AvailabilityZoneIds", SAvailabilityZoneIdsLimit1, "AvailabilityZoneIds", "AvailabilityZoneIds", static o => ((global::Stratus.Services.Model.AutoScaling.LaunchInstancesRequest)o).AvailabilityZoneIds, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LaunchInstancesRequest)o).AvailabilityZoneIds = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("AvailabilityZones", SAvailabilityZonesLimit1, "AvailabilityZones", "AvailabilityZones", static o => ((global::Stratus.Services.Model.AutoScaling.LaunchInstancesRequest)o).AvailabilityZones, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LaunchInstancesRequest)o).AvailabilityZones = (global::System.Collections.Generic.List<string>?)v),
@@ -1011,25 +2550,35 @@ public static partial class AutoScalingShapes
             new SM::MemberInfo("RequestedCapacity", SRequestedCapacity, "RequestedCapacity", "RequestedCapacity", static o => ((global::Stratus.Services.Model.AutoScaling.LaunchInstancesRequest)o).RequestedCapacity, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LaunchInstancesRequest)o).RequestedCapacity = (int?)v, required: true, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.LaunchInstancesRequest)o).RequestedCapacity),
             new SM::MemberInfo("RetryStrategy", SRetryStrategy, "RetryStrategy", "RetryStrategy", static o => ((global::Stratus.Services.Model.AutoScaling.LaunchInstancesRequest)o).RetryStrategy, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LaunchInstancesRequest)o).RetryStrategy = (string?)v),
             new SM::MemberInfo("SubnetIds", SSubnetIdsLimit1, "SubnetIds", "SubnetIds", static o => ((global::Stratus.Services.Model.AutoScaling.LaunchInstancesRequest)o).SubnetIds, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LaunchInstancesRequest)o).SubnetIds = (global::System.Collections.Generic.List<string>?)v));
-        SLaunchInstancesResult.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.LaunchInstancesResult(),
+
+    private static void WSLaunchInstancesResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.LaunchInstancesResult(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.LaunchInstancesResult)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LaunchInstancesResult)o).AutoScalingGroupName = (string?)v),
             new SM::MemberInfo("ClientToken", SClientToken, "ClientToken", "ClientToken", static o => ((global::Stratus.Services.Model.AutoScaling.LaunchInstancesResult)o).ClientToken, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LaunchInstancesResult)o).ClientToken = (string?)v),
             new SM::MemberInfo("Errors", SLaunchInstancesErrors, "Errors", "Errors", static o => ((global::Stratus.Services.Model.AutoScaling.LaunchInstancesResult)o).Errors, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LaunchInstancesResult)o).Errors = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.LaunchInstancesError>?)v),
             new SM::MemberInfo("Instances", SInstanceCollections, "Instances", "Instances", static o => ((global::Stratus.Services.Model.AutoScaling.LaunchInstancesResult)o).Instances, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LaunchInstancesResult)o).Instances = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.InstanceCollection>?)v));
-        SLaunchTemplate.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.LaunchTemplate(),
+
+    private static void WSLaunchTemplate(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.LaunchTemplate(),
             new SM::MemberInfo("LaunchTemplateSpecification", SLaunchTemplateSpecification, "LaunchTemplateSpecification", "LaunchTemplateSpecification", static o => ((global::Stratus.Services.Model.AutoScaling.LaunchTemplate)o).LaunchTemplateSpecification, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LaunchTemplate)o).LaunchTemplateSpecification = (global::Stratus.Services.Model.AutoScaling.LaunchTemplateSpecification?)v),
             new SM::MemberInfo("Overrides", SOverrides, "Overrides", "Overrides", static o => ((global::Stratus.Services.Model.AutoScaling.LaunchTemplate)o).Overrides, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LaunchTemplate)o).Overrides = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.LaunchTemplateOverrides>?)v));
-        SLaunchTemplateOverrides.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.LaunchTemplateOverrides(),
+
+    private static void WSLaunchTemplateOverrides(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.LaunchTemplateOverrides(),
             new SM::MemberInfo("ImageId", SImageId, "ImageId", "ImageId", static o => ((global::Stratus.Services.Model.AutoScaling.LaunchTemplateOverrides)o).ImageId, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LaunchTemplateOverrides)o).ImageId = (string?)v),
             new SM::MemberInfo("InstanceRequirements", SInstanceRequirements, "InstanceRequirements", "InstanceRequirements", static o => ((global::Stratus.Services.Model.AutoScaling.LaunchTemplateOverrides)o).InstanceRequirements, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LaunchTemplateOverrides)o).InstanceRequirements = (global::Stratus.Services.Model.AutoScaling.InstanceRequirements?)v),
             new SM::MemberInfo("InstanceType", SXmlStringMaxLen255, "InstanceType", "InstanceType", static o => ((global::Stratus.Services.Model.AutoScaling.LaunchTemplateOverrides)o).InstanceType, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LaunchTemplateOverrides)o).InstanceType = (string?)v),
             new SM::MemberInfo("LaunchTemplateSpecification", SLaunchTemplateSpecification, "LaunchTemplateSpecification", "LaunchTemplateSpecification", static o => ((global::Stratus.Services.Model.AutoScaling.LaunchTemplateOverrides)o).LaunchTemplateSpecification, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LaunchTemplateOverrides)o).LaunchTemplateSpecification = (global::Stratus.Services.Model.AutoScaling.LaunchTemplateSpecification?)v),
             new SM::MemberInfo("WeightedCapacity", SXmlStringMaxLen32, "WeightedCapacity", "WeightedCapacity", static o => ((global::Stratus.Services.Model.AutoScaling.LaunchTemplateOverrides)o).WeightedCapacity, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LaunchTemplateOverrides)o).WeightedCapacity = (string?)v));
-        SLaunchTemplateSpecification.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.LaunchTemplateSpecification(),
+
+    private static void WSLaunchTemplateSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.LaunchTemplateSpecification(),
             new SM::MemberInfo("LaunchTemplateId", SXmlStringMaxLen255, "LaunchTemplateId", "LaunchTemplateId", static o => ((global::Stratus.Services.Model.AutoScaling.LaunchTemplateSpecification)o).LaunchTemplateId, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LaunchTemplateSpecification)o).LaunchTemplateId = (string?)v),
             new SM::MemberInfo("LaunchTemplateName", SLaunchTemplateName, "LaunchTemplateName", "LaunchTemplateName", static o => ((global::Stratus.Services.Model.AutoScaling.LaunchTemplateSpecification)o).LaunchTemplateName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LaunchTemplateSpecification)o).LaunchTemplateName = (string?)v),
             new SM::MemberInfo("Version", SXmlStringMaxLen255, "Version", "Version", static o => ((global::Stratus.Services.Model.AutoScaling.LaunchTemplateSpecification)o).Version, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LaunchTemplateSpecification)o).Version = (string?)v));
-        SLifecycleHook.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.LifecycleHook(),
+
+    private static void WSLifecycleHook(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.LifecycleHook(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.LifecycleHook)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LifecycleHook)o).AutoScalingGroupName = (string?)v),
             new SM::MemberInfo("DefaultResult", SLifecycleActionResult, "DefaultResult", "DefaultResult", static o => ((global::Stratus.Services.Model.AutoScaling.LifecycleHook)o).DefaultResult, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LifecycleHook)o).DefaultResult = (string?)v),
             new SM::MemberInfo("GlobalTimeout", SGlobalTimeout, "GlobalTimeout", "GlobalTimeout", static o => ((global::Stratus.Services.Model.AutoScaling.LifecycleHook)o).GlobalTimeout, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LifecycleHook)o).GlobalTimeout = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.LifecycleHook)o).GlobalTimeout),
@@ -1039,8 +2588,9 @@ public static partial class AutoScalingShapes
             new SM::MemberInfo("NotificationMetadata", SAnyPrintableAsciiStringMaxLen4000, "NotificationMetadata", "NotificationMetadata", static o => ((global::Stratus.Services.Model.AutoScaling.LifecycleHook)o).NotificationMetadata, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LifecycleHook)o).NotificationMetadata = (string?)v),
             new SM::MemberInfo("NotificationTargetARN", SNotificationTargetResourceName, "NotificationTargetARN", "NotificationTargetARN", static o => ((global::Stratus.Services.Model.AutoScaling.LifecycleHook)o).NotificationTargetARN, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LifecycleHook)o).NotificationTargetARN = (string?)v),
             new SM::MemberInfo("RoleARN", SXmlStringMaxLen255, "RoleARN", "RoleARN", static o => ((global::Stratus.Services.Model.AutoScaling.LifecycleHook)o).RoleARN, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LifecycleHook)o).RoleARN = (string?)v));
-        SLifecycleHookNames.InitList(SAsciiStringMaxLen255, "member", static () => new global::System.Collections.Generic.List<string>());
-        SLifecycleHookSpecification.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.LifecycleHookSpecification(),
+
+    private static void WSLifecycleHookSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.LifecycleHookSpecification(),
             new SM::MemberInfo("DefaultResult", SLifecycleActionResult, "DefaultResult", "DefaultResult", static o => ((global::Stratus.Services.Model.AutoScaling.LifecycleHookSpecification)o).DefaultResult, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LifecycleHookSpecification)o).DefaultResult = (string?)v),
             new SM::MemberInfo("HeartbeatTimeout", SHeartbeatTimeout, "HeartbeatTimeout", "HeartbeatTimeout", static o => ((global::Stratus.Services.Model.AutoScaling.LifecycleHookSpecification)o).HeartbeatTimeout, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LifecycleHookSpecification)o).HeartbeatTimeout = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.LifecycleHookSpecification)o).HeartbeatTimeout),
             new SM::MemberInfo("LifecycleHookName", SAsciiStringMaxLen255, "LifecycleHookName", "LifecycleHookName", static o => ((global::Stratus.Services.Model.AutoScaling.LifecycleHookSpecification)o).LifecycleHookName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LifecycleHookSpecification)o).LifecycleHookName = (string?)v, required: true),
@@ -1048,101 +2598,132 @@ public static partial class AutoScalingShapes
             new SM::MemberInfo("NotificationMetadata", SAnyPrintableAsciiStringMaxLen4000, "NotificationMetadata", "NotificationMetadata", static o => ((global::Stratus.Services.Model.AutoScaling.LifecycleHookSpecification)o).NotificationMetadata, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LifecycleHookSpecification)o).NotificationMetadata = (string?)v),
             new SM::MemberInfo("NotificationTargetARN", SNotificationTargetResourceName, "NotificationTargetARN", "NotificationTargetARN", static o => ((global::Stratus.Services.Model.AutoScaling.LifecycleHookSpecification)o).NotificationTargetARN, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LifecycleHookSpecification)o).NotificationTargetARN = (string?)v),
             new SM::MemberInfo("RoleARN", SXmlStringMaxLen255, "RoleARN", "RoleARN", static o => ((global::Stratus.Services.Model.AutoScaling.LifecycleHookSpecification)o).RoleARN, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LifecycleHookSpecification)o).RoleARN = (string?)v));
-        SLifecycleHookSpecifications.InitList(SLifecycleHookSpecification, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.LifecycleHookSpecification>());
-        SLifecycleHooks.InitList(SLifecycleHook, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.LifecycleHook>());
-        SLimitExceededFault.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.LimitExceededFault(),
+
+    private static void WSLimitExceededFault(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.LimitExceededFault(),
             new SM::MemberInfo("message", SXmlStringMaxLen255, "message", "message", static o => ((global::Stratus.Services.Model.AutoScaling.LimitExceededFault)o).message, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LimitExceededFault)o).message = (string?)v));
-        SLoadBalancerNames.InitList(SXmlStringMaxLen255, "member", static () => new global::System.Collections.Generic.List<string>());
-        SLoadBalancerState.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.LoadBalancerState(),
+
+    private static void WSLoadBalancerState(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.LoadBalancerState(),
             new SM::MemberInfo("LoadBalancerName", SXmlStringMaxLen255, "LoadBalancerName", "LoadBalancerName", static o => ((global::Stratus.Services.Model.AutoScaling.LoadBalancerState)o).LoadBalancerName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LoadBalancerState)o).LoadBalancerName = (string?)v),
             new SM::MemberInfo("State", SXmlStringMaxLen255, "State", "State", static o => ((global::Stratus.Services.Model.AutoScaling.LoadBalancerState)o).State, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LoadBalancerState)o).State = (string?)v));
-        SLoadBalancerStates.InitList(SLoadBalancerState, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.LoadBalancerState>());
-        SLoadBalancerTargetGroupState.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.LoadBalancerTargetGroupState(),
+
+    private static void WSLoadBalancerTargetGroupState(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.LoadBalancerTargetGroupState(),
             new SM::MemberInfo("LoadBalancerTargetGroupARN", SXmlStringMaxLen511, "LoadBalancerTargetGroupARN", "LoadBalancerTargetGroupARN", static o => ((global::Stratus.Services.Model.AutoScaling.LoadBalancerTargetGroupState)o).LoadBalancerTargetGroupARN, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LoadBalancerTargetGroupState)o).LoadBalancerTargetGroupARN = (string?)v),
             new SM::MemberInfo("State", SXmlStringMaxLen255, "State", "State", static o => ((global::Stratus.Services.Model.AutoScaling.LoadBalancerTargetGroupState)o).State, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LoadBalancerTargetGroupState)o).State = (string?)v));
-        SLoadBalancerTargetGroupStates.InitList(SLoadBalancerTargetGroupState, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.LoadBalancerTargetGroupState>());
-        SLoadForecast.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.LoadForecast(),
+
+    private static void WSLoadForecast(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.LoadForecast(),
             new SM::MemberInfo("MetricSpecification", SPredictiveScalingMetricSpecification, "MetricSpecification", "MetricSpecification", static o => ((global::Stratus.Services.Model.AutoScaling.LoadForecast)o).MetricSpecification, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LoadForecast)o).MetricSpecification = (global::Stratus.Services.Model.AutoScaling.PredictiveScalingMetricSpecification?)v, required: true),
             new SM::MemberInfo("Timestamps", SPredictiveScalingForecastTimestamps, "Timestamps", "Timestamps", static o => ((global::Stratus.Services.Model.AutoScaling.LoadForecast)o).Timestamps, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LoadForecast)o).Timestamps = (global::System.Collections.Generic.List<global::System.DateTime>?)v, required: true),
             new SM::MemberInfo("Values", SPredictiveScalingForecastValues, "Values", "Values", static o => ((global::Stratus.Services.Model.AutoScaling.LoadForecast)o).Values, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.LoadForecast)o).Values = (global::System.Collections.Generic.List<double>?)v, required: true));
-        SLoadForecasts.InitList(SLoadForecast, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.LoadForecast>());
-        SLocalStorageTypes.InitList(SLocalStorageType, "member", static () => new global::System.Collections.Generic.List<string>());
-        SMemoryGiBPerVCpuRequest.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.MemoryGiBPerVCpuRequest(),
+
+    private static void WSMemoryGiBPerVCpuRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.MemoryGiBPerVCpuRequest(),
             new SM::MemberInfo("Max", SNullablePositiveDouble, "Max", "Max", static o => ((global::Stratus.Services.Model.AutoScaling.MemoryGiBPerVCpuRequest)o).Max, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.MemoryGiBPerVCpuRequest)o).Max = (double?)v, getDouble: static o => ((global::Stratus.Services.Model.AutoScaling.MemoryGiBPerVCpuRequest)o).Max),
             new SM::MemberInfo("Min", SNullablePositiveDouble, "Min", "Min", static o => ((global::Stratus.Services.Model.AutoScaling.MemoryGiBPerVCpuRequest)o).Min, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.MemoryGiBPerVCpuRequest)o).Min = (double?)v, getDouble: static o => ((global::Stratus.Services.Model.AutoScaling.MemoryGiBPerVCpuRequest)o).Min));
-        SMemoryMiBRequest.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.MemoryMiBRequest(),
+
+    private static void WSMemoryMiBRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.MemoryMiBRequest(),
             new SM::MemberInfo("Max", SNullablePositiveInteger, "Max", "Max", static o => ((global::Stratus.Services.Model.AutoScaling.MemoryMiBRequest)o).Max, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.MemoryMiBRequest)o).Max = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.MemoryMiBRequest)o).Max),
             new SM::MemberInfo("Min", SNullablePositiveInteger, "Min", "Min", static o => ((global::Stratus.Services.Model.AutoScaling.MemoryMiBRequest)o).Min, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.MemoryMiBRequest)o).Min = (int?)v, required: true, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.MemoryMiBRequest)o).Min));
-        SMetric.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.Metric(),
+
+    private static void WSMetric(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.Metric(),
             new SM::MemberInfo("Dimensions", SMetricDimensions, "Dimensions", "Dimensions", static o => ((global::Stratus.Services.Model.AutoScaling.Metric)o).Dimensions, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.Metric)o).Dimensions = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.MetricDimension>?)v),
             new SM::MemberInfo("MetricName", SMetricName, "MetricName", "MetricName", static o => ((global::Stratus.Services.Model.AutoScaling.Metric)o).MetricName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.Metric)o).MetricName = (string?)v, required: true),
             new SM::MemberInfo("Namespace", SMetricNamespace, "Namespace", "Namespace", static o => ((global::Stratus.Services.Model.AutoScaling.Metric)o).Namespace, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.Metric)o).Namespace = (string?)v, required: true));
-        SMetricCollectionType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.MetricCollectionType(),
+
+    private static void WSMetricCollectionType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.MetricCollectionType(),
             new SM::MemberInfo("Metric", SXmlStringMaxLen255, "Metric", "Metric", static o => ((global::Stratus.Services.Model.AutoScaling.MetricCollectionType)o).Metric, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.MetricCollectionType)o).Metric = (string?)v));
-        SMetricCollectionTypes.InitList(SMetricCollectionType, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.MetricCollectionType>());
-        SMetricDataQueries.InitList(SMetricDataQuery, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.MetricDataQuery>());
-        SMetricDataQuery.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.MetricDataQuery(),
+
+    private static void WSMetricDataQuery(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.MetricDataQuery(),
             new SM::MemberInfo("Expression", SXmlStringMaxLen1023, "Expression", "Expression", static o => ((global::Stratus.Services.Model.AutoScaling.MetricDataQuery)o).Expression, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.MetricDataQuery)o).Expression = (string?)v),
             new SM::MemberInfo("Id", SXmlStringMaxLen255, "Id", "Id", static o => ((global::Stratus.Services.Model.AutoScaling.MetricDataQuery)o).Id, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.MetricDataQuery)o).Id = (string?)v, required: true),
             new SM::MemberInfo("Label", SXmlStringMetricLabel, "Label", "Label", static o => ((global::Stratus.Services.Model.AutoScaling.MetricDataQuery)o).Label, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.MetricDataQuery)o).Label = (string?)v),
             new SM::MemberInfo("MetricStat", SMetricStat, "MetricStat", "MetricStat", static o => ((global::Stratus.Services.Model.AutoScaling.MetricDataQuery)o).MetricStat, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.MetricDataQuery)o).MetricStat = (global::Stratus.Services.Model.AutoScaling.MetricStat?)v),
             new SM::MemberInfo("ReturnData", SReturnData, "ReturnData", "ReturnData", static o => ((global::Stratus.Services.Model.AutoScaling.MetricDataQuery)o).ReturnData, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.MetricDataQuery)o).ReturnData = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.AutoScaling.MetricDataQuery)o).ReturnData));
-        SMetricDimension.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.MetricDimension(),
+
+    private static void WSMetricDimension(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.MetricDimension(),
             new SM::MemberInfo("Name", SMetricDimensionName, "Name", "Name", static o => ((global::Stratus.Services.Model.AutoScaling.MetricDimension)o).Name, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.MetricDimension)o).Name = (string?)v, required: true),
             new SM::MemberInfo("Value", SMetricDimensionValue, "Value", "Value", static o => ((global::Stratus.Services.Model.AutoScaling.MetricDimension)o).Value, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.MetricDimension)o).Value = (string?)v, required: true));
-        SMetricDimensions.InitList(SMetricDimension, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.MetricDimension>());
-        SMetricGranularityType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.MetricGranularityType(),
+
+    private static void WSMetricGranularityType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.MetricGranularityType(),
             new SM::MemberInfo("Granularity", SXmlStringMaxLen255, "Granularity", "Granularity", static o => ((global::Stratus.Services.Model.AutoScaling.MetricGranularityType)o).Granularity, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.MetricGranularityType)o).Granularity = (string?)v));
-        SMetricGranularityTypes.InitList(SMetricGranularityType, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.MetricGranularityType>());
-        SMetricStat.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.MetricStat(),
+
+    private static void WSMetricStat(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.MetricStat(),
             new SM::MemberInfo("Metric", SMetric, "Metric", "Metric", static o => ((global::Stratus.Services.Model.AutoScaling.MetricStat)o).Metric, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.MetricStat)o).Metric = (global::Stratus.Services.Model.AutoScaling.Metric?)v, required: true),
             new SM::MemberInfo("Stat", SXmlStringMetricStat, "Stat", "Stat", static o => ((global::Stratus.Services.Model.AutoScaling.MetricStat)o).Stat, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.MetricStat)o).Stat = (string?)v, required: true),
             new SM::MemberInfo("Unit", SMetricUnit, "Unit", "Unit", static o => ((global::Stratus.Services.Model.AutoScaling.MetricStat)o).Unit, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.MetricStat)o).Unit = (string?)v));
-        SMetrics.InitList(SXmlStringMaxLen255, "member", static () => new global::System.Collections.Generic.List<string>());
-        SMixedInstancesPolicy.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.MixedInstancesPolicy(),
+
+    private static void WSMixedInstancesPolicy(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.MixedInstancesPolicy(),
             new SM::MemberInfo("InstancesDistribution", SInstancesDistribution, "InstancesDistribution", "InstancesDistribution", static o => ((global::Stratus.Services.Model.AutoScaling.MixedInstancesPolicy)o).InstancesDistribution, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.MixedInstancesPolicy)o).InstancesDistribution = (global::Stratus.Services.Model.AutoScaling.InstancesDistribution?)v),
             new SM::MemberInfo("LaunchTemplate", SLaunchTemplate, "LaunchTemplate", "LaunchTemplate", static o => ((global::Stratus.Services.Model.AutoScaling.MixedInstancesPolicy)o).LaunchTemplate, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.MixedInstancesPolicy)o).LaunchTemplate = (global::Stratus.Services.Model.AutoScaling.LaunchTemplate?)v));
-        SNetworkBandwidthGbpsRequest.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.NetworkBandwidthGbpsRequest(),
+
+    private static void WSNetworkBandwidthGbpsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.NetworkBandwidthGbpsRequest(),
             new SM::MemberInfo("Max", SNullablePositiveDouble, "Max", "Max", static o => ((global::Stratus.Services.Model.AutoScaling.NetworkBandwidthGbpsRequest)o).Max, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.NetworkBandwidthGbpsRequest)o).Max = (double?)v, getDouble: static o => ((global::Stratus.Services.Model.AutoScaling.NetworkBandwidthGbpsRequest)o).Max),
             new SM::MemberInfo("Min", SNullablePositiveDouble, "Min", "Min", static o => ((global::Stratus.Services.Model.AutoScaling.NetworkBandwidthGbpsRequest)o).Min, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.NetworkBandwidthGbpsRequest)o).Min = (double?)v, getDouble: static o => ((global::Stratus.Services.Model.AutoScaling.NetworkBandwidthGbpsRequest)o).Min));
-        SNetworkInterfaceCountRequest.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.NetworkInterfaceCountRequest(),
+
+    private static void WSNetworkInterfaceCountRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.NetworkInterfaceCountRequest(),
             new SM::MemberInfo("Max", SNullablePositiveInteger, "Max", "Max", static o => ((global::Stratus.Services.Model.AutoScaling.NetworkInterfaceCountRequest)o).Max, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.NetworkInterfaceCountRequest)o).Max = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.NetworkInterfaceCountRequest)o).Max),
             new SM::MemberInfo("Min", SNullablePositiveInteger, "Min", "Min", static o => ((global::Stratus.Services.Model.AutoScaling.NetworkInterfaceCountRequest)o).Min, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.NetworkInterfaceCountRequest)o).Min = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.NetworkInterfaceCountRequest)o).Min));
-        SNotificationConfiguration.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.NotificationConfiguration(),
+
+    private static void WSNotificationConfiguration(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.NotificationConfiguration(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.NotificationConfiguration)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.NotificationConfiguration)o).AutoScalingGroupName = (string?)v),
             new SM::MemberInfo("NotificationType", SXmlStringMaxLen255, "NotificationType", "NotificationType", static o => ((global::Stratus.Services.Model.AutoScaling.NotificationConfiguration)o).NotificationType, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.NotificationConfiguration)o).NotificationType = (string?)v),
             new SM::MemberInfo("TopicARN", SXmlStringMaxLen255, "TopicARN", "TopicARN", static o => ((global::Stratus.Services.Model.AutoScaling.NotificationConfiguration)o).TopicARN, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.NotificationConfiguration)o).TopicARN = (string?)v));
-        SNotificationConfigurations.InitList(SNotificationConfiguration, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.NotificationConfiguration>());
-        SOverrides.InitList(SLaunchTemplateOverrides, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.LaunchTemplateOverrides>());
-        SPerformanceFactorReferenceRequest.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.PerformanceFactorReferenceRequest(),
+
+    private static void WSPerformanceFactorReferenceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.PerformanceFactorReferenceRequest(),
             new SM::MemberInfo("InstanceFamily", SString, "InstanceFamily", "InstanceFamily", static o => ((global::Stratus.Services.Model.AutoScaling.PerformanceFactorReferenceRequest)o).InstanceFamily, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PerformanceFactorReferenceRequest)o).InstanceFamily = (string?)v));
-        SPerformanceFactorReferenceSetRequest.InitList(SPerformanceFactorReferenceRequest, "item", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.PerformanceFactorReferenceRequest>());
-        SPoliciesType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.PoliciesType(),
+
+    private static void WSPoliciesType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.PoliciesType(),
             new SM::MemberInfo("NextToken", SXmlString, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.AutoScaling.PoliciesType)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PoliciesType)o).NextToken = (string?)v),
             new SM::MemberInfo("ScalingPolicies", SScalingPolicies, "ScalingPolicies", "ScalingPolicies", static o => ((global::Stratus.Services.Model.AutoScaling.PoliciesType)o).ScalingPolicies, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PoliciesType)o).ScalingPolicies = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.ScalingPolicy>?)v));
-        SPolicyARNType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.PolicyARNType(),
+
+    private static void WSPolicyARNType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.PolicyARNType(),
             new SM::MemberInfo("Alarms", SAlarms, "Alarms", "Alarms", static o => ((global::Stratus.Services.Model.AutoScaling.PolicyARNType)o).Alarms, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PolicyARNType)o).Alarms = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.Alarm>?)v),
             new SM::MemberInfo("PolicyARN", SResourceName, "PolicyARN", "PolicyARN", static o => ((global::Stratus.Services.Model.AutoScaling.PolicyARNType)o).PolicyARN, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PolicyARNType)o).PolicyARN = (string?)v));
-        SPolicyNames.InitList(SResourceName, "member", static () => new global::System.Collections.Generic.List<string>());
-        SPolicyTypes.InitList(SXmlStringMaxLen64, "member", static () => new global::System.Collections.Generic.List<string>());
-        SPredefinedMetricSpecification.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.PredefinedMetricSpecification(),
+
+    private static void WSPredefinedMetricSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.PredefinedMetricSpecification(),
             new SM::MemberInfo("PredefinedMetricType", SMetricType, "PredefinedMetricType", "PredefinedMetricType", static o => ((global::Stratus.Services.Model.AutoScaling.PredefinedMetricSpecification)o).PredefinedMetricType, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PredefinedMetricSpecification)o).PredefinedMetricType = (string?)v, required: true),
             new SM::MemberInfo("ResourceLabel", SXmlStringMaxLen1023, "ResourceLabel", "ResourceLabel", static o => ((global::Stratus.Services.Model.AutoScaling.PredefinedMetricSpecification)o).ResourceLabel, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PredefinedMetricSpecification)o).ResourceLabel = (string?)v));
-        SPredictiveScalingConfiguration.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.PredictiveScalingConfiguration(),
+
+    private static void WSPredictiveScalingConfiguration(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.PredictiveScalingConfiguration(),
             new SM::MemberInfo("MaxCapacityBreachBehavior", SPredictiveScalingMaxCapacityBreachBehavior, "MaxCapacityBreachBehavior", "MaxCapacityBreachBehavior", static o => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingConfiguration)o).MaxCapacityBreachBehavior, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingConfiguration)o).MaxCapacityBreachBehavior = (string?)v),
             new SM::MemberInfo("MaxCapacityBuffer", SPredictiveScalingMaxCapacityBuffer, "MaxCapacityBuffer", "MaxCapacityBuffer", static o => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingConfiguration)o).MaxCapacityBuffer, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingConfiguration)o).MaxCapacityBuffer = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingConfiguration)o).MaxCapacityBuffer),
             new SM::MemberInfo("MetricSpecifications", SPredictiveScalingMetricSpecifications, "MetricSpecifications", "MetricSpecifications", static o => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingConfiguration)o).MetricSpecifications, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingConfiguration)o).MetricSpecifications = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.PredictiveScalingMetricSpecification>?)v, required: true),
             new SM::MemberInfo("Mode", SPredictiveScalingMode, "Mode", "Mode", static o => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingConfiguration)o).Mode, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingConfiguration)o).Mode = (string?)v),
             new SM::MemberInfo("SchedulingBufferTime", SPredictiveScalingSchedulingBufferTime, "SchedulingBufferTime", "SchedulingBufferTime", static o => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingConfiguration)o).SchedulingBufferTime, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingConfiguration)o).SchedulingBufferTime = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingConfiguration)o).SchedulingBufferTime));
-        SPredictiveScalingCustomizedCapacityMetric.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.PredictiveScalingCustomizedCapacityMetric(),
+
+    private static void WSPredictiveScalingCustomizedCapacityMetric(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.PredictiveScalingCustomizedCapacityMetric(),
             new SM::MemberInfo("MetricDataQueries", SMetricDataQueries, "MetricDataQueries", "MetricDataQueries", static o => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingCustomizedCapacityMetric)o).MetricDataQueries, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingCustomizedCapacityMetric)o).MetricDataQueries = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.MetricDataQuery>?)v, required: true));
-        SPredictiveScalingCustomizedLoadMetric.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.PredictiveScalingCustomizedLoadMetric(),
+
+    private static void WSPredictiveScalingCustomizedLoadMetric(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.PredictiveScalingCustomizedLoadMetric(),
             new SM::MemberInfo("MetricDataQueries", SMetricDataQueries, "MetricDataQueries", "MetricDataQueries", static o => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingCustomizedLoadMetric)o).MetricDataQueries, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingCustomizedLoadMetric)o).MetricDataQueries = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.MetricDataQuery>?)v, required: true));
-        SPredictiveScalingCustomizedScalingMetric.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.PredictiveScalingCustomizedScalingMetric(),
+
+    private static void WSPredictiveScalingCustomizedScalingMetric(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.PredictiveScalingCustomizedScalingMetric(),
             new SM::MemberInfo("MetricDataQueries", SMetricDataQueries, "MetricDataQueries", "MetricDataQueries", static o => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingCustomizedScalingMetric)o).MetricDataQueries, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingCustomizedScalingMetric)o).MetricDataQueries = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.MetricDataQuery>?)v, required: true));
-        SPredictiveScalingForecastTimestamps.InitList(STimestampType, "member", static () => new global::System.Collections.Generic.List<global::System.DateTime>());
-        SPredictiveScalingForecastValues.InitList(SMetricScale, "member", static () => new global::System.Collections.Generic.List<double>());
-        SPredictiveScalingMetricSpecification.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.PredictiveScalingMetricSpecification(),
+
+    private static void WSPredictiveScalingMetricSpecification(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.PredictiveScalingMetricSpecification(),
             new SM::MemberInfo("CustomizedCapacityMetricSpecification", SPredictiveScalingCustomizedCapacityMetric, "CustomizedCapacityMetricSpecification", "CustomizedCapacityMetricSpecification", static o => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingMetricSpecification)o).CustomizedCapacityMetricSpecification, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingMetricSpecification)o).CustomizedCapacityMetricSpecification = (global::Stratus.Services.Model.AutoScaling.PredictiveScalingCustomizedCapacityMetric?)v),
             new SM::MemberInfo("CustomizedLoadMetricSpecification", SPredictiveScalingCustomizedLoadMetric, "CustomizedLoadMetricSpecification", "CustomizedLoadMetricSpecification", static o => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingMetricSpecification)o).CustomizedLoadMetricSpecification, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingMetricSpecification)o).CustomizedLoadMetricSpecification = (global::Stratus.Services.Model.AutoScaling.PredictiveScalingCustomizedLoadMetric?)v),
             new SM::MemberInfo("CustomizedScalingMetricSpecification", SPredictiveScalingCustomizedScalingMetric, "CustomizedScalingMetricSpecification", "CustomizedScalingMetricSpecification", static o => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingMetricSpecification)o).CustomizedScalingMetricSpecification, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingMetricSpecification)o).CustomizedScalingMetricSpecification = (global::Stratus.Services.Model.AutoScaling.PredictiveScalingCustomizedScalingMetric?)v),
@@ -1150,24 +2731,35 @@ public static partial class AutoScalingShapes
             new SM::MemberInfo("PredefinedMetricPairSpecification", SPredictiveScalingPredefinedMetricPair, "PredefinedMetricPairSpecification", "PredefinedMetricPairSpecification", static o => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingMetricSpecification)o).PredefinedMetricPairSpecification, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingMetricSpecification)o).PredefinedMetricPairSpecification = (global::Stratus.Services.Model.AutoScaling.PredictiveScalingPredefinedMetricPair?)v),
             new SM::MemberInfo("PredefinedScalingMetricSpecification", SPredictiveScalingPredefinedScalingMetric, "PredefinedScalingMetricSpecification", "PredefinedScalingMetricSpecification", static o => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingMetricSpecification)o).PredefinedScalingMetricSpecification, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingMetricSpecification)o).PredefinedScalingMetricSpecification = (global::Stratus.Services.Model.AutoScaling.PredictiveScalingPredefinedScalingMetric?)v),
             new SM::MemberInfo("TargetValue", SMetricScale, "TargetValue", "TargetValue", static o => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingMetricSpecification)o).TargetValue, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingMetricSpecification)o).TargetValue = (double?)v, required: true, getDouble: static o => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingMetricSpecification)o).TargetValue));
-        SPredictiveScalingMetricSpecifications.InitList(SPredictiveScalingMetricSpecification, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.PredictiveScalingMetricSpecification>());
-        SPredictiveScalingPredefinedLoadMetric.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.PredictiveScalingPredefinedLoadMetric(),
+
+    private static void WSPredictiveScalingPredefinedLoadMetric(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.PredictiveScalingPredefinedLoadMetric(),
             new SM::MemberInfo("PredefinedMetricType", SPredefinedLoadMetricType, "PredefinedMetricType", "PredefinedMetricType", static o => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingPredefinedLoadMetric)o).PredefinedMetricType, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingPredefinedLoadMetric)o).PredefinedMetricType = (string?)v, required: true),
             new SM::MemberInfo("ResourceLabel", SXmlStringMaxLen1023, "ResourceLabel", "ResourceLabel", static o => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingPredefinedLoadMetric)o).ResourceLabel, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingPredefinedLoadMetric)o).ResourceLabel = (string?)v));
-        SPredictiveScalingPredefinedMetricPair.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.PredictiveScalingPredefinedMetricPair(),
+
+    private static void WSPredictiveScalingPredefinedMetricPair(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.PredictiveScalingPredefinedMetricPair(),
             new SM::MemberInfo("PredefinedMetricType", SPredefinedMetricPairType, "PredefinedMetricType", "PredefinedMetricType", static o => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingPredefinedMetricPair)o).PredefinedMetricType, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingPredefinedMetricPair)o).PredefinedMetricType = (string?)v, required: true),
             new SM::MemberInfo("ResourceLabel", SXmlStringMaxLen1023, "ResourceLabel", "ResourceLabel", static o => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingPredefinedMetricPair)o).ResourceLabel, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingPredefinedMetricPair)o).ResourceLabel = (string?)v));
-        SPredictiveScalingPredefinedScalingMetric.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.PredictiveScalingPredefinedScalingMetric(),
+
+    private static void WSPredictiveScalingPredefinedScalingMetric(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.PredictiveScalingPredefinedScalingMetric(),
             new SM::MemberInfo("PredefinedMetricType", SPredefinedScalingMetricType, "PredefinedMetricType", "PredefinedMetricType", static o => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingPredefinedScalingMetric)o).PredefinedMetricType, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingPredefinedScalingMetric)o).PredefinedMetricType = (string?)v, required: true),
             new SM::MemberInfo("ResourceLabel", SXmlStringMaxLen1023, "ResourceLabel", "ResourceLabel", static o => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingPredefinedScalingMetric)o).ResourceLabel, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PredictiveScalingPredefinedScalingMetric)o).ResourceLabel = (string?)v));
-        SProcessNames.InitList(SXmlStringMaxLen255, "member", static () => new global::System.Collections.Generic.List<string>());
-        SProcessType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.ProcessType(),
+
+    private static void WSProcessType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.ProcessType(),
             new SM::MemberInfo("ProcessName", SXmlStringMaxLen255, "ProcessName", "ProcessName", static o => ((global::Stratus.Services.Model.AutoScaling.ProcessType)o).ProcessName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.ProcessType)o).ProcessName = (string?)v, required: true));
-        SProcesses.InitList(SProcessType, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.ProcessType>());
-        SProcessesType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.ProcessesType(),
+
+    private static void WSProcessesType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.ProcessesType(),
             new SM::MemberInfo("Processes", SProcesses, "Processes", "Processes", static o => ((global::Stratus.Services.Model.AutoScaling.ProcessesType)o).Processes, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.ProcessesType)o).Processes = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.ProcessType>?)v));
-        SPutLifecycleHookAnswer.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.PutLifecycleHookAnswer());
-        SPutLifecycleHookType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.PutLifecycleHookType(),
+
+    private static void WSPutLifecycleHookAnswer(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.PutLifecycleHookAnswer());
+
+    private static void WSPutLifecycleHookType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.PutLifecycleHookType(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.PutLifecycleHookType)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PutLifecycleHookType)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("DefaultResult", SLifecycleActionResult, "DefaultResult", "DefaultResult", static o => ((global::Stratus.Services.Model.AutoScaling.PutLifecycleHookType)o).DefaultResult, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PutLifecycleHookType)o).DefaultResult = (string?)v),
             new SM::MemberInfo("HeartbeatTimeout", SHeartbeatTimeout, "HeartbeatTimeout", "HeartbeatTimeout", static o => ((global::Stratus.Services.Model.AutoScaling.PutLifecycleHookType)o).HeartbeatTimeout, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PutLifecycleHookType)o).HeartbeatTimeout = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.PutLifecycleHookType)o).HeartbeatTimeout),
@@ -1176,11 +2768,15 @@ public static partial class AutoScalingShapes
             new SM::MemberInfo("NotificationMetadata", SAnyPrintableAsciiStringMaxLen4000, "NotificationMetadata", "NotificationMetadata", static o => ((global::Stratus.Services.Model.AutoScaling.PutLifecycleHookType)o).NotificationMetadata, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PutLifecycleHookType)o).NotificationMetadata = (string?)v),
             new SM::MemberInfo("NotificationTargetARN", SNotificationTargetResourceName, "NotificationTargetARN", "NotificationTargetARN", static o => ((global::Stratus.Services.Model.AutoScaling.PutLifecycleHookType)o).NotificationTargetARN, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PutLifecycleHookType)o).NotificationTargetARN = (string?)v),
             new SM::MemberInfo("RoleARN", SXmlStringMaxLen255, "RoleARN", "RoleARN", static o => ((global::Stratus.Services.Model.AutoScaling.PutLifecycleHookType)o).RoleARN, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PutLifecycleHookType)o).RoleARN = (string?)v));
-        SPutNotificationConfigurationType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.PutNotificationConfigurationType(),
+
+    private static void WSPutNotificationConfigurationType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.PutNotificationConfigurationType(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.PutNotificationConfigurationType)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PutNotificationConfigurationType)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("NotificationTypes", SAutoScalingNotificationTypes, "NotificationTypes", "NotificationTypes", static o => ((global::Stratus.Services.Model.AutoScaling.PutNotificationConfigurationType)o).NotificationTypes, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PutNotificationConfigurationType)o).NotificationTypes = (global::System.Collections.Generic.List<string>?)v, required: true),
             new SM::MemberInfo("TopicARN", SXmlStringMaxLen255, "TopicARN", "TopicARN", static o => ((global::Stratus.Services.Model.AutoScaling.PutNotificationConfigurationType)o).TopicARN, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PutNotificationConfigurationType)o).TopicARN = (string?)v, required: true));
-        SPutScalingPolicyType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.PutScalingPolicyType(),
+
+    private static void WSPutScalingPolicyType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.PutScalingPolicyType(),
             new SM::MemberInfo("AdjustmentType", SXmlStringMaxLen255, "AdjustmentType", "AdjustmentType", static o => ((global::Stratus.Services.Model.AutoScaling.PutScalingPolicyType)o).AdjustmentType, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PutScalingPolicyType)o).AdjustmentType = (string?)v),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.PutScalingPolicyType)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PutScalingPolicyType)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("Cooldown", SCooldown, "Cooldown", "Cooldown", static o => ((global::Stratus.Services.Model.AutoScaling.PutScalingPolicyType)o).Cooldown, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PutScalingPolicyType)o).Cooldown = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.PutScalingPolicyType)o).Cooldown),
@@ -1195,7 +2791,9 @@ public static partial class AutoScalingShapes
             new SM::MemberInfo("ScalingAdjustment", SPolicyIncrement, "ScalingAdjustment", "ScalingAdjustment", static o => ((global::Stratus.Services.Model.AutoScaling.PutScalingPolicyType)o).ScalingAdjustment, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PutScalingPolicyType)o).ScalingAdjustment = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.PutScalingPolicyType)o).ScalingAdjustment),
             new SM::MemberInfo("StepAdjustments", SStepAdjustments, "StepAdjustments", "StepAdjustments", static o => ((global::Stratus.Services.Model.AutoScaling.PutScalingPolicyType)o).StepAdjustments, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PutScalingPolicyType)o).StepAdjustments = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.StepAdjustment>?)v),
             new SM::MemberInfo("TargetTrackingConfiguration", STargetTrackingConfiguration, "TargetTrackingConfiguration", "TargetTrackingConfiguration", static o => ((global::Stratus.Services.Model.AutoScaling.PutScalingPolicyType)o).TargetTrackingConfiguration, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PutScalingPolicyType)o).TargetTrackingConfiguration = (global::Stratus.Services.Model.AutoScaling.TargetTrackingConfiguration?)v));
-        SPutScheduledUpdateGroupActionType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.PutScheduledUpdateGroupActionType(),
+
+    private static void WSPutScheduledUpdateGroupActionType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.PutScheduledUpdateGroupActionType(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.PutScheduledUpdateGroupActionType)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PutScheduledUpdateGroupActionType)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("DesiredCapacity", SAutoScalingGroupDesiredCapacity, "DesiredCapacity", "DesiredCapacity", static o => ((global::Stratus.Services.Model.AutoScaling.PutScheduledUpdateGroupActionType)o).DesiredCapacity, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PutScheduledUpdateGroupActionType)o).DesiredCapacity = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.PutScheduledUpdateGroupActionType)o).DesiredCapacity),
             new SM::MemberInfo("EndTime", STimestampType, "EndTime", "EndTime", static o => ((global::Stratus.Services.Model.AutoScaling.PutScheduledUpdateGroupActionType)o).EndTime, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PutScheduledUpdateGroupActionType)o).EndTime = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.AutoScaling.PutScheduledUpdateGroupActionType)o).EndTime),
@@ -1206,20 +2804,30 @@ public static partial class AutoScalingShapes
             new SM::MemberInfo("StartTime", STimestampType, "StartTime", "StartTime", static o => ((global::Stratus.Services.Model.AutoScaling.PutScheduledUpdateGroupActionType)o).StartTime, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PutScheduledUpdateGroupActionType)o).StartTime = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.AutoScaling.PutScheduledUpdateGroupActionType)o).StartTime),
             new SM::MemberInfo("Time", STimestampType, "Time", "Time", static o => ((global::Stratus.Services.Model.AutoScaling.PutScheduledUpdateGroupActionType)o).Time, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PutScheduledUpdateGroupActionType)o).Time = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.AutoScaling.PutScheduledUpdateGroupActionType)o).Time),
             new SM::MemberInfo("TimeZone", SXmlStringMaxLen255, "TimeZone", "TimeZone", static o => ((global::Stratus.Services.Model.AutoScaling.PutScheduledUpdateGroupActionType)o).TimeZone, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PutScheduledUpdateGroupActionType)o).TimeZone = (string?)v));
-        SPutWarmPoolAnswer.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.PutWarmPoolAnswer());
-        SPutWarmPoolType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.PutWarmPoolType(),
+
+    private static void WSPutWarmPoolAnswer(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.PutWarmPoolAnswer());
+
+    private static void WSPutWarmPoolType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.PutWarmPoolType(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.PutWarmPoolType)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PutWarmPoolType)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("InstanceReusePolicy", SInstanceReusePolicy, "InstanceReusePolicy", "InstanceReusePolicy", static o => ((global::Stratus.Services.Model.AutoScaling.PutWarmPoolType)o).InstanceReusePolicy, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PutWarmPoolType)o).InstanceReusePolicy = (global::Stratus.Services.Model.AutoScaling.InstanceReusePolicy?)v),
             new SM::MemberInfo("MaxGroupPreparedCapacity", SMaxGroupPreparedCapacity, "MaxGroupPreparedCapacity", "MaxGroupPreparedCapacity", static o => ((global::Stratus.Services.Model.AutoScaling.PutWarmPoolType)o).MaxGroupPreparedCapacity, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PutWarmPoolType)o).MaxGroupPreparedCapacity = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.PutWarmPoolType)o).MaxGroupPreparedCapacity),
             new SM::MemberInfo("MinSize", SWarmPoolMinSize, "MinSize", "MinSize", static o => ((global::Stratus.Services.Model.AutoScaling.PutWarmPoolType)o).MinSize, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PutWarmPoolType)o).MinSize = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.PutWarmPoolType)o).MinSize),
             new SM::MemberInfo("PoolState", SWarmPoolState, "PoolState", "PoolState", static o => ((global::Stratus.Services.Model.AutoScaling.PutWarmPoolType)o).PoolState, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.PutWarmPoolType)o).PoolState = (string?)v));
-        SRecordLifecycleActionHeartbeatAnswer.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.RecordLifecycleActionHeartbeatAnswer());
-        SRecordLifecycleActionHeartbeatType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.RecordLifecycleActionHeartbeatType(),
+
+    private static void WSRecordLifecycleActionHeartbeatAnswer(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.RecordLifecycleActionHeartbeatAnswer());
+
+    private static void WSRecordLifecycleActionHeartbeatType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.RecordLifecycleActionHeartbeatType(),
             new SM::MemberInfo("AutoScalingGroupName", SResourceName, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.RecordLifecycleActionHeartbeatType)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.RecordLifecycleActionHeartbeatType)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("InstanceId", SXmlStringMaxLen19, "InstanceId", "InstanceId", static o => ((global::Stratus.Services.Model.AutoScaling.RecordLifecycleActionHeartbeatType)o).InstanceId, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.RecordLifecycleActionHeartbeatType)o).InstanceId = (string?)v),
             new SM::MemberInfo("LifecycleActionToken", SLifecycleActionToken, "LifecycleActionToken", "LifecycleActionToken", static o => ((global::Stratus.Services.Model.AutoScaling.RecordLifecycleActionHeartbeatType)o).LifecycleActionToken, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.RecordLifecycleActionHeartbeatType)o).LifecycleActionToken = (string?)v),
             new SM::MemberInfo("LifecycleHookName", SAsciiStringMaxLen255, "LifecycleHookName", "LifecycleHookName", static o => ((global::Stratus.Services.Model.AutoScaling.RecordLifecycleActionHeartbeatType)o).LifecycleHookName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.RecordLifecycleActionHeartbeatType)o).LifecycleHookName = (string?)v, required: true));
-        SRefreshPreferences.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.RefreshPreferences(),
+
+    private static void WSRefreshPreferences(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.RefreshPreferences(),
             new SM::MemberInfo("AlarmSpecification", SAlarmSpecification, "AlarmSpecification", "AlarmSpecification", static o => ((global::Stratus.Services.Model.AutoScaling.RefreshPreferences)o).AlarmSpecification, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.RefreshPreferences)o).AlarmSpecification = (global::Stratus.Services.Model.AutoScaling.AlarmSpecification?)v),
             new SM::MemberInfo("AutoRollback", SAutoRollback, "AutoRollback", "AutoRollback", static o => ((global::Stratus.Services.Model.AutoScaling.RefreshPreferences)o).AutoRollback, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.RefreshPreferences)o).AutoRollback = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.AutoScaling.RefreshPreferences)o).AutoRollback),
             new SM::MemberInfo("BakeTime", SBakeTime, "BakeTime", "BakeTime", static o => ((global::Stratus.Services.Model.AutoScaling.RefreshPreferences)o).BakeTime, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.RefreshPreferences)o).BakeTime = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.RefreshPreferences)o).BakeTime),
@@ -1231,26 +2839,41 @@ public static partial class AutoScalingShapes
             new SM::MemberInfo("ScaleInProtectedInstances", SScaleInProtectedInstances, "ScaleInProtectedInstances", "ScaleInProtectedInstances", static o => ((global::Stratus.Services.Model.AutoScaling.RefreshPreferences)o).ScaleInProtectedInstances, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.RefreshPreferences)o).ScaleInProtectedInstances = (string?)v),
             new SM::MemberInfo("SkipMatching", SSkipMatching, "SkipMatching", "SkipMatching", static o => ((global::Stratus.Services.Model.AutoScaling.RefreshPreferences)o).SkipMatching, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.RefreshPreferences)o).SkipMatching = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.AutoScaling.RefreshPreferences)o).SkipMatching),
             new SM::MemberInfo("StandbyInstances", SStandbyInstances, "StandbyInstances", "StandbyInstances", static o => ((global::Stratus.Services.Model.AutoScaling.RefreshPreferences)o).StandbyInstances, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.RefreshPreferences)o).StandbyInstances = (string?)v));
-        SResourceContentionFault.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.ResourceContentionFault(),
+
+    private static void WSResourceContentionFault(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.ResourceContentionFault(),
             new SM::MemberInfo("message", SXmlStringMaxLen255, "message", "message", static o => ((global::Stratus.Services.Model.AutoScaling.ResourceContentionFault)o).message, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.ResourceContentionFault)o).message = (string?)v));
-        SResourceInUseFault.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.ResourceInUseFault(),
+
+    private static void WSResourceInUseFault(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.ResourceInUseFault(),
             new SM::MemberInfo("message", SXmlStringMaxLen255, "message", "message", static o => ((global::Stratus.Services.Model.AutoScaling.ResourceInUseFault)o).message, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.ResourceInUseFault)o).message = (string?)v));
-        SRetentionTriggers.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.RetentionTriggers(),
+
+    private static void WSRetentionTriggers(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.RetentionTriggers(),
             new SM::MemberInfo("TerminateHookAbandon", SRetentionAction, "TerminateHookAbandon", "TerminateHookAbandon", static o => ((global::Stratus.Services.Model.AutoScaling.RetentionTriggers)o).TerminateHookAbandon, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.RetentionTriggers)o).TerminateHookAbandon = (string?)v));
-        SRollbackDetails.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.RollbackDetails(),
+
+    private static void WSRollbackDetails(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.RollbackDetails(),
             new SM::MemberInfo("InstancesToUpdateOnRollback", SInstancesToUpdate, "InstancesToUpdateOnRollback", "InstancesToUpdateOnRollback", static o => ((global::Stratus.Services.Model.AutoScaling.RollbackDetails)o).InstancesToUpdateOnRollback, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.RollbackDetails)o).InstancesToUpdateOnRollback = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.RollbackDetails)o).InstancesToUpdateOnRollback),
             new SM::MemberInfo("PercentageCompleteOnRollback", SIntPercent, "PercentageCompleteOnRollback", "PercentageCompleteOnRollback", static o => ((global::Stratus.Services.Model.AutoScaling.RollbackDetails)o).PercentageCompleteOnRollback, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.RollbackDetails)o).PercentageCompleteOnRollback = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.RollbackDetails)o).PercentageCompleteOnRollback),
             new SM::MemberInfo("ProgressDetailsOnRollback", SInstanceRefreshProgressDetails, "ProgressDetailsOnRollback", "ProgressDetailsOnRollback", static o => ((global::Stratus.Services.Model.AutoScaling.RollbackDetails)o).ProgressDetailsOnRollback, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.RollbackDetails)o).ProgressDetailsOnRollback = (global::Stratus.Services.Model.AutoScaling.InstanceRefreshProgressDetails?)v),
             new SM::MemberInfo("RollbackReason", SXmlStringMaxLen1023, "RollbackReason", "RollbackReason", static o => ((global::Stratus.Services.Model.AutoScaling.RollbackDetails)o).RollbackReason, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.RollbackDetails)o).RollbackReason = (string?)v),
             new SM::MemberInfo("RollbackStartTime", STimestampType, "RollbackStartTime", "RollbackStartTime", static o => ((global::Stratus.Services.Model.AutoScaling.RollbackDetails)o).RollbackStartTime, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.RollbackDetails)o).RollbackStartTime = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.AutoScaling.RollbackDetails)o).RollbackStartTime));
-        SRollbackInstanceRefreshAnswer.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.RollbackInstanceRefreshAnswer(),
+
+    private static void WSRollbackInstanceRefreshAnswer(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.RollbackInstanceRefreshAnswer(),
             new SM::MemberInfo("InstanceRefreshId", SXmlStringMaxLen255, "InstanceRefreshId", "InstanceRefreshId", static o => ((global::Stratus.Services.Model.AutoScaling.RollbackInstanceRefreshAnswer)o).InstanceRefreshId, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.RollbackInstanceRefreshAnswer)o).InstanceRefreshId = (string?)v));
-        SRollbackInstanceRefreshType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.RollbackInstanceRefreshType(),
+
+    private static void WSRollbackInstanceRefreshType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.RollbackInstanceRefreshType(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.RollbackInstanceRefreshType)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.RollbackInstanceRefreshType)o).AutoScalingGroupName = (string?)v, required: true));
-        SScalingActivityInProgressFault.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.ScalingActivityInProgressFault(),
+
+    private static void WSScalingActivityInProgressFault(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.ScalingActivityInProgressFault(),
             new SM::MemberInfo("message", SXmlStringMaxLen255, "message", "message", static o => ((global::Stratus.Services.Model.AutoScaling.ScalingActivityInProgressFault)o).message, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.ScalingActivityInProgressFault)o).message = (string?)v));
-        SScalingPolicies.InitList(SScalingPolicy, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.ScalingPolicy>());
-        SScalingPolicy.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.ScalingPolicy(),
+
+    private static void WSScalingPolicy(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.ScalingPolicy(),
             new SM::MemberInfo("AdjustmentType", SXmlStringMaxLen255, "AdjustmentType", "AdjustmentType", static o => ((global::Stratus.Services.Model.AutoScaling.ScalingPolicy)o).AdjustmentType, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.ScalingPolicy)o).AdjustmentType = (string?)v),
             new SM::MemberInfo("Alarms", SAlarms, "Alarms", "Alarms", static o => ((global::Stratus.Services.Model.AutoScaling.ScalingPolicy)o).Alarms, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.ScalingPolicy)o).Alarms = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.Alarm>?)v),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.ScalingPolicy)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.ScalingPolicy)o).AutoScalingGroupName = (string?)v),
@@ -1267,14 +2890,19 @@ public static partial class AutoScalingShapes
             new SM::MemberInfo("ScalingAdjustment", SPolicyIncrement, "ScalingAdjustment", "ScalingAdjustment", static o => ((global::Stratus.Services.Model.AutoScaling.ScalingPolicy)o).ScalingAdjustment, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.ScalingPolicy)o).ScalingAdjustment = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.ScalingPolicy)o).ScalingAdjustment),
             new SM::MemberInfo("StepAdjustments", SStepAdjustments, "StepAdjustments", "StepAdjustments", static o => ((global::Stratus.Services.Model.AutoScaling.ScalingPolicy)o).StepAdjustments, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.ScalingPolicy)o).StepAdjustments = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.StepAdjustment>?)v),
             new SM::MemberInfo("TargetTrackingConfiguration", STargetTrackingConfiguration, "TargetTrackingConfiguration", "TargetTrackingConfiguration", static o => ((global::Stratus.Services.Model.AutoScaling.ScalingPolicy)o).TargetTrackingConfiguration, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.ScalingPolicy)o).TargetTrackingConfiguration = (global::Stratus.Services.Model.AutoScaling.TargetTrackingConfiguration?)v));
-        SScalingProcessQuery.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.ScalingProcessQuery(),
+
+    private static void WSScalingProcessQuery(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.ScalingProcessQuery(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.ScalingProcessQuery)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.ScalingProcessQuery)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("ScalingProcesses", SProcessNames, "ScalingProcesses", "ScalingProcesses", static o => ((global::Stratus.Services.Model.AutoScaling.ScalingProcessQuery)o).ScalingProcesses, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.ScalingProcessQuery)o).ScalingProcesses = (global::System.Collections.Generic.List<string>?)v));
-        SScheduledActionNames.InitList(SXmlStringMaxLen255, "member", static () => new global::System.Collections.Generic.List<string>());
-        SScheduledActionsType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.ScheduledActionsType(),
+
+    private static void WSScheduledActionsType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.ScheduledActionsType(),
             new SM::MemberInfo("NextToken", SXmlString, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.AutoScaling.ScheduledActionsType)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.ScheduledActionsType)o).NextToken = (string?)v),
             new SM::MemberInfo("ScheduledUpdateGroupActions", SScheduledUpdateGroupActions, "ScheduledUpdateGroupActions", "ScheduledUpdateGroupActions", static o => ((global::Stratus.Services.Model.AutoScaling.ScheduledActionsType)o).ScheduledUpdateGroupActions, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.ScheduledActionsType)o).ScheduledUpdateGroupActions = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupAction>?)v));
-        SScheduledUpdateGroupAction.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupAction(),
+
+    private static void WSScheduledUpdateGroupAction(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupAction(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupAction)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupAction)o).AutoScalingGroupName = (string?)v),
             new SM::MemberInfo("DesiredCapacity", SAutoScalingGroupDesiredCapacity, "DesiredCapacity", "DesiredCapacity", static o => ((global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupAction)o).DesiredCapacity, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupAction)o).DesiredCapacity = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupAction)o).DesiredCapacity),
             new SM::MemberInfo("EndTime", STimestampType, "EndTime", "EndTime", static o => ((global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupAction)o).EndTime, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupAction)o).EndTime = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupAction)o).EndTime),
@@ -1286,7 +2914,9 @@ public static partial class AutoScalingShapes
             new SM::MemberInfo("StartTime", STimestampType, "StartTime", "StartTime", static o => ((global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupAction)o).StartTime, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupAction)o).StartTime = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupAction)o).StartTime),
             new SM::MemberInfo("Time", STimestampType, "Time", "Time", static o => ((global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupAction)o).Time, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupAction)o).Time = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupAction)o).Time),
             new SM::MemberInfo("TimeZone", SXmlStringMaxLen255, "TimeZone", "TimeZone", static o => ((global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupAction)o).TimeZone, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupAction)o).TimeZone = (string?)v));
-        SScheduledUpdateGroupActionRequest.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupActionRequest(),
+
+    private static void WSScheduledUpdateGroupActionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupActionRequest(),
             new SM::MemberInfo("DesiredCapacity", SAutoScalingGroupDesiredCapacity, "DesiredCapacity", "DesiredCapacity", static o => ((global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupActionRequest)o).DesiredCapacity, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupActionRequest)o).DesiredCapacity = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupActionRequest)o).DesiredCapacity),
             new SM::MemberInfo("EndTime", STimestampType, "EndTime", "EndTime", static o => ((global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupActionRequest)o).EndTime, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupActionRequest)o).EndTime = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupActionRequest)o).EndTime),
             new SM::MemberInfo("MaxSize", SAutoScalingGroupMaxSize, "MaxSize", "MaxSize", static o => ((global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupActionRequest)o).MaxSize, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupActionRequest)o).MaxSize = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupActionRequest)o).MaxSize),
@@ -1295,95 +2925,122 @@ public static partial class AutoScalingShapes
             new SM::MemberInfo("ScheduledActionName", SXmlStringMaxLen255, "ScheduledActionName", "ScheduledActionName", static o => ((global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupActionRequest)o).ScheduledActionName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupActionRequest)o).ScheduledActionName = (string?)v, required: true),
             new SM::MemberInfo("StartTime", STimestampType, "StartTime", "StartTime", static o => ((global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupActionRequest)o).StartTime, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupActionRequest)o).StartTime = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupActionRequest)o).StartTime),
             new SM::MemberInfo("TimeZone", SXmlStringMaxLen255, "TimeZone", "TimeZone", static o => ((global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupActionRequest)o).TimeZone, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupActionRequest)o).TimeZone = (string?)v));
-        SScheduledUpdateGroupActionRequests.InitList(SScheduledUpdateGroupActionRequest, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupActionRequest>());
-        SScheduledUpdateGroupActions.InitList(SScheduledUpdateGroupAction, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.ScheduledUpdateGroupAction>());
-        SSecurityGroups.InitList(SXmlString, "member", static () => new global::System.Collections.Generic.List<string>());
-        SServiceLinkedRoleFailure.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.ServiceLinkedRoleFailure(),
+
+    private static void WSServiceLinkedRoleFailure(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.ServiceLinkedRoleFailure(),
             new SM::MemberInfo("message", SXmlStringMaxLen255, "message", "message", static o => ((global::Stratus.Services.Model.AutoScaling.ServiceLinkedRoleFailure)o).message, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.ServiceLinkedRoleFailure)o).message = (string?)v));
-        SSetDesiredCapacityType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.SetDesiredCapacityType(),
+
+    private static void WSSetDesiredCapacityType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.SetDesiredCapacityType(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.SetDesiredCapacityType)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.SetDesiredCapacityType)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("DesiredCapacity", SAutoScalingGroupDesiredCapacity, "DesiredCapacity", "DesiredCapacity", static o => ((global::Stratus.Services.Model.AutoScaling.SetDesiredCapacityType)o).DesiredCapacity, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.SetDesiredCapacityType)o).DesiredCapacity = (int?)v, required: true, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.SetDesiredCapacityType)o).DesiredCapacity),
             new SM::MemberInfo("HonorCooldown", SHonorCooldown, "HonorCooldown", "HonorCooldown", static o => ((global::Stratus.Services.Model.AutoScaling.SetDesiredCapacityType)o).HonorCooldown, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.SetDesiredCapacityType)o).HonorCooldown = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.AutoScaling.SetDesiredCapacityType)o).HonorCooldown));
-        SSetInstanceHealthQuery.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.SetInstanceHealthQuery(),
+
+    private static void WSSetInstanceHealthQuery(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.SetInstanceHealthQuery(),
             new SM::MemberInfo("HealthStatus", SXmlStringMaxLen32, "HealthStatus", "HealthStatus", static o => ((global::Stratus.Services.Model.AutoScaling.SetInstanceHealthQuery)o).HealthStatus, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.SetInstanceHealthQuery)o).HealthStatus = (string?)v, required: true),
             new SM::MemberInfo("InstanceId", SXmlStringMaxLen19, "InstanceId", "InstanceId", static o => ((global::Stratus.Services.Model.AutoScaling.SetInstanceHealthQuery)o).InstanceId, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.SetInstanceHealthQuery)o).InstanceId = (string?)v, required: true),
             new SM::MemberInfo("ShouldRespectGracePeriod", SShouldRespectGracePeriod, "ShouldRespectGracePeriod", "ShouldRespectGracePeriod", static o => ((global::Stratus.Services.Model.AutoScaling.SetInstanceHealthQuery)o).ShouldRespectGracePeriod, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.SetInstanceHealthQuery)o).ShouldRespectGracePeriod = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.AutoScaling.SetInstanceHealthQuery)o).ShouldRespectGracePeriod));
-        SSetInstanceProtectionAnswer.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.SetInstanceProtectionAnswer());
-        SSetInstanceProtectionQuery.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.SetInstanceProtectionQuery(),
+
+    private static void WSSetInstanceProtectionAnswer(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.SetInstanceProtectionAnswer());
+
+    private static void WSSetInstanceProtectionQuery(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.SetInstanceProtectionQuery(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.SetInstanceProtectionQuery)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.SetInstanceProtectionQuery)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("InstanceIds", SInstanceIds, "InstanceIds", "InstanceIds", static o => ((global::Stratus.Services.Model.AutoScaling.SetInstanceProtectionQuery)o).InstanceIds, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.SetInstanceProtectionQuery)o).InstanceIds = (global::System.Collections.Generic.List<string>?)v, required: true),
             new SM::MemberInfo("ProtectedFromScaleIn", SProtectedFromScaleIn, "ProtectedFromScaleIn", "ProtectedFromScaleIn", static o => ((global::Stratus.Services.Model.AutoScaling.SetInstanceProtectionQuery)o).ProtectedFromScaleIn, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.SetInstanceProtectionQuery)o).ProtectedFromScaleIn = (bool?)v, required: true, getBoolean: static o => ((global::Stratus.Services.Model.AutoScaling.SetInstanceProtectionQuery)o).ProtectedFromScaleIn));
-        SStartInstanceRefreshAnswer.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.StartInstanceRefreshAnswer(),
+
+    private static void WSStartInstanceRefreshAnswer(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.StartInstanceRefreshAnswer(),
             new SM::MemberInfo("InstanceRefreshId", SXmlStringMaxLen255, "InstanceRefreshId", "InstanceRefreshId", static o => ((global::Stratus.Services.Model.AutoScaling.StartInstanceRefreshAnswer)o).InstanceRefreshId, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.StartInstanceRefreshAnswer)o).InstanceRefreshId = (string?)v));
-        SStartInstanceRefreshType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.StartInstanceRefreshType(),
+
+    private static void WSStartInstanceRefreshType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.StartInstanceRefreshType(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.StartInstanceRefreshType)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.StartInstanceRefreshType)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("DesiredConfiguration", SDesiredConfiguration, "DesiredConfiguration", "DesiredConfiguration", static o => ((global::Stratus.Services.Model.AutoScaling.StartInstanceRefreshType)o).DesiredConfiguration, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.StartInstanceRefreshType)o).DesiredConfiguration = (global::Stratus.Services.Model.AutoScaling.DesiredConfiguration?)v),
             new SM::MemberInfo("Preferences", SRefreshPreferences, "Preferences", "Preferences", static o => ((global::Stratus.Services.Model.AutoScaling.StartInstanceRefreshType)o).Preferences, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.StartInstanceRefreshType)o).Preferences = (global::Stratus.Services.Model.AutoScaling.RefreshPreferences?)v),
             new SM::MemberInfo("Strategy", SRefreshStrategy, "Strategy", "Strategy", static o => ((global::Stratus.Services.Model.AutoScaling.StartInstanceRefreshType)o).Strategy, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.StartInstanceRefreshType)o).Strategy = (string?)v));
-        SStepAdjustment.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.StepAdjustment(),
+
+    private static void WSStepAdjustment(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.StepAdjustment(),
             new SM::MemberInfo("MetricIntervalLowerBound", SMetricScale, "MetricIntervalLowerBound", "MetricIntervalLowerBound", static o => ((global::Stratus.Services.Model.AutoScaling.StepAdjustment)o).MetricIntervalLowerBound, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.StepAdjustment)o).MetricIntervalLowerBound = (double?)v, getDouble: static o => ((global::Stratus.Services.Model.AutoScaling.StepAdjustment)o).MetricIntervalLowerBound),
             new SM::MemberInfo("MetricIntervalUpperBound", SMetricScale, "MetricIntervalUpperBound", "MetricIntervalUpperBound", static o => ((global::Stratus.Services.Model.AutoScaling.StepAdjustment)o).MetricIntervalUpperBound, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.StepAdjustment)o).MetricIntervalUpperBound = (double?)v, getDouble: static o => ((global::Stratus.Services.Model.AutoScaling.StepAdjustment)o).MetricIntervalUpperBound),
             new SM::MemberInfo("ScalingAdjustment", SPolicyIncrement, "ScalingAdjustment", "ScalingAdjustment", static o => ((global::Stratus.Services.Model.AutoScaling.StepAdjustment)o).ScalingAdjustment, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.StepAdjustment)o).ScalingAdjustment = (int?)v, required: true, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.StepAdjustment)o).ScalingAdjustment));
-        SStepAdjustments.InitList(SStepAdjustment, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.StepAdjustment>());
-        SSubnetIdsLimit1.InitList(SXmlStringMaxLen255, "member", static () => new global::System.Collections.Generic.List<string>());
-        SSuspendedProcess.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.SuspendedProcess(),
+
+    private static void WSSuspendedProcess(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.SuspendedProcess(),
             new SM::MemberInfo("ProcessName", SXmlStringMaxLen255, "ProcessName", "ProcessName", static o => ((global::Stratus.Services.Model.AutoScaling.SuspendedProcess)o).ProcessName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.SuspendedProcess)o).ProcessName = (string?)v),
             new SM::MemberInfo("SuspensionReason", SXmlStringMaxLen255, "SuspensionReason", "SuspensionReason", static o => ((global::Stratus.Services.Model.AutoScaling.SuspendedProcess)o).SuspensionReason, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.SuspendedProcess)o).SuspensionReason = (string?)v));
-        SSuspendedProcesses.InitList(SSuspendedProcess, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.SuspendedProcess>());
-        STag.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.Tag(),
+
+    private static void WSTag(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.Tag(),
             new SM::MemberInfo("Key", STagKey, "Key", "Key", static o => ((global::Stratus.Services.Model.AutoScaling.Tag)o).Key, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.Tag)o).Key = (string?)v, required: true),
             new SM::MemberInfo("PropagateAtLaunch", SPropagateAtLaunch, "PropagateAtLaunch", "PropagateAtLaunch", static o => ((global::Stratus.Services.Model.AutoScaling.Tag)o).PropagateAtLaunch, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.Tag)o).PropagateAtLaunch = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.AutoScaling.Tag)o).PropagateAtLaunch),
             new SM::MemberInfo("ResourceId", SXmlString, "ResourceId", "ResourceId", static o => ((global::Stratus.Services.Model.AutoScaling.Tag)o).ResourceId, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.Tag)o).ResourceId = (string?)v),
             new SM::MemberInfo("ResourceType", SXmlString, "ResourceType", "ResourceType", static o => ((global::Stratus.Services.Model.AutoScaling.Tag)o).ResourceType, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.Tag)o).ResourceType = (string?)v),
             new SM::MemberInfo("Value", STagValue, "Value", "Value", static o => ((global::Stratus.Services.Model.AutoScaling.Tag)o).Value, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.Tag)o).Value = (string?)v));
-        STagDescription.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.TagDescription(),
+
+    private static void WSTagDescription(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.TagDescription(),
             new SM::MemberInfo("Key", STagKey, "Key", "Key", static o => ((global::Stratus.Services.Model.AutoScaling.TagDescription)o).Key, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.TagDescription)o).Key = (string?)v),
             new SM::MemberInfo("PropagateAtLaunch", SPropagateAtLaunch, "PropagateAtLaunch", "PropagateAtLaunch", static o => ((global::Stratus.Services.Model.AutoScaling.TagDescription)o).PropagateAtLaunch, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.TagDescription)o).PropagateAtLaunch = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.AutoScaling.TagDescription)o).PropagateAtLaunch),
             new SM::MemberInfo("ResourceId", SXmlString, "ResourceId", "ResourceId", static o => ((global::Stratus.Services.Model.AutoScaling.TagDescription)o).ResourceId, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.TagDescription)o).ResourceId = (string?)v),
             new SM::MemberInfo("ResourceType", SXmlString, "ResourceType", "ResourceType", static o => ((global::Stratus.Services.Model.AutoScaling.TagDescription)o).ResourceType, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.TagDescription)o).ResourceType = (string?)v),
             new SM::MemberInfo("Value", STagValue, "Value", "Value", static o => ((global::Stratus.Services.Model.AutoScaling.TagDescription)o).Value, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.TagDescription)o).Value = (string?)v));
-        STagDescriptionList.InitList(STagDescription, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.TagDescription>());
-        STags.InitList(STag, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.Tag>());
-        STagsType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.TagsType(),
+
+    private static void WSTagsType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.TagsType(),
             new SM::MemberInfo("NextToken", SXmlString, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.AutoScaling.TagsType)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.TagsType)o).NextToken = (string?)v),
             new SM::MemberInfo("Tags", STagDescriptionList, "Tags", "Tags", static o => ((global::Stratus.Services.Model.AutoScaling.TagsType)o).Tags, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.TagsType)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.TagDescription>?)v));
-        STargetGroupARNs.InitList(SXmlStringMaxLen511, "member", static () => new global::System.Collections.Generic.List<string>());
-        STargetTrackingConfiguration.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.TargetTrackingConfiguration(),
+
+    private static void WSTargetTrackingConfiguration(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.TargetTrackingConfiguration(),
             new SM::MemberInfo("CustomizedMetricSpecification", SCustomizedMetricSpecification, "CustomizedMetricSpecification", "CustomizedMetricSpecification", static o => ((global::Stratus.Services.Model.AutoScaling.TargetTrackingConfiguration)o).CustomizedMetricSpecification, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.TargetTrackingConfiguration)o).CustomizedMetricSpecification = (global::Stratus.Services.Model.AutoScaling.CustomizedMetricSpecification?)v),
             new SM::MemberInfo("DisableScaleIn", SDisableScaleIn, "DisableScaleIn", "DisableScaleIn", static o => ((global::Stratus.Services.Model.AutoScaling.TargetTrackingConfiguration)o).DisableScaleIn, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.TargetTrackingConfiguration)o).DisableScaleIn = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.AutoScaling.TargetTrackingConfiguration)o).DisableScaleIn),
             new SM::MemberInfo("PredefinedMetricSpecification", SPredefinedMetricSpecification, "PredefinedMetricSpecification", "PredefinedMetricSpecification", static o => ((global::Stratus.Services.Model.AutoScaling.TargetTrackingConfiguration)o).PredefinedMetricSpecification, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.TargetTrackingConfiguration)o).PredefinedMetricSpecification = (global::Stratus.Services.Model.AutoScaling.PredefinedMetricSpecification?)v),
             new SM::MemberInfo("TargetValue", SMetricScale, "TargetValue", "TargetValue", static o => ((global::Stratus.Services.Model.AutoScaling.TargetTrackingConfiguration)o).TargetValue, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.TargetTrackingConfiguration)o).TargetValue = (double?)v, required: true, getDouble: static o => ((global::Stratus.Services.Model.AutoScaling.TargetTrackingConfiguration)o).TargetValue));
-        STargetTrackingMetricDataQueries.InitList(STargetTrackingMetricDataQuery, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.TargetTrackingMetricDataQuery>());
-        STargetTrackingMetricDataQuery.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.TargetTrackingMetricDataQuery(),
+
+    private static void WSTargetTrackingMetricDataQuery(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.TargetTrackingMetricDataQuery(),
             new SM::MemberInfo("Expression", SXmlStringMaxLen2047, "Expression", "Expression", static o => ((global::Stratus.Services.Model.AutoScaling.TargetTrackingMetricDataQuery)o).Expression, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.TargetTrackingMetricDataQuery)o).Expression = (string?)v),
             new SM::MemberInfo("Id", SXmlStringMaxLen64, "Id", "Id", static o => ((global::Stratus.Services.Model.AutoScaling.TargetTrackingMetricDataQuery)o).Id, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.TargetTrackingMetricDataQuery)o).Id = (string?)v, required: true),
             new SM::MemberInfo("Label", SXmlStringMetricLabel, "Label", "Label", static o => ((global::Stratus.Services.Model.AutoScaling.TargetTrackingMetricDataQuery)o).Label, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.TargetTrackingMetricDataQuery)o).Label = (string?)v),
             new SM::MemberInfo("MetricStat", STargetTrackingMetricStat, "MetricStat", "MetricStat", static o => ((global::Stratus.Services.Model.AutoScaling.TargetTrackingMetricDataQuery)o).MetricStat, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.TargetTrackingMetricDataQuery)o).MetricStat = (global::Stratus.Services.Model.AutoScaling.TargetTrackingMetricStat?)v),
             new SM::MemberInfo("Period", SMetricGranularityInSeconds, "Period", "Period", static o => ((global::Stratus.Services.Model.AutoScaling.TargetTrackingMetricDataQuery)o).Period, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.TargetTrackingMetricDataQuery)o).Period = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.TargetTrackingMetricDataQuery)o).Period),
             new SM::MemberInfo("ReturnData", SReturnData, "ReturnData", "ReturnData", static o => ((global::Stratus.Services.Model.AutoScaling.TargetTrackingMetricDataQuery)o).ReturnData, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.TargetTrackingMetricDataQuery)o).ReturnData = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.AutoScaling.TargetTrackingMetricDataQuery)o).ReturnData));
-        STargetTrackingMetricStat.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.TargetTrackingMetricStat(),
+
+    private static void WSTargetTrackingMetricStat(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.TargetTrackingMetricStat(),
             new SM::MemberInfo("Metric", SMetric, "Metric", "Metric", static o => ((global::Stratus.Services.Model.AutoScaling.TargetTrackingMetricStat)o).Metric, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.TargetTrackingMetricStat)o).Metric = (global::Stratus.Services.Model.AutoScaling.Metric?)v, required: true),
             new SM::MemberInfo("Period", SMetricGranularityInSeconds, "Period", "Period", static o => ((global::Stratus.Services.Model.AutoScaling.TargetTrackingMetricStat)o).Period, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.TargetTrackingMetricStat)o).Period = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.TargetTrackingMetricStat)o).Period),
             new SM::MemberInfo("Stat", SXmlStringMetricStat, "Stat", "Stat", static o => ((global::Stratus.Services.Model.AutoScaling.TargetTrackingMetricStat)o).Stat, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.TargetTrackingMetricStat)o).Stat = (string?)v, required: true),
             new SM::MemberInfo("Unit", SMetricUnit, "Unit", "Unit", static o => ((global::Stratus.Services.Model.AutoScaling.TargetTrackingMetricStat)o).Unit, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.TargetTrackingMetricStat)o).Unit = (string?)v));
-        STerminateInstanceInAutoScalingGroupType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.TerminateInstanceInAutoScalingGroupType(),
+
+    private static void WSTerminateInstanceInAutoScalingGroupType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.TerminateInstanceInAutoScalingGroupType(),
             new SM::MemberInfo("InstanceId", SXmlStringMaxLen19, "InstanceId", "InstanceId", static o => ((global::Stratus.Services.Model.AutoScaling.TerminateInstanceInAutoScalingGroupType)o).InstanceId, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.TerminateInstanceInAutoScalingGroupType)o).InstanceId = (string?)v, required: true),
             new SM::MemberInfo("ShouldDecrementDesiredCapacity", SShouldDecrementDesiredCapacity, "ShouldDecrementDesiredCapacity", "ShouldDecrementDesiredCapacity", static o => ((global::Stratus.Services.Model.AutoScaling.TerminateInstanceInAutoScalingGroupType)o).ShouldDecrementDesiredCapacity, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.TerminateInstanceInAutoScalingGroupType)o).ShouldDecrementDesiredCapacity = (bool?)v, required: true, getBoolean: static o => ((global::Stratus.Services.Model.AutoScaling.TerminateInstanceInAutoScalingGroupType)o).ShouldDecrementDesiredCapacity));
-        STerminationPolicies.InitList(SXmlStringMaxLen1600, "member", static () => new global::System.Collections.Generic.List<string>());
-        STotalLocalStorageGBRequest.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.TotalLocalStorageGBRequest(),
+
+    private static void WSTotalLocalStorageGBRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.TotalLocalStorageGBRequest(),
             new SM::MemberInfo("Max", SNullablePositiveDouble, "Max", "Max", static o => ((global::Stratus.Services.Model.AutoScaling.TotalLocalStorageGBRequest)o).Max, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.TotalLocalStorageGBRequest)o).Max = (double?)v, getDouble: static o => ((global::Stratus.Services.Model.AutoScaling.TotalLocalStorageGBRequest)o).Max),
             new SM::MemberInfo("Min", SNullablePositiveDouble, "Min", "Min", static o => ((global::Stratus.Services.Model.AutoScaling.TotalLocalStorageGBRequest)o).Min, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.TotalLocalStorageGBRequest)o).Min = (double?)v, getDouble: static o => ((global::Stratus.Services.Model.AutoScaling.TotalLocalStorageGBRequest)o).Min));
-        STrafficSourceIdentifier.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.TrafficSourceIdentifier(),
+
+    private static void WSTrafficSourceIdentifier(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.TrafficSourceIdentifier(),
             new SM::MemberInfo("Identifier", SXmlStringMaxLen511, "Identifier", "Identifier", static o => ((global::Stratus.Services.Model.AutoScaling.TrafficSourceIdentifier)o).Identifier, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.TrafficSourceIdentifier)o).Identifier = (string?)v, required: true),
             new SM::MemberInfo("Type", SXmlStringMaxLen511, "Type", "Type", static o => ((global::Stratus.Services.Model.AutoScaling.TrafficSourceIdentifier)o).Type, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.TrafficSourceIdentifier)o).Type = (string?)v));
-        STrafficSourceState.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.TrafficSourceState(),
+
+    private static void WSTrafficSourceState(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.TrafficSourceState(),
             new SM::MemberInfo("Identifier", SXmlStringMaxLen511, "Identifier", "Identifier", static o => ((global::Stratus.Services.Model.AutoScaling.TrafficSourceState)o).Identifier, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.TrafficSourceState)o).Identifier = (string?)v),
             new SM::MemberInfo("State", SXmlStringMaxLen255, "State", "State", static o => ((global::Stratus.Services.Model.AutoScaling.TrafficSourceState)o).State, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.TrafficSourceState)o).State = (string?)v),
             new SM::MemberInfo("TrafficSource", SXmlStringMaxLen511, "TrafficSource", "TrafficSource", static o => ((global::Stratus.Services.Model.AutoScaling.TrafficSourceState)o).TrafficSource, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.TrafficSourceState)o).TrafficSource = (string?)v),
             new SM::MemberInfo("Type", SXmlStringMaxLen511, "Type", "Type", static o => ((global::Stratus.Services.Model.AutoScaling.TrafficSourceState)o).Type, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.TrafficSourceState)o).Type = (string?)v));
-        STrafficSourceStates.InitList(STrafficSourceState, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.TrafficSourceState>());
-        STrafficSources.InitList(STrafficSourceIdentifier, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.AutoScaling.TrafficSourceIdentifier>());
-        SUpdateAutoScalingGroupType.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.UpdateAutoScalingGroupType(),
+
+    private static void WSUpdateAutoScalingGroupType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.UpdateAutoScalingGroupType(),
             new SM::MemberInfo("AutoScalingGroupName", SXmlStringMaxLen255, "AutoScalingGroupName", "AutoScalingGroupName", static o => ((global::Stratus.Services.Model.AutoScaling.UpdateAutoScalingGroupType)o).AutoScalingGroupName, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.UpdateAutoScalingGroupType)o).AutoScalingGroupName = (string?)v, required: true),
             new SM::MemberInfo("AvailabilityZoneDistribution", SAvailabilityZoneDistribution, "AvailabilityZoneDistribution", "AvailabilityZoneDistribution", static o => ((global::Stratus.Services.Model.AutoScaling.UpdateAutoScalingGroupType)o).AvailabilityZoneDistribution, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.UpdateAutoScalingGroupType)o).AvailabilityZoneDistribution = (global::Stratus.Services.Model.AutoScaling.AvailabilityZoneDistribution?)v),
             new SM::MemberInfo("AvailabilityZoneIds", SAvailabilityZoneIds, "AvailabilityZoneIds", "AvailabilityZoneIds", static o => ((global::Stratus.Services.Model.AutoScaling.UpdateAutoScalingGroupType)o).AvailabilityZoneIds, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.UpdateAutoScalingGroupType)o).AvailabilityZoneIds = (global::System.Collections.Generic.List<string>?)v),
@@ -1413,12 +3070,4 @@ public static partial class AutoScalingShapes
             new SM::MemberInfo("SkipZonalShiftValidation", SSkipZonalShiftValidation, "SkipZonalShiftValidation", "SkipZonalShiftValidation", static o => ((global::Stratus.Services.Model.AutoScaling.UpdateAutoScalingGroupType)o).SkipZonalShiftValidation, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.UpdateAutoScalingGroupType)o).SkipZonalShiftValidation = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.AutoScaling.UpdateAutoScalingGroupType)o).SkipZonalShiftValidation),
             new SM::MemberInfo("TerminationPolicies", STerminationPolicies, "TerminationPolicies", "TerminationPolicies", static o => ((global::Stratus.Services.Model.AutoScaling.UpdateAutoScalingGroupType)o).TerminationPolicies, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.UpdateAutoScalingGroupType)o).TerminationPolicies = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("VPCZoneIdentifier", SXmlStringMaxLen5000, "VPCZoneIdentifier", "VPCZoneIdentifier", static o => ((global::Stratus.Services.Model.AutoScaling.UpdateAutoScalingGroupType)o).VPCZoneIdentifier, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.UpdateAutoScalingGroupType)o).VPCZoneIdentifier = (string?)v));
-    }
-
-    static AutoScalingShapes()
-    {
-        Init0();
-        Init1();
-        Service = CreateService();
-    }
 }

@@ -10,39 +10,82 @@ using SM = global::Stratus.Protocol.Model;
 /// <summary>Shape descriptors of the autoscaling model.</summary>
 public static partial class AutoScalingShapes
 {
-    public static readonly SM::ShapeInfo SVCpuCountRequest = new SM::ShapeInfo("VCpuCountRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SValues = new SM::ShapeInfo("Values", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SWarmPoolConfiguration = new SM::ShapeInfo("WarmPoolConfiguration", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SWarmPoolMinSize = new SM::ShapeInfo("WarmPoolMinSize", SM::ShapeKind.Integer).Constrain(min: 0);
-    public static readonly SM::ShapeInfo SWarmPoolSize = new SM::ShapeInfo("WarmPoolSize", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SWarmPoolState = new SM::ShapeInfo("WarmPoolState", SM::ShapeKind.String).Constrain(enumValues: ["Stopped", "Running", "Hibernated"]);
-    public static readonly SM::ShapeInfo SWarmPoolStatus = new SM::ShapeInfo("WarmPoolStatus", SM::ShapeKind.String).Constrain(enumValues: ["PendingDelete"]);
-    public static readonly SM::ShapeInfo SXmlString = new SM::ShapeInfo("XmlString", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SXmlStringMaxLen1023 = new SM::ShapeInfo("XmlStringMaxLen1023", SM::ShapeKind.String).Constrain(min: 1, max: 1023);
-    public static readonly SM::ShapeInfo SXmlStringMaxLen1600 = new SM::ShapeInfo("XmlStringMaxLen1600", SM::ShapeKind.String).Constrain(min: 1, max: 1600);
-    public static readonly SM::ShapeInfo SXmlStringMaxLen19 = new SM::ShapeInfo("XmlStringMaxLen19", SM::ShapeKind.String).Constrain(min: 1, max: 19);
-    public static readonly SM::ShapeInfo SXmlStringMaxLen2047 = new SM::ShapeInfo("XmlStringMaxLen2047", SM::ShapeKind.String).Constrain(min: 1, max: 2047);
-    public static readonly SM::ShapeInfo SXmlStringMaxLen255 = new SM::ShapeInfo("XmlStringMaxLen255", SM::ShapeKind.String).Constrain(min: 1, max: 255);
-    public static readonly SM::ShapeInfo SXmlStringMaxLen32 = new SM::ShapeInfo("XmlStringMaxLen32", SM::ShapeKind.String).Constrain(min: 1, max: 32);
-    public static readonly SM::ShapeInfo SXmlStringMaxLen5000 = new SM::ShapeInfo("XmlStringMaxLen5000", SM::ShapeKind.String).Constrain(min: 1, max: 5000);
-    public static readonly SM::ShapeInfo SXmlStringMaxLen511 = new SM::ShapeInfo("XmlStringMaxLen511", SM::ShapeKind.String).Constrain(min: 1, max: 511);
-    public static readonly SM::ShapeInfo SXmlStringMaxLen64 = new SM::ShapeInfo("XmlStringMaxLen64", SM::ShapeKind.String).Constrain(min: 1, max: 64);
-    public static readonly SM::ShapeInfo SXmlStringMetricLabel = new SM::ShapeInfo("XmlStringMetricLabel", SM::ShapeKind.String).Constrain(max: 2047);
-    public static readonly SM::ShapeInfo SXmlStringMetricStat = new SM::ShapeInfo("XmlStringMetricStat", SM::ShapeKind.String).Constrain(min: 1, max: 100);
-    public static readonly SM::ShapeInfo SXmlStringUserData = new SM::ShapeInfo("XmlStringUserData", SM::ShapeKind.String).Constrain(max: 21847);
-    public static readonly SM::ShapeInfo SZonalShiftEnabled = new SM::ShapeInfo("ZonalShiftEnabled", SM::ShapeKind.Boolean);
+    public static SM::ShapeInfo SVCpuCountRequest => Table[400];
+    public static SM::ShapeInfo SValues => Table[401];
+    public static SM::ShapeInfo SWarmPoolConfiguration => Table[402];
+    public static SM::ShapeInfo SWarmPoolMinSize => Table[403];
+    public static SM::ShapeInfo SWarmPoolSize => Table[404];
+    public static SM::ShapeInfo SWarmPoolState => Table[405];
+    public static SM::ShapeInfo SWarmPoolStatus => Table[406];
+    public static SM::ShapeInfo SXmlString => Table[407];
+    public static SM::ShapeInfo SXmlStringMaxLen1023 => Table[408];
+    public static SM::ShapeInfo SXmlStringMaxLen1600 => Table[409];
+    public static SM::ShapeInfo SXmlStringMaxLen19 => Table[410];
+    public static SM::ShapeInfo SXmlStringMaxLen2047 => Table[411];
+    public static SM::ShapeInfo SXmlStringMaxLen255 => Table[412];
+    public static SM::ShapeInfo SXmlStringMaxLen32 => Table[413];
+    public static SM::ShapeInfo SXmlStringMaxLen5000 => Table[414];
+    public static SM::ShapeInfo SXmlStringMaxLen511 => Table[415];
+    public static SM::ShapeInfo SXmlStringMaxLen64 => Table[416];
+    public static SM::ShapeInfo SXmlStringMetricLabel => Table[417];
+    public static SM::ShapeInfo SXmlStringMetricStat => Table[418];
+    public static SM::ShapeInfo SXmlStringUserData => Table[419];
+    public static SM::ShapeInfo SZonalShiftEnabled => Table[420];
 
-    private static void Init1()
+    private static SM::ShapeInfo CreateShapes8(SM::ShapeTable table, int index) => index switch
     {
-        SVCpuCountRequest.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.VCpuCountRequest(),
+        400 => new SM::ShapeInfo("VCpuCountRequest", SM::ShapeKind.Structure, table, 400),
+        401 => new SM::ShapeInfo("Values", SM::ShapeKind.List, table, 401),
+        402 => new SM::ShapeInfo("WarmPoolConfiguration", SM::ShapeKind.Structure, table, 402),
+        403 => new SM::ShapeInfo("WarmPoolMinSize", SM::ShapeKind.Integer).Constrain(min: 0),
+        404 => new SM::ShapeInfo("WarmPoolSize", SM::ShapeKind.Integer),
+        405 => new SM::ShapeInfo("WarmPoolState", SM::ShapeKind.String).Constrain(enumValues: ["Stopped", "Running", "Hibernated"]),
+        406 => new SM::ShapeInfo("WarmPoolStatus", SM::ShapeKind.String).Constrain(enumValues: ["PendingDelete"]),
+        407 => new SM::ShapeInfo("XmlString", SM::ShapeKind.String),
+        408 => new SM::ShapeInfo("XmlStringMaxLen1023", SM::ShapeKind.String).Constrain(min: 1, max: 1023),
+        409 => new SM::ShapeInfo("XmlStringMaxLen1600", SM::ShapeKind.String).Constrain(min: 1, max: 1600),
+        410 => new SM::ShapeInfo("XmlStringMaxLen19", SM::ShapeKind.String).Constrain(min: 1, max: 19),
+        411 => new SM::ShapeInfo("XmlStringMaxLen2047", SM::ShapeKind.String).Constrain(min: 1, max: 2047),
+        412 => new SM::ShapeInfo("XmlStringMaxLen255", SM::ShapeKind.String).Constrain(min: 1, max: 255),
+        413 => new SM::ShapeInfo("XmlStringMaxLen32", SM::ShapeKind.String).Constrain(min: 1, max: 32),
+        414 => new SM::ShapeInfo("XmlStringMaxLen5000", SM::ShapeKind.String).Constrain(min: 1, max: 5000),
+        415 => new SM::ShapeInfo("XmlStringMaxLen511", SM::ShapeKind.String).Constrain(min: 1, max: 511),
+        416 => new SM::ShapeInfo("XmlStringMaxLen64", SM::ShapeKind.String).Constrain(min: 1, max: 64),
+        417 => new SM::ShapeInfo("XmlStringMetricLabel", SM::ShapeKind.String).Constrain(max: 2047),
+        418 => new SM::ShapeInfo("XmlStringMetricStat", SM::ShapeKind.String).Constrain(min: 1, max: 100),
+        419 => new SM::ShapeInfo("XmlStringUserData", SM::ShapeKind.String).Constrain(max: 21847),
+        420 => new SM::ShapeInfo("ZonalShiftEnabled", SM::ShapeKind.Boolean),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes8(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 400:
+                WSVCpuCountRequest(shape);
+                return;
+            case 401:
+                shape.InitList(SXmlString, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 402:
+                WSWarmPoolConfiguration(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static void WSVCpuCountRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.VCpuCountRequest(),
             new SM::MemberInfo("Max", SNullablePositiveInteger, "Max", "Max", static o => ((global::Stratus.Services.Model.AutoScaling.VCpuCountRequest)o).Max, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.VCpuCountRequest)o).Max = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.VCpuCountRequest)o).Max),
             new SM::MemberInfo("Min", SNullablePositiveInteger, "Min", "Min", static o => ((global::Stratus.Services.Model.AutoScaling.VCpuCountRequest)o).Min, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.VCpuCountRequest)o).Min = (int?)v, required: true, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.VCpuCountRequest)o).Min));
-        SValues.InitList(SXmlString, "member", static () => new global::System.Collections.Generic.List<string>());
-        SWarmPoolConfiguration.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.WarmPoolConfiguration(),
+
+    private static void WSWarmPoolConfiguration(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.AutoScaling.WarmPoolConfiguration(),
             new SM::MemberInfo("InstanceReusePolicy", SInstanceReusePolicy, "InstanceReusePolicy", "InstanceReusePolicy", static o => ((global::Stratus.Services.Model.AutoScaling.WarmPoolConfiguration)o).InstanceReusePolicy, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.WarmPoolConfiguration)o).InstanceReusePolicy = (global::Stratus.Services.Model.AutoScaling.InstanceReusePolicy?)v),
             new SM::MemberInfo("MaxGroupPreparedCapacity", SMaxGroupPreparedCapacity, "MaxGroupPreparedCapacity", "MaxGroupPreparedCapacity", static o => ((global::Stratus.Services.Model.AutoScaling.WarmPoolConfiguration)o).MaxGroupPreparedCapacity, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.WarmPoolConfiguration)o).MaxGroupPreparedCapacity = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.WarmPoolConfiguration)o).MaxGroupPreparedCapacity),
             new SM::MemberInfo("MinSize", SWarmPoolMinSize, "MinSize", "MinSize", static o => ((global::Stratus.Services.Model.AutoScaling.WarmPoolConfiguration)o).MinSize, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.WarmPoolConfiguration)o).MinSize = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.AutoScaling.WarmPoolConfiguration)o).MinSize),
             new SM::MemberInfo("PoolState", SWarmPoolState, "PoolState", "PoolState", static o => ((global::Stratus.Services.Model.AutoScaling.WarmPoolConfiguration)o).PoolState, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.WarmPoolConfiguration)o).PoolState = (string?)v),
             new SM::MemberInfo("Status", SWarmPoolStatus, "Status", "Status", static o => ((global::Stratus.Services.Model.AutoScaling.WarmPoolConfiguration)o).Status, static (o, v) => ((global::Stratus.Services.Model.AutoScaling.WarmPoolConfiguration)o).Status = (string?)v));
-    }
 }

@@ -60,62 +60,99 @@ public enum CloudWatchAction
 
 public static partial class CloudWatchShapes
 {
-    /// <summary>Operations indexed by <see cref="CloudWatchAction"/>.</summary>
-    public static SM::ServiceInfo Service { get; }
+    // The shape table comes first: field initializers run in textual order within this file,
+    // and the other partial files declare no static fields.
+    private static readonly ModelTable Table = new();
 
-    // Created by the static constructor once every shape is wired: field initializers of
-    // partial files run in no defined order.
+    /// <summary>Operations indexed by <see cref="CloudWatchAction"/>.</summary>
+    public static SM::ServiceInfo Service { get; } = CreateService();
+
     private static SM::ServiceInfo CreateService() => new SM::ServiceInfo(
         new SM::ServiceMetadata("CloudWatch", "2010-08-01", "smithy-rpc-v2-cbor", ["smithy-rpc-v2-cbor", "json", "query"], "monitoring", "monitoring", XmlNamespace: "http://monitoring.amazonaws.com/doc/2010-08-01/", TargetPrefix: "GraniteServiceVersion20100801", JsonVersion: "1.0", AwsQueryCompatible: true, Uid: "monitoring-2010-08-01", ServiceFullName: "Amazon CloudWatch"),
     [
-        new SM::OperationInfo("DeleteAlarmMuteRule", SDeleteAlarmMuteRuleInput, null, isReadOnly: false),
-        new SM::OperationInfo("DeleteAlarms", SDeleteAlarmsInput, null, isReadOnly: false, errors: [SResourceNotFound]),
-        new SM::OperationInfo("DeleteAnomalyDetector", SDeleteAnomalyDetectorInput, SDeleteAnomalyDetectorOutput, isReadOnly: false, resultWrapper: "DeleteAnomalyDetectorResult", errors: [SResourceNotFoundException, SInternalServiceFault, SInvalidParameterValueException, SMissingRequiredParameterException, SInvalidParameterCombinationException]),
-        new SM::OperationInfo("DeleteDashboards", SDeleteDashboardsInput, SDeleteDashboardsOutput, isReadOnly: false, resultWrapper: "DeleteDashboardsResult", errors: [SInvalidParameterValueException, SInternalServiceFault, SConflictException]),
-        new SM::OperationInfo("DeleteInsightRules", SDeleteInsightRulesInput, SDeleteInsightRulesOutput, isReadOnly: false, resultWrapper: "DeleteInsightRulesResult", errors: [SInvalidParameterValueException, SMissingRequiredParameterException]),
-        new SM::OperationInfo("DeleteMetricStream", SDeleteMetricStreamInput, SDeleteMetricStreamOutput, isReadOnly: false, resultWrapper: "DeleteMetricStreamResult", errors: [SInternalServiceFault, SInvalidParameterValueException, SMissingRequiredParameterException]),
-        new SM::OperationInfo("DescribeAlarmContributors", SDescribeAlarmContributorsInput, SDescribeAlarmContributorsOutput, isReadOnly: true, resultWrapper: "DescribeAlarmContributorsResult", errors: [SInvalidNextToken, SResourceNotFoundException]),
-        new SM::OperationInfo("DescribeAlarmHistory", SDescribeAlarmHistoryInput, SDescribeAlarmHistoryOutput, isReadOnly: true, resultWrapper: "DescribeAlarmHistoryResult", errors: [SInvalidNextToken]),
-        new SM::OperationInfo("DescribeAlarms", SDescribeAlarmsInput, SDescribeAlarmsOutput, isReadOnly: true, resultWrapper: "DescribeAlarmsResult", errors: [SInvalidNextToken]),
-        new SM::OperationInfo("DescribeAlarmsForMetric", SDescribeAlarmsForMetricInput, SDescribeAlarmsForMetricOutput, isReadOnly: true, resultWrapper: "DescribeAlarmsForMetricResult"),
-        new SM::OperationInfo("DescribeAnomalyDetectors", SDescribeAnomalyDetectorsInput, SDescribeAnomalyDetectorsOutput, isReadOnly: true, resultWrapper: "DescribeAnomalyDetectorsResult", errors: [SInvalidNextToken, SInternalServiceFault, SInvalidParameterValueException, SInvalidParameterCombinationException]),
-        new SM::OperationInfo("DescribeInsightRules", SDescribeInsightRulesInput, SDescribeInsightRulesOutput, isReadOnly: true, resultWrapper: "DescribeInsightRulesResult", errors: [SInvalidNextToken]),
-        new SM::OperationInfo("DisableAlarmActions", SDisableAlarmActionsInput, null, isReadOnly: false),
-        new SM::OperationInfo("DisableInsightRules", SDisableInsightRulesInput, SDisableInsightRulesOutput, isReadOnly: false, resultWrapper: "DisableInsightRulesResult", errors: [SInvalidParameterValueException, SMissingRequiredParameterException]),
-        new SM::OperationInfo("EnableAlarmActions", SEnableAlarmActionsInput, null, isReadOnly: false),
-        new SM::OperationInfo("EnableInsightRules", SEnableInsightRulesInput, SEnableInsightRulesOutput, isReadOnly: false, resultWrapper: "EnableInsightRulesResult", errors: [SInvalidParameterValueException, SMissingRequiredParameterException, SLimitExceededException]),
-        new SM::OperationInfo("GetAlarmMuteRule", SGetAlarmMuteRuleInput, SGetAlarmMuteRuleOutput, isReadOnly: true, resultWrapper: "GetAlarmMuteRuleResult", errors: [SResourceNotFoundException]),
-        new SM::OperationInfo("GetDashboard", SGetDashboardInput, SGetDashboardOutput, isReadOnly: true, resultWrapper: "GetDashboardResult", errors: [SInvalidParameterValueException, SDashboardNotFoundError, SInternalServiceFault]),
-        new SM::OperationInfo("GetInsightRuleReport", SGetInsightRuleReportInput, SGetInsightRuleReportOutput, isReadOnly: true, resultWrapper: "GetInsightRuleReportResult", errors: [SInvalidParameterValueException, SMissingRequiredParameterException, SResourceNotFoundException]),
-        new SM::OperationInfo("GetMetricData", SGetMetricDataInput, SGetMetricDataOutput, isReadOnly: true, resultWrapper: "GetMetricDataResult", errors: [SInvalidNextToken]),
-        new SM::OperationInfo("GetMetricStatistics", SGetMetricStatisticsInput, SGetMetricStatisticsOutput, isReadOnly: true, resultWrapper: "GetMetricStatisticsResult", errors: [SInvalidParameterValueException, SMissingRequiredParameterException, SInvalidParameterCombinationException, SInternalServiceFault]),
-        new SM::OperationInfo("GetMetricStream", SGetMetricStreamInput, SGetMetricStreamOutput, isReadOnly: true, resultWrapper: "GetMetricStreamResult", errors: [SResourceNotFoundException, SInternalServiceFault, SInvalidParameterValueException, SMissingRequiredParameterException, SInvalidParameterCombinationException]),
-        new SM::OperationInfo("GetMetricWidgetImage", SGetMetricWidgetImageInput, SGetMetricWidgetImageOutput, isReadOnly: true, resultWrapper: "GetMetricWidgetImageResult"),
-        new SM::OperationInfo("GetOTelEnrichment", SGetOTelEnrichmentInput, SGetOTelEnrichmentOutput, isReadOnly: true, resultWrapper: "GetOTelEnrichmentResult"),
-        new SM::OperationInfo("ListAlarmMuteRules", SListAlarmMuteRulesInput, SListAlarmMuteRulesOutput, isReadOnly: true, resultWrapper: "ListAlarmMuteRulesResult", errors: [SInvalidNextToken, SResourceNotFoundException]),
-        new SM::OperationInfo("ListDashboards", SListDashboardsInput, SListDashboardsOutput, isReadOnly: true, resultWrapper: "ListDashboardsResult", errors: [SInvalidParameterValueException, SInternalServiceFault]),
-        new SM::OperationInfo("ListManagedInsightRules", SListManagedInsightRulesInput, SListManagedInsightRulesOutput, isReadOnly: true, resultWrapper: "ListManagedInsightRulesResult", errors: [SInvalidParameterValueException, SMissingRequiredParameterException, SInvalidNextToken]),
-        new SM::OperationInfo("ListMetricStreams", SListMetricStreamsInput, SListMetricStreamsOutput, isReadOnly: true, resultWrapper: "ListMetricStreamsResult", errors: [SInvalidNextToken, SInternalServiceFault, SInvalidParameterValueException, SMissingRequiredParameterException]),
-        new SM::OperationInfo("ListMetrics", SListMetricsInput, SListMetricsOutput, isReadOnly: true, resultWrapper: "ListMetricsResult", errors: [SInternalServiceFault, SInvalidParameterValueException]),
-        new SM::OperationInfo("ListTagsForResource", SListTagsForResourceInput, SListTagsForResourceOutput, isReadOnly: true, resultWrapper: "ListTagsForResourceResult", errors: [SInvalidParameterValueException, SResourceNotFoundException, SInternalServiceFault]),
-        new SM::OperationInfo("PutAlarmMuteRule", SPutAlarmMuteRuleInput, null, isReadOnly: false, errors: [SLimitExceededFault]),
-        new SM::OperationInfo("PutAnomalyDetector", SPutAnomalyDetectorInput, SPutAnomalyDetectorOutput, isReadOnly: false, resultWrapper: "PutAnomalyDetectorResult", errors: [SLimitExceededException, SInternalServiceFault, SInvalidParameterValueException, SMissingRequiredParameterException, SInvalidParameterCombinationException]),
-        new SM::OperationInfo("PutCompositeAlarm", SPutCompositeAlarmInput, null, isReadOnly: false, errors: [SLimitExceededFault]),
-        new SM::OperationInfo("PutDashboard", SPutDashboardInput, SPutDashboardOutput, isReadOnly: false, resultWrapper: "PutDashboardResult", errors: [SDashboardInvalidInputError, SInternalServiceFault, SConflictException]),
-        new SM::OperationInfo("PutInsightRule", SPutInsightRuleInput, SPutInsightRuleOutput, isReadOnly: false, resultWrapper: "PutInsightRuleResult", errors: [SInvalidParameterValueException, SMissingRequiredParameterException, SLimitExceededException]),
-        new SM::OperationInfo("PutManagedInsightRules", SPutManagedInsightRulesInput, SPutManagedInsightRulesOutput, isReadOnly: false, resultWrapper: "PutManagedInsightRulesResult", errors: [SInvalidParameterValueException, SMissingRequiredParameterException]),
-        new SM::OperationInfo("PutMetricAlarm", SPutMetricAlarmInput, null, isReadOnly: false, errors: [SLimitExceededFault]),
-        new SM::OperationInfo("PutMetricData", SPutMetricDataInput, null, isReadOnly: false, errors: [SInvalidParameterValueException, SMissingRequiredParameterException, SInvalidParameterCombinationException, SInternalServiceFault]),
-        new SM::OperationInfo("PutMetricStream", SPutMetricStreamInput, SPutMetricStreamOutput, isReadOnly: false, resultWrapper: "PutMetricStreamResult", errors: [SConcurrentModificationException, SInternalServiceFault, SInvalidParameterValueException, SMissingRequiredParameterException, SInvalidParameterCombinationException]),
-        new SM::OperationInfo("SetAlarmState", SSetAlarmStateInput, null, isReadOnly: false, errors: [SResourceNotFound, SInvalidFormatFault]),
-        new SM::OperationInfo("StartMetricStreams", SStartMetricStreamsInput, SStartMetricStreamsOutput, isReadOnly: false, resultWrapper: "StartMetricStreamsResult", errors: [SInternalServiceFault, SInvalidParameterValueException, SMissingRequiredParameterException]),
-        new SM::OperationInfo("StartOTelEnrichment", SStartOTelEnrichmentInput, SStartOTelEnrichmentOutput, isReadOnly: false, resultWrapper: "StartOTelEnrichmentResult"),
-        new SM::OperationInfo("StopMetricStreams", SStopMetricStreamsInput, SStopMetricStreamsOutput, isReadOnly: false, resultWrapper: "StopMetricStreamsResult", errors: [SInternalServiceFault, SInvalidParameterValueException, SMissingRequiredParameterException]),
-        new SM::OperationInfo("StopOTelEnrichment", SStopOTelEnrichmentInput, SStopOTelEnrichmentOutput, isReadOnly: false, resultWrapper: "StopOTelEnrichmentResult"),
-        new SM::OperationInfo("TagResource", STagResourceInput, STagResourceOutput, isReadOnly: false, resultWrapper: "TagResourceResult", errors: [SInvalidParameterValueException, SResourceNotFoundException, SConcurrentModificationException, SInternalServiceFault, SConflictException]),
-        new SM::OperationInfo("UntagResource", SUntagResourceInput, SUntagResourceOutput, isReadOnly: false, resultWrapper: "UntagResourceResult", errors: [SInvalidParameterValueException, SResourceNotFoundException, SConcurrentModificationException, SInternalServiceFault, SConflictException]),
+        new SM::OperationInfo("DeleteAlarmMuteRule", Table, 64, -1, isReadOnly: false),
+        new SM::OperationInfo("DeleteAlarms", Table, 65, -1, isReadOnly: false, errors: [275]),
+        new SM::OperationInfo("DeleteAnomalyDetector", Table, 66, 67, isReadOnly: false, resultWrapper: "DeleteAnomalyDetectorResult", errors: [276, 172, 176, 240, 175]),
+        new SM::OperationInfo("DeleteDashboards", Table, 68, 69, isReadOnly: false, resultWrapper: "DeleteDashboardsResult", errors: [176, 172, 41]),
+        new SM::OperationInfo("DeleteInsightRules", Table, 70, 71, isReadOnly: false, resultWrapper: "DeleteInsightRulesResult", errors: [176, 240]),
+        new SM::OperationInfo("DeleteMetricStream", Table, 72, 73, isReadOnly: false, resultWrapper: "DeleteMetricStreamResult", errors: [172, 176, 240]),
+        new SM::OperationInfo("DescribeAlarmContributors", Table, 74, 75, isReadOnly: true, resultWrapper: "DescribeAlarmContributorsResult", errors: [174, 276]),
+        new SM::OperationInfo("DescribeAlarmHistory", Table, 76, 77, isReadOnly: true, resultWrapper: "DescribeAlarmHistoryResult", errors: [174]),
+        new SM::OperationInfo("DescribeAlarms", Table, 80, 81, isReadOnly: true, resultWrapper: "DescribeAlarmsResult", errors: [174]),
+        new SM::OperationInfo("DescribeAlarmsForMetric", Table, 78, 79, isReadOnly: true, resultWrapper: "DescribeAlarmsForMetricResult"),
+        new SM::OperationInfo("DescribeAnomalyDetectors", Table, 82, 83, isReadOnly: true, resultWrapper: "DescribeAnomalyDetectorsResult", errors: [174, 172, 176, 175]),
+        new SM::OperationInfo("DescribeInsightRules", Table, 84, 85, isReadOnly: true, resultWrapper: "DescribeInsightRulesResult", errors: [174]),
+        new SM::OperationInfo("DisableAlarmActions", Table, 92, -1, isReadOnly: false),
+        new SM::OperationInfo("DisableInsightRules", Table, 93, 94, isReadOnly: false, resultWrapper: "DisableInsightRulesResult", errors: [176, 240]),
+        new SM::OperationInfo("EnableAlarmActions", Table, 96, -1, isReadOnly: false),
+        new SM::OperationInfo("EnableInsightRules", Table, 97, 98, isReadOnly: false, resultWrapper: "EnableInsightRulesResult", errors: [176, 240, 179]),
+        new SM::OperationInfo("GetAlarmMuteRule", Table, 122, 123, isReadOnly: true, resultWrapper: "GetAlarmMuteRuleResult", errors: [276]),
+        new SM::OperationInfo("GetDashboard", Table, 124, 125, isReadOnly: true, resultWrapper: "GetDashboardResult", errors: [176, 54, 172]),
+        new SM::OperationInfo("GetInsightRuleReport", Table, 126, 127, isReadOnly: true, resultWrapper: "GetInsightRuleReportResult", errors: [176, 240, 276]),
+        new SM::OperationInfo("GetMetricData", Table, 128, 131, isReadOnly: true, resultWrapper: "GetMetricDataResult", errors: [174]),
+        new SM::OperationInfo("GetMetricStatistics", Table, 132, 133, isReadOnly: true, resultWrapper: "GetMetricStatisticsResult", errors: [176, 240, 175, 172]),
+        new SM::OperationInfo("GetMetricStream", Table, 134, 135, isReadOnly: true, resultWrapper: "GetMetricStreamResult", errors: [276, 172, 176, 240, 175]),
+        new SM::OperationInfo("GetMetricWidgetImage", Table, 136, 137, isReadOnly: true, resultWrapper: "GetMetricWidgetImageResult"),
+        new SM::OperationInfo("GetOTelEnrichment", Table, 138, 139, isReadOnly: true, resultWrapper: "GetOTelEnrichmentResult"),
+        new SM::OperationInfo("ListAlarmMuteRules", Table, 181, 182, isReadOnly: true, resultWrapper: "ListAlarmMuteRulesResult", errors: [174, 276]),
+        new SM::OperationInfo("ListDashboards", Table, 183, 184, isReadOnly: true, resultWrapper: "ListDashboardsResult", errors: [176, 172]),
+        new SM::OperationInfo("ListManagedInsightRules", Table, 185, 186, isReadOnly: true, resultWrapper: "ListManagedInsightRulesResult", errors: [176, 240, 174]),
+        new SM::OperationInfo("ListMetricStreams", Table, 187, 189, isReadOnly: true, resultWrapper: "ListMetricStreamsResult", errors: [174, 172, 176, 240]),
+        new SM::OperationInfo("ListMetrics", Table, 190, 191, isReadOnly: true, resultWrapper: "ListMetricsResult", errors: [172, 176]),
+        new SM::OperationInfo("ListTagsForResource", Table, 192, 193, isReadOnly: true, resultWrapper: "ListTagsForResourceResult", errors: [176, 276, 172]),
+        new SM::OperationInfo("PutAlarmMuteRule", Table, 254, -1, isReadOnly: false, errors: [180]),
+        new SM::OperationInfo("PutAnomalyDetector", Table, 255, 256, isReadOnly: false, resultWrapper: "PutAnomalyDetectorResult", errors: [179, 172, 176, 240, 175]),
+        new SM::OperationInfo("PutCompositeAlarm", Table, 257, -1, isReadOnly: false, errors: [180]),
+        new SM::OperationInfo("PutDashboard", Table, 258, 259, isReadOnly: false, resultWrapper: "PutDashboardResult", errors: [50, 172, 41]),
+        new SM::OperationInfo("PutInsightRule", Table, 260, 261, isReadOnly: false, resultWrapper: "PutInsightRuleResult", errors: [176, 240, 179]),
+        new SM::OperationInfo("PutManagedInsightRules", Table, 262, 263, isReadOnly: false, resultWrapper: "PutManagedInsightRulesResult", errors: [176, 240]),
+        new SM::OperationInfo("PutMetricAlarm", Table, 264, -1, isReadOnly: false, errors: [180]),
+        new SM::OperationInfo("PutMetricData", Table, 265, -1, isReadOnly: false, errors: [176, 240, 175, 172]),
+        new SM::OperationInfo("PutMetricStream", Table, 266, 267, isReadOnly: false, resultWrapper: "PutMetricStreamResult", errors: [40, 172, 176, 240, 175]),
+        new SM::OperationInfo("SetAlarmState", Table, 282, -1, isReadOnly: false, errors: [275, 173]),
+        new SM::OperationInfo("StartMetricStreams", Table, 286, 287, isReadOnly: false, resultWrapper: "StartMetricStreamsResult", errors: [172, 176, 240]),
+        new SM::OperationInfo("StartOTelEnrichment", Table, 288, 289, isReadOnly: false, resultWrapper: "StartOTelEnrichmentResult"),
+        new SM::OperationInfo("StopMetricStreams", Table, 298, 299, isReadOnly: false, resultWrapper: "StopMetricStreamsResult", errors: [172, 176, 240]),
+        new SM::OperationInfo("StopOTelEnrichment", Table, 300, 301, isReadOnly: false, resultWrapper: "StopOTelEnrichmentResult"),
+        new SM::OperationInfo("TagResource", Table, 309, 310, isReadOnly: false, resultWrapper: "TagResourceResult", errors: [176, 276, 40, 172, 41]),
+        new SM::OperationInfo("UntagResource", Table, 318, 319, isReadOnly: false, resultWrapper: "UntagResourceResult", errors: [176, 276, 40, 172, 41]),
     ],
-    [SConcurrentModificationException, SConflictException, SDashboardInvalidInputError, SDashboardNotFoundError, SInternalServiceFault, SInvalidFormatFault, SInvalidNextToken, SInvalidParameterCombinationException, SInvalidParameterValueException, SLimitExceededException, SLimitExceededFault, SMissingRequiredParameterException, SResourceNotFound, SResourceNotFoundException]);
+    Table,
+    [40, 41, 50, 54, 172, 173, 174, 175, 176, 179, 180, 240, 275, 276]);
+
+    /// <summary>The model's shapes by index (ordinal order of their names), each made and wired on first use.</summary>
+    private sealed class ModelTable() : SM::ShapeTable(321)
+    {
+        protected override SM::ShapeInfo Create(int index)
+        {
+            switch (index / 50)
+            {
+                case 0: return CreateShapes0(this, index);
+                case 1: return CreateShapes1(this, index);
+                case 2: return CreateShapes2(this, index);
+                case 3: return CreateShapes3(this, index);
+                case 4: return CreateShapes4(this, index);
+                case 5: return CreateShapes5(this, index);
+                case 6: return CreateShapes6(this, index);
+                default: throw new global::System.ArgumentOutOfRangeException(nameof(index));
+            }
+        }
+
+        protected override void Wire(SM::ShapeInfo shape, int index)
+        {
+            switch (index / 50)
+            {
+                case 0: WireShapes0(shape, index); return;
+                case 1: WireShapes1(shape, index); return;
+                case 2: WireShapes2(shape, index); return;
+                case 3: WireShapes3(shape, index); return;
+                case 4: WireShapes4(shape, index); return;
+                case 5: WireShapes5(shape, index); return;
+                case 6: WireShapes6(shape, index); return;
+                default: throw new global::System.ArgumentOutOfRangeException(nameof(index));
+            }
+        }
+    }
 
     /// <summary>The descriptor of an operation.</summary>
     public static SM::OperationInfo Operation(CloudWatchAction action) => Service.Operations[(int)action];
@@ -189,113 +226,219 @@ public abstract partial class CloudWatchServiceBase<TContext> : SM::IServiceDisp
     public virtual global::System.Threading.Tasks.Task<global::Stratus.Services.Model.CloudWatch.TagResourceOutput> TagResourceAsync(TContext context, global::Stratus.Services.Model.CloudWatch.TagResourceInput request) => throw NotImplemented(context, "TagResource");
     public virtual global::System.Threading.Tasks.Task<global::Stratus.Services.Model.CloudWatch.UntagResourceOutput> UntagResourceAsync(TContext context, global::Stratus.Services.Model.CloudWatch.UntagResourceInput request) => throw NotImplemented(context, "UntagResource");
 
-    public async global::System.Threading.Tasks.Task<object?> DispatchAsync(CloudWatchAction action, TContext context, object request)
+    public global::System.Threading.Tasks.Task<object?> DispatchAsync(CloudWatchAction action, TContext context, object request) => action switch
     {
-        switch (action)
-        {
-            case CloudWatchAction.DeleteAlarmMuteRule:
-                await DeleteAlarmMuteRuleAsync(context, (global::Stratus.Services.Model.CloudWatch.DeleteAlarmMuteRuleInput)request).ConfigureAwait(false);
-                return null;
-            case CloudWatchAction.DeleteAlarms:
-                await DeleteAlarmsAsync(context, (global::Stratus.Services.Model.CloudWatch.DeleteAlarmsInput)request).ConfigureAwait(false);
-                return null;
-            case CloudWatchAction.DeleteAnomalyDetector:
-                return await DeleteAnomalyDetectorAsync(context, (global::Stratus.Services.Model.CloudWatch.DeleteAnomalyDetectorInput)request).ConfigureAwait(false);
-            case CloudWatchAction.DeleteDashboards:
-                return await DeleteDashboardsAsync(context, (global::Stratus.Services.Model.CloudWatch.DeleteDashboardsInput)request).ConfigureAwait(false);
-            case CloudWatchAction.DeleteInsightRules:
-                return await DeleteInsightRulesAsync(context, (global::Stratus.Services.Model.CloudWatch.DeleteInsightRulesInput)request).ConfigureAwait(false);
-            case CloudWatchAction.DeleteMetricStream:
-                return await DeleteMetricStreamAsync(context, (global::Stratus.Services.Model.CloudWatch.DeleteMetricStreamInput)request).ConfigureAwait(false);
-            case CloudWatchAction.DescribeAlarmContributors:
-                return await DescribeAlarmContributorsAsync(context, (global::Stratus.Services.Model.CloudWatch.DescribeAlarmContributorsInput)request).ConfigureAwait(false);
-            case CloudWatchAction.DescribeAlarmHistory:
-                return await DescribeAlarmHistoryAsync(context, (global::Stratus.Services.Model.CloudWatch.DescribeAlarmHistoryInput)request).ConfigureAwait(false);
-            case CloudWatchAction.DescribeAlarms:
-                return await DescribeAlarmsAsync(context, (global::Stratus.Services.Model.CloudWatch.DescribeAlarmsInput)request).ConfigureAwait(false);
-            case CloudWatchAction.DescribeAlarmsForMetric:
-                return await DescribeAlarmsForMetricAsync(context, (global::Stratus.Services.Model.CloudWatch.DescribeAlarmsForMetricInput)request).ConfigureAwait(false);
-            case CloudWatchAction.DescribeAnomalyDetectors:
-                return await DescribeAnomalyDetectorsAsync(context, (global::Stratus.Services.Model.CloudWatch.DescribeAnomalyDetectorsInput)request).ConfigureAwait(false);
-            case CloudWatchAction.DescribeInsightRules:
-                return await DescribeInsightRulesAsync(context, (global::Stratus.Services.Model.CloudWatch.DescribeInsightRulesInput)request).ConfigureAwait(false);
-            case CloudWatchAction.DisableAlarmActions:
-                await DisableAlarmActionsAsync(context, (global::Stratus.Services.Model.CloudWatch.DisableAlarmActionsInput)request).ConfigureAwait(false);
-                return null;
-            case CloudWatchAction.DisableInsightRules:
-                return await DisableInsightRulesAsync(context, (global::Stratus.Services.Model.CloudWatch.DisableInsightRulesInput)request).ConfigureAwait(false);
-            case CloudWatchAction.EnableAlarmActions:
-                await EnableAlarmActionsAsync(context, (global::Stratus.Services.Model.CloudWatch.EnableAlarmActionsInput)request).ConfigureAwait(false);
-                return null;
-            case CloudWatchAction.EnableInsightRules:
-                return await EnableInsightRulesAsync(context, (global::Stratus.Services.Model.CloudWatch.EnableInsightRulesInput)request).ConfigureAwait(false);
-            case CloudWatchAction.GetAlarmMuteRule:
-                return await GetAlarmMuteRuleAsync(context, (global::Stratus.Services.Model.CloudWatch.GetAlarmMuteRuleInput)request).ConfigureAwait(false);
-            case CloudWatchAction.GetDashboard:
-                return await GetDashboardAsync(context, (global::Stratus.Services.Model.CloudWatch.GetDashboardInput)request).ConfigureAwait(false);
-            case CloudWatchAction.GetInsightRuleReport:
-                return await GetInsightRuleReportAsync(context, (global::Stratus.Services.Model.CloudWatch.GetInsightRuleReportInput)request).ConfigureAwait(false);
-            case CloudWatchAction.GetMetricData:
-                return await GetMetricDataAsync(context, (global::Stratus.Services.Model.CloudWatch.GetMetricDataInput)request).ConfigureAwait(false);
-            case CloudWatchAction.GetMetricStatistics:
-                return await GetMetricStatisticsAsync(context, (global::Stratus.Services.Model.CloudWatch.GetMetricStatisticsInput)request).ConfigureAwait(false);
-            case CloudWatchAction.GetMetricStream:
-                return await GetMetricStreamAsync(context, (global::Stratus.Services.Model.CloudWatch.GetMetricStreamInput)request).ConfigureAwait(false);
-            case CloudWatchAction.GetMetricWidgetImage:
-                return await GetMetricWidgetImageAsync(context, (global::Stratus.Services.Model.CloudWatch.GetMetricWidgetImageInput)request).ConfigureAwait(false);
-            case CloudWatchAction.GetOTelEnrichment:
-                return await GetOTelEnrichmentAsync(context, (global::Stratus.Services.Model.CloudWatch.GetOTelEnrichmentInput)request).ConfigureAwait(false);
-            case CloudWatchAction.ListAlarmMuteRules:
-                return await ListAlarmMuteRulesAsync(context, (global::Stratus.Services.Model.CloudWatch.ListAlarmMuteRulesInput)request).ConfigureAwait(false);
-            case CloudWatchAction.ListDashboards:
-                return await ListDashboardsAsync(context, (global::Stratus.Services.Model.CloudWatch.ListDashboardsInput)request).ConfigureAwait(false);
-            case CloudWatchAction.ListManagedInsightRules:
-                return await ListManagedInsightRulesAsync(context, (global::Stratus.Services.Model.CloudWatch.ListManagedInsightRulesInput)request).ConfigureAwait(false);
-            case CloudWatchAction.ListMetricStreams:
-                return await ListMetricStreamsAsync(context, (global::Stratus.Services.Model.CloudWatch.ListMetricStreamsInput)request).ConfigureAwait(false);
-            case CloudWatchAction.ListMetrics:
-                return await ListMetricsAsync(context, (global::Stratus.Services.Model.CloudWatch.ListMetricsInput)request).ConfigureAwait(false);
-            case CloudWatchAction.ListTagsForResource:
-                return await ListTagsForResourceAsync(context, (global::Stratus.Services.Model.CloudWatch.ListTagsForResourceInput)request).ConfigureAwait(false);
-            case CloudWatchAction.PutAlarmMuteRule:
-                await PutAlarmMuteRuleAsync(context, (global::Stratus.Services.Model.CloudWatch.PutAlarmMuteRuleInput)request).ConfigureAwait(false);
-                return null;
-            case CloudWatchAction.PutAnomalyDetector:
-                return await PutAnomalyDetectorAsync(context, (global::Stratus.Services.Model.CloudWatch.PutAnomalyDetectorInput)request).ConfigureAwait(false);
-            case CloudWatchAction.PutCompositeAlarm:
-                await PutCompositeAlarmAsync(context, (global::Stratus.Services.Model.CloudWatch.PutCompositeAlarmInput)request).ConfigureAwait(false);
-                return null;
-            case CloudWatchAction.PutDashboard:
-                return await PutDashboardAsync(context, (global::Stratus.Services.Model.CloudWatch.PutDashboardInput)request).ConfigureAwait(false);
-            case CloudWatchAction.PutInsightRule:
-                return await PutInsightRuleAsync(context, (global::Stratus.Services.Model.CloudWatch.PutInsightRuleInput)request).ConfigureAwait(false);
-            case CloudWatchAction.PutManagedInsightRules:
-                return await PutManagedInsightRulesAsync(context, (global::Stratus.Services.Model.CloudWatch.PutManagedInsightRulesInput)request).ConfigureAwait(false);
-            case CloudWatchAction.PutMetricAlarm:
-                await PutMetricAlarmAsync(context, (global::Stratus.Services.Model.CloudWatch.PutMetricAlarmInput)request).ConfigureAwait(false);
-                return null;
-            case CloudWatchAction.PutMetricData:
-                await PutMetricDataAsync(context, (global::Stratus.Services.Model.CloudWatch.PutMetricDataInput)request).ConfigureAwait(false);
-                return null;
-            case CloudWatchAction.PutMetricStream:
-                return await PutMetricStreamAsync(context, (global::Stratus.Services.Model.CloudWatch.PutMetricStreamInput)request).ConfigureAwait(false);
-            case CloudWatchAction.SetAlarmState:
-                await SetAlarmStateAsync(context, (global::Stratus.Services.Model.CloudWatch.SetAlarmStateInput)request).ConfigureAwait(false);
-                return null;
-            case CloudWatchAction.StartMetricStreams:
-                return await StartMetricStreamsAsync(context, (global::Stratus.Services.Model.CloudWatch.StartMetricStreamsInput)request).ConfigureAwait(false);
-            case CloudWatchAction.StartOTelEnrichment:
-                return await StartOTelEnrichmentAsync(context, (global::Stratus.Services.Model.CloudWatch.StartOTelEnrichmentInput)request).ConfigureAwait(false);
-            case CloudWatchAction.StopMetricStreams:
-                return await StopMetricStreamsAsync(context, (global::Stratus.Services.Model.CloudWatch.StopMetricStreamsInput)request).ConfigureAwait(false);
-            case CloudWatchAction.StopOTelEnrichment:
-                return await StopOTelEnrichmentAsync(context, (global::Stratus.Services.Model.CloudWatch.StopOTelEnrichmentInput)request).ConfigureAwait(false);
-            case CloudWatchAction.TagResource:
-                return await TagResourceAsync(context, (global::Stratus.Services.Model.CloudWatch.TagResourceInput)request).ConfigureAwait(false);
-            case CloudWatchAction.UntagResource:
-                return await UntagResourceAsync(context, (global::Stratus.Services.Model.CloudWatch.UntagResourceInput)request).ConfigureAwait(false);
-            default:
-                throw new global::System.ArgumentOutOfRangeException(nameof(action));
-        }
+        CloudWatchAction.DeleteAlarmMuteRule => DispatchDeleteAlarmMuteRule(context, request),
+        CloudWatchAction.DeleteAlarms => DispatchDeleteAlarms(context, request),
+        CloudWatchAction.DeleteAnomalyDetector => DispatchDeleteAnomalyDetector(context, request),
+        CloudWatchAction.DeleteDashboards => DispatchDeleteDashboards(context, request),
+        CloudWatchAction.DeleteInsightRules => DispatchDeleteInsightRules(context, request),
+        CloudWatchAction.DeleteMetricStream => DispatchDeleteMetricStream(context, request),
+        CloudWatchAction.DescribeAlarmContributors => DispatchDescribeAlarmContributors(context, request),
+        CloudWatchAction.DescribeAlarmHistory => DispatchDescribeAlarmHistory(context, request),
+        CloudWatchAction.DescribeAlarms => DispatchDescribeAlarms(context, request),
+        CloudWatchAction.DescribeAlarmsForMetric => DispatchDescribeAlarmsForMetric(context, request),
+        CloudWatchAction.DescribeAnomalyDetectors => DispatchDescribeAnomalyDetectors(context, request),
+        CloudWatchAction.DescribeInsightRules => DispatchDescribeInsightRules(context, request),
+        CloudWatchAction.DisableAlarmActions => DispatchDisableAlarmActions(context, request),
+        CloudWatchAction.DisableInsightRules => DispatchDisableInsightRules(context, request),
+        CloudWatchAction.EnableAlarmActions => DispatchEnableAlarmActions(context, request),
+        CloudWatchAction.EnableInsightRules => DispatchEnableInsightRules(context, request),
+        CloudWatchAction.GetAlarmMuteRule => DispatchGetAlarmMuteRule(context, request),
+        CloudWatchAction.GetDashboard => DispatchGetDashboard(context, request),
+        CloudWatchAction.GetInsightRuleReport => DispatchGetInsightRuleReport(context, request),
+        CloudWatchAction.GetMetricData => DispatchGetMetricData(context, request),
+        CloudWatchAction.GetMetricStatistics => DispatchGetMetricStatistics(context, request),
+        CloudWatchAction.GetMetricStream => DispatchGetMetricStream(context, request),
+        CloudWatchAction.GetMetricWidgetImage => DispatchGetMetricWidgetImage(context, request),
+        CloudWatchAction.GetOTelEnrichment => DispatchGetOTelEnrichment(context, request),
+        CloudWatchAction.ListAlarmMuteRules => DispatchListAlarmMuteRules(context, request),
+        CloudWatchAction.ListDashboards => DispatchListDashboards(context, request),
+        CloudWatchAction.ListManagedInsightRules => DispatchListManagedInsightRules(context, request),
+        CloudWatchAction.ListMetricStreams => DispatchListMetricStreams(context, request),
+        CloudWatchAction.ListMetrics => DispatchListMetrics(context, request),
+        CloudWatchAction.ListTagsForResource => DispatchListTagsForResource(context, request),
+        CloudWatchAction.PutAlarmMuteRule => DispatchPutAlarmMuteRule(context, request),
+        CloudWatchAction.PutAnomalyDetector => DispatchPutAnomalyDetector(context, request),
+        CloudWatchAction.PutCompositeAlarm => DispatchPutCompositeAlarm(context, request),
+        CloudWatchAction.PutDashboard => DispatchPutDashboard(context, request),
+        CloudWatchAction.PutInsightRule => DispatchPutInsightRule(context, request),
+        CloudWatchAction.PutManagedInsightRules => DispatchPutManagedInsightRules(context, request),
+        CloudWatchAction.PutMetricAlarm => DispatchPutMetricAlarm(context, request),
+        CloudWatchAction.PutMetricData => DispatchPutMetricData(context, request),
+        CloudWatchAction.PutMetricStream => DispatchPutMetricStream(context, request),
+        CloudWatchAction.SetAlarmState => DispatchSetAlarmState(context, request),
+        CloudWatchAction.StartMetricStreams => DispatchStartMetricStreams(context, request),
+        CloudWatchAction.StartOTelEnrichment => DispatchStartOTelEnrichment(context, request),
+        CloudWatchAction.StopMetricStreams => DispatchStopMetricStreams(context, request),
+        CloudWatchAction.StopOTelEnrichment => DispatchStopOTelEnrichment(context, request),
+        CloudWatchAction.TagResource => DispatchTagResource(context, request),
+        CloudWatchAction.UntagResource => DispatchUntagResource(context, request),
+        _ => global::System.Threading.Tasks.Task.FromException<object?>(new global::System.ArgumentOutOfRangeException(nameof(action))),
+    };
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteAlarmMuteRule(TContext context, object request)
+    {
+        await DeleteAlarmMuteRuleAsync(context, (global::Stratus.Services.Model.CloudWatch.DeleteAlarmMuteRuleInput)request).ConfigureAwait(false);
+        return null;
     }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteAlarms(TContext context, object request)
+    {
+        await DeleteAlarmsAsync(context, (global::Stratus.Services.Model.CloudWatch.DeleteAlarmsInput)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteAnomalyDetector(TContext context, object request) =>
+        await DeleteAnomalyDetectorAsync(context, (global::Stratus.Services.Model.CloudWatch.DeleteAnomalyDetectorInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteDashboards(TContext context, object request) =>
+        await DeleteDashboardsAsync(context, (global::Stratus.Services.Model.CloudWatch.DeleteDashboardsInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteInsightRules(TContext context, object request) =>
+        await DeleteInsightRulesAsync(context, (global::Stratus.Services.Model.CloudWatch.DeleteInsightRulesInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteMetricStream(TContext context, object request) =>
+        await DeleteMetricStreamAsync(context, (global::Stratus.Services.Model.CloudWatch.DeleteMetricStreamInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeAlarmContributors(TContext context, object request) =>
+        await DescribeAlarmContributorsAsync(context, (global::Stratus.Services.Model.CloudWatch.DescribeAlarmContributorsInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeAlarmHistory(TContext context, object request) =>
+        await DescribeAlarmHistoryAsync(context, (global::Stratus.Services.Model.CloudWatch.DescribeAlarmHistoryInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeAlarms(TContext context, object request) =>
+        await DescribeAlarmsAsync(context, (global::Stratus.Services.Model.CloudWatch.DescribeAlarmsInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeAlarmsForMetric(TContext context, object request) =>
+        await DescribeAlarmsForMetricAsync(context, (global::Stratus.Services.Model.CloudWatch.DescribeAlarmsForMetricInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeAnomalyDetectors(TContext context, object request) =>
+        await DescribeAnomalyDetectorsAsync(context, (global::Stratus.Services.Model.CloudWatch.DescribeAnomalyDetectorsInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeInsightRules(TContext context, object request) =>
+        await DescribeInsightRulesAsync(context, (global::Stratus.Services.Model.CloudWatch.DescribeInsightRulesInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisableAlarmActions(TContext context, object request)
+    {
+        await DisableAlarmActionsAsync(context, (global::Stratus.Services.Model.CloudWatch.DisableAlarmActionsInput)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisableInsightRules(TContext context, object request) =>
+        await DisableInsightRulesAsync(context, (global::Stratus.Services.Model.CloudWatch.DisableInsightRulesInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchEnableAlarmActions(TContext context, object request)
+    {
+        await EnableAlarmActionsAsync(context, (global::Stratus.Services.Model.CloudWatch.EnableAlarmActionsInput)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchEnableInsightRules(TContext context, object request) =>
+        await EnableInsightRulesAsync(context, (global::Stratus.Services.Model.CloudWatch.EnableInsightRulesInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetAlarmMuteRule(TContext context, object request) =>
+        await GetAlarmMuteRuleAsync(context, (global::Stratus.Services.Model.CloudWatch.GetAlarmMuteRuleInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetDashboard(TContext context, object request) =>
+        await GetDashboardAsync(context, (global::Stratus.Services.Model.CloudWatch.GetDashboardInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetInsightRuleReport(TContext context, object request) =>
+        await GetInsightRuleReportAsync(context, (global::Stratus.Services.Model.CloudWatch.GetInsightRuleReportInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetMetricData(TContext context, object request) =>
+        await GetMetricDataAsync(context, (global::Stratus.Services.Model.CloudWatch.GetMetricDataInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetMetricStatistics(TContext context, object request) =>
+        await GetMetricStatisticsAsync(context, (global::Stratus.Services.Model.CloudWatch.GetMetricStatisticsInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetMetricStream(TContext context, object request) =>
+        await GetMetricStreamAsync(context, (global::Stratus.Services.Model.CloudWatch.GetMetricStreamInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetMetricWidgetImage(TContext context, object request) =>
+        await GetMetricWidgetImageAsync(context, (global::Stratus.Services.Model.CloudWatch.GetMetricWidgetImageInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetOTelEnrichment(TContext context, object request) =>
+        await GetOTelEnrichmentAsync(context, (global::Stratus.Services.Model.CloudWatch.GetOTelEnrichmentInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListAlarmMuteRules(TContext context, object request) =>
+        await ListAlarmMuteRulesAsync(context, (global::Stratus.Services.Model.CloudWatch.ListAlarmMuteRulesInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListDashboards(TContext context, object request) =>
+        await ListDashboardsAsync(context, (global::Stratus.Services.Model.CloudWatch.ListDashboardsInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListManagedInsightRules(TContext context, object request) =>
+        await ListManagedInsightRulesAsync(context, (global::Stratus.Services.Model.CloudWatch.ListManagedInsightRulesInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListMetricStreams(TContext context, object request) =>
+        await ListMetricStreamsAsync(context, (global::Stratus.Services.Model.CloudWatch.ListMetricStreamsInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListMetrics(TContext context, object request) =>
+        await ListMetricsAsync(context, (global::Stratus.Services.Model.CloudWatch.ListMetricsInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListTagsForResource(TContext context, object request) =>
+        await ListTagsForResourceAsync(context, (global::Stratus.Services.Model.CloudWatch.ListTagsForResourceInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPutAlarmMuteRule(TContext context, object request)
+    {
+        await PutAlarmMuteRuleAsync(context, (global::Stratus.Services.Model.CloudWatch.PutAlarmMuteRuleInput)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPutAnomalyDetector(TContext context, object request) =>
+        await PutAnomalyDetectorAsync(context, (global::Stratus.Services.Model.CloudWatch.PutAnomalyDetectorInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPutCompositeAlarm(TContext context, object request)
+    {
+        await PutCompositeAlarmAsync(context, (global::Stratus.Services.Model.CloudWatch.PutCompositeAlarmInput)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPutDashboard(TContext context, object request) =>
+        await PutDashboardAsync(context, (global::Stratus.Services.Model.CloudWatch.PutDashboardInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPutInsightRule(TContext context, object request) =>
+        await PutInsightRuleAsync(context, (global::Stratus.Services.Model.CloudWatch.PutInsightRuleInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPutManagedInsightRules(TContext context, object request) =>
+        await PutManagedInsightRulesAsync(context, (global::Stratus.Services.Model.CloudWatch.PutManagedInsightRulesInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPutMetricAlarm(TContext context, object request)
+    {
+        await PutMetricAlarmAsync(context, (global::Stratus.Services.Model.CloudWatch.PutMetricAlarmInput)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPutMetricData(TContext context, object request)
+    {
+        await PutMetricDataAsync(context, (global::Stratus.Services.Model.CloudWatch.PutMetricDataInput)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPutMetricStream(TContext context, object request) =>
+        await PutMetricStreamAsync(context, (global::Stratus.Services.Model.CloudWatch.PutMetricStreamInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchSetAlarmState(TContext context, object request)
+    {
+        await SetAlarmStateAsync(context, (global::Stratus.Services.Model.CloudWatch.SetAlarmStateInput)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchStartMetricStreams(TContext context, object request) =>
+        await StartMetricStreamsAsync(context, (global::Stratus.Services.Model.CloudWatch.StartMetricStreamsInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchStartOTelEnrichment(TContext context, object request) =>
+        await StartOTelEnrichmentAsync(context, (global::Stratus.Services.Model.CloudWatch.StartOTelEnrichmentInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchStopMetricStreams(TContext context, object request) =>
+        await StopMetricStreamsAsync(context, (global::Stratus.Services.Model.CloudWatch.StopMetricStreamsInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchStopOTelEnrichment(TContext context, object request) =>
+        await StopOTelEnrichmentAsync(context, (global::Stratus.Services.Model.CloudWatch.StopOTelEnrichmentInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchTagResource(TContext context, object request) =>
+        await TagResourceAsync(context, (global::Stratus.Services.Model.CloudWatch.TagResourceInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUntagResource(TContext context, object request) =>
+        await UntagResourceAsync(context, (global::Stratus.Services.Model.CloudWatch.UntagResourceInput)request).ConfigureAwait(false);
 }

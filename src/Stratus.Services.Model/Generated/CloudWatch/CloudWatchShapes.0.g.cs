@@ -10,337 +10,1347 @@ using SM = global::Stratus.Protocol.Model;
 /// <summary>Shape descriptors of the cloudwatch model.</summary>
 public static partial class CloudWatchShapes
 {
-    public static readonly SM::ShapeInfo SAccountId = new SM::ShapeInfo("AccountId", SM::ShapeKind.String).Constrain(min: 1, max: 255);
-    public static readonly SM::ShapeInfo SActionPrefix = new SM::ShapeInfo("ActionPrefix", SM::ShapeKind.String).Constrain(min: 1, max: 1024);
-    public static readonly SM::ShapeInfo SActionsEnabled = new SM::ShapeInfo("ActionsEnabled", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SActionsSuppressedBy = new SM::ShapeInfo("ActionsSuppressedBy", SM::ShapeKind.String).Constrain(enumValues: ["WaitPeriod", "ExtensionPeriod", "Alarm"]);
-    public static readonly SM::ShapeInfo SActionsSuppressedReason = new SM::ShapeInfo("ActionsSuppressedReason", SM::ShapeKind.String).Constrain(min: 0, max: 1024);
-    public static readonly SM::ShapeInfo SAlarmArn = new SM::ShapeInfo("AlarmArn", SM::ShapeKind.String).Constrain(min: 1, max: 1600);
-    public static readonly SM::ShapeInfo SAlarmContributor = new SM::ShapeInfo("AlarmContributor", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAlarmContributors = new SM::ShapeInfo("AlarmContributors", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAlarmDescription = new SM::ShapeInfo("AlarmDescription", SM::ShapeKind.String).Constrain(min: 0, max: 1024);
-    public static readonly SM::ShapeInfo SAlarmHistoryItem = new SM::ShapeInfo("AlarmHistoryItem", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAlarmHistoryItems = new SM::ShapeInfo("AlarmHistoryItems", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAlarmMuteRuleStatus = new SM::ShapeInfo("AlarmMuteRuleStatus", SM::ShapeKind.String).Constrain(enumValues: ["SCHEDULED", "ACTIVE", "EXPIRED"]);
-    public static readonly SM::ShapeInfo SAlarmMuteRuleStatuses = new SM::ShapeInfo("AlarmMuteRuleStatuses", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAlarmMuteRuleSummaries = new SM::ShapeInfo("AlarmMuteRuleSummaries", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAlarmMuteRuleSummary = new SM::ShapeInfo("AlarmMuteRuleSummary", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAlarmName = new SM::ShapeInfo("AlarmName", SM::ShapeKind.String).Constrain(min: 1, max: 255);
-    public static readonly SM::ShapeInfo SAlarmNamePrefix = new SM::ShapeInfo("AlarmNamePrefix", SM::ShapeKind.String).Constrain(min: 1, max: 255);
-    public static readonly SM::ShapeInfo SAlarmNames = new SM::ShapeInfo("AlarmNames", SM::ShapeKind.List).Constrain(max: 100);
-    public static readonly SM::ShapeInfo SAlarmPromQLCriteria = new SM::ShapeInfo("AlarmPromQLCriteria", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAlarmRule = new SM::ShapeInfo("AlarmRule", SM::ShapeKind.String).Constrain(min: 1, max: 10240);
-    public static readonly SM::ShapeInfo SAlarmType = new SM::ShapeInfo("AlarmType", SM::ShapeKind.String).Constrain(enumValues: ["CompositeAlarm", "MetricAlarm"]);
-    public static readonly SM::ShapeInfo SAlarmTypes = new SM::ShapeInfo("AlarmTypes", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAmazonResourceName = new SM::ShapeInfo("AmazonResourceName", SM::ShapeKind.String).Constrain(min: 1, max: 1024);
-    public static readonly SM::ShapeInfo SAnomalyDetector = new SM::ShapeInfo("AnomalyDetector", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAnomalyDetectorConfiguration = new SM::ShapeInfo("AnomalyDetectorConfiguration", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAnomalyDetectorExcludedTimeRanges = new SM::ShapeInfo("AnomalyDetectorExcludedTimeRanges", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAnomalyDetectorMetricStat = new SM::ShapeInfo("AnomalyDetectorMetricStat", SM::ShapeKind.String).Constrain(max: 50);
-    public static readonly SM::ShapeInfo SAnomalyDetectorMetricTimezone = new SM::ShapeInfo("AnomalyDetectorMetricTimezone", SM::ShapeKind.String).Constrain(max: 50);
-    public static readonly SM::ShapeInfo SAnomalyDetectorStateValue = new SM::ShapeInfo("AnomalyDetectorStateValue", SM::ShapeKind.String).Constrain(enumValues: ["PENDING_TRAINING", "TRAINED_INSUFFICIENT_DATA", "TRAINED"]);
-    public static readonly SM::ShapeInfo SAnomalyDetectorType = new SM::ShapeInfo("AnomalyDetectorType", SM::ShapeKind.String).Constrain(enumValues: ["SINGLE_METRIC", "METRIC_MATH"]);
-    public static readonly SM::ShapeInfo SAnomalyDetectorTypes = new SM::ShapeInfo("AnomalyDetectorTypes", SM::ShapeKind.List).Constrain(max: 2);
-    public static readonly SM::ShapeInfo SAnomalyDetectors = new SM::ShapeInfo("AnomalyDetectors", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SArn = new SM::ShapeInfo("Arn", SM::ShapeKind.String).Constrain(min: 1, max: 1600);
-    public static readonly SM::ShapeInfo SAttributeName = new SM::ShapeInfo("AttributeName", SM::ShapeKind.String).Constrain(min: 1, max: 255);
-    public static readonly SM::ShapeInfo SAttributeValue = new SM::ShapeInfo("AttributeValue", SM::ShapeKind.String).Constrain(min: 1, max: 1024);
-    public static readonly SM::ShapeInfo SAwsQueryErrorMessage = new SM::ShapeInfo("AwsQueryErrorMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SBatchFailures = new SM::ShapeInfo("BatchFailures", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SComparisonOperator = new SM::ShapeInfo("ComparisonOperator", SM::ShapeKind.String).Constrain(enumValues: ["GreaterThanOrEqualToThreshold", "GreaterThanThreshold", "LessThanThreshold", "LessThanOrEqualToThreshold", "LessThanLowerOrGreaterThanUpperThreshold", "LessThanLowerThreshold", "GreaterThanUpperThreshold"]);
-    public static readonly SM::ShapeInfo SCompositeAlarm = new SM::ShapeInfo("CompositeAlarm", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCompositeAlarms = new SM::ShapeInfo("CompositeAlarms", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SConcurrentModificationException = new SM::ShapeInfo("ConcurrentModificationException", SM::ShapeKind.Structure).AsError("ConcurrentModificationException", 429, true);
-    public static readonly SM::ShapeInfo SConflictException = new SM::ShapeInfo("ConflictException", SM::ShapeKind.Structure).AsError("ConflictException", 409, true);
-    public static readonly SM::ShapeInfo SContributorAttributes = new SM::ShapeInfo("ContributorAttributes", SM::ShapeKind.Map).Constrain(min: 0, max: 150);
-    public static readonly SM::ShapeInfo SContributorId = new SM::ShapeInfo("ContributorId", SM::ShapeKind.String).Constrain(min: 1, max: 16);
-    public static readonly SM::ShapeInfo SCounts = new SM::ShapeInfo("Counts", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDashboardArn = new SM::ShapeInfo("DashboardArn", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SDashboardBody = new SM::ShapeInfo("DashboardBody", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SDashboardEntries = new SM::ShapeInfo("DashboardEntries", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDashboardEntry = new SM::ShapeInfo("DashboardEntry", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDashboardErrorMessage = new SM::ShapeInfo("DashboardErrorMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SDashboardInvalidInputError = new SM::ShapeInfo("DashboardInvalidInputError", SM::ShapeKind.Structure).AsError("InvalidParameterInput", 400, true);
-    public static readonly SM::ShapeInfo SDashboardName = new SM::ShapeInfo("DashboardName", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SDashboardNamePrefix = new SM::ShapeInfo("DashboardNamePrefix", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SDashboardNames = new SM::ShapeInfo("DashboardNames", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDashboardNotFoundError = new SM::ShapeInfo("DashboardNotFoundError", SM::ShapeKind.Structure).AsError("ResourceNotFound", 404, true);
-    public static readonly SM::ShapeInfo SDashboardValidationMessage = new SM::ShapeInfo("DashboardValidationMessage", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDashboardValidationMessages = new SM::ShapeInfo("DashboardValidationMessages", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDataPath = new SM::ShapeInfo("DataPath", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SDatapoint = new SM::ShapeInfo("Datapoint", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDatapointValue = new SM::ShapeInfo("DatapointValue", SM::ShapeKind.Double);
-    public static readonly SM::ShapeInfo SDatapointValueMap = new SM::ShapeInfo("DatapointValueMap", SM::ShapeKind.Map);
-    public static readonly SM::ShapeInfo SDatapointValues = new SM::ShapeInfo("DatapointValues", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDatapoints = new SM::ShapeInfo("Datapoints", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDatapointsToAlarm = new SM::ShapeInfo("DatapointsToAlarm", SM::ShapeKind.Integer).Constrain(min: 1);
-    public static readonly SM::ShapeInfo SDeleteAlarmMuteRuleInput = new SM::ShapeInfo("DeleteAlarmMuteRuleInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteAlarmsInput = new SM::ShapeInfo("DeleteAlarmsInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteAnomalyDetectorInput = new SM::ShapeInfo("DeleteAnomalyDetectorInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteAnomalyDetectorOutput = new SM::ShapeInfo("DeleteAnomalyDetectorOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteDashboardsInput = new SM::ShapeInfo("DeleteDashboardsInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteDashboardsOutput = new SM::ShapeInfo("DeleteDashboardsOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteInsightRulesInput = new SM::ShapeInfo("DeleteInsightRulesInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteInsightRulesOutput = new SM::ShapeInfo("DeleteInsightRulesOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteMetricStreamInput = new SM::ShapeInfo("DeleteMetricStreamInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteMetricStreamOutput = new SM::ShapeInfo("DeleteMetricStreamOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeAlarmContributorsInput = new SM::ShapeInfo("DescribeAlarmContributorsInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeAlarmContributorsOutput = new SM::ShapeInfo("DescribeAlarmContributorsOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeAlarmHistoryInput = new SM::ShapeInfo("DescribeAlarmHistoryInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeAlarmHistoryOutput = new SM::ShapeInfo("DescribeAlarmHistoryOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeAlarmsForMetricInput = new SM::ShapeInfo("DescribeAlarmsForMetricInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeAlarmsForMetricOutput = new SM::ShapeInfo("DescribeAlarmsForMetricOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeAlarmsInput = new SM::ShapeInfo("DescribeAlarmsInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeAlarmsOutput = new SM::ShapeInfo("DescribeAlarmsOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeAnomalyDetectorsInput = new SM::ShapeInfo("DescribeAnomalyDetectorsInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeAnomalyDetectorsOutput = new SM::ShapeInfo("DescribeAnomalyDetectorsOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeInsightRulesInput = new SM::ShapeInfo("DescribeInsightRulesInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeInsightRulesOutput = new SM::ShapeInfo("DescribeInsightRulesOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDimension = new SM::ShapeInfo("Dimension", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDimensionFilter = new SM::ShapeInfo("DimensionFilter", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDimensionFilters = new SM::ShapeInfo("DimensionFilters", SM::ShapeKind.List).Constrain(max: 10);
-    public static readonly SM::ShapeInfo SDimensionName = new SM::ShapeInfo("DimensionName", SM::ShapeKind.String).Constrain(min: 1, max: 255);
-    public static readonly SM::ShapeInfo SDimensionValue = new SM::ShapeInfo("DimensionValue", SM::ShapeKind.String).Constrain(min: 1, max: 1024);
-    public static readonly SM::ShapeInfo SDimensions = new SM::ShapeInfo("Dimensions", SM::ShapeKind.List).Constrain(max: 30);
-    public static readonly SM::ShapeInfo SDisableAlarmActionsInput = new SM::ShapeInfo("DisableAlarmActionsInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableInsightRulesInput = new SM::ShapeInfo("DisableInsightRulesInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableInsightRulesOutput = new SM::ShapeInfo("DisableInsightRulesOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDuration = new SM::ShapeInfo("Duration", SM::ShapeKind.String).Constrain(min: 1, max: 50);
-    public static readonly SM::ShapeInfo SEnableAlarmActionsInput = new SM::ShapeInfo("EnableAlarmActionsInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableInsightRulesInput = new SM::ShapeInfo("EnableInsightRulesInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableInsightRulesOutput = new SM::ShapeInfo("EnableInsightRulesOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEntity = new SM::ShapeInfo("Entity", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEntityAttributesMap = new SM::ShapeInfo("EntityAttributesMap", SM::ShapeKind.Map).Constrain(min: 0, max: 10);
-    public static readonly SM::ShapeInfo SEntityAttributesMapKeyString = new SM::ShapeInfo("EntityAttributesMapKeyString", SM::ShapeKind.String).Constrain(min: 1, max: 256);
-    public static readonly SM::ShapeInfo SEntityAttributesMapValueString = new SM::ShapeInfo("EntityAttributesMapValueString", SM::ShapeKind.String).Constrain(min: 1, max: 2048);
-    public static readonly SM::ShapeInfo SEntityKeyAttributesMap = new SM::ShapeInfo("EntityKeyAttributesMap", SM::ShapeKind.Map).Constrain(min: 2, max: 4);
-    public static readonly SM::ShapeInfo SEntityKeyAttributesMapKeyString = new SM::ShapeInfo("EntityKeyAttributesMapKeyString", SM::ShapeKind.String).Constrain(min: 1, max: 32);
-    public static readonly SM::ShapeInfo SEntityKeyAttributesMapValueString = new SM::ShapeInfo("EntityKeyAttributesMapValueString", SM::ShapeKind.String).Constrain(min: 1, max: 2048);
-    public static readonly SM::ShapeInfo SEntityMetricData = new SM::ShapeInfo("EntityMetricData", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEntityMetricDataList = new SM::ShapeInfo("EntityMetricDataList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SErrorMessage = new SM::ShapeInfo("ErrorMessage", SM::ShapeKind.String).Constrain(min: 1, max: 255);
-    public static readonly SM::ShapeInfo SEvaluateLowSampleCountPercentile = new SM::ShapeInfo("EvaluateLowSampleCountPercentile", SM::ShapeKind.String).Constrain(min: 1, max: 255);
-    public static readonly SM::ShapeInfo SEvaluationCriteria = new SM::ShapeInfo("EvaluationCriteria", SM::ShapeKind.Structure).WithTraits(union: true);
-    public static readonly SM::ShapeInfo SEvaluationInterval = new SM::ShapeInfo("EvaluationInterval", SM::ShapeKind.Integer).Constrain(min: 10, max: 3600);
-    public static readonly SM::ShapeInfo SEvaluationPeriods = new SM::ShapeInfo("EvaluationPeriods", SM::ShapeKind.Integer).Constrain(min: 1);
-    public static readonly SM::ShapeInfo SEvaluationState = new SM::ShapeInfo("EvaluationState", SM::ShapeKind.String).Constrain(enumValues: ["PARTIAL_DATA", "EVALUATION_FAILURE", "EVALUATION_ERROR"]);
-    public static readonly SM::ShapeInfo SExceptionType = new SM::ShapeInfo("ExceptionType", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SExpression = new SM::ShapeInfo("Expression", SM::ShapeKind.String).Constrain(min: 1, max: 256);
-    public static readonly SM::ShapeInfo SExtendedStatistic = new SM::ShapeInfo("ExtendedStatistic", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SExtendedStatistics = new SM::ShapeInfo("ExtendedStatistics", SM::ShapeKind.List).Constrain(min: 1, max: 10);
-    public static readonly SM::ShapeInfo SFailureCode = new SM::ShapeInfo("FailureCode", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SFailureDescription = new SM::ShapeInfo("FailureDescription", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SFailureResource = new SM::ShapeInfo("FailureResource", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SFaultDescription = new SM::ShapeInfo("FaultDescription", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SGetAlarmMuteRuleInput = new SM::ShapeInfo("GetAlarmMuteRuleInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetAlarmMuteRuleOutput = new SM::ShapeInfo("GetAlarmMuteRuleOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetDashboardInput = new SM::ShapeInfo("GetDashboardInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetDashboardOutput = new SM::ShapeInfo("GetDashboardOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetInsightRuleReportInput = new SM::ShapeInfo("GetInsightRuleReportInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetInsightRuleReportOutput = new SM::ShapeInfo("GetInsightRuleReportOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetMetricDataInput = new SM::ShapeInfo("GetMetricDataInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetMetricDataLabelTimezone = new SM::ShapeInfo("GetMetricDataLabelTimezone", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SGetMetricDataMaxDatapoints = new SM::ShapeInfo("GetMetricDataMaxDatapoints", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SGetMetricDataOutput = new SM::ShapeInfo("GetMetricDataOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetMetricStatisticsInput = new SM::ShapeInfo("GetMetricStatisticsInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetMetricStatisticsOutput = new SM::ShapeInfo("GetMetricStatisticsOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetMetricStreamInput = new SM::ShapeInfo("GetMetricStreamInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetMetricStreamOutput = new SM::ShapeInfo("GetMetricStreamOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetMetricWidgetImageInput = new SM::ShapeInfo("GetMetricWidgetImageInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetMetricWidgetImageOutput = new SM::ShapeInfo("GetMetricWidgetImageOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetOTelEnrichmentInput = new SM::ShapeInfo("GetOTelEnrichmentInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetOTelEnrichmentOutput = new SM::ShapeInfo("GetOTelEnrichmentOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SHistoryData = new SM::ShapeInfo("HistoryData", SM::ShapeKind.String).Constrain(min: 1, max: 4095);
-    public static readonly SM::ShapeInfo SHistoryItemType = new SM::ShapeInfo("HistoryItemType", SM::ShapeKind.String).Constrain(enumValues: ["ConfigurationUpdate", "StateUpdate", "Action", "AlarmContributorStateUpdate", "AlarmContributorAction"]);
-    public static readonly SM::ShapeInfo SHistorySummary = new SM::ShapeInfo("HistorySummary", SM::ShapeKind.String).Constrain(min: 1, max: 255);
-    public static readonly SM::ShapeInfo SIncludeLinkedAccounts = new SM::ShapeInfo("IncludeLinkedAccounts", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SIncludeLinkedAccountsMetrics = new SM::ShapeInfo("IncludeLinkedAccountsMetrics", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SInsightRule = new SM::ShapeInfo("InsightRule", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInsightRuleAggregationStatistic = new SM::ShapeInfo("InsightRuleAggregationStatistic", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SInsightRuleContributor = new SM::ShapeInfo("InsightRuleContributor", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInsightRuleContributorDatapoint = new SM::ShapeInfo("InsightRuleContributorDatapoint", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInsightRuleContributorDatapoints = new SM::ShapeInfo("InsightRuleContributorDatapoints", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInsightRuleContributorKey = new SM::ShapeInfo("InsightRuleContributorKey", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SInsightRuleContributorKeyLabel = new SM::ShapeInfo("InsightRuleContributorKeyLabel", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SInsightRuleContributorKeyLabels = new SM::ShapeInfo("InsightRuleContributorKeyLabels", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInsightRuleContributorKeys = new SM::ShapeInfo("InsightRuleContributorKeys", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInsightRuleContributors = new SM::ShapeInfo("InsightRuleContributors", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInsightRuleDefinition = new SM::ShapeInfo("InsightRuleDefinition", SM::ShapeKind.String).Constrain(min: 1, max: 8192);
-    public static readonly SM::ShapeInfo SInsightRuleIsManaged = new SM::ShapeInfo("InsightRuleIsManaged", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SInsightRuleMaxResults = new SM::ShapeInfo("InsightRuleMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 500);
-    public static readonly SM::ShapeInfo SInsightRuleMetricDatapoint = new SM::ShapeInfo("InsightRuleMetricDatapoint", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInsightRuleMetricDatapoints = new SM::ShapeInfo("InsightRuleMetricDatapoints", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInsightRuleMetricList = new SM::ShapeInfo("InsightRuleMetricList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInsightRuleMetricName = new SM::ShapeInfo("InsightRuleMetricName", SM::ShapeKind.String).Constrain(min: 1, max: 32);
-    public static readonly SM::ShapeInfo SInsightRuleName = new SM::ShapeInfo("InsightRuleName", SM::ShapeKind.String).Constrain(min: 1, max: 128);
-    public static readonly SM::ShapeInfo SInsightRuleNames = new SM::ShapeInfo("InsightRuleNames", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInsightRuleOnTransformedLogs = new SM::ShapeInfo("InsightRuleOnTransformedLogs", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SInsightRuleOrderBy = new SM::ShapeInfo("InsightRuleOrderBy", SM::ShapeKind.String).Constrain(min: 1, max: 32);
-    public static readonly SM::ShapeInfo SInsightRuleSchema = new SM::ShapeInfo("InsightRuleSchema", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SInsightRuleState = new SM::ShapeInfo("InsightRuleState", SM::ShapeKind.String).Constrain(min: 1, max: 32);
-    public static readonly SM::ShapeInfo SInsightRuleUnboundDouble = new SM::ShapeInfo("InsightRuleUnboundDouble", SM::ShapeKind.Double);
-    public static readonly SM::ShapeInfo SInsightRuleUnboundInteger = new SM::ShapeInfo("InsightRuleUnboundInteger", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SInsightRuleUnboundLong = new SM::ShapeInfo("InsightRuleUnboundLong", SM::ShapeKind.Long);
-    public static readonly SM::ShapeInfo SInsightRules = new SM::ShapeInfo("InsightRules", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInternalServiceFault = new SM::ShapeInfo("InternalServiceFault", SM::ShapeKind.Structure).AsError("InternalServiceError", 500, true);
-    public static readonly SM::ShapeInfo SInvalidFormatFault = new SM::ShapeInfo("InvalidFormatFault", SM::ShapeKind.Structure).AsError("InvalidFormat", 400, true);
-    public static readonly SM::ShapeInfo SInvalidNextToken = new SM::ShapeInfo("InvalidNextToken", SM::ShapeKind.Structure).AsError("InvalidNextToken", 400, true);
-    public static readonly SM::ShapeInfo SInvalidParameterCombinationException = new SM::ShapeInfo("InvalidParameterCombinationException", SM::ShapeKind.Structure).AsError("InvalidParameterCombination", 400, true);
-    public static readonly SM::ShapeInfo SInvalidParameterValueException = new SM::ShapeInfo("InvalidParameterValueException", SM::ShapeKind.Structure).AsError("InvalidParameterValue", 400, true);
-    public static readonly SM::ShapeInfo SLabelOptions = new SM::ShapeInfo("LabelOptions", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLastModified = new SM::ShapeInfo("LastModified", SM::ShapeKind.Timestamp);
-    public static readonly SM::ShapeInfo SLimitExceededException = new SM::ShapeInfo("LimitExceededException", SM::ShapeKind.Structure).AsError("LimitExceededException", 400, true);
-    public static readonly SM::ShapeInfo SLimitExceededFault = new SM::ShapeInfo("LimitExceededFault", SM::ShapeKind.Structure).AsError("LimitExceeded", 400, true);
-    public static readonly SM::ShapeInfo SListAlarmMuteRulesInput = new SM::ShapeInfo("ListAlarmMuteRulesInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListAlarmMuteRulesOutput = new SM::ShapeInfo("ListAlarmMuteRulesOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListDashboardsInput = new SM::ShapeInfo("ListDashboardsInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListDashboardsOutput = new SM::ShapeInfo("ListDashboardsOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListManagedInsightRulesInput = new SM::ShapeInfo("ListManagedInsightRulesInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListManagedInsightRulesOutput = new SM::ShapeInfo("ListManagedInsightRulesOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListMetricStreamsInput = new SM::ShapeInfo("ListMetricStreamsInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListMetricStreamsMaxResults = new SM::ShapeInfo("ListMetricStreamsMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 500);
-    public static readonly SM::ShapeInfo SListMetricStreamsOutput = new SM::ShapeInfo("ListMetricStreamsOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListMetricsInput = new SM::ShapeInfo("ListMetricsInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListMetricsOutput = new SM::ShapeInfo("ListMetricsOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListTagsForResourceInput = new SM::ShapeInfo("ListTagsForResourceInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListTagsForResourceOutput = new SM::ShapeInfo("ListTagsForResourceOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SManagedRule = new SM::ShapeInfo("ManagedRule", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SManagedRuleDescription = new SM::ShapeInfo("ManagedRuleDescription", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SManagedRuleDescriptions = new SM::ShapeInfo("ManagedRuleDescriptions", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SManagedRuleState = new SM::ShapeInfo("ManagedRuleState", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SManagedRules = new SM::ShapeInfo("ManagedRules", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SMaxRecords = new SM::ShapeInfo("MaxRecords", SM::ShapeKind.Integer).Constrain(min: 1, max: 100);
-    public static readonly SM::ShapeInfo SMaxReturnedResultsCount = new SM::ShapeInfo("MaxReturnedResultsCount", SM::ShapeKind.Integer).Constrain(min: 1);
-    public static readonly SM::ShapeInfo SMessage = new SM::ShapeInfo("Message", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SMessageData = new SM::ShapeInfo("MessageData", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMessageDataCode = new SM::ShapeInfo("MessageDataCode", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SMessageDataValue = new SM::ShapeInfo("MessageDataValue", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SMetric = new SM::ShapeInfo("Metric", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMetricAlarm = new SM::ShapeInfo("MetricAlarm", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMetricAlarms = new SM::ShapeInfo("MetricAlarms", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SMetricCharacteristics = new SM::ShapeInfo("MetricCharacteristics", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMetricData = new SM::ShapeInfo("MetricData", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SMetricDataQueries = new SM::ShapeInfo("MetricDataQueries", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SMetricDataQuery = new SM::ShapeInfo("MetricDataQuery", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMetricDataResult = new SM::ShapeInfo("MetricDataResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMetricDataResultMessages = new SM::ShapeInfo("MetricDataResultMessages", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SMetricDataResults = new SM::ShapeInfo("MetricDataResults", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SMetricDatum = new SM::ShapeInfo("MetricDatum", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMetricExpression = new SM::ShapeInfo("MetricExpression", SM::ShapeKind.String).Constrain(min: 1, max: 2048);
-    public static readonly SM::ShapeInfo SMetricId = new SM::ShapeInfo("MetricId", SM::ShapeKind.String).Constrain(min: 1, max: 255);
-    public static readonly SM::ShapeInfo SMetricLabel = new SM::ShapeInfo("MetricLabel", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SMetricMathAnomalyDetector = new SM::ShapeInfo("MetricMathAnomalyDetector", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMetricName = new SM::ShapeInfo("MetricName", SM::ShapeKind.String).Constrain(min: 1, max: 255);
-    public static readonly SM::ShapeInfo SMetricStat = new SM::ShapeInfo("MetricStat", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMetricStreamEntries = new SM::ShapeInfo("MetricStreamEntries", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SMetricStreamEntry = new SM::ShapeInfo("MetricStreamEntry", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMetricStreamFilter = new SM::ShapeInfo("MetricStreamFilter", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMetricStreamFilterMetricNames = new SM::ShapeInfo("MetricStreamFilterMetricNames", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SMetricStreamFilters = new SM::ShapeInfo("MetricStreamFilters", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SMetricStreamName = new SM::ShapeInfo("MetricStreamName", SM::ShapeKind.String).Constrain(min: 1, max: 255);
-    public static readonly SM::ShapeInfo SMetricStreamNames = new SM::ShapeInfo("MetricStreamNames", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SMetricStreamOutputFormat = new SM::ShapeInfo("MetricStreamOutputFormat", SM::ShapeKind.String).Constrain(min: 1, max: 255, enumValues: ["json", "opentelemetry0.7", "opentelemetry1.0"]);
-    public static readonly SM::ShapeInfo SMetricStreamState = new SM::ShapeInfo("MetricStreamState", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SMetricStreamStatistic = new SM::ShapeInfo("MetricStreamStatistic", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SMetricStreamStatisticsAdditionalStatistics = new SM::ShapeInfo("MetricStreamStatisticsAdditionalStatistics", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SMetricStreamStatisticsConfiguration = new SM::ShapeInfo("MetricStreamStatisticsConfiguration", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMetricStreamStatisticsConfigurations = new SM::ShapeInfo("MetricStreamStatisticsConfigurations", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SMetricStreamStatisticsIncludeMetrics = new SM::ShapeInfo("MetricStreamStatisticsIncludeMetrics", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SMetricStreamStatisticsMetric = new SM::ShapeInfo("MetricStreamStatisticsMetric", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMetricWidget = new SM::ShapeInfo("MetricWidget", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SMetricWidgetImage = new SM::ShapeInfo("MetricWidgetImage", SM::ShapeKind.Blob);
-    public static readonly SM::ShapeInfo SMetrics = new SM::ShapeInfo("Metrics", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SMissingRequiredParameterException = new SM::ShapeInfo("MissingRequiredParameterException", SM::ShapeKind.Structure).AsError("MissingParameter", 400, true);
-    public static readonly SM::ShapeInfo SMuteTargetAlarmNameList = new SM::ShapeInfo("MuteTargetAlarmNameList", SM::ShapeKind.List).Constrain(max: 100);
-    public static readonly SM::ShapeInfo SMuteTargets = new SM::ShapeInfo("MuteTargets", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMuteType = new SM::ShapeInfo("MuteType", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SName = new SM::ShapeInfo("Name", SM::ShapeKind.String).Constrain(min: 1, max: 255);
-    public static readonly SM::ShapeInfo SNamespace = new SM::ShapeInfo("Namespace", SM::ShapeKind.String).Constrain(min: 1, max: 255);
-    public static readonly SM::ShapeInfo SNextToken = new SM::ShapeInfo("NextToken", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SOTelEnrichmentStatus = new SM::ShapeInfo("OTelEnrichmentStatus", SM::ShapeKind.String).Constrain(enumValues: ["Running", "Stopped"]);
-    public static readonly SM::ShapeInfo SOutputFormat = new SM::ShapeInfo("OutputFormat", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SOwningAccounts = new SM::ShapeInfo("OwningAccounts", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPartialFailure = new SM::ShapeInfo("PartialFailure", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPendingPeriod = new SM::ShapeInfo("PendingPeriod", SM::ShapeKind.Integer).Constrain(min: 0, max: 86400);
-    public static readonly SM::ShapeInfo SPeriod = new SM::ShapeInfo("Period", SM::ShapeKind.Integer).Constrain(min: 1);
-    public static readonly SM::ShapeInfo SPeriodicSpikes = new SM::ShapeInfo("PeriodicSpikes", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SPutAlarmMuteRuleInput = new SM::ShapeInfo("PutAlarmMuteRuleInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutAnomalyDetectorInput = new SM::ShapeInfo("PutAnomalyDetectorInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutAnomalyDetectorOutput = new SM::ShapeInfo("PutAnomalyDetectorOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutCompositeAlarmInput = new SM::ShapeInfo("PutCompositeAlarmInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutDashboardInput = new SM::ShapeInfo("PutDashboardInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutDashboardOutput = new SM::ShapeInfo("PutDashboardOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutInsightRuleInput = new SM::ShapeInfo("PutInsightRuleInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutInsightRuleOutput = new SM::ShapeInfo("PutInsightRuleOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutManagedInsightRulesInput = new SM::ShapeInfo("PutManagedInsightRulesInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutManagedInsightRulesOutput = new SM::ShapeInfo("PutManagedInsightRulesOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutMetricAlarmInput = new SM::ShapeInfo("PutMetricAlarmInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutMetricDataInput = new SM::ShapeInfo("PutMetricDataInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutMetricStreamInput = new SM::ShapeInfo("PutMetricStreamInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutMetricStreamOutput = new SM::ShapeInfo("PutMetricStreamOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SQuery = new SM::ShapeInfo("Query", SM::ShapeKind.String).Constrain(min: 1, max: 10000);
-    public static readonly SM::ShapeInfo SRange = new SM::ShapeInfo("Range", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRecentlyActive = new SM::ShapeInfo("RecentlyActive", SM::ShapeKind.String).Constrain(enumValues: ["PT3H"]);
-    public static readonly SM::ShapeInfo SRecoveryPeriod = new SM::ShapeInfo("RecoveryPeriod", SM::ShapeKind.Integer).Constrain(min: 0, max: 86400);
-    public static readonly SM::ShapeInfo SResourceId = new SM::ShapeInfo("ResourceId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SResourceList = new SM::ShapeInfo("ResourceList", SM::ShapeKind.List).Constrain(max: 5);
-    public static readonly SM::ShapeInfo SResourceName = new SM::ShapeInfo("ResourceName", SM::ShapeKind.String).Constrain(min: 1, max: 1024);
-    public static readonly SM::ShapeInfo SResourceNotFound = new SM::ShapeInfo("ResourceNotFound", SM::ShapeKind.Structure).AsError("ResourceNotFound", 404, true);
-    public static readonly SM::ShapeInfo SResourceNotFoundException = new SM::ShapeInfo("ResourceNotFoundException", SM::ShapeKind.Structure).AsError("ResourceNotFoundException", 404, true);
-    public static readonly SM::ShapeInfo SResourceType = new SM::ShapeInfo("ResourceType", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SReturnData = new SM::ShapeInfo("ReturnData", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SRule = new SM::ShapeInfo("Rule", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SScanBy = new SM::ShapeInfo("ScanBy", SM::ShapeKind.String).Constrain(enumValues: ["TimestampDescending", "TimestampAscending"]);
-    public static readonly SM::ShapeInfo SSchedule = new SM::ShapeInfo("Schedule", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSetAlarmStateInput = new SM::ShapeInfo("SetAlarmStateInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSingleMetricAnomalyDetector = new SM::ShapeInfo("SingleMetricAnomalyDetector", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSize = new SM::ShapeInfo("Size", SM::ShapeKind.Long);
-    public static readonly SM::ShapeInfo SStandardUnit = new SM::ShapeInfo("StandardUnit", SM::ShapeKind.String).Constrain(enumValues: ["Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes", "Terabytes", "Bits", "Kilobits", "Megabits", "Gigabits", "Terabits", "Percent", "Count", "Bytes/Second", "Kilobytes/Second", "Megabytes/Second", "Gigabytes/Second", "Terabytes/Second", "Bits/Second", "Kilobits/Second", "Megabits/Second", "Gigabits/Second", "Terabits/Second", "Count/Second", "None"]);
-    public static readonly SM::ShapeInfo SStartMetricStreamsInput = new SM::ShapeInfo("StartMetricStreamsInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStartMetricStreamsOutput = new SM::ShapeInfo("StartMetricStreamsOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStartOTelEnrichmentInput = new SM::ShapeInfo("StartOTelEnrichmentInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStartOTelEnrichmentOutput = new SM::ShapeInfo("StartOTelEnrichmentOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStat = new SM::ShapeInfo("Stat", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SStateReason = new SM::ShapeInfo("StateReason", SM::ShapeKind.String).Constrain(min: 0, max: 1023);
-    public static readonly SM::ShapeInfo SStateReasonData = new SM::ShapeInfo("StateReasonData", SM::ShapeKind.String).Constrain(min: 0, max: 4000);
-    public static readonly SM::ShapeInfo SStateValue = new SM::ShapeInfo("StateValue", SM::ShapeKind.String).Constrain(enumValues: ["OK", "ALARM", "INSUFFICIENT_DATA"]);
-    public static readonly SM::ShapeInfo SStatistic = new SM::ShapeInfo("Statistic", SM::ShapeKind.String).Constrain(enumValues: ["SampleCount", "Average", "Sum", "Minimum", "Maximum"]);
-    public static readonly SM::ShapeInfo SStatisticSet = new SM::ShapeInfo("StatisticSet", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStatistics = new SM::ShapeInfo("Statistics", SM::ShapeKind.List).Constrain(min: 1, max: 5);
-    public static readonly SM::ShapeInfo SStatusCode = new SM::ShapeInfo("StatusCode", SM::ShapeKind.String).Constrain(enumValues: ["Complete", "InternalError", "PartialData", "Forbidden"]);
-    public static readonly SM::ShapeInfo SStopMetricStreamsInput = new SM::ShapeInfo("StopMetricStreamsInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStopMetricStreamsOutput = new SM::ShapeInfo("StopMetricStreamsOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStopOTelEnrichmentInput = new SM::ShapeInfo("StopOTelEnrichmentInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStopOTelEnrichmentOutput = new SM::ShapeInfo("StopOTelEnrichmentOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStorageResolution = new SM::ShapeInfo("StorageResolution", SM::ShapeKind.Integer).Constrain(min: 1);
-    public static readonly SM::ShapeInfo SStrictEntityValidation = new SM::ShapeInfo("StrictEntityValidation", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SSuppressorPeriod = new SM::ShapeInfo("SuppressorPeriod", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo STag = new SM::ShapeInfo("Tag", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STagKey = new SM::ShapeInfo("TagKey", SM::ShapeKind.String).Constrain(min: 1, max: 128);
-    public static readonly SM::ShapeInfo STagKeyList = new SM::ShapeInfo("TagKeyList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STagList = new SM::ShapeInfo("TagList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STagResourceInput = new SM::ShapeInfo("TagResourceInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STagResourceOutput = new SM::ShapeInfo("TagResourceOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STagValue = new SM::ShapeInfo("TagValue", SM::ShapeKind.String).Constrain(min: 0, max: 256);
-    public static readonly SM::ShapeInfo STemplateName = new SM::ShapeInfo("TemplateName", SM::ShapeKind.String).Constrain(min: 1, max: 128);
-    public static readonly SM::ShapeInfo SThreshold = new SM::ShapeInfo("Threshold", SM::ShapeKind.Double);
-    public static readonly SM::ShapeInfo STimestamp = new SM::ShapeInfo("Timestamp", SM::ShapeKind.Timestamp);
-    public static readonly SM::ShapeInfo STimestamps = new SM::ShapeInfo("Timestamps", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STimezone = new SM::ShapeInfo("Timezone", SM::ShapeKind.String).Constrain(min: 1, max: 50);
-    public static readonly SM::ShapeInfo STreatMissingData = new SM::ShapeInfo("TreatMissingData", SM::ShapeKind.String).Constrain(min: 1, max: 255);
-    public static readonly SM::ShapeInfo SUntagResourceInput = new SM::ShapeInfo("UntagResourceInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUntagResourceOutput = new SM::ShapeInfo("UntagResourceOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SValues = new SM::ShapeInfo("Values", SM::ShapeKind.List);
+    public static SM::ShapeInfo SAccountId => Table[0];
+    public static SM::ShapeInfo SActionPrefix => Table[1];
+    public static SM::ShapeInfo SActionsEnabled => Table[2];
+    public static SM::ShapeInfo SActionsSuppressedBy => Table[3];
+    public static SM::ShapeInfo SActionsSuppressedReason => Table[4];
+    public static SM::ShapeInfo SAlarmArn => Table[5];
+    public static SM::ShapeInfo SAlarmContributor => Table[6];
+    public static SM::ShapeInfo SAlarmContributors => Table[7];
+    public static SM::ShapeInfo SAlarmDescription => Table[8];
+    public static SM::ShapeInfo SAlarmHistoryItem => Table[9];
+    public static SM::ShapeInfo SAlarmHistoryItems => Table[10];
+    public static SM::ShapeInfo SAlarmMuteRuleStatus => Table[11];
+    public static SM::ShapeInfo SAlarmMuteRuleStatuses => Table[12];
+    public static SM::ShapeInfo SAlarmMuteRuleSummaries => Table[13];
+    public static SM::ShapeInfo SAlarmMuteRuleSummary => Table[14];
+    public static SM::ShapeInfo SAlarmName => Table[15];
+    public static SM::ShapeInfo SAlarmNamePrefix => Table[16];
+    public static SM::ShapeInfo SAlarmNames => Table[17];
+    public static SM::ShapeInfo SAlarmPromQLCriteria => Table[18];
+    public static SM::ShapeInfo SAlarmRule => Table[19];
+    public static SM::ShapeInfo SAlarmType => Table[20];
+    public static SM::ShapeInfo SAlarmTypes => Table[21];
+    public static SM::ShapeInfo SAmazonResourceName => Table[22];
+    public static SM::ShapeInfo SAnomalyDetector => Table[23];
+    public static SM::ShapeInfo SAnomalyDetectorConfiguration => Table[24];
+    public static SM::ShapeInfo SAnomalyDetectorExcludedTimeRanges => Table[25];
+    public static SM::ShapeInfo SAnomalyDetectorMetricStat => Table[26];
+    public static SM::ShapeInfo SAnomalyDetectorMetricTimezone => Table[27];
+    public static SM::ShapeInfo SAnomalyDetectorStateValue => Table[28];
+    public static SM::ShapeInfo SAnomalyDetectorType => Table[29];
+    public static SM::ShapeInfo SAnomalyDetectorTypes => Table[30];
+    public static SM::ShapeInfo SAnomalyDetectors => Table[31];
+    public static SM::ShapeInfo SArn => Table[32];
+    public static SM::ShapeInfo SAttributeName => Table[33];
+    public static SM::ShapeInfo SAttributeValue => Table[34];
+    public static SM::ShapeInfo SAwsQueryErrorMessage => Table[35];
+    public static SM::ShapeInfo SBatchFailures => Table[36];
+    public static SM::ShapeInfo SComparisonOperator => Table[37];
+    public static SM::ShapeInfo SCompositeAlarm => Table[38];
+    public static SM::ShapeInfo SCompositeAlarms => Table[39];
+    public static SM::ShapeInfo SConcurrentModificationException => Table[40];
+    public static SM::ShapeInfo SConflictException => Table[41];
+    public static SM::ShapeInfo SContributorAttributes => Table[42];
+    public static SM::ShapeInfo SContributorId => Table[43];
+    public static SM::ShapeInfo SCounts => Table[44];
+    public static SM::ShapeInfo SDashboardArn => Table[45];
+    public static SM::ShapeInfo SDashboardBody => Table[46];
+    public static SM::ShapeInfo SDashboardEntries => Table[47];
+    public static SM::ShapeInfo SDashboardEntry => Table[48];
+    public static SM::ShapeInfo SDashboardErrorMessage => Table[49];
+    public static SM::ShapeInfo SDashboardInvalidInputError => Table[50];
+    public static SM::ShapeInfo SDashboardName => Table[51];
+    public static SM::ShapeInfo SDashboardNamePrefix => Table[52];
+    public static SM::ShapeInfo SDashboardNames => Table[53];
+    public static SM::ShapeInfo SDashboardNotFoundError => Table[54];
+    public static SM::ShapeInfo SDashboardValidationMessage => Table[55];
+    public static SM::ShapeInfo SDashboardValidationMessages => Table[56];
+    public static SM::ShapeInfo SDataPath => Table[57];
+    public static SM::ShapeInfo SDatapoint => Table[58];
+    public static SM::ShapeInfo SDatapointValue => Table[59];
+    public static SM::ShapeInfo SDatapointValueMap => Table[60];
+    public static SM::ShapeInfo SDatapointValues => Table[61];
+    public static SM::ShapeInfo SDatapoints => Table[62];
+    public static SM::ShapeInfo SDatapointsToAlarm => Table[63];
+    public static SM::ShapeInfo SDeleteAlarmMuteRuleInput => Table[64];
+    public static SM::ShapeInfo SDeleteAlarmsInput => Table[65];
+    public static SM::ShapeInfo SDeleteAnomalyDetectorInput => Table[66];
+    public static SM::ShapeInfo SDeleteAnomalyDetectorOutput => Table[67];
+    public static SM::ShapeInfo SDeleteDashboardsInput => Table[68];
+    public static SM::ShapeInfo SDeleteDashboardsOutput => Table[69];
+    public static SM::ShapeInfo SDeleteInsightRulesInput => Table[70];
+    public static SM::ShapeInfo SDeleteInsightRulesOutput => Table[71];
+    public static SM::ShapeInfo SDeleteMetricStreamInput => Table[72];
+    public static SM::ShapeInfo SDeleteMetricStreamOutput => Table[73];
+    public static SM::ShapeInfo SDescribeAlarmContributorsInput => Table[74];
+    public static SM::ShapeInfo SDescribeAlarmContributorsOutput => Table[75];
+    public static SM::ShapeInfo SDescribeAlarmHistoryInput => Table[76];
+    public static SM::ShapeInfo SDescribeAlarmHistoryOutput => Table[77];
+    public static SM::ShapeInfo SDescribeAlarmsForMetricInput => Table[78];
+    public static SM::ShapeInfo SDescribeAlarmsForMetricOutput => Table[79];
+    public static SM::ShapeInfo SDescribeAlarmsInput => Table[80];
+    public static SM::ShapeInfo SDescribeAlarmsOutput => Table[81];
+    public static SM::ShapeInfo SDescribeAnomalyDetectorsInput => Table[82];
+    public static SM::ShapeInfo SDescribeAnomalyDetectorsOutput => Table[83];
+    public static SM::ShapeInfo SDescribeInsightRulesInput => Table[84];
+    public static SM::ShapeInfo SDescribeInsightRulesOutput => Table[85];
+    public static SM::ShapeInfo SDimension => Table[86];
+    public static SM::ShapeInfo SDimensionFilter => Table[87];
+    public static SM::ShapeInfo SDimensionFilters => Table[88];
+    public static SM::ShapeInfo SDimensionName => Table[89];
+    public static SM::ShapeInfo SDimensionValue => Table[90];
+    public static SM::ShapeInfo SDimensions => Table[91];
+    public static SM::ShapeInfo SDisableAlarmActionsInput => Table[92];
+    public static SM::ShapeInfo SDisableInsightRulesInput => Table[93];
+    public static SM::ShapeInfo SDisableInsightRulesOutput => Table[94];
+    public static SM::ShapeInfo SDuration => Table[95];
+    public static SM::ShapeInfo SEnableAlarmActionsInput => Table[96];
+    public static SM::ShapeInfo SEnableInsightRulesInput => Table[97];
+    public static SM::ShapeInfo SEnableInsightRulesOutput => Table[98];
+    public static SM::ShapeInfo SEntity => Table[99];
+    public static SM::ShapeInfo SEntityAttributesMap => Table[100];
+    public static SM::ShapeInfo SEntityAttributesMapKeyString => Table[101];
+    public static SM::ShapeInfo SEntityAttributesMapValueString => Table[102];
+    public static SM::ShapeInfo SEntityKeyAttributesMap => Table[103];
+    public static SM::ShapeInfo SEntityKeyAttributesMapKeyString => Table[104];
+    public static SM::ShapeInfo SEntityKeyAttributesMapValueString => Table[105];
+    public static SM::ShapeInfo SEntityMetricData => Table[106];
+    public static SM::ShapeInfo SEntityMetricDataList => Table[107];
+    public static SM::ShapeInfo SErrorMessage => Table[108];
+    public static SM::ShapeInfo SEvaluateLowSampleCountPercentile => Table[109];
+    public static SM::ShapeInfo SEvaluationCriteria => Table[110];
+    public static SM::ShapeInfo SEvaluationInterval => Table[111];
+    public static SM::ShapeInfo SEvaluationPeriods => Table[112];
+    public static SM::ShapeInfo SEvaluationState => Table[113];
+    public static SM::ShapeInfo SExceptionType => Table[114];
+    public static SM::ShapeInfo SExpression => Table[115];
+    public static SM::ShapeInfo SExtendedStatistic => Table[116];
+    public static SM::ShapeInfo SExtendedStatistics => Table[117];
+    public static SM::ShapeInfo SFailureCode => Table[118];
+    public static SM::ShapeInfo SFailureDescription => Table[119];
+    public static SM::ShapeInfo SFailureResource => Table[120];
+    public static SM::ShapeInfo SFaultDescription => Table[121];
+    public static SM::ShapeInfo SGetAlarmMuteRuleInput => Table[122];
+    public static SM::ShapeInfo SGetAlarmMuteRuleOutput => Table[123];
+    public static SM::ShapeInfo SGetDashboardInput => Table[124];
+    public static SM::ShapeInfo SGetDashboardOutput => Table[125];
+    public static SM::ShapeInfo SGetInsightRuleReportInput => Table[126];
+    public static SM::ShapeInfo SGetInsightRuleReportOutput => Table[127];
+    public static SM::ShapeInfo SGetMetricDataInput => Table[128];
+    public static SM::ShapeInfo SGetMetricDataLabelTimezone => Table[129];
+    public static SM::ShapeInfo SGetMetricDataMaxDatapoints => Table[130];
+    public static SM::ShapeInfo SGetMetricDataOutput => Table[131];
+    public static SM::ShapeInfo SGetMetricStatisticsInput => Table[132];
+    public static SM::ShapeInfo SGetMetricStatisticsOutput => Table[133];
+    public static SM::ShapeInfo SGetMetricStreamInput => Table[134];
+    public static SM::ShapeInfo SGetMetricStreamOutput => Table[135];
+    public static SM::ShapeInfo SGetMetricWidgetImageInput => Table[136];
+    public static SM::ShapeInfo SGetMetricWidgetImageOutput => Table[137];
+    public static SM::ShapeInfo SGetOTelEnrichmentInput => Table[138];
+    public static SM::ShapeInfo SGetOTelEnrichmentOutput => Table[139];
+    public static SM::ShapeInfo SHistoryData => Table[140];
+    public static SM::ShapeInfo SHistoryItemType => Table[141];
+    public static SM::ShapeInfo SHistorySummary => Table[142];
+    public static SM::ShapeInfo SIncludeLinkedAccounts => Table[143];
+    public static SM::ShapeInfo SIncludeLinkedAccountsMetrics => Table[144];
+    public static SM::ShapeInfo SInsightRule => Table[145];
+    public static SM::ShapeInfo SInsightRuleAggregationStatistic => Table[146];
+    public static SM::ShapeInfo SInsightRuleContributor => Table[147];
+    public static SM::ShapeInfo SInsightRuleContributorDatapoint => Table[148];
+    public static SM::ShapeInfo SInsightRuleContributorDatapoints => Table[149];
+    public static SM::ShapeInfo SInsightRuleContributorKey => Table[150];
+    public static SM::ShapeInfo SInsightRuleContributorKeyLabel => Table[151];
+    public static SM::ShapeInfo SInsightRuleContributorKeyLabels => Table[152];
+    public static SM::ShapeInfo SInsightRuleContributorKeys => Table[153];
+    public static SM::ShapeInfo SInsightRuleContributors => Table[154];
+    public static SM::ShapeInfo SInsightRuleDefinition => Table[155];
+    public static SM::ShapeInfo SInsightRuleIsManaged => Table[156];
+    public static SM::ShapeInfo SInsightRuleMaxResults => Table[157];
+    public static SM::ShapeInfo SInsightRuleMetricDatapoint => Table[158];
+    public static SM::ShapeInfo SInsightRuleMetricDatapoints => Table[159];
+    public static SM::ShapeInfo SInsightRuleMetricList => Table[160];
+    public static SM::ShapeInfo SInsightRuleMetricName => Table[161];
+    public static SM::ShapeInfo SInsightRuleName => Table[162];
+    public static SM::ShapeInfo SInsightRuleNames => Table[163];
+    public static SM::ShapeInfo SInsightRuleOnTransformedLogs => Table[164];
+    public static SM::ShapeInfo SInsightRuleOrderBy => Table[165];
+    public static SM::ShapeInfo SInsightRuleSchema => Table[166];
+    public static SM::ShapeInfo SInsightRuleState => Table[167];
+    public static SM::ShapeInfo SInsightRuleUnboundDouble => Table[168];
+    public static SM::ShapeInfo SInsightRuleUnboundInteger => Table[169];
+    public static SM::ShapeInfo SInsightRuleUnboundLong => Table[170];
+    public static SM::ShapeInfo SInsightRules => Table[171];
+    public static SM::ShapeInfo SInternalServiceFault => Table[172];
+    public static SM::ShapeInfo SInvalidFormatFault => Table[173];
+    public static SM::ShapeInfo SInvalidNextToken => Table[174];
+    public static SM::ShapeInfo SInvalidParameterCombinationException => Table[175];
+    public static SM::ShapeInfo SInvalidParameterValueException => Table[176];
+    public static SM::ShapeInfo SLabelOptions => Table[177];
+    public static SM::ShapeInfo SLastModified => Table[178];
+    public static SM::ShapeInfo SLimitExceededException => Table[179];
+    public static SM::ShapeInfo SLimitExceededFault => Table[180];
+    public static SM::ShapeInfo SListAlarmMuteRulesInput => Table[181];
+    public static SM::ShapeInfo SListAlarmMuteRulesOutput => Table[182];
+    public static SM::ShapeInfo SListDashboardsInput => Table[183];
+    public static SM::ShapeInfo SListDashboardsOutput => Table[184];
+    public static SM::ShapeInfo SListManagedInsightRulesInput => Table[185];
+    public static SM::ShapeInfo SListManagedInsightRulesOutput => Table[186];
+    public static SM::ShapeInfo SListMetricStreamsInput => Table[187];
+    public static SM::ShapeInfo SListMetricStreamsMaxResults => Table[188];
+    public static SM::ShapeInfo SListMetricStreamsOutput => Table[189];
+    public static SM::ShapeInfo SListMetricsInput => Table[190];
+    public static SM::ShapeInfo SListMetricsOutput => Table[191];
+    public static SM::ShapeInfo SListTagsForResourceInput => Table[192];
+    public static SM::ShapeInfo SListTagsForResourceOutput => Table[193];
+    public static SM::ShapeInfo SManagedRule => Table[194];
+    public static SM::ShapeInfo SManagedRuleDescription => Table[195];
+    public static SM::ShapeInfo SManagedRuleDescriptions => Table[196];
+    public static SM::ShapeInfo SManagedRuleState => Table[197];
+    public static SM::ShapeInfo SManagedRules => Table[198];
+    public static SM::ShapeInfo SMaxRecords => Table[199];
+    public static SM::ShapeInfo SMaxReturnedResultsCount => Table[200];
+    public static SM::ShapeInfo SMessage => Table[201];
+    public static SM::ShapeInfo SMessageData => Table[202];
+    public static SM::ShapeInfo SMessageDataCode => Table[203];
+    public static SM::ShapeInfo SMessageDataValue => Table[204];
+    public static SM::ShapeInfo SMetric => Table[205];
+    public static SM::ShapeInfo SMetricAlarm => Table[206];
+    public static SM::ShapeInfo SMetricAlarms => Table[207];
+    public static SM::ShapeInfo SMetricCharacteristics => Table[208];
+    public static SM::ShapeInfo SMetricData => Table[209];
+    public static SM::ShapeInfo SMetricDataQueries => Table[210];
+    public static SM::ShapeInfo SMetricDataQuery => Table[211];
+    public static SM::ShapeInfo SMetricDataResult => Table[212];
+    public static SM::ShapeInfo SMetricDataResultMessages => Table[213];
+    public static SM::ShapeInfo SMetricDataResults => Table[214];
+    public static SM::ShapeInfo SMetricDatum => Table[215];
+    public static SM::ShapeInfo SMetricExpression => Table[216];
+    public static SM::ShapeInfo SMetricId => Table[217];
+    public static SM::ShapeInfo SMetricLabel => Table[218];
+    public static SM::ShapeInfo SMetricMathAnomalyDetector => Table[219];
+    public static SM::ShapeInfo SMetricName => Table[220];
+    public static SM::ShapeInfo SMetricStat => Table[221];
+    public static SM::ShapeInfo SMetricStreamEntries => Table[222];
+    public static SM::ShapeInfo SMetricStreamEntry => Table[223];
+    public static SM::ShapeInfo SMetricStreamFilter => Table[224];
+    public static SM::ShapeInfo SMetricStreamFilterMetricNames => Table[225];
+    public static SM::ShapeInfo SMetricStreamFilters => Table[226];
+    public static SM::ShapeInfo SMetricStreamName => Table[227];
+    public static SM::ShapeInfo SMetricStreamNames => Table[228];
+    public static SM::ShapeInfo SMetricStreamOutputFormat => Table[229];
+    public static SM::ShapeInfo SMetricStreamState => Table[230];
+    public static SM::ShapeInfo SMetricStreamStatistic => Table[231];
+    public static SM::ShapeInfo SMetricStreamStatisticsAdditionalStatistics => Table[232];
+    public static SM::ShapeInfo SMetricStreamStatisticsConfiguration => Table[233];
+    public static SM::ShapeInfo SMetricStreamStatisticsConfigurations => Table[234];
+    public static SM::ShapeInfo SMetricStreamStatisticsIncludeMetrics => Table[235];
+    public static SM::ShapeInfo SMetricStreamStatisticsMetric => Table[236];
+    public static SM::ShapeInfo SMetricWidget => Table[237];
+    public static SM::ShapeInfo SMetricWidgetImage => Table[238];
+    public static SM::ShapeInfo SMetrics => Table[239];
+    public static SM::ShapeInfo SMissingRequiredParameterException => Table[240];
+    public static SM::ShapeInfo SMuteTargetAlarmNameList => Table[241];
+    public static SM::ShapeInfo SMuteTargets => Table[242];
+    public static SM::ShapeInfo SMuteType => Table[243];
+    public static SM::ShapeInfo SName => Table[244];
+    public static SM::ShapeInfo SNamespace => Table[245];
+    public static SM::ShapeInfo SNextToken => Table[246];
+    public static SM::ShapeInfo SOTelEnrichmentStatus => Table[247];
+    public static SM::ShapeInfo SOutputFormat => Table[248];
+    public static SM::ShapeInfo SOwningAccounts => Table[249];
+    public static SM::ShapeInfo SPartialFailure => Table[250];
+    public static SM::ShapeInfo SPendingPeriod => Table[251];
+    public static SM::ShapeInfo SPeriod => Table[252];
+    public static SM::ShapeInfo SPeriodicSpikes => Table[253];
+    public static SM::ShapeInfo SPutAlarmMuteRuleInput => Table[254];
+    public static SM::ShapeInfo SPutAnomalyDetectorInput => Table[255];
+    public static SM::ShapeInfo SPutAnomalyDetectorOutput => Table[256];
+    public static SM::ShapeInfo SPutCompositeAlarmInput => Table[257];
+    public static SM::ShapeInfo SPutDashboardInput => Table[258];
+    public static SM::ShapeInfo SPutDashboardOutput => Table[259];
+    public static SM::ShapeInfo SPutInsightRuleInput => Table[260];
+    public static SM::ShapeInfo SPutInsightRuleOutput => Table[261];
+    public static SM::ShapeInfo SPutManagedInsightRulesInput => Table[262];
+    public static SM::ShapeInfo SPutManagedInsightRulesOutput => Table[263];
+    public static SM::ShapeInfo SPutMetricAlarmInput => Table[264];
+    public static SM::ShapeInfo SPutMetricDataInput => Table[265];
+    public static SM::ShapeInfo SPutMetricStreamInput => Table[266];
+    public static SM::ShapeInfo SPutMetricStreamOutput => Table[267];
+    public static SM::ShapeInfo SQuery => Table[268];
+    public static SM::ShapeInfo SRange => Table[269];
+    public static SM::ShapeInfo SRecentlyActive => Table[270];
+    public static SM::ShapeInfo SRecoveryPeriod => Table[271];
+    public static SM::ShapeInfo SResourceId => Table[272];
+    public static SM::ShapeInfo SResourceList => Table[273];
+    public static SM::ShapeInfo SResourceName => Table[274];
+    public static SM::ShapeInfo SResourceNotFound => Table[275];
+    public static SM::ShapeInfo SResourceNotFoundException => Table[276];
+    public static SM::ShapeInfo SResourceType => Table[277];
+    public static SM::ShapeInfo SReturnData => Table[278];
+    public static SM::ShapeInfo SRule => Table[279];
+    public static SM::ShapeInfo SScanBy => Table[280];
+    public static SM::ShapeInfo SSchedule => Table[281];
+    public static SM::ShapeInfo SSetAlarmStateInput => Table[282];
+    public static SM::ShapeInfo SSingleMetricAnomalyDetector => Table[283];
+    public static SM::ShapeInfo SSize => Table[284];
+    public static SM::ShapeInfo SStandardUnit => Table[285];
+    public static SM::ShapeInfo SStartMetricStreamsInput => Table[286];
+    public static SM::ShapeInfo SStartMetricStreamsOutput => Table[287];
+    public static SM::ShapeInfo SStartOTelEnrichmentInput => Table[288];
+    public static SM::ShapeInfo SStartOTelEnrichmentOutput => Table[289];
+    public static SM::ShapeInfo SStat => Table[290];
+    public static SM::ShapeInfo SStateReason => Table[291];
+    public static SM::ShapeInfo SStateReasonData => Table[292];
+    public static SM::ShapeInfo SStateValue => Table[293];
+    public static SM::ShapeInfo SStatistic => Table[294];
+    public static SM::ShapeInfo SStatisticSet => Table[295];
+    public static SM::ShapeInfo SStatistics => Table[296];
+    public static SM::ShapeInfo SStatusCode => Table[297];
+    public static SM::ShapeInfo SStopMetricStreamsInput => Table[298];
+    public static SM::ShapeInfo SStopMetricStreamsOutput => Table[299];
+    public static SM::ShapeInfo SStopOTelEnrichmentInput => Table[300];
+    public static SM::ShapeInfo SStopOTelEnrichmentOutput => Table[301];
+    public static SM::ShapeInfo SStorageResolution => Table[302];
+    public static SM::ShapeInfo SStrictEntityValidation => Table[303];
+    public static SM::ShapeInfo SSuppressorPeriod => Table[304];
+    public static SM::ShapeInfo STag => Table[305];
+    public static SM::ShapeInfo STagKey => Table[306];
+    public static SM::ShapeInfo STagKeyList => Table[307];
+    public static SM::ShapeInfo STagList => Table[308];
+    public static SM::ShapeInfo STagResourceInput => Table[309];
+    public static SM::ShapeInfo STagResourceOutput => Table[310];
+    public static SM::ShapeInfo STagValue => Table[311];
+    public static SM::ShapeInfo STemplateName => Table[312];
+    public static SM::ShapeInfo SThreshold => Table[313];
+    public static SM::ShapeInfo STimestamp => Table[314];
+    public static SM::ShapeInfo STimestamps => Table[315];
+    public static SM::ShapeInfo STimezone => Table[316];
+    public static SM::ShapeInfo STreatMissingData => Table[317];
+    public static SM::ShapeInfo SUntagResourceInput => Table[318];
+    public static SM::ShapeInfo SUntagResourceOutput => Table[319];
+    public static SM::ShapeInfo SValues => Table[320];
 
-    private static void Init0()
+    private static SM::ShapeInfo CreateShapes0(SM::ShapeTable table, int index) => index switch
     {
-        SAlarmContributor.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.AlarmContributor(),
+        0 => new SM::ShapeInfo("AccountId", SM::ShapeKind.String).Constrain(min: 1, max: 255),
+        1 => new SM::ShapeInfo("ActionPrefix", SM::ShapeKind.String).Constrain(min: 1, max: 1024),
+        2 => new SM::ShapeInfo("ActionsEnabled", SM::ShapeKind.Boolean),
+        3 => new SM::ShapeInfo("ActionsSuppressedBy", SM::ShapeKind.String).Constrain(enumValues: ["WaitPeriod", "ExtensionPeriod", "Alarm"]),
+        4 => new SM::ShapeInfo("ActionsSuppressedReason", SM::ShapeKind.String).Constrain(min: 0, max: 1024),
+        5 => new SM::ShapeInfo("AlarmArn", SM::ShapeKind.String).Constrain(min: 1, max: 1600),
+        6 => new SM::ShapeInfo("AlarmContributor", SM::ShapeKind.Structure, table, 6),
+        7 => new SM::ShapeInfo("AlarmContributors", SM::ShapeKind.List, table, 7),
+        8 => new SM::ShapeInfo("AlarmDescription", SM::ShapeKind.String).Constrain(min: 0, max: 1024),
+        9 => new SM::ShapeInfo("AlarmHistoryItem", SM::ShapeKind.Structure, table, 9),
+        10 => new SM::ShapeInfo("AlarmHistoryItems", SM::ShapeKind.List, table, 10),
+        11 => new SM::ShapeInfo("AlarmMuteRuleStatus", SM::ShapeKind.String).Constrain(enumValues: ["SCHEDULED", "ACTIVE", "EXPIRED"]),
+        12 => new SM::ShapeInfo("AlarmMuteRuleStatuses", SM::ShapeKind.List, table, 12),
+        13 => new SM::ShapeInfo("AlarmMuteRuleSummaries", SM::ShapeKind.List, table, 13),
+        14 => new SM::ShapeInfo("AlarmMuteRuleSummary", SM::ShapeKind.Structure, table, 14),
+        15 => new SM::ShapeInfo("AlarmName", SM::ShapeKind.String).Constrain(min: 1, max: 255),
+        16 => new SM::ShapeInfo("AlarmNamePrefix", SM::ShapeKind.String).Constrain(min: 1, max: 255),
+        17 => new SM::ShapeInfo("AlarmNames", SM::ShapeKind.List, table, 17).Constrain(max: 100),
+        18 => new SM::ShapeInfo("AlarmPromQLCriteria", SM::ShapeKind.Structure, table, 18),
+        19 => new SM::ShapeInfo("AlarmRule", SM::ShapeKind.String).Constrain(min: 1, max: 10240),
+        20 => new SM::ShapeInfo("AlarmType", SM::ShapeKind.String).Constrain(enumValues: ["CompositeAlarm", "MetricAlarm"]),
+        21 => new SM::ShapeInfo("AlarmTypes", SM::ShapeKind.List, table, 21),
+        22 => new SM::ShapeInfo("AmazonResourceName", SM::ShapeKind.String).Constrain(min: 1, max: 1024),
+        23 => new SM::ShapeInfo("AnomalyDetector", SM::ShapeKind.Structure, table, 23),
+        24 => new SM::ShapeInfo("AnomalyDetectorConfiguration", SM::ShapeKind.Structure, table, 24),
+        25 => new SM::ShapeInfo("AnomalyDetectorExcludedTimeRanges", SM::ShapeKind.List, table, 25),
+        26 => new SM::ShapeInfo("AnomalyDetectorMetricStat", SM::ShapeKind.String).Constrain(max: 50),
+        27 => new SM::ShapeInfo("AnomalyDetectorMetricTimezone", SM::ShapeKind.String).Constrain(max: 50),
+        28 => new SM::ShapeInfo("AnomalyDetectorStateValue", SM::ShapeKind.String).Constrain(enumValues: ["PENDING_TRAINING", "TRAINED_INSUFFICIENT_DATA", "TRAINED"]),
+        29 => new SM::ShapeInfo("AnomalyDetectorType", SM::ShapeKind.String).Constrain(enumValues: ["SINGLE_METRIC", "METRIC_MATH"]),
+        30 => new SM::ShapeInfo("AnomalyDetectorTypes", SM::ShapeKind.List, table, 30).Constrain(max: 2),
+        31 => new SM::ShapeInfo("AnomalyDetectors", SM::ShapeKind.List, table, 31),
+        32 => new SM::ShapeInfo("Arn", SM::ShapeKind.String).Constrain(min: 1, max: 1600),
+        33 => new SM::ShapeInfo("AttributeName", SM::ShapeKind.String).Constrain(min: 1, max: 255),
+        34 => new SM::ShapeInfo("AttributeValue", SM::ShapeKind.String).Constrain(min: 1, max: 1024),
+        35 => new SM::ShapeInfo("AwsQueryErrorMessage", SM::ShapeKind.String),
+        36 => new SM::ShapeInfo("BatchFailures", SM::ShapeKind.List, table, 36),
+        37 => new SM::ShapeInfo("ComparisonOperator", SM::ShapeKind.String).Constrain(enumValues: ["GreaterThanOrEqualToThreshold", "GreaterThanThreshold", "LessThanThreshold", "LessThanOrEqualToThreshold", "LessThanLowerOrGreaterThanUpperThreshold", "LessThanLowerThreshold", "GreaterThanUpperThreshold"]),
+        38 => new SM::ShapeInfo("CompositeAlarm", SM::ShapeKind.Structure, table, 38),
+        39 => new SM::ShapeInfo("CompositeAlarms", SM::ShapeKind.List, table, 39),
+        40 => new SM::ShapeInfo("ConcurrentModificationException", SM::ShapeKind.Structure, table, 40).AsError("ConcurrentModificationException", 429, true),
+        41 => new SM::ShapeInfo("ConflictException", SM::ShapeKind.Structure, table, 41).AsError("ConflictException", 409, true),
+        42 => new SM::ShapeInfo("ContributorAttributes", SM::ShapeKind.Map, table, 42).Constrain(min: 0, max: 150),
+        43 => new SM::ShapeInfo("ContributorId", SM::ShapeKind.String).Constrain(min: 1, max: 16),
+        44 => new SM::ShapeInfo("Counts", SM::ShapeKind.List, table, 44),
+        45 => new SM::ShapeInfo("DashboardArn", SM::ShapeKind.String),
+        46 => new SM::ShapeInfo("DashboardBody", SM::ShapeKind.String),
+        47 => new SM::ShapeInfo("DashboardEntries", SM::ShapeKind.List, table, 47),
+        48 => new SM::ShapeInfo("DashboardEntry", SM::ShapeKind.Structure, table, 48),
+        49 => new SM::ShapeInfo("DashboardErrorMessage", SM::ShapeKind.String),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes0(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 6:
+                WSAlarmContributor(shape);
+                return;
+            case 7:
+                shape.InitList(SAlarmContributor, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.AlarmContributor>());
+                return;
+            case 9:
+                WSAlarmHistoryItem(shape);
+                return;
+            case 10:
+                shape.InitList(SAlarmHistoryItem, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.AlarmHistoryItem>());
+                return;
+            case 12:
+                shape.InitList(SAlarmMuteRuleStatus, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 13:
+                shape.InitList(SAlarmMuteRuleSummary, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.AlarmMuteRuleSummary>());
+                return;
+            case 14:
+                WSAlarmMuteRuleSummary(shape);
+                return;
+            case 17:
+                shape.InitList(SAlarmName, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 18:
+                WSAlarmPromQLCriteria(shape);
+                return;
+            case 21:
+                shape.InitList(SAlarmType, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 23:
+                WSAnomalyDetector(shape);
+                return;
+            case 24:
+                WSAnomalyDetectorConfiguration(shape);
+                return;
+            case 25:
+                shape.InitList(SRange, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.Range>());
+                return;
+            case 30:
+                shape.InitList(SAnomalyDetectorType, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 31:
+                shape.InitList(SAnomalyDetector, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.AnomalyDetector>());
+                return;
+            case 36:
+                shape.InitList(SPartialFailure, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.PartialFailure>());
+                return;
+            case 38:
+                WSCompositeAlarm(shape);
+                return;
+            case 39:
+                shape.InitList(SCompositeAlarm, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.CompositeAlarm>());
+                return;
+            case 40:
+                WSConcurrentModificationException(shape);
+                return;
+            case 41:
+                WSConflictException(shape);
+                return;
+            case 42:
+                shape.InitMap(SAttributeName, "key", SAttributeValue, "value", static () => new global::System.Collections.Generic.Dictionary<string, string>());
+                return;
+            case 44:
+                shape.InitList(SDatapointValue, "member", static () => new global::System.Collections.Generic.List<double>());
+                return;
+            case 47:
+                shape.InitList(SDashboardEntry, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.DashboardEntry>());
+                return;
+            case 48:
+                WSDashboardEntry(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes1(SM::ShapeTable table, int index) => index switch
+    {
+        50 => new SM::ShapeInfo("DashboardInvalidInputError", SM::ShapeKind.Structure, table, 50).AsError("InvalidParameterInput", 400, true),
+        51 => new SM::ShapeInfo("DashboardName", SM::ShapeKind.String),
+        52 => new SM::ShapeInfo("DashboardNamePrefix", SM::ShapeKind.String),
+        53 => new SM::ShapeInfo("DashboardNames", SM::ShapeKind.List, table, 53),
+        54 => new SM::ShapeInfo("DashboardNotFoundError", SM::ShapeKind.Structure, table, 54).AsError("ResourceNotFound", 404, true),
+        55 => new SM::ShapeInfo("DashboardValidationMessage", SM::ShapeKind.Structure, table, 55),
+        56 => new SM::ShapeInfo("DashboardValidationMessages", SM::ShapeKind.List, table, 56),
+        57 => new SM::ShapeInfo("DataPath", SM::ShapeKind.String),
+        58 => new SM::ShapeInfo("Datapoint", SM::ShapeKind.Structure, table, 58),
+        59 => new SM::ShapeInfo("DatapointValue", SM::ShapeKind.Double),
+        60 => new SM::ShapeInfo("DatapointValueMap", SM::ShapeKind.Map, table, 60),
+        61 => new SM::ShapeInfo("DatapointValues", SM::ShapeKind.List, table, 61),
+        62 => new SM::ShapeInfo("Datapoints", SM::ShapeKind.List, table, 62),
+        63 => new SM::ShapeInfo("DatapointsToAlarm", SM::ShapeKind.Integer).Constrain(min: 1),
+        64 => new SM::ShapeInfo("DeleteAlarmMuteRuleInput", SM::ShapeKind.Structure, table, 64),
+        65 => new SM::ShapeInfo("DeleteAlarmsInput", SM::ShapeKind.Structure, table, 65),
+        66 => new SM::ShapeInfo("DeleteAnomalyDetectorInput", SM::ShapeKind.Structure, table, 66),
+        67 => new SM::ShapeInfo("DeleteAnomalyDetectorOutput", SM::ShapeKind.Structure, table, 67),
+        68 => new SM::ShapeInfo("DeleteDashboardsInput", SM::ShapeKind.Structure, table, 68),
+        69 => new SM::ShapeInfo("DeleteDashboardsOutput", SM::ShapeKind.Structure, table, 69),
+        70 => new SM::ShapeInfo("DeleteInsightRulesInput", SM::ShapeKind.Structure, table, 70),
+        71 => new SM::ShapeInfo("DeleteInsightRulesOutput", SM::ShapeKind.Structure, table, 71),
+        72 => new SM::ShapeInfo("DeleteMetricStreamInput", SM::ShapeKind.Structure, table, 72),
+        73 => new SM::ShapeInfo("DeleteMetricStreamOutput", SM::ShapeKind.Structure, table, 73),
+        74 => new SM::ShapeInfo("DescribeAlarmContributorsInput", SM::ShapeKind.Structure, table, 74),
+        75 => new SM::ShapeInfo("DescribeAlarmContributorsOutput", SM::ShapeKind.Structure, table, 75),
+        76 => new SM::ShapeInfo("DescribeAlarmHistoryInput", SM::ShapeKind.Structure, table, 76),
+        77 => new SM::ShapeInfo("DescribeAlarmHistoryOutput", SM::ShapeKind.Structure, table, 77),
+        78 => new SM::ShapeInfo("DescribeAlarmsForMetricInput", SM::ShapeKind.Structure, table, 78),
+        79 => new SM::ShapeInfo("DescribeAlarmsForMetricOutput", SM::ShapeKind.Structure, table, 79),
+        80 => new SM::ShapeInfo("DescribeAlarmsInput", SM::ShapeKind.Structure, table, 80),
+        81 => new SM::ShapeInfo("DescribeAlarmsOutput", SM::ShapeKind.Structure, table, 81),
+        82 => new SM::ShapeInfo("DescribeAnomalyDetectorsInput", SM::ShapeKind.Structure, table, 82),
+        83 => new SM::ShapeInfo("DescribeAnomalyDetectorsOutput", SM::ShapeKind.Structure, table, 83),
+        84 => new SM::ShapeInfo("DescribeInsightRulesInput", SM::ShapeKind.Structure, table, 84),
+        85 => new SM::ShapeInfo("DescribeInsightRulesOutput", SM::ShapeKind.Structure, table, 85),
+        86 => new SM::ShapeInfo("Dimension", SM::ShapeKind.Structure, table, 86),
+        87 => new SM::ShapeInfo("DimensionFilter", SM::ShapeKind.Structure, table, 87),
+        88 => new SM::ShapeInfo("DimensionFilters", SM::ShapeKind.List, table, 88).Constrain(max: 10),
+        89 => new SM::ShapeInfo("DimensionName", SM::ShapeKind.String).Constrain(min: 1, max: 255),
+        90 => new SM::ShapeInfo("DimensionValue", SM::ShapeKind.String).Constrain(min: 1, max: 1024),
+        91 => new SM::ShapeInfo("Dimensions", SM::ShapeKind.List, table, 91).Constrain(max: 30),
+        92 => new SM::ShapeInfo("DisableAlarmActionsInput", SM::ShapeKind.Structure, table, 92),
+        93 => new SM::ShapeInfo("DisableInsightRulesInput", SM::ShapeKind.Structure, table, 93),
+        94 => new SM::ShapeInfo("DisableInsightRulesOutput", SM::ShapeKind.Structure, table, 94),
+        95 => new SM::ShapeInfo("Duration", SM::ShapeKind.String).Constrain(min: 1, max: 50),
+        96 => new SM::ShapeInfo("EnableAlarmActionsInput", SM::ShapeKind.Structure, table, 96),
+        97 => new SM::ShapeInfo("EnableInsightRulesInput", SM::ShapeKind.Structure, table, 97),
+        98 => new SM::ShapeInfo("EnableInsightRulesOutput", SM::ShapeKind.Structure, table, 98),
+        99 => new SM::ShapeInfo("Entity", SM::ShapeKind.Structure, table, 99),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes1(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 50:
+                WSDashboardInvalidInputError(shape);
+                return;
+            case 53:
+                shape.InitList(SDashboardName, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 54:
+                WSDashboardNotFoundError(shape);
+                return;
+            case 55:
+                WSDashboardValidationMessage(shape);
+                return;
+            case 56:
+                shape.InitList(SDashboardValidationMessage, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.DashboardValidationMessage>());
+                return;
+            case 58:
+                WSDatapoint(shape);
+                return;
+            case 60:
+                shape.InitMap(SExtendedStatistic, "key", SDatapointValue, "value", static () => new global::System.Collections.Generic.Dictionary<string, double>());
+                return;
+            case 61:
+                shape.InitList(SDatapointValue, "member", static () => new global::System.Collections.Generic.List<double>());
+                return;
+            case 62:
+                shape.InitList(SDatapoint, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.Datapoint>());
+                return;
+            case 64:
+                WSDeleteAlarmMuteRuleInput(shape);
+                return;
+            case 65:
+                WSDeleteAlarmsInput(shape);
+                return;
+            case 66:
+                WSDeleteAnomalyDetectorInput(shape);
+                return;
+            case 67:
+                WSDeleteAnomalyDetectorOutput(shape);
+                return;
+            case 68:
+                WSDeleteDashboardsInput(shape);
+                return;
+            case 69:
+                WSDeleteDashboardsOutput(shape);
+                return;
+            case 70:
+                WSDeleteInsightRulesInput(shape);
+                return;
+            case 71:
+                WSDeleteInsightRulesOutput(shape);
+                return;
+            case 72:
+                WSDeleteMetricStreamInput(shape);
+                return;
+            case 73:
+                WSDeleteMetricStreamOutput(shape);
+                return;
+            case 74:
+                WSDescribeAlarmContributorsInput(shape);
+                return;
+            case 75:
+                WSDescribeAlarmContributorsOutput(shape);
+                return;
+            case 76:
+                WSDescribeAlarmHistoryInput(shape);
+                return;
+            case 77:
+                WSDescribeAlarmHistoryOutput(shape);
+                return;
+            case 78:
+                WSDescribeAlarmsForMetricInput(shape);
+                return;
+            case 79:
+                WSDescribeAlarmsForMetricOutput(shape);
+                return;
+            case 80:
+                WSDescribeAlarmsInput(shape);
+                return;
+            case 81:
+                WSDescribeAlarmsOutput(shape);
+                return;
+            case 82:
+                WSDescribeAnomalyDetectorsInput(shape);
+                return;
+            case 83:
+                WSDescribeAnomalyDetectorsOutput(shape);
+                return;
+            case 84:
+                WSDescribeInsightRulesInput(shape);
+                return;
+            case 85:
+                WSDescribeInsightRulesOutput(shape);
+                return;
+            case 86:
+                WSDimension(shape);
+                return;
+            case 87:
+                WSDimensionFilter(shape);
+                return;
+            case 88:
+                shape.InitList(SDimensionFilter, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.DimensionFilter>());
+                return;
+            case 91:
+                shape.InitList(SDimension, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.Dimension>());
+                return;
+            case 92:
+                WSDisableAlarmActionsInput(shape);
+                return;
+            case 93:
+                WSDisableInsightRulesInput(shape);
+                return;
+            case 94:
+                WSDisableInsightRulesOutput(shape);
+                return;
+            case 96:
+                WSEnableAlarmActionsInput(shape);
+                return;
+            case 97:
+                WSEnableInsightRulesInput(shape);
+                return;
+            case 98:
+                WSEnableInsightRulesOutput(shape);
+                return;
+            case 99:
+                WSEntity(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes2(SM::ShapeTable table, int index) => index switch
+    {
+        100 => new SM::ShapeInfo("EntityAttributesMap", SM::ShapeKind.Map, table, 100).Constrain(min: 0, max: 10),
+        101 => new SM::ShapeInfo("EntityAttributesMapKeyString", SM::ShapeKind.String).Constrain(min: 1, max: 256),
+        102 => new SM::ShapeInfo("EntityAttributesMapValueString", SM::ShapeKind.String).Constrain(min: 1, max: 2048),
+        103 => new SM::ShapeInfo("EntityKeyAttributesMap", SM::ShapeKind.Map, table, 103).Constrain(min: 2, max: 4),
+        104 => new SM::ShapeInfo("EntityKeyAttributesMapKeyString", SM::ShapeKind.String).Constrain(min: 1, max: 32),
+        105 => new SM::ShapeInfo("EntityKeyAttributesMapValueString", SM::ShapeKind.String).Constrain(min: 1, max: 2048),
+        106 => new SM::ShapeInfo("EntityMetricData", SM::ShapeKind.Structure, table, 106),
+        107 => new SM::ShapeInfo("EntityMetricDataList", SM::ShapeKind.List, table, 107),
+        108 => new SM::ShapeInfo("ErrorMessage", SM::ShapeKind.String).Constrain(min: 1, max: 255),
+        109 => new SM::ShapeInfo("EvaluateLowSampleCountPercentile", SM::ShapeKind.String).Constrain(min: 1, max: 255),
+        110 => new SM::ShapeInfo("EvaluationCriteria", SM::ShapeKind.Structure, table, 110).WithTraits(union: true),
+        111 => new SM::ShapeInfo("EvaluationInterval", SM::ShapeKind.Integer).Constrain(min: 10, max: 3600),
+        112 => new SM::ShapeInfo("EvaluationPeriods", SM::ShapeKind.Integer).Constrain(min: 1),
+        113 => new SM::ShapeInfo("EvaluationState", SM::ShapeKind.String).Constrain(enumValues: ["PARTIAL_DATA", "EVALUATION_FAILURE", "EVALUATION_ERROR"]),
+        114 => new SM::ShapeInfo("ExceptionType", SM::ShapeKind.String),
+        115 => new SM::ShapeInfo("Expression", SM::ShapeKind.String).Constrain(min: 1, max: 256),
+        116 => new SM::ShapeInfo("ExtendedStatistic", SM::ShapeKind.String),
+        117 => new SM::ShapeInfo("ExtendedStatistics", SM::ShapeKind.List, table, 117).Constrain(min: 1, max: 10),
+        118 => new SM::ShapeInfo("FailureCode", SM::ShapeKind.String),
+        119 => new SM::ShapeInfo("FailureDescription", SM::ShapeKind.String),
+        120 => new SM::ShapeInfo("FailureResource", SM::ShapeKind.String),
+        121 => new SM::ShapeInfo("FaultDescription", SM::ShapeKind.String),
+        122 => new SM::ShapeInfo("GetAlarmMuteRuleInput", SM::ShapeKind.Structure, table, 122),
+        123 => new SM::ShapeInfo("GetAlarmMuteRuleOutput", SM::ShapeKind.Structure, table, 123),
+        124 => new SM::ShapeInfo("GetDashboardInput", SM::ShapeKind.Structure, table, 124),
+        125 => new SM::ShapeInfo("GetDashboardOutput", SM::ShapeKind.Structure, table, 125),
+        126 => new SM::ShapeInfo("GetInsightRuleReportInput", SM::ShapeKind.Structure, table, 126),
+        127 => new SM::ShapeInfo("GetInsightRuleReportOutput", SM::ShapeKind.Structure, table, 127),
+        128 => new SM::ShapeInfo("GetMetricDataInput", SM::ShapeKind.Structure, table, 128),
+        129 => new SM::ShapeInfo("GetMetricDataLabelTimezone", SM::ShapeKind.String),
+        130 => new SM::ShapeInfo("GetMetricDataMaxDatapoints", SM::ShapeKind.Integer),
+        131 => new SM::ShapeInfo("GetMetricDataOutput", SM::ShapeKind.Structure, table, 131),
+        132 => new SM::ShapeInfo("GetMetricStatisticsInput", SM::ShapeKind.Structure, table, 132),
+        133 => new SM::ShapeInfo("GetMetricStatisticsOutput", SM::ShapeKind.Structure, table, 133),
+        134 => new SM::ShapeInfo("GetMetricStreamInput", SM::ShapeKind.Structure, table, 134),
+        135 => new SM::ShapeInfo("GetMetricStreamOutput", SM::ShapeKind.Structure, table, 135),
+        136 => new SM::ShapeInfo("GetMetricWidgetImageInput", SM::ShapeKind.Structure, table, 136),
+        137 => new SM::ShapeInfo("GetMetricWidgetImageOutput", SM::ShapeKind.Structure, table, 137),
+        138 => new SM::ShapeInfo("GetOTelEnrichmentInput", SM::ShapeKind.Structure, table, 138),
+        139 => new SM::ShapeInfo("GetOTelEnrichmentOutput", SM::ShapeKind.Structure, table, 139),
+        140 => new SM::ShapeInfo("HistoryData", SM::ShapeKind.String).Constrain(min: 1, max: 4095),
+        141 => new SM::ShapeInfo("HistoryItemType", SM::ShapeKind.String).Constrain(enumValues: ["ConfigurationUpdate", "StateUpdate", "Action", "AlarmContributorStateUpdate", "AlarmContributorAction"]),
+        142 => new SM::ShapeInfo("HistorySummary", SM::ShapeKind.String).Constrain(min: 1, max: 255),
+        143 => new SM::ShapeInfo("IncludeLinkedAccounts", SM::ShapeKind.Boolean),
+        144 => new SM::ShapeInfo("IncludeLinkedAccountsMetrics", SM::ShapeKind.Boolean),
+        145 => new SM::ShapeInfo("InsightRule", SM::ShapeKind.Structure, table, 145),
+        146 => new SM::ShapeInfo("InsightRuleAggregationStatistic", SM::ShapeKind.String),
+        147 => new SM::ShapeInfo("InsightRuleContributor", SM::ShapeKind.Structure, table, 147),
+        148 => new SM::ShapeInfo("InsightRuleContributorDatapoint", SM::ShapeKind.Structure, table, 148),
+        149 => new SM::ShapeInfo("InsightRuleContributorDatapoints", SM::ShapeKind.List, table, 149),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes2(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 100:
+                shape.InitMap(SEntityAttributesMapKeyString, "key", SEntityAttributesMapValueString, "value", static () => new global::System.Collections.Generic.Dictionary<string, string>());
+                return;
+            case 103:
+                shape.InitMap(SEntityKeyAttributesMapKeyString, "key", SEntityKeyAttributesMapValueString, "value", static () => new global::System.Collections.Generic.Dictionary<string, string>());
+                return;
+            case 106:
+                WSEntityMetricData(shape);
+                return;
+            case 107:
+                shape.InitList(SEntityMetricData, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.EntityMetricData>());
+                return;
+            case 110:
+                WSEvaluationCriteria(shape);
+                return;
+            case 117:
+                shape.InitList(SExtendedStatistic, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 122:
+                WSGetAlarmMuteRuleInput(shape);
+                return;
+            case 123:
+                WSGetAlarmMuteRuleOutput(shape);
+                return;
+            case 124:
+                WSGetDashboardInput(shape);
+                return;
+            case 125:
+                WSGetDashboardOutput(shape);
+                return;
+            case 126:
+                WSGetInsightRuleReportInput(shape);
+                return;
+            case 127:
+                WSGetInsightRuleReportOutput(shape);
+                return;
+            case 128:
+                WSGetMetricDataInput(shape);
+                return;
+            case 131:
+                WSGetMetricDataOutput(shape);
+                return;
+            case 132:
+                WSGetMetricStatisticsInput(shape);
+                return;
+            case 133:
+                WSGetMetricStatisticsOutput(shape);
+                return;
+            case 134:
+                WSGetMetricStreamInput(shape);
+                return;
+            case 135:
+                WSGetMetricStreamOutput(shape);
+                return;
+            case 136:
+                WSGetMetricWidgetImageInput(shape);
+                return;
+            case 137:
+                WSGetMetricWidgetImageOutput(shape);
+                return;
+            case 138:
+                WSGetOTelEnrichmentInput(shape);
+                return;
+            case 139:
+                WSGetOTelEnrichmentOutput(shape);
+                return;
+            case 145:
+                WSInsightRule(shape);
+                return;
+            case 147:
+                WSInsightRuleContributor(shape);
+                return;
+            case 148:
+                WSInsightRuleContributorDatapoint(shape);
+                return;
+            case 149:
+                shape.InitList(SInsightRuleContributorDatapoint, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.InsightRuleContributorDatapoint>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes3(SM::ShapeTable table, int index) => index switch
+    {
+        150 => new SM::ShapeInfo("InsightRuleContributorKey", SM::ShapeKind.String),
+        151 => new SM::ShapeInfo("InsightRuleContributorKeyLabel", SM::ShapeKind.String),
+        152 => new SM::ShapeInfo("InsightRuleContributorKeyLabels", SM::ShapeKind.List, table, 152),
+        153 => new SM::ShapeInfo("InsightRuleContributorKeys", SM::ShapeKind.List, table, 153),
+        154 => new SM::ShapeInfo("InsightRuleContributors", SM::ShapeKind.List, table, 154),
+        155 => new SM::ShapeInfo("InsightRuleDefinition", SM::ShapeKind.String).Constrain(min: 1, max: 8192),
+        156 => new SM::ShapeInfo("InsightRuleIsManaged", SM::ShapeKind.Boolean),
+        157 => new SM::ShapeInfo("InsightRuleMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 500),
+        158 => new SM::ShapeInfo("InsightRuleMetricDatapoint", SM::ShapeKind.Structure, table, 158),
+        159 => new SM::ShapeInfo("InsightRuleMetricDatapoints", SM::ShapeKind.List, table, 159),
+        160 => new SM::ShapeInfo("InsightRuleMetricList", SM::ShapeKind.List, table, 160),
+        161 => new SM::ShapeInfo("InsightRuleMetricName", SM::ShapeKind.String).Constrain(min: 1, max: 32),
+        162 => new SM::ShapeInfo("InsightRuleName", SM::ShapeKind.String).Constrain(min: 1, max: 128),
+        163 => new SM::ShapeInfo("InsightRuleNames", SM::ShapeKind.List, table, 163),
+        164 => new SM::ShapeInfo("InsightRuleOnTransformedLogs", SM::ShapeKind.Boolean),
+        165 => new SM::ShapeInfo("InsightRuleOrderBy", SM::ShapeKind.String).Constrain(min: 1, max: 32),
+        166 => new SM::ShapeInfo("InsightRuleSchema", SM::ShapeKind.String),
+        167 => new SM::ShapeInfo("InsightRuleState", SM::ShapeKind.String).Constrain(min: 1, max: 32),
+        168 => new SM::ShapeInfo("InsightRuleUnboundDouble", SM::ShapeKind.Double),
+        169 => new SM::ShapeInfo("InsightRuleUnboundInteger", SM::ShapeKind.Integer),
+        170 => new SM::ShapeInfo("InsightRuleUnboundLong", SM::ShapeKind.Long),
+        171 => new SM::ShapeInfo("InsightRules", SM::ShapeKind.List, table, 171),
+        172 => new SM::ShapeInfo("InternalServiceFault", SM::ShapeKind.Structure, table, 172).AsError("InternalServiceError", 500, true),
+        173 => new SM::ShapeInfo("InvalidFormatFault", SM::ShapeKind.Structure, table, 173).AsError("InvalidFormat", 400, true),
+        174 => new SM::ShapeInfo("InvalidNextToken", SM::ShapeKind.Structure, table, 174).AsError("InvalidNextToken", 400, true),
+        175 => new SM::ShapeInfo("InvalidParameterCombinationException", SM::ShapeKind.Structure, table, 175).AsError("InvalidParameterCombination", 400, true),
+        176 => new SM::ShapeInfo("InvalidParameterValueException", SM::ShapeKind.Structure, table, 176).AsError("InvalidParameterValue", 400, true),
+        177 => new SM::ShapeInfo("LabelOptions", SM::ShapeKind.Structure, table, 177),
+        178 => new SM::ShapeInfo("LastModified", SM::ShapeKind.Timestamp),
+        179 => new SM::ShapeInfo("LimitExceededException", SM::ShapeKind.Structure, table, 179).AsError("LimitExceededException", 400, true),
+        180 => new SM::ShapeInfo("LimitExceededFault", SM::ShapeKind.Structure, table, 180).AsError("LimitExceeded", 400, true),
+        181 => new SM::ShapeInfo("ListAlarmMuteRulesInput", SM::ShapeKind.Structure, table, 181),
+        182 => new SM::ShapeInfo("ListAlarmMuteRulesOutput", SM::ShapeKind.Structure, table, 182),
+        183 => new SM::ShapeInfo("ListDashboardsInput", SM::ShapeKind.Structure, table, 183),
+        184 => new SM::ShapeInfo("ListDashboardsOutput", SM::ShapeKind.Structure, table, 184),
+        185 => new SM::ShapeInfo("ListManagedInsightRulesInput", SM::ShapeKind.Structure, table, 185),
+        186 => new SM::ShapeInfo("ListManagedInsightRulesOutput", SM::ShapeKind.Structure, table, 186),
+        187 => new SM::ShapeInfo("ListMetricStreamsInput", SM::ShapeKind.Structure, table, 187),
+        188 => new SM::ShapeInfo("ListMetricStreamsMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 500),
+        189 => new SM::ShapeInfo("ListMetricStreamsOutput", SM::ShapeKind.Structure, table, 189),
+        190 => new SM::ShapeInfo("ListMetricsInput", SM::ShapeKind.Structure, table, 190),
+        191 => new SM::ShapeInfo("ListMetricsOutput", SM::ShapeKind.Structure, table, 191),
+        192 => new SM::ShapeInfo("ListTagsForResourceInput", SM::ShapeKind.Structure, table, 192),
+        193 => new SM::ShapeInfo("ListTagsForResourceOutput", SM::ShapeKind.Structure, table, 193),
+        194 => new SM::ShapeInfo("ManagedRule", SM::ShapeKind.Structure, table, 194),
+        195 => new SM::ShapeInfo("ManagedRuleDescription", SM::ShapeKind.Structure, table, 195),
+        196 => new SM::ShapeInfo("ManagedRuleDescriptions", SM::ShapeKind.List, table, 196),
+        197 => new SM::ShapeInfo("ManagedRuleState", SM::ShapeKind.Structure, table, 197),
+        198 => new SM::ShapeInfo("ManagedRules", SM::ShapeKind.List, table, 198),
+        199 => new SM::ShapeInfo("MaxRecords", SM::ShapeKind.Integer).Constrain(min: 1, max: 100),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes3(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 152:
+                shape.InitList(SInsightRuleContributorKeyLabel, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 153:
+                shape.InitList(SInsightRuleContributorKey, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 154:
+                shape.InitList(SInsightRuleContributor, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.InsightRuleContributor>());
+                return;
+            case 158:
+                WSInsightRuleMetricDatapoint(shape);
+                return;
+            case 159:
+                shape.InitList(SInsightRuleMetricDatapoint, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.InsightRuleMetricDatapoint>());
+                return;
+            case 160:
+                shape.InitList(SInsightRuleMetricName, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 163:
+                shape.InitList(SInsightRuleName, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 171:
+                shape.InitList(SInsightRule, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.InsightRule>());
+                return;
+            case 172:
+                WSInternalServiceFault(shape);
+                return;
+            case 173:
+                WSInvalidFormatFault(shape);
+                return;
+            case 174:
+                WSInvalidNextToken(shape);
+                return;
+            case 175:
+                WSInvalidParameterCombinationException(shape);
+                return;
+            case 176:
+                WSInvalidParameterValueException(shape);
+                return;
+            case 177:
+                WSLabelOptions(shape);
+                return;
+            case 179:
+                WSLimitExceededException(shape);
+                return;
+            case 180:
+                WSLimitExceededFault(shape);
+                return;
+            case 181:
+                WSListAlarmMuteRulesInput(shape);
+                return;
+            case 182:
+                WSListAlarmMuteRulesOutput(shape);
+                return;
+            case 183:
+                WSListDashboardsInput(shape);
+                return;
+            case 184:
+                WSListDashboardsOutput(shape);
+                return;
+            case 185:
+                WSListManagedInsightRulesInput(shape);
+                return;
+            case 186:
+                WSListManagedInsightRulesOutput(shape);
+                return;
+            case 187:
+                WSListMetricStreamsInput(shape);
+                return;
+            case 189:
+                WSListMetricStreamsOutput(shape);
+                return;
+            case 190:
+                WSListMetricsInput(shape);
+                return;
+            case 191:
+                WSListMetricsOutput(shape);
+                return;
+            case 192:
+                WSListTagsForResourceInput(shape);
+                return;
+            case 193:
+                WSListTagsForResourceOutput(shape);
+                return;
+            case 194:
+                WSManagedRule(shape);
+                return;
+            case 195:
+                WSManagedRuleDescription(shape);
+                return;
+            case 196:
+                shape.InitList(SManagedRuleDescription, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.ManagedRuleDescription>());
+                return;
+            case 197:
+                WSManagedRuleState(shape);
+                return;
+            case 198:
+                shape.InitList(SManagedRule, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.ManagedRule>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes4(SM::ShapeTable table, int index) => index switch
+    {
+        200 => new SM::ShapeInfo("MaxReturnedResultsCount", SM::ShapeKind.Integer).Constrain(min: 1),
+        201 => new SM::ShapeInfo("Message", SM::ShapeKind.String),
+        202 => new SM::ShapeInfo("MessageData", SM::ShapeKind.Structure, table, 202),
+        203 => new SM::ShapeInfo("MessageDataCode", SM::ShapeKind.String),
+        204 => new SM::ShapeInfo("MessageDataValue", SM::ShapeKind.String),
+        205 => new SM::ShapeInfo("Metric", SM::ShapeKind.Structure, table, 205),
+        206 => new SM::ShapeInfo("MetricAlarm", SM::ShapeKind.Structure, table, 206),
+        207 => new SM::ShapeInfo("MetricAlarms", SM::ShapeKind.List, table, 207),
+        208 => new SM::ShapeInfo("MetricCharacteristics", SM::ShapeKind.Structure, table, 208),
+        209 => new SM::ShapeInfo("MetricData", SM::ShapeKind.List, table, 209),
+        210 => new SM::ShapeInfo("MetricDataQueries", SM::ShapeKind.List, table, 210),
+        211 => new SM::ShapeInfo("MetricDataQuery", SM::ShapeKind.Structure, table, 211),
+        212 => new SM::ShapeInfo("MetricDataResult", SM::ShapeKind.Structure, table, 212),
+        213 => new SM::ShapeInfo("MetricDataResultMessages", SM::ShapeKind.List, table, 213),
+        214 => new SM::ShapeInfo("MetricDataResults", SM::ShapeKind.List, table, 214),
+        215 => new SM::ShapeInfo("MetricDatum", SM::ShapeKind.Structure, table, 215),
+        216 => new SM::ShapeInfo("MetricExpression", SM::ShapeKind.String).Constrain(min: 1, max: 2048),
+        217 => new SM::ShapeInfo("MetricId", SM::ShapeKind.String).Constrain(min: 1, max: 255),
+        218 => new SM::ShapeInfo("MetricLabel", SM::ShapeKind.String),
+        219 => new SM::ShapeInfo("MetricMathAnomalyDetector", SM::ShapeKind.Structure, table, 219),
+        220 => new SM::ShapeInfo("MetricName", SM::ShapeKind.String).Constrain(min: 1, max: 255),
+        221 => new SM::ShapeInfo("MetricStat", SM::ShapeKind.Structure, table, 221),
+        222 => new SM::ShapeInfo("MetricStreamEntries", SM::ShapeKind.List, table, 222),
+        223 => new SM::ShapeInfo("MetricStreamEntry", SM::ShapeKind.Structure, table, 223),
+        224 => new SM::ShapeInfo("MetricStreamFilter", SM::ShapeKind.Structure, table, 224),
+        225 => new SM::ShapeInfo("MetricStreamFilterMetricNames", SM::ShapeKind.List, table, 225),
+        226 => new SM::ShapeInfo("MetricStreamFilters", SM::ShapeKind.List, table, 226),
+        227 => new SM::ShapeInfo("MetricStreamName", SM::ShapeKind.String).Constrain(min: 1, max: 255),
+        228 => new SM::ShapeInfo("MetricStreamNames", SM::ShapeKind.List, table, 228),
+        229 => new SM::ShapeInfo("MetricStreamOutputFormat", SM::ShapeKind.String).Constrain(min: 1, max: 255, enumValues: ["json", "opentelemetry0.7", "opentelemetry1.0"]),
+        230 => new SM::ShapeInfo("MetricStreamState", SM::ShapeKind.String),
+        231 => new SM::ShapeInfo("MetricStreamStatistic", SM::ShapeKind.String),
+        232 => new SM::ShapeInfo("MetricStreamStatisticsAdditionalStatistics", SM::ShapeKind.List, table, 232),
+        233 => new SM::ShapeInfo("MetricStreamStatisticsConfiguration", SM::ShapeKind.Structure, table, 233),
+        234 => new SM::ShapeInfo("MetricStreamStatisticsConfigurations", SM::ShapeKind.List, table, 234),
+        235 => new SM::ShapeInfo("MetricStreamStatisticsIncludeMetrics", SM::ShapeKind.List, table, 235),
+        236 => new SM::ShapeInfo("MetricStreamStatisticsMetric", SM::ShapeKind.Structure, table, 236),
+        237 => new SM::ShapeInfo("MetricWidget", SM::ShapeKind.String),
+        238 => new SM::ShapeInfo("MetricWidgetImage", SM::ShapeKind.Blob),
+        239 => new SM::ShapeInfo("Metrics", SM::ShapeKind.List, table, 239),
+        240 => new SM::ShapeInfo("MissingRequiredParameterException", SM::ShapeKind.Structure, table, 240).AsError("MissingParameter", 400, true),
+        241 => new SM::ShapeInfo("MuteTargetAlarmNameList", SM::ShapeKind.List, table, 241).Constrain(max: 100),
+        242 => new SM::ShapeInfo("MuteTargets", SM::ShapeKind.Structure, table, 242),
+        243 => new SM::ShapeInfo("MuteType", SM::ShapeKind.String),
+        244 => new SM::ShapeInfo("Name", SM::ShapeKind.String).Constrain(min: 1, max: 255),
+        245 => new SM::ShapeInfo("Namespace", SM::ShapeKind.String).Constrain(min: 1, max: 255),
+        246 => new SM::ShapeInfo("NextToken", SM::ShapeKind.String),
+        247 => new SM::ShapeInfo("OTelEnrichmentStatus", SM::ShapeKind.String).Constrain(enumValues: ["Running", "Stopped"]),
+        248 => new SM::ShapeInfo("OutputFormat", SM::ShapeKind.String),
+        249 => new SM::ShapeInfo("OwningAccounts", SM::ShapeKind.List, table, 249),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes4(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 202:
+                WSMessageData(shape);
+                return;
+            case 205:
+                WSMetric(shape);
+                return;
+            case 206:
+                WSMetricAlarm(shape);
+                return;
+            case 207:
+                shape.InitList(SMetricAlarm, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.MetricAlarm>());
+                return;
+            case 208:
+                WSMetricCharacteristics(shape);
+                return;
+            case 209:
+                shape.InitList(SMetricDatum, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.MetricDatum>());
+                return;
+            case 210:
+                shape.InitList(SMetricDataQuery, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.MetricDataQuery>());
+                return;
+            case 211:
+                WSMetricDataQuery(shape);
+                return;
+            case 212:
+                WSMetricDataResult(shape);
+                return;
+            case 213:
+                shape.InitList(SMessageData, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.MessageData>());
+                return;
+            case 214:
+                shape.InitList(SMetricDataResult, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.MetricDataResult>());
+                return;
+            case 215:
+                WSMetricDatum(shape);
+                return;
+            case 219:
+                WSMetricMathAnomalyDetector(shape);
+                return;
+            case 221:
+                WSMetricStat(shape);
+                return;
+            case 222:
+                shape.InitList(SMetricStreamEntry, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.MetricStreamEntry>());
+                return;
+            case 223:
+                WSMetricStreamEntry(shape);
+                return;
+            case 224:
+                WSMetricStreamFilter(shape);
+                return;
+            case 225:
+                shape.InitList(SMetricName, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 226:
+                shape.InitList(SMetricStreamFilter, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.MetricStreamFilter>());
+                return;
+            case 228:
+                shape.InitList(SMetricStreamName, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 232:
+                shape.InitList(SMetricStreamStatistic, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 233:
+                WSMetricStreamStatisticsConfiguration(shape);
+                return;
+            case 234:
+                shape.InitList(SMetricStreamStatisticsConfiguration, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.MetricStreamStatisticsConfiguration>());
+                return;
+            case 235:
+                shape.InitList(SMetricStreamStatisticsMetric, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.MetricStreamStatisticsMetric>());
+                return;
+            case 236:
+                WSMetricStreamStatisticsMetric(shape);
+                return;
+            case 239:
+                shape.InitList(SMetric, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.Metric>());
+                return;
+            case 240:
+                WSMissingRequiredParameterException(shape);
+                return;
+            case 241:
+                shape.InitList(SName, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 242:
+                WSMuteTargets(shape);
+                return;
+            case 249:
+                shape.InitList(SAccountId, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes5(SM::ShapeTable table, int index) => index switch
+    {
+        250 => new SM::ShapeInfo("PartialFailure", SM::ShapeKind.Structure, table, 250),
+        251 => new SM::ShapeInfo("PendingPeriod", SM::ShapeKind.Integer).Constrain(min: 0, max: 86400),
+        252 => new SM::ShapeInfo("Period", SM::ShapeKind.Integer).Constrain(min: 1),
+        253 => new SM::ShapeInfo("PeriodicSpikes", SM::ShapeKind.Boolean),
+        254 => new SM::ShapeInfo("PutAlarmMuteRuleInput", SM::ShapeKind.Structure, table, 254),
+        255 => new SM::ShapeInfo("PutAnomalyDetectorInput", SM::ShapeKind.Structure, table, 255),
+        256 => new SM::ShapeInfo("PutAnomalyDetectorOutput", SM::ShapeKind.Structure, table, 256),
+        257 => new SM::ShapeInfo("PutCompositeAlarmInput", SM::ShapeKind.Structure, table, 257),
+        258 => new SM::ShapeInfo("PutDashboardInput", SM::ShapeKind.Structure, table, 258),
+        259 => new SM::ShapeInfo("PutDashboardOutput", SM::ShapeKind.Structure, table, 259),
+        260 => new SM::ShapeInfo("PutInsightRuleInput", SM::ShapeKind.Structure, table, 260),
+        261 => new SM::ShapeInfo("PutInsightRuleOutput", SM::ShapeKind.Structure, table, 261),
+        262 => new SM::ShapeInfo("PutManagedInsightRulesInput", SM::ShapeKind.Structure, table, 262),
+        263 => new SM::ShapeInfo("PutManagedInsightRulesOutput", SM::ShapeKind.Structure, table, 263),
+        264 => new SM::ShapeInfo("PutMetricAlarmInput", SM::ShapeKind.Structure, table, 264),
+        265 => new SM::ShapeInfo("PutMetricDataInput", SM::ShapeKind.Structure, table, 265),
+        266 => new SM::ShapeInfo("PutMetricStreamInput", SM::ShapeKind.Structure, table, 266),
+        267 => new SM::ShapeInfo("PutMetricStreamOutput", SM::ShapeKind.Structure, table, 267),
+        268 => new SM::ShapeInfo("Query", SM::ShapeKind.String).Constrain(min: 1, max: 10000),
+        269 => new SM::ShapeInfo("Range", SM::ShapeKind.Structure, table, 269),
+        270 => new SM::ShapeInfo("RecentlyActive", SM::ShapeKind.String).Constrain(enumValues: ["PT3H"]),
+        271 => new SM::ShapeInfo("RecoveryPeriod", SM::ShapeKind.Integer).Constrain(min: 0, max: 86400),
+        272 => new SM::ShapeInfo("ResourceId", SM::ShapeKind.String),
+        273 => new SM::ShapeInfo("ResourceList", SM::ShapeKind.List, table, 273).Constrain(max: 5),
+        274 => new SM::ShapeInfo("ResourceName", SM::ShapeKind.String).Constrain(min: 1, max: 1024),
+        275 => new SM::ShapeInfo("ResourceNotFound", SM::ShapeKind.Structure, table, 275).AsError("ResourceNotFound", 404, true),
+        276 => new SM::ShapeInfo("ResourceNotFoundException", SM::ShapeKind.Structure, table, 276).AsError("ResourceNotFoundException", 404, true),
+        277 => new SM::ShapeInfo("ResourceType", SM::ShapeKind.String),
+        278 => new SM::ShapeInfo("ReturnData", SM::ShapeKind.Boolean),
+        279 => new SM::ShapeInfo("Rule", SM::ShapeKind.Structure, table, 279),
+        280 => new SM::ShapeInfo("ScanBy", SM::ShapeKind.String).Constrain(enumValues: ["TimestampDescending", "TimestampAscending"]),
+        281 => new SM::ShapeInfo("Schedule", SM::ShapeKind.Structure, table, 281),
+        282 => new SM::ShapeInfo("SetAlarmStateInput", SM::ShapeKind.Structure, table, 282),
+        283 => new SM::ShapeInfo("SingleMetricAnomalyDetector", SM::ShapeKind.Structure, table, 283),
+        284 => new SM::ShapeInfo("Size", SM::ShapeKind.Long),
+        285 => new SM::ShapeInfo("StandardUnit", SM::ShapeKind.String).Constrain(enumValues: ["Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes", "Terabytes", "Bits", "Kilobits", "Megabits", "Gigabits", "Terabits", "Percent", "Count", "Bytes/Second", "Kilobytes/Second", "Megabytes/Second", "Gigabytes/Second", "Terabytes/Second", "Bits/Second", "Kilobits/Second", "Megabits/Second", "Gigabits/Second", "Terabits/Second", "Count/Second", "None"]),
+        286 => new SM::ShapeInfo("StartMetricStreamsInput", SM::ShapeKind.Structure, table, 286),
+        287 => new SM::ShapeInfo("StartMetricStreamsOutput", SM::ShapeKind.Structure, table, 287),
+        288 => new SM::ShapeInfo("StartOTelEnrichmentInput", SM::ShapeKind.Structure, table, 288),
+        289 => new SM::ShapeInfo("StartOTelEnrichmentOutput", SM::ShapeKind.Structure, table, 289),
+        290 => new SM::ShapeInfo("Stat", SM::ShapeKind.String),
+        291 => new SM::ShapeInfo("StateReason", SM::ShapeKind.String).Constrain(min: 0, max: 1023),
+        292 => new SM::ShapeInfo("StateReasonData", SM::ShapeKind.String).Constrain(min: 0, max: 4000),
+        293 => new SM::ShapeInfo("StateValue", SM::ShapeKind.String).Constrain(enumValues: ["OK", "ALARM", "INSUFFICIENT_DATA"]),
+        294 => new SM::ShapeInfo("Statistic", SM::ShapeKind.String).Constrain(enumValues: ["SampleCount", "Average", "Sum", "Minimum", "Maximum"]),
+        295 => new SM::ShapeInfo("StatisticSet", SM::ShapeKind.Structure, table, 295),
+        296 => new SM::ShapeInfo("Statistics", SM::ShapeKind.List, table, 296).Constrain(min: 1, max: 5),
+        297 => new SM::ShapeInfo("StatusCode", SM::ShapeKind.String).Constrain(enumValues: ["Complete", "InternalError", "PartialData", "Forbidden"]),
+        298 => new SM::ShapeInfo("StopMetricStreamsInput", SM::ShapeKind.Structure, table, 298),
+        299 => new SM::ShapeInfo("StopMetricStreamsOutput", SM::ShapeKind.Structure, table, 299),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes5(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 250:
+                WSPartialFailure(shape);
+                return;
+            case 254:
+                WSPutAlarmMuteRuleInput(shape);
+                return;
+            case 255:
+                WSPutAnomalyDetectorInput(shape);
+                return;
+            case 256:
+                WSPutAnomalyDetectorOutput(shape);
+                return;
+            case 257:
+                WSPutCompositeAlarmInput(shape);
+                return;
+            case 258:
+                WSPutDashboardInput(shape);
+                return;
+            case 259:
+                WSPutDashboardOutput(shape);
+                return;
+            case 260:
+                WSPutInsightRuleInput(shape);
+                return;
+            case 261:
+                WSPutInsightRuleOutput(shape);
+                return;
+            case 262:
+                WSPutManagedInsightRulesInput(shape);
+                return;
+            case 263:
+                WSPutManagedInsightRulesOutput(shape);
+                return;
+            case 264:
+                WSPutMetricAlarmInput(shape);
+                return;
+            case 265:
+                WSPutMetricDataInput(shape);
+                return;
+            case 266:
+                WSPutMetricStreamInput(shape);
+                return;
+            case 267:
+                WSPutMetricStreamOutput(shape);
+                return;
+            case 269:
+                WSRange(shape);
+                return;
+            case 273:
+                shape.InitList(SResourceName, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 275:
+                WSResourceNotFound(shape);
+                return;
+            case 276:
+                WSResourceNotFoundException(shape);
+                return;
+            case 279:
+                WSRule(shape);
+                return;
+            case 281:
+                WSSchedule(shape);
+                return;
+            case 282:
+                WSSetAlarmStateInput(shape);
+                return;
+            case 283:
+                WSSingleMetricAnomalyDetector(shape);
+                return;
+            case 286:
+                WSStartMetricStreamsInput(shape);
+                return;
+            case 287:
+                WSStartMetricStreamsOutput(shape);
+                return;
+            case 288:
+                WSStartOTelEnrichmentInput(shape);
+                return;
+            case 289:
+                WSStartOTelEnrichmentOutput(shape);
+                return;
+            case 295:
+                WSStatisticSet(shape);
+                return;
+            case 296:
+                shape.InitList(SStatistic, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 298:
+                WSStopMetricStreamsInput(shape);
+                return;
+            case 299:
+                WSStopMetricStreamsOutput(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes6(SM::ShapeTable table, int index) => index switch
+    {
+        300 => new SM::ShapeInfo("StopOTelEnrichmentInput", SM::ShapeKind.Structure, table, 300),
+        301 => new SM::ShapeInfo("StopOTelEnrichmentOutput", SM::ShapeKind.Structure, table, 301),
+        302 => new SM::ShapeInfo("StorageResolution", SM::ShapeKind.Integer).Constrain(min: 1),
+        303 => new SM::ShapeInfo("StrictEntityValidation", SM::ShapeKind.Boolean),
+        304 => new SM::ShapeInfo("SuppressorPeriod", SM::ShapeKind.Integer),
+        305 => new SM::ShapeInfo("Tag", SM::ShapeKind.Structure, table, 305),
+        306 => new SM::ShapeInfo("TagKey", SM::ShapeKind.String).Constrain(min: 1, max: 128),
+        307 => new SM::ShapeInfo("TagKeyList", SM::ShapeKind.List, table, 307),
+        308 => new SM::ShapeInfo("TagList", SM::ShapeKind.List, table, 308),
+        309 => new SM::ShapeInfo("TagResourceInput", SM::ShapeKind.Structure, table, 309),
+        310 => new SM::ShapeInfo("TagResourceOutput", SM::ShapeKind.Structure, table, 310),
+        311 => new SM::ShapeInfo("TagValue", SM::ShapeKind.String).Constrain(min: 0, max: 256),
+        312 => new SM::ShapeInfo("TemplateName", SM::ShapeKind.String).Constrain(min: 1, max: 128),
+        313 => new SM::ShapeInfo("Threshold", SM::ShapeKind.Double),
+        314 => new SM::ShapeInfo("Timestamp", SM::ShapeKind.Timestamp),
+        315 => new SM::ShapeInfo("Timestamps", SM::ShapeKind.List, table, 315),
+        316 => new SM::ShapeInfo("Timezone", SM::ShapeKind.String).Constrain(min: 1, max: 50),
+        317 => new SM::ShapeInfo("TreatMissingData", SM::ShapeKind.String).Constrain(min: 1, max: 255),
+        318 => new SM::ShapeInfo("UntagResourceInput", SM::ShapeKind.Structure, table, 318),
+        319 => new SM::ShapeInfo("UntagResourceOutput", SM::ShapeKind.Structure, table, 319),
+        320 => new SM::ShapeInfo("Values", SM::ShapeKind.List, table, 320),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes6(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 300:
+                WSStopOTelEnrichmentInput(shape);
+                return;
+            case 301:
+                WSStopOTelEnrichmentOutput(shape);
+                return;
+            case 305:
+                WSTag(shape);
+                return;
+            case 307:
+                shape.InitList(STagKey, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 308:
+                shape.InitList(STag, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.Tag>());
+                return;
+            case 309:
+                WSTagResourceInput(shape);
+                return;
+            case 310:
+                WSTagResourceOutput(shape);
+                return;
+            case 315:
+                shape.InitList(STimestamp, "member", static () => new global::System.Collections.Generic.List<global::System.DateTime>());
+                return;
+            case 318:
+                WSUntagResourceInput(shape);
+                return;
+            case 319:
+                WSUntagResourceOutput(shape);
+                return;
+            case 320:
+                shape.InitList(SDatapointValue, "member", static () => new global::System.Collections.Generic.List<double>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static void WSAlarmContributor(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.AlarmContributor(),
             new SM::MemberInfo("ContributorAttributes", SContributorAttributes, "ContributorAttributes", "ContributorAttributes", static o => ((global::Stratus.Services.Model.CloudWatch.AlarmContributor)o).ContributorAttributes, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.AlarmContributor)o).ContributorAttributes = (global::System.Collections.Generic.Dictionary<string, string>?)v, required: true),
             new SM::MemberInfo("ContributorId", SContributorId, "ContributorId", "ContributorId", static o => ((global::Stratus.Services.Model.CloudWatch.AlarmContributor)o).ContributorId, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.AlarmContributor)o).ContributorId = (string?)v, required: true),
             new SM::MemberInfo("StateReason", SStateReason, "StateReason", "StateReason", static o => ((global::Stratus.Services.Model.CloudWatch.AlarmContributor)o).StateReason, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.AlarmContributor)o).StateReason = (string?)v, required: true),
             new SM::MemberInfo("StateTransitionedTimestamp", STimestamp, "StateTransitionedTimestamp", "StateTransitionedTimestamp", static o => ((global::Stratus.Services.Model.CloudWatch.AlarmContributor)o).StateTransitionedTimestamp, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.AlarmContributor)o).StateTransitionedTimestamp = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.CloudWatch.AlarmContributor)o).StateTransitionedTimestamp));
-        SAlarmContributors.InitList(SAlarmContributor, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.AlarmContributor>());
-        SAlarmHistoryItem.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.AlarmHistoryItem(),
+
+    private static void WSAlarmHistoryItem(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.AlarmHistoryItem(),
             new SM::MemberInfo("AlarmContributorAttributes", SContributorAttributes, "AlarmContributorAttributes", "AlarmContributorAttributes", static o => ((global::Stratus.Services.Model.CloudWatch.AlarmHistoryItem)o).AlarmContributorAttributes, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.AlarmHistoryItem)o).AlarmContributorAttributes = (global::System.Collections.Generic.Dictionary<string, string>?)v),
             new SM::MemberInfo("AlarmContributorId", SContributorId, "AlarmContributorId", "AlarmContributorId", static o => ((global::Stratus.Services.Model.CloudWatch.AlarmHistoryItem)o).AlarmContributorId, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.AlarmHistoryItem)o).AlarmContributorId = (string?)v),
             new SM::MemberInfo("AlarmName", SAlarmName, "AlarmName", "AlarmName", static o => ((global::Stratus.Services.Model.CloudWatch.AlarmHistoryItem)o).AlarmName, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.AlarmHistoryItem)o).AlarmName = (string?)v),
@@ -349,22 +1359,23 @@ public static partial class CloudWatchShapes
             new SM::MemberInfo("HistoryItemType", SHistoryItemType, "HistoryItemType", "HistoryItemType", static o => ((global::Stratus.Services.Model.CloudWatch.AlarmHistoryItem)o).HistoryItemType, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.AlarmHistoryItem)o).HistoryItemType = (string?)v),
             new SM::MemberInfo("HistorySummary", SHistorySummary, "HistorySummary", "HistorySummary", static o => ((global::Stratus.Services.Model.CloudWatch.AlarmHistoryItem)o).HistorySummary, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.AlarmHistoryItem)o).HistorySummary = (string?)v),
             new SM::MemberInfo("Timestamp", STimestamp, "Timestamp", "Timestamp", static o => ((global::Stratus.Services.Model.CloudWatch.AlarmHistoryItem)o).Timestamp, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.AlarmHistoryItem)o).Timestamp = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.CloudWatch.AlarmHistoryItem)o).Timestamp));
-        SAlarmHistoryItems.InitList(SAlarmHistoryItem, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.AlarmHistoryItem>());
-        SAlarmMuteRuleStatuses.InitList(SAlarmMuteRuleStatus, "member", static () => new global::System.Collections.Generic.List<string>());
-        SAlarmMuteRuleSummaries.InitList(SAlarmMuteRuleSummary, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.AlarmMuteRuleSummary>());
-        SAlarmMuteRuleSummary.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.AlarmMuteRuleSummary(),
+
+    private static void WSAlarmMuteRuleSummary(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.AlarmMuteRuleSummary(),
             new SM::MemberInfo("AlarmMuteRuleArn", SArn, "AlarmMuteRuleArn", "AlarmMuteRuleArn", static o => ((global::Stratus.Services.Model.CloudWatch.AlarmMuteRuleSummary)o).AlarmMuteRuleArn, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.AlarmMuteRuleSummary)o).AlarmMuteRuleArn = (string?)v),
             new SM::MemberInfo("ExpireDate", STimestamp, "ExpireDate", "ExpireDate", static o => ((global::Stratus.Services.Model.CloudWatch.AlarmMuteRuleSummary)o).ExpireDate, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.AlarmMuteRuleSummary)o).ExpireDate = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.CloudWatch.AlarmMuteRuleSummary)o).ExpireDate),
             new SM::MemberInfo("LastUpdatedTimestamp", STimestamp, "LastUpdatedTimestamp", "LastUpdatedTimestamp", static o => ((global::Stratus.Services.Model.CloudWatch.AlarmMuteRuleSummary)o).LastUpdatedTimestamp, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.AlarmMuteRuleSummary)o).LastUpdatedTimestamp = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.CloudWatch.AlarmMuteRuleSummary)o).LastUpdatedTimestamp),
             new SM::MemberInfo("MuteType", SMuteType, "MuteType", "MuteType", static o => ((global::Stratus.Services.Model.CloudWatch.AlarmMuteRuleSummary)o).MuteType, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.AlarmMuteRuleSummary)o).MuteType = (string?)v),
             new SM::MemberInfo("Status", SAlarmMuteRuleStatus, "Status", "Status", static o => ((global::Stratus.Services.Model.CloudWatch.AlarmMuteRuleSummary)o).Status, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.AlarmMuteRuleSummary)o).Status = (string?)v));
-        SAlarmNames.InitList(SAlarmName, "member", static () => new global::System.Collections.Generic.List<string>());
-        SAlarmPromQLCriteria.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.AlarmPromQLCriteria(),
+
+    private static void WSAlarmPromQLCriteria(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.AlarmPromQLCriteria(),
             new SM::MemberInfo("PendingPeriod", SPendingPeriod, "PendingPeriod", "PendingPeriod", static o => ((global::Stratus.Services.Model.CloudWatch.AlarmPromQLCriteria)o).PendingPeriod, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.AlarmPromQLCriteria)o).PendingPeriod = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.CloudWatch.AlarmPromQLCriteria)o).PendingPeriod),
             new SM::MemberInfo("Query", SQuery, "Query", "Query", static o => ((global::Stratus.Services.Model.CloudWatch.AlarmPromQLCriteria)o).Query, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.AlarmPromQLCriteria)o).Query = (string?)v, required: true),
             new SM::MemberInfo("RecoveryPeriod", SRecoveryPeriod, "RecoveryPeriod", "RecoveryPeriod", static o => ((global::Stratus.Services.Model.CloudWatch.AlarmPromQLCriteria)o).RecoveryPeriod, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.AlarmPromQLCriteria)o).RecoveryPeriod = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.CloudWatch.AlarmPromQLCriteria)o).RecoveryPeriod));
-        SAlarmTypes.InitList(SAlarmType, "member", static () => new global::System.Collections.Generic.List<string>());
-        SAnomalyDetector.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.AnomalyDetector(),
+
+    private static void WSAnomalyDetector(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.AnomalyDetector(),
             new SM::MemberInfo("Configuration", SAnomalyDetectorConfiguration, "Configuration", "Configuration", static o => ((global::Stratus.Services.Model.CloudWatch.AnomalyDetector)o).Configuration, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.AnomalyDetector)o).Configuration = (global::Stratus.Services.Model.CloudWatch.AnomalyDetectorConfiguration?)v),
             new SM::MemberInfo("Dimensions", SDimensions, "Dimensions", "Dimensions", static o => ((global::Stratus.Services.Model.CloudWatch.AnomalyDetector)o).Dimensions, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.AnomalyDetector)o).Dimensions = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.Dimension>?)v),
             new SM::MemberInfo("MetricCharacteristics", SMetricCharacteristics, "MetricCharacteristics", "MetricCharacteristics", static o => ((global::Stratus.Services.Model.CloudWatch.AnomalyDetector)o).MetricCharacteristics, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.AnomalyDetector)o).MetricCharacteristics = (global::Stratus.Services.Model.CloudWatch.MetricCharacteristics?)v),
@@ -374,14 +1385,14 @@ public static partial class CloudWatchShapes
             new SM::MemberInfo("SingleMetricAnomalyDetector", SSingleMetricAnomalyDetector, "SingleMetricAnomalyDetector", "SingleMetricAnomalyDetector", static o => ((global::Stratus.Services.Model.CloudWatch.AnomalyDetector)o).SingleMetricAnomalyDetector, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.AnomalyDetector)o).SingleMetricAnomalyDetector = (global::Stratus.Services.Model.CloudWatch.SingleMetricAnomalyDetector?)v),
             new SM::MemberInfo("Stat", SAnomalyDetectorMetricStat, "Stat", "Stat", static o => ((global::Stratus.Services.Model.CloudWatch.AnomalyDetector)o).Stat, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.AnomalyDetector)o).Stat = (string?)v),
             new SM::MemberInfo("StateValue", SAnomalyDetectorStateValue, "StateValue", "StateValue", static o => ((global::Stratus.Services.Model.CloudWatch.AnomalyDetector)o).StateValue, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.AnomalyDetector)o).StateValue = (string?)v));
-        SAnomalyDetectorConfiguration.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.AnomalyDetectorConfiguration(),
+
+    private static void WSAnomalyDetectorConfiguration(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.AnomalyDetectorConfiguration(),
             new SM::MemberInfo("ExcludedTimeRanges", SAnomalyDetectorExcludedTimeRanges, "ExcludedTimeRanges", "ExcludedTimeRanges", static o => ((global::Stratus.Services.Model.CloudWatch.AnomalyDetectorConfiguration)o).ExcludedTimeRanges, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.AnomalyDetectorConfiguration)o).ExcludedTimeRanges = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.Range>?)v),
             new SM::MemberInfo("MetricTimezone", SAnomalyDetectorMetricTimezone, "MetricTimezone", "MetricTimezone", static o => ((global::Stratus.Services.Model.CloudWatch.AnomalyDetectorConfiguration)o).MetricTimezone, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.AnomalyDetectorConfiguration)o).MetricTimezone = (string?)v));
-        SAnomalyDetectorExcludedTimeRanges.InitList(SRange, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.Range>());
-        SAnomalyDetectorTypes.InitList(SAnomalyDetectorType, "member", static () => new global::System.Collections.Generic.List<string>());
-        SAnomalyDetectors.InitList(SAnomalyDetector, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.AnomalyDetector>());
-        SBatchFailures.InitList(SPartialFailure, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.PartialFailure>());
-        SCompositeAlarm.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.CompositeAlarm(),
+
+    private static void WSCompositeAlarm(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.CompositeAlarm(),
             new SM::MemberInfo("ActionsEnabled", SActionsEnabled, "ActionsEnabled", "ActionsEnabled", static o => ((global::Stratus.Services.Model.CloudWatch.CompositeAlarm)o).ActionsEnabled, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.CompositeAlarm)o).ActionsEnabled = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.CloudWatch.CompositeAlarm)o).ActionsEnabled),
             new SM::MemberInfo("ActionsSuppressedBy", SActionsSuppressedBy, "ActionsSuppressedBy", "ActionsSuppressedBy", static o => ((global::Stratus.Services.Model.CloudWatch.CompositeAlarm)o).ActionsSuppressedBy, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.CompositeAlarm)o).ActionsSuppressedBy = (string?)v),
             new SM::MemberInfo("ActionsSuppressedReason", SActionsSuppressedReason, "ActionsSuppressedReason", "ActionsSuppressedReason", static o => ((global::Stratus.Services.Model.CloudWatch.CompositeAlarm)o).ActionsSuppressedReason, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.CompositeAlarm)o).ActionsSuppressedReason = (string?)v),
@@ -401,29 +1412,37 @@ public static partial class CloudWatchShapes
             new SM::MemberInfo("StateTransitionedTimestamp", STimestamp, "StateTransitionedTimestamp", "StateTransitionedTimestamp", static o => ((global::Stratus.Services.Model.CloudWatch.CompositeAlarm)o).StateTransitionedTimestamp, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.CompositeAlarm)o).StateTransitionedTimestamp = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.CloudWatch.CompositeAlarm)o).StateTransitionedTimestamp),
             new SM::MemberInfo("StateUpdatedTimestamp", STimestamp, "StateUpdatedTimestamp", "StateUpdatedTimestamp", static o => ((global::Stratus.Services.Model.CloudWatch.CompositeAlarm)o).StateUpdatedTimestamp, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.CompositeAlarm)o).StateUpdatedTimestamp = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.CloudWatch.CompositeAlarm)o).StateUpdatedTimestamp),
             new SM::MemberInfo("StateValue", SStateValue, "StateValue", "StateValue", static o => ((global::Stratus.Services.Model.CloudWatch.CompositeAlarm)o).StateValue, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.CompositeAlarm)o).StateValue = (string?)v));
-        SCompositeAlarms.InitList(SCompositeAlarm, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.CompositeAlarm>());
-        SConcurrentModificationException.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.ConcurrentModificationException());
-        SConflictException.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.ConflictException(),
+
+    private static void WSConcurrentModificationException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.ConcurrentModificationException());
+
+    private static void WSConflictException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.ConflictException(),
             new SM::MemberInfo("Message", SErrorMessage, "Message", "Message", static o => ((global::Stratus.Services.Model.CloudWatch.ConflictException)o).Message, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ConflictException)o).Message = (string?)v));
-        SContributorAttributes.InitMap(SAttributeName, "key", SAttributeValue, "value", static () => new global::System.Collections.Generic.Dictionary<string, string>());
-        SCounts.InitList(SDatapointValue, "member", static () => new global::System.Collections.Generic.List<double>());
-        SDashboardEntries.InitList(SDashboardEntry, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.DashboardEntry>());
-        SDashboardEntry.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DashboardEntry(),
+
+    private static void WSDashboardEntry(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DashboardEntry(),
             new SM::MemberInfo("DashboardArn", SDashboardArn, "DashboardArn", "DashboardArn", static o => ((global::Stratus.Services.Model.CloudWatch.DashboardEntry)o).DashboardArn, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DashboardEntry)o).DashboardArn = (string?)v),
             new SM::MemberInfo("DashboardName", SDashboardName, "DashboardName", "DashboardName", static o => ((global::Stratus.Services.Model.CloudWatch.DashboardEntry)o).DashboardName, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DashboardEntry)o).DashboardName = (string?)v),
             new SM::MemberInfo("LastModified", SLastModified, "LastModified", "LastModified", static o => ((global::Stratus.Services.Model.CloudWatch.DashboardEntry)o).LastModified, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DashboardEntry)o).LastModified = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.CloudWatch.DashboardEntry)o).LastModified),
             new SM::MemberInfo("Size", SSize, "Size", "Size", static o => ((global::Stratus.Services.Model.CloudWatch.DashboardEntry)o).Size, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DashboardEntry)o).Size = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.CloudWatch.DashboardEntry)o).Size));
-        SDashboardInvalidInputError.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DashboardInvalidInputError(),
+
+    private static void WSDashboardInvalidInputError(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DashboardInvalidInputError(),
             new SM::MemberInfo("dashboardValidationMessages", SDashboardValidationMessages, "dashboardValidationMessages", "dashboardValidationMessages", static o => ((global::Stratus.Services.Model.CloudWatch.DashboardInvalidInputError)o).dashboardValidationMessages, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DashboardInvalidInputError)o).dashboardValidationMessages = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.DashboardValidationMessage>?)v),
             new SM::MemberInfo("message", SDashboardErrorMessage, "message", "message", static o => ((global::Stratus.Services.Model.CloudWatch.DashboardInvalidInputError)o).message, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DashboardInvalidInputError)o).message = (string?)v));
-        SDashboardNames.InitList(SDashboardName, "member", static () => new global::System.Collections.Generic.List<string>());
-        SDashboardNotFoundError.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DashboardNotFoundError(),
+
+    private static void WSDashboardNotFoundError(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DashboardNotFoundError(),
             new SM::MemberInfo("message", SDashboardErrorMessage, "message", "message", static o => ((global::Stratus.Services.Model.CloudWatch.DashboardNotFoundError)o).message, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DashboardNotFoundError)o).message = (string?)v));
-        SDashboardValidationMessage.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DashboardValidationMessage(),
+
+    private static void WSDashboardValidationMessage(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DashboardValidationMessage(),
             new SM::MemberInfo("DataPath", SDataPath, "DataPath", "DataPath", static o => ((global::Stratus.Services.Model.CloudWatch.DashboardValidationMessage)o).DataPath, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DashboardValidationMessage)o).DataPath = (string?)v),
             new SM::MemberInfo("Message", SMessage, "Message", "Message", static o => ((global::Stratus.Services.Model.CloudWatch.DashboardValidationMessage)o).Message, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DashboardValidationMessage)o).Message = (string?)v));
-        SDashboardValidationMessages.InitList(SDashboardValidationMessage, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.DashboardValidationMessage>());
-        SDatapoint.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.Datapoint(),
+
+    private static void WSDatapoint(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.Datapoint(),
             new SM::MemberInfo("Average", SDatapointValue, "Average", "Average", static o => ((global::Stratus.Services.Model.CloudWatch.Datapoint)o).Average, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.Datapoint)o).Average = (double?)v, getDouble: static o => ((global::Stratus.Services.Model.CloudWatch.Datapoint)o).Average),
             new SM::MemberInfo("ExtendedStatistics", SDatapointValueMap, "ExtendedStatistics", "ExtendedStatistics", static o => ((global::Stratus.Services.Model.CloudWatch.Datapoint)o).ExtendedStatistics, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.Datapoint)o).ExtendedStatistics = (global::System.Collections.Generic.Dictionary<string, double>?)v),
             new SM::MemberInfo("Maximum", SDatapointValue, "Maximum", "Maximum", static o => ((global::Stratus.Services.Model.CloudWatch.Datapoint)o).Maximum, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.Datapoint)o).Maximum = (double?)v, getDouble: static o => ((global::Stratus.Services.Model.CloudWatch.Datapoint)o).Maximum),
@@ -432,38 +1451,61 @@ public static partial class CloudWatchShapes
             new SM::MemberInfo("Sum", SDatapointValue, "Sum", "Sum", static o => ((global::Stratus.Services.Model.CloudWatch.Datapoint)o).Sum, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.Datapoint)o).Sum = (double?)v, getDouble: static o => ((global::Stratus.Services.Model.CloudWatch.Datapoint)o).Sum),
             new SM::MemberInfo("Timestamp", STimestamp, "Timestamp", "Timestamp", static o => ((global::Stratus.Services.Model.CloudWatch.Datapoint)o).Timestamp, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.Datapoint)o).Timestamp = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.CloudWatch.Datapoint)o).Timestamp),
             new SM::MemberInfo("Unit", SStandardUnit, "Unit", "Unit", static o => ((global::Stratus.Services.Model.CloudWatch.Datapoint)o).Unit, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.Datapoint)o).Unit = (string?)v));
-        SDatapointValueMap.InitMap(SExtendedStatistic, "key", SDatapointValue, "value", static () => new global::System.Collections.Generic.Dictionary<string, double>());
-        SDatapointValues.InitList(SDatapointValue, "member", static () => new global::System.Collections.Generic.List<double>());
-        SDatapoints.InitList(SDatapoint, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.Datapoint>());
-        SDeleteAlarmMuteRuleInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DeleteAlarmMuteRuleInput(),
+
+    private static void WSDeleteAlarmMuteRuleInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DeleteAlarmMuteRuleInput(),
             new SM::MemberInfo("AlarmMuteRuleName", SName, "AlarmMuteRuleName", "AlarmMuteRuleName", static o => ((global::Stratus.Services.Model.CloudWatch.DeleteAlarmMuteRuleInput)o).AlarmMuteRuleName, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DeleteAlarmMuteRuleInput)o).AlarmMuteRuleName = (string?)v, required: true));
-        SDeleteAlarmsInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DeleteAlarmsInput(),
+
+    private static void WSDeleteAlarmsInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DeleteAlarmsInput(),
             new SM::MemberInfo("AlarmNames", SAlarmNames, "AlarmNames", "AlarmNames", static o => ((global::Stratus.Services.Model.CloudWatch.DeleteAlarmsInput)o).AlarmNames, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DeleteAlarmsInput)o).AlarmNames = (global::System.Collections.Generic.List<string>?)v, required: true));
-        SDeleteAnomalyDetectorInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DeleteAnomalyDetectorInput(),
+
+    private static void WSDeleteAnomalyDetectorInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DeleteAnomalyDetectorInput(),
             new SM::MemberInfo("Dimensions", SDimensions, "Dimensions", "Dimensions", static o => ((global::Stratus.Services.Model.CloudWatch.DeleteAnomalyDetectorInput)o).Dimensions, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DeleteAnomalyDetectorInput)o).Dimensions = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.Dimension>?)v),
             new SM::MemberInfo("MetricMathAnomalyDetector", SMetricMathAnomalyDetector, "MetricMathAnomalyDetector", "MetricMathAnomalyDetector", static o => ((global::Stratus.Services.Model.CloudWatch.DeleteAnomalyDetectorInput)o).MetricMathAnomalyDetector, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DeleteAnomalyDetectorInput)o).MetricMathAnomalyDetector = (global::Stratus.Services.Model.CloudWatch.MetricMathAnomalyDetector?)v),
             new SM::MemberInfo("MetricName", SMetricName, "MetricName", "MetricName", static o => ((global::Stratus.Services.Model.CloudWatch.DeleteAnomalyDetectorInput)o).MetricName, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DeleteAnomalyDetectorInput)o).MetricName = (string?)v),
             new SM::MemberInfo("Namespace", SNamespace, "Namespace", "Namespace", static o => ((global::Stratus.Services.Model.CloudWatch.DeleteAnomalyDetectorInput)o).Namespace, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DeleteAnomalyDetectorInput)o).Namespace = (string?)v),
             new SM::MemberInfo("SingleMetricAnomalyDetector", SSingleMetricAnomalyDetector, "SingleMetricAnomalyDetector", "SingleMetricAnomalyDetector", static o => ((global::Stratus.Services.Model.CloudWatch.DeleteAnomalyDetectorInput)o).SingleMetricAnomalyDetector, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DeleteAnomalyDetectorInput)o).SingleMetricAnomalyDetector = (global::Stratus.Services.Model.CloudWatch.SingleMetricAnomalyDetector?)v),
             new SM::MemberInfo("Stat", SAnomalyDetectorMetricStat, "Stat", "Stat", static o => ((global::Stratus.Services.Model.CloudWatch.DeleteAnomalyDetectorInput)o).Stat, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DeleteAnomalyDetectorInput)o).Stat = (string?)v));
-        SDeleteAnomalyDetectorOutput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DeleteAnomalyDetectorOutput());
-        SDeleteDashboardsInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DeleteDashboardsInput(),
+
+    private static void WSDeleteAnomalyDetectorOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DeleteAnomalyDetectorOutput());
+
+    private static void WSDeleteDashboardsInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DeleteDashboardsInput(),
             new SM::MemberInfo("DashboardNames", SDashboardNames, "DashboardNames", "DashboardNames", static o => ((global::Stratus.Services.Model.CloudWatch.DeleteDashboardsInput)o).DashboardNames, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DeleteDashboardsInput)o).DashboardNames = (global::System.Collections.Generic.List<string>?)v, required: true));
-        SDeleteDashboardsOutput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DeleteDashboardsOutput());
-        SDeleteInsightRulesInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DeleteInsightRulesInput(),
+
+    private static void WSDeleteDashboardsOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DeleteDashboardsOutput());
+
+    private static void WSDeleteInsightRulesInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DeleteInsightRulesInput(),
             new SM::MemberInfo("RuleNames", SInsightRuleNames, "RuleNames", "RuleNames", static o => ((global::Stratus.Services.Model.CloudWatch.DeleteInsightRulesInput)o).RuleNames, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DeleteInsightRulesInput)o).RuleNames = (global::System.Collections.Generic.List<string>?)v, required: true));
-        SDeleteInsightRulesOutput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DeleteInsightRulesOutput(),
+
+    private static void WSDeleteInsightRulesOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DeleteInsightRulesOutput(),
             new SM::MemberInfo("Failures", SBatchFailures, "Failures", "Failures", static o => ((global::Stratus.Services.Model.CloudWatch.DeleteInsightRulesOutput)o).Failures, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DeleteInsightRulesOutput)o).Failures = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.PartialFailure>?)v));
-        SDeleteMetricStreamInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DeleteMetricStreamInput(),
+
+    private static void WSDeleteMetricStreamInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DeleteMetricStreamInput(),
             new SM::MemberInfo("Name", SMetricStreamName, "Name", "Name", static o => ((global::Stratus.Services.Model.CloudWatch.DeleteMetricStreamInput)o).Name, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DeleteMetricStreamInput)o).Name = (string?)v, required: true));
-        SDeleteMetricStreamOutput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DeleteMetricStreamOutput());
-        SDescribeAlarmContributorsInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DescribeAlarmContributorsInput(),
+
+    private static void WSDeleteMetricStreamOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DeleteMetricStreamOutput());
+
+    private static void WSDescribeAlarmContributorsInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DescribeAlarmContributorsInput(),
             new SM::MemberInfo("AlarmName", SAlarmName, "AlarmName", "AlarmName", static o => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmContributorsInput)o).AlarmName, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmContributorsInput)o).AlarmName = (string?)v, required: true),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmContributorsInput)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmContributorsInput)o).NextToken = (string?)v));
-        SDescribeAlarmContributorsOutput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DescribeAlarmContributorsOutput(),
+
+    private static void WSDescribeAlarmContributorsOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DescribeAlarmContributorsOutput(),
             new SM::MemberInfo("AlarmContributors", SAlarmContributors, "AlarmContributors", "AlarmContributors", static o => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmContributorsOutput)o).AlarmContributors, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmContributorsOutput)o).AlarmContributors = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.AlarmContributor>?)v, required: true),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmContributorsOutput)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmContributorsOutput)o).NextToken = (string?)v));
-        SDescribeAlarmHistoryInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DescribeAlarmHistoryInput(),
+
+    private static void WSDescribeAlarmHistoryInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DescribeAlarmHistoryInput(),
             new SM::MemberInfo("AlarmContributorId", SContributorId, "AlarmContributorId", "AlarmContributorId", static o => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmHistoryInput)o).AlarmContributorId, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmHistoryInput)o).AlarmContributorId = (string?)v),
             new SM::MemberInfo("AlarmName", SAlarmName, "AlarmName", "AlarmName", static o => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmHistoryInput)o).AlarmName, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmHistoryInput)o).AlarmName = (string?)v),
             new SM::MemberInfo("AlarmTypes", SAlarmTypes, "AlarmTypes", "AlarmTypes", static o => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmHistoryInput)o).AlarmTypes, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmHistoryInput)o).AlarmTypes = (global::System.Collections.Generic.List<string>?)v),
@@ -473,10 +1515,14 @@ public static partial class CloudWatchShapes
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmHistoryInput)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmHistoryInput)o).NextToken = (string?)v),
             new SM::MemberInfo("ScanBy", SScanBy, "ScanBy", "ScanBy", static o => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmHistoryInput)o).ScanBy, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmHistoryInput)o).ScanBy = (string?)v),
             new SM::MemberInfo("StartDate", STimestamp, "StartDate", "StartDate", static o => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmHistoryInput)o).StartDate, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmHistoryInput)o).StartDate = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmHistoryInput)o).StartDate));
-        SDescribeAlarmHistoryOutput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DescribeAlarmHistoryOutput(),
+
+    private static void WSDescribeAlarmHistoryOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DescribeAlarmHistoryOutput(),
             new SM::MemberInfo("AlarmHistoryItems", SAlarmHistoryItems, "AlarmHistoryItems", "AlarmHistoryItems", static o => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmHistoryOutput)o).AlarmHistoryItems, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmHistoryOutput)o).AlarmHistoryItems = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.AlarmHistoryItem>?)v),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmHistoryOutput)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmHistoryOutput)o).NextToken = (string?)v));
-        SDescribeAlarmsForMetricInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DescribeAlarmsForMetricInput(),
+
+    private static void WSDescribeAlarmsForMetricInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DescribeAlarmsForMetricInput(),
             new SM::MemberInfo("Dimensions", SDimensions, "Dimensions", "Dimensions", static o => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmsForMetricInput)o).Dimensions, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmsForMetricInput)o).Dimensions = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.Dimension>?)v),
             new SM::MemberInfo("ExtendedStatistic", SExtendedStatistic, "ExtendedStatistic", "ExtendedStatistic", static o => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmsForMetricInput)o).ExtendedStatistic, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmsForMetricInput)o).ExtendedStatistic = (string?)v),
             new SM::MemberInfo("MetricName", SMetricName, "MetricName", "MetricName", static o => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmsForMetricInput)o).MetricName, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmsForMetricInput)o).MetricName = (string?)v, required: true),
@@ -484,9 +1530,13 @@ public static partial class CloudWatchShapes
             new SM::MemberInfo("Period", SPeriod, "Period", "Period", static o => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmsForMetricInput)o).Period, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmsForMetricInput)o).Period = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmsForMetricInput)o).Period),
             new SM::MemberInfo("Statistic", SStatistic, "Statistic", "Statistic", static o => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmsForMetricInput)o).Statistic, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmsForMetricInput)o).Statistic = (string?)v),
             new SM::MemberInfo("Unit", SStandardUnit, "Unit", "Unit", static o => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmsForMetricInput)o).Unit, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmsForMetricInput)o).Unit = (string?)v));
-        SDescribeAlarmsForMetricOutput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DescribeAlarmsForMetricOutput(),
+
+    private static void WSDescribeAlarmsForMetricOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DescribeAlarmsForMetricOutput(),
             new SM::MemberInfo("MetricAlarms", SMetricAlarms, "MetricAlarms", "MetricAlarms", static o => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmsForMetricOutput)o).MetricAlarms, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmsForMetricOutput)o).MetricAlarms = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.MetricAlarm>?)v));
-        SDescribeAlarmsInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DescribeAlarmsInput(),
+
+    private static void WSDescribeAlarmsInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DescribeAlarmsInput(),
             new SM::MemberInfo("ActionPrefix", SActionPrefix, "ActionPrefix", "ActionPrefix", static o => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmsInput)o).ActionPrefix, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmsInput)o).ActionPrefix = (string?)v),
             new SM::MemberInfo("AlarmNamePrefix", SAlarmNamePrefix, "AlarmNamePrefix", "AlarmNamePrefix", static o => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmsInput)o).AlarmNamePrefix, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmsInput)o).AlarmNamePrefix = (string?)v),
             new SM::MemberInfo("AlarmNames", SAlarmNames, "AlarmNames", "AlarmNames", static o => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmsInput)o).AlarmNames, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmsInput)o).AlarmNames = (global::System.Collections.Generic.List<string>?)v),
@@ -496,61 +1546,91 @@ public static partial class CloudWatchShapes
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmsInput)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmsInput)o).NextToken = (string?)v),
             new SM::MemberInfo("ParentsOfAlarmName", SAlarmName, "ParentsOfAlarmName", "ParentsOfAlarmName", static o => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmsInput)o).ParentsOfAlarmName, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmsInput)o).ParentsOfAlarmName = (string?)v),
             new SM::MemberInfo("StateValue", SStateValue, "StateValue", "StateValue", static o => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmsInput)o).StateValue, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmsInput)o).StateValue = (string?)v));
-        SDescribeAlarmsOutput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DescribeAlarmsOutput(),
+
+    private static void WSDescribeAlarmsOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DescribeAlarmsOutput(),
             new SM::MemberInfo("CompositeAlarms", SCompositeAlarms, "CompositeAlarms", "CompositeAlarms", static o => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmsOutput)o).CompositeAlarms, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmsOutput)o).CompositeAlarms = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.CompositeAlarm>?)v),
             new SM::MemberInfo("MetricAlarms", SMetricAlarms, "MetricAlarms", "MetricAlarms", static o => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmsOutput)o).MetricAlarms, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmsOutput)o).MetricAlarms = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.MetricAlarm>?)v),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmsOutput)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DescribeAlarmsOutput)o).NextToken = (string?)v));
-        SDescribeAnomalyDetectorsInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DescribeAnomalyDetectorsInput(),
+
+    private static void WSDescribeAnomalyDetectorsInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DescribeAnomalyDetectorsInput(),
             new SM::MemberInfo("AnomalyDetectorTypes", SAnomalyDetectorTypes, "AnomalyDetectorTypes", "AnomalyDetectorTypes", static o => ((global::Stratus.Services.Model.CloudWatch.DescribeAnomalyDetectorsInput)o).AnomalyDetectorTypes, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DescribeAnomalyDetectorsInput)o).AnomalyDetectorTypes = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("Dimensions", SDimensions, "Dimensions", "Dimensions", static o => ((global::Stratus.Services.Model.CloudWatch.DescribeAnomalyDetectorsInput)o).Dimensions, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DescribeAnomalyDetectorsInput)o).Dimensions = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.Dimension>?)v),
             new SM::MemberInfo("MaxResults", SMaxReturnedResultsCount, "MaxResults", "MaxResults", static o => ((global::Stratus.Services.Model.CloudWatch.DescribeAnomalyDetectorsInput)o).MaxResults, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DescribeAnomalyDetectorsInput)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.CloudWatch.DescribeAnomalyDetectorsInput)o).MaxResults),
             new SM::MemberInfo("MetricName", SMetricName, "MetricName", "MetricName", static o => ((global::Stratus.Services.Model.CloudWatch.DescribeAnomalyDetectorsInput)o).MetricName, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DescribeAnomalyDetectorsInput)o).MetricName = (string?)v),
             new SM::MemberInfo("Namespace", SNamespace, "Namespace", "Namespace", static o => ((global::Stratus.Services.Model.CloudWatch.DescribeAnomalyDetectorsInput)o).Namespace, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DescribeAnomalyDetectorsInput)o).Namespace = (string?)v),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.CloudWatch.DescribeAnomalyDetectorsInput)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DescribeAnomalyDetectorsInput)o).NextToken = (string?)v));
-        SDescribeAnomalyDetectorsOutput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DescribeAnomalyDetectorsOutput(),
+
+    private static void WSDescribeAnomalyDetectorsOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DescribeAnomalyDetectorsOutput(),
             new SM::MemberInfo("AnomalyDetectors", SAnomalyDetectors, "AnomalyDetectors", "AnomalyDetectors", static o => ((global::Stratus.Services.Model.CloudWatch.DescribeAnomalyDetectorsOutput)o).AnomalyDetectors, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DescribeAnomalyDetectorsOutput)o).AnomalyDetectors = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.AnomalyDetector>?)v),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.CloudWatch.DescribeAnomalyDetectorsOutput)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DescribeAnomalyDetectorsOutput)o).NextToken = (string?)v));
-        SDescribeInsightRulesInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DescribeInsightRulesInput(),
+
+    private static void WSDescribeInsightRulesInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DescribeInsightRulesInput(),
             new SM::MemberInfo("MaxResults", SInsightRuleMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Services.Model.CloudWatch.DescribeInsightRulesInput)o).MaxResults, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DescribeInsightRulesInput)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.CloudWatch.DescribeInsightRulesInput)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.CloudWatch.DescribeInsightRulesInput)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DescribeInsightRulesInput)o).NextToken = (string?)v));
-        SDescribeInsightRulesOutput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DescribeInsightRulesOutput(),
+
+    private static void WSDescribeInsightRulesOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DescribeInsightRulesOutput(),
             new SM::MemberInfo("InsightRules", SInsightRules, "InsightRules", "InsightRules", static o => ((global::Stratus.Services.Model.CloudWatch.DescribeInsightRulesOutput)o).InsightRules, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DescribeInsightRulesOutput)o).InsightRules = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.InsightRule>?)v),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.CloudWatch.DescribeInsightRulesOutput)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DescribeInsightRulesOutput)o).NextToken = (string?)v));
-        SDimension.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.Dimension(),
+
+    private static void WSDimension(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.Dimension(),
             new SM::MemberInfo("Name", SDimensionName, "Name", "Name", static o => ((global::Stratus.Services.Model.CloudWatch.Dimension)o).Name, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.Dimension)o).Name = (string?)v, required: true),
             new SM::MemberInfo("Value", SDimensionValue, "Value", "Value", static o => ((global::Stratus.Services.Model.CloudWatch.Dimension)o).Value, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.Dimension)o).Value = (string?)v, required: true));
-        SDimensionFilter.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DimensionFilter(),
+
+    private static void WSDimensionFilter(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DimensionFilter(),
             new SM::MemberInfo("Name", SDimensionName, "Name", "Name", static o => ((global::Stratus.Services.Model.CloudWatch.DimensionFilter)o).Name, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DimensionFilter)o).Name = (string?)v, required: true),
             new SM::MemberInfo("Value", SDimensionValue, "Value", "Value", static o => ((global::Stratus.Services.Model.CloudWatch.DimensionFilter)o).Value, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DimensionFilter)o).Value = (string?)v));
-        SDimensionFilters.InitList(SDimensionFilter, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.DimensionFilter>());
-        SDimensions.InitList(SDimension, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.Dimension>());
-        SDisableAlarmActionsInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DisableAlarmActionsInput(),
+
+    private static void WSDisableAlarmActionsInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DisableAlarmActionsInput(),
             new SM::MemberInfo("AlarmNames", SAlarmNames, "AlarmNames", "AlarmNames", static o => ((global::Stratus.Services.Model.CloudWatch.DisableAlarmActionsInput)o).AlarmNames, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DisableAlarmActionsInput)o).AlarmNames = (global::System.Collections.Generic.List<string>?)v, required: true));
-        SDisableInsightRulesInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DisableInsightRulesInput(),
+
+    private static void WSDisableInsightRulesInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DisableInsightRulesInput(),
             new SM::MemberInfo("RuleNames", SInsightRuleNames, "RuleNames", "RuleNames", static o => ((global::Stratus.Services.Model.CloudWatch.DisableInsightRulesInput)o).RuleNames, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DisableInsightRulesInput)o).RuleNames = (global::System.Collections.Generic.List<string>?)v, required: true));
-        SDisableInsightRulesOutput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DisableInsightRulesOutput(),
+
+    private static void WSDisableInsightRulesOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.DisableInsightRulesOutput(),
             new SM::MemberInfo("Failures", SBatchFailures, "Failures", "Failures", static o => ((global::Stratus.Services.Model.CloudWatch.DisableInsightRulesOutput)o).Failures, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.DisableInsightRulesOutput)o).Failures = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.PartialFailure>?)v));
-        SEnableAlarmActionsInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.EnableAlarmActionsInput(),
+
+    private static void WSEnableAlarmActionsInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.EnableAlarmActionsInput(),
             new SM::MemberInfo("AlarmNames", SAlarmNames, "AlarmNames", "AlarmNames", static o => ((global::Stratus.Services.Model.CloudWatch.EnableAlarmActionsInput)o).AlarmNames, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.EnableAlarmActionsInput)o).AlarmNames = (global::System.Collections.Generic.List<string>?)v, required: true));
-        SEnableInsightRulesInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.EnableInsightRulesInput(),
+
+    private static void WSEnableInsightRulesInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.EnableInsightRulesInput(),
             new SM::MemberInfo("RuleNames", SInsightRuleNames, "RuleNames", "RuleNames", static o => ((global::Stratus.Services.Model.CloudWatch.EnableInsightRulesInput)o).RuleNames, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.EnableInsightRulesInput)o).RuleNames = (global::System.Collections.Generic.List<string>?)v, required: true));
-        SEnableInsightRulesOutput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.EnableInsightRulesOutput(),
+
+    private static void WSEnableInsightRulesOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.EnableInsightRulesOutput(),
             new SM::MemberInfo("Failures", SBatchFailures, "Failures", "Failures", static o => ((global::Stratus.Services.Model.CloudWatch.EnableInsightRulesOutput)o).Failures, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.EnableInsightRulesOutput)o).Failures = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.PartialFailure>?)v));
-        SEntity.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.Entity(),
+
+    private static void WSEntity(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.Entity(),
             new SM::MemberInfo("Attributes", SEntityAttributesMap, "Attributes", "Attributes", static o => ((global::Stratus.Services.Model.CloudWatch.Entity)o).Attributes, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.Entity)o).Attributes = (global::System.Collections.Generic.Dictionary<string, string>?)v),
             new SM::MemberInfo("KeyAttributes", SEntityKeyAttributesMap, "KeyAttributes", "KeyAttributes", static o => ((global::Stratus.Services.Model.CloudWatch.Entity)o).KeyAttributes, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.Entity)o).KeyAttributes = (global::System.Collections.Generic.Dictionary<string, string>?)v));
-        SEntityAttributesMap.InitMap(SEntityAttributesMapKeyString, "key", SEntityAttributesMapValueString, "value", static () => new global::System.Collections.Generic.Dictionary<string, string>());
-        SEntityKeyAttributesMap.InitMap(SEntityKeyAttributesMapKeyString, "key", SEntityKeyAttributesMapValueString, "value", static () => new global::System.Collections.Generic.Dictionary<string, string>());
-        SEntityMetricData.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.EntityMetricData(),
+
+    private static void WSEntityMetricData(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.EntityMetricData(),
             new SM::MemberInfo("Entity", SEntity, "Entity", "Entity", static o => ((global::Stratus.Services.Model.CloudWatch.EntityMetricData)o).Entity, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.EntityMetricData)o).Entity = (global::Stratus.Services.Model.CloudWatch.Entity?)v),
             new SM::MemberInfo("MetricData", SMetricData, "MetricData", "MetricData", static o => ((global::Stratus.Services.Model.CloudWatch.EntityMetricData)o).MetricData, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.EntityMetricData)o).MetricData = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.MetricDatum>?)v));
-        SEntityMetricDataList.InitList(SEntityMetricData, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.EntityMetricData>());
-        SEvaluationCriteria.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.EvaluationCriteria(),
+
+    private static void WSEvaluationCriteria(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.EvaluationCriteria(),
             new SM::MemberInfo("PromQLCriteria", SAlarmPromQLCriteria, "PromQLCriteria", "PromQLCriteria", static o => ((global::Stratus.Services.Model.CloudWatch.EvaluationCriteria)o).PromQLCriteria, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.EvaluationCriteria)o).PromQLCriteria = (global::Stratus.Services.Model.CloudWatch.AlarmPromQLCriteria?)v));
-        SExtendedStatistics.InitList(SExtendedStatistic, "member", static () => new global::System.Collections.Generic.List<string>());
-        SGetAlarmMuteRuleInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.GetAlarmMuteRuleInput(),
+
+    private static void WSGetAlarmMuteRuleInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.GetAlarmMuteRuleInput(),
             new SM::MemberInfo("AlarmMuteRuleName", SName, "AlarmMuteRuleName", "AlarmMuteRuleName", static o => ((global::Stratus.Services.Model.CloudWatch.GetAlarmMuteRuleInput)o).AlarmMuteRuleName, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetAlarmMuteRuleInput)o).AlarmMuteRuleName = (string?)v, required: true));
-        SGetAlarmMuteRuleOutput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.GetAlarmMuteRuleOutput(),
+
+    private static void WSGetAlarmMuteRuleOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.GetAlarmMuteRuleOutput(),
             new SM::MemberInfo("AlarmMuteRuleArn", SArn, "AlarmMuteRuleArn", "AlarmMuteRuleArn", static o => ((global::Stratus.Services.Model.CloudWatch.GetAlarmMuteRuleOutput)o).AlarmMuteRuleArn, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetAlarmMuteRuleOutput)o).AlarmMuteRuleArn = (string?)v),
             new SM::MemberInfo("Description", SAlarmDescription, "Description", "Description", static o => ((global::Stratus.Services.Model.CloudWatch.GetAlarmMuteRuleOutput)o).Description, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetAlarmMuteRuleOutput)o).Description = (string?)v),
             new SM::MemberInfo("ExpireDate", STimestamp, "ExpireDate", "ExpireDate", static o => ((global::Stratus.Services.Model.CloudWatch.GetAlarmMuteRuleOutput)o).ExpireDate, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetAlarmMuteRuleOutput)o).ExpireDate = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.CloudWatch.GetAlarmMuteRuleOutput)o).ExpireDate),
@@ -561,13 +1641,19 @@ public static partial class CloudWatchShapes
             new SM::MemberInfo("Rule", SRule, "Rule", "Rule", static o => ((global::Stratus.Services.Model.CloudWatch.GetAlarmMuteRuleOutput)o).Rule, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetAlarmMuteRuleOutput)o).Rule = (global::Stratus.Services.Model.CloudWatch.Rule?)v),
             new SM::MemberInfo("StartDate", STimestamp, "StartDate", "StartDate", static o => ((global::Stratus.Services.Model.CloudWatch.GetAlarmMuteRuleOutput)o).StartDate, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetAlarmMuteRuleOutput)o).StartDate = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.CloudWatch.GetAlarmMuteRuleOutput)o).StartDate),
             new SM::MemberInfo("Status", SAlarmMuteRuleStatus, "Status", "Status", static o => ((global::Stratus.Services.Model.CloudWatch.GetAlarmMuteRuleOutput)o).Status, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetAlarmMuteRuleOutput)o).Status = (string?)v));
-        SGetDashboardInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.GetDashboardInput(),
+
+    private static void WSGetDashboardInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.GetDashboardInput(),
             new SM::MemberInfo("DashboardName", SDashboardName, "DashboardName", "DashboardName", static o => ((global::Stratus.Services.Model.CloudWatch.GetDashboardInput)o).DashboardName, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetDashboardInput)o).DashboardName = (string?)v, required: true));
-        SGetDashboardOutput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.GetDashboardOutput(),
+
+    private static void WSGetDashboardOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.GetDashboardOutput(),
             new SM::MemberInfo("DashboardArn", SDashboardArn, "DashboardArn", "DashboardArn", static o => ((global::Stratus.Services.Model.CloudWatch.GetDashboardOutput)o).DashboardArn, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetDashboardOutput)o).DashboardArn = (string?)v),
             new SM::MemberInfo("DashboardBody", SDashboardBody, "DashboardBody", "DashboardBody", static o => ((global::Stratus.Services.Model.CloudWatch.GetDashboardOutput)o).DashboardBody, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetDashboardOutput)o).DashboardBody = (string?)v),
             new SM::MemberInfo("DashboardName", SDashboardName, "DashboardName", "DashboardName", static o => ((global::Stratus.Services.Model.CloudWatch.GetDashboardOutput)o).DashboardName, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetDashboardOutput)o).DashboardName = (string?)v));
-        SGetInsightRuleReportInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.GetInsightRuleReportInput(),
+
+    private static void WSGetInsightRuleReportInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.GetInsightRuleReportInput(),
             new SM::MemberInfo("EndTime", STimestamp, "EndTime", "EndTime", static o => ((global::Stratus.Services.Model.CloudWatch.GetInsightRuleReportInput)o).EndTime, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetInsightRuleReportInput)o).EndTime = (global::System.DateTime?)v, required: true, getTimestamp: static o => ((global::Stratus.Services.Model.CloudWatch.GetInsightRuleReportInput)o).EndTime),
             new SM::MemberInfo("MaxContributorCount", SInsightRuleUnboundInteger, "MaxContributorCount", "MaxContributorCount", static o => ((global::Stratus.Services.Model.CloudWatch.GetInsightRuleReportInput)o).MaxContributorCount, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetInsightRuleReportInput)o).MaxContributorCount = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.CloudWatch.GetInsightRuleReportInput)o).MaxContributorCount),
             new SM::MemberInfo("Metrics", SInsightRuleMetricList, "Metrics", "Metrics", static o => ((global::Stratus.Services.Model.CloudWatch.GetInsightRuleReportInput)o).Metrics, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetInsightRuleReportInput)o).Metrics = (global::System.Collections.Generic.List<string>?)v),
@@ -575,14 +1661,18 @@ public static partial class CloudWatchShapes
             new SM::MemberInfo("Period", SPeriod, "Period", "Period", static o => ((global::Stratus.Services.Model.CloudWatch.GetInsightRuleReportInput)o).Period, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetInsightRuleReportInput)o).Period = (int?)v, required: true, getInt32: static o => ((global::Stratus.Services.Model.CloudWatch.GetInsightRuleReportInput)o).Period),
             new SM::MemberInfo("RuleName", SInsightRuleName, "RuleName", "RuleName", static o => ((global::Stratus.Services.Model.CloudWatch.GetInsightRuleReportInput)o).RuleName, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetInsightRuleReportInput)o).RuleName = (string?)v, required: true),
             new SM::MemberInfo("StartTime", STimestamp, "StartTime", "StartTime", static o => ((global::Stratus.Services.Model.CloudWatch.GetInsightRuleReportInput)o).StartTime, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetInsightRuleReportInput)o).StartTime = (global::System.DateTime?)v, required: true, getTimestamp: static o => ((global::Stratus.Services.Model.CloudWatch.GetInsightRuleReportInput)o).StartTime));
-        SGetInsightRuleReportOutput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.GetInsightRuleReportOutput(),
+
+    private static void WSGetInsightRuleReportOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.GetInsightRuleReportOutput(),
             new SM::MemberInfo("AggregateValue", SInsightRuleUnboundDouble, "AggregateValue", "AggregateValue", static o => ((global::Stratus.Services.Model.CloudWatch.GetInsightRuleReportOutput)o).AggregateValue, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetInsightRuleReportOutput)o).AggregateValue = (double?)v, getDouble: static o => ((global::Stratus.Services.Model.CloudWatch.GetInsightRuleReportOutput)o).AggregateValue),
             new SM::MemberInfo("AggregationStatistic", SInsightRuleAggregationStatistic, "AggregationStatistic", "AggregationStatistic", static o => ((global::Stratus.Services.Model.CloudWatch.GetInsightRuleReportOutput)o).AggregationStatistic, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetInsightRuleReportOutput)o).AggregationStatistic = (string?)v),
             new SM::MemberInfo("ApproximateUniqueCount", SInsightRuleUnboundLong, "ApproximateUniqueCount", "ApproximateUniqueCount", static o => ((global::Stratus.Services.Model.CloudWatch.GetInsightRuleReportOutput)o).ApproximateUniqueCount, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetInsightRuleReportOutput)o).ApproximateUniqueCount = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.CloudWatch.GetInsightRuleReportOutput)o).ApproximateUniqueCount),
             new SM::MemberInfo("Contributors", SInsightRuleContributors, "Contributors", "Contributors", static o => ((global::Stratus.Services.Model.CloudWatch.GetInsightRuleReportOutput)o).Contributors, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetInsightRuleReportOutput)o).Contributors = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.InsightRuleContributor>?)v),
             new SM::MemberInfo("KeyLabels", SInsightRuleContributorKeyLabels, "KeyLabels", "KeyLabels", static o => ((global::Stratus.Services.Model.CloudWatch.GetInsightRuleReportOutput)o).KeyLabels, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetInsightRuleReportOutput)o).KeyLabels = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("MetricDatapoints", SInsightRuleMetricDatapoints, "MetricDatapoints", "MetricDatapoints", static o => ((global::Stratus.Services.Model.CloudWatch.GetInsightRuleReportOutput)o).MetricDatapoints, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetInsightRuleReportOutput)o).MetricDatapoints = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.InsightRuleMetricDatapoint>?)v));
-        SGetMetricDataInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.GetMetricDataInput(),
+
+    private static void WSGetMetricDataInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.GetMetricDataInput(),
             new SM::MemberInfo("EndTime", STimestamp, "EndTime", "EndTime", static o => ((global::Stratus.Services.Model.CloudWatch.GetMetricDataInput)o).EndTime, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetMetricDataInput)o).EndTime = (global::System.DateTime?)v, required: true, getTimestamp: static o => ((global::Stratus.Services.Model.CloudWatch.GetMetricDataInput)o).EndTime),
             new SM::MemberInfo("LabelOptions", SLabelOptions, "LabelOptions", "LabelOptions", static o => ((global::Stratus.Services.Model.CloudWatch.GetMetricDataInput)o).LabelOptions, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetMetricDataInput)o).LabelOptions = (global::Stratus.Services.Model.CloudWatch.LabelOptions?)v),
             new SM::MemberInfo("MaxDatapoints", SGetMetricDataMaxDatapoints, "MaxDatapoints", "MaxDatapoints", static o => ((global::Stratus.Services.Model.CloudWatch.GetMetricDataInput)o).MaxDatapoints, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetMetricDataInput)o).MaxDatapoints = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.CloudWatch.GetMetricDataInput)o).MaxDatapoints),
@@ -590,11 +1680,15 @@ public static partial class CloudWatchShapes
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.CloudWatch.GetMetricDataInput)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetMetricDataInput)o).NextToken = (string?)v),
             new SM::MemberInfo("ScanBy", SScanBy, "ScanBy", "ScanBy", static o => ((global::Stratus.Services.Model.CloudWatch.GetMetricDataInput)o).ScanBy, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetMetricDataInput)o).ScanBy = (string?)v),
             new SM::MemberInfo("StartTime", STimestamp, "StartTime", "StartTime", static o => ((global::Stratus.Services.Model.CloudWatch.GetMetricDataInput)o).StartTime, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetMetricDataInput)o).StartTime = (global::System.DateTime?)v, required: true, getTimestamp: static o => ((global::Stratus.Services.Model.CloudWatch.GetMetricDataInput)o).StartTime));
-        SGetMetricDataOutput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.GetMetricDataOutput(),
+
+    private static void WSGetMetricDataOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.GetMetricDataOutput(),
             new SM::MemberInfo("Messages", SMetricDataResultMessages, "Messages", "Messages", static o => ((global::Stratus.Services.Model.CloudWatch.GetMetricDataOutput)o).Messages, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetMetricDataOutput)o).Messages = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.MessageData>?)v),
             new SM::MemberInfo("MetricDataResults", SMetricDataResults, "MetricDataResults", "MetricDataResults", static o => ((global::Stratus.Services.Model.CloudWatch.GetMetricDataOutput)o).MetricDataResults, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetMetricDataOutput)o).MetricDataResults = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.MetricDataResult>?)v),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.CloudWatch.GetMetricDataOutput)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetMetricDataOutput)o).NextToken = (string?)v));
-        SGetMetricStatisticsInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.GetMetricStatisticsInput(),
+
+    private static void WSGetMetricStatisticsInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.GetMetricStatisticsInput(),
             new SM::MemberInfo("Dimensions", SDimensions, "Dimensions", "Dimensions", static o => ((global::Stratus.Services.Model.CloudWatch.GetMetricStatisticsInput)o).Dimensions, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetMetricStatisticsInput)o).Dimensions = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.Dimension>?)v),
             new SM::MemberInfo("EndTime", STimestamp, "EndTime", "EndTime", static o => ((global::Stratus.Services.Model.CloudWatch.GetMetricStatisticsInput)o).EndTime, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetMetricStatisticsInput)o).EndTime = (global::System.DateTime?)v, required: true, getTimestamp: static o => ((global::Stratus.Services.Model.CloudWatch.GetMetricStatisticsInput)o).EndTime),
             new SM::MemberInfo("ExtendedStatistics", SExtendedStatistics, "ExtendedStatistics", "ExtendedStatistics", static o => ((global::Stratus.Services.Model.CloudWatch.GetMetricStatisticsInput)o).ExtendedStatistics, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetMetricStatisticsInput)o).ExtendedStatistics = (global::System.Collections.Generic.List<string>?)v),
@@ -604,12 +1698,18 @@ public static partial class CloudWatchShapes
             new SM::MemberInfo("StartTime", STimestamp, "StartTime", "StartTime", static o => ((global::Stratus.Services.Model.CloudWatch.GetMetricStatisticsInput)o).StartTime, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetMetricStatisticsInput)o).StartTime = (global::System.DateTime?)v, required: true, getTimestamp: static o => ((global::Stratus.Services.Model.CloudWatch.GetMetricStatisticsInput)o).StartTime),
             new SM::MemberInfo("Statistics", SStatistics, "Statistics", "Statistics", static o => ((global::Stratus.Services.Model.CloudWatch.GetMetricStatisticsInput)o).Statistics, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetMetricStatisticsInput)o).Statistics = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("Unit", SStandardUnit, "Unit", "Unit", static o => ((global::Stratus.Services.Model.CloudWatch.GetMetricStatisticsInput)o).Unit, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetMetricStatisticsInput)o).Unit = (string?)v));
-        SGetMetricStatisticsOutput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.GetMetricStatisticsOutput(),
+
+    private static void WSGetMetricStatisticsOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.GetMetricStatisticsOutput(),
             new SM::MemberInfo("Datapoints", SDatapoints, "Datapoints", "Datapoints", static o => ((global::Stratus.Services.Model.CloudWatch.GetMetricStatisticsOutput)o).Datapoints, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetMetricStatisticsOutput)o).Datapoints = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.Datapoint>?)v),
             new SM::MemberInfo("Label", SMetricLabel, "Label", "Label", static o => ((global::Stratus.Services.Model.CloudWatch.GetMetricStatisticsOutput)o).Label, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetMetricStatisticsOutput)o).Label = (string?)v));
-        SGetMetricStreamInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.GetMetricStreamInput(),
+
+    private static void WSGetMetricStreamInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.GetMetricStreamInput(),
             new SM::MemberInfo("Name", SMetricStreamName, "Name", "Name", static o => ((global::Stratus.Services.Model.CloudWatch.GetMetricStreamInput)o).Name, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetMetricStreamInput)o).Name = (string?)v, required: true));
-        SGetMetricStreamOutput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.GetMetricStreamOutput(),
+
+    private static void WSGetMetricStreamOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.GetMetricStreamOutput(),
             new SM::MemberInfo("Arn", SAmazonResourceName, "Arn", "Arn", static o => ((global::Stratus.Services.Model.CloudWatch.GetMetricStreamOutput)o).Arn, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetMetricStreamOutput)o).Arn = (string?)v),
             new SM::MemberInfo("CreationDate", STimestamp, "CreationDate", "CreationDate", static o => ((global::Stratus.Services.Model.CloudWatch.GetMetricStreamOutput)o).CreationDate, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetMetricStreamOutput)o).CreationDate = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.CloudWatch.GetMetricStreamOutput)o).CreationDate),
             new SM::MemberInfo("ExcludeFilters", SMetricStreamFilters, "ExcludeFilters", "ExcludeFilters", static o => ((global::Stratus.Services.Model.CloudWatch.GetMetricStreamOutput)o).ExcludeFilters, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetMetricStreamOutput)o).ExcludeFilters = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.MetricStreamFilter>?)v),
@@ -622,33 +1722,45 @@ public static partial class CloudWatchShapes
             new SM::MemberInfo("RoleArn", SAmazonResourceName, "RoleArn", "RoleArn", static o => ((global::Stratus.Services.Model.CloudWatch.GetMetricStreamOutput)o).RoleArn, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetMetricStreamOutput)o).RoleArn = (string?)v),
             new SM::MemberInfo("State", SMetricStreamState, "State", "State", static o => ((global::Stratus.Services.Model.CloudWatch.GetMetricStreamOutput)o).State, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetMetricStreamOutput)o).State = (string?)v),
             new SM::MemberInfo("StatisticsConfigurations", SMetricStreamStatisticsConfigurations, "StatisticsConfigurations", "StatisticsConfigurations", static o => ((global::Stratus.Services.Model.CloudWatch.GetMetricStreamOutput)o).StatisticsConfigurations, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetMetricStreamOutput)o).StatisticsConfigurations = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.MetricStreamStatisticsConfiguration>?)v));
-        SGetMetricWidgetImageInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.GetMetricWidgetImageInput(),
+
+    private static void WSGetMetricWidgetImageInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.GetMetricWidgetImageInput(),
             new SM::MemberInfo("MetricWidget", SMetricWidget, "MetricWidget", "MetricWidget", static o => ((global::Stratus.Services.Model.CloudWatch.GetMetricWidgetImageInput)o).MetricWidget, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetMetricWidgetImageInput)o).MetricWidget = (string?)v, required: true),
             new SM::MemberInfo("OutputFormat", SOutputFormat, "OutputFormat", "OutputFormat", static o => ((global::Stratus.Services.Model.CloudWatch.GetMetricWidgetImageInput)o).OutputFormat, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetMetricWidgetImageInput)o).OutputFormat = (string?)v));
-        SGetMetricWidgetImageOutput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.GetMetricWidgetImageOutput(),
+
+    private static void WSGetMetricWidgetImageOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.GetMetricWidgetImageOutput(),
             new SM::MemberInfo("MetricWidgetImage", SMetricWidgetImage, "MetricWidgetImage", "MetricWidgetImage", static o => ((global::Stratus.Services.Model.CloudWatch.GetMetricWidgetImageOutput)o).MetricWidgetImage, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetMetricWidgetImageOutput)o).MetricWidgetImage = (byte[]?)v));
-        SGetOTelEnrichmentInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.GetOTelEnrichmentInput());
-        SGetOTelEnrichmentOutput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.GetOTelEnrichmentOutput(),
+
+    private static void WSGetOTelEnrichmentInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.GetOTelEnrichmentInput());
+
+    private static void WSGetOTelEnrichmentOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.GetOTelEnrichmentOutput(),
             new SM::MemberInfo("Status", SOTelEnrichmentStatus, "Status", "Status", static o => ((global::Stratus.Services.Model.CloudWatch.GetOTelEnrichmentOutput)o).Status, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.GetOTelEnrichmentOutput)o).Status = (string?)v, required: true));
-        SInsightRule.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.InsightRule(),
+
+    private static void WSInsightRule(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.InsightRule(),
             new SM::MemberInfo("ApplyOnTransformedLogs", SInsightRuleOnTransformedLogs, "ApplyOnTransformedLogs", "ApplyOnTransformedLogs", static o => ((global::Stratus.Services.Model.CloudWatch.InsightRule)o).ApplyOnTransformedLogs, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.InsightRule)o).ApplyOnTransformedLogs = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.CloudWatch.InsightRule)o).ApplyOnTransformedLogs),
             new SM::MemberInfo("Definition", SInsightRuleDefinition, "Definition", "Definition", static o => ((global::Stratus.Services.Model.CloudWatch.InsightRule)o).Definition, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.InsightRule)o).Definition = (string?)v, required: true),
             new SM::MemberInfo("ManagedRule", SInsightRuleIsManaged, "ManagedRule", "ManagedRule", static o => ((global::Stratus.Services.Model.CloudWatch.InsightRule)o).ManagedRule, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.InsightRule)o).ManagedRule = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.CloudWatch.InsightRule)o).ManagedRule),
             new SM::MemberInfo("Name", SInsightRuleName, "Name", "Name", static o => ((global::Stratus.Services.Model.CloudWatch.InsightRule)o).Name, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.InsightRule)o).Name = (string?)v, required: true),
             new SM::MemberInfo("Schema", SInsightRuleSchema, "Schema", "Schema", static o => ((global::Stratus.Services.Model.CloudWatch.InsightRule)o).Schema, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.InsightRule)o).Schema = (string?)v, required: true),
             new SM::MemberInfo("State", SInsightRuleState, "State", "State", static o => ((global::Stratus.Services.Model.CloudWatch.InsightRule)o).State, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.InsightRule)o).State = (string?)v, required: true));
-        SInsightRuleContributor.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.InsightRuleContributor(),
+
+    private static void WSInsightRuleContributor(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.InsightRuleContributor(),
             new SM::MemberInfo("ApproximateAggregateValue", SInsightRuleUnboundDouble, "ApproximateAggregateValue", "ApproximateAggregateValue", static o => ((global::Stratus.Services.Model.CloudWatch.InsightRuleContributor)o).ApproximateAggregateValue, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.InsightRuleContributor)o).ApproximateAggregateValue = (double?)v, required: true, getDouble: static o => ((global::Stratus.Services.Model.CloudWatch.InsightRuleContributor)o).ApproximateAggregateValue),
             new SM::MemberInfo("Datapoints", SInsightRuleContributorDatapoints, "Datapoints", "Datapoints", static o => ((global::Stratus.Services.Model.CloudWatch.InsightRuleContributor)o).Datapoints, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.InsightRuleContributor)o).Datapoints = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.InsightRuleContributorDatapoint>?)v, required: true),
             new SM::MemberInfo("Keys", SInsightRuleContributorKeys, "Keys", "Keys", static o => ((global::Stratus.Services.Model.CloudWatch.InsightRuleContributor)o).Keys, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.InsightRuleContributor)o).Keys = (global::System.Collections.Generic.List<string>?)v, required: true));
-        SInsightRuleContributorDatapoint.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.InsightRuleContributorDatapoint(),
+
+    private static void WSInsightRuleContributorDatapoint(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.InsightRuleContributorDatapoint(),
             new SM::MemberInfo("ApproximateValue", SInsightRuleUnboundDouble, "ApproximateValue", "ApproximateValue", static o => ((global::Stratus.Services.Model.CloudWatch.InsightRuleContributorDatapoint)o).ApproximateValue, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.InsightRuleContributorDatapoint)o).ApproximateValue = (double?)v, required: true, getDouble: static o => ((global::Stratus.Services.Model.CloudWatch.InsightRuleContributorDatapoint)o).ApproximateValue),
             new SM::MemberInfo("Timestamp", STimestamp, "Timestamp", "Timestamp", static o => ((global::Stratus.Services.Model.CloudWatch.InsightRuleContributorDatapoint)o).Timestamp, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.InsightRuleContributorDatapoint)o).Timestamp = (global::System.DateTime?)v, required: true, getTimestamp: static o => ((global::Stratus.Services.Model.CloudWatch.InsightRuleContributorDatapoint)o).Timestamp));
-        SInsightRuleContributorDatapoints.InitList(SInsightRuleContributorDatapoint, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.InsightRuleContributorDatapoint>());
-        SInsightRuleContributorKeyLabels.InitList(SInsightRuleContributorKeyLabel, "member", static () => new global::System.Collections.Generic.List<string>());
-        SInsightRuleContributorKeys.InitList(SInsightRuleContributorKey, "member", static () => new global::System.Collections.Generic.List<string>());
-        SInsightRuleContributors.InitList(SInsightRuleContributor, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.InsightRuleContributor>());
-        SInsightRuleMetricDatapoint.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.InsightRuleMetricDatapoint(),
+
+    private static void WSInsightRuleMetricDatapoint(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.InsightRuleMetricDatapoint(),
             new SM::MemberInfo("Average", SInsightRuleUnboundDouble, "Average", "Average", static o => ((global::Stratus.Services.Model.CloudWatch.InsightRuleMetricDatapoint)o).Average, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.InsightRuleMetricDatapoint)o).Average = (double?)v, getDouble: static o => ((global::Stratus.Services.Model.CloudWatch.InsightRuleMetricDatapoint)o).Average),
             new SM::MemberInfo("MaxContributorValue", SInsightRuleUnboundDouble, "MaxContributorValue", "MaxContributorValue", static o => ((global::Stratus.Services.Model.CloudWatch.InsightRuleMetricDatapoint)o).MaxContributorValue, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.InsightRuleMetricDatapoint)o).MaxContributorValue = (double?)v, getDouble: static o => ((global::Stratus.Services.Model.CloudWatch.InsightRuleMetricDatapoint)o).MaxContributorValue),
             new SM::MemberInfo("Maximum", SInsightRuleUnboundDouble, "Maximum", "Maximum", static o => ((global::Stratus.Services.Model.CloudWatch.InsightRuleMetricDatapoint)o).Maximum, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.InsightRuleMetricDatapoint)o).Maximum = (double?)v, getDouble: static o => ((global::Stratus.Services.Model.CloudWatch.InsightRuleMetricDatapoint)o).Maximum),
@@ -657,53 +1769,83 @@ public static partial class CloudWatchShapes
             new SM::MemberInfo("Sum", SInsightRuleUnboundDouble, "Sum", "Sum", static o => ((global::Stratus.Services.Model.CloudWatch.InsightRuleMetricDatapoint)o).Sum, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.InsightRuleMetricDatapoint)o).Sum = (double?)v, getDouble: static o => ((global::Stratus.Services.Model.CloudWatch.InsightRuleMetricDatapoint)o).Sum),
             new SM::MemberInfo("Timestamp", STimestamp, "Timestamp", "Timestamp", static o => ((global::Stratus.Services.Model.CloudWatch.InsightRuleMetricDatapoint)o).Timestamp, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.InsightRuleMetricDatapoint)o).Timestamp = (global::System.DateTime?)v, required: true, getTimestamp: static o => ((global::Stratus.Services.Model.CloudWatch.InsightRuleMetricDatapoint)o).Timestamp),
             new SM::MemberInfo("UniqueContributors", SInsightRuleUnboundDouble, "UniqueContributors", "UniqueContributors", static o => ((global::Stratus.Services.Model.CloudWatch.InsightRuleMetricDatapoint)o).UniqueContributors, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.InsightRuleMetricDatapoint)o).UniqueContributors = (double?)v, getDouble: static o => ((global::Stratus.Services.Model.CloudWatch.InsightRuleMetricDatapoint)o).UniqueContributors));
-        SInsightRuleMetricDatapoints.InitList(SInsightRuleMetricDatapoint, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.InsightRuleMetricDatapoint>());
-        SInsightRuleMetricList.InitList(SInsightRuleMetricName, "member", static () => new global::System.Collections.Generic.List<string>());
-        SInsightRuleNames.InitList(SInsightRuleName, "member", static () => new global::System.Collections.Generic.List<string>());
-        SInsightRules.InitList(SInsightRule, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.InsightRule>());
-        SInternalServiceFault.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.InternalServiceFault(),
+
+    private static void WSInternalServiceFault(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.InternalServiceFault(),
             new SM::MemberInfo("Message", SFaultDescription, "Message", "Message", static o => ((global::Stratus.Services.Model.CloudWatch.InternalServiceFault)o).Message, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.InternalServiceFault)o).Message = (string?)v));
-        SInvalidFormatFault.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.InvalidFormatFault(),
+
+    private static void WSInvalidFormatFault(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.InvalidFormatFault(),
             new SM::MemberInfo("message", SErrorMessage, "message", "message", static o => ((global::Stratus.Services.Model.CloudWatch.InvalidFormatFault)o).message, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.InvalidFormatFault)o).message = (string?)v));
-        SInvalidNextToken.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.InvalidNextToken(),
+
+    private static void WSInvalidNextToken(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.InvalidNextToken(),
             new SM::MemberInfo("message", SErrorMessage, "message", "message", static o => ((global::Stratus.Services.Model.CloudWatch.InvalidNextToken)o).message, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.InvalidNextToken)o).message = (string?)v));
-        SInvalidParameterCombinationException.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.InvalidParameterCombinationException(),
+
+    private static void WSInvalidParameterCombinationException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.InvalidParameterCombinationException(),
             new SM::MemberInfo("message", SAwsQueryErrorMessage, "message", "message", static o => ((global::Stratus.Services.Model.CloudWatch.InvalidParameterCombinationException)o).message, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.InvalidParameterCombinationException)o).message = (string?)v));
-        SInvalidParameterValueException.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.InvalidParameterValueException(),
+
+    private static void WSInvalidParameterValueException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.InvalidParameterValueException(),
             new SM::MemberInfo("message", SAwsQueryErrorMessage, "message", "message", static o => ((global::Stratus.Services.Model.CloudWatch.InvalidParameterValueException)o).message, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.InvalidParameterValueException)o).message = (string?)v));
-        SLabelOptions.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.LabelOptions(),
+
+    private static void WSLabelOptions(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.LabelOptions(),
             new SM::MemberInfo("Timezone", SGetMetricDataLabelTimezone, "Timezone", "Timezone", static o => ((global::Stratus.Services.Model.CloudWatch.LabelOptions)o).Timezone, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.LabelOptions)o).Timezone = (string?)v));
-        SLimitExceededException.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.LimitExceededException());
-        SLimitExceededFault.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.LimitExceededFault(),
+
+    private static void WSLimitExceededException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.LimitExceededException());
+
+    private static void WSLimitExceededFault(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.LimitExceededFault(),
             new SM::MemberInfo("message", SErrorMessage, "message", "message", static o => ((global::Stratus.Services.Model.CloudWatch.LimitExceededFault)o).message, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.LimitExceededFault)o).message = (string?)v));
-        SListAlarmMuteRulesInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.ListAlarmMuteRulesInput(),
+
+    private static void WSListAlarmMuteRulesInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.ListAlarmMuteRulesInput(),
             new SM::MemberInfo("AlarmName", SName, "AlarmName", "AlarmName", static o => ((global::Stratus.Services.Model.CloudWatch.ListAlarmMuteRulesInput)o).AlarmName, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ListAlarmMuteRulesInput)o).AlarmName = (string?)v),
             new SM::MemberInfo("MaxRecords", SMaxRecords, "MaxRecords", "MaxRecords", static o => ((global::Stratus.Services.Model.CloudWatch.ListAlarmMuteRulesInput)o).MaxRecords, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ListAlarmMuteRulesInput)o).MaxRecords = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.CloudWatch.ListAlarmMuteRulesInput)o).MaxRecords),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.CloudWatch.ListAlarmMuteRulesInput)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ListAlarmMuteRulesInput)o).NextToken = (string?)v),
             new SM::MemberInfo("Statuses", SAlarmMuteRuleStatuses, "Statuses", "Statuses", static o => ((global::Stratus.Services.Model.CloudWatch.ListAlarmMuteRulesInput)o).Statuses, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ListAlarmMuteRulesInput)o).Statuses = (global::System.Collections.Generic.List<string>?)v));
-        SListAlarmMuteRulesOutput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.ListAlarmMuteRulesOutput(),
+
+    private static void WSListAlarmMuteRulesOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.ListAlarmMuteRulesOutput(),
             new SM::MemberInfo("AlarmMuteRuleSummaries", SAlarmMuteRuleSummaries, "AlarmMuteRuleSummaries", "AlarmMuteRuleSummaries", static o => ((global::Stratus.Services.Model.CloudWatch.ListAlarmMuteRulesOutput)o).AlarmMuteRuleSummaries, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ListAlarmMuteRulesOutput)o).AlarmMuteRuleSummaries = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.AlarmMuteRuleSummary>?)v),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.CloudWatch.ListAlarmMuteRulesOutput)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ListAlarmMuteRulesOutput)o).NextToken = (string?)v));
-        SListDashboardsInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.ListDashboardsInput(),
+
+    private static void WSListDashboardsInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.ListDashboardsInput(),
             new SM::MemberInfo("DashboardNamePrefix", SDashboardNamePrefix, "DashboardNamePrefix", "DashboardNamePrefix", static o => ((global::Stratus.Services.Model.CloudWatch.ListDashboardsInput)o).DashboardNamePrefix, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ListDashboardsInput)o).DashboardNamePrefix = (string?)v),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.CloudWatch.ListDashboardsInput)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ListDashboardsInput)o).NextToken = (string?)v));
-        SListDashboardsOutput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.ListDashboardsOutput(),
+
+    private static void WSListDashboardsOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.ListDashboardsOutput(),
             new SM::MemberInfo("DashboardEntries", SDashboardEntries, "DashboardEntries", "DashboardEntries", static o => ((global::Stratus.Services.Model.CloudWatch.ListDashboardsOutput)o).DashboardEntries, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ListDashboardsOutput)o).DashboardEntries = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.DashboardEntry>?)v),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.CloudWatch.ListDashboardsOutput)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ListDashboardsOutput)o).NextToken = (string?)v));
-        SListManagedInsightRulesInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.ListManagedInsightRulesInput(),
+
+    private static void WSListManagedInsightRulesInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.ListManagedInsightRulesInput(),
             new SM::MemberInfo("MaxResults", SInsightRuleMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Services.Model.CloudWatch.ListManagedInsightRulesInput)o).MaxResults, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ListManagedInsightRulesInput)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.CloudWatch.ListManagedInsightRulesInput)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.CloudWatch.ListManagedInsightRulesInput)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ListManagedInsightRulesInput)o).NextToken = (string?)v),
             new SM::MemberInfo("ResourceARN", SAmazonResourceName, "ResourceARN", "ResourceARN", static o => ((global::Stratus.Services.Model.CloudWatch.ListManagedInsightRulesInput)o).ResourceARN, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ListManagedInsightRulesInput)o).ResourceARN = (string?)v, required: true));
-        SListManagedInsightRulesOutput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.ListManagedInsightRulesOutput(),
+
+    private static void WSListManagedInsightRulesOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.ListManagedInsightRulesOutput(),
             new SM::MemberInfo("ManagedRules", SManagedRuleDescriptions, "ManagedRules", "ManagedRules", static o => ((global::Stratus.Services.Model.CloudWatch.ListManagedInsightRulesOutput)o).ManagedRules, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ListManagedInsightRulesOutput)o).ManagedRules = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.ManagedRuleDescription>?)v),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.CloudWatch.ListManagedInsightRulesOutput)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ListManagedInsightRulesOutput)o).NextToken = (string?)v));
-        SListMetricStreamsInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.ListMetricStreamsInput(),
+
+    private static void WSListMetricStreamsInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.ListMetricStreamsInput(),
             new SM::MemberInfo("MaxResults", SListMetricStreamsMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Services.Model.CloudWatch.ListMetricStreamsInput)o).MaxResults, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ListMetricStreamsInput)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.CloudWatch.ListMetricStreamsInput)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.CloudWatch.ListMetricStreamsInput)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ListMetricStreamsInput)o).NextToken = (string?)v));
-        SListMetricStreamsOutput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.ListMetricStreamsOutput(),
+
+    private static void WSListMetricStreamsOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.ListMetricStreamsOutput(),
             new SM::MemberInfo("Entries", SMetricStreamEntries, "Entries", "Entries", static o => ((global::Stratus.Services.Model.CloudWatch.ListMetricStreamsOutput)o).Entries, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ListMetricStreamsOutput)o).Entries = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.MetricStreamEntry>?)v),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.CloudWatch.ListMetricStreamsOutput)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ListMetricStreamsOutput)o).NextToken = (string?)v));
-        SListMetricsInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.ListMetricsInput(),
+
+    private static void WSListMetricsInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.ListMetricsInput(),
             new SM::MemberInfo("Dimensions", SDimensionFilters, "Dimensions", "Dimensions", static o => ((global::Stratus.Services.Model.CloudWatch.ListMetricsInput)o).Dimensions, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ListMetricsInput)o).Dimensions = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.DimensionFilter>?)v),
             new SM::MemberInfo("IncludeLinkedAccounts", SIncludeLinkedAccounts, "IncludeLinkedAccounts", "IncludeLinkedAccounts", static o => ((global::Stratus.Services.Model.CloudWatch.ListMetricsInput)o).IncludeLinkedAccounts, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ListMetricsInput)o).IncludeLinkedAccounts = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.CloudWatch.ListMetricsInput)o).IncludeLinkedAccounts),
             new SM::MemberInfo("MetricName", SMetricName, "MetricName", "MetricName", static o => ((global::Stratus.Services.Model.CloudWatch.ListMetricsInput)o).MetricName, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ListMetricsInput)o).MetricName = (string?)v),
@@ -711,35 +1853,51 @@ public static partial class CloudWatchShapes
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.CloudWatch.ListMetricsInput)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ListMetricsInput)o).NextToken = (string?)v),
             new SM::MemberInfo("OwningAccount", SAccountId, "OwningAccount", "OwningAccount", static o => ((global::Stratus.Services.Model.CloudWatch.ListMetricsInput)o).OwningAccount, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ListMetricsInput)o).OwningAccount = (string?)v),
             new SM::MemberInfo("RecentlyActive", SRecentlyActive, "RecentlyActive", "RecentlyActive", static o => ((global::Stratus.Services.Model.CloudWatch.ListMetricsInput)o).RecentlyActive, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ListMetricsInput)o).RecentlyActive = (string?)v));
-        SListMetricsOutput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.ListMetricsOutput(),
+
+    private static void WSListMetricsOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.ListMetricsOutput(),
             new SM::MemberInfo("Metrics", SMetrics, "Metrics", "Metrics", static o => ((global::Stratus.Services.Model.CloudWatch.ListMetricsOutput)o).Metrics, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ListMetricsOutput)o).Metrics = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.Metric>?)v),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.CloudWatch.ListMetricsOutput)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ListMetricsOutput)o).NextToken = (string?)v),
             new SM::MemberInfo("OwningAccounts", SOwningAccounts, "OwningAccounts", "OwningAccounts", static o => ((global::Stratus.Services.Model.CloudWatch.ListMetricsOutput)o).OwningAccounts, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ListMetricsOutput)o).OwningAccounts = (global::System.Collections.Generic.List<string>?)v));
-        SListTagsForResourceInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.ListTagsForResourceInput(),
+
+    private static void WSListTagsForResourceInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.ListTagsForResourceInput(),
             new SM::MemberInfo("ResourceARN", SAmazonResourceName, "ResourceARN", "ResourceARN", static o => ((global::Stratus.Services.Model.CloudWatch.ListTagsForResourceInput)o).ResourceARN, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ListTagsForResourceInput)o).ResourceARN = (string?)v, required: true));
-        SListTagsForResourceOutput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.ListTagsForResourceOutput(),
+
+    private static void WSListTagsForResourceOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.ListTagsForResourceOutput(),
             new SM::MemberInfo("Tags", STagList, "Tags", "Tags", static o => ((global::Stratus.Services.Model.CloudWatch.ListTagsForResourceOutput)o).Tags, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ListTagsForResourceOutput)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.Tag>?)v));
-        SManagedRule.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.ManagedRule(),
+
+    private static void WSManagedRule(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.ManagedRule(),
             new SM::MemberInfo("ResourceARN", SAmazonResourceName, "ResourceARN", "ResourceARN", static o => ((global::Stratus.Services.Model.CloudWatch.ManagedRule)o).ResourceARN, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ManagedRule)o).ResourceARN = (string?)v, required: true),
             new SM::MemberInfo("Tags", STagList, "Tags", "Tags", static o => ((global::Stratus.Services.Model.CloudWatch.ManagedRule)o).Tags, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ManagedRule)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.Tag>?)v),
             new SM::MemberInfo("TemplateName", STemplateName, "TemplateName", "TemplateName", static o => ((global::Stratus.Services.Model.CloudWatch.ManagedRule)o).TemplateName, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ManagedRule)o).TemplateName = (string?)v, required: true));
-        SManagedRuleDescription.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.ManagedRuleDescription(),
+
+    private static void WSManagedRuleDescription(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.ManagedRuleDescription(),
             new SM::MemberInfo("ResourceARN", SAmazonResourceName, "ResourceARN", "ResourceARN", static o => ((global::Stratus.Services.Model.CloudWatch.ManagedRuleDescription)o).ResourceARN, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ManagedRuleDescription)o).ResourceARN = (string?)v),
             new SM::MemberInfo("RuleState", SManagedRuleState, "RuleState", "RuleState", static o => ((global::Stratus.Services.Model.CloudWatch.ManagedRuleDescription)o).RuleState, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ManagedRuleDescription)o).RuleState = (global::Stratus.Services.Model.CloudWatch.ManagedRuleState?)v),
             new SM::MemberInfo("TemplateName", STemplateName, "TemplateName", "TemplateName", static o => ((global::Stratus.Services.Model.CloudWatch.ManagedRuleDescription)o).TemplateName, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ManagedRuleDescription)o).TemplateName = (string?)v));
-        SManagedRuleDescriptions.InitList(SManagedRuleDescription, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.ManagedRuleDescription>());
-        SManagedRuleState.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.ManagedRuleState(),
+
+    private static void WSManagedRuleState(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.ManagedRuleState(),
             new SM::MemberInfo("RuleName", SInsightRuleName, "RuleName", "RuleName", static o => ((global::Stratus.Services.Model.CloudWatch.ManagedRuleState)o).RuleName, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ManagedRuleState)o).RuleName = (string?)v, required: true),
             new SM::MemberInfo("State", SInsightRuleState, "State", "State", static o => ((global::Stratus.Services.Model.CloudWatch.ManagedRuleState)o).State, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ManagedRuleState)o).State = (string?)v, required: true));
-        SManagedRules.InitList(SManagedRule, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.ManagedRule>());
-        SMessageData.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.MessageData(),
+
+    private static void WSMessageData(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.MessageData(),
             new SM::MemberInfo("Code", SMessageDataCode, "Code", "Code", static o => ((global::Stratus.Services.Model.CloudWatch.MessageData)o).Code, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MessageData)o).Code = (string?)v),
             new SM::MemberInfo("Value", SMessageDataValue, "Value", "Value", static o => ((global::Stratus.Services.Model.CloudWatch.MessageData)o).Value, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MessageData)o).Value = (string?)v));
-        SMetric.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.Metric(),
+
+    private static void WSMetric(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.Metric(),
             new SM::MemberInfo("Dimensions", SDimensions, "Dimensions", "Dimensions", static o => ((global::Stratus.Services.Model.CloudWatch.Metric)o).Dimensions, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.Metric)o).Dimensions = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.Dimension>?)v),
             new SM::MemberInfo("MetricName", SMetricName, "MetricName", "MetricName", static o => ((global::Stratus.Services.Model.CloudWatch.Metric)o).MetricName, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.Metric)o).MetricName = (string?)v),
             new SM::MemberInfo("Namespace", SNamespace, "Namespace", "Namespace", static o => ((global::Stratus.Services.Model.CloudWatch.Metric)o).Namespace, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.Metric)o).Namespace = (string?)v));
-        SMetricAlarm.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.MetricAlarm(),
+
+    private static void WSMetricAlarm(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.MetricAlarm(),
             new SM::MemberInfo("ActionsEnabled", SActionsEnabled, "ActionsEnabled", "ActionsEnabled", static o => ((global::Stratus.Services.Model.CloudWatch.MetricAlarm)o).ActionsEnabled, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricAlarm)o).ActionsEnabled = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.CloudWatch.MetricAlarm)o).ActionsEnabled),
             new SM::MemberInfo("AlarmActions", SResourceList, "AlarmActions", "AlarmActions", static o => ((global::Stratus.Services.Model.CloudWatch.MetricAlarm)o).AlarmActions, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricAlarm)o).AlarmActions = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("AlarmArn", SAlarmArn, "AlarmArn", "AlarmArn", static o => ((global::Stratus.Services.Model.CloudWatch.MetricAlarm)o).AlarmArn, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricAlarm)o).AlarmArn = (string?)v),
@@ -771,12 +1929,13 @@ public static partial class CloudWatchShapes
             new SM::MemberInfo("ThresholdMetricId", SMetricId, "ThresholdMetricId", "ThresholdMetricId", static o => ((global::Stratus.Services.Model.CloudWatch.MetricAlarm)o).ThresholdMetricId, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricAlarm)o).ThresholdMetricId = (string?)v),
             new SM::MemberInfo("TreatMissingData", STreatMissingData, "TreatMissingData", "TreatMissingData", static o => ((global::Stratus.Services.Model.CloudWatch.MetricAlarm)o).TreatMissingData, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricAlarm)o).TreatMissingData = (string?)v),
             new SM::MemberInfo("Unit", SStandardUnit, "Unit", "Unit", static o => ((global::Stratus.Services.Model.CloudWatch.MetricAlarm)o).Unit, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricAlarm)o).Unit = (string?)v));
-        SMetricAlarms.InitList(SMetricAlarm, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.MetricAlarm>());
-        SMetricCharacteristics.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.MetricCharacteristics(),
+
+    private static void WSMetricCharacteristics(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.MetricCharacteristics(),
             new SM::MemberInfo("PeriodicSpikes", SPeriodicSpikes, "PeriodicSpikes", "PeriodicSpikes", static o => ((global::Stratus.Services.Model.CloudWatch.MetricCharacteristics)o).PeriodicSpikes, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricCharacteristics)o).PeriodicSpikes = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.CloudWatch.MetricCharacteristics)o).PeriodicSpikes));
-        SMetricData.InitList(SMetricDatum, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.MetricDatum>());
-        SMetricDataQueries.InitList(SMetricDataQuery, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.MetricDataQuery>());
-        SMetricDataQuery.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.MetricDataQuery(),
+
+    private static void WSMetricDataQuery(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.MetricDataQuery(),
             new SM::MemberInfo("AccountId", SAccountId, "AccountId", "AccountId", static o => ((global::Stratus.Services.Model.CloudWatch.MetricDataQuery)o).AccountId, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricDataQuery)o).AccountId = (string?)v),
             new SM::MemberInfo("Expression", SMetricExpression, "Expression", "Expression", static o => ((global::Stratus.Services.Model.CloudWatch.MetricDataQuery)o).Expression, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricDataQuery)o).Expression = (string?)v),
             new SM::MemberInfo("Id", SMetricId, "Id", "Id", static o => ((global::Stratus.Services.Model.CloudWatch.MetricDataQuery)o).Id, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricDataQuery)o).Id = (string?)v, required: true),
@@ -784,16 +1943,18 @@ public static partial class CloudWatchShapes
             new SM::MemberInfo("MetricStat", SMetricStat, "MetricStat", "MetricStat", static o => ((global::Stratus.Services.Model.CloudWatch.MetricDataQuery)o).MetricStat, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricDataQuery)o).MetricStat = (global::Stratus.Services.Model.CloudWatch.MetricStat?)v),
             new SM::MemberInfo("Period", SPeriod, "Period", "Period", static o => ((global::Stratus.Services.Model.CloudWatch.MetricDataQuery)o).Period, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricDataQuery)o).Period = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.CloudWatch.MetricDataQuery)o).Period),
             new SM::MemberInfo("ReturnData", SReturnData, "ReturnData", "ReturnData", static o => ((global::Stratus.Services.Model.CloudWatch.MetricDataQuery)o).ReturnData, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricDataQuery)o).ReturnData = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.CloudWatch.MetricDataQuery)o).ReturnData));
-        SMetricDataResult.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.MetricDataResult(),
+
+    private static void WSMetricDataResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.MetricDataResult(),
             new SM::MemberInfo("Id", SMetricId, "Id", "Id", static o => ((global::Stratus.Services.Model.CloudWatch.MetricDataResult)o).Id, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricDataResult)o).Id = (string?)v),
             new SM::MemberInfo("Label", SMetricLabel, "Label", "Label", static o => ((global::Stratus.Services.Model.CloudWatch.MetricDataResult)o).Label, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricDataResult)o).Label = (string?)v),
             new SM::MemberInfo("Messages", SMetricDataResultMessages, "Messages", "Messages", static o => ((global::Stratus.Services.Model.CloudWatch.MetricDataResult)o).Messages, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricDataResult)o).Messages = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.MessageData>?)v),
             new SM::MemberInfo("StatusCode", SStatusCode, "StatusCode", "StatusCode", static o => ((global::Stratus.Services.Model.CloudWatch.MetricDataResult)o).StatusCode, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricDataResult)o).StatusCode = (string?)v),
             new SM::MemberInfo("Timestamps", STimestamps, "Timestamps", "Timestamps", static o => ((global::Stratus.Services.Model.CloudWatch.MetricDataResult)o).Timestamps, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricDataResult)o).Timestamps = (global::System.Collections.Generic.List<global::System.DateTime>?)v),
             new SM::MemberInfo("Values", SDatapointValues, "Values", "Values", static o => ((global::Stratus.Services.Model.CloudWatch.MetricDataResult)o).Values, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricDataResult)o).Values = (global::System.Collections.Generic.List<double>?)v));
-        SMetricDataResultMessages.InitList(SMessageData, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.MessageData>());
-        SMetricDataResults.InitList(SMetricDataResult, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.MetricDataResult>());
-        SMetricDatum.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.MetricDatum(),
+
+    private static void WSMetricDatum(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.MetricDatum(),
             new SM::MemberInfo("Counts", SCounts, "Counts", "Counts", static o => ((global::Stratus.Services.Model.CloudWatch.MetricDatum)o).Counts, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricDatum)o).Counts = (global::System.Collections.Generic.List<double>?)v),
             new SM::MemberInfo("Dimensions", SDimensions, "Dimensions", "Dimensions", static o => ((global::Stratus.Services.Model.CloudWatch.MetricDatum)o).Dimensions, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricDatum)o).Dimensions = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.Dimension>?)v),
             new SM::MemberInfo("MetricName", SMetricName, "MetricName", "MetricName", static o => ((global::Stratus.Services.Model.CloudWatch.MetricDatum)o).MetricName, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricDatum)o).MetricName = (string?)v, required: true),
@@ -803,15 +1964,20 @@ public static partial class CloudWatchShapes
             new SM::MemberInfo("Unit", SStandardUnit, "Unit", "Unit", static o => ((global::Stratus.Services.Model.CloudWatch.MetricDatum)o).Unit, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricDatum)o).Unit = (string?)v),
             new SM::MemberInfo("Value", SDatapointValue, "Value", "Value", static o => ((global::Stratus.Services.Model.CloudWatch.MetricDatum)o).Value, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricDatum)o).Value = (double?)v, getDouble: static o => ((global::Stratus.Services.Model.CloudWatch.MetricDatum)o).Value),
             new SM::MemberInfo("Values", SValues, "Values", "Values", static o => ((global::Stratus.Services.Model.CloudWatch.MetricDatum)o).Values, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricDatum)o).Values = (global::System.Collections.Generic.List<double>?)v));
-        SMetricMathAnomalyDetector.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.MetricMathAnomalyDetector(),
+
+    private static void WSMetricMathAnomalyDetector(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.MetricMathAnomalyDetector(),
             new SM::MemberInfo("MetricDataQueries", SMetricDataQueries, "MetricDataQueries", "MetricDataQueries", static o => ((global::Stratus.Services.Model.CloudWatch.MetricMathAnomalyDetector)o).MetricDataQueries, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricMathAnomalyDetector)o).MetricDataQueries = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.MetricDataQuery>?)v));
-        SMetricStat.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.MetricStat(),
+
+    private static void WSMetricStat(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.MetricStat(),
             new SM::MemberInfo("Metric", SMetric, "Metric", "Metric", static o => ((global::Stratus.Services.Model.CloudWatch.MetricStat)o).Metric, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricStat)o).Metric = (global::Stratus.Services.Model.CloudWatch.Metric?)v, required: true),
             new SM::MemberInfo("Period", SPeriod, "Period", "Period", static o => ((global::Stratus.Services.Model.CloudWatch.MetricStat)o).Period, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricStat)o).Period = (int?)v, required: true, getInt32: static o => ((global::Stratus.Services.Model.CloudWatch.MetricStat)o).Period),
             new SM::MemberInfo("Stat", SStat, "Stat", "Stat", static o => ((global::Stratus.Services.Model.CloudWatch.MetricStat)o).Stat, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricStat)o).Stat = (string?)v, required: true),
             new SM::MemberInfo("Unit", SStandardUnit, "Unit", "Unit", static o => ((global::Stratus.Services.Model.CloudWatch.MetricStat)o).Unit, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricStat)o).Unit = (string?)v));
-        SMetricStreamEntries.InitList(SMetricStreamEntry, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.MetricStreamEntry>());
-        SMetricStreamEntry.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.MetricStreamEntry(),
+
+    private static void WSMetricStreamEntry(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.MetricStreamEntry(),
             new SM::MemberInfo("Arn", SAmazonResourceName, "Arn", "Arn", static o => ((global::Stratus.Services.Model.CloudWatch.MetricStreamEntry)o).Arn, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricStreamEntry)o).Arn = (string?)v),
             new SM::MemberInfo("CreationDate", STimestamp, "CreationDate", "CreationDate", static o => ((global::Stratus.Services.Model.CloudWatch.MetricStreamEntry)o).CreationDate, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricStreamEntry)o).CreationDate = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.CloudWatch.MetricStreamEntry)o).CreationDate),
             new SM::MemberInfo("FirehoseArn", SAmazonResourceName, "FirehoseArn", "FirehoseArn", static o => ((global::Stratus.Services.Model.CloudWatch.MetricStreamEntry)o).FirehoseArn, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricStreamEntry)o).FirehoseArn = (string?)v),
@@ -819,34 +1985,39 @@ public static partial class CloudWatchShapes
             new SM::MemberInfo("Name", SMetricStreamName, "Name", "Name", static o => ((global::Stratus.Services.Model.CloudWatch.MetricStreamEntry)o).Name, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricStreamEntry)o).Name = (string?)v),
             new SM::MemberInfo("OutputFormat", SMetricStreamOutputFormat, "OutputFormat", "OutputFormat", static o => ((global::Stratus.Services.Model.CloudWatch.MetricStreamEntry)o).OutputFormat, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricStreamEntry)o).OutputFormat = (string?)v),
             new SM::MemberInfo("State", SMetricStreamState, "State", "State", static o => ((global::Stratus.Services.Model.CloudWatch.MetricStreamEntry)o).State, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricStreamEntry)o).State = (string?)v));
-        SMetricStreamFilter.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.MetricStreamFilter(),
+
+    private static void WSMetricStreamFilter(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.MetricStreamFilter(),
             new SM::MemberInfo("MetricNames", SMetricStreamFilterMetricNames, "MetricNames", "MetricNames", static o => ((global::Stratus.Services.Model.CloudWatch.MetricStreamFilter)o).MetricNames, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricStreamFilter)o).MetricNames = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("Namespace", SNamespace, "Namespace", "Namespace", static o => ((global::Stratus.Services.Model.CloudWatch.MetricStreamFilter)o).Namespace, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricStreamFilter)o).Namespace = (string?)v));
-        SMetricStreamFilterMetricNames.InitList(SMetricName, "member", static () => new global::System.Collections.Generic.List<string>());
-        SMetricStreamFilters.InitList(SMetricStreamFilter, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.MetricStreamFilter>());
-        SMetricStreamNames.InitList(SMetricStreamName, "member", static () => new global::System.Collections.Generic.List<string>());
-        SMetricStreamStatisticsAdditionalStatistics.InitList(SMetricStreamStatistic, "member", static () => new global::System.Collections.Generic.List<string>());
-        SMetricStreamStatisticsConfiguration.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.MetricStreamStatisticsConfiguration(),
+
+    private static void WSMetricStreamStatisticsConfiguration(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.MetricStreamStatisticsConfiguration(),
             new SM::MemberInfo("AdditionalStatistics", SMetricStreamStatisticsAdditionalStatistics, "AdditionalStatistics", "AdditionalStatistics", static o => ((global::Stratus.Services.Model.CloudWatch.MetricStreamStatisticsConfiguration)o).AdditionalStatistics, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricStreamStatisticsConfiguration)o).AdditionalStatistics = (global::System.Collections.Generic.List<string>?)v, required: true),
             new SM::MemberInfo("IncludeMetrics", SMetricStreamStatisticsIncludeMetrics, "IncludeMetrics", "IncludeMetrics", static o => ((global::Stratus.Services.Model.CloudWatch.MetricStreamStatisticsConfiguration)o).IncludeMetrics, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricStreamStatisticsConfiguration)o).IncludeMetrics = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.MetricStreamStatisticsMetric>?)v, required: true));
-        SMetricStreamStatisticsConfigurations.InitList(SMetricStreamStatisticsConfiguration, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.MetricStreamStatisticsConfiguration>());
-        SMetricStreamStatisticsIncludeMetrics.InitList(SMetricStreamStatisticsMetric, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.MetricStreamStatisticsMetric>());
-        SMetricStreamStatisticsMetric.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.MetricStreamStatisticsMetric(),
+
+    private static void WSMetricStreamStatisticsMetric(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.MetricStreamStatisticsMetric(),
             new SM::MemberInfo("MetricName", SMetricName, "MetricName", "MetricName", static o => ((global::Stratus.Services.Model.CloudWatch.MetricStreamStatisticsMetric)o).MetricName, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricStreamStatisticsMetric)o).MetricName = (string?)v, required: true),
             new SM::MemberInfo("Namespace", SNamespace, "Namespace", "Namespace", static o => ((global::Stratus.Services.Model.CloudWatch.MetricStreamStatisticsMetric)o).Namespace, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MetricStreamStatisticsMetric)o).Namespace = (string?)v, required: true));
-        SMetrics.InitList(SMetric, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.Metric>());
-        SMissingRequiredParameterException.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.MissingRequiredParameterException(),
+
+    private static void WSMissingRequiredParameterException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.MissingRequiredParameterException(),
             new SM::MemberInfo("message", SAwsQueryErrorMessage, "message", "message", static o => ((global::Stratus.Services.Model.CloudWatch.MissingRequiredParameterException)o).message, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MissingRequiredParameterException)o).message = (string?)v));
-        SMuteTargetAlarmNameList.InitList(SName, "member", static () => new global::System.Collections.Generic.List<string>());
-        SMuteTargets.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.MuteTargets(),
+
+    private static void WSMuteTargets(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.MuteTargets(),
             new SM::MemberInfo("AlarmNames", SMuteTargetAlarmNameList, "AlarmNames", "AlarmNames", static o => ((global::Stratus.Services.Model.CloudWatch.MuteTargets)o).AlarmNames, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.MuteTargets)o).AlarmNames = (global::System.Collections.Generic.List<string>?)v, required: true));
-        SOwningAccounts.InitList(SAccountId, "member", static () => new global::System.Collections.Generic.List<string>());
-        SPartialFailure.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.PartialFailure(),
+
+    private static void WSPartialFailure(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.PartialFailure(),
             new SM::MemberInfo("ExceptionType", SExceptionType, "ExceptionType", "ExceptionType", static o => ((global::Stratus.Services.Model.CloudWatch.PartialFailure)o).ExceptionType, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PartialFailure)o).ExceptionType = (string?)v),
             new SM::MemberInfo("FailureCode", SFailureCode, "FailureCode", "FailureCode", static o => ((global::Stratus.Services.Model.CloudWatch.PartialFailure)o).FailureCode, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PartialFailure)o).FailureCode = (string?)v),
             new SM::MemberInfo("FailureDescription", SFailureDescription, "FailureDescription", "FailureDescription", static o => ((global::Stratus.Services.Model.CloudWatch.PartialFailure)o).FailureDescription, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PartialFailure)o).FailureDescription = (string?)v),
             new SM::MemberInfo("FailureResource", SFailureResource, "FailureResource", "FailureResource", static o => ((global::Stratus.Services.Model.CloudWatch.PartialFailure)o).FailureResource, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PartialFailure)o).FailureResource = (string?)v));
-        SPutAlarmMuteRuleInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.PutAlarmMuteRuleInput(),
+
+    private static void WSPutAlarmMuteRuleInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.PutAlarmMuteRuleInput(),
             new SM::MemberInfo("Description", SAlarmDescription, "Description", "Description", static o => ((global::Stratus.Services.Model.CloudWatch.PutAlarmMuteRuleInput)o).Description, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutAlarmMuteRuleInput)o).Description = (string?)v),
             new SM::MemberInfo("ExpireDate", STimestamp, "ExpireDate", "ExpireDate", static o => ((global::Stratus.Services.Model.CloudWatch.PutAlarmMuteRuleInput)o).ExpireDate, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutAlarmMuteRuleInput)o).ExpireDate = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.CloudWatch.PutAlarmMuteRuleInput)o).ExpireDate),
             new SM::MemberInfo("MuteTargets", SMuteTargets, "MuteTargets", "MuteTargets", static o => ((global::Stratus.Services.Model.CloudWatch.PutAlarmMuteRuleInput)o).MuteTargets, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutAlarmMuteRuleInput)o).MuteTargets = (global::Stratus.Services.Model.CloudWatch.MuteTargets?)v),
@@ -854,7 +2025,9 @@ public static partial class CloudWatchShapes
             new SM::MemberInfo("Rule", SRule, "Rule", "Rule", static o => ((global::Stratus.Services.Model.CloudWatch.PutAlarmMuteRuleInput)o).Rule, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutAlarmMuteRuleInput)o).Rule = (global::Stratus.Services.Model.CloudWatch.Rule?)v, required: true),
             new SM::MemberInfo("StartDate", STimestamp, "StartDate", "StartDate", static o => ((global::Stratus.Services.Model.CloudWatch.PutAlarmMuteRuleInput)o).StartDate, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutAlarmMuteRuleInput)o).StartDate = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.CloudWatch.PutAlarmMuteRuleInput)o).StartDate),
             new SM::MemberInfo("Tags", STagList, "Tags", "Tags", static o => ((global::Stratus.Services.Model.CloudWatch.PutAlarmMuteRuleInput)o).Tags, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutAlarmMuteRuleInput)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.Tag>?)v));
-        SPutAnomalyDetectorInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.PutAnomalyDetectorInput(),
+
+    private static void WSPutAnomalyDetectorInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.PutAnomalyDetectorInput(),
             new SM::MemberInfo("Configuration", SAnomalyDetectorConfiguration, "Configuration", "Configuration", static o => ((global::Stratus.Services.Model.CloudWatch.PutAnomalyDetectorInput)o).Configuration, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutAnomalyDetectorInput)o).Configuration = (global::Stratus.Services.Model.CloudWatch.AnomalyDetectorConfiguration?)v),
             new SM::MemberInfo("Dimensions", SDimensions, "Dimensions", "Dimensions", static o => ((global::Stratus.Services.Model.CloudWatch.PutAnomalyDetectorInput)o).Dimensions, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutAnomalyDetectorInput)o).Dimensions = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.Dimension>?)v),
             new SM::MemberInfo("MetricCharacteristics", SMetricCharacteristics, "MetricCharacteristics", "MetricCharacteristics", static o => ((global::Stratus.Services.Model.CloudWatch.PutAnomalyDetectorInput)o).MetricCharacteristics, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutAnomalyDetectorInput)o).MetricCharacteristics = (global::Stratus.Services.Model.CloudWatch.MetricCharacteristics?)v),
@@ -863,8 +2036,12 @@ public static partial class CloudWatchShapes
             new SM::MemberInfo("Namespace", SNamespace, "Namespace", "Namespace", static o => ((global::Stratus.Services.Model.CloudWatch.PutAnomalyDetectorInput)o).Namespace, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutAnomalyDetectorInput)o).Namespace = (string?)v),
             new SM::MemberInfo("SingleMetricAnomalyDetector", SSingleMetricAnomalyDetector, "SingleMetricAnomalyDetector", "SingleMetricAnomalyDetector", static o => ((global::Stratus.Services.Model.CloudWatch.PutAnomalyDetectorInput)o).SingleMetricAnomalyDetector, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutAnomalyDetectorInput)o).SingleMetricAnomalyDetector = (global::Stratus.Services.Model.CloudWatch.SingleMetricAnomalyDetector?)v),
             new SM::MemberInfo("Stat", SAnomalyDetectorMetricStat, "Stat", "Stat", static o => ((global::Stratus.Services.Model.CloudWatch.PutAnomalyDetectorInput)o).Stat, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutAnomalyDetectorInput)o).Stat = (string?)v));
-        SPutAnomalyDetectorOutput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.PutAnomalyDetectorOutput());
-        SPutCompositeAlarmInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.PutCompositeAlarmInput(),
+
+    private static void WSPutAnomalyDetectorOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.PutAnomalyDetectorOutput());
+
+    private static void WSPutCompositeAlarmInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.PutCompositeAlarmInput(),
             new SM::MemberInfo("ActionsEnabled", SActionsEnabled, "ActionsEnabled", "ActionsEnabled", static o => ((global::Stratus.Services.Model.CloudWatch.PutCompositeAlarmInput)o).ActionsEnabled, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutCompositeAlarmInput)o).ActionsEnabled = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.CloudWatch.PutCompositeAlarmInput)o).ActionsEnabled),
             new SM::MemberInfo("ActionsSuppressor", SAlarmArn, "ActionsSuppressor", "ActionsSuppressor", static o => ((global::Stratus.Services.Model.CloudWatch.PutCompositeAlarmInput)o).ActionsSuppressor, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutCompositeAlarmInput)o).ActionsSuppressor = (string?)v),
             new SM::MemberInfo("ActionsSuppressorExtensionPeriod", SSuppressorPeriod, "ActionsSuppressorExtensionPeriod", "ActionsSuppressorExtensionPeriod", static o => ((global::Stratus.Services.Model.CloudWatch.PutCompositeAlarmInput)o).ActionsSuppressorExtensionPeriod, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutCompositeAlarmInput)o).ActionsSuppressorExtensionPeriod = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.CloudWatch.PutCompositeAlarmInput)o).ActionsSuppressorExtensionPeriod),
@@ -876,24 +2053,38 @@ public static partial class CloudWatchShapes
             new SM::MemberInfo("InsufficientDataActions", SResourceList, "InsufficientDataActions", "InsufficientDataActions", static o => ((global::Stratus.Services.Model.CloudWatch.PutCompositeAlarmInput)o).InsufficientDataActions, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutCompositeAlarmInput)o).InsufficientDataActions = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("OKActions", SResourceList, "OKActions", "OKActions", static o => ((global::Stratus.Services.Model.CloudWatch.PutCompositeAlarmInput)o).OKActions, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutCompositeAlarmInput)o).OKActions = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("Tags", STagList, "Tags", "Tags", static o => ((global::Stratus.Services.Model.CloudWatch.PutCompositeAlarmInput)o).Tags, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutCompositeAlarmInput)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.Tag>?)v));
-        SPutDashboardInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.PutDashboardInput(),
+
+    private static void WSPutDashboardInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.PutDashboardInput(),
             new SM::MemberInfo("DashboardBody", SDashboardBody, "DashboardBody", "DashboardBody", static o => ((global::Stratus.Services.Model.CloudWatch.PutDashboardInput)o).DashboardBody, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutDashboardInput)o).DashboardBody = (string?)v, required: true),
             new SM::MemberInfo("DashboardName", SDashboardName, "DashboardName", "DashboardName", static o => ((global::Stratus.Services.Model.CloudWatch.PutDashboardInput)o).DashboardName, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutDashboardInput)o).DashboardName = (string?)v, required: true),
             new SM::MemberInfo("Tags", STagList, "Tags", "Tags", static o => ((global::Stratus.Services.Model.CloudWatch.PutDashboardInput)o).Tags, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutDashboardInput)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.Tag>?)v));
-        SPutDashboardOutput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.PutDashboardOutput(),
+
+    private static void WSPutDashboardOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.PutDashboardOutput(),
             new SM::MemberInfo("DashboardValidationMessages", SDashboardValidationMessages, "DashboardValidationMessages", "DashboardValidationMessages", static o => ((global::Stratus.Services.Model.CloudWatch.PutDashboardOutput)o).DashboardValidationMessages, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutDashboardOutput)o).DashboardValidationMessages = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.DashboardValidationMessage>?)v));
-        SPutInsightRuleInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.PutInsightRuleInput(),
+
+    private static void WSPutInsightRuleInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.PutInsightRuleInput(),
             new SM::MemberInfo("ApplyOnTransformedLogs", SInsightRuleOnTransformedLogs, "ApplyOnTransformedLogs", "ApplyOnTransformedLogs", static o => ((global::Stratus.Services.Model.CloudWatch.PutInsightRuleInput)o).ApplyOnTransformedLogs, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutInsightRuleInput)o).ApplyOnTransformedLogs = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.CloudWatch.PutInsightRuleInput)o).ApplyOnTransformedLogs),
             new SM::MemberInfo("RuleDefinition", SInsightRuleDefinition, "RuleDefinition", "RuleDefinition", static o => ((global::Stratus.Services.Model.CloudWatch.PutInsightRuleInput)o).RuleDefinition, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutInsightRuleInput)o).RuleDefinition = (string?)v, required: true),
             new SM::MemberInfo("RuleName", SInsightRuleName, "RuleName", "RuleName", static o => ((global::Stratus.Services.Model.CloudWatch.PutInsightRuleInput)o).RuleName, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutInsightRuleInput)o).RuleName = (string?)v, required: true),
             new SM::MemberInfo("RuleState", SInsightRuleState, "RuleState", "RuleState", static o => ((global::Stratus.Services.Model.CloudWatch.PutInsightRuleInput)o).RuleState, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutInsightRuleInput)o).RuleState = (string?)v),
             new SM::MemberInfo("Tags", STagList, "Tags", "Tags", static o => ((global::Stratus.Services.Model.CloudWatch.PutInsightRuleInput)o).Tags, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutInsightRuleInput)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.Tag>?)v));
-        SPutInsightRuleOutput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.PutInsightRuleOutput());
-        SPutManagedInsightRulesInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.PutManagedInsightRulesInput(),
+
+    private static void WSPutInsightRuleOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.PutInsightRuleOutput());
+
+    private static void WSPutManagedInsightRulesInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.PutManagedInsightRulesInput(),
             new SM::MemberInfo("ManagedRules", SManagedRules, "ManagedRules", "ManagedRules", static o => ((global::Stratus.Services.Model.CloudWatch.PutManagedInsightRulesInput)o).ManagedRules, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutManagedInsightRulesInput)o).ManagedRules = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.ManagedRule>?)v, required: true));
-        SPutManagedInsightRulesOutput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.PutManagedInsightRulesOutput(),
+
+    private static void WSPutManagedInsightRulesOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.PutManagedInsightRulesOutput(),
             new SM::MemberInfo("Failures", SBatchFailures, "Failures", "Failures", static o => ((global::Stratus.Services.Model.CloudWatch.PutManagedInsightRulesOutput)o).Failures, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutManagedInsightRulesOutput)o).Failures = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.PartialFailure>?)v));
-        SPutMetricAlarmInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.PutMetricAlarmInput(),
+
+    private static void WSPutMetricAlarmInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.PutMetricAlarmInput(),
             new SM::MemberInfo("ActionsEnabled", SActionsEnabled, "ActionsEnabled", "ActionsEnabled", static o => ((global::Stratus.Services.Model.CloudWatch.PutMetricAlarmInput)o).ActionsEnabled, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutMetricAlarmInput)o).ActionsEnabled = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.CloudWatch.PutMetricAlarmInput)o).ActionsEnabled),
             new SM::MemberInfo("AlarmActions", SResourceList, "AlarmActions", "AlarmActions", static o => ((global::Stratus.Services.Model.CloudWatch.PutMetricAlarmInput)o).AlarmActions, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutMetricAlarmInput)o).AlarmActions = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("AlarmDescription", SAlarmDescription, "AlarmDescription", "AlarmDescription", static o => ((global::Stratus.Services.Model.CloudWatch.PutMetricAlarmInput)o).AlarmDescription, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutMetricAlarmInput)o).AlarmDescription = (string?)v),
@@ -918,12 +2109,16 @@ public static partial class CloudWatchShapes
             new SM::MemberInfo("ThresholdMetricId", SMetricId, "ThresholdMetricId", "ThresholdMetricId", static o => ((global::Stratus.Services.Model.CloudWatch.PutMetricAlarmInput)o).ThresholdMetricId, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutMetricAlarmInput)o).ThresholdMetricId = (string?)v),
             new SM::MemberInfo("TreatMissingData", STreatMissingData, "TreatMissingData", "TreatMissingData", static o => ((global::Stratus.Services.Model.CloudWatch.PutMetricAlarmInput)o).TreatMissingData, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutMetricAlarmInput)o).TreatMissingData = (string?)v),
             new SM::MemberInfo("Unit", SStandardUnit, "Unit", "Unit", static o => ((global::Stratus.Services.Model.CloudWatch.PutMetricAlarmInput)o).Unit, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutMetricAlarmInput)o).Unit = (string?)v));
-        SPutMetricDataInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.PutMetricDataInput(),
+
+    private static void WSPutMetricDataInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.PutMetricDataInput(),
             new SM::MemberInfo("EntityMetricData", SEntityMetricDataList, "EntityMetricData", "EntityMetricData", static o => ((global::Stratus.Services.Model.CloudWatch.PutMetricDataInput)o).EntityMetricData, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutMetricDataInput)o).EntityMetricData = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.EntityMetricData>?)v),
             new SM::MemberInfo("MetricData", SMetricData, "MetricData", "MetricData", static o => ((global::Stratus.Services.Model.CloudWatch.PutMetricDataInput)o).MetricData, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutMetricDataInput)o).MetricData = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.MetricDatum>?)v),
             new SM::MemberInfo("Namespace", SNamespace, "Namespace", "Namespace", static o => ((global::Stratus.Services.Model.CloudWatch.PutMetricDataInput)o).Namespace, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutMetricDataInput)o).Namespace = (string?)v, required: true),
             new SM::MemberInfo("StrictEntityValidation", SStrictEntityValidation, "StrictEntityValidation", "StrictEntityValidation", static o => ((global::Stratus.Services.Model.CloudWatch.PutMetricDataInput)o).StrictEntityValidation, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutMetricDataInput)o).StrictEntityValidation = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.CloudWatch.PutMetricDataInput)o).StrictEntityValidation));
-        SPutMetricStreamInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.PutMetricStreamInput(),
+
+    private static void WSPutMetricStreamInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.PutMetricStreamInput(),
             new SM::MemberInfo("ExcludeFilters", SMetricStreamFilters, "ExcludeFilters", "ExcludeFilters", static o => ((global::Stratus.Services.Model.CloudWatch.PutMetricStreamInput)o).ExcludeFilters, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutMetricStreamInput)o).ExcludeFilters = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.MetricStreamFilter>?)v),
             new SM::MemberInfo("FirehoseArn", SAmazonResourceName, "FirehoseArn", "FirehoseArn", static o => ((global::Stratus.Services.Model.CloudWatch.PutMetricStreamInput)o).FirehoseArn, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutMetricStreamInput)o).FirehoseArn = (string?)v, required: true),
             new SM::MemberInfo("IncludeFilters", SMetricStreamFilters, "IncludeFilters", "IncludeFilters", static o => ((global::Stratus.Services.Model.CloudWatch.PutMetricStreamInput)o).IncludeFilters, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutMetricStreamInput)o).IncludeFilters = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.MetricStreamFilter>?)v),
@@ -933,70 +2128,101 @@ public static partial class CloudWatchShapes
             new SM::MemberInfo("RoleArn", SAmazonResourceName, "RoleArn", "RoleArn", static o => ((global::Stratus.Services.Model.CloudWatch.PutMetricStreamInput)o).RoleArn, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutMetricStreamInput)o).RoleArn = (string?)v, required: true),
             new SM::MemberInfo("StatisticsConfigurations", SMetricStreamStatisticsConfigurations, "StatisticsConfigurations", "StatisticsConfigurations", static o => ((global::Stratus.Services.Model.CloudWatch.PutMetricStreamInput)o).StatisticsConfigurations, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutMetricStreamInput)o).StatisticsConfigurations = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.MetricStreamStatisticsConfiguration>?)v),
             new SM::MemberInfo("Tags", STagList, "Tags", "Tags", static o => ((global::Stratus.Services.Model.CloudWatch.PutMetricStreamInput)o).Tags, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutMetricStreamInput)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.Tag>?)v));
-        SPutMetricStreamOutput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.PutMetricStreamOutput(),
+
+    private static void WSPutMetricStreamOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.PutMetricStreamOutput(),
             new SM::MemberInfo("Arn", SAmazonResourceName, "Arn", "Arn", static o => ((global::Stratus.Services.Model.CloudWatch.PutMetricStreamOutput)o).Arn, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.PutMetricStreamOutput)o).Arn = (string?)v));
-        SRange.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.Range(),
+
+    private static void WSRange(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.Range(),
             new SM::MemberInfo("EndTime", STimestamp, "EndTime", "EndTime", static o => ((global::Stratus.Services.Model.CloudWatch.Range)o).EndTime, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.Range)o).EndTime = (global::System.DateTime?)v, required: true, getTimestamp: static o => ((global::Stratus.Services.Model.CloudWatch.Range)o).EndTime),
             new SM::MemberInfo("StartTime", STimestamp, "StartTime", "StartTime", static o => ((global::Stratus.Services.Model.CloudWatch.Range)o).StartTime, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.Range)o).StartTime = (global::System.DateTime?)v, required: true, getTimestamp: static o => ((global::Stratus.Services.Model.CloudWatch.Range)o).StartTime));
-        SResourceList.InitList(SResourceName, "member", static () => new global::System.Collections.Generic.List<string>());
-        SResourceNotFound.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.ResourceNotFound(),
+
+    private static void WSResourceNotFound(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.ResourceNotFound(),
             new SM::MemberInfo("message", SErrorMessage, "message", "message", static o => ((global::Stratus.Services.Model.CloudWatch.ResourceNotFound)o).message, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ResourceNotFound)o).message = (string?)v));
-        SResourceNotFoundException.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.ResourceNotFoundException(),
+
+    private static void WSResourceNotFoundException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.ResourceNotFoundException(),
             new SM::MemberInfo("ResourceId", SResourceId, "ResourceId", "ResourceId", static o => ((global::Stratus.Services.Model.CloudWatch.ResourceNotFoundException)o).ResourceId, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ResourceNotFoundException)o).ResourceId = (string?)v),
             new SM::MemberInfo("ResourceType", SResourceType, "ResourceType", "ResourceType", static o => ((global::Stratus.Services.Model.CloudWatch.ResourceNotFoundException)o).ResourceType, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.ResourceNotFoundException)o).ResourceType = (string?)v));
-        SRule.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.Rule(),
+
+    private static void WSRule(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.Rule(),
             new SM::MemberInfo("Schedule", SSchedule, "Schedule", "Schedule", static o => ((global::Stratus.Services.Model.CloudWatch.Rule)o).Schedule, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.Rule)o).Schedule = (global::Stratus.Services.Model.CloudWatch.Schedule?)v, required: true));
-        SSchedule.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.Schedule(),
+
+    private static void WSSchedule(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.Schedule(),
             new SM::MemberInfo("Duration", SDuration, "Duration", "Duration", static o => ((global::Stratus.Services.Model.CloudWatch.Schedule)o).Duration, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.Schedule)o).Duration = (string?)v, required: true),
             new SM::MemberInfo("Expression", SExpression, "Expression", "Expression", static o => ((global::Stratus.Services.Model.CloudWatch.Schedule)o).Expression, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.Schedule)o).Expression = (string?)v, required: true),
             new SM::MemberInfo("Timezone", STimezone, "Timezone", "Timezone", static o => ((global::Stratus.Services.Model.CloudWatch.Schedule)o).Timezone, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.Schedule)o).Timezone = (string?)v));
-        SSetAlarmStateInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.SetAlarmStateInput(),
+
+    private static void WSSetAlarmStateInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.SetAlarmStateInput(),
             new SM::MemberInfo("AlarmName", SAlarmName, "AlarmName", "AlarmName", static o => ((global::Stratus.Services.Model.CloudWatch.SetAlarmStateInput)o).AlarmName, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.SetAlarmStateInput)o).AlarmName = (string?)v, required: true),
             new SM::MemberInfo("StateReason", SStateReason, "StateReason", "StateReason", static o => ((global::Stratus.Services.Model.CloudWatch.SetAlarmStateInput)o).StateReason, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.SetAlarmStateInput)o).StateReason = (string?)v, required: true),
             new SM::MemberInfo("StateReasonData", SStateReasonData, "StateReasonData", "StateReasonData", static o => ((global::Stratus.Services.Model.CloudWatch.SetAlarmStateInput)o).StateReasonData, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.SetAlarmStateInput)o).StateReasonData = (string?)v),
             new SM::MemberInfo("StateValue", SStateValue, "StateValue", "StateValue", static o => ((global::Stratus.Services.Model.CloudWatch.SetAlarmStateInput)o).StateValue, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.SetAlarmStateInput)o).StateValue = (string?)v, required: true));
-        SSingleMetricAnomalyDetector.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.SingleMetricAnomalyDetector(),
+
+    private static void WSSingleMetricAnomalyDetector(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.SingleMetricAnomalyDetector(),
             new SM::MemberInfo("AccountId", SAccountId, "AccountId", "AccountId", static o => ((global::Stratus.Services.Model.CloudWatch.SingleMetricAnomalyDetector)o).AccountId, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.SingleMetricAnomalyDetector)o).AccountId = (string?)v),
             new SM::MemberInfo("Dimensions", SDimensions, "Dimensions", "Dimensions", static o => ((global::Stratus.Services.Model.CloudWatch.SingleMetricAnomalyDetector)o).Dimensions, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.SingleMetricAnomalyDetector)o).Dimensions = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.Dimension>?)v),
             new SM::MemberInfo("MetricName", SMetricName, "MetricName", "MetricName", static o => ((global::Stratus.Services.Model.CloudWatch.SingleMetricAnomalyDetector)o).MetricName, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.SingleMetricAnomalyDetector)o).MetricName = (string?)v),
             new SM::MemberInfo("Namespace", SNamespace, "Namespace", "Namespace", static o => ((global::Stratus.Services.Model.CloudWatch.SingleMetricAnomalyDetector)o).Namespace, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.SingleMetricAnomalyDetector)o).Namespace = (string?)v),
             new SM::MemberInfo("Stat", SAnomalyDetectorMetricStat, "Stat", "Stat", static o => ((global::Stratus.Services.Model.CloudWatch.SingleMetricAnomalyDetector)o).Stat, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.SingleMetricAnomalyDetector)o).Stat = (string?)v));
-        SStartMetricStreamsInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.StartMetricStreamsInput(),
+
+    private static void WSStartMetricStreamsInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.StartMetricStreamsInput(),
             new SM::MemberInfo("Names", SMetricStreamNames, "Names", "Names", static o => ((global::Stratus.Services.Model.CloudWatch.StartMetricStreamsInput)o).Names, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.StartMetricStreamsInput)o).Names = (global::System.Collections.Generic.List<string>?)v, required: true));
-        SStartMetricStreamsOutput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.StartMetricStreamsOutput());
-        SStartOTelEnrichmentInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.StartOTelEnrichmentInput());
-        SStartOTelEnrichmentOutput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.StartOTelEnrichmentOutput());
-        SStatisticSet.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.StatisticSet(),
+
+    private static void WSStartMetricStreamsOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.StartMetricStreamsOutput());
+
+    private static void WSStartOTelEnrichmentInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.StartOTelEnrichmentInput());
+
+    private static void WSStartOTelEnrichmentOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.StartOTelEnrichmentOutput());
+
+    private static void WSStatisticSet(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.StatisticSet(),
             new SM::MemberInfo("Maximum", SDatapointValue, "Maximum", "Maximum", static o => ((global::Stratus.Services.Model.CloudWatch.StatisticSet)o).Maximum, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.StatisticSet)o).Maximum = (double?)v, required: true, getDouble: static o => ((global::Stratus.Services.Model.CloudWatch.StatisticSet)o).Maximum),
             new SM::MemberInfo("Minimum", SDatapointValue, "Minimum", "Minimum", static o => ((global::Stratus.Services.Model.CloudWatch.StatisticSet)o).Minimum, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.StatisticSet)o).Minimum = (double?)v, required: true, getDouble: static o => ((global::Stratus.Services.Model.CloudWatch.StatisticSet)o).Minimum),
             new SM::MemberInfo("SampleCount", SDatapointValue, "SampleCount", "SampleCount", static o => ((global::Stratus.Services.Model.CloudWatch.StatisticSet)o).SampleCount, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.StatisticSet)o).SampleCount = (double?)v, required: true, getDouble: static o => ((global::Stratus.Services.Model.CloudWatch.StatisticSet)o).SampleCount),
             new SM::MemberInfo("Sum", SDatapointValue, "Sum", "Sum", static o => ((global::Stratus.Services.Model.CloudWatch.StatisticSet)o).Sum, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.StatisticSet)o).Sum = (double?)v, required: true, getDouble: static o => ((global::Stratus.Services.Model.CloudWatch.StatisticSet)o).Sum));
-        SStatistics.InitList(SStatistic, "member", static () => new global::System.Collections.Generic.List<string>());
-        SStopMetricStreamsInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.StopMetricStreamsInput(),
+
+    private static void WSStopMetricStreamsInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.StopMetricStreamsInput(),
             new SM::MemberInfo("Names", SMetricStreamNames, "Names", "Names", static o => ((global::Stratus.Services.Model.CloudWatch.StopMetricStreamsInput)o).Names, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.StopMetricStreamsInput)o).Names = (global::System.Collections.Generic.List<string>?)v, required: true));
-        SStopMetricStreamsOutput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.StopMetricStreamsOutput());
-        SStopOTelEnrichmentInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.StopOTelEnrichmentInput());
-        SStopOTelEnrichmentOutput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.StopOTelEnrichmentOutput());
-        STag.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.Tag(),
+
+    private static void WSStopMetricStreamsOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.StopMetricStreamsOutput());
+
+    private static void WSStopOTelEnrichmentInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.StopOTelEnrichmentInput());
+
+    private static void WSStopOTelEnrichmentOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.StopOTelEnrichmentOutput());
+
+    private static void WSTag(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.Tag(),
             new SM::MemberInfo("Key", STagKey, "Key", "Key", static o => ((global::Stratus.Services.Model.CloudWatch.Tag)o).Key, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.Tag)o).Key = (string?)v, required: true),
             new SM::MemberInfo("Value", STagValue, "Value", "Value", static o => ((global::Stratus.Services.Model.CloudWatch.Tag)o).Value, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.Tag)o).Value = (string?)v, required: true));
-        STagKeyList.InitList(STagKey, "member", static () => new global::System.Collections.Generic.List<string>());
-        STagList.InitList(STag, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.Tag>());
-        STagResourceInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.TagResourceInput(),
+
+    private static void WSTagResourceInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.TagResourceInput(),
             new SM::MemberInfo("ResourceARN", SAmazonResourceName, "ResourceARN", "ResourceARN", static o => ((global::Stratus.Services.Model.CloudWatch.TagResourceInput)o).ResourceARN, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.TagResourceInput)o).ResourceARN = (string?)v, required: true),
             new SM::MemberInfo("Tags", STagList, "Tags", "Tags", static o => ((global::Stratus.Services.Model.CloudWatch.TagResourceInput)o).Tags, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.TagResourceInput)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.CloudWatch.Tag>?)v, required: true));
-        STagResourceOutput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.TagResourceOutput());
-        STimestamps.InitList(STimestamp, "member", static () => new global::System.Collections.Generic.List<global::System.DateTime>());
-        SUntagResourceInput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.UntagResourceInput(),
+
+    private static void WSTagResourceOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.TagResourceOutput());
+
+    private static void WSUntagResourceInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.UntagResourceInput(),
             new SM::MemberInfo("ResourceARN", SAmazonResourceName, "ResourceARN", "ResourceARN", static o => ((global::Stratus.Services.Model.CloudWatch.UntagResourceInput)o).ResourceARN, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.UntagResourceInput)o).ResourceARN = (string?)v, required: true),
             new SM::MemberInfo("TagKeys", STagKeyList, "TagKeys", "TagKeys", static o => ((global::Stratus.Services.Model.CloudWatch.UntagResourceInput)o).TagKeys, static (o, v) => ((global::Stratus.Services.Model.CloudWatch.UntagResourceInput)o).TagKeys = (global::System.Collections.Generic.List<string>?)v, required: true));
-        SUntagResourceOutput.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.UntagResourceOutput());
-        SValues.InitList(SDatapointValue, "member", static () => new global::System.Collections.Generic.List<double>());
-    }
 
-    static CloudWatchShapes()
-    {
-        Init0();
-        Service = CreateService();
-    }
+    private static void WSUntagResourceOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.CloudWatch.UntagResourceOutput());
 }

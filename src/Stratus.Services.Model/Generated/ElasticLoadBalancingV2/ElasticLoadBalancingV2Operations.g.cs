@@ -65,67 +65,108 @@ public enum ElasticLoadBalancingV2Action
 
 public static partial class ElasticLoadBalancingV2Shapes
 {
-    /// <summary>Operations indexed by <see cref="ElasticLoadBalancingV2Action"/>.</summary>
-    public static SM::ServiceInfo Service { get; }
+    // The shape table comes first: field initializers run in textual order within this file,
+    // and the other partial files declare no static fields.
+    private static readonly ModelTable Table = new();
 
-    // Created by the static constructor once every shape is wired: field initializers of
-    // partial files run in no defined order.
+    /// <summary>Operations indexed by <see cref="ElasticLoadBalancingV2Action"/>.</summary>
+    public static SM::ServiceInfo Service { get; } = CreateService();
+
     private static SM::ServiceInfo CreateService() => new SM::ServiceInfo(
         new SM::ServiceMetadata("Elastic Load Balancing v2", "2015-12-01", "query", ["query"], "elasticloadbalancing", "elasticloadbalancing", XmlNamespace: "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/", Uid: "elasticloadbalancingv2-2015-12-01", ServiceFullName: "Elastic Load Balancing"),
     [
-        new SM::OperationInfo("AddListenerCertificates", SAddListenerCertificatesInput, SAddListenerCertificatesOutput, isReadOnly: false, resultWrapper: "AddListenerCertificatesResult", errors: [SListenerNotFoundException, STooManyCertificatesException, SCertificateNotFoundException]),
-        new SM::OperationInfo("AddTags", SAddTagsInput, SAddTagsOutput, isReadOnly: false, resultWrapper: "AddTagsResult", errors: [SDuplicateTagKeysException, STooManyTagsException, SLoadBalancerNotFoundException, STargetGroupNotFoundException, SListenerNotFoundException, SRuleNotFoundException, STrustStoreNotFoundException]),
-        new SM::OperationInfo("AddTrustStoreRevocations", SAddTrustStoreRevocationsInput, SAddTrustStoreRevocationsOutput, isReadOnly: false, resultWrapper: "AddTrustStoreRevocationsResult", errors: [STrustStoreNotFoundException, SInvalidRevocationContentException, STooManyTrustStoreRevocationEntriesException, SRevocationContentNotFoundException]),
-        new SM::OperationInfo("CreateListener", SCreateListenerInput, SCreateListenerOutput, isReadOnly: false, resultWrapper: "CreateListenerResult", errors: [SDuplicateListenerException, STooManyListenersException, STooManyCertificatesException, SLoadBalancerNotFoundException, STargetGroupNotFoundException, STargetGroupAssociationLimitException, SInvalidConfigurationRequestException, SIncompatibleProtocolsException, SSSLPolicyNotFoundException, SCertificateNotFoundException, SUnsupportedProtocolException, STooManyRegistrationsForTargetIdException, STooManyTargetsException, STooManyActionsException, SInvalidLoadBalancerActionException, STooManyUniqueTargetGroupsPerLoadBalancerException, SALPNPolicyNotSupportedException, STooManyTagsException, STrustStoreNotFoundException, STrustStoreNotReadyException]),
-        new SM::OperationInfo("CreateLoadBalancer", SCreateLoadBalancerInput, SCreateLoadBalancerOutput, isReadOnly: false, resultWrapper: "CreateLoadBalancerResult", errors: [SDuplicateLoadBalancerNameException, STooManyLoadBalancersException, SInvalidConfigurationRequestException, SSubnetNotFoundException, SInvalidSubnetException, SInvalidSecurityGroupException, SInvalidSchemeException, STooManyTagsException, SDuplicateTagKeysException, SResourceInUseException, SAllocationIdNotFoundException, SAvailabilityZoneNotSupportedException, SOperationNotPermittedException]),
-        new SM::OperationInfo("CreateRule", SCreateRuleInput, SCreateRuleOutput, isReadOnly: false, resultWrapper: "CreateRuleResult", errors: [SPriorityInUseException, STooManyTargetGroupsException, STooManyRulesException, STargetGroupAssociationLimitException, SIncompatibleProtocolsException, SListenerNotFoundException, STargetGroupNotFoundException, SInvalidConfigurationRequestException, STooManyRegistrationsForTargetIdException, STooManyTargetsException, SUnsupportedProtocolException, STooManyActionsException, SInvalidLoadBalancerActionException, STooManyUniqueTargetGroupsPerLoadBalancerException, STooManyTagsException]),
-        new SM::OperationInfo("CreateTargetGroup", SCreateTargetGroupInput, SCreateTargetGroupOutput, isReadOnly: false, resultWrapper: "CreateTargetGroupResult", errors: [SDuplicateTargetGroupNameException, STooManyTargetGroupsException, SInvalidConfigurationRequestException, STooManyTagsException]),
-        new SM::OperationInfo("CreateTrustStore", SCreateTrustStoreInput, SCreateTrustStoreOutput, isReadOnly: false, resultWrapper: "CreateTrustStoreResult", errors: [SDuplicateTrustStoreNameException, STooManyTrustStoresException, SInvalidCaCertificatesBundleException, SCaCertificatesBundleNotFoundException, STooManyTagsException, SDuplicateTagKeysException]),
-        new SM::OperationInfo("DeleteListener", SDeleteListenerInput, SDeleteListenerOutput, isReadOnly: false, resultWrapper: "DeleteListenerResult", errors: [SListenerNotFoundException, SResourceInUseException]),
-        new SM::OperationInfo("DeleteLoadBalancer", SDeleteLoadBalancerInput, SDeleteLoadBalancerOutput, isReadOnly: false, resultWrapper: "DeleteLoadBalancerResult", errors: [SLoadBalancerNotFoundException, SOperationNotPermittedException, SResourceInUseException]),
-        new SM::OperationInfo("DeleteRule", SDeleteRuleInput, SDeleteRuleOutput, isReadOnly: false, resultWrapper: "DeleteRuleResult", errors: [SRuleNotFoundException, SOperationNotPermittedException]),
-        new SM::OperationInfo("DeleteSharedTrustStoreAssociation", SDeleteSharedTrustStoreAssociationInput, SDeleteSharedTrustStoreAssociationOutput, isReadOnly: false, resultWrapper: "DeleteSharedTrustStoreAssociationResult", errors: [STrustStoreNotFoundException, SDeleteAssociationSameAccountException, STrustStoreAssociationNotFoundException]),
-        new SM::OperationInfo("DeleteTargetGroup", SDeleteTargetGroupInput, SDeleteTargetGroupOutput, isReadOnly: false, resultWrapper: "DeleteTargetGroupResult", errors: [SResourceInUseException]),
-        new SM::OperationInfo("DeleteTrustStore", SDeleteTrustStoreInput, SDeleteTrustStoreOutput, isReadOnly: false, resultWrapper: "DeleteTrustStoreResult", errors: [STrustStoreNotFoundException, STrustStoreInUseException]),
-        new SM::OperationInfo("DeregisterTargets", SDeregisterTargetsInput, SDeregisterTargetsOutput, isReadOnly: false, resultWrapper: "DeregisterTargetsResult", errors: [STargetGroupNotFoundException, SInvalidTargetException]),
-        new SM::OperationInfo("DescribeAccountLimits", SDescribeAccountLimitsInput, SDescribeAccountLimitsOutput, isReadOnly: true, resultWrapper: "DescribeAccountLimitsResult"),
-        new SM::OperationInfo("DescribeCapacityReservation", SDescribeCapacityReservationInput, SDescribeCapacityReservationOutput, isReadOnly: true, resultWrapper: "DescribeCapacityReservationResult", errors: [SLoadBalancerNotFoundException]),
-        new SM::OperationInfo("DescribeListenerAttributes", SDescribeListenerAttributesInput, SDescribeListenerAttributesOutput, isReadOnly: true, resultWrapper: "DescribeListenerAttributesResult", errors: [SListenerNotFoundException]),
-        new SM::OperationInfo("DescribeListenerCertificates", SDescribeListenerCertificatesInput, SDescribeListenerCertificatesOutput, isReadOnly: true, resultWrapper: "DescribeListenerCertificatesResult", errors: [SListenerNotFoundException]),
-        new SM::OperationInfo("DescribeListeners", SDescribeListenersInput, SDescribeListenersOutput, isReadOnly: true, resultWrapper: "DescribeListenersResult", errors: [SListenerNotFoundException, SLoadBalancerNotFoundException, SUnsupportedProtocolException]),
-        new SM::OperationInfo("DescribeLoadBalancerAttributes", SDescribeLoadBalancerAttributesInput, SDescribeLoadBalancerAttributesOutput, isReadOnly: true, resultWrapper: "DescribeLoadBalancerAttributesResult", errors: [SLoadBalancerNotFoundException]),
-        new SM::OperationInfo("DescribeLoadBalancers", SDescribeLoadBalancersInput, SDescribeLoadBalancersOutput, isReadOnly: true, resultWrapper: "DescribeLoadBalancersResult", errors: [SLoadBalancerNotFoundException]),
-        new SM::OperationInfo("DescribeRules", SDescribeRulesInput, SDescribeRulesOutput, isReadOnly: true, resultWrapper: "DescribeRulesResult", errors: [SListenerNotFoundException, SRuleNotFoundException, SUnsupportedProtocolException]),
-        new SM::OperationInfo("DescribeSSLPolicies", SDescribeSSLPoliciesInput, SDescribeSSLPoliciesOutput, isReadOnly: true, resultWrapper: "DescribeSSLPoliciesResult", errors: [SSSLPolicyNotFoundException]),
-        new SM::OperationInfo("DescribeTags", SDescribeTagsInput, SDescribeTagsOutput, isReadOnly: true, resultWrapper: "DescribeTagsResult", errors: [SLoadBalancerNotFoundException, STargetGroupNotFoundException, SListenerNotFoundException, SRuleNotFoundException, STrustStoreNotFoundException]),
-        new SM::OperationInfo("DescribeTargetGroupAttributes", SDescribeTargetGroupAttributesInput, SDescribeTargetGroupAttributesOutput, isReadOnly: true, resultWrapper: "DescribeTargetGroupAttributesResult", errors: [STargetGroupNotFoundException]),
-        new SM::OperationInfo("DescribeTargetGroups", SDescribeTargetGroupsInput, SDescribeTargetGroupsOutput, isReadOnly: true, resultWrapper: "DescribeTargetGroupsResult", errors: [SLoadBalancerNotFoundException, STargetGroupNotFoundException]),
-        new SM::OperationInfo("DescribeTargetHealth", SDescribeTargetHealthInput, SDescribeTargetHealthOutput, isReadOnly: true, resultWrapper: "DescribeTargetHealthResult", errors: [SInvalidTargetException, STargetGroupNotFoundException, SHealthUnavailableException]),
-        new SM::OperationInfo("DescribeTrustStoreAssociations", SDescribeTrustStoreAssociationsInput, SDescribeTrustStoreAssociationsOutput, isReadOnly: true, resultWrapper: "DescribeTrustStoreAssociationsResult", errors: [STrustStoreNotFoundException]),
-        new SM::OperationInfo("DescribeTrustStoreRevocations", SDescribeTrustStoreRevocationsInput, SDescribeTrustStoreRevocationsOutput, isReadOnly: true, resultWrapper: "DescribeTrustStoreRevocationsResult", errors: [STrustStoreNotFoundException, SRevocationIdNotFoundException]),
-        new SM::OperationInfo("DescribeTrustStores", SDescribeTrustStoresInput, SDescribeTrustStoresOutput, isReadOnly: true, resultWrapper: "DescribeTrustStoresResult", errors: [STrustStoreNotFoundException]),
-        new SM::OperationInfo("GetResourcePolicy", SGetResourcePolicyInput, SGetResourcePolicyOutput, isReadOnly: true, resultWrapper: "GetResourcePolicyResult", errors: [SResourceNotFoundException]),
-        new SM::OperationInfo("GetTrustStoreCaCertificatesBundle", SGetTrustStoreCaCertificatesBundleInput, SGetTrustStoreCaCertificatesBundleOutput, isReadOnly: true, resultWrapper: "GetTrustStoreCaCertificatesBundleResult", errors: [STrustStoreNotFoundException]),
-        new SM::OperationInfo("GetTrustStoreRevocationContent", SGetTrustStoreRevocationContentInput, SGetTrustStoreRevocationContentOutput, isReadOnly: true, resultWrapper: "GetTrustStoreRevocationContentResult", errors: [STrustStoreNotFoundException, SRevocationIdNotFoundException]),
-        new SM::OperationInfo("ModifyCapacityReservation", SModifyCapacityReservationInput, SModifyCapacityReservationOutput, isReadOnly: false, resultWrapper: "ModifyCapacityReservationResult", errors: [SLoadBalancerNotFoundException, SInvalidConfigurationRequestException, SCapacityUnitsLimitExceededException, SCapacityReservationPendingException, SInsufficientCapacityException, SCapacityDecreaseRequestsLimitExceededException, SPriorRequestNotCompleteException, SOperationNotPermittedException]),
-        new SM::OperationInfo("ModifyIpPools", SModifyIpPoolsInput, SModifyIpPoolsOutput, isReadOnly: false, resultWrapper: "ModifyIpPoolsResult", errors: [SLoadBalancerNotFoundException]),
-        new SM::OperationInfo("ModifyListener", SModifyListenerInput, SModifyListenerOutput, isReadOnly: false, resultWrapper: "ModifyListenerResult", errors: [SDuplicateListenerException, STooManyListenersException, STooManyCertificatesException, SListenerNotFoundException, STargetGroupNotFoundException, STargetGroupAssociationLimitException, SIncompatibleProtocolsException, SSSLPolicyNotFoundException, SCertificateNotFoundException, SInvalidConfigurationRequestException, SUnsupportedProtocolException, STooManyRegistrationsForTargetIdException, STooManyTargetsException, STooManyActionsException, SInvalidLoadBalancerActionException, STooManyUniqueTargetGroupsPerLoadBalancerException, SALPNPolicyNotSupportedException, STrustStoreNotFoundException, STrustStoreNotReadyException]),
-        new SM::OperationInfo("ModifyListenerAttributes", SModifyListenerAttributesInput, SModifyListenerAttributesOutput, isReadOnly: false, resultWrapper: "ModifyListenerAttributesResult", errors: [SListenerNotFoundException, SInvalidConfigurationRequestException]),
-        new SM::OperationInfo("ModifyLoadBalancerAttributes", SModifyLoadBalancerAttributesInput, SModifyLoadBalancerAttributesOutput, isReadOnly: false, resultWrapper: "ModifyLoadBalancerAttributesResult", errors: [SLoadBalancerNotFoundException, SInvalidConfigurationRequestException]),
-        new SM::OperationInfo("ModifyRule", SModifyRuleInput, SModifyRuleOutput, isReadOnly: false, resultWrapper: "ModifyRuleResult", errors: [STargetGroupAssociationLimitException, SIncompatibleProtocolsException, SRuleNotFoundException, SOperationNotPermittedException, STooManyRegistrationsForTargetIdException, STooManyTargetsException, STargetGroupNotFoundException, SUnsupportedProtocolException, STooManyActionsException, SInvalidLoadBalancerActionException, STooManyUniqueTargetGroupsPerLoadBalancerException]),
-        new SM::OperationInfo("ModifyTargetGroup", SModifyTargetGroupInput, SModifyTargetGroupOutput, isReadOnly: false, resultWrapper: "ModifyTargetGroupResult", errors: [STargetGroupNotFoundException, SInvalidConfigurationRequestException]),
-        new SM::OperationInfo("ModifyTargetGroupAttributes", SModifyTargetGroupAttributesInput, SModifyTargetGroupAttributesOutput, isReadOnly: false, resultWrapper: "ModifyTargetGroupAttributesResult", errors: [STargetGroupNotFoundException, SInvalidConfigurationRequestException]),
-        new SM::OperationInfo("ModifyTrustStore", SModifyTrustStoreInput, SModifyTrustStoreOutput, isReadOnly: false, resultWrapper: "ModifyTrustStoreResult", errors: [STrustStoreNotFoundException, SInvalidCaCertificatesBundleException, SCaCertificatesBundleNotFoundException]),
-        new SM::OperationInfo("RegisterTargets", SRegisterTargetsInput, SRegisterTargetsOutput, isReadOnly: false, resultWrapper: "RegisterTargetsResult", errors: [STargetGroupNotFoundException, STooManyTargetsException, SInvalidTargetException, STooManyRegistrationsForTargetIdException]),
-        new SM::OperationInfo("RemoveListenerCertificates", SRemoveListenerCertificatesInput, SRemoveListenerCertificatesOutput, isReadOnly: false, resultWrapper: "RemoveListenerCertificatesResult", errors: [SListenerNotFoundException, SOperationNotPermittedException]),
-        new SM::OperationInfo("RemoveTags", SRemoveTagsInput, SRemoveTagsOutput, isReadOnly: false, resultWrapper: "RemoveTagsResult", errors: [SLoadBalancerNotFoundException, STargetGroupNotFoundException, SListenerNotFoundException, SRuleNotFoundException, STooManyTagsException, STrustStoreNotFoundException]),
-        new SM::OperationInfo("RemoveTrustStoreRevocations", SRemoveTrustStoreRevocationsInput, SRemoveTrustStoreRevocationsOutput, isReadOnly: false, resultWrapper: "RemoveTrustStoreRevocationsResult", errors: [STrustStoreNotFoundException, SRevocationIdNotFoundException]),
-        new SM::OperationInfo("SetIpAddressType", SSetIpAddressTypeInput, SSetIpAddressTypeOutput, isReadOnly: false, resultWrapper: "SetIpAddressTypeResult", errors: [SLoadBalancerNotFoundException, SInvalidConfigurationRequestException, SInvalidSubnetException]),
-        new SM::OperationInfo("SetRulePriorities", SSetRulePrioritiesInput, SSetRulePrioritiesOutput, isReadOnly: false, resultWrapper: "SetRulePrioritiesResult", errors: [SRuleNotFoundException, SPriorityInUseException, SOperationNotPermittedException]),
-        new SM::OperationInfo("SetSecurityGroups", SSetSecurityGroupsInput, SSetSecurityGroupsOutput, isReadOnly: false, resultWrapper: "SetSecurityGroupsResult", errors: [SLoadBalancerNotFoundException, SInvalidConfigurationRequestException, SInvalidSecurityGroupException]),
-        new SM::OperationInfo("SetSubnets", SSetSubnetsInput, SSetSubnetsOutput, isReadOnly: false, resultWrapper: "SetSubnetsResult", errors: [SLoadBalancerNotFoundException, SInvalidConfigurationRequestException, SSubnetNotFoundException, SInvalidSubnetException, SAllocationIdNotFoundException, SAvailabilityZoneNotSupportedException, SCapacityReservationPendingException]),
+        new SM::OperationInfo("AddListenerCertificates", Table, 5, 6, isReadOnly: false, resultWrapper: "AddListenerCertificatesResult", errors: [202, 380, 60]),
+        new SM::OperationInfo("AddTags", Table, 7, 8, isReadOnly: false, resultWrapper: "AddTagsResult", errors: [134, 385, 215, 365, 202, 303, 404]),
+        new SM::OperationInfo("AddTrustStoreRevocations", Table, 9, 10, isReadOnly: false, resultWrapper: "AddTrustStoreRevocationsResult", errors: [404, 171, 388, 290]),
+        new SM::OperationInfo("CreateListener", Table, 66, 67, isReadOnly: false, resultWrapper: "CreateListenerResult", errors: [132, 381, 380, 215, 365, 356, 169, 166, 313, 60, 410, 383, 387, 379, 170, 390, 0, 385, 404, 405]),
+        new SM::OperationInfo("CreateLoadBalancer", Table, 68, 69, isReadOnly: false, resultWrapper: "CreateLoadBalancerResult", errors: [133, 382, 169, 339, 174, 173, 172, 385, 134, 287, 14, 46, 250]),
+        new SM::OperationInfo("CreateRule", Table, 70, 71, isReadOnly: false, resultWrapper: "CreateRuleResult", errors: [258, 386, 384, 356, 166, 202, 365, 169, 383, 387, 410, 379, 170, 390, 385]),
+        new SM::OperationInfo("CreateTargetGroup", Table, 72, 73, isReadOnly: false, resultWrapper: "CreateTargetGroupResult", errors: [135, 386, 169, 385]),
+        new SM::OperationInfo("CreateTrustStore", Table, 74, 75, isReadOnly: false, resultWrapper: "CreateTrustStoreResult", errors: [136, 389, 168, 48, 385, 134]),
+        new SM::OperationInfo("DeleteListener", Table, 82, 83, isReadOnly: false, resultWrapper: "DeleteListenerResult", errors: [202, 287]),
+        new SM::OperationInfo("DeleteLoadBalancer", Table, 84, 85, isReadOnly: false, resultWrapper: "DeleteLoadBalancerResult", errors: [215, 250, 287]),
+        new SM::OperationInfo("DeleteRule", Table, 86, 87, isReadOnly: false, resultWrapper: "DeleteRuleResult", errors: [303, 250]),
+        new SM::OperationInfo("DeleteSharedTrustStoreAssociation", Table, 88, 89, isReadOnly: false, resultWrapper: "DeleteSharedTrustStoreAssociationResult", errors: [404, 81, 397]),
+        new SM::OperationInfo("DeleteTargetGroup", Table, 90, 91, isReadOnly: false, resultWrapper: "DeleteTargetGroupResult", errors: [287]),
+        new SM::OperationInfo("DeleteTrustStore", Table, 92, 93, isReadOnly: false, resultWrapper: "DeleteTrustStoreResult", errors: [404, 401]),
+        new SM::OperationInfo("DeregisterTargets", Table, 94, 95, isReadOnly: false, resultWrapper: "DeregisterTargetsResult", errors: [365, 175]),
+        new SM::OperationInfo("DescribeAccountLimits", Table, 96, 97, isReadOnly: true, resultWrapper: "DescribeAccountLimitsResult"),
+        new SM::OperationInfo("DescribeCapacityReservation", Table, 98, 99, isReadOnly: true, resultWrapper: "DescribeCapacityReservationResult", errors: [215]),
+        new SM::OperationInfo("DescribeListenerAttributes", Table, 100, 101, isReadOnly: true, resultWrapper: "DescribeListenerAttributesResult", errors: [202]),
+        new SM::OperationInfo("DescribeListenerCertificates", Table, 102, 103, isReadOnly: true, resultWrapper: "DescribeListenerCertificatesResult", errors: [202]),
+        new SM::OperationInfo("DescribeListeners", Table, 104, 105, isReadOnly: true, resultWrapper: "DescribeListenersResult", errors: [202, 215, 410]),
+        new SM::OperationInfo("DescribeLoadBalancerAttributes", Table, 106, 107, isReadOnly: true, resultWrapper: "DescribeLoadBalancerAttributesResult", errors: [215]),
+        new SM::OperationInfo("DescribeLoadBalancers", Table, 108, 109, isReadOnly: true, resultWrapper: "DescribeLoadBalancersResult", errors: [215]),
+        new SM::OperationInfo("DescribeRules", Table, 110, 111, isReadOnly: true, resultWrapper: "DescribeRulesResult", errors: [202, 303, 410]),
+        new SM::OperationInfo("DescribeSSLPolicies", Table, 112, 113, isReadOnly: true, resultWrapper: "DescribeSSLPoliciesResult", errors: [313]),
+        new SM::OperationInfo("DescribeTags", Table, 114, 115, isReadOnly: true, resultWrapper: "DescribeTagsResult", errors: [215, 365, 202, 303, 404]),
+        new SM::OperationInfo("DescribeTargetGroupAttributes", Table, 116, 117, isReadOnly: true, resultWrapper: "DescribeTargetGroupAttributesResult", errors: [365]),
+        new SM::OperationInfo("DescribeTargetGroups", Table, 118, 119, isReadOnly: true, resultWrapper: "DescribeTargetGroupsResult", errors: [215, 365]),
+        new SM::OperationInfo("DescribeTargetHealth", Table, 120, 122, isReadOnly: true, resultWrapper: "DescribeTargetHealthResult", errors: [175, 365, 157]),
+        new SM::OperationInfo("DescribeTrustStoreAssociations", Table, 123, 124, isReadOnly: true, resultWrapper: "DescribeTrustStoreAssociationsResult", errors: [404]),
+        new SM::OperationInfo("DescribeTrustStoreRevocations", Table, 127, 128, isReadOnly: true, resultWrapper: "DescribeTrustStoreRevocationsResult", errors: [404, 293]),
+        new SM::OperationInfo("DescribeTrustStores", Table, 129, 130, isReadOnly: true, resultWrapper: "DescribeTrustStoresResult", errors: [404]),
+        new SM::OperationInfo("GetResourcePolicy", Table, 145, 146, isReadOnly: true, resultWrapper: "GetResourcePolicyResult", errors: [288]),
+        new SM::OperationInfo("GetTrustStoreCaCertificatesBundle", Table, 147, 148, isReadOnly: true, resultWrapper: "GetTrustStoreCaCertificatesBundleResult", errors: [404]),
+        new SM::OperationInfo("GetTrustStoreRevocationContent", Table, 149, 150, isReadOnly: true, resultWrapper: "GetTrustStoreRevocationContentResult", errors: [404, 293]),
+        new SM::OperationInfo("ModifyCapacityReservation", Table, 228, 229, isReadOnly: false, resultWrapper: "ModifyCapacityReservationResult", errors: [215, 169, 56, 51, 167, 50, 257, 250]),
+        new SM::OperationInfo("ModifyIpPools", Table, 230, 231, isReadOnly: false, resultWrapper: "ModifyIpPoolsResult", errors: [215]),
+        new SM::OperationInfo("ModifyListener", Table, 234, 235, isReadOnly: false, resultWrapper: "ModifyListenerResult", errors: [132, 381, 380, 202, 365, 356, 166, 313, 60, 169, 410, 383, 387, 379, 170, 390, 0, 404, 405]),
+        new SM::OperationInfo("ModifyListenerAttributes", Table, 232, 233, isReadOnly: false, resultWrapper: "ModifyListenerAttributesResult", errors: [202, 169]),
+        new SM::OperationInfo("ModifyLoadBalancerAttributes", Table, 236, 237, isReadOnly: false, resultWrapper: "ModifyLoadBalancerAttributesResult", errors: [215, 169]),
+        new SM::OperationInfo("ModifyRule", Table, 238, 239, isReadOnly: false, resultWrapper: "ModifyRuleResult", errors: [356, 166, 303, 250, 383, 387, 365, 410, 379, 170, 390]),
+        new SM::OperationInfo("ModifyTargetGroup", Table, 242, 243, isReadOnly: false, resultWrapper: "ModifyTargetGroupResult", errors: [365, 169]),
+        new SM::OperationInfo("ModifyTargetGroupAttributes", Table, 240, 241, isReadOnly: false, resultWrapper: "ModifyTargetGroupAttributesResult", errors: [365, 169]),
+        new SM::OperationInfo("ModifyTrustStore", Table, 244, 245, isReadOnly: false, resultWrapper: "ModifyTrustStoreResult", errors: [404, 168, 48]),
+        new SM::OperationInfo("RegisterTargets", Table, 273, 274, isReadOnly: false, resultWrapper: "RegisterTargetsResult", errors: [365, 387, 175, 383]),
+        new SM::OperationInfo("RemoveListenerCertificates", Table, 277, 278, isReadOnly: false, resultWrapper: "RemoveListenerCertificatesResult", errors: [202, 250]),
+        new SM::OperationInfo("RemoveTags", Table, 279, 280, isReadOnly: false, resultWrapper: "RemoveTagsResult", errors: [215, 365, 202, 303, 385, 404]),
+        new SM::OperationInfo("RemoveTrustStoreRevocations", Table, 281, 282, isReadOnly: false, resultWrapper: "RemoveTrustStoreRevocationsResult", errors: [404, 293]),
+        new SM::OperationInfo("SetIpAddressType", Table, 316, 317, isReadOnly: false, resultWrapper: "SetIpAddressTypeResult", errors: [215, 169, 174]),
+        new SM::OperationInfo("SetRulePriorities", Table, 318, 319, isReadOnly: false, resultWrapper: "SetRulePrioritiesResult", errors: [303, 258, 250]),
+        new SM::OperationInfo("SetSecurityGroups", Table, 320, 321, isReadOnly: false, resultWrapper: "SetSecurityGroupsResult", errors: [215, 169, 173]),
+        new SM::OperationInfo("SetSubnets", Table, 322, 323, isReadOnly: false, resultWrapper: "SetSubnetsResult", errors: [215, 169, 339, 174, 14, 46, 51]),
     ],
-    [SALPNPolicyNotSupportedException, SAllocationIdNotFoundException, SAvailabilityZoneNotSupportedException, SCaCertificatesBundleNotFoundException, SCapacityDecreaseRequestsLimitExceededException, SCapacityReservationPendingException, SCapacityUnitsLimitExceededException, SCertificateNotFoundException, SDeleteAssociationSameAccountException, SDuplicateListenerException, SDuplicateLoadBalancerNameException, SDuplicateTagKeysException, SDuplicateTargetGroupNameException, SDuplicateTrustStoreNameException, SHealthUnavailableException, SIncompatibleProtocolsException, SInsufficientCapacityException, SInvalidCaCertificatesBundleException, SInvalidConfigurationRequestException, SInvalidLoadBalancerActionException, SInvalidRevocationContentException, SInvalidSchemeException, SInvalidSecurityGroupException, SInvalidSubnetException, SInvalidTargetException, SListenerNotFoundException, SLoadBalancerNotFoundException, SOperationNotPermittedException, SPriorRequestNotCompleteException, SPriorityInUseException, SResourceInUseException, SResourceNotFoundException, SRevocationContentNotFoundException, SRevocationIdNotFoundException, SRuleNotFoundException, SSSLPolicyNotFoundException, SSubnetNotFoundException, STargetGroupAssociationLimitException, STargetGroupNotFoundException, STooManyActionsException, STooManyCertificatesException, STooManyListenersException, STooManyLoadBalancersException, STooManyRegistrationsForTargetIdException, STooManyRulesException, STooManyTagsException, STooManyTargetGroupsException, STooManyTargetsException, STooManyTrustStoreRevocationEntriesException, STooManyTrustStoresException, STooManyUniqueTargetGroupsPerLoadBalancerException, STrustStoreAssociationNotFoundException, STrustStoreInUseException, STrustStoreNotFoundException, STrustStoreNotReadyException, SUnsupportedProtocolException]);
+    Table,
+    [0, 14, 46, 48, 50, 51, 56, 60, 81, 132, 133, 134, 135, 136, 157, 166, 167, 168, 169, 170, 171, 172, 173, 174, 175, 202, 215, 250, 257, 258, 287, 288, 290, 293, 303, 313, 339, 356, 365, 379, 380, 381, 382, 383, 384, 385, 386, 387, 388, 389, 390, 397, 401, 404, 405, 410]);
+
+    /// <summary>The model's shapes by index (ordinal order of their names), each made and wired on first use.</summary>
+    private sealed class ModelTable() : SM::ShapeTable(416)
+    {
+        protected override SM::ShapeInfo Create(int index)
+        {
+            switch (index / 50)
+            {
+                case 0: return CreateShapes0(this, index);
+                case 1: return CreateShapes1(this, index);
+                case 2: return CreateShapes2(this, index);
+                case 3: return CreateShapes3(this, index);
+                case 4: return CreateShapes4(this, index);
+                case 5: return CreateShapes5(this, index);
+                case 6: return CreateShapes6(this, index);
+                case 7: return CreateShapes7(this, index);
+                case 8: return CreateShapes8(this, index);
+                default: throw new global::System.ArgumentOutOfRangeException(nameof(index));
+            }
+        }
+
+        protected override void Wire(SM::ShapeInfo shape, int index)
+        {
+            switch (index / 50)
+            {
+                case 0: WireShapes0(shape, index); return;
+                case 1: WireShapes1(shape, index); return;
+                case 2: WireShapes2(shape, index); return;
+                case 3: WireShapes3(shape, index); return;
+                case 4: WireShapes4(shape, index); return;
+                case 5: WireShapes5(shape, index); return;
+                case 6: WireShapes6(shape, index); return;
+                case 7: WireShapes7(shape, index); return;
+                case 8: WireShapes8(shape, index); return;
+                default: throw new global::System.ArgumentOutOfRangeException(nameof(index));
+            }
+        }
+    }
 
     /// <summary>The descriptor of an operation.</summary>
     public static SM::OperationInfo Operation(ElasticLoadBalancingV2Action action) => Service.Operations[(int)action];
@@ -204,114 +245,212 @@ public abstract partial class ElasticLoadBalancingV2ServiceBase<TContext> : SM::
     public virtual global::System.Threading.Tasks.Task<global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSecurityGroupsOutput> SetSecurityGroupsAsync(TContext context, global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSecurityGroupsInput request) => throw NotImplemented(context, "SetSecurityGroups");
     public virtual global::System.Threading.Tasks.Task<global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSubnetsOutput> SetSubnetsAsync(TContext context, global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSubnetsInput request) => throw NotImplemented(context, "SetSubnets");
 
-    public async global::System.Threading.Tasks.Task<object?> DispatchAsync(ElasticLoadBalancingV2Action action, TContext context, object request)
+    public global::System.Threading.Tasks.Task<object?> DispatchAsync(ElasticLoadBalancingV2Action action, TContext context, object request) => action switch
     {
-        switch (action)
-        {
-            case ElasticLoadBalancingV2Action.AddListenerCertificates:
-                return await AddListenerCertificatesAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.AddListenerCertificatesInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.AddTags:
-                return await AddTagsAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.AddTagsInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.AddTrustStoreRevocations:
-                return await AddTrustStoreRevocationsAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.AddTrustStoreRevocationsInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.CreateListener:
-                return await CreateListenerAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateListenerInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.CreateLoadBalancer:
-                return await CreateLoadBalancerAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateLoadBalancerInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.CreateRule:
-                return await CreateRuleAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateRuleInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.CreateTargetGroup:
-                return await CreateTargetGroupAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateTargetGroupInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.CreateTrustStore:
-                return await CreateTrustStoreAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateTrustStoreInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.DeleteListener:
-                return await DeleteListenerAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteListenerInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.DeleteLoadBalancer:
-                return await DeleteLoadBalancerAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteLoadBalancerInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.DeleteRule:
-                return await DeleteRuleAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteRuleInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.DeleteSharedTrustStoreAssociation:
-                return await DeleteSharedTrustStoreAssociationAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteSharedTrustStoreAssociationInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.DeleteTargetGroup:
-                return await DeleteTargetGroupAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteTargetGroupInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.DeleteTrustStore:
-                return await DeleteTrustStoreAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteTrustStoreInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.DeregisterTargets:
-                return await DeregisterTargetsAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DeregisterTargetsInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.DescribeAccountLimits:
-                return await DescribeAccountLimitsAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeAccountLimitsInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.DescribeCapacityReservation:
-                return await DescribeCapacityReservationAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeCapacityReservationInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.DescribeListenerAttributes:
-                return await DescribeListenerAttributesAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenerAttributesInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.DescribeListenerCertificates:
-                return await DescribeListenerCertificatesAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenerCertificatesInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.DescribeListeners:
-                return await DescribeListenersAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenersInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.DescribeLoadBalancerAttributes:
-                return await DescribeLoadBalancerAttributesAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeLoadBalancerAttributesInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.DescribeLoadBalancers:
-                return await DescribeLoadBalancersAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeLoadBalancersInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.DescribeRules:
-                return await DescribeRulesAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeRulesInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.DescribeSSLPolicies:
-                return await DescribeSSLPoliciesAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeSSLPoliciesInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.DescribeTags:
-                return await DescribeTagsAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTagsInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.DescribeTargetGroupAttributes:
-                return await DescribeTargetGroupAttributesAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetGroupAttributesInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.DescribeTargetGroups:
-                return await DescribeTargetGroupsAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetGroupsInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.DescribeTargetHealth:
-                return await DescribeTargetHealthAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetHealthInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.DescribeTrustStoreAssociations:
-                return await DescribeTrustStoreAssociationsAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreAssociationsInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.DescribeTrustStoreRevocations:
-                return await DescribeTrustStoreRevocationsAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreRevocationsInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.DescribeTrustStores:
-                return await DescribeTrustStoresAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoresInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.GetResourcePolicy:
-                return await GetResourcePolicyAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.GetResourcePolicyInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.GetTrustStoreCaCertificatesBundle:
-                return await GetTrustStoreCaCertificatesBundleAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.GetTrustStoreCaCertificatesBundleInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.GetTrustStoreRevocationContent:
-                return await GetTrustStoreRevocationContentAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.GetTrustStoreRevocationContentInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.ModifyCapacityReservation:
-                return await ModifyCapacityReservationAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyCapacityReservationInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.ModifyIpPools:
-                return await ModifyIpPoolsAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyIpPoolsInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.ModifyListener:
-                return await ModifyListenerAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyListenerInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.ModifyListenerAttributes:
-                return await ModifyListenerAttributesAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyListenerAttributesInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.ModifyLoadBalancerAttributes:
-                return await ModifyLoadBalancerAttributesAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyLoadBalancerAttributesInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.ModifyRule:
-                return await ModifyRuleAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyRuleInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.ModifyTargetGroup:
-                return await ModifyTargetGroupAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTargetGroupInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.ModifyTargetGroupAttributes:
-                return await ModifyTargetGroupAttributesAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTargetGroupAttributesInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.ModifyTrustStore:
-                return await ModifyTrustStoreAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTrustStoreInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.RegisterTargets:
-                return await RegisterTargetsAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.RegisterTargetsInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.RemoveListenerCertificates:
-                return await RemoveListenerCertificatesAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.RemoveListenerCertificatesInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.RemoveTags:
-                return await RemoveTagsAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.RemoveTagsInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.RemoveTrustStoreRevocations:
-                return await RemoveTrustStoreRevocationsAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.RemoveTrustStoreRevocationsInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.SetIpAddressType:
-                return await SetIpAddressTypeAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.SetIpAddressTypeInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.SetRulePriorities:
-                return await SetRulePrioritiesAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.SetRulePrioritiesInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.SetSecurityGroups:
-                return await SetSecurityGroupsAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSecurityGroupsInput)request).ConfigureAwait(false);
-            case ElasticLoadBalancingV2Action.SetSubnets:
-                return await SetSubnetsAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSubnetsInput)request).ConfigureAwait(false);
-            default:
-                throw new global::System.ArgumentOutOfRangeException(nameof(action));
-        }
-    }
+        ElasticLoadBalancingV2Action.AddListenerCertificates => DispatchAddListenerCertificates(context, request),
+        ElasticLoadBalancingV2Action.AddTags => DispatchAddTags(context, request),
+        ElasticLoadBalancingV2Action.AddTrustStoreRevocations => DispatchAddTrustStoreRevocations(context, request),
+        ElasticLoadBalancingV2Action.CreateListener => DispatchCreateListener(context, request),
+        ElasticLoadBalancingV2Action.CreateLoadBalancer => DispatchCreateLoadBalancer(context, request),
+        ElasticLoadBalancingV2Action.CreateRule => DispatchCreateRule(context, request),
+        ElasticLoadBalancingV2Action.CreateTargetGroup => DispatchCreateTargetGroup(context, request),
+        ElasticLoadBalancingV2Action.CreateTrustStore => DispatchCreateTrustStore(context, request),
+        ElasticLoadBalancingV2Action.DeleteListener => DispatchDeleteListener(context, request),
+        ElasticLoadBalancingV2Action.DeleteLoadBalancer => DispatchDeleteLoadBalancer(context, request),
+        ElasticLoadBalancingV2Action.DeleteRule => DispatchDeleteRule(context, request),
+        ElasticLoadBalancingV2Action.DeleteSharedTrustStoreAssociation => DispatchDeleteSharedTrustStoreAssociation(context, request),
+        ElasticLoadBalancingV2Action.DeleteTargetGroup => DispatchDeleteTargetGroup(context, request),
+        ElasticLoadBalancingV2Action.DeleteTrustStore => DispatchDeleteTrustStore(context, request),
+        ElasticLoadBalancingV2Action.DeregisterTargets => DispatchDeregisterTargets(context, request),
+        ElasticLoadBalancingV2Action.DescribeAccountLimits => DispatchDescribeAccountLimits(context, request),
+        ElasticLoadBalancingV2Action.DescribeCapacityReservation => DispatchDescribeCapacityReservation(context, request),
+        ElasticLoadBalancingV2Action.DescribeListenerAttributes => DispatchDescribeListenerAttributes(context, request),
+        ElasticLoadBalancingV2Action.DescribeListenerCertificates => DispatchDescribeListenerCertificates(context, request),
+        ElasticLoadBalancingV2Action.DescribeListeners => DispatchDescribeListeners(context, request),
+        ElasticLoadBalancingV2Action.DescribeLoadBalancerAttributes => DispatchDescribeLoadBalancerAttributes(context, request),
+        ElasticLoadBalancingV2Action.DescribeLoadBalancers => DispatchDescribeLoadBalancers(context, request),
+        ElasticLoadBalancingV2Action.DescribeRules => DispatchDescribeRules(context, request),
+        ElasticLoadBalancingV2Action.DescribeSSLPolicies => DispatchDescribeSSLPolicies(context, request),
+        ElasticLoadBalancingV2Action.DescribeTags => DispatchDescribeTags(context, request),
+        ElasticLoadBalancingV2Action.DescribeTargetGroupAttributes => DispatchDescribeTargetGroupAttributes(context, request),
+        ElasticLoadBalancingV2Action.DescribeTargetGroups => DispatchDescribeTargetGroups(context, request),
+        ElasticLoadBalancingV2Action.DescribeTargetHealth => DispatchDescribeTargetHealth(context, request),
+        ElasticLoadBalancingV2Action.DescribeTrustStoreAssociations => DispatchDescribeTrustStoreAssociations(context, request),
+        ElasticLoadBalancingV2Action.DescribeTrustStoreRevocations => DispatchDescribeTrustStoreRevocations(context, request),
+        ElasticLoadBalancingV2Action.DescribeTrustStores => DispatchDescribeTrustStores(context, request),
+        ElasticLoadBalancingV2Action.GetResourcePolicy => DispatchGetResourcePolicy(context, request),
+        ElasticLoadBalancingV2Action.GetTrustStoreCaCertificatesBundle => DispatchGetTrustStoreCaCertificatesBundle(context, request),
+        ElasticLoadBalancingV2Action.GetTrustStoreRevocationContent => DispatchGetTrustStoreRevocationContent(context, request),
+        ElasticLoadBalancingV2Action.ModifyCapacityReservation => DispatchModifyCapacityReservation(context, request),
+        ElasticLoadBalancingV2Action.ModifyIpPools => DispatchModifyIpPools(context, request),
+        ElasticLoadBalancingV2Action.ModifyListener => DispatchModifyListener(context, request),
+        ElasticLoadBalancingV2Action.ModifyListenerAttributes => DispatchModifyListenerAttributes(context, request),
+        ElasticLoadBalancingV2Action.ModifyLoadBalancerAttributes => DispatchModifyLoadBalancerAttributes(context, request),
+        ElasticLoadBalancingV2Action.ModifyRule => DispatchModifyRule(context, request),
+        ElasticLoadBalancingV2Action.ModifyTargetGroup => DispatchModifyTargetGroup(context, request),
+        ElasticLoadBalancingV2Action.ModifyTargetGroupAttributes => DispatchModifyTargetGroupAttributes(context, request),
+        ElasticLoadBalancingV2Action.ModifyTrustStore => DispatchModifyTrustStore(context, request),
+        ElasticLoadBalancingV2Action.RegisterTargets => DispatchRegisterTargets(context, request),
+        ElasticLoadBalancingV2Action.RemoveListenerCertificates => DispatchRemoveListenerCertificates(context, request),
+        ElasticLoadBalancingV2Action.RemoveTags => DispatchRemoveTags(context, request),
+        ElasticLoadBalancingV2Action.RemoveTrustStoreRevocations => DispatchRemoveTrustStoreRevocations(context, request),
+        ElasticLoadBalancingV2Action.SetIpAddressType => DispatchSetIpAddressType(context, request),
+        ElasticLoadBalancingV2Action.SetRulePriorities => DispatchSetRulePriorities(context, request),
+        ElasticLoadBalancingV2Action.SetSecurityGroups => DispatchSetSecurityGroups(context, request),
+        ElasticLoadBalancingV2Action.SetSubnets => DispatchSetSubnets(context, request),
+        _ => global::System.Threading.Tasks.Task.FromException<object?>(new global::System.ArgumentOutOfRangeException(nameof(action))),
+    };
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAddListenerCertificates(TContext context, object request) =>
+        await AddListenerCertificatesAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.AddListenerCertificatesInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAddTags(TContext context, object request) =>
+        await AddTagsAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.AddTagsInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAddTrustStoreRevocations(TContext context, object request) =>
+        await AddTrustStoreRevocationsAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.AddTrustStoreRevocationsInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateListener(TContext context, object request) =>
+        await CreateListenerAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateListenerInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateLoadBalancer(TContext context, object request) =>
+        await CreateLoadBalancerAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateLoadBalancerInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateRule(TContext context, object request) =>
+        await CreateRuleAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateRuleInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateTargetGroup(TContext context, object request) =>
+        await CreateTargetGroupAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateTargetGroupInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateTrustStore(TContext context, object request) =>
+        await CreateTrustStoreAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateTrustStoreInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteListener(TContext context, object request) =>
+        await DeleteListenerAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteListenerInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteLoadBalancer(TContext context, object request) =>
+        await DeleteLoadBalancerAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteLoadBalancerInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteRule(TContext context, object request) =>
+        await DeleteRuleAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteRuleInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteSharedTrustStoreAssociation(TContext context, object request) =>
+        await DeleteSharedTrustStoreAssociationAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteSharedTrustStoreAssociationInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteTargetGroup(TContext context, object request) =>
+        await DeleteTargetGroupAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteTargetGroupInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteTrustStore(TContext context, object request) =>
+        await DeleteTrustStoreAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteTrustStoreInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeregisterTargets(TContext context, object request) =>
+        await DeregisterTargetsAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DeregisterTargetsInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeAccountLimits(TContext context, object request) =>
+        await DescribeAccountLimitsAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeAccountLimitsInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeCapacityReservation(TContext context, object request) =>
+        await DescribeCapacityReservationAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeCapacityReservationInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeListenerAttributes(TContext context, object request) =>
+        await DescribeListenerAttributesAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenerAttributesInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeListenerCertificates(TContext context, object request) =>
+        await DescribeListenerCertificatesAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenerCertificatesInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeListeners(TContext context, object request) =>
+        await DescribeListenersAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenersInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeLoadBalancerAttributes(TContext context, object request) =>
+        await DescribeLoadBalancerAttributesAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeLoadBalancerAttributesInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeLoadBalancers(TContext context, object request) =>
+        await DescribeLoadBalancersAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeLoadBalancersInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeRules(TContext context, object request) =>
+        await DescribeRulesAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeRulesInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeSSLPolicies(TContext context, object request) =>
+        await DescribeSSLPoliciesAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeSSLPoliciesInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeTags(TContext context, object request) =>
+        await DescribeTagsAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTagsInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeTargetGroupAttributes(TContext context, object request) =>
+        await DescribeTargetGroupAttributesAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetGroupAttributesInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeTargetGroups(TContext context, object request) =>
+        await DescribeTargetGroupsAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetGroupsInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeTargetHealth(TContext context, object request) =>
+        await DescribeTargetHealthAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetHealthInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeTrustStoreAssociations(TContext context, object request) =>
+        await DescribeTrustStoreAssociationsAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreAssociationsInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeTrustStoreRevocations(TContext context, object request) =>
+        await DescribeTrustStoreRevocationsAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreRevocationsInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeTrustStores(TContext context, object request) =>
+        await DescribeTrustStoresAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoresInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetResourcePolicy(TContext context, object request) =>
+        await GetResourcePolicyAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.GetResourcePolicyInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetTrustStoreCaCertificatesBundle(TContext context, object request) =>
+        await GetTrustStoreCaCertificatesBundleAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.GetTrustStoreCaCertificatesBundleInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetTrustStoreRevocationContent(TContext context, object request) =>
+        await GetTrustStoreRevocationContentAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.GetTrustStoreRevocationContentInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyCapacityReservation(TContext context, object request) =>
+        await ModifyCapacityReservationAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyCapacityReservationInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyIpPools(TContext context, object request) =>
+        await ModifyIpPoolsAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyIpPoolsInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyListener(TContext context, object request) =>
+        await ModifyListenerAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyListenerInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyListenerAttributes(TContext context, object request) =>
+        await ModifyListenerAttributesAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyListenerAttributesInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyLoadBalancerAttributes(TContext context, object request) =>
+        await ModifyLoadBalancerAttributesAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyLoadBalancerAttributesInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyRule(TContext context, object request) =>
+        await ModifyRuleAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyRuleInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyTargetGroup(TContext context, object request) =>
+        await ModifyTargetGroupAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTargetGroupInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyTargetGroupAttributes(TContext context, object request) =>
+        await ModifyTargetGroupAttributesAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTargetGroupAttributesInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchModifyTrustStore(TContext context, object request) =>
+        await ModifyTrustStoreAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTrustStoreInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchRegisterTargets(TContext context, object request) =>
+        await RegisterTargetsAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.RegisterTargetsInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchRemoveListenerCertificates(TContext context, object request) =>
+        await RemoveListenerCertificatesAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.RemoveListenerCertificatesInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchRemoveTags(TContext context, object request) =>
+        await RemoveTagsAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.RemoveTagsInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchRemoveTrustStoreRevocations(TContext context, object request) =>
+        await RemoveTrustStoreRevocationsAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.RemoveTrustStoreRevocationsInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchSetIpAddressType(TContext context, object request) =>
+        await SetIpAddressTypeAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.SetIpAddressTypeInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchSetRulePriorities(TContext context, object request) =>
+        await SetRulePrioritiesAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.SetRulePrioritiesInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchSetSecurityGroups(TContext context, object request) =>
+        await SetSecurityGroupsAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSecurityGroupsInput)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchSetSubnets(TContext context, object request) =>
+        await SetSubnetsAsync(context, (global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSubnetsInput)request).ConfigureAwait(false);
 }

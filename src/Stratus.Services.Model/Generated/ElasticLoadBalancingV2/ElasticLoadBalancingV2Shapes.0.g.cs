@@ -10,411 +10,1695 @@ using SM = global::Stratus.Protocol.Model;
 /// <summary>Shape descriptors of the elbv2 model.</summary>
 public static partial class ElasticLoadBalancingV2Shapes
 {
-    public static readonly SM::ShapeInfo SALPNPolicyNotSupportedException = new SM::ShapeInfo("ALPNPolicyNotSupportedException", SM::ShapeKind.Structure).AsError("ALPNPolicyNotFound", 400, true);
-    public static readonly SM::ShapeInfo SAction = new SM::ShapeInfo("Action", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SActionOrder = new SM::ShapeInfo("ActionOrder", SM::ShapeKind.Integer).Constrain(min: 1, max: 50000);
-    public static readonly SM::ShapeInfo SActionTypeEnum = new SM::ShapeInfo("ActionTypeEnum", SM::ShapeKind.String).Constrain(enumValues: ["forward", "authenticate-oidc", "authenticate-cognito", "redirect", "fixed-response", "jwt-validation"]);
-    public static readonly SM::ShapeInfo SActions = new SM::ShapeInfo("Actions", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAddListenerCertificatesInput = new SM::ShapeInfo("AddListenerCertificatesInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAddListenerCertificatesOutput = new SM::ShapeInfo("AddListenerCertificatesOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAddTagsInput = new SM::ShapeInfo("AddTagsInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAddTagsOutput = new SM::ShapeInfo("AddTagsOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAddTrustStoreRevocationsInput = new SM::ShapeInfo("AddTrustStoreRevocationsInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAddTrustStoreRevocationsOutput = new SM::ShapeInfo("AddTrustStoreRevocationsOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAdministrativeOverride = new SM::ShapeInfo("AdministrativeOverride", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAdvertiseTrustStoreCaNamesEnum = new SM::ShapeInfo("AdvertiseTrustStoreCaNamesEnum", SM::ShapeKind.String).Constrain(enumValues: ["on", "off"]);
-    public static readonly SM::ShapeInfo SAllocationId = new SM::ShapeInfo("AllocationId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SAllocationIdNotFoundException = new SM::ShapeInfo("AllocationIdNotFoundException", SM::ShapeKind.Structure).AsError("AllocationIdNotFound", 400, true);
-    public static readonly SM::ShapeInfo SAlpnPolicyName = new SM::ShapeInfo("AlpnPolicyName", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAlpnPolicyValue = new SM::ShapeInfo("AlpnPolicyValue", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SAnomalyDetection = new SM::ShapeInfo("AnomalyDetection", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAnomalyResultEnum = new SM::ShapeInfo("AnomalyResultEnum", SM::ShapeKind.String).Constrain(enumValues: ["anomalous", "normal"]);
-    public static readonly SM::ShapeInfo SAuthenticateCognitoActionAuthenticationRequestExtraParams = new SM::ShapeInfo("AuthenticateCognitoActionAuthenticationRequestExtraParams", SM::ShapeKind.Map);
-    public static readonly SM::ShapeInfo SAuthenticateCognitoActionAuthenticationRequestParamName = new SM::ShapeInfo("AuthenticateCognitoActionAuthenticationRequestParamName", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SAuthenticateCognitoActionAuthenticationRequestParamValue = new SM::ShapeInfo("AuthenticateCognitoActionAuthenticationRequestParamValue", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SAuthenticateCognitoActionConditionalBehaviorEnum = new SM::ShapeInfo("AuthenticateCognitoActionConditionalBehaviorEnum", SM::ShapeKind.String).Constrain(enumValues: ["deny", "allow", "authenticate"]);
-    public static readonly SM::ShapeInfo SAuthenticateCognitoActionConfig = new SM::ShapeInfo("AuthenticateCognitoActionConfig", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAuthenticateCognitoActionScope = new SM::ShapeInfo("AuthenticateCognitoActionScope", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SAuthenticateCognitoActionSessionCookieName = new SM::ShapeInfo("AuthenticateCognitoActionSessionCookieName", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SAuthenticateCognitoActionSessionTimeout = new SM::ShapeInfo("AuthenticateCognitoActionSessionTimeout", SM::ShapeKind.Long);
-    public static readonly SM::ShapeInfo SAuthenticateCognitoActionUserPoolArn = new SM::ShapeInfo("AuthenticateCognitoActionUserPoolArn", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SAuthenticateCognitoActionUserPoolClientId = new SM::ShapeInfo("AuthenticateCognitoActionUserPoolClientId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SAuthenticateCognitoActionUserPoolDomain = new SM::ShapeInfo("AuthenticateCognitoActionUserPoolDomain", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SAuthenticateOidcActionAuthenticationRequestExtraParams = new SM::ShapeInfo("AuthenticateOidcActionAuthenticationRequestExtraParams", SM::ShapeKind.Map);
-    public static readonly SM::ShapeInfo SAuthenticateOidcActionAuthenticationRequestParamName = new SM::ShapeInfo("AuthenticateOidcActionAuthenticationRequestParamName", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SAuthenticateOidcActionAuthenticationRequestParamValue = new SM::ShapeInfo("AuthenticateOidcActionAuthenticationRequestParamValue", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SAuthenticateOidcActionAuthorizationEndpoint = new SM::ShapeInfo("AuthenticateOidcActionAuthorizationEndpoint", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SAuthenticateOidcActionClientId = new SM::ShapeInfo("AuthenticateOidcActionClientId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SAuthenticateOidcActionClientSecret = new SM::ShapeInfo("AuthenticateOidcActionClientSecret", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SAuthenticateOidcActionConditionalBehaviorEnum = new SM::ShapeInfo("AuthenticateOidcActionConditionalBehaviorEnum", SM::ShapeKind.String).Constrain(enumValues: ["deny", "allow", "authenticate"]);
-    public static readonly SM::ShapeInfo SAuthenticateOidcActionConfig = new SM::ShapeInfo("AuthenticateOidcActionConfig", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAuthenticateOidcActionIssuer = new SM::ShapeInfo("AuthenticateOidcActionIssuer", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SAuthenticateOidcActionScope = new SM::ShapeInfo("AuthenticateOidcActionScope", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SAuthenticateOidcActionSessionCookieName = new SM::ShapeInfo("AuthenticateOidcActionSessionCookieName", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SAuthenticateOidcActionSessionTimeout = new SM::ShapeInfo("AuthenticateOidcActionSessionTimeout", SM::ShapeKind.Long);
-    public static readonly SM::ShapeInfo SAuthenticateOidcActionTokenEndpoint = new SM::ShapeInfo("AuthenticateOidcActionTokenEndpoint", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SAuthenticateOidcActionUseExistingClientSecret = new SM::ShapeInfo("AuthenticateOidcActionUseExistingClientSecret", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SAuthenticateOidcActionUserInfoEndpoint = new SM::ShapeInfo("AuthenticateOidcActionUserInfoEndpoint", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SAvailabilityZone = new SM::ShapeInfo("AvailabilityZone", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAvailabilityZoneNotSupportedException = new SM::ShapeInfo("AvailabilityZoneNotSupportedException", SM::ShapeKind.Structure).AsError("AvailabilityZoneNotSupported", 400, true);
-    public static readonly SM::ShapeInfo SAvailabilityZones = new SM::ShapeInfo("AvailabilityZones", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCaCertificatesBundleNotFoundException = new SM::ShapeInfo("CaCertificatesBundleNotFoundException", SM::ShapeKind.Structure).AsError("CaCertificatesBundleNotFound", 400, true);
-    public static readonly SM::ShapeInfo SCanonicalHostedZoneId = new SM::ShapeInfo("CanonicalHostedZoneId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SCapacityDecreaseRequestsLimitExceededException = new SM::ShapeInfo("CapacityDecreaseRequestsLimitExceededException", SM::ShapeKind.Structure).AsError("CapacityDecreaseRequestLimitExceeded", 400, true);
-    public static readonly SM::ShapeInfo SCapacityReservationPendingException = new SM::ShapeInfo("CapacityReservationPendingException", SM::ShapeKind.Structure).AsError("CapacityReservationPending", 400, true);
-    public static readonly SM::ShapeInfo SCapacityReservationStateEnum = new SM::ShapeInfo("CapacityReservationStateEnum", SM::ShapeKind.String).Constrain(enumValues: ["provisioned", "pending", "rebalancing", "failed"]);
-    public static readonly SM::ShapeInfo SCapacityReservationStatus = new SM::ShapeInfo("CapacityReservationStatus", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCapacityUnits = new SM::ShapeInfo("CapacityUnits", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SCapacityUnitsDouble = new SM::ShapeInfo("CapacityUnitsDouble", SM::ShapeKind.Double);
-    public static readonly SM::ShapeInfo SCapacityUnitsLimitExceededException = new SM::ShapeInfo("CapacityUnitsLimitExceededException", SM::ShapeKind.Structure).AsError("CapacityUnitsLimitExceeded", 400, true);
-    public static readonly SM::ShapeInfo SCertificate = new SM::ShapeInfo("Certificate", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCertificateArn = new SM::ShapeInfo("CertificateArn", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SCertificateList = new SM::ShapeInfo("CertificateList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SCertificateNotFoundException = new SM::ShapeInfo("CertificateNotFoundException", SM::ShapeKind.Structure).AsError("CertificateNotFound", 400, true);
-    public static readonly SM::ShapeInfo SCipher = new SM::ShapeInfo("Cipher", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCipherName = new SM::ShapeInfo("CipherName", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SCipherPriority = new SM::ShapeInfo("CipherPriority", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SCiphers = new SM::ShapeInfo("Ciphers", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SConditionFieldName = new SM::ShapeInfo("ConditionFieldName", SM::ShapeKind.String).Constrain(max: 64);
-    public static readonly SM::ShapeInfo SCreateListenerInput = new SM::ShapeInfo("CreateListenerInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateListenerOutput = new SM::ShapeInfo("CreateListenerOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateLoadBalancerInput = new SM::ShapeInfo("CreateLoadBalancerInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateLoadBalancerOutput = new SM::ShapeInfo("CreateLoadBalancerOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateRuleInput = new SM::ShapeInfo("CreateRuleInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateRuleOutput = new SM::ShapeInfo("CreateRuleOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTargetGroupInput = new SM::ShapeInfo("CreateTargetGroupInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTargetGroupOutput = new SM::ShapeInfo("CreateTargetGroupOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTrustStoreInput = new SM::ShapeInfo("CreateTrustStoreInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateTrustStoreOutput = new SM::ShapeInfo("CreateTrustStoreOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreatedTime = new SM::ShapeInfo("CreatedTime", SM::ShapeKind.Timestamp);
-    public static readonly SM::ShapeInfo SCustomerOwnedIpv4Pool = new SM::ShapeInfo("CustomerOwnedIpv4Pool", SM::ShapeKind.String).Constrain(max: 256);
-    public static readonly SM::ShapeInfo SDNSName = new SM::ShapeInfo("DNSName", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SDecreaseRequestsRemaining = new SM::ShapeInfo("DecreaseRequestsRemaining", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SDefault = new SM::ShapeInfo("Default", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SDeleteAssociationSameAccountException = new SM::ShapeInfo("DeleteAssociationSameAccountException", SM::ShapeKind.Structure).AsError("DeleteAssociationSameAccount", 400, true);
-    public static readonly SM::ShapeInfo SDeleteListenerInput = new SM::ShapeInfo("DeleteListenerInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteListenerOutput = new SM::ShapeInfo("DeleteListenerOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteLoadBalancerInput = new SM::ShapeInfo("DeleteLoadBalancerInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteLoadBalancerOutput = new SM::ShapeInfo("DeleteLoadBalancerOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteRuleInput = new SM::ShapeInfo("DeleteRuleInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteRuleOutput = new SM::ShapeInfo("DeleteRuleOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteSharedTrustStoreAssociationInput = new SM::ShapeInfo("DeleteSharedTrustStoreAssociationInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteSharedTrustStoreAssociationOutput = new SM::ShapeInfo("DeleteSharedTrustStoreAssociationOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTargetGroupInput = new SM::ShapeInfo("DeleteTargetGroupInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTargetGroupOutput = new SM::ShapeInfo("DeleteTargetGroupOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTrustStoreInput = new SM::ShapeInfo("DeleteTrustStoreInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTrustStoreOutput = new SM::ShapeInfo("DeleteTrustStoreOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeregisterTargetsInput = new SM::ShapeInfo("DeregisterTargetsInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeregisterTargetsOutput = new SM::ShapeInfo("DeregisterTargetsOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeAccountLimitsInput = new SM::ShapeInfo("DescribeAccountLimitsInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeAccountLimitsOutput = new SM::ShapeInfo("DescribeAccountLimitsOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeCapacityReservationInput = new SM::ShapeInfo("DescribeCapacityReservationInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeCapacityReservationOutput = new SM::ShapeInfo("DescribeCapacityReservationOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeListenerAttributesInput = new SM::ShapeInfo("DescribeListenerAttributesInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeListenerAttributesOutput = new SM::ShapeInfo("DescribeListenerAttributesOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeListenerCertificatesInput = new SM::ShapeInfo("DescribeListenerCertificatesInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeListenerCertificatesOutput = new SM::ShapeInfo("DescribeListenerCertificatesOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeListenersInput = new SM::ShapeInfo("DescribeListenersInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeListenersOutput = new SM::ShapeInfo("DescribeListenersOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeLoadBalancerAttributesInput = new SM::ShapeInfo("DescribeLoadBalancerAttributesInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeLoadBalancerAttributesOutput = new SM::ShapeInfo("DescribeLoadBalancerAttributesOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeLoadBalancersInput = new SM::ShapeInfo("DescribeLoadBalancersInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeLoadBalancersOutput = new SM::ShapeInfo("DescribeLoadBalancersOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeRulesInput = new SM::ShapeInfo("DescribeRulesInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeRulesOutput = new SM::ShapeInfo("DescribeRulesOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeSSLPoliciesInput = new SM::ShapeInfo("DescribeSSLPoliciesInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeSSLPoliciesOutput = new SM::ShapeInfo("DescribeSSLPoliciesOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTagsInput = new SM::ShapeInfo("DescribeTagsInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTagsOutput = new SM::ShapeInfo("DescribeTagsOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTargetGroupAttributesInput = new SM::ShapeInfo("DescribeTargetGroupAttributesInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTargetGroupAttributesOutput = new SM::ShapeInfo("DescribeTargetGroupAttributesOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTargetGroupsInput = new SM::ShapeInfo("DescribeTargetGroupsInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTargetGroupsOutput = new SM::ShapeInfo("DescribeTargetGroupsOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTargetHealthInput = new SM::ShapeInfo("DescribeTargetHealthInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTargetHealthInputIncludeEnum = new SM::ShapeInfo("DescribeTargetHealthInputIncludeEnum", SM::ShapeKind.String).Constrain(enumValues: ["AnomalyDetection", "All"]);
-    public static readonly SM::ShapeInfo SDescribeTargetHealthOutput = new SM::ShapeInfo("DescribeTargetHealthOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTrustStoreAssociationsInput = new SM::ShapeInfo("DescribeTrustStoreAssociationsInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTrustStoreAssociationsOutput = new SM::ShapeInfo("DescribeTrustStoreAssociationsOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTrustStoreRevocation = new SM::ShapeInfo("DescribeTrustStoreRevocation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTrustStoreRevocationResponse = new SM::ShapeInfo("DescribeTrustStoreRevocationResponse", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDescribeTrustStoreRevocationsInput = new SM::ShapeInfo("DescribeTrustStoreRevocationsInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTrustStoreRevocationsOutput = new SM::ShapeInfo("DescribeTrustStoreRevocationsOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTrustStoresInput = new SM::ShapeInfo("DescribeTrustStoresInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeTrustStoresOutput = new SM::ShapeInfo("DescribeTrustStoresOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescription = new SM::ShapeInfo("Description", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SDuplicateListenerException = new SM::ShapeInfo("DuplicateListenerException", SM::ShapeKind.Structure).AsError("DuplicateListener", 400, true);
-    public static readonly SM::ShapeInfo SDuplicateLoadBalancerNameException = new SM::ShapeInfo("DuplicateLoadBalancerNameException", SM::ShapeKind.Structure).AsError("DuplicateLoadBalancerName", 400, true);
-    public static readonly SM::ShapeInfo SDuplicateTagKeysException = new SM::ShapeInfo("DuplicateTagKeysException", SM::ShapeKind.Structure).AsError("DuplicateTagKeys", 400, true);
-    public static readonly SM::ShapeInfo SDuplicateTargetGroupNameException = new SM::ShapeInfo("DuplicateTargetGroupNameException", SM::ShapeKind.Structure).AsError("DuplicateTargetGroupName", 400, true);
-    public static readonly SM::ShapeInfo SDuplicateTrustStoreNameException = new SM::ShapeInfo("DuplicateTrustStoreNameException", SM::ShapeKind.Structure).AsError("DuplicateTrustStoreName", 400, true);
-    public static readonly SM::ShapeInfo SEnablePrefixForIpv6SourceNatEnum = new SM::ShapeInfo("EnablePrefixForIpv6SourceNatEnum", SM::ShapeKind.String).Constrain(enumValues: ["on", "off"]);
-    public static readonly SM::ShapeInfo SEnforceSecurityGroupInboundRulesOnPrivateLinkTraffic = new SM::ShapeInfo("EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SEnforceSecurityGroupInboundRulesOnPrivateLinkTrafficEnum = new SM::ShapeInfo("EnforceSecurityGroupInboundRulesOnPrivateLinkTrafficEnum", SM::ShapeKind.String).Constrain(enumValues: ["on", "off"]);
-    public static readonly SM::ShapeInfo SFixedResponseActionConfig = new SM::ShapeInfo("FixedResponseActionConfig", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFixedResponseActionContentType = new SM::ShapeInfo("FixedResponseActionContentType", SM::ShapeKind.String).Constrain(min: 0, max: 32);
-    public static readonly SM::ShapeInfo SFixedResponseActionMessage = new SM::ShapeInfo("FixedResponseActionMessage", SM::ShapeKind.String).Constrain(min: 0, max: 1024);
-    public static readonly SM::ShapeInfo SFixedResponseActionStatusCode = new SM::ShapeInfo("FixedResponseActionStatusCode", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SForwardActionConfig = new SM::ShapeInfo("ForwardActionConfig", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetResourcePolicyInput = new SM::ShapeInfo("GetResourcePolicyInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetResourcePolicyOutput = new SM::ShapeInfo("GetResourcePolicyOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetTrustStoreCaCertificatesBundleInput = new SM::ShapeInfo("GetTrustStoreCaCertificatesBundleInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetTrustStoreCaCertificatesBundleOutput = new SM::ShapeInfo("GetTrustStoreCaCertificatesBundleOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetTrustStoreRevocationContentInput = new SM::ShapeInfo("GetTrustStoreRevocationContentInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetTrustStoreRevocationContentOutput = new SM::ShapeInfo("GetTrustStoreRevocationContentOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGrpcCode = new SM::ShapeInfo("GrpcCode", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SHealthCheckEnabled = new SM::ShapeInfo("HealthCheckEnabled", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SHealthCheckIntervalSeconds = new SM::ShapeInfo("HealthCheckIntervalSeconds", SM::ShapeKind.Integer).Constrain(min: 5, max: 300);
-    public static readonly SM::ShapeInfo SHealthCheckPort = new SM::ShapeInfo("HealthCheckPort", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SHealthCheckThresholdCount = new SM::ShapeInfo("HealthCheckThresholdCount", SM::ShapeKind.Integer).Constrain(min: 2, max: 10);
-    public static readonly SM::ShapeInfo SHealthCheckTimeoutSeconds = new SM::ShapeInfo("HealthCheckTimeoutSeconds", SM::ShapeKind.Integer).Constrain(min: 2, max: 120);
-    public static readonly SM::ShapeInfo SHealthUnavailableException = new SM::ShapeInfo("HealthUnavailableException", SM::ShapeKind.Structure).AsError("HealthUnavailable", 500, true);
-    public static readonly SM::ShapeInfo SHostHeaderConditionConfig = new SM::ShapeInfo("HostHeaderConditionConfig", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SHostHeaderRewriteConfig = new SM::ShapeInfo("HostHeaderRewriteConfig", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SHttpCode = new SM::ShapeInfo("HttpCode", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SHttpHeaderConditionConfig = new SM::ShapeInfo("HttpHeaderConditionConfig", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SHttpHeaderConditionName = new SM::ShapeInfo("HttpHeaderConditionName", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SHttpRequestMethodConditionConfig = new SM::ShapeInfo("HttpRequestMethodConditionConfig", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIPv6Address = new SM::ShapeInfo("IPv6Address", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SIgnoreClientCertificateExpiry = new SM::ShapeInfo("IgnoreClientCertificateExpiry", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SIncompatibleProtocolsException = new SM::ShapeInfo("IncompatibleProtocolsException", SM::ShapeKind.Structure).AsError("IncompatibleProtocols", 400, true);
-    public static readonly SM::ShapeInfo SInsufficientCapacityException = new SM::ShapeInfo("InsufficientCapacityException", SM::ShapeKind.Structure).AsError("InsufficientCapacity", 500, true);
-    public static readonly SM::ShapeInfo SInvalidCaCertificatesBundleException = new SM::ShapeInfo("InvalidCaCertificatesBundleException", SM::ShapeKind.Structure).AsError("InvalidCaCertificatesBundle", 400, true);
-    public static readonly SM::ShapeInfo SInvalidConfigurationRequestException = new SM::ShapeInfo("InvalidConfigurationRequestException", SM::ShapeKind.Structure).AsError("InvalidConfigurationRequest", 400, true);
-    public static readonly SM::ShapeInfo SInvalidLoadBalancerActionException = new SM::ShapeInfo("InvalidLoadBalancerActionException", SM::ShapeKind.Structure).AsError("InvalidLoadBalancerAction", 400, true);
-    public static readonly SM::ShapeInfo SInvalidRevocationContentException = new SM::ShapeInfo("InvalidRevocationContentException", SM::ShapeKind.Structure).AsError("InvalidRevocationContent", 400, true);
-    public static readonly SM::ShapeInfo SInvalidSchemeException = new SM::ShapeInfo("InvalidSchemeException", SM::ShapeKind.Structure).AsError("InvalidScheme", 400, true);
-    public static readonly SM::ShapeInfo SInvalidSecurityGroupException = new SM::ShapeInfo("InvalidSecurityGroupException", SM::ShapeKind.Structure).AsError("InvalidSecurityGroup", 400, true);
-    public static readonly SM::ShapeInfo SInvalidSubnetException = new SM::ShapeInfo("InvalidSubnetException", SM::ShapeKind.Structure).AsError("InvalidSubnet", 400, true);
-    public static readonly SM::ShapeInfo SInvalidTargetException = new SM::ShapeInfo("InvalidTargetException", SM::ShapeKind.Structure).AsError("InvalidTarget", 400, true);
-    public static readonly SM::ShapeInfo SIpAddress = new SM::ShapeInfo("IpAddress", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SIpAddressType = new SM::ShapeInfo("IpAddressType", SM::ShapeKind.String).Constrain(enumValues: ["ipv4", "dualstack", "dualstack-without-public-ipv4"]);
-    public static readonly SM::ShapeInfo SIpamPoolId = new SM::ShapeInfo("IpamPoolId", SM::ShapeKind.String).Constrain(max: 1000);
-    public static readonly SM::ShapeInfo SIpamPools = new SM::ShapeInfo("IpamPools", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIsDefault = new SM::ShapeInfo("IsDefault", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SJwtValidationActionAdditionalClaim = new SM::ShapeInfo("JwtValidationActionAdditionalClaim", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SJwtValidationActionAdditionalClaimFormatEnum = new SM::ShapeInfo("JwtValidationActionAdditionalClaimFormatEnum", SM::ShapeKind.String).Constrain(enumValues: ["single-string", "string-array", "space-separated-values"]);
-    public static readonly SM::ShapeInfo SJwtValidationActionAdditionalClaimName = new SM::ShapeInfo("JwtValidationActionAdditionalClaimName", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SJwtValidationActionAdditionalClaimValue = new SM::ShapeInfo("JwtValidationActionAdditionalClaimValue", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SJwtValidationActionAdditionalClaimValues = new SM::ShapeInfo("JwtValidationActionAdditionalClaimValues", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SJwtValidationActionAdditionalClaims = new SM::ShapeInfo("JwtValidationActionAdditionalClaims", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SJwtValidationActionConfig = new SM::ShapeInfo("JwtValidationActionConfig", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SJwtValidationActionIssuer = new SM::ShapeInfo("JwtValidationActionIssuer", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SJwtValidationActionJwksEndpoint = new SM::ShapeInfo("JwtValidationActionJwksEndpoint", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SLastModifiedTime = new SM::ShapeInfo("LastModifiedTime", SM::ShapeKind.Timestamp);
-    public static readonly SM::ShapeInfo SLimit = new SM::ShapeInfo("Limit", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLimits = new SM::ShapeInfo("Limits", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SListOfDescribeTargetHealthIncludeOptions = new SM::ShapeInfo("ListOfDescribeTargetHealthIncludeOptions", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SListOfString = new SM::ShapeInfo("ListOfString", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SListener = new SM::ShapeInfo("Listener", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListenerArn = new SM::ShapeInfo("ListenerArn", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SListenerArns = new SM::ShapeInfo("ListenerArns", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SListenerAttribute = new SM::ShapeInfo("ListenerAttribute", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListenerAttributeKey = new SM::ShapeInfo("ListenerAttributeKey", SM::ShapeKind.String).Constrain(max: 256);
-    public static readonly SM::ShapeInfo SListenerAttributeValue = new SM::ShapeInfo("ListenerAttributeValue", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SListenerAttributes = new SM::ShapeInfo("ListenerAttributes", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SListenerNotFoundException = new SM::ShapeInfo("ListenerNotFoundException", SM::ShapeKind.Structure).AsError("ListenerNotFound", 400, true);
-    public static readonly SM::ShapeInfo SListeners = new SM::ShapeInfo("Listeners", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLoadBalancer = new SM::ShapeInfo("LoadBalancer", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLoadBalancerAddress = new SM::ShapeInfo("LoadBalancerAddress", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLoadBalancerAddresses = new SM::ShapeInfo("LoadBalancerAddresses", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLoadBalancerArn = new SM::ShapeInfo("LoadBalancerArn", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SLoadBalancerArns = new SM::ShapeInfo("LoadBalancerArns", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLoadBalancerAttribute = new SM::ShapeInfo("LoadBalancerAttribute", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLoadBalancerAttributeKey = new SM::ShapeInfo("LoadBalancerAttributeKey", SM::ShapeKind.String).Constrain(max: 256);
-    public static readonly SM::ShapeInfo SLoadBalancerAttributeValue = new SM::ShapeInfo("LoadBalancerAttributeValue", SM::ShapeKind.String).Constrain(max: 1024);
-    public static readonly SM::ShapeInfo SLoadBalancerAttributes = new SM::ShapeInfo("LoadBalancerAttributes", SM::ShapeKind.List).Constrain(max: 20);
-    public static readonly SM::ShapeInfo SLoadBalancerName = new SM::ShapeInfo("LoadBalancerName", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SLoadBalancerNames = new SM::ShapeInfo("LoadBalancerNames", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLoadBalancerNotFoundException = new SM::ShapeInfo("LoadBalancerNotFoundException", SM::ShapeKind.Structure).AsError("LoadBalancerNotFound", 400, true);
-    public static readonly SM::ShapeInfo SLoadBalancerSchemeEnum = new SM::ShapeInfo("LoadBalancerSchemeEnum", SM::ShapeKind.String).Constrain(enumValues: ["internet-facing", "internal"]);
-    public static readonly SM::ShapeInfo SLoadBalancerState = new SM::ShapeInfo("LoadBalancerState", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLoadBalancerStateEnum = new SM::ShapeInfo("LoadBalancerStateEnum", SM::ShapeKind.String).Constrain(enumValues: ["active", "provisioning", "active_impaired", "failed"]);
-    public static readonly SM::ShapeInfo SLoadBalancerTypeEnum = new SM::ShapeInfo("LoadBalancerTypeEnum", SM::ShapeKind.String).Constrain(enumValues: ["application", "network", "gateway"]);
-    public static readonly SM::ShapeInfo SLoadBalancers = new SM::ShapeInfo("LoadBalancers", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLocation = new SM::ShapeInfo("Location", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SMarker = new SM::ShapeInfo("Marker", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SMatcher = new SM::ShapeInfo("Matcher", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMax = new SM::ShapeInfo("Max", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SMinimumLoadBalancerCapacity = new SM::ShapeInfo("MinimumLoadBalancerCapacity", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMitigationInEffectEnum = new SM::ShapeInfo("MitigationInEffectEnum", SM::ShapeKind.String).Constrain(enumValues: ["yes", "no"]);
-    public static readonly SM::ShapeInfo SMode = new SM::ShapeInfo("Mode", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SModifyCapacityReservationInput = new SM::ShapeInfo("ModifyCapacityReservationInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyCapacityReservationOutput = new SM::ShapeInfo("ModifyCapacityReservationOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyIpPoolsInput = new SM::ShapeInfo("ModifyIpPoolsInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyIpPoolsOutput = new SM::ShapeInfo("ModifyIpPoolsOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyListenerAttributesInput = new SM::ShapeInfo("ModifyListenerAttributesInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyListenerAttributesOutput = new SM::ShapeInfo("ModifyListenerAttributesOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyListenerInput = new SM::ShapeInfo("ModifyListenerInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyListenerOutput = new SM::ShapeInfo("ModifyListenerOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyLoadBalancerAttributesInput = new SM::ShapeInfo("ModifyLoadBalancerAttributesInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyLoadBalancerAttributesOutput = new SM::ShapeInfo("ModifyLoadBalancerAttributesOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyRuleInput = new SM::ShapeInfo("ModifyRuleInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyRuleOutput = new SM::ShapeInfo("ModifyRuleOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyTargetGroupAttributesInput = new SM::ShapeInfo("ModifyTargetGroupAttributesInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyTargetGroupAttributesOutput = new SM::ShapeInfo("ModifyTargetGroupAttributesOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyTargetGroupInput = new SM::ShapeInfo("ModifyTargetGroupInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyTargetGroupOutput = new SM::ShapeInfo("ModifyTargetGroupOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyTrustStoreInput = new SM::ShapeInfo("ModifyTrustStoreInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SModifyTrustStoreOutput = new SM::ShapeInfo("ModifyTrustStoreOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMutualAuthenticationAttributes = new SM::ShapeInfo("MutualAuthenticationAttributes", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SName = new SM::ShapeInfo("Name", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SNumberOfCaCertificates = new SM::ShapeInfo("NumberOfCaCertificates", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SNumberOfRevokedEntries = new SM::ShapeInfo("NumberOfRevokedEntries", SM::ShapeKind.Long);
-    public static readonly SM::ShapeInfo SOperationNotPermittedException = new SM::ShapeInfo("OperationNotPermittedException", SM::ShapeKind.Structure).AsError("OperationNotPermitted", 400, true);
-    public static readonly SM::ShapeInfo SOutpostId = new SM::ShapeInfo("OutpostId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SPageSize = new SM::ShapeInfo("PageSize", SM::ShapeKind.Integer).Constrain(min: 1, max: 400);
-    public static readonly SM::ShapeInfo SPath = new SM::ShapeInfo("Path", SM::ShapeKind.String).Constrain(min: 1, max: 1024);
-    public static readonly SM::ShapeInfo SPathPatternConditionConfig = new SM::ShapeInfo("PathPatternConditionConfig", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPolicy = new SM::ShapeInfo("Policy", SM::ShapeKind.String).Constrain(min: 1);
-    public static readonly SM::ShapeInfo SPort = new SM::ShapeInfo("Port", SM::ShapeKind.Integer).Constrain(min: 1, max: 65535);
-    public static readonly SM::ShapeInfo SPriorRequestNotCompleteException = new SM::ShapeInfo("PriorRequestNotCompleteException", SM::ShapeKind.Structure).AsError("PriorRequestNotComplete", 429, true);
-    public static readonly SM::ShapeInfo SPriorityInUseException = new SM::ShapeInfo("PriorityInUseException", SM::ShapeKind.Structure).AsError("PriorityInUse", 400, true);
-    public static readonly SM::ShapeInfo SPrivateIPv4Address = new SM::ShapeInfo("PrivateIPv4Address", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SProtocolEnum = new SM::ShapeInfo("ProtocolEnum", SM::ShapeKind.String).Constrain(enumValues: ["HTTP", "HTTPS", "TCP", "TLS", "UDP", "TCP_UDP", "GENEVE", "QUIC", "TCP_QUIC"]);
-    public static readonly SM::ShapeInfo SProtocolVersion = new SM::ShapeInfo("ProtocolVersion", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SQueryStringConditionConfig = new SM::ShapeInfo("QueryStringConditionConfig", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SQueryStringKeyValuePair = new SM::ShapeInfo("QueryStringKeyValuePair", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SQueryStringKeyValuePairList = new SM::ShapeInfo("QueryStringKeyValuePairList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SQuicServerId = new SM::ShapeInfo("QuicServerId", SM::ShapeKind.String).Constrain(min: 1, max: 256);
-    public static readonly SM::ShapeInfo SRedirectActionConfig = new SM::ShapeInfo("RedirectActionConfig", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRedirectActionHost = new SM::ShapeInfo("RedirectActionHost", SM::ShapeKind.String).Constrain(min: 1, max: 128);
-    public static readonly SM::ShapeInfo SRedirectActionPath = new SM::ShapeInfo("RedirectActionPath", SM::ShapeKind.String).Constrain(min: 1, max: 128);
-    public static readonly SM::ShapeInfo SRedirectActionPort = new SM::ShapeInfo("RedirectActionPort", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SRedirectActionProtocol = new SM::ShapeInfo("RedirectActionProtocol", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SRedirectActionQuery = new SM::ShapeInfo("RedirectActionQuery", SM::ShapeKind.String).Constrain(min: 0, max: 128);
-    public static readonly SM::ShapeInfo SRedirectActionStatusCodeEnum = new SM::ShapeInfo("RedirectActionStatusCodeEnum", SM::ShapeKind.String).Constrain(enumValues: ["HTTP_301", "HTTP_302"]);
-    public static readonly SM::ShapeInfo SRegisterTargetsInput = new SM::ShapeInfo("RegisterTargetsInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRegisterTargetsOutput = new SM::ShapeInfo("RegisterTargetsOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRemoveIpamPoolEnum = new SM::ShapeInfo("RemoveIpamPoolEnum", SM::ShapeKind.String).Constrain(enumValues: ["ipv4"]);
-    public static readonly SM::ShapeInfo SRemoveIpamPools = new SM::ShapeInfo("RemoveIpamPools", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRemoveListenerCertificatesInput = new SM::ShapeInfo("RemoveListenerCertificatesInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRemoveListenerCertificatesOutput = new SM::ShapeInfo("RemoveListenerCertificatesOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRemoveTagsInput = new SM::ShapeInfo("RemoveTagsInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRemoveTagsOutput = new SM::ShapeInfo("RemoveTagsOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRemoveTrustStoreRevocationsInput = new SM::ShapeInfo("RemoveTrustStoreRevocationsInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRemoveTrustStoreRevocationsOutput = new SM::ShapeInfo("RemoveTrustStoreRevocationsOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SResetCapacityReservation = new SM::ShapeInfo("ResetCapacityReservation", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SResetTransforms = new SM::ShapeInfo("ResetTransforms", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SResourceArn = new SM::ShapeInfo("ResourceArn", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SResourceArns = new SM::ShapeInfo("ResourceArns", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SResourceInUseException = new SM::ShapeInfo("ResourceInUseException", SM::ShapeKind.Structure).AsError("ResourceInUse", 400, true);
-    public static readonly SM::ShapeInfo SResourceNotFoundException = new SM::ShapeInfo("ResourceNotFoundException", SM::ShapeKind.Structure).AsError("ResourceNotFound", 400, true);
-    public static readonly SM::ShapeInfo SRevocationContent = new SM::ShapeInfo("RevocationContent", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRevocationContentNotFoundException = new SM::ShapeInfo("RevocationContentNotFoundException", SM::ShapeKind.Structure).AsError("RevocationContentNotFound", 400, true);
-    public static readonly SM::ShapeInfo SRevocationContents = new SM::ShapeInfo("RevocationContents", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRevocationId = new SM::ShapeInfo("RevocationId", SM::ShapeKind.Long);
-    public static readonly SM::ShapeInfo SRevocationIdNotFoundException = new SM::ShapeInfo("RevocationIdNotFoundException", SM::ShapeKind.Structure).AsError("RevocationIdNotFound", 400, true);
-    public static readonly SM::ShapeInfo SRevocationIds = new SM::ShapeInfo("RevocationIds", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRevocationType = new SM::ShapeInfo("RevocationType", SM::ShapeKind.String).Constrain(enumValues: ["CRL"]);
-    public static readonly SM::ShapeInfo SRewriteConfig = new SM::ShapeInfo("RewriteConfig", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRewriteConfigList = new SM::ShapeInfo("RewriteConfigList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRule = new SM::ShapeInfo("Rule", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRuleArn = new SM::ShapeInfo("RuleArn", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SRuleArns = new SM::ShapeInfo("RuleArns", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRuleCondition = new SM::ShapeInfo("RuleCondition", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRuleConditionList = new SM::ShapeInfo("RuleConditionList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRuleNotFoundException = new SM::ShapeInfo("RuleNotFoundException", SM::ShapeKind.Structure).AsError("RuleNotFound", 400, true);
-    public static readonly SM::ShapeInfo SRulePriority = new SM::ShapeInfo("RulePriority", SM::ShapeKind.Integer).Constrain(min: 1, max: 50000);
-    public static readonly SM::ShapeInfo SRulePriorityList = new SM::ShapeInfo("RulePriorityList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRulePriorityPair = new SM::ShapeInfo("RulePriorityPair", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRuleTransform = new SM::ShapeInfo("RuleTransform", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRuleTransformList = new SM::ShapeInfo("RuleTransformList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRules = new SM::ShapeInfo("Rules", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SS3Bucket = new SM::ShapeInfo("S3Bucket", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SS3Key = new SM::ShapeInfo("S3Key", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SS3ObjectVersion = new SM::ShapeInfo("S3ObjectVersion", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SSSLPolicyNotFoundException = new SM::ShapeInfo("SSLPolicyNotFoundException", SM::ShapeKind.Structure).AsError("SSLPolicyNotFound", 400, true);
-    public static readonly SM::ShapeInfo SSecurityGroupId = new SM::ShapeInfo("SecurityGroupId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SSecurityGroups = new SM::ShapeInfo("SecurityGroups", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSetIpAddressTypeInput = new SM::ShapeInfo("SetIpAddressTypeInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSetIpAddressTypeOutput = new SM::ShapeInfo("SetIpAddressTypeOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSetRulePrioritiesInput = new SM::ShapeInfo("SetRulePrioritiesInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSetRulePrioritiesOutput = new SM::ShapeInfo("SetRulePrioritiesOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSetSecurityGroupsInput = new SM::ShapeInfo("SetSecurityGroupsInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSetSecurityGroupsOutput = new SM::ShapeInfo("SetSecurityGroupsOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSetSubnetsInput = new SM::ShapeInfo("SetSubnetsInput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSetSubnetsOutput = new SM::ShapeInfo("SetSubnetsOutput", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSourceIpConditionConfig = new SM::ShapeInfo("SourceIpConditionConfig", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSourceNatIpv6Prefix = new SM::ShapeInfo("SourceNatIpv6Prefix", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SSourceNatIpv6Prefixes = new SM::ShapeInfo("SourceNatIpv6Prefixes", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSslPolicies = new SM::ShapeInfo("SslPolicies", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSslPolicy = new SM::ShapeInfo("SslPolicy", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSslPolicyName = new SM::ShapeInfo("SslPolicyName", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SSslPolicyNames = new SM::ShapeInfo("SslPolicyNames", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSslProtocol = new SM::ShapeInfo("SslProtocol", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SSslProtocols = new SM::ShapeInfo("SslProtocols", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SStateReason = new SM::ShapeInfo("StateReason", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SString = new SM::ShapeInfo("String", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SStringValue = new SM::ShapeInfo("StringValue", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SSubnetId = new SM::ShapeInfo("SubnetId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SSubnetMapping = new SM::ShapeInfo("SubnetMapping", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSubnetMappings = new SM::ShapeInfo("SubnetMappings", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSubnetNotFoundException = new SM::ShapeInfo("SubnetNotFoundException", SM::ShapeKind.Structure).AsError("SubnetNotFound", 400, true);
-    public static readonly SM::ShapeInfo SSubnets = new SM::ShapeInfo("Subnets", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STag = new SM::ShapeInfo("Tag", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STagDescription = new SM::ShapeInfo("TagDescription", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STagDescriptions = new SM::ShapeInfo("TagDescriptions", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STagKey = new SM::ShapeInfo("TagKey", SM::ShapeKind.String).Constrain(min: 1, max: 128);
-    public static readonly SM::ShapeInfo STagKeys = new SM::ShapeInfo("TagKeys", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STagList = new SM::ShapeInfo("TagList", SM::ShapeKind.List).Constrain(min: 1);
-    public static readonly SM::ShapeInfo STagValue = new SM::ShapeInfo("TagValue", SM::ShapeKind.String).Constrain(min: 0, max: 256);
-    public static readonly SM::ShapeInfo STargetAdministrativeOverrideReasonEnum = new SM::ShapeInfo("TargetAdministrativeOverrideReasonEnum", SM::ShapeKind.String).Constrain(enumValues: ["AdministrativeOverride.Unknown", "AdministrativeOverride.NoOverride", "AdministrativeOverride.ZonalShiftActive", "AdministrativeOverride.ZonalShiftDelegatedToDns"]);
-    public static readonly SM::ShapeInfo STargetAdministrativeOverrideStateEnum = new SM::ShapeInfo("TargetAdministrativeOverrideStateEnum", SM::ShapeKind.String).Constrain(enumValues: ["unknown", "no_override", "zonal_shift_active", "zonal_shift_delegated_to_dns"]);
-    public static readonly SM::ShapeInfo STargetControlPort = new SM::ShapeInfo("TargetControlPort", SM::ShapeKind.Integer).Constrain(min: 1, max: 65535);
-    public static readonly SM::ShapeInfo STargetDescription = new SM::ShapeInfo("TargetDescription", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STargetDescriptions = new SM::ShapeInfo("TargetDescriptions", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STargetGroup = new SM::ShapeInfo("TargetGroup", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STargetGroupArn = new SM::ShapeInfo("TargetGroupArn", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo STargetGroupArns = new SM::ShapeInfo("TargetGroupArns", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STargetGroupAssociationLimitException = new SM::ShapeInfo("TargetGroupAssociationLimitException", SM::ShapeKind.Structure).AsError("TargetGroupAssociationLimit", 400, true);
-    public static readonly SM::ShapeInfo STargetGroupAttribute = new SM::ShapeInfo("TargetGroupAttribute", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STargetGroupAttributeKey = new SM::ShapeInfo("TargetGroupAttributeKey", SM::ShapeKind.String).Constrain(max: 256);
-    public static readonly SM::ShapeInfo STargetGroupAttributeValue = new SM::ShapeInfo("TargetGroupAttributeValue", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo STargetGroupAttributes = new SM::ShapeInfo("TargetGroupAttributes", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STargetGroupIpAddressTypeEnum = new SM::ShapeInfo("TargetGroupIpAddressTypeEnum", SM::ShapeKind.String).Constrain(enumValues: ["ipv4", "ipv6"]);
-    public static readonly SM::ShapeInfo STargetGroupList = new SM::ShapeInfo("TargetGroupList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STargetGroupName = new SM::ShapeInfo("TargetGroupName", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo STargetGroupNames = new SM::ShapeInfo("TargetGroupNames", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STargetGroupNotFoundException = new SM::ShapeInfo("TargetGroupNotFoundException", SM::ShapeKind.Structure).AsError("TargetGroupNotFound", 400, true);
-    public static readonly SM::ShapeInfo STargetGroupStickinessConfig = new SM::ShapeInfo("TargetGroupStickinessConfig", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STargetGroupStickinessDurationSeconds = new SM::ShapeInfo("TargetGroupStickinessDurationSeconds", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo STargetGroupStickinessEnabled = new SM::ShapeInfo("TargetGroupStickinessEnabled", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo STargetGroupTuple = new SM::ShapeInfo("TargetGroupTuple", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STargetGroupWeight = new SM::ShapeInfo("TargetGroupWeight", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo STargetGroups = new SM::ShapeInfo("TargetGroups", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STargetHealth = new SM::ShapeInfo("TargetHealth", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STargetHealthDescription = new SM::ShapeInfo("TargetHealthDescription", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STargetHealthDescriptions = new SM::ShapeInfo("TargetHealthDescriptions", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STargetHealthReasonEnum = new SM::ShapeInfo("TargetHealthReasonEnum", SM::ShapeKind.String).Constrain(enumValues: ["Elb.RegistrationInProgress", "Elb.InitialHealthChecking", "Target.ResponseCodeMismatch", "Target.Timeout", "Target.FailedHealthChecks", "Target.NotRegistered", "Target.NotInUse", "Target.DeregistrationInProgress", "Target.InvalidState", "Target.IpUnusable", "Target.HealthCheckDisabled", "Elb.InternalError"]);
-    public static readonly SM::ShapeInfo STargetHealthStateEnum = new SM::ShapeInfo("TargetHealthStateEnum", SM::ShapeKind.String).Constrain(enumValues: ["initial", "healthy", "unhealthy", "unhealthy.draining", "unused", "draining", "unavailable"]);
-    public static readonly SM::ShapeInfo STargetId = new SM::ShapeInfo("TargetId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo STargetTypeEnum = new SM::ShapeInfo("TargetTypeEnum", SM::ShapeKind.String).Constrain(enumValues: ["instance", "ip", "lambda", "alb"]);
-    public static readonly SM::ShapeInfo STooManyActionsException = new SM::ShapeInfo("TooManyActionsException", SM::ShapeKind.Structure).AsError("TooManyActions", 400, true);
-    public static readonly SM::ShapeInfo STooManyCertificatesException = new SM::ShapeInfo("TooManyCertificatesException", SM::ShapeKind.Structure).AsError("TooManyCertificates", 400, true);
-    public static readonly SM::ShapeInfo STooManyListenersException = new SM::ShapeInfo("TooManyListenersException", SM::ShapeKind.Structure).AsError("TooManyListeners", 400, true);
-    public static readonly SM::ShapeInfo STooManyLoadBalancersException = new SM::ShapeInfo("TooManyLoadBalancersException", SM::ShapeKind.Structure).AsError("TooManyLoadBalancers", 400, true);
-    public static readonly SM::ShapeInfo STooManyRegistrationsForTargetIdException = new SM::ShapeInfo("TooManyRegistrationsForTargetIdException", SM::ShapeKind.Structure).AsError("TooManyRegistrationsForTargetId", 400, true);
-    public static readonly SM::ShapeInfo STooManyRulesException = new SM::ShapeInfo("TooManyRulesException", SM::ShapeKind.Structure).AsError("TooManyRules", 400, true);
-    public static readonly SM::ShapeInfo STooManyTagsException = new SM::ShapeInfo("TooManyTagsException", SM::ShapeKind.Structure).AsError("TooManyTags", 400, true);
-    public static readonly SM::ShapeInfo STooManyTargetGroupsException = new SM::ShapeInfo("TooManyTargetGroupsException", SM::ShapeKind.Structure).AsError("TooManyTargetGroups", 400, true);
-    public static readonly SM::ShapeInfo STooManyTargetsException = new SM::ShapeInfo("TooManyTargetsException", SM::ShapeKind.Structure).AsError("TooManyTargets", 400, true);
-    public static readonly SM::ShapeInfo STooManyTrustStoreRevocationEntriesException = new SM::ShapeInfo("TooManyTrustStoreRevocationEntriesException", SM::ShapeKind.Structure).AsError("TooManyTrustStoreRevocationEntries", 400, true);
-    public static readonly SM::ShapeInfo STooManyTrustStoresException = new SM::ShapeInfo("TooManyTrustStoresException", SM::ShapeKind.Structure).AsError("TooManyTrustStores", 400, true);
-    public static readonly SM::ShapeInfo STooManyUniqueTargetGroupsPerLoadBalancerException = new SM::ShapeInfo("TooManyUniqueTargetGroupsPerLoadBalancerException", SM::ShapeKind.Structure).AsError("TooManyUniqueTargetGroupsPerLoadBalancer", 400, true);
-    public static readonly SM::ShapeInfo STotalRevokedEntries = new SM::ShapeInfo("TotalRevokedEntries", SM::ShapeKind.Long);
-    public static readonly SM::ShapeInfo STransformTypeEnum = new SM::ShapeInfo("TransformTypeEnum", SM::ShapeKind.String).Constrain(enumValues: ["host-header-rewrite", "url-rewrite"]);
-    public static readonly SM::ShapeInfo STrustStore = new SM::ShapeInfo("TrustStore", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STrustStoreArn = new SM::ShapeInfo("TrustStoreArn", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo STrustStoreArns = new SM::ShapeInfo("TrustStoreArns", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STrustStoreAssociation = new SM::ShapeInfo("TrustStoreAssociation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STrustStoreAssociationNotFoundException = new SM::ShapeInfo("TrustStoreAssociationNotFoundException", SM::ShapeKind.Structure).AsError("AssociationNotFound", 400, true);
-    public static readonly SM::ShapeInfo STrustStoreAssociationResourceArn = new SM::ShapeInfo("TrustStoreAssociationResourceArn", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo STrustStoreAssociationStatusEnum = new SM::ShapeInfo("TrustStoreAssociationStatusEnum", SM::ShapeKind.String).Constrain(enumValues: ["active", "removed"]);
+    public static SM::ShapeInfo SALPNPolicyNotSupportedException => Table[0];
+    public static SM::ShapeInfo SAction => Table[1];
+    public static SM::ShapeInfo SActionOrder => Table[2];
+    public static SM::ShapeInfo SActionTypeEnum => Table[3];
+    public static SM::ShapeInfo SActions => Table[4];
+    public static SM::ShapeInfo SAddListenerCertificatesInput => Table[5];
+    public static SM::ShapeInfo SAddListenerCertificatesOutput => Table[6];
+    public static SM::ShapeInfo SAddTagsInput => Table[7];
+    public static SM::ShapeInfo SAddTagsOutput => Table[8];
+    public static SM::ShapeInfo SAddTrustStoreRevocationsInput => Table[9];
+    public static SM::ShapeInfo SAddTrustStoreRevocationsOutput => Table[10];
+    public static SM::ShapeInfo SAdministrativeOverride => Table[11];
+    public static SM::ShapeInfo SAdvertiseTrustStoreCaNamesEnum => Table[12];
+    public static SM::ShapeInfo SAllocationId => Table[13];
+    public static SM::ShapeInfo SAllocationIdNotFoundException => Table[14];
+    public static SM::ShapeInfo SAlpnPolicyName => Table[15];
+    public static SM::ShapeInfo SAlpnPolicyValue => Table[16];
+    public static SM::ShapeInfo SAnomalyDetection => Table[17];
+    public static SM::ShapeInfo SAnomalyResultEnum => Table[18];
+    public static SM::ShapeInfo SAuthenticateCognitoActionAuthenticationRequestExtraParams => Table[19];
+    public static SM::ShapeInfo SAuthenticateCognitoActionAuthenticationRequestParamName => Table[20];
+    public static SM::ShapeInfo SAuthenticateCognitoActionAuthenticationRequestParamValue => Table[21];
+    public static SM::ShapeInfo SAuthenticateCognitoActionConditionalBehaviorEnum => Table[22];
+    public static SM::ShapeInfo SAuthenticateCognitoActionConfig => Table[23];
+    public static SM::ShapeInfo SAuthenticateCognitoActionScope => Table[24];
+    public static SM::ShapeInfo SAuthenticateCognitoActionSessionCookieName => Table[25];
+    public static SM::ShapeInfo SAuthenticateCognitoActionSessionTimeout => Table[26];
+    public static SM::ShapeInfo SAuthenticateCognitoActionUserPoolArn => Table[27];
+    public static SM::ShapeInfo SAuthenticateCognitoActionUserPoolClientId => Table[28];
+    public static SM::ShapeInfo SAuthenticateCognitoActionUserPoolDomain => Table[29];
+    public static SM::ShapeInfo SAuthenticateOidcActionAuthenticationRequestExtraParams => Table[30];
+    public static SM::ShapeInfo SAuthenticateOidcActionAuthenticationRequestParamName => Table[31];
+    public static SM::ShapeInfo SAuthenticateOidcActionAuthenticationRequestParamValue => Table[32];
+    public static SM::ShapeInfo SAuthenticateOidcActionAuthorizationEndpoint => Table[33];
+    public static SM::ShapeInfo SAuthenticateOidcActionClientId => Table[34];
+    public static SM::ShapeInfo SAuthenticateOidcActionClientSecret => Table[35];
+    public static SM::ShapeInfo SAuthenticateOidcActionConditionalBehaviorEnum => Table[36];
+    public static SM::ShapeInfo SAuthenticateOidcActionConfig => Table[37];
+    public static SM::ShapeInfo SAuthenticateOidcActionIssuer => Table[38];
+    public static SM::ShapeInfo SAuthenticateOidcActionScope => Table[39];
+    public static SM::ShapeInfo SAuthenticateOidcActionSessionCookieName => Table[40];
+    public static SM::ShapeInfo SAuthenticateOidcActionSessionTimeout => Table[41];
+    public static SM::ShapeInfo SAuthenticateOidcActionTokenEndpoint => Table[42];
+    public static SM::ShapeInfo SAuthenticateOidcActionUseExistingClientSecret => Table[43];
+    public static SM::ShapeInfo SAuthenticateOidcActionUserInfoEndpoint => Table[44];
+    public static SM::ShapeInfo SAvailabilityZone => Table[45];
+    public static SM::ShapeInfo SAvailabilityZoneNotSupportedException => Table[46];
+    public static SM::ShapeInfo SAvailabilityZones => Table[47];
+    public static SM::ShapeInfo SCaCertificatesBundleNotFoundException => Table[48];
+    public static SM::ShapeInfo SCanonicalHostedZoneId => Table[49];
+    public static SM::ShapeInfo SCapacityDecreaseRequestsLimitExceededException => Table[50];
+    public static SM::ShapeInfo SCapacityReservationPendingException => Table[51];
+    public static SM::ShapeInfo SCapacityReservationStateEnum => Table[52];
+    public static SM::ShapeInfo SCapacityReservationStatus => Table[53];
+    public static SM::ShapeInfo SCapacityUnits => Table[54];
+    public static SM::ShapeInfo SCapacityUnitsDouble => Table[55];
+    public static SM::ShapeInfo SCapacityUnitsLimitExceededException => Table[56];
+    public static SM::ShapeInfo SCertificate => Table[57];
+    public static SM::ShapeInfo SCertificateArn => Table[58];
+    public static SM::ShapeInfo SCertificateList => Table[59];
+    public static SM::ShapeInfo SCertificateNotFoundException => Table[60];
+    public static SM::ShapeInfo SCipher => Table[61];
+    public static SM::ShapeInfo SCipherName => Table[62];
+    public static SM::ShapeInfo SCipherPriority => Table[63];
+    public static SM::ShapeInfo SCiphers => Table[64];
+    public static SM::ShapeInfo SConditionFieldName => Table[65];
+    public static SM::ShapeInfo SCreateListenerInput => Table[66];
+    public static SM::ShapeInfo SCreateListenerOutput => Table[67];
+    public static SM::ShapeInfo SCreateLoadBalancerInput => Table[68];
+    public static SM::ShapeInfo SCreateLoadBalancerOutput => Table[69];
+    public static SM::ShapeInfo SCreateRuleInput => Table[70];
+    public static SM::ShapeInfo SCreateRuleOutput => Table[71];
+    public static SM::ShapeInfo SCreateTargetGroupInput => Table[72];
+    public static SM::ShapeInfo SCreateTargetGroupOutput => Table[73];
+    public static SM::ShapeInfo SCreateTrustStoreInput => Table[74];
+    public static SM::ShapeInfo SCreateTrustStoreOutput => Table[75];
+    public static SM::ShapeInfo SCreatedTime => Table[76];
+    public static SM::ShapeInfo SCustomerOwnedIpv4Pool => Table[77];
+    public static SM::ShapeInfo SDNSName => Table[78];
+    public static SM::ShapeInfo SDecreaseRequestsRemaining => Table[79];
+    public static SM::ShapeInfo SDefault => Table[80];
+    public static SM::ShapeInfo SDeleteAssociationSameAccountException => Table[81];
+    public static SM::ShapeInfo SDeleteListenerInput => Table[82];
+    public static SM::ShapeInfo SDeleteListenerOutput => Table[83];
+    public static SM::ShapeInfo SDeleteLoadBalancerInput => Table[84];
+    public static SM::ShapeInfo SDeleteLoadBalancerOutput => Table[85];
+    public static SM::ShapeInfo SDeleteRuleInput => Table[86];
+    public static SM::ShapeInfo SDeleteRuleOutput => Table[87];
+    public static SM::ShapeInfo SDeleteSharedTrustStoreAssociationInput => Table[88];
+    public static SM::ShapeInfo SDeleteSharedTrustStoreAssociationOutput => Table[89];
+    public static SM::ShapeInfo SDeleteTargetGroupInput => Table[90];
+    public static SM::ShapeInfo SDeleteTargetGroupOutput => Table[91];
+    public static SM::ShapeInfo SDeleteTrustStoreInput => Table[92];
+    public static SM::ShapeInfo SDeleteTrustStoreOutput => Table[93];
+    public static SM::ShapeInfo SDeregisterTargetsInput => Table[94];
+    public static SM::ShapeInfo SDeregisterTargetsOutput => Table[95];
+    public static SM::ShapeInfo SDescribeAccountLimitsInput => Table[96];
+    public static SM::ShapeInfo SDescribeAccountLimitsOutput => Table[97];
+    public static SM::ShapeInfo SDescribeCapacityReservationInput => Table[98];
+    public static SM::ShapeInfo SDescribeCapacityReservationOutput => Table[99];
+    public static SM::ShapeInfo SDescribeListenerAttributesInput => Table[100];
+    public static SM::ShapeInfo SDescribeListenerAttributesOutput => Table[101];
+    public static SM::ShapeInfo SDescribeListenerCertificatesInput => Table[102];
+    public static SM::ShapeInfo SDescribeListenerCertificatesOutput => Table[103];
+    public static SM::ShapeInfo SDescribeListenersInput => Table[104];
+    public static SM::ShapeInfo SDescribeListenersOutput => Table[105];
+    public static SM::ShapeInfo SDescribeLoadBalancerAttributesInput => Table[106];
+    public static SM::ShapeInfo SDescribeLoadBalancerAttributesOutput => Table[107];
+    public static SM::ShapeInfo SDescribeLoadBalancersInput => Table[108];
+    public static SM::ShapeInfo SDescribeLoadBalancersOutput => Table[109];
+    public static SM::ShapeInfo SDescribeRulesInput => Table[110];
+    public static SM::ShapeInfo SDescribeRulesOutput => Table[111];
+    public static SM::ShapeInfo SDescribeSSLPoliciesInput => Table[112];
+    public static SM::ShapeInfo SDescribeSSLPoliciesOutput => Table[113];
+    public static SM::ShapeInfo SDescribeTagsInput => Table[114];
+    public static SM::ShapeInfo SDescribeTagsOutput => Table[115];
+    public static SM::ShapeInfo SDescribeTargetGroupAttributesInput => Table[116];
+    public static SM::ShapeInfo SDescribeTargetGroupAttributesOutput => Table[117];
+    public static SM::ShapeInfo SDescribeTargetGroupsInput => Table[118];
+    public static SM::ShapeInfo SDescribeTargetGroupsOutput => Table[119];
+    public static SM::ShapeInfo SDescribeTargetHealthInput => Table[120];
+    public static SM::ShapeInfo SDescribeTargetHealthInputIncludeEnum => Table[121];
+    public static SM::ShapeInfo SDescribeTargetHealthOutput => Table[122];
+    public static SM::ShapeInfo SDescribeTrustStoreAssociationsInput => Table[123];
+    public static SM::ShapeInfo SDescribeTrustStoreAssociationsOutput => Table[124];
+    public static SM::ShapeInfo SDescribeTrustStoreRevocation => Table[125];
+    public static SM::ShapeInfo SDescribeTrustStoreRevocationResponse => Table[126];
+    public static SM::ShapeInfo SDescribeTrustStoreRevocationsInput => Table[127];
+    public static SM::ShapeInfo SDescribeTrustStoreRevocationsOutput => Table[128];
+    public static SM::ShapeInfo SDescribeTrustStoresInput => Table[129];
+    public static SM::ShapeInfo SDescribeTrustStoresOutput => Table[130];
+    public static SM::ShapeInfo SDescription => Table[131];
+    public static SM::ShapeInfo SDuplicateListenerException => Table[132];
+    public static SM::ShapeInfo SDuplicateLoadBalancerNameException => Table[133];
+    public static SM::ShapeInfo SDuplicateTagKeysException => Table[134];
+    public static SM::ShapeInfo SDuplicateTargetGroupNameException => Table[135];
+    public static SM::ShapeInfo SDuplicateTrustStoreNameException => Table[136];
+    public static SM::ShapeInfo SEnablePrefixForIpv6SourceNatEnum => Table[137];
+    public static SM::ShapeInfo SEnforceSecurityGroupInboundRulesOnPrivateLinkTraffic => Table[138];
+    public static SM::ShapeInfo SEnforceSecurityGroupInboundRulesOnPrivateLinkTrafficEnum => Table[139];
+    public static SM::ShapeInfo SFixedResponseActionConfig => Table[140];
+    public static SM::ShapeInfo SFixedResponseActionContentType => Table[141];
+    public static SM::ShapeInfo SFixedResponseActionMessage => Table[142];
+    public static SM::ShapeInfo SFixedResponseActionStatusCode => Table[143];
+    public static SM::ShapeInfo SForwardActionConfig => Table[144];
+    public static SM::ShapeInfo SGetResourcePolicyInput => Table[145];
+    public static SM::ShapeInfo SGetResourcePolicyOutput => Table[146];
+    public static SM::ShapeInfo SGetTrustStoreCaCertificatesBundleInput => Table[147];
+    public static SM::ShapeInfo SGetTrustStoreCaCertificatesBundleOutput => Table[148];
+    public static SM::ShapeInfo SGetTrustStoreRevocationContentInput => Table[149];
+    public static SM::ShapeInfo SGetTrustStoreRevocationContentOutput => Table[150];
+    public static SM::ShapeInfo SGrpcCode => Table[151];
+    public static SM::ShapeInfo SHealthCheckEnabled => Table[152];
+    public static SM::ShapeInfo SHealthCheckIntervalSeconds => Table[153];
+    public static SM::ShapeInfo SHealthCheckPort => Table[154];
+    public static SM::ShapeInfo SHealthCheckThresholdCount => Table[155];
+    public static SM::ShapeInfo SHealthCheckTimeoutSeconds => Table[156];
+    public static SM::ShapeInfo SHealthUnavailableException => Table[157];
+    public static SM::ShapeInfo SHostHeaderConditionConfig => Table[158];
+    public static SM::ShapeInfo SHostHeaderRewriteConfig => Table[159];
+    public static SM::ShapeInfo SHttpCode => Table[160];
+    public static SM::ShapeInfo SHttpHeaderConditionConfig => Table[161];
+    public static SM::ShapeInfo SHttpHeaderConditionName => Table[162];
+    public static SM::ShapeInfo SHttpRequestMethodConditionConfig => Table[163];
+    public static SM::ShapeInfo SIPv6Address => Table[164];
+    public static SM::ShapeInfo SIgnoreClientCertificateExpiry => Table[165];
+    public static SM::ShapeInfo SIncompatibleProtocolsException => Table[166];
+    public static SM::ShapeInfo SInsufficientCapacityException => Table[167];
+    public static SM::ShapeInfo SInvalidCaCertificatesBundleException => Table[168];
+    public static SM::ShapeInfo SInvalidConfigurationRequestException => Table[169];
+    public static SM::ShapeInfo SInvalidLoadBalancerActionException => Table[170];
+    public static SM::ShapeInfo SInvalidRevocationContentException => Table[171];
+    public static SM::ShapeInfo SInvalidSchemeException => Table[172];
+    public static SM::ShapeInfo SInvalidSecurityGroupException => Table[173];
+    public static SM::ShapeInfo SInvalidSubnetException => Table[174];
+    public static SM::ShapeInfo SInvalidTargetException => Table[175];
+    public static SM::ShapeInfo SIpAddress => Table[176];
+    public static SM::ShapeInfo SIpAddressType => Table[177];
+    public static SM::ShapeInfo SIpamPoolId => Table[178];
+    public static SM::ShapeInfo SIpamPools => Table[179];
+    public static SM::ShapeInfo SIsDefault => Table[180];
+    public static SM::ShapeInfo SJwtValidationActionAdditionalClaim => Table[181];
+    public static SM::ShapeInfo SJwtValidationActionAdditionalClaimFormatEnum => Table[182];
+    public static SM::ShapeInfo SJwtValidationActionAdditionalClaimName => Table[183];
+    public static SM::ShapeInfo SJwtValidationActionAdditionalClaimValue => Table[184];
+    public static SM::ShapeInfo SJwtValidationActionAdditionalClaimValues => Table[185];
+    public static SM::ShapeInfo SJwtValidationActionAdditionalClaims => Table[186];
+    public static SM::ShapeInfo SJwtValidationActionConfig => Table[187];
+    public static SM::ShapeInfo SJwtValidationActionIssuer => Table[188];
+    public static SM::ShapeInfo SJwtValidationActionJwksEndpoint => Table[189];
+    public static SM::ShapeInfo SLastModifiedTime => Table[190];
+    public static SM::ShapeInfo SLimit => Table[191];
+    public static SM::ShapeInfo SLimits => Table[192];
+    public static SM::ShapeInfo SListOfDescribeTargetHealthIncludeOptions => Table[193];
+    public static SM::ShapeInfo SListOfString => Table[194];
+    public static SM::ShapeInfo SListener => Table[195];
+    public static SM::ShapeInfo SListenerArn => Table[196];
+    public static SM::ShapeInfo SListenerArns => Table[197];
+    public static SM::ShapeInfo SListenerAttribute => Table[198];
+    public static SM::ShapeInfo SListenerAttributeKey => Table[199];
+    public static SM::ShapeInfo SListenerAttributeValue => Table[200];
+    public static SM::ShapeInfo SListenerAttributes => Table[201];
+    public static SM::ShapeInfo SListenerNotFoundException => Table[202];
+    public static SM::ShapeInfo SListeners => Table[203];
+    public static SM::ShapeInfo SLoadBalancer => Table[204];
+    public static SM::ShapeInfo SLoadBalancerAddress => Table[205];
+    public static SM::ShapeInfo SLoadBalancerAddresses => Table[206];
+    public static SM::ShapeInfo SLoadBalancerArn => Table[207];
+    public static SM::ShapeInfo SLoadBalancerArns => Table[208];
+    public static SM::ShapeInfo SLoadBalancerAttribute => Table[209];
+    public static SM::ShapeInfo SLoadBalancerAttributeKey => Table[210];
+    public static SM::ShapeInfo SLoadBalancerAttributeValue => Table[211];
+    public static SM::ShapeInfo SLoadBalancerAttributes => Table[212];
+    public static SM::ShapeInfo SLoadBalancerName => Table[213];
+    public static SM::ShapeInfo SLoadBalancerNames => Table[214];
+    public static SM::ShapeInfo SLoadBalancerNotFoundException => Table[215];
+    public static SM::ShapeInfo SLoadBalancerSchemeEnum => Table[216];
+    public static SM::ShapeInfo SLoadBalancerState => Table[217];
+    public static SM::ShapeInfo SLoadBalancerStateEnum => Table[218];
+    public static SM::ShapeInfo SLoadBalancerTypeEnum => Table[219];
+    public static SM::ShapeInfo SLoadBalancers => Table[220];
+    public static SM::ShapeInfo SLocation => Table[221];
+    public static SM::ShapeInfo SMarker => Table[222];
+    public static SM::ShapeInfo SMatcher => Table[223];
+    public static SM::ShapeInfo SMax => Table[224];
+    public static SM::ShapeInfo SMinimumLoadBalancerCapacity => Table[225];
+    public static SM::ShapeInfo SMitigationInEffectEnum => Table[226];
+    public static SM::ShapeInfo SMode => Table[227];
+    public static SM::ShapeInfo SModifyCapacityReservationInput => Table[228];
+    public static SM::ShapeInfo SModifyCapacityReservationOutput => Table[229];
+    public static SM::ShapeInfo SModifyIpPoolsInput => Table[230];
+    public static SM::ShapeInfo SModifyIpPoolsOutput => Table[231];
+    public static SM::ShapeInfo SModifyListenerAttributesInput => Table[232];
+    public static SM::ShapeInfo SModifyListenerAttributesOutput => Table[233];
+    public static SM::ShapeInfo SModifyListenerInput => Table[234];
+    public static SM::ShapeInfo SModifyListenerOutput => Table[235];
+    public static SM::ShapeInfo SModifyLoadBalancerAttributesInput => Table[236];
+    public static SM::ShapeInfo SModifyLoadBalancerAttributesOutput => Table[237];
+    public static SM::ShapeInfo SModifyRuleInput => Table[238];
+    public static SM::ShapeInfo SModifyRuleOutput => Table[239];
+    public static SM::ShapeInfo SModifyTargetGroupAttributesInput => Table[240];
+    public static SM::ShapeInfo SModifyTargetGroupAttributesOutput => Table[241];
+    public static SM::ShapeInfo SModifyTargetGroupInput => Table[242];
+    public static SM::ShapeInfo SModifyTargetGroupOutput => Table[243];
+    public static SM::ShapeInfo SModifyTrustStoreInput => Table[244];
+    public static SM::ShapeInfo SModifyTrustStoreOutput => Table[245];
+    public static SM::ShapeInfo SMutualAuthenticationAttributes => Table[246];
+    public static SM::ShapeInfo SName => Table[247];
+    public static SM::ShapeInfo SNumberOfCaCertificates => Table[248];
+    public static SM::ShapeInfo SNumberOfRevokedEntries => Table[249];
+    public static SM::ShapeInfo SOperationNotPermittedException => Table[250];
+    public static SM::ShapeInfo SOutpostId => Table[251];
+    public static SM::ShapeInfo SPageSize => Table[252];
+    public static SM::ShapeInfo SPath => Table[253];
+    public static SM::ShapeInfo SPathPatternConditionConfig => Table[254];
+    public static SM::ShapeInfo SPolicy => Table[255];
+    public static SM::ShapeInfo SPort => Table[256];
+    public static SM::ShapeInfo SPriorRequestNotCompleteException => Table[257];
+    public static SM::ShapeInfo SPriorityInUseException => Table[258];
+    public static SM::ShapeInfo SPrivateIPv4Address => Table[259];
+    public static SM::ShapeInfo SProtocolEnum => Table[260];
+    public static SM::ShapeInfo SProtocolVersion => Table[261];
+    public static SM::ShapeInfo SQueryStringConditionConfig => Table[262];
+    public static SM::ShapeInfo SQueryStringKeyValuePair => Table[263];
+    public static SM::ShapeInfo SQueryStringKeyValuePairList => Table[264];
+    public static SM::ShapeInfo SQuicServerId => Table[265];
+    public static SM::ShapeInfo SRedirectActionConfig => Table[266];
+    public static SM::ShapeInfo SRedirectActionHost => Table[267];
+    public static SM::ShapeInfo SRedirectActionPath => Table[268];
+    public static SM::ShapeInfo SRedirectActionPort => Table[269];
+    public static SM::ShapeInfo SRedirectActionProtocol => Table[270];
+    public static SM::ShapeInfo SRedirectActionQuery => Table[271];
+    public static SM::ShapeInfo SRedirectActionStatusCodeEnum => Table[272];
+    public static SM::ShapeInfo SRegisterTargetsInput => Table[273];
+    public static SM::ShapeInfo SRegisterTargetsOutput => Table[274];
+    public static SM::ShapeInfo SRemoveIpamPoolEnum => Table[275];
+    public static SM::ShapeInfo SRemoveIpamPools => Table[276];
+    public static SM::ShapeInfo SRemoveListenerCertificatesInput => Table[277];
+    public static SM::ShapeInfo SRemoveListenerCertificatesOutput => Table[278];
+    public static SM::ShapeInfo SRemoveTagsInput => Table[279];
+    public static SM::ShapeInfo SRemoveTagsOutput => Table[280];
+    public static SM::ShapeInfo SRemoveTrustStoreRevocationsInput => Table[281];
+    public static SM::ShapeInfo SRemoveTrustStoreRevocationsOutput => Table[282];
+    public static SM::ShapeInfo SResetCapacityReservation => Table[283];
+    public static SM::ShapeInfo SResetTransforms => Table[284];
+    public static SM::ShapeInfo SResourceArn => Table[285];
+    public static SM::ShapeInfo SResourceArns => Table[286];
+    public static SM::ShapeInfo SResourceInUseException => Table[287];
+    public static SM::ShapeInfo SResourceNotFoundException => Table[288];
+    public static SM::ShapeInfo SRevocationContent => Table[289];
+    public static SM::ShapeInfo SRevocationContentNotFoundException => Table[290];
+    public static SM::ShapeInfo SRevocationContents => Table[291];
+    public static SM::ShapeInfo SRevocationId => Table[292];
+    public static SM::ShapeInfo SRevocationIdNotFoundException => Table[293];
+    public static SM::ShapeInfo SRevocationIds => Table[294];
+    public static SM::ShapeInfo SRevocationType => Table[295];
+    public static SM::ShapeInfo SRewriteConfig => Table[296];
+    public static SM::ShapeInfo SRewriteConfigList => Table[297];
+    public static SM::ShapeInfo SRule => Table[298];
+    public static SM::ShapeInfo SRuleArn => Table[299];
+    public static SM::ShapeInfo SRuleArns => Table[300];
+    public static SM::ShapeInfo SRuleCondition => Table[301];
+    public static SM::ShapeInfo SRuleConditionList => Table[302];
+    public static SM::ShapeInfo SRuleNotFoundException => Table[303];
+    public static SM::ShapeInfo SRulePriority => Table[304];
+    public static SM::ShapeInfo SRulePriorityList => Table[305];
+    public static SM::ShapeInfo SRulePriorityPair => Table[306];
+    public static SM::ShapeInfo SRuleTransform => Table[307];
+    public static SM::ShapeInfo SRuleTransformList => Table[308];
+    public static SM::ShapeInfo SRules => Table[309];
+    public static SM::ShapeInfo SS3Bucket => Table[310];
+    public static SM::ShapeInfo SS3Key => Table[311];
+    public static SM::ShapeInfo SS3ObjectVersion => Table[312];
+    public static SM::ShapeInfo SSSLPolicyNotFoundException => Table[313];
+    public static SM::ShapeInfo SSecurityGroupId => Table[314];
+    public static SM::ShapeInfo SSecurityGroups => Table[315];
+    public static SM::ShapeInfo SSetIpAddressTypeInput => Table[316];
+    public static SM::ShapeInfo SSetIpAddressTypeOutput => Table[317];
+    public static SM::ShapeInfo SSetRulePrioritiesInput => Table[318];
+    public static SM::ShapeInfo SSetRulePrioritiesOutput => Table[319];
+    public static SM::ShapeInfo SSetSecurityGroupsInput => Table[320];
+    public static SM::ShapeInfo SSetSecurityGroupsOutput => Table[321];
+    public static SM::ShapeInfo SSetSubnetsInput => Table[322];
+    public static SM::ShapeInfo SSetSubnetsOutput => Table[323];
+    public static SM::ShapeInfo SSourceIpConditionConfig => Table[324];
+    public static SM::ShapeInfo SSourceNatIpv6Prefix => Table[325];
+    public static SM::ShapeInfo SSourceNatIpv6Prefixes => Table[326];
+    public static SM::ShapeInfo SSslPolicies => Table[327];
+    public static SM::ShapeInfo SSslPolicy => Table[328];
+    public static SM::ShapeInfo SSslPolicyName => Table[329];
+    public static SM::ShapeInfo SSslPolicyNames => Table[330];
+    public static SM::ShapeInfo SSslProtocol => Table[331];
+    public static SM::ShapeInfo SSslProtocols => Table[332];
+    public static SM::ShapeInfo SStateReason => Table[333];
+    public static SM::ShapeInfo SString => Table[334];
+    public static SM::ShapeInfo SStringValue => Table[335];
+    public static SM::ShapeInfo SSubnetId => Table[336];
+    public static SM::ShapeInfo SSubnetMapping => Table[337];
+    public static SM::ShapeInfo SSubnetMappings => Table[338];
+    public static SM::ShapeInfo SSubnetNotFoundException => Table[339];
+    public static SM::ShapeInfo SSubnets => Table[340];
+    public static SM::ShapeInfo STag => Table[341];
+    public static SM::ShapeInfo STagDescription => Table[342];
+    public static SM::ShapeInfo STagDescriptions => Table[343];
+    public static SM::ShapeInfo STagKey => Table[344];
+    public static SM::ShapeInfo STagKeys => Table[345];
+    public static SM::ShapeInfo STagList => Table[346];
+    public static SM::ShapeInfo STagValue => Table[347];
+    public static SM::ShapeInfo STargetAdministrativeOverrideReasonEnum => Table[348];
+    public static SM::ShapeInfo STargetAdministrativeOverrideStateEnum => Table[349];
+    public static SM::ShapeInfo STargetControlPort => Table[350];
+    public static SM::ShapeInfo STargetDescription => Table[351];
+    public static SM::ShapeInfo STargetDescriptions => Table[352];
+    public static SM::ShapeInfo STargetGroup => Table[353];
+    public static SM::ShapeInfo STargetGroupArn => Table[354];
+    public static SM::ShapeInfo STargetGroupArns => Table[355];
+    public static SM::ShapeInfo STargetGroupAssociationLimitException => Table[356];
+    public static SM::ShapeInfo STargetGroupAttribute => Table[357];
+    public static SM::ShapeInfo STargetGroupAttributeKey => Table[358];
+    public static SM::ShapeInfo STargetGroupAttributeValue => Table[359];
+    public static SM::ShapeInfo STargetGroupAttributes => Table[360];
+    public static SM::ShapeInfo STargetGroupIpAddressTypeEnum => Table[361];
+    public static SM::ShapeInfo STargetGroupList => Table[362];
+    public static SM::ShapeInfo STargetGroupName => Table[363];
+    public static SM::ShapeInfo STargetGroupNames => Table[364];
+    public static SM::ShapeInfo STargetGroupNotFoundException => Table[365];
+    public static SM::ShapeInfo STargetGroupStickinessConfig => Table[366];
+    public static SM::ShapeInfo STargetGroupStickinessDurationSeconds => Table[367];
+    public static SM::ShapeInfo STargetGroupStickinessEnabled => Table[368];
+    public static SM::ShapeInfo STargetGroupTuple => Table[369];
+    public static SM::ShapeInfo STargetGroupWeight => Table[370];
+    public static SM::ShapeInfo STargetGroups => Table[371];
+    public static SM::ShapeInfo STargetHealth => Table[372];
+    public static SM::ShapeInfo STargetHealthDescription => Table[373];
+    public static SM::ShapeInfo STargetHealthDescriptions => Table[374];
+    public static SM::ShapeInfo STargetHealthReasonEnum => Table[375];
+    public static SM::ShapeInfo STargetHealthStateEnum => Table[376];
+    public static SM::ShapeInfo STargetId => Table[377];
+    public static SM::ShapeInfo STargetTypeEnum => Table[378];
+    public static SM::ShapeInfo STooManyActionsException => Table[379];
+    public static SM::ShapeInfo STooManyCertificatesException => Table[380];
+    public static SM::ShapeInfo STooManyListenersException => Table[381];
+    public static SM::ShapeInfo STooManyLoadBalancersException => Table[382];
+    public static SM::ShapeInfo STooManyRegistrationsForTargetIdException => Table[383];
+    public static SM::ShapeInfo STooManyRulesException => Table[384];
+    public static SM::ShapeInfo STooManyTagsException => Table[385];
+    public static SM::ShapeInfo STooManyTargetGroupsException => Table[386];
+    public static SM::ShapeInfo STooManyTargetsException => Table[387];
+    public static SM::ShapeInfo STooManyTrustStoreRevocationEntriesException => Table[388];
+    public static SM::ShapeInfo STooManyTrustStoresException => Table[389];
+    public static SM::ShapeInfo STooManyUniqueTargetGroupsPerLoadBalancerException => Table[390];
+    public static SM::ShapeInfo STotalRevokedEntries => Table[391];
+    public static SM::ShapeInfo STransformTypeEnum => Table[392];
+    public static SM::ShapeInfo STrustStore => Table[393];
+    public static SM::ShapeInfo STrustStoreArn => Table[394];
+    public static SM::ShapeInfo STrustStoreArns => Table[395];
+    public static SM::ShapeInfo STrustStoreAssociation => Table[396];
+    public static SM::ShapeInfo STrustStoreAssociationNotFoundException => Table[397];
+    public static SM::ShapeInfo STrustStoreAssociationResourceArn => Table[398];
+    public static SM::ShapeInfo STrustStoreAssociationStatusEnum => Table[399];
 
-    private static void Init0()
+    private static SM::ShapeInfo CreateShapes0(SM::ShapeTable table, int index) => index switch
     {
-        SALPNPolicyNotSupportedException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ALPNPolicyNotSupportedException());
-        SAction.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.Action(),
+        0 => new SM::ShapeInfo("ALPNPolicyNotSupportedException", SM::ShapeKind.Structure, table, 0).AsError("ALPNPolicyNotFound", 400, true),
+        1 => new SM::ShapeInfo("Action", SM::ShapeKind.Structure, table, 1),
+        2 => new SM::ShapeInfo("ActionOrder", SM::ShapeKind.Integer).Constrain(min: 1, max: 50000),
+        3 => new SM::ShapeInfo("ActionTypeEnum", SM::ShapeKind.String).Constrain(enumValues: ["forward", "authenticate-oidc", "authenticate-cognito", "redirect", "fixed-response", "jwt-validation"]),
+        4 => new SM::ShapeInfo("Actions", SM::ShapeKind.List, table, 4),
+        5 => new SM::ShapeInfo("AddListenerCertificatesInput", SM::ShapeKind.Structure, table, 5),
+        6 => new SM::ShapeInfo("AddListenerCertificatesOutput", SM::ShapeKind.Structure, table, 6),
+        7 => new SM::ShapeInfo("AddTagsInput", SM::ShapeKind.Structure, table, 7),
+        8 => new SM::ShapeInfo("AddTagsOutput", SM::ShapeKind.Structure, table, 8),
+        9 => new SM::ShapeInfo("AddTrustStoreRevocationsInput", SM::ShapeKind.Structure, table, 9),
+        10 => new SM::ShapeInfo("AddTrustStoreRevocationsOutput", SM::ShapeKind.Structure, table, 10),
+        11 => new SM::ShapeInfo("AdministrativeOverride", SM::ShapeKind.Structure, table, 11),
+        12 => new SM::ShapeInfo("AdvertiseTrustStoreCaNamesEnum", SM::ShapeKind.String).Constrain(enumValues: ["on", "off"]),
+        13 => new SM::ShapeInfo("AllocationId", SM::ShapeKind.String),
+        14 => new SM::ShapeInfo("AllocationIdNotFoundException", SM::ShapeKind.Structure, table, 14).AsError("AllocationIdNotFound", 400, true),
+        15 => new SM::ShapeInfo("AlpnPolicyName", SM::ShapeKind.List, table, 15),
+        16 => new SM::ShapeInfo("AlpnPolicyValue", SM::ShapeKind.String),
+        17 => new SM::ShapeInfo("AnomalyDetection", SM::ShapeKind.Structure, table, 17),
+        18 => new SM::ShapeInfo("AnomalyResultEnum", SM::ShapeKind.String).Constrain(enumValues: ["anomalous", "normal"]),
+        19 => new SM::ShapeInfo("AuthenticateCognitoActionAuthenticationRequestExtraParams", SM::ShapeKind.Map, table, 19),
+        20 => new SM::ShapeInfo("AuthenticateCognitoActionAuthenticationRequestParamName", SM::ShapeKind.String),
+        21 => new SM::ShapeInfo("AuthenticateCognitoActionAuthenticationRequestParamValue", SM::ShapeKind.String),
+        22 => new SM::ShapeInfo("AuthenticateCognitoActionConditionalBehaviorEnum", SM::ShapeKind.String).Constrain(enumValues: ["deny", "allow", "authenticate"]),
+        23 => new SM::ShapeInfo("AuthenticateCognitoActionConfig", SM::ShapeKind.Structure, table, 23),
+        24 => new SM::ShapeInfo("AuthenticateCognitoActionScope", SM::ShapeKind.String),
+        25 => new SM::ShapeInfo("AuthenticateCognitoActionSessionCookieName", SM::ShapeKind.String),
+        26 => new SM::ShapeInfo("AuthenticateCognitoActionSessionTimeout", SM::ShapeKind.Long),
+        27 => new SM::ShapeInfo("AuthenticateCognitoActionUserPoolArn", SM::ShapeKind.String),
+        28 => new SM::ShapeInfo("AuthenticateCognitoActionUserPoolClientId", SM::ShapeKind.String),
+        29 => new SM::ShapeInfo("AuthenticateCognitoActionUserPoolDomain", SM::ShapeKind.String),
+        30 => new SM::ShapeInfo("AuthenticateOidcActionAuthenticationRequestExtraParams", SM::ShapeKind.Map, table, 30),
+        31 => new SM::ShapeInfo("AuthenticateOidcActionAuthenticationRequestParamName", SM::ShapeKind.String),
+        32 => new SM::ShapeInfo("AuthenticateOidcActionAuthenticationRequestParamValue", SM::ShapeKind.String),
+        33 => new SM::ShapeInfo("AuthenticateOidcActionAuthorizationEndpoint", SM::ShapeKind.String),
+        34 => new SM::ShapeInfo("AuthenticateOidcActionClientId", SM::ShapeKind.String),
+        35 => new SM::ShapeInfo("AuthenticateOidcActionClientSecret", SM::ShapeKind.String),
+        36 => new SM::ShapeInfo("AuthenticateOidcActionConditionalBehaviorEnum", SM::ShapeKind.String).Constrain(enumValues: ["deny", "allow", "authenticate"]),
+        37 => new SM::ShapeInfo("AuthenticateOidcActionConfig", SM::ShapeKind.Structure, table, 37),
+        38 => new SM::ShapeInfo("AuthenticateOidcActionIssuer", SM::ShapeKind.String),
+        39 => new SM::ShapeInfo("AuthenticateOidcActionScope", SM::ShapeKind.String),
+        40 => new SM::ShapeInfo("AuthenticateOidcActionSessionCookieName", SM::ShapeKind.String),
+        41 => new SM::ShapeInfo("AuthenticateOidcActionSessionTimeout", SM::ShapeKind.Long),
+        42 => new SM::ShapeInfo("AuthenticateOidcActionTokenEndpoint", SM::ShapeKind.String),
+        43 => new SM::ShapeInfo("AuthenticateOidcActionUseExistingClientSecret", SM::ShapeKind.Boolean),
+        44 => new SM::ShapeInfo("AuthenticateOidcActionUserInfoEndpoint", SM::ShapeKind.String),
+        45 => new SM::ShapeInfo("AvailabilityZone", SM::ShapeKind.Structure, table, 45),
+        46 => new SM::ShapeInfo("AvailabilityZoneNotSupportedException", SM::ShapeKind.Structure, table, 46).AsError("AvailabilityZoneNotSupported", 400, true),
+        47 => new SM::ShapeInfo("AvailabilityZones", SM::ShapeKind.List, table, 47),
+        48 => new SM::ShapeInfo("CaCertificatesBundleNotFoundException", SM::ShapeKind.Structure, table, 48).AsError("CaCertificatesBundleNotFound", 400, true),
+        49 => new SM::ShapeInfo("CanonicalHostedZoneId", SM::ShapeKind.String),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes0(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 0:
+                WSALPNPolicyNotSupportedException(shape);
+                return;
+            case 1:
+                WSAction(shape);
+                return;
+            case 4:
+                shape.InitList(SAction, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Action>());
+                return;
+            case 5:
+                WSAddListenerCertificatesInput(shape);
+                return;
+            case 6:
+                WSAddListenerCertificatesOutput(shape);
+                return;
+            case 7:
+                WSAddTagsInput(shape);
+                return;
+            case 8:
+                WSAddTagsOutput(shape);
+                return;
+            case 9:
+                WSAddTrustStoreRevocationsInput(shape);
+                return;
+            case 10:
+                WSAddTrustStoreRevocationsOutput(shape);
+                return;
+            case 11:
+                WSAdministrativeOverride(shape);
+                return;
+            case 14:
+                WSAllocationIdNotFoundException(shape);
+                return;
+            case 15:
+                shape.InitList(SAlpnPolicyValue, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 17:
+                WSAnomalyDetection(shape);
+                return;
+            case 19:
+                shape.InitMap(SAuthenticateCognitoActionAuthenticationRequestParamName, "key", SAuthenticateCognitoActionAuthenticationRequestParamValue, "value", static () => new global::System.Collections.Generic.Dictionary<string, string>());
+                return;
+            case 23:
+                WSAuthenticateCognitoActionConfig(shape);
+                return;
+            case 30:
+                shape.InitMap(SAuthenticateOidcActionAuthenticationRequestParamName, "key", SAuthenticateOidcActionAuthenticationRequestParamValue, "value", static () => new global::System.Collections.Generic.Dictionary<string, string>());
+                return;
+            case 37:
+                WSAuthenticateOidcActionConfig(shape);
+                return;
+            case 45:
+                WSAvailabilityZone(shape);
+                return;
+            case 46:
+                WSAvailabilityZoneNotSupportedException(shape);
+                return;
+            case 47:
+                shape.InitList(SAvailabilityZone, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.AvailabilityZone>());
+                return;
+            case 48:
+                WSCaCertificatesBundleNotFoundException(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes1(SM::ShapeTable table, int index) => index switch
+    {
+        50 => new SM::ShapeInfo("CapacityDecreaseRequestsLimitExceededException", SM::ShapeKind.Structure, table, 50).AsError("CapacityDecreaseRequestLimitExceeded", 400, true),
+        51 => new SM::ShapeInfo("CapacityReservationPendingException", SM::ShapeKind.Structure, table, 51).AsError("CapacityReservationPending", 400, true),
+        52 => new SM::ShapeInfo("CapacityReservationStateEnum", SM::ShapeKind.String).Constrain(enumValues: ["provisioned", "pending", "rebalancing", "failed"]),
+        53 => new SM::ShapeInfo("CapacityReservationStatus", SM::ShapeKind.Structure, table, 53),
+        54 => new SM::ShapeInfo("CapacityUnits", SM::ShapeKind.Integer),
+        55 => new SM::ShapeInfo("CapacityUnitsDouble", SM::ShapeKind.Double),
+        56 => new SM::ShapeInfo("CapacityUnitsLimitExceededException", SM::ShapeKind.Structure, table, 56).AsError("CapacityUnitsLimitExceeded", 400, true),
+        57 => new SM::ShapeInfo("Certificate", SM::ShapeKind.Structure, table, 57),
+        58 => new SM::ShapeInfo("CertificateArn", SM::ShapeKind.String),
+        59 => new SM::ShapeInfo("CertificateList", SM::ShapeKind.List, table, 59),
+        60 => new SM::ShapeInfo("CertificateNotFoundException", SM::ShapeKind.Structure, table, 60).AsError("CertificateNotFound", 400, true),
+        61 => new SM::ShapeInfo("Cipher", SM::ShapeKind.Structure, table, 61),
+        62 => new SM::ShapeInfo("CipherName", SM::ShapeKind.String),
+        63 => new SM::ShapeInfo("CipherPriority", SM::ShapeKind.Integer),
+        64 => new SM::ShapeInfo("Ciphers", SM::ShapeKind.List, table, 64),
+        65 => new SM::ShapeInfo("ConditionFieldName", SM::ShapeKind.String).Constrain(max: 64),
+        66 => new SM::ShapeInfo("CreateListenerInput", SM::ShapeKind.Structure, table, 66),
+        67 => new SM::ShapeInfo("CreateListenerOutput", SM::ShapeKind.Structure, table, 67),
+        68 => new SM::ShapeInfo("CreateLoadBalancerInput", SM::ShapeKind.Structure, table, 68),
+        69 => new SM::ShapeInfo("CreateLoadBalancerOutput", SM::ShapeKind.Structure, table, 69),
+        70 => new SM::ShapeInfo("CreateRuleInput", SM::ShapeKind.Structure, table, 70),
+        71 => new SM::ShapeInfo("CreateRuleOutput", SM::ShapeKind.Structure, table, 71),
+        72 => new SM::ShapeInfo("CreateTargetGroupInput", SM::ShapeKind.Structure, table, 72),
+        73 => new SM::ShapeInfo("CreateTargetGroupOutput", SM::ShapeKind.Structure, table, 73),
+        74 => new SM::ShapeInfo("CreateTrustStoreInput", SM::ShapeKind.Structure, table, 74),
+        75 => new SM::ShapeInfo("CreateTrustStoreOutput", SM::ShapeKind.Structure, table, 75),
+        76 => new SM::ShapeInfo("CreatedTime", SM::ShapeKind.Timestamp),
+        77 => new SM::ShapeInfo("CustomerOwnedIpv4Pool", SM::ShapeKind.String).Constrain(max: 256),
+        78 => new SM::ShapeInfo("DNSName", SM::ShapeKind.String),
+        79 => new SM::ShapeInfo("DecreaseRequestsRemaining", SM::ShapeKind.Integer),
+        80 => new SM::ShapeInfo("Default", SM::ShapeKind.Boolean),
+        81 => new SM::ShapeInfo("DeleteAssociationSameAccountException", SM::ShapeKind.Structure, table, 81).AsError("DeleteAssociationSameAccount", 400, true),
+        82 => new SM::ShapeInfo("DeleteListenerInput", SM::ShapeKind.Structure, table, 82),
+        83 => new SM::ShapeInfo("DeleteListenerOutput", SM::ShapeKind.Structure, table, 83),
+        84 => new SM::ShapeInfo("DeleteLoadBalancerInput", SM::ShapeKind.Structure, table, 84),
+        85 => new SM::ShapeInfo("DeleteLoadBalancerOutput", SM::ShapeKind.Structure, table, 85),
+        86 => new SM::ShapeInfo("DeleteRuleInput", SM::ShapeKind.Structure, table, 86),
+        87 => new SM::ShapeInfo("DeleteRuleOutput", SM::ShapeKind.Structure, table, 87),
+        88 => new SM::ShapeInfo("DeleteSharedTrustStoreAssociationInput", SM::ShapeKind.Structure, table, 88),
+        89 => new SM::ShapeInfo("DeleteSharedTrustStoreAssociationOutput", SM::ShapeKind.Structure, table, 89),
+        90 => new SM::ShapeInfo("DeleteTargetGroupInput", SM::ShapeKind.Structure, table, 90),
+        91 => new SM::ShapeInfo("DeleteTargetGroupOutput", SM::ShapeKind.Structure, table, 91),
+        92 => new SM::ShapeInfo("DeleteTrustStoreInput", SM::ShapeKind.Structure, table, 92),
+        93 => new SM::ShapeInfo("DeleteTrustStoreOutput", SM::ShapeKind.Structure, table, 93),
+        94 => new SM::ShapeInfo("DeregisterTargetsInput", SM::ShapeKind.Structure, table, 94),
+        95 => new SM::ShapeInfo("DeregisterTargetsOutput", SM::ShapeKind.Structure, table, 95),
+        96 => new SM::ShapeInfo("DescribeAccountLimitsInput", SM::ShapeKind.Structure, table, 96),
+        97 => new SM::ShapeInfo("DescribeAccountLimitsOutput", SM::ShapeKind.Structure, table, 97),
+        98 => new SM::ShapeInfo("DescribeCapacityReservationInput", SM::ShapeKind.Structure, table, 98),
+        99 => new SM::ShapeInfo("DescribeCapacityReservationOutput", SM::ShapeKind.Structure, table, 99),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes1(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 50:
+                WSCapacityDecreaseRequestsLimitExceededException(shape);
+                return;
+            case 51:
+                WSCapacityReservationPendingException(shape);
+                return;
+            case 53:
+                WSCapacityReservationStatus(shape);
+                return;
+            case 56:
+                WSCapacityUnitsLimitExceededException(shape);
+                return;
+            case 57:
+                WSCertificate(shape);
+                return;
+            case 59:
+                shape.InitList(SCertificate, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Certificate>());
+                return;
+            case 60:
+                WSCertificateNotFoundException(shape);
+                return;
+            case 61:
+                WSCipher(shape);
+                return;
+            case 64:
+                shape.InitList(SCipher, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Cipher>());
+                return;
+            case 66:
+                WSCreateListenerInput(shape);
+                return;
+            case 67:
+                WSCreateListenerOutput(shape);
+                return;
+            case 68:
+                WSCreateLoadBalancerInput(shape);
+                return;
+            case 69:
+                WSCreateLoadBalancerOutput(shape);
+                return;
+            case 70:
+                WSCreateRuleInput(shape);
+                return;
+            case 71:
+                WSCreateRuleOutput(shape);
+                return;
+            case 72:
+                WSCreateTargetGroupInput(shape);
+                return;
+            case 73:
+                WSCreateTargetGroupOutput(shape);
+                return;
+            case 74:
+                WSCreateTrustStoreInput(shape);
+                return;
+            case 75:
+                WSCreateTrustStoreOutput(shape);
+                return;
+            case 81:
+                WSDeleteAssociationSameAccountException(shape);
+                return;
+            case 82:
+                WSDeleteListenerInput(shape);
+                return;
+            case 83:
+                WSDeleteListenerOutput(shape);
+                return;
+            case 84:
+                WSDeleteLoadBalancerInput(shape);
+                return;
+            case 85:
+                WSDeleteLoadBalancerOutput(shape);
+                return;
+            case 86:
+                WSDeleteRuleInput(shape);
+                return;
+            case 87:
+                WSDeleteRuleOutput(shape);
+                return;
+            case 88:
+                WSDeleteSharedTrustStoreAssociationInput(shape);
+                return;
+            case 89:
+                WSDeleteSharedTrustStoreAssociationOutput(shape);
+                return;
+            case 90:
+                WSDeleteTargetGroupInput(shape);
+                return;
+            case 91:
+                WSDeleteTargetGroupOutput(shape);
+                return;
+            case 92:
+                WSDeleteTrustStoreInput(shape);
+                return;
+            case 93:
+                WSDeleteTrustStoreOutput(shape);
+                return;
+            case 94:
+                WSDeregisterTargetsInput(shape);
+                return;
+            case 95:
+                WSDeregisterTargetsOutput(shape);
+                return;
+            case 96:
+                WSDescribeAccountLimitsInput(shape);
+                return;
+            case 97:
+                WSDescribeAccountLimitsOutput(shape);
+                return;
+            case 98:
+                WSDescribeCapacityReservationInput(shape);
+                return;
+            case 99:
+                WSDescribeCapacityReservationOutput(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes2(SM::ShapeTable table, int index) => index switch
+    {
+        100 => new SM::ShapeInfo("DescribeListenerAttributesInput", SM::ShapeKind.Structure, table, 100),
+        101 => new SM::ShapeInfo("DescribeListenerAttributesOutput", SM::ShapeKind.Structure, table, 101),
+        102 => new SM::ShapeInfo("DescribeListenerCertificatesInput", SM::ShapeKind.Structure, table, 102),
+        103 => new SM::ShapeInfo("DescribeListenerCertificatesOutput", SM::ShapeKind.Structure, table, 103),
+        104 => new SM::ShapeInfo("DescribeListenersInput", SM::ShapeKind.Structure, table, 104),
+        105 => new SM::ShapeInfo("DescribeListenersOutput", SM::ShapeKind.Structure, table, 105),
+        106 => new SM::ShapeInfo("DescribeLoadBalancerAttributesInput", SM::ShapeKind.Structure, table, 106),
+        107 => new SM::ShapeInfo("DescribeLoadBalancerAttributesOutput", SM::ShapeKind.Structure, table, 107),
+        108 => new SM::ShapeInfo("DescribeLoadBalancersInput", SM::ShapeKind.Structure, table, 108),
+        109 => new SM::ShapeInfo("DescribeLoadBalancersOutput", SM::ShapeKind.Structure, table, 109),
+        110 => new SM::ShapeInfo("DescribeRulesInput", SM::ShapeKind.Structure, table, 110),
+        111 => new SM::ShapeInfo("DescribeRulesOutput", SM::ShapeKind.Structure, table, 111),
+        112 => new SM::ShapeInfo("DescribeSSLPoliciesInput", SM::ShapeKind.Structure, table, 112),
+        113 => new SM::ShapeInfo("DescribeSSLPoliciesOutput", SM::ShapeKind.Structure, table, 113),
+        114 => new SM::ShapeInfo("DescribeTagsInput", SM::ShapeKind.Structure, table, 114),
+        115 => new SM::ShapeInfo("DescribeTagsOutput", SM::ShapeKind.Structure, table, 115),
+        116 => new SM::ShapeInfo("DescribeTargetGroupAttributesInput", SM::ShapeKind.Structure, table, 116),
+        117 => new SM::ShapeInfo("DescribeTargetGroupAttributesOutput", SM::ShapeKind.Structure, table, 117),
+        118 => new SM::ShapeInfo("DescribeTargetGroupsInput", SM::ShapeKind.Structure, table, 118),
+        119 => new SM::ShapeInfo("DescribeTargetGroupsOutput", SM::ShapeKind.Structure, table, 119),
+        120 => new SM::ShapeInfo("DescribeTargetHealthInput", SM::ShapeKind.Structure, table, 120),
+        121 => new SM::ShapeInfo("DescribeTargetHealthInputIncludeEnum", SM::ShapeKind.String).Constrain(enumValues: ["AnomalyDetection", "All"]),
+        122 => new SM::ShapeInfo("DescribeTargetHealthOutput", SM::ShapeKind.Structure, table, 122),
+        123 => new SM::ShapeInfo("DescribeTrustStoreAssociationsInput", SM::ShapeKind.Structure, table, 123),
+        124 => new SM::ShapeInfo("DescribeTrustStoreAssociationsOutput", SM::ShapeKind.Structure, table, 124),
+        125 => new SM::ShapeInfo("DescribeTrustStoreRevocation", SM::ShapeKind.Structure, table, 125),
+        126 => new SM::ShapeInfo("DescribeTrustStoreRevocationResponse", SM::ShapeKind.List, table, 126),
+        127 => new SM::ShapeInfo("DescribeTrustStoreRevocationsInput", SM::ShapeKind.Structure, table, 127),
+        128 => new SM::ShapeInfo("DescribeTrustStoreRevocationsOutput", SM::ShapeKind.Structure, table, 128),
+        129 => new SM::ShapeInfo("DescribeTrustStoresInput", SM::ShapeKind.Structure, table, 129),
+        130 => new SM::ShapeInfo("DescribeTrustStoresOutput", SM::ShapeKind.Structure, table, 130),
+        131 => new SM::ShapeInfo("Description", SM::ShapeKind.String),
+        132 => new SM::ShapeInfo("DuplicateListenerException", SM::ShapeKind.Structure, table, 132).AsError("DuplicateListener", 400, true),
+        133 => new SM::ShapeInfo("DuplicateLoadBalancerNameException", SM::ShapeKind.Structure, table, 133).AsError("DuplicateLoadBalancerName", 400, true),
+        134 => new SM::ShapeInfo("DuplicateTagKeysException", SM::ShapeKind.Structure, table, 134).AsError("DuplicateTagKeys", 400, true),
+        135 => new SM::ShapeInfo("DuplicateTargetGroupNameException", SM::ShapeKind.Structure, table, 135).AsError("DuplicateTargetGroupName", 400, true),
+        136 => new SM::ShapeInfo("DuplicateTrustStoreNameException", SM::ShapeKind.Structure, table, 136).AsError("DuplicateTrustStoreName", 400, true),
+        137 => new SM::ShapeInfo("EnablePrefixForIpv6SourceNatEnum", SM::ShapeKind.String).Constrain(enumValues: ["on", "off"]),
+        138 => new SM::ShapeInfo("EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic", SM::ShapeKind.String),
+        139 => new SM::ShapeInfo("EnforceSecurityGroupInboundRulesOnPrivateLinkTrafficEnum", SM::ShapeKind.String).Constrain(enumValues: ["on", "off"]),
+        140 => new SM::ShapeInfo("FixedResponseActionConfig", SM::ShapeKind.Structure, table, 140),
+        141 => new SM::ShapeInfo("FixedResponseActionContentType", SM::ShapeKind.String).Constrain(min: 0, max: 32),
+        142 => new SM::ShapeInfo("FixedResponseActionMessage", SM::ShapeKind.String).Constrain(min: 0, max: 1024),
+        143 => new SM::ShapeInfo("FixedResponseActionStatusCode", SM::ShapeKind.String),
+        144 => new SM::ShapeInfo("ForwardActionConfig", SM::ShapeKind.Structure, table, 144),
+        145 => new SM::ShapeInfo("GetResourcePolicyInput", SM::ShapeKind.Structure, table, 145),
+        146 => new SM::ShapeInfo("GetResourcePolicyOutput", SM::ShapeKind.Structure, table, 146),
+        147 => new SM::ShapeInfo("GetTrustStoreCaCertificatesBundleInput", SM::ShapeKind.Structure, table, 147),
+        148 => new SM::ShapeInfo("GetTrustStoreCaCertificatesBundleOutput", SM::ShapeKind.Structure, table, 148),
+        149 => new SM::ShapeInfo("GetTrustStoreRevocationContentInput", SM::ShapeKind.Structure, table, 149),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes2(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 100:
+                WSDescribeListenerAttributesInput(shape);
+                return;
+            case 101:
+                WSDescribeListenerAttributesOutput(shape);
+                return;
+            case 102:
+                WSDescribeListenerCertificatesInput(shape);
+                return;
+            case 103:
+                WSDescribeListenerCertificatesOutput(shape);
+                return;
+            case 104:
+                WSDescribeListenersInput(shape);
+                return;
+            case 105:
+                WSDescribeListenersOutput(shape);
+                return;
+            case 106:
+                WSDescribeLoadBalancerAttributesInput(shape);
+                return;
+            case 107:
+                WSDescribeLoadBalancerAttributesOutput(shape);
+                return;
+            case 108:
+                WSDescribeLoadBalancersInput(shape);
+                return;
+            case 109:
+                WSDescribeLoadBalancersOutput(shape);
+                return;
+            case 110:
+                WSDescribeRulesInput(shape);
+                return;
+            case 111:
+                WSDescribeRulesOutput(shape);
+                return;
+            case 112:
+                WSDescribeSSLPoliciesInput(shape);
+                return;
+            case 113:
+                WSDescribeSSLPoliciesOutput(shape);
+                return;
+            case 114:
+                WSDescribeTagsInput(shape);
+                return;
+            case 115:
+                WSDescribeTagsOutput(shape);
+                return;
+            case 116:
+                WSDescribeTargetGroupAttributesInput(shape);
+                return;
+            case 117:
+                WSDescribeTargetGroupAttributesOutput(shape);
+                return;
+            case 118:
+                WSDescribeTargetGroupsInput(shape);
+                return;
+            case 119:
+                WSDescribeTargetGroupsOutput(shape);
+                return;
+            case 120:
+                WSDescribeTargetHealthInput(shape);
+                return;
+            case 122:
+                WSDescribeTargetHealthOutput(shape);
+                return;
+            case 123:
+                WSDescribeTrustStoreAssociationsInput(shape);
+                return;
+            case 124:
+                WSDescribeTrustStoreAssociationsOutput(shape);
+                return;
+            case 125:
+                WSDescribeTrustStoreRevocation(shape);
+                return;
+            case 126:
+                shape.InitList(SDescribeTrustStoreRevocation, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreRevocation>());
+                return;
+            case 127:
+                WSDescribeTrustStoreRevocationsInput(shape);
+                return;
+            case 128:
+                WSDescribeTrustStoreRevocationsOutput(shape);
+                return;
+            case 129:
+                WSDescribeTrustStoresInput(shape);
+                return;
+            case 130:
+                WSDescribeTrustStoresOutput(shape);
+                return;
+            case 132:
+                WSDuplicateListenerException(shape);
+                return;
+            case 133:
+                WSDuplicateLoadBalancerNameException(shape);
+                return;
+            case 134:
+                WSDuplicateTagKeysException(shape);
+                return;
+            case 135:
+                WSDuplicateTargetGroupNameException(shape);
+                return;
+            case 136:
+                WSDuplicateTrustStoreNameException(shape);
+                return;
+            case 140:
+                WSFixedResponseActionConfig(shape);
+                return;
+            case 144:
+                WSForwardActionConfig(shape);
+                return;
+            case 145:
+                WSGetResourcePolicyInput(shape);
+                return;
+            case 146:
+                WSGetResourcePolicyOutput(shape);
+                return;
+            case 147:
+                WSGetTrustStoreCaCertificatesBundleInput(shape);
+                return;
+            case 148:
+                WSGetTrustStoreCaCertificatesBundleOutput(shape);
+                return;
+            case 149:
+                WSGetTrustStoreRevocationContentInput(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes3(SM::ShapeTable table, int index) => index switch
+    {
+        150 => new SM::ShapeInfo("GetTrustStoreRevocationContentOutput", SM::ShapeKind.Structure, table, 150),
+        151 => new SM::ShapeInfo("GrpcCode", SM::ShapeKind.String),
+        152 => new SM::ShapeInfo("HealthCheckEnabled", SM::ShapeKind.Boolean),
+        153 => new SM::ShapeInfo("HealthCheckIntervalSeconds", SM::ShapeKind.Integer).Constrain(min: 5, max: 300),
+        154 => new SM::ShapeInfo("HealthCheckPort", SM::ShapeKind.String),
+        155 => new SM::ShapeInfo("HealthCheckThresholdCount", SM::ShapeKind.Integer).Constrain(min: 2, max: 10),
+        156 => new SM::ShapeInfo("HealthCheckTimeoutSeconds", SM::ShapeKind.Integer).Constrain(min: 2, max: 120),
+        157 => new SM::ShapeInfo("HealthUnavailableException", SM::ShapeKind.Structure, table, 157).AsError("HealthUnavailable", 500, true),
+        158 => new SM::ShapeInfo("HostHeaderConditionConfig", SM::ShapeKind.Structure, table, 158),
+        159 => new SM::ShapeInfo("HostHeaderRewriteConfig", SM::ShapeKind.Structure, table, 159),
+        160 => new SM::ShapeInfo("HttpCode", SM::ShapeKind.String),
+        161 => new SM::ShapeInfo("HttpHeaderConditionConfig", SM::ShapeKind.Structure, table, 161),
+        162 => new SM::ShapeInfo("HttpHeaderConditionName", SM::ShapeKind.String),
+        163 => new SM::ShapeInfo("HttpRequestMethodConditionConfig", SM::ShapeKind.Structure, table, 163),
+        164 => new SM::ShapeInfo("IPv6Address", SM::ShapeKind.String),
+        165 => new SM::ShapeInfo("IgnoreClientCertificateExpiry", SM::ShapeKind.Boolean),
+        166 => new SM::ShapeInfo("IncompatibleProtocolsException", SM::ShapeKind.Structure, table, 166).AsError("IncompatibleProtocols", 400, true),
+        167 => new SM::ShapeInfo("InsufficientCapacityException", SM::ShapeKind.Structure, table, 167).AsError("InsufficientCapacity", 500, true),
+        168 => new SM::ShapeInfo("InvalidCaCertificatesBundleException", SM::ShapeKind.Structure, table, 168).AsError("InvalidCaCertificatesBundle", 400, true),
+        169 => new SM::ShapeInfo("InvalidConfigurationRequestException", SM::ShapeKind.Structure, table, 169).AsError("InvalidConfigurationRequest", 400, true),
+        170 => new SM::ShapeInfo("InvalidLoadBalancerActionException", SM::ShapeKind.Structure, table, 170).AsError("InvalidLoadBalancerAction", 400, true),
+        171 => new SM::ShapeInfo("InvalidRevocationContentException", SM::ShapeKind.Structure, table, 171).AsError("InvalidRevocationContent", 400, true),
+        172 => new SM::ShapeInfo("InvalidSchemeException", SM::ShapeKind.Structure, table, 172).AsError("InvalidScheme", 400, true),
+        173 => new SM::ShapeInfo("InvalidSecurityGroupException", SM::ShapeKind.Structure, table, 173).AsError("InvalidSecurityGroup", 400, true),
+        174 => new SM::ShapeInfo("InvalidSubnetException", SM::ShapeKind.Structure, table, 174).AsError("InvalidSubnet", 400, true),
+        175 => new SM::ShapeInfo("InvalidTargetException", SM::ShapeKind.Structure, table, 175).AsError("InvalidTarget", 400, true),
+        176 => new SM::ShapeInfo("IpAddress", SM::ShapeKind.String),
+        177 => new SM::ShapeInfo("IpAddressType", SM::ShapeKind.String).Constrain(enumValues: ["ipv4", "dualstack", "dualstack-without-public-ipv4"]),
+        178 => new SM::ShapeInfo("IpamPoolId", SM::ShapeKind.String).Constrain(max: 1000),
+        179 => new SM::ShapeInfo("IpamPools", SM::ShapeKind.Structure, table, 179),
+        180 => new SM::ShapeInfo("IsDefault", SM::ShapeKind.Boolean),
+        181 => new SM::ShapeInfo("JwtValidationActionAdditionalClaim", SM::ShapeKind.Structure, table, 181),
+        182 => new SM::ShapeInfo("JwtValidationActionAdditionalClaimFormatEnum", SM::ShapeKind.String).Constrain(enumValues: ["single-string", "string-array", "space-separated-values"]),
+        183 => new SM::ShapeInfo("JwtValidationActionAdditionalClaimName", SM::ShapeKind.String),
+        184 => new SM::ShapeInfo("JwtValidationActionAdditionalClaimValue", SM::ShapeKind.String),
+        185 => new SM::ShapeInfo("JwtValidationActionAdditionalClaimValues", SM::ShapeKind.List, table, 185),
+        186 => new SM::ShapeInfo("JwtValidationActionAdditionalClaims", SM::ShapeKind.List, table, 186),
+        187 => new SM::ShapeInfo("JwtValidationActionConfig", SM::ShapeKind.Structure, table, 187),
+        188 => new SM::ShapeInfo("JwtValidationActionIssuer", SM::ShapeKind.String),
+        189 => new SM::ShapeInfo("JwtValidationActionJwksEndpoint", SM::ShapeKind.String),
+        190 => new SM::ShapeInfo("LastModifiedTime", SM::ShapeKind.Timestamp),
+        191 => new SM::ShapeInfo("Limit", SM::ShapeKind.Structure, table, 191),
+        192 => new SM::ShapeInfo("Limits", SM::ShapeKind.List, table, 192),
+        193 => new SM::ShapeInfo("ListOfDescribeTargetHealthIncludeOptions", SM::ShapeKind.List, table, 193),
+        194 => new SM::ShapeInfo("ListOfString", SM::ShapeKind.List, table, 194),
+        195 => new SM::ShapeInfo("Listener", SM::ShapeKind.Structure, table, 195),
+        196 => new SM::ShapeInfo("ListenerArn", SM::ShapeKind.String),
+        197 => new SM::ShapeInfo("ListenerArns", SM::ShapeKind.List, table, 197),
+        198 => new SM::ShapeInfo("ListenerAttribute", SM::ShapeKind.Structure, table, 198),
+        199 => new SM::ShapeInfo("ListenerAttributeKey", SM::ShapeKind.String).Constrain(max: 256),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes3(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 150:
+                WSGetTrustStoreRevocationContentOutput(shape);
+                return;
+            case 157:
+                WSHealthUnavailableException(shape);
+                return;
+            case 158:
+                WSHostHeaderConditionConfig(shape);
+                return;
+            case 159:
+                WSHostHeaderRewriteConfig(shape);
+                return;
+            case 161:
+                WSHttpHeaderConditionConfig(shape);
+                return;
+            case 163:
+                WSHttpRequestMethodConditionConfig(shape);
+                return;
+            case 166:
+                WSIncompatibleProtocolsException(shape);
+                return;
+            case 167:
+                WSInsufficientCapacityException(shape);
+                return;
+            case 168:
+                WSInvalidCaCertificatesBundleException(shape);
+                return;
+            case 169:
+                WSInvalidConfigurationRequestException(shape);
+                return;
+            case 170:
+                WSInvalidLoadBalancerActionException(shape);
+                return;
+            case 171:
+                WSInvalidRevocationContentException(shape);
+                return;
+            case 172:
+                WSInvalidSchemeException(shape);
+                return;
+            case 173:
+                WSInvalidSecurityGroupException(shape);
+                return;
+            case 174:
+                WSInvalidSubnetException(shape);
+                return;
+            case 175:
+                WSInvalidTargetException(shape);
+                return;
+            case 179:
+                WSIpamPools(shape);
+                return;
+            case 181:
+                WSJwtValidationActionAdditionalClaim(shape);
+                return;
+            case 185:
+                shape.InitList(SJwtValidationActionAdditionalClaimValue, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 186:
+                shape.InitList(SJwtValidationActionAdditionalClaim, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.JwtValidationActionAdditionalClaim>());
+                return;
+            case 187:
+                WSJwtValidationActionConfig(shape);
+                return;
+            case 191:
+                WSLimit(shape);
+                return;
+            case 192:
+                shape.InitList(SLimit, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Limit>());
+                return;
+            case 193:
+                shape.InitList(SDescribeTargetHealthInputIncludeEnum, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 194:
+                shape.InitList(SStringValue, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 195:
+                WSListener(shape);
+                return;
+            case 197:
+                shape.InitList(SListenerArn, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 198:
+                WSListenerAttribute(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes4(SM::ShapeTable table, int index) => index switch
+    {
+        200 => new SM::ShapeInfo("ListenerAttributeValue", SM::ShapeKind.String),
+        201 => new SM::ShapeInfo("ListenerAttributes", SM::ShapeKind.List, table, 201),
+        202 => new SM::ShapeInfo("ListenerNotFoundException", SM::ShapeKind.Structure, table, 202).AsError("ListenerNotFound", 400, true),
+        203 => new SM::ShapeInfo("Listeners", SM::ShapeKind.List, table, 203),
+        204 => new SM::ShapeInfo("LoadBalancer", SM::ShapeKind.Structure, table, 204),
+        205 => new SM::ShapeInfo("LoadBalancerAddress", SM::ShapeKind.Structure, table, 205),
+        206 => new SM::ShapeInfo("LoadBalancerAddresses", SM::ShapeKind.List, table, 206),
+        207 => new SM::ShapeInfo("LoadBalancerArn", SM::ShapeKind.String),
+        208 => new SM::ShapeInfo("LoadBalancerArns", SM::ShapeKind.List, table, 208),
+        209 => new SM::ShapeInfo("LoadBalancerAttribute", SM::ShapeKind.Structure, table, 209),
+        210 => new SM::ShapeInfo("LoadBalancerAttributeKey", SM::ShapeKind.String).Constrain(max: 256),
+        211 => new SM::ShapeInfo("LoadBalancerAttributeValue", SM::ShapeKind.String).Constrain(max: 1024),
+        212 => new SM::ShapeInfo("LoadBalancerAttributes", SM::ShapeKind.List, table, 212).Constrain(max: 20),
+        213 => new SM::ShapeInfo("LoadBalancerName", SM::ShapeKind.String),
+        214 => new SM::ShapeInfo("LoadBalancerNames", SM::ShapeKind.List, table, 214),
+        215 => new SM::ShapeInfo("LoadBalancerNotFoundException", SM::ShapeKind.Structure, table, 215).AsError("LoadBalancerNotFound", 400, true),
+        216 => new SM::ShapeInfo("LoadBalancerSchemeEnum", SM::ShapeKind.String).Constrain(enumValues: ["internet-facing", "internal"]),
+        217 => new SM::ShapeInfo("LoadBalancerState", SM::ShapeKind.Structure, table, 217),
+        218 => new SM::ShapeInfo("LoadBalancerStateEnum", SM::ShapeKind.String).Constrain(enumValues: ["active", "provisioning", "active_impaired", "failed"]),
+        219 => new SM::ShapeInfo("LoadBalancerTypeEnum", SM::ShapeKind.String).Constrain(enumValues: ["application", "network", "gateway"]),
+        220 => new SM::ShapeInfo("LoadBalancers", SM::ShapeKind.List, table, 220),
+        221 => new SM::ShapeInfo("Location", SM::ShapeKind.String),
+        222 => new SM::ShapeInfo("Marker", SM::ShapeKind.String),
+        223 => new SM::ShapeInfo("Matcher", SM::ShapeKind.Structure, table, 223),
+        224 => new SM::ShapeInfo("Max", SM::ShapeKind.String),
+        225 => new SM::ShapeInfo("MinimumLoadBalancerCapacity", SM::ShapeKind.Structure, table, 225),
+        226 => new SM::ShapeInfo("MitigationInEffectEnum", SM::ShapeKind.String).Constrain(enumValues: ["yes", "no"]),
+        227 => new SM::ShapeInfo("Mode", SM::ShapeKind.String),
+        228 => new SM::ShapeInfo("ModifyCapacityReservationInput", SM::ShapeKind.Structure, table, 228),
+        229 => new SM::ShapeInfo("ModifyCapacityReservationOutput", SM::ShapeKind.Structure, table, 229),
+        230 => new SM::ShapeInfo("ModifyIpPoolsInput", SM::ShapeKind.Structure, table, 230),
+        231 => new SM::ShapeInfo("ModifyIpPoolsOutput", SM::ShapeKind.Structure, table, 231),
+        232 => new SM::ShapeInfo("ModifyListenerAttributesInput", SM::ShapeKind.Structure, table, 232),
+        233 => new SM::ShapeInfo("ModifyListenerAttributesOutput", SM::ShapeKind.Structure, table, 233),
+        234 => new SM::ShapeInfo("ModifyListenerInput", SM::ShapeKind.Structure, table, 234),
+        235 => new SM::ShapeInfo("ModifyListenerOutput", SM::ShapeKind.Structure, table, 235),
+        236 => new SM::ShapeInfo("ModifyLoadBalancerAttributesInput", SM::ShapeKind.Structure, table, 236),
+        237 => new SM::ShapeInfo("ModifyLoadBalancerAttributesOutput", SM::ShapeKind.Structure, table, 237),
+        238 => new SM::ShapeInfo("ModifyRuleInput", SM::ShapeKind.Structure, table, 238),
+        239 => new SM::ShapeInfo("ModifyRuleOutput", SM::ShapeKind.Structure, table, 239),
+        240 => new SM::ShapeInfo("ModifyTargetGroupAttributesInput", SM::ShapeKind.Structure, table, 240),
+        241 => new SM::ShapeInfo("ModifyTargetGroupAttributesOutput", SM::ShapeKind.Structure, table, 241),
+        242 => new SM::ShapeInfo("ModifyTargetGroupInput", SM::ShapeKind.Structure, table, 242),
+        243 => new SM::ShapeInfo("ModifyTargetGroupOutput", SM::ShapeKind.Structure, table, 243),
+        244 => new SM::ShapeInfo("ModifyTrustStoreInput", SM::ShapeKind.Structure, table, 244),
+        245 => new SM::ShapeInfo("ModifyTrustStoreOutput", SM::ShapeKind.Structure, table, 245),
+        246 => new SM::ShapeInfo("MutualAuthenticationAttributes", SM::ShapeKind.Structure, table, 246),
+        247 => new SM::ShapeInfo("Name", SM::ShapeKind.String),
+        248 => new SM::ShapeInfo("NumberOfCaCertificates", SM::ShapeKind.Integer),
+        249 => new SM::ShapeInfo("NumberOfRevokedEntries", SM::ShapeKind.Long),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes4(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 201:
+                shape.InitList(SListenerAttribute, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.ListenerAttribute>());
+                return;
+            case 202:
+                WSListenerNotFoundException(shape);
+                return;
+            case 203:
+                shape.InitList(SListener, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Listener>());
+                return;
+            case 204:
+                WSLoadBalancer(shape);
+                return;
+            case 205:
+                WSLoadBalancerAddress(shape);
+                return;
+            case 206:
+                shape.InitList(SLoadBalancerAddress, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancerAddress>());
+                return;
+            case 208:
+                shape.InitList(SLoadBalancerArn, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 209:
+                WSLoadBalancerAttribute(shape);
+                return;
+            case 212:
+                shape.InitList(SLoadBalancerAttribute, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancerAttribute>());
+                return;
+            case 214:
+                shape.InitList(SLoadBalancerName, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 215:
+                WSLoadBalancerNotFoundException(shape);
+                return;
+            case 217:
+                WSLoadBalancerState(shape);
+                return;
+            case 220:
+                shape.InitList(SLoadBalancer, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancer>());
+                return;
+            case 223:
+                WSMatcher(shape);
+                return;
+            case 225:
+                WSMinimumLoadBalancerCapacity(shape);
+                return;
+            case 228:
+                WSModifyCapacityReservationInput(shape);
+                return;
+            case 229:
+                WSModifyCapacityReservationOutput(shape);
+                return;
+            case 230:
+                WSModifyIpPoolsInput(shape);
+                return;
+            case 231:
+                WSModifyIpPoolsOutput(shape);
+                return;
+            case 232:
+                WSModifyListenerAttributesInput(shape);
+                return;
+            case 233:
+                WSModifyListenerAttributesOutput(shape);
+                return;
+            case 234:
+                WSModifyListenerInput(shape);
+                return;
+            case 235:
+                WSModifyListenerOutput(shape);
+                return;
+            case 236:
+                WSModifyLoadBalancerAttributesInput(shape);
+                return;
+            case 237:
+                WSModifyLoadBalancerAttributesOutput(shape);
+                return;
+            case 238:
+                WSModifyRuleInput(shape);
+                return;
+            case 239:
+                WSModifyRuleOutput(shape);
+                return;
+            case 240:
+                WSModifyTargetGroupAttributesInput(shape);
+                return;
+            case 241:
+                WSModifyTargetGroupAttributesOutput(shape);
+                return;
+            case 242:
+                WSModifyTargetGroupInput(shape);
+                return;
+            case 243:
+                WSModifyTargetGroupOutput(shape);
+                return;
+            case 244:
+                WSModifyTrustStoreInput(shape);
+                return;
+            case 245:
+                WSModifyTrustStoreOutput(shape);
+                return;
+            case 246:
+                WSMutualAuthenticationAttributes(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes5(SM::ShapeTable table, int index) => index switch
+    {
+        250 => new SM::ShapeInfo("OperationNotPermittedException", SM::ShapeKind.Structure, table, 250).AsError("OperationNotPermitted", 400, true),
+        251 => new SM::ShapeInfo("OutpostId", SM::ShapeKind.String),
+        252 => new SM::ShapeInfo("PageSize", SM::ShapeKind.Integer).Constrain(min: 1, max: 400),
+        253 => new SM::ShapeInfo("Path", SM::ShapeKind.String).Constrain(min: 1, max: 1024),
+        254 => new SM::ShapeInfo("PathPatternConditionConfig", SM::ShapeKind.Structure, table, 254),
+        255 => new SM::ShapeInfo("Policy", SM::ShapeKind.String).Constrain(min: 1),
+        256 => new SM::ShapeInfo("Port", SM::ShapeKind.Integer).Constrain(min: 1, max: 65535),
+        257 => new SM::ShapeInfo("PriorRequestNotCompleteException", SM::ShapeKind.Structure, table, 257).AsError("PriorRequestNotComplete", 429, true),
+        258 => new SM::ShapeInfo("PriorityInUseException", SM::ShapeKind.Structure, table, 258).AsError("PriorityInUse", 400, true),
+        259 => new SM::ShapeInfo("PrivateIPv4Address", SM::ShapeKind.String),
+        260 => new SM::ShapeInfo("ProtocolEnum", SM::ShapeKind.String).Constrain(enumValues: ["HTTP", "HTTPS", "TCP", "TLS", "UDP", "TCP_UDP", "GENEVE", "QUIC", "TCP_QUIC"]),
+        261 => new SM::ShapeInfo("ProtocolVersion", SM::ShapeKind.String),
+        262 => new SM::ShapeInfo("QueryStringConditionConfig", SM::ShapeKind.Structure, table, 262),
+        263 => new SM::ShapeInfo("QueryStringKeyValuePair", SM::ShapeKind.Structure, table, 263),
+        264 => new SM::ShapeInfo("QueryStringKeyValuePairList", SM::ShapeKind.List, table, 264),
+        265 => new SM::ShapeInfo("QuicServerId", SM::ShapeKind.String).Constrain(min: 1, max: 256),
+        266 => new SM::ShapeInfo("RedirectActionConfig", SM::ShapeKind.Structure, table, 266),
+        267 => new SM::ShapeInfo("RedirectActionHost", SM::ShapeKind.String).Constrain(min: 1, max: 128),
+        268 => new SM::ShapeInfo("RedirectActionPath", SM::ShapeKind.String).Constrain(min: 1, max: 128),
+        269 => new SM::ShapeInfo("RedirectActionPort", SM::ShapeKind.String),
+        270 => new SM::ShapeInfo("RedirectActionProtocol", SM::ShapeKind.String),
+        271 => new SM::ShapeInfo("RedirectActionQuery", SM::ShapeKind.String).Constrain(min: 0, max: 128),
+        272 => new SM::ShapeInfo("RedirectActionStatusCodeEnum", SM::ShapeKind.String).Constrain(enumValues: ["HTTP_301", "HTTP_302"]),
+        273 => new SM::ShapeInfo("RegisterTargetsInput", SM::ShapeKind.Structure, table, 273),
+        274 => new SM::ShapeInfo("RegisterTargetsOutput", SM::ShapeKind.Structure, table, 274),
+        275 => new SM::ShapeInfo("RemoveIpamPoolEnum", SM::ShapeKind.String).Constrain(enumValues: ["ipv4"]),
+        276 => new SM::ShapeInfo("RemoveIpamPools", SM::ShapeKind.List, table, 276),
+        277 => new SM::ShapeInfo("RemoveListenerCertificatesInput", SM::ShapeKind.Structure, table, 277),
+        278 => new SM::ShapeInfo("RemoveListenerCertificatesOutput", SM::ShapeKind.Structure, table, 278),
+        279 => new SM::ShapeInfo("RemoveTagsInput", SM::ShapeKind.Structure, table, 279),
+        280 => new SM::ShapeInfo("RemoveTagsOutput", SM::ShapeKind.Structure, table, 280),
+        281 => new SM::ShapeInfo("RemoveTrustStoreRevocationsInput", SM::ShapeKind.Structure, table, 281),
+        282 => new SM::ShapeInfo("RemoveTrustStoreRevocationsOutput", SM::ShapeKind.Structure, table, 282),
+        283 => new SM::ShapeInfo("ResetCapacityReservation", SM::ShapeKind.Boolean),
+        284 => new SM::ShapeInfo("ResetTransforms", SM::ShapeKind.Boolean),
+        285 => new SM::ShapeInfo("ResourceArn", SM::ShapeKind.String),
+        286 => new SM::ShapeInfo("ResourceArns", SM::ShapeKind.List, table, 286),
+        287 => new SM::ShapeInfo("ResourceInUseException", SM::ShapeKind.Structure, table, 287).AsError("ResourceInUse", 400, true),
+        288 => new SM::ShapeInfo("ResourceNotFoundException", SM::ShapeKind.Structure, table, 288).AsError("ResourceNotFound", 400, true),
+        289 => new SM::ShapeInfo("RevocationContent", SM::ShapeKind.Structure, table, 289),
+        290 => new SM::ShapeInfo("RevocationContentNotFoundException", SM::ShapeKind.Structure, table, 290).AsError("RevocationContentNotFound", 400, true),
+        291 => new SM::ShapeInfo("RevocationContents", SM::ShapeKind.List, table, 291),
+        292 => new SM::ShapeInfo("RevocationId", SM::ShapeKind.Long),
+        293 => new SM::ShapeInfo("RevocationIdNotFoundException", SM::ShapeKind.Structure, table, 293).AsError("RevocationIdNotFound", 400, true),
+        294 => new SM::ShapeInfo("RevocationIds", SM::ShapeKind.List, table, 294),
+        295 => new SM::ShapeInfo("RevocationType", SM::ShapeKind.String).Constrain(enumValues: ["CRL"]),
+        296 => new SM::ShapeInfo("RewriteConfig", SM::ShapeKind.Structure, table, 296),
+        297 => new SM::ShapeInfo("RewriteConfigList", SM::ShapeKind.List, table, 297),
+        298 => new SM::ShapeInfo("Rule", SM::ShapeKind.Structure, table, 298),
+        299 => new SM::ShapeInfo("RuleArn", SM::ShapeKind.String),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes5(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 250:
+                WSOperationNotPermittedException(shape);
+                return;
+            case 254:
+                WSPathPatternConditionConfig(shape);
+                return;
+            case 257:
+                WSPriorRequestNotCompleteException(shape);
+                return;
+            case 258:
+                WSPriorityInUseException(shape);
+                return;
+            case 262:
+                WSQueryStringConditionConfig(shape);
+                return;
+            case 263:
+                WSQueryStringKeyValuePair(shape);
+                return;
+            case 264:
+                shape.InitList(SQueryStringKeyValuePair, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.QueryStringKeyValuePair>());
+                return;
+            case 266:
+                WSRedirectActionConfig(shape);
+                return;
+            case 273:
+                WSRegisterTargetsInput(shape);
+                return;
+            case 274:
+                WSRegisterTargetsOutput(shape);
+                return;
+            case 276:
+                shape.InitList(SRemoveIpamPoolEnum, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 277:
+                WSRemoveListenerCertificatesInput(shape);
+                return;
+            case 278:
+                WSRemoveListenerCertificatesOutput(shape);
+                return;
+            case 279:
+                WSRemoveTagsInput(shape);
+                return;
+            case 280:
+                WSRemoveTagsOutput(shape);
+                return;
+            case 281:
+                WSRemoveTrustStoreRevocationsInput(shape);
+                return;
+            case 282:
+                WSRemoveTrustStoreRevocationsOutput(shape);
+                return;
+            case 286:
+                shape.InitList(SResourceArn, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 287:
+                WSResourceInUseException(shape);
+                return;
+            case 288:
+                WSResourceNotFoundException(shape);
+                return;
+            case 289:
+                WSRevocationContent(shape);
+                return;
+            case 290:
+                WSRevocationContentNotFoundException(shape);
+                return;
+            case 291:
+                shape.InitList(SRevocationContent, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.RevocationContent>());
+                return;
+            case 293:
+                WSRevocationIdNotFoundException(shape);
+                return;
+            case 294:
+                shape.InitList(SRevocationId, "member", static () => new global::System.Collections.Generic.List<long>());
+                return;
+            case 296:
+                WSRewriteConfig(shape);
+                return;
+            case 297:
+                shape.InitList(SRewriteConfig, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.RewriteConfig>());
+                return;
+            case 298:
+                WSRule(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes6(SM::ShapeTable table, int index) => index switch
+    {
+        300 => new SM::ShapeInfo("RuleArns", SM::ShapeKind.List, table, 300),
+        301 => new SM::ShapeInfo("RuleCondition", SM::ShapeKind.Structure, table, 301),
+        302 => new SM::ShapeInfo("RuleConditionList", SM::ShapeKind.List, table, 302),
+        303 => new SM::ShapeInfo("RuleNotFoundException", SM::ShapeKind.Structure, table, 303).AsError("RuleNotFound", 400, true),
+        304 => new SM::ShapeInfo("RulePriority", SM::ShapeKind.Integer).Constrain(min: 1, max: 50000),
+        305 => new SM::ShapeInfo("RulePriorityList", SM::ShapeKind.List, table, 305),
+        306 => new SM::ShapeInfo("RulePriorityPair", SM::ShapeKind.Structure, table, 306),
+        307 => new SM::ShapeInfo("RuleTransform", SM::ShapeKind.Structure, table, 307),
+        308 => new SM::ShapeInfo("RuleTransformList", SM::ShapeKind.List, table, 308),
+        309 => new SM::ShapeInfo("Rules", SM::ShapeKind.List, table, 309),
+        310 => new SM::ShapeInfo("S3Bucket", SM::ShapeKind.String),
+        311 => new SM::ShapeInfo("S3Key", SM::ShapeKind.String),
+        312 => new SM::ShapeInfo("S3ObjectVersion", SM::ShapeKind.String),
+        313 => new SM::ShapeInfo("SSLPolicyNotFoundException", SM::ShapeKind.Structure, table, 313).AsError("SSLPolicyNotFound", 400, true),
+        314 => new SM::ShapeInfo("SecurityGroupId", SM::ShapeKind.String),
+        315 => new SM::ShapeInfo("SecurityGroups", SM::ShapeKind.List, table, 315),
+        316 => new SM::ShapeInfo("SetIpAddressTypeInput", SM::ShapeKind.Structure, table, 316),
+        317 => new SM::ShapeInfo("SetIpAddressTypeOutput", SM::ShapeKind.Structure, table, 317),
+        318 => new SM::ShapeInfo("SetRulePrioritiesInput", SM::ShapeKind.Structure, table, 318),
+        319 => new SM::ShapeInfo("SetRulePrioritiesOutput", SM::ShapeKind.Structure, table, 319),
+        320 => new SM::ShapeInfo("SetSecurityGroupsInput", SM::ShapeKind.Structure, table, 320),
+        321 => new SM::ShapeInfo("SetSecurityGroupsOutput", SM::ShapeKind.Structure, table, 321),
+        322 => new SM::ShapeInfo("SetSubnetsInput", SM::ShapeKind.Structure, table, 322),
+        323 => new SM::ShapeInfo("SetSubnetsOutput", SM::ShapeKind.Structure, table, 323),
+        324 => new SM::ShapeInfo("SourceIpConditionConfig", SM::ShapeKind.Structure, table, 324),
+        325 => new SM::ShapeInfo("SourceNatIpv6Prefix", SM::ShapeKind.String),
+        326 => new SM::ShapeInfo("SourceNatIpv6Prefixes", SM::ShapeKind.List, table, 326),
+        327 => new SM::ShapeInfo("SslPolicies", SM::ShapeKind.List, table, 327),
+        328 => new SM::ShapeInfo("SslPolicy", SM::ShapeKind.Structure, table, 328),
+        329 => new SM::ShapeInfo("SslPolicyName", SM::ShapeKind.String),
+        330 => new SM::ShapeInfo("SslPolicyNames", SM::ShapeKind.List, table, 330),
+        331 => new SM::ShapeInfo("SslProtocol", SM::ShapeKind.String),
+        332 => new SM::ShapeInfo("SslProtocols", SM::ShapeKind.List, table, 332),
+        333 => new SM::ShapeInfo("StateReason", SM::ShapeKind.String),
+        334 => new SM::ShapeInfo("String", SM::ShapeKind.String),
+        335 => new SM::ShapeInfo("StringValue", SM::ShapeKind.String),
+        336 => new SM::ShapeInfo("SubnetId", SM::ShapeKind.String),
+        337 => new SM::ShapeInfo("SubnetMapping", SM::ShapeKind.Structure, table, 337),
+        338 => new SM::ShapeInfo("SubnetMappings", SM::ShapeKind.List, table, 338),
+        339 => new SM::ShapeInfo("SubnetNotFoundException", SM::ShapeKind.Structure, table, 339).AsError("SubnetNotFound", 400, true),
+        340 => new SM::ShapeInfo("Subnets", SM::ShapeKind.List, table, 340),
+        341 => new SM::ShapeInfo("Tag", SM::ShapeKind.Structure, table, 341),
+        342 => new SM::ShapeInfo("TagDescription", SM::ShapeKind.Structure, table, 342),
+        343 => new SM::ShapeInfo("TagDescriptions", SM::ShapeKind.List, table, 343),
+        344 => new SM::ShapeInfo("TagKey", SM::ShapeKind.String).Constrain(min: 1, max: 128),
+        345 => new SM::ShapeInfo("TagKeys", SM::ShapeKind.List, table, 345),
+        346 => new SM::ShapeInfo("TagList", SM::ShapeKind.List, table, 346).Constrain(min: 1),
+        347 => new SM::ShapeInfo("TagValue", SM::ShapeKind.String).Constrain(min: 0, max: 256),
+        348 => new SM::ShapeInfo("TargetAdministrativeOverrideReasonEnum", SM::ShapeKind.String).Constrain(enumValues: ["AdministrativeOverride.Unknown", "AdministrativeOverride.NoOverride", "AdministrativeOverride.ZonalShiftActive", "AdministrativeOverride.ZonalShiftDelegatedToDns"]),
+        349 => new SM::ShapeInfo("TargetAdministrativeOverrideStateEnum", SM::ShapeKind.String).Constrain(enumValues: ["unknown", "no_override", "zonal_shift_active", "zonal_shift_delegated_to_dns"]),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes6(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 300:
+                shape.InitList(SRuleArn, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 301:
+                WSRuleCondition(shape);
+                return;
+            case 302:
+                shape.InitList(SRuleCondition, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.RuleCondition>());
+                return;
+            case 303:
+                WSRuleNotFoundException(shape);
+                return;
+            case 305:
+                shape.InitList(SRulePriorityPair, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.RulePriorityPair>());
+                return;
+            case 306:
+                WSRulePriorityPair(shape);
+                return;
+            case 307:
+                WSRuleTransform(shape);
+                return;
+            case 308:
+                shape.InitList(SRuleTransform, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.RuleTransform>());
+                return;
+            case 309:
+                shape.InitList(SRule, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Rule>());
+                return;
+            case 313:
+                WSSSLPolicyNotFoundException(shape);
+                return;
+            case 315:
+                shape.InitList(SSecurityGroupId, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 316:
+                WSSetIpAddressTypeInput(shape);
+                return;
+            case 317:
+                WSSetIpAddressTypeOutput(shape);
+                return;
+            case 318:
+                WSSetRulePrioritiesInput(shape);
+                return;
+            case 319:
+                WSSetRulePrioritiesOutput(shape);
+                return;
+            case 320:
+                WSSetSecurityGroupsInput(shape);
+                return;
+            case 321:
+                WSSetSecurityGroupsOutput(shape);
+                return;
+            case 322:
+                WSSetSubnetsInput(shape);
+                return;
+            case 323:
+                WSSetSubnetsOutput(shape);
+                return;
+            case 324:
+                WSSourceIpConditionConfig(shape);
+                return;
+            case 326:
+                shape.InitList(SSourceNatIpv6Prefix, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 327:
+                shape.InitList(SSslPolicy, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.SslPolicy>());
+                return;
+            case 328:
+                WSSslPolicy(shape);
+                return;
+            case 330:
+                shape.InitList(SSslPolicyName, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 332:
+                shape.InitList(SSslProtocol, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 337:
+                WSSubnetMapping(shape);
+                return;
+            case 338:
+                shape.InitList(SSubnetMapping, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.SubnetMapping>());
+                return;
+            case 339:
+                WSSubnetNotFoundException(shape);
+                return;
+            case 340:
+                shape.InitList(SSubnetId, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 341:
+                WSTag(shape);
+                return;
+            case 342:
+                WSTagDescription(shape);
+                return;
+            case 343:
+                shape.InitList(STagDescription, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.TagDescription>());
+                return;
+            case 345:
+                shape.InitList(STagKey, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 346:
+                shape.InitList(STag, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Tag>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes7(SM::ShapeTable table, int index) => index switch
+    {
+        350 => new SM::ShapeInfo("TargetControlPort", SM::ShapeKind.Integer).Constrain(min: 1, max: 65535),
+        351 => new SM::ShapeInfo("TargetDescription", SM::ShapeKind.Structure, table, 351),
+        352 => new SM::ShapeInfo("TargetDescriptions", SM::ShapeKind.List, table, 352),
+        353 => new SM::ShapeInfo("TargetGroup", SM::ShapeKind.Structure, table, 353),
+        354 => new SM::ShapeInfo("TargetGroupArn", SM::ShapeKind.String),
+        355 => new SM::ShapeInfo("TargetGroupArns", SM::ShapeKind.List, table, 355),
+        356 => new SM::ShapeInfo("TargetGroupAssociationLimitException", SM::ShapeKind.Structure, table, 356).AsError("TargetGroupAssociationLimit", 400, true),
+        357 => new SM::ShapeInfo("TargetGroupAttribute", SM::ShapeKind.Structure, table, 357),
+        358 => new SM::ShapeInfo("TargetGroupAttributeKey", SM::ShapeKind.String).Constrain(max: 256),
+        359 => new SM::ShapeInfo("TargetGroupAttributeValue", SM::ShapeKind.String),
+        360 => new SM::ShapeInfo("TargetGroupAttributes", SM::ShapeKind.List, table, 360),
+        361 => new SM::ShapeInfo("TargetGroupIpAddressTypeEnum", SM::ShapeKind.String).Constrain(enumValues: ["ipv4", "ipv6"]),
+        362 => new SM::ShapeInfo("TargetGroupList", SM::ShapeKind.List, table, 362),
+        363 => new SM::ShapeInfo("TargetGroupName", SM::ShapeKind.String),
+        364 => new SM::ShapeInfo("TargetGroupNames", SM::ShapeKind.List, table, 364),
+        365 => new SM::ShapeInfo("TargetGroupNotFoundException", SM::ShapeKind.Structure, table, 365).AsError("TargetGroupNotFound", 400, true),
+        366 => new SM::ShapeInfo("TargetGroupStickinessConfig", SM::ShapeKind.Structure, table, 366),
+        367 => new SM::ShapeInfo("TargetGroupStickinessDurationSeconds", SM::ShapeKind.Integer),
+        368 => new SM::ShapeInfo("TargetGroupStickinessEnabled", SM::ShapeKind.Boolean),
+        369 => new SM::ShapeInfo("TargetGroupTuple", SM::ShapeKind.Structure, table, 369),
+        370 => new SM::ShapeInfo("TargetGroupWeight", SM::ShapeKind.Integer),
+        371 => new SM::ShapeInfo("TargetGroups", SM::ShapeKind.List, table, 371),
+        372 => new SM::ShapeInfo("TargetHealth", SM::ShapeKind.Structure, table, 372),
+        373 => new SM::ShapeInfo("TargetHealthDescription", SM::ShapeKind.Structure, table, 373),
+        374 => new SM::ShapeInfo("TargetHealthDescriptions", SM::ShapeKind.List, table, 374),
+        375 => new SM::ShapeInfo("TargetHealthReasonEnum", SM::ShapeKind.String).Constrain(enumValues: ["Elb.RegistrationInProgress", "Elb.InitialHealthChecking", "Target.ResponseCodeMismatch", "Target.Timeout", "Target.FailedHealthChecks", "Target.NotRegistered", "Target.NotInUse", "Target.DeregistrationInProgress", "Target.InvalidState", "Target.IpUnusable", "Target.HealthCheckDisabled", "Elb.InternalError"]),
+        376 => new SM::ShapeInfo("TargetHealthStateEnum", SM::ShapeKind.String).Constrain(enumValues: ["initial", "healthy", "unhealthy", "unhealthy.draining", "unused", "draining", "unavailable"]),
+        377 => new SM::ShapeInfo("TargetId", SM::ShapeKind.String),
+        378 => new SM::ShapeInfo("TargetTypeEnum", SM::ShapeKind.String).Constrain(enumValues: ["instance", "ip", "lambda", "alb"]),
+        379 => new SM::ShapeInfo("TooManyActionsException", SM::ShapeKind.Structure, table, 379).AsError("TooManyActions", 400, true),
+        380 => new SM::ShapeInfo("TooManyCertificatesException", SM::ShapeKind.Structure, table, 380).AsError("TooManyCertificates", 400, true),
+        381 => new SM::ShapeInfo("TooManyListenersException", SM::ShapeKind.Structure, table, 381).AsError("TooManyListeners", 400, true),
+        382 => new SM::ShapeInfo("TooManyLoadBalancersException", SM::ShapeKind.Structure, table, 382).AsError("TooManyLoadBalancers", 400, true),
+        383 => new SM::ShapeInfo("TooManyRegistrationsForTargetIdException", SM::ShapeKind.Structure, table, 383).AsError("TooManyRegistrationsForTargetId", 400, true),
+        384 => new SM::ShapeInfo("TooManyRulesException", SM::ShapeKind.Structure, table, 384).AsError("TooManyRules", 400, true),
+        385 => new SM::ShapeInfo("TooManyTagsException", SM::ShapeKind.Structure, table, 385).AsError("TooManyTags", 400, true),
+        386 => new SM::ShapeInfo("TooManyTargetGroupsException", SM::ShapeKind.Structure, table, 386).AsError("TooManyTargetGroups", 400, true),
+        387 => new SM::ShapeInfo("TooManyTargetsException", SM::ShapeKind.Structure, table, 387).AsError("TooManyTargets", 400, true),
+        388 => new SM::ShapeInfo("TooManyTrustStoreRevocationEntriesException", SM::ShapeKind.Structure, table, 388).AsError("TooManyTrustStoreRevocationEntries", 400, true),
+        389 => new SM::ShapeInfo("TooManyTrustStoresException", SM::ShapeKind.Structure, table, 389).AsError("TooManyTrustStores", 400, true),
+        390 => new SM::ShapeInfo("TooManyUniqueTargetGroupsPerLoadBalancerException", SM::ShapeKind.Structure, table, 390).AsError("TooManyUniqueTargetGroupsPerLoadBalancer", 400, true),
+        391 => new SM::ShapeInfo("TotalRevokedEntries", SM::ShapeKind.Long),
+        392 => new SM::ShapeInfo("TransformTypeEnum", SM::ShapeKind.String).Constrain(enumValues: ["host-header-rewrite", "url-rewrite"]),
+        393 => new SM::ShapeInfo("TrustStore", SM::ShapeKind.Structure, table, 393),
+        394 => new SM::ShapeInfo("TrustStoreArn", SM::ShapeKind.String),
+        395 => new SM::ShapeInfo("TrustStoreArns", SM::ShapeKind.List, table, 395),
+        396 => new SM::ShapeInfo("TrustStoreAssociation", SM::ShapeKind.Structure, table, 396),
+        397 => new SM::ShapeInfo("TrustStoreAssociationNotFoundException", SM::ShapeKind.Structure, table, 397).AsError("AssociationNotFound", 400, true),
+        398 => new SM::ShapeInfo("TrustStoreAssociationResourceArn", SM::ShapeKind.String),
+        399 => new SM::ShapeInfo("TrustStoreAssociationStatusEnum", SM::ShapeKind.String).Constrain(enumValues: ["active", "removed"]),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes7(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 351:
+                WSTargetDescription(shape);
+                return;
+            case 352:
+                shape.InitList(STargetDescription, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetDescription>());
+                return;
+            case 353:
+                WSTargetGroup(shape);
+                return;
+            case 355:
+                shape.InitList(STargetGroupArn, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 356:
+                WSTargetGroupAssociationLimitException(shape);
+                return;
+            case 357:
+                WSTargetGroupAttribute(shape);
+                return;
+            case 360:
+                shape.InitList(STargetGroupAttribute, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroupAttribute>());
+                return;
+            case 362:
+                shape.InitList(STargetGroupTuple, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroupTuple>());
+                return;
+            case 364:
+                shape.InitList(STargetGroupName, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 365:
+                WSTargetGroupNotFoundException(shape);
+                return;
+            case 366:
+                WSTargetGroupStickinessConfig(shape);
+                return;
+            case 369:
+                WSTargetGroupTuple(shape);
+                return;
+            case 371:
+                shape.InitList(STargetGroup, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroup>());
+                return;
+            case 372:
+                WSTargetHealth(shape);
+                return;
+            case 373:
+                WSTargetHealthDescription(shape);
+                return;
+            case 374:
+                shape.InitList(STargetHealthDescription, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetHealthDescription>());
+                return;
+            case 379:
+                WSTooManyActionsException(shape);
+                return;
+            case 380:
+                WSTooManyCertificatesException(shape);
+                return;
+            case 381:
+                WSTooManyListenersException(shape);
+                return;
+            case 382:
+                WSTooManyLoadBalancersException(shape);
+                return;
+            case 383:
+                WSTooManyRegistrationsForTargetIdException(shape);
+                return;
+            case 384:
+                WSTooManyRulesException(shape);
+                return;
+            case 385:
+                WSTooManyTagsException(shape);
+                return;
+            case 386:
+                WSTooManyTargetGroupsException(shape);
+                return;
+            case 387:
+                WSTooManyTargetsException(shape);
+                return;
+            case 388:
+                WSTooManyTrustStoreRevocationEntriesException(shape);
+                return;
+            case 389:
+                WSTooManyTrustStoresException(shape);
+                return;
+            case 390:
+                WSTooManyUniqueTargetGroupsPerLoadBalancerException(shape);
+                return;
+            case 393:
+                WSTrustStore(shape);
+                return;
+            case 395:
+                shape.InitList(STrustStoreArn, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 396:
+                WSTrustStoreAssociation(shape);
+                return;
+            case 397:
+                WSTrustStoreAssociationNotFoundException(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static void WSALPNPolicyNotSupportedException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ALPNPolicyNotSupportedException());
+
+    private static void WSAction(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.Action(),
             new SM::MemberInfo("AuthenticateCognitoConfig", SAuthenticateCognitoActionConfig, "AuthenticateCognitoConfig", "AuthenticateCognitoConfig", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Action)o).AuthenticateCognitoConfig, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Action)o).AuthenticateCognitoConfig = (global::Stratus.Services.Model.ElasticLoadBalancingV2.AuthenticateCognitoActionConfig?)v),
             new SM::MemberInfo("AuthenticateOidcConfig", SAuthenticateOidcActionConfig, "AuthenticateOidcConfig", "AuthenticateOidcConfig", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Action)o).AuthenticateOidcConfig, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Action)o).AuthenticateOidcConfig = (global::Stratus.Services.Model.ElasticLoadBalancingV2.AuthenticateOidcActionConfig?)v),
             new SM::MemberInfo("FixedResponseConfig", SFixedResponseActionConfig, "FixedResponseConfig", "FixedResponseConfig", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Action)o).FixedResponseConfig, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Action)o).FixedResponseConfig = (global::Stratus.Services.Model.ElasticLoadBalancingV2.FixedResponseActionConfig?)v),
@@ -424,32 +1708,49 @@ public static partial class ElasticLoadBalancingV2Shapes
             new SM::MemberInfo("RedirectConfig", SRedirectActionConfig, "RedirectConfig", "RedirectConfig", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Action)o).RedirectConfig, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Action)o).RedirectConfig = (global::Stratus.Services.Model.ElasticLoadBalancingV2.RedirectActionConfig?)v),
             new SM::MemberInfo("TargetGroupArn", STargetGroupArn, "TargetGroupArn", "TargetGroupArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Action)o).TargetGroupArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Action)o).TargetGroupArn = (string?)v),
             new SM::MemberInfo("Type", SActionTypeEnum, "Type", "Type", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Action)o).Type, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Action)o).Type = (string?)v, required: true));
-        SActions.InitList(SAction, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Action>());
-        SAddListenerCertificatesInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.AddListenerCertificatesInput(),
+
+    private static void WSAddListenerCertificatesInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.AddListenerCertificatesInput(),
             new SM::MemberInfo("Certificates", SCertificateList, "Certificates", "Certificates", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AddListenerCertificatesInput)o).Certificates, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AddListenerCertificatesInput)o).Certificates = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Certificate>?)v, required: true),
             new SM::MemberInfo("ListenerArn", SListenerArn, "ListenerArn", "ListenerArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AddListenerCertificatesInput)o).ListenerArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AddListenerCertificatesInput)o).ListenerArn = (string?)v, required: true));
-        SAddListenerCertificatesOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.AddListenerCertificatesOutput(),
+
+    private static void WSAddListenerCertificatesOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.AddListenerCertificatesOutput(),
             new SM::MemberInfo("Certificates", SCertificateList, "Certificates", "Certificates", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AddListenerCertificatesOutput)o).Certificates, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AddListenerCertificatesOutput)o).Certificates = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Certificate>?)v));
-        SAddTagsInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.AddTagsInput(),
+
+    private static void WSAddTagsInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.AddTagsInput(),
             new SM::MemberInfo("ResourceArns", SResourceArns, "ResourceArns", "ResourceArns", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AddTagsInput)o).ResourceArns, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AddTagsInput)o).ResourceArns = (global::System.Collections.Generic.List<string>?)v, required: true),
             new SM::MemberInfo("Tags", STagList, "Tags", "Tags", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AddTagsInput)o).Tags, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AddTagsInput)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Tag>?)v, required: true));
-        SAddTagsOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.AddTagsOutput());
-        SAddTrustStoreRevocationsInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.AddTrustStoreRevocationsInput(),
+
+    private static void WSAddTagsOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.AddTagsOutput());
+
+    private static void WSAddTrustStoreRevocationsInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.AddTrustStoreRevocationsInput(),
             new SM::MemberInfo("RevocationContents", SRevocationContents, "RevocationContents", "RevocationContents", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AddTrustStoreRevocationsInput)o).RevocationContents, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AddTrustStoreRevocationsInput)o).RevocationContents = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.RevocationContent>?)v),
             new SM::MemberInfo("TrustStoreArn", STrustStoreArn, "TrustStoreArn", "TrustStoreArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AddTrustStoreRevocationsInput)o).TrustStoreArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AddTrustStoreRevocationsInput)o).TrustStoreArn = (string?)v, required: true));
-        SAddTrustStoreRevocationsOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.AddTrustStoreRevocationsOutput(),
+
+    private static void WSAddTrustStoreRevocationsOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.AddTrustStoreRevocationsOutput(),
             new SM::MemberInfo("TrustStoreRevocations", STrustStoreRevocations, "TrustStoreRevocations", "TrustStoreRevocations", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AddTrustStoreRevocationsOutput)o).TrustStoreRevocations, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AddTrustStoreRevocationsOutput)o).TrustStoreRevocations = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStoreRevocation>?)v));
-        SAdministrativeOverride.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.AdministrativeOverride(),
+
+    private static void WSAdministrativeOverride(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.AdministrativeOverride(),
             new SM::MemberInfo("Description", SDescription, "Description", "Description", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AdministrativeOverride)o).Description, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AdministrativeOverride)o).Description = (string?)v),
             new SM::MemberInfo("Reason", STargetAdministrativeOverrideReasonEnum, "Reason", "Reason", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AdministrativeOverride)o).Reason, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AdministrativeOverride)o).Reason = (string?)v),
             new SM::MemberInfo("State", STargetAdministrativeOverrideStateEnum, "State", "State", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AdministrativeOverride)o).State, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AdministrativeOverride)o).State = (string?)v));
-        SAllocationIdNotFoundException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.AllocationIdNotFoundException());
-        SAlpnPolicyName.InitList(SAlpnPolicyValue, "member", static () => new global::System.Collections.Generic.List<string>());
-        SAnomalyDetection.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.AnomalyDetection(),
+
+    private static void WSAllocationIdNotFoundException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.AllocationIdNotFoundException());
+
+    private static void WSAnomalyDetection(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.AnomalyDetection(),
             new SM::MemberInfo("MitigationInEffect", SMitigationInEffectEnum, "MitigationInEffect", "MitigationInEffect", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AnomalyDetection)o).MitigationInEffect, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AnomalyDetection)o).MitigationInEffect = (string?)v),
             new SM::MemberInfo("Result", SAnomalyResultEnum, "Result", "Result", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AnomalyDetection)o).Result, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AnomalyDetection)o).Result = (string?)v));
-        SAuthenticateCognitoActionAuthenticationRequestExtraParams.InitMap(SAuthenticateCognitoActionAuthenticationRequestParamName, "key", SAuthenticateCognitoActionAuthenticationRequestParamValue, "value", static () => new global::System.Collections.Generic.Dictionary<string, string>());
-        SAuthenticateCognitoActionConfig.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.AuthenticateCognitoActionConfig(),
+
+    private static void WSAuthenticateCognitoActionConfig(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.AuthenticateCognitoActionConfig(),
             new SM::MemberInfo("AuthenticationRequestExtraParams", SAuthenticateCognitoActionAuthenticationRequestExtraParams, "AuthenticationRequestExtraParams", "AuthenticationRequestExtraParams", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AuthenticateCognitoActionConfig)o).AuthenticationRequestExtraParams, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AuthenticateCognitoActionConfig)o).AuthenticationRequestExtraParams = (global::System.Collections.Generic.Dictionary<string, string>?)v),
             new SM::MemberInfo("OnUnauthenticatedRequest", SAuthenticateCognitoActionConditionalBehaviorEnum, "OnUnauthenticatedRequest", "OnUnauthenticatedRequest", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AuthenticateCognitoActionConfig)o).OnUnauthenticatedRequest, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AuthenticateCognitoActionConfig)o).OnUnauthenticatedRequest = (string?)v),
             new SM::MemberInfo("Scope", SAuthenticateCognitoActionScope, "Scope", "Scope", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AuthenticateCognitoActionConfig)o).Scope, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AuthenticateCognitoActionConfig)o).Scope = (string?)v),
@@ -458,8 +1759,9 @@ public static partial class ElasticLoadBalancingV2Shapes
             new SM::MemberInfo("UserPoolArn", SAuthenticateCognitoActionUserPoolArn, "UserPoolArn", "UserPoolArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AuthenticateCognitoActionConfig)o).UserPoolArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AuthenticateCognitoActionConfig)o).UserPoolArn = (string?)v, required: true),
             new SM::MemberInfo("UserPoolClientId", SAuthenticateCognitoActionUserPoolClientId, "UserPoolClientId", "UserPoolClientId", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AuthenticateCognitoActionConfig)o).UserPoolClientId, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AuthenticateCognitoActionConfig)o).UserPoolClientId = (string?)v, required: true),
             new SM::MemberInfo("UserPoolDomain", SAuthenticateCognitoActionUserPoolDomain, "UserPoolDomain", "UserPoolDomain", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AuthenticateCognitoActionConfig)o).UserPoolDomain, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AuthenticateCognitoActionConfig)o).UserPoolDomain = (string?)v, required: true));
-        SAuthenticateOidcActionAuthenticationRequestExtraParams.InitMap(SAuthenticateOidcActionAuthenticationRequestParamName, "key", SAuthenticateOidcActionAuthenticationRequestParamValue, "value", static () => new global::System.Collections.Generic.Dictionary<string, string>());
-        SAuthenticateOidcActionConfig.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.AuthenticateOidcActionConfig(),
+
+    private static void WSAuthenticateOidcActionConfig(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.AuthenticateOidcActionConfig(),
             new SM::MemberInfo("AuthenticationRequestExtraParams", SAuthenticateOidcActionAuthenticationRequestExtraParams, "AuthenticationRequestExtraParams", "AuthenticationRequestExtraParams", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AuthenticateOidcActionConfig)o).AuthenticationRequestExtraParams, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AuthenticateOidcActionConfig)o).AuthenticationRequestExtraParams = (global::System.Collections.Generic.Dictionary<string, string>?)v),
             new SM::MemberInfo("AuthorizationEndpoint", SAuthenticateOidcActionAuthorizationEndpoint, "AuthorizationEndpoint", "AuthorizationEndpoint", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AuthenticateOidcActionConfig)o).AuthorizationEndpoint, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AuthenticateOidcActionConfig)o).AuthorizationEndpoint = (string?)v, required: true),
             new SM::MemberInfo("ClientId", SAuthenticateOidcActionClientId, "ClientId", "ClientId", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AuthenticateOidcActionConfig)o).ClientId, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AuthenticateOidcActionConfig)o).ClientId = (string?)v, required: true),
@@ -472,31 +1774,50 @@ public static partial class ElasticLoadBalancingV2Shapes
             new SM::MemberInfo("TokenEndpoint", SAuthenticateOidcActionTokenEndpoint, "TokenEndpoint", "TokenEndpoint", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AuthenticateOidcActionConfig)o).TokenEndpoint, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AuthenticateOidcActionConfig)o).TokenEndpoint = (string?)v, required: true),
             new SM::MemberInfo("UseExistingClientSecret", SAuthenticateOidcActionUseExistingClientSecret, "UseExistingClientSecret", "UseExistingClientSecret", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AuthenticateOidcActionConfig)o).UseExistingClientSecret, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AuthenticateOidcActionConfig)o).UseExistingClientSecret = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AuthenticateOidcActionConfig)o).UseExistingClientSecret),
             new SM::MemberInfo("UserInfoEndpoint", SAuthenticateOidcActionUserInfoEndpoint, "UserInfoEndpoint", "UserInfoEndpoint", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AuthenticateOidcActionConfig)o).UserInfoEndpoint, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AuthenticateOidcActionConfig)o).UserInfoEndpoint = (string?)v, required: true));
-        SAvailabilityZone.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.AvailabilityZone(),
+
+    private static void WSAvailabilityZone(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.AvailabilityZone(),
             new SM::MemberInfo("LoadBalancerAddresses", SLoadBalancerAddresses, "LoadBalancerAddresses", "LoadBalancerAddresses", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AvailabilityZone)o).LoadBalancerAddresses, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AvailabilityZone)o).LoadBalancerAddresses = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancerAddress>?)v),
             new SM::MemberInfo("OutpostId", SOutpostId, "OutpostId", "OutpostId", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AvailabilityZone)o).OutpostId, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AvailabilityZone)o).OutpostId = (string?)v),
             new SM::MemberInfo("SourceNatIpv6Prefixes", SSourceNatIpv6Prefixes, "SourceNatIpv6Prefixes", "SourceNatIpv6Prefixes", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AvailabilityZone)o).SourceNatIpv6Prefixes, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AvailabilityZone)o).SourceNatIpv6Prefixes = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("SubnetId", SSubnetId, "SubnetId", "SubnetId", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AvailabilityZone)o).SubnetId, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AvailabilityZone)o).SubnetId = (string?)v),
             new SM::MemberInfo("ZoneName", SZoneName, "ZoneName", "ZoneName", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AvailabilityZone)o).ZoneName, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.AvailabilityZone)o).ZoneName = (string?)v));
-        SAvailabilityZoneNotSupportedException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.AvailabilityZoneNotSupportedException());
-        SAvailabilityZones.InitList(SAvailabilityZone, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.AvailabilityZone>());
-        SCaCertificatesBundleNotFoundException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.CaCertificatesBundleNotFoundException());
-        SCapacityDecreaseRequestsLimitExceededException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.CapacityDecreaseRequestsLimitExceededException());
-        SCapacityReservationPendingException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.CapacityReservationPendingException());
-        SCapacityReservationStatus.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.CapacityReservationStatus(),
+
+    private static void WSAvailabilityZoneNotSupportedException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.AvailabilityZoneNotSupportedException());
+
+    private static void WSCaCertificatesBundleNotFoundException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.CaCertificatesBundleNotFoundException());
+
+    private static void WSCapacityDecreaseRequestsLimitExceededException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.CapacityDecreaseRequestsLimitExceededException());
+
+    private static void WSCapacityReservationPendingException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.CapacityReservationPendingException());
+
+    private static void WSCapacityReservationStatus(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.CapacityReservationStatus(),
             new SM::MemberInfo("Code", SCapacityReservationStateEnum, "Code", "Code", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CapacityReservationStatus)o).Code, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CapacityReservationStatus)o).Code = (string?)v),
             new SM::MemberInfo("Reason", SStateReason, "Reason", "Reason", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CapacityReservationStatus)o).Reason, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CapacityReservationStatus)o).Reason = (string?)v));
-        SCapacityUnitsLimitExceededException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.CapacityUnitsLimitExceededException());
-        SCertificate.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.Certificate(),
+
+    private static void WSCapacityUnitsLimitExceededException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.CapacityUnitsLimitExceededException());
+
+    private static void WSCertificate(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.Certificate(),
             new SM::MemberInfo("CertificateArn", SCertificateArn, "CertificateArn", "CertificateArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Certificate)o).CertificateArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Certificate)o).CertificateArn = (string?)v),
             new SM::MemberInfo("IsDefault", SDefault, "IsDefault", "IsDefault", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Certificate)o).IsDefault, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Certificate)o).IsDefault = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Certificate)o).IsDefault));
-        SCertificateList.InitList(SCertificate, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Certificate>());
-        SCertificateNotFoundException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.CertificateNotFoundException());
-        SCipher.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.Cipher(),
+
+    private static void WSCertificateNotFoundException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.CertificateNotFoundException());
+
+    private static void WSCipher(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.Cipher(),
             new SM::MemberInfo("Name", SCipherName, "Name", "Name", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Cipher)o).Name, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Cipher)o).Name = (string?)v),
             new SM::MemberInfo("Priority", SCipherPriority, "Priority", "Priority", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Cipher)o).Priority, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Cipher)o).Priority = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Cipher)o).Priority));
-        SCiphers.InitList(SCipher, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Cipher>());
-        SCreateListenerInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateListenerInput(),
+
+    private static void WSCreateListenerInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateListenerInput(),
             new SM::MemberInfo("AlpnPolicy", SAlpnPolicyName, "AlpnPolicy", "AlpnPolicy", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateListenerInput)o).AlpnPolicy, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateListenerInput)o).AlpnPolicy = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("Certificates", SCertificateList, "Certificates", "Certificates", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateListenerInput)o).Certificates, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateListenerInput)o).Certificates = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Certificate>?)v),
             new SM::MemberInfo("DefaultActions", SActions, "DefaultActions", "DefaultActions", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateListenerInput)o).DefaultActions, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateListenerInput)o).DefaultActions = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Action>?)v, required: true),
@@ -506,9 +1827,13 @@ public static partial class ElasticLoadBalancingV2Shapes
             new SM::MemberInfo("Protocol", SProtocolEnum, "Protocol", "Protocol", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateListenerInput)o).Protocol, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateListenerInput)o).Protocol = (string?)v),
             new SM::MemberInfo("SslPolicy", SSslPolicyName, "SslPolicy", "SslPolicy", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateListenerInput)o).SslPolicy, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateListenerInput)o).SslPolicy = (string?)v),
             new SM::MemberInfo("Tags", STagList, "Tags", "Tags", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateListenerInput)o).Tags, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateListenerInput)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Tag>?)v));
-        SCreateListenerOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateListenerOutput(),
+
+    private static void WSCreateListenerOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateListenerOutput(),
             new SM::MemberInfo("Listeners", SListeners, "Listeners", "Listeners", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateListenerOutput)o).Listeners, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateListenerOutput)o).Listeners = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Listener>?)v));
-        SCreateLoadBalancerInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateLoadBalancerInput(),
+
+    private static void WSCreateLoadBalancerInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateLoadBalancerInput(),
             new SM::MemberInfo("CustomerOwnedIpv4Pool", SCustomerOwnedIpv4Pool, "CustomerOwnedIpv4Pool", "CustomerOwnedIpv4Pool", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateLoadBalancerInput)o).CustomerOwnedIpv4Pool, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateLoadBalancerInput)o).CustomerOwnedIpv4Pool = (string?)v),
             new SM::MemberInfo("EnablePrefixForIpv6SourceNat", SEnablePrefixForIpv6SourceNatEnum, "EnablePrefixForIpv6SourceNat", "EnablePrefixForIpv6SourceNat", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateLoadBalancerInput)o).EnablePrefixForIpv6SourceNat, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateLoadBalancerInput)o).EnablePrefixForIpv6SourceNat = (string?)v),
             new SM::MemberInfo("IpAddressType", SIpAddressType, "IpAddressType", "IpAddressType", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateLoadBalancerInput)o).IpAddressType, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateLoadBalancerInput)o).IpAddressType = (string?)v),
@@ -520,18 +1845,26 @@ public static partial class ElasticLoadBalancingV2Shapes
             new SM::MemberInfo("Subnets", SSubnets, "Subnets", "Subnets", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateLoadBalancerInput)o).Subnets, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateLoadBalancerInput)o).Subnets = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("Tags", STagList, "Tags", "Tags", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateLoadBalancerInput)o).Tags, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateLoadBalancerInput)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Tag>?)v),
             new SM::MemberInfo("Type", SLoadBalancerTypeEnum, "Type", "Type", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateLoadBalancerInput)o).Type, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateLoadBalancerInput)o).Type = (string?)v));
-        SCreateLoadBalancerOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateLoadBalancerOutput(),
+
+    private static void WSCreateLoadBalancerOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateLoadBalancerOutput(),
             new SM::MemberInfo("LoadBalancers", SLoadBalancers, "LoadBalancers", "LoadBalancers", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateLoadBalancerOutput)o).LoadBalancers, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateLoadBalancerOutput)o).LoadBalancers = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancer>?)v));
-        SCreateRuleInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateRuleInput(),
+
+    private static void WSCreateRuleInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateRuleInput(),
             new SM::MemberInfo("Actions", SActions, "Actions", "Actions", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateRuleInput)o).Actions, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateRuleInput)o).Actions = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Action>?)v, required: true),
             new SM::MemberInfo("Conditions", SRuleConditionList, "Conditions", "Conditions", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateRuleInput)o).Conditions, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateRuleInput)o).Conditions = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.RuleCondition>?)v, required: true),
             new SM::MemberInfo("ListenerArn", SListenerArn, "ListenerArn", "ListenerArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateRuleInput)o).ListenerArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateRuleInput)o).ListenerArn = (string?)v, required: true),
             new SM::MemberInfo("Priority", SRulePriority, "Priority", "Priority", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateRuleInput)o).Priority, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateRuleInput)o).Priority = (int?)v, required: true, getInt32: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateRuleInput)o).Priority),
             new SM::MemberInfo("Tags", STagList, "Tags", "Tags", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateRuleInput)o).Tags, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateRuleInput)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Tag>?)v),
             new SM::MemberInfo("Transforms", SRuleTransformList, "Transforms", "Transforms", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateRuleInput)o).Transforms, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateRuleInput)o).Transforms = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.RuleTransform>?)v));
-        SCreateRuleOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateRuleOutput(),
+
+    private static void WSCreateRuleOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateRuleOutput(),
             new SM::MemberInfo("Rules", SRules, "Rules", "Rules", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateRuleOutput)o).Rules, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateRuleOutput)o).Rules = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Rule>?)v));
-        SCreateTargetGroupInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateTargetGroupInput(),
+
+    private static void WSCreateTargetGroupInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateTargetGroupInput(),
             new SM::MemberInfo("HealthCheckEnabled", SHealthCheckEnabled, "HealthCheckEnabled", "HealthCheckEnabled", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateTargetGroupInput)o).HealthCheckEnabled, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateTargetGroupInput)o).HealthCheckEnabled = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateTargetGroupInput)o).HealthCheckEnabled),
             new SM::MemberInfo("HealthCheckIntervalSeconds", SHealthCheckIntervalSeconds, "HealthCheckIntervalSeconds", "HealthCheckIntervalSeconds", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateTargetGroupInput)o).HealthCheckIntervalSeconds, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateTargetGroupInput)o).HealthCheckIntervalSeconds = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateTargetGroupInput)o).HealthCheckIntervalSeconds),
             new SM::MemberInfo("HealthCheckPath", SPath, "HealthCheckPath", "HealthCheckPath", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateTargetGroupInput)o).HealthCheckPath, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateTargetGroupInput)o).HealthCheckPath = (string?)v),
@@ -550,218 +1883,380 @@ public static partial class ElasticLoadBalancingV2Shapes
             new SM::MemberInfo("TargetType", STargetTypeEnum, "TargetType", "TargetType", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateTargetGroupInput)o).TargetType, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateTargetGroupInput)o).TargetType = (string?)v),
             new SM::MemberInfo("UnhealthyThresholdCount", SHealthCheckThresholdCount, "UnhealthyThresholdCount", "UnhealthyThresholdCount", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateTargetGroupInput)o).UnhealthyThresholdCount, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateTargetGroupInput)o).UnhealthyThresholdCount = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateTargetGroupInput)o).UnhealthyThresholdCount),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "VpcId", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateTargetGroupInput)o).VpcId, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateTargetGroupInput)o).VpcId = (string?)v));
-        SCreateTargetGroupOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateTargetGroupOutput(),
+
+    private static void WSCreateTargetGroupOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateTargetGroupOutput(),
             new SM::MemberInfo("TargetGroups", STargetGroups, "TargetGroups", "TargetGroups", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateTargetGroupOutput)o).TargetGroups, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateTargetGroupOutput)o).TargetGroups = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroup>?)v));
-        SCreateTrustStoreInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateTrustStoreInput(),
+
+    private static void WSCreateTrustStoreInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateTrustStoreInput(),
             new SM::MemberInfo("CaCertificatesBundleS3Bucket", SS3Bucket, "CaCertificatesBundleS3Bucket", "CaCertificatesBundleS3Bucket", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateTrustStoreInput)o).CaCertificatesBundleS3Bucket, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateTrustStoreInput)o).CaCertificatesBundleS3Bucket = (string?)v, required: true),
             new SM::MemberInfo("CaCertificatesBundleS3Key", SS3Key, "CaCertificatesBundleS3Key", "CaCertificatesBundleS3Key", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateTrustStoreInput)o).CaCertificatesBundleS3Key, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateTrustStoreInput)o).CaCertificatesBundleS3Key = (string?)v, required: true),
             new SM::MemberInfo("CaCertificatesBundleS3ObjectVersion", SS3ObjectVersion, "CaCertificatesBundleS3ObjectVersion", "CaCertificatesBundleS3ObjectVersion", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateTrustStoreInput)o).CaCertificatesBundleS3ObjectVersion, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateTrustStoreInput)o).CaCertificatesBundleS3ObjectVersion = (string?)v),
             new SM::MemberInfo("Name", STrustStoreName, "Name", "Name", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateTrustStoreInput)o).Name, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateTrustStoreInput)o).Name = (string?)v, required: true),
             new SM::MemberInfo("Tags", STagList, "Tags", "Tags", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateTrustStoreInput)o).Tags, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateTrustStoreInput)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Tag>?)v));
-        SCreateTrustStoreOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateTrustStoreOutput(),
+
+    private static void WSCreateTrustStoreOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateTrustStoreOutput(),
             new SM::MemberInfo("TrustStores", STrustStores, "TrustStores", "TrustStores", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateTrustStoreOutput)o).TrustStores, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.CreateTrustStoreOutput)o).TrustStores = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStore>?)v));
-        SDeleteAssociationSameAccountException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteAssociationSameAccountException());
-        SDeleteListenerInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteListenerInput(),
+
+    private static void WSDeleteAssociationSameAccountException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteAssociationSameAccountException());
+
+    private static void WSDeleteListenerInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteListenerInput(),
             new SM::MemberInfo("ListenerArn", SListenerArn, "ListenerArn", "ListenerArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteListenerInput)o).ListenerArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteListenerInput)o).ListenerArn = (string?)v, required: true));
-        SDeleteListenerOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteListenerOutput());
-        SDeleteLoadBalancerInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteLoadBalancerInput(),
+
+    private static void WSDeleteListenerOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteListenerOutput());
+
+    private static void WSDeleteLoadBalancerInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteLoadBalancerInput(),
             new SM::MemberInfo("LoadBalancerArn", SLoadBalancerArn, "LoadBalancerArn", "LoadBalancerArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteLoadBalancerInput)o).LoadBalancerArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteLoadBalancerInput)o).LoadBalancerArn = (string?)v, required: true));
-        SDeleteLoadBalancerOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteLoadBalancerOutput());
-        SDeleteRuleInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteRuleInput(),
+
+    private static void WSDeleteLoadBalancerOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteLoadBalancerOutput());
+
+    private static void WSDeleteRuleInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteRuleInput(),
             new SM::MemberInfo("RuleArn", SRuleArn, "RuleArn", "RuleArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteRuleInput)o).RuleArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteRuleInput)o).RuleArn = (string?)v, required: true));
-        SDeleteRuleOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteRuleOutput());
-        SDeleteSharedTrustStoreAssociationInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteSharedTrustStoreAssociationInput(),
+
+    private static void WSDeleteRuleOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteRuleOutput());
+
+    private static void WSDeleteSharedTrustStoreAssociationInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteSharedTrustStoreAssociationInput(),
             new SM::MemberInfo("ResourceArn", SResourceArn, "ResourceArn", "ResourceArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteSharedTrustStoreAssociationInput)o).ResourceArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteSharedTrustStoreAssociationInput)o).ResourceArn = (string?)v, required: true),
             new SM::MemberInfo("TrustStoreArn", STrustStoreArn, "TrustStoreArn", "TrustStoreArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteSharedTrustStoreAssociationInput)o).TrustStoreArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteSharedTrustStoreAssociationInput)o).TrustStoreArn = (string?)v, required: true));
-        SDeleteSharedTrustStoreAssociationOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteSharedTrustStoreAssociationOutput());
-        SDeleteTargetGroupInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteTargetGroupInput(),
+
+    private static void WSDeleteSharedTrustStoreAssociationOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteSharedTrustStoreAssociationOutput());
+
+    private static void WSDeleteTargetGroupInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteTargetGroupInput(),
             new SM::MemberInfo("TargetGroupArn", STargetGroupArn, "TargetGroupArn", "TargetGroupArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteTargetGroupInput)o).TargetGroupArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteTargetGroupInput)o).TargetGroupArn = (string?)v, required: true));
-        SDeleteTargetGroupOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteTargetGroupOutput());
-        SDeleteTrustStoreInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteTrustStoreInput(),
+
+    private static void WSDeleteTargetGroupOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteTargetGroupOutput());
+
+    private static void WSDeleteTrustStoreInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteTrustStoreInput(),
             new SM::MemberInfo("TrustStoreArn", STrustStoreArn, "TrustStoreArn", "TrustStoreArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteTrustStoreInput)o).TrustStoreArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteTrustStoreInput)o).TrustStoreArn = (string?)v, required: true));
-        SDeleteTrustStoreOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteTrustStoreOutput());
-        SDeregisterTargetsInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DeregisterTargetsInput(),
+
+    private static void WSDeleteTrustStoreOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DeleteTrustStoreOutput());
+
+    private static void WSDeregisterTargetsInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DeregisterTargetsInput(),
             new SM::MemberInfo("TargetGroupArn", STargetGroupArn, "TargetGroupArn", "TargetGroupArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DeregisterTargetsInput)o).TargetGroupArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DeregisterTargetsInput)o).TargetGroupArn = (string?)v, required: true),
             new SM::MemberInfo("Targets", STargetDescriptions, "Targets", "Targets", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DeregisterTargetsInput)o).Targets, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DeregisterTargetsInput)o).Targets = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetDescription>?)v, required: true));
-        SDeregisterTargetsOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DeregisterTargetsOutput());
-        SDescribeAccountLimitsInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeAccountLimitsInput(),
+
+    private static void WSDeregisterTargetsOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DeregisterTargetsOutput());
+
+    private static void WSDescribeAccountLimitsInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeAccountLimitsInput(),
             new SM::MemberInfo("Marker", SMarker, "Marker", "Marker", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeAccountLimitsInput)o).Marker, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeAccountLimitsInput)o).Marker = (string?)v),
             new SM::MemberInfo("PageSize", SPageSize, "PageSize", "PageSize", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeAccountLimitsInput)o).PageSize, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeAccountLimitsInput)o).PageSize = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeAccountLimitsInput)o).PageSize));
-        SDescribeAccountLimitsOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeAccountLimitsOutput(),
+
+    private static void WSDescribeAccountLimitsOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeAccountLimitsOutput(),
             new SM::MemberInfo("Limits", SLimits, "Limits", "Limits", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeAccountLimitsOutput)o).Limits, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeAccountLimitsOutput)o).Limits = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Limit>?)v),
             new SM::MemberInfo("NextMarker", SMarker, "NextMarker", "NextMarker", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeAccountLimitsOutput)o).NextMarker, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeAccountLimitsOutput)o).NextMarker = (string?)v));
-        SDescribeCapacityReservationInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeCapacityReservationInput(),
+
+    private static void WSDescribeCapacityReservationInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeCapacityReservationInput(),
             new SM::MemberInfo("LoadBalancerArn", SLoadBalancerArn, "LoadBalancerArn", "LoadBalancerArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeCapacityReservationInput)o).LoadBalancerArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeCapacityReservationInput)o).LoadBalancerArn = (string?)v, required: true));
-        SDescribeCapacityReservationOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeCapacityReservationOutput(),
+
+    private static void WSDescribeCapacityReservationOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeCapacityReservationOutput(),
             new SM::MemberInfo("CapacityReservationState", SZonalCapacityReservationStates, "CapacityReservationState", "CapacityReservationState", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeCapacityReservationOutput)o).CapacityReservationState, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeCapacityReservationOutput)o).CapacityReservationState = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.ZonalCapacityReservationState>?)v),
             new SM::MemberInfo("DecreaseRequestsRemaining", SDecreaseRequestsRemaining, "DecreaseRequestsRemaining", "DecreaseRequestsRemaining", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeCapacityReservationOutput)o).DecreaseRequestsRemaining, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeCapacityReservationOutput)o).DecreaseRequestsRemaining = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeCapacityReservationOutput)o).DecreaseRequestsRemaining),
             new SM::MemberInfo("LastModifiedTime", SLastModifiedTime, "LastModifiedTime", "LastModifiedTime", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeCapacityReservationOutput)o).LastModifiedTime, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeCapacityReservationOutput)o).LastModifiedTime = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeCapacityReservationOutput)o).LastModifiedTime),
             new SM::MemberInfo("MinimumLoadBalancerCapacity", SMinimumLoadBalancerCapacity, "MinimumLoadBalancerCapacity", "MinimumLoadBalancerCapacity", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeCapacityReservationOutput)o).MinimumLoadBalancerCapacity, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeCapacityReservationOutput)o).MinimumLoadBalancerCapacity = (global::Stratus.Services.Model.ElasticLoadBalancingV2.MinimumLoadBalancerCapacity?)v));
-        SDescribeListenerAttributesInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenerAttributesInput(),
+
+    private static void WSDescribeListenerAttributesInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenerAttributesInput(),
             new SM::MemberInfo("ListenerArn", SListenerArn, "ListenerArn", "ListenerArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenerAttributesInput)o).ListenerArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenerAttributesInput)o).ListenerArn = (string?)v, required: true));
-        SDescribeListenerAttributesOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenerAttributesOutput(),
+
+    private static void WSDescribeListenerAttributesOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenerAttributesOutput(),
             new SM::MemberInfo("Attributes", SListenerAttributes, "Attributes", "Attributes", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenerAttributesOutput)o).Attributes, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenerAttributesOutput)o).Attributes = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.ListenerAttribute>?)v));
-        SDescribeListenerCertificatesInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenerCertificatesInput(),
+
+    private static void WSDescribeListenerCertificatesInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenerCertificatesInput(),
             new SM::MemberInfo("ListenerArn", SListenerArn, "ListenerArn", "ListenerArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenerCertificatesInput)o).ListenerArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenerCertificatesInput)o).ListenerArn = (string?)v, required: true),
             new SM::MemberInfo("Marker", SMarker, "Marker", "Marker", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenerCertificatesInput)o).Marker, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenerCertificatesInput)o).Marker = (string?)v),
             new SM::MemberInfo("PageSize", SPageSize, "PageSize", "PageSize", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenerCertificatesInput)o).PageSize, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenerCertificatesInput)o).PageSize = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenerCertificatesInput)o).PageSize));
-        SDescribeListenerCertificatesOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenerCertificatesOutput(),
+
+    private static void WSDescribeListenerCertificatesOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenerCertificatesOutput(),
             new SM::MemberInfo("Certificates", SCertificateList, "Certificates", "Certificates", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenerCertificatesOutput)o).Certificates, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenerCertificatesOutput)o).Certificates = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Certificate>?)v),
             new SM::MemberInfo("NextMarker", SMarker, "NextMarker", "NextMarker", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenerCertificatesOutput)o).NextMarker, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenerCertificatesOutput)o).NextMarker = (string?)v));
-        SDescribeListenersInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenersInput(),
+
+    private static void WSDescribeListenersInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenersInput(),
             new SM::MemberInfo("ListenerArns", SListenerArns, "ListenerArns", "ListenerArns", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenersInput)o).ListenerArns, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenersInput)o).ListenerArns = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("LoadBalancerArn", SLoadBalancerArn, "LoadBalancerArn", "LoadBalancerArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenersInput)o).LoadBalancerArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenersInput)o).LoadBalancerArn = (string?)v),
             new SM::MemberInfo("Marker", SMarker, "Marker", "Marker", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenersInput)o).Marker, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenersInput)o).Marker = (string?)v),
             new SM::MemberInfo("PageSize", SPageSize, "PageSize", "PageSize", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenersInput)o).PageSize, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenersInput)o).PageSize = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenersInput)o).PageSize));
-        SDescribeListenersOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenersOutput(),
+
+    private static void WSDescribeListenersOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenersOutput(),
             new SM::MemberInfo("Listeners", SListeners, "Listeners", "Listeners", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenersOutput)o).Listeners, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenersOutput)o).Listeners = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Listener>?)v),
             new SM::MemberInfo("NextMarker", SMarker, "NextMarker", "NextMarker", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenersOutput)o).NextMarker, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeListenersOutput)o).NextMarker = (string?)v));
-        SDescribeLoadBalancerAttributesInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeLoadBalancerAttributesInput(),
+
+    private static void WSDescribeLoadBalancerAttributesInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeLoadBalancerAttributesInput(),
             new SM::MemberInfo("LoadBalancerArn", SLoadBalancerArn, "LoadBalancerArn", "LoadBalancerArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeLoadBalancerAttributesInput)o).LoadBalancerArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeLoadBalancerAttributesInput)o).LoadBalancerArn = (string?)v, required: true));
-        SDescribeLoadBalancerAttributesOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeLoadBalancerAttributesOutput(),
+
+    private static void WSDescribeLoadBalancerAttributesOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeLoadBalancerAttributesOutput(),
             new SM::MemberInfo("Attributes", SLoadBalancerAttributes, "Attributes", "Attributes", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeLoadBalancerAttributesOutput)o).Attributes, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeLoadBalancerAttributesOutput)o).Attributes = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancerAttribute>?)v));
-        SDescribeLoadBalancersInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeLoadBalancersInput(),
+
+    private static void WSDescribeLoadBalancersInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeLoadBalancersInput(),
             new SM::MemberInfo("LoadBalancerArns", SLoadBalancerArns, "LoadBalancerArns", "LoadBalancerArns", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeLoadBalancersInput)o).LoadBalancerArns, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeLoadBalancersInput)o).LoadBalancerArns = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("Marker", SMarker, "Marker", "Marker", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeLoadBalancersInput)o).Marker, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeLoadBalancersInput)o).Marker = (string?)v),
             new SM::MemberInfo("Names", SLoadBalancerNames, "Names", "Names", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeLoadBalancersInput)o).Names, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeLoadBalancersInput)o).Names = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("PageSize", SPageSize, "PageSize", "PageSize", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeLoadBalancersInput)o).PageSize, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeLoadBalancersInput)o).PageSize = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeLoadBalancersInput)o).PageSize));
-        SDescribeLoadBalancersOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeLoadBalancersOutput(),
+
+    private static void WSDescribeLoadBalancersOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeLoadBalancersOutput(),
             new SM::MemberInfo("LoadBalancers", SLoadBalancers, "LoadBalancers", "LoadBalancers", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeLoadBalancersOutput)o).LoadBalancers, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeLoadBalancersOutput)o).LoadBalancers = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancer>?)v),
             new SM::MemberInfo("NextMarker", SMarker, "NextMarker", "NextMarker", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeLoadBalancersOutput)o).NextMarker, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeLoadBalancersOutput)o).NextMarker = (string?)v));
-        SDescribeRulesInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeRulesInput(),
+
+    private static void WSDescribeRulesInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeRulesInput(),
             new SM::MemberInfo("ListenerArn", SListenerArn, "ListenerArn", "ListenerArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeRulesInput)o).ListenerArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeRulesInput)o).ListenerArn = (string?)v),
             new SM::MemberInfo("Marker", SMarker, "Marker", "Marker", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeRulesInput)o).Marker, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeRulesInput)o).Marker = (string?)v),
             new SM::MemberInfo("PageSize", SPageSize, "PageSize", "PageSize", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeRulesInput)o).PageSize, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeRulesInput)o).PageSize = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeRulesInput)o).PageSize),
             new SM::MemberInfo("RuleArns", SRuleArns, "RuleArns", "RuleArns", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeRulesInput)o).RuleArns, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeRulesInput)o).RuleArns = (global::System.Collections.Generic.List<string>?)v));
-        SDescribeRulesOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeRulesOutput(),
+
+    private static void WSDescribeRulesOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeRulesOutput(),
             new SM::MemberInfo("NextMarker", SMarker, "NextMarker", "NextMarker", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeRulesOutput)o).NextMarker, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeRulesOutput)o).NextMarker = (string?)v),
             new SM::MemberInfo("Rules", SRules, "Rules", "Rules", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeRulesOutput)o).Rules, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeRulesOutput)o).Rules = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Rule>?)v));
-        SDescribeSSLPoliciesInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeSSLPoliciesInput(),
+
+    private static void WSDescribeSSLPoliciesInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeSSLPoliciesInput(),
             new SM::MemberInfo("LoadBalancerType", SLoadBalancerTypeEnum, "LoadBalancerType", "LoadBalancerType", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeSSLPoliciesInput)o).LoadBalancerType, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeSSLPoliciesInput)o).LoadBalancerType = (string?)v),
             new SM::MemberInfo("Marker", SMarker, "Marker", "Marker", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeSSLPoliciesInput)o).Marker, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeSSLPoliciesInput)o).Marker = (string?)v),
             new SM::MemberInfo("Names", SSslPolicyNames, "Names", "Names", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeSSLPoliciesInput)o).Names, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeSSLPoliciesInput)o).Names = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("PageSize", SPageSize, "PageSize", "PageSize", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeSSLPoliciesInput)o).PageSize, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeSSLPoliciesInput)o).PageSize = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeSSLPoliciesInput)o).PageSize));
-        SDescribeSSLPoliciesOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeSSLPoliciesOutput(),
+
+    private static void WSDescribeSSLPoliciesOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeSSLPoliciesOutput(),
             new SM::MemberInfo("NextMarker", SMarker, "NextMarker", "NextMarker", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeSSLPoliciesOutput)o).NextMarker, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeSSLPoliciesOutput)o).NextMarker = (string?)v),
             new SM::MemberInfo("SslPolicies", SSslPolicies, "SslPolicies", "SslPolicies", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeSSLPoliciesOutput)o).SslPolicies, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeSSLPoliciesOutput)o).SslPolicies = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.SslPolicy>?)v));
-        SDescribeTagsInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTagsInput(),
+
+    private static void WSDescribeTagsInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTagsInput(),
             new SM::MemberInfo("ResourceArns", SResourceArns, "ResourceArns", "ResourceArns", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTagsInput)o).ResourceArns, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTagsInput)o).ResourceArns = (global::System.Collections.Generic.List<string>?)v, required: true));
-        SDescribeTagsOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTagsOutput(),
+
+    private static void WSDescribeTagsOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTagsOutput(),
             new SM::MemberInfo("TagDescriptions", STagDescriptions, "TagDescriptions", "TagDescriptions", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTagsOutput)o).TagDescriptions, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTagsOutput)o).TagDescriptions = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.TagDescription>?)v));
-        SDescribeTargetGroupAttributesInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetGroupAttributesInput(),
+
+    private static void WSDescribeTargetGroupAttributesInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetGroupAttributesInput(),
             new SM::MemberInfo("TargetGroupArn", STargetGroupArn, "TargetGroupArn", "TargetGroupArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetGroupAttributesInput)o).TargetGroupArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetGroupAttributesInput)o).TargetGroupArn = (string?)v, required: true));
-        SDescribeTargetGroupAttributesOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetGroupAttributesOutput(),
+
+    private static void WSDescribeTargetGroupAttributesOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetGroupAttributesOutput(),
             new SM::MemberInfo("Attributes", STargetGroupAttributes, "Attributes", "Attributes", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetGroupAttributesOutput)o).Attributes, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetGroupAttributesOutput)o).Attributes = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroupAttribute>?)v));
-        SDescribeTargetGroupsInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetGroupsInput(),
+
+    private static void WSDescribeTargetGroupsInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetGroupsInput(),
             new SM::MemberInfo("LoadBalancerArn", SLoadBalancerArn, "LoadBalancerArn", "LoadBalancerArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetGroupsInput)o).LoadBalancerArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetGroupsInput)o).LoadBalancerArn = (string?)v),
             new SM::MemberInfo("Marker", SMarker, "Marker", "Marker", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetGroupsInput)o).Marker, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetGroupsInput)o).Marker = (string?)v),
             new SM::MemberInfo("Names", STargetGroupNames, "Names", "Names", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetGroupsInput)o).Names, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetGroupsInput)o).Names = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("PageSize", SPageSize, "PageSize", "PageSize", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetGroupsInput)o).PageSize, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetGroupsInput)o).PageSize = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetGroupsInput)o).PageSize),
             new SM::MemberInfo("TargetGroupArns", STargetGroupArns, "TargetGroupArns", "TargetGroupArns", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetGroupsInput)o).TargetGroupArns, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetGroupsInput)o).TargetGroupArns = (global::System.Collections.Generic.List<string>?)v));
-        SDescribeTargetGroupsOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetGroupsOutput(),
+
+    private static void WSDescribeTargetGroupsOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetGroupsOutput(),
             new SM::MemberInfo("NextMarker", SMarker, "NextMarker", "NextMarker", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetGroupsOutput)o).NextMarker, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetGroupsOutput)o).NextMarker = (string?)v),
             new SM::MemberInfo("TargetGroups", STargetGroups, "TargetGroups", "TargetGroups", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetGroupsOutput)o).TargetGroups, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetGroupsOutput)o).TargetGroups = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroup>?)v));
-        SDescribeTargetHealthInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetHealthInput(),
+
+    private static void WSDescribeTargetHealthInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetHealthInput(),
             new SM::MemberInfo("Include", SListOfDescribeTargetHealthIncludeOptions, "Include", "Include", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetHealthInput)o).Include, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetHealthInput)o).Include = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("TargetGroupArn", STargetGroupArn, "TargetGroupArn", "TargetGroupArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetHealthInput)o).TargetGroupArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetHealthInput)o).TargetGroupArn = (string?)v, required: true),
             new SM::MemberInfo("Targets", STargetDescriptions, "Targets", "Targets", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetHealthInput)o).Targets, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetHealthInput)o).Targets = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetDescription>?)v));
-        SDescribeTargetHealthOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetHealthOutput(),
+
+    private static void WSDescribeTargetHealthOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetHealthOutput(),
             new SM::MemberInfo("TargetHealthDescriptions", STargetHealthDescriptions, "TargetHealthDescriptions", "TargetHealthDescriptions", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetHealthOutput)o).TargetHealthDescriptions, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTargetHealthOutput)o).TargetHealthDescriptions = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetHealthDescription>?)v));
-        SDescribeTrustStoreAssociationsInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreAssociationsInput(),
+
+    private static void WSDescribeTrustStoreAssociationsInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreAssociationsInput(),
             new SM::MemberInfo("Marker", SMarker, "Marker", "Marker", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreAssociationsInput)o).Marker, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreAssociationsInput)o).Marker = (string?)v),
             new SM::MemberInfo("PageSize", SPageSize, "PageSize", "PageSize", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreAssociationsInput)o).PageSize, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreAssociationsInput)o).PageSize = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreAssociationsInput)o).PageSize),
             new SM::MemberInfo("TrustStoreArn", STrustStoreArn, "TrustStoreArn", "TrustStoreArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreAssociationsInput)o).TrustStoreArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreAssociationsInput)o).TrustStoreArn = (string?)v, required: true));
-        SDescribeTrustStoreAssociationsOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreAssociationsOutput(),
+
+    private static void WSDescribeTrustStoreAssociationsOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreAssociationsOutput(),
             new SM::MemberInfo("NextMarker", SMarker, "NextMarker", "NextMarker", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreAssociationsOutput)o).NextMarker, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreAssociationsOutput)o).NextMarker = (string?)v),
             new SM::MemberInfo("TrustStoreAssociations", STrustStoreAssociations, "TrustStoreAssociations", "TrustStoreAssociations", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreAssociationsOutput)o).TrustStoreAssociations, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreAssociationsOutput)o).TrustStoreAssociations = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStoreAssociation>?)v));
-        SDescribeTrustStoreRevocation.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreRevocation(),
+
+    private static void WSDescribeTrustStoreRevocation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreRevocation(),
             new SM::MemberInfo("NumberOfRevokedEntries", SNumberOfRevokedEntries, "NumberOfRevokedEntries", "NumberOfRevokedEntries", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreRevocation)o).NumberOfRevokedEntries, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreRevocation)o).NumberOfRevokedEntries = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreRevocation)o).NumberOfRevokedEntries),
             new SM::MemberInfo("RevocationId", SRevocationId, "RevocationId", "RevocationId", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreRevocation)o).RevocationId, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreRevocation)o).RevocationId = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreRevocation)o).RevocationId),
             new SM::MemberInfo("RevocationType", SRevocationType, "RevocationType", "RevocationType", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreRevocation)o).RevocationType, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreRevocation)o).RevocationType = (string?)v),
             new SM::MemberInfo("TrustStoreArn", STrustStoreArn, "TrustStoreArn", "TrustStoreArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreRevocation)o).TrustStoreArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreRevocation)o).TrustStoreArn = (string?)v));
-        SDescribeTrustStoreRevocationResponse.InitList(SDescribeTrustStoreRevocation, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreRevocation>());
-        SDescribeTrustStoreRevocationsInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreRevocationsInput(),
+
+    private static void WSDescribeTrustStoreRevocationsInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreRevocationsInput(),
             new SM::MemberInfo("Marker", SMarker, "Marker", "Marker", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreRevocationsInput)o).Marker, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreRevocationsInput)o).Marker = (string?)v),
             new SM::MemberInfo("PageSize", SPageSize, "PageSize", "PageSize", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreRevocationsInput)o).PageSize, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreRevocationsInput)o).PageSize = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreRevocationsInput)o).PageSize),
             new SM::MemberInfo("RevocationIds", SRevocationIds, "RevocationIds", "RevocationIds", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreRevocationsInput)o).RevocationIds, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreRevocationsInput)o).RevocationIds = (global::System.Collections.Generic.List<long>?)v),
             new SM::MemberInfo("TrustStoreArn", STrustStoreArn, "TrustStoreArn", "TrustStoreArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreRevocationsInput)o).TrustStoreArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreRevocationsInput)o).TrustStoreArn = (string?)v, required: true));
-        SDescribeTrustStoreRevocationsOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreRevocationsOutput(),
+
+    private static void WSDescribeTrustStoreRevocationsOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreRevocationsOutput(),
             new SM::MemberInfo("NextMarker", SMarker, "NextMarker", "NextMarker", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreRevocationsOutput)o).NextMarker, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreRevocationsOutput)o).NextMarker = (string?)v),
             new SM::MemberInfo("TrustStoreRevocations", SDescribeTrustStoreRevocationResponse, "TrustStoreRevocations", "TrustStoreRevocations", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreRevocationsOutput)o).TrustStoreRevocations, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreRevocationsOutput)o).TrustStoreRevocations = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoreRevocation>?)v));
-        SDescribeTrustStoresInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoresInput(),
+
+    private static void WSDescribeTrustStoresInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoresInput(),
             new SM::MemberInfo("Marker", SMarker, "Marker", "Marker", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoresInput)o).Marker, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoresInput)o).Marker = (string?)v),
             new SM::MemberInfo("Names", STrustStoreNames, "Names", "Names", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoresInput)o).Names, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoresInput)o).Names = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("PageSize", SPageSize, "PageSize", "PageSize", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoresInput)o).PageSize, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoresInput)o).PageSize = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoresInput)o).PageSize),
             new SM::MemberInfo("TrustStoreArns", STrustStoreArns, "TrustStoreArns", "TrustStoreArns", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoresInput)o).TrustStoreArns, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoresInput)o).TrustStoreArns = (global::System.Collections.Generic.List<string>?)v));
-        SDescribeTrustStoresOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoresOutput(),
+
+    private static void WSDescribeTrustStoresOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoresOutput(),
             new SM::MemberInfo("NextMarker", SMarker, "NextMarker", "NextMarker", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoresOutput)o).NextMarker, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoresOutput)o).NextMarker = (string?)v),
             new SM::MemberInfo("TrustStores", STrustStores, "TrustStores", "TrustStores", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoresOutput)o).TrustStores, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.DescribeTrustStoresOutput)o).TrustStores = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStore>?)v));
-        SDuplicateListenerException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DuplicateListenerException());
-        SDuplicateLoadBalancerNameException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DuplicateLoadBalancerNameException());
-        SDuplicateTagKeysException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DuplicateTagKeysException());
-        SDuplicateTargetGroupNameException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DuplicateTargetGroupNameException());
-        SDuplicateTrustStoreNameException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DuplicateTrustStoreNameException());
-        SFixedResponseActionConfig.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.FixedResponseActionConfig(),
+
+    private static void WSDuplicateListenerException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DuplicateListenerException());
+
+    private static void WSDuplicateLoadBalancerNameException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DuplicateLoadBalancerNameException());
+
+    private static void WSDuplicateTagKeysException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DuplicateTagKeysException());
+
+    private static void WSDuplicateTargetGroupNameException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DuplicateTargetGroupNameException());
+
+    private static void WSDuplicateTrustStoreNameException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.DuplicateTrustStoreNameException());
+
+    private static void WSFixedResponseActionConfig(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.FixedResponseActionConfig(),
             new SM::MemberInfo("ContentType", SFixedResponseActionContentType, "ContentType", "ContentType", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.FixedResponseActionConfig)o).ContentType, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.FixedResponseActionConfig)o).ContentType = (string?)v),
             new SM::MemberInfo("MessageBody", SFixedResponseActionMessage, "MessageBody", "MessageBody", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.FixedResponseActionConfig)o).MessageBody, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.FixedResponseActionConfig)o).MessageBody = (string?)v),
             new SM::MemberInfo("StatusCode", SFixedResponseActionStatusCode, "StatusCode", "StatusCode", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.FixedResponseActionConfig)o).StatusCode, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.FixedResponseActionConfig)o).StatusCode = (string?)v, required: true));
-        SForwardActionConfig.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ForwardActionConfig(),
+
+    private static void WSForwardActionConfig(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ForwardActionConfig(),
             new SM::MemberInfo("TargetGroupStickinessConfig", STargetGroupStickinessConfig, "TargetGroupStickinessConfig", "TargetGroupStickinessConfig", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ForwardActionConfig)o).TargetGroupStickinessConfig, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ForwardActionConfig)o).TargetGroupStickinessConfig = (global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroupStickinessConfig?)v),
             new SM::MemberInfo("TargetGroups", STargetGroupList, "TargetGroups", "TargetGroups", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ForwardActionConfig)o).TargetGroups, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ForwardActionConfig)o).TargetGroups = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroupTuple>?)v));
-        SGetResourcePolicyInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.GetResourcePolicyInput(),
+
+    private static void WSGetResourcePolicyInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.GetResourcePolicyInput(),
             new SM::MemberInfo("ResourceArn", SResourceArn, "ResourceArn", "ResourceArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.GetResourcePolicyInput)o).ResourceArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.GetResourcePolicyInput)o).ResourceArn = (string?)v, required: true));
-        SGetResourcePolicyOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.GetResourcePolicyOutput(),
+
+    private static void WSGetResourcePolicyOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.GetResourcePolicyOutput(),
             new SM::MemberInfo("Policy", SPolicy, "Policy", "Policy", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.GetResourcePolicyOutput)o).Policy, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.GetResourcePolicyOutput)o).Policy = (string?)v));
-        SGetTrustStoreCaCertificatesBundleInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.GetTrustStoreCaCertificatesBundleInput(),
+
+    private static void WSGetTrustStoreCaCertificatesBundleInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.GetTrustStoreCaCertificatesBundleInput(),
             new SM::MemberInfo("TrustStoreArn", STrustStoreArn, "TrustStoreArn", "TrustStoreArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.GetTrustStoreCaCertificatesBundleInput)o).TrustStoreArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.GetTrustStoreCaCertificatesBundleInput)o).TrustStoreArn = (string?)v, required: true));
-        SGetTrustStoreCaCertificatesBundleOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.GetTrustStoreCaCertificatesBundleOutput(),
+
+    private static void WSGetTrustStoreCaCertificatesBundleOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.GetTrustStoreCaCertificatesBundleOutput(),
             new SM::MemberInfo("Location", SLocation, "Location", "Location", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.GetTrustStoreCaCertificatesBundleOutput)o).Location, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.GetTrustStoreCaCertificatesBundleOutput)o).Location = (string?)v));
-        SGetTrustStoreRevocationContentInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.GetTrustStoreRevocationContentInput(),
+
+    private static void WSGetTrustStoreRevocationContentInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.GetTrustStoreRevocationContentInput(),
             new SM::MemberInfo("RevocationId", SRevocationId, "RevocationId", "RevocationId", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.GetTrustStoreRevocationContentInput)o).RevocationId, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.GetTrustStoreRevocationContentInput)o).RevocationId = (long?)v, required: true, getInt64: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.GetTrustStoreRevocationContentInput)o).RevocationId),
             new SM::MemberInfo("TrustStoreArn", STrustStoreArn, "TrustStoreArn", "TrustStoreArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.GetTrustStoreRevocationContentInput)o).TrustStoreArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.GetTrustStoreRevocationContentInput)o).TrustStoreArn = (string?)v, required: true));
-        SGetTrustStoreRevocationContentOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.GetTrustStoreRevocationContentOutput(),
+
+    private static void WSGetTrustStoreRevocationContentOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.GetTrustStoreRevocationContentOutput(),
             new SM::MemberInfo("Location", SLocation, "Location", "Location", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.GetTrustStoreRevocationContentOutput)o).Location, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.GetTrustStoreRevocationContentOutput)o).Location = (string?)v));
-        SHealthUnavailableException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.HealthUnavailableException());
-        SHostHeaderConditionConfig.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.HostHeaderConditionConfig(),
+
+    private static void WSHealthUnavailableException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.HealthUnavailableException());
+
+    private static void WSHostHeaderConditionConfig(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.HostHeaderConditionConfig(),
             new SM::MemberInfo("RegexValues", SListOfString, "RegexValues", "RegexValues", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.HostHeaderConditionConfig)o).RegexValues, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.HostHeaderConditionConfig)o).RegexValues = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("Values", SListOfString, "Values", "Values", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.HostHeaderConditionConfig)o).Values, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.HostHeaderConditionConfig)o).Values = (global::System.Collections.Generic.List<string>?)v));
-        SHostHeaderRewriteConfig.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.HostHeaderRewriteConfig(),
+
+    private static void WSHostHeaderRewriteConfig(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.HostHeaderRewriteConfig(),
             new SM::MemberInfo("Rewrites", SRewriteConfigList, "Rewrites", "Rewrites", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.HostHeaderRewriteConfig)o).Rewrites, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.HostHeaderRewriteConfig)o).Rewrites = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.RewriteConfig>?)v));
-        SHttpHeaderConditionConfig.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.HttpHeaderConditionConfig(),
+
+    private static void WSHttpHeaderConditionConfig(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.HttpHeaderConditionConfig(),
             new SM::MemberInfo("HttpHeaderName", SHttpHeaderConditionName, "HttpHeaderName", "HttpHeaderName", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.HttpHeaderConditionConfig)o).HttpHeaderName, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.HttpHeaderConditionConfig)o).HttpHeaderName = (string?)v),
             new SM::MemberInfo("RegexValues", SListOfString, "RegexValues", "RegexValues", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.HttpHeaderConditionConfig)o).RegexValues, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.HttpHeaderConditionConfig)o).RegexValues = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("Values", SListOfString, "Values", "Values", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.HttpHeaderConditionConfig)o).Values, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.HttpHeaderConditionConfig)o).Values = (global::System.Collections.Generic.List<string>?)v));
-        SHttpRequestMethodConditionConfig.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.HttpRequestMethodConditionConfig(),
+
+    private static void WSHttpRequestMethodConditionConfig(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.HttpRequestMethodConditionConfig(),
             new SM::MemberInfo("Values", SListOfString, "Values", "Values", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.HttpRequestMethodConditionConfig)o).Values, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.HttpRequestMethodConditionConfig)o).Values = (global::System.Collections.Generic.List<string>?)v));
-        SIncompatibleProtocolsException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.IncompatibleProtocolsException());
-        SInsufficientCapacityException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.InsufficientCapacityException());
-        SInvalidCaCertificatesBundleException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.InvalidCaCertificatesBundleException());
-        SInvalidConfigurationRequestException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.InvalidConfigurationRequestException());
-        SInvalidLoadBalancerActionException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.InvalidLoadBalancerActionException());
-        SInvalidRevocationContentException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.InvalidRevocationContentException());
-        SInvalidSchemeException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.InvalidSchemeException());
-        SInvalidSecurityGroupException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.InvalidSecurityGroupException());
-        SInvalidSubnetException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.InvalidSubnetException());
-        SInvalidTargetException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.InvalidTargetException());
-        SIpamPools.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.IpamPools(),
+
+    private static void WSIncompatibleProtocolsException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.IncompatibleProtocolsException());
+
+    private static void WSInsufficientCapacityException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.InsufficientCapacityException());
+
+    private static void WSInvalidCaCertificatesBundleException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.InvalidCaCertificatesBundleException());
+
+    private static void WSInvalidConfigurationRequestException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.InvalidConfigurationRequestException());
+
+    private static void WSInvalidLoadBalancerActionException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.InvalidLoadBalancerActionException());
+
+    private static void WSInvalidRevocationContentException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.InvalidRevocationContentException());
+
+    private static void WSInvalidSchemeException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.InvalidSchemeException());
+
+    private static void WSInvalidSecurityGroupException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.InvalidSecurityGroupException());
+
+    private static void WSInvalidSubnetException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.InvalidSubnetException());
+
+    private static void WSInvalidTargetException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.InvalidTargetException());
+
+    private static void WSIpamPools(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.IpamPools(),
             new SM::MemberInfo("Ipv4IpamPoolId", SIpamPoolId, "Ipv4IpamPoolId", "Ipv4IpamPoolId", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.IpamPools)o).Ipv4IpamPoolId, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.IpamPools)o).Ipv4IpamPoolId = (string?)v));
-        SJwtValidationActionAdditionalClaim.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.JwtValidationActionAdditionalClaim(),
+
+    private static void WSJwtValidationActionAdditionalClaim(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.JwtValidationActionAdditionalClaim(),
             new SM::MemberInfo("Format", SJwtValidationActionAdditionalClaimFormatEnum, "Format", "Format", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.JwtValidationActionAdditionalClaim)o).Format, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.JwtValidationActionAdditionalClaim)o).Format = (string?)v, required: true),
             new SM::MemberInfo("Name", SJwtValidationActionAdditionalClaimName, "Name", "Name", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.JwtValidationActionAdditionalClaim)o).Name, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.JwtValidationActionAdditionalClaim)o).Name = (string?)v, required: true),
             new SM::MemberInfo("Values", SJwtValidationActionAdditionalClaimValues, "Values", "Values", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.JwtValidationActionAdditionalClaim)o).Values, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.JwtValidationActionAdditionalClaim)o).Values = (global::System.Collections.Generic.List<string>?)v, required: true));
-        SJwtValidationActionAdditionalClaimValues.InitList(SJwtValidationActionAdditionalClaimValue, "member", static () => new global::System.Collections.Generic.List<string>());
-        SJwtValidationActionAdditionalClaims.InitList(SJwtValidationActionAdditionalClaim, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.JwtValidationActionAdditionalClaim>());
-        SJwtValidationActionConfig.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.JwtValidationActionConfig(),
+
+    private static void WSJwtValidationActionConfig(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.JwtValidationActionConfig(),
             new SM::MemberInfo("AdditionalClaims", SJwtValidationActionAdditionalClaims, "AdditionalClaims", "AdditionalClaims", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.JwtValidationActionConfig)o).AdditionalClaims, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.JwtValidationActionConfig)o).AdditionalClaims = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.JwtValidationActionAdditionalClaim>?)v),
             new SM::MemberInfo("Issuer", SJwtValidationActionIssuer, "Issuer", "Issuer", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.JwtValidationActionConfig)o).Issuer, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.JwtValidationActionConfig)o).Issuer = (string?)v, required: true),
             new SM::MemberInfo("JwksEndpoint", SJwtValidationActionJwksEndpoint, "JwksEndpoint", "JwksEndpoint", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.JwtValidationActionConfig)o).JwksEndpoint, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.JwtValidationActionConfig)o).JwksEndpoint = (string?)v, required: true));
-        SLimit.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.Limit(),
+
+    private static void WSLimit(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.Limit(),
             new SM::MemberInfo("Max", SMax, "Max", "Max", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Limit)o).Max, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Limit)o).Max = (string?)v),
             new SM::MemberInfo("Name", SName, "Name", "Name", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Limit)o).Name, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Limit)o).Name = (string?)v));
-        SLimits.InitList(SLimit, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Limit>());
-        SListOfDescribeTargetHealthIncludeOptions.InitList(SDescribeTargetHealthInputIncludeEnum, "member", static () => new global::System.Collections.Generic.List<string>());
-        SListOfString.InitList(SStringValue, "member", static () => new global::System.Collections.Generic.List<string>());
-        SListener.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.Listener(),
+
+    private static void WSListener(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.Listener(),
             new SM::MemberInfo("AlpnPolicy", SAlpnPolicyName, "AlpnPolicy", "AlpnPolicy", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Listener)o).AlpnPolicy, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Listener)o).AlpnPolicy = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("Certificates", SCertificateList, "Certificates", "Certificates", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Listener)o).Certificates, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Listener)o).Certificates = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Certificate>?)v),
             new SM::MemberInfo("DefaultActions", SActions, "DefaultActions", "DefaultActions", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Listener)o).DefaultActions, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Listener)o).DefaultActions = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Action>?)v),
@@ -771,14 +2266,17 @@ public static partial class ElasticLoadBalancingV2Shapes
             new SM::MemberInfo("Port", SPort, "Port", "Port", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Listener)o).Port, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Listener)o).Port = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Listener)o).Port),
             new SM::MemberInfo("Protocol", SProtocolEnum, "Protocol", "Protocol", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Listener)o).Protocol, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Listener)o).Protocol = (string?)v),
             new SM::MemberInfo("SslPolicy", SSslPolicyName, "SslPolicy", "SslPolicy", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Listener)o).SslPolicy, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Listener)o).SslPolicy = (string?)v));
-        SListenerArns.InitList(SListenerArn, "member", static () => new global::System.Collections.Generic.List<string>());
-        SListenerAttribute.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ListenerAttribute(),
+
+    private static void WSListenerAttribute(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ListenerAttribute(),
             new SM::MemberInfo("Key", SListenerAttributeKey, "Key", "Key", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ListenerAttribute)o).Key, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ListenerAttribute)o).Key = (string?)v),
             new SM::MemberInfo("Value", SListenerAttributeValue, "Value", "Value", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ListenerAttribute)o).Value, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ListenerAttribute)o).Value = (string?)v));
-        SListenerAttributes.InitList(SListenerAttribute, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.ListenerAttribute>());
-        SListenerNotFoundException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ListenerNotFoundException());
-        SListeners.InitList(SListener, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Listener>());
-        SLoadBalancer.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancer(),
+
+    private static void WSListenerNotFoundException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ListenerNotFoundException());
+
+    private static void WSLoadBalancer(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancer(),
             new SM::MemberInfo("AvailabilityZones", SAvailabilityZones, "AvailabilityZones", "AvailabilityZones", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancer)o).AvailabilityZones, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancer)o).AvailabilityZones = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.AvailabilityZone>?)v),
             new SM::MemberInfo("CanonicalHostedZoneId", SCanonicalHostedZoneId, "CanonicalHostedZoneId", "CanonicalHostedZoneId", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancer)o).CanonicalHostedZoneId, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancer)o).CanonicalHostedZoneId = (string?)v),
             new SM::MemberInfo("CreatedTime", SCreatedTime, "CreatedTime", "CreatedTime", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancer)o).CreatedTime, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancer)o).CreatedTime = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancer)o).CreatedTime),
@@ -795,49 +2293,70 @@ public static partial class ElasticLoadBalancingV2Shapes
             new SM::MemberInfo("State", SLoadBalancerState, "State", "State", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancer)o).State, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancer)o).State = (global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancerState?)v),
             new SM::MemberInfo("Type", SLoadBalancerTypeEnum, "Type", "Type", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancer)o).Type, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancer)o).Type = (string?)v),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "VpcId", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancer)o).VpcId, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancer)o).VpcId = (string?)v));
-        SLoadBalancerAddress.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancerAddress(),
+
+    private static void WSLoadBalancerAddress(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancerAddress(),
             new SM::MemberInfo("AllocationId", SAllocationId, "AllocationId", "AllocationId", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancerAddress)o).AllocationId, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancerAddress)o).AllocationId = (string?)v),
             new SM::MemberInfo("IPv6Address", SIPv6Address, "IPv6Address", "IPv6Address", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancerAddress)o).IPv6Address, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancerAddress)o).IPv6Address = (string?)v),
             new SM::MemberInfo("IpAddress", SIpAddress, "IpAddress", "IpAddress", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancerAddress)o).IpAddress, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancerAddress)o).IpAddress = (string?)v),
             new SM::MemberInfo("PrivateIPv4Address", SPrivateIPv4Address, "PrivateIPv4Address", "PrivateIPv4Address", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancerAddress)o).PrivateIPv4Address, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancerAddress)o).PrivateIPv4Address = (string?)v));
-        SLoadBalancerAddresses.InitList(SLoadBalancerAddress, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancerAddress>());
-        SLoadBalancerArns.InitList(SLoadBalancerArn, "member", static () => new global::System.Collections.Generic.List<string>());
-        SLoadBalancerAttribute.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancerAttribute(),
+
+    private static void WSLoadBalancerAttribute(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancerAttribute(),
             new SM::MemberInfo("Key", SLoadBalancerAttributeKey, "Key", "Key", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancerAttribute)o).Key, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancerAttribute)o).Key = (string?)v),
             new SM::MemberInfo("Value", SLoadBalancerAttributeValue, "Value", "Value", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancerAttribute)o).Value, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancerAttribute)o).Value = (string?)v));
-        SLoadBalancerAttributes.InitList(SLoadBalancerAttribute, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancerAttribute>());
-        SLoadBalancerNames.InitList(SLoadBalancerName, "member", static () => new global::System.Collections.Generic.List<string>());
-        SLoadBalancerNotFoundException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancerNotFoundException());
-        SLoadBalancerState.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancerState(),
+
+    private static void WSLoadBalancerNotFoundException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancerNotFoundException());
+
+    private static void WSLoadBalancerState(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancerState(),
             new SM::MemberInfo("Code", SLoadBalancerStateEnum, "Code", "Code", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancerState)o).Code, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancerState)o).Code = (string?)v),
             new SM::MemberInfo("Reason", SStateReason, "Reason", "Reason", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancerState)o).Reason, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancerState)o).Reason = (string?)v));
-        SLoadBalancers.InitList(SLoadBalancer, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancer>());
-        SMatcher.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.Matcher(),
+
+    private static void WSMatcher(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.Matcher(),
             new SM::MemberInfo("GrpcCode", SGrpcCode, "GrpcCode", "GrpcCode", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Matcher)o).GrpcCode, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Matcher)o).GrpcCode = (string?)v),
             new SM::MemberInfo("HttpCode", SHttpCode, "HttpCode", "HttpCode", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Matcher)o).HttpCode, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Matcher)o).HttpCode = (string?)v));
-        SMinimumLoadBalancerCapacity.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.MinimumLoadBalancerCapacity(),
+
+    private static void WSMinimumLoadBalancerCapacity(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.MinimumLoadBalancerCapacity(),
             new SM::MemberInfo("CapacityUnits", SCapacityUnits, "CapacityUnits", "CapacityUnits", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.MinimumLoadBalancerCapacity)o).CapacityUnits, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.MinimumLoadBalancerCapacity)o).CapacityUnits = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.MinimumLoadBalancerCapacity)o).CapacityUnits));
-        SModifyCapacityReservationInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyCapacityReservationInput(),
+
+    private static void WSModifyCapacityReservationInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyCapacityReservationInput(),
             new SM::MemberInfo("LoadBalancerArn", SLoadBalancerArn, "LoadBalancerArn", "LoadBalancerArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyCapacityReservationInput)o).LoadBalancerArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyCapacityReservationInput)o).LoadBalancerArn = (string?)v, required: true),
             new SM::MemberInfo("MinimumLoadBalancerCapacity", SMinimumLoadBalancerCapacity, "MinimumLoadBalancerCapacity", "MinimumLoadBalancerCapacity", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyCapacityReservationInput)o).MinimumLoadBalancerCapacity, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyCapacityReservationInput)o).MinimumLoadBalancerCapacity = (global::Stratus.Services.Model.ElasticLoadBalancingV2.MinimumLoadBalancerCapacity?)v),
             new SM::MemberInfo("ResetCapacityReservation", SResetCapacityReservation, "ResetCapacityReservation", "ResetCapacityReservation", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyCapacityReservationInput)o).ResetCapacityReservation, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyCapacityReservationInput)o).ResetCapacityReservation = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyCapacityReservationInput)o).ResetCapacityReservation));
-        SModifyCapacityReservationOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyCapacityReservationOutput(),
+
+    private static void WSModifyCapacityReservationOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyCapacityReservationOutput(),
             new SM::MemberInfo("CapacityReservationState", SZonalCapacityReservationStates, "CapacityReservationState", "CapacityReservationState", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyCapacityReservationOutput)o).CapacityReservationState, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyCapacityReservationOutput)o).CapacityReservationState = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.ZonalCapacityReservationState>?)v),
             new SM::MemberInfo("DecreaseRequestsRemaining", SDecreaseRequestsRemaining, "DecreaseRequestsRemaining", "DecreaseRequestsRemaining", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyCapacityReservationOutput)o).DecreaseRequestsRemaining, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyCapacityReservationOutput)o).DecreaseRequestsRemaining = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyCapacityReservationOutput)o).DecreaseRequestsRemaining),
             new SM::MemberInfo("LastModifiedTime", SLastModifiedTime, "LastModifiedTime", "LastModifiedTime", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyCapacityReservationOutput)o).LastModifiedTime, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyCapacityReservationOutput)o).LastModifiedTime = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyCapacityReservationOutput)o).LastModifiedTime),
             new SM::MemberInfo("MinimumLoadBalancerCapacity", SMinimumLoadBalancerCapacity, "MinimumLoadBalancerCapacity", "MinimumLoadBalancerCapacity", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyCapacityReservationOutput)o).MinimumLoadBalancerCapacity, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyCapacityReservationOutput)o).MinimumLoadBalancerCapacity = (global::Stratus.Services.Model.ElasticLoadBalancingV2.MinimumLoadBalancerCapacity?)v));
-        SModifyIpPoolsInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyIpPoolsInput(),
+
+    private static void WSModifyIpPoolsInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyIpPoolsInput(),
             new SM::MemberInfo("IpamPools", SIpamPools, "IpamPools", "IpamPools", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyIpPoolsInput)o).IpamPools, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyIpPoolsInput)o).IpamPools = (global::Stratus.Services.Model.ElasticLoadBalancingV2.IpamPools?)v),
             new SM::MemberInfo("LoadBalancerArn", SLoadBalancerArn, "LoadBalancerArn", "LoadBalancerArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyIpPoolsInput)o).LoadBalancerArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyIpPoolsInput)o).LoadBalancerArn = (string?)v, required: true),
             new SM::MemberInfo("RemoveIpamPools", SRemoveIpamPools, "RemoveIpamPools", "RemoveIpamPools", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyIpPoolsInput)o).RemoveIpamPools, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyIpPoolsInput)o).RemoveIpamPools = (global::System.Collections.Generic.List<string>?)v));
-        SModifyIpPoolsOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyIpPoolsOutput(),
+
+    private static void WSModifyIpPoolsOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyIpPoolsOutput(),
             new SM::MemberInfo("IpamPools", SIpamPools, "IpamPools", "IpamPools", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyIpPoolsOutput)o).IpamPools, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyIpPoolsOutput)o).IpamPools = (global::Stratus.Services.Model.ElasticLoadBalancingV2.IpamPools?)v));
-        SModifyListenerAttributesInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyListenerAttributesInput(),
+
+    private static void WSModifyListenerAttributesInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyListenerAttributesInput(),
             new SM::MemberInfo("Attributes", SListenerAttributes, "Attributes", "Attributes", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyListenerAttributesInput)o).Attributes, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyListenerAttributesInput)o).Attributes = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.ListenerAttribute>?)v, required: true),
             new SM::MemberInfo("ListenerArn", SListenerArn, "ListenerArn", "ListenerArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyListenerAttributesInput)o).ListenerArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyListenerAttributesInput)o).ListenerArn = (string?)v, required: true));
-        SModifyListenerAttributesOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyListenerAttributesOutput(),
+
+    private static void WSModifyListenerAttributesOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyListenerAttributesOutput(),
             new SM::MemberInfo("Attributes", SListenerAttributes, "Attributes", "Attributes", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyListenerAttributesOutput)o).Attributes, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyListenerAttributesOutput)o).Attributes = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.ListenerAttribute>?)v));
-        SModifyListenerInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyListenerInput(),
+
+    private static void WSModifyListenerInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyListenerInput(),
             new SM::MemberInfo("AlpnPolicy", SAlpnPolicyName, "AlpnPolicy", "AlpnPolicy", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyListenerInput)o).AlpnPolicy, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyListenerInput)o).AlpnPolicy = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("Certificates", SCertificateList, "Certificates", "Certificates", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyListenerInput)o).Certificates, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyListenerInput)o).Certificates = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Certificate>?)v),
             new SM::MemberInfo("DefaultActions", SActions, "DefaultActions", "DefaultActions", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyListenerInput)o).DefaultActions, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyListenerInput)o).DefaultActions = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Action>?)v),
@@ -846,27 +2365,43 @@ public static partial class ElasticLoadBalancingV2Shapes
             new SM::MemberInfo("Port", SPort, "Port", "Port", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyListenerInput)o).Port, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyListenerInput)o).Port = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyListenerInput)o).Port),
             new SM::MemberInfo("Protocol", SProtocolEnum, "Protocol", "Protocol", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyListenerInput)o).Protocol, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyListenerInput)o).Protocol = (string?)v),
             new SM::MemberInfo("SslPolicy", SSslPolicyName, "SslPolicy", "SslPolicy", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyListenerInput)o).SslPolicy, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyListenerInput)o).SslPolicy = (string?)v));
-        SModifyListenerOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyListenerOutput(),
+
+    private static void WSModifyListenerOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyListenerOutput(),
             new SM::MemberInfo("Listeners", SListeners, "Listeners", "Listeners", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyListenerOutput)o).Listeners, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyListenerOutput)o).Listeners = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Listener>?)v));
-        SModifyLoadBalancerAttributesInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyLoadBalancerAttributesInput(),
+
+    private static void WSModifyLoadBalancerAttributesInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyLoadBalancerAttributesInput(),
             new SM::MemberInfo("Attributes", SLoadBalancerAttributes, "Attributes", "Attributes", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyLoadBalancerAttributesInput)o).Attributes, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyLoadBalancerAttributesInput)o).Attributes = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancerAttribute>?)v, required: true),
             new SM::MemberInfo("LoadBalancerArn", SLoadBalancerArn, "LoadBalancerArn", "LoadBalancerArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyLoadBalancerAttributesInput)o).LoadBalancerArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyLoadBalancerAttributesInput)o).LoadBalancerArn = (string?)v, required: true));
-        SModifyLoadBalancerAttributesOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyLoadBalancerAttributesOutput(),
+
+    private static void WSModifyLoadBalancerAttributesOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyLoadBalancerAttributesOutput(),
             new SM::MemberInfo("Attributes", SLoadBalancerAttributes, "Attributes", "Attributes", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyLoadBalancerAttributesOutput)o).Attributes, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyLoadBalancerAttributesOutput)o).Attributes = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.LoadBalancerAttribute>?)v));
-        SModifyRuleInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyRuleInput(),
+
+    private static void WSModifyRuleInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyRuleInput(),
             new SM::MemberInfo("Actions", SActions, "Actions", "Actions", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyRuleInput)o).Actions, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyRuleInput)o).Actions = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Action>?)v),
             new SM::MemberInfo("Conditions", SRuleConditionList, "Conditions", "Conditions", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyRuleInput)o).Conditions, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyRuleInput)o).Conditions = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.RuleCondition>?)v),
             new SM::MemberInfo("ResetTransforms", SResetTransforms, "ResetTransforms", "ResetTransforms", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyRuleInput)o).ResetTransforms, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyRuleInput)o).ResetTransforms = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyRuleInput)o).ResetTransforms),
             new SM::MemberInfo("RuleArn", SRuleArn, "RuleArn", "RuleArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyRuleInput)o).RuleArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyRuleInput)o).RuleArn = (string?)v, required: true),
             new SM::MemberInfo("Transforms", SRuleTransformList, "Transforms", "Transforms", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyRuleInput)o).Transforms, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyRuleInput)o).Transforms = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.RuleTransform>?)v));
-        SModifyRuleOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyRuleOutput(),
+
+    private static void WSModifyRuleOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyRuleOutput(),
             new SM::MemberInfo("Rules", SRules, "Rules", "Rules", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyRuleOutput)o).Rules, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyRuleOutput)o).Rules = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Rule>?)v));
-        SModifyTargetGroupAttributesInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTargetGroupAttributesInput(),
+
+    private static void WSModifyTargetGroupAttributesInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTargetGroupAttributesInput(),
             new SM::MemberInfo("Attributes", STargetGroupAttributes, "Attributes", "Attributes", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTargetGroupAttributesInput)o).Attributes, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTargetGroupAttributesInput)o).Attributes = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroupAttribute>?)v, required: true),
             new SM::MemberInfo("TargetGroupArn", STargetGroupArn, "TargetGroupArn", "TargetGroupArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTargetGroupAttributesInput)o).TargetGroupArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTargetGroupAttributesInput)o).TargetGroupArn = (string?)v, required: true));
-        SModifyTargetGroupAttributesOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTargetGroupAttributesOutput(),
+
+    private static void WSModifyTargetGroupAttributesOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTargetGroupAttributesOutput(),
             new SM::MemberInfo("Attributes", STargetGroupAttributes, "Attributes", "Attributes", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTargetGroupAttributesOutput)o).Attributes, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTargetGroupAttributesOutput)o).Attributes = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroupAttribute>?)v));
-        SModifyTargetGroupInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTargetGroupInput(),
+
+    private static void WSModifyTargetGroupInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTargetGroupInput(),
             new SM::MemberInfo("HealthCheckEnabled", SHealthCheckEnabled, "HealthCheckEnabled", "HealthCheckEnabled", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTargetGroupInput)o).HealthCheckEnabled, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTargetGroupInput)o).HealthCheckEnabled = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTargetGroupInput)o).HealthCheckEnabled),
             new SM::MemberInfo("HealthCheckIntervalSeconds", SHealthCheckIntervalSeconds, "HealthCheckIntervalSeconds", "HealthCheckIntervalSeconds", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTargetGroupInput)o).HealthCheckIntervalSeconds, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTargetGroupInput)o).HealthCheckIntervalSeconds = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTargetGroupInput)o).HealthCheckIntervalSeconds),
             new SM::MemberInfo("HealthCheckPath", SPath, "HealthCheckPath", "HealthCheckPath", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTargetGroupInput)o).HealthCheckPath, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTargetGroupInput)o).HealthCheckPath = (string?)v),
@@ -877,82 +2412,129 @@ public static partial class ElasticLoadBalancingV2Shapes
             new SM::MemberInfo("Matcher", SMatcher, "Matcher", "Matcher", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTargetGroupInput)o).Matcher, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTargetGroupInput)o).Matcher = (global::Stratus.Services.Model.ElasticLoadBalancingV2.Matcher?)v),
             new SM::MemberInfo("TargetGroupArn", STargetGroupArn, "TargetGroupArn", "TargetGroupArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTargetGroupInput)o).TargetGroupArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTargetGroupInput)o).TargetGroupArn = (string?)v, required: true),
             new SM::MemberInfo("UnhealthyThresholdCount", SHealthCheckThresholdCount, "UnhealthyThresholdCount", "UnhealthyThresholdCount", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTargetGroupInput)o).UnhealthyThresholdCount, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTargetGroupInput)o).UnhealthyThresholdCount = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTargetGroupInput)o).UnhealthyThresholdCount));
-        SModifyTargetGroupOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTargetGroupOutput(),
+
+    private static void WSModifyTargetGroupOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTargetGroupOutput(),
             new SM::MemberInfo("TargetGroups", STargetGroups, "TargetGroups", "TargetGroups", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTargetGroupOutput)o).TargetGroups, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTargetGroupOutput)o).TargetGroups = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroup>?)v));
-        SModifyTrustStoreInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTrustStoreInput(),
+
+    private static void WSModifyTrustStoreInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTrustStoreInput(),
             new SM::MemberInfo("CaCertificatesBundleS3Bucket", SS3Bucket, "CaCertificatesBundleS3Bucket", "CaCertificatesBundleS3Bucket", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTrustStoreInput)o).CaCertificatesBundleS3Bucket, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTrustStoreInput)o).CaCertificatesBundleS3Bucket = (string?)v, required: true),
             new SM::MemberInfo("CaCertificatesBundleS3Key", SS3Key, "CaCertificatesBundleS3Key", "CaCertificatesBundleS3Key", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTrustStoreInput)o).CaCertificatesBundleS3Key, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTrustStoreInput)o).CaCertificatesBundleS3Key = (string?)v, required: true),
             new SM::MemberInfo("CaCertificatesBundleS3ObjectVersion", SS3ObjectVersion, "CaCertificatesBundleS3ObjectVersion", "CaCertificatesBundleS3ObjectVersion", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTrustStoreInput)o).CaCertificatesBundleS3ObjectVersion, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTrustStoreInput)o).CaCertificatesBundleS3ObjectVersion = (string?)v),
             new SM::MemberInfo("TrustStoreArn", STrustStoreArn, "TrustStoreArn", "TrustStoreArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTrustStoreInput)o).TrustStoreArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTrustStoreInput)o).TrustStoreArn = (string?)v, required: true));
-        SModifyTrustStoreOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTrustStoreOutput(),
+
+    private static void WSModifyTrustStoreOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTrustStoreOutput(),
             new SM::MemberInfo("TrustStores", STrustStores, "TrustStores", "TrustStores", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTrustStoreOutput)o).TrustStores, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ModifyTrustStoreOutput)o).TrustStores = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStore>?)v));
-        SMutualAuthenticationAttributes.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.MutualAuthenticationAttributes(),
+
+    private static void WSMutualAuthenticationAttributes(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.MutualAuthenticationAttributes(),
             new SM::MemberInfo("AdvertiseTrustStoreCaNames", SAdvertiseTrustStoreCaNamesEnum, "AdvertiseTrustStoreCaNames", "AdvertiseTrustStoreCaNames", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.MutualAuthenticationAttributes)o).AdvertiseTrustStoreCaNames, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.MutualAuthenticationAttributes)o).AdvertiseTrustStoreCaNames = (string?)v),
             new SM::MemberInfo("IgnoreClientCertificateExpiry", SIgnoreClientCertificateExpiry, "IgnoreClientCertificateExpiry", "IgnoreClientCertificateExpiry", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.MutualAuthenticationAttributes)o).IgnoreClientCertificateExpiry, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.MutualAuthenticationAttributes)o).IgnoreClientCertificateExpiry = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.MutualAuthenticationAttributes)o).IgnoreClientCertificateExpiry),
             new SM::MemberInfo("Mode", SMode, "Mode", "Mode", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.MutualAuthenticationAttributes)o).Mode, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.MutualAuthenticationAttributes)o).Mode = (string?)v),
             new SM::MemberInfo("TrustStoreArn", STrustStoreArn, "TrustStoreArn", "TrustStoreArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.MutualAuthenticationAttributes)o).TrustStoreArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.MutualAuthenticationAttributes)o).TrustStoreArn = (string?)v),
             new SM::MemberInfo("TrustStoreAssociationStatus", STrustStoreAssociationStatusEnum, "TrustStoreAssociationStatus", "TrustStoreAssociationStatus", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.MutualAuthenticationAttributes)o).TrustStoreAssociationStatus, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.MutualAuthenticationAttributes)o).TrustStoreAssociationStatus = (string?)v));
-        SOperationNotPermittedException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.OperationNotPermittedException());
-        SPathPatternConditionConfig.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.PathPatternConditionConfig(),
+
+    private static void WSOperationNotPermittedException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.OperationNotPermittedException());
+
+    private static void WSPathPatternConditionConfig(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.PathPatternConditionConfig(),
             new SM::MemberInfo("RegexValues", SListOfString, "RegexValues", "RegexValues", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.PathPatternConditionConfig)o).RegexValues, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.PathPatternConditionConfig)o).RegexValues = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("Values", SListOfString, "Values", "Values", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.PathPatternConditionConfig)o).Values, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.PathPatternConditionConfig)o).Values = (global::System.Collections.Generic.List<string>?)v));
-        SPriorRequestNotCompleteException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.PriorRequestNotCompleteException());
-        SPriorityInUseException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.PriorityInUseException());
-        SQueryStringConditionConfig.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.QueryStringConditionConfig(),
+
+    private static void WSPriorRequestNotCompleteException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.PriorRequestNotCompleteException());
+
+    private static void WSPriorityInUseException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.PriorityInUseException());
+
+    private static void WSQueryStringConditionConfig(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.QueryStringConditionConfig(),
             new SM::MemberInfo("Values", SQueryStringKeyValuePairList, "Values", "Values", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.QueryStringConditionConfig)o).Values, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.QueryStringConditionConfig)o).Values = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.QueryStringKeyValuePair>?)v));
-        SQueryStringKeyValuePair.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.QueryStringKeyValuePair(),
+
+    private static void WSQueryStringKeyValuePair(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.QueryStringKeyValuePair(),
             new SM::MemberInfo("Key", SStringValue, "Key", "Key", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.QueryStringKeyValuePair)o).Key, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.QueryStringKeyValuePair)o).Key = (string?)v),
             new SM::MemberInfo("Value", SStringValue, "Value", "Value", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.QueryStringKeyValuePair)o).Value, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.QueryStringKeyValuePair)o).Value = (string?)v));
-        SQueryStringKeyValuePairList.InitList(SQueryStringKeyValuePair, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.QueryStringKeyValuePair>());
-        SRedirectActionConfig.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.RedirectActionConfig(),
+
+    private static void WSRedirectActionConfig(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.RedirectActionConfig(),
             new SM::MemberInfo("Host", SRedirectActionHost, "Host", "Host", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RedirectActionConfig)o).Host, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RedirectActionConfig)o).Host = (string?)v),
             new SM::MemberInfo("Path", SRedirectActionPath, "Path", "Path", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RedirectActionConfig)o).Path, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RedirectActionConfig)o).Path = (string?)v),
             new SM::MemberInfo("Port", SRedirectActionPort, "Port", "Port", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RedirectActionConfig)o).Port, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RedirectActionConfig)o).Port = (string?)v),
             new SM::MemberInfo("Protocol", SRedirectActionProtocol, "Protocol", "Protocol", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RedirectActionConfig)o).Protocol, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RedirectActionConfig)o).Protocol = (string?)v),
             new SM::MemberInfo("Query", SRedirectActionQuery, "Query", "Query", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RedirectActionConfig)o).Query, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RedirectActionConfig)o).Query = (string?)v),
             new SM::MemberInfo("StatusCode", SRedirectActionStatusCodeEnum, "StatusCode", "StatusCode", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RedirectActionConfig)o).StatusCode, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RedirectActionConfig)o).StatusCode = (string?)v, required: true));
-        SRegisterTargetsInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.RegisterTargetsInput(),
+
+    private static void WSRegisterTargetsInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.RegisterTargetsInput(),
             new SM::MemberInfo("TargetGroupArn", STargetGroupArn, "TargetGroupArn", "TargetGroupArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RegisterTargetsInput)o).TargetGroupArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RegisterTargetsInput)o).TargetGroupArn = (string?)v, required: true),
             new SM::MemberInfo("Targets", STargetDescriptions, "Targets", "Targets", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RegisterTargetsInput)o).Targets, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RegisterTargetsInput)o).Targets = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetDescription>?)v, required: true));
-        SRegisterTargetsOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.RegisterTargetsOutput());
-        SRemoveIpamPools.InitList(SRemoveIpamPoolEnum, "member", static () => new global::System.Collections.Generic.List<string>());
-        SRemoveListenerCertificatesInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.RemoveListenerCertificatesInput(),
+
+    private static void WSRegisterTargetsOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.RegisterTargetsOutput());
+
+    private static void WSRemoveListenerCertificatesInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.RemoveListenerCertificatesInput(),
             new SM::MemberInfo("Certificates", SCertificateList, "Certificates", "Certificates", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RemoveListenerCertificatesInput)o).Certificates, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RemoveListenerCertificatesInput)o).Certificates = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Certificate>?)v, required: true),
             new SM::MemberInfo("ListenerArn", SListenerArn, "ListenerArn", "ListenerArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RemoveListenerCertificatesInput)o).ListenerArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RemoveListenerCertificatesInput)o).ListenerArn = (string?)v, required: true));
-        SRemoveListenerCertificatesOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.RemoveListenerCertificatesOutput());
-        SRemoveTagsInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.RemoveTagsInput(),
+
+    private static void WSRemoveListenerCertificatesOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.RemoveListenerCertificatesOutput());
+
+    private static void WSRemoveTagsInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.RemoveTagsInput(),
             new SM::MemberInfo("ResourceArns", SResourceArns, "ResourceArns", "ResourceArns", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RemoveTagsInput)o).ResourceArns, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RemoveTagsInput)o).ResourceArns = (global::System.Collections.Generic.List<string>?)v, required: true),
             new SM::MemberInfo("TagKeys", STagKeys, "TagKeys", "TagKeys", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RemoveTagsInput)o).TagKeys, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RemoveTagsInput)o).TagKeys = (global::System.Collections.Generic.List<string>?)v, required: true));
-        SRemoveTagsOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.RemoveTagsOutput());
-        SRemoveTrustStoreRevocationsInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.RemoveTrustStoreRevocationsInput(),
+
+    private static void WSRemoveTagsOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.RemoveTagsOutput());
+
+    private static void WSRemoveTrustStoreRevocationsInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.RemoveTrustStoreRevocationsInput(),
             new SM::MemberInfo("RevocationIds", SRevocationIds, "RevocationIds", "RevocationIds", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RemoveTrustStoreRevocationsInput)o).RevocationIds, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RemoveTrustStoreRevocationsInput)o).RevocationIds = (global::System.Collections.Generic.List<long>?)v, required: true),
             new SM::MemberInfo("TrustStoreArn", STrustStoreArn, "TrustStoreArn", "TrustStoreArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RemoveTrustStoreRevocationsInput)o).TrustStoreArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RemoveTrustStoreRevocationsInput)o).TrustStoreArn = (string?)v, required: true));
-        SRemoveTrustStoreRevocationsOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.RemoveTrustStoreRevocationsOutput());
-        SResourceArns.InitList(SResourceArn, "member", static () => new global::System.Collections.Generic.List<string>());
-        SResourceInUseException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ResourceInUseException());
-        SResourceNotFoundException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ResourceNotFoundException());
-        SRevocationContent.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.RevocationContent(),
+
+    private static void WSRemoveTrustStoreRevocationsOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.RemoveTrustStoreRevocationsOutput());
+
+    private static void WSResourceInUseException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ResourceInUseException());
+
+    private static void WSResourceNotFoundException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ResourceNotFoundException());
+
+    private static void WSRevocationContent(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.RevocationContent(),
             new SM::MemberInfo("RevocationType", SRevocationType, "RevocationType", "RevocationType", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RevocationContent)o).RevocationType, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RevocationContent)o).RevocationType = (string?)v),
             new SM::MemberInfo("S3Bucket", SS3Bucket, "S3Bucket", "S3Bucket", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RevocationContent)o).S3Bucket, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RevocationContent)o).S3Bucket = (string?)v),
             new SM::MemberInfo("S3Key", SS3Key, "S3Key", "S3Key", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RevocationContent)o).S3Key, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RevocationContent)o).S3Key = (string?)v),
             new SM::MemberInfo("S3ObjectVersion", SS3ObjectVersion, "S3ObjectVersion", "S3ObjectVersion", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RevocationContent)o).S3ObjectVersion, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RevocationContent)o).S3ObjectVersion = (string?)v));
-        SRevocationContentNotFoundException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.RevocationContentNotFoundException());
-        SRevocationContents.InitList(SRevocationContent, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.RevocationContent>());
-        SRevocationIdNotFoundException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.RevocationIdNotFoundException());
-        SRevocationIds.InitList(SRevocationId, "member", static () => new global::System.Collections.Generic.List<long>());
-        SRewriteConfig.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.RewriteConfig(),
+
+    private static void WSRevocationContentNotFoundException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.RevocationContentNotFoundException());
+
+    private static void WSRevocationIdNotFoundException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.RevocationIdNotFoundException());
+
+    private static void WSRewriteConfig(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.RewriteConfig(),
             new SM::MemberInfo("Regex", SStringValue, "Regex", "Regex", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RewriteConfig)o).Regex, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RewriteConfig)o).Regex = (string?)v, required: true),
             new SM::MemberInfo("Replace", SStringValue, "Replace", "Replace", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RewriteConfig)o).Replace, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RewriteConfig)o).Replace = (string?)v, required: true));
-        SRewriteConfigList.InitList(SRewriteConfig, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.RewriteConfig>());
-        SRule.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.Rule(),
+
+    private static void WSRule(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.Rule(),
             new SM::MemberInfo("Actions", SActions, "Actions", "Actions", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Rule)o).Actions, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Rule)o).Actions = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Action>?)v),
             new SM::MemberInfo("Conditions", SRuleConditionList, "Conditions", "Conditions", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Rule)o).Conditions, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Rule)o).Conditions = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.RuleCondition>?)v),
             new SM::MemberInfo("IsDefault", SIsDefault, "IsDefault", "IsDefault", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Rule)o).IsDefault, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Rule)o).IsDefault = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Rule)o).IsDefault),
             new SM::MemberInfo("Priority", SString, "Priority", "Priority", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Rule)o).Priority, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Rule)o).Priority = (string?)v),
             new SM::MemberInfo("RuleArn", SRuleArn, "RuleArn", "RuleArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Rule)o).RuleArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Rule)o).RuleArn = (string?)v),
             new SM::MemberInfo("Transforms", SRuleTransformList, "Transforms", "Transforms", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Rule)o).Transforms, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Rule)o).Transforms = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.RuleTransform>?)v));
-        SRuleArns.InitList(SRuleArn, "member", static () => new global::System.Collections.Generic.List<string>());
-        SRuleCondition.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.RuleCondition(),
+
+    private static void WSRuleCondition(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.RuleCondition(),
             new SM::MemberInfo("Field", SConditionFieldName, "Field", "Field", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RuleCondition)o).Field, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RuleCondition)o).Field = (string?)v),
             new SM::MemberInfo("HostHeaderConfig", SHostHeaderConditionConfig, "HostHeaderConfig", "HostHeaderConfig", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RuleCondition)o).HostHeaderConfig, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RuleCondition)o).HostHeaderConfig = (global::Stratus.Services.Model.ElasticLoadBalancingV2.HostHeaderConditionConfig?)v),
             new SM::MemberInfo("HttpHeaderConfig", SHttpHeaderConditionConfig, "HttpHeaderConfig", "HttpHeaderConfig", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RuleCondition)o).HttpHeaderConfig, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RuleCondition)o).HttpHeaderConfig = (global::Stratus.Services.Model.ElasticLoadBalancingV2.HttpHeaderConditionConfig?)v),
@@ -962,82 +2544,107 @@ public static partial class ElasticLoadBalancingV2Shapes
             new SM::MemberInfo("RegexValues", SListOfString, "RegexValues", "RegexValues", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RuleCondition)o).RegexValues, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RuleCondition)o).RegexValues = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("SourceIpConfig", SSourceIpConditionConfig, "SourceIpConfig", "SourceIpConfig", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RuleCondition)o).SourceIpConfig, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RuleCondition)o).SourceIpConfig = (global::Stratus.Services.Model.ElasticLoadBalancingV2.SourceIpConditionConfig?)v),
             new SM::MemberInfo("Values", SListOfString, "Values", "Values", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RuleCondition)o).Values, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RuleCondition)o).Values = (global::System.Collections.Generic.List<string>?)v));
-        SRuleConditionList.InitList(SRuleCondition, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.RuleCondition>());
-        SRuleNotFoundException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.RuleNotFoundException());
-        SRulePriorityList.InitList(SRulePriorityPair, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.RulePriorityPair>());
-        SRulePriorityPair.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.RulePriorityPair(),
+
+    private static void WSRuleNotFoundException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.RuleNotFoundException());
+
+    private static void WSRulePriorityPair(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.RulePriorityPair(),
             new SM::MemberInfo("Priority", SRulePriority, "Priority", "Priority", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RulePriorityPair)o).Priority, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RulePriorityPair)o).Priority = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RulePriorityPair)o).Priority),
             new SM::MemberInfo("RuleArn", SRuleArn, "RuleArn", "RuleArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RulePriorityPair)o).RuleArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RulePriorityPair)o).RuleArn = (string?)v));
-        SRuleTransform.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.RuleTransform(),
+
+    private static void WSRuleTransform(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.RuleTransform(),
             new SM::MemberInfo("HostHeaderRewriteConfig", SHostHeaderRewriteConfig, "HostHeaderRewriteConfig", "HostHeaderRewriteConfig", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RuleTransform)o).HostHeaderRewriteConfig, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RuleTransform)o).HostHeaderRewriteConfig = (global::Stratus.Services.Model.ElasticLoadBalancingV2.HostHeaderRewriteConfig?)v),
             new SM::MemberInfo("Type", STransformTypeEnum, "Type", "Type", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RuleTransform)o).Type, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RuleTransform)o).Type = (string?)v, required: true),
             new SM::MemberInfo("UrlRewriteConfig", SUrlRewriteConfig, "UrlRewriteConfig", "UrlRewriteConfig", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RuleTransform)o).UrlRewriteConfig, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.RuleTransform)o).UrlRewriteConfig = (global::Stratus.Services.Model.ElasticLoadBalancingV2.UrlRewriteConfig?)v));
-        SRuleTransformList.InitList(SRuleTransform, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.RuleTransform>());
-        SRules.InitList(SRule, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Rule>());
-        SSSLPolicyNotFoundException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.SSLPolicyNotFoundException());
-        SSecurityGroups.InitList(SSecurityGroupId, "member", static () => new global::System.Collections.Generic.List<string>());
-        SSetIpAddressTypeInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.SetIpAddressTypeInput(),
+
+    private static void WSSSLPolicyNotFoundException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.SSLPolicyNotFoundException());
+
+    private static void WSSetIpAddressTypeInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.SetIpAddressTypeInput(),
             new SM::MemberInfo("IpAddressType", SIpAddressType, "IpAddressType", "IpAddressType", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SetIpAddressTypeInput)o).IpAddressType, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SetIpAddressTypeInput)o).IpAddressType = (string?)v, required: true),
             new SM::MemberInfo("LoadBalancerArn", SLoadBalancerArn, "LoadBalancerArn", "LoadBalancerArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SetIpAddressTypeInput)o).LoadBalancerArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SetIpAddressTypeInput)o).LoadBalancerArn = (string?)v, required: true));
-        SSetIpAddressTypeOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.SetIpAddressTypeOutput(),
+
+    private static void WSSetIpAddressTypeOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.SetIpAddressTypeOutput(),
             new SM::MemberInfo("IpAddressType", SIpAddressType, "IpAddressType", "IpAddressType", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SetIpAddressTypeOutput)o).IpAddressType, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SetIpAddressTypeOutput)o).IpAddressType = (string?)v));
-        SSetRulePrioritiesInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.SetRulePrioritiesInput(),
+
+    private static void WSSetRulePrioritiesInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.SetRulePrioritiesInput(),
             new SM::MemberInfo("RulePriorities", SRulePriorityList, "RulePriorities", "RulePriorities", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SetRulePrioritiesInput)o).RulePriorities, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SetRulePrioritiesInput)o).RulePriorities = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.RulePriorityPair>?)v, required: true));
-        SSetRulePrioritiesOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.SetRulePrioritiesOutput(),
+
+    private static void WSSetRulePrioritiesOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.SetRulePrioritiesOutput(),
             new SM::MemberInfo("Rules", SRules, "Rules", "Rules", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SetRulePrioritiesOutput)o).Rules, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SetRulePrioritiesOutput)o).Rules = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Rule>?)v));
-        SSetSecurityGroupsInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSecurityGroupsInput(),
+
+    private static void WSSetSecurityGroupsInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSecurityGroupsInput(),
             new SM::MemberInfo("EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic", SEnforceSecurityGroupInboundRulesOnPrivateLinkTrafficEnum, "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic", "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSecurityGroupsInput)o).EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSecurityGroupsInput)o).EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic = (string?)v),
             new SM::MemberInfo("LoadBalancerArn", SLoadBalancerArn, "LoadBalancerArn", "LoadBalancerArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSecurityGroupsInput)o).LoadBalancerArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSecurityGroupsInput)o).LoadBalancerArn = (string?)v, required: true),
             new SM::MemberInfo("SecurityGroups", SSecurityGroups, "SecurityGroups", "SecurityGroups", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSecurityGroupsInput)o).SecurityGroups, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSecurityGroupsInput)o).SecurityGroups = (global::System.Collections.Generic.List<string>?)v, required: true));
-        SSetSecurityGroupsOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSecurityGroupsOutput(),
+
+    private static void WSSetSecurityGroupsOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSecurityGroupsOutput(),
             new SM::MemberInfo("EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic", SEnforceSecurityGroupInboundRulesOnPrivateLinkTrafficEnum, "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic", "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSecurityGroupsOutput)o).EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSecurityGroupsOutput)o).EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic = (string?)v),
             new SM::MemberInfo("SecurityGroupIds", SSecurityGroups, "SecurityGroupIds", "SecurityGroupIds", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSecurityGroupsOutput)o).SecurityGroupIds, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSecurityGroupsOutput)o).SecurityGroupIds = (global::System.Collections.Generic.List<string>?)v));
-        SSetSubnetsInput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSubnetsInput(),
+
+    private static void WSSetSubnetsInput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSubnetsInput(),
             new SM::MemberInfo("EnablePrefixForIpv6SourceNat", SEnablePrefixForIpv6SourceNatEnum, "EnablePrefixForIpv6SourceNat", "EnablePrefixForIpv6SourceNat", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSubnetsInput)o).EnablePrefixForIpv6SourceNat, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSubnetsInput)o).EnablePrefixForIpv6SourceNat = (string?)v),
             new SM::MemberInfo("IpAddressType", SIpAddressType, "IpAddressType", "IpAddressType", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSubnetsInput)o).IpAddressType, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSubnetsInput)o).IpAddressType = (string?)v),
             new SM::MemberInfo("LoadBalancerArn", SLoadBalancerArn, "LoadBalancerArn", "LoadBalancerArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSubnetsInput)o).LoadBalancerArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSubnetsInput)o).LoadBalancerArn = (string?)v, required: true),
             new SM::MemberInfo("SubnetMappings", SSubnetMappings, "SubnetMappings", "SubnetMappings", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSubnetsInput)o).SubnetMappings, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSubnetsInput)o).SubnetMappings = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.SubnetMapping>?)v),
             new SM::MemberInfo("Subnets", SSubnets, "Subnets", "Subnets", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSubnetsInput)o).Subnets, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSubnetsInput)o).Subnets = (global::System.Collections.Generic.List<string>?)v));
-        SSetSubnetsOutput.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSubnetsOutput(),
+
+    private static void WSSetSubnetsOutput(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSubnetsOutput(),
             new SM::MemberInfo("AvailabilityZones", SAvailabilityZones, "AvailabilityZones", "AvailabilityZones", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSubnetsOutput)o).AvailabilityZones, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSubnetsOutput)o).AvailabilityZones = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.AvailabilityZone>?)v),
             new SM::MemberInfo("EnablePrefixForIpv6SourceNat", SEnablePrefixForIpv6SourceNatEnum, "EnablePrefixForIpv6SourceNat", "EnablePrefixForIpv6SourceNat", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSubnetsOutput)o).EnablePrefixForIpv6SourceNat, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSubnetsOutput)o).EnablePrefixForIpv6SourceNat = (string?)v),
             new SM::MemberInfo("IpAddressType", SIpAddressType, "IpAddressType", "IpAddressType", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSubnetsOutput)o).IpAddressType, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SetSubnetsOutput)o).IpAddressType = (string?)v));
-        SSourceIpConditionConfig.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.SourceIpConditionConfig(),
+
+    private static void WSSourceIpConditionConfig(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.SourceIpConditionConfig(),
             new SM::MemberInfo("Values", SListOfString, "Values", "Values", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SourceIpConditionConfig)o).Values, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SourceIpConditionConfig)o).Values = (global::System.Collections.Generic.List<string>?)v));
-        SSourceNatIpv6Prefixes.InitList(SSourceNatIpv6Prefix, "member", static () => new global::System.Collections.Generic.List<string>());
-        SSslPolicies.InitList(SSslPolicy, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.SslPolicy>());
-        SSslPolicy.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.SslPolicy(),
+
+    private static void WSSslPolicy(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.SslPolicy(),
             new SM::MemberInfo("Ciphers", SCiphers, "Ciphers", "Ciphers", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SslPolicy)o).Ciphers, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SslPolicy)o).Ciphers = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Cipher>?)v),
             new SM::MemberInfo("Name", SSslPolicyName, "Name", "Name", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SslPolicy)o).Name, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SslPolicy)o).Name = (string?)v),
             new SM::MemberInfo("SslProtocols", SSslProtocols, "SslProtocols", "SslProtocols", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SslPolicy)o).SslProtocols, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SslPolicy)o).SslProtocols = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("SupportedLoadBalancerTypes", SListOfString, "SupportedLoadBalancerTypes", "SupportedLoadBalancerTypes", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SslPolicy)o).SupportedLoadBalancerTypes, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SslPolicy)o).SupportedLoadBalancerTypes = (global::System.Collections.Generic.List<string>?)v));
-        SSslPolicyNames.InitList(SSslPolicyName, "member", static () => new global::System.Collections.Generic.List<string>());
-        SSslProtocols.InitList(SSslProtocol, "member", static () => new global::System.Collections.Generic.List<string>());
-        SSubnetMapping.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.SubnetMapping(),
+
+    private static void WSSubnetMapping(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.SubnetMapping(),
             new SM::MemberInfo("AllocationId", SAllocationId, "AllocationId", "AllocationId", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SubnetMapping)o).AllocationId, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SubnetMapping)o).AllocationId = (string?)v),
             new SM::MemberInfo("IPv6Address", SIPv6Address, "IPv6Address", "IPv6Address", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SubnetMapping)o).IPv6Address, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SubnetMapping)o).IPv6Address = (string?)v),
             new SM::MemberInfo("PrivateIPv4Address", SPrivateIPv4Address, "PrivateIPv4Address", "PrivateIPv4Address", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SubnetMapping)o).PrivateIPv4Address, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SubnetMapping)o).PrivateIPv4Address = (string?)v),
             new SM::MemberInfo("SourceNatIpv6Prefix", SSourceNatIpv6Prefix, "SourceNatIpv6Prefix", "SourceNatIpv6Prefix", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SubnetMapping)o).SourceNatIpv6Prefix, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SubnetMapping)o).SourceNatIpv6Prefix = (string?)v),
             new SM::MemberInfo("SubnetId", SSubnetId, "SubnetId", "SubnetId", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SubnetMapping)o).SubnetId, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.SubnetMapping)o).SubnetId = (string?)v));
-        SSubnetMappings.InitList(SSubnetMapping, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.SubnetMapping>());
-        SSubnetNotFoundException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.SubnetNotFoundException());
-        SSubnets.InitList(SSubnetId, "member", static () => new global::System.Collections.Generic.List<string>());
-        STag.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.Tag(),
+
+    private static void WSSubnetNotFoundException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.SubnetNotFoundException());
+
+    private static void WSTag(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.Tag(),
             new SM::MemberInfo("Key", STagKey, "Key", "Key", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Tag)o).Key, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Tag)o).Key = (string?)v, required: true),
             new SM::MemberInfo("Value", STagValue, "Value", "Value", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Tag)o).Value, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.Tag)o).Value = (string?)v));
-        STagDescription.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TagDescription(),
+
+    private static void WSTagDescription(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TagDescription(),
             new SM::MemberInfo("ResourceArn", SResourceArn, "ResourceArn", "ResourceArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TagDescription)o).ResourceArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TagDescription)o).ResourceArn = (string?)v),
             new SM::MemberInfo("Tags", STagList, "Tags", "Tags", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TagDescription)o).Tags, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TagDescription)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Tag>?)v));
-        STagDescriptions.InitList(STagDescription, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.TagDescription>());
-        STagKeys.InitList(STagKey, "member", static () => new global::System.Collections.Generic.List<string>());
-        STagList.InitList(STag, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.Tag>());
-        STargetDescription.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetDescription(),
+
+    private static void WSTargetDescription(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetDescription(),
             new SM::MemberInfo("AvailabilityZone", SZoneName, "AvailabilityZone", "AvailabilityZone", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetDescription)o).AvailabilityZone, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetDescription)o).AvailabilityZone = (string?)v),
             new SM::MemberInfo("Id", STargetId, "Id", "Id", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetDescription)o).Id, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetDescription)o).Id = (string?)v, required: true),
             new SM::MemberInfo("Port", SPort, "Port", "Port", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetDescription)o).Port, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetDescription)o).Port = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetDescription)o).Port),
             new SM::MemberInfo("QuicServerId", SQuicServerId, "QuicServerId", "QuicServerId", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetDescription)o).QuicServerId, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetDescription)o).QuicServerId = (string?)v));
-        STargetDescriptions.InitList(STargetDescription, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetDescription>());
-        STargetGroup.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroup(),
+
+    private static void WSTargetGroup(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroup(),
             new SM::MemberInfo("HealthCheckEnabled", SHealthCheckEnabled, "HealthCheckEnabled", "HealthCheckEnabled", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroup)o).HealthCheckEnabled, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroup)o).HealthCheckEnabled = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroup)o).HealthCheckEnabled),
             new SM::MemberInfo("HealthCheckIntervalSeconds", SHealthCheckIntervalSeconds, "HealthCheckIntervalSeconds", "HealthCheckIntervalSeconds", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroup)o).HealthCheckIntervalSeconds, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroup)o).HealthCheckIntervalSeconds = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroup)o).HealthCheckIntervalSeconds),
             new SM::MemberInfo("HealthCheckPath", SPath, "HealthCheckPath", "HealthCheckPath", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroup)o).HealthCheckPath, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroup)o).HealthCheckPath = (string?)v),
@@ -1057,61 +2664,90 @@ public static partial class ElasticLoadBalancingV2Shapes
             new SM::MemberInfo("TargetType", STargetTypeEnum, "TargetType", "TargetType", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroup)o).TargetType, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroup)o).TargetType = (string?)v),
             new SM::MemberInfo("UnhealthyThresholdCount", SHealthCheckThresholdCount, "UnhealthyThresholdCount", "UnhealthyThresholdCount", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroup)o).UnhealthyThresholdCount, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroup)o).UnhealthyThresholdCount = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroup)o).UnhealthyThresholdCount),
             new SM::MemberInfo("VpcId", SVpcId, "VpcId", "VpcId", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroup)o).VpcId, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroup)o).VpcId = (string?)v));
-        STargetGroupArns.InitList(STargetGroupArn, "member", static () => new global::System.Collections.Generic.List<string>());
-        STargetGroupAssociationLimitException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroupAssociationLimitException());
-        STargetGroupAttribute.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroupAttribute(),
+
+    private static void WSTargetGroupAssociationLimitException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroupAssociationLimitException());
+
+    private static void WSTargetGroupAttribute(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroupAttribute(),
             new SM::MemberInfo("Key", STargetGroupAttributeKey, "Key", "Key", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroupAttribute)o).Key, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroupAttribute)o).Key = (string?)v),
             new SM::MemberInfo("Value", STargetGroupAttributeValue, "Value", "Value", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroupAttribute)o).Value, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroupAttribute)o).Value = (string?)v));
-        STargetGroupAttributes.InitList(STargetGroupAttribute, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroupAttribute>());
-        STargetGroupList.InitList(STargetGroupTuple, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroupTuple>());
-        STargetGroupNames.InitList(STargetGroupName, "member", static () => new global::System.Collections.Generic.List<string>());
-        STargetGroupNotFoundException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroupNotFoundException());
-        STargetGroupStickinessConfig.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroupStickinessConfig(),
+
+    private static void WSTargetGroupNotFoundException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroupNotFoundException());
+
+    private static void WSTargetGroupStickinessConfig(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroupStickinessConfig(),
             new SM::MemberInfo("DurationSeconds", STargetGroupStickinessDurationSeconds, "DurationSeconds", "DurationSeconds", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroupStickinessConfig)o).DurationSeconds, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroupStickinessConfig)o).DurationSeconds = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroupStickinessConfig)o).DurationSeconds),
             new SM::MemberInfo("Enabled", STargetGroupStickinessEnabled, "Enabled", "Enabled", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroupStickinessConfig)o).Enabled, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroupStickinessConfig)o).Enabled = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroupStickinessConfig)o).Enabled));
-        STargetGroupTuple.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroupTuple(),
+
+    private static void WSTargetGroupTuple(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroupTuple(),
             new SM::MemberInfo("TargetGroupArn", STargetGroupArn, "TargetGroupArn", "TargetGroupArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroupTuple)o).TargetGroupArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroupTuple)o).TargetGroupArn = (string?)v),
             new SM::MemberInfo("Weight", STargetGroupWeight, "Weight", "Weight", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroupTuple)o).Weight, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroupTuple)o).Weight = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroupTuple)o).Weight));
-        STargetGroups.InitList(STargetGroup, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetGroup>());
-        STargetHealth.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetHealth(),
+
+    private static void WSTargetHealth(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetHealth(),
             new SM::MemberInfo("Description", SDescription, "Description", "Description", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetHealth)o).Description, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetHealth)o).Description = (string?)v),
             new SM::MemberInfo("Reason", STargetHealthReasonEnum, "Reason", "Reason", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetHealth)o).Reason, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetHealth)o).Reason = (string?)v),
             new SM::MemberInfo("State", STargetHealthStateEnum, "State", "State", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetHealth)o).State, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetHealth)o).State = (string?)v));
-        STargetHealthDescription.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetHealthDescription(),
+
+    private static void WSTargetHealthDescription(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetHealthDescription(),
             new SM::MemberInfo("AdministrativeOverride", SAdministrativeOverride, "AdministrativeOverride", "AdministrativeOverride", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetHealthDescription)o).AdministrativeOverride, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetHealthDescription)o).AdministrativeOverride = (global::Stratus.Services.Model.ElasticLoadBalancingV2.AdministrativeOverride?)v),
             new SM::MemberInfo("AnomalyDetection", SAnomalyDetection, "AnomalyDetection", "AnomalyDetection", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetHealthDescription)o).AnomalyDetection, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetHealthDescription)o).AnomalyDetection = (global::Stratus.Services.Model.ElasticLoadBalancingV2.AnomalyDetection?)v),
             new SM::MemberInfo("HealthCheckPort", SHealthCheckPort, "HealthCheckPort", "HealthCheckPort", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetHealthDescription)o).HealthCheckPort, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetHealthDescription)o).HealthCheckPort = (string?)v),
             new SM::MemberInfo("Target", STargetDescription, "Target", "Target", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetHealthDescription)o).Target, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetHealthDescription)o).Target = (global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetDescription?)v),
             new SM::MemberInfo("TargetHealth", STargetHealth, "TargetHealth", "TargetHealth", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetHealthDescription)o).TargetHealth, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetHealthDescription)o).TargetHealth = (global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetHealth?)v));
-        STargetHealthDescriptions.InitList(STargetHealthDescription, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.TargetHealthDescription>());
-        STooManyActionsException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TooManyActionsException());
-        STooManyCertificatesException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TooManyCertificatesException());
-        STooManyListenersException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TooManyListenersException());
-        STooManyLoadBalancersException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TooManyLoadBalancersException());
-        STooManyRegistrationsForTargetIdException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TooManyRegistrationsForTargetIdException());
-        STooManyRulesException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TooManyRulesException());
-        STooManyTagsException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TooManyTagsException());
-        STooManyTargetGroupsException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TooManyTargetGroupsException());
-        STooManyTargetsException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TooManyTargetsException());
-        STooManyTrustStoreRevocationEntriesException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TooManyTrustStoreRevocationEntriesException());
-        STooManyTrustStoresException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TooManyTrustStoresException());
-        STooManyUniqueTargetGroupsPerLoadBalancerException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TooManyUniqueTargetGroupsPerLoadBalancerException());
-        STrustStore.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStore(),
+
+    private static void WSTooManyActionsException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TooManyActionsException());
+
+    private static void WSTooManyCertificatesException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TooManyCertificatesException());
+
+    private static void WSTooManyListenersException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TooManyListenersException());
+
+    private static void WSTooManyLoadBalancersException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TooManyLoadBalancersException());
+
+    private static void WSTooManyRegistrationsForTargetIdException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TooManyRegistrationsForTargetIdException());
+
+    private static void WSTooManyRulesException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TooManyRulesException());
+
+    private static void WSTooManyTagsException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TooManyTagsException());
+
+    private static void WSTooManyTargetGroupsException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TooManyTargetGroupsException());
+
+    private static void WSTooManyTargetsException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TooManyTargetsException());
+
+    private static void WSTooManyTrustStoreRevocationEntriesException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TooManyTrustStoreRevocationEntriesException());
+
+    private static void WSTooManyTrustStoresException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TooManyTrustStoresException());
+
+    private static void WSTooManyUniqueTargetGroupsPerLoadBalancerException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TooManyUniqueTargetGroupsPerLoadBalancerException());
+
+    private static void WSTrustStore(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStore(),
             new SM::MemberInfo("Name", STrustStoreName, "Name", "Name", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStore)o).Name, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStore)o).Name = (string?)v),
             new SM::MemberInfo("NumberOfCaCertificates", SNumberOfCaCertificates, "NumberOfCaCertificates", "NumberOfCaCertificates", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStore)o).NumberOfCaCertificates, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStore)o).NumberOfCaCertificates = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStore)o).NumberOfCaCertificates),
             new SM::MemberInfo("Status", STrustStoreStatus, "Status", "Status", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStore)o).Status, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStore)o).Status = (string?)v),
             new SM::MemberInfo("TotalRevokedEntries", STotalRevokedEntries, "TotalRevokedEntries", "TotalRevokedEntries", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStore)o).TotalRevokedEntries, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStore)o).TotalRevokedEntries = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStore)o).TotalRevokedEntries),
             new SM::MemberInfo("TrustStoreArn", STrustStoreArn, "TrustStoreArn", "TrustStoreArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStore)o).TrustStoreArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStore)o).TrustStoreArn = (string?)v));
-        STrustStoreArns.InitList(STrustStoreArn, "member", static () => new global::System.Collections.Generic.List<string>());
-        STrustStoreAssociation.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStoreAssociation(),
-            new SM::MemberInfo("ResourceArn", STrustStoreAssociationResourceArn, "ResourceArn", "ResourceArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStoreAssociation)o).ResourceArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStoreAssociation)o).ResourceArn = (string?)v));
-        STrustStoreAssociationNotFoundException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStoreAssociationNotFoundException());
-    }
 
-    static ElasticLoadBalancingV2Shapes()
-    {
-        Init0();
-        Init1();
-        Service = CreateService();
-    }
+    private static void WSTrustStoreAssociation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStoreAssociation(),
+            new SM::MemberInfo("ResourceArn", STrustStoreAssociationResourceArn, "ResourceArn", "ResourceArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStoreAssociation)o).ResourceArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStoreAssociation)o).ResourceArn = (string?)v));
+
+    private static void WSTrustStoreAssociationNotFoundException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStoreAssociationNotFoundException());
 }

@@ -10,44 +10,115 @@ using SM = global::Stratus.Protocol.Model;
 /// <summary>Shape descriptors of the elbv2 model.</summary>
 public static partial class ElasticLoadBalancingV2Shapes
 {
-    public static readonly SM::ShapeInfo STrustStoreAssociations = new SM::ShapeInfo("TrustStoreAssociations", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STrustStoreInUseException = new SM::ShapeInfo("TrustStoreInUseException", SM::ShapeKind.Structure).AsError("TrustStoreInUse", 400, true);
-    public static readonly SM::ShapeInfo STrustStoreName = new SM::ShapeInfo("TrustStoreName", SM::ShapeKind.String).Constrain(min: 1, max: 32);
-    public static readonly SM::ShapeInfo STrustStoreNames = new SM::ShapeInfo("TrustStoreNames", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STrustStoreNotFoundException = new SM::ShapeInfo("TrustStoreNotFoundException", SM::ShapeKind.Structure).AsError("TrustStoreNotFound", 400, true);
-    public static readonly SM::ShapeInfo STrustStoreNotReadyException = new SM::ShapeInfo("TrustStoreNotReadyException", SM::ShapeKind.Structure).AsError("TrustStoreNotReady", 400, true);
-    public static readonly SM::ShapeInfo STrustStoreRevocation = new SM::ShapeInfo("TrustStoreRevocation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STrustStoreRevocations = new SM::ShapeInfo("TrustStoreRevocations", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STrustStoreStatus = new SM::ShapeInfo("TrustStoreStatus", SM::ShapeKind.String).Constrain(enumValues: ["ACTIVE", "CREATING"]);
-    public static readonly SM::ShapeInfo STrustStores = new SM::ShapeInfo("TrustStores", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SUnsupportedProtocolException = new SM::ShapeInfo("UnsupportedProtocolException", SM::ShapeKind.Structure).AsError("UnsupportedProtocol", 400, true);
-    public static readonly SM::ShapeInfo SUrlRewriteConfig = new SM::ShapeInfo("UrlRewriteConfig", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVpcId = new SM::ShapeInfo("VpcId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SZonalCapacityReservationState = new SM::ShapeInfo("ZonalCapacityReservationState", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SZonalCapacityReservationStates = new SM::ShapeInfo("ZonalCapacityReservationStates", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SZoneName = new SM::ShapeInfo("ZoneName", SM::ShapeKind.String);
+    public static SM::ShapeInfo STrustStoreAssociations => Table[400];
+    public static SM::ShapeInfo STrustStoreInUseException => Table[401];
+    public static SM::ShapeInfo STrustStoreName => Table[402];
+    public static SM::ShapeInfo STrustStoreNames => Table[403];
+    public static SM::ShapeInfo STrustStoreNotFoundException => Table[404];
+    public static SM::ShapeInfo STrustStoreNotReadyException => Table[405];
+    public static SM::ShapeInfo STrustStoreRevocation => Table[406];
+    public static SM::ShapeInfo STrustStoreRevocations => Table[407];
+    public static SM::ShapeInfo STrustStoreStatus => Table[408];
+    public static SM::ShapeInfo STrustStores => Table[409];
+    public static SM::ShapeInfo SUnsupportedProtocolException => Table[410];
+    public static SM::ShapeInfo SUrlRewriteConfig => Table[411];
+    public static SM::ShapeInfo SVpcId => Table[412];
+    public static SM::ShapeInfo SZonalCapacityReservationState => Table[413];
+    public static SM::ShapeInfo SZonalCapacityReservationStates => Table[414];
+    public static SM::ShapeInfo SZoneName => Table[415];
 
-    private static void Init1()
+    private static SM::ShapeInfo CreateShapes8(SM::ShapeTable table, int index) => index switch
     {
-        STrustStoreAssociations.InitList(STrustStoreAssociation, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStoreAssociation>());
-        STrustStoreInUseException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStoreInUseException());
-        STrustStoreNames.InitList(STrustStoreName, "member", static () => new global::System.Collections.Generic.List<string>());
-        STrustStoreNotFoundException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStoreNotFoundException());
-        STrustStoreNotReadyException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStoreNotReadyException());
-        STrustStoreRevocation.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStoreRevocation(),
+        400 => new SM::ShapeInfo("TrustStoreAssociations", SM::ShapeKind.List, table, 400),
+        401 => new SM::ShapeInfo("TrustStoreInUseException", SM::ShapeKind.Structure, table, 401).AsError("TrustStoreInUse", 400, true),
+        402 => new SM::ShapeInfo("TrustStoreName", SM::ShapeKind.String).Constrain(min: 1, max: 32),
+        403 => new SM::ShapeInfo("TrustStoreNames", SM::ShapeKind.List, table, 403),
+        404 => new SM::ShapeInfo("TrustStoreNotFoundException", SM::ShapeKind.Structure, table, 404).AsError("TrustStoreNotFound", 400, true),
+        405 => new SM::ShapeInfo("TrustStoreNotReadyException", SM::ShapeKind.Structure, table, 405).AsError("TrustStoreNotReady", 400, true),
+        406 => new SM::ShapeInfo("TrustStoreRevocation", SM::ShapeKind.Structure, table, 406),
+        407 => new SM::ShapeInfo("TrustStoreRevocations", SM::ShapeKind.List, table, 407),
+        408 => new SM::ShapeInfo("TrustStoreStatus", SM::ShapeKind.String).Constrain(enumValues: ["ACTIVE", "CREATING"]),
+        409 => new SM::ShapeInfo("TrustStores", SM::ShapeKind.List, table, 409),
+        410 => new SM::ShapeInfo("UnsupportedProtocolException", SM::ShapeKind.Structure, table, 410).AsError("UnsupportedProtocol", 400, true),
+        411 => new SM::ShapeInfo("UrlRewriteConfig", SM::ShapeKind.Structure, table, 411),
+        412 => new SM::ShapeInfo("VpcId", SM::ShapeKind.String),
+        413 => new SM::ShapeInfo("ZonalCapacityReservationState", SM::ShapeKind.Structure, table, 413),
+        414 => new SM::ShapeInfo("ZonalCapacityReservationStates", SM::ShapeKind.List, table, 414),
+        415 => new SM::ShapeInfo("ZoneName", SM::ShapeKind.String),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes8(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 400:
+                shape.InitList(STrustStoreAssociation, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStoreAssociation>());
+                return;
+            case 401:
+                WSTrustStoreInUseException(shape);
+                return;
+            case 403:
+                shape.InitList(STrustStoreName, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 404:
+                WSTrustStoreNotFoundException(shape);
+                return;
+            case 405:
+                WSTrustStoreNotReadyException(shape);
+                return;
+            case 406:
+                WSTrustStoreRevocation(shape);
+                return;
+            case 407:
+                shape.InitList(STrustStoreRevocation, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStoreRevocation>());
+                return;
+            case 409:
+                shape.InitList(STrustStore, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStore>());
+                return;
+            case 410:
+                WSUnsupportedProtocolException(shape);
+                return;
+            case 411:
+                WSUrlRewriteConfig(shape);
+                return;
+            case 413:
+                WSZonalCapacityReservationState(shape);
+                return;
+            case 414:
+                shape.InitList(SZonalCapacityReservationState, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.ZonalCapacityReservationState>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static void WSTrustStoreInUseException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStoreInUseException());
+
+    private static void WSTrustStoreNotFoundException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStoreNotFoundException());
+
+    private static void WSTrustStoreNotReadyException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStoreNotReadyException());
+
+    private static void WSTrustStoreRevocation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStoreRevocation(),
             new SM::MemberInfo("NumberOfRevokedEntries", SNumberOfRevokedEntries, "NumberOfRevokedEntries", "NumberOfRevokedEntries", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStoreRevocation)o).NumberOfRevokedEntries, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStoreRevocation)o).NumberOfRevokedEntries = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStoreRevocation)o).NumberOfRevokedEntries),
             new SM::MemberInfo("RevocationId", SRevocationId, "RevocationId", "RevocationId", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStoreRevocation)o).RevocationId, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStoreRevocation)o).RevocationId = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStoreRevocation)o).RevocationId),
             new SM::MemberInfo("RevocationType", SRevocationType, "RevocationType", "RevocationType", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStoreRevocation)o).RevocationType, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStoreRevocation)o).RevocationType = (string?)v),
             new SM::MemberInfo("TrustStoreArn", STrustStoreArn, "TrustStoreArn", "TrustStoreArn", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStoreRevocation)o).TrustStoreArn, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStoreRevocation)o).TrustStoreArn = (string?)v));
-        STrustStoreRevocations.InitList(STrustStoreRevocation, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStoreRevocation>());
-        STrustStores.InitList(STrustStore, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.TrustStore>());
-        SUnsupportedProtocolException.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.UnsupportedProtocolException());
-        SUrlRewriteConfig.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.UrlRewriteConfig(),
+
+    private static void WSUnsupportedProtocolException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.UnsupportedProtocolException());
+
+    private static void WSUrlRewriteConfig(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.UrlRewriteConfig(),
             new SM::MemberInfo("Rewrites", SRewriteConfigList, "Rewrites", "Rewrites", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.UrlRewriteConfig)o).Rewrites, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.UrlRewriteConfig)o).Rewrites = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.RewriteConfig>?)v));
-        SZonalCapacityReservationState.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ZonalCapacityReservationState(),
+
+    private static void WSZonalCapacityReservationState(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ElasticLoadBalancingV2.ZonalCapacityReservationState(),
             new SM::MemberInfo("AvailabilityZone", SZoneName, "AvailabilityZone", "AvailabilityZone", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ZonalCapacityReservationState)o).AvailabilityZone, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ZonalCapacityReservationState)o).AvailabilityZone = (string?)v),
             new SM::MemberInfo("EffectiveCapacityUnits", SCapacityUnitsDouble, "EffectiveCapacityUnits", "EffectiveCapacityUnits", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ZonalCapacityReservationState)o).EffectiveCapacityUnits, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ZonalCapacityReservationState)o).EffectiveCapacityUnits = (double?)v, getDouble: static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ZonalCapacityReservationState)o).EffectiveCapacityUnits),
             new SM::MemberInfo("State", SCapacityReservationStatus, "State", "State", static o => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ZonalCapacityReservationState)o).State, static (o, v) => ((global::Stratus.Services.Model.ElasticLoadBalancingV2.ZonalCapacityReservationState)o).State = (global::Stratus.Services.Model.ElasticLoadBalancingV2.CapacityReservationStatus?)v));
-        SZonalCapacityReservationStates.InitList(SZonalCapacityReservationState, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ElasticLoadBalancingV2.ZonalCapacityReservationState>());
-    }
 }

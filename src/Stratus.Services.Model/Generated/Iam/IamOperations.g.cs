@@ -190,192 +190,239 @@ public enum IamAction
 
 public static partial class IamShapes
 {
-    /// <summary>Operations indexed by <see cref="IamAction"/>.</summary>
-    public static SM::ServiceInfo Service { get; }
+    // The shape table comes first: field initializers run in textual order within this file,
+    // and the other partial files declare no static fields.
+    private static readonly ModelTable Table = new();
 
-    // Created by the static constructor once every shape is wired: field initializers of
-    // partial files run in no defined order.
+    /// <summary>Operations indexed by <see cref="IamAction"/>.</summary>
+    public static SM::ServiceInfo Service { get; } = CreateService();
+
     private static SM::ServiceInfo CreateService() => new SM::ServiceInfo(
         new SM::ServiceMetadata("IAM", "2010-05-08", "query", ["query"], "iam", "iam", XmlNamespace: "https://iam.amazonaws.com/doc/2010-05-08/", Uid: "iam-2010-05-08", ServiceFullName: "AWS Identity and Access Management"),
     [
-        new SM::OperationInfo("AcceptDelegationRequest", SAcceptDelegationRequestRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SServiceFailureException, SConcurrentModificationException]),
-        new SM::OperationInfo("AddClientIDToOpenIDConnectProvider", SAddClientIDToOpenIDConnectProviderRequest, null, isReadOnly: false, errors: [SConcurrentModificationException, SInvalidInputException, SNoSuchEntityException, SLimitExceededException, SServiceFailureException]),
-        new SM::OperationInfo("AddRoleToInstanceProfile", SAddRoleToInstanceProfileRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SEntityAlreadyExistsException, SLimitExceededException, SUnmodifiableEntityException, SServiceFailureException]),
-        new SM::OperationInfo("AddUserToGroup", SAddUserToGroupRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SLimitExceededException, SServiceFailureException]),
-        new SM::OperationInfo("AssociateDelegationRequest", SAssociateDelegationRequestRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SServiceFailureException, SConcurrentModificationException, SInvalidInputException]),
-        new SM::OperationInfo("AttachGroupPolicy", SAttachGroupPolicyRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SLimitExceededException, SInvalidInputException, SPolicyNotAttachableException, SServiceFailureException]),
-        new SM::OperationInfo("AttachRolePolicy", SAttachRolePolicyRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SLimitExceededException, SInvalidInputException, SUnmodifiableEntityException, SPolicyNotAttachableException, SServiceFailureException]),
-        new SM::OperationInfo("AttachUserPolicy", SAttachUserPolicyRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SLimitExceededException, SInvalidInputException, SPolicyNotAttachableException, SServiceFailureException]),
-        new SM::OperationInfo("ChangePassword", SChangePasswordRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SInvalidUserTypeException, SLimitExceededException, SEntityTemporarilyUnmodifiableException, SPasswordPolicyViolationException, SServiceFailureException]),
-        new SM::OperationInfo("CreateAccessKey", SCreateAccessKeyRequest, SCreateAccessKeyResponse, isReadOnly: false, resultWrapper: "CreateAccessKeyResult", errors: [SNoSuchEntityException, SLimitExceededException, SServiceFailureException]),
-        new SM::OperationInfo("CreateAccountAlias", SCreateAccountAliasRequest, null, isReadOnly: false, errors: [SConcurrentModificationException, SEntityAlreadyExistsException, SLimitExceededException, SServiceFailureException]),
-        new SM::OperationInfo("CreateDelegationRequest", SCreateDelegationRequestRequest, SCreateDelegationRequestResponse, isReadOnly: false, resultWrapper: "CreateDelegationRequestResult", errors: [SEntityAlreadyExistsException, SServiceFailureException, SInvalidInputException, SLimitExceededException, SConcurrentModificationException]),
-        new SM::OperationInfo("CreateGroup", SCreateGroupRequest, SCreateGroupResponse, isReadOnly: false, resultWrapper: "CreateGroupResult", errors: [SLimitExceededException, SEntityAlreadyExistsException, SNoSuchEntityException, SServiceFailureException]),
-        new SM::OperationInfo("CreateInstanceProfile", SCreateInstanceProfileRequest, SCreateInstanceProfileResponse, isReadOnly: false, resultWrapper: "CreateInstanceProfileResult", errors: [SEntityAlreadyExistsException, SInvalidInputException, SLimitExceededException, SConcurrentModificationException, SServiceFailureException]),
-        new SM::OperationInfo("CreateLoginProfile", SCreateLoginProfileRequest, SCreateLoginProfileResponse, isReadOnly: false, resultWrapper: "CreateLoginProfileResult", errors: [SEntityAlreadyExistsException, SNoSuchEntityException, SPasswordPolicyViolationException, SLimitExceededException, SServiceFailureException]),
-        new SM::OperationInfo("CreateOpenIDConnectProvider", SCreateOpenIDConnectProviderRequest, SCreateOpenIDConnectProviderResponse, isReadOnly: false, resultWrapper: "CreateOpenIDConnectProviderResult", errors: [SInvalidInputException, SEntityAlreadyExistsException, SLimitExceededException, SConcurrentModificationException, SServiceFailureException, SOpenIdIdpCommunicationErrorException]),
-        new SM::OperationInfo("CreatePolicy", SCreatePolicyRequest, SCreatePolicyResponse, isReadOnly: false, resultWrapper: "CreatePolicyResult", errors: [SInvalidInputException, SLimitExceededException, SEntityAlreadyExistsException, SMalformedPolicyDocumentException, SConcurrentModificationException, SServiceFailureException]),
-        new SM::OperationInfo("CreatePolicyVersion", SCreatePolicyVersionRequest, SCreatePolicyVersionResponse, isReadOnly: false, resultWrapper: "CreatePolicyVersionResult", errors: [SNoSuchEntityException, SMalformedPolicyDocumentException, SInvalidInputException, SLimitExceededException, SServiceFailureException]),
-        new SM::OperationInfo("CreateRole", SCreateRoleRequest, SCreateRoleResponse, isReadOnly: false, resultWrapper: "CreateRoleResult", errors: [SLimitExceededException, SInvalidInputException, SEntityAlreadyExistsException, SMalformedPolicyDocumentException, SConcurrentModificationException, SServiceFailureException]),
-        new SM::OperationInfo("CreateSAMLProvider", SCreateSAMLProviderRequest, SCreateSAMLProviderResponse, isReadOnly: false, resultWrapper: "CreateSAMLProviderResult", errors: [SInvalidInputException, SEntityAlreadyExistsException, SLimitExceededException, SConcurrentModificationException, SServiceFailureException]),
-        new SM::OperationInfo("CreateServiceLinkedRole", SCreateServiceLinkedRoleRequest, SCreateServiceLinkedRoleResponse, isReadOnly: false, resultWrapper: "CreateServiceLinkedRoleResult", errors: [SInvalidInputException, SLimitExceededException, SNoSuchEntityException, SServiceFailureException]),
-        new SM::OperationInfo("CreateServiceSpecificCredential", SCreateServiceSpecificCredentialRequest, SCreateServiceSpecificCredentialResponse, isReadOnly: false, resultWrapper: "CreateServiceSpecificCredentialResult", errors: [SLimitExceededException, SNoSuchEntityException, SServiceNotSupportedException]),
-        new SM::OperationInfo("CreateUser", SCreateUserRequest, SCreateUserResponse, isReadOnly: false, resultWrapper: "CreateUserResult", errors: [SLimitExceededException, SEntityAlreadyExistsException, SNoSuchEntityException, SInvalidInputException, SConcurrentModificationException, SServiceFailureException]),
-        new SM::OperationInfo("CreateVirtualMFADevice", SCreateVirtualMFADeviceRequest, SCreateVirtualMFADeviceResponse, isReadOnly: false, resultWrapper: "CreateVirtualMFADeviceResult", errors: [SLimitExceededException, SInvalidInputException, SEntityAlreadyExistsException, SConcurrentModificationException, SServiceFailureException]),
-        new SM::OperationInfo("DeactivateMFADevice", SDeactivateMFADeviceRequest, null, isReadOnly: false, errors: [SEntityTemporarilyUnmodifiableException, SNoSuchEntityException, SLimitExceededException, SServiceFailureException, SConcurrentModificationException]),
-        new SM::OperationInfo("DeleteAccessKey", SDeleteAccessKeyRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SLimitExceededException, SServiceFailureException]),
-        new SM::OperationInfo("DeleteAccountAlias", SDeleteAccountAliasRequest, null, isReadOnly: false, errors: [SConcurrentModificationException, SNoSuchEntityException, SLimitExceededException, SServiceFailureException]),
-        new SM::OperationInfo("DeleteAccountPasswordPolicy", null, null, isReadOnly: false, errors: [SNoSuchEntityException, SLimitExceededException, SServiceFailureException]),
-        new SM::OperationInfo("DeleteGroup", SDeleteGroupRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SDeleteConflictException, SLimitExceededException, SServiceFailureException]),
-        new SM::OperationInfo("DeleteGroupPolicy", SDeleteGroupPolicyRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SLimitExceededException, SServiceFailureException]),
-        new SM::OperationInfo("DeleteInstanceProfile", SDeleteInstanceProfileRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SDeleteConflictException, SLimitExceededException, SServiceFailureException]),
-        new SM::OperationInfo("DeleteLoginProfile", SDeleteLoginProfileRequest, null, isReadOnly: false, errors: [SEntityTemporarilyUnmodifiableException, SNoSuchEntityException, SLimitExceededException, SServiceFailureException]),
-        new SM::OperationInfo("DeleteOpenIDConnectProvider", SDeleteOpenIDConnectProviderRequest, null, isReadOnly: false, errors: [SInvalidInputException, SNoSuchEntityException, SServiceFailureException]),
-        new SM::OperationInfo("DeletePolicy", SDeletePolicyRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SLimitExceededException, SInvalidInputException, SDeleteConflictException, SServiceFailureException]),
-        new SM::OperationInfo("DeletePolicyVersion", SDeletePolicyVersionRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SLimitExceededException, SInvalidInputException, SDeleteConflictException, SServiceFailureException]),
-        new SM::OperationInfo("DeleteRole", SDeleteRoleRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SDeleteConflictException, SLimitExceededException, SUnmodifiableEntityException, SConcurrentModificationException, SServiceFailureException]),
-        new SM::OperationInfo("DeleteRolePermissionsBoundary", SDeleteRolePermissionsBoundaryRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SUnmodifiableEntityException, SServiceFailureException]),
-        new SM::OperationInfo("DeleteRolePolicy", SDeleteRolePolicyRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SLimitExceededException, SUnmodifiableEntityException, SServiceFailureException]),
-        new SM::OperationInfo("DeleteSAMLProvider", SDeleteSAMLProviderRequest, null, isReadOnly: false, errors: [SInvalidInputException, SLimitExceededException, SNoSuchEntityException, SServiceFailureException]),
-        new SM::OperationInfo("DeleteSSHPublicKey", SDeleteSSHPublicKeyRequest, null, isReadOnly: false, errors: [SNoSuchEntityException]),
-        new SM::OperationInfo("DeleteServerCertificate", SDeleteServerCertificateRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SDeleteConflictException, SLimitExceededException, SServiceFailureException]),
-        new SM::OperationInfo("DeleteServiceLinkedRole", SDeleteServiceLinkedRoleRequest, SDeleteServiceLinkedRoleResponse, isReadOnly: false, resultWrapper: "DeleteServiceLinkedRoleResult", errors: [SNoSuchEntityException, SLimitExceededException, SServiceFailureException]),
-        new SM::OperationInfo("DeleteServiceSpecificCredential", SDeleteServiceSpecificCredentialRequest, null, isReadOnly: false, errors: [SNoSuchEntityException]),
-        new SM::OperationInfo("DeleteSigningCertificate", SDeleteSigningCertificateRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SLimitExceededException, SConcurrentModificationException, SServiceFailureException]),
-        new SM::OperationInfo("DeleteUser", SDeleteUserRequest, null, isReadOnly: false, errors: [SLimitExceededException, SNoSuchEntityException, SDeleteConflictException, SConcurrentModificationException, SServiceFailureException]),
-        new SM::OperationInfo("DeleteUserPermissionsBoundary", SDeleteUserPermissionsBoundaryRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SServiceFailureException]),
-        new SM::OperationInfo("DeleteUserPolicy", SDeleteUserPolicyRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SLimitExceededException, SServiceFailureException]),
-        new SM::OperationInfo("DeleteVirtualMFADevice", SDeleteVirtualMFADeviceRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SDeleteConflictException, SLimitExceededException, SServiceFailureException, SConcurrentModificationException]),
-        new SM::OperationInfo("DetachGroupPolicy", SDetachGroupPolicyRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SLimitExceededException, SInvalidInputException, SServiceFailureException]),
-        new SM::OperationInfo("DetachRolePolicy", SDetachRolePolicyRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SLimitExceededException, SInvalidInputException, SUnmodifiableEntityException, SServiceFailureException]),
-        new SM::OperationInfo("DetachUserPolicy", SDetachUserPolicyRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SLimitExceededException, SInvalidInputException, SServiceFailureException]),
-        new SM::OperationInfo("DisableOrganizationsRootCredentialsManagement", SDisableOrganizationsRootCredentialsManagementRequest, SDisableOrganizationsRootCredentialsManagementResponse, isReadOnly: false, resultWrapper: "DisableOrganizationsRootCredentialsManagementResult", errors: [SServiceAccessNotEnabledException, SAccountNotManagementOrDelegatedAdministratorException, SOrganizationNotFoundException, SOrganizationNotInAllFeaturesModeException]),
-        new SM::OperationInfo("DisableOrganizationsRootSessions", SDisableOrganizationsRootSessionsRequest, SDisableOrganizationsRootSessionsResponse, isReadOnly: false, resultWrapper: "DisableOrganizationsRootSessionsResult", errors: [SServiceAccessNotEnabledException, SAccountNotManagementOrDelegatedAdministratorException, SOrganizationNotFoundException, SOrganizationNotInAllFeaturesModeException]),
-        new SM::OperationInfo("DisableOutboundWebIdentityFederation", null, null, isReadOnly: false, errors: [SFeatureDisabledException]),
-        new SM::OperationInfo("EnableMFADevice", SEnableMFADeviceRequest, null, isReadOnly: false, errors: [SEntityAlreadyExistsException, SEntityTemporarilyUnmodifiableException, SInvalidAuthenticationCodeException, SLimitExceededException, SNoSuchEntityException, SServiceFailureException, SConcurrentModificationException]),
-        new SM::OperationInfo("EnableOrganizationsRootCredentialsManagement", SEnableOrganizationsRootCredentialsManagementRequest, SEnableOrganizationsRootCredentialsManagementResponse, isReadOnly: false, resultWrapper: "EnableOrganizationsRootCredentialsManagementResult", errors: [SServiceAccessNotEnabledException, SAccountNotManagementOrDelegatedAdministratorException, SOrganizationNotFoundException, SOrganizationNotInAllFeaturesModeException, SCallerIsNotManagementAccountException]),
-        new SM::OperationInfo("EnableOrganizationsRootSessions", SEnableOrganizationsRootSessionsRequest, SEnableOrganizationsRootSessionsResponse, isReadOnly: false, resultWrapper: "EnableOrganizationsRootSessionsResult", errors: [SServiceAccessNotEnabledException, SAccountNotManagementOrDelegatedAdministratorException, SOrganizationNotFoundException, SOrganizationNotInAllFeaturesModeException, SCallerIsNotManagementAccountException]),
-        new SM::OperationInfo("EnableOutboundWebIdentityFederation", null, SEnableOutboundWebIdentityFederationResponse, isReadOnly: false, resultWrapper: "EnableOutboundWebIdentityFederationResult", errors: [SFeatureEnabledException]),
-        new SM::OperationInfo("GenerateCredentialReport", null, SGenerateCredentialReportResponse, isReadOnly: false, resultWrapper: "GenerateCredentialReportResult", errors: [SLimitExceededException, SServiceFailureException]),
-        new SM::OperationInfo("GenerateOrganizationsAccessReport", SGenerateOrganizationsAccessReportRequest, SGenerateOrganizationsAccessReportResponse, isReadOnly: false, resultWrapper: "GenerateOrganizationsAccessReportResult", errors: [SReportGenerationLimitExceededException]),
-        new SM::OperationInfo("GenerateServiceLastAccessedDetails", SGenerateServiceLastAccessedDetailsRequest, SGenerateServiceLastAccessedDetailsResponse, isReadOnly: false, resultWrapper: "GenerateServiceLastAccessedDetailsResult", errors: [SNoSuchEntityException, SInvalidInputException]),
-        new SM::OperationInfo("GetAccessKeyLastUsed", SGetAccessKeyLastUsedRequest, SGetAccessKeyLastUsedResponse, isReadOnly: true, resultWrapper: "GetAccessKeyLastUsedResult"),
-        new SM::OperationInfo("GetAccountAuthorizationDetails", SGetAccountAuthorizationDetailsRequest, SGetAccountAuthorizationDetailsResponse, isReadOnly: true, resultWrapper: "GetAccountAuthorizationDetailsResult", errors: [SServiceFailureException]),
-        new SM::OperationInfo("GetAccountPasswordPolicy", null, SGetAccountPasswordPolicyResponse, isReadOnly: true, resultWrapper: "GetAccountPasswordPolicyResult", errors: [SNoSuchEntityException, SServiceFailureException]),
-        new SM::OperationInfo("GetAccountSummary", null, SGetAccountSummaryResponse, isReadOnly: true, resultWrapper: "GetAccountSummaryResult", errors: [SServiceFailureException]),
-        new SM::OperationInfo("GetContextKeysForCustomPolicy", SGetContextKeysForCustomPolicyRequest, SGetContextKeysForPolicyResponse, isReadOnly: true, resultWrapper: "GetContextKeysForCustomPolicyResult", errors: [SInvalidInputException]),
-        new SM::OperationInfo("GetContextKeysForPrincipalPolicy", SGetContextKeysForPrincipalPolicyRequest, SGetContextKeysForPolicyResponse, isReadOnly: true, resultWrapper: "GetContextKeysForPrincipalPolicyResult", errors: [SNoSuchEntityException, SInvalidInputException]),
-        new SM::OperationInfo("GetCredentialReport", null, SGetCredentialReportResponse, isReadOnly: true, resultWrapper: "GetCredentialReportResult", errors: [SCredentialReportNotPresentException, SCredentialReportExpiredException, SCredentialReportNotReadyException, SServiceFailureException]),
-        new SM::OperationInfo("GetDelegationRequest", SGetDelegationRequestRequest, SGetDelegationRequestResponse, isReadOnly: true, resultWrapper: "GetDelegationRequestResult", errors: [SNoSuchEntityException, SServiceFailureException]),
-        new SM::OperationInfo("GetGroup", SGetGroupRequest, SGetGroupResponse, isReadOnly: true, resultWrapper: "GetGroupResult", errors: [SNoSuchEntityException, SServiceFailureException]),
-        new SM::OperationInfo("GetGroupPolicy", SGetGroupPolicyRequest, SGetGroupPolicyResponse, isReadOnly: true, resultWrapper: "GetGroupPolicyResult", errors: [SNoSuchEntityException, SServiceFailureException]),
-        new SM::OperationInfo("GetHumanReadableSummary", SGetHumanReadableSummaryRequest, SGetHumanReadableSummaryResponse, isReadOnly: true, resultWrapper: "GetHumanReadableSummaryResult", errors: [SInvalidInputException, SNoSuchEntityException, SServiceFailureException]),
-        new SM::OperationInfo("GetInstanceProfile", SGetInstanceProfileRequest, SGetInstanceProfileResponse, isReadOnly: true, resultWrapper: "GetInstanceProfileResult", errors: [SNoSuchEntityException, SServiceFailureException]),
-        new SM::OperationInfo("GetLoginProfile", SGetLoginProfileRequest, SGetLoginProfileResponse, isReadOnly: true, resultWrapper: "GetLoginProfileResult", errors: [SNoSuchEntityException, SServiceFailureException]),
-        new SM::OperationInfo("GetMFADevice", SGetMFADeviceRequest, SGetMFADeviceResponse, isReadOnly: true, resultWrapper: "GetMFADeviceResult", errors: [SNoSuchEntityException, SServiceFailureException]),
-        new SM::OperationInfo("GetOpenIDConnectProvider", SGetOpenIDConnectProviderRequest, SGetOpenIDConnectProviderResponse, isReadOnly: true, resultWrapper: "GetOpenIDConnectProviderResult", errors: [SInvalidInputException, SNoSuchEntityException, SServiceFailureException]),
-        new SM::OperationInfo("GetOrganizationsAccessReport", SGetOrganizationsAccessReportRequest, SGetOrganizationsAccessReportResponse, isReadOnly: true, resultWrapper: "GetOrganizationsAccessReportResult", errors: [SNoSuchEntityException]),
-        new SM::OperationInfo("GetOutboundWebIdentityFederationInfo", null, SGetOutboundWebIdentityFederationInfoResponse, isReadOnly: true, resultWrapper: "GetOutboundWebIdentityFederationInfoResult", errors: [SFeatureDisabledException]),
-        new SM::OperationInfo("GetPolicy", SGetPolicyRequest, SGetPolicyResponse, isReadOnly: true, resultWrapper: "GetPolicyResult", errors: [SNoSuchEntityException, SInvalidInputException, SServiceFailureException]),
-        new SM::OperationInfo("GetPolicyVersion", SGetPolicyVersionRequest, SGetPolicyVersionResponse, isReadOnly: true, resultWrapper: "GetPolicyVersionResult", errors: [SNoSuchEntityException, SInvalidInputException, SServiceFailureException]),
-        new SM::OperationInfo("GetRole", SGetRoleRequest, SGetRoleResponse, isReadOnly: true, resultWrapper: "GetRoleResult", errors: [SNoSuchEntityException, SServiceFailureException]),
-        new SM::OperationInfo("GetRolePolicy", SGetRolePolicyRequest, SGetRolePolicyResponse, isReadOnly: true, resultWrapper: "GetRolePolicyResult", errors: [SNoSuchEntityException, SServiceFailureException]),
-        new SM::OperationInfo("GetSAMLProvider", SGetSAMLProviderRequest, SGetSAMLProviderResponse, isReadOnly: true, resultWrapper: "GetSAMLProviderResult", errors: [SNoSuchEntityException, SInvalidInputException, SServiceFailureException]),
-        new SM::OperationInfo("GetSSHPublicKey", SGetSSHPublicKeyRequest, SGetSSHPublicKeyResponse, isReadOnly: true, resultWrapper: "GetSSHPublicKeyResult", errors: [SNoSuchEntityException, SUnrecognizedPublicKeyEncodingException]),
-        new SM::OperationInfo("GetServerCertificate", SGetServerCertificateRequest, SGetServerCertificateResponse, isReadOnly: true, resultWrapper: "GetServerCertificateResult", errors: [SNoSuchEntityException, SServiceFailureException]),
-        new SM::OperationInfo("GetServiceLastAccessedDetails", SGetServiceLastAccessedDetailsRequest, SGetServiceLastAccessedDetailsResponse, isReadOnly: true, resultWrapper: "GetServiceLastAccessedDetailsResult", errors: [SNoSuchEntityException, SInvalidInputException]),
-        new SM::OperationInfo("GetServiceLastAccessedDetailsWithEntities", SGetServiceLastAccessedDetailsWithEntitiesRequest, SGetServiceLastAccessedDetailsWithEntitiesResponse, isReadOnly: true, resultWrapper: "GetServiceLastAccessedDetailsWithEntitiesResult", errors: [SNoSuchEntityException, SInvalidInputException]),
-        new SM::OperationInfo("GetServiceLinkedRoleDeletionStatus", SGetServiceLinkedRoleDeletionStatusRequest, SGetServiceLinkedRoleDeletionStatusResponse, isReadOnly: true, resultWrapper: "GetServiceLinkedRoleDeletionStatusResult", errors: [SNoSuchEntityException, SInvalidInputException, SServiceFailureException]),
-        new SM::OperationInfo("GetUser", SGetUserRequest, SGetUserResponse, isReadOnly: true, resultWrapper: "GetUserResult", errors: [SNoSuchEntityException, SServiceFailureException]),
-        new SM::OperationInfo("GetUserPolicy", SGetUserPolicyRequest, SGetUserPolicyResponse, isReadOnly: true, resultWrapper: "GetUserPolicyResult", errors: [SNoSuchEntityException, SServiceFailureException]),
-        new SM::OperationInfo("ListAccessKeys", SListAccessKeysRequest, SListAccessKeysResponse, isReadOnly: true, resultWrapper: "ListAccessKeysResult", errors: [SNoSuchEntityException, SServiceFailureException]),
-        new SM::OperationInfo("ListAccountAliases", SListAccountAliasesRequest, SListAccountAliasesResponse, isReadOnly: true, resultWrapper: "ListAccountAliasesResult", errors: [SServiceFailureException]),
-        new SM::OperationInfo("ListAttachedGroupPolicies", SListAttachedGroupPoliciesRequest, SListAttachedGroupPoliciesResponse, isReadOnly: true, resultWrapper: "ListAttachedGroupPoliciesResult", errors: [SNoSuchEntityException, SInvalidInputException, SServiceFailureException]),
-        new SM::OperationInfo("ListAttachedRolePolicies", SListAttachedRolePoliciesRequest, SListAttachedRolePoliciesResponse, isReadOnly: true, resultWrapper: "ListAttachedRolePoliciesResult", errors: [SNoSuchEntityException, SInvalidInputException, SServiceFailureException]),
-        new SM::OperationInfo("ListAttachedUserPolicies", SListAttachedUserPoliciesRequest, SListAttachedUserPoliciesResponse, isReadOnly: true, resultWrapper: "ListAttachedUserPoliciesResult", errors: [SNoSuchEntityException, SInvalidInputException, SServiceFailureException]),
-        new SM::OperationInfo("ListDelegationRequests", SListDelegationRequestsRequest, SListDelegationRequestsResponse, isReadOnly: true, resultWrapper: "ListDelegationRequestsResult", errors: [SNoSuchEntityException, SServiceFailureException, SInvalidInputException]),
-        new SM::OperationInfo("ListEntitiesForPolicy", SListEntitiesForPolicyRequest, SListEntitiesForPolicyResponse, isReadOnly: true, resultWrapper: "ListEntitiesForPolicyResult", errors: [SNoSuchEntityException, SInvalidInputException, SServiceFailureException]),
-        new SM::OperationInfo("ListGroupPolicies", SListGroupPoliciesRequest, SListGroupPoliciesResponse, isReadOnly: true, resultWrapper: "ListGroupPoliciesResult", errors: [SNoSuchEntityException, SServiceFailureException]),
-        new SM::OperationInfo("ListGroups", SListGroupsRequest, SListGroupsResponse, isReadOnly: true, resultWrapper: "ListGroupsResult", errors: [SServiceFailureException]),
-        new SM::OperationInfo("ListGroupsForUser", SListGroupsForUserRequest, SListGroupsForUserResponse, isReadOnly: true, resultWrapper: "ListGroupsForUserResult", errors: [SNoSuchEntityException, SServiceFailureException]),
-        new SM::OperationInfo("ListInstanceProfileTags", SListInstanceProfileTagsRequest, SListInstanceProfileTagsResponse, isReadOnly: true, resultWrapper: "ListInstanceProfileTagsResult", errors: [SNoSuchEntityException, SServiceFailureException]),
-        new SM::OperationInfo("ListInstanceProfiles", SListInstanceProfilesRequest, SListInstanceProfilesResponse, isReadOnly: true, resultWrapper: "ListInstanceProfilesResult", errors: [SServiceFailureException]),
-        new SM::OperationInfo("ListInstanceProfilesForRole", SListInstanceProfilesForRoleRequest, SListInstanceProfilesForRoleResponse, isReadOnly: true, resultWrapper: "ListInstanceProfilesForRoleResult", errors: [SNoSuchEntityException, SServiceFailureException]),
-        new SM::OperationInfo("ListMFADeviceTags", SListMFADeviceTagsRequest, SListMFADeviceTagsResponse, isReadOnly: true, resultWrapper: "ListMFADeviceTagsResult", errors: [SNoSuchEntityException, SInvalidInputException, SServiceFailureException]),
-        new SM::OperationInfo("ListMFADevices", SListMFADevicesRequest, SListMFADevicesResponse, isReadOnly: true, resultWrapper: "ListMFADevicesResult", errors: [SNoSuchEntityException, SServiceFailureException]),
-        new SM::OperationInfo("ListOpenIDConnectProviderTags", SListOpenIDConnectProviderTagsRequest, SListOpenIDConnectProviderTagsResponse, isReadOnly: true, resultWrapper: "ListOpenIDConnectProviderTagsResult", errors: [SNoSuchEntityException, SServiceFailureException, SInvalidInputException]),
-        new SM::OperationInfo("ListOpenIDConnectProviders", SListOpenIDConnectProvidersRequest, SListOpenIDConnectProvidersResponse, isReadOnly: true, resultWrapper: "ListOpenIDConnectProvidersResult", errors: [SServiceFailureException]),
-        new SM::OperationInfo("ListOrganizationsFeatures", SListOrganizationsFeaturesRequest, SListOrganizationsFeaturesResponse, isReadOnly: true, resultWrapper: "ListOrganizationsFeaturesResult", errors: [SServiceAccessNotEnabledException, SAccountNotManagementOrDelegatedAdministratorException, SOrganizationNotFoundException, SOrganizationNotInAllFeaturesModeException]),
-        new SM::OperationInfo("ListPolicies", SListPoliciesRequest, SListPoliciesResponse, isReadOnly: true, resultWrapper: "ListPoliciesResult", errors: [SServiceFailureException]),
-        new SM::OperationInfo("ListPoliciesGrantingServiceAccess", SListPoliciesGrantingServiceAccessRequest, SListPoliciesGrantingServiceAccessResponse, isReadOnly: true, resultWrapper: "ListPoliciesGrantingServiceAccessResult", errors: [SNoSuchEntityException, SInvalidInputException]),
-        new SM::OperationInfo("ListPolicyTags", SListPolicyTagsRequest, SListPolicyTagsResponse, isReadOnly: true, resultWrapper: "ListPolicyTagsResult", errors: [SNoSuchEntityException, SServiceFailureException, SInvalidInputException]),
-        new SM::OperationInfo("ListPolicyVersions", SListPolicyVersionsRequest, SListPolicyVersionsResponse, isReadOnly: true, resultWrapper: "ListPolicyVersionsResult", errors: [SNoSuchEntityException, SInvalidInputException, SServiceFailureException]),
-        new SM::OperationInfo("ListRolePolicies", SListRolePoliciesRequest, SListRolePoliciesResponse, isReadOnly: true, resultWrapper: "ListRolePoliciesResult", errors: [SNoSuchEntityException, SServiceFailureException]),
-        new SM::OperationInfo("ListRoleTags", SListRoleTagsRequest, SListRoleTagsResponse, isReadOnly: true, resultWrapper: "ListRoleTagsResult", errors: [SNoSuchEntityException, SServiceFailureException]),
-        new SM::OperationInfo("ListRoles", SListRolesRequest, SListRolesResponse, isReadOnly: true, resultWrapper: "ListRolesResult", errors: [SServiceFailureException]),
-        new SM::OperationInfo("ListSAMLProviderTags", SListSAMLProviderTagsRequest, SListSAMLProviderTagsResponse, isReadOnly: true, resultWrapper: "ListSAMLProviderTagsResult", errors: [SNoSuchEntityException, SServiceFailureException, SInvalidInputException]),
-        new SM::OperationInfo("ListSAMLProviders", SListSAMLProvidersRequest, SListSAMLProvidersResponse, isReadOnly: true, resultWrapper: "ListSAMLProvidersResult", errors: [SServiceFailureException]),
-        new SM::OperationInfo("ListSSHPublicKeys", SListSSHPublicKeysRequest, SListSSHPublicKeysResponse, isReadOnly: true, resultWrapper: "ListSSHPublicKeysResult", errors: [SNoSuchEntityException]),
-        new SM::OperationInfo("ListServerCertificateTags", SListServerCertificateTagsRequest, SListServerCertificateTagsResponse, isReadOnly: true, resultWrapper: "ListServerCertificateTagsResult", errors: [SNoSuchEntityException, SServiceFailureException]),
-        new SM::OperationInfo("ListServerCertificates", SListServerCertificatesRequest, SListServerCertificatesResponse, isReadOnly: true, resultWrapper: "ListServerCertificatesResult", errors: [SServiceFailureException]),
-        new SM::OperationInfo("ListServiceSpecificCredentials", SListServiceSpecificCredentialsRequest, SListServiceSpecificCredentialsResponse, isReadOnly: true, resultWrapper: "ListServiceSpecificCredentialsResult", errors: [SNoSuchEntityException, SServiceNotSupportedException]),
-        new SM::OperationInfo("ListSigningCertificates", SListSigningCertificatesRequest, SListSigningCertificatesResponse, isReadOnly: true, resultWrapper: "ListSigningCertificatesResult", errors: [SNoSuchEntityException, SServiceFailureException]),
-        new SM::OperationInfo("ListUserPolicies", SListUserPoliciesRequest, SListUserPoliciesResponse, isReadOnly: true, resultWrapper: "ListUserPoliciesResult", errors: [SNoSuchEntityException, SServiceFailureException]),
-        new SM::OperationInfo("ListUserTags", SListUserTagsRequest, SListUserTagsResponse, isReadOnly: true, resultWrapper: "ListUserTagsResult", errors: [SNoSuchEntityException, SServiceFailureException]),
-        new SM::OperationInfo("ListUsers", SListUsersRequest, SListUsersResponse, isReadOnly: true, resultWrapper: "ListUsersResult", errors: [SServiceFailureException]),
-        new SM::OperationInfo("ListVirtualMFADevices", SListVirtualMFADevicesRequest, SListVirtualMFADevicesResponse, isReadOnly: true, resultWrapper: "ListVirtualMFADevicesResult"),
-        new SM::OperationInfo("PutGroupPolicy", SPutGroupPolicyRequest, null, isReadOnly: false, errors: [SLimitExceededException, SMalformedPolicyDocumentException, SNoSuchEntityException, SServiceFailureException]),
-        new SM::OperationInfo("PutRolePermissionsBoundary", SPutRolePermissionsBoundaryRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SInvalidInputException, SUnmodifiableEntityException, SPolicyNotAttachableException, SServiceFailureException]),
-        new SM::OperationInfo("PutRolePolicy", SPutRolePolicyRequest, null, isReadOnly: false, errors: [SLimitExceededException, SMalformedPolicyDocumentException, SNoSuchEntityException, SUnmodifiableEntityException, SServiceFailureException]),
-        new SM::OperationInfo("PutUserPermissionsBoundary", SPutUserPermissionsBoundaryRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SInvalidInputException, SPolicyNotAttachableException, SServiceFailureException]),
-        new SM::OperationInfo("PutUserPolicy", SPutUserPolicyRequest, null, isReadOnly: false, errors: [SLimitExceededException, SMalformedPolicyDocumentException, SNoSuchEntityException, SServiceFailureException]),
-        new SM::OperationInfo("RejectDelegationRequest", SRejectDelegationRequestRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SServiceFailureException, SConcurrentModificationException, SInvalidInputException]),
-        new SM::OperationInfo("RemoveClientIDFromOpenIDConnectProvider", SRemoveClientIDFromOpenIDConnectProviderRequest, null, isReadOnly: false, errors: [SConcurrentModificationException, SInvalidInputException, SNoSuchEntityException, SServiceFailureException]),
-        new SM::OperationInfo("RemoveRoleFromInstanceProfile", SRemoveRoleFromInstanceProfileRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SLimitExceededException, SUnmodifiableEntityException, SServiceFailureException]),
-        new SM::OperationInfo("RemoveUserFromGroup", SRemoveUserFromGroupRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SLimitExceededException, SServiceFailureException]),
-        new SM::OperationInfo("ResetServiceSpecificCredential", SResetServiceSpecificCredentialRequest, SResetServiceSpecificCredentialResponse, isReadOnly: false, resultWrapper: "ResetServiceSpecificCredentialResult", errors: [SNoSuchEntityException]),
-        new SM::OperationInfo("ResyncMFADevice", SResyncMFADeviceRequest, null, isReadOnly: false, errors: [SInvalidAuthenticationCodeException, SNoSuchEntityException, SLimitExceededException, SServiceFailureException, SConcurrentModificationException]),
-        new SM::OperationInfo("SendDelegationToken", SSendDelegationTokenRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SServiceFailureException, SConcurrentModificationException, SInvalidInputException]),
-        new SM::OperationInfo("SetDefaultPolicyVersion", SSetDefaultPolicyVersionRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SInvalidInputException, SLimitExceededException, SServiceFailureException]),
-        new SM::OperationInfo("SetSecurityTokenServicePreferences", SSetSecurityTokenServicePreferencesRequest, null, isReadOnly: false, errors: [SServiceFailureException]),
-        new SM::OperationInfo("SimulateCustomPolicy", SSimulateCustomPolicyRequest, SSimulatePolicyResponse, isReadOnly: true, resultWrapper: "SimulateCustomPolicyResult", errors: [SInvalidInputException, SPolicyEvaluationException]),
-        new SM::OperationInfo("SimulatePrincipalPolicy", SSimulatePrincipalPolicyRequest, SSimulatePolicyResponse, isReadOnly: true, resultWrapper: "SimulatePrincipalPolicyResult", errors: [SNoSuchEntityException, SInvalidInputException, SPolicyEvaluationException]),
-        new SM::OperationInfo("TagInstanceProfile", STagInstanceProfileRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SInvalidInputException, SLimitExceededException, SConcurrentModificationException, SServiceFailureException]),
-        new SM::OperationInfo("TagMFADevice", STagMFADeviceRequest, null, isReadOnly: false, errors: [SInvalidInputException, SNoSuchEntityException, SLimitExceededException, SConcurrentModificationException, SServiceFailureException]),
-        new SM::OperationInfo("TagOpenIDConnectProvider", STagOpenIDConnectProviderRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SLimitExceededException, SInvalidInputException, SConcurrentModificationException, SServiceFailureException]),
-        new SM::OperationInfo("TagPolicy", STagPolicyRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SLimitExceededException, SInvalidInputException, SConcurrentModificationException, SServiceFailureException]),
-        new SM::OperationInfo("TagRole", STagRoleRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SLimitExceededException, SInvalidInputException, SConcurrentModificationException, SServiceFailureException]),
-        new SM::OperationInfo("TagSAMLProvider", STagSAMLProviderRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SLimitExceededException, SInvalidInputException, SConcurrentModificationException, SServiceFailureException]),
-        new SM::OperationInfo("TagServerCertificate", STagServerCertificateRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SInvalidInputException, SLimitExceededException, SConcurrentModificationException, SServiceFailureException]),
-        new SM::OperationInfo("TagUser", STagUserRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SLimitExceededException, SInvalidInputException, SConcurrentModificationException, SServiceFailureException]),
-        new SM::OperationInfo("UntagInstanceProfile", SUntagInstanceProfileRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SInvalidInputException, SConcurrentModificationException, SServiceFailureException]),
-        new SM::OperationInfo("UntagMFADevice", SUntagMFADeviceRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SInvalidInputException, SConcurrentModificationException, SServiceFailureException]),
-        new SM::OperationInfo("UntagOpenIDConnectProvider", SUntagOpenIDConnectProviderRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SInvalidInputException, SConcurrentModificationException, SServiceFailureException]),
-        new SM::OperationInfo("UntagPolicy", SUntagPolicyRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SInvalidInputException, SConcurrentModificationException, SServiceFailureException]),
-        new SM::OperationInfo("UntagRole", SUntagRoleRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SConcurrentModificationException, SServiceFailureException]),
-        new SM::OperationInfo("UntagSAMLProvider", SUntagSAMLProviderRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SInvalidInputException, SConcurrentModificationException, SServiceFailureException]),
-        new SM::OperationInfo("UntagServerCertificate", SUntagServerCertificateRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SInvalidInputException, SConcurrentModificationException, SServiceFailureException]),
-        new SM::OperationInfo("UntagUser", SUntagUserRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SConcurrentModificationException, SServiceFailureException]),
-        new SM::OperationInfo("UpdateAccessKey", SUpdateAccessKeyRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SLimitExceededException, SServiceFailureException, SInvalidInputException]),
-        new SM::OperationInfo("UpdateAccountPasswordPolicy", SUpdateAccountPasswordPolicyRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SMalformedPolicyDocumentException, SLimitExceededException, SServiceFailureException]),
-        new SM::OperationInfo("UpdateAssumeRolePolicy", SUpdateAssumeRolePolicyRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SMalformedPolicyDocumentException, SLimitExceededException, SUnmodifiableEntityException, SServiceFailureException]),
-        new SM::OperationInfo("UpdateDelegationRequest", SUpdateDelegationRequestRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SServiceFailureException, SConcurrentModificationException, SInvalidInputException]),
-        new SM::OperationInfo("UpdateGroup", SUpdateGroupRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SEntityAlreadyExistsException, SLimitExceededException, SServiceFailureException]),
-        new SM::OperationInfo("UpdateLoginProfile", SUpdateLoginProfileRequest, null, isReadOnly: false, errors: [SEntityTemporarilyUnmodifiableException, SNoSuchEntityException, SPasswordPolicyViolationException, SLimitExceededException, SServiceFailureException]),
-        new SM::OperationInfo("UpdateOpenIDConnectProviderThumbprint", SUpdateOpenIDConnectProviderThumbprintRequest, null, isReadOnly: false, errors: [SConcurrentModificationException, SInvalidInputException, SNoSuchEntityException, SServiceFailureException]),
-        new SM::OperationInfo("UpdateRole", SUpdateRoleRequest, SUpdateRoleResponse, isReadOnly: false, resultWrapper: "UpdateRoleResult", errors: [SUnmodifiableEntityException, SNoSuchEntityException, SServiceFailureException]),
-        new SM::OperationInfo("UpdateRoleDescription", SUpdateRoleDescriptionRequest, SUpdateRoleDescriptionResponse, isReadOnly: false, resultWrapper: "UpdateRoleDescriptionResult", errors: [SNoSuchEntityException, SUnmodifiableEntityException, SServiceFailureException]),
-        new SM::OperationInfo("UpdateSAMLProvider", SUpdateSAMLProviderRequest, SUpdateSAMLProviderResponse, isReadOnly: false, resultWrapper: "UpdateSAMLProviderResult", errors: [SNoSuchEntityException, SInvalidInputException, SLimitExceededException, SServiceFailureException, SConcurrentModificationException]),
-        new SM::OperationInfo("UpdateSSHPublicKey", SUpdateSSHPublicKeyRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SInvalidInputException]),
-        new SM::OperationInfo("UpdateServerCertificate", SUpdateServerCertificateRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SEntityAlreadyExistsException, SLimitExceededException, SServiceFailureException]),
-        new SM::OperationInfo("UpdateServiceSpecificCredential", SUpdateServiceSpecificCredentialRequest, null, isReadOnly: false, errors: [SNoSuchEntityException]),
-        new SM::OperationInfo("UpdateSigningCertificate", SUpdateSigningCertificateRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SLimitExceededException, SServiceFailureException, SInvalidInputException]),
-        new SM::OperationInfo("UpdateUser", SUpdateUserRequest, null, isReadOnly: false, errors: [SNoSuchEntityException, SLimitExceededException, SEntityAlreadyExistsException, SEntityTemporarilyUnmodifiableException, SConcurrentModificationException, SServiceFailureException]),
-        new SM::OperationInfo("UploadSSHPublicKey", SUploadSSHPublicKeyRequest, SUploadSSHPublicKeyResponse, isReadOnly: false, resultWrapper: "UploadSSHPublicKeyResult", errors: [SLimitExceededException, SNoSuchEntityException, SInvalidPublicKeyException, SDuplicateSSHPublicKeyException, SUnrecognizedPublicKeyEncodingException]),
-        new SM::OperationInfo("UploadServerCertificate", SUploadServerCertificateRequest, SUploadServerCertificateResponse, isReadOnly: false, resultWrapper: "UploadServerCertificateResult", errors: [SLimitExceededException, SInvalidInputException, SEntityAlreadyExistsException, SMalformedCertificateException, SKeyPairMismatchException, SConcurrentModificationException, SServiceFailureException]),
-        new SM::OperationInfo("UploadSigningCertificate", SUploadSigningCertificateRequest, SUploadSigningCertificateResponse, isReadOnly: false, resultWrapper: "UploadSigningCertificateResult", errors: [SLimitExceededException, SEntityAlreadyExistsException, SMalformedCertificateException, SInvalidCertificateException, SDuplicateCertificateException, SNoSuchEntityException, SConcurrentModificationException, SServiceFailureException]),
+        new SM::OperationInfo("AcceptDelegationRequest", Table, 0, -1, isReadOnly: false, errors: [277, 350, 27]),
+        new SM::OperationInfo("AddClientIDToOpenIDConnectProvider", Table, 10, -1, isReadOnly: false, errors: [27, 192, 277, 196, 350]),
+        new SM::OperationInfo("AddRoleToInstanceProfile", Table, 11, -1, isReadOnly: false, errors: [277, 113, 196, 377, 350]),
+        new SM::OperationInfo("AddUserToGroup", Table, 12, -1, isReadOnly: false, errors: [277, 196, 350]),
+        new SM::OperationInfo("AssociateDelegationRequest", Table, 14, -1, isReadOnly: false, errors: [277, 350, 27, 192]),
+        new SM::OperationInfo("AttachGroupPolicy", Table, 15, -1, isReadOnly: false, errors: [277, 196, 192, 298, 350]),
+        new SM::OperationInfo("AttachRolePolicy", Table, 16, -1, isReadOnly: false, errors: [277, 196, 192, 377, 298, 350]),
+        new SM::OperationInfo("AttachUserPolicy", Table, 17, -1, isReadOnly: false, errors: [277, 196, 192, 298, 350]),
+        new SM::OperationInfo("ChangePassword", Table, 25, -1, isReadOnly: false, errors: [277, 194, 196, 116, 287, 350]),
+        new SM::OperationInfo("CreateAccessKey", Table, 36, 37, isReadOnly: false, resultWrapper: "CreateAccessKeyResult", errors: [277, 196, 350]),
+        new SM::OperationInfo("CreateAccountAlias", Table, 38, -1, isReadOnly: false, errors: [27, 113, 196, 350]),
+        new SM::OperationInfo("CreateDelegationRequest", Table, 39, 40, isReadOnly: false, resultWrapper: "CreateDelegationRequestResult", errors: [113, 350, 192, 196, 27]),
+        new SM::OperationInfo("CreateGroup", Table, 41, 42, isReadOnly: false, resultWrapper: "CreateGroupResult", errors: [196, 113, 277, 350]),
+        new SM::OperationInfo("CreateInstanceProfile", Table, 43, 44, isReadOnly: false, resultWrapper: "CreateInstanceProfileResult", errors: [113, 192, 196, 27, 350]),
+        new SM::OperationInfo("CreateLoginProfile", Table, 45, 46, isReadOnly: false, resultWrapper: "CreateLoginProfileResult", errors: [113, 277, 287, 196, 350]),
+        new SM::OperationInfo("CreateOpenIDConnectProvider", Table, 47, 48, isReadOnly: false, resultWrapper: "CreateOpenIDConnectProviderResult", errors: [192, 113, 196, 27, 350, 281]),
+        new SM::OperationInfo("CreatePolicy", Table, 49, 50, isReadOnly: false, resultWrapper: "CreatePolicyResult", errors: [192, 196, 113, 274, 27, 350]),
+        new SM::OperationInfo("CreatePolicyVersion", Table, 51, 52, isReadOnly: false, resultWrapper: "CreatePolicyVersionResult", errors: [277, 274, 192, 196, 350]),
+        new SM::OperationInfo("CreateRole", Table, 53, 54, isReadOnly: false, resultWrapper: "CreateRoleResult", errors: [196, 192, 113, 274, 27, 350]),
+        new SM::OperationInfo("CreateSAMLProvider", Table, 55, 56, isReadOnly: false, resultWrapper: "CreateSAMLProviderResult", errors: [192, 113, 196, 27, 350]),
+        new SM::OperationInfo("CreateServiceLinkedRole", Table, 57, 58, isReadOnly: false, resultWrapper: "CreateServiceLinkedRoleResult", errors: [192, 196, 277, 350]),
+        new SM::OperationInfo("CreateServiceSpecificCredential", Table, 59, 60, isReadOnly: false, resultWrapper: "CreateServiceSpecificCredentialResult", errors: [196, 277, 352]),
+        new SM::OperationInfo("CreateUser", Table, 61, 62, isReadOnly: false, resultWrapper: "CreateUserResult", errors: [196, 113, 277, 192, 27, 350]),
+        new SM::OperationInfo("CreateVirtualMFADevice", Table, 63, 64, isReadOnly: false, resultWrapper: "CreateVirtualMFADeviceResult", errors: [196, 192, 113, 27, 350]),
+        new SM::OperationInfo("DeactivateMFADevice", Table, 68, -1, isReadOnly: false, errors: [116, 277, 196, 350, 27]),
+        new SM::OperationInfo("DeleteAccessKey", Table, 71, -1, isReadOnly: false, errors: [277, 196, 350]),
+        new SM::OperationInfo("DeleteAccountAlias", Table, 72, -1, isReadOnly: false, errors: [27, 277, 196, 350]),
+        new SM::OperationInfo("DeleteAccountPasswordPolicy", Table, -1, -1, isReadOnly: false, errors: [277, 196, 350]),
+        new SM::OperationInfo("DeleteGroup", Table, 75, -1, isReadOnly: false, errors: [277, 73, 196, 350]),
+        new SM::OperationInfo("DeleteGroupPolicy", Table, 74, -1, isReadOnly: false, errors: [277, 196, 350]),
+        new SM::OperationInfo("DeleteInstanceProfile", Table, 76, -1, isReadOnly: false, errors: [277, 73, 196, 350]),
+        new SM::OperationInfo("DeleteLoginProfile", Table, 77, -1, isReadOnly: false, errors: [116, 277, 196, 350]),
+        new SM::OperationInfo("DeleteOpenIDConnectProvider", Table, 78, -1, isReadOnly: false, errors: [192, 277, 350]),
+        new SM::OperationInfo("DeletePolicy", Table, 79, -1, isReadOnly: false, errors: [277, 196, 192, 73, 350]),
+        new SM::OperationInfo("DeletePolicyVersion", Table, 80, -1, isReadOnly: false, errors: [277, 196, 192, 73, 350]),
+        new SM::OperationInfo("DeleteRole", Table, 83, -1, isReadOnly: false, errors: [277, 73, 196, 377, 27, 350]),
+        new SM::OperationInfo("DeleteRolePermissionsBoundary", Table, 81, -1, isReadOnly: false, errors: [277, 377, 350]),
+        new SM::OperationInfo("DeleteRolePolicy", Table, 82, -1, isReadOnly: false, errors: [277, 196, 377, 350]),
+        new SM::OperationInfo("DeleteSAMLProvider", Table, 84, -1, isReadOnly: false, errors: [192, 196, 277, 350]),
+        new SM::OperationInfo("DeleteSSHPublicKey", Table, 85, -1, isReadOnly: false, errors: [277]),
+        new SM::OperationInfo("DeleteServerCertificate", Table, 86, -1, isReadOnly: false, errors: [277, 73, 196, 350]),
+        new SM::OperationInfo("DeleteServiceLinkedRole", Table, 87, 88, isReadOnly: false, resultWrapper: "DeleteServiceLinkedRoleResult", errors: [277, 196, 350]),
+        new SM::OperationInfo("DeleteServiceSpecificCredential", Table, 89, -1, isReadOnly: false, errors: [277]),
+        new SM::OperationInfo("DeleteSigningCertificate", Table, 90, -1, isReadOnly: false, errors: [277, 196, 27, 350]),
+        new SM::OperationInfo("DeleteUser", Table, 93, -1, isReadOnly: false, errors: [196, 277, 73, 27, 350]),
+        new SM::OperationInfo("DeleteUserPermissionsBoundary", Table, 91, -1, isReadOnly: false, errors: [277, 350]),
+        new SM::OperationInfo("DeleteUserPolicy", Table, 92, -1, isReadOnly: false, errors: [277, 196, 350]),
+        new SM::OperationInfo("DeleteVirtualMFADevice", Table, 94, -1, isReadOnly: false, errors: [277, 73, 196, 350, 27]),
+        new SM::OperationInfo("DetachGroupPolicy", Table, 98, -1, isReadOnly: false, errors: [277, 196, 192, 350]),
+        new SM::OperationInfo("DetachRolePolicy", Table, 99, -1, isReadOnly: false, errors: [277, 196, 192, 377, 350]),
+        new SM::OperationInfo("DetachUserPolicy", Table, 100, -1, isReadOnly: false, errors: [277, 196, 192, 350]),
+        new SM::OperationInfo("DisableOrganizationsRootCredentialsManagement", Table, 101, 102, isReadOnly: false, resultWrapper: "DisableOrganizationsRootCredentialsManagementResult", errors: [349, 7, 283, 284]),
+        new SM::OperationInfo("DisableOrganizationsRootSessions", Table, 103, 104, isReadOnly: false, resultWrapper: "DisableOrganizationsRootSessionsResult", errors: [349, 7, 283, 284]),
+        new SM::OperationInfo("DisableOutboundWebIdentityFederation", Table, -1, -1, isReadOnly: false, errors: [123]),
+        new SM::OperationInfo("EnableMFADevice", Table, 107, -1, isReadOnly: false, errors: [113, 116, 190, 196, 277, 350, 27]),
+        new SM::OperationInfo("EnableOrganizationsRootCredentialsManagement", Table, 108, 109, isReadOnly: false, resultWrapper: "EnableOrganizationsRootCredentialsManagementResult", errors: [349, 7, 283, 284, 21]),
+        new SM::OperationInfo("EnableOrganizationsRootSessions", Table, 110, 111, isReadOnly: false, resultWrapper: "EnableOrganizationsRootSessionsResult", errors: [349, 7, 283, 284, 21]),
+        new SM::OperationInfo("EnableOutboundWebIdentityFederation", Table, -1, 112, isReadOnly: false, resultWrapper: "EnableOutboundWebIdentityFederationResult", errors: [125]),
+        new SM::OperationInfo("GenerateCredentialReport", Table, -1, 129, isReadOnly: false, resultWrapper: "GenerateCredentialReportResult", errors: [196, 350]),
+        new SM::OperationInfo("GenerateOrganizationsAccessReport", Table, 130, 131, isReadOnly: false, resultWrapper: "GenerateOrganizationsAccessReportResult", errors: [322]),
+        new SM::OperationInfo("GenerateServiceLastAccessedDetails", Table, 132, 133, isReadOnly: false, resultWrapper: "GenerateServiceLastAccessedDetailsResult", errors: [277, 192]),
+        new SM::OperationInfo("GetAccessKeyLastUsed", Table, 134, 135, isReadOnly: true, resultWrapper: "GetAccessKeyLastUsedResult"),
+        new SM::OperationInfo("GetAccountAuthorizationDetails", Table, 136, 137, isReadOnly: true, resultWrapper: "GetAccountAuthorizationDetailsResult", errors: [350]),
+        new SM::OperationInfo("GetAccountPasswordPolicy", Table, -1, 138, isReadOnly: true, resultWrapper: "GetAccountPasswordPolicyResult", errors: [277, 350]),
+        new SM::OperationInfo("GetAccountSummary", Table, -1, 139, isReadOnly: true, resultWrapper: "GetAccountSummaryResult", errors: [350]),
+        new SM::OperationInfo("GetContextKeysForCustomPolicy", Table, 140, 141, isReadOnly: true, resultWrapper: "GetContextKeysForCustomPolicyResult", errors: [192]),
+        new SM::OperationInfo("GetContextKeysForPrincipalPolicy", Table, 142, 141, isReadOnly: true, resultWrapper: "GetContextKeysForPrincipalPolicyResult", errors: [277, 192]),
+        new SM::OperationInfo("GetCredentialReport", Table, -1, 143, isReadOnly: true, resultWrapper: "GetCredentialReportResult", errors: [66, 65, 67, 350]),
+        new SM::OperationInfo("GetDelegationRequest", Table, 144, 145, isReadOnly: true, resultWrapper: "GetDelegationRequestResult", errors: [277, 350]),
+        new SM::OperationInfo("GetGroup", Table, 148, 149, isReadOnly: true, resultWrapper: "GetGroupResult", errors: [277, 350]),
+        new SM::OperationInfo("GetGroupPolicy", Table, 146, 147, isReadOnly: true, resultWrapper: "GetGroupPolicyResult", errors: [277, 350]),
+        new SM::OperationInfo("GetHumanReadableSummary", Table, 150, 151, isReadOnly: true, resultWrapper: "GetHumanReadableSummaryResult", errors: [192, 277, 350]),
+        new SM::OperationInfo("GetInstanceProfile", Table, 152, 153, isReadOnly: true, resultWrapper: "GetInstanceProfileResult", errors: [277, 350]),
+        new SM::OperationInfo("GetLoginProfile", Table, 154, 155, isReadOnly: true, resultWrapper: "GetLoginProfileResult", errors: [277, 350]),
+        new SM::OperationInfo("GetMFADevice", Table, 156, 157, isReadOnly: true, resultWrapper: "GetMFADeviceResult", errors: [277, 350]),
+        new SM::OperationInfo("GetOpenIDConnectProvider", Table, 158, 159, isReadOnly: true, resultWrapper: "GetOpenIDConnectProviderResult", errors: [192, 277, 350]),
+        new SM::OperationInfo("GetOrganizationsAccessReport", Table, 160, 161, isReadOnly: true, resultWrapper: "GetOrganizationsAccessReportResult", errors: [277]),
+        new SM::OperationInfo("GetOutboundWebIdentityFederationInfo", Table, -1, 162, isReadOnly: true, resultWrapper: "GetOutboundWebIdentityFederationInfoResult", errors: [123]),
+        new SM::OperationInfo("GetPolicy", Table, 163, 164, isReadOnly: true, resultWrapper: "GetPolicyResult", errors: [277, 192, 350]),
+        new SM::OperationInfo("GetPolicyVersion", Table, 165, 166, isReadOnly: true, resultWrapper: "GetPolicyVersionResult", errors: [277, 192, 350]),
+        new SM::OperationInfo("GetRole", Table, 169, 170, isReadOnly: true, resultWrapper: "GetRoleResult", errors: [277, 350]),
+        new SM::OperationInfo("GetRolePolicy", Table, 167, 168, isReadOnly: true, resultWrapper: "GetRolePolicyResult", errors: [277, 350]),
+        new SM::OperationInfo("GetSAMLProvider", Table, 171, 172, isReadOnly: true, resultWrapper: "GetSAMLProviderResult", errors: [277, 192, 350]),
+        new SM::OperationInfo("GetSSHPublicKey", Table, 173, 174, isReadOnly: true, resultWrapper: "GetSSHPublicKeyResult", errors: [277, 378]),
+        new SM::OperationInfo("GetServerCertificate", Table, 175, 176, isReadOnly: true, resultWrapper: "GetServerCertificateResult", errors: [277, 350]),
+        new SM::OperationInfo("GetServiceLastAccessedDetails", Table, 177, 178, isReadOnly: true, resultWrapper: "GetServiceLastAccessedDetailsResult", errors: [277, 192]),
+        new SM::OperationInfo("GetServiceLastAccessedDetailsWithEntities", Table, 179, 180, isReadOnly: true, resultWrapper: "GetServiceLastAccessedDetailsWithEntitiesResult", errors: [277, 192]),
+        new SM::OperationInfo("GetServiceLinkedRoleDeletionStatus", Table, 181, 182, isReadOnly: true, resultWrapper: "GetServiceLinkedRoleDeletionStatusResult", errors: [277, 192, 350]),
+        new SM::OperationInfo("GetUser", Table, 185, 186, isReadOnly: true, resultWrapper: "GetUserResult", errors: [277, 350]),
+        new SM::OperationInfo("GetUserPolicy", Table, 183, 184, isReadOnly: true, resultWrapper: "GetUserPolicyResult", errors: [277, 350]),
+        new SM::OperationInfo("ListAccessKeys", Table, 198, 199, isReadOnly: true, resultWrapper: "ListAccessKeysResult", errors: [277, 350]),
+        new SM::OperationInfo("ListAccountAliases", Table, 200, 201, isReadOnly: true, resultWrapper: "ListAccountAliasesResult", errors: [350]),
+        new SM::OperationInfo("ListAttachedGroupPolicies", Table, 202, 203, isReadOnly: true, resultWrapper: "ListAttachedGroupPoliciesResult", errors: [277, 192, 350]),
+        new SM::OperationInfo("ListAttachedRolePolicies", Table, 204, 205, isReadOnly: true, resultWrapper: "ListAttachedRolePoliciesResult", errors: [277, 192, 350]),
+        new SM::OperationInfo("ListAttachedUserPolicies", Table, 206, 207, isReadOnly: true, resultWrapper: "ListAttachedUserPoliciesResult", errors: [277, 192, 350]),
+        new SM::OperationInfo("ListDelegationRequests", Table, 208, 209, isReadOnly: true, resultWrapper: "ListDelegationRequestsResult", errors: [277, 350, 192]),
+        new SM::OperationInfo("ListEntitiesForPolicy", Table, 210, 211, isReadOnly: true, resultWrapper: "ListEntitiesForPolicyResult", errors: [277, 192, 350]),
+        new SM::OperationInfo("ListGroupPolicies", Table, 212, 213, isReadOnly: true, resultWrapper: "ListGroupPoliciesResult", errors: [277, 350]),
+        new SM::OperationInfo("ListGroups", Table, 216, 217, isReadOnly: true, resultWrapper: "ListGroupsResult", errors: [350]),
+        new SM::OperationInfo("ListGroupsForUser", Table, 214, 215, isReadOnly: true, resultWrapper: "ListGroupsForUserResult", errors: [277, 350]),
+        new SM::OperationInfo("ListInstanceProfileTags", Table, 218, 219, isReadOnly: true, resultWrapper: "ListInstanceProfileTagsResult", errors: [277, 350]),
+        new SM::OperationInfo("ListInstanceProfiles", Table, 222, 223, isReadOnly: true, resultWrapper: "ListInstanceProfilesResult", errors: [350]),
+        new SM::OperationInfo("ListInstanceProfilesForRole", Table, 220, 221, isReadOnly: true, resultWrapper: "ListInstanceProfilesForRoleResult", errors: [277, 350]),
+        new SM::OperationInfo("ListMFADeviceTags", Table, 224, 225, isReadOnly: true, resultWrapper: "ListMFADeviceTagsResult", errors: [277, 192, 350]),
+        new SM::OperationInfo("ListMFADevices", Table, 226, 227, isReadOnly: true, resultWrapper: "ListMFADevicesResult", errors: [277, 350]),
+        new SM::OperationInfo("ListOpenIDConnectProviderTags", Table, 228, 229, isReadOnly: true, resultWrapper: "ListOpenIDConnectProviderTagsResult", errors: [277, 350, 192]),
+        new SM::OperationInfo("ListOpenIDConnectProviders", Table, 230, 231, isReadOnly: true, resultWrapper: "ListOpenIDConnectProvidersResult", errors: [350]),
+        new SM::OperationInfo("ListOrganizationsFeatures", Table, 232, 233, isReadOnly: true, resultWrapper: "ListOrganizationsFeaturesResult", errors: [349, 7, 283, 284]),
+        new SM::OperationInfo("ListPolicies", Table, 237, 238, isReadOnly: true, resultWrapper: "ListPoliciesResult", errors: [350]),
+        new SM::OperationInfo("ListPoliciesGrantingServiceAccess", Table, 235, 236, isReadOnly: true, resultWrapper: "ListPoliciesGrantingServiceAccessResult", errors: [277, 192]),
+        new SM::OperationInfo("ListPolicyTags", Table, 239, 240, isReadOnly: true, resultWrapper: "ListPolicyTagsResult", errors: [277, 350, 192]),
+        new SM::OperationInfo("ListPolicyVersions", Table, 241, 242, isReadOnly: true, resultWrapper: "ListPolicyVersionsResult", errors: [277, 192, 350]),
+        new SM::OperationInfo("ListRolePolicies", Table, 243, 244, isReadOnly: true, resultWrapper: "ListRolePoliciesResult", errors: [277, 350]),
+        new SM::OperationInfo("ListRoleTags", Table, 245, 246, isReadOnly: true, resultWrapper: "ListRoleTagsResult", errors: [277, 350]),
+        new SM::OperationInfo("ListRoles", Table, 247, 248, isReadOnly: true, resultWrapper: "ListRolesResult", errors: [350]),
+        new SM::OperationInfo("ListSAMLProviderTags", Table, 249, 250, isReadOnly: true, resultWrapper: "ListSAMLProviderTagsResult", errors: [277, 350, 192]),
+        new SM::OperationInfo("ListSAMLProviders", Table, 251, 252, isReadOnly: true, resultWrapper: "ListSAMLProvidersResult", errors: [350]),
+        new SM::OperationInfo("ListSSHPublicKeys", Table, 253, 254, isReadOnly: true, resultWrapper: "ListSSHPublicKeysResult", errors: [277]),
+        new SM::OperationInfo("ListServerCertificateTags", Table, 255, 256, isReadOnly: true, resultWrapper: "ListServerCertificateTagsResult", errors: [277, 350]),
+        new SM::OperationInfo("ListServerCertificates", Table, 257, 258, isReadOnly: true, resultWrapper: "ListServerCertificatesResult", errors: [350]),
+        new SM::OperationInfo("ListServiceSpecificCredentials", Table, 259, 260, isReadOnly: true, resultWrapper: "ListServiceSpecificCredentialsResult", errors: [277, 352]),
+        new SM::OperationInfo("ListSigningCertificates", Table, 261, 262, isReadOnly: true, resultWrapper: "ListSigningCertificatesResult", errors: [277, 350]),
+        new SM::OperationInfo("ListUserPolicies", Table, 263, 264, isReadOnly: true, resultWrapper: "ListUserPoliciesResult", errors: [277, 350]),
+        new SM::OperationInfo("ListUserTags", Table, 265, 266, isReadOnly: true, resultWrapper: "ListUserTagsResult", errors: [277, 350]),
+        new SM::OperationInfo("ListUsers", Table, 267, 268, isReadOnly: true, resultWrapper: "ListUsersResult", errors: [350]),
+        new SM::OperationInfo("ListVirtualMFADevices", Table, 269, 270, isReadOnly: true, resultWrapper: "ListVirtualMFADevicesResult"),
+        new SM::OperationInfo("PutGroupPolicy", Table, 309, -1, isReadOnly: false, errors: [196, 274, 277, 350]),
+        new SM::OperationInfo("PutRolePermissionsBoundary", Table, 310, -1, isReadOnly: false, errors: [277, 192, 377, 298, 350]),
+        new SM::OperationInfo("PutRolePolicy", Table, 311, -1, isReadOnly: false, errors: [196, 274, 277, 377, 350]),
+        new SM::OperationInfo("PutUserPermissionsBoundary", Table, 312, -1, isReadOnly: false, errors: [277, 192, 298, 350]),
+        new SM::OperationInfo("PutUserPolicy", Table, 313, -1, isReadOnly: false, errors: [196, 274, 277, 350]),
+        new SM::OperationInfo("RejectDelegationRequest", Table, 316, -1, isReadOnly: false, errors: [277, 350, 27, 192]),
+        new SM::OperationInfo("RemoveClientIDFromOpenIDConnectProvider", Table, 317, -1, isReadOnly: false, errors: [27, 192, 277, 350]),
+        new SM::OperationInfo("RemoveRoleFromInstanceProfile", Table, 318, -1, isReadOnly: false, errors: [277, 196, 377, 350]),
+        new SM::OperationInfo("RemoveUserFromGroup", Table, 319, -1, isReadOnly: false, errors: [277, 196, 350]),
+        new SM::OperationInfo("ResetServiceSpecificCredential", Table, 325, 326, isReadOnly: false, resultWrapper: "ResetServiceSpecificCredentialResult", errors: [277]),
+        new SM::OperationInfo("ResyncMFADevice", Table, 332, -1, isReadOnly: false, errors: [190, 277, 196, 350, 27]),
+        new SM::OperationInfo("SendDelegationToken", Table, 346, -1, isReadOnly: false, errors: [277, 350, 27, 192]),
+        new SM::OperationInfo("SetDefaultPolicyVersion", Table, 357, -1, isReadOnly: false, errors: [277, 192, 196, 350]),
+        new SM::OperationInfo("SetSecurityTokenServicePreferences", Table, 358, -1, isReadOnly: false, errors: [350]),
+        new SM::OperationInfo("SimulateCustomPolicy", Table, 360, 361, isReadOnly: true, resultWrapper: "SimulateCustomPolicyResult", errors: [192, 293]),
+        new SM::OperationInfo("SimulatePrincipalPolicy", Table, 362, 361, isReadOnly: true, resultWrapper: "SimulatePrincipalPolicyResult", errors: [277, 192, 293]),
+        new SM::OperationInfo("TagInstanceProfile", Table, 367, -1, isReadOnly: false, errors: [277, 192, 196, 27, 350]),
+        new SM::OperationInfo("TagMFADevice", Table, 368, -1, isReadOnly: false, errors: [192, 277, 196, 27, 350]),
+        new SM::OperationInfo("TagOpenIDConnectProvider", Table, 369, -1, isReadOnly: false, errors: [277, 196, 192, 27, 350]),
+        new SM::OperationInfo("TagPolicy", Table, 370, -1, isReadOnly: false, errors: [277, 196, 192, 27, 350]),
+        new SM::OperationInfo("TagRole", Table, 371, -1, isReadOnly: false, errors: [277, 196, 192, 27, 350]),
+        new SM::OperationInfo("TagSAMLProvider", Table, 372, -1, isReadOnly: false, errors: [277, 196, 192, 27, 350]),
+        new SM::OperationInfo("TagServerCertificate", Table, 373, -1, isReadOnly: false, errors: [277, 192, 196, 27, 350]),
+        new SM::OperationInfo("TagUser", Table, 374, -1, isReadOnly: false, errors: [277, 196, 192, 27, 350]),
+        new SM::OperationInfo("UntagInstanceProfile", Table, 379, -1, isReadOnly: false, errors: [277, 192, 27, 350]),
+        new SM::OperationInfo("UntagMFADevice", Table, 380, -1, isReadOnly: false, errors: [277, 192, 27, 350]),
+        new SM::OperationInfo("UntagOpenIDConnectProvider", Table, 381, -1, isReadOnly: false, errors: [277, 192, 27, 350]),
+        new SM::OperationInfo("UntagPolicy", Table, 382, -1, isReadOnly: false, errors: [277, 192, 27, 350]),
+        new SM::OperationInfo("UntagRole", Table, 383, -1, isReadOnly: false, errors: [277, 27, 350]),
+        new SM::OperationInfo("UntagSAMLProvider", Table, 384, -1, isReadOnly: false, errors: [277, 192, 27, 350]),
+        new SM::OperationInfo("UntagServerCertificate", Table, 385, -1, isReadOnly: false, errors: [277, 192, 27, 350]),
+        new SM::OperationInfo("UntagUser", Table, 386, -1, isReadOnly: false, errors: [277, 27, 350]),
+        new SM::OperationInfo("UpdateAccessKey", Table, 387, -1, isReadOnly: false, errors: [277, 196, 350, 192]),
+        new SM::OperationInfo("UpdateAccountPasswordPolicy", Table, 388, -1, isReadOnly: false, errors: [277, 274, 196, 350]),
+        new SM::OperationInfo("UpdateAssumeRolePolicy", Table, 389, -1, isReadOnly: false, errors: [277, 274, 196, 377, 350]),
+        new SM::OperationInfo("UpdateDelegationRequest", Table, 390, -1, isReadOnly: false, errors: [277, 350, 27, 192]),
+        new SM::OperationInfo("UpdateGroup", Table, 391, -1, isReadOnly: false, errors: [277, 113, 196, 350]),
+        new SM::OperationInfo("UpdateLoginProfile", Table, 392, -1, isReadOnly: false, errors: [116, 277, 287, 196, 350]),
+        new SM::OperationInfo("UpdateOpenIDConnectProviderThumbprint", Table, 393, -1, isReadOnly: false, errors: [27, 192, 277, 350]),
+        new SM::OperationInfo("UpdateRole", Table, 396, 397, isReadOnly: false, resultWrapper: "UpdateRoleResult", errors: [377, 277, 350]),
+        new SM::OperationInfo("UpdateRoleDescription", Table, 394, 395, isReadOnly: false, resultWrapper: "UpdateRoleDescriptionResult", errors: [277, 377, 350]),
+        new SM::OperationInfo("UpdateSAMLProvider", Table, 398, 399, isReadOnly: false, resultWrapper: "UpdateSAMLProviderResult", errors: [277, 192, 196, 350, 27]),
+        new SM::OperationInfo("UpdateSSHPublicKey", Table, 400, -1, isReadOnly: false, errors: [277, 192]),
+        new SM::OperationInfo("UpdateServerCertificate", Table, 401, -1, isReadOnly: false, errors: [277, 113, 196, 350]),
+        new SM::OperationInfo("UpdateServiceSpecificCredential", Table, 402, -1, isReadOnly: false, errors: [277]),
+        new SM::OperationInfo("UpdateSigningCertificate", Table, 403, -1, isReadOnly: false, errors: [277, 196, 350, 192]),
+        new SM::OperationInfo("UpdateUser", Table, 404, -1, isReadOnly: false, errors: [277, 196, 113, 116, 27, 350]),
+        new SM::OperationInfo("UploadSSHPublicKey", Table, 405, 406, isReadOnly: false, resultWrapper: "UploadSSHPublicKeyResult", errors: [196, 277, 193, 106, 378]),
+        new SM::OperationInfo("UploadServerCertificate", Table, 407, 408, isReadOnly: false, resultWrapper: "UploadServerCertificateResult", errors: [196, 192, 113, 273, 195, 27, 350]),
+        new SM::OperationInfo("UploadSigningCertificate", Table, 409, 410, isReadOnly: false, resultWrapper: "UploadSigningCertificateResult", errors: [196, 113, 273, 191, 105, 277, 27, 350]),
     ],
-    [SAccountNotManagementOrDelegatedAdministratorException, SCallerIsNotManagementAccountException, SConcurrentModificationException, SCredentialReportExpiredException, SCredentialReportNotPresentException, SCredentialReportNotReadyException, SDeleteConflictException, SDuplicateCertificateException, SDuplicateSSHPublicKeyException, SEntityAlreadyExistsException, SEntityTemporarilyUnmodifiableException, SFeatureDisabledException, SFeatureEnabledException, SInvalidAuthenticationCodeException, SInvalidCertificateException, SInvalidInputException, SInvalidPublicKeyException, SInvalidUserTypeException, SKeyPairMismatchException, SLimitExceededException, SMalformedCertificateException, SMalformedPolicyDocumentException, SNoSuchEntityException, SOpenIdIdpCommunicationErrorException, SOrganizationNotFoundException, SOrganizationNotInAllFeaturesModeException, SPasswordPolicyViolationException, SPolicyEvaluationException, SPolicyNotAttachableException, SReportGenerationLimitExceededException, SServiceAccessNotEnabledException, SServiceFailureException, SServiceNotSupportedException, SUnmodifiableEntityException, SUnrecognizedPublicKeyEncodingException]);
+    Table,
+    [7, 21, 27, 65, 66, 67, 73, 105, 106, 113, 116, 123, 125, 190, 191, 192, 193, 194, 195, 196, 273, 274, 277, 281, 283, 284, 287, 293, 298, 322, 349, 350, 352, 377, 378]);
+
+    /// <summary>The model's shapes by index (ordinal order of their names), each made and wired on first use.</summary>
+    private sealed class ModelTable() : SM::ShapeTable(571)
+    {
+        protected override SM::ShapeInfo Create(int index)
+        {
+            switch (index / 50)
+            {
+                case 0: return CreateShapes0(this, index);
+                case 1: return CreateShapes1(this, index);
+                case 2: return CreateShapes2(this, index);
+                case 3: return CreateShapes3(this, index);
+                case 4: return CreateShapes4(this, index);
+                case 5: return CreateShapes5(this, index);
+                case 6: return CreateShapes6(this, index);
+                case 7: return CreateShapes7(this, index);
+                case 8: return CreateShapes8(this, index);
+                case 9: return CreateShapes9(this, index);
+                case 10: return CreateShapes10(this, index);
+                case 11: return CreateShapes11(this, index);
+                default: throw new global::System.ArgumentOutOfRangeException(nameof(index));
+            }
+        }
+
+        protected override void Wire(SM::ShapeInfo shape, int index)
+        {
+            switch (index / 50)
+            {
+                case 0: WireShapes0(shape, index); return;
+                case 1: WireShapes1(shape, index); return;
+                case 2: WireShapes2(shape, index); return;
+                case 3: WireShapes3(shape, index); return;
+                case 4: WireShapes4(shape, index); return;
+                case 5: WireShapes5(shape, index); return;
+                case 6: WireShapes6(shape, index); return;
+                case 7: WireShapes7(shape, index); return;
+                case 8: WireShapes8(shape, index); return;
+                case 9: WireShapes9(shape, index); return;
+                case 10: WireShapes10(shape, index); return;
+                case 11: WireShapes11(shape, index); return;
+                default: throw new global::System.ArgumentOutOfRangeException(nameof(index));
+            }
+        }
+    }
 
     /// <summary>The descriptor of an operation.</summary>
     public static SM::OperationInfo Operation(IamAction action) => Service.Operations[(int)action];
@@ -579,443 +626,949 @@ public abstract partial class IamServiceBase<TContext> : SM::IServiceDispatcher<
     public virtual global::System.Threading.Tasks.Task<global::Stratus.Services.Model.Iam.UploadServerCertificateResponse> UploadServerCertificateAsync(TContext context, global::Stratus.Services.Model.Iam.UploadServerCertificateRequest request) => throw NotImplemented(context, "UploadServerCertificate");
     public virtual global::System.Threading.Tasks.Task<global::Stratus.Services.Model.Iam.UploadSigningCertificateResponse> UploadSigningCertificateAsync(TContext context, global::Stratus.Services.Model.Iam.UploadSigningCertificateRequest request) => throw NotImplemented(context, "UploadSigningCertificate");
 
-    public async global::System.Threading.Tasks.Task<object?> DispatchAsync(IamAction action, TContext context, object request)
+    public global::System.Threading.Tasks.Task<object?> DispatchAsync(IamAction action, TContext context, object request) => action switch
     {
-        switch (action)
-        {
-            case IamAction.AcceptDelegationRequest:
-                await AcceptDelegationRequestAsync(context, (global::Stratus.Services.Model.Iam.AcceptDelegationRequestRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.AddClientIDToOpenIDConnectProvider:
-                await AddClientIDToOpenIDConnectProviderAsync(context, (global::Stratus.Services.Model.Iam.AddClientIDToOpenIDConnectProviderRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.AddRoleToInstanceProfile:
-                await AddRoleToInstanceProfileAsync(context, (global::Stratus.Services.Model.Iam.AddRoleToInstanceProfileRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.AddUserToGroup:
-                await AddUserToGroupAsync(context, (global::Stratus.Services.Model.Iam.AddUserToGroupRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.AssociateDelegationRequest:
-                await AssociateDelegationRequestAsync(context, (global::Stratus.Services.Model.Iam.AssociateDelegationRequestRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.AttachGroupPolicy:
-                await AttachGroupPolicyAsync(context, (global::Stratus.Services.Model.Iam.AttachGroupPolicyRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.AttachRolePolicy:
-                await AttachRolePolicyAsync(context, (global::Stratus.Services.Model.Iam.AttachRolePolicyRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.AttachUserPolicy:
-                await AttachUserPolicyAsync(context, (global::Stratus.Services.Model.Iam.AttachUserPolicyRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.ChangePassword:
-                await ChangePasswordAsync(context, (global::Stratus.Services.Model.Iam.ChangePasswordRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.CreateAccessKey:
-                return await CreateAccessKeyAsync(context, (global::Stratus.Services.Model.Iam.CreateAccessKeyRequest)request).ConfigureAwait(false);
-            case IamAction.CreateAccountAlias:
-                await CreateAccountAliasAsync(context, (global::Stratus.Services.Model.Iam.CreateAccountAliasRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.CreateDelegationRequest:
-                return await CreateDelegationRequestAsync(context, (global::Stratus.Services.Model.Iam.CreateDelegationRequestRequest)request).ConfigureAwait(false);
-            case IamAction.CreateGroup:
-                return await CreateGroupAsync(context, (global::Stratus.Services.Model.Iam.CreateGroupRequest)request).ConfigureAwait(false);
-            case IamAction.CreateInstanceProfile:
-                return await CreateInstanceProfileAsync(context, (global::Stratus.Services.Model.Iam.CreateInstanceProfileRequest)request).ConfigureAwait(false);
-            case IamAction.CreateLoginProfile:
-                return await CreateLoginProfileAsync(context, (global::Stratus.Services.Model.Iam.CreateLoginProfileRequest)request).ConfigureAwait(false);
-            case IamAction.CreateOpenIDConnectProvider:
-                return await CreateOpenIDConnectProviderAsync(context, (global::Stratus.Services.Model.Iam.CreateOpenIDConnectProviderRequest)request).ConfigureAwait(false);
-            case IamAction.CreatePolicy:
-                return await CreatePolicyAsync(context, (global::Stratus.Services.Model.Iam.CreatePolicyRequest)request).ConfigureAwait(false);
-            case IamAction.CreatePolicyVersion:
-                return await CreatePolicyVersionAsync(context, (global::Stratus.Services.Model.Iam.CreatePolicyVersionRequest)request).ConfigureAwait(false);
-            case IamAction.CreateRole:
-                return await CreateRoleAsync(context, (global::Stratus.Services.Model.Iam.CreateRoleRequest)request).ConfigureAwait(false);
-            case IamAction.CreateSAMLProvider:
-                return await CreateSAMLProviderAsync(context, (global::Stratus.Services.Model.Iam.CreateSAMLProviderRequest)request).ConfigureAwait(false);
-            case IamAction.CreateServiceLinkedRole:
-                return await CreateServiceLinkedRoleAsync(context, (global::Stratus.Services.Model.Iam.CreateServiceLinkedRoleRequest)request).ConfigureAwait(false);
-            case IamAction.CreateServiceSpecificCredential:
-                return await CreateServiceSpecificCredentialAsync(context, (global::Stratus.Services.Model.Iam.CreateServiceSpecificCredentialRequest)request).ConfigureAwait(false);
-            case IamAction.CreateUser:
-                return await CreateUserAsync(context, (global::Stratus.Services.Model.Iam.CreateUserRequest)request).ConfigureAwait(false);
-            case IamAction.CreateVirtualMFADevice:
-                return await CreateVirtualMFADeviceAsync(context, (global::Stratus.Services.Model.Iam.CreateVirtualMFADeviceRequest)request).ConfigureAwait(false);
-            case IamAction.DeactivateMFADevice:
-                await DeactivateMFADeviceAsync(context, (global::Stratus.Services.Model.Iam.DeactivateMFADeviceRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.DeleteAccessKey:
-                await DeleteAccessKeyAsync(context, (global::Stratus.Services.Model.Iam.DeleteAccessKeyRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.DeleteAccountAlias:
-                await DeleteAccountAliasAsync(context, (global::Stratus.Services.Model.Iam.DeleteAccountAliasRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.DeleteAccountPasswordPolicy:
-                await DeleteAccountPasswordPolicyAsync(context).ConfigureAwait(false);
-                return null;
-            case IamAction.DeleteGroup:
-                await DeleteGroupAsync(context, (global::Stratus.Services.Model.Iam.DeleteGroupRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.DeleteGroupPolicy:
-                await DeleteGroupPolicyAsync(context, (global::Stratus.Services.Model.Iam.DeleteGroupPolicyRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.DeleteInstanceProfile:
-                await DeleteInstanceProfileAsync(context, (global::Stratus.Services.Model.Iam.DeleteInstanceProfileRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.DeleteLoginProfile:
-                await DeleteLoginProfileAsync(context, (global::Stratus.Services.Model.Iam.DeleteLoginProfileRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.DeleteOpenIDConnectProvider:
-                await DeleteOpenIDConnectProviderAsync(context, (global::Stratus.Services.Model.Iam.DeleteOpenIDConnectProviderRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.DeletePolicy:
-                await DeletePolicyAsync(context, (global::Stratus.Services.Model.Iam.DeletePolicyRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.DeletePolicyVersion:
-                await DeletePolicyVersionAsync(context, (global::Stratus.Services.Model.Iam.DeletePolicyVersionRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.DeleteRole:
-                await DeleteRoleAsync(context, (global::Stratus.Services.Model.Iam.DeleteRoleRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.DeleteRolePermissionsBoundary:
-                await DeleteRolePermissionsBoundaryAsync(context, (global::Stratus.Services.Model.Iam.DeleteRolePermissionsBoundaryRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.DeleteRolePolicy:
-                await DeleteRolePolicyAsync(context, (global::Stratus.Services.Model.Iam.DeleteRolePolicyRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.DeleteSAMLProvider:
-                await DeleteSAMLProviderAsync(context, (global::Stratus.Services.Model.Iam.DeleteSAMLProviderRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.DeleteSSHPublicKey:
-                await DeleteSSHPublicKeyAsync(context, (global::Stratus.Services.Model.Iam.DeleteSSHPublicKeyRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.DeleteServerCertificate:
-                await DeleteServerCertificateAsync(context, (global::Stratus.Services.Model.Iam.DeleteServerCertificateRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.DeleteServiceLinkedRole:
-                return await DeleteServiceLinkedRoleAsync(context, (global::Stratus.Services.Model.Iam.DeleteServiceLinkedRoleRequest)request).ConfigureAwait(false);
-            case IamAction.DeleteServiceSpecificCredential:
-                await DeleteServiceSpecificCredentialAsync(context, (global::Stratus.Services.Model.Iam.DeleteServiceSpecificCredentialRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.DeleteSigningCertificate:
-                await DeleteSigningCertificateAsync(context, (global::Stratus.Services.Model.Iam.DeleteSigningCertificateRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.DeleteUser:
-                await DeleteUserAsync(context, (global::Stratus.Services.Model.Iam.DeleteUserRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.DeleteUserPermissionsBoundary:
-                await DeleteUserPermissionsBoundaryAsync(context, (global::Stratus.Services.Model.Iam.DeleteUserPermissionsBoundaryRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.DeleteUserPolicy:
-                await DeleteUserPolicyAsync(context, (global::Stratus.Services.Model.Iam.DeleteUserPolicyRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.DeleteVirtualMFADevice:
-                await DeleteVirtualMFADeviceAsync(context, (global::Stratus.Services.Model.Iam.DeleteVirtualMFADeviceRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.DetachGroupPolicy:
-                await DetachGroupPolicyAsync(context, (global::Stratus.Services.Model.Iam.DetachGroupPolicyRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.DetachRolePolicy:
-                await DetachRolePolicyAsync(context, (global::Stratus.Services.Model.Iam.DetachRolePolicyRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.DetachUserPolicy:
-                await DetachUserPolicyAsync(context, (global::Stratus.Services.Model.Iam.DetachUserPolicyRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.DisableOrganizationsRootCredentialsManagement:
-                return await DisableOrganizationsRootCredentialsManagementAsync(context, (global::Stratus.Services.Model.Iam.DisableOrganizationsRootCredentialsManagementRequest)request).ConfigureAwait(false);
-            case IamAction.DisableOrganizationsRootSessions:
-                return await DisableOrganizationsRootSessionsAsync(context, (global::Stratus.Services.Model.Iam.DisableOrganizationsRootSessionsRequest)request).ConfigureAwait(false);
-            case IamAction.DisableOutboundWebIdentityFederation:
-                await DisableOutboundWebIdentityFederationAsync(context).ConfigureAwait(false);
-                return null;
-            case IamAction.EnableMFADevice:
-                await EnableMFADeviceAsync(context, (global::Stratus.Services.Model.Iam.EnableMFADeviceRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.EnableOrganizationsRootCredentialsManagement:
-                return await EnableOrganizationsRootCredentialsManagementAsync(context, (global::Stratus.Services.Model.Iam.EnableOrganizationsRootCredentialsManagementRequest)request).ConfigureAwait(false);
-            case IamAction.EnableOrganizationsRootSessions:
-                return await EnableOrganizationsRootSessionsAsync(context, (global::Stratus.Services.Model.Iam.EnableOrganizationsRootSessionsRequest)request).ConfigureAwait(false);
-            case IamAction.EnableOutboundWebIdentityFederation:
-                return await EnableOutboundWebIdentityFederationAsync(context).ConfigureAwait(false);
-            case IamAction.GenerateCredentialReport:
-                return await GenerateCredentialReportAsync(context).ConfigureAwait(false);
-            case IamAction.GenerateOrganizationsAccessReport:
-                return await GenerateOrganizationsAccessReportAsync(context, (global::Stratus.Services.Model.Iam.GenerateOrganizationsAccessReportRequest)request).ConfigureAwait(false);
-            case IamAction.GenerateServiceLastAccessedDetails:
-                return await GenerateServiceLastAccessedDetailsAsync(context, (global::Stratus.Services.Model.Iam.GenerateServiceLastAccessedDetailsRequest)request).ConfigureAwait(false);
-            case IamAction.GetAccessKeyLastUsed:
-                return await GetAccessKeyLastUsedAsync(context, (global::Stratus.Services.Model.Iam.GetAccessKeyLastUsedRequest)request).ConfigureAwait(false);
-            case IamAction.GetAccountAuthorizationDetails:
-                return await GetAccountAuthorizationDetailsAsync(context, (global::Stratus.Services.Model.Iam.GetAccountAuthorizationDetailsRequest)request).ConfigureAwait(false);
-            case IamAction.GetAccountPasswordPolicy:
-                return await GetAccountPasswordPolicyAsync(context).ConfigureAwait(false);
-            case IamAction.GetAccountSummary:
-                return await GetAccountSummaryAsync(context).ConfigureAwait(false);
-            case IamAction.GetContextKeysForCustomPolicy:
-                return await GetContextKeysForCustomPolicyAsync(context, (global::Stratus.Services.Model.Iam.GetContextKeysForCustomPolicyRequest)request).ConfigureAwait(false);
-            case IamAction.GetContextKeysForPrincipalPolicy:
-                return await GetContextKeysForPrincipalPolicyAsync(context, (global::Stratus.Services.Model.Iam.GetContextKeysForPrincipalPolicyRequest)request).ConfigureAwait(false);
-            case IamAction.GetCredentialReport:
-                return await GetCredentialReportAsync(context).ConfigureAwait(false);
-            case IamAction.GetDelegationRequest:
-                return await GetDelegationRequestAsync(context, (global::Stratus.Services.Model.Iam.GetDelegationRequestRequest)request).ConfigureAwait(false);
-            case IamAction.GetGroup:
-                return await GetGroupAsync(context, (global::Stratus.Services.Model.Iam.GetGroupRequest)request).ConfigureAwait(false);
-            case IamAction.GetGroupPolicy:
-                return await GetGroupPolicyAsync(context, (global::Stratus.Services.Model.Iam.GetGroupPolicyRequest)request).ConfigureAwait(false);
-            case IamAction.GetHumanReadableSummary:
-                return await GetHumanReadableSummaryAsync(context, (global::Stratus.Services.Model.Iam.GetHumanReadableSummaryRequest)request).ConfigureAwait(false);
-            case IamAction.GetInstanceProfile:
-                return await GetInstanceProfileAsync(context, (global::Stratus.Services.Model.Iam.GetInstanceProfileRequest)request).ConfigureAwait(false);
-            case IamAction.GetLoginProfile:
-                return await GetLoginProfileAsync(context, (global::Stratus.Services.Model.Iam.GetLoginProfileRequest)request).ConfigureAwait(false);
-            case IamAction.GetMFADevice:
-                return await GetMFADeviceAsync(context, (global::Stratus.Services.Model.Iam.GetMFADeviceRequest)request).ConfigureAwait(false);
-            case IamAction.GetOpenIDConnectProvider:
-                return await GetOpenIDConnectProviderAsync(context, (global::Stratus.Services.Model.Iam.GetOpenIDConnectProviderRequest)request).ConfigureAwait(false);
-            case IamAction.GetOrganizationsAccessReport:
-                return await GetOrganizationsAccessReportAsync(context, (global::Stratus.Services.Model.Iam.GetOrganizationsAccessReportRequest)request).ConfigureAwait(false);
-            case IamAction.GetOutboundWebIdentityFederationInfo:
-                return await GetOutboundWebIdentityFederationInfoAsync(context).ConfigureAwait(false);
-            case IamAction.GetPolicy:
-                return await GetPolicyAsync(context, (global::Stratus.Services.Model.Iam.GetPolicyRequest)request).ConfigureAwait(false);
-            case IamAction.GetPolicyVersion:
-                return await GetPolicyVersionAsync(context, (global::Stratus.Services.Model.Iam.GetPolicyVersionRequest)request).ConfigureAwait(false);
-            case IamAction.GetRole:
-                return await GetRoleAsync(context, (global::Stratus.Services.Model.Iam.GetRoleRequest)request).ConfigureAwait(false);
-            case IamAction.GetRolePolicy:
-                return await GetRolePolicyAsync(context, (global::Stratus.Services.Model.Iam.GetRolePolicyRequest)request).ConfigureAwait(false);
-            case IamAction.GetSAMLProvider:
-                return await GetSAMLProviderAsync(context, (global::Stratus.Services.Model.Iam.GetSAMLProviderRequest)request).ConfigureAwait(false);
-            case IamAction.GetSSHPublicKey:
-                return await GetSSHPublicKeyAsync(context, (global::Stratus.Services.Model.Iam.GetSSHPublicKeyRequest)request).ConfigureAwait(false);
-            case IamAction.GetServerCertificate:
-                return await GetServerCertificateAsync(context, (global::Stratus.Services.Model.Iam.GetServerCertificateRequest)request).ConfigureAwait(false);
-            case IamAction.GetServiceLastAccessedDetails:
-                return await GetServiceLastAccessedDetailsAsync(context, (global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsRequest)request).ConfigureAwait(false);
-            case IamAction.GetServiceLastAccessedDetailsWithEntities:
-                return await GetServiceLastAccessedDetailsWithEntitiesAsync(context, (global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsWithEntitiesRequest)request).ConfigureAwait(false);
-            case IamAction.GetServiceLinkedRoleDeletionStatus:
-                return await GetServiceLinkedRoleDeletionStatusAsync(context, (global::Stratus.Services.Model.Iam.GetServiceLinkedRoleDeletionStatusRequest)request).ConfigureAwait(false);
-            case IamAction.GetUser:
-                return await GetUserAsync(context, (global::Stratus.Services.Model.Iam.GetUserRequest)request).ConfigureAwait(false);
-            case IamAction.GetUserPolicy:
-                return await GetUserPolicyAsync(context, (global::Stratus.Services.Model.Iam.GetUserPolicyRequest)request).ConfigureAwait(false);
-            case IamAction.ListAccessKeys:
-                return await ListAccessKeysAsync(context, (global::Stratus.Services.Model.Iam.ListAccessKeysRequest)request).ConfigureAwait(false);
-            case IamAction.ListAccountAliases:
-                return await ListAccountAliasesAsync(context, (global::Stratus.Services.Model.Iam.ListAccountAliasesRequest)request).ConfigureAwait(false);
-            case IamAction.ListAttachedGroupPolicies:
-                return await ListAttachedGroupPoliciesAsync(context, (global::Stratus.Services.Model.Iam.ListAttachedGroupPoliciesRequest)request).ConfigureAwait(false);
-            case IamAction.ListAttachedRolePolicies:
-                return await ListAttachedRolePoliciesAsync(context, (global::Stratus.Services.Model.Iam.ListAttachedRolePoliciesRequest)request).ConfigureAwait(false);
-            case IamAction.ListAttachedUserPolicies:
-                return await ListAttachedUserPoliciesAsync(context, (global::Stratus.Services.Model.Iam.ListAttachedUserPoliciesRequest)request).ConfigureAwait(false);
-            case IamAction.ListDelegationRequests:
-                return await ListDelegationRequestsAsync(context, (global::Stratus.Services.Model.Iam.ListDelegationRequestsRequest)request).ConfigureAwait(false);
-            case IamAction.ListEntitiesForPolicy:
-                return await ListEntitiesForPolicyAsync(context, (global::Stratus.Services.Model.Iam.ListEntitiesForPolicyRequest)request).ConfigureAwait(false);
-            case IamAction.ListGroupPolicies:
-                return await ListGroupPoliciesAsync(context, (global::Stratus.Services.Model.Iam.ListGroupPoliciesRequest)request).ConfigureAwait(false);
-            case IamAction.ListGroups:
-                return await ListGroupsAsync(context, (global::Stratus.Services.Model.Iam.ListGroupsRequest)request).ConfigureAwait(false);
-            case IamAction.ListGroupsForUser:
-                return await ListGroupsForUserAsync(context, (global::Stratus.Services.Model.Iam.ListGroupsForUserRequest)request).ConfigureAwait(false);
-            case IamAction.ListInstanceProfileTags:
-                return await ListInstanceProfileTagsAsync(context, (global::Stratus.Services.Model.Iam.ListInstanceProfileTagsRequest)request).ConfigureAwait(false);
-            case IamAction.ListInstanceProfiles:
-                return await ListInstanceProfilesAsync(context, (global::Stratus.Services.Model.Iam.ListInstanceProfilesRequest)request).ConfigureAwait(false);
-            case IamAction.ListInstanceProfilesForRole:
-                return await ListInstanceProfilesForRoleAsync(context, (global::Stratus.Services.Model.Iam.ListInstanceProfilesForRoleRequest)request).ConfigureAwait(false);
-            case IamAction.ListMFADeviceTags:
-                return await ListMFADeviceTagsAsync(context, (global::Stratus.Services.Model.Iam.ListMFADeviceTagsRequest)request).ConfigureAwait(false);
-            case IamAction.ListMFADevices:
-                return await ListMFADevicesAsync(context, (global::Stratus.Services.Model.Iam.ListMFADevicesRequest)request).ConfigureAwait(false);
-            case IamAction.ListOpenIDConnectProviderTags:
-                return await ListOpenIDConnectProviderTagsAsync(context, (global::Stratus.Services.Model.Iam.ListOpenIDConnectProviderTagsRequest)request).ConfigureAwait(false);
-            case IamAction.ListOpenIDConnectProviders:
-                return await ListOpenIDConnectProvidersAsync(context, (global::Stratus.Services.Model.Iam.ListOpenIDConnectProvidersRequest)request).ConfigureAwait(false);
-            case IamAction.ListOrganizationsFeatures:
-                return await ListOrganizationsFeaturesAsync(context, (global::Stratus.Services.Model.Iam.ListOrganizationsFeaturesRequest)request).ConfigureAwait(false);
-            case IamAction.ListPolicies:
-                return await ListPoliciesAsync(context, (global::Stratus.Services.Model.Iam.ListPoliciesRequest)request).ConfigureAwait(false);
-            case IamAction.ListPoliciesGrantingServiceAccess:
-                return await ListPoliciesGrantingServiceAccessAsync(context, (global::Stratus.Services.Model.Iam.ListPoliciesGrantingServiceAccessRequest)request).ConfigureAwait(false);
-            case IamAction.ListPolicyTags:
-                return await ListPolicyTagsAsync(context, (global::Stratus.Services.Model.Iam.ListPolicyTagsRequest)request).ConfigureAwait(false);
-            case IamAction.ListPolicyVersions:
-                return await ListPolicyVersionsAsync(context, (global::Stratus.Services.Model.Iam.ListPolicyVersionsRequest)request).ConfigureAwait(false);
-            case IamAction.ListRolePolicies:
-                return await ListRolePoliciesAsync(context, (global::Stratus.Services.Model.Iam.ListRolePoliciesRequest)request).ConfigureAwait(false);
-            case IamAction.ListRoleTags:
-                return await ListRoleTagsAsync(context, (global::Stratus.Services.Model.Iam.ListRoleTagsRequest)request).ConfigureAwait(false);
-            case IamAction.ListRoles:
-                return await ListRolesAsync(context, (global::Stratus.Services.Model.Iam.ListRolesRequest)request).ConfigureAwait(false);
-            case IamAction.ListSAMLProviderTags:
-                return await ListSAMLProviderTagsAsync(context, (global::Stratus.Services.Model.Iam.ListSAMLProviderTagsRequest)request).ConfigureAwait(false);
-            case IamAction.ListSAMLProviders:
-                return await ListSAMLProvidersAsync(context, (global::Stratus.Services.Model.Iam.ListSAMLProvidersRequest)request).ConfigureAwait(false);
-            case IamAction.ListSSHPublicKeys:
-                return await ListSSHPublicKeysAsync(context, (global::Stratus.Services.Model.Iam.ListSSHPublicKeysRequest)request).ConfigureAwait(false);
-            case IamAction.ListServerCertificateTags:
-                return await ListServerCertificateTagsAsync(context, (global::Stratus.Services.Model.Iam.ListServerCertificateTagsRequest)request).ConfigureAwait(false);
-            case IamAction.ListServerCertificates:
-                return await ListServerCertificatesAsync(context, (global::Stratus.Services.Model.Iam.ListServerCertificatesRequest)request).ConfigureAwait(false);
-            case IamAction.ListServiceSpecificCredentials:
-                return await ListServiceSpecificCredentialsAsync(context, (global::Stratus.Services.Model.Iam.ListServiceSpecificCredentialsRequest)request).ConfigureAwait(false);
-            case IamAction.ListSigningCertificates:
-                return await ListSigningCertificatesAsync(context, (global::Stratus.Services.Model.Iam.ListSigningCertificatesRequest)request).ConfigureAwait(false);
-            case IamAction.ListUserPolicies:
-                return await ListUserPoliciesAsync(context, (global::Stratus.Services.Model.Iam.ListUserPoliciesRequest)request).ConfigureAwait(false);
-            case IamAction.ListUserTags:
-                return await ListUserTagsAsync(context, (global::Stratus.Services.Model.Iam.ListUserTagsRequest)request).ConfigureAwait(false);
-            case IamAction.ListUsers:
-                return await ListUsersAsync(context, (global::Stratus.Services.Model.Iam.ListUsersRequest)request).ConfigureAwait(false);
-            case IamAction.ListVirtualMFADevices:
-                return await ListVirtualMFADevicesAsync(context, (global::Stratus.Services.Model.Iam.ListVirtualMFADevicesRequest)request).ConfigureAwait(false);
-            case IamAction.PutGroupPolicy:
-                await PutGroupPolicyAsync(context, (global::Stratus.Services.Model.Iam.PutGroupPolicyRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.PutRolePermissionsBoundary:
-                await PutRolePermissionsBoundaryAsync(context, (global::Stratus.Services.Model.Iam.PutRolePermissionsBoundaryRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.PutRolePolicy:
-                await PutRolePolicyAsync(context, (global::Stratus.Services.Model.Iam.PutRolePolicyRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.PutUserPermissionsBoundary:
-                await PutUserPermissionsBoundaryAsync(context, (global::Stratus.Services.Model.Iam.PutUserPermissionsBoundaryRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.PutUserPolicy:
-                await PutUserPolicyAsync(context, (global::Stratus.Services.Model.Iam.PutUserPolicyRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.RejectDelegationRequest:
-                await RejectDelegationRequestAsync(context, (global::Stratus.Services.Model.Iam.RejectDelegationRequestRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.RemoveClientIDFromOpenIDConnectProvider:
-                await RemoveClientIDFromOpenIDConnectProviderAsync(context, (global::Stratus.Services.Model.Iam.RemoveClientIDFromOpenIDConnectProviderRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.RemoveRoleFromInstanceProfile:
-                await RemoveRoleFromInstanceProfileAsync(context, (global::Stratus.Services.Model.Iam.RemoveRoleFromInstanceProfileRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.RemoveUserFromGroup:
-                await RemoveUserFromGroupAsync(context, (global::Stratus.Services.Model.Iam.RemoveUserFromGroupRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.ResetServiceSpecificCredential:
-                return await ResetServiceSpecificCredentialAsync(context, (global::Stratus.Services.Model.Iam.ResetServiceSpecificCredentialRequest)request).ConfigureAwait(false);
-            case IamAction.ResyncMFADevice:
-                await ResyncMFADeviceAsync(context, (global::Stratus.Services.Model.Iam.ResyncMFADeviceRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.SendDelegationToken:
-                await SendDelegationTokenAsync(context, (global::Stratus.Services.Model.Iam.SendDelegationTokenRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.SetDefaultPolicyVersion:
-                await SetDefaultPolicyVersionAsync(context, (global::Stratus.Services.Model.Iam.SetDefaultPolicyVersionRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.SetSecurityTokenServicePreferences:
-                await SetSecurityTokenServicePreferencesAsync(context, (global::Stratus.Services.Model.Iam.SetSecurityTokenServicePreferencesRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.SimulateCustomPolicy:
-                return await SimulateCustomPolicyAsync(context, (global::Stratus.Services.Model.Iam.SimulateCustomPolicyRequest)request).ConfigureAwait(false);
-            case IamAction.SimulatePrincipalPolicy:
-                return await SimulatePrincipalPolicyAsync(context, (global::Stratus.Services.Model.Iam.SimulatePrincipalPolicyRequest)request).ConfigureAwait(false);
-            case IamAction.TagInstanceProfile:
-                await TagInstanceProfileAsync(context, (global::Stratus.Services.Model.Iam.TagInstanceProfileRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.TagMFADevice:
-                await TagMFADeviceAsync(context, (global::Stratus.Services.Model.Iam.TagMFADeviceRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.TagOpenIDConnectProvider:
-                await TagOpenIDConnectProviderAsync(context, (global::Stratus.Services.Model.Iam.TagOpenIDConnectProviderRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.TagPolicy:
-                await TagPolicyAsync(context, (global::Stratus.Services.Model.Iam.TagPolicyRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.TagRole:
-                await TagRoleAsync(context, (global::Stratus.Services.Model.Iam.TagRoleRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.TagSAMLProvider:
-                await TagSAMLProviderAsync(context, (global::Stratus.Services.Model.Iam.TagSAMLProviderRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.TagServerCertificate:
-                await TagServerCertificateAsync(context, (global::Stratus.Services.Model.Iam.TagServerCertificateRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.TagUser:
-                await TagUserAsync(context, (global::Stratus.Services.Model.Iam.TagUserRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.UntagInstanceProfile:
-                await UntagInstanceProfileAsync(context, (global::Stratus.Services.Model.Iam.UntagInstanceProfileRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.UntagMFADevice:
-                await UntagMFADeviceAsync(context, (global::Stratus.Services.Model.Iam.UntagMFADeviceRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.UntagOpenIDConnectProvider:
-                await UntagOpenIDConnectProviderAsync(context, (global::Stratus.Services.Model.Iam.UntagOpenIDConnectProviderRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.UntagPolicy:
-                await UntagPolicyAsync(context, (global::Stratus.Services.Model.Iam.UntagPolicyRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.UntagRole:
-                await UntagRoleAsync(context, (global::Stratus.Services.Model.Iam.UntagRoleRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.UntagSAMLProvider:
-                await UntagSAMLProviderAsync(context, (global::Stratus.Services.Model.Iam.UntagSAMLProviderRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.UntagServerCertificate:
-                await UntagServerCertificateAsync(context, (global::Stratus.Services.Model.Iam.UntagServerCertificateRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.UntagUser:
-                await UntagUserAsync(context, (global::Stratus.Services.Model.Iam.UntagUserRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.UpdateAccessKey:
-                await UpdateAccessKeyAsync(context, (global::Stratus.Services.Model.Iam.UpdateAccessKeyRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.UpdateAccountPasswordPolicy:
-                await UpdateAccountPasswordPolicyAsync(context, (global::Stratus.Services.Model.Iam.UpdateAccountPasswordPolicyRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.UpdateAssumeRolePolicy:
-                await UpdateAssumeRolePolicyAsync(context, (global::Stratus.Services.Model.Iam.UpdateAssumeRolePolicyRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.UpdateDelegationRequest:
-                await UpdateDelegationRequestAsync(context, (global::Stratus.Services.Model.Iam.UpdateDelegationRequestRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.UpdateGroup:
-                await UpdateGroupAsync(context, (global::Stratus.Services.Model.Iam.UpdateGroupRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.UpdateLoginProfile:
-                await UpdateLoginProfileAsync(context, (global::Stratus.Services.Model.Iam.UpdateLoginProfileRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.UpdateOpenIDConnectProviderThumbprint:
-                await UpdateOpenIDConnectProviderThumbprintAsync(context, (global::Stratus.Services.Model.Iam.UpdateOpenIDConnectProviderThumbprintRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.UpdateRole:
-                return await UpdateRoleAsync(context, (global::Stratus.Services.Model.Iam.UpdateRoleRequest)request).ConfigureAwait(false);
-            case IamAction.UpdateRoleDescription:
-                return await UpdateRoleDescriptionAsync(context, (global::Stratus.Services.Model.Iam.UpdateRoleDescriptionRequest)request).ConfigureAwait(false);
-            case IamAction.UpdateSAMLProvider:
-                return await UpdateSAMLProviderAsync(context, (global::Stratus.Services.Model.Iam.UpdateSAMLProviderRequest)request).ConfigureAwait(false);
-            case IamAction.UpdateSSHPublicKey:
-                await UpdateSSHPublicKeyAsync(context, (global::Stratus.Services.Model.Iam.UpdateSSHPublicKeyRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.UpdateServerCertificate:
-                await UpdateServerCertificateAsync(context, (global::Stratus.Services.Model.Iam.UpdateServerCertificateRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.UpdateServiceSpecificCredential:
-                await UpdateServiceSpecificCredentialAsync(context, (global::Stratus.Services.Model.Iam.UpdateServiceSpecificCredentialRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.UpdateSigningCertificate:
-                await UpdateSigningCertificateAsync(context, (global::Stratus.Services.Model.Iam.UpdateSigningCertificateRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.UpdateUser:
-                await UpdateUserAsync(context, (global::Stratus.Services.Model.Iam.UpdateUserRequest)request).ConfigureAwait(false);
-                return null;
-            case IamAction.UploadSSHPublicKey:
-                return await UploadSSHPublicKeyAsync(context, (global::Stratus.Services.Model.Iam.UploadSSHPublicKeyRequest)request).ConfigureAwait(false);
-            case IamAction.UploadServerCertificate:
-                return await UploadServerCertificateAsync(context, (global::Stratus.Services.Model.Iam.UploadServerCertificateRequest)request).ConfigureAwait(false);
-            case IamAction.UploadSigningCertificate:
-                return await UploadSigningCertificateAsync(context, (global::Stratus.Services.Model.Iam.UploadSigningCertificateRequest)request).ConfigureAwait(false);
-            default:
-                throw new global::System.ArgumentOutOfRangeException(nameof(action));
-        }
+        IamAction.AcceptDelegationRequest => DispatchAcceptDelegationRequest(context, request),
+        IamAction.AddClientIDToOpenIDConnectProvider => DispatchAddClientIDToOpenIDConnectProvider(context, request),
+        IamAction.AddRoleToInstanceProfile => DispatchAddRoleToInstanceProfile(context, request),
+        IamAction.AddUserToGroup => DispatchAddUserToGroup(context, request),
+        IamAction.AssociateDelegationRequest => DispatchAssociateDelegationRequest(context, request),
+        IamAction.AttachGroupPolicy => DispatchAttachGroupPolicy(context, request),
+        IamAction.AttachRolePolicy => DispatchAttachRolePolicy(context, request),
+        IamAction.AttachUserPolicy => DispatchAttachUserPolicy(context, request),
+        IamAction.ChangePassword => DispatchChangePassword(context, request),
+        IamAction.CreateAccessKey => DispatchCreateAccessKey(context, request),
+        IamAction.CreateAccountAlias => DispatchCreateAccountAlias(context, request),
+        IamAction.CreateDelegationRequest => DispatchCreateDelegationRequest(context, request),
+        IamAction.CreateGroup => DispatchCreateGroup(context, request),
+        IamAction.CreateInstanceProfile => DispatchCreateInstanceProfile(context, request),
+        IamAction.CreateLoginProfile => DispatchCreateLoginProfile(context, request),
+        IamAction.CreateOpenIDConnectProvider => DispatchCreateOpenIDConnectProvider(context, request),
+        IamAction.CreatePolicy => DispatchCreatePolicy(context, request),
+        IamAction.CreatePolicyVersion => DispatchCreatePolicyVersion(context, request),
+        IamAction.CreateRole => DispatchCreateRole(context, request),
+        IamAction.CreateSAMLProvider => DispatchCreateSAMLProvider(context, request),
+        IamAction.CreateServiceLinkedRole => DispatchCreateServiceLinkedRole(context, request),
+        IamAction.CreateServiceSpecificCredential => DispatchCreateServiceSpecificCredential(context, request),
+        IamAction.CreateUser => DispatchCreateUser(context, request),
+        IamAction.CreateVirtualMFADevice => DispatchCreateVirtualMFADevice(context, request),
+        IamAction.DeactivateMFADevice => DispatchDeactivateMFADevice(context, request),
+        IamAction.DeleteAccessKey => DispatchDeleteAccessKey(context, request),
+        IamAction.DeleteAccountAlias => DispatchDeleteAccountAlias(context, request),
+        IamAction.DeleteAccountPasswordPolicy => DispatchDeleteAccountPasswordPolicy(context, request),
+        IamAction.DeleteGroup => DispatchDeleteGroup(context, request),
+        IamAction.DeleteGroupPolicy => DispatchDeleteGroupPolicy(context, request),
+        IamAction.DeleteInstanceProfile => DispatchDeleteInstanceProfile(context, request),
+        IamAction.DeleteLoginProfile => DispatchDeleteLoginProfile(context, request),
+        IamAction.DeleteOpenIDConnectProvider => DispatchDeleteOpenIDConnectProvider(context, request),
+        IamAction.DeletePolicy => DispatchDeletePolicy(context, request),
+        IamAction.DeletePolicyVersion => DispatchDeletePolicyVersion(context, request),
+        IamAction.DeleteRole => DispatchDeleteRole(context, request),
+        IamAction.DeleteRolePermissionsBoundary => DispatchDeleteRolePermissionsBoundary(context, request),
+        IamAction.DeleteRolePolicy => DispatchDeleteRolePolicy(context, request),
+        IamAction.DeleteSAMLProvider => DispatchDeleteSAMLProvider(context, request),
+        IamAction.DeleteSSHPublicKey => DispatchDeleteSSHPublicKey(context, request),
+        IamAction.DeleteServerCertificate => DispatchDeleteServerCertificate(context, request),
+        IamAction.DeleteServiceLinkedRole => DispatchDeleteServiceLinkedRole(context, request),
+        IamAction.DeleteServiceSpecificCredential => DispatchDeleteServiceSpecificCredential(context, request),
+        IamAction.DeleteSigningCertificate => DispatchDeleteSigningCertificate(context, request),
+        IamAction.DeleteUser => DispatchDeleteUser(context, request),
+        IamAction.DeleteUserPermissionsBoundary => DispatchDeleteUserPermissionsBoundary(context, request),
+        IamAction.DeleteUserPolicy => DispatchDeleteUserPolicy(context, request),
+        IamAction.DeleteVirtualMFADevice => DispatchDeleteVirtualMFADevice(context, request),
+        IamAction.DetachGroupPolicy => DispatchDetachGroupPolicy(context, request),
+        IamAction.DetachRolePolicy => DispatchDetachRolePolicy(context, request),
+        IamAction.DetachUserPolicy => DispatchDetachUserPolicy(context, request),
+        IamAction.DisableOrganizationsRootCredentialsManagement => DispatchDisableOrganizationsRootCredentialsManagement(context, request),
+        IamAction.DisableOrganizationsRootSessions => DispatchDisableOrganizationsRootSessions(context, request),
+        IamAction.DisableOutboundWebIdentityFederation => DispatchDisableOutboundWebIdentityFederation(context, request),
+        IamAction.EnableMFADevice => DispatchEnableMFADevice(context, request),
+        IamAction.EnableOrganizationsRootCredentialsManagement => DispatchEnableOrganizationsRootCredentialsManagement(context, request),
+        IamAction.EnableOrganizationsRootSessions => DispatchEnableOrganizationsRootSessions(context, request),
+        IamAction.EnableOutboundWebIdentityFederation => DispatchEnableOutboundWebIdentityFederation(context, request),
+        IamAction.GenerateCredentialReport => DispatchGenerateCredentialReport(context, request),
+        IamAction.GenerateOrganizationsAccessReport => DispatchGenerateOrganizationsAccessReport(context, request),
+        IamAction.GenerateServiceLastAccessedDetails => DispatchGenerateServiceLastAccessedDetails(context, request),
+        IamAction.GetAccessKeyLastUsed => DispatchGetAccessKeyLastUsed(context, request),
+        IamAction.GetAccountAuthorizationDetails => DispatchGetAccountAuthorizationDetails(context, request),
+        IamAction.GetAccountPasswordPolicy => DispatchGetAccountPasswordPolicy(context, request),
+        IamAction.GetAccountSummary => DispatchGetAccountSummary(context, request),
+        IamAction.GetContextKeysForCustomPolicy => DispatchGetContextKeysForCustomPolicy(context, request),
+        IamAction.GetContextKeysForPrincipalPolicy => DispatchGetContextKeysForPrincipalPolicy(context, request),
+        IamAction.GetCredentialReport => DispatchGetCredentialReport(context, request),
+        IamAction.GetDelegationRequest => DispatchGetDelegationRequest(context, request),
+        IamAction.GetGroup => DispatchGetGroup(context, request),
+        IamAction.GetGroupPolicy => DispatchGetGroupPolicy(context, request),
+        IamAction.GetHumanReadableSummary => DispatchGetHumanReadableSummary(context, request),
+        IamAction.GetInstanceProfile => DispatchGetInstanceProfile(context, request),
+        IamAction.GetLoginProfile => DispatchGetLoginProfile(context, request),
+        IamAction.GetMFADevice => DispatchGetMFADevice(context, request),
+        IamAction.GetOpenIDConnectProvider => DispatchGetOpenIDConnectProvider(context, request),
+        IamAction.GetOrganizationsAccessReport => DispatchGetOrganizationsAccessReport(context, request),
+        IamAction.GetOutboundWebIdentityFederationInfo => DispatchGetOutboundWebIdentityFederationInfo(context, request),
+        IamAction.GetPolicy => DispatchGetPolicy(context, request),
+        IamAction.GetPolicyVersion => DispatchGetPolicyVersion(context, request),
+        IamAction.GetRole => DispatchGetRole(context, request),
+        IamAction.GetRolePolicy => DispatchGetRolePolicy(context, request),
+        IamAction.GetSAMLProvider => DispatchGetSAMLProvider(context, request),
+        IamAction.GetSSHPublicKey => DispatchGetSSHPublicKey(context, request),
+        IamAction.GetServerCertificate => DispatchGetServerCertificate(context, request),
+        IamAction.GetServiceLastAccessedDetails => DispatchGetServiceLastAccessedDetails(context, request),
+        IamAction.GetServiceLastAccessedDetailsWithEntities => DispatchGetServiceLastAccessedDetailsWithEntities(context, request),
+        IamAction.GetServiceLinkedRoleDeletionStatus => DispatchGetServiceLinkedRoleDeletionStatus(context, request),
+        IamAction.GetUser => DispatchGetUser(context, request),
+        IamAction.GetUserPolicy => DispatchGetUserPolicy(context, request),
+        IamAction.ListAccessKeys => DispatchListAccessKeys(context, request),
+        IamAction.ListAccountAliases => DispatchListAccountAliases(context, request),
+        IamAction.ListAttachedGroupPolicies => DispatchListAttachedGroupPolicies(context, request),
+        IamAction.ListAttachedRolePolicies => DispatchListAttachedRolePolicies(context, request),
+        IamAction.ListAttachedUserPolicies => DispatchListAttachedUserPolicies(context, request),
+        IamAction.ListDelegationRequests => DispatchListDelegationRequests(context, request),
+        IamAction.ListEntitiesForPolicy => DispatchListEntitiesForPolicy(context, request),
+        IamAction.ListGroupPolicies => DispatchListGroupPolicies(context, request),
+        IamAction.ListGroups => DispatchListGroups(context, request),
+        IamAction.ListGroupsForUser => DispatchListGroupsForUser(context, request),
+        IamAction.ListInstanceProfileTags => DispatchListInstanceProfileTags(context, request),
+        IamAction.ListInstanceProfiles => DispatchListInstanceProfiles(context, request),
+        IamAction.ListInstanceProfilesForRole => DispatchListInstanceProfilesForRole(context, request),
+        IamAction.ListMFADeviceTags => DispatchListMFADeviceTags(context, request),
+        IamAction.ListMFADevices => DispatchListMFADevices(context, request),
+        IamAction.ListOpenIDConnectProviderTags => DispatchListOpenIDConnectProviderTags(context, request),
+        IamAction.ListOpenIDConnectProviders => DispatchListOpenIDConnectProviders(context, request),
+        IamAction.ListOrganizationsFeatures => DispatchListOrganizationsFeatures(context, request),
+        IamAction.ListPolicies => DispatchListPolicies(context, request),
+        IamAction.ListPoliciesGrantingServiceAccess => DispatchListPoliciesGrantingServiceAccess(context, request),
+        IamAction.ListPolicyTags => DispatchListPolicyTags(context, request),
+        IamAction.ListPolicyVersions => DispatchListPolicyVersions(context, request),
+        IamAction.ListRolePolicies => DispatchListRolePolicies(context, request),
+        IamAction.ListRoleTags => DispatchListRoleTags(context, request),
+        IamAction.ListRoles => DispatchListRoles(context, request),
+        IamAction.ListSAMLProviderTags => DispatchListSAMLProviderTags(context, request),
+        IamAction.ListSAMLProviders => DispatchListSAMLProviders(context, request),
+        IamAction.ListSSHPublicKeys => DispatchListSSHPublicKeys(context, request),
+        IamAction.ListServerCertificateTags => DispatchListServerCertificateTags(context, request),
+        IamAction.ListServerCertificates => DispatchListServerCertificates(context, request),
+        IamAction.ListServiceSpecificCredentials => DispatchListServiceSpecificCredentials(context, request),
+        IamAction.ListSigningCertificates => DispatchListSigningCertificates(context, request),
+        IamAction.ListUserPolicies => DispatchListUserPolicies(context, request),
+        IamAction.ListUserTags => DispatchListUserTags(context, request),
+        IamAction.ListUsers => DispatchListUsers(context, request),
+        IamAction.ListVirtualMFADevices => DispatchListVirtualMFADevices(context, request),
+        IamAction.PutGroupPolicy => DispatchPutGroupPolicy(context, request),
+        IamAction.PutRolePermissionsBoundary => DispatchPutRolePermissionsBoundary(context, request),
+        IamAction.PutRolePolicy => DispatchPutRolePolicy(context, request),
+        IamAction.PutUserPermissionsBoundary => DispatchPutUserPermissionsBoundary(context, request),
+        IamAction.PutUserPolicy => DispatchPutUserPolicy(context, request),
+        IamAction.RejectDelegationRequest => DispatchRejectDelegationRequest(context, request),
+        IamAction.RemoveClientIDFromOpenIDConnectProvider => DispatchRemoveClientIDFromOpenIDConnectProvider(context, request),
+        IamAction.RemoveRoleFromInstanceProfile => DispatchRemoveRoleFromInstanceProfile(context, request),
+        IamAction.RemoveUserFromGroup => DispatchRemoveUserFromGroup(context, request),
+        IamAction.ResetServiceSpecificCredential => DispatchResetServiceSpecificCredential(context, request),
+        IamAction.ResyncMFADevice => DispatchResyncMFADevice(context, request),
+        IamAction.SendDelegationToken => DispatchSendDelegationToken(context, request),
+        IamAction.SetDefaultPolicyVersion => DispatchSetDefaultPolicyVersion(context, request),
+        IamAction.SetSecurityTokenServicePreferences => DispatchSetSecurityTokenServicePreferences(context, request),
+        IamAction.SimulateCustomPolicy => DispatchSimulateCustomPolicy(context, request),
+        IamAction.SimulatePrincipalPolicy => DispatchSimulatePrincipalPolicy(context, request),
+        IamAction.TagInstanceProfile => DispatchTagInstanceProfile(context, request),
+        IamAction.TagMFADevice => DispatchTagMFADevice(context, request),
+        IamAction.TagOpenIDConnectProvider => DispatchTagOpenIDConnectProvider(context, request),
+        IamAction.TagPolicy => DispatchTagPolicy(context, request),
+        IamAction.TagRole => DispatchTagRole(context, request),
+        IamAction.TagSAMLProvider => DispatchTagSAMLProvider(context, request),
+        IamAction.TagServerCertificate => DispatchTagServerCertificate(context, request),
+        IamAction.TagUser => DispatchTagUser(context, request),
+        IamAction.UntagInstanceProfile => DispatchUntagInstanceProfile(context, request),
+        IamAction.UntagMFADevice => DispatchUntagMFADevice(context, request),
+        IamAction.UntagOpenIDConnectProvider => DispatchUntagOpenIDConnectProvider(context, request),
+        IamAction.UntagPolicy => DispatchUntagPolicy(context, request),
+        IamAction.UntagRole => DispatchUntagRole(context, request),
+        IamAction.UntagSAMLProvider => DispatchUntagSAMLProvider(context, request),
+        IamAction.UntagServerCertificate => DispatchUntagServerCertificate(context, request),
+        IamAction.UntagUser => DispatchUntagUser(context, request),
+        IamAction.UpdateAccessKey => DispatchUpdateAccessKey(context, request),
+        IamAction.UpdateAccountPasswordPolicy => DispatchUpdateAccountPasswordPolicy(context, request),
+        IamAction.UpdateAssumeRolePolicy => DispatchUpdateAssumeRolePolicy(context, request),
+        IamAction.UpdateDelegationRequest => DispatchUpdateDelegationRequest(context, request),
+        IamAction.UpdateGroup => DispatchUpdateGroup(context, request),
+        IamAction.UpdateLoginProfile => DispatchUpdateLoginProfile(context, request),
+        IamAction.UpdateOpenIDConnectProviderThumbprint => DispatchUpdateOpenIDConnectProviderThumbprint(context, request),
+        IamAction.UpdateRole => DispatchUpdateRole(context, request),
+        IamAction.UpdateRoleDescription => DispatchUpdateRoleDescription(context, request),
+        IamAction.UpdateSAMLProvider => DispatchUpdateSAMLProvider(context, request),
+        IamAction.UpdateSSHPublicKey => DispatchUpdateSSHPublicKey(context, request),
+        IamAction.UpdateServerCertificate => DispatchUpdateServerCertificate(context, request),
+        IamAction.UpdateServiceSpecificCredential => DispatchUpdateServiceSpecificCredential(context, request),
+        IamAction.UpdateSigningCertificate => DispatchUpdateSigningCertificate(context, request),
+        IamAction.UpdateUser => DispatchUpdateUser(context, request),
+        IamAction.UploadSSHPublicKey => DispatchUploadSSHPublicKey(context, request),
+        IamAction.UploadServerCertificate => DispatchUploadServerCertificate(context, request),
+        IamAction.UploadSigningCertificate => DispatchUploadSigningCertificate(context, request),
+        _ => global::System.Threading.Tasks.Task.FromException<object?>(new global::System.ArgumentOutOfRangeException(nameof(action))),
+    };
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAcceptDelegationRequest(TContext context, object request)
+    {
+        await AcceptDelegationRequestAsync(context, (global::Stratus.Services.Model.Iam.AcceptDelegationRequestRequest)request).ConfigureAwait(false);
+        return null;
     }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAddClientIDToOpenIDConnectProvider(TContext context, object request)
+    {
+        await AddClientIDToOpenIDConnectProviderAsync(context, (global::Stratus.Services.Model.Iam.AddClientIDToOpenIDConnectProviderRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAddRoleToInstanceProfile(TContext context, object request)
+    {
+        await AddRoleToInstanceProfileAsync(context, (global::Stratus.Services.Model.Iam.AddRoleToInstanceProfileRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAddUserToGroup(TContext context, object request)
+    {
+        await AddUserToGroupAsync(context, (global::Stratus.Services.Model.Iam.AddUserToGroupRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAssociateDelegationRequest(TContext context, object request)
+    {
+        await AssociateDelegationRequestAsync(context, (global::Stratus.Services.Model.Iam.AssociateDelegationRequestRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAttachGroupPolicy(TContext context, object request)
+    {
+        await AttachGroupPolicyAsync(context, (global::Stratus.Services.Model.Iam.AttachGroupPolicyRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAttachRolePolicy(TContext context, object request)
+    {
+        await AttachRolePolicyAsync(context, (global::Stratus.Services.Model.Iam.AttachRolePolicyRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAttachUserPolicy(TContext context, object request)
+    {
+        await AttachUserPolicyAsync(context, (global::Stratus.Services.Model.Iam.AttachUserPolicyRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchChangePassword(TContext context, object request)
+    {
+        await ChangePasswordAsync(context, (global::Stratus.Services.Model.Iam.ChangePasswordRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateAccessKey(TContext context, object request) =>
+        await CreateAccessKeyAsync(context, (global::Stratus.Services.Model.Iam.CreateAccessKeyRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateAccountAlias(TContext context, object request)
+    {
+        await CreateAccountAliasAsync(context, (global::Stratus.Services.Model.Iam.CreateAccountAliasRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateDelegationRequest(TContext context, object request) =>
+        await CreateDelegationRequestAsync(context, (global::Stratus.Services.Model.Iam.CreateDelegationRequestRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateGroup(TContext context, object request) =>
+        await CreateGroupAsync(context, (global::Stratus.Services.Model.Iam.CreateGroupRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateInstanceProfile(TContext context, object request) =>
+        await CreateInstanceProfileAsync(context, (global::Stratus.Services.Model.Iam.CreateInstanceProfileRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateLoginProfile(TContext context, object request) =>
+        await CreateLoginProfileAsync(context, (global::Stratus.Services.Model.Iam.CreateLoginProfileRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateOpenIDConnectProvider(TContext context, object request) =>
+        await CreateOpenIDConnectProviderAsync(context, (global::Stratus.Services.Model.Iam.CreateOpenIDConnectProviderRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreatePolicy(TContext context, object request) =>
+        await CreatePolicyAsync(context, (global::Stratus.Services.Model.Iam.CreatePolicyRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreatePolicyVersion(TContext context, object request) =>
+        await CreatePolicyVersionAsync(context, (global::Stratus.Services.Model.Iam.CreatePolicyVersionRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateRole(TContext context, object request) =>
+        await CreateRoleAsync(context, (global::Stratus.Services.Model.Iam.CreateRoleRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateSAMLProvider(TContext context, object request) =>
+        await CreateSAMLProviderAsync(context, (global::Stratus.Services.Model.Iam.CreateSAMLProviderRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateServiceLinkedRole(TContext context, object request) =>
+        await CreateServiceLinkedRoleAsync(context, (global::Stratus.Services.Model.Iam.CreateServiceLinkedRoleRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateServiceSpecificCredential(TContext context, object request) =>
+        await CreateServiceSpecificCredentialAsync(context, (global::Stratus.Services.Model.Iam.CreateServiceSpecificCredentialRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateUser(TContext context, object request) =>
+        await CreateUserAsync(context, (global::Stratus.Services.Model.Iam.CreateUserRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateVirtualMFADevice(TContext context, object request) =>
+        await CreateVirtualMFADeviceAsync(context, (global::Stratus.Services.Model.Iam.CreateVirtualMFADeviceRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeactivateMFADevice(TContext context, object request)
+    {
+        await DeactivateMFADeviceAsync(context, (global::Stratus.Services.Model.Iam.DeactivateMFADeviceRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteAccessKey(TContext context, object request)
+    {
+        await DeleteAccessKeyAsync(context, (global::Stratus.Services.Model.Iam.DeleteAccessKeyRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteAccountAlias(TContext context, object request)
+    {
+        await DeleteAccountAliasAsync(context, (global::Stratus.Services.Model.Iam.DeleteAccountAliasRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteAccountPasswordPolicy(TContext context, object request)
+    {
+        await DeleteAccountPasswordPolicyAsync(context).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteGroup(TContext context, object request)
+    {
+        await DeleteGroupAsync(context, (global::Stratus.Services.Model.Iam.DeleteGroupRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteGroupPolicy(TContext context, object request)
+    {
+        await DeleteGroupPolicyAsync(context, (global::Stratus.Services.Model.Iam.DeleteGroupPolicyRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteInstanceProfile(TContext context, object request)
+    {
+        await DeleteInstanceProfileAsync(context, (global::Stratus.Services.Model.Iam.DeleteInstanceProfileRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteLoginProfile(TContext context, object request)
+    {
+        await DeleteLoginProfileAsync(context, (global::Stratus.Services.Model.Iam.DeleteLoginProfileRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteOpenIDConnectProvider(TContext context, object request)
+    {
+        await DeleteOpenIDConnectProviderAsync(context, (global::Stratus.Services.Model.Iam.DeleteOpenIDConnectProviderRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeletePolicy(TContext context, object request)
+    {
+        await DeletePolicyAsync(context, (global::Stratus.Services.Model.Iam.DeletePolicyRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeletePolicyVersion(TContext context, object request)
+    {
+        await DeletePolicyVersionAsync(context, (global::Stratus.Services.Model.Iam.DeletePolicyVersionRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteRole(TContext context, object request)
+    {
+        await DeleteRoleAsync(context, (global::Stratus.Services.Model.Iam.DeleteRoleRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteRolePermissionsBoundary(TContext context, object request)
+    {
+        await DeleteRolePermissionsBoundaryAsync(context, (global::Stratus.Services.Model.Iam.DeleteRolePermissionsBoundaryRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteRolePolicy(TContext context, object request)
+    {
+        await DeleteRolePolicyAsync(context, (global::Stratus.Services.Model.Iam.DeleteRolePolicyRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteSAMLProvider(TContext context, object request)
+    {
+        await DeleteSAMLProviderAsync(context, (global::Stratus.Services.Model.Iam.DeleteSAMLProviderRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteSSHPublicKey(TContext context, object request)
+    {
+        await DeleteSSHPublicKeyAsync(context, (global::Stratus.Services.Model.Iam.DeleteSSHPublicKeyRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteServerCertificate(TContext context, object request)
+    {
+        await DeleteServerCertificateAsync(context, (global::Stratus.Services.Model.Iam.DeleteServerCertificateRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteServiceLinkedRole(TContext context, object request) =>
+        await DeleteServiceLinkedRoleAsync(context, (global::Stratus.Services.Model.Iam.DeleteServiceLinkedRoleRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteServiceSpecificCredential(TContext context, object request)
+    {
+        await DeleteServiceSpecificCredentialAsync(context, (global::Stratus.Services.Model.Iam.DeleteServiceSpecificCredentialRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteSigningCertificate(TContext context, object request)
+    {
+        await DeleteSigningCertificateAsync(context, (global::Stratus.Services.Model.Iam.DeleteSigningCertificateRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteUser(TContext context, object request)
+    {
+        await DeleteUserAsync(context, (global::Stratus.Services.Model.Iam.DeleteUserRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteUserPermissionsBoundary(TContext context, object request)
+    {
+        await DeleteUserPermissionsBoundaryAsync(context, (global::Stratus.Services.Model.Iam.DeleteUserPermissionsBoundaryRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteUserPolicy(TContext context, object request)
+    {
+        await DeleteUserPolicyAsync(context, (global::Stratus.Services.Model.Iam.DeleteUserPolicyRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteVirtualMFADevice(TContext context, object request)
+    {
+        await DeleteVirtualMFADeviceAsync(context, (global::Stratus.Services.Model.Iam.DeleteVirtualMFADeviceRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDetachGroupPolicy(TContext context, object request)
+    {
+        await DetachGroupPolicyAsync(context, (global::Stratus.Services.Model.Iam.DetachGroupPolicyRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDetachRolePolicy(TContext context, object request)
+    {
+        await DetachRolePolicyAsync(context, (global::Stratus.Services.Model.Iam.DetachRolePolicyRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDetachUserPolicy(TContext context, object request)
+    {
+        await DetachUserPolicyAsync(context, (global::Stratus.Services.Model.Iam.DetachUserPolicyRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisableOrganizationsRootCredentialsManagement(TContext context, object request) =>
+        await DisableOrganizationsRootCredentialsManagementAsync(context, (global::Stratus.Services.Model.Iam.DisableOrganizationsRootCredentialsManagementRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisableOrganizationsRootSessions(TContext context, object request) =>
+        await DisableOrganizationsRootSessionsAsync(context, (global::Stratus.Services.Model.Iam.DisableOrganizationsRootSessionsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisableOutboundWebIdentityFederation(TContext context, object request)
+    {
+        await DisableOutboundWebIdentityFederationAsync(context).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchEnableMFADevice(TContext context, object request)
+    {
+        await EnableMFADeviceAsync(context, (global::Stratus.Services.Model.Iam.EnableMFADeviceRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchEnableOrganizationsRootCredentialsManagement(TContext context, object request) =>
+        await EnableOrganizationsRootCredentialsManagementAsync(context, (global::Stratus.Services.Model.Iam.EnableOrganizationsRootCredentialsManagementRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchEnableOrganizationsRootSessions(TContext context, object request) =>
+        await EnableOrganizationsRootSessionsAsync(context, (global::Stratus.Services.Model.Iam.EnableOrganizationsRootSessionsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchEnableOutboundWebIdentityFederation(TContext context, object request) =>
+        await EnableOutboundWebIdentityFederationAsync(context).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGenerateCredentialReport(TContext context, object request) =>
+        await GenerateCredentialReportAsync(context).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGenerateOrganizationsAccessReport(TContext context, object request) =>
+        await GenerateOrganizationsAccessReportAsync(context, (global::Stratus.Services.Model.Iam.GenerateOrganizationsAccessReportRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGenerateServiceLastAccessedDetails(TContext context, object request) =>
+        await GenerateServiceLastAccessedDetailsAsync(context, (global::Stratus.Services.Model.Iam.GenerateServiceLastAccessedDetailsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetAccessKeyLastUsed(TContext context, object request) =>
+        await GetAccessKeyLastUsedAsync(context, (global::Stratus.Services.Model.Iam.GetAccessKeyLastUsedRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetAccountAuthorizationDetails(TContext context, object request) =>
+        await GetAccountAuthorizationDetailsAsync(context, (global::Stratus.Services.Model.Iam.GetAccountAuthorizationDetailsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetAccountPasswordPolicy(TContext context, object request) =>
+        await GetAccountPasswordPolicyAsync(context).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetAccountSummary(TContext context, object request) =>
+        await GetAccountSummaryAsync(context).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetContextKeysForCustomPolicy(TContext context, object request) =>
+        await GetContextKeysForCustomPolicyAsync(context, (global::Stratus.Services.Model.Iam.GetContextKeysForCustomPolicyRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetContextKeysForPrincipalPolicy(TContext context, object request) =>
+        await GetContextKeysForPrincipalPolicyAsync(context, (global::Stratus.Services.Model.Iam.GetContextKeysForPrincipalPolicyRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetCredentialReport(TContext context, object request) =>
+        await GetCredentialReportAsync(context).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetDelegationRequest(TContext context, object request) =>
+        await GetDelegationRequestAsync(context, (global::Stratus.Services.Model.Iam.GetDelegationRequestRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetGroup(TContext context, object request) =>
+        await GetGroupAsync(context, (global::Stratus.Services.Model.Iam.GetGroupRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetGroupPolicy(TContext context, object request) =>
+        await GetGroupPolicyAsync(context, (global::Stratus.Services.Model.Iam.GetGroupPolicyRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetHumanReadableSummary(TContext context, object request) =>
+        await GetHumanReadableSummaryAsync(context, (global::Stratus.Services.Model.Iam.GetHumanReadableSummaryRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetInstanceProfile(TContext context, object request) =>
+        await GetInstanceProfileAsync(context, (global::Stratus.Services.Model.Iam.GetInstanceProfileRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetLoginProfile(TContext context, object request) =>
+        await GetLoginProfileAsync(context, (global::Stratus.Services.Model.Iam.GetLoginProfileRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetMFADevice(TContext context, object request) =>
+        await GetMFADeviceAsync(context, (global::Stratus.Services.Model.Iam.GetMFADeviceRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetOpenIDConnectProvider(TContext context, object request) =>
+        await GetOpenIDConnectProviderAsync(context, (global::Stratus.Services.Model.Iam.GetOpenIDConnectProviderRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetOrganizationsAccessReport(TContext context, object request) =>
+        await GetOrganizationsAccessReportAsync(context, (global::Stratus.Services.Model.Iam.GetOrganizationsAccessReportRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetOutboundWebIdentityFederationInfo(TContext context, object request) =>
+        await GetOutboundWebIdentityFederationInfoAsync(context).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetPolicy(TContext context, object request) =>
+        await GetPolicyAsync(context, (global::Stratus.Services.Model.Iam.GetPolicyRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetPolicyVersion(TContext context, object request) =>
+        await GetPolicyVersionAsync(context, (global::Stratus.Services.Model.Iam.GetPolicyVersionRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetRole(TContext context, object request) =>
+        await GetRoleAsync(context, (global::Stratus.Services.Model.Iam.GetRoleRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetRolePolicy(TContext context, object request) =>
+        await GetRolePolicyAsync(context, (global::Stratus.Services.Model.Iam.GetRolePolicyRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetSAMLProvider(TContext context, object request) =>
+        await GetSAMLProviderAsync(context, (global::Stratus.Services.Model.Iam.GetSAMLProviderRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetSSHPublicKey(TContext context, object request) =>
+        await GetSSHPublicKeyAsync(context, (global::Stratus.Services.Model.Iam.GetSSHPublicKeyRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetServerCertificate(TContext context, object request) =>
+        await GetServerCertificateAsync(context, (global::Stratus.Services.Model.Iam.GetServerCertificateRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetServiceLastAccessedDetails(TContext context, object request) =>
+        await GetServiceLastAccessedDetailsAsync(context, (global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetServiceLastAccessedDetailsWithEntities(TContext context, object request) =>
+        await GetServiceLastAccessedDetailsWithEntitiesAsync(context, (global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsWithEntitiesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetServiceLinkedRoleDeletionStatus(TContext context, object request) =>
+        await GetServiceLinkedRoleDeletionStatusAsync(context, (global::Stratus.Services.Model.Iam.GetServiceLinkedRoleDeletionStatusRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetUser(TContext context, object request) =>
+        await GetUserAsync(context, (global::Stratus.Services.Model.Iam.GetUserRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetUserPolicy(TContext context, object request) =>
+        await GetUserPolicyAsync(context, (global::Stratus.Services.Model.Iam.GetUserPolicyRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListAccessKeys(TContext context, object request) =>
+        await ListAccessKeysAsync(context, (global::Stratus.Services.Model.Iam.ListAccessKeysRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListAccountAliases(TContext context, object request) =>
+        await ListAccountAliasesAsync(context, (global::Stratus.Services.Model.Iam.ListAccountAliasesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListAttachedGroupPolicies(TContext context, object request) =>
+        await ListAttachedGroupPoliciesAsync(context, (global::Stratus.Services.Model.Iam.ListAttachedGroupPoliciesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListAttachedRolePolicies(TContext context, object request) =>
+        await ListAttachedRolePoliciesAsync(context, (global::Stratus.Services.Model.Iam.ListAttachedRolePoliciesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListAttachedUserPolicies(TContext context, object request) =>
+        await ListAttachedUserPoliciesAsync(context, (global::Stratus.Services.Model.Iam.ListAttachedUserPoliciesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListDelegationRequests(TContext context, object request) =>
+        await ListDelegationRequestsAsync(context, (global::Stratus.Services.Model.Iam.ListDelegationRequestsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListEntitiesForPolicy(TContext context, object request) =>
+        await ListEntitiesForPolicyAsync(context, (global::Stratus.Services.Model.Iam.ListEntitiesForPolicyRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListGroupPolicies(TContext context, object request) =>
+        await ListGroupPoliciesAsync(context, (global::Stratus.Services.Model.Iam.ListGroupPoliciesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListGroups(TContext context, object request) =>
+        await ListGroupsAsync(context, (global::Stratus.Services.Model.Iam.ListGroupsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListGroupsForUser(TContext context, object request) =>
+        await ListGroupsForUserAsync(context, (global::Stratus.Services.Model.Iam.ListGroupsForUserRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListInstanceProfileTags(TContext context, object request) =>
+        await ListInstanceProfileTagsAsync(context, (global::Stratus.Services.Model.Iam.ListInstanceProfileTagsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListInstanceProfiles(TContext context, object request) =>
+        await ListInstanceProfilesAsync(context, (global::Stratus.Services.Model.Iam.ListInstanceProfilesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListInstanceProfilesForRole(TContext context, object request) =>
+        await ListInstanceProfilesForRoleAsync(context, (global::Stratus.Services.Model.Iam.ListInstanceProfilesForRoleRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListMFADeviceTags(TContext context, object request) =>
+        await ListMFADeviceTagsAsync(context, (global::Stratus.Services.Model.Iam.ListMFADeviceTagsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListMFADevices(TContext context, object request) =>
+        await ListMFADevicesAsync(context, (global::Stratus.Services.Model.Iam.ListMFADevicesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListOpenIDConnectProviderTags(TContext context, object request) =>
+        await ListOpenIDConnectProviderTagsAsync(context, (global::Stratus.Services.Model.Iam.ListOpenIDConnectProviderTagsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListOpenIDConnectProviders(TContext context, object request) =>
+        await ListOpenIDConnectProvidersAsync(context, (global::Stratus.Services.Model.Iam.ListOpenIDConnectProvidersRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListOrganizationsFeatures(TContext context, object request) =>
+        await ListOrganizationsFeaturesAsync(context, (global::Stratus.Services.Model.Iam.ListOrganizationsFeaturesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListPolicies(TContext context, object request) =>
+        await ListPoliciesAsync(context, (global::Stratus.Services.Model.Iam.ListPoliciesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListPoliciesGrantingServiceAccess(TContext context, object request) =>
+        await ListPoliciesGrantingServiceAccessAsync(context, (global::Stratus.Services.Model.Iam.ListPoliciesGrantingServiceAccessRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListPolicyTags(TContext context, object request) =>
+        await ListPolicyTagsAsync(context, (global::Stratus.Services.Model.Iam.ListPolicyTagsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListPolicyVersions(TContext context, object request) =>
+        await ListPolicyVersionsAsync(context, (global::Stratus.Services.Model.Iam.ListPolicyVersionsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListRolePolicies(TContext context, object request) =>
+        await ListRolePoliciesAsync(context, (global::Stratus.Services.Model.Iam.ListRolePoliciesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListRoleTags(TContext context, object request) =>
+        await ListRoleTagsAsync(context, (global::Stratus.Services.Model.Iam.ListRoleTagsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListRoles(TContext context, object request) =>
+        await ListRolesAsync(context, (global::Stratus.Services.Model.Iam.ListRolesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListSAMLProviderTags(TContext context, object request) =>
+        await ListSAMLProviderTagsAsync(context, (global::Stratus.Services.Model.Iam.ListSAMLProviderTagsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListSAMLProviders(TContext context, object request) =>
+        await ListSAMLProvidersAsync(context, (global::Stratus.Services.Model.Iam.ListSAMLProvidersRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListSSHPublicKeys(TContext context, object request) =>
+        await ListSSHPublicKeysAsync(context, (global::Stratus.Services.Model.Iam.ListSSHPublicKeysRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListServerCertificateTags(TContext context, object request) =>
+        await ListServerCertificateTagsAsync(context, (global::Stratus.Services.Model.Iam.ListServerCertificateTagsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListServerCertificates(TContext context, object request) =>
+        await ListServerCertificatesAsync(context, (global::Stratus.Services.Model.Iam.ListServerCertificatesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListServiceSpecificCredentials(TContext context, object request) =>
+        await ListServiceSpecificCredentialsAsync(context, (global::Stratus.Services.Model.Iam.ListServiceSpecificCredentialsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListSigningCertificates(TContext context, object request) =>
+        await ListSigningCertificatesAsync(context, (global::Stratus.Services.Model.Iam.ListSigningCertificatesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListUserPolicies(TContext context, object request) =>
+        await ListUserPoliciesAsync(context, (global::Stratus.Services.Model.Iam.ListUserPoliciesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListUserTags(TContext context, object request) =>
+        await ListUserTagsAsync(context, (global::Stratus.Services.Model.Iam.ListUserTagsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListUsers(TContext context, object request) =>
+        await ListUsersAsync(context, (global::Stratus.Services.Model.Iam.ListUsersRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListVirtualMFADevices(TContext context, object request) =>
+        await ListVirtualMFADevicesAsync(context, (global::Stratus.Services.Model.Iam.ListVirtualMFADevicesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPutGroupPolicy(TContext context, object request)
+    {
+        await PutGroupPolicyAsync(context, (global::Stratus.Services.Model.Iam.PutGroupPolicyRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPutRolePermissionsBoundary(TContext context, object request)
+    {
+        await PutRolePermissionsBoundaryAsync(context, (global::Stratus.Services.Model.Iam.PutRolePermissionsBoundaryRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPutRolePolicy(TContext context, object request)
+    {
+        await PutRolePolicyAsync(context, (global::Stratus.Services.Model.Iam.PutRolePolicyRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPutUserPermissionsBoundary(TContext context, object request)
+    {
+        await PutUserPermissionsBoundaryAsync(context, (global::Stratus.Services.Model.Iam.PutUserPermissionsBoundaryRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPutUserPolicy(TContext context, object request)
+    {
+        await PutUserPolicyAsync(context, (global::Stratus.Services.Model.Iam.PutUserPolicyRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchRejectDelegationRequest(TContext context, object request)
+    {
+        await RejectDelegationRequestAsync(context, (global::Stratus.Services.Model.Iam.RejectDelegationRequestRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchRemoveClientIDFromOpenIDConnectProvider(TContext context, object request)
+    {
+        await RemoveClientIDFromOpenIDConnectProviderAsync(context, (global::Stratus.Services.Model.Iam.RemoveClientIDFromOpenIDConnectProviderRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchRemoveRoleFromInstanceProfile(TContext context, object request)
+    {
+        await RemoveRoleFromInstanceProfileAsync(context, (global::Stratus.Services.Model.Iam.RemoveRoleFromInstanceProfileRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchRemoveUserFromGroup(TContext context, object request)
+    {
+        await RemoveUserFromGroupAsync(context, (global::Stratus.Services.Model.Iam.RemoveUserFromGroupRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchResetServiceSpecificCredential(TContext context, object request) =>
+        await ResetServiceSpecificCredentialAsync(context, (global::Stratus.Services.Model.Iam.ResetServiceSpecificCredentialRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchResyncMFADevice(TContext context, object request)
+    {
+        await ResyncMFADeviceAsync(context, (global::Stratus.Services.Model.Iam.ResyncMFADeviceRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchSendDelegationToken(TContext context, object request)
+    {
+        await SendDelegationTokenAsync(context, (global::Stratus.Services.Model.Iam.SendDelegationTokenRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchSetDefaultPolicyVersion(TContext context, object request)
+    {
+        await SetDefaultPolicyVersionAsync(context, (global::Stratus.Services.Model.Iam.SetDefaultPolicyVersionRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchSetSecurityTokenServicePreferences(TContext context, object request)
+    {
+        await SetSecurityTokenServicePreferencesAsync(context, (global::Stratus.Services.Model.Iam.SetSecurityTokenServicePreferencesRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchSimulateCustomPolicy(TContext context, object request) =>
+        await SimulateCustomPolicyAsync(context, (global::Stratus.Services.Model.Iam.SimulateCustomPolicyRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchSimulatePrincipalPolicy(TContext context, object request) =>
+        await SimulatePrincipalPolicyAsync(context, (global::Stratus.Services.Model.Iam.SimulatePrincipalPolicyRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchTagInstanceProfile(TContext context, object request)
+    {
+        await TagInstanceProfileAsync(context, (global::Stratus.Services.Model.Iam.TagInstanceProfileRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchTagMFADevice(TContext context, object request)
+    {
+        await TagMFADeviceAsync(context, (global::Stratus.Services.Model.Iam.TagMFADeviceRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchTagOpenIDConnectProvider(TContext context, object request)
+    {
+        await TagOpenIDConnectProviderAsync(context, (global::Stratus.Services.Model.Iam.TagOpenIDConnectProviderRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchTagPolicy(TContext context, object request)
+    {
+        await TagPolicyAsync(context, (global::Stratus.Services.Model.Iam.TagPolicyRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchTagRole(TContext context, object request)
+    {
+        await TagRoleAsync(context, (global::Stratus.Services.Model.Iam.TagRoleRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchTagSAMLProvider(TContext context, object request)
+    {
+        await TagSAMLProviderAsync(context, (global::Stratus.Services.Model.Iam.TagSAMLProviderRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchTagServerCertificate(TContext context, object request)
+    {
+        await TagServerCertificateAsync(context, (global::Stratus.Services.Model.Iam.TagServerCertificateRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchTagUser(TContext context, object request)
+    {
+        await TagUserAsync(context, (global::Stratus.Services.Model.Iam.TagUserRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUntagInstanceProfile(TContext context, object request)
+    {
+        await UntagInstanceProfileAsync(context, (global::Stratus.Services.Model.Iam.UntagInstanceProfileRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUntagMFADevice(TContext context, object request)
+    {
+        await UntagMFADeviceAsync(context, (global::Stratus.Services.Model.Iam.UntagMFADeviceRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUntagOpenIDConnectProvider(TContext context, object request)
+    {
+        await UntagOpenIDConnectProviderAsync(context, (global::Stratus.Services.Model.Iam.UntagOpenIDConnectProviderRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUntagPolicy(TContext context, object request)
+    {
+        await UntagPolicyAsync(context, (global::Stratus.Services.Model.Iam.UntagPolicyRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUntagRole(TContext context, object request)
+    {
+        await UntagRoleAsync(context, (global::Stratus.Services.Model.Iam.UntagRoleRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUntagSAMLProvider(TContext context, object request)
+    {
+        await UntagSAMLProviderAsync(context, (global::Stratus.Services.Model.Iam.UntagSAMLProviderRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUntagServerCertificate(TContext context, object request)
+    {
+        await UntagServerCertificateAsync(context, (global::Stratus.Services.Model.Iam.UntagServerCertificateRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUntagUser(TContext context, object request)
+    {
+        await UntagUserAsync(context, (global::Stratus.Services.Model.Iam.UntagUserRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUpdateAccessKey(TContext context, object request)
+    {
+        await UpdateAccessKeyAsync(context, (global::Stratus.Services.Model.Iam.UpdateAccessKeyRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUpdateAccountPasswordPolicy(TContext context, object request)
+    {
+        await UpdateAccountPasswordPolicyAsync(context, (global::Stratus.Services.Model.Iam.UpdateAccountPasswordPolicyRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUpdateAssumeRolePolicy(TContext context, object request)
+    {
+        await UpdateAssumeRolePolicyAsync(context, (global::Stratus.Services.Model.Iam.UpdateAssumeRolePolicyRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUpdateDelegationRequest(TContext context, object request)
+    {
+        await UpdateDelegationRequestAsync(context, (global::Stratus.Services.Model.Iam.UpdateDelegationRequestRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUpdateGroup(TContext context, object request)
+    {
+        await UpdateGroupAsync(context, (global::Stratus.Services.Model.Iam.UpdateGroupRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUpdateLoginProfile(TContext context, object request)
+    {
+        await UpdateLoginProfileAsync(context, (global::Stratus.Services.Model.Iam.UpdateLoginProfileRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUpdateOpenIDConnectProviderThumbprint(TContext context, object request)
+    {
+        await UpdateOpenIDConnectProviderThumbprintAsync(context, (global::Stratus.Services.Model.Iam.UpdateOpenIDConnectProviderThumbprintRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUpdateRole(TContext context, object request) =>
+        await UpdateRoleAsync(context, (global::Stratus.Services.Model.Iam.UpdateRoleRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUpdateRoleDescription(TContext context, object request) =>
+        await UpdateRoleDescriptionAsync(context, (global::Stratus.Services.Model.Iam.UpdateRoleDescriptionRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUpdateSAMLProvider(TContext context, object request) =>
+        await UpdateSAMLProviderAsync(context, (global::Stratus.Services.Model.Iam.UpdateSAMLProviderRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUpdateSSHPublicKey(TContext context, object request)
+    {
+        await UpdateSSHPublicKeyAsync(context, (global::Stratus.Services.Model.Iam.UpdateSSHPublicKeyRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUpdateServerCertificate(TContext context, object request)
+    {
+        await UpdateServerCertificateAsync(context, (global::Stratus.Services.Model.Iam.UpdateServerCertificateRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUpdateServiceSpecificCredential(TContext context, object request)
+    {
+        await UpdateServiceSpecificCredentialAsync(context, (global::Stratus.Services.Model.Iam.UpdateServiceSpecificCredentialRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUpdateSigningCertificate(TContext context, object request)
+    {
+        await UpdateSigningCertificateAsync(context, (global::Stratus.Services.Model.Iam.UpdateSigningCertificateRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUpdateUser(TContext context, object request)
+    {
+        await UpdateUserAsync(context, (global::Stratus.Services.Model.Iam.UpdateUserRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUploadSSHPublicKey(TContext context, object request) =>
+        await UploadSSHPublicKeyAsync(context, (global::Stratus.Services.Model.Iam.UploadSSHPublicKeyRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUploadServerCertificate(TContext context, object request) =>
+        await UploadServerCertificateAsync(context, (global::Stratus.Services.Model.Iam.UploadServerCertificateRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUploadSigningCertificate(TContext context, object request) =>
+        await UploadSigningCertificateAsync(context, (global::Stratus.Services.Model.Iam.UploadSigningCertificateRequest)request).ConfigureAwait(false);
 }

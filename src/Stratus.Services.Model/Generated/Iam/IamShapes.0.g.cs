@@ -10,484 +10,2124 @@ using SM = global::Stratus.Protocol.Model;
 /// <summary>Shape descriptors of the iam model.</summary>
 public static partial class IamShapes
 {
-    public static readonly SM::ShapeInfo SAcceptDelegationRequestRequest = new SM::ShapeInfo("AcceptDelegationRequestRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAccessAdvisorUsageGranularityType = new SM::ShapeInfo("AccessAdvisorUsageGranularityType", SM::ShapeKind.String).Constrain(enumValues: ["SERVICE_LEVEL", "ACTION_LEVEL"]);
-    public static readonly SM::ShapeInfo SAccessDetail = new SM::ShapeInfo("AccessDetail", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAccessDetails = new SM::ShapeInfo("AccessDetails", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAccessKey = new SM::ShapeInfo("AccessKey", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAccessKeyLastUsed = new SM::ShapeInfo("AccessKeyLastUsed", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAccessKeyMetadata = new SM::ShapeInfo("AccessKeyMetadata", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAccountNotManagementOrDelegatedAdministratorException = new SM::ShapeInfo("AccountNotManagementOrDelegatedAdministratorException", SM::ShapeKind.Structure).AsError("AccountNotManagementOrDelegatedAdministratorException", 400, true);
-    public static readonly SM::ShapeInfo SActionNameListType = new SM::ShapeInfo("ActionNameListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SActionNameType = new SM::ShapeInfo("ActionNameType", SM::ShapeKind.String).Constrain(min: 3, max: 128);
-    public static readonly SM::ShapeInfo SAddClientIDToOpenIDConnectProviderRequest = new SM::ShapeInfo("AddClientIDToOpenIDConnectProviderRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAddRoleToInstanceProfileRequest = new SM::ShapeInfo("AddRoleToInstanceProfileRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAddUserToGroupRequest = new SM::ShapeInfo("AddUserToGroupRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SArnListType = new SM::ShapeInfo("ArnListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAssociateDelegationRequestRequest = new SM::ShapeInfo("AssociateDelegationRequestRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAttachGroupPolicyRequest = new SM::ShapeInfo("AttachGroupPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAttachRolePolicyRequest = new SM::ShapeInfo("AttachRolePolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAttachUserPolicyRequest = new SM::ShapeInfo("AttachUserPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAttachedPermissionsBoundary = new SM::ShapeInfo("AttachedPermissionsBoundary", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAttachedPolicy = new SM::ShapeInfo("AttachedPolicy", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SBootstrapDatum = new SM::ShapeInfo("BootstrapDatum", SM::ShapeKind.Blob).Constrain(sensitive: true);
-    public static readonly SM::ShapeInfo SCallerIsNotManagementAccountException = new SM::ShapeInfo("CallerIsNotManagementAccountException", SM::ShapeKind.Structure).AsError("CallerIsNotManagementAccountException", 400, true);
-    public static readonly SM::ShapeInfo SCertificationKeyType = new SM::ShapeInfo("CertificationKeyType", SM::ShapeKind.String).Constrain(min: 1, max: 128);
-    public static readonly SM::ShapeInfo SCertificationMapType = new SM::ShapeInfo("CertificationMapType", SM::ShapeKind.Map);
-    public static readonly SM::ShapeInfo SCertificationValueType = new SM::ShapeInfo("CertificationValueType", SM::ShapeKind.String).Constrain(min: 1, max: 32);
-    public static readonly SM::ShapeInfo SChangePasswordRequest = new SM::ShapeInfo("ChangePasswordRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SColumnNumber = new SM::ShapeInfo("ColumnNumber", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SConcurrentModificationException = new SM::ShapeInfo("ConcurrentModificationException", SM::ShapeKind.Structure).AsError("ConcurrentModification", 409, true);
-    public static readonly SM::ShapeInfo SConcurrentModificationMessage = new SM::ShapeInfo("ConcurrentModificationMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SContextEntry = new SM::ShapeInfo("ContextEntry", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SContextEntryListType = new SM::ShapeInfo("ContextEntryListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SContextKeyNameType = new SM::ShapeInfo("ContextKeyNameType", SM::ShapeKind.String).Constrain(min: 5, max: 256);
-    public static readonly SM::ShapeInfo SContextKeyNamesResultListType = new SM::ShapeInfo("ContextKeyNamesResultListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SContextKeyTypeEnum = new SM::ShapeInfo("ContextKeyTypeEnum", SM::ShapeKind.String).Constrain(enumValues: ["string", "stringList", "numeric", "numericList", "boolean", "booleanList", "ip", "ipList", "binary", "binaryList", "date", "dateList"]);
-    public static readonly SM::ShapeInfo SContextKeyValueListType = new SM::ShapeInfo("ContextKeyValueListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SContextKeyValueType = new SM::ShapeInfo("ContextKeyValueType", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SCreateAccessKeyRequest = new SM::ShapeInfo("CreateAccessKeyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateAccessKeyResponse = new SM::ShapeInfo("CreateAccessKeyResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateAccountAliasRequest = new SM::ShapeInfo("CreateAccountAliasRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateDelegationRequestRequest = new SM::ShapeInfo("CreateDelegationRequestRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateDelegationRequestResponse = new SM::ShapeInfo("CreateDelegationRequestResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateGroupRequest = new SM::ShapeInfo("CreateGroupRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateGroupResponse = new SM::ShapeInfo("CreateGroupResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateInstanceProfileRequest = new SM::ShapeInfo("CreateInstanceProfileRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateInstanceProfileResponse = new SM::ShapeInfo("CreateInstanceProfileResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateLoginProfileRequest = new SM::ShapeInfo("CreateLoginProfileRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateLoginProfileResponse = new SM::ShapeInfo("CreateLoginProfileResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateOpenIDConnectProviderRequest = new SM::ShapeInfo("CreateOpenIDConnectProviderRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateOpenIDConnectProviderResponse = new SM::ShapeInfo("CreateOpenIDConnectProviderResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreatePolicyRequest = new SM::ShapeInfo("CreatePolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreatePolicyResponse = new SM::ShapeInfo("CreatePolicyResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreatePolicyVersionRequest = new SM::ShapeInfo("CreatePolicyVersionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreatePolicyVersionResponse = new SM::ShapeInfo("CreatePolicyVersionResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateRoleRequest = new SM::ShapeInfo("CreateRoleRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateRoleResponse = new SM::ShapeInfo("CreateRoleResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateSAMLProviderRequest = new SM::ShapeInfo("CreateSAMLProviderRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateSAMLProviderResponse = new SM::ShapeInfo("CreateSAMLProviderResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateServiceLinkedRoleRequest = new SM::ShapeInfo("CreateServiceLinkedRoleRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateServiceLinkedRoleResponse = new SM::ShapeInfo("CreateServiceLinkedRoleResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateServiceSpecificCredentialRequest = new SM::ShapeInfo("CreateServiceSpecificCredentialRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateServiceSpecificCredentialResponse = new SM::ShapeInfo("CreateServiceSpecificCredentialResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateUserRequest = new SM::ShapeInfo("CreateUserRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateUserResponse = new SM::ShapeInfo("CreateUserResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVirtualMFADeviceRequest = new SM::ShapeInfo("CreateVirtualMFADeviceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateVirtualMFADeviceResponse = new SM::ShapeInfo("CreateVirtualMFADeviceResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCredentialReportExpiredException = new SM::ShapeInfo("CredentialReportExpiredException", SM::ShapeKind.Structure).AsError("ReportExpired", 410, true);
-    public static readonly SM::ShapeInfo SCredentialReportNotPresentException = new SM::ShapeInfo("CredentialReportNotPresentException", SM::ShapeKind.Structure).AsError("ReportNotPresent", 410, true);
-    public static readonly SM::ShapeInfo SCredentialReportNotReadyException = new SM::ShapeInfo("CredentialReportNotReadyException", SM::ShapeKind.Structure).AsError("ReportInProgress", 404, true);
-    public static readonly SM::ShapeInfo SDeactivateMFADeviceRequest = new SM::ShapeInfo("DeactivateMFADeviceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDelegationPermission = new SM::ShapeInfo("DelegationPermission", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDelegationRequest = new SM::ShapeInfo("DelegationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteAccessKeyRequest = new SM::ShapeInfo("DeleteAccessKeyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteAccountAliasRequest = new SM::ShapeInfo("DeleteAccountAliasRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteConflictException = new SM::ShapeInfo("DeleteConflictException", SM::ShapeKind.Structure).AsError("DeleteConflict", 409, true);
-    public static readonly SM::ShapeInfo SDeleteGroupPolicyRequest = new SM::ShapeInfo("DeleteGroupPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteGroupRequest = new SM::ShapeInfo("DeleteGroupRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteInstanceProfileRequest = new SM::ShapeInfo("DeleteInstanceProfileRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteLoginProfileRequest = new SM::ShapeInfo("DeleteLoginProfileRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteOpenIDConnectProviderRequest = new SM::ShapeInfo("DeleteOpenIDConnectProviderRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeletePolicyRequest = new SM::ShapeInfo("DeletePolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeletePolicyVersionRequest = new SM::ShapeInfo("DeletePolicyVersionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteRolePermissionsBoundaryRequest = new SM::ShapeInfo("DeleteRolePermissionsBoundaryRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteRolePolicyRequest = new SM::ShapeInfo("DeleteRolePolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteRoleRequest = new SM::ShapeInfo("DeleteRoleRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteSAMLProviderRequest = new SM::ShapeInfo("DeleteSAMLProviderRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteSSHPublicKeyRequest = new SM::ShapeInfo("DeleteSSHPublicKeyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteServerCertificateRequest = new SM::ShapeInfo("DeleteServerCertificateRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteServiceLinkedRoleRequest = new SM::ShapeInfo("DeleteServiceLinkedRoleRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteServiceLinkedRoleResponse = new SM::ShapeInfo("DeleteServiceLinkedRoleResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteServiceSpecificCredentialRequest = new SM::ShapeInfo("DeleteServiceSpecificCredentialRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteSigningCertificateRequest = new SM::ShapeInfo("DeleteSigningCertificateRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteUserPermissionsBoundaryRequest = new SM::ShapeInfo("DeleteUserPermissionsBoundaryRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteUserPolicyRequest = new SM::ShapeInfo("DeleteUserPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteUserRequest = new SM::ShapeInfo("DeleteUserRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteVirtualMFADeviceRequest = new SM::ShapeInfo("DeleteVirtualMFADeviceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeletionTaskFailureReasonType = new SM::ShapeInfo("DeletionTaskFailureReasonType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeletionTaskIdType = new SM::ShapeInfo("DeletionTaskIdType", SM::ShapeKind.String).Constrain(min: 1, max: 1000);
-    public static readonly SM::ShapeInfo SDeletionTaskStatusType = new SM::ShapeInfo("DeletionTaskStatusType", SM::ShapeKind.String).Constrain(enumValues: ["SUCCEEDED", "IN_PROGRESS", "FAILED", "NOT_STARTED"]);
-    public static readonly SM::ShapeInfo SDetachGroupPolicyRequest = new SM::ShapeInfo("DetachGroupPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDetachRolePolicyRequest = new SM::ShapeInfo("DetachRolePolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDetachUserPolicyRequest = new SM::ShapeInfo("DetachUserPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableOrganizationsRootCredentialsManagementRequest = new SM::ShapeInfo("DisableOrganizationsRootCredentialsManagementRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableOrganizationsRootCredentialsManagementResponse = new SM::ShapeInfo("DisableOrganizationsRootCredentialsManagementResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableOrganizationsRootSessionsRequest = new SM::ShapeInfo("DisableOrganizationsRootSessionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisableOrganizationsRootSessionsResponse = new SM::ShapeInfo("DisableOrganizationsRootSessionsResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDuplicateCertificateException = new SM::ShapeInfo("DuplicateCertificateException", SM::ShapeKind.Structure).AsError("DuplicateCertificate", 409, true);
-    public static readonly SM::ShapeInfo SDuplicateSSHPublicKeyException = new SM::ShapeInfo("DuplicateSSHPublicKeyException", SM::ShapeKind.Structure).AsError("DuplicateSSHPublicKey", 400, true);
-    public static readonly SM::ShapeInfo SEnableMFADeviceRequest = new SM::ShapeInfo("EnableMFADeviceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableOrganizationsRootCredentialsManagementRequest = new SM::ShapeInfo("EnableOrganizationsRootCredentialsManagementRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableOrganizationsRootCredentialsManagementResponse = new SM::ShapeInfo("EnableOrganizationsRootCredentialsManagementResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableOrganizationsRootSessionsRequest = new SM::ShapeInfo("EnableOrganizationsRootSessionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableOrganizationsRootSessionsResponse = new SM::ShapeInfo("EnableOrganizationsRootSessionsResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEnableOutboundWebIdentityFederationResponse = new SM::ShapeInfo("EnableOutboundWebIdentityFederationResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEntityAlreadyExistsException = new SM::ShapeInfo("EntityAlreadyExistsException", SM::ShapeKind.Structure).AsError("EntityAlreadyExists", 409, true);
-    public static readonly SM::ShapeInfo SEntityDetails = new SM::ShapeInfo("EntityDetails", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEntityInfo = new SM::ShapeInfo("EntityInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEntityTemporarilyUnmodifiableException = new SM::ShapeInfo("EntityTemporarilyUnmodifiableException", SM::ShapeKind.Structure).AsError("EntityTemporarilyUnmodifiable", 409, true);
-    public static readonly SM::ShapeInfo SEntityType = new SM::ShapeInfo("EntityType", SM::ShapeKind.String).Constrain(enumValues: ["User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"]);
-    public static readonly SM::ShapeInfo SErrorDetails = new SM::ShapeInfo("ErrorDetails", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEvalDecisionDetailsType = new SM::ShapeInfo("EvalDecisionDetailsType", SM::ShapeKind.Map);
-    public static readonly SM::ShapeInfo SEvalDecisionSourceType = new SM::ShapeInfo("EvalDecisionSourceType", SM::ShapeKind.String).Constrain(min: 3, max: 256);
-    public static readonly SM::ShapeInfo SEvaluationResult = new SM::ShapeInfo("EvaluationResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEvaluationResultsListType = new SM::ShapeInfo("EvaluationResultsListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SFeatureDisabledException = new SM::ShapeInfo("FeatureDisabledException", SM::ShapeKind.Structure).AsError("FeatureDisabled", 404, true);
-    public static readonly SM::ShapeInfo SFeatureDisabledMessage = new SM::ShapeInfo("FeatureDisabledMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SFeatureEnabledException = new SM::ShapeInfo("FeatureEnabledException", SM::ShapeKind.Structure).AsError("FeatureEnabled", 409, true);
-    public static readonly SM::ShapeInfo SFeatureEnabledMessage = new SM::ShapeInfo("FeatureEnabledMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SFeatureType = new SM::ShapeInfo("FeatureType", SM::ShapeKind.String).Constrain(enumValues: ["RootCredentialsManagement", "RootSessions"]);
-    public static readonly SM::ShapeInfo SFeaturesListType = new SM::ShapeInfo("FeaturesListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SGenerateCredentialReportResponse = new SM::ShapeInfo("GenerateCredentialReportResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGenerateOrganizationsAccessReportRequest = new SM::ShapeInfo("GenerateOrganizationsAccessReportRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGenerateOrganizationsAccessReportResponse = new SM::ShapeInfo("GenerateOrganizationsAccessReportResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGenerateServiceLastAccessedDetailsRequest = new SM::ShapeInfo("GenerateServiceLastAccessedDetailsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGenerateServiceLastAccessedDetailsResponse = new SM::ShapeInfo("GenerateServiceLastAccessedDetailsResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetAccessKeyLastUsedRequest = new SM::ShapeInfo("GetAccessKeyLastUsedRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetAccessKeyLastUsedResponse = new SM::ShapeInfo("GetAccessKeyLastUsedResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetAccountAuthorizationDetailsRequest = new SM::ShapeInfo("GetAccountAuthorizationDetailsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetAccountAuthorizationDetailsResponse = new SM::ShapeInfo("GetAccountAuthorizationDetailsResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetAccountPasswordPolicyResponse = new SM::ShapeInfo("GetAccountPasswordPolicyResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetAccountSummaryResponse = new SM::ShapeInfo("GetAccountSummaryResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetContextKeysForCustomPolicyRequest = new SM::ShapeInfo("GetContextKeysForCustomPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetContextKeysForPolicyResponse = new SM::ShapeInfo("GetContextKeysForPolicyResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetContextKeysForPrincipalPolicyRequest = new SM::ShapeInfo("GetContextKeysForPrincipalPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetCredentialReportResponse = new SM::ShapeInfo("GetCredentialReportResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetDelegationRequestRequest = new SM::ShapeInfo("GetDelegationRequestRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetDelegationRequestResponse = new SM::ShapeInfo("GetDelegationRequestResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetGroupPolicyRequest = new SM::ShapeInfo("GetGroupPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetGroupPolicyResponse = new SM::ShapeInfo("GetGroupPolicyResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetGroupRequest = new SM::ShapeInfo("GetGroupRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetGroupResponse = new SM::ShapeInfo("GetGroupResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetHumanReadableSummaryRequest = new SM::ShapeInfo("GetHumanReadableSummaryRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetHumanReadableSummaryResponse = new SM::ShapeInfo("GetHumanReadableSummaryResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetInstanceProfileRequest = new SM::ShapeInfo("GetInstanceProfileRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetInstanceProfileResponse = new SM::ShapeInfo("GetInstanceProfileResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetLoginProfileRequest = new SM::ShapeInfo("GetLoginProfileRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetLoginProfileResponse = new SM::ShapeInfo("GetLoginProfileResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetMFADeviceRequest = new SM::ShapeInfo("GetMFADeviceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetMFADeviceResponse = new SM::ShapeInfo("GetMFADeviceResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetOpenIDConnectProviderRequest = new SM::ShapeInfo("GetOpenIDConnectProviderRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetOpenIDConnectProviderResponse = new SM::ShapeInfo("GetOpenIDConnectProviderResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetOrganizationsAccessReportRequest = new SM::ShapeInfo("GetOrganizationsAccessReportRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetOrganizationsAccessReportResponse = new SM::ShapeInfo("GetOrganizationsAccessReportResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetOutboundWebIdentityFederationInfoResponse = new SM::ShapeInfo("GetOutboundWebIdentityFederationInfoResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetPolicyRequest = new SM::ShapeInfo("GetPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetPolicyResponse = new SM::ShapeInfo("GetPolicyResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetPolicyVersionRequest = new SM::ShapeInfo("GetPolicyVersionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetPolicyVersionResponse = new SM::ShapeInfo("GetPolicyVersionResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetRolePolicyRequest = new SM::ShapeInfo("GetRolePolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetRolePolicyResponse = new SM::ShapeInfo("GetRolePolicyResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetRoleRequest = new SM::ShapeInfo("GetRoleRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetRoleResponse = new SM::ShapeInfo("GetRoleResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetSAMLProviderRequest = new SM::ShapeInfo("GetSAMLProviderRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetSAMLProviderResponse = new SM::ShapeInfo("GetSAMLProviderResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetSSHPublicKeyRequest = new SM::ShapeInfo("GetSSHPublicKeyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetSSHPublicKeyResponse = new SM::ShapeInfo("GetSSHPublicKeyResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetServerCertificateRequest = new SM::ShapeInfo("GetServerCertificateRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetServerCertificateResponse = new SM::ShapeInfo("GetServerCertificateResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetServiceLastAccessedDetailsRequest = new SM::ShapeInfo("GetServiceLastAccessedDetailsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetServiceLastAccessedDetailsResponse = new SM::ShapeInfo("GetServiceLastAccessedDetailsResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetServiceLastAccessedDetailsWithEntitiesRequest = new SM::ShapeInfo("GetServiceLastAccessedDetailsWithEntitiesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetServiceLastAccessedDetailsWithEntitiesResponse = new SM::ShapeInfo("GetServiceLastAccessedDetailsWithEntitiesResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetServiceLinkedRoleDeletionStatusRequest = new SM::ShapeInfo("GetServiceLinkedRoleDeletionStatusRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetServiceLinkedRoleDeletionStatusResponse = new SM::ShapeInfo("GetServiceLinkedRoleDeletionStatusResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetUserPolicyRequest = new SM::ShapeInfo("GetUserPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetUserPolicyResponse = new SM::ShapeInfo("GetUserPolicyResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetUserRequest = new SM::ShapeInfo("GetUserRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetUserResponse = new SM::ShapeInfo("GetUserResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGroup = new SM::ShapeInfo("Group", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGroupDetail = new SM::ShapeInfo("GroupDetail", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInstanceProfile = new SM::ShapeInfo("InstanceProfile", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInvalidAuthenticationCodeException = new SM::ShapeInfo("InvalidAuthenticationCodeException", SM::ShapeKind.Structure).AsError("InvalidAuthenticationCode", 403, true);
-    public static readonly SM::ShapeInfo SInvalidCertificateException = new SM::ShapeInfo("InvalidCertificateException", SM::ShapeKind.Structure).AsError("InvalidCertificate", 400, true);
-    public static readonly SM::ShapeInfo SInvalidInputException = new SM::ShapeInfo("InvalidInputException", SM::ShapeKind.Structure).AsError("InvalidInput", 400, true);
-    public static readonly SM::ShapeInfo SInvalidPublicKeyException = new SM::ShapeInfo("InvalidPublicKeyException", SM::ShapeKind.Structure).AsError("InvalidPublicKey", 400, true);
-    public static readonly SM::ShapeInfo SInvalidUserTypeException = new SM::ShapeInfo("InvalidUserTypeException", SM::ShapeKind.Structure).AsError("InvalidUserType", 400, true);
-    public static readonly SM::ShapeInfo SKeyPairMismatchException = new SM::ShapeInfo("KeyPairMismatchException", SM::ShapeKind.Structure).AsError("KeyPairMismatch", 400, true);
-    public static readonly SM::ShapeInfo SLimitExceededException = new SM::ShapeInfo("LimitExceededException", SM::ShapeKind.Structure).AsError("LimitExceeded", 409, true);
-    public static readonly SM::ShapeInfo SLineNumber = new SM::ShapeInfo("LineNumber", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SListAccessKeysRequest = new SM::ShapeInfo("ListAccessKeysRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListAccessKeysResponse = new SM::ShapeInfo("ListAccessKeysResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListAccountAliasesRequest = new SM::ShapeInfo("ListAccountAliasesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListAccountAliasesResponse = new SM::ShapeInfo("ListAccountAliasesResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListAttachedGroupPoliciesRequest = new SM::ShapeInfo("ListAttachedGroupPoliciesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListAttachedGroupPoliciesResponse = new SM::ShapeInfo("ListAttachedGroupPoliciesResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListAttachedRolePoliciesRequest = new SM::ShapeInfo("ListAttachedRolePoliciesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListAttachedRolePoliciesResponse = new SM::ShapeInfo("ListAttachedRolePoliciesResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListAttachedUserPoliciesRequest = new SM::ShapeInfo("ListAttachedUserPoliciesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListAttachedUserPoliciesResponse = new SM::ShapeInfo("ListAttachedUserPoliciesResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListDelegationRequestsRequest = new SM::ShapeInfo("ListDelegationRequestsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListDelegationRequestsResponse = new SM::ShapeInfo("ListDelegationRequestsResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListEntitiesForPolicyRequest = new SM::ShapeInfo("ListEntitiesForPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListEntitiesForPolicyResponse = new SM::ShapeInfo("ListEntitiesForPolicyResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListGroupPoliciesRequest = new SM::ShapeInfo("ListGroupPoliciesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListGroupPoliciesResponse = new SM::ShapeInfo("ListGroupPoliciesResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListGroupsForUserRequest = new SM::ShapeInfo("ListGroupsForUserRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListGroupsForUserResponse = new SM::ShapeInfo("ListGroupsForUserResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListGroupsRequest = new SM::ShapeInfo("ListGroupsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListGroupsResponse = new SM::ShapeInfo("ListGroupsResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListInstanceProfileTagsRequest = new SM::ShapeInfo("ListInstanceProfileTagsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListInstanceProfileTagsResponse = new SM::ShapeInfo("ListInstanceProfileTagsResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListInstanceProfilesForRoleRequest = new SM::ShapeInfo("ListInstanceProfilesForRoleRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListInstanceProfilesForRoleResponse = new SM::ShapeInfo("ListInstanceProfilesForRoleResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListInstanceProfilesRequest = new SM::ShapeInfo("ListInstanceProfilesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListInstanceProfilesResponse = new SM::ShapeInfo("ListInstanceProfilesResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListMFADeviceTagsRequest = new SM::ShapeInfo("ListMFADeviceTagsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListMFADeviceTagsResponse = new SM::ShapeInfo("ListMFADeviceTagsResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListMFADevicesRequest = new SM::ShapeInfo("ListMFADevicesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListMFADevicesResponse = new SM::ShapeInfo("ListMFADevicesResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListOpenIDConnectProviderTagsRequest = new SM::ShapeInfo("ListOpenIDConnectProviderTagsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListOpenIDConnectProviderTagsResponse = new SM::ShapeInfo("ListOpenIDConnectProviderTagsResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListOpenIDConnectProvidersRequest = new SM::ShapeInfo("ListOpenIDConnectProvidersRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListOpenIDConnectProvidersResponse = new SM::ShapeInfo("ListOpenIDConnectProvidersResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListOrganizationsFeaturesRequest = new SM::ShapeInfo("ListOrganizationsFeaturesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListOrganizationsFeaturesResponse = new SM::ShapeInfo("ListOrganizationsFeaturesResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListPoliciesGrantingServiceAccessEntry = new SM::ShapeInfo("ListPoliciesGrantingServiceAccessEntry", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListPoliciesGrantingServiceAccessRequest = new SM::ShapeInfo("ListPoliciesGrantingServiceAccessRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListPoliciesGrantingServiceAccessResponse = new SM::ShapeInfo("ListPoliciesGrantingServiceAccessResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListPoliciesRequest = new SM::ShapeInfo("ListPoliciesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListPoliciesResponse = new SM::ShapeInfo("ListPoliciesResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListPolicyTagsRequest = new SM::ShapeInfo("ListPolicyTagsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListPolicyTagsResponse = new SM::ShapeInfo("ListPolicyTagsResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListPolicyVersionsRequest = new SM::ShapeInfo("ListPolicyVersionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListPolicyVersionsResponse = new SM::ShapeInfo("ListPolicyVersionsResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListRolePoliciesRequest = new SM::ShapeInfo("ListRolePoliciesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListRolePoliciesResponse = new SM::ShapeInfo("ListRolePoliciesResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListRoleTagsRequest = new SM::ShapeInfo("ListRoleTagsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListRoleTagsResponse = new SM::ShapeInfo("ListRoleTagsResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListRolesRequest = new SM::ShapeInfo("ListRolesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListRolesResponse = new SM::ShapeInfo("ListRolesResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListSAMLProviderTagsRequest = new SM::ShapeInfo("ListSAMLProviderTagsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListSAMLProviderTagsResponse = new SM::ShapeInfo("ListSAMLProviderTagsResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListSAMLProvidersRequest = new SM::ShapeInfo("ListSAMLProvidersRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListSAMLProvidersResponse = new SM::ShapeInfo("ListSAMLProvidersResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListSSHPublicKeysRequest = new SM::ShapeInfo("ListSSHPublicKeysRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListSSHPublicKeysResponse = new SM::ShapeInfo("ListSSHPublicKeysResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListServerCertificateTagsRequest = new SM::ShapeInfo("ListServerCertificateTagsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListServerCertificateTagsResponse = new SM::ShapeInfo("ListServerCertificateTagsResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListServerCertificatesRequest = new SM::ShapeInfo("ListServerCertificatesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListServerCertificatesResponse = new SM::ShapeInfo("ListServerCertificatesResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListServiceSpecificCredentialsRequest = new SM::ShapeInfo("ListServiceSpecificCredentialsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListServiceSpecificCredentialsResponse = new SM::ShapeInfo("ListServiceSpecificCredentialsResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListSigningCertificatesRequest = new SM::ShapeInfo("ListSigningCertificatesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListSigningCertificatesResponse = new SM::ShapeInfo("ListSigningCertificatesResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListUserPoliciesRequest = new SM::ShapeInfo("ListUserPoliciesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListUserPoliciesResponse = new SM::ShapeInfo("ListUserPoliciesResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListUserTagsRequest = new SM::ShapeInfo("ListUserTagsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListUserTagsResponse = new SM::ShapeInfo("ListUserTagsResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListUsersRequest = new SM::ShapeInfo("ListUsersRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListUsersResponse = new SM::ShapeInfo("ListUsersResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListVirtualMFADevicesRequest = new SM::ShapeInfo("ListVirtualMFADevicesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListVirtualMFADevicesResponse = new SM::ShapeInfo("ListVirtualMFADevicesResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLoginProfile = new SM::ShapeInfo("LoginProfile", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMFADevice = new SM::ShapeInfo("MFADevice", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMalformedCertificateException = new SM::ShapeInfo("MalformedCertificateException", SM::ShapeKind.Structure).AsError("MalformedCertificate", 400, true);
-    public static readonly SM::ShapeInfo SMalformedPolicyDocumentException = new SM::ShapeInfo("MalformedPolicyDocumentException", SM::ShapeKind.Structure).AsError("MalformedPolicyDocument", 400, true);
-    public static readonly SM::ShapeInfo SManagedPolicyDetail = new SM::ShapeInfo("ManagedPolicyDetail", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SManagedPolicyDetailListType = new SM::ShapeInfo("ManagedPolicyDetailListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SNoSuchEntityException = new SM::ShapeInfo("NoSuchEntityException", SM::ShapeKind.Structure).AsError("NoSuchEntity", 404, true);
-    public static readonly SM::ShapeInfo SOpenIDConnectProviderListEntry = new SM::ShapeInfo("OpenIDConnectProviderListEntry", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SOpenIDConnectProviderListType = new SM::ShapeInfo("OpenIDConnectProviderListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SOpenIDConnectProviderUrlType = new SM::ShapeInfo("OpenIDConnectProviderUrlType", SM::ShapeKind.String).Constrain(min: 1, max: 255);
-    public static readonly SM::ShapeInfo SOpenIdIdpCommunicationErrorException = new SM::ShapeInfo("OpenIdIdpCommunicationErrorException", SM::ShapeKind.Structure).AsError("OpenIdIdpCommunicationError", 400, true);
-    public static readonly SM::ShapeInfo SOrganizationIdType = new SM::ShapeInfo("OrganizationIdType", SM::ShapeKind.String).Constrain(max: 34);
-    public static readonly SM::ShapeInfo SOrganizationNotFoundException = new SM::ShapeInfo("OrganizationNotFoundException", SM::ShapeKind.Structure).AsError("OrganizationNotFoundException", 400, true);
-    public static readonly SM::ShapeInfo SOrganizationNotInAllFeaturesModeException = new SM::ShapeInfo("OrganizationNotInAllFeaturesModeException", SM::ShapeKind.Structure).AsError("OrganizationNotInAllFeaturesModeException", 400, true);
-    public static readonly SM::ShapeInfo SOrganizationsDecisionDetail = new SM::ShapeInfo("OrganizationsDecisionDetail", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPasswordPolicy = new SM::ShapeInfo("PasswordPolicy", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPasswordPolicyViolationException = new SM::ShapeInfo("PasswordPolicyViolationException", SM::ShapeKind.Structure).AsError("PasswordPolicyViolation", 400, true);
-    public static readonly SM::ShapeInfo SPermissionsBoundaryAttachmentType = new SM::ShapeInfo("PermissionsBoundaryAttachmentType", SM::ShapeKind.String).Constrain(enumValues: ["PermissionsBoundaryPolicy"]);
-    public static readonly SM::ShapeInfo SPermissionsBoundaryDecisionDetail = new SM::ShapeInfo("PermissionsBoundaryDecisionDetail", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPolicy = new SM::ShapeInfo("Policy", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPolicyDetail = new SM::ShapeInfo("PolicyDetail", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPolicyEvaluationDecisionType = new SM::ShapeInfo("PolicyEvaluationDecisionType", SM::ShapeKind.String).Constrain(enumValues: ["allowed", "explicitDeny", "implicitDeny"]);
-    public static readonly SM::ShapeInfo SPolicyEvaluationException = new SM::ShapeInfo("PolicyEvaluationException", SM::ShapeKind.Structure).AsError("PolicyEvaluation", 500, true);
-    public static readonly SM::ShapeInfo SPolicyGrantingServiceAccess = new SM::ShapeInfo("PolicyGrantingServiceAccess", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPolicyGroup = new SM::ShapeInfo("PolicyGroup", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPolicyGroupListType = new SM::ShapeInfo("PolicyGroupListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPolicyIdentifierType = new SM::ShapeInfo("PolicyIdentifierType", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SPolicyNotAttachableException = new SM::ShapeInfo("PolicyNotAttachableException", SM::ShapeKind.Structure).AsError("PolicyNotAttachable", 400, true);
-    public static readonly SM::ShapeInfo SPolicyParameter = new SM::ShapeInfo("PolicyParameter", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPolicyParameterTypeEnum = new SM::ShapeInfo("PolicyParameterTypeEnum", SM::ShapeKind.String).Constrain(enumValues: ["string", "stringList"]);
-    public static readonly SM::ShapeInfo SPolicyRole = new SM::ShapeInfo("PolicyRole", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPolicyRoleListType = new SM::ShapeInfo("PolicyRoleListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPolicySourceType = new SM::ShapeInfo("PolicySourceType", SM::ShapeKind.String).Constrain(enumValues: ["user", "group", "role", "aws-managed", "user-managed", "resource", "none"]);
-    public static readonly SM::ShapeInfo SPolicyUsageType = new SM::ShapeInfo("PolicyUsageType", SM::ShapeKind.String).Constrain(enumValues: ["PermissionsPolicy", "PermissionsBoundary"]);
-    public static readonly SM::ShapeInfo SPolicyUser = new SM::ShapeInfo("PolicyUser", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPolicyUserListType = new SM::ShapeInfo("PolicyUserListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPolicyVersion = new SM::ShapeInfo("PolicyVersion", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPosition = new SM::ShapeInfo("Position", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutGroupPolicyRequest = new SM::ShapeInfo("PutGroupPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutRolePermissionsBoundaryRequest = new SM::ShapeInfo("PutRolePermissionsBoundaryRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutRolePolicyRequest = new SM::ShapeInfo("PutRolePolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutUserPermissionsBoundaryRequest = new SM::ShapeInfo("PutUserPermissionsBoundaryRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutUserPolicyRequest = new SM::ShapeInfo("PutUserPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SReasonType = new SM::ShapeInfo("ReasonType", SM::ShapeKind.String).Constrain(max: 1000);
-    public static readonly SM::ShapeInfo SRegionNameType = new SM::ShapeInfo("RegionNameType", SM::ShapeKind.String).Constrain(min: 1, max: 100);
-    public static readonly SM::ShapeInfo SRejectDelegationRequestRequest = new SM::ShapeInfo("RejectDelegationRequestRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRemoveClientIDFromOpenIDConnectProviderRequest = new SM::ShapeInfo("RemoveClientIDFromOpenIDConnectProviderRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRemoveRoleFromInstanceProfileRequest = new SM::ShapeInfo("RemoveRoleFromInstanceProfileRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRemoveUserFromGroupRequest = new SM::ShapeInfo("RemoveUserFromGroupRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SReportContentType = new SM::ShapeInfo("ReportContentType", SM::ShapeKind.Blob);
-    public static readonly SM::ShapeInfo SReportFormatType = new SM::ShapeInfo("ReportFormatType", SM::ShapeKind.String).Constrain(enumValues: ["text/csv"]);
-    public static readonly SM::ShapeInfo SReportGenerationLimitExceededException = new SM::ShapeInfo("ReportGenerationLimitExceededException", SM::ShapeKind.Structure).AsError("ReportGenerationLimitExceeded", 409, true);
-    public static readonly SM::ShapeInfo SReportStateDescriptionType = new SM::ShapeInfo("ReportStateDescriptionType", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SReportStateType = new SM::ShapeInfo("ReportStateType", SM::ShapeKind.String).Constrain(enumValues: ["STARTED", "INPROGRESS", "COMPLETE"]);
-    public static readonly SM::ShapeInfo SResetServiceSpecificCredentialRequest = new SM::ShapeInfo("ResetServiceSpecificCredentialRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SResetServiceSpecificCredentialResponse = new SM::ShapeInfo("ResetServiceSpecificCredentialResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SResourceHandlingOptionType = new SM::ShapeInfo("ResourceHandlingOptionType", SM::ShapeKind.String).Constrain(min: 1, max: 64);
-    public static readonly SM::ShapeInfo SResourceNameListType = new SM::ShapeInfo("ResourceNameListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SResourceNameType = new SM::ShapeInfo("ResourceNameType", SM::ShapeKind.String).Constrain(min: 1, max: 2048);
-    public static readonly SM::ShapeInfo SResourceSpecificResult = new SM::ShapeInfo("ResourceSpecificResult", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SResourceSpecificResultListType = new SM::ShapeInfo("ResourceSpecificResultListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SResyncMFADeviceRequest = new SM::ShapeInfo("ResyncMFADeviceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRole = new SM::ShapeInfo("Role", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRoleDetail = new SM::ShapeInfo("RoleDetail", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRoleLastUsed = new SM::ShapeInfo("RoleLastUsed", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRoleUsageListType = new SM::ShapeInfo("RoleUsageListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRoleUsageType = new SM::ShapeInfo("RoleUsageType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSAMLMetadataDocumentType = new SM::ShapeInfo("SAMLMetadataDocumentType", SM::ShapeKind.String).Constrain(min: 1000, max: 10000000);
-    public static readonly SM::ShapeInfo SSAMLPrivateKey = new SM::ShapeInfo("SAMLPrivateKey", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSAMLProviderListEntry = new SM::ShapeInfo("SAMLProviderListEntry", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSAMLProviderListType = new SM::ShapeInfo("SAMLProviderListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSAMLProviderNameType = new SM::ShapeInfo("SAMLProviderNameType", SM::ShapeKind.String).Constrain(min: 1, max: 128);
-    public static readonly SM::ShapeInfo SSSHPublicKey = new SM::ShapeInfo("SSHPublicKey", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSSHPublicKeyListType = new SM::ShapeInfo("SSHPublicKeyListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSSHPublicKeyMetadata = new SM::ShapeInfo("SSHPublicKeyMetadata", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSendDelegationTokenRequest = new SM::ShapeInfo("SendDelegationTokenRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SServerCertificate = new SM::ShapeInfo("ServerCertificate", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SServerCertificateMetadata = new SM::ShapeInfo("ServerCertificateMetadata", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SServiceAccessNotEnabledException = new SM::ShapeInfo("ServiceAccessNotEnabledException", SM::ShapeKind.Structure).AsError("ServiceAccessNotEnabledException", 400, true);
-    public static readonly SM::ShapeInfo SServiceFailureException = new SM::ShapeInfo("ServiceFailureException", SM::ShapeKind.Structure).AsError("ServiceFailure", 500, true);
-    public static readonly SM::ShapeInfo SServiceLastAccessed = new SM::ShapeInfo("ServiceLastAccessed", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SServiceNotSupportedException = new SM::ShapeInfo("ServiceNotSupportedException", SM::ShapeKind.Structure).AsError("NotSupportedService", 404, true);
-    public static readonly SM::ShapeInfo SServiceSpecificCredential = new SM::ShapeInfo("ServiceSpecificCredential", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SServiceSpecificCredentialMetadata = new SM::ShapeInfo("ServiceSpecificCredentialMetadata", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SServiceSpecificCredentialsListType = new SM::ShapeInfo("ServiceSpecificCredentialsListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SServicesLastAccessed = new SM::ShapeInfo("ServicesLastAccessed", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSetDefaultPolicyVersionRequest = new SM::ShapeInfo("SetDefaultPolicyVersionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSetSecurityTokenServicePreferencesRequest = new SM::ShapeInfo("SetSecurityTokenServicePreferencesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSigningCertificate = new SM::ShapeInfo("SigningCertificate", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSimulateCustomPolicyRequest = new SM::ShapeInfo("SimulateCustomPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSimulatePolicyResponse = new SM::ShapeInfo("SimulatePolicyResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSimulatePrincipalPolicyRequest = new SM::ShapeInfo("SimulatePrincipalPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSimulationPolicyListType = new SM::ShapeInfo("SimulationPolicyListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SStatement = new SM::ShapeInfo("Statement", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStatementListType = new SM::ShapeInfo("StatementListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STag = new SM::ShapeInfo("Tag", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STagInstanceProfileRequest = new SM::ShapeInfo("TagInstanceProfileRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STagMFADeviceRequest = new SM::ShapeInfo("TagMFADeviceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STagOpenIDConnectProviderRequest = new SM::ShapeInfo("TagOpenIDConnectProviderRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STagPolicyRequest = new SM::ShapeInfo("TagPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STagRoleRequest = new SM::ShapeInfo("TagRoleRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STagSAMLProviderRequest = new SM::ShapeInfo("TagSAMLProviderRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STagServerCertificateRequest = new SM::ShapeInfo("TagServerCertificateRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STagUserRequest = new SM::ShapeInfo("TagUserRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STrackedActionLastAccessed = new SM::ShapeInfo("TrackedActionLastAccessed", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STrackedActionsLastAccessed = new SM::ShapeInfo("TrackedActionsLastAccessed", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SUnmodifiableEntityException = new SM::ShapeInfo("UnmodifiableEntityException", SM::ShapeKind.Structure).AsError("UnmodifiableEntity", 400, true);
-    public static readonly SM::ShapeInfo SUnrecognizedPublicKeyEncodingException = new SM::ShapeInfo("UnrecognizedPublicKeyEncodingException", SM::ShapeKind.Structure).AsError("UnrecognizedPublicKeyEncoding", 400, true);
-    public static readonly SM::ShapeInfo SUntagInstanceProfileRequest = new SM::ShapeInfo("UntagInstanceProfileRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUntagMFADeviceRequest = new SM::ShapeInfo("UntagMFADeviceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUntagOpenIDConnectProviderRequest = new SM::ShapeInfo("UntagOpenIDConnectProviderRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUntagPolicyRequest = new SM::ShapeInfo("UntagPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUntagRoleRequest = new SM::ShapeInfo("UntagRoleRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUntagSAMLProviderRequest = new SM::ShapeInfo("UntagSAMLProviderRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUntagServerCertificateRequest = new SM::ShapeInfo("UntagServerCertificateRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUntagUserRequest = new SM::ShapeInfo("UntagUserRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUpdateAccessKeyRequest = new SM::ShapeInfo("UpdateAccessKeyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUpdateAccountPasswordPolicyRequest = new SM::ShapeInfo("UpdateAccountPasswordPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUpdateAssumeRolePolicyRequest = new SM::ShapeInfo("UpdateAssumeRolePolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUpdateDelegationRequestRequest = new SM::ShapeInfo("UpdateDelegationRequestRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUpdateGroupRequest = new SM::ShapeInfo("UpdateGroupRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUpdateLoginProfileRequest = new SM::ShapeInfo("UpdateLoginProfileRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUpdateOpenIDConnectProviderThumbprintRequest = new SM::ShapeInfo("UpdateOpenIDConnectProviderThumbprintRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUpdateRoleDescriptionRequest = new SM::ShapeInfo("UpdateRoleDescriptionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUpdateRoleDescriptionResponse = new SM::ShapeInfo("UpdateRoleDescriptionResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUpdateRoleRequest = new SM::ShapeInfo("UpdateRoleRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUpdateRoleResponse = new SM::ShapeInfo("UpdateRoleResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUpdateSAMLProviderRequest = new SM::ShapeInfo("UpdateSAMLProviderRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUpdateSAMLProviderResponse = new SM::ShapeInfo("UpdateSAMLProviderResponse", SM::ShapeKind.Structure);
+    public static SM::ShapeInfo SAcceptDelegationRequestRequest => Table[0];
+    public static SM::ShapeInfo SAccessAdvisorUsageGranularityType => Table[1];
+    public static SM::ShapeInfo SAccessDetail => Table[2];
+    public static SM::ShapeInfo SAccessDetails => Table[3];
+    public static SM::ShapeInfo SAccessKey => Table[4];
+    public static SM::ShapeInfo SAccessKeyLastUsed => Table[5];
+    public static SM::ShapeInfo SAccessKeyMetadata => Table[6];
+    public static SM::ShapeInfo SAccountNotManagementOrDelegatedAdministratorException => Table[7];
+    public static SM::ShapeInfo SActionNameListType => Table[8];
+    public static SM::ShapeInfo SActionNameType => Table[9];
+    public static SM::ShapeInfo SAddClientIDToOpenIDConnectProviderRequest => Table[10];
+    public static SM::ShapeInfo SAddRoleToInstanceProfileRequest => Table[11];
+    public static SM::ShapeInfo SAddUserToGroupRequest => Table[12];
+    public static SM::ShapeInfo SArnListType => Table[13];
+    public static SM::ShapeInfo SAssociateDelegationRequestRequest => Table[14];
+    public static SM::ShapeInfo SAttachGroupPolicyRequest => Table[15];
+    public static SM::ShapeInfo SAttachRolePolicyRequest => Table[16];
+    public static SM::ShapeInfo SAttachUserPolicyRequest => Table[17];
+    public static SM::ShapeInfo SAttachedPermissionsBoundary => Table[18];
+    public static SM::ShapeInfo SAttachedPolicy => Table[19];
+    public static SM::ShapeInfo SBootstrapDatum => Table[20];
+    public static SM::ShapeInfo SCallerIsNotManagementAccountException => Table[21];
+    public static SM::ShapeInfo SCertificationKeyType => Table[22];
+    public static SM::ShapeInfo SCertificationMapType => Table[23];
+    public static SM::ShapeInfo SCertificationValueType => Table[24];
+    public static SM::ShapeInfo SChangePasswordRequest => Table[25];
+    public static SM::ShapeInfo SColumnNumber => Table[26];
+    public static SM::ShapeInfo SConcurrentModificationException => Table[27];
+    public static SM::ShapeInfo SConcurrentModificationMessage => Table[28];
+    public static SM::ShapeInfo SContextEntry => Table[29];
+    public static SM::ShapeInfo SContextEntryListType => Table[30];
+    public static SM::ShapeInfo SContextKeyNameType => Table[31];
+    public static SM::ShapeInfo SContextKeyNamesResultListType => Table[32];
+    public static SM::ShapeInfo SContextKeyTypeEnum => Table[33];
+    public static SM::ShapeInfo SContextKeyValueListType => Table[34];
+    public static SM::ShapeInfo SContextKeyValueType => Table[35];
+    public static SM::ShapeInfo SCreateAccessKeyRequest => Table[36];
+    public static SM::ShapeInfo SCreateAccessKeyResponse => Table[37];
+    public static SM::ShapeInfo SCreateAccountAliasRequest => Table[38];
+    public static SM::ShapeInfo SCreateDelegationRequestRequest => Table[39];
+    public static SM::ShapeInfo SCreateDelegationRequestResponse => Table[40];
+    public static SM::ShapeInfo SCreateGroupRequest => Table[41];
+    public static SM::ShapeInfo SCreateGroupResponse => Table[42];
+    public static SM::ShapeInfo SCreateInstanceProfileRequest => Table[43];
+    public static SM::ShapeInfo SCreateInstanceProfileResponse => Table[44];
+    public static SM::ShapeInfo SCreateLoginProfileRequest => Table[45];
+    public static SM::ShapeInfo SCreateLoginProfileResponse => Table[46];
+    public static SM::ShapeInfo SCreateOpenIDConnectProviderRequest => Table[47];
+    public static SM::ShapeInfo SCreateOpenIDConnectProviderResponse => Table[48];
+    public static SM::ShapeInfo SCreatePolicyRequest => Table[49];
+    public static SM::ShapeInfo SCreatePolicyResponse => Table[50];
+    public static SM::ShapeInfo SCreatePolicyVersionRequest => Table[51];
+    public static SM::ShapeInfo SCreatePolicyVersionResponse => Table[52];
+    public static SM::ShapeInfo SCreateRoleRequest => Table[53];
+    public static SM::ShapeInfo SCreateRoleResponse => Table[54];
+    public static SM::ShapeInfo SCreateSAMLProviderRequest => Table[55];
+    public static SM::ShapeInfo SCreateSAMLProviderResponse => Table[56];
+    public static SM::ShapeInfo SCreateServiceLinkedRoleRequest => Table[57];
+    public static SM::ShapeInfo SCreateServiceLinkedRoleResponse => Table[58];
+    public static SM::ShapeInfo SCreateServiceSpecificCredentialRequest => Table[59];
+    public static SM::ShapeInfo SCreateServiceSpecificCredentialResponse => Table[60];
+    public static SM::ShapeInfo SCreateUserRequest => Table[61];
+    public static SM::ShapeInfo SCreateUserResponse => Table[62];
+    public static SM::ShapeInfo SCreateVirtualMFADeviceRequest => Table[63];
+    public static SM::ShapeInfo SCreateVirtualMFADeviceResponse => Table[64];
+    public static SM::ShapeInfo SCredentialReportExpiredException => Table[65];
+    public static SM::ShapeInfo SCredentialReportNotPresentException => Table[66];
+    public static SM::ShapeInfo SCredentialReportNotReadyException => Table[67];
+    public static SM::ShapeInfo SDeactivateMFADeviceRequest => Table[68];
+    public static SM::ShapeInfo SDelegationPermission => Table[69];
+    public static SM::ShapeInfo SDelegationRequest => Table[70];
+    public static SM::ShapeInfo SDeleteAccessKeyRequest => Table[71];
+    public static SM::ShapeInfo SDeleteAccountAliasRequest => Table[72];
+    public static SM::ShapeInfo SDeleteConflictException => Table[73];
+    public static SM::ShapeInfo SDeleteGroupPolicyRequest => Table[74];
+    public static SM::ShapeInfo SDeleteGroupRequest => Table[75];
+    public static SM::ShapeInfo SDeleteInstanceProfileRequest => Table[76];
+    public static SM::ShapeInfo SDeleteLoginProfileRequest => Table[77];
+    public static SM::ShapeInfo SDeleteOpenIDConnectProviderRequest => Table[78];
+    public static SM::ShapeInfo SDeletePolicyRequest => Table[79];
+    public static SM::ShapeInfo SDeletePolicyVersionRequest => Table[80];
+    public static SM::ShapeInfo SDeleteRolePermissionsBoundaryRequest => Table[81];
+    public static SM::ShapeInfo SDeleteRolePolicyRequest => Table[82];
+    public static SM::ShapeInfo SDeleteRoleRequest => Table[83];
+    public static SM::ShapeInfo SDeleteSAMLProviderRequest => Table[84];
+    public static SM::ShapeInfo SDeleteSSHPublicKeyRequest => Table[85];
+    public static SM::ShapeInfo SDeleteServerCertificateRequest => Table[86];
+    public static SM::ShapeInfo SDeleteServiceLinkedRoleRequest => Table[87];
+    public static SM::ShapeInfo SDeleteServiceLinkedRoleResponse => Table[88];
+    public static SM::ShapeInfo SDeleteServiceSpecificCredentialRequest => Table[89];
+    public static SM::ShapeInfo SDeleteSigningCertificateRequest => Table[90];
+    public static SM::ShapeInfo SDeleteUserPermissionsBoundaryRequest => Table[91];
+    public static SM::ShapeInfo SDeleteUserPolicyRequest => Table[92];
+    public static SM::ShapeInfo SDeleteUserRequest => Table[93];
+    public static SM::ShapeInfo SDeleteVirtualMFADeviceRequest => Table[94];
+    public static SM::ShapeInfo SDeletionTaskFailureReasonType => Table[95];
+    public static SM::ShapeInfo SDeletionTaskIdType => Table[96];
+    public static SM::ShapeInfo SDeletionTaskStatusType => Table[97];
+    public static SM::ShapeInfo SDetachGroupPolicyRequest => Table[98];
+    public static SM::ShapeInfo SDetachRolePolicyRequest => Table[99];
+    public static SM::ShapeInfo SDetachUserPolicyRequest => Table[100];
+    public static SM::ShapeInfo SDisableOrganizationsRootCredentialsManagementRequest => Table[101];
+    public static SM::ShapeInfo SDisableOrganizationsRootCredentialsManagementResponse => Table[102];
+    public static SM::ShapeInfo SDisableOrganizationsRootSessionsRequest => Table[103];
+    public static SM::ShapeInfo SDisableOrganizationsRootSessionsResponse => Table[104];
+    public static SM::ShapeInfo SDuplicateCertificateException => Table[105];
+    public static SM::ShapeInfo SDuplicateSSHPublicKeyException => Table[106];
+    public static SM::ShapeInfo SEnableMFADeviceRequest => Table[107];
+    public static SM::ShapeInfo SEnableOrganizationsRootCredentialsManagementRequest => Table[108];
+    public static SM::ShapeInfo SEnableOrganizationsRootCredentialsManagementResponse => Table[109];
+    public static SM::ShapeInfo SEnableOrganizationsRootSessionsRequest => Table[110];
+    public static SM::ShapeInfo SEnableOrganizationsRootSessionsResponse => Table[111];
+    public static SM::ShapeInfo SEnableOutboundWebIdentityFederationResponse => Table[112];
+    public static SM::ShapeInfo SEntityAlreadyExistsException => Table[113];
+    public static SM::ShapeInfo SEntityDetails => Table[114];
+    public static SM::ShapeInfo SEntityInfo => Table[115];
+    public static SM::ShapeInfo SEntityTemporarilyUnmodifiableException => Table[116];
+    public static SM::ShapeInfo SEntityType => Table[117];
+    public static SM::ShapeInfo SErrorDetails => Table[118];
+    public static SM::ShapeInfo SEvalDecisionDetailsType => Table[119];
+    public static SM::ShapeInfo SEvalDecisionSourceType => Table[120];
+    public static SM::ShapeInfo SEvaluationResult => Table[121];
+    public static SM::ShapeInfo SEvaluationResultsListType => Table[122];
+    public static SM::ShapeInfo SFeatureDisabledException => Table[123];
+    public static SM::ShapeInfo SFeatureDisabledMessage => Table[124];
+    public static SM::ShapeInfo SFeatureEnabledException => Table[125];
+    public static SM::ShapeInfo SFeatureEnabledMessage => Table[126];
+    public static SM::ShapeInfo SFeatureType => Table[127];
+    public static SM::ShapeInfo SFeaturesListType => Table[128];
+    public static SM::ShapeInfo SGenerateCredentialReportResponse => Table[129];
+    public static SM::ShapeInfo SGenerateOrganizationsAccessReportRequest => Table[130];
+    public static SM::ShapeInfo SGenerateOrganizationsAccessReportResponse => Table[131];
+    public static SM::ShapeInfo SGenerateServiceLastAccessedDetailsRequest => Table[132];
+    public static SM::ShapeInfo SGenerateServiceLastAccessedDetailsResponse => Table[133];
+    public static SM::ShapeInfo SGetAccessKeyLastUsedRequest => Table[134];
+    public static SM::ShapeInfo SGetAccessKeyLastUsedResponse => Table[135];
+    public static SM::ShapeInfo SGetAccountAuthorizationDetailsRequest => Table[136];
+    public static SM::ShapeInfo SGetAccountAuthorizationDetailsResponse => Table[137];
+    public static SM::ShapeInfo SGetAccountPasswordPolicyResponse => Table[138];
+    public static SM::ShapeInfo SGetAccountSummaryResponse => Table[139];
+    public static SM::ShapeInfo SGetContextKeysForCustomPolicyRequest => Table[140];
+    public static SM::ShapeInfo SGetContextKeysForPolicyResponse => Table[141];
+    public static SM::ShapeInfo SGetContextKeysForPrincipalPolicyRequest => Table[142];
+    public static SM::ShapeInfo SGetCredentialReportResponse => Table[143];
+    public static SM::ShapeInfo SGetDelegationRequestRequest => Table[144];
+    public static SM::ShapeInfo SGetDelegationRequestResponse => Table[145];
+    public static SM::ShapeInfo SGetGroupPolicyRequest => Table[146];
+    public static SM::ShapeInfo SGetGroupPolicyResponse => Table[147];
+    public static SM::ShapeInfo SGetGroupRequest => Table[148];
+    public static SM::ShapeInfo SGetGroupResponse => Table[149];
+    public static SM::ShapeInfo SGetHumanReadableSummaryRequest => Table[150];
+    public static SM::ShapeInfo SGetHumanReadableSummaryResponse => Table[151];
+    public static SM::ShapeInfo SGetInstanceProfileRequest => Table[152];
+    public static SM::ShapeInfo SGetInstanceProfileResponse => Table[153];
+    public static SM::ShapeInfo SGetLoginProfileRequest => Table[154];
+    public static SM::ShapeInfo SGetLoginProfileResponse => Table[155];
+    public static SM::ShapeInfo SGetMFADeviceRequest => Table[156];
+    public static SM::ShapeInfo SGetMFADeviceResponse => Table[157];
+    public static SM::ShapeInfo SGetOpenIDConnectProviderRequest => Table[158];
+    public static SM::ShapeInfo SGetOpenIDConnectProviderResponse => Table[159];
+    public static SM::ShapeInfo SGetOrganizationsAccessReportRequest => Table[160];
+    public static SM::ShapeInfo SGetOrganizationsAccessReportResponse => Table[161];
+    public static SM::ShapeInfo SGetOutboundWebIdentityFederationInfoResponse => Table[162];
+    public static SM::ShapeInfo SGetPolicyRequest => Table[163];
+    public static SM::ShapeInfo SGetPolicyResponse => Table[164];
+    public static SM::ShapeInfo SGetPolicyVersionRequest => Table[165];
+    public static SM::ShapeInfo SGetPolicyVersionResponse => Table[166];
+    public static SM::ShapeInfo SGetRolePolicyRequest => Table[167];
+    public static SM::ShapeInfo SGetRolePolicyResponse => Table[168];
+    public static SM::ShapeInfo SGetRoleRequest => Table[169];
+    public static SM::ShapeInfo SGetRoleResponse => Table[170];
+    public static SM::ShapeInfo SGetSAMLProviderRequest => Table[171];
+    public static SM::ShapeInfo SGetSAMLProviderResponse => Table[172];
+    public static SM::ShapeInfo SGetSSHPublicKeyRequest => Table[173];
+    public static SM::ShapeInfo SGetSSHPublicKeyResponse => Table[174];
+    public static SM::ShapeInfo SGetServerCertificateRequest => Table[175];
+    public static SM::ShapeInfo SGetServerCertificateResponse => Table[176];
+    public static SM::ShapeInfo SGetServiceLastAccessedDetailsRequest => Table[177];
+    public static SM::ShapeInfo SGetServiceLastAccessedDetailsResponse => Table[178];
+    public static SM::ShapeInfo SGetServiceLastAccessedDetailsWithEntitiesRequest => Table[179];
+    public static SM::ShapeInfo SGetServiceLastAccessedDetailsWithEntitiesResponse => Table[180];
+    public static SM::ShapeInfo SGetServiceLinkedRoleDeletionStatusRequest => Table[181];
+    public static SM::ShapeInfo SGetServiceLinkedRoleDeletionStatusResponse => Table[182];
+    public static SM::ShapeInfo SGetUserPolicyRequest => Table[183];
+    public static SM::ShapeInfo SGetUserPolicyResponse => Table[184];
+    public static SM::ShapeInfo SGetUserRequest => Table[185];
+    public static SM::ShapeInfo SGetUserResponse => Table[186];
+    public static SM::ShapeInfo SGroup => Table[187];
+    public static SM::ShapeInfo SGroupDetail => Table[188];
+    public static SM::ShapeInfo SInstanceProfile => Table[189];
+    public static SM::ShapeInfo SInvalidAuthenticationCodeException => Table[190];
+    public static SM::ShapeInfo SInvalidCertificateException => Table[191];
+    public static SM::ShapeInfo SInvalidInputException => Table[192];
+    public static SM::ShapeInfo SInvalidPublicKeyException => Table[193];
+    public static SM::ShapeInfo SInvalidUserTypeException => Table[194];
+    public static SM::ShapeInfo SKeyPairMismatchException => Table[195];
+    public static SM::ShapeInfo SLimitExceededException => Table[196];
+    public static SM::ShapeInfo SLineNumber => Table[197];
+    public static SM::ShapeInfo SListAccessKeysRequest => Table[198];
+    public static SM::ShapeInfo SListAccessKeysResponse => Table[199];
+    public static SM::ShapeInfo SListAccountAliasesRequest => Table[200];
+    public static SM::ShapeInfo SListAccountAliasesResponse => Table[201];
+    public static SM::ShapeInfo SListAttachedGroupPoliciesRequest => Table[202];
+    public static SM::ShapeInfo SListAttachedGroupPoliciesResponse => Table[203];
+    public static SM::ShapeInfo SListAttachedRolePoliciesRequest => Table[204];
+    public static SM::ShapeInfo SListAttachedRolePoliciesResponse => Table[205];
+    public static SM::ShapeInfo SListAttachedUserPoliciesRequest => Table[206];
+    public static SM::ShapeInfo SListAttachedUserPoliciesResponse => Table[207];
+    public static SM::ShapeInfo SListDelegationRequestsRequest => Table[208];
+    public static SM::ShapeInfo SListDelegationRequestsResponse => Table[209];
+    public static SM::ShapeInfo SListEntitiesForPolicyRequest => Table[210];
+    public static SM::ShapeInfo SListEntitiesForPolicyResponse => Table[211];
+    public static SM::ShapeInfo SListGroupPoliciesRequest => Table[212];
+    public static SM::ShapeInfo SListGroupPoliciesResponse => Table[213];
+    public static SM::ShapeInfo SListGroupsForUserRequest => Table[214];
+    public static SM::ShapeInfo SListGroupsForUserResponse => Table[215];
+    public static SM::ShapeInfo SListGroupsRequest => Table[216];
+    public static SM::ShapeInfo SListGroupsResponse => Table[217];
+    public static SM::ShapeInfo SListInstanceProfileTagsRequest => Table[218];
+    public static SM::ShapeInfo SListInstanceProfileTagsResponse => Table[219];
+    public static SM::ShapeInfo SListInstanceProfilesForRoleRequest => Table[220];
+    public static SM::ShapeInfo SListInstanceProfilesForRoleResponse => Table[221];
+    public static SM::ShapeInfo SListInstanceProfilesRequest => Table[222];
+    public static SM::ShapeInfo SListInstanceProfilesResponse => Table[223];
+    public static SM::ShapeInfo SListMFADeviceTagsRequest => Table[224];
+    public static SM::ShapeInfo SListMFADeviceTagsResponse => Table[225];
+    public static SM::ShapeInfo SListMFADevicesRequest => Table[226];
+    public static SM::ShapeInfo SListMFADevicesResponse => Table[227];
+    public static SM::ShapeInfo SListOpenIDConnectProviderTagsRequest => Table[228];
+    public static SM::ShapeInfo SListOpenIDConnectProviderTagsResponse => Table[229];
+    public static SM::ShapeInfo SListOpenIDConnectProvidersRequest => Table[230];
+    public static SM::ShapeInfo SListOpenIDConnectProvidersResponse => Table[231];
+    public static SM::ShapeInfo SListOrganizationsFeaturesRequest => Table[232];
+    public static SM::ShapeInfo SListOrganizationsFeaturesResponse => Table[233];
+    public static SM::ShapeInfo SListPoliciesGrantingServiceAccessEntry => Table[234];
+    public static SM::ShapeInfo SListPoliciesGrantingServiceAccessRequest => Table[235];
+    public static SM::ShapeInfo SListPoliciesGrantingServiceAccessResponse => Table[236];
+    public static SM::ShapeInfo SListPoliciesRequest => Table[237];
+    public static SM::ShapeInfo SListPoliciesResponse => Table[238];
+    public static SM::ShapeInfo SListPolicyTagsRequest => Table[239];
+    public static SM::ShapeInfo SListPolicyTagsResponse => Table[240];
+    public static SM::ShapeInfo SListPolicyVersionsRequest => Table[241];
+    public static SM::ShapeInfo SListPolicyVersionsResponse => Table[242];
+    public static SM::ShapeInfo SListRolePoliciesRequest => Table[243];
+    public static SM::ShapeInfo SListRolePoliciesResponse => Table[244];
+    public static SM::ShapeInfo SListRoleTagsRequest => Table[245];
+    public static SM::ShapeInfo SListRoleTagsResponse => Table[246];
+    public static SM::ShapeInfo SListRolesRequest => Table[247];
+    public static SM::ShapeInfo SListRolesResponse => Table[248];
+    public static SM::ShapeInfo SListSAMLProviderTagsRequest => Table[249];
+    public static SM::ShapeInfo SListSAMLProviderTagsResponse => Table[250];
+    public static SM::ShapeInfo SListSAMLProvidersRequest => Table[251];
+    public static SM::ShapeInfo SListSAMLProvidersResponse => Table[252];
+    public static SM::ShapeInfo SListSSHPublicKeysRequest => Table[253];
+    public static SM::ShapeInfo SListSSHPublicKeysResponse => Table[254];
+    public static SM::ShapeInfo SListServerCertificateTagsRequest => Table[255];
+    public static SM::ShapeInfo SListServerCertificateTagsResponse => Table[256];
+    public static SM::ShapeInfo SListServerCertificatesRequest => Table[257];
+    public static SM::ShapeInfo SListServerCertificatesResponse => Table[258];
+    public static SM::ShapeInfo SListServiceSpecificCredentialsRequest => Table[259];
+    public static SM::ShapeInfo SListServiceSpecificCredentialsResponse => Table[260];
+    public static SM::ShapeInfo SListSigningCertificatesRequest => Table[261];
+    public static SM::ShapeInfo SListSigningCertificatesResponse => Table[262];
+    public static SM::ShapeInfo SListUserPoliciesRequest => Table[263];
+    public static SM::ShapeInfo SListUserPoliciesResponse => Table[264];
+    public static SM::ShapeInfo SListUserTagsRequest => Table[265];
+    public static SM::ShapeInfo SListUserTagsResponse => Table[266];
+    public static SM::ShapeInfo SListUsersRequest => Table[267];
+    public static SM::ShapeInfo SListUsersResponse => Table[268];
+    public static SM::ShapeInfo SListVirtualMFADevicesRequest => Table[269];
+    public static SM::ShapeInfo SListVirtualMFADevicesResponse => Table[270];
+    public static SM::ShapeInfo SLoginProfile => Table[271];
+    public static SM::ShapeInfo SMFADevice => Table[272];
+    public static SM::ShapeInfo SMalformedCertificateException => Table[273];
+    public static SM::ShapeInfo SMalformedPolicyDocumentException => Table[274];
+    public static SM::ShapeInfo SManagedPolicyDetail => Table[275];
+    public static SM::ShapeInfo SManagedPolicyDetailListType => Table[276];
+    public static SM::ShapeInfo SNoSuchEntityException => Table[277];
+    public static SM::ShapeInfo SOpenIDConnectProviderListEntry => Table[278];
+    public static SM::ShapeInfo SOpenIDConnectProviderListType => Table[279];
+    public static SM::ShapeInfo SOpenIDConnectProviderUrlType => Table[280];
+    public static SM::ShapeInfo SOpenIdIdpCommunicationErrorException => Table[281];
+    public static SM::ShapeInfo SOrganizationIdType => Table[282];
+    public static SM::ShapeInfo SOrganizationNotFoundException => Table[283];
+    public static SM::ShapeInfo SOrganizationNotInAllFeaturesModeException => Table[284];
+    public static SM::ShapeInfo SOrganizationsDecisionDetail => Table[285];
+    public static SM::ShapeInfo SPasswordPolicy => Table[286];
+    public static SM::ShapeInfo SPasswordPolicyViolationException => Table[287];
+    public static SM::ShapeInfo SPermissionsBoundaryAttachmentType => Table[288];
+    public static SM::ShapeInfo SPermissionsBoundaryDecisionDetail => Table[289];
+    public static SM::ShapeInfo SPolicy => Table[290];
+    public static SM::ShapeInfo SPolicyDetail => Table[291];
+    public static SM::ShapeInfo SPolicyEvaluationDecisionType => Table[292];
+    public static SM::ShapeInfo SPolicyEvaluationException => Table[293];
+    public static SM::ShapeInfo SPolicyGrantingServiceAccess => Table[294];
+    public static SM::ShapeInfo SPolicyGroup => Table[295];
+    public static SM::ShapeInfo SPolicyGroupListType => Table[296];
+    public static SM::ShapeInfo SPolicyIdentifierType => Table[297];
+    public static SM::ShapeInfo SPolicyNotAttachableException => Table[298];
+    public static SM::ShapeInfo SPolicyParameter => Table[299];
+    public static SM::ShapeInfo SPolicyParameterTypeEnum => Table[300];
+    public static SM::ShapeInfo SPolicyRole => Table[301];
+    public static SM::ShapeInfo SPolicyRoleListType => Table[302];
+    public static SM::ShapeInfo SPolicySourceType => Table[303];
+    public static SM::ShapeInfo SPolicyUsageType => Table[304];
+    public static SM::ShapeInfo SPolicyUser => Table[305];
+    public static SM::ShapeInfo SPolicyUserListType => Table[306];
+    public static SM::ShapeInfo SPolicyVersion => Table[307];
+    public static SM::ShapeInfo SPosition => Table[308];
+    public static SM::ShapeInfo SPutGroupPolicyRequest => Table[309];
+    public static SM::ShapeInfo SPutRolePermissionsBoundaryRequest => Table[310];
+    public static SM::ShapeInfo SPutRolePolicyRequest => Table[311];
+    public static SM::ShapeInfo SPutUserPermissionsBoundaryRequest => Table[312];
+    public static SM::ShapeInfo SPutUserPolicyRequest => Table[313];
+    public static SM::ShapeInfo SReasonType => Table[314];
+    public static SM::ShapeInfo SRegionNameType => Table[315];
+    public static SM::ShapeInfo SRejectDelegationRequestRequest => Table[316];
+    public static SM::ShapeInfo SRemoveClientIDFromOpenIDConnectProviderRequest => Table[317];
+    public static SM::ShapeInfo SRemoveRoleFromInstanceProfileRequest => Table[318];
+    public static SM::ShapeInfo SRemoveUserFromGroupRequest => Table[319];
+    public static SM::ShapeInfo SReportContentType => Table[320];
+    public static SM::ShapeInfo SReportFormatType => Table[321];
+    public static SM::ShapeInfo SReportGenerationLimitExceededException => Table[322];
+    public static SM::ShapeInfo SReportStateDescriptionType => Table[323];
+    public static SM::ShapeInfo SReportStateType => Table[324];
+    public static SM::ShapeInfo SResetServiceSpecificCredentialRequest => Table[325];
+    public static SM::ShapeInfo SResetServiceSpecificCredentialResponse => Table[326];
+    public static SM::ShapeInfo SResourceHandlingOptionType => Table[327];
+    public static SM::ShapeInfo SResourceNameListType => Table[328];
+    public static SM::ShapeInfo SResourceNameType => Table[329];
+    public static SM::ShapeInfo SResourceSpecificResult => Table[330];
+    public static SM::ShapeInfo SResourceSpecificResultListType => Table[331];
+    public static SM::ShapeInfo SResyncMFADeviceRequest => Table[332];
+    public static SM::ShapeInfo SRole => Table[333];
+    public static SM::ShapeInfo SRoleDetail => Table[334];
+    public static SM::ShapeInfo SRoleLastUsed => Table[335];
+    public static SM::ShapeInfo SRoleUsageListType => Table[336];
+    public static SM::ShapeInfo SRoleUsageType => Table[337];
+    public static SM::ShapeInfo SSAMLMetadataDocumentType => Table[338];
+    public static SM::ShapeInfo SSAMLPrivateKey => Table[339];
+    public static SM::ShapeInfo SSAMLProviderListEntry => Table[340];
+    public static SM::ShapeInfo SSAMLProviderListType => Table[341];
+    public static SM::ShapeInfo SSAMLProviderNameType => Table[342];
+    public static SM::ShapeInfo SSSHPublicKey => Table[343];
+    public static SM::ShapeInfo SSSHPublicKeyListType => Table[344];
+    public static SM::ShapeInfo SSSHPublicKeyMetadata => Table[345];
+    public static SM::ShapeInfo SSendDelegationTokenRequest => Table[346];
+    public static SM::ShapeInfo SServerCertificate => Table[347];
+    public static SM::ShapeInfo SServerCertificateMetadata => Table[348];
+    public static SM::ShapeInfo SServiceAccessNotEnabledException => Table[349];
+    public static SM::ShapeInfo SServiceFailureException => Table[350];
+    public static SM::ShapeInfo SServiceLastAccessed => Table[351];
+    public static SM::ShapeInfo SServiceNotSupportedException => Table[352];
+    public static SM::ShapeInfo SServiceSpecificCredential => Table[353];
+    public static SM::ShapeInfo SServiceSpecificCredentialMetadata => Table[354];
+    public static SM::ShapeInfo SServiceSpecificCredentialsListType => Table[355];
+    public static SM::ShapeInfo SServicesLastAccessed => Table[356];
+    public static SM::ShapeInfo SSetDefaultPolicyVersionRequest => Table[357];
+    public static SM::ShapeInfo SSetSecurityTokenServicePreferencesRequest => Table[358];
+    public static SM::ShapeInfo SSigningCertificate => Table[359];
+    public static SM::ShapeInfo SSimulateCustomPolicyRequest => Table[360];
+    public static SM::ShapeInfo SSimulatePolicyResponse => Table[361];
+    public static SM::ShapeInfo SSimulatePrincipalPolicyRequest => Table[362];
+    public static SM::ShapeInfo SSimulationPolicyListType => Table[363];
+    public static SM::ShapeInfo SStatement => Table[364];
+    public static SM::ShapeInfo SStatementListType => Table[365];
+    public static SM::ShapeInfo STag => Table[366];
+    public static SM::ShapeInfo STagInstanceProfileRequest => Table[367];
+    public static SM::ShapeInfo STagMFADeviceRequest => Table[368];
+    public static SM::ShapeInfo STagOpenIDConnectProviderRequest => Table[369];
+    public static SM::ShapeInfo STagPolicyRequest => Table[370];
+    public static SM::ShapeInfo STagRoleRequest => Table[371];
+    public static SM::ShapeInfo STagSAMLProviderRequest => Table[372];
+    public static SM::ShapeInfo STagServerCertificateRequest => Table[373];
+    public static SM::ShapeInfo STagUserRequest => Table[374];
+    public static SM::ShapeInfo STrackedActionLastAccessed => Table[375];
+    public static SM::ShapeInfo STrackedActionsLastAccessed => Table[376];
+    public static SM::ShapeInfo SUnmodifiableEntityException => Table[377];
+    public static SM::ShapeInfo SUnrecognizedPublicKeyEncodingException => Table[378];
+    public static SM::ShapeInfo SUntagInstanceProfileRequest => Table[379];
+    public static SM::ShapeInfo SUntagMFADeviceRequest => Table[380];
+    public static SM::ShapeInfo SUntagOpenIDConnectProviderRequest => Table[381];
+    public static SM::ShapeInfo SUntagPolicyRequest => Table[382];
+    public static SM::ShapeInfo SUntagRoleRequest => Table[383];
+    public static SM::ShapeInfo SUntagSAMLProviderRequest => Table[384];
+    public static SM::ShapeInfo SUntagServerCertificateRequest => Table[385];
+    public static SM::ShapeInfo SUntagUserRequest => Table[386];
+    public static SM::ShapeInfo SUpdateAccessKeyRequest => Table[387];
+    public static SM::ShapeInfo SUpdateAccountPasswordPolicyRequest => Table[388];
+    public static SM::ShapeInfo SUpdateAssumeRolePolicyRequest => Table[389];
+    public static SM::ShapeInfo SUpdateDelegationRequestRequest => Table[390];
+    public static SM::ShapeInfo SUpdateGroupRequest => Table[391];
+    public static SM::ShapeInfo SUpdateLoginProfileRequest => Table[392];
+    public static SM::ShapeInfo SUpdateOpenIDConnectProviderThumbprintRequest => Table[393];
+    public static SM::ShapeInfo SUpdateRoleDescriptionRequest => Table[394];
+    public static SM::ShapeInfo SUpdateRoleDescriptionResponse => Table[395];
+    public static SM::ShapeInfo SUpdateRoleRequest => Table[396];
+    public static SM::ShapeInfo SUpdateRoleResponse => Table[397];
+    public static SM::ShapeInfo SUpdateSAMLProviderRequest => Table[398];
+    public static SM::ShapeInfo SUpdateSAMLProviderResponse => Table[399];
 
-    private static void Init0()
+    private static SM::ShapeInfo CreateShapes0(SM::ShapeTable table, int index) => index switch
     {
-        SAcceptDelegationRequestRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.AcceptDelegationRequestRequest(),
+        0 => new SM::ShapeInfo("AcceptDelegationRequestRequest", SM::ShapeKind.Structure, table, 0),
+        1 => new SM::ShapeInfo("AccessAdvisorUsageGranularityType", SM::ShapeKind.String).Constrain(enumValues: ["SERVICE_LEVEL", "ACTION_LEVEL"]),
+        2 => new SM::ShapeInfo("AccessDetail", SM::ShapeKind.Structure, table, 2),
+        3 => new SM::ShapeInfo("AccessDetails", SM::ShapeKind.List, table, 3),
+        4 => new SM::ShapeInfo("AccessKey", SM::ShapeKind.Structure, table, 4),
+        5 => new SM::ShapeInfo("AccessKeyLastUsed", SM::ShapeKind.Structure, table, 5),
+        6 => new SM::ShapeInfo("AccessKeyMetadata", SM::ShapeKind.Structure, table, 6),
+        7 => new SM::ShapeInfo("AccountNotManagementOrDelegatedAdministratorException", SM::ShapeKind.Structure, table, 7).AsError("AccountNotManagementOrDelegatedAdministratorException", 400, true),
+        8 => new SM::ShapeInfo("ActionNameListType", SM::ShapeKind.List, table, 8),
+        9 => new SM::ShapeInfo("ActionNameType", SM::ShapeKind.String).Constrain(min: 3, max: 128),
+        10 => new SM::ShapeInfo("AddClientIDToOpenIDConnectProviderRequest", SM::ShapeKind.Structure, table, 10),
+        11 => new SM::ShapeInfo("AddRoleToInstanceProfileRequest", SM::ShapeKind.Structure, table, 11),
+        12 => new SM::ShapeInfo("AddUserToGroupRequest", SM::ShapeKind.Structure, table, 12),
+        13 => new SM::ShapeInfo("ArnListType", SM::ShapeKind.List, table, 13),
+        14 => new SM::ShapeInfo("AssociateDelegationRequestRequest", SM::ShapeKind.Structure, table, 14),
+        15 => new SM::ShapeInfo("AttachGroupPolicyRequest", SM::ShapeKind.Structure, table, 15),
+        16 => new SM::ShapeInfo("AttachRolePolicyRequest", SM::ShapeKind.Structure, table, 16),
+        17 => new SM::ShapeInfo("AttachUserPolicyRequest", SM::ShapeKind.Structure, table, 17),
+        18 => new SM::ShapeInfo("AttachedPermissionsBoundary", SM::ShapeKind.Structure, table, 18),
+        19 => new SM::ShapeInfo("AttachedPolicy", SM::ShapeKind.Structure, table, 19),
+        20 => new SM::ShapeInfo("BootstrapDatum", SM::ShapeKind.Blob).Constrain(sensitive: true),
+        21 => new SM::ShapeInfo("CallerIsNotManagementAccountException", SM::ShapeKind.Structure, table, 21).AsError("CallerIsNotManagementAccountException", 400, true),
+        22 => new SM::ShapeInfo("CertificationKeyType", SM::ShapeKind.String).Constrain(min: 1, max: 128),
+        23 => new SM::ShapeInfo("CertificationMapType", SM::ShapeKind.Map, table, 23),
+        24 => new SM::ShapeInfo("CertificationValueType", SM::ShapeKind.String).Constrain(min: 1, max: 32),
+        25 => new SM::ShapeInfo("ChangePasswordRequest", SM::ShapeKind.Structure, table, 25),
+        26 => new SM::ShapeInfo("ColumnNumber", SM::ShapeKind.Integer),
+        27 => new SM::ShapeInfo("ConcurrentModificationException", SM::ShapeKind.Structure, table, 27).AsError("ConcurrentModification", 409, true),
+        28 => new SM::ShapeInfo("ConcurrentModificationMessage", SM::ShapeKind.String),
+        29 => new SM::ShapeInfo("ContextEntry", SM::ShapeKind.Structure, table, 29),
+        30 => new SM::ShapeInfo("ContextEntryListType", SM::ShapeKind.List, table, 30),
+        31 => new SM::ShapeInfo("ContextKeyNameType", SM::ShapeKind.String).Constrain(min: 5, max: 256),
+        32 => new SM::ShapeInfo("ContextKeyNamesResultListType", SM::ShapeKind.List, table, 32),
+        33 => new SM::ShapeInfo("ContextKeyTypeEnum", SM::ShapeKind.String).Constrain(enumValues: ["string", "stringList", "numeric", "numericList", "boolean", "booleanList", "ip", "ipList", "binary", "binaryList", "date", "dateList"]),
+        34 => new SM::ShapeInfo("ContextKeyValueListType", SM::ShapeKind.List, table, 34),
+        35 => new SM::ShapeInfo("ContextKeyValueType", SM::ShapeKind.String),
+        36 => new SM::ShapeInfo("CreateAccessKeyRequest", SM::ShapeKind.Structure, table, 36),
+        37 => new SM::ShapeInfo("CreateAccessKeyResponse", SM::ShapeKind.Structure, table, 37),
+        38 => new SM::ShapeInfo("CreateAccountAliasRequest", SM::ShapeKind.Structure, table, 38),
+        39 => new SM::ShapeInfo("CreateDelegationRequestRequest", SM::ShapeKind.Structure, table, 39),
+        40 => new SM::ShapeInfo("CreateDelegationRequestResponse", SM::ShapeKind.Structure, table, 40),
+        41 => new SM::ShapeInfo("CreateGroupRequest", SM::ShapeKind.Structure, table, 41),
+        42 => new SM::ShapeInfo("CreateGroupResponse", SM::ShapeKind.Structure, table, 42),
+        43 => new SM::ShapeInfo("CreateInstanceProfileRequest", SM::ShapeKind.Structure, table, 43),
+        44 => new SM::ShapeInfo("CreateInstanceProfileResponse", SM::ShapeKind.Structure, table, 44),
+        45 => new SM::ShapeInfo("CreateLoginProfileRequest", SM::ShapeKind.Structure, table, 45),
+        46 => new SM::ShapeInfo("CreateLoginProfileResponse", SM::ShapeKind.Structure, table, 46),
+        47 => new SM::ShapeInfo("CreateOpenIDConnectProviderRequest", SM::ShapeKind.Structure, table, 47),
+        48 => new SM::ShapeInfo("CreateOpenIDConnectProviderResponse", SM::ShapeKind.Structure, table, 48),
+        49 => new SM::ShapeInfo("CreatePolicyRequest", SM::ShapeKind.Structure, table, 49),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes0(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 0:
+                WSAcceptDelegationRequestRequest(shape);
+                return;
+            case 2:
+                WSAccessDetail(shape);
+                return;
+            case 3:
+                shape.InitList(SAccessDetail, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.AccessDetail>());
+                return;
+            case 4:
+                WSAccessKey(shape);
+                return;
+            case 5:
+                WSAccessKeyLastUsed(shape);
+                return;
+            case 6:
+                WSAccessKeyMetadata(shape);
+                return;
+            case 7:
+                WSAccountNotManagementOrDelegatedAdministratorException(shape);
+                return;
+            case 8:
+                shape.InitList(SActionNameType, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 10:
+                WSAddClientIDToOpenIDConnectProviderRequest(shape);
+                return;
+            case 11:
+                WSAddRoleToInstanceProfileRequest(shape);
+                return;
+            case 12:
+                WSAddUserToGroupRequest(shape);
+                return;
+            case 13:
+                shape.InitList(SarnType, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 14:
+                WSAssociateDelegationRequestRequest(shape);
+                return;
+            case 15:
+                WSAttachGroupPolicyRequest(shape);
+                return;
+            case 16:
+                WSAttachRolePolicyRequest(shape);
+                return;
+            case 17:
+                WSAttachUserPolicyRequest(shape);
+                return;
+            case 18:
+                WSAttachedPermissionsBoundary(shape);
+                return;
+            case 19:
+                WSAttachedPolicy(shape);
+                return;
+            case 21:
+                WSCallerIsNotManagementAccountException(shape);
+                return;
+            case 23:
+                shape.InitMap(SCertificationKeyType, "key", SCertificationValueType, "value", static () => new global::System.Collections.Generic.Dictionary<string, string>());
+                return;
+            case 25:
+                WSChangePasswordRequest(shape);
+                return;
+            case 27:
+                WSConcurrentModificationException(shape);
+                return;
+            case 29:
+                WSContextEntry(shape);
+                return;
+            case 30:
+                shape.InitList(SContextEntry, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.ContextEntry>());
+                return;
+            case 32:
+                shape.InitList(SContextKeyNameType, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 34:
+                shape.InitList(SContextKeyValueType, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 36:
+                WSCreateAccessKeyRequest(shape);
+                return;
+            case 37:
+                WSCreateAccessKeyResponse(shape);
+                return;
+            case 38:
+                WSCreateAccountAliasRequest(shape);
+                return;
+            case 39:
+                WSCreateDelegationRequestRequest(shape);
+                return;
+            case 40:
+                WSCreateDelegationRequestResponse(shape);
+                return;
+            case 41:
+                WSCreateGroupRequest(shape);
+                return;
+            case 42:
+                WSCreateGroupResponse(shape);
+                return;
+            case 43:
+                WSCreateInstanceProfileRequest(shape);
+                return;
+            case 44:
+                WSCreateInstanceProfileResponse(shape);
+                return;
+            case 45:
+                WSCreateLoginProfileRequest(shape);
+                return;
+            case 46:
+                WSCreateLoginProfileResponse(shape);
+                return;
+            case 47:
+                WSCreateOpenIDConnectProviderRequest(shape);
+                return;
+            case 48:
+                WSCreateOpenIDConnectProviderResponse(shape);
+                return;
+            case 49:
+                WSCreatePolicyRequest(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes1(SM::ShapeTable table, int index) => index switch
+    {
+        50 => new SM::ShapeInfo("CreatePolicyResponse", SM::ShapeKind.Structure, table, 50),
+        51 => new SM::ShapeInfo("CreatePolicyVersionRequest", SM::ShapeKind.Structure, table, 51),
+        52 => new SM::ShapeInfo("CreatePolicyVersionResponse", SM::ShapeKind.Structure, table, 52),
+        53 => new SM::ShapeInfo("CreateRoleRequest", SM::ShapeKind.Structure, table, 53),
+        54 => new SM::ShapeInfo("CreateRoleResponse", SM::ShapeKind.Structure, table, 54),
+        55 => new SM::ShapeInfo("CreateSAMLProviderRequest", SM::ShapeKind.Structure, table, 55),
+        56 => new SM::ShapeInfo("CreateSAMLProviderResponse", SM::ShapeKind.Structure, table, 56),
+        57 => new SM::ShapeInfo("CreateServiceLinkedRoleRequest", SM::ShapeKind.Structure, table, 57),
+        58 => new SM::ShapeInfo("CreateServiceLinkedRoleResponse", SM::ShapeKind.Structure, table, 58),
+        59 => new SM::ShapeInfo("CreateServiceSpecificCredentialRequest", SM::ShapeKind.Structure, table, 59),
+        60 => new SM::ShapeInfo("CreateServiceSpecificCredentialResponse", SM::ShapeKind.Structure, table, 60),
+        61 => new SM::ShapeInfo("CreateUserRequest", SM::ShapeKind.Structure, table, 61),
+        62 => new SM::ShapeInfo("CreateUserResponse", SM::ShapeKind.Structure, table, 62),
+        63 => new SM::ShapeInfo("CreateVirtualMFADeviceRequest", SM::ShapeKind.Structure, table, 63),
+        64 => new SM::ShapeInfo("CreateVirtualMFADeviceResponse", SM::ShapeKind.Structure, table, 64),
+        65 => new SM::ShapeInfo("CredentialReportExpiredException", SM::ShapeKind.Structure, table, 65).AsError("ReportExpired", 410, true),
+        66 => new SM::ShapeInfo("CredentialReportNotPresentException", SM::ShapeKind.Structure, table, 66).AsError("ReportNotPresent", 410, true),
+        67 => new SM::ShapeInfo("CredentialReportNotReadyException", SM::ShapeKind.Structure, table, 67).AsError("ReportInProgress", 404, true),
+        68 => new SM::ShapeInfo("DeactivateMFADeviceRequest", SM::ShapeKind.Structure, table, 68),
+        69 => new SM::ShapeInfo("DelegationPermission", SM::ShapeKind.Structure, table, 69),
+        70 => new SM::ShapeInfo("DelegationRequest", SM::ShapeKind.Structure, table, 70),
+        71 => new SM::ShapeInfo("DeleteAccessKeyRequest", SM::ShapeKind.Structure, table, 71),
+        72 => new SM::ShapeInfo("DeleteAccountAliasRequest", SM::ShapeKind.Structure, table, 72),
+        73 => new SM::ShapeInfo("DeleteConflictException", SM::ShapeKind.Structure, table, 73).AsError("DeleteConflict", 409, true),
+        74 => new SM::ShapeInfo("DeleteGroupPolicyRequest", SM::ShapeKind.Structure, table, 74),
+        75 => new SM::ShapeInfo("DeleteGroupRequest", SM::ShapeKind.Structure, table, 75),
+        76 => new SM::ShapeInfo("DeleteInstanceProfileRequest", SM::ShapeKind.Structure, table, 76),
+        77 => new SM::ShapeInfo("DeleteLoginProfileRequest", SM::ShapeKind.Structure, table, 77),
+        78 => new SM::ShapeInfo("DeleteOpenIDConnectProviderRequest", SM::ShapeKind.Structure, table, 78),
+        79 => new SM::ShapeInfo("DeletePolicyRequest", SM::ShapeKind.Structure, table, 79),
+        80 => new SM::ShapeInfo("DeletePolicyVersionRequest", SM::ShapeKind.Structure, table, 80),
+        81 => new SM::ShapeInfo("DeleteRolePermissionsBoundaryRequest", SM::ShapeKind.Structure, table, 81),
+        82 => new SM::ShapeInfo("DeleteRolePolicyRequest", SM::ShapeKind.Structure, table, 82),
+        83 => new SM::ShapeInfo("DeleteRoleRequest", SM::ShapeKind.Structure, table, 83),
+        84 => new SM::ShapeInfo("DeleteSAMLProviderRequest", SM::ShapeKind.Structure, table, 84),
+        85 => new SM::ShapeInfo("DeleteSSHPublicKeyRequest", SM::ShapeKind.Structure, table, 85),
+        86 => new SM::ShapeInfo("DeleteServerCertificateRequest", SM::ShapeKind.Structure, table, 86),
+        87 => new SM::ShapeInfo("DeleteServiceLinkedRoleRequest", SM::ShapeKind.Structure, table, 87),
+        88 => new SM::ShapeInfo("DeleteServiceLinkedRoleResponse", SM::ShapeKind.Structure, table, 88),
+        89 => new SM::ShapeInfo("DeleteServiceSpecificCredentialRequest", SM::ShapeKind.Structure, table, 89),
+        90 => new SM::ShapeInfo("DeleteSigningCertificateRequest", SM::ShapeKind.Structure, table, 90),
+        91 => new SM::ShapeInfo("DeleteUserPermissionsBoundaryRequest", SM::ShapeKind.Structure, table, 91),
+        92 => new SM::ShapeInfo("DeleteUserPolicyRequest", SM::ShapeKind.Structure, table, 92),
+        93 => new SM::ShapeInfo("DeleteUserRequest", SM::ShapeKind.Structure, table, 93),
+        94 => new SM::ShapeInfo("DeleteVirtualMFADeviceRequest", SM::ShapeKind.Structure, table, 94),
+        95 => new SM::ShapeInfo("DeletionTaskFailureReasonType", SM::ShapeKind.Structure, table, 95),
+        96 => new SM::ShapeInfo("DeletionTaskIdType", SM::ShapeKind.String).Constrain(min: 1, max: 1000),
+        97 => new SM::ShapeInfo("DeletionTaskStatusType", SM::ShapeKind.String).Constrain(enumValues: ["SUCCEEDED", "IN_PROGRESS", "FAILED", "NOT_STARTED"]),
+        98 => new SM::ShapeInfo("DetachGroupPolicyRequest", SM::ShapeKind.Structure, table, 98),
+        99 => new SM::ShapeInfo("DetachRolePolicyRequest", SM::ShapeKind.Structure, table, 99),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes1(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 50:
+                WSCreatePolicyResponse(shape);
+                return;
+            case 51:
+                WSCreatePolicyVersionRequest(shape);
+                return;
+            case 52:
+                WSCreatePolicyVersionResponse(shape);
+                return;
+            case 53:
+                WSCreateRoleRequest(shape);
+                return;
+            case 54:
+                WSCreateRoleResponse(shape);
+                return;
+            case 55:
+                WSCreateSAMLProviderRequest(shape);
+                return;
+            case 56:
+                WSCreateSAMLProviderResponse(shape);
+                return;
+            case 57:
+                WSCreateServiceLinkedRoleRequest(shape);
+                return;
+            case 58:
+                WSCreateServiceLinkedRoleResponse(shape);
+                return;
+            case 59:
+                WSCreateServiceSpecificCredentialRequest(shape);
+                return;
+            case 60:
+                WSCreateServiceSpecificCredentialResponse(shape);
+                return;
+            case 61:
+                WSCreateUserRequest(shape);
+                return;
+            case 62:
+                WSCreateUserResponse(shape);
+                return;
+            case 63:
+                WSCreateVirtualMFADeviceRequest(shape);
+                return;
+            case 64:
+                WSCreateVirtualMFADeviceResponse(shape);
+                return;
+            case 65:
+                WSCredentialReportExpiredException(shape);
+                return;
+            case 66:
+                WSCredentialReportNotPresentException(shape);
+                return;
+            case 67:
+                WSCredentialReportNotReadyException(shape);
+                return;
+            case 68:
+                WSDeactivateMFADeviceRequest(shape);
+                return;
+            case 69:
+                WSDelegationPermission(shape);
+                return;
+            case 70:
+                WSDelegationRequest(shape);
+                return;
+            case 71:
+                WSDeleteAccessKeyRequest(shape);
+                return;
+            case 72:
+                WSDeleteAccountAliasRequest(shape);
+                return;
+            case 73:
+                WSDeleteConflictException(shape);
+                return;
+            case 74:
+                WSDeleteGroupPolicyRequest(shape);
+                return;
+            case 75:
+                WSDeleteGroupRequest(shape);
+                return;
+            case 76:
+                WSDeleteInstanceProfileRequest(shape);
+                return;
+            case 77:
+                WSDeleteLoginProfileRequest(shape);
+                return;
+            case 78:
+                WSDeleteOpenIDConnectProviderRequest(shape);
+                return;
+            case 79:
+                WSDeletePolicyRequest(shape);
+                return;
+            case 80:
+                WSDeletePolicyVersionRequest(shape);
+                return;
+            case 81:
+                WSDeleteRolePermissionsBoundaryRequest(shape);
+                return;
+            case 82:
+                WSDeleteRolePolicyRequest(shape);
+                return;
+            case 83:
+                WSDeleteRoleRequest(shape);
+                return;
+            case 84:
+                WSDeleteSAMLProviderRequest(shape);
+                return;
+            case 85:
+                WSDeleteSSHPublicKeyRequest(shape);
+                return;
+            case 86:
+                WSDeleteServerCertificateRequest(shape);
+                return;
+            case 87:
+                WSDeleteServiceLinkedRoleRequest(shape);
+                return;
+            case 88:
+                WSDeleteServiceLinkedRoleResponse(shape);
+                return;
+            case 89:
+                WSDeleteServiceSpecificCredentialRequest(shape);
+                return;
+            case 90:
+                WSDeleteSigningCertificateRequest(shape);
+                return;
+            case 91:
+                WSDeleteUserPermissionsBoundaryRequest(shape);
+                return;
+            case 92:
+                WSDeleteUserPolicyRequest(shape);
+                return;
+            case 93:
+                WSDeleteUserRequest(shape);
+                return;
+            case 94:
+                WSDeleteVirtualMFADeviceRequest(shape);
+                return;
+            case 95:
+                WSDeletionTaskFailureReasonType(shape);
+                return;
+            case 98:
+                WSDetachGroupPolicyRequest(shape);
+                return;
+            case 99:
+                WSDetachRolePolicyRequest(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes2(SM::ShapeTable table, int index) => index switch
+    {
+        100 => new SM::ShapeInfo("DetachUserPolicyRequest", SM::ShapeKind.Structure, table, 100),
+        101 => new SM::ShapeInfo("DisableOrganizationsRootCredentialsManagementRequest", SM::ShapeKind.Structure, table, 101),
+        102 => new SM::ShapeInfo("DisableOrganizationsRootCredentialsManagementResponse", SM::ShapeKind.Structure, table, 102),
+        103 => new SM::ShapeInfo("DisableOrganizationsRootSessionsRequest", SM::ShapeKind.Structure, table, 103),
+        104 => new SM::ShapeInfo("DisableOrganizationsRootSessionsResponse", SM::ShapeKind.Structure, table, 104),
+        105 => new SM::ShapeInfo("DuplicateCertificateException", SM::ShapeKind.Structure, table, 105).AsError("DuplicateCertificate", 409, true),
+        106 => new SM::ShapeInfo("DuplicateSSHPublicKeyException", SM::ShapeKind.Structure, table, 106).AsError("DuplicateSSHPublicKey", 400, true),
+        107 => new SM::ShapeInfo("EnableMFADeviceRequest", SM::ShapeKind.Structure, table, 107),
+        108 => new SM::ShapeInfo("EnableOrganizationsRootCredentialsManagementRequest", SM::ShapeKind.Structure, table, 108),
+        109 => new SM::ShapeInfo("EnableOrganizationsRootCredentialsManagementResponse", SM::ShapeKind.Structure, table, 109),
+        110 => new SM::ShapeInfo("EnableOrganizationsRootSessionsRequest", SM::ShapeKind.Structure, table, 110),
+        111 => new SM::ShapeInfo("EnableOrganizationsRootSessionsResponse", SM::ShapeKind.Structure, table, 111),
+        112 => new SM::ShapeInfo("EnableOutboundWebIdentityFederationResponse", SM::ShapeKind.Structure, table, 112),
+        113 => new SM::ShapeInfo("EntityAlreadyExistsException", SM::ShapeKind.Structure, table, 113).AsError("EntityAlreadyExists", 409, true),
+        114 => new SM::ShapeInfo("EntityDetails", SM::ShapeKind.Structure, table, 114),
+        115 => new SM::ShapeInfo("EntityInfo", SM::ShapeKind.Structure, table, 115),
+        116 => new SM::ShapeInfo("EntityTemporarilyUnmodifiableException", SM::ShapeKind.Structure, table, 116).AsError("EntityTemporarilyUnmodifiable", 409, true),
+        117 => new SM::ShapeInfo("EntityType", SM::ShapeKind.String).Constrain(enumValues: ["User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"]),
+        118 => new SM::ShapeInfo("ErrorDetails", SM::ShapeKind.Structure, table, 118),
+        119 => new SM::ShapeInfo("EvalDecisionDetailsType", SM::ShapeKind.Map, table, 119),
+        120 => new SM::ShapeInfo("EvalDecisionSourceType", SM::ShapeKind.String).Constrain(min: 3, max: 256),
+        121 => new SM::ShapeInfo("EvaluationResult", SM::ShapeKind.Structure, table, 121),
+        122 => new SM::ShapeInfo("EvaluationResultsListType", SM::ShapeKind.List, table, 122),
+        123 => new SM::ShapeInfo("FeatureDisabledException", SM::ShapeKind.Structure, table, 123).AsError("FeatureDisabled", 404, true),
+        124 => new SM::ShapeInfo("FeatureDisabledMessage", SM::ShapeKind.String),
+        125 => new SM::ShapeInfo("FeatureEnabledException", SM::ShapeKind.Structure, table, 125).AsError("FeatureEnabled", 409, true),
+        126 => new SM::ShapeInfo("FeatureEnabledMessage", SM::ShapeKind.String),
+        127 => new SM::ShapeInfo("FeatureType", SM::ShapeKind.String).Constrain(enumValues: ["RootCredentialsManagement", "RootSessions"]),
+        128 => new SM::ShapeInfo("FeaturesListType", SM::ShapeKind.List, table, 128),
+        129 => new SM::ShapeInfo("GenerateCredentialReportResponse", SM::ShapeKind.Structure, table, 129),
+        130 => new SM::ShapeInfo("GenerateOrganizationsAccessReportRequest", SM::ShapeKind.Structure, table, 130),
+        131 => new SM::ShapeInfo("GenerateOrganizationsAccessReportResponse", SM::ShapeKind.Structure, table, 131),
+        132 => new SM::ShapeInfo("GenerateServiceLastAccessedDetailsRequest", SM::ShapeKind.Structure, table, 132),
+        133 => new SM::ShapeInfo("GenerateServiceLastAccessedDetailsResponse", SM::ShapeKind.Structure, table, 133),
+        134 => new SM::ShapeInfo("GetAccessKeyLastUsedRequest", SM::ShapeKind.Structure, table, 134),
+        135 => new SM::ShapeInfo("GetAccessKeyLastUsedResponse", SM::ShapeKind.Structure, table, 135),
+        136 => new SM::ShapeInfo("GetAccountAuthorizationDetailsRequest", SM::ShapeKind.Structure, table, 136),
+        137 => new SM::ShapeInfo("GetAccountAuthorizationDetailsResponse", SM::ShapeKind.Structure, table, 137),
+        138 => new SM::ShapeInfo("GetAccountPasswordPolicyResponse", SM::ShapeKind.Structure, table, 138),
+        139 => new SM::ShapeInfo("GetAccountSummaryResponse", SM::ShapeKind.Structure, table, 139),
+        140 => new SM::ShapeInfo("GetContextKeysForCustomPolicyRequest", SM::ShapeKind.Structure, table, 140),
+        141 => new SM::ShapeInfo("GetContextKeysForPolicyResponse", SM::ShapeKind.Structure, table, 141),
+        142 => new SM::ShapeInfo("GetContextKeysForPrincipalPolicyRequest", SM::ShapeKind.Structure, table, 142),
+        143 => new SM::ShapeInfo("GetCredentialReportResponse", SM::ShapeKind.Structure, table, 143),
+        144 => new SM::ShapeInfo("GetDelegationRequestRequest", SM::ShapeKind.Structure, table, 144),
+        145 => new SM::ShapeInfo("GetDelegationRequestResponse", SM::ShapeKind.Structure, table, 145),
+        146 => new SM::ShapeInfo("GetGroupPolicyRequest", SM::ShapeKind.Structure, table, 146),
+        147 => new SM::ShapeInfo("GetGroupPolicyResponse", SM::ShapeKind.Structure, table, 147),
+        148 => new SM::ShapeInfo("GetGroupRequest", SM::ShapeKind.Structure, table, 148),
+        149 => new SM::ShapeInfo("GetGroupResponse", SM::ShapeKind.Structure, table, 149),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes2(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 100:
+                WSDetachUserPolicyRequest(shape);
+                return;
+            case 101:
+                WSDisableOrganizationsRootCredentialsManagementRequest(shape);
+                return;
+            case 102:
+                WSDisableOrganizationsRootCredentialsManagementResponse(shape);
+                return;
+            case 103:
+                WSDisableOrganizationsRootSessionsRequest(shape);
+                return;
+            case 104:
+                WSDisableOrganizationsRootSessionsResponse(shape);
+                return;
+            case 105:
+                WSDuplicateCertificateException(shape);
+                return;
+            case 106:
+                WSDuplicateSSHPublicKeyException(shape);
+                return;
+            case 107:
+                WSEnableMFADeviceRequest(shape);
+                return;
+            case 108:
+                WSEnableOrganizationsRootCredentialsManagementRequest(shape);
+                return;
+            case 109:
+                WSEnableOrganizationsRootCredentialsManagementResponse(shape);
+                return;
+            case 110:
+                WSEnableOrganizationsRootSessionsRequest(shape);
+                return;
+            case 111:
+                WSEnableOrganizationsRootSessionsResponse(shape);
+                return;
+            case 112:
+                WSEnableOutboundWebIdentityFederationResponse(shape);
+                return;
+            case 113:
+                WSEntityAlreadyExistsException(shape);
+                return;
+            case 114:
+                WSEntityDetails(shape);
+                return;
+            case 115:
+                WSEntityInfo(shape);
+                return;
+            case 116:
+                WSEntityTemporarilyUnmodifiableException(shape);
+                return;
+            case 118:
+                WSErrorDetails(shape);
+                return;
+            case 119:
+                shape.InitMap(SEvalDecisionSourceType, "key", SPolicyEvaluationDecisionType, "value", static () => new global::System.Collections.Generic.Dictionary<string, string>());
+                return;
+            case 121:
+                WSEvaluationResult(shape);
+                return;
+            case 122:
+                shape.InitList(SEvaluationResult, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.EvaluationResult>());
+                return;
+            case 123:
+                WSFeatureDisabledException(shape);
+                return;
+            case 125:
+                WSFeatureEnabledException(shape);
+                return;
+            case 128:
+                shape.InitList(SFeatureType, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 129:
+                WSGenerateCredentialReportResponse(shape);
+                return;
+            case 130:
+                WSGenerateOrganizationsAccessReportRequest(shape);
+                return;
+            case 131:
+                WSGenerateOrganizationsAccessReportResponse(shape);
+                return;
+            case 132:
+                WSGenerateServiceLastAccessedDetailsRequest(shape);
+                return;
+            case 133:
+                WSGenerateServiceLastAccessedDetailsResponse(shape);
+                return;
+            case 134:
+                WSGetAccessKeyLastUsedRequest(shape);
+                return;
+            case 135:
+                WSGetAccessKeyLastUsedResponse(shape);
+                return;
+            case 136:
+                WSGetAccountAuthorizationDetailsRequest(shape);
+                return;
+            case 137:
+                WSGetAccountAuthorizationDetailsResponse(shape);
+                return;
+            case 138:
+                WSGetAccountPasswordPolicyResponse(shape);
+                return;
+            case 139:
+                WSGetAccountSummaryResponse(shape);
+                return;
+            case 140:
+                WSGetContextKeysForCustomPolicyRequest(shape);
+                return;
+            case 141:
+                WSGetContextKeysForPolicyResponse(shape);
+                return;
+            case 142:
+                WSGetContextKeysForPrincipalPolicyRequest(shape);
+                return;
+            case 143:
+                WSGetCredentialReportResponse(shape);
+                return;
+            case 144:
+                WSGetDelegationRequestRequest(shape);
+                return;
+            case 145:
+                WSGetDelegationRequestResponse(shape);
+                return;
+            case 146:
+                WSGetGroupPolicyRequest(shape);
+                return;
+            case 147:
+                WSGetGroupPolicyResponse(shape);
+                return;
+            case 148:
+                WSGetGroupRequest(shape);
+                return;
+            case 149:
+                WSGetGroupResponse(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes3(SM::ShapeTable table, int index) => index switch
+    {
+        150 => new SM::ShapeInfo("GetHumanReadableSummaryRequest", SM::ShapeKind.Structure, table, 150),
+        151 => new SM::ShapeInfo("GetHumanReadableSummaryResponse", SM::ShapeKind.Structure, table, 151),
+        152 => new SM::ShapeInfo("GetInstanceProfileRequest", SM::ShapeKind.Structure, table, 152),
+        153 => new SM::ShapeInfo("GetInstanceProfileResponse", SM::ShapeKind.Structure, table, 153),
+        154 => new SM::ShapeInfo("GetLoginProfileRequest", SM::ShapeKind.Structure, table, 154),
+        155 => new SM::ShapeInfo("GetLoginProfileResponse", SM::ShapeKind.Structure, table, 155),
+        156 => new SM::ShapeInfo("GetMFADeviceRequest", SM::ShapeKind.Structure, table, 156),
+        157 => new SM::ShapeInfo("GetMFADeviceResponse", SM::ShapeKind.Structure, table, 157),
+        158 => new SM::ShapeInfo("GetOpenIDConnectProviderRequest", SM::ShapeKind.Structure, table, 158),
+        159 => new SM::ShapeInfo("GetOpenIDConnectProviderResponse", SM::ShapeKind.Structure, table, 159),
+        160 => new SM::ShapeInfo("GetOrganizationsAccessReportRequest", SM::ShapeKind.Structure, table, 160),
+        161 => new SM::ShapeInfo("GetOrganizationsAccessReportResponse", SM::ShapeKind.Structure, table, 161),
+        162 => new SM::ShapeInfo("GetOutboundWebIdentityFederationInfoResponse", SM::ShapeKind.Structure, table, 162),
+        163 => new SM::ShapeInfo("GetPolicyRequest", SM::ShapeKind.Structure, table, 163),
+        164 => new SM::ShapeInfo("GetPolicyResponse", SM::ShapeKind.Structure, table, 164),
+        165 => new SM::ShapeInfo("GetPolicyVersionRequest", SM::ShapeKind.Structure, table, 165),
+        166 => new SM::ShapeInfo("GetPolicyVersionResponse", SM::ShapeKind.Structure, table, 166),
+        167 => new SM::ShapeInfo("GetRolePolicyRequest", SM::ShapeKind.Structure, table, 167),
+        168 => new SM::ShapeInfo("GetRolePolicyResponse", SM::ShapeKind.Structure, table, 168),
+        169 => new SM::ShapeInfo("GetRoleRequest", SM::ShapeKind.Structure, table, 169),
+        170 => new SM::ShapeInfo("GetRoleResponse", SM::ShapeKind.Structure, table, 170),
+        171 => new SM::ShapeInfo("GetSAMLProviderRequest", SM::ShapeKind.Structure, table, 171),
+        172 => new SM::ShapeInfo("GetSAMLProviderResponse", SM::ShapeKind.Structure, table, 172),
+        173 => new SM::ShapeInfo("GetSSHPublicKeyRequest", SM::ShapeKind.Structure, table, 173),
+        174 => new SM::ShapeInfo("GetSSHPublicKeyResponse", SM::ShapeKind.Structure, table, 174),
+        175 => new SM::ShapeInfo("GetServerCertificateRequest", SM::ShapeKind.Structure, table, 175),
+        176 => new SM::ShapeInfo("GetServerCertificateResponse", SM::ShapeKind.Structure, table, 176),
+        177 => new SM::ShapeInfo("GetServiceLastAccessedDetailsRequest", SM::ShapeKind.Structure, table, 177),
+        178 => new SM::ShapeInfo("GetServiceLastAccessedDetailsResponse", SM::ShapeKind.Structure, table, 178),
+        179 => new SM::ShapeInfo("GetServiceLastAccessedDetailsWithEntitiesRequest", SM::ShapeKind.Structure, table, 179),
+        180 => new SM::ShapeInfo("GetServiceLastAccessedDetailsWithEntitiesResponse", SM::ShapeKind.Structure, table, 180),
+        181 => new SM::ShapeInfo("GetServiceLinkedRoleDeletionStatusRequest", SM::ShapeKind.Structure, table, 181),
+        182 => new SM::ShapeInfo("GetServiceLinkedRoleDeletionStatusResponse", SM::ShapeKind.Structure, table, 182),
+        183 => new SM::ShapeInfo("GetUserPolicyRequest", SM::ShapeKind.Structure, table, 183),
+        184 => new SM::ShapeInfo("GetUserPolicyResponse", SM::ShapeKind.Structure, table, 184),
+        185 => new SM::ShapeInfo("GetUserRequest", SM::ShapeKind.Structure, table, 185),
+        186 => new SM::ShapeInfo("GetUserResponse", SM::ShapeKind.Structure, table, 186),
+        187 => new SM::ShapeInfo("Group", SM::ShapeKind.Structure, table, 187),
+        188 => new SM::ShapeInfo("GroupDetail", SM::ShapeKind.Structure, table, 188),
+        189 => new SM::ShapeInfo("InstanceProfile", SM::ShapeKind.Structure, table, 189),
+        190 => new SM::ShapeInfo("InvalidAuthenticationCodeException", SM::ShapeKind.Structure, table, 190).AsError("InvalidAuthenticationCode", 403, true),
+        191 => new SM::ShapeInfo("InvalidCertificateException", SM::ShapeKind.Structure, table, 191).AsError("InvalidCertificate", 400, true),
+        192 => new SM::ShapeInfo("InvalidInputException", SM::ShapeKind.Structure, table, 192).AsError("InvalidInput", 400, true),
+        193 => new SM::ShapeInfo("InvalidPublicKeyException", SM::ShapeKind.Structure, table, 193).AsError("InvalidPublicKey", 400, true),
+        194 => new SM::ShapeInfo("InvalidUserTypeException", SM::ShapeKind.Structure, table, 194).AsError("InvalidUserType", 400, true),
+        195 => new SM::ShapeInfo("KeyPairMismatchException", SM::ShapeKind.Structure, table, 195).AsError("KeyPairMismatch", 400, true),
+        196 => new SM::ShapeInfo("LimitExceededException", SM::ShapeKind.Structure, table, 196).AsError("LimitExceeded", 409, true),
+        197 => new SM::ShapeInfo("LineNumber", SM::ShapeKind.Integer),
+        198 => new SM::ShapeInfo("ListAccessKeysRequest", SM::ShapeKind.Structure, table, 198),
+        199 => new SM::ShapeInfo("ListAccessKeysResponse", SM::ShapeKind.Structure, table, 199),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes3(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 150:
+                WSGetHumanReadableSummaryRequest(shape);
+                return;
+            case 151:
+                WSGetHumanReadableSummaryResponse(shape);
+                return;
+            case 152:
+                WSGetInstanceProfileRequest(shape);
+                return;
+            case 153:
+                WSGetInstanceProfileResponse(shape);
+                return;
+            case 154:
+                WSGetLoginProfileRequest(shape);
+                return;
+            case 155:
+                WSGetLoginProfileResponse(shape);
+                return;
+            case 156:
+                WSGetMFADeviceRequest(shape);
+                return;
+            case 157:
+                WSGetMFADeviceResponse(shape);
+                return;
+            case 158:
+                WSGetOpenIDConnectProviderRequest(shape);
+                return;
+            case 159:
+                WSGetOpenIDConnectProviderResponse(shape);
+                return;
+            case 160:
+                WSGetOrganizationsAccessReportRequest(shape);
+                return;
+            case 161:
+                WSGetOrganizationsAccessReportResponse(shape);
+                return;
+            case 162:
+                WSGetOutboundWebIdentityFederationInfoResponse(shape);
+                return;
+            case 163:
+                WSGetPolicyRequest(shape);
+                return;
+            case 164:
+                WSGetPolicyResponse(shape);
+                return;
+            case 165:
+                WSGetPolicyVersionRequest(shape);
+                return;
+            case 166:
+                WSGetPolicyVersionResponse(shape);
+                return;
+            case 167:
+                WSGetRolePolicyRequest(shape);
+                return;
+            case 168:
+                WSGetRolePolicyResponse(shape);
+                return;
+            case 169:
+                WSGetRoleRequest(shape);
+                return;
+            case 170:
+                WSGetRoleResponse(shape);
+                return;
+            case 171:
+                WSGetSAMLProviderRequest(shape);
+                return;
+            case 172:
+                WSGetSAMLProviderResponse(shape);
+                return;
+            case 173:
+                WSGetSSHPublicKeyRequest(shape);
+                return;
+            case 174:
+                WSGetSSHPublicKeyResponse(shape);
+                return;
+            case 175:
+                WSGetServerCertificateRequest(shape);
+                return;
+            case 176:
+                WSGetServerCertificateResponse(shape);
+                return;
+            case 177:
+                WSGetServiceLastAccessedDetailsRequest(shape);
+                return;
+            case 178:
+                WSGetServiceLastAccessedDetailsResponse(shape);
+                return;
+            case 179:
+                WSGetServiceLastAccessedDetailsWithEntitiesRequest(shape);
+                return;
+            case 180:
+                WSGetServiceLastAccessedDetailsWithEntitiesResponse(shape);
+                return;
+            case 181:
+                WSGetServiceLinkedRoleDeletionStatusRequest(shape);
+                return;
+            case 182:
+                WSGetServiceLinkedRoleDeletionStatusResponse(shape);
+                return;
+            case 183:
+                WSGetUserPolicyRequest(shape);
+                return;
+            case 184:
+                WSGetUserPolicyResponse(shape);
+                return;
+            case 185:
+                WSGetUserRequest(shape);
+                return;
+            case 186:
+                WSGetUserResponse(shape);
+                return;
+            case 187:
+                WSGroup(shape);
+                return;
+            case 188:
+                WSGroupDetail(shape);
+                return;
+            case 189:
+                WSInstanceProfile(shape);
+                return;
+            case 190:
+                WSInvalidAuthenticationCodeException(shape);
+                return;
+            case 191:
+                WSInvalidCertificateException(shape);
+                return;
+            case 192:
+                WSInvalidInputException(shape);
+                return;
+            case 193:
+                WSInvalidPublicKeyException(shape);
+                return;
+            case 194:
+                WSInvalidUserTypeException(shape);
+                return;
+            case 195:
+                WSKeyPairMismatchException(shape);
+                return;
+            case 196:
+                WSLimitExceededException(shape);
+                return;
+            case 198:
+                WSListAccessKeysRequest(shape);
+                return;
+            case 199:
+                WSListAccessKeysResponse(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes4(SM::ShapeTable table, int index) => index switch
+    {
+        200 => new SM::ShapeInfo("ListAccountAliasesRequest", SM::ShapeKind.Structure, table, 200),
+        201 => new SM::ShapeInfo("ListAccountAliasesResponse", SM::ShapeKind.Structure, table, 201),
+        202 => new SM::ShapeInfo("ListAttachedGroupPoliciesRequest", SM::ShapeKind.Structure, table, 202),
+        203 => new SM::ShapeInfo("ListAttachedGroupPoliciesResponse", SM::ShapeKind.Structure, table, 203),
+        204 => new SM::ShapeInfo("ListAttachedRolePoliciesRequest", SM::ShapeKind.Structure, table, 204),
+        205 => new SM::ShapeInfo("ListAttachedRolePoliciesResponse", SM::ShapeKind.Structure, table, 205),
+        206 => new SM::ShapeInfo("ListAttachedUserPoliciesRequest", SM::ShapeKind.Structure, table, 206),
+        207 => new SM::ShapeInfo("ListAttachedUserPoliciesResponse", SM::ShapeKind.Structure, table, 207),
+        208 => new SM::ShapeInfo("ListDelegationRequestsRequest", SM::ShapeKind.Structure, table, 208),
+        209 => new SM::ShapeInfo("ListDelegationRequestsResponse", SM::ShapeKind.Structure, table, 209),
+        210 => new SM::ShapeInfo("ListEntitiesForPolicyRequest", SM::ShapeKind.Structure, table, 210),
+        211 => new SM::ShapeInfo("ListEntitiesForPolicyResponse", SM::ShapeKind.Structure, table, 211),
+        212 => new SM::ShapeInfo("ListGroupPoliciesRequest", SM::ShapeKind.Structure, table, 212),
+        213 => new SM::ShapeInfo("ListGroupPoliciesResponse", SM::ShapeKind.Structure, table, 213),
+        214 => new SM::ShapeInfo("ListGroupsForUserRequest", SM::ShapeKind.Structure, table, 214),
+        215 => new SM::ShapeInfo("ListGroupsForUserResponse", SM::ShapeKind.Structure, table, 215),
+        216 => new SM::ShapeInfo("ListGroupsRequest", SM::ShapeKind.Structure, table, 216),
+        217 => new SM::ShapeInfo("ListGroupsResponse", SM::ShapeKind.Structure, table, 217),
+        218 => new SM::ShapeInfo("ListInstanceProfileTagsRequest", SM::ShapeKind.Structure, table, 218),
+        219 => new SM::ShapeInfo("ListInstanceProfileTagsResponse", SM::ShapeKind.Structure, table, 219),
+        220 => new SM::ShapeInfo("ListInstanceProfilesForRoleRequest", SM::ShapeKind.Structure, table, 220),
+        221 => new SM::ShapeInfo("ListInstanceProfilesForRoleResponse", SM::ShapeKind.Structure, table, 221),
+        222 => new SM::ShapeInfo("ListInstanceProfilesRequest", SM::ShapeKind.Structure, table, 222),
+        223 => new SM::ShapeInfo("ListInstanceProfilesResponse", SM::ShapeKind.Structure, table, 223),
+        224 => new SM::ShapeInfo("ListMFADeviceTagsRequest", SM::ShapeKind.Structure, table, 224),
+        225 => new SM::ShapeInfo("ListMFADeviceTagsResponse", SM::ShapeKind.Structure, table, 225),
+        226 => new SM::ShapeInfo("ListMFADevicesRequest", SM::ShapeKind.Structure, table, 226),
+        227 => new SM::ShapeInfo("ListMFADevicesResponse", SM::ShapeKind.Structure, table, 227),
+        228 => new SM::ShapeInfo("ListOpenIDConnectProviderTagsRequest", SM::ShapeKind.Structure, table, 228),
+        229 => new SM::ShapeInfo("ListOpenIDConnectProviderTagsResponse", SM::ShapeKind.Structure, table, 229),
+        230 => new SM::ShapeInfo("ListOpenIDConnectProvidersRequest", SM::ShapeKind.Structure, table, 230),
+        231 => new SM::ShapeInfo("ListOpenIDConnectProvidersResponse", SM::ShapeKind.Structure, table, 231),
+        232 => new SM::ShapeInfo("ListOrganizationsFeaturesRequest", SM::ShapeKind.Structure, table, 232),
+        233 => new SM::ShapeInfo("ListOrganizationsFeaturesResponse", SM::ShapeKind.Structure, table, 233),
+        234 => new SM::ShapeInfo("ListPoliciesGrantingServiceAccessEntry", SM::ShapeKind.Structure, table, 234),
+        235 => new SM::ShapeInfo("ListPoliciesGrantingServiceAccessRequest", SM::ShapeKind.Structure, table, 235),
+        236 => new SM::ShapeInfo("ListPoliciesGrantingServiceAccessResponse", SM::ShapeKind.Structure, table, 236),
+        237 => new SM::ShapeInfo("ListPoliciesRequest", SM::ShapeKind.Structure, table, 237),
+        238 => new SM::ShapeInfo("ListPoliciesResponse", SM::ShapeKind.Structure, table, 238),
+        239 => new SM::ShapeInfo("ListPolicyTagsRequest", SM::ShapeKind.Structure, table, 239),
+        240 => new SM::ShapeInfo("ListPolicyTagsResponse", SM::ShapeKind.Structure, table, 240),
+        241 => new SM::ShapeInfo("ListPolicyVersionsRequest", SM::ShapeKind.Structure, table, 241),
+        242 => new SM::ShapeInfo("ListPolicyVersionsResponse", SM::ShapeKind.Structure, table, 242),
+        243 => new SM::ShapeInfo("ListRolePoliciesRequest", SM::ShapeKind.Structure, table, 243),
+        244 => new SM::ShapeInfo("ListRolePoliciesResponse", SM::ShapeKind.Structure, table, 244),
+        245 => new SM::ShapeInfo("ListRoleTagsRequest", SM::ShapeKind.Structure, table, 245),
+        246 => new SM::ShapeInfo("ListRoleTagsResponse", SM::ShapeKind.Structure, table, 246),
+        247 => new SM::ShapeInfo("ListRolesRequest", SM::ShapeKind.Structure, table, 247),
+        248 => new SM::ShapeInfo("ListRolesResponse", SM::ShapeKind.Structure, table, 248),
+        249 => new SM::ShapeInfo("ListSAMLProviderTagsRequest", SM::ShapeKind.Structure, table, 249),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes4(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 200:
+                WSListAccountAliasesRequest(shape);
+                return;
+            case 201:
+                WSListAccountAliasesResponse(shape);
+                return;
+            case 202:
+                WSListAttachedGroupPoliciesRequest(shape);
+                return;
+            case 203:
+                WSListAttachedGroupPoliciesResponse(shape);
+                return;
+            case 204:
+                WSListAttachedRolePoliciesRequest(shape);
+                return;
+            case 205:
+                WSListAttachedRolePoliciesResponse(shape);
+                return;
+            case 206:
+                WSListAttachedUserPoliciesRequest(shape);
+                return;
+            case 207:
+                WSListAttachedUserPoliciesResponse(shape);
+                return;
+            case 208:
+                WSListDelegationRequestsRequest(shape);
+                return;
+            case 209:
+                WSListDelegationRequestsResponse(shape);
+                return;
+            case 210:
+                WSListEntitiesForPolicyRequest(shape);
+                return;
+            case 211:
+                WSListEntitiesForPolicyResponse(shape);
+                return;
+            case 212:
+                WSListGroupPoliciesRequest(shape);
+                return;
+            case 213:
+                WSListGroupPoliciesResponse(shape);
+                return;
+            case 214:
+                WSListGroupsForUserRequest(shape);
+                return;
+            case 215:
+                WSListGroupsForUserResponse(shape);
+                return;
+            case 216:
+                WSListGroupsRequest(shape);
+                return;
+            case 217:
+                WSListGroupsResponse(shape);
+                return;
+            case 218:
+                WSListInstanceProfileTagsRequest(shape);
+                return;
+            case 219:
+                WSListInstanceProfileTagsResponse(shape);
+                return;
+            case 220:
+                WSListInstanceProfilesForRoleRequest(shape);
+                return;
+            case 221:
+                WSListInstanceProfilesForRoleResponse(shape);
+                return;
+            case 222:
+                WSListInstanceProfilesRequest(shape);
+                return;
+            case 223:
+                WSListInstanceProfilesResponse(shape);
+                return;
+            case 224:
+                WSListMFADeviceTagsRequest(shape);
+                return;
+            case 225:
+                WSListMFADeviceTagsResponse(shape);
+                return;
+            case 226:
+                WSListMFADevicesRequest(shape);
+                return;
+            case 227:
+                WSListMFADevicesResponse(shape);
+                return;
+            case 228:
+                WSListOpenIDConnectProviderTagsRequest(shape);
+                return;
+            case 229:
+                WSListOpenIDConnectProviderTagsResponse(shape);
+                return;
+            case 230:
+                WSListOpenIDConnectProvidersRequest(shape);
+                return;
+            case 231:
+                WSListOpenIDConnectProvidersResponse(shape);
+                return;
+            case 232:
+                WSListOrganizationsFeaturesRequest(shape);
+                return;
+            case 233:
+                WSListOrganizationsFeaturesResponse(shape);
+                return;
+            case 234:
+                WSListPoliciesGrantingServiceAccessEntry(shape);
+                return;
+            case 235:
+                WSListPoliciesGrantingServiceAccessRequest(shape);
+                return;
+            case 236:
+                WSListPoliciesGrantingServiceAccessResponse(shape);
+                return;
+            case 237:
+                WSListPoliciesRequest(shape);
+                return;
+            case 238:
+                WSListPoliciesResponse(shape);
+                return;
+            case 239:
+                WSListPolicyTagsRequest(shape);
+                return;
+            case 240:
+                WSListPolicyTagsResponse(shape);
+                return;
+            case 241:
+                WSListPolicyVersionsRequest(shape);
+                return;
+            case 242:
+                WSListPolicyVersionsResponse(shape);
+                return;
+            case 243:
+                WSListRolePoliciesRequest(shape);
+                return;
+            case 244:
+                WSListRolePoliciesResponse(shape);
+                return;
+            case 245:
+                WSListRoleTagsRequest(shape);
+                return;
+            case 246:
+                WSListRoleTagsResponse(shape);
+                return;
+            case 247:
+                WSListRolesRequest(shape);
+                return;
+            case 248:
+                WSListRolesResponse(shape);
+                return;
+            case 249:
+                WSListSAMLProviderTagsRequest(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes5(SM::ShapeTable table, int index) => index switch
+    {
+        250 => new SM::ShapeInfo("ListSAMLProviderTagsResponse", SM::ShapeKind.Structure, table, 250),
+        251 => new SM::ShapeInfo("ListSAMLProvidersRequest", SM::ShapeKind.Structure, table, 251),
+        252 => new SM::ShapeInfo("ListSAMLProvidersResponse", SM::ShapeKind.Structure, table, 252),
+        253 => new SM::ShapeInfo("ListSSHPublicKeysRequest", SM::ShapeKind.Structure, table, 253),
+        254 => new SM::ShapeInfo("ListSSHPublicKeysResponse", SM::ShapeKind.Structure, table, 254),
+        255 => new SM::ShapeInfo("ListServerCertificateTagsRequest", SM::ShapeKind.Structure, table, 255),
+        256 => new SM::ShapeInfo("ListServerCertificateTagsResponse", SM::ShapeKind.Structure, table, 256),
+        257 => new SM::ShapeInfo("ListServerCertificatesRequest", SM::ShapeKind.Structure, table, 257),
+        258 => new SM::ShapeInfo("ListServerCertificatesResponse", SM::ShapeKind.Structure, table, 258),
+        259 => new SM::ShapeInfo("ListServiceSpecificCredentialsRequest", SM::ShapeKind.Structure, table, 259),
+        260 => new SM::ShapeInfo("ListServiceSpecificCredentialsResponse", SM::ShapeKind.Structure, table, 260),
+        261 => new SM::ShapeInfo("ListSigningCertificatesRequest", SM::ShapeKind.Structure, table, 261),
+        262 => new SM::ShapeInfo("ListSigningCertificatesResponse", SM::ShapeKind.Structure, table, 262),
+        263 => new SM::ShapeInfo("ListUserPoliciesRequest", SM::ShapeKind.Structure, table, 263),
+        264 => new SM::ShapeInfo("ListUserPoliciesResponse", SM::ShapeKind.Structure, table, 264),
+        265 => new SM::ShapeInfo("ListUserTagsRequest", SM::ShapeKind.Structure, table, 265),
+        266 => new SM::ShapeInfo("ListUserTagsResponse", SM::ShapeKind.Structure, table, 266),
+        267 => new SM::ShapeInfo("ListUsersRequest", SM::ShapeKind.Structure, table, 267),
+        268 => new SM::ShapeInfo("ListUsersResponse", SM::ShapeKind.Structure, table, 268),
+        269 => new SM::ShapeInfo("ListVirtualMFADevicesRequest", SM::ShapeKind.Structure, table, 269),
+        270 => new SM::ShapeInfo("ListVirtualMFADevicesResponse", SM::ShapeKind.Structure, table, 270),
+        271 => new SM::ShapeInfo("LoginProfile", SM::ShapeKind.Structure, table, 271),
+        272 => new SM::ShapeInfo("MFADevice", SM::ShapeKind.Structure, table, 272),
+        273 => new SM::ShapeInfo("MalformedCertificateException", SM::ShapeKind.Structure, table, 273).AsError("MalformedCertificate", 400, true),
+        274 => new SM::ShapeInfo("MalformedPolicyDocumentException", SM::ShapeKind.Structure, table, 274).AsError("MalformedPolicyDocument", 400, true),
+        275 => new SM::ShapeInfo("ManagedPolicyDetail", SM::ShapeKind.Structure, table, 275),
+        276 => new SM::ShapeInfo("ManagedPolicyDetailListType", SM::ShapeKind.List, table, 276),
+        277 => new SM::ShapeInfo("NoSuchEntityException", SM::ShapeKind.Structure, table, 277).AsError("NoSuchEntity", 404, true),
+        278 => new SM::ShapeInfo("OpenIDConnectProviderListEntry", SM::ShapeKind.Structure, table, 278),
+        279 => new SM::ShapeInfo("OpenIDConnectProviderListType", SM::ShapeKind.List, table, 279),
+        280 => new SM::ShapeInfo("OpenIDConnectProviderUrlType", SM::ShapeKind.String).Constrain(min: 1, max: 255),
+        281 => new SM::ShapeInfo("OpenIdIdpCommunicationErrorException", SM::ShapeKind.Structure, table, 281).AsError("OpenIdIdpCommunicationError", 400, true),
+        282 => new SM::ShapeInfo("OrganizationIdType", SM::ShapeKind.String).Constrain(max: 34),
+        283 => new SM::ShapeInfo("OrganizationNotFoundException", SM::ShapeKind.Structure, table, 283).AsError("OrganizationNotFoundException", 400, true),
+        284 => new SM::ShapeInfo("OrganizationNotInAllFeaturesModeException", SM::ShapeKind.Structure, table, 284).AsError("OrganizationNotInAllFeaturesModeException", 400, true),
+        285 => new SM::ShapeInfo("OrganizationsDecisionDetail", SM::ShapeKind.Structure, table, 285),
+        286 => new SM::ShapeInfo("PasswordPolicy", SM::ShapeKind.Structure, table, 286),
+        287 => new SM::ShapeInfo("PasswordPolicyViolationException", SM::ShapeKind.Structure, table, 287).AsError("PasswordPolicyViolation", 400, true),
+        288 => new SM::ShapeInfo("PermissionsBoundaryAttachmentType", SM::ShapeKind.String).Constrain(enumValues: ["PermissionsBoundaryPolicy"]),
+        289 => new SM::ShapeInfo("PermissionsBoundaryDecisionDetail", SM::ShapeKind.Structure, table, 289),
+        290 => new SM::ShapeInfo("Policy", SM::ShapeKind.Structure, table, 290),
+        291 => new SM::ShapeInfo("PolicyDetail", SM::ShapeKind.Structure, table, 291),
+        292 => new SM::ShapeInfo("PolicyEvaluationDecisionType", SM::ShapeKind.String).Constrain(enumValues: ["allowed", "explicitDeny", "implicitDeny"]),
+        293 => new SM::ShapeInfo("PolicyEvaluationException", SM::ShapeKind.Structure, table, 293).AsError("PolicyEvaluation", 500, true),
+        294 => new SM::ShapeInfo("PolicyGrantingServiceAccess", SM::ShapeKind.Structure, table, 294),
+        295 => new SM::ShapeInfo("PolicyGroup", SM::ShapeKind.Structure, table, 295),
+        296 => new SM::ShapeInfo("PolicyGroupListType", SM::ShapeKind.List, table, 296),
+        297 => new SM::ShapeInfo("PolicyIdentifierType", SM::ShapeKind.String),
+        298 => new SM::ShapeInfo("PolicyNotAttachableException", SM::ShapeKind.Structure, table, 298).AsError("PolicyNotAttachable", 400, true),
+        299 => new SM::ShapeInfo("PolicyParameter", SM::ShapeKind.Structure, table, 299),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes5(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 250:
+                WSListSAMLProviderTagsResponse(shape);
+                return;
+            case 251:
+                WSListSAMLProvidersRequest(shape);
+                return;
+            case 252:
+                WSListSAMLProvidersResponse(shape);
+                return;
+            case 253:
+                WSListSSHPublicKeysRequest(shape);
+                return;
+            case 254:
+                WSListSSHPublicKeysResponse(shape);
+                return;
+            case 255:
+                WSListServerCertificateTagsRequest(shape);
+                return;
+            case 256:
+                WSListServerCertificateTagsResponse(shape);
+                return;
+            case 257:
+                WSListServerCertificatesRequest(shape);
+                return;
+            case 258:
+                WSListServerCertificatesResponse(shape);
+                return;
+            case 259:
+                WSListServiceSpecificCredentialsRequest(shape);
+                return;
+            case 260:
+                WSListServiceSpecificCredentialsResponse(shape);
+                return;
+            case 261:
+                WSListSigningCertificatesRequest(shape);
+                return;
+            case 262:
+                WSListSigningCertificatesResponse(shape);
+                return;
+            case 263:
+                WSListUserPoliciesRequest(shape);
+                return;
+            case 264:
+                WSListUserPoliciesResponse(shape);
+                return;
+            case 265:
+                WSListUserTagsRequest(shape);
+                return;
+            case 266:
+                WSListUserTagsResponse(shape);
+                return;
+            case 267:
+                WSListUsersRequest(shape);
+                return;
+            case 268:
+                WSListUsersResponse(shape);
+                return;
+            case 269:
+                WSListVirtualMFADevicesRequest(shape);
+                return;
+            case 270:
+                WSListVirtualMFADevicesResponse(shape);
+                return;
+            case 271:
+                WSLoginProfile(shape);
+                return;
+            case 272:
+                WSMFADevice(shape);
+                return;
+            case 273:
+                WSMalformedCertificateException(shape);
+                return;
+            case 274:
+                WSMalformedPolicyDocumentException(shape);
+                return;
+            case 275:
+                WSManagedPolicyDetail(shape);
+                return;
+            case 276:
+                shape.InitList(SManagedPolicyDetail, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.ManagedPolicyDetail>());
+                return;
+            case 277:
+                WSNoSuchEntityException(shape);
+                return;
+            case 278:
+                WSOpenIDConnectProviderListEntry(shape);
+                return;
+            case 279:
+                shape.InitList(SOpenIDConnectProviderListEntry, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.OpenIDConnectProviderListEntry>());
+                return;
+            case 281:
+                WSOpenIdIdpCommunicationErrorException(shape);
+                return;
+            case 283:
+                WSOrganizationNotFoundException(shape);
+                return;
+            case 284:
+                WSOrganizationNotInAllFeaturesModeException(shape);
+                return;
+            case 285:
+                WSOrganizationsDecisionDetail(shape);
+                return;
+            case 286:
+                WSPasswordPolicy(shape);
+                return;
+            case 287:
+                WSPasswordPolicyViolationException(shape);
+                return;
+            case 289:
+                WSPermissionsBoundaryDecisionDetail(shape);
+                return;
+            case 290:
+                WSPolicy(shape);
+                return;
+            case 291:
+                WSPolicyDetail(shape);
+                return;
+            case 293:
+                WSPolicyEvaluationException(shape);
+                return;
+            case 294:
+                WSPolicyGrantingServiceAccess(shape);
+                return;
+            case 295:
+                WSPolicyGroup(shape);
+                return;
+            case 296:
+                shape.InitList(SPolicyGroup, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.PolicyGroup>());
+                return;
+            case 298:
+                WSPolicyNotAttachableException(shape);
+                return;
+            case 299:
+                WSPolicyParameter(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes6(SM::ShapeTable table, int index) => index switch
+    {
+        300 => new SM::ShapeInfo("PolicyParameterTypeEnum", SM::ShapeKind.String).Constrain(enumValues: ["string", "stringList"]),
+        301 => new SM::ShapeInfo("PolicyRole", SM::ShapeKind.Structure, table, 301),
+        302 => new SM::ShapeInfo("PolicyRoleListType", SM::ShapeKind.List, table, 302),
+        303 => new SM::ShapeInfo("PolicySourceType", SM::ShapeKind.String).Constrain(enumValues: ["user", "group", "role", "aws-managed", "user-managed", "resource", "none"]),
+        304 => new SM::ShapeInfo("PolicyUsageType", SM::ShapeKind.String).Constrain(enumValues: ["PermissionsPolicy", "PermissionsBoundary"]),
+        305 => new SM::ShapeInfo("PolicyUser", SM::ShapeKind.Structure, table, 305),
+        306 => new SM::ShapeInfo("PolicyUserListType", SM::ShapeKind.List, table, 306),
+        307 => new SM::ShapeInfo("PolicyVersion", SM::ShapeKind.Structure, table, 307),
+        308 => new SM::ShapeInfo("Position", SM::ShapeKind.Structure, table, 308),
+        309 => new SM::ShapeInfo("PutGroupPolicyRequest", SM::ShapeKind.Structure, table, 309),
+        310 => new SM::ShapeInfo("PutRolePermissionsBoundaryRequest", SM::ShapeKind.Structure, table, 310),
+        311 => new SM::ShapeInfo("PutRolePolicyRequest", SM::ShapeKind.Structure, table, 311),
+        312 => new SM::ShapeInfo("PutUserPermissionsBoundaryRequest", SM::ShapeKind.Structure, table, 312),
+        313 => new SM::ShapeInfo("PutUserPolicyRequest", SM::ShapeKind.Structure, table, 313),
+        314 => new SM::ShapeInfo("ReasonType", SM::ShapeKind.String).Constrain(max: 1000),
+        315 => new SM::ShapeInfo("RegionNameType", SM::ShapeKind.String).Constrain(min: 1, max: 100),
+        316 => new SM::ShapeInfo("RejectDelegationRequestRequest", SM::ShapeKind.Structure, table, 316),
+        317 => new SM::ShapeInfo("RemoveClientIDFromOpenIDConnectProviderRequest", SM::ShapeKind.Structure, table, 317),
+        318 => new SM::ShapeInfo("RemoveRoleFromInstanceProfileRequest", SM::ShapeKind.Structure, table, 318),
+        319 => new SM::ShapeInfo("RemoveUserFromGroupRequest", SM::ShapeKind.Structure, table, 319),
+        320 => new SM::ShapeInfo("ReportContentType", SM::ShapeKind.Blob),
+        321 => new SM::ShapeInfo("ReportFormatType", SM::ShapeKind.String).Constrain(enumValues: ["text/csv"]),
+        322 => new SM::ShapeInfo("ReportGenerationLimitExceededException", SM::ShapeKind.Structure, table, 322).AsError("ReportGenerationLimitExceeded", 409, true),
+        323 => new SM::ShapeInfo("ReportStateDescriptionType", SM::ShapeKind.String),
+        324 => new SM::ShapeInfo("ReportStateType", SM::ShapeKind.String).Constrain(enumValues: ["STARTED", "INPROGRESS", "COMPLETE"]),
+        325 => new SM::ShapeInfo("ResetServiceSpecificCredentialRequest", SM::ShapeKind.Structure, table, 325),
+        326 => new SM::ShapeInfo("ResetServiceSpecificCredentialResponse", SM::ShapeKind.Structure, table, 326),
+        327 => new SM::ShapeInfo("ResourceHandlingOptionType", SM::ShapeKind.String).Constrain(min: 1, max: 64),
+        328 => new SM::ShapeInfo("ResourceNameListType", SM::ShapeKind.List, table, 328),
+        329 => new SM::ShapeInfo("ResourceNameType", SM::ShapeKind.String).Constrain(min: 1, max: 2048),
+        330 => new SM::ShapeInfo("ResourceSpecificResult", SM::ShapeKind.Structure, table, 330),
+        331 => new SM::ShapeInfo("ResourceSpecificResultListType", SM::ShapeKind.List, table, 331),
+        332 => new SM::ShapeInfo("ResyncMFADeviceRequest", SM::ShapeKind.Structure, table, 332),
+        333 => new SM::ShapeInfo("Role", SM::ShapeKind.Structure, table, 333),
+        334 => new SM::ShapeInfo("RoleDetail", SM::ShapeKind.Structure, table, 334),
+        335 => new SM::ShapeInfo("RoleLastUsed", SM::ShapeKind.Structure, table, 335),
+        336 => new SM::ShapeInfo("RoleUsageListType", SM::ShapeKind.List, table, 336),
+        337 => new SM::ShapeInfo("RoleUsageType", SM::ShapeKind.Structure, table, 337),
+        338 => new SM::ShapeInfo("SAMLMetadataDocumentType", SM::ShapeKind.String).Constrain(min: 1000, max: 10000000),
+        339 => new SM::ShapeInfo("SAMLPrivateKey", SM::ShapeKind.Structure, table, 339),
+        340 => new SM::ShapeInfo("SAMLProviderListEntry", SM::ShapeKind.Structure, table, 340),
+        341 => new SM::ShapeInfo("SAMLProviderListType", SM::ShapeKind.List, table, 341),
+        342 => new SM::ShapeInfo("SAMLProviderNameType", SM::ShapeKind.String).Constrain(min: 1, max: 128),
+        343 => new SM::ShapeInfo("SSHPublicKey", SM::ShapeKind.Structure, table, 343),
+        344 => new SM::ShapeInfo("SSHPublicKeyListType", SM::ShapeKind.List, table, 344),
+        345 => new SM::ShapeInfo("SSHPublicKeyMetadata", SM::ShapeKind.Structure, table, 345),
+        346 => new SM::ShapeInfo("SendDelegationTokenRequest", SM::ShapeKind.Structure, table, 346),
+        347 => new SM::ShapeInfo("ServerCertificate", SM::ShapeKind.Structure, table, 347),
+        348 => new SM::ShapeInfo("ServerCertificateMetadata", SM::ShapeKind.Structure, table, 348),
+        349 => new SM::ShapeInfo("ServiceAccessNotEnabledException", SM::ShapeKind.Structure, table, 349).AsError("ServiceAccessNotEnabledException", 400, true),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes6(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 301:
+                WSPolicyRole(shape);
+                return;
+            case 302:
+                shape.InitList(SPolicyRole, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.PolicyRole>());
+                return;
+            case 305:
+                WSPolicyUser(shape);
+                return;
+            case 306:
+                shape.InitList(SPolicyUser, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.PolicyUser>());
+                return;
+            case 307:
+                WSPolicyVersion(shape);
+                return;
+            case 308:
+                WSPosition(shape);
+                return;
+            case 309:
+                WSPutGroupPolicyRequest(shape);
+                return;
+            case 310:
+                WSPutRolePermissionsBoundaryRequest(shape);
+                return;
+            case 311:
+                WSPutRolePolicyRequest(shape);
+                return;
+            case 312:
+                WSPutUserPermissionsBoundaryRequest(shape);
+                return;
+            case 313:
+                WSPutUserPolicyRequest(shape);
+                return;
+            case 316:
+                WSRejectDelegationRequestRequest(shape);
+                return;
+            case 317:
+                WSRemoveClientIDFromOpenIDConnectProviderRequest(shape);
+                return;
+            case 318:
+                WSRemoveRoleFromInstanceProfileRequest(shape);
+                return;
+            case 319:
+                WSRemoveUserFromGroupRequest(shape);
+                return;
+            case 322:
+                WSReportGenerationLimitExceededException(shape);
+                return;
+            case 325:
+                WSResetServiceSpecificCredentialRequest(shape);
+                return;
+            case 326:
+                WSResetServiceSpecificCredentialResponse(shape);
+                return;
+            case 328:
+                shape.InitList(SResourceNameType, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 330:
+                WSResourceSpecificResult(shape);
+                return;
+            case 331:
+                shape.InitList(SResourceSpecificResult, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.ResourceSpecificResult>());
+                return;
+            case 332:
+                WSResyncMFADeviceRequest(shape);
+                return;
+            case 333:
+                WSRole(shape);
+                return;
+            case 334:
+                WSRoleDetail(shape);
+                return;
+            case 335:
+                WSRoleLastUsed(shape);
+                return;
+            case 336:
+                shape.InitList(SRoleUsageType, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.RoleUsageType>());
+                return;
+            case 337:
+                WSRoleUsageType(shape);
+                return;
+            case 339:
+                WSSAMLPrivateKey(shape);
+                return;
+            case 340:
+                WSSAMLProviderListEntry(shape);
+                return;
+            case 341:
+                shape.InitList(SSAMLProviderListEntry, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.SAMLProviderListEntry>());
+                return;
+            case 343:
+                WSSSHPublicKey(shape);
+                return;
+            case 344:
+                shape.InitList(SSSHPublicKeyMetadata, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.SSHPublicKeyMetadata>());
+                return;
+            case 345:
+                WSSSHPublicKeyMetadata(shape);
+                return;
+            case 346:
+                WSSendDelegationTokenRequest(shape);
+                return;
+            case 347:
+                WSServerCertificate(shape);
+                return;
+            case 348:
+                WSServerCertificateMetadata(shape);
+                return;
+            case 349:
+                WSServiceAccessNotEnabledException(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes7(SM::ShapeTable table, int index) => index switch
+    {
+        350 => new SM::ShapeInfo("ServiceFailureException", SM::ShapeKind.Structure, table, 350).AsError("ServiceFailure", 500, true),
+        351 => new SM::ShapeInfo("ServiceLastAccessed", SM::ShapeKind.Structure, table, 351),
+        352 => new SM::ShapeInfo("ServiceNotSupportedException", SM::ShapeKind.Structure, table, 352).AsError("NotSupportedService", 404, true),
+        353 => new SM::ShapeInfo("ServiceSpecificCredential", SM::ShapeKind.Structure, table, 353),
+        354 => new SM::ShapeInfo("ServiceSpecificCredentialMetadata", SM::ShapeKind.Structure, table, 354),
+        355 => new SM::ShapeInfo("ServiceSpecificCredentialsListType", SM::ShapeKind.List, table, 355),
+        356 => new SM::ShapeInfo("ServicesLastAccessed", SM::ShapeKind.List, table, 356),
+        357 => new SM::ShapeInfo("SetDefaultPolicyVersionRequest", SM::ShapeKind.Structure, table, 357),
+        358 => new SM::ShapeInfo("SetSecurityTokenServicePreferencesRequest", SM::ShapeKind.Structure, table, 358),
+        359 => new SM::ShapeInfo("SigningCertificate", SM::ShapeKind.Structure, table, 359),
+        360 => new SM::ShapeInfo("SimulateCustomPolicyRequest", SM::ShapeKind.Structure, table, 360),
+        361 => new SM::ShapeInfo("SimulatePolicyResponse", SM::ShapeKind.Structure, table, 361),
+        362 => new SM::ShapeInfo("SimulatePrincipalPolicyRequest", SM::ShapeKind.Structure, table, 362),
+        363 => new SM::ShapeInfo("SimulationPolicyListType", SM::ShapeKind.List, table, 363),
+        364 => new SM::ShapeInfo("Statement", SM::ShapeKind.Structure, table, 364),
+        365 => new SM::ShapeInfo("StatementListType", SM::ShapeKind.List, table, 365),
+        366 => new SM::ShapeInfo("Tag", SM::ShapeKind.Structure, table, 366),
+        367 => new SM::ShapeInfo("TagInstanceProfileRequest", SM::ShapeKind.Structure, table, 367),
+        368 => new SM::ShapeInfo("TagMFADeviceRequest", SM::ShapeKind.Structure, table, 368),
+        369 => new SM::ShapeInfo("TagOpenIDConnectProviderRequest", SM::ShapeKind.Structure, table, 369),
+        370 => new SM::ShapeInfo("TagPolicyRequest", SM::ShapeKind.Structure, table, 370),
+        371 => new SM::ShapeInfo("TagRoleRequest", SM::ShapeKind.Structure, table, 371),
+        372 => new SM::ShapeInfo("TagSAMLProviderRequest", SM::ShapeKind.Structure, table, 372),
+        373 => new SM::ShapeInfo("TagServerCertificateRequest", SM::ShapeKind.Structure, table, 373),
+        374 => new SM::ShapeInfo("TagUserRequest", SM::ShapeKind.Structure, table, 374),
+        375 => new SM::ShapeInfo("TrackedActionLastAccessed", SM::ShapeKind.Structure, table, 375),
+        376 => new SM::ShapeInfo("TrackedActionsLastAccessed", SM::ShapeKind.List, table, 376),
+        377 => new SM::ShapeInfo("UnmodifiableEntityException", SM::ShapeKind.Structure, table, 377).AsError("UnmodifiableEntity", 400, true),
+        378 => new SM::ShapeInfo("UnrecognizedPublicKeyEncodingException", SM::ShapeKind.Structure, table, 378).AsError("UnrecognizedPublicKeyEncoding", 400, true),
+        379 => new SM::ShapeInfo("UntagInstanceProfileRequest", SM::ShapeKind.Structure, table, 379),
+        380 => new SM::ShapeInfo("UntagMFADeviceRequest", SM::ShapeKind.Structure, table, 380),
+        381 => new SM::ShapeInfo("UntagOpenIDConnectProviderRequest", SM::ShapeKind.Structure, table, 381),
+        382 => new SM::ShapeInfo("UntagPolicyRequest", SM::ShapeKind.Structure, table, 382),
+        383 => new SM::ShapeInfo("UntagRoleRequest", SM::ShapeKind.Structure, table, 383),
+        384 => new SM::ShapeInfo("UntagSAMLProviderRequest", SM::ShapeKind.Structure, table, 384),
+        385 => new SM::ShapeInfo("UntagServerCertificateRequest", SM::ShapeKind.Structure, table, 385),
+        386 => new SM::ShapeInfo("UntagUserRequest", SM::ShapeKind.Structure, table, 386),
+        387 => new SM::ShapeInfo("UpdateAccessKeyRequest", SM::ShapeKind.Structure, table, 387),
+        388 => new SM::ShapeInfo("UpdateAccountPasswordPolicyRequest", SM::ShapeKind.Structure, table, 388),
+        389 => new SM::ShapeInfo("UpdateAssumeRolePolicyRequest", SM::ShapeKind.Structure, table, 389),
+        390 => new SM::ShapeInfo("UpdateDelegationRequestRequest", SM::ShapeKind.Structure, table, 390),
+        391 => new SM::ShapeInfo("UpdateGroupRequest", SM::ShapeKind.Structure, table, 391),
+        392 => new SM::ShapeInfo("UpdateLoginProfileRequest", SM::ShapeKind.Structure, table, 392),
+        393 => new SM::ShapeInfo("UpdateOpenIDConnectProviderThumbprintRequest", SM::ShapeKind.Structure, table, 393),
+        394 => new SM::ShapeInfo("UpdateRoleDescriptionRequest", SM::ShapeKind.Structure, table, 394),
+        395 => new SM::ShapeInfo("UpdateRoleDescriptionResponse", SM::ShapeKind.Structure, table, 395),
+        396 => new SM::ShapeInfo("UpdateRoleRequest", SM::ShapeKind.Structure, table, 396),
+        397 => new SM::ShapeInfo("UpdateRoleResponse", SM::ShapeKind.Structure, table, 397),
+        398 => new SM::ShapeInfo("UpdateSAMLProviderRequest", SM::ShapeKind.Structure, table, 398),
+        399 => new SM::ShapeInfo("UpdateSAMLProviderResponse", SM::ShapeKind.Structure, table, 399),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes7(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 350:
+                WSServiceFailureException(shape);
+                return;
+            case 351:
+                WSServiceLastAccessed(shape);
+                return;
+            case 352:
+                WSServiceNotSupportedException(shape);
+                return;
+            case 353:
+                WSServiceSpecificCredential(shape);
+                return;
+            case 354:
+                WSServiceSpecificCredentialMetadata(shape);
+                return;
+            case 355:
+                shape.InitList(SServiceSpecificCredentialMetadata, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.ServiceSpecificCredentialMetadata>());
+                return;
+            case 356:
+                shape.InitList(SServiceLastAccessed, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.ServiceLastAccessed>());
+                return;
+            case 357:
+                WSSetDefaultPolicyVersionRequest(shape);
+                return;
+            case 358:
+                WSSetSecurityTokenServicePreferencesRequest(shape);
+                return;
+            case 359:
+                WSSigningCertificate(shape);
+                return;
+            case 360:
+                WSSimulateCustomPolicyRequest(shape);
+                return;
+            case 361:
+                WSSimulatePolicyResponse(shape);
+                return;
+            case 362:
+                WSSimulatePrincipalPolicyRequest(shape);
+                return;
+            case 363:
+                shape.InitList(SpolicyDocumentType, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 364:
+                WSStatement(shape);
+                return;
+            case 365:
+                shape.InitList(SStatement, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Statement>());
+                return;
+            case 366:
+                WSTag(shape);
+                return;
+            case 367:
+                WSTagInstanceProfileRequest(shape);
+                return;
+            case 368:
+                WSTagMFADeviceRequest(shape);
+                return;
+            case 369:
+                WSTagOpenIDConnectProviderRequest(shape);
+                return;
+            case 370:
+                WSTagPolicyRequest(shape);
+                return;
+            case 371:
+                WSTagRoleRequest(shape);
+                return;
+            case 372:
+                WSTagSAMLProviderRequest(shape);
+                return;
+            case 373:
+                WSTagServerCertificateRequest(shape);
+                return;
+            case 374:
+                WSTagUserRequest(shape);
+                return;
+            case 375:
+                WSTrackedActionLastAccessed(shape);
+                return;
+            case 376:
+                shape.InitList(STrackedActionLastAccessed, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.TrackedActionLastAccessed>());
+                return;
+            case 377:
+                WSUnmodifiableEntityException(shape);
+                return;
+            case 378:
+                WSUnrecognizedPublicKeyEncodingException(shape);
+                return;
+            case 379:
+                WSUntagInstanceProfileRequest(shape);
+                return;
+            case 380:
+                WSUntagMFADeviceRequest(shape);
+                return;
+            case 381:
+                WSUntagOpenIDConnectProviderRequest(shape);
+                return;
+            case 382:
+                WSUntagPolicyRequest(shape);
+                return;
+            case 383:
+                WSUntagRoleRequest(shape);
+                return;
+            case 384:
+                WSUntagSAMLProviderRequest(shape);
+                return;
+            case 385:
+                WSUntagServerCertificateRequest(shape);
+                return;
+            case 386:
+                WSUntagUserRequest(shape);
+                return;
+            case 387:
+                WSUpdateAccessKeyRequest(shape);
+                return;
+            case 388:
+                WSUpdateAccountPasswordPolicyRequest(shape);
+                return;
+            case 389:
+                WSUpdateAssumeRolePolicyRequest(shape);
+                return;
+            case 390:
+                WSUpdateDelegationRequestRequest(shape);
+                return;
+            case 391:
+                WSUpdateGroupRequest(shape);
+                return;
+            case 392:
+                WSUpdateLoginProfileRequest(shape);
+                return;
+            case 393:
+                WSUpdateOpenIDConnectProviderThumbprintRequest(shape);
+                return;
+            case 394:
+                WSUpdateRoleDescriptionRequest(shape);
+                return;
+            case 395:
+                WSUpdateRoleDescriptionResponse(shape);
+                return;
+            case 396:
+                WSUpdateRoleRequest(shape);
+                return;
+            case 397:
+                WSUpdateRoleResponse(shape);
+                return;
+            case 398:
+                WSUpdateSAMLProviderRequest(shape);
+                return;
+            case 399:
+                WSUpdateSAMLProviderResponse(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static void WSAcceptDelegationRequestRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.AcceptDelegationRequestRequest(),
             new SM::MemberInfo("DelegationRequestId", SdelegationRequestIdType, "DelegationRequestId", "DelegationRequestId", static o => ((global::Stratus.Services.Model.Iam.AcceptDelegationRequestRequest)o).DelegationRequestId, static (o, v) => ((global::Stratus.Services.Model.Iam.AcceptDelegationRequestRequest)o).DelegationRequestId = (string?)v, required: true));
-        SAccessDetail.InitStructure(static () => new global::Stratus.Services.Model.Iam.AccessDetail(),
+
+    private static void WSAccessDetail(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.AccessDetail(),
             new SM::MemberInfo("EntityPath", SorganizationsEntityPathType, "EntityPath", "EntityPath", static o => ((global::Stratus.Services.Model.Iam.AccessDetail)o).EntityPath, static (o, v) => ((global::Stratus.Services.Model.Iam.AccessDetail)o).EntityPath = (string?)v),
             new SM::MemberInfo("LastAuthenticatedTime", SdateType, "LastAuthenticatedTime", "LastAuthenticatedTime", static o => ((global::Stratus.Services.Model.Iam.AccessDetail)o).LastAuthenticatedTime, static (o, v) => ((global::Stratus.Services.Model.Iam.AccessDetail)o).LastAuthenticatedTime = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.AccessDetail)o).LastAuthenticatedTime),
             new SM::MemberInfo("Region", SstringType, "Region", "Region", static o => ((global::Stratus.Services.Model.Iam.AccessDetail)o).Region, static (o, v) => ((global::Stratus.Services.Model.Iam.AccessDetail)o).Region = (string?)v),
             new SM::MemberInfo("ServiceName", SserviceNameType, "ServiceName", "ServiceName", static o => ((global::Stratus.Services.Model.Iam.AccessDetail)o).ServiceName, static (o, v) => ((global::Stratus.Services.Model.Iam.AccessDetail)o).ServiceName = (string?)v, required: true),
             new SM::MemberInfo("ServiceNamespace", SserviceNamespaceType, "ServiceNamespace", "ServiceNamespace", static o => ((global::Stratus.Services.Model.Iam.AccessDetail)o).ServiceNamespace, static (o, v) => ((global::Stratus.Services.Model.Iam.AccessDetail)o).ServiceNamespace = (string?)v, required: true),
             new SM::MemberInfo("TotalAuthenticatedEntities", SintegerType, "TotalAuthenticatedEntities", "TotalAuthenticatedEntities", static o => ((global::Stratus.Services.Model.Iam.AccessDetail)o).TotalAuthenticatedEntities, static (o, v) => ((global::Stratus.Services.Model.Iam.AccessDetail)o).TotalAuthenticatedEntities = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.AccessDetail)o).TotalAuthenticatedEntities));
-        SAccessDetails.InitList(SAccessDetail, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.AccessDetail>());
-        SAccessKey.InitStructure(static () => new global::Stratus.Services.Model.Iam.AccessKey(),
+
+    private static void WSAccessKey(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.AccessKey(),
             new SM::MemberInfo("AccessKeyId", SaccessKeyIdType, "AccessKeyId", "AccessKeyId", static o => ((global::Stratus.Services.Model.Iam.AccessKey)o).AccessKeyId, static (o, v) => ((global::Stratus.Services.Model.Iam.AccessKey)o).AccessKeyId = (string?)v, required: true),
             new SM::MemberInfo("CreateDate", SdateType, "CreateDate", "CreateDate", static o => ((global::Stratus.Services.Model.Iam.AccessKey)o).CreateDate, static (o, v) => ((global::Stratus.Services.Model.Iam.AccessKey)o).CreateDate = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.AccessKey)o).CreateDate),
             new SM::MemberInfo("SecretAccessKey", SaccessKeySecretType, "SecretAccessKey", "SecretAccessKey", static o => ((global::Stratus.Services.Model.Iam.AccessKey)o).SecretAccessKey, static (o, v) => ((global::Stratus.Services.Model.Iam.AccessKey)o).SecretAccessKey = (string?)v, required: true),
             new SM::MemberInfo("Status", SstatusType, "Status", "Status", static o => ((global::Stratus.Services.Model.Iam.AccessKey)o).Status, static (o, v) => ((global::Stratus.Services.Model.Iam.AccessKey)o).Status = (string?)v, required: true),
             new SM::MemberInfo("UserName", SuserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.AccessKey)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.AccessKey)o).UserName = (string?)v, required: true));
-        SAccessKeyLastUsed.InitStructure(static () => new global::Stratus.Services.Model.Iam.AccessKeyLastUsed(),
+
+    private static void WSAccessKeyLastUsed(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.AccessKeyLastUsed(),
             new SM::MemberInfo("LastUsedDate", SdateType, "LastUsedDate", "LastUsedDate", static o => ((global::Stratus.Services.Model.Iam.AccessKeyLastUsed)o).LastUsedDate, static (o, v) => ((global::Stratus.Services.Model.Iam.AccessKeyLastUsed)o).LastUsedDate = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.AccessKeyLastUsed)o).LastUsedDate),
             new SM::MemberInfo("Region", SstringType, "Region", "Region", static o => ((global::Stratus.Services.Model.Iam.AccessKeyLastUsed)o).Region, static (o, v) => ((global::Stratus.Services.Model.Iam.AccessKeyLastUsed)o).Region = (string?)v, required: true),
             new SM::MemberInfo("ServiceName", SstringType, "ServiceName", "ServiceName", static o => ((global::Stratus.Services.Model.Iam.AccessKeyLastUsed)o).ServiceName, static (o, v) => ((global::Stratus.Services.Model.Iam.AccessKeyLastUsed)o).ServiceName = (string?)v, required: true));
-        SAccessKeyMetadata.InitStructure(static () => new global::Stratus.Services.Model.Iam.AccessKeyMetadata(),
+
+    private static void WSAccessKeyMetadata(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.AccessKeyMetadata(),
             new SM::MemberInfo("AccessKeyId", SaccessKeyIdType, "AccessKeyId", "AccessKeyId", static o => ((global::Stratus.Services.Model.Iam.AccessKeyMetadata)o).AccessKeyId, static (o, v) => ((global::Stratus.Services.Model.Iam.AccessKeyMetadata)o).AccessKeyId = (string?)v),
             new SM::MemberInfo("CreateDate", SdateType, "CreateDate", "CreateDate", static o => ((global::Stratus.Services.Model.Iam.AccessKeyMetadata)o).CreateDate, static (o, v) => ((global::Stratus.Services.Model.Iam.AccessKeyMetadata)o).CreateDate = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.AccessKeyMetadata)o).CreateDate),
             new SM::MemberInfo("Status", SstatusType, "Status", "Status", static o => ((global::Stratus.Services.Model.Iam.AccessKeyMetadata)o).Status, static (o, v) => ((global::Stratus.Services.Model.Iam.AccessKeyMetadata)o).Status = (string?)v),
             new SM::MemberInfo("UserName", SuserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.AccessKeyMetadata)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.AccessKeyMetadata)o).UserName = (string?)v));
-        SAccountNotManagementOrDelegatedAdministratorException.InitStructure(static () => new global::Stratus.Services.Model.Iam.AccountNotManagementOrDelegatedAdministratorException());
-        SActionNameListType.InitList(SActionNameType, "member", static () => new global::System.Collections.Generic.List<string>());
-        SAddClientIDToOpenIDConnectProviderRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.AddClientIDToOpenIDConnectProviderRequest(),
+
+    private static void WSAccountNotManagementOrDelegatedAdministratorException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.AccountNotManagementOrDelegatedAdministratorException());
+
+    private static void WSAddClientIDToOpenIDConnectProviderRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.AddClientIDToOpenIDConnectProviderRequest(),
             new SM::MemberInfo("ClientID", SclientIDType, "ClientID", "ClientID", static o => ((global::Stratus.Services.Model.Iam.AddClientIDToOpenIDConnectProviderRequest)o).ClientID, static (o, v) => ((global::Stratus.Services.Model.Iam.AddClientIDToOpenIDConnectProviderRequest)o).ClientID = (string?)v, required: true),
             new SM::MemberInfo("OpenIDConnectProviderArn", SarnType, "OpenIDConnectProviderArn", "OpenIDConnectProviderArn", static o => ((global::Stratus.Services.Model.Iam.AddClientIDToOpenIDConnectProviderRequest)o).OpenIDConnectProviderArn, static (o, v) => ((global::Stratus.Services.Model.Iam.AddClientIDToOpenIDConnectProviderRequest)o).OpenIDConnectProviderArn = (string?)v, required: true));
-        SAddRoleToInstanceProfileRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.AddRoleToInstanceProfileRequest(),
+
+    private static void WSAddRoleToInstanceProfileRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.AddRoleToInstanceProfileRequest(),
             new SM::MemberInfo("InstanceProfileName", SinstanceProfileNameType, "InstanceProfileName", "InstanceProfileName", static o => ((global::Stratus.Services.Model.Iam.AddRoleToInstanceProfileRequest)o).InstanceProfileName, static (o, v) => ((global::Stratus.Services.Model.Iam.AddRoleToInstanceProfileRequest)o).InstanceProfileName = (string?)v, required: true),
             new SM::MemberInfo("RoleName", SroleNameType, "RoleName", "RoleName", static o => ((global::Stratus.Services.Model.Iam.AddRoleToInstanceProfileRequest)o).RoleName, static (o, v) => ((global::Stratus.Services.Model.Iam.AddRoleToInstanceProfileRequest)o).RoleName = (string?)v, required: true));
-        SAddUserToGroupRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.AddUserToGroupRequest(),
+
+    private static void WSAddUserToGroupRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.AddUserToGroupRequest(),
             new SM::MemberInfo("GroupName", SgroupNameType, "GroupName", "GroupName", static o => ((global::Stratus.Services.Model.Iam.AddUserToGroupRequest)o).GroupName, static (o, v) => ((global::Stratus.Services.Model.Iam.AddUserToGroupRequest)o).GroupName = (string?)v, required: true),
             new SM::MemberInfo("UserName", SexistingUserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.AddUserToGroupRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.AddUserToGroupRequest)o).UserName = (string?)v, required: true));
-        SArnListType.InitList(SarnType, "member", static () => new global::System.Collections.Generic.List<string>());
-        SAssociateDelegationRequestRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.AssociateDelegationRequestRequest(),
+
+    private static void WSAssociateDelegationRequestRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.AssociateDelegationRequestRequest(),
             new SM::MemberInfo("DelegationRequestId", SdelegationRequestIdType, "DelegationRequestId", "DelegationRequestId", static o => ((global::Stratus.Services.Model.Iam.AssociateDelegationRequestRequest)o).DelegationRequestId, static (o, v) => ((global::Stratus.Services.Model.Iam.AssociateDelegationRequestRequest)o).DelegationRequestId = (string?)v, required: true));
-        SAttachGroupPolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.AttachGroupPolicyRequest(),
+
+    private static void WSAttachGroupPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.AttachGroupPolicyRequest(),
             new SM::MemberInfo("GroupName", SgroupNameType, "GroupName", "GroupName", static o => ((global::Stratus.Services.Model.Iam.AttachGroupPolicyRequest)o).GroupName, static (o, v) => ((global::Stratus.Services.Model.Iam.AttachGroupPolicyRequest)o).GroupName = (string?)v, required: true),
             new SM::MemberInfo("PolicyArn", SarnType, "PolicyArn", "PolicyArn", static o => ((global::Stratus.Services.Model.Iam.AttachGroupPolicyRequest)o).PolicyArn, static (o, v) => ((global::Stratus.Services.Model.Iam.AttachGroupPolicyRequest)o).PolicyArn = (string?)v, required: true));
-        SAttachRolePolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.AttachRolePolicyRequest(),
+
+    private static void WSAttachRolePolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.AttachRolePolicyRequest(),
             new SM::MemberInfo("PolicyArn", SarnType, "PolicyArn", "PolicyArn", static o => ((global::Stratus.Services.Model.Iam.AttachRolePolicyRequest)o).PolicyArn, static (o, v) => ((global::Stratus.Services.Model.Iam.AttachRolePolicyRequest)o).PolicyArn = (string?)v, required: true),
             new SM::MemberInfo("RoleName", SroleNameType, "RoleName", "RoleName", static o => ((global::Stratus.Services.Model.Iam.AttachRolePolicyRequest)o).RoleName, static (o, v) => ((global::Stratus.Services.Model.Iam.AttachRolePolicyRequest)o).RoleName = (string?)v, required: true));
-        SAttachUserPolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.AttachUserPolicyRequest(),
+
+    private static void WSAttachUserPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.AttachUserPolicyRequest(),
             new SM::MemberInfo("PolicyArn", SarnType, "PolicyArn", "PolicyArn", static o => ((global::Stratus.Services.Model.Iam.AttachUserPolicyRequest)o).PolicyArn, static (o, v) => ((global::Stratus.Services.Model.Iam.AttachUserPolicyRequest)o).PolicyArn = (string?)v, required: true),
             new SM::MemberInfo("UserName", SuserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.AttachUserPolicyRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.AttachUserPolicyRequest)o).UserName = (string?)v, required: true));
-        SAttachedPermissionsBoundary.InitStructure(static () => new global::Stratus.Services.Model.Iam.AttachedPermissionsBoundary(),
+
+    private static void WSAttachedPermissionsBoundary(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.AttachedPermissionsBoundary(),
             new SM::MemberInfo("PermissionsBoundaryArn", SarnType, "PermissionsBoundaryArn", "PermissionsBoundaryArn", static o => ((global::Stratus.Services.Model.Iam.AttachedPermissionsBoundary)o).PermissionsBoundaryArn, static (o, v) => ((global::Stratus.Services.Model.Iam.AttachedPermissionsBoundary)o).PermissionsBoundaryArn = (string?)v),
             new SM::MemberInfo("PermissionsBoundaryType", SPermissionsBoundaryAttachmentType, "PermissionsBoundaryType", "PermissionsBoundaryType", static o => ((global::Stratus.Services.Model.Iam.AttachedPermissionsBoundary)o).PermissionsBoundaryType, static (o, v) => ((global::Stratus.Services.Model.Iam.AttachedPermissionsBoundary)o).PermissionsBoundaryType = (string?)v));
-        SAttachedPolicy.InitStructure(static () => new global::Stratus.Services.Model.Iam.AttachedPolicy(),
+
+    private static void WSAttachedPolicy(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.AttachedPolicy(),
             new SM::MemberInfo("PolicyArn", SarnType, "PolicyArn", "PolicyArn", static o => ((global::Stratus.Services.Model.Iam.AttachedPolicy)o).PolicyArn, static (o, v) => ((global::Stratus.Services.Model.Iam.AttachedPolicy)o).PolicyArn = (string?)v),
             new SM::MemberInfo("PolicyName", SpolicyNameType, "PolicyName", "PolicyName", static o => ((global::Stratus.Services.Model.Iam.AttachedPolicy)o).PolicyName, static (o, v) => ((global::Stratus.Services.Model.Iam.AttachedPolicy)o).PolicyName = (string?)v));
-        SCallerIsNotManagementAccountException.InitStructure(static () => new global::Stratus.Services.Model.Iam.CallerIsNotManagementAccountException());
-        SCertificationMapType.InitMap(SCertificationKeyType, "key", SCertificationValueType, "value", static () => new global::System.Collections.Generic.Dictionary<string, string>());
-        SChangePasswordRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.ChangePasswordRequest(),
+
+    private static void WSCallerIsNotManagementAccountException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.CallerIsNotManagementAccountException());
+
+    private static void WSChangePasswordRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ChangePasswordRequest(),
             new SM::MemberInfo("NewPassword", SpasswordType, "NewPassword", "NewPassword", static o => ((global::Stratus.Services.Model.Iam.ChangePasswordRequest)o).NewPassword, static (o, v) => ((global::Stratus.Services.Model.Iam.ChangePasswordRequest)o).NewPassword = (string?)v, required: true),
             new SM::MemberInfo("OldPassword", SpasswordType, "OldPassword", "OldPassword", static o => ((global::Stratus.Services.Model.Iam.ChangePasswordRequest)o).OldPassword, static (o, v) => ((global::Stratus.Services.Model.Iam.ChangePasswordRequest)o).OldPassword = (string?)v, required: true));
-        SConcurrentModificationException.InitStructure(static () => new global::Stratus.Services.Model.Iam.ConcurrentModificationException(),
+
+    private static void WSConcurrentModificationException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ConcurrentModificationException(),
             new SM::MemberInfo("message", SConcurrentModificationMessage, "message", "message", static o => ((global::Stratus.Services.Model.Iam.ConcurrentModificationException)o).message, static (o, v) => ((global::Stratus.Services.Model.Iam.ConcurrentModificationException)o).message = (string?)v));
-        SContextEntry.InitStructure(static () => new global::Stratus.Services.Model.Iam.ContextEntry(),
+
+    private static void WSContextEntry(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ContextEntry(),
             new SM::MemberInfo("ContextKeyName", SContextKeyNameType, "ContextKeyName", "ContextKeyName", static o => ((global::Stratus.Services.Model.Iam.ContextEntry)o).ContextKeyName, static (o, v) => ((global::Stratus.Services.Model.Iam.ContextEntry)o).ContextKeyName = (string?)v),
             new SM::MemberInfo("ContextKeyType", SContextKeyTypeEnum, "ContextKeyType", "ContextKeyType", static o => ((global::Stratus.Services.Model.Iam.ContextEntry)o).ContextKeyType, static (o, v) => ((global::Stratus.Services.Model.Iam.ContextEntry)o).ContextKeyType = (string?)v),
             new SM::MemberInfo("ContextKeyValues", SContextKeyValueListType, "ContextKeyValues", "ContextKeyValues", static o => ((global::Stratus.Services.Model.Iam.ContextEntry)o).ContextKeyValues, static (o, v) => ((global::Stratus.Services.Model.Iam.ContextEntry)o).ContextKeyValues = (global::System.Collections.Generic.List<string>?)v));
-        SContextEntryListType.InitList(SContextEntry, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.ContextEntry>());
-        SContextKeyNamesResultListType.InitList(SContextKeyNameType, "member", static () => new global::System.Collections.Generic.List<string>());
-        SContextKeyValueListType.InitList(SContextKeyValueType, "member", static () => new global::System.Collections.Generic.List<string>());
-        SCreateAccessKeyRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateAccessKeyRequest(),
+
+    private static void WSCreateAccessKeyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateAccessKeyRequest(),
             new SM::MemberInfo("UserName", SexistingUserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.CreateAccessKeyRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateAccessKeyRequest)o).UserName = (string?)v));
-        SCreateAccessKeyResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateAccessKeyResponse(),
+
+    private static void WSCreateAccessKeyResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateAccessKeyResponse(),
             new SM::MemberInfo("AccessKey", SAccessKey, "AccessKey", "AccessKey", static o => ((global::Stratus.Services.Model.Iam.CreateAccessKeyResponse)o).AccessKey, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateAccessKeyResponse)o).AccessKey = (global::Stratus.Services.Model.Iam.AccessKey?)v, required: true));
-        SCreateAccountAliasRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateAccountAliasRequest(),
+
+    private static void WSCreateAccountAliasRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateAccountAliasRequest(),
             new SM::MemberInfo("AccountAlias", SaccountAliasType, "AccountAlias", "AccountAlias", static o => ((global::Stratus.Services.Model.Iam.CreateAccountAliasRequest)o).AccountAlias, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateAccountAliasRequest)o).AccountAlias = (string?)v, required: true));
-        SCreateDelegationRequestRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateDelegationRequestRequest(),
+
+    private static void WSCreateDelegationRequestRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateDelegationRequestRequest(),
             new SM::MemberInfo("Description", SdelegationRequestDescriptionType, "Description", "Description", static o => ((global::Stratus.Services.Model.Iam.CreateDelegationRequestRequest)o).Description, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateDelegationRequestRequest)o).Description = (string?)v, required: true),
             new SM::MemberInfo("NotificationChannel", SnotificationChannelType, "NotificationChannel", "NotificationChannel", static o => ((global::Stratus.Services.Model.Iam.CreateDelegationRequestRequest)o).NotificationChannel, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateDelegationRequestRequest)o).NotificationChannel = (string?)v, required: true),
             new SM::MemberInfo("OnlySendByOwner", SbooleanType, "OnlySendByOwner", "OnlySendByOwner", static o => ((global::Stratus.Services.Model.Iam.CreateDelegationRequestRequest)o).OnlySendByOwner, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateDelegationRequestRequest)o).OnlySendByOwner = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.CreateDelegationRequestRequest)o).OnlySendByOwner),
@@ -497,49 +2137,77 @@ public static partial class IamShapes
             new SM::MemberInfo("RequestMessage", SrequestMessageType, "RequestMessage", "RequestMessage", static o => ((global::Stratus.Services.Model.Iam.CreateDelegationRequestRequest)o).RequestMessage, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateDelegationRequestRequest)o).RequestMessage = (string?)v),
             new SM::MemberInfo("RequestorWorkflowId", SrequestorWorkflowIdType, "RequestorWorkflowId", "RequestorWorkflowId", static o => ((global::Stratus.Services.Model.Iam.CreateDelegationRequestRequest)o).RequestorWorkflowId, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateDelegationRequestRequest)o).RequestorWorkflowId = (string?)v, required: true),
             new SM::MemberInfo("SessionDuration", SsessionDurationType, "SessionDuration", "SessionDuration", static o => ((global::Stratus.Services.Model.Iam.CreateDelegationRequestRequest)o).SessionDuration, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateDelegationRequestRequest)o).SessionDuration = (int?)v, required: true, getInt32: static o => ((global::Stratus.Services.Model.Iam.CreateDelegationRequestRequest)o).SessionDuration));
-        SCreateDelegationRequestResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateDelegationRequestResponse(),
+
+    private static void WSCreateDelegationRequestResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateDelegationRequestResponse(),
             new SM::MemberInfo("ConsoleDeepLink", SconsoleDeepLinkType, "ConsoleDeepLink", "ConsoleDeepLink", static o => ((global::Stratus.Services.Model.Iam.CreateDelegationRequestResponse)o).ConsoleDeepLink, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateDelegationRequestResponse)o).ConsoleDeepLink = (string?)v),
             new SM::MemberInfo("DelegationRequestId", SdelegationRequestIdType, "DelegationRequestId", "DelegationRequestId", static o => ((global::Stratus.Services.Model.Iam.CreateDelegationRequestResponse)o).DelegationRequestId, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateDelegationRequestResponse)o).DelegationRequestId = (string?)v));
-        SCreateGroupRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateGroupRequest(),
+
+    private static void WSCreateGroupRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateGroupRequest(),
             new SM::MemberInfo("GroupName", SgroupNameType, "GroupName", "GroupName", static o => ((global::Stratus.Services.Model.Iam.CreateGroupRequest)o).GroupName, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateGroupRequest)o).GroupName = (string?)v, required: true),
             new SM::MemberInfo("Path", SpathType, "Path", "Path", static o => ((global::Stratus.Services.Model.Iam.CreateGroupRequest)o).Path, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateGroupRequest)o).Path = (string?)v));
-        SCreateGroupResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateGroupResponse(),
+
+    private static void WSCreateGroupResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateGroupResponse(),
             new SM::MemberInfo("Group", SGroup, "Group", "Group", static o => ((global::Stratus.Services.Model.Iam.CreateGroupResponse)o).Group, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateGroupResponse)o).Group = (global::Stratus.Services.Model.Iam.Group?)v, required: true));
-        SCreateInstanceProfileRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateInstanceProfileRequest(),
+
+    private static void WSCreateInstanceProfileRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateInstanceProfileRequest(),
             new SM::MemberInfo("InstanceProfileName", SinstanceProfileNameType, "InstanceProfileName", "InstanceProfileName", static o => ((global::Stratus.Services.Model.Iam.CreateInstanceProfileRequest)o).InstanceProfileName, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateInstanceProfileRequest)o).InstanceProfileName = (string?)v, required: true),
             new SM::MemberInfo("Path", SpathType, "Path", "Path", static o => ((global::Stratus.Services.Model.Iam.CreateInstanceProfileRequest)o).Path, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateInstanceProfileRequest)o).Path = (string?)v),
             new SM::MemberInfo("Tags", StagListType, "Tags", "Tags", static o => ((global::Stratus.Services.Model.Iam.CreateInstanceProfileRequest)o).Tags, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateInstanceProfileRequest)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Tag>?)v));
-        SCreateInstanceProfileResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateInstanceProfileResponse(),
+
+    private static void WSCreateInstanceProfileResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateInstanceProfileResponse(),
             new SM::MemberInfo("InstanceProfile", SInstanceProfile, "InstanceProfile", "InstanceProfile", static o => ((global::Stratus.Services.Model.Iam.CreateInstanceProfileResponse)o).InstanceProfile, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateInstanceProfileResponse)o).InstanceProfile = (global::Stratus.Services.Model.Iam.InstanceProfile?)v, required: true));
-        SCreateLoginProfileRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateLoginProfileRequest(),
+
+    private static void WSCreateLoginProfileRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateLoginProfileRequest(),
             new SM::MemberInfo("Password", SpasswordType, "Password", "Password", static o => ((global::Stratus.Services.Model.Iam.CreateLoginProfileRequest)o).Password, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateLoginProfileRequest)o).Password = (string?)v),
             new SM::MemberInfo("PasswordResetRequired", SbooleanType, "PasswordResetRequired", "PasswordResetRequired", static o => ((global::Stratus.Services.Model.Iam.CreateLoginProfileRequest)o).PasswordResetRequired, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateLoginProfileRequest)o).PasswordResetRequired = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.CreateLoginProfileRequest)o).PasswordResetRequired),
             new SM::MemberInfo("UserName", SuserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.CreateLoginProfileRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateLoginProfileRequest)o).UserName = (string?)v));
-        SCreateLoginProfileResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateLoginProfileResponse(),
+
+    private static void WSCreateLoginProfileResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateLoginProfileResponse(),
             new SM::MemberInfo("LoginProfile", SLoginProfile, "LoginProfile", "LoginProfile", static o => ((global::Stratus.Services.Model.Iam.CreateLoginProfileResponse)o).LoginProfile, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateLoginProfileResponse)o).LoginProfile = (global::Stratus.Services.Model.Iam.LoginProfile?)v, required: true));
-        SCreateOpenIDConnectProviderRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateOpenIDConnectProviderRequest(),
+
+    private static void WSCreateOpenIDConnectProviderRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateOpenIDConnectProviderRequest(),
             new SM::MemberInfo("ClientIDList", SclientIDListType, "ClientIDList", "ClientIDList", static o => ((global::Stratus.Services.Model.Iam.CreateOpenIDConnectProviderRequest)o).ClientIDList, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateOpenIDConnectProviderRequest)o).ClientIDList = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("Tags", StagListType, "Tags", "Tags", static o => ((global::Stratus.Services.Model.Iam.CreateOpenIDConnectProviderRequest)o).Tags, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateOpenIDConnectProviderRequest)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Tag>?)v),
             new SM::MemberInfo("ThumbprintList", SthumbprintListType, "ThumbprintList", "ThumbprintList", static o => ((global::Stratus.Services.Model.Iam.CreateOpenIDConnectProviderRequest)o).ThumbprintList, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateOpenIDConnectProviderRequest)o).ThumbprintList = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("Url", SOpenIDConnectProviderUrlType, "Url", "Url", static o => ((global::Stratus.Services.Model.Iam.CreateOpenIDConnectProviderRequest)o).Url, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateOpenIDConnectProviderRequest)o).Url = (string?)v, required: true));
-        SCreateOpenIDConnectProviderResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateOpenIDConnectProviderResponse(),
+
+    private static void WSCreateOpenIDConnectProviderResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateOpenIDConnectProviderResponse(),
             new SM::MemberInfo("OpenIDConnectProviderArn", SarnType, "OpenIDConnectProviderArn", "OpenIDConnectProviderArn", static o => ((global::Stratus.Services.Model.Iam.CreateOpenIDConnectProviderResponse)o).OpenIDConnectProviderArn, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateOpenIDConnectProviderResponse)o).OpenIDConnectProviderArn = (string?)v),
             new SM::MemberInfo("Tags", StagListType, "Tags", "Tags", static o => ((global::Stratus.Services.Model.Iam.CreateOpenIDConnectProviderResponse)o).Tags, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateOpenIDConnectProviderResponse)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Tag>?)v));
-        SCreatePolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreatePolicyRequest(),
+
+    private static void WSCreatePolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreatePolicyRequest(),
             new SM::MemberInfo("Description", SpolicyDescriptionType, "Description", "Description", static o => ((global::Stratus.Services.Model.Iam.CreatePolicyRequest)o).Description, static (o, v) => ((global::Stratus.Services.Model.Iam.CreatePolicyRequest)o).Description = (string?)v),
             new SM::MemberInfo("Path", SpolicyPathType, "Path", "Path", static o => ((global::Stratus.Services.Model.Iam.CreatePolicyRequest)o).Path, static (o, v) => ((global::Stratus.Services.Model.Iam.CreatePolicyRequest)o).Path = (string?)v),
             new SM::MemberInfo("PolicyDocument", SpolicyDocumentType, "PolicyDocument", "PolicyDocument", static o => ((global::Stratus.Services.Model.Iam.CreatePolicyRequest)o).PolicyDocument, static (o, v) => ((global::Stratus.Services.Model.Iam.CreatePolicyRequest)o).PolicyDocument = (string?)v, required: true),
             new SM::MemberInfo("PolicyName", SpolicyNameType, "PolicyName", "PolicyName", static o => ((global::Stratus.Services.Model.Iam.CreatePolicyRequest)o).PolicyName, static (o, v) => ((global::Stratus.Services.Model.Iam.CreatePolicyRequest)o).PolicyName = (string?)v, required: true),
             new SM::MemberInfo("Tags", StagListType, "Tags", "Tags", static o => ((global::Stratus.Services.Model.Iam.CreatePolicyRequest)o).Tags, static (o, v) => ((global::Stratus.Services.Model.Iam.CreatePolicyRequest)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Tag>?)v));
-        SCreatePolicyResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreatePolicyResponse(),
+
+    private static void WSCreatePolicyResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreatePolicyResponse(),
             new SM::MemberInfo("Policy", SPolicy, "Policy", "Policy", static o => ((global::Stratus.Services.Model.Iam.CreatePolicyResponse)o).Policy, static (o, v) => ((global::Stratus.Services.Model.Iam.CreatePolicyResponse)o).Policy = (global::Stratus.Services.Model.Iam.Policy?)v));
-        SCreatePolicyVersionRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreatePolicyVersionRequest(),
+
+    private static void WSCreatePolicyVersionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreatePolicyVersionRequest(),
             new SM::MemberInfo("PolicyArn", SarnType, "PolicyArn", "PolicyArn", static o => ((global::Stratus.Services.Model.Iam.CreatePolicyVersionRequest)o).PolicyArn, static (o, v) => ((global::Stratus.Services.Model.Iam.CreatePolicyVersionRequest)o).PolicyArn = (string?)v, required: true),
             new SM::MemberInfo("PolicyDocument", SpolicyDocumentType, "PolicyDocument", "PolicyDocument", static o => ((global::Stratus.Services.Model.Iam.CreatePolicyVersionRequest)o).PolicyDocument, static (o, v) => ((global::Stratus.Services.Model.Iam.CreatePolicyVersionRequest)o).PolicyDocument = (string?)v, required: true),
             new SM::MemberInfo("SetAsDefault", SbooleanType, "SetAsDefault", "SetAsDefault", static o => ((global::Stratus.Services.Model.Iam.CreatePolicyVersionRequest)o).SetAsDefault, static (o, v) => ((global::Stratus.Services.Model.Iam.CreatePolicyVersionRequest)o).SetAsDefault = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.CreatePolicyVersionRequest)o).SetAsDefault));
-        SCreatePolicyVersionResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreatePolicyVersionResponse(),
+
+    private static void WSCreatePolicyVersionResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreatePolicyVersionResponse(),
             new SM::MemberInfo("PolicyVersion", SPolicyVersion, "PolicyVersion", "PolicyVersion", static o => ((global::Stratus.Services.Model.Iam.CreatePolicyVersionResponse)o).PolicyVersion, static (o, v) => ((global::Stratus.Services.Model.Iam.CreatePolicyVersionResponse)o).PolicyVersion = (global::Stratus.Services.Model.Iam.PolicyVersion?)v));
-        SCreateRoleRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateRoleRequest(),
+
+    private static void WSCreateRoleRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateRoleRequest(),
             new SM::MemberInfo("AssumeRolePolicyDocument", SpolicyDocumentType, "AssumeRolePolicyDocument", "AssumeRolePolicyDocument", static o => ((global::Stratus.Services.Model.Iam.CreateRoleRequest)o).AssumeRolePolicyDocument, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateRoleRequest)o).AssumeRolePolicyDocument = (string?)v, required: true),
             new SM::MemberInfo("Description", SroleDescriptionType, "Description", "Description", static o => ((global::Stratus.Services.Model.Iam.CreateRoleRequest)o).Description, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateRoleRequest)o).Description = (string?)v),
             new SM::MemberInfo("MaxSessionDuration", SroleMaxSessionDurationType, "MaxSessionDuration", "MaxSessionDuration", static o => ((global::Stratus.Services.Model.Iam.CreateRoleRequest)o).MaxSessionDuration, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateRoleRequest)o).MaxSessionDuration = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.CreateRoleRequest)o).MaxSessionDuration),
@@ -547,55 +2215,89 @@ public static partial class IamShapes
             new SM::MemberInfo("PermissionsBoundary", SarnType, "PermissionsBoundary", "PermissionsBoundary", static o => ((global::Stratus.Services.Model.Iam.CreateRoleRequest)o).PermissionsBoundary, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateRoleRequest)o).PermissionsBoundary = (string?)v),
             new SM::MemberInfo("RoleName", SroleNameType, "RoleName", "RoleName", static o => ((global::Stratus.Services.Model.Iam.CreateRoleRequest)o).RoleName, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateRoleRequest)o).RoleName = (string?)v, required: true),
             new SM::MemberInfo("Tags", StagListType, "Tags", "Tags", static o => ((global::Stratus.Services.Model.Iam.CreateRoleRequest)o).Tags, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateRoleRequest)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Tag>?)v));
-        SCreateRoleResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateRoleResponse(),
+
+    private static void WSCreateRoleResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateRoleResponse(),
             new SM::MemberInfo("Role", SRole, "Role", "Role", static o => ((global::Stratus.Services.Model.Iam.CreateRoleResponse)o).Role, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateRoleResponse)o).Role = (global::Stratus.Services.Model.Iam.Role?)v, required: true));
-        SCreateSAMLProviderRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateSAMLProviderRequest(),
+
+    private static void WSCreateSAMLProviderRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateSAMLProviderRequest(),
             new SM::MemberInfo("AddPrivateKey", SprivateKeyType, "AddPrivateKey", "AddPrivateKey", static o => ((global::Stratus.Services.Model.Iam.CreateSAMLProviderRequest)o).AddPrivateKey, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateSAMLProviderRequest)o).AddPrivateKey = (string?)v),
             new SM::MemberInfo("AssertionEncryptionMode", SassertionEncryptionModeType, "AssertionEncryptionMode", "AssertionEncryptionMode", static o => ((global::Stratus.Services.Model.Iam.CreateSAMLProviderRequest)o).AssertionEncryptionMode, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateSAMLProviderRequest)o).AssertionEncryptionMode = (string?)v),
             new SM::MemberInfo("Name", SSAMLProviderNameType, "Name", "Name", static o => ((global::Stratus.Services.Model.Iam.CreateSAMLProviderRequest)o).Name, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateSAMLProviderRequest)o).Name = (string?)v, required: true),
             new SM::MemberInfo("SAMLMetadataDocument", SSAMLMetadataDocumentType, "SAMLMetadataDocument", "SAMLMetadataDocument", static o => ((global::Stratus.Services.Model.Iam.CreateSAMLProviderRequest)o).SAMLMetadataDocument, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateSAMLProviderRequest)o).SAMLMetadataDocument = (string?)v, required: true),
             new SM::MemberInfo("Tags", StagListType, "Tags", "Tags", static o => ((global::Stratus.Services.Model.Iam.CreateSAMLProviderRequest)o).Tags, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateSAMLProviderRequest)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Tag>?)v));
-        SCreateSAMLProviderResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateSAMLProviderResponse(),
+
+    private static void WSCreateSAMLProviderResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateSAMLProviderResponse(),
             new SM::MemberInfo("SAMLProviderArn", SarnType, "SAMLProviderArn", "SAMLProviderArn", static o => ((global::Stratus.Services.Model.Iam.CreateSAMLProviderResponse)o).SAMLProviderArn, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateSAMLProviderResponse)o).SAMLProviderArn = (string?)v),
             new SM::MemberInfo("Tags", StagListType, "Tags", "Tags", static o => ((global::Stratus.Services.Model.Iam.CreateSAMLProviderResponse)o).Tags, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateSAMLProviderResponse)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Tag>?)v));
-        SCreateServiceLinkedRoleRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateServiceLinkedRoleRequest(),
+
+    private static void WSCreateServiceLinkedRoleRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateServiceLinkedRoleRequest(),
             new SM::MemberInfo("AWSServiceName", SgroupNameType, "AWSServiceName", "AWSServiceName", static o => ((global::Stratus.Services.Model.Iam.CreateServiceLinkedRoleRequest)o).AWSServiceName, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateServiceLinkedRoleRequest)o).AWSServiceName = (string?)v, required: true),
             new SM::MemberInfo("CustomSuffix", ScustomSuffixType, "CustomSuffix", "CustomSuffix", static o => ((global::Stratus.Services.Model.Iam.CreateServiceLinkedRoleRequest)o).CustomSuffix, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateServiceLinkedRoleRequest)o).CustomSuffix = (string?)v),
             new SM::MemberInfo("Description", SroleDescriptionType, "Description", "Description", static o => ((global::Stratus.Services.Model.Iam.CreateServiceLinkedRoleRequest)o).Description, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateServiceLinkedRoleRequest)o).Description = (string?)v));
-        SCreateServiceLinkedRoleResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateServiceLinkedRoleResponse(),
+
+    private static void WSCreateServiceLinkedRoleResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateServiceLinkedRoleResponse(),
             new SM::MemberInfo("Role", SRole, "Role", "Role", static o => ((global::Stratus.Services.Model.Iam.CreateServiceLinkedRoleResponse)o).Role, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateServiceLinkedRoleResponse)o).Role = (global::Stratus.Services.Model.Iam.Role?)v));
-        SCreateServiceSpecificCredentialRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateServiceSpecificCredentialRequest(),
+
+    private static void WSCreateServiceSpecificCredentialRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateServiceSpecificCredentialRequest(),
             new SM::MemberInfo("CredentialAgeDays", ScredentialAgeDays, "CredentialAgeDays", "CredentialAgeDays", static o => ((global::Stratus.Services.Model.Iam.CreateServiceSpecificCredentialRequest)o).CredentialAgeDays, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateServiceSpecificCredentialRequest)o).CredentialAgeDays = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.CreateServiceSpecificCredentialRequest)o).CredentialAgeDays),
             new SM::MemberInfo("ServiceName", SserviceName, "ServiceName", "ServiceName", static o => ((global::Stratus.Services.Model.Iam.CreateServiceSpecificCredentialRequest)o).ServiceName, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateServiceSpecificCredentialRequest)o).ServiceName = (string?)v, required: true),
             new SM::MemberInfo("UserName", SuserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.CreateServiceSpecificCredentialRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateServiceSpecificCredentialRequest)o).UserName = (string?)v, required: true));
-        SCreateServiceSpecificCredentialResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateServiceSpecificCredentialResponse(),
+
+    private static void WSCreateServiceSpecificCredentialResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateServiceSpecificCredentialResponse(),
             new SM::MemberInfo("ServiceSpecificCredential", SServiceSpecificCredential, "ServiceSpecificCredential", "ServiceSpecificCredential", static o => ((global::Stratus.Services.Model.Iam.CreateServiceSpecificCredentialResponse)o).ServiceSpecificCredential, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateServiceSpecificCredentialResponse)o).ServiceSpecificCredential = (global::Stratus.Services.Model.Iam.ServiceSpecificCredential?)v));
-        SCreateUserRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateUserRequest(),
+
+    private static void WSCreateUserRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateUserRequest(),
             new SM::MemberInfo("Path", SpathType, "Path", "Path", static o => ((global::Stratus.Services.Model.Iam.CreateUserRequest)o).Path, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateUserRequest)o).Path = (string?)v),
             new SM::MemberInfo("PermissionsBoundary", SarnType, "PermissionsBoundary", "PermissionsBoundary", static o => ((global::Stratus.Services.Model.Iam.CreateUserRequest)o).PermissionsBoundary, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateUserRequest)o).PermissionsBoundary = (string?)v),
             new SM::MemberInfo("Tags", StagListType, "Tags", "Tags", static o => ((global::Stratus.Services.Model.Iam.CreateUserRequest)o).Tags, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateUserRequest)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Tag>?)v),
             new SM::MemberInfo("UserName", SuserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.CreateUserRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateUserRequest)o).UserName = (string?)v, required: true));
-        SCreateUserResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateUserResponse(),
+
+    private static void WSCreateUserResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateUserResponse(),
             new SM::MemberInfo("User", SUser, "User", "User", static o => ((global::Stratus.Services.Model.Iam.CreateUserResponse)o).User, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateUserResponse)o).User = (global::Stratus.Services.Model.Iam.User?)v));
-        SCreateVirtualMFADeviceRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateVirtualMFADeviceRequest(),
+
+    private static void WSCreateVirtualMFADeviceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateVirtualMFADeviceRequest(),
             new SM::MemberInfo("Path", SpathType, "Path", "Path", static o => ((global::Stratus.Services.Model.Iam.CreateVirtualMFADeviceRequest)o).Path, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateVirtualMFADeviceRequest)o).Path = (string?)v),
             new SM::MemberInfo("Tags", StagListType, "Tags", "Tags", static o => ((global::Stratus.Services.Model.Iam.CreateVirtualMFADeviceRequest)o).Tags, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateVirtualMFADeviceRequest)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Tag>?)v),
             new SM::MemberInfo("VirtualMFADeviceName", SvirtualMFADeviceName, "VirtualMFADeviceName", "VirtualMFADeviceName", static o => ((global::Stratus.Services.Model.Iam.CreateVirtualMFADeviceRequest)o).VirtualMFADeviceName, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateVirtualMFADeviceRequest)o).VirtualMFADeviceName = (string?)v, required: true));
-        SCreateVirtualMFADeviceResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateVirtualMFADeviceResponse(),
+
+    private static void WSCreateVirtualMFADeviceResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.CreateVirtualMFADeviceResponse(),
             new SM::MemberInfo("VirtualMFADevice", SVirtualMFADevice, "VirtualMFADevice", "VirtualMFADevice", static o => ((global::Stratus.Services.Model.Iam.CreateVirtualMFADeviceResponse)o).VirtualMFADevice, static (o, v) => ((global::Stratus.Services.Model.Iam.CreateVirtualMFADeviceResponse)o).VirtualMFADevice = (global::Stratus.Services.Model.Iam.VirtualMFADevice?)v, required: true));
-        SCredentialReportExpiredException.InitStructure(static () => new global::Stratus.Services.Model.Iam.CredentialReportExpiredException(),
+
+    private static void WSCredentialReportExpiredException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.CredentialReportExpiredException(),
             new SM::MemberInfo("message", ScredentialReportExpiredExceptionMessage, "message", "message", static o => ((global::Stratus.Services.Model.Iam.CredentialReportExpiredException)o).message, static (o, v) => ((global::Stratus.Services.Model.Iam.CredentialReportExpiredException)o).message = (string?)v));
-        SCredentialReportNotPresentException.InitStructure(static () => new global::Stratus.Services.Model.Iam.CredentialReportNotPresentException(),
+
+    private static void WSCredentialReportNotPresentException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.CredentialReportNotPresentException(),
             new SM::MemberInfo("message", ScredentialReportNotPresentExceptionMessage, "message", "message", static o => ((global::Stratus.Services.Model.Iam.CredentialReportNotPresentException)o).message, static (o, v) => ((global::Stratus.Services.Model.Iam.CredentialReportNotPresentException)o).message = (string?)v));
-        SCredentialReportNotReadyException.InitStructure(static () => new global::Stratus.Services.Model.Iam.CredentialReportNotReadyException(),
+
+    private static void WSCredentialReportNotReadyException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.CredentialReportNotReadyException(),
             new SM::MemberInfo("message", ScredentialReportNotReadyExceptionMessage, "message", "message", static o => ((global::Stratus.Services.Model.Iam.CredentialReportNotReadyException)o).message, static (o, v) => ((global::Stratus.Services.Model.Iam.CredentialReportNotReadyException)o).message = (string?)v));
-        SDeactivateMFADeviceRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeactivateMFADeviceRequest(),
+
+    private static void WSDeactivateMFADeviceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeactivateMFADeviceRequest(),
             new SM::MemberInfo("SerialNumber", SserialNumberType, "SerialNumber", "SerialNumber", static o => ((global::Stratus.Services.Model.Iam.DeactivateMFADeviceRequest)o).SerialNumber, static (o, v) => ((global::Stratus.Services.Model.Iam.DeactivateMFADeviceRequest)o).SerialNumber = (string?)v, required: true),
             new SM::MemberInfo("UserName", SexistingUserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.DeactivateMFADeviceRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.DeactivateMFADeviceRequest)o).UserName = (string?)v));
-        SDelegationPermission.InitStructure(static () => new global::Stratus.Services.Model.Iam.DelegationPermission(),
+
+    private static void WSDelegationPermission(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.DelegationPermission(),
             new SM::MemberInfo("Parameters", SpolicyParameterListType, "Parameters", "Parameters", static o => ((global::Stratus.Services.Model.Iam.DelegationPermission)o).Parameters, static (o, v) => ((global::Stratus.Services.Model.Iam.DelegationPermission)o).Parameters = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.PolicyParameter>?)v),
             new SM::MemberInfo("PolicyTemplateArn", SarnType, "PolicyTemplateArn", "PolicyTemplateArn", static o => ((global::Stratus.Services.Model.Iam.DelegationPermission)o).PolicyTemplateArn, static (o, v) => ((global::Stratus.Services.Model.Iam.DelegationPermission)o).PolicyTemplateArn = (string?)v));
-        SDelegationRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.DelegationRequest(),
+
+    private static void WSDelegationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.DelegationRequest(),
             new SM::MemberInfo("ApproverId", SarnType, "ApproverId", "ApproverId", static o => ((global::Stratus.Services.Model.Iam.DelegationRequest)o).ApproverId, static (o, v) => ((global::Stratus.Services.Model.Iam.DelegationRequest)o).ApproverId = (string?)v),
             new SM::MemberInfo("CreateDate", SdateType, "CreateDate", "CreateDate", static o => ((global::Stratus.Services.Model.Iam.DelegationRequest)o).CreateDate, static (o, v) => ((global::Stratus.Services.Model.Iam.DelegationRequest)o).CreateDate = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.DelegationRequest)o).CreateDate),
             new SM::MemberInfo("DelegationRequestId", SdelegationRequestIdType, "DelegationRequestId", "DelegationRequestId", static o => ((global::Stratus.Services.Model.Iam.DelegationRequest)o).DelegationRequestId, static (o, v) => ((global::Stratus.Services.Model.Iam.DelegationRequest)o).DelegationRequestId = (string?)v),
@@ -616,119 +2318,210 @@ public static partial class IamShapes
             new SM::MemberInfo("SessionDuration", SsessionDurationType, "SessionDuration", "SessionDuration", static o => ((global::Stratus.Services.Model.Iam.DelegationRequest)o).SessionDuration, static (o, v) => ((global::Stratus.Services.Model.Iam.DelegationRequest)o).SessionDuration = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.DelegationRequest)o).SessionDuration),
             new SM::MemberInfo("State", SstateType, "State", "State", static o => ((global::Stratus.Services.Model.Iam.DelegationRequest)o).State, static (o, v) => ((global::Stratus.Services.Model.Iam.DelegationRequest)o).State = (string?)v),
             new SM::MemberInfo("UpdatedTime", SdateType, "UpdatedTime", "UpdatedTime", static o => ((global::Stratus.Services.Model.Iam.DelegationRequest)o).UpdatedTime, static (o, v) => ((global::Stratus.Services.Model.Iam.DelegationRequest)o).UpdatedTime = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.DelegationRequest)o).UpdatedTime));
-        SDeleteAccessKeyRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteAccessKeyRequest(),
+
+    private static void WSDeleteAccessKeyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteAccessKeyRequest(),
             new SM::MemberInfo("AccessKeyId", SaccessKeyIdType, "AccessKeyId", "AccessKeyId", static o => ((global::Stratus.Services.Model.Iam.DeleteAccessKeyRequest)o).AccessKeyId, static (o, v) => ((global::Stratus.Services.Model.Iam.DeleteAccessKeyRequest)o).AccessKeyId = (string?)v, required: true),
             new SM::MemberInfo("UserName", SexistingUserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.DeleteAccessKeyRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.DeleteAccessKeyRequest)o).UserName = (string?)v));
-        SDeleteAccountAliasRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteAccountAliasRequest(),
+
+    private static void WSDeleteAccountAliasRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteAccountAliasRequest(),
             new SM::MemberInfo("AccountAlias", SaccountAliasType, "AccountAlias", "AccountAlias", static o => ((global::Stratus.Services.Model.Iam.DeleteAccountAliasRequest)o).AccountAlias, static (o, v) => ((global::Stratus.Services.Model.Iam.DeleteAccountAliasRequest)o).AccountAlias = (string?)v, required: true));
-        SDeleteConflictException.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteConflictException(),
+
+    private static void WSDeleteConflictException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteConflictException(),
             new SM::MemberInfo("message", SdeleteConflictMessage, "message", "message", static o => ((global::Stratus.Services.Model.Iam.DeleteConflictException)o).message, static (o, v) => ((global::Stratus.Services.Model.Iam.DeleteConflictException)o).message = (string?)v));
-        SDeleteGroupPolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteGroupPolicyRequest(),
+
+    private static void WSDeleteGroupPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteGroupPolicyRequest(),
             new SM::MemberInfo("GroupName", SgroupNameType, "GroupName", "GroupName", static o => ((global::Stratus.Services.Model.Iam.DeleteGroupPolicyRequest)o).GroupName, static (o, v) => ((global::Stratus.Services.Model.Iam.DeleteGroupPolicyRequest)o).GroupName = (string?)v, required: true),
             new SM::MemberInfo("PolicyName", SpolicyNameType, "PolicyName", "PolicyName", static o => ((global::Stratus.Services.Model.Iam.DeleteGroupPolicyRequest)o).PolicyName, static (o, v) => ((global::Stratus.Services.Model.Iam.DeleteGroupPolicyRequest)o).PolicyName = (string?)v, required: true));
-        SDeleteGroupRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteGroupRequest(),
+
+    private static void WSDeleteGroupRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteGroupRequest(),
             new SM::MemberInfo("GroupName", SgroupNameType, "GroupName", "GroupName", static o => ((global::Stratus.Services.Model.Iam.DeleteGroupRequest)o).GroupName, static (o, v) => ((global::Stratus.Services.Model.Iam.DeleteGroupRequest)o).GroupName = (string?)v, required: true));
-        SDeleteInstanceProfileRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteInstanceProfileRequest(),
+
+    private static void WSDeleteInstanceProfileRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteInstanceProfileRequest(),
             new SM::MemberInfo("InstanceProfileName", SinstanceProfileNameType, "InstanceProfileName", "InstanceProfileName", static o => ((global::Stratus.Services.Model.Iam.DeleteInstanceProfileRequest)o).InstanceProfileName, static (o, v) => ((global::Stratus.Services.Model.Iam.DeleteInstanceProfileRequest)o).InstanceProfileName = (string?)v, required: true));
-        SDeleteLoginProfileRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteLoginProfileRequest(),
+
+    private static void WSDeleteLoginProfileRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteLoginProfileRequest(),
             new SM::MemberInfo("UserName", SuserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.DeleteLoginProfileRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.DeleteLoginProfileRequest)o).UserName = (string?)v));
-        SDeleteOpenIDConnectProviderRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteOpenIDConnectProviderRequest(),
+
+    private static void WSDeleteOpenIDConnectProviderRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteOpenIDConnectProviderRequest(),
             new SM::MemberInfo("OpenIDConnectProviderArn", SarnType, "OpenIDConnectProviderArn", "OpenIDConnectProviderArn", static o => ((global::Stratus.Services.Model.Iam.DeleteOpenIDConnectProviderRequest)o).OpenIDConnectProviderArn, static (o, v) => ((global::Stratus.Services.Model.Iam.DeleteOpenIDConnectProviderRequest)o).OpenIDConnectProviderArn = (string?)v, required: true));
-        SDeletePolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeletePolicyRequest(),
+
+    private static void WSDeletePolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeletePolicyRequest(),
             new SM::MemberInfo("PolicyArn", SarnType, "PolicyArn", "PolicyArn", static o => ((global::Stratus.Services.Model.Iam.DeletePolicyRequest)o).PolicyArn, static (o, v) => ((global::Stratus.Services.Model.Iam.DeletePolicyRequest)o).PolicyArn = (string?)v, required: true));
-        SDeletePolicyVersionRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeletePolicyVersionRequest(),
+
+    private static void WSDeletePolicyVersionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeletePolicyVersionRequest(),
             new SM::MemberInfo("PolicyArn", SarnType, "PolicyArn", "PolicyArn", static o => ((global::Stratus.Services.Model.Iam.DeletePolicyVersionRequest)o).PolicyArn, static (o, v) => ((global::Stratus.Services.Model.Iam.DeletePolicyVersionRequest)o).PolicyArn = (string?)v, required: true),
             new SM::MemberInfo("VersionId", SpolicyVersionIdType, "VersionId", "VersionId", static o => ((global::Stratus.Services.Model.Iam.DeletePolicyVersionRequest)o).VersionId, static (o, v) => ((global::Stratus.Services.Model.Iam.DeletePolicyVersionRequest)o).VersionId = (string?)v, required: true));
-        SDeleteRolePermissionsBoundaryRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteRolePermissionsBoundaryRequest(),
+
+    private static void WSDeleteRolePermissionsBoundaryRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteRolePermissionsBoundaryRequest(),
             new SM::MemberInfo("RoleName", SroleNameType, "RoleName", "RoleName", static o => ((global::Stratus.Services.Model.Iam.DeleteRolePermissionsBoundaryRequest)o).RoleName, static (o, v) => ((global::Stratus.Services.Model.Iam.DeleteRolePermissionsBoundaryRequest)o).RoleName = (string?)v, required: true));
-        SDeleteRolePolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteRolePolicyRequest(),
+
+    private static void WSDeleteRolePolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteRolePolicyRequest(),
             new SM::MemberInfo("PolicyName", SpolicyNameType, "PolicyName", "PolicyName", static o => ((global::Stratus.Services.Model.Iam.DeleteRolePolicyRequest)o).PolicyName, static (o, v) => ((global::Stratus.Services.Model.Iam.DeleteRolePolicyRequest)o).PolicyName = (string?)v, required: true),
             new SM::MemberInfo("RoleName", SroleNameType, "RoleName", "RoleName", static o => ((global::Stratus.Services.Model.Iam.DeleteRolePolicyRequest)o).RoleName, static (o, v) => ((global::Stratus.Services.Model.Iam.DeleteRolePolicyRequest)o).RoleName = (string?)v, required: true));
-        SDeleteRoleRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteRoleRequest(),
+
+    private static void WSDeleteRoleRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteRoleRequest(),
             new SM::MemberInfo("RoleName", SroleNameType, "RoleName", "RoleName", static o => ((global::Stratus.Services.Model.Iam.DeleteRoleRequest)o).RoleName, static (o, v) => ((global::Stratus.Services.Model.Iam.DeleteRoleRequest)o).RoleName = (string?)v, required: true));
-        SDeleteSAMLProviderRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteSAMLProviderRequest(),
+
+    private static void WSDeleteSAMLProviderRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteSAMLProviderRequest(),
             new SM::MemberInfo("SAMLProviderArn", SarnType, "SAMLProviderArn", "SAMLProviderArn", static o => ((global::Stratus.Services.Model.Iam.DeleteSAMLProviderRequest)o).SAMLProviderArn, static (o, v) => ((global::Stratus.Services.Model.Iam.DeleteSAMLProviderRequest)o).SAMLProviderArn = (string?)v, required: true));
-        SDeleteSSHPublicKeyRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteSSHPublicKeyRequest(),
+
+    private static void WSDeleteSSHPublicKeyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteSSHPublicKeyRequest(),
             new SM::MemberInfo("SSHPublicKeyId", SpublicKeyIdType, "SSHPublicKeyId", "SSHPublicKeyId", static o => ((global::Stratus.Services.Model.Iam.DeleteSSHPublicKeyRequest)o).SSHPublicKeyId, static (o, v) => ((global::Stratus.Services.Model.Iam.DeleteSSHPublicKeyRequest)o).SSHPublicKeyId = (string?)v, required: true),
             new SM::MemberInfo("UserName", SuserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.DeleteSSHPublicKeyRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.DeleteSSHPublicKeyRequest)o).UserName = (string?)v, required: true));
-        SDeleteServerCertificateRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteServerCertificateRequest(),
+
+    private static void WSDeleteServerCertificateRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteServerCertificateRequest(),
             new SM::MemberInfo("ServerCertificateName", SserverCertificateNameType, "ServerCertificateName", "ServerCertificateName", static o => ((global::Stratus.Services.Model.Iam.DeleteServerCertificateRequest)o).ServerCertificateName, static (o, v) => ((global::Stratus.Services.Model.Iam.DeleteServerCertificateRequest)o).ServerCertificateName = (string?)v, required: true));
-        SDeleteServiceLinkedRoleRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteServiceLinkedRoleRequest(),
+
+    private static void WSDeleteServiceLinkedRoleRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteServiceLinkedRoleRequest(),
             new SM::MemberInfo("RoleName", SroleNameType, "RoleName", "RoleName", static o => ((global::Stratus.Services.Model.Iam.DeleteServiceLinkedRoleRequest)o).RoleName, static (o, v) => ((global::Stratus.Services.Model.Iam.DeleteServiceLinkedRoleRequest)o).RoleName = (string?)v, required: true));
-        SDeleteServiceLinkedRoleResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteServiceLinkedRoleResponse(),
+
+    private static void WSDeleteServiceLinkedRoleResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteServiceLinkedRoleResponse(),
             new SM::MemberInfo("DeletionTaskId", SDeletionTaskIdType, "DeletionTaskId", "DeletionTaskId", static o => ((global::Stratus.Services.Model.Iam.DeleteServiceLinkedRoleResponse)o).DeletionTaskId, static (o, v) => ((global::Stratus.Services.Model.Iam.DeleteServiceLinkedRoleResponse)o).DeletionTaskId = (string?)v, required: true));
-        SDeleteServiceSpecificCredentialRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteServiceSpecificCredentialRequest(),
+
+    private static void WSDeleteServiceSpecificCredentialRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteServiceSpecificCredentialRequest(),
             new SM::MemberInfo("ServiceSpecificCredentialId", SserviceSpecificCredentialId, "ServiceSpecificCredentialId", "ServiceSpecificCredentialId", static o => ((global::Stratus.Services.Model.Iam.DeleteServiceSpecificCredentialRequest)o).ServiceSpecificCredentialId, static (o, v) => ((global::Stratus.Services.Model.Iam.DeleteServiceSpecificCredentialRequest)o).ServiceSpecificCredentialId = (string?)v, required: true),
             new SM::MemberInfo("UserName", SuserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.DeleteServiceSpecificCredentialRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.DeleteServiceSpecificCredentialRequest)o).UserName = (string?)v));
-        SDeleteSigningCertificateRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteSigningCertificateRequest(),
+
+    private static void WSDeleteSigningCertificateRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteSigningCertificateRequest(),
             new SM::MemberInfo("CertificateId", ScertificateIdType, "CertificateId", "CertificateId", static o => ((global::Stratus.Services.Model.Iam.DeleteSigningCertificateRequest)o).CertificateId, static (o, v) => ((global::Stratus.Services.Model.Iam.DeleteSigningCertificateRequest)o).CertificateId = (string?)v, required: true),
             new SM::MemberInfo("UserName", SexistingUserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.DeleteSigningCertificateRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.DeleteSigningCertificateRequest)o).UserName = (string?)v));
-        SDeleteUserPermissionsBoundaryRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteUserPermissionsBoundaryRequest(),
+
+    private static void WSDeleteUserPermissionsBoundaryRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteUserPermissionsBoundaryRequest(),
             new SM::MemberInfo("UserName", SuserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.DeleteUserPermissionsBoundaryRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.DeleteUserPermissionsBoundaryRequest)o).UserName = (string?)v, required: true));
-        SDeleteUserPolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteUserPolicyRequest(),
+
+    private static void WSDeleteUserPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteUserPolicyRequest(),
             new SM::MemberInfo("PolicyName", SpolicyNameType, "PolicyName", "PolicyName", static o => ((global::Stratus.Services.Model.Iam.DeleteUserPolicyRequest)o).PolicyName, static (o, v) => ((global::Stratus.Services.Model.Iam.DeleteUserPolicyRequest)o).PolicyName = (string?)v, required: true),
             new SM::MemberInfo("UserName", SexistingUserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.DeleteUserPolicyRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.DeleteUserPolicyRequest)o).UserName = (string?)v, required: true));
-        SDeleteUserRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteUserRequest(),
+
+    private static void WSDeleteUserRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteUserRequest(),
             new SM::MemberInfo("UserName", SexistingUserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.DeleteUserRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.DeleteUserRequest)o).UserName = (string?)v, required: true));
-        SDeleteVirtualMFADeviceRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteVirtualMFADeviceRequest(),
+
+    private static void WSDeleteVirtualMFADeviceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeleteVirtualMFADeviceRequest(),
             new SM::MemberInfo("SerialNumber", SserialNumberType, "SerialNumber", "SerialNumber", static o => ((global::Stratus.Services.Model.Iam.DeleteVirtualMFADeviceRequest)o).SerialNumber, static (o, v) => ((global::Stratus.Services.Model.Iam.DeleteVirtualMFADeviceRequest)o).SerialNumber = (string?)v, required: true));
-        SDeletionTaskFailureReasonType.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeletionTaskFailureReasonType(),
+
+    private static void WSDeletionTaskFailureReasonType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.DeletionTaskFailureReasonType(),
             new SM::MemberInfo("Reason", SReasonType, "Reason", "Reason", static o => ((global::Stratus.Services.Model.Iam.DeletionTaskFailureReasonType)o).Reason, static (o, v) => ((global::Stratus.Services.Model.Iam.DeletionTaskFailureReasonType)o).Reason = (string?)v),
             new SM::MemberInfo("RoleUsageList", SRoleUsageListType, "RoleUsageList", "RoleUsageList", static o => ((global::Stratus.Services.Model.Iam.DeletionTaskFailureReasonType)o).RoleUsageList, static (o, v) => ((global::Stratus.Services.Model.Iam.DeletionTaskFailureReasonType)o).RoleUsageList = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.RoleUsageType>?)v));
-        SDetachGroupPolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.DetachGroupPolicyRequest(),
+
+    private static void WSDetachGroupPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.DetachGroupPolicyRequest(),
             new SM::MemberInfo("GroupName", SgroupNameType, "GroupName", "GroupName", static o => ((global::Stratus.Services.Model.Iam.DetachGroupPolicyRequest)o).GroupName, static (o, v) => ((global::Stratus.Services.Model.Iam.DetachGroupPolicyRequest)o).GroupName = (string?)v, required: true),
             new SM::MemberInfo("PolicyArn", SarnType, "PolicyArn", "PolicyArn", static o => ((global::Stratus.Services.Model.Iam.DetachGroupPolicyRequest)o).PolicyArn, static (o, v) => ((global::Stratus.Services.Model.Iam.DetachGroupPolicyRequest)o).PolicyArn = (string?)v, required: true));
-        SDetachRolePolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.DetachRolePolicyRequest(),
+
+    private static void WSDetachRolePolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.DetachRolePolicyRequest(),
             new SM::MemberInfo("PolicyArn", SarnType, "PolicyArn", "PolicyArn", static o => ((global::Stratus.Services.Model.Iam.DetachRolePolicyRequest)o).PolicyArn, static (o, v) => ((global::Stratus.Services.Model.Iam.DetachRolePolicyRequest)o).PolicyArn = (string?)v, required: true),
             new SM::MemberInfo("RoleName", SroleNameType, "RoleName", "RoleName", static o => ((global::Stratus.Services.Model.Iam.DetachRolePolicyRequest)o).RoleName, static (o, v) => ((global::Stratus.Services.Model.Iam.DetachRolePolicyRequest)o).RoleName = (string?)v, required: true));
-        SDetachUserPolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.DetachUserPolicyRequest(),
+
+    private static void WSDetachUserPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.DetachUserPolicyRequest(),
             new SM::MemberInfo("PolicyArn", SarnType, "PolicyArn", "PolicyArn", static o => ((global::Stratus.Services.Model.Iam.DetachUserPolicyRequest)o).PolicyArn, static (o, v) => ((global::Stratus.Services.Model.Iam.DetachUserPolicyRequest)o).PolicyArn = (string?)v, required: true),
             new SM::MemberInfo("UserName", SuserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.DetachUserPolicyRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.DetachUserPolicyRequest)o).UserName = (string?)v, required: true));
-        SDisableOrganizationsRootCredentialsManagementRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.DisableOrganizationsRootCredentialsManagementRequest());
-        SDisableOrganizationsRootCredentialsManagementResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.DisableOrganizationsRootCredentialsManagementResponse(),
+
+    private static void WSDisableOrganizationsRootCredentialsManagementRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.DisableOrganizationsRootCredentialsManagementRequest());
+
+    private static void WSDisableOrganizationsRootCredentialsManagementResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.DisableOrganizationsRootCredentialsManagementResponse(),
             new SM::MemberInfo("EnabledFeatures", SFeaturesListType, "EnabledFeatures", "EnabledFeatures", static o => ((global::Stratus.Services.Model.Iam.DisableOrganizationsRootCredentialsManagementResponse)o).EnabledFeatures, static (o, v) => ((global::Stratus.Services.Model.Iam.DisableOrganizationsRootCredentialsManagementResponse)o).EnabledFeatures = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("OrganizationId", SOrganizationIdType, "OrganizationId", "OrganizationId", static o => ((global::Stratus.Services.Model.Iam.DisableOrganizationsRootCredentialsManagementResponse)o).OrganizationId, static (o, v) => ((global::Stratus.Services.Model.Iam.DisableOrganizationsRootCredentialsManagementResponse)o).OrganizationId = (string?)v));
-        SDisableOrganizationsRootSessionsRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.DisableOrganizationsRootSessionsRequest());
-        SDisableOrganizationsRootSessionsResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.DisableOrganizationsRootSessionsResponse(),
+
+    private static void WSDisableOrganizationsRootSessionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.DisableOrganizationsRootSessionsRequest());
+
+    private static void WSDisableOrganizationsRootSessionsResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.DisableOrganizationsRootSessionsResponse(),
             new SM::MemberInfo("EnabledFeatures", SFeaturesListType, "EnabledFeatures", "EnabledFeatures", static o => ((global::Stratus.Services.Model.Iam.DisableOrganizationsRootSessionsResponse)o).EnabledFeatures, static (o, v) => ((global::Stratus.Services.Model.Iam.DisableOrganizationsRootSessionsResponse)o).EnabledFeatures = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("OrganizationId", SOrganizationIdType, "OrganizationId", "OrganizationId", static o => ((global::Stratus.Services.Model.Iam.DisableOrganizationsRootSessionsResponse)o).OrganizationId, static (o, v) => ((global::Stratus.Services.Model.Iam.DisableOrganizationsRootSessionsResponse)o).OrganizationId = (string?)v));
-        SDuplicateCertificateException.InitStructure(static () => new global::Stratus.Services.Model.Iam.DuplicateCertificateException(),
+
+    private static void WSDuplicateCertificateException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.DuplicateCertificateException(),
             new SM::MemberInfo("message", SduplicateCertificateMessage, "message", "message", static o => ((global::Stratus.Services.Model.Iam.DuplicateCertificateException)o).message, static (o, v) => ((global::Stratus.Services.Model.Iam.DuplicateCertificateException)o).message = (string?)v));
-        SDuplicateSSHPublicKeyException.InitStructure(static () => new global::Stratus.Services.Model.Iam.DuplicateSSHPublicKeyException(),
+
+    private static void WSDuplicateSSHPublicKeyException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.DuplicateSSHPublicKeyException(),
             new SM::MemberInfo("message", SduplicateSSHPublicKeyMessage, "message", "message", static o => ((global::Stratus.Services.Model.Iam.DuplicateSSHPublicKeyException)o).message, static (o, v) => ((global::Stratus.Services.Model.Iam.DuplicateSSHPublicKeyException)o).message = (string?)v));
-        SEnableMFADeviceRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.EnableMFADeviceRequest(),
+
+    private static void WSEnableMFADeviceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.EnableMFADeviceRequest(),
             new SM::MemberInfo("AuthenticationCode1", SauthenticationCodeType, "AuthenticationCode1", "AuthenticationCode1", static o => ((global::Stratus.Services.Model.Iam.EnableMFADeviceRequest)o).AuthenticationCode1, static (o, v) => ((global::Stratus.Services.Model.Iam.EnableMFADeviceRequest)o).AuthenticationCode1 = (string?)v, required: true),
             new SM::MemberInfo("AuthenticationCode2", SauthenticationCodeType, "AuthenticationCode2", "AuthenticationCode2", static o => ((global::Stratus.Services.Model.Iam.EnableMFADeviceRequest)o).AuthenticationCode2, static (o, v) => ((global::Stratus.Services.Model.Iam.EnableMFADeviceRequest)o).AuthenticationCode2 = (string?)v, required: true),
             new SM::MemberInfo("SerialNumber", SserialNumberType, "SerialNumber", "SerialNumber", static o => ((global::Stratus.Services.Model.Iam.EnableMFADeviceRequest)o).SerialNumber, static (o, v) => ((global::Stratus.Services.Model.Iam.EnableMFADeviceRequest)o).SerialNumber = (string?)v, required: true),
             new SM::MemberInfo("UserName", SexistingUserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.EnableMFADeviceRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.EnableMFADeviceRequest)o).UserName = (string?)v, required: true));
-        SEnableOrganizationsRootCredentialsManagementRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.EnableOrganizationsRootCredentialsManagementRequest());
-        SEnableOrganizationsRootCredentialsManagementResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.EnableOrganizationsRootCredentialsManagementResponse(),
+
+    private static void WSEnableOrganizationsRootCredentialsManagementRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.EnableOrganizationsRootCredentialsManagementRequest());
+
+    private static void WSEnableOrganizationsRootCredentialsManagementResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.EnableOrganizationsRootCredentialsManagementResponse(),
             new SM::MemberInfo("EnabledFeatures", SFeaturesListType, "EnabledFeatures", "EnabledFeatures", static o => ((global::Stratus.Services.Model.Iam.EnableOrganizationsRootCredentialsManagementResponse)o).EnabledFeatures, static (o, v) => ((global::Stratus.Services.Model.Iam.EnableOrganizationsRootCredentialsManagementResponse)o).EnabledFeatures = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("OrganizationId", SOrganizationIdType, "OrganizationId", "OrganizationId", static o => ((global::Stratus.Services.Model.Iam.EnableOrganizationsRootCredentialsManagementResponse)o).OrganizationId, static (o, v) => ((global::Stratus.Services.Model.Iam.EnableOrganizationsRootCredentialsManagementResponse)o).OrganizationId = (string?)v));
-        SEnableOrganizationsRootSessionsRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.EnableOrganizationsRootSessionsRequest());
-        SEnableOrganizationsRootSessionsResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.EnableOrganizationsRootSessionsResponse(),
+
+    private static void WSEnableOrganizationsRootSessionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.EnableOrganizationsRootSessionsRequest());
+
+    private static void WSEnableOrganizationsRootSessionsResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.EnableOrganizationsRootSessionsResponse(),
             new SM::MemberInfo("EnabledFeatures", SFeaturesListType, "EnabledFeatures", "EnabledFeatures", static o => ((global::Stratus.Services.Model.Iam.EnableOrganizationsRootSessionsResponse)o).EnabledFeatures, static (o, v) => ((global::Stratus.Services.Model.Iam.EnableOrganizationsRootSessionsResponse)o).EnabledFeatures = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("OrganizationId", SOrganizationIdType, "OrganizationId", "OrganizationId", static o => ((global::Stratus.Services.Model.Iam.EnableOrganizationsRootSessionsResponse)o).OrganizationId, static (o, v) => ((global::Stratus.Services.Model.Iam.EnableOrganizationsRootSessionsResponse)o).OrganizationId = (string?)v));
-        SEnableOutboundWebIdentityFederationResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.EnableOutboundWebIdentityFederationResponse(),
+
+    private static void WSEnableOutboundWebIdentityFederationResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.EnableOutboundWebIdentityFederationResponse(),
             new SM::MemberInfo("IssuerIdentifier", SstringType, "IssuerIdentifier", "IssuerIdentifier", static o => ((global::Stratus.Services.Model.Iam.EnableOutboundWebIdentityFederationResponse)o).IssuerIdentifier, static (o, v) => ((global::Stratus.Services.Model.Iam.EnableOutboundWebIdentityFederationResponse)o).IssuerIdentifier = (string?)v));
-        SEntityAlreadyExistsException.InitStructure(static () => new global::Stratus.Services.Model.Iam.EntityAlreadyExistsException(),
+
+    private static void WSEntityAlreadyExistsException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.EntityAlreadyExistsException(),
             new SM::MemberInfo("message", SentityAlreadyExistsMessage, "message", "message", static o => ((global::Stratus.Services.Model.Iam.EntityAlreadyExistsException)o).message, static (o, v) => ((global::Stratus.Services.Model.Iam.EntityAlreadyExistsException)o).message = (string?)v));
-        SEntityDetails.InitStructure(static () => new global::Stratus.Services.Model.Iam.EntityDetails(),
+
+    private static void WSEntityDetails(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.EntityDetails(),
             new SM::MemberInfo("EntityInfo", SEntityInfo, "EntityInfo", "EntityInfo", static o => ((global::Stratus.Services.Model.Iam.EntityDetails)o).EntityInfo, static (o, v) => ((global::Stratus.Services.Model.Iam.EntityDetails)o).EntityInfo = (global::Stratus.Services.Model.Iam.EntityInfo?)v, required: true),
             new SM::MemberInfo("LastAuthenticated", SdateType, "LastAuthenticated", "LastAuthenticated", static o => ((global::Stratus.Services.Model.Iam.EntityDetails)o).LastAuthenticated, static (o, v) => ((global::Stratus.Services.Model.Iam.EntityDetails)o).LastAuthenticated = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.EntityDetails)o).LastAuthenticated));
-        SEntityInfo.InitStructure(static () => new global::Stratus.Services.Model.Iam.EntityInfo(),
+
+    private static void WSEntityInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.EntityInfo(),
             new SM::MemberInfo("Arn", SarnType, "Arn", "Arn", static o => ((global::Stratus.Services.Model.Iam.EntityInfo)o).Arn, static (o, v) => ((global::Stratus.Services.Model.Iam.EntityInfo)o).Arn = (string?)v, required: true),
             new SM::MemberInfo("Id", SidType, "Id", "Id", static o => ((global::Stratus.Services.Model.Iam.EntityInfo)o).Id, static (o, v) => ((global::Stratus.Services.Model.Iam.EntityInfo)o).Id = (string?)v, required: true),
             new SM::MemberInfo("Name", SuserNameType, "Name", "Name", static o => ((global::Stratus.Services.Model.Iam.EntityInfo)o).Name, static (o, v) => ((global::Stratus.Services.Model.Iam.EntityInfo)o).Name = (string?)v, required: true),
             new SM::MemberInfo("Path", SpathType, "Path", "Path", static o => ((global::Stratus.Services.Model.Iam.EntityInfo)o).Path, static (o, v) => ((global::Stratus.Services.Model.Iam.EntityInfo)o).Path = (string?)v),
             new SM::MemberInfo("Type", SpolicyOwnerEntityType, "Type", "Type", static o => ((global::Stratus.Services.Model.Iam.EntityInfo)o).Type, static (o, v) => ((global::Stratus.Services.Model.Iam.EntityInfo)o).Type = (string?)v, required: true));
-        SEntityTemporarilyUnmodifiableException.InitStructure(static () => new global::Stratus.Services.Model.Iam.EntityTemporarilyUnmodifiableException(),
+
+    private static void WSEntityTemporarilyUnmodifiableException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.EntityTemporarilyUnmodifiableException(),
             new SM::MemberInfo("message", SentityTemporarilyUnmodifiableMessage, "message", "message", static o => ((global::Stratus.Services.Model.Iam.EntityTemporarilyUnmodifiableException)o).message, static (o, v) => ((global::Stratus.Services.Model.Iam.EntityTemporarilyUnmodifiableException)o).message = (string?)v));
-        SErrorDetails.InitStructure(static () => new global::Stratus.Services.Model.Iam.ErrorDetails(),
+
+    private static void WSErrorDetails(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ErrorDetails(),
             new SM::MemberInfo("Code", SstringType, "Code", "Code", static o => ((global::Stratus.Services.Model.Iam.ErrorDetails)o).Code, static (o, v) => ((global::Stratus.Services.Model.Iam.ErrorDetails)o).Code = (string?)v, required: true),
             new SM::MemberInfo("Message", SstringType, "Message", "Message", static o => ((global::Stratus.Services.Model.Iam.ErrorDetails)o).Message, static (o, v) => ((global::Stratus.Services.Model.Iam.ErrorDetails)o).Message = (string?)v, required: true));
-        SEvalDecisionDetailsType.InitMap(SEvalDecisionSourceType, "key", SPolicyEvaluationDecisionType, "value", static () => new global::System.Collections.Generic.Dictionary<string, string>());
-        SEvaluationResult.InitStructure(static () => new global::Stratus.Services.Model.Iam.EvaluationResult(),
+
+    private static void WSEvaluationResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.EvaluationResult(),
             new SM::MemberInfo("EvalActionName", SActionNameType, "EvalActionName", "EvalActionName", static o => ((global::Stratus.Services.Model.Iam.EvaluationResult)o).EvalActionName, static (o, v) => ((global::Stratus.Services.Model.Iam.EvaluationResult)o).EvalActionName = (string?)v, required: true),
             new SM::MemberInfo("EvalDecision", SPolicyEvaluationDecisionType, "EvalDecision", "EvalDecision", static o => ((global::Stratus.Services.Model.Iam.EvaluationResult)o).EvalDecision, static (o, v) => ((global::Stratus.Services.Model.Iam.EvaluationResult)o).EvalDecision = (string?)v, required: true),
             new SM::MemberInfo("EvalDecisionDetails", SEvalDecisionDetailsType, "EvalDecisionDetails", "EvalDecisionDetails", static o => ((global::Stratus.Services.Model.Iam.EvaluationResult)o).EvalDecisionDetails, static (o, v) => ((global::Stratus.Services.Model.Iam.EvaluationResult)o).EvalDecisionDetails = (global::System.Collections.Generic.Dictionary<string, string>?)v),
@@ -738,116 +2531,184 @@ public static partial class IamShapes
             new SM::MemberInfo("OrganizationsDecisionDetail", SOrganizationsDecisionDetail, "OrganizationsDecisionDetail", "OrganizationsDecisionDetail", static o => ((global::Stratus.Services.Model.Iam.EvaluationResult)o).OrganizationsDecisionDetail, static (o, v) => ((global::Stratus.Services.Model.Iam.EvaluationResult)o).OrganizationsDecisionDetail = (global::Stratus.Services.Model.Iam.OrganizationsDecisionDetail?)v),
             new SM::MemberInfo("PermissionsBoundaryDecisionDetail", SPermissionsBoundaryDecisionDetail, "PermissionsBoundaryDecisionDetail", "PermissionsBoundaryDecisionDetail", static o => ((global::Stratus.Services.Model.Iam.EvaluationResult)o).PermissionsBoundaryDecisionDetail, static (o, v) => ((global::Stratus.Services.Model.Iam.EvaluationResult)o).PermissionsBoundaryDecisionDetail = (global::Stratus.Services.Model.Iam.PermissionsBoundaryDecisionDetail?)v),
             new SM::MemberInfo("ResourceSpecificResults", SResourceSpecificResultListType, "ResourceSpecificResults", "ResourceSpecificResults", static o => ((global::Stratus.Services.Model.Iam.EvaluationResult)o).ResourceSpecificResults, static (o, v) => ((global::Stratus.Services.Model.Iam.EvaluationResult)o).ResourceSpecificResults = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.ResourceSpecificResult>?)v));
-        SEvaluationResultsListType.InitList(SEvaluationResult, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.EvaluationResult>());
-        SFeatureDisabledException.InitStructure(static () => new global::Stratus.Services.Model.Iam.FeatureDisabledException(),
+
+    private static void WSFeatureDisabledException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.FeatureDisabledException(),
             new SM::MemberInfo("message", SFeatureDisabledMessage, "message", "message", static o => ((global::Stratus.Services.Model.Iam.FeatureDisabledException)o).message, static (o, v) => ((global::Stratus.Services.Model.Iam.FeatureDisabledException)o).message = (string?)v));
-        SFeatureEnabledException.InitStructure(static () => new global::Stratus.Services.Model.Iam.FeatureEnabledException(),
+
+    private static void WSFeatureEnabledException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.FeatureEnabledException(),
             new SM::MemberInfo("message", SFeatureEnabledMessage, "message", "message", static o => ((global::Stratus.Services.Model.Iam.FeatureEnabledException)o).message, static (o, v) => ((global::Stratus.Services.Model.Iam.FeatureEnabledException)o).message = (string?)v));
-        SFeaturesListType.InitList(SFeatureType, "member", static () => new global::System.Collections.Generic.List<string>());
-        SGenerateCredentialReportResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.GenerateCredentialReportResponse(),
+
+    private static void WSGenerateCredentialReportResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GenerateCredentialReportResponse(),
             new SM::MemberInfo("Description", SReportStateDescriptionType, "Description", "Description", static o => ((global::Stratus.Services.Model.Iam.GenerateCredentialReportResponse)o).Description, static (o, v) => ((global::Stratus.Services.Model.Iam.GenerateCredentialReportResponse)o).Description = (string?)v),
             new SM::MemberInfo("State", SReportStateType, "State", "State", static o => ((global::Stratus.Services.Model.Iam.GenerateCredentialReportResponse)o).State, static (o, v) => ((global::Stratus.Services.Model.Iam.GenerateCredentialReportResponse)o).State = (string?)v));
-        SGenerateOrganizationsAccessReportRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.GenerateOrganizationsAccessReportRequest(),
+
+    private static void WSGenerateOrganizationsAccessReportRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GenerateOrganizationsAccessReportRequest(),
             new SM::MemberInfo("EntityPath", SorganizationsEntityPathType, "EntityPath", "EntityPath", static o => ((global::Stratus.Services.Model.Iam.GenerateOrganizationsAccessReportRequest)o).EntityPath, static (o, v) => ((global::Stratus.Services.Model.Iam.GenerateOrganizationsAccessReportRequest)o).EntityPath = (string?)v, required: true),
             new SM::MemberInfo("OrganizationsPolicyId", SorganizationsPolicyIdType, "OrganizationsPolicyId", "OrganizationsPolicyId", static o => ((global::Stratus.Services.Model.Iam.GenerateOrganizationsAccessReportRequest)o).OrganizationsPolicyId, static (o, v) => ((global::Stratus.Services.Model.Iam.GenerateOrganizationsAccessReportRequest)o).OrganizationsPolicyId = (string?)v));
-        SGenerateOrganizationsAccessReportResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.GenerateOrganizationsAccessReportResponse(),
+
+    private static void WSGenerateOrganizationsAccessReportResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GenerateOrganizationsAccessReportResponse(),
             new SM::MemberInfo("JobId", SjobIDType, "JobId", "JobId", static o => ((global::Stratus.Services.Model.Iam.GenerateOrganizationsAccessReportResponse)o).JobId, static (o, v) => ((global::Stratus.Services.Model.Iam.GenerateOrganizationsAccessReportResponse)o).JobId = (string?)v));
-        SGenerateServiceLastAccessedDetailsRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.GenerateServiceLastAccessedDetailsRequest(),
+
+    private static void WSGenerateServiceLastAccessedDetailsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GenerateServiceLastAccessedDetailsRequest(),
             new SM::MemberInfo("Arn", SarnType, "Arn", "Arn", static o => ((global::Stratus.Services.Model.Iam.GenerateServiceLastAccessedDetailsRequest)o).Arn, static (o, v) => ((global::Stratus.Services.Model.Iam.GenerateServiceLastAccessedDetailsRequest)o).Arn = (string?)v, required: true),
             new SM::MemberInfo("Granularity", SAccessAdvisorUsageGranularityType, "Granularity", "Granularity", static o => ((global::Stratus.Services.Model.Iam.GenerateServiceLastAccessedDetailsRequest)o).Granularity, static (o, v) => ((global::Stratus.Services.Model.Iam.GenerateServiceLastAccessedDetailsRequest)o).Granularity = (string?)v));
-        SGenerateServiceLastAccessedDetailsResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.GenerateServiceLastAccessedDetailsResponse(),
+
+    private static void WSGenerateServiceLastAccessedDetailsResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GenerateServiceLastAccessedDetailsResponse(),
             new SM::MemberInfo("JobId", SjobIDType, "JobId", "JobId", static o => ((global::Stratus.Services.Model.Iam.GenerateServiceLastAccessedDetailsResponse)o).JobId, static (o, v) => ((global::Stratus.Services.Model.Iam.GenerateServiceLastAccessedDetailsResponse)o).JobId = (string?)v));
-        SGetAccessKeyLastUsedRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetAccessKeyLastUsedRequest(),
+
+    private static void WSGetAccessKeyLastUsedRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetAccessKeyLastUsedRequest(),
             new SM::MemberInfo("AccessKeyId", SaccessKeyIdType, "AccessKeyId", "AccessKeyId", static o => ((global::Stratus.Services.Model.Iam.GetAccessKeyLastUsedRequest)o).AccessKeyId, static (o, v) => ((global::Stratus.Services.Model.Iam.GetAccessKeyLastUsedRequest)o).AccessKeyId = (string?)v, required: true));
-        SGetAccessKeyLastUsedResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetAccessKeyLastUsedResponse(),
+
+    private static void WSGetAccessKeyLastUsedResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetAccessKeyLastUsedResponse(),
             new SM::MemberInfo("AccessKeyLastUsed", SAccessKeyLastUsed, "AccessKeyLastUsed", "AccessKeyLastUsed", static o => ((global::Stratus.Services.Model.Iam.GetAccessKeyLastUsedResponse)o).AccessKeyLastUsed, static (o, v) => ((global::Stratus.Services.Model.Iam.GetAccessKeyLastUsedResponse)o).AccessKeyLastUsed = (global::Stratus.Services.Model.Iam.AccessKeyLastUsed?)v),
             new SM::MemberInfo("UserName", SexistingUserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.GetAccessKeyLastUsedResponse)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.GetAccessKeyLastUsedResponse)o).UserName = (string?)v));
-        SGetAccountAuthorizationDetailsRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetAccountAuthorizationDetailsRequest(),
+
+    private static void WSGetAccountAuthorizationDetailsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetAccountAuthorizationDetailsRequest(),
             new SM::MemberInfo("Filter", SentityListType, "Filter", "Filter", static o => ((global::Stratus.Services.Model.Iam.GetAccountAuthorizationDetailsRequest)o).Filter, static (o, v) => ((global::Stratus.Services.Model.Iam.GetAccountAuthorizationDetailsRequest)o).Filter = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("Marker", SmarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.GetAccountAuthorizationDetailsRequest)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.GetAccountAuthorizationDetailsRequest)o).Marker = (string?)v),
             new SM::MemberInfo("MaxItems", SmaxItemsType, "MaxItems", "MaxItems", static o => ((global::Stratus.Services.Model.Iam.GetAccountAuthorizationDetailsRequest)o).MaxItems, static (o, v) => ((global::Stratus.Services.Model.Iam.GetAccountAuthorizationDetailsRequest)o).MaxItems = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.GetAccountAuthorizationDetailsRequest)o).MaxItems));
-        SGetAccountAuthorizationDetailsResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetAccountAuthorizationDetailsResponse(),
+
+    private static void WSGetAccountAuthorizationDetailsResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetAccountAuthorizationDetailsResponse(),
             new SM::MemberInfo("GroupDetailList", SgroupDetailListType, "GroupDetailList", "GroupDetailList", static o => ((global::Stratus.Services.Model.Iam.GetAccountAuthorizationDetailsResponse)o).GroupDetailList, static (o, v) => ((global::Stratus.Services.Model.Iam.GetAccountAuthorizationDetailsResponse)o).GroupDetailList = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.GroupDetail>?)v),
             new SM::MemberInfo("IsTruncated", SbooleanType, "IsTruncated", "IsTruncated", static o => ((global::Stratus.Services.Model.Iam.GetAccountAuthorizationDetailsResponse)o).IsTruncated, static (o, v) => ((global::Stratus.Services.Model.Iam.GetAccountAuthorizationDetailsResponse)o).IsTruncated = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.GetAccountAuthorizationDetailsResponse)o).IsTruncated),
             new SM::MemberInfo("Marker", SresponseMarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.GetAccountAuthorizationDetailsResponse)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.GetAccountAuthorizationDetailsResponse)o).Marker = (string?)v),
             new SM::MemberInfo("Policies", SManagedPolicyDetailListType, "Policies", "Policies", static o => ((global::Stratus.Services.Model.Iam.GetAccountAuthorizationDetailsResponse)o).Policies, static (o, v) => ((global::Stratus.Services.Model.Iam.GetAccountAuthorizationDetailsResponse)o).Policies = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.ManagedPolicyDetail>?)v),
             new SM::MemberInfo("RoleDetailList", SroleDetailListType, "RoleDetailList", "RoleDetailList", static o => ((global::Stratus.Services.Model.Iam.GetAccountAuthorizationDetailsResponse)o).RoleDetailList, static (o, v) => ((global::Stratus.Services.Model.Iam.GetAccountAuthorizationDetailsResponse)o).RoleDetailList = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.RoleDetail>?)v),
             new SM::MemberInfo("UserDetailList", SuserDetailListType, "UserDetailList", "UserDetailList", static o => ((global::Stratus.Services.Model.Iam.GetAccountAuthorizationDetailsResponse)o).UserDetailList, static (o, v) => ((global::Stratus.Services.Model.Iam.GetAccountAuthorizationDetailsResponse)o).UserDetailList = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.UserDetail>?)v));
-        SGetAccountPasswordPolicyResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetAccountPasswordPolicyResponse(),
+
+    private static void WSGetAccountPasswordPolicyResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetAccountPasswordPolicyResponse(),
             new SM::MemberInfo("PasswordPolicy", SPasswordPolicy, "PasswordPolicy", "PasswordPolicy", static o => ((global::Stratus.Services.Model.Iam.GetAccountPasswordPolicyResponse)o).PasswordPolicy, static (o, v) => ((global::Stratus.Services.Model.Iam.GetAccountPasswordPolicyResponse)o).PasswordPolicy = (global::Stratus.Services.Model.Iam.PasswordPolicy?)v, required: true));
-        SGetAccountSummaryResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetAccountSummaryResponse(),
+
+    private static void WSGetAccountSummaryResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetAccountSummaryResponse(),
             new SM::MemberInfo("SummaryMap", SsummaryMapType, "SummaryMap", "SummaryMap", static o => ((global::Stratus.Services.Model.Iam.GetAccountSummaryResponse)o).SummaryMap, static (o, v) => ((global::Stratus.Services.Model.Iam.GetAccountSummaryResponse)o).SummaryMap = (global::System.Collections.Generic.Dictionary<string, int>?)v));
-        SGetContextKeysForCustomPolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetContextKeysForCustomPolicyRequest(),
+
+    private static void WSGetContextKeysForCustomPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetContextKeysForCustomPolicyRequest(),
             new SM::MemberInfo("PolicyInputList", SSimulationPolicyListType, "PolicyInputList", "PolicyInputList", static o => ((global::Stratus.Services.Model.Iam.GetContextKeysForCustomPolicyRequest)o).PolicyInputList, static (o, v) => ((global::Stratus.Services.Model.Iam.GetContextKeysForCustomPolicyRequest)o).PolicyInputList = (global::System.Collections.Generic.List<string>?)v, required: true));
-        SGetContextKeysForPolicyResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetContextKeysForPolicyResponse(),
+
+    private static void WSGetContextKeysForPolicyResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetContextKeysForPolicyResponse(),
             new SM::MemberInfo("ContextKeyNames", SContextKeyNamesResultListType, "ContextKeyNames", "ContextKeyNames", static o => ((global::Stratus.Services.Model.Iam.GetContextKeysForPolicyResponse)o).ContextKeyNames, static (o, v) => ((global::Stratus.Services.Model.Iam.GetContextKeysForPolicyResponse)o).ContextKeyNames = (global::System.Collections.Generic.List<string>?)v));
-        SGetContextKeysForPrincipalPolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetContextKeysForPrincipalPolicyRequest(),
+
+    private static void WSGetContextKeysForPrincipalPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetContextKeysForPrincipalPolicyRequest(),
             new SM::MemberInfo("PolicyInputList", SSimulationPolicyListType, "PolicyInputList", "PolicyInputList", static o => ((global::Stratus.Services.Model.Iam.GetContextKeysForPrincipalPolicyRequest)o).PolicyInputList, static (o, v) => ((global::Stratus.Services.Model.Iam.GetContextKeysForPrincipalPolicyRequest)o).PolicyInputList = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("PolicySourceArn", SarnType, "PolicySourceArn", "PolicySourceArn", static o => ((global::Stratus.Services.Model.Iam.GetContextKeysForPrincipalPolicyRequest)o).PolicySourceArn, static (o, v) => ((global::Stratus.Services.Model.Iam.GetContextKeysForPrincipalPolicyRequest)o).PolicySourceArn = (string?)v, required: true));
-        SGetCredentialReportResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetCredentialReportResponse(),
+
+    private static void WSGetCredentialReportResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetCredentialReportResponse(),
             new SM::MemberInfo("Content", SReportContentType, "Content", "Content", static o => ((global::Stratus.Services.Model.Iam.GetCredentialReportResponse)o).Content, static (o, v) => ((global::Stratus.Services.Model.Iam.GetCredentialReportResponse)o).Content = (byte[]?)v),
             new SM::MemberInfo("GeneratedTime", SdateType, "GeneratedTime", "GeneratedTime", static o => ((global::Stratus.Services.Model.Iam.GetCredentialReportResponse)o).GeneratedTime, static (o, v) => ((global::Stratus.Services.Model.Iam.GetCredentialReportResponse)o).GeneratedTime = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.GetCredentialReportResponse)o).GeneratedTime),
             new SM::MemberInfo("ReportFormat", SReportFormatType, "ReportFormat", "ReportFormat", static o => ((global::Stratus.Services.Model.Iam.GetCredentialReportResponse)o).ReportFormat, static (o, v) => ((global::Stratus.Services.Model.Iam.GetCredentialReportResponse)o).ReportFormat = (string?)v));
-        SGetDelegationRequestRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetDelegationRequestRequest(),
+
+    private static void WSGetDelegationRequestRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetDelegationRequestRequest(),
             new SM::MemberInfo("DelegationPermissionCheck", SbooleanType, "DelegationPermissionCheck", "DelegationPermissionCheck", static o => ((global::Stratus.Services.Model.Iam.GetDelegationRequestRequest)o).DelegationPermissionCheck, static (o, v) => ((global::Stratus.Services.Model.Iam.GetDelegationRequestRequest)o).DelegationPermissionCheck = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.GetDelegationRequestRequest)o).DelegationPermissionCheck),
             new SM::MemberInfo("DelegationRequestId", SdelegationRequestIdType, "DelegationRequestId", "DelegationRequestId", static o => ((global::Stratus.Services.Model.Iam.GetDelegationRequestRequest)o).DelegationRequestId, static (o, v) => ((global::Stratus.Services.Model.Iam.GetDelegationRequestRequest)o).DelegationRequestId = (string?)v, required: true));
-        SGetDelegationRequestResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetDelegationRequestResponse(),
+
+    private static void WSGetDelegationRequestResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetDelegationRequestResponse(),
             new SM::MemberInfo("DelegationRequest", SDelegationRequest, "DelegationRequest", "DelegationRequest", static o => ((global::Stratus.Services.Model.Iam.GetDelegationRequestResponse)o).DelegationRequest, static (o, v) => ((global::Stratus.Services.Model.Iam.GetDelegationRequestResponse)o).DelegationRequest = (global::Stratus.Services.Model.Iam.DelegationRequest?)v),
             new SM::MemberInfo("PermissionCheckResult", SpermissionCheckResultType, "PermissionCheckResult", "PermissionCheckResult", static o => ((global::Stratus.Services.Model.Iam.GetDelegationRequestResponse)o).PermissionCheckResult, static (o, v) => ((global::Stratus.Services.Model.Iam.GetDelegationRequestResponse)o).PermissionCheckResult = (string?)v),
             new SM::MemberInfo("PermissionCheckStatus", SpermissionCheckStatusType, "PermissionCheckStatus", "PermissionCheckStatus", static o => ((global::Stratus.Services.Model.Iam.GetDelegationRequestResponse)o).PermissionCheckStatus, static (o, v) => ((global::Stratus.Services.Model.Iam.GetDelegationRequestResponse)o).PermissionCheckStatus = (string?)v));
-        SGetGroupPolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetGroupPolicyRequest(),
+
+    private static void WSGetGroupPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetGroupPolicyRequest(),
             new SM::MemberInfo("GroupName", SgroupNameType, "GroupName", "GroupName", static o => ((global::Stratus.Services.Model.Iam.GetGroupPolicyRequest)o).GroupName, static (o, v) => ((global::Stratus.Services.Model.Iam.GetGroupPolicyRequest)o).GroupName = (string?)v, required: true),
             new SM::MemberInfo("PolicyName", SpolicyNameType, "PolicyName", "PolicyName", static o => ((global::Stratus.Services.Model.Iam.GetGroupPolicyRequest)o).PolicyName, static (o, v) => ((global::Stratus.Services.Model.Iam.GetGroupPolicyRequest)o).PolicyName = (string?)v, required: true));
-        SGetGroupPolicyResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetGroupPolicyResponse(),
+
+    private static void WSGetGroupPolicyResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetGroupPolicyResponse(),
             new SM::MemberInfo("GroupName", SgroupNameType, "GroupName", "GroupName", static o => ((global::Stratus.Services.Model.Iam.GetGroupPolicyResponse)o).GroupName, static (o, v) => ((global::Stratus.Services.Model.Iam.GetGroupPolicyResponse)o).GroupName = (string?)v, required: true),
             new SM::MemberInfo("PolicyDocument", SpolicyDocumentType, "PolicyDocument", "PolicyDocument", static o => ((global::Stratus.Services.Model.Iam.GetGroupPolicyResponse)o).PolicyDocument, static (o, v) => ((global::Stratus.Services.Model.Iam.GetGroupPolicyResponse)o).PolicyDocument = (string?)v, required: true),
             new SM::MemberInfo("PolicyName", SpolicyNameType, "PolicyName", "PolicyName", static o => ((global::Stratus.Services.Model.Iam.GetGroupPolicyResponse)o).PolicyName, static (o, v) => ((global::Stratus.Services.Model.Iam.GetGroupPolicyResponse)o).PolicyName = (string?)v, required: true));
-        SGetGroupRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetGroupRequest(),
+
+    private static void WSGetGroupRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetGroupRequest(),
             new SM::MemberInfo("GroupName", SgroupNameType, "GroupName", "GroupName", static o => ((global::Stratus.Services.Model.Iam.GetGroupRequest)o).GroupName, static (o, v) => ((global::Stratus.Services.Model.Iam.GetGroupRequest)o).GroupName = (string?)v, required: true),
             new SM::MemberInfo("Marker", SmarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.GetGroupRequest)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.GetGroupRequest)o).Marker = (string?)v),
             new SM::MemberInfo("MaxItems", SmaxItemsType, "MaxItems", "MaxItems", static o => ((global::Stratus.Services.Model.Iam.GetGroupRequest)o).MaxItems, static (o, v) => ((global::Stratus.Services.Model.Iam.GetGroupRequest)o).MaxItems = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.GetGroupRequest)o).MaxItems));
-        SGetGroupResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetGroupResponse(),
+
+    private static void WSGetGroupResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetGroupResponse(),
             new SM::MemberInfo("Group", SGroup, "Group", "Group", static o => ((global::Stratus.Services.Model.Iam.GetGroupResponse)o).Group, static (o, v) => ((global::Stratus.Services.Model.Iam.GetGroupResponse)o).Group = (global::Stratus.Services.Model.Iam.Group?)v, required: true),
             new SM::MemberInfo("IsTruncated", SbooleanType, "IsTruncated", "IsTruncated", static o => ((global::Stratus.Services.Model.Iam.GetGroupResponse)o).IsTruncated, static (o, v) => ((global::Stratus.Services.Model.Iam.GetGroupResponse)o).IsTruncated = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.GetGroupResponse)o).IsTruncated),
             new SM::MemberInfo("Marker", SresponseMarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.GetGroupResponse)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.GetGroupResponse)o).Marker = (string?)v),
             new SM::MemberInfo("Users", SuserListType, "Users", "Users", static o => ((global::Stratus.Services.Model.Iam.GetGroupResponse)o).Users, static (o, v) => ((global::Stratus.Services.Model.Iam.GetGroupResponse)o).Users = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.User>?)v, required: true));
-        SGetHumanReadableSummaryRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetHumanReadableSummaryRequest(),
+
+    private static void WSGetHumanReadableSummaryRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetHumanReadableSummaryRequest(),
             new SM::MemberInfo("EntityArn", SarnType, "EntityArn", "EntityArn", static o => ((global::Stratus.Services.Model.Iam.GetHumanReadableSummaryRequest)o).EntityArn, static (o, v) => ((global::Stratus.Services.Model.Iam.GetHumanReadableSummaryRequest)o).EntityArn = (string?)v, required: true),
             new SM::MemberInfo("Locale", SlocaleType, "Locale", "Locale", static o => ((global::Stratus.Services.Model.Iam.GetHumanReadableSummaryRequest)o).Locale, static (o, v) => ((global::Stratus.Services.Model.Iam.GetHumanReadableSummaryRequest)o).Locale = (string?)v));
-        SGetHumanReadableSummaryResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetHumanReadableSummaryResponse(),
+
+    private static void WSGetHumanReadableSummaryResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetHumanReadableSummaryResponse(),
             new SM::MemberInfo("Locale", SlocaleType, "Locale", "Locale", static o => ((global::Stratus.Services.Model.Iam.GetHumanReadableSummaryResponse)o).Locale, static (o, v) => ((global::Stratus.Services.Model.Iam.GetHumanReadableSummaryResponse)o).Locale = (string?)v),
             new SM::MemberInfo("SummaryContent", SsummaryContentType, "SummaryContent", "SummaryContent", static o => ((global::Stratus.Services.Model.Iam.GetHumanReadableSummaryResponse)o).SummaryContent, static (o, v) => ((global::Stratus.Services.Model.Iam.GetHumanReadableSummaryResponse)o).SummaryContent = (string?)v),
             new SM::MemberInfo("SummaryState", SsummaryStateType, "SummaryState", "SummaryState", static o => ((global::Stratus.Services.Model.Iam.GetHumanReadableSummaryResponse)o).SummaryState, static (o, v) => ((global::Stratus.Services.Model.Iam.GetHumanReadableSummaryResponse)o).SummaryState = (string?)v));
-        SGetInstanceProfileRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetInstanceProfileRequest(),
+
+    private static void WSGetInstanceProfileRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetInstanceProfileRequest(),
             new SM::MemberInfo("InstanceProfileName", SinstanceProfileNameType, "InstanceProfileName", "InstanceProfileName", static o => ((global::Stratus.Services.Model.Iam.GetInstanceProfileRequest)o).InstanceProfileName, static (o, v) => ((global::Stratus.Services.Model.Iam.GetInstanceProfileRequest)o).InstanceProfileName = (string?)v, required: true));
-        SGetInstanceProfileResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetInstanceProfileResponse(),
+
+    private static void WSGetInstanceProfileResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetInstanceProfileResponse(),
             new SM::MemberInfo("InstanceProfile", SInstanceProfile, "InstanceProfile", "InstanceProfile", static o => ((global::Stratus.Services.Model.Iam.GetInstanceProfileResponse)o).InstanceProfile, static (o, v) => ((global::Stratus.Services.Model.Iam.GetInstanceProfileResponse)o).InstanceProfile = (global::Stratus.Services.Model.Iam.InstanceProfile?)v, required: true));
-        SGetLoginProfileRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetLoginProfileRequest(),
+
+    private static void WSGetLoginProfileRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetLoginProfileRequest(),
             new SM::MemberInfo("UserName", SuserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.GetLoginProfileRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.GetLoginProfileRequest)o).UserName = (string?)v));
-        SGetLoginProfileResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetLoginProfileResponse(),
+
+    private static void WSGetLoginProfileResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetLoginProfileResponse(),
             new SM::MemberInfo("LoginProfile", SLoginProfile, "LoginProfile", "LoginProfile", static o => ((global::Stratus.Services.Model.Iam.GetLoginProfileResponse)o).LoginProfile, static (o, v) => ((global::Stratus.Services.Model.Iam.GetLoginProfileResponse)o).LoginProfile = (global::Stratus.Services.Model.Iam.LoginProfile?)v, required: true));
-        SGetMFADeviceRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetMFADeviceRequest(),
+
+    private static void WSGetMFADeviceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetMFADeviceRequest(),
             new SM::MemberInfo("SerialNumber", SserialNumberType, "SerialNumber", "SerialNumber", static o => ((global::Stratus.Services.Model.Iam.GetMFADeviceRequest)o).SerialNumber, static (o, v) => ((global::Stratus.Services.Model.Iam.GetMFADeviceRequest)o).SerialNumber = (string?)v, required: true),
             new SM::MemberInfo("UserName", SuserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.GetMFADeviceRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.GetMFADeviceRequest)o).UserName = (string?)v));
-        SGetMFADeviceResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetMFADeviceResponse(),
+
+    private static void WSGetMFADeviceResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetMFADeviceResponse(),
             new SM::MemberInfo("Certifications", SCertificationMapType, "Certifications", "Certifications", static o => ((global::Stratus.Services.Model.Iam.GetMFADeviceResponse)o).Certifications, static (o, v) => ((global::Stratus.Services.Model.Iam.GetMFADeviceResponse)o).Certifications = (global::System.Collections.Generic.Dictionary<string, string>?)v),
             new SM::MemberInfo("EnableDate", SdateType, "EnableDate", "EnableDate", static o => ((global::Stratus.Services.Model.Iam.GetMFADeviceResponse)o).EnableDate, static (o, v) => ((global::Stratus.Services.Model.Iam.GetMFADeviceResponse)o).EnableDate = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.GetMFADeviceResponse)o).EnableDate),
             new SM::MemberInfo("SerialNumber", SserialNumberType, "SerialNumber", "SerialNumber", static o => ((global::Stratus.Services.Model.Iam.GetMFADeviceResponse)o).SerialNumber, static (o, v) => ((global::Stratus.Services.Model.Iam.GetMFADeviceResponse)o).SerialNumber = (string?)v, required: true),
             new SM::MemberInfo("UserName", SuserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.GetMFADeviceResponse)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.GetMFADeviceResponse)o).UserName = (string?)v));
-        SGetOpenIDConnectProviderRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetOpenIDConnectProviderRequest(),
+
+    private static void WSGetOpenIDConnectProviderRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetOpenIDConnectProviderRequest(),
             new SM::MemberInfo("OpenIDConnectProviderArn", SarnType, "OpenIDConnectProviderArn", "OpenIDConnectProviderArn", static o => ((global::Stratus.Services.Model.Iam.GetOpenIDConnectProviderRequest)o).OpenIDConnectProviderArn, static (o, v) => ((global::Stratus.Services.Model.Iam.GetOpenIDConnectProviderRequest)o).OpenIDConnectProviderArn = (string?)v, required: true));
-        SGetOpenIDConnectProviderResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetOpenIDConnectProviderResponse(),
+
+    private static void WSGetOpenIDConnectProviderResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetOpenIDConnectProviderResponse(),
             new SM::MemberInfo("ClientIDList", SclientIDListType, "ClientIDList", "ClientIDList", static o => ((global::Stratus.Services.Model.Iam.GetOpenIDConnectProviderResponse)o).ClientIDList, static (o, v) => ((global::Stratus.Services.Model.Iam.GetOpenIDConnectProviderResponse)o).ClientIDList = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("CreateDate", SdateType, "CreateDate", "CreateDate", static o => ((global::Stratus.Services.Model.Iam.GetOpenIDConnectProviderResponse)o).CreateDate, static (o, v) => ((global::Stratus.Services.Model.Iam.GetOpenIDConnectProviderResponse)o).CreateDate = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.GetOpenIDConnectProviderResponse)o).CreateDate),
             new SM::MemberInfo("Tags", StagListType, "Tags", "Tags", static o => ((global::Stratus.Services.Model.Iam.GetOpenIDConnectProviderResponse)o).Tags, static (o, v) => ((global::Stratus.Services.Model.Iam.GetOpenIDConnectProviderResponse)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Tag>?)v),
             new SM::MemberInfo("ThumbprintList", SthumbprintListType, "ThumbprintList", "ThumbprintList", static o => ((global::Stratus.Services.Model.Iam.GetOpenIDConnectProviderResponse)o).ThumbprintList, static (o, v) => ((global::Stratus.Services.Model.Iam.GetOpenIDConnectProviderResponse)o).ThumbprintList = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("Url", SOpenIDConnectProviderUrlType, "Url", "Url", static o => ((global::Stratus.Services.Model.Iam.GetOpenIDConnectProviderResponse)o).Url, static (o, v) => ((global::Stratus.Services.Model.Iam.GetOpenIDConnectProviderResponse)o).Url = (string?)v));
-        SGetOrganizationsAccessReportRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetOrganizationsAccessReportRequest(),
+
+    private static void WSGetOrganizationsAccessReportRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetOrganizationsAccessReportRequest(),
             new SM::MemberInfo("JobId", SjobIDType, "JobId", "JobId", static o => ((global::Stratus.Services.Model.Iam.GetOrganizationsAccessReportRequest)o).JobId, static (o, v) => ((global::Stratus.Services.Model.Iam.GetOrganizationsAccessReportRequest)o).JobId = (string?)v, required: true),
             new SM::MemberInfo("Marker", SmarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.GetOrganizationsAccessReportRequest)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.GetOrganizationsAccessReportRequest)o).Marker = (string?)v),
             new SM::MemberInfo("MaxItems", SmaxItemsType, "MaxItems", "MaxItems", static o => ((global::Stratus.Services.Model.Iam.GetOrganizationsAccessReportRequest)o).MaxItems, static (o, v) => ((global::Stratus.Services.Model.Iam.GetOrganizationsAccessReportRequest)o).MaxItems = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.GetOrganizationsAccessReportRequest)o).MaxItems),
             new SM::MemberInfo("SortKey", SsortKeyType, "SortKey", "SortKey", static o => ((global::Stratus.Services.Model.Iam.GetOrganizationsAccessReportRequest)o).SortKey, static (o, v) => ((global::Stratus.Services.Model.Iam.GetOrganizationsAccessReportRequest)o).SortKey = (string?)v));
-        SGetOrganizationsAccessReportResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetOrganizationsAccessReportResponse(),
+
+    private static void WSGetOrganizationsAccessReportResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetOrganizationsAccessReportResponse(),
             new SM::MemberInfo("AccessDetails", SAccessDetails, "AccessDetails", "AccessDetails", static o => ((global::Stratus.Services.Model.Iam.GetOrganizationsAccessReportResponse)o).AccessDetails, static (o, v) => ((global::Stratus.Services.Model.Iam.GetOrganizationsAccessReportResponse)o).AccessDetails = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.AccessDetail>?)v),
             new SM::MemberInfo("ErrorDetails", SErrorDetails, "ErrorDetails", "ErrorDetails", static o => ((global::Stratus.Services.Model.Iam.GetOrganizationsAccessReportResponse)o).ErrorDetails, static (o, v) => ((global::Stratus.Services.Model.Iam.GetOrganizationsAccessReportResponse)o).ErrorDetails = (global::Stratus.Services.Model.Iam.ErrorDetails?)v),
             new SM::MemberInfo("IsTruncated", SbooleanType, "IsTruncated", "IsTruncated", static o => ((global::Stratus.Services.Model.Iam.GetOrganizationsAccessReportResponse)o).IsTruncated, static (o, v) => ((global::Stratus.Services.Model.Iam.GetOrganizationsAccessReportResponse)o).IsTruncated = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.GetOrganizationsAccessReportResponse)o).IsTruncated),
@@ -857,32 +2718,54 @@ public static partial class IamShapes
             new SM::MemberInfo("Marker", SmarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.GetOrganizationsAccessReportResponse)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.GetOrganizationsAccessReportResponse)o).Marker = (string?)v),
             new SM::MemberInfo("NumberOfServicesAccessible", SintegerType, "NumberOfServicesAccessible", "NumberOfServicesAccessible", static o => ((global::Stratus.Services.Model.Iam.GetOrganizationsAccessReportResponse)o).NumberOfServicesAccessible, static (o, v) => ((global::Stratus.Services.Model.Iam.GetOrganizationsAccessReportResponse)o).NumberOfServicesAccessible = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.GetOrganizationsAccessReportResponse)o).NumberOfServicesAccessible),
             new SM::MemberInfo("NumberOfServicesNotAccessed", SintegerType, "NumberOfServicesNotAccessed", "NumberOfServicesNotAccessed", static o => ((global::Stratus.Services.Model.Iam.GetOrganizationsAccessReportResponse)o).NumberOfServicesNotAccessed, static (o, v) => ((global::Stratus.Services.Model.Iam.GetOrganizationsAccessReportResponse)o).NumberOfServicesNotAccessed = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.GetOrganizationsAccessReportResponse)o).NumberOfServicesNotAccessed));
-        SGetOutboundWebIdentityFederationInfoResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetOutboundWebIdentityFederationInfoResponse(),
+
+    private static void WSGetOutboundWebIdentityFederationInfoResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetOutboundWebIdentityFederationInfoResponse(),
             new SM::MemberInfo("IssuerIdentifier", SstringType, "IssuerIdentifier", "IssuerIdentifier", static o => ((global::Stratus.Services.Model.Iam.GetOutboundWebIdentityFederationInfoResponse)o).IssuerIdentifier, static (o, v) => ((global::Stratus.Services.Model.Iam.GetOutboundWebIdentityFederationInfoResponse)o).IssuerIdentifier = (string?)v),
             new SM::MemberInfo("JwtVendingEnabled", SbooleanType, "JwtVendingEnabled", "JwtVendingEnabled", static o => ((global::Stratus.Services.Model.Iam.GetOutboundWebIdentityFederationInfoResponse)o).JwtVendingEnabled, static (o, v) => ((global::Stratus.Services.Model.Iam.GetOutboundWebIdentityFederationInfoResponse)o).JwtVendingEnabled = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.GetOutboundWebIdentityFederationInfoResponse)o).JwtVendingEnabled));
-        SGetPolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetPolicyRequest(),
+
+    private static void WSGetPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetPolicyRequest(),
             new SM::MemberInfo("PolicyArn", SarnType, "PolicyArn", "PolicyArn", static o => ((global::Stratus.Services.Model.Iam.GetPolicyRequest)o).PolicyArn, static (o, v) => ((global::Stratus.Services.Model.Iam.GetPolicyRequest)o).PolicyArn = (string?)v, required: true));
-        SGetPolicyResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetPolicyResponse(),
+
+    private static void WSGetPolicyResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetPolicyResponse(),
             new SM::MemberInfo("Policy", SPolicy, "Policy", "Policy", static o => ((global::Stratus.Services.Model.Iam.GetPolicyResponse)o).Policy, static (o, v) => ((global::Stratus.Services.Model.Iam.GetPolicyResponse)o).Policy = (global::Stratus.Services.Model.Iam.Policy?)v));
-        SGetPolicyVersionRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetPolicyVersionRequest(),
+
+    private static void WSGetPolicyVersionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetPolicyVersionRequest(),
             new SM::MemberInfo("PolicyArn", SarnType, "PolicyArn", "PolicyArn", static o => ((global::Stratus.Services.Model.Iam.GetPolicyVersionRequest)o).PolicyArn, static (o, v) => ((global::Stratus.Services.Model.Iam.GetPolicyVersionRequest)o).PolicyArn = (string?)v, required: true),
             new SM::MemberInfo("VersionId", SpolicyVersionIdType, "VersionId", "VersionId", static o => ((global::Stratus.Services.Model.Iam.GetPolicyVersionRequest)o).VersionId, static (o, v) => ((global::Stratus.Services.Model.Iam.GetPolicyVersionRequest)o).VersionId = (string?)v, required: true));
-        SGetPolicyVersionResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetPolicyVersionResponse(),
+
+    private static void WSGetPolicyVersionResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetPolicyVersionResponse(),
             new SM::MemberInfo("PolicyVersion", SPolicyVersion, "PolicyVersion", "PolicyVersion", static o => ((global::Stratus.Services.Model.Iam.GetPolicyVersionResponse)o).PolicyVersion, static (o, v) => ((global::Stratus.Services.Model.Iam.GetPolicyVersionResponse)o).PolicyVersion = (global::Stratus.Services.Model.Iam.PolicyVersion?)v));
-        SGetRolePolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetRolePolicyRequest(),
+
+    private static void WSGetRolePolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetRolePolicyRequest(),
             new SM::MemberInfo("PolicyName", SpolicyNameType, "PolicyName", "PolicyName", static o => ((global::Stratus.Services.Model.Iam.GetRolePolicyRequest)o).PolicyName, static (o, v) => ((global::Stratus.Services.Model.Iam.GetRolePolicyRequest)o).PolicyName = (string?)v, required: true),
             new SM::MemberInfo("RoleName", SroleNameType, "RoleName", "RoleName", static o => ((global::Stratus.Services.Model.Iam.GetRolePolicyRequest)o).RoleName, static (o, v) => ((global::Stratus.Services.Model.Iam.GetRolePolicyRequest)o).RoleName = (string?)v, required: true));
-        SGetRolePolicyResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetRolePolicyResponse(),
+
+    private static void WSGetRolePolicyResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetRolePolicyResponse(),
             new SM::MemberInfo("PolicyDocument", SpolicyDocumentType, "PolicyDocument", "PolicyDocument", static o => ((global::Stratus.Services.Model.Iam.GetRolePolicyResponse)o).PolicyDocument, static (o, v) => ((global::Stratus.Services.Model.Iam.GetRolePolicyResponse)o).PolicyDocument = (string?)v, required: true),
             new SM::MemberInfo("PolicyName", SpolicyNameType, "PolicyName", "PolicyName", static o => ((global::Stratus.Services.Model.Iam.GetRolePolicyResponse)o).PolicyName, static (o, v) => ((global::Stratus.Services.Model.Iam.GetRolePolicyResponse)o).PolicyName = (string?)v, required: true),
             new SM::MemberInfo("RoleName", SroleNameType, "RoleName", "RoleName", static o => ((global::Stratus.Services.Model.Iam.GetRolePolicyResponse)o).RoleName, static (o, v) => ((global::Stratus.Services.Model.Iam.GetRolePolicyResponse)o).RoleName = (string?)v, required: true));
-        SGetRoleRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetRoleRequest(),
+
+    private static void WSGetRoleRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetRoleRequest(),
             new SM::MemberInfo("RoleName", SroleNameType, "RoleName", "RoleName", static o => ((global::Stratus.Services.Model.Iam.GetRoleRequest)o).RoleName, static (o, v) => ((global::Stratus.Services.Model.Iam.GetRoleRequest)o).RoleName = (string?)v, required: true));
-        SGetRoleResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetRoleResponse(),
+
+    private static void WSGetRoleResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetRoleResponse(),
             new SM::MemberInfo("Role", SRole, "Role", "Role", static o => ((global::Stratus.Services.Model.Iam.GetRoleResponse)o).Role, static (o, v) => ((global::Stratus.Services.Model.Iam.GetRoleResponse)o).Role = (global::Stratus.Services.Model.Iam.Role?)v, required: true));
-        SGetSAMLProviderRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetSAMLProviderRequest(),
+
+    private static void WSGetSAMLProviderRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetSAMLProviderRequest(),
             new SM::MemberInfo("SAMLProviderArn", SarnType, "SAMLProviderArn", "SAMLProviderArn", static o => ((global::Stratus.Services.Model.Iam.GetSAMLProviderRequest)o).SAMLProviderArn, static (o, v) => ((global::Stratus.Services.Model.Iam.GetSAMLProviderRequest)o).SAMLProviderArn = (string?)v, required: true));
-        SGetSAMLProviderResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetSAMLProviderResponse(),
+
+    private static void WSGetSAMLProviderResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetSAMLProviderResponse(),
             new SM::MemberInfo("AssertionEncryptionMode", SassertionEncryptionModeType, "AssertionEncryptionMode", "AssertionEncryptionMode", static o => ((global::Stratus.Services.Model.Iam.GetSAMLProviderResponse)o).AssertionEncryptionMode, static (o, v) => ((global::Stratus.Services.Model.Iam.GetSAMLProviderResponse)o).AssertionEncryptionMode = (string?)v),
             new SM::MemberInfo("CreateDate", SdateType, "CreateDate", "CreateDate", static o => ((global::Stratus.Services.Model.Iam.GetSAMLProviderResponse)o).CreateDate, static (o, v) => ((global::Stratus.Services.Model.Iam.GetSAMLProviderResponse)o).CreateDate = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.GetSAMLProviderResponse)o).CreateDate),
             new SM::MemberInfo("PrivateKeyList", SprivateKeyList, "PrivateKeyList", "PrivateKeyList", static o => ((global::Stratus.Services.Model.Iam.GetSAMLProviderResponse)o).PrivateKeyList, static (o, v) => ((global::Stratus.Services.Model.Iam.GetSAMLProviderResponse)o).PrivateKeyList = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.SAMLPrivateKey>?)v),
@@ -890,21 +2773,33 @@ public static partial class IamShapes
             new SM::MemberInfo("SAMLProviderUUID", SprivateKeyIdType, "SAMLProviderUUID", "SAMLProviderUUID", static o => ((global::Stratus.Services.Model.Iam.GetSAMLProviderResponse)o).SAMLProviderUUID, static (o, v) => ((global::Stratus.Services.Model.Iam.GetSAMLProviderResponse)o).SAMLProviderUUID = (string?)v),
             new SM::MemberInfo("Tags", StagListType, "Tags", "Tags", static o => ((global::Stratus.Services.Model.Iam.GetSAMLProviderResponse)o).Tags, static (o, v) => ((global::Stratus.Services.Model.Iam.GetSAMLProviderResponse)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Tag>?)v),
             new SM::MemberInfo("ValidUntil", SdateType, "ValidUntil", "ValidUntil", static o => ((global::Stratus.Services.Model.Iam.GetSAMLProviderResponse)o).ValidUntil, static (o, v) => ((global::Stratus.Services.Model.Iam.GetSAMLProviderResponse)o).ValidUntil = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.GetSAMLProviderResponse)o).ValidUntil));
-        SGetSSHPublicKeyRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetSSHPublicKeyRequest(),
+
+    private static void WSGetSSHPublicKeyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetSSHPublicKeyRequest(),
             new SM::MemberInfo("Encoding", SencodingType, "Encoding", "Encoding", static o => ((global::Stratus.Services.Model.Iam.GetSSHPublicKeyRequest)o).Encoding, static (o, v) => ((global::Stratus.Services.Model.Iam.GetSSHPublicKeyRequest)o).Encoding = (string?)v, required: true),
             new SM::MemberInfo("SSHPublicKeyId", SpublicKeyIdType, "SSHPublicKeyId", "SSHPublicKeyId", static o => ((global::Stratus.Services.Model.Iam.GetSSHPublicKeyRequest)o).SSHPublicKeyId, static (o, v) => ((global::Stratus.Services.Model.Iam.GetSSHPublicKeyRequest)o).SSHPublicKeyId = (string?)v, required: true),
             new SM::MemberInfo("UserName", SuserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.GetSSHPublicKeyRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.GetSSHPublicKeyRequest)o).UserName = (string?)v, required: true));
-        SGetSSHPublicKeyResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetSSHPublicKeyResponse(),
+
+    private static void WSGetSSHPublicKeyResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetSSHPublicKeyResponse(),
             new SM::MemberInfo("SSHPublicKey", SSSHPublicKey, "SSHPublicKey", "SSHPublicKey", static o => ((global::Stratus.Services.Model.Iam.GetSSHPublicKeyResponse)o).SSHPublicKey, static (o, v) => ((global::Stratus.Services.Model.Iam.GetSSHPublicKeyResponse)o).SSHPublicKey = (global::Stratus.Services.Model.Iam.SSHPublicKey?)v));
-        SGetServerCertificateRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetServerCertificateRequest(),
+
+    private static void WSGetServerCertificateRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetServerCertificateRequest(),
             new SM::MemberInfo("ServerCertificateName", SserverCertificateNameType, "ServerCertificateName", "ServerCertificateName", static o => ((global::Stratus.Services.Model.Iam.GetServerCertificateRequest)o).ServerCertificateName, static (o, v) => ((global::Stratus.Services.Model.Iam.GetServerCertificateRequest)o).ServerCertificateName = (string?)v, required: true));
-        SGetServerCertificateResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetServerCertificateResponse(),
+
+    private static void WSGetServerCertificateResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetServerCertificateResponse(),
             new SM::MemberInfo("ServerCertificate", SServerCertificate, "ServerCertificate", "ServerCertificate", static o => ((global::Stratus.Services.Model.Iam.GetServerCertificateResponse)o).ServerCertificate, static (o, v) => ((global::Stratus.Services.Model.Iam.GetServerCertificateResponse)o).ServerCertificate = (global::Stratus.Services.Model.Iam.ServerCertificate?)v, required: true));
-        SGetServiceLastAccessedDetailsRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsRequest(),
+
+    private static void WSGetServiceLastAccessedDetailsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsRequest(),
             new SM::MemberInfo("JobId", SjobIDType, "JobId", "JobId", static o => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsRequest)o).JobId, static (o, v) => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsRequest)o).JobId = (string?)v, required: true),
             new SM::MemberInfo("Marker", SmarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsRequest)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsRequest)o).Marker = (string?)v),
             new SM::MemberInfo("MaxItems", SmaxItemsType, "MaxItems", "MaxItems", static o => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsRequest)o).MaxItems, static (o, v) => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsRequest)o).MaxItems = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsRequest)o).MaxItems));
-        SGetServiceLastAccessedDetailsResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsResponse(),
+
+    private static void WSGetServiceLastAccessedDetailsResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsResponse(),
             new SM::MemberInfo("Error", SErrorDetails, "Error", "Error", static o => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsResponse)o).Error, static (o, v) => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsResponse)o).Error = (global::Stratus.Services.Model.Iam.ErrorDetails?)v),
             new SM::MemberInfo("IsTruncated", SbooleanType, "IsTruncated", "IsTruncated", static o => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsResponse)o).IsTruncated, static (o, v) => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsResponse)o).IsTruncated = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsResponse)o).IsTruncated),
             new SM::MemberInfo("JobCompletionDate", SdateType, "JobCompletionDate", "JobCompletionDate", static o => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsResponse)o).JobCompletionDate, static (o, v) => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsResponse)o).JobCompletionDate = (global::System.DateTime?)v, required: true, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsResponse)o).JobCompletionDate),
@@ -913,12 +2808,16 @@ public static partial class IamShapes
             new SM::MemberInfo("JobType", SAccessAdvisorUsageGranularityType, "JobType", "JobType", static o => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsResponse)o).JobType, static (o, v) => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsResponse)o).JobType = (string?)v),
             new SM::MemberInfo("Marker", SresponseMarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsResponse)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsResponse)o).Marker = (string?)v),
             new SM::MemberInfo("ServicesLastAccessed", SServicesLastAccessed, "ServicesLastAccessed", "ServicesLastAccessed", static o => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsResponse)o).ServicesLastAccessed, static (o, v) => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsResponse)o).ServicesLastAccessed = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.ServiceLastAccessed>?)v, required: true));
-        SGetServiceLastAccessedDetailsWithEntitiesRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsWithEntitiesRequest(),
+
+    private static void WSGetServiceLastAccessedDetailsWithEntitiesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsWithEntitiesRequest(),
             new SM::MemberInfo("JobId", SjobIDType, "JobId", "JobId", static o => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsWithEntitiesRequest)o).JobId, static (o, v) => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsWithEntitiesRequest)o).JobId = (string?)v, required: true),
             new SM::MemberInfo("Marker", SmarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsWithEntitiesRequest)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsWithEntitiesRequest)o).Marker = (string?)v),
             new SM::MemberInfo("MaxItems", SmaxItemsType, "MaxItems", "MaxItems", static o => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsWithEntitiesRequest)o).MaxItems, static (o, v) => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsWithEntitiesRequest)o).MaxItems = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsWithEntitiesRequest)o).MaxItems),
             new SM::MemberInfo("ServiceNamespace", SserviceNamespaceType, "ServiceNamespace", "ServiceNamespace", static o => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsWithEntitiesRequest)o).ServiceNamespace, static (o, v) => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsWithEntitiesRequest)o).ServiceNamespace = (string?)v, required: true));
-        SGetServiceLastAccessedDetailsWithEntitiesResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsWithEntitiesResponse(),
+
+    private static void WSGetServiceLastAccessedDetailsWithEntitiesResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsWithEntitiesResponse(),
             new SM::MemberInfo("EntityDetailsList", SentityDetailsListType, "EntityDetailsList", "EntityDetailsList", static o => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsWithEntitiesResponse)o).EntityDetailsList, static (o, v) => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsWithEntitiesResponse)o).EntityDetailsList = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.EntityDetails>?)v, required: true),
             new SM::MemberInfo("Error", SErrorDetails, "Error", "Error", static o => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsWithEntitiesResponse)o).Error, static (o, v) => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsWithEntitiesResponse)o).Error = (global::Stratus.Services.Model.Iam.ErrorDetails?)v),
             new SM::MemberInfo("IsTruncated", SbooleanType, "IsTruncated", "IsTruncated", static o => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsWithEntitiesResponse)o).IsTruncated, static (o, v) => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsWithEntitiesResponse)o).IsTruncated = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsWithEntitiesResponse)o).IsTruncated),
@@ -926,29 +2825,45 @@ public static partial class IamShapes
             new SM::MemberInfo("JobCreationDate", SdateType, "JobCreationDate", "JobCreationDate", static o => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsWithEntitiesResponse)o).JobCreationDate, static (o, v) => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsWithEntitiesResponse)o).JobCreationDate = (global::System.DateTime?)v, required: true, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsWithEntitiesResponse)o).JobCreationDate),
             new SM::MemberInfo("JobStatus", SjobStatusType, "JobStatus", "JobStatus", static o => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsWithEntitiesResponse)o).JobStatus, static (o, v) => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsWithEntitiesResponse)o).JobStatus = (string?)v, required: true),
             new SM::MemberInfo("Marker", SresponseMarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsWithEntitiesResponse)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.GetServiceLastAccessedDetailsWithEntitiesResponse)o).Marker = (string?)v));
-        SGetServiceLinkedRoleDeletionStatusRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetServiceLinkedRoleDeletionStatusRequest(),
+
+    private static void WSGetServiceLinkedRoleDeletionStatusRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetServiceLinkedRoleDeletionStatusRequest(),
             new SM::MemberInfo("DeletionTaskId", SDeletionTaskIdType, "DeletionTaskId", "DeletionTaskId", static o => ((global::Stratus.Services.Model.Iam.GetServiceLinkedRoleDeletionStatusRequest)o).DeletionTaskId, static (o, v) => ((global::Stratus.Services.Model.Iam.GetServiceLinkedRoleDeletionStatusRequest)o).DeletionTaskId = (string?)v, required: true));
-        SGetServiceLinkedRoleDeletionStatusResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetServiceLinkedRoleDeletionStatusResponse(),
+
+    private static void WSGetServiceLinkedRoleDeletionStatusResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetServiceLinkedRoleDeletionStatusResponse(),
             new SM::MemberInfo("Reason", SDeletionTaskFailureReasonType, "Reason", "Reason", static o => ((global::Stratus.Services.Model.Iam.GetServiceLinkedRoleDeletionStatusResponse)o).Reason, static (o, v) => ((global::Stratus.Services.Model.Iam.GetServiceLinkedRoleDeletionStatusResponse)o).Reason = (global::Stratus.Services.Model.Iam.DeletionTaskFailureReasonType?)v),
             new SM::MemberInfo("Status", SDeletionTaskStatusType, "Status", "Status", static o => ((global::Stratus.Services.Model.Iam.GetServiceLinkedRoleDeletionStatusResponse)o).Status, static (o, v) => ((global::Stratus.Services.Model.Iam.GetServiceLinkedRoleDeletionStatusResponse)o).Status = (string?)v, required: true));
-        SGetUserPolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetUserPolicyRequest(),
+
+    private static void WSGetUserPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetUserPolicyRequest(),
             new SM::MemberInfo("PolicyName", SpolicyNameType, "PolicyName", "PolicyName", static o => ((global::Stratus.Services.Model.Iam.GetUserPolicyRequest)o).PolicyName, static (o, v) => ((global::Stratus.Services.Model.Iam.GetUserPolicyRequest)o).PolicyName = (string?)v, required: true),
             new SM::MemberInfo("UserName", SexistingUserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.GetUserPolicyRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.GetUserPolicyRequest)o).UserName = (string?)v, required: true));
-        SGetUserPolicyResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetUserPolicyResponse(),
+
+    private static void WSGetUserPolicyResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetUserPolicyResponse(),
             new SM::MemberInfo("PolicyDocument", SpolicyDocumentType, "PolicyDocument", "PolicyDocument", static o => ((global::Stratus.Services.Model.Iam.GetUserPolicyResponse)o).PolicyDocument, static (o, v) => ((global::Stratus.Services.Model.Iam.GetUserPolicyResponse)o).PolicyDocument = (string?)v, required: true),
             new SM::MemberInfo("PolicyName", SpolicyNameType, "PolicyName", "PolicyName", static o => ((global::Stratus.Services.Model.Iam.GetUserPolicyResponse)o).PolicyName, static (o, v) => ((global::Stratus.Services.Model.Iam.GetUserPolicyResponse)o).PolicyName = (string?)v, required: true),
             new SM::MemberInfo("UserName", SexistingUserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.GetUserPolicyResponse)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.GetUserPolicyResponse)o).UserName = (string?)v, required: true));
-        SGetUserRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetUserRequest(),
+
+    private static void WSGetUserRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetUserRequest(),
             new SM::MemberInfo("UserName", SexistingUserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.GetUserRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.GetUserRequest)o).UserName = (string?)v));
-        SGetUserResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetUserResponse(),
+
+    private static void WSGetUserResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GetUserResponse(),
             new SM::MemberInfo("User", SUser, "User", "User", static o => ((global::Stratus.Services.Model.Iam.GetUserResponse)o).User, static (o, v) => ((global::Stratus.Services.Model.Iam.GetUserResponse)o).User = (global::Stratus.Services.Model.Iam.User?)v, required: true));
-        SGroup.InitStructure(static () => new global::Stratus.Services.Model.Iam.Group(),
+
+    private static void WSGroup(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.Group(),
             new SM::MemberInfo("Arn", SarnType, "Arn", "Arn", static o => ((global::Stratus.Services.Model.Iam.Group)o).Arn, static (o, v) => ((global::Stratus.Services.Model.Iam.Group)o).Arn = (string?)v, required: true),
             new SM::MemberInfo("CreateDate", SdateType, "CreateDate", "CreateDate", static o => ((global::Stratus.Services.Model.Iam.Group)o).CreateDate, static (o, v) => ((global::Stratus.Services.Model.Iam.Group)o).CreateDate = (global::System.DateTime?)v, required: true, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.Group)o).CreateDate),
             new SM::MemberInfo("GroupId", SidType, "GroupId", "GroupId", static o => ((global::Stratus.Services.Model.Iam.Group)o).GroupId, static (o, v) => ((global::Stratus.Services.Model.Iam.Group)o).GroupId = (string?)v, required: true),
             new SM::MemberInfo("GroupName", SgroupNameType, "GroupName", "GroupName", static o => ((global::Stratus.Services.Model.Iam.Group)o).GroupName, static (o, v) => ((global::Stratus.Services.Model.Iam.Group)o).GroupName = (string?)v, required: true),
             new SM::MemberInfo("Path", SpathType, "Path", "Path", static o => ((global::Stratus.Services.Model.Iam.Group)o).Path, static (o, v) => ((global::Stratus.Services.Model.Iam.Group)o).Path = (string?)v, required: true));
-        SGroupDetail.InitStructure(static () => new global::Stratus.Services.Model.Iam.GroupDetail(),
+
+    private static void WSGroupDetail(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.GroupDetail(),
             new SM::MemberInfo("Arn", SarnType, "Arn", "Arn", static o => ((global::Stratus.Services.Model.Iam.GroupDetail)o).Arn, static (o, v) => ((global::Stratus.Services.Model.Iam.GroupDetail)o).Arn = (string?)v),
             new SM::MemberInfo("AttachedManagedPolicies", SattachedPoliciesListType, "AttachedManagedPolicies", "AttachedManagedPolicies", static o => ((global::Stratus.Services.Model.Iam.GroupDetail)o).AttachedManagedPolicies, static (o, v) => ((global::Stratus.Services.Model.Iam.GroupDetail)o).AttachedManagedPolicies = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.AttachedPolicy>?)v),
             new SM::MemberInfo("CreateDate", SdateType, "CreateDate", "CreateDate", static o => ((global::Stratus.Services.Model.Iam.GroupDetail)o).CreateDate, static (o, v) => ((global::Stratus.Services.Model.Iam.GroupDetail)o).CreateDate = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.GroupDetail)o).CreateDate),
@@ -956,7 +2871,9 @@ public static partial class IamShapes
             new SM::MemberInfo("GroupName", SgroupNameType, "GroupName", "GroupName", static o => ((global::Stratus.Services.Model.Iam.GroupDetail)o).GroupName, static (o, v) => ((global::Stratus.Services.Model.Iam.GroupDetail)o).GroupName = (string?)v),
             new SM::MemberInfo("GroupPolicyList", SpolicyDetailListType, "GroupPolicyList", "GroupPolicyList", static o => ((global::Stratus.Services.Model.Iam.GroupDetail)o).GroupPolicyList, static (o, v) => ((global::Stratus.Services.Model.Iam.GroupDetail)o).GroupPolicyList = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.PolicyDetail>?)v),
             new SM::MemberInfo("Path", SpathType, "Path", "Path", static o => ((global::Stratus.Services.Model.Iam.GroupDetail)o).Path, static (o, v) => ((global::Stratus.Services.Model.Iam.GroupDetail)o).Path = (string?)v));
-        SInstanceProfile.InitStructure(static () => new global::Stratus.Services.Model.Iam.InstanceProfile(),
+
+    private static void WSInstanceProfile(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.InstanceProfile(),
             new SM::MemberInfo("Arn", SarnType, "Arn", "Arn", static o => ((global::Stratus.Services.Model.Iam.InstanceProfile)o).Arn, static (o, v) => ((global::Stratus.Services.Model.Iam.InstanceProfile)o).Arn = (string?)v, required: true),
             new SM::MemberInfo("CreateDate", SdateType, "CreateDate", "CreateDate", static o => ((global::Stratus.Services.Model.Iam.InstanceProfile)o).CreateDate, static (o, v) => ((global::Stratus.Services.Model.Iam.InstanceProfile)o).CreateDate = (global::System.DateTime?)v, required: true, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.InstanceProfile)o).CreateDate),
             new SM::MemberInfo("InstanceProfileId", SidType, "InstanceProfileId", "InstanceProfileId", static o => ((global::Stratus.Services.Model.Iam.InstanceProfile)o).InstanceProfileId, static (o, v) => ((global::Stratus.Services.Model.Iam.InstanceProfile)o).InstanceProfileId = (string?)v, required: true),
@@ -964,322 +2881,492 @@ public static partial class IamShapes
             new SM::MemberInfo("Path", SpathType, "Path", "Path", static o => ((global::Stratus.Services.Model.Iam.InstanceProfile)o).Path, static (o, v) => ((global::Stratus.Services.Model.Iam.InstanceProfile)o).Path = (string?)v, required: true),
             new SM::MemberInfo("Roles", SroleListType, "Roles", "Roles", static o => ((global::Stratus.Services.Model.Iam.InstanceProfile)o).Roles, static (o, v) => ((global::Stratus.Services.Model.Iam.InstanceProfile)o).Roles = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Role>?)v, required: true),
             new SM::MemberInfo("Tags", StagListType, "Tags", "Tags", static o => ((global::Stratus.Services.Model.Iam.InstanceProfile)o).Tags, static (o, v) => ((global::Stratus.Services.Model.Iam.InstanceProfile)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Tag>?)v));
-        SInvalidAuthenticationCodeException.InitStructure(static () => new global::Stratus.Services.Model.Iam.InvalidAuthenticationCodeException(),
+
+    private static void WSInvalidAuthenticationCodeException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.InvalidAuthenticationCodeException(),
             new SM::MemberInfo("message", SinvalidAuthenticationCodeMessage, "message", "message", static o => ((global::Stratus.Services.Model.Iam.InvalidAuthenticationCodeException)o).message, static (o, v) => ((global::Stratus.Services.Model.Iam.InvalidAuthenticationCodeException)o).message = (string?)v));
-        SInvalidCertificateException.InitStructure(static () => new global::Stratus.Services.Model.Iam.InvalidCertificateException(),
+
+    private static void WSInvalidCertificateException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.InvalidCertificateException(),
             new SM::MemberInfo("message", SinvalidCertificateMessage, "message", "message", static o => ((global::Stratus.Services.Model.Iam.InvalidCertificateException)o).message, static (o, v) => ((global::Stratus.Services.Model.Iam.InvalidCertificateException)o).message = (string?)v));
-        SInvalidInputException.InitStructure(static () => new global::Stratus.Services.Model.Iam.InvalidInputException(),
+
+    private static void WSInvalidInputException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.InvalidInputException(),
             new SM::MemberInfo("message", SinvalidInputMessage, "message", "message", static o => ((global::Stratus.Services.Model.Iam.InvalidInputException)o).message, static (o, v) => ((global::Stratus.Services.Model.Iam.InvalidInputException)o).message = (string?)v));
-        SInvalidPublicKeyException.InitStructure(static () => new global::Stratus.Services.Model.Iam.InvalidPublicKeyException(),
+
+    private static void WSInvalidPublicKeyException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.InvalidPublicKeyException(),
             new SM::MemberInfo("message", SinvalidPublicKeyMessage, "message", "message", static o => ((global::Stratus.Services.Model.Iam.InvalidPublicKeyException)o).message, static (o, v) => ((global::Stratus.Services.Model.Iam.InvalidPublicKeyException)o).message = (string?)v));
-        SInvalidUserTypeException.InitStructure(static () => new global::Stratus.Services.Model.Iam.InvalidUserTypeException(),
+
+    private static void WSInvalidUserTypeException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.InvalidUserTypeException(),
             new SM::MemberInfo("message", SinvalidUserTypeMessage, "message", "message", static o => ((global::Stratus.Services.Model.Iam.InvalidUserTypeException)o).message, static (o, v) => ((global::Stratus.Services.Model.Iam.InvalidUserTypeException)o).message = (string?)v));
-        SKeyPairMismatchException.InitStructure(static () => new global::Stratus.Services.Model.Iam.KeyPairMismatchException(),
+
+    private static void WSKeyPairMismatchException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.KeyPairMismatchException(),
             new SM::MemberInfo("message", SkeyPairMismatchMessage, "message", "message", static o => ((global::Stratus.Services.Model.Iam.KeyPairMismatchException)o).message, static (o, v) => ((global::Stratus.Services.Model.Iam.KeyPairMismatchException)o).message = (string?)v));
-        SLimitExceededException.InitStructure(static () => new global::Stratus.Services.Model.Iam.LimitExceededException(),
+
+    private static void WSLimitExceededException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.LimitExceededException(),
             new SM::MemberInfo("message", SlimitExceededMessage, "message", "message", static o => ((global::Stratus.Services.Model.Iam.LimitExceededException)o).message, static (o, v) => ((global::Stratus.Services.Model.Iam.LimitExceededException)o).message = (string?)v));
-        SListAccessKeysRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListAccessKeysRequest(),
+
+    private static void WSListAccessKeysRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListAccessKeysRequest(),
             new SM::MemberInfo("Marker", SmarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListAccessKeysRequest)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListAccessKeysRequest)o).Marker = (string?)v),
             new SM::MemberInfo("MaxItems", SmaxItemsType, "MaxItems", "MaxItems", static o => ((global::Stratus.Services.Model.Iam.ListAccessKeysRequest)o).MaxItems, static (o, v) => ((global::Stratus.Services.Model.Iam.ListAccessKeysRequest)o).MaxItems = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.ListAccessKeysRequest)o).MaxItems),
             new SM::MemberInfo("UserName", SexistingUserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.ListAccessKeysRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.ListAccessKeysRequest)o).UserName = (string?)v));
-        SListAccessKeysResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListAccessKeysResponse(),
+
+    private static void WSListAccessKeysResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListAccessKeysResponse(),
             new SM::MemberInfo("AccessKeyMetadata", SaccessKeyMetadataListType, "AccessKeyMetadata", "AccessKeyMetadata", static o => ((global::Stratus.Services.Model.Iam.ListAccessKeysResponse)o).AccessKeyMetadata, static (o, v) => ((global::Stratus.Services.Model.Iam.ListAccessKeysResponse)o).AccessKeyMetadata = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.AccessKeyMetadata>?)v, required: true),
             new SM::MemberInfo("IsTruncated", SbooleanType, "IsTruncated", "IsTruncated", static o => ((global::Stratus.Services.Model.Iam.ListAccessKeysResponse)o).IsTruncated, static (o, v) => ((global::Stratus.Services.Model.Iam.ListAccessKeysResponse)o).IsTruncated = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.ListAccessKeysResponse)o).IsTruncated),
             new SM::MemberInfo("Marker", SresponseMarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListAccessKeysResponse)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListAccessKeysResponse)o).Marker = (string?)v));
-        SListAccountAliasesRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListAccountAliasesRequest(),
+
+    private static void WSListAccountAliasesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListAccountAliasesRequest(),
             new SM::MemberInfo("Marker", SmarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListAccountAliasesRequest)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListAccountAliasesRequest)o).Marker = (string?)v),
             new SM::MemberInfo("MaxItems", SmaxItemsType, "MaxItems", "MaxItems", static o => ((global::Stratus.Services.Model.Iam.ListAccountAliasesRequest)o).MaxItems, static (o, v) => ((global::Stratus.Services.Model.Iam.ListAccountAliasesRequest)o).MaxItems = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.ListAccountAliasesRequest)o).MaxItems));
-        SListAccountAliasesResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListAccountAliasesResponse(),
+
+    private static void WSListAccountAliasesResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListAccountAliasesResponse(),
             new SM::MemberInfo("AccountAliases", SaccountAliasListType, "AccountAliases", "AccountAliases", static o => ((global::Stratus.Services.Model.Iam.ListAccountAliasesResponse)o).AccountAliases, static (o, v) => ((global::Stratus.Services.Model.Iam.ListAccountAliasesResponse)o).AccountAliases = (global::System.Collections.Generic.List<string>?)v, required: true),
             new SM::MemberInfo("IsTruncated", SbooleanType, "IsTruncated", "IsTruncated", static o => ((global::Stratus.Services.Model.Iam.ListAccountAliasesResponse)o).IsTruncated, static (o, v) => ((global::Stratus.Services.Model.Iam.ListAccountAliasesResponse)o).IsTruncated = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.ListAccountAliasesResponse)o).IsTruncated),
             new SM::MemberInfo("Marker", SresponseMarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListAccountAliasesResponse)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListAccountAliasesResponse)o).Marker = (string?)v));
-        SListAttachedGroupPoliciesRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListAttachedGroupPoliciesRequest(),
+
+    private static void WSListAttachedGroupPoliciesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListAttachedGroupPoliciesRequest(),
             new SM::MemberInfo("GroupName", SgroupNameType, "GroupName", "GroupName", static o => ((global::Stratus.Services.Model.Iam.ListAttachedGroupPoliciesRequest)o).GroupName, static (o, v) => ((global::Stratus.Services.Model.Iam.ListAttachedGroupPoliciesRequest)o).GroupName = (string?)v, required: true),
             new SM::MemberInfo("Marker", SmarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListAttachedGroupPoliciesRequest)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListAttachedGroupPoliciesRequest)o).Marker = (string?)v),
             new SM::MemberInfo("MaxItems", SmaxItemsType, "MaxItems", "MaxItems", static o => ((global::Stratus.Services.Model.Iam.ListAttachedGroupPoliciesRequest)o).MaxItems, static (o, v) => ((global::Stratus.Services.Model.Iam.ListAttachedGroupPoliciesRequest)o).MaxItems = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.ListAttachedGroupPoliciesRequest)o).MaxItems),
             new SM::MemberInfo("PathPrefix", SpolicyPathType, "PathPrefix", "PathPrefix", static o => ((global::Stratus.Services.Model.Iam.ListAttachedGroupPoliciesRequest)o).PathPrefix, static (o, v) => ((global::Stratus.Services.Model.Iam.ListAttachedGroupPoliciesRequest)o).PathPrefix = (string?)v));
-        SListAttachedGroupPoliciesResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListAttachedGroupPoliciesResponse(),
+
+    private static void WSListAttachedGroupPoliciesResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListAttachedGroupPoliciesResponse(),
             new SM::MemberInfo("AttachedPolicies", SattachedPoliciesListType, "AttachedPolicies", "AttachedPolicies", static o => ((global::Stratus.Services.Model.Iam.ListAttachedGroupPoliciesResponse)o).AttachedPolicies, static (o, v) => ((global::Stratus.Services.Model.Iam.ListAttachedGroupPoliciesResponse)o).AttachedPolicies = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.AttachedPolicy>?)v),
             new SM::MemberInfo("IsTruncated", SbooleanType, "IsTruncated", "IsTruncated", static o => ((global::Stratus.Services.Model.Iam.ListAttachedGroupPoliciesResponse)o).IsTruncated, static (o, v) => ((global::Stratus.Services.Model.Iam.ListAttachedGroupPoliciesResponse)o).IsTruncated = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.ListAttachedGroupPoliciesResponse)o).IsTruncated),
             new SM::MemberInfo("Marker", SresponseMarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListAttachedGroupPoliciesResponse)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListAttachedGroupPoliciesResponse)o).Marker = (string?)v));
-        SListAttachedRolePoliciesRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListAttachedRolePoliciesRequest(),
+
+    private static void WSListAttachedRolePoliciesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListAttachedRolePoliciesRequest(),
             new SM::MemberInfo("Marker", SmarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListAttachedRolePoliciesRequest)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListAttachedRolePoliciesRequest)o).Marker = (string?)v),
             new SM::MemberInfo("MaxItems", SmaxItemsType, "MaxItems", "MaxItems", static o => ((global::Stratus.Services.Model.Iam.ListAttachedRolePoliciesRequest)o).MaxItems, static (o, v) => ((global::Stratus.Services.Model.Iam.ListAttachedRolePoliciesRequest)o).MaxItems = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.ListAttachedRolePoliciesRequest)o).MaxItems),
             new SM::MemberInfo("PathPrefix", SpolicyPathType, "PathPrefix", "PathPrefix", static o => ((global::Stratus.Services.Model.Iam.ListAttachedRolePoliciesRequest)o).PathPrefix, static (o, v) => ((global::Stratus.Services.Model.Iam.ListAttachedRolePoliciesRequest)o).PathPrefix = (string?)v),
             new SM::MemberInfo("RoleName", SroleNameType, "RoleName", "RoleName", static o => ((global::Stratus.Services.Model.Iam.ListAttachedRolePoliciesRequest)o).RoleName, static (o, v) => ((global::Stratus.Services.Model.Iam.ListAttachedRolePoliciesRequest)o).RoleName = (string?)v, required: true));
-        SListAttachedRolePoliciesResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListAttachedRolePoliciesResponse(),
+
+    private static void WSListAttachedRolePoliciesResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListAttachedRolePoliciesResponse(),
             new SM::MemberInfo("AttachedPolicies", SattachedPoliciesListType, "AttachedPolicies", "AttachedPolicies", static o => ((global::Stratus.Services.Model.Iam.ListAttachedRolePoliciesResponse)o).AttachedPolicies, static (o, v) => ((global::Stratus.Services.Model.Iam.ListAttachedRolePoliciesResponse)o).AttachedPolicies = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.AttachedPolicy>?)v),
             new SM::MemberInfo("IsTruncated", SbooleanType, "IsTruncated", "IsTruncated", static o => ((global::Stratus.Services.Model.Iam.ListAttachedRolePoliciesResponse)o).IsTruncated, static (o, v) => ((global::Stratus.Services.Model.Iam.ListAttachedRolePoliciesResponse)o).IsTruncated = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.ListAttachedRolePoliciesResponse)o).IsTruncated),
             new SM::MemberInfo("Marker", SresponseMarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListAttachedRolePoliciesResponse)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListAttachedRolePoliciesResponse)o).Marker = (string?)v));
-        SListAttachedUserPoliciesRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListAttachedUserPoliciesRequest(),
+
+    private static void WSListAttachedUserPoliciesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListAttachedUserPoliciesRequest(),
             new SM::MemberInfo("Marker", SmarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListAttachedUserPoliciesRequest)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListAttachedUserPoliciesRequest)o).Marker = (string?)v),
             new SM::MemberInfo("MaxItems", SmaxItemsType, "MaxItems", "MaxItems", static o => ((global::Stratus.Services.Model.Iam.ListAttachedUserPoliciesRequest)o).MaxItems, static (o, v) => ((global::Stratus.Services.Model.Iam.ListAttachedUserPoliciesRequest)o).MaxItems = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.ListAttachedUserPoliciesRequest)o).MaxItems),
             new SM::MemberInfo("PathPrefix", SpolicyPathType, "PathPrefix", "PathPrefix", static o => ((global::Stratus.Services.Model.Iam.ListAttachedUserPoliciesRequest)o).PathPrefix, static (o, v) => ((global::Stratus.Services.Model.Iam.ListAttachedUserPoliciesRequest)o).PathPrefix = (string?)v),
             new SM::MemberInfo("UserName", SuserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.ListAttachedUserPoliciesRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.ListAttachedUserPoliciesRequest)o).UserName = (string?)v, required: true));
-        SListAttachedUserPoliciesResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListAttachedUserPoliciesResponse(),
+
+    private static void WSListAttachedUserPoliciesResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListAttachedUserPoliciesResponse(),
             new SM::MemberInfo("AttachedPolicies", SattachedPoliciesListType, "AttachedPolicies", "AttachedPolicies", static o => ((global::Stratus.Services.Model.Iam.ListAttachedUserPoliciesResponse)o).AttachedPolicies, static (o, v) => ((global::Stratus.Services.Model.Iam.ListAttachedUserPoliciesResponse)o).AttachedPolicies = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.AttachedPolicy>?)v),
             new SM::MemberInfo("IsTruncated", SbooleanType, "IsTruncated", "IsTruncated", static o => ((global::Stratus.Services.Model.Iam.ListAttachedUserPoliciesResponse)o).IsTruncated, static (o, v) => ((global::Stratus.Services.Model.Iam.ListAttachedUserPoliciesResponse)o).IsTruncated = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.ListAttachedUserPoliciesResponse)o).IsTruncated),
             new SM::MemberInfo("Marker", SresponseMarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListAttachedUserPoliciesResponse)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListAttachedUserPoliciesResponse)o).Marker = (string?)v));
-        SListDelegationRequestsRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListDelegationRequestsRequest(),
+
+    private static void WSListDelegationRequestsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListDelegationRequestsRequest(),
             new SM::MemberInfo("Marker", SmarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListDelegationRequestsRequest)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListDelegationRequestsRequest)o).Marker = (string?)v),
             new SM::MemberInfo("MaxItems", SmaxItemsType, "MaxItems", "MaxItems", static o => ((global::Stratus.Services.Model.Iam.ListDelegationRequestsRequest)o).MaxItems, static (o, v) => ((global::Stratus.Services.Model.Iam.ListDelegationRequestsRequest)o).MaxItems = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.ListDelegationRequestsRequest)o).MaxItems),
             new SM::MemberInfo("OwnerId", SownerIdType, "OwnerId", "OwnerId", static o => ((global::Stratus.Services.Model.Iam.ListDelegationRequestsRequest)o).OwnerId, static (o, v) => ((global::Stratus.Services.Model.Iam.ListDelegationRequestsRequest)o).OwnerId = (string?)v));
-        SListDelegationRequestsResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListDelegationRequestsResponse(),
+
+    private static void WSListDelegationRequestsResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListDelegationRequestsResponse(),
             new SM::MemberInfo("DelegationRequests", SdelegationRequestsListType, "DelegationRequests", "DelegationRequests", static o => ((global::Stratus.Services.Model.Iam.ListDelegationRequestsResponse)o).DelegationRequests, static (o, v) => ((global::Stratus.Services.Model.Iam.ListDelegationRequestsResponse)o).DelegationRequests = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.DelegationRequest>?)v),
             new SM::MemberInfo("Marker", SmarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListDelegationRequestsResponse)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListDelegationRequestsResponse)o).Marker = (string?)v),
             new SM::MemberInfo("isTruncated", SbooleanType, "isTruncated", "isTruncated", static o => ((global::Stratus.Services.Model.Iam.ListDelegationRequestsResponse)o).isTruncated, static (o, v) => ((global::Stratus.Services.Model.Iam.ListDelegationRequestsResponse)o).isTruncated = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.ListDelegationRequestsResponse)o).isTruncated));
-        SListEntitiesForPolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListEntitiesForPolicyRequest(),
+
+    private static void WSListEntitiesForPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListEntitiesForPolicyRequest(),
             new SM::MemberInfo("EntityFilter", SEntityType, "EntityFilter", "EntityFilter", static o => ((global::Stratus.Services.Model.Iam.ListEntitiesForPolicyRequest)o).EntityFilter, static (o, v) => ((global::Stratus.Services.Model.Iam.ListEntitiesForPolicyRequest)o).EntityFilter = (string?)v),
             new SM::MemberInfo("Marker", SmarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListEntitiesForPolicyRequest)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListEntitiesForPolicyRequest)o).Marker = (string?)v),
             new SM::MemberInfo("MaxItems", SmaxItemsType, "MaxItems", "MaxItems", static o => ((global::Stratus.Services.Model.Iam.ListEntitiesForPolicyRequest)o).MaxItems, static (o, v) => ((global::Stratus.Services.Model.Iam.ListEntitiesForPolicyRequest)o).MaxItems = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.ListEntitiesForPolicyRequest)o).MaxItems),
             new SM::MemberInfo("PathPrefix", SpathType, "PathPrefix", "PathPrefix", static o => ((global::Stratus.Services.Model.Iam.ListEntitiesForPolicyRequest)o).PathPrefix, static (o, v) => ((global::Stratus.Services.Model.Iam.ListEntitiesForPolicyRequest)o).PathPrefix = (string?)v),
             new SM::MemberInfo("PolicyArn", SarnType, "PolicyArn", "PolicyArn", static o => ((global::Stratus.Services.Model.Iam.ListEntitiesForPolicyRequest)o).PolicyArn, static (o, v) => ((global::Stratus.Services.Model.Iam.ListEntitiesForPolicyRequest)o).PolicyArn = (string?)v, required: true),
             new SM::MemberInfo("PolicyUsageFilter", SPolicyUsageType, "PolicyUsageFilter", "PolicyUsageFilter", static o => ((global::Stratus.Services.Model.Iam.ListEntitiesForPolicyRequest)o).PolicyUsageFilter, static (o, v) => ((global::Stratus.Services.Model.Iam.ListEntitiesForPolicyRequest)o).PolicyUsageFilter = (string?)v));
-        SListEntitiesForPolicyResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListEntitiesForPolicyResponse(),
+
+    private static void WSListEntitiesForPolicyResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListEntitiesForPolicyResponse(),
             new SM::MemberInfo("IsTruncated", SbooleanType, "IsTruncated", "IsTruncated", static o => ((global::Stratus.Services.Model.Iam.ListEntitiesForPolicyResponse)o).IsTruncated, static (o, v) => ((global::Stratus.Services.Model.Iam.ListEntitiesForPolicyResponse)o).IsTruncated = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.ListEntitiesForPolicyResponse)o).IsTruncated),
             new SM::MemberInfo("Marker", SresponseMarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListEntitiesForPolicyResponse)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListEntitiesForPolicyResponse)o).Marker = (string?)v),
             new SM::MemberInfo("PolicyGroups", SPolicyGroupListType, "PolicyGroups", "PolicyGroups", static o => ((global::Stratus.Services.Model.Iam.ListEntitiesForPolicyResponse)o).PolicyGroups, static (o, v) => ((global::Stratus.Services.Model.Iam.ListEntitiesForPolicyResponse)o).PolicyGroups = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.PolicyGroup>?)v),
             new SM::MemberInfo("PolicyRoles", SPolicyRoleListType, "PolicyRoles", "PolicyRoles", static o => ((global::Stratus.Services.Model.Iam.ListEntitiesForPolicyResponse)o).PolicyRoles, static (o, v) => ((global::Stratus.Services.Model.Iam.ListEntitiesForPolicyResponse)o).PolicyRoles = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.PolicyRole>?)v),
             new SM::MemberInfo("PolicyUsers", SPolicyUserListType, "PolicyUsers", "PolicyUsers", static o => ((global::Stratus.Services.Model.Iam.ListEntitiesForPolicyResponse)o).PolicyUsers, static (o, v) => ((global::Stratus.Services.Model.Iam.ListEntitiesForPolicyResponse)o).PolicyUsers = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.PolicyUser>?)v));
-        SListGroupPoliciesRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListGroupPoliciesRequest(),
+
+    private static void WSListGroupPoliciesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListGroupPoliciesRequest(),
             new SM::MemberInfo("GroupName", SgroupNameType, "GroupName", "GroupName", static o => ((global::Stratus.Services.Model.Iam.ListGroupPoliciesRequest)o).GroupName, static (o, v) => ((global::Stratus.Services.Model.Iam.ListGroupPoliciesRequest)o).GroupName = (string?)v, required: true),
             new SM::MemberInfo("Marker", SmarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListGroupPoliciesRequest)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListGroupPoliciesRequest)o).Marker = (string?)v),
             new SM::MemberInfo("MaxItems", SmaxItemsType, "MaxItems", "MaxItems", static o => ((global::Stratus.Services.Model.Iam.ListGroupPoliciesRequest)o).MaxItems, static (o, v) => ((global::Stratus.Services.Model.Iam.ListGroupPoliciesRequest)o).MaxItems = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.ListGroupPoliciesRequest)o).MaxItems));
-        SListGroupPoliciesResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListGroupPoliciesResponse(),
+
+    private static void WSListGroupPoliciesResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListGroupPoliciesResponse(),
             new SM::MemberInfo("IsTruncated", SbooleanType, "IsTruncated", "IsTruncated", static o => ((global::Stratus.Services.Model.Iam.ListGroupPoliciesResponse)o).IsTruncated, static (o, v) => ((global::Stratus.Services.Model.Iam.ListGroupPoliciesResponse)o).IsTruncated = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.ListGroupPoliciesResponse)o).IsTruncated),
             new SM::MemberInfo("Marker", SresponseMarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListGroupPoliciesResponse)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListGroupPoliciesResponse)o).Marker = (string?)v),
             new SM::MemberInfo("PolicyNames", SpolicyNameListType, "PolicyNames", "PolicyNames", static o => ((global::Stratus.Services.Model.Iam.ListGroupPoliciesResponse)o).PolicyNames, static (o, v) => ((global::Stratus.Services.Model.Iam.ListGroupPoliciesResponse)o).PolicyNames = (global::System.Collections.Generic.List<string>?)v, required: true));
-        SListGroupsForUserRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListGroupsForUserRequest(),
+
+    private static void WSListGroupsForUserRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListGroupsForUserRequest(),
             new SM::MemberInfo("Marker", SmarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListGroupsForUserRequest)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListGroupsForUserRequest)o).Marker = (string?)v),
             new SM::MemberInfo("MaxItems", SmaxItemsType, "MaxItems", "MaxItems", static o => ((global::Stratus.Services.Model.Iam.ListGroupsForUserRequest)o).MaxItems, static (o, v) => ((global::Stratus.Services.Model.Iam.ListGroupsForUserRequest)o).MaxItems = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.ListGroupsForUserRequest)o).MaxItems),
             new SM::MemberInfo("UserName", SexistingUserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.ListGroupsForUserRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.ListGroupsForUserRequest)o).UserName = (string?)v, required: true));
-        SListGroupsForUserResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListGroupsForUserResponse(),
+
+    private static void WSListGroupsForUserResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListGroupsForUserResponse(),
             new SM::MemberInfo("Groups", SgroupListType, "Groups", "Groups", static o => ((global::Stratus.Services.Model.Iam.ListGroupsForUserResponse)o).Groups, static (o, v) => ((global::Stratus.Services.Model.Iam.ListGroupsForUserResponse)o).Groups = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Group>?)v, required: true),
             new SM::MemberInfo("IsTruncated", SbooleanType, "IsTruncated", "IsTruncated", static o => ((global::Stratus.Services.Model.Iam.ListGroupsForUserResponse)o).IsTruncated, static (o, v) => ((global::Stratus.Services.Model.Iam.ListGroupsForUserResponse)o).IsTruncated = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.ListGroupsForUserResponse)o).IsTruncated),
             new SM::MemberInfo("Marker", SresponseMarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListGroupsForUserResponse)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListGroupsForUserResponse)o).Marker = (string?)v));
-        SListGroupsRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListGroupsRequest(),
+
+    private static void WSListGroupsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListGroupsRequest(),
             new SM::MemberInfo("Marker", SmarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListGroupsRequest)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListGroupsRequest)o).Marker = (string?)v),
             new SM::MemberInfo("MaxItems", SmaxItemsType, "MaxItems", "MaxItems", static o => ((global::Stratus.Services.Model.Iam.ListGroupsRequest)o).MaxItems, static (o, v) => ((global::Stratus.Services.Model.Iam.ListGroupsRequest)o).MaxItems = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.ListGroupsRequest)o).MaxItems),
             new SM::MemberInfo("PathPrefix", SpathPrefixType, "PathPrefix", "PathPrefix", static o => ((global::Stratus.Services.Model.Iam.ListGroupsRequest)o).PathPrefix, static (o, v) => ((global::Stratus.Services.Model.Iam.ListGroupsRequest)o).PathPrefix = (string?)v));
-        SListGroupsResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListGroupsResponse(),
+
+    private static void WSListGroupsResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListGroupsResponse(),
             new SM::MemberInfo("Groups", SgroupListType, "Groups", "Groups", static o => ((global::Stratus.Services.Model.Iam.ListGroupsResponse)o).Groups, static (o, v) => ((global::Stratus.Services.Model.Iam.ListGroupsResponse)o).Groups = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Group>?)v, required: true),
             new SM::MemberInfo("IsTruncated", SbooleanType, "IsTruncated", "IsTruncated", static o => ((global::Stratus.Services.Model.Iam.ListGroupsResponse)o).IsTruncated, static (o, v) => ((global::Stratus.Services.Model.Iam.ListGroupsResponse)o).IsTruncated = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.ListGroupsResponse)o).IsTruncated),
             new SM::MemberInfo("Marker", SresponseMarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListGroupsResponse)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListGroupsResponse)o).Marker = (string?)v));
-        SListInstanceProfileTagsRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListInstanceProfileTagsRequest(),
+
+    private static void WSListInstanceProfileTagsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListInstanceProfileTagsRequest(),
             new SM::MemberInfo("InstanceProfileName", SinstanceProfileNameType, "InstanceProfileName", "InstanceProfileName", static o => ((global::Stratus.Services.Model.Iam.ListInstanceProfileTagsRequest)o).InstanceProfileName, static (o, v) => ((global::Stratus.Services.Model.Iam.ListInstanceProfileTagsRequest)o).InstanceProfileName = (string?)v, required: true),
             new SM::MemberInfo("Marker", SmarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListInstanceProfileTagsRequest)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListInstanceProfileTagsRequest)o).Marker = (string?)v),
             new SM::MemberInfo("MaxItems", SmaxItemsType, "MaxItems", "MaxItems", static o => ((global::Stratus.Services.Model.Iam.ListInstanceProfileTagsRequest)o).MaxItems, static (o, v) => ((global::Stratus.Services.Model.Iam.ListInstanceProfileTagsRequest)o).MaxItems = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.ListInstanceProfileTagsRequest)o).MaxItems));
-        SListInstanceProfileTagsResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListInstanceProfileTagsResponse(),
+
+    private static void WSListInstanceProfileTagsResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListInstanceProfileTagsResponse(),
             new SM::MemberInfo("IsTruncated", SbooleanType, "IsTruncated", "IsTruncated", static o => ((global::Stratus.Services.Model.Iam.ListInstanceProfileTagsResponse)o).IsTruncated, static (o, v) => ((global::Stratus.Services.Model.Iam.ListInstanceProfileTagsResponse)o).IsTruncated = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.ListInstanceProfileTagsResponse)o).IsTruncated),
             new SM::MemberInfo("Marker", SresponseMarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListInstanceProfileTagsResponse)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListInstanceProfileTagsResponse)o).Marker = (string?)v),
             new SM::MemberInfo("Tags", StagListType, "Tags", "Tags", static o => ((global::Stratus.Services.Model.Iam.ListInstanceProfileTagsResponse)o).Tags, static (o, v) => ((global::Stratus.Services.Model.Iam.ListInstanceProfileTagsResponse)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Tag>?)v, required: true));
-        SListInstanceProfilesForRoleRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListInstanceProfilesForRoleRequest(),
+
+    private static void WSListInstanceProfilesForRoleRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListInstanceProfilesForRoleRequest(),
             new SM::MemberInfo("Marker", SmarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListInstanceProfilesForRoleRequest)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListInstanceProfilesForRoleRequest)o).Marker = (string?)v),
             new SM::MemberInfo("MaxItems", SmaxItemsType, "MaxItems", "MaxItems", static o => ((global::Stratus.Services.Model.Iam.ListInstanceProfilesForRoleRequest)o).MaxItems, static (o, v) => ((global::Stratus.Services.Model.Iam.ListInstanceProfilesForRoleRequest)o).MaxItems = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.ListInstanceProfilesForRoleRequest)o).MaxItems),
             new SM::MemberInfo("RoleName", SroleNameType, "RoleName", "RoleName", static o => ((global::Stratus.Services.Model.Iam.ListInstanceProfilesForRoleRequest)o).RoleName, static (o, v) => ((global::Stratus.Services.Model.Iam.ListInstanceProfilesForRoleRequest)o).RoleName = (string?)v, required: true));
-        SListInstanceProfilesForRoleResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListInstanceProfilesForRoleResponse(),
+
+    private static void WSListInstanceProfilesForRoleResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListInstanceProfilesForRoleResponse(),
             new SM::MemberInfo("InstanceProfiles", SinstanceProfileListType, "InstanceProfiles", "InstanceProfiles", static o => ((global::Stratus.Services.Model.Iam.ListInstanceProfilesForRoleResponse)o).InstanceProfiles, static (o, v) => ((global::Stratus.Services.Model.Iam.ListInstanceProfilesForRoleResponse)o).InstanceProfiles = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.InstanceProfile>?)v, required: true),
             new SM::MemberInfo("IsTruncated", SbooleanType, "IsTruncated", "IsTruncated", static o => ((global::Stratus.Services.Model.Iam.ListInstanceProfilesForRoleResponse)o).IsTruncated, static (o, v) => ((global::Stratus.Services.Model.Iam.ListInstanceProfilesForRoleResponse)o).IsTruncated = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.ListInstanceProfilesForRoleResponse)o).IsTruncated),
             new SM::MemberInfo("Marker", SresponseMarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListInstanceProfilesForRoleResponse)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListInstanceProfilesForRoleResponse)o).Marker = (string?)v));
-        SListInstanceProfilesRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListInstanceProfilesRequest(),
+
+    private static void WSListInstanceProfilesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListInstanceProfilesRequest(),
             new SM::MemberInfo("Marker", SmarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListInstanceProfilesRequest)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListInstanceProfilesRequest)o).Marker = (string?)v),
             new SM::MemberInfo("MaxItems", SmaxItemsType, "MaxItems", "MaxItems", static o => ((global::Stratus.Services.Model.Iam.ListInstanceProfilesRequest)o).MaxItems, static (o, v) => ((global::Stratus.Services.Model.Iam.ListInstanceProfilesRequest)o).MaxItems = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.ListInstanceProfilesRequest)o).MaxItems),
             new SM::MemberInfo("PathPrefix", SpathPrefixType, "PathPrefix", "PathPrefix", static o => ((global::Stratus.Services.Model.Iam.ListInstanceProfilesRequest)o).PathPrefix, static (o, v) => ((global::Stratus.Services.Model.Iam.ListInstanceProfilesRequest)o).PathPrefix = (string?)v));
-        SListInstanceProfilesResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListInstanceProfilesResponse(),
+
+    private static void WSListInstanceProfilesResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListInstanceProfilesResponse(),
             new SM::MemberInfo("InstanceProfiles", SinstanceProfileListType, "InstanceProfiles", "InstanceProfiles", static o => ((global::Stratus.Services.Model.Iam.ListInstanceProfilesResponse)o).InstanceProfiles, static (o, v) => ((global::Stratus.Services.Model.Iam.ListInstanceProfilesResponse)o).InstanceProfiles = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.InstanceProfile>?)v, required: true),
             new SM::MemberInfo("IsTruncated", SbooleanType, "IsTruncated", "IsTruncated", static o => ((global::Stratus.Services.Model.Iam.ListInstanceProfilesResponse)o).IsTruncated, static (o, v) => ((global::Stratus.Services.Model.Iam.ListInstanceProfilesResponse)o).IsTruncated = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.ListInstanceProfilesResponse)o).IsTruncated),
             new SM::MemberInfo("Marker", SresponseMarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListInstanceProfilesResponse)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListInstanceProfilesResponse)o).Marker = (string?)v));
-        SListMFADeviceTagsRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListMFADeviceTagsRequest(),
+
+    private static void WSListMFADeviceTagsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListMFADeviceTagsRequest(),
             new SM::MemberInfo("Marker", SmarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListMFADeviceTagsRequest)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListMFADeviceTagsRequest)o).Marker = (string?)v),
             new SM::MemberInfo("MaxItems", SmaxItemsType, "MaxItems", "MaxItems", static o => ((global::Stratus.Services.Model.Iam.ListMFADeviceTagsRequest)o).MaxItems, static (o, v) => ((global::Stratus.Services.Model.Iam.ListMFADeviceTagsRequest)o).MaxItems = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.ListMFADeviceTagsRequest)o).MaxItems),
             new SM::MemberInfo("SerialNumber", SserialNumberType, "SerialNumber", "SerialNumber", static o => ((global::Stratus.Services.Model.Iam.ListMFADeviceTagsRequest)o).SerialNumber, static (o, v) => ((global::Stratus.Services.Model.Iam.ListMFADeviceTagsRequest)o).SerialNumber = (string?)v, required: true));
-        SListMFADeviceTagsResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListMFADeviceTagsResponse(),
+
+    private static void WSListMFADeviceTagsResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListMFADeviceTagsResponse(),
             new SM::MemberInfo("IsTruncated", SbooleanType, "IsTruncated", "IsTruncated", static o => ((global::Stratus.Services.Model.Iam.ListMFADeviceTagsResponse)o).IsTruncated, static (o, v) => ((global::Stratus.Services.Model.Iam.ListMFADeviceTagsResponse)o).IsTruncated = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.ListMFADeviceTagsResponse)o).IsTruncated),
             new SM::MemberInfo("Marker", SresponseMarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListMFADeviceTagsResponse)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListMFADeviceTagsResponse)o).Marker = (string?)v),
             new SM::MemberInfo("Tags", StagListType, "Tags", "Tags", static o => ((global::Stratus.Services.Model.Iam.ListMFADeviceTagsResponse)o).Tags, static (o, v) => ((global::Stratus.Services.Model.Iam.ListMFADeviceTagsResponse)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Tag>?)v, required: true));
-        SListMFADevicesRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListMFADevicesRequest(),
+
+    private static void WSListMFADevicesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListMFADevicesRequest(),
             new SM::MemberInfo("Marker", SmarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListMFADevicesRequest)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListMFADevicesRequest)o).Marker = (string?)v),
             new SM::MemberInfo("MaxItems", SmaxItemsType, "MaxItems", "MaxItems", static o => ((global::Stratus.Services.Model.Iam.ListMFADevicesRequest)o).MaxItems, static (o, v) => ((global::Stratus.Services.Model.Iam.ListMFADevicesRequest)o).MaxItems = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.ListMFADevicesRequest)o).MaxItems),
             new SM::MemberInfo("UserName", SexistingUserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.ListMFADevicesRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.ListMFADevicesRequest)o).UserName = (string?)v));
-        SListMFADevicesResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListMFADevicesResponse(),
+
+    private static void WSListMFADevicesResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListMFADevicesResponse(),
             new SM::MemberInfo("IsTruncated", SbooleanType, "IsTruncated", "IsTruncated", static o => ((global::Stratus.Services.Model.Iam.ListMFADevicesResponse)o).IsTruncated, static (o, v) => ((global::Stratus.Services.Model.Iam.ListMFADevicesResponse)o).IsTruncated = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.ListMFADevicesResponse)o).IsTruncated),
             new SM::MemberInfo("MFADevices", SmfaDeviceListType, "MFADevices", "MFADevices", static o => ((global::Stratus.Services.Model.Iam.ListMFADevicesResponse)o).MFADevices, static (o, v) => ((global::Stratus.Services.Model.Iam.ListMFADevicesResponse)o).MFADevices = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.MFADevice>?)v, required: true),
             new SM::MemberInfo("Marker", SresponseMarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListMFADevicesResponse)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListMFADevicesResponse)o).Marker = (string?)v));
-        SListOpenIDConnectProviderTagsRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListOpenIDConnectProviderTagsRequest(),
+
+    private static void WSListOpenIDConnectProviderTagsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListOpenIDConnectProviderTagsRequest(),
             new SM::MemberInfo("Marker", SmarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListOpenIDConnectProviderTagsRequest)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListOpenIDConnectProviderTagsRequest)o).Marker = (string?)v),
             new SM::MemberInfo("MaxItems", SmaxItemsType, "MaxItems", "MaxItems", static o => ((global::Stratus.Services.Model.Iam.ListOpenIDConnectProviderTagsRequest)o).MaxItems, static (o, v) => ((global::Stratus.Services.Model.Iam.ListOpenIDConnectProviderTagsRequest)o).MaxItems = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.ListOpenIDConnectProviderTagsRequest)o).MaxItems),
             new SM::MemberInfo("OpenIDConnectProviderArn", SarnType, "OpenIDConnectProviderArn", "OpenIDConnectProviderArn", static o => ((global::Stratus.Services.Model.Iam.ListOpenIDConnectProviderTagsRequest)o).OpenIDConnectProviderArn, static (o, v) => ((global::Stratus.Services.Model.Iam.ListOpenIDConnectProviderTagsRequest)o).OpenIDConnectProviderArn = (string?)v, required: true));
-        SListOpenIDConnectProviderTagsResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListOpenIDConnectProviderTagsResponse(),
+
+    private static void WSListOpenIDConnectProviderTagsResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListOpenIDConnectProviderTagsResponse(),
             new SM::MemberInfo("IsTruncated", SbooleanType, "IsTruncated", "IsTruncated", static o => ((global::Stratus.Services.Model.Iam.ListOpenIDConnectProviderTagsResponse)o).IsTruncated, static (o, v) => ((global::Stratus.Services.Model.Iam.ListOpenIDConnectProviderTagsResponse)o).IsTruncated = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.ListOpenIDConnectProviderTagsResponse)o).IsTruncated),
             new SM::MemberInfo("Marker", SresponseMarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListOpenIDConnectProviderTagsResponse)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListOpenIDConnectProviderTagsResponse)o).Marker = (string?)v),
             new SM::MemberInfo("Tags", StagListType, "Tags", "Tags", static o => ((global::Stratus.Services.Model.Iam.ListOpenIDConnectProviderTagsResponse)o).Tags, static (o, v) => ((global::Stratus.Services.Model.Iam.ListOpenIDConnectProviderTagsResponse)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Tag>?)v, required: true));
-        SListOpenIDConnectProvidersRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListOpenIDConnectProvidersRequest());
-        SListOpenIDConnectProvidersResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListOpenIDConnectProvidersResponse(),
+
+    private static void WSListOpenIDConnectProvidersRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListOpenIDConnectProvidersRequest());
+
+    private static void WSListOpenIDConnectProvidersResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListOpenIDConnectProvidersResponse(),
             new SM::MemberInfo("OpenIDConnectProviderList", SOpenIDConnectProviderListType, "OpenIDConnectProviderList", "OpenIDConnectProviderList", static o => ((global::Stratus.Services.Model.Iam.ListOpenIDConnectProvidersResponse)o).OpenIDConnectProviderList, static (o, v) => ((global::Stratus.Services.Model.Iam.ListOpenIDConnectProvidersResponse)o).OpenIDConnectProviderList = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.OpenIDConnectProviderListEntry>?)v));
-        SListOrganizationsFeaturesRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListOrganizationsFeaturesRequest());
-        SListOrganizationsFeaturesResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListOrganizationsFeaturesResponse(),
+
+    private static void WSListOrganizationsFeaturesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListOrganizationsFeaturesRequest());
+
+    private static void WSListOrganizationsFeaturesResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListOrganizationsFeaturesResponse(),
             new SM::MemberInfo("EnabledFeatures", SFeaturesListType, "EnabledFeatures", "EnabledFeatures", static o => ((global::Stratus.Services.Model.Iam.ListOrganizationsFeaturesResponse)o).EnabledFeatures, static (o, v) => ((global::Stratus.Services.Model.Iam.ListOrganizationsFeaturesResponse)o).EnabledFeatures = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("OrganizationId", SOrganizationIdType, "OrganizationId", "OrganizationId", static o => ((global::Stratus.Services.Model.Iam.ListOrganizationsFeaturesResponse)o).OrganizationId, static (o, v) => ((global::Stratus.Services.Model.Iam.ListOrganizationsFeaturesResponse)o).OrganizationId = (string?)v));
-        SListPoliciesGrantingServiceAccessEntry.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListPoliciesGrantingServiceAccessEntry(),
+
+    private static void WSListPoliciesGrantingServiceAccessEntry(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListPoliciesGrantingServiceAccessEntry(),
             new SM::MemberInfo("Policies", SpolicyGrantingServiceAccessListType, "Policies", "Policies", static o => ((global::Stratus.Services.Model.Iam.ListPoliciesGrantingServiceAccessEntry)o).Policies, static (o, v) => ((global::Stratus.Services.Model.Iam.ListPoliciesGrantingServiceAccessEntry)o).Policies = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.PolicyGrantingServiceAccess>?)v),
             new SM::MemberInfo("ServiceNamespace", SserviceNamespaceType, "ServiceNamespace", "ServiceNamespace", static o => ((global::Stratus.Services.Model.Iam.ListPoliciesGrantingServiceAccessEntry)o).ServiceNamespace, static (o, v) => ((global::Stratus.Services.Model.Iam.ListPoliciesGrantingServiceAccessEntry)o).ServiceNamespace = (string?)v));
-        SListPoliciesGrantingServiceAccessRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListPoliciesGrantingServiceAccessRequest(),
+
+    private static void WSListPoliciesGrantingServiceAccessRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListPoliciesGrantingServiceAccessRequest(),
             new SM::MemberInfo("Arn", SarnType, "Arn", "Arn", static o => ((global::Stratus.Services.Model.Iam.ListPoliciesGrantingServiceAccessRequest)o).Arn, static (o, v) => ((global::Stratus.Services.Model.Iam.ListPoliciesGrantingServiceAccessRequest)o).Arn = (string?)v, required: true),
             new SM::MemberInfo("Marker", SmarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListPoliciesGrantingServiceAccessRequest)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListPoliciesGrantingServiceAccessRequest)o).Marker = (string?)v),
             new SM::MemberInfo("ServiceNamespaces", SserviceNamespaceListType, "ServiceNamespaces", "ServiceNamespaces", static o => ((global::Stratus.Services.Model.Iam.ListPoliciesGrantingServiceAccessRequest)o).ServiceNamespaces, static (o, v) => ((global::Stratus.Services.Model.Iam.ListPoliciesGrantingServiceAccessRequest)o).ServiceNamespaces = (global::System.Collections.Generic.List<string>?)v, required: true));
-        SListPoliciesGrantingServiceAccessResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListPoliciesGrantingServiceAccessResponse(),
+
+    private static void WSListPoliciesGrantingServiceAccessResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListPoliciesGrantingServiceAccessResponse(),
             new SM::MemberInfo("IsTruncated", SbooleanType, "IsTruncated", "IsTruncated", static o => ((global::Stratus.Services.Model.Iam.ListPoliciesGrantingServiceAccessResponse)o).IsTruncated, static (o, v) => ((global::Stratus.Services.Model.Iam.ListPoliciesGrantingServiceAccessResponse)o).IsTruncated = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.ListPoliciesGrantingServiceAccessResponse)o).IsTruncated),
             new SM::MemberInfo("Marker", SresponseMarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListPoliciesGrantingServiceAccessResponse)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListPoliciesGrantingServiceAccessResponse)o).Marker = (string?)v),
             new SM::MemberInfo("PoliciesGrantingServiceAccess", SlistPolicyGrantingServiceAccessResponseListType, "PoliciesGrantingServiceAccess", "PoliciesGrantingServiceAccess", static o => ((global::Stratus.Services.Model.Iam.ListPoliciesGrantingServiceAccessResponse)o).PoliciesGrantingServiceAccess, static (o, v) => ((global::Stratus.Services.Model.Iam.ListPoliciesGrantingServiceAccessResponse)o).PoliciesGrantingServiceAccess = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.ListPoliciesGrantingServiceAccessEntry>?)v, required: true));
-        SListPoliciesRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListPoliciesRequest(),
+
+    private static void WSListPoliciesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListPoliciesRequest(),
             new SM::MemberInfo("Marker", SmarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListPoliciesRequest)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListPoliciesRequest)o).Marker = (string?)v),
             new SM::MemberInfo("MaxItems", SmaxItemsType, "MaxItems", "MaxItems", static o => ((global::Stratus.Services.Model.Iam.ListPoliciesRequest)o).MaxItems, static (o, v) => ((global::Stratus.Services.Model.Iam.ListPoliciesRequest)o).MaxItems = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.ListPoliciesRequest)o).MaxItems),
             new SM::MemberInfo("OnlyAttached", SbooleanType, "OnlyAttached", "OnlyAttached", static o => ((global::Stratus.Services.Model.Iam.ListPoliciesRequest)o).OnlyAttached, static (o, v) => ((global::Stratus.Services.Model.Iam.ListPoliciesRequest)o).OnlyAttached = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.ListPoliciesRequest)o).OnlyAttached),
             new SM::MemberInfo("PathPrefix", SpolicyPathType, "PathPrefix", "PathPrefix", static o => ((global::Stratus.Services.Model.Iam.ListPoliciesRequest)o).PathPrefix, static (o, v) => ((global::Stratus.Services.Model.Iam.ListPoliciesRequest)o).PathPrefix = (string?)v),
             new SM::MemberInfo("PolicyUsageFilter", SPolicyUsageType, "PolicyUsageFilter", "PolicyUsageFilter", static o => ((global::Stratus.Services.Model.Iam.ListPoliciesRequest)o).PolicyUsageFilter, static (o, v) => ((global::Stratus.Services.Model.Iam.ListPoliciesRequest)o).PolicyUsageFilter = (string?)v),
             new SM::MemberInfo("Scope", SpolicyScopeType, "Scope", "Scope", static o => ((global::Stratus.Services.Model.Iam.ListPoliciesRequest)o).Scope, static (o, v) => ((global::Stratus.Services.Model.Iam.ListPoliciesRequest)o).Scope = (string?)v));
-        SListPoliciesResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListPoliciesResponse(),
+
+    private static void WSListPoliciesResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListPoliciesResponse(),
             new SM::MemberInfo("IsTruncated", SbooleanType, "IsTruncated", "IsTruncated", static o => ((global::Stratus.Services.Model.Iam.ListPoliciesResponse)o).IsTruncated, static (o, v) => ((global::Stratus.Services.Model.Iam.ListPoliciesResponse)o).IsTruncated = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.ListPoliciesResponse)o).IsTruncated),
             new SM::MemberInfo("Marker", SresponseMarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListPoliciesResponse)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListPoliciesResponse)o).Marker = (string?)v),
             new SM::MemberInfo("Policies", SpolicyListType, "Policies", "Policies", static o => ((global::Stratus.Services.Model.Iam.ListPoliciesResponse)o).Policies, static (o, v) => ((global::Stratus.Services.Model.Iam.ListPoliciesResponse)o).Policies = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Policy>?)v));
-        SListPolicyTagsRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListPolicyTagsRequest(),
+
+    private static void WSListPolicyTagsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListPolicyTagsRequest(),
             new SM::MemberInfo("Marker", SmarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListPolicyTagsRequest)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListPolicyTagsRequest)o).Marker = (string?)v),
             new SM::MemberInfo("MaxItems", SmaxItemsType, "MaxItems", "MaxItems", static o => ((global::Stratus.Services.Model.Iam.ListPolicyTagsRequest)o).MaxItems, static (o, v) => ((global::Stratus.Services.Model.Iam.ListPolicyTagsRequest)o).MaxItems = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.ListPolicyTagsRequest)o).MaxItems),
             new SM::MemberInfo("PolicyArn", SarnType, "PolicyArn", "PolicyArn", static o => ((global::Stratus.Services.Model.Iam.ListPolicyTagsRequest)o).PolicyArn, static (o, v) => ((global::Stratus.Services.Model.Iam.ListPolicyTagsRequest)o).PolicyArn = (string?)v, required: true));
-        SListPolicyTagsResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListPolicyTagsResponse(),
+
+    private static void WSListPolicyTagsResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListPolicyTagsResponse(),
             new SM::MemberInfo("IsTruncated", SbooleanType, "IsTruncated", "IsTruncated", static o => ((global::Stratus.Services.Model.Iam.ListPolicyTagsResponse)o).IsTruncated, static (o, v) => ((global::Stratus.Services.Model.Iam.ListPolicyTagsResponse)o).IsTruncated = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.ListPolicyTagsResponse)o).IsTruncated),
             new SM::MemberInfo("Marker", SresponseMarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListPolicyTagsResponse)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListPolicyTagsResponse)o).Marker = (string?)v),
             new SM::MemberInfo("Tags", StagListType, "Tags", "Tags", static o => ((global::Stratus.Services.Model.Iam.ListPolicyTagsResponse)o).Tags, static (o, v) => ((global::Stratus.Services.Model.Iam.ListPolicyTagsResponse)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Tag>?)v, required: true));
-        SListPolicyVersionsRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListPolicyVersionsRequest(),
+
+    private static void WSListPolicyVersionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListPolicyVersionsRequest(),
             new SM::MemberInfo("Marker", SmarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListPolicyVersionsRequest)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListPolicyVersionsRequest)o).Marker = (string?)v),
             new SM::MemberInfo("MaxItems", SmaxItemsType, "MaxItems", "MaxItems", static o => ((global::Stratus.Services.Model.Iam.ListPolicyVersionsRequest)o).MaxItems, static (o, v) => ((global::Stratus.Services.Model.Iam.ListPolicyVersionsRequest)o).MaxItems = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.ListPolicyVersionsRequest)o).MaxItems),
             new SM::MemberInfo("PolicyArn", SarnType, "PolicyArn", "PolicyArn", static o => ((global::Stratus.Services.Model.Iam.ListPolicyVersionsRequest)o).PolicyArn, static (o, v) => ((global::Stratus.Services.Model.Iam.ListPolicyVersionsRequest)o).PolicyArn = (string?)v, required: true));
-        SListPolicyVersionsResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListPolicyVersionsResponse(),
+
+    private static void WSListPolicyVersionsResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListPolicyVersionsResponse(),
             new SM::MemberInfo("IsTruncated", SbooleanType, "IsTruncated", "IsTruncated", static o => ((global::Stratus.Services.Model.Iam.ListPolicyVersionsResponse)o).IsTruncated, static (o, v) => ((global::Stratus.Services.Model.Iam.ListPolicyVersionsResponse)o).IsTruncated = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.ListPolicyVersionsResponse)o).IsTruncated),
             new SM::MemberInfo("Marker", SresponseMarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListPolicyVersionsResponse)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListPolicyVersionsResponse)o).Marker = (string?)v),
             new SM::MemberInfo("Versions", SpolicyDocumentVersionListType, "Versions", "Versions", static o => ((global::Stratus.Services.Model.Iam.ListPolicyVersionsResponse)o).Versions, static (o, v) => ((global::Stratus.Services.Model.Iam.ListPolicyVersionsResponse)o).Versions = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.PolicyVersion>?)v));
-        SListRolePoliciesRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListRolePoliciesRequest(),
+
+    private static void WSListRolePoliciesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListRolePoliciesRequest(),
             new SM::MemberInfo("Marker", SmarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListRolePoliciesRequest)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListRolePoliciesRequest)o).Marker = (string?)v),
             new SM::MemberInfo("MaxItems", SmaxItemsType, "MaxItems", "MaxItems", static o => ((global::Stratus.Services.Model.Iam.ListRolePoliciesRequest)o).MaxItems, static (o, v) => ((global::Stratus.Services.Model.Iam.ListRolePoliciesRequest)o).MaxItems = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.ListRolePoliciesRequest)o).MaxItems),
             new SM::MemberInfo("RoleName", SroleNameType, "RoleName", "RoleName", static o => ((global::Stratus.Services.Model.Iam.ListRolePoliciesRequest)o).RoleName, static (o, v) => ((global::Stratus.Services.Model.Iam.ListRolePoliciesRequest)o).RoleName = (string?)v, required: true));
-        SListRolePoliciesResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListRolePoliciesResponse(),
+
+    private static void WSListRolePoliciesResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListRolePoliciesResponse(),
             new SM::MemberInfo("IsTruncated", SbooleanType, "IsTruncated", "IsTruncated", static o => ((global::Stratus.Services.Model.Iam.ListRolePoliciesResponse)o).IsTruncated, static (o, v) => ((global::Stratus.Services.Model.Iam.ListRolePoliciesResponse)o).IsTruncated = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.ListRolePoliciesResponse)o).IsTruncated),
             new SM::MemberInfo("Marker", SresponseMarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListRolePoliciesResponse)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListRolePoliciesResponse)o).Marker = (string?)v),
             new SM::MemberInfo("PolicyNames", SpolicyNameListType, "PolicyNames", "PolicyNames", static o => ((global::Stratus.Services.Model.Iam.ListRolePoliciesResponse)o).PolicyNames, static (o, v) => ((global::Stratus.Services.Model.Iam.ListRolePoliciesResponse)o).PolicyNames = (global::System.Collections.Generic.List<string>?)v, required: true));
-        SListRoleTagsRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListRoleTagsRequest(),
+
+    private static void WSListRoleTagsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListRoleTagsRequest(),
             new SM::MemberInfo("Marker", SmarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListRoleTagsRequest)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListRoleTagsRequest)o).Marker = (string?)v),
             new SM::MemberInfo("MaxItems", SmaxItemsType, "MaxItems", "MaxItems", static o => ((global::Stratus.Services.Model.Iam.ListRoleTagsRequest)o).MaxItems, static (o, v) => ((global::Stratus.Services.Model.Iam.ListRoleTagsRequest)o).MaxItems = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.ListRoleTagsRequest)o).MaxItems),
             new SM::MemberInfo("RoleName", SroleNameType, "RoleName", "RoleName", static o => ((global::Stratus.Services.Model.Iam.ListRoleTagsRequest)o).RoleName, static (o, v) => ((global::Stratus.Services.Model.Iam.ListRoleTagsRequest)o).RoleName = (string?)v, required: true));
-        SListRoleTagsResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListRoleTagsResponse(),
+
+    private static void WSListRoleTagsResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListRoleTagsResponse(),
             new SM::MemberInfo("IsTruncated", SbooleanType, "IsTruncated", "IsTruncated", static o => ((global::Stratus.Services.Model.Iam.ListRoleTagsResponse)o).IsTruncated, static (o, v) => ((global::Stratus.Services.Model.Iam.ListRoleTagsResponse)o).IsTruncated = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.ListRoleTagsResponse)o).IsTruncated),
             new SM::MemberInfo("Marker", SresponseMarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListRoleTagsResponse)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListRoleTagsResponse)o).Marker = (string?)v),
             new SM::MemberInfo("Tags", StagListType, "Tags", "Tags", static o => ((global::Stratus.Services.Model.Iam.ListRoleTagsResponse)o).Tags, static (o, v) => ((global::Stratus.Services.Model.Iam.ListRoleTagsResponse)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Tag>?)v, required: true));
-        SListRolesRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListRolesRequest(),
+
+    private static void WSListRolesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListRolesRequest(),
             new SM::MemberInfo("Marker", SmarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListRolesRequest)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListRolesRequest)o).Marker = (string?)v),
             new SM::MemberInfo("MaxItems", SmaxItemsType, "MaxItems", "MaxItems", static o => ((global::Stratus.Services.Model.Iam.ListRolesRequest)o).MaxItems, static (o, v) => ((global::Stratus.Services.Model.Iam.ListRolesRequest)o).MaxItems = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.ListRolesRequest)o).MaxItems),
             new SM::MemberInfo("PathPrefix", SpathPrefixType, "PathPrefix", "PathPrefix", static o => ((global::Stratus.Services.Model.Iam.ListRolesRequest)o).PathPrefix, static (o, v) => ((global::Stratus.Services.Model.Iam.ListRolesRequest)o).PathPrefix = (string?)v));
-        SListRolesResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListRolesResponse(),
+
+    private static void WSListRolesResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListRolesResponse(),
             new SM::MemberInfo("IsTruncated", SbooleanType, "IsTruncated", "IsTruncated", static o => ((global::Stratus.Services.Model.Iam.ListRolesResponse)o).IsTruncated, static (o, v) => ((global::Stratus.Services.Model.Iam.ListRolesResponse)o).IsTruncated = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.ListRolesResponse)o).IsTruncated),
             new SM::MemberInfo("Marker", SresponseMarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListRolesResponse)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListRolesResponse)o).Marker = (string?)v),
             new SM::MemberInfo("Roles", SroleListType, "Roles", "Roles", static o => ((global::Stratus.Services.Model.Iam.ListRolesResponse)o).Roles, static (o, v) => ((global::Stratus.Services.Model.Iam.ListRolesResponse)o).Roles = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Role>?)v, required: true));
-        SListSAMLProviderTagsRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListSAMLProviderTagsRequest(),
+
+    private static void WSListSAMLProviderTagsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListSAMLProviderTagsRequest(),
             new SM::MemberInfo("Marker", SmarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListSAMLProviderTagsRequest)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListSAMLProviderTagsRequest)o).Marker = (string?)v),
             new SM::MemberInfo("MaxItems", SmaxItemsType, "MaxItems", "MaxItems", static o => ((global::Stratus.Services.Model.Iam.ListSAMLProviderTagsRequest)o).MaxItems, static (o, v) => ((global::Stratus.Services.Model.Iam.ListSAMLProviderTagsRequest)o).MaxItems = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.ListSAMLProviderTagsRequest)o).MaxItems),
             new SM::MemberInfo("SAMLProviderArn", SarnType, "SAMLProviderArn", "SAMLProviderArn", static o => ((global::Stratus.Services.Model.Iam.ListSAMLProviderTagsRequest)o).SAMLProviderArn, static (o, v) => ((global::Stratus.Services.Model.Iam.ListSAMLProviderTagsRequest)o).SAMLProviderArn = (string?)v, required: true));
-        SListSAMLProviderTagsResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListSAMLProviderTagsResponse(),
+
+    private static void WSListSAMLProviderTagsResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListSAMLProviderTagsResponse(),
             new SM::MemberInfo("IsTruncated", SbooleanType, "IsTruncated", "IsTruncated", static o => ((global::Stratus.Services.Model.Iam.ListSAMLProviderTagsResponse)o).IsTruncated, static (o, v) => ((global::Stratus.Services.Model.Iam.ListSAMLProviderTagsResponse)o).IsTruncated = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.ListSAMLProviderTagsResponse)o).IsTruncated),
             new SM::MemberInfo("Marker", SresponseMarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListSAMLProviderTagsResponse)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListSAMLProviderTagsResponse)o).Marker = (string?)v),
             new SM::MemberInfo("Tags", StagListType, "Tags", "Tags", static o => ((global::Stratus.Services.Model.Iam.ListSAMLProviderTagsResponse)o).Tags, static (o, v) => ((global::Stratus.Services.Model.Iam.ListSAMLProviderTagsResponse)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Tag>?)v, required: true));
-        SListSAMLProvidersRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListSAMLProvidersRequest());
-        SListSAMLProvidersResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListSAMLProvidersResponse(),
+
+    private static void WSListSAMLProvidersRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListSAMLProvidersRequest());
+
+    private static void WSListSAMLProvidersResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListSAMLProvidersResponse(),
             new SM::MemberInfo("SAMLProviderList", SSAMLProviderListType, "SAMLProviderList", "SAMLProviderList", static o => ((global::Stratus.Services.Model.Iam.ListSAMLProvidersResponse)o).SAMLProviderList, static (o, v) => ((global::Stratus.Services.Model.Iam.ListSAMLProvidersResponse)o).SAMLProviderList = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.SAMLProviderListEntry>?)v));
-        SListSSHPublicKeysRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListSSHPublicKeysRequest(),
+
+    private static void WSListSSHPublicKeysRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListSSHPublicKeysRequest(),
             new SM::MemberInfo("Marker", SmarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListSSHPublicKeysRequest)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListSSHPublicKeysRequest)o).Marker = (string?)v),
             new SM::MemberInfo("MaxItems", SmaxItemsType, "MaxItems", "MaxItems", static o => ((global::Stratus.Services.Model.Iam.ListSSHPublicKeysRequest)o).MaxItems, static (o, v) => ((global::Stratus.Services.Model.Iam.ListSSHPublicKeysRequest)o).MaxItems = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.ListSSHPublicKeysRequest)o).MaxItems),
             new SM::MemberInfo("UserName", SuserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.ListSSHPublicKeysRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.ListSSHPublicKeysRequest)o).UserName = (string?)v));
-        SListSSHPublicKeysResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListSSHPublicKeysResponse(),
+
+    private static void WSListSSHPublicKeysResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListSSHPublicKeysResponse(),
             new SM::MemberInfo("IsTruncated", SbooleanType, "IsTruncated", "IsTruncated", static o => ((global::Stratus.Services.Model.Iam.ListSSHPublicKeysResponse)o).IsTruncated, static (o, v) => ((global::Stratus.Services.Model.Iam.ListSSHPublicKeysResponse)o).IsTruncated = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.ListSSHPublicKeysResponse)o).IsTruncated),
             new SM::MemberInfo("Marker", SresponseMarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListSSHPublicKeysResponse)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListSSHPublicKeysResponse)o).Marker = (string?)v),
             new SM::MemberInfo("SSHPublicKeys", SSSHPublicKeyListType, "SSHPublicKeys", "SSHPublicKeys", static o => ((global::Stratus.Services.Model.Iam.ListSSHPublicKeysResponse)o).SSHPublicKeys, static (o, v) => ((global::Stratus.Services.Model.Iam.ListSSHPublicKeysResponse)o).SSHPublicKeys = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.SSHPublicKeyMetadata>?)v));
-        SListServerCertificateTagsRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListServerCertificateTagsRequest(),
+
+    private static void WSListServerCertificateTagsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListServerCertificateTagsRequest(),
             new SM::MemberInfo("Marker", SmarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListServerCertificateTagsRequest)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListServerCertificateTagsRequest)o).Marker = (string?)v),
             new SM::MemberInfo("MaxItems", SmaxItemsType, "MaxItems", "MaxItems", static o => ((global::Stratus.Services.Model.Iam.ListServerCertificateTagsRequest)o).MaxItems, static (o, v) => ((global::Stratus.Services.Model.Iam.ListServerCertificateTagsRequest)o).MaxItems = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.ListServerCertificateTagsRequest)o).MaxItems),
             new SM::MemberInfo("ServerCertificateName", SserverCertificateNameType, "ServerCertificateName", "ServerCertificateName", static o => ((global::Stratus.Services.Model.Iam.ListServerCertificateTagsRequest)o).ServerCertificateName, static (o, v) => ((global::Stratus.Services.Model.Iam.ListServerCertificateTagsRequest)o).ServerCertificateName = (string?)v, required: true));
-        SListServerCertificateTagsResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListServerCertificateTagsResponse(),
+
+    private static void WSListServerCertificateTagsResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListServerCertificateTagsResponse(),
             new SM::MemberInfo("IsTruncated", SbooleanType, "IsTruncated", "IsTruncated", static o => ((global::Stratus.Services.Model.Iam.ListServerCertificateTagsResponse)o).IsTruncated, static (o, v) => ((global::Stratus.Services.Model.Iam.ListServerCertificateTagsResponse)o).IsTruncated = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.ListServerCertificateTagsResponse)o).IsTruncated),
             new SM::MemberInfo("Marker", SresponseMarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListServerCertificateTagsResponse)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListServerCertificateTagsResponse)o).Marker = (string?)v),
             new SM::MemberInfo("Tags", StagListType, "Tags", "Tags", static o => ((global::Stratus.Services.Model.Iam.ListServerCertificateTagsResponse)o).Tags, static (o, v) => ((global::Stratus.Services.Model.Iam.ListServerCertificateTagsResponse)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Tag>?)v, required: true));
-        SListServerCertificatesRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListServerCertificatesRequest(),
+
+    private static void WSListServerCertificatesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListServerCertificatesRequest(),
             new SM::MemberInfo("Marker", SmarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListServerCertificatesRequest)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListServerCertificatesRequest)o).Marker = (string?)v),
             new SM::MemberInfo("MaxItems", SmaxItemsType, "MaxItems", "MaxItems", static o => ((global::Stratus.Services.Model.Iam.ListServerCertificatesRequest)o).MaxItems, static (o, v) => ((global::Stratus.Services.Model.Iam.ListServerCertificatesRequest)o).MaxItems = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.ListServerCertificatesRequest)o).MaxItems),
             new SM::MemberInfo("PathPrefix", SpathPrefixType, "PathPrefix", "PathPrefix", static o => ((global::Stratus.Services.Model.Iam.ListServerCertificatesRequest)o).PathPrefix, static (o, v) => ((global::Stratus.Services.Model.Iam.ListServerCertificatesRequest)o).PathPrefix = (string?)v));
-        SListServerCertificatesResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListServerCertificatesResponse(),
+
+    private static void WSListServerCertificatesResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListServerCertificatesResponse(),
             new SM::MemberInfo("IsTruncated", SbooleanType, "IsTruncated", "IsTruncated", static o => ((global::Stratus.Services.Model.Iam.ListServerCertificatesResponse)o).IsTruncated, static (o, v) => ((global::Stratus.Services.Model.Iam.ListServerCertificatesResponse)o).IsTruncated = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.ListServerCertificatesResponse)o).IsTruncated),
             new SM::MemberInfo("Marker", SresponseMarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListServerCertificatesResponse)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListServerCertificatesResponse)o).Marker = (string?)v),
             new SM::MemberInfo("ServerCertificateMetadataList", SserverCertificateMetadataListType, "ServerCertificateMetadataList", "ServerCertificateMetadataList", static o => ((global::Stratus.Services.Model.Iam.ListServerCertificatesResponse)o).ServerCertificateMetadataList, static (o, v) => ((global::Stratus.Services.Model.Iam.ListServerCertificatesResponse)o).ServerCertificateMetadataList = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.ServerCertificateMetadata>?)v, required: true));
-        SListServiceSpecificCredentialsRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListServiceSpecificCredentialsRequest(),
+
+    private static void WSListServiceSpecificCredentialsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListServiceSpecificCredentialsRequest(),
             new SM::MemberInfo("AllUsers", SallUsers, "AllUsers", "AllUsers", static o => ((global::Stratus.Services.Model.Iam.ListServiceSpecificCredentialsRequest)o).AllUsers, static (o, v) => ((global::Stratus.Services.Model.Iam.ListServiceSpecificCredentialsRequest)o).AllUsers = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.ListServiceSpecificCredentialsRequest)o).AllUsers),
             new SM::MemberInfo("Marker", SmarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListServiceSpecificCredentialsRequest)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListServiceSpecificCredentialsRequest)o).Marker = (string?)v),
             new SM::MemberInfo("MaxItems", SmaxItemsType, "MaxItems", "MaxItems", static o => ((global::Stratus.Services.Model.Iam.ListServiceSpecificCredentialsRequest)o).MaxItems, static (o, v) => ((global::Stratus.Services.Model.Iam.ListServiceSpecificCredentialsRequest)o).MaxItems = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.ListServiceSpecificCredentialsRequest)o).MaxItems),
             new SM::MemberInfo("ServiceName", SserviceName, "ServiceName", "ServiceName", static o => ((global::Stratus.Services.Model.Iam.ListServiceSpecificCredentialsRequest)o).ServiceName, static (o, v) => ((global::Stratus.Services.Model.Iam.ListServiceSpecificCredentialsRequest)o).ServiceName = (string?)v),
             new SM::MemberInfo("UserName", SuserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.ListServiceSpecificCredentialsRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.ListServiceSpecificCredentialsRequest)o).UserName = (string?)v));
-        SListServiceSpecificCredentialsResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListServiceSpecificCredentialsResponse(),
+
+    private static void WSListServiceSpecificCredentialsResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListServiceSpecificCredentialsResponse(),
             new SM::MemberInfo("IsTruncated", SbooleanType, "IsTruncated", "IsTruncated", static o => ((global::Stratus.Services.Model.Iam.ListServiceSpecificCredentialsResponse)o).IsTruncated, static (o, v) => ((global::Stratus.Services.Model.Iam.ListServiceSpecificCredentialsResponse)o).IsTruncated = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.ListServiceSpecificCredentialsResponse)o).IsTruncated),
             new SM::MemberInfo("Marker", SresponseMarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListServiceSpecificCredentialsResponse)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListServiceSpecificCredentialsResponse)o).Marker = (string?)v),
             new SM::MemberInfo("ServiceSpecificCredentials", SServiceSpecificCredentialsListType, "ServiceSpecificCredentials", "ServiceSpecificCredentials", static o => ((global::Stratus.Services.Model.Iam.ListServiceSpecificCredentialsResponse)o).ServiceSpecificCredentials, static (o, v) => ((global::Stratus.Services.Model.Iam.ListServiceSpecificCredentialsResponse)o).ServiceSpecificCredentials = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.ServiceSpecificCredentialMetadata>?)v));
-        SListSigningCertificatesRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListSigningCertificatesRequest(),
+
+    private static void WSListSigningCertificatesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListSigningCertificatesRequest(),
             new SM::MemberInfo("Marker", SmarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListSigningCertificatesRequest)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListSigningCertificatesRequest)o).Marker = (string?)v),
             new SM::MemberInfo("MaxItems", SmaxItemsType, "MaxItems", "MaxItems", static o => ((global::Stratus.Services.Model.Iam.ListSigningCertificatesRequest)o).MaxItems, static (o, v) => ((global::Stratus.Services.Model.Iam.ListSigningCertificatesRequest)o).MaxItems = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.ListSigningCertificatesRequest)o).MaxItems),
             new SM::MemberInfo("UserName", SexistingUserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.ListSigningCertificatesRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.ListSigningCertificatesRequest)o).UserName = (string?)v));
-        SListSigningCertificatesResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListSigningCertificatesResponse(),
+
+    private static void WSListSigningCertificatesResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListSigningCertificatesResponse(),
             new SM::MemberInfo("Certificates", ScertificateListType, "Certificates", "Certificates", static o => ((global::Stratus.Services.Model.Iam.ListSigningCertificatesResponse)o).Certificates, static (o, v) => ((global::Stratus.Services.Model.Iam.ListSigningCertificatesResponse)o).Certificates = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.SigningCertificate>?)v, required: true),
             new SM::MemberInfo("IsTruncated", SbooleanType, "IsTruncated", "IsTruncated", static o => ((global::Stratus.Services.Model.Iam.ListSigningCertificatesResponse)o).IsTruncated, static (o, v) => ((global::Stratus.Services.Model.Iam.ListSigningCertificatesResponse)o).IsTruncated = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.ListSigningCertificatesResponse)o).IsTruncated),
             new SM::MemberInfo("Marker", SresponseMarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListSigningCertificatesResponse)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListSigningCertificatesResponse)o).Marker = (string?)v));
-        SListUserPoliciesRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListUserPoliciesRequest(),
+
+    private static void WSListUserPoliciesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListUserPoliciesRequest(),
             new SM::MemberInfo("Marker", SmarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListUserPoliciesRequest)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListUserPoliciesRequest)o).Marker = (string?)v),
             new SM::MemberInfo("MaxItems", SmaxItemsType, "MaxItems", "MaxItems", static o => ((global::Stratus.Services.Model.Iam.ListUserPoliciesRequest)o).MaxItems, static (o, v) => ((global::Stratus.Services.Model.Iam.ListUserPoliciesRequest)o).MaxItems = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.ListUserPoliciesRequest)o).MaxItems),
             new SM::MemberInfo("UserName", SexistingUserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.ListUserPoliciesRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.ListUserPoliciesRequest)o).UserName = (string?)v, required: true));
-        SListUserPoliciesResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListUserPoliciesResponse(),
+
+    private static void WSListUserPoliciesResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListUserPoliciesResponse(),
             new SM::MemberInfo("IsTruncated", SbooleanType, "IsTruncated", "IsTruncated", static o => ((global::Stratus.Services.Model.Iam.ListUserPoliciesResponse)o).IsTruncated, static (o, v) => ((global::Stratus.Services.Model.Iam.ListUserPoliciesResponse)o).IsTruncated = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.ListUserPoliciesResponse)o).IsTruncated),
             new SM::MemberInfo("Marker", SresponseMarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListUserPoliciesResponse)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListUserPoliciesResponse)o).Marker = (string?)v),
             new SM::MemberInfo("PolicyNames", SpolicyNameListType, "PolicyNames", "PolicyNames", static o => ((global::Stratus.Services.Model.Iam.ListUserPoliciesResponse)o).PolicyNames, static (o, v) => ((global::Stratus.Services.Model.Iam.ListUserPoliciesResponse)o).PolicyNames = (global::System.Collections.Generic.List<string>?)v, required: true));
-        SListUserTagsRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListUserTagsRequest(),
+
+    private static void WSListUserTagsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListUserTagsRequest(),
             new SM::MemberInfo("Marker", SmarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListUserTagsRequest)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListUserTagsRequest)o).Marker = (string?)v),
             new SM::MemberInfo("MaxItems", SmaxItemsType, "MaxItems", "MaxItems", static o => ((global::Stratus.Services.Model.Iam.ListUserTagsRequest)o).MaxItems, static (o, v) => ((global::Stratus.Services.Model.Iam.ListUserTagsRequest)o).MaxItems = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.ListUserTagsRequest)o).MaxItems),
             new SM::MemberInfo("UserName", SexistingUserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.ListUserTagsRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.ListUserTagsRequest)o).UserName = (string?)v, required: true));
-        SListUserTagsResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListUserTagsResponse(),
+
+    private static void WSListUserTagsResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListUserTagsResponse(),
             new SM::MemberInfo("IsTruncated", SbooleanType, "IsTruncated", "IsTruncated", static o => ((global::Stratus.Services.Model.Iam.ListUserTagsResponse)o).IsTruncated, static (o, v) => ((global::Stratus.Services.Model.Iam.ListUserTagsResponse)o).IsTruncated = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.ListUserTagsResponse)o).IsTruncated),
             new SM::MemberInfo("Marker", SresponseMarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListUserTagsResponse)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListUserTagsResponse)o).Marker = (string?)v),
             new SM::MemberInfo("Tags", StagListType, "Tags", "Tags", static o => ((global::Stratus.Services.Model.Iam.ListUserTagsResponse)o).Tags, static (o, v) => ((global::Stratus.Services.Model.Iam.ListUserTagsResponse)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Tag>?)v, required: true));
-        SListUsersRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListUsersRequest(),
+
+    private static void WSListUsersRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListUsersRequest(),
             new SM::MemberInfo("Marker", SmarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListUsersRequest)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListUsersRequest)o).Marker = (string?)v),
             new SM::MemberInfo("MaxItems", SmaxItemsType, "MaxItems", "MaxItems", static o => ((global::Stratus.Services.Model.Iam.ListUsersRequest)o).MaxItems, static (o, v) => ((global::Stratus.Services.Model.Iam.ListUsersRequest)o).MaxItems = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.ListUsersRequest)o).MaxItems),
             new SM::MemberInfo("PathPrefix", SpathPrefixType, "PathPrefix", "PathPrefix", static o => ((global::Stratus.Services.Model.Iam.ListUsersRequest)o).PathPrefix, static (o, v) => ((global::Stratus.Services.Model.Iam.ListUsersRequest)o).PathPrefix = (string?)v));
-        SListUsersResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListUsersResponse(),
+
+    private static void WSListUsersResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListUsersResponse(),
             new SM::MemberInfo("IsTruncated", SbooleanType, "IsTruncated", "IsTruncated", static o => ((global::Stratus.Services.Model.Iam.ListUsersResponse)o).IsTruncated, static (o, v) => ((global::Stratus.Services.Model.Iam.ListUsersResponse)o).IsTruncated = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.ListUsersResponse)o).IsTruncated),
             new SM::MemberInfo("Marker", SresponseMarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListUsersResponse)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListUsersResponse)o).Marker = (string?)v),
             new SM::MemberInfo("Users", SuserListType, "Users", "Users", static o => ((global::Stratus.Services.Model.Iam.ListUsersResponse)o).Users, static (o, v) => ((global::Stratus.Services.Model.Iam.ListUsersResponse)o).Users = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.User>?)v, required: true));
-        SListVirtualMFADevicesRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListVirtualMFADevicesRequest(),
+
+    private static void WSListVirtualMFADevicesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListVirtualMFADevicesRequest(),
             new SM::MemberInfo("AssignmentStatus", SassignmentStatusType, "AssignmentStatus", "AssignmentStatus", static o => ((global::Stratus.Services.Model.Iam.ListVirtualMFADevicesRequest)o).AssignmentStatus, static (o, v) => ((global::Stratus.Services.Model.Iam.ListVirtualMFADevicesRequest)o).AssignmentStatus = (string?)v),
             new SM::MemberInfo("Marker", SmarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListVirtualMFADevicesRequest)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListVirtualMFADevicesRequest)o).Marker = (string?)v),
             new SM::MemberInfo("MaxItems", SmaxItemsType, "MaxItems", "MaxItems", static o => ((global::Stratus.Services.Model.Iam.ListVirtualMFADevicesRequest)o).MaxItems, static (o, v) => ((global::Stratus.Services.Model.Iam.ListVirtualMFADevicesRequest)o).MaxItems = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.ListVirtualMFADevicesRequest)o).MaxItems));
-        SListVirtualMFADevicesResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListVirtualMFADevicesResponse(),
+
+    private static void WSListVirtualMFADevicesResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ListVirtualMFADevicesResponse(),
             new SM::MemberInfo("IsTruncated", SbooleanType, "IsTruncated", "IsTruncated", static o => ((global::Stratus.Services.Model.Iam.ListVirtualMFADevicesResponse)o).IsTruncated, static (o, v) => ((global::Stratus.Services.Model.Iam.ListVirtualMFADevicesResponse)o).IsTruncated = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.ListVirtualMFADevicesResponse)o).IsTruncated),
             new SM::MemberInfo("Marker", SresponseMarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.ListVirtualMFADevicesResponse)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.ListVirtualMFADevicesResponse)o).Marker = (string?)v),
             new SM::MemberInfo("VirtualMFADevices", SvirtualMFADeviceListType, "VirtualMFADevices", "VirtualMFADevices", static o => ((global::Stratus.Services.Model.Iam.ListVirtualMFADevicesResponse)o).VirtualMFADevices, static (o, v) => ((global::Stratus.Services.Model.Iam.ListVirtualMFADevicesResponse)o).VirtualMFADevices = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.VirtualMFADevice>?)v, required: true));
-        SLoginProfile.InitStructure(static () => new global::Stratus.Services.Model.Iam.LoginProfile(),
+
+    private static void WSLoginProfile(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.LoginProfile(),
             new SM::MemberInfo("CreateDate", SdateType, "CreateDate", "CreateDate", static o => ((global::Stratus.Services.Model.Iam.LoginProfile)o).CreateDate, static (o, v) => ((global::Stratus.Services.Model.Iam.LoginProfile)o).CreateDate = (global::System.DateTime?)v, required: true, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.LoginProfile)o).CreateDate),
             new SM::MemberInfo("PasswordResetRequired", SbooleanType, "PasswordResetRequired", "PasswordResetRequired", static o => ((global::Stratus.Services.Model.Iam.LoginProfile)o).PasswordResetRequired, static (o, v) => ((global::Stratus.Services.Model.Iam.LoginProfile)o).PasswordResetRequired = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.LoginProfile)o).PasswordResetRequired),
             new SM::MemberInfo("UserName", SuserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.LoginProfile)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.LoginProfile)o).UserName = (string?)v, required: true));
-        SMFADevice.InitStructure(static () => new global::Stratus.Services.Model.Iam.MFADevice(),
+
+    private static void WSMFADevice(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.MFADevice(),
             new SM::MemberInfo("EnableDate", SdateType, "EnableDate", "EnableDate", static o => ((global::Stratus.Services.Model.Iam.MFADevice)o).EnableDate, static (o, v) => ((global::Stratus.Services.Model.Iam.MFADevice)o).EnableDate = (global::System.DateTime?)v, required: true, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.MFADevice)o).EnableDate),
             new SM::MemberInfo("SerialNumber", SserialNumberType, "SerialNumber", "SerialNumber", static o => ((global::Stratus.Services.Model.Iam.MFADevice)o).SerialNumber, static (o, v) => ((global::Stratus.Services.Model.Iam.MFADevice)o).SerialNumber = (string?)v, required: true),
             new SM::MemberInfo("UserName", SuserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.MFADevice)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.MFADevice)o).UserName = (string?)v, required: true));
-        SMalformedCertificateException.InitStructure(static () => new global::Stratus.Services.Model.Iam.MalformedCertificateException(),
+
+    private static void WSMalformedCertificateException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.MalformedCertificateException(),
             new SM::MemberInfo("message", SmalformedCertificateMessage, "message", "message", static o => ((global::Stratus.Services.Model.Iam.MalformedCertificateException)o).message, static (o, v) => ((global::Stratus.Services.Model.Iam.MalformedCertificateException)o).message = (string?)v));
-        SMalformedPolicyDocumentException.InitStructure(static () => new global::Stratus.Services.Model.Iam.MalformedPolicyDocumentException(),
+
+    private static void WSMalformedPolicyDocumentException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.MalformedPolicyDocumentException(),
             new SM::MemberInfo("message", SmalformedPolicyDocumentMessage, "message", "message", static o => ((global::Stratus.Services.Model.Iam.MalformedPolicyDocumentException)o).message, static (o, v) => ((global::Stratus.Services.Model.Iam.MalformedPolicyDocumentException)o).message = (string?)v));
-        SManagedPolicyDetail.InitStructure(static () => new global::Stratus.Services.Model.Iam.ManagedPolicyDetail(),
+
+    private static void WSManagedPolicyDetail(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ManagedPolicyDetail(),
             new SM::MemberInfo("Arn", SarnType, "Arn", "Arn", static o => ((global::Stratus.Services.Model.Iam.ManagedPolicyDetail)o).Arn, static (o, v) => ((global::Stratus.Services.Model.Iam.ManagedPolicyDetail)o).Arn = (string?)v),
             new SM::MemberInfo("AttachmentCount", SattachmentCountType, "AttachmentCount", "AttachmentCount", static o => ((global::Stratus.Services.Model.Iam.ManagedPolicyDetail)o).AttachmentCount, static (o, v) => ((global::Stratus.Services.Model.Iam.ManagedPolicyDetail)o).AttachmentCount = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.ManagedPolicyDetail)o).AttachmentCount),
             new SM::MemberInfo("CreateDate", SdateType, "CreateDate", "CreateDate", static o => ((global::Stratus.Services.Model.Iam.ManagedPolicyDetail)o).CreateDate, static (o, v) => ((global::Stratus.Services.Model.Iam.ManagedPolicyDetail)o).CreateDate = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.ManagedPolicyDetail)o).CreateDate),
@@ -1292,19 +3379,31 @@ public static partial class IamShapes
             new SM::MemberInfo("PolicyName", SpolicyNameType, "PolicyName", "PolicyName", static o => ((global::Stratus.Services.Model.Iam.ManagedPolicyDetail)o).PolicyName, static (o, v) => ((global::Stratus.Services.Model.Iam.ManagedPolicyDetail)o).PolicyName = (string?)v),
             new SM::MemberInfo("PolicyVersionList", SpolicyDocumentVersionListType, "PolicyVersionList", "PolicyVersionList", static o => ((global::Stratus.Services.Model.Iam.ManagedPolicyDetail)o).PolicyVersionList, static (o, v) => ((global::Stratus.Services.Model.Iam.ManagedPolicyDetail)o).PolicyVersionList = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.PolicyVersion>?)v),
             new SM::MemberInfo("UpdateDate", SdateType, "UpdateDate", "UpdateDate", static o => ((global::Stratus.Services.Model.Iam.ManagedPolicyDetail)o).UpdateDate, static (o, v) => ((global::Stratus.Services.Model.Iam.ManagedPolicyDetail)o).UpdateDate = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.ManagedPolicyDetail)o).UpdateDate));
-        SManagedPolicyDetailListType.InitList(SManagedPolicyDetail, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.ManagedPolicyDetail>());
-        SNoSuchEntityException.InitStructure(static () => new global::Stratus.Services.Model.Iam.NoSuchEntityException(),
+
+    private static void WSNoSuchEntityException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.NoSuchEntityException(),
             new SM::MemberInfo("message", SnoSuchEntityMessage, "message", "message", static o => ((global::Stratus.Services.Model.Iam.NoSuchEntityException)o).message, static (o, v) => ((global::Stratus.Services.Model.Iam.NoSuchEntityException)o).message = (string?)v));
-        SOpenIDConnectProviderListEntry.InitStructure(static () => new global::Stratus.Services.Model.Iam.OpenIDConnectProviderListEntry(),
+
+    private static void WSOpenIDConnectProviderListEntry(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.OpenIDConnectProviderListEntry(),
             new SM::MemberInfo("Arn", SarnType, "Arn", "Arn", static o => ((global::Stratus.Services.Model.Iam.OpenIDConnectProviderListEntry)o).Arn, static (o, v) => ((global::Stratus.Services.Model.Iam.OpenIDConnectProviderListEntry)o).Arn = (string?)v));
-        SOpenIDConnectProviderListType.InitList(SOpenIDConnectProviderListEntry, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.OpenIDConnectProviderListEntry>());
-        SOpenIdIdpCommunicationErrorException.InitStructure(static () => new global::Stratus.Services.Model.Iam.OpenIdIdpCommunicationErrorException(),
+
+    private static void WSOpenIdIdpCommunicationErrorException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.OpenIdIdpCommunicationErrorException(),
             new SM::MemberInfo("message", SopenIdIdpCommunicationErrorExceptionMessage, "message", "message", static o => ((global::Stratus.Services.Model.Iam.OpenIdIdpCommunicationErrorException)o).message, static (o, v) => ((global::Stratus.Services.Model.Iam.OpenIdIdpCommunicationErrorException)o).message = (string?)v));
-        SOrganizationNotFoundException.InitStructure(static () => new global::Stratus.Services.Model.Iam.OrganizationNotFoundException());
-        SOrganizationNotInAllFeaturesModeException.InitStructure(static () => new global::Stratus.Services.Model.Iam.OrganizationNotInAllFeaturesModeException());
-        SOrganizationsDecisionDetail.InitStructure(static () => new global::Stratus.Services.Model.Iam.OrganizationsDecisionDetail(),
+
+    private static void WSOrganizationNotFoundException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.OrganizationNotFoundException());
+
+    private static void WSOrganizationNotInAllFeaturesModeException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.OrganizationNotInAllFeaturesModeException());
+
+    private static void WSOrganizationsDecisionDetail(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.OrganizationsDecisionDetail(),
             new SM::MemberInfo("AllowedByOrganizations", SbooleanType, "AllowedByOrganizations", "AllowedByOrganizations", static o => ((global::Stratus.Services.Model.Iam.OrganizationsDecisionDetail)o).AllowedByOrganizations, static (o, v) => ((global::Stratus.Services.Model.Iam.OrganizationsDecisionDetail)o).AllowedByOrganizations = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.OrganizationsDecisionDetail)o).AllowedByOrganizations));
-        SPasswordPolicy.InitStructure(static () => new global::Stratus.Services.Model.Iam.PasswordPolicy(),
+
+    private static void WSPasswordPolicy(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.PasswordPolicy(),
             new SM::MemberInfo("AllowUsersToChangePassword", SbooleanType, "AllowUsersToChangePassword", "AllowUsersToChangePassword", static o => ((global::Stratus.Services.Model.Iam.PasswordPolicy)o).AllowUsersToChangePassword, static (o, v) => ((global::Stratus.Services.Model.Iam.PasswordPolicy)o).AllowUsersToChangePassword = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.PasswordPolicy)o).AllowUsersToChangePassword),
             new SM::MemberInfo("ExpirePasswords", SbooleanType, "ExpirePasswords", "ExpirePasswords", static o => ((global::Stratus.Services.Model.Iam.PasswordPolicy)o).ExpirePasswords, static (o, v) => ((global::Stratus.Services.Model.Iam.PasswordPolicy)o).ExpirePasswords = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.PasswordPolicy)o).ExpirePasswords),
             new SM::MemberInfo("HardExpiry", SbooleanObjectType, "HardExpiry", "HardExpiry", static o => ((global::Stratus.Services.Model.Iam.PasswordPolicy)o).HardExpiry, static (o, v) => ((global::Stratus.Services.Model.Iam.PasswordPolicy)o).HardExpiry = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.PasswordPolicy)o).HardExpiry),
@@ -1315,11 +3414,17 @@ public static partial class IamShapes
             new SM::MemberInfo("RequireNumbers", SbooleanType, "RequireNumbers", "RequireNumbers", static o => ((global::Stratus.Services.Model.Iam.PasswordPolicy)o).RequireNumbers, static (o, v) => ((global::Stratus.Services.Model.Iam.PasswordPolicy)o).RequireNumbers = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.PasswordPolicy)o).RequireNumbers),
             new SM::MemberInfo("RequireSymbols", SbooleanType, "RequireSymbols", "RequireSymbols", static o => ((global::Stratus.Services.Model.Iam.PasswordPolicy)o).RequireSymbols, static (o, v) => ((global::Stratus.Services.Model.Iam.PasswordPolicy)o).RequireSymbols = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.PasswordPolicy)o).RequireSymbols),
             new SM::MemberInfo("RequireUppercaseCharacters", SbooleanType, "RequireUppercaseCharacters", "RequireUppercaseCharacters", static o => ((global::Stratus.Services.Model.Iam.PasswordPolicy)o).RequireUppercaseCharacters, static (o, v) => ((global::Stratus.Services.Model.Iam.PasswordPolicy)o).RequireUppercaseCharacters = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.PasswordPolicy)o).RequireUppercaseCharacters));
-        SPasswordPolicyViolationException.InitStructure(static () => new global::Stratus.Services.Model.Iam.PasswordPolicyViolationException(),
+
+    private static void WSPasswordPolicyViolationException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.PasswordPolicyViolationException(),
             new SM::MemberInfo("message", SpasswordPolicyViolationMessage, "message", "message", static o => ((global::Stratus.Services.Model.Iam.PasswordPolicyViolationException)o).message, static (o, v) => ((global::Stratus.Services.Model.Iam.PasswordPolicyViolationException)o).message = (string?)v));
-        SPermissionsBoundaryDecisionDetail.InitStructure(static () => new global::Stratus.Services.Model.Iam.PermissionsBoundaryDecisionDetail(),
+
+    private static void WSPermissionsBoundaryDecisionDetail(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.PermissionsBoundaryDecisionDetail(),
             new SM::MemberInfo("AllowedByPermissionsBoundary", SbooleanType, "AllowedByPermissionsBoundary", "AllowedByPermissionsBoundary", static o => ((global::Stratus.Services.Model.Iam.PermissionsBoundaryDecisionDetail)o).AllowedByPermissionsBoundary, static (o, v) => ((global::Stratus.Services.Model.Iam.PermissionsBoundaryDecisionDetail)o).AllowedByPermissionsBoundary = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.PermissionsBoundaryDecisionDetail)o).AllowedByPermissionsBoundary));
-        SPolicy.InitStructure(static () => new global::Stratus.Services.Model.Iam.Policy(),
+
+    private static void WSPolicy(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.Policy(),
             new SM::MemberInfo("Arn", SarnType, "Arn", "Arn", static o => ((global::Stratus.Services.Model.Iam.Policy)o).Arn, static (o, v) => ((global::Stratus.Services.Model.Iam.Policy)o).Arn = (string?)v),
             new SM::MemberInfo("AttachmentCount", SattachmentCountType, "AttachmentCount", "AttachmentCount", static o => ((global::Stratus.Services.Model.Iam.Policy)o).AttachmentCount, static (o, v) => ((global::Stratus.Services.Model.Iam.Policy)o).AttachmentCount = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.Policy)o).AttachmentCount),
             new SM::MemberInfo("CreateDate", SdateType, "CreateDate", "CreateDate", static o => ((global::Stratus.Services.Model.Iam.Policy)o).CreateDate, static (o, v) => ((global::Stratus.Services.Model.Iam.Policy)o).CreateDate = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.Policy)o).CreateDate),
@@ -1332,95 +3437,140 @@ public static partial class IamShapes
             new SM::MemberInfo("PolicyName", SpolicyNameType, "PolicyName", "PolicyName", static o => ((global::Stratus.Services.Model.Iam.Policy)o).PolicyName, static (o, v) => ((global::Stratus.Services.Model.Iam.Policy)o).PolicyName = (string?)v),
             new SM::MemberInfo("Tags", StagListType, "Tags", "Tags", static o => ((global::Stratus.Services.Model.Iam.Policy)o).Tags, static (o, v) => ((global::Stratus.Services.Model.Iam.Policy)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Tag>?)v),
             new SM::MemberInfo("UpdateDate", SdateType, "UpdateDate", "UpdateDate", static o => ((global::Stratus.Services.Model.Iam.Policy)o).UpdateDate, static (o, v) => ((global::Stratus.Services.Model.Iam.Policy)o).UpdateDate = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.Policy)o).UpdateDate));
-        SPolicyDetail.InitStructure(static () => new global::Stratus.Services.Model.Iam.PolicyDetail(),
+
+    private static void WSPolicyDetail(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.PolicyDetail(),
             new SM::MemberInfo("PolicyDocument", SpolicyDocumentType, "PolicyDocument", "PolicyDocument", static o => ((global::Stratus.Services.Model.Iam.PolicyDetail)o).PolicyDocument, static (o, v) => ((global::Stratus.Services.Model.Iam.PolicyDetail)o).PolicyDocument = (string?)v),
             new SM::MemberInfo("PolicyName", SpolicyNameType, "PolicyName", "PolicyName", static o => ((global::Stratus.Services.Model.Iam.PolicyDetail)o).PolicyName, static (o, v) => ((global::Stratus.Services.Model.Iam.PolicyDetail)o).PolicyName = (string?)v));
-        SPolicyEvaluationException.InitStructure(static () => new global::Stratus.Services.Model.Iam.PolicyEvaluationException(),
+
+    private static void WSPolicyEvaluationException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.PolicyEvaluationException(),
             new SM::MemberInfo("message", SpolicyEvaluationErrorMessage, "message", "message", static o => ((global::Stratus.Services.Model.Iam.PolicyEvaluationException)o).message, static (o, v) => ((global::Stratus.Services.Model.Iam.PolicyEvaluationException)o).message = (string?)v));
-        SPolicyGrantingServiceAccess.InitStructure(static () => new global::Stratus.Services.Model.Iam.PolicyGrantingServiceAccess(),
+
+    private static void WSPolicyGrantingServiceAccess(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.PolicyGrantingServiceAccess(),
             new SM::MemberInfo("EntityName", SentityNameType, "EntityName", "EntityName", static o => ((global::Stratus.Services.Model.Iam.PolicyGrantingServiceAccess)o).EntityName, static (o, v) => ((global::Stratus.Services.Model.Iam.PolicyGrantingServiceAccess)o).EntityName = (string?)v),
             new SM::MemberInfo("EntityType", SpolicyOwnerEntityType, "EntityType", "EntityType", static o => ((global::Stratus.Services.Model.Iam.PolicyGrantingServiceAccess)o).EntityType, static (o, v) => ((global::Stratus.Services.Model.Iam.PolicyGrantingServiceAccess)o).EntityType = (string?)v),
             new SM::MemberInfo("PolicyArn", SarnType, "PolicyArn", "PolicyArn", static o => ((global::Stratus.Services.Model.Iam.PolicyGrantingServiceAccess)o).PolicyArn, static (o, v) => ((global::Stratus.Services.Model.Iam.PolicyGrantingServiceAccess)o).PolicyArn = (string?)v),
             new SM::MemberInfo("PolicyName", SpolicyNameType, "PolicyName", "PolicyName", static o => ((global::Stratus.Services.Model.Iam.PolicyGrantingServiceAccess)o).PolicyName, static (o, v) => ((global::Stratus.Services.Model.Iam.PolicyGrantingServiceAccess)o).PolicyName = (string?)v, required: true),
             new SM::MemberInfo("PolicyType", SpolicyType, "PolicyType", "PolicyType", static o => ((global::Stratus.Services.Model.Iam.PolicyGrantingServiceAccess)o).PolicyType, static (o, v) => ((global::Stratus.Services.Model.Iam.PolicyGrantingServiceAccess)o).PolicyType = (string?)v, required: true));
-        SPolicyGroup.InitStructure(static () => new global::Stratus.Services.Model.Iam.PolicyGroup(),
+
+    private static void WSPolicyGroup(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.PolicyGroup(),
             new SM::MemberInfo("GroupId", SidType, "GroupId", "GroupId", static o => ((global::Stratus.Services.Model.Iam.PolicyGroup)o).GroupId, static (o, v) => ((global::Stratus.Services.Model.Iam.PolicyGroup)o).GroupId = (string?)v),
             new SM::MemberInfo("GroupName", SgroupNameType, "GroupName", "GroupName", static o => ((global::Stratus.Services.Model.Iam.PolicyGroup)o).GroupName, static (o, v) => ((global::Stratus.Services.Model.Iam.PolicyGroup)o).GroupName = (string?)v));
-        SPolicyGroupListType.InitList(SPolicyGroup, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.PolicyGroup>());
-        SPolicyNotAttachableException.InitStructure(static () => new global::Stratus.Services.Model.Iam.PolicyNotAttachableException(),
+
+    private static void WSPolicyNotAttachableException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.PolicyNotAttachableException(),
             new SM::MemberInfo("message", SpolicyNotAttachableMessage, "message", "message", static o => ((global::Stratus.Services.Model.Iam.PolicyNotAttachableException)o).message, static (o, v) => ((global::Stratus.Services.Model.Iam.PolicyNotAttachableException)o).message = (string?)v));
-        SPolicyParameter.InitStructure(static () => new global::Stratus.Services.Model.Iam.PolicyParameter(),
+
+    private static void WSPolicyParameter(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.PolicyParameter(),
             new SM::MemberInfo("Name", SpolicyParameterNameType, "Name", "Name", static o => ((global::Stratus.Services.Model.Iam.PolicyParameter)o).Name, static (o, v) => ((global::Stratus.Services.Model.Iam.PolicyParameter)o).Name = (string?)v),
             new SM::MemberInfo("Type", SPolicyParameterTypeEnum, "Type", "Type", static o => ((global::Stratus.Services.Model.Iam.PolicyParameter)o).Type, static (o, v) => ((global::Stratus.Services.Model.Iam.PolicyParameter)o).Type = (string?)v),
             new SM::MemberInfo("Values", SpolicyParameterValuesListType, "Values", "Values", static o => ((global::Stratus.Services.Model.Iam.PolicyParameter)o).Values, static (o, v) => ((global::Stratus.Services.Model.Iam.PolicyParameter)o).Values = (global::System.Collections.Generic.List<string>?)v));
-        SPolicyRole.InitStructure(static () => new global::Stratus.Services.Model.Iam.PolicyRole(),
+
+    private static void WSPolicyRole(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.PolicyRole(),
             new SM::MemberInfo("RoleId", SidType, "RoleId", "RoleId", static o => ((global::Stratus.Services.Model.Iam.PolicyRole)o).RoleId, static (o, v) => ((global::Stratus.Services.Model.Iam.PolicyRole)o).RoleId = (string?)v),
             new SM::MemberInfo("RoleName", SroleNameType, "RoleName", "RoleName", static o => ((global::Stratus.Services.Model.Iam.PolicyRole)o).RoleName, static (o, v) => ((global::Stratus.Services.Model.Iam.PolicyRole)o).RoleName = (string?)v));
-        SPolicyRoleListType.InitList(SPolicyRole, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.PolicyRole>());
-        SPolicyUser.InitStructure(static () => new global::Stratus.Services.Model.Iam.PolicyUser(),
+
+    private static void WSPolicyUser(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.PolicyUser(),
             new SM::MemberInfo("UserId", SidType, "UserId", "UserId", static o => ((global::Stratus.Services.Model.Iam.PolicyUser)o).UserId, static (o, v) => ((global::Stratus.Services.Model.Iam.PolicyUser)o).UserId = (string?)v),
             new SM::MemberInfo("UserName", SuserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.PolicyUser)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.PolicyUser)o).UserName = (string?)v));
-        SPolicyUserListType.InitList(SPolicyUser, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.PolicyUser>());
-        SPolicyVersion.InitStructure(static () => new global::Stratus.Services.Model.Iam.PolicyVersion(),
+
+    private static void WSPolicyVersion(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.PolicyVersion(),
             new SM::MemberInfo("CreateDate", SdateType, "CreateDate", "CreateDate", static o => ((global::Stratus.Services.Model.Iam.PolicyVersion)o).CreateDate, static (o, v) => ((global::Stratus.Services.Model.Iam.PolicyVersion)o).CreateDate = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.PolicyVersion)o).CreateDate),
             new SM::MemberInfo("Document", SpolicyDocumentType, "Document", "Document", static o => ((global::Stratus.Services.Model.Iam.PolicyVersion)o).Document, static (o, v) => ((global::Stratus.Services.Model.Iam.PolicyVersion)o).Document = (string?)v),
             new SM::MemberInfo("IsDefaultVersion", SbooleanType, "IsDefaultVersion", "IsDefaultVersion", static o => ((global::Stratus.Services.Model.Iam.PolicyVersion)o).IsDefaultVersion, static (o, v) => ((global::Stratus.Services.Model.Iam.PolicyVersion)o).IsDefaultVersion = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.PolicyVersion)o).IsDefaultVersion),
             new SM::MemberInfo("VersionId", SpolicyVersionIdType, "VersionId", "VersionId", static o => ((global::Stratus.Services.Model.Iam.PolicyVersion)o).VersionId, static (o, v) => ((global::Stratus.Services.Model.Iam.PolicyVersion)o).VersionId = (string?)v));
-        SPosition.InitStructure(static () => new global::Stratus.Services.Model.Iam.Position(),
+
+    private static void WSPosition(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.Position(),
             new SM::MemberInfo("Column", SColumnNumber, "Column", "Column", static o => ((global::Stratus.Services.Model.Iam.Position)o).Column, static (o, v) => ((global::Stratus.Services.Model.Iam.Position)o).Column = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.Position)o).Column),
             new SM::MemberInfo("Line", SLineNumber, "Line", "Line", static o => ((global::Stratus.Services.Model.Iam.Position)o).Line, static (o, v) => ((global::Stratus.Services.Model.Iam.Position)o).Line = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.Position)o).Line));
-        SPutGroupPolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.PutGroupPolicyRequest(),
+
+    private static void WSPutGroupPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.PutGroupPolicyRequest(),
             new SM::MemberInfo("GroupName", SgroupNameType, "GroupName", "GroupName", static o => ((global::Stratus.Services.Model.Iam.PutGroupPolicyRequest)o).GroupName, static (o, v) => ((global::Stratus.Services.Model.Iam.PutGroupPolicyRequest)o).GroupName = (string?)v, required: true),
             new SM::MemberInfo("PolicyDocument", SpolicyDocumentType, "PolicyDocument", "PolicyDocument", static o => ((global::Stratus.Services.Model.Iam.PutGroupPolicyRequest)o).PolicyDocument, static (o, v) => ((global::Stratus.Services.Model.Iam.PutGroupPolicyRequest)o).PolicyDocument = (string?)v, required: true),
             new SM::MemberInfo("PolicyName", SpolicyNameType, "PolicyName", "PolicyName", static o => ((global::Stratus.Services.Model.Iam.PutGroupPolicyRequest)o).PolicyName, static (o, v) => ((global::Stratus.Services.Model.Iam.PutGroupPolicyRequest)o).PolicyName = (string?)v, required: true));
-        SPutRolePermissionsBoundaryRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.PutRolePermissionsBoundaryRequest(),
+
+    private static void WSPutRolePermissionsBoundaryRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.PutRolePermissionsBoundaryRequest(),
             new SM::MemberInfo("PermissionsBoundary", SarnType, "PermissionsBoundary", "PermissionsBoundary", static o => ((global::Stratus.Services.Model.Iam.PutRolePermissionsBoundaryRequest)o).PermissionsBoundary, static (o, v) => ((global::Stratus.Services.Model.Iam.PutRolePermissionsBoundaryRequest)o).PermissionsBoundary = (string?)v, required: true),
             new SM::MemberInfo("RoleName", SroleNameType, "RoleName", "RoleName", static o => ((global::Stratus.Services.Model.Iam.PutRolePermissionsBoundaryRequest)o).RoleName, static (o, v) => ((global::Stratus.Services.Model.Iam.PutRolePermissionsBoundaryRequest)o).RoleName = (string?)v, required: true));
-        SPutRolePolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.PutRolePolicyRequest(),
+
+    private static void WSPutRolePolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.PutRolePolicyRequest(),
             new SM::MemberInfo("PolicyDocument", SpolicyDocumentType, "PolicyDocument", "PolicyDocument", static o => ((global::Stratus.Services.Model.Iam.PutRolePolicyRequest)o).PolicyDocument, static (o, v) => ((global::Stratus.Services.Model.Iam.PutRolePolicyRequest)o).PolicyDocument = (string?)v, required: true),
             new SM::MemberInfo("PolicyName", SpolicyNameType, "PolicyName", "PolicyName", static o => ((global::Stratus.Services.Model.Iam.PutRolePolicyRequest)o).PolicyName, static (o, v) => ((global::Stratus.Services.Model.Iam.PutRolePolicyRequest)o).PolicyName = (string?)v, required: true),
             new SM::MemberInfo("RoleName", SroleNameType, "RoleName", "RoleName", static o => ((global::Stratus.Services.Model.Iam.PutRolePolicyRequest)o).RoleName, static (o, v) => ((global::Stratus.Services.Model.Iam.PutRolePolicyRequest)o).RoleName = (string?)v, required: true));
-        SPutUserPermissionsBoundaryRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.PutUserPermissionsBoundaryRequest(),
+
+    private static void WSPutUserPermissionsBoundaryRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.PutUserPermissionsBoundaryRequest(),
             new SM::MemberInfo("PermissionsBoundary", SarnType, "PermissionsBoundary", "PermissionsBoundary", static o => ((global::Stratus.Services.Model.Iam.PutUserPermissionsBoundaryRequest)o).PermissionsBoundary, static (o, v) => ((global::Stratus.Services.Model.Iam.PutUserPermissionsBoundaryRequest)o).PermissionsBoundary = (string?)v, required: true),
             new SM::MemberInfo("UserName", SuserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.PutUserPermissionsBoundaryRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.PutUserPermissionsBoundaryRequest)o).UserName = (string?)v, required: true));
-        SPutUserPolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.PutUserPolicyRequest(),
+
+    private static void WSPutUserPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.PutUserPolicyRequest(),
             new SM::MemberInfo("PolicyDocument", SpolicyDocumentType, "PolicyDocument", "PolicyDocument", static o => ((global::Stratus.Services.Model.Iam.PutUserPolicyRequest)o).PolicyDocument, static (o, v) => ((global::Stratus.Services.Model.Iam.PutUserPolicyRequest)o).PolicyDocument = (string?)v, required: true),
             new SM::MemberInfo("PolicyName", SpolicyNameType, "PolicyName", "PolicyName", static o => ((global::Stratus.Services.Model.Iam.PutUserPolicyRequest)o).PolicyName, static (o, v) => ((global::Stratus.Services.Model.Iam.PutUserPolicyRequest)o).PolicyName = (string?)v, required: true),
             new SM::MemberInfo("UserName", SexistingUserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.PutUserPolicyRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.PutUserPolicyRequest)o).UserName = (string?)v, required: true));
-        SRejectDelegationRequestRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.RejectDelegationRequestRequest(),
+
+    private static void WSRejectDelegationRequestRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.RejectDelegationRequestRequest(),
             new SM::MemberInfo("DelegationRequestId", SdelegationRequestIdType, "DelegationRequestId", "DelegationRequestId", static o => ((global::Stratus.Services.Model.Iam.RejectDelegationRequestRequest)o).DelegationRequestId, static (o, v) => ((global::Stratus.Services.Model.Iam.RejectDelegationRequestRequest)o).DelegationRequestId = (string?)v, required: true),
             new SM::MemberInfo("Notes", SnotesType, "Notes", "Notes", static o => ((global::Stratus.Services.Model.Iam.RejectDelegationRequestRequest)o).Notes, static (o, v) => ((global::Stratus.Services.Model.Iam.RejectDelegationRequestRequest)o).Notes = (string?)v));
-        SRemoveClientIDFromOpenIDConnectProviderRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.RemoveClientIDFromOpenIDConnectProviderRequest(),
+
+    private static void WSRemoveClientIDFromOpenIDConnectProviderRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.RemoveClientIDFromOpenIDConnectProviderRequest(),
             new SM::MemberInfo("ClientID", SclientIDType, "ClientID", "ClientID", static o => ((global::Stratus.Services.Model.Iam.RemoveClientIDFromOpenIDConnectProviderRequest)o).ClientID, static (o, v) => ((global::Stratus.Services.Model.Iam.RemoveClientIDFromOpenIDConnectProviderRequest)o).ClientID = (string?)v, required: true),
             new SM::MemberInfo("OpenIDConnectProviderArn", SarnType, "OpenIDConnectProviderArn", "OpenIDConnectProviderArn", static o => ((global::Stratus.Services.Model.Iam.RemoveClientIDFromOpenIDConnectProviderRequest)o).OpenIDConnectProviderArn, static (o, v) => ((global::Stratus.Services.Model.Iam.RemoveClientIDFromOpenIDConnectProviderRequest)o).OpenIDConnectProviderArn = (string?)v, required: true));
-        SRemoveRoleFromInstanceProfileRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.RemoveRoleFromInstanceProfileRequest(),
+
+    private static void WSRemoveRoleFromInstanceProfileRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.RemoveRoleFromInstanceProfileRequest(),
             new SM::MemberInfo("InstanceProfileName", SinstanceProfileNameType, "InstanceProfileName", "InstanceProfileName", static o => ((global::Stratus.Services.Model.Iam.RemoveRoleFromInstanceProfileRequest)o).InstanceProfileName, static (o, v) => ((global::Stratus.Services.Model.Iam.RemoveRoleFromInstanceProfileRequest)o).InstanceProfileName = (string?)v, required: true),
             new SM::MemberInfo("RoleName", SroleNameType, "RoleName", "RoleName", static o => ((global::Stratus.Services.Model.Iam.RemoveRoleFromInstanceProfileRequest)o).RoleName, static (o, v) => ((global::Stratus.Services.Model.Iam.RemoveRoleFromInstanceProfileRequest)o).RoleName = (string?)v, required: true));
-        SRemoveUserFromGroupRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.RemoveUserFromGroupRequest(),
+
+    private static void WSRemoveUserFromGroupRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.RemoveUserFromGroupRequest(),
             new SM::MemberInfo("GroupName", SgroupNameType, "GroupName", "GroupName", static o => ((global::Stratus.Services.Model.Iam.RemoveUserFromGroupRequest)o).GroupName, static (o, v) => ((global::Stratus.Services.Model.Iam.RemoveUserFromGroupRequest)o).GroupName = (string?)v, required: true),
             new SM::MemberInfo("UserName", SexistingUserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.RemoveUserFromGroupRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.RemoveUserFromGroupRequest)o).UserName = (string?)v, required: true));
-        SReportGenerationLimitExceededException.InitStructure(static () => new global::Stratus.Services.Model.Iam.ReportGenerationLimitExceededException(),
+
+    private static void WSReportGenerationLimitExceededException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ReportGenerationLimitExceededException(),
             new SM::MemberInfo("message", SreportGenerationLimitExceededMessage, "message", "message", static o => ((global::Stratus.Services.Model.Iam.ReportGenerationLimitExceededException)o).message, static (o, v) => ((global::Stratus.Services.Model.Iam.ReportGenerationLimitExceededException)o).message = (string?)v));
-        SResetServiceSpecificCredentialRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.ResetServiceSpecificCredentialRequest(),
+
+    private static void WSResetServiceSpecificCredentialRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ResetServiceSpecificCredentialRequest(),
             new SM::MemberInfo("ServiceSpecificCredentialId", SserviceSpecificCredentialId, "ServiceSpecificCredentialId", "ServiceSpecificCredentialId", static o => ((global::Stratus.Services.Model.Iam.ResetServiceSpecificCredentialRequest)o).ServiceSpecificCredentialId, static (o, v) => ((global::Stratus.Services.Model.Iam.ResetServiceSpecificCredentialRequest)o).ServiceSpecificCredentialId = (string?)v, required: true),
             new SM::MemberInfo("UserName", SuserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.ResetServiceSpecificCredentialRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.ResetServiceSpecificCredentialRequest)o).UserName = (string?)v));
-        SResetServiceSpecificCredentialResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.ResetServiceSpecificCredentialResponse(),
+
+    private static void WSResetServiceSpecificCredentialResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ResetServiceSpecificCredentialResponse(),
             new SM::MemberInfo("ServiceSpecificCredential", SServiceSpecificCredential, "ServiceSpecificCredential", "ServiceSpecificCredential", static o => ((global::Stratus.Services.Model.Iam.ResetServiceSpecificCredentialResponse)o).ServiceSpecificCredential, static (o, v) => ((global::Stratus.Services.Model.Iam.ResetServiceSpecificCredentialResponse)o).ServiceSpecificCredential = (global::Stratus.Services.Model.Iam.ServiceSpecificCredential?)v));
-        SResourceNameListType.InitList(SResourceNameType, "member", static () => new global::System.Collections.Generic.List<string>());
-        SResourceSpecificResult.InitStructure(static () => new global::Stratus.Services.Model.Iam.ResourceSpecificResult(),
+
+    private static void WSResourceSpecificResult(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ResourceSpecificResult(),
             new SM::MemberInfo("EvalDecisionDetails", SEvalDecisionDetailsType, "EvalDecisionDetails", "EvalDecisionDetails", static o => ((global::Stratus.Services.Model.Iam.ResourceSpecificResult)o).EvalDecisionDetails, static (o, v) => ((global::Stratus.Services.Model.Iam.ResourceSpecificResult)o).EvalDecisionDetails = (global::System.Collections.Generic.Dictionary<string, string>?)v),
             new SM::MemberInfo("EvalResourceDecision", SPolicyEvaluationDecisionType, "EvalResourceDecision", "EvalResourceDecision", static o => ((global::Stratus.Services.Model.Iam.ResourceSpecificResult)o).EvalResourceDecision, static (o, v) => ((global::Stratus.Services.Model.Iam.ResourceSpecificResult)o).EvalResourceDecision = (string?)v, required: true),
             new SM::MemberInfo("EvalResourceName", SResourceNameType, "EvalResourceName", "EvalResourceName", static o => ((global::Stratus.Services.Model.Iam.ResourceSpecificResult)o).EvalResourceName, static (o, v) => ((global::Stratus.Services.Model.Iam.ResourceSpecificResult)o).EvalResourceName = (string?)v, required: true),
             new SM::MemberInfo("MatchedStatements", SStatementListType, "MatchedStatements", "MatchedStatements", static o => ((global::Stratus.Services.Model.Iam.ResourceSpecificResult)o).MatchedStatements, static (o, v) => ((global::Stratus.Services.Model.Iam.ResourceSpecificResult)o).MatchedStatements = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Statement>?)v),
             new SM::MemberInfo("MissingContextValues", SContextKeyNamesResultListType, "MissingContextValues", "MissingContextValues", static o => ((global::Stratus.Services.Model.Iam.ResourceSpecificResult)o).MissingContextValues, static (o, v) => ((global::Stratus.Services.Model.Iam.ResourceSpecificResult)o).MissingContextValues = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("PermissionsBoundaryDecisionDetail", SPermissionsBoundaryDecisionDetail, "PermissionsBoundaryDecisionDetail", "PermissionsBoundaryDecisionDetail", static o => ((global::Stratus.Services.Model.Iam.ResourceSpecificResult)o).PermissionsBoundaryDecisionDetail, static (o, v) => ((global::Stratus.Services.Model.Iam.ResourceSpecificResult)o).PermissionsBoundaryDecisionDetail = (global::Stratus.Services.Model.Iam.PermissionsBoundaryDecisionDetail?)v));
-        SResourceSpecificResultListType.InitList(SResourceSpecificResult, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.ResourceSpecificResult>());
-        SResyncMFADeviceRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.ResyncMFADeviceRequest(),
+
+    private static void WSResyncMFADeviceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ResyncMFADeviceRequest(),
             new SM::MemberInfo("AuthenticationCode1", SauthenticationCodeType, "AuthenticationCode1", "AuthenticationCode1", static o => ((global::Stratus.Services.Model.Iam.ResyncMFADeviceRequest)o).AuthenticationCode1, static (o, v) => ((global::Stratus.Services.Model.Iam.ResyncMFADeviceRequest)o).AuthenticationCode1 = (string?)v, required: true),
             new SM::MemberInfo("AuthenticationCode2", SauthenticationCodeType, "AuthenticationCode2", "AuthenticationCode2", static o => ((global::Stratus.Services.Model.Iam.ResyncMFADeviceRequest)o).AuthenticationCode2, static (o, v) => ((global::Stratus.Services.Model.Iam.ResyncMFADeviceRequest)o).AuthenticationCode2 = (string?)v, required: true),
             new SM::MemberInfo("SerialNumber", SserialNumberType, "SerialNumber", "SerialNumber", static o => ((global::Stratus.Services.Model.Iam.ResyncMFADeviceRequest)o).SerialNumber, static (o, v) => ((global::Stratus.Services.Model.Iam.ResyncMFADeviceRequest)o).SerialNumber = (string?)v, required: true),
             new SM::MemberInfo("UserName", SexistingUserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.ResyncMFADeviceRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.ResyncMFADeviceRequest)o).UserName = (string?)v, required: true));
-        SRole.InitStructure(static () => new global::Stratus.Services.Model.Iam.Role(),
+
+    private static void WSRole(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.Role(),
             new SM::MemberInfo("Arn", SarnType, "Arn", "Arn", static o => ((global::Stratus.Services.Model.Iam.Role)o).Arn, static (o, v) => ((global::Stratus.Services.Model.Iam.Role)o).Arn = (string?)v, required: true),
             new SM::MemberInfo("AssumeRolePolicyDocument", SpolicyDocumentType, "AssumeRolePolicyDocument", "AssumeRolePolicyDocument", static o => ((global::Stratus.Services.Model.Iam.Role)o).AssumeRolePolicyDocument, static (o, v) => ((global::Stratus.Services.Model.Iam.Role)o).AssumeRolePolicyDocument = (string?)v),
             new SM::MemberInfo("CreateDate", SdateType, "CreateDate", "CreateDate", static o => ((global::Stratus.Services.Model.Iam.Role)o).CreateDate, static (o, v) => ((global::Stratus.Services.Model.Iam.Role)o).CreateDate = (global::System.DateTime?)v, required: true, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.Role)o).CreateDate),
@@ -1432,7 +3582,9 @@ public static partial class IamShapes
             new SM::MemberInfo("RoleLastUsed", SRoleLastUsed, "RoleLastUsed", "RoleLastUsed", static o => ((global::Stratus.Services.Model.Iam.Role)o).RoleLastUsed, static (o, v) => ((global::Stratus.Services.Model.Iam.Role)o).RoleLastUsed = (global::Stratus.Services.Model.Iam.RoleLastUsed?)v),
             new SM::MemberInfo("RoleName", SroleNameType, "RoleName", "RoleName", static o => ((global::Stratus.Services.Model.Iam.Role)o).RoleName, static (o, v) => ((global::Stratus.Services.Model.Iam.Role)o).RoleName = (string?)v, required: true),
             new SM::MemberInfo("Tags", StagListType, "Tags", "Tags", static o => ((global::Stratus.Services.Model.Iam.Role)o).Tags, static (o, v) => ((global::Stratus.Services.Model.Iam.Role)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Tag>?)v));
-        SRoleDetail.InitStructure(static () => new global::Stratus.Services.Model.Iam.RoleDetail(),
+
+    private static void WSRoleDetail(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.RoleDetail(),
             new SM::MemberInfo("Arn", SarnType, "Arn", "Arn", static o => ((global::Stratus.Services.Model.Iam.RoleDetail)o).Arn, static (o, v) => ((global::Stratus.Services.Model.Iam.RoleDetail)o).Arn = (string?)v),
             new SM::MemberInfo("AssumeRolePolicyDocument", SpolicyDocumentType, "AssumeRolePolicyDocument", "AssumeRolePolicyDocument", static o => ((global::Stratus.Services.Model.Iam.RoleDetail)o).AssumeRolePolicyDocument, static (o, v) => ((global::Stratus.Services.Model.Iam.RoleDetail)o).AssumeRolePolicyDocument = (string?)v),
             new SM::MemberInfo("AttachedManagedPolicies", SattachedPoliciesListType, "AttachedManagedPolicies", "AttachedManagedPolicies", static o => ((global::Stratus.Services.Model.Iam.RoleDetail)o).AttachedManagedPolicies, static (o, v) => ((global::Stratus.Services.Model.Iam.RoleDetail)o).AttachedManagedPolicies = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.AttachedPolicy>?)v),
@@ -1445,52 +3597,73 @@ public static partial class IamShapes
             new SM::MemberInfo("RoleName", SroleNameType, "RoleName", "RoleName", static o => ((global::Stratus.Services.Model.Iam.RoleDetail)o).RoleName, static (o, v) => ((global::Stratus.Services.Model.Iam.RoleDetail)o).RoleName = (string?)v),
             new SM::MemberInfo("RolePolicyList", SpolicyDetailListType, "RolePolicyList", "RolePolicyList", static o => ((global::Stratus.Services.Model.Iam.RoleDetail)o).RolePolicyList, static (o, v) => ((global::Stratus.Services.Model.Iam.RoleDetail)o).RolePolicyList = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.PolicyDetail>?)v),
             new SM::MemberInfo("Tags", StagListType, "Tags", "Tags", static o => ((global::Stratus.Services.Model.Iam.RoleDetail)o).Tags, static (o, v) => ((global::Stratus.Services.Model.Iam.RoleDetail)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Tag>?)v));
-        SRoleLastUsed.InitStructure(static () => new global::Stratus.Services.Model.Iam.RoleLastUsed(),
+
+    private static void WSRoleLastUsed(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.RoleLastUsed(),
             new SM::MemberInfo("LastUsedDate", SdateType, "LastUsedDate", "LastUsedDate", static o => ((global::Stratus.Services.Model.Iam.RoleLastUsed)o).LastUsedDate, static (o, v) => ((global::Stratus.Services.Model.Iam.RoleLastUsed)o).LastUsedDate = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.RoleLastUsed)o).LastUsedDate),
             new SM::MemberInfo("Region", SstringType, "Region", "Region", static o => ((global::Stratus.Services.Model.Iam.RoleLastUsed)o).Region, static (o, v) => ((global::Stratus.Services.Model.Iam.RoleLastUsed)o).Region = (string?)v));
-        SRoleUsageListType.InitList(SRoleUsageType, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.RoleUsageType>());
-        SRoleUsageType.InitStructure(static () => new global::Stratus.Services.Model.Iam.RoleUsageType(),
+
+    private static void WSRoleUsageType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.RoleUsageType(),
             new SM::MemberInfo("Region", SRegionNameType, "Region", "Region", static o => ((global::Stratus.Services.Model.Iam.RoleUsageType)o).Region, static (o, v) => ((global::Stratus.Services.Model.Iam.RoleUsageType)o).Region = (string?)v),
             new SM::MemberInfo("Resources", SArnListType, "Resources", "Resources", static o => ((global::Stratus.Services.Model.Iam.RoleUsageType)o).Resources, static (o, v) => ((global::Stratus.Services.Model.Iam.RoleUsageType)o).Resources = (global::System.Collections.Generic.List<string>?)v));
-        SSAMLPrivateKey.InitStructure(static () => new global::Stratus.Services.Model.Iam.SAMLPrivateKey(),
+
+    private static void WSSAMLPrivateKey(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.SAMLPrivateKey(),
             new SM::MemberInfo("KeyId", SprivateKeyIdType, "KeyId", "KeyId", static o => ((global::Stratus.Services.Model.Iam.SAMLPrivateKey)o).KeyId, static (o, v) => ((global::Stratus.Services.Model.Iam.SAMLPrivateKey)o).KeyId = (string?)v),
             new SM::MemberInfo("Timestamp", SdateType, "Timestamp", "Timestamp", static o => ((global::Stratus.Services.Model.Iam.SAMLPrivateKey)o).Timestamp, static (o, v) => ((global::Stratus.Services.Model.Iam.SAMLPrivateKey)o).Timestamp = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.SAMLPrivateKey)o).Timestamp));
-        SSAMLProviderListEntry.InitStructure(static () => new global::Stratus.Services.Model.Iam.SAMLProviderListEntry(),
+
+    private static void WSSAMLProviderListEntry(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.SAMLProviderListEntry(),
             new SM::MemberInfo("Arn", SarnType, "Arn", "Arn", static o => ((global::Stratus.Services.Model.Iam.SAMLProviderListEntry)o).Arn, static (o, v) => ((global::Stratus.Services.Model.Iam.SAMLProviderListEntry)o).Arn = (string?)v),
             new SM::MemberInfo("CreateDate", SdateType, "CreateDate", "CreateDate", static o => ((global::Stratus.Services.Model.Iam.SAMLProviderListEntry)o).CreateDate, static (o, v) => ((global::Stratus.Services.Model.Iam.SAMLProviderListEntry)o).CreateDate = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.SAMLProviderListEntry)o).CreateDate),
             new SM::MemberInfo("ValidUntil", SdateType, "ValidUntil", "ValidUntil", static o => ((global::Stratus.Services.Model.Iam.SAMLProviderListEntry)o).ValidUntil, static (o, v) => ((global::Stratus.Services.Model.Iam.SAMLProviderListEntry)o).ValidUntil = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.SAMLProviderListEntry)o).ValidUntil));
-        SSAMLProviderListType.InitList(SSAMLProviderListEntry, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.SAMLProviderListEntry>());
-        SSSHPublicKey.InitStructure(static () => new global::Stratus.Services.Model.Iam.SSHPublicKey(),
+
+    private static void WSSSHPublicKey(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.SSHPublicKey(),
             new SM::MemberInfo("Fingerprint", SpublicKeyFingerprintType, "Fingerprint", "Fingerprint", static o => ((global::Stratus.Services.Model.Iam.SSHPublicKey)o).Fingerprint, static (o, v) => ((global::Stratus.Services.Model.Iam.SSHPublicKey)o).Fingerprint = (string?)v, required: true),
             new SM::MemberInfo("SSHPublicKeyBody", SpublicKeyMaterialType, "SSHPublicKeyBody", "SSHPublicKeyBody", static o => ((global::Stratus.Services.Model.Iam.SSHPublicKey)o).SSHPublicKeyBody, static (o, v) => ((global::Stratus.Services.Model.Iam.SSHPublicKey)o).SSHPublicKeyBody = (string?)v, required: true),
             new SM::MemberInfo("SSHPublicKeyId", SpublicKeyIdType, "SSHPublicKeyId", "SSHPublicKeyId", static o => ((global::Stratus.Services.Model.Iam.SSHPublicKey)o).SSHPublicKeyId, static (o, v) => ((global::Stratus.Services.Model.Iam.SSHPublicKey)o).SSHPublicKeyId = (string?)v, required: true),
             new SM::MemberInfo("Status", SstatusType, "Status", "Status", static o => ((global::Stratus.Services.Model.Iam.SSHPublicKey)o).Status, static (o, v) => ((global::Stratus.Services.Model.Iam.SSHPublicKey)o).Status = (string?)v, required: true),
             new SM::MemberInfo("UploadDate", SdateType, "UploadDate", "UploadDate", static o => ((global::Stratus.Services.Model.Iam.SSHPublicKey)o).UploadDate, static (o, v) => ((global::Stratus.Services.Model.Iam.SSHPublicKey)o).UploadDate = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.SSHPublicKey)o).UploadDate),
             new SM::MemberInfo("UserName", SuserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.SSHPublicKey)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.SSHPublicKey)o).UserName = (string?)v, required: true));
-        SSSHPublicKeyListType.InitList(SSSHPublicKeyMetadata, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.SSHPublicKeyMetadata>());
-        SSSHPublicKeyMetadata.InitStructure(static () => new global::Stratus.Services.Model.Iam.SSHPublicKeyMetadata(),
+
+    private static void WSSSHPublicKeyMetadata(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.SSHPublicKeyMetadata(),
             new SM::MemberInfo("SSHPublicKeyId", SpublicKeyIdType, "SSHPublicKeyId", "SSHPublicKeyId", static o => ((global::Stratus.Services.Model.Iam.SSHPublicKeyMetadata)o).SSHPublicKeyId, static (o, v) => ((global::Stratus.Services.Model.Iam.SSHPublicKeyMetadata)o).SSHPublicKeyId = (string?)v, required: true),
             new SM::MemberInfo("Status", SstatusType, "Status", "Status", static o => ((global::Stratus.Services.Model.Iam.SSHPublicKeyMetadata)o).Status, static (o, v) => ((global::Stratus.Services.Model.Iam.SSHPublicKeyMetadata)o).Status = (string?)v, required: true),
             new SM::MemberInfo("UploadDate", SdateType, "UploadDate", "UploadDate", static o => ((global::Stratus.Services.Model.Iam.SSHPublicKeyMetadata)o).UploadDate, static (o, v) => ((global::Stratus.Services.Model.Iam.SSHPublicKeyMetadata)o).UploadDate = (global::System.DateTime?)v, required: true, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.SSHPublicKeyMetadata)o).UploadDate),
             new SM::MemberInfo("UserName", SuserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.SSHPublicKeyMetadata)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.SSHPublicKeyMetadata)o).UserName = (string?)v, required: true));
-        SSendDelegationTokenRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.SendDelegationTokenRequest(),
+
+    private static void WSSendDelegationTokenRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.SendDelegationTokenRequest(),
             new SM::MemberInfo("DelegationRequestId", SdelegationRequestIdType, "DelegationRequestId", "DelegationRequestId", static o => ((global::Stratus.Services.Model.Iam.SendDelegationTokenRequest)o).DelegationRequestId, static (o, v) => ((global::Stratus.Services.Model.Iam.SendDelegationTokenRequest)o).DelegationRequestId = (string?)v, required: true));
-        SServerCertificate.InitStructure(static () => new global::Stratus.Services.Model.Iam.ServerCertificate(),
+
+    private static void WSServerCertificate(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ServerCertificate(),
             new SM::MemberInfo("CertificateBody", ScertificateBodyType, "CertificateBody", "CertificateBody", static o => ((global::Stratus.Services.Model.Iam.ServerCertificate)o).CertificateBody, static (o, v) => ((global::Stratus.Services.Model.Iam.ServerCertificate)o).CertificateBody = (string?)v, required: true),
             new SM::MemberInfo("CertificateChain", ScertificateChainType, "CertificateChain", "CertificateChain", static o => ((global::Stratus.Services.Model.Iam.ServerCertificate)o).CertificateChain, static (o, v) => ((global::Stratus.Services.Model.Iam.ServerCertificate)o).CertificateChain = (string?)v),
             new SM::MemberInfo("ServerCertificateMetadata", SServerCertificateMetadata, "ServerCertificateMetadata", "ServerCertificateMetadata", static o => ((global::Stratus.Services.Model.Iam.ServerCertificate)o).ServerCertificateMetadata, static (o, v) => ((global::Stratus.Services.Model.Iam.ServerCertificate)o).ServerCertificateMetadata = (global::Stratus.Services.Model.Iam.ServerCertificateMetadata?)v, required: true),
             new SM::MemberInfo("Tags", StagListType, "Tags", "Tags", static o => ((global::Stratus.Services.Model.Iam.ServerCertificate)o).Tags, static (o, v) => ((global::Stratus.Services.Model.Iam.ServerCertificate)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Tag>?)v));
-        SServerCertificateMetadata.InitStructure(static () => new global::Stratus.Services.Model.Iam.ServerCertificateMetadata(),
+
+    private static void WSServerCertificateMetadata(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ServerCertificateMetadata(),
             new SM::MemberInfo("Arn", SarnType, "Arn", "Arn", static o => ((global::Stratus.Services.Model.Iam.ServerCertificateMetadata)o).Arn, static (o, v) => ((global::Stratus.Services.Model.Iam.ServerCertificateMetadata)o).Arn = (string?)v, required: true),
             new SM::MemberInfo("Expiration", SdateType, "Expiration", "Expiration", static o => ((global::Stratus.Services.Model.Iam.ServerCertificateMetadata)o).Expiration, static (o, v) => ((global::Stratus.Services.Model.Iam.ServerCertificateMetadata)o).Expiration = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.ServerCertificateMetadata)o).Expiration),
             new SM::MemberInfo("Path", SpathType, "Path", "Path", static o => ((global::Stratus.Services.Model.Iam.ServerCertificateMetadata)o).Path, static (o, v) => ((global::Stratus.Services.Model.Iam.ServerCertificateMetadata)o).Path = (string?)v, required: true),
             new SM::MemberInfo("ServerCertificateId", SidType, "ServerCertificateId", "ServerCertificateId", static o => ((global::Stratus.Services.Model.Iam.ServerCertificateMetadata)o).ServerCertificateId, static (o, v) => ((global::Stratus.Services.Model.Iam.ServerCertificateMetadata)o).ServerCertificateId = (string?)v, required: true),
             new SM::MemberInfo("ServerCertificateName", SserverCertificateNameType, "ServerCertificateName", "ServerCertificateName", static o => ((global::Stratus.Services.Model.Iam.ServerCertificateMetadata)o).ServerCertificateName, static (o, v) => ((global::Stratus.Services.Model.Iam.ServerCertificateMetadata)o).ServerCertificateName = (string?)v, required: true),
             new SM::MemberInfo("UploadDate", SdateType, "UploadDate", "UploadDate", static o => ((global::Stratus.Services.Model.Iam.ServerCertificateMetadata)o).UploadDate, static (o, v) => ((global::Stratus.Services.Model.Iam.ServerCertificateMetadata)o).UploadDate = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.ServerCertificateMetadata)o).UploadDate));
-        SServiceAccessNotEnabledException.InitStructure(static () => new global::Stratus.Services.Model.Iam.ServiceAccessNotEnabledException());
-        SServiceFailureException.InitStructure(static () => new global::Stratus.Services.Model.Iam.ServiceFailureException(),
+
+    private static void WSServiceAccessNotEnabledException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ServiceAccessNotEnabledException());
+
+    private static void WSServiceFailureException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ServiceFailureException(),
             new SM::MemberInfo("message", SserviceFailureExceptionMessage, "message", "message", static o => ((global::Stratus.Services.Model.Iam.ServiceFailureException)o).message, static (o, v) => ((global::Stratus.Services.Model.Iam.ServiceFailureException)o).message = (string?)v));
-        SServiceLastAccessed.InitStructure(static () => new global::Stratus.Services.Model.Iam.ServiceLastAccessed(),
+
+    private static void WSServiceLastAccessed(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ServiceLastAccessed(),
             new SM::MemberInfo("LastAuthenticated", SdateType, "LastAuthenticated", "LastAuthenticated", static o => ((global::Stratus.Services.Model.Iam.ServiceLastAccessed)o).LastAuthenticated, static (o, v) => ((global::Stratus.Services.Model.Iam.ServiceLastAccessed)o).LastAuthenticated = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.ServiceLastAccessed)o).LastAuthenticated),
             new SM::MemberInfo("LastAuthenticatedEntity", SarnType, "LastAuthenticatedEntity", "LastAuthenticatedEntity", static o => ((global::Stratus.Services.Model.Iam.ServiceLastAccessed)o).LastAuthenticatedEntity, static (o, v) => ((global::Stratus.Services.Model.Iam.ServiceLastAccessed)o).LastAuthenticatedEntity = (string?)v),
             new SM::MemberInfo("LastAuthenticatedRegion", SstringType, "LastAuthenticatedRegion", "LastAuthenticatedRegion", static o => ((global::Stratus.Services.Model.Iam.ServiceLastAccessed)o).LastAuthenticatedRegion, static (o, v) => ((global::Stratus.Services.Model.Iam.ServiceLastAccessed)o).LastAuthenticatedRegion = (string?)v),
@@ -1498,9 +3671,13 @@ public static partial class IamShapes
             new SM::MemberInfo("ServiceNamespace", SserviceNamespaceType, "ServiceNamespace", "ServiceNamespace", static o => ((global::Stratus.Services.Model.Iam.ServiceLastAccessed)o).ServiceNamespace, static (o, v) => ((global::Stratus.Services.Model.Iam.ServiceLastAccessed)o).ServiceNamespace = (string?)v, required: true),
             new SM::MemberInfo("TotalAuthenticatedEntities", SintegerType, "TotalAuthenticatedEntities", "TotalAuthenticatedEntities", static o => ((global::Stratus.Services.Model.Iam.ServiceLastAccessed)o).TotalAuthenticatedEntities, static (o, v) => ((global::Stratus.Services.Model.Iam.ServiceLastAccessed)o).TotalAuthenticatedEntities = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.ServiceLastAccessed)o).TotalAuthenticatedEntities),
             new SM::MemberInfo("TrackedActionsLastAccessed", STrackedActionsLastAccessed, "TrackedActionsLastAccessed", "TrackedActionsLastAccessed", static o => ((global::Stratus.Services.Model.Iam.ServiceLastAccessed)o).TrackedActionsLastAccessed, static (o, v) => ((global::Stratus.Services.Model.Iam.ServiceLastAccessed)o).TrackedActionsLastAccessed = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.TrackedActionLastAccessed>?)v));
-        SServiceNotSupportedException.InitStructure(static () => new global::Stratus.Services.Model.Iam.ServiceNotSupportedException(),
+
+    private static void WSServiceNotSupportedException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ServiceNotSupportedException(),
             new SM::MemberInfo("message", SserviceNotSupportedMessage, "message", "message", static o => ((global::Stratus.Services.Model.Iam.ServiceNotSupportedException)o).message, static (o, v) => ((global::Stratus.Services.Model.Iam.ServiceNotSupportedException)o).message = (string?)v));
-        SServiceSpecificCredential.InitStructure(static () => new global::Stratus.Services.Model.Iam.ServiceSpecificCredential(),
+
+    private static void WSServiceSpecificCredential(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ServiceSpecificCredential(),
             new SM::MemberInfo("CreateDate", SdateType, "CreateDate", "CreateDate", static o => ((global::Stratus.Services.Model.Iam.ServiceSpecificCredential)o).CreateDate, static (o, v) => ((global::Stratus.Services.Model.Iam.ServiceSpecificCredential)o).CreateDate = (global::System.DateTime?)v, required: true, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.ServiceSpecificCredential)o).CreateDate),
             new SM::MemberInfo("ExpirationDate", SdateType, "ExpirationDate", "ExpirationDate", static o => ((global::Stratus.Services.Model.Iam.ServiceSpecificCredential)o).ExpirationDate, static (o, v) => ((global::Stratus.Services.Model.Iam.ServiceSpecificCredential)o).ExpirationDate = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.ServiceSpecificCredential)o).ExpirationDate),
             new SM::MemberInfo("ServiceCredentialAlias", SserviceCredentialAlias, "ServiceCredentialAlias", "ServiceCredentialAlias", static o => ((global::Stratus.Services.Model.Iam.ServiceSpecificCredential)o).ServiceCredentialAlias, static (o, v) => ((global::Stratus.Services.Model.Iam.ServiceSpecificCredential)o).ServiceCredentialAlias = (string?)v),
@@ -1511,7 +3688,9 @@ public static partial class IamShapes
             new SM::MemberInfo("ServiceUserName", SserviceUserName, "ServiceUserName", "ServiceUserName", static o => ((global::Stratus.Services.Model.Iam.ServiceSpecificCredential)o).ServiceUserName, static (o, v) => ((global::Stratus.Services.Model.Iam.ServiceSpecificCredential)o).ServiceUserName = (string?)v),
             new SM::MemberInfo("Status", SstatusType, "Status", "Status", static o => ((global::Stratus.Services.Model.Iam.ServiceSpecificCredential)o).Status, static (o, v) => ((global::Stratus.Services.Model.Iam.ServiceSpecificCredential)o).Status = (string?)v, required: true),
             new SM::MemberInfo("UserName", SuserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.ServiceSpecificCredential)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.ServiceSpecificCredential)o).UserName = (string?)v, required: true));
-        SServiceSpecificCredentialMetadata.InitStructure(static () => new global::Stratus.Services.Model.Iam.ServiceSpecificCredentialMetadata(),
+
+    private static void WSServiceSpecificCredentialMetadata(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.ServiceSpecificCredentialMetadata(),
             new SM::MemberInfo("CreateDate", SdateType, "CreateDate", "CreateDate", static o => ((global::Stratus.Services.Model.Iam.ServiceSpecificCredentialMetadata)o).CreateDate, static (o, v) => ((global::Stratus.Services.Model.Iam.ServiceSpecificCredentialMetadata)o).CreateDate = (global::System.DateTime?)v, required: true, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.ServiceSpecificCredentialMetadata)o).CreateDate),
             new SM::MemberInfo("ExpirationDate", SdateType, "ExpirationDate", "ExpirationDate", static o => ((global::Stratus.Services.Model.Iam.ServiceSpecificCredentialMetadata)o).ExpirationDate, static (o, v) => ((global::Stratus.Services.Model.Iam.ServiceSpecificCredentialMetadata)o).ExpirationDate = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.ServiceSpecificCredentialMetadata)o).ExpirationDate),
             new SM::MemberInfo("ServiceCredentialAlias", SserviceCredentialAlias, "ServiceCredentialAlias", "ServiceCredentialAlias", static o => ((global::Stratus.Services.Model.Iam.ServiceSpecificCredentialMetadata)o).ServiceCredentialAlias, static (o, v) => ((global::Stratus.Services.Model.Iam.ServiceSpecificCredentialMetadata)o).ServiceCredentialAlias = (string?)v),
@@ -1520,20 +3699,26 @@ public static partial class IamShapes
             new SM::MemberInfo("ServiceUserName", SserviceUserName, "ServiceUserName", "ServiceUserName", static o => ((global::Stratus.Services.Model.Iam.ServiceSpecificCredentialMetadata)o).ServiceUserName, static (o, v) => ((global::Stratus.Services.Model.Iam.ServiceSpecificCredentialMetadata)o).ServiceUserName = (string?)v),
             new SM::MemberInfo("Status", SstatusType, "Status", "Status", static o => ((global::Stratus.Services.Model.Iam.ServiceSpecificCredentialMetadata)o).Status, static (o, v) => ((global::Stratus.Services.Model.Iam.ServiceSpecificCredentialMetadata)o).Status = (string?)v, required: true),
             new SM::MemberInfo("UserName", SuserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.ServiceSpecificCredentialMetadata)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.ServiceSpecificCredentialMetadata)o).UserName = (string?)v, required: true));
-        SServiceSpecificCredentialsListType.InitList(SServiceSpecificCredentialMetadata, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.ServiceSpecificCredentialMetadata>());
-        SServicesLastAccessed.InitList(SServiceLastAccessed, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.ServiceLastAccessed>());
-        SSetDefaultPolicyVersionRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.SetDefaultPolicyVersionRequest(),
+
+    private static void WSSetDefaultPolicyVersionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.SetDefaultPolicyVersionRequest(),
             new SM::MemberInfo("PolicyArn", SarnType, "PolicyArn", "PolicyArn", static o => ((global::Stratus.Services.Model.Iam.SetDefaultPolicyVersionRequest)o).PolicyArn, static (o, v) => ((global::Stratus.Services.Model.Iam.SetDefaultPolicyVersionRequest)o).PolicyArn = (string?)v, required: true),
             new SM::MemberInfo("VersionId", SpolicyVersionIdType, "VersionId", "VersionId", static o => ((global::Stratus.Services.Model.Iam.SetDefaultPolicyVersionRequest)o).VersionId, static (o, v) => ((global::Stratus.Services.Model.Iam.SetDefaultPolicyVersionRequest)o).VersionId = (string?)v, required: true));
-        SSetSecurityTokenServicePreferencesRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.SetSecurityTokenServicePreferencesRequest(),
+
+    private static void WSSetSecurityTokenServicePreferencesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.SetSecurityTokenServicePreferencesRequest(),
             new SM::MemberInfo("GlobalEndpointTokenVersion", SglobalEndpointTokenVersion, "GlobalEndpointTokenVersion", "GlobalEndpointTokenVersion", static o => ((global::Stratus.Services.Model.Iam.SetSecurityTokenServicePreferencesRequest)o).GlobalEndpointTokenVersion, static (o, v) => ((global::Stratus.Services.Model.Iam.SetSecurityTokenServicePreferencesRequest)o).GlobalEndpointTokenVersion = (string?)v, required: true));
-        SSigningCertificate.InitStructure(static () => new global::Stratus.Services.Model.Iam.SigningCertificate(),
+
+    private static void WSSigningCertificate(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.SigningCertificate(),
             new SM::MemberInfo("CertificateBody", ScertificateBodyType, "CertificateBody", "CertificateBody", static o => ((global::Stratus.Services.Model.Iam.SigningCertificate)o).CertificateBody, static (o, v) => ((global::Stratus.Services.Model.Iam.SigningCertificate)o).CertificateBody = (string?)v, required: true),
             new SM::MemberInfo("CertificateId", ScertificateIdType, "CertificateId", "CertificateId", static o => ((global::Stratus.Services.Model.Iam.SigningCertificate)o).CertificateId, static (o, v) => ((global::Stratus.Services.Model.Iam.SigningCertificate)o).CertificateId = (string?)v, required: true),
             new SM::MemberInfo("Status", SstatusType, "Status", "Status", static o => ((global::Stratus.Services.Model.Iam.SigningCertificate)o).Status, static (o, v) => ((global::Stratus.Services.Model.Iam.SigningCertificate)o).Status = (string?)v, required: true),
             new SM::MemberInfo("UploadDate", SdateType, "UploadDate", "UploadDate", static o => ((global::Stratus.Services.Model.Iam.SigningCertificate)o).UploadDate, static (o, v) => ((global::Stratus.Services.Model.Iam.SigningCertificate)o).UploadDate = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.SigningCertificate)o).UploadDate),
             new SM::MemberInfo("UserName", SuserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.SigningCertificate)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.SigningCertificate)o).UserName = (string?)v, required: true));
-        SSimulateCustomPolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.SimulateCustomPolicyRequest(),
+
+    private static void WSSimulateCustomPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.SimulateCustomPolicyRequest(),
             new SM::MemberInfo("ActionNames", SActionNameListType, "ActionNames", "ActionNames", static o => ((global::Stratus.Services.Model.Iam.SimulateCustomPolicyRequest)o).ActionNames, static (o, v) => ((global::Stratus.Services.Model.Iam.SimulateCustomPolicyRequest)o).ActionNames = (global::System.Collections.Generic.List<string>?)v, required: true),
             new SM::MemberInfo("CallerArn", SResourceNameType, "CallerArn", "CallerArn", static o => ((global::Stratus.Services.Model.Iam.SimulateCustomPolicyRequest)o).CallerArn, static (o, v) => ((global::Stratus.Services.Model.Iam.SimulateCustomPolicyRequest)o).CallerArn = (string?)v),
             new SM::MemberInfo("ContextEntries", SContextEntryListType, "ContextEntries", "ContextEntries", static o => ((global::Stratus.Services.Model.Iam.SimulateCustomPolicyRequest)o).ContextEntries, static (o, v) => ((global::Stratus.Services.Model.Iam.SimulateCustomPolicyRequest)o).ContextEntries = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.ContextEntry>?)v),
@@ -1545,11 +3730,15 @@ public static partial class IamShapes
             new SM::MemberInfo("ResourceHandlingOption", SResourceHandlingOptionType, "ResourceHandlingOption", "ResourceHandlingOption", static o => ((global::Stratus.Services.Model.Iam.SimulateCustomPolicyRequest)o).ResourceHandlingOption, static (o, v) => ((global::Stratus.Services.Model.Iam.SimulateCustomPolicyRequest)o).ResourceHandlingOption = (string?)v),
             new SM::MemberInfo("ResourceOwner", SResourceNameType, "ResourceOwner", "ResourceOwner", static o => ((global::Stratus.Services.Model.Iam.SimulateCustomPolicyRequest)o).ResourceOwner, static (o, v) => ((global::Stratus.Services.Model.Iam.SimulateCustomPolicyRequest)o).ResourceOwner = (string?)v),
             new SM::MemberInfo("ResourcePolicy", SpolicyDocumentType, "ResourcePolicy", "ResourcePolicy", static o => ((global::Stratus.Services.Model.Iam.SimulateCustomPolicyRequest)o).ResourcePolicy, static (o, v) => ((global::Stratus.Services.Model.Iam.SimulateCustomPolicyRequest)o).ResourcePolicy = (string?)v));
-        SSimulatePolicyResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.SimulatePolicyResponse(),
+
+    private static void WSSimulatePolicyResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.SimulatePolicyResponse(),
             new SM::MemberInfo("EvaluationResults", SEvaluationResultsListType, "EvaluationResults", "EvaluationResults", static o => ((global::Stratus.Services.Model.Iam.SimulatePolicyResponse)o).EvaluationResults, static (o, v) => ((global::Stratus.Services.Model.Iam.SimulatePolicyResponse)o).EvaluationResults = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.EvaluationResult>?)v),
             new SM::MemberInfo("IsTruncated", SbooleanType, "IsTruncated", "IsTruncated", static o => ((global::Stratus.Services.Model.Iam.SimulatePolicyResponse)o).IsTruncated, static (o, v) => ((global::Stratus.Services.Model.Iam.SimulatePolicyResponse)o).IsTruncated = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.SimulatePolicyResponse)o).IsTruncated),
             new SM::MemberInfo("Marker", SresponseMarkerType, "Marker", "Marker", static o => ((global::Stratus.Services.Model.Iam.SimulatePolicyResponse)o).Marker, static (o, v) => ((global::Stratus.Services.Model.Iam.SimulatePolicyResponse)o).Marker = (string?)v));
-        SSimulatePrincipalPolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.SimulatePrincipalPolicyRequest(),
+
+    private static void WSSimulatePrincipalPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.SimulatePrincipalPolicyRequest(),
             new SM::MemberInfo("ActionNames", SActionNameListType, "ActionNames", "ActionNames", static o => ((global::Stratus.Services.Model.Iam.SimulatePrincipalPolicyRequest)o).ActionNames, static (o, v) => ((global::Stratus.Services.Model.Iam.SimulatePrincipalPolicyRequest)o).ActionNames = (global::System.Collections.Generic.List<string>?)v, required: true),
             new SM::MemberInfo("CallerArn", SResourceNameType, "CallerArn", "CallerArn", static o => ((global::Stratus.Services.Model.Iam.SimulatePrincipalPolicyRequest)o).CallerArn, static (o, v) => ((global::Stratus.Services.Model.Iam.SimulatePrincipalPolicyRequest)o).CallerArn = (string?)v),
             new SM::MemberInfo("ContextEntries", SContextEntryListType, "ContextEntries", "ContextEntries", static o => ((global::Stratus.Services.Model.Iam.SimulatePrincipalPolicyRequest)o).ContextEntries, static (o, v) => ((global::Stratus.Services.Model.Iam.SimulatePrincipalPolicyRequest)o).ContextEntries = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.ContextEntry>?)v),
@@ -1562,79 +3751,122 @@ public static partial class IamShapes
             new SM::MemberInfo("ResourceHandlingOption", SResourceHandlingOptionType, "ResourceHandlingOption", "ResourceHandlingOption", static o => ((global::Stratus.Services.Model.Iam.SimulatePrincipalPolicyRequest)o).ResourceHandlingOption, static (o, v) => ((global::Stratus.Services.Model.Iam.SimulatePrincipalPolicyRequest)o).ResourceHandlingOption = (string?)v),
             new SM::MemberInfo("ResourceOwner", SResourceNameType, "ResourceOwner", "ResourceOwner", static o => ((global::Stratus.Services.Model.Iam.SimulatePrincipalPolicyRequest)o).ResourceOwner, static (o, v) => ((global::Stratus.Services.Model.Iam.SimulatePrincipalPolicyRequest)o).ResourceOwner = (string?)v),
             new SM::MemberInfo("ResourcePolicy", SpolicyDocumentType, "ResourcePolicy", "ResourcePolicy", static o => ((global::Stratus.Services.Model.Iam.SimulatePrincipalPolicyRequest)o).ResourcePolicy, static (o, v) => ((global::Stratus.Services.Model.Iam.SimulatePrincipalPolicyRequest)o).ResourcePolicy = (string?)v));
-        SSimulationPolicyListType.InitList(SpolicyDocumentType, "member", static () => new global::System.Collections.Generic.List<string>());
-        SStatement.InitStructure(static () => new global::Stratus.Services.Model.Iam.Statement(),
+
+    private static void WSStatement(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.Statement(),
             new SM::MemberInfo("EndPosition", SPosition, "EndPosition", "EndPosition", static o => ((global::Stratus.Services.Model.Iam.Statement)o).EndPosition, static (o, v) => ((global::Stratus.Services.Model.Iam.Statement)o).EndPosition = (global::Stratus.Services.Model.Iam.Position?)v),
             new SM::MemberInfo("SourcePolicyId", SPolicyIdentifierType, "SourcePolicyId", "SourcePolicyId", static o => ((global::Stratus.Services.Model.Iam.Statement)o).SourcePolicyId, static (o, v) => ((global::Stratus.Services.Model.Iam.Statement)o).SourcePolicyId = (string?)v),
             new SM::MemberInfo("SourcePolicyType", SPolicySourceType, "SourcePolicyType", "SourcePolicyType", static o => ((global::Stratus.Services.Model.Iam.Statement)o).SourcePolicyType, static (o, v) => ((global::Stratus.Services.Model.Iam.Statement)o).SourcePolicyType = (string?)v),
             new SM::MemberInfo("StartPosition", SPosition, "StartPosition", "StartPosition", static o => ((global::Stratus.Services.Model.Iam.Statement)o).StartPosition, static (o, v) => ((global::Stratus.Services.Model.Iam.Statement)o).StartPosition = (global::Stratus.Services.Model.Iam.Position?)v));
-        SStatementListType.InitList(SStatement, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Statement>());
-        STag.InitStructure(static () => new global::Stratus.Services.Model.Iam.Tag(),
+
+    private static void WSTag(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.Tag(),
             new SM::MemberInfo("Key", StagKeyType, "Key", "Key", static o => ((global::Stratus.Services.Model.Iam.Tag)o).Key, static (o, v) => ((global::Stratus.Services.Model.Iam.Tag)o).Key = (string?)v, required: true),
             new SM::MemberInfo("Value", StagValueType, "Value", "Value", static o => ((global::Stratus.Services.Model.Iam.Tag)o).Value, static (o, v) => ((global::Stratus.Services.Model.Iam.Tag)o).Value = (string?)v, required: true));
-        STagInstanceProfileRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.TagInstanceProfileRequest(),
+
+    private static void WSTagInstanceProfileRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.TagInstanceProfileRequest(),
             new SM::MemberInfo("InstanceProfileName", SinstanceProfileNameType, "InstanceProfileName", "InstanceProfileName", static o => ((global::Stratus.Services.Model.Iam.TagInstanceProfileRequest)o).InstanceProfileName, static (o, v) => ((global::Stratus.Services.Model.Iam.TagInstanceProfileRequest)o).InstanceProfileName = (string?)v, required: true),
             new SM::MemberInfo("Tags", StagListType, "Tags", "Tags", static o => ((global::Stratus.Services.Model.Iam.TagInstanceProfileRequest)o).Tags, static (o, v) => ((global::Stratus.Services.Model.Iam.TagInstanceProfileRequest)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Tag>?)v, required: true));
-        STagMFADeviceRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.TagMFADeviceRequest(),
+
+    private static void WSTagMFADeviceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.TagMFADeviceRequest(),
             new SM::MemberInfo("SerialNumber", SserialNumberType, "SerialNumber", "SerialNumber", static o => ((global::Stratus.Services.Model.Iam.TagMFADeviceRequest)o).SerialNumber, static (o, v) => ((global::Stratus.Services.Model.Iam.TagMFADeviceRequest)o).SerialNumber = (string?)v, required: true),
             new SM::MemberInfo("Tags", StagListType, "Tags", "Tags", static o => ((global::Stratus.Services.Model.Iam.TagMFADeviceRequest)o).Tags, static (o, v) => ((global::Stratus.Services.Model.Iam.TagMFADeviceRequest)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Tag>?)v, required: true));
-        STagOpenIDConnectProviderRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.TagOpenIDConnectProviderRequest(),
+
+    private static void WSTagOpenIDConnectProviderRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.TagOpenIDConnectProviderRequest(),
             new SM::MemberInfo("OpenIDConnectProviderArn", SarnType, "OpenIDConnectProviderArn", "OpenIDConnectProviderArn", static o => ((global::Stratus.Services.Model.Iam.TagOpenIDConnectProviderRequest)o).OpenIDConnectProviderArn, static (o, v) => ((global::Stratus.Services.Model.Iam.TagOpenIDConnectProviderRequest)o).OpenIDConnectProviderArn = (string?)v, required: true),
             new SM::MemberInfo("Tags", StagListType, "Tags", "Tags", static o => ((global::Stratus.Services.Model.Iam.TagOpenIDConnectProviderRequest)o).Tags, static (o, v) => ((global::Stratus.Services.Model.Iam.TagOpenIDConnectProviderRequest)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Tag>?)v, required: true));
-        STagPolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.TagPolicyRequest(),
+
+    private static void WSTagPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.TagPolicyRequest(),
             new SM::MemberInfo("PolicyArn", SarnType, "PolicyArn", "PolicyArn", static o => ((global::Stratus.Services.Model.Iam.TagPolicyRequest)o).PolicyArn, static (o, v) => ((global::Stratus.Services.Model.Iam.TagPolicyRequest)o).PolicyArn = (string?)v, required: true),
             new SM::MemberInfo("Tags", StagListType, "Tags", "Tags", static o => ((global::Stratus.Services.Model.Iam.TagPolicyRequest)o).Tags, static (o, v) => ((global::Stratus.Services.Model.Iam.TagPolicyRequest)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Tag>?)v, required: true));
-        STagRoleRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.TagRoleRequest(),
+
+    private static void WSTagRoleRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.TagRoleRequest(),
             new SM::MemberInfo("RoleName", SroleNameType, "RoleName", "RoleName", static o => ((global::Stratus.Services.Model.Iam.TagRoleRequest)o).RoleName, static (o, v) => ((global::Stratus.Services.Model.Iam.TagRoleRequest)o).RoleName = (string?)v, required: true),
             new SM::MemberInfo("Tags", StagListType, "Tags", "Tags", static o => ((global::Stratus.Services.Model.Iam.TagRoleRequest)o).Tags, static (o, v) => ((global::Stratus.Services.Model.Iam.TagRoleRequest)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Tag>?)v, required: true));
-        STagSAMLProviderRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.TagSAMLProviderRequest(),
+
+    private static void WSTagSAMLProviderRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.TagSAMLProviderRequest(),
             new SM::MemberInfo("SAMLProviderArn", SarnType, "SAMLProviderArn", "SAMLProviderArn", static o => ((global::Stratus.Services.Model.Iam.TagSAMLProviderRequest)o).SAMLProviderArn, static (o, v) => ((global::Stratus.Services.Model.Iam.TagSAMLProviderRequest)o).SAMLProviderArn = (string?)v, required: true),
             new SM::MemberInfo("Tags", StagListType, "Tags", "Tags", static o => ((global::Stratus.Services.Model.Iam.TagSAMLProviderRequest)o).Tags, static (o, v) => ((global::Stratus.Services.Model.Iam.TagSAMLProviderRequest)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Tag>?)v, required: true));
-        STagServerCertificateRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.TagServerCertificateRequest(),
+
+    private static void WSTagServerCertificateRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.TagServerCertificateRequest(),
             new SM::MemberInfo("ServerCertificateName", SserverCertificateNameType, "ServerCertificateName", "ServerCertificateName", static o => ((global::Stratus.Services.Model.Iam.TagServerCertificateRequest)o).ServerCertificateName, static (o, v) => ((global::Stratus.Services.Model.Iam.TagServerCertificateRequest)o).ServerCertificateName = (string?)v, required: true),
             new SM::MemberInfo("Tags", StagListType, "Tags", "Tags", static o => ((global::Stratus.Services.Model.Iam.TagServerCertificateRequest)o).Tags, static (o, v) => ((global::Stratus.Services.Model.Iam.TagServerCertificateRequest)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Tag>?)v, required: true));
-        STagUserRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.TagUserRequest(),
+
+    private static void WSTagUserRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.TagUserRequest(),
             new SM::MemberInfo("Tags", StagListType, "Tags", "Tags", static o => ((global::Stratus.Services.Model.Iam.TagUserRequest)o).Tags, static (o, v) => ((global::Stratus.Services.Model.Iam.TagUserRequest)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Tag>?)v, required: true),
             new SM::MemberInfo("UserName", SexistingUserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.TagUserRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.TagUserRequest)o).UserName = (string?)v, required: true));
-        STrackedActionLastAccessed.InitStructure(static () => new global::Stratus.Services.Model.Iam.TrackedActionLastAccessed(),
+
+    private static void WSTrackedActionLastAccessed(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.TrackedActionLastAccessed(),
             new SM::MemberInfo("ActionName", SstringType, "ActionName", "ActionName", static o => ((global::Stratus.Services.Model.Iam.TrackedActionLastAccessed)o).ActionName, static (o, v) => ((global::Stratus.Services.Model.Iam.TrackedActionLastAccessed)o).ActionName = (string?)v),
             new SM::MemberInfo("LastAccessedEntity", SarnType, "LastAccessedEntity", "LastAccessedEntity", static o => ((global::Stratus.Services.Model.Iam.TrackedActionLastAccessed)o).LastAccessedEntity, static (o, v) => ((global::Stratus.Services.Model.Iam.TrackedActionLastAccessed)o).LastAccessedEntity = (string?)v),
             new SM::MemberInfo("LastAccessedRegion", SstringType, "LastAccessedRegion", "LastAccessedRegion", static o => ((global::Stratus.Services.Model.Iam.TrackedActionLastAccessed)o).LastAccessedRegion, static (o, v) => ((global::Stratus.Services.Model.Iam.TrackedActionLastAccessed)o).LastAccessedRegion = (string?)v),
             new SM::MemberInfo("LastAccessedTime", SdateType, "LastAccessedTime", "LastAccessedTime", static o => ((global::Stratus.Services.Model.Iam.TrackedActionLastAccessed)o).LastAccessedTime, static (o, v) => ((global::Stratus.Services.Model.Iam.TrackedActionLastAccessed)o).LastAccessedTime = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.TrackedActionLastAccessed)o).LastAccessedTime));
-        STrackedActionsLastAccessed.InitList(STrackedActionLastAccessed, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.TrackedActionLastAccessed>());
-        SUnmodifiableEntityException.InitStructure(static () => new global::Stratus.Services.Model.Iam.UnmodifiableEntityException(),
+
+    private static void WSUnmodifiableEntityException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.UnmodifiableEntityException(),
             new SM::MemberInfo("message", SunmodifiableEntityMessage, "message", "message", static o => ((global::Stratus.Services.Model.Iam.UnmodifiableEntityException)o).message, static (o, v) => ((global::Stratus.Services.Model.Iam.UnmodifiableEntityException)o).message = (string?)v));
-        SUnrecognizedPublicKeyEncodingException.InitStructure(static () => new global::Stratus.Services.Model.Iam.UnrecognizedPublicKeyEncodingException(),
+
+    private static void WSUnrecognizedPublicKeyEncodingException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.UnrecognizedPublicKeyEncodingException(),
             new SM::MemberInfo("message", SunrecognizedPublicKeyEncodingMessage, "message", "message", static o => ((global::Stratus.Services.Model.Iam.UnrecognizedPublicKeyEncodingException)o).message, static (o, v) => ((global::Stratus.Services.Model.Iam.UnrecognizedPublicKeyEncodingException)o).message = (string?)v));
-        SUntagInstanceProfileRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.UntagInstanceProfileRequest(),
+
+    private static void WSUntagInstanceProfileRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.UntagInstanceProfileRequest(),
             new SM::MemberInfo("InstanceProfileName", SinstanceProfileNameType, "InstanceProfileName", "InstanceProfileName", static o => ((global::Stratus.Services.Model.Iam.UntagInstanceProfileRequest)o).InstanceProfileName, static (o, v) => ((global::Stratus.Services.Model.Iam.UntagInstanceProfileRequest)o).InstanceProfileName = (string?)v, required: true),
             new SM::MemberInfo("TagKeys", StagKeyListType, "TagKeys", "TagKeys", static o => ((global::Stratus.Services.Model.Iam.UntagInstanceProfileRequest)o).TagKeys, static (o, v) => ((global::Stratus.Services.Model.Iam.UntagInstanceProfileRequest)o).TagKeys = (global::System.Collections.Generic.List<string>?)v, required: true));
-        SUntagMFADeviceRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.UntagMFADeviceRequest(),
+
+    private static void WSUntagMFADeviceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.UntagMFADeviceRequest(),
             new SM::MemberInfo("SerialNumber", SserialNumberType, "SerialNumber", "SerialNumber", static o => ((global::Stratus.Services.Model.Iam.UntagMFADeviceRequest)o).SerialNumber, static (o, v) => ((global::Stratus.Services.Model.Iam.UntagMFADeviceRequest)o).SerialNumber = (string?)v, required: true),
             new SM::MemberInfo("TagKeys", StagKeyListType, "TagKeys", "TagKeys", static o => ((global::Stratus.Services.Model.Iam.UntagMFADeviceRequest)o).TagKeys, static (o, v) => ((global::Stratus.Services.Model.Iam.UntagMFADeviceRequest)o).TagKeys = (global::System.Collections.Generic.List<string>?)v, required: true));
-        SUntagOpenIDConnectProviderRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.UntagOpenIDConnectProviderRequest(),
+
+    private static void WSUntagOpenIDConnectProviderRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.UntagOpenIDConnectProviderRequest(),
             new SM::MemberInfo("OpenIDConnectProviderArn", SarnType, "OpenIDConnectProviderArn", "OpenIDConnectProviderArn", static o => ((global::Stratus.Services.Model.Iam.UntagOpenIDConnectProviderRequest)o).OpenIDConnectProviderArn, static (o, v) => ((global::Stratus.Services.Model.Iam.UntagOpenIDConnectProviderRequest)o).OpenIDConnectProviderArn = (string?)v, required: true),
             new SM::MemberInfo("TagKeys", StagKeyListType, "TagKeys", "TagKeys", static o => ((global::Stratus.Services.Model.Iam.UntagOpenIDConnectProviderRequest)o).TagKeys, static (o, v) => ((global::Stratus.Services.Model.Iam.UntagOpenIDConnectProviderRequest)o).TagKeys = (global::System.Collections.Generic.List<string>?)v, required: true));
-        SUntagPolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.UntagPolicyRequest(),
+
+    private static void WSUntagPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.UntagPolicyRequest(),
             new SM::MemberInfo("PolicyArn", SarnType, "PolicyArn", "PolicyArn", static o => ((global::Stratus.Services.Model.Iam.UntagPolicyRequest)o).PolicyArn, static (o, v) => ((global::Stratus.Services.Model.Iam.UntagPolicyRequest)o).PolicyArn = (string?)v, required: true),
             new SM::MemberInfo("TagKeys", StagKeyListType, "TagKeys", "TagKeys", static o => ((global::Stratus.Services.Model.Iam.UntagPolicyRequest)o).TagKeys, static (o, v) => ((global::Stratus.Services.Model.Iam.UntagPolicyRequest)o).TagKeys = (global::System.Collections.Generic.List<string>?)v, required: true));
-        SUntagRoleRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.UntagRoleRequest(),
+
+    private static void WSUntagRoleRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.UntagRoleRequest(),
             new SM::MemberInfo("RoleName", SroleNameType, "RoleName", "RoleName", static o => ((global::Stratus.Services.Model.Iam.UntagRoleRequest)o).RoleName, static (o, v) => ((global::Stratus.Services.Model.Iam.UntagRoleRequest)o).RoleName = (string?)v, required: true),
             new SM::MemberInfo("TagKeys", StagKeyListType, "TagKeys", "TagKeys", static o => ((global::Stratus.Services.Model.Iam.UntagRoleRequest)o).TagKeys, static (o, v) => ((global::Stratus.Services.Model.Iam.UntagRoleRequest)o).TagKeys = (global::System.Collections.Generic.List<string>?)v, required: true));
-        SUntagSAMLProviderRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.UntagSAMLProviderRequest(),
+
+    private static void WSUntagSAMLProviderRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.UntagSAMLProviderRequest(),
             new SM::MemberInfo("SAMLProviderArn", SarnType, "SAMLProviderArn", "SAMLProviderArn", static o => ((global::Stratus.Services.Model.Iam.UntagSAMLProviderRequest)o).SAMLProviderArn, static (o, v) => ((global::Stratus.Services.Model.Iam.UntagSAMLProviderRequest)o).SAMLProviderArn = (string?)v, required: true),
             new SM::MemberInfo("TagKeys", StagKeyListType, "TagKeys", "TagKeys", static o => ((global::Stratus.Services.Model.Iam.UntagSAMLProviderRequest)o).TagKeys, static (o, v) => ((global::Stratus.Services.Model.Iam.UntagSAMLProviderRequest)o).TagKeys = (global::System.Collections.Generic.List<string>?)v, required: true));
-        SUntagServerCertificateRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.UntagServerCertificateRequest(),
+
+    private static void WSUntagServerCertificateRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.UntagServerCertificateRequest(),
             new SM::MemberInfo("ServerCertificateName", SserverCertificateNameType, "ServerCertificateName", "ServerCertificateName", static o => ((global::Stratus.Services.Model.Iam.UntagServerCertificateRequest)o).ServerCertificateName, static (o, v) => ((global::Stratus.Services.Model.Iam.UntagServerCertificateRequest)o).ServerCertificateName = (string?)v, required: true),
             new SM::MemberInfo("TagKeys", StagKeyListType, "TagKeys", "TagKeys", static o => ((global::Stratus.Services.Model.Iam.UntagServerCertificateRequest)o).TagKeys, static (o, v) => ((global::Stratus.Services.Model.Iam.UntagServerCertificateRequest)o).TagKeys = (global::System.Collections.Generic.List<string>?)v, required: true));
-        SUntagUserRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.UntagUserRequest(),
+
+    private static void WSUntagUserRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.UntagUserRequest(),
             new SM::MemberInfo("TagKeys", StagKeyListType, "TagKeys", "TagKeys", static o => ((global::Stratus.Services.Model.Iam.UntagUserRequest)o).TagKeys, static (o, v) => ((global::Stratus.Services.Model.Iam.UntagUserRequest)o).TagKeys = (global::System.Collections.Generic.List<string>?)v, required: true),
             new SM::MemberInfo("UserName", SexistingUserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.UntagUserRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.UntagUserRequest)o).UserName = (string?)v, required: true));
-        SUpdateAccessKeyRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.UpdateAccessKeyRequest(),
+
+    private static void WSUpdateAccessKeyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.UpdateAccessKeyRequest(),
             new SM::MemberInfo("AccessKeyId", SaccessKeyIdType, "AccessKeyId", "AccessKeyId", static o => ((global::Stratus.Services.Model.Iam.UpdateAccessKeyRequest)o).AccessKeyId, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateAccessKeyRequest)o).AccessKeyId = (string?)v, required: true),
             new SM::MemberInfo("Status", SstatusType, "Status", "Status", static o => ((global::Stratus.Services.Model.Iam.UpdateAccessKeyRequest)o).Status, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateAccessKeyRequest)o).Status = (string?)v, required: true),
             new SM::MemberInfo("UserName", SexistingUserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.UpdateAccessKeyRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateAccessKeyRequest)o).UserName = (string?)v));
-        SUpdateAccountPasswordPolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.UpdateAccountPasswordPolicyRequest(),
+
+    private static void WSUpdateAccountPasswordPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.UpdateAccountPasswordPolicyRequest(),
             new SM::MemberInfo("AllowUsersToChangePassword", SbooleanType, "AllowUsersToChangePassword", "AllowUsersToChangePassword", static o => ((global::Stratus.Services.Model.Iam.UpdateAccountPasswordPolicyRequest)o).AllowUsersToChangePassword, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateAccountPasswordPolicyRequest)o).AllowUsersToChangePassword = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.UpdateAccountPasswordPolicyRequest)o).AllowUsersToChangePassword),
             new SM::MemberInfo("HardExpiry", SbooleanObjectType, "HardExpiry", "HardExpiry", static o => ((global::Stratus.Services.Model.Iam.UpdateAccountPasswordPolicyRequest)o).HardExpiry, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateAccountPasswordPolicyRequest)o).HardExpiry = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.UpdateAccountPasswordPolicyRequest)o).HardExpiry),
             new SM::MemberInfo("MaxPasswordAge", SmaxPasswordAgeType, "MaxPasswordAge", "MaxPasswordAge", static o => ((global::Stratus.Services.Model.Iam.UpdateAccountPasswordPolicyRequest)o).MaxPasswordAge, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateAccountPasswordPolicyRequest)o).MaxPasswordAge = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.UpdateAccountPasswordPolicyRequest)o).MaxPasswordAge),
@@ -1644,47 +3876,61 @@ public static partial class IamShapes
             new SM::MemberInfo("RequireNumbers", SbooleanType, "RequireNumbers", "RequireNumbers", static o => ((global::Stratus.Services.Model.Iam.UpdateAccountPasswordPolicyRequest)o).RequireNumbers, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateAccountPasswordPolicyRequest)o).RequireNumbers = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.UpdateAccountPasswordPolicyRequest)o).RequireNumbers),
             new SM::MemberInfo("RequireSymbols", SbooleanType, "RequireSymbols", "RequireSymbols", static o => ((global::Stratus.Services.Model.Iam.UpdateAccountPasswordPolicyRequest)o).RequireSymbols, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateAccountPasswordPolicyRequest)o).RequireSymbols = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.UpdateAccountPasswordPolicyRequest)o).RequireSymbols),
             new SM::MemberInfo("RequireUppercaseCharacters", SbooleanType, "RequireUppercaseCharacters", "RequireUppercaseCharacters", static o => ((global::Stratus.Services.Model.Iam.UpdateAccountPasswordPolicyRequest)o).RequireUppercaseCharacters, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateAccountPasswordPolicyRequest)o).RequireUppercaseCharacters = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.UpdateAccountPasswordPolicyRequest)o).RequireUppercaseCharacters));
-        SUpdateAssumeRolePolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.UpdateAssumeRolePolicyRequest(),
+
+    private static void WSUpdateAssumeRolePolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.UpdateAssumeRolePolicyRequest(),
             new SM::MemberInfo("PolicyDocument", SpolicyDocumentType, "PolicyDocument", "PolicyDocument", static o => ((global::Stratus.Services.Model.Iam.UpdateAssumeRolePolicyRequest)o).PolicyDocument, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateAssumeRolePolicyRequest)o).PolicyDocument = (string?)v, required: true),
             new SM::MemberInfo("RoleName", SroleNameType, "RoleName", "RoleName", static o => ((global::Stratus.Services.Model.Iam.UpdateAssumeRolePolicyRequest)o).RoleName, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateAssumeRolePolicyRequest)o).RoleName = (string?)v, required: true));
-        SUpdateDelegationRequestRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.UpdateDelegationRequestRequest(),
+
+    private static void WSUpdateDelegationRequestRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.UpdateDelegationRequestRequest(),
             new SM::MemberInfo("DelegationRequestId", SdelegationRequestIdType, "DelegationRequestId", "DelegationRequestId", static o => ((global::Stratus.Services.Model.Iam.UpdateDelegationRequestRequest)o).DelegationRequestId, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateDelegationRequestRequest)o).DelegationRequestId = (string?)v, required: true),
             new SM::MemberInfo("Notes", SnotesType, "Notes", "Notes", static o => ((global::Stratus.Services.Model.Iam.UpdateDelegationRequestRequest)o).Notes, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateDelegationRequestRequest)o).Notes = (string?)v));
-        SUpdateGroupRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.UpdateGroupRequest(),
+
+    private static void WSUpdateGroupRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.UpdateGroupRequest(),
             new SM::MemberInfo("GroupName", SgroupNameType, "GroupName", "GroupName", static o => ((global::Stratus.Services.Model.Iam.UpdateGroupRequest)o).GroupName, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateGroupRequest)o).GroupName = (string?)v, required: true),
             new SM::MemberInfo("NewGroupName", SgroupNameType, "NewGroupName", "NewGroupName", static o => ((global::Stratus.Services.Model.Iam.UpdateGroupRequest)o).NewGroupName, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateGroupRequest)o).NewGroupName = (string?)v),
             new SM::MemberInfo("NewPath", SpathType, "NewPath", "NewPath", static o => ((global::Stratus.Services.Model.Iam.UpdateGroupRequest)o).NewPath, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateGroupRequest)o).NewPath = (string?)v));
-        SUpdateLoginProfileRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.UpdateLoginProfileRequest(),
+
+    private static void WSUpdateLoginProfileRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.UpdateLoginProfileRequest(),
             new SM::MemberInfo("Password", SpasswordType, "Password", "Password", static o => ((global::Stratus.Services.Model.Iam.UpdateLoginProfileRequest)o).Password, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateLoginProfileRequest)o).Password = (string?)v),
             new SM::MemberInfo("PasswordResetRequired", SbooleanObjectType, "PasswordResetRequired", "PasswordResetRequired", static o => ((global::Stratus.Services.Model.Iam.UpdateLoginProfileRequest)o).PasswordResetRequired, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateLoginProfileRequest)o).PasswordResetRequired = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Iam.UpdateLoginProfileRequest)o).PasswordResetRequired),
             new SM::MemberInfo("UserName", SuserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.UpdateLoginProfileRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateLoginProfileRequest)o).UserName = (string?)v, required: true));
-        SUpdateOpenIDConnectProviderThumbprintRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.UpdateOpenIDConnectProviderThumbprintRequest(),
+
+    private static void WSUpdateOpenIDConnectProviderThumbprintRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.UpdateOpenIDConnectProviderThumbprintRequest(),
             new SM::MemberInfo("OpenIDConnectProviderArn", SarnType, "OpenIDConnectProviderArn", "OpenIDConnectProviderArn", static o => ((global::Stratus.Services.Model.Iam.UpdateOpenIDConnectProviderThumbprintRequest)o).OpenIDConnectProviderArn, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateOpenIDConnectProviderThumbprintRequest)o).OpenIDConnectProviderArn = (string?)v, required: true),
             new SM::MemberInfo("ThumbprintList", SthumbprintListType, "ThumbprintList", "ThumbprintList", static o => ((global::Stratus.Services.Model.Iam.UpdateOpenIDConnectProviderThumbprintRequest)o).ThumbprintList, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateOpenIDConnectProviderThumbprintRequest)o).ThumbprintList = (global::System.Collections.Generic.List<string>?)v, required: true));
-        SUpdateRoleDescriptionRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.UpdateRoleDescriptionRequest(),
+
+    private static void WSUpdateRoleDescriptionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.UpdateRoleDescriptionRequest(),
             new SM::MemberInfo("Description", SroleDescriptionType, "Description", "Description", static o => ((global::Stratus.Services.Model.Iam.UpdateRoleDescriptionRequest)o).Description, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateRoleDescriptionRequest)o).Description = (string?)v, required: true),
             new SM::MemberInfo("RoleName", SroleNameType, "RoleName", "RoleName", static o => ((global::Stratus.Services.Model.Iam.UpdateRoleDescriptionRequest)o).RoleName, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateRoleDescriptionRequest)o).RoleName = (string?)v, required: true));
-        SUpdateRoleDescriptionResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.UpdateRoleDescriptionResponse(),
+
+    private static void WSUpdateRoleDescriptionResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.UpdateRoleDescriptionResponse(),
             new SM::MemberInfo("Role", SRole, "Role", "Role", static o => ((global::Stratus.Services.Model.Iam.UpdateRoleDescriptionResponse)o).Role, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateRoleDescriptionResponse)o).Role = (global::Stratus.Services.Model.Iam.Role?)v));
-        SUpdateRoleRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.UpdateRoleRequest(),
+
+    private static void WSUpdateRoleRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.UpdateRoleRequest(),
             new SM::MemberInfo("Description", SroleDescriptionType, "Description", "Description", static o => ((global::Stratus.Services.Model.Iam.UpdateRoleRequest)o).Description, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateRoleRequest)o).Description = (string?)v),
             new SM::MemberInfo("MaxSessionDuration", SroleMaxSessionDurationType, "MaxSessionDuration", "MaxSessionDuration", static o => ((global::Stratus.Services.Model.Iam.UpdateRoleRequest)o).MaxSessionDuration, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateRoleRequest)o).MaxSessionDuration = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Iam.UpdateRoleRequest)o).MaxSessionDuration),
             new SM::MemberInfo("RoleName", SroleNameType, "RoleName", "RoleName", static o => ((global::Stratus.Services.Model.Iam.UpdateRoleRequest)o).RoleName, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateRoleRequest)o).RoleName = (string?)v, required: true));
-        SUpdateRoleResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.UpdateRoleResponse());
-        SUpdateSAMLProviderRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.UpdateSAMLProviderRequest(),
+
+    private static void WSUpdateRoleResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.UpdateRoleResponse());
+
+    private static void WSUpdateSAMLProviderRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.UpdateSAMLProviderRequest(),
             new SM::MemberInfo("AddPrivateKey", SprivateKeyType, "AddPrivateKey", "AddPrivateKey", static o => ((global::Stratus.Services.Model.Iam.UpdateSAMLProviderRequest)o).AddPrivateKey, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateSAMLProviderRequest)o).AddPrivateKey = (string?)v),
             new SM::MemberInfo("AssertionEncryptionMode", SassertionEncryptionModeType, "AssertionEncryptionMode", "AssertionEncryptionMode", static o => ((global::Stratus.Services.Model.Iam.UpdateSAMLProviderRequest)o).AssertionEncryptionMode, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateSAMLProviderRequest)o).AssertionEncryptionMode = (string?)v),
             new SM::MemberInfo("RemovePrivateKey", SprivateKeyIdType, "RemovePrivateKey", "RemovePrivateKey", static o => ((global::Stratus.Services.Model.Iam.UpdateSAMLProviderRequest)o).RemovePrivateKey, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateSAMLProviderRequest)o).RemovePrivateKey = (string?)v),
             new SM::MemberInfo("SAMLMetadataDocument", SSAMLMetadataDocumentType, "SAMLMetadataDocument", "SAMLMetadataDocument", static o => ((global::Stratus.Services.Model.Iam.UpdateSAMLProviderRequest)o).SAMLMetadataDocument, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateSAMLProviderRequest)o).SAMLMetadataDocument = (string?)v),
             new SM::MemberInfo("SAMLProviderArn", SarnType, "SAMLProviderArn", "SAMLProviderArn", static o => ((global::Stratus.Services.Model.Iam.UpdateSAMLProviderRequest)o).SAMLProviderArn, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateSAMLProviderRequest)o).SAMLProviderArn = (string?)v, required: true));
-        SUpdateSAMLProviderResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.UpdateSAMLProviderResponse(),
-            new SM::MemberInfo("SAMLProviderArn", SarnType, "SAMLProviderArn", "SAMLProviderArn", static o => ((global::Stratus.Services.Model.Iam.UpdateSAMLProviderResponse)o).SAMLProviderArn, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateSAMLProviderResponse)o).SAMLProviderArn = (string?)v));
-    }
 
-    static IamShapes()
-    {
-        Init0();
-        Init1();
-        Service = CreateService();
-    }
+    private static void WSUpdateSAMLProviderResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.UpdateSAMLProviderResponse(),
+            new SM::MemberInfo("SAMLProviderArn", SarnType, "SAMLProviderArn", "SAMLProviderArn", static o => ((global::Stratus.Services.Model.Iam.UpdateSAMLProviderResponse)o).SAMLProviderArn, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateSAMLProviderResponse)o).SAMLProviderArn = (string?)v));
 }

@@ -10,221 +10,613 @@ using SM = global::Stratus.Protocol.Model;
 /// <summary>Shape descriptors of the iam model.</summary>
 public static partial class IamShapes
 {
-    public static readonly SM::ShapeInfo SUpdateSSHPublicKeyRequest = new SM::ShapeInfo("UpdateSSHPublicKeyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUpdateServerCertificateRequest = new SM::ShapeInfo("UpdateServerCertificateRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUpdateServiceSpecificCredentialRequest = new SM::ShapeInfo("UpdateServiceSpecificCredentialRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUpdateSigningCertificateRequest = new SM::ShapeInfo("UpdateSigningCertificateRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUpdateUserRequest = new SM::ShapeInfo("UpdateUserRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUploadSSHPublicKeyRequest = new SM::ShapeInfo("UploadSSHPublicKeyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUploadSSHPublicKeyResponse = new SM::ShapeInfo("UploadSSHPublicKeyResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUploadServerCertificateRequest = new SM::ShapeInfo("UploadServerCertificateRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUploadServerCertificateResponse = new SM::ShapeInfo("UploadServerCertificateResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUploadSigningCertificateRequest = new SM::ShapeInfo("UploadSigningCertificateRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUploadSigningCertificateResponse = new SM::ShapeInfo("UploadSigningCertificateResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUser = new SM::ShapeInfo("User", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUserDetail = new SM::ShapeInfo("UserDetail", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SVirtualMFADevice = new SM::ShapeInfo("VirtualMFADevice", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SaccessKeyIdType = new SM::ShapeInfo("accessKeyIdType", SM::ShapeKind.String).Constrain(min: 16, max: 128);
-    public static readonly SM::ShapeInfo SaccessKeyMetadataListType = new SM::ShapeInfo("accessKeyMetadataListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SaccessKeySecretType = new SM::ShapeInfo("accessKeySecretType", SM::ShapeKind.String).Constrain(sensitive: true);
-    public static readonly SM::ShapeInfo SaccountAliasListType = new SM::ShapeInfo("accountAliasListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SaccountAliasType = new SM::ShapeInfo("accountAliasType", SM::ShapeKind.String).Constrain(min: 3, max: 63);
-    public static readonly SM::ShapeInfo SaccountIdType = new SM::ShapeInfo("accountIdType", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SallUsers = new SM::ShapeInfo("allUsers", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SarnType = new SM::ShapeInfo("arnType", SM::ShapeKind.String).Constrain(min: 20, max: 2048);
-    public static readonly SM::ShapeInfo SassertionEncryptionModeType = new SM::ShapeInfo("assertionEncryptionModeType", SM::ShapeKind.String).Constrain(enumValues: ["Required", "Allowed"]);
-    public static readonly SM::ShapeInfo SassignmentStatusType = new SM::ShapeInfo("assignmentStatusType", SM::ShapeKind.String).Constrain(enumValues: ["Assigned", "Unassigned", "Any"]);
-    public static readonly SM::ShapeInfo SattachedPoliciesListType = new SM::ShapeInfo("attachedPoliciesListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SattachmentCountType = new SM::ShapeInfo("attachmentCountType", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SauthenticationCodeType = new SM::ShapeInfo("authenticationCodeType", SM::ShapeKind.String).Constrain(min: 6, max: 6);
-    public static readonly SM::ShapeInfo SbooleanObjectType = new SM::ShapeInfo("booleanObjectType", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SbooleanType = new SM::ShapeInfo("booleanType", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo ScertificateBodyType = new SM::ShapeInfo("certificateBodyType", SM::ShapeKind.String).Constrain(min: 1, max: 16384);
-    public static readonly SM::ShapeInfo ScertificateChainType = new SM::ShapeInfo("certificateChainType", SM::ShapeKind.String).Constrain(min: 1, max: 2097152);
-    public static readonly SM::ShapeInfo ScertificateIdType = new SM::ShapeInfo("certificateIdType", SM::ShapeKind.String).Constrain(min: 24, max: 128);
-    public static readonly SM::ShapeInfo ScertificateListType = new SM::ShapeInfo("certificateListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SclientIDListType = new SM::ShapeInfo("clientIDListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SclientIDType = new SM::ShapeInfo("clientIDType", SM::ShapeKind.String).Constrain(min: 1, max: 255);
-    public static readonly SM::ShapeInfo SconsoleDeepLinkType = new SM::ShapeInfo("consoleDeepLinkType", SM::ShapeKind.String).Constrain(min: 1, max: 255);
-    public static readonly SM::ShapeInfo ScredentialAgeDays = new SM::ShapeInfo("credentialAgeDays", SM::ShapeKind.Integer).Constrain(min: 1, max: 36600);
-    public static readonly SM::ShapeInfo ScredentialReportExpiredExceptionMessage = new SM::ShapeInfo("credentialReportExpiredExceptionMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo ScredentialReportNotPresentExceptionMessage = new SM::ShapeInfo("credentialReportNotPresentExceptionMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo ScredentialReportNotReadyExceptionMessage = new SM::ShapeInfo("credentialReportNotReadyExceptionMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo ScustomSuffixType = new SM::ShapeInfo("customSuffixType", SM::ShapeKind.String).Constrain(min: 1, max: 64);
-    public static readonly SM::ShapeInfo SdateType = new SM::ShapeInfo("dateType", SM::ShapeKind.Timestamp);
-    public static readonly SM::ShapeInfo SdelegationRequestDescriptionType = new SM::ShapeInfo("delegationRequestDescriptionType", SM::ShapeKind.String).Constrain(max: 1000);
-    public static readonly SM::ShapeInfo SdelegationRequestIdType = new SM::ShapeInfo("delegationRequestIdType", SM::ShapeKind.String).Constrain(min: 16, max: 128);
-    public static readonly SM::ShapeInfo SdelegationRequestsListType = new SM::ShapeInfo("delegationRequestsListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SdeleteConflictMessage = new SM::ShapeInfo("deleteConflictMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SduplicateCertificateMessage = new SM::ShapeInfo("duplicateCertificateMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SduplicateSSHPublicKeyMessage = new SM::ShapeInfo("duplicateSSHPublicKeyMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SencodingType = new SM::ShapeInfo("encodingType", SM::ShapeKind.String).Constrain(enumValues: ["SSH", "PEM"]);
-    public static readonly SM::ShapeInfo SentityAlreadyExistsMessage = new SM::ShapeInfo("entityAlreadyExistsMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SentityDetailsListType = new SM::ShapeInfo("entityDetailsListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SentityListType = new SM::ShapeInfo("entityListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SentityNameType = new SM::ShapeInfo("entityNameType", SM::ShapeKind.String).Constrain(min: 1, max: 128);
-    public static readonly SM::ShapeInfo SentityTemporarilyUnmodifiableMessage = new SM::ShapeInfo("entityTemporarilyUnmodifiableMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SexistingUserNameType = new SM::ShapeInfo("existingUserNameType", SM::ShapeKind.String).Constrain(min: 1, max: 128);
-    public static readonly SM::ShapeInfo SglobalEndpointTokenVersion = new SM::ShapeInfo("globalEndpointTokenVersion", SM::ShapeKind.String).Constrain(enumValues: ["v1Token", "v2Token"]);
-    public static readonly SM::ShapeInfo SgroupDetailListType = new SM::ShapeInfo("groupDetailListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SgroupListType = new SM::ShapeInfo("groupListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SgroupNameListType = new SM::ShapeInfo("groupNameListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SgroupNameType = new SM::ShapeInfo("groupNameType", SM::ShapeKind.String).Constrain(min: 1, max: 128);
-    public static readonly SM::ShapeInfo SidType = new SM::ShapeInfo("idType", SM::ShapeKind.String).Constrain(min: 16, max: 128);
-    public static readonly SM::ShapeInfo SinstanceProfileListType = new SM::ShapeInfo("instanceProfileListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SinstanceProfileNameType = new SM::ShapeInfo("instanceProfileNameType", SM::ShapeKind.String).Constrain(min: 1, max: 128);
-    public static readonly SM::ShapeInfo SintegerType = new SM::ShapeInfo("integerType", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SinvalidAuthenticationCodeMessage = new SM::ShapeInfo("invalidAuthenticationCodeMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SinvalidCertificateMessage = new SM::ShapeInfo("invalidCertificateMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SinvalidInputMessage = new SM::ShapeInfo("invalidInputMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SinvalidPublicKeyMessage = new SM::ShapeInfo("invalidPublicKeyMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SinvalidUserTypeMessage = new SM::ShapeInfo("invalidUserTypeMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SjobIDType = new SM::ShapeInfo("jobIDType", SM::ShapeKind.String).Constrain(min: 36, max: 36);
-    public static readonly SM::ShapeInfo SjobStatusType = new SM::ShapeInfo("jobStatusType", SM::ShapeKind.String).Constrain(enumValues: ["IN_PROGRESS", "COMPLETED", "FAILED"]);
-    public static readonly SM::ShapeInfo SkeyPairMismatchMessage = new SM::ShapeInfo("keyPairMismatchMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SlimitExceededMessage = new SM::ShapeInfo("limitExceededMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SlistPolicyGrantingServiceAccessResponseListType = new SM::ShapeInfo("listPolicyGrantingServiceAccessResponseListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SlocaleType = new SM::ShapeInfo("localeType", SM::ShapeKind.String).Constrain(min: 2, max: 12);
-    public static readonly SM::ShapeInfo SmalformedCertificateMessage = new SM::ShapeInfo("malformedCertificateMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SmalformedPolicyDocumentMessage = new SM::ShapeInfo("malformedPolicyDocumentMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SmarkerType = new SM::ShapeInfo("markerType", SM::ShapeKind.String).Constrain(min: 1, max: 320);
-    public static readonly SM::ShapeInfo SmaxItemsType = new SM::ShapeInfo("maxItemsType", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000);
-    public static readonly SM::ShapeInfo SmaxPasswordAgeType = new SM::ShapeInfo("maxPasswordAgeType", SM::ShapeKind.Integer).Constrain(min: 1, max: 1095);
-    public static readonly SM::ShapeInfo SmfaDeviceListType = new SM::ShapeInfo("mfaDeviceListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SminimumPasswordLengthType = new SM::ShapeInfo("minimumPasswordLengthType", SM::ShapeKind.Integer).Constrain(min: 6, max: 128);
-    public static readonly SM::ShapeInfo SnoSuchEntityMessage = new SM::ShapeInfo("noSuchEntityMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SnotesType = new SM::ShapeInfo("notesType", SM::ShapeKind.String).Constrain(max: 500);
-    public static readonly SM::ShapeInfo SnotificationChannelType = new SM::ShapeInfo("notificationChannelType", SM::ShapeKind.String).Constrain(min: 2, max: 400);
-    public static readonly SM::ShapeInfo SopenIdIdpCommunicationErrorExceptionMessage = new SM::ShapeInfo("openIdIdpCommunicationErrorExceptionMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SorganizationsEntityPathType = new SM::ShapeInfo("organizationsEntityPathType", SM::ShapeKind.String).Constrain(min: 19, max: 427);
-    public static readonly SM::ShapeInfo SorganizationsPolicyIdType = new SM::ShapeInfo("organizationsPolicyIdType", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SownerIdType = new SM::ShapeInfo("ownerIdType", SM::ShapeKind.String).Constrain(min: 20, max: 2048);
-    public static readonly SM::ShapeInfo SpasswordPolicyViolationMessage = new SM::ShapeInfo("passwordPolicyViolationMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SpasswordReusePreventionType = new SM::ShapeInfo("passwordReusePreventionType", SM::ShapeKind.Integer).Constrain(min: 1, max: 24);
-    public static readonly SM::ShapeInfo SpasswordType = new SM::ShapeInfo("passwordType", SM::ShapeKind.String).Constrain(min: 1, max: 128, sensitive: true);
-    public static readonly SM::ShapeInfo SpathPrefixType = new SM::ShapeInfo("pathPrefixType", SM::ShapeKind.String).Constrain(min: 1, max: 512);
-    public static readonly SM::ShapeInfo SpathType = new SM::ShapeInfo("pathType", SM::ShapeKind.String).Constrain(min: 1, max: 512);
-    public static readonly SM::ShapeInfo SpermissionCheckResultType = new SM::ShapeInfo("permissionCheckResultType", SM::ShapeKind.String).Constrain(enumValues: ["ALLOWED", "DENIED", "UNSURE"]);
-    public static readonly SM::ShapeInfo SpermissionCheckStatusType = new SM::ShapeInfo("permissionCheckStatusType", SM::ShapeKind.String).Constrain(enumValues: ["COMPLETE", "IN_PROGRESS", "FAILED"]);
-    public static readonly SM::ShapeInfo SpermissionType = new SM::ShapeInfo("permissionType", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SpolicyDescriptionType = new SM::ShapeInfo("policyDescriptionType", SM::ShapeKind.String).Constrain(max: 1000);
-    public static readonly SM::ShapeInfo SpolicyDetailListType = new SM::ShapeInfo("policyDetailListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SpolicyDocumentType = new SM::ShapeInfo("policyDocumentType", SM::ShapeKind.String).Constrain(min: 1, max: 131072);
-    public static readonly SM::ShapeInfo SpolicyDocumentVersionListType = new SM::ShapeInfo("policyDocumentVersionListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SpolicyEvaluationErrorMessage = new SM::ShapeInfo("policyEvaluationErrorMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SpolicyGrantingServiceAccessListType = new SM::ShapeInfo("policyGrantingServiceAccessListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SpolicyListType = new SM::ShapeInfo("policyListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SpolicyNameListType = new SM::ShapeInfo("policyNameListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SpolicyNameType = new SM::ShapeInfo("policyNameType", SM::ShapeKind.String).Constrain(min: 1, max: 128);
-    public static readonly SM::ShapeInfo SpolicyNotAttachableMessage = new SM::ShapeInfo("policyNotAttachableMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SpolicyOwnerEntityType = new SM::ShapeInfo("policyOwnerEntityType", SM::ShapeKind.String).Constrain(enumValues: ["USER", "ROLE", "GROUP"]);
-    public static readonly SM::ShapeInfo SpolicyParameterListType = new SM::ShapeInfo("policyParameterListType", SM::ShapeKind.List).Constrain(max: 50);
-    public static readonly SM::ShapeInfo SpolicyParameterNameType = new SM::ShapeInfo("policyParameterNameType", SM::ShapeKind.String).Constrain(min: 5, max: 256);
-    public static readonly SM::ShapeInfo SpolicyParameterValueType = new SM::ShapeInfo("policyParameterValueType", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SpolicyParameterValuesListType = new SM::ShapeInfo("policyParameterValuesListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SpolicyPathType = new SM::ShapeInfo("policyPathType", SM::ShapeKind.String).Constrain(min: 1, max: 512);
-    public static readonly SM::ShapeInfo SpolicyScopeType = new SM::ShapeInfo("policyScopeType", SM::ShapeKind.String).Constrain(enumValues: ["All", "AWS", "Local"]);
-    public static readonly SM::ShapeInfo SpolicyType = new SM::ShapeInfo("policyType", SM::ShapeKind.String).Constrain(enumValues: ["INLINE", "MANAGED"]);
-    public static readonly SM::ShapeInfo SpolicyVersionIdType = new SM::ShapeInfo("policyVersionIdType", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SprivateKeyIdType = new SM::ShapeInfo("privateKeyIdType", SM::ShapeKind.String).Constrain(min: 22, max: 64);
-    public static readonly SM::ShapeInfo SprivateKeyList = new SM::ShapeInfo("privateKeyList", SM::ShapeKind.List).Constrain(max: 2);
-    public static readonly SM::ShapeInfo SprivateKeyType = new SM::ShapeInfo("privateKeyType", SM::ShapeKind.String).Constrain(min: 1, max: 16384, sensitive: true);
-    public static readonly SM::ShapeInfo SpublicKeyFingerprintType = new SM::ShapeInfo("publicKeyFingerprintType", SM::ShapeKind.String).Constrain(min: 48, max: 48);
-    public static readonly SM::ShapeInfo SpublicKeyIdType = new SM::ShapeInfo("publicKeyIdType", SM::ShapeKind.String).Constrain(min: 20, max: 128);
-    public static readonly SM::ShapeInfo SpublicKeyMaterialType = new SM::ShapeInfo("publicKeyMaterialType", SM::ShapeKind.String).Constrain(min: 1, max: 16384);
-    public static readonly SM::ShapeInfo SredirectUrlType = new SM::ShapeInfo("redirectUrlType", SM::ShapeKind.String).Constrain(min: 1, max: 255);
-    public static readonly SM::ShapeInfo SreportGenerationLimitExceededMessage = new SM::ShapeInfo("reportGenerationLimitExceededMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SrequestMessageType = new SM::ShapeInfo("requestMessageType", SM::ShapeKind.String).Constrain(max: 200);
-    public static readonly SM::ShapeInfo SrequestorNameType = new SM::ShapeInfo("requestorNameType", SM::ShapeKind.String).Constrain(max: 30);
-    public static readonly SM::ShapeInfo SrequestorWorkflowIdType = new SM::ShapeInfo("requestorWorkflowIdType", SM::ShapeKind.String).Constrain(min: 5, max: 400);
-    public static readonly SM::ShapeInfo SresponseMarkerType = new SM::ShapeInfo("responseMarkerType", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SroleDescriptionType = new SM::ShapeInfo("roleDescriptionType", SM::ShapeKind.String).Constrain(max: 1000);
-    public static readonly SM::ShapeInfo SroleDetailListType = new SM::ShapeInfo("roleDetailListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SroleListType = new SM::ShapeInfo("roleListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SroleMaxSessionDurationType = new SM::ShapeInfo("roleMaxSessionDurationType", SM::ShapeKind.Integer).Constrain(min: 3600, max: 43200);
-    public static readonly SM::ShapeInfo SroleNameType = new SM::ShapeInfo("roleNameType", SM::ShapeKind.String).Constrain(min: 1, max: 64);
-    public static readonly SM::ShapeInfo SrolePermissionRestrictionArnListType = new SM::ShapeInfo("rolePermissionRestrictionArnListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SserialNumberType = new SM::ShapeInfo("serialNumberType", SM::ShapeKind.String).Constrain(min: 9, max: 256);
-    public static readonly SM::ShapeInfo SserverCertificateMetadataListType = new SM::ShapeInfo("serverCertificateMetadataListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SserverCertificateNameType = new SM::ShapeInfo("serverCertificateNameType", SM::ShapeKind.String).Constrain(min: 1, max: 128);
-    public static readonly SM::ShapeInfo SserviceCredentialAlias = new SM::ShapeInfo("serviceCredentialAlias", SM::ShapeKind.String).Constrain(min: 0, max: 200);
-    public static readonly SM::ShapeInfo SserviceCredentialSecret = new SM::ShapeInfo("serviceCredentialSecret", SM::ShapeKind.String).Constrain(sensitive: true);
-    public static readonly SM::ShapeInfo SserviceFailureExceptionMessage = new SM::ShapeInfo("serviceFailureExceptionMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SserviceName = new SM::ShapeInfo("serviceName", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SserviceNameType = new SM::ShapeInfo("serviceNameType", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SserviceNamespaceListType = new SM::ShapeInfo("serviceNamespaceListType", SM::ShapeKind.List).Constrain(min: 1, max: 200);
-    public static readonly SM::ShapeInfo SserviceNamespaceType = new SM::ShapeInfo("serviceNamespaceType", SM::ShapeKind.String).Constrain(min: 1, max: 64);
-    public static readonly SM::ShapeInfo SserviceNotSupportedMessage = new SM::ShapeInfo("serviceNotSupportedMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SservicePassword = new SM::ShapeInfo("servicePassword", SM::ShapeKind.String).Constrain(sensitive: true);
-    public static readonly SM::ShapeInfo SserviceSpecificCredentialId = new SM::ShapeInfo("serviceSpecificCredentialId", SM::ShapeKind.String).Constrain(min: 20, max: 128);
-    public static readonly SM::ShapeInfo SserviceUserName = new SM::ShapeInfo("serviceUserName", SM::ShapeKind.String).Constrain(min: 0, max: 200);
-    public static readonly SM::ShapeInfo SsessionDurationType = new SM::ShapeInfo("sessionDurationType", SM::ShapeKind.Integer).Constrain(min: 300, max: 43200);
-    public static readonly SM::ShapeInfo SsortKeyType = new SM::ShapeInfo("sortKeyType", SM::ShapeKind.String).Constrain(enumValues: ["SERVICE_NAMESPACE_ASCENDING", "SERVICE_NAMESPACE_DESCENDING", "LAST_AUTHENTICATED_TIME_ASCENDING", "LAST_AUTHENTICATED_TIME_DESCENDING"]);
-    public static readonly SM::ShapeInfo SstateType = new SM::ShapeInfo("stateType", SM::ShapeKind.String).Constrain(enumValues: ["UNASSIGNED", "ASSIGNED", "PENDING_APPROVAL", "FINALIZED", "ACCEPTED", "REJECTED", "EXPIRED"]);
-    public static readonly SM::ShapeInfo SstatusType = new SM::ShapeInfo("statusType", SM::ShapeKind.String).Constrain(enumValues: ["Active", "Inactive", "Expired"]);
-    public static readonly SM::ShapeInfo SstringType = new SM::ShapeInfo("stringType", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SsummaryContentType = new SM::ShapeInfo("summaryContentType", SM::ShapeKind.String).Constrain(min: 0, max: 10000);
-    public static readonly SM::ShapeInfo SsummaryKeyType = new SM::ShapeInfo("summaryKeyType", SM::ShapeKind.String).Constrain(enumValues: ["Users", "UsersQuota", "Groups", "GroupsQuota", "ServerCertificates", "ServerCertificatesQuota", "UserPolicySizeQuota", "GroupPolicySizeQuota", "GroupsPerUserQuota", "SigningCertificatesPerUserQuota", "AccessKeysPerUserQuota", "MFADevices", "MFADevicesInUse", "AccountMFAEnabled", "AccountAccessKeysPresent", "AccountPasswordPresent", "AccountSigningCertificatesPresent", "AttachedPoliciesPerGroupQuota", "AttachedPoliciesPerRoleQuota", "AttachedPoliciesPerUserQuota", "Policies", "PoliciesQuota", "PolicySizeQuota", "PolicyVersionsInUse", "PolicyVersionsInUseQuota", "VersionsPerPolicyQuota", "GlobalEndpointTokenVersion", "AssumeRolePolicySizeQuota", "InstanceProfiles", "InstanceProfilesQuota", "Providers", "RolePolicySizeQuota", "Roles", "RolesQuota"]);
-    public static readonly SM::ShapeInfo SsummaryMapType = new SM::ShapeInfo("summaryMapType", SM::ShapeKind.Map);
-    public static readonly SM::ShapeInfo SsummaryStateType = new SM::ShapeInfo("summaryStateType", SM::ShapeKind.String).Constrain(enumValues: ["AVAILABLE", "NOT_AVAILABLE", "NOT_SUPPORTED", "FAILED"]);
-    public static readonly SM::ShapeInfo SsummaryValueType = new SM::ShapeInfo("summaryValueType", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo StagKeyListType = new SM::ShapeInfo("tagKeyListType", SM::ShapeKind.List).Constrain(max: 50);
-    public static readonly SM::ShapeInfo StagKeyType = new SM::ShapeInfo("tagKeyType", SM::ShapeKind.String).Constrain(min: 1, max: 128);
-    public static readonly SM::ShapeInfo StagListType = new SM::ShapeInfo("tagListType", SM::ShapeKind.List).Constrain(max: 50);
-    public static readonly SM::ShapeInfo StagValueType = new SM::ShapeInfo("tagValueType", SM::ShapeKind.String).Constrain(min: 0, max: 256);
-    public static readonly SM::ShapeInfo SthumbprintListType = new SM::ShapeInfo("thumbprintListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SthumbprintType = new SM::ShapeInfo("thumbprintType", SM::ShapeKind.String).Constrain(min: 40, max: 40);
-    public static readonly SM::ShapeInfo SunmodifiableEntityMessage = new SM::ShapeInfo("unmodifiableEntityMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SunrecognizedPublicKeyEncodingMessage = new SM::ShapeInfo("unrecognizedPublicKeyEncodingMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SuserDetailListType = new SM::ShapeInfo("userDetailListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SuserListType = new SM::ShapeInfo("userListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SuserNameType = new SM::ShapeInfo("userNameType", SM::ShapeKind.String).Constrain(min: 1, max: 64);
-    public static readonly SM::ShapeInfo SvirtualMFADeviceListType = new SM::ShapeInfo("virtualMFADeviceListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SvirtualMFADeviceName = new SM::ShapeInfo("virtualMFADeviceName", SM::ShapeKind.String).Constrain(min: 1);
+    public static SM::ShapeInfo SUpdateSSHPublicKeyRequest => Table[400];
+    public static SM::ShapeInfo SUpdateServerCertificateRequest => Table[401];
+    public static SM::ShapeInfo SUpdateServiceSpecificCredentialRequest => Table[402];
+    public static SM::ShapeInfo SUpdateSigningCertificateRequest => Table[403];
+    public static SM::ShapeInfo SUpdateUserRequest => Table[404];
+    public static SM::ShapeInfo SUploadSSHPublicKeyRequest => Table[405];
+    public static SM::ShapeInfo SUploadSSHPublicKeyResponse => Table[406];
+    public static SM::ShapeInfo SUploadServerCertificateRequest => Table[407];
+    public static SM::ShapeInfo SUploadServerCertificateResponse => Table[408];
+    public static SM::ShapeInfo SUploadSigningCertificateRequest => Table[409];
+    public static SM::ShapeInfo SUploadSigningCertificateResponse => Table[410];
+    public static SM::ShapeInfo SUser => Table[411];
+    public static SM::ShapeInfo SUserDetail => Table[412];
+    public static SM::ShapeInfo SVirtualMFADevice => Table[413];
+    public static SM::ShapeInfo SaccessKeyIdType => Table[414];
+    public static SM::ShapeInfo SaccessKeyMetadataListType => Table[415];
+    public static SM::ShapeInfo SaccessKeySecretType => Table[416];
+    public static SM::ShapeInfo SaccountAliasListType => Table[417];
+    public static SM::ShapeInfo SaccountAliasType => Table[418];
+    public static SM::ShapeInfo SaccountIdType => Table[419];
+    public static SM::ShapeInfo SallUsers => Table[420];
+    public static SM::ShapeInfo SarnType => Table[421];
+    public static SM::ShapeInfo SassertionEncryptionModeType => Table[422];
+    public static SM::ShapeInfo SassignmentStatusType => Table[423];
+    public static SM::ShapeInfo SattachedPoliciesListType => Table[424];
+    public static SM::ShapeInfo SattachmentCountType => Table[425];
+    public static SM::ShapeInfo SauthenticationCodeType => Table[426];
+    public static SM::ShapeInfo SbooleanObjectType => Table[427];
+    public static SM::ShapeInfo SbooleanType => Table[428];
+    public static SM::ShapeInfo ScertificateBodyType => Table[429];
+    public static SM::ShapeInfo ScertificateChainType => Table[430];
+    public static SM::ShapeInfo ScertificateIdType => Table[431];
+    public static SM::ShapeInfo ScertificateListType => Table[432];
+    public static SM::ShapeInfo SclientIDListType => Table[433];
+    public static SM::ShapeInfo SclientIDType => Table[434];
+    public static SM::ShapeInfo SconsoleDeepLinkType => Table[435];
+    public static SM::ShapeInfo ScredentialAgeDays => Table[436];
+    public static SM::ShapeInfo ScredentialReportExpiredExceptionMessage => Table[437];
+    public static SM::ShapeInfo ScredentialReportNotPresentExceptionMessage => Table[438];
+    public static SM::ShapeInfo ScredentialReportNotReadyExceptionMessage => Table[439];
+    public static SM::ShapeInfo ScustomSuffixType => Table[440];
+    public static SM::ShapeInfo SdateType => Table[441];
+    public static SM::ShapeInfo SdelegationRequestDescriptionType => Table[442];
+    public static SM::ShapeInfo SdelegationRequestIdType => Table[443];
+    public static SM::ShapeInfo SdelegationRequestsListType => Table[444];
+    public static SM::ShapeInfo SdeleteConflictMessage => Table[445];
+    public static SM::ShapeInfo SduplicateCertificateMessage => Table[446];
+    public static SM::ShapeInfo SduplicateSSHPublicKeyMessage => Table[447];
+    public static SM::ShapeInfo SencodingType => Table[448];
+    public static SM::ShapeInfo SentityAlreadyExistsMessage => Table[449];
+    public static SM::ShapeInfo SentityDetailsListType => Table[450];
+    public static SM::ShapeInfo SentityListType => Table[451];
+    public static SM::ShapeInfo SentityNameType => Table[452];
+    public static SM::ShapeInfo SentityTemporarilyUnmodifiableMessage => Table[453];
+    public static SM::ShapeInfo SexistingUserNameType => Table[454];
+    public static SM::ShapeInfo SglobalEndpointTokenVersion => Table[455];
+    public static SM::ShapeInfo SgroupDetailListType => Table[456];
+    public static SM::ShapeInfo SgroupListType => Table[457];
+    public static SM::ShapeInfo SgroupNameListType => Table[458];
+    public static SM::ShapeInfo SgroupNameType => Table[459];
+    public static SM::ShapeInfo SidType => Table[460];
+    public static SM::ShapeInfo SinstanceProfileListType => Table[461];
+    public static SM::ShapeInfo SinstanceProfileNameType => Table[462];
+    public static SM::ShapeInfo SintegerType => Table[463];
+    public static SM::ShapeInfo SinvalidAuthenticationCodeMessage => Table[464];
+    public static SM::ShapeInfo SinvalidCertificateMessage => Table[465];
+    public static SM::ShapeInfo SinvalidInputMessage => Table[466];
+    public static SM::ShapeInfo SinvalidPublicKeyMessage => Table[467];
+    public static SM::ShapeInfo SinvalidUserTypeMessage => Table[468];
+    public static SM::ShapeInfo SjobIDType => Table[469];
+    public static SM::ShapeInfo SjobStatusType => Table[470];
+    public static SM::ShapeInfo SkeyPairMismatchMessage => Table[471];
+    public static SM::ShapeInfo SlimitExceededMessage => Table[472];
+    public static SM::ShapeInfo SlistPolicyGrantingServiceAccessResponseListType => Table[473];
+    public static SM::ShapeInfo SlocaleType => Table[474];
+    public static SM::ShapeInfo SmalformedCertificateMessage => Table[475];
+    public static SM::ShapeInfo SmalformedPolicyDocumentMessage => Table[476];
+    public static SM::ShapeInfo SmarkerType => Table[477];
+    public static SM::ShapeInfo SmaxItemsType => Table[478];
+    public static SM::ShapeInfo SmaxPasswordAgeType => Table[479];
+    public static SM::ShapeInfo SmfaDeviceListType => Table[480];
+    public static SM::ShapeInfo SminimumPasswordLengthType => Table[481];
+    public static SM::ShapeInfo SnoSuchEntityMessage => Table[482];
+    public static SM::ShapeInfo SnotesType => Table[483];
+    public static SM::ShapeInfo SnotificationChannelType => Table[484];
+    public static SM::ShapeInfo SopenIdIdpCommunicationErrorExceptionMessage => Table[485];
+    public static SM::ShapeInfo SorganizationsEntityPathType => Table[486];
+    public static SM::ShapeInfo SorganizationsPolicyIdType => Table[487];
+    public static SM::ShapeInfo SownerIdType => Table[488];
+    public static SM::ShapeInfo SpasswordPolicyViolationMessage => Table[489];
+    public static SM::ShapeInfo SpasswordReusePreventionType => Table[490];
+    public static SM::ShapeInfo SpasswordType => Table[491];
+    public static SM::ShapeInfo SpathPrefixType => Table[492];
+    public static SM::ShapeInfo SpathType => Table[493];
+    public static SM::ShapeInfo SpermissionCheckResultType => Table[494];
+    public static SM::ShapeInfo SpermissionCheckStatusType => Table[495];
+    public static SM::ShapeInfo SpermissionType => Table[496];
+    public static SM::ShapeInfo SpolicyDescriptionType => Table[497];
+    public static SM::ShapeInfo SpolicyDetailListType => Table[498];
+    public static SM::ShapeInfo SpolicyDocumentType => Table[499];
+    public static SM::ShapeInfo SpolicyDocumentVersionListType => Table[500];
+    public static SM::ShapeInfo SpolicyEvaluationErrorMessage => Table[501];
+    public static SM::ShapeInfo SpolicyGrantingServiceAccessListType => Table[502];
+    public static SM::ShapeInfo SpolicyListType => Table[503];
+    public static SM::ShapeInfo SpolicyNameListType => Table[504];
+    public static SM::ShapeInfo SpolicyNameType => Table[505];
+    public static SM::ShapeInfo SpolicyNotAttachableMessage => Table[506];
+    public static SM::ShapeInfo SpolicyOwnerEntityType => Table[507];
+    public static SM::ShapeInfo SpolicyParameterListType => Table[508];
+    public static SM::ShapeInfo SpolicyParameterNameType => Table[509];
+    public static SM::ShapeInfo SpolicyParameterValueType => Table[510];
+    public static SM::ShapeInfo SpolicyParameterValuesListType => Table[511];
+    public static SM::ShapeInfo SpolicyPathType => Table[512];
+    public static SM::ShapeInfo SpolicyScopeType => Table[513];
+    public static SM::ShapeInfo SpolicyType => Table[514];
+    public static SM::ShapeInfo SpolicyVersionIdType => Table[515];
+    public static SM::ShapeInfo SprivateKeyIdType => Table[516];
+    public static SM::ShapeInfo SprivateKeyList => Table[517];
+    public static SM::ShapeInfo SprivateKeyType => Table[518];
+    public static SM::ShapeInfo SpublicKeyFingerprintType => Table[519];
+    public static SM::ShapeInfo SpublicKeyIdType => Table[520];
+    public static SM::ShapeInfo SpublicKeyMaterialType => Table[521];
+    public static SM::ShapeInfo SredirectUrlType => Table[522];
+    public static SM::ShapeInfo SreportGenerationLimitExceededMessage => Table[523];
+    public static SM::ShapeInfo SrequestMessageType => Table[524];
+    public static SM::ShapeInfo SrequestorNameType => Table[525];
+    public static SM::ShapeInfo SrequestorWorkflowIdType => Table[526];
+    public static SM::ShapeInfo SresponseMarkerType => Table[527];
+    public static SM::ShapeInfo SroleDescriptionType => Table[528];
+    public static SM::ShapeInfo SroleDetailListType => Table[529];
+    public static SM::ShapeInfo SroleListType => Table[530];
+    public static SM::ShapeInfo SroleMaxSessionDurationType => Table[531];
+    public static SM::ShapeInfo SroleNameType => Table[532];
+    public static SM::ShapeInfo SrolePermissionRestrictionArnListType => Table[533];
+    public static SM::ShapeInfo SserialNumberType => Table[534];
+    public static SM::ShapeInfo SserverCertificateMetadataListType => Table[535];
+    public static SM::ShapeInfo SserverCertificateNameType => Table[536];
+    public static SM::ShapeInfo SserviceCredentialAlias => Table[537];
+    public static SM::ShapeInfo SserviceCredentialSecret => Table[538];
+    public static SM::ShapeInfo SserviceFailureExceptionMessage => Table[539];
+    public static SM::ShapeInfo SserviceName => Table[540];
+    public static SM::ShapeInfo SserviceNameType => Table[541];
+    public static SM::ShapeInfo SserviceNamespaceListType => Table[542];
+    public static SM::ShapeInfo SserviceNamespaceType => Table[543];
+    public static SM::ShapeInfo SserviceNotSupportedMessage => Table[544];
+    public static SM::ShapeInfo SservicePassword => Table[545];
+    public static SM::ShapeInfo SserviceSpecificCredentialId => Table[546];
+    public static SM::ShapeInfo SserviceUserName => Table[547];
+    public static SM::ShapeInfo SsessionDurationType => Table[548];
+    public static SM::ShapeInfo SsortKeyType => Table[549];
+    public static SM::ShapeInfo SstateType => Table[550];
+    public static SM::ShapeInfo SstatusType => Table[551];
+    public static SM::ShapeInfo SstringType => Table[552];
+    public static SM::ShapeInfo SsummaryContentType => Table[553];
+    public static SM::ShapeInfo SsummaryKeyType => Table[554];
+    public static SM::ShapeInfo SsummaryMapType => Table[555];
+    public static SM::ShapeInfo SsummaryStateType => Table[556];
+    public static SM::ShapeInfo SsummaryValueType => Table[557];
+    public static SM::ShapeInfo StagKeyListType => Table[558];
+    public static SM::ShapeInfo StagKeyType => Table[559];
+    public static SM::ShapeInfo StagListType => Table[560];
+    public static SM::ShapeInfo StagValueType => Table[561];
+    public static SM::ShapeInfo SthumbprintListType => Table[562];
+    public static SM::ShapeInfo SthumbprintType => Table[563];
+    public static SM::ShapeInfo SunmodifiableEntityMessage => Table[564];
+    public static SM::ShapeInfo SunrecognizedPublicKeyEncodingMessage => Table[565];
+    public static SM::ShapeInfo SuserDetailListType => Table[566];
+    public static SM::ShapeInfo SuserListType => Table[567];
+    public static SM::ShapeInfo SuserNameType => Table[568];
+    public static SM::ShapeInfo SvirtualMFADeviceListType => Table[569];
+    public static SM::ShapeInfo SvirtualMFADeviceName => Table[570];
 
-    private static void Init1()
+    private static SM::ShapeInfo CreateShapes8(SM::ShapeTable table, int index) => index switch
     {
-        SUpdateSSHPublicKeyRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.UpdateSSHPublicKeyRequest(),
+        400 => new SM::ShapeInfo("UpdateSSHPublicKeyRequest", SM::ShapeKind.Structure, table, 400),
+        401 => new SM::ShapeInfo("UpdateServerCertificateRequest", SM::ShapeKind.Structure, table, 401),
+        402 => new SM::ShapeInfo("UpdateServiceSpecificCredentialRequest", SM::ShapeKind.Structure, table, 402),
+        403 => new SM::ShapeInfo("UpdateSigningCertificateRequest", SM::ShapeKind.Structure, table, 403),
+        404 => new SM::ShapeInfo("UpdateUserRequest", SM::ShapeKind.Structure, table, 404),
+        405 => new SM::ShapeInfo("UploadSSHPublicKeyRequest", SM::ShapeKind.Structure, table, 405),
+        406 => new SM::ShapeInfo("UploadSSHPublicKeyResponse", SM::ShapeKind.Structure, table, 406),
+        407 => new SM::ShapeInfo("UploadServerCertificateRequest", SM::ShapeKind.Structure, table, 407),
+        408 => new SM::ShapeInfo("UploadServerCertificateResponse", SM::ShapeKind.Structure, table, 408),
+        409 => new SM::ShapeInfo("UploadSigningCertificateRequest", SM::ShapeKind.Structure, table, 409),
+        410 => new SM::ShapeInfo("UploadSigningCertificateResponse", SM::ShapeKind.Structure, table, 410),
+        411 => new SM::ShapeInfo("User", SM::ShapeKind.Structure, table, 411),
+        412 => new SM::ShapeInfo("UserDetail", SM::ShapeKind.Structure, table, 412),
+        413 => new SM::ShapeInfo("VirtualMFADevice", SM::ShapeKind.Structure, table, 413),
+        414 => new SM::ShapeInfo("accessKeyIdType", SM::ShapeKind.String).Constrain(min: 16, max: 128),
+        415 => new SM::ShapeInfo("accessKeyMetadataListType", SM::ShapeKind.List, table, 415),
+        416 => new SM::ShapeInfo("accessKeySecretType", SM::ShapeKind.String).Constrain(sensitive: true),
+        417 => new SM::ShapeInfo("accountAliasListType", SM::ShapeKind.List, table, 417),
+        418 => new SM::ShapeInfo("accountAliasType", SM::ShapeKind.String).Constrain(min: 3, max: 63),
+        419 => new SM::ShapeInfo("accountIdType", SM::ShapeKind.String),
+        420 => new SM::ShapeInfo("allUsers", SM::ShapeKind.Boolean),
+        421 => new SM::ShapeInfo("arnType", SM::ShapeKind.String).Constrain(min: 20, max: 2048),
+        422 => new SM::ShapeInfo("assertionEncryptionModeType", SM::ShapeKind.String).Constrain(enumValues: ["Required", "Allowed"]),
+        423 => new SM::ShapeInfo("assignmentStatusType", SM::ShapeKind.String).Constrain(enumValues: ["Assigned", "Unassigned", "Any"]),
+        424 => new SM::ShapeInfo("attachedPoliciesListType", SM::ShapeKind.List, table, 424),
+        425 => new SM::ShapeInfo("attachmentCountType", SM::ShapeKind.Integer),
+        426 => new SM::ShapeInfo("authenticationCodeType", SM::ShapeKind.String).Constrain(min: 6, max: 6),
+        427 => new SM::ShapeInfo("booleanObjectType", SM::ShapeKind.Boolean),
+        428 => new SM::ShapeInfo("booleanType", SM::ShapeKind.Boolean),
+        429 => new SM::ShapeInfo("certificateBodyType", SM::ShapeKind.String).Constrain(min: 1, max: 16384),
+        430 => new SM::ShapeInfo("certificateChainType", SM::ShapeKind.String).Constrain(min: 1, max: 2097152),
+        431 => new SM::ShapeInfo("certificateIdType", SM::ShapeKind.String).Constrain(min: 24, max: 128),
+        432 => new SM::ShapeInfo("certificateListType", SM::ShapeKind.List, table, 432),
+        433 => new SM::ShapeInfo("clientIDListType", SM::ShapeKind.List, table, 433),
+        434 => new SM::ShapeInfo("clientIDType", SM::ShapeKind.String).Constrain(min: 1, max: 255),
+        435 => new SM::ShapeInfo("consoleDeepLinkType", SM::ShapeKind.String).Constrain(min: 1, max: 255),
+        436 => new SM::ShapeInfo("credentialAgeDays", SM::ShapeKind.Integer).Constrain(min: 1, max: 36600),
+        437 => new SM::ShapeInfo("credentialReportExpiredExceptionMessage", SM::ShapeKind.String),
+        438 => new SM::ShapeInfo("credentialReportNotPresentExceptionMessage", SM::ShapeKind.String),
+        439 => new SM::ShapeInfo("credentialReportNotReadyExceptionMessage", SM::ShapeKind.String),
+        440 => new SM::ShapeInfo("customSuffixType", SM::ShapeKind.String).Constrain(min: 1, max: 64),
+        441 => new SM::ShapeInfo("dateType", SM::ShapeKind.Timestamp),
+        442 => new SM::ShapeInfo("delegationRequestDescriptionType", SM::ShapeKind.String).Constrain(max: 1000),
+        443 => new SM::ShapeInfo("delegationRequestIdType", SM::ShapeKind.String).Constrain(min: 16, max: 128),
+        444 => new SM::ShapeInfo("delegationRequestsListType", SM::ShapeKind.List, table, 444),
+        445 => new SM::ShapeInfo("deleteConflictMessage", SM::ShapeKind.String),
+        446 => new SM::ShapeInfo("duplicateCertificateMessage", SM::ShapeKind.String),
+        447 => new SM::ShapeInfo("duplicateSSHPublicKeyMessage", SM::ShapeKind.String),
+        448 => new SM::ShapeInfo("encodingType", SM::ShapeKind.String).Constrain(enumValues: ["SSH", "PEM"]),
+        449 => new SM::ShapeInfo("entityAlreadyExistsMessage", SM::ShapeKind.String),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes8(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 400:
+                WSUpdateSSHPublicKeyRequest(shape);
+                return;
+            case 401:
+                WSUpdateServerCertificateRequest(shape);
+                return;
+            case 402:
+                WSUpdateServiceSpecificCredentialRequest(shape);
+                return;
+            case 403:
+                WSUpdateSigningCertificateRequest(shape);
+                return;
+            case 404:
+                WSUpdateUserRequest(shape);
+                return;
+            case 405:
+                WSUploadSSHPublicKeyRequest(shape);
+                return;
+            case 406:
+                WSUploadSSHPublicKeyResponse(shape);
+                return;
+            case 407:
+                WSUploadServerCertificateRequest(shape);
+                return;
+            case 408:
+                WSUploadServerCertificateResponse(shape);
+                return;
+            case 409:
+                WSUploadSigningCertificateRequest(shape);
+                return;
+            case 410:
+                WSUploadSigningCertificateResponse(shape);
+                return;
+            case 411:
+                WSUser(shape);
+                return;
+            case 412:
+                WSUserDetail(shape);
+                return;
+            case 413:
+                WSVirtualMFADevice(shape);
+                return;
+            case 415:
+                shape.InitList(SAccessKeyMetadata, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.AccessKeyMetadata>());
+                return;
+            case 417:
+                shape.InitList(SaccountAliasType, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 424:
+                shape.InitList(SAttachedPolicy, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.AttachedPolicy>());
+                return;
+            case 432:
+                shape.InitList(SSigningCertificate, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.SigningCertificate>());
+                return;
+            case 433:
+                shape.InitList(SclientIDType, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 444:
+                shape.InitList(SDelegationRequest, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.DelegationRequest>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes9(SM::ShapeTable table, int index) => index switch
+    {
+        450 => new SM::ShapeInfo("entityDetailsListType", SM::ShapeKind.List, table, 450),
+        451 => new SM::ShapeInfo("entityListType", SM::ShapeKind.List, table, 451),
+        452 => new SM::ShapeInfo("entityNameType", SM::ShapeKind.String).Constrain(min: 1, max: 128),
+        453 => new SM::ShapeInfo("entityTemporarilyUnmodifiableMessage", SM::ShapeKind.String),
+        454 => new SM::ShapeInfo("existingUserNameType", SM::ShapeKind.String).Constrain(min: 1, max: 128),
+        455 => new SM::ShapeInfo("globalEndpointTokenVersion", SM::ShapeKind.String).Constrain(enumValues: ["v1Token", "v2Token"]),
+        456 => new SM::ShapeInfo("groupDetailListType", SM::ShapeKind.List, table, 456),
+        457 => new SM::ShapeInfo("groupListType", SM::ShapeKind.List, table, 457),
+        458 => new SM::ShapeInfo("groupNameListType", SM::ShapeKind.List, table, 458),
+        459 => new SM::ShapeInfo("groupNameType", SM::ShapeKind.String).Constrain(min: 1, max: 128),
+        460 => new SM::ShapeInfo("idType", SM::ShapeKind.String).Constrain(min: 16, max: 128),
+        461 => new SM::ShapeInfo("instanceProfileListType", SM::ShapeKind.List, table, 461),
+        462 => new SM::ShapeInfo("instanceProfileNameType", SM::ShapeKind.String).Constrain(min: 1, max: 128),
+        463 => new SM::ShapeInfo("integerType", SM::ShapeKind.Integer),
+        464 => new SM::ShapeInfo("invalidAuthenticationCodeMessage", SM::ShapeKind.String),
+        465 => new SM::ShapeInfo("invalidCertificateMessage", SM::ShapeKind.String),
+        466 => new SM::ShapeInfo("invalidInputMessage", SM::ShapeKind.String),
+        467 => new SM::ShapeInfo("invalidPublicKeyMessage", SM::ShapeKind.String),
+        468 => new SM::ShapeInfo("invalidUserTypeMessage", SM::ShapeKind.String),
+        469 => new SM::ShapeInfo("jobIDType", SM::ShapeKind.String).Constrain(min: 36, max: 36),
+        470 => new SM::ShapeInfo("jobStatusType", SM::ShapeKind.String).Constrain(enumValues: ["IN_PROGRESS", "COMPLETED", "FAILED"]),
+        471 => new SM::ShapeInfo("keyPairMismatchMessage", SM::ShapeKind.String),
+        472 => new SM::ShapeInfo("limitExceededMessage", SM::ShapeKind.String),
+        473 => new SM::ShapeInfo("listPolicyGrantingServiceAccessResponseListType", SM::ShapeKind.List, table, 473),
+        474 => new SM::ShapeInfo("localeType", SM::ShapeKind.String).Constrain(min: 2, max: 12),
+        475 => new SM::ShapeInfo("malformedCertificateMessage", SM::ShapeKind.String),
+        476 => new SM::ShapeInfo("malformedPolicyDocumentMessage", SM::ShapeKind.String),
+        477 => new SM::ShapeInfo("markerType", SM::ShapeKind.String).Constrain(min: 1, max: 320),
+        478 => new SM::ShapeInfo("maxItemsType", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000),
+        479 => new SM::ShapeInfo("maxPasswordAgeType", SM::ShapeKind.Integer).Constrain(min: 1, max: 1095),
+        480 => new SM::ShapeInfo("mfaDeviceListType", SM::ShapeKind.List, table, 480),
+        481 => new SM::ShapeInfo("minimumPasswordLengthType", SM::ShapeKind.Integer).Constrain(min: 6, max: 128),
+        482 => new SM::ShapeInfo("noSuchEntityMessage", SM::ShapeKind.String),
+        483 => new SM::ShapeInfo("notesType", SM::ShapeKind.String).Constrain(max: 500),
+        484 => new SM::ShapeInfo("notificationChannelType", SM::ShapeKind.String).Constrain(min: 2, max: 400),
+        485 => new SM::ShapeInfo("openIdIdpCommunicationErrorExceptionMessage", SM::ShapeKind.String),
+        486 => new SM::ShapeInfo("organizationsEntityPathType", SM::ShapeKind.String).Constrain(min: 19, max: 427),
+        487 => new SM::ShapeInfo("organizationsPolicyIdType", SM::ShapeKind.String),
+        488 => new SM::ShapeInfo("ownerIdType", SM::ShapeKind.String).Constrain(min: 20, max: 2048),
+        489 => new SM::ShapeInfo("passwordPolicyViolationMessage", SM::ShapeKind.String),
+        490 => new SM::ShapeInfo("passwordReusePreventionType", SM::ShapeKind.Integer).Constrain(min: 1, max: 24),
+        491 => new SM::ShapeInfo("passwordType", SM::ShapeKind.String).Constrain(min: 1, max: 128, sensitive: true),
+        492 => new SM::ShapeInfo("pathPrefixType", SM::ShapeKind.String).Constrain(min: 1, max: 512),
+        493 => new SM::ShapeInfo("pathType", SM::ShapeKind.String).Constrain(min: 1, max: 512),
+        494 => new SM::ShapeInfo("permissionCheckResultType", SM::ShapeKind.String).Constrain(enumValues: ["ALLOWED", "DENIED", "UNSURE"]),
+        495 => new SM::ShapeInfo("permissionCheckStatusType", SM::ShapeKind.String).Constrain(enumValues: ["COMPLETE", "IN_PROGRESS", "FAILED"]),
+        496 => new SM::ShapeInfo("permissionType", SM::ShapeKind.String),
+        497 => new SM::ShapeInfo("policyDescriptionType", SM::ShapeKind.String).Constrain(max: 1000),
+        498 => new SM::ShapeInfo("policyDetailListType", SM::ShapeKind.List, table, 498),
+        499 => new SM::ShapeInfo("policyDocumentType", SM::ShapeKind.String).Constrain(min: 1, max: 131072),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes9(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 450:
+                shape.InitList(SEntityDetails, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.EntityDetails>());
+                return;
+            case 451:
+                shape.InitList(SEntityType, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 456:
+                shape.InitList(SGroupDetail, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.GroupDetail>());
+                return;
+            case 457:
+                shape.InitList(SGroup, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Group>());
+                return;
+            case 458:
+                shape.InitList(SgroupNameType, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 461:
+                shape.InitList(SInstanceProfile, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.InstanceProfile>());
+                return;
+            case 473:
+                shape.InitList(SListPoliciesGrantingServiceAccessEntry, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.ListPoliciesGrantingServiceAccessEntry>());
+                return;
+            case 480:
+                shape.InitList(SMFADevice, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.MFADevice>());
+                return;
+            case 498:
+                shape.InitList(SPolicyDetail, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.PolicyDetail>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes10(SM::ShapeTable table, int index) => index switch
+    {
+        500 => new SM::ShapeInfo("policyDocumentVersionListType", SM::ShapeKind.List, table, 500),
+        501 => new SM::ShapeInfo("policyEvaluationErrorMessage", SM::ShapeKind.String),
+        502 => new SM::ShapeInfo("policyGrantingServiceAccessListType", SM::ShapeKind.List, table, 502),
+        503 => new SM::ShapeInfo("policyListType", SM::ShapeKind.List, table, 503),
+        504 => new SM::ShapeInfo("policyNameListType", SM::ShapeKind.List, table, 504),
+        505 => new SM::ShapeInfo("policyNameType", SM::ShapeKind.String).Constrain(min: 1, max: 128),
+        506 => new SM::ShapeInfo("policyNotAttachableMessage", SM::ShapeKind.String),
+        507 => new SM::ShapeInfo("policyOwnerEntityType", SM::ShapeKind.String).Constrain(enumValues: ["USER", "ROLE", "GROUP"]),
+        508 => new SM::ShapeInfo("policyParameterListType", SM::ShapeKind.List, table, 508).Constrain(max: 50),
+        509 => new SM::ShapeInfo("policyParameterNameType", SM::ShapeKind.String).Constrain(min: 5, max: 256),
+        510 => new SM::ShapeInfo("policyParameterValueType", SM::ShapeKind.String),
+        511 => new SM::ShapeInfo("policyParameterValuesListType", SM::ShapeKind.List, table, 511),
+        512 => new SM::ShapeInfo("policyPathType", SM::ShapeKind.String).Constrain(min: 1, max: 512),
+        513 => new SM::ShapeInfo("policyScopeType", SM::ShapeKind.String).Constrain(enumValues: ["All", "AWS", "Local"]),
+        514 => new SM::ShapeInfo("policyType", SM::ShapeKind.String).Constrain(enumValues: ["INLINE", "MANAGED"]),
+        515 => new SM::ShapeInfo("policyVersionIdType", SM::ShapeKind.String),
+        516 => new SM::ShapeInfo("privateKeyIdType", SM::ShapeKind.String).Constrain(min: 22, max: 64),
+        517 => new SM::ShapeInfo("privateKeyList", SM::ShapeKind.List, table, 517).Constrain(max: 2),
+        518 => new SM::ShapeInfo("privateKeyType", SM::ShapeKind.String).Constrain(min: 1, max: 16384, sensitive: true),
+        519 => new SM::ShapeInfo("publicKeyFingerprintType", SM::ShapeKind.String).Constrain(min: 48, max: 48),
+        520 => new SM::ShapeInfo("publicKeyIdType", SM::ShapeKind.String).Constrain(min: 20, max: 128),
+        521 => new SM::ShapeInfo("publicKeyMaterialType", SM::ShapeKind.String).Constrain(min: 1, max: 16384),
+        522 => new SM::ShapeInfo("redirectUrlType", SM::ShapeKind.String).Constrain(min: 1, max: 255),
+        523 => new SM::ShapeInfo("reportGenerationLimitExceededMessage", SM::ShapeKind.String),
+        524 => new SM::ShapeInfo("requestMessageType", SM::ShapeKind.String).Constrain(max: 200),
+        525 => new SM::ShapeInfo("requestorNameType", SM::ShapeKind.String).Constrain(max: 30),
+        526 => new SM::ShapeInfo("requestorWorkflowIdType", SM::ShapeKind.String).Constrain(min: 5, max: 400),
+        527 => new SM::ShapeInfo("responseMarkerType", SM::ShapeKind.String),
+        528 => new SM::ShapeInfo("roleDescriptionType", SM::ShapeKind.String).Constrain(max: 1000),
+        529 => new SM::ShapeInfo("roleDetailListType", SM::ShapeKind.List, table, 529),
+        530 => new SM::ShapeInfo("roleListType", SM::ShapeKind.List, table, 530),
+        531 => new SM::ShapeInfo("roleMaxSessionDurationType", SM::ShapeKind.Integer).Constrain(min: 3600, max: 43200),
+        532 => new SM::ShapeInfo("roleNameType", SM::ShapeKind.String).Constrain(min: 1, max: 64),
+        533 => new SM::ShapeInfo("rolePermissionRestrictionArnListType", SM::ShapeKind.List, table, 533),
+        534 => new SM::ShapeInfo("serialNumberType", SM::ShapeKind.String).Constrain(min: 9, max: 256),
+        535 => new SM::ShapeInfo("serverCertificateMetadataListType", SM::ShapeKind.List, table, 535),
+        536 => new SM::ShapeInfo("serverCertificateNameType", SM::ShapeKind.String).Constrain(min: 1, max: 128),
+        537 => new SM::ShapeInfo("serviceCredentialAlias", SM::ShapeKind.String).Constrain(min: 0, max: 200),
+        538 => new SM::ShapeInfo("serviceCredentialSecret", SM::ShapeKind.String).Constrain(sensitive: true),
+        539 => new SM::ShapeInfo("serviceFailureExceptionMessage", SM::ShapeKind.String),
+        540 => new SM::ShapeInfo("serviceName", SM::ShapeKind.String),
+        541 => new SM::ShapeInfo("serviceNameType", SM::ShapeKind.String),
+        542 => new SM::ShapeInfo("serviceNamespaceListType", SM::ShapeKind.List, table, 542).Constrain(min: 1, max: 200),
+        543 => new SM::ShapeInfo("serviceNamespaceType", SM::ShapeKind.String).Constrain(min: 1, max: 64),
+        544 => new SM::ShapeInfo("serviceNotSupportedMessage", SM::ShapeKind.String),
+        545 => new SM::ShapeInfo("servicePassword", SM::ShapeKind.String).Constrain(sensitive: true),
+        546 => new SM::ShapeInfo("serviceSpecificCredentialId", SM::ShapeKind.String).Constrain(min: 20, max: 128),
+        547 => new SM::ShapeInfo("serviceUserName", SM::ShapeKind.String).Constrain(min: 0, max: 200),
+        548 => new SM::ShapeInfo("sessionDurationType", SM::ShapeKind.Integer).Constrain(min: 300, max: 43200),
+        549 => new SM::ShapeInfo("sortKeyType", SM::ShapeKind.String).Constrain(enumValues: ["SERVICE_NAMESPACE_ASCENDING", "SERVICE_NAMESPACE_DESCENDING", "LAST_AUTHENTICATED_TIME_ASCENDING", "LAST_AUTHENTICATED_TIME_DESCENDING"]),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes10(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 500:
+                shape.InitList(SPolicyVersion, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.PolicyVersion>());
+                return;
+            case 502:
+                shape.InitList(SPolicyGrantingServiceAccess, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.PolicyGrantingServiceAccess>());
+                return;
+            case 503:
+                shape.InitList(SPolicy, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Policy>());
+                return;
+            case 504:
+                shape.InitList(SpolicyNameType, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 508:
+                shape.InitList(SPolicyParameter, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.PolicyParameter>());
+                return;
+            case 511:
+                shape.InitList(SpolicyParameterValueType, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 517:
+                shape.InitList(SSAMLPrivateKey, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.SAMLPrivateKey>());
+                return;
+            case 529:
+                shape.InitList(SRoleDetail, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.RoleDetail>());
+                return;
+            case 530:
+                shape.InitList(SRole, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Role>());
+                return;
+            case 533:
+                shape.InitList(SarnType, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 535:
+                shape.InitList(SServerCertificateMetadata, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.ServerCertificateMetadata>());
+                return;
+            case 542:
+                shape.InitList(SserviceNamespaceType, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes11(SM::ShapeTable table, int index) => index switch
+    {
+        550 => new SM::ShapeInfo("stateType", SM::ShapeKind.String).Constrain(enumValues: ["UNASSIGNED", "ASSIGNED", "PENDING_APPROVAL", "FINALIZED", "ACCEPTED", "REJECTED", "EXPIRED"]),
+        551 => new SM::ShapeInfo("statusType", SM::ShapeKind.String).Constrain(enumValues: ["Active", "Inactive", "Expired"]),
+        552 => new SM::ShapeInfo("stringType", SM::ShapeKind.String),
+        553 => new SM::ShapeInfo("summaryContentType", SM::ShapeKind.String).Constrain(min: 0, max: 10000),
+        554 => new SM::ShapeInfo("summaryKeyType", SM::ShapeKind.String).Constrain(enumValues: ["Users", "UsersQuota", "Groups", "GroupsQuota", "ServerCertificates", "ServerCertificatesQuota", "UserPolicySizeQuota", "GroupPolicySizeQuota", "GroupsPerUserQuota", "SigningCertificatesPerUserQuota", "AccessKeysPerUserQuota", "MFADevices", "MFADevicesInUse", "AccountMFAEnabled", "AccountAccessKeysPresent", "AccountPasswordPresent", "AccountSigningCertificatesPresent", "AttachedPoliciesPerGroupQuota", "AttachedPoliciesPerRoleQuota", "AttachedPoliciesPerUserQuota", "Policies", "PoliciesQuota", "PolicySizeQuota", "PolicyVersionsInUse", "PolicyVersionsInUseQuota", "VersionsPerPolicyQuota", "GlobalEndpointTokenVersion", "AssumeRolePolicySizeQuota", "InstanceProfiles", "InstanceProfilesQuota", "Providers", "RolePolicySizeQuota", "Roles", "RolesQuota"]),
+        555 => new SM::ShapeInfo("summaryMapType", SM::ShapeKind.Map, table, 555),
+        556 => new SM::ShapeInfo("summaryStateType", SM::ShapeKind.String).Constrain(enumValues: ["AVAILABLE", "NOT_AVAILABLE", "NOT_SUPPORTED", "FAILED"]),
+        557 => new SM::ShapeInfo("summaryValueType", SM::ShapeKind.Integer),
+        558 => new SM::ShapeInfo("tagKeyListType", SM::ShapeKind.List, table, 558).Constrain(max: 50),
+        559 => new SM::ShapeInfo("tagKeyType", SM::ShapeKind.String).Constrain(min: 1, max: 128),
+        560 => new SM::ShapeInfo("tagListType", SM::ShapeKind.List, table, 560).Constrain(max: 50),
+        561 => new SM::ShapeInfo("tagValueType", SM::ShapeKind.String).Constrain(min: 0, max: 256),
+        562 => new SM::ShapeInfo("thumbprintListType", SM::ShapeKind.List, table, 562),
+        563 => new SM::ShapeInfo("thumbprintType", SM::ShapeKind.String).Constrain(min: 40, max: 40),
+        564 => new SM::ShapeInfo("unmodifiableEntityMessage", SM::ShapeKind.String),
+        565 => new SM::ShapeInfo("unrecognizedPublicKeyEncodingMessage", SM::ShapeKind.String),
+        566 => new SM::ShapeInfo("userDetailListType", SM::ShapeKind.List, table, 566),
+        567 => new SM::ShapeInfo("userListType", SM::ShapeKind.List, table, 567),
+        568 => new SM::ShapeInfo("userNameType", SM::ShapeKind.String).Constrain(min: 1, max: 64),
+        569 => new SM::ShapeInfo("virtualMFADeviceListType", SM::ShapeKind.List, table, 569),
+        570 => new SM::ShapeInfo("virtualMFADeviceName", SM::ShapeKind.String).Constrain(min: 1),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes11(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 555:
+                shape.InitMap(SsummaryKeyType, "key", SsummaryValueType, "value", static () => new global::System.Collections.Generic.Dictionary<string, int>());
+                return;
+            case 558:
+                shape.InitList(StagKeyType, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 560:
+                shape.InitList(STag, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Tag>());
+                return;
+            case 562:
+                shape.InitList(SthumbprintType, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 566:
+                shape.InitList(SUserDetail, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.UserDetail>());
+                return;
+            case 567:
+                shape.InitList(SUser, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.User>());
+                return;
+            case 569:
+                shape.InitList(SVirtualMFADevice, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.VirtualMFADevice>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static void WSUpdateSSHPublicKeyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.UpdateSSHPublicKeyRequest(),
             new SM::MemberInfo("SSHPublicKeyId", SpublicKeyIdType, "SSHPublicKeyId", "SSHPublicKeyId", static o => ((global::Stratus.Services.Model.Iam.UpdateSSHPublicKeyRequest)o).SSHPublicKeyId, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateSSHPublicKeyRequest)o).SSHPublicKeyId = (string?)v, required: true),
             new SM::MemberInfo("Status", SstatusType, "Status", "Status", static o => ((global::Stratus.Services.Model.Iam.UpdateSSHPublicKeyRequest)o).Status, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateSSHPublicKeyRequest)o).Status = (string?)v, required: true),
             new SM::MemberInfo("UserName", SuserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.UpdateSSHPublicKeyRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateSSHPublicKeyRequest)o).UserName = (string?)v, required: true));
-        SUpdateServerCertificateRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.UpdateServerCertificateRequest(),
+
+    private static void WSUpdateServerCertificateRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.UpdateServerCertificateRequest(),
             new SM::MemberInfo("NewPath", SpathType, "NewPath", "NewPath", static o => ((global::Stratus.Services.Model.Iam.UpdateServerCertificateRequest)o).NewPath, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateServerCertificateRequest)o).NewPath = (string?)v),
             new SM::MemberInfo("NewServerCertificateName", SserverCertificateNameType, "NewServerCertificateName", "NewServerCertificateName", static o => ((global::Stratus.Services.Model.Iam.UpdateServerCertificateRequest)o).NewServerCertificateName, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateServerCertificateRequest)o).NewServerCertificateName = (string?)v),
             new SM::MemberInfo("ServerCertificateName", SserverCertificateNameType, "ServerCertificateName", "ServerCertificateName", static o => ((global::Stratus.Services.Model.Iam.UpdateServerCertificateRequest)o).ServerCertificateName, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateServerCertificateRequest)o).ServerCertificateName = (string?)v, required: true));
-        SUpdateServiceSpecificCredentialRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.UpdateServiceSpecificCredentialRequest(),
+
+    private static void WSUpdateServiceSpecificCredentialRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.UpdateServiceSpecificCredentialRequest(),
             new SM::MemberInfo("ServiceSpecificCredentialId", SserviceSpecificCredentialId, "ServiceSpecificCredentialId", "ServiceSpecificCredentialId", static o => ((global::Stratus.Services.Model.Iam.UpdateServiceSpecificCredentialRequest)o).ServiceSpecificCredentialId, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateServiceSpecificCredentialRequest)o).ServiceSpecificCredentialId = (string?)v, required: true),
             new SM::MemberInfo("Status", SstatusType, "Status", "Status", static o => ((global::Stratus.Services.Model.Iam.UpdateServiceSpecificCredentialRequest)o).Status, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateServiceSpecificCredentialRequest)o).Status = (string?)v, required: true),
             new SM::MemberInfo("UserName", SuserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.UpdateServiceSpecificCredentialRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateServiceSpecificCredentialRequest)o).UserName = (string?)v));
-        SUpdateSigningCertificateRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.UpdateSigningCertificateRequest(),
+
+    private static void WSUpdateSigningCertificateRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.UpdateSigningCertificateRequest(),
             new SM::MemberInfo("CertificateId", ScertificateIdType, "CertificateId", "CertificateId", static o => ((global::Stratus.Services.Model.Iam.UpdateSigningCertificateRequest)o).CertificateId, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateSigningCertificateRequest)o).CertificateId = (string?)v, required: true),
             new SM::MemberInfo("Status", SstatusType, "Status", "Status", static o => ((global::Stratus.Services.Model.Iam.UpdateSigningCertificateRequest)o).Status, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateSigningCertificateRequest)o).Status = (string?)v, required: true),
             new SM::MemberInfo("UserName", SexistingUserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.UpdateSigningCertificateRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateSigningCertificateRequest)o).UserName = (string?)v));
-        SUpdateUserRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.UpdateUserRequest(),
+
+    private static void WSUpdateUserRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.UpdateUserRequest(),
             new SM::MemberInfo("NewPath", SpathType, "NewPath", "NewPath", static o => ((global::Stratus.Services.Model.Iam.UpdateUserRequest)o).NewPath, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateUserRequest)o).NewPath = (string?)v),
             new SM::MemberInfo("NewUserName", SuserNameType, "NewUserName", "NewUserName", static o => ((global::Stratus.Services.Model.Iam.UpdateUserRequest)o).NewUserName, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateUserRequest)o).NewUserName = (string?)v),
             new SM::MemberInfo("UserName", SexistingUserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.UpdateUserRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.UpdateUserRequest)o).UserName = (string?)v, required: true));
-        SUploadSSHPublicKeyRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.UploadSSHPublicKeyRequest(),
+
+    private static void WSUploadSSHPublicKeyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.UploadSSHPublicKeyRequest(),
             new SM::MemberInfo("SSHPublicKeyBody", SpublicKeyMaterialType, "SSHPublicKeyBody", "SSHPublicKeyBody", static o => ((global::Stratus.Services.Model.Iam.UploadSSHPublicKeyRequest)o).SSHPublicKeyBody, static (o, v) => ((global::Stratus.Services.Model.Iam.UploadSSHPublicKeyRequest)o).SSHPublicKeyBody = (string?)v, required: true),
             new SM::MemberInfo("UserName", SuserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.UploadSSHPublicKeyRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.UploadSSHPublicKeyRequest)o).UserName = (string?)v, required: true));
-        SUploadSSHPublicKeyResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.UploadSSHPublicKeyResponse(),
+
+    private static void WSUploadSSHPublicKeyResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.UploadSSHPublicKeyResponse(),
             new SM::MemberInfo("SSHPublicKey", SSSHPublicKey, "SSHPublicKey", "SSHPublicKey", static o => ((global::Stratus.Services.Model.Iam.UploadSSHPublicKeyResponse)o).SSHPublicKey, static (o, v) => ((global::Stratus.Services.Model.Iam.UploadSSHPublicKeyResponse)o).SSHPublicKey = (global::Stratus.Services.Model.Iam.SSHPublicKey?)v));
-        SUploadServerCertificateRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.UploadServerCertificateRequest(),
+
+    private static void WSUploadServerCertificateRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.UploadServerCertificateRequest(),
             new SM::MemberInfo("CertificateBody", ScertificateBodyType, "CertificateBody", "CertificateBody", static o => ((global::Stratus.Services.Model.Iam.UploadServerCertificateRequest)o).CertificateBody, static (o, v) => ((global::Stratus.Services.Model.Iam.UploadServerCertificateRequest)o).CertificateBody = (string?)v, required: true),
             new SM::MemberInfo("CertificateChain", ScertificateChainType, "CertificateChain", "CertificateChain", static o => ((global::Stratus.Services.Model.Iam.UploadServerCertificateRequest)o).CertificateChain, static (o, v) => ((global::Stratus.Services.Model.Iam.UploadServerCertificateRequest)o).CertificateChain = (string?)v),
             new SM::MemberInfo("Path", SpathType, "Path", "Path", static o => ((global::Stratus.Services.Model.Iam.UploadServerCertificateRequest)o).Path, static (o, v) => ((global::Stratus.Services.Model.Iam.UploadServerCertificateRequest)o).Path = (string?)v),
             new SM::MemberInfo("PrivateKey", SprivateKeyType, "PrivateKey", "PrivateKey", static o => ((global::Stratus.Services.Model.Iam.UploadServerCertificateRequest)o).PrivateKey, static (o, v) => ((global::Stratus.Services.Model.Iam.UploadServerCertificateRequest)o).PrivateKey = (string?)v, required: true),
             new SM::MemberInfo("ServerCertificateName", SserverCertificateNameType, "ServerCertificateName", "ServerCertificateName", static o => ((global::Stratus.Services.Model.Iam.UploadServerCertificateRequest)o).ServerCertificateName, static (o, v) => ((global::Stratus.Services.Model.Iam.UploadServerCertificateRequest)o).ServerCertificateName = (string?)v, required: true),
             new SM::MemberInfo("Tags", StagListType, "Tags", "Tags", static o => ((global::Stratus.Services.Model.Iam.UploadServerCertificateRequest)o).Tags, static (o, v) => ((global::Stratus.Services.Model.Iam.UploadServerCertificateRequest)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Tag>?)v));
-        SUploadServerCertificateResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.UploadServerCertificateResponse(),
+
+    private static void WSUploadServerCertificateResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.UploadServerCertificateResponse(),
             new SM::MemberInfo("ServerCertificateMetadata", SServerCertificateMetadata, "ServerCertificateMetadata", "ServerCertificateMetadata", static o => ((global::Stratus.Services.Model.Iam.UploadServerCertificateResponse)o).ServerCertificateMetadata, static (o, v) => ((global::Stratus.Services.Model.Iam.UploadServerCertificateResponse)o).ServerCertificateMetadata = (global::Stratus.Services.Model.Iam.ServerCertificateMetadata?)v),
             new SM::MemberInfo("Tags", StagListType, "Tags", "Tags", static o => ((global::Stratus.Services.Model.Iam.UploadServerCertificateResponse)o).Tags, static (o, v) => ((global::Stratus.Services.Model.Iam.UploadServerCertificateResponse)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Tag>?)v));
-        SUploadSigningCertificateRequest.InitStructure(static () => new global::Stratus.Services.Model.Iam.UploadSigningCertificateRequest(),
+
+    private static void WSUploadSigningCertificateRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.UploadSigningCertificateRequest(),
             new SM::MemberInfo("CertificateBody", ScertificateBodyType, "CertificateBody", "CertificateBody", static o => ((global::Stratus.Services.Model.Iam.UploadSigningCertificateRequest)o).CertificateBody, static (o, v) => ((global::Stratus.Services.Model.Iam.UploadSigningCertificateRequest)o).CertificateBody = (string?)v, required: true),
             new SM::MemberInfo("UserName", SexistingUserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.UploadSigningCertificateRequest)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.UploadSigningCertificateRequest)o).UserName = (string?)v));
-        SUploadSigningCertificateResponse.InitStructure(static () => new global::Stratus.Services.Model.Iam.UploadSigningCertificateResponse(),
+
+    private static void WSUploadSigningCertificateResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.UploadSigningCertificateResponse(),
             new SM::MemberInfo("Certificate", SSigningCertificate, "Certificate", "Certificate", static o => ((global::Stratus.Services.Model.Iam.UploadSigningCertificateResponse)o).Certificate, static (o, v) => ((global::Stratus.Services.Model.Iam.UploadSigningCertificateResponse)o).Certificate = (global::Stratus.Services.Model.Iam.SigningCertificate?)v, required: true));
-        SUser.InitStructure(static () => new global::Stratus.Services.Model.Iam.User(),
+
+    private static void WSUser(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.User(),
             new SM::MemberInfo("Arn", SarnType, "Arn", "Arn", static o => ((global::Stratus.Services.Model.Iam.User)o).Arn, static (o, v) => ((global::Stratus.Services.Model.Iam.User)o).Arn = (string?)v, required: true),
             new SM::MemberInfo("CreateDate", SdateType, "CreateDate", "CreateDate", static o => ((global::Stratus.Services.Model.Iam.User)o).CreateDate, static (o, v) => ((global::Stratus.Services.Model.Iam.User)o).CreateDate = (global::System.DateTime?)v, required: true, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.User)o).CreateDate),
             new SM::MemberInfo("PasswordLastUsed", SdateType, "PasswordLastUsed", "PasswordLastUsed", static o => ((global::Stratus.Services.Model.Iam.User)o).PasswordLastUsed, static (o, v) => ((global::Stratus.Services.Model.Iam.User)o).PasswordLastUsed = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.User)o).PasswordLastUsed),
@@ -233,7 +625,9 @@ public static partial class IamShapes
             new SM::MemberInfo("Tags", StagListType, "Tags", "Tags", static o => ((global::Stratus.Services.Model.Iam.User)o).Tags, static (o, v) => ((global::Stratus.Services.Model.Iam.User)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Tag>?)v),
             new SM::MemberInfo("UserId", SidType, "UserId", "UserId", static o => ((global::Stratus.Services.Model.Iam.User)o).UserId, static (o, v) => ((global::Stratus.Services.Model.Iam.User)o).UserId = (string?)v, required: true),
             new SM::MemberInfo("UserName", SuserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.User)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.User)o).UserName = (string?)v, required: true));
-        SUserDetail.InitStructure(static () => new global::Stratus.Services.Model.Iam.UserDetail(),
+
+    private static void WSUserDetail(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.UserDetail(),
             new SM::MemberInfo("Arn", SarnType, "Arn", "Arn", static o => ((global::Stratus.Services.Model.Iam.UserDetail)o).Arn, static (o, v) => ((global::Stratus.Services.Model.Iam.UserDetail)o).Arn = (string?)v),
             new SM::MemberInfo("AttachedManagedPolicies", SattachedPoliciesListType, "AttachedManagedPolicies", "AttachedManagedPolicies", static o => ((global::Stratus.Services.Model.Iam.UserDetail)o).AttachedManagedPolicies, static (o, v) => ((global::Stratus.Services.Model.Iam.UserDetail)o).AttachedManagedPolicies = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.AttachedPolicy>?)v),
             new SM::MemberInfo("CreateDate", SdateType, "CreateDate", "CreateDate", static o => ((global::Stratus.Services.Model.Iam.UserDetail)o).CreateDate, static (o, v) => ((global::Stratus.Services.Model.Iam.UserDetail)o).CreateDate = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.UserDetail)o).CreateDate),
@@ -244,46 +638,13 @@ public static partial class IamShapes
             new SM::MemberInfo("UserId", SidType, "UserId", "UserId", static o => ((global::Stratus.Services.Model.Iam.UserDetail)o).UserId, static (o, v) => ((global::Stratus.Services.Model.Iam.UserDetail)o).UserId = (string?)v),
             new SM::MemberInfo("UserName", SuserNameType, "UserName", "UserName", static o => ((global::Stratus.Services.Model.Iam.UserDetail)o).UserName, static (o, v) => ((global::Stratus.Services.Model.Iam.UserDetail)o).UserName = (string?)v),
             new SM::MemberInfo("UserPolicyList", SpolicyDetailListType, "UserPolicyList", "UserPolicyList", static o => ((global::Stratus.Services.Model.Iam.UserDetail)o).UserPolicyList, static (o, v) => ((global::Stratus.Services.Model.Iam.UserDetail)o).UserPolicyList = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.PolicyDetail>?)v));
-        SVirtualMFADevice.InitStructure(static () => new global::Stratus.Services.Model.Iam.VirtualMFADevice(),
+
+    private static void WSVirtualMFADevice(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Iam.VirtualMFADevice(),
             new SM::MemberInfo("Base32StringSeed", SBootstrapDatum, "Base32StringSeed", "Base32StringSeed", static o => ((global::Stratus.Services.Model.Iam.VirtualMFADevice)o).Base32StringSeed, static (o, v) => ((global::Stratus.Services.Model.Iam.VirtualMFADevice)o).Base32StringSeed = (byte[]?)v),
             new SM::MemberInfo("EnableDate", SdateType, "EnableDate", "EnableDate", static o => ((global::Stratus.Services.Model.Iam.VirtualMFADevice)o).EnableDate, static (o, v) => ((global::Stratus.Services.Model.Iam.VirtualMFADevice)o).EnableDate = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.Iam.VirtualMFADevice)o).EnableDate),
             new SM::MemberInfo("QRCodePNG", SBootstrapDatum, "QRCodePNG", "QRCodePNG", static o => ((global::Stratus.Services.Model.Iam.VirtualMFADevice)o).QRCodePNG, static (o, v) => ((global::Stratus.Services.Model.Iam.VirtualMFADevice)o).QRCodePNG = (byte[]?)v),
             new SM::MemberInfo("SerialNumber", SserialNumberType, "SerialNumber", "SerialNumber", static o => ((global::Stratus.Services.Model.Iam.VirtualMFADevice)o).SerialNumber, static (o, v) => ((global::Stratus.Services.Model.Iam.VirtualMFADevice)o).SerialNumber = (string?)v, required: true),
             new SM::MemberInfo("Tags", StagListType, "Tags", "Tags", static o => ((global::Stratus.Services.Model.Iam.VirtualMFADevice)o).Tags, static (o, v) => ((global::Stratus.Services.Model.Iam.VirtualMFADevice)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Tag>?)v),
             new SM::MemberInfo("User", SUser, "User", "User", static o => ((global::Stratus.Services.Model.Iam.VirtualMFADevice)o).User, static (o, v) => ((global::Stratus.Services.Model.Iam.VirtualMFADevice)o).User = (global::Stratus.Services.Model.Iam.User?)v));
-        SaccessKeyMetadataListType.InitList(SAccessKeyMetadata, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.AccessKeyMetadata>());
-        SaccountAliasListType.InitList(SaccountAliasType, "member", static () => new global::System.Collections.Generic.List<string>());
-        SattachedPoliciesListType.InitList(SAttachedPolicy, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.AttachedPolicy>());
-        ScertificateListType.InitList(SSigningCertificate, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.SigningCertificate>());
-        SclientIDListType.InitList(SclientIDType, "member", static () => new global::System.Collections.Generic.List<string>());
-        SdelegationRequestsListType.InitList(SDelegationRequest, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.DelegationRequest>());
-        SentityDetailsListType.InitList(SEntityDetails, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.EntityDetails>());
-        SentityListType.InitList(SEntityType, "member", static () => new global::System.Collections.Generic.List<string>());
-        SgroupDetailListType.InitList(SGroupDetail, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.GroupDetail>());
-        SgroupListType.InitList(SGroup, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Group>());
-        SgroupNameListType.InitList(SgroupNameType, "member", static () => new global::System.Collections.Generic.List<string>());
-        SinstanceProfileListType.InitList(SInstanceProfile, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.InstanceProfile>());
-        SlistPolicyGrantingServiceAccessResponseListType.InitList(SListPoliciesGrantingServiceAccessEntry, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.ListPoliciesGrantingServiceAccessEntry>());
-        SmfaDeviceListType.InitList(SMFADevice, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.MFADevice>());
-        SpolicyDetailListType.InitList(SPolicyDetail, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.PolicyDetail>());
-        SpolicyDocumentVersionListType.InitList(SPolicyVersion, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.PolicyVersion>());
-        SpolicyGrantingServiceAccessListType.InitList(SPolicyGrantingServiceAccess, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.PolicyGrantingServiceAccess>());
-        SpolicyListType.InitList(SPolicy, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Policy>());
-        SpolicyNameListType.InitList(SpolicyNameType, "member", static () => new global::System.Collections.Generic.List<string>());
-        SpolicyParameterListType.InitList(SPolicyParameter, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.PolicyParameter>());
-        SpolicyParameterValuesListType.InitList(SpolicyParameterValueType, "member", static () => new global::System.Collections.Generic.List<string>());
-        SprivateKeyList.InitList(SSAMLPrivateKey, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.SAMLPrivateKey>());
-        SroleDetailListType.InitList(SRoleDetail, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.RoleDetail>());
-        SroleListType.InitList(SRole, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Role>());
-        SrolePermissionRestrictionArnListType.InitList(SarnType, "member", static () => new global::System.Collections.Generic.List<string>());
-        SserverCertificateMetadataListType.InitList(SServerCertificateMetadata, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.ServerCertificateMetadata>());
-        SserviceNamespaceListType.InitList(SserviceNamespaceType, "member", static () => new global::System.Collections.Generic.List<string>());
-        SsummaryMapType.InitMap(SsummaryKeyType, "key", SsummaryValueType, "value", static () => new global::System.Collections.Generic.Dictionary<string, int>());
-        StagKeyListType.InitList(StagKeyType, "member", static () => new global::System.Collections.Generic.List<string>());
-        StagListType.InitList(STag, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.Tag>());
-        SthumbprintListType.InitList(SthumbprintType, "member", static () => new global::System.Collections.Generic.List<string>());
-        SuserDetailListType.InitList(SUserDetail, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.UserDetail>());
-        SuserListType.InitList(SUser, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.User>());
-        SvirtualMFADeviceListType.InitList(SVirtualMFADevice, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Iam.VirtualMFADevice>());
-    }
 }

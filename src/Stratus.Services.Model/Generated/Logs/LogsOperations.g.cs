@@ -127,129 +127,180 @@ public enum LogsAction
 
 public static partial class LogsShapes
 {
-    /// <summary>Operations indexed by <see cref="LogsAction"/>.</summary>
-    public static SM::ServiceInfo Service { get; }
+    // The shape table comes first: field initializers run in textual order within this file,
+    // and the other partial files declare no static fields.
+    private static readonly ModelTable Table = new();
 
-    // Created by the static constructor once every shape is wired: field initializers of
-    // partial files run in no defined order.
+    /// <summary>Operations indexed by <see cref="LogsAction"/>.</summary>
+    public static SM::ServiceInfo Service { get; } = CreateService();
+
     private static SM::ServiceInfo CreateService() => new SM::ServiceInfo(
         new SM::ServiceMetadata("CloudWatch Logs", "2014-03-28", "json", ["json"], "logs", "logs", XmlNamespace: "", TargetPrefix: "Logs_20140328", JsonVersion: "1.1", Uid: "logs-2014-03-28", ServiceFullName: "Amazon CloudWatch Logs"),
     [
-        new SM::OperationInfo("AssociateKmsKey", SAssociateKmsKeyRequest, null, isReadOnly: false, errors: [SInvalidParameterException, SResourceNotFoundException, SOperationAbortedException, SServiceUnavailableException]),
-        new SM::OperationInfo("AssociateSourceToS3TableIntegration", SAssociateSourceToS3TableIntegrationRequest, SAssociateSourceToS3TableIntegrationResponse, isReadOnly: false, errors: [SAccessDeniedException, SResourceNotFoundException, SThrottlingException, SValidationException, SInternalServerException]),
-        new SM::OperationInfo("CancelExportTask", SCancelExportTaskRequest, null, isReadOnly: false, errors: [SInvalidParameterException, SResourceNotFoundException, SInvalidOperationException, SServiceUnavailableException]),
-        new SM::OperationInfo("CancelImportTask", SCancelImportTaskRequest, SCancelImportTaskResponse, isReadOnly: false, errors: [SAccessDeniedException, SInvalidParameterException, SResourceNotFoundException, SThrottlingException, SInvalidOperationException]),
-        new SM::OperationInfo("CreateDelivery", SCreateDeliveryRequest, SCreateDeliveryResponse, isReadOnly: false, errors: [SServiceUnavailableException, SConflictException, SResourceNotFoundException, SValidationException, SAccessDeniedException, SServiceQuotaExceededException, SThrottlingException]),
-        new SM::OperationInfo("CreateExportTask", SCreateExportTaskRequest, SCreateExportTaskResponse, isReadOnly: false, errors: [SInvalidParameterException, SLimitExceededException, SOperationAbortedException, SServiceUnavailableException, SResourceNotFoundException, SResourceAlreadyExistsException]),
-        new SM::OperationInfo("CreateImportTask", SCreateImportTaskRequest, SCreateImportTaskResponse, isReadOnly: false, errors: [SAccessDeniedException, SConflictException, SInvalidParameterException, SResourceNotFoundException, SThrottlingException, SValidationException, SInvalidOperationException]),
-        new SM::OperationInfo("CreateLogAnomalyDetector", SCreateLogAnomalyDetectorRequest, SCreateLogAnomalyDetectorResponse, isReadOnly: false, errors: [SInvalidParameterException, SResourceNotFoundException, SServiceUnavailableException, SOperationAbortedException, SLimitExceededException]),
-        new SM::OperationInfo("CreateLogGroup", SCreateLogGroupRequest, null, isReadOnly: false, errors: [SInvalidParameterException, SResourceAlreadyExistsException, SLimitExceededException, SOperationAbortedException, SServiceUnavailableException]),
-        new SM::OperationInfo("CreateLogStream", SCreateLogStreamRequest, null, isReadOnly: false, errors: [SInvalidParameterException, SResourceAlreadyExistsException, SResourceNotFoundException, SServiceUnavailableException]),
-        new SM::OperationInfo("CreateLookupTable", SCreateLookupTableRequest, SCreateLookupTableResponse, isReadOnly: false, errors: [SInvalidParameterException, SResourceAlreadyExistsException, SAccessDeniedException, SLimitExceededException, SValidationException, SServiceUnavailableException]),
-        new SM::OperationInfo("CreateScheduledQuery", SCreateScheduledQueryRequest, SCreateScheduledQueryResponse, isReadOnly: false, errors: [SValidationException, SAccessDeniedException, SResourceNotFoundException, SConflictException, SServiceQuotaExceededException, SThrottlingException, SInternalServerException]),
-        new SM::OperationInfo("DeleteAccountPolicy", SDeleteAccountPolicyRequest, null, isReadOnly: false, errors: [SInvalidParameterException, SResourceNotFoundException, SServiceUnavailableException, SOperationAbortedException]),
-        new SM::OperationInfo("DeleteDataProtectionPolicy", SDeleteDataProtectionPolicyRequest, null, isReadOnly: false, errors: [SInvalidParameterException, SOperationAbortedException, SResourceNotFoundException, SServiceUnavailableException]),
-        new SM::OperationInfo("DeleteDelivery", SDeleteDeliveryRequest, null, isReadOnly: false, errors: [SResourceNotFoundException, SServiceUnavailableException, SConflictException, SValidationException, SServiceQuotaExceededException, SThrottlingException]),
-        new SM::OperationInfo("DeleteDeliveryDestination", SDeleteDeliveryDestinationRequest, null, isReadOnly: false, errors: [SResourceNotFoundException, SServiceUnavailableException, SConflictException, SValidationException, SServiceQuotaExceededException, SThrottlingException]),
-        new SM::OperationInfo("DeleteDeliveryDestinationPolicy", SDeleteDeliveryDestinationPolicyRequest, null, isReadOnly: false, errors: [SServiceUnavailableException, SValidationException, SResourceNotFoundException, SConflictException]),
-        new SM::OperationInfo("DeleteDeliverySource", SDeleteDeliverySourceRequest, null, isReadOnly: false, errors: [SResourceNotFoundException, SServiceUnavailableException, SConflictException, SValidationException, SServiceQuotaExceededException, SThrottlingException]),
-        new SM::OperationInfo("DeleteDestination", SDeleteDestinationRequest, null, isReadOnly: false, errors: [SInvalidParameterException, SResourceNotFoundException, SOperationAbortedException, SServiceUnavailableException]),
-        new SM::OperationInfo("DeleteIndexPolicy", SDeleteIndexPolicyRequest, SDeleteIndexPolicyResponse, isReadOnly: false, errors: [SInvalidParameterException, SResourceNotFoundException, SLimitExceededException, SOperationAbortedException, SServiceUnavailableException]),
-        new SM::OperationInfo("DeleteIntegration", SDeleteIntegrationRequest, SDeleteIntegrationResponse, isReadOnly: false, errors: [SInvalidParameterException, SResourceNotFoundException, SServiceUnavailableException, SValidationException]),
-        new SM::OperationInfo("DeleteLogAnomalyDetector", SDeleteLogAnomalyDetectorRequest, null, isReadOnly: false, errors: [SInvalidParameterException, SResourceNotFoundException, SServiceUnavailableException, SOperationAbortedException]),
-        new SM::OperationInfo("DeleteLogGroup", SDeleteLogGroupRequest, null, isReadOnly: false, errors: [SInvalidParameterException, SResourceNotFoundException, SOperationAbortedException, SServiceUnavailableException, SValidationException]),
-        new SM::OperationInfo("DeleteLogStream", SDeleteLogStreamRequest, null, isReadOnly: false, errors: [SInvalidParameterException, SResourceNotFoundException, SOperationAbortedException, SServiceUnavailableException, SValidationException]),
-        new SM::OperationInfo("DeleteLookupTable", SDeleteLookupTableRequest, null, isReadOnly: false, errors: [SInvalidParameterException, SResourceNotFoundException, SAccessDeniedException, SServiceUnavailableException]),
-        new SM::OperationInfo("DeleteMetricFilter", SDeleteMetricFilterRequest, null, isReadOnly: false, errors: [SInvalidParameterException, SResourceNotFoundException, SOperationAbortedException, SServiceUnavailableException]),
-        new SM::OperationInfo("DeleteQueryDefinition", SDeleteQueryDefinitionRequest, SDeleteQueryDefinitionResponse, isReadOnly: false, errors: [SInvalidParameterException, SResourceNotFoundException, SServiceUnavailableException]),
-        new SM::OperationInfo("DeleteResourcePolicy", SDeleteResourcePolicyRequest, null, isReadOnly: false, errors: [SInvalidParameterException, SResourceNotFoundException, SOperationAbortedException, SServiceUnavailableException]),
-        new SM::OperationInfo("DeleteRetentionPolicy", SDeleteRetentionPolicyRequest, null, isReadOnly: false, errors: [SInvalidParameterException, SResourceNotFoundException, SOperationAbortedException, SServiceUnavailableException]),
-        new SM::OperationInfo("DeleteScheduledQuery", SDeleteScheduledQueryRequest, SDeleteScheduledQueryResponse, isReadOnly: false, errors: [SValidationException, SAccessDeniedException, SResourceNotFoundException, SThrottlingException, SInternalServerException]),
-        new SM::OperationInfo("DeleteSubscriptionFilter", SDeleteSubscriptionFilterRequest, null, isReadOnly: false, errors: [SInvalidParameterException, SResourceNotFoundException, SOperationAbortedException, SServiceUnavailableException]),
-        new SM::OperationInfo("DeleteTransformer", SDeleteTransformerRequest, null, isReadOnly: false, errors: [SInvalidParameterException, SResourceNotFoundException, SServiceUnavailableException, SOperationAbortedException, SInvalidOperationException]),
-        new SM::OperationInfo("DescribeAccountPolicies", SDescribeAccountPoliciesRequest, SDescribeAccountPoliciesResponse, isReadOnly: true, errors: [SInvalidParameterException, SOperationAbortedException, SResourceNotFoundException, SServiceUnavailableException]),
-        new SM::OperationInfo("DescribeConfigurationTemplates", SDescribeConfigurationTemplatesRequest, SDescribeConfigurationTemplatesResponse, isReadOnly: true, errors: [SServiceUnavailableException, SValidationException, SResourceNotFoundException, SThrottlingException]),
-        new SM::OperationInfo("DescribeDeliveries", SDescribeDeliveriesRequest, SDescribeDeliveriesResponse, isReadOnly: true, errors: [SServiceUnavailableException, SServiceQuotaExceededException, SValidationException, SThrottlingException]),
-        new SM::OperationInfo("DescribeDeliveryDestinations", SDescribeDeliveryDestinationsRequest, SDescribeDeliveryDestinationsResponse, isReadOnly: true, errors: [SServiceUnavailableException, SServiceQuotaExceededException, SValidationException, SThrottlingException]),
-        new SM::OperationInfo("DescribeDeliverySources", SDescribeDeliverySourcesRequest, SDescribeDeliverySourcesResponse, isReadOnly: true, errors: [SServiceUnavailableException, SServiceQuotaExceededException, SValidationException, SThrottlingException]),
-        new SM::OperationInfo("DescribeDestinations", SDescribeDestinationsRequest, SDescribeDestinationsResponse, isReadOnly: true, errors: [SInvalidParameterException, SServiceUnavailableException]),
-        new SM::OperationInfo("DescribeExportTasks", SDescribeExportTasksRequest, SDescribeExportTasksResponse, isReadOnly: true, errors: [SInvalidParameterException, SServiceUnavailableException]),
-        new SM::OperationInfo("DescribeFieldIndexes", SDescribeFieldIndexesRequest, SDescribeFieldIndexesResponse, isReadOnly: true, errors: [SInvalidParameterException, SResourceNotFoundException, SLimitExceededException, SOperationAbortedException, SServiceUnavailableException]),
-        new SM::OperationInfo("DescribeImportTaskBatches", SDescribeImportTaskBatchesRequest, SDescribeImportTaskBatchesResponse, isReadOnly: true, errors: [SAccessDeniedException, SInvalidParameterException, SResourceNotFoundException, SThrottlingException, SInvalidOperationException]),
-        new SM::OperationInfo("DescribeImportTasks", SDescribeImportTasksRequest, SDescribeImportTasksResponse, isReadOnly: true, errors: [SAccessDeniedException, SInvalidParameterException, SResourceNotFoundException, SThrottlingException, SInvalidOperationException]),
-        new SM::OperationInfo("DescribeIndexPolicies", SDescribeIndexPoliciesRequest, SDescribeIndexPoliciesResponse, isReadOnly: true, errors: [SInvalidParameterException, SResourceNotFoundException, SLimitExceededException, SOperationAbortedException, SServiceUnavailableException]),
-        new SM::OperationInfo("DescribeLogGroups", SDescribeLogGroupsRequest, SDescribeLogGroupsResponse, isReadOnly: true, errors: [SInvalidParameterException, SServiceUnavailableException]),
-        new SM::OperationInfo("DescribeLogStreams", SDescribeLogStreamsRequest, SDescribeLogStreamsResponse, isReadOnly: true, errors: [SInvalidParameterException, SResourceNotFoundException, SServiceUnavailableException]),
-        new SM::OperationInfo("DescribeLookupTables", SDescribeLookupTablesRequest, SDescribeLookupTablesResponse, isReadOnly: true, errors: [SInvalidParameterException, SResourceNotFoundException, SAccessDeniedException, SServiceUnavailableException]),
-        new SM::OperationInfo("DescribeMetricFilters", SDescribeMetricFiltersRequest, SDescribeMetricFiltersResponse, isReadOnly: true, errors: [SInvalidParameterException, SResourceNotFoundException, SServiceUnavailableException]),
-        new SM::OperationInfo("DescribeQueries", SDescribeQueriesRequest, SDescribeQueriesResponse, isReadOnly: true, errors: [SInvalidParameterException, SResourceNotFoundException, SServiceUnavailableException]),
-        new SM::OperationInfo("DescribeQueryDefinitions", SDescribeQueryDefinitionsRequest, SDescribeQueryDefinitionsResponse, isReadOnly: true, errors: [SInvalidParameterException, SServiceUnavailableException]),
-        new SM::OperationInfo("DescribeResourcePolicies", SDescribeResourcePoliciesRequest, SDescribeResourcePoliciesResponse, isReadOnly: true, errors: [SInvalidParameterException, SServiceUnavailableException]),
-        new SM::OperationInfo("DescribeSubscriptionFilters", SDescribeSubscriptionFiltersRequest, SDescribeSubscriptionFiltersResponse, isReadOnly: true, errors: [SInvalidParameterException, SResourceNotFoundException, SServiceUnavailableException]),
-        new SM::OperationInfo("DisassociateKmsKey", SDisassociateKmsKeyRequest, null, isReadOnly: false, errors: [SInvalidParameterException, SResourceNotFoundException, SOperationAbortedException, SServiceUnavailableException]),
-        new SM::OperationInfo("DisassociateSourceFromS3TableIntegration", SDisassociateSourceFromS3TableIntegrationRequest, SDisassociateSourceFromS3TableIntegrationResponse, isReadOnly: false, errors: [SAccessDeniedException, SResourceNotFoundException, SThrottlingException, SValidationException, SInternalServerException]),
-        new SM::OperationInfo("FilterLogEvents", SFilterLogEventsRequest, SFilterLogEventsResponse, isReadOnly: true, errors: [SInvalidParameterException, SResourceNotFoundException, SServiceUnavailableException]),
-        new SM::OperationInfo("GetDataProtectionPolicy", SGetDataProtectionPolicyRequest, SGetDataProtectionPolicyResponse, isReadOnly: true, errors: [SInvalidParameterException, SOperationAbortedException, SResourceNotFoundException, SServiceUnavailableException]),
-        new SM::OperationInfo("GetDelivery", SGetDeliveryRequest, SGetDeliveryResponse, isReadOnly: true, errors: [SResourceNotFoundException, SServiceUnavailableException, SValidationException, SServiceQuotaExceededException, SThrottlingException]),
-        new SM::OperationInfo("GetDeliveryDestination", SGetDeliveryDestinationRequest, SGetDeliveryDestinationResponse, isReadOnly: true, errors: [SResourceNotFoundException, SServiceUnavailableException, SValidationException, SServiceQuotaExceededException, SThrottlingException]),
-        new SM::OperationInfo("GetDeliveryDestinationPolicy", SGetDeliveryDestinationPolicyRequest, SGetDeliveryDestinationPolicyResponse, isReadOnly: true, errors: [SServiceUnavailableException, SValidationException, SResourceNotFoundException]),
-        new SM::OperationInfo("GetDeliverySource", SGetDeliverySourceRequest, SGetDeliverySourceResponse, isReadOnly: true, errors: [SResourceNotFoundException, SServiceUnavailableException, SValidationException, SServiceQuotaExceededException, SThrottlingException]),
-        new SM::OperationInfo("GetIntegration", SGetIntegrationRequest, SGetIntegrationResponse, isReadOnly: true, errors: [SInvalidParameterException, SServiceUnavailableException, SResourceNotFoundException]),
-        new SM::OperationInfo("GetLogAnomalyDetector", SGetLogAnomalyDetectorRequest, SGetLogAnomalyDetectorResponse, isReadOnly: true, errors: [SInvalidParameterException, SResourceNotFoundException, SServiceUnavailableException, SOperationAbortedException]),
-        new SM::OperationInfo("GetLogEvents", SGetLogEventsRequest, SGetLogEventsResponse, isReadOnly: true, errors: [SInvalidParameterException, SResourceNotFoundException, SServiceUnavailableException]),
-        new SM::OperationInfo("GetLogFields", SGetLogFieldsRequest, SGetLogFieldsResponse, isReadOnly: true, errors: [SInvalidParameterException, SResourceNotFoundException, SOperationAbortedException, SServiceUnavailableException]),
-        new SM::OperationInfo("GetLogGroupFields", SGetLogGroupFieldsRequest, SGetLogGroupFieldsResponse, isReadOnly: true, errors: [SInvalidParameterException, SLimitExceededException, SResourceNotFoundException, SServiceUnavailableException]),
-        new SM::OperationInfo("GetLogObject", SGetLogObjectRequest, SGetLogObjectResponse, isReadOnly: true, errors: [SAccessDeniedException, SInvalidParameterException, SResourceNotFoundException, SLimitExceededException, SInvalidOperationException]),
-        new SM::OperationInfo("GetLogRecord", SGetLogRecordRequest, SGetLogRecordResponse, isReadOnly: true, errors: [SInvalidParameterException, SLimitExceededException, SResourceNotFoundException, SServiceUnavailableException]),
-        new SM::OperationInfo("GetLookupTable", SGetLookupTableRequest, SGetLookupTableResponse, isReadOnly: true, errors: [SInvalidParameterException, SResourceNotFoundException, SAccessDeniedException, SServiceUnavailableException]),
-        new SM::OperationInfo("GetQueryResults", SGetQueryResultsRequest, SGetQueryResultsResponse, isReadOnly: true, errors: [SInvalidParameterException, SResourceNotFoundException, SServiceUnavailableException]),
-        new SM::OperationInfo("GetScheduledQuery", SGetScheduledQueryRequest, SGetScheduledQueryResponse, isReadOnly: true, errors: [SValidationException, SAccessDeniedException, SResourceNotFoundException, SThrottlingException, SInternalServerException]),
-        new SM::OperationInfo("GetScheduledQueryHistory", SGetScheduledQueryHistoryRequest, SGetScheduledQueryHistoryResponse, isReadOnly: true, errors: [SValidationException, SAccessDeniedException, SResourceNotFoundException, SThrottlingException, SInternalServerException]),
-        new SM::OperationInfo("GetTransformer", SGetTransformerRequest, SGetTransformerResponse, isReadOnly: true, errors: [SInvalidParameterException, SResourceNotFoundException, SServiceUnavailableException, SInvalidOperationException]),
-        new SM::OperationInfo("ListAggregateLogGroupSummaries", SListAggregateLogGroupSummariesRequest, SListAggregateLogGroupSummariesResponse, isReadOnly: true, errors: [SValidationException, SServiceUnavailableException, SInvalidParameterException]),
-        new SM::OperationInfo("ListAnomalies", SListAnomaliesRequest, SListAnomaliesResponse, isReadOnly: true, errors: [SInvalidParameterException, SResourceNotFoundException, SServiceUnavailableException, SOperationAbortedException]),
-        new SM::OperationInfo("ListIntegrations", SListIntegrationsRequest, SListIntegrationsResponse, isReadOnly: true, errors: [SInvalidParameterException, SServiceUnavailableException]),
-        new SM::OperationInfo("ListLogAnomalyDetectors", SListLogAnomalyDetectorsRequest, SListLogAnomalyDetectorsResponse, isReadOnly: true, errors: [SInvalidParameterException, SResourceNotFoundException, SServiceUnavailableException, SOperationAbortedException]),
-        new SM::OperationInfo("ListLogGroups", SListLogGroupsRequest, SListLogGroupsResponse, isReadOnly: true, errors: [SInvalidParameterException, SServiceUnavailableException]),
-        new SM::OperationInfo("ListLogGroupsForQuery", SListLogGroupsForQueryRequest, SListLogGroupsForQueryResponse, isReadOnly: true, errors: [SInvalidParameterException, SAccessDeniedException, SResourceNotFoundException, SServiceUnavailableException]),
-        new SM::OperationInfo("ListScheduledQueries", SListScheduledQueriesRequest, SListScheduledQueriesResponse, isReadOnly: true, errors: [SValidationException, SAccessDeniedException, SThrottlingException, SInternalServerException]),
-        new SM::OperationInfo("ListSourcesForS3TableIntegration", SListSourcesForS3TableIntegrationRequest, SListSourcesForS3TableIntegrationResponse, isReadOnly: true, errors: [SAccessDeniedException, SResourceNotFoundException, SThrottlingException, SValidationException, SInternalServerException]),
-        new SM::OperationInfo("ListTagsForResource", SListTagsForResourceRequest, SListTagsForResourceResponse, isReadOnly: true, errors: [SInvalidParameterException, SResourceNotFoundException, SServiceUnavailableException]),
-        new SM::OperationInfo("ListTagsLogGroup", SListTagsLogGroupRequest, SListTagsLogGroupResponse, isReadOnly: true, errors: [SResourceNotFoundException, SServiceUnavailableException]),
-        new SM::OperationInfo("PutAccountPolicy", SPutAccountPolicyRequest, SPutAccountPolicyResponse, isReadOnly: false, errors: [SInvalidParameterException, SOperationAbortedException, SServiceUnavailableException, SLimitExceededException]),
-        new SM::OperationInfo("PutBearerTokenAuthentication", SPutBearerTokenAuthenticationRequest, null, isReadOnly: false, errors: [SInvalidParameterException, SResourceNotFoundException, SAccessDeniedException, SOperationAbortedException, SServiceUnavailableException, SInvalidOperationException]),
-        new SM::OperationInfo("PutDataProtectionPolicy", SPutDataProtectionPolicyRequest, SPutDataProtectionPolicyResponse, isReadOnly: false, errors: [SInvalidParameterException, SLimitExceededException, SOperationAbortedException, SResourceNotFoundException, SServiceUnavailableException]),
-        new SM::OperationInfo("PutDeliveryDestination", SPutDeliveryDestinationRequest, SPutDeliveryDestinationResponse, isReadOnly: false, errors: [SServiceUnavailableException, SConflictException, SValidationException, SServiceQuotaExceededException, SThrottlingException, SResourceNotFoundException]),
-        new SM::OperationInfo("PutDeliveryDestinationPolicy", SPutDeliveryDestinationPolicyRequest, SPutDeliveryDestinationPolicyResponse, isReadOnly: false, errors: [SServiceUnavailableException, SValidationException, SResourceNotFoundException, SConflictException]),
-        new SM::OperationInfo("PutDeliverySource", SPutDeliverySourceRequest, SPutDeliverySourceResponse, isReadOnly: false, errors: [SServiceUnavailableException, SConflictException, SValidationException, SServiceQuotaExceededException, SResourceNotFoundException, SThrottlingException]),
-        new SM::OperationInfo("PutDestination", SPutDestinationRequest, SPutDestinationResponse, isReadOnly: false, errors: [SInvalidParameterException, SOperationAbortedException, SServiceUnavailableException]),
-        new SM::OperationInfo("PutDestinationPolicy", SPutDestinationPolicyRequest, null, isReadOnly: false, errors: [SInvalidParameterException, SOperationAbortedException, SServiceUnavailableException]),
-        new SM::OperationInfo("PutIndexPolicy", SPutIndexPolicyRequest, SPutIndexPolicyResponse, isReadOnly: false, errors: [SInvalidParameterException, SResourceNotFoundException, SLimitExceededException, SOperationAbortedException, SServiceUnavailableException]),
-        new SM::OperationInfo("PutIntegration", SPutIntegrationRequest, SPutIntegrationResponse, isReadOnly: false, errors: [SInvalidParameterException, SLimitExceededException, SServiceUnavailableException, SValidationException]),
-        new SM::OperationInfo("PutLogEvents", SPutLogEventsRequest, SPutLogEventsResponse, isReadOnly: false, errors: [SInvalidParameterException, SInvalidSequenceTokenException, SDataAlreadyAcceptedException, SResourceNotFoundException, SServiceUnavailableException, SUnrecognizedClientException]),
-        new SM::OperationInfo("PutLogGroupDeletionProtection", SPutLogGroupDeletionProtectionRequest, null, isReadOnly: false, errors: [SInvalidParameterException, SResourceNotFoundException, SAccessDeniedException, SOperationAbortedException, SServiceUnavailableException, SInvalidOperationException]),
-        new SM::OperationInfo("PutMetricFilter", SPutMetricFilterRequest, null, isReadOnly: false, errors: [SInvalidParameterException, SResourceNotFoundException, SOperationAbortedException, SLimitExceededException, SServiceUnavailableException, SInvalidOperationException]),
-        new SM::OperationInfo("PutQueryDefinition", SPutQueryDefinitionRequest, SPutQueryDefinitionResponse, isReadOnly: false, errors: [SInvalidParameterException, SLimitExceededException, SResourceNotFoundException, SServiceUnavailableException]),
-        new SM::OperationInfo("PutResourcePolicy", SPutResourcePolicyRequest, SPutResourcePolicyResponse, isReadOnly: false, errors: [SInvalidParameterException, SLimitExceededException, SOperationAbortedException, SResourceNotFoundException, SServiceUnavailableException]),
-        new SM::OperationInfo("PutRetentionPolicy", SPutRetentionPolicyRequest, null, isReadOnly: false, errors: [SInvalidParameterException, SResourceNotFoundException, SOperationAbortedException, SServiceUnavailableException]),
-        new SM::OperationInfo("PutSubscriptionFilter", SPutSubscriptionFilterRequest, null, isReadOnly: false, errors: [SInvalidParameterException, SResourceNotFoundException, SOperationAbortedException, SLimitExceededException, SServiceUnavailableException, SInvalidOperationException]),
-        new SM::OperationInfo("PutTransformer", SPutTransformerRequest, null, isReadOnly: false, errors: [SInvalidParameterException, SResourceNotFoundException, SServiceUnavailableException, SLimitExceededException, SOperationAbortedException, SInvalidOperationException]),
-        new SM::OperationInfo("StartLiveTail", SStartLiveTailRequest, SStartLiveTailResponse, isReadOnly: false, errors: [SAccessDeniedException, SInvalidParameterException, SResourceNotFoundException, SLimitExceededException, SInvalidOperationException]),
-        new SM::OperationInfo("StartQuery", SStartQueryRequest, SStartQueryResponse, isReadOnly: false, errors: [SMalformedQueryException, SInvalidParameterException, SLimitExceededException, SResourceNotFoundException, SServiceUnavailableException]),
-        new SM::OperationInfo("StopQuery", SStopQueryRequest, SStopQueryResponse, isReadOnly: false, errors: [SInvalidParameterException, SResourceNotFoundException, SServiceUnavailableException]),
-        new SM::OperationInfo("TagLogGroup", STagLogGroupRequest, null, isReadOnly: false, errors: [SResourceNotFoundException, SInvalidParameterException]),
-        new SM::OperationInfo("TagResource", STagResourceRequest, null, isReadOnly: false, errors: [SInvalidParameterException, SResourceNotFoundException, SServiceUnavailableException, STooManyTagsException]),
-        new SM::OperationInfo("TestMetricFilter", STestMetricFilterRequest, STestMetricFilterResponse, isReadOnly: true, errors: [SInvalidParameterException, SServiceUnavailableException]),
-        new SM::OperationInfo("TestTransformer", STestTransformerRequest, STestTransformerResponse, isReadOnly: true, errors: [SInvalidParameterException, SServiceUnavailableException, SInvalidOperationException]),
-        new SM::OperationInfo("UntagLogGroup", SUntagLogGroupRequest, null, isReadOnly: false, errors: [SResourceNotFoundException]),
-        new SM::OperationInfo("UntagResource", SUntagResourceRequest, null, isReadOnly: false, errors: [SInvalidParameterException, SResourceNotFoundException, SServiceUnavailableException]),
-        new SM::OperationInfo("UpdateAnomaly", SUpdateAnomalyRequest, null, isReadOnly: false, errors: [SInvalidParameterException, SResourceNotFoundException, SServiceUnavailableException, SOperationAbortedException]),
-        new SM::OperationInfo("UpdateDeliveryConfiguration", SUpdateDeliveryConfigurationRequest, SUpdateDeliveryConfigurationResponse, isReadOnly: false, errors: [SServiceUnavailableException, SConflictException, SResourceNotFoundException, SValidationException, SAccessDeniedException, SThrottlingException]),
-        new SM::OperationInfo("UpdateLogAnomalyDetector", SUpdateLogAnomalyDetectorRequest, null, isReadOnly: false, errors: [SInvalidParameterException, SResourceNotFoundException, SServiceUnavailableException, SOperationAbortedException]),
-        new SM::OperationInfo("UpdateLookupTable", SUpdateLookupTableRequest, SUpdateLookupTableResponse, isReadOnly: false, errors: [SInvalidParameterException, SResourceNotFoundException, SAccessDeniedException, SValidationException, SServiceUnavailableException]),
-        new SM::OperationInfo("UpdateScheduledQuery", SUpdateScheduledQueryRequest, SUpdateScheduledQueryResponse, isReadOnly: false, errors: [SValidationException, SAccessDeniedException, SResourceNotFoundException, SThrottlingException, SInternalServerException]),
+        new SM::OperationInfo("AssociateKmsKey", Table, 28, -1, isReadOnly: false, errors: [328, 543, 447, 581]),
+        new SM::OperationInfo("AssociateSourceToS3TableIntegration", Table, 29, 30, isReadOnly: false, errors: [0, 543, 640, 674, 325]),
+        new SM::OperationInfo("CancelExportTask", Table, 37, -1, isReadOnly: false, errors: [328, 543, 327, 581]),
+        new SM::OperationInfo("CancelImportTask", Table, 38, 39, isReadOnly: false, errors: [0, 328, 543, 640, 327]),
+        new SM::OperationInfo("CreateDelivery", Table, 52, 53, isReadOnly: false, errors: [581, 47, 543, 674, 0, 580, 640]),
+        new SM::OperationInfo("CreateExportTask", Table, 54, 55, isReadOnly: false, errors: [328, 335, 447, 581, 543, 539]),
+        new SM::OperationInfo("CreateImportTask", Table, 56, 57, isReadOnly: false, errors: [0, 47, 328, 543, 640, 674, 327]),
+        new SM::OperationInfo("CreateLogAnomalyDetector", Table, 58, 59, isReadOnly: false, errors: [328, 543, 581, 447, 335]),
+        new SM::OperationInfo("CreateLogGroup", Table, 60, -1, isReadOnly: false, errors: [328, 539, 335, 447, 581]),
+        new SM::OperationInfo("CreateLogStream", Table, 61, -1, isReadOnly: false, errors: [328, 539, 543, 581]),
+        new SM::OperationInfo("CreateLookupTable", Table, 62, 63, isReadOnly: false, errors: [328, 539, 0, 335, 674, 581]),
+        new SM::OperationInfo("CreateScheduledQuery", Table, 64, 65, isReadOnly: false, errors: [674, 0, 543, 47, 580, 640, 325]),
+        new SM::OperationInfo("DeleteAccountPolicy", Table, 80, -1, isReadOnly: false, errors: [328, 543, 581, 447]),
+        new SM::OperationInfo("DeleteDataProtectionPolicy", Table, 81, -1, isReadOnly: false, errors: [328, 447, 543, 581]),
+        new SM::OperationInfo("DeleteDelivery", Table, 84, -1, isReadOnly: false, errors: [543, 581, 47, 674, 580, 640]),
+        new SM::OperationInfo("DeleteDeliveryDestination", Table, 83, -1, isReadOnly: false, errors: [543, 581, 47, 674, 580, 640]),
+        new SM::OperationInfo("DeleteDeliveryDestinationPolicy", Table, 82, -1, isReadOnly: false, errors: [581, 674, 543, 47]),
+        new SM::OperationInfo("DeleteDeliverySource", Table, 85, -1, isReadOnly: false, errors: [543, 581, 47, 674, 580, 640]),
+        new SM::OperationInfo("DeleteDestination", Table, 86, -1, isReadOnly: false, errors: [328, 543, 447, 581]),
+        new SM::OperationInfo("DeleteIndexPolicy", Table, 87, 88, isReadOnly: false, errors: [328, 543, 335, 447, 581]),
+        new SM::OperationInfo("DeleteIntegration", Table, 89, 90, isReadOnly: false, errors: [328, 543, 581, 674]),
+        new SM::OperationInfo("DeleteLogAnomalyDetector", Table, 92, -1, isReadOnly: false, errors: [328, 543, 581, 447]),
+        new SM::OperationInfo("DeleteLogGroup", Table, 93, -1, isReadOnly: false, errors: [328, 543, 447, 581, 674]),
+        new SM::OperationInfo("DeleteLogStream", Table, 94, -1, isReadOnly: false, errors: [328, 543, 447, 581, 674]),
+        new SM::OperationInfo("DeleteLookupTable", Table, 95, -1, isReadOnly: false, errors: [328, 543, 0, 581]),
+        new SM::OperationInfo("DeleteMetricFilter", Table, 96, -1, isReadOnly: false, errors: [328, 543, 447, 581]),
+        new SM::OperationInfo("DeleteQueryDefinition", Table, 97, 98, isReadOnly: false, errors: [328, 543, 581]),
+        new SM::OperationInfo("DeleteResourcePolicy", Table, 99, -1, isReadOnly: false, errors: [328, 543, 447, 581]),
+        new SM::OperationInfo("DeleteRetentionPolicy", Table, 100, -1, isReadOnly: false, errors: [328, 543, 447, 581]),
+        new SM::OperationInfo("DeleteScheduledQuery", Table, 101, 102, isReadOnly: false, errors: [674, 0, 543, 640, 325]),
+        new SM::OperationInfo("DeleteSubscriptionFilter", Table, 103, -1, isReadOnly: false, errors: [328, 543, 447, 581]),
+        new SM::OperationInfo("DeleteTransformer", Table, 104, -1, isReadOnly: false, errors: [328, 543, 581, 447, 327]),
+        new SM::OperationInfo("DescribeAccountPolicies", Table, 134, 135, isReadOnly: true, errors: [328, 447, 543, 581]),
+        new SM::OperationInfo("DescribeConfigurationTemplates", Table, 136, 137, isReadOnly: true, errors: [581, 674, 543, 640]),
+        new SM::OperationInfo("DescribeDeliveries", Table, 138, 139, isReadOnly: true, errors: [581, 580, 674, 640]),
+        new SM::OperationInfo("DescribeDeliveryDestinations", Table, 140, 141, isReadOnly: true, errors: [581, 580, 674, 640]),
+        new SM::OperationInfo("DescribeDeliverySources", Table, 142, 143, isReadOnly: true, errors: [581, 580, 674, 640]),
+        new SM::OperationInfo("DescribeDestinations", Table, 144, 145, isReadOnly: true, errors: [328, 581]),
+        new SM::OperationInfo("DescribeExportTasks", Table, 146, 147, isReadOnly: true, errors: [328, 581]),
+        new SM::OperationInfo("DescribeFieldIndexes", Table, 149, 150, isReadOnly: true, errors: [328, 543, 335, 447, 581]),
+        new SM::OperationInfo("DescribeImportTaskBatches", Table, 151, 152, isReadOnly: true, errors: [0, 328, 543, 640, 327]),
+        new SM::OperationInfo("DescribeImportTasks", Table, 153, 154, isReadOnly: true, errors: [0, 328, 543, 640, 327]),
+        new SM::OperationInfo("DescribeIndexPolicies", Table, 156, 157, isReadOnly: true, errors: [328, 543, 335, 447, 581]),
+        new SM::OperationInfo("DescribeLogGroups", Table, 160, 161, isReadOnly: true, errors: [328, 581]),
+        new SM::OperationInfo("DescribeLogStreams", Table, 162, 163, isReadOnly: true, errors: [328, 543, 581]),
+        new SM::OperationInfo("DescribeLookupTables", Table, 165, 166, isReadOnly: true, errors: [328, 543, 0, 581]),
+        new SM::OperationInfo("DescribeMetricFilters", Table, 167, 168, isReadOnly: true, errors: [328, 543, 581]),
+        new SM::OperationInfo("DescribeQueries", Table, 170, 171, isReadOnly: true, errors: [328, 543, 581]),
+        new SM::OperationInfo("DescribeQueryDefinitions", Table, 172, 173, isReadOnly: true, errors: [328, 581]),
+        new SM::OperationInfo("DescribeResourcePolicies", Table, 174, 175, isReadOnly: true, errors: [328, 581]),
+        new SM::OperationInfo("DescribeSubscriptionFilters", Table, 176, 177, isReadOnly: true, errors: [328, 543, 581]),
+        new SM::OperationInfo("DisassociateKmsKey", Table, 190, -1, isReadOnly: false, errors: [328, 543, 447, 581]),
+        new SM::OperationInfo("DisassociateSourceFromS3TableIntegration", Table, 191, 192, isReadOnly: false, errors: [0, 543, 640, 674, 325]),
+        new SM::OperationInfo("FilterLogEvents", Table, 239, 240, isReadOnly: true, errors: [328, 543, 581]),
+        new SM::OperationInfo("GetDataProtectionPolicy", Table, 250, 251, isReadOnly: true, errors: [328, 447, 543, 581]),
+        new SM::OperationInfo("GetDelivery", Table, 256, 257, isReadOnly: true, errors: [543, 581, 674, 580, 640]),
+        new SM::OperationInfo("GetDeliveryDestination", Table, 254, 255, isReadOnly: true, errors: [543, 581, 674, 580, 640]),
+        new SM::OperationInfo("GetDeliveryDestinationPolicy", Table, 252, 253, isReadOnly: true, errors: [581, 674, 543]),
+        new SM::OperationInfo("GetDeliverySource", Table, 258, 259, isReadOnly: true, errors: [543, 581, 674, 580, 640]),
+        new SM::OperationInfo("GetIntegration", Table, 260, 261, isReadOnly: true, errors: [328, 581, 543]),
+        new SM::OperationInfo("GetLogAnomalyDetector", Table, 262, 263, isReadOnly: true, errors: [328, 543, 581, 447]),
+        new SM::OperationInfo("GetLogEvents", Table, 264, 265, isReadOnly: true, errors: [328, 543, 581]),
+        new SM::OperationInfo("GetLogFields", Table, 266, 267, isReadOnly: true, errors: [328, 543, 447, 581]),
+        new SM::OperationInfo("GetLogGroupFields", Table, 268, 269, isReadOnly: true, errors: [328, 335, 543, 581]),
+        new SM::OperationInfo("GetLogObject", Table, 270, 271, isReadOnly: true, errors: [0, 328, 543, 335, 327]),
+        new SM::OperationInfo("GetLogRecord", Table, 273, 274, isReadOnly: true, errors: [328, 335, 543, 581]),
+        new SM::OperationInfo("GetLookupTable", Table, 275, 276, isReadOnly: true, errors: [328, 543, 0, 581]),
+        new SM::OperationInfo("GetQueryResults", Table, 279, 280, isReadOnly: true, errors: [328, 543, 581]),
+        new SM::OperationInfo("GetScheduledQuery", Table, 284, 285, isReadOnly: true, errors: [674, 0, 543, 640, 325]),
+        new SM::OperationInfo("GetScheduledQueryHistory", Table, 282, 283, isReadOnly: true, errors: [674, 0, 543, 640, 325]),
+        new SM::OperationInfo("GetTransformer", Table, 286, 287, isReadOnly: true, errors: [328, 543, 581, 327]),
+        new SM::OperationInfo("ListAggregateLogGroupSummaries", Table, 337, 338, isReadOnly: true, errors: [674, 581, 328]),
+        new SM::OperationInfo("ListAnomalies", Table, 340, 341, isReadOnly: true, errors: [328, 543, 581, 447]),
+        new SM::OperationInfo("ListIntegrations", Table, 342, 343, isReadOnly: true, errors: [328, 581]),
+        new SM::OperationInfo("ListLogAnomalyDetectors", Table, 346, 347, isReadOnly: true, errors: [328, 543, 581, 447]),
+        new SM::OperationInfo("ListLogGroups", Table, 351, 353, isReadOnly: true, errors: [328, 581]),
+        new SM::OperationInfo("ListLogGroupsForQuery", Table, 349, 350, isReadOnly: true, errors: [328, 0, 543, 581]),
+        new SM::OperationInfo("ListScheduledQueries", Table, 355, 356, isReadOnly: true, errors: [674, 0, 640, 325]),
+        new SM::OperationInfo("ListSourcesForS3TableIntegration", Table, 358, 359, isReadOnly: true, errors: [0, 543, 640, 674, 325]),
+        new SM::OperationInfo("ListTagsForResource", Table, 360, 361, isReadOnly: true, errors: [328, 543, 581]),
+        new SM::OperationInfo("ListTagsLogGroup", Table, 362, 363, isReadOnly: true, errors: [543, 581]),
+        new SM::OperationInfo("PutAccountPolicy", Table, 477, 478, isReadOnly: false, errors: [328, 447, 581, 335]),
+        new SM::OperationInfo("PutBearerTokenAuthentication", Table, 479, -1, isReadOnly: false, errors: [328, 543, 0, 447, 581, 327]),
+        new SM::OperationInfo("PutDataProtectionPolicy", Table, 480, 481, isReadOnly: false, errors: [328, 335, 447, 543, 581]),
+        new SM::OperationInfo("PutDeliveryDestination", Table, 484, 485, isReadOnly: false, errors: [581, 47, 674, 580, 640, 543]),
+        new SM::OperationInfo("PutDeliveryDestinationPolicy", Table, 482, 483, isReadOnly: false, errors: [581, 674, 543, 47]),
+        new SM::OperationInfo("PutDeliverySource", Table, 486, 487, isReadOnly: false, errors: [581, 47, 674, 580, 543, 640]),
+        new SM::OperationInfo("PutDestination", Table, 489, 490, isReadOnly: false, errors: [328, 447, 581]),
+        new SM::OperationInfo("PutDestinationPolicy", Table, 488, -1, isReadOnly: false, errors: [328, 447, 581]),
+        new SM::OperationInfo("PutIndexPolicy", Table, 491, 492, isReadOnly: false, errors: [328, 543, 335, 447, 581]),
+        new SM::OperationInfo("PutIntegration", Table, 493, 494, isReadOnly: false, errors: [328, 335, 581, 674]),
+        new SM::OperationInfo("PutLogEvents", Table, 495, 496, isReadOnly: false, errors: [328, 329, 68, 543, 581, 660]),
+        new SM::OperationInfo("PutLogGroupDeletionProtection", Table, 497, -1, isReadOnly: false, errors: [328, 543, 0, 447, 581, 327]),
+        new SM::OperationInfo("PutMetricFilter", Table, 498, -1, isReadOnly: false, errors: [328, 543, 447, 335, 581, 327]),
+        new SM::OperationInfo("PutQueryDefinition", Table, 499, 500, isReadOnly: false, errors: [328, 335, 543, 581]),
+        new SM::OperationInfo("PutResourcePolicy", Table, 501, 502, isReadOnly: false, errors: [328, 335, 447, 543, 581]),
+        new SM::OperationInfo("PutRetentionPolicy", Table, 503, -1, isReadOnly: false, errors: [328, 543, 447, 581]),
+        new SM::OperationInfo("PutSubscriptionFilter", Table, 504, -1, isReadOnly: false, errors: [328, 543, 447, 335, 581, 327]),
+        new SM::OperationInfo("PutTransformer", Table, 505, -1, isReadOnly: false, errors: [328, 543, 581, 335, 447, 327]),
+        new SM::OperationInfo("StartLiveTail", Table, 594, 595, isReadOnly: false, errors: [0, 328, 543, 335, 327]),
+        new SM::OperationInfo("StartQuery", Table, 597, 598, isReadOnly: false, errors: [409, 328, 335, 543, 581]),
+        new SM::OperationInfo("StopQuery", Table, 602, 603, isReadOnly: false, errors: [328, 543, 581]),
+        new SM::OperationInfo("TagLogGroup", Table, 627, -1, isReadOnly: false, errors: [543, 328]),
+        new SM::OperationInfo("TagResource", Table, 628, -1, isReadOnly: false, errors: [328, 543, 581, 647]),
+        new SM::OperationInfo("TestMetricFilter", Table, 636, 637, isReadOnly: true, errors: [328, 581]),
+        new SM::OperationInfo("TestTransformer", Table, 638, 639, isReadOnly: true, errors: [328, 581, 327]),
+        new SM::OperationInfo("UntagLogGroup", Table, 661, -1, isReadOnly: false, errors: [543]),
+        new SM::OperationInfo("UntagResource", Table, 662, -1, isReadOnly: false, errors: [328, 543, 581]),
+        new SM::OperationInfo("UpdateAnomaly", Table, 663, -1, isReadOnly: false, errors: [328, 543, 581, 447]),
+        new SM::OperationInfo("UpdateDeliveryConfiguration", Table, 664, 665, isReadOnly: false, errors: [581, 47, 543, 674, 0, 640]),
+        new SM::OperationInfo("UpdateLogAnomalyDetector", Table, 666, -1, isReadOnly: false, errors: [328, 543, 581, 447]),
+        new SM::OperationInfo("UpdateLookupTable", Table, 667, 668, isReadOnly: false, errors: [328, 543, 0, 674, 581]),
+        new SM::OperationInfo("UpdateScheduledQuery", Table, 669, 670, isReadOnly: false, errors: [674, 0, 543, 640, 325]),
     ],
-    [SAccessDeniedException, SConflictException, SDataAlreadyAcceptedException, SInternalServerException, SInternalStreamingException, SInvalidOperationException, SInvalidParameterException, SInvalidSequenceTokenException, SLimitExceededException, SMalformedQueryException, SOperationAbortedException, SResourceAlreadyExistsException, SResourceNotFoundException, SServiceQuotaExceededException, SServiceUnavailableException, SSessionStreamingException, SSessionTimeoutException, SThrottlingException, STooManyTagsException, SUnrecognizedClientException, SValidationException]);
+    Table,
+    [0, 47, 68, 325, 326, 327, 328, 329, 335, 409, 447, 539, 543, 580, 581, 583, 584, 640, 647, 660, 674]);
+
+    /// <summary>The model's shapes by index (ordinal order of their names), each made and wired on first use.</summary>
+    private sealed class ModelTable() : SM::ShapeTable(678)
+    {
+        protected override SM::ShapeInfo Create(int index)
+        {
+            switch (index / 50)
+            {
+                case 0: return CreateShapes0(this, index);
+                case 1: return CreateShapes1(this, index);
+                case 2: return CreateShapes2(this, index);
+                case 3: return CreateShapes3(this, index);
+                case 4: return CreateShapes4(this, index);
+                case 5: return CreateShapes5(this, index);
+                case 6: return CreateShapes6(this, index);
+                case 7: return CreateShapes7(this, index);
+                case 8: return CreateShapes8(this, index);
+                case 9: return CreateShapes9(this, index);
+                case 10: return CreateShapes10(this, index);
+                case 11: return CreateShapes11(this, index);
+                case 12: return CreateShapes12(this, index);
+                case 13: return CreateShapes13(this, index);
+                default: throw new global::System.ArgumentOutOfRangeException(nameof(index));
+            }
+        }
+
+        protected override void Wire(SM::ShapeInfo shape, int index)
+        {
+            switch (index / 50)
+            {
+                case 0: WireShapes0(shape, index); return;
+                case 1: WireShapes1(shape, index); return;
+                case 2: WireShapes2(shape, index); return;
+                case 3: WireShapes3(shape, index); return;
+                case 4: WireShapes4(shape, index); return;
+                case 5: WireShapes5(shape, index); return;
+                case 6: WireShapes6(shape, index); return;
+                case 7: WireShapes7(shape, index); return;
+                case 8: WireShapes8(shape, index); return;
+                case 9: WireShapes9(shape, index); return;
+                case 10: WireShapes10(shape, index); return;
+                case 11: WireShapes11(shape, index); return;
+                case 12: WireShapes12(shape, index); return;
+                case 13: WireShapes13(shape, index); return;
+                default: throw new global::System.ArgumentOutOfRangeException(nameof(index));
+            }
+        }
+    }
 
     /// <summary>The descriptor of an operation.</summary>
     public static SM::OperationInfo Operation(LogsAction action) => Service.Operations[(int)action];
@@ -390,272 +441,562 @@ public abstract partial class LogsServiceBase<TContext> : SM::IServiceDispatcher
     public virtual global::System.Threading.Tasks.Task<global::Stratus.Services.Model.Logs.UpdateLookupTableResponse> UpdateLookupTableAsync(TContext context, global::Stratus.Services.Model.Logs.UpdateLookupTableRequest request) => throw NotImplemented(context, "UpdateLookupTable");
     public virtual global::System.Threading.Tasks.Task<global::Stratus.Services.Model.Logs.UpdateScheduledQueryResponse> UpdateScheduledQueryAsync(TContext context, global::Stratus.Services.Model.Logs.UpdateScheduledQueryRequest request) => throw NotImplemented(context, "UpdateScheduledQuery");
 
-    public async global::System.Threading.Tasks.Task<object?> DispatchAsync(LogsAction action, TContext context, object request)
+    public global::System.Threading.Tasks.Task<object?> DispatchAsync(LogsAction action, TContext context, object request) => action switch
     {
-        switch (action)
-        {
-            case LogsAction.AssociateKmsKey:
-                await AssociateKmsKeyAsync(context, (global::Stratus.Services.Model.Logs.AssociateKmsKeyRequest)request).ConfigureAwait(false);
-                return null;
-            case LogsAction.AssociateSourceToS3TableIntegration:
-                return await AssociateSourceToS3TableIntegrationAsync(context, (global::Stratus.Services.Model.Logs.AssociateSourceToS3TableIntegrationRequest)request).ConfigureAwait(false);
-            case LogsAction.CancelExportTask:
-                await CancelExportTaskAsync(context, (global::Stratus.Services.Model.Logs.CancelExportTaskRequest)request).ConfigureAwait(false);
-                return null;
-            case LogsAction.CancelImportTask:
-                return await CancelImportTaskAsync(context, (global::Stratus.Services.Model.Logs.CancelImportTaskRequest)request).ConfigureAwait(false);
-            case LogsAction.CreateDelivery:
-                return await CreateDeliveryAsync(context, (global::Stratus.Services.Model.Logs.CreateDeliveryRequest)request).ConfigureAwait(false);
-            case LogsAction.CreateExportTask:
-                return await CreateExportTaskAsync(context, (global::Stratus.Services.Model.Logs.CreateExportTaskRequest)request).ConfigureAwait(false);
-            case LogsAction.CreateImportTask:
-                return await CreateImportTaskAsync(context, (global::Stratus.Services.Model.Logs.CreateImportTaskRequest)request).ConfigureAwait(false);
-            case LogsAction.CreateLogAnomalyDetector:
-                return await CreateLogAnomalyDetectorAsync(context, (global::Stratus.Services.Model.Logs.CreateLogAnomalyDetectorRequest)request).ConfigureAwait(false);
-            case LogsAction.CreateLogGroup:
-                await CreateLogGroupAsync(context, (global::Stratus.Services.Model.Logs.CreateLogGroupRequest)request).ConfigureAwait(false);
-                return null;
-            case LogsAction.CreateLogStream:
-                await CreateLogStreamAsync(context, (global::Stratus.Services.Model.Logs.CreateLogStreamRequest)request).ConfigureAwait(false);
-                return null;
-            case LogsAction.CreateLookupTable:
-                return await CreateLookupTableAsync(context, (global::Stratus.Services.Model.Logs.CreateLookupTableRequest)request).ConfigureAwait(false);
-            case LogsAction.CreateScheduledQuery:
-                return await CreateScheduledQueryAsync(context, (global::Stratus.Services.Model.Logs.CreateScheduledQueryRequest)request).ConfigureAwait(false);
-            case LogsAction.DeleteAccountPolicy:
-                await DeleteAccountPolicyAsync(context, (global::Stratus.Services.Model.Logs.DeleteAccountPolicyRequest)request).ConfigureAwait(false);
-                return null;
-            case LogsAction.DeleteDataProtectionPolicy:
-                await DeleteDataProtectionPolicyAsync(context, (global::Stratus.Services.Model.Logs.DeleteDataProtectionPolicyRequest)request).ConfigureAwait(false);
-                return null;
-            case LogsAction.DeleteDelivery:
-                await DeleteDeliveryAsync(context, (global::Stratus.Services.Model.Logs.DeleteDeliveryRequest)request).ConfigureAwait(false);
-                return null;
-            case LogsAction.DeleteDeliveryDestination:
-                await DeleteDeliveryDestinationAsync(context, (global::Stratus.Services.Model.Logs.DeleteDeliveryDestinationRequest)request).ConfigureAwait(false);
-                return null;
-            case LogsAction.DeleteDeliveryDestinationPolicy:
-                await DeleteDeliveryDestinationPolicyAsync(context, (global::Stratus.Services.Model.Logs.DeleteDeliveryDestinationPolicyRequest)request).ConfigureAwait(false);
-                return null;
-            case LogsAction.DeleteDeliverySource:
-                await DeleteDeliverySourceAsync(context, (global::Stratus.Services.Model.Logs.DeleteDeliverySourceRequest)request).ConfigureAwait(false);
-                return null;
-            case LogsAction.DeleteDestination:
-                await DeleteDestinationAsync(context, (global::Stratus.Services.Model.Logs.DeleteDestinationRequest)request).ConfigureAwait(false);
-                return null;
-            case LogsAction.DeleteIndexPolicy:
-                return await DeleteIndexPolicyAsync(context, (global::Stratus.Services.Model.Logs.DeleteIndexPolicyRequest)request).ConfigureAwait(false);
-            case LogsAction.DeleteIntegration:
-                return await DeleteIntegrationAsync(context, (global::Stratus.Services.Model.Logs.DeleteIntegrationRequest)request).ConfigureAwait(false);
-            case LogsAction.DeleteLogAnomalyDetector:
-                await DeleteLogAnomalyDetectorAsync(context, (global::Stratus.Services.Model.Logs.DeleteLogAnomalyDetectorRequest)request).ConfigureAwait(false);
-                return null;
-            case LogsAction.DeleteLogGroup:
-                await DeleteLogGroupAsync(context, (global::Stratus.Services.Model.Logs.DeleteLogGroupRequest)request).ConfigureAwait(false);
-                return null;
-            case LogsAction.DeleteLogStream:
-                await DeleteLogStreamAsync(context, (global::Stratus.Services.Model.Logs.DeleteLogStreamRequest)request).ConfigureAwait(false);
-                return null;
-            case LogsAction.DeleteLookupTable:
-                await DeleteLookupTableAsync(context, (global::Stratus.Services.Model.Logs.DeleteLookupTableRequest)request).ConfigureAwait(false);
-                return null;
-            case LogsAction.DeleteMetricFilter:
-                await DeleteMetricFilterAsync(context, (global::Stratus.Services.Model.Logs.DeleteMetricFilterRequest)request).ConfigureAwait(false);
-                return null;
-            case LogsAction.DeleteQueryDefinition:
-                return await DeleteQueryDefinitionAsync(context, (global::Stratus.Services.Model.Logs.DeleteQueryDefinitionRequest)request).ConfigureAwait(false);
-            case LogsAction.DeleteResourcePolicy:
-                await DeleteResourcePolicyAsync(context, (global::Stratus.Services.Model.Logs.DeleteResourcePolicyRequest)request).ConfigureAwait(false);
-                return null;
-            case LogsAction.DeleteRetentionPolicy:
-                await DeleteRetentionPolicyAsync(context, (global::Stratus.Services.Model.Logs.DeleteRetentionPolicyRequest)request).ConfigureAwait(false);
-                return null;
-            case LogsAction.DeleteScheduledQuery:
-                return await DeleteScheduledQueryAsync(context, (global::Stratus.Services.Model.Logs.DeleteScheduledQueryRequest)request).ConfigureAwait(false);
-            case LogsAction.DeleteSubscriptionFilter:
-                await DeleteSubscriptionFilterAsync(context, (global::Stratus.Services.Model.Logs.DeleteSubscriptionFilterRequest)request).ConfigureAwait(false);
-                return null;
-            case LogsAction.DeleteTransformer:
-                await DeleteTransformerAsync(context, (global::Stratus.Services.Model.Logs.DeleteTransformerRequest)request).ConfigureAwait(false);
-                return null;
-            case LogsAction.DescribeAccountPolicies:
-                return await DescribeAccountPoliciesAsync(context, (global::Stratus.Services.Model.Logs.DescribeAccountPoliciesRequest)request).ConfigureAwait(false);
-            case LogsAction.DescribeConfigurationTemplates:
-                return await DescribeConfigurationTemplatesAsync(context, (global::Stratus.Services.Model.Logs.DescribeConfigurationTemplatesRequest)request).ConfigureAwait(false);
-            case LogsAction.DescribeDeliveries:
-                return await DescribeDeliveriesAsync(context, (global::Stratus.Services.Model.Logs.DescribeDeliveriesRequest)request).ConfigureAwait(false);
-            case LogsAction.DescribeDeliveryDestinations:
-                return await DescribeDeliveryDestinationsAsync(context, (global::Stratus.Services.Model.Logs.DescribeDeliveryDestinationsRequest)request).ConfigureAwait(false);
-            case LogsAction.DescribeDeliverySources:
-                return await DescribeDeliverySourcesAsync(context, (global::Stratus.Services.Model.Logs.DescribeDeliverySourcesRequest)request).ConfigureAwait(false);
-            case LogsAction.DescribeDestinations:
-                return await DescribeDestinationsAsync(context, (global::Stratus.Services.Model.Logs.DescribeDestinationsRequest)request).ConfigureAwait(false);
-            case LogsAction.DescribeExportTasks:
-                return await DescribeExportTasksAsync(context, (global::Stratus.Services.Model.Logs.DescribeExportTasksRequest)request).ConfigureAwait(false);
-            case LogsAction.DescribeFieldIndexes:
-                return await DescribeFieldIndexesAsync(context, (global::Stratus.Services.Model.Logs.DescribeFieldIndexesRequest)request).ConfigureAwait(false);
-            case LogsAction.DescribeImportTaskBatches:
-                return await DescribeImportTaskBatchesAsync(context, (global::Stratus.Services.Model.Logs.DescribeImportTaskBatchesRequest)request).ConfigureAwait(false);
-            case LogsAction.DescribeImportTasks:
-                return await DescribeImportTasksAsync(context, (global::Stratus.Services.Model.Logs.DescribeImportTasksRequest)request).ConfigureAwait(false);
-            case LogsAction.DescribeIndexPolicies:
-                return await DescribeIndexPoliciesAsync(context, (global::Stratus.Services.Model.Logs.DescribeIndexPoliciesRequest)request).ConfigureAwait(false);
-            case LogsAction.DescribeLogGroups:
-                return await DescribeLogGroupsAsync(context, (global::Stratus.Services.Model.Logs.DescribeLogGroupsRequest)request).ConfigureAwait(false);
-            case LogsAction.DescribeLogStreams:
-                return await DescribeLogStreamsAsync(context, (global::Stratus.Services.Model.Logs.DescribeLogStreamsRequest)request).ConfigureAwait(false);
-            case LogsAction.DescribeLookupTables:
-                return await DescribeLookupTablesAsync(context, (global::Stratus.Services.Model.Logs.DescribeLookupTablesRequest)request).ConfigureAwait(false);
-            case LogsAction.DescribeMetricFilters:
-                return await DescribeMetricFiltersAsync(context, (global::Stratus.Services.Model.Logs.DescribeMetricFiltersRequest)request).ConfigureAwait(false);
-            case LogsAction.DescribeQueries:
-                return await DescribeQueriesAsync(context, (global::Stratus.Services.Model.Logs.DescribeQueriesRequest)request).ConfigureAwait(false);
-            case LogsAction.DescribeQueryDefinitions:
-                return await DescribeQueryDefinitionsAsync(context, (global::Stratus.Services.Model.Logs.DescribeQueryDefinitionsRequest)request).ConfigureAwait(false);
-            case LogsAction.DescribeResourcePolicies:
-                return await DescribeResourcePoliciesAsync(context, (global::Stratus.Services.Model.Logs.DescribeResourcePoliciesRequest)request).ConfigureAwait(false);
-            case LogsAction.DescribeSubscriptionFilters:
-                return await DescribeSubscriptionFiltersAsync(context, (global::Stratus.Services.Model.Logs.DescribeSubscriptionFiltersRequest)request).ConfigureAwait(false);
-            case LogsAction.DisassociateKmsKey:
-                await DisassociateKmsKeyAsync(context, (global::Stratus.Services.Model.Logs.DisassociateKmsKeyRequest)request).ConfigureAwait(false);
-                return null;
-            case LogsAction.DisassociateSourceFromS3TableIntegration:
-                return await DisassociateSourceFromS3TableIntegrationAsync(context, (global::Stratus.Services.Model.Logs.DisassociateSourceFromS3TableIntegrationRequest)request).ConfigureAwait(false);
-            case LogsAction.FilterLogEvents:
-                return await FilterLogEventsAsync(context, (global::Stratus.Services.Model.Logs.FilterLogEventsRequest)request).ConfigureAwait(false);
-            case LogsAction.GetDataProtectionPolicy:
-                return await GetDataProtectionPolicyAsync(context, (global::Stratus.Services.Model.Logs.GetDataProtectionPolicyRequest)request).ConfigureAwait(false);
-            case LogsAction.GetDelivery:
-                return await GetDeliveryAsync(context, (global::Stratus.Services.Model.Logs.GetDeliveryRequest)request).ConfigureAwait(false);
-            case LogsAction.GetDeliveryDestination:
-                return await GetDeliveryDestinationAsync(context, (global::Stratus.Services.Model.Logs.GetDeliveryDestinationRequest)request).ConfigureAwait(false);
-            case LogsAction.GetDeliveryDestinationPolicy:
-                return await GetDeliveryDestinationPolicyAsync(context, (global::Stratus.Services.Model.Logs.GetDeliveryDestinationPolicyRequest)request).ConfigureAwait(false);
-            case LogsAction.GetDeliverySource:
-                return await GetDeliverySourceAsync(context, (global::Stratus.Services.Model.Logs.GetDeliverySourceRequest)request).ConfigureAwait(false);
-            case LogsAction.GetIntegration:
-                return await GetIntegrationAsync(context, (global::Stratus.Services.Model.Logs.GetIntegrationRequest)request).ConfigureAwait(false);
-            case LogsAction.GetLogAnomalyDetector:
-                return await GetLogAnomalyDetectorAsync(context, (global::Stratus.Services.Model.Logs.GetLogAnomalyDetectorRequest)request).ConfigureAwait(false);
-            case LogsAction.GetLogEvents:
-                return await GetLogEventsAsync(context, (global::Stratus.Services.Model.Logs.GetLogEventsRequest)request).ConfigureAwait(false);
-            case LogsAction.GetLogFields:
-                return await GetLogFieldsAsync(context, (global::Stratus.Services.Model.Logs.GetLogFieldsRequest)request).ConfigureAwait(false);
-            case LogsAction.GetLogGroupFields:
-                return await GetLogGroupFieldsAsync(context, (global::Stratus.Services.Model.Logs.GetLogGroupFieldsRequest)request).ConfigureAwait(false);
-            case LogsAction.GetLogObject:
-                return await GetLogObjectAsync(context, (global::Stratus.Services.Model.Logs.GetLogObjectRequest)request).ConfigureAwait(false);
-            case LogsAction.GetLogRecord:
-                return await GetLogRecordAsync(context, (global::Stratus.Services.Model.Logs.GetLogRecordRequest)request).ConfigureAwait(false);
-            case LogsAction.GetLookupTable:
-                return await GetLookupTableAsync(context, (global::Stratus.Services.Model.Logs.GetLookupTableRequest)request).ConfigureAwait(false);
-            case LogsAction.GetQueryResults:
-                return await GetQueryResultsAsync(context, (global::Stratus.Services.Model.Logs.GetQueryResultsRequest)request).ConfigureAwait(false);
-            case LogsAction.GetScheduledQuery:
-                return await GetScheduledQueryAsync(context, (global::Stratus.Services.Model.Logs.GetScheduledQueryRequest)request).ConfigureAwait(false);
-            case LogsAction.GetScheduledQueryHistory:
-                return await GetScheduledQueryHistoryAsync(context, (global::Stratus.Services.Model.Logs.GetScheduledQueryHistoryRequest)request).ConfigureAwait(false);
-            case LogsAction.GetTransformer:
-                return await GetTransformerAsync(context, (global::Stratus.Services.Model.Logs.GetTransformerRequest)request).ConfigureAwait(false);
-            case LogsAction.ListAggregateLogGroupSummaries:
-                return await ListAggregateLogGroupSummariesAsync(context, (global::Stratus.Services.Model.Logs.ListAggregateLogGroupSummariesRequest)request).ConfigureAwait(false);
-            case LogsAction.ListAnomalies:
-                return await ListAnomaliesAsync(context, (global::Stratus.Services.Model.Logs.ListAnomaliesRequest)request).ConfigureAwait(false);
-            case LogsAction.ListIntegrations:
-                return await ListIntegrationsAsync(context, (global::Stratus.Services.Model.Logs.ListIntegrationsRequest)request).ConfigureAwait(false);
-            case LogsAction.ListLogAnomalyDetectors:
-                return await ListLogAnomalyDetectorsAsync(context, (global::Stratus.Services.Model.Logs.ListLogAnomalyDetectorsRequest)request).ConfigureAwait(false);
-            case LogsAction.ListLogGroups:
-                return await ListLogGroupsAsync(context, (global::Stratus.Services.Model.Logs.ListLogGroupsRequest)request).ConfigureAwait(false);
-            case LogsAction.ListLogGroupsForQuery:
-                return await ListLogGroupsForQueryAsync(context, (global::Stratus.Services.Model.Logs.ListLogGroupsForQueryRequest)request).ConfigureAwait(false);
-            case LogsAction.ListScheduledQueries:
-                return await ListScheduledQueriesAsync(context, (global::Stratus.Services.Model.Logs.ListScheduledQueriesRequest)request).ConfigureAwait(false);
-            case LogsAction.ListSourcesForS3TableIntegration:
-                return await ListSourcesForS3TableIntegrationAsync(context, (global::Stratus.Services.Model.Logs.ListSourcesForS3TableIntegrationRequest)request).ConfigureAwait(false);
-            case LogsAction.ListTagsForResource:
-                return await ListTagsForResourceAsync(context, (global::Stratus.Services.Model.Logs.ListTagsForResourceRequest)request).ConfigureAwait(false);
-            case LogsAction.ListTagsLogGroup:
-                return await ListTagsLogGroupAsync(context, (global::Stratus.Services.Model.Logs.ListTagsLogGroupRequest)request).ConfigureAwait(false);
-            case LogsAction.PutAccountPolicy:
-                return await PutAccountPolicyAsync(context, (global::Stratus.Services.Model.Logs.PutAccountPolicyRequest)request).ConfigureAwait(false);
-            case LogsAction.PutBearerTokenAuthentication:
-                await PutBearerTokenAuthenticationAsync(context, (global::Stratus.Services.Model.Logs.PutBearerTokenAuthenticationRequest)request).ConfigureAwait(false);
-                return null;
-            case LogsAction.PutDataProtectionPolicy:
-                return await PutDataProtectionPolicyAsync(context, (global::Stratus.Services.Model.Logs.PutDataProtectionPolicyRequest)request).ConfigureAwait(false);
-            case LogsAction.PutDeliveryDestination:
-                return await PutDeliveryDestinationAsync(context, (global::Stratus.Services.Model.Logs.PutDeliveryDestinationRequest)request).ConfigureAwait(false);
-            case LogsAction.PutDeliveryDestinationPolicy:
-                return await PutDeliveryDestinationPolicyAsync(context, (global::Stratus.Services.Model.Logs.PutDeliveryDestinationPolicyRequest)request).ConfigureAwait(false);
-            case LogsAction.PutDeliverySource:
-                return await PutDeliverySourceAsync(context, (global::Stratus.Services.Model.Logs.PutDeliverySourceRequest)request).ConfigureAwait(false);
-            case LogsAction.PutDestination:
-                return await PutDestinationAsync(context, (global::Stratus.Services.Model.Logs.PutDestinationRequest)request).ConfigureAwait(false);
-            case LogsAction.PutDestinationPolicy:
-                await PutDestinationPolicyAsync(context, (global::Stratus.Services.Model.Logs.PutDestinationPolicyRequest)request).ConfigureAwait(false);
-                return null;
-            case LogsAction.PutIndexPolicy:
-                return await PutIndexPolicyAsync(context, (global::Stratus.Services.Model.Logs.PutIndexPolicyRequest)request).ConfigureAwait(false);
-            case LogsAction.PutIntegration:
-                return await PutIntegrationAsync(context, (global::Stratus.Services.Model.Logs.PutIntegrationRequest)request).ConfigureAwait(false);
-            case LogsAction.PutLogEvents:
-                return await PutLogEventsAsync(context, (global::Stratus.Services.Model.Logs.PutLogEventsRequest)request).ConfigureAwait(false);
-            case LogsAction.PutLogGroupDeletionProtection:
-                await PutLogGroupDeletionProtectionAsync(context, (global::Stratus.Services.Model.Logs.PutLogGroupDeletionProtectionRequest)request).ConfigureAwait(false);
-                return null;
-            case LogsAction.PutMetricFilter:
-                await PutMetricFilterAsync(context, (global::Stratus.Services.Model.Logs.PutMetricFilterRequest)request).ConfigureAwait(false);
-                return null;
-            case LogsAction.PutQueryDefinition:
-                return await PutQueryDefinitionAsync(context, (global::Stratus.Services.Model.Logs.PutQueryDefinitionRequest)request).ConfigureAwait(false);
-            case LogsAction.PutResourcePolicy:
-                return await PutResourcePolicyAsync(context, (global::Stratus.Services.Model.Logs.PutResourcePolicyRequest)request).ConfigureAwait(false);
-            case LogsAction.PutRetentionPolicy:
-                await PutRetentionPolicyAsync(context, (global::Stratus.Services.Model.Logs.PutRetentionPolicyRequest)request).ConfigureAwait(false);
-                return null;
-            case LogsAction.PutSubscriptionFilter:
-                await PutSubscriptionFilterAsync(context, (global::Stratus.Services.Model.Logs.PutSubscriptionFilterRequest)request).ConfigureAwait(false);
-                return null;
-            case LogsAction.PutTransformer:
-                await PutTransformerAsync(context, (global::Stratus.Services.Model.Logs.PutTransformerRequest)request).ConfigureAwait(false);
-                return null;
-            case LogsAction.StartLiveTail:
-                return await StartLiveTailAsync(context, (global::Stratus.Services.Model.Logs.StartLiveTailRequest)request).ConfigureAwait(false);
-            case LogsAction.StartQuery:
-                return await StartQueryAsync(context, (global::Stratus.Services.Model.Logs.StartQueryRequest)request).ConfigureAwait(false);
-            case LogsAction.StopQuery:
-                return await StopQueryAsync(context, (global::Stratus.Services.Model.Logs.StopQueryRequest)request).ConfigureAwait(false);
-            case LogsAction.TagLogGroup:
-                await TagLogGroupAsync(context, (global::Stratus.Services.Model.Logs.TagLogGroupRequest)request).ConfigureAwait(false);
-                return null;
-            case LogsAction.TagResource:
-                await TagResourceAsync(context, (global::Stratus.Services.Model.Logs.TagResourceRequest)request).ConfigureAwait(false);
-                return null;
-            case LogsAction.TestMetricFilter:
-                return await TestMetricFilterAsync(context, (global::Stratus.Services.Model.Logs.TestMetricFilterRequest)request).ConfigureAwait(false);
-            case LogsAction.TestTransformer:
-                return await TestTransformerAsync(context, (global::Stratus.Services.Model.Logs.TestTransformerRequest)request).ConfigureAwait(false);
-            case LogsAction.UntagLogGroup:
-                await UntagLogGroupAsync(context, (global::Stratus.Services.Model.Logs.UntagLogGroupRequest)request).ConfigureAwait(false);
-                return null;
-            case LogsAction.UntagResource:
-                await UntagResourceAsync(context, (global::Stratus.Services.Model.Logs.UntagResourceRequest)request).ConfigureAwait(false);
-                return null;
-            case LogsAction.UpdateAnomaly:
-                await UpdateAnomalyAsync(context, (global::Stratus.Services.Model.Logs.UpdateAnomalyRequest)request).ConfigureAwait(false);
-                return null;
-            case LogsAction.UpdateDeliveryConfiguration:
-                return await UpdateDeliveryConfigurationAsync(context, (global::Stratus.Services.Model.Logs.UpdateDeliveryConfigurationRequest)request).ConfigureAwait(false);
-            case LogsAction.UpdateLogAnomalyDetector:
-                await UpdateLogAnomalyDetectorAsync(context, (global::Stratus.Services.Model.Logs.UpdateLogAnomalyDetectorRequest)request).ConfigureAwait(false);
-                return null;
-            case LogsAction.UpdateLookupTable:
-                return await UpdateLookupTableAsync(context, (global::Stratus.Services.Model.Logs.UpdateLookupTableRequest)request).ConfigureAwait(false);
-            case LogsAction.UpdateScheduledQuery:
-                return await UpdateScheduledQueryAsync(context, (global::Stratus.Services.Model.Logs.UpdateScheduledQueryRequest)request).ConfigureAwait(false);
-            default:
-                throw new global::System.ArgumentOutOfRangeException(nameof(action));
-        }
+        LogsAction.AssociateKmsKey => DispatchAssociateKmsKey(context, request),
+        LogsAction.AssociateSourceToS3TableIntegration => DispatchAssociateSourceToS3TableIntegration(context, request),
+        LogsAction.CancelExportTask => DispatchCancelExportTask(context, request),
+        LogsAction.CancelImportTask => DispatchCancelImportTask(context, request),
+        LogsAction.CreateDelivery => DispatchCreateDelivery(context, request),
+        LogsAction.CreateExportTask => DispatchCreateExportTask(context, request),
+        LogsAction.CreateImportTask => DispatchCreateImportTask(context, request),
+        LogsAction.CreateLogAnomalyDetector => DispatchCreateLogAnomalyDetector(context, request),
+        LogsAction.CreateLogGroup => DispatchCreateLogGroup(context, request),
+        LogsAction.CreateLogStream => DispatchCreateLogStream(context, request),
+        LogsAction.CreateLookupTable => DispatchCreateLookupTable(context, request),
+        LogsAction.CreateScheduledQuery => DispatchCreateScheduledQuery(context, request),
+        LogsAction.DeleteAccountPolicy => DispatchDeleteAccountPolicy(context, request),
+        LogsAction.DeleteDataProtectionPolicy => DispatchDeleteDataProtectionPolicy(context, request),
+        LogsAction.DeleteDelivery => DispatchDeleteDelivery(context, request),
+        LogsAction.DeleteDeliveryDestination => DispatchDeleteDeliveryDestination(context, request),
+        LogsAction.DeleteDeliveryDestinationPolicy => DispatchDeleteDeliveryDestinationPolicy(context, request),
+        LogsAction.DeleteDeliverySource => DispatchDeleteDeliverySource(context, request),
+        LogsAction.DeleteDestination => DispatchDeleteDestination(context, request),
+        LogsAction.DeleteIndexPolicy => DispatchDeleteIndexPolicy(context, request),
+        LogsAction.DeleteIntegration => DispatchDeleteIntegration(context, request),
+        LogsAction.DeleteLogAnomalyDetector => DispatchDeleteLogAnomalyDetector(context, request),
+        LogsAction.DeleteLogGroup => DispatchDeleteLogGroup(context, request),
+        LogsAction.DeleteLogStream => DispatchDeleteLogStream(context, request),
+        LogsAction.DeleteLookupTable => DispatchDeleteLookupTable(context, request),
+        LogsAction.DeleteMetricFilter => DispatchDeleteMetricFilter(context, request),
+        LogsAction.DeleteQueryDefinition => DispatchDeleteQueryDefinition(context, request),
+        LogsAction.DeleteResourcePolicy => DispatchDeleteResourcePolicy(context, request),
+        LogsAction.DeleteRetentionPolicy => DispatchDeleteRetentionPolicy(context, request),
+        LogsAction.DeleteScheduledQuery => DispatchDeleteScheduledQuery(context, request),
+        LogsAction.DeleteSubscriptionFilter => DispatchDeleteSubscriptionFilter(context, request),
+        LogsAction.DeleteTransformer => DispatchDeleteTransformer(context, request),
+        LogsAction.DescribeAccountPolicies => DispatchDescribeAccountPolicies(context, request),
+        LogsAction.DescribeConfigurationTemplates => DispatchDescribeConfigurationTemplates(context, request),
+        LogsAction.DescribeDeliveries => DispatchDescribeDeliveries(context, request),
+        LogsAction.DescribeDeliveryDestinations => DispatchDescribeDeliveryDestinations(context, request),
+        LogsAction.DescribeDeliverySources => DispatchDescribeDeliverySources(context, request),
+        LogsAction.DescribeDestinations => DispatchDescribeDestinations(context, request),
+        LogsAction.DescribeExportTasks => DispatchDescribeExportTasks(context, request),
+        LogsAction.DescribeFieldIndexes => DispatchDescribeFieldIndexes(context, request),
+        LogsAction.DescribeImportTaskBatches => DispatchDescribeImportTaskBatches(context, request),
+        LogsAction.DescribeImportTasks => DispatchDescribeImportTasks(context, request),
+        LogsAction.DescribeIndexPolicies => DispatchDescribeIndexPolicies(context, request),
+        LogsAction.DescribeLogGroups => DispatchDescribeLogGroups(context, request),
+        LogsAction.DescribeLogStreams => DispatchDescribeLogStreams(context, request),
+        LogsAction.DescribeLookupTables => DispatchDescribeLookupTables(context, request),
+        LogsAction.DescribeMetricFilters => DispatchDescribeMetricFilters(context, request),
+        LogsAction.DescribeQueries => DispatchDescribeQueries(context, request),
+        LogsAction.DescribeQueryDefinitions => DispatchDescribeQueryDefinitions(context, request),
+        LogsAction.DescribeResourcePolicies => DispatchDescribeResourcePolicies(context, request),
+        LogsAction.DescribeSubscriptionFilters => DispatchDescribeSubscriptionFilters(context, request),
+        LogsAction.DisassociateKmsKey => DispatchDisassociateKmsKey(context, request),
+        LogsAction.DisassociateSourceFromS3TableIntegration => DispatchDisassociateSourceFromS3TableIntegration(context, request),
+        LogsAction.FilterLogEvents => DispatchFilterLogEvents(context, request),
+        LogsAction.GetDataProtectionPolicy => DispatchGetDataProtectionPolicy(context, request),
+        LogsAction.GetDelivery => DispatchGetDelivery(context, request),
+        LogsAction.GetDeliveryDestination => DispatchGetDeliveryDestination(context, request),
+        LogsAction.GetDeliveryDestinationPolicy => DispatchGetDeliveryDestinationPolicy(context, request),
+        LogsAction.GetDeliverySource => DispatchGetDeliverySource(context, request),
+        LogsAction.GetIntegration => DispatchGetIntegration(context, request),
+        LogsAction.GetLogAnomalyDetector => DispatchGetLogAnomalyDetector(context, request),
+        LogsAction.GetLogEvents => DispatchGetLogEvents(context, request),
+        LogsAction.GetLogFields => DispatchGetLogFields(context, request),
+        LogsAction.GetLogGroupFields => DispatchGetLogGroupFields(context, request),
+        LogsAction.GetLogObject => DispatchGetLogObject(context, request),
+        LogsAction.GetLogRecord => DispatchGetLogRecord(context, request),
+        LogsAction.GetLookupTable => DispatchGetLookupTable(context, request),
+        LogsAction.GetQueryResults => DispatchGetQueryResults(context, request),
+        LogsAction.GetScheduledQuery => DispatchGetScheduledQuery(context, request),
+        LogsAction.GetScheduledQueryHistory => DispatchGetScheduledQueryHistory(context, request),
+        LogsAction.GetTransformer => DispatchGetTransformer(context, request),
+        LogsAction.ListAggregateLogGroupSummaries => DispatchListAggregateLogGroupSummaries(context, request),
+        LogsAction.ListAnomalies => DispatchListAnomalies(context, request),
+        LogsAction.ListIntegrations => DispatchListIntegrations(context, request),
+        LogsAction.ListLogAnomalyDetectors => DispatchListLogAnomalyDetectors(context, request),
+        LogsAction.ListLogGroups => DispatchListLogGroups(context, request),
+        LogsAction.ListLogGroupsForQuery => DispatchListLogGroupsForQuery(context, request),
+        LogsAction.ListScheduledQueries => DispatchListScheduledQueries(context, request),
+        LogsAction.ListSourcesForS3TableIntegration => DispatchListSourcesForS3TableIntegration(context, request),
+        LogsAction.ListTagsForResource => DispatchListTagsForResource(context, request),
+        LogsAction.ListTagsLogGroup => DispatchListTagsLogGroup(context, request),
+        LogsAction.PutAccountPolicy => DispatchPutAccountPolicy(context, request),
+        LogsAction.PutBearerTokenAuthentication => DispatchPutBearerTokenAuthentication(context, request),
+        LogsAction.PutDataProtectionPolicy => DispatchPutDataProtectionPolicy(context, request),
+        LogsAction.PutDeliveryDestination => DispatchPutDeliveryDestination(context, request),
+        LogsAction.PutDeliveryDestinationPolicy => DispatchPutDeliveryDestinationPolicy(context, request),
+        LogsAction.PutDeliverySource => DispatchPutDeliverySource(context, request),
+        LogsAction.PutDestination => DispatchPutDestination(context, request),
+        LogsAction.PutDestinationPolicy => DispatchPutDestinationPolicy(context, request),
+        LogsAction.PutIndexPolicy => DispatchPutIndexPolicy(context, request),
+        LogsAction.PutIntegration => DispatchPutIntegration(context, request),
+        LogsAction.PutLogEvents => DispatchPutLogEvents(context, request),
+        LogsAction.PutLogGroupDeletionProtection => DispatchPutLogGroupDeletionProtection(context, request),
+        LogsAction.PutMetricFilter => DispatchPutMetricFilter(context, request),
+        LogsAction.PutQueryDefinition => DispatchPutQueryDefinition(context, request),
+        LogsAction.PutResourcePolicy => DispatchPutResourcePolicy(context, request),
+        LogsAction.PutRetentionPolicy => DispatchPutRetentionPolicy(context, request),
+        LogsAction.PutSubscriptionFilter => DispatchPutSubscriptionFilter(context, request),
+        LogsAction.PutTransformer => DispatchPutTransformer(context, request),
+        LogsAction.StartLiveTail => DispatchStartLiveTail(context, request),
+        LogsAction.StartQuery => DispatchStartQuery(context, request),
+        LogsAction.StopQuery => DispatchStopQuery(context, request),
+        LogsAction.TagLogGroup => DispatchTagLogGroup(context, request),
+        LogsAction.TagResource => DispatchTagResource(context, request),
+        LogsAction.TestMetricFilter => DispatchTestMetricFilter(context, request),
+        LogsAction.TestTransformer => DispatchTestTransformer(context, request),
+        LogsAction.UntagLogGroup => DispatchUntagLogGroup(context, request),
+        LogsAction.UntagResource => DispatchUntagResource(context, request),
+        LogsAction.UpdateAnomaly => DispatchUpdateAnomaly(context, request),
+        LogsAction.UpdateDeliveryConfiguration => DispatchUpdateDeliveryConfiguration(context, request),
+        LogsAction.UpdateLogAnomalyDetector => DispatchUpdateLogAnomalyDetector(context, request),
+        LogsAction.UpdateLookupTable => DispatchUpdateLookupTable(context, request),
+        LogsAction.UpdateScheduledQuery => DispatchUpdateScheduledQuery(context, request),
+        _ => global::System.Threading.Tasks.Task.FromException<object?>(new global::System.ArgumentOutOfRangeException(nameof(action))),
+    };
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAssociateKmsKey(TContext context, object request)
+    {
+        await AssociateKmsKeyAsync(context, (global::Stratus.Services.Model.Logs.AssociateKmsKeyRequest)request).ConfigureAwait(false);
+        return null;
     }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAssociateSourceToS3TableIntegration(TContext context, object request) =>
+        await AssociateSourceToS3TableIntegrationAsync(context, (global::Stratus.Services.Model.Logs.AssociateSourceToS3TableIntegrationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCancelExportTask(TContext context, object request)
+    {
+        await CancelExportTaskAsync(context, (global::Stratus.Services.Model.Logs.CancelExportTaskRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCancelImportTask(TContext context, object request) =>
+        await CancelImportTaskAsync(context, (global::Stratus.Services.Model.Logs.CancelImportTaskRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateDelivery(TContext context, object request) =>
+        await CreateDeliveryAsync(context, (global::Stratus.Services.Model.Logs.CreateDeliveryRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateExportTask(TContext context, object request) =>
+        await CreateExportTaskAsync(context, (global::Stratus.Services.Model.Logs.CreateExportTaskRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateImportTask(TContext context, object request) =>
+        await CreateImportTaskAsync(context, (global::Stratus.Services.Model.Logs.CreateImportTaskRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateLogAnomalyDetector(TContext context, object request) =>
+        await CreateLogAnomalyDetectorAsync(context, (global::Stratus.Services.Model.Logs.CreateLogAnomalyDetectorRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateLogGroup(TContext context, object request)
+    {
+        await CreateLogGroupAsync(context, (global::Stratus.Services.Model.Logs.CreateLogGroupRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateLogStream(TContext context, object request)
+    {
+        await CreateLogStreamAsync(context, (global::Stratus.Services.Model.Logs.CreateLogStreamRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateLookupTable(TContext context, object request) =>
+        await CreateLookupTableAsync(context, (global::Stratus.Services.Model.Logs.CreateLookupTableRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateScheduledQuery(TContext context, object request) =>
+        await CreateScheduledQueryAsync(context, (global::Stratus.Services.Model.Logs.CreateScheduledQueryRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteAccountPolicy(TContext context, object request)
+    {
+        await DeleteAccountPolicyAsync(context, (global::Stratus.Services.Model.Logs.DeleteAccountPolicyRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteDataProtectionPolicy(TContext context, object request)
+    {
+        await DeleteDataProtectionPolicyAsync(context, (global::Stratus.Services.Model.Logs.DeleteDataProtectionPolicyRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteDelivery(TContext context, object request)
+    {
+        await DeleteDeliveryAsync(context, (global::Stratus.Services.Model.Logs.DeleteDeliveryRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteDeliveryDestination(TContext context, object request)
+    {
+        await DeleteDeliveryDestinationAsync(context, (global::Stratus.Services.Model.Logs.DeleteDeliveryDestinationRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteDeliveryDestinationPolicy(TContext context, object request)
+    {
+        await DeleteDeliveryDestinationPolicyAsync(context, (global::Stratus.Services.Model.Logs.DeleteDeliveryDestinationPolicyRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteDeliverySource(TContext context, object request)
+    {
+        await DeleteDeliverySourceAsync(context, (global::Stratus.Services.Model.Logs.DeleteDeliverySourceRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteDestination(TContext context, object request)
+    {
+        await DeleteDestinationAsync(context, (global::Stratus.Services.Model.Logs.DeleteDestinationRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteIndexPolicy(TContext context, object request) =>
+        await DeleteIndexPolicyAsync(context, (global::Stratus.Services.Model.Logs.DeleteIndexPolicyRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteIntegration(TContext context, object request) =>
+        await DeleteIntegrationAsync(context, (global::Stratus.Services.Model.Logs.DeleteIntegrationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteLogAnomalyDetector(TContext context, object request)
+    {
+        await DeleteLogAnomalyDetectorAsync(context, (global::Stratus.Services.Model.Logs.DeleteLogAnomalyDetectorRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteLogGroup(TContext context, object request)
+    {
+        await DeleteLogGroupAsync(context, (global::Stratus.Services.Model.Logs.DeleteLogGroupRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteLogStream(TContext context, object request)
+    {
+        await DeleteLogStreamAsync(context, (global::Stratus.Services.Model.Logs.DeleteLogStreamRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteLookupTable(TContext context, object request)
+    {
+        await DeleteLookupTableAsync(context, (global::Stratus.Services.Model.Logs.DeleteLookupTableRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteMetricFilter(TContext context, object request)
+    {
+        await DeleteMetricFilterAsync(context, (global::Stratus.Services.Model.Logs.DeleteMetricFilterRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteQueryDefinition(TContext context, object request) =>
+        await DeleteQueryDefinitionAsync(context, (global::Stratus.Services.Model.Logs.DeleteQueryDefinitionRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteResourcePolicy(TContext context, object request)
+    {
+        await DeleteResourcePolicyAsync(context, (global::Stratus.Services.Model.Logs.DeleteResourcePolicyRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteRetentionPolicy(TContext context, object request)
+    {
+        await DeleteRetentionPolicyAsync(context, (global::Stratus.Services.Model.Logs.DeleteRetentionPolicyRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteScheduledQuery(TContext context, object request) =>
+        await DeleteScheduledQueryAsync(context, (global::Stratus.Services.Model.Logs.DeleteScheduledQueryRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteSubscriptionFilter(TContext context, object request)
+    {
+        await DeleteSubscriptionFilterAsync(context, (global::Stratus.Services.Model.Logs.DeleteSubscriptionFilterRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteTransformer(TContext context, object request)
+    {
+        await DeleteTransformerAsync(context, (global::Stratus.Services.Model.Logs.DeleteTransformerRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeAccountPolicies(TContext context, object request) =>
+        await DescribeAccountPoliciesAsync(context, (global::Stratus.Services.Model.Logs.DescribeAccountPoliciesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeConfigurationTemplates(TContext context, object request) =>
+        await DescribeConfigurationTemplatesAsync(context, (global::Stratus.Services.Model.Logs.DescribeConfigurationTemplatesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeDeliveries(TContext context, object request) =>
+        await DescribeDeliveriesAsync(context, (global::Stratus.Services.Model.Logs.DescribeDeliveriesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeDeliveryDestinations(TContext context, object request) =>
+        await DescribeDeliveryDestinationsAsync(context, (global::Stratus.Services.Model.Logs.DescribeDeliveryDestinationsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeDeliverySources(TContext context, object request) =>
+        await DescribeDeliverySourcesAsync(context, (global::Stratus.Services.Model.Logs.DescribeDeliverySourcesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeDestinations(TContext context, object request) =>
+        await DescribeDestinationsAsync(context, (global::Stratus.Services.Model.Logs.DescribeDestinationsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeExportTasks(TContext context, object request) =>
+        await DescribeExportTasksAsync(context, (global::Stratus.Services.Model.Logs.DescribeExportTasksRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeFieldIndexes(TContext context, object request) =>
+        await DescribeFieldIndexesAsync(context, (global::Stratus.Services.Model.Logs.DescribeFieldIndexesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeImportTaskBatches(TContext context, object request) =>
+        await DescribeImportTaskBatchesAsync(context, (global::Stratus.Services.Model.Logs.DescribeImportTaskBatchesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeImportTasks(TContext context, object request) =>
+        await DescribeImportTasksAsync(context, (global::Stratus.Services.Model.Logs.DescribeImportTasksRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeIndexPolicies(TContext context, object request) =>
+        await DescribeIndexPoliciesAsync(context, (global::Stratus.Services.Model.Logs.DescribeIndexPoliciesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeLogGroups(TContext context, object request) =>
+        await DescribeLogGroupsAsync(context, (global::Stratus.Services.Model.Logs.DescribeLogGroupsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeLogStreams(TContext context, object request) =>
+        await DescribeLogStreamsAsync(context, (global::Stratus.Services.Model.Logs.DescribeLogStreamsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeLookupTables(TContext context, object request) =>
+        await DescribeLookupTablesAsync(context, (global::Stratus.Services.Model.Logs.DescribeLookupTablesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeMetricFilters(TContext context, object request) =>
+        await DescribeMetricFiltersAsync(context, (global::Stratus.Services.Model.Logs.DescribeMetricFiltersRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeQueries(TContext context, object request) =>
+        await DescribeQueriesAsync(context, (global::Stratus.Services.Model.Logs.DescribeQueriesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeQueryDefinitions(TContext context, object request) =>
+        await DescribeQueryDefinitionsAsync(context, (global::Stratus.Services.Model.Logs.DescribeQueryDefinitionsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeResourcePolicies(TContext context, object request) =>
+        await DescribeResourcePoliciesAsync(context, (global::Stratus.Services.Model.Logs.DescribeResourcePoliciesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDescribeSubscriptionFilters(TContext context, object request) =>
+        await DescribeSubscriptionFiltersAsync(context, (global::Stratus.Services.Model.Logs.DescribeSubscriptionFiltersRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisassociateKmsKey(TContext context, object request)
+    {
+        await DisassociateKmsKeyAsync(context, (global::Stratus.Services.Model.Logs.DisassociateKmsKeyRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisassociateSourceFromS3TableIntegration(TContext context, object request) =>
+        await DisassociateSourceFromS3TableIntegrationAsync(context, (global::Stratus.Services.Model.Logs.DisassociateSourceFromS3TableIntegrationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchFilterLogEvents(TContext context, object request) =>
+        await FilterLogEventsAsync(context, (global::Stratus.Services.Model.Logs.FilterLogEventsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetDataProtectionPolicy(TContext context, object request) =>
+        await GetDataProtectionPolicyAsync(context, (global::Stratus.Services.Model.Logs.GetDataProtectionPolicyRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetDelivery(TContext context, object request) =>
+        await GetDeliveryAsync(context, (global::Stratus.Services.Model.Logs.GetDeliveryRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetDeliveryDestination(TContext context, object request) =>
+        await GetDeliveryDestinationAsync(context, (global::Stratus.Services.Model.Logs.GetDeliveryDestinationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetDeliveryDestinationPolicy(TContext context, object request) =>
+        await GetDeliveryDestinationPolicyAsync(context, (global::Stratus.Services.Model.Logs.GetDeliveryDestinationPolicyRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetDeliverySource(TContext context, object request) =>
+        await GetDeliverySourceAsync(context, (global::Stratus.Services.Model.Logs.GetDeliverySourceRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetIntegration(TContext context, object request) =>
+        await GetIntegrationAsync(context, (global::Stratus.Services.Model.Logs.GetIntegrationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetLogAnomalyDetector(TContext context, object request) =>
+        await GetLogAnomalyDetectorAsync(context, (global::Stratus.Services.Model.Logs.GetLogAnomalyDetectorRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetLogEvents(TContext context, object request) =>
+        await GetLogEventsAsync(context, (global::Stratus.Services.Model.Logs.GetLogEventsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetLogFields(TContext context, object request) =>
+        await GetLogFieldsAsync(context, (global::Stratus.Services.Model.Logs.GetLogFieldsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetLogGroupFields(TContext context, object request) =>
+        await GetLogGroupFieldsAsync(context, (global::Stratus.Services.Model.Logs.GetLogGroupFieldsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetLogObject(TContext context, object request) =>
+        await GetLogObjectAsync(context, (global::Stratus.Services.Model.Logs.GetLogObjectRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetLogRecord(TContext context, object request) =>
+        await GetLogRecordAsync(context, (global::Stratus.Services.Model.Logs.GetLogRecordRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetLookupTable(TContext context, object request) =>
+        await GetLookupTableAsync(context, (global::Stratus.Services.Model.Logs.GetLookupTableRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetQueryResults(TContext context, object request) =>
+        await GetQueryResultsAsync(context, (global::Stratus.Services.Model.Logs.GetQueryResultsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetScheduledQuery(TContext context, object request) =>
+        await GetScheduledQueryAsync(context, (global::Stratus.Services.Model.Logs.GetScheduledQueryRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetScheduledQueryHistory(TContext context, object request) =>
+        await GetScheduledQueryHistoryAsync(context, (global::Stratus.Services.Model.Logs.GetScheduledQueryHistoryRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetTransformer(TContext context, object request) =>
+        await GetTransformerAsync(context, (global::Stratus.Services.Model.Logs.GetTransformerRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListAggregateLogGroupSummaries(TContext context, object request) =>
+        await ListAggregateLogGroupSummariesAsync(context, (global::Stratus.Services.Model.Logs.ListAggregateLogGroupSummariesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListAnomalies(TContext context, object request) =>
+        await ListAnomaliesAsync(context, (global::Stratus.Services.Model.Logs.ListAnomaliesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListIntegrations(TContext context, object request) =>
+        await ListIntegrationsAsync(context, (global::Stratus.Services.Model.Logs.ListIntegrationsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListLogAnomalyDetectors(TContext context, object request) =>
+        await ListLogAnomalyDetectorsAsync(context, (global::Stratus.Services.Model.Logs.ListLogAnomalyDetectorsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListLogGroups(TContext context, object request) =>
+        await ListLogGroupsAsync(context, (global::Stratus.Services.Model.Logs.ListLogGroupsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListLogGroupsForQuery(TContext context, object request) =>
+        await ListLogGroupsForQueryAsync(context, (global::Stratus.Services.Model.Logs.ListLogGroupsForQueryRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListScheduledQueries(TContext context, object request) =>
+        await ListScheduledQueriesAsync(context, (global::Stratus.Services.Model.Logs.ListScheduledQueriesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListSourcesForS3TableIntegration(TContext context, object request) =>
+        await ListSourcesForS3TableIntegrationAsync(context, (global::Stratus.Services.Model.Logs.ListSourcesForS3TableIntegrationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListTagsForResource(TContext context, object request) =>
+        await ListTagsForResourceAsync(context, (global::Stratus.Services.Model.Logs.ListTagsForResourceRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListTagsLogGroup(TContext context, object request) =>
+        await ListTagsLogGroupAsync(context, (global::Stratus.Services.Model.Logs.ListTagsLogGroupRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPutAccountPolicy(TContext context, object request) =>
+        await PutAccountPolicyAsync(context, (global::Stratus.Services.Model.Logs.PutAccountPolicyRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPutBearerTokenAuthentication(TContext context, object request)
+    {
+        await PutBearerTokenAuthenticationAsync(context, (global::Stratus.Services.Model.Logs.PutBearerTokenAuthenticationRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPutDataProtectionPolicy(TContext context, object request) =>
+        await PutDataProtectionPolicyAsync(context, (global::Stratus.Services.Model.Logs.PutDataProtectionPolicyRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPutDeliveryDestination(TContext context, object request) =>
+        await PutDeliveryDestinationAsync(context, (global::Stratus.Services.Model.Logs.PutDeliveryDestinationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPutDeliveryDestinationPolicy(TContext context, object request) =>
+        await PutDeliveryDestinationPolicyAsync(context, (global::Stratus.Services.Model.Logs.PutDeliveryDestinationPolicyRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPutDeliverySource(TContext context, object request) =>
+        await PutDeliverySourceAsync(context, (global::Stratus.Services.Model.Logs.PutDeliverySourceRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPutDestination(TContext context, object request) =>
+        await PutDestinationAsync(context, (global::Stratus.Services.Model.Logs.PutDestinationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPutDestinationPolicy(TContext context, object request)
+    {
+        await PutDestinationPolicyAsync(context, (global::Stratus.Services.Model.Logs.PutDestinationPolicyRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPutIndexPolicy(TContext context, object request) =>
+        await PutIndexPolicyAsync(context, (global::Stratus.Services.Model.Logs.PutIndexPolicyRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPutIntegration(TContext context, object request) =>
+        await PutIntegrationAsync(context, (global::Stratus.Services.Model.Logs.PutIntegrationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPutLogEvents(TContext context, object request) =>
+        await PutLogEventsAsync(context, (global::Stratus.Services.Model.Logs.PutLogEventsRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPutLogGroupDeletionProtection(TContext context, object request)
+    {
+        await PutLogGroupDeletionProtectionAsync(context, (global::Stratus.Services.Model.Logs.PutLogGroupDeletionProtectionRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPutMetricFilter(TContext context, object request)
+    {
+        await PutMetricFilterAsync(context, (global::Stratus.Services.Model.Logs.PutMetricFilterRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPutQueryDefinition(TContext context, object request) =>
+        await PutQueryDefinitionAsync(context, (global::Stratus.Services.Model.Logs.PutQueryDefinitionRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPutResourcePolicy(TContext context, object request) =>
+        await PutResourcePolicyAsync(context, (global::Stratus.Services.Model.Logs.PutResourcePolicyRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPutRetentionPolicy(TContext context, object request)
+    {
+        await PutRetentionPolicyAsync(context, (global::Stratus.Services.Model.Logs.PutRetentionPolicyRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPutSubscriptionFilter(TContext context, object request)
+    {
+        await PutSubscriptionFilterAsync(context, (global::Stratus.Services.Model.Logs.PutSubscriptionFilterRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPutTransformer(TContext context, object request)
+    {
+        await PutTransformerAsync(context, (global::Stratus.Services.Model.Logs.PutTransformerRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchStartLiveTail(TContext context, object request) =>
+        await StartLiveTailAsync(context, (global::Stratus.Services.Model.Logs.StartLiveTailRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchStartQuery(TContext context, object request) =>
+        await StartQueryAsync(context, (global::Stratus.Services.Model.Logs.StartQueryRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchStopQuery(TContext context, object request) =>
+        await StopQueryAsync(context, (global::Stratus.Services.Model.Logs.StopQueryRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchTagLogGroup(TContext context, object request)
+    {
+        await TagLogGroupAsync(context, (global::Stratus.Services.Model.Logs.TagLogGroupRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchTagResource(TContext context, object request)
+    {
+        await TagResourceAsync(context, (global::Stratus.Services.Model.Logs.TagResourceRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchTestMetricFilter(TContext context, object request) =>
+        await TestMetricFilterAsync(context, (global::Stratus.Services.Model.Logs.TestMetricFilterRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchTestTransformer(TContext context, object request) =>
+        await TestTransformerAsync(context, (global::Stratus.Services.Model.Logs.TestTransformerRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUntagLogGroup(TContext context, object request)
+    {
+        await UntagLogGroupAsync(context, (global::Stratus.Services.Model.Logs.UntagLogGroupRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUntagResource(TContext context, object request)
+    {
+        await UntagResourceAsync(context, (global::Stratus.Services.Model.Logs.UntagResourceRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUpdateAnomaly(TContext context, object request)
+    {
+        await UpdateAnomalyAsync(context, (global::Stratus.Services.Model.Logs.UpdateAnomalyRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUpdateDeliveryConfiguration(TContext context, object request) =>
+        await UpdateDeliveryConfigurationAsync(context, (global::Stratus.Services.Model.Logs.UpdateDeliveryConfigurationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUpdateLogAnomalyDetector(TContext context, object request)
+    {
+        await UpdateLogAnomalyDetectorAsync(context, (global::Stratus.Services.Model.Logs.UpdateLogAnomalyDetectorRequest)request).ConfigureAwait(false);
+        return null;
+    }
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUpdateLookupTable(TContext context, object request) =>
+        await UpdateLookupTableAsync(context, (global::Stratus.Services.Model.Logs.UpdateLookupTableRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUpdateScheduledQuery(TContext context, object request) =>
+        await UpdateScheduledQueryAsync(context, (global::Stratus.Services.Model.Logs.UpdateScheduledQueryRequest)request).ConfigureAwait(false);
 }

@@ -10,413 +10,1698 @@ using SM = global::Stratus.Protocol.Model;
 /// <summary>Shape descriptors of the logs model.</summary>
 public static partial class LogsShapes
 {
-    public static readonly SM::ShapeInfo SAccessDeniedException = new SM::ShapeInfo("AccessDeniedException", SM::ShapeKind.Structure).AsError("AccessDeniedException", 400, true);
-    public static readonly SM::ShapeInfo SAccessPolicy = new SM::ShapeInfo("AccessPolicy", SM::ShapeKind.String).Constrain(min: 1);
-    public static readonly SM::ShapeInfo SAccountId = new SM::ShapeInfo("AccountId", SM::ShapeKind.String).Constrain(min: 12, max: 12);
-    public static readonly SM::ShapeInfo SAccountIds = new SM::ShapeInfo("AccountIds", SM::ShapeKind.List).Constrain(min: 0, max: 20);
-    public static readonly SM::ShapeInfo SAccountPolicies = new SM::ShapeInfo("AccountPolicies", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAccountPolicy = new SM::ShapeInfo("AccountPolicy", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAccountPolicyDocument = new SM::ShapeInfo("AccountPolicyDocument", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SActionStatus = new SM::ShapeInfo("ActionStatus", SM::ShapeKind.String).Constrain(enumValues: ["IN_PROGRESS", "CLIENT_ERROR", "FAILED", "COMPLETE"]);
-    public static readonly SM::ShapeInfo SAddKeyEntries = new SM::ShapeInfo("AddKeyEntries", SM::ShapeKind.List).Constrain(min: 1, max: 5);
-    public static readonly SM::ShapeInfo SAddKeyEntry = new SM::ShapeInfo("AddKeyEntry", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAddKeyValue = new SM::ShapeInfo("AddKeyValue", SM::ShapeKind.String).Constrain(min: 1, max: 256);
-    public static readonly SM::ShapeInfo SAddKeys = new SM::ShapeInfo("AddKeys", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAggregateLogGroupSummaries = new SM::ShapeInfo("AggregateLogGroupSummaries", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAggregateLogGroupSummary = new SM::ShapeInfo("AggregateLogGroupSummary", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAllowedActionForAllowVendedLogsDeliveryForResource = new SM::ShapeInfo("AllowedActionForAllowVendedLogsDeliveryForResource", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SAllowedFieldDelimiters = new SM::ShapeInfo("AllowedFieldDelimiters", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAllowedFields = new SM::ShapeInfo("AllowedFields", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAmazonResourceName = new SM::ShapeInfo("AmazonResourceName", SM::ShapeKind.String).Constrain(min: 1, max: 1011);
-    public static readonly SM::ShapeInfo SAnomalies = new SM::ShapeInfo("Anomalies", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAnomaly = new SM::ShapeInfo("Anomaly", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAnomalyDetector = new SM::ShapeInfo("AnomalyDetector", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAnomalyDetectorArn = new SM::ShapeInfo("AnomalyDetectorArn", SM::ShapeKind.String).Constrain(min: 1);
-    public static readonly SM::ShapeInfo SAnomalyDetectorStatus = new SM::ShapeInfo("AnomalyDetectorStatus", SM::ShapeKind.String).Constrain(enumValues: ["INITIALIZING", "TRAINING", "ANALYZING", "FAILED", "DELETED", "PAUSED"]);
-    public static readonly SM::ShapeInfo SAnomalyDetectors = new SM::ShapeInfo("AnomalyDetectors", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SAnomalyId = new SM::ShapeInfo("AnomalyId", SM::ShapeKind.String).Constrain(min: 36, max: 36);
-    public static readonly SM::ShapeInfo SAnomalyVisibilityTime = new SM::ShapeInfo("AnomalyVisibilityTime", SM::ShapeKind.Long).Constrain(min: 7, max: 90);
-    public static readonly SM::ShapeInfo SApplyOnTransformedLogs = new SM::ShapeInfo("ApplyOnTransformedLogs", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SArn = new SM::ShapeInfo("Arn", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SAssociateKmsKeyRequest = new SM::ShapeInfo("AssociateKmsKeyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociateSourceToS3TableIntegrationRequest = new SM::ShapeInfo("AssociateSourceToS3TableIntegrationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociateSourceToS3TableIntegrationResponse = new SM::ShapeInfo("AssociateSourceToS3TableIntegrationResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SBaseline = new SM::ShapeInfo("Baseline", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SBatchId = new SM::ShapeInfo("BatchId", SM::ShapeKind.String).Constrain(min: 1, max: 256);
-    public static readonly SM::ShapeInfo SBearerTokenAuthenticationEnabled = new SM::ShapeInfo("BearerTokenAuthenticationEnabled", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SBoolean = new SM::ShapeInfo("Boolean", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SBytesScannedValue = new SM::ShapeInfo("BytesScannedValue", SM::ShapeKind.Double);
-    public static readonly SM::ShapeInfo SCSV = new SM::ShapeInfo("CSV", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCancelExportTaskRequest = new SM::ShapeInfo("CancelExportTaskRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCancelImportTaskRequest = new SM::ShapeInfo("CancelImportTaskRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCancelImportTaskResponse = new SM::ShapeInfo("CancelImportTaskResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SClientToken = new SM::ShapeInfo("ClientToken", SM::ShapeKind.String).Constrain(min: 36, max: 128);
-    public static readonly SM::ShapeInfo SCollectionRetentionDays = new SM::ShapeInfo("CollectionRetentionDays", SM::ShapeKind.Integer).Constrain(min: 1, max: 30);
-    public static readonly SM::ShapeInfo SColumn = new SM::ShapeInfo("Column", SM::ShapeKind.String).Constrain(min: 1, max: 128);
-    public static readonly SM::ShapeInfo SColumns = new SM::ShapeInfo("Columns", SM::ShapeKind.List).Constrain(max: 100);
-    public static readonly SM::ShapeInfo SConfigurationTemplate = new SM::ShapeInfo("ConfigurationTemplate", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SConfigurationTemplateDeliveryConfigValues = new SM::ShapeInfo("ConfigurationTemplateDeliveryConfigValues", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SConfigurationTemplates = new SM::ShapeInfo("ConfigurationTemplates", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SConflictException = new SM::ShapeInfo("ConflictException", SM::ShapeKind.Structure).AsError("ConflictException", 400, true);
-    public static readonly SM::ShapeInfo SCopyValue = new SM::ShapeInfo("CopyValue", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCopyValueEntries = new SM::ShapeInfo("CopyValueEntries", SM::ShapeKind.List).Constrain(min: 1, max: 5);
-    public static readonly SM::ShapeInfo SCopyValueEntry = new SM::ShapeInfo("CopyValueEntry", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCount = new SM::ShapeInfo("Count", SM::ShapeKind.Long);
-    public static readonly SM::ShapeInfo SCreateDeliveryRequest = new SM::ShapeInfo("CreateDeliveryRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateDeliveryResponse = new SM::ShapeInfo("CreateDeliveryResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateExportTaskRequest = new SM::ShapeInfo("CreateExportTaskRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateExportTaskResponse = new SM::ShapeInfo("CreateExportTaskResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateImportTaskRequest = new SM::ShapeInfo("CreateImportTaskRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateImportTaskResponse = new SM::ShapeInfo("CreateImportTaskResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateLogAnomalyDetectorRequest = new SM::ShapeInfo("CreateLogAnomalyDetectorRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateLogAnomalyDetectorResponse = new SM::ShapeInfo("CreateLogAnomalyDetectorResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateLogGroupRequest = new SM::ShapeInfo("CreateLogGroupRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateLogStreamRequest = new SM::ShapeInfo("CreateLogStreamRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateLookupTableRequest = new SM::ShapeInfo("CreateLookupTableRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateLookupTableResponse = new SM::ShapeInfo("CreateLookupTableResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateScheduledQueryRequest = new SM::ShapeInfo("CreateScheduledQueryRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateScheduledQueryResponse = new SM::ShapeInfo("CreateScheduledQueryResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDashboardViewerPrincipals = new SM::ShapeInfo("DashboardViewerPrincipals", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SData = new SM::ShapeInfo("Data", SM::ShapeKind.Blob);
-    public static readonly SM::ShapeInfo SDataAlreadyAcceptedException = new SM::ShapeInfo("DataAlreadyAcceptedException", SM::ShapeKind.Structure).AsError("DataAlreadyAcceptedException", 400, true);
-    public static readonly SM::ShapeInfo SDataProtectionPolicyDocument = new SM::ShapeInfo("DataProtectionPolicyDocument", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SDataProtectionStatus = new SM::ShapeInfo("DataProtectionStatus", SM::ShapeKind.String).Constrain(enumValues: ["ACTIVATED", "DELETED", "ARCHIVED", "DISABLED"]);
-    public static readonly SM::ShapeInfo SDataSource = new SM::ShapeInfo("DataSource", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDataSourceFilter = new SM::ShapeInfo("DataSourceFilter", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDataSourceFilters = new SM::ShapeInfo("DataSourceFilters", SM::ShapeKind.List).Constrain(min: 1, max: 5);
-    public static readonly SM::ShapeInfo SDataSourceName = new SM::ShapeInfo("DataSourceName", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SDataSourceType = new SM::ShapeInfo("DataSourceType", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SDataType = new SM::ShapeInfo("DataType", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SDateTimeConverter = new SM::ShapeInfo("DateTimeConverter", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDays = new SM::ShapeInfo("Days", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SDefaultValue = new SM::ShapeInfo("DefaultValue", SM::ShapeKind.Double);
-    public static readonly SM::ShapeInfo SDeleteAccountPolicyRequest = new SM::ShapeInfo("DeleteAccountPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteDataProtectionPolicyRequest = new SM::ShapeInfo("DeleteDataProtectionPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteDeliveryDestinationPolicyRequest = new SM::ShapeInfo("DeleteDeliveryDestinationPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteDeliveryDestinationRequest = new SM::ShapeInfo("DeleteDeliveryDestinationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteDeliveryRequest = new SM::ShapeInfo("DeleteDeliveryRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteDeliverySourceRequest = new SM::ShapeInfo("DeleteDeliverySourceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteDestinationRequest = new SM::ShapeInfo("DeleteDestinationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteIndexPolicyRequest = new SM::ShapeInfo("DeleteIndexPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteIndexPolicyResponse = new SM::ShapeInfo("DeleteIndexPolicyResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteIntegrationRequest = new SM::ShapeInfo("DeleteIntegrationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteIntegrationResponse = new SM::ShapeInfo("DeleteIntegrationResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteKeys = new SM::ShapeInfo("DeleteKeys", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteLogAnomalyDetectorRequest = new SM::ShapeInfo("DeleteLogAnomalyDetectorRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteLogGroupRequest = new SM::ShapeInfo("DeleteLogGroupRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteLogStreamRequest = new SM::ShapeInfo("DeleteLogStreamRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteLookupTableRequest = new SM::ShapeInfo("DeleteLookupTableRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteMetricFilterRequest = new SM::ShapeInfo("DeleteMetricFilterRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteQueryDefinitionRequest = new SM::ShapeInfo("DeleteQueryDefinitionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteQueryDefinitionResponse = new SM::ShapeInfo("DeleteQueryDefinitionResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteResourcePolicyRequest = new SM::ShapeInfo("DeleteResourcePolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteRetentionPolicyRequest = new SM::ShapeInfo("DeleteRetentionPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteScheduledQueryRequest = new SM::ShapeInfo("DeleteScheduledQueryRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteScheduledQueryResponse = new SM::ShapeInfo("DeleteScheduledQueryResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteSubscriptionFilterRequest = new SM::ShapeInfo("DeleteSubscriptionFilterRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteTransformerRequest = new SM::ShapeInfo("DeleteTransformerRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteWithKeys = new SM::ShapeInfo("DeleteWithKeys", SM::ShapeKind.List).Constrain(min: 1, max: 5);
-    public static readonly SM::ShapeInfo SDeletionProtectionEnabled = new SM::ShapeInfo("DeletionProtectionEnabled", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SDelimiter = new SM::ShapeInfo("Delimiter", SM::ShapeKind.String).Constrain(min: 1, max: 2);
-    public static readonly SM::ShapeInfo SDeliveries = new SM::ShapeInfo("Deliveries", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDelivery = new SM::ShapeInfo("Delivery", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeliveryDestination = new SM::ShapeInfo("DeliveryDestination", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeliveryDestinationConfiguration = new SM::ShapeInfo("DeliveryDestinationConfiguration", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeliveryDestinationName = new SM::ShapeInfo("DeliveryDestinationName", SM::ShapeKind.String).Constrain(min: 1, max: 60);
-    public static readonly SM::ShapeInfo SDeliveryDestinationPolicy = new SM::ShapeInfo("DeliveryDestinationPolicy", SM::ShapeKind.String).Constrain(min: 1, max: 51200);
-    public static readonly SM::ShapeInfo SDeliveryDestinationType = new SM::ShapeInfo("DeliveryDestinationType", SM::ShapeKind.String).Constrain(enumValues: ["S3", "CWL", "FH", "XRAY"]);
-    public static readonly SM::ShapeInfo SDeliveryDestinationTypes = new SM::ShapeInfo("DeliveryDestinationTypes", SM::ShapeKind.List).Constrain(min: 1, max: 4);
-    public static readonly SM::ShapeInfo SDeliveryDestinations = new SM::ShapeInfo("DeliveryDestinations", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDeliveryId = new SM::ShapeInfo("DeliveryId", SM::ShapeKind.String).Constrain(min: 1, max: 64);
-    public static readonly SM::ShapeInfo SDeliverySource = new SM::ShapeInfo("DeliverySource", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeliverySourceConfiguration = new SM::ShapeInfo("DeliverySourceConfiguration", SM::ShapeKind.Map);
-    public static readonly SM::ShapeInfo SDeliverySourceConfigurationKey = new SM::ShapeInfo("DeliverySourceConfigurationKey", SM::ShapeKind.String).Constrain(min: 1, max: 255);
-    public static readonly SM::ShapeInfo SDeliverySourceConfigurationNumericValue = new SM::ShapeInfo("DeliverySourceConfigurationNumericValue", SM::ShapeKind.Double);
-    public static readonly SM::ShapeInfo SDeliverySourceConfigurationSchema = new SM::ShapeInfo("DeliverySourceConfigurationSchema", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeliverySourceConfigurationSchemaField = new SM::ShapeInfo("DeliverySourceConfigurationSchemaField", SM::ShapeKind.String).Constrain(min: 1, max: 256);
-    public static readonly SM::ShapeInfo SDeliverySourceConfigurationSchemaValueType = new SM::ShapeInfo("DeliverySourceConfigurationSchemaValueType", SM::ShapeKind.String).Constrain(enumValues: ["string", "boolean", "int", "double", "long"]);
-    public static readonly SM::ShapeInfo SDeliverySourceConfigurationSchemas = new SM::ShapeInfo("DeliverySourceConfigurationSchemas", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDeliverySourceConfigurationSupportedValues = new SM::ShapeInfo("DeliverySourceConfigurationSupportedValues", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDeliverySourceConfigurationValue = new SM::ShapeInfo("DeliverySourceConfigurationValue", SM::ShapeKind.String).Constrain(min: 1, max: 255);
-    public static readonly SM::ShapeInfo SDeliverySourceName = new SM::ShapeInfo("DeliverySourceName", SM::ShapeKind.String).Constrain(min: 1, max: 60);
-    public static readonly SM::ShapeInfo SDeliverySourceStatus = new SM::ShapeInfo("DeliverySourceStatus", SM::ShapeKind.String).Constrain(enumValues: ["ACTIVE", "INACTIVE"]);
-    public static readonly SM::ShapeInfo SDeliverySourceStatusReason = new SM::ShapeInfo("DeliverySourceStatusReason", SM::ShapeKind.String).Constrain(enumValues: ["RESOURCE_DELETED"]);
-    public static readonly SM::ShapeInfo SDeliverySources = new SM::ShapeInfo("DeliverySources", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDeliverySuffixPath = new SM::ShapeInfo("DeliverySuffixPath", SM::ShapeKind.String).Constrain(min: 1, max: 256);
-    public static readonly SM::ShapeInfo SDescending = new SM::ShapeInfo("Descending", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SDescribeAccountPoliciesRequest = new SM::ShapeInfo("DescribeAccountPoliciesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeAccountPoliciesResponse = new SM::ShapeInfo("DescribeAccountPoliciesResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeConfigurationTemplatesRequest = new SM::ShapeInfo("DescribeConfigurationTemplatesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeConfigurationTemplatesResponse = new SM::ShapeInfo("DescribeConfigurationTemplatesResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeDeliveriesRequest = new SM::ShapeInfo("DescribeDeliveriesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeDeliveriesResponse = new SM::ShapeInfo("DescribeDeliveriesResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeDeliveryDestinationsRequest = new SM::ShapeInfo("DescribeDeliveryDestinationsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeDeliveryDestinationsResponse = new SM::ShapeInfo("DescribeDeliveryDestinationsResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeDeliverySourcesRequest = new SM::ShapeInfo("DescribeDeliverySourcesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeDeliverySourcesResponse = new SM::ShapeInfo("DescribeDeliverySourcesResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeDestinationsRequest = new SM::ShapeInfo("DescribeDestinationsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeDestinationsResponse = new SM::ShapeInfo("DescribeDestinationsResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeExportTasksRequest = new SM::ShapeInfo("DescribeExportTasksRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeExportTasksResponse = new SM::ShapeInfo("DescribeExportTasksResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeFieldIndexesLogGroupIdentifiers = new SM::ShapeInfo("DescribeFieldIndexesLogGroupIdentifiers", SM::ShapeKind.List).Constrain(min: 1, max: 100);
-    public static readonly SM::ShapeInfo SDescribeFieldIndexesRequest = new SM::ShapeInfo("DescribeFieldIndexesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeFieldIndexesResponse = new SM::ShapeInfo("DescribeFieldIndexesResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeImportTaskBatchesRequest = new SM::ShapeInfo("DescribeImportTaskBatchesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeImportTaskBatchesResponse = new SM::ShapeInfo("DescribeImportTaskBatchesResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeImportTasksRequest = new SM::ShapeInfo("DescribeImportTasksRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeImportTasksResponse = new SM::ShapeInfo("DescribeImportTasksResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeIndexPoliciesLogGroupIdentifiers = new SM::ShapeInfo("DescribeIndexPoliciesLogGroupIdentifiers", SM::ShapeKind.List).Constrain(min: 1, max: 1);
-    public static readonly SM::ShapeInfo SDescribeIndexPoliciesRequest = new SM::ShapeInfo("DescribeIndexPoliciesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeIndexPoliciesResponse = new SM::ShapeInfo("DescribeIndexPoliciesResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeLimit = new SM::ShapeInfo("DescribeLimit", SM::ShapeKind.Integer).Constrain(min: 1, max: 50);
-    public static readonly SM::ShapeInfo SDescribeLogGroupsLogGroupIdentifiers = new SM::ShapeInfo("DescribeLogGroupsLogGroupIdentifiers", SM::ShapeKind.List).Constrain(min: 1, max: 50);
-    public static readonly SM::ShapeInfo SDescribeLogGroupsRequest = new SM::ShapeInfo("DescribeLogGroupsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeLogGroupsResponse = new SM::ShapeInfo("DescribeLogGroupsResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeLogStreamsRequest = new SM::ShapeInfo("DescribeLogStreamsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeLogStreamsResponse = new SM::ShapeInfo("DescribeLogStreamsResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeLookupTablesMaxResults = new SM::ShapeInfo("DescribeLookupTablesMaxResults", SM::ShapeKind.Integer).Constrain(max: 100);
-    public static readonly SM::ShapeInfo SDescribeLookupTablesRequest = new SM::ShapeInfo("DescribeLookupTablesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeLookupTablesResponse = new SM::ShapeInfo("DescribeLookupTablesResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeMetricFiltersRequest = new SM::ShapeInfo("DescribeMetricFiltersRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeMetricFiltersResponse = new SM::ShapeInfo("DescribeMetricFiltersResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeQueriesMaxResults = new SM::ShapeInfo("DescribeQueriesMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000);
-    public static readonly SM::ShapeInfo SDescribeQueriesRequest = new SM::ShapeInfo("DescribeQueriesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeQueriesResponse = new SM::ShapeInfo("DescribeQueriesResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeQueryDefinitionsRequest = new SM::ShapeInfo("DescribeQueryDefinitionsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeQueryDefinitionsResponse = new SM::ShapeInfo("DescribeQueryDefinitionsResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeResourcePoliciesRequest = new SM::ShapeInfo("DescribeResourcePoliciesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeResourcePoliciesResponse = new SM::ShapeInfo("DescribeResourcePoliciesResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeSubscriptionFiltersRequest = new SM::ShapeInfo("DescribeSubscriptionFiltersRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescribeSubscriptionFiltersResponse = new SM::ShapeInfo("DescribeSubscriptionFiltersResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDescription = new SM::ShapeInfo("Description", SM::ShapeKind.String).Constrain(min: 1);
-    public static readonly SM::ShapeInfo SDestination = new SM::ShapeInfo("Destination", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDestinationArn = new SM::ShapeInfo("DestinationArn", SM::ShapeKind.String).Constrain(min: 1);
-    public static readonly SM::ShapeInfo SDestinationConfiguration = new SM::ShapeInfo("DestinationConfiguration", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDestinationField = new SM::ShapeInfo("DestinationField", SM::ShapeKind.String).Constrain(min: 1, max: 128);
-    public static readonly SM::ShapeInfo SDestinationName = new SM::ShapeInfo("DestinationName", SM::ShapeKind.String).Constrain(min: 1, max: 512);
-    public static readonly SM::ShapeInfo SDestinations = new SM::ShapeInfo("Destinations", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SDetectorKmsKeyArn = new SM::ShapeInfo("DetectorKmsKeyArn", SM::ShapeKind.String).Constrain(max: 256);
-    public static readonly SM::ShapeInfo SDetectorName = new SM::ShapeInfo("DetectorName", SM::ShapeKind.String).Constrain(min: 1);
-    public static readonly SM::ShapeInfo SDimensions = new SM::ShapeInfo("Dimensions", SM::ShapeKind.Map);
-    public static readonly SM::ShapeInfo SDimensionsKey = new SM::ShapeInfo("DimensionsKey", SM::ShapeKind.String).Constrain(max: 255);
-    public static readonly SM::ShapeInfo SDimensionsValue = new SM::ShapeInfo("DimensionsValue", SM::ShapeKind.String).Constrain(max: 255);
-    public static readonly SM::ShapeInfo SDisassociateKmsKeyRequest = new SM::ShapeInfo("DisassociateKmsKeyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisassociateSourceFromS3TableIntegrationRequest = new SM::ShapeInfo("DisassociateSourceFromS3TableIntegrationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisassociateSourceFromS3TableIntegrationResponse = new SM::ShapeInfo("DisassociateSourceFromS3TableIntegrationResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDistribution = new SM::ShapeInfo("Distribution", SM::ShapeKind.String).Constrain(enumValues: ["Random", "ByLogStream"]);
-    public static readonly SM::ShapeInfo SDynamicTokenPosition = new SM::ShapeInfo("DynamicTokenPosition", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SEmitSystemFields = new SM::ShapeInfo("EmitSystemFields", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SEncryptionKey = new SM::ShapeInfo("EncryptionKey", SM::ShapeKind.String).Constrain(max: 256);
-    public static readonly SM::ShapeInfo SEntity = new SM::ShapeInfo("Entity", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SEntityAttributes = new SM::ShapeInfo("EntityAttributes", SM::ShapeKind.Map).Constrain(min: 0, max: 10);
-    public static readonly SM::ShapeInfo SEntityAttributesKey = new SM::ShapeInfo("EntityAttributesKey", SM::ShapeKind.String).Constrain(min: 1, max: 256);
-    public static readonly SM::ShapeInfo SEntityAttributesValue = new SM::ShapeInfo("EntityAttributesValue", SM::ShapeKind.String).Constrain(min: 1, max: 512);
-    public static readonly SM::ShapeInfo SEntityKeyAttributes = new SM::ShapeInfo("EntityKeyAttributes", SM::ShapeKind.Map).Constrain(min: 2, max: 4);
-    public static readonly SM::ShapeInfo SEntityKeyAttributesKey = new SM::ShapeInfo("EntityKeyAttributesKey", SM::ShapeKind.String).Constrain(min: 1, max: 32);
-    public static readonly SM::ShapeInfo SEntityKeyAttributesValue = new SM::ShapeInfo("EntityKeyAttributesValue", SM::ShapeKind.String).Constrain(min: 1, max: 512);
-    public static readonly SM::ShapeInfo SEntityRejectionErrorType = new SM::ShapeInfo("EntityRejectionErrorType", SM::ShapeKind.String).Constrain(enumValues: ["InvalidEntity", "InvalidTypeValue", "InvalidKeyAttributes", "InvalidAttributes", "EntitySizeTooLarge", "UnsupportedLogGroupType", "MissingRequiredFields"]);
-    public static readonly SM::ShapeInfo SEnumerations = new SM::ShapeInfo("Enumerations", SM::ShapeKind.Map);
-    public static readonly SM::ShapeInfo SEpochMillis = new SM::ShapeInfo("EpochMillis", SM::ShapeKind.Long).Constrain(min: 0);
-    public static readonly SM::ShapeInfo SErrorMessage = new SM::ShapeInfo("ErrorMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SEvaluationFrequency = new SM::ShapeInfo("EvaluationFrequency", SM::ShapeKind.String).Constrain(enumValues: ["ONE_MIN", "FIVE_MIN", "TEN_MIN", "FIFTEEN_MIN", "THIRTY_MIN", "ONE_HOUR"]);
-    public static readonly SM::ShapeInfo SEventId = new SM::ShapeInfo("EventId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SEventMessage = new SM::ShapeInfo("EventMessage", SM::ShapeKind.String).Constrain(min: 1);
-    public static readonly SM::ShapeInfo SEventNumber = new SM::ShapeInfo("EventNumber", SM::ShapeKind.Long);
-    public static readonly SM::ShapeInfo SEventSource = new SM::ShapeInfo("EventSource", SM::ShapeKind.String).Constrain(enumValues: ["CloudTrail", "Route53Resolver", "VPCFlow", "EKSAudit", "AWSWAF"]);
-    public static readonly SM::ShapeInfo SEventsLimit = new SM::ShapeInfo("EventsLimit", SM::ShapeKind.Integer).Constrain(min: 1, max: 10000);
-    public static readonly SM::ShapeInfo SEventsLimitStartQuery = new SM::ShapeInfo("EventsLimitStartQuery", SM::ShapeKind.Integer).Constrain(min: 1, max: 100000);
-    public static readonly SM::ShapeInfo SExecutionStatus = new SM::ShapeInfo("ExecutionStatus", SM::ShapeKind.String).Constrain(enumValues: ["Running", "InvalidQuery", "Complete", "Failed", "Timeout"]);
-    public static readonly SM::ShapeInfo SExecutionStatusList = new SM::ShapeInfo("ExecutionStatusList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SExpectedRevisionId = new SM::ShapeInfo("ExpectedRevisionId", SM::ShapeKind.String).Constrain(min: 1);
-    public static readonly SM::ShapeInfo SExportDestinationBucket = new SM::ShapeInfo("ExportDestinationBucket", SM::ShapeKind.String).Constrain(min: 1, max: 512);
-    public static readonly SM::ShapeInfo SExportDestinationPrefix = new SM::ShapeInfo("ExportDestinationPrefix", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SExportTask = new SM::ShapeInfo("ExportTask", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SExportTaskExecutionInfo = new SM::ShapeInfo("ExportTaskExecutionInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SExportTaskId = new SM::ShapeInfo("ExportTaskId", SM::ShapeKind.String).Constrain(min: 1, max: 512);
-    public static readonly SM::ShapeInfo SExportTaskName = new SM::ShapeInfo("ExportTaskName", SM::ShapeKind.String).Constrain(min: 1, max: 512);
-    public static readonly SM::ShapeInfo SExportTaskStatus = new SM::ShapeInfo("ExportTaskStatus", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SExportTaskStatusCode = new SM::ShapeInfo("ExportTaskStatusCode", SM::ShapeKind.String).Constrain(enumValues: ["CANCELLED", "COMPLETED", "FAILED", "PENDING", "PENDING_CANCEL", "RUNNING"]);
-    public static readonly SM::ShapeInfo SExportTaskStatusMessage = new SM::ShapeInfo("ExportTaskStatusMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SExportTasks = new SM::ShapeInfo("ExportTasks", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SExtractedValues = new SM::ShapeInfo("ExtractedValues", SM::ShapeKind.Map);
-    public static readonly SM::ShapeInfo SField = new SM::ShapeInfo("Field", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SFieldDelimiter = new SM::ShapeInfo("FieldDelimiter", SM::ShapeKind.String).Constrain(min: 0, max: 5);
-    public static readonly SM::ShapeInfo SFieldHeader = new SM::ShapeInfo("FieldHeader", SM::ShapeKind.String).Constrain(min: 1, max: 64);
-    public static readonly SM::ShapeInfo SFieldIndex = new SM::ShapeInfo("FieldIndex", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFieldIndexName = new SM::ShapeInfo("FieldIndexName", SM::ShapeKind.String).Constrain(min: 1, max: 512);
-    public static readonly SM::ShapeInfo SFieldIndexNames = new SM::ShapeInfo("FieldIndexNames", SM::ShapeKind.List).Constrain(min: 1, max: 20);
-    public static readonly SM::ShapeInfo SFieldIndexes = new SM::ShapeInfo("FieldIndexes", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SFieldSelectionCriteria = new SM::ShapeInfo("FieldSelectionCriteria", SM::ShapeKind.String).Constrain(min: 0, max: 2000);
-    public static readonly SM::ShapeInfo SFieldsData = new SM::ShapeInfo("FieldsData", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFilterCount = new SM::ShapeInfo("FilterCount", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SFilterLogEventsRequest = new SM::ShapeInfo("FilterLogEventsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFilterLogEventsResponse = new SM::ShapeInfo("FilterLogEventsResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFilterName = new SM::ShapeInfo("FilterName", SM::ShapeKind.String).Constrain(min: 1, max: 512);
-    public static readonly SM::ShapeInfo SFilterPattern = new SM::ShapeInfo("FilterPattern", SM::ShapeKind.String).Constrain(min: 0, max: 1024);
-    public static readonly SM::ShapeInfo SFilteredLogEvent = new SM::ShapeInfo("FilteredLogEvent", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SFilteredLogEvents = new SM::ShapeInfo("FilteredLogEvents", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SFlatten = new SM::ShapeInfo("Flatten", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SFlattenedElement = new SM::ShapeInfo("FlattenedElement", SM::ShapeKind.String).Constrain(enumValues: ["first", "last"]);
-    public static readonly SM::ShapeInfo SForce = new SM::ShapeInfo("Force", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SForceUpdate = new SM::ShapeInfo("ForceUpdate", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SFromKey = new SM::ShapeInfo("FromKey", SM::ShapeKind.String).Constrain(min: 1, max: 128);
-    public static readonly SM::ShapeInfo SGetDataProtectionPolicyRequest = new SM::ShapeInfo("GetDataProtectionPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetDataProtectionPolicyResponse = new SM::ShapeInfo("GetDataProtectionPolicyResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetDeliveryDestinationPolicyRequest = new SM::ShapeInfo("GetDeliveryDestinationPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetDeliveryDestinationPolicyResponse = new SM::ShapeInfo("GetDeliveryDestinationPolicyResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetDeliveryDestinationRequest = new SM::ShapeInfo("GetDeliveryDestinationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetDeliveryDestinationResponse = new SM::ShapeInfo("GetDeliveryDestinationResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetDeliveryRequest = new SM::ShapeInfo("GetDeliveryRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetDeliveryResponse = new SM::ShapeInfo("GetDeliveryResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetDeliverySourceRequest = new SM::ShapeInfo("GetDeliverySourceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetDeliverySourceResponse = new SM::ShapeInfo("GetDeliverySourceResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetIntegrationRequest = new SM::ShapeInfo("GetIntegrationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetIntegrationResponse = new SM::ShapeInfo("GetIntegrationResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetLogAnomalyDetectorRequest = new SM::ShapeInfo("GetLogAnomalyDetectorRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetLogAnomalyDetectorResponse = new SM::ShapeInfo("GetLogAnomalyDetectorResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetLogEventsRequest = new SM::ShapeInfo("GetLogEventsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetLogEventsResponse = new SM::ShapeInfo("GetLogEventsResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetLogFieldsRequest = new SM::ShapeInfo("GetLogFieldsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetLogFieldsResponse = new SM::ShapeInfo("GetLogFieldsResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetLogGroupFieldsRequest = new SM::ShapeInfo("GetLogGroupFieldsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetLogGroupFieldsResponse = new SM::ShapeInfo("GetLogGroupFieldsResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetLogObjectRequest = new SM::ShapeInfo("GetLogObjectRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetLogObjectResponse = new SM::ShapeInfo("GetLogObjectResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetLogObjectResponseStream = new SM::ShapeInfo("GetLogObjectResponseStream", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetLogRecordRequest = new SM::ShapeInfo("GetLogRecordRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetLogRecordResponse = new SM::ShapeInfo("GetLogRecordResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetLookupTableRequest = new SM::ShapeInfo("GetLookupTableRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetLookupTableResponse = new SM::ShapeInfo("GetLookupTableResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetQueryResultsMaxItems = new SM::ShapeInfo("GetQueryResultsMaxItems", SM::ShapeKind.Integer).Constrain(min: 0, max: 10000);
-    public static readonly SM::ShapeInfo SGetQueryResultsNextToken = new SM::ShapeInfo("GetQueryResultsNextToken", SM::ShapeKind.String).Constrain(max: 1024);
-    public static readonly SM::ShapeInfo SGetQueryResultsRequest = new SM::ShapeInfo("GetQueryResultsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetQueryResultsResponse = new SM::ShapeInfo("GetQueryResultsResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetScheduledQueryHistoryMaxResults = new SM::ShapeInfo("GetScheduledQueryHistoryMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000);
-    public static readonly SM::ShapeInfo SGetScheduledQueryHistoryRequest = new SM::ShapeInfo("GetScheduledQueryHistoryRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetScheduledQueryHistoryResponse = new SM::ShapeInfo("GetScheduledQueryHistoryResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetScheduledQueryRequest = new SM::ShapeInfo("GetScheduledQueryRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetScheduledQueryResponse = new SM::ShapeInfo("GetScheduledQueryResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetTransformerRequest = new SM::ShapeInfo("GetTransformerRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetTransformerResponse = new SM::ShapeInfo("GetTransformerResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGrok = new SM::ShapeInfo("Grok", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGrokMatch = new SM::ShapeInfo("GrokMatch", SM::ShapeKind.String).Constrain(min: 1, max: 512);
-    public static readonly SM::ShapeInfo SGroupingIdentifier = new SM::ShapeInfo("GroupingIdentifier", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGroupingIdentifierKey = new SM::ShapeInfo("GroupingIdentifierKey", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SGroupingIdentifierValue = new SM::ShapeInfo("GroupingIdentifierValue", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SGroupingIdentifiers = new SM::ShapeInfo("GroupingIdentifiers", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SHistogram = new SM::ShapeInfo("Histogram", SM::ShapeKind.Map);
-    public static readonly SM::ShapeInfo SImport = new SM::ShapeInfo("Import", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SImportBatch = new SM::ShapeInfo("ImportBatch", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SImportBatchList = new SM::ShapeInfo("ImportBatchList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SImportFilter = new SM::ShapeInfo("ImportFilter", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SImportId = new SM::ShapeInfo("ImportId", SM::ShapeKind.String).Constrain(min: 1, max: 256);
-    public static readonly SM::ShapeInfo SImportList = new SM::ShapeInfo("ImportList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SImportStatistics = new SM::ShapeInfo("ImportStatistics", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SImportStatus = new SM::ShapeInfo("ImportStatus", SM::ShapeKind.String).Constrain(enumValues: ["IN_PROGRESS", "CANCELLED", "COMPLETED", "FAILED"]);
-    public static readonly SM::ShapeInfo SImportStatusList = new SM::ShapeInfo("ImportStatusList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIncludeLinkedAccounts = new SM::ShapeInfo("IncludeLinkedAccounts", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SIndexPolicies = new SM::ShapeInfo("IndexPolicies", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIndexPolicy = new SM::ShapeInfo("IndexPolicy", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIndexSource = new SM::ShapeInfo("IndexSource", SM::ShapeKind.String).Constrain(enumValues: ["ACCOUNT", "LOG_GROUP"]);
-    public static readonly SM::ShapeInfo SIndexType = new SM::ShapeInfo("IndexType", SM::ShapeKind.String).Constrain(enumValues: ["FACET", "FIELD_INDEX"]);
-    public static readonly SM::ShapeInfo SInferredTokenName = new SM::ShapeInfo("InferredTokenName", SM::ShapeKind.String).Constrain(min: 1);
-    public static readonly SM::ShapeInfo SInheritedProperties = new SM::ShapeInfo("InheritedProperties", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInheritedProperty = new SM::ShapeInfo("InheritedProperty", SM::ShapeKind.String).Constrain(enumValues: ["ACCOUNT_DATA_PROTECTION"]);
-    public static readonly SM::ShapeInfo SInputLogEvent = new SM::ShapeInfo("InputLogEvent", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SInputLogEvents = new SM::ShapeInfo("InputLogEvents", SM::ShapeKind.List).Constrain(min: 1, max: 10000);
-    public static readonly SM::ShapeInfo SInputLogStreamNames = new SM::ShapeInfo("InputLogStreamNames", SM::ShapeKind.List).Constrain(min: 1, max: 100);
-    public static readonly SM::ShapeInfo SInteger = new SM::ShapeInfo("Integer", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SIntegrationDetails = new SM::ShapeInfo("IntegrationDetails", SM::ShapeKind.Structure).WithTraits(union: true);
-    public static readonly SM::ShapeInfo SIntegrationName = new SM::ShapeInfo("IntegrationName", SM::ShapeKind.String).Constrain(min: 1, max: 50);
-    public static readonly SM::ShapeInfo SIntegrationNamePrefix = new SM::ShapeInfo("IntegrationNamePrefix", SM::ShapeKind.String).Constrain(min: 1, max: 50);
-    public static readonly SM::ShapeInfo SIntegrationStatus = new SM::ShapeInfo("IntegrationStatus", SM::ShapeKind.String).Constrain(enumValues: ["PROVISIONING", "ACTIVE", "FAILED"]);
-    public static readonly SM::ShapeInfo SIntegrationStatusMessage = new SM::ShapeInfo("IntegrationStatusMessage", SM::ShapeKind.String).Constrain(min: 1);
-    public static readonly SM::ShapeInfo SIntegrationSummaries = new SM::ShapeInfo("IntegrationSummaries", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SIntegrationSummary = new SM::ShapeInfo("IntegrationSummary", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIntegrationType = new SM::ShapeInfo("IntegrationType", SM::ShapeKind.String).Constrain(enumValues: ["OPENSEARCH"]);
-    public static readonly SM::ShapeInfo SInterleaved = new SM::ShapeInfo("Interleaved", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SInternalServerException = new SM::ShapeInfo("InternalServerException", SM::ShapeKind.Structure).AsError("InternalServerException", 500, false);
-    public static readonly SM::ShapeInfo SInternalStreamingException = new SM::ShapeInfo("InternalStreamingException", SM::ShapeKind.Structure).AsError("InternalStreamingException", 400, true);
-    public static readonly SM::ShapeInfo SInvalidOperationException = new SM::ShapeInfo("InvalidOperationException", SM::ShapeKind.Structure).AsError("InvalidOperationException", 400, true);
-    public static readonly SM::ShapeInfo SInvalidParameterException = new SM::ShapeInfo("InvalidParameterException", SM::ShapeKind.Structure).AsError("InvalidParameterException", 400, true);
-    public static readonly SM::ShapeInfo SInvalidSequenceTokenException = new SM::ShapeInfo("InvalidSequenceTokenException", SM::ShapeKind.Structure).AsError("InvalidSequenceTokenException", 400, true);
-    public static readonly SM::ShapeInfo SIsSampled = new SM::ShapeInfo("IsSampled", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SKey = new SM::ShapeInfo("Key", SM::ShapeKind.String).Constrain(min: 1, max: 128);
-    public static readonly SM::ShapeInfo SKeyPrefix = new SM::ShapeInfo("KeyPrefix", SM::ShapeKind.String).Constrain(min: 1, max: 128);
-    public static readonly SM::ShapeInfo SKeyValueDelimiter = new SM::ShapeInfo("KeyValueDelimiter", SM::ShapeKind.String).Constrain(min: 1, max: 128);
-    public static readonly SM::ShapeInfo SKmsKeyId = new SM::ShapeInfo("KmsKeyId", SM::ShapeKind.String).Constrain(max: 256);
-    public static readonly SM::ShapeInfo SLimitExceededException = new SM::ShapeInfo("LimitExceededException", SM::ShapeKind.Structure).AsError("LimitExceededException", 400, true);
-    public static readonly SM::ShapeInfo SListAggregateLogGroupSummariesGroupBy = new SM::ShapeInfo("ListAggregateLogGroupSummariesGroupBy", SM::ShapeKind.String).Constrain(enumValues: ["DATA_SOURCE_NAME_TYPE_AND_FORMAT", "DATA_SOURCE_NAME_AND_TYPE"]);
-    public static readonly SM::ShapeInfo SListAggregateLogGroupSummariesRequest = new SM::ShapeInfo("ListAggregateLogGroupSummariesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListAggregateLogGroupSummariesResponse = new SM::ShapeInfo("ListAggregateLogGroupSummariesResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListAnomaliesLimit = new SM::ShapeInfo("ListAnomaliesLimit", SM::ShapeKind.Integer).Constrain(min: 1, max: 50);
-    public static readonly SM::ShapeInfo SListAnomaliesRequest = new SM::ShapeInfo("ListAnomaliesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListAnomaliesResponse = new SM::ShapeInfo("ListAnomaliesResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListIntegrationsRequest = new SM::ShapeInfo("ListIntegrationsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListIntegrationsResponse = new SM::ShapeInfo("ListIntegrationsResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListLimit = new SM::ShapeInfo("ListLimit", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000);
-    public static readonly SM::ShapeInfo SListLogAnomalyDetectorsLimit = new SM::ShapeInfo("ListLogAnomalyDetectorsLimit", SM::ShapeKind.Integer).Constrain(min: 1, max: 50);
-    public static readonly SM::ShapeInfo SListLogAnomalyDetectorsRequest = new SM::ShapeInfo("ListLogAnomalyDetectorsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListLogAnomalyDetectorsResponse = new SM::ShapeInfo("ListLogAnomalyDetectorsResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListLogGroupsForQueryMaxResults = new SM::ShapeInfo("ListLogGroupsForQueryMaxResults", SM::ShapeKind.Integer).Constrain(min: 50, max: 500);
-    public static readonly SM::ShapeInfo SListLogGroupsForQueryRequest = new SM::ShapeInfo("ListLogGroupsForQueryRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListLogGroupsForQueryResponse = new SM::ShapeInfo("ListLogGroupsForQueryResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListLogGroupsRequest = new SM::ShapeInfo("ListLogGroupsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListLogGroupsRequestLimit = new SM::ShapeInfo("ListLogGroupsRequestLimit", SM::ShapeKind.Integer).Constrain(min: 1, max: 50);
-    public static readonly SM::ShapeInfo SListLogGroupsResponse = new SM::ShapeInfo("ListLogGroupsResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListScheduledQueriesMaxResults = new SM::ShapeInfo("ListScheduledQueriesMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000);
-    public static readonly SM::ShapeInfo SListScheduledQueriesRequest = new SM::ShapeInfo("ListScheduledQueriesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListScheduledQueriesResponse = new SM::ShapeInfo("ListScheduledQueriesResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListSourcesForS3TableIntegrationMaxResults = new SM::ShapeInfo("ListSourcesForS3TableIntegrationMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 100);
-    public static readonly SM::ShapeInfo SListSourcesForS3TableIntegrationRequest = new SM::ShapeInfo("ListSourcesForS3TableIntegrationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListSourcesForS3TableIntegrationResponse = new SM::ShapeInfo("ListSourcesForS3TableIntegrationResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListTagsForResourceRequest = new SM::ShapeInfo("ListTagsForResourceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListTagsForResourceResponse = new SM::ShapeInfo("ListTagsForResourceResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListTagsLogGroupRequest = new SM::ShapeInfo("ListTagsLogGroupRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListTagsLogGroupResponse = new SM::ShapeInfo("ListTagsLogGroupResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListToMap = new SM::ShapeInfo("ListToMap", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLiveTailSessionLogEvent = new SM::ShapeInfo("LiveTailSessionLogEvent", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLiveTailSessionMetadata = new SM::ShapeInfo("LiveTailSessionMetadata", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLiveTailSessionResults = new SM::ShapeInfo("LiveTailSessionResults", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLiveTailSessionStart = new SM::ShapeInfo("LiveTailSessionStart", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLiveTailSessionUpdate = new SM::ShapeInfo("LiveTailSessionUpdate", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLocale = new SM::ShapeInfo("Locale", SM::ShapeKind.String).Constrain(min: 1);
-    public static readonly SM::ShapeInfo SLogEvent = new SM::ShapeInfo("LogEvent", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLogEventIndex = new SM::ShapeInfo("LogEventIndex", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SLogFieldName = new SM::ShapeInfo("LogFieldName", SM::ShapeKind.String).Constrain(min: 1, max: 256);
-    public static readonly SM::ShapeInfo SLogFieldType = new SM::ShapeInfo("LogFieldType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLogFieldsList = new SM::ShapeInfo("LogFieldsList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLogFieldsListItem = new SM::ShapeInfo("LogFieldsListItem", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLogGroup = new SM::ShapeInfo("LogGroup", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLogGroupArn = new SM::ShapeInfo("LogGroupArn", SM::ShapeKind.String).Constrain(min: 1, max: 2048);
-    public static readonly SM::ShapeInfo SLogGroupArnList = new SM::ShapeInfo("LogGroupArnList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLogGroupClass = new SM::ShapeInfo("LogGroupClass", SM::ShapeKind.String).Constrain(enumValues: ["STANDARD", "INFREQUENT_ACCESS", "DELIVERY"]);
-    public static readonly SM::ShapeInfo SLogGroupCount = new SM::ShapeInfo("LogGroupCount", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SLogGroupField = new SM::ShapeInfo("LogGroupField", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLogGroupFieldList = new SM::ShapeInfo("LogGroupFieldList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLogGroupIdentifier = new SM::ShapeInfo("LogGroupIdentifier", SM::ShapeKind.String).Constrain(min: 1, max: 2048);
-    public static readonly SM::ShapeInfo SLogGroupIdentifiers = new SM::ShapeInfo("LogGroupIdentifiers", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLogGroupName = new SM::ShapeInfo("LogGroupName", SM::ShapeKind.String).Constrain(min: 1, max: 512);
-    public static readonly SM::ShapeInfo SLogGroupNamePattern = new SM::ShapeInfo("LogGroupNamePattern", SM::ShapeKind.String).Constrain(min: 0, max: 512);
-    public static readonly SM::ShapeInfo SLogGroupNameRegexPattern = new SM::ShapeInfo("LogGroupNameRegexPattern", SM::ShapeKind.String).Constrain(min: 3, max: 129);
-    public static readonly SM::ShapeInfo SLogGroupNames = new SM::ShapeInfo("LogGroupNames", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLogGroupSummaries = new SM::ShapeInfo("LogGroupSummaries", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLogGroupSummary = new SM::ShapeInfo("LogGroupSummary", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLogGroups = new SM::ShapeInfo("LogGroups", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLogObjectPointer = new SM::ShapeInfo("LogObjectPointer", SM::ShapeKind.String).Constrain(min: 1, max: 512);
-    public static readonly SM::ShapeInfo SLogRecord = new SM::ShapeInfo("LogRecord", SM::ShapeKind.Map);
-    public static readonly SM::ShapeInfo SLogRecordPointer = new SM::ShapeInfo("LogRecordPointer", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SLogSamples = new SM::ShapeInfo("LogSamples", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLogStream = new SM::ShapeInfo("LogStream", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLogStreamName = new SM::ShapeInfo("LogStreamName", SM::ShapeKind.String).Constrain(min: 1, max: 512);
-    public static readonly SM::ShapeInfo SLogStreamSearchedCompletely = new SM::ShapeInfo("LogStreamSearchedCompletely", SM::ShapeKind.Boolean);
+    public static SM::ShapeInfo SAccessDeniedException => Table[0];
+    public static SM::ShapeInfo SAccessPolicy => Table[1];
+    public static SM::ShapeInfo SAccountId => Table[2];
+    public static SM::ShapeInfo SAccountIds => Table[3];
+    public static SM::ShapeInfo SAccountPolicies => Table[4];
+    public static SM::ShapeInfo SAccountPolicy => Table[5];
+    public static SM::ShapeInfo SAccountPolicyDocument => Table[6];
+    public static SM::ShapeInfo SActionStatus => Table[7];
+    public static SM::ShapeInfo SAddKeyEntries => Table[8];
+    public static SM::ShapeInfo SAddKeyEntry => Table[9];
+    public static SM::ShapeInfo SAddKeyValue => Table[10];
+    public static SM::ShapeInfo SAddKeys => Table[11];
+    public static SM::ShapeInfo SAggregateLogGroupSummaries => Table[12];
+    public static SM::ShapeInfo SAggregateLogGroupSummary => Table[13];
+    public static SM::ShapeInfo SAllowedActionForAllowVendedLogsDeliveryForResource => Table[14];
+    public static SM::ShapeInfo SAllowedFieldDelimiters => Table[15];
+    public static SM::ShapeInfo SAllowedFields => Table[16];
+    public static SM::ShapeInfo SAmazonResourceName => Table[17];
+    public static SM::ShapeInfo SAnomalies => Table[18];
+    public static SM::ShapeInfo SAnomaly => Table[19];
+    public static SM::ShapeInfo SAnomalyDetector => Table[20];
+    public static SM::ShapeInfo SAnomalyDetectorArn => Table[21];
+    public static SM::ShapeInfo SAnomalyDetectorStatus => Table[22];
+    public static SM::ShapeInfo SAnomalyDetectors => Table[23];
+    public static SM::ShapeInfo SAnomalyId => Table[24];
+    public static SM::ShapeInfo SAnomalyVisibilityTime => Table[25];
+    public static SM::ShapeInfo SApplyOnTransformedLogs => Table[26];
+    public static SM::ShapeInfo SArn => Table[27];
+    public static SM::ShapeInfo SAssociateKmsKeyRequest => Table[28];
+    public static SM::ShapeInfo SAssociateSourceToS3TableIntegrationRequest => Table[29];
+    public static SM::ShapeInfo SAssociateSourceToS3TableIntegrationResponse => Table[30];
+    public static SM::ShapeInfo SBaseline => Table[31];
+    public static SM::ShapeInfo SBatchId => Table[32];
+    public static SM::ShapeInfo SBearerTokenAuthenticationEnabled => Table[33];
+    public static SM::ShapeInfo SBoolean => Table[34];
+    public static SM::ShapeInfo SBytesScannedValue => Table[35];
+    public static SM::ShapeInfo SCSV => Table[36];
+    public static SM::ShapeInfo SCancelExportTaskRequest => Table[37];
+    public static SM::ShapeInfo SCancelImportTaskRequest => Table[38];
+    public static SM::ShapeInfo SCancelImportTaskResponse => Table[39];
+    public static SM::ShapeInfo SClientToken => Table[40];
+    public static SM::ShapeInfo SCollectionRetentionDays => Table[41];
+    public static SM::ShapeInfo SColumn => Table[42];
+    public static SM::ShapeInfo SColumns => Table[43];
+    public static SM::ShapeInfo SConfigurationTemplate => Table[44];
+    public static SM::ShapeInfo SConfigurationTemplateDeliveryConfigValues => Table[45];
+    public static SM::ShapeInfo SConfigurationTemplates => Table[46];
+    public static SM::ShapeInfo SConflictException => Table[47];
+    public static SM::ShapeInfo SCopyValue => Table[48];
+    public static SM::ShapeInfo SCopyValueEntries => Table[49];
+    public static SM::ShapeInfo SCopyValueEntry => Table[50];
+    public static SM::ShapeInfo SCount => Table[51];
+    public static SM::ShapeInfo SCreateDeliveryRequest => Table[52];
+    public static SM::ShapeInfo SCreateDeliveryResponse => Table[53];
+    public static SM::ShapeInfo SCreateExportTaskRequest => Table[54];
+    public static SM::ShapeInfo SCreateExportTaskResponse => Table[55];
+    public static SM::ShapeInfo SCreateImportTaskRequest => Table[56];
+    public static SM::ShapeInfo SCreateImportTaskResponse => Table[57];
+    public static SM::ShapeInfo SCreateLogAnomalyDetectorRequest => Table[58];
+    public static SM::ShapeInfo SCreateLogAnomalyDetectorResponse => Table[59];
+    public static SM::ShapeInfo SCreateLogGroupRequest => Table[60];
+    public static SM::ShapeInfo SCreateLogStreamRequest => Table[61];
+    public static SM::ShapeInfo SCreateLookupTableRequest => Table[62];
+    public static SM::ShapeInfo SCreateLookupTableResponse => Table[63];
+    public static SM::ShapeInfo SCreateScheduledQueryRequest => Table[64];
+    public static SM::ShapeInfo SCreateScheduledQueryResponse => Table[65];
+    public static SM::ShapeInfo SDashboardViewerPrincipals => Table[66];
+    public static SM::ShapeInfo SData => Table[67];
+    public static SM::ShapeInfo SDataAlreadyAcceptedException => Table[68];
+    public static SM::ShapeInfo SDataProtectionPolicyDocument => Table[69];
+    public static SM::ShapeInfo SDataProtectionStatus => Table[70];
+    public static SM::ShapeInfo SDataSource => Table[71];
+    public static SM::ShapeInfo SDataSourceFilter => Table[72];
+    public static SM::ShapeInfo SDataSourceFilters => Table[73];
+    public static SM::ShapeInfo SDataSourceName => Table[74];
+    public static SM::ShapeInfo SDataSourceType => Table[75];
+    public static SM::ShapeInfo SDataType => Table[76];
+    public static SM::ShapeInfo SDateTimeConverter => Table[77];
+    public static SM::ShapeInfo SDays => Table[78];
+    public static SM::ShapeInfo SDefaultValue => Table[79];
+    public static SM::ShapeInfo SDeleteAccountPolicyRequest => Table[80];
+    public static SM::ShapeInfo SDeleteDataProtectionPolicyRequest => Table[81];
+    public static SM::ShapeInfo SDeleteDeliveryDestinationPolicyRequest => Table[82];
+    public static SM::ShapeInfo SDeleteDeliveryDestinationRequest => Table[83];
+    public static SM::ShapeInfo SDeleteDeliveryRequest => Table[84];
+    public static SM::ShapeInfo SDeleteDeliverySourceRequest => Table[85];
+    public static SM::ShapeInfo SDeleteDestinationRequest => Table[86];
+    public static SM::ShapeInfo SDeleteIndexPolicyRequest => Table[87];
+    public static SM::ShapeInfo SDeleteIndexPolicyResponse => Table[88];
+    public static SM::ShapeInfo SDeleteIntegrationRequest => Table[89];
+    public static SM::ShapeInfo SDeleteIntegrationResponse => Table[90];
+    public static SM::ShapeInfo SDeleteKeys => Table[91];
+    public static SM::ShapeInfo SDeleteLogAnomalyDetectorRequest => Table[92];
+    public static SM::ShapeInfo SDeleteLogGroupRequest => Table[93];
+    public static SM::ShapeInfo SDeleteLogStreamRequest => Table[94];
+    public static SM::ShapeInfo SDeleteLookupTableRequest => Table[95];
+    public static SM::ShapeInfo SDeleteMetricFilterRequest => Table[96];
+    public static SM::ShapeInfo SDeleteQueryDefinitionRequest => Table[97];
+    public static SM::ShapeInfo SDeleteQueryDefinitionResponse => Table[98];
+    public static SM::ShapeInfo SDeleteResourcePolicyRequest => Table[99];
+    public static SM::ShapeInfo SDeleteRetentionPolicyRequest => Table[100];
+    public static SM::ShapeInfo SDeleteScheduledQueryRequest => Table[101];
+    public static SM::ShapeInfo SDeleteScheduledQueryResponse => Table[102];
+    public static SM::ShapeInfo SDeleteSubscriptionFilterRequest => Table[103];
+    public static SM::ShapeInfo SDeleteTransformerRequest => Table[104];
+    public static SM::ShapeInfo SDeleteWithKeys => Table[105];
+    public static SM::ShapeInfo SDeletionProtectionEnabled => Table[106];
+    public static SM::ShapeInfo SDelimiter => Table[107];
+    public static SM::ShapeInfo SDeliveries => Table[108];
+    public static SM::ShapeInfo SDelivery => Table[109];
+    public static SM::ShapeInfo SDeliveryDestination => Table[110];
+    public static SM::ShapeInfo SDeliveryDestinationConfiguration => Table[111];
+    public static SM::ShapeInfo SDeliveryDestinationName => Table[112];
+    public static SM::ShapeInfo SDeliveryDestinationPolicy => Table[113];
+    public static SM::ShapeInfo SDeliveryDestinationType => Table[114];
+    public static SM::ShapeInfo SDeliveryDestinationTypes => Table[115];
+    public static SM::ShapeInfo SDeliveryDestinations => Table[116];
+    public static SM::ShapeInfo SDeliveryId => Table[117];
+    public static SM::ShapeInfo SDeliverySource => Table[118];
+    public static SM::ShapeInfo SDeliverySourceConfiguration => Table[119];
+    public static SM::ShapeInfo SDeliverySourceConfigurationKey => Table[120];
+    public static SM::ShapeInfo SDeliverySourceConfigurationNumericValue => Table[121];
+    public static SM::ShapeInfo SDeliverySourceConfigurationSchema => Table[122];
+    public static SM::ShapeInfo SDeliverySourceConfigurationSchemaField => Table[123];
+    public static SM::ShapeInfo SDeliverySourceConfigurationSchemaValueType => Table[124];
+    public static SM::ShapeInfo SDeliverySourceConfigurationSchemas => Table[125];
+    public static SM::ShapeInfo SDeliverySourceConfigurationSupportedValues => Table[126];
+    public static SM::ShapeInfo SDeliverySourceConfigurationValue => Table[127];
+    public static SM::ShapeInfo SDeliverySourceName => Table[128];
+    public static SM::ShapeInfo SDeliverySourceStatus => Table[129];
+    public static SM::ShapeInfo SDeliverySourceStatusReason => Table[130];
+    public static SM::ShapeInfo SDeliverySources => Table[131];
+    public static SM::ShapeInfo SDeliverySuffixPath => Table[132];
+    public static SM::ShapeInfo SDescending => Table[133];
+    public static SM::ShapeInfo SDescribeAccountPoliciesRequest => Table[134];
+    public static SM::ShapeInfo SDescribeAccountPoliciesResponse => Table[135];
+    public static SM::ShapeInfo SDescribeConfigurationTemplatesRequest => Table[136];
+    public static SM::ShapeInfo SDescribeConfigurationTemplatesResponse => Table[137];
+    public static SM::ShapeInfo SDescribeDeliveriesRequest => Table[138];
+    public static SM::ShapeInfo SDescribeDeliveriesResponse => Table[139];
+    public static SM::ShapeInfo SDescribeDeliveryDestinationsRequest => Table[140];
+    public static SM::ShapeInfo SDescribeDeliveryDestinationsResponse => Table[141];
+    public static SM::ShapeInfo SDescribeDeliverySourcesRequest => Table[142];
+    public static SM::ShapeInfo SDescribeDeliverySourcesResponse => Table[143];
+    public static SM::ShapeInfo SDescribeDestinationsRequest => Table[144];
+    public static SM::ShapeInfo SDescribeDestinationsResponse => Table[145];
+    public static SM::ShapeInfo SDescribeExportTasksRequest => Table[146];
+    public static SM::ShapeInfo SDescribeExportTasksResponse => Table[147];
+    public static SM::ShapeInfo SDescribeFieldIndexesLogGroupIdentifiers => Table[148];
+    public static SM::ShapeInfo SDescribeFieldIndexesRequest => Table[149];
+    public static SM::ShapeInfo SDescribeFieldIndexesResponse => Table[150];
+    public static SM::ShapeInfo SDescribeImportTaskBatchesRequest => Table[151];
+    public static SM::ShapeInfo SDescribeImportTaskBatchesResponse => Table[152];
+    public static SM::ShapeInfo SDescribeImportTasksRequest => Table[153];
+    public static SM::ShapeInfo SDescribeImportTasksResponse => Table[154];
+    public static SM::ShapeInfo SDescribeIndexPoliciesLogGroupIdentifiers => Table[155];
+    public static SM::ShapeInfo SDescribeIndexPoliciesRequest => Table[156];
+    public static SM::ShapeInfo SDescribeIndexPoliciesResponse => Table[157];
+    public static SM::ShapeInfo SDescribeLimit => Table[158];
+    public static SM::ShapeInfo SDescribeLogGroupsLogGroupIdentifiers => Table[159];
+    public static SM::ShapeInfo SDescribeLogGroupsRequest => Table[160];
+    public static SM::ShapeInfo SDescribeLogGroupsResponse => Table[161];
+    public static SM::ShapeInfo SDescribeLogStreamsRequest => Table[162];
+    public static SM::ShapeInfo SDescribeLogStreamsResponse => Table[163];
+    public static SM::ShapeInfo SDescribeLookupTablesMaxResults => Table[164];
+    public static SM::ShapeInfo SDescribeLookupTablesRequest => Table[165];
+    public static SM::ShapeInfo SDescribeLookupTablesResponse => Table[166];
+    public static SM::ShapeInfo SDescribeMetricFiltersRequest => Table[167];
+    public static SM::ShapeInfo SDescribeMetricFiltersResponse => Table[168];
+    public static SM::ShapeInfo SDescribeQueriesMaxResults => Table[169];
+    public static SM::ShapeInfo SDescribeQueriesRequest => Table[170];
+    public static SM::ShapeInfo SDescribeQueriesResponse => Table[171];
+    public static SM::ShapeInfo SDescribeQueryDefinitionsRequest => Table[172];
+    public static SM::ShapeInfo SDescribeQueryDefinitionsResponse => Table[173];
+    public static SM::ShapeInfo SDescribeResourcePoliciesRequest => Table[174];
+    public static SM::ShapeInfo SDescribeResourcePoliciesResponse => Table[175];
+    public static SM::ShapeInfo SDescribeSubscriptionFiltersRequest => Table[176];
+    public static SM::ShapeInfo SDescribeSubscriptionFiltersResponse => Table[177];
+    public static SM::ShapeInfo SDescription => Table[178];
+    public static SM::ShapeInfo SDestination => Table[179];
+    public static SM::ShapeInfo SDestinationArn => Table[180];
+    public static SM::ShapeInfo SDestinationConfiguration => Table[181];
+    public static SM::ShapeInfo SDestinationField => Table[182];
+    public static SM::ShapeInfo SDestinationName => Table[183];
+    public static SM::ShapeInfo SDestinations => Table[184];
+    public static SM::ShapeInfo SDetectorKmsKeyArn => Table[185];
+    public static SM::ShapeInfo SDetectorName => Table[186];
+    public static SM::ShapeInfo SDimensions => Table[187];
+    public static SM::ShapeInfo SDimensionsKey => Table[188];
+    public static SM::ShapeInfo SDimensionsValue => Table[189];
+    public static SM::ShapeInfo SDisassociateKmsKeyRequest => Table[190];
+    public static SM::ShapeInfo SDisassociateSourceFromS3TableIntegrationRequest => Table[191];
+    public static SM::ShapeInfo SDisassociateSourceFromS3TableIntegrationResponse => Table[192];
+    public static SM::ShapeInfo SDistribution => Table[193];
+    public static SM::ShapeInfo SDynamicTokenPosition => Table[194];
+    public static SM::ShapeInfo SEmitSystemFields => Table[195];
+    public static SM::ShapeInfo SEncryptionKey => Table[196];
+    public static SM::ShapeInfo SEntity => Table[197];
+    public static SM::ShapeInfo SEntityAttributes => Table[198];
+    public static SM::ShapeInfo SEntityAttributesKey => Table[199];
+    public static SM::ShapeInfo SEntityAttributesValue => Table[200];
+    public static SM::ShapeInfo SEntityKeyAttributes => Table[201];
+    public static SM::ShapeInfo SEntityKeyAttributesKey => Table[202];
+    public static SM::ShapeInfo SEntityKeyAttributesValue => Table[203];
+    public static SM::ShapeInfo SEntityRejectionErrorType => Table[204];
+    public static SM::ShapeInfo SEnumerations => Table[205];
+    public static SM::ShapeInfo SEpochMillis => Table[206];
+    public static SM::ShapeInfo SErrorMessage => Table[207];
+    public static SM::ShapeInfo SEvaluationFrequency => Table[208];
+    public static SM::ShapeInfo SEventId => Table[209];
+    public static SM::ShapeInfo SEventMessage => Table[210];
+    public static SM::ShapeInfo SEventNumber => Table[211];
+    public static SM::ShapeInfo SEventSource => Table[212];
+    public static SM::ShapeInfo SEventsLimit => Table[213];
+    public static SM::ShapeInfo SEventsLimitStartQuery => Table[214];
+    public static SM::ShapeInfo SExecutionStatus => Table[215];
+    public static SM::ShapeInfo SExecutionStatusList => Table[216];
+    public static SM::ShapeInfo SExpectedRevisionId => Table[217];
+    public static SM::ShapeInfo SExportDestinationBucket => Table[218];
+    public static SM::ShapeInfo SExportDestinationPrefix => Table[219];
+    public static SM::ShapeInfo SExportTask => Table[220];
+    public static SM::ShapeInfo SExportTaskExecutionInfo => Table[221];
+    public static SM::ShapeInfo SExportTaskId => Table[222];
+    public static SM::ShapeInfo SExportTaskName => Table[223];
+    public static SM::ShapeInfo SExportTaskStatus => Table[224];
+    public static SM::ShapeInfo SExportTaskStatusCode => Table[225];
+    public static SM::ShapeInfo SExportTaskStatusMessage => Table[226];
+    public static SM::ShapeInfo SExportTasks => Table[227];
+    public static SM::ShapeInfo SExtractedValues => Table[228];
+    public static SM::ShapeInfo SField => Table[229];
+    public static SM::ShapeInfo SFieldDelimiter => Table[230];
+    public static SM::ShapeInfo SFieldHeader => Table[231];
+    public static SM::ShapeInfo SFieldIndex => Table[232];
+    public static SM::ShapeInfo SFieldIndexName => Table[233];
+    public static SM::ShapeInfo SFieldIndexNames => Table[234];
+    public static SM::ShapeInfo SFieldIndexes => Table[235];
+    public static SM::ShapeInfo SFieldSelectionCriteria => Table[236];
+    public static SM::ShapeInfo SFieldsData => Table[237];
+    public static SM::ShapeInfo SFilterCount => Table[238];
+    public static SM::ShapeInfo SFilterLogEventsRequest => Table[239];
+    public static SM::ShapeInfo SFilterLogEventsResponse => Table[240];
+    public static SM::ShapeInfo SFilterName => Table[241];
+    public static SM::ShapeInfo SFilterPattern => Table[242];
+    public static SM::ShapeInfo SFilteredLogEvent => Table[243];
+    public static SM::ShapeInfo SFilteredLogEvents => Table[244];
+    public static SM::ShapeInfo SFlatten => Table[245];
+    public static SM::ShapeInfo SFlattenedElement => Table[246];
+    public static SM::ShapeInfo SForce => Table[247];
+    public static SM::ShapeInfo SForceUpdate => Table[248];
+    public static SM::ShapeInfo SFromKey => Table[249];
+    public static SM::ShapeInfo SGetDataProtectionPolicyRequest => Table[250];
+    public static SM::ShapeInfo SGetDataProtectionPolicyResponse => Table[251];
+    public static SM::ShapeInfo SGetDeliveryDestinationPolicyRequest => Table[252];
+    public static SM::ShapeInfo SGetDeliveryDestinationPolicyResponse => Table[253];
+    public static SM::ShapeInfo SGetDeliveryDestinationRequest => Table[254];
+    public static SM::ShapeInfo SGetDeliveryDestinationResponse => Table[255];
+    public static SM::ShapeInfo SGetDeliveryRequest => Table[256];
+    public static SM::ShapeInfo SGetDeliveryResponse => Table[257];
+    public static SM::ShapeInfo SGetDeliverySourceRequest => Table[258];
+    public static SM::ShapeInfo SGetDeliverySourceResponse => Table[259];
+    public static SM::ShapeInfo SGetIntegrationRequest => Table[260];
+    public static SM::ShapeInfo SGetIntegrationResponse => Table[261];
+    public static SM::ShapeInfo SGetLogAnomalyDetectorRequest => Table[262];
+    public static SM::ShapeInfo SGetLogAnomalyDetectorResponse => Table[263];
+    public static SM::ShapeInfo SGetLogEventsRequest => Table[264];
+    public static SM::ShapeInfo SGetLogEventsResponse => Table[265];
+    public static SM::ShapeInfo SGetLogFieldsRequest => Table[266];
+    public static SM::ShapeInfo SGetLogFieldsResponse => Table[267];
+    public static SM::ShapeInfo SGetLogGroupFieldsRequest => Table[268];
+    public static SM::ShapeInfo SGetLogGroupFieldsResponse => Table[269];
+    public static SM::ShapeInfo SGetLogObjectRequest => Table[270];
+    public static SM::ShapeInfo SGetLogObjectResponse => Table[271];
+    public static SM::ShapeInfo SGetLogObjectResponseStream => Table[272];
+    public static SM::ShapeInfo SGetLogRecordRequest => Table[273];
+    public static SM::ShapeInfo SGetLogRecordResponse => Table[274];
+    public static SM::ShapeInfo SGetLookupTableRequest => Table[275];
+    public static SM::ShapeInfo SGetLookupTableResponse => Table[276];
+    public static SM::ShapeInfo SGetQueryResultsMaxItems => Table[277];
+    public static SM::ShapeInfo SGetQueryResultsNextToken => Table[278];
+    public static SM::ShapeInfo SGetQueryResultsRequest => Table[279];
+    public static SM::ShapeInfo SGetQueryResultsResponse => Table[280];
+    public static SM::ShapeInfo SGetScheduledQueryHistoryMaxResults => Table[281];
+    public static SM::ShapeInfo SGetScheduledQueryHistoryRequest => Table[282];
+    public static SM::ShapeInfo SGetScheduledQueryHistoryResponse => Table[283];
+    public static SM::ShapeInfo SGetScheduledQueryRequest => Table[284];
+    public static SM::ShapeInfo SGetScheduledQueryResponse => Table[285];
+    public static SM::ShapeInfo SGetTransformerRequest => Table[286];
+    public static SM::ShapeInfo SGetTransformerResponse => Table[287];
+    public static SM::ShapeInfo SGrok => Table[288];
+    public static SM::ShapeInfo SGrokMatch => Table[289];
+    public static SM::ShapeInfo SGroupingIdentifier => Table[290];
+    public static SM::ShapeInfo SGroupingIdentifierKey => Table[291];
+    public static SM::ShapeInfo SGroupingIdentifierValue => Table[292];
+    public static SM::ShapeInfo SGroupingIdentifiers => Table[293];
+    public static SM::ShapeInfo SHistogram => Table[294];
+    public static SM::ShapeInfo SImport => Table[295];
+    public static SM::ShapeInfo SImportBatch => Table[296];
+    public static SM::ShapeInfo SImportBatchList => Table[297];
+    public static SM::ShapeInfo SImportFilter => Table[298];
+    public static SM::ShapeInfo SImportId => Table[299];
+    public static SM::ShapeInfo SImportList => Table[300];
+    public static SM::ShapeInfo SImportStatistics => Table[301];
+    public static SM::ShapeInfo SImportStatus => Table[302];
+    public static SM::ShapeInfo SImportStatusList => Table[303];
+    public static SM::ShapeInfo SIncludeLinkedAccounts => Table[304];
+    public static SM::ShapeInfo SIndexPolicies => Table[305];
+    public static SM::ShapeInfo SIndexPolicy => Table[306];
+    public static SM::ShapeInfo SIndexSource => Table[307];
+    public static SM::ShapeInfo SIndexType => Table[308];
+    public static SM::ShapeInfo SInferredTokenName => Table[309];
+    public static SM::ShapeInfo SInheritedProperties => Table[310];
+    public static SM::ShapeInfo SInheritedProperty => Table[311];
+    public static SM::ShapeInfo SInputLogEvent => Table[312];
+    public static SM::ShapeInfo SInputLogEvents => Table[313];
+    public static SM::ShapeInfo SInputLogStreamNames => Table[314];
+    public static SM::ShapeInfo SInteger => Table[315];
+    public static SM::ShapeInfo SIntegrationDetails => Table[316];
+    public static SM::ShapeInfo SIntegrationName => Table[317];
+    public static SM::ShapeInfo SIntegrationNamePrefix => Table[318];
+    public static SM::ShapeInfo SIntegrationStatus => Table[319];
+    public static SM::ShapeInfo SIntegrationStatusMessage => Table[320];
+    public static SM::ShapeInfo SIntegrationSummaries => Table[321];
+    public static SM::ShapeInfo SIntegrationSummary => Table[322];
+    public static SM::ShapeInfo SIntegrationType => Table[323];
+    public static SM::ShapeInfo SInterleaved => Table[324];
+    public static SM::ShapeInfo SInternalServerException => Table[325];
+    public static SM::ShapeInfo SInternalStreamingException => Table[326];
+    public static SM::ShapeInfo SInvalidOperationException => Table[327];
+    public static SM::ShapeInfo SInvalidParameterException => Table[328];
+    public static SM::ShapeInfo SInvalidSequenceTokenException => Table[329];
+    public static SM::ShapeInfo SIsSampled => Table[330];
+    public static SM::ShapeInfo SKey => Table[331];
+    public static SM::ShapeInfo SKeyPrefix => Table[332];
+    public static SM::ShapeInfo SKeyValueDelimiter => Table[333];
+    public static SM::ShapeInfo SKmsKeyId => Table[334];
+    public static SM::ShapeInfo SLimitExceededException => Table[335];
+    public static SM::ShapeInfo SListAggregateLogGroupSummariesGroupBy => Table[336];
+    public static SM::ShapeInfo SListAggregateLogGroupSummariesRequest => Table[337];
+    public static SM::ShapeInfo SListAggregateLogGroupSummariesResponse => Table[338];
+    public static SM::ShapeInfo SListAnomaliesLimit => Table[339];
+    public static SM::ShapeInfo SListAnomaliesRequest => Table[340];
+    public static SM::ShapeInfo SListAnomaliesResponse => Table[341];
+    public static SM::ShapeInfo SListIntegrationsRequest => Table[342];
+    public static SM::ShapeInfo SListIntegrationsResponse => Table[343];
+    public static SM::ShapeInfo SListLimit => Table[344];
+    public static SM::ShapeInfo SListLogAnomalyDetectorsLimit => Table[345];
+    public static SM::ShapeInfo SListLogAnomalyDetectorsRequest => Table[346];
+    public static SM::ShapeInfo SListLogAnomalyDetectorsResponse => Table[347];
+    public static SM::ShapeInfo SListLogGroupsForQueryMaxResults => Table[348];
+    public static SM::ShapeInfo SListLogGroupsForQueryRequest => Table[349];
+    public static SM::ShapeInfo SListLogGroupsForQueryResponse => Table[350];
+    public static SM::ShapeInfo SListLogGroupsRequest => Table[351];
+    public static SM::ShapeInfo SListLogGroupsRequestLimit => Table[352];
+    public static SM::ShapeInfo SListLogGroupsResponse => Table[353];
+    public static SM::ShapeInfo SListScheduledQueriesMaxResults => Table[354];
+    public static SM::ShapeInfo SListScheduledQueriesRequest => Table[355];
+    public static SM::ShapeInfo SListScheduledQueriesResponse => Table[356];
+    public static SM::ShapeInfo SListSourcesForS3TableIntegrationMaxResults => Table[357];
+    public static SM::ShapeInfo SListSourcesForS3TableIntegrationRequest => Table[358];
+    public static SM::ShapeInfo SListSourcesForS3TableIntegrationResponse => Table[359];
+    public static SM::ShapeInfo SListTagsForResourceRequest => Table[360];
+    public static SM::ShapeInfo SListTagsForResourceResponse => Table[361];
+    public static SM::ShapeInfo SListTagsLogGroupRequest => Table[362];
+    public static SM::ShapeInfo SListTagsLogGroupResponse => Table[363];
+    public static SM::ShapeInfo SListToMap => Table[364];
+    public static SM::ShapeInfo SLiveTailSessionLogEvent => Table[365];
+    public static SM::ShapeInfo SLiveTailSessionMetadata => Table[366];
+    public static SM::ShapeInfo SLiveTailSessionResults => Table[367];
+    public static SM::ShapeInfo SLiveTailSessionStart => Table[368];
+    public static SM::ShapeInfo SLiveTailSessionUpdate => Table[369];
+    public static SM::ShapeInfo SLocale => Table[370];
+    public static SM::ShapeInfo SLogEvent => Table[371];
+    public static SM::ShapeInfo SLogEventIndex => Table[372];
+    public static SM::ShapeInfo SLogFieldName => Table[373];
+    public static SM::ShapeInfo SLogFieldType => Table[374];
+    public static SM::ShapeInfo SLogFieldsList => Table[375];
+    public static SM::ShapeInfo SLogFieldsListItem => Table[376];
+    public static SM::ShapeInfo SLogGroup => Table[377];
+    public static SM::ShapeInfo SLogGroupArn => Table[378];
+    public static SM::ShapeInfo SLogGroupArnList => Table[379];
+    public static SM::ShapeInfo SLogGroupClass => Table[380];
+    public static SM::ShapeInfo SLogGroupCount => Table[381];
+    public static SM::ShapeInfo SLogGroupField => Table[382];
+    public static SM::ShapeInfo SLogGroupFieldList => Table[383];
+    public static SM::ShapeInfo SLogGroupIdentifier => Table[384];
+    public static SM::ShapeInfo SLogGroupIdentifiers => Table[385];
+    public static SM::ShapeInfo SLogGroupName => Table[386];
+    public static SM::ShapeInfo SLogGroupNamePattern => Table[387];
+    public static SM::ShapeInfo SLogGroupNameRegexPattern => Table[388];
+    public static SM::ShapeInfo SLogGroupNames => Table[389];
+    public static SM::ShapeInfo SLogGroupSummaries => Table[390];
+    public static SM::ShapeInfo SLogGroupSummary => Table[391];
+    public static SM::ShapeInfo SLogGroups => Table[392];
+    public static SM::ShapeInfo SLogObjectPointer => Table[393];
+    public static SM::ShapeInfo SLogRecord => Table[394];
+    public static SM::ShapeInfo SLogRecordPointer => Table[395];
+    public static SM::ShapeInfo SLogSamples => Table[396];
+    public static SM::ShapeInfo SLogStream => Table[397];
+    public static SM::ShapeInfo SLogStreamName => Table[398];
+    public static SM::ShapeInfo SLogStreamSearchedCompletely => Table[399];
 
-    private static void Init0()
+    private static SM::ShapeInfo CreateShapes0(SM::ShapeTable table, int index) => index switch
     {
-        SAccessDeniedException.InitStructure(static () => new global::Stratus.Services.Model.Logs.AccessDeniedException());
-        SAccountIds.InitList(SAccountId, "member", static () => new global::System.Collections.Generic.List<string>());
-        SAccountPolicies.InitList(SAccountPolicy, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.AccountPolicy>());
-        SAccountPolicy.InitStructure(static () => new global::Stratus.Services.Model.Logs.AccountPolicy(),
+        0 => new SM::ShapeInfo("AccessDeniedException", SM::ShapeKind.Structure, table, 0).AsError("AccessDeniedException", 400, true),
+        1 => new SM::ShapeInfo("AccessPolicy", SM::ShapeKind.String).Constrain(min: 1),
+        2 => new SM::ShapeInfo("AccountId", SM::ShapeKind.String).Constrain(min: 12, max: 12),
+        3 => new SM::ShapeInfo("AccountIds", SM::ShapeKind.List, table, 3).Constrain(min: 0, max: 20),
+        4 => new SM::ShapeInfo("AccountPolicies", SM::ShapeKind.List, table, 4),
+        5 => new SM::ShapeInfo("AccountPolicy", SM::ShapeKind.Structure, table, 5),
+        6 => new SM::ShapeInfo("AccountPolicyDocument", SM::ShapeKind.String),
+        7 => new SM::ShapeInfo("ActionStatus", SM::ShapeKind.String).Constrain(enumValues: ["IN_PROGRESS", "CLIENT_ERROR", "FAILED", "COMPLETE"]),
+        8 => new SM::ShapeInfo("AddKeyEntries", SM::ShapeKind.List, table, 8).Constrain(min: 1, max: 5),
+        9 => new SM::ShapeInfo("AddKeyEntry", SM::ShapeKind.Structure, table, 9),
+        10 => new SM::ShapeInfo("AddKeyValue", SM::ShapeKind.String).Constrain(min: 1, max: 256),
+        11 => new SM::ShapeInfo("AddKeys", SM::ShapeKind.Structure, table, 11),
+        12 => new SM::ShapeInfo("AggregateLogGroupSummaries", SM::ShapeKind.List, table, 12),
+        13 => new SM::ShapeInfo("AggregateLogGroupSummary", SM::ShapeKind.Structure, table, 13),
+        14 => new SM::ShapeInfo("AllowedActionForAllowVendedLogsDeliveryForResource", SM::ShapeKind.String),
+        15 => new SM::ShapeInfo("AllowedFieldDelimiters", SM::ShapeKind.List, table, 15),
+        16 => new SM::ShapeInfo("AllowedFields", SM::ShapeKind.List, table, 16),
+        17 => new SM::ShapeInfo("AmazonResourceName", SM::ShapeKind.String).Constrain(min: 1, max: 1011),
+        18 => new SM::ShapeInfo("Anomalies", SM::ShapeKind.List, table, 18),
+        19 => new SM::ShapeInfo("Anomaly", SM::ShapeKind.Structure, table, 19),
+        20 => new SM::ShapeInfo("AnomalyDetector", SM::ShapeKind.Structure, table, 20),
+        21 => new SM::ShapeInfo("AnomalyDetectorArn", SM::ShapeKind.String).Constrain(min: 1),
+        22 => new SM::ShapeInfo("AnomalyDetectorStatus", SM::ShapeKind.String).Constrain(enumValues: ["INITIALIZING", "TRAINING", "ANALYZING", "FAILED", "DELETED", "PAUSED"]),
+        23 => new SM::ShapeInfo("AnomalyDetectors", SM::ShapeKind.List, table, 23),
+        24 => new SM::ShapeInfo("AnomalyId", SM::ShapeKind.String).Constrain(min: 36, max: 36),
+        25 => new SM::ShapeInfo("AnomalyVisibilityTime", SM::ShapeKind.Long).Constrain(min: 7, max: 90),
+        26 => new SM::ShapeInfo("ApplyOnTransformedLogs", SM::ShapeKind.Boolean),
+        27 => new SM::ShapeInfo("Arn", SM::ShapeKind.String),
+        28 => new SM::ShapeInfo("AssociateKmsKeyRequest", SM::ShapeKind.Structure, table, 28),
+        29 => new SM::ShapeInfo("AssociateSourceToS3TableIntegrationRequest", SM::ShapeKind.Structure, table, 29),
+        30 => new SM::ShapeInfo("AssociateSourceToS3TableIntegrationResponse", SM::ShapeKind.Structure, table, 30),
+        31 => new SM::ShapeInfo("Baseline", SM::ShapeKind.Boolean),
+        32 => new SM::ShapeInfo("BatchId", SM::ShapeKind.String).Constrain(min: 1, max: 256),
+        33 => new SM::ShapeInfo("BearerTokenAuthenticationEnabled", SM::ShapeKind.Boolean),
+        34 => new SM::ShapeInfo("Boolean", SM::ShapeKind.Boolean),
+        35 => new SM::ShapeInfo("BytesScannedValue", SM::ShapeKind.Double),
+        36 => new SM::ShapeInfo("CSV", SM::ShapeKind.Structure, table, 36),
+        37 => new SM::ShapeInfo("CancelExportTaskRequest", SM::ShapeKind.Structure, table, 37),
+        38 => new SM::ShapeInfo("CancelImportTaskRequest", SM::ShapeKind.Structure, table, 38),
+        39 => new SM::ShapeInfo("CancelImportTaskResponse", SM::ShapeKind.Structure, table, 39),
+        40 => new SM::ShapeInfo("ClientToken", SM::ShapeKind.String).Constrain(min: 36, max: 128),
+        41 => new SM::ShapeInfo("CollectionRetentionDays", SM::ShapeKind.Integer).Constrain(min: 1, max: 30),
+        42 => new SM::ShapeInfo("Column", SM::ShapeKind.String).Constrain(min: 1, max: 128),
+        43 => new SM::ShapeInfo("Columns", SM::ShapeKind.List, table, 43).Constrain(max: 100),
+        44 => new SM::ShapeInfo("ConfigurationTemplate", SM::ShapeKind.Structure, table, 44),
+        45 => new SM::ShapeInfo("ConfigurationTemplateDeliveryConfigValues", SM::ShapeKind.Structure, table, 45),
+        46 => new SM::ShapeInfo("ConfigurationTemplates", SM::ShapeKind.List, table, 46),
+        47 => new SM::ShapeInfo("ConflictException", SM::ShapeKind.Structure, table, 47).AsError("ConflictException", 400, true),
+        48 => new SM::ShapeInfo("CopyValue", SM::ShapeKind.Structure, table, 48),
+        49 => new SM::ShapeInfo("CopyValueEntries", SM::ShapeKind.List, table, 49).Constrain(min: 1, max: 5),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes0(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 0:
+                WSAccessDeniedException(shape);
+                return;
+            case 3:
+                shape.InitList(SAccountId, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 4:
+                shape.InitList(SAccountPolicy, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.AccountPolicy>());
+                return;
+            case 5:
+                WSAccountPolicy(shape);
+                return;
+            case 8:
+                shape.InitList(SAddKeyEntry, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.AddKeyEntry>());
+                return;
+            case 9:
+                WSAddKeyEntry(shape);
+                return;
+            case 11:
+                WSAddKeys(shape);
+                return;
+            case 12:
+                shape.InitList(SAggregateLogGroupSummary, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.AggregateLogGroupSummary>());
+                return;
+            case 13:
+                WSAggregateLogGroupSummary(shape);
+                return;
+            case 15:
+                shape.InitList(SFieldDelimiter, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 16:
+                shape.InitList(SRecordField, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.RecordField>());
+                return;
+            case 18:
+                shape.InitList(SAnomaly, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.Anomaly>());
+                return;
+            case 19:
+                WSAnomaly(shape);
+                return;
+            case 20:
+                WSAnomalyDetector(shape);
+                return;
+            case 23:
+                shape.InitList(SAnomalyDetector, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.AnomalyDetector>());
+                return;
+            case 28:
+                WSAssociateKmsKeyRequest(shape);
+                return;
+            case 29:
+                WSAssociateSourceToS3TableIntegrationRequest(shape);
+                return;
+            case 30:
+                WSAssociateSourceToS3TableIntegrationResponse(shape);
+                return;
+            case 36:
+                WSCSV(shape);
+                return;
+            case 37:
+                WSCancelExportTaskRequest(shape);
+                return;
+            case 38:
+                WSCancelImportTaskRequest(shape);
+                return;
+            case 39:
+                WSCancelImportTaskResponse(shape);
+                return;
+            case 43:
+                shape.InitList(SColumn, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 44:
+                WSConfigurationTemplate(shape);
+                return;
+            case 45:
+                WSConfigurationTemplateDeliveryConfigValues(shape);
+                return;
+            case 46:
+                shape.InitList(SConfigurationTemplate, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.ConfigurationTemplate>());
+                return;
+            case 47:
+                WSConflictException(shape);
+                return;
+            case 48:
+                WSCopyValue(shape);
+                return;
+            case 49:
+                shape.InitList(SCopyValueEntry, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.CopyValueEntry>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes1(SM::ShapeTable table, int index) => index switch
+    {
+        50 => new SM::ShapeInfo("CopyValueEntry", SM::ShapeKind.Structure, table, 50),
+        51 => new SM::ShapeInfo("Count", SM::ShapeKind.Long),
+        52 => new SM::ShapeInfo("CreateDeliveryRequest", SM::ShapeKind.Structure, table, 52),
+        53 => new SM::ShapeInfo("CreateDeliveryResponse", SM::ShapeKind.Structure, table, 53),
+        54 => new SM::ShapeInfo("CreateExportTaskRequest", SM::ShapeKind.Structure, table, 54),
+        55 => new SM::ShapeInfo("CreateExportTaskResponse", SM::ShapeKind.Structure, table, 55),
+        56 => new SM::ShapeInfo("CreateImportTaskRequest", SM::ShapeKind.Structure, table, 56),
+        57 => new SM::ShapeInfo("CreateImportTaskResponse", SM::ShapeKind.Structure, table, 57),
+        58 => new SM::ShapeInfo("CreateLogAnomalyDetectorRequest", SM::ShapeKind.Structure, table, 58),
+        59 => new SM::ShapeInfo("CreateLogAnomalyDetectorResponse", SM::ShapeKind.Structure, table, 59),
+        60 => new SM::ShapeInfo("CreateLogGroupRequest", SM::ShapeKind.Structure, table, 60),
+        61 => new SM::ShapeInfo("CreateLogStreamRequest", SM::ShapeKind.Structure, table, 61),
+        62 => new SM::ShapeInfo("CreateLookupTableRequest", SM::ShapeKind.Structure, table, 62),
+        63 => new SM::ShapeInfo("CreateLookupTableResponse", SM::ShapeKind.Structure, table, 63),
+        64 => new SM::ShapeInfo("CreateScheduledQueryRequest", SM::ShapeKind.Structure, table, 64),
+        65 => new SM::ShapeInfo("CreateScheduledQueryResponse", SM::ShapeKind.Structure, table, 65),
+        66 => new SM::ShapeInfo("DashboardViewerPrincipals", SM::ShapeKind.List, table, 66),
+        67 => new SM::ShapeInfo("Data", SM::ShapeKind.Blob),
+        68 => new SM::ShapeInfo("DataAlreadyAcceptedException", SM::ShapeKind.Structure, table, 68).AsError("DataAlreadyAcceptedException", 400, true),
+        69 => new SM::ShapeInfo("DataProtectionPolicyDocument", SM::ShapeKind.String),
+        70 => new SM::ShapeInfo("DataProtectionStatus", SM::ShapeKind.String).Constrain(enumValues: ["ACTIVATED", "DELETED", "ARCHIVED", "DISABLED"]),
+        71 => new SM::ShapeInfo("DataSource", SM::ShapeKind.Structure, table, 71),
+        72 => new SM::ShapeInfo("DataSourceFilter", SM::ShapeKind.Structure, table, 72),
+        73 => new SM::ShapeInfo("DataSourceFilters", SM::ShapeKind.List, table, 73).Constrain(min: 1, max: 5),
+        74 => new SM::ShapeInfo("DataSourceName", SM::ShapeKind.String),
+        75 => new SM::ShapeInfo("DataSourceType", SM::ShapeKind.String),
+        76 => new SM::ShapeInfo("DataType", SM::ShapeKind.String),
+        77 => new SM::ShapeInfo("DateTimeConverter", SM::ShapeKind.Structure, table, 77),
+        78 => new SM::ShapeInfo("Days", SM::ShapeKind.Integer),
+        79 => new SM::ShapeInfo("DefaultValue", SM::ShapeKind.Double),
+        80 => new SM::ShapeInfo("DeleteAccountPolicyRequest", SM::ShapeKind.Structure, table, 80),
+        81 => new SM::ShapeInfo("DeleteDataProtectionPolicyRequest", SM::ShapeKind.Structure, table, 81),
+        82 => new SM::ShapeInfo("DeleteDeliveryDestinationPolicyRequest", SM::ShapeKind.Structure, table, 82),
+        83 => new SM::ShapeInfo("DeleteDeliveryDestinationRequest", SM::ShapeKind.Structure, table, 83),
+        84 => new SM::ShapeInfo("DeleteDeliveryRequest", SM::ShapeKind.Structure, table, 84),
+        85 => new SM::ShapeInfo("DeleteDeliverySourceRequest", SM::ShapeKind.Structure, table, 85),
+        86 => new SM::ShapeInfo("DeleteDestinationRequest", SM::ShapeKind.Structure, table, 86),
+        87 => new SM::ShapeInfo("DeleteIndexPolicyRequest", SM::ShapeKind.Structure, table, 87),
+        88 => new SM::ShapeInfo("DeleteIndexPolicyResponse", SM::ShapeKind.Structure, table, 88),
+        89 => new SM::ShapeInfo("DeleteIntegrationRequest", SM::ShapeKind.Structure, table, 89),
+        90 => new SM::ShapeInfo("DeleteIntegrationResponse", SM::ShapeKind.Structure, table, 90),
+        91 => new SM::ShapeInfo("DeleteKeys", SM::ShapeKind.Structure, table, 91),
+        92 => new SM::ShapeInfo("DeleteLogAnomalyDetectorRequest", SM::ShapeKind.Structure, table, 92),
+        93 => new SM::ShapeInfo("DeleteLogGroupRequest", SM::ShapeKind.Structure, table, 93),
+        94 => new SM::ShapeInfo("DeleteLogStreamRequest", SM::ShapeKind.Structure, table, 94),
+        95 => new SM::ShapeInfo("DeleteLookupTableRequest", SM::ShapeKind.Structure, table, 95),
+        96 => new SM::ShapeInfo("DeleteMetricFilterRequest", SM::ShapeKind.Structure, table, 96),
+        97 => new SM::ShapeInfo("DeleteQueryDefinitionRequest", SM::ShapeKind.Structure, table, 97),
+        98 => new SM::ShapeInfo("DeleteQueryDefinitionResponse", SM::ShapeKind.Structure, table, 98),
+        99 => new SM::ShapeInfo("DeleteResourcePolicyRequest", SM::ShapeKind.Structure, table, 99),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes1(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 50:
+                WSCopyValueEntry(shape);
+                return;
+            case 52:
+                WSCreateDeliveryRequest(shape);
+                return;
+            case 53:
+                WSCreateDeliveryResponse(shape);
+                return;
+            case 54:
+                WSCreateExportTaskRequest(shape);
+                return;
+            case 55:
+                WSCreateExportTaskResponse(shape);
+                return;
+            case 56:
+                WSCreateImportTaskRequest(shape);
+                return;
+            case 57:
+                WSCreateImportTaskResponse(shape);
+                return;
+            case 58:
+                WSCreateLogAnomalyDetectorRequest(shape);
+                return;
+            case 59:
+                WSCreateLogAnomalyDetectorResponse(shape);
+                return;
+            case 60:
+                WSCreateLogGroupRequest(shape);
+                return;
+            case 61:
+                WSCreateLogStreamRequest(shape);
+                return;
+            case 62:
+                WSCreateLookupTableRequest(shape);
+                return;
+            case 63:
+                WSCreateLookupTableResponse(shape);
+                return;
+            case 64:
+                WSCreateScheduledQueryRequest(shape);
+                return;
+            case 65:
+                WSCreateScheduledQueryResponse(shape);
+                return;
+            case 66:
+                shape.InitList(SArn, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 68:
+                WSDataAlreadyAcceptedException(shape);
+                return;
+            case 71:
+                WSDataSource(shape);
+                return;
+            case 72:
+                WSDataSourceFilter(shape);
+                return;
+            case 73:
+                shape.InitList(SDataSourceFilter, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.DataSourceFilter>());
+                return;
+            case 77:
+                WSDateTimeConverter(shape);
+                return;
+            case 80:
+                WSDeleteAccountPolicyRequest(shape);
+                return;
+            case 81:
+                WSDeleteDataProtectionPolicyRequest(shape);
+                return;
+            case 82:
+                WSDeleteDeliveryDestinationPolicyRequest(shape);
+                return;
+            case 83:
+                WSDeleteDeliveryDestinationRequest(shape);
+                return;
+            case 84:
+                WSDeleteDeliveryRequest(shape);
+                return;
+            case 85:
+                WSDeleteDeliverySourceRequest(shape);
+                return;
+            case 86:
+                WSDeleteDestinationRequest(shape);
+                return;
+            case 87:
+                WSDeleteIndexPolicyRequest(shape);
+                return;
+            case 88:
+                WSDeleteIndexPolicyResponse(shape);
+                return;
+            case 89:
+                WSDeleteIntegrationRequest(shape);
+                return;
+            case 90:
+                WSDeleteIntegrationResponse(shape);
+                return;
+            case 91:
+                WSDeleteKeys(shape);
+                return;
+            case 92:
+                WSDeleteLogAnomalyDetectorRequest(shape);
+                return;
+            case 93:
+                WSDeleteLogGroupRequest(shape);
+                return;
+            case 94:
+                WSDeleteLogStreamRequest(shape);
+                return;
+            case 95:
+                WSDeleteLookupTableRequest(shape);
+                return;
+            case 96:
+                WSDeleteMetricFilterRequest(shape);
+                return;
+            case 97:
+                WSDeleteQueryDefinitionRequest(shape);
+                return;
+            case 98:
+                WSDeleteQueryDefinitionResponse(shape);
+                return;
+            case 99:
+                WSDeleteResourcePolicyRequest(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes2(SM::ShapeTable table, int index) => index switch
+    {
+        100 => new SM::ShapeInfo("DeleteRetentionPolicyRequest", SM::ShapeKind.Structure, table, 100),
+        101 => new SM::ShapeInfo("DeleteScheduledQueryRequest", SM::ShapeKind.Structure, table, 101),
+        102 => new SM::ShapeInfo("DeleteScheduledQueryResponse", SM::ShapeKind.Structure, table, 102),
+        103 => new SM::ShapeInfo("DeleteSubscriptionFilterRequest", SM::ShapeKind.Structure, table, 103),
+        104 => new SM::ShapeInfo("DeleteTransformerRequest", SM::ShapeKind.Structure, table, 104),
+        105 => new SM::ShapeInfo("DeleteWithKeys", SM::ShapeKind.List, table, 105).Constrain(min: 1, max: 5),
+        106 => new SM::ShapeInfo("DeletionProtectionEnabled", SM::ShapeKind.Boolean),
+        107 => new SM::ShapeInfo("Delimiter", SM::ShapeKind.String).Constrain(min: 1, max: 2),
+        108 => new SM::ShapeInfo("Deliveries", SM::ShapeKind.List, table, 108),
+        109 => new SM::ShapeInfo("Delivery", SM::ShapeKind.Structure, table, 109),
+        110 => new SM::ShapeInfo("DeliveryDestination", SM::ShapeKind.Structure, table, 110),
+        111 => new SM::ShapeInfo("DeliveryDestinationConfiguration", SM::ShapeKind.Structure, table, 111),
+        112 => new SM::ShapeInfo("DeliveryDestinationName", SM::ShapeKind.String).Constrain(min: 1, max: 60),
+        113 => new SM::ShapeInfo("DeliveryDestinationPolicy", SM::ShapeKind.String).Constrain(min: 1, max: 51200),
+        114 => new SM::ShapeInfo("DeliveryDestinationType", SM::ShapeKind.String).Constrain(enumValues: ["S3", "CWL", "FH", "XRAY"]),
+        115 => new SM::ShapeInfo("DeliveryDestinationTypes", SM::ShapeKind.List, table, 115).Constrain(min: 1, max: 4),
+        116 => new SM::ShapeInfo("DeliveryDestinations", SM::ShapeKind.List, table, 116),
+        117 => new SM::ShapeInfo("DeliveryId", SM::ShapeKind.String).Constrain(min: 1, max: 64),
+        118 => new SM::ShapeInfo("DeliverySource", SM::ShapeKind.Structure, table, 118),
+        119 => new SM::ShapeInfo("DeliverySourceConfiguration", SM::ShapeKind.Map, table, 119),
+        120 => new SM::ShapeInfo("DeliverySourceConfigurationKey", SM::ShapeKind.String).Constrain(min: 1, max: 255),
+        121 => new SM::ShapeInfo("DeliverySourceConfigurationNumericValue", SM::ShapeKind.Double),
+        122 => new SM::ShapeInfo("DeliverySourceConfigurationSchema", SM::ShapeKind.Structure, table, 122),
+        123 => new SM::ShapeInfo("DeliverySourceConfigurationSchemaField", SM::ShapeKind.String).Constrain(min: 1, max: 256),
+        124 => new SM::ShapeInfo("DeliverySourceConfigurationSchemaValueType", SM::ShapeKind.String).Constrain(enumValues: ["string", "boolean", "int", "double", "long"]),
+        125 => new SM::ShapeInfo("DeliverySourceConfigurationSchemas", SM::ShapeKind.List, table, 125),
+        126 => new SM::ShapeInfo("DeliverySourceConfigurationSupportedValues", SM::ShapeKind.List, table, 126),
+        127 => new SM::ShapeInfo("DeliverySourceConfigurationValue", SM::ShapeKind.String).Constrain(min: 1, max: 255),
+        128 => new SM::ShapeInfo("DeliverySourceName", SM::ShapeKind.String).Constrain(min: 1, max: 60),
+        129 => new SM::ShapeInfo("DeliverySourceStatus", SM::ShapeKind.String).Constrain(enumValues: ["ACTIVE", "INACTIVE"]),
+        130 => new SM::ShapeInfo("DeliverySourceStatusReason", SM::ShapeKind.String).Constrain(enumValues: ["RESOURCE_DELETED"]),
+        131 => new SM::ShapeInfo("DeliverySources", SM::ShapeKind.List, table, 131),
+        132 => new SM::ShapeInfo("DeliverySuffixPath", SM::ShapeKind.String).Constrain(min: 1, max: 256),
+        133 => new SM::ShapeInfo("Descending", SM::ShapeKind.Boolean),
+        134 => new SM::ShapeInfo("DescribeAccountPoliciesRequest", SM::ShapeKind.Structure, table, 134),
+        135 => new SM::ShapeInfo("DescribeAccountPoliciesResponse", SM::ShapeKind.Structure, table, 135),
+        136 => new SM::ShapeInfo("DescribeConfigurationTemplatesRequest", SM::ShapeKind.Structure, table, 136),
+        137 => new SM::ShapeInfo("DescribeConfigurationTemplatesResponse", SM::ShapeKind.Structure, table, 137),
+        138 => new SM::ShapeInfo("DescribeDeliveriesRequest", SM::ShapeKind.Structure, table, 138),
+        139 => new SM::ShapeInfo("DescribeDeliveriesResponse", SM::ShapeKind.Structure, table, 139),
+        140 => new SM::ShapeInfo("DescribeDeliveryDestinationsRequest", SM::ShapeKind.Structure, table, 140),
+        141 => new SM::ShapeInfo("DescribeDeliveryDestinationsResponse", SM::ShapeKind.Structure, table, 141),
+        142 => new SM::ShapeInfo("DescribeDeliverySourcesRequest", SM::ShapeKind.Structure, table, 142),
+        143 => new SM::ShapeInfo("DescribeDeliverySourcesResponse", SM::ShapeKind.Structure, table, 143),
+        144 => new SM::ShapeInfo("DescribeDestinationsRequest", SM::ShapeKind.Structure, table, 144),
+        145 => new SM::ShapeInfo("DescribeDestinationsResponse", SM::ShapeKind.Structure, table, 145),
+        146 => new SM::ShapeInfo("DescribeExportTasksRequest", SM::ShapeKind.Structure, table, 146),
+        147 => new SM::ShapeInfo("DescribeExportTasksResponse", SM::ShapeKind.Structure, table, 147),
+        148 => new SM::ShapeInfo("DescribeFieldIndexesLogGroupIdentifiers", SM::ShapeKind.List, table, 148).Constrain(min: 1, max: 100),
+        149 => new SM::ShapeInfo("DescribeFieldIndexesRequest", SM::ShapeKind.Structure, table, 149),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes2(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 100:
+                WSDeleteRetentionPolicyRequest(shape);
+                return;
+            case 101:
+                WSDeleteScheduledQueryRequest(shape);
+                return;
+            case 102:
+                WSDeleteScheduledQueryResponse(shape);
+                return;
+            case 103:
+                WSDeleteSubscriptionFilterRequest(shape);
+                return;
+            case 104:
+                WSDeleteTransformerRequest(shape);
+                return;
+            case 105:
+                shape.InitList(SWithKey, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 108:
+                shape.InitList(SDelivery, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.Delivery>());
+                return;
+            case 109:
+                WSDelivery(shape);
+                return;
+            case 110:
+                WSDeliveryDestination(shape);
+                return;
+            case 111:
+                WSDeliveryDestinationConfiguration(shape);
+                return;
+            case 115:
+                shape.InitList(SDeliveryDestinationType, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 116:
+                shape.InitList(SDeliveryDestination, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.DeliveryDestination>());
+                return;
+            case 118:
+                WSDeliverySource(shape);
+                return;
+            case 119:
+                shape.InitMap(SDeliverySourceConfigurationKey, "key", SDeliverySourceConfigurationValue, "value", static () => new global::System.Collections.Generic.Dictionary<string, string>());
+                return;
+            case 122:
+                WSDeliverySourceConfigurationSchema(shape);
+                return;
+            case 125:
+                shape.InitList(SDeliverySourceConfigurationSchema, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.DeliverySourceConfigurationSchema>());
+                return;
+            case 126:
+                shape.InitList(SDeliverySourceConfigurationSchemaField, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 131:
+                shape.InitList(SDeliverySource, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.DeliverySource>());
+                return;
+            case 134:
+                WSDescribeAccountPoliciesRequest(shape);
+                return;
+            case 135:
+                WSDescribeAccountPoliciesResponse(shape);
+                return;
+            case 136:
+                WSDescribeConfigurationTemplatesRequest(shape);
+                return;
+            case 137:
+                WSDescribeConfigurationTemplatesResponse(shape);
+                return;
+            case 138:
+                WSDescribeDeliveriesRequest(shape);
+                return;
+            case 139:
+                WSDescribeDeliveriesResponse(shape);
+                return;
+            case 140:
+                WSDescribeDeliveryDestinationsRequest(shape);
+                return;
+            case 141:
+                WSDescribeDeliveryDestinationsResponse(shape);
+                return;
+            case 142:
+                WSDescribeDeliverySourcesRequest(shape);
+                return;
+            case 143:
+                WSDescribeDeliverySourcesResponse(shape);
+                return;
+            case 144:
+                WSDescribeDestinationsRequest(shape);
+                return;
+            case 145:
+                WSDescribeDestinationsResponse(shape);
+                return;
+            case 146:
+                WSDescribeExportTasksRequest(shape);
+                return;
+            case 147:
+                WSDescribeExportTasksResponse(shape);
+                return;
+            case 148:
+                shape.InitList(SLogGroupIdentifier, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 149:
+                WSDescribeFieldIndexesRequest(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes3(SM::ShapeTable table, int index) => index switch
+    {
+        150 => new SM::ShapeInfo("DescribeFieldIndexesResponse", SM::ShapeKind.Structure, table, 150),
+        151 => new SM::ShapeInfo("DescribeImportTaskBatchesRequest", SM::ShapeKind.Structure, table, 151),
+        152 => new SM::ShapeInfo("DescribeImportTaskBatchesResponse", SM::ShapeKind.Structure, table, 152),
+        153 => new SM::ShapeInfo("DescribeImportTasksRequest", SM::ShapeKind.Structure, table, 153),
+        154 => new SM::ShapeInfo("DescribeImportTasksResponse", SM::ShapeKind.Structure, table, 154),
+        155 => new SM::ShapeInfo("DescribeIndexPoliciesLogGroupIdentifiers", SM::ShapeKind.List, table, 155).Constrain(min: 1, max: 1),
+        156 => new SM::ShapeInfo("DescribeIndexPoliciesRequest", SM::ShapeKind.Structure, table, 156),
+        157 => new SM::ShapeInfo("DescribeIndexPoliciesResponse", SM::ShapeKind.Structure, table, 157),
+        158 => new SM::ShapeInfo("DescribeLimit", SM::ShapeKind.Integer).Constrain(min: 1, max: 50),
+        159 => new SM::ShapeInfo("DescribeLogGroupsLogGroupIdentifiers", SM::ShapeKind.List, table, 159).Constrain(min: 1, max: 50),
+        160 => new SM::ShapeInfo("DescribeLogGroupsRequest", SM::ShapeKind.Structure, table, 160),
+        161 => new SM::ShapeInfo("DescribeLogGroupsResponse", SM::ShapeKind.Structure, table, 161),
+        162 => new SM::ShapeInfo("DescribeLogStreamsRequest", SM::ShapeKind.Structure, table, 162),
+        163 => new SM::ShapeInfo("DescribeLogStreamsResponse", SM::ShapeKind.Structure, table, 163),
+        164 => new SM::ShapeInfo("DescribeLookupTablesMaxResults", SM::ShapeKind.Integer).Constrain(max: 100),
+        165 => new SM::ShapeInfo("DescribeLookupTablesRequest", SM::ShapeKind.Structure, table, 165),
+        166 => new SM::ShapeInfo("DescribeLookupTablesResponse", SM::ShapeKind.Structure, table, 166),
+        167 => new SM::ShapeInfo("DescribeMetricFiltersRequest", SM::ShapeKind.Structure, table, 167),
+        168 => new SM::ShapeInfo("DescribeMetricFiltersResponse", SM::ShapeKind.Structure, table, 168),
+        169 => new SM::ShapeInfo("DescribeQueriesMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000),
+        170 => new SM::ShapeInfo("DescribeQueriesRequest", SM::ShapeKind.Structure, table, 170),
+        171 => new SM::ShapeInfo("DescribeQueriesResponse", SM::ShapeKind.Structure, table, 171),
+        172 => new SM::ShapeInfo("DescribeQueryDefinitionsRequest", SM::ShapeKind.Structure, table, 172),
+        173 => new SM::ShapeInfo("DescribeQueryDefinitionsResponse", SM::ShapeKind.Structure, table, 173),
+        174 => new SM::ShapeInfo("DescribeResourcePoliciesRequest", SM::ShapeKind.Structure, table, 174),
+        175 => new SM::ShapeInfo("DescribeResourcePoliciesResponse", SM::ShapeKind.Structure, table, 175),
+        176 => new SM::ShapeInfo("DescribeSubscriptionFiltersRequest", SM::ShapeKind.Structure, table, 176),
+        177 => new SM::ShapeInfo("DescribeSubscriptionFiltersResponse", SM::ShapeKind.Structure, table, 177),
+        178 => new SM::ShapeInfo("Description", SM::ShapeKind.String).Constrain(min: 1),
+        179 => new SM::ShapeInfo("Destination", SM::ShapeKind.Structure, table, 179),
+        180 => new SM::ShapeInfo("DestinationArn", SM::ShapeKind.String).Constrain(min: 1),
+        181 => new SM::ShapeInfo("DestinationConfiguration", SM::ShapeKind.Structure, table, 181),
+        182 => new SM::ShapeInfo("DestinationField", SM::ShapeKind.String).Constrain(min: 1, max: 128),
+        183 => new SM::ShapeInfo("DestinationName", SM::ShapeKind.String).Constrain(min: 1, max: 512),
+        184 => new SM::ShapeInfo("Destinations", SM::ShapeKind.List, table, 184),
+        185 => new SM::ShapeInfo("DetectorKmsKeyArn", SM::ShapeKind.String).Constrain(max: 256),
+        186 => new SM::ShapeInfo("DetectorName", SM::ShapeKind.String).Constrain(min: 1),
+        187 => new SM::ShapeInfo("Dimensions", SM::ShapeKind.Map, table, 187),
+        188 => new SM::ShapeInfo("DimensionsKey", SM::ShapeKind.String).Constrain(max: 255),
+        189 => new SM::ShapeInfo("DimensionsValue", SM::ShapeKind.String).Constrain(max: 255),
+        190 => new SM::ShapeInfo("DisassociateKmsKeyRequest", SM::ShapeKind.Structure, table, 190),
+        191 => new SM::ShapeInfo("DisassociateSourceFromS3TableIntegrationRequest", SM::ShapeKind.Structure, table, 191),
+        192 => new SM::ShapeInfo("DisassociateSourceFromS3TableIntegrationResponse", SM::ShapeKind.Structure, table, 192),
+        193 => new SM::ShapeInfo("Distribution", SM::ShapeKind.String).Constrain(enumValues: ["Random", "ByLogStream"]),
+        194 => new SM::ShapeInfo("DynamicTokenPosition", SM::ShapeKind.Integer),
+        195 => new SM::ShapeInfo("EmitSystemFields", SM::ShapeKind.List, table, 195),
+        196 => new SM::ShapeInfo("EncryptionKey", SM::ShapeKind.String).Constrain(max: 256),
+        197 => new SM::ShapeInfo("Entity", SM::ShapeKind.Structure, table, 197),
+        198 => new SM::ShapeInfo("EntityAttributes", SM::ShapeKind.Map, table, 198).Constrain(min: 0, max: 10),
+        199 => new SM::ShapeInfo("EntityAttributesKey", SM::ShapeKind.String).Constrain(min: 1, max: 256),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes3(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 150:
+                WSDescribeFieldIndexesResponse(shape);
+                return;
+            case 151:
+                WSDescribeImportTaskBatchesRequest(shape);
+                return;
+            case 152:
+                WSDescribeImportTaskBatchesResponse(shape);
+                return;
+            case 153:
+                WSDescribeImportTasksRequest(shape);
+                return;
+            case 154:
+                WSDescribeImportTasksResponse(shape);
+                return;
+            case 155:
+                shape.InitList(SLogGroupIdentifier, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 156:
+                WSDescribeIndexPoliciesRequest(shape);
+                return;
+            case 157:
+                WSDescribeIndexPoliciesResponse(shape);
+                return;
+            case 159:
+                shape.InitList(SLogGroupIdentifier, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 160:
+                WSDescribeLogGroupsRequest(shape);
+                return;
+            case 161:
+                WSDescribeLogGroupsResponse(shape);
+                return;
+            case 162:
+                WSDescribeLogStreamsRequest(shape);
+                return;
+            case 163:
+                WSDescribeLogStreamsResponse(shape);
+                return;
+            case 165:
+                WSDescribeLookupTablesRequest(shape);
+                return;
+            case 166:
+                WSDescribeLookupTablesResponse(shape);
+                return;
+            case 167:
+                WSDescribeMetricFiltersRequest(shape);
+                return;
+            case 168:
+                WSDescribeMetricFiltersResponse(shape);
+                return;
+            case 170:
+                WSDescribeQueriesRequest(shape);
+                return;
+            case 171:
+                WSDescribeQueriesResponse(shape);
+                return;
+            case 172:
+                WSDescribeQueryDefinitionsRequest(shape);
+                return;
+            case 173:
+                WSDescribeQueryDefinitionsResponse(shape);
+                return;
+            case 174:
+                WSDescribeResourcePoliciesRequest(shape);
+                return;
+            case 175:
+                WSDescribeResourcePoliciesResponse(shape);
+                return;
+            case 176:
+                WSDescribeSubscriptionFiltersRequest(shape);
+                return;
+            case 177:
+                WSDescribeSubscriptionFiltersResponse(shape);
+                return;
+            case 179:
+                WSDestination(shape);
+                return;
+            case 181:
+                WSDestinationConfiguration(shape);
+                return;
+            case 184:
+                shape.InitList(SDestination, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.Destination>());
+                return;
+            case 187:
+                shape.InitMap(SDimensionsKey, "key", SDimensionsValue, "value", static () => new global::System.Collections.Generic.Dictionary<string, string>());
+                return;
+            case 190:
+                WSDisassociateKmsKeyRequest(shape);
+                return;
+            case 191:
+                WSDisassociateSourceFromS3TableIntegrationRequest(shape);
+                return;
+            case 192:
+                WSDisassociateSourceFromS3TableIntegrationResponse(shape);
+                return;
+            case 195:
+                shape.InitList(SSystemField, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 197:
+                WSEntity(shape);
+                return;
+            case 198:
+                shape.InitMap(SEntityAttributesKey, "key", SEntityAttributesValue, "value", static () => new global::System.Collections.Generic.Dictionary<string, string>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes4(SM::ShapeTable table, int index) => index switch
+    {
+        200 => new SM::ShapeInfo("EntityAttributesValue", SM::ShapeKind.String).Constrain(min: 1, max: 512),
+        201 => new SM::ShapeInfo("EntityKeyAttributes", SM::ShapeKind.Map, table, 201).Constrain(min: 2, max: 4),
+        202 => new SM::ShapeInfo("EntityKeyAttributesKey", SM::ShapeKind.String).Constrain(min: 1, max: 32),
+        203 => new SM::ShapeInfo("EntityKeyAttributesValue", SM::ShapeKind.String).Constrain(min: 1, max: 512),
+        204 => new SM::ShapeInfo("EntityRejectionErrorType", SM::ShapeKind.String).Constrain(enumValues: ["InvalidEntity", "InvalidTypeValue", "InvalidKeyAttributes", "InvalidAttributes", "EntitySizeTooLarge", "UnsupportedLogGroupType", "MissingRequiredFields"]),
+        205 => new SM::ShapeInfo("Enumerations", SM::ShapeKind.Map, table, 205),
+        206 => new SM::ShapeInfo("EpochMillis", SM::ShapeKind.Long).Constrain(min: 0),
+        207 => new SM::ShapeInfo("ErrorMessage", SM::ShapeKind.String),
+        208 => new SM::ShapeInfo("EvaluationFrequency", SM::ShapeKind.String).Constrain(enumValues: ["ONE_MIN", "FIVE_MIN", "TEN_MIN", "FIFTEEN_MIN", "THIRTY_MIN", "ONE_HOUR"]),
+        209 => new SM::ShapeInfo("EventId", SM::ShapeKind.String),
+        210 => new SM::ShapeInfo("EventMessage", SM::ShapeKind.String).Constrain(min: 1),
+        211 => new SM::ShapeInfo("EventNumber", SM::ShapeKind.Long),
+        212 => new SM::ShapeInfo("EventSource", SM::ShapeKind.String).Constrain(enumValues: ["CloudTrail", "Route53Resolver", "VPCFlow", "EKSAudit", "AWSWAF"]),
+        213 => new SM::ShapeInfo("EventsLimit", SM::ShapeKind.Integer).Constrain(min: 1, max: 10000),
+        214 => new SM::ShapeInfo("EventsLimitStartQuery", SM::ShapeKind.Integer).Constrain(min: 1, max: 100000),
+        215 => new SM::ShapeInfo("ExecutionStatus", SM::ShapeKind.String).Constrain(enumValues: ["Running", "InvalidQuery", "Complete", "Failed", "Timeout"]),
+        216 => new SM::ShapeInfo("ExecutionStatusList", SM::ShapeKind.List, table, 216),
+        217 => new SM::ShapeInfo("ExpectedRevisionId", SM::ShapeKind.String).Constrain(min: 1),
+        218 => new SM::ShapeInfo("ExportDestinationBucket", SM::ShapeKind.String).Constrain(min: 1, max: 512),
+        219 => new SM::ShapeInfo("ExportDestinationPrefix", SM::ShapeKind.String),
+        220 => new SM::ShapeInfo("ExportTask", SM::ShapeKind.Structure, table, 220),
+        221 => new SM::ShapeInfo("ExportTaskExecutionInfo", SM::ShapeKind.Structure, table, 221),
+        222 => new SM::ShapeInfo("ExportTaskId", SM::ShapeKind.String).Constrain(min: 1, max: 512),
+        223 => new SM::ShapeInfo("ExportTaskName", SM::ShapeKind.String).Constrain(min: 1, max: 512),
+        224 => new SM::ShapeInfo("ExportTaskStatus", SM::ShapeKind.Structure, table, 224),
+        225 => new SM::ShapeInfo("ExportTaskStatusCode", SM::ShapeKind.String).Constrain(enumValues: ["CANCELLED", "COMPLETED", "FAILED", "PENDING", "PENDING_CANCEL", "RUNNING"]),
+        226 => new SM::ShapeInfo("ExportTaskStatusMessage", SM::ShapeKind.String),
+        227 => new SM::ShapeInfo("ExportTasks", SM::ShapeKind.List, table, 227),
+        228 => new SM::ShapeInfo("ExtractedValues", SM::ShapeKind.Map, table, 228),
+        229 => new SM::ShapeInfo("Field", SM::ShapeKind.String),
+        230 => new SM::ShapeInfo("FieldDelimiter", SM::ShapeKind.String).Constrain(min: 0, max: 5),
+        231 => new SM::ShapeInfo("FieldHeader", SM::ShapeKind.String).Constrain(min: 1, max: 64),
+        232 => new SM::ShapeInfo("FieldIndex", SM::ShapeKind.Structure, table, 232),
+        233 => new SM::ShapeInfo("FieldIndexName", SM::ShapeKind.String).Constrain(min: 1, max: 512),
+        234 => new SM::ShapeInfo("FieldIndexNames", SM::ShapeKind.List, table, 234).Constrain(min: 1, max: 20),
+        235 => new SM::ShapeInfo("FieldIndexes", SM::ShapeKind.List, table, 235),
+        236 => new SM::ShapeInfo("FieldSelectionCriteria", SM::ShapeKind.String).Constrain(min: 0, max: 2000),
+        237 => new SM::ShapeInfo("FieldsData", SM::ShapeKind.Structure, table, 237),
+        238 => new SM::ShapeInfo("FilterCount", SM::ShapeKind.Integer),
+        239 => new SM::ShapeInfo("FilterLogEventsRequest", SM::ShapeKind.Structure, table, 239),
+        240 => new SM::ShapeInfo("FilterLogEventsResponse", SM::ShapeKind.Structure, table, 240),
+        241 => new SM::ShapeInfo("FilterName", SM::ShapeKind.String).Constrain(min: 1, max: 512),
+        242 => new SM::ShapeInfo("FilterPattern", SM::ShapeKind.String).Constrain(min: 0, max: 1024),
+        243 => new SM::ShapeInfo("FilteredLogEvent", SM::ShapeKind.Structure, table, 243),
+        244 => new SM::ShapeInfo("FilteredLogEvents", SM::ShapeKind.List, table, 244),
+        245 => new SM::ShapeInfo("Flatten", SM::ShapeKind.Boolean),
+        246 => new SM::ShapeInfo("FlattenedElement", SM::ShapeKind.String).Constrain(enumValues: ["first", "last"]),
+        247 => new SM::ShapeInfo("Force", SM::ShapeKind.Boolean),
+        248 => new SM::ShapeInfo("ForceUpdate", SM::ShapeKind.Boolean),
+        249 => new SM::ShapeInfo("FromKey", SM::ShapeKind.String).Constrain(min: 1, max: 128),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes4(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 201:
+                shape.InitMap(SEntityKeyAttributesKey, "key", SEntityKeyAttributesValue, "value", static () => new global::System.Collections.Generic.Dictionary<string, string>());
+                return;
+            case 205:
+                shape.InitMap(STokenString, "key", STokenValue, "value", static () => new global::System.Collections.Generic.Dictionary<string, long>());
+                return;
+            case 216:
+                shape.InitList(SExecutionStatus, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 220:
+                WSExportTask(shape);
+                return;
+            case 221:
+                WSExportTaskExecutionInfo(shape);
+                return;
+            case 224:
+                WSExportTaskStatus(shape);
+                return;
+            case 227:
+                shape.InitList(SExportTask, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.ExportTask>());
+                return;
+            case 228:
+                shape.InitMap(SToken, "key", SValue, "value", static () => new global::System.Collections.Generic.Dictionary<string, string>());
+                return;
+            case 232:
+                WSFieldIndex(shape);
+                return;
+            case 234:
+                shape.InitList(SFieldIndexName, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 235:
+                shape.InitList(SFieldIndex, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.FieldIndex>());
+                return;
+            case 237:
+                WSFieldsData(shape);
+                return;
+            case 239:
+                WSFilterLogEventsRequest(shape);
+                return;
+            case 240:
+                WSFilterLogEventsResponse(shape);
+                return;
+            case 243:
+                WSFilteredLogEvent(shape);
+                return;
+            case 244:
+                shape.InitList(SFilteredLogEvent, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.FilteredLogEvent>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes5(SM::ShapeTable table, int index) => index switch
+    {
+        250 => new SM::ShapeInfo("GetDataProtectionPolicyRequest", SM::ShapeKind.Structure, table, 250),
+        251 => new SM::ShapeInfo("GetDataProtectionPolicyResponse", SM::ShapeKind.Structure, table, 251),
+        252 => new SM::ShapeInfo("GetDeliveryDestinationPolicyRequest", SM::ShapeKind.Structure, table, 252),
+        253 => new SM::ShapeInfo("GetDeliveryDestinationPolicyResponse", SM::ShapeKind.Structure, table, 253),
+        254 => new SM::ShapeInfo("GetDeliveryDestinationRequest", SM::ShapeKind.Structure, table, 254),
+        255 => new SM::ShapeInfo("GetDeliveryDestinationResponse", SM::ShapeKind.Structure, table, 255),
+        256 => new SM::ShapeInfo("GetDeliveryRequest", SM::ShapeKind.Structure, table, 256),
+        257 => new SM::ShapeInfo("GetDeliveryResponse", SM::ShapeKind.Structure, table, 257),
+        258 => new SM::ShapeInfo("GetDeliverySourceRequest", SM::ShapeKind.Structure, table, 258),
+        259 => new SM::ShapeInfo("GetDeliverySourceResponse", SM::ShapeKind.Structure, table, 259),
+        260 => new SM::ShapeInfo("GetIntegrationRequest", SM::ShapeKind.Structure, table, 260),
+        261 => new SM::ShapeInfo("GetIntegrationResponse", SM::ShapeKind.Structure, table, 261),
+        262 => new SM::ShapeInfo("GetLogAnomalyDetectorRequest", SM::ShapeKind.Structure, table, 262),
+        263 => new SM::ShapeInfo("GetLogAnomalyDetectorResponse", SM::ShapeKind.Structure, table, 263),
+        264 => new SM::ShapeInfo("GetLogEventsRequest", SM::ShapeKind.Structure, table, 264),
+        265 => new SM::ShapeInfo("GetLogEventsResponse", SM::ShapeKind.Structure, table, 265),
+        266 => new SM::ShapeInfo("GetLogFieldsRequest", SM::ShapeKind.Structure, table, 266),
+        267 => new SM::ShapeInfo("GetLogFieldsResponse", SM::ShapeKind.Structure, table, 267),
+        268 => new SM::ShapeInfo("GetLogGroupFieldsRequest", SM::ShapeKind.Structure, table, 268),
+        269 => new SM::ShapeInfo("GetLogGroupFieldsResponse", SM::ShapeKind.Structure, table, 269),
+        270 => new SM::ShapeInfo("GetLogObjectRequest", SM::ShapeKind.Structure, table, 270),
+        271 => new SM::ShapeInfo("GetLogObjectResponse", SM::ShapeKind.Structure, table, 271),
+        272 => new SM::ShapeInfo("GetLogObjectResponseStream", SM::ShapeKind.Structure, table, 272),
+        273 => new SM::ShapeInfo("GetLogRecordRequest", SM::ShapeKind.Structure, table, 273),
+        274 => new SM::ShapeInfo("GetLogRecordResponse", SM::ShapeKind.Structure, table, 274),
+        275 => new SM::ShapeInfo("GetLookupTableRequest", SM::ShapeKind.Structure, table, 275),
+        276 => new SM::ShapeInfo("GetLookupTableResponse", SM::ShapeKind.Structure, table, 276),
+        277 => new SM::ShapeInfo("GetQueryResultsMaxItems", SM::ShapeKind.Integer).Constrain(min: 0, max: 10000),
+        278 => new SM::ShapeInfo("GetQueryResultsNextToken", SM::ShapeKind.String).Constrain(max: 1024),
+        279 => new SM::ShapeInfo("GetQueryResultsRequest", SM::ShapeKind.Structure, table, 279),
+        280 => new SM::ShapeInfo("GetQueryResultsResponse", SM::ShapeKind.Structure, table, 280),
+        281 => new SM::ShapeInfo("GetScheduledQueryHistoryMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000),
+        282 => new SM::ShapeInfo("GetScheduledQueryHistoryRequest", SM::ShapeKind.Structure, table, 282),
+        283 => new SM::ShapeInfo("GetScheduledQueryHistoryResponse", SM::ShapeKind.Structure, table, 283),
+        284 => new SM::ShapeInfo("GetScheduledQueryRequest", SM::ShapeKind.Structure, table, 284),
+        285 => new SM::ShapeInfo("GetScheduledQueryResponse", SM::ShapeKind.Structure, table, 285),
+        286 => new SM::ShapeInfo("GetTransformerRequest", SM::ShapeKind.Structure, table, 286),
+        287 => new SM::ShapeInfo("GetTransformerResponse", SM::ShapeKind.Structure, table, 287),
+        288 => new SM::ShapeInfo("Grok", SM::ShapeKind.Structure, table, 288),
+        289 => new SM::ShapeInfo("GrokMatch", SM::ShapeKind.String).Constrain(min: 1, max: 512),
+        290 => new SM::ShapeInfo("GroupingIdentifier", SM::ShapeKind.Structure, table, 290),
+        291 => new SM::ShapeInfo("GroupingIdentifierKey", SM::ShapeKind.String),
+        292 => new SM::ShapeInfo("GroupingIdentifierValue", SM::ShapeKind.String),
+        293 => new SM::ShapeInfo("GroupingIdentifiers", SM::ShapeKind.List, table, 293),
+        294 => new SM::ShapeInfo("Histogram", SM::ShapeKind.Map, table, 294),
+        295 => new SM::ShapeInfo("Import", SM::ShapeKind.Structure, table, 295),
+        296 => new SM::ShapeInfo("ImportBatch", SM::ShapeKind.Structure, table, 296),
+        297 => new SM::ShapeInfo("ImportBatchList", SM::ShapeKind.List, table, 297),
+        298 => new SM::ShapeInfo("ImportFilter", SM::ShapeKind.Structure, table, 298),
+        299 => new SM::ShapeInfo("ImportId", SM::ShapeKind.String).Constrain(min: 1, max: 256),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes5(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 250:
+                WSGetDataProtectionPolicyRequest(shape);
+                return;
+            case 251:
+                WSGetDataProtectionPolicyResponse(shape);
+                return;
+            case 252:
+                WSGetDeliveryDestinationPolicyRequest(shape);
+                return;
+            case 253:
+                WSGetDeliveryDestinationPolicyResponse(shape);
+                return;
+            case 254:
+                WSGetDeliveryDestinationRequest(shape);
+                return;
+            case 255:
+                WSGetDeliveryDestinationResponse(shape);
+                return;
+            case 256:
+                WSGetDeliveryRequest(shape);
+                return;
+            case 257:
+                WSGetDeliveryResponse(shape);
+                return;
+            case 258:
+                WSGetDeliverySourceRequest(shape);
+                return;
+            case 259:
+                WSGetDeliverySourceResponse(shape);
+                return;
+            case 260:
+                WSGetIntegrationRequest(shape);
+                return;
+            case 261:
+                WSGetIntegrationResponse(shape);
+                return;
+            case 262:
+                WSGetLogAnomalyDetectorRequest(shape);
+                return;
+            case 263:
+                WSGetLogAnomalyDetectorResponse(shape);
+                return;
+            case 264:
+                WSGetLogEventsRequest(shape);
+                return;
+            case 265:
+                WSGetLogEventsResponse(shape);
+                return;
+            case 266:
+                WSGetLogFieldsRequest(shape);
+                return;
+            case 267:
+                WSGetLogFieldsResponse(shape);
+                return;
+            case 268:
+                WSGetLogGroupFieldsRequest(shape);
+                return;
+            case 269:
+                WSGetLogGroupFieldsResponse(shape);
+                return;
+            case 270:
+                WSGetLogObjectRequest(shape);
+                return;
+            case 271:
+                WSGetLogObjectResponse(shape);
+                return;
+            case 272:
+                WSGetLogObjectResponseStream(shape);
+                return;
+            case 273:
+                WSGetLogRecordRequest(shape);
+                return;
+            case 274:
+                WSGetLogRecordResponse(shape);
+                return;
+            case 275:
+                WSGetLookupTableRequest(shape);
+                return;
+            case 276:
+                WSGetLookupTableResponse(shape);
+                return;
+            case 279:
+                WSGetQueryResultsRequest(shape);
+                return;
+            case 280:
+                WSGetQueryResultsResponse(shape);
+                return;
+            case 282:
+                WSGetScheduledQueryHistoryRequest(shape);
+                return;
+            case 283:
+                WSGetScheduledQueryHistoryResponse(shape);
+                return;
+            case 284:
+                WSGetScheduledQueryRequest(shape);
+                return;
+            case 285:
+                WSGetScheduledQueryResponse(shape);
+                return;
+            case 286:
+                WSGetTransformerRequest(shape);
+                return;
+            case 287:
+                WSGetTransformerResponse(shape);
+                return;
+            case 288:
+                WSGrok(shape);
+                return;
+            case 290:
+                WSGroupingIdentifier(shape);
+                return;
+            case 293:
+                shape.InitList(SGroupingIdentifier, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.GroupingIdentifier>());
+                return;
+            case 294:
+                shape.InitMap(STime, "key", SCount, "value", static () => new global::System.Collections.Generic.Dictionary<string, long>());
+                return;
+            case 295:
+                WSImport(shape);
+                return;
+            case 296:
+                WSImportBatch(shape);
+                return;
+            case 297:
+                shape.InitList(SImportBatch, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.ImportBatch>());
+                return;
+            case 298:
+                WSImportFilter(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes6(SM::ShapeTable table, int index) => index switch
+    {
+        300 => new SM::ShapeInfo("ImportList", SM::ShapeKind.List, table, 300),
+        301 => new SM::ShapeInfo("ImportStatistics", SM::ShapeKind.Structure, table, 301),
+        302 => new SM::ShapeInfo("ImportStatus", SM::ShapeKind.String).Constrain(enumValues: ["IN_PROGRESS", "CANCELLED", "COMPLETED", "FAILED"]),
+        303 => new SM::ShapeInfo("ImportStatusList", SM::ShapeKind.List, table, 303),
+        304 => new SM::ShapeInfo("IncludeLinkedAccounts", SM::ShapeKind.Boolean),
+        305 => new SM::ShapeInfo("IndexPolicies", SM::ShapeKind.List, table, 305),
+        306 => new SM::ShapeInfo("IndexPolicy", SM::ShapeKind.Structure, table, 306),
+        307 => new SM::ShapeInfo("IndexSource", SM::ShapeKind.String).Constrain(enumValues: ["ACCOUNT", "LOG_GROUP"]),
+        308 => new SM::ShapeInfo("IndexType", SM::ShapeKind.String).Constrain(enumValues: ["FACET", "FIELD_INDEX"]),
+        309 => new SM::ShapeInfo("InferredTokenName", SM::ShapeKind.String).Constrain(min: 1),
+        310 => new SM::ShapeInfo("InheritedProperties", SM::ShapeKind.List, table, 310),
+        311 => new SM::ShapeInfo("InheritedProperty", SM::ShapeKind.String).Constrain(enumValues: ["ACCOUNT_DATA_PROTECTION"]),
+        312 => new SM::ShapeInfo("InputLogEvent", SM::ShapeKind.Structure, table, 312),
+        313 => new SM::ShapeInfo("InputLogEvents", SM::ShapeKind.List, table, 313).Constrain(min: 1, max: 10000),
+        314 => new SM::ShapeInfo("InputLogStreamNames", SM::ShapeKind.List, table, 314).Constrain(min: 1, max: 100),
+        315 => new SM::ShapeInfo("Integer", SM::ShapeKind.Integer),
+        316 => new SM::ShapeInfo("IntegrationDetails", SM::ShapeKind.Structure, table, 316).WithTraits(union: true),
+        317 => new SM::ShapeInfo("IntegrationName", SM::ShapeKind.String).Constrain(min: 1, max: 50),
+        318 => new SM::ShapeInfo("IntegrationNamePrefix", SM::ShapeKind.String).Constrain(min: 1, max: 50),
+        319 => new SM::ShapeInfo("IntegrationStatus", SM::ShapeKind.String).Constrain(enumValues: ["PROVISIONING", "ACTIVE", "FAILED"]),
+        320 => new SM::ShapeInfo("IntegrationStatusMessage", SM::ShapeKind.String).Constrain(min: 1),
+        321 => new SM::ShapeInfo("IntegrationSummaries", SM::ShapeKind.List, table, 321),
+        322 => new SM::ShapeInfo("IntegrationSummary", SM::ShapeKind.Structure, table, 322),
+        323 => new SM::ShapeInfo("IntegrationType", SM::ShapeKind.String).Constrain(enumValues: ["OPENSEARCH"]),
+        324 => new SM::ShapeInfo("Interleaved", SM::ShapeKind.Boolean),
+        325 => new SM::ShapeInfo("InternalServerException", SM::ShapeKind.Structure, table, 325).AsError("InternalServerException", 500, false),
+        326 => new SM::ShapeInfo("InternalStreamingException", SM::ShapeKind.Structure, table, 326).AsError("InternalStreamingException", 400, true),
+        327 => new SM::ShapeInfo("InvalidOperationException", SM::ShapeKind.Structure, table, 327).AsError("InvalidOperationException", 400, true),
+        328 => new SM::ShapeInfo("InvalidParameterException", SM::ShapeKind.Structure, table, 328).AsError("InvalidParameterException", 400, true),
+        329 => new SM::ShapeInfo("InvalidSequenceTokenException", SM::ShapeKind.Structure, table, 329).AsError("InvalidSequenceTokenException", 400, true),
+        330 => new SM::ShapeInfo("IsSampled", SM::ShapeKind.Boolean),
+        331 => new SM::ShapeInfo("Key", SM::ShapeKind.String).Constrain(min: 1, max: 128),
+        332 => new SM::ShapeInfo("KeyPrefix", SM::ShapeKind.String).Constrain(min: 1, max: 128),
+        333 => new SM::ShapeInfo("KeyValueDelimiter", SM::ShapeKind.String).Constrain(min: 1, max: 128),
+        334 => new SM::ShapeInfo("KmsKeyId", SM::ShapeKind.String).Constrain(max: 256),
+        335 => new SM::ShapeInfo("LimitExceededException", SM::ShapeKind.Structure, table, 335).AsError("LimitExceededException", 400, true),
+        336 => new SM::ShapeInfo("ListAggregateLogGroupSummariesGroupBy", SM::ShapeKind.String).Constrain(enumValues: ["DATA_SOURCE_NAME_TYPE_AND_FORMAT", "DATA_SOURCE_NAME_AND_TYPE"]),
+        337 => new SM::ShapeInfo("ListAggregateLogGroupSummariesRequest", SM::ShapeKind.Structure, table, 337),
+        338 => new SM::ShapeInfo("ListAggregateLogGroupSummariesResponse", SM::ShapeKind.Structure, table, 338),
+        339 => new SM::ShapeInfo("ListAnomaliesLimit", SM::ShapeKind.Integer).Constrain(min: 1, max: 50),
+        340 => new SM::ShapeInfo("ListAnomaliesRequest", SM::ShapeKind.Structure, table, 340),
+        341 => new SM::ShapeInfo("ListAnomaliesResponse", SM::ShapeKind.Structure, table, 341),
+        342 => new SM::ShapeInfo("ListIntegrationsRequest", SM::ShapeKind.Structure, table, 342),
+        343 => new SM::ShapeInfo("ListIntegrationsResponse", SM::ShapeKind.Structure, table, 343),
+        344 => new SM::ShapeInfo("ListLimit", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000),
+        345 => new SM::ShapeInfo("ListLogAnomalyDetectorsLimit", SM::ShapeKind.Integer).Constrain(min: 1, max: 50),
+        346 => new SM::ShapeInfo("ListLogAnomalyDetectorsRequest", SM::ShapeKind.Structure, table, 346),
+        347 => new SM::ShapeInfo("ListLogAnomalyDetectorsResponse", SM::ShapeKind.Structure, table, 347),
+        348 => new SM::ShapeInfo("ListLogGroupsForQueryMaxResults", SM::ShapeKind.Integer).Constrain(min: 50, max: 500),
+        349 => new SM::ShapeInfo("ListLogGroupsForQueryRequest", SM::ShapeKind.Structure, table, 349),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes6(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 300:
+                shape.InitList(SImport, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.Import>());
+                return;
+            case 301:
+                WSImportStatistics(shape);
+                return;
+            case 303:
+                shape.InitList(SImportStatus, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 305:
+                shape.InitList(SIndexPolicy, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.IndexPolicy>());
+                return;
+            case 306:
+                WSIndexPolicy(shape);
+                return;
+            case 310:
+                shape.InitList(SInheritedProperty, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 312:
+                WSInputLogEvent(shape);
+                return;
+            case 313:
+                shape.InitList(SInputLogEvent, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.InputLogEvent>());
+                return;
+            case 314:
+                shape.InitList(SLogStreamName, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 316:
+                WSIntegrationDetails(shape);
+                return;
+            case 321:
+                shape.InitList(SIntegrationSummary, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.IntegrationSummary>());
+                return;
+            case 322:
+                WSIntegrationSummary(shape);
+                return;
+            case 325:
+                WSInternalServerException(shape);
+                return;
+            case 326:
+                WSInternalStreamingException(shape);
+                return;
+            case 327:
+                WSInvalidOperationException(shape);
+                return;
+            case 328:
+                WSInvalidParameterException(shape);
+                return;
+            case 329:
+                WSInvalidSequenceTokenException(shape);
+                return;
+            case 335:
+                WSLimitExceededException(shape);
+                return;
+            case 337:
+                WSListAggregateLogGroupSummariesRequest(shape);
+                return;
+            case 338:
+                WSListAggregateLogGroupSummariesResponse(shape);
+                return;
+            case 340:
+                WSListAnomaliesRequest(shape);
+                return;
+            case 341:
+                WSListAnomaliesResponse(shape);
+                return;
+            case 342:
+                WSListIntegrationsRequest(shape);
+                return;
+            case 343:
+                WSListIntegrationsResponse(shape);
+                return;
+            case 346:
+                WSListLogAnomalyDetectorsRequest(shape);
+                return;
+            case 347:
+                WSListLogAnomalyDetectorsResponse(shape);
+                return;
+            case 349:
+                WSListLogGroupsForQueryRequest(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes7(SM::ShapeTable table, int index) => index switch
+    {
+        350 => new SM::ShapeInfo("ListLogGroupsForQueryResponse", SM::ShapeKind.Structure, table, 350),
+        351 => new SM::ShapeInfo("ListLogGroupsRequest", SM::ShapeKind.Structure, table, 351),
+        352 => new SM::ShapeInfo("ListLogGroupsRequestLimit", SM::ShapeKind.Integer).Constrain(min: 1, max: 50),
+        353 => new SM::ShapeInfo("ListLogGroupsResponse", SM::ShapeKind.Structure, table, 353),
+        354 => new SM::ShapeInfo("ListScheduledQueriesMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000),
+        355 => new SM::ShapeInfo("ListScheduledQueriesRequest", SM::ShapeKind.Structure, table, 355),
+        356 => new SM::ShapeInfo("ListScheduledQueriesResponse", SM::ShapeKind.Structure, table, 356),
+        357 => new SM::ShapeInfo("ListSourcesForS3TableIntegrationMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 100),
+        358 => new SM::ShapeInfo("ListSourcesForS3TableIntegrationRequest", SM::ShapeKind.Structure, table, 358),
+        359 => new SM::ShapeInfo("ListSourcesForS3TableIntegrationResponse", SM::ShapeKind.Structure, table, 359),
+        360 => new SM::ShapeInfo("ListTagsForResourceRequest", SM::ShapeKind.Structure, table, 360),
+        361 => new SM::ShapeInfo("ListTagsForResourceResponse", SM::ShapeKind.Structure, table, 361),
+        362 => new SM::ShapeInfo("ListTagsLogGroupRequest", SM::ShapeKind.Structure, table, 362),
+        363 => new SM::ShapeInfo("ListTagsLogGroupResponse", SM::ShapeKind.Structure, table, 363),
+        364 => new SM::ShapeInfo("ListToMap", SM::ShapeKind.Structure, table, 364),
+        365 => new SM::ShapeInfo("LiveTailSessionLogEvent", SM::ShapeKind.Structure, table, 365),
+        366 => new SM::ShapeInfo("LiveTailSessionMetadata", SM::ShapeKind.Structure, table, 366),
+        367 => new SM::ShapeInfo("LiveTailSessionResults", SM::ShapeKind.List, table, 367),
+        368 => new SM::ShapeInfo("LiveTailSessionStart", SM::ShapeKind.Structure, table, 368),
+        369 => new SM::ShapeInfo("LiveTailSessionUpdate", SM::ShapeKind.Structure, table, 369),
+        370 => new SM::ShapeInfo("Locale", SM::ShapeKind.String).Constrain(min: 1),
+        371 => new SM::ShapeInfo("LogEvent", SM::ShapeKind.Structure, table, 371),
+        372 => new SM::ShapeInfo("LogEventIndex", SM::ShapeKind.Integer),
+        373 => new SM::ShapeInfo("LogFieldName", SM::ShapeKind.String).Constrain(min: 1, max: 256),
+        374 => new SM::ShapeInfo("LogFieldType", SM::ShapeKind.Structure, table, 374),
+        375 => new SM::ShapeInfo("LogFieldsList", SM::ShapeKind.List, table, 375),
+        376 => new SM::ShapeInfo("LogFieldsListItem", SM::ShapeKind.Structure, table, 376),
+        377 => new SM::ShapeInfo("LogGroup", SM::ShapeKind.Structure, table, 377),
+        378 => new SM::ShapeInfo("LogGroupArn", SM::ShapeKind.String).Constrain(min: 1, max: 2048),
+        379 => new SM::ShapeInfo("LogGroupArnList", SM::ShapeKind.List, table, 379),
+        380 => new SM::ShapeInfo("LogGroupClass", SM::ShapeKind.String).Constrain(enumValues: ["STANDARD", "INFREQUENT_ACCESS", "DELIVERY"]),
+        381 => new SM::ShapeInfo("LogGroupCount", SM::ShapeKind.Integer),
+        382 => new SM::ShapeInfo("LogGroupField", SM::ShapeKind.Structure, table, 382),
+        383 => new SM::ShapeInfo("LogGroupFieldList", SM::ShapeKind.List, table, 383),
+        384 => new SM::ShapeInfo("LogGroupIdentifier", SM::ShapeKind.String).Constrain(min: 1, max: 2048),
+        385 => new SM::ShapeInfo("LogGroupIdentifiers", SM::ShapeKind.List, table, 385),
+        386 => new SM::ShapeInfo("LogGroupName", SM::ShapeKind.String).Constrain(min: 1, max: 512),
+        387 => new SM::ShapeInfo("LogGroupNamePattern", SM::ShapeKind.String).Constrain(min: 0, max: 512),
+        388 => new SM::ShapeInfo("LogGroupNameRegexPattern", SM::ShapeKind.String).Constrain(min: 3, max: 129),
+        389 => new SM::ShapeInfo("LogGroupNames", SM::ShapeKind.List, table, 389),
+        390 => new SM::ShapeInfo("LogGroupSummaries", SM::ShapeKind.List, table, 390),
+        391 => new SM::ShapeInfo("LogGroupSummary", SM::ShapeKind.Structure, table, 391),
+        392 => new SM::ShapeInfo("LogGroups", SM::ShapeKind.List, table, 392),
+        393 => new SM::ShapeInfo("LogObjectPointer", SM::ShapeKind.String).Constrain(min: 1, max: 512),
+        394 => new SM::ShapeInfo("LogRecord", SM::ShapeKind.Map, table, 394),
+        395 => new SM::ShapeInfo("LogRecordPointer", SM::ShapeKind.String),
+        396 => new SM::ShapeInfo("LogSamples", SM::ShapeKind.List, table, 396),
+        397 => new SM::ShapeInfo("LogStream", SM::ShapeKind.Structure, table, 397),
+        398 => new SM::ShapeInfo("LogStreamName", SM::ShapeKind.String).Constrain(min: 1, max: 512),
+        399 => new SM::ShapeInfo("LogStreamSearchedCompletely", SM::ShapeKind.Boolean),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes7(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 350:
+                WSListLogGroupsForQueryResponse(shape);
+                return;
+            case 351:
+                WSListLogGroupsRequest(shape);
+                return;
+            case 353:
+                WSListLogGroupsResponse(shape);
+                return;
+            case 355:
+                WSListScheduledQueriesRequest(shape);
+                return;
+            case 356:
+                WSListScheduledQueriesResponse(shape);
+                return;
+            case 358:
+                WSListSourcesForS3TableIntegrationRequest(shape);
+                return;
+            case 359:
+                WSListSourcesForS3TableIntegrationResponse(shape);
+                return;
+            case 360:
+                WSListTagsForResourceRequest(shape);
+                return;
+            case 361:
+                WSListTagsForResourceResponse(shape);
+                return;
+            case 362:
+                WSListTagsLogGroupRequest(shape);
+                return;
+            case 363:
+                WSListTagsLogGroupResponse(shape);
+                return;
+            case 364:
+                WSListToMap(shape);
+                return;
+            case 365:
+                WSLiveTailSessionLogEvent(shape);
+                return;
+            case 366:
+                WSLiveTailSessionMetadata(shape);
+                return;
+            case 367:
+                shape.InitList(SLiveTailSessionLogEvent, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.LiveTailSessionLogEvent>());
+                return;
+            case 368:
+                WSLiveTailSessionStart(shape);
+                return;
+            case 369:
+                WSLiveTailSessionUpdate(shape);
+                return;
+            case 371:
+                WSLogEvent(shape);
+                return;
+            case 374:
+                WSLogFieldType(shape);
+                return;
+            case 375:
+                shape.InitList(SLogFieldsListItem, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.LogFieldsListItem>());
+                return;
+            case 376:
+                WSLogFieldsListItem(shape);
+                return;
+            case 377:
+                WSLogGroup(shape);
+                return;
+            case 379:
+                shape.InitList(SLogGroupArn, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 382:
+                WSLogGroupField(shape);
+                return;
+            case 383:
+                shape.InitList(SLogGroupField, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.LogGroupField>());
+                return;
+            case 385:
+                shape.InitList(SLogGroupIdentifier, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 389:
+                shape.InitList(SLogGroupName, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 390:
+                shape.InitList(SLogGroupSummary, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.LogGroupSummary>());
+                return;
+            case 391:
+                WSLogGroupSummary(shape);
+                return;
+            case 392:
+                shape.InitList(SLogGroup, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.LogGroup>());
+                return;
+            case 394:
+                shape.InitMap(SField, "key", SValue, "value", static () => new global::System.Collections.Generic.Dictionary<string, string>());
+                return;
+            case 396:
+                shape.InitList(SLogEvent, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.LogEvent>());
+                return;
+            case 397:
+                WSLogStream(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static void WSAccessDeniedException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.AccessDeniedException());
+
+    private static void WSAccountPolicy(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.AccountPolicy(),
             new SM::MemberInfo("accountId", SAccountId, "accountId", "accountId", static o => ((global::Stratus.Services.Model.Logs.AccountPolicy)o).accountId, static (o, v) => ((global::Stratus.Services.Model.Logs.AccountPolicy)o).accountId = (string?)v),
             new SM::MemberInfo("lastUpdatedTime", STimestamp, "lastUpdatedTime", "lastUpdatedTime", static o => ((global::Stratus.Services.Model.Logs.AccountPolicy)o).lastUpdatedTime, static (o, v) => ((global::Stratus.Services.Model.Logs.AccountPolicy)o).lastUpdatedTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.AccountPolicy)o).lastUpdatedTime),
             new SM::MemberInfo("policyDocument", SAccountPolicyDocument, "policyDocument", "policyDocument", static o => ((global::Stratus.Services.Model.Logs.AccountPolicy)o).policyDocument, static (o, v) => ((global::Stratus.Services.Model.Logs.AccountPolicy)o).policyDocument = (string?)v),
@@ -424,21 +1709,24 @@ public static partial class LogsShapes
             new SM::MemberInfo("policyType", SPolicyType, "policyType", "policyType", static o => ((global::Stratus.Services.Model.Logs.AccountPolicy)o).policyType, static (o, v) => ((global::Stratus.Services.Model.Logs.AccountPolicy)o).policyType = (string?)v),
             new SM::MemberInfo("scope", SScope, "scope", "scope", static o => ((global::Stratus.Services.Model.Logs.AccountPolicy)o).scope, static (o, v) => ((global::Stratus.Services.Model.Logs.AccountPolicy)o).scope = (string?)v),
             new SM::MemberInfo("selectionCriteria", SSelectionCriteria, "selectionCriteria", "selectionCriteria", static o => ((global::Stratus.Services.Model.Logs.AccountPolicy)o).selectionCriteria, static (o, v) => ((global::Stratus.Services.Model.Logs.AccountPolicy)o).selectionCriteria = (string?)v));
-        SAddKeyEntries.InitList(SAddKeyEntry, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.AddKeyEntry>());
-        SAddKeyEntry.InitStructure(static () => new global::Stratus.Services.Model.Logs.AddKeyEntry(),
+
+    private static void WSAddKeyEntry(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.AddKeyEntry(),
             new SM::MemberInfo("key", SKey, "key", "key", static o => ((global::Stratus.Services.Model.Logs.AddKeyEntry)o).key, static (o, v) => ((global::Stratus.Services.Model.Logs.AddKeyEntry)o).key = (string?)v, required: true),
             new SM::MemberInfo("overwriteIfExists", SOverwriteIfExists, "overwriteIfExists", "overwriteIfExists", static o => ((global::Stratus.Services.Model.Logs.AddKeyEntry)o).overwriteIfExists, static (o, v) => ((global::Stratus.Services.Model.Logs.AddKeyEntry)o).overwriteIfExists = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Logs.AddKeyEntry)o).overwriteIfExists),
             new SM::MemberInfo("value", SAddKeyValue, "value", "value", static o => ((global::Stratus.Services.Model.Logs.AddKeyEntry)o).value, static (o, v) => ((global::Stratus.Services.Model.Logs.AddKeyEntry)o).value = (string?)v, required: true));
-        SAddKeys.InitStructure(static () => new global::Stratus.Services.Model.Logs.AddKeys(),
+
+    private static void WSAddKeys(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.AddKeys(),
             new SM::MemberInfo("entries", SAddKeyEntries, "entries", "entries", static o => ((global::Stratus.Services.Model.Logs.AddKeys)o).entries, static (o, v) => ((global::Stratus.Services.Model.Logs.AddKeys)o).entries = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.AddKeyEntry>?)v, required: true));
-        SAggregateLogGroupSummaries.InitList(SAggregateLogGroupSummary, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.AggregateLogGroupSummary>());
-        SAggregateLogGroupSummary.InitStructure(static () => new global::Stratus.Services.Model.Logs.AggregateLogGroupSummary(),
+
+    private static void WSAggregateLogGroupSummary(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.AggregateLogGroupSummary(),
             new SM::MemberInfo("groupingIdentifiers", SGroupingIdentifiers, "groupingIdentifiers", "groupingIdentifiers", static o => ((global::Stratus.Services.Model.Logs.AggregateLogGroupSummary)o).groupingIdentifiers, static (o, v) => ((global::Stratus.Services.Model.Logs.AggregateLogGroupSummary)o).groupingIdentifiers = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.GroupingIdentifier>?)v),
             new SM::MemberInfo("logGroupCount", SLogGroupCount, "logGroupCount", "logGroupCount", static o => ((global::Stratus.Services.Model.Logs.AggregateLogGroupSummary)o).logGroupCount, static (o, v) => ((global::Stratus.Services.Model.Logs.AggregateLogGroupSummary)o).logGroupCount = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Logs.AggregateLogGroupSummary)o).logGroupCount));
-        SAllowedFieldDelimiters.InitList(SFieldDelimiter, "member", static () => new global::System.Collections.Generic.List<string>());
-        SAllowedFields.InitList(SRecordField, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.RecordField>());
-        SAnomalies.InitList(SAnomaly, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.Anomaly>());
-        SAnomaly.InitStructure(static () => new global::Stratus.Services.Model.Logs.Anomaly(),
+
+    private static void WSAnomaly(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.Anomaly(),
             new SM::MemberInfo("active", SBoolean, "active", "active", static o => ((global::Stratus.Services.Model.Logs.Anomaly)o).active, static (o, v) => ((global::Stratus.Services.Model.Logs.Anomaly)o).active = (bool?)v, required: true, getBoolean: static o => ((global::Stratus.Services.Model.Logs.Anomaly)o).active),
             new SM::MemberInfo("anomalyDetectorArn", SAnomalyDetectorArn, "anomalyDetectorArn", "anomalyDetectorArn", static o => ((global::Stratus.Services.Model.Logs.Anomaly)o).anomalyDetectorArn, static (o, v) => ((global::Stratus.Services.Model.Logs.Anomaly)o).anomalyDetectorArn = (string?)v, required: true),
             new SM::MemberInfo("anomalyId", SAnomalyId, "anomalyId", "anomalyId", static o => ((global::Stratus.Services.Model.Logs.Anomaly)o).anomalyId, static (o, v) => ((global::Stratus.Services.Model.Logs.Anomaly)o).anomalyId = (string?)v, required: true),
@@ -458,7 +1746,9 @@ public static partial class LogsShapes
             new SM::MemberInfo("suppressed", SBoolean, "suppressed", "suppressed", static o => ((global::Stratus.Services.Model.Logs.Anomaly)o).suppressed, static (o, v) => ((global::Stratus.Services.Model.Logs.Anomaly)o).suppressed = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Logs.Anomaly)o).suppressed),
             new SM::MemberInfo("suppressedDate", SEpochMillis, "suppressedDate", "suppressedDate", static o => ((global::Stratus.Services.Model.Logs.Anomaly)o).suppressedDate, static (o, v) => ((global::Stratus.Services.Model.Logs.Anomaly)o).suppressedDate = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.Anomaly)o).suppressedDate),
             new SM::MemberInfo("suppressedUntil", SEpochMillis, "suppressedUntil", "suppressedUntil", static o => ((global::Stratus.Services.Model.Logs.Anomaly)o).suppressedUntil, static (o, v) => ((global::Stratus.Services.Model.Logs.Anomaly)o).suppressedUntil = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.Anomaly)o).suppressedUntil));
-        SAnomalyDetector.InitStructure(static () => new global::Stratus.Services.Model.Logs.AnomalyDetector(),
+
+    private static void WSAnomalyDetector(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.AnomalyDetector(),
             new SM::MemberInfo("anomalyDetectorArn", SAnomalyDetectorArn, "anomalyDetectorArn", "anomalyDetectorArn", static o => ((global::Stratus.Services.Model.Logs.AnomalyDetector)o).anomalyDetectorArn, static (o, v) => ((global::Stratus.Services.Model.Logs.AnomalyDetector)o).anomalyDetectorArn = (string?)v),
             new SM::MemberInfo("anomalyDetectorStatus", SAnomalyDetectorStatus, "anomalyDetectorStatus", "anomalyDetectorStatus", static o => ((global::Stratus.Services.Model.Logs.AnomalyDetector)o).anomalyDetectorStatus, static (o, v) => ((global::Stratus.Services.Model.Logs.AnomalyDetector)o).anomalyDetectorStatus = (string?)v),
             new SM::MemberInfo("anomalyVisibilityTime", SAnomalyVisibilityTime, "anomalyVisibilityTime", "anomalyVisibilityTime", static o => ((global::Stratus.Services.Model.Logs.AnomalyDetector)o).anomalyVisibilityTime, static (o, v) => ((global::Stratus.Services.Model.Logs.AnomalyDetector)o).anomalyVisibilityTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.AnomalyDetector)o).anomalyVisibilityTime),
@@ -469,34 +1759,48 @@ public static partial class LogsShapes
             new SM::MemberInfo("kmsKeyId", SKmsKeyId, "kmsKeyId", "kmsKeyId", static o => ((global::Stratus.Services.Model.Logs.AnomalyDetector)o).kmsKeyId, static (o, v) => ((global::Stratus.Services.Model.Logs.AnomalyDetector)o).kmsKeyId = (string?)v),
             new SM::MemberInfo("lastModifiedTimeStamp", SEpochMillis, "lastModifiedTimeStamp", "lastModifiedTimeStamp", static o => ((global::Stratus.Services.Model.Logs.AnomalyDetector)o).lastModifiedTimeStamp, static (o, v) => ((global::Stratus.Services.Model.Logs.AnomalyDetector)o).lastModifiedTimeStamp = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.AnomalyDetector)o).lastModifiedTimeStamp),
             new SM::MemberInfo("logGroupArnList", SLogGroupArnList, "logGroupArnList", "logGroupArnList", static o => ((global::Stratus.Services.Model.Logs.AnomalyDetector)o).logGroupArnList, static (o, v) => ((global::Stratus.Services.Model.Logs.AnomalyDetector)o).logGroupArnList = (global::System.Collections.Generic.List<string>?)v));
-        SAnomalyDetectors.InitList(SAnomalyDetector, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.AnomalyDetector>());
-        SAssociateKmsKeyRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.AssociateKmsKeyRequest(),
+
+    private static void WSAssociateKmsKeyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.AssociateKmsKeyRequest(),
             new SM::MemberInfo("kmsKeyId", SKmsKeyId, "kmsKeyId", "kmsKeyId", static o => ((global::Stratus.Services.Model.Logs.AssociateKmsKeyRequest)o).kmsKeyId, static (o, v) => ((global::Stratus.Services.Model.Logs.AssociateKmsKeyRequest)o).kmsKeyId = (string?)v, required: true),
             new SM::MemberInfo("logGroupName", SLogGroupName, "logGroupName", "logGroupName", static o => ((global::Stratus.Services.Model.Logs.AssociateKmsKeyRequest)o).logGroupName, static (o, v) => ((global::Stratus.Services.Model.Logs.AssociateKmsKeyRequest)o).logGroupName = (string?)v),
             new SM::MemberInfo("resourceIdentifier", SResourceIdentifier, "resourceIdentifier", "resourceIdentifier", static o => ((global::Stratus.Services.Model.Logs.AssociateKmsKeyRequest)o).resourceIdentifier, static (o, v) => ((global::Stratus.Services.Model.Logs.AssociateKmsKeyRequest)o).resourceIdentifier = (string?)v));
-        SAssociateSourceToS3TableIntegrationRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.AssociateSourceToS3TableIntegrationRequest(),
+
+    private static void WSAssociateSourceToS3TableIntegrationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.AssociateSourceToS3TableIntegrationRequest(),
             new SM::MemberInfo("dataSource", SDataSource, "dataSource", "dataSource", static o => ((global::Stratus.Services.Model.Logs.AssociateSourceToS3TableIntegrationRequest)o).dataSource, static (o, v) => ((global::Stratus.Services.Model.Logs.AssociateSourceToS3TableIntegrationRequest)o).dataSource = (global::Stratus.Services.Model.Logs.DataSource?)v, required: true),
             new SM::MemberInfo("integrationArn", SArn, "integrationArn", "integrationArn", static o => ((global::Stratus.Services.Model.Logs.AssociateSourceToS3TableIntegrationRequest)o).integrationArn, static (o, v) => ((global::Stratus.Services.Model.Logs.AssociateSourceToS3TableIntegrationRequest)o).integrationArn = (string?)v, required: true));
-        SAssociateSourceToS3TableIntegrationResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.AssociateSourceToS3TableIntegrationResponse(),
+
+    private static void WSAssociateSourceToS3TableIntegrationResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.AssociateSourceToS3TableIntegrationResponse(),
             new SM::MemberInfo("identifier", SS3TableIntegrationSourceIdentifier, "identifier", "identifier", static o => ((global::Stratus.Services.Model.Logs.AssociateSourceToS3TableIntegrationResponse)o).identifier, static (o, v) => ((global::Stratus.Services.Model.Logs.AssociateSourceToS3TableIntegrationResponse)o).identifier = (string?)v));
-        SCSV.InitStructure(static () => new global::Stratus.Services.Model.Logs.CSV(),
+
+    private static void WSCSV(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.CSV(),
             new SM::MemberInfo("columns", SColumns, "columns", "columns", static o => ((global::Stratus.Services.Model.Logs.CSV)o).columns, static (o, v) => ((global::Stratus.Services.Model.Logs.CSV)o).columns = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("delimiter", SDelimiter, "delimiter", "delimiter", static o => ((global::Stratus.Services.Model.Logs.CSV)o).delimiter, static (o, v) => ((global::Stratus.Services.Model.Logs.CSV)o).delimiter = (string?)v),
             new SM::MemberInfo("destination", SDestinationField, "destination", "destination", static o => ((global::Stratus.Services.Model.Logs.CSV)o).destination, static (o, v) => ((global::Stratus.Services.Model.Logs.CSV)o).destination = (string?)v),
             new SM::MemberInfo("quoteCharacter", SQuoteCharacter, "quoteCharacter", "quoteCharacter", static o => ((global::Stratus.Services.Model.Logs.CSV)o).quoteCharacter, static (o, v) => ((global::Stratus.Services.Model.Logs.CSV)o).quoteCharacter = (string?)v),
             new SM::MemberInfo("source", SSource, "source", "source", static o => ((global::Stratus.Services.Model.Logs.CSV)o).source, static (o, v) => ((global::Stratus.Services.Model.Logs.CSV)o).source = (string?)v));
-        SCancelExportTaskRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.CancelExportTaskRequest(),
+
+    private static void WSCancelExportTaskRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.CancelExportTaskRequest(),
             new SM::MemberInfo("taskId", SExportTaskId, "taskId", "taskId", static o => ((global::Stratus.Services.Model.Logs.CancelExportTaskRequest)o).taskId, static (o, v) => ((global::Stratus.Services.Model.Logs.CancelExportTaskRequest)o).taskId = (string?)v, required: true));
-        SCancelImportTaskRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.CancelImportTaskRequest(),
+
+    private static void WSCancelImportTaskRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.CancelImportTaskRequest(),
             new SM::MemberInfo("importId", SImportId, "importId", "importId", static o => ((global::Stratus.Services.Model.Logs.CancelImportTaskRequest)o).importId, static (o, v) => ((global::Stratus.Services.Model.Logs.CancelImportTaskRequest)o).importId = (string?)v, required: true));
-        SCancelImportTaskResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.CancelImportTaskResponse(),
+
+    private static void WSCancelImportTaskResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.CancelImportTaskResponse(),
             new SM::MemberInfo("creationTime", STimestamp, "creationTime", "creationTime", static o => ((global::Stratus.Services.Model.Logs.CancelImportTaskResponse)o).creationTime, static (o, v) => ((global::Stratus.Services.Model.Logs.CancelImportTaskResponse)o).creationTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.CancelImportTaskResponse)o).creationTime),
             new SM::MemberInfo("importId", SImportId, "importId", "importId", static o => ((global::Stratus.Services.Model.Logs.CancelImportTaskResponse)o).importId, static (o, v) => ((global::Stratus.Services.Model.Logs.CancelImportTaskResponse)o).importId = (string?)v),
             new SM::MemberInfo("importStatistics", SImportStatistics, "importStatistics", "importStatistics", static o => ((global::Stratus.Services.Model.Logs.CancelImportTaskResponse)o).importStatistics, static (o, v) => ((global::Stratus.Services.Model.Logs.CancelImportTaskResponse)o).importStatistics = (global::Stratus.Services.Model.Logs.ImportStatistics?)v),
             new SM::MemberInfo("importStatus", SImportStatus, "importStatus", "importStatus", static o => ((global::Stratus.Services.Model.Logs.CancelImportTaskResponse)o).importStatus, static (o, v) => ((global::Stratus.Services.Model.Logs.CancelImportTaskResponse)o).importStatus = (string?)v),
             new SM::MemberInfo("lastUpdatedTime", STimestamp, "lastUpdatedTime", "lastUpdatedTime", static o => ((global::Stratus.Services.Model.Logs.CancelImportTaskResponse)o).lastUpdatedTime, static (o, v) => ((global::Stratus.Services.Model.Logs.CancelImportTaskResponse)o).lastUpdatedTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.CancelImportTaskResponse)o).lastUpdatedTime));
-        SColumns.InitList(SColumn, "member", static () => new global::System.Collections.Generic.List<string>());
-        SConfigurationTemplate.InitStructure(static () => new global::Stratus.Services.Model.Logs.ConfigurationTemplate(),
+
+    private static void WSConfigurationTemplate(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ConfigurationTemplate(),
             new SM::MemberInfo("allowedActionForAllowVendedLogsDeliveryForResource", SAllowedActionForAllowVendedLogsDeliveryForResource, "allowedActionForAllowVendedLogsDeliveryForResource", "allowedActionForAllowVendedLogsDeliveryForResource", static o => ((global::Stratus.Services.Model.Logs.ConfigurationTemplate)o).allowedActionForAllowVendedLogsDeliveryForResource, static (o, v) => ((global::Stratus.Services.Model.Logs.ConfigurationTemplate)o).allowedActionForAllowVendedLogsDeliveryForResource = (string?)v),
             new SM::MemberInfo("allowedFieldDelimiters", SAllowedFieldDelimiters, "allowedFieldDelimiters", "allowedFieldDelimiters", static o => ((global::Stratus.Services.Model.Logs.ConfigurationTemplate)o).allowedFieldDelimiters, static (o, v) => ((global::Stratus.Services.Model.Logs.ConfigurationTemplate)o).allowedFieldDelimiters = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("allowedFields", SAllowedFields, "allowedFields", "allowedFields", static o => ((global::Stratus.Services.Model.Logs.ConfigurationTemplate)o).allowedFields, static (o, v) => ((global::Stratus.Services.Model.Logs.ConfigurationTemplate)o).allowedFields = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.RecordField>?)v),
@@ -509,29 +1813,41 @@ public static partial class LogsShapes
             new SM::MemberInfo("resourceType", SResourceType, "resourceType", "resourceType", static o => ((global::Stratus.Services.Model.Logs.ConfigurationTemplate)o).resourceType, static (o, v) => ((global::Stratus.Services.Model.Logs.ConfigurationTemplate)o).resourceType = (string?)v),
             new SM::MemberInfo("s3TablesIntegration", SS3TablesIntegration, "s3TablesIntegration", "s3TablesIntegration", static o => ((global::Stratus.Services.Model.Logs.ConfigurationTemplate)o).s3TablesIntegration, static (o, v) => ((global::Stratus.Services.Model.Logs.ConfigurationTemplate)o).s3TablesIntegration = (global::Stratus.Services.Model.Logs.S3TablesIntegration?)v),
             new SM::MemberInfo("service", SService, "service", "service", static o => ((global::Stratus.Services.Model.Logs.ConfigurationTemplate)o).service, static (o, v) => ((global::Stratus.Services.Model.Logs.ConfigurationTemplate)o).service = (string?)v));
-        SConfigurationTemplateDeliveryConfigValues.InitStructure(static () => new global::Stratus.Services.Model.Logs.ConfigurationTemplateDeliveryConfigValues(),
+
+    private static void WSConfigurationTemplateDeliveryConfigValues(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ConfigurationTemplateDeliveryConfigValues(),
             new SM::MemberInfo("fieldDelimiter", SFieldDelimiter, "fieldDelimiter", "fieldDelimiter", static o => ((global::Stratus.Services.Model.Logs.ConfigurationTemplateDeliveryConfigValues)o).fieldDelimiter, static (o, v) => ((global::Stratus.Services.Model.Logs.ConfigurationTemplateDeliveryConfigValues)o).fieldDelimiter = (string?)v),
             new SM::MemberInfo("recordFields", SRecordFields, "recordFields", "recordFields", static o => ((global::Stratus.Services.Model.Logs.ConfigurationTemplateDeliveryConfigValues)o).recordFields, static (o, v) => ((global::Stratus.Services.Model.Logs.ConfigurationTemplateDeliveryConfigValues)o).recordFields = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("s3DeliveryConfiguration", SS3DeliveryConfiguration, "s3DeliveryConfiguration", "s3DeliveryConfiguration", static o => ((global::Stratus.Services.Model.Logs.ConfigurationTemplateDeliveryConfigValues)o).s3DeliveryConfiguration, static (o, v) => ((global::Stratus.Services.Model.Logs.ConfigurationTemplateDeliveryConfigValues)o).s3DeliveryConfiguration = (global::Stratus.Services.Model.Logs.S3DeliveryConfiguration?)v));
-        SConfigurationTemplates.InitList(SConfigurationTemplate, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.ConfigurationTemplate>());
-        SConflictException.InitStructure(static () => new global::Stratus.Services.Model.Logs.ConflictException());
-        SCopyValue.InitStructure(static () => new global::Stratus.Services.Model.Logs.CopyValue(),
+
+    private static void WSConflictException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ConflictException());
+
+    private static void WSCopyValue(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.CopyValue(),
             new SM::MemberInfo("entries", SCopyValueEntries, "entries", "entries", static o => ((global::Stratus.Services.Model.Logs.CopyValue)o).entries, static (o, v) => ((global::Stratus.Services.Model.Logs.CopyValue)o).entries = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.CopyValueEntry>?)v, required: true));
-        SCopyValueEntries.InitList(SCopyValueEntry, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.CopyValueEntry>());
-        SCopyValueEntry.InitStructure(static () => new global::Stratus.Services.Model.Logs.CopyValueEntry(),
+
+    private static void WSCopyValueEntry(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.CopyValueEntry(),
             new SM::MemberInfo("overwriteIfExists", SOverwriteIfExists, "overwriteIfExists", "overwriteIfExists", static o => ((global::Stratus.Services.Model.Logs.CopyValueEntry)o).overwriteIfExists, static (o, v) => ((global::Stratus.Services.Model.Logs.CopyValueEntry)o).overwriteIfExists = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Logs.CopyValueEntry)o).overwriteIfExists),
             new SM::MemberInfo("source", SSource, "source", "source", static o => ((global::Stratus.Services.Model.Logs.CopyValueEntry)o).source, static (o, v) => ((global::Stratus.Services.Model.Logs.CopyValueEntry)o).source = (string?)v, required: true),
             new SM::MemberInfo("target", STarget, "target", "target", static o => ((global::Stratus.Services.Model.Logs.CopyValueEntry)o).target, static (o, v) => ((global::Stratus.Services.Model.Logs.CopyValueEntry)o).target = (string?)v, required: true));
-        SCreateDeliveryRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.CreateDeliveryRequest(),
+
+    private static void WSCreateDeliveryRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.CreateDeliveryRequest(),
             new SM::MemberInfo("deliveryDestinationArn", SArn, "deliveryDestinationArn", "deliveryDestinationArn", static o => ((global::Stratus.Services.Model.Logs.CreateDeliveryRequest)o).deliveryDestinationArn, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateDeliveryRequest)o).deliveryDestinationArn = (string?)v, required: true),
             new SM::MemberInfo("deliverySourceName", SDeliverySourceName, "deliverySourceName", "deliverySourceName", static o => ((global::Stratus.Services.Model.Logs.CreateDeliveryRequest)o).deliverySourceName, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateDeliveryRequest)o).deliverySourceName = (string?)v, required: true),
             new SM::MemberInfo("fieldDelimiter", SFieldDelimiter, "fieldDelimiter", "fieldDelimiter", static o => ((global::Stratus.Services.Model.Logs.CreateDeliveryRequest)o).fieldDelimiter, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateDeliveryRequest)o).fieldDelimiter = (string?)v),
             new SM::MemberInfo("recordFields", SRecordFields, "recordFields", "recordFields", static o => ((global::Stratus.Services.Model.Logs.CreateDeliveryRequest)o).recordFields, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateDeliveryRequest)o).recordFields = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("s3DeliveryConfiguration", SS3DeliveryConfiguration, "s3DeliveryConfiguration", "s3DeliveryConfiguration", static o => ((global::Stratus.Services.Model.Logs.CreateDeliveryRequest)o).s3DeliveryConfiguration, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateDeliveryRequest)o).s3DeliveryConfiguration = (global::Stratus.Services.Model.Logs.S3DeliveryConfiguration?)v),
             new SM::MemberInfo("tags", STags, "tags", "tags", static o => ((global::Stratus.Services.Model.Logs.CreateDeliveryRequest)o).tags, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateDeliveryRequest)o).tags = (global::System.Collections.Generic.Dictionary<string, string>?)v));
-        SCreateDeliveryResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.CreateDeliveryResponse(),
+
+    private static void WSCreateDeliveryResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.CreateDeliveryResponse(),
             new SM::MemberInfo("delivery", SDelivery, "delivery", "delivery", static o => ((global::Stratus.Services.Model.Logs.CreateDeliveryResponse)o).delivery, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateDeliveryResponse)o).delivery = (global::Stratus.Services.Model.Logs.Delivery?)v));
-        SCreateExportTaskRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.CreateExportTaskRequest(),
+
+    private static void WSCreateExportTaskRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.CreateExportTaskRequest(),
             new SM::MemberInfo("destination", SExportDestinationBucket, "destination", "destination", static o => ((global::Stratus.Services.Model.Logs.CreateExportTaskRequest)o).destination, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateExportTaskRequest)o).destination = (string?)v, required: true),
             new SM::MemberInfo("destinationPrefix", SExportDestinationPrefix, "destinationPrefix", "destinationPrefix", static o => ((global::Stratus.Services.Model.Logs.CreateExportTaskRequest)o).destinationPrefix, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateExportTaskRequest)o).destinationPrefix = (string?)v),
             new SM::MemberInfo("from", STimestamp, "from", "from", static o => ((global::Stratus.Services.Model.Logs.CreateExportTaskRequest)o).from, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateExportTaskRequest)o).from = (long?)v, required: true, getInt64: static o => ((global::Stratus.Services.Model.Logs.CreateExportTaskRequest)o).from),
@@ -539,17 +1855,25 @@ public static partial class LogsShapes
             new SM::MemberInfo("logStreamNamePrefix", SLogStreamName, "logStreamNamePrefix", "logStreamNamePrefix", static o => ((global::Stratus.Services.Model.Logs.CreateExportTaskRequest)o).logStreamNamePrefix, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateExportTaskRequest)o).logStreamNamePrefix = (string?)v),
             new SM::MemberInfo("taskName", SExportTaskName, "taskName", "taskName", static o => ((global::Stratus.Services.Model.Logs.CreateExportTaskRequest)o).taskName, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateExportTaskRequest)o).taskName = (string?)v),
             new SM::MemberInfo("to", STimestamp, "to", "to", static o => ((global::Stratus.Services.Model.Logs.CreateExportTaskRequest)o).to, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateExportTaskRequest)o).to = (long?)v, required: true, getInt64: static o => ((global::Stratus.Services.Model.Logs.CreateExportTaskRequest)o).to));
-        SCreateExportTaskResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.CreateExportTaskResponse(),
+
+    private static void WSCreateExportTaskResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.CreateExportTaskResponse(),
             new SM::MemberInfo("taskId", SExportTaskId, "taskId", "taskId", static o => ((global::Stratus.Services.Model.Logs.CreateExportTaskResponse)o).taskId, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateExportTaskResponse)o).taskId = (string?)v));
-        SCreateImportTaskRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.CreateImportTaskRequest(),
+
+    private static void WSCreateImportTaskRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.CreateImportTaskRequest(),
             new SM::MemberInfo("importFilter", SImportFilter, "importFilter", "importFilter", static o => ((global::Stratus.Services.Model.Logs.CreateImportTaskRequest)o).importFilter, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateImportTaskRequest)o).importFilter = (global::Stratus.Services.Model.Logs.ImportFilter?)v),
             new SM::MemberInfo("importRoleArn", SRoleArn, "importRoleArn", "importRoleArn", static o => ((global::Stratus.Services.Model.Logs.CreateImportTaskRequest)o).importRoleArn, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateImportTaskRequest)o).importRoleArn = (string?)v, required: true),
             new SM::MemberInfo("importSourceArn", SArn, "importSourceArn", "importSourceArn", static o => ((global::Stratus.Services.Model.Logs.CreateImportTaskRequest)o).importSourceArn, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateImportTaskRequest)o).importSourceArn = (string?)v, required: true));
-        SCreateImportTaskResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.CreateImportTaskResponse(),
+
+    private static void WSCreateImportTaskResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.CreateImportTaskResponse(),
             new SM::MemberInfo("creationTime", STimestamp, "creationTime", "creationTime", static o => ((global::Stratus.Services.Model.Logs.CreateImportTaskResponse)o).creationTime, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateImportTaskResponse)o).creationTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.CreateImportTaskResponse)o).creationTime),
             new SM::MemberInfo("importDestinationArn", SArn, "importDestinationArn", "importDestinationArn", static o => ((global::Stratus.Services.Model.Logs.CreateImportTaskResponse)o).importDestinationArn, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateImportTaskResponse)o).importDestinationArn = (string?)v),
             new SM::MemberInfo("importId", SImportId, "importId", "importId", static o => ((global::Stratus.Services.Model.Logs.CreateImportTaskResponse)o).importId, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateImportTaskResponse)o).importId = (string?)v));
-        SCreateLogAnomalyDetectorRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.CreateLogAnomalyDetectorRequest(),
+
+    private static void WSCreateLogAnomalyDetectorRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.CreateLogAnomalyDetectorRequest(),
             new SM::MemberInfo("anomalyVisibilityTime", SAnomalyVisibilityTime, "anomalyVisibilityTime", "anomalyVisibilityTime", static o => ((global::Stratus.Services.Model.Logs.CreateLogAnomalyDetectorRequest)o).anomalyVisibilityTime, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateLogAnomalyDetectorRequest)o).anomalyVisibilityTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.CreateLogAnomalyDetectorRequest)o).anomalyVisibilityTime),
             new SM::MemberInfo("detectorName", SDetectorName, "detectorName", "detectorName", static o => ((global::Stratus.Services.Model.Logs.CreateLogAnomalyDetectorRequest)o).detectorName, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateLogAnomalyDetectorRequest)o).detectorName = (string?)v),
             new SM::MemberInfo("evaluationFrequency", SEvaluationFrequency, "evaluationFrequency", "evaluationFrequency", static o => ((global::Stratus.Services.Model.Logs.CreateLogAnomalyDetectorRequest)o).evaluationFrequency, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateLogAnomalyDetectorRequest)o).evaluationFrequency = (string?)v),
@@ -557,27 +1881,39 @@ public static partial class LogsShapes
             new SM::MemberInfo("kmsKeyId", SDetectorKmsKeyArn, "kmsKeyId", "kmsKeyId", static o => ((global::Stratus.Services.Model.Logs.CreateLogAnomalyDetectorRequest)o).kmsKeyId, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateLogAnomalyDetectorRequest)o).kmsKeyId = (string?)v),
             new SM::MemberInfo("logGroupArnList", SLogGroupArnList, "logGroupArnList", "logGroupArnList", static o => ((global::Stratus.Services.Model.Logs.CreateLogAnomalyDetectorRequest)o).logGroupArnList, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateLogAnomalyDetectorRequest)o).logGroupArnList = (global::System.Collections.Generic.List<string>?)v, required: true),
             new SM::MemberInfo("tags", STags, "tags", "tags", static o => ((global::Stratus.Services.Model.Logs.CreateLogAnomalyDetectorRequest)o).tags, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateLogAnomalyDetectorRequest)o).tags = (global::System.Collections.Generic.Dictionary<string, string>?)v));
-        SCreateLogAnomalyDetectorResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.CreateLogAnomalyDetectorResponse(),
+
+    private static void WSCreateLogAnomalyDetectorResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.CreateLogAnomalyDetectorResponse(),
             new SM::MemberInfo("anomalyDetectorArn", SAnomalyDetectorArn, "anomalyDetectorArn", "anomalyDetectorArn", static o => ((global::Stratus.Services.Model.Logs.CreateLogAnomalyDetectorResponse)o).anomalyDetectorArn, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateLogAnomalyDetectorResponse)o).anomalyDetectorArn = (string?)v));
-        SCreateLogGroupRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.CreateLogGroupRequest(),
+
+    private static void WSCreateLogGroupRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.CreateLogGroupRequest(),
             new SM::MemberInfo("deletionProtectionEnabled", SDeletionProtectionEnabled, "deletionProtectionEnabled", "deletionProtectionEnabled", static o => ((global::Stratus.Services.Model.Logs.CreateLogGroupRequest)o).deletionProtectionEnabled, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateLogGroupRequest)o).deletionProtectionEnabled = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Logs.CreateLogGroupRequest)o).deletionProtectionEnabled),
             new SM::MemberInfo("kmsKeyId", SKmsKeyId, "kmsKeyId", "kmsKeyId", static o => ((global::Stratus.Services.Model.Logs.CreateLogGroupRequest)o).kmsKeyId, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateLogGroupRequest)o).kmsKeyId = (string?)v),
             new SM::MemberInfo("logGroupClass", SLogGroupClass, "logGroupClass", "logGroupClass", static o => ((global::Stratus.Services.Model.Logs.CreateLogGroupRequest)o).logGroupClass, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateLogGroupRequest)o).logGroupClass = (string?)v),
             new SM::MemberInfo("logGroupName", SLogGroupName, "logGroupName", "logGroupName", static o => ((global::Stratus.Services.Model.Logs.CreateLogGroupRequest)o).logGroupName, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateLogGroupRequest)o).logGroupName = (string?)v, required: true),
             new SM::MemberInfo("tags", STags, "tags", "tags", static o => ((global::Stratus.Services.Model.Logs.CreateLogGroupRequest)o).tags, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateLogGroupRequest)o).tags = (global::System.Collections.Generic.Dictionary<string, string>?)v));
-        SCreateLogStreamRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.CreateLogStreamRequest(),
+
+    private static void WSCreateLogStreamRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.CreateLogStreamRequest(),
             new SM::MemberInfo("logGroupName", SLogGroupName, "logGroupName", "logGroupName", static o => ((global::Stratus.Services.Model.Logs.CreateLogStreamRequest)o).logGroupName, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateLogStreamRequest)o).logGroupName = (string?)v, required: true),
             new SM::MemberInfo("logStreamName", SLogStreamName, "logStreamName", "logStreamName", static o => ((global::Stratus.Services.Model.Logs.CreateLogStreamRequest)o).logStreamName, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateLogStreamRequest)o).logStreamName = (string?)v, required: true));
-        SCreateLookupTableRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.CreateLookupTableRequest(),
+
+    private static void WSCreateLookupTableRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.CreateLookupTableRequest(),
             new SM::MemberInfo("description", SLookupTableDescription, "description", "description", static o => ((global::Stratus.Services.Model.Logs.CreateLookupTableRequest)o).description, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateLookupTableRequest)o).description = (string?)v),
             new SM::MemberInfo("kmsKeyId", SKmsKeyId, "kmsKeyId", "kmsKeyId", static o => ((global::Stratus.Services.Model.Logs.CreateLookupTableRequest)o).kmsKeyId, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateLookupTableRequest)o).kmsKeyId = (string?)v),
             new SM::MemberInfo("lookupTableName", SLookupTableName, "lookupTableName", "lookupTableName", static o => ((global::Stratus.Services.Model.Logs.CreateLookupTableRequest)o).lookupTableName, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateLookupTableRequest)o).lookupTableName = (string?)v, required: true),
             new SM::MemberInfo("tableBody", STableBody, "tableBody", "tableBody", static o => ((global::Stratus.Services.Model.Logs.CreateLookupTableRequest)o).tableBody, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateLookupTableRequest)o).tableBody = (string?)v, required: true),
             new SM::MemberInfo("tags", STags, "tags", "tags", static o => ((global::Stratus.Services.Model.Logs.CreateLookupTableRequest)o).tags, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateLookupTableRequest)o).tags = (global::System.Collections.Generic.Dictionary<string, string>?)v));
-        SCreateLookupTableResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.CreateLookupTableResponse(),
+
+    private static void WSCreateLookupTableResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.CreateLookupTableResponse(),
             new SM::MemberInfo("createdAt", STimestamp, "createdAt", "createdAt", static o => ((global::Stratus.Services.Model.Logs.CreateLookupTableResponse)o).createdAt, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateLookupTableResponse)o).createdAt = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.CreateLookupTableResponse)o).createdAt),
             new SM::MemberInfo("lookupTableArn", SArn, "lookupTableArn", "lookupTableArn", static o => ((global::Stratus.Services.Model.Logs.CreateLookupTableResponse)o).lookupTableArn, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateLookupTableResponse)o).lookupTableArn = (string?)v));
-        SCreateScheduledQueryRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.CreateScheduledQueryRequest(),
+
+    private static void WSCreateScheduledQueryRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.CreateScheduledQueryRequest(),
             new SM::MemberInfo("description", SScheduledQueryDescription, "description", "description", static o => ((global::Stratus.Services.Model.Logs.CreateScheduledQueryRequest)o).description, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateScheduledQueryRequest)o).description = (string?)v),
             new SM::MemberInfo("destinationConfiguration", SDestinationConfiguration, "destinationConfiguration", "destinationConfiguration", static o => ((global::Stratus.Services.Model.Logs.CreateScheduledQueryRequest)o).destinationConfiguration, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateScheduledQueryRequest)o).destinationConfiguration = (global::Stratus.Services.Model.Logs.DestinationConfiguration?)v),
             new SM::MemberInfo("executionRoleArn", SRoleArn, "executionRoleArn", "executionRoleArn", static o => ((global::Stratus.Services.Model.Logs.CreateScheduledQueryRequest)o).executionRoleArn, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateScheduledQueryRequest)o).executionRoleArn = (string?)v, required: true),
@@ -592,20 +1928,28 @@ public static partial class LogsShapes
             new SM::MemberInfo("state", SScheduledQueryState, "state", "state", static o => ((global::Stratus.Services.Model.Logs.CreateScheduledQueryRequest)o).state, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateScheduledQueryRequest)o).state = (string?)v),
             new SM::MemberInfo("tags", STags, "tags", "tags", static o => ((global::Stratus.Services.Model.Logs.CreateScheduledQueryRequest)o).tags, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateScheduledQueryRequest)o).tags = (global::System.Collections.Generic.Dictionary<string, string>?)v),
             new SM::MemberInfo("timezone", SScheduleTimezone, "timezone", "timezone", static o => ((global::Stratus.Services.Model.Logs.CreateScheduledQueryRequest)o).timezone, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateScheduledQueryRequest)o).timezone = (string?)v));
-        SCreateScheduledQueryResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.CreateScheduledQueryResponse(),
+
+    private static void WSCreateScheduledQueryResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.CreateScheduledQueryResponse(),
             new SM::MemberInfo("scheduledQueryArn", SArn, "scheduledQueryArn", "scheduledQueryArn", static o => ((global::Stratus.Services.Model.Logs.CreateScheduledQueryResponse)o).scheduledQueryArn, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateScheduledQueryResponse)o).scheduledQueryArn = (string?)v),
             new SM::MemberInfo("state", SScheduledQueryState, "state", "state", static o => ((global::Stratus.Services.Model.Logs.CreateScheduledQueryResponse)o).state, static (o, v) => ((global::Stratus.Services.Model.Logs.CreateScheduledQueryResponse)o).state = (string?)v));
-        SDashboardViewerPrincipals.InitList(SArn, "member", static () => new global::System.Collections.Generic.List<string>());
-        SDataAlreadyAcceptedException.InitStructure(static () => new global::Stratus.Services.Model.Logs.DataAlreadyAcceptedException(),
+
+    private static void WSDataAlreadyAcceptedException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DataAlreadyAcceptedException(),
             new SM::MemberInfo("expectedSequenceToken", SSequenceToken, "expectedSequenceToken", "expectedSequenceToken", static o => ((global::Stratus.Services.Model.Logs.DataAlreadyAcceptedException)o).expectedSequenceToken, static (o, v) => ((global::Stratus.Services.Model.Logs.DataAlreadyAcceptedException)o).expectedSequenceToken = (string?)v));
-        SDataSource.InitStructure(static () => new global::Stratus.Services.Model.Logs.DataSource(),
+
+    private static void WSDataSource(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DataSource(),
             new SM::MemberInfo("name", SDataSourceName, "name", "name", static o => ((global::Stratus.Services.Model.Logs.DataSource)o).name, static (o, v) => ((global::Stratus.Services.Model.Logs.DataSource)o).name = (string?)v, required: true),
             new SM::MemberInfo("type", SDataSourceType, "type", "type", static o => ((global::Stratus.Services.Model.Logs.DataSource)o).type, static (o, v) => ((global::Stratus.Services.Model.Logs.DataSource)o).type = (string?)v));
-        SDataSourceFilter.InitStructure(static () => new global::Stratus.Services.Model.Logs.DataSourceFilter(),
+
+    private static void WSDataSourceFilter(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DataSourceFilter(),
             new SM::MemberInfo("name", SDataSourceName, "name", "name", static o => ((global::Stratus.Services.Model.Logs.DataSourceFilter)o).name, static (o, v) => ((global::Stratus.Services.Model.Logs.DataSourceFilter)o).name = (string?)v, required: true),
             new SM::MemberInfo("type", SDataSourceType, "type", "type", static o => ((global::Stratus.Services.Model.Logs.DataSourceFilter)o).type, static (o, v) => ((global::Stratus.Services.Model.Logs.DataSourceFilter)o).type = (string?)v));
-        SDataSourceFilters.InitList(SDataSourceFilter, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.DataSourceFilter>());
-        SDateTimeConverter.InitStructure(static () => new global::Stratus.Services.Model.Logs.DateTimeConverter(),
+
+    private static void WSDateTimeConverter(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DateTimeConverter(),
             new SM::MemberInfo("locale", SLocale, "locale", "locale", static o => ((global::Stratus.Services.Model.Logs.DateTimeConverter)o).locale, static (o, v) => ((global::Stratus.Services.Model.Logs.DateTimeConverter)o).locale = (string?)v),
             new SM::MemberInfo("matchPatterns", SMatchPatterns, "matchPatterns", "matchPatterns", static o => ((global::Stratus.Services.Model.Logs.DateTimeConverter)o).matchPatterns, static (o, v) => ((global::Stratus.Services.Model.Logs.DateTimeConverter)o).matchPatterns = (global::System.Collections.Generic.List<string>?)v, required: true),
             new SM::MemberInfo("source", SSource, "source", "source", static o => ((global::Stratus.Services.Model.Logs.DateTimeConverter)o).source, static (o, v) => ((global::Stratus.Services.Model.Logs.DateTimeConverter)o).source = (string?)v, required: true),
@@ -613,63 +1957,113 @@ public static partial class LogsShapes
             new SM::MemberInfo("target", STarget, "target", "target", static o => ((global::Stratus.Services.Model.Logs.DateTimeConverter)o).target, static (o, v) => ((global::Stratus.Services.Model.Logs.DateTimeConverter)o).target = (string?)v, required: true),
             new SM::MemberInfo("targetFormat", STargetFormat, "targetFormat", "targetFormat", static o => ((global::Stratus.Services.Model.Logs.DateTimeConverter)o).targetFormat, static (o, v) => ((global::Stratus.Services.Model.Logs.DateTimeConverter)o).targetFormat = (string?)v),
             new SM::MemberInfo("targetTimezone", STargetTimezone, "targetTimezone", "targetTimezone", static o => ((global::Stratus.Services.Model.Logs.DateTimeConverter)o).targetTimezone, static (o, v) => ((global::Stratus.Services.Model.Logs.DateTimeConverter)o).targetTimezone = (string?)v));
-        SDeleteAccountPolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteAccountPolicyRequest(),
+
+    private static void WSDeleteAccountPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteAccountPolicyRequest(),
             new SM::MemberInfo("policyName", SPolicyName, "policyName", "policyName", static o => ((global::Stratus.Services.Model.Logs.DeleteAccountPolicyRequest)o).policyName, static (o, v) => ((global::Stratus.Services.Model.Logs.DeleteAccountPolicyRequest)o).policyName = (string?)v, required: true),
             new SM::MemberInfo("policyType", SPolicyType, "policyType", "policyType", static o => ((global::Stratus.Services.Model.Logs.DeleteAccountPolicyRequest)o).policyType, static (o, v) => ((global::Stratus.Services.Model.Logs.DeleteAccountPolicyRequest)o).policyType = (string?)v, required: true));
-        SDeleteDataProtectionPolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteDataProtectionPolicyRequest(),
+
+    private static void WSDeleteDataProtectionPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteDataProtectionPolicyRequest(),
             new SM::MemberInfo("logGroupIdentifier", SLogGroupIdentifier, "logGroupIdentifier", "logGroupIdentifier", static o => ((global::Stratus.Services.Model.Logs.DeleteDataProtectionPolicyRequest)o).logGroupIdentifier, static (o, v) => ((global::Stratus.Services.Model.Logs.DeleteDataProtectionPolicyRequest)o).logGroupIdentifier = (string?)v, required: true));
-        SDeleteDeliveryDestinationPolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteDeliveryDestinationPolicyRequest(),
+
+    private static void WSDeleteDeliveryDestinationPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteDeliveryDestinationPolicyRequest(),
             new SM::MemberInfo("deliveryDestinationName", SDeliveryDestinationName, "deliveryDestinationName", "deliveryDestinationName", static o => ((global::Stratus.Services.Model.Logs.DeleteDeliveryDestinationPolicyRequest)o).deliveryDestinationName, static (o, v) => ((global::Stratus.Services.Model.Logs.DeleteDeliveryDestinationPolicyRequest)o).deliveryDestinationName = (string?)v, required: true));
-        SDeleteDeliveryDestinationRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteDeliveryDestinationRequest(),
+
+    private static void WSDeleteDeliveryDestinationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteDeliveryDestinationRequest(),
             new SM::MemberInfo("name", SDeliveryDestinationName, "name", "name", static o => ((global::Stratus.Services.Model.Logs.DeleteDeliveryDestinationRequest)o).name, static (o, v) => ((global::Stratus.Services.Model.Logs.DeleteDeliveryDestinationRequest)o).name = (string?)v, required: true));
-        SDeleteDeliveryRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteDeliveryRequest(),
+
+    private static void WSDeleteDeliveryRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteDeliveryRequest(),
             new SM::MemberInfo("id", SDeliveryId, "id", "id", static o => ((global::Stratus.Services.Model.Logs.DeleteDeliveryRequest)o).id, static (o, v) => ((global::Stratus.Services.Model.Logs.DeleteDeliveryRequest)o).id = (string?)v, required: true));
-        SDeleteDeliverySourceRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteDeliverySourceRequest(),
+
+    private static void WSDeleteDeliverySourceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteDeliverySourceRequest(),
             new SM::MemberInfo("name", SDeliverySourceName, "name", "name", static o => ((global::Stratus.Services.Model.Logs.DeleteDeliverySourceRequest)o).name, static (o, v) => ((global::Stratus.Services.Model.Logs.DeleteDeliverySourceRequest)o).name = (string?)v, required: true));
-        SDeleteDestinationRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteDestinationRequest(),
+
+    private static void WSDeleteDestinationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteDestinationRequest(),
             new SM::MemberInfo("destinationName", SDestinationName, "destinationName", "destinationName", static o => ((global::Stratus.Services.Model.Logs.DeleteDestinationRequest)o).destinationName, static (o, v) => ((global::Stratus.Services.Model.Logs.DeleteDestinationRequest)o).destinationName = (string?)v, required: true));
-        SDeleteIndexPolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteIndexPolicyRequest(),
+
+    private static void WSDeleteIndexPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteIndexPolicyRequest(),
             new SM::MemberInfo("logGroupIdentifier", SLogGroupIdentifier, "logGroupIdentifier", "logGroupIdentifier", static o => ((global::Stratus.Services.Model.Logs.DeleteIndexPolicyRequest)o).logGroupIdentifier, static (o, v) => ((global::Stratus.Services.Model.Logs.DeleteIndexPolicyRequest)o).logGroupIdentifier = (string?)v, required: true));
-        SDeleteIndexPolicyResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteIndexPolicyResponse());
-        SDeleteIntegrationRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteIntegrationRequest(),
+
+    private static void WSDeleteIndexPolicyResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteIndexPolicyResponse());
+
+    private static void WSDeleteIntegrationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteIntegrationRequest(),
             new SM::MemberInfo("force", SForce, "force", "force", static o => ((global::Stratus.Services.Model.Logs.DeleteIntegrationRequest)o).force, static (o, v) => ((global::Stratus.Services.Model.Logs.DeleteIntegrationRequest)o).force = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Logs.DeleteIntegrationRequest)o).force),
             new SM::MemberInfo("integrationName", SIntegrationName, "integrationName", "integrationName", static o => ((global::Stratus.Services.Model.Logs.DeleteIntegrationRequest)o).integrationName, static (o, v) => ((global::Stratus.Services.Model.Logs.DeleteIntegrationRequest)o).integrationName = (string?)v, required: true));
-        SDeleteIntegrationResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteIntegrationResponse());
-        SDeleteKeys.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteKeys(),
+
+    private static void WSDeleteIntegrationResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteIntegrationResponse());
+
+    private static void WSDeleteKeys(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteKeys(),
             new SM::MemberInfo("withKeys", SDeleteWithKeys, "withKeys", "withKeys", static o => ((global::Stratus.Services.Model.Logs.DeleteKeys)o).withKeys, static (o, v) => ((global::Stratus.Services.Model.Logs.DeleteKeys)o).withKeys = (global::System.Collections.Generic.List<string>?)v, required: true));
-        SDeleteLogAnomalyDetectorRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteLogAnomalyDetectorRequest(),
+
+    private static void WSDeleteLogAnomalyDetectorRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteLogAnomalyDetectorRequest(),
             new SM::MemberInfo("anomalyDetectorArn", SAnomalyDetectorArn, "anomalyDetectorArn", "anomalyDetectorArn", static o => ((global::Stratus.Services.Model.Logs.DeleteLogAnomalyDetectorRequest)o).anomalyDetectorArn, static (o, v) => ((global::Stratus.Services.Model.Logs.DeleteLogAnomalyDetectorRequest)o).anomalyDetectorArn = (string?)v, required: true));
-        SDeleteLogGroupRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteLogGroupRequest(),
+
+    private static void WSDeleteLogGroupRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteLogGroupRequest(),
             new SM::MemberInfo("logGroupName", SLogGroupName, "logGroupName", "logGroupName", static o => ((global::Stratus.Services.Model.Logs.DeleteLogGroupRequest)o).logGroupName, static (o, v) => ((global::Stratus.Services.Model.Logs.DeleteLogGroupRequest)o).logGroupName = (string?)v, required: true));
-        SDeleteLogStreamRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteLogStreamRequest(),
+
+    private static void WSDeleteLogStreamRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteLogStreamRequest(),
             new SM::MemberInfo("logGroupName", SLogGroupName, "logGroupName", "logGroupName", static o => ((global::Stratus.Services.Model.Logs.DeleteLogStreamRequest)o).logGroupName, static (o, v) => ((global::Stratus.Services.Model.Logs.DeleteLogStreamRequest)o).logGroupName = (string?)v, required: true),
             new SM::MemberInfo("logStreamName", SLogStreamName, "logStreamName", "logStreamName", static o => ((global::Stratus.Services.Model.Logs.DeleteLogStreamRequest)o).logStreamName, static (o, v) => ((global::Stratus.Services.Model.Logs.DeleteLogStreamRequest)o).logStreamName = (string?)v, required: true));
-        SDeleteLookupTableRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteLookupTableRequest(),
+
+    private static void WSDeleteLookupTableRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteLookupTableRequest(),
             new SM::MemberInfo("lookupTableArn", SArn, "lookupTableArn", "lookupTableArn", static o => ((global::Stratus.Services.Model.Logs.DeleteLookupTableRequest)o).lookupTableArn, static (o, v) => ((global::Stratus.Services.Model.Logs.DeleteLookupTableRequest)o).lookupTableArn = (string?)v, required: true));
-        SDeleteMetricFilterRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteMetricFilterRequest(),
+
+    private static void WSDeleteMetricFilterRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteMetricFilterRequest(),
             new SM::MemberInfo("filterName", SFilterName, "filterName", "filterName", static o => ((global::Stratus.Services.Model.Logs.DeleteMetricFilterRequest)o).filterName, static (o, v) => ((global::Stratus.Services.Model.Logs.DeleteMetricFilterRequest)o).filterName = (string?)v, required: true),
             new SM::MemberInfo("logGroupName", SLogGroupName, "logGroupName", "logGroupName", static o => ((global::Stratus.Services.Model.Logs.DeleteMetricFilterRequest)o).logGroupName, static (o, v) => ((global::Stratus.Services.Model.Logs.DeleteMetricFilterRequest)o).logGroupName = (string?)v, required: true));
-        SDeleteQueryDefinitionRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteQueryDefinitionRequest(),
+
+    private static void WSDeleteQueryDefinitionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteQueryDefinitionRequest(),
             new SM::MemberInfo("queryDefinitionId", SQueryId, "queryDefinitionId", "queryDefinitionId", static o => ((global::Stratus.Services.Model.Logs.DeleteQueryDefinitionRequest)o).queryDefinitionId, static (o, v) => ((global::Stratus.Services.Model.Logs.DeleteQueryDefinitionRequest)o).queryDefinitionId = (string?)v, required: true));
-        SDeleteQueryDefinitionResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteQueryDefinitionResponse(),
+
+    private static void WSDeleteQueryDefinitionResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteQueryDefinitionResponse(),
             new SM::MemberInfo("success", SSuccess, "success", "success", static o => ((global::Stratus.Services.Model.Logs.DeleteQueryDefinitionResponse)o).success, static (o, v) => ((global::Stratus.Services.Model.Logs.DeleteQueryDefinitionResponse)o).success = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Logs.DeleteQueryDefinitionResponse)o).success));
-        SDeleteResourcePolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteResourcePolicyRequest(),
+
+    private static void WSDeleteResourcePolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteResourcePolicyRequest(),
             new SM::MemberInfo("expectedRevisionId", SExpectedRevisionId, "expectedRevisionId", "expectedRevisionId", static o => ((global::Stratus.Services.Model.Logs.DeleteResourcePolicyRequest)o).expectedRevisionId, static (o, v) => ((global::Stratus.Services.Model.Logs.DeleteResourcePolicyRequest)o).expectedRevisionId = (string?)v),
             new SM::MemberInfo("policyName", SPolicyName, "policyName", "policyName", static o => ((global::Stratus.Services.Model.Logs.DeleteResourcePolicyRequest)o).policyName, static (o, v) => ((global::Stratus.Services.Model.Logs.DeleteResourcePolicyRequest)o).policyName = (string?)v),
             new SM::MemberInfo("resourceArn", SArn, "resourceArn", "resourceArn", static o => ((global::Stratus.Services.Model.Logs.DeleteResourcePolicyRequest)o).resourceArn, static (o, v) => ((global::Stratus.Services.Model.Logs.DeleteResourcePolicyRequest)o).resourceArn = (string?)v));
-        SDeleteRetentionPolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteRetentionPolicyRequest(),
+
+    private static void WSDeleteRetentionPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteRetentionPolicyRequest(),
             new SM::MemberInfo("logGroupName", SLogGroupName, "logGroupName", "logGroupName", static o => ((global::Stratus.Services.Model.Logs.DeleteRetentionPolicyRequest)o).logGroupName, static (o, v) => ((global::Stratus.Services.Model.Logs.DeleteRetentionPolicyRequest)o).logGroupName = (string?)v, required: true));
-        SDeleteScheduledQueryRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteScheduledQueryRequest(),
+
+    private static void WSDeleteScheduledQueryRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteScheduledQueryRequest(),
             new SM::MemberInfo("identifier", SScheduledQueryIdentifier, "identifier", "identifier", static o => ((global::Stratus.Services.Model.Logs.DeleteScheduledQueryRequest)o).identifier, static (o, v) => ((global::Stratus.Services.Model.Logs.DeleteScheduledQueryRequest)o).identifier = (string?)v, required: true));
-        SDeleteScheduledQueryResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteScheduledQueryResponse());
-        SDeleteSubscriptionFilterRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteSubscriptionFilterRequest(),
+
+    private static void WSDeleteScheduledQueryResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteScheduledQueryResponse());
+
+    private static void WSDeleteSubscriptionFilterRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteSubscriptionFilterRequest(),
             new SM::MemberInfo("filterName", SFilterName, "filterName", "filterName", static o => ((global::Stratus.Services.Model.Logs.DeleteSubscriptionFilterRequest)o).filterName, static (o, v) => ((global::Stratus.Services.Model.Logs.DeleteSubscriptionFilterRequest)o).filterName = (string?)v, required: true),
             new SM::MemberInfo("logGroupName", SLogGroupName, "logGroupName", "logGroupName", static o => ((global::Stratus.Services.Model.Logs.DeleteSubscriptionFilterRequest)o).logGroupName, static (o, v) => ((global::Stratus.Services.Model.Logs.DeleteSubscriptionFilterRequest)o).logGroupName = (string?)v, required: true));
-        SDeleteTransformerRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteTransformerRequest(),
+
+    private static void WSDeleteTransformerRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeleteTransformerRequest(),
             new SM::MemberInfo("logGroupIdentifier", SLogGroupIdentifier, "logGroupIdentifier", "logGroupIdentifier", static o => ((global::Stratus.Services.Model.Logs.DeleteTransformerRequest)o).logGroupIdentifier, static (o, v) => ((global::Stratus.Services.Model.Logs.DeleteTransformerRequest)o).logGroupIdentifier = (string?)v, required: true));
-        SDeleteWithKeys.InitList(SWithKey, "member", static () => new global::System.Collections.Generic.List<string>());
-        SDeliveries.InitList(SDelivery, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.Delivery>());
-        SDelivery.InitStructure(static () => new global::Stratus.Services.Model.Logs.Delivery(),
+
+    private static void WSDelivery(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.Delivery(),
             new SM::MemberInfo("arn", SArn, "arn", "arn", static o => ((global::Stratus.Services.Model.Logs.Delivery)o).arn, static (o, v) => ((global::Stratus.Services.Model.Logs.Delivery)o).arn = (string?)v),
             new SM::MemberInfo("deliveryDestinationArn", SArn, "deliveryDestinationArn", "deliveryDestinationArn", static o => ((global::Stratus.Services.Model.Logs.Delivery)o).deliveryDestinationArn, static (o, v) => ((global::Stratus.Services.Model.Logs.Delivery)o).deliveryDestinationArn = (string?)v),
             new SM::MemberInfo("deliveryDestinationType", SDeliveryDestinationType, "deliveryDestinationType", "deliveryDestinationType", static o => ((global::Stratus.Services.Model.Logs.Delivery)o).deliveryDestinationType, static (o, v) => ((global::Stratus.Services.Model.Logs.Delivery)o).deliveryDestinationType = (string?)v),
@@ -679,18 +2073,22 @@ public static partial class LogsShapes
             new SM::MemberInfo("recordFields", SRecordFields, "recordFields", "recordFields", static o => ((global::Stratus.Services.Model.Logs.Delivery)o).recordFields, static (o, v) => ((global::Stratus.Services.Model.Logs.Delivery)o).recordFields = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("s3DeliveryConfiguration", SS3DeliveryConfiguration, "s3DeliveryConfiguration", "s3DeliveryConfiguration", static o => ((global::Stratus.Services.Model.Logs.Delivery)o).s3DeliveryConfiguration, static (o, v) => ((global::Stratus.Services.Model.Logs.Delivery)o).s3DeliveryConfiguration = (global::Stratus.Services.Model.Logs.S3DeliveryConfiguration?)v),
             new SM::MemberInfo("tags", STags, "tags", "tags", static o => ((global::Stratus.Services.Model.Logs.Delivery)o).tags, static (o, v) => ((global::Stratus.Services.Model.Logs.Delivery)o).tags = (global::System.Collections.Generic.Dictionary<string, string>?)v));
-        SDeliveryDestination.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeliveryDestination(),
+
+    private static void WSDeliveryDestination(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeliveryDestination(),
             new SM::MemberInfo("arn", SArn, "arn", "arn", static o => ((global::Stratus.Services.Model.Logs.DeliveryDestination)o).arn, static (o, v) => ((global::Stratus.Services.Model.Logs.DeliveryDestination)o).arn = (string?)v),
             new SM::MemberInfo("deliveryDestinationConfiguration", SDeliveryDestinationConfiguration, "deliveryDestinationConfiguration", "deliveryDestinationConfiguration", static o => ((global::Stratus.Services.Model.Logs.DeliveryDestination)o).deliveryDestinationConfiguration, static (o, v) => ((global::Stratus.Services.Model.Logs.DeliveryDestination)o).deliveryDestinationConfiguration = (global::Stratus.Services.Model.Logs.DeliveryDestinationConfiguration?)v),
             new SM::MemberInfo("deliveryDestinationType", SDeliveryDestinationType, "deliveryDestinationType", "deliveryDestinationType", static o => ((global::Stratus.Services.Model.Logs.DeliveryDestination)o).deliveryDestinationType, static (o, v) => ((global::Stratus.Services.Model.Logs.DeliveryDestination)o).deliveryDestinationType = (string?)v),
             new SM::MemberInfo("name", SDeliveryDestinationName, "name", "name", static o => ((global::Stratus.Services.Model.Logs.DeliveryDestination)o).name, static (o, v) => ((global::Stratus.Services.Model.Logs.DeliveryDestination)o).name = (string?)v),
             new SM::MemberInfo("outputFormat", SOutputFormat, "outputFormat", "outputFormat", static o => ((global::Stratus.Services.Model.Logs.DeliveryDestination)o).outputFormat, static (o, v) => ((global::Stratus.Services.Model.Logs.DeliveryDestination)o).outputFormat = (string?)v),
             new SM::MemberInfo("tags", STags, "tags", "tags", static o => ((global::Stratus.Services.Model.Logs.DeliveryDestination)o).tags, static (o, v) => ((global::Stratus.Services.Model.Logs.DeliveryDestination)o).tags = (global::System.Collections.Generic.Dictionary<string, string>?)v));
-        SDeliveryDestinationConfiguration.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeliveryDestinationConfiguration(),
+
+    private static void WSDeliveryDestinationConfiguration(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeliveryDestinationConfiguration(),
             new SM::MemberInfo("destinationResourceArn", SArn, "destinationResourceArn", "destinationResourceArn", static o => ((global::Stratus.Services.Model.Logs.DeliveryDestinationConfiguration)o).destinationResourceArn, static (o, v) => ((global::Stratus.Services.Model.Logs.DeliveryDestinationConfiguration)o).destinationResourceArn = (string?)v, required: true));
-        SDeliveryDestinationTypes.InitList(SDeliveryDestinationType, "member", static () => new global::System.Collections.Generic.List<string>());
-        SDeliveryDestinations.InitList(SDeliveryDestination, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.DeliveryDestination>());
-        SDeliverySource.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeliverySource(),
+
+    private static void WSDeliverySource(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeliverySource(),
             new SM::MemberInfo("arn", SArn, "arn", "arn", static o => ((global::Stratus.Services.Model.Logs.DeliverySource)o).arn, static (o, v) => ((global::Stratus.Services.Model.Logs.DeliverySource)o).arn = (string?)v),
             new SM::MemberInfo("deliverySourceConfiguration", SDeliverySourceConfiguration, "deliverySourceConfiguration", "deliverySourceConfiguration", static o => ((global::Stratus.Services.Model.Logs.DeliverySource)o).deliverySourceConfiguration, static (o, v) => ((global::Stratus.Services.Model.Logs.DeliverySource)o).deliverySourceConfiguration = (global::System.Collections.Generic.Dictionary<string, string>?)v),
             new SM::MemberInfo("logType", SLogType, "logType", "logType", static o => ((global::Stratus.Services.Model.Logs.DeliverySource)o).logType, static (o, v) => ((global::Stratus.Services.Model.Logs.DeliverySource)o).logType = (string?)v),
@@ -700,103 +2098,144 @@ public static partial class LogsShapes
             new SM::MemberInfo("status", SDeliverySourceStatus, "status", "status", static o => ((global::Stratus.Services.Model.Logs.DeliverySource)o).status, static (o, v) => ((global::Stratus.Services.Model.Logs.DeliverySource)o).status = (string?)v),
             new SM::MemberInfo("statusReason", SDeliverySourceStatusReason, "statusReason", "statusReason", static o => ((global::Stratus.Services.Model.Logs.DeliverySource)o).statusReason, static (o, v) => ((global::Stratus.Services.Model.Logs.DeliverySource)o).statusReason = (string?)v),
             new SM::MemberInfo("tags", STags, "tags", "tags", static o => ((global::Stratus.Services.Model.Logs.DeliverySource)o).tags, static (o, v) => ((global::Stratus.Services.Model.Logs.DeliverySource)o).tags = (global::System.Collections.Generic.Dictionary<string, string>?)v));
-        SDeliverySourceConfiguration.InitMap(SDeliverySourceConfigurationKey, "key", SDeliverySourceConfigurationValue, "value", static () => new global::System.Collections.Generic.Dictionary<string, string>());
-        SDeliverySourceConfigurationSchema.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeliverySourceConfigurationSchema(),
+
+    private static void WSDeliverySourceConfigurationSchema(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DeliverySourceConfigurationSchema(),
             new SM::MemberInfo("defaultValue", SDeliverySourceConfigurationSchemaField, "defaultValue", "defaultValue", static o => ((global::Stratus.Services.Model.Logs.DeliverySourceConfigurationSchema)o).defaultValue, static (o, v) => ((global::Stratus.Services.Model.Logs.DeliverySourceConfigurationSchema)o).defaultValue = (string?)v, required: true),
             new SM::MemberInfo("keyName", SDeliverySourceConfigurationSchemaField, "keyName", "keyName", static o => ((global::Stratus.Services.Model.Logs.DeliverySourceConfigurationSchema)o).keyName, static (o, v) => ((global::Stratus.Services.Model.Logs.DeliverySourceConfigurationSchema)o).keyName = (string?)v, required: true),
             new SM::MemberInfo("maxValue", SDeliverySourceConfigurationNumericValue, "maxValue", "maxValue", static o => ((global::Stratus.Services.Model.Logs.DeliverySourceConfigurationSchema)o).maxValue, static (o, v) => ((global::Stratus.Services.Model.Logs.DeliverySourceConfigurationSchema)o).maxValue = (double?)v, getDouble: static o => ((global::Stratus.Services.Model.Logs.DeliverySourceConfigurationSchema)o).maxValue),
             new SM::MemberInfo("minValue", SDeliverySourceConfigurationNumericValue, "minValue", "minValue", static o => ((global::Stratus.Services.Model.Logs.DeliverySourceConfigurationSchema)o).minValue, static (o, v) => ((global::Stratus.Services.Model.Logs.DeliverySourceConfigurationSchema)o).minValue = (double?)v, getDouble: static o => ((global::Stratus.Services.Model.Logs.DeliverySourceConfigurationSchema)o).minValue),
             new SM::MemberInfo("supportedValues", SDeliverySourceConfigurationSupportedValues, "supportedValues", "supportedValues", static o => ((global::Stratus.Services.Model.Logs.DeliverySourceConfigurationSchema)o).supportedValues, static (o, v) => ((global::Stratus.Services.Model.Logs.DeliverySourceConfigurationSchema)o).supportedValues = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("valueType", SDeliverySourceConfigurationSchemaValueType, "valueType", "valueType", static o => ((global::Stratus.Services.Model.Logs.DeliverySourceConfigurationSchema)o).valueType, static (o, v) => ((global::Stratus.Services.Model.Logs.DeliverySourceConfigurationSchema)o).valueType = (string?)v, required: true));
-        SDeliverySourceConfigurationSchemas.InitList(SDeliverySourceConfigurationSchema, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.DeliverySourceConfigurationSchema>());
-        SDeliverySourceConfigurationSupportedValues.InitList(SDeliverySourceConfigurationSchemaField, "member", static () => new global::System.Collections.Generic.List<string>());
-        SDeliverySources.InitList(SDeliverySource, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.DeliverySource>());
-        SDescribeAccountPoliciesRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeAccountPoliciesRequest(),
+
+    private static void WSDescribeAccountPoliciesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeAccountPoliciesRequest(),
             new SM::MemberInfo("accountIdentifiers", SAccountIds, "accountIdentifiers", "accountIdentifiers", static o => ((global::Stratus.Services.Model.Logs.DescribeAccountPoliciesRequest)o).accountIdentifiers, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeAccountPoliciesRequest)o).accountIdentifiers = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.DescribeAccountPoliciesRequest)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeAccountPoliciesRequest)o).nextToken = (string?)v),
             new SM::MemberInfo("policyName", SPolicyName, "policyName", "policyName", static o => ((global::Stratus.Services.Model.Logs.DescribeAccountPoliciesRequest)o).policyName, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeAccountPoliciesRequest)o).policyName = (string?)v),
             new SM::MemberInfo("policyType", SPolicyType, "policyType", "policyType", static o => ((global::Stratus.Services.Model.Logs.DescribeAccountPoliciesRequest)o).policyType, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeAccountPoliciesRequest)o).policyType = (string?)v, required: true));
-        SDescribeAccountPoliciesResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeAccountPoliciesResponse(),
+
+    private static void WSDescribeAccountPoliciesResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeAccountPoliciesResponse(),
             new SM::MemberInfo("accountPolicies", SAccountPolicies, "accountPolicies", "accountPolicies", static o => ((global::Stratus.Services.Model.Logs.DescribeAccountPoliciesResponse)o).accountPolicies, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeAccountPoliciesResponse)o).accountPolicies = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.AccountPolicy>?)v),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.DescribeAccountPoliciesResponse)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeAccountPoliciesResponse)o).nextToken = (string?)v));
-        SDescribeConfigurationTemplatesRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeConfigurationTemplatesRequest(),
+
+    private static void WSDescribeConfigurationTemplatesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeConfigurationTemplatesRequest(),
             new SM::MemberInfo("deliveryDestinationTypes", SDeliveryDestinationTypes, "deliveryDestinationTypes", "deliveryDestinationTypes", static o => ((global::Stratus.Services.Model.Logs.DescribeConfigurationTemplatesRequest)o).deliveryDestinationTypes, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeConfigurationTemplatesRequest)o).deliveryDestinationTypes = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("limit", SDescribeLimit, "limit", "limit", static o => ((global::Stratus.Services.Model.Logs.DescribeConfigurationTemplatesRequest)o).limit, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeConfigurationTemplatesRequest)o).limit = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Logs.DescribeConfigurationTemplatesRequest)o).limit),
             new SM::MemberInfo("logTypes", SLogTypes, "logTypes", "logTypes", static o => ((global::Stratus.Services.Model.Logs.DescribeConfigurationTemplatesRequest)o).logTypes, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeConfigurationTemplatesRequest)o).logTypes = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.DescribeConfigurationTemplatesRequest)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeConfigurationTemplatesRequest)o).nextToken = (string?)v),
             new SM::MemberInfo("resourceTypes", SResourceTypes, "resourceTypes", "resourceTypes", static o => ((global::Stratus.Services.Model.Logs.DescribeConfigurationTemplatesRequest)o).resourceTypes, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeConfigurationTemplatesRequest)o).resourceTypes = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("service", SService, "service", "service", static o => ((global::Stratus.Services.Model.Logs.DescribeConfigurationTemplatesRequest)o).service, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeConfigurationTemplatesRequest)o).service = (string?)v));
-        SDescribeConfigurationTemplatesResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeConfigurationTemplatesResponse(),
+
+    private static void WSDescribeConfigurationTemplatesResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeConfigurationTemplatesResponse(),
             new SM::MemberInfo("configurationTemplates", SConfigurationTemplates, "configurationTemplates", "configurationTemplates", static o => ((global::Stratus.Services.Model.Logs.DescribeConfigurationTemplatesResponse)o).configurationTemplates, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeConfigurationTemplatesResponse)o).configurationTemplates = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.ConfigurationTemplate>?)v),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.DescribeConfigurationTemplatesResponse)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeConfigurationTemplatesResponse)o).nextToken = (string?)v));
-        SDescribeDeliveriesRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeDeliveriesRequest(),
+
+    private static void WSDescribeDeliveriesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeDeliveriesRequest(),
             new SM::MemberInfo("limit", SDescribeLimit, "limit", "limit", static o => ((global::Stratus.Services.Model.Logs.DescribeDeliveriesRequest)o).limit, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeDeliveriesRequest)o).limit = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Logs.DescribeDeliveriesRequest)o).limit),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.DescribeDeliveriesRequest)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeDeliveriesRequest)o).nextToken = (string?)v));
-        SDescribeDeliveriesResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeDeliveriesResponse(),
+
+    private static void WSDescribeDeliveriesResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeDeliveriesResponse(),
             new SM::MemberInfo("deliveries", SDeliveries, "deliveries", "deliveries", static o => ((global::Stratus.Services.Model.Logs.DescribeDeliveriesResponse)o).deliveries, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeDeliveriesResponse)o).deliveries = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.Delivery>?)v),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.DescribeDeliveriesResponse)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeDeliveriesResponse)o).nextToken = (string?)v));
-        SDescribeDeliveryDestinationsRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeDeliveryDestinationsRequest(),
+
+    private static void WSDescribeDeliveryDestinationsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeDeliveryDestinationsRequest(),
             new SM::MemberInfo("limit", SDescribeLimit, "limit", "limit", static o => ((global::Stratus.Services.Model.Logs.DescribeDeliveryDestinationsRequest)o).limit, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeDeliveryDestinationsRequest)o).limit = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Logs.DescribeDeliveryDestinationsRequest)o).limit),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.DescribeDeliveryDestinationsRequest)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeDeliveryDestinationsRequest)o).nextToken = (string?)v));
-        SDescribeDeliveryDestinationsResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeDeliveryDestinationsResponse(),
+
+    private static void WSDescribeDeliveryDestinationsResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeDeliveryDestinationsResponse(),
             new SM::MemberInfo("deliveryDestinations", SDeliveryDestinations, "deliveryDestinations", "deliveryDestinations", static o => ((global::Stratus.Services.Model.Logs.DescribeDeliveryDestinationsResponse)o).deliveryDestinations, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeDeliveryDestinationsResponse)o).deliveryDestinations = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.DeliveryDestination>?)v),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.DescribeDeliveryDestinationsResponse)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeDeliveryDestinationsResponse)o).nextToken = (string?)v));
-        SDescribeDeliverySourcesRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeDeliverySourcesRequest(),
+
+    private static void WSDescribeDeliverySourcesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeDeliverySourcesRequest(),
             new SM::MemberInfo("limit", SDescribeLimit, "limit", "limit", static o => ((global::Stratus.Services.Model.Logs.DescribeDeliverySourcesRequest)o).limit, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeDeliverySourcesRequest)o).limit = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Logs.DescribeDeliverySourcesRequest)o).limit),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.DescribeDeliverySourcesRequest)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeDeliverySourcesRequest)o).nextToken = (string?)v));
-        SDescribeDeliverySourcesResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeDeliverySourcesResponse(),
+
+    private static void WSDescribeDeliverySourcesResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeDeliverySourcesResponse(),
             new SM::MemberInfo("deliverySources", SDeliverySources, "deliverySources", "deliverySources", static o => ((global::Stratus.Services.Model.Logs.DescribeDeliverySourcesResponse)o).deliverySources, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeDeliverySourcesResponse)o).deliverySources = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.DeliverySource>?)v),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.DescribeDeliverySourcesResponse)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeDeliverySourcesResponse)o).nextToken = (string?)v));
-        SDescribeDestinationsRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeDestinationsRequest(),
+
+    private static void WSDescribeDestinationsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeDestinationsRequest(),
             new SM::MemberInfo("DestinationNamePrefix", SDestinationName, "DestinationNamePrefix", "DestinationNamePrefix", static o => ((global::Stratus.Services.Model.Logs.DescribeDestinationsRequest)o).DestinationNamePrefix, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeDestinationsRequest)o).DestinationNamePrefix = (string?)v),
             new SM::MemberInfo("limit", SDescribeLimit, "limit", "limit", static o => ((global::Stratus.Services.Model.Logs.DescribeDestinationsRequest)o).limit, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeDestinationsRequest)o).limit = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Logs.DescribeDestinationsRequest)o).limit),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.DescribeDestinationsRequest)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeDestinationsRequest)o).nextToken = (string?)v));
-        SDescribeDestinationsResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeDestinationsResponse(),
+
+    private static void WSDescribeDestinationsResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeDestinationsResponse(),
             new SM::MemberInfo("destinations", SDestinations, "destinations", "destinations", static o => ((global::Stratus.Services.Model.Logs.DescribeDestinationsResponse)o).destinations, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeDestinationsResponse)o).destinations = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.Destination>?)v),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.DescribeDestinationsResponse)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeDestinationsResponse)o).nextToken = (string?)v));
-        SDescribeExportTasksRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeExportTasksRequest(),
+
+    private static void WSDescribeExportTasksRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeExportTasksRequest(),
             new SM::MemberInfo("limit", SDescribeLimit, "limit", "limit", static o => ((global::Stratus.Services.Model.Logs.DescribeExportTasksRequest)o).limit, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeExportTasksRequest)o).limit = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Logs.DescribeExportTasksRequest)o).limit),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.DescribeExportTasksRequest)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeExportTasksRequest)o).nextToken = (string?)v),
             new SM::MemberInfo("statusCode", SExportTaskStatusCode, "statusCode", "statusCode", static o => ((global::Stratus.Services.Model.Logs.DescribeExportTasksRequest)o).statusCode, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeExportTasksRequest)o).statusCode = (string?)v),
             new SM::MemberInfo("taskId", SExportTaskId, "taskId", "taskId", static o => ((global::Stratus.Services.Model.Logs.DescribeExportTasksRequest)o).taskId, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeExportTasksRequest)o).taskId = (string?)v));
-        SDescribeExportTasksResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeExportTasksResponse(),
+
+    private static void WSDescribeExportTasksResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeExportTasksResponse(),
             new SM::MemberInfo("exportTasks", SExportTasks, "exportTasks", "exportTasks", static o => ((global::Stratus.Services.Model.Logs.DescribeExportTasksResponse)o).exportTasks, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeExportTasksResponse)o).exportTasks = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.ExportTask>?)v),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.DescribeExportTasksResponse)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeExportTasksResponse)o).nextToken = (string?)v));
-        SDescribeFieldIndexesLogGroupIdentifiers.InitList(SLogGroupIdentifier, "member", static () => new global::System.Collections.Generic.List<string>());
-        SDescribeFieldIndexesRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeFieldIndexesRequest(),
+
+    private static void WSDescribeFieldIndexesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeFieldIndexesRequest(),
             new SM::MemberInfo("logGroupIdentifiers", SDescribeFieldIndexesLogGroupIdentifiers, "logGroupIdentifiers", "logGroupIdentifiers", static o => ((global::Stratus.Services.Model.Logs.DescribeFieldIndexesRequest)o).logGroupIdentifiers, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeFieldIndexesRequest)o).logGroupIdentifiers = (global::System.Collections.Generic.List<string>?)v, required: true),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.DescribeFieldIndexesRequest)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeFieldIndexesRequest)o).nextToken = (string?)v));
-        SDescribeFieldIndexesResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeFieldIndexesResponse(),
+
+    private static void WSDescribeFieldIndexesResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeFieldIndexesResponse(),
             new SM::MemberInfo("fieldIndexes", SFieldIndexes, "fieldIndexes", "fieldIndexes", static o => ((global::Stratus.Services.Model.Logs.DescribeFieldIndexesResponse)o).fieldIndexes, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeFieldIndexesResponse)o).fieldIndexes = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.FieldIndex>?)v),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.DescribeFieldIndexesResponse)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeFieldIndexesResponse)o).nextToken = (string?)v));
-        SDescribeImportTaskBatchesRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeImportTaskBatchesRequest(),
+
+    private static void WSDescribeImportTaskBatchesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeImportTaskBatchesRequest(),
             new SM::MemberInfo("batchImportStatus", SImportStatusList, "batchImportStatus", "batchImportStatus", static o => ((global::Stratus.Services.Model.Logs.DescribeImportTaskBatchesRequest)o).batchImportStatus, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeImportTaskBatchesRequest)o).batchImportStatus = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("importId", SImportId, "importId", "importId", static o => ((global::Stratus.Services.Model.Logs.DescribeImportTaskBatchesRequest)o).importId, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeImportTaskBatchesRequest)o).importId = (string?)v, required: true),
             new SM::MemberInfo("limit", SDescribeLimit, "limit", "limit", static o => ((global::Stratus.Services.Model.Logs.DescribeImportTaskBatchesRequest)o).limit, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeImportTaskBatchesRequest)o).limit = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Logs.DescribeImportTaskBatchesRequest)o).limit),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.DescribeImportTaskBatchesRequest)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeImportTaskBatchesRequest)o).nextToken = (string?)v));
-        SDescribeImportTaskBatchesResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeImportTaskBatchesResponse(),
+
+    private static void WSDescribeImportTaskBatchesResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeImportTaskBatchesResponse(),
             new SM::MemberInfo("importBatches", SImportBatchList, "importBatches", "importBatches", static o => ((global::Stratus.Services.Model.Logs.DescribeImportTaskBatchesResponse)o).importBatches, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeImportTaskBatchesResponse)o).importBatches = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.ImportBatch>?)v),
             new SM::MemberInfo("importId", SImportId, "importId", "importId", static o => ((global::Stratus.Services.Model.Logs.DescribeImportTaskBatchesResponse)o).importId, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeImportTaskBatchesResponse)o).importId = (string?)v),
             new SM::MemberInfo("importSourceArn", SArn, "importSourceArn", "importSourceArn", static o => ((global::Stratus.Services.Model.Logs.DescribeImportTaskBatchesResponse)o).importSourceArn, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeImportTaskBatchesResponse)o).importSourceArn = (string?)v),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.DescribeImportTaskBatchesResponse)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeImportTaskBatchesResponse)o).nextToken = (string?)v));
-        SDescribeImportTasksRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeImportTasksRequest(),
+
+    private static void WSDescribeImportTasksRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeImportTasksRequest(),
             new SM::MemberInfo("importId", SImportId, "importId", "importId", static o => ((global::Stratus.Services.Model.Logs.DescribeImportTasksRequest)o).importId, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeImportTasksRequest)o).importId = (string?)v),
             new SM::MemberInfo("importSourceArn", SArn, "importSourceArn", "importSourceArn", static o => ((global::Stratus.Services.Model.Logs.DescribeImportTasksRequest)o).importSourceArn, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeImportTasksRequest)o).importSourceArn = (string?)v),
             new SM::MemberInfo("importStatus", SImportStatus, "importStatus", "importStatus", static o => ((global::Stratus.Services.Model.Logs.DescribeImportTasksRequest)o).importStatus, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeImportTasksRequest)o).importStatus = (string?)v),
             new SM::MemberInfo("limit", SDescribeLimit, "limit", "limit", static o => ((global::Stratus.Services.Model.Logs.DescribeImportTasksRequest)o).limit, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeImportTasksRequest)o).limit = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Logs.DescribeImportTasksRequest)o).limit),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.DescribeImportTasksRequest)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeImportTasksRequest)o).nextToken = (string?)v));
-        SDescribeImportTasksResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeImportTasksResponse(),
+
+    private static void WSDescribeImportTasksResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeImportTasksResponse(),
             new SM::MemberInfo("imports", SImportList, "imports", "imports", static o => ((global::Stratus.Services.Model.Logs.DescribeImportTasksResponse)o).imports, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeImportTasksResponse)o).imports = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.Import>?)v),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.DescribeImportTasksResponse)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeImportTasksResponse)o).nextToken = (string?)v));
-        SDescribeIndexPoliciesLogGroupIdentifiers.InitList(SLogGroupIdentifier, "member", static () => new global::System.Collections.Generic.List<string>());
-        SDescribeIndexPoliciesRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeIndexPoliciesRequest(),
+
+    private static void WSDescribeIndexPoliciesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeIndexPoliciesRequest(),
             new SM::MemberInfo("logGroupIdentifiers", SDescribeIndexPoliciesLogGroupIdentifiers, "logGroupIdentifiers", "logGroupIdentifiers", static o => ((global::Stratus.Services.Model.Logs.DescribeIndexPoliciesRequest)o).logGroupIdentifiers, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeIndexPoliciesRequest)o).logGroupIdentifiers = (global::System.Collections.Generic.List<string>?)v, required: true),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.DescribeIndexPoliciesRequest)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeIndexPoliciesRequest)o).nextToken = (string?)v));
-        SDescribeIndexPoliciesResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeIndexPoliciesResponse(),
+
+    private static void WSDescribeIndexPoliciesResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeIndexPoliciesResponse(),
             new SM::MemberInfo("indexPolicies", SIndexPolicies, "indexPolicies", "indexPolicies", static o => ((global::Stratus.Services.Model.Logs.DescribeIndexPoliciesResponse)o).indexPolicies, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeIndexPoliciesResponse)o).indexPolicies = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.IndexPolicy>?)v),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.DescribeIndexPoliciesResponse)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeIndexPoliciesResponse)o).nextToken = (string?)v));
-        SDescribeLogGroupsLogGroupIdentifiers.InitList(SLogGroupIdentifier, "member", static () => new global::System.Collections.Generic.List<string>());
-        SDescribeLogGroupsRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeLogGroupsRequest(),
+
+    private static void WSDescribeLogGroupsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeLogGroupsRequest(),
             new SM::MemberInfo("accountIdentifiers", SAccountIds, "accountIdentifiers", "accountIdentifiers", static o => ((global::Stratus.Services.Model.Logs.DescribeLogGroupsRequest)o).accountIdentifiers, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeLogGroupsRequest)o).accountIdentifiers = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("includeLinkedAccounts", SIncludeLinkedAccounts, "includeLinkedAccounts", "includeLinkedAccounts", static o => ((global::Stratus.Services.Model.Logs.DescribeLogGroupsRequest)o).includeLinkedAccounts, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeLogGroupsRequest)o).includeLinkedAccounts = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Logs.DescribeLogGroupsRequest)o).includeLinkedAccounts),
             new SM::MemberInfo("limit", SDescribeLimit, "limit", "limit", static o => ((global::Stratus.Services.Model.Logs.DescribeLogGroupsRequest)o).limit, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeLogGroupsRequest)o).limit = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Logs.DescribeLogGroupsRequest)o).limit),
@@ -805,10 +2244,14 @@ public static partial class LogsShapes
             new SM::MemberInfo("logGroupNamePattern", SLogGroupNamePattern, "logGroupNamePattern", "logGroupNamePattern", static o => ((global::Stratus.Services.Model.Logs.DescribeLogGroupsRequest)o).logGroupNamePattern, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeLogGroupsRequest)o).logGroupNamePattern = (string?)v),
             new SM::MemberInfo("logGroupNamePrefix", SLogGroupName, "logGroupNamePrefix", "logGroupNamePrefix", static o => ((global::Stratus.Services.Model.Logs.DescribeLogGroupsRequest)o).logGroupNamePrefix, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeLogGroupsRequest)o).logGroupNamePrefix = (string?)v),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.DescribeLogGroupsRequest)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeLogGroupsRequest)o).nextToken = (string?)v));
-        SDescribeLogGroupsResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeLogGroupsResponse(),
+
+    private static void WSDescribeLogGroupsResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeLogGroupsResponse(),
             new SM::MemberInfo("logGroups", SLogGroups, "logGroups", "logGroups", static o => ((global::Stratus.Services.Model.Logs.DescribeLogGroupsResponse)o).logGroups, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeLogGroupsResponse)o).logGroups = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.LogGroup>?)v),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.DescribeLogGroupsResponse)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeLogGroupsResponse)o).nextToken = (string?)v));
-        SDescribeLogStreamsRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeLogStreamsRequest(),
+
+    private static void WSDescribeLogStreamsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeLogStreamsRequest(),
             new SM::MemberInfo("descending", SDescending, "descending", "descending", static o => ((global::Stratus.Services.Model.Logs.DescribeLogStreamsRequest)o).descending, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeLogStreamsRequest)o).descending = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Logs.DescribeLogStreamsRequest)o).descending),
             new SM::MemberInfo("limit", SDescribeLimit, "limit", "limit", static o => ((global::Stratus.Services.Model.Logs.DescribeLogStreamsRequest)o).limit, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeLogStreamsRequest)o).limit = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Logs.DescribeLogStreamsRequest)o).limit),
             new SM::MemberInfo("logGroupIdentifier", SLogGroupIdentifier, "logGroupIdentifier", "logGroupIdentifier", static o => ((global::Stratus.Services.Model.Logs.DescribeLogStreamsRequest)o).logGroupIdentifier, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeLogStreamsRequest)o).logGroupIdentifier = (string?)v),
@@ -816,86 +2259,119 @@ public static partial class LogsShapes
             new SM::MemberInfo("logStreamNamePrefix", SLogStreamName, "logStreamNamePrefix", "logStreamNamePrefix", static o => ((global::Stratus.Services.Model.Logs.DescribeLogStreamsRequest)o).logStreamNamePrefix, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeLogStreamsRequest)o).logStreamNamePrefix = (string?)v),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.DescribeLogStreamsRequest)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeLogStreamsRequest)o).nextToken = (string?)v),
             new SM::MemberInfo("orderBy", SOrderBy, "orderBy", "orderBy", static o => ((global::Stratus.Services.Model.Logs.DescribeLogStreamsRequest)o).orderBy, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeLogStreamsRequest)o).orderBy = (string?)v));
-        SDescribeLogStreamsResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeLogStreamsResponse(),
+
+    private static void WSDescribeLogStreamsResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeLogStreamsResponse(),
             new SM::MemberInfo("logStreams", SLogStreams, "logStreams", "logStreams", static o => ((global::Stratus.Services.Model.Logs.DescribeLogStreamsResponse)o).logStreams, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeLogStreamsResponse)o).logStreams = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.LogStream>?)v),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.DescribeLogStreamsResponse)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeLogStreamsResponse)o).nextToken = (string?)v));
-        SDescribeLookupTablesRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeLookupTablesRequest(),
+
+    private static void WSDescribeLookupTablesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeLookupTablesRequest(),
             new SM::MemberInfo("lookupTableNamePrefix", SLookupTableName, "lookupTableNamePrefix", "lookupTableNamePrefix", static o => ((global::Stratus.Services.Model.Logs.DescribeLookupTablesRequest)o).lookupTableNamePrefix, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeLookupTablesRequest)o).lookupTableNamePrefix = (string?)v),
             new SM::MemberInfo("maxResults", SDescribeLookupTablesMaxResults, "maxResults", "maxResults", static o => ((global::Stratus.Services.Model.Logs.DescribeLookupTablesRequest)o).maxResults, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeLookupTablesRequest)o).maxResults = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Logs.DescribeLookupTablesRequest)o).maxResults),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.DescribeLookupTablesRequest)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeLookupTablesRequest)o).nextToken = (string?)v));
-        SDescribeLookupTablesResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeLookupTablesResponse(),
+
+    private static void WSDescribeLookupTablesResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeLookupTablesResponse(),
             new SM::MemberInfo("lookupTables", SLookupTables, "lookupTables", "lookupTables", static o => ((global::Stratus.Services.Model.Logs.DescribeLookupTablesResponse)o).lookupTables, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeLookupTablesResponse)o).lookupTables = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.LookupTable>?)v),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.DescribeLookupTablesResponse)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeLookupTablesResponse)o).nextToken = (string?)v));
-        SDescribeMetricFiltersRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeMetricFiltersRequest(),
+
+    private static void WSDescribeMetricFiltersRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeMetricFiltersRequest(),
             new SM::MemberInfo("filterNamePrefix", SFilterName, "filterNamePrefix", "filterNamePrefix", static o => ((global::Stratus.Services.Model.Logs.DescribeMetricFiltersRequest)o).filterNamePrefix, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeMetricFiltersRequest)o).filterNamePrefix = (string?)v),
             new SM::MemberInfo("limit", SDescribeLimit, "limit", "limit", static o => ((global::Stratus.Services.Model.Logs.DescribeMetricFiltersRequest)o).limit, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeMetricFiltersRequest)o).limit = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Logs.DescribeMetricFiltersRequest)o).limit),
             new SM::MemberInfo("logGroupName", SLogGroupName, "logGroupName", "logGroupName", static o => ((global::Stratus.Services.Model.Logs.DescribeMetricFiltersRequest)o).logGroupName, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeMetricFiltersRequest)o).logGroupName = (string?)v),
             new SM::MemberInfo("metricName", SMetricName, "metricName", "metricName", static o => ((global::Stratus.Services.Model.Logs.DescribeMetricFiltersRequest)o).metricName, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeMetricFiltersRequest)o).metricName = (string?)v),
             new SM::MemberInfo("metricNamespace", SMetricNamespace, "metricNamespace", "metricNamespace", static o => ((global::Stratus.Services.Model.Logs.DescribeMetricFiltersRequest)o).metricNamespace, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeMetricFiltersRequest)o).metricNamespace = (string?)v),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.DescribeMetricFiltersRequest)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeMetricFiltersRequest)o).nextToken = (string?)v));
-        SDescribeMetricFiltersResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeMetricFiltersResponse(),
+
+    private static void WSDescribeMetricFiltersResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeMetricFiltersResponse(),
             new SM::MemberInfo("metricFilters", SMetricFilters, "metricFilters", "metricFilters", static o => ((global::Stratus.Services.Model.Logs.DescribeMetricFiltersResponse)o).metricFilters, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeMetricFiltersResponse)o).metricFilters = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.MetricFilter>?)v),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.DescribeMetricFiltersResponse)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeMetricFiltersResponse)o).nextToken = (string?)v));
-        SDescribeQueriesRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeQueriesRequest(),
+
+    private static void WSDescribeQueriesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeQueriesRequest(),
             new SM::MemberInfo("logGroupName", SLogGroupName, "logGroupName", "logGroupName", static o => ((global::Stratus.Services.Model.Logs.DescribeQueriesRequest)o).logGroupName, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeQueriesRequest)o).logGroupName = (string?)v),
             new SM::MemberInfo("maxResults", SDescribeQueriesMaxResults, "maxResults", "maxResults", static o => ((global::Stratus.Services.Model.Logs.DescribeQueriesRequest)o).maxResults, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeQueriesRequest)o).maxResults = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Logs.DescribeQueriesRequest)o).maxResults),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.DescribeQueriesRequest)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeQueriesRequest)o).nextToken = (string?)v),
             new SM::MemberInfo("queryLanguage", SQueryLanguage, "queryLanguage", "queryLanguage", static o => ((global::Stratus.Services.Model.Logs.DescribeQueriesRequest)o).queryLanguage, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeQueriesRequest)o).queryLanguage = (string?)v),
             new SM::MemberInfo("status", SQueryStatus, "status", "status", static o => ((global::Stratus.Services.Model.Logs.DescribeQueriesRequest)o).status, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeQueriesRequest)o).status = (string?)v));
-        SDescribeQueriesResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeQueriesResponse(),
+
+    private static void WSDescribeQueriesResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeQueriesResponse(),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.DescribeQueriesResponse)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeQueriesResponse)o).nextToken = (string?)v),
             new SM::MemberInfo("queries", SQueryInfoList, "queries", "queries", static o => ((global::Stratus.Services.Model.Logs.DescribeQueriesResponse)o).queries, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeQueriesResponse)o).queries = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.QueryInfo>?)v));
-        SDescribeQueryDefinitionsRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeQueryDefinitionsRequest(),
+
+    private static void WSDescribeQueryDefinitionsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeQueryDefinitionsRequest(),
             new SM::MemberInfo("maxResults", SQueryListMaxResults, "maxResults", "maxResults", static o => ((global::Stratus.Services.Model.Logs.DescribeQueryDefinitionsRequest)o).maxResults, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeQueryDefinitionsRequest)o).maxResults = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Logs.DescribeQueryDefinitionsRequest)o).maxResults),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.DescribeQueryDefinitionsRequest)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeQueryDefinitionsRequest)o).nextToken = (string?)v),
             new SM::MemberInfo("queryDefinitionNamePrefix", SQueryDefinitionName, "queryDefinitionNamePrefix", "queryDefinitionNamePrefix", static o => ((global::Stratus.Services.Model.Logs.DescribeQueryDefinitionsRequest)o).queryDefinitionNamePrefix, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeQueryDefinitionsRequest)o).queryDefinitionNamePrefix = (string?)v),
             new SM::MemberInfo("queryLanguage", SQueryLanguage, "queryLanguage", "queryLanguage", static o => ((global::Stratus.Services.Model.Logs.DescribeQueryDefinitionsRequest)o).queryLanguage, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeQueryDefinitionsRequest)o).queryLanguage = (string?)v));
-        SDescribeQueryDefinitionsResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeQueryDefinitionsResponse(),
+
+    private static void WSDescribeQueryDefinitionsResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeQueryDefinitionsResponse(),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.DescribeQueryDefinitionsResponse)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeQueryDefinitionsResponse)o).nextToken = (string?)v),
             new SM::MemberInfo("queryDefinitions", SQueryDefinitionList, "queryDefinitions", "queryDefinitions", static o => ((global::Stratus.Services.Model.Logs.DescribeQueryDefinitionsResponse)o).queryDefinitions, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeQueryDefinitionsResponse)o).queryDefinitions = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.QueryDefinition>?)v));
-        SDescribeResourcePoliciesRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeResourcePoliciesRequest(),
+
+    private static void WSDescribeResourcePoliciesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeResourcePoliciesRequest(),
             new SM::MemberInfo("limit", SDescribeLimit, "limit", "limit", static o => ((global::Stratus.Services.Model.Logs.DescribeResourcePoliciesRequest)o).limit, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeResourcePoliciesRequest)o).limit = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Logs.DescribeResourcePoliciesRequest)o).limit),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.DescribeResourcePoliciesRequest)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeResourcePoliciesRequest)o).nextToken = (string?)v),
             new SM::MemberInfo("policyScope", SPolicyScope, "policyScope", "policyScope", static o => ((global::Stratus.Services.Model.Logs.DescribeResourcePoliciesRequest)o).policyScope, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeResourcePoliciesRequest)o).policyScope = (string?)v),
             new SM::MemberInfo("resourceArn", SArn, "resourceArn", "resourceArn", static o => ((global::Stratus.Services.Model.Logs.DescribeResourcePoliciesRequest)o).resourceArn, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeResourcePoliciesRequest)o).resourceArn = (string?)v));
-        SDescribeResourcePoliciesResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeResourcePoliciesResponse(),
+
+    private static void WSDescribeResourcePoliciesResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeResourcePoliciesResponse(),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.DescribeResourcePoliciesResponse)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeResourcePoliciesResponse)o).nextToken = (string?)v),
             new SM::MemberInfo("resourcePolicies", SResourcePolicies, "resourcePolicies", "resourcePolicies", static o => ((global::Stratus.Services.Model.Logs.DescribeResourcePoliciesResponse)o).resourcePolicies, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeResourcePoliciesResponse)o).resourcePolicies = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.ResourcePolicy>?)v));
-        SDescribeSubscriptionFiltersRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeSubscriptionFiltersRequest(),
+
+    private static void WSDescribeSubscriptionFiltersRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeSubscriptionFiltersRequest(),
             new SM::MemberInfo("filterNamePrefix", SFilterName, "filterNamePrefix", "filterNamePrefix", static o => ((global::Stratus.Services.Model.Logs.DescribeSubscriptionFiltersRequest)o).filterNamePrefix, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeSubscriptionFiltersRequest)o).filterNamePrefix = (string?)v),
             new SM::MemberInfo("limit", SDescribeLimit, "limit", "limit", static o => ((global::Stratus.Services.Model.Logs.DescribeSubscriptionFiltersRequest)o).limit, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeSubscriptionFiltersRequest)o).limit = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Logs.DescribeSubscriptionFiltersRequest)o).limit),
             new SM::MemberInfo("logGroupName", SLogGroupName, "logGroupName", "logGroupName", static o => ((global::Stratus.Services.Model.Logs.DescribeSubscriptionFiltersRequest)o).logGroupName, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeSubscriptionFiltersRequest)o).logGroupName = (string?)v, required: true),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.DescribeSubscriptionFiltersRequest)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeSubscriptionFiltersRequest)o).nextToken = (string?)v));
-        SDescribeSubscriptionFiltersResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeSubscriptionFiltersResponse(),
+
+    private static void WSDescribeSubscriptionFiltersResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DescribeSubscriptionFiltersResponse(),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.DescribeSubscriptionFiltersResponse)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeSubscriptionFiltersResponse)o).nextToken = (string?)v),
             new SM::MemberInfo("subscriptionFilters", SSubscriptionFilters, "subscriptionFilters", "subscriptionFilters", static o => ((global::Stratus.Services.Model.Logs.DescribeSubscriptionFiltersResponse)o).subscriptionFilters, static (o, v) => ((global::Stratus.Services.Model.Logs.DescribeSubscriptionFiltersResponse)o).subscriptionFilters = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.SubscriptionFilter>?)v));
-        SDestination.InitStructure(static () => new global::Stratus.Services.Model.Logs.Destination(),
+
+    private static void WSDestination(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.Destination(),
             new SM::MemberInfo("accessPolicy", SAccessPolicy, "accessPolicy", "accessPolicy", static o => ((global::Stratus.Services.Model.Logs.Destination)o).accessPolicy, static (o, v) => ((global::Stratus.Services.Model.Logs.Destination)o).accessPolicy = (string?)v),
             new SM::MemberInfo("arn", SArn, "arn", "arn", static o => ((global::Stratus.Services.Model.Logs.Destination)o).arn, static (o, v) => ((global::Stratus.Services.Model.Logs.Destination)o).arn = (string?)v),
             new SM::MemberInfo("creationTime", STimestamp, "creationTime", "creationTime", static o => ((global::Stratus.Services.Model.Logs.Destination)o).creationTime, static (o, v) => ((global::Stratus.Services.Model.Logs.Destination)o).creationTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.Destination)o).creationTime),
             new SM::MemberInfo("destinationName", SDestinationName, "destinationName", "destinationName", static o => ((global::Stratus.Services.Model.Logs.Destination)o).destinationName, static (o, v) => ((global::Stratus.Services.Model.Logs.Destination)o).destinationName = (string?)v),
             new SM::MemberInfo("roleArn", SRoleArn, "roleArn", "roleArn", static o => ((global::Stratus.Services.Model.Logs.Destination)o).roleArn, static (o, v) => ((global::Stratus.Services.Model.Logs.Destination)o).roleArn = (string?)v),
             new SM::MemberInfo("targetArn", STargetArn, "targetArn", "targetArn", static o => ((global::Stratus.Services.Model.Logs.Destination)o).targetArn, static (o, v) => ((global::Stratus.Services.Model.Logs.Destination)o).targetArn = (string?)v));
-        SDestinationConfiguration.InitStructure(static () => new global::Stratus.Services.Model.Logs.DestinationConfiguration(),
+
+    private static void WSDestinationConfiguration(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DestinationConfiguration(),
             new SM::MemberInfo("s3Configuration", SS3Configuration, "s3Configuration", "s3Configuration", static o => ((global::Stratus.Services.Model.Logs.DestinationConfiguration)o).s3Configuration, static (o, v) => ((global::Stratus.Services.Model.Logs.DestinationConfiguration)o).s3Configuration = (global::Stratus.Services.Model.Logs.S3Configuration?)v, required: true));
-        SDestinations.InitList(SDestination, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.Destination>());
-        SDimensions.InitMap(SDimensionsKey, "key", SDimensionsValue, "value", static () => new global::System.Collections.Generic.Dictionary<string, string>());
-        SDisassociateKmsKeyRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.DisassociateKmsKeyRequest(),
+
+    private static void WSDisassociateKmsKeyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DisassociateKmsKeyRequest(),
             new SM::MemberInfo("logGroupName", SLogGroupName, "logGroupName", "logGroupName", static o => ((global::Stratus.Services.Model.Logs.DisassociateKmsKeyRequest)o).logGroupName, static (o, v) => ((global::Stratus.Services.Model.Logs.DisassociateKmsKeyRequest)o).logGroupName = (string?)v),
             new SM::MemberInfo("resourceIdentifier", SResourceIdentifier, "resourceIdentifier", "resourceIdentifier", static o => ((global::Stratus.Services.Model.Logs.DisassociateKmsKeyRequest)o).resourceIdentifier, static (o, v) => ((global::Stratus.Services.Model.Logs.DisassociateKmsKeyRequest)o).resourceIdentifier = (string?)v));
-        SDisassociateSourceFromS3TableIntegrationRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.DisassociateSourceFromS3TableIntegrationRequest(),
+
+    private static void WSDisassociateSourceFromS3TableIntegrationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DisassociateSourceFromS3TableIntegrationRequest(),
             new SM::MemberInfo("identifier", SS3TableIntegrationSourceIdentifier, "identifier", "identifier", static o => ((global::Stratus.Services.Model.Logs.DisassociateSourceFromS3TableIntegrationRequest)o).identifier, static (o, v) => ((global::Stratus.Services.Model.Logs.DisassociateSourceFromS3TableIntegrationRequest)o).identifier = (string?)v, required: true));
-        SDisassociateSourceFromS3TableIntegrationResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.DisassociateSourceFromS3TableIntegrationResponse(),
+
+    private static void WSDisassociateSourceFromS3TableIntegrationResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.DisassociateSourceFromS3TableIntegrationResponse(),
             new SM::MemberInfo("identifier", SS3TableIntegrationSourceIdentifier, "identifier", "identifier", static o => ((global::Stratus.Services.Model.Logs.DisassociateSourceFromS3TableIntegrationResponse)o).identifier, static (o, v) => ((global::Stratus.Services.Model.Logs.DisassociateSourceFromS3TableIntegrationResponse)o).identifier = (string?)v));
-        SEmitSystemFields.InitList(SSystemField, "member", static () => new global::System.Collections.Generic.List<string>());
-        SEntity.InitStructure(static () => new global::Stratus.Services.Model.Logs.Entity(),
+
+    private static void WSEntity(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.Entity(),
             new SM::MemberInfo("attributes", SEntityAttributes, "attributes", "attributes", static o => ((global::Stratus.Services.Model.Logs.Entity)o).attributes, static (o, v) => ((global::Stratus.Services.Model.Logs.Entity)o).attributes = (global::System.Collections.Generic.Dictionary<string, string>?)v),
             new SM::MemberInfo("keyAttributes", SEntityKeyAttributes, "keyAttributes", "keyAttributes", static o => ((global::Stratus.Services.Model.Logs.Entity)o).keyAttributes, static (o, v) => ((global::Stratus.Services.Model.Logs.Entity)o).keyAttributes = (global::System.Collections.Generic.Dictionary<string, string>?)v));
-        SEntityAttributes.InitMap(SEntityAttributesKey, "key", SEntityAttributesValue, "value", static () => new global::System.Collections.Generic.Dictionary<string, string>());
-        SEntityKeyAttributes.InitMap(SEntityKeyAttributesKey, "key", SEntityKeyAttributesValue, "value", static () => new global::System.Collections.Generic.Dictionary<string, string>());
-        SEnumerations.InitMap(STokenString, "key", STokenValue, "value", static () => new global::System.Collections.Generic.Dictionary<string, long>());
-        SExecutionStatusList.InitList(SExecutionStatus, "member", static () => new global::System.Collections.Generic.List<string>());
-        SExportTask.InitStructure(static () => new global::Stratus.Services.Model.Logs.ExportTask(),
+
+    private static void WSExportTask(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ExportTask(),
             new SM::MemberInfo("destination", SExportDestinationBucket, "destination", "destination", static o => ((global::Stratus.Services.Model.Logs.ExportTask)o).destination, static (o, v) => ((global::Stratus.Services.Model.Logs.ExportTask)o).destination = (string?)v),
             new SM::MemberInfo("destinationPrefix", SExportDestinationPrefix, "destinationPrefix", "destinationPrefix", static o => ((global::Stratus.Services.Model.Logs.ExportTask)o).destinationPrefix, static (o, v) => ((global::Stratus.Services.Model.Logs.ExportTask)o).destinationPrefix = (string?)v),
             new SM::MemberInfo("executionInfo", SExportTaskExecutionInfo, "executionInfo", "executionInfo", static o => ((global::Stratus.Services.Model.Logs.ExportTask)o).executionInfo, static (o, v) => ((global::Stratus.Services.Model.Logs.ExportTask)o).executionInfo = (global::Stratus.Services.Model.Logs.ExportTaskExecutionInfo?)v),
@@ -905,26 +2381,32 @@ public static partial class LogsShapes
             new SM::MemberInfo("taskId", SExportTaskId, "taskId", "taskId", static o => ((global::Stratus.Services.Model.Logs.ExportTask)o).taskId, static (o, v) => ((global::Stratus.Services.Model.Logs.ExportTask)o).taskId = (string?)v),
             new SM::MemberInfo("taskName", SExportTaskName, "taskName", "taskName", static o => ((global::Stratus.Services.Model.Logs.ExportTask)o).taskName, static (o, v) => ((global::Stratus.Services.Model.Logs.ExportTask)o).taskName = (string?)v),
             new SM::MemberInfo("to", STimestamp, "to", "to", static o => ((global::Stratus.Services.Model.Logs.ExportTask)o).to, static (o, v) => ((global::Stratus.Services.Model.Logs.ExportTask)o).to = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.ExportTask)o).to));
-        SExportTaskExecutionInfo.InitStructure(static () => new global::Stratus.Services.Model.Logs.ExportTaskExecutionInfo(),
+
+    private static void WSExportTaskExecutionInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ExportTaskExecutionInfo(),
             new SM::MemberInfo("completionTime", STimestamp, "completionTime", "completionTime", static o => ((global::Stratus.Services.Model.Logs.ExportTaskExecutionInfo)o).completionTime, static (o, v) => ((global::Stratus.Services.Model.Logs.ExportTaskExecutionInfo)o).completionTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.ExportTaskExecutionInfo)o).completionTime),
             new SM::MemberInfo("creationTime", STimestamp, "creationTime", "creationTime", static o => ((global::Stratus.Services.Model.Logs.ExportTaskExecutionInfo)o).creationTime, static (o, v) => ((global::Stratus.Services.Model.Logs.ExportTaskExecutionInfo)o).creationTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.ExportTaskExecutionInfo)o).creationTime));
-        SExportTaskStatus.InitStructure(static () => new global::Stratus.Services.Model.Logs.ExportTaskStatus(),
+
+    private static void WSExportTaskStatus(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ExportTaskStatus(),
             new SM::MemberInfo("code", SExportTaskStatusCode, "code", "code", static o => ((global::Stratus.Services.Model.Logs.ExportTaskStatus)o).code, static (o, v) => ((global::Stratus.Services.Model.Logs.ExportTaskStatus)o).code = (string?)v),
             new SM::MemberInfo("message", SExportTaskStatusMessage, "message", "message", static o => ((global::Stratus.Services.Model.Logs.ExportTaskStatus)o).message, static (o, v) => ((global::Stratus.Services.Model.Logs.ExportTaskStatus)o).message = (string?)v));
-        SExportTasks.InitList(SExportTask, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.ExportTask>());
-        SExtractedValues.InitMap(SToken, "key", SValue, "value", static () => new global::System.Collections.Generic.Dictionary<string, string>());
-        SFieldIndex.InitStructure(static () => new global::Stratus.Services.Model.Logs.FieldIndex(),
+
+    private static void WSFieldIndex(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.FieldIndex(),
             new SM::MemberInfo("fieldIndexName", SFieldIndexName, "fieldIndexName", "fieldIndexName", static o => ((global::Stratus.Services.Model.Logs.FieldIndex)o).fieldIndexName, static (o, v) => ((global::Stratus.Services.Model.Logs.FieldIndex)o).fieldIndexName = (string?)v),
             new SM::MemberInfo("firstEventTime", STimestamp, "firstEventTime", "firstEventTime", static o => ((global::Stratus.Services.Model.Logs.FieldIndex)o).firstEventTime, static (o, v) => ((global::Stratus.Services.Model.Logs.FieldIndex)o).firstEventTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.FieldIndex)o).firstEventTime),
             new SM::MemberInfo("lastEventTime", STimestamp, "lastEventTime", "lastEventTime", static o => ((global::Stratus.Services.Model.Logs.FieldIndex)o).lastEventTime, static (o, v) => ((global::Stratus.Services.Model.Logs.FieldIndex)o).lastEventTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.FieldIndex)o).lastEventTime),
             new SM::MemberInfo("lastScanTime", STimestamp, "lastScanTime", "lastScanTime", static o => ((global::Stratus.Services.Model.Logs.FieldIndex)o).lastScanTime, static (o, v) => ((global::Stratus.Services.Model.Logs.FieldIndex)o).lastScanTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.FieldIndex)o).lastScanTime),
             new SM::MemberInfo("logGroupIdentifier", SLogGroupIdentifier, "logGroupIdentifier", "logGroupIdentifier", static o => ((global::Stratus.Services.Model.Logs.FieldIndex)o).logGroupIdentifier, static (o, v) => ((global::Stratus.Services.Model.Logs.FieldIndex)o).logGroupIdentifier = (string?)v),
             new SM::MemberInfo("type", SIndexType, "type", "type", static o => ((global::Stratus.Services.Model.Logs.FieldIndex)o).type, static (o, v) => ((global::Stratus.Services.Model.Logs.FieldIndex)o).type = (string?)v));
-        SFieldIndexNames.InitList(SFieldIndexName, "member", static () => new global::System.Collections.Generic.List<string>());
-        SFieldIndexes.InitList(SFieldIndex, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.FieldIndex>());
-        SFieldsData.InitStructure(static () => new global::Stratus.Services.Model.Logs.FieldsData(),
+
+    private static void WSFieldsData(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.FieldsData(),
             new SM::MemberInfo("data", SData, "data", "data", static o => ((global::Stratus.Services.Model.Logs.FieldsData)o).data, static (o, v) => ((global::Stratus.Services.Model.Logs.FieldsData)o).data = (byte[]?)v));
-        SFilterLogEventsRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.FilterLogEventsRequest(),
+
+    private static void WSFilterLogEventsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.FilterLogEventsRequest(),
             new SM::MemberInfo("endTime", STimestamp, "endTime", "endTime", static o => ((global::Stratus.Services.Model.Logs.FilterLogEventsRequest)o).endTime, static (o, v) => ((global::Stratus.Services.Model.Logs.FilterLogEventsRequest)o).endTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.FilterLogEventsRequest)o).endTime),
             new SM::MemberInfo("filterPattern", SFilterPattern, "filterPattern", "filterPattern", static o => ((global::Stratus.Services.Model.Logs.FilterLogEventsRequest)o).filterPattern, static (o, v) => ((global::Stratus.Services.Model.Logs.FilterLogEventsRequest)o).filterPattern = (string?)v),
             new SM::MemberInfo("interleaved", SInterleaved, "interleaved", "interleaved", static o => ((global::Stratus.Services.Model.Logs.FilterLogEventsRequest)o).interleaved, static (o, v) => ((global::Stratus.Services.Model.Logs.FilterLogEventsRequest)o).interleaved = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Logs.FilterLogEventsRequest)o).interleaved),
@@ -936,49 +2418,80 @@ public static partial class LogsShapes
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.FilterLogEventsRequest)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.FilterLogEventsRequest)o).nextToken = (string?)v),
             new SM::MemberInfo("startTime", STimestamp, "startTime", "startTime", static o => ((global::Stratus.Services.Model.Logs.FilterLogEventsRequest)o).startTime, static (o, v) => ((global::Stratus.Services.Model.Logs.FilterLogEventsRequest)o).startTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.FilterLogEventsRequest)o).startTime),
             new SM::MemberInfo("unmask", SUnmask, "unmask", "unmask", static o => ((global::Stratus.Services.Model.Logs.FilterLogEventsRequest)o).unmask, static (o, v) => ((global::Stratus.Services.Model.Logs.FilterLogEventsRequest)o).unmask = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Logs.FilterLogEventsRequest)o).unmask));
-        SFilterLogEventsResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.FilterLogEventsResponse(),
+
+    private static void WSFilterLogEventsResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.FilterLogEventsResponse(),
             new SM::MemberInfo("events", SFilteredLogEvents, "events", "events", static o => ((global::Stratus.Services.Model.Logs.FilterLogEventsResponse)o).events, static (o, v) => ((global::Stratus.Services.Model.Logs.FilterLogEventsResponse)o).events = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.FilteredLogEvent>?)v),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.FilterLogEventsResponse)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.FilterLogEventsResponse)o).nextToken = (string?)v),
             new SM::MemberInfo("searchedLogStreams", SSearchedLogStreams, "searchedLogStreams", "searchedLogStreams", static o => ((global::Stratus.Services.Model.Logs.FilterLogEventsResponse)o).searchedLogStreams, static (o, v) => ((global::Stratus.Services.Model.Logs.FilterLogEventsResponse)o).searchedLogStreams = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.SearchedLogStream>?)v));
-        SFilteredLogEvent.InitStructure(static () => new global::Stratus.Services.Model.Logs.FilteredLogEvent(),
+
+    private static void WSFilteredLogEvent(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.FilteredLogEvent(),
             new SM::MemberInfo("eventId", SEventId, "eventId", "eventId", static o => ((global::Stratus.Services.Model.Logs.FilteredLogEvent)o).eventId, static (o, v) => ((global::Stratus.Services.Model.Logs.FilteredLogEvent)o).eventId = (string?)v),
             new SM::MemberInfo("ingestionTime", STimestamp, "ingestionTime", "ingestionTime", static o => ((global::Stratus.Services.Model.Logs.FilteredLogEvent)o).ingestionTime, static (o, v) => ((global::Stratus.Services.Model.Logs.FilteredLogEvent)o).ingestionTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.FilteredLogEvent)o).ingestionTime),
             new SM::MemberInfo("logStreamName", SLogStreamName, "logStreamName", "logStreamName", static o => ((global::Stratus.Services.Model.Logs.FilteredLogEvent)o).logStreamName, static (o, v) => ((global::Stratus.Services.Model.Logs.FilteredLogEvent)o).logStreamName = (string?)v),
             new SM::MemberInfo("message", SEventMessage, "message", "message", static o => ((global::Stratus.Services.Model.Logs.FilteredLogEvent)o).message, static (o, v) => ((global::Stratus.Services.Model.Logs.FilteredLogEvent)o).message = (string?)v),
             new SM::MemberInfo("timestamp", STimestamp, "timestamp", "timestamp", static o => ((global::Stratus.Services.Model.Logs.FilteredLogEvent)o).timestamp, static (o, v) => ((global::Stratus.Services.Model.Logs.FilteredLogEvent)o).timestamp = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.FilteredLogEvent)o).timestamp));
-        SFilteredLogEvents.InitList(SFilteredLogEvent, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.FilteredLogEvent>());
-        SGetDataProtectionPolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetDataProtectionPolicyRequest(),
+
+    private static void WSGetDataProtectionPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetDataProtectionPolicyRequest(),
             new SM::MemberInfo("logGroupIdentifier", SLogGroupIdentifier, "logGroupIdentifier", "logGroupIdentifier", static o => ((global::Stratus.Services.Model.Logs.GetDataProtectionPolicyRequest)o).logGroupIdentifier, static (o, v) => ((global::Stratus.Services.Model.Logs.GetDataProtectionPolicyRequest)o).logGroupIdentifier = (string?)v, required: true));
-        SGetDataProtectionPolicyResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetDataProtectionPolicyResponse(),
+
+    private static void WSGetDataProtectionPolicyResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetDataProtectionPolicyResponse(),
             new SM::MemberInfo("lastUpdatedTime", STimestamp, "lastUpdatedTime", "lastUpdatedTime", static o => ((global::Stratus.Services.Model.Logs.GetDataProtectionPolicyResponse)o).lastUpdatedTime, static (o, v) => ((global::Stratus.Services.Model.Logs.GetDataProtectionPolicyResponse)o).lastUpdatedTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.GetDataProtectionPolicyResponse)o).lastUpdatedTime),
             new SM::MemberInfo("logGroupIdentifier", SLogGroupIdentifier, "logGroupIdentifier", "logGroupIdentifier", static o => ((global::Stratus.Services.Model.Logs.GetDataProtectionPolicyResponse)o).logGroupIdentifier, static (o, v) => ((global::Stratus.Services.Model.Logs.GetDataProtectionPolicyResponse)o).logGroupIdentifier = (string?)v),
             new SM::MemberInfo("policyDocument", SDataProtectionPolicyDocument, "policyDocument", "policyDocument", static o => ((global::Stratus.Services.Model.Logs.GetDataProtectionPolicyResponse)o).policyDocument, static (o, v) => ((global::Stratus.Services.Model.Logs.GetDataProtectionPolicyResponse)o).policyDocument = (string?)v));
-        SGetDeliveryDestinationPolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetDeliveryDestinationPolicyRequest(),
+
+    private static void WSGetDeliveryDestinationPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetDeliveryDestinationPolicyRequest(),
             new SM::MemberInfo("deliveryDestinationName", SDeliveryDestinationName, "deliveryDestinationName", "deliveryDestinationName", static o => ((global::Stratus.Services.Model.Logs.GetDeliveryDestinationPolicyRequest)o).deliveryDestinationName, static (o, v) => ((global::Stratus.Services.Model.Logs.GetDeliveryDestinationPolicyRequest)o).deliveryDestinationName = (string?)v, required: true));
-        SGetDeliveryDestinationPolicyResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetDeliveryDestinationPolicyResponse(),
+
+    private static void WSGetDeliveryDestinationPolicyResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetDeliveryDestinationPolicyResponse(),
             new SM::MemberInfo("policy", SPolicy, "policy", "policy", static o => ((global::Stratus.Services.Model.Logs.GetDeliveryDestinationPolicyResponse)o).policy, static (o, v) => ((global::Stratus.Services.Model.Logs.GetDeliveryDestinationPolicyResponse)o).policy = (global::Stratus.Services.Model.Logs.Policy?)v));
-        SGetDeliveryDestinationRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetDeliveryDestinationRequest(),
+
+    private static void WSGetDeliveryDestinationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetDeliveryDestinationRequest(),
             new SM::MemberInfo("name", SDeliveryDestinationName, "name", "name", static o => ((global::Stratus.Services.Model.Logs.GetDeliveryDestinationRequest)o).name, static (o, v) => ((global::Stratus.Services.Model.Logs.GetDeliveryDestinationRequest)o).name = (string?)v, required: true));
-        SGetDeliveryDestinationResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetDeliveryDestinationResponse(),
+
+    private static void WSGetDeliveryDestinationResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetDeliveryDestinationResponse(),
             new SM::MemberInfo("deliveryDestination", SDeliveryDestination, "deliveryDestination", "deliveryDestination", static o => ((global::Stratus.Services.Model.Logs.GetDeliveryDestinationResponse)o).deliveryDestination, static (o, v) => ((global::Stratus.Services.Model.Logs.GetDeliveryDestinationResponse)o).deliveryDestination = (global::Stratus.Services.Model.Logs.DeliveryDestination?)v));
-        SGetDeliveryRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetDeliveryRequest(),
+
+    private static void WSGetDeliveryRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetDeliveryRequest(),
             new SM::MemberInfo("id", SDeliveryId, "id", "id", static o => ((global::Stratus.Services.Model.Logs.GetDeliveryRequest)o).id, static (o, v) => ((global::Stratus.Services.Model.Logs.GetDeliveryRequest)o).id = (string?)v, required: true));
-        SGetDeliveryResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetDeliveryResponse(),
+
+    private static void WSGetDeliveryResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetDeliveryResponse(),
             new SM::MemberInfo("delivery", SDelivery, "delivery", "delivery", static o => ((global::Stratus.Services.Model.Logs.GetDeliveryResponse)o).delivery, static (o, v) => ((global::Stratus.Services.Model.Logs.GetDeliveryResponse)o).delivery = (global::Stratus.Services.Model.Logs.Delivery?)v));
-        SGetDeliverySourceRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetDeliverySourceRequest(),
+
+    private static void WSGetDeliverySourceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetDeliverySourceRequest(),
             new SM::MemberInfo("name", SDeliverySourceName, "name", "name", static o => ((global::Stratus.Services.Model.Logs.GetDeliverySourceRequest)o).name, static (o, v) => ((global::Stratus.Services.Model.Logs.GetDeliverySourceRequest)o).name = (string?)v, required: true));
-        SGetDeliverySourceResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetDeliverySourceResponse(),
+
+    private static void WSGetDeliverySourceResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetDeliverySourceResponse(),
             new SM::MemberInfo("deliverySource", SDeliverySource, "deliverySource", "deliverySource", static o => ((global::Stratus.Services.Model.Logs.GetDeliverySourceResponse)o).deliverySource, static (o, v) => ((global::Stratus.Services.Model.Logs.GetDeliverySourceResponse)o).deliverySource = (global::Stratus.Services.Model.Logs.DeliverySource?)v));
-        SGetIntegrationRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetIntegrationRequest(),
+
+    private static void WSGetIntegrationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetIntegrationRequest(),
             new SM::MemberInfo("integrationName", SIntegrationName, "integrationName", "integrationName", static o => ((global::Stratus.Services.Model.Logs.GetIntegrationRequest)o).integrationName, static (o, v) => ((global::Stratus.Services.Model.Logs.GetIntegrationRequest)o).integrationName = (string?)v, required: true));
-        SGetIntegrationResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetIntegrationResponse(),
+
+    private static void WSGetIntegrationResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetIntegrationResponse(),
             new SM::MemberInfo("integrationDetails", SIntegrationDetails, "integrationDetails", "integrationDetails", static o => ((global::Stratus.Services.Model.Logs.GetIntegrationResponse)o).integrationDetails, static (o, v) => ((global::Stratus.Services.Model.Logs.GetIntegrationResponse)o).integrationDetails = (global::Stratus.Services.Model.Logs.IntegrationDetails?)v),
             new SM::MemberInfo("integrationName", SIntegrationName, "integrationName", "integrationName", static o => ((global::Stratus.Services.Model.Logs.GetIntegrationResponse)o).integrationName, static (o, v) => ((global::Stratus.Services.Model.Logs.GetIntegrationResponse)o).integrationName = (string?)v),
             new SM::MemberInfo("integrationStatus", SIntegrationStatus, "integrationStatus", "integrationStatus", static o => ((global::Stratus.Services.Model.Logs.GetIntegrationResponse)o).integrationStatus, static (o, v) => ((global::Stratus.Services.Model.Logs.GetIntegrationResponse)o).integrationStatus = (string?)v),
             new SM::MemberInfo("integrationType", SIntegrationType, "integrationType", "integrationType", static o => ((global::Stratus.Services.Model.Logs.GetIntegrationResponse)o).integrationType, static (o, v) => ((global::Stratus.Services.Model.Logs.GetIntegrationResponse)o).integrationType = (string?)v));
-        SGetLogAnomalyDetectorRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetLogAnomalyDetectorRequest(),
+
+    private static void WSGetLogAnomalyDetectorRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetLogAnomalyDetectorRequest(),
             new SM::MemberInfo("anomalyDetectorArn", SAnomalyDetectorArn, "anomalyDetectorArn", "anomalyDetectorArn", static o => ((global::Stratus.Services.Model.Logs.GetLogAnomalyDetectorRequest)o).anomalyDetectorArn, static (o, v) => ((global::Stratus.Services.Model.Logs.GetLogAnomalyDetectorRequest)o).anomalyDetectorArn = (string?)v, required: true));
-        SGetLogAnomalyDetectorResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetLogAnomalyDetectorResponse(),
+
+    private static void WSGetLogAnomalyDetectorResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetLogAnomalyDetectorResponse(),
             new SM::MemberInfo("anomalyDetectorStatus", SAnomalyDetectorStatus, "anomalyDetectorStatus", "anomalyDetectorStatus", static o => ((global::Stratus.Services.Model.Logs.GetLogAnomalyDetectorResponse)o).anomalyDetectorStatus, static (o, v) => ((global::Stratus.Services.Model.Logs.GetLogAnomalyDetectorResponse)o).anomalyDetectorStatus = (string?)v),
             new SM::MemberInfo("anomalyVisibilityTime", SAnomalyVisibilityTime, "anomalyVisibilityTime", "anomalyVisibilityTime", static o => ((global::Stratus.Services.Model.Logs.GetLogAnomalyDetectorResponse)o).anomalyVisibilityTime, static (o, v) => ((global::Stratus.Services.Model.Logs.GetLogAnomalyDetectorResponse)o).anomalyVisibilityTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.GetLogAnomalyDetectorResponse)o).anomalyVisibilityTime),
             new SM::MemberInfo("creationTimeStamp", SEpochMillis, "creationTimeStamp", "creationTimeStamp", static o => ((global::Stratus.Services.Model.Logs.GetLogAnomalyDetectorResponse)o).creationTimeStamp, static (o, v) => ((global::Stratus.Services.Model.Logs.GetLogAnomalyDetectorResponse)o).creationTimeStamp = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.GetLogAnomalyDetectorResponse)o).creationTimeStamp),
@@ -988,7 +2501,9 @@ public static partial class LogsShapes
             new SM::MemberInfo("kmsKeyId", SKmsKeyId, "kmsKeyId", "kmsKeyId", static o => ((global::Stratus.Services.Model.Logs.GetLogAnomalyDetectorResponse)o).kmsKeyId, static (o, v) => ((global::Stratus.Services.Model.Logs.GetLogAnomalyDetectorResponse)o).kmsKeyId = (string?)v),
             new SM::MemberInfo("lastModifiedTimeStamp", SEpochMillis, "lastModifiedTimeStamp", "lastModifiedTimeStamp", static o => ((global::Stratus.Services.Model.Logs.GetLogAnomalyDetectorResponse)o).lastModifiedTimeStamp, static (o, v) => ((global::Stratus.Services.Model.Logs.GetLogAnomalyDetectorResponse)o).lastModifiedTimeStamp = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.GetLogAnomalyDetectorResponse)o).lastModifiedTimeStamp),
             new SM::MemberInfo("logGroupArnList", SLogGroupArnList, "logGroupArnList", "logGroupArnList", static o => ((global::Stratus.Services.Model.Logs.GetLogAnomalyDetectorResponse)o).logGroupArnList, static (o, v) => ((global::Stratus.Services.Model.Logs.GetLogAnomalyDetectorResponse)o).logGroupArnList = (global::System.Collections.Generic.List<string>?)v));
-        SGetLogEventsRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetLogEventsRequest(),
+
+    private static void WSGetLogEventsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetLogEventsRequest(),
             new SM::MemberInfo("endTime", STimestamp, "endTime", "endTime", static o => ((global::Stratus.Services.Model.Logs.GetLogEventsRequest)o).endTime, static (o, v) => ((global::Stratus.Services.Model.Logs.GetLogEventsRequest)o).endTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.GetLogEventsRequest)o).endTime),
             new SM::MemberInfo("limit", SEventsLimit, "limit", "limit", static o => ((global::Stratus.Services.Model.Logs.GetLogEventsRequest)o).limit, static (o, v) => ((global::Stratus.Services.Model.Logs.GetLogEventsRequest)o).limit = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Logs.GetLogEventsRequest)o).limit),
             new SM::MemberInfo("logGroupIdentifier", SLogGroupIdentifier, "logGroupIdentifier", "logGroupIdentifier", static o => ((global::Stratus.Services.Model.Logs.GetLogEventsRequest)o).logGroupIdentifier, static (o, v) => ((global::Stratus.Services.Model.Logs.GetLogEventsRequest)o).logGroupIdentifier = (string?)v),
@@ -998,37 +2513,61 @@ public static partial class LogsShapes
             new SM::MemberInfo("startFromHead", SStartFromHead, "startFromHead", "startFromHead", static o => ((global::Stratus.Services.Model.Logs.GetLogEventsRequest)o).startFromHead, static (o, v) => ((global::Stratus.Services.Model.Logs.GetLogEventsRequest)o).startFromHead = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Logs.GetLogEventsRequest)o).startFromHead),
             new SM::MemberInfo("startTime", STimestamp, "startTime", "startTime", static o => ((global::Stratus.Services.Model.Logs.GetLogEventsRequest)o).startTime, static (o, v) => ((global::Stratus.Services.Model.Logs.GetLogEventsRequest)o).startTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.GetLogEventsRequest)o).startTime),
             new SM::MemberInfo("unmask", SUnmask, "unmask", "unmask", static o => ((global::Stratus.Services.Model.Logs.GetLogEventsRequest)o).unmask, static (o, v) => ((global::Stratus.Services.Model.Logs.GetLogEventsRequest)o).unmask = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Logs.GetLogEventsRequest)o).unmask));
-        SGetLogEventsResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetLogEventsResponse(),
+
+    private static void WSGetLogEventsResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetLogEventsResponse(),
             new SM::MemberInfo("events", SOutputLogEvents, "events", "events", static o => ((global::Stratus.Services.Model.Logs.GetLogEventsResponse)o).events, static (o, v) => ((global::Stratus.Services.Model.Logs.GetLogEventsResponse)o).events = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.OutputLogEvent>?)v),
             new SM::MemberInfo("nextBackwardToken", SNextToken, "nextBackwardToken", "nextBackwardToken", static o => ((global::Stratus.Services.Model.Logs.GetLogEventsResponse)o).nextBackwardToken, static (o, v) => ((global::Stratus.Services.Model.Logs.GetLogEventsResponse)o).nextBackwardToken = (string?)v),
             new SM::MemberInfo("nextForwardToken", SNextToken, "nextForwardToken", "nextForwardToken", static o => ((global::Stratus.Services.Model.Logs.GetLogEventsResponse)o).nextForwardToken, static (o, v) => ((global::Stratus.Services.Model.Logs.GetLogEventsResponse)o).nextForwardToken = (string?)v));
-        SGetLogFieldsRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetLogFieldsRequest(),
+
+    private static void WSGetLogFieldsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetLogFieldsRequest(),
             new SM::MemberInfo("dataSourceName", SDataSourceName, "dataSourceName", "dataSourceName", static o => ((global::Stratus.Services.Model.Logs.GetLogFieldsRequest)o).dataSourceName, static (o, v) => ((global::Stratus.Services.Model.Logs.GetLogFieldsRequest)o).dataSourceName = (string?)v, required: true),
             new SM::MemberInfo("dataSourceType", SDataSourceType, "dataSourceType", "dataSourceType", static o => ((global::Stratus.Services.Model.Logs.GetLogFieldsRequest)o).dataSourceType, static (o, v) => ((global::Stratus.Services.Model.Logs.GetLogFieldsRequest)o).dataSourceType = (string?)v, required: true));
-        SGetLogFieldsResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetLogFieldsResponse(),
+
+    private static void WSGetLogFieldsResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetLogFieldsResponse(),
             new SM::MemberInfo("logFields", SLogFieldsList, "logFields", "logFields", static o => ((global::Stratus.Services.Model.Logs.GetLogFieldsResponse)o).logFields, static (o, v) => ((global::Stratus.Services.Model.Logs.GetLogFieldsResponse)o).logFields = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.LogFieldsListItem>?)v));
-        SGetLogGroupFieldsRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetLogGroupFieldsRequest(),
+
+    private static void WSGetLogGroupFieldsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetLogGroupFieldsRequest(),
             new SM::MemberInfo("logGroupIdentifier", SLogGroupIdentifier, "logGroupIdentifier", "logGroupIdentifier", static o => ((global::Stratus.Services.Model.Logs.GetLogGroupFieldsRequest)o).logGroupIdentifier, static (o, v) => ((global::Stratus.Services.Model.Logs.GetLogGroupFieldsRequest)o).logGroupIdentifier = (string?)v),
             new SM::MemberInfo("logGroupName", SLogGroupName, "logGroupName", "logGroupName", static o => ((global::Stratus.Services.Model.Logs.GetLogGroupFieldsRequest)o).logGroupName, static (o, v) => ((global::Stratus.Services.Model.Logs.GetLogGroupFieldsRequest)o).logGroupName = (string?)v),
             new SM::MemberInfo("time", STimestamp, "time", "time", static o => ((global::Stratus.Services.Model.Logs.GetLogGroupFieldsRequest)o).time, static (o, v) => ((global::Stratus.Services.Model.Logs.GetLogGroupFieldsRequest)o).time = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.GetLogGroupFieldsRequest)o).time));
-        SGetLogGroupFieldsResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetLogGroupFieldsResponse(),
+
+    private static void WSGetLogGroupFieldsResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetLogGroupFieldsResponse(),
             new SM::MemberInfo("logGroupFields", SLogGroupFieldList, "logGroupFields", "logGroupFields", static o => ((global::Stratus.Services.Model.Logs.GetLogGroupFieldsResponse)o).logGroupFields, static (o, v) => ((global::Stratus.Services.Model.Logs.GetLogGroupFieldsResponse)o).logGroupFields = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.LogGroupField>?)v));
-        SGetLogObjectRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetLogObjectRequest(),
+
+    private static void WSGetLogObjectRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetLogObjectRequest(),
             new SM::MemberInfo("logObjectPointer", SLogObjectPointer, "logObjectPointer", "logObjectPointer", static o => ((global::Stratus.Services.Model.Logs.GetLogObjectRequest)o).logObjectPointer, static (o, v) => ((global::Stratus.Services.Model.Logs.GetLogObjectRequest)o).logObjectPointer = (string?)v, required: true),
             new SM::MemberInfo("unmask", SUnmask, "unmask", "unmask", static o => ((global::Stratus.Services.Model.Logs.GetLogObjectRequest)o).unmask, static (o, v) => ((global::Stratus.Services.Model.Logs.GetLogObjectRequest)o).unmask = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Logs.GetLogObjectRequest)o).unmask));
-        SGetLogObjectResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetLogObjectResponse(),
+
+    private static void WSGetLogObjectResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetLogObjectResponse(),
             new SM::MemberInfo("fieldStream", SGetLogObjectResponseStream, "fieldStream", "fieldStream", static o => ((global::Stratus.Services.Model.Logs.GetLogObjectResponse)o).fieldStream, static (o, v) => ((global::Stratus.Services.Model.Logs.GetLogObjectResponse)o).fieldStream = (global::Stratus.Services.Model.Logs.GetLogObjectResponseStream?)v));
-        SGetLogObjectResponseStream.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetLogObjectResponseStream(),
+
+    private static void WSGetLogObjectResponseStream(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetLogObjectResponseStream(),
             new SM::MemberInfo("InternalStreamingException", SInternalStreamingException, "InternalStreamingException", "InternalStreamingException", static o => ((global::Stratus.Services.Model.Logs.GetLogObjectResponseStream)o).InternalStreamingException, static (o, v) => ((global::Stratus.Services.Model.Logs.GetLogObjectResponseStream)o).InternalStreamingException = (global::Stratus.Services.Model.Logs.InternalStreamingException?)v),
             new SM::MemberInfo("fields", SFieldsData, "fields", "fields", static o => ((global::Stratus.Services.Model.Logs.GetLogObjectResponseStream)o).fields, static (o, v) => ((global::Stratus.Services.Model.Logs.GetLogObjectResponseStream)o).fields = (global::Stratus.Services.Model.Logs.FieldsData?)v));
-        SGetLogRecordRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetLogRecordRequest(),
+
+    private static void WSGetLogRecordRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetLogRecordRequest(),
             new SM::MemberInfo("logRecordPointer", SLogRecordPointer, "logRecordPointer", "logRecordPointer", static o => ((global::Stratus.Services.Model.Logs.GetLogRecordRequest)o).logRecordPointer, static (o, v) => ((global::Stratus.Services.Model.Logs.GetLogRecordRequest)o).logRecordPointer = (string?)v, required: true),
             new SM::MemberInfo("unmask", SUnmask, "unmask", "unmask", static o => ((global::Stratus.Services.Model.Logs.GetLogRecordRequest)o).unmask, static (o, v) => ((global::Stratus.Services.Model.Logs.GetLogRecordRequest)o).unmask = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Logs.GetLogRecordRequest)o).unmask));
-        SGetLogRecordResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetLogRecordResponse(),
+
+    private static void WSGetLogRecordResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetLogRecordResponse(),
             new SM::MemberInfo("logRecord", SLogRecord, "logRecord", "logRecord", static o => ((global::Stratus.Services.Model.Logs.GetLogRecordResponse)o).logRecord, static (o, v) => ((global::Stratus.Services.Model.Logs.GetLogRecordResponse)o).logRecord = (global::System.Collections.Generic.Dictionary<string, string>?)v));
-        SGetLookupTableRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetLookupTableRequest(),
+
+    private static void WSGetLookupTableRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetLookupTableRequest(),
             new SM::MemberInfo("lookupTableArn", SArn, "lookupTableArn", "lookupTableArn", static o => ((global::Stratus.Services.Model.Logs.GetLookupTableRequest)o).lookupTableArn, static (o, v) => ((global::Stratus.Services.Model.Logs.GetLookupTableRequest)o).lookupTableArn = (string?)v, required: true));
-        SGetLookupTableResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetLookupTableResponse(),
+
+    private static void WSGetLookupTableResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetLookupTableResponse(),
             new SM::MemberInfo("description", SLookupTableDescription, "description", "description", static o => ((global::Stratus.Services.Model.Logs.GetLookupTableResponse)o).description, static (o, v) => ((global::Stratus.Services.Model.Logs.GetLookupTableResponse)o).description = (string?)v),
             new SM::MemberInfo("kmsKeyId", SKmsKeyId, "kmsKeyId", "kmsKeyId", static o => ((global::Stratus.Services.Model.Logs.GetLookupTableResponse)o).kmsKeyId, static (o, v) => ((global::Stratus.Services.Model.Logs.GetLookupTableResponse)o).kmsKeyId = (string?)v),
             new SM::MemberInfo("lastUpdatedTime", STimestamp, "lastUpdatedTime", "lastUpdatedTime", static o => ((global::Stratus.Services.Model.Logs.GetLookupTableResponse)o).lastUpdatedTime, static (o, v) => ((global::Stratus.Services.Model.Logs.GetLookupTableResponse)o).lastUpdatedTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.GetLookupTableResponse)o).lastUpdatedTime),
@@ -1036,32 +2575,44 @@ public static partial class LogsShapes
             new SM::MemberInfo("lookupTableName", SLookupTableName, "lookupTableName", "lookupTableName", static o => ((global::Stratus.Services.Model.Logs.GetLookupTableResponse)o).lookupTableName, static (o, v) => ((global::Stratus.Services.Model.Logs.GetLookupTableResponse)o).lookupTableName = (string?)v),
             new SM::MemberInfo("sizeBytes", SStoredBytes, "sizeBytes", "sizeBytes", static o => ((global::Stratus.Services.Model.Logs.GetLookupTableResponse)o).sizeBytes, static (o, v) => ((global::Stratus.Services.Model.Logs.GetLookupTableResponse)o).sizeBytes = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.GetLookupTableResponse)o).sizeBytes),
             new SM::MemberInfo("tableBody", STableBody, "tableBody", "tableBody", static o => ((global::Stratus.Services.Model.Logs.GetLookupTableResponse)o).tableBody, static (o, v) => ((global::Stratus.Services.Model.Logs.GetLookupTableResponse)o).tableBody = (string?)v));
-        SGetQueryResultsRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetQueryResultsRequest(),
+
+    private static void WSGetQueryResultsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetQueryResultsRequest(),
             new SM::MemberInfo("maxItems", SGetQueryResultsMaxItems, "maxItems", "maxItems", static o => ((global::Stratus.Services.Model.Logs.GetQueryResultsRequest)o).maxItems, static (o, v) => ((global::Stratus.Services.Model.Logs.GetQueryResultsRequest)o).maxItems = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Logs.GetQueryResultsRequest)o).maxItems),
             new SM::MemberInfo("nextToken", SGetQueryResultsNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.GetQueryResultsRequest)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.GetQueryResultsRequest)o).nextToken = (string?)v),
             new SM::MemberInfo("queryId", SQueryId, "queryId", "queryId", static o => ((global::Stratus.Services.Model.Logs.GetQueryResultsRequest)o).queryId, static (o, v) => ((global::Stratus.Services.Model.Logs.GetQueryResultsRequest)o).queryId = (string?)v, required: true));
-        SGetQueryResultsResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetQueryResultsResponse(),
+
+    private static void WSGetQueryResultsResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetQueryResultsResponse(),
             new SM::MemberInfo("encryptionKey", SEncryptionKey, "encryptionKey", "encryptionKey", static o => ((global::Stratus.Services.Model.Logs.GetQueryResultsResponse)o).encryptionKey, static (o, v) => ((global::Stratus.Services.Model.Logs.GetQueryResultsResponse)o).encryptionKey = (string?)v),
             new SM::MemberInfo("nextToken", SGetQueryResultsNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.GetQueryResultsResponse)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.GetQueryResultsResponse)o).nextToken = (string?)v),
             new SM::MemberInfo("queryLanguage", SQueryLanguage, "queryLanguage", "queryLanguage", static o => ((global::Stratus.Services.Model.Logs.GetQueryResultsResponse)o).queryLanguage, static (o, v) => ((global::Stratus.Services.Model.Logs.GetQueryResultsResponse)o).queryLanguage = (string?)v),
             new SM::MemberInfo("results", SQueryResults, "results", "results", static o => ((global::Stratus.Services.Model.Logs.GetQueryResultsResponse)o).results, static (o, v) => ((global::Stratus.Services.Model.Logs.GetQueryResultsResponse)o).results = (global::System.Collections.Generic.List<global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.ResultField>>?)v),
             new SM::MemberInfo("statistics", SQueryStatistics, "statistics", "statistics", static o => ((global::Stratus.Services.Model.Logs.GetQueryResultsResponse)o).statistics, static (o, v) => ((global::Stratus.Services.Model.Logs.GetQueryResultsResponse)o).statistics = (global::Stratus.Services.Model.Logs.QueryStatistics?)v),
             new SM::MemberInfo("status", SQueryStatus, "status", "status", static o => ((global::Stratus.Services.Model.Logs.GetQueryResultsResponse)o).status, static (o, v) => ((global::Stratus.Services.Model.Logs.GetQueryResultsResponse)o).status = (string?)v));
-        SGetScheduledQueryHistoryRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetScheduledQueryHistoryRequest(),
+
+    private static void WSGetScheduledQueryHistoryRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetScheduledQueryHistoryRequest(),
             new SM::MemberInfo("endTime", STimestamp, "endTime", "endTime", static o => ((global::Stratus.Services.Model.Logs.GetScheduledQueryHistoryRequest)o).endTime, static (o, v) => ((global::Stratus.Services.Model.Logs.GetScheduledQueryHistoryRequest)o).endTime = (long?)v, required: true, getInt64: static o => ((global::Stratus.Services.Model.Logs.GetScheduledQueryHistoryRequest)o).endTime),
             new SM::MemberInfo("executionStatuses", SExecutionStatusList, "executionStatuses", "executionStatuses", static o => ((global::Stratus.Services.Model.Logs.GetScheduledQueryHistoryRequest)o).executionStatuses, static (o, v) => ((global::Stratus.Services.Model.Logs.GetScheduledQueryHistoryRequest)o).executionStatuses = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("identifier", SScheduledQueryIdentifier, "identifier", "identifier", static o => ((global::Stratus.Services.Model.Logs.GetScheduledQueryHistoryRequest)o).identifier, static (o, v) => ((global::Stratus.Services.Model.Logs.GetScheduledQueryHistoryRequest)o).identifier = (string?)v, required: true),
             new SM::MemberInfo("maxResults", SGetScheduledQueryHistoryMaxResults, "maxResults", "maxResults", static o => ((global::Stratus.Services.Model.Logs.GetScheduledQueryHistoryRequest)o).maxResults, static (o, v) => ((global::Stratus.Services.Model.Logs.GetScheduledQueryHistoryRequest)o).maxResults = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Logs.GetScheduledQueryHistoryRequest)o).maxResults),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.GetScheduledQueryHistoryRequest)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.GetScheduledQueryHistoryRequest)o).nextToken = (string?)v),
             new SM::MemberInfo("startTime", STimestamp, "startTime", "startTime", static o => ((global::Stratus.Services.Model.Logs.GetScheduledQueryHistoryRequest)o).startTime, static (o, v) => ((global::Stratus.Services.Model.Logs.GetScheduledQueryHistoryRequest)o).startTime = (long?)v, required: true, getInt64: static o => ((global::Stratus.Services.Model.Logs.GetScheduledQueryHistoryRequest)o).startTime));
-        SGetScheduledQueryHistoryResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetScheduledQueryHistoryResponse(),
+
+    private static void WSGetScheduledQueryHistoryResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetScheduledQueryHistoryResponse(),
             new SM::MemberInfo("name", SScheduledQueryName, "name", "name", static o => ((global::Stratus.Services.Model.Logs.GetScheduledQueryHistoryResponse)o).name, static (o, v) => ((global::Stratus.Services.Model.Logs.GetScheduledQueryHistoryResponse)o).name = (string?)v),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.GetScheduledQueryHistoryResponse)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.GetScheduledQueryHistoryResponse)o).nextToken = (string?)v),
             new SM::MemberInfo("scheduledQueryArn", SArn, "scheduledQueryArn", "scheduledQueryArn", static o => ((global::Stratus.Services.Model.Logs.GetScheduledQueryHistoryResponse)o).scheduledQueryArn, static (o, v) => ((global::Stratus.Services.Model.Logs.GetScheduledQueryHistoryResponse)o).scheduledQueryArn = (string?)v),
             new SM::MemberInfo("triggerHistory", STriggerHistoryRecordList, "triggerHistory", "triggerHistory", static o => ((global::Stratus.Services.Model.Logs.GetScheduledQueryHistoryResponse)o).triggerHistory, static (o, v) => ((global::Stratus.Services.Model.Logs.GetScheduledQueryHistoryResponse)o).triggerHistory = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.TriggerHistoryRecord>?)v));
-        SGetScheduledQueryRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetScheduledQueryRequest(),
+
+    private static void WSGetScheduledQueryRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetScheduledQueryRequest(),
             new SM::MemberInfo("identifier", SScheduledQueryIdentifier, "identifier", "identifier", static o => ((global::Stratus.Services.Model.Logs.GetScheduledQueryRequest)o).identifier, static (o, v) => ((global::Stratus.Services.Model.Logs.GetScheduledQueryRequest)o).identifier = (string?)v, required: true));
-        SGetScheduledQueryResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetScheduledQueryResponse(),
+
+    private static void WSGetScheduledQueryResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetScheduledQueryResponse(),
             new SM::MemberInfo("creationTime", STimestamp, "creationTime", "creationTime", static o => ((global::Stratus.Services.Model.Logs.GetScheduledQueryResponse)o).creationTime, static (o, v) => ((global::Stratus.Services.Model.Logs.GetScheduledQueryResponse)o).creationTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.GetScheduledQueryResponse)o).creationTime),
             new SM::MemberInfo("description", SScheduledQueryDescription, "description", "description", static o => ((global::Stratus.Services.Model.Logs.GetScheduledQueryResponse)o).description, static (o, v) => ((global::Stratus.Services.Model.Logs.GetScheduledQueryResponse)o).description = (string?)v),
             new SM::MemberInfo("destinationConfiguration", SDestinationConfiguration, "destinationConfiguration", "destinationConfiguration", static o => ((global::Stratus.Services.Model.Logs.GetScheduledQueryResponse)o).destinationConfiguration, static (o, v) => ((global::Stratus.Services.Model.Logs.GetScheduledQueryResponse)o).destinationConfiguration = (global::Stratus.Services.Model.Logs.DestinationConfiguration?)v),
@@ -1080,22 +2631,30 @@ public static partial class LogsShapes
             new SM::MemberInfo("startTimeOffset", SStartTimeOffset, "startTimeOffset", "startTimeOffset", static o => ((global::Stratus.Services.Model.Logs.GetScheduledQueryResponse)o).startTimeOffset, static (o, v) => ((global::Stratus.Services.Model.Logs.GetScheduledQueryResponse)o).startTimeOffset = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.GetScheduledQueryResponse)o).startTimeOffset),
             new SM::MemberInfo("state", SScheduledQueryState, "state", "state", static o => ((global::Stratus.Services.Model.Logs.GetScheduledQueryResponse)o).state, static (o, v) => ((global::Stratus.Services.Model.Logs.GetScheduledQueryResponse)o).state = (string?)v),
             new SM::MemberInfo("timezone", SScheduleTimezone, "timezone", "timezone", static o => ((global::Stratus.Services.Model.Logs.GetScheduledQueryResponse)o).timezone, static (o, v) => ((global::Stratus.Services.Model.Logs.GetScheduledQueryResponse)o).timezone = (string?)v));
-        SGetTransformerRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetTransformerRequest(),
+
+    private static void WSGetTransformerRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetTransformerRequest(),
             new SM::MemberInfo("logGroupIdentifier", SLogGroupIdentifier, "logGroupIdentifier", "logGroupIdentifier", static o => ((global::Stratus.Services.Model.Logs.GetTransformerRequest)o).logGroupIdentifier, static (o, v) => ((global::Stratus.Services.Model.Logs.GetTransformerRequest)o).logGroupIdentifier = (string?)v, required: true));
-        SGetTransformerResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetTransformerResponse(),
+
+    private static void WSGetTransformerResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.GetTransformerResponse(),
             new SM::MemberInfo("creationTime", STimestamp, "creationTime", "creationTime", static o => ((global::Stratus.Services.Model.Logs.GetTransformerResponse)o).creationTime, static (o, v) => ((global::Stratus.Services.Model.Logs.GetTransformerResponse)o).creationTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.GetTransformerResponse)o).creationTime),
             new SM::MemberInfo("lastModifiedTime", STimestamp, "lastModifiedTime", "lastModifiedTime", static o => ((global::Stratus.Services.Model.Logs.GetTransformerResponse)o).lastModifiedTime, static (o, v) => ((global::Stratus.Services.Model.Logs.GetTransformerResponse)o).lastModifiedTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.GetTransformerResponse)o).lastModifiedTime),
             new SM::MemberInfo("logGroupIdentifier", SLogGroupIdentifier, "logGroupIdentifier", "logGroupIdentifier", static o => ((global::Stratus.Services.Model.Logs.GetTransformerResponse)o).logGroupIdentifier, static (o, v) => ((global::Stratus.Services.Model.Logs.GetTransformerResponse)o).logGroupIdentifier = (string?)v),
             new SM::MemberInfo("transformerConfig", SProcessors, "transformerConfig", "transformerConfig", static o => ((global::Stratus.Services.Model.Logs.GetTransformerResponse)o).transformerConfig, static (o, v) => ((global::Stratus.Services.Model.Logs.GetTransformerResponse)o).transformerConfig = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.Processor>?)v));
-        SGrok.InitStructure(static () => new global::Stratus.Services.Model.Logs.Grok(),
+
+    private static void WSGrok(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.Grok(),
             new SM::MemberInfo("match", SGrokMatch, "match", "match", static o => ((global::Stratus.Services.Model.Logs.Grok)o).match, static (o, v) => ((global::Stratus.Services.Model.Logs.Grok)o).match = (string?)v, required: true),
             new SM::MemberInfo("source", SSource, "source", "source", static o => ((global::Stratus.Services.Model.Logs.Grok)o).source, static (o, v) => ((global::Stratus.Services.Model.Logs.Grok)o).source = (string?)v));
-        SGroupingIdentifier.InitStructure(static () => new global::Stratus.Services.Model.Logs.GroupingIdentifier(),
+
+    private static void WSGroupingIdentifier(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.GroupingIdentifier(),
             new SM::MemberInfo("key", SGroupingIdentifierKey, "key", "key", static o => ((global::Stratus.Services.Model.Logs.GroupingIdentifier)o).key, static (o, v) => ((global::Stratus.Services.Model.Logs.GroupingIdentifier)o).key = (string?)v),
             new SM::MemberInfo("value", SGroupingIdentifierValue, "value", "value", static o => ((global::Stratus.Services.Model.Logs.GroupingIdentifier)o).value, static (o, v) => ((global::Stratus.Services.Model.Logs.GroupingIdentifier)o).value = (string?)v));
-        SGroupingIdentifiers.InitList(SGroupingIdentifier, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.GroupingIdentifier>());
-        SHistogram.InitMap(STime, "key", SCount, "value", static () => new global::System.Collections.Generic.Dictionary<string, long>());
-        SImport.InitStructure(static () => new global::Stratus.Services.Model.Logs.Import(),
+
+    private static void WSImport(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.Import(),
             new SM::MemberInfo("creationTime", STimestamp, "creationTime", "creationTime", static o => ((global::Stratus.Services.Model.Logs.Import)o).creationTime, static (o, v) => ((global::Stratus.Services.Model.Logs.Import)o).creationTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.Import)o).creationTime),
             new SM::MemberInfo("errorMessage", SErrorMessage, "errorMessage", "errorMessage", static o => ((global::Stratus.Services.Model.Logs.Import)o).errorMessage, static (o, v) => ((global::Stratus.Services.Model.Logs.Import)o).errorMessage = (string?)v),
             new SM::MemberInfo("importDestinationArn", SArn, "importDestinationArn", "importDestinationArn", static o => ((global::Stratus.Services.Model.Logs.Import)o).importDestinationArn, static (o, v) => ((global::Stratus.Services.Model.Logs.Import)o).importDestinationArn = (string?)v),
@@ -1105,47 +2664,67 @@ public static partial class LogsShapes
             new SM::MemberInfo("importStatistics", SImportStatistics, "importStatistics", "importStatistics", static o => ((global::Stratus.Services.Model.Logs.Import)o).importStatistics, static (o, v) => ((global::Stratus.Services.Model.Logs.Import)o).importStatistics = (global::Stratus.Services.Model.Logs.ImportStatistics?)v),
             new SM::MemberInfo("importStatus", SImportStatus, "importStatus", "importStatus", static o => ((global::Stratus.Services.Model.Logs.Import)o).importStatus, static (o, v) => ((global::Stratus.Services.Model.Logs.Import)o).importStatus = (string?)v),
             new SM::MemberInfo("lastUpdatedTime", STimestamp, "lastUpdatedTime", "lastUpdatedTime", static o => ((global::Stratus.Services.Model.Logs.Import)o).lastUpdatedTime, static (o, v) => ((global::Stratus.Services.Model.Logs.Import)o).lastUpdatedTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.Import)o).lastUpdatedTime));
-        SImportBatch.InitStructure(static () => new global::Stratus.Services.Model.Logs.ImportBatch(),
+
+    private static void WSImportBatch(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ImportBatch(),
             new SM::MemberInfo("batchId", SBatchId, "batchId", "batchId", static o => ((global::Stratus.Services.Model.Logs.ImportBatch)o).batchId, static (o, v) => ((global::Stratus.Services.Model.Logs.ImportBatch)o).batchId = (string?)v, required: true),
             new SM::MemberInfo("errorMessage", SErrorMessage, "errorMessage", "errorMessage", static o => ((global::Stratus.Services.Model.Logs.ImportBatch)o).errorMessage, static (o, v) => ((global::Stratus.Services.Model.Logs.ImportBatch)o).errorMessage = (string?)v),
             new SM::MemberInfo("status", SImportStatus, "status", "status", static o => ((global::Stratus.Services.Model.Logs.ImportBatch)o).status, static (o, v) => ((global::Stratus.Services.Model.Logs.ImportBatch)o).status = (string?)v, required: true));
-        SImportBatchList.InitList(SImportBatch, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.ImportBatch>());
-        SImportFilter.InitStructure(static () => new global::Stratus.Services.Model.Logs.ImportFilter(),
+
+    private static void WSImportFilter(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ImportFilter(),
             new SM::MemberInfo("endEventTime", STimestamp, "endEventTime", "endEventTime", static o => ((global::Stratus.Services.Model.Logs.ImportFilter)o).endEventTime, static (o, v) => ((global::Stratus.Services.Model.Logs.ImportFilter)o).endEventTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.ImportFilter)o).endEventTime),
             new SM::MemberInfo("startEventTime", STimestamp, "startEventTime", "startEventTime", static o => ((global::Stratus.Services.Model.Logs.ImportFilter)o).startEventTime, static (o, v) => ((global::Stratus.Services.Model.Logs.ImportFilter)o).startEventTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.ImportFilter)o).startEventTime));
-        SImportList.InitList(SImport, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.Import>());
-        SImportStatistics.InitStructure(static () => new global::Stratus.Services.Model.Logs.ImportStatistics(),
+
+    private static void WSImportStatistics(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ImportStatistics(),
             new SM::MemberInfo("bytesImported", SStoredBytes, "bytesImported", "bytesImported", static o => ((global::Stratus.Services.Model.Logs.ImportStatistics)o).bytesImported, static (o, v) => ((global::Stratus.Services.Model.Logs.ImportStatistics)o).bytesImported = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.ImportStatistics)o).bytesImported));
-        SImportStatusList.InitList(SImportStatus, "member", static () => new global::System.Collections.Generic.List<string>());
-        SIndexPolicies.InitList(SIndexPolicy, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.IndexPolicy>());
-        SIndexPolicy.InitStructure(static () => new global::Stratus.Services.Model.Logs.IndexPolicy(),
+
+    private static void WSIndexPolicy(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.IndexPolicy(),
             new SM::MemberInfo("lastUpdateTime", STimestamp, "lastUpdateTime", "lastUpdateTime", static o => ((global::Stratus.Services.Model.Logs.IndexPolicy)o).lastUpdateTime, static (o, v) => ((global::Stratus.Services.Model.Logs.IndexPolicy)o).lastUpdateTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.IndexPolicy)o).lastUpdateTime),
             new SM::MemberInfo("logGroupIdentifier", SLogGroupIdentifier, "logGroupIdentifier", "logGroupIdentifier", static o => ((global::Stratus.Services.Model.Logs.IndexPolicy)o).logGroupIdentifier, static (o, v) => ((global::Stratus.Services.Model.Logs.IndexPolicy)o).logGroupIdentifier = (string?)v),
             new SM::MemberInfo("policyDocument", SPolicyDocument, "policyDocument", "policyDocument", static o => ((global::Stratus.Services.Model.Logs.IndexPolicy)o).policyDocument, static (o, v) => ((global::Stratus.Services.Model.Logs.IndexPolicy)o).policyDocument = (string?)v),
             new SM::MemberInfo("policyName", SPolicyName, "policyName", "policyName", static o => ((global::Stratus.Services.Model.Logs.IndexPolicy)o).policyName, static (o, v) => ((global::Stratus.Services.Model.Logs.IndexPolicy)o).policyName = (string?)v),
             new SM::MemberInfo("source", SIndexSource, "source", "source", static o => ((global::Stratus.Services.Model.Logs.IndexPolicy)o).source, static (o, v) => ((global::Stratus.Services.Model.Logs.IndexPolicy)o).source = (string?)v));
-        SInheritedProperties.InitList(SInheritedProperty, "member", static () => new global::System.Collections.Generic.List<string>());
-        SInputLogEvent.InitStructure(static () => new global::Stratus.Services.Model.Logs.InputLogEvent(),
+
+    private static void WSInputLogEvent(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.InputLogEvent(),
             new SM::MemberInfo("message", SEventMessage, "message", "message", static o => ((global::Stratus.Services.Model.Logs.InputLogEvent)o).message, static (o, v) => ((global::Stratus.Services.Model.Logs.InputLogEvent)o).message = (string?)v, required: true),
             new SM::MemberInfo("timestamp", STimestamp, "timestamp", "timestamp", static o => ((global::Stratus.Services.Model.Logs.InputLogEvent)o).timestamp, static (o, v) => ((global::Stratus.Services.Model.Logs.InputLogEvent)o).timestamp = (long?)v, required: true, getInt64: static o => ((global::Stratus.Services.Model.Logs.InputLogEvent)o).timestamp));
-        SInputLogEvents.InitList(SInputLogEvent, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.InputLogEvent>());
-        SInputLogStreamNames.InitList(SLogStreamName, "member", static () => new global::System.Collections.Generic.List<string>());
-        SIntegrationDetails.InitStructure(static () => new global::Stratus.Services.Model.Logs.IntegrationDetails(),
+
+    private static void WSIntegrationDetails(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.IntegrationDetails(),
             new SM::MemberInfo("openSearchIntegrationDetails", SOpenSearchIntegrationDetails, "openSearchIntegrationDetails", "openSearchIntegrationDetails", static o => ((global::Stratus.Services.Model.Logs.IntegrationDetails)o).openSearchIntegrationDetails, static (o, v) => ((global::Stratus.Services.Model.Logs.IntegrationDetails)o).openSearchIntegrationDetails = (global::Stratus.Services.Model.Logs.OpenSearchIntegrationDetails?)v));
-        SIntegrationSummaries.InitList(SIntegrationSummary, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.IntegrationSummary>());
-        SIntegrationSummary.InitStructure(static () => new global::Stratus.Services.Model.Logs.IntegrationSummary(),
+
+    private static void WSIntegrationSummary(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.IntegrationSummary(),
             new SM::MemberInfo("integrationName", SIntegrationName, "integrationName", "integrationName", static o => ((global::Stratus.Services.Model.Logs.IntegrationSummary)o).integrationName, static (o, v) => ((global::Stratus.Services.Model.Logs.IntegrationSummary)o).integrationName = (string?)v),
             new SM::MemberInfo("integrationStatus", SIntegrationStatus, "integrationStatus", "integrationStatus", static o => ((global::Stratus.Services.Model.Logs.IntegrationSummary)o).integrationStatus, static (o, v) => ((global::Stratus.Services.Model.Logs.IntegrationSummary)o).integrationStatus = (string?)v),
             new SM::MemberInfo("integrationType", SIntegrationType, "integrationType", "integrationType", static o => ((global::Stratus.Services.Model.Logs.IntegrationSummary)o).integrationType, static (o, v) => ((global::Stratus.Services.Model.Logs.IntegrationSummary)o).integrationType = (string?)v));
-        SInternalServerException.InitStructure(static () => new global::Stratus.Services.Model.Logs.InternalServerException());
-        SInternalStreamingException.InitStructure(static () => new global::Stratus.Services.Model.Logs.InternalStreamingException(),
+
+    private static void WSInternalServerException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.InternalServerException());
+
+    private static void WSInternalStreamingException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.InternalStreamingException(),
             new SM::MemberInfo("message", SMessage, "message", "message", static o => ((global::Stratus.Services.Model.Logs.InternalStreamingException)o).message, static (o, v) => ((global::Stratus.Services.Model.Logs.InternalStreamingException)o).message = (string?)v));
-        SInvalidOperationException.InitStructure(static () => new global::Stratus.Services.Model.Logs.InvalidOperationException());
-        SInvalidParameterException.InitStructure(static () => new global::Stratus.Services.Model.Logs.InvalidParameterException());
-        SInvalidSequenceTokenException.InitStructure(static () => new global::Stratus.Services.Model.Logs.InvalidSequenceTokenException(),
+
+    private static void WSInvalidOperationException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.InvalidOperationException());
+
+    private static void WSInvalidParameterException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.InvalidParameterException());
+
+    private static void WSInvalidSequenceTokenException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.InvalidSequenceTokenException(),
             new SM::MemberInfo("expectedSequenceToken", SSequenceToken, "expectedSequenceToken", "expectedSequenceToken", static o => ((global::Stratus.Services.Model.Logs.InvalidSequenceTokenException)o).expectedSequenceToken, static (o, v) => ((global::Stratus.Services.Model.Logs.InvalidSequenceTokenException)o).expectedSequenceToken = (string?)v));
-        SLimitExceededException.InitStructure(static () => new global::Stratus.Services.Model.Logs.LimitExceededException());
-        SListAggregateLogGroupSummariesRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListAggregateLogGroupSummariesRequest(),
+
+    private static void WSLimitExceededException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.LimitExceededException());
+
+    private static void WSListAggregateLogGroupSummariesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListAggregateLogGroupSummariesRequest(),
             new SM::MemberInfo("accountIdentifiers", SAccountIds, "accountIdentifiers", "accountIdentifiers", static o => ((global::Stratus.Services.Model.Logs.ListAggregateLogGroupSummariesRequest)o).accountIdentifiers, static (o, v) => ((global::Stratus.Services.Model.Logs.ListAggregateLogGroupSummariesRequest)o).accountIdentifiers = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("dataSources", SDataSourceFilters, "dataSources", "dataSources", static o => ((global::Stratus.Services.Model.Logs.ListAggregateLogGroupSummariesRequest)o).dataSources, static (o, v) => ((global::Stratus.Services.Model.Logs.ListAggregateLogGroupSummariesRequest)o).dataSources = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.DataSourceFilter>?)v),
             new SM::MemberInfo("groupBy", SListAggregateLogGroupSummariesGroupBy, "groupBy", "groupBy", static o => ((global::Stratus.Services.Model.Logs.ListAggregateLogGroupSummariesRequest)o).groupBy, static (o, v) => ((global::Stratus.Services.Model.Logs.ListAggregateLogGroupSummariesRequest)o).groupBy = (string?)v, required: true),
@@ -1154,38 +2733,58 @@ public static partial class LogsShapes
             new SM::MemberInfo("logGroupClass", SLogGroupClass, "logGroupClass", "logGroupClass", static o => ((global::Stratus.Services.Model.Logs.ListAggregateLogGroupSummariesRequest)o).logGroupClass, static (o, v) => ((global::Stratus.Services.Model.Logs.ListAggregateLogGroupSummariesRequest)o).logGroupClass = (string?)v),
             new SM::MemberInfo("logGroupNamePattern", SLogGroupNameRegexPattern, "logGroupNamePattern", "logGroupNamePattern", static o => ((global::Stratus.Services.Model.Logs.ListAggregateLogGroupSummariesRequest)o).logGroupNamePattern, static (o, v) => ((global::Stratus.Services.Model.Logs.ListAggregateLogGroupSummariesRequest)o).logGroupNamePattern = (string?)v),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.ListAggregateLogGroupSummariesRequest)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.ListAggregateLogGroupSummariesRequest)o).nextToken = (string?)v));
-        SListAggregateLogGroupSummariesResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListAggregateLogGroupSummariesResponse(),
+
+    private static void WSListAggregateLogGroupSummariesResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListAggregateLogGroupSummariesResponse(),
             new SM::MemberInfo("aggregateLogGroupSummaries", SAggregateLogGroupSummaries, "aggregateLogGroupSummaries", "aggregateLogGroupSummaries", static o => ((global::Stratus.Services.Model.Logs.ListAggregateLogGroupSummariesResponse)o).aggregateLogGroupSummaries, static (o, v) => ((global::Stratus.Services.Model.Logs.ListAggregateLogGroupSummariesResponse)o).aggregateLogGroupSummaries = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.AggregateLogGroupSummary>?)v),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.ListAggregateLogGroupSummariesResponse)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.ListAggregateLogGroupSummariesResponse)o).nextToken = (string?)v));
-        SListAnomaliesRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListAnomaliesRequest(),
+
+    private static void WSListAnomaliesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListAnomaliesRequest(),
             new SM::MemberInfo("anomalyDetectorArn", SAnomalyDetectorArn, "anomalyDetectorArn", "anomalyDetectorArn", static o => ((global::Stratus.Services.Model.Logs.ListAnomaliesRequest)o).anomalyDetectorArn, static (o, v) => ((global::Stratus.Services.Model.Logs.ListAnomaliesRequest)o).anomalyDetectorArn = (string?)v),
             new SM::MemberInfo("limit", SListAnomaliesLimit, "limit", "limit", static o => ((global::Stratus.Services.Model.Logs.ListAnomaliesRequest)o).limit, static (o, v) => ((global::Stratus.Services.Model.Logs.ListAnomaliesRequest)o).limit = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Logs.ListAnomaliesRequest)o).limit),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.ListAnomaliesRequest)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.ListAnomaliesRequest)o).nextToken = (string?)v),
             new SM::MemberInfo("suppressionState", SSuppressionState, "suppressionState", "suppressionState", static o => ((global::Stratus.Services.Model.Logs.ListAnomaliesRequest)o).suppressionState, static (o, v) => ((global::Stratus.Services.Model.Logs.ListAnomaliesRequest)o).suppressionState = (string?)v));
-        SListAnomaliesResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListAnomaliesResponse(),
+
+    private static void WSListAnomaliesResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListAnomaliesResponse(),
             new SM::MemberInfo("anomalies", SAnomalies, "anomalies", "anomalies", static o => ((global::Stratus.Services.Model.Logs.ListAnomaliesResponse)o).anomalies, static (o, v) => ((global::Stratus.Services.Model.Logs.ListAnomaliesResponse)o).anomalies = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.Anomaly>?)v),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.ListAnomaliesResponse)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.ListAnomaliesResponse)o).nextToken = (string?)v));
-        SListIntegrationsRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListIntegrationsRequest(),
+
+    private static void WSListIntegrationsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListIntegrationsRequest(),
             new SM::MemberInfo("integrationNamePrefix", SIntegrationNamePrefix, "integrationNamePrefix", "integrationNamePrefix", static o => ((global::Stratus.Services.Model.Logs.ListIntegrationsRequest)o).integrationNamePrefix, static (o, v) => ((global::Stratus.Services.Model.Logs.ListIntegrationsRequest)o).integrationNamePrefix = (string?)v),
             new SM::MemberInfo("integrationStatus", SIntegrationStatus, "integrationStatus", "integrationStatus", static o => ((global::Stratus.Services.Model.Logs.ListIntegrationsRequest)o).integrationStatus, static (o, v) => ((global::Stratus.Services.Model.Logs.ListIntegrationsRequest)o).integrationStatus = (string?)v),
             new SM::MemberInfo("integrationType", SIntegrationType, "integrationType", "integrationType", static o => ((global::Stratus.Services.Model.Logs.ListIntegrationsRequest)o).integrationType, static (o, v) => ((global::Stratus.Services.Model.Logs.ListIntegrationsRequest)o).integrationType = (string?)v));
-        SListIntegrationsResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListIntegrationsResponse(),
+
+    private static void WSListIntegrationsResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListIntegrationsResponse(),
             new SM::MemberInfo("integrationSummaries", SIntegrationSummaries, "integrationSummaries", "integrationSummaries", static o => ((global::Stratus.Services.Model.Logs.ListIntegrationsResponse)o).integrationSummaries, static (o, v) => ((global::Stratus.Services.Model.Logs.ListIntegrationsResponse)o).integrationSummaries = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.IntegrationSummary>?)v));
-        SListLogAnomalyDetectorsRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListLogAnomalyDetectorsRequest(),
+
+    private static void WSListLogAnomalyDetectorsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListLogAnomalyDetectorsRequest(),
             new SM::MemberInfo("filterLogGroupArn", SLogGroupArn, "filterLogGroupArn", "filterLogGroupArn", static o => ((global::Stratus.Services.Model.Logs.ListLogAnomalyDetectorsRequest)o).filterLogGroupArn, static (o, v) => ((global::Stratus.Services.Model.Logs.ListLogAnomalyDetectorsRequest)o).filterLogGroupArn = (string?)v),
             new SM::MemberInfo("limit", SListLogAnomalyDetectorsLimit, "limit", "limit", static o => ((global::Stratus.Services.Model.Logs.ListLogAnomalyDetectorsRequest)o).limit, static (o, v) => ((global::Stratus.Services.Model.Logs.ListLogAnomalyDetectorsRequest)o).limit = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Logs.ListLogAnomalyDetectorsRequest)o).limit),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.ListLogAnomalyDetectorsRequest)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.ListLogAnomalyDetectorsRequest)o).nextToken = (string?)v));
-        SListLogAnomalyDetectorsResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListLogAnomalyDetectorsResponse(),
+
+    private static void WSListLogAnomalyDetectorsResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListLogAnomalyDetectorsResponse(),
             new SM::MemberInfo("anomalyDetectors", SAnomalyDetectors, "anomalyDetectors", "anomalyDetectors", static o => ((global::Stratus.Services.Model.Logs.ListLogAnomalyDetectorsResponse)o).anomalyDetectors, static (o, v) => ((global::Stratus.Services.Model.Logs.ListLogAnomalyDetectorsResponse)o).anomalyDetectors = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.AnomalyDetector>?)v),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.ListLogAnomalyDetectorsResponse)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.ListLogAnomalyDetectorsResponse)o).nextToken = (string?)v));
-        SListLogGroupsForQueryRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListLogGroupsForQueryRequest(),
+
+    private static void WSListLogGroupsForQueryRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListLogGroupsForQueryRequest(),
             new SM::MemberInfo("maxResults", SListLogGroupsForQueryMaxResults, "maxResults", "maxResults", static o => ((global::Stratus.Services.Model.Logs.ListLogGroupsForQueryRequest)o).maxResults, static (o, v) => ((global::Stratus.Services.Model.Logs.ListLogGroupsForQueryRequest)o).maxResults = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Logs.ListLogGroupsForQueryRequest)o).maxResults),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.ListLogGroupsForQueryRequest)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.ListLogGroupsForQueryRequest)o).nextToken = (string?)v),
             new SM::MemberInfo("queryId", SQueryId, "queryId", "queryId", static o => ((global::Stratus.Services.Model.Logs.ListLogGroupsForQueryRequest)o).queryId, static (o, v) => ((global::Stratus.Services.Model.Logs.ListLogGroupsForQueryRequest)o).queryId = (string?)v, required: true));
-        SListLogGroupsForQueryResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListLogGroupsForQueryResponse(),
+
+    private static void WSListLogGroupsForQueryResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListLogGroupsForQueryResponse(),
             new SM::MemberInfo("logGroupIdentifiers", SLogGroupIdentifiers, "logGroupIdentifiers", "logGroupIdentifiers", static o => ((global::Stratus.Services.Model.Logs.ListLogGroupsForQueryResponse)o).logGroupIdentifiers, static (o, v) => ((global::Stratus.Services.Model.Logs.ListLogGroupsForQueryResponse)o).logGroupIdentifiers = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.ListLogGroupsForQueryResponse)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.ListLogGroupsForQueryResponse)o).nextToken = (string?)v));
-        SListLogGroupsRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListLogGroupsRequest(),
+
+    private static void WSListLogGroupsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListLogGroupsRequest(),
             new SM::MemberInfo("accountIdentifiers", SAccountIds, "accountIdentifiers", "accountIdentifiers", static o => ((global::Stratus.Services.Model.Logs.ListLogGroupsRequest)o).accountIdentifiers, static (o, v) => ((global::Stratus.Services.Model.Logs.ListLogGroupsRequest)o).accountIdentifiers = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("dataSources", SDataSourceFilters, "dataSources", "dataSources", static o => ((global::Stratus.Services.Model.Logs.ListLogGroupsRequest)o).dataSources, static (o, v) => ((global::Stratus.Services.Model.Logs.ListLogGroupsRequest)o).dataSources = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.DataSourceFilter>?)v),
             new SM::MemberInfo("fieldIndexNames", SFieldIndexNames, "fieldIndexNames", "fieldIndexNames", static o => ((global::Stratus.Services.Model.Logs.ListLogGroupsRequest)o).fieldIndexNames, static (o, v) => ((global::Stratus.Services.Model.Logs.ListLogGroupsRequest)o).fieldIndexNames = (global::System.Collections.Generic.List<string>?)v),
@@ -1195,69 +2794,103 @@ public static partial class LogsShapes
             new SM::MemberInfo("logGroupNamePattern", SLogGroupNameRegexPattern, "logGroupNamePattern", "logGroupNamePattern", static o => ((global::Stratus.Services.Model.Logs.ListLogGroupsRequest)o).logGroupNamePattern, static (o, v) => ((global::Stratus.Services.Model.Logs.ListLogGroupsRequest)o).logGroupNamePattern = (string?)v),
             new SM::MemberInfo("logGroupTags", STagFilters, "logGroupTags", "logGroupTags", static o => ((global::Stratus.Services.Model.Logs.ListLogGroupsRequest)o).logGroupTags, static (o, v) => ((global::Stratus.Services.Model.Logs.ListLogGroupsRequest)o).logGroupTags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.TagFilter>?)v),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.ListLogGroupsRequest)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.ListLogGroupsRequest)o).nextToken = (string?)v));
-        SListLogGroupsResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListLogGroupsResponse(),
+
+    private static void WSListLogGroupsResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListLogGroupsResponse(),
             new SM::MemberInfo("logGroups", SLogGroupSummaries, "logGroups", "logGroups", static o => ((global::Stratus.Services.Model.Logs.ListLogGroupsResponse)o).logGroups, static (o, v) => ((global::Stratus.Services.Model.Logs.ListLogGroupsResponse)o).logGroups = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.LogGroupSummary>?)v),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.ListLogGroupsResponse)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.ListLogGroupsResponse)o).nextToken = (string?)v));
-        SListScheduledQueriesRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListScheduledQueriesRequest(),
+
+    private static void WSListScheduledQueriesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListScheduledQueriesRequest(),
             new SM::MemberInfo("maxResults", SListScheduledQueriesMaxResults, "maxResults", "maxResults", static o => ((global::Stratus.Services.Model.Logs.ListScheduledQueriesRequest)o).maxResults, static (o, v) => ((global::Stratus.Services.Model.Logs.ListScheduledQueriesRequest)o).maxResults = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Logs.ListScheduledQueriesRequest)o).maxResults),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.ListScheduledQueriesRequest)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.ListScheduledQueriesRequest)o).nextToken = (string?)v),
             new SM::MemberInfo("state", SScheduledQueryState, "state", "state", static o => ((global::Stratus.Services.Model.Logs.ListScheduledQueriesRequest)o).state, static (o, v) => ((global::Stratus.Services.Model.Logs.ListScheduledQueriesRequest)o).state = (string?)v));
-        SListScheduledQueriesResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListScheduledQueriesResponse(),
+
+    private static void WSListScheduledQueriesResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListScheduledQueriesResponse(),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.ListScheduledQueriesResponse)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.ListScheduledQueriesResponse)o).nextToken = (string?)v),
             new SM::MemberInfo("scheduledQueries", SScheduledQuerySummaryList, "scheduledQueries", "scheduledQueries", static o => ((global::Stratus.Services.Model.Logs.ListScheduledQueriesResponse)o).scheduledQueries, static (o, v) => ((global::Stratus.Services.Model.Logs.ListScheduledQueriesResponse)o).scheduledQueries = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.ScheduledQuerySummary>?)v));
-        SListSourcesForS3TableIntegrationRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListSourcesForS3TableIntegrationRequest(),
+
+    private static void WSListSourcesForS3TableIntegrationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListSourcesForS3TableIntegrationRequest(),
             new SM::MemberInfo("integrationArn", SArn, "integrationArn", "integrationArn", static o => ((global::Stratus.Services.Model.Logs.ListSourcesForS3TableIntegrationRequest)o).integrationArn, static (o, v) => ((global::Stratus.Services.Model.Logs.ListSourcesForS3TableIntegrationRequest)o).integrationArn = (string?)v, required: true),
             new SM::MemberInfo("maxResults", SListSourcesForS3TableIntegrationMaxResults, "maxResults", "maxResults", static o => ((global::Stratus.Services.Model.Logs.ListSourcesForS3TableIntegrationRequest)o).maxResults, static (o, v) => ((global::Stratus.Services.Model.Logs.ListSourcesForS3TableIntegrationRequest)o).maxResults = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Logs.ListSourcesForS3TableIntegrationRequest)o).maxResults),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.ListSourcesForS3TableIntegrationRequest)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.ListSourcesForS3TableIntegrationRequest)o).nextToken = (string?)v));
-        SListSourcesForS3TableIntegrationResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListSourcesForS3TableIntegrationResponse(),
+
+    private static void WSListSourcesForS3TableIntegrationResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListSourcesForS3TableIntegrationResponse(),
             new SM::MemberInfo("nextToken", SNextToken, "nextToken", "nextToken", static o => ((global::Stratus.Services.Model.Logs.ListSourcesForS3TableIntegrationResponse)o).nextToken, static (o, v) => ((global::Stratus.Services.Model.Logs.ListSourcesForS3TableIntegrationResponse)o).nextToken = (string?)v),
             new SM::MemberInfo("sources", SS3TableIntegrationSources, "sources", "sources", static o => ((global::Stratus.Services.Model.Logs.ListSourcesForS3TableIntegrationResponse)o).sources, static (o, v) => ((global::Stratus.Services.Model.Logs.ListSourcesForS3TableIntegrationResponse)o).sources = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.S3TableIntegrationSource>?)v));
-        SListTagsForResourceRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListTagsForResourceRequest(),
+
+    private static void WSListTagsForResourceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListTagsForResourceRequest(),
             new SM::MemberInfo("resourceArn", SAmazonResourceName, "resourceArn", "resourceArn", static o => ((global::Stratus.Services.Model.Logs.ListTagsForResourceRequest)o).resourceArn, static (o, v) => ((global::Stratus.Services.Model.Logs.ListTagsForResourceRequest)o).resourceArn = (string?)v, required: true));
-        SListTagsForResourceResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListTagsForResourceResponse(),
+
+    private static void WSListTagsForResourceResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListTagsForResourceResponse(),
             new SM::MemberInfo("tags", STags, "tags", "tags", static o => ((global::Stratus.Services.Model.Logs.ListTagsForResourceResponse)o).tags, static (o, v) => ((global::Stratus.Services.Model.Logs.ListTagsForResourceResponse)o).tags = (global::System.Collections.Generic.Dictionary<string, string>?)v));
-        SListTagsLogGroupRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListTagsLogGroupRequest(),
+
+    private static void WSListTagsLogGroupRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListTagsLogGroupRequest(),
             new SM::MemberInfo("logGroupName", SLogGroupName, "logGroupName", "logGroupName", static o => ((global::Stratus.Services.Model.Logs.ListTagsLogGroupRequest)o).logGroupName, static (o, v) => ((global::Stratus.Services.Model.Logs.ListTagsLogGroupRequest)o).logGroupName = (string?)v, required: true));
-        SListTagsLogGroupResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListTagsLogGroupResponse(),
+
+    private static void WSListTagsLogGroupResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListTagsLogGroupResponse(),
             new SM::MemberInfo("tags", STags, "tags", "tags", static o => ((global::Stratus.Services.Model.Logs.ListTagsLogGroupResponse)o).tags, static (o, v) => ((global::Stratus.Services.Model.Logs.ListTagsLogGroupResponse)o).tags = (global::System.Collections.Generic.Dictionary<string, string>?)v));
-        SListToMap.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListToMap(),
+
+    private static void WSListToMap(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ListToMap(),
             new SM::MemberInfo("flatten", SFlatten, "flatten", "flatten", static o => ((global::Stratus.Services.Model.Logs.ListToMap)o).flatten, static (o, v) => ((global::Stratus.Services.Model.Logs.ListToMap)o).flatten = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Logs.ListToMap)o).flatten),
             new SM::MemberInfo("flattenedElement", SFlattenedElement, "flattenedElement", "flattenedElement", static o => ((global::Stratus.Services.Model.Logs.ListToMap)o).flattenedElement, static (o, v) => ((global::Stratus.Services.Model.Logs.ListToMap)o).flattenedElement = (string?)v),
             new SM::MemberInfo("key", SKey, "key", "key", static o => ((global::Stratus.Services.Model.Logs.ListToMap)o).key, static (o, v) => ((global::Stratus.Services.Model.Logs.ListToMap)o).key = (string?)v, required: true),
             new SM::MemberInfo("source", SSource, "source", "source", static o => ((global::Stratus.Services.Model.Logs.ListToMap)o).source, static (o, v) => ((global::Stratus.Services.Model.Logs.ListToMap)o).source = (string?)v, required: true),
             new SM::MemberInfo("target", STarget, "target", "target", static o => ((global::Stratus.Services.Model.Logs.ListToMap)o).target, static (o, v) => ((global::Stratus.Services.Model.Logs.ListToMap)o).target = (string?)v),
             new SM::MemberInfo("valueKey", SValueKey, "valueKey", "valueKey", static o => ((global::Stratus.Services.Model.Logs.ListToMap)o).valueKey, static (o, v) => ((global::Stratus.Services.Model.Logs.ListToMap)o).valueKey = (string?)v));
-        SLiveTailSessionLogEvent.InitStructure(static () => new global::Stratus.Services.Model.Logs.LiveTailSessionLogEvent(),
+
+    private static void WSLiveTailSessionLogEvent(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.LiveTailSessionLogEvent(),
             new SM::MemberInfo("ingestionTime", STimestamp, "ingestionTime", "ingestionTime", static o => ((global::Stratus.Services.Model.Logs.LiveTailSessionLogEvent)o).ingestionTime, static (o, v) => ((global::Stratus.Services.Model.Logs.LiveTailSessionLogEvent)o).ingestionTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.LiveTailSessionLogEvent)o).ingestionTime),
             new SM::MemberInfo("logGroupIdentifier", SLogGroupIdentifier, "logGroupIdentifier", "logGroupIdentifier", static o => ((global::Stratus.Services.Model.Logs.LiveTailSessionLogEvent)o).logGroupIdentifier, static (o, v) => ((global::Stratus.Services.Model.Logs.LiveTailSessionLogEvent)o).logGroupIdentifier = (string?)v),
             new SM::MemberInfo("logStreamName", SLogStreamName, "logStreamName", "logStreamName", static o => ((global::Stratus.Services.Model.Logs.LiveTailSessionLogEvent)o).logStreamName, static (o, v) => ((global::Stratus.Services.Model.Logs.LiveTailSessionLogEvent)o).logStreamName = (string?)v),
             new SM::MemberInfo("message", SEventMessage, "message", "message", static o => ((global::Stratus.Services.Model.Logs.LiveTailSessionLogEvent)o).message, static (o, v) => ((global::Stratus.Services.Model.Logs.LiveTailSessionLogEvent)o).message = (string?)v),
             new SM::MemberInfo("timestamp", STimestamp, "timestamp", "timestamp", static o => ((global::Stratus.Services.Model.Logs.LiveTailSessionLogEvent)o).timestamp, static (o, v) => ((global::Stratus.Services.Model.Logs.LiveTailSessionLogEvent)o).timestamp = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.LiveTailSessionLogEvent)o).timestamp));
-        SLiveTailSessionMetadata.InitStructure(static () => new global::Stratus.Services.Model.Logs.LiveTailSessionMetadata(),
+
+    private static void WSLiveTailSessionMetadata(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.LiveTailSessionMetadata(),
             new SM::MemberInfo("sampled", SIsSampled, "sampled", "sampled", static o => ((global::Stratus.Services.Model.Logs.LiveTailSessionMetadata)o).sampled, static (o, v) => ((global::Stratus.Services.Model.Logs.LiveTailSessionMetadata)o).sampled = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Logs.LiveTailSessionMetadata)o).sampled));
-        SLiveTailSessionResults.InitList(SLiveTailSessionLogEvent, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.LiveTailSessionLogEvent>());
-        SLiveTailSessionStart.InitStructure(static () => new global::Stratus.Services.Model.Logs.LiveTailSessionStart(),
+
+    private static void WSLiveTailSessionStart(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.LiveTailSessionStart(),
             new SM::MemberInfo("logEventFilterPattern", SFilterPattern, "logEventFilterPattern", "logEventFilterPattern", static o => ((global::Stratus.Services.Model.Logs.LiveTailSessionStart)o).logEventFilterPattern, static (o, v) => ((global::Stratus.Services.Model.Logs.LiveTailSessionStart)o).logEventFilterPattern = (string?)v),
             new SM::MemberInfo("logGroupIdentifiers", SStartLiveTailLogGroupIdentifiers, "logGroupIdentifiers", "logGroupIdentifiers", static o => ((global::Stratus.Services.Model.Logs.LiveTailSessionStart)o).logGroupIdentifiers, static (o, v) => ((global::Stratus.Services.Model.Logs.LiveTailSessionStart)o).logGroupIdentifiers = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("logStreamNamePrefixes", SInputLogStreamNames, "logStreamNamePrefixes", "logStreamNamePrefixes", static o => ((global::Stratus.Services.Model.Logs.LiveTailSessionStart)o).logStreamNamePrefixes, static (o, v) => ((global::Stratus.Services.Model.Logs.LiveTailSessionStart)o).logStreamNamePrefixes = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("logStreamNames", SInputLogStreamNames, "logStreamNames", "logStreamNames", static o => ((global::Stratus.Services.Model.Logs.LiveTailSessionStart)o).logStreamNames, static (o, v) => ((global::Stratus.Services.Model.Logs.LiveTailSessionStart)o).logStreamNames = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("requestId", SRequestId, "requestId", "requestId", static o => ((global::Stratus.Services.Model.Logs.LiveTailSessionStart)o).requestId, static (o, v) => ((global::Stratus.Services.Model.Logs.LiveTailSessionStart)o).requestId = (string?)v),
             new SM::MemberInfo("sessionId", SSessionId, "sessionId", "sessionId", static o => ((global::Stratus.Services.Model.Logs.LiveTailSessionStart)o).sessionId, static (o, v) => ((global::Stratus.Services.Model.Logs.LiveTailSessionStart)o).sessionId = (string?)v));
-        SLiveTailSessionUpdate.InitStructure(static () => new global::Stratus.Services.Model.Logs.LiveTailSessionUpdate(),
+
+    private static void WSLiveTailSessionUpdate(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.LiveTailSessionUpdate(),
             new SM::MemberInfo("sessionMetadata", SLiveTailSessionMetadata, "sessionMetadata", "sessionMetadata", static o => ((global::Stratus.Services.Model.Logs.LiveTailSessionUpdate)o).sessionMetadata, static (o, v) => ((global::Stratus.Services.Model.Logs.LiveTailSessionUpdate)o).sessionMetadata = (global::Stratus.Services.Model.Logs.LiveTailSessionMetadata?)v),
             new SM::MemberInfo("sessionResults", SLiveTailSessionResults, "sessionResults", "sessionResults", static o => ((global::Stratus.Services.Model.Logs.LiveTailSessionUpdate)o).sessionResults, static (o, v) => ((global::Stratus.Services.Model.Logs.LiveTailSessionUpdate)o).sessionResults = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.LiveTailSessionLogEvent>?)v));
-        SLogEvent.InitStructure(static () => new global::Stratus.Services.Model.Logs.LogEvent(),
+
+    private static void WSLogEvent(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.LogEvent(),
             new SM::MemberInfo("message", SEventMessage, "message", "message", static o => ((global::Stratus.Services.Model.Logs.LogEvent)o).message, static (o, v) => ((global::Stratus.Services.Model.Logs.LogEvent)o).message = (string?)v),
             new SM::MemberInfo("timestamp", STimestamp, "timestamp", "timestamp", static o => ((global::Stratus.Services.Model.Logs.LogEvent)o).timestamp, static (o, v) => ((global::Stratus.Services.Model.Logs.LogEvent)o).timestamp = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.LogEvent)o).timestamp));
-        SLogFieldType.InitStructure(static () => new global::Stratus.Services.Model.Logs.LogFieldType(),
+
+    private static void WSLogFieldType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.LogFieldType(),
             new SM::MemberInfo("element", SLogFieldType, "element", "element", static o => ((global::Stratus.Services.Model.Logs.LogFieldType)o).element, static (o, v) => ((global::Stratus.Services.Model.Logs.LogFieldType)o).element = (global::Stratus.Services.Model.Logs.LogFieldType?)v),
             new SM::MemberInfo("fields", SLogFieldsList, "fields", "fields", static o => ((global::Stratus.Services.Model.Logs.LogFieldType)o).fields, static (o, v) => ((global::Stratus.Services.Model.Logs.LogFieldType)o).fields = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.LogFieldsListItem>?)v),
             new SM::MemberInfo("type", SDataType, "type", "type", static o => ((global::Stratus.Services.Model.Logs.LogFieldType)o).type, static (o, v) => ((global::Stratus.Services.Model.Logs.LogFieldType)o).type = (string?)v));
-        SLogFieldsList.InitList(SLogFieldsListItem, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.LogFieldsListItem>());
-        SLogFieldsListItem.InitStructure(static () => new global::Stratus.Services.Model.Logs.LogFieldsListItem(),
+
+    private static void WSLogFieldsListItem(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.LogFieldsListItem(),
             new SM::MemberInfo("logFieldName", SLogFieldName, "logFieldName", "logFieldName", static o => ((global::Stratus.Services.Model.Logs.LogFieldsListItem)o).logFieldName, static (o, v) => ((global::Stratus.Services.Model.Logs.LogFieldsListItem)o).logFieldName = (string?)v),
             new SM::MemberInfo("logFieldType", SLogFieldType, "logFieldType", "logFieldType", static o => ((global::Stratus.Services.Model.Logs.LogFieldsListItem)o).logFieldType, static (o, v) => ((global::Stratus.Services.Model.Logs.LogFieldsListItem)o).logFieldType = (global::Stratus.Services.Model.Logs.LogFieldType?)v));
-        SLogGroup.InitStructure(static () => new global::Stratus.Services.Model.Logs.LogGroup(),
+
+    private static void WSLogGroup(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.LogGroup(),
             new SM::MemberInfo("arn", SArn, "arn", "arn", static o => ((global::Stratus.Services.Model.Logs.LogGroup)o).arn, static (o, v) => ((global::Stratus.Services.Model.Logs.LogGroup)o).arn = (string?)v),
             new SM::MemberInfo("bearerTokenAuthenticationEnabled", SBearerTokenAuthenticationEnabled, "bearerTokenAuthenticationEnabled", "bearerTokenAuthenticationEnabled", static o => ((global::Stratus.Services.Model.Logs.LogGroup)o).bearerTokenAuthenticationEnabled, static (o, v) => ((global::Stratus.Services.Model.Logs.LogGroup)o).bearerTokenAuthenticationEnabled = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Logs.LogGroup)o).bearerTokenAuthenticationEnabled),
             new SM::MemberInfo("creationTime", STimestamp, "creationTime", "creationTime", static o => ((global::Stratus.Services.Model.Logs.LogGroup)o).creationTime, static (o, v) => ((global::Stratus.Services.Model.Logs.LogGroup)o).creationTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.LogGroup)o).creationTime),
@@ -1271,22 +2904,20 @@ public static partial class LogsShapes
             new SM::MemberInfo("metricFilterCount", SFilterCount, "metricFilterCount", "metricFilterCount", static o => ((global::Stratus.Services.Model.Logs.LogGroup)o).metricFilterCount, static (o, v) => ((global::Stratus.Services.Model.Logs.LogGroup)o).metricFilterCount = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Logs.LogGroup)o).metricFilterCount),
             new SM::MemberInfo("retentionInDays", SDays, "retentionInDays", "retentionInDays", static o => ((global::Stratus.Services.Model.Logs.LogGroup)o).retentionInDays, static (o, v) => ((global::Stratus.Services.Model.Logs.LogGroup)o).retentionInDays = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Logs.LogGroup)o).retentionInDays),
             new SM::MemberInfo("storedBytes", SStoredBytes, "storedBytes", "storedBytes", static o => ((global::Stratus.Services.Model.Logs.LogGroup)o).storedBytes, static (o, v) => ((global::Stratus.Services.Model.Logs.LogGroup)o).storedBytes = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.LogGroup)o).storedBytes));
-        SLogGroupArnList.InitList(SLogGroupArn, "member", static () => new global::System.Collections.Generic.List<string>());
-        SLogGroupField.InitStructure(static () => new global::Stratus.Services.Model.Logs.LogGroupField(),
+
+    private static void WSLogGroupField(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.LogGroupField(),
             new SM::MemberInfo("name", SField, "name", "name", static o => ((global::Stratus.Services.Model.Logs.LogGroupField)o).name, static (o, v) => ((global::Stratus.Services.Model.Logs.LogGroupField)o).name = (string?)v),
             new SM::MemberInfo("percent", SPercentage, "percent", "percent", static o => ((global::Stratus.Services.Model.Logs.LogGroupField)o).percent, static (o, v) => ((global::Stratus.Services.Model.Logs.LogGroupField)o).percent = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Logs.LogGroupField)o).percent));
-        SLogGroupFieldList.InitList(SLogGroupField, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.LogGroupField>());
-        SLogGroupIdentifiers.InitList(SLogGroupIdentifier, "member", static () => new global::System.Collections.Generic.List<string>());
-        SLogGroupNames.InitList(SLogGroupName, "member", static () => new global::System.Collections.Generic.List<string>());
-        SLogGroupSummaries.InitList(SLogGroupSummary, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.LogGroupSummary>());
-        SLogGroupSummary.InitStructure(static () => new global::Stratus.Services.Model.Logs.LogGroupSummary(),
+
+    private static void WSLogGroupSummary(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.LogGroupSummary(),
             new SM::MemberInfo("logGroupArn", SArn, "logGroupArn", "logGroupArn", static o => ((global::Stratus.Services.Model.Logs.LogGroupSummary)o).logGroupArn, static (o, v) => ((global::Stratus.Services.Model.Logs.LogGroupSummary)o).logGroupArn = (string?)v),
             new SM::MemberInfo("logGroupClass", SLogGroupClass, "logGroupClass", "logGroupClass", static o => ((global::Stratus.Services.Model.Logs.LogGroupSummary)o).logGroupClass, static (o, v) => ((global::Stratus.Services.Model.Logs.LogGroupSummary)o).logGroupClass = (string?)v),
             new SM::MemberInfo("logGroupName", SLogGroupName, "logGroupName", "logGroupName", static o => ((global::Stratus.Services.Model.Logs.LogGroupSummary)o).logGroupName, static (o, v) => ((global::Stratus.Services.Model.Logs.LogGroupSummary)o).logGroupName = (string?)v));
-        SLogGroups.InitList(SLogGroup, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.LogGroup>());
-        SLogRecord.InitMap(SField, "key", SValue, "value", static () => new global::System.Collections.Generic.Dictionary<string, string>());
-        SLogSamples.InitList(SLogEvent, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.LogEvent>());
-        SLogStream.InitStructure(static () => new global::Stratus.Services.Model.Logs.LogStream(),
+
+    private static void WSLogStream(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.LogStream(),
             new SM::MemberInfo("arn", SArn, "arn", "arn", static o => ((global::Stratus.Services.Model.Logs.LogStream)o).arn, static (o, v) => ((global::Stratus.Services.Model.Logs.LogStream)o).arn = (string?)v),
             new SM::MemberInfo("creationTime", STimestamp, "creationTime", "creationTime", static o => ((global::Stratus.Services.Model.Logs.LogStream)o).creationTime, static (o, v) => ((global::Stratus.Services.Model.Logs.LogStream)o).creationTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.LogStream)o).creationTime),
             new SM::MemberInfo("firstEventTimestamp", STimestamp, "firstEventTimestamp", "firstEventTimestamp", static o => ((global::Stratus.Services.Model.Logs.LogStream)o).firstEventTimestamp, static (o, v) => ((global::Stratus.Services.Model.Logs.LogStream)o).firstEventTimestamp = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.LogStream)o).firstEventTimestamp),
@@ -1295,12 +2926,4 @@ public static partial class LogsShapes
             new SM::MemberInfo("logStreamName", SLogStreamName, "logStreamName", "logStreamName", static o => ((global::Stratus.Services.Model.Logs.LogStream)o).logStreamName, static (o, v) => ((global::Stratus.Services.Model.Logs.LogStream)o).logStreamName = (string?)v),
             new SM::MemberInfo("storedBytes", SStoredBytes, "storedBytes", "storedBytes", static o => ((global::Stratus.Services.Model.Logs.LogStream)o).storedBytes, static (o, v) => ((global::Stratus.Services.Model.Logs.LogStream)o).storedBytes = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.LogStream)o).storedBytes),
             new SM::MemberInfo("uploadSequenceToken", SSequenceToken, "uploadSequenceToken", "uploadSequenceToken", static o => ((global::Stratus.Services.Model.Logs.LogStream)o).uploadSequenceToken, static (o, v) => ((global::Stratus.Services.Model.Logs.LogStream)o).uploadSequenceToken = (string?)v));
-    }
-
-    static LogsShapes()
-    {
-        Init0();
-        Init1();
-        Service = CreateService();
-    }
 }

@@ -10,290 +10,1165 @@ using SM = global::Stratus.Protocol.Model;
 /// <summary>Shape descriptors of the logs model.</summary>
 public static partial class LogsShapes
 {
-    public static readonly SM::ShapeInfo SLogStreams = new SM::ShapeInfo("LogStreams", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLogType = new SM::ShapeInfo("LogType", SM::ShapeKind.String).Constrain(min: 1, max: 255);
-    public static readonly SM::ShapeInfo SLogTypes = new SM::ShapeInfo("LogTypes", SM::ShapeKind.List).Constrain(min: 1, max: 10);
-    public static readonly SM::ShapeInfo SLookupTable = new SM::ShapeInfo("LookupTable", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLookupTableDescription = new SM::ShapeInfo("LookupTableDescription", SM::ShapeKind.String).Constrain(min: 0, max: 1024);
-    public static readonly SM::ShapeInfo SLookupTableName = new SM::ShapeInfo("LookupTableName", SM::ShapeKind.String).Constrain(min: 1, max: 256);
-    public static readonly SM::ShapeInfo SLookupTables = new SM::ShapeInfo("LookupTables", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SLowerCaseString = new SM::ShapeInfo("LowerCaseString", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SLowerCaseStringWithKeys = new SM::ShapeInfo("LowerCaseStringWithKeys", SM::ShapeKind.List).Constrain(min: 1, max: 10);
-    public static readonly SM::ShapeInfo SMalformedQueryException = new SM::ShapeInfo("MalformedQueryException", SM::ShapeKind.Structure).AsError("MalformedQueryException", 400, true);
-    public static readonly SM::ShapeInfo SMappingVersion = new SM::ShapeInfo("MappingVersion", SM::ShapeKind.String).Constrain(min: 1, max: 10);
-    public static readonly SM::ShapeInfo SMatchPattern = new SM::ShapeInfo("MatchPattern", SM::ShapeKind.String).Constrain(min: 1);
-    public static readonly SM::ShapeInfo SMatchPatterns = new SM::ShapeInfo("MatchPatterns", SM::ShapeKind.List).Constrain(min: 1, max: 5);
-    public static readonly SM::ShapeInfo SMessage = new SM::ShapeInfo("Message", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SMetricFilter = new SM::ShapeInfo("MetricFilter", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMetricFilterMatchRecord = new SM::ShapeInfo("MetricFilterMatchRecord", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMetricFilterMatches = new SM::ShapeInfo("MetricFilterMatches", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SMetricFilters = new SM::ShapeInfo("MetricFilters", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SMetricName = new SM::ShapeInfo("MetricName", SM::ShapeKind.String).Constrain(max: 255);
-    public static readonly SM::ShapeInfo SMetricNamespace = new SM::ShapeInfo("MetricNamespace", SM::ShapeKind.String).Constrain(max: 255);
-    public static readonly SM::ShapeInfo SMetricTransformation = new SM::ShapeInfo("MetricTransformation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMetricTransformations = new SM::ShapeInfo("MetricTransformations", SM::ShapeKind.List).Constrain(min: 1, max: 1);
-    public static readonly SM::ShapeInfo SMetricValue = new SM::ShapeInfo("MetricValue", SM::ShapeKind.String).Constrain(max: 100);
-    public static readonly SM::ShapeInfo SMoveKeyEntries = new SM::ShapeInfo("MoveKeyEntries", SM::ShapeKind.List).Constrain(min: 1, max: 5);
-    public static readonly SM::ShapeInfo SMoveKeyEntry = new SM::ShapeInfo("MoveKeyEntry", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMoveKeys = new SM::ShapeInfo("MoveKeys", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SNextToken = new SM::ShapeInfo("NextToken", SM::ShapeKind.String).Constrain(min: 1);
-    public static readonly SM::ShapeInfo SNonMatchValue = new SM::ShapeInfo("NonMatchValue", SM::ShapeKind.String).Constrain(min: 1, max: 128);
-    public static readonly SM::ShapeInfo SOCSFVersion = new SM::ShapeInfo("OCSFVersion", SM::ShapeKind.String).Constrain(enumValues: ["V1.1", "V1.5"]);
-    public static readonly SM::ShapeInfo SOpenSearchApplication = new SM::ShapeInfo("OpenSearchApplication", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SOpenSearchApplicationEndpoint = new SM::ShapeInfo("OpenSearchApplicationEndpoint", SM::ShapeKind.String).Constrain(min: 1, max: 1024);
-    public static readonly SM::ShapeInfo SOpenSearchApplicationId = new SM::ShapeInfo("OpenSearchApplicationId", SM::ShapeKind.String).Constrain(min: 1, max: 256);
-    public static readonly SM::ShapeInfo SOpenSearchCollection = new SM::ShapeInfo("OpenSearchCollection", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SOpenSearchCollectionEndpoint = new SM::ShapeInfo("OpenSearchCollectionEndpoint", SM::ShapeKind.String).Constrain(min: 1, max: 1024);
-    public static readonly SM::ShapeInfo SOpenSearchDataAccessPolicy = new SM::ShapeInfo("OpenSearchDataAccessPolicy", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SOpenSearchDataSource = new SM::ShapeInfo("OpenSearchDataSource", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SOpenSearchDataSourceName = new SM::ShapeInfo("OpenSearchDataSourceName", SM::ShapeKind.String).Constrain(min: 1, max: 256);
-    public static readonly SM::ShapeInfo SOpenSearchEncryptionPolicy = new SM::ShapeInfo("OpenSearchEncryptionPolicy", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SOpenSearchIntegrationDetails = new SM::ShapeInfo("OpenSearchIntegrationDetails", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SOpenSearchLifecyclePolicy = new SM::ShapeInfo("OpenSearchLifecyclePolicy", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SOpenSearchNetworkPolicy = new SM::ShapeInfo("OpenSearchNetworkPolicy", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SOpenSearchPolicyName = new SM::ShapeInfo("OpenSearchPolicyName", SM::ShapeKind.String).Constrain(min: 1, max: 256);
-    public static readonly SM::ShapeInfo SOpenSearchResourceConfig = new SM::ShapeInfo("OpenSearchResourceConfig", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SOpenSearchResourceStatus = new SM::ShapeInfo("OpenSearchResourceStatus", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SOpenSearchResourceStatusType = new SM::ShapeInfo("OpenSearchResourceStatusType", SM::ShapeKind.String).Constrain(enumValues: ["ACTIVE", "NOT_FOUND", "ERROR"]);
-    public static readonly SM::ShapeInfo SOpenSearchWorkspace = new SM::ShapeInfo("OpenSearchWorkspace", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SOpenSearchWorkspaceId = new SM::ShapeInfo("OpenSearchWorkspaceId", SM::ShapeKind.String).Constrain(min: 1, max: 256);
-    public static readonly SM::ShapeInfo SOperationAbortedException = new SM::ShapeInfo("OperationAbortedException", SM::ShapeKind.Structure).AsError("OperationAbortedException", 400, true);
-    public static readonly SM::ShapeInfo SOrderBy = new SM::ShapeInfo("OrderBy", SM::ShapeKind.String).Constrain(enumValues: ["LogStreamName", "LastEventTime"]);
-    public static readonly SM::ShapeInfo SOutputFormat = new SM::ShapeInfo("OutputFormat", SM::ShapeKind.String).Constrain(enumValues: ["json", "plain", "w3c", "raw", "parquet"]);
-    public static readonly SM::ShapeInfo SOutputFormats = new SM::ShapeInfo("OutputFormats", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SOutputLogEvent = new SM::ShapeInfo("OutputLogEvent", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SOutputLogEvents = new SM::ShapeInfo("OutputLogEvents", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SOverwriteIfExists = new SM::ShapeInfo("OverwriteIfExists", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SParseCloudfront = new SM::ShapeInfo("ParseCloudfront", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SParseJSON = new SM::ShapeInfo("ParseJSON", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SParseKeyValue = new SM::ShapeInfo("ParseKeyValue", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SParsePostgres = new SM::ShapeInfo("ParsePostgres", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SParseRoute53 = new SM::ShapeInfo("ParseRoute53", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SParseToOCSF = new SM::ShapeInfo("ParseToOCSF", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SParseVPC = new SM::ShapeInfo("ParseVPC", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SParseWAF = new SM::ShapeInfo("ParseWAF", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SParserFieldDelimiter = new SM::ShapeInfo("ParserFieldDelimiter", SM::ShapeKind.String).Constrain(min: 1, max: 128);
-    public static readonly SM::ShapeInfo SPatternId = new SM::ShapeInfo("PatternId", SM::ShapeKind.String).Constrain(min: 32, max: 32);
-    public static readonly SM::ShapeInfo SPatternRegex = new SM::ShapeInfo("PatternRegex", SM::ShapeKind.String).Constrain(min: 1);
-    public static readonly SM::ShapeInfo SPatternString = new SM::ShapeInfo("PatternString", SM::ShapeKind.String).Constrain(min: 1);
-    public static readonly SM::ShapeInfo SPatternToken = new SM::ShapeInfo("PatternToken", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPatternTokens = new SM::ShapeInfo("PatternTokens", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SPercentage = new SM::ShapeInfo("Percentage", SM::ShapeKind.Integer).Constrain(min: 0, max: 100);
-    public static readonly SM::ShapeInfo SPolicy = new SM::ShapeInfo("Policy", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPolicyDocument = new SM::ShapeInfo("PolicyDocument", SM::ShapeKind.String).Constrain(min: 1, max: 51200);
-    public static readonly SM::ShapeInfo SPolicyName = new SM::ShapeInfo("PolicyName", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SPolicyScope = new SM::ShapeInfo("PolicyScope", SM::ShapeKind.String).Constrain(enumValues: ["ACCOUNT", "RESOURCE"]);
-    public static readonly SM::ShapeInfo SPolicyType = new SM::ShapeInfo("PolicyType", SM::ShapeKind.String).Constrain(enumValues: ["DATA_PROTECTION_POLICY", "SUBSCRIPTION_FILTER_POLICY", "FIELD_INDEX_POLICY", "TRANSFORMER_POLICY", "METRIC_EXTRACTION_POLICY"]);
-    public static readonly SM::ShapeInfo SPriority = new SM::ShapeInfo("Priority", SM::ShapeKind.String).Constrain(min: 1);
-    public static readonly SM::ShapeInfo SProcessor = new SM::ShapeInfo("Processor", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SProcessors = new SM::ShapeInfo("Processors", SM::ShapeKind.List).Constrain(min: 1, max: 20);
-    public static readonly SM::ShapeInfo SPutAccountPolicyRequest = new SM::ShapeInfo("PutAccountPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutAccountPolicyResponse = new SM::ShapeInfo("PutAccountPolicyResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutBearerTokenAuthenticationRequest = new SM::ShapeInfo("PutBearerTokenAuthenticationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutDataProtectionPolicyRequest = new SM::ShapeInfo("PutDataProtectionPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutDataProtectionPolicyResponse = new SM::ShapeInfo("PutDataProtectionPolicyResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutDeliveryDestinationPolicyRequest = new SM::ShapeInfo("PutDeliveryDestinationPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutDeliveryDestinationPolicyResponse = new SM::ShapeInfo("PutDeliveryDestinationPolicyResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutDeliveryDestinationRequest = new SM::ShapeInfo("PutDeliveryDestinationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutDeliveryDestinationResponse = new SM::ShapeInfo("PutDeliveryDestinationResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutDeliverySourceRequest = new SM::ShapeInfo("PutDeliverySourceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutDeliverySourceResponse = new SM::ShapeInfo("PutDeliverySourceResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutDestinationPolicyRequest = new SM::ShapeInfo("PutDestinationPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutDestinationRequest = new SM::ShapeInfo("PutDestinationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutDestinationResponse = new SM::ShapeInfo("PutDestinationResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutIndexPolicyRequest = new SM::ShapeInfo("PutIndexPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutIndexPolicyResponse = new SM::ShapeInfo("PutIndexPolicyResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutIntegrationRequest = new SM::ShapeInfo("PutIntegrationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutIntegrationResponse = new SM::ShapeInfo("PutIntegrationResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutLogEventsRequest = new SM::ShapeInfo("PutLogEventsRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutLogEventsResponse = new SM::ShapeInfo("PutLogEventsResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutLogGroupDeletionProtectionRequest = new SM::ShapeInfo("PutLogGroupDeletionProtectionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutMetricFilterRequest = new SM::ShapeInfo("PutMetricFilterRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutQueryDefinitionRequest = new SM::ShapeInfo("PutQueryDefinitionRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutQueryDefinitionResponse = new SM::ShapeInfo("PutQueryDefinitionResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutResourcePolicyRequest = new SM::ShapeInfo("PutResourcePolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutResourcePolicyResponse = new SM::ShapeInfo("PutResourcePolicyResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutRetentionPolicyRequest = new SM::ShapeInfo("PutRetentionPolicyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutSubscriptionFilterRequest = new SM::ShapeInfo("PutSubscriptionFilterRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutTransformerRequest = new SM::ShapeInfo("PutTransformerRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SQueryCharOffset = new SM::ShapeInfo("QueryCharOffset", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SQueryCompileError = new SM::ShapeInfo("QueryCompileError", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SQueryCompileErrorLocation = new SM::ShapeInfo("QueryCompileErrorLocation", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SQueryDefinition = new SM::ShapeInfo("QueryDefinition", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SQueryDefinitionList = new SM::ShapeInfo("QueryDefinitionList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SQueryDefinitionName = new SM::ShapeInfo("QueryDefinitionName", SM::ShapeKind.String).Constrain(min: 1, max: 255);
-    public static readonly SM::ShapeInfo SQueryDefinitionString = new SM::ShapeInfo("QueryDefinitionString", SM::ShapeKind.String).Constrain(min: 1, max: 10000);
-    public static readonly SM::ShapeInfo SQueryDuration = new SM::ShapeInfo("QueryDuration", SM::ShapeKind.Long);
-    public static readonly SM::ShapeInfo SQueryId = new SM::ShapeInfo("QueryId", SM::ShapeKind.String).Constrain(min: 1, max: 256);
-    public static readonly SM::ShapeInfo SQueryInfo = new SM::ShapeInfo("QueryInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SQueryInfoList = new SM::ShapeInfo("QueryInfoList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SQueryLanguage = new SM::ShapeInfo("QueryLanguage", SM::ShapeKind.String).Constrain(enumValues: ["CWLI", "SQL", "PPL"]);
-    public static readonly SM::ShapeInfo SQueryListMaxResults = new SM::ShapeInfo("QueryListMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000);
-    public static readonly SM::ShapeInfo SQueryParameter = new SM::ShapeInfo("QueryParameter", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SQueryParameterDefaultValue = new SM::ShapeInfo("QueryParameterDefaultValue", SM::ShapeKind.String).Constrain(max: 1024);
-    public static readonly SM::ShapeInfo SQueryParameterDescription = new SM::ShapeInfo("QueryParameterDescription", SM::ShapeKind.String).Constrain(max: 512);
-    public static readonly SM::ShapeInfo SQueryParameterList = new SM::ShapeInfo("QueryParameterList", SM::ShapeKind.List).Constrain(max: 20);
-    public static readonly SM::ShapeInfo SQueryParameterName = new SM::ShapeInfo("QueryParameterName", SM::ShapeKind.String).Constrain(min: 1, max: 128);
-    public static readonly SM::ShapeInfo SQueryResults = new SM::ShapeInfo("QueryResults", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SQueryStatistics = new SM::ShapeInfo("QueryStatistics", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SQueryStatus = new SM::ShapeInfo("QueryStatus", SM::ShapeKind.String).Constrain(enumValues: ["Scheduled", "Running", "Complete", "Failed", "Cancelled", "Timeout", "Unknown"]);
-    public static readonly SM::ShapeInfo SQueryString = new SM::ShapeInfo("QueryString", SM::ShapeKind.String).Constrain(min: 0, max: 10000);
-    public static readonly SM::ShapeInfo SQuoteCharacter = new SM::ShapeInfo("QuoteCharacter", SM::ShapeKind.String).Constrain(min: 1, max: 1);
-    public static readonly SM::ShapeInfo SRecordField = new SM::ShapeInfo("RecordField", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRecordFields = new SM::ShapeInfo("RecordFields", SM::ShapeKind.List).Constrain(min: 0, max: 128);
-    public static readonly SM::ShapeInfo SRecordsCount = new SM::ShapeInfo("RecordsCount", SM::ShapeKind.Long).Constrain(min: 0);
-    public static readonly SM::ShapeInfo SRejectedEntityInfo = new SM::ShapeInfo("RejectedEntityInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRejectedLogEventsInfo = new SM::ShapeInfo("RejectedLogEventsInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRenameKeyEntries = new SM::ShapeInfo("RenameKeyEntries", SM::ShapeKind.List).Constrain(min: 1, max: 5);
-    public static readonly SM::ShapeInfo SRenameKeyEntry = new SM::ShapeInfo("RenameKeyEntry", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRenameKeys = new SM::ShapeInfo("RenameKeys", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRenameTo = new SM::ShapeInfo("RenameTo", SM::ShapeKind.String).Constrain(min: 1, max: 128);
-    public static readonly SM::ShapeInfo SRequestId = new SM::ShapeInfo("RequestId", SM::ShapeKind.String).Constrain(min: 0, max: 256);
-    public static readonly SM::ShapeInfo SResourceAlreadyExistsException = new SM::ShapeInfo("ResourceAlreadyExistsException", SM::ShapeKind.Structure).AsError("ResourceAlreadyExistsException", 400, true);
-    public static readonly SM::ShapeInfo SResourceArns = new SM::ShapeInfo("ResourceArns", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SResourceConfig = new SM::ShapeInfo("ResourceConfig", SM::ShapeKind.Structure).WithTraits(union: true);
-    public static readonly SM::ShapeInfo SResourceIdentifier = new SM::ShapeInfo("ResourceIdentifier", SM::ShapeKind.String).Constrain(min: 1, max: 2048);
-    public static readonly SM::ShapeInfo SResourceNotFoundException = new SM::ShapeInfo("ResourceNotFoundException", SM::ShapeKind.Structure).AsError("ResourceNotFoundException", 400, true);
-    public static readonly SM::ShapeInfo SResourcePolicies = new SM::ShapeInfo("ResourcePolicies", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SResourcePolicy = new SM::ShapeInfo("ResourcePolicy", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SResourceType = new SM::ShapeInfo("ResourceType", SM::ShapeKind.String).Constrain(min: 1, max: 255);
-    public static readonly SM::ShapeInfo SResourceTypes = new SM::ShapeInfo("ResourceTypes", SM::ShapeKind.List).Constrain(min: 1, max: 10);
-    public static readonly SM::ShapeInfo SResultField = new SM::ShapeInfo("ResultField", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SResultRows = new SM::ShapeInfo("ResultRows", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRoleArn = new SM::ShapeInfo("RoleArn", SM::ShapeKind.String).Constrain(min: 1);
-    public static readonly SM::ShapeInfo SS3Configuration = new SM::ShapeInfo("S3Configuration", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SS3DeliveryConfiguration = new SM::ShapeInfo("S3DeliveryConfiguration", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SS3TableIntegrationSource = new SM::ShapeInfo("S3TableIntegrationSource", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SS3TableIntegrationSourceIdentifier = new SM::ShapeInfo("S3TableIntegrationSourceIdentifier", SM::ShapeKind.String).Constrain(min: 1, max: 2048);
-    public static readonly SM::ShapeInfo SS3TableIntegrationSourceStatus = new SM::ShapeInfo("S3TableIntegrationSourceStatus", SM::ShapeKind.String).Constrain(enumValues: ["ACTIVE", "UNHEALTHY", "FAILED", "DATA_SOURCE_DELETE_IN_PROGRESS"]);
-    public static readonly SM::ShapeInfo SS3TableIntegrationSourceStatusReason = new SM::ShapeInfo("S3TableIntegrationSourceStatusReason", SM::ShapeKind.String).Constrain(min: 1);
-    public static readonly SM::ShapeInfo SS3TableIntegrationSources = new SM::ShapeInfo("S3TableIntegrationSources", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SS3TablesDatasourceName = new SM::ShapeInfo("S3TablesDatasourceName", SM::ShapeKind.String).Constrain(min: 1, max: 256);
-    public static readonly SM::ShapeInfo SS3TablesDatasourceType = new SM::ShapeInfo("S3TablesDatasourceType", SM::ShapeKind.String).Constrain(min: 1, max: 256);
-    public static readonly SM::ShapeInfo SS3TablesIntegration = new SM::ShapeInfo("S3TablesIntegration", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SS3Uri = new SM::ShapeInfo("S3Uri", SM::ShapeKind.String).Constrain(max: 1024);
-    public static readonly SM::ShapeInfo SScheduleExpression = new SM::ShapeInfo("ScheduleExpression", SM::ShapeKind.String).Constrain(max: 256);
-    public static readonly SM::ShapeInfo SScheduleTimezone = new SM::ShapeInfo("ScheduleTimezone", SM::ShapeKind.String).Constrain(min: 1);
-    public static readonly SM::ShapeInfo SScheduledQueryDescription = new SM::ShapeInfo("ScheduledQueryDescription", SM::ShapeKind.String).Constrain(max: 1024);
-    public static readonly SM::ShapeInfo SScheduledQueryDestination = new SM::ShapeInfo("ScheduledQueryDestination", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SScheduledQueryDestinationList = new SM::ShapeInfo("ScheduledQueryDestinationList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SScheduledQueryDestinationType = new SM::ShapeInfo("ScheduledQueryDestinationType", SM::ShapeKind.String).Constrain(enumValues: ["S3"]);
-    public static readonly SM::ShapeInfo SScheduledQueryIdentifier = new SM::ShapeInfo("ScheduledQueryIdentifier", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SScheduledQueryLogGroupIdentifiers = new SM::ShapeInfo("ScheduledQueryLogGroupIdentifiers", SM::ShapeKind.List).Constrain(min: 1, max: 50);
-    public static readonly SM::ShapeInfo SScheduledQueryName = new SM::ShapeInfo("ScheduledQueryName", SM::ShapeKind.String).Constrain(min: 1, max: 255);
-    public static readonly SM::ShapeInfo SScheduledQueryState = new SM::ShapeInfo("ScheduledQueryState", SM::ShapeKind.String).Constrain(enumValues: ["ENABLED", "DISABLED"]);
-    public static readonly SM::ShapeInfo SScheduledQuerySummary = new SM::ShapeInfo("ScheduledQuerySummary", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SScheduledQuerySummaryList = new SM::ShapeInfo("ScheduledQuerySummaryList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SScope = new SM::ShapeInfo("Scope", SM::ShapeKind.String).Constrain(enumValues: ["ALL"]);
-    public static readonly SM::ShapeInfo SSearchedLogStream = new SM::ShapeInfo("SearchedLogStream", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSearchedLogStreams = new SM::ShapeInfo("SearchedLogStreams", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSelectionCriteria = new SM::ShapeInfo("SelectionCriteria", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SSequenceToken = new SM::ShapeInfo("SequenceToken", SM::ShapeKind.String).Constrain(min: 1);
-    public static readonly SM::ShapeInfo SService = new SM::ShapeInfo("Service", SM::ShapeKind.String).Constrain(min: 1, max: 255);
-    public static readonly SM::ShapeInfo SServiceQuotaExceededException = new SM::ShapeInfo("ServiceQuotaExceededException", SM::ShapeKind.Structure).AsError("ServiceQuotaExceededException", 400, true);
-    public static readonly SM::ShapeInfo SServiceUnavailableException = new SM::ShapeInfo("ServiceUnavailableException", SM::ShapeKind.Structure).AsError("ServiceUnavailableException", 500, false);
-    public static readonly SM::ShapeInfo SSessionId = new SM::ShapeInfo("SessionId", SM::ShapeKind.String).Constrain(min: 0, max: 256);
-    public static readonly SM::ShapeInfo SSessionStreamingException = new SM::ShapeInfo("SessionStreamingException", SM::ShapeKind.Structure).AsError("SessionStreamingException", 400, true);
-    public static readonly SM::ShapeInfo SSessionTimeoutException = new SM::ShapeInfo("SessionTimeoutException", SM::ShapeKind.Structure).AsError("SessionTimeoutException", 400, true);
-    public static readonly SM::ShapeInfo SSource = new SM::ShapeInfo("Source", SM::ShapeKind.String).Constrain(min: 1, max: 128);
-    public static readonly SM::ShapeInfo SSourceTimezone = new SM::ShapeInfo("SourceTimezone", SM::ShapeKind.String).Constrain(min: 1);
-    public static readonly SM::ShapeInfo SSplitString = new SM::ShapeInfo("SplitString", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSplitStringDelimiter = new SM::ShapeInfo("SplitStringDelimiter", SM::ShapeKind.String).Constrain(min: 1, max: 128);
-    public static readonly SM::ShapeInfo SSplitStringEntries = new SM::ShapeInfo("SplitStringEntries", SM::ShapeKind.List).Constrain(min: 1, max: 10);
-    public static readonly SM::ShapeInfo SSplitStringEntry = new SM::ShapeInfo("SplitStringEntry", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStandardUnit = new SM::ShapeInfo("StandardUnit", SM::ShapeKind.String).Constrain(enumValues: ["Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes", "Terabytes", "Bits", "Kilobits", "Megabits", "Gigabits", "Terabits", "Percent", "Count", "Bytes/Second", "Kilobytes/Second", "Megabytes/Second", "Gigabytes/Second", "Terabytes/Second", "Bits/Second", "Kilobits/Second", "Megabits/Second", "Gigabits/Second", "Terabits/Second", "Count/Second", "None"]);
-    public static readonly SM::ShapeInfo SStartFromHead = new SM::ShapeInfo("StartFromHead", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SStartLiveTailLogGroupIdentifiers = new SM::ShapeInfo("StartLiveTailLogGroupIdentifiers", SM::ShapeKind.List).Constrain(min: 1, max: 10);
-    public static readonly SM::ShapeInfo SStartLiveTailRequest = new SM::ShapeInfo("StartLiveTailRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStartLiveTailResponse = new SM::ShapeInfo("StartLiveTailResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStartLiveTailResponseStream = new SM::ShapeInfo("StartLiveTailResponseStream", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStartQueryRequest = new SM::ShapeInfo("StartQueryRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStartQueryResponse = new SM::ShapeInfo("StartQueryResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStartTimeOffset = new SM::ShapeInfo("StartTimeOffset", SM::ShapeKind.Long);
-    public static readonly SM::ShapeInfo SState = new SM::ShapeInfo("State", SM::ShapeKind.String).Constrain(enumValues: ["Active", "Suppressed", "Baseline"]);
-    public static readonly SM::ShapeInfo SStatsValue = new SM::ShapeInfo("StatsValue", SM::ShapeKind.Double);
-    public static readonly SM::ShapeInfo SStopQueryRequest = new SM::ShapeInfo("StopQueryRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStopQueryResponse = new SM::ShapeInfo("StopQueryResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStoredBytes = new SM::ShapeInfo("StoredBytes", SM::ShapeKind.Long).Constrain(min: 0);
-    public static readonly SM::ShapeInfo SString = new SM::ShapeInfo("String", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SSubscriptionFilter = new SM::ShapeInfo("SubscriptionFilter", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSubscriptionFilters = new SM::ShapeInfo("SubscriptionFilters", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SSubstituteString = new SM::ShapeInfo("SubstituteString", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSubstituteStringEntries = new SM::ShapeInfo("SubstituteStringEntries", SM::ShapeKind.List).Constrain(min: 1, max: 10);
-    public static readonly SM::ShapeInfo SSubstituteStringEntry = new SM::ShapeInfo("SubstituteStringEntry", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSuccess = new SM::ShapeInfo("Success", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SSuppressionPeriod = new SM::ShapeInfo("SuppressionPeriod", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSuppressionState = new SM::ShapeInfo("SuppressionState", SM::ShapeKind.String).Constrain(enumValues: ["SUPPRESSED", "UNSUPPRESSED"]);
-    public static readonly SM::ShapeInfo SSuppressionType = new SM::ShapeInfo("SuppressionType", SM::ShapeKind.String).Constrain(enumValues: ["LIMITED", "INFINITE"]);
-    public static readonly SM::ShapeInfo SSuppressionUnit = new SM::ShapeInfo("SuppressionUnit", SM::ShapeKind.String).Constrain(enumValues: ["SECONDS", "MINUTES", "HOURS"]);
-    public static readonly SM::ShapeInfo SSystemField = new SM::ShapeInfo("SystemField", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo STableBody = new SM::ShapeInfo("TableBody", SM::ShapeKind.String).Constrain(min: 1, max: 10485760);
-    public static readonly SM::ShapeInfo STableFields = new SM::ShapeInfo("TableFields", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STagFilter = new SM::ShapeInfo("TagFilter", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STagFilterKey = new SM::ShapeInfo("TagFilterKey", SM::ShapeKind.String).Constrain(min: 1, max: 128);
-    public static readonly SM::ShapeInfo STagFilterValue = new SM::ShapeInfo("TagFilterValue", SM::ShapeKind.String).Constrain(min: 0, max: 259);
-    public static readonly SM::ShapeInfo STagFilterValues = new SM::ShapeInfo("TagFilterValues", SM::ShapeKind.List).Constrain(min: 0, max: 5);
-    public static readonly SM::ShapeInfo STagFilters = new SM::ShapeInfo("TagFilters", SM::ShapeKind.List).Constrain(min: 1, max: 5);
-    public static readonly SM::ShapeInfo STagKey = new SM::ShapeInfo("TagKey", SM::ShapeKind.String).Constrain(min: 1, max: 128);
-    public static readonly SM::ShapeInfo STagKeyList = new SM::ShapeInfo("TagKeyList", SM::ShapeKind.List).Constrain(min: 0, max: 50);
-    public static readonly SM::ShapeInfo STagList = new SM::ShapeInfo("TagList", SM::ShapeKind.List).Constrain(min: 1);
-    public static readonly SM::ShapeInfo STagLogGroupRequest = new SM::ShapeInfo("TagLogGroupRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STagResourceRequest = new SM::ShapeInfo("TagResourceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STagValue = new SM::ShapeInfo("TagValue", SM::ShapeKind.String).Constrain(max: 256);
-    public static readonly SM::ShapeInfo STags = new SM::ShapeInfo("Tags", SM::ShapeKind.Map).Constrain(min: 1, max: 50);
-    public static readonly SM::ShapeInfo STarget = new SM::ShapeInfo("Target", SM::ShapeKind.String).Constrain(min: 1, max: 128);
-    public static readonly SM::ShapeInfo STargetArn = new SM::ShapeInfo("TargetArn", SM::ShapeKind.String).Constrain(min: 1);
-    public static readonly SM::ShapeInfo STargetFormat = new SM::ShapeInfo("TargetFormat", SM::ShapeKind.String).Constrain(min: 1, max: 64);
-    public static readonly SM::ShapeInfo STargetTimezone = new SM::ShapeInfo("TargetTimezone", SM::ShapeKind.String).Constrain(min: 1);
-    public static readonly SM::ShapeInfo STestEventMessages = new SM::ShapeInfo("TestEventMessages", SM::ShapeKind.List).Constrain(min: 1, max: 50);
-    public static readonly SM::ShapeInfo STestMetricFilterRequest = new SM::ShapeInfo("TestMetricFilterRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STestMetricFilterResponse = new SM::ShapeInfo("TestMetricFilterResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STestTransformerRequest = new SM::ShapeInfo("TestTransformerRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STestTransformerResponse = new SM::ShapeInfo("TestTransformerResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SThrottlingException = new SM::ShapeInfo("ThrottlingException", SM::ShapeKind.Structure).AsError("ThrottlingException", 400, true);
-    public static readonly SM::ShapeInfo STime = new SM::ShapeInfo("Time", SM::ShapeKind.String).Constrain(min: 1);
-    public static readonly SM::ShapeInfo STimestamp = new SM::ShapeInfo("Timestamp", SM::ShapeKind.Long).Constrain(min: 0);
-    public static readonly SM::ShapeInfo SToKey = new SM::ShapeInfo("ToKey", SM::ShapeKind.String).Constrain(min: 1, max: 128);
-    public static readonly SM::ShapeInfo SToken = new SM::ShapeInfo("Token", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo STokenString = new SM::ShapeInfo("TokenString", SM::ShapeKind.String).Constrain(min: 1);
-    public static readonly SM::ShapeInfo STokenValue = new SM::ShapeInfo("TokenValue", SM::ShapeKind.Long);
-    public static readonly SM::ShapeInfo STooManyTagsException = new SM::ShapeInfo("TooManyTagsException", SM::ShapeKind.Structure).AsError("TooManyTagsException", 400, true);
-    public static readonly SM::ShapeInfo STransformedEventMessage = new SM::ShapeInfo("TransformedEventMessage", SM::ShapeKind.String).Constrain(min: 1);
-    public static readonly SM::ShapeInfo STransformedLogRecord = new SM::ShapeInfo("TransformedLogRecord", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STransformedLogs = new SM::ShapeInfo("TransformedLogs", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STriggerHistoryRecord = new SM::ShapeInfo("TriggerHistoryRecord", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STriggerHistoryRecordList = new SM::ShapeInfo("TriggerHistoryRecordList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo STrimString = new SM::ShapeInfo("TrimString", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STrimStringWithKeys = new SM::ShapeInfo("TrimStringWithKeys", SM::ShapeKind.List).Constrain(min: 1, max: 10);
-    public static readonly SM::ShapeInfo SType = new SM::ShapeInfo("Type", SM::ShapeKind.String).Constrain(enumValues: ["boolean", "integer", "double", "string"]);
-    public static readonly SM::ShapeInfo STypeConverter = new SM::ShapeInfo("TypeConverter", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STypeConverterEntries = new SM::ShapeInfo("TypeConverterEntries", SM::ShapeKind.List).Constrain(min: 1, max: 5);
-    public static readonly SM::ShapeInfo STypeConverterEntry = new SM::ShapeInfo("TypeConverterEntry", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUnmask = new SM::ShapeInfo("Unmask", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SUnrecognizedClientException = new SM::ShapeInfo("UnrecognizedClientException", SM::ShapeKind.Structure).AsError("UnrecognizedClientException", 400, true);
-    public static readonly SM::ShapeInfo SUntagLogGroupRequest = new SM::ShapeInfo("UntagLogGroupRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUntagResourceRequest = new SM::ShapeInfo("UntagResourceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUpdateAnomalyRequest = new SM::ShapeInfo("UpdateAnomalyRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUpdateDeliveryConfigurationRequest = new SM::ShapeInfo("UpdateDeliveryConfigurationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUpdateDeliveryConfigurationResponse = new SM::ShapeInfo("UpdateDeliveryConfigurationResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUpdateLogAnomalyDetectorRequest = new SM::ShapeInfo("UpdateLogAnomalyDetectorRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUpdateLookupTableRequest = new SM::ShapeInfo("UpdateLookupTableRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUpdateLookupTableResponse = new SM::ShapeInfo("UpdateLookupTableResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUpdateScheduledQueryRequest = new SM::ShapeInfo("UpdateScheduledQueryRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUpdateScheduledQueryResponse = new SM::ShapeInfo("UpdateScheduledQueryResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUpperCaseString = new SM::ShapeInfo("UpperCaseString", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUpperCaseStringWithKeys = new SM::ShapeInfo("UpperCaseStringWithKeys", SM::ShapeKind.List).Constrain(min: 1, max: 10);
-    public static readonly SM::ShapeInfo SUserIdentity = new SM::ShapeInfo("UserIdentity", SM::ShapeKind.String).Constrain(min: 1, max: 2048);
-    public static readonly SM::ShapeInfo SValidationException = new SM::ShapeInfo("ValidationException", SM::ShapeKind.Structure).AsError("ValidationException", 400, true);
-    public static readonly SM::ShapeInfo SValue = new SM::ShapeInfo("Value", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SValueKey = new SM::ShapeInfo("ValueKey", SM::ShapeKind.String).Constrain(min: 1, max: 128);
-    public static readonly SM::ShapeInfo SWithKey = new SM::ShapeInfo("WithKey", SM::ShapeKind.String).Constrain(min: 1);
+    public static SM::ShapeInfo SLogStreams => Table[400];
+    public static SM::ShapeInfo SLogType => Table[401];
+    public static SM::ShapeInfo SLogTypes => Table[402];
+    public static SM::ShapeInfo SLookupTable => Table[403];
+    public static SM::ShapeInfo SLookupTableDescription => Table[404];
+    public static SM::ShapeInfo SLookupTableName => Table[405];
+    public static SM::ShapeInfo SLookupTables => Table[406];
+    public static SM::ShapeInfo SLowerCaseString => Table[407];
+    public static SM::ShapeInfo SLowerCaseStringWithKeys => Table[408];
+    public static SM::ShapeInfo SMalformedQueryException => Table[409];
+    public static SM::ShapeInfo SMappingVersion => Table[410];
+    public static SM::ShapeInfo SMatchPattern => Table[411];
+    public static SM::ShapeInfo SMatchPatterns => Table[412];
+    public static SM::ShapeInfo SMessage => Table[413];
+    public static SM::ShapeInfo SMetricFilter => Table[414];
+    public static SM::ShapeInfo SMetricFilterMatchRecord => Table[415];
+    public static SM::ShapeInfo SMetricFilterMatches => Table[416];
+    public static SM::ShapeInfo SMetricFilters => Table[417];
+    public static SM::ShapeInfo SMetricName => Table[418];
+    public static SM::ShapeInfo SMetricNamespace => Table[419];
+    public static SM::ShapeInfo SMetricTransformation => Table[420];
+    public static SM::ShapeInfo SMetricTransformations => Table[421];
+    public static SM::ShapeInfo SMetricValue => Table[422];
+    public static SM::ShapeInfo SMoveKeyEntries => Table[423];
+    public static SM::ShapeInfo SMoveKeyEntry => Table[424];
+    public static SM::ShapeInfo SMoveKeys => Table[425];
+    public static SM::ShapeInfo SNextToken => Table[426];
+    public static SM::ShapeInfo SNonMatchValue => Table[427];
+    public static SM::ShapeInfo SOCSFVersion => Table[428];
+    public static SM::ShapeInfo SOpenSearchApplication => Table[429];
+    public static SM::ShapeInfo SOpenSearchApplicationEndpoint => Table[430];
+    public static SM::ShapeInfo SOpenSearchApplicationId => Table[431];
+    public static SM::ShapeInfo SOpenSearchCollection => Table[432];
+    public static SM::ShapeInfo SOpenSearchCollectionEndpoint => Table[433];
+    public static SM::ShapeInfo SOpenSearchDataAccessPolicy => Table[434];
+    public static SM::ShapeInfo SOpenSearchDataSource => Table[435];
+    public static SM::ShapeInfo SOpenSearchDataSourceName => Table[436];
+    public static SM::ShapeInfo SOpenSearchEncryptionPolicy => Table[437];
+    public static SM::ShapeInfo SOpenSearchIntegrationDetails => Table[438];
+    public static SM::ShapeInfo SOpenSearchLifecyclePolicy => Table[439];
+    public static SM::ShapeInfo SOpenSearchNetworkPolicy => Table[440];
+    public static SM::ShapeInfo SOpenSearchPolicyName => Table[441];
+    public static SM::ShapeInfo SOpenSearchResourceConfig => Table[442];
+    public static SM::ShapeInfo SOpenSearchResourceStatus => Table[443];
+    public static SM::ShapeInfo SOpenSearchResourceStatusType => Table[444];
+    public static SM::ShapeInfo SOpenSearchWorkspace => Table[445];
+    public static SM::ShapeInfo SOpenSearchWorkspaceId => Table[446];
+    public static SM::ShapeInfo SOperationAbortedException => Table[447];
+    public static SM::ShapeInfo SOrderBy => Table[448];
+    public static SM::ShapeInfo SOutputFormat => Table[449];
+    public static SM::ShapeInfo SOutputFormats => Table[450];
+    public static SM::ShapeInfo SOutputLogEvent => Table[451];
+    public static SM::ShapeInfo SOutputLogEvents => Table[452];
+    public static SM::ShapeInfo SOverwriteIfExists => Table[453];
+    public static SM::ShapeInfo SParseCloudfront => Table[454];
+    public static SM::ShapeInfo SParseJSON => Table[455];
+    public static SM::ShapeInfo SParseKeyValue => Table[456];
+    public static SM::ShapeInfo SParsePostgres => Table[457];
+    public static SM::ShapeInfo SParseRoute53 => Table[458];
+    public static SM::ShapeInfo SParseToOCSF => Table[459];
+    public static SM::ShapeInfo SParseVPC => Table[460];
+    public static SM::ShapeInfo SParseWAF => Table[461];
+    public static SM::ShapeInfo SParserFieldDelimiter => Table[462];
+    public static SM::ShapeInfo SPatternId => Table[463];
+    public static SM::ShapeInfo SPatternRegex => Table[464];
+    public static SM::ShapeInfo SPatternString => Table[465];
+    public static SM::ShapeInfo SPatternToken => Table[466];
+    public static SM::ShapeInfo SPatternTokens => Table[467];
+    public static SM::ShapeInfo SPercentage => Table[468];
+    public static SM::ShapeInfo SPolicy => Table[469];
+    public static SM::ShapeInfo SPolicyDocument => Table[470];
+    public static SM::ShapeInfo SPolicyName => Table[471];
+    public static SM::ShapeInfo SPolicyScope => Table[472];
+    public static SM::ShapeInfo SPolicyType => Table[473];
+    public static SM::ShapeInfo SPriority => Table[474];
+    public static SM::ShapeInfo SProcessor => Table[475];
+    public static SM::ShapeInfo SProcessors => Table[476];
+    public static SM::ShapeInfo SPutAccountPolicyRequest => Table[477];
+    public static SM::ShapeInfo SPutAccountPolicyResponse => Table[478];
+    public static SM::ShapeInfo SPutBearerTokenAuthenticationRequest => Table[479];
+    public static SM::ShapeInfo SPutDataProtectionPolicyRequest => Table[480];
+    public static SM::ShapeInfo SPutDataProtectionPolicyResponse => Table[481];
+    public static SM::ShapeInfo SPutDeliveryDestinationPolicyRequest => Table[482];
+    public static SM::ShapeInfo SPutDeliveryDestinationPolicyResponse => Table[483];
+    public static SM::ShapeInfo SPutDeliveryDestinationRequest => Table[484];
+    public static SM::ShapeInfo SPutDeliveryDestinationResponse => Table[485];
+    public static SM::ShapeInfo SPutDeliverySourceRequest => Table[486];
+    public static SM::ShapeInfo SPutDeliverySourceResponse => Table[487];
+    public static SM::ShapeInfo SPutDestinationPolicyRequest => Table[488];
+    public static SM::ShapeInfo SPutDestinationRequest => Table[489];
+    public static SM::ShapeInfo SPutDestinationResponse => Table[490];
+    public static SM::ShapeInfo SPutIndexPolicyRequest => Table[491];
+    public static SM::ShapeInfo SPutIndexPolicyResponse => Table[492];
+    public static SM::ShapeInfo SPutIntegrationRequest => Table[493];
+    public static SM::ShapeInfo SPutIntegrationResponse => Table[494];
+    public static SM::ShapeInfo SPutLogEventsRequest => Table[495];
+    public static SM::ShapeInfo SPutLogEventsResponse => Table[496];
+    public static SM::ShapeInfo SPutLogGroupDeletionProtectionRequest => Table[497];
+    public static SM::ShapeInfo SPutMetricFilterRequest => Table[498];
+    public static SM::ShapeInfo SPutQueryDefinitionRequest => Table[499];
+    public static SM::ShapeInfo SPutQueryDefinitionResponse => Table[500];
+    public static SM::ShapeInfo SPutResourcePolicyRequest => Table[501];
+    public static SM::ShapeInfo SPutResourcePolicyResponse => Table[502];
+    public static SM::ShapeInfo SPutRetentionPolicyRequest => Table[503];
+    public static SM::ShapeInfo SPutSubscriptionFilterRequest => Table[504];
+    public static SM::ShapeInfo SPutTransformerRequest => Table[505];
+    public static SM::ShapeInfo SQueryCharOffset => Table[506];
+    public static SM::ShapeInfo SQueryCompileError => Table[507];
+    public static SM::ShapeInfo SQueryCompileErrorLocation => Table[508];
+    public static SM::ShapeInfo SQueryDefinition => Table[509];
+    public static SM::ShapeInfo SQueryDefinitionList => Table[510];
+    public static SM::ShapeInfo SQueryDefinitionName => Table[511];
+    public static SM::ShapeInfo SQueryDefinitionString => Table[512];
+    public static SM::ShapeInfo SQueryDuration => Table[513];
+    public static SM::ShapeInfo SQueryId => Table[514];
+    public static SM::ShapeInfo SQueryInfo => Table[515];
+    public static SM::ShapeInfo SQueryInfoList => Table[516];
+    public static SM::ShapeInfo SQueryLanguage => Table[517];
+    public static SM::ShapeInfo SQueryListMaxResults => Table[518];
+    public static SM::ShapeInfo SQueryParameter => Table[519];
+    public static SM::ShapeInfo SQueryParameterDefaultValue => Table[520];
+    public static SM::ShapeInfo SQueryParameterDescription => Table[521];
+    public static SM::ShapeInfo SQueryParameterList => Table[522];
+    public static SM::ShapeInfo SQueryParameterName => Table[523];
+    public static SM::ShapeInfo SQueryResults => Table[524];
+    public static SM::ShapeInfo SQueryStatistics => Table[525];
+    public static SM::ShapeInfo SQueryStatus => Table[526];
+    public static SM::ShapeInfo SQueryString => Table[527];
+    public static SM::ShapeInfo SQuoteCharacter => Table[528];
+    public static SM::ShapeInfo SRecordField => Table[529];
+    public static SM::ShapeInfo SRecordFields => Table[530];
+    public static SM::ShapeInfo SRecordsCount => Table[531];
+    public static SM::ShapeInfo SRejectedEntityInfo => Table[532];
+    public static SM::ShapeInfo SRejectedLogEventsInfo => Table[533];
+    public static SM::ShapeInfo SRenameKeyEntries => Table[534];
+    public static SM::ShapeInfo SRenameKeyEntry => Table[535];
+    public static SM::ShapeInfo SRenameKeys => Table[536];
+    public static SM::ShapeInfo SRenameTo => Table[537];
+    public static SM::ShapeInfo SRequestId => Table[538];
+    public static SM::ShapeInfo SResourceAlreadyExistsException => Table[539];
+    public static SM::ShapeInfo SResourceArns => Table[540];
+    public static SM::ShapeInfo SResourceConfig => Table[541];
+    public static SM::ShapeInfo SResourceIdentifier => Table[542];
+    public static SM::ShapeInfo SResourceNotFoundException => Table[543];
+    public static SM::ShapeInfo SResourcePolicies => Table[544];
+    public static SM::ShapeInfo SResourcePolicy => Table[545];
+    public static SM::ShapeInfo SResourceType => Table[546];
+    public static SM::ShapeInfo SResourceTypes => Table[547];
+    public static SM::ShapeInfo SResultField => Table[548];
+    public static SM::ShapeInfo SResultRows => Table[549];
+    public static SM::ShapeInfo SRoleArn => Table[550];
+    public static SM::ShapeInfo SS3Configuration => Table[551];
+    public static SM::ShapeInfo SS3DeliveryConfiguration => Table[552];
+    public static SM::ShapeInfo SS3TableIntegrationSource => Table[553];
+    public static SM::ShapeInfo SS3TableIntegrationSourceIdentifier => Table[554];
+    public static SM::ShapeInfo SS3TableIntegrationSourceStatus => Table[555];
+    public static SM::ShapeInfo SS3TableIntegrationSourceStatusReason => Table[556];
+    public static SM::ShapeInfo SS3TableIntegrationSources => Table[557];
+    public static SM::ShapeInfo SS3TablesDatasourceName => Table[558];
+    public static SM::ShapeInfo SS3TablesDatasourceType => Table[559];
+    public static SM::ShapeInfo SS3TablesIntegration => Table[560];
+    public static SM::ShapeInfo SS3Uri => Table[561];
+    public static SM::ShapeInfo SScheduleExpression => Table[562];
+    public static SM::ShapeInfo SScheduleTimezone => Table[563];
+    public static SM::ShapeInfo SScheduledQueryDescription => Table[564];
+    public static SM::ShapeInfo SScheduledQueryDestination => Table[565];
+    public static SM::ShapeInfo SScheduledQueryDestinationList => Table[566];
+    public static SM::ShapeInfo SScheduledQueryDestinationType => Table[567];
+    public static SM::ShapeInfo SScheduledQueryIdentifier => Table[568];
+    public static SM::ShapeInfo SScheduledQueryLogGroupIdentifiers => Table[569];
+    public static SM::ShapeInfo SScheduledQueryName => Table[570];
+    public static SM::ShapeInfo SScheduledQueryState => Table[571];
+    public static SM::ShapeInfo SScheduledQuerySummary => Table[572];
+    public static SM::ShapeInfo SScheduledQuerySummaryList => Table[573];
+    public static SM::ShapeInfo SScope => Table[574];
+    public static SM::ShapeInfo SSearchedLogStream => Table[575];
+    public static SM::ShapeInfo SSearchedLogStreams => Table[576];
+    public static SM::ShapeInfo SSelectionCriteria => Table[577];
+    public static SM::ShapeInfo SSequenceToken => Table[578];
+    public static SM::ShapeInfo SService => Table[579];
+    public static SM::ShapeInfo SServiceQuotaExceededException => Table[580];
+    public static SM::ShapeInfo SServiceUnavailableException => Table[581];
+    public static SM::ShapeInfo SSessionId => Table[582];
+    public static SM::ShapeInfo SSessionStreamingException => Table[583];
+    public static SM::ShapeInfo SSessionTimeoutException => Table[584];
+    public static SM::ShapeInfo SSource => Table[585];
+    public static SM::ShapeInfo SSourceTimezone => Table[586];
+    public static SM::ShapeInfo SSplitString => Table[587];
+    public static SM::ShapeInfo SSplitStringDelimiter => Table[588];
+    public static SM::ShapeInfo SSplitStringEntries => Table[589];
+    public static SM::ShapeInfo SSplitStringEntry => Table[590];
+    public static SM::ShapeInfo SStandardUnit => Table[591];
+    public static SM::ShapeInfo SStartFromHead => Table[592];
+    public static SM::ShapeInfo SStartLiveTailLogGroupIdentifiers => Table[593];
+    public static SM::ShapeInfo SStartLiveTailRequest => Table[594];
+    public static SM::ShapeInfo SStartLiveTailResponse => Table[595];
+    public static SM::ShapeInfo SStartLiveTailResponseStream => Table[596];
+    public static SM::ShapeInfo SStartQueryRequest => Table[597];
+    public static SM::ShapeInfo SStartQueryResponse => Table[598];
+    public static SM::ShapeInfo SStartTimeOffset => Table[599];
+    public static SM::ShapeInfo SState => Table[600];
+    public static SM::ShapeInfo SStatsValue => Table[601];
+    public static SM::ShapeInfo SStopQueryRequest => Table[602];
+    public static SM::ShapeInfo SStopQueryResponse => Table[603];
+    public static SM::ShapeInfo SStoredBytes => Table[604];
+    public static SM::ShapeInfo SString => Table[605];
+    public static SM::ShapeInfo SSubscriptionFilter => Table[606];
+    public static SM::ShapeInfo SSubscriptionFilters => Table[607];
+    public static SM::ShapeInfo SSubstituteString => Table[608];
+    public static SM::ShapeInfo SSubstituteStringEntries => Table[609];
+    public static SM::ShapeInfo SSubstituteStringEntry => Table[610];
+    public static SM::ShapeInfo SSuccess => Table[611];
+    public static SM::ShapeInfo SSuppressionPeriod => Table[612];
+    public static SM::ShapeInfo SSuppressionState => Table[613];
+    public static SM::ShapeInfo SSuppressionType => Table[614];
+    public static SM::ShapeInfo SSuppressionUnit => Table[615];
+    public static SM::ShapeInfo SSystemField => Table[616];
+    public static SM::ShapeInfo STableBody => Table[617];
+    public static SM::ShapeInfo STableFields => Table[618];
+    public static SM::ShapeInfo STagFilter => Table[619];
+    public static SM::ShapeInfo STagFilterKey => Table[620];
+    public static SM::ShapeInfo STagFilterValue => Table[621];
+    public static SM::ShapeInfo STagFilterValues => Table[622];
+    public static SM::ShapeInfo STagFilters => Table[623];
+    public static SM::ShapeInfo STagKey => Table[624];
+    public static SM::ShapeInfo STagKeyList => Table[625];
+    public static SM::ShapeInfo STagList => Table[626];
+    public static SM::ShapeInfo STagLogGroupRequest => Table[627];
+    public static SM::ShapeInfo STagResourceRequest => Table[628];
+    public static SM::ShapeInfo STagValue => Table[629];
+    public static SM::ShapeInfo STags => Table[630];
+    public static SM::ShapeInfo STarget => Table[631];
+    public static SM::ShapeInfo STargetArn => Table[632];
+    public static SM::ShapeInfo STargetFormat => Table[633];
+    public static SM::ShapeInfo STargetTimezone => Table[634];
+    public static SM::ShapeInfo STestEventMessages => Table[635];
+    public static SM::ShapeInfo STestMetricFilterRequest => Table[636];
+    public static SM::ShapeInfo STestMetricFilterResponse => Table[637];
+    public static SM::ShapeInfo STestTransformerRequest => Table[638];
+    public static SM::ShapeInfo STestTransformerResponse => Table[639];
+    public static SM::ShapeInfo SThrottlingException => Table[640];
+    public static SM::ShapeInfo STime => Table[641];
+    public static SM::ShapeInfo STimestamp => Table[642];
+    public static SM::ShapeInfo SToKey => Table[643];
+    public static SM::ShapeInfo SToken => Table[644];
+    public static SM::ShapeInfo STokenString => Table[645];
+    public static SM::ShapeInfo STokenValue => Table[646];
+    public static SM::ShapeInfo STooManyTagsException => Table[647];
+    public static SM::ShapeInfo STransformedEventMessage => Table[648];
+    public static SM::ShapeInfo STransformedLogRecord => Table[649];
+    public static SM::ShapeInfo STransformedLogs => Table[650];
+    public static SM::ShapeInfo STriggerHistoryRecord => Table[651];
+    public static SM::ShapeInfo STriggerHistoryRecordList => Table[652];
+    public static SM::ShapeInfo STrimString => Table[653];
+    public static SM::ShapeInfo STrimStringWithKeys => Table[654];
+    public static SM::ShapeInfo SType => Table[655];
+    public static SM::ShapeInfo STypeConverter => Table[656];
+    public static SM::ShapeInfo STypeConverterEntries => Table[657];
+    public static SM::ShapeInfo STypeConverterEntry => Table[658];
+    public static SM::ShapeInfo SUnmask => Table[659];
+    public static SM::ShapeInfo SUnrecognizedClientException => Table[660];
+    public static SM::ShapeInfo SUntagLogGroupRequest => Table[661];
+    public static SM::ShapeInfo SUntagResourceRequest => Table[662];
+    public static SM::ShapeInfo SUpdateAnomalyRequest => Table[663];
+    public static SM::ShapeInfo SUpdateDeliveryConfigurationRequest => Table[664];
+    public static SM::ShapeInfo SUpdateDeliveryConfigurationResponse => Table[665];
+    public static SM::ShapeInfo SUpdateLogAnomalyDetectorRequest => Table[666];
+    public static SM::ShapeInfo SUpdateLookupTableRequest => Table[667];
+    public static SM::ShapeInfo SUpdateLookupTableResponse => Table[668];
+    public static SM::ShapeInfo SUpdateScheduledQueryRequest => Table[669];
+    public static SM::ShapeInfo SUpdateScheduledQueryResponse => Table[670];
+    public static SM::ShapeInfo SUpperCaseString => Table[671];
+    public static SM::ShapeInfo SUpperCaseStringWithKeys => Table[672];
+    public static SM::ShapeInfo SUserIdentity => Table[673];
+    public static SM::ShapeInfo SValidationException => Table[674];
+    public static SM::ShapeInfo SValue => Table[675];
+    public static SM::ShapeInfo SValueKey => Table[676];
+    public static SM::ShapeInfo SWithKey => Table[677];
 
-    private static void Init1()
+    private static SM::ShapeInfo CreateShapes8(SM::ShapeTable table, int index) => index switch
     {
-        SLogStreams.InitList(SLogStream, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.LogStream>());
-        SLogTypes.InitList(SLogType, "member", static () => new global::System.Collections.Generic.List<string>());
-        SLookupTable.InitStructure(static () => new global::Stratus.Services.Model.Logs.LookupTable(),
+        400 => new SM::ShapeInfo("LogStreams", SM::ShapeKind.List, table, 400),
+        401 => new SM::ShapeInfo("LogType", SM::ShapeKind.String).Constrain(min: 1, max: 255),
+        402 => new SM::ShapeInfo("LogTypes", SM::ShapeKind.List, table, 402).Constrain(min: 1, max: 10),
+        403 => new SM::ShapeInfo("LookupTable", SM::ShapeKind.Structure, table, 403),
+        404 => new SM::ShapeInfo("LookupTableDescription", SM::ShapeKind.String).Constrain(min: 0, max: 1024),
+        405 => new SM::ShapeInfo("LookupTableName", SM::ShapeKind.String).Constrain(min: 1, max: 256),
+        406 => new SM::ShapeInfo("LookupTables", SM::ShapeKind.List, table, 406),
+        407 => new SM::ShapeInfo("LowerCaseString", SM::ShapeKind.Structure, table, 407),
+        408 => new SM::ShapeInfo("LowerCaseStringWithKeys", SM::ShapeKind.List, table, 408).Constrain(min: 1, max: 10),
+        409 => new SM::ShapeInfo("MalformedQueryException", SM::ShapeKind.Structure, table, 409).AsError("MalformedQueryException", 400, true),
+        410 => new SM::ShapeInfo("MappingVersion", SM::ShapeKind.String).Constrain(min: 1, max: 10),
+        411 => new SM::ShapeInfo("MatchPattern", SM::ShapeKind.String).Constrain(min: 1),
+        412 => new SM::ShapeInfo("MatchPatterns", SM::ShapeKind.List, table, 412).Constrain(min: 1, max: 5),
+        413 => new SM::ShapeInfo("Message", SM::ShapeKind.String),
+        414 => new SM::ShapeInfo("MetricFilter", SM::ShapeKind.Structure, table, 414),
+        415 => new SM::ShapeInfo("MetricFilterMatchRecord", SM::ShapeKind.Structure, table, 415),
+        416 => new SM::ShapeInfo("MetricFilterMatches", SM::ShapeKind.List, table, 416),
+        417 => new SM::ShapeInfo("MetricFilters", SM::ShapeKind.List, table, 417),
+        418 => new SM::ShapeInfo("MetricName", SM::ShapeKind.String).Constrain(max: 255),
+        419 => new SM::ShapeInfo("MetricNamespace", SM::ShapeKind.String).Constrain(max: 255),
+        420 => new SM::ShapeInfo("MetricTransformation", SM::ShapeKind.Structure, table, 420),
+        421 => new SM::ShapeInfo("MetricTransformations", SM::ShapeKind.List, table, 421).Constrain(min: 1, max: 1),
+        422 => new SM::ShapeInfo("MetricValue", SM::ShapeKind.String).Constrain(max: 100),
+        423 => new SM::ShapeInfo("MoveKeyEntries", SM::ShapeKind.List, table, 423).Constrain(min: 1, max: 5),
+        424 => new SM::ShapeInfo("MoveKeyEntry", SM::ShapeKind.Structure, table, 424),
+        425 => new SM::ShapeInfo("MoveKeys", SM::ShapeKind.Structure, table, 425),
+        426 => new SM::ShapeInfo("NextToken", SM::ShapeKind.String).Constrain(min: 1),
+        427 => new SM::ShapeInfo("NonMatchValue", SM::ShapeKind.String).Constrain(min: 1, max: 128),
+        428 => new SM::ShapeInfo("OCSFVersion", SM::ShapeKind.String).Constrain(enumValues: ["V1.1", "V1.5"]),
+        429 => new SM::ShapeInfo("OpenSearchApplication", SM::ShapeKind.Structure, table, 429),
+        430 => new SM::ShapeInfo("OpenSearchApplicationEndpoint", SM::ShapeKind.String).Constrain(min: 1, max: 1024),
+        431 => new SM::ShapeInfo("OpenSearchApplicationId", SM::ShapeKind.String).Constrain(min: 1, max: 256),
+        432 => new SM::ShapeInfo("OpenSearchCollection", SM::ShapeKind.Structure, table, 432),
+        433 => new SM::ShapeInfo("OpenSearchCollectionEndpoint", SM::ShapeKind.String).Constrain(min: 1, max: 1024),
+        434 => new SM::ShapeInfo("OpenSearchDataAccessPolicy", SM::ShapeKind.Structure, table, 434),
+        435 => new SM::ShapeInfo("OpenSearchDataSource", SM::ShapeKind.Structure, table, 435),
+        436 => new SM::ShapeInfo("OpenSearchDataSourceName", SM::ShapeKind.String).Constrain(min: 1, max: 256),
+        437 => new SM::ShapeInfo("OpenSearchEncryptionPolicy", SM::ShapeKind.Structure, table, 437),
+        438 => new SM::ShapeInfo("OpenSearchIntegrationDetails", SM::ShapeKind.Structure, table, 438),
+        439 => new SM::ShapeInfo("OpenSearchLifecyclePolicy", SM::ShapeKind.Structure, table, 439),
+        440 => new SM::ShapeInfo("OpenSearchNetworkPolicy", SM::ShapeKind.Structure, table, 440),
+        441 => new SM::ShapeInfo("OpenSearchPolicyName", SM::ShapeKind.String).Constrain(min: 1, max: 256),
+        442 => new SM::ShapeInfo("OpenSearchResourceConfig", SM::ShapeKind.Structure, table, 442),
+        443 => new SM::ShapeInfo("OpenSearchResourceStatus", SM::ShapeKind.Structure, table, 443),
+        444 => new SM::ShapeInfo("OpenSearchResourceStatusType", SM::ShapeKind.String).Constrain(enumValues: ["ACTIVE", "NOT_FOUND", "ERROR"]),
+        445 => new SM::ShapeInfo("OpenSearchWorkspace", SM::ShapeKind.Structure, table, 445),
+        446 => new SM::ShapeInfo("OpenSearchWorkspaceId", SM::ShapeKind.String).Constrain(min: 1, max: 256),
+        447 => new SM::ShapeInfo("OperationAbortedException", SM::ShapeKind.Structure, table, 447).AsError("OperationAbortedException", 400, true),
+        448 => new SM::ShapeInfo("OrderBy", SM::ShapeKind.String).Constrain(enumValues: ["LogStreamName", "LastEventTime"]),
+        449 => new SM::ShapeInfo("OutputFormat", SM::ShapeKind.String).Constrain(enumValues: ["json", "plain", "w3c", "raw", "parquet"]),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes8(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 400:
+                shape.InitList(SLogStream, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.LogStream>());
+                return;
+            case 402:
+                shape.InitList(SLogType, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 403:
+                WSLookupTable(shape);
+                return;
+            case 406:
+                shape.InitList(SLookupTable, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.LookupTable>());
+                return;
+            case 407:
+                WSLowerCaseString(shape);
+                return;
+            case 408:
+                shape.InitList(SWithKey, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 409:
+                WSMalformedQueryException(shape);
+                return;
+            case 412:
+                shape.InitList(SMatchPattern, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 414:
+                WSMetricFilter(shape);
+                return;
+            case 415:
+                WSMetricFilterMatchRecord(shape);
+                return;
+            case 416:
+                shape.InitList(SMetricFilterMatchRecord, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.MetricFilterMatchRecord>());
+                return;
+            case 417:
+                shape.InitList(SMetricFilter, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.MetricFilter>());
+                return;
+            case 420:
+                WSMetricTransformation(shape);
+                return;
+            case 421:
+                shape.InitList(SMetricTransformation, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.MetricTransformation>());
+                return;
+            case 423:
+                shape.InitList(SMoveKeyEntry, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.MoveKeyEntry>());
+                return;
+            case 424:
+                WSMoveKeyEntry(shape);
+                return;
+            case 425:
+                WSMoveKeys(shape);
+                return;
+            case 429:
+                WSOpenSearchApplication(shape);
+                return;
+            case 432:
+                WSOpenSearchCollection(shape);
+                return;
+            case 434:
+                WSOpenSearchDataAccessPolicy(shape);
+                return;
+            case 435:
+                WSOpenSearchDataSource(shape);
+                return;
+            case 437:
+                WSOpenSearchEncryptionPolicy(shape);
+                return;
+            case 438:
+                WSOpenSearchIntegrationDetails(shape);
+                return;
+            case 439:
+                WSOpenSearchLifecyclePolicy(shape);
+                return;
+            case 440:
+                WSOpenSearchNetworkPolicy(shape);
+                return;
+            case 442:
+                WSOpenSearchResourceConfig(shape);
+                return;
+            case 443:
+                WSOpenSearchResourceStatus(shape);
+                return;
+            case 445:
+                WSOpenSearchWorkspace(shape);
+                return;
+            case 447:
+                WSOperationAbortedException(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes9(SM::ShapeTable table, int index) => index switch
+    {
+        450 => new SM::ShapeInfo("OutputFormats", SM::ShapeKind.List, table, 450),
+        451 => new SM::ShapeInfo("OutputLogEvent", SM::ShapeKind.Structure, table, 451),
+        452 => new SM::ShapeInfo("OutputLogEvents", SM::ShapeKind.List, table, 452),
+        453 => new SM::ShapeInfo("OverwriteIfExists", SM::ShapeKind.Boolean),
+        454 => new SM::ShapeInfo("ParseCloudfront", SM::ShapeKind.Structure, table, 454),
+        455 => new SM::ShapeInfo("ParseJSON", SM::ShapeKind.Structure, table, 455),
+        456 => new SM::ShapeInfo("ParseKeyValue", SM::ShapeKind.Structure, table, 456),
+        457 => new SM::ShapeInfo("ParsePostgres", SM::ShapeKind.Structure, table, 457),
+        458 => new SM::ShapeInfo("ParseRoute53", SM::ShapeKind.Structure, table, 458),
+        459 => new SM::ShapeInfo("ParseToOCSF", SM::ShapeKind.Structure, table, 459),
+        460 => new SM::ShapeInfo("ParseVPC", SM::ShapeKind.Structure, table, 460),
+        461 => new SM::ShapeInfo("ParseWAF", SM::ShapeKind.Structure, table, 461),
+        462 => new SM::ShapeInfo("ParserFieldDelimiter", SM::ShapeKind.String).Constrain(min: 1, max: 128),
+        463 => new SM::ShapeInfo("PatternId", SM::ShapeKind.String).Constrain(min: 32, max: 32),
+        464 => new SM::ShapeInfo("PatternRegex", SM::ShapeKind.String).Constrain(min: 1),
+        465 => new SM::ShapeInfo("PatternString", SM::ShapeKind.String).Constrain(min: 1),
+        466 => new SM::ShapeInfo("PatternToken", SM::ShapeKind.Structure, table, 466),
+        467 => new SM::ShapeInfo("PatternTokens", SM::ShapeKind.List, table, 467),
+        468 => new SM::ShapeInfo("Percentage", SM::ShapeKind.Integer).Constrain(min: 0, max: 100),
+        469 => new SM::ShapeInfo("Policy", SM::ShapeKind.Structure, table, 469),
+        470 => new SM::ShapeInfo("PolicyDocument", SM::ShapeKind.String).Constrain(min: 1, max: 51200),
+        471 => new SM::ShapeInfo("PolicyName", SM::ShapeKind.String),
+        472 => new SM::ShapeInfo("PolicyScope", SM::ShapeKind.String).Constrain(enumValues: ["ACCOUNT", "RESOURCE"]),
+        473 => new SM::ShapeInfo("PolicyType", SM::ShapeKind.String).Constrain(enumValues: ["DATA_PROTECTION_POLICY", "SUBSCRIPTION_FILTER_POLICY", "FIELD_INDEX_POLICY", "TRANSFORMER_POLICY", "METRIC_EXTRACTION_POLICY"]),
+        474 => new SM::ShapeInfo("Priority", SM::ShapeKind.String).Constrain(min: 1),
+        475 => new SM::ShapeInfo("Processor", SM::ShapeKind.Structure, table, 475),
+        476 => new SM::ShapeInfo("Processors", SM::ShapeKind.List, table, 476).Constrain(min: 1, max: 20),
+        477 => new SM::ShapeInfo("PutAccountPolicyRequest", SM::ShapeKind.Structure, table, 477),
+        478 => new SM::ShapeInfo("PutAccountPolicyResponse", SM::ShapeKind.Structure, table, 478),
+        479 => new SM::ShapeInfo("PutBearerTokenAuthenticationRequest", SM::ShapeKind.Structure, table, 479),
+        480 => new SM::ShapeInfo("PutDataProtectionPolicyRequest", SM::ShapeKind.Structure, table, 480),
+        481 => new SM::ShapeInfo("PutDataProtectionPolicyResponse", SM::ShapeKind.Structure, table, 481),
+        482 => new SM::ShapeInfo("PutDeliveryDestinationPolicyRequest", SM::ShapeKind.Structure, table, 482),
+        483 => new SM::ShapeInfo("PutDeliveryDestinationPolicyResponse", SM::ShapeKind.Structure, table, 483),
+        484 => new SM::ShapeInfo("PutDeliveryDestinationRequest", SM::ShapeKind.Structure, table, 484),
+        485 => new SM::ShapeInfo("PutDeliveryDestinationResponse", SM::ShapeKind.Structure, table, 485),
+        486 => new SM::ShapeInfo("PutDeliverySourceRequest", SM::ShapeKind.Structure, table, 486),
+        487 => new SM::ShapeInfo("PutDeliverySourceResponse", SM::ShapeKind.Structure, table, 487),
+        488 => new SM::ShapeInfo("PutDestinationPolicyRequest", SM::ShapeKind.Structure, table, 488),
+        489 => new SM::ShapeInfo("PutDestinationRequest", SM::ShapeKind.Structure, table, 489),
+        490 => new SM::ShapeInfo("PutDestinationResponse", SM::ShapeKind.Structure, table, 490),
+        491 => new SM::ShapeInfo("PutIndexPolicyRequest", SM::ShapeKind.Structure, table, 491),
+        492 => new SM::ShapeInfo("PutIndexPolicyResponse", SM::ShapeKind.Structure, table, 492),
+        493 => new SM::ShapeInfo("PutIntegrationRequest", SM::ShapeKind.Structure, table, 493),
+        494 => new SM::ShapeInfo("PutIntegrationResponse", SM::ShapeKind.Structure, table, 494),
+        495 => new SM::ShapeInfo("PutLogEventsRequest", SM::ShapeKind.Structure, table, 495),
+        496 => new SM::ShapeInfo("PutLogEventsResponse", SM::ShapeKind.Structure, table, 496),
+        497 => new SM::ShapeInfo("PutLogGroupDeletionProtectionRequest", SM::ShapeKind.Structure, table, 497),
+        498 => new SM::ShapeInfo("PutMetricFilterRequest", SM::ShapeKind.Structure, table, 498),
+        499 => new SM::ShapeInfo("PutQueryDefinitionRequest", SM::ShapeKind.Structure, table, 499),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes9(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 450:
+                shape.InitList(SOutputFormat, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 451:
+                WSOutputLogEvent(shape);
+                return;
+            case 452:
+                shape.InitList(SOutputLogEvent, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.OutputLogEvent>());
+                return;
+            case 454:
+                WSParseCloudfront(shape);
+                return;
+            case 455:
+                WSParseJSON(shape);
+                return;
+            case 456:
+                WSParseKeyValue(shape);
+                return;
+            case 457:
+                WSParsePostgres(shape);
+                return;
+            case 458:
+                WSParseRoute53(shape);
+                return;
+            case 459:
+                WSParseToOCSF(shape);
+                return;
+            case 460:
+                WSParseVPC(shape);
+                return;
+            case 461:
+                WSParseWAF(shape);
+                return;
+            case 466:
+                WSPatternToken(shape);
+                return;
+            case 467:
+                shape.InitList(SPatternToken, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.PatternToken>());
+                return;
+            case 469:
+                WSPolicy(shape);
+                return;
+            case 475:
+                WSProcessor(shape);
+                return;
+            case 476:
+                shape.InitList(SProcessor, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.Processor>());
+                return;
+            case 477:
+                WSPutAccountPolicyRequest(shape);
+                return;
+            case 478:
+                WSPutAccountPolicyResponse(shape);
+                return;
+            case 479:
+                WSPutBearerTokenAuthenticationRequest(shape);
+                return;
+            case 480:
+                WSPutDataProtectionPolicyRequest(shape);
+                return;
+            case 481:
+                WSPutDataProtectionPolicyResponse(shape);
+                return;
+            case 482:
+                WSPutDeliveryDestinationPolicyRequest(shape);
+                return;
+            case 483:
+                WSPutDeliveryDestinationPolicyResponse(shape);
+                return;
+            case 484:
+                WSPutDeliveryDestinationRequest(shape);
+                return;
+            case 485:
+                WSPutDeliveryDestinationResponse(shape);
+                return;
+            case 486:
+                WSPutDeliverySourceRequest(shape);
+                return;
+            case 487:
+                WSPutDeliverySourceResponse(shape);
+                return;
+            case 488:
+                WSPutDestinationPolicyRequest(shape);
+                return;
+            case 489:
+                WSPutDestinationRequest(shape);
+                return;
+            case 490:
+                WSPutDestinationResponse(shape);
+                return;
+            case 491:
+                WSPutIndexPolicyRequest(shape);
+                return;
+            case 492:
+                WSPutIndexPolicyResponse(shape);
+                return;
+            case 493:
+                WSPutIntegrationRequest(shape);
+                return;
+            case 494:
+                WSPutIntegrationResponse(shape);
+                return;
+            case 495:
+                WSPutLogEventsRequest(shape);
+                return;
+            case 496:
+                WSPutLogEventsResponse(shape);
+                return;
+            case 497:
+                WSPutLogGroupDeletionProtectionRequest(shape);
+                return;
+            case 498:
+                WSPutMetricFilterRequest(shape);
+                return;
+            case 499:
+                WSPutQueryDefinitionRequest(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes10(SM::ShapeTable table, int index) => index switch
+    {
+        500 => new SM::ShapeInfo("PutQueryDefinitionResponse", SM::ShapeKind.Structure, table, 500),
+        501 => new SM::ShapeInfo("PutResourcePolicyRequest", SM::ShapeKind.Structure, table, 501),
+        502 => new SM::ShapeInfo("PutResourcePolicyResponse", SM::ShapeKind.Structure, table, 502),
+        503 => new SM::ShapeInfo("PutRetentionPolicyRequest", SM::ShapeKind.Structure, table, 503),
+        504 => new SM::ShapeInfo("PutSubscriptionFilterRequest", SM::ShapeKind.Structure, table, 504),
+        505 => new SM::ShapeInfo("PutTransformerRequest", SM::ShapeKind.Structure, table, 505),
+        506 => new SM::ShapeInfo("QueryCharOffset", SM::ShapeKind.Integer),
+        507 => new SM::ShapeInfo("QueryCompileError", SM::ShapeKind.Structure, table, 507),
+        508 => new SM::ShapeInfo("QueryCompileErrorLocation", SM::ShapeKind.Structure, table, 508),
+        509 => new SM::ShapeInfo("QueryDefinition", SM::ShapeKind.Structure, table, 509),
+        510 => new SM::ShapeInfo("QueryDefinitionList", SM::ShapeKind.List, table, 510),
+        511 => new SM::ShapeInfo("QueryDefinitionName", SM::ShapeKind.String).Constrain(min: 1, max: 255),
+        512 => new SM::ShapeInfo("QueryDefinitionString", SM::ShapeKind.String).Constrain(min: 1, max: 10000),
+        513 => new SM::ShapeInfo("QueryDuration", SM::ShapeKind.Long),
+        514 => new SM::ShapeInfo("QueryId", SM::ShapeKind.String).Constrain(min: 1, max: 256),
+        515 => new SM::ShapeInfo("QueryInfo", SM::ShapeKind.Structure, table, 515),
+        516 => new SM::ShapeInfo("QueryInfoList", SM::ShapeKind.List, table, 516),
+        517 => new SM::ShapeInfo("QueryLanguage", SM::ShapeKind.String).Constrain(enumValues: ["CWLI", "SQL", "PPL"]),
+        518 => new SM::ShapeInfo("QueryListMaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000),
+        519 => new SM::ShapeInfo("QueryParameter", SM::ShapeKind.Structure, table, 519),
+        520 => new SM::ShapeInfo("QueryParameterDefaultValue", SM::ShapeKind.String).Constrain(max: 1024),
+        521 => new SM::ShapeInfo("QueryParameterDescription", SM::ShapeKind.String).Constrain(max: 512),
+        522 => new SM::ShapeInfo("QueryParameterList", SM::ShapeKind.List, table, 522).Constrain(max: 20),
+        523 => new SM::ShapeInfo("QueryParameterName", SM::ShapeKind.String).Constrain(min: 1, max: 128),
+        524 => new SM::ShapeInfo("QueryResults", SM::ShapeKind.List, table, 524),
+        525 => new SM::ShapeInfo("QueryStatistics", SM::ShapeKind.Structure, table, 525),
+        526 => new SM::ShapeInfo("QueryStatus", SM::ShapeKind.String).Constrain(enumValues: ["Scheduled", "Running", "Complete", "Failed", "Cancelled", "Timeout", "Unknown"]),
+        527 => new SM::ShapeInfo("QueryString", SM::ShapeKind.String).Constrain(min: 0, max: 10000),
+        528 => new SM::ShapeInfo("QuoteCharacter", SM::ShapeKind.String).Constrain(min: 1, max: 1),
+        529 => new SM::ShapeInfo("RecordField", SM::ShapeKind.Structure, table, 529),
+        530 => new SM::ShapeInfo("RecordFields", SM::ShapeKind.List, table, 530).Constrain(min: 0, max: 128),
+        531 => new SM::ShapeInfo("RecordsCount", SM::ShapeKind.Long).Constrain(min: 0),
+        532 => new SM::ShapeInfo("RejectedEntityInfo", SM::ShapeKind.Structure, table, 532),
+        533 => new SM::ShapeInfo("RejectedLogEventsInfo", SM::ShapeKind.Structure, table, 533),
+        534 => new SM::ShapeInfo("RenameKeyEntries", SM::ShapeKind.List, table, 534).Constrain(min: 1, max: 5),
+        535 => new SM::ShapeInfo("RenameKeyEntry", SM::ShapeKind.Structure, table, 535),
+        536 => new SM::ShapeInfo("RenameKeys", SM::ShapeKind.Structure, table, 536),
+        537 => new SM::ShapeInfo("RenameTo", SM::ShapeKind.String).Constrain(min: 1, max: 128),
+        538 => new SM::ShapeInfo("RequestId", SM::ShapeKind.String).Constrain(min: 0, max: 256),
+        539 => new SM::ShapeInfo("ResourceAlreadyExistsException", SM::ShapeKind.Structure, table, 539).AsError("ResourceAlreadyExistsException", 400, true),
+        540 => new SM::ShapeInfo("ResourceArns", SM::ShapeKind.List, table, 540),
+        541 => new SM::ShapeInfo("ResourceConfig", SM::ShapeKind.Structure, table, 541).WithTraits(union: true),
+        542 => new SM::ShapeInfo("ResourceIdentifier", SM::ShapeKind.String).Constrain(min: 1, max: 2048),
+        543 => new SM::ShapeInfo("ResourceNotFoundException", SM::ShapeKind.Structure, table, 543).AsError("ResourceNotFoundException", 400, true),
+        544 => new SM::ShapeInfo("ResourcePolicies", SM::ShapeKind.List, table, 544),
+        545 => new SM::ShapeInfo("ResourcePolicy", SM::ShapeKind.Structure, table, 545),
+        546 => new SM::ShapeInfo("ResourceType", SM::ShapeKind.String).Constrain(min: 1, max: 255),
+        547 => new SM::ShapeInfo("ResourceTypes", SM::ShapeKind.List, table, 547).Constrain(min: 1, max: 10),
+        548 => new SM::ShapeInfo("ResultField", SM::ShapeKind.Structure, table, 548),
+        549 => new SM::ShapeInfo("ResultRows", SM::ShapeKind.List, table, 549),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes10(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 500:
+                WSPutQueryDefinitionResponse(shape);
+                return;
+            case 501:
+                WSPutResourcePolicyRequest(shape);
+                return;
+            case 502:
+                WSPutResourcePolicyResponse(shape);
+                return;
+            case 503:
+                WSPutRetentionPolicyRequest(shape);
+                return;
+            case 504:
+                WSPutSubscriptionFilterRequest(shape);
+                return;
+            case 505:
+                WSPutTransformerRequest(shape);
+                return;
+            case 507:
+                WSQueryCompileError(shape);
+                return;
+            case 508:
+                WSQueryCompileErrorLocation(shape);
+                return;
+            case 509:
+                WSQueryDefinition(shape);
+                return;
+            case 510:
+                shape.InitList(SQueryDefinition, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.QueryDefinition>());
+                return;
+            case 515:
+                WSQueryInfo(shape);
+                return;
+            case 516:
+                shape.InitList(SQueryInfo, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.QueryInfo>());
+                return;
+            case 519:
+                WSQueryParameter(shape);
+                return;
+            case 522:
+                shape.InitList(SQueryParameter, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.QueryParameter>());
+                return;
+            case 524:
+                shape.InitList(SResultRows, "member", static () => new global::System.Collections.Generic.List<global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.ResultField>>());
+                return;
+            case 525:
+                WSQueryStatistics(shape);
+                return;
+            case 529:
+                WSRecordField(shape);
+                return;
+            case 530:
+                shape.InitList(SFieldHeader, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 532:
+                WSRejectedEntityInfo(shape);
+                return;
+            case 533:
+                WSRejectedLogEventsInfo(shape);
+                return;
+            case 534:
+                shape.InitList(SRenameKeyEntry, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.RenameKeyEntry>());
+                return;
+            case 535:
+                WSRenameKeyEntry(shape);
+                return;
+            case 536:
+                WSRenameKeys(shape);
+                return;
+            case 539:
+                WSResourceAlreadyExistsException(shape);
+                return;
+            case 540:
+                shape.InitList(SArn, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 541:
+                WSResourceConfig(shape);
+                return;
+            case 543:
+                WSResourceNotFoundException(shape);
+                return;
+            case 544:
+                shape.InitList(SResourcePolicy, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.ResourcePolicy>());
+                return;
+            case 545:
+                WSResourcePolicy(shape);
+                return;
+            case 547:
+                shape.InitList(SResourceType, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 548:
+                WSResultField(shape);
+                return;
+            case 549:
+                shape.InitList(SResultField, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.ResultField>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes11(SM::ShapeTable table, int index) => index switch
+    {
+        550 => new SM::ShapeInfo("RoleArn", SM::ShapeKind.String).Constrain(min: 1),
+        551 => new SM::ShapeInfo("S3Configuration", SM::ShapeKind.Structure, table, 551),
+        552 => new SM::ShapeInfo("S3DeliveryConfiguration", SM::ShapeKind.Structure, table, 552),
+        553 => new SM::ShapeInfo("S3TableIntegrationSource", SM::ShapeKind.Structure, table, 553),
+        554 => new SM::ShapeInfo("S3TableIntegrationSourceIdentifier", SM::ShapeKind.String).Constrain(min: 1, max: 2048),
+        555 => new SM::ShapeInfo("S3TableIntegrationSourceStatus", SM::ShapeKind.String).Constrain(enumValues: ["ACTIVE", "UNHEALTHY", "FAILED", "DATA_SOURCE_DELETE_IN_PROGRESS"]),
+        556 => new SM::ShapeInfo("S3TableIntegrationSourceStatusReason", SM::ShapeKind.String).Constrain(min: 1),
+        557 => new SM::ShapeInfo("S3TableIntegrationSources", SM::ShapeKind.List, table, 557),
+        558 => new SM::ShapeInfo("S3TablesDatasourceName", SM::ShapeKind.String).Constrain(min: 1, max: 256),
+        559 => new SM::ShapeInfo("S3TablesDatasourceType", SM::ShapeKind.String).Constrain(min: 1, max: 256),
+        560 => new SM::ShapeInfo("S3TablesIntegration", SM::ShapeKind.Structure, table, 560),
+        561 => new SM::ShapeInfo("S3Uri", SM::ShapeKind.String).Constrain(max: 1024),
+        562 => new SM::ShapeInfo("ScheduleExpression", SM::ShapeKind.String).Constrain(max: 256),
+        563 => new SM::ShapeInfo("ScheduleTimezone", SM::ShapeKind.String).Constrain(min: 1),
+        564 => new SM::ShapeInfo("ScheduledQueryDescription", SM::ShapeKind.String).Constrain(max: 1024),
+        565 => new SM::ShapeInfo("ScheduledQueryDestination", SM::ShapeKind.Structure, table, 565),
+        566 => new SM::ShapeInfo("ScheduledQueryDestinationList", SM::ShapeKind.List, table, 566),
+        567 => new SM::ShapeInfo("ScheduledQueryDestinationType", SM::ShapeKind.String).Constrain(enumValues: ["S3"]),
+        568 => new SM::ShapeInfo("ScheduledQueryIdentifier", SM::ShapeKind.String),
+        569 => new SM::ShapeInfo("ScheduledQueryLogGroupIdentifiers", SM::ShapeKind.List, table, 569).Constrain(min: 1, max: 50),
+        570 => new SM::ShapeInfo("ScheduledQueryName", SM::ShapeKind.String).Constrain(min: 1, max: 255),
+        571 => new SM::ShapeInfo("ScheduledQueryState", SM::ShapeKind.String).Constrain(enumValues: ["ENABLED", "DISABLED"]),
+        572 => new SM::ShapeInfo("ScheduledQuerySummary", SM::ShapeKind.Structure, table, 572),
+        573 => new SM::ShapeInfo("ScheduledQuerySummaryList", SM::ShapeKind.List, table, 573),
+        574 => new SM::ShapeInfo("Scope", SM::ShapeKind.String).Constrain(enumValues: ["ALL"]),
+        575 => new SM::ShapeInfo("SearchedLogStream", SM::ShapeKind.Structure, table, 575),
+        576 => new SM::ShapeInfo("SearchedLogStreams", SM::ShapeKind.List, table, 576),
+        577 => new SM::ShapeInfo("SelectionCriteria", SM::ShapeKind.String),
+        578 => new SM::ShapeInfo("SequenceToken", SM::ShapeKind.String).Constrain(min: 1),
+        579 => new SM::ShapeInfo("Service", SM::ShapeKind.String).Constrain(min: 1, max: 255),
+        580 => new SM::ShapeInfo("ServiceQuotaExceededException", SM::ShapeKind.Structure, table, 580).AsError("ServiceQuotaExceededException", 400, true),
+        581 => new SM::ShapeInfo("ServiceUnavailableException", SM::ShapeKind.Structure, table, 581).AsError("ServiceUnavailableException", 500, false),
+        582 => new SM::ShapeInfo("SessionId", SM::ShapeKind.String).Constrain(min: 0, max: 256),
+        583 => new SM::ShapeInfo("SessionStreamingException", SM::ShapeKind.Structure, table, 583).AsError("SessionStreamingException", 400, true),
+        584 => new SM::ShapeInfo("SessionTimeoutException", SM::ShapeKind.Structure, table, 584).AsError("SessionTimeoutException", 400, true),
+        585 => new SM::ShapeInfo("Source", SM::ShapeKind.String).Constrain(min: 1, max: 128),
+        586 => new SM::ShapeInfo("SourceTimezone", SM::ShapeKind.String).Constrain(min: 1),
+        587 => new SM::ShapeInfo("SplitString", SM::ShapeKind.Structure, table, 587),
+        588 => new SM::ShapeInfo("SplitStringDelimiter", SM::ShapeKind.String).Constrain(min: 1, max: 128),
+        589 => new SM::ShapeInfo("SplitStringEntries", SM::ShapeKind.List, table, 589).Constrain(min: 1, max: 10),
+        590 => new SM::ShapeInfo("SplitStringEntry", SM::ShapeKind.Structure, table, 590),
+        591 => new SM::ShapeInfo("StandardUnit", SM::ShapeKind.String).Constrain(enumValues: ["Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes", "Terabytes", "Bits", "Kilobits", "Megabits", "Gigabits", "Terabits", "Percent", "Count", "Bytes/Second", "Kilobytes/Second", "Megabytes/Second", "Gigabytes/Second", "Terabytes/Second", "Bits/Second", "Kilobits/Second", "Megabits/Second", "Gigabits/Second", "Terabits/Second", "Count/Second", "None"]),
+        592 => new SM::ShapeInfo("StartFromHead", SM::ShapeKind.Boolean),
+        593 => new SM::ShapeInfo("StartLiveTailLogGroupIdentifiers", SM::ShapeKind.List, table, 593).Constrain(min: 1, max: 10),
+        594 => new SM::ShapeInfo("StartLiveTailRequest", SM::ShapeKind.Structure, table, 594),
+        595 => new SM::ShapeInfo("StartLiveTailResponse", SM::ShapeKind.Structure, table, 595),
+        596 => new SM::ShapeInfo("StartLiveTailResponseStream", SM::ShapeKind.Structure, table, 596),
+        597 => new SM::ShapeInfo("StartQueryRequest", SM::ShapeKind.Structure, table, 597),
+        598 => new SM::ShapeInfo("StartQueryResponse", SM::ShapeKind.Structure, table, 598),
+        599 => new SM::ShapeInfo("StartTimeOffset", SM::ShapeKind.Long),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes11(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 551:
+                WSS3Configuration(shape);
+                return;
+            case 552:
+                WSS3DeliveryConfiguration(shape);
+                return;
+            case 553:
+                WSS3TableIntegrationSource(shape);
+                return;
+            case 557:
+                shape.InitList(SS3TableIntegrationSource, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.S3TableIntegrationSource>());
+                return;
+            case 560:
+                WSS3TablesIntegration(shape);
+                return;
+            case 565:
+                WSScheduledQueryDestination(shape);
+                return;
+            case 566:
+                shape.InitList(SScheduledQueryDestination, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.ScheduledQueryDestination>());
+                return;
+            case 569:
+                shape.InitList(SLogGroupIdentifier, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 572:
+                WSScheduledQuerySummary(shape);
+                return;
+            case 573:
+                shape.InitList(SScheduledQuerySummary, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.ScheduledQuerySummary>());
+                return;
+            case 575:
+                WSSearchedLogStream(shape);
+                return;
+            case 576:
+                shape.InitList(SSearchedLogStream, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.SearchedLogStream>());
+                return;
+            case 580:
+                WSServiceQuotaExceededException(shape);
+                return;
+            case 581:
+                WSServiceUnavailableException(shape);
+                return;
+            case 583:
+                WSSessionStreamingException(shape);
+                return;
+            case 584:
+                WSSessionTimeoutException(shape);
+                return;
+            case 587:
+                WSSplitString(shape);
+                return;
+            case 589:
+                shape.InitList(SSplitStringEntry, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.SplitStringEntry>());
+                return;
+            case 590:
+                WSSplitStringEntry(shape);
+                return;
+            case 593:
+                shape.InitList(SLogGroupIdentifier, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 594:
+                WSStartLiveTailRequest(shape);
+                return;
+            case 595:
+                WSStartLiveTailResponse(shape);
+                return;
+            case 596:
+                WSStartLiveTailResponseStream(shape);
+                return;
+            case 597:
+                WSStartQueryRequest(shape);
+                return;
+            case 598:
+                WSStartQueryResponse(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes12(SM::ShapeTable table, int index) => index switch
+    {
+        600 => new SM::ShapeInfo("State", SM::ShapeKind.String).Constrain(enumValues: ["Active", "Suppressed", "Baseline"]),
+        601 => new SM::ShapeInfo("StatsValue", SM::ShapeKind.Double),
+        602 => new SM::ShapeInfo("StopQueryRequest", SM::ShapeKind.Structure, table, 602),
+        603 => new SM::ShapeInfo("StopQueryResponse", SM::ShapeKind.Structure, table, 603),
+        604 => new SM::ShapeInfo("StoredBytes", SM::ShapeKind.Long).Constrain(min: 0),
+        605 => new SM::ShapeInfo("String", SM::ShapeKind.String),
+        606 => new SM::ShapeInfo("SubscriptionFilter", SM::ShapeKind.Structure, table, 606),
+        607 => new SM::ShapeInfo("SubscriptionFilters", SM::ShapeKind.List, table, 607),
+        608 => new SM::ShapeInfo("SubstituteString", SM::ShapeKind.Structure, table, 608),
+        609 => new SM::ShapeInfo("SubstituteStringEntries", SM::ShapeKind.List, table, 609).Constrain(min: 1, max: 10),
+        610 => new SM::ShapeInfo("SubstituteStringEntry", SM::ShapeKind.Structure, table, 610),
+        611 => new SM::ShapeInfo("Success", SM::ShapeKind.Boolean),
+        612 => new SM::ShapeInfo("SuppressionPeriod", SM::ShapeKind.Structure, table, 612),
+        613 => new SM::ShapeInfo("SuppressionState", SM::ShapeKind.String).Constrain(enumValues: ["SUPPRESSED", "UNSUPPRESSED"]),
+        614 => new SM::ShapeInfo("SuppressionType", SM::ShapeKind.String).Constrain(enumValues: ["LIMITED", "INFINITE"]),
+        615 => new SM::ShapeInfo("SuppressionUnit", SM::ShapeKind.String).Constrain(enumValues: ["SECONDS", "MINUTES", "HOURS"]),
+        616 => new SM::ShapeInfo("SystemField", SM::ShapeKind.String),
+        617 => new SM::ShapeInfo("TableBody", SM::ShapeKind.String).Constrain(min: 1, max: 10485760),
+        618 => new SM::ShapeInfo("TableFields", SM::ShapeKind.List, table, 618),
+        619 => new SM::ShapeInfo("TagFilter", SM::ShapeKind.Structure, table, 619),
+        620 => new SM::ShapeInfo("TagFilterKey", SM::ShapeKind.String).Constrain(min: 1, max: 128),
+        621 => new SM::ShapeInfo("TagFilterValue", SM::ShapeKind.String).Constrain(min: 0, max: 259),
+        622 => new SM::ShapeInfo("TagFilterValues", SM::ShapeKind.List, table, 622).Constrain(min: 0, max: 5),
+        623 => new SM::ShapeInfo("TagFilters", SM::ShapeKind.List, table, 623).Constrain(min: 1, max: 5),
+        624 => new SM::ShapeInfo("TagKey", SM::ShapeKind.String).Constrain(min: 1, max: 128),
+        625 => new SM::ShapeInfo("TagKeyList", SM::ShapeKind.List, table, 625).Constrain(min: 0, max: 50),
+        626 => new SM::ShapeInfo("TagList", SM::ShapeKind.List, table, 626).Constrain(min: 1),
+        627 => new SM::ShapeInfo("TagLogGroupRequest", SM::ShapeKind.Structure, table, 627),
+        628 => new SM::ShapeInfo("TagResourceRequest", SM::ShapeKind.Structure, table, 628),
+        629 => new SM::ShapeInfo("TagValue", SM::ShapeKind.String).Constrain(max: 256),
+        630 => new SM::ShapeInfo("Tags", SM::ShapeKind.Map, table, 630).Constrain(min: 1, max: 50),
+        631 => new SM::ShapeInfo("Target", SM::ShapeKind.String).Constrain(min: 1, max: 128),
+        632 => new SM::ShapeInfo("TargetArn", SM::ShapeKind.String).Constrain(min: 1),
+        633 => new SM::ShapeInfo("TargetFormat", SM::ShapeKind.String).Constrain(min: 1, max: 64),
+        634 => new SM::ShapeInfo("TargetTimezone", SM::ShapeKind.String).Constrain(min: 1),
+        635 => new SM::ShapeInfo("TestEventMessages", SM::ShapeKind.List, table, 635).Constrain(min: 1, max: 50),
+        636 => new SM::ShapeInfo("TestMetricFilterRequest", SM::ShapeKind.Structure, table, 636),
+        637 => new SM::ShapeInfo("TestMetricFilterResponse", SM::ShapeKind.Structure, table, 637),
+        638 => new SM::ShapeInfo("TestTransformerRequest", SM::ShapeKind.Structure, table, 638),
+        639 => new SM::ShapeInfo("TestTransformerResponse", SM::ShapeKind.Structure, table, 639),
+        640 => new SM::ShapeInfo("ThrottlingException", SM::ShapeKind.Structure, table, 640).AsError("ThrottlingException", 400, true),
+        641 => new SM::ShapeInfo("Time", SM::ShapeKind.String).Constrain(min: 1),
+        642 => new SM::ShapeInfo("Timestamp", SM::ShapeKind.Long).Constrain(min: 0),
+        643 => new SM::ShapeInfo("ToKey", SM::ShapeKind.String).Constrain(min: 1, max: 128),
+        644 => new SM::ShapeInfo("Token", SM::ShapeKind.String),
+        645 => new SM::ShapeInfo("TokenString", SM::ShapeKind.String).Constrain(min: 1),
+        646 => new SM::ShapeInfo("TokenValue", SM::ShapeKind.Long),
+        647 => new SM::ShapeInfo("TooManyTagsException", SM::ShapeKind.Structure, table, 647).AsError("TooManyTagsException", 400, true),
+        648 => new SM::ShapeInfo("TransformedEventMessage", SM::ShapeKind.String).Constrain(min: 1),
+        649 => new SM::ShapeInfo("TransformedLogRecord", SM::ShapeKind.Structure, table, 649),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes12(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 602:
+                WSStopQueryRequest(shape);
+                return;
+            case 603:
+                WSStopQueryResponse(shape);
+                return;
+            case 606:
+                WSSubscriptionFilter(shape);
+                return;
+            case 607:
+                shape.InitList(SSubscriptionFilter, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.SubscriptionFilter>());
+                return;
+            case 608:
+                WSSubstituteString(shape);
+                return;
+            case 609:
+                shape.InitList(SSubstituteStringEntry, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.SubstituteStringEntry>());
+                return;
+            case 610:
+                WSSubstituteStringEntry(shape);
+                return;
+            case 612:
+                WSSuppressionPeriod(shape);
+                return;
+            case 618:
+                shape.InitList(SString, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 619:
+                WSTagFilter(shape);
+                return;
+            case 622:
+                shape.InitList(STagFilterValue, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 623:
+                shape.InitList(STagFilter, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.TagFilter>());
+                return;
+            case 625:
+                shape.InitList(STagKey, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 626:
+                shape.InitList(STagKey, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 627:
+                WSTagLogGroupRequest(shape);
+                return;
+            case 628:
+                WSTagResourceRequest(shape);
+                return;
+            case 630:
+                shape.InitMap(STagKey, "key", STagValue, "value", static () => new global::System.Collections.Generic.Dictionary<string, string>());
+                return;
+            case 635:
+                shape.InitList(SEventMessage, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 636:
+                WSTestMetricFilterRequest(shape);
+                return;
+            case 637:
+                WSTestMetricFilterResponse(shape);
+                return;
+            case 638:
+                WSTestTransformerRequest(shape);
+                return;
+            case 639:
+                WSTestTransformerResponse(shape);
+                return;
+            case 640:
+                WSThrottlingException(shape);
+                return;
+            case 647:
+                WSTooManyTagsException(shape);
+                return;
+            case 649:
+                WSTransformedLogRecord(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes13(SM::ShapeTable table, int index) => index switch
+    {
+        650 => new SM::ShapeInfo("TransformedLogs", SM::ShapeKind.List, table, 650),
+        651 => new SM::ShapeInfo("TriggerHistoryRecord", SM::ShapeKind.Structure, table, 651),
+        652 => new SM::ShapeInfo("TriggerHistoryRecordList", SM::ShapeKind.List, table, 652),
+        653 => new SM::ShapeInfo("TrimString", SM::ShapeKind.Structure, table, 653),
+        654 => new SM::ShapeInfo("TrimStringWithKeys", SM::ShapeKind.List, table, 654).Constrain(min: 1, max: 10),
+        655 => new SM::ShapeInfo("Type", SM::ShapeKind.String).Constrain(enumValues: ["boolean", "integer", "double", "string"]),
+        656 => new SM::ShapeInfo("TypeConverter", SM::ShapeKind.Structure, table, 656),
+        657 => new SM::ShapeInfo("TypeConverterEntries", SM::ShapeKind.List, table, 657).Constrain(min: 1, max: 5),
+        658 => new SM::ShapeInfo("TypeConverterEntry", SM::ShapeKind.Structure, table, 658),
+        659 => new SM::ShapeInfo("Unmask", SM::ShapeKind.Boolean),
+        660 => new SM::ShapeInfo("UnrecognizedClientException", SM::ShapeKind.Structure, table, 660).AsError("UnrecognizedClientException", 400, true),
+        661 => new SM::ShapeInfo("UntagLogGroupRequest", SM::ShapeKind.Structure, table, 661),
+        662 => new SM::ShapeInfo("UntagResourceRequest", SM::ShapeKind.Structure, table, 662),
+        663 => new SM::ShapeInfo("UpdateAnomalyRequest", SM::ShapeKind.Structure, table, 663),
+        664 => new SM::ShapeInfo("UpdateDeliveryConfigurationRequest", SM::ShapeKind.Structure, table, 664),
+        665 => new SM::ShapeInfo("UpdateDeliveryConfigurationResponse", SM::ShapeKind.Structure, table, 665),
+        666 => new SM::ShapeInfo("UpdateLogAnomalyDetectorRequest", SM::ShapeKind.Structure, table, 666),
+        667 => new SM::ShapeInfo("UpdateLookupTableRequest", SM::ShapeKind.Structure, table, 667),
+        668 => new SM::ShapeInfo("UpdateLookupTableResponse", SM::ShapeKind.Structure, table, 668),
+        669 => new SM::ShapeInfo("UpdateScheduledQueryRequest", SM::ShapeKind.Structure, table, 669),
+        670 => new SM::ShapeInfo("UpdateScheduledQueryResponse", SM::ShapeKind.Structure, table, 670),
+        671 => new SM::ShapeInfo("UpperCaseString", SM::ShapeKind.Structure, table, 671),
+        672 => new SM::ShapeInfo("UpperCaseStringWithKeys", SM::ShapeKind.List, table, 672).Constrain(min: 1, max: 10),
+        673 => new SM::ShapeInfo("UserIdentity", SM::ShapeKind.String).Constrain(min: 1, max: 2048),
+        674 => new SM::ShapeInfo("ValidationException", SM::ShapeKind.Structure, table, 674).AsError("ValidationException", 400, true),
+        675 => new SM::ShapeInfo("Value", SM::ShapeKind.String),
+        676 => new SM::ShapeInfo("ValueKey", SM::ShapeKind.String).Constrain(min: 1, max: 128),
+        677 => new SM::ShapeInfo("WithKey", SM::ShapeKind.String).Constrain(min: 1),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes13(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 650:
+                shape.InitList(STransformedLogRecord, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.TransformedLogRecord>());
+                return;
+            case 651:
+                WSTriggerHistoryRecord(shape);
+                return;
+            case 652:
+                shape.InitList(STriggerHistoryRecord, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.TriggerHistoryRecord>());
+                return;
+            case 653:
+                WSTrimString(shape);
+                return;
+            case 654:
+                shape.InitList(SWithKey, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 656:
+                WSTypeConverter(shape);
+                return;
+            case 657:
+                shape.InitList(STypeConverterEntry, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.TypeConverterEntry>());
+                return;
+            case 658:
+                WSTypeConverterEntry(shape);
+                return;
+            case 660:
+                WSUnrecognizedClientException(shape);
+                return;
+            case 661:
+                WSUntagLogGroupRequest(shape);
+                return;
+            case 662:
+                WSUntagResourceRequest(shape);
+                return;
+            case 663:
+                WSUpdateAnomalyRequest(shape);
+                return;
+            case 664:
+                WSUpdateDeliveryConfigurationRequest(shape);
+                return;
+            case 665:
+                WSUpdateDeliveryConfigurationResponse(shape);
+                return;
+            case 666:
+                WSUpdateLogAnomalyDetectorRequest(shape);
+                return;
+            case 667:
+                WSUpdateLookupTableRequest(shape);
+                return;
+            case 668:
+                WSUpdateLookupTableResponse(shape);
+                return;
+            case 669:
+                WSUpdateScheduledQueryRequest(shape);
+                return;
+            case 670:
+                WSUpdateScheduledQueryResponse(shape);
+                return;
+            case 671:
+                WSUpperCaseString(shape);
+                return;
+            case 672:
+                shape.InitList(SWithKey, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 674:
+                WSValidationException(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static void WSLookupTable(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.LookupTable(),
             new SM::MemberInfo("description", SLookupTableDescription, "description", "description", static o => ((global::Stratus.Services.Model.Logs.LookupTable)o).description, static (o, v) => ((global::Stratus.Services.Model.Logs.LookupTable)o).description = (string?)v),
             new SM::MemberInfo("kmsKeyId", SKmsKeyId, "kmsKeyId", "kmsKeyId", static o => ((global::Stratus.Services.Model.Logs.LookupTable)o).kmsKeyId, static (o, v) => ((global::Stratus.Services.Model.Logs.LookupTable)o).kmsKeyId = (string?)v),
             new SM::MemberInfo("lastUpdatedTime", STimestamp, "lastUpdatedTime", "lastUpdatedTime", static o => ((global::Stratus.Services.Model.Logs.LookupTable)o).lastUpdatedTime, static (o, v) => ((global::Stratus.Services.Model.Logs.LookupTable)o).lastUpdatedTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.LookupTable)o).lastUpdatedTime),
@@ -302,14 +1177,17 @@ public static partial class LogsShapes
             new SM::MemberInfo("recordsCount", SRecordsCount, "recordsCount", "recordsCount", static o => ((global::Stratus.Services.Model.Logs.LookupTable)o).recordsCount, static (o, v) => ((global::Stratus.Services.Model.Logs.LookupTable)o).recordsCount = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.LookupTable)o).recordsCount),
             new SM::MemberInfo("sizeBytes", SStoredBytes, "sizeBytes", "sizeBytes", static o => ((global::Stratus.Services.Model.Logs.LookupTable)o).sizeBytes, static (o, v) => ((global::Stratus.Services.Model.Logs.LookupTable)o).sizeBytes = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.LookupTable)o).sizeBytes),
             new SM::MemberInfo("tableFields", STableFields, "tableFields", "tableFields", static o => ((global::Stratus.Services.Model.Logs.LookupTable)o).tableFields, static (o, v) => ((global::Stratus.Services.Model.Logs.LookupTable)o).tableFields = (global::System.Collections.Generic.List<string>?)v));
-        SLookupTables.InitList(SLookupTable, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.LookupTable>());
-        SLowerCaseString.InitStructure(static () => new global::Stratus.Services.Model.Logs.LowerCaseString(),
+
+    private static void WSLowerCaseString(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.LowerCaseString(),
             new SM::MemberInfo("withKeys", SLowerCaseStringWithKeys, "withKeys", "withKeys", static o => ((global::Stratus.Services.Model.Logs.LowerCaseString)o).withKeys, static (o, v) => ((global::Stratus.Services.Model.Logs.LowerCaseString)o).withKeys = (global::System.Collections.Generic.List<string>?)v, required: true));
-        SLowerCaseStringWithKeys.InitList(SWithKey, "member", static () => new global::System.Collections.Generic.List<string>());
-        SMalformedQueryException.InitStructure(static () => new global::Stratus.Services.Model.Logs.MalformedQueryException(),
+
+    private static void WSMalformedQueryException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.MalformedQueryException(),
             new SM::MemberInfo("queryCompileError", SQueryCompileError, "queryCompileError", "queryCompileError", static o => ((global::Stratus.Services.Model.Logs.MalformedQueryException)o).queryCompileError, static (o, v) => ((global::Stratus.Services.Model.Logs.MalformedQueryException)o).queryCompileError = (global::Stratus.Services.Model.Logs.QueryCompileError?)v));
-        SMatchPatterns.InitList(SMatchPattern, "member", static () => new global::System.Collections.Generic.List<string>());
-        SMetricFilter.InitStructure(static () => new global::Stratus.Services.Model.Logs.MetricFilter(),
+
+    private static void WSMetricFilter(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.MetricFilter(),
             new SM::MemberInfo("applyOnTransformedLogs", SApplyOnTransformedLogs, "applyOnTransformedLogs", "applyOnTransformedLogs", static o => ((global::Stratus.Services.Model.Logs.MetricFilter)o).applyOnTransformedLogs, static (o, v) => ((global::Stratus.Services.Model.Logs.MetricFilter)o).applyOnTransformedLogs = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Logs.MetricFilter)o).applyOnTransformedLogs),
             new SM::MemberInfo("creationTime", STimestamp, "creationTime", "creationTime", static o => ((global::Stratus.Services.Model.Logs.MetricFilter)o).creationTime, static (o, v) => ((global::Stratus.Services.Model.Logs.MetricFilter)o).creationTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.MetricFilter)o).creationTime),
             new SM::MemberInfo("emitSystemFieldDimensions", SEmitSystemFields, "emitSystemFieldDimensions", "emitSystemFieldDimensions", static o => ((global::Stratus.Services.Model.Logs.MetricFilter)o).emitSystemFieldDimensions, static (o, v) => ((global::Stratus.Services.Model.Logs.MetricFilter)o).emitSystemFieldDimensions = (global::System.Collections.Generic.List<string>?)v),
@@ -318,46 +1196,62 @@ public static partial class LogsShapes
             new SM::MemberInfo("filterPattern", SFilterPattern, "filterPattern", "filterPattern", static o => ((global::Stratus.Services.Model.Logs.MetricFilter)o).filterPattern, static (o, v) => ((global::Stratus.Services.Model.Logs.MetricFilter)o).filterPattern = (string?)v),
             new SM::MemberInfo("logGroupName", SLogGroupName, "logGroupName", "logGroupName", static o => ((global::Stratus.Services.Model.Logs.MetricFilter)o).logGroupName, static (o, v) => ((global::Stratus.Services.Model.Logs.MetricFilter)o).logGroupName = (string?)v),
             new SM::MemberInfo("metricTransformations", SMetricTransformations, "metricTransformations", "metricTransformations", static o => ((global::Stratus.Services.Model.Logs.MetricFilter)o).metricTransformations, static (o, v) => ((global::Stratus.Services.Model.Logs.MetricFilter)o).metricTransformations = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.MetricTransformation>?)v));
-        SMetricFilterMatchRecord.InitStructure(static () => new global::Stratus.Services.Model.Logs.MetricFilterMatchRecord(),
+
+    private static void WSMetricFilterMatchRecord(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.MetricFilterMatchRecord(),
             new SM::MemberInfo("eventMessage", SEventMessage, "eventMessage", "eventMessage", static o => ((global::Stratus.Services.Model.Logs.MetricFilterMatchRecord)o).eventMessage, static (o, v) => ((global::Stratus.Services.Model.Logs.MetricFilterMatchRecord)o).eventMessage = (string?)v),
             new SM::MemberInfo("eventNumber", SEventNumber, "eventNumber", "eventNumber", static o => ((global::Stratus.Services.Model.Logs.MetricFilterMatchRecord)o).eventNumber, static (o, v) => ((global::Stratus.Services.Model.Logs.MetricFilterMatchRecord)o).eventNumber = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.MetricFilterMatchRecord)o).eventNumber),
             new SM::MemberInfo("extractedValues", SExtractedValues, "extractedValues", "extractedValues", static o => ((global::Stratus.Services.Model.Logs.MetricFilterMatchRecord)o).extractedValues, static (o, v) => ((global::Stratus.Services.Model.Logs.MetricFilterMatchRecord)o).extractedValues = (global::System.Collections.Generic.Dictionary<string, string>?)v));
-        SMetricFilterMatches.InitList(SMetricFilterMatchRecord, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.MetricFilterMatchRecord>());
-        SMetricFilters.InitList(SMetricFilter, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.MetricFilter>());
-        SMetricTransformation.InitStructure(static () => new global::Stratus.Services.Model.Logs.MetricTransformation(),
+
+    private static void WSMetricTransformation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.MetricTransformation(),
             new SM::MemberInfo("defaultValue", SDefaultValue, "defaultValue", "defaultValue", static o => ((global::Stratus.Services.Model.Logs.MetricTransformation)o).defaultValue, static (o, v) => ((global::Stratus.Services.Model.Logs.MetricTransformation)o).defaultValue = (double?)v, getDouble: static o => ((global::Stratus.Services.Model.Logs.MetricTransformation)o).defaultValue),
             new SM::MemberInfo("dimensions", SDimensions, "dimensions", "dimensions", static o => ((global::Stratus.Services.Model.Logs.MetricTransformation)o).dimensions, static (o, v) => ((global::Stratus.Services.Model.Logs.MetricTransformation)o).dimensions = (global::System.Collections.Generic.Dictionary<string, string>?)v),
             new SM::MemberInfo("metricName", SMetricName, "metricName", "metricName", static o => ((global::Stratus.Services.Model.Logs.MetricTransformation)o).metricName, static (o, v) => ((global::Stratus.Services.Model.Logs.MetricTransformation)o).metricName = (string?)v, required: true),
             new SM::MemberInfo("metricNamespace", SMetricNamespace, "metricNamespace", "metricNamespace", static o => ((global::Stratus.Services.Model.Logs.MetricTransformation)o).metricNamespace, static (o, v) => ((global::Stratus.Services.Model.Logs.MetricTransformation)o).metricNamespace = (string?)v, required: true),
             new SM::MemberInfo("metricValue", SMetricValue, "metricValue", "metricValue", static o => ((global::Stratus.Services.Model.Logs.MetricTransformation)o).metricValue, static (o, v) => ((global::Stratus.Services.Model.Logs.MetricTransformation)o).metricValue = (string?)v, required: true),
             new SM::MemberInfo("unit", SStandardUnit, "unit", "unit", static o => ((global::Stratus.Services.Model.Logs.MetricTransformation)o).unit, static (o, v) => ((global::Stratus.Services.Model.Logs.MetricTransformation)o).unit = (string?)v));
-        SMetricTransformations.InitList(SMetricTransformation, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.MetricTransformation>());
-        SMoveKeyEntries.InitList(SMoveKeyEntry, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.MoveKeyEntry>());
-        SMoveKeyEntry.InitStructure(static () => new global::Stratus.Services.Model.Logs.MoveKeyEntry(),
+
+    private static void WSMoveKeyEntry(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.MoveKeyEntry(),
             new SM::MemberInfo("overwriteIfExists", SOverwriteIfExists, "overwriteIfExists", "overwriteIfExists", static o => ((global::Stratus.Services.Model.Logs.MoveKeyEntry)o).overwriteIfExists, static (o, v) => ((global::Stratus.Services.Model.Logs.MoveKeyEntry)o).overwriteIfExists = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Logs.MoveKeyEntry)o).overwriteIfExists),
             new SM::MemberInfo("source", SSource, "source", "source", static o => ((global::Stratus.Services.Model.Logs.MoveKeyEntry)o).source, static (o, v) => ((global::Stratus.Services.Model.Logs.MoveKeyEntry)o).source = (string?)v, required: true),
             new SM::MemberInfo("target", STarget, "target", "target", static o => ((global::Stratus.Services.Model.Logs.MoveKeyEntry)o).target, static (o, v) => ((global::Stratus.Services.Model.Logs.MoveKeyEntry)o).target = (string?)v, required: true));
-        SMoveKeys.InitStructure(static () => new global::Stratus.Services.Model.Logs.MoveKeys(),
+
+    private static void WSMoveKeys(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.MoveKeys(),
             new SM::MemberInfo("entries", SMoveKeyEntries, "entries", "entries", static o => ((global::Stratus.Services.Model.Logs.MoveKeys)o).entries, static (o, v) => ((global::Stratus.Services.Model.Logs.MoveKeys)o).entries = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.MoveKeyEntry>?)v, required: true));
-        SOpenSearchApplication.InitStructure(static () => new global::Stratus.Services.Model.Logs.OpenSearchApplication(),
+
+    private static void WSOpenSearchApplication(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.OpenSearchApplication(),
             new SM::MemberInfo("applicationArn", SArn, "applicationArn", "applicationArn", static o => ((global::Stratus.Services.Model.Logs.OpenSearchApplication)o).applicationArn, static (o, v) => ((global::Stratus.Services.Model.Logs.OpenSearchApplication)o).applicationArn = (string?)v),
             new SM::MemberInfo("applicationEndpoint", SOpenSearchApplicationEndpoint, "applicationEndpoint", "applicationEndpoint", static o => ((global::Stratus.Services.Model.Logs.OpenSearchApplication)o).applicationEndpoint, static (o, v) => ((global::Stratus.Services.Model.Logs.OpenSearchApplication)o).applicationEndpoint = (string?)v),
             new SM::MemberInfo("applicationId", SOpenSearchApplicationId, "applicationId", "applicationId", static o => ((global::Stratus.Services.Model.Logs.OpenSearchApplication)o).applicationId, static (o, v) => ((global::Stratus.Services.Model.Logs.OpenSearchApplication)o).applicationId = (string?)v),
             new SM::MemberInfo("status", SOpenSearchResourceStatus, "status", "status", static o => ((global::Stratus.Services.Model.Logs.OpenSearchApplication)o).status, static (o, v) => ((global::Stratus.Services.Model.Logs.OpenSearchApplication)o).status = (global::Stratus.Services.Model.Logs.OpenSearchResourceStatus?)v));
-        SOpenSearchCollection.InitStructure(static () => new global::Stratus.Services.Model.Logs.OpenSearchCollection(),
+
+    private static void WSOpenSearchCollection(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.OpenSearchCollection(),
             new SM::MemberInfo("collectionArn", SArn, "collectionArn", "collectionArn", static o => ((global::Stratus.Services.Model.Logs.OpenSearchCollection)o).collectionArn, static (o, v) => ((global::Stratus.Services.Model.Logs.OpenSearchCollection)o).collectionArn = (string?)v),
             new SM::MemberInfo("collectionEndpoint", SOpenSearchCollectionEndpoint, "collectionEndpoint", "collectionEndpoint", static o => ((global::Stratus.Services.Model.Logs.OpenSearchCollection)o).collectionEndpoint, static (o, v) => ((global::Stratus.Services.Model.Logs.OpenSearchCollection)o).collectionEndpoint = (string?)v),
             new SM::MemberInfo("status", SOpenSearchResourceStatus, "status", "status", static o => ((global::Stratus.Services.Model.Logs.OpenSearchCollection)o).status, static (o, v) => ((global::Stratus.Services.Model.Logs.OpenSearchCollection)o).status = (global::Stratus.Services.Model.Logs.OpenSearchResourceStatus?)v));
-        SOpenSearchDataAccessPolicy.InitStructure(static () => new global::Stratus.Services.Model.Logs.OpenSearchDataAccessPolicy(),
+
+    private static void WSOpenSearchDataAccessPolicy(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.OpenSearchDataAccessPolicy(),
             new SM::MemberInfo("policyName", SOpenSearchPolicyName, "policyName", "policyName", static o => ((global::Stratus.Services.Model.Logs.OpenSearchDataAccessPolicy)o).policyName, static (o, v) => ((global::Stratus.Services.Model.Logs.OpenSearchDataAccessPolicy)o).policyName = (string?)v),
             new SM::MemberInfo("status", SOpenSearchResourceStatus, "status", "status", static o => ((global::Stratus.Services.Model.Logs.OpenSearchDataAccessPolicy)o).status, static (o, v) => ((global::Stratus.Services.Model.Logs.OpenSearchDataAccessPolicy)o).status = (global::Stratus.Services.Model.Logs.OpenSearchResourceStatus?)v));
-        SOpenSearchDataSource.InitStructure(static () => new global::Stratus.Services.Model.Logs.OpenSearchDataSource(),
+
+    private static void WSOpenSearchDataSource(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.OpenSearchDataSource(),
             new SM::MemberInfo("dataSourceName", SOpenSearchDataSourceName, "dataSourceName", "dataSourceName", static o => ((global::Stratus.Services.Model.Logs.OpenSearchDataSource)o).dataSourceName, static (o, v) => ((global::Stratus.Services.Model.Logs.OpenSearchDataSource)o).dataSourceName = (string?)v),
             new SM::MemberInfo("status", SOpenSearchResourceStatus, "status", "status", static o => ((global::Stratus.Services.Model.Logs.OpenSearchDataSource)o).status, static (o, v) => ((global::Stratus.Services.Model.Logs.OpenSearchDataSource)o).status = (global::Stratus.Services.Model.Logs.OpenSearchResourceStatus?)v));
-        SOpenSearchEncryptionPolicy.InitStructure(static () => new global::Stratus.Services.Model.Logs.OpenSearchEncryptionPolicy(),
+
+    private static void WSOpenSearchEncryptionPolicy(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.OpenSearchEncryptionPolicy(),
             new SM::MemberInfo("policyName", SOpenSearchPolicyName, "policyName", "policyName", static o => ((global::Stratus.Services.Model.Logs.OpenSearchEncryptionPolicy)o).policyName, static (o, v) => ((global::Stratus.Services.Model.Logs.OpenSearchEncryptionPolicy)o).policyName = (string?)v),
             new SM::MemberInfo("status", SOpenSearchResourceStatus, "status", "status", static o => ((global::Stratus.Services.Model.Logs.OpenSearchEncryptionPolicy)o).status, static (o, v) => ((global::Stratus.Services.Model.Logs.OpenSearchEncryptionPolicy)o).status = (global::Stratus.Services.Model.Logs.OpenSearchResourceStatus?)v));
-        SOpenSearchIntegrationDetails.InitStructure(static () => new global::Stratus.Services.Model.Logs.OpenSearchIntegrationDetails(),
+
+    private static void WSOpenSearchIntegrationDetails(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.OpenSearchIntegrationDetails(),
             new SM::MemberInfo("accessPolicy", SOpenSearchDataAccessPolicy, "accessPolicy", "accessPolicy", static o => ((global::Stratus.Services.Model.Logs.OpenSearchIntegrationDetails)o).accessPolicy, static (o, v) => ((global::Stratus.Services.Model.Logs.OpenSearchIntegrationDetails)o).accessPolicy = (global::Stratus.Services.Model.Logs.OpenSearchDataAccessPolicy?)v),
             new SM::MemberInfo("application", SOpenSearchApplication, "application", "application", static o => ((global::Stratus.Services.Model.Logs.OpenSearchIntegrationDetails)o).application, static (o, v) => ((global::Stratus.Services.Model.Logs.OpenSearchIntegrationDetails)o).application = (global::Stratus.Services.Model.Logs.OpenSearchApplication?)v),
             new SM::MemberInfo("collection", SOpenSearchCollection, "collection", "collection", static o => ((global::Stratus.Services.Model.Logs.OpenSearchIntegrationDetails)o).collection, static (o, v) => ((global::Stratus.Services.Model.Logs.OpenSearchIntegrationDetails)o).collection = (global::Stratus.Services.Model.Logs.OpenSearchCollection?)v),
@@ -366,37 +1260,55 @@ public static partial class LogsShapes
             new SM::MemberInfo("lifecyclePolicy", SOpenSearchLifecyclePolicy, "lifecyclePolicy", "lifecyclePolicy", static o => ((global::Stratus.Services.Model.Logs.OpenSearchIntegrationDetails)o).lifecyclePolicy, static (o, v) => ((global::Stratus.Services.Model.Logs.OpenSearchIntegrationDetails)o).lifecyclePolicy = (global::Stratus.Services.Model.Logs.OpenSearchLifecyclePolicy?)v),
             new SM::MemberInfo("networkPolicy", SOpenSearchNetworkPolicy, "networkPolicy", "networkPolicy", static o => ((global::Stratus.Services.Model.Logs.OpenSearchIntegrationDetails)o).networkPolicy, static (o, v) => ((global::Stratus.Services.Model.Logs.OpenSearchIntegrationDetails)o).networkPolicy = (global::Stratus.Services.Model.Logs.OpenSearchNetworkPolicy?)v),
             new SM::MemberInfo("workspace", SOpenSearchWorkspace, "workspace", "workspace", static o => ((global::Stratus.Services.Model.Logs.OpenSearchIntegrationDetails)o).workspace, static (o, v) => ((global::Stratus.Services.Model.Logs.OpenSearchIntegrationDetails)o).workspace = (global::Stratus.Services.Model.Logs.OpenSearchWorkspace?)v));
-        SOpenSearchLifecyclePolicy.InitStructure(static () => new global::Stratus.Services.Model.Logs.OpenSearchLifecyclePolicy(),
+
+    private static void WSOpenSearchLifecyclePolicy(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.OpenSearchLifecyclePolicy(),
             new SM::MemberInfo("policyName", SOpenSearchPolicyName, "policyName", "policyName", static o => ((global::Stratus.Services.Model.Logs.OpenSearchLifecyclePolicy)o).policyName, static (o, v) => ((global::Stratus.Services.Model.Logs.OpenSearchLifecyclePolicy)o).policyName = (string?)v),
             new SM::MemberInfo("status", SOpenSearchResourceStatus, "status", "status", static o => ((global::Stratus.Services.Model.Logs.OpenSearchLifecyclePolicy)o).status, static (o, v) => ((global::Stratus.Services.Model.Logs.OpenSearchLifecyclePolicy)o).status = (global::Stratus.Services.Model.Logs.OpenSearchResourceStatus?)v));
-        SOpenSearchNetworkPolicy.InitStructure(static () => new global::Stratus.Services.Model.Logs.OpenSearchNetworkPolicy(),
+
+    private static void WSOpenSearchNetworkPolicy(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.OpenSearchNetworkPolicy(),
             new SM::MemberInfo("policyName", SOpenSearchPolicyName, "policyName", "policyName", static o => ((global::Stratus.Services.Model.Logs.OpenSearchNetworkPolicy)o).policyName, static (o, v) => ((global::Stratus.Services.Model.Logs.OpenSearchNetworkPolicy)o).policyName = (string?)v),
             new SM::MemberInfo("status", SOpenSearchResourceStatus, "status", "status", static o => ((global::Stratus.Services.Model.Logs.OpenSearchNetworkPolicy)o).status, static (o, v) => ((global::Stratus.Services.Model.Logs.OpenSearchNetworkPolicy)o).status = (global::Stratus.Services.Model.Logs.OpenSearchResourceStatus?)v));
-        SOpenSearchResourceConfig.InitStructure(static () => new global::Stratus.Services.Model.Logs.OpenSearchResourceConfig(),
+
+    private static void WSOpenSearchResourceConfig(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.OpenSearchResourceConfig(),
             new SM::MemberInfo("applicationArn", SArn, "applicationArn", "applicationArn", static o => ((global::Stratus.Services.Model.Logs.OpenSearchResourceConfig)o).applicationArn, static (o, v) => ((global::Stratus.Services.Model.Logs.OpenSearchResourceConfig)o).applicationArn = (string?)v),
             new SM::MemberInfo("dashboardViewerPrincipals", SDashboardViewerPrincipals, "dashboardViewerPrincipals", "dashboardViewerPrincipals", static o => ((global::Stratus.Services.Model.Logs.OpenSearchResourceConfig)o).dashboardViewerPrincipals, static (o, v) => ((global::Stratus.Services.Model.Logs.OpenSearchResourceConfig)o).dashboardViewerPrincipals = (global::System.Collections.Generic.List<string>?)v, required: true),
             new SM::MemberInfo("dataSourceRoleArn", SArn, "dataSourceRoleArn", "dataSourceRoleArn", static o => ((global::Stratus.Services.Model.Logs.OpenSearchResourceConfig)o).dataSourceRoleArn, static (o, v) => ((global::Stratus.Services.Model.Logs.OpenSearchResourceConfig)o).dataSourceRoleArn = (string?)v, required: true),
             new SM::MemberInfo("kmsKeyArn", SArn, "kmsKeyArn", "kmsKeyArn", static o => ((global::Stratus.Services.Model.Logs.OpenSearchResourceConfig)o).kmsKeyArn, static (o, v) => ((global::Stratus.Services.Model.Logs.OpenSearchResourceConfig)o).kmsKeyArn = (string?)v),
             new SM::MemberInfo("retentionDays", SCollectionRetentionDays, "retentionDays", "retentionDays", static o => ((global::Stratus.Services.Model.Logs.OpenSearchResourceConfig)o).retentionDays, static (o, v) => ((global::Stratus.Services.Model.Logs.OpenSearchResourceConfig)o).retentionDays = (int?)v, required: true, getInt32: static o => ((global::Stratus.Services.Model.Logs.OpenSearchResourceConfig)o).retentionDays));
-        SOpenSearchResourceStatus.InitStructure(static () => new global::Stratus.Services.Model.Logs.OpenSearchResourceStatus(),
+
+    private static void WSOpenSearchResourceStatus(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.OpenSearchResourceStatus(),
             new SM::MemberInfo("status", SOpenSearchResourceStatusType, "status", "status", static o => ((global::Stratus.Services.Model.Logs.OpenSearchResourceStatus)o).status, static (o, v) => ((global::Stratus.Services.Model.Logs.OpenSearchResourceStatus)o).status = (string?)v),
             new SM::MemberInfo("statusMessage", SIntegrationStatusMessage, "statusMessage", "statusMessage", static o => ((global::Stratus.Services.Model.Logs.OpenSearchResourceStatus)o).statusMessage, static (o, v) => ((global::Stratus.Services.Model.Logs.OpenSearchResourceStatus)o).statusMessage = (string?)v));
-        SOpenSearchWorkspace.InitStructure(static () => new global::Stratus.Services.Model.Logs.OpenSearchWorkspace(),
+
+    private static void WSOpenSearchWorkspace(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.OpenSearchWorkspace(),
             new SM::MemberInfo("status", SOpenSearchResourceStatus, "status", "status", static o => ((global::Stratus.Services.Model.Logs.OpenSearchWorkspace)o).status, static (o, v) => ((global::Stratus.Services.Model.Logs.OpenSearchWorkspace)o).status = (global::Stratus.Services.Model.Logs.OpenSearchResourceStatus?)v),
             new SM::MemberInfo("workspaceId", SOpenSearchWorkspaceId, "workspaceId", "workspaceId", static o => ((global::Stratus.Services.Model.Logs.OpenSearchWorkspace)o).workspaceId, static (o, v) => ((global::Stratus.Services.Model.Logs.OpenSearchWorkspace)o).workspaceId = (string?)v));
-        SOperationAbortedException.InitStructure(static () => new global::Stratus.Services.Model.Logs.OperationAbortedException());
-        SOutputFormats.InitList(SOutputFormat, "member", static () => new global::System.Collections.Generic.List<string>());
-        SOutputLogEvent.InitStructure(static () => new global::Stratus.Services.Model.Logs.OutputLogEvent(),
+
+    private static void WSOperationAbortedException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.OperationAbortedException());
+
+    private static void WSOutputLogEvent(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.OutputLogEvent(),
             new SM::MemberInfo("ingestionTime", STimestamp, "ingestionTime", "ingestionTime", static o => ((global::Stratus.Services.Model.Logs.OutputLogEvent)o).ingestionTime, static (o, v) => ((global::Stratus.Services.Model.Logs.OutputLogEvent)o).ingestionTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.OutputLogEvent)o).ingestionTime),
             new SM::MemberInfo("message", SEventMessage, "message", "message", static o => ((global::Stratus.Services.Model.Logs.OutputLogEvent)o).message, static (o, v) => ((global::Stratus.Services.Model.Logs.OutputLogEvent)o).message = (string?)v),
             new SM::MemberInfo("timestamp", STimestamp, "timestamp", "timestamp", static o => ((global::Stratus.Services.Model.Logs.OutputLogEvent)o).timestamp, static (o, v) => ((global::Stratus.Services.Model.Logs.OutputLogEvent)o).timestamp = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.OutputLogEvent)o).timestamp));
-        SOutputLogEvents.InitList(SOutputLogEvent, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.OutputLogEvent>());
-        SParseCloudfront.InitStructure(static () => new global::Stratus.Services.Model.Logs.ParseCloudfront(),
+
+    private static void WSParseCloudfront(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ParseCloudfront(),
             new SM::MemberInfo("source", SSource, "source", "source", static o => ((global::Stratus.Services.Model.Logs.ParseCloudfront)o).source, static (o, v) => ((global::Stratus.Services.Model.Logs.ParseCloudfront)o).source = (string?)v));
-        SParseJSON.InitStructure(static () => new global::Stratus.Services.Model.Logs.ParseJSON(),
+
+    private static void WSParseJSON(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ParseJSON(),
             new SM::MemberInfo("destination", SDestinationField, "destination", "destination", static o => ((global::Stratus.Services.Model.Logs.ParseJSON)o).destination, static (o, v) => ((global::Stratus.Services.Model.Logs.ParseJSON)o).destination = (string?)v),
             new SM::MemberInfo("source", SSource, "source", "source", static o => ((global::Stratus.Services.Model.Logs.ParseJSON)o).source, static (o, v) => ((global::Stratus.Services.Model.Logs.ParseJSON)o).source = (string?)v));
-        SParseKeyValue.InitStructure(static () => new global::Stratus.Services.Model.Logs.ParseKeyValue(),
+
+    private static void WSParseKeyValue(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ParseKeyValue(),
             new SM::MemberInfo("destination", SDestinationField, "destination", "destination", static o => ((global::Stratus.Services.Model.Logs.ParseKeyValue)o).destination, static (o, v) => ((global::Stratus.Services.Model.Logs.ParseKeyValue)o).destination = (string?)v),
             new SM::MemberInfo("fieldDelimiter", SParserFieldDelimiter, "fieldDelimiter", "fieldDelimiter", static o => ((global::Stratus.Services.Model.Logs.ParseKeyValue)o).fieldDelimiter, static (o, v) => ((global::Stratus.Services.Model.Logs.ParseKeyValue)o).fieldDelimiter = (string?)v),
             new SM::MemberInfo("keyPrefix", SKeyPrefix, "keyPrefix", "keyPrefix", static o => ((global::Stratus.Services.Model.Logs.ParseKeyValue)o).keyPrefix, static (o, v) => ((global::Stratus.Services.Model.Logs.ParseKeyValue)o).keyPrefix = (string?)v),
@@ -404,29 +1316,44 @@ public static partial class LogsShapes
             new SM::MemberInfo("nonMatchValue", SNonMatchValue, "nonMatchValue", "nonMatchValue", static o => ((global::Stratus.Services.Model.Logs.ParseKeyValue)o).nonMatchValue, static (o, v) => ((global::Stratus.Services.Model.Logs.ParseKeyValue)o).nonMatchValue = (string?)v),
             new SM::MemberInfo("overwriteIfExists", SOverwriteIfExists, "overwriteIfExists", "overwriteIfExists", static o => ((global::Stratus.Services.Model.Logs.ParseKeyValue)o).overwriteIfExists, static (o, v) => ((global::Stratus.Services.Model.Logs.ParseKeyValue)o).overwriteIfExists = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Logs.ParseKeyValue)o).overwriteIfExists),
             new SM::MemberInfo("source", SSource, "source", "source", static o => ((global::Stratus.Services.Model.Logs.ParseKeyValue)o).source, static (o, v) => ((global::Stratus.Services.Model.Logs.ParseKeyValue)o).source = (string?)v));
-        SParsePostgres.InitStructure(static () => new global::Stratus.Services.Model.Logs.ParsePostgres(),
+
+    private static void WSParsePostgres(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ParsePostgres(),
             new SM::MemberInfo("source", SSource, "source", "source", static o => ((global::Stratus.Services.Model.Logs.ParsePostgres)o).source, static (o, v) => ((global::Stratus.Services.Model.Logs.ParsePostgres)o).source = (string?)v));
-        SParseRoute53.InitStructure(static () => new global::Stratus.Services.Model.Logs.ParseRoute53(),
+
+    private static void WSParseRoute53(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ParseRoute53(),
             new SM::MemberInfo("source", SSource, "source", "source", static o => ((global::Stratus.Services.Model.Logs.ParseRoute53)o).source, static (o, v) => ((global::Stratus.Services.Model.Logs.ParseRoute53)o).source = (string?)v));
-        SParseToOCSF.InitStructure(static () => new global::Stratus.Services.Model.Logs.ParseToOCSF(),
+
+    private static void WSParseToOCSF(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ParseToOCSF(),
             new SM::MemberInfo("eventSource", SEventSource, "eventSource", "eventSource", static o => ((global::Stratus.Services.Model.Logs.ParseToOCSF)o).eventSource, static (o, v) => ((global::Stratus.Services.Model.Logs.ParseToOCSF)o).eventSource = (string?)v, required: true),
             new SM::MemberInfo("mappingVersion", SMappingVersion, "mappingVersion", "mappingVersion", static o => ((global::Stratus.Services.Model.Logs.ParseToOCSF)o).mappingVersion, static (o, v) => ((global::Stratus.Services.Model.Logs.ParseToOCSF)o).mappingVersion = (string?)v),
             new SM::MemberInfo("ocsfVersion", SOCSFVersion, "ocsfVersion", "ocsfVersion", static o => ((global::Stratus.Services.Model.Logs.ParseToOCSF)o).ocsfVersion, static (o, v) => ((global::Stratus.Services.Model.Logs.ParseToOCSF)o).ocsfVersion = (string?)v, required: true),
             new SM::MemberInfo("source", SSource, "source", "source", static o => ((global::Stratus.Services.Model.Logs.ParseToOCSF)o).source, static (o, v) => ((global::Stratus.Services.Model.Logs.ParseToOCSF)o).source = (string?)v));
-        SParseVPC.InitStructure(static () => new global::Stratus.Services.Model.Logs.ParseVPC(),
+
+    private static void WSParseVPC(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ParseVPC(),
             new SM::MemberInfo("source", SSource, "source", "source", static o => ((global::Stratus.Services.Model.Logs.ParseVPC)o).source, static (o, v) => ((global::Stratus.Services.Model.Logs.ParseVPC)o).source = (string?)v));
-        SParseWAF.InitStructure(static () => new global::Stratus.Services.Model.Logs.ParseWAF(),
+
+    private static void WSParseWAF(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ParseWAF(),
             new SM::MemberInfo("source", SSource, "source", "source", static o => ((global::Stratus.Services.Model.Logs.ParseWAF)o).source, static (o, v) => ((global::Stratus.Services.Model.Logs.ParseWAF)o).source = (string?)v));
-        SPatternToken.InitStructure(static () => new global::Stratus.Services.Model.Logs.PatternToken(),
+
+    private static void WSPatternToken(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.PatternToken(),
             new SM::MemberInfo("dynamicTokenPosition", SDynamicTokenPosition, "dynamicTokenPosition", "dynamicTokenPosition", static o => ((global::Stratus.Services.Model.Logs.PatternToken)o).dynamicTokenPosition, static (o, v) => ((global::Stratus.Services.Model.Logs.PatternToken)o).dynamicTokenPosition = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Logs.PatternToken)o).dynamicTokenPosition),
             new SM::MemberInfo("enumerations", SEnumerations, "enumerations", "enumerations", static o => ((global::Stratus.Services.Model.Logs.PatternToken)o).enumerations, static (o, v) => ((global::Stratus.Services.Model.Logs.PatternToken)o).enumerations = (global::System.Collections.Generic.Dictionary<string, long>?)v),
             new SM::MemberInfo("inferredTokenName", SInferredTokenName, "inferredTokenName", "inferredTokenName", static o => ((global::Stratus.Services.Model.Logs.PatternToken)o).inferredTokenName, static (o, v) => ((global::Stratus.Services.Model.Logs.PatternToken)o).inferredTokenName = (string?)v),
             new SM::MemberInfo("isDynamic", SBoolean, "isDynamic", "isDynamic", static o => ((global::Stratus.Services.Model.Logs.PatternToken)o).isDynamic, static (o, v) => ((global::Stratus.Services.Model.Logs.PatternToken)o).isDynamic = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Logs.PatternToken)o).isDynamic),
             new SM::MemberInfo("tokenString", STokenString, "tokenString", "tokenString", static o => ((global::Stratus.Services.Model.Logs.PatternToken)o).tokenString, static (o, v) => ((global::Stratus.Services.Model.Logs.PatternToken)o).tokenString = (string?)v));
-        SPatternTokens.InitList(SPatternToken, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.PatternToken>());
-        SPolicy.InitStructure(static () => new global::Stratus.Services.Model.Logs.Policy(),
+
+    private static void WSPolicy(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.Policy(),
             new SM::MemberInfo("deliveryDestinationPolicy", SDeliveryDestinationPolicy, "deliveryDestinationPolicy", "deliveryDestinationPolicy", static o => ((global::Stratus.Services.Model.Logs.Policy)o).deliveryDestinationPolicy, static (o, v) => ((global::Stratus.Services.Model.Logs.Policy)o).deliveryDestinationPolicy = (string?)v));
-        SProcessor.InitStructure(static () => new global::Stratus.Services.Model.Logs.Processor(),
+
+    private static void WSProcessor(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.Processor(),
             new SM::MemberInfo("addKeys", SAddKeys, "addKeys", "addKeys", static o => ((global::Stratus.Services.Model.Logs.Processor)o).addKeys, static (o, v) => ((global::Stratus.Services.Model.Logs.Processor)o).addKeys = (global::Stratus.Services.Model.Logs.AddKeys?)v),
             new SM::MemberInfo("copyValue", SCopyValue, "copyValue", "copyValue", static o => ((global::Stratus.Services.Model.Logs.Processor)o).copyValue, static (o, v) => ((global::Stratus.Services.Model.Logs.Processor)o).copyValue = (global::Stratus.Services.Model.Logs.CopyValue?)v),
             new SM::MemberInfo("csv", SCSV, "csv", "csv", static o => ((global::Stratus.Services.Model.Logs.Processor)o).csv, static (o, v) => ((global::Stratus.Services.Model.Logs.Processor)o).csv = (global::Stratus.Services.Model.Logs.CSV?)v),
@@ -450,83 +1377,126 @@ public static partial class LogsShapes
             new SM::MemberInfo("trimString", STrimString, "trimString", "trimString", static o => ((global::Stratus.Services.Model.Logs.Processor)o).trimString, static (o, v) => ((global::Stratus.Services.Model.Logs.Processor)o).trimString = (global::Stratus.Services.Model.Logs.TrimString?)v),
             new SM::MemberInfo("typeConverter", STypeConverter, "typeConverter", "typeConverter", static o => ((global::Stratus.Services.Model.Logs.Processor)o).typeConverter, static (o, v) => ((global::Stratus.Services.Model.Logs.Processor)o).typeConverter = (global::Stratus.Services.Model.Logs.TypeConverter?)v),
             new SM::MemberInfo("upperCaseString", SUpperCaseString, "upperCaseString", "upperCaseString", static o => ((global::Stratus.Services.Model.Logs.Processor)o).upperCaseString, static (o, v) => ((global::Stratus.Services.Model.Logs.Processor)o).upperCaseString = (global::Stratus.Services.Model.Logs.UpperCaseString?)v));
-        SProcessors.InitList(SProcessor, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.Processor>());
-        SPutAccountPolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutAccountPolicyRequest(),
+
+    private static void WSPutAccountPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutAccountPolicyRequest(),
             new SM::MemberInfo("policyDocument", SAccountPolicyDocument, "policyDocument", "policyDocument", static o => ((global::Stratus.Services.Model.Logs.PutAccountPolicyRequest)o).policyDocument, static (o, v) => ((global::Stratus.Services.Model.Logs.PutAccountPolicyRequest)o).policyDocument = (string?)v, required: true),
             new SM::MemberInfo("policyName", SPolicyName, "policyName", "policyName", static o => ((global::Stratus.Services.Model.Logs.PutAccountPolicyRequest)o).policyName, static (o, v) => ((global::Stratus.Services.Model.Logs.PutAccountPolicyRequest)o).policyName = (string?)v, required: true),
             new SM::MemberInfo("policyType", SPolicyType, "policyType", "policyType", static o => ((global::Stratus.Services.Model.Logs.PutAccountPolicyRequest)o).policyType, static (o, v) => ((global::Stratus.Services.Model.Logs.PutAccountPolicyRequest)o).policyType = (string?)v, required: true),
             new SM::MemberInfo("scope", SScope, "scope", "scope", static o => ((global::Stratus.Services.Model.Logs.PutAccountPolicyRequest)o).scope, static (o, v) => ((global::Stratus.Services.Model.Logs.PutAccountPolicyRequest)o).scope = (string?)v),
             new SM::MemberInfo("selectionCriteria", SSelectionCriteria, "selectionCriteria", "selectionCriteria", static o => ((global::Stratus.Services.Model.Logs.PutAccountPolicyRequest)o).selectionCriteria, static (o, v) => ((global::Stratus.Services.Model.Logs.PutAccountPolicyRequest)o).selectionCriteria = (string?)v));
-        SPutAccountPolicyResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutAccountPolicyResponse(),
+
+    private static void WSPutAccountPolicyResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutAccountPolicyResponse(),
             new SM::MemberInfo("accountPolicy", SAccountPolicy, "accountPolicy", "accountPolicy", static o => ((global::Stratus.Services.Model.Logs.PutAccountPolicyResponse)o).accountPolicy, static (o, v) => ((global::Stratus.Services.Model.Logs.PutAccountPolicyResponse)o).accountPolicy = (global::Stratus.Services.Model.Logs.AccountPolicy?)v));
-        SPutBearerTokenAuthenticationRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutBearerTokenAuthenticationRequest(),
+
+    private static void WSPutBearerTokenAuthenticationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutBearerTokenAuthenticationRequest(),
             new SM::MemberInfo("bearerTokenAuthenticationEnabled", SBearerTokenAuthenticationEnabled, "bearerTokenAuthenticationEnabled", "bearerTokenAuthenticationEnabled", static o => ((global::Stratus.Services.Model.Logs.PutBearerTokenAuthenticationRequest)o).bearerTokenAuthenticationEnabled, static (o, v) => ((global::Stratus.Services.Model.Logs.PutBearerTokenAuthenticationRequest)o).bearerTokenAuthenticationEnabled = (bool?)v, required: true, getBoolean: static o => ((global::Stratus.Services.Model.Logs.PutBearerTokenAuthenticationRequest)o).bearerTokenAuthenticationEnabled),
             new SM::MemberInfo("logGroupIdentifier", SLogGroupIdentifier, "logGroupIdentifier", "logGroupIdentifier", static o => ((global::Stratus.Services.Model.Logs.PutBearerTokenAuthenticationRequest)o).logGroupIdentifier, static (o, v) => ((global::Stratus.Services.Model.Logs.PutBearerTokenAuthenticationRequest)o).logGroupIdentifier = (string?)v, required: true));
-        SPutDataProtectionPolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutDataProtectionPolicyRequest(),
+
+    private static void WSPutDataProtectionPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutDataProtectionPolicyRequest(),
             new SM::MemberInfo("logGroupIdentifier", SLogGroupIdentifier, "logGroupIdentifier", "logGroupIdentifier", static o => ((global::Stratus.Services.Model.Logs.PutDataProtectionPolicyRequest)o).logGroupIdentifier, static (o, v) => ((global::Stratus.Services.Model.Logs.PutDataProtectionPolicyRequest)o).logGroupIdentifier = (string?)v, required: true),
             new SM::MemberInfo("policyDocument", SDataProtectionPolicyDocument, "policyDocument", "policyDocument", static o => ((global::Stratus.Services.Model.Logs.PutDataProtectionPolicyRequest)o).policyDocument, static (o, v) => ((global::Stratus.Services.Model.Logs.PutDataProtectionPolicyRequest)o).policyDocument = (string?)v, required: true));
-        SPutDataProtectionPolicyResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutDataProtectionPolicyResponse(),
+
+    private static void WSPutDataProtectionPolicyResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutDataProtectionPolicyResponse(),
             new SM::MemberInfo("lastUpdatedTime", STimestamp, "lastUpdatedTime", "lastUpdatedTime", static o => ((global::Stratus.Services.Model.Logs.PutDataProtectionPolicyResponse)o).lastUpdatedTime, static (o, v) => ((global::Stratus.Services.Model.Logs.PutDataProtectionPolicyResponse)o).lastUpdatedTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.PutDataProtectionPolicyResponse)o).lastUpdatedTime),
             new SM::MemberInfo("logGroupIdentifier", SLogGroupIdentifier, "logGroupIdentifier", "logGroupIdentifier", static o => ((global::Stratus.Services.Model.Logs.PutDataProtectionPolicyResponse)o).logGroupIdentifier, static (o, v) => ((global::Stratus.Services.Model.Logs.PutDataProtectionPolicyResponse)o).logGroupIdentifier = (string?)v),
             new SM::MemberInfo("policyDocument", SDataProtectionPolicyDocument, "policyDocument", "policyDocument", static o => ((global::Stratus.Services.Model.Logs.PutDataProtectionPolicyResponse)o).policyDocument, static (o, v) => ((global::Stratus.Services.Model.Logs.PutDataProtectionPolicyResponse)o).policyDocument = (string?)v));
-        SPutDeliveryDestinationPolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutDeliveryDestinationPolicyRequest(),
+
+    private static void WSPutDeliveryDestinationPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutDeliveryDestinationPolicyRequest(),
             new SM::MemberInfo("deliveryDestinationName", SDeliveryDestinationName, "deliveryDestinationName", "deliveryDestinationName", static o => ((global::Stratus.Services.Model.Logs.PutDeliveryDestinationPolicyRequest)o).deliveryDestinationName, static (o, v) => ((global::Stratus.Services.Model.Logs.PutDeliveryDestinationPolicyRequest)o).deliveryDestinationName = (string?)v, required: true),
             new SM::MemberInfo("deliveryDestinationPolicy", SDeliveryDestinationPolicy, "deliveryDestinationPolicy", "deliveryDestinationPolicy", static o => ((global::Stratus.Services.Model.Logs.PutDeliveryDestinationPolicyRequest)o).deliveryDestinationPolicy, static (o, v) => ((global::Stratus.Services.Model.Logs.PutDeliveryDestinationPolicyRequest)o).deliveryDestinationPolicy = (string?)v, required: true));
-        SPutDeliveryDestinationPolicyResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutDeliveryDestinationPolicyResponse(),
+
+    private static void WSPutDeliveryDestinationPolicyResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutDeliveryDestinationPolicyResponse(),
             new SM::MemberInfo("policy", SPolicy, "policy", "policy", static o => ((global::Stratus.Services.Model.Logs.PutDeliveryDestinationPolicyResponse)o).policy, static (o, v) => ((global::Stratus.Services.Model.Logs.PutDeliveryDestinationPolicyResponse)o).policy = (global::Stratus.Services.Model.Logs.Policy?)v));
-        SPutDeliveryDestinationRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutDeliveryDestinationRequest(),
+
+    private static void WSPutDeliveryDestinationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutDeliveryDestinationRequest(),
             new SM::MemberInfo("deliveryDestinationConfiguration", SDeliveryDestinationConfiguration, "deliveryDestinationConfiguration", "deliveryDestinationConfiguration", static o => ((global::Stratus.Services.Model.Logs.PutDeliveryDestinationRequest)o).deliveryDestinationConfiguration, static (o, v) => ((global::Stratus.Services.Model.Logs.PutDeliveryDestinationRequest)o).deliveryDestinationConfiguration = (global::Stratus.Services.Model.Logs.DeliveryDestinationConfiguration?)v),
             new SM::MemberInfo("deliveryDestinationType", SDeliveryDestinationType, "deliveryDestinationType", "deliveryDestinationType", static o => ((global::Stratus.Services.Model.Logs.PutDeliveryDestinationRequest)o).deliveryDestinationType, static (o, v) => ((global::Stratus.Services.Model.Logs.PutDeliveryDestinationRequest)o).deliveryDestinationType = (string?)v),
             new SM::MemberInfo("name", SDeliveryDestinationName, "name", "name", static o => ((global::Stratus.Services.Model.Logs.PutDeliveryDestinationRequest)o).name, static (o, v) => ((global::Stratus.Services.Model.Logs.PutDeliveryDestinationRequest)o).name = (string?)v, required: true),
             new SM::MemberInfo("outputFormat", SOutputFormat, "outputFormat", "outputFormat", static o => ((global::Stratus.Services.Model.Logs.PutDeliveryDestinationRequest)o).outputFormat, static (o, v) => ((global::Stratus.Services.Model.Logs.PutDeliveryDestinationRequest)o).outputFormat = (string?)v),
             new SM::MemberInfo("tags", STags, "tags", "tags", static o => ((global::Stratus.Services.Model.Logs.PutDeliveryDestinationRequest)o).tags, static (o, v) => ((global::Stratus.Services.Model.Logs.PutDeliveryDestinationRequest)o).tags = (global::System.Collections.Generic.Dictionary<string, string>?)v));
-        SPutDeliveryDestinationResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutDeliveryDestinationResponse(),
+
+    private static void WSPutDeliveryDestinationResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutDeliveryDestinationResponse(),
             new SM::MemberInfo("deliveryDestination", SDeliveryDestination, "deliveryDestination", "deliveryDestination", static o => ((global::Stratus.Services.Model.Logs.PutDeliveryDestinationResponse)o).deliveryDestination, static (o, v) => ((global::Stratus.Services.Model.Logs.PutDeliveryDestinationResponse)o).deliveryDestination = (global::Stratus.Services.Model.Logs.DeliveryDestination?)v));
-        SPutDeliverySourceRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutDeliverySourceRequest(),
+
+    private static void WSPutDeliverySourceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutDeliverySourceRequest(),
             new SM::MemberInfo("deliverySourceConfiguration", SDeliverySourceConfiguration, "deliverySourceConfiguration", "deliverySourceConfiguration", static o => ((global::Stratus.Services.Model.Logs.PutDeliverySourceRequest)o).deliverySourceConfiguration, static (o, v) => ((global::Stratus.Services.Model.Logs.PutDeliverySourceRequest)o).deliverySourceConfiguration = (global::System.Collections.Generic.Dictionary<string, string>?)v),
             new SM::MemberInfo("logType", SLogType, "logType", "logType", static o => ((global::Stratus.Services.Model.Logs.PutDeliverySourceRequest)o).logType, static (o, v) => ((global::Stratus.Services.Model.Logs.PutDeliverySourceRequest)o).logType = (string?)v, required: true),
             new SM::MemberInfo("name", SDeliverySourceName, "name", "name", static o => ((global::Stratus.Services.Model.Logs.PutDeliverySourceRequest)o).name, static (o, v) => ((global::Stratus.Services.Model.Logs.PutDeliverySourceRequest)o).name = (string?)v, required: true),
             new SM::MemberInfo("resourceArn", SArn, "resourceArn", "resourceArn", static o => ((global::Stratus.Services.Model.Logs.PutDeliverySourceRequest)o).resourceArn, static (o, v) => ((global::Stratus.Services.Model.Logs.PutDeliverySourceRequest)o).resourceArn = (string?)v, required: true),
             new SM::MemberInfo("tags", STags, "tags", "tags", static o => ((global::Stratus.Services.Model.Logs.PutDeliverySourceRequest)o).tags, static (o, v) => ((global::Stratus.Services.Model.Logs.PutDeliverySourceRequest)o).tags = (global::System.Collections.Generic.Dictionary<string, string>?)v));
-        SPutDeliverySourceResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutDeliverySourceResponse(),
+
+    private static void WSPutDeliverySourceResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutDeliverySourceResponse(),
             new SM::MemberInfo("deliverySource", SDeliverySource, "deliverySource", "deliverySource", static o => ((global::Stratus.Services.Model.Logs.PutDeliverySourceResponse)o).deliverySource, static (o, v) => ((global::Stratus.Services.Model.Logs.PutDeliverySourceResponse)o).deliverySource = (global::Stratus.Services.Model.Logs.DeliverySource?)v));
-        SPutDestinationPolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutDestinationPolicyRequest(),
+
+    private static void WSPutDestinationPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutDestinationPolicyRequest(),
             new SM::MemberInfo("accessPolicy", SAccessPolicy, "accessPolicy", "accessPolicy", static o => ((global::Stratus.Services.Model.Logs.PutDestinationPolicyRequest)o).accessPolicy, static (o, v) => ((global::Stratus.Services.Model.Logs.PutDestinationPolicyRequest)o).accessPolicy = (string?)v, required: true),
             new SM::MemberInfo("destinationName", SDestinationName, "destinationName", "destinationName", static o => ((global::Stratus.Services.Model.Logs.PutDestinationPolicyRequest)o).destinationName, static (o, v) => ((global::Stratus.Services.Model.Logs.PutDestinationPolicyRequest)o).destinationName = (string?)v, required: true),
             new SM::MemberInfo("forceUpdate", SForceUpdate, "forceUpdate", "forceUpdate", static o => ((global::Stratus.Services.Model.Logs.PutDestinationPolicyRequest)o).forceUpdate, static (o, v) => ((global::Stratus.Services.Model.Logs.PutDestinationPolicyRequest)o).forceUpdate = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Logs.PutDestinationPolicyRequest)o).forceUpdate));
-        SPutDestinationRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutDestinationRequest(),
+
+    private static void WSPutDestinationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutDestinationRequest(),
             new SM::MemberInfo("destinationName", SDestinationName, "destinationName", "destinationName", static o => ((global::Stratus.Services.Model.Logs.PutDestinationRequest)o).destinationName, static (o, v) => ((global::Stratus.Services.Model.Logs.PutDestinationRequest)o).destinationName = (string?)v, required: true),
             new SM::MemberInfo("roleArn", SRoleArn, "roleArn", "roleArn", static o => ((global::Stratus.Services.Model.Logs.PutDestinationRequest)o).roleArn, static (o, v) => ((global::Stratus.Services.Model.Logs.PutDestinationRequest)o).roleArn = (string?)v, required: true),
             new SM::MemberInfo("tags", STags, "tags", "tags", static o => ((global::Stratus.Services.Model.Logs.PutDestinationRequest)o).tags, static (o, v) => ((global::Stratus.Services.Model.Logs.PutDestinationRequest)o).tags = (global::System.Collections.Generic.Dictionary<string, string>?)v),
             new SM::MemberInfo("targetArn", STargetArn, "targetArn", "targetArn", static o => ((global::Stratus.Services.Model.Logs.PutDestinationRequest)o).targetArn, static (o, v) => ((global::Stratus.Services.Model.Logs.PutDestinationRequest)o).targetArn = (string?)v, required: true));
-        SPutDestinationResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutDestinationResponse(),
+
+    private static void WSPutDestinationResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutDestinationResponse(),
             new SM::MemberInfo("destination", SDestination, "destination", "destination", static o => ((global::Stratus.Services.Model.Logs.PutDestinationResponse)o).destination, static (o, v) => ((global::Stratus.Services.Model.Logs.PutDestinationResponse)o).destination = (global::Stratus.Services.Model.Logs.Destination?)v));
-        SPutIndexPolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutIndexPolicyRequest(),
+
+    private static void WSPutIndexPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutIndexPolicyRequest(),
             new SM::MemberInfo("logGroupIdentifier", SLogGroupIdentifier, "logGroupIdentifier", "logGroupIdentifier", static o => ((global::Stratus.Services.Model.Logs.PutIndexPolicyRequest)o).logGroupIdentifier, static (o, v) => ((global::Stratus.Services.Model.Logs.PutIndexPolicyRequest)o).logGroupIdentifier = (string?)v, required: true),
             new SM::MemberInfo("policyDocument", SPolicyDocument, "policyDocument", "policyDocument", static o => ((global::Stratus.Services.Model.Logs.PutIndexPolicyRequest)o).policyDocument, static (o, v) => ((global::Stratus.Services.Model.Logs.PutIndexPolicyRequest)o).policyDocument = (string?)v, required: true));
-        SPutIndexPolicyResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutIndexPolicyResponse(),
+
+    private static void WSPutIndexPolicyResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutIndexPolicyResponse(),
             new SM::MemberInfo("indexPolicy", SIndexPolicy, "indexPolicy", "indexPolicy", static o => ((global::Stratus.Services.Model.Logs.PutIndexPolicyResponse)o).indexPolicy, static (o, v) => ((global::Stratus.Services.Model.Logs.PutIndexPolicyResponse)o).indexPolicy = (global::Stratus.Services.Model.Logs.IndexPolicy?)v));
-        SPutIntegrationRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutIntegrationRequest(),
+
+    private static void WSPutIntegrationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutIntegrationRequest(),
             new SM::MemberInfo("integrationName", SIntegrationName, "integrationName", "integrationName", static o => ((global::Stratus.Services.Model.Logs.PutIntegrationRequest)o).integrationName, static (o, v) => ((global::Stratus.Services.Model.Logs.PutIntegrationRequest)o).integrationName = (string?)v, required: true),
             new SM::MemberInfo("integrationType", SIntegrationType, "integrationType", "integrationType", static o => ((global::Stratus.Services.Model.Logs.PutIntegrationRequest)o).integrationType, static (o, v) => ((global::Stratus.Services.Model.Logs.PutIntegrationRequest)o).integrationType = (string?)v, required: true),
             new SM::MemberInfo("resourceConfig", SResourceConfig, "resourceConfig", "resourceConfig", static o => ((global::Stratus.Services.Model.Logs.PutIntegrationRequest)o).resourceConfig, static (o, v) => ((global::Stratus.Services.Model.Logs.PutIntegrationRequest)o).resourceConfig = (global::Stratus.Services.Model.Logs.ResourceConfig?)v, required: true));
-        SPutIntegrationResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutIntegrationResponse(),
+
+    private static void WSPutIntegrationResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutIntegrationResponse(),
             new SM::MemberInfo("integrationName", SIntegrationName, "integrationName", "integrationName", static o => ((global::Stratus.Services.Model.Logs.PutIntegrationResponse)o).integrationName, static (o, v) => ((global::Stratus.Services.Model.Logs.PutIntegrationResponse)o).integrationName = (string?)v),
             new SM::MemberInfo("integrationStatus", SIntegrationStatus, "integrationStatus", "integrationStatus", static o => ((global::Stratus.Services.Model.Logs.PutIntegrationResponse)o).integrationStatus, static (o, v) => ((global::Stratus.Services.Model.Logs.PutIntegrationResponse)o).integrationStatus = (string?)v));
-        SPutLogEventsRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutLogEventsRequest(),
+
+    private static void WSPutLogEventsRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutLogEventsRequest(),
             new SM::MemberInfo("entity", SEntity, "entity", "entity", static o => ((global::Stratus.Services.Model.Logs.PutLogEventsRequest)o).entity, static (o, v) => ((global::Stratus.Services.Model.Logs.PutLogEventsRequest)o).entity = (global::Stratus.Services.Model.Logs.Entity?)v),
             new SM::MemberInfo("logEvents", SInputLogEvents, "logEvents", "logEvents", static o => ((global::Stratus.Services.Model.Logs.PutLogEventsRequest)o).logEvents, static (o, v) => ((global::Stratus.Services.Model.Logs.PutLogEventsRequest)o).logEvents = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.InputLogEvent>?)v, required: true),
             new SM::MemberInfo("logGroupName", SLogGroupName, "logGroupName", "logGroupName", static o => ((global::Stratus.Services.Model.Logs.PutLogEventsRequest)o).logGroupName, static (o, v) => ((global::Stratus.Services.Model.Logs.PutLogEventsRequest)o).logGroupName = (string?)v, required: true),
             new SM::MemberInfo("logStreamName", SLogStreamName, "logStreamName", "logStreamName", static o => ((global::Stratus.Services.Model.Logs.PutLogEventsRequest)o).logStreamName, static (o, v) => ((global::Stratus.Services.Model.Logs.PutLogEventsRequest)o).logStreamName = (string?)v, required: true),
             new SM::MemberInfo("sequenceToken", SSequenceToken, "sequenceToken", "sequenceToken", static o => ((global::Stratus.Services.Model.Logs.PutLogEventsRequest)o).sequenceToken, static (o, v) => ((global::Stratus.Services.Model.Logs.PutLogEventsRequest)o).sequenceToken = (string?)v));
-        SPutLogEventsResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutLogEventsResponse(),
+
+    private static void WSPutLogEventsResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutLogEventsResponse(),
             new SM::MemberInfo("nextSequenceToken", SSequenceToken, "nextSequenceToken", "nextSequenceToken", static o => ((global::Stratus.Services.Model.Logs.PutLogEventsResponse)o).nextSequenceToken, static (o, v) => ((global::Stratus.Services.Model.Logs.PutLogEventsResponse)o).nextSequenceToken = (string?)v),
             new SM::MemberInfo("rejectedEntityInfo", SRejectedEntityInfo, "rejectedEntityInfo", "rejectedEntityInfo", static o => ((global::Stratus.Services.Model.Logs.PutLogEventsResponse)o).rejectedEntityInfo, static (o, v) => ((global::Stratus.Services.Model.Logs.PutLogEventsResponse)o).rejectedEntityInfo = (global::Stratus.Services.Model.Logs.RejectedEntityInfo?)v),
             new SM::MemberInfo("rejectedLogEventsInfo", SRejectedLogEventsInfo, "rejectedLogEventsInfo", "rejectedLogEventsInfo", static o => ((global::Stratus.Services.Model.Logs.PutLogEventsResponse)o).rejectedLogEventsInfo, static (o, v) => ((global::Stratus.Services.Model.Logs.PutLogEventsResponse)o).rejectedLogEventsInfo = (global::Stratus.Services.Model.Logs.RejectedLogEventsInfo?)v));
-        SPutLogGroupDeletionProtectionRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutLogGroupDeletionProtectionRequest(),
+
+    private static void WSPutLogGroupDeletionProtectionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutLogGroupDeletionProtectionRequest(),
             new SM::MemberInfo("deletionProtectionEnabled", SDeletionProtectionEnabled, "deletionProtectionEnabled", "deletionProtectionEnabled", static o => ((global::Stratus.Services.Model.Logs.PutLogGroupDeletionProtectionRequest)o).deletionProtectionEnabled, static (o, v) => ((global::Stratus.Services.Model.Logs.PutLogGroupDeletionProtectionRequest)o).deletionProtectionEnabled = (bool?)v, required: true, getBoolean: static o => ((global::Stratus.Services.Model.Logs.PutLogGroupDeletionProtectionRequest)o).deletionProtectionEnabled),
             new SM::MemberInfo("logGroupIdentifier", SLogGroupIdentifier, "logGroupIdentifier", "logGroupIdentifier", static o => ((global::Stratus.Services.Model.Logs.PutLogGroupDeletionProtectionRequest)o).logGroupIdentifier, static (o, v) => ((global::Stratus.Services.Model.Logs.PutLogGroupDeletionProtectionRequest)o).logGroupIdentifier = (string?)v, required: true));
-        SPutMetricFilterRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutMetricFilterRequest(),
+
+    private static void WSPutMetricFilterRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutMetricFilterRequest(),
             new SM::MemberInfo("applyOnTransformedLogs", SApplyOnTransformedLogs, "applyOnTransformedLogs", "applyOnTransformedLogs", static o => ((global::Stratus.Services.Model.Logs.PutMetricFilterRequest)o).applyOnTransformedLogs, static (o, v) => ((global::Stratus.Services.Model.Logs.PutMetricFilterRequest)o).applyOnTransformedLogs = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Logs.PutMetricFilterRequest)o).applyOnTransformedLogs),
             new SM::MemberInfo("emitSystemFieldDimensions", SEmitSystemFields, "emitSystemFieldDimensions", "emitSystemFieldDimensions", static o => ((global::Stratus.Services.Model.Logs.PutMetricFilterRequest)o).emitSystemFieldDimensions, static (o, v) => ((global::Stratus.Services.Model.Logs.PutMetricFilterRequest)o).emitSystemFieldDimensions = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("fieldSelectionCriteria", SFieldSelectionCriteria, "fieldSelectionCriteria", "fieldSelectionCriteria", static o => ((global::Stratus.Services.Model.Logs.PutMetricFilterRequest)o).fieldSelectionCriteria, static (o, v) => ((global::Stratus.Services.Model.Logs.PutMetricFilterRequest)o).fieldSelectionCriteria = (string?)v),
@@ -534,7 +1504,9 @@ public static partial class LogsShapes
             new SM::MemberInfo("filterPattern", SFilterPattern, "filterPattern", "filterPattern", static o => ((global::Stratus.Services.Model.Logs.PutMetricFilterRequest)o).filterPattern, static (o, v) => ((global::Stratus.Services.Model.Logs.PutMetricFilterRequest)o).filterPattern = (string?)v, required: true),
             new SM::MemberInfo("logGroupName", SLogGroupName, "logGroupName", "logGroupName", static o => ((global::Stratus.Services.Model.Logs.PutMetricFilterRequest)o).logGroupName, static (o, v) => ((global::Stratus.Services.Model.Logs.PutMetricFilterRequest)o).logGroupName = (string?)v, required: true),
             new SM::MemberInfo("metricTransformations", SMetricTransformations, "metricTransformations", "metricTransformations", static o => ((global::Stratus.Services.Model.Logs.PutMetricFilterRequest)o).metricTransformations, static (o, v) => ((global::Stratus.Services.Model.Logs.PutMetricFilterRequest)o).metricTransformations = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.MetricTransformation>?)v, required: true));
-        SPutQueryDefinitionRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutQueryDefinitionRequest(),
+
+    private static void WSPutQueryDefinitionRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutQueryDefinitionRequest(),
             new SM::MemberInfo("clientToken", SClientToken, "clientToken", "clientToken", static o => ((global::Stratus.Services.Model.Logs.PutQueryDefinitionRequest)o).clientToken, static (o, v) => ((global::Stratus.Services.Model.Logs.PutQueryDefinitionRequest)o).clientToken = (string?)v, idempotencyToken: true),
             new SM::MemberInfo("logGroupNames", SLogGroupNames, "logGroupNames", "logGroupNames", static o => ((global::Stratus.Services.Model.Logs.PutQueryDefinitionRequest)o).logGroupNames, static (o, v) => ((global::Stratus.Services.Model.Logs.PutQueryDefinitionRequest)o).logGroupNames = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("name", SQueryDefinitionName, "name", "name", static o => ((global::Stratus.Services.Model.Logs.PutQueryDefinitionRequest)o).name, static (o, v) => ((global::Stratus.Services.Model.Logs.PutQueryDefinitionRequest)o).name = (string?)v, required: true),
@@ -542,20 +1514,30 @@ public static partial class LogsShapes
             new SM::MemberInfo("queryDefinitionId", SQueryId, "queryDefinitionId", "queryDefinitionId", static o => ((global::Stratus.Services.Model.Logs.PutQueryDefinitionRequest)o).queryDefinitionId, static (o, v) => ((global::Stratus.Services.Model.Logs.PutQueryDefinitionRequest)o).queryDefinitionId = (string?)v),
             new SM::MemberInfo("queryLanguage", SQueryLanguage, "queryLanguage", "queryLanguage", static o => ((global::Stratus.Services.Model.Logs.PutQueryDefinitionRequest)o).queryLanguage, static (o, v) => ((global::Stratus.Services.Model.Logs.PutQueryDefinitionRequest)o).queryLanguage = (string?)v),
             new SM::MemberInfo("queryString", SQueryDefinitionString, "queryString", "queryString", static o => ((global::Stratus.Services.Model.Logs.PutQueryDefinitionRequest)o).queryString, static (o, v) => ((global::Stratus.Services.Model.Logs.PutQueryDefinitionRequest)o).queryString = (string?)v, required: true));
-        SPutQueryDefinitionResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutQueryDefinitionResponse(),
+
+    private static void WSPutQueryDefinitionResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutQueryDefinitionResponse(),
             new SM::MemberInfo("queryDefinitionId", SQueryId, "queryDefinitionId", "queryDefinitionId", static o => ((global::Stratus.Services.Model.Logs.PutQueryDefinitionResponse)o).queryDefinitionId, static (o, v) => ((global::Stratus.Services.Model.Logs.PutQueryDefinitionResponse)o).queryDefinitionId = (string?)v));
-        SPutResourcePolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutResourcePolicyRequest(),
+
+    private static void WSPutResourcePolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutResourcePolicyRequest(),
             new SM::MemberInfo("expectedRevisionId", SExpectedRevisionId, "expectedRevisionId", "expectedRevisionId", static o => ((global::Stratus.Services.Model.Logs.PutResourcePolicyRequest)o).expectedRevisionId, static (o, v) => ((global::Stratus.Services.Model.Logs.PutResourcePolicyRequest)o).expectedRevisionId = (string?)v),
             new SM::MemberInfo("policyDocument", SPolicyDocument, "policyDocument", "policyDocument", static o => ((global::Stratus.Services.Model.Logs.PutResourcePolicyRequest)o).policyDocument, static (o, v) => ((global::Stratus.Services.Model.Logs.PutResourcePolicyRequest)o).policyDocument = (string?)v),
             new SM::MemberInfo("policyName", SPolicyName, "policyName", "policyName", static o => ((global::Stratus.Services.Model.Logs.PutResourcePolicyRequest)o).policyName, static (o, v) => ((global::Stratus.Services.Model.Logs.PutResourcePolicyRequest)o).policyName = (string?)v),
             new SM::MemberInfo("resourceArn", SArn, "resourceArn", "resourceArn", static o => ((global::Stratus.Services.Model.Logs.PutResourcePolicyRequest)o).resourceArn, static (o, v) => ((global::Stratus.Services.Model.Logs.PutResourcePolicyRequest)o).resourceArn = (string?)v));
-        SPutResourcePolicyResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutResourcePolicyResponse(),
+
+    private static void WSPutResourcePolicyResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutResourcePolicyResponse(),
             new SM::MemberInfo("resourcePolicy", SResourcePolicy, "resourcePolicy", "resourcePolicy", static o => ((global::Stratus.Services.Model.Logs.PutResourcePolicyResponse)o).resourcePolicy, static (o, v) => ((global::Stratus.Services.Model.Logs.PutResourcePolicyResponse)o).resourcePolicy = (global::Stratus.Services.Model.Logs.ResourcePolicy?)v),
             new SM::MemberInfo("revisionId", SExpectedRevisionId, "revisionId", "revisionId", static o => ((global::Stratus.Services.Model.Logs.PutResourcePolicyResponse)o).revisionId, static (o, v) => ((global::Stratus.Services.Model.Logs.PutResourcePolicyResponse)o).revisionId = (string?)v));
-        SPutRetentionPolicyRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutRetentionPolicyRequest(),
+
+    private static void WSPutRetentionPolicyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutRetentionPolicyRequest(),
             new SM::MemberInfo("logGroupName", SLogGroupName, "logGroupName", "logGroupName", static o => ((global::Stratus.Services.Model.Logs.PutRetentionPolicyRequest)o).logGroupName, static (o, v) => ((global::Stratus.Services.Model.Logs.PutRetentionPolicyRequest)o).logGroupName = (string?)v, required: true),
             new SM::MemberInfo("retentionInDays", SDays, "retentionInDays", "retentionInDays", static o => ((global::Stratus.Services.Model.Logs.PutRetentionPolicyRequest)o).retentionInDays, static (o, v) => ((global::Stratus.Services.Model.Logs.PutRetentionPolicyRequest)o).retentionInDays = (int?)v, required: true, getInt32: static o => ((global::Stratus.Services.Model.Logs.PutRetentionPolicyRequest)o).retentionInDays));
-        SPutSubscriptionFilterRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutSubscriptionFilterRequest(),
+
+    private static void WSPutSubscriptionFilterRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutSubscriptionFilterRequest(),
             new SM::MemberInfo("applyOnTransformedLogs", SApplyOnTransformedLogs, "applyOnTransformedLogs", "applyOnTransformedLogs", static o => ((global::Stratus.Services.Model.Logs.PutSubscriptionFilterRequest)o).applyOnTransformedLogs, static (o, v) => ((global::Stratus.Services.Model.Logs.PutSubscriptionFilterRequest)o).applyOnTransformedLogs = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Logs.PutSubscriptionFilterRequest)o).applyOnTransformedLogs),
             new SM::MemberInfo("destinationArn", SDestinationArn, "destinationArn", "destinationArn", static o => ((global::Stratus.Services.Model.Logs.PutSubscriptionFilterRequest)o).destinationArn, static (o, v) => ((global::Stratus.Services.Model.Logs.PutSubscriptionFilterRequest)o).destinationArn = (string?)v, required: true),
             new SM::MemberInfo("distribution", SDistribution, "distribution", "distribution", static o => ((global::Stratus.Services.Model.Logs.PutSubscriptionFilterRequest)o).distribution, static (o, v) => ((global::Stratus.Services.Model.Logs.PutSubscriptionFilterRequest)o).distribution = (string?)v),
@@ -565,16 +1547,24 @@ public static partial class LogsShapes
             new SM::MemberInfo("filterPattern", SFilterPattern, "filterPattern", "filterPattern", static o => ((global::Stratus.Services.Model.Logs.PutSubscriptionFilterRequest)o).filterPattern, static (o, v) => ((global::Stratus.Services.Model.Logs.PutSubscriptionFilterRequest)o).filterPattern = (string?)v, required: true),
             new SM::MemberInfo("logGroupName", SLogGroupName, "logGroupName", "logGroupName", static o => ((global::Stratus.Services.Model.Logs.PutSubscriptionFilterRequest)o).logGroupName, static (o, v) => ((global::Stratus.Services.Model.Logs.PutSubscriptionFilterRequest)o).logGroupName = (string?)v, required: true),
             new SM::MemberInfo("roleArn", SRoleArn, "roleArn", "roleArn", static o => ((global::Stratus.Services.Model.Logs.PutSubscriptionFilterRequest)o).roleArn, static (o, v) => ((global::Stratus.Services.Model.Logs.PutSubscriptionFilterRequest)o).roleArn = (string?)v));
-        SPutTransformerRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutTransformerRequest(),
+
+    private static void WSPutTransformerRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.PutTransformerRequest(),
             new SM::MemberInfo("logGroupIdentifier", SLogGroupIdentifier, "logGroupIdentifier", "logGroupIdentifier", static o => ((global::Stratus.Services.Model.Logs.PutTransformerRequest)o).logGroupIdentifier, static (o, v) => ((global::Stratus.Services.Model.Logs.PutTransformerRequest)o).logGroupIdentifier = (string?)v, required: true),
             new SM::MemberInfo("transformerConfig", SProcessors, "transformerConfig", "transformerConfig", static o => ((global::Stratus.Services.Model.Logs.PutTransformerRequest)o).transformerConfig, static (o, v) => ((global::Stratus.Services.Model.Logs.PutTransformerRequest)o).transformerConfig = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.Processor>?)v, required: true));
-        SQueryCompileError.InitStructure(static () => new global::Stratus.Services.Model.Logs.QueryCompileError(),
+
+    private static void WSQueryCompileError(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.QueryCompileError(),
             new SM::MemberInfo("location", SQueryCompileErrorLocation, "location", "location", static o => ((global::Stratus.Services.Model.Logs.QueryCompileError)o).location, static (o, v) => ((global::Stratus.Services.Model.Logs.QueryCompileError)o).location = (global::Stratus.Services.Model.Logs.QueryCompileErrorLocation?)v),
             new SM::MemberInfo("message", SMessage, "message", "message", static o => ((global::Stratus.Services.Model.Logs.QueryCompileError)o).message, static (o, v) => ((global::Stratus.Services.Model.Logs.QueryCompileError)o).message = (string?)v));
-        SQueryCompileErrorLocation.InitStructure(static () => new global::Stratus.Services.Model.Logs.QueryCompileErrorLocation(),
+
+    private static void WSQueryCompileErrorLocation(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.QueryCompileErrorLocation(),
             new SM::MemberInfo("endCharOffset", SQueryCharOffset, "endCharOffset", "endCharOffset", static o => ((global::Stratus.Services.Model.Logs.QueryCompileErrorLocation)o).endCharOffset, static (o, v) => ((global::Stratus.Services.Model.Logs.QueryCompileErrorLocation)o).endCharOffset = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Logs.QueryCompileErrorLocation)o).endCharOffset),
             new SM::MemberInfo("startCharOffset", SQueryCharOffset, "startCharOffset", "startCharOffset", static o => ((global::Stratus.Services.Model.Logs.QueryCompileErrorLocation)o).startCharOffset, static (o, v) => ((global::Stratus.Services.Model.Logs.QueryCompileErrorLocation)o).startCharOffset = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Logs.QueryCompileErrorLocation)o).startCharOffset));
-        SQueryDefinition.InitStructure(static () => new global::Stratus.Services.Model.Logs.QueryDefinition(),
+
+    private static void WSQueryDefinition(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.QueryDefinition(),
             new SM::MemberInfo("lastModified", STimestamp, "lastModified", "lastModified", static o => ((global::Stratus.Services.Model.Logs.QueryDefinition)o).lastModified, static (o, v) => ((global::Stratus.Services.Model.Logs.QueryDefinition)o).lastModified = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.QueryDefinition)o).lastModified),
             new SM::MemberInfo("logGroupNames", SLogGroupNames, "logGroupNames", "logGroupNames", static o => ((global::Stratus.Services.Model.Logs.QueryDefinition)o).logGroupNames, static (o, v) => ((global::Stratus.Services.Model.Logs.QueryDefinition)o).logGroupNames = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("name", SQueryDefinitionName, "name", "name", static o => ((global::Stratus.Services.Model.Logs.QueryDefinition)o).name, static (o, v) => ((global::Stratus.Services.Model.Logs.QueryDefinition)o).name = (string?)v),
@@ -582,8 +1572,9 @@ public static partial class LogsShapes
             new SM::MemberInfo("queryDefinitionId", SQueryId, "queryDefinitionId", "queryDefinitionId", static o => ((global::Stratus.Services.Model.Logs.QueryDefinition)o).queryDefinitionId, static (o, v) => ((global::Stratus.Services.Model.Logs.QueryDefinition)o).queryDefinitionId = (string?)v),
             new SM::MemberInfo("queryLanguage", SQueryLanguage, "queryLanguage", "queryLanguage", static o => ((global::Stratus.Services.Model.Logs.QueryDefinition)o).queryLanguage, static (o, v) => ((global::Stratus.Services.Model.Logs.QueryDefinition)o).queryLanguage = (string?)v),
             new SM::MemberInfo("queryString", SQueryDefinitionString, "queryString", "queryString", static o => ((global::Stratus.Services.Model.Logs.QueryDefinition)o).queryString, static (o, v) => ((global::Stratus.Services.Model.Logs.QueryDefinition)o).queryString = (string?)v));
-        SQueryDefinitionList.InitList(SQueryDefinition, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.QueryDefinition>());
-        SQueryInfo.InitStructure(static () => new global::Stratus.Services.Model.Logs.QueryInfo(),
+
+    private static void WSQueryInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.QueryInfo(),
             new SM::MemberInfo("bytesScanned", SBytesScannedValue, "bytesScanned", "bytesScanned", static o => ((global::Stratus.Services.Model.Logs.QueryInfo)o).bytesScanned, static (o, v) => ((global::Stratus.Services.Model.Logs.QueryInfo)o).bytesScanned = (double?)v, getDouble: static o => ((global::Stratus.Services.Model.Logs.QueryInfo)o).bytesScanned),
             new SM::MemberInfo("createTime", STimestamp, "createTime", "createTime", static o => ((global::Stratus.Services.Model.Logs.QueryInfo)o).createTime, static (o, v) => ((global::Stratus.Services.Model.Logs.QueryInfo)o).createTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.QueryInfo)o).createTime),
             new SM::MemberInfo("logGroupName", SLogGroupName, "logGroupName", "logGroupName", static o => ((global::Stratus.Services.Model.Logs.QueryInfo)o).logGroupName, static (o, v) => ((global::Stratus.Services.Model.Logs.QueryInfo)o).logGroupName = (string?)v),
@@ -593,83 +1584,107 @@ public static partial class LogsShapes
             new SM::MemberInfo("queryString", SQueryString, "queryString", "queryString", static o => ((global::Stratus.Services.Model.Logs.QueryInfo)o).queryString, static (o, v) => ((global::Stratus.Services.Model.Logs.QueryInfo)o).queryString = (string?)v),
             new SM::MemberInfo("status", SQueryStatus, "status", "status", static o => ((global::Stratus.Services.Model.Logs.QueryInfo)o).status, static (o, v) => ((global::Stratus.Services.Model.Logs.QueryInfo)o).status = (string?)v),
             new SM::MemberInfo("userIdentity", SUserIdentity, "userIdentity", "userIdentity", static o => ((global::Stratus.Services.Model.Logs.QueryInfo)o).userIdentity, static (o, v) => ((global::Stratus.Services.Model.Logs.QueryInfo)o).userIdentity = (string?)v));
-        SQueryInfoList.InitList(SQueryInfo, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.QueryInfo>());
-        SQueryParameter.InitStructure(static () => new global::Stratus.Services.Model.Logs.QueryParameter(),
+
+    private static void WSQueryParameter(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.QueryParameter(),
             new SM::MemberInfo("defaultValue", SQueryParameterDefaultValue, "defaultValue", "defaultValue", static o => ((global::Stratus.Services.Model.Logs.QueryParameter)o).defaultValue, static (o, v) => ((global::Stratus.Services.Model.Logs.QueryParameter)o).defaultValue = (string?)v),
             new SM::MemberInfo("description", SQueryParameterDescription, "description", "description", static o => ((global::Stratus.Services.Model.Logs.QueryParameter)o).description, static (o, v) => ((global::Stratus.Services.Model.Logs.QueryParameter)o).description = (string?)v),
             new SM::MemberInfo("name", SQueryParameterName, "name", "name", static o => ((global::Stratus.Services.Model.Logs.QueryParameter)o).name, static (o, v) => ((global::Stratus.Services.Model.Logs.QueryParameter)o).name = (string?)v, required: true));
-        SQueryParameterList.InitList(SQueryParameter, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.QueryParameter>());
-        SQueryResults.InitList(SResultRows, "member", static () => new global::System.Collections.Generic.List<global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.ResultField>>());
-        SQueryStatistics.InitStructure(static () => new global::Stratus.Services.Model.Logs.QueryStatistics(),
+
+    private static void WSQueryStatistics(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.QueryStatistics(),
             new SM::MemberInfo("bytesScanned", SStatsValue, "bytesScanned", "bytesScanned", static o => ((global::Stratus.Services.Model.Logs.QueryStatistics)o).bytesScanned, static (o, v) => ((global::Stratus.Services.Model.Logs.QueryStatistics)o).bytesScanned = (double?)v, getDouble: static o => ((global::Stratus.Services.Model.Logs.QueryStatistics)o).bytesScanned),
             new SM::MemberInfo("estimatedBytesSkipped", SStatsValue, "estimatedBytesSkipped", "estimatedBytesSkipped", static o => ((global::Stratus.Services.Model.Logs.QueryStatistics)o).estimatedBytesSkipped, static (o, v) => ((global::Stratus.Services.Model.Logs.QueryStatistics)o).estimatedBytesSkipped = (double?)v, getDouble: static o => ((global::Stratus.Services.Model.Logs.QueryStatistics)o).estimatedBytesSkipped),
             new SM::MemberInfo("estimatedRecordsSkipped", SStatsValue, "estimatedRecordsSkipped", "estimatedRecordsSkipped", static o => ((global::Stratus.Services.Model.Logs.QueryStatistics)o).estimatedRecordsSkipped, static (o, v) => ((global::Stratus.Services.Model.Logs.QueryStatistics)o).estimatedRecordsSkipped = (double?)v, getDouble: static o => ((global::Stratus.Services.Model.Logs.QueryStatistics)o).estimatedRecordsSkipped),
             new SM::MemberInfo("logGroupsScanned", SStatsValue, "logGroupsScanned", "logGroupsScanned", static o => ((global::Stratus.Services.Model.Logs.QueryStatistics)o).logGroupsScanned, static (o, v) => ((global::Stratus.Services.Model.Logs.QueryStatistics)o).logGroupsScanned = (double?)v, getDouble: static o => ((global::Stratus.Services.Model.Logs.QueryStatistics)o).logGroupsScanned),
             new SM::MemberInfo("recordsMatched", SStatsValue, "recordsMatched", "recordsMatched", static o => ((global::Stratus.Services.Model.Logs.QueryStatistics)o).recordsMatched, static (o, v) => ((global::Stratus.Services.Model.Logs.QueryStatistics)o).recordsMatched = (double?)v, getDouble: static o => ((global::Stratus.Services.Model.Logs.QueryStatistics)o).recordsMatched),
             new SM::MemberInfo("recordsScanned", SStatsValue, "recordsScanned", "recordsScanned", static o => ((global::Stratus.Services.Model.Logs.QueryStatistics)o).recordsScanned, static (o, v) => ((global::Stratus.Services.Model.Logs.QueryStatistics)o).recordsScanned = (double?)v, getDouble: static o => ((global::Stratus.Services.Model.Logs.QueryStatistics)o).recordsScanned));
-        SRecordField.InitStructure(static () => new global::Stratus.Services.Model.Logs.RecordField(),
+
+    private static void WSRecordField(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.RecordField(),
             new SM::MemberInfo("mandatory", SBoolean, "mandatory", "mandatory", static o => ((global::Stratus.Services.Model.Logs.RecordField)o).mandatory, static (o, v) => ((global::Stratus.Services.Model.Logs.RecordField)o).mandatory = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Logs.RecordField)o).mandatory),
             new SM::MemberInfo("name", SFieldHeader, "name", "name", static o => ((global::Stratus.Services.Model.Logs.RecordField)o).name, static (o, v) => ((global::Stratus.Services.Model.Logs.RecordField)o).name = (string?)v));
-        SRecordFields.InitList(SFieldHeader, "member", static () => new global::System.Collections.Generic.List<string>());
-        SRejectedEntityInfo.InitStructure(static () => new global::Stratus.Services.Model.Logs.RejectedEntityInfo(),
+
+    private static void WSRejectedEntityInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.RejectedEntityInfo(),
             new SM::MemberInfo("errorType", SEntityRejectionErrorType, "errorType", "errorType", static o => ((global::Stratus.Services.Model.Logs.RejectedEntityInfo)o).errorType, static (o, v) => ((global::Stratus.Services.Model.Logs.RejectedEntityInfo)o).errorType = (string?)v, required: true));
-        SRejectedLogEventsInfo.InitStructure(static () => new global::Stratus.Services.Model.Logs.RejectedLogEventsInfo(),
+
+    private static void WSRejectedLogEventsInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.RejectedLogEventsInfo(),
             new SM::MemberInfo("expiredLogEventEndIndex", SLogEventIndex, "expiredLogEventEndIndex", "expiredLogEventEndIndex", static o => ((global::Stratus.Services.Model.Logs.RejectedLogEventsInfo)o).expiredLogEventEndIndex, static (o, v) => ((global::Stratus.Services.Model.Logs.RejectedLogEventsInfo)o).expiredLogEventEndIndex = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Logs.RejectedLogEventsInfo)o).expiredLogEventEndIndex),
             new SM::MemberInfo("tooNewLogEventStartIndex", SLogEventIndex, "tooNewLogEventStartIndex", "tooNewLogEventStartIndex", static o => ((global::Stratus.Services.Model.Logs.RejectedLogEventsInfo)o).tooNewLogEventStartIndex, static (o, v) => ((global::Stratus.Services.Model.Logs.RejectedLogEventsInfo)o).tooNewLogEventStartIndex = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Logs.RejectedLogEventsInfo)o).tooNewLogEventStartIndex),
             new SM::MemberInfo("tooOldLogEventEndIndex", SLogEventIndex, "tooOldLogEventEndIndex", "tooOldLogEventEndIndex", static o => ((global::Stratus.Services.Model.Logs.RejectedLogEventsInfo)o).tooOldLogEventEndIndex, static (o, v) => ((global::Stratus.Services.Model.Logs.RejectedLogEventsInfo)o).tooOldLogEventEndIndex = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Logs.RejectedLogEventsInfo)o).tooOldLogEventEndIndex));
-        SRenameKeyEntries.InitList(SRenameKeyEntry, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.RenameKeyEntry>());
-        SRenameKeyEntry.InitStructure(static () => new global::Stratus.Services.Model.Logs.RenameKeyEntry(),
+
+    private static void WSRenameKeyEntry(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.RenameKeyEntry(),
             new SM::MemberInfo("key", SKey, "key", "key", static o => ((global::Stratus.Services.Model.Logs.RenameKeyEntry)o).key, static (o, v) => ((global::Stratus.Services.Model.Logs.RenameKeyEntry)o).key = (string?)v, required: true),
             new SM::MemberInfo("overwriteIfExists", SOverwriteIfExists, "overwriteIfExists", "overwriteIfExists", static o => ((global::Stratus.Services.Model.Logs.RenameKeyEntry)o).overwriteIfExists, static (o, v) => ((global::Stratus.Services.Model.Logs.RenameKeyEntry)o).overwriteIfExists = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Logs.RenameKeyEntry)o).overwriteIfExists),
             new SM::MemberInfo("renameTo", SRenameTo, "renameTo", "renameTo", static o => ((global::Stratus.Services.Model.Logs.RenameKeyEntry)o).renameTo, static (o, v) => ((global::Stratus.Services.Model.Logs.RenameKeyEntry)o).renameTo = (string?)v, required: true));
-        SRenameKeys.InitStructure(static () => new global::Stratus.Services.Model.Logs.RenameKeys(),
+
+    private static void WSRenameKeys(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.RenameKeys(),
             new SM::MemberInfo("entries", SRenameKeyEntries, "entries", "entries", static o => ((global::Stratus.Services.Model.Logs.RenameKeys)o).entries, static (o, v) => ((global::Stratus.Services.Model.Logs.RenameKeys)o).entries = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.RenameKeyEntry>?)v, required: true));
-        SResourceAlreadyExistsException.InitStructure(static () => new global::Stratus.Services.Model.Logs.ResourceAlreadyExistsException());
-        SResourceArns.InitList(SArn, "member", static () => new global::System.Collections.Generic.List<string>());
-        SResourceConfig.InitStructure(static () => new global::Stratus.Services.Model.Logs.ResourceConfig(),
+
+    private static void WSResourceAlreadyExistsException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ResourceAlreadyExistsException());
+
+    private static void WSResourceConfig(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ResourceConfig(),
             new SM::MemberInfo("openSearchResourceConfig", SOpenSearchResourceConfig, "openSearchResourceConfig", "openSearchResourceConfig", static o => ((global::Stratus.Services.Model.Logs.ResourceConfig)o).openSearchResourceConfig, static (o, v) => ((global::Stratus.Services.Model.Logs.ResourceConfig)o).openSearchResourceConfig = (global::Stratus.Services.Model.Logs.OpenSearchResourceConfig?)v));
-        SResourceNotFoundException.InitStructure(static () => new global::Stratus.Services.Model.Logs.ResourceNotFoundException());
-        SResourcePolicies.InitList(SResourcePolicy, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.ResourcePolicy>());
-        SResourcePolicy.InitStructure(static () => new global::Stratus.Services.Model.Logs.ResourcePolicy(),
+
+    private static void WSResourceNotFoundException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ResourceNotFoundException());
+
+    private static void WSResourcePolicy(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ResourcePolicy(),
             new SM::MemberInfo("lastUpdatedTime", STimestamp, "lastUpdatedTime", "lastUpdatedTime", static o => ((global::Stratus.Services.Model.Logs.ResourcePolicy)o).lastUpdatedTime, static (o, v) => ((global::Stratus.Services.Model.Logs.ResourcePolicy)o).lastUpdatedTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.ResourcePolicy)o).lastUpdatedTime),
             new SM::MemberInfo("policyDocument", SPolicyDocument, "policyDocument", "policyDocument", static o => ((global::Stratus.Services.Model.Logs.ResourcePolicy)o).policyDocument, static (o, v) => ((global::Stratus.Services.Model.Logs.ResourcePolicy)o).policyDocument = (string?)v),
             new SM::MemberInfo("policyName", SPolicyName, "policyName", "policyName", static o => ((global::Stratus.Services.Model.Logs.ResourcePolicy)o).policyName, static (o, v) => ((global::Stratus.Services.Model.Logs.ResourcePolicy)o).policyName = (string?)v),
             new SM::MemberInfo("policyScope", SPolicyScope, "policyScope", "policyScope", static o => ((global::Stratus.Services.Model.Logs.ResourcePolicy)o).policyScope, static (o, v) => ((global::Stratus.Services.Model.Logs.ResourcePolicy)o).policyScope = (string?)v),
             new SM::MemberInfo("resourceArn", SArn, "resourceArn", "resourceArn", static o => ((global::Stratus.Services.Model.Logs.ResourcePolicy)o).resourceArn, static (o, v) => ((global::Stratus.Services.Model.Logs.ResourcePolicy)o).resourceArn = (string?)v),
             new SM::MemberInfo("revisionId", SExpectedRevisionId, "revisionId", "revisionId", static o => ((global::Stratus.Services.Model.Logs.ResourcePolicy)o).revisionId, static (o, v) => ((global::Stratus.Services.Model.Logs.ResourcePolicy)o).revisionId = (string?)v));
-        SResourceTypes.InitList(SResourceType, "member", static () => new global::System.Collections.Generic.List<string>());
-        SResultField.InitStructure(static () => new global::Stratus.Services.Model.Logs.ResultField(),
+
+    private static void WSResultField(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ResultField(),
             new SM::MemberInfo("field", SField, "field", "field", static o => ((global::Stratus.Services.Model.Logs.ResultField)o).field, static (o, v) => ((global::Stratus.Services.Model.Logs.ResultField)o).field = (string?)v),
             new SM::MemberInfo("value", SValue, "value", "value", static o => ((global::Stratus.Services.Model.Logs.ResultField)o).value, static (o, v) => ((global::Stratus.Services.Model.Logs.ResultField)o).value = (string?)v));
-        SResultRows.InitList(SResultField, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.ResultField>());
-        SS3Configuration.InitStructure(static () => new global::Stratus.Services.Model.Logs.S3Configuration(),
+
+    private static void WSS3Configuration(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.S3Configuration(),
             new SM::MemberInfo("destinationIdentifier", SS3Uri, "destinationIdentifier", "destinationIdentifier", static o => ((global::Stratus.Services.Model.Logs.S3Configuration)o).destinationIdentifier, static (o, v) => ((global::Stratus.Services.Model.Logs.S3Configuration)o).destinationIdentifier = (string?)v, required: true),
             new SM::MemberInfo("kmsKeyId", SKmsKeyId, "kmsKeyId", "kmsKeyId", static o => ((global::Stratus.Services.Model.Logs.S3Configuration)o).kmsKeyId, static (o, v) => ((global::Stratus.Services.Model.Logs.S3Configuration)o).kmsKeyId = (string?)v),
             new SM::MemberInfo("ownerAccountId", SAccountId, "ownerAccountId", "ownerAccountId", static o => ((global::Stratus.Services.Model.Logs.S3Configuration)o).ownerAccountId, static (o, v) => ((global::Stratus.Services.Model.Logs.S3Configuration)o).ownerAccountId = (string?)v),
             new SM::MemberInfo("roleArn", SRoleArn, "roleArn", "roleArn", static o => ((global::Stratus.Services.Model.Logs.S3Configuration)o).roleArn, static (o, v) => ((global::Stratus.Services.Model.Logs.S3Configuration)o).roleArn = (string?)v, required: true));
-        SS3DeliveryConfiguration.InitStructure(static () => new global::Stratus.Services.Model.Logs.S3DeliveryConfiguration(),
+
+    private static void WSS3DeliveryConfiguration(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.S3DeliveryConfiguration(),
             new SM::MemberInfo("enableHiveCompatiblePath", SBoolean, "enableHiveCompatiblePath", "enableHiveCompatiblePath", static o => ((global::Stratus.Services.Model.Logs.S3DeliveryConfiguration)o).enableHiveCompatiblePath, static (o, v) => ((global::Stratus.Services.Model.Logs.S3DeliveryConfiguration)o).enableHiveCompatiblePath = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Logs.S3DeliveryConfiguration)o).enableHiveCompatiblePath),
             new SM::MemberInfo("suffixPath", SDeliverySuffixPath, "suffixPath", "suffixPath", static o => ((global::Stratus.Services.Model.Logs.S3DeliveryConfiguration)o).suffixPath, static (o, v) => ((global::Stratus.Services.Model.Logs.S3DeliveryConfiguration)o).suffixPath = (string?)v));
-        SS3TableIntegrationSource.InitStructure(static () => new global::Stratus.Services.Model.Logs.S3TableIntegrationSource(),
+
+    private static void WSS3TableIntegrationSource(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.S3TableIntegrationSource(),
             new SM::MemberInfo("createdTimeStamp", STimestamp, "createdTimeStamp", "createdTimeStamp", static o => ((global::Stratus.Services.Model.Logs.S3TableIntegrationSource)o).createdTimeStamp, static (o, v) => ((global::Stratus.Services.Model.Logs.S3TableIntegrationSource)o).createdTimeStamp = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.S3TableIntegrationSource)o).createdTimeStamp),
             new SM::MemberInfo("dataSource", SDataSource, "dataSource", "dataSource", static o => ((global::Stratus.Services.Model.Logs.S3TableIntegrationSource)o).dataSource, static (o, v) => ((global::Stratus.Services.Model.Logs.S3TableIntegrationSource)o).dataSource = (global::Stratus.Services.Model.Logs.DataSource?)v),
             new SM::MemberInfo("identifier", SS3TableIntegrationSourceIdentifier, "identifier", "identifier", static o => ((global::Stratus.Services.Model.Logs.S3TableIntegrationSource)o).identifier, static (o, v) => ((global::Stratus.Services.Model.Logs.S3TableIntegrationSource)o).identifier = (string?)v),
             new SM::MemberInfo("parentSourceIdentifier", SS3TableIntegrationSourceIdentifier, "parentSourceIdentifier", "parentSourceIdentifier", static o => ((global::Stratus.Services.Model.Logs.S3TableIntegrationSource)o).parentSourceIdentifier, static (o, v) => ((global::Stratus.Services.Model.Logs.S3TableIntegrationSource)o).parentSourceIdentifier = (string?)v),
             new SM::MemberInfo("status", SS3TableIntegrationSourceStatus, "status", "status", static o => ((global::Stratus.Services.Model.Logs.S3TableIntegrationSource)o).status, static (o, v) => ((global::Stratus.Services.Model.Logs.S3TableIntegrationSource)o).status = (string?)v),
             new SM::MemberInfo("statusReason", SS3TableIntegrationSourceStatusReason, "statusReason", "statusReason", static o => ((global::Stratus.Services.Model.Logs.S3TableIntegrationSource)o).statusReason, static (o, v) => ((global::Stratus.Services.Model.Logs.S3TableIntegrationSource)o).statusReason = (string?)v));
-        SS3TableIntegrationSources.InitList(SS3TableIntegrationSource, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.S3TableIntegrationSource>());
-        SS3TablesIntegration.InitStructure(static () => new global::Stratus.Services.Model.Logs.S3TablesIntegration(),
+
+    private static void WSS3TablesIntegration(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.S3TablesIntegration(),
             new SM::MemberInfo("datasourceName", SS3TablesDatasourceName, "datasourceName", "datasourceName", static o => ((global::Stratus.Services.Model.Logs.S3TablesIntegration)o).datasourceName, static (o, v) => ((global::Stratus.Services.Model.Logs.S3TablesIntegration)o).datasourceName = (string?)v),
             new SM::MemberInfo("datasourceType", SS3TablesDatasourceType, "datasourceType", "datasourceType", static o => ((global::Stratus.Services.Model.Logs.S3TablesIntegration)o).datasourceType, static (o, v) => ((global::Stratus.Services.Model.Logs.S3TablesIntegration)o).datasourceType = (string?)v));
-        SScheduledQueryDestination.InitStructure(static () => new global::Stratus.Services.Model.Logs.ScheduledQueryDestination(),
+
+    private static void WSScheduledQueryDestination(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ScheduledQueryDestination(),
             new SM::MemberInfo("destinationIdentifier", SString, "destinationIdentifier", "destinationIdentifier", static o => ((global::Stratus.Services.Model.Logs.ScheduledQueryDestination)o).destinationIdentifier, static (o, v) => ((global::Stratus.Services.Model.Logs.ScheduledQueryDestination)o).destinationIdentifier = (string?)v),
             new SM::MemberInfo("destinationType", SScheduledQueryDestinationType, "destinationType", "destinationType", static o => ((global::Stratus.Services.Model.Logs.ScheduledQueryDestination)o).destinationType, static (o, v) => ((global::Stratus.Services.Model.Logs.ScheduledQueryDestination)o).destinationType = (string?)v),
             new SM::MemberInfo("errorMessage", SString, "errorMessage", "errorMessage", static o => ((global::Stratus.Services.Model.Logs.ScheduledQueryDestination)o).errorMessage, static (o, v) => ((global::Stratus.Services.Model.Logs.ScheduledQueryDestination)o).errorMessage = (string?)v),
             new SM::MemberInfo("processedIdentifier", SString, "processedIdentifier", "processedIdentifier", static o => ((global::Stratus.Services.Model.Logs.ScheduledQueryDestination)o).processedIdentifier, static (o, v) => ((global::Stratus.Services.Model.Logs.ScheduledQueryDestination)o).processedIdentifier = (string?)v),
             new SM::MemberInfo("status", SActionStatus, "status", "status", static o => ((global::Stratus.Services.Model.Logs.ScheduledQueryDestination)o).status, static (o, v) => ((global::Stratus.Services.Model.Logs.ScheduledQueryDestination)o).status = (string?)v));
-        SScheduledQueryDestinationList.InitList(SScheduledQueryDestination, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.ScheduledQueryDestination>());
-        SScheduledQueryLogGroupIdentifiers.InitList(SLogGroupIdentifier, "member", static () => new global::System.Collections.Generic.List<string>());
-        SScheduledQuerySummary.InitStructure(static () => new global::Stratus.Services.Model.Logs.ScheduledQuerySummary(),
+
+    private static void WSScheduledQuerySummary(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ScheduledQuerySummary(),
             new SM::MemberInfo("creationTime", STimestamp, "creationTime", "creationTime", static o => ((global::Stratus.Services.Model.Logs.ScheduledQuerySummary)o).creationTime, static (o, v) => ((global::Stratus.Services.Model.Logs.ScheduledQuerySummary)o).creationTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.ScheduledQuerySummary)o).creationTime),
             new SM::MemberInfo("destinationConfiguration", SDestinationConfiguration, "destinationConfiguration", "destinationConfiguration", static o => ((global::Stratus.Services.Model.Logs.ScheduledQuerySummary)o).destinationConfiguration, static (o, v) => ((global::Stratus.Services.Model.Logs.ScheduledQuerySummary)o).destinationConfiguration = (global::Stratus.Services.Model.Logs.DestinationConfiguration?)v),
             new SM::MemberInfo("lastExecutionStatus", SExecutionStatus, "lastExecutionStatus", "lastExecutionStatus", static o => ((global::Stratus.Services.Model.Logs.ScheduledQuerySummary)o).lastExecutionStatus, static (o, v) => ((global::Stratus.Services.Model.Logs.ScheduledQuerySummary)o).lastExecutionStatus = (string?)v),
@@ -680,37 +1695,55 @@ public static partial class LogsShapes
             new SM::MemberInfo("scheduledQueryArn", SArn, "scheduledQueryArn", "scheduledQueryArn", static o => ((global::Stratus.Services.Model.Logs.ScheduledQuerySummary)o).scheduledQueryArn, static (o, v) => ((global::Stratus.Services.Model.Logs.ScheduledQuerySummary)o).scheduledQueryArn = (string?)v),
             new SM::MemberInfo("state", SScheduledQueryState, "state", "state", static o => ((global::Stratus.Services.Model.Logs.ScheduledQuerySummary)o).state, static (o, v) => ((global::Stratus.Services.Model.Logs.ScheduledQuerySummary)o).state = (string?)v),
             new SM::MemberInfo("timezone", SScheduleTimezone, "timezone", "timezone", static o => ((global::Stratus.Services.Model.Logs.ScheduledQuerySummary)o).timezone, static (o, v) => ((global::Stratus.Services.Model.Logs.ScheduledQuerySummary)o).timezone = (string?)v));
-        SScheduledQuerySummaryList.InitList(SScheduledQuerySummary, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.ScheduledQuerySummary>());
-        SSearchedLogStream.InitStructure(static () => new global::Stratus.Services.Model.Logs.SearchedLogStream(),
+
+    private static void WSSearchedLogStream(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.SearchedLogStream(),
             new SM::MemberInfo("logStreamName", SLogStreamName, "logStreamName", "logStreamName", static o => ((global::Stratus.Services.Model.Logs.SearchedLogStream)o).logStreamName, static (o, v) => ((global::Stratus.Services.Model.Logs.SearchedLogStream)o).logStreamName = (string?)v),
             new SM::MemberInfo("searchedCompletely", SLogStreamSearchedCompletely, "searchedCompletely", "searchedCompletely", static o => ((global::Stratus.Services.Model.Logs.SearchedLogStream)o).searchedCompletely, static (o, v) => ((global::Stratus.Services.Model.Logs.SearchedLogStream)o).searchedCompletely = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Logs.SearchedLogStream)o).searchedCompletely));
-        SSearchedLogStreams.InitList(SSearchedLogStream, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.SearchedLogStream>());
-        SServiceQuotaExceededException.InitStructure(static () => new global::Stratus.Services.Model.Logs.ServiceQuotaExceededException());
-        SServiceUnavailableException.InitStructure(static () => new global::Stratus.Services.Model.Logs.ServiceUnavailableException());
-        SSessionStreamingException.InitStructure(static () => new global::Stratus.Services.Model.Logs.SessionStreamingException(),
+
+    private static void WSServiceQuotaExceededException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ServiceQuotaExceededException());
+
+    private static void WSServiceUnavailableException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ServiceUnavailableException());
+
+    private static void WSSessionStreamingException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.SessionStreamingException(),
             new SM::MemberInfo("message", SMessage, "message", "message", static o => ((global::Stratus.Services.Model.Logs.SessionStreamingException)o).message, static (o, v) => ((global::Stratus.Services.Model.Logs.SessionStreamingException)o).message = (string?)v));
-        SSessionTimeoutException.InitStructure(static () => new global::Stratus.Services.Model.Logs.SessionTimeoutException(),
+
+    private static void WSSessionTimeoutException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.SessionTimeoutException(),
             new SM::MemberInfo("message", SMessage, "message", "message", static o => ((global::Stratus.Services.Model.Logs.SessionTimeoutException)o).message, static (o, v) => ((global::Stratus.Services.Model.Logs.SessionTimeoutException)o).message = (string?)v));
-        SSplitString.InitStructure(static () => new global::Stratus.Services.Model.Logs.SplitString(),
+
+    private static void WSSplitString(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.SplitString(),
             new SM::MemberInfo("entries", SSplitStringEntries, "entries", "entries", static o => ((global::Stratus.Services.Model.Logs.SplitString)o).entries, static (o, v) => ((global::Stratus.Services.Model.Logs.SplitString)o).entries = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.SplitStringEntry>?)v, required: true));
-        SSplitStringEntries.InitList(SSplitStringEntry, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.SplitStringEntry>());
-        SSplitStringEntry.InitStructure(static () => new global::Stratus.Services.Model.Logs.SplitStringEntry(),
+
+    private static void WSSplitStringEntry(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.SplitStringEntry(),
             new SM::MemberInfo("delimiter", SSplitStringDelimiter, "delimiter", "delimiter", static o => ((global::Stratus.Services.Model.Logs.SplitStringEntry)o).delimiter, static (o, v) => ((global::Stratus.Services.Model.Logs.SplitStringEntry)o).delimiter = (string?)v, required: true),
             new SM::MemberInfo("source", SSource, "source", "source", static o => ((global::Stratus.Services.Model.Logs.SplitStringEntry)o).source, static (o, v) => ((global::Stratus.Services.Model.Logs.SplitStringEntry)o).source = (string?)v, required: true));
-        SStartLiveTailLogGroupIdentifiers.InitList(SLogGroupIdentifier, "member", static () => new global::System.Collections.Generic.List<string>());
-        SStartLiveTailRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.StartLiveTailRequest(),
+
+    private static void WSStartLiveTailRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.StartLiveTailRequest(),
             new SM::MemberInfo("logEventFilterPattern", SFilterPattern, "logEventFilterPattern", "logEventFilterPattern", static o => ((global::Stratus.Services.Model.Logs.StartLiveTailRequest)o).logEventFilterPattern, static (o, v) => ((global::Stratus.Services.Model.Logs.StartLiveTailRequest)o).logEventFilterPattern = (string?)v),
             new SM::MemberInfo("logGroupIdentifiers", SStartLiveTailLogGroupIdentifiers, "logGroupIdentifiers", "logGroupIdentifiers", static o => ((global::Stratus.Services.Model.Logs.StartLiveTailRequest)o).logGroupIdentifiers, static (o, v) => ((global::Stratus.Services.Model.Logs.StartLiveTailRequest)o).logGroupIdentifiers = (global::System.Collections.Generic.List<string>?)v, required: true),
             new SM::MemberInfo("logStreamNamePrefixes", SInputLogStreamNames, "logStreamNamePrefixes", "logStreamNamePrefixes", static o => ((global::Stratus.Services.Model.Logs.StartLiveTailRequest)o).logStreamNamePrefixes, static (o, v) => ((global::Stratus.Services.Model.Logs.StartLiveTailRequest)o).logStreamNamePrefixes = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("logStreamNames", SInputLogStreamNames, "logStreamNames", "logStreamNames", static o => ((global::Stratus.Services.Model.Logs.StartLiveTailRequest)o).logStreamNames, static (o, v) => ((global::Stratus.Services.Model.Logs.StartLiveTailRequest)o).logStreamNames = (global::System.Collections.Generic.List<string>?)v));
-        SStartLiveTailResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.StartLiveTailResponse(),
+
+    private static void WSStartLiveTailResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.StartLiveTailResponse(),
             new SM::MemberInfo("responseStream", SStartLiveTailResponseStream, "responseStream", "responseStream", static o => ((global::Stratus.Services.Model.Logs.StartLiveTailResponse)o).responseStream, static (o, v) => ((global::Stratus.Services.Model.Logs.StartLiveTailResponse)o).responseStream = (global::Stratus.Services.Model.Logs.StartLiveTailResponseStream?)v));
-        SStartLiveTailResponseStream.InitStructure(static () => new global::Stratus.Services.Model.Logs.StartLiveTailResponseStream(),
+
+    private static void WSStartLiveTailResponseStream(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.StartLiveTailResponseStream(),
             new SM::MemberInfo("SessionStreamingException", SSessionStreamingException, "SessionStreamingException", "SessionStreamingException", static o => ((global::Stratus.Services.Model.Logs.StartLiveTailResponseStream)o).SessionStreamingException, static (o, v) => ((global::Stratus.Services.Model.Logs.StartLiveTailResponseStream)o).SessionStreamingException = (global::Stratus.Services.Model.Logs.SessionStreamingException?)v),
             new SM::MemberInfo("SessionTimeoutException", SSessionTimeoutException, "SessionTimeoutException", "SessionTimeoutException", static o => ((global::Stratus.Services.Model.Logs.StartLiveTailResponseStream)o).SessionTimeoutException, static (o, v) => ((global::Stratus.Services.Model.Logs.StartLiveTailResponseStream)o).SessionTimeoutException = (global::Stratus.Services.Model.Logs.SessionTimeoutException?)v),
             new SM::MemberInfo("sessionStart", SLiveTailSessionStart, "sessionStart", "sessionStart", static o => ((global::Stratus.Services.Model.Logs.StartLiveTailResponseStream)o).sessionStart, static (o, v) => ((global::Stratus.Services.Model.Logs.StartLiveTailResponseStream)o).sessionStart = (global::Stratus.Services.Model.Logs.LiveTailSessionStart?)v),
             new SM::MemberInfo("sessionUpdate", SLiveTailSessionUpdate, "sessionUpdate", "sessionUpdate", static o => ((global::Stratus.Services.Model.Logs.StartLiveTailResponseStream)o).sessionUpdate, static (o, v) => ((global::Stratus.Services.Model.Logs.StartLiveTailResponseStream)o).sessionUpdate = (global::Stratus.Services.Model.Logs.LiveTailSessionUpdate?)v));
-        SStartQueryRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.StartQueryRequest(),
+
+    private static void WSStartQueryRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.StartQueryRequest(),
             new SM::MemberInfo("endTime", STimestamp, "endTime", "endTime", static o => ((global::Stratus.Services.Model.Logs.StartQueryRequest)o).endTime, static (o, v) => ((global::Stratus.Services.Model.Logs.StartQueryRequest)o).endTime = (long?)v, required: true, getInt64: static o => ((global::Stratus.Services.Model.Logs.StartQueryRequest)o).endTime),
             new SM::MemberInfo("limit", SEventsLimitStartQuery, "limit", "limit", static o => ((global::Stratus.Services.Model.Logs.StartQueryRequest)o).limit, static (o, v) => ((global::Stratus.Services.Model.Logs.StartQueryRequest)o).limit = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Logs.StartQueryRequest)o).limit),
             new SM::MemberInfo("logGroupIdentifiers", SLogGroupIdentifiers, "logGroupIdentifiers", "logGroupIdentifiers", static o => ((global::Stratus.Services.Model.Logs.StartQueryRequest)o).logGroupIdentifiers, static (o, v) => ((global::Stratus.Services.Model.Logs.StartQueryRequest)o).logGroupIdentifiers = (global::System.Collections.Generic.List<string>?)v),
@@ -719,13 +1752,21 @@ public static partial class LogsShapes
             new SM::MemberInfo("queryLanguage", SQueryLanguage, "queryLanguage", "queryLanguage", static o => ((global::Stratus.Services.Model.Logs.StartQueryRequest)o).queryLanguage, static (o, v) => ((global::Stratus.Services.Model.Logs.StartQueryRequest)o).queryLanguage = (string?)v),
             new SM::MemberInfo("queryString", SQueryString, "queryString", "queryString", static o => ((global::Stratus.Services.Model.Logs.StartQueryRequest)o).queryString, static (o, v) => ((global::Stratus.Services.Model.Logs.StartQueryRequest)o).queryString = (string?)v, required: true),
             new SM::MemberInfo("startTime", STimestamp, "startTime", "startTime", static o => ((global::Stratus.Services.Model.Logs.StartQueryRequest)o).startTime, static (o, v) => ((global::Stratus.Services.Model.Logs.StartQueryRequest)o).startTime = (long?)v, required: true, getInt64: static o => ((global::Stratus.Services.Model.Logs.StartQueryRequest)o).startTime));
-        SStartQueryResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.StartQueryResponse(),
+
+    private static void WSStartQueryResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.StartQueryResponse(),
             new SM::MemberInfo("queryId", SQueryId, "queryId", "queryId", static o => ((global::Stratus.Services.Model.Logs.StartQueryResponse)o).queryId, static (o, v) => ((global::Stratus.Services.Model.Logs.StartQueryResponse)o).queryId = (string?)v));
-        SStopQueryRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.StopQueryRequest(),
+
+    private static void WSStopQueryRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.StopQueryRequest(),
             new SM::MemberInfo("queryId", SQueryId, "queryId", "queryId", static o => ((global::Stratus.Services.Model.Logs.StopQueryRequest)o).queryId, static (o, v) => ((global::Stratus.Services.Model.Logs.StopQueryRequest)o).queryId = (string?)v, required: true));
-        SStopQueryResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.StopQueryResponse(),
+
+    private static void WSStopQueryResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.StopQueryResponse(),
             new SM::MemberInfo("success", SSuccess, "success", "success", static o => ((global::Stratus.Services.Model.Logs.StopQueryResponse)o).success, static (o, v) => ((global::Stratus.Services.Model.Logs.StopQueryResponse)o).success = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Logs.StopQueryResponse)o).success));
-        SSubscriptionFilter.InitStructure(static () => new global::Stratus.Services.Model.Logs.SubscriptionFilter(),
+
+    private static void WSSubscriptionFilter(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.SubscriptionFilter(),
             new SM::MemberInfo("applyOnTransformedLogs", SApplyOnTransformedLogs, "applyOnTransformedLogs", "applyOnTransformedLogs", static o => ((global::Stratus.Services.Model.Logs.SubscriptionFilter)o).applyOnTransformedLogs, static (o, v) => ((global::Stratus.Services.Model.Logs.SubscriptionFilter)o).applyOnTransformedLogs = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Logs.SubscriptionFilter)o).applyOnTransformedLogs),
             new SM::MemberInfo("creationTime", STimestamp, "creationTime", "creationTime", static o => ((global::Stratus.Services.Model.Logs.SubscriptionFilter)o).creationTime, static (o, v) => ((global::Stratus.Services.Model.Logs.SubscriptionFilter)o).creationTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.SubscriptionFilter)o).creationTime),
             new SM::MemberInfo("destinationArn", SDestinationArn, "destinationArn", "destinationArn", static o => ((global::Stratus.Services.Model.Logs.SubscriptionFilter)o).destinationArn, static (o, v) => ((global::Stratus.Services.Model.Logs.SubscriptionFilter)o).destinationArn = (string?)v),
@@ -736,103 +1777,144 @@ public static partial class LogsShapes
             new SM::MemberInfo("filterPattern", SFilterPattern, "filterPattern", "filterPattern", static o => ((global::Stratus.Services.Model.Logs.SubscriptionFilter)o).filterPattern, static (o, v) => ((global::Stratus.Services.Model.Logs.SubscriptionFilter)o).filterPattern = (string?)v),
             new SM::MemberInfo("logGroupName", SLogGroupName, "logGroupName", "logGroupName", static o => ((global::Stratus.Services.Model.Logs.SubscriptionFilter)o).logGroupName, static (o, v) => ((global::Stratus.Services.Model.Logs.SubscriptionFilter)o).logGroupName = (string?)v),
             new SM::MemberInfo("roleArn", SRoleArn, "roleArn", "roleArn", static o => ((global::Stratus.Services.Model.Logs.SubscriptionFilter)o).roleArn, static (o, v) => ((global::Stratus.Services.Model.Logs.SubscriptionFilter)o).roleArn = (string?)v));
-        SSubscriptionFilters.InitList(SSubscriptionFilter, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.SubscriptionFilter>());
-        SSubstituteString.InitStructure(static () => new global::Stratus.Services.Model.Logs.SubstituteString(),
+
+    private static void WSSubstituteString(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.SubstituteString(),
             new SM::MemberInfo("entries", SSubstituteStringEntries, "entries", "entries", static o => ((global::Stratus.Services.Model.Logs.SubstituteString)o).entries, static (o, v) => ((global::Stratus.Services.Model.Logs.SubstituteString)o).entries = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.SubstituteStringEntry>?)v, required: true));
-        SSubstituteStringEntries.InitList(SSubstituteStringEntry, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.SubstituteStringEntry>());
-        SSubstituteStringEntry.InitStructure(static () => new global::Stratus.Services.Model.Logs.SubstituteStringEntry(),
+
+    private static void WSSubstituteStringEntry(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.SubstituteStringEntry(),
             new SM::MemberInfo("from", SFromKey, "from", "from", static o => ((global::Stratus.Services.Model.Logs.SubstituteStringEntry)o).from, static (o, v) => ((global::Stratus.Services.Model.Logs.SubstituteStringEntry)o).from = (string?)v, required: true),
             new SM::MemberInfo("source", SSource, "source", "source", static o => ((global::Stratus.Services.Model.Logs.SubstituteStringEntry)o).source, static (o, v) => ((global::Stratus.Services.Model.Logs.SubstituteStringEntry)o).source = (string?)v, required: true),
             new SM::MemberInfo("to", SToKey, "to", "to", static o => ((global::Stratus.Services.Model.Logs.SubstituteStringEntry)o).to, static (o, v) => ((global::Stratus.Services.Model.Logs.SubstituteStringEntry)o).to = (string?)v, required: true));
-        SSuppressionPeriod.InitStructure(static () => new global::Stratus.Services.Model.Logs.SuppressionPeriod(),
+
+    private static void WSSuppressionPeriod(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.SuppressionPeriod(),
             new SM::MemberInfo("suppressionUnit", SSuppressionUnit, "suppressionUnit", "suppressionUnit", static o => ((global::Stratus.Services.Model.Logs.SuppressionPeriod)o).suppressionUnit, static (o, v) => ((global::Stratus.Services.Model.Logs.SuppressionPeriod)o).suppressionUnit = (string?)v),
             new SM::MemberInfo("value", SInteger, "value", "value", static o => ((global::Stratus.Services.Model.Logs.SuppressionPeriod)o).value, static (o, v) => ((global::Stratus.Services.Model.Logs.SuppressionPeriod)o).value = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Logs.SuppressionPeriod)o).value));
-        STableFields.InitList(SString, "member", static () => new global::System.Collections.Generic.List<string>());
-        STagFilter.InitStructure(static () => new global::Stratus.Services.Model.Logs.TagFilter(),
+
+    private static void WSTagFilter(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.TagFilter(),
             new SM::MemberInfo("key", STagFilterKey, "key", "key", static o => ((global::Stratus.Services.Model.Logs.TagFilter)o).key, static (o, v) => ((global::Stratus.Services.Model.Logs.TagFilter)o).key = (string?)v, required: true),
             new SM::MemberInfo("values", STagFilterValues, "values", "values", static o => ((global::Stratus.Services.Model.Logs.TagFilter)o).values, static (o, v) => ((global::Stratus.Services.Model.Logs.TagFilter)o).values = (global::System.Collections.Generic.List<string>?)v));
-        STagFilterValues.InitList(STagFilterValue, "member", static () => new global::System.Collections.Generic.List<string>());
-        STagFilters.InitList(STagFilter, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.TagFilter>());
-        STagKeyList.InitList(STagKey, "member", static () => new global::System.Collections.Generic.List<string>());
-        STagList.InitList(STagKey, "member", static () => new global::System.Collections.Generic.List<string>());
-        STagLogGroupRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.TagLogGroupRequest(),
+
+    private static void WSTagLogGroupRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.TagLogGroupRequest(),
             new SM::MemberInfo("logGroupName", SLogGroupName, "logGroupName", "logGroupName", static o => ((global::Stratus.Services.Model.Logs.TagLogGroupRequest)o).logGroupName, static (o, v) => ((global::Stratus.Services.Model.Logs.TagLogGroupRequest)o).logGroupName = (string?)v, required: true),
             new SM::MemberInfo("tags", STags, "tags", "tags", static o => ((global::Stratus.Services.Model.Logs.TagLogGroupRequest)o).tags, static (o, v) => ((global::Stratus.Services.Model.Logs.TagLogGroupRequest)o).tags = (global::System.Collections.Generic.Dictionary<string, string>?)v, required: true));
-        STagResourceRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.TagResourceRequest(),
+
+    private static void WSTagResourceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.TagResourceRequest(),
             new SM::MemberInfo("resourceArn", SAmazonResourceName, "resourceArn", "resourceArn", static o => ((global::Stratus.Services.Model.Logs.TagResourceRequest)o).resourceArn, static (o, v) => ((global::Stratus.Services.Model.Logs.TagResourceRequest)o).resourceArn = (string?)v, required: true),
             new SM::MemberInfo("tags", STags, "tags", "tags", static o => ((global::Stratus.Services.Model.Logs.TagResourceRequest)o).tags, static (o, v) => ((global::Stratus.Services.Model.Logs.TagResourceRequest)o).tags = (global::System.Collections.Generic.Dictionary<string, string>?)v, required: true));
-        STags.InitMap(STagKey, "key", STagValue, "value", static () => new global::System.Collections.Generic.Dictionary<string, string>());
-        STestEventMessages.InitList(SEventMessage, "member", static () => new global::System.Collections.Generic.List<string>());
-        STestMetricFilterRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.TestMetricFilterRequest(),
+
+    private static void WSTestMetricFilterRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.TestMetricFilterRequest(),
             new SM::MemberInfo("filterPattern", SFilterPattern, "filterPattern", "filterPattern", static o => ((global::Stratus.Services.Model.Logs.TestMetricFilterRequest)o).filterPattern, static (o, v) => ((global::Stratus.Services.Model.Logs.TestMetricFilterRequest)o).filterPattern = (string?)v, required: true),
             new SM::MemberInfo("logEventMessages", STestEventMessages, "logEventMessages", "logEventMessages", static o => ((global::Stratus.Services.Model.Logs.TestMetricFilterRequest)o).logEventMessages, static (o, v) => ((global::Stratus.Services.Model.Logs.TestMetricFilterRequest)o).logEventMessages = (global::System.Collections.Generic.List<string>?)v, required: true));
-        STestMetricFilterResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.TestMetricFilterResponse(),
+
+    private static void WSTestMetricFilterResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.TestMetricFilterResponse(),
             new SM::MemberInfo("matches", SMetricFilterMatches, "matches", "matches", static o => ((global::Stratus.Services.Model.Logs.TestMetricFilterResponse)o).matches, static (o, v) => ((global::Stratus.Services.Model.Logs.TestMetricFilterResponse)o).matches = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.MetricFilterMatchRecord>?)v));
-        STestTransformerRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.TestTransformerRequest(),
+
+    private static void WSTestTransformerRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.TestTransformerRequest(),
             new SM::MemberInfo("logEventMessages", STestEventMessages, "logEventMessages", "logEventMessages", static o => ((global::Stratus.Services.Model.Logs.TestTransformerRequest)o).logEventMessages, static (o, v) => ((global::Stratus.Services.Model.Logs.TestTransformerRequest)o).logEventMessages = (global::System.Collections.Generic.List<string>?)v, required: true),
             new SM::MemberInfo("transformerConfig", SProcessors, "transformerConfig", "transformerConfig", static o => ((global::Stratus.Services.Model.Logs.TestTransformerRequest)o).transformerConfig, static (o, v) => ((global::Stratus.Services.Model.Logs.TestTransformerRequest)o).transformerConfig = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.Processor>?)v, required: true));
-        STestTransformerResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.TestTransformerResponse(),
+
+    private static void WSTestTransformerResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.TestTransformerResponse(),
             new SM::MemberInfo("transformedLogs", STransformedLogs, "transformedLogs", "transformedLogs", static o => ((global::Stratus.Services.Model.Logs.TestTransformerResponse)o).transformedLogs, static (o, v) => ((global::Stratus.Services.Model.Logs.TestTransformerResponse)o).transformedLogs = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.TransformedLogRecord>?)v));
-        SThrottlingException.InitStructure(static () => new global::Stratus.Services.Model.Logs.ThrottlingException());
-        STooManyTagsException.InitStructure(static () => new global::Stratus.Services.Model.Logs.TooManyTagsException(),
+
+    private static void WSThrottlingException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ThrottlingException());
+
+    private static void WSTooManyTagsException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.TooManyTagsException(),
             new SM::MemberInfo("message", SMessage, "message", "message", static o => ((global::Stratus.Services.Model.Logs.TooManyTagsException)o).message, static (o, v) => ((global::Stratus.Services.Model.Logs.TooManyTagsException)o).message = (string?)v),
             new SM::MemberInfo("resourceName", SAmazonResourceName, "resourceName", "resourceName", static o => ((global::Stratus.Services.Model.Logs.TooManyTagsException)o).resourceName, static (o, v) => ((global::Stratus.Services.Model.Logs.TooManyTagsException)o).resourceName = (string?)v));
-        STransformedLogRecord.InitStructure(static () => new global::Stratus.Services.Model.Logs.TransformedLogRecord(),
+
+    private static void WSTransformedLogRecord(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.TransformedLogRecord(),
             new SM::MemberInfo("eventMessage", SEventMessage, "eventMessage", "eventMessage", static o => ((global::Stratus.Services.Model.Logs.TransformedLogRecord)o).eventMessage, static (o, v) => ((global::Stratus.Services.Model.Logs.TransformedLogRecord)o).eventMessage = (string?)v),
             new SM::MemberInfo("eventNumber", SEventNumber, "eventNumber", "eventNumber", static o => ((global::Stratus.Services.Model.Logs.TransformedLogRecord)o).eventNumber, static (o, v) => ((global::Stratus.Services.Model.Logs.TransformedLogRecord)o).eventNumber = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.TransformedLogRecord)o).eventNumber),
             new SM::MemberInfo("transformedEventMessage", STransformedEventMessage, "transformedEventMessage", "transformedEventMessage", static o => ((global::Stratus.Services.Model.Logs.TransformedLogRecord)o).transformedEventMessage, static (o, v) => ((global::Stratus.Services.Model.Logs.TransformedLogRecord)o).transformedEventMessage = (string?)v));
-        STransformedLogs.InitList(STransformedLogRecord, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.TransformedLogRecord>());
-        STriggerHistoryRecord.InitStructure(static () => new global::Stratus.Services.Model.Logs.TriggerHistoryRecord(),
+
+    private static void WSTriggerHistoryRecord(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.TriggerHistoryRecord(),
             new SM::MemberInfo("destinations", SScheduledQueryDestinationList, "destinations", "destinations", static o => ((global::Stratus.Services.Model.Logs.TriggerHistoryRecord)o).destinations, static (o, v) => ((global::Stratus.Services.Model.Logs.TriggerHistoryRecord)o).destinations = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.ScheduledQueryDestination>?)v),
             new SM::MemberInfo("errorMessage", SString, "errorMessage", "errorMessage", static o => ((global::Stratus.Services.Model.Logs.TriggerHistoryRecord)o).errorMessage, static (o, v) => ((global::Stratus.Services.Model.Logs.TriggerHistoryRecord)o).errorMessage = (string?)v),
             new SM::MemberInfo("executionStatus", SExecutionStatus, "executionStatus", "executionStatus", static o => ((global::Stratus.Services.Model.Logs.TriggerHistoryRecord)o).executionStatus, static (o, v) => ((global::Stratus.Services.Model.Logs.TriggerHistoryRecord)o).executionStatus = (string?)v),
             new SM::MemberInfo("queryId", SQueryId, "queryId", "queryId", static o => ((global::Stratus.Services.Model.Logs.TriggerHistoryRecord)o).queryId, static (o, v) => ((global::Stratus.Services.Model.Logs.TriggerHistoryRecord)o).queryId = (string?)v),
             new SM::MemberInfo("triggeredTimestamp", STimestamp, "triggeredTimestamp", "triggeredTimestamp", static o => ((global::Stratus.Services.Model.Logs.TriggerHistoryRecord)o).triggeredTimestamp, static (o, v) => ((global::Stratus.Services.Model.Logs.TriggerHistoryRecord)o).triggeredTimestamp = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.TriggerHistoryRecord)o).triggeredTimestamp));
-        STriggerHistoryRecordList.InitList(STriggerHistoryRecord, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.TriggerHistoryRecord>());
-        STrimString.InitStructure(static () => new global::Stratus.Services.Model.Logs.TrimString(),
+
+    private static void WSTrimString(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.TrimString(),
             new SM::MemberInfo("withKeys", STrimStringWithKeys, "withKeys", "withKeys", static o => ((global::Stratus.Services.Model.Logs.TrimString)o).withKeys, static (o, v) => ((global::Stratus.Services.Model.Logs.TrimString)o).withKeys = (global::System.Collections.Generic.List<string>?)v, required: true));
-        STrimStringWithKeys.InitList(SWithKey, "member", static () => new global::System.Collections.Generic.List<string>());
-        STypeConverter.InitStructure(static () => new global::Stratus.Services.Model.Logs.TypeConverter(),
+
+    private static void WSTypeConverter(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.TypeConverter(),
             new SM::MemberInfo("entries", STypeConverterEntries, "entries", "entries", static o => ((global::Stratus.Services.Model.Logs.TypeConverter)o).entries, static (o, v) => ((global::Stratus.Services.Model.Logs.TypeConverter)o).entries = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.TypeConverterEntry>?)v, required: true));
-        STypeConverterEntries.InitList(STypeConverterEntry, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Logs.TypeConverterEntry>());
-        STypeConverterEntry.InitStructure(static () => new global::Stratus.Services.Model.Logs.TypeConverterEntry(),
+
+    private static void WSTypeConverterEntry(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.TypeConverterEntry(),
             new SM::MemberInfo("key", SKey, "key", "key", static o => ((global::Stratus.Services.Model.Logs.TypeConverterEntry)o).key, static (o, v) => ((global::Stratus.Services.Model.Logs.TypeConverterEntry)o).key = (string?)v, required: true),
             new SM::MemberInfo("type", SType, "type", "type", static o => ((global::Stratus.Services.Model.Logs.TypeConverterEntry)o).type, static (o, v) => ((global::Stratus.Services.Model.Logs.TypeConverterEntry)o).type = (string?)v, required: true));
-        SUnrecognizedClientException.InitStructure(static () => new global::Stratus.Services.Model.Logs.UnrecognizedClientException());
-        SUntagLogGroupRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.UntagLogGroupRequest(),
+
+    private static void WSUnrecognizedClientException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.UnrecognizedClientException());
+
+    private static void WSUntagLogGroupRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.UntagLogGroupRequest(),
             new SM::MemberInfo("logGroupName", SLogGroupName, "logGroupName", "logGroupName", static o => ((global::Stratus.Services.Model.Logs.UntagLogGroupRequest)o).logGroupName, static (o, v) => ((global::Stratus.Services.Model.Logs.UntagLogGroupRequest)o).logGroupName = (string?)v, required: true),
             new SM::MemberInfo("tags", STagList, "tags", "tags", static o => ((global::Stratus.Services.Model.Logs.UntagLogGroupRequest)o).tags, static (o, v) => ((global::Stratus.Services.Model.Logs.UntagLogGroupRequest)o).tags = (global::System.Collections.Generic.List<string>?)v, required: true));
-        SUntagResourceRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.UntagResourceRequest(),
+
+    private static void WSUntagResourceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.UntagResourceRequest(),
             new SM::MemberInfo("resourceArn", SAmazonResourceName, "resourceArn", "resourceArn", static o => ((global::Stratus.Services.Model.Logs.UntagResourceRequest)o).resourceArn, static (o, v) => ((global::Stratus.Services.Model.Logs.UntagResourceRequest)o).resourceArn = (string?)v, required: true),
             new SM::MemberInfo("tagKeys", STagKeyList, "tagKeys", "tagKeys", static o => ((global::Stratus.Services.Model.Logs.UntagResourceRequest)o).tagKeys, static (o, v) => ((global::Stratus.Services.Model.Logs.UntagResourceRequest)o).tagKeys = (global::System.Collections.Generic.List<string>?)v, required: true));
-        SUpdateAnomalyRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.UpdateAnomalyRequest(),
+
+    private static void WSUpdateAnomalyRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.UpdateAnomalyRequest(),
             new SM::MemberInfo("anomalyDetectorArn", SAnomalyDetectorArn, "anomalyDetectorArn", "anomalyDetectorArn", static o => ((global::Stratus.Services.Model.Logs.UpdateAnomalyRequest)o).anomalyDetectorArn, static (o, v) => ((global::Stratus.Services.Model.Logs.UpdateAnomalyRequest)o).anomalyDetectorArn = (string?)v, required: true),
             new SM::MemberInfo("anomalyId", SAnomalyId, "anomalyId", "anomalyId", static o => ((global::Stratus.Services.Model.Logs.UpdateAnomalyRequest)o).anomalyId, static (o, v) => ((global::Stratus.Services.Model.Logs.UpdateAnomalyRequest)o).anomalyId = (string?)v),
             new SM::MemberInfo("baseline", SBaseline, "baseline", "baseline", static o => ((global::Stratus.Services.Model.Logs.UpdateAnomalyRequest)o).baseline, static (o, v) => ((global::Stratus.Services.Model.Logs.UpdateAnomalyRequest)o).baseline = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.Logs.UpdateAnomalyRequest)o).baseline),
             new SM::MemberInfo("patternId", SPatternId, "patternId", "patternId", static o => ((global::Stratus.Services.Model.Logs.UpdateAnomalyRequest)o).patternId, static (o, v) => ((global::Stratus.Services.Model.Logs.UpdateAnomalyRequest)o).patternId = (string?)v),
             new SM::MemberInfo("suppressionPeriod", SSuppressionPeriod, "suppressionPeriod", "suppressionPeriod", static o => ((global::Stratus.Services.Model.Logs.UpdateAnomalyRequest)o).suppressionPeriod, static (o, v) => ((global::Stratus.Services.Model.Logs.UpdateAnomalyRequest)o).suppressionPeriod = (global::Stratus.Services.Model.Logs.SuppressionPeriod?)v),
             new SM::MemberInfo("suppressionType", SSuppressionType, "suppressionType", "suppressionType", static o => ((global::Stratus.Services.Model.Logs.UpdateAnomalyRequest)o).suppressionType, static (o, v) => ((global::Stratus.Services.Model.Logs.UpdateAnomalyRequest)o).suppressionType = (string?)v));
-        SUpdateDeliveryConfigurationRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.UpdateDeliveryConfigurationRequest(),
+
+    private static void WSUpdateDeliveryConfigurationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.UpdateDeliveryConfigurationRequest(),
             new SM::MemberInfo("fieldDelimiter", SFieldDelimiter, "fieldDelimiter", "fieldDelimiter", static o => ((global::Stratus.Services.Model.Logs.UpdateDeliveryConfigurationRequest)o).fieldDelimiter, static (o, v) => ((global::Stratus.Services.Model.Logs.UpdateDeliveryConfigurationRequest)o).fieldDelimiter = (string?)v),
             new SM::MemberInfo("id", SDeliveryId, "id", "id", static o => ((global::Stratus.Services.Model.Logs.UpdateDeliveryConfigurationRequest)o).id, static (o, v) => ((global::Stratus.Services.Model.Logs.UpdateDeliveryConfigurationRequest)o).id = (string?)v, required: true),
             new SM::MemberInfo("recordFields", SRecordFields, "recordFields", "recordFields", static o => ((global::Stratus.Services.Model.Logs.UpdateDeliveryConfigurationRequest)o).recordFields, static (o, v) => ((global::Stratus.Services.Model.Logs.UpdateDeliveryConfigurationRequest)o).recordFields = (global::System.Collections.Generic.List<string>?)v),
             new SM::MemberInfo("s3DeliveryConfiguration", SS3DeliveryConfiguration, "s3DeliveryConfiguration", "s3DeliveryConfiguration", static o => ((global::Stratus.Services.Model.Logs.UpdateDeliveryConfigurationRequest)o).s3DeliveryConfiguration, static (o, v) => ((global::Stratus.Services.Model.Logs.UpdateDeliveryConfigurationRequest)o).s3DeliveryConfiguration = (global::Stratus.Services.Model.Logs.S3DeliveryConfiguration?)v));
-        SUpdateDeliveryConfigurationResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.UpdateDeliveryConfigurationResponse());
-        SUpdateLogAnomalyDetectorRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.UpdateLogAnomalyDetectorRequest(),
+
+    private static void WSUpdateDeliveryConfigurationResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.UpdateDeliveryConfigurationResponse());
+
+    private static void WSUpdateLogAnomalyDetectorRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.UpdateLogAnomalyDetectorRequest(),
             new SM::MemberInfo("anomalyDetectorArn", SAnomalyDetectorArn, "anomalyDetectorArn", "anomalyDetectorArn", static o => ((global::Stratus.Services.Model.Logs.UpdateLogAnomalyDetectorRequest)o).anomalyDetectorArn, static (o, v) => ((global::Stratus.Services.Model.Logs.UpdateLogAnomalyDetectorRequest)o).anomalyDetectorArn = (string?)v, required: true),
             new SM::MemberInfo("anomalyVisibilityTime", SAnomalyVisibilityTime, "anomalyVisibilityTime", "anomalyVisibilityTime", static o => ((global::Stratus.Services.Model.Logs.UpdateLogAnomalyDetectorRequest)o).anomalyVisibilityTime, static (o, v) => ((global::Stratus.Services.Model.Logs.UpdateLogAnomalyDetectorRequest)o).anomalyVisibilityTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.UpdateLogAnomalyDetectorRequest)o).anomalyVisibilityTime),
             new SM::MemberInfo("enabled", SBoolean, "enabled", "enabled", static o => ((global::Stratus.Services.Model.Logs.UpdateLogAnomalyDetectorRequest)o).enabled, static (o, v) => ((global::Stratus.Services.Model.Logs.UpdateLogAnomalyDetectorRequest)o).enabled = (bool?)v, required: true, getBoolean: static o => ((global::Stratus.Services.Model.Logs.UpdateLogAnomalyDetectorRequest)o).enabled),
             new SM::MemberInfo("evaluationFrequency", SEvaluationFrequency, "evaluationFrequency", "evaluationFrequency", static o => ((global::Stratus.Services.Model.Logs.UpdateLogAnomalyDetectorRequest)o).evaluationFrequency, static (o, v) => ((global::Stratus.Services.Model.Logs.UpdateLogAnomalyDetectorRequest)o).evaluationFrequency = (string?)v),
             new SM::MemberInfo("filterPattern", SFilterPattern, "filterPattern", "filterPattern", static o => ((global::Stratus.Services.Model.Logs.UpdateLogAnomalyDetectorRequest)o).filterPattern, static (o, v) => ((global::Stratus.Services.Model.Logs.UpdateLogAnomalyDetectorRequest)o).filterPattern = (string?)v));
-        SUpdateLookupTableRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.UpdateLookupTableRequest(),
+
+    private static void WSUpdateLookupTableRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.UpdateLookupTableRequest(),
             new SM::MemberInfo("description", SLookupTableDescription, "description", "description", static o => ((global::Stratus.Services.Model.Logs.UpdateLookupTableRequest)o).description, static (o, v) => ((global::Stratus.Services.Model.Logs.UpdateLookupTableRequest)o).description = (string?)v),
             new SM::MemberInfo("kmsKeyId", SKmsKeyId, "kmsKeyId", "kmsKeyId", static o => ((global::Stratus.Services.Model.Logs.UpdateLookupTableRequest)o).kmsKeyId, static (o, v) => ((global::Stratus.Services.Model.Logs.UpdateLookupTableRequest)o).kmsKeyId = (string?)v),
             new SM::MemberInfo("lookupTableArn", SArn, "lookupTableArn", "lookupTableArn", static o => ((global::Stratus.Services.Model.Logs.UpdateLookupTableRequest)o).lookupTableArn, static (o, v) => ((global::Stratus.Services.Model.Logs.UpdateLookupTableRequest)o).lookupTableArn = (string?)v, required: true),
             new SM::MemberInfo("tableBody", STableBody, "tableBody", "tableBody", static o => ((global::Stratus.Services.Model.Logs.UpdateLookupTableRequest)o).tableBody, static (o, v) => ((global::Stratus.Services.Model.Logs.UpdateLookupTableRequest)o).tableBody = (string?)v, required: true));
-        SUpdateLookupTableResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.UpdateLookupTableResponse(),
+
+    private static void WSUpdateLookupTableResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.UpdateLookupTableResponse(),
             new SM::MemberInfo("lastUpdatedTime", STimestamp, "lastUpdatedTime", "lastUpdatedTime", static o => ((global::Stratus.Services.Model.Logs.UpdateLookupTableResponse)o).lastUpdatedTime, static (o, v) => ((global::Stratus.Services.Model.Logs.UpdateLookupTableResponse)o).lastUpdatedTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.UpdateLookupTableResponse)o).lastUpdatedTime),
             new SM::MemberInfo("lookupTableArn", SArn, "lookupTableArn", "lookupTableArn", static o => ((global::Stratus.Services.Model.Logs.UpdateLookupTableResponse)o).lookupTableArn, static (o, v) => ((global::Stratus.Services.Model.Logs.UpdateLookupTableResponse)o).lookupTableArn = (string?)v));
-        SUpdateScheduledQueryRequest.InitStructure(static () => new global::Stratus.Services.Model.Logs.UpdateScheduledQueryRequest(),
+
+    private static void WSUpdateScheduledQueryRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.UpdateScheduledQueryRequest(),
             new SM::MemberInfo("description", SScheduledQueryDescription, "description", "description", static o => ((global::Stratus.Services.Model.Logs.UpdateScheduledQueryRequest)o).description, static (o, v) => ((global::Stratus.Services.Model.Logs.UpdateScheduledQueryRequest)o).description = (string?)v),
             new SM::MemberInfo("destinationConfiguration", SDestinationConfiguration, "destinationConfiguration", "destinationConfiguration", static o => ((global::Stratus.Services.Model.Logs.UpdateScheduledQueryRequest)o).destinationConfiguration, static (o, v) => ((global::Stratus.Services.Model.Logs.UpdateScheduledQueryRequest)o).destinationConfiguration = (global::Stratus.Services.Model.Logs.DestinationConfiguration?)v),
             new SM::MemberInfo("executionRoleArn", SRoleArn, "executionRoleArn", "executionRoleArn", static o => ((global::Stratus.Services.Model.Logs.UpdateScheduledQueryRequest)o).executionRoleArn, static (o, v) => ((global::Stratus.Services.Model.Logs.UpdateScheduledQueryRequest)o).executionRoleArn = (string?)v, required: true),
@@ -846,7 +1928,9 @@ public static partial class LogsShapes
             new SM::MemberInfo("startTimeOffset", SStartTimeOffset, "startTimeOffset", "startTimeOffset", static o => ((global::Stratus.Services.Model.Logs.UpdateScheduledQueryRequest)o).startTimeOffset, static (o, v) => ((global::Stratus.Services.Model.Logs.UpdateScheduledQueryRequest)o).startTimeOffset = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.UpdateScheduledQueryRequest)o).startTimeOffset),
             new SM::MemberInfo("state", SScheduledQueryState, "state", "state", static o => ((global::Stratus.Services.Model.Logs.UpdateScheduledQueryRequest)o).state, static (o, v) => ((global::Stratus.Services.Model.Logs.UpdateScheduledQueryRequest)o).state = (string?)v),
             new SM::MemberInfo("timezone", SScheduleTimezone, "timezone", "timezone", static o => ((global::Stratus.Services.Model.Logs.UpdateScheduledQueryRequest)o).timezone, static (o, v) => ((global::Stratus.Services.Model.Logs.UpdateScheduledQueryRequest)o).timezone = (string?)v));
-        SUpdateScheduledQueryResponse.InitStructure(static () => new global::Stratus.Services.Model.Logs.UpdateScheduledQueryResponse(),
+
+    private static void WSUpdateScheduledQueryResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.UpdateScheduledQueryResponse(),
             new SM::MemberInfo("creationTime", STimestamp, "creationTime", "creationTime", static o => ((global::Stratus.Services.Model.Logs.UpdateScheduledQueryResponse)o).creationTime, static (o, v) => ((global::Stratus.Services.Model.Logs.UpdateScheduledQueryResponse)o).creationTime = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.UpdateScheduledQueryResponse)o).creationTime),
             new SM::MemberInfo("description", SScheduledQueryDescription, "description", "description", static o => ((global::Stratus.Services.Model.Logs.UpdateScheduledQueryResponse)o).description, static (o, v) => ((global::Stratus.Services.Model.Logs.UpdateScheduledQueryResponse)o).description = (string?)v),
             new SM::MemberInfo("destinationConfiguration", SDestinationConfiguration, "destinationConfiguration", "destinationConfiguration", static o => ((global::Stratus.Services.Model.Logs.UpdateScheduledQueryResponse)o).destinationConfiguration, static (o, v) => ((global::Stratus.Services.Model.Logs.UpdateScheduledQueryResponse)o).destinationConfiguration = (global::Stratus.Services.Model.Logs.DestinationConfiguration?)v),
@@ -865,9 +1949,11 @@ public static partial class LogsShapes
             new SM::MemberInfo("startTimeOffset", SStartTimeOffset, "startTimeOffset", "startTimeOffset", static o => ((global::Stratus.Services.Model.Logs.UpdateScheduledQueryResponse)o).startTimeOffset, static (o, v) => ((global::Stratus.Services.Model.Logs.UpdateScheduledQueryResponse)o).startTimeOffset = (long?)v, getInt64: static o => ((global::Stratus.Services.Model.Logs.UpdateScheduledQueryResponse)o).startTimeOffset),
             new SM::MemberInfo("state", SScheduledQueryState, "state", "state", static o => ((global::Stratus.Services.Model.Logs.UpdateScheduledQueryResponse)o).state, static (o, v) => ((global::Stratus.Services.Model.Logs.UpdateScheduledQueryResponse)o).state = (string?)v),
             new SM::MemberInfo("timezone", SScheduleTimezone, "timezone", "timezone", static o => ((global::Stratus.Services.Model.Logs.UpdateScheduledQueryResponse)o).timezone, static (o, v) => ((global::Stratus.Services.Model.Logs.UpdateScheduledQueryResponse)o).timezone = (string?)v));
-        SUpperCaseString.InitStructure(static () => new global::Stratus.Services.Model.Logs.UpperCaseString(),
+
+    private static void WSUpperCaseString(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.UpperCaseString(),
             new SM::MemberInfo("withKeys", SUpperCaseStringWithKeys, "withKeys", "withKeys", static o => ((global::Stratus.Services.Model.Logs.UpperCaseString)o).withKeys, static (o, v) => ((global::Stratus.Services.Model.Logs.UpperCaseString)o).withKeys = (global::System.Collections.Generic.List<string>?)v, required: true));
-        SUpperCaseStringWithKeys.InitList(SWithKey, "member", static () => new global::System.Collections.Generic.List<string>());
-        SValidationException.InitStructure(static () => new global::Stratus.Services.Model.Logs.ValidationException());
-    }
+
+    private static void WSValidationException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Logs.ValidationException());
 }

@@ -40,42 +40,71 @@ public enum ServiceQuotasAction
 
 public static partial class ServiceQuotasShapes
 {
-    /// <summary>Operations indexed by <see cref="ServiceQuotasAction"/>.</summary>
-    public static SM::ServiceInfo Service { get; }
+    // The shape table comes first: field initializers run in textual order within this file,
+    // and the other partial files declare no static fields.
+    private static readonly ModelTable Table = new();
 
-    // Created by the static constructor once every shape is wired: field initializers of
-    // partial files run in no defined order.
+    /// <summary>Operations indexed by <see cref="ServiceQuotasAction"/>.</summary>
+    public static SM::ServiceInfo Service { get; } = CreateService();
+
     private static SM::ServiceInfo CreateService() => new SM::ServiceInfo(
         new SM::ServiceMetadata("Service Quotas", "2019-06-24", "json", ["json"], "servicequotas", "servicequotas", XmlNamespace: "", TargetPrefix: "ServiceQuotasV20190624", JsonVersion: "1.1", Uid: "service-quotas-2019-06-24", ServiceFullName: "Service Quotas"),
     [
-        new SM::OperationInfo("AssociateServiceQuotaTemplate", SAssociateServiceQuotaTemplateRequest, SAssociateServiceQuotaTemplateResponse, isReadOnly: false, errors: [SDependencyAccessDeniedException, SAccessDeniedException, SServiceException, STooManyRequestsException, SAWSServiceAccessNotEnabledException, SOrganizationNotInAllFeaturesModeException, STemplatesNotAvailableInRegionException, SNoAvailableOrganizationException]),
-        new SM::OperationInfo("CreateSupportCase", SCreateSupportCaseRequest, SCreateSupportCaseResponse, isReadOnly: false, errors: [SDependencyAccessDeniedException, SResourceAlreadyExistsException, SAccessDeniedException, SNoSuchResourceException, SIllegalArgumentException, SInvalidResourceStateException, SServiceException, STooManyRequestsException]),
-        new SM::OperationInfo("DeleteServiceQuotaIncreaseRequestFromTemplate", SDeleteServiceQuotaIncreaseRequestFromTemplateRequest, SDeleteServiceQuotaIncreaseRequestFromTemplateResponse, isReadOnly: false, errors: [SAccessDeniedException, SServiceException, SDependencyAccessDeniedException, STooManyRequestsException, SNoSuchResourceException, SIllegalArgumentException, SAWSServiceAccessNotEnabledException, STemplatesNotAvailableInRegionException, SNoAvailableOrganizationException]),
-        new SM::OperationInfo("DisassociateServiceQuotaTemplate", SDisassociateServiceQuotaTemplateRequest, SDisassociateServiceQuotaTemplateResponse, isReadOnly: false, errors: [SDependencyAccessDeniedException, SServiceQuotaTemplateNotInUseException, SAccessDeniedException, SServiceException, STooManyRequestsException, SAWSServiceAccessNotEnabledException, STemplatesNotAvailableInRegionException, SNoAvailableOrganizationException]),
-        new SM::OperationInfo("GetAWSDefaultServiceQuota", SGetAWSDefaultServiceQuotaRequest, SGetAWSDefaultServiceQuotaResponse, isReadOnly: true, errors: [SAccessDeniedException, SNoSuchResourceException, SIllegalArgumentException, SServiceException, STooManyRequestsException]),
-        new SM::OperationInfo("GetAssociationForServiceQuotaTemplate", SGetAssociationForServiceQuotaTemplateRequest, SGetAssociationForServiceQuotaTemplateResponse, isReadOnly: true, errors: [SDependencyAccessDeniedException, SServiceQuotaTemplateNotInUseException, SAccessDeniedException, SServiceException, STooManyRequestsException, SAWSServiceAccessNotEnabledException, STemplatesNotAvailableInRegionException, SNoAvailableOrganizationException]),
-        new SM::OperationInfo("GetAutoManagementConfiguration", SGetAutoManagementConfigurationRequest, SGetAutoManagementConfigurationResponse, isReadOnly: true, errors: [SAccessDeniedException, SNoSuchResourceException, SIllegalArgumentException, STooManyRequestsException, SServiceException]),
-        new SM::OperationInfo("GetQuotaUtilizationReport", SGetQuotaUtilizationReportRequest, SGetQuotaUtilizationReportResponse, isReadOnly: true, errors: [STooManyRequestsException, SNoSuchResourceException, SIllegalArgumentException, SAccessDeniedException, SServiceException]),
-        new SM::OperationInfo("GetRequestedServiceQuotaChange", SGetRequestedServiceQuotaChangeRequest, SGetRequestedServiceQuotaChangeResponse, isReadOnly: true, errors: [SAccessDeniedException, SNoSuchResourceException, SIllegalArgumentException, SServiceException, STooManyRequestsException]),
-        new SM::OperationInfo("GetServiceQuota", SGetServiceQuotaRequest, SGetServiceQuotaResponse, isReadOnly: true, errors: [SAccessDeniedException, SNoSuchResourceException, SIllegalArgumentException, SServiceException, STooManyRequestsException]),
-        new SM::OperationInfo("GetServiceQuotaIncreaseRequestFromTemplate", SGetServiceQuotaIncreaseRequestFromTemplateRequest, SGetServiceQuotaIncreaseRequestFromTemplateResponse, isReadOnly: true, errors: [SAccessDeniedException, SDependencyAccessDeniedException, SServiceException, STooManyRequestsException, SNoSuchResourceException, SIllegalArgumentException, SAWSServiceAccessNotEnabledException, STemplatesNotAvailableInRegionException, SNoAvailableOrganizationException]),
-        new SM::OperationInfo("ListAWSDefaultServiceQuotas", SListAWSDefaultServiceQuotasRequest, SListAWSDefaultServiceQuotasResponse, isReadOnly: true, errors: [SAccessDeniedException, SNoSuchResourceException, SIllegalArgumentException, SInvalidPaginationTokenException, SServiceException, STooManyRequestsException]),
-        new SM::OperationInfo("ListRequestedServiceQuotaChangeHistory", SListRequestedServiceQuotaChangeHistoryRequest, SListRequestedServiceQuotaChangeHistoryResponse, isReadOnly: true, errors: [SAccessDeniedException, SNoSuchResourceException, SIllegalArgumentException, SInvalidPaginationTokenException, SServiceException, STooManyRequestsException]),
-        new SM::OperationInfo("ListRequestedServiceQuotaChangeHistoryByQuota", SListRequestedServiceQuotaChangeHistoryByQuotaRequest, SListRequestedServiceQuotaChangeHistoryByQuotaResponse, isReadOnly: true, errors: [SAccessDeniedException, SNoSuchResourceException, SIllegalArgumentException, SInvalidPaginationTokenException, SServiceException, STooManyRequestsException]),
-        new SM::OperationInfo("ListServiceQuotaIncreaseRequestsInTemplate", SListServiceQuotaIncreaseRequestsInTemplateRequest, SListServiceQuotaIncreaseRequestsInTemplateResponse, isReadOnly: true, errors: [SAccessDeniedException, SDependencyAccessDeniedException, SServiceException, STooManyRequestsException, SIllegalArgumentException, SAWSServiceAccessNotEnabledException, STemplatesNotAvailableInRegionException, SNoAvailableOrganizationException]),
-        new SM::OperationInfo("ListServiceQuotas", SListServiceQuotasRequest, SListServiceQuotasResponse, isReadOnly: true, errors: [SAccessDeniedException, SNoSuchResourceException, SIllegalArgumentException, SInvalidPaginationTokenException, SServiceException, STooManyRequestsException]),
-        new SM::OperationInfo("ListServices", SListServicesRequest, SListServicesResponse, isReadOnly: true, errors: [SAccessDeniedException, SIllegalArgumentException, SInvalidPaginationTokenException, SServiceException, STooManyRequestsException]),
-        new SM::OperationInfo("ListTagsForResource", SListTagsForResourceRequest, SListTagsForResourceResponse, isReadOnly: true, errors: [STooManyRequestsException, SNoSuchResourceException, SIllegalArgumentException, SAccessDeniedException, SServiceException]),
-        new SM::OperationInfo("PutServiceQuotaIncreaseRequestIntoTemplate", SPutServiceQuotaIncreaseRequestIntoTemplateRequest, SPutServiceQuotaIncreaseRequestIntoTemplateResponse, isReadOnly: false, errors: [SAccessDeniedException, SDependencyAccessDeniedException, SServiceException, STooManyRequestsException, SIllegalArgumentException, SQuotaExceededException, SNoSuchResourceException, SAWSServiceAccessNotEnabledException, STemplatesNotAvailableInRegionException, SNoAvailableOrganizationException]),
-        new SM::OperationInfo("RequestServiceQuotaIncrease", SRequestServiceQuotaIncreaseRequest, SRequestServiceQuotaIncreaseResponse, isReadOnly: false, errors: [SDependencyAccessDeniedException, SQuotaExceededException, SResourceAlreadyExistsException, SAccessDeniedException, SNoSuchResourceException, SIllegalArgumentException, SInvalidResourceStateException, SServiceException, STooManyRequestsException]),
-        new SM::OperationInfo("StartAutoManagement", SStartAutoManagementRequest, SStartAutoManagementResponse, isReadOnly: false, errors: [SAccessDeniedException, SNoSuchResourceException, SIllegalArgumentException, STooManyRequestsException, SServiceException]),
-        new SM::OperationInfo("StartQuotaUtilizationReport", SStartQuotaUtilizationReportRequest, SStartQuotaUtilizationReportResponse, isReadOnly: false, errors: [STooManyRequestsException, SNoSuchResourceException, SIllegalArgumentException, SAccessDeniedException, SServiceException, SInvalidPaginationTokenException]),
-        new SM::OperationInfo("StopAutoManagement", SStopAutoManagementRequest, SStopAutoManagementResponse, isReadOnly: false, errors: [SAccessDeniedException, SNoSuchResourceException, SIllegalArgumentException, STooManyRequestsException, SServiceException]),
-        new SM::OperationInfo("TagResource", STagResourceRequest, STagResourceResponse, isReadOnly: false, errors: [STooManyRequestsException, SNoSuchResourceException, STooManyTagsException, STagPolicyViolationException, SIllegalArgumentException, SAccessDeniedException, SServiceException]),
-        new SM::OperationInfo("UntagResource", SUntagResourceRequest, SUntagResourceResponse, isReadOnly: false, errors: [STooManyRequestsException, SNoSuchResourceException, SIllegalArgumentException, SAccessDeniedException, SServiceException]),
-        new SM::OperationInfo("UpdateAutoManagement", SUpdateAutoManagementRequest, SUpdateAutoManagementResponse, isReadOnly: false, errors: [SAccessDeniedException, SNoSuchResourceException, SIllegalArgumentException, STooManyRequestsException, SServiceException]),
+        new SM::OperationInfo("AssociateServiceQuotaTemplate", Table, 5, 6, isReadOnly: false, errors: [15, 1, 113, 138, 0, 73, 137, 68]),
+        new SM::OperationInfo("CreateSupportCase", Table, 8, 9, isReadOnly: false, errors: [15, 111, 1, 69, 42, 46, 113, 138]),
+        new SM::OperationInfo("DeleteServiceQuotaIncreaseRequestFromTemplate", Table, 13, 14, isReadOnly: false, errors: [1, 113, 15, 138, 69, 42, 0, 137, 68]),
+        new SM::OperationInfo("DisassociateServiceQuotaTemplate", Table, 16, 17, isReadOnly: false, errors: [15, 122, 1, 113, 138, 0, 137, 68]),
+        new SM::OperationInfo("GetAWSDefaultServiceQuota", Table, 27, 28, isReadOnly: true, errors: [1, 69, 42, 113, 138]),
+        new SM::OperationInfo("GetAssociationForServiceQuotaTemplate", Table, 29, 30, isReadOnly: true, errors: [15, 122, 1, 113, 138, 0, 137, 68]),
+        new SM::OperationInfo("GetAutoManagementConfiguration", Table, 31, 32, isReadOnly: true, errors: [1, 69, 42, 138, 113]),
+        new SM::OperationInfo("GetQuotaUtilizationReport", Table, 33, 34, isReadOnly: true, errors: [138, 69, 42, 1, 113]),
+        new SM::OperationInfo("GetRequestedServiceQuotaChange", Table, 35, 36, isReadOnly: true, errors: [1, 69, 42, 113, 138]),
+        new SM::OperationInfo("GetServiceQuota", Table, 39, 40, isReadOnly: true, errors: [1, 69, 42, 113, 138]),
+        new SM::OperationInfo("GetServiceQuotaIncreaseRequestFromTemplate", Table, 37, 38, isReadOnly: true, errors: [1, 15, 113, 138, 69, 42, 0, 137, 68]),
+        new SM::OperationInfo("ListAWSDefaultServiceQuotas", Table, 47, 48, isReadOnly: true, errors: [1, 69, 42, 45, 113, 138]),
+        new SM::OperationInfo("ListRequestedServiceQuotaChangeHistory", Table, 51, 52, isReadOnly: true, errors: [1, 69, 42, 45, 113, 138]),
+        new SM::OperationInfo("ListRequestedServiceQuotaChangeHistoryByQuota", Table, 49, 50, isReadOnly: true, errors: [1, 69, 42, 45, 113, 138]),
+        new SM::OperationInfo("ListServiceQuotaIncreaseRequestsInTemplate", Table, 53, 54, isReadOnly: true, errors: [1, 15, 113, 138, 42, 0, 137, 68]),
+        new SM::OperationInfo("ListServiceQuotas", Table, 55, 56, isReadOnly: true, errors: [1, 69, 42, 45, 113, 138]),
+        new SM::OperationInfo("ListServices", Table, 57, 58, isReadOnly: true, errors: [1, 42, 45, 113, 138]),
+        new SM::OperationInfo("ListTagsForResource", Table, 59, 60, isReadOnly: true, errors: [138, 69, 42, 1, 113]),
+        new SM::OperationInfo("PutServiceQuotaIncreaseRequestIntoTemplate", Table, 77, 78, isReadOnly: false, errors: [1, 15, 113, 138, 42, 87, 69, 0, 137, 68]),
+        new SM::OperationInfo("RequestServiceQuotaIncrease", Table, 104, 105, isReadOnly: false, errors: [15, 87, 111, 1, 69, 42, 46, 113, 138]),
+        new SM::OperationInfo("StartAutoManagement", Table, 123, 124, isReadOnly: false, errors: [1, 69, 42, 138, 113]),
+        new SM::OperationInfo("StartQuotaUtilizationReport", Table, 125, 126, isReadOnly: false, errors: [138, 69, 42, 1, 113, 45]),
+        new SM::OperationInfo("StopAutoManagement", Table, 128, 129, isReadOnly: false, errors: [1, 69, 42, 138, 113]),
+        new SM::OperationInfo("TagResource", Table, 134, 135, isReadOnly: false, errors: [138, 69, 139, 133, 42, 1, 113]),
+        new SM::OperationInfo("UntagResource", Table, 141, 142, isReadOnly: false, errors: [138, 69, 42, 1, 113]),
+        new SM::OperationInfo("UpdateAutoManagement", Table, 143, 144, isReadOnly: false, errors: [1, 69, 42, 138, 113]),
     ],
-    [SAWSServiceAccessNotEnabledException, SAccessDeniedException, SDependencyAccessDeniedException, SIllegalArgumentException, SInvalidPaginationTokenException, SInvalidResourceStateException, SNoAvailableOrganizationException, SNoSuchResourceException, SOrganizationNotInAllFeaturesModeException, SQuotaExceededException, SResourceAlreadyExistsException, SServiceException, SServiceQuotaTemplateNotInUseException, STagPolicyViolationException, STemplatesNotAvailableInRegionException, STooManyRequestsException, STooManyTagsException]);
+    Table,
+    [0, 1, 15, 42, 45, 46, 68, 69, 73, 87, 111, 113, 122, 133, 137, 138, 139]);
+
+    /// <summary>The model's shapes by index (ordinal order of their names), each made and wired on first use.</summary>
+    private sealed class ModelTable() : SM::ShapeTable(146)
+    {
+        protected override SM::ShapeInfo Create(int index)
+        {
+            switch (index / 50)
+            {
+                case 0: return CreateShapes0(this, index);
+                case 1: return CreateShapes1(this, index);
+                case 2: return CreateShapes2(this, index);
+                default: throw new global::System.ArgumentOutOfRangeException(nameof(index));
+            }
+        }
+
+        protected override void Wire(SM::ShapeInfo shape, int index)
+        {
+            switch (index / 50)
+            {
+                case 0: WireShapes0(shape, index); return;
+                case 1: WireShapes1(shape, index); return;
+                case 2: WireShapes2(shape, index); return;
+                default: throw new global::System.ArgumentOutOfRangeException(nameof(index));
+            }
+        }
+    }
 
     /// <summary>The descriptor of an operation.</summary>
     public static SM::OperationInfo Operation(ServiceQuotasAction action) => Service.Operations[(int)action];
@@ -129,64 +158,112 @@ public abstract partial class ServiceQuotasServiceBase<TContext> : SM::IServiceD
     public virtual global::System.Threading.Tasks.Task<global::Stratus.Services.Model.ServiceQuotas.UntagResourceResponse> UntagResourceAsync(TContext context, global::Stratus.Services.Model.ServiceQuotas.UntagResourceRequest request) => throw NotImplemented(context, "UntagResource");
     public virtual global::System.Threading.Tasks.Task<global::Stratus.Services.Model.ServiceQuotas.UpdateAutoManagementResponse> UpdateAutoManagementAsync(TContext context, global::Stratus.Services.Model.ServiceQuotas.UpdateAutoManagementRequest request) => throw NotImplemented(context, "UpdateAutoManagement");
 
-    public async global::System.Threading.Tasks.Task<object?> DispatchAsync(ServiceQuotasAction action, TContext context, object request)
+    public global::System.Threading.Tasks.Task<object?> DispatchAsync(ServiceQuotasAction action, TContext context, object request) => action switch
     {
-        switch (action)
-        {
-            case ServiceQuotasAction.AssociateServiceQuotaTemplate:
-                return await AssociateServiceQuotaTemplateAsync(context, (global::Stratus.Services.Model.ServiceQuotas.AssociateServiceQuotaTemplateRequest)request).ConfigureAwait(false);
-            case ServiceQuotasAction.CreateSupportCase:
-                return await CreateSupportCaseAsync(context, (global::Stratus.Services.Model.ServiceQuotas.CreateSupportCaseRequest)request).ConfigureAwait(false);
-            case ServiceQuotasAction.DeleteServiceQuotaIncreaseRequestFromTemplate:
-                return await DeleteServiceQuotaIncreaseRequestFromTemplateAsync(context, (global::Stratus.Services.Model.ServiceQuotas.DeleteServiceQuotaIncreaseRequestFromTemplateRequest)request).ConfigureAwait(false);
-            case ServiceQuotasAction.DisassociateServiceQuotaTemplate:
-                return await DisassociateServiceQuotaTemplateAsync(context, (global::Stratus.Services.Model.ServiceQuotas.DisassociateServiceQuotaTemplateRequest)request).ConfigureAwait(false);
-            case ServiceQuotasAction.GetAWSDefaultServiceQuota:
-                return await GetAWSDefaultServiceQuotaAsync(context, (global::Stratus.Services.Model.ServiceQuotas.GetAWSDefaultServiceQuotaRequest)request).ConfigureAwait(false);
-            case ServiceQuotasAction.GetAssociationForServiceQuotaTemplate:
-                return await GetAssociationForServiceQuotaTemplateAsync(context, (global::Stratus.Services.Model.ServiceQuotas.GetAssociationForServiceQuotaTemplateRequest)request).ConfigureAwait(false);
-            case ServiceQuotasAction.GetAutoManagementConfiguration:
-                return await GetAutoManagementConfigurationAsync(context, (global::Stratus.Services.Model.ServiceQuotas.GetAutoManagementConfigurationRequest)request).ConfigureAwait(false);
-            case ServiceQuotasAction.GetQuotaUtilizationReport:
-                return await GetQuotaUtilizationReportAsync(context, (global::Stratus.Services.Model.ServiceQuotas.GetQuotaUtilizationReportRequest)request).ConfigureAwait(false);
-            case ServiceQuotasAction.GetRequestedServiceQuotaChange:
-                return await GetRequestedServiceQuotaChangeAsync(context, (global::Stratus.Services.Model.ServiceQuotas.GetRequestedServiceQuotaChangeRequest)request).ConfigureAwait(false);
-            case ServiceQuotasAction.GetServiceQuota:
-                return await GetServiceQuotaAsync(context, (global::Stratus.Services.Model.ServiceQuotas.GetServiceQuotaRequest)request).ConfigureAwait(false);
-            case ServiceQuotasAction.GetServiceQuotaIncreaseRequestFromTemplate:
-                return await GetServiceQuotaIncreaseRequestFromTemplateAsync(context, (global::Stratus.Services.Model.ServiceQuotas.GetServiceQuotaIncreaseRequestFromTemplateRequest)request).ConfigureAwait(false);
-            case ServiceQuotasAction.ListAWSDefaultServiceQuotas:
-                return await ListAWSDefaultServiceQuotasAsync(context, (global::Stratus.Services.Model.ServiceQuotas.ListAWSDefaultServiceQuotasRequest)request).ConfigureAwait(false);
-            case ServiceQuotasAction.ListRequestedServiceQuotaChangeHistory:
-                return await ListRequestedServiceQuotaChangeHistoryAsync(context, (global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryRequest)request).ConfigureAwait(false);
-            case ServiceQuotasAction.ListRequestedServiceQuotaChangeHistoryByQuota:
-                return await ListRequestedServiceQuotaChangeHistoryByQuotaAsync(context, (global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryByQuotaRequest)request).ConfigureAwait(false);
-            case ServiceQuotasAction.ListServiceQuotaIncreaseRequestsInTemplate:
-                return await ListServiceQuotaIncreaseRequestsInTemplateAsync(context, (global::Stratus.Services.Model.ServiceQuotas.ListServiceQuotaIncreaseRequestsInTemplateRequest)request).ConfigureAwait(false);
-            case ServiceQuotasAction.ListServiceQuotas:
-                return await ListServiceQuotasAsync(context, (global::Stratus.Services.Model.ServiceQuotas.ListServiceQuotasRequest)request).ConfigureAwait(false);
-            case ServiceQuotasAction.ListServices:
-                return await ListServicesAsync(context, (global::Stratus.Services.Model.ServiceQuotas.ListServicesRequest)request).ConfigureAwait(false);
-            case ServiceQuotasAction.ListTagsForResource:
-                return await ListTagsForResourceAsync(context, (global::Stratus.Services.Model.ServiceQuotas.ListTagsForResourceRequest)request).ConfigureAwait(false);
-            case ServiceQuotasAction.PutServiceQuotaIncreaseRequestIntoTemplate:
-                return await PutServiceQuotaIncreaseRequestIntoTemplateAsync(context, (global::Stratus.Services.Model.ServiceQuotas.PutServiceQuotaIncreaseRequestIntoTemplateRequest)request).ConfigureAwait(false);
-            case ServiceQuotasAction.RequestServiceQuotaIncrease:
-                return await RequestServiceQuotaIncreaseAsync(context, (global::Stratus.Services.Model.ServiceQuotas.RequestServiceQuotaIncreaseRequest)request).ConfigureAwait(false);
-            case ServiceQuotasAction.StartAutoManagement:
-                return await StartAutoManagementAsync(context, (global::Stratus.Services.Model.ServiceQuotas.StartAutoManagementRequest)request).ConfigureAwait(false);
-            case ServiceQuotasAction.StartQuotaUtilizationReport:
-                return await StartQuotaUtilizationReportAsync(context, (global::Stratus.Services.Model.ServiceQuotas.StartQuotaUtilizationReportRequest)request).ConfigureAwait(false);
-            case ServiceQuotasAction.StopAutoManagement:
-                return await StopAutoManagementAsync(context, (global::Stratus.Services.Model.ServiceQuotas.StopAutoManagementRequest)request).ConfigureAwait(false);
-            case ServiceQuotasAction.TagResource:
-                return await TagResourceAsync(context, (global::Stratus.Services.Model.ServiceQuotas.TagResourceRequest)request).ConfigureAwait(false);
-            case ServiceQuotasAction.UntagResource:
-                return await UntagResourceAsync(context, (global::Stratus.Services.Model.ServiceQuotas.UntagResourceRequest)request).ConfigureAwait(false);
-            case ServiceQuotasAction.UpdateAutoManagement:
-                return await UpdateAutoManagementAsync(context, (global::Stratus.Services.Model.ServiceQuotas.UpdateAutoManagementRequest)request).ConfigureAwait(false);
-            default:
-                throw new global::System.ArgumentOutOfRangeException(nameof(action));
-        }
-    }
+        ServiceQuotasAction.AssociateServiceQuotaTemplate => DispatchAssociateServiceQuotaTemplate(context, request),
+        ServiceQuotasAction.CreateSupportCase => DispatchCreateSupportCase(context, request),
+        ServiceQuotasAction.DeleteServiceQuotaIncreaseRequestFromTemplate => DispatchDeleteServiceQuotaIncreaseRequestFromTemplate(context, request),
+        ServiceQuotasAction.DisassociateServiceQuotaTemplate => DispatchDisassociateServiceQuotaTemplate(context, request),
+        ServiceQuotasAction.GetAWSDefaultServiceQuota => DispatchGetAWSDefaultServiceQuota(context, request),
+        ServiceQuotasAction.GetAssociationForServiceQuotaTemplate => DispatchGetAssociationForServiceQuotaTemplate(context, request),
+        ServiceQuotasAction.GetAutoManagementConfiguration => DispatchGetAutoManagementConfiguration(context, request),
+        ServiceQuotasAction.GetQuotaUtilizationReport => DispatchGetQuotaUtilizationReport(context, request),
+        ServiceQuotasAction.GetRequestedServiceQuotaChange => DispatchGetRequestedServiceQuotaChange(context, request),
+        ServiceQuotasAction.GetServiceQuota => DispatchGetServiceQuota(context, request),
+        ServiceQuotasAction.GetServiceQuotaIncreaseRequestFromTemplate => DispatchGetServiceQuotaIncreaseRequestFromTemplate(context, request),
+        ServiceQuotasAction.ListAWSDefaultServiceQuotas => DispatchListAWSDefaultServiceQuotas(context, request),
+        ServiceQuotasAction.ListRequestedServiceQuotaChangeHistory => DispatchListRequestedServiceQuotaChangeHistory(context, request),
+        ServiceQuotasAction.ListRequestedServiceQuotaChangeHistoryByQuota => DispatchListRequestedServiceQuotaChangeHistoryByQuota(context, request),
+        ServiceQuotasAction.ListServiceQuotaIncreaseRequestsInTemplate => DispatchListServiceQuotaIncreaseRequestsInTemplate(context, request),
+        ServiceQuotasAction.ListServiceQuotas => DispatchListServiceQuotas(context, request),
+        ServiceQuotasAction.ListServices => DispatchListServices(context, request),
+        ServiceQuotasAction.ListTagsForResource => DispatchListTagsForResource(context, request),
+        ServiceQuotasAction.PutServiceQuotaIncreaseRequestIntoTemplate => DispatchPutServiceQuotaIncreaseRequestIntoTemplate(context, request),
+        ServiceQuotasAction.RequestServiceQuotaIncrease => DispatchRequestServiceQuotaIncrease(context, request),
+        ServiceQuotasAction.StartAutoManagement => DispatchStartAutoManagement(context, request),
+        ServiceQuotasAction.StartQuotaUtilizationReport => DispatchStartQuotaUtilizationReport(context, request),
+        ServiceQuotasAction.StopAutoManagement => DispatchStopAutoManagement(context, request),
+        ServiceQuotasAction.TagResource => DispatchTagResource(context, request),
+        ServiceQuotasAction.UntagResource => DispatchUntagResource(context, request),
+        ServiceQuotasAction.UpdateAutoManagement => DispatchUpdateAutoManagement(context, request),
+        _ => global::System.Threading.Tasks.Task.FromException<object?>(new global::System.ArgumentOutOfRangeException(nameof(action))),
+    };
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAssociateServiceQuotaTemplate(TContext context, object request) =>
+        await AssociateServiceQuotaTemplateAsync(context, (global::Stratus.Services.Model.ServiceQuotas.AssociateServiceQuotaTemplateRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchCreateSupportCase(TContext context, object request) =>
+        await CreateSupportCaseAsync(context, (global::Stratus.Services.Model.ServiceQuotas.CreateSupportCaseRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDeleteServiceQuotaIncreaseRequestFromTemplate(TContext context, object request) =>
+        await DeleteServiceQuotaIncreaseRequestFromTemplateAsync(context, (global::Stratus.Services.Model.ServiceQuotas.DeleteServiceQuotaIncreaseRequestFromTemplateRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDisassociateServiceQuotaTemplate(TContext context, object request) =>
+        await DisassociateServiceQuotaTemplateAsync(context, (global::Stratus.Services.Model.ServiceQuotas.DisassociateServiceQuotaTemplateRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetAWSDefaultServiceQuota(TContext context, object request) =>
+        await GetAWSDefaultServiceQuotaAsync(context, (global::Stratus.Services.Model.ServiceQuotas.GetAWSDefaultServiceQuotaRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetAssociationForServiceQuotaTemplate(TContext context, object request) =>
+        await GetAssociationForServiceQuotaTemplateAsync(context, (global::Stratus.Services.Model.ServiceQuotas.GetAssociationForServiceQuotaTemplateRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetAutoManagementConfiguration(TContext context, object request) =>
+        await GetAutoManagementConfigurationAsync(context, (global::Stratus.Services.Model.ServiceQuotas.GetAutoManagementConfigurationRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetQuotaUtilizationReport(TContext context, object request) =>
+        await GetQuotaUtilizationReportAsync(context, (global::Stratus.Services.Model.ServiceQuotas.GetQuotaUtilizationReportRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetRequestedServiceQuotaChange(TContext context, object request) =>
+        await GetRequestedServiceQuotaChangeAsync(context, (global::Stratus.Services.Model.ServiceQuotas.GetRequestedServiceQuotaChangeRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetServiceQuota(TContext context, object request) =>
+        await GetServiceQuotaAsync(context, (global::Stratus.Services.Model.ServiceQuotas.GetServiceQuotaRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetServiceQuotaIncreaseRequestFromTemplate(TContext context, object request) =>
+        await GetServiceQuotaIncreaseRequestFromTemplateAsync(context, (global::Stratus.Services.Model.ServiceQuotas.GetServiceQuotaIncreaseRequestFromTemplateRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListAWSDefaultServiceQuotas(TContext context, object request) =>
+        await ListAWSDefaultServiceQuotasAsync(context, (global::Stratus.Services.Model.ServiceQuotas.ListAWSDefaultServiceQuotasRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListRequestedServiceQuotaChangeHistory(TContext context, object request) =>
+        await ListRequestedServiceQuotaChangeHistoryAsync(context, (global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListRequestedServiceQuotaChangeHistoryByQuota(TContext context, object request) =>
+        await ListRequestedServiceQuotaChangeHistoryByQuotaAsync(context, (global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryByQuotaRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListServiceQuotaIncreaseRequestsInTemplate(TContext context, object request) =>
+        await ListServiceQuotaIncreaseRequestsInTemplateAsync(context, (global::Stratus.Services.Model.ServiceQuotas.ListServiceQuotaIncreaseRequestsInTemplateRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListServiceQuotas(TContext context, object request) =>
+        await ListServiceQuotasAsync(context, (global::Stratus.Services.Model.ServiceQuotas.ListServiceQuotasRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListServices(TContext context, object request) =>
+        await ListServicesAsync(context, (global::Stratus.Services.Model.ServiceQuotas.ListServicesRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchListTagsForResource(TContext context, object request) =>
+        await ListTagsForResourceAsync(context, (global::Stratus.Services.Model.ServiceQuotas.ListTagsForResourceRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchPutServiceQuotaIncreaseRequestIntoTemplate(TContext context, object request) =>
+        await PutServiceQuotaIncreaseRequestIntoTemplateAsync(context, (global::Stratus.Services.Model.ServiceQuotas.PutServiceQuotaIncreaseRequestIntoTemplateRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchRequestServiceQuotaIncrease(TContext context, object request) =>
+        await RequestServiceQuotaIncreaseAsync(context, (global::Stratus.Services.Model.ServiceQuotas.RequestServiceQuotaIncreaseRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchStartAutoManagement(TContext context, object request) =>
+        await StartAutoManagementAsync(context, (global::Stratus.Services.Model.ServiceQuotas.StartAutoManagementRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchStartQuotaUtilizationReport(TContext context, object request) =>
+        await StartQuotaUtilizationReportAsync(context, (global::Stratus.Services.Model.ServiceQuotas.StartQuotaUtilizationReportRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchStopAutoManagement(TContext context, object request) =>
+        await StopAutoManagementAsync(context, (global::Stratus.Services.Model.ServiceQuotas.StopAutoManagementRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchTagResource(TContext context, object request) =>
+        await TagResourceAsync(context, (global::Stratus.Services.Model.ServiceQuotas.TagResourceRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUntagResource(TContext context, object request) =>
+        await UntagResourceAsync(context, (global::Stratus.Services.Model.ServiceQuotas.UntagResourceRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchUpdateAutoManagement(TContext context, object request) =>
+        await UpdateAutoManagementAsync(context, (global::Stratus.Services.Model.ServiceQuotas.UpdateAutoManagementRequest)request).ConfigureAwait(false);
 }

@@ -10,199 +10,700 @@ using SM = global::Stratus.Protocol.Model;
 /// <summary>Shape descriptors of the service-quotas model.</summary>
 public static partial class ServiceQuotasShapes
 {
-    public static readonly SM::ShapeInfo SAWSServiceAccessNotEnabledException = new SM::ShapeInfo("AWSServiceAccessNotEnabledException", SM::ShapeKind.Structure).AsError("AWSServiceAccessNotEnabledException", 400, true);
-    public static readonly SM::ShapeInfo SAccessDeniedException = new SM::ShapeInfo("AccessDeniedException", SM::ShapeKind.Structure).AsError("AccessDeniedException", 400, true);
-    public static readonly SM::ShapeInfo SAmazonResourceName = new SM::ShapeInfo("AmazonResourceName", SM::ShapeKind.String).Constrain(min: 1, max: 1011);
-    public static readonly SM::ShapeInfo SAppliedLevelEnum = new SM::ShapeInfo("AppliedLevelEnum", SM::ShapeKind.String).Constrain(enumValues: ["ACCOUNT", "RESOURCE", "ALL"]);
-    public static readonly SM::ShapeInfo SAppliedValue = new SM::ShapeInfo("AppliedValue", SM::ShapeKind.Double).Constrain(min: 0, max: 10000000000);
-    public static readonly SM::ShapeInfo SAssociateServiceQuotaTemplateRequest = new SM::ShapeInfo("AssociateServiceQuotaTemplateRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssociateServiceQuotaTemplateResponse = new SM::ShapeInfo("AssociateServiceQuotaTemplateResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAwsRegion = new SM::ShapeInfo("AwsRegion", SM::ShapeKind.String).Constrain(min: 1, max: 64);
-    public static readonly SM::ShapeInfo SCreateSupportCaseRequest = new SM::ShapeInfo("CreateSupportCaseRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCreateSupportCaseResponse = new SM::ShapeInfo("CreateSupportCaseResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SCustomerServiceEngagementId = new SM::ShapeInfo("CustomerServiceEngagementId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SDateTime = new SM::ShapeInfo("DateTime", SM::ShapeKind.Timestamp);
-    public static readonly SM::ShapeInfo SDefaultValue = new SM::ShapeInfo("DefaultValue", SM::ShapeKind.Double).Constrain(min: 0, max: 10000000000);
-    public static readonly SM::ShapeInfo SDeleteServiceQuotaIncreaseRequestFromTemplateRequest = new SM::ShapeInfo("DeleteServiceQuotaIncreaseRequestFromTemplateRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDeleteServiceQuotaIncreaseRequestFromTemplateResponse = new SM::ShapeInfo("DeleteServiceQuotaIncreaseRequestFromTemplateResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDependencyAccessDeniedException = new SM::ShapeInfo("DependencyAccessDeniedException", SM::ShapeKind.Structure).AsError("DependencyAccessDeniedException", 400, true);
-    public static readonly SM::ShapeInfo SDisassociateServiceQuotaTemplateRequest = new SM::ShapeInfo("DisassociateServiceQuotaTemplateRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDisassociateServiceQuotaTemplateResponse = new SM::ShapeInfo("DisassociateServiceQuotaTemplateResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SErrorCode = new SM::ShapeInfo("ErrorCode", SM::ShapeKind.String).Constrain(enumValues: ["DEPENDENCY_ACCESS_DENIED_ERROR", "DEPENDENCY_THROTTLING_ERROR", "DEPENDENCY_SERVICE_ERROR", "SERVICE_QUOTA_NOT_AVAILABLE_ERROR"]);
-    public static readonly SM::ShapeInfo SErrorMessage = new SM::ShapeInfo("ErrorMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SErrorReason = new SM::ShapeInfo("ErrorReason", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SExceptionMessage = new SM::ShapeInfo("ExceptionMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SExcludedLimit = new SM::ShapeInfo("ExcludedLimit", SM::ShapeKind.String).Constrain(min: 1, max: 128);
-    public static readonly SM::ShapeInfo SExcludedQuotaList = new SM::ShapeInfo("ExcludedQuotaList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SExcludedService = new SM::ShapeInfo("ExcludedService", SM::ShapeKind.String).Constrain(min: 1, max: 128);
-    public static readonly SM::ShapeInfo SExclusionList = new SM::ShapeInfo("ExclusionList", SM::ShapeKind.Map);
-    public static readonly SM::ShapeInfo SExclusionQuotaList = new SM::ShapeInfo("ExclusionQuotaList", SM::ShapeKind.Map);
-    public static readonly SM::ShapeInfo SGetAWSDefaultServiceQuotaRequest = new SM::ShapeInfo("GetAWSDefaultServiceQuotaRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetAWSDefaultServiceQuotaResponse = new SM::ShapeInfo("GetAWSDefaultServiceQuotaResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetAssociationForServiceQuotaTemplateRequest = new SM::ShapeInfo("GetAssociationForServiceQuotaTemplateRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetAssociationForServiceQuotaTemplateResponse = new SM::ShapeInfo("GetAssociationForServiceQuotaTemplateResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetAutoManagementConfigurationRequest = new SM::ShapeInfo("GetAutoManagementConfigurationRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetAutoManagementConfigurationResponse = new SM::ShapeInfo("GetAutoManagementConfigurationResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetQuotaUtilizationReportRequest = new SM::ShapeInfo("GetQuotaUtilizationReportRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetQuotaUtilizationReportResponse = new SM::ShapeInfo("GetQuotaUtilizationReportResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetRequestedServiceQuotaChangeRequest = new SM::ShapeInfo("GetRequestedServiceQuotaChangeRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetRequestedServiceQuotaChangeResponse = new SM::ShapeInfo("GetRequestedServiceQuotaChangeResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetServiceQuotaIncreaseRequestFromTemplateRequest = new SM::ShapeInfo("GetServiceQuotaIncreaseRequestFromTemplateRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetServiceQuotaIncreaseRequestFromTemplateResponse = new SM::ShapeInfo("GetServiceQuotaIncreaseRequestFromTemplateResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetServiceQuotaRequest = new SM::ShapeInfo("GetServiceQuotaRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetServiceQuotaResponse = new SM::ShapeInfo("GetServiceQuotaResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGlobalQuota = new SM::ShapeInfo("GlobalQuota", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SIllegalArgumentException = new SM::ShapeInfo("IllegalArgumentException", SM::ShapeKind.Structure).AsError("IllegalArgumentException", 400, true);
-    public static readonly SM::ShapeInfo SInputTagKeys = new SM::ShapeInfo("InputTagKeys", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SInputTags = new SM::ShapeInfo("InputTags", SM::ShapeKind.List).Constrain(min: 1);
-    public static readonly SM::ShapeInfo SInvalidPaginationTokenException = new SM::ShapeInfo("InvalidPaginationTokenException", SM::ShapeKind.Structure).AsError("InvalidPaginationTokenException", 400, true);
-    public static readonly SM::ShapeInfo SInvalidResourceStateException = new SM::ShapeInfo("InvalidResourceStateException", SM::ShapeKind.Structure).AsError("InvalidResourceStateException", 400, true);
-    public static readonly SM::ShapeInfo SListAWSDefaultServiceQuotasRequest = new SM::ShapeInfo("ListAWSDefaultServiceQuotasRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListAWSDefaultServiceQuotasResponse = new SM::ShapeInfo("ListAWSDefaultServiceQuotasResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListRequestedServiceQuotaChangeHistoryByQuotaRequest = new SM::ShapeInfo("ListRequestedServiceQuotaChangeHistoryByQuotaRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListRequestedServiceQuotaChangeHistoryByQuotaResponse = new SM::ShapeInfo("ListRequestedServiceQuotaChangeHistoryByQuotaResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListRequestedServiceQuotaChangeHistoryRequest = new SM::ShapeInfo("ListRequestedServiceQuotaChangeHistoryRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListRequestedServiceQuotaChangeHistoryResponse = new SM::ShapeInfo("ListRequestedServiceQuotaChangeHistoryResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListServiceQuotaIncreaseRequestsInTemplateRequest = new SM::ShapeInfo("ListServiceQuotaIncreaseRequestsInTemplateRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListServiceQuotaIncreaseRequestsInTemplateResponse = new SM::ShapeInfo("ListServiceQuotaIncreaseRequestsInTemplateResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListServiceQuotasRequest = new SM::ShapeInfo("ListServiceQuotasRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListServiceQuotasResponse = new SM::ShapeInfo("ListServiceQuotasResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListServicesRequest = new SM::ShapeInfo("ListServicesRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListServicesResponse = new SM::ShapeInfo("ListServicesResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListTagsForResourceRequest = new SM::ShapeInfo("ListTagsForResourceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SListTagsForResourceResponse = new SM::ShapeInfo("ListTagsForResourceResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SMaxResults = new SM::ShapeInfo("MaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 100);
-    public static readonly SM::ShapeInfo SMaxResultsUtilization = new SM::ShapeInfo("MaxResultsUtilization", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000);
-    public static readonly SM::ShapeInfo SMetricDimensionName = new SM::ShapeInfo("MetricDimensionName", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SMetricDimensionValue = new SM::ShapeInfo("MetricDimensionValue", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SMetricDimensionsMapDefinition = new SM::ShapeInfo("MetricDimensionsMapDefinition", SM::ShapeKind.Map).Constrain(max: 10);
-    public static readonly SM::ShapeInfo SMetricInfo = new SM::ShapeInfo("MetricInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SNextToken = new SM::ShapeInfo("NextToken", SM::ShapeKind.String).Constrain(max: 2048);
-    public static readonly SM::ShapeInfo SNoAvailableOrganizationException = new SM::ShapeInfo("NoAvailableOrganizationException", SM::ShapeKind.Structure).AsError("NoAvailableOrganizationException", 400, true);
-    public static readonly SM::ShapeInfo SNoSuchResourceException = new SM::ShapeInfo("NoSuchResourceException", SM::ShapeKind.Structure).AsError("NoSuchResourceException", 400, true);
-    public static readonly SM::ShapeInfo SOptInLevel = new SM::ShapeInfo("OptInLevel", SM::ShapeKind.String).Constrain(enumValues: ["ACCOUNT"]);
-    public static readonly SM::ShapeInfo SOptInStatus = new SM::ShapeInfo("OptInStatus", SM::ShapeKind.String).Constrain(enumValues: ["ENABLED", "DISABLED"]);
-    public static readonly SM::ShapeInfo SOptInType = new SM::ShapeInfo("OptInType", SM::ShapeKind.String).Constrain(enumValues: ["NotifyOnly", "NotifyAndAdjust"]);
-    public static readonly SM::ShapeInfo SOrganizationNotInAllFeaturesModeException = new SM::ShapeInfo("OrganizationNotInAllFeaturesModeException", SM::ShapeKind.Structure).AsError("OrganizationNotInAllFeaturesModeException", 400, true);
-    public static readonly SM::ShapeInfo SOutputTags = new SM::ShapeInfo("OutputTags", SM::ShapeKind.List).Constrain(max: 200);
-    public static readonly SM::ShapeInfo SPeriodUnit = new SM::ShapeInfo("PeriodUnit", SM::ShapeKind.String).Constrain(enumValues: ["MICROSECOND", "MILLISECOND", "SECOND", "MINUTE", "HOUR", "DAY", "WEEK"]);
-    public static readonly SM::ShapeInfo SPeriodValue = new SM::ShapeInfo("PeriodValue", SM::ShapeKind.Integer);
-    public static readonly SM::ShapeInfo SPutServiceQuotaIncreaseRequestIntoTemplateRequest = new SM::ShapeInfo("PutServiceQuotaIncreaseRequestIntoTemplateRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SPutServiceQuotaIncreaseRequestIntoTemplateResponse = new SM::ShapeInfo("PutServiceQuotaIncreaseRequestIntoTemplateResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SQuotaAdjustable = new SM::ShapeInfo("QuotaAdjustable", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo SQuotaArn = new SM::ShapeInfo("QuotaArn", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SQuotaCode = new SM::ShapeInfo("QuotaCode", SM::ShapeKind.String).Constrain(min: 1, max: 128);
-    public static readonly SM::ShapeInfo SQuotaContextId = new SM::ShapeInfo("QuotaContextId", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SQuotaContextInfo = new SM::ShapeInfo("QuotaContextInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SQuotaContextScope = new SM::ShapeInfo("QuotaContextScope", SM::ShapeKind.String).Constrain(enumValues: ["RESOURCE", "ACCOUNT"]);
-    public static readonly SM::ShapeInfo SQuotaContextScopeType = new SM::ShapeInfo("QuotaContextScopeType", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SQuotaDescription = new SM::ShapeInfo("QuotaDescription", SM::ShapeKind.String).Constrain(min: 0, max: 350);
-    public static readonly SM::ShapeInfo SQuotaExceededException = new SM::ShapeInfo("QuotaExceededException", SM::ShapeKind.Structure).AsError("QuotaExceededException", 400, true);
-    public static readonly SM::ShapeInfo SQuotaInfo = new SM::ShapeInfo("QuotaInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SQuotaInfoList = new SM::ShapeInfo("QuotaInfoList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SQuotaMetricName = new SM::ShapeInfo("QuotaMetricName", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SQuotaMetricNamespace = new SM::ShapeInfo("QuotaMetricNamespace", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SQuotaName = new SM::ShapeInfo("QuotaName", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SQuotaPeriod = new SM::ShapeInfo("QuotaPeriod", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SQuotaUnit = new SM::ShapeInfo("QuotaUnit", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SQuotaUtilizationInfo = new SM::ShapeInfo("QuotaUtilizationInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SQuotaUtilizationInfoList = new SM::ShapeInfo("QuotaUtilizationInfoList", SM::ShapeKind.List).Constrain(max: 1000);
-    public static readonly SM::ShapeInfo SQuotaValue = new SM::ShapeInfo("QuotaValue", SM::ShapeKind.Double).Constrain(min: 0, max: 10000000000);
-    public static readonly SM::ShapeInfo SReportErrorCode = new SM::ShapeInfo("ReportErrorCode", SM::ShapeKind.String).Constrain(min: 1, max: 128);
-    public static readonly SM::ShapeInfo SReportErrorMessage = new SM::ShapeInfo("ReportErrorMessage", SM::ShapeKind.String).Constrain(min: 0, max: 1024);
-    public static readonly SM::ShapeInfo SReportId = new SM::ShapeInfo("ReportId", SM::ShapeKind.String).Constrain(min: 1, max: 128);
-    public static readonly SM::ShapeInfo SReportMessage = new SM::ShapeInfo("ReportMessage", SM::ShapeKind.String).Constrain(min: 0, max: 350);
-    public static readonly SM::ShapeInfo SReportStatus = new SM::ShapeInfo("ReportStatus", SM::ShapeKind.String).Constrain(enumValues: ["PENDING", "IN_PROGRESS", "COMPLETED", "FAILED"]);
-    public static readonly SM::ShapeInfo SRequestId = new SM::ShapeInfo("RequestId", SM::ShapeKind.String).Constrain(min: 1, max: 128);
-    public static readonly SM::ShapeInfo SRequestServiceQuotaIncreaseRequest = new SM::ShapeInfo("RequestServiceQuotaIncreaseRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRequestServiceQuotaIncreaseResponse = new SM::ShapeInfo("RequestServiceQuotaIncreaseResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRequestStatus = new SM::ShapeInfo("RequestStatus", SM::ShapeKind.String).Constrain(enumValues: ["PENDING", "CASE_OPENED", "APPROVED", "DENIED", "CASE_CLOSED", "NOT_APPROVED", "INVALID_REQUEST"]);
-    public static readonly SM::ShapeInfo SRequestType = new SM::ShapeInfo("RequestType", SM::ShapeKind.String).Constrain(enumValues: ["AutomaticManagement"]);
-    public static readonly SM::ShapeInfo SRequestedServiceQuotaChange = new SM::ShapeInfo("RequestedServiceQuotaChange", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SRequestedServiceQuotaChangeHistoryListDefinition = new SM::ShapeInfo("RequestedServiceQuotaChangeHistoryListDefinition", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SRequester = new SM::ShapeInfo("Requester", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SResourceAlreadyExistsException = new SM::ShapeInfo("ResourceAlreadyExistsException", SM::ShapeKind.Structure).AsError("ResourceAlreadyExistsException", 400, true);
-    public static readonly SM::ShapeInfo SServiceCode = new SM::ShapeInfo("ServiceCode", SM::ShapeKind.String).Constrain(min: 1, max: 63);
-    public static readonly SM::ShapeInfo SServiceException = new SM::ShapeInfo("ServiceException", SM::ShapeKind.Structure).AsError("ServiceException", 500, false);
-    public static readonly SM::ShapeInfo SServiceInfo = new SM::ShapeInfo("ServiceInfo", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SServiceInfoListDefinition = new SM::ShapeInfo("ServiceInfoListDefinition", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SServiceName = new SM::ShapeInfo("ServiceName", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SServiceQuota = new SM::ShapeInfo("ServiceQuota", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SServiceQuotaIncreaseRequestInTemplate = new SM::ShapeInfo("ServiceQuotaIncreaseRequestInTemplate", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SServiceQuotaIncreaseRequestInTemplateList = new SM::ShapeInfo("ServiceQuotaIncreaseRequestInTemplateList", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SServiceQuotaListDefinition = new SM::ShapeInfo("ServiceQuotaListDefinition", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SServiceQuotaTemplateAssociationStatus = new SM::ShapeInfo("ServiceQuotaTemplateAssociationStatus", SM::ShapeKind.String).Constrain(enumValues: ["ASSOCIATED", "DISASSOCIATED"]);
-    public static readonly SM::ShapeInfo SServiceQuotaTemplateNotInUseException = new SM::ShapeInfo("ServiceQuotaTemplateNotInUseException", SM::ShapeKind.Structure).AsError("ServiceQuotaTemplateNotInUseException", 400, true);
-    public static readonly SM::ShapeInfo SStartAutoManagementRequest = new SM::ShapeInfo("StartAutoManagementRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStartAutoManagementResponse = new SM::ShapeInfo("StartAutoManagementResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStartQuotaUtilizationReportRequest = new SM::ShapeInfo("StartQuotaUtilizationReportRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStartQuotaUtilizationReportResponse = new SM::ShapeInfo("StartQuotaUtilizationReportResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStatistic = new SM::ShapeInfo("Statistic", SM::ShapeKind.String).Constrain(min: 1, max: 256);
-    public static readonly SM::ShapeInfo SStopAutoManagementRequest = new SM::ShapeInfo("StopAutoManagementRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SStopAutoManagementResponse = new SM::ShapeInfo("StopAutoManagementResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SSupportCaseAllowed = new SM::ShapeInfo("SupportCaseAllowed", SM::ShapeKind.Boolean);
-    public static readonly SM::ShapeInfo STag = new SM::ShapeInfo("Tag", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STagKey = new SM::ShapeInfo("TagKey", SM::ShapeKind.String).Constrain(min: 1, max: 128);
-    public static readonly SM::ShapeInfo STagPolicyViolationException = new SM::ShapeInfo("TagPolicyViolationException", SM::ShapeKind.Structure).AsError("TagPolicyViolationException", 400, true);
-    public static readonly SM::ShapeInfo STagResourceRequest = new SM::ShapeInfo("TagResourceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STagResourceResponse = new SM::ShapeInfo("TagResourceResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STagValue = new SM::ShapeInfo("TagValue", SM::ShapeKind.String).Constrain(min: 0, max: 256);
-    public static readonly SM::ShapeInfo STemplatesNotAvailableInRegionException = new SM::ShapeInfo("TemplatesNotAvailableInRegionException", SM::ShapeKind.Structure).AsError("TemplatesNotAvailableInRegionException", 400, true);
-    public static readonly SM::ShapeInfo STooManyRequestsException = new SM::ShapeInfo("TooManyRequestsException", SM::ShapeKind.Structure).AsError("TooManyRequestsException", 400, true);
-    public static readonly SM::ShapeInfo STooManyTagsException = new SM::ShapeInfo("TooManyTagsException", SM::ShapeKind.Structure).AsError("TooManyTagsException", 400, true);
-    public static readonly SM::ShapeInfo STotalCount = new SM::ShapeInfo("TotalCount", SM::ShapeKind.Integer).Constrain(min: 0, max: 2147483647);
-    public static readonly SM::ShapeInfo SUntagResourceRequest = new SM::ShapeInfo("UntagResourceRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUntagResourceResponse = new SM::ShapeInfo("UntagResourceResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUpdateAutoManagementRequest = new SM::ShapeInfo("UpdateAutoManagementRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUpdateAutoManagementResponse = new SM::ShapeInfo("UpdateAutoManagementResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SUtilizationPct = new SM::ShapeInfo("UtilizationPct", SM::ShapeKind.Double);
+    public static SM::ShapeInfo SAWSServiceAccessNotEnabledException => Table[0];
+    public static SM::ShapeInfo SAccessDeniedException => Table[1];
+    public static SM::ShapeInfo SAmazonResourceName => Table[2];
+    public static SM::ShapeInfo SAppliedLevelEnum => Table[3];
+    public static SM::ShapeInfo SAppliedValue => Table[4];
+    public static SM::ShapeInfo SAssociateServiceQuotaTemplateRequest => Table[5];
+    public static SM::ShapeInfo SAssociateServiceQuotaTemplateResponse => Table[6];
+    public static SM::ShapeInfo SAwsRegion => Table[7];
+    public static SM::ShapeInfo SCreateSupportCaseRequest => Table[8];
+    public static SM::ShapeInfo SCreateSupportCaseResponse => Table[9];
+    public static SM::ShapeInfo SCustomerServiceEngagementId => Table[10];
+    public static SM::ShapeInfo SDateTime => Table[11];
+    public static SM::ShapeInfo SDefaultValue => Table[12];
+    public static SM::ShapeInfo SDeleteServiceQuotaIncreaseRequestFromTemplateRequest => Table[13];
+    public static SM::ShapeInfo SDeleteServiceQuotaIncreaseRequestFromTemplateResponse => Table[14];
+    public static SM::ShapeInfo SDependencyAccessDeniedException => Table[15];
+    public static SM::ShapeInfo SDisassociateServiceQuotaTemplateRequest => Table[16];
+    public static SM::ShapeInfo SDisassociateServiceQuotaTemplateResponse => Table[17];
+    public static SM::ShapeInfo SErrorCode => Table[18];
+    public static SM::ShapeInfo SErrorMessage => Table[19];
+    public static SM::ShapeInfo SErrorReason => Table[20];
+    public static SM::ShapeInfo SExceptionMessage => Table[21];
+    public static SM::ShapeInfo SExcludedLimit => Table[22];
+    public static SM::ShapeInfo SExcludedQuotaList => Table[23];
+    public static SM::ShapeInfo SExcludedService => Table[24];
+    public static SM::ShapeInfo SExclusionList => Table[25];
+    public static SM::ShapeInfo SExclusionQuotaList => Table[26];
+    public static SM::ShapeInfo SGetAWSDefaultServiceQuotaRequest => Table[27];
+    public static SM::ShapeInfo SGetAWSDefaultServiceQuotaResponse => Table[28];
+    public static SM::ShapeInfo SGetAssociationForServiceQuotaTemplateRequest => Table[29];
+    public static SM::ShapeInfo SGetAssociationForServiceQuotaTemplateResponse => Table[30];
+    public static SM::ShapeInfo SGetAutoManagementConfigurationRequest => Table[31];
+    public static SM::ShapeInfo SGetAutoManagementConfigurationResponse => Table[32];
+    public static SM::ShapeInfo SGetQuotaUtilizationReportRequest => Table[33];
+    public static SM::ShapeInfo SGetQuotaUtilizationReportResponse => Table[34];
+    public static SM::ShapeInfo SGetRequestedServiceQuotaChangeRequest => Table[35];
+    public static SM::ShapeInfo SGetRequestedServiceQuotaChangeResponse => Table[36];
+    public static SM::ShapeInfo SGetServiceQuotaIncreaseRequestFromTemplateRequest => Table[37];
+    public static SM::ShapeInfo SGetServiceQuotaIncreaseRequestFromTemplateResponse => Table[38];
+    public static SM::ShapeInfo SGetServiceQuotaRequest => Table[39];
+    public static SM::ShapeInfo SGetServiceQuotaResponse => Table[40];
+    public static SM::ShapeInfo SGlobalQuota => Table[41];
+    public static SM::ShapeInfo SIllegalArgumentException => Table[42];
+    public static SM::ShapeInfo SInputTagKeys => Table[43];
+    public static SM::ShapeInfo SInputTags => Table[44];
+    public static SM::ShapeInfo SInvalidPaginationTokenException => Table[45];
+    public static SM::ShapeInfo SInvalidResourceStateException => Table[46];
+    public static SM::ShapeInfo SListAWSDefaultServiceQuotasRequest => Table[47];
+    public static SM::ShapeInfo SListAWSDefaultServiceQuotasResponse => Table[48];
+    public static SM::ShapeInfo SListRequestedServiceQuotaChangeHistoryByQuotaRequest => Table[49];
+    public static SM::ShapeInfo SListRequestedServiceQuotaChangeHistoryByQuotaResponse => Table[50];
+    public static SM::ShapeInfo SListRequestedServiceQuotaChangeHistoryRequest => Table[51];
+    public static SM::ShapeInfo SListRequestedServiceQuotaChangeHistoryResponse => Table[52];
+    public static SM::ShapeInfo SListServiceQuotaIncreaseRequestsInTemplateRequest => Table[53];
+    public static SM::ShapeInfo SListServiceQuotaIncreaseRequestsInTemplateResponse => Table[54];
+    public static SM::ShapeInfo SListServiceQuotasRequest => Table[55];
+    public static SM::ShapeInfo SListServiceQuotasResponse => Table[56];
+    public static SM::ShapeInfo SListServicesRequest => Table[57];
+    public static SM::ShapeInfo SListServicesResponse => Table[58];
+    public static SM::ShapeInfo SListTagsForResourceRequest => Table[59];
+    public static SM::ShapeInfo SListTagsForResourceResponse => Table[60];
+    public static SM::ShapeInfo SMaxResults => Table[61];
+    public static SM::ShapeInfo SMaxResultsUtilization => Table[62];
+    public static SM::ShapeInfo SMetricDimensionName => Table[63];
+    public static SM::ShapeInfo SMetricDimensionValue => Table[64];
+    public static SM::ShapeInfo SMetricDimensionsMapDefinition => Table[65];
+    public static SM::ShapeInfo SMetricInfo => Table[66];
+    public static SM::ShapeInfo SNextToken => Table[67];
+    public static SM::ShapeInfo SNoAvailableOrganizationException => Table[68];
+    public static SM::ShapeInfo SNoSuchResourceException => Table[69];
+    public static SM::ShapeInfo SOptInLevel => Table[70];
+    public static SM::ShapeInfo SOptInStatus => Table[71];
+    public static SM::ShapeInfo SOptInType => Table[72];
+    public static SM::ShapeInfo SOrganizationNotInAllFeaturesModeException => Table[73];
+    public static SM::ShapeInfo SOutputTags => Table[74];
+    public static SM::ShapeInfo SPeriodUnit => Table[75];
+    public static SM::ShapeInfo SPeriodValue => Table[76];
+    public static SM::ShapeInfo SPutServiceQuotaIncreaseRequestIntoTemplateRequest => Table[77];
+    public static SM::ShapeInfo SPutServiceQuotaIncreaseRequestIntoTemplateResponse => Table[78];
+    public static SM::ShapeInfo SQuotaAdjustable => Table[79];
+    public static SM::ShapeInfo SQuotaArn => Table[80];
+    public static SM::ShapeInfo SQuotaCode => Table[81];
+    public static SM::ShapeInfo SQuotaContextId => Table[82];
+    public static SM::ShapeInfo SQuotaContextInfo => Table[83];
+    public static SM::ShapeInfo SQuotaContextScope => Table[84];
+    public static SM::ShapeInfo SQuotaContextScopeType => Table[85];
+    public static SM::ShapeInfo SQuotaDescription => Table[86];
+    public static SM::ShapeInfo SQuotaExceededException => Table[87];
+    public static SM::ShapeInfo SQuotaInfo => Table[88];
+    public static SM::ShapeInfo SQuotaInfoList => Table[89];
+    public static SM::ShapeInfo SQuotaMetricName => Table[90];
+    public static SM::ShapeInfo SQuotaMetricNamespace => Table[91];
+    public static SM::ShapeInfo SQuotaName => Table[92];
+    public static SM::ShapeInfo SQuotaPeriod => Table[93];
+    public static SM::ShapeInfo SQuotaUnit => Table[94];
+    public static SM::ShapeInfo SQuotaUtilizationInfo => Table[95];
+    public static SM::ShapeInfo SQuotaUtilizationInfoList => Table[96];
+    public static SM::ShapeInfo SQuotaValue => Table[97];
+    public static SM::ShapeInfo SReportErrorCode => Table[98];
+    public static SM::ShapeInfo SReportErrorMessage => Table[99];
+    public static SM::ShapeInfo SReportId => Table[100];
+    public static SM::ShapeInfo SReportMessage => Table[101];
+    public static SM::ShapeInfo SReportStatus => Table[102];
+    public static SM::ShapeInfo SRequestId => Table[103];
+    public static SM::ShapeInfo SRequestServiceQuotaIncreaseRequest => Table[104];
+    public static SM::ShapeInfo SRequestServiceQuotaIncreaseResponse => Table[105];
+    public static SM::ShapeInfo SRequestStatus => Table[106];
+    public static SM::ShapeInfo SRequestType => Table[107];
+    public static SM::ShapeInfo SRequestedServiceQuotaChange => Table[108];
+    public static SM::ShapeInfo SRequestedServiceQuotaChangeHistoryListDefinition => Table[109];
+    public static SM::ShapeInfo SRequester => Table[110];
+    public static SM::ShapeInfo SResourceAlreadyExistsException => Table[111];
+    public static SM::ShapeInfo SServiceCode => Table[112];
+    public static SM::ShapeInfo SServiceException => Table[113];
+    public static SM::ShapeInfo SServiceInfo => Table[114];
+    public static SM::ShapeInfo SServiceInfoListDefinition => Table[115];
+    public static SM::ShapeInfo SServiceName => Table[116];
+    public static SM::ShapeInfo SServiceQuota => Table[117];
+    public static SM::ShapeInfo SServiceQuotaIncreaseRequestInTemplate => Table[118];
+    public static SM::ShapeInfo SServiceQuotaIncreaseRequestInTemplateList => Table[119];
+    public static SM::ShapeInfo SServiceQuotaListDefinition => Table[120];
+    public static SM::ShapeInfo SServiceQuotaTemplateAssociationStatus => Table[121];
+    public static SM::ShapeInfo SServiceQuotaTemplateNotInUseException => Table[122];
+    public static SM::ShapeInfo SStartAutoManagementRequest => Table[123];
+    public static SM::ShapeInfo SStartAutoManagementResponse => Table[124];
+    public static SM::ShapeInfo SStartQuotaUtilizationReportRequest => Table[125];
+    public static SM::ShapeInfo SStartQuotaUtilizationReportResponse => Table[126];
+    public static SM::ShapeInfo SStatistic => Table[127];
+    public static SM::ShapeInfo SStopAutoManagementRequest => Table[128];
+    public static SM::ShapeInfo SStopAutoManagementResponse => Table[129];
+    public static SM::ShapeInfo SSupportCaseAllowed => Table[130];
+    public static SM::ShapeInfo STag => Table[131];
+    public static SM::ShapeInfo STagKey => Table[132];
+    public static SM::ShapeInfo STagPolicyViolationException => Table[133];
+    public static SM::ShapeInfo STagResourceRequest => Table[134];
+    public static SM::ShapeInfo STagResourceResponse => Table[135];
+    public static SM::ShapeInfo STagValue => Table[136];
+    public static SM::ShapeInfo STemplatesNotAvailableInRegionException => Table[137];
+    public static SM::ShapeInfo STooManyRequestsException => Table[138];
+    public static SM::ShapeInfo STooManyTagsException => Table[139];
+    public static SM::ShapeInfo STotalCount => Table[140];
+    public static SM::ShapeInfo SUntagResourceRequest => Table[141];
+    public static SM::ShapeInfo SUntagResourceResponse => Table[142];
+    public static SM::ShapeInfo SUpdateAutoManagementRequest => Table[143];
+    public static SM::ShapeInfo SUpdateAutoManagementResponse => Table[144];
+    public static SM::ShapeInfo SUtilizationPct => Table[145];
 
-    private static void Init0()
+    private static SM::ShapeInfo CreateShapes0(SM::ShapeTable table, int index) => index switch
     {
-        SAWSServiceAccessNotEnabledException.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.AWSServiceAccessNotEnabledException(),
+        0 => new SM::ShapeInfo("AWSServiceAccessNotEnabledException", SM::ShapeKind.Structure, table, 0).AsError("AWSServiceAccessNotEnabledException", 400, true),
+        1 => new SM::ShapeInfo("AccessDeniedException", SM::ShapeKind.Structure, table, 1).AsError("AccessDeniedException", 400, true),
+        2 => new SM::ShapeInfo("AmazonResourceName", SM::ShapeKind.String).Constrain(min: 1, max: 1011),
+        3 => new SM::ShapeInfo("AppliedLevelEnum", SM::ShapeKind.String).Constrain(enumValues: ["ACCOUNT", "RESOURCE", "ALL"]),
+        4 => new SM::ShapeInfo("AppliedValue", SM::ShapeKind.Double).Constrain(min: 0, max: 10000000000),
+        5 => new SM::ShapeInfo("AssociateServiceQuotaTemplateRequest", SM::ShapeKind.Structure, table, 5),
+        6 => new SM::ShapeInfo("AssociateServiceQuotaTemplateResponse", SM::ShapeKind.Structure, table, 6),
+        7 => new SM::ShapeInfo("AwsRegion", SM::ShapeKind.String).Constrain(min: 1, max: 64),
+        8 => new SM::ShapeInfo("CreateSupportCaseRequest", SM::ShapeKind.Structure, table, 8),
+        9 => new SM::ShapeInfo("CreateSupportCaseResponse", SM::ShapeKind.Structure, table, 9),
+        10 => new SM::ShapeInfo("CustomerServiceEngagementId", SM::ShapeKind.String),
+        11 => new SM::ShapeInfo("DateTime", SM::ShapeKind.Timestamp),
+        12 => new SM::ShapeInfo("DefaultValue", SM::ShapeKind.Double).Constrain(min: 0, max: 10000000000),
+        13 => new SM::ShapeInfo("DeleteServiceQuotaIncreaseRequestFromTemplateRequest", SM::ShapeKind.Structure, table, 13),
+        14 => new SM::ShapeInfo("DeleteServiceQuotaIncreaseRequestFromTemplateResponse", SM::ShapeKind.Structure, table, 14),
+        15 => new SM::ShapeInfo("DependencyAccessDeniedException", SM::ShapeKind.Structure, table, 15).AsError("DependencyAccessDeniedException", 400, true),
+        16 => new SM::ShapeInfo("DisassociateServiceQuotaTemplateRequest", SM::ShapeKind.Structure, table, 16),
+        17 => new SM::ShapeInfo("DisassociateServiceQuotaTemplateResponse", SM::ShapeKind.Structure, table, 17),
+        18 => new SM::ShapeInfo("ErrorCode", SM::ShapeKind.String).Constrain(enumValues: ["DEPENDENCY_ACCESS_DENIED_ERROR", "DEPENDENCY_THROTTLING_ERROR", "DEPENDENCY_SERVICE_ERROR", "SERVICE_QUOTA_NOT_AVAILABLE_ERROR"]),
+        19 => new SM::ShapeInfo("ErrorMessage", SM::ShapeKind.String),
+        20 => new SM::ShapeInfo("ErrorReason", SM::ShapeKind.Structure, table, 20),
+        21 => new SM::ShapeInfo("ExceptionMessage", SM::ShapeKind.String),
+        22 => new SM::ShapeInfo("ExcludedLimit", SM::ShapeKind.String).Constrain(min: 1, max: 128),
+        23 => new SM::ShapeInfo("ExcludedQuotaList", SM::ShapeKind.List, table, 23),
+        24 => new SM::ShapeInfo("ExcludedService", SM::ShapeKind.String).Constrain(min: 1, max: 128),
+        25 => new SM::ShapeInfo("ExclusionList", SM::ShapeKind.Map, table, 25),
+        26 => new SM::ShapeInfo("ExclusionQuotaList", SM::ShapeKind.Map, table, 26),
+        27 => new SM::ShapeInfo("GetAWSDefaultServiceQuotaRequest", SM::ShapeKind.Structure, table, 27),
+        28 => new SM::ShapeInfo("GetAWSDefaultServiceQuotaResponse", SM::ShapeKind.Structure, table, 28),
+        29 => new SM::ShapeInfo("GetAssociationForServiceQuotaTemplateRequest", SM::ShapeKind.Structure, table, 29),
+        30 => new SM::ShapeInfo("GetAssociationForServiceQuotaTemplateResponse", SM::ShapeKind.Structure, table, 30),
+        31 => new SM::ShapeInfo("GetAutoManagementConfigurationRequest", SM::ShapeKind.Structure, table, 31),
+        32 => new SM::ShapeInfo("GetAutoManagementConfigurationResponse", SM::ShapeKind.Structure, table, 32),
+        33 => new SM::ShapeInfo("GetQuotaUtilizationReportRequest", SM::ShapeKind.Structure, table, 33),
+        34 => new SM::ShapeInfo("GetQuotaUtilizationReportResponse", SM::ShapeKind.Structure, table, 34),
+        35 => new SM::ShapeInfo("GetRequestedServiceQuotaChangeRequest", SM::ShapeKind.Structure, table, 35),
+        36 => new SM::ShapeInfo("GetRequestedServiceQuotaChangeResponse", SM::ShapeKind.Structure, table, 36),
+        37 => new SM::ShapeInfo("GetServiceQuotaIncreaseRequestFromTemplateRequest", SM::ShapeKind.Structure, table, 37),
+        38 => new SM::ShapeInfo("GetServiceQuotaIncreaseRequestFromTemplateResponse", SM::ShapeKind.Structure, table, 38),
+        39 => new SM::ShapeInfo("GetServiceQuotaRequest", SM::ShapeKind.Structure, table, 39),
+        40 => new SM::ShapeInfo("GetServiceQuotaResponse", SM::ShapeKind.Structure, table, 40),
+        41 => new SM::ShapeInfo("GlobalQuota", SM::ShapeKind.Boolean),
+        42 => new SM::ShapeInfo("IllegalArgumentException", SM::ShapeKind.Structure, table, 42).AsError("IllegalArgumentException", 400, true),
+        43 => new SM::ShapeInfo("InputTagKeys", SM::ShapeKind.List, table, 43),
+        44 => new SM::ShapeInfo("InputTags", SM::ShapeKind.List, table, 44).Constrain(min: 1),
+        45 => new SM::ShapeInfo("InvalidPaginationTokenException", SM::ShapeKind.Structure, table, 45).AsError("InvalidPaginationTokenException", 400, true),
+        46 => new SM::ShapeInfo("InvalidResourceStateException", SM::ShapeKind.Structure, table, 46).AsError("InvalidResourceStateException", 400, true),
+        47 => new SM::ShapeInfo("ListAWSDefaultServiceQuotasRequest", SM::ShapeKind.Structure, table, 47),
+        48 => new SM::ShapeInfo("ListAWSDefaultServiceQuotasResponse", SM::ShapeKind.Structure, table, 48),
+        49 => new SM::ShapeInfo("ListRequestedServiceQuotaChangeHistoryByQuotaRequest", SM::ShapeKind.Structure, table, 49),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes0(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 0:
+                WSAWSServiceAccessNotEnabledException(shape);
+                return;
+            case 1:
+                WSAccessDeniedException(shape);
+                return;
+            case 5:
+                WSAssociateServiceQuotaTemplateRequest(shape);
+                return;
+            case 6:
+                WSAssociateServiceQuotaTemplateResponse(shape);
+                return;
+            case 8:
+                WSCreateSupportCaseRequest(shape);
+                return;
+            case 9:
+                WSCreateSupportCaseResponse(shape);
+                return;
+            case 13:
+                WSDeleteServiceQuotaIncreaseRequestFromTemplateRequest(shape);
+                return;
+            case 14:
+                WSDeleteServiceQuotaIncreaseRequestFromTemplateResponse(shape);
+                return;
+            case 15:
+                WSDependencyAccessDeniedException(shape);
+                return;
+            case 16:
+                WSDisassociateServiceQuotaTemplateRequest(shape);
+                return;
+            case 17:
+                WSDisassociateServiceQuotaTemplateResponse(shape);
+                return;
+            case 20:
+                WSErrorReason(shape);
+                return;
+            case 23:
+                shape.InitList(SExcludedLimit, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 25:
+                shape.InitMap(SExcludedService, "key", SExcludedQuotaList, "value", static () => new global::System.Collections.Generic.Dictionary<string, global::System.Collections.Generic.List<string>>());
+                return;
+            case 26:
+                shape.InitMap(SExcludedService, "key", SQuotaInfoList, "value", static () => new global::System.Collections.Generic.Dictionary<string, global::System.Collections.Generic.List<global::Stratus.Services.Model.ServiceQuotas.QuotaInfo>>());
+                return;
+            case 27:
+                WSGetAWSDefaultServiceQuotaRequest(shape);
+                return;
+            case 28:
+                WSGetAWSDefaultServiceQuotaResponse(shape);
+                return;
+            case 29:
+                WSGetAssociationForServiceQuotaTemplateRequest(shape);
+                return;
+            case 30:
+                WSGetAssociationForServiceQuotaTemplateResponse(shape);
+                return;
+            case 31:
+                WSGetAutoManagementConfigurationRequest(shape);
+                return;
+            case 32:
+                WSGetAutoManagementConfigurationResponse(shape);
+                return;
+            case 33:
+                WSGetQuotaUtilizationReportRequest(shape);
+                return;
+            case 34:
+                WSGetQuotaUtilizationReportResponse(shape);
+                return;
+            case 35:
+                WSGetRequestedServiceQuotaChangeRequest(shape);
+                return;
+            case 36:
+                WSGetRequestedServiceQuotaChangeResponse(shape);
+                return;
+            case 37:
+                WSGetServiceQuotaIncreaseRequestFromTemplateRequest(shape);
+                return;
+            case 38:
+                WSGetServiceQuotaIncreaseRequestFromTemplateResponse(shape);
+                return;
+            case 39:
+                WSGetServiceQuotaRequest(shape);
+                return;
+            case 40:
+                WSGetServiceQuotaResponse(shape);
+                return;
+            case 42:
+                WSIllegalArgumentException(shape);
+                return;
+            case 43:
+                shape.InitList(STagKey, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 44:
+                shape.InitList(STag, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ServiceQuotas.Tag>());
+                return;
+            case 45:
+                WSInvalidPaginationTokenException(shape);
+                return;
+            case 46:
+                WSInvalidResourceStateException(shape);
+                return;
+            case 47:
+                WSListAWSDefaultServiceQuotasRequest(shape);
+                return;
+            case 48:
+                WSListAWSDefaultServiceQuotasResponse(shape);
+                return;
+            case 49:
+                WSListRequestedServiceQuotaChangeHistoryByQuotaRequest(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes1(SM::ShapeTable table, int index) => index switch
+    {
+        50 => new SM::ShapeInfo("ListRequestedServiceQuotaChangeHistoryByQuotaResponse", SM::ShapeKind.Structure, table, 50),
+        51 => new SM::ShapeInfo("ListRequestedServiceQuotaChangeHistoryRequest", SM::ShapeKind.Structure, table, 51),
+        52 => new SM::ShapeInfo("ListRequestedServiceQuotaChangeHistoryResponse", SM::ShapeKind.Structure, table, 52),
+        53 => new SM::ShapeInfo("ListServiceQuotaIncreaseRequestsInTemplateRequest", SM::ShapeKind.Structure, table, 53),
+        54 => new SM::ShapeInfo("ListServiceQuotaIncreaseRequestsInTemplateResponse", SM::ShapeKind.Structure, table, 54),
+        55 => new SM::ShapeInfo("ListServiceQuotasRequest", SM::ShapeKind.Structure, table, 55),
+        56 => new SM::ShapeInfo("ListServiceQuotasResponse", SM::ShapeKind.Structure, table, 56),
+        57 => new SM::ShapeInfo("ListServicesRequest", SM::ShapeKind.Structure, table, 57),
+        58 => new SM::ShapeInfo("ListServicesResponse", SM::ShapeKind.Structure, table, 58),
+        59 => new SM::ShapeInfo("ListTagsForResourceRequest", SM::ShapeKind.Structure, table, 59),
+        60 => new SM::ShapeInfo("ListTagsForResourceResponse", SM::ShapeKind.Structure, table, 60),
+        61 => new SM::ShapeInfo("MaxResults", SM::ShapeKind.Integer).Constrain(min: 1, max: 100),
+        62 => new SM::ShapeInfo("MaxResultsUtilization", SM::ShapeKind.Integer).Constrain(min: 1, max: 1000),
+        63 => new SM::ShapeInfo("MetricDimensionName", SM::ShapeKind.String),
+        64 => new SM::ShapeInfo("MetricDimensionValue", SM::ShapeKind.String),
+        65 => new SM::ShapeInfo("MetricDimensionsMapDefinition", SM::ShapeKind.Map, table, 65).Constrain(max: 10),
+        66 => new SM::ShapeInfo("MetricInfo", SM::ShapeKind.Structure, table, 66),
+        67 => new SM::ShapeInfo("NextToken", SM::ShapeKind.String).Constrain(max: 2048),
+        68 => new SM::ShapeInfo("NoAvailableOrganizationException", SM::ShapeKind.Structure, table, 68).AsError("NoAvailableOrganizationException", 400, true),
+        69 => new SM::ShapeInfo("NoSuchResourceException", SM::ShapeKind.Structure, table, 69).AsError("NoSuchResourceException", 400, true),
+        70 => new SM::ShapeInfo("OptInLevel", SM::ShapeKind.String).Constrain(enumValues: ["ACCOUNT"]),
+        71 => new SM::ShapeInfo("OptInStatus", SM::ShapeKind.String).Constrain(enumValues: ["ENABLED", "DISABLED"]),
+        72 => new SM::ShapeInfo("OptInType", SM::ShapeKind.String).Constrain(enumValues: ["NotifyOnly", "NotifyAndAdjust"]),
+        73 => new SM::ShapeInfo("OrganizationNotInAllFeaturesModeException", SM::ShapeKind.Structure, table, 73).AsError("OrganizationNotInAllFeaturesModeException", 400, true),
+        74 => new SM::ShapeInfo("OutputTags", SM::ShapeKind.List, table, 74).Constrain(max: 200),
+        75 => new SM::ShapeInfo("PeriodUnit", SM::ShapeKind.String).Constrain(enumValues: ["MICROSECOND", "MILLISECOND", "SECOND", "MINUTE", "HOUR", "DAY", "WEEK"]),
+        76 => new SM::ShapeInfo("PeriodValue", SM::ShapeKind.Integer),
+        77 => new SM::ShapeInfo("PutServiceQuotaIncreaseRequestIntoTemplateRequest", SM::ShapeKind.Structure, table, 77),
+        78 => new SM::ShapeInfo("PutServiceQuotaIncreaseRequestIntoTemplateResponse", SM::ShapeKind.Structure, table, 78),
+        79 => new SM::ShapeInfo("QuotaAdjustable", SM::ShapeKind.Boolean),
+        80 => new SM::ShapeInfo("QuotaArn", SM::ShapeKind.String),
+        81 => new SM::ShapeInfo("QuotaCode", SM::ShapeKind.String).Constrain(min: 1, max: 128),
+        82 => new SM::ShapeInfo("QuotaContextId", SM::ShapeKind.String),
+        83 => new SM::ShapeInfo("QuotaContextInfo", SM::ShapeKind.Structure, table, 83),
+        84 => new SM::ShapeInfo("QuotaContextScope", SM::ShapeKind.String).Constrain(enumValues: ["RESOURCE", "ACCOUNT"]),
+        85 => new SM::ShapeInfo("QuotaContextScopeType", SM::ShapeKind.String),
+        86 => new SM::ShapeInfo("QuotaDescription", SM::ShapeKind.String).Constrain(min: 0, max: 350),
+        87 => new SM::ShapeInfo("QuotaExceededException", SM::ShapeKind.Structure, table, 87).AsError("QuotaExceededException", 400, true),
+        88 => new SM::ShapeInfo("QuotaInfo", SM::ShapeKind.Structure, table, 88),
+        89 => new SM::ShapeInfo("QuotaInfoList", SM::ShapeKind.List, table, 89),
+        90 => new SM::ShapeInfo("QuotaMetricName", SM::ShapeKind.String),
+        91 => new SM::ShapeInfo("QuotaMetricNamespace", SM::ShapeKind.String),
+        92 => new SM::ShapeInfo("QuotaName", SM::ShapeKind.String),
+        93 => new SM::ShapeInfo("QuotaPeriod", SM::ShapeKind.Structure, table, 93),
+        94 => new SM::ShapeInfo("QuotaUnit", SM::ShapeKind.String),
+        95 => new SM::ShapeInfo("QuotaUtilizationInfo", SM::ShapeKind.Structure, table, 95),
+        96 => new SM::ShapeInfo("QuotaUtilizationInfoList", SM::ShapeKind.List, table, 96).Constrain(max: 1000),
+        97 => new SM::ShapeInfo("QuotaValue", SM::ShapeKind.Double).Constrain(min: 0, max: 10000000000),
+        98 => new SM::ShapeInfo("ReportErrorCode", SM::ShapeKind.String).Constrain(min: 1, max: 128),
+        99 => new SM::ShapeInfo("ReportErrorMessage", SM::ShapeKind.String).Constrain(min: 0, max: 1024),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes1(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 50:
+                WSListRequestedServiceQuotaChangeHistoryByQuotaResponse(shape);
+                return;
+            case 51:
+                WSListRequestedServiceQuotaChangeHistoryRequest(shape);
+                return;
+            case 52:
+                WSListRequestedServiceQuotaChangeHistoryResponse(shape);
+                return;
+            case 53:
+                WSListServiceQuotaIncreaseRequestsInTemplateRequest(shape);
+                return;
+            case 54:
+                WSListServiceQuotaIncreaseRequestsInTemplateResponse(shape);
+                return;
+            case 55:
+                WSListServiceQuotasRequest(shape);
+                return;
+            case 56:
+                WSListServiceQuotasResponse(shape);
+                return;
+            case 57:
+                WSListServicesRequest(shape);
+                return;
+            case 58:
+                WSListServicesResponse(shape);
+                return;
+            case 59:
+                WSListTagsForResourceRequest(shape);
+                return;
+            case 60:
+                WSListTagsForResourceResponse(shape);
+                return;
+            case 65:
+                shape.InitMap(SMetricDimensionName, "key", SMetricDimensionValue, "value", static () => new global::System.Collections.Generic.Dictionary<string, string>());
+                return;
+            case 66:
+                WSMetricInfo(shape);
+                return;
+            case 68:
+                WSNoAvailableOrganizationException(shape);
+                return;
+            case 69:
+                WSNoSuchResourceException(shape);
+                return;
+            case 73:
+                WSOrganizationNotInAllFeaturesModeException(shape);
+                return;
+            case 74:
+                shape.InitList(STag, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ServiceQuotas.Tag>());
+                return;
+            case 77:
+                WSPutServiceQuotaIncreaseRequestIntoTemplateRequest(shape);
+                return;
+            case 78:
+                WSPutServiceQuotaIncreaseRequestIntoTemplateResponse(shape);
+                return;
+            case 83:
+                WSQuotaContextInfo(shape);
+                return;
+            case 87:
+                WSQuotaExceededException(shape);
+                return;
+            case 88:
+                WSQuotaInfo(shape);
+                return;
+            case 89:
+                shape.InitList(SQuotaInfo, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ServiceQuotas.QuotaInfo>());
+                return;
+            case 93:
+                WSQuotaPeriod(shape);
+                return;
+            case 95:
+                WSQuotaUtilizationInfo(shape);
+                return;
+            case 96:
+                shape.InitList(SQuotaUtilizationInfo, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ServiceQuotas.QuotaUtilizationInfo>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes2(SM::ShapeTable table, int index) => index switch
+    {
+        100 => new SM::ShapeInfo("ReportId", SM::ShapeKind.String).Constrain(min: 1, max: 128),
+        101 => new SM::ShapeInfo("ReportMessage", SM::ShapeKind.String).Constrain(min: 0, max: 350),
+        102 => new SM::ShapeInfo("ReportStatus", SM::ShapeKind.String).Constrain(enumValues: ["PENDING", "IN_PROGRESS", "COMPLETED", "FAILED"]),
+        103 => new SM::ShapeInfo("RequestId", SM::ShapeKind.String).Constrain(min: 1, max: 128),
+        104 => new SM::ShapeInfo("RequestServiceQuotaIncreaseRequest", SM::ShapeKind.Structure, table, 104),
+        105 => new SM::ShapeInfo("RequestServiceQuotaIncreaseResponse", SM::ShapeKind.Structure, table, 105),
+        106 => new SM::ShapeInfo("RequestStatus", SM::ShapeKind.String).Constrain(enumValues: ["PENDING", "CASE_OPENED", "APPROVED", "DENIED", "CASE_CLOSED", "NOT_APPROVED", "INVALID_REQUEST"]),
+        107 => new SM::ShapeInfo("RequestType", SM::ShapeKind.String).Constrain(enumValues: ["AutomaticManagement"]),
+        108 => new SM::ShapeInfo("RequestedServiceQuotaChange", SM::ShapeKind.Structure, table, 108),
+        109 => new SM::ShapeInfo("RequestedServiceQuotaChangeHistoryListDefinition", SM::ShapeKind.List, table, 109),
+        110 => new SM::ShapeInfo("Requester", SM::ShapeKind.String),
+        111 => new SM::ShapeInfo("ResourceAlreadyExistsException", SM::ShapeKind.Structure, table, 111).AsError("ResourceAlreadyExistsException", 400, true),
+        112 => new SM::ShapeInfo("ServiceCode", SM::ShapeKind.String).Constrain(min: 1, max: 63),
+        113 => new SM::ShapeInfo("ServiceException", SM::ShapeKind.Structure, table, 113).AsError("ServiceException", 500, false),
+        114 => new SM::ShapeInfo("ServiceInfo", SM::ShapeKind.Structure, table, 114),
+        115 => new SM::ShapeInfo("ServiceInfoListDefinition", SM::ShapeKind.List, table, 115),
+        116 => new SM::ShapeInfo("ServiceName", SM::ShapeKind.String),
+        117 => new SM::ShapeInfo("ServiceQuota", SM::ShapeKind.Structure, table, 117),
+        118 => new SM::ShapeInfo("ServiceQuotaIncreaseRequestInTemplate", SM::ShapeKind.Structure, table, 118),
+        119 => new SM::ShapeInfo("ServiceQuotaIncreaseRequestInTemplateList", SM::ShapeKind.List, table, 119),
+        120 => new SM::ShapeInfo("ServiceQuotaListDefinition", SM::ShapeKind.List, table, 120),
+        121 => new SM::ShapeInfo("ServiceQuotaTemplateAssociationStatus", SM::ShapeKind.String).Constrain(enumValues: ["ASSOCIATED", "DISASSOCIATED"]),
+        122 => new SM::ShapeInfo("ServiceQuotaTemplateNotInUseException", SM::ShapeKind.Structure, table, 122).AsError("ServiceQuotaTemplateNotInUseException", 400, true),
+        123 => new SM::ShapeInfo("StartAutoManagementRequest", SM::ShapeKind.Structure, table, 123),
+        124 => new SM::ShapeInfo("StartAutoManagementResponse", SM::ShapeKind.Structure, table, 124),
+        125 => new SM::ShapeInfo("StartQuotaUtilizationReportRequest", SM::ShapeKind.Structure, table, 125),
+        126 => new SM::ShapeInfo("StartQuotaUtilizationReportResponse", SM::ShapeKind.Structure, table, 126),
+        127 => new SM::ShapeInfo("Statistic", SM::ShapeKind.String).Constrain(min: 1, max: 256),
+        128 => new SM::ShapeInfo("StopAutoManagementRequest", SM::ShapeKind.Structure, table, 128),
+        129 => new SM::ShapeInfo("StopAutoManagementResponse", SM::ShapeKind.Structure, table, 129),
+        130 => new SM::ShapeInfo("SupportCaseAllowed", SM::ShapeKind.Boolean),
+        131 => new SM::ShapeInfo("Tag", SM::ShapeKind.Structure, table, 131),
+        132 => new SM::ShapeInfo("TagKey", SM::ShapeKind.String).Constrain(min: 1, max: 128),
+        133 => new SM::ShapeInfo("TagPolicyViolationException", SM::ShapeKind.Structure, table, 133).AsError("TagPolicyViolationException", 400, true),
+        134 => new SM::ShapeInfo("TagResourceRequest", SM::ShapeKind.Structure, table, 134),
+        135 => new SM::ShapeInfo("TagResourceResponse", SM::ShapeKind.Structure, table, 135),
+        136 => new SM::ShapeInfo("TagValue", SM::ShapeKind.String).Constrain(min: 0, max: 256),
+        137 => new SM::ShapeInfo("TemplatesNotAvailableInRegionException", SM::ShapeKind.Structure, table, 137).AsError("TemplatesNotAvailableInRegionException", 400, true),
+        138 => new SM::ShapeInfo("TooManyRequestsException", SM::ShapeKind.Structure, table, 138).AsError("TooManyRequestsException", 400, true),
+        139 => new SM::ShapeInfo("TooManyTagsException", SM::ShapeKind.Structure, table, 139).AsError("TooManyTagsException", 400, true),
+        140 => new SM::ShapeInfo("TotalCount", SM::ShapeKind.Integer).Constrain(min: 0, max: 2147483647),
+        141 => new SM::ShapeInfo("UntagResourceRequest", SM::ShapeKind.Structure, table, 141),
+        142 => new SM::ShapeInfo("UntagResourceResponse", SM::ShapeKind.Structure, table, 142),
+        143 => new SM::ShapeInfo("UpdateAutoManagementRequest", SM::ShapeKind.Structure, table, 143),
+        144 => new SM::ShapeInfo("UpdateAutoManagementResponse", SM::ShapeKind.Structure, table, 144),
+        145 => new SM::ShapeInfo("UtilizationPct", SM::ShapeKind.Double),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes2(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 104:
+                WSRequestServiceQuotaIncreaseRequest(shape);
+                return;
+            case 105:
+                WSRequestServiceQuotaIncreaseResponse(shape);
+                return;
+            case 108:
+                WSRequestedServiceQuotaChange(shape);
+                return;
+            case 109:
+                shape.InitList(SRequestedServiceQuotaChange, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ServiceQuotas.RequestedServiceQuotaChange>());
+                return;
+            case 111:
+                WSResourceAlreadyExistsException(shape);
+                return;
+            case 113:
+                WSServiceException(shape);
+                return;
+            case 114:
+                WSServiceInfo(shape);
+                return;
+            case 115:
+                shape.InitList(SServiceInfo, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ServiceQuotas.ServiceInfo>());
+                return;
+            case 117:
+                WSServiceQuota(shape);
+                return;
+            case 118:
+                WSServiceQuotaIncreaseRequestInTemplate(shape);
+                return;
+            case 119:
+                shape.InitList(SServiceQuotaIncreaseRequestInTemplate, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ServiceQuotas.ServiceQuotaIncreaseRequestInTemplate>());
+                return;
+            case 120:
+                shape.InitList(SServiceQuota, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ServiceQuotas.ServiceQuota>());
+                return;
+            case 122:
+                WSServiceQuotaTemplateNotInUseException(shape);
+                return;
+            case 123:
+                WSStartAutoManagementRequest(shape);
+                return;
+            case 124:
+                WSStartAutoManagementResponse(shape);
+                return;
+            case 125:
+                WSStartQuotaUtilizationReportRequest(shape);
+                return;
+            case 126:
+                WSStartQuotaUtilizationReportResponse(shape);
+                return;
+            case 128:
+                WSStopAutoManagementRequest(shape);
+                return;
+            case 129:
+                WSStopAutoManagementResponse(shape);
+                return;
+            case 131:
+                WSTag(shape);
+                return;
+            case 133:
+                WSTagPolicyViolationException(shape);
+                return;
+            case 134:
+                WSTagResourceRequest(shape);
+                return;
+            case 135:
+                WSTagResourceResponse(shape);
+                return;
+            case 137:
+                WSTemplatesNotAvailableInRegionException(shape);
+                return;
+            case 138:
+                WSTooManyRequestsException(shape);
+                return;
+            case 139:
+                WSTooManyTagsException(shape);
+                return;
+            case 141:
+                WSUntagResourceRequest(shape);
+                return;
+            case 142:
+                WSUntagResourceResponse(shape);
+                return;
+            case 143:
+                WSUpdateAutoManagementRequest(shape);
+                return;
+            case 144:
+                WSUpdateAutoManagementResponse(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static void WSAWSServiceAccessNotEnabledException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.AWSServiceAccessNotEnabledException(),
             new SM::MemberInfo("Message", SExceptionMessage, "Message", "Message", static o => ((global::Stratus.Services.Model.ServiceQuotas.AWSServiceAccessNotEnabledException)o).Message, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.AWSServiceAccessNotEnabledException)o).Message = (string?)v));
-        SAccessDeniedException.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.AccessDeniedException(),
+
+    private static void WSAccessDeniedException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.AccessDeniedException(),
             new SM::MemberInfo("Message", SExceptionMessage, "Message", "Message", static o => ((global::Stratus.Services.Model.ServiceQuotas.AccessDeniedException)o).Message, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.AccessDeniedException)o).Message = (string?)v));
-        SAssociateServiceQuotaTemplateRequest.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.AssociateServiceQuotaTemplateRequest());
-        SAssociateServiceQuotaTemplateResponse.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.AssociateServiceQuotaTemplateResponse());
-        SCreateSupportCaseRequest.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.CreateSupportCaseRequest(),
+
+    private static void WSAssociateServiceQuotaTemplateRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.AssociateServiceQuotaTemplateRequest());
+
+    private static void WSAssociateServiceQuotaTemplateResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.AssociateServiceQuotaTemplateResponse());
+
+    private static void WSCreateSupportCaseRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.CreateSupportCaseRequest(),
             new SM::MemberInfo("RequestId", SRequestId, "RequestId", "RequestId", static o => ((global::Stratus.Services.Model.ServiceQuotas.CreateSupportCaseRequest)o).RequestId, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.CreateSupportCaseRequest)o).RequestId = (string?)v, required: true));
-        SCreateSupportCaseResponse.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.CreateSupportCaseResponse());
-        SDeleteServiceQuotaIncreaseRequestFromTemplateRequest.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.DeleteServiceQuotaIncreaseRequestFromTemplateRequest(),
+
+    private static void WSCreateSupportCaseResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.CreateSupportCaseResponse());
+
+    private static void WSDeleteServiceQuotaIncreaseRequestFromTemplateRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.DeleteServiceQuotaIncreaseRequestFromTemplateRequest(),
             new SM::MemberInfo("AwsRegion", SAwsRegion, "AwsRegion", "AwsRegion", static o => ((global::Stratus.Services.Model.ServiceQuotas.DeleteServiceQuotaIncreaseRequestFromTemplateRequest)o).AwsRegion, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.DeleteServiceQuotaIncreaseRequestFromTemplateRequest)o).AwsRegion = (string?)v, required: true),
             new SM::MemberInfo("QuotaCode", SQuotaCode, "QuotaCode", "QuotaCode", static o => ((global::Stratus.Services.Model.ServiceQuotas.DeleteServiceQuotaIncreaseRequestFromTemplateRequest)o).QuotaCode, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.DeleteServiceQuotaIncreaseRequestFromTemplateRequest)o).QuotaCode = (string?)v, required: true),
             new SM::MemberInfo("ServiceCode", SServiceCode, "ServiceCode", "ServiceCode", static o => ((global::Stratus.Services.Model.ServiceQuotas.DeleteServiceQuotaIncreaseRequestFromTemplateRequest)o).ServiceCode, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.DeleteServiceQuotaIncreaseRequestFromTemplateRequest)o).ServiceCode = (string?)v, required: true));
-        SDeleteServiceQuotaIncreaseRequestFromTemplateResponse.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.DeleteServiceQuotaIncreaseRequestFromTemplateResponse());
-        SDependencyAccessDeniedException.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.DependencyAccessDeniedException(),
+
+    private static void WSDeleteServiceQuotaIncreaseRequestFromTemplateResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.DeleteServiceQuotaIncreaseRequestFromTemplateResponse());
+
+    private static void WSDependencyAccessDeniedException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.DependencyAccessDeniedException(),
             new SM::MemberInfo("Message", SExceptionMessage, "Message", "Message", static o => ((global::Stratus.Services.Model.ServiceQuotas.DependencyAccessDeniedException)o).Message, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.DependencyAccessDeniedException)o).Message = (string?)v));
-        SDisassociateServiceQuotaTemplateRequest.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.DisassociateServiceQuotaTemplateRequest());
-        SDisassociateServiceQuotaTemplateResponse.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.DisassociateServiceQuotaTemplateResponse());
-        SErrorReason.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ErrorReason(),
+
+    private static void WSDisassociateServiceQuotaTemplateRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.DisassociateServiceQuotaTemplateRequest());
+
+    private static void WSDisassociateServiceQuotaTemplateResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.DisassociateServiceQuotaTemplateResponse());
+
+    private static void WSErrorReason(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ErrorReason(),
             new SM::MemberInfo("ErrorCode", SErrorCode, "ErrorCode", "ErrorCode", static o => ((global::Stratus.Services.Model.ServiceQuotas.ErrorReason)o).ErrorCode, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ErrorReason)o).ErrorCode = (string?)v),
             new SM::MemberInfo("ErrorMessage", SErrorMessage, "ErrorMessage", "ErrorMessage", static o => ((global::Stratus.Services.Model.ServiceQuotas.ErrorReason)o).ErrorMessage, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ErrorReason)o).ErrorMessage = (string?)v));
-        SExcludedQuotaList.InitList(SExcludedLimit, "member", static () => new global::System.Collections.Generic.List<string>());
-        SExclusionList.InitMap(SExcludedService, "key", SExcludedQuotaList, "value", static () => new global::System.Collections.Generic.Dictionary<string, global::System.Collections.Generic.List<string>>());
-        SExclusionQuotaList.InitMap(SExcludedService, "key", SQuotaInfoList, "value", static () => new global::System.Collections.Generic.Dictionary<string, global::System.Collections.Generic.List<global::Stratus.Services.Model.ServiceQuotas.QuotaInfo>>());
-        SGetAWSDefaultServiceQuotaRequest.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.GetAWSDefaultServiceQuotaRequest(),
+
+    private static void WSGetAWSDefaultServiceQuotaRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.GetAWSDefaultServiceQuotaRequest(),
             new SM::MemberInfo("QuotaCode", SQuotaCode, "QuotaCode", "QuotaCode", static o => ((global::Stratus.Services.Model.ServiceQuotas.GetAWSDefaultServiceQuotaRequest)o).QuotaCode, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.GetAWSDefaultServiceQuotaRequest)o).QuotaCode = (string?)v, required: true),
             new SM::MemberInfo("ServiceCode", SServiceCode, "ServiceCode", "ServiceCode", static o => ((global::Stratus.Services.Model.ServiceQuotas.GetAWSDefaultServiceQuotaRequest)o).ServiceCode, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.GetAWSDefaultServiceQuotaRequest)o).ServiceCode = (string?)v, required: true));
-        SGetAWSDefaultServiceQuotaResponse.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.GetAWSDefaultServiceQuotaResponse(),
+
+    private static void WSGetAWSDefaultServiceQuotaResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.GetAWSDefaultServiceQuotaResponse(),
             new SM::MemberInfo("Quota", SServiceQuota, "Quota", "Quota", static o => ((global::Stratus.Services.Model.ServiceQuotas.GetAWSDefaultServiceQuotaResponse)o).Quota, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.GetAWSDefaultServiceQuotaResponse)o).Quota = (global::Stratus.Services.Model.ServiceQuotas.ServiceQuota?)v));
-        SGetAssociationForServiceQuotaTemplateRequest.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.GetAssociationForServiceQuotaTemplateRequest());
-        SGetAssociationForServiceQuotaTemplateResponse.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.GetAssociationForServiceQuotaTemplateResponse(),
+
+    private static void WSGetAssociationForServiceQuotaTemplateRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.GetAssociationForServiceQuotaTemplateRequest());
+
+    private static void WSGetAssociationForServiceQuotaTemplateResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.GetAssociationForServiceQuotaTemplateResponse(),
             new SM::MemberInfo("ServiceQuotaTemplateAssociationStatus", SServiceQuotaTemplateAssociationStatus, "ServiceQuotaTemplateAssociationStatus", "ServiceQuotaTemplateAssociationStatus", static o => ((global::Stratus.Services.Model.ServiceQuotas.GetAssociationForServiceQuotaTemplateResponse)o).ServiceQuotaTemplateAssociationStatus, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.GetAssociationForServiceQuotaTemplateResponse)o).ServiceQuotaTemplateAssociationStatus = (string?)v));
-        SGetAutoManagementConfigurationRequest.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.GetAutoManagementConfigurationRequest());
-        SGetAutoManagementConfigurationResponse.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.GetAutoManagementConfigurationResponse(),
+
+    private static void WSGetAutoManagementConfigurationRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.GetAutoManagementConfigurationRequest());
+
+    private static void WSGetAutoManagementConfigurationResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.GetAutoManagementConfigurationResponse(),
             new SM::MemberInfo("ExclusionList", SExclusionQuotaList, "ExclusionList", "ExclusionList", static o => ((global::Stratus.Services.Model.ServiceQuotas.GetAutoManagementConfigurationResponse)o).ExclusionList, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.GetAutoManagementConfigurationResponse)o).ExclusionList = (global::System.Collections.Generic.Dictionary<string, global::System.Collections.Generic.List<global::Stratus.Services.Model.ServiceQuotas.QuotaInfo>>?)v),
             new SM::MemberInfo("NotificationArn", SAmazonResourceName, "NotificationArn", "NotificationArn", static o => ((global::Stratus.Services.Model.ServiceQuotas.GetAutoManagementConfigurationResponse)o).NotificationArn, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.GetAutoManagementConfigurationResponse)o).NotificationArn = (string?)v),
             new SM::MemberInfo("OptInLevel", SOptInLevel, "OptInLevel", "OptInLevel", static o => ((global::Stratus.Services.Model.ServiceQuotas.GetAutoManagementConfigurationResponse)o).OptInLevel, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.GetAutoManagementConfigurationResponse)o).OptInLevel = (string?)v),
             new SM::MemberInfo("OptInStatus", SOptInStatus, "OptInStatus", "OptInStatus", static o => ((global::Stratus.Services.Model.ServiceQuotas.GetAutoManagementConfigurationResponse)o).OptInStatus, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.GetAutoManagementConfigurationResponse)o).OptInStatus = (string?)v),
             new SM::MemberInfo("OptInType", SOptInType, "OptInType", "OptInType", static o => ((global::Stratus.Services.Model.ServiceQuotas.GetAutoManagementConfigurationResponse)o).OptInType, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.GetAutoManagementConfigurationResponse)o).OptInType = (string?)v));
-        SGetQuotaUtilizationReportRequest.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.GetQuotaUtilizationReportRequest(),
+
+    private static void WSGetQuotaUtilizationReportRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.GetQuotaUtilizationReportRequest(),
             new SM::MemberInfo("MaxResults", SMaxResultsUtilization, "MaxResults", "MaxResults", static o => ((global::Stratus.Services.Model.ServiceQuotas.GetQuotaUtilizationReportRequest)o).MaxResults, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.GetQuotaUtilizationReportRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.ServiceQuotas.GetQuotaUtilizationReportRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.ServiceQuotas.GetQuotaUtilizationReportRequest)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.GetQuotaUtilizationReportRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("ReportId", SReportId, "ReportId", "ReportId", static o => ((global::Stratus.Services.Model.ServiceQuotas.GetQuotaUtilizationReportRequest)o).ReportId, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.GetQuotaUtilizationReportRequest)o).ReportId = (string?)v, required: true));
-        SGetQuotaUtilizationReportResponse.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.GetQuotaUtilizationReportResponse(),
+
+    private static void WSGetQuotaUtilizationReportResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.GetQuotaUtilizationReportResponse(),
             new SM::MemberInfo("ErrorCode", SReportErrorCode, "ErrorCode", "ErrorCode", static o => ((global::Stratus.Services.Model.ServiceQuotas.GetQuotaUtilizationReportResponse)o).ErrorCode, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.GetQuotaUtilizationReportResponse)o).ErrorCode = (string?)v),
             new SM::MemberInfo("ErrorMessage", SReportErrorMessage, "ErrorMessage", "ErrorMessage", static o => ((global::Stratus.Services.Model.ServiceQuotas.GetQuotaUtilizationReportResponse)o).ErrorMessage, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.GetQuotaUtilizationReportResponse)o).ErrorMessage = (string?)v),
             new SM::MemberInfo("GeneratedAt", SDateTime, "GeneratedAt", "GeneratedAt", static o => ((global::Stratus.Services.Model.ServiceQuotas.GetQuotaUtilizationReportResponse)o).GeneratedAt, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.GetQuotaUtilizationReportResponse)o).GeneratedAt = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.ServiceQuotas.GetQuotaUtilizationReportResponse)o).GeneratedAt),
@@ -211,117 +712,180 @@ public static partial class ServiceQuotasShapes
             new SM::MemberInfo("ReportId", SReportId, "ReportId", "ReportId", static o => ((global::Stratus.Services.Model.ServiceQuotas.GetQuotaUtilizationReportResponse)o).ReportId, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.GetQuotaUtilizationReportResponse)o).ReportId = (string?)v),
             new SM::MemberInfo("Status", SReportStatus, "Status", "Status", static o => ((global::Stratus.Services.Model.ServiceQuotas.GetQuotaUtilizationReportResponse)o).Status, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.GetQuotaUtilizationReportResponse)o).Status = (string?)v),
             new SM::MemberInfo("TotalCount", STotalCount, "TotalCount", "TotalCount", static o => ((global::Stratus.Services.Model.ServiceQuotas.GetQuotaUtilizationReportResponse)o).TotalCount, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.GetQuotaUtilizationReportResponse)o).TotalCount = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.ServiceQuotas.GetQuotaUtilizationReportResponse)o).TotalCount));
-        SGetRequestedServiceQuotaChangeRequest.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.GetRequestedServiceQuotaChangeRequest(),
+
+    private static void WSGetRequestedServiceQuotaChangeRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.GetRequestedServiceQuotaChangeRequest(),
             new SM::MemberInfo("RequestId", SRequestId, "RequestId", "RequestId", static o => ((global::Stratus.Services.Model.ServiceQuotas.GetRequestedServiceQuotaChangeRequest)o).RequestId, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.GetRequestedServiceQuotaChangeRequest)o).RequestId = (string?)v, required: true));
-        SGetRequestedServiceQuotaChangeResponse.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.GetRequestedServiceQuotaChangeResponse(),
+
+    private static void WSGetRequestedServiceQuotaChangeResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.GetRequestedServiceQuotaChangeResponse(),
             new SM::MemberInfo("RequestedQuota", SRequestedServiceQuotaChange, "RequestedQuota", "RequestedQuota", static o => ((global::Stratus.Services.Model.ServiceQuotas.GetRequestedServiceQuotaChangeResponse)o).RequestedQuota, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.GetRequestedServiceQuotaChangeResponse)o).RequestedQuota = (global::Stratus.Services.Model.ServiceQuotas.RequestedServiceQuotaChange?)v));
-        SGetServiceQuotaIncreaseRequestFromTemplateRequest.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.GetServiceQuotaIncreaseRequestFromTemplateRequest(),
+
+    private static void WSGetServiceQuotaIncreaseRequestFromTemplateRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.GetServiceQuotaIncreaseRequestFromTemplateRequest(),
             new SM::MemberInfo("AwsRegion", SAwsRegion, "AwsRegion", "AwsRegion", static o => ((global::Stratus.Services.Model.ServiceQuotas.GetServiceQuotaIncreaseRequestFromTemplateRequest)o).AwsRegion, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.GetServiceQuotaIncreaseRequestFromTemplateRequest)o).AwsRegion = (string?)v, required: true),
             new SM::MemberInfo("QuotaCode", SQuotaCode, "QuotaCode", "QuotaCode", static o => ((global::Stratus.Services.Model.ServiceQuotas.GetServiceQuotaIncreaseRequestFromTemplateRequest)o).QuotaCode, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.GetServiceQuotaIncreaseRequestFromTemplateRequest)o).QuotaCode = (string?)v, required: true),
             new SM::MemberInfo("ServiceCode", SServiceCode, "ServiceCode", "ServiceCode", static o => ((global::Stratus.Services.Model.ServiceQuotas.GetServiceQuotaIncreaseRequestFromTemplateRequest)o).ServiceCode, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.GetServiceQuotaIncreaseRequestFromTemplateRequest)o).ServiceCode = (string?)v, required: true));
-        SGetServiceQuotaIncreaseRequestFromTemplateResponse.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.GetServiceQuotaIncreaseRequestFromTemplateResponse(),
+
+    private static void WSGetServiceQuotaIncreaseRequestFromTemplateResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.GetServiceQuotaIncreaseRequestFromTemplateResponse(),
             new SM::MemberInfo("ServiceQuotaIncreaseRequestInTemplate", SServiceQuotaIncreaseRequestInTemplate, "ServiceQuotaIncreaseRequestInTemplate", "ServiceQuotaIncreaseRequestInTemplate", static o => ((global::Stratus.Services.Model.ServiceQuotas.GetServiceQuotaIncreaseRequestFromTemplateResponse)o).ServiceQuotaIncreaseRequestInTemplate, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.GetServiceQuotaIncreaseRequestFromTemplateResponse)o).ServiceQuotaIncreaseRequestInTemplate = (global::Stratus.Services.Model.ServiceQuotas.ServiceQuotaIncreaseRequestInTemplate?)v));
-        SGetServiceQuotaRequest.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.GetServiceQuotaRequest(),
+
+    private static void WSGetServiceQuotaRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.GetServiceQuotaRequest(),
             new SM::MemberInfo("ContextId", SQuotaContextId, "ContextId", "ContextId", static o => ((global::Stratus.Services.Model.ServiceQuotas.GetServiceQuotaRequest)o).ContextId, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.GetServiceQuotaRequest)o).ContextId = (string?)v),
             new SM::MemberInfo("QuotaCode", SQuotaCode, "QuotaCode", "QuotaCode", static o => ((global::Stratus.Services.Model.ServiceQuotas.GetServiceQuotaRequest)o).QuotaCode, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.GetServiceQuotaRequest)o).QuotaCode = (string?)v, required: true),
             new SM::MemberInfo("ServiceCode", SServiceCode, "ServiceCode", "ServiceCode", static o => ((global::Stratus.Services.Model.ServiceQuotas.GetServiceQuotaRequest)o).ServiceCode, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.GetServiceQuotaRequest)o).ServiceCode = (string?)v, required: true));
-        SGetServiceQuotaResponse.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.GetServiceQuotaResponse(),
+
+    private static void WSGetServiceQuotaResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.GetServiceQuotaResponse(),
             new SM::MemberInfo("Quota", SServiceQuota, "Quota", "Quota", static o => ((global::Stratus.Services.Model.ServiceQuotas.GetServiceQuotaResponse)o).Quota, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.GetServiceQuotaResponse)o).Quota = (global::Stratus.Services.Model.ServiceQuotas.ServiceQuota?)v));
-        SIllegalArgumentException.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.IllegalArgumentException(),
+
+    private static void WSIllegalArgumentException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.IllegalArgumentException(),
             new SM::MemberInfo("Message", SExceptionMessage, "Message", "Message", static o => ((global::Stratus.Services.Model.ServiceQuotas.IllegalArgumentException)o).Message, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.IllegalArgumentException)o).Message = (string?)v));
-        SInputTagKeys.InitList(STagKey, "member", static () => new global::System.Collections.Generic.List<string>());
-        SInputTags.InitList(STag, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ServiceQuotas.Tag>());
-        SInvalidPaginationTokenException.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.InvalidPaginationTokenException(),
+
+    private static void WSInvalidPaginationTokenException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.InvalidPaginationTokenException(),
             new SM::MemberInfo("Message", SExceptionMessage, "Message", "Message", static o => ((global::Stratus.Services.Model.ServiceQuotas.InvalidPaginationTokenException)o).Message, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.InvalidPaginationTokenException)o).Message = (string?)v));
-        SInvalidResourceStateException.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.InvalidResourceStateException(),
+
+    private static void WSInvalidResourceStateException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.InvalidResourceStateException(),
             new SM::MemberInfo("Message", SExceptionMessage, "Message", "Message", static o => ((global::Stratus.Services.Model.ServiceQuotas.InvalidResourceStateException)o).Message, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.InvalidResourceStateException)o).Message = (string?)v));
-        SListAWSDefaultServiceQuotasRequest.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ListAWSDefaultServiceQuotasRequest(),
+
+    private static void WSListAWSDefaultServiceQuotasRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ListAWSDefaultServiceQuotasRequest(),
             new SM::MemberInfo("MaxResults", SMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Services.Model.ServiceQuotas.ListAWSDefaultServiceQuotasRequest)o).MaxResults, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ListAWSDefaultServiceQuotasRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.ServiceQuotas.ListAWSDefaultServiceQuotasRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.ServiceQuotas.ListAWSDefaultServiceQuotasRequest)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ListAWSDefaultServiceQuotasRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("ServiceCode", SServiceCode, "ServiceCode", "ServiceCode", static o => ((global::Stratus.Services.Model.ServiceQuotas.ListAWSDefaultServiceQuotasRequest)o).ServiceCode, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ListAWSDefaultServiceQuotasRequest)o).ServiceCode = (string?)v, required: true));
-        SListAWSDefaultServiceQuotasResponse.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ListAWSDefaultServiceQuotasResponse(),
+
+    private static void WSListAWSDefaultServiceQuotasResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ListAWSDefaultServiceQuotasResponse(),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.ServiceQuotas.ListAWSDefaultServiceQuotasResponse)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ListAWSDefaultServiceQuotasResponse)o).NextToken = (string?)v),
             new SM::MemberInfo("Quotas", SServiceQuotaListDefinition, "Quotas", "Quotas", static o => ((global::Stratus.Services.Model.ServiceQuotas.ListAWSDefaultServiceQuotasResponse)o).Quotas, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ListAWSDefaultServiceQuotasResponse)o).Quotas = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ServiceQuotas.ServiceQuota>?)v));
-        SListRequestedServiceQuotaChangeHistoryByQuotaRequest.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryByQuotaRequest(),
+
+    private static void WSListRequestedServiceQuotaChangeHistoryByQuotaRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryByQuotaRequest(),
             new SM::MemberInfo("MaxResults", SMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryByQuotaRequest)o).MaxResults, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryByQuotaRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryByQuotaRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryByQuotaRequest)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryByQuotaRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("QuotaCode", SQuotaCode, "QuotaCode", "QuotaCode", static o => ((global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryByQuotaRequest)o).QuotaCode, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryByQuotaRequest)o).QuotaCode = (string?)v, required: true),
             new SM::MemberInfo("QuotaRequestedAtLevel", SAppliedLevelEnum, "QuotaRequestedAtLevel", "QuotaRequestedAtLevel", static o => ((global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryByQuotaRequest)o).QuotaRequestedAtLevel, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryByQuotaRequest)o).QuotaRequestedAtLevel = (string?)v),
             new SM::MemberInfo("ServiceCode", SServiceCode, "ServiceCode", "ServiceCode", static o => ((global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryByQuotaRequest)o).ServiceCode, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryByQuotaRequest)o).ServiceCode = (string?)v, required: true),
             new SM::MemberInfo("Status", SRequestStatus, "Status", "Status", static o => ((global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryByQuotaRequest)o).Status, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryByQuotaRequest)o).Status = (string?)v));
-        SListRequestedServiceQuotaChangeHistoryByQuotaResponse.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryByQuotaResponse(),
+
+    private static void WSListRequestedServiceQuotaChangeHistoryByQuotaResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryByQuotaResponse(),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryByQuotaResponse)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryByQuotaResponse)o).NextToken = (string?)v),
             new SM::MemberInfo("RequestedQuotas", SRequestedServiceQuotaChangeHistoryListDefinition, "RequestedQuotas", "RequestedQuotas", static o => ((global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryByQuotaResponse)o).RequestedQuotas, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryByQuotaResponse)o).RequestedQuotas = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ServiceQuotas.RequestedServiceQuotaChange>?)v));
-        SListRequestedServiceQuotaChangeHistoryRequest.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryRequest(),
+
+    private static void WSListRequestedServiceQuotaChangeHistoryRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryRequest(),
             new SM::MemberInfo("MaxResults", SMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryRequest)o).MaxResults, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryRequest)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("QuotaRequestedAtLevel", SAppliedLevelEnum, "QuotaRequestedAtLevel", "QuotaRequestedAtLevel", static o => ((global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryRequest)o).QuotaRequestedAtLevel, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryRequest)o).QuotaRequestedAtLevel = (string?)v),
             new SM::MemberInfo("ServiceCode", SServiceCode, "ServiceCode", "ServiceCode", static o => ((global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryRequest)o).ServiceCode, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryRequest)o).ServiceCode = (string?)v),
             new SM::MemberInfo("Status", SRequestStatus, "Status", "Status", static o => ((global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryRequest)o).Status, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryRequest)o).Status = (string?)v));
-        SListRequestedServiceQuotaChangeHistoryResponse.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryResponse(),
+
+    private static void WSListRequestedServiceQuotaChangeHistoryResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryResponse(),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryResponse)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryResponse)o).NextToken = (string?)v),
             new SM::MemberInfo("RequestedQuotas", SRequestedServiceQuotaChangeHistoryListDefinition, "RequestedQuotas", "RequestedQuotas", static o => ((global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryResponse)o).RequestedQuotas, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ListRequestedServiceQuotaChangeHistoryResponse)o).RequestedQuotas = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ServiceQuotas.RequestedServiceQuotaChange>?)v));
-        SListServiceQuotaIncreaseRequestsInTemplateRequest.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ListServiceQuotaIncreaseRequestsInTemplateRequest(),
+
+    private static void WSListServiceQuotaIncreaseRequestsInTemplateRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ListServiceQuotaIncreaseRequestsInTemplateRequest(),
             new SM::MemberInfo("AwsRegion", SAwsRegion, "AwsRegion", "AwsRegion", static o => ((global::Stratus.Services.Model.ServiceQuotas.ListServiceQuotaIncreaseRequestsInTemplateRequest)o).AwsRegion, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ListServiceQuotaIncreaseRequestsInTemplateRequest)o).AwsRegion = (string?)v),
             new SM::MemberInfo("MaxResults", SMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Services.Model.ServiceQuotas.ListServiceQuotaIncreaseRequestsInTemplateRequest)o).MaxResults, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ListServiceQuotaIncreaseRequestsInTemplateRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.ServiceQuotas.ListServiceQuotaIncreaseRequestsInTemplateRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.ServiceQuotas.ListServiceQuotaIncreaseRequestsInTemplateRequest)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ListServiceQuotaIncreaseRequestsInTemplateRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("ServiceCode", SServiceCode, "ServiceCode", "ServiceCode", static o => ((global::Stratus.Services.Model.ServiceQuotas.ListServiceQuotaIncreaseRequestsInTemplateRequest)o).ServiceCode, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ListServiceQuotaIncreaseRequestsInTemplateRequest)o).ServiceCode = (string?)v));
-        SListServiceQuotaIncreaseRequestsInTemplateResponse.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ListServiceQuotaIncreaseRequestsInTemplateResponse(),
+
+    private static void WSListServiceQuotaIncreaseRequestsInTemplateResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ListServiceQuotaIncreaseRequestsInTemplateResponse(),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.ServiceQuotas.ListServiceQuotaIncreaseRequestsInTemplateResponse)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ListServiceQuotaIncreaseRequestsInTemplateResponse)o).NextToken = (string?)v),
             new SM::MemberInfo("ServiceQuotaIncreaseRequestInTemplateList", SServiceQuotaIncreaseRequestInTemplateList, "ServiceQuotaIncreaseRequestInTemplateList", "ServiceQuotaIncreaseRequestInTemplateList", static o => ((global::Stratus.Services.Model.ServiceQuotas.ListServiceQuotaIncreaseRequestsInTemplateResponse)o).ServiceQuotaIncreaseRequestInTemplateList, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ListServiceQuotaIncreaseRequestsInTemplateResponse)o).ServiceQuotaIncreaseRequestInTemplateList = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ServiceQuotas.ServiceQuotaIncreaseRequestInTemplate>?)v));
-        SListServiceQuotasRequest.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ListServiceQuotasRequest(),
+
+    private static void WSListServiceQuotasRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ListServiceQuotasRequest(),
             new SM::MemberInfo("MaxResults", SMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Services.Model.ServiceQuotas.ListServiceQuotasRequest)o).MaxResults, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ListServiceQuotasRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.ServiceQuotas.ListServiceQuotasRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.ServiceQuotas.ListServiceQuotasRequest)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ListServiceQuotasRequest)o).NextToken = (string?)v),
             new SM::MemberInfo("QuotaAppliedAtLevel", SAppliedLevelEnum, "QuotaAppliedAtLevel", "QuotaAppliedAtLevel", static o => ((global::Stratus.Services.Model.ServiceQuotas.ListServiceQuotasRequest)o).QuotaAppliedAtLevel, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ListServiceQuotasRequest)o).QuotaAppliedAtLevel = (string?)v),
             new SM::MemberInfo("QuotaCode", SQuotaCode, "QuotaCode", "QuotaCode", static o => ((global::Stratus.Services.Model.ServiceQuotas.ListServiceQuotasRequest)o).QuotaCode, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ListServiceQuotasRequest)o).QuotaCode = (string?)v),
             new SM::MemberInfo("ServiceCode", SServiceCode, "ServiceCode", "ServiceCode", static o => ((global::Stratus.Services.Model.ServiceQuotas.ListServiceQuotasRequest)o).ServiceCode, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ListServiceQuotasRequest)o).ServiceCode = (string?)v, required: true));
-        SListServiceQuotasResponse.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ListServiceQuotasResponse(),
+
+    private static void WSListServiceQuotasResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ListServiceQuotasResponse(),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.ServiceQuotas.ListServiceQuotasResponse)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ListServiceQuotasResponse)o).NextToken = (string?)v),
             new SM::MemberInfo("Quotas", SServiceQuotaListDefinition, "Quotas", "Quotas", static o => ((global::Stratus.Services.Model.ServiceQuotas.ListServiceQuotasResponse)o).Quotas, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ListServiceQuotasResponse)o).Quotas = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ServiceQuotas.ServiceQuota>?)v));
-        SListServicesRequest.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ListServicesRequest(),
+
+    private static void WSListServicesRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ListServicesRequest(),
             new SM::MemberInfo("MaxResults", SMaxResults, "MaxResults", "MaxResults", static o => ((global::Stratus.Services.Model.ServiceQuotas.ListServicesRequest)o).MaxResults, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ListServicesRequest)o).MaxResults = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.ServiceQuotas.ListServicesRequest)o).MaxResults),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.ServiceQuotas.ListServicesRequest)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ListServicesRequest)o).NextToken = (string?)v));
-        SListServicesResponse.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ListServicesResponse(),
+
+    private static void WSListServicesResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ListServicesResponse(),
             new SM::MemberInfo("NextToken", SNextToken, "NextToken", "NextToken", static o => ((global::Stratus.Services.Model.ServiceQuotas.ListServicesResponse)o).NextToken, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ListServicesResponse)o).NextToken = (string?)v),
             new SM::MemberInfo("Services", SServiceInfoListDefinition, "Services", "Services", static o => ((global::Stratus.Services.Model.ServiceQuotas.ListServicesResponse)o).Services, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ListServicesResponse)o).Services = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ServiceQuotas.ServiceInfo>?)v));
-        SListTagsForResourceRequest.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ListTagsForResourceRequest(),
+
+    private static void WSListTagsForResourceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ListTagsForResourceRequest(),
             new SM::MemberInfo("ResourceARN", SAmazonResourceName, "ResourceARN", "ResourceARN", static o => ((global::Stratus.Services.Model.ServiceQuotas.ListTagsForResourceRequest)o).ResourceARN, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ListTagsForResourceRequest)o).ResourceARN = (string?)v, required: true));
-        SListTagsForResourceResponse.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ListTagsForResourceResponse(),
+
+    private static void WSListTagsForResourceResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ListTagsForResourceResponse(),
             new SM::MemberInfo("Tags", SOutputTags, "Tags", "Tags", static o => ((global::Stratus.Services.Model.ServiceQuotas.ListTagsForResourceResponse)o).Tags, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ListTagsForResourceResponse)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ServiceQuotas.Tag>?)v));
-        SMetricDimensionsMapDefinition.InitMap(SMetricDimensionName, "key", SMetricDimensionValue, "value", static () => new global::System.Collections.Generic.Dictionary<string, string>());
-        SMetricInfo.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.MetricInfo(),
+
+    private static void WSMetricInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.MetricInfo(),
             new SM::MemberInfo("MetricDimensions", SMetricDimensionsMapDefinition, "MetricDimensions", "MetricDimensions", static o => ((global::Stratus.Services.Model.ServiceQuotas.MetricInfo)o).MetricDimensions, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.MetricInfo)o).MetricDimensions = (global::System.Collections.Generic.Dictionary<string, string>?)v),
             new SM::MemberInfo("MetricName", SQuotaMetricName, "MetricName", "MetricName", static o => ((global::Stratus.Services.Model.ServiceQuotas.MetricInfo)o).MetricName, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.MetricInfo)o).MetricName = (string?)v),
             new SM::MemberInfo("MetricNamespace", SQuotaMetricNamespace, "MetricNamespace", "MetricNamespace", static o => ((global::Stratus.Services.Model.ServiceQuotas.MetricInfo)o).MetricNamespace, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.MetricInfo)o).MetricNamespace = (string?)v),
             new SM::MemberInfo("MetricStatisticRecommendation", SStatistic, "MetricStatisticRecommendation", "MetricStatisticRecommendation", static o => ((global::Stratus.Services.Model.ServiceQuotas.MetricInfo)o).MetricStatisticRecommendation, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.MetricInfo)o).MetricStatisticRecommendation = (string?)v));
-        SNoAvailableOrganizationException.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.NoAvailableOrganizationException(),
+
+    private static void WSNoAvailableOrganizationException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.NoAvailableOrganizationException(),
             new SM::MemberInfo("Message", SExceptionMessage, "Message", "Message", static o => ((global::Stratus.Services.Model.ServiceQuotas.NoAvailableOrganizationException)o).Message, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.NoAvailableOrganizationException)o).Message = (string?)v));
-        SNoSuchResourceException.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.NoSuchResourceException(),
+
+    private static void WSNoSuchResourceException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.NoSuchResourceException(),
             new SM::MemberInfo("Message", SExceptionMessage, "Message", "Message", static o => ((global::Stratus.Services.Model.ServiceQuotas.NoSuchResourceException)o).Message, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.NoSuchResourceException)o).Message = (string?)v));
-        SOrganizationNotInAllFeaturesModeException.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.OrganizationNotInAllFeaturesModeException(),
+
+    private static void WSOrganizationNotInAllFeaturesModeException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.OrganizationNotInAllFeaturesModeException(),
             new SM::MemberInfo("Message", SExceptionMessage, "Message", "Message", static o => ((global::Stratus.Services.Model.ServiceQuotas.OrganizationNotInAllFeaturesModeException)o).Message, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.OrganizationNotInAllFeaturesModeException)o).Message = (string?)v));
-        SOutputTags.InitList(STag, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ServiceQuotas.Tag>());
-        SPutServiceQuotaIncreaseRequestIntoTemplateRequest.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.PutServiceQuotaIncreaseRequestIntoTemplateRequest(),
+
+    private static void WSPutServiceQuotaIncreaseRequestIntoTemplateRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.PutServiceQuotaIncreaseRequestIntoTemplateRequest(),
             new SM::MemberInfo("AwsRegion", SAwsRegion, "AwsRegion", "AwsRegion", static o => ((global::Stratus.Services.Model.ServiceQuotas.PutServiceQuotaIncreaseRequestIntoTemplateRequest)o).AwsRegion, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.PutServiceQuotaIncreaseRequestIntoTemplateRequest)o).AwsRegion = (string?)v, required: true),
             new SM::MemberInfo("DesiredValue", SQuotaValue, "DesiredValue", "DesiredValue", static o => ((global::Stratus.Services.Model.ServiceQuotas.PutServiceQuotaIncreaseRequestIntoTemplateRequest)o).DesiredValue, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.PutServiceQuotaIncreaseRequestIntoTemplateRequest)o).DesiredValue = (double?)v, required: true, getDouble: static o => ((global::Stratus.Services.Model.ServiceQuotas.PutServiceQuotaIncreaseRequestIntoTemplateRequest)o).DesiredValue),
             new SM::MemberInfo("QuotaCode", SQuotaCode, "QuotaCode", "QuotaCode", static o => ((global::Stratus.Services.Model.ServiceQuotas.PutServiceQuotaIncreaseRequestIntoTemplateRequest)o).QuotaCode, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.PutServiceQuotaIncreaseRequestIntoTemplateRequest)o).QuotaCode = (string?)v, required: true),
             new SM::MemberInfo("ServiceCode", SServiceCode, "ServiceCode", "ServiceCode", static o => ((global::Stratus.Services.Model.ServiceQuotas.PutServiceQuotaIncreaseRequestIntoTemplateRequest)o).ServiceCode, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.PutServiceQuotaIncreaseRequestIntoTemplateRequest)o).ServiceCode = (string?)v, required: true));
-        SPutServiceQuotaIncreaseRequestIntoTemplateResponse.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.PutServiceQuotaIncreaseRequestIntoTemplateResponse(),
+
+    private static void WSPutServiceQuotaIncreaseRequestIntoTemplateResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.PutServiceQuotaIncreaseRequestIntoTemplateResponse(),
             new SM::MemberInfo("ServiceQuotaIncreaseRequestInTemplate", SServiceQuotaIncreaseRequestInTemplate, "ServiceQuotaIncreaseRequestInTemplate", "ServiceQuotaIncreaseRequestInTemplate", static o => ((global::Stratus.Services.Model.ServiceQuotas.PutServiceQuotaIncreaseRequestIntoTemplateResponse)o).ServiceQuotaIncreaseRequestInTemplate, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.PutServiceQuotaIncreaseRequestIntoTemplateResponse)o).ServiceQuotaIncreaseRequestInTemplate = (global::Stratus.Services.Model.ServiceQuotas.ServiceQuotaIncreaseRequestInTemplate?)v));
-        SQuotaContextInfo.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.QuotaContextInfo(),
+
+    private static void WSQuotaContextInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.QuotaContextInfo(),
             new SM::MemberInfo("ContextId", SQuotaContextId, "ContextId", "ContextId", static o => ((global::Stratus.Services.Model.ServiceQuotas.QuotaContextInfo)o).ContextId, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.QuotaContextInfo)o).ContextId = (string?)v),
             new SM::MemberInfo("ContextScope", SQuotaContextScope, "ContextScope", "ContextScope", static o => ((global::Stratus.Services.Model.ServiceQuotas.QuotaContextInfo)o).ContextScope, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.QuotaContextInfo)o).ContextScope = (string?)v),
             new SM::MemberInfo("ContextScopeType", SQuotaContextScopeType, "ContextScopeType", "ContextScopeType", static o => ((global::Stratus.Services.Model.ServiceQuotas.QuotaContextInfo)o).ContextScopeType, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.QuotaContextInfo)o).ContextScopeType = (string?)v));
-        SQuotaExceededException.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.QuotaExceededException(),
+
+    private static void WSQuotaExceededException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.QuotaExceededException(),
             new SM::MemberInfo("Message", SExceptionMessage, "Message", "Message", static o => ((global::Stratus.Services.Model.ServiceQuotas.QuotaExceededException)o).Message, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.QuotaExceededException)o).Message = (string?)v));
-        SQuotaInfo.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.QuotaInfo(),
+
+    private static void WSQuotaInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.QuotaInfo(),
             new SM::MemberInfo("QuotaCode", SQuotaCode, "QuotaCode", "QuotaCode", static o => ((global::Stratus.Services.Model.ServiceQuotas.QuotaInfo)o).QuotaCode, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.QuotaInfo)o).QuotaCode = (string?)v),
             new SM::MemberInfo("QuotaName", SQuotaName, "QuotaName", "QuotaName", static o => ((global::Stratus.Services.Model.ServiceQuotas.QuotaInfo)o).QuotaName, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.QuotaInfo)o).QuotaName = (string?)v));
-        SQuotaInfoList.InitList(SQuotaInfo, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ServiceQuotas.QuotaInfo>());
-        SQuotaPeriod.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.QuotaPeriod(),
+
+    private static void WSQuotaPeriod(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.QuotaPeriod(),
             new SM::MemberInfo("PeriodUnit", SPeriodUnit, "PeriodUnit", "PeriodUnit", static o => ((global::Stratus.Services.Model.ServiceQuotas.QuotaPeriod)o).PeriodUnit, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.QuotaPeriod)o).PeriodUnit = (string?)v),
             new SM::MemberInfo("PeriodValue", SPeriodValue, "PeriodValue", "PeriodValue", static o => ((global::Stratus.Services.Model.ServiceQuotas.QuotaPeriod)o).PeriodValue, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.QuotaPeriod)o).PeriodValue = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.ServiceQuotas.QuotaPeriod)o).PeriodValue));
-        SQuotaUtilizationInfo.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.QuotaUtilizationInfo(),
+
+    private static void WSQuotaUtilizationInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.QuotaUtilizationInfo(),
             new SM::MemberInfo("Adjustable", SQuotaAdjustable, "Adjustable", "Adjustable", static o => ((global::Stratus.Services.Model.ServiceQuotas.QuotaUtilizationInfo)o).Adjustable, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.QuotaUtilizationInfo)o).Adjustable = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.ServiceQuotas.QuotaUtilizationInfo)o).Adjustable),
             new SM::MemberInfo("AppliedValue", SAppliedValue, "AppliedValue", "AppliedValue", static o => ((global::Stratus.Services.Model.ServiceQuotas.QuotaUtilizationInfo)o).AppliedValue, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.QuotaUtilizationInfo)o).AppliedValue = (double?)v, getDouble: static o => ((global::Stratus.Services.Model.ServiceQuotas.QuotaUtilizationInfo)o).AppliedValue),
             new SM::MemberInfo("DefaultValue", SDefaultValue, "DefaultValue", "DefaultValue", static o => ((global::Stratus.Services.Model.ServiceQuotas.QuotaUtilizationInfo)o).DefaultValue, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.QuotaUtilizationInfo)o).DefaultValue = (double?)v, getDouble: static o => ((global::Stratus.Services.Model.ServiceQuotas.QuotaUtilizationInfo)o).DefaultValue),
@@ -331,16 +895,21 @@ public static partial class ServiceQuotasShapes
             new SM::MemberInfo("ServiceCode", SServiceCode, "ServiceCode", "ServiceCode", static o => ((global::Stratus.Services.Model.ServiceQuotas.QuotaUtilizationInfo)o).ServiceCode, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.QuotaUtilizationInfo)o).ServiceCode = (string?)v),
             new SM::MemberInfo("ServiceName", SServiceName, "ServiceName", "ServiceName", static o => ((global::Stratus.Services.Model.ServiceQuotas.QuotaUtilizationInfo)o).ServiceName, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.QuotaUtilizationInfo)o).ServiceName = (string?)v),
             new SM::MemberInfo("Utilization", SUtilizationPct, "Utilization", "Utilization", static o => ((global::Stratus.Services.Model.ServiceQuotas.QuotaUtilizationInfo)o).Utilization, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.QuotaUtilizationInfo)o).Utilization = (double?)v, getDouble: static o => ((global::Stratus.Services.Model.ServiceQuotas.QuotaUtilizationInfo)o).Utilization));
-        SQuotaUtilizationInfoList.InitList(SQuotaUtilizationInfo, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ServiceQuotas.QuotaUtilizationInfo>());
-        SRequestServiceQuotaIncreaseRequest.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.RequestServiceQuotaIncreaseRequest(),
+
+    private static void WSRequestServiceQuotaIncreaseRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.RequestServiceQuotaIncreaseRequest(),
             new SM::MemberInfo("ContextId", SQuotaContextId, "ContextId", "ContextId", static o => ((global::Stratus.Services.Model.ServiceQuotas.RequestServiceQuotaIncreaseRequest)o).ContextId, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.RequestServiceQuotaIncreaseRequest)o).ContextId = (string?)v),
             new SM::MemberInfo("DesiredValue", SQuotaValue, "DesiredValue", "DesiredValue", static o => ((global::Stratus.Services.Model.ServiceQuotas.RequestServiceQuotaIncreaseRequest)o).DesiredValue, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.RequestServiceQuotaIncreaseRequest)o).DesiredValue = (double?)v, required: true, getDouble: static o => ((global::Stratus.Services.Model.ServiceQuotas.RequestServiceQuotaIncreaseRequest)o).DesiredValue),
             new SM::MemberInfo("QuotaCode", SQuotaCode, "QuotaCode", "QuotaCode", static o => ((global::Stratus.Services.Model.ServiceQuotas.RequestServiceQuotaIncreaseRequest)o).QuotaCode, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.RequestServiceQuotaIncreaseRequest)o).QuotaCode = (string?)v, required: true),
             new SM::MemberInfo("ServiceCode", SServiceCode, "ServiceCode", "ServiceCode", static o => ((global::Stratus.Services.Model.ServiceQuotas.RequestServiceQuotaIncreaseRequest)o).ServiceCode, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.RequestServiceQuotaIncreaseRequest)o).ServiceCode = (string?)v, required: true),
             new SM::MemberInfo("SupportCaseAllowed", SSupportCaseAllowed, "SupportCaseAllowed", "SupportCaseAllowed", static o => ((global::Stratus.Services.Model.ServiceQuotas.RequestServiceQuotaIncreaseRequest)o).SupportCaseAllowed, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.RequestServiceQuotaIncreaseRequest)o).SupportCaseAllowed = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.ServiceQuotas.RequestServiceQuotaIncreaseRequest)o).SupportCaseAllowed));
-        SRequestServiceQuotaIncreaseResponse.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.RequestServiceQuotaIncreaseResponse(),
+
+    private static void WSRequestServiceQuotaIncreaseResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.RequestServiceQuotaIncreaseResponse(),
             new SM::MemberInfo("RequestedQuota", SRequestedServiceQuotaChange, "RequestedQuota", "RequestedQuota", static o => ((global::Stratus.Services.Model.ServiceQuotas.RequestServiceQuotaIncreaseResponse)o).RequestedQuota, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.RequestServiceQuotaIncreaseResponse)o).RequestedQuota = (global::Stratus.Services.Model.ServiceQuotas.RequestedServiceQuotaChange?)v));
-        SRequestedServiceQuotaChange.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.RequestedServiceQuotaChange(),
+
+    private static void WSRequestedServiceQuotaChange(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.RequestedServiceQuotaChange(),
             new SM::MemberInfo("CaseId", SCustomerServiceEngagementId, "CaseId", "CaseId", static o => ((global::Stratus.Services.Model.ServiceQuotas.RequestedServiceQuotaChange)o).CaseId, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.RequestedServiceQuotaChange)o).CaseId = (string?)v),
             new SM::MemberInfo("Created", SDateTime, "Created", "Created", static o => ((global::Stratus.Services.Model.ServiceQuotas.RequestedServiceQuotaChange)o).Created, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.RequestedServiceQuotaChange)o).Created = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.ServiceQuotas.RequestedServiceQuotaChange)o).Created),
             new SM::MemberInfo("DesiredValue", SQuotaValue, "DesiredValue", "DesiredValue", static o => ((global::Stratus.Services.Model.ServiceQuotas.RequestedServiceQuotaChange)o).DesiredValue, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.RequestedServiceQuotaChange)o).DesiredValue = (double?)v, getDouble: static o => ((global::Stratus.Services.Model.ServiceQuotas.RequestedServiceQuotaChange)o).DesiredValue),
@@ -358,16 +927,22 @@ public static partial class ServiceQuotasShapes
             new SM::MemberInfo("ServiceName", SServiceName, "ServiceName", "ServiceName", static o => ((global::Stratus.Services.Model.ServiceQuotas.RequestedServiceQuotaChange)o).ServiceName, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.RequestedServiceQuotaChange)o).ServiceName = (string?)v),
             new SM::MemberInfo("Status", SRequestStatus, "Status", "Status", static o => ((global::Stratus.Services.Model.ServiceQuotas.RequestedServiceQuotaChange)o).Status, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.RequestedServiceQuotaChange)o).Status = (string?)v),
             new SM::MemberInfo("Unit", SQuotaUnit, "Unit", "Unit", static o => ((global::Stratus.Services.Model.ServiceQuotas.RequestedServiceQuotaChange)o).Unit, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.RequestedServiceQuotaChange)o).Unit = (string?)v));
-        SRequestedServiceQuotaChangeHistoryListDefinition.InitList(SRequestedServiceQuotaChange, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ServiceQuotas.RequestedServiceQuotaChange>());
-        SResourceAlreadyExistsException.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ResourceAlreadyExistsException(),
+
+    private static void WSResourceAlreadyExistsException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ResourceAlreadyExistsException(),
             new SM::MemberInfo("Message", SExceptionMessage, "Message", "Message", static o => ((global::Stratus.Services.Model.ServiceQuotas.ResourceAlreadyExistsException)o).Message, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ResourceAlreadyExistsException)o).Message = (string?)v));
-        SServiceException.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ServiceException(),
+
+    private static void WSServiceException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ServiceException(),
             new SM::MemberInfo("Message", SExceptionMessage, "Message", "Message", static o => ((global::Stratus.Services.Model.ServiceQuotas.ServiceException)o).Message, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ServiceException)o).Message = (string?)v));
-        SServiceInfo.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ServiceInfo(),
+
+    private static void WSServiceInfo(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ServiceInfo(),
             new SM::MemberInfo("ServiceCode", SServiceCode, "ServiceCode", "ServiceCode", static o => ((global::Stratus.Services.Model.ServiceQuotas.ServiceInfo)o).ServiceCode, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ServiceInfo)o).ServiceCode = (string?)v),
             new SM::MemberInfo("ServiceName", SServiceName, "ServiceName", "ServiceName", static o => ((global::Stratus.Services.Model.ServiceQuotas.ServiceInfo)o).ServiceName, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ServiceInfo)o).ServiceName = (string?)v));
-        SServiceInfoListDefinition.InitList(SServiceInfo, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ServiceQuotas.ServiceInfo>());
-        SServiceQuota.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ServiceQuota(),
+
+    private static void WSServiceQuota(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ServiceQuota(),
             new SM::MemberInfo("Adjustable", SQuotaAdjustable, "Adjustable", "Adjustable", static o => ((global::Stratus.Services.Model.ServiceQuotas.ServiceQuota)o).Adjustable, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ServiceQuota)o).Adjustable = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.ServiceQuotas.ServiceQuota)o).Adjustable),
             new SM::MemberInfo("Description", SQuotaDescription, "Description", "Description", static o => ((global::Stratus.Services.Model.ServiceQuotas.ServiceQuota)o).Description, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ServiceQuota)o).Description = (string?)v),
             new SM::MemberInfo("ErrorReason", SErrorReason, "ErrorReason", "ErrorReason", static o => ((global::Stratus.Services.Model.ServiceQuotas.ServiceQuota)o).ErrorReason, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ServiceQuota)o).ErrorReason = (global::Stratus.Services.Model.ServiceQuotas.ErrorReason?)v),
@@ -383,7 +958,9 @@ public static partial class ServiceQuotasShapes
             new SM::MemberInfo("Unit", SQuotaUnit, "Unit", "Unit", static o => ((global::Stratus.Services.Model.ServiceQuotas.ServiceQuota)o).Unit, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ServiceQuota)o).Unit = (string?)v),
             new SM::MemberInfo("UsageMetric", SMetricInfo, "UsageMetric", "UsageMetric", static o => ((global::Stratus.Services.Model.ServiceQuotas.ServiceQuota)o).UsageMetric, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ServiceQuota)o).UsageMetric = (global::Stratus.Services.Model.ServiceQuotas.MetricInfo?)v),
             new SM::MemberInfo("Value", SQuotaValue, "Value", "Value", static o => ((global::Stratus.Services.Model.ServiceQuotas.ServiceQuota)o).Value, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ServiceQuota)o).Value = (double?)v, getDouble: static o => ((global::Stratus.Services.Model.ServiceQuotas.ServiceQuota)o).Value));
-        SServiceQuotaIncreaseRequestInTemplate.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ServiceQuotaIncreaseRequestInTemplate(),
+
+    private static void WSServiceQuotaIncreaseRequestInTemplate(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ServiceQuotaIncreaseRequestInTemplate(),
             new SM::MemberInfo("AwsRegion", SAwsRegion, "AwsRegion", "AwsRegion", static o => ((global::Stratus.Services.Model.ServiceQuotas.ServiceQuotaIncreaseRequestInTemplate)o).AwsRegion, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ServiceQuotaIncreaseRequestInTemplate)o).AwsRegion = (string?)v),
             new SM::MemberInfo("DesiredValue", SQuotaValue, "DesiredValue", "DesiredValue", static o => ((global::Stratus.Services.Model.ServiceQuotas.ServiceQuotaIncreaseRequestInTemplate)o).DesiredValue, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ServiceQuotaIncreaseRequestInTemplate)o).DesiredValue = (double?)v, getDouble: static o => ((global::Stratus.Services.Model.ServiceQuotas.ServiceQuotaIncreaseRequestInTemplate)o).DesiredValue),
             new SM::MemberInfo("GlobalQuota", SGlobalQuota, "GlobalQuota", "GlobalQuota", static o => ((global::Stratus.Services.Model.ServiceQuotas.ServiceQuotaIncreaseRequestInTemplate)o).GlobalQuota, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ServiceQuotaIncreaseRequestInTemplate)o).GlobalQuota = (bool?)v, getBoolean: static o => ((global::Stratus.Services.Model.ServiceQuotas.ServiceQuotaIncreaseRequestInTemplate)o).GlobalQuota),
@@ -392,52 +969,79 @@ public static partial class ServiceQuotasShapes
             new SM::MemberInfo("ServiceCode", SServiceCode, "ServiceCode", "ServiceCode", static o => ((global::Stratus.Services.Model.ServiceQuotas.ServiceQuotaIncreaseRequestInTemplate)o).ServiceCode, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ServiceQuotaIncreaseRequestInTemplate)o).ServiceCode = (string?)v),
             new SM::MemberInfo("ServiceName", SServiceName, "ServiceName", "ServiceName", static o => ((global::Stratus.Services.Model.ServiceQuotas.ServiceQuotaIncreaseRequestInTemplate)o).ServiceName, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ServiceQuotaIncreaseRequestInTemplate)o).ServiceName = (string?)v),
             new SM::MemberInfo("Unit", SQuotaUnit, "Unit", "Unit", static o => ((global::Stratus.Services.Model.ServiceQuotas.ServiceQuotaIncreaseRequestInTemplate)o).Unit, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ServiceQuotaIncreaseRequestInTemplate)o).Unit = (string?)v));
-        SServiceQuotaIncreaseRequestInTemplateList.InitList(SServiceQuotaIncreaseRequestInTemplate, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ServiceQuotas.ServiceQuotaIncreaseRequestInTemplate>());
-        SServiceQuotaListDefinition.InitList(SServiceQuota, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.ServiceQuotas.ServiceQuota>());
-        SServiceQuotaTemplateNotInUseException.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ServiceQuotaTemplateNotInUseException(),
+
+    private static void WSServiceQuotaTemplateNotInUseException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.ServiceQuotaTemplateNotInUseException(),
             new SM::MemberInfo("Message", SExceptionMessage, "Message", "Message", static o => ((global::Stratus.Services.Model.ServiceQuotas.ServiceQuotaTemplateNotInUseException)o).Message, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.ServiceQuotaTemplateNotInUseException)o).Message = (string?)v));
-        SStartAutoManagementRequest.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.StartAutoManagementRequest(),
+
+    private static void WSStartAutoManagementRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.StartAutoManagementRequest(),
             new SM::MemberInfo("ExclusionList", SExclusionList, "ExclusionList", "ExclusionList", static o => ((global::Stratus.Services.Model.ServiceQuotas.StartAutoManagementRequest)o).ExclusionList, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.StartAutoManagementRequest)o).ExclusionList = (global::System.Collections.Generic.Dictionary<string, global::System.Collections.Generic.List<string>>?)v),
             new SM::MemberInfo("NotificationArn", SAmazonResourceName, "NotificationArn", "NotificationArn", static o => ((global::Stratus.Services.Model.ServiceQuotas.StartAutoManagementRequest)o).NotificationArn, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.StartAutoManagementRequest)o).NotificationArn = (string?)v),
             new SM::MemberInfo("OptInLevel", SOptInLevel, "OptInLevel", "OptInLevel", static o => ((global::Stratus.Services.Model.ServiceQuotas.StartAutoManagementRequest)o).OptInLevel, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.StartAutoManagementRequest)o).OptInLevel = (string?)v, required: true),
             new SM::MemberInfo("OptInType", SOptInType, "OptInType", "OptInType", static o => ((global::Stratus.Services.Model.ServiceQuotas.StartAutoManagementRequest)o).OptInType, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.StartAutoManagementRequest)o).OptInType = (string?)v, required: true));
-        SStartAutoManagementResponse.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.StartAutoManagementResponse());
-        SStartQuotaUtilizationReportRequest.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.StartQuotaUtilizationReportRequest());
-        SStartQuotaUtilizationReportResponse.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.StartQuotaUtilizationReportResponse(),
+
+    private static void WSStartAutoManagementResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.StartAutoManagementResponse());
+
+    private static void WSStartQuotaUtilizationReportRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.StartQuotaUtilizationReportRequest());
+
+    private static void WSStartQuotaUtilizationReportResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.StartQuotaUtilizationReportResponse(),
             new SM::MemberInfo("Message", SReportMessage, "Message", "Message", static o => ((global::Stratus.Services.Model.ServiceQuotas.StartQuotaUtilizationReportResponse)o).Message, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.StartQuotaUtilizationReportResponse)o).Message = (string?)v),
             new SM::MemberInfo("ReportId", SReportId, "ReportId", "ReportId", static o => ((global::Stratus.Services.Model.ServiceQuotas.StartQuotaUtilizationReportResponse)o).ReportId, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.StartQuotaUtilizationReportResponse)o).ReportId = (string?)v),
             new SM::MemberInfo("Status", SReportStatus, "Status", "Status", static o => ((global::Stratus.Services.Model.ServiceQuotas.StartQuotaUtilizationReportResponse)o).Status, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.StartQuotaUtilizationReportResponse)o).Status = (string?)v));
-        SStopAutoManagementRequest.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.StopAutoManagementRequest());
-        SStopAutoManagementResponse.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.StopAutoManagementResponse());
-        STag.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.Tag(),
+
+    private static void WSStopAutoManagementRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.StopAutoManagementRequest());
+
+    private static void WSStopAutoManagementResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.StopAutoManagementResponse());
+
+    private static void WSTag(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.Tag(),
             new SM::MemberInfo("Key", STagKey, "Key", "Key", static o => ((global::Stratus.Services.Model.ServiceQuotas.Tag)o).Key, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.Tag)o).Key = (string?)v, required: true),
             new SM::MemberInfo("Value", STagValue, "Value", "Value", static o => ((global::Stratus.Services.Model.ServiceQuotas.Tag)o).Value, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.Tag)o).Value = (string?)v, required: true));
-        STagPolicyViolationException.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.TagPolicyViolationException(),
+
+    private static void WSTagPolicyViolationException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.TagPolicyViolationException(),
             new SM::MemberInfo("Message", SExceptionMessage, "Message", "Message", static o => ((global::Stratus.Services.Model.ServiceQuotas.TagPolicyViolationException)o).Message, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.TagPolicyViolationException)o).Message = (string?)v));
-        STagResourceRequest.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.TagResourceRequest(),
+
+    private static void WSTagResourceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.TagResourceRequest(),
             new SM::MemberInfo("ResourceARN", SAmazonResourceName, "ResourceARN", "ResourceARN", static o => ((global::Stratus.Services.Model.ServiceQuotas.TagResourceRequest)o).ResourceARN, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.TagResourceRequest)o).ResourceARN = (string?)v, required: true),
             new SM::MemberInfo("Tags", SInputTags, "Tags", "Tags", static o => ((global::Stratus.Services.Model.ServiceQuotas.TagResourceRequest)o).Tags, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.TagResourceRequest)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.ServiceQuotas.Tag>?)v, required: true));
-        STagResourceResponse.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.TagResourceResponse());
-        STemplatesNotAvailableInRegionException.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.TemplatesNotAvailableInRegionException(),
+
+    private static void WSTagResourceResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.TagResourceResponse());
+
+    private static void WSTemplatesNotAvailableInRegionException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.TemplatesNotAvailableInRegionException(),
             new SM::MemberInfo("Message", SExceptionMessage, "Message", "Message", static o => ((global::Stratus.Services.Model.ServiceQuotas.TemplatesNotAvailableInRegionException)o).Message, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.TemplatesNotAvailableInRegionException)o).Message = (string?)v));
-        STooManyRequestsException.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.TooManyRequestsException(),
+
+    private static void WSTooManyRequestsException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.TooManyRequestsException(),
             new SM::MemberInfo("Message", SExceptionMessage, "Message", "Message", static o => ((global::Stratus.Services.Model.ServiceQuotas.TooManyRequestsException)o).Message, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.TooManyRequestsException)o).Message = (string?)v));
-        STooManyTagsException.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.TooManyTagsException(),
+
+    private static void WSTooManyTagsException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.TooManyTagsException(),
             new SM::MemberInfo("Message", SExceptionMessage, "Message", "Message", static o => ((global::Stratus.Services.Model.ServiceQuotas.TooManyTagsException)o).Message, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.TooManyTagsException)o).Message = (string?)v));
-        SUntagResourceRequest.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.UntagResourceRequest(),
+
+    private static void WSUntagResourceRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.UntagResourceRequest(),
             new SM::MemberInfo("ResourceARN", SAmazonResourceName, "ResourceARN", "ResourceARN", static o => ((global::Stratus.Services.Model.ServiceQuotas.UntagResourceRequest)o).ResourceARN, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.UntagResourceRequest)o).ResourceARN = (string?)v, required: true),
             new SM::MemberInfo("TagKeys", SInputTagKeys, "TagKeys", "TagKeys", static o => ((global::Stratus.Services.Model.ServiceQuotas.UntagResourceRequest)o).TagKeys, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.UntagResourceRequest)o).TagKeys = (global::System.Collections.Generic.List<string>?)v, required: true));
-        SUntagResourceResponse.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.UntagResourceResponse());
-        SUpdateAutoManagementRequest.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.UpdateAutoManagementRequest(),
+
+    private static void WSUntagResourceResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.UntagResourceResponse());
+
+    private static void WSUpdateAutoManagementRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.UpdateAutoManagementRequest(),
             new SM::MemberInfo("ExclusionList", SExclusionList, "ExclusionList", "ExclusionList", static o => ((global::Stratus.Services.Model.ServiceQuotas.UpdateAutoManagementRequest)o).ExclusionList, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.UpdateAutoManagementRequest)o).ExclusionList = (global::System.Collections.Generic.Dictionary<string, global::System.Collections.Generic.List<string>>?)v),
             new SM::MemberInfo("NotificationArn", SAmazonResourceName, "NotificationArn", "NotificationArn", static o => ((global::Stratus.Services.Model.ServiceQuotas.UpdateAutoManagementRequest)o).NotificationArn, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.UpdateAutoManagementRequest)o).NotificationArn = (string?)v),
             new SM::MemberInfo("OptInType", SOptInType, "OptInType", "OptInType", static o => ((global::Stratus.Services.Model.ServiceQuotas.UpdateAutoManagementRequest)o).OptInType, static (o, v) => ((global::Stratus.Services.Model.ServiceQuotas.UpdateAutoManagementRequest)o).OptInType = (string?)v));
-        SUpdateAutoManagementResponse.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.UpdateAutoManagementResponse());
-    }
 
-    static ServiceQuotasShapes()
-    {
-        Init0();
-        Service = CreateService();
-    }
+    private static void WSUpdateAutoManagementResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.ServiceQuotas.UpdateAutoManagementResponse());
 }

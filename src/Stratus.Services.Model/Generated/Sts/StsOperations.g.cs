@@ -25,27 +25,54 @@ public enum StsAction
 
 public static partial class StsShapes
 {
-    /// <summary>Operations indexed by <see cref="StsAction"/>.</summary>
-    public static SM::ServiceInfo Service { get; }
+    // The shape table comes first: field initializers run in textual order within this file,
+    // and the other partial files declare no static fields.
+    private static readonly ModelTable Table = new();
 
-    // Created by the static constructor once every shape is wired: field initializers of
-    // partial files run in no defined order.
+    /// <summary>Operations indexed by <see cref="StsAction"/>.</summary>
+    public static SM::ServiceInfo Service { get; } = CreateService();
+
     private static SM::ServiceInfo CreateService() => new SM::ServiceInfo(
         new SM::ServiceMetadata("STS", "2011-06-15", "query", ["query"], "sts", "sts", XmlNamespace: "https://sts.amazonaws.com/doc/2011-06-15/", Uid: "sts-2011-06-15", ServiceFullName: "AWS Security Token Service"),
     [
-        new SM::OperationInfo("AssumeRole", SAssumeRoleRequest, SAssumeRoleResponse, isReadOnly: false, resultWrapper: "AssumeRoleResult", errors: [SMalformedPolicyDocumentException, SPackedPolicyTooLargeException, SRegionDisabledException, SExpiredTokenException]),
-        new SM::OperationInfo("AssumeRoleWithSAML", SAssumeRoleWithSAMLRequest, SAssumeRoleWithSAMLResponse, isReadOnly: false, resultWrapper: "AssumeRoleWithSAMLResult", errors: [SMalformedPolicyDocumentException, SPackedPolicyTooLargeException, SIDPRejectedClaimException, SInvalidIdentityTokenException, SExpiredTokenException, SRegionDisabledException]),
-        new SM::OperationInfo("AssumeRoleWithWebIdentity", SAssumeRoleWithWebIdentityRequest, SAssumeRoleWithWebIdentityResponse, isReadOnly: false, resultWrapper: "AssumeRoleWithWebIdentityResult", errors: [SMalformedPolicyDocumentException, SPackedPolicyTooLargeException, SIDPRejectedClaimException, SIDPCommunicationErrorException, SInvalidIdentityTokenException, SExpiredTokenException, SRegionDisabledException]),
-        new SM::OperationInfo("AssumeRoot", SAssumeRootRequest, SAssumeRootResponse, isReadOnly: false, resultWrapper: "AssumeRootResult", errors: [SRegionDisabledException, SExpiredTokenException]),
-        new SM::OperationInfo("DecodeAuthorizationMessage", SDecodeAuthorizationMessageRequest, SDecodeAuthorizationMessageResponse, isReadOnly: true, resultWrapper: "DecodeAuthorizationMessageResult", errors: [SInvalidAuthorizationMessageException]),
-        new SM::OperationInfo("GetAccessKeyInfo", SGetAccessKeyInfoRequest, SGetAccessKeyInfoResponse, isReadOnly: true, resultWrapper: "GetAccessKeyInfoResult"),
-        new SM::OperationInfo("GetCallerIdentity", SGetCallerIdentityRequest, SGetCallerIdentityResponse, isReadOnly: true, resultWrapper: "GetCallerIdentityResult"),
-        new SM::OperationInfo("GetDelegatedAccessToken", SGetDelegatedAccessTokenRequest, SGetDelegatedAccessTokenResponse, isReadOnly: false, resultWrapper: "GetDelegatedAccessTokenResult", errors: [SExpiredTradeInTokenException, SRegionDisabledException, SPackedPolicyTooLargeException]),
-        new SM::OperationInfo("GetFederationToken", SGetFederationTokenRequest, SGetFederationTokenResponse, isReadOnly: false, resultWrapper: "GetFederationTokenResult", errors: [SMalformedPolicyDocumentException, SPackedPolicyTooLargeException, SRegionDisabledException]),
-        new SM::OperationInfo("GetSessionToken", SGetSessionTokenRequest, SGetSessionTokenResponse, isReadOnly: false, resultWrapper: "GetSessionTokenResult", errors: [SRegionDisabledException]),
-        new SM::OperationInfo("GetWebIdentityToken", SGetWebIdentityTokenRequest, SGetWebIdentityTokenResponse, isReadOnly: false, resultWrapper: "GetWebIdentityTokenResult", errors: [SSessionDurationEscalationException, SOutboundWebIdentityFederationDisabledException, SJWTPayloadSizeExceededException]),
+        new SM::OperationInfo("AssumeRole", Table, 0, 1, isReadOnly: false, resultWrapper: "AssumeRoleResult", errors: [34, 37, 41, 13]),
+        new SM::OperationInfo("AssumeRoleWithSAML", Table, 2, 3, isReadOnly: false, resultWrapper: "AssumeRoleWithSAMLResult", errors: [34, 37, 29, 31, 13, 41]),
+        new SM::OperationInfo("AssumeRoleWithWebIdentity", Table, 4, 5, isReadOnly: false, resultWrapper: "AssumeRoleWithWebIdentityResult", errors: [34, 37, 29, 28, 31, 13, 41]),
+        new SM::OperationInfo("AssumeRoot", Table, 6, 7, isReadOnly: false, resultWrapper: "AssumeRootResult", errors: [41, 13]),
+        new SM::OperationInfo("DecodeAuthorizationMessage", Table, 11, 12, isReadOnly: true, resultWrapper: "DecodeAuthorizationMessageResult", errors: [30]),
+        new SM::OperationInfo("GetAccessKeyInfo", Table, 16, 17, isReadOnly: true, resultWrapper: "GetAccessKeyInfoResult"),
+        new SM::OperationInfo("GetCallerIdentity", Table, 18, 19, isReadOnly: true, resultWrapper: "GetCallerIdentityResult"),
+        new SM::OperationInfo("GetDelegatedAccessToken", Table, 20, 21, isReadOnly: false, resultWrapper: "GetDelegatedAccessTokenResult", errors: [14, 41, 37]),
+        new SM::OperationInfo("GetFederationToken", Table, 22, 23, isReadOnly: false, resultWrapper: "GetFederationTokenResult", errors: [34, 37, 41]),
+        new SM::OperationInfo("GetSessionToken", Table, 24, 25, isReadOnly: false, resultWrapper: "GetSessionTokenResult", errors: [41]),
+        new SM::OperationInfo("GetWebIdentityToken", Table, 26, 27, isReadOnly: false, resultWrapper: "GetWebIdentityTokenResult", errors: [44, 36, 33]),
     ],
-    [SExpiredTokenException, SExpiredTradeInTokenException, SIDPCommunicationErrorException, SIDPRejectedClaimException, SInvalidAuthorizationMessageException, SInvalidIdentityTokenException, SJWTPayloadSizeExceededException, SMalformedPolicyDocumentException, SOutboundWebIdentityFederationDisabledException, SPackedPolicyTooLargeException, SRegionDisabledException, SSessionDurationEscalationException]);
+    Table,
+    [13, 14, 28, 29, 30, 31, 33, 34, 36, 37, 41, 44]);
+
+    /// <summary>The model's shapes by index (ordinal order of their names), each made and wired on first use.</summary>
+    private sealed class ModelTable() : SM::ShapeTable(98)
+    {
+        protected override SM::ShapeInfo Create(int index)
+        {
+            switch (index / 50)
+            {
+                case 0: return CreateShapes0(this, index);
+                case 1: return CreateShapes1(this, index);
+                default: throw new global::System.ArgumentOutOfRangeException(nameof(index));
+            }
+        }
+
+        protected override void Wire(SM::ShapeInfo shape, int index)
+        {
+            switch (index / 50)
+            {
+                case 0: WireShapes0(shape, index); return;
+                case 1: WireShapes1(shape, index); return;
+                default: throw new global::System.ArgumentOutOfRangeException(nameof(index));
+            }
+        }
+    }
 
     /// <summary>The descriptor of an operation.</summary>
     public static SM::OperationInfo Operation(StsAction action) => Service.Operations[(int)action];
@@ -84,34 +111,52 @@ public abstract partial class StsServiceBase<TContext> : SM::IServiceDispatcher<
     public virtual global::System.Threading.Tasks.Task<global::Stratus.Services.Model.Sts.GetSessionTokenResponse> GetSessionTokenAsync(TContext context, global::Stratus.Services.Model.Sts.GetSessionTokenRequest request) => throw NotImplemented(context, "GetSessionToken");
     public virtual global::System.Threading.Tasks.Task<global::Stratus.Services.Model.Sts.GetWebIdentityTokenResponse> GetWebIdentityTokenAsync(TContext context, global::Stratus.Services.Model.Sts.GetWebIdentityTokenRequest request) => throw NotImplemented(context, "GetWebIdentityToken");
 
-    public async global::System.Threading.Tasks.Task<object?> DispatchAsync(StsAction action, TContext context, object request)
+    public global::System.Threading.Tasks.Task<object?> DispatchAsync(StsAction action, TContext context, object request) => action switch
     {
-        switch (action)
-        {
-            case StsAction.AssumeRole:
-                return await AssumeRoleAsync(context, (global::Stratus.Services.Model.Sts.AssumeRoleRequest)request).ConfigureAwait(false);
-            case StsAction.AssumeRoleWithSAML:
-                return await AssumeRoleWithSAMLAsync(context, (global::Stratus.Services.Model.Sts.AssumeRoleWithSAMLRequest)request).ConfigureAwait(false);
-            case StsAction.AssumeRoleWithWebIdentity:
-                return await AssumeRoleWithWebIdentityAsync(context, (global::Stratus.Services.Model.Sts.AssumeRoleWithWebIdentityRequest)request).ConfigureAwait(false);
-            case StsAction.AssumeRoot:
-                return await AssumeRootAsync(context, (global::Stratus.Services.Model.Sts.AssumeRootRequest)request).ConfigureAwait(false);
-            case StsAction.DecodeAuthorizationMessage:
-                return await DecodeAuthorizationMessageAsync(context, (global::Stratus.Services.Model.Sts.DecodeAuthorizationMessageRequest)request).ConfigureAwait(false);
-            case StsAction.GetAccessKeyInfo:
-                return await GetAccessKeyInfoAsync(context, (global::Stratus.Services.Model.Sts.GetAccessKeyInfoRequest)request).ConfigureAwait(false);
-            case StsAction.GetCallerIdentity:
-                return await GetCallerIdentityAsync(context, (global::Stratus.Services.Model.Sts.GetCallerIdentityRequest)request).ConfigureAwait(false);
-            case StsAction.GetDelegatedAccessToken:
-                return await GetDelegatedAccessTokenAsync(context, (global::Stratus.Services.Model.Sts.GetDelegatedAccessTokenRequest)request).ConfigureAwait(false);
-            case StsAction.GetFederationToken:
-                return await GetFederationTokenAsync(context, (global::Stratus.Services.Model.Sts.GetFederationTokenRequest)request).ConfigureAwait(false);
-            case StsAction.GetSessionToken:
-                return await GetSessionTokenAsync(context, (global::Stratus.Services.Model.Sts.GetSessionTokenRequest)request).ConfigureAwait(false);
-            case StsAction.GetWebIdentityToken:
-                return await GetWebIdentityTokenAsync(context, (global::Stratus.Services.Model.Sts.GetWebIdentityTokenRequest)request).ConfigureAwait(false);
-            default:
-                throw new global::System.ArgumentOutOfRangeException(nameof(action));
-        }
-    }
+        StsAction.AssumeRole => DispatchAssumeRole(context, request),
+        StsAction.AssumeRoleWithSAML => DispatchAssumeRoleWithSAML(context, request),
+        StsAction.AssumeRoleWithWebIdentity => DispatchAssumeRoleWithWebIdentity(context, request),
+        StsAction.AssumeRoot => DispatchAssumeRoot(context, request),
+        StsAction.DecodeAuthorizationMessage => DispatchDecodeAuthorizationMessage(context, request),
+        StsAction.GetAccessKeyInfo => DispatchGetAccessKeyInfo(context, request),
+        StsAction.GetCallerIdentity => DispatchGetCallerIdentity(context, request),
+        StsAction.GetDelegatedAccessToken => DispatchGetDelegatedAccessToken(context, request),
+        StsAction.GetFederationToken => DispatchGetFederationToken(context, request),
+        StsAction.GetSessionToken => DispatchGetSessionToken(context, request),
+        StsAction.GetWebIdentityToken => DispatchGetWebIdentityToken(context, request),
+        _ => global::System.Threading.Tasks.Task.FromException<object?>(new global::System.ArgumentOutOfRangeException(nameof(action))),
+    };
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAssumeRole(TContext context, object request) =>
+        await AssumeRoleAsync(context, (global::Stratus.Services.Model.Sts.AssumeRoleRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAssumeRoleWithSAML(TContext context, object request) =>
+        await AssumeRoleWithSAMLAsync(context, (global::Stratus.Services.Model.Sts.AssumeRoleWithSAMLRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAssumeRoleWithWebIdentity(TContext context, object request) =>
+        await AssumeRoleWithWebIdentityAsync(context, (global::Stratus.Services.Model.Sts.AssumeRoleWithWebIdentityRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchAssumeRoot(TContext context, object request) =>
+        await AssumeRootAsync(context, (global::Stratus.Services.Model.Sts.AssumeRootRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchDecodeAuthorizationMessage(TContext context, object request) =>
+        await DecodeAuthorizationMessageAsync(context, (global::Stratus.Services.Model.Sts.DecodeAuthorizationMessageRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetAccessKeyInfo(TContext context, object request) =>
+        await GetAccessKeyInfoAsync(context, (global::Stratus.Services.Model.Sts.GetAccessKeyInfoRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetCallerIdentity(TContext context, object request) =>
+        await GetCallerIdentityAsync(context, (global::Stratus.Services.Model.Sts.GetCallerIdentityRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetDelegatedAccessToken(TContext context, object request) =>
+        await GetDelegatedAccessTokenAsync(context, (global::Stratus.Services.Model.Sts.GetDelegatedAccessTokenRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetFederationToken(TContext context, object request) =>
+        await GetFederationTokenAsync(context, (global::Stratus.Services.Model.Sts.GetFederationTokenRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetSessionToken(TContext context, object request) =>
+        await GetSessionTokenAsync(context, (global::Stratus.Services.Model.Sts.GetSessionTokenRequest)request).ConfigureAwait(false);
+
+    private async global::System.Threading.Tasks.Task<object?> DispatchGetWebIdentityToken(TContext context, object request) =>
+        await GetWebIdentityTokenAsync(context, (global::Stratus.Services.Model.Sts.GetWebIdentityTokenRequest)request).ConfigureAwait(false);
 }

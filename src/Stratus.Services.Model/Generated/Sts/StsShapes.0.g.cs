@@ -10,108 +10,368 @@ using SM = global::Stratus.Protocol.Model;
 /// <summary>Shape descriptors of the sts model.</summary>
 public static partial class StsShapes
 {
-    public static readonly SM::ShapeInfo SAssumeRoleRequest = new SM::ShapeInfo("AssumeRoleRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssumeRoleResponse = new SM::ShapeInfo("AssumeRoleResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssumeRoleWithSAMLRequest = new SM::ShapeInfo("AssumeRoleWithSAMLRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssumeRoleWithSAMLResponse = new SM::ShapeInfo("AssumeRoleWithSAMLResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssumeRoleWithWebIdentityRequest = new SM::ShapeInfo("AssumeRoleWithWebIdentityRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssumeRoleWithWebIdentityResponse = new SM::ShapeInfo("AssumeRoleWithWebIdentityResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssumeRootRequest = new SM::ShapeInfo("AssumeRootRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssumeRootResponse = new SM::ShapeInfo("AssumeRootResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAssumedRoleUser = new SM::ShapeInfo("AssumedRoleUser", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SAudience = new SM::ShapeInfo("Audience", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SCredentials = new SM::ShapeInfo("Credentials", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDecodeAuthorizationMessageRequest = new SM::ShapeInfo("DecodeAuthorizationMessageRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SDecodeAuthorizationMessageResponse = new SM::ShapeInfo("DecodeAuthorizationMessageResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SExpiredTokenException = new SM::ShapeInfo("ExpiredTokenException", SM::ShapeKind.Structure).AsError("ExpiredTokenException", 400, true);
-    public static readonly SM::ShapeInfo SExpiredTradeInTokenException = new SM::ShapeInfo("ExpiredTradeInTokenException", SM::ShapeKind.Structure).AsError("ExpiredTradeInTokenException", 400, true);
-    public static readonly SM::ShapeInfo SFederatedUser = new SM::ShapeInfo("FederatedUser", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetAccessKeyInfoRequest = new SM::ShapeInfo("GetAccessKeyInfoRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetAccessKeyInfoResponse = new SM::ShapeInfo("GetAccessKeyInfoResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetCallerIdentityRequest = new SM::ShapeInfo("GetCallerIdentityRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetCallerIdentityResponse = new SM::ShapeInfo("GetCallerIdentityResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetDelegatedAccessTokenRequest = new SM::ShapeInfo("GetDelegatedAccessTokenRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetDelegatedAccessTokenResponse = new SM::ShapeInfo("GetDelegatedAccessTokenResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetFederationTokenRequest = new SM::ShapeInfo("GetFederationTokenRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetFederationTokenResponse = new SM::ShapeInfo("GetFederationTokenResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetSessionTokenRequest = new SM::ShapeInfo("GetSessionTokenRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetSessionTokenResponse = new SM::ShapeInfo("GetSessionTokenResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetWebIdentityTokenRequest = new SM::ShapeInfo("GetWebIdentityTokenRequest", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SGetWebIdentityTokenResponse = new SM::ShapeInfo("GetWebIdentityTokenResponse", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SIDPCommunicationErrorException = new SM::ShapeInfo("IDPCommunicationErrorException", SM::ShapeKind.Structure).AsError("IDPCommunicationError", 400, true);
-    public static readonly SM::ShapeInfo SIDPRejectedClaimException = new SM::ShapeInfo("IDPRejectedClaimException", SM::ShapeKind.Structure).AsError("IDPRejectedClaim", 403, true);
-    public static readonly SM::ShapeInfo SInvalidAuthorizationMessageException = new SM::ShapeInfo("InvalidAuthorizationMessageException", SM::ShapeKind.Structure).AsError("InvalidAuthorizationMessageException", 400, true);
-    public static readonly SM::ShapeInfo SInvalidIdentityTokenException = new SM::ShapeInfo("InvalidIdentityTokenException", SM::ShapeKind.Structure).AsError("InvalidIdentityToken", 400, true);
-    public static readonly SM::ShapeInfo SIssuer = new SM::ShapeInfo("Issuer", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SJWTPayloadSizeExceededException = new SM::ShapeInfo("JWTPayloadSizeExceededException", SM::ShapeKind.Structure).AsError("JWTPayloadSizeExceededException", 400, true);
-    public static readonly SM::ShapeInfo SMalformedPolicyDocumentException = new SM::ShapeInfo("MalformedPolicyDocumentException", SM::ShapeKind.Structure).AsError("MalformedPolicyDocument", 400, true);
-    public static readonly SM::ShapeInfo SNameQualifier = new SM::ShapeInfo("NameQualifier", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SOutboundWebIdentityFederationDisabledException = new SM::ShapeInfo("OutboundWebIdentityFederationDisabledException", SM::ShapeKind.Structure).AsError("OutboundWebIdentityFederationDisabledException", 403, true);
-    public static readonly SM::ShapeInfo SPackedPolicyTooLargeException = new SM::ShapeInfo("PackedPolicyTooLargeException", SM::ShapeKind.Structure).AsError("PackedPolicyTooLarge", 400, true);
-    public static readonly SM::ShapeInfo SPolicyDescriptorType = new SM::ShapeInfo("PolicyDescriptorType", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SProvidedContext = new SM::ShapeInfo("ProvidedContext", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo SProvidedContextsListType = new SM::ShapeInfo("ProvidedContextsListType", SM::ShapeKind.List).Constrain(min: 1, max: 5);
-    public static readonly SM::ShapeInfo SRegionDisabledException = new SM::ShapeInfo("RegionDisabledException", SM::ShapeKind.Structure).AsError("RegionDisabledException", 403, true);
-    public static readonly SM::ShapeInfo SRootDurationSecondsType = new SM::ShapeInfo("RootDurationSecondsType", SM::ShapeKind.Integer).Constrain(min: 0, max: 900);
-    public static readonly SM::ShapeInfo SSAMLAssertionType = new SM::ShapeInfo("SAMLAssertionType", SM::ShapeKind.String).Constrain(min: 4, max: 100000, sensitive: true);
-    public static readonly SM::ShapeInfo SSessionDurationEscalationException = new SM::ShapeInfo("SessionDurationEscalationException", SM::ShapeKind.Structure).AsError("SessionDurationEscalationException", 403, true);
-    public static readonly SM::ShapeInfo SSubject = new SM::ShapeInfo("Subject", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SSubjectType = new SM::ShapeInfo("SubjectType", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo STag = new SM::ShapeInfo("Tag", SM::ShapeKind.Structure);
-    public static readonly SM::ShapeInfo STargetPrincipalType = new SM::ShapeInfo("TargetPrincipalType", SM::ShapeKind.String).Constrain(min: 12, max: 2048);
-    public static readonly SM::ShapeInfo SaccessKeyIdType = new SM::ShapeInfo("accessKeyIdType", SM::ShapeKind.String).Constrain(min: 16, max: 128);
-    public static readonly SM::ShapeInfo SaccessKeySecretType = new SM::ShapeInfo("accessKeySecretType", SM::ShapeKind.String).Constrain(sensitive: true);
-    public static readonly SM::ShapeInfo SaccountType = new SM::ShapeInfo("accountType", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SarnType = new SM::ShapeInfo("arnType", SM::ShapeKind.String).Constrain(min: 20, max: 2048);
-    public static readonly SM::ShapeInfo SassumedRoleIdType = new SM::ShapeInfo("assumedRoleIdType", SM::ShapeKind.String).Constrain(min: 2, max: 193);
-    public static readonly SM::ShapeInfo SclientTokenType = new SM::ShapeInfo("clientTokenType", SM::ShapeKind.String).Constrain(min: 4, max: 20000, sensitive: true);
-    public static readonly SM::ShapeInfo ScontextAssertionType = new SM::ShapeInfo("contextAssertionType", SM::ShapeKind.String).Constrain(min: 4, max: 2048);
-    public static readonly SM::ShapeInfo SdateType = new SM::ShapeInfo("dateType", SM::ShapeKind.Timestamp);
-    public static readonly SM::ShapeInfo SdecodedMessageType = new SM::ShapeInfo("decodedMessageType", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SdurationSecondsType = new SM::ShapeInfo("durationSecondsType", SM::ShapeKind.Integer).Constrain(min: 900, max: 129600);
-    public static readonly SM::ShapeInfo SencodedMessageType = new SM::ShapeInfo("encodedMessageType", SM::ShapeKind.String).Constrain(min: 1, max: 10240);
-    public static readonly SM::ShapeInfo SexpiredIdentityTokenMessage = new SM::ShapeInfo("expiredIdentityTokenMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SexpiredTradeInTokenExceptionMessage = new SM::ShapeInfo("expiredTradeInTokenExceptionMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SexternalIdType = new SM::ShapeInfo("externalIdType", SM::ShapeKind.String).Constrain(min: 2, max: 1224);
-    public static readonly SM::ShapeInfo SfederatedIdType = new SM::ShapeInfo("federatedIdType", SM::ShapeKind.String).Constrain(min: 2, max: 193);
-    public static readonly SM::ShapeInfo SidpCommunicationErrorMessage = new SM::ShapeInfo("idpCommunicationErrorMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SidpRejectedClaimMessage = new SM::ShapeInfo("idpRejectedClaimMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SinvalidAuthorizationMessage = new SM::ShapeInfo("invalidAuthorizationMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SinvalidIdentityTokenMessage = new SM::ShapeInfo("invalidIdentityTokenMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SjwtAlgorithmType = new SM::ShapeInfo("jwtAlgorithmType", SM::ShapeKind.String).Constrain(min: 5, max: 5);
-    public static readonly SM::ShapeInfo SjwtPayloadSizeExceededException = new SM::ShapeInfo("jwtPayloadSizeExceededException", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SmalformedPolicyDocumentMessage = new SM::ShapeInfo("malformedPolicyDocumentMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SnonNegativeIntegerType = new SM::ShapeInfo("nonNegativeIntegerType", SM::ShapeKind.Integer).Constrain(min: 0);
-    public static readonly SM::ShapeInfo SoutboundWebIdentityFederationDisabledException = new SM::ShapeInfo("outboundWebIdentityFederationDisabledException", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SpackedPolicyTooLargeMessage = new SM::ShapeInfo("packedPolicyTooLargeMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SpolicyDescriptorListType = new SM::ShapeInfo("policyDescriptorListType", SM::ShapeKind.List);
-    public static readonly SM::ShapeInfo SregionDisabledMessage = new SM::ShapeInfo("regionDisabledMessage", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SroleDurationSecondsType = new SM::ShapeInfo("roleDurationSecondsType", SM::ShapeKind.Integer).Constrain(min: 900, max: 43200);
-    public static readonly SM::ShapeInfo SroleSessionNameType = new SM::ShapeInfo("roleSessionNameType", SM::ShapeKind.String).Constrain(min: 2, max: 64);
-    public static readonly SM::ShapeInfo SserialNumberType = new SM::ShapeInfo("serialNumberType", SM::ShapeKind.String).Constrain(min: 9, max: 256);
-    public static readonly SM::ShapeInfo SsessionDurationEscalationException = new SM::ShapeInfo("sessionDurationEscalationException", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SsessionPolicyDocumentType = new SM::ShapeInfo("sessionPolicyDocumentType", SM::ShapeKind.String).Constrain(min: 1, max: 2048);
-    public static readonly SM::ShapeInfo SsourceIdentityType = new SM::ShapeInfo("sourceIdentityType", SM::ShapeKind.String).Constrain(min: 2, max: 64);
-    public static readonly SM::ShapeInfo StagKeyListType = new SM::ShapeInfo("tagKeyListType", SM::ShapeKind.List).Constrain(max: 50);
-    public static readonly SM::ShapeInfo StagKeyType = new SM::ShapeInfo("tagKeyType", SM::ShapeKind.String).Constrain(min: 1, max: 128);
-    public static readonly SM::ShapeInfo StagListType = new SM::ShapeInfo("tagListType", SM::ShapeKind.List).Constrain(max: 50);
-    public static readonly SM::ShapeInfo StagValueType = new SM::ShapeInfo("tagValueType", SM::ShapeKind.String).Constrain(min: 0, max: 256);
-    public static readonly SM::ShapeInfo StokenCodeType = new SM::ShapeInfo("tokenCodeType", SM::ShapeKind.String).Constrain(min: 6, max: 6);
-    public static readonly SM::ShapeInfo StokenType = new SM::ShapeInfo("tokenType", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo StradeInTokenType = new SM::ShapeInfo("tradeInTokenType", SM::ShapeKind.String).Constrain(sensitive: true);
-    public static readonly SM::ShapeInfo SunrestrictedSessionPolicyDocumentType = new SM::ShapeInfo("unrestrictedSessionPolicyDocumentType", SM::ShapeKind.String).Constrain(min: 1);
-    public static readonly SM::ShapeInfo SurlType = new SM::ShapeInfo("urlType", SM::ShapeKind.String).Constrain(min: 4, max: 2048);
-    public static readonly SM::ShapeInfo SuserIdType = new SM::ShapeInfo("userIdType", SM::ShapeKind.String);
-    public static readonly SM::ShapeInfo SuserNameType = new SM::ShapeInfo("userNameType", SM::ShapeKind.String).Constrain(min: 2, max: 32);
-    public static readonly SM::ShapeInfo SwebIdentitySubjectType = new SM::ShapeInfo("webIdentitySubjectType", SM::ShapeKind.String).Constrain(min: 6, max: 255);
-    public static readonly SM::ShapeInfo SwebIdentityTokenAudienceListType = new SM::ShapeInfo("webIdentityTokenAudienceListType", SM::ShapeKind.List).Constrain(min: 1, max: 10);
-    public static readonly SM::ShapeInfo SwebIdentityTokenAudienceStringType = new SM::ShapeInfo("webIdentityTokenAudienceStringType", SM::ShapeKind.String).Constrain(min: 1, max: 1000);
-    public static readonly SM::ShapeInfo SwebIdentityTokenDurationSecondsType = new SM::ShapeInfo("webIdentityTokenDurationSecondsType", SM::ShapeKind.Integer).Constrain(min: 60, max: 3600);
-    public static readonly SM::ShapeInfo SwebIdentityTokenType = new SM::ShapeInfo("webIdentityTokenType", SM::ShapeKind.String).Constrain(sensitive: true);
+    public static SM::ShapeInfo SAssumeRoleRequest => Table[0];
+    public static SM::ShapeInfo SAssumeRoleResponse => Table[1];
+    public static SM::ShapeInfo SAssumeRoleWithSAMLRequest => Table[2];
+    public static SM::ShapeInfo SAssumeRoleWithSAMLResponse => Table[3];
+    public static SM::ShapeInfo SAssumeRoleWithWebIdentityRequest => Table[4];
+    public static SM::ShapeInfo SAssumeRoleWithWebIdentityResponse => Table[5];
+    public static SM::ShapeInfo SAssumeRootRequest => Table[6];
+    public static SM::ShapeInfo SAssumeRootResponse => Table[7];
+    public static SM::ShapeInfo SAssumedRoleUser => Table[8];
+    public static SM::ShapeInfo SAudience => Table[9];
+    public static SM::ShapeInfo SCredentials => Table[10];
+    public static SM::ShapeInfo SDecodeAuthorizationMessageRequest => Table[11];
+    public static SM::ShapeInfo SDecodeAuthorizationMessageResponse => Table[12];
+    public static SM::ShapeInfo SExpiredTokenException => Table[13];
+    public static SM::ShapeInfo SExpiredTradeInTokenException => Table[14];
+    public static SM::ShapeInfo SFederatedUser => Table[15];
+    public static SM::ShapeInfo SGetAccessKeyInfoRequest => Table[16];
+    public static SM::ShapeInfo SGetAccessKeyInfoResponse => Table[17];
+    public static SM::ShapeInfo SGetCallerIdentityRequest => Table[18];
+    public static SM::ShapeInfo SGetCallerIdentityResponse => Table[19];
+    public static SM::ShapeInfo SGetDelegatedAccessTokenRequest => Table[20];
+    public static SM::ShapeInfo SGetDelegatedAccessTokenResponse => Table[21];
+    public static SM::ShapeInfo SGetFederationTokenRequest => Table[22];
+    public static SM::ShapeInfo SGetFederationTokenResponse => Table[23];
+    public static SM::ShapeInfo SGetSessionTokenRequest => Table[24];
+    public static SM::ShapeInfo SGetSessionTokenResponse => Table[25];
+    public static SM::ShapeInfo SGetWebIdentityTokenRequest => Table[26];
+    public static SM::ShapeInfo SGetWebIdentityTokenResponse => Table[27];
+    public static SM::ShapeInfo SIDPCommunicationErrorException => Table[28];
+    public static SM::ShapeInfo SIDPRejectedClaimException => Table[29];
+    public static SM::ShapeInfo SInvalidAuthorizationMessageException => Table[30];
+    public static SM::ShapeInfo SInvalidIdentityTokenException => Table[31];
+    public static SM::ShapeInfo SIssuer => Table[32];
+    public static SM::ShapeInfo SJWTPayloadSizeExceededException => Table[33];
+    public static SM::ShapeInfo SMalformedPolicyDocumentException => Table[34];
+    public static SM::ShapeInfo SNameQualifier => Table[35];
+    public static SM::ShapeInfo SOutboundWebIdentityFederationDisabledException => Table[36];
+    public static SM::ShapeInfo SPackedPolicyTooLargeException => Table[37];
+    public static SM::ShapeInfo SPolicyDescriptorType => Table[38];
+    public static SM::ShapeInfo SProvidedContext => Table[39];
+    public static SM::ShapeInfo SProvidedContextsListType => Table[40];
+    public static SM::ShapeInfo SRegionDisabledException => Table[41];
+    public static SM::ShapeInfo SRootDurationSecondsType => Table[42];
+    public static SM::ShapeInfo SSAMLAssertionType => Table[43];
+    public static SM::ShapeInfo SSessionDurationEscalationException => Table[44];
+    public static SM::ShapeInfo SSubject => Table[45];
+    public static SM::ShapeInfo SSubjectType => Table[46];
+    public static SM::ShapeInfo STag => Table[47];
+    public static SM::ShapeInfo STargetPrincipalType => Table[48];
+    public static SM::ShapeInfo SaccessKeyIdType => Table[49];
+    public static SM::ShapeInfo SaccessKeySecretType => Table[50];
+    public static SM::ShapeInfo SaccountType => Table[51];
+    public static SM::ShapeInfo SarnType => Table[52];
+    public static SM::ShapeInfo SassumedRoleIdType => Table[53];
+    public static SM::ShapeInfo SclientTokenType => Table[54];
+    public static SM::ShapeInfo ScontextAssertionType => Table[55];
+    public static SM::ShapeInfo SdateType => Table[56];
+    public static SM::ShapeInfo SdecodedMessageType => Table[57];
+    public static SM::ShapeInfo SdurationSecondsType => Table[58];
+    public static SM::ShapeInfo SencodedMessageType => Table[59];
+    public static SM::ShapeInfo SexpiredIdentityTokenMessage => Table[60];
+    public static SM::ShapeInfo SexpiredTradeInTokenExceptionMessage => Table[61];
+    public static SM::ShapeInfo SexternalIdType => Table[62];
+    public static SM::ShapeInfo SfederatedIdType => Table[63];
+    public static SM::ShapeInfo SidpCommunicationErrorMessage => Table[64];
+    public static SM::ShapeInfo SidpRejectedClaimMessage => Table[65];
+    public static SM::ShapeInfo SinvalidAuthorizationMessage => Table[66];
+    public static SM::ShapeInfo SinvalidIdentityTokenMessage => Table[67];
+    public static SM::ShapeInfo SjwtAlgorithmType => Table[68];
+    public static SM::ShapeInfo SjwtPayloadSizeExceededException => Table[69];
+    public static SM::ShapeInfo SmalformedPolicyDocumentMessage => Table[70];
+    public static SM::ShapeInfo SnonNegativeIntegerType => Table[71];
+    public static SM::ShapeInfo SoutboundWebIdentityFederationDisabledException => Table[72];
+    public static SM::ShapeInfo SpackedPolicyTooLargeMessage => Table[73];
+    public static SM::ShapeInfo SpolicyDescriptorListType => Table[74];
+    public static SM::ShapeInfo SregionDisabledMessage => Table[75];
+    public static SM::ShapeInfo SroleDurationSecondsType => Table[76];
+    public static SM::ShapeInfo SroleSessionNameType => Table[77];
+    public static SM::ShapeInfo SserialNumberType => Table[78];
+    public static SM::ShapeInfo SsessionDurationEscalationException => Table[79];
+    public static SM::ShapeInfo SsessionPolicyDocumentType => Table[80];
+    public static SM::ShapeInfo SsourceIdentityType => Table[81];
+    public static SM::ShapeInfo StagKeyListType => Table[82];
+    public static SM::ShapeInfo StagKeyType => Table[83];
+    public static SM::ShapeInfo StagListType => Table[84];
+    public static SM::ShapeInfo StagValueType => Table[85];
+    public static SM::ShapeInfo StokenCodeType => Table[86];
+    public static SM::ShapeInfo StokenType => Table[87];
+    public static SM::ShapeInfo StradeInTokenType => Table[88];
+    public static SM::ShapeInfo SunrestrictedSessionPolicyDocumentType => Table[89];
+    public static SM::ShapeInfo SurlType => Table[90];
+    public static SM::ShapeInfo SuserIdType => Table[91];
+    public static SM::ShapeInfo SuserNameType => Table[92];
+    public static SM::ShapeInfo SwebIdentitySubjectType => Table[93];
+    public static SM::ShapeInfo SwebIdentityTokenAudienceListType => Table[94];
+    public static SM::ShapeInfo SwebIdentityTokenAudienceStringType => Table[95];
+    public static SM::ShapeInfo SwebIdentityTokenDurationSecondsType => Table[96];
+    public static SM::ShapeInfo SwebIdentityTokenType => Table[97];
 
-    private static void Init0()
+    private static SM::ShapeInfo CreateShapes0(SM::ShapeTable table, int index) => index switch
     {
-        SAssumeRoleRequest.InitStructure(static () => new global::Stratus.Services.Model.Sts.AssumeRoleRequest(),
+        0 => new SM::ShapeInfo("AssumeRoleRequest", SM::ShapeKind.Structure, table, 0),
+        1 => new SM::ShapeInfo("AssumeRoleResponse", SM::ShapeKind.Structure, table, 1),
+        2 => new SM::ShapeInfo("AssumeRoleWithSAMLRequest", SM::ShapeKind.Structure, table, 2),
+        3 => new SM::ShapeInfo("AssumeRoleWithSAMLResponse", SM::ShapeKind.Structure, table, 3),
+        4 => new SM::ShapeInfo("AssumeRoleWithWebIdentityRequest", SM::ShapeKind.Structure, table, 4),
+        5 => new SM::ShapeInfo("AssumeRoleWithWebIdentityResponse", SM::ShapeKind.Structure, table, 5),
+        6 => new SM::ShapeInfo("AssumeRootRequest", SM::ShapeKind.Structure, table, 6),
+        7 => new SM::ShapeInfo("AssumeRootResponse", SM::ShapeKind.Structure, table, 7),
+        8 => new SM::ShapeInfo("AssumedRoleUser", SM::ShapeKind.Structure, table, 8),
+        9 => new SM::ShapeInfo("Audience", SM::ShapeKind.String),
+        10 => new SM::ShapeInfo("Credentials", SM::ShapeKind.Structure, table, 10),
+        11 => new SM::ShapeInfo("DecodeAuthorizationMessageRequest", SM::ShapeKind.Structure, table, 11),
+        12 => new SM::ShapeInfo("DecodeAuthorizationMessageResponse", SM::ShapeKind.Structure, table, 12),
+        13 => new SM::ShapeInfo("ExpiredTokenException", SM::ShapeKind.Structure, table, 13).AsError("ExpiredTokenException", 400, true),
+        14 => new SM::ShapeInfo("ExpiredTradeInTokenException", SM::ShapeKind.Structure, table, 14).AsError("ExpiredTradeInTokenException", 400, true),
+        15 => new SM::ShapeInfo("FederatedUser", SM::ShapeKind.Structure, table, 15),
+        16 => new SM::ShapeInfo("GetAccessKeyInfoRequest", SM::ShapeKind.Structure, table, 16),
+        17 => new SM::ShapeInfo("GetAccessKeyInfoResponse", SM::ShapeKind.Structure, table, 17),
+        18 => new SM::ShapeInfo("GetCallerIdentityRequest", SM::ShapeKind.Structure, table, 18),
+        19 => new SM::ShapeInfo("GetCallerIdentityResponse", SM::ShapeKind.Structure, table, 19),
+        20 => new SM::ShapeInfo("GetDelegatedAccessTokenRequest", SM::ShapeKind.Structure, table, 20),
+        21 => new SM::ShapeInfo("GetDelegatedAccessTokenResponse", SM::ShapeKind.Structure, table, 21),
+        22 => new SM::ShapeInfo("GetFederationTokenRequest", SM::ShapeKind.Structure, table, 22),
+        23 => new SM::ShapeInfo("GetFederationTokenResponse", SM::ShapeKind.Structure, table, 23),
+        24 => new SM::ShapeInfo("GetSessionTokenRequest", SM::ShapeKind.Structure, table, 24),
+        25 => new SM::ShapeInfo("GetSessionTokenResponse", SM::ShapeKind.Structure, table, 25),
+        26 => new SM::ShapeInfo("GetWebIdentityTokenRequest", SM::ShapeKind.Structure, table, 26),
+        27 => new SM::ShapeInfo("GetWebIdentityTokenResponse", SM::ShapeKind.Structure, table, 27),
+        28 => new SM::ShapeInfo("IDPCommunicationErrorException", SM::ShapeKind.Structure, table, 28).AsError("IDPCommunicationError", 400, true),
+        29 => new SM::ShapeInfo("IDPRejectedClaimException", SM::ShapeKind.Structure, table, 29).AsError("IDPRejectedClaim", 403, true),
+        30 => new SM::ShapeInfo("InvalidAuthorizationMessageException", SM::ShapeKind.Structure, table, 30).AsError("InvalidAuthorizationMessageException", 400, true),
+        31 => new SM::ShapeInfo("InvalidIdentityTokenException", SM::ShapeKind.Structure, table, 31).AsError("InvalidIdentityToken", 400, true),
+        32 => new SM::ShapeInfo("Issuer", SM::ShapeKind.String),
+        33 => new SM::ShapeInfo("JWTPayloadSizeExceededException", SM::ShapeKind.Structure, table, 33).AsError("JWTPayloadSizeExceededException", 400, true),
+        34 => new SM::ShapeInfo("MalformedPolicyDocumentException", SM::ShapeKind.Structure, table, 34).AsError("MalformedPolicyDocument", 400, true),
+        35 => new SM::ShapeInfo("NameQualifier", SM::ShapeKind.String),
+        36 => new SM::ShapeInfo("OutboundWebIdentityFederationDisabledException", SM::ShapeKind.Structure, table, 36).AsError("OutboundWebIdentityFederationDisabledException", 403, true),
+        37 => new SM::ShapeInfo("PackedPolicyTooLargeException", SM::ShapeKind.Structure, table, 37).AsError("PackedPolicyTooLarge", 400, true),
+        38 => new SM::ShapeInfo("PolicyDescriptorType", SM::ShapeKind.Structure, table, 38),
+        39 => new SM::ShapeInfo("ProvidedContext", SM::ShapeKind.Structure, table, 39),
+        40 => new SM::ShapeInfo("ProvidedContextsListType", SM::ShapeKind.List, table, 40).Constrain(min: 1, max: 5),
+        41 => new SM::ShapeInfo("RegionDisabledException", SM::ShapeKind.Structure, table, 41).AsError("RegionDisabledException", 403, true),
+        42 => new SM::ShapeInfo("RootDurationSecondsType", SM::ShapeKind.Integer).Constrain(min: 0, max: 900),
+        43 => new SM::ShapeInfo("SAMLAssertionType", SM::ShapeKind.String).Constrain(min: 4, max: 100000, sensitive: true),
+        44 => new SM::ShapeInfo("SessionDurationEscalationException", SM::ShapeKind.Structure, table, 44).AsError("SessionDurationEscalationException", 403, true),
+        45 => new SM::ShapeInfo("Subject", SM::ShapeKind.String),
+        46 => new SM::ShapeInfo("SubjectType", SM::ShapeKind.String),
+        47 => new SM::ShapeInfo("Tag", SM::ShapeKind.Structure, table, 47),
+        48 => new SM::ShapeInfo("TargetPrincipalType", SM::ShapeKind.String).Constrain(min: 12, max: 2048),
+        49 => new SM::ShapeInfo("accessKeyIdType", SM::ShapeKind.String).Constrain(min: 16, max: 128),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes0(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 0:
+                WSAssumeRoleRequest(shape);
+                return;
+            case 1:
+                WSAssumeRoleResponse(shape);
+                return;
+            case 2:
+                WSAssumeRoleWithSAMLRequest(shape);
+                return;
+            case 3:
+                WSAssumeRoleWithSAMLResponse(shape);
+                return;
+            case 4:
+                WSAssumeRoleWithWebIdentityRequest(shape);
+                return;
+            case 5:
+                WSAssumeRoleWithWebIdentityResponse(shape);
+                return;
+            case 6:
+                WSAssumeRootRequest(shape);
+                return;
+            case 7:
+                WSAssumeRootResponse(shape);
+                return;
+            case 8:
+                WSAssumedRoleUser(shape);
+                return;
+            case 10:
+                WSCredentials(shape);
+                return;
+            case 11:
+                WSDecodeAuthorizationMessageRequest(shape);
+                return;
+            case 12:
+                WSDecodeAuthorizationMessageResponse(shape);
+                return;
+            case 13:
+                WSExpiredTokenException(shape);
+                return;
+            case 14:
+                WSExpiredTradeInTokenException(shape);
+                return;
+            case 15:
+                WSFederatedUser(shape);
+                return;
+            case 16:
+                WSGetAccessKeyInfoRequest(shape);
+                return;
+            case 17:
+                WSGetAccessKeyInfoResponse(shape);
+                return;
+            case 18:
+                WSGetCallerIdentityRequest(shape);
+                return;
+            case 19:
+                WSGetCallerIdentityResponse(shape);
+                return;
+            case 20:
+                WSGetDelegatedAccessTokenRequest(shape);
+                return;
+            case 21:
+                WSGetDelegatedAccessTokenResponse(shape);
+                return;
+            case 22:
+                WSGetFederationTokenRequest(shape);
+                return;
+            case 23:
+                WSGetFederationTokenResponse(shape);
+                return;
+            case 24:
+                WSGetSessionTokenRequest(shape);
+                return;
+            case 25:
+                WSGetSessionTokenResponse(shape);
+                return;
+            case 26:
+                WSGetWebIdentityTokenRequest(shape);
+                return;
+            case 27:
+                WSGetWebIdentityTokenResponse(shape);
+                return;
+            case 28:
+                WSIDPCommunicationErrorException(shape);
+                return;
+            case 29:
+                WSIDPRejectedClaimException(shape);
+                return;
+            case 30:
+                WSInvalidAuthorizationMessageException(shape);
+                return;
+            case 31:
+                WSInvalidIdentityTokenException(shape);
+                return;
+            case 33:
+                WSJWTPayloadSizeExceededException(shape);
+                return;
+            case 34:
+                WSMalformedPolicyDocumentException(shape);
+                return;
+            case 36:
+                WSOutboundWebIdentityFederationDisabledException(shape);
+                return;
+            case 37:
+                WSPackedPolicyTooLargeException(shape);
+                return;
+            case 38:
+                WSPolicyDescriptorType(shape);
+                return;
+            case 39:
+                WSProvidedContext(shape);
+                return;
+            case 40:
+                shape.InitList(SProvidedContext, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Sts.ProvidedContext>());
+                return;
+            case 41:
+                WSRegionDisabledException(shape);
+                return;
+            case 44:
+                WSSessionDurationEscalationException(shape);
+                return;
+            case 47:
+                WSTag(shape);
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static SM::ShapeInfo CreateShapes1(SM::ShapeTable table, int index) => index switch
+    {
+        50 => new SM::ShapeInfo("accessKeySecretType", SM::ShapeKind.String).Constrain(sensitive: true),
+        51 => new SM::ShapeInfo("accountType", SM::ShapeKind.String),
+        52 => new SM::ShapeInfo("arnType", SM::ShapeKind.String).Constrain(min: 20, max: 2048),
+        53 => new SM::ShapeInfo("assumedRoleIdType", SM::ShapeKind.String).Constrain(min: 2, max: 193),
+        54 => new SM::ShapeInfo("clientTokenType", SM::ShapeKind.String).Constrain(min: 4, max: 20000, sensitive: true),
+        55 => new SM::ShapeInfo("contextAssertionType", SM::ShapeKind.String).Constrain(min: 4, max: 2048),
+        56 => new SM::ShapeInfo("dateType", SM::ShapeKind.Timestamp),
+        57 => new SM::ShapeInfo("decodedMessageType", SM::ShapeKind.String),
+        58 => new SM::ShapeInfo("durationSecondsType", SM::ShapeKind.Integer).Constrain(min: 900, max: 129600),
+        59 => new SM::ShapeInfo("encodedMessageType", SM::ShapeKind.String).Constrain(min: 1, max: 10240),
+        60 => new SM::ShapeInfo("expiredIdentityTokenMessage", SM::ShapeKind.String),
+        61 => new SM::ShapeInfo("expiredTradeInTokenExceptionMessage", SM::ShapeKind.String),
+        62 => new SM::ShapeInfo("externalIdType", SM::ShapeKind.String).Constrain(min: 2, max: 1224),
+        63 => new SM::ShapeInfo("federatedIdType", SM::ShapeKind.String).Constrain(min: 2, max: 193),
+        64 => new SM::ShapeInfo("idpCommunicationErrorMessage", SM::ShapeKind.String),
+        65 => new SM::ShapeInfo("idpRejectedClaimMessage", SM::ShapeKind.String),
+        66 => new SM::ShapeInfo("invalidAuthorizationMessage", SM::ShapeKind.String),
+        67 => new SM::ShapeInfo("invalidIdentityTokenMessage", SM::ShapeKind.String),
+        68 => new SM::ShapeInfo("jwtAlgorithmType", SM::ShapeKind.String).Constrain(min: 5, max: 5),
+        69 => new SM::ShapeInfo("jwtPayloadSizeExceededException", SM::ShapeKind.String),
+        70 => new SM::ShapeInfo("malformedPolicyDocumentMessage", SM::ShapeKind.String),
+        71 => new SM::ShapeInfo("nonNegativeIntegerType", SM::ShapeKind.Integer).Constrain(min: 0),
+        72 => new SM::ShapeInfo("outboundWebIdentityFederationDisabledException", SM::ShapeKind.String),
+        73 => new SM::ShapeInfo("packedPolicyTooLargeMessage", SM::ShapeKind.String),
+        74 => new SM::ShapeInfo("policyDescriptorListType", SM::ShapeKind.List, table, 74),
+        75 => new SM::ShapeInfo("regionDisabledMessage", SM::ShapeKind.String),
+        76 => new SM::ShapeInfo("roleDurationSecondsType", SM::ShapeKind.Integer).Constrain(min: 900, max: 43200),
+        77 => new SM::ShapeInfo("roleSessionNameType", SM::ShapeKind.String).Constrain(min: 2, max: 64),
+        78 => new SM::ShapeInfo("serialNumberType", SM::ShapeKind.String).Constrain(min: 9, max: 256),
+        79 => new SM::ShapeInfo("sessionDurationEscalationException", SM::ShapeKind.String),
+        80 => new SM::ShapeInfo("sessionPolicyDocumentType", SM::ShapeKind.String).Constrain(min: 1, max: 2048),
+        81 => new SM::ShapeInfo("sourceIdentityType", SM::ShapeKind.String).Constrain(min: 2, max: 64),
+        82 => new SM::ShapeInfo("tagKeyListType", SM::ShapeKind.List, table, 82).Constrain(max: 50),
+        83 => new SM::ShapeInfo("tagKeyType", SM::ShapeKind.String).Constrain(min: 1, max: 128),
+        84 => new SM::ShapeInfo("tagListType", SM::ShapeKind.List, table, 84).Constrain(max: 50),
+        85 => new SM::ShapeInfo("tagValueType", SM::ShapeKind.String).Constrain(min: 0, max: 256),
+        86 => new SM::ShapeInfo("tokenCodeType", SM::ShapeKind.String).Constrain(min: 6, max: 6),
+        87 => new SM::ShapeInfo("tokenType", SM::ShapeKind.String),
+        88 => new SM::ShapeInfo("tradeInTokenType", SM::ShapeKind.String).Constrain(sensitive: true),
+        89 => new SM::ShapeInfo("unrestrictedSessionPolicyDocumentType", SM::ShapeKind.String).Constrain(min: 1),
+        90 => new SM::ShapeInfo("urlType", SM::ShapeKind.String).Constrain(min: 4, max: 2048),
+        91 => new SM::ShapeInfo("userIdType", SM::ShapeKind.String),
+        92 => new SM::ShapeInfo("userNameType", SM::ShapeKind.String).Constrain(min: 2, max: 32),
+        93 => new SM::ShapeInfo("webIdentitySubjectType", SM::ShapeKind.String).Constrain(min: 6, max: 255),
+        94 => new SM::ShapeInfo("webIdentityTokenAudienceListType", SM::ShapeKind.List, table, 94).Constrain(min: 1, max: 10),
+        95 => new SM::ShapeInfo("webIdentityTokenAudienceStringType", SM::ShapeKind.String).Constrain(min: 1, max: 1000),
+        96 => new SM::ShapeInfo("webIdentityTokenDurationSecondsType", SM::ShapeKind.Integer).Constrain(min: 60, max: 3600),
+        97 => new SM::ShapeInfo("webIdentityTokenType", SM::ShapeKind.String).Constrain(sensitive: true),
+        _ => throw new global::System.ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    private static void WireShapes1(SM::ShapeInfo shape, int index)
+    {
+        switch (index)
+        {
+            case 74:
+                shape.InitList(SPolicyDescriptorType, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Sts.PolicyDescriptorType>());
+                return;
+            case 82:
+                shape.InitList(StagKeyType, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            case 84:
+                shape.InitList(STag, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Sts.Tag>());
+                return;
+            case 94:
+                shape.InitList(SwebIdentityTokenAudienceStringType, "member", static () => new global::System.Collections.Generic.List<string>());
+                return;
+            default:
+                throw new global::System.ArgumentOutOfRangeException(nameof(index));
+        }
+    }
+
+    private static void WSAssumeRoleRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Sts.AssumeRoleRequest(),
             new SM::MemberInfo("DurationSeconds", SroleDurationSecondsType, "DurationSeconds", "DurationSeconds", static o => ((global::Stratus.Services.Model.Sts.AssumeRoleRequest)o).DurationSeconds, static (o, v) => ((global::Stratus.Services.Model.Sts.AssumeRoleRequest)o).DurationSeconds = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Sts.AssumeRoleRequest)o).DurationSeconds),
             new SM::MemberInfo("ExternalId", SexternalIdType, "ExternalId", "ExternalId", static o => ((global::Stratus.Services.Model.Sts.AssumeRoleRequest)o).ExternalId, static (o, v) => ((global::Stratus.Services.Model.Sts.AssumeRoleRequest)o).ExternalId = (string?)v),
             new SM::MemberInfo("Policy", SunrestrictedSessionPolicyDocumentType, "Policy", "Policy", static o => ((global::Stratus.Services.Model.Sts.AssumeRoleRequest)o).Policy, static (o, v) => ((global::Stratus.Services.Model.Sts.AssumeRoleRequest)o).Policy = (string?)v),
@@ -124,19 +384,25 @@ public static partial class StsShapes
             new SM::MemberInfo("Tags", StagListType, "Tags", "Tags", static o => ((global::Stratus.Services.Model.Sts.AssumeRoleRequest)o).Tags, static (o, v) => ((global::Stratus.Services.Model.Sts.AssumeRoleRequest)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Sts.Tag>?)v),
             new SM::MemberInfo("TokenCode", StokenCodeType, "TokenCode", "TokenCode", static o => ((global::Stratus.Services.Model.Sts.AssumeRoleRequest)o).TokenCode, static (o, v) => ((global::Stratus.Services.Model.Sts.AssumeRoleRequest)o).TokenCode = (string?)v),
             new SM::MemberInfo("TransitiveTagKeys", StagKeyListType, "TransitiveTagKeys", "TransitiveTagKeys", static o => ((global::Stratus.Services.Model.Sts.AssumeRoleRequest)o).TransitiveTagKeys, static (o, v) => ((global::Stratus.Services.Model.Sts.AssumeRoleRequest)o).TransitiveTagKeys = (global::System.Collections.Generic.List<string>?)v));
-        SAssumeRoleResponse.InitStructure(static () => new global::Stratus.Services.Model.Sts.AssumeRoleResponse(),
+
+    private static void WSAssumeRoleResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Sts.AssumeRoleResponse(),
             new SM::MemberInfo("AssumedRoleUser", SAssumedRoleUser, "AssumedRoleUser", "AssumedRoleUser", static o => ((global::Stratus.Services.Model.Sts.AssumeRoleResponse)o).AssumedRoleUser, static (o, v) => ((global::Stratus.Services.Model.Sts.AssumeRoleResponse)o).AssumedRoleUser = (global::Stratus.Services.Model.Sts.AssumedRoleUser?)v),
             new SM::MemberInfo("Credentials", SCredentials, "Credentials", "Credentials", static o => ((global::Stratus.Services.Model.Sts.AssumeRoleResponse)o).Credentials, static (o, v) => ((global::Stratus.Services.Model.Sts.AssumeRoleResponse)o).Credentials = (global::Stratus.Services.Model.Sts.Credentials?)v),
             new SM::MemberInfo("PackedPolicySize", SnonNegativeIntegerType, "PackedPolicySize", "PackedPolicySize", static o => ((global::Stratus.Services.Model.Sts.AssumeRoleResponse)o).PackedPolicySize, static (o, v) => ((global::Stratus.Services.Model.Sts.AssumeRoleResponse)o).PackedPolicySize = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Sts.AssumeRoleResponse)o).PackedPolicySize),
             new SM::MemberInfo("SourceIdentity", SsourceIdentityType, "SourceIdentity", "SourceIdentity", static o => ((global::Stratus.Services.Model.Sts.AssumeRoleResponse)o).SourceIdentity, static (o, v) => ((global::Stratus.Services.Model.Sts.AssumeRoleResponse)o).SourceIdentity = (string?)v));
-        SAssumeRoleWithSAMLRequest.InitStructure(static () => new global::Stratus.Services.Model.Sts.AssumeRoleWithSAMLRequest(),
+
+    private static void WSAssumeRoleWithSAMLRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Sts.AssumeRoleWithSAMLRequest(),
             new SM::MemberInfo("DurationSeconds", SroleDurationSecondsType, "DurationSeconds", "DurationSeconds", static o => ((global::Stratus.Services.Model.Sts.AssumeRoleWithSAMLRequest)o).DurationSeconds, static (o, v) => ((global::Stratus.Services.Model.Sts.AssumeRoleWithSAMLRequest)o).DurationSeconds = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Sts.AssumeRoleWithSAMLRequest)o).DurationSeconds),
             new SM::MemberInfo("Policy", SsessionPolicyDocumentType, "Policy", "Policy", static o => ((global::Stratus.Services.Model.Sts.AssumeRoleWithSAMLRequest)o).Policy, static (o, v) => ((global::Stratus.Services.Model.Sts.AssumeRoleWithSAMLRequest)o).Policy = (string?)v),
             new SM::MemberInfo("PolicyArns", SpolicyDescriptorListType, "PolicyArns", "PolicyArns", static o => ((global::Stratus.Services.Model.Sts.AssumeRoleWithSAMLRequest)o).PolicyArns, static (o, v) => ((global::Stratus.Services.Model.Sts.AssumeRoleWithSAMLRequest)o).PolicyArns = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Sts.PolicyDescriptorType>?)v),
             new SM::MemberInfo("PrincipalArn", SarnType, "PrincipalArn", "PrincipalArn", static o => ((global::Stratus.Services.Model.Sts.AssumeRoleWithSAMLRequest)o).PrincipalArn, static (o, v) => ((global::Stratus.Services.Model.Sts.AssumeRoleWithSAMLRequest)o).PrincipalArn = (string?)v, required: true),
             new SM::MemberInfo("RoleArn", SarnType, "RoleArn", "RoleArn", static o => ((global::Stratus.Services.Model.Sts.AssumeRoleWithSAMLRequest)o).RoleArn, static (o, v) => ((global::Stratus.Services.Model.Sts.AssumeRoleWithSAMLRequest)o).RoleArn = (string?)v, required: true),
             new SM::MemberInfo("SAMLAssertion", SSAMLAssertionType, "SAMLAssertion", "SAMLAssertion", static o => ((global::Stratus.Services.Model.Sts.AssumeRoleWithSAMLRequest)o).SAMLAssertion, static (o, v) => ((global::Stratus.Services.Model.Sts.AssumeRoleWithSAMLRequest)o).SAMLAssertion = (string?)v, required: true));
-        SAssumeRoleWithSAMLResponse.InitStructure(static () => new global::Stratus.Services.Model.Sts.AssumeRoleWithSAMLResponse(),
+
+    private static void WSAssumeRoleWithSAMLResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Sts.AssumeRoleWithSAMLResponse(),
             new SM::MemberInfo("AssumedRoleUser", SAssumedRoleUser, "AssumedRoleUser", "AssumedRoleUser", static o => ((global::Stratus.Services.Model.Sts.AssumeRoleWithSAMLResponse)o).AssumedRoleUser, static (o, v) => ((global::Stratus.Services.Model.Sts.AssumeRoleWithSAMLResponse)o).AssumedRoleUser = (global::Stratus.Services.Model.Sts.AssumedRoleUser?)v),
             new SM::MemberInfo("Audience", SAudience, "Audience", "Audience", static o => ((global::Stratus.Services.Model.Sts.AssumeRoleWithSAMLResponse)o).Audience, static (o, v) => ((global::Stratus.Services.Model.Sts.AssumeRoleWithSAMLResponse)o).Audience = (string?)v),
             new SM::MemberInfo("Credentials", SCredentials, "Credentials", "Credentials", static o => ((global::Stratus.Services.Model.Sts.AssumeRoleWithSAMLResponse)o).Credentials, static (o, v) => ((global::Stratus.Services.Model.Sts.AssumeRoleWithSAMLResponse)o).Credentials = (global::Stratus.Services.Model.Sts.Credentials?)v),
@@ -146,7 +412,9 @@ public static partial class StsShapes
             new SM::MemberInfo("SourceIdentity", SsourceIdentityType, "SourceIdentity", "SourceIdentity", static o => ((global::Stratus.Services.Model.Sts.AssumeRoleWithSAMLResponse)o).SourceIdentity, static (o, v) => ((global::Stratus.Services.Model.Sts.AssumeRoleWithSAMLResponse)o).SourceIdentity = (string?)v),
             new SM::MemberInfo("Subject", SSubject, "Subject", "Subject", static o => ((global::Stratus.Services.Model.Sts.AssumeRoleWithSAMLResponse)o).Subject, static (o, v) => ((global::Stratus.Services.Model.Sts.AssumeRoleWithSAMLResponse)o).Subject = (string?)v),
             new SM::MemberInfo("SubjectType", SSubjectType, "SubjectType", "SubjectType", static o => ((global::Stratus.Services.Model.Sts.AssumeRoleWithSAMLResponse)o).SubjectType, static (o, v) => ((global::Stratus.Services.Model.Sts.AssumeRoleWithSAMLResponse)o).SubjectType = (string?)v));
-        SAssumeRoleWithWebIdentityRequest.InitStructure(static () => new global::Stratus.Services.Model.Sts.AssumeRoleWithWebIdentityRequest(),
+
+    private static void WSAssumeRoleWithWebIdentityRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Sts.AssumeRoleWithWebIdentityRequest(),
             new SM::MemberInfo("DurationSeconds", SroleDurationSecondsType, "DurationSeconds", "DurationSeconds", static o => ((global::Stratus.Services.Model.Sts.AssumeRoleWithWebIdentityRequest)o).DurationSeconds, static (o, v) => ((global::Stratus.Services.Model.Sts.AssumeRoleWithWebIdentityRequest)o).DurationSeconds = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Sts.AssumeRoleWithWebIdentityRequest)o).DurationSeconds),
             new SM::MemberInfo("Policy", SsessionPolicyDocumentType, "Policy", "Policy", static o => ((global::Stratus.Services.Model.Sts.AssumeRoleWithWebIdentityRequest)o).Policy, static (o, v) => ((global::Stratus.Services.Model.Sts.AssumeRoleWithWebIdentityRequest)o).Policy = (string?)v),
             new SM::MemberInfo("PolicyArns", SpolicyDescriptorListType, "PolicyArns", "PolicyArns", static o => ((global::Stratus.Services.Model.Sts.AssumeRoleWithWebIdentityRequest)o).PolicyArns, static (o, v) => ((global::Stratus.Services.Model.Sts.AssumeRoleWithWebIdentityRequest)o).PolicyArns = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Sts.PolicyDescriptorType>?)v),
@@ -154,7 +422,9 @@ public static partial class StsShapes
             new SM::MemberInfo("RoleArn", SarnType, "RoleArn", "RoleArn", static o => ((global::Stratus.Services.Model.Sts.AssumeRoleWithWebIdentityRequest)o).RoleArn, static (o, v) => ((global::Stratus.Services.Model.Sts.AssumeRoleWithWebIdentityRequest)o).RoleArn = (string?)v, required: true),
             new SM::MemberInfo("RoleSessionName", SroleSessionNameType, "RoleSessionName", "RoleSessionName", static o => ((global::Stratus.Services.Model.Sts.AssumeRoleWithWebIdentityRequest)o).RoleSessionName, static (o, v) => ((global::Stratus.Services.Model.Sts.AssumeRoleWithWebIdentityRequest)o).RoleSessionName = (string?)v, required: true),
             new SM::MemberInfo("WebIdentityToken", SclientTokenType, "WebIdentityToken", "WebIdentityToken", static o => ((global::Stratus.Services.Model.Sts.AssumeRoleWithWebIdentityRequest)o).WebIdentityToken, static (o, v) => ((global::Stratus.Services.Model.Sts.AssumeRoleWithWebIdentityRequest)o).WebIdentityToken = (string?)v, required: true));
-        SAssumeRoleWithWebIdentityResponse.InitStructure(static () => new global::Stratus.Services.Model.Sts.AssumeRoleWithWebIdentityResponse(),
+
+    private static void WSAssumeRoleWithWebIdentityResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Sts.AssumeRoleWithWebIdentityResponse(),
             new SM::MemberInfo("AssumedRoleUser", SAssumedRoleUser, "AssumedRoleUser", "AssumedRoleUser", static o => ((global::Stratus.Services.Model.Sts.AssumeRoleWithWebIdentityResponse)o).AssumedRoleUser, static (o, v) => ((global::Stratus.Services.Model.Sts.AssumeRoleWithWebIdentityResponse)o).AssumedRoleUser = (global::Stratus.Services.Model.Sts.AssumedRoleUser?)v),
             new SM::MemberInfo("Audience", SAudience, "Audience", "Audience", static o => ((global::Stratus.Services.Model.Sts.AssumeRoleWithWebIdentityResponse)o).Audience, static (o, v) => ((global::Stratus.Services.Model.Sts.AssumeRoleWithWebIdentityResponse)o).Audience = (string?)v),
             new SM::MemberInfo("Credentials", SCredentials, "Credentials", "Credentials", static o => ((global::Stratus.Services.Model.Sts.AssumeRoleWithWebIdentityResponse)o).Credentials, static (o, v) => ((global::Stratus.Services.Model.Sts.AssumeRoleWithWebIdentityResponse)o).Credentials = (global::Stratus.Services.Model.Sts.Credentials?)v),
@@ -162,109 +432,165 @@ public static partial class StsShapes
             new SM::MemberInfo("Provider", SIssuer, "Provider", "Provider", static o => ((global::Stratus.Services.Model.Sts.AssumeRoleWithWebIdentityResponse)o).Provider, static (o, v) => ((global::Stratus.Services.Model.Sts.AssumeRoleWithWebIdentityResponse)o).Provider = (string?)v),
             new SM::MemberInfo("SourceIdentity", SsourceIdentityType, "SourceIdentity", "SourceIdentity", static o => ((global::Stratus.Services.Model.Sts.AssumeRoleWithWebIdentityResponse)o).SourceIdentity, static (o, v) => ((global::Stratus.Services.Model.Sts.AssumeRoleWithWebIdentityResponse)o).SourceIdentity = (string?)v),
             new SM::MemberInfo("SubjectFromWebIdentityToken", SwebIdentitySubjectType, "SubjectFromWebIdentityToken", "SubjectFromWebIdentityToken", static o => ((global::Stratus.Services.Model.Sts.AssumeRoleWithWebIdentityResponse)o).SubjectFromWebIdentityToken, static (o, v) => ((global::Stratus.Services.Model.Sts.AssumeRoleWithWebIdentityResponse)o).SubjectFromWebIdentityToken = (string?)v));
-        SAssumeRootRequest.InitStructure(static () => new global::Stratus.Services.Model.Sts.AssumeRootRequest(),
+
+    private static void WSAssumeRootRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Sts.AssumeRootRequest(),
             new SM::MemberInfo("DurationSeconds", SRootDurationSecondsType, "DurationSeconds", "DurationSeconds", static o => ((global::Stratus.Services.Model.Sts.AssumeRootRequest)o).DurationSeconds, static (o, v) => ((global::Stratus.Services.Model.Sts.AssumeRootRequest)o).DurationSeconds = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Sts.AssumeRootRequest)o).DurationSeconds),
             new SM::MemberInfo("TargetPrincipal", STargetPrincipalType, "TargetPrincipal", "TargetPrincipal", static o => ((global::Stratus.Services.Model.Sts.AssumeRootRequest)o).TargetPrincipal, static (o, v) => ((global::Stratus.Services.Model.Sts.AssumeRootRequest)o).TargetPrincipal = (string?)v, required: true),
             new SM::MemberInfo("TaskPolicyArn", SPolicyDescriptorType, "TaskPolicyArn", "TaskPolicyArn", static o => ((global::Stratus.Services.Model.Sts.AssumeRootRequest)o).TaskPolicyArn, static (o, v) => ((global::Stratus.Services.Model.Sts.AssumeRootRequest)o).TaskPolicyArn = (global::Stratus.Services.Model.Sts.PolicyDescriptorType?)v, required: true));
-        SAssumeRootResponse.InitStructure(static () => new global::Stratus.Services.Model.Sts.AssumeRootResponse(),
+
+    private static void WSAssumeRootResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Sts.AssumeRootResponse(),
             new SM::MemberInfo("Credentials", SCredentials, "Credentials", "Credentials", static o => ((global::Stratus.Services.Model.Sts.AssumeRootResponse)o).Credentials, static (o, v) => ((global::Stratus.Services.Model.Sts.AssumeRootResponse)o).Credentials = (global::Stratus.Services.Model.Sts.Credentials?)v),
             new SM::MemberInfo("SourceIdentity", SsourceIdentityType, "SourceIdentity", "SourceIdentity", static o => ((global::Stratus.Services.Model.Sts.AssumeRootResponse)o).SourceIdentity, static (o, v) => ((global::Stratus.Services.Model.Sts.AssumeRootResponse)o).SourceIdentity = (string?)v));
-        SAssumedRoleUser.InitStructure(static () => new global::Stratus.Services.Model.Sts.AssumedRoleUser(),
+
+    private static void WSAssumedRoleUser(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Sts.AssumedRoleUser(),
             new SM::MemberInfo("Arn", SarnType, "Arn", "Arn", static o => ((global::Stratus.Services.Model.Sts.AssumedRoleUser)o).Arn, static (o, v) => ((global::Stratus.Services.Model.Sts.AssumedRoleUser)o).Arn = (string?)v, required: true),
             new SM::MemberInfo("AssumedRoleId", SassumedRoleIdType, "AssumedRoleId", "AssumedRoleId", static o => ((global::Stratus.Services.Model.Sts.AssumedRoleUser)o).AssumedRoleId, static (o, v) => ((global::Stratus.Services.Model.Sts.AssumedRoleUser)o).AssumedRoleId = (string?)v, required: true));
-        SCredentials.InitStructure(static () => new global::Stratus.Services.Model.Sts.Credentials(),
+
+    private static void WSCredentials(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Sts.Credentials(),
             new SM::MemberInfo("AccessKeyId", SaccessKeyIdType, "AccessKeyId", "AccessKeyId", static o => ((global::Stratus.Services.Model.Sts.Credentials)o).AccessKeyId, static (o, v) => ((global::Stratus.Services.Model.Sts.Credentials)o).AccessKeyId = (string?)v, required: true),
             new SM::MemberInfo("Expiration", SdateType, "Expiration", "Expiration", static o => ((global::Stratus.Services.Model.Sts.Credentials)o).Expiration, static (o, v) => ((global::Stratus.Services.Model.Sts.Credentials)o).Expiration = (global::System.DateTime?)v, required: true, getTimestamp: static o => ((global::Stratus.Services.Model.Sts.Credentials)o).Expiration),
             new SM::MemberInfo("SecretAccessKey", SaccessKeySecretType, "SecretAccessKey", "SecretAccessKey", static o => ((global::Stratus.Services.Model.Sts.Credentials)o).SecretAccessKey, static (o, v) => ((global::Stratus.Services.Model.Sts.Credentials)o).SecretAccessKey = (string?)v, required: true),
             new SM::MemberInfo("SessionToken", StokenType, "SessionToken", "SessionToken", static o => ((global::Stratus.Services.Model.Sts.Credentials)o).SessionToken, static (o, v) => ((global::Stratus.Services.Model.Sts.Credentials)o).SessionToken = (string?)v, required: true));
-        SDecodeAuthorizationMessageRequest.InitStructure(static () => new global::Stratus.Services.Model.Sts.DecodeAuthorizationMessageRequest(),
+
+    private static void WSDecodeAuthorizationMessageRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Sts.DecodeAuthorizationMessageRequest(),
             new SM::MemberInfo("EncodedMessage", SencodedMessageType, "EncodedMessage", "EncodedMessage", static o => ((global::Stratus.Services.Model.Sts.DecodeAuthorizationMessageRequest)o).EncodedMessage, static (o, v) => ((global::Stratus.Services.Model.Sts.DecodeAuthorizationMessageRequest)o).EncodedMessage = (string?)v, required: true));
-        SDecodeAuthorizationMessageResponse.InitStructure(static () => new global::Stratus.Services.Model.Sts.DecodeAuthorizationMessageResponse(),
+
+    private static void WSDecodeAuthorizationMessageResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Sts.DecodeAuthorizationMessageResponse(),
             new SM::MemberInfo("DecodedMessage", SdecodedMessageType, "DecodedMessage", "DecodedMessage", static o => ((global::Stratus.Services.Model.Sts.DecodeAuthorizationMessageResponse)o).DecodedMessage, static (o, v) => ((global::Stratus.Services.Model.Sts.DecodeAuthorizationMessageResponse)o).DecodedMessage = (string?)v));
-        SExpiredTokenException.InitStructure(static () => new global::Stratus.Services.Model.Sts.ExpiredTokenException(),
+
+    private static void WSExpiredTokenException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Sts.ExpiredTokenException(),
             new SM::MemberInfo("message", SexpiredIdentityTokenMessage, "message", "message", static o => ((global::Stratus.Services.Model.Sts.ExpiredTokenException)o).message, static (o, v) => ((global::Stratus.Services.Model.Sts.ExpiredTokenException)o).message = (string?)v));
-        SExpiredTradeInTokenException.InitStructure(static () => new global::Stratus.Services.Model.Sts.ExpiredTradeInTokenException(),
+
+    private static void WSExpiredTradeInTokenException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Sts.ExpiredTradeInTokenException(),
             new SM::MemberInfo("message", SexpiredTradeInTokenExceptionMessage, "message", "message", static o => ((global::Stratus.Services.Model.Sts.ExpiredTradeInTokenException)o).message, static (o, v) => ((global::Stratus.Services.Model.Sts.ExpiredTradeInTokenException)o).message = (string?)v));
-        SFederatedUser.InitStructure(static () => new global::Stratus.Services.Model.Sts.FederatedUser(),
+
+    private static void WSFederatedUser(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Sts.FederatedUser(),
             new SM::MemberInfo("Arn", SarnType, "Arn", "Arn", static o => ((global::Stratus.Services.Model.Sts.FederatedUser)o).Arn, static (o, v) => ((global::Stratus.Services.Model.Sts.FederatedUser)o).Arn = (string?)v, required: true),
             new SM::MemberInfo("FederatedUserId", SfederatedIdType, "FederatedUserId", "FederatedUserId", static o => ((global::Stratus.Services.Model.Sts.FederatedUser)o).FederatedUserId, static (o, v) => ((global::Stratus.Services.Model.Sts.FederatedUser)o).FederatedUserId = (string?)v, required: true));
-        SGetAccessKeyInfoRequest.InitStructure(static () => new global::Stratus.Services.Model.Sts.GetAccessKeyInfoRequest(),
+
+    private static void WSGetAccessKeyInfoRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Sts.GetAccessKeyInfoRequest(),
             new SM::MemberInfo("AccessKeyId", SaccessKeyIdType, "AccessKeyId", "AccessKeyId", static o => ((global::Stratus.Services.Model.Sts.GetAccessKeyInfoRequest)o).AccessKeyId, static (o, v) => ((global::Stratus.Services.Model.Sts.GetAccessKeyInfoRequest)o).AccessKeyId = (string?)v, required: true));
-        SGetAccessKeyInfoResponse.InitStructure(static () => new global::Stratus.Services.Model.Sts.GetAccessKeyInfoResponse(),
+
+    private static void WSGetAccessKeyInfoResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Sts.GetAccessKeyInfoResponse(),
             new SM::MemberInfo("Account", SaccountType, "Account", "Account", static o => ((global::Stratus.Services.Model.Sts.GetAccessKeyInfoResponse)o).Account, static (o, v) => ((global::Stratus.Services.Model.Sts.GetAccessKeyInfoResponse)o).Account = (string?)v));
-        SGetCallerIdentityRequest.InitStructure(static () => new global::Stratus.Services.Model.Sts.GetCallerIdentityRequest());
-        SGetCallerIdentityResponse.InitStructure(static () => new global::Stratus.Services.Model.Sts.GetCallerIdentityResponse(),
+
+    private static void WSGetCallerIdentityRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Sts.GetCallerIdentityRequest());
+
+    private static void WSGetCallerIdentityResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Sts.GetCallerIdentityResponse(),
             new SM::MemberInfo("Account", SaccountType, "Account", "Account", static o => ((global::Stratus.Services.Model.Sts.GetCallerIdentityResponse)o).Account, static (o, v) => ((global::Stratus.Services.Model.Sts.GetCallerIdentityResponse)o).Account = (string?)v),
             new SM::MemberInfo("Arn", SarnType, "Arn", "Arn", static o => ((global::Stratus.Services.Model.Sts.GetCallerIdentityResponse)o).Arn, static (o, v) => ((global::Stratus.Services.Model.Sts.GetCallerIdentityResponse)o).Arn = (string?)v),
             new SM::MemberInfo("UserId", SuserIdType, "UserId", "UserId", static o => ((global::Stratus.Services.Model.Sts.GetCallerIdentityResponse)o).UserId, static (o, v) => ((global::Stratus.Services.Model.Sts.GetCallerIdentityResponse)o).UserId = (string?)v));
-        SGetDelegatedAccessTokenRequest.InitStructure(static () => new global::Stratus.Services.Model.Sts.GetDelegatedAccessTokenRequest(),
+
+    private static void WSGetDelegatedAccessTokenRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Sts.GetDelegatedAccessTokenRequest(),
             new SM::MemberInfo("TradeInToken", StradeInTokenType, "TradeInToken", "TradeInToken", static o => ((global::Stratus.Services.Model.Sts.GetDelegatedAccessTokenRequest)o).TradeInToken, static (o, v) => ((global::Stratus.Services.Model.Sts.GetDelegatedAccessTokenRequest)o).TradeInToken = (string?)v, required: true));
-        SGetDelegatedAccessTokenResponse.InitStructure(static () => new global::Stratus.Services.Model.Sts.GetDelegatedAccessTokenResponse(),
+
+    private static void WSGetDelegatedAccessTokenResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Sts.GetDelegatedAccessTokenResponse(),
             new SM::MemberInfo("AssumedPrincipal", SarnType, "AssumedPrincipal", "AssumedPrincipal", static o => ((global::Stratus.Services.Model.Sts.GetDelegatedAccessTokenResponse)o).AssumedPrincipal, static (o, v) => ((global::Stratus.Services.Model.Sts.GetDelegatedAccessTokenResponse)o).AssumedPrincipal = (string?)v),
             new SM::MemberInfo("Credentials", SCredentials, "Credentials", "Credentials", static o => ((global::Stratus.Services.Model.Sts.GetDelegatedAccessTokenResponse)o).Credentials, static (o, v) => ((global::Stratus.Services.Model.Sts.GetDelegatedAccessTokenResponse)o).Credentials = (global::Stratus.Services.Model.Sts.Credentials?)v),
             new SM::MemberInfo("PackedPolicySize", SnonNegativeIntegerType, "PackedPolicySize", "PackedPolicySize", static o => ((global::Stratus.Services.Model.Sts.GetDelegatedAccessTokenResponse)o).PackedPolicySize, static (o, v) => ((global::Stratus.Services.Model.Sts.GetDelegatedAccessTokenResponse)o).PackedPolicySize = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Sts.GetDelegatedAccessTokenResponse)o).PackedPolicySize));
-        SGetFederationTokenRequest.InitStructure(static () => new global::Stratus.Services.Model.Sts.GetFederationTokenRequest(),
+
+    private static void WSGetFederationTokenRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Sts.GetFederationTokenRequest(),
             new SM::MemberInfo("DurationSeconds", SdurationSecondsType, "DurationSeconds", "DurationSeconds", static o => ((global::Stratus.Services.Model.Sts.GetFederationTokenRequest)o).DurationSeconds, static (o, v) => ((global::Stratus.Services.Model.Sts.GetFederationTokenRequest)o).DurationSeconds = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Sts.GetFederationTokenRequest)o).DurationSeconds),
             new SM::MemberInfo("Name", SuserNameType, "Name", "Name", static o => ((global::Stratus.Services.Model.Sts.GetFederationTokenRequest)o).Name, static (o, v) => ((global::Stratus.Services.Model.Sts.GetFederationTokenRequest)o).Name = (string?)v, required: true),
             new SM::MemberInfo("Policy", SsessionPolicyDocumentType, "Policy", "Policy", static o => ((global::Stratus.Services.Model.Sts.GetFederationTokenRequest)o).Policy, static (o, v) => ((global::Stratus.Services.Model.Sts.GetFederationTokenRequest)o).Policy = (string?)v),
             new SM::MemberInfo("PolicyArns", SpolicyDescriptorListType, "PolicyArns", "PolicyArns", static o => ((global::Stratus.Services.Model.Sts.GetFederationTokenRequest)o).PolicyArns, static (o, v) => ((global::Stratus.Services.Model.Sts.GetFederationTokenRequest)o).PolicyArns = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Sts.PolicyDescriptorType>?)v),
             new SM::MemberInfo("Tags", StagListType, "Tags", "Tags", static o => ((global::Stratus.Services.Model.Sts.GetFederationTokenRequest)o).Tags, static (o, v) => ((global::Stratus.Services.Model.Sts.GetFederationTokenRequest)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Sts.Tag>?)v));
-        SGetFederationTokenResponse.InitStructure(static () => new global::Stratus.Services.Model.Sts.GetFederationTokenResponse(),
+
+    private static void WSGetFederationTokenResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Sts.GetFederationTokenResponse(),
             new SM::MemberInfo("Credentials", SCredentials, "Credentials", "Credentials", static o => ((global::Stratus.Services.Model.Sts.GetFederationTokenResponse)o).Credentials, static (o, v) => ((global::Stratus.Services.Model.Sts.GetFederationTokenResponse)o).Credentials = (global::Stratus.Services.Model.Sts.Credentials?)v),
             new SM::MemberInfo("FederatedUser", SFederatedUser, "FederatedUser", "FederatedUser", static o => ((global::Stratus.Services.Model.Sts.GetFederationTokenResponse)o).FederatedUser, static (o, v) => ((global::Stratus.Services.Model.Sts.GetFederationTokenResponse)o).FederatedUser = (global::Stratus.Services.Model.Sts.FederatedUser?)v),
             new SM::MemberInfo("PackedPolicySize", SnonNegativeIntegerType, "PackedPolicySize", "PackedPolicySize", static o => ((global::Stratus.Services.Model.Sts.GetFederationTokenResponse)o).PackedPolicySize, static (o, v) => ((global::Stratus.Services.Model.Sts.GetFederationTokenResponse)o).PackedPolicySize = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Sts.GetFederationTokenResponse)o).PackedPolicySize));
-        SGetSessionTokenRequest.InitStructure(static () => new global::Stratus.Services.Model.Sts.GetSessionTokenRequest(),
+
+    private static void WSGetSessionTokenRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Sts.GetSessionTokenRequest(),
             new SM::MemberInfo("DurationSeconds", SdurationSecondsType, "DurationSeconds", "DurationSeconds", static o => ((global::Stratus.Services.Model.Sts.GetSessionTokenRequest)o).DurationSeconds, static (o, v) => ((global::Stratus.Services.Model.Sts.GetSessionTokenRequest)o).DurationSeconds = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Sts.GetSessionTokenRequest)o).DurationSeconds),
             new SM::MemberInfo("SerialNumber", SserialNumberType, "SerialNumber", "SerialNumber", static o => ((global::Stratus.Services.Model.Sts.GetSessionTokenRequest)o).SerialNumber, static (o, v) => ((global::Stratus.Services.Model.Sts.GetSessionTokenRequest)o).SerialNumber = (string?)v),
             new SM::MemberInfo("TokenCode", StokenCodeType, "TokenCode", "TokenCode", static o => ((global::Stratus.Services.Model.Sts.GetSessionTokenRequest)o).TokenCode, static (o, v) => ((global::Stratus.Services.Model.Sts.GetSessionTokenRequest)o).TokenCode = (string?)v));
-        SGetSessionTokenResponse.InitStructure(static () => new global::Stratus.Services.Model.Sts.GetSessionTokenResponse(),
+
+    private static void WSGetSessionTokenResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Sts.GetSessionTokenResponse(),
             new SM::MemberInfo("Credentials", SCredentials, "Credentials", "Credentials", static o => ((global::Stratus.Services.Model.Sts.GetSessionTokenResponse)o).Credentials, static (o, v) => ((global::Stratus.Services.Model.Sts.GetSessionTokenResponse)o).Credentials = (global::Stratus.Services.Model.Sts.Credentials?)v));
-        SGetWebIdentityTokenRequest.InitStructure(static () => new global::Stratus.Services.Model.Sts.GetWebIdentityTokenRequest(),
+
+    private static void WSGetWebIdentityTokenRequest(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Sts.GetWebIdentityTokenRequest(),
             new SM::MemberInfo("Audience", SwebIdentityTokenAudienceListType, "Audience", "Audience", static o => ((global::Stratus.Services.Model.Sts.GetWebIdentityTokenRequest)o).Audience, static (o, v) => ((global::Stratus.Services.Model.Sts.GetWebIdentityTokenRequest)o).Audience = (global::System.Collections.Generic.List<string>?)v, required: true),
             new SM::MemberInfo("DurationSeconds", SwebIdentityTokenDurationSecondsType, "DurationSeconds", "DurationSeconds", static o => ((global::Stratus.Services.Model.Sts.GetWebIdentityTokenRequest)o).DurationSeconds, static (o, v) => ((global::Stratus.Services.Model.Sts.GetWebIdentityTokenRequest)o).DurationSeconds = (int?)v, getInt32: static o => ((global::Stratus.Services.Model.Sts.GetWebIdentityTokenRequest)o).DurationSeconds),
             new SM::MemberInfo("SigningAlgorithm", SjwtAlgorithmType, "SigningAlgorithm", "SigningAlgorithm", static o => ((global::Stratus.Services.Model.Sts.GetWebIdentityTokenRequest)o).SigningAlgorithm, static (o, v) => ((global::Stratus.Services.Model.Sts.GetWebIdentityTokenRequest)o).SigningAlgorithm = (string?)v, required: true),
             new SM::MemberInfo("Tags", StagListType, "Tags", "Tags", static o => ((global::Stratus.Services.Model.Sts.GetWebIdentityTokenRequest)o).Tags, static (o, v) => ((global::Stratus.Services.Model.Sts.GetWebIdentityTokenRequest)o).Tags = (global::System.Collections.Generic.List<global::Stratus.Services.Model.Sts.Tag>?)v));
-        SGetWebIdentityTokenResponse.InitStructure(static () => new global::Stratus.Services.Model.Sts.GetWebIdentityTokenResponse(),
+
+    private static void WSGetWebIdentityTokenResponse(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Sts.GetWebIdentityTokenResponse(),
             new SM::MemberInfo("Expiration", SdateType, "Expiration", "Expiration", static o => ((global::Stratus.Services.Model.Sts.GetWebIdentityTokenResponse)o).Expiration, static (o, v) => ((global::Stratus.Services.Model.Sts.GetWebIdentityTokenResponse)o).Expiration = (global::System.DateTime?)v, getTimestamp: static o => ((global::Stratus.Services.Model.Sts.GetWebIdentityTokenResponse)o).Expiration),
             new SM::MemberInfo("WebIdentityToken", SwebIdentityTokenType, "WebIdentityToken", "WebIdentityToken", static o => ((global::Stratus.Services.Model.Sts.GetWebIdentityTokenResponse)o).WebIdentityToken, static (o, v) => ((global::Stratus.Services.Model.Sts.GetWebIdentityTokenResponse)o).WebIdentityToken = (string?)v));
-        SIDPCommunicationErrorException.InitStructure(static () => new global::Stratus.Services.Model.Sts.IDPCommunicationErrorException(),
+
+    private static void WSIDPCommunicationErrorException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Sts.IDPCommunicationErrorException(),
             new SM::MemberInfo("message", SidpCommunicationErrorMessage, "message", "message", static o => ((global::Stratus.Services.Model.Sts.IDPCommunicationErrorException)o).message, static (o, v) => ((global::Stratus.Services.Model.Sts.IDPCommunicationErrorException)o).message = (string?)v));
-        SIDPRejectedClaimException.InitStructure(static () => new global::Stratus.Services.Model.Sts.IDPRejectedClaimException(),
+
+    private static void WSIDPRejectedClaimException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Sts.IDPRejectedClaimException(),
             new SM::MemberInfo("message", SidpRejectedClaimMessage, "message", "message", static o => ((global::Stratus.Services.Model.Sts.IDPRejectedClaimException)o).message, static (o, v) => ((global::Stratus.Services.Model.Sts.IDPRejectedClaimException)o).message = (string?)v));
-        SInvalidAuthorizationMessageException.InitStructure(static () => new global::Stratus.Services.Model.Sts.InvalidAuthorizationMessageException(),
+
+    private static void WSInvalidAuthorizationMessageException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Sts.InvalidAuthorizationMessageException(),
             new SM::MemberInfo("message", SinvalidAuthorizationMessage, "message", "message", static o => ((global::Stratus.Services.Model.Sts.InvalidAuthorizationMessageException)o).message, static (o, v) => ((global::Stratus.Services.Model.Sts.InvalidAuthorizationMessageException)o).message = (string?)v));
-        SInvalidIdentityTokenException.InitStructure(static () => new global::Stratus.Services.Model.Sts.InvalidIdentityTokenException(),
+
+    private static void WSInvalidIdentityTokenException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Sts.InvalidIdentityTokenException(),
             new SM::MemberInfo("message", SinvalidIdentityTokenMessage, "message", "message", static o => ((global::Stratus.Services.Model.Sts.InvalidIdentityTokenException)o).message, static (o, v) => ((global::Stratus.Services.Model.Sts.InvalidIdentityTokenException)o).message = (string?)v));
-        SJWTPayloadSizeExceededException.InitStructure(static () => new global::Stratus.Services.Model.Sts.JWTPayloadSizeExceededException(),
+
+    private static void WSJWTPayloadSizeExceededException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Sts.JWTPayloadSizeExceededException(),
             new SM::MemberInfo("message", SjwtPayloadSizeExceededException, "message", "message", static o => ((global::Stratus.Services.Model.Sts.JWTPayloadSizeExceededException)o).message, static (o, v) => ((global::Stratus.Services.Model.Sts.JWTPayloadSizeExceededException)o).message = (string?)v));
-        SMalformedPolicyDocumentException.InitStructure(static () => new global::Stratus.Services.Model.Sts.MalformedPolicyDocumentException(),
+
+    private static void WSMalformedPolicyDocumentException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Sts.MalformedPolicyDocumentException(),
             new SM::MemberInfo("message", SmalformedPolicyDocumentMessage, "message", "message", static o => ((global::Stratus.Services.Model.Sts.MalformedPolicyDocumentException)o).message, static (o, v) => ((global::Stratus.Services.Model.Sts.MalformedPolicyDocumentException)o).message = (string?)v));
-        SOutboundWebIdentityFederationDisabledException.InitStructure(static () => new global::Stratus.Services.Model.Sts.OutboundWebIdentityFederationDisabledException(),
+
+    private static void WSOutboundWebIdentityFederationDisabledException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Sts.OutboundWebIdentityFederationDisabledException(),
             new SM::MemberInfo("message", SoutboundWebIdentityFederationDisabledException, "message", "message", static o => ((global::Stratus.Services.Model.Sts.OutboundWebIdentityFederationDisabledException)o).message, static (o, v) => ((global::Stratus.Services.Model.Sts.OutboundWebIdentityFederationDisabledException)o).message = (string?)v));
-        SPackedPolicyTooLargeException.InitStructure(static () => new global::Stratus.Services.Model.Sts.PackedPolicyTooLargeException(),
+
+    private static void WSPackedPolicyTooLargeException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Sts.PackedPolicyTooLargeException(),
             new SM::MemberInfo("message", SpackedPolicyTooLargeMessage, "message", "message", static o => ((global::Stratus.Services.Model.Sts.PackedPolicyTooLargeException)o).message, static (o, v) => ((global::Stratus.Services.Model.Sts.PackedPolicyTooLargeException)o).message = (string?)v));
-        SPolicyDescriptorType.InitStructure(static () => new global::Stratus.Services.Model.Sts.PolicyDescriptorType(),
+
+    private static void WSPolicyDescriptorType(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Sts.PolicyDescriptorType(),
             new SM::MemberInfo("arn", SarnType, "arn", "arn", static o => ((global::Stratus.Services.Model.Sts.PolicyDescriptorType)o).arn, static (o, v) => ((global::Stratus.Services.Model.Sts.PolicyDescriptorType)o).arn = (string?)v));
-        SProvidedContext.InitStructure(static () => new global::Stratus.Services.Model.Sts.ProvidedContext(),
+
+    private static void WSProvidedContext(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Sts.ProvidedContext(),
             new SM::MemberInfo("ContextAssertion", ScontextAssertionType, "ContextAssertion", "ContextAssertion", static o => ((global::Stratus.Services.Model.Sts.ProvidedContext)o).ContextAssertion, static (o, v) => ((global::Stratus.Services.Model.Sts.ProvidedContext)o).ContextAssertion = (string?)v),
             new SM::MemberInfo("ProviderArn", SarnType, "ProviderArn", "ProviderArn", static o => ((global::Stratus.Services.Model.Sts.ProvidedContext)o).ProviderArn, static (o, v) => ((global::Stratus.Services.Model.Sts.ProvidedContext)o).ProviderArn = (string?)v));
-        SProvidedContextsListType.InitList(SProvidedContext, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Sts.ProvidedContext>());
-        SRegionDisabledException.InitStructure(static () => new global::Stratus.Services.Model.Sts.RegionDisabledException(),
+
+    private static void WSRegionDisabledException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Sts.RegionDisabledException(),
             new SM::MemberInfo("message", SregionDisabledMessage, "message", "message", static o => ((global::Stratus.Services.Model.Sts.RegionDisabledException)o).message, static (o, v) => ((global::Stratus.Services.Model.Sts.RegionDisabledException)o).message = (string?)v));
-        SSessionDurationEscalationException.InitStructure(static () => new global::Stratus.Services.Model.Sts.SessionDurationEscalationException(),
+
+    private static void WSSessionDurationEscalationException(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Sts.SessionDurationEscalationException(),
             new SM::MemberInfo("message", SsessionDurationEscalationException, "message", "message", static o => ((global::Stratus.Services.Model.Sts.SessionDurationEscalationException)o).message, static (o, v) => ((global::Stratus.Services.Model.Sts.SessionDurationEscalationException)o).message = (string?)v));
-        STag.InitStructure(static () => new global::Stratus.Services.Model.Sts.Tag(),
+
+    private static void WSTag(SM::ShapeInfo shape) =>
+        shape.InitStructure(static () => new global::Stratus.Services.Model.Sts.Tag(),
             new SM::MemberInfo("Key", StagKeyType, "Key", "Key", static o => ((global::Stratus.Services.Model.Sts.Tag)o).Key, static (o, v) => ((global::Stratus.Services.Model.Sts.Tag)o).Key = (string?)v, required: true),
             new SM::MemberInfo("Value", StagValueType, "Value", "Value", static o => ((global::Stratus.Services.Model.Sts.Tag)o).Value, static (o, v) => ((global::Stratus.Services.Model.Sts.Tag)o).Value = (string?)v, required: true));
-        SpolicyDescriptorListType.InitList(SPolicyDescriptorType, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Sts.PolicyDescriptorType>());
-        StagKeyListType.InitList(StagKeyType, "member", static () => new global::System.Collections.Generic.List<string>());
-        StagListType.InitList(STag, "member", static () => new global::System.Collections.Generic.List<global::Stratus.Services.Model.Sts.Tag>());
-        SwebIdentityTokenAudienceListType.InitList(SwebIdentityTokenAudienceStringType, "member", static () => new global::System.Collections.Generic.List<string>());
-    }
-
-    static StsShapes()
-    {
-        Init0();
-        Service = CreateService();
-    }
 }
