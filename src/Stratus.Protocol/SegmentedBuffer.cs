@@ -129,6 +129,34 @@ public class SegmentedBuffer : IBufferWriter<byte>, IDisposable
         return WireBody.OfPooled(segments, length);
     }
 
+    /// <summary>A copy of the bytes written from position <paramref name="start"/> (an earlier <see cref="Length"/>) to now.</summary>
+    public byte[] CopyFrom(long start)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(start);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(start, Length);
+        var result = GC.AllocateUninitializedArray<byte>(checked((int)(Length - start)));
+        // From the end back: a recent start lies in the last segment or two, whatever was written before.
+        var first = _full.Count;
+        var at = _fullLength;
+        while (first > 0 && at > start)
+        {
+            first--;
+            at -= _full[first].Length;
+        }
+        var offset = 0;
+        for (var k = first; k < _full.Count; k++)
+        {
+            var (array, used) = _full[k];
+            var from = (int)Math.Max(0, start - at);
+            array.AsSpan(from, used - from).CopyTo(result.AsSpan(offset));
+            offset += used - from;
+            at += used;
+        }
+        var fromCurrent = (int)Math.Max(0, start - at);
+        _current.AsSpan(fromCurrent, _position - fromCurrent).CopyTo(result.AsSpan(offset));
+        return result;
+    }
+
     /// <summary>A copy of the written bytes as one array.</summary>
     public byte[] ToArray()
     {

@@ -154,12 +154,20 @@ public static class Ec2ProtocolSerializer
         {
             case ShapeKind.Structure:
                 buffer.Write(open);
-                WriteMembers(buffer, shape, value);
+                if (value is IEncodedFormsHolder { EncodedForms: { } forms })
+                {
+                    WriteKept(buffer, shape, value, forms);
+                }
+                else
+                {
+                    WriteMembers(buffer, shape, value);
+                }
                 buffer.Write(close);
                 break;
             case ShapeKind.List:
                 var items = (IList)value;
-                if (items.Count == 0)
+                var count = items.Count;
+                if (count == 0)
                 {
                     buffer.Write((byte)'<');
                     buffer.WriteRaw(name);
@@ -168,9 +176,10 @@ public static class Ec2ProtocolSerializer
                 }
                 buffer.Write(open);
                 var element = shape.Element;
-                foreach (var item in items)
+                // By index: enumerating an IList boxes its enumerator.
+                for (var i = 0; i < count; i++)
                 {
-                    if (item is not null)
+                    if (items[i] is { } item)
                     {
                         WriteValue(buffer, shape.ElementXmlName, shape.ElementOpenTag, shape.ElementCloseTag, element, item);
                     }
@@ -194,6 +203,22 @@ public static class Ec2ProtocolSerializer
                 buffer.Write(close);
                 break;
         }
+    }
+
+    /// <summary>
+    /// The members of an unchanging value: the bytes kept from an earlier write, else walked once
+    /// and kept (the same bytes <see cref="WriteMembers"/> writes, copied out of the buffer).
+    /// </summary>
+    private static void WriteKept(Utf8XmlBuffer buffer, ShapeInfo shape, object value, EncodedForms forms)
+    {
+        if (forms.Ec2XmlFor(shape) is { } kept)
+        {
+            buffer.Write(kept);
+            return;
+        }
+        var start = buffer.Length;
+        WriteMembers(buffer, shape, value);
+        forms.KeepEc2Xml(shape, buffer.CopyFrom(start));
     }
 
     private static void Open(Utf8XmlBuffer buffer, string name)

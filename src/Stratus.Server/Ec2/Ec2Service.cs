@@ -63,6 +63,9 @@ internal sealed partial class Ec2Service(ServerOptions options, InstanceLifecycl
     /// <summary>Decoded documents of this server's store, shared by read-only Describe paths.</summary>
     private readonly DecodedResources _decoded = decoded ?? new DecodedResources();
 
+    /// <summary>DescribeInstances' shapes of the shared decoded instances, each kept while its decoded document is.</summary>
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<Stratus.Domain.Instances.InstanceResource, KeptInstanceShape> _instanceShapes = new();
+
     /// <summary>The operations this class overrides, i.e. implements.</summary>
     public static IReadOnlySet<string> ImplementedOperations { get; } = AwsServiceRegistration.OverriddenOperations(typeof(Ec2Service));
 

@@ -84,4 +84,31 @@ public sealed class SegmentedBufferTests
         Assert.Equal([1, 2, 3], array.ToArray());
         Assert.Single(array.Segments);
     }
+
+    [Fact]
+    public void CopyFrom_IsWhatWasWrittenSinceThatLength_AcrossSegments()
+    {
+        var random = new Random(1207);
+        var expected = new List<byte>();
+        using var buffer = new SegmentedBuffer();
+        for (var i = 0; i < 600; i++)
+        {
+            var start = buffer.Length;
+            Assert.Equal(expected.Count, start);
+            // Pieces of a few bytes to several segments, so starts fall anywhere in a segment.
+            var bytes = new byte[random.Next(i % 50 == 0 ? 150_000 : 5_000)];
+            random.NextBytes(bytes);
+            foreach (var chunk in bytes.Chunk(1 + random.Next(700)))
+            {
+                buffer.Write(chunk);
+            }
+            expected.AddRange(bytes);
+            Assert.Equal(bytes, buffer.CopyFrom(start));
+            var back = expected.Count - random.Next(Math.Min(expected.Count, 300_000) + 1);
+            Assert.Equal(expected.GetRange(back, expected.Count - back).ToArray(), buffer.CopyFrom(back));
+        }
+        Assert.Equal(expected.ToArray(), buffer.CopyFrom(0));
+        Assert.Empty(buffer.CopyFrom(buffer.Length));
+        Assert.Throws<ArgumentOutOfRangeException>(() => buffer.CopyFrom(buffer.Length + 1));
+    }
 }

@@ -38,6 +38,13 @@ internal sealed class Ec2TestClient : IDisposable
 
     public async Task<Ec2Response> CallAsync(string action, params (string Key, string Value)[] parameters)
     {
+        var (status, body) = await CallRawAsync(action, parameters);
+        return new Ec2Response(status, XDocument.Parse(Encoding.UTF8.GetString(body)));
+    }
+
+    /// <summary>The response's status and body as sent, byte for byte.</summary>
+    public async Task<(HttpStatusCode Status, byte[] Body)> CallRawAsync(string action, params (string Key, string Value)[] parameters)
+    {
         var body = new StringBuilder("Action=").Append(action).Append("&Version=2016-11-15");
         foreach (var (key, value) in parameters)
         {
@@ -45,7 +52,7 @@ internal sealed class Ec2TestClient : IDisposable
         }
         using var content = new StringContent(body.ToString(), Encoding.UTF8, "application/x-www-form-urlencoded");
         using var response = await _http.PostAsync(_endpoint, content);
-        return new Ec2Response(response.StatusCode, XDocument.Parse(await response.Content.ReadAsStringAsync()));
+        return (response.StatusCode, await response.Content.ReadAsByteArrayAsync());
     }
 
     public void Dispose() => _http.Dispose();

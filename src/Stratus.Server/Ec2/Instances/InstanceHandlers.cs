@@ -49,17 +49,78 @@ internal sealed partial class Ec2Service
             var views = await SelectInstancesAsync(context, request.InstanceIds, request.Filters, InstanceFilters, includeAll: true).ConfigureAwait(false);
             page = Paginator.Paginate(views, v => v.Instance.Id, request.MaxResults, request.NextToken);
         }
+        // Views over the shared decoded documents reuse the shapes made for them before.
+        var kept = KeepInstanceShapes && SharedDecoded(context) is not null;
         var reservations = new List<Reservation>();
-        foreach (var group in page.Items.GroupBy(v => v.Instance.ReservationId))
+        var byReservation = new Dictionary<string, List<Instance>>(StringComparer.Ordinal);
+        foreach (var view in page.Items)
         {
-            var instances = new List<Instance>();
-            foreach (var view in group)
+            var shape = kept ? KeptShape(context, view) : ToShape(context, view);
+            // Reservations in the order of their first instance, as GroupBy gave them.
+            var key = view.Instance.ReservationId;
+            if (!byReservation.TryGetValue(key, out var instances))
             {
-                instances.Add(ToShape(context, view));
+                instances = [];
+                byReservation.Add(key, instances);
+                reservations.Add(new Reservation { ReservationId = view.Instance.ReservationId, OwnerId = context.AccountId, Groups = [], Instances = instances });
             }
-            reservations.Add(new Reservation { ReservationId = group.Key, OwnerId = context.AccountId, Groups = [], Instances = instances });
+            instances.Add(shape);
         }
         return new DescribeInstancesResult { Reservations = reservations, NextToken = page.NextToken };
+    }
+
+    /// <summary>
+    /// Whether DescribeInstances reuses the <see cref="Instance"/> shapes made for unchanged shared
+    /// decoded documents (and so writes each one's XML once). On, except in the tests that compare
+    /// its answers with shapes made afresh.
+    /// </summary>
+    internal static bool KeepInstanceShapes { get; set; } = true;
+
+    /// <summary>
+    /// The shape of an instance read from the shared decoded documents: the one made before for the
+    /// same decoded instance document, the same decoded interface documents (in the same order) and
+    /// the same region, else made now and kept. Nothing else goes into the shape (see
+    /// <see cref="ToShape(RequestContext, InstanceView)"/>), and decoded documents never change (a
+    /// new version of a resource is a new object), so a kept shape is what
+    /// <see cref="ToShape(RequestContext, InstanceView)"/> would make again. The shape is kept with
+    /// the decoded instance and goes when that does; it is marked as not changing, so the EC2
+    /// serializer keeps its XML too and writes an unchanged instance by copying it.
+    /// </summary>
+    private Instance KeptShape(RequestContext context, InstanceView view)
+    {
+        if (_instanceShapes.TryGetValue(view.Instance, out var kept) && kept.Matches(context.Region, view.Interfaces))
+        {
+            return kept.Shape;
+        }
+        var shape = ToShape(context, view).KeepEncoded();
+        _instanceShapes.AddOrUpdate(view.Instance, new KeptInstanceShape(context.Region, [.. view.Interfaces], shape));
+        return shape;
+    }
+
+    /// <summary>A shape made for one decoded instance document, with what else it was made from.</summary>
+    private sealed class KeptInstanceShape(string region, NetworkInterfaceResource[] interfaces, Instance shape)
+    {
+        public Instance Shape { get; } = shape;
+
+        /// <summary>Made in <paramref name="region"/> from these very interface documents (the same objects, in order).</summary>
+        public bool Matches(string region, IReadOnlyList<NetworkInterfaceResource> interfaces)
+        {
+            if (!string.Equals(region, _region, StringComparison.Ordinal) || interfaces.Count != _interfaces.Length)
+            {
+                return false;
+            }
+            for (var k = 0; k < _interfaces.Length; k++)
+            {
+                if (!ReferenceEquals(interfaces[k], _interfaces[k]))
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        private readonly string _region = region;
+        private readonly NetworkInterfaceResource[] _interfaces = interfaces;
     }
 
     public override async Task<DescribeInstanceStatusResult> DescribeInstanceStatusAsync(RequestContext context, DescribeInstanceStatusRequest request)
@@ -255,15 +316,32 @@ internal sealed partial class Ec2Service
     {
         var cutoff = context.Now - InstanceLifecycle.TerminatedVisibleFor;
         instances.RemoveAll(i => i.TerminatedAt is { } at && at <= cutoff);
-        var interfaces = (await InterfacesOfAsync(context, instances, paged).ConfigureAwait(false))
-            .Where(n => n.Attachment?.InstanceId is not null)
-            .ToLookup(n => n.Attachment!.InstanceId!);
-        var runtime = _lifecycle.Runtime;
-        var views = instances.Select(i => new InstanceView(i, interfaces[i.Id].OrderBy(n => n.Attachment!.DeviceIndex).ToList())
+        var interfaces = new Dictionary<string, List<NetworkInterfaceResource>>(StringComparer.Ordinal);
+        foreach (var n in await InterfacesOfAsync(context, instances, paged).ConfigureAwait(false))
         {
-            Health = i.State == InstanceStates.Running ? runtime.GetHealth(i.Id) : null,
-        });
-        return filterSet.Apply(views, criteria).ToList();
+            if (n.Attachment?.InstanceId is { } attachedTo)
+            {
+                if (!interfaces.TryGetValue(attachedTo, out var attached))
+                {
+                    attached = [];
+                    interfaces.Add(attachedTo, attached);
+                }
+                attached.Add(n);
+            }
+        }
+        var runtime = _lifecycle.Runtime;
+        var views = new List<InstanceView>(instances.Count);
+        foreach (var i in instances)
+        {
+            IReadOnlyList<NetworkInterfaceResource> attached = [];
+            if (interfaces.TryGetValue(i.Id, out var list))
+            {
+                // By device index, stable (as OrderBy was).
+                attached = list.Count == 1 ? list : list.OrderBy(n => n.Attachment!.DeviceIndex).ToList();
+            }
+            views.Add(new InstanceView(i, attached) { Health = i.State == InstanceStates.Running ? runtime.GetHealth(i.Id) : null });
+        }
+        return criteria is not { Count: > 0 } ? views : filterSet.Apply(views, criteria).ToList();
     }
 
     /// <summary>
