@@ -217,7 +217,6 @@ internal sealed partial class Ec2Service
         }
     }
 
-    /// <summary>Edits the tags of any taggable resource in its stored document.</summary>
     /// <summary>
     /// Edits the tags of every named resource (in request order, each once), read by key per type
     /// and written back with their index entries in one batch. The first id in request order that
@@ -247,16 +246,16 @@ internal sealed partial class Ec2Service
             var type = ResourceTypes.FromId(id) ?? throw new AwsException("InvalidID", $"The ID '{id}' is not valid");
             type.CheckId(id);
             var stored = found.GetValueOrDefault(id) ?? throw type.NotFound(id);
-            var document = JsonNode.Parse(stored.Document)!.AsObject();
-            var tags = ReadTags(document);
+            // The tags alone are read and replaced in the document's text; the rest is not decoded.
+            var located = TagDocuments.Locate(stored.Document);
+            var tags = located.Tags;
             var before = tags.ConvertAll(t => t.Key);
             edit(tags);
             if (tags.Count > MaxTagsPerResource)
             {
                 throw new AwsException("TagLimitExceeded", $"The maximum number of tags ({MaxTagsPerResource}) for resource '{id}' has been exceeded.");
             }
-            document["tags"] = JsonSerializer.SerializeToNode(tags, ResourceStore.Json);
-            var edited = stored with { Document = document.ToJsonString() };
+            var edited = stored with { Document = TagDocuments.With(located, tags) };
             if (stored.IndexVersion != ResourceIndex.Version)
             {
                 reindexed.Add(ResourceIndex.Reindexed(edited));
