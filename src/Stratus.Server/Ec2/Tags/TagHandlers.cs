@@ -236,9 +236,10 @@ internal sealed partial class Ec2Service
                 found[resource.Id] = resource;
             }
         }
-        // Only tag entries change: resources indexed under the current rules get just those
-        // replaced (the tag names they had or have now); any other is re-indexed whole.
-        var tagged = new List<StoredResource>(unique.Count);
+        // Only tag entries change: resources indexed under the current rules get just the entries
+        // of the tag keys some resource of the request gained, lost or changed the value of
+        // replaced (tags left as they were keep their entries); any other is re-indexed whole.
+        var edits = new List<(StoredResource Edited, List<DomainTag> Tags)>(unique.Count);
         var reindexed = new List<StoredResource>();
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var id in unique)
@@ -249,7 +250,7 @@ internal sealed partial class Ec2Service
             // The tags alone are read and replaced in the document's text; the rest is not decoded.
             var located = TagDocuments.Locate(stored.Document);
             var tags = located.Tags;
-            var before = tags.ConvertAll(t => t.Key);
+            var before = tags.ToList();
             edit(tags);
             if (tags.Count > MaxTagsPerResource)
             {
@@ -261,15 +262,23 @@ internal sealed partial class Ec2Service
                 reindexed.Add(ResourceIndex.Reindexed(edited));
                 continue;
             }
-            foreach (var key in before)
-            {
-                names.Add(ResourceIndex.TagName(key));
-            }
-            var entries = new List<IndexEntry>(tags.Count);
-            foreach (var tag in tags)
+            foreach (var tag in before.Except(tags).Concat(tags.Except(before)))
             {
                 names.Add(ResourceIndex.TagName(tag.Key));
-                entries.Add(new IndexEntry(ResourceIndex.TagName(tag.Key), tag.Value));
+            }
+            edits.Add((edited, tags));
+        }
+        var tagged = new List<StoredResource>(edits.Count);
+        foreach (var (edited, tags) in edits)
+        {
+            var entries = new List<IndexEntry>();
+            foreach (var tag in tags)
+            {
+                var name = ResourceIndex.TagName(tag.Key);
+                if (names.Contains(name))
+                {
+                    entries.Add(new IndexEntry(name, tag.Value));
+                }
             }
             tagged.Add(edited with { Index = entries, IndexVersion = ResourceIndex.Version });
         }
