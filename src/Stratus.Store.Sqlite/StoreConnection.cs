@@ -16,6 +16,17 @@ internal sealed class StoreConnection : IDisposable
 
     private StoreConnection(SqliteConnection connection) => _connection = connection;
 
+    /// <summary>
+    /// The write connection's page cache, in KiB (negative: a size, not a page count). Writes land
+    /// at random places in the key-ordered indexes (resource ids are random), so each index entry a
+    /// write adds dirties its own leaf page once the indexes outgrow the cache: at SQLite's default
+    /// of 2 MiB, a launch of 100 instances into a store of 10,000 read most of its ~2,000 leaf pages
+    /// back from the file. 32 MiB holds the index pages of about 10,000 instances (with their
+    /// interfaces and volumes); pages are taken only as they are read, so a small store uses less.
+    /// Read connections keep the default: their reads follow an index in key order.
+    /// </summary>
+    internal const int WriterCacheKib = -32 * 1024;
+
     /// <summary>Opens the connection that runs write transactions (and migrations).</summary>
     public static StoreConnection OpenWriter(string connectionString, TimeSpan busyTimeout)
     {
@@ -31,6 +42,7 @@ internal sealed class StoreConnection : IDisposable
                 throw new InvalidOperationException($"SQLite could not switch the database to WAL mode (journal_mode is '{mode}').");
             }
 
+            store.Execute("PRAGMA cache_size = " + WriterCacheKib.ToString(CultureInfo.InvariantCulture));
             return store;
         }
         catch

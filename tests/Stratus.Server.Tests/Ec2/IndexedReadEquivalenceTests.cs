@@ -189,6 +189,12 @@ public sealed class IndexedReadEquivalenceTests(LiveServer server) : IClassFixtu
         await ec2.CallAsync("TerminateInstances", ("InstanceId.1", instances[2]));
         await ec2.CallAsync("CreateTags", ("ResourceId.1", instances[3]), ("ResourceId.2", groups[0]), ("Tag.1.Key", "env"), ("Tag.1.Value", "late"));
         await ec2.CallAsync("DeleteTags", ("ResourceId.1", instances[4]), ("Tag.1.Key", "Name"));
+        // Tag edits that leave some of a resource's tags as they were (only the changed keys'
+        // index entries are replaced), set a tag to the value it has, or delete by key and value.
+        await ec2.CallAsync("CreateTags", ("ResourceId.1", instances[5]), ("ResourceId.2", instances[6]), ("ResourceId.3", groups[1]),
+            ("Tag.1.Key", "team"), ("Tag.1.Value", "web"), ("Tag.2.Key", "env"), ("Tag.2.Value", "prod"));
+        await ec2.CallAsync("CreateTags", ("ResourceId.1", instances[5]), ("ResourceId.2", instances[7]), ("Tag.1.Key", "team"), ("Tag.1.Value", "web"));
+        await ec2.CallAsync("DeleteTags", ("ResourceId.1", instances[6]), ("ResourceId.2", instances[8]), ("Tag.1.Key", "env"), ("Tag.1.Value", "prod"));
 
         // Let the mock runtime settle every transition, so both answers see the same states.
         for (var wait = 0; wait < 100; wait++)

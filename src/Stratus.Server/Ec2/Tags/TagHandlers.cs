@@ -217,7 +217,6 @@ internal sealed partial class Ec2Service
         }
     }
 
-    /// <summary>Edits the tags of any taggable resource in its stored document.</summary>
     /// <summary>
     /// Edits the tags of every named resource (in request order, each once), read by key per type
     /// and written back with their index entries in one batch. The first id in request order that
@@ -237,9 +236,10 @@ internal sealed partial class Ec2Service
                 found[resource.Id] = resource;
             }
         }
-        // Only tag entries change: resources indexed under the current rules get just those
-        // replaced (the tag names they had or have now); any other is re-indexed whole.
-        var tagged = new List<StoredResource>(unique.Count);
+        // Only tag entries change: resources indexed under the current rules get just the entries
+        // of the tag keys some resource of the request gained, lost or changed the value of
+        // replaced (tags left as they were keep their entries); any other is re-indexed whole.
+        var edits = new List<(StoredResource Edited, List<DomainTag> Tags)>(unique.Count);
         var reindexed = new List<StoredResource>();
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var id in unique)
@@ -247,30 +247,38 @@ internal sealed partial class Ec2Service
             var type = ResourceTypes.FromId(id) ?? throw new AwsException("InvalidID", $"The ID '{id}' is not valid");
             type.CheckId(id);
             var stored = found.GetValueOrDefault(id) ?? throw type.NotFound(id);
-            var document = JsonNode.Parse(stored.Document)!.AsObject();
-            var tags = ReadTags(document);
-            var before = tags.ConvertAll(t => t.Key);
+            // The tags alone are read and replaced in the document's text; the rest is not decoded.
+            var located = TagDocuments.Locate(stored.Document);
+            var tags = located.Tags;
+            var before = tags.ToList();
             edit(tags);
             if (tags.Count > MaxTagsPerResource)
             {
                 throw new AwsException("TagLimitExceeded", $"The maximum number of tags ({MaxTagsPerResource}) for resource '{id}' has been exceeded.");
             }
-            document["tags"] = JsonSerializer.SerializeToNode(tags, ResourceStore.Json);
-            var edited = stored with { Document = document.ToJsonString() };
+            var edited = stored with { Document = TagDocuments.With(located, tags) };
             if (stored.IndexVersion != ResourceIndex.Version)
             {
                 reindexed.Add(ResourceIndex.Reindexed(edited));
                 continue;
             }
-            foreach (var key in before)
-            {
-                names.Add(ResourceIndex.TagName(key));
-            }
-            var entries = new List<IndexEntry>(tags.Count);
-            foreach (var tag in tags)
+            foreach (var tag in before.Except(tags).Concat(tags.Except(before)))
             {
                 names.Add(ResourceIndex.TagName(tag.Key));
-                entries.Add(new IndexEntry(ResourceIndex.TagName(tag.Key), tag.Value));
+            }
+            edits.Add((edited, tags));
+        }
+        var tagged = new List<StoredResource>(edits.Count);
+        foreach (var (edited, tags) in edits)
+        {
+            var entries = new List<IndexEntry>();
+            foreach (var tag in tags)
+            {
+                var name = ResourceIndex.TagName(tag.Key);
+                if (names.Contains(name))
+                {
+                    entries.Add(new IndexEntry(name, tag.Value));
+                }
             }
             tagged.Add(edited with { Index = entries, IndexVersion = ResourceIndex.Version });
         }
