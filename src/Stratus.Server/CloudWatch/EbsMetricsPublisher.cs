@@ -1,9 +1,6 @@
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Stratus.Domain.CloudWatch;
-using Stratus.Domain.Ebs;
 using Stratus.Domain.Instances;
-using Stratus.Domain.Regions;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Store;
 

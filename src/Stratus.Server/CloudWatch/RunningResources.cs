@@ -24,7 +24,7 @@ internal sealed record AttachedVolume(string AccountId, string Region, string Id
 /// 10,000 unchanged instances decodes no document. Only the few fields the publishers use are
 /// kept, not the decoded documents. A document's own state still decides (the index narrows).
 /// </summary>
-internal sealed class RunningResources(IStateStore store)
+internal sealed class RunningResources(IStateStore store) : IDisposable
 {
     /// <summary>The tag Auto Scaling puts on the instances of a group.</summary>
     public const string AutoScalingGroupTag = "aws:autoscaling:groupName";
@@ -131,6 +131,8 @@ internal sealed class RunningResources(IStateStore store)
         }
         return (values, kept);
     }
+
+    public void Dispose() => _gate.Dispose();
 
     private static RunningInstance? ProjectInstance(string account, string region, string document)
     {
