@@ -63,7 +63,8 @@ internal static class CloudWatchFootprint
                 var rng = new Random(3);
                 var heap0 = Heap();
                 var rss0 = Rss();
-                var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+                using var self = Process.GetCurrentProcess();
+                var cpu = self.TotalProcessorTime;
                 var peakRss = rss0;
                 long indexBytes = 0;
                 for (var minute = 0; minute < minutes; minute++)
@@ -85,7 +86,8 @@ internal static class CloudWatchFootprint
                         Console.Error.WriteLine($"  {minute + 1} minutes written, heap {Heap() / 1048576.0:F1} MiB, RSS {Rss() / 1048576.0:F1} MiB");
                     }
                 }
-                cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+                self.Refresh();
+                cpu = self.TotalProcessorTime - cpu;
                 var points = (long)seriesCount * minutes;
                 var heap = Heap() - heap0;
                 var rss = Rss() - rss0;

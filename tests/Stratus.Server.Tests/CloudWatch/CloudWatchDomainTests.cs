@@ -287,7 +287,7 @@ public sealed class MetricStoreTests : IDisposable
         {
             foreach (var name in new[] { "CPUUtilization", "NetworkIn", "StatusCheckFailed" })
             {
-                store.Put(SeriesKey.Create("111122223333", "us-east-1", "AWS/EC2", name, [new("InstanceId", new string(['i', '-', '1']))]), 600, "Count", MetricAggregate.FromValue(1), 600);
+                store.Put(SeriesKey.Create("111122223333", "us-east-1", "AWS/EC2", name, [new("InstanceId", string.Concat("i-", 1.ToString(System.Globalization.CultureInfo.InvariantCulture)))]), 600, "Count", MetricAggregate.FromValue(1), 600);
                 store.Put(SeriesKey.Create("444455556666", "us-east-1", "AWS/EC2", name, [new("InstanceId", "i-2")]), 600, "Count", MetricAggregate.FromValue(1), 600);
             }
             var first = store.ListSeries("111122223333", "us-east-1");
