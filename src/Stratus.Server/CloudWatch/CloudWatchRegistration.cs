@@ -14,6 +14,7 @@ internal static class CloudWatchRegistration
         services.AddSingleton(_ => new MetricStore(options.CloudWatchDatabasePath));
         services.AddSingleton<CloudWatchState>();
         services.AddSingleton<MetricQueries>();
+        services.AddSingleton<RunningResources>();
         services.AddSingleton<IInstanceActions, Ec2InstanceActions>();
         services.AddSingleton<IScalingPolicyActions, Stratus.Server.AutoScaling.Policies.ScalingPolicyExecutor>();
         services.AddSingleton<Stratus.Domain.AutoScaling.Policies.IPolicyAlarms, PolicyAlarms>();

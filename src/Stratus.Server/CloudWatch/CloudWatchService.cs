@@ -231,7 +231,7 @@ internal sealed partial class CloudWatchService(CloudWatchState state, MetricQue
             .Where(s => request.Namespace is null || s.Key.Namespace == request.Namespace)
             .Where(s => request.MetricName is null || s.Key.MetricName == request.MetricName)
             .Where(s => filters.All(f => s.Key.Dimensions.Any(d => d.Key == f.Name && (f.Value is null || d.Value == f.Value))))
-            .Select(s => s.Key)
+            .Select(s => (s.Key, Canonical: s.Key.Canonical))
             .OrderBy(k => k.Canonical, StringComparer.Ordinal)
             .ToList();
         var startIndex = 0;
@@ -248,7 +248,7 @@ internal sealed partial class CloudWatchService(CloudWatchState state, MetricQue
         var more = startIndex + page.Count < matching.Count;
         return Task.FromResult(new ListMetricsOutput
         {
-            Metrics = page.Select(ToMetric).ToList(),
+            Metrics = page.Select(p => ToMetric(p.Key)).ToList(),
             NextToken = more ? EncodeToken(page[^1].Canonical) : null,
             OwningAccounts = request.IncludeLinkedAccounts == true ? page.Select(_ => context.AccountId).ToList() : null,
         });

@@ -1,10 +1,6 @@
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Stratus.Domain.CloudWatch;
-using Stratus.Domain.Ebs;
 using Stratus.Domain.Instances;
-using Stratus.Domain.Regions;
-using Stratus.Domain.Resources;
 using Stratus.Domain.Store;
 
 namespace Stratus.Server.CloudWatch;
@@ -23,7 +19,7 @@ namespace Stratus.Server.CloudWatch;
 /// source measures time per operation: the total read/write times and the queue length are 0, and
 /// a sample without I/O counts as idle time.
 /// </summary>
-internal sealed class EbsMetricsPublisher(MetricStore metrics, IStateStore store, IInstanceRuntime runtime, ServerOptions options,
+internal sealed class EbsMetricsPublisher(MetricStore metrics, RunningResources resources, IInstanceRuntime runtime, ServerOptions options,
     TimeProvider clock, ILogger<EbsMetricsPublisher> logger) : MetricsPublisher(options, clock, logger)
 {
     private readonly Dictionary<string, VolumeState> _volumes = new(StringComparer.Ordinal);
@@ -42,38 +38,27 @@ internal sealed class EbsMetricsPublisher(MetricStore metrics, IStateStore store
     {
         var nowMs = Clock.GetUtcNow().ToUnixTimeMilliseconds();
         var now = nowMs / 1000;
-        var attached = new List<(string Account, string Region, VolumeResource Volume, InstanceResource Instance)>();
-        await using (var session = await store.OpenReadAsync(ct).ConfigureAwait(false))
+        var attached = new List<(string Account, string Region, AttachedVolume Volume, RunningInstance Instance, string Device)>();
+        var (instances, volumes) = await resources.InstancesAndVolumesAsync(ct).ConfigureAwait(false);
+        var running = new Dictionary<(string Region, string Id), RunningInstance>();
+        foreach (var instance in instances)
         {
-            foreach (var region in RegionCatalog.Names)
+            running[(instance.Region, instance.Id)] = instance;
+        }
+        foreach (var volume in volumes)
+        {
+            foreach (var (instanceId, device) in volume.Attachments)
             {
-                var running = new Dictionary<string, InstanceResource>(StringComparer.Ordinal);
-                foreach (var stored in await session.ListEveryAccountAsync(region, ResourceTypes.Instance.Name, ct).ConfigureAwait(false))
+                if (running.TryGetValue((volume.Region, instanceId), out var instance))
                 {
-                    var instance = JsonSerializer.Deserialize<InstanceResource>(stored.Document, ResourceStore.Json)!;
-                    if (instance.State == InstanceStates.Running)
-                    {
-                        running[instance.Id] = instance;
-                    }
-                }
-                if (running.Count == 0)
-                {
-                    continue;
-                }
-                foreach (var stored in await session.ListEveryAccountAsync(region, ResourceTypes.Volume.Name, ct).ConfigureAwait(false))
-                {
-                    var volume = JsonSerializer.Deserialize<VolumeResource>(stored.Document, ResourceStore.Json)!;
-                    var attachment = volume.Attachments.FirstOrDefault(a => a.State == VolumeStates.Attached && running.ContainsKey(a.InstanceId));
-                    if (attachment is not null)
-                    {
-                        attached.Add((stored.Key.AccountId, region, volume, running[attachment.InstanceId]));
-                    }
+                    attached.Add((volume.AccountId, volume.Region, volume, instance, device));
+                    break;
                 }
             }
         }
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var usage = new Dictionary<string, GuestUsage?>(StringComparer.Ordinal);
-        foreach (var (account, region, volume, instance) in attached)
+        foreach (var (account, region, volume, instance, device) in attached)
         {
             seen.Add(volume.Id);
             if (!_volumes.TryGetValue(volume.Id, out var state) || state.Type != volume.VolumeType || state.Size != volume.Size || state.Iops != volume.Iops)
@@ -81,7 +66,6 @@ internal sealed class EbsMetricsPublisher(MetricStore metrics, IStateStore store
                 state = new VolumeState(new EbsVolumeModel(volume.VolumeType, volume.Size, volume.Iops), volume.VolumeType, volume.Size, volume.Iops) { At = nowMs };
                 _volumes[volume.Id] = state;
             }
-            var device = volume.Attachments.First(a => a.InstanceId == instance.Id).Device;
             GuestUsage? counters = null;
             if (runtime is IGuestUsageSource source)
             {

@@ -22,44 +22,35 @@ namespace Stratus.Server.CloudWatch;
 /// <c>aws:autoscaling:groupName</c>) are also aggregated by the AutoScalingGroupName dimension,
 /// once their instance warmup is over.
 /// </summary>
-internal sealed class InstanceMetricsCollector(MetricStore metrics, IStateStore store, IInstanceRuntime runtime, ServerOptions options,
-    TimeProvider clock, ILogger<InstanceMetricsCollector> logger) : MetricsPublisher(options, clock, logger)
+internal sealed class InstanceMetricsCollector(MetricStore metrics, IStateStore store, RunningResources resources, IInstanceRuntime runtime,
+    ServerOptions options, TimeProvider clock, ILogger<InstanceMetricsCollector> logger) : MetricsPublisher(options, clock, logger)
 {
     private readonly Dictionary<string, (GuestUsage Usage, long At)> _previous = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (CpuCreditModel Model, string Type, string? Option, long At)> _credits = new(StringComparer.Ordinal);
-
-    /// <summary>The tag Auto Scaling puts on the instances of a group.</summary>
-    private const string AutoScalingGroupTag = "aws:autoscaling:groupName";
 
     /// <summary>Samples every running instance once.</summary>
     public override async Task PublishAsync(CancellationToken ct)
     {
         var nowMs = Clock.GetUtcNow().ToUnixTimeMilliseconds();
         var now = nowMs / 1000;
-        var running = new List<(string Account, string Region, InstanceResource Instance)>();
         var warmups = new Dictionary<(string Account, string Region, string Group), int>();
         await using (var session = await store.OpenReadAsync(ct).ConfigureAwait(false))
         {
             foreach (var region in RegionCatalog.Names)
             {
                 await ReadWarmupsAsync(session, region, warmups, ct).ConfigureAwait(false);
-                foreach (var stored in await session.ListEveryAccountAsync(region, ResourceTypes.Instance.Name, ct).ConfigureAwait(false))
-                {
-                    var instance = System.Text.Json.JsonSerializer.Deserialize<InstanceResource>(stored.Document, ResourceStore.Json)!;
-                    if (instance.State == InstanceStates.Running)
-                    {
-                        running.Add((stored.Key.AccountId, region, instance));
-                    }
-                }
             }
         }
+        var running = await resources.InstancesAsync(ct).ConfigureAwait(false);
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (account, region, instance) in running)
+        var values = new List<(string Name, string Unit, double Value)>();
+        foreach (var instance in running)
         {
+            var (account, region) = (instance.AccountId, instance.Region);
             seen.Add(instance.Id);
             var detailed = instance.MonitoringEnabled;
             var slot = detailed ? now - now % 60 : now - now % 300;
-            var values = new List<(string Name, string Unit, double Value)>();
+            values.Clear();
             var health = runtime.GetHealth(instance.Id);
             var system = health is { Running: false } ? 1 : 0;
             var guest = health is { ReachedInit: false } ? 1 : 0;
@@ -101,10 +92,11 @@ internal sealed class InstanceMetricsCollector(MetricStore metrics, IStateStore 
                 _previous[instance.Id] = (usage, nowMs);
             }
             CreditMetrics(account, region, instance, values, nowMs, now);
-            var group = instance.Tags.FirstOrDefault(t => t.Key == AutoScalingGroupTag)?.Value;
+            var group = instance.AutoScalingGroup;
+            KeyValuePair<string, string>[] byInstance = [new("InstanceId", instance.Id)];
             foreach (var (name, unit, value) in values)
             {
-                Put(account, region, name, [new("InstanceId", instance.Id)], slot, unit, value, now);
+                Put(account, region, name, byInstance, slot, unit, value, now);
                 if (group is not null && !WarmingUp(instance, warmups.GetValueOrDefault((account, region, group)), now))
                 {
                     // The group aggregate, in 1-minute slots whatever the instances' monitoring,
@@ -168,7 +160,7 @@ internal sealed class InstanceMetricsCollector(MetricStore metrics, IStateStore 
         }
     }
 
-    private static bool WarmingUp(InstanceResource instance, int warmupSeconds, long now) =>
+    private static bool WarmingUp(RunningInstance instance, int warmupSeconds, long now) =>
         warmupSeconds > 0 && now - new DateTimeOffset(DateTime.SpecifyKind(instance.LaunchTime, DateTimeKind.Utc)).ToUnixTimeSeconds() < warmupSeconds;
 
     /// <summary>
@@ -176,7 +168,7 @@ internal sealed class InstanceMetricsCollector(MetricStore metrics, IStateStore 
     /// burstable instance, from the CPUUtilization just measured (0 when the runtime measures none,
     /// as the mock), in 5-minute slots whatever the monitoring (AWS publishes them only so).
     /// </summary>
-    private void CreditMetrics(string account, string region, InstanceResource instance, List<(string Name, string Unit, double Value)> values, long nowMs, long now)
+    private void CreditMetrics(string account, string region, RunningInstance instance, List<(string Name, string Unit, double Value)> values, long nowMs, long now)
     {
         if (!_credits.TryGetValue(instance.Id, out var entry) || entry.Type != instance.InstanceType || entry.Option != instance.CpuCredits)
         {

@@ -4,17 +4,165 @@ using Stratus.Domain.CloudWatch;
 
 namespace Stratus.Server.CloudWatch;
 
-/// <summary>A metric's identity: account, region, namespace, name and its dimensions (sorted by name).</summary>
-public sealed record SeriesKey(string AccountId, string Region, string Namespace, string MetricName, IReadOnlyList<KeyValuePair<string, string>> Dimensions)
+/// <summary>
+/// A metric's identity: account, region, namespace, name and its dimensions (sorted by name).
+/// Equality and hashing are structural (ordinal); the canonical text (<see cref="Canonical"/>, what
+/// ListMetrics orders and pages by) is built when asked for, not kept, so a key costs one object
+/// and its dimension array. Keys held by the <see cref="MetricStore"/> share their strings and
+/// dimension arrays with every other series of the same account, namespace, name or dimensions.
+/// </summary>
+public sealed class SeriesKey : IEquatable<SeriesKey>
 {
-    public string Canonical { get; } = string.Join('\u001f', [AccountId, Region, Namespace, MetricName, .. Dimensions.Select(d => d.Key + "\u001e" + d.Value)]);
+    private readonly KeyValuePair<string, string>[] _dimensions;
 
-    public static SeriesKey Create(string accountId, string region, string ns, string name, IEnumerable<KeyValuePair<string, string>> dimensions) =>
-        new(accountId, region, ns, name, dimensions.OrderBy(d => d.Key, StringComparer.Ordinal).ToList());
+    private SeriesKey(string accountId, string region, string ns, string metricName, KeyValuePair<string, string>[] dimensions)
+    {
+        AccountId = accountId;
+        Region = region;
+        Namespace = ns;
+        MetricName = metricName;
+        _dimensions = dimensions;
+    }
 
-    public bool Equals(SeriesKey? other) => other is not null && other.Canonical == Canonical;
+    public string AccountId { get; }
+    public string Region { get; }
+    public string Namespace { get; }
+    public string MetricName { get; }
+    public IReadOnlyList<KeyValuePair<string, string>> Dimensions => _dimensions;
 
-    public override int GetHashCode() => Canonical.GetHashCode(StringComparison.Ordinal);
+    /// <summary>The key as one string: its parts joined by U+001F, each dimension as name U+001E value.</summary>
+    public string Canonical => string.Join('\u001f', [AccountId, Region, Namespace, MetricName, .. _dimensions.Select(d => d.Key + "\u001e" + d.Value)]);
+
+    public static SeriesKey Create(string accountId, string region, string ns, string name, IEnumerable<KeyValuePair<string, string>> dimensions)
+    {
+        var sorted = dimensions.ToArray();
+        if (sorted.Length > 1)
+        {
+            Array.Sort(sorted, static (a, b) => string.CompareOrdinal(a.Key, b.Key));
+        }
+        return new(accountId, region, ns, name, sorted);
+    }
+
+    /// <summary>The same key with its strings and dimension array taken from <paramref name="pool"/>.</summary>
+    internal SeriesKey Intern(SeriesKeyPool pool) =>
+        new(pool.Intern(AccountId), pool.Intern(Region), pool.Intern(Namespace), pool.Intern(MetricName), pool.Intern(_dimensions));
+
+    /// <summary>Puts this key's own strings and dimension array into <paramref name="pool"/> (a pool rebuilt from the keys it serves).</summary>
+    internal void Adopt(SeriesKeyPool pool)
+    {
+        pool.Intern(AccountId);
+        pool.Intern(Region);
+        pool.Intern(Namespace);
+        pool.Intern(MetricName);
+        pool.Adopt(_dimensions);
+    }
+
+    public bool Equals(SeriesKey? other) =>
+        other is not null
+        && (ReferenceEquals(this, other)
+            || (MetricName == other.MetricName && Namespace == other.Namespace && AccountId == other.AccountId && Region == other.Region
+                && SeriesKeyPool.SameDimensions(_dimensions, other._dimensions)));
+
+    public override bool Equals(object? obj) => Equals(obj as SeriesKey);
+
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(AccountId, StringComparer.Ordinal);
+        hash.Add(Region, StringComparer.Ordinal);
+        hash.Add(Namespace, StringComparer.Ordinal);
+        hash.Add(MetricName, StringComparer.Ordinal);
+        hash.Add(SeriesKeyPool.HashDimensions(_dimensions));
+        return hash.ToHashCode();
+    }
+
+    public override string ToString() => Canonical;
+}
+
+/// <summary>
+/// The strings and dimension arrays the keys of a <see cref="MetricStore"/> share: every series of
+/// an instance (a dozen metrics with the same InstanceId dimension) holds one array and one id
+/// string, and every series holds the same account, region, namespace and metric name strings.
+/// </summary>
+internal sealed class SeriesKeyPool : IEqualityComparer<KeyValuePair<string, string>[]>
+{
+    private readonly Dictionary<string, string> _strings = new(StringComparer.Ordinal);
+    private readonly HashSet<KeyValuePair<string, string>[]> _dimensions;
+
+    public SeriesKeyPool() => _dimensions = new HashSet<KeyValuePair<string, string>[]>(this);
+
+    public string Intern(string value)
+    {
+        if (_strings.TryGetValue(value, out var kept))
+        {
+            return kept;
+        }
+        _strings[value] = value;
+        return value;
+    }
+
+    public KeyValuePair<string, string>[] Intern(KeyValuePair<string, string>[] dimensions)
+    {
+        if (_dimensions.TryGetValue(dimensions, out var kept))
+        {
+            return kept;
+        }
+        var copy = new KeyValuePair<string, string>[dimensions.Length];
+        for (var i = 0; i < copy.Length; i++)
+        {
+            copy[i] = new(Intern(dimensions[i].Key), Intern(dimensions[i].Value));
+        }
+        _dimensions.Add(copy);
+        return copy;
+    }
+
+    public void Adopt(KeyValuePair<string, string>[] dimensions)
+    {
+        if (_dimensions.Add(dimensions))
+        {
+            foreach (var (name, value) in dimensions)
+            {
+                Intern(name);
+                Intern(value);
+            }
+        }
+    }
+
+    public static bool SameDimensions(KeyValuePair<string, string>[] a, KeyValuePair<string, string>[] b)
+    {
+        if (ReferenceEquals(a, b))
+        {
+            return true;
+        }
+        if (a.Length != b.Length)
+        {
+            return false;
+        }
+        for (var i = 0; i < a.Length; i++)
+        {
+            if (a[i].Key != b[i].Key || a[i].Value != b[i].Value)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    public static int HashDimensions(KeyValuePair<string, string>[] dimensions)
+    {
+        var hash = new HashCode();
+        foreach (var (name, value) in dimensions)
+        {
+            hash.Add(name, StringComparer.Ordinal);
+            hash.Add(value, StringComparer.Ordinal);
+        }
+        return hash.ToHashCode();
+    }
+
+    bool IEqualityComparer<KeyValuePair<string, string>[]>.Equals(KeyValuePair<string, string>[]? x, KeyValuePair<string, string>[]? y) =>
+        x is not null && y is not null && SameDimensions(x, y);
+
+    int IEqualityComparer<KeyValuePair<string, string>[]>.GetHashCode(KeyValuePair<string, string>[] obj) => HashDimensions(obj);
 }
 
 /// <summary>A stored metric and when data was last put to it (epoch seconds).</summary>
@@ -54,7 +202,8 @@ public sealed class MetricStore : IAsyncDisposable
     private readonly SqliteConnection _writer;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Lock _lock = new();
-    private readonly Dictionary<string, MetricSeries> _series = new(StringComparer.Ordinal);
+    private readonly Dictionary<SeriesKey, MetricSeries> _series = [];
+    private SeriesKeyPool _pool = new();
     private Dictionary<(long Series, long Ts, int Unit), MetricAggregate> _pending = [];
     private readonly List<MetricSeries> _newSeries = [];
     private readonly HashSet<MetricSeries> _touched = [];
@@ -91,25 +240,29 @@ public sealed class MetricStore : IAsyncDisposable
             var dims = reader.GetString(5).Length == 0
                 ? []
                 : reader.GetString(5).Split('\u001f').Select(d => d.Split('\u001e', 2)).Select(p => new KeyValuePair<string, string>(p[0], p[1])).ToList();
-            var key = SeriesKey.Create(reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), dims);
+            var key = SeriesKey.Create(reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), dims).Intern(_pool);
             var series = new MetricSeries(reader.GetInt64(0), key, reader.GetInt64(6));
-            _series[key.Canonical] = series;
+            _series[key] = series;
             _nextId = Math.Max(_nextId, series.Id + 1);
         }
     }
 
     public string Path { get; }
 
-    /// <summary>Adds data to a series (created on first put). Visible to queries at once; durable at the next flush.</summary>
+    /// <summary>
+    /// Adds data to a series (created on first put). Visible to queries at once; durable at the next
+    /// flush. The store keeps <paramref name="aggregate"/> itself until then (no copy per put): callers
+    /// pass one they do not change afterwards.
+    /// </summary>
     public void Put(SeriesKey key, long timestamp, string unit, MetricAggregate aggregate, long now)
     {
         var unitCode = UnitCode(unit);
         lock (_lock)
         {
-            if (!_series.TryGetValue(key.Canonical, out var series))
+            if (!_series.TryGetValue(key, out var series))
             {
-                series = new MetricSeries(_nextId++, key, now);
-                _series[key.Canonical] = series;
+                series = new MetricSeries(_nextId++, key.Intern(_pool), now);
+                _series[series.Key] = series;
                 _newSeries.Add(series);
             }
             series.LastPut = Math.Max(series.LastPut, now);
@@ -121,7 +274,7 @@ public sealed class MetricStore : IAsyncDisposable
             }
             else
             {
-                _pending[slot] = aggregate.Clone();
+                _pending[slot] = aggregate;
             }
         }
     }
@@ -151,7 +304,7 @@ public sealed class MetricStore : IAsyncDisposable
     {
         lock (_lock)
         {
-            return _series.GetValueOrDefault(key.Canonical);
+            return _series.GetValueOrDefault(key);
         }
     }
 
@@ -368,10 +521,19 @@ public sealed class MetricStore : IAsyncDisposable
             {
                 var gone = _series.Where(s => s.Value.Key.AccountId == accountId).ToList();
                 var ids = gone.Select(s => s.Value.Id).ToHashSet();
-                foreach (var (canonical, series) in gone)
+                foreach (var (key, series) in gone)
                 {
-                    _series.Remove(canonical);
+                    _series.Remove(key);
                     _touched.Remove(series);
+                }
+                if (gone.Count > 0)
+                {
+                    // Drop the strings and dimension sets only the deleted series held.
+                    _pool = new SeriesKeyPool();
+                    foreach (var series in _series.Values)
+                    {
+                        series.Key.Adopt(_pool);
+                    }
                 }
                 _newSeries.RemoveAll(s => ids.Contains(s.Id));
                 foreach (var slot in _pending.Keys.Where(k => ids.Contains(k.Series)).ToList())

@@ -266,6 +266,46 @@ public sealed class MetricStoreTests : IDisposable
     }
 
     [Fact]
+    public void Keys_are_equal_by_value_whatever_the_order_of_dimensions()
+    {
+        var a = SeriesKey.Create("111122223333", "us-east-1", "App", "Latency", [new("Host", "h"), new("AZ", "a")]);
+        var b = SeriesKey.Create("111122223333", "us-east-1", "App", "Latency", [new("AZ", "a"), new("Host", new string('h', 1))]);
+        Assert.Equal(a, b);
+        Assert.Equal(a.GetHashCode(), b.GetHashCode());
+        Assert.Equal(["AZ", "Host"], a.Dimensions.Select(d => d.Key));
+        Assert.Equal("111122223333\u001fus-east-1\u001fApp\u001fLatency\u001fAZ\u001ea\u001fHost\u001eh", a.Canonical);
+        Assert.NotEqual(a, SeriesKey.Create("111122223333", "us-east-1", "App", "Latency", [new("AZ", "a"), new("Host", "i")]));
+        Assert.NotEqual(a, SeriesKey.Create("111122223333", "us-east-1", "App", "Latency", [new("AZ", "a")]));
+        Assert.NotEqual(a, SeriesKey.Create("111122223333", "us-east-2", "App", "Latency", [new("AZ", "a"), new("Host", "h")]));
+    }
+
+    [Fact]
+    public async Task Series_of_the_same_dimensions_share_them_and_a_reset_keeps_the_rest()
+    {
+        var store = new MetricStore(Path.Combine(_dir, "shared.db"));
+        await using (store.ConfigureAwait(false))
+        {
+            foreach (var name in new[] { "CPUUtilization", "NetworkIn", "StatusCheckFailed" })
+            {
+                store.Put(SeriesKey.Create("111122223333", "us-east-1", "AWS/EC2", name, [new("InstanceId", string.Concat("i-", 1.ToString(System.Globalization.CultureInfo.InvariantCulture)))]), 600, "Count", MetricAggregate.FromValue(1), 600);
+                store.Put(SeriesKey.Create("444455556666", "us-east-1", "AWS/EC2", name, [new("InstanceId", "i-2")]), 600, "Count", MetricAggregate.FromValue(1), 600);
+            }
+            var first = store.ListSeries("111122223333", "us-east-1");
+            Assert.Equal(3, first.Count);
+            Assert.All(first, s => Assert.Same(first[0].Key.Dimensions, s.Key.Dimensions));
+            await store.DeleteAccountAsync("111122223333");
+            Assert.Empty(store.ListSeries("111122223333", "us-east-1"));
+            Assert.Equal(3, store.SeriesCount);
+            store.Put(SeriesKey.Create("444455556666", "us-east-1", "AWS/EC2", "NetworkOut", [new("InstanceId", "i-2")]), 660, "Count", MetricAggregate.FromValue(2), 660);
+            var other = store.ListSeries("444455556666", "us-east-1");
+            Assert.Equal(4, other.Count);
+            Assert.All(other, s => Assert.Same(other[0].Key.Dimensions, s.Key.Dimensions));
+            var points = await store.QueryAsync(store.Find(SeriesKey.Create("444455556666", "us-east-1", "AWS/EC2", "NetworkOut", [new("InstanceId", "i-2")]))!.Id, 0, 1000, null);
+            Assert.Equal(2.0, Assert.Single(points).Aggregate.Sum);
+        }
+    }
+
+    [Fact]
     public async Task Roll_up_merges_old_high_resolution_and_minute_data()
     {
         const long now = 100L * 86400;
