@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Stratus.Domain.CloudWatch;
 using Stratus.Domain.Instances;
-using Stratus.Domain.Store;
 
 namespace Stratus.Server.CloudWatch;
 

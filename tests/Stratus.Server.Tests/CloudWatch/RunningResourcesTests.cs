@@ -1,4 +1,3 @@
-using Stratus.Core;
 using Stratus.Domain.Ebs;
 using Stratus.Domain.Instances;
 using Stratus.Domain.Resources;
