@@ -28,8 +28,9 @@ from guests import BOOT_TIMEOUT, GuestLab, guest_server
 # Boots real guests: runs in the one xdist group of such modules (tests/e2e/README.md, 'Parallel runs').
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
 
-# Four busy loops, detached from the SSH session; their PIDs in /tmp/busy.
-BURN = "for n in 1 2 3 4; do nohup sh -c 'while :; do :; done' >/dev/null 2>&1 & echo $! >> /tmp/busy; done"
+# Four busy loops, detached from the SSH session (a session of their own: busybox builds may lack
+# nohup); their PIDs in /tmp/busy.
+BURN = "for n in 1 2 3 4; do setsid sh -c 'while :; do :; done' </dev/null >/dev/null 2>&1 & echo $! >> /tmp/busy; done"
 # Idempotent: an attempt cut off by the SSH timeout on a starved guest may have killed them already.
 STOP = "if [ -f /tmp/busy ]; then kill $(cat /tmp/busy) 2>/dev/null; rm -f /tmp/busy; fi"
 
