@@ -17,9 +17,16 @@ Times are from the request sent to the last byte of the response received, over 
 raw HTTP (no SDK parsing): server time plus transfer. Results: a Markdown table on stdout and
 JSON in --out.
 
+`--server moto` runs the same workload against `moto_server` (moto keeps everything in memory,
+has no quotas to raise and no restart to measure). `--compare OTHER.json` adds, for every call,
+how many times faster this run's p50 is than the other run's, so a Stratus run compared with a
+moto run of the same size gives the "× moto" column.
+
 Usage:
   bench/scale_bench.py --instances 1000
   bench/scale_bench.py --instances 10000 --out docs/benchmarks/scale-10000.json
+  bench/scale_bench.py --instances 1000 --server moto --out /tmp/moto-1000.json
+  bench/scale_bench.py --instances 1000 --compare /tmp/moto-1000.json
 """
 
 from __future__ import annotations
@@ -57,8 +64,9 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, binary: str, root: str):
+    def __init__(self, binary: str, root: str, kind: str = "stratus"):
         self.binary = binary
+        self.kind = kind
         self.root = root
         self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
@@ -66,8 +74,11 @@ class Server:
 
     def start(self) -> float:
         """Starts the server; returns the seconds until it answered a Describe call."""
-        args = [self.binary, "serve", "--urls", self.endpoint, "--data-dir", os.path.join(self.root, "data"),
-                "--no-auth", "--no-profile", "--runtime", "mock", "--mock-boot-seconds", "0", "--metadata-port", "0"]
+        if self.kind == "moto":
+            args = [shutil.which("moto_server") or "moto_server", "-H", "127.0.0.1", "-p", str(self.port)]
+        else:
+            args = [self.binary, "serve", "--urls", self.endpoint, "--data-dir", os.path.join(self.root, "data"),
+                    "--no-auth", "--no-profile", "--runtime", "mock", "--mock-boot-seconds", "0", "--metadata-port", "0"]
         log = open(os.path.join(self.root, "server.log"), "ab")
         started = time.monotonic()
         self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
@@ -102,15 +113,22 @@ class Server:
         self.proc = None
 
 
+# Stratus runs with --no-auth and ignores this header; moto_server routes a request to a service by
+# the credential scope in it and does not check the signature. Both get the same bytes.
+AUTHORIZATION = ("AWS4-HMAC-SHA256 Credential=bench/20260101/us-east-1/ec2/aws4_request, "
+                 "SignedHeaders=content-type;host, Signature=" + "0" * 64)
+
+
 class Client:
-    """One keep-alive connection sending EC2 query requests (the server runs with --no-auth)."""
+    """One keep-alive connection sending unsigned EC2 query requests."""
 
     def __init__(self, port: int):
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
 
     def call(self, params: dict) -> tuple[int, bytes]:
         body = urllib.parse.urlencode({"Version": VERSION, **params})
-        self.conn.request("POST", "/", body=body, headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+        self.conn.request("POST", "/", body=body, headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+                                                          "Authorization": AUTHORIZATION})
         response = self.conn.getresponse()
         return response.status, response.read()
 
@@ -147,23 +165,28 @@ def main() -> int:
     parser.add_argument("--out", default=None, help="JSON results (default: docs/benchmarks/scale-<instances>.json)")
     parser.add_argument("--repeat", type=int, default=200, help="samples of each small read")
     parser.add_argument("--keep", action="store_true", help="keep the data directory")
+    parser.add_argument("--server", choices=["stratus", "moto"], default="stratus", help="what to measure (moto: moto_server from PATH)")
+    parser.add_argument("--compare", default=None, help="JSON of another run of the same size: adds how many times faster this run is")
     args = parser.parse_args()
-    out = args.out or os.path.join(REPO, "docs", "benchmarks", f"scale-{args.instances}.json")
+    moto = args.server == "moto"
+    out = args.out or os.path.join(REPO, "docs", "benchmarks", f"scale-{args.instances}{'-moto' if moto else ''}.json")
     rng = random.Random(10)
 
     root = tempfile.mkdtemp(prefix="stratus-scale-")
-    server = Server(args.binary, root)
-    results: dict = {"instances": args.instances, "binary": args.binary}
+    server = Server(args.binary, root, args.server)
+    results: dict = {"instances": args.instances, "server": args.server, "binary": None if moto else args.binary}
     try:
         results["startEmptySeconds"] = round(server.start(), 3)
         boto = dict(endpoint_url=server.endpoint, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x",
                     config=Config(retries={"max_attempts": 1}))
-        quotas = boto3.client("service-quotas", **boto)
-        vcpus = 2 * (args.instances + 500)
-        quotas.request_service_quota_increase(ServiceCode="ec2", QuotaCode="L-1216C47A", DesiredValue=vcpus)
-        quotas.request_service_quota_increase(ServiceCode="vpc", QuotaCode="L-DF5E4CA3", DesiredValue=args.instances + 5500)
+        if not moto:
+            quotas = boto3.client("service-quotas", **boto)
+            vcpus = 2 * (args.instances + 500)
+            quotas.request_service_quota_increase(ServiceCode="ec2", QuotaCode="L-1216C47A", DesiredValue=vcpus)
+            quotas.request_service_quota_increase(ServiceCode="vpc", QuotaCode="L-DF5E4CA3", DesiredValue=args.instances + 5500)
         ec2 = boto3.client("ec2", **boto)
-        image = ec2.describe_images(Owners=["amazon"], Filters=[{"Name": "name", "Values": ["stratus-minimal-*-x86_64"]}])["Images"][0]["ImageId"]
+        image_name = "amzn2-ami-*-x86_64-gp2" if moto else "stratus-minimal-*-x86_64"
+        image = ec2.describe_images(Owners=["amazon"], Filters=[{"Name": "name", "Values": [image_name]}])["Images"][0]["ImageId"]
         vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
         subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.0.0/17")["Subnet"]["SubnetId"]
 
@@ -283,11 +306,12 @@ def main() -> int:
         results["concurrentWriterCreateTags100"] = stats(writer_samples)
 
         results["rssMb"] = round(server.rss_mb(), 1)
-        server.stop()
-        results["restartSeconds"] = round(server.start(), 3)
-        results["rssAfterRestartMb"] = round(server.rss_mb(), 1)
-        first, _ = Client(server.port).timed({"Action": "DescribeInstances", "InstanceId.1": ids[0]})
-        results["firstDescribeAfterRestartMs"] = round(first, 2)
+        if not moto:  # moto keeps nothing across a restart
+            server.stop()
+            results["restartSeconds"] = round(server.start(), 3)
+            results["rssAfterRestartMb"] = round(server.rss_mb(), 1)
+            first, _ = Client(server.port).timed({"Action": "DescribeInstances", "InstanceId.1": ids[0]})
+            results["firstDescribeAfterRestartMs"] = round(first, 2)
     finally:
         server.stop()
         if not args.keep:
@@ -298,12 +322,23 @@ def main() -> int:
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(out, "w", encoding="utf-8") as f:
         json.dump(results, f, indent=2)
-    print(f"| call | p50 ms | p99 ms | n |\n|---|---:|---:|---:|")
+    other = None
+    if args.compare:
+        with open(args.compare, encoding="utf-8") as f:
+            other = json.load(f)
+    label = other.get("server", "other") if other else ""
+    print("| call | p50 ms | p99 ms | n |" + (f" {label} p50 ms | × faster |" if other else ""))
+    print("|---|---:|---:|---:|" + ("---:|---:|" if other else ""))
     for name, value in results.items():
         if isinstance(value, dict):
-            print(f"| {name} | {value['p50']} | {value['p99']} | {value['n']} |")
-        else:
-            print(f"| {name} | {value} | | |")
+            row = f"| {name} | {value['p50']} | {value['p99']} | {value['n']} |"
+            if other:
+                theirs = other.get(name)
+                row += f" {theirs['p50']} | {theirs['p50'] / value['p50']:.1f} |" if isinstance(theirs, dict) else " | |"
+            print(row)
+        elif value is not None:
+            theirs = other.get(name) if other else None
+            print(f"| {name} | {value} | | |" + (f" {theirs} | |" if other else ""))
     return 0
 
 
