@@ -55,7 +55,7 @@ public sealed partial class LinuxHostNetwork
     }
 
     /// <summary>Starts, reconfigures or stops the speaker of the gateway namespace <paramref name="ns"/> for <paramref name="connects"/> (none: stopped).</summary>
-    private async Task SyncBirdAsync(string ns, string gatewayKey, IReadOnlyList<BirdConnect> connects, CancellationToken cancellationToken)
+    private async Task SyncBirdAsync(string ns, string gatewayKey, List<BirdConnect> connects, CancellationToken cancellationToken)
     {
         if (connects.Count == 0 || connects.All(c => c.Peers.Count == 0))
         {
@@ -86,7 +86,7 @@ public sealed partial class LinuxHostNetwork
     }
 
     /// <summary>Stops the speakers of namespaces not in <paramref name="keep"/>.</summary>
-    private async Task StopOtherBirdsAsync(IReadOnlySet<string> keep)
+    private async Task StopOtherBirdsAsync(HashSet<string> keep)
     {
         List<string> others;
         lock (_birds)

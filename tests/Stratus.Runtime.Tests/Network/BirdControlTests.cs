@@ -70,7 +70,7 @@ public sealed class BirdControlTests
              new BirdConnect("tgw-attach-0d0d0d0d0d0d0d0d0", [], [])], null));
         try
         {
-            var check = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(bird, ["-p", "-c", path]) { RedirectStandardError = true })!;
+            using var check = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(bird, ["-p", "-c", path]) { RedirectStandardError = true })!;
             var error = check.StandardError.ReadToEnd();
             check.WaitForExit();
             Assert.True(check.ExitCode == 0, error);

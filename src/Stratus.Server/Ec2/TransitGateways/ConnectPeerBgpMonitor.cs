@@ -8,7 +8,7 @@ using Stratus.Domain.Store;
 using Stratus.Domain.Vpc.TransitGateways;
 using Stratus.Server.Instances;
 
-namespace Stratus.Server.Ec2.TransitGateways;
+namespace Stratus.Server.Ec2;
 
 /// <summary>
 /// Brings what the host's BGP speakers report of the Connect peers into the store: every second it
