@@ -47,6 +47,8 @@ have ip || need_apt+=(iproute2)
 have nft || need_apt+=(nftables)
 have dnsmasq || need_apt+=(dnsmasq-base)
 have busybox || need_apt+=(busybox-static)
+# Transit gateway Connect peers' BGP (src/Stratus.Runtime/Network/BirdControl.cs): BIRD 2, one per gateway.
+{ have bird || [ -x /usr/sbin/bird ]; } || need_apt+=(bird2)
 # The container runtime: crun (OCI runtime), util-linux's unshare/setsid.
 have crun || need_apt+=(crun)
 have unshare || need_apt+=(util-linux)

@@ -28,10 +28,23 @@ public sealed record TransitGatewayHostAttachment(string AttachmentId, string Re
 /// <summary>
 /// A Connect peer as the host builds it: a GRE tunnel between <see cref="TransitGatewayAddress"/>
 /// (the gateway's, from its CIDR blocks) and <see cref="PeerAddress"/> (the appliance's, in the
-/// transport VPC), with the gateway's inside address (<see cref="InsideAddress"/>, the second of
-/// the /29) on the tunnel.
+/// transport VPC), with the gateway's inside addresses (<see cref="InsideAddress"/> and
+/// <see cref="SecondInsideAddress"/>, the second and third of the /29) on the tunnel, each with a
+/// BGP session (<see cref="TransitGatewayAsn"/>) to the peer's inside address (the first,
+/// <see cref="PeerAsn"/>).
 /// </summary>
-public sealed record TransitGatewayHostConnectPeer(string ConnectPeerId, string TransitGatewayAddress, string PeerAddress, string InsideCidr, string InsideAddress);
+public sealed record TransitGatewayHostConnectPeer(string ConnectPeerId, string TransitGatewayAddress, string PeerAddress, string InsideCidr, string InsideAddress)
+{
+    /// <summary>The appliance's BGP address: the inside block's first.</summary>
+    public string PeerInsideAddress => Ipv4.Format(Ipv4Cidr.Parse(InsideCidr).Network + 1);
+
+    /// <summary>The gateway's second BGP address: the inside block's third.</summary>
+    public string SecondInsideAddress => Ipv4.Format(Ipv4Cidr.Parse(InsideCidr).Network + 3);
+
+    public long PeerAsn { get; init; }
+
+    public long TransitGatewayAsn { get; init; }
+}
 
 /// <summary>
 /// A transit gateway as a host forwards for it: the attachments that carry traffic (pending,
@@ -133,7 +146,7 @@ public static class TransitGatewayFirewall
             }
             foreach (var attachmentId in table.PropagatingAttachmentIds.Order(StringComparer.Ordinal))
             {
-                if (byId.TryGetValue(attachmentId, out var attachment) && cidrs.TryGetValue(attachment.ResourceId, out var blocks))
+                if (byId.TryGetValue(attachmentId, out var attachment) && cidrs.TryGetValue(TransitGateways.PropagationKey(attachment), out var blocks))
                 {
                     foreach (var block in blocks)
                     {
@@ -159,7 +172,8 @@ public static class TransitGatewayFirewall
                 ConnectPeers = a.ResourceType == "connect"
                     ? connectPeers.Where(p => p.TransitGatewayAttachmentId == a.Id && p.InsideCidrBlocks.Count > 0)
                         .Select(p => new TransitGatewayHostConnectPeer(p.Id, p.TransitGatewayAddress, p.PeerAddress, p.InsideCidrBlocks[0],
-                            Ipv4.Format(Ipv4Cidr.Parse(p.InsideCidrBlocks[0]).Network + 2)))
+                            Ipv4.Format(Ipv4Cidr.Parse(p.InsideCidrBlocks[0]).Network + 2))
+                        { PeerAsn = p.PeerAsn, TransitGatewayAsn = p.TransitGatewayAsn })
                         .ToList()
                     : [],
             })

@@ -121,6 +121,14 @@ public interface IInstanceRuntime : IAsyncDisposable
         Task.FromResult<IReadOnlyList<Vpc.FlowLogs.FlowCounter>>([]);
 
     /// <summary>
+    /// What the host's BGP speakers report of the transit gateways' Connect peers they serve here
+    /// (established sessions, learned prefixes); empty for runtimes without guests and peers whose
+    /// tunnel is not on this host.
+    /// </summary>
+    Task<IReadOnlyList<Vpc.TransitGateways.ConnectPeerBgpState>> ReadConnectPeerBgpAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<Vpc.TransitGateways.ConnectPeerBgpState>>([]);
+
+    /// <summary>
     /// False for runtimes without guests (the mock runtime): the control plane then does not build
     /// packet filters for it at all (<see cref="ApplyFirewallAsync"/> would ignore them).
     /// </summary>

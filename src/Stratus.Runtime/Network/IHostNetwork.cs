@@ -84,6 +84,10 @@ public interface IHostNetwork : IAsyncDisposable
     Task<IReadOnlyList<Stratus.Domain.Vpc.FlowLogs.FlowCounter>> ReadFlowCountersAsync(string accountId, string region, string vpcId, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<Stratus.Domain.Vpc.FlowLogs.FlowCounter>>([]);
 
+    /// <summary>What the transit gateways' BGP speakers on this host report of their Connect peers (see <see cref="Stratus.Domain.Instances.IInstanceRuntime.ReadConnectPeerBgpAsync"/>).</summary>
+    Task<IReadOnlyList<Stratus.Domain.Vpc.TransitGateways.ConnectPeerBgpState>> ReadConnectPeerBgpAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<Stratus.Domain.Vpc.TransitGateways.ConnectPeerBgpState>>([]);
+
     /// <summary>Removes the instance's interfaces, address mappings and DHCP entries; the VPC goes with its last instance.</summary>
     Task DetachAsync(string instanceId, CancellationToken cancellationToken);
 

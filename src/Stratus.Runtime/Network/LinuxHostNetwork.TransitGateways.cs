@@ -169,6 +169,7 @@ public sealed partial class LinuxHostNetwork
         }
 
         var tunnels = new HashSet<string>(StringComparer.Ordinal);
+        var speakers = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (gatewayKey, members) in wanted)
         {
             var ns = record.Namespaces[gatewayKey];
@@ -205,8 +206,9 @@ public sealed partial class LinuxHostNetwork
                 }
             }
             await RemoveStaleLinksAsync(ns, links.Values.ToHashSet(StringComparer.Ordinal), cancellationToken).ConfigureAwait(false);
-            // Connect peers: a GRE tunnel each, reached over the transport attachment's link.
+            // Connect peers: a GRE tunnel each, reached over the transport attachment's link, and BGP over it.
             var devices = links.ToDictionary(l => l.Key, l => (IReadOnlyList<string>)[l.Value], StringComparer.Ordinal);
+            var bgp = new List<BirdConnect>();
             foreach (var connect in view.Attachments.Where(a => a.ResourceType == "connect" && links.ContainsKey(a.ResourceId)))
             {
                 var names = new List<string>();
@@ -223,10 +225,17 @@ public sealed partial class LinuxHostNetwork
                 if (names.Count > 0)
                 {
                     devices[connect.AttachmentId] = names;
+                    bgp.Add(new BirdConnect(connect.AttachmentId, connect.ConnectPeers, AdvertisedRoutes(view, connect)));
                 }
             }
             await ApplyRoutingAsync(ns, GatewayRouting(view, devices, links), recreated.Contains(ns), cancellationToken).ConfigureAwait(false);
+            if (bgp.Count > 0)
+            {
+                speakers.Add(ns);
+                await QuietlyAsync(() => SyncBirdAsync(ns, gatewayKey, bgp, cancellationToken)).ConfigureAwait(false);
+            }
         }
+        await QuietlyAsync(() => StopOtherBirdsAsync(speakers)).ConfigureAwait(false);
         await RemoveStaleTunnelsAsync(tunnels).ConfigureAwait(false);
 
         // Gateways no VPC here is attached to any more: their namespace goes (and its links with it).
@@ -461,6 +470,8 @@ public sealed partial class LinuxHostNetwork
         var prefix = peer.InsideCidr[(peer.InsideCidr.IndexOf('/', StringComparison.Ordinal) + 1)..];
         await NsIpAsync(ns, cancellationToken, "link", "set", device, "mtu", "1476", "up").ConfigureAwait(false);
         await NsIpAsync(ns, cancellationToken, "addr", "replace", $"{peer.InsideAddress}/{prefix}", "dev", device).ConfigureAwait(false);
+        // The gateway's second BGP address (each inside address has a session with the peer).
+        await NsIpAsync(ns, cancellationToken, "addr", "replace", $"{peer.SecondInsideAddress}/{prefix}", "dev", device).ConfigureAwait(false);
         await HostCommand.RunAsync("ip", ["netns", "exec", ns, "sysctl", "-qw", $"net.ipv4.conf.{device}.rp_filter=0"], cancellationToken: cancellationToken).ConfigureAwait(false);
         return true;
     }

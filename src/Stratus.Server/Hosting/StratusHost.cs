@@ -135,6 +135,7 @@ public static class StratusHost
         services.AddSingleton<Stratus.Domain.ElasticLoadBalancingV2.ITargetRegistry, Stratus.Domain.ElasticLoadBalancingV2.TargetRegistry>();
         services.AddControllerAfterApiReady<Stratus.Server.ElasticLoadBalancingV2.LoadBalancerDataPlane>();
         services.AddControllerAfterApiReady<Stratus.Server.FlowLogs.FlowLogDelivery>();
+        services.AddControllerAfterApiReady<Stratus.Server.Ec2.ConnectPeerBgpMonitor>();
         services.AddAwsService<Stratus.Server.ElasticLoadBalancingV2.ElbV2Service>();
         services.AddControllerAfterApiReady<Stratus.Server.AutoScaling.AutoScalingController>();
         services.AddAwsService<Stratus.Server.AutoScaling.AutoScalingService>();

@@ -65,6 +65,33 @@ public sealed class TransitGatewayRoutingTests
     }
 
     [Fact]
+    public void AConnectAttachmentPropagatesWhatItsPeersLearnedOverBgp()
+    {
+        var shared = Table("tgw-rtb-00000000000000001", "tgw-attach-0000000000000000a", "tgw-attach-000000000000000c0");
+        var connect = new TransitGatewayAttachmentResource
+        {
+            Id = "tgw-attach-000000000000000c0",
+            TransitGatewayId = Gateway.Id,
+            TransitGatewayOwnerId = "123456789012",
+            ResourceType = "connect",
+            ResourceId = "tgw-attach-0000000000000000a",
+            ResourceOwnerId = "123456789012",
+            AssociatedRouteTableId = shared.Id,
+            State = "available",
+        };
+        // The Connect attachment's resource is its transport attachment: what it propagates is keyed by its own id.
+        var cidrs = new Dictionary<string, IReadOnlyList<string>>(Cidrs) { [connect.Id] = ["10.99.0.0/24"], ["tgw-attach-0000000000000000a"] = ["192.0.2.0/24"] };
+        var topology = new TransitGatewayTopology(Gateway, [Attachment("tgw-attach-0000000000000000a", "vpc-a", shared.Id), connect], [shared], cidrs);
+        Assert.Equal(connect.Id, TransitGateways.PropagationKey(connect));
+        var routes = TransitGatewayRouting.EffectiveRoutes(shared, topology.Attachments, cidrs);
+        Assert.Equal(
+            [("10.1.0.0/16", "tgw-attach-0000000000000000a"), ("10.99.0.0/24", connect.Id)],
+            routes.Select(r => (r.DestinationCidrBlock, r.AttachmentId!)).ToList());
+        var forwarding = TransitGatewayRouting.Forward(topology, "tgw-attach-0000000000000000a", Ip("10.99.0.1"));
+        Assert.Equal((ForwardingOutcome.Forward, connect.Id), (forwarding.Outcome, forwarding.AttachmentId));
+    }
+
+    [Fact]
     public void ForwardsByTheIngressAttachmentsRouteTable()
     {
         var topology = ThreeVpcs();

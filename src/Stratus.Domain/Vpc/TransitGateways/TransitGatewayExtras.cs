@@ -29,7 +29,16 @@ public sealed class TransitGatewayConnectPeerResource : IProvisioned
     public string? NextState { get; set; }
     public DateTime? NextStateAt { get; set; }
     public List<Tag> Tags { get; init; } = [];
+
+    /// <summary>The gateway's inside addresses (the /29's second and third) whose BGP session with the peer is established, as the host's BGP speaker last reported.</summary>
+    public List<string> BgpEstablished { get; set; } = [];
+
+    /// <summary>The IPv4 prefixes the peer announces over its BGP sessions (both sessions' together): the Connect attachment propagates them.</summary>
+    public List<string> LearnedRoutes { get; set; } = [];
 }
+
+/// <summary>What a host's BGP speaker reports of one Connect peer: the gateway's inside addresses whose session is established and the prefixes the peer announces.</summary>
+public sealed record ConnectPeerBgpState(string AccountId, string Region, string ConnectPeerId, IReadOnlyList<string> Established, IReadOnlyList<string> LearnedRoutes);
 
 /// <summary>A transit gateway policy table (its rules come from a Cloud WAN core network; Stratus has none, so it has no entries).</summary>
 public sealed class TransitGatewayPolicyTableResource : IProvisioned
@@ -239,6 +248,10 @@ public static class TransitGatewayExtras
             throw AwsErrors.MissingParameter("InsideCidrBlocks");
         }
         ParseAddress(peerAddress, "PeerAddress");
+        if (peerAsn is < 1 or > uint.MaxValue)
+        {
+            throw AwsErrors.InvalidParameterValue(string.Create(CultureInfo.InvariantCulture, $"Invalid value '{peerAsn}' for BgpOptions.PeerAsn: an ASN is from 1 to 4294967295."));
+        }
         var inside = new List<string>();
         foreach (var block in insideCidrBlocks)
         {
@@ -304,6 +317,33 @@ public static class TransitGatewayExtras
         Provisioning.Begin(peer, "deleting", "deleted", now);
         await tx.PutAsync(scope, ResourceTypes.TransitGatewayConnectPeer, peer.Id, peer, peer.CreationTime, ct).ConfigureAwait(false);
         return peer;
+    }
+
+    /// <summary>
+    /// Records what the host's BGP speaker reports of a Connect peer (its established sessions and
+    /// learned prefixes); false when the peer is gone or nothing changed. A peer being deleted keeps
+    /// nothing: its routes are withdrawn with it.
+    /// </summary>
+    public static async Task<bool> RecordBgpAsync(IStoreTransaction tx, Scope scope, string connectPeerId, IReadOnlyList<string> established, IReadOnlyList<string> learnedRoutes, DateTime now, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(established);
+        ArgumentNullException.ThrowIfNull(learnedRoutes);
+        var peer = await tx.GetAsync<TransitGatewayConnectPeerResource>(scope, ResourceTypes.TransitGatewayConnectPeer, connectPeerId, ct).ConfigureAwait(false);
+        if (peer is null)
+        {
+            return false;
+        }
+        var deleting = Provisioning.IsDeletedOrDeleting(Provisioning.Settle(peer, now));
+        var up = deleting ? new List<string>() : established.Order(StringComparer.Ordinal).ToList();
+        var routes = deleting ? new List<string>() : learnedRoutes.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        if (peer.BgpEstablished.SequenceEqual(up, StringComparer.Ordinal) && peer.LearnedRoutes.SequenceEqual(routes, StringComparer.Ordinal))
+        {
+            return false;
+        }
+        peer.BgpEstablished = up;
+        peer.LearnedRoutes = routes;
+        await tx.PutAsync(scope, ResourceTypes.TransitGatewayConnectPeer, peer.Id, peer, peer.CreationTime, ct).ConfigureAwait(false);
+        return true;
     }
 
     // ---- Policy tables ---------------------------------------------------------------------

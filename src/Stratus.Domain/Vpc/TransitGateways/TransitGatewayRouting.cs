@@ -33,7 +33,7 @@ public sealed record TransitGatewayRouteView(string DestinationCidrBlock, string
 }
 
 /// <summary>Everything forwarding through one transit gateway depends on.</summary>
-/// <param name="ResourceCidrs">The IPv4 blocks of each attached resource (a VPC's CIDR blocks), by resource id: what propagation announces.</param>
+/// <param name="ResourceCidrs">What each attachment's propagation announces, by <see cref="TransitGateways.PropagationKey"/>: a VPC's CIDR blocks, a Connect attachment's BGP-learned prefixes.</param>
 public sealed record TransitGatewayTopology(
     TransitGatewayResource Gateway,
     IReadOnlyList<TransitGatewayAttachmentResource> Attachments,
@@ -99,7 +99,7 @@ public static class TransitGatewayRouting
         foreach (var attachmentId in table.PropagatingAttachmentIds.Order(StringComparer.Ordinal))
         {
             if (!byId.TryGetValue(attachmentId, out var attachment) || !IsUsable(attachment)
-                || !resourceCidrs.TryGetValue(attachment.ResourceId, out var cidrs))
+                || !resourceCidrs.TryGetValue(TransitGateways.PropagationKey(attachment), out var cidrs))
             {
                 continue;
             }

@@ -649,18 +649,45 @@ public static class TransitGateways
 
     /// <summary>
     /// The blocks each attached VPC's propagation announces: its IPv4 blocks and, when its
-    /// attachment has IPv6 support, its IPv6 blocks (as AWS: without it IPv6 routes do not propagate).
+    /// attachment has IPv6 support, its IPv6 blocks (as AWS: without it IPv6 routes do not propagate);
+    /// and, by Connect attachment id, the prefixes its Connect peers learned over BGP
+    /// (see <see cref="PropagationKey"/>).
     /// </summary>
     public static async Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> ResourceCidrsAsync(
         IStoreSession session, Scope scope, IEnumerable<TransitGatewayAttachmentResource> attachments, CancellationToken ct)
     {
-        var vpcAttachments = attachments.Where(a => a.ResourceType == "vpc").ToList();
+        ArgumentNullException.ThrowIfNull(session);
+        var all = attachments.ToList();
+        var vpcAttachments = all.Where(a => a.ResourceType == "vpc").ToList();
         var vpcIds = vpcAttachments.Select(a => a.ResourceId).Distinct(StringComparer.Ordinal).ToList();
         var ipv6 = vpcAttachments.Where(a => a.Ipv6Support == "enable").Select(a => a.ResourceId).ToHashSet(StringComparer.Ordinal);
         var vpcs = await session.GetManyAsync<VpcResource>(scope, ResourceTypes.Vpc, vpcIds, ct).ConfigureAwait(false);
-        return vpcs.ToDictionary(v => v.Id, v => (IReadOnlyList<string>)v.CidrBlocks.Where(c => c.State == "associated").Select(c => c.CidrBlock)
+        var cidrs = vpcs.ToDictionary(v => v.Id, v => (IReadOnlyList<string>)v.CidrBlocks.Where(c => c.State == "associated").Select(c => c.CidrBlock)
             .Concat(ipv6.Contains(v.Id) ? v.Ipv6CidrBlocks.Where(c => c.State == "associated").Select(c => c.Ipv6CidrBlock) : [])
             .ToList(), StringComparer.Ordinal);
+        var connects = all.Where(a => a.ResourceType == "connect").Select(a => a.Id).ToHashSet(StringComparer.Ordinal);
+        if (connects.Count > 0)
+        {
+            var peers = await session.ListAsync<TransitGatewayConnectPeerResource>(scope, ResourceTypes.TransitGatewayConnectPeer, ct).ConfigureAwait(false);
+            foreach (var group in peers.Where(p => connects.Contains(p.TransitGatewayAttachmentId) && !Provisioning.IsDeletedOrDeleting(p) && p.LearnedRoutes.Count > 0)
+                .OrderBy(p => p.Id, StringComparer.Ordinal)
+                .GroupBy(p => p.TransitGatewayAttachmentId, StringComparer.Ordinal))
+            {
+                cidrs[group.Key] = group.SelectMany(p => p.LearnedRoutes).Distinct(StringComparer.Ordinal).ToList();
+            }
+        }
+        return cidrs;
+    }
+
+    /// <summary>
+    /// Where an attachment's propagated blocks are found among <see cref="ResourceCidrsAsync"/>'s:
+    /// a VPC attachment's under its VPC, a Connect attachment's (the prefixes its peers announce
+    /// over BGP) under its own id.
+    /// </summary>
+    public static string PropagationKey(TransitGatewayAttachmentResource attachment)
+    {
+        ArgumentNullException.ThrowIfNull(attachment);
+        return attachment.ResourceType == "connect" ? attachment.Id : attachment.ResourceId;
     }
 
     /// <summary>

@@ -297,14 +297,15 @@ internal sealed partial class Ec2Service
                 PeerAddress = p.PeerAddress,
                 InsideCidrBlocks = [.. p.InsideCidrBlocks],
                 Protocol = "gre",
-                // The peer's BGP address is the block's first host, the gateway's the next two.
+                // The peer's BGP address is the block's first host, the gateway's the next two: a
+                // session each, up while the host's BGP speaker has it established.
                 BgpConfigurations = [.. new uint[] { 2, 3 }.Select(o => new TransitGatewayAttachmentBgpConfiguration
                 {
                     TransitGatewayAsn = p.TransitGatewayAsn,
                     PeerAsn = p.PeerAsn,
                     TransitGatewayAddress = At(o),
                     PeerAddress = At(1),
-                    BgpStatus = "down",
+                    BgpStatus = p.State == "available" && p.BgpEstablished.Contains(At(o), StringComparer.Ordinal) ? "up" : "down",
                 })],
             },
             Tags = ToShape(p.Tags),
