@@ -211,7 +211,15 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         var dns = Ipv4Cidr.Parse(firewall.VpcCidrs.Count > 0 ? firewall.VpcCidrs[0] : "0.0.0.0/0").At(2);
         var key = VpcNetworkRecord.VpcKey(firewall.AccountId, firewall.Region, firewall.VpcId);
         var text = FirewallRuleset.Compile(firewall, dns) + Ipv6Ruleset.Compile(firewall);
-        var peerings = firewall.Peerings.Select(p => new PeeringRecord { PeeringConnectionId = p.PeeringConnectionId, PeerVpcId = p.PeerVpcId, PeerCidrs = [.. p.PeerCidrs], PeerIpv6Cidrs = [.. p.PeerIpv6Cidrs] }).ToList();
+        var peerings = firewall.Peerings.Select(p => new PeeringRecord
+        {
+            PeeringConnectionId = p.PeeringConnectionId,
+            PeerVpcId = p.PeerVpcId,
+            PeerAccountId = p.PeerOwnerId,
+            PeerRegion = p.PeerRegion,
+            PeerCidrs = [.. p.PeerCidrs],
+            PeerIpv6Cidrs = [.. p.PeerIpv6Cidrs],
+        }).ToList();
         var nats = firewall.NatAddresses.ToList();
         var filters = InterfaceFilters(firewall);
         var appliance = ApplianceRouting(firewall);
@@ -983,10 +991,11 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
 
     private static bool SamePeerings(List<PeeringRecord> a, List<PeeringRecord> b) =>
         a.Count == b.Count && a.Zip(b).All(p => p.First.PeeringConnectionId == p.Second.PeeringConnectionId && p.First.PeerVpcId == p.Second.PeerVpcId
+            && p.First.PeerAccountId == p.Second.PeerAccountId && p.First.PeerRegion == p.Second.PeerRegion
             && p.First.PeerCidrs.SequenceEqual(p.Second.PeerCidrs, StringComparer.Ordinal) && p.First.PeerIpv6Cidrs.SequenceEqual(p.Second.PeerIpv6Cidrs, StringComparer.Ordinal));
 
     /// <summary>
-    /// Peering links: a veth pair between two VPC namespaces (named <see cref="FirewallRuleset.PeeringLink"/>
+    /// Peering links: a veth pair between two VPC namespaces, of one account and Region or not (named <see cref="FirewallRuleset.PeeringLink"/>
     /// on both ends) for each connection both VPCs' firewalls name as active, with a route to the
     /// other VPC's blocks on each end and proxy ARP answering for the addresses behind it (each end
     /// holds its VPC's DNS address, the source of its ARP requests). Links no
@@ -999,7 +1008,7 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         {
             foreach (var peering in vpc.Peerings)
             {
-                if (!_vpcs.TryGetValue(VpcNetworkRecord.VpcKey(vpc.AccountId, vpc.Region, peering.PeerVpcId), out var peer)
+                if (!_vpcs.TryGetValue(VpcNetworkRecord.VpcKey(peering.PeerAccountId ?? vpc.AccountId, peering.PeerRegion ?? vpc.Region, peering.PeerVpcId), out var peer)
                     || string.CompareOrdinal(vpc.Key, peer.Key) >= 0
                     || peer.Peerings.Find(p => p.PeeringConnectionId == peering.PeeringConnectionId) is not { } back
                     || !File.Exists(NamespacePath(vpc.Namespace)) || !File.Exists(NamespacePath(peer.Namespace)))
