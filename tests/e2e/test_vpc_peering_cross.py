@@ -8,7 +8,7 @@ the connection came from.
 Inter-Region: A requests a connection with PeerRegion; it shows in both Regions under one id,
 only us-west-2 may accept it, routes on both sides carry P's connection to W once it is active,
 security groups cannot name a group of the other Region, each Region changes only its own side's
-DNS option, and deleting the connection in the accepter's Region cuts the traffic and turns the
+DNS option (which makes the other VPC's resolver answer this side's private names), and deleting the connection in the accepter's Region cuts the traffic and turns the
 requester's routes into blackholes.
 
 Cross-account: A requests a connection with PeerOwnerId; the other account sees it and accepts
@@ -16,7 +16,7 @@ it (A cannot); O's group lets in P's group by account id and group id (UserIdGro
 reaches O only then.
 
 Commands run in the guests' own network namespaces (`ip netns exec s-<instance id>`). Needs root,
-crun, nftables, socat and the minimal image; anything missing FAILS the tests.
+crun, nftables, socat, busybox (nslookup) and the minimal image; anything missing FAILS the tests.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
 
 EAST, WEST = "us-east-1", "us-west-2"
 VPC_A, VPC_W, VPC_O = "10.83.0.0/16", "10.84.0.0/16", "10.85.0.0/16"
+DNS_A, DNS_W = "10.83.0.2", "10.84.0.2"
 
 
 def _run(*args, check=True, **kw):
@@ -45,6 +46,18 @@ def _tcp_from(instance_id, ip, port) -> str:
     r = _run("ip", "netns", "exec", "s-" + instance_id[2:], "socat", "-T", "2", "-", f"TCP:{ip}:{port},connect-timeout=1",
              check=False, input="", timeout=10)
     return r.stdout.strip()
+
+
+def _resolve(instance_id, name, server):
+    """The address the VPC resolver at `server` gives `name`, asked from the guest's namespace (None when none)."""
+    r = _run("ip", "netns", "exec", "s-" + instance_id[2:], "busybox", "nslookup", name, server, check=False, timeout=10)
+    answer = r.stdout.split("Name:", 1)
+    if r.returncode != 0 or len(answer) < 2:
+        return None
+    for line in answer[1].splitlines():
+        if line.strip().startswith("Address"):
+            return line.split()[-1]
+    return None
 
 
 def _until(check, expected, timeout=10.0):
@@ -95,7 +108,7 @@ class Lab:
 @pytest.fixture(scope="module")
 def lab(stratus_binary, tmp_path_factory):
     listeners = []
-    with guest_server(stratus_binary, tmp_path_factory, "xpeer", tools=("socat",)) as srv:
+    with guest_server(stratus_binary, tmp_path_factory, "xpeer", tools=("socat", "busybox")) as srv:
         sides = []
         try:
             lab = Lab()
@@ -165,11 +178,18 @@ def test_inter_region_peering_is_accepted_in_the_accepter_region_and_carries_pac
     assert _code(lambda: west.authorize_security_group_ingress(GroupId=w.sg, IpPermissions=[
         {"IpProtocol": "tcp", "FromPort": 9001, "ToPort": 9001, "UserIdGroupPairs": [{"GroupId": a.sg, "UserId": a.owner}]}])) == "InvalidGroup.NotFound"
 
-    # Each Region changes its own side's DNS option only.
+    # Each Region changes its own side's DNS option only; a side's option lets the other VPC's
+    # resolver answer this side's private names.
+    w_name = "ip-" + w.ip.replace(".", "-") + ".us-west-2.compute.internal"
+    a_name = "ip-" + a.ip.replace(".", "-") + ".ec2.internal"
+    assert _resolve(a.instance, w_name, DNS_A) is None and _resolve(w.instance, a_name, DNS_W) is None
     assert _code(lambda: east.modify_vpc_peering_connection_options(
         VpcPeeringConnectionId=pcx, AccepterPeeringConnectionOptions={"AllowDnsResolutionFromRemoteVpc": True})) == "OperationNotPermitted"
     east.modify_vpc_peering_connection_options(VpcPeeringConnectionId=pcx, RequesterPeeringConnectionOptions={"AllowDnsResolutionFromRemoteVpc": True})
+    _until(lambda: _resolve(w.instance, a_name, DNS_W), a.ip)
+    assert _resolve(a.instance, w_name, DNS_A) is None
     west.modify_vpc_peering_connection_options(VpcPeeringConnectionId=pcx, AccepterPeeringConnectionOptions={"AllowDnsResolutionFromRemoteVpc": True})
+    _until(lambda: _resolve(a.instance, w_name, DNS_A), w.ip)
     seen = west.describe_vpc_peering_connections(VpcPeeringConnectionIds=[pcx])["VpcPeeringConnections"][0]
     assert seen["RequesterVpcInfo"]["PeeringOptions"]["AllowDnsResolutionFromRemoteVpc"] is True
     assert seen["AccepterVpcInfo"]["PeeringOptions"]["AllowDnsResolutionFromRemoteVpc"] is True
@@ -179,6 +199,7 @@ def test_inter_region_peering_is_accepted_in_the_accepter_region_and_carries_pac
     _until(lambda: _tcp_from(a.instance, w.ip, 9000), "")
     routes = east.describe_route_tables(RouteTableIds=[a.rt])["RouteTables"][0]["Routes"]
     assert [r["State"] for r in routes if r.get("VpcPeeringConnectionId") == pcx] == ["blackhole"]
+    _until(lambda: _resolve(a.instance, w_name, DNS_A), None)
     gone = east.describe_vpc_peering_connections(VpcPeeringConnectionIds=[pcx])["VpcPeeringConnections"][0]
     assert gone["Status"]["Code"] == "deleted"
     east.delete_route(RouteTableId=a.rt, DestinationCidrBlock=VPC_W)

@@ -66,6 +66,9 @@ public sealed record FirewallPeering(string PeeringConnectionId, string PeerVpcI
     /// <summary>The peer VPC's Region (null: the VPC's own).</summary>
     public string? PeerRegion { get; init; }
 
+    /// <summary>True when the peer side allows DNS resolution from this VPC (its <c>AllowDnsResolutionFromRemoteVpc</c>): this VPC's resolver answers the peer's private names.</summary>
+    public bool ResolvesPeerNames { get; init; }
+
     /// <summary>The peer VPC's associated IPv6 blocks (as they are now).</summary>
     public IReadOnlyList<string> PeerIpv6Cidrs { get; init; } = [];
 }
@@ -243,6 +246,7 @@ public sealed record VpcFirewall(
             {
                 PeerOwnerId = p.PeerOf(vpcId).OwnerId == scope.AccountId ? null : p.PeerOf(vpcId).OwnerId,
                 PeerRegion = p.PeerOf(vpcId).Region == scope.Region ? null : p.PeerOf(vpcId).Region,
+                ResolvesPeerNames = p.PeerOf(vpcId).AllowDnsResolutionFromRemoteVpc,
                 PeerIpv6Cidrs = peerVpcs.TryGetValue(p.PeerOf(vpcId).VpcId, out var peerVpc)
                     ? peerVpc.Ipv6CidrBlocks.Where(b => b.State == "associated").Select(b => b.Ipv6CidrBlock).ToList()
                     : [],

@@ -106,6 +106,9 @@ internal sealed class PeeringRecord
     /// <summary>The peer VPC's Region, when not the VPC's own.</summary>
     public string? PeerRegion { get; init; }
 
+    /// <summary>The VPC's resolver answers the peer VPC's private names (the peer allows DNS resolution from this VPC).</summary>
+    public bool ResolvePeerNames { get; init; }
+
     public List<string> PeerCidrs { get; init; } = [];
 
     /// <summary>The peer VPC's IPv6 blocks (routed over the link's link-local addresses).</summary>

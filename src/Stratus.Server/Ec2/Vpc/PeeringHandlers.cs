@@ -88,6 +88,12 @@ internal sealed partial class Ec2Service
         var (requester, accepter) = await VpcPeering.ModifyOptionsAsync(context.Transaction, context.Scope, request.VpcPeeringConnectionId,
             request.RequesterPeeringConnectionOptions?.AllowDnsResolutionFromRemoteVpc, request.AccepterPeeringConnectionOptions?.AllowDnsResolutionFromRemoteVpc,
             context.Now, context.Cancellation).ConfigureAwait(false);
+        // The options decide which peer names each VPC's resolver answers: both sides' hosts follow.
+        if (!context.DryRun)
+        {
+            context.AfterCommit(() => _lifecycle.SyncFirewallAsync(context.Scope, ct: CancellationToken.None));
+            SyncPeerScope(context, await VpcPeering.RequireAsync(context.Transaction, context.Scope, request.VpcPeeringConnectionId, context.Now, context.Cancellation).ConfigureAwait(false));
+        }
         return new ModifyVpcPeeringConnectionOptionsResult
         {
             RequesterPeeringConnectionOptions = requester is null ? null : new PeeringConnectionOptions { AllowDnsResolutionFromRemoteVpc = requester },
