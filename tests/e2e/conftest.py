@@ -188,6 +188,7 @@ MODULE_SECONDS = {
     "test_images.py": 6, "test_semantics.py": 5, "test_regions.py": 5, "test_instancetypes.py": 5,
     "test_auth.py": 3, "test_default_vpc.py": 3,
     "test_transit_gateway_connect_bgp.py": 45,
+    "test_vpc_peering_cross.py": 30,
 }
 DEFAULT_MODULE_SECONDS = 30
 

@@ -30,8 +30,11 @@ def test_peering_attachments_request_accept_reject_delete(ec2, account):
                    PeerAccountId=account, PeerRegion=region) == "InvalidParameterValue"
     assert code_of(ec2.create_transit_gateway_peering_attachment, TransitGatewayId=a, PeerTransitGatewayId="tgw-0123456789abcdef0",
                    PeerAccountId=account, PeerRegion=region) == "InvalidTransitGatewayID.NotFound"
+    # The peer gateway is looked up in the peer account: b is not another account's.
     assert code_of(ec2.create_transit_gateway_peering_attachment, TransitGatewayId=a, PeerTransitGatewayId=b,
-                   PeerAccountId="123456789012", PeerRegion=region) == "InvalidParameterValue"
+                   PeerAccountId="999999999999" if account != "999999999999" else "999999999998", PeerRegion=region) == "InvalidTransitGatewayID.NotFound"
+    assert code_of(ec2.create_transit_gateway_peering_attachment, TransitGatewayId=a, PeerTransitGatewayId=b,
+                   PeerAccountId="12345", PeerRegion=region) == "InvalidParameterValue"
 
     created = ec2.create_transit_gateway_peering_attachment(
         TransitGatewayId=a, PeerTransitGatewayId=b, PeerAccountId=account, PeerRegion=region,
@@ -108,6 +111,28 @@ def test_peering_attachments_request_accept_reject_delete(ec2, account):
     deleted = ec2.delete_transit_gateway_peering_attachment(TransitGatewayAttachmentId=att)["TransitGatewayPeeringAttachment"]
     assert deleted["State"] == "deleting"
     until(lambda: _peering(ec2, att)["State"] == "deleted", "deleted")
+
+
+def test_peering_attachments_between_accounts_are_decided_by_the_accepter(ec2, account, server):
+    other = server.ec2(credentials=server.create_account("tgw-peer-other"))
+    other_account = other.describe_security_groups(GroupNames=["default"])["SecurityGroups"][0]["OwnerId"]
+    assert other_account != account
+    mine = _available_tgw(ec2)
+    theirs = _available_tgw(other)
+    region = ec2.meta.region_name
+    att = ec2.create_transit_gateway_peering_attachment(
+        TransitGatewayId=mine, PeerTransitGatewayId=theirs, PeerAccountId=other_account, PeerRegion=region)["TransitGatewayPeeringAttachment"]
+    assert att["AccepterTgwInfo"]["OwnerId"] == other_account and att["RequesterTgwInfo"]["OwnerId"] == account
+    att = att["TransitGatewayAttachmentId"]
+    # The other account sees it waiting for its acceptance; the requester cannot accept it.
+    assert _peering(other, att)["State"] == "pendingAcceptance"
+    until(lambda: _peering(ec2, att)["State"] == "pendingAcceptance", "pendingAcceptance")
+    assert code_of(ec2.accept_transit_gateway_peering_attachment, TransitGatewayAttachmentId=att) == "IncorrectState"
+    assert other.accept_transit_gateway_peering_attachment(TransitGatewayAttachmentId=att)["TransitGatewayPeeringAttachment"]["State"] == "pending"
+    until(lambda: _peering(ec2, att)["State"] == "available", "available")
+    assert _peering(other, att)["State"] == "available"
+    other.delete_transit_gateway_peering_attachment(TransitGatewayAttachmentId=att)
+    until(lambda: _peering(ec2, att)["State"] in ("deleting", "deleted"), "deleting")
 
 
 def test_connect_attachments_and_peers(ec2):

@@ -22,6 +22,9 @@ public sealed record TransitGatewayHostAttachment(string AttachmentId, string Re
 {
     public string? PeerTransitGatewayId { get; init; }
     public string? PeerRegion { get; init; }
+
+    /// <summary>Peering attachments: the peer gateway's account.</summary>
+    public string? PeerAccountId { get; init; }
     public IReadOnlyList<TransitGatewayHostConnectPeer> ConnectPeers { get; init; } = [];
 }
 
@@ -169,6 +172,7 @@ public static class TransitGatewayFirewall
             {
                 PeerTransitGatewayId = a.ResourceType == "peering" ? TransitGateways.PeerOf(a, transitGatewayId) : null,
                 PeerRegion = a.ResourceType == "peering" ? TransitGateways.PeerRegionOf(a, transitGatewayId, scope.Region) : null,
+                PeerAccountId = a.ResourceType == "peering" ? TransitGateways.PeerAccountOf(a, transitGatewayId) : null,
                 ConnectPeers = a.ResourceType == "connect"
                     ? connectPeers.Where(p => p.TransitGatewayAttachmentId == a.Id && p.InsideCidrBlocks.Count > 0)
                         .Select(p => new TransitGatewayHostConnectPeer(p.Id, p.TransitGatewayAddress, p.PeerAddress, p.InsideCidrBlocks[0],

@@ -60,6 +60,15 @@ public sealed record FirewallPeerRoute(string PeeringConnectionId, string Destin
 /// <summary>An active peering connection of the VPC: the peer VPC and its IPv4 blocks.</summary>
 public sealed record FirewallPeering(string PeeringConnectionId, string PeerVpcId, IReadOnlyList<string> PeerCidrs)
 {
+    /// <summary>The peer VPC's account (null: the VPC's own).</summary>
+    public string? PeerOwnerId { get; init; }
+
+    /// <summary>The peer VPC's Region (null: the VPC's own).</summary>
+    public string? PeerRegion { get; init; }
+
+    /// <summary>True when the peer side allows DNS resolution from this VPC (its <c>AllowDnsResolutionFromRemoteVpc</c>): this VPC's resolver answers the peer's private names.</summary>
+    public bool ResolvesPeerNames { get; init; }
+
     /// <summary>The peer VPC's associated IPv6 blocks (as they are now).</summary>
     public IReadOnlyList<string> PeerIpv6Cidrs { get; init; } = [];
 }
@@ -177,6 +186,21 @@ public sealed record VpcFirewall(
                 }
             }
         }
+        // Groups of other accounts (named across a peering connection): their members are that account's interfaces in this Region.
+        foreach (var owner in groupRules.Values.SelectMany(r => r).Where(r => r.PeerKind == PeerKind.Group && r.PeerOwnerId is { } o && o != scope.AccountId)
+            .Select(r => r.PeerOwnerId!).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        {
+            foreach (var eni in await session.ListAsync<NetworkInterfaceResource>(scope with { AccountId = owner }, ResourceTypes.NetworkInterface, ct).ConfigureAwait(false))
+            {
+                foreach (var groupId in eni.SecurityGroupIds)
+                {
+                    if (memberSets.TryGetValue(groupId, out var set))
+                    {
+                        set.UnionWith(eni.AllPrivateIpAddresses);
+                    }
+                }
+            }
+        }
         var members = new SortedDictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         foreach (var (groupId, set) in memberSets)
         {
@@ -208,11 +232,21 @@ public sealed record VpcFirewall(
             .Where(p => p.Status == "active" && p.Involves(vpcId))
             .OrderBy(p => p.Id, StringComparer.Ordinal)
             .ToList();
-        var peerVpcs = (await session.GetManyAsync<VpcResource>(scope, ResourceTypes.Vpc, activeConnections.Select(p => p.PeerOf(vpcId).VpcId).Distinct(StringComparer.Ordinal).ToList(), ct).ConfigureAwait(false))
-            .ToDictionary(v => v.Id, StringComparer.Ordinal);
+        // Peer VPCs are read in their own account and Region (a connection may join two of either).
+        var peerVpcs = new Dictionary<string, VpcResource>(StringComparer.Ordinal);
+        foreach (var bySide in activeConnections.Select(p => p.PeerOf(vpcId)).GroupBy(side => new Scope(side.OwnerId, side.Region)))
+        {
+            foreach (var peerVpc in await session.GetManyAsync<VpcResource>(bySide.Key, ResourceTypes.Vpc, bySide.Select(side => side.VpcId).Distinct(StringComparer.Ordinal).ToList(), ct).ConfigureAwait(false))
+            {
+                peerVpcs[peerVpc.Id] = peerVpc;
+            }
+        }
         var peerings = activeConnections
             .Select(p => new FirewallPeering(p.Id, p.PeerOf(vpcId).VpcId, p.PeerOf(vpcId).CidrBlocks.ToList())
             {
+                PeerOwnerId = p.PeerOf(vpcId).OwnerId == scope.AccountId ? null : p.PeerOf(vpcId).OwnerId,
+                PeerRegion = p.PeerOf(vpcId).Region == scope.Region ? null : p.PeerOf(vpcId).Region,
+                ResolvesPeerNames = p.PeerOf(vpcId).AllowDnsResolutionFromRemoteVpc,
                 PeerIpv6Cidrs = peerVpcs.TryGetValue(p.PeerOf(vpcId).VpcId, out var peerVpc)
                     ? peerVpc.Ipv6CidrBlocks.Where(b => b.State == "associated").Select(b => b.Ipv6CidrBlock).ToList()
                     : [],

@@ -190,7 +190,7 @@ public sealed partial class LinuxHostNetwork
             // Peerings: one link between the two gateways' namespaces, when both are here.
             foreach (var peering in view.Attachments.Where(a => a.ResourceType == "peering" && a.PeerTransitGatewayId is not null))
             {
-                var peerKey = GatewayKey(account, peering.PeerRegion ?? "", peering.PeerTransitGatewayId!);
+                var peerKey = GatewayKey(peering.PeerAccountId ?? account, peering.PeerRegion ?? "", peering.PeerTransitGatewayId!);
                 if (!wanted.ContainsKey(peerKey) || !record.Gateways.TryGetValue(peerKey, out var peerView)
                     || !peerView.Attachments.Any(a => a.AttachmentId == peering.AttachmentId))
                 {

@@ -211,7 +211,16 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         var dns = Ipv4Cidr.Parse(firewall.VpcCidrs.Count > 0 ? firewall.VpcCidrs[0] : "0.0.0.0/0").At(2);
         var key = VpcNetworkRecord.VpcKey(firewall.AccountId, firewall.Region, firewall.VpcId);
         var text = FirewallRuleset.Compile(firewall, dns) + Ipv6Ruleset.Compile(firewall);
-        var peerings = firewall.Peerings.Select(p => new PeeringRecord { PeeringConnectionId = p.PeeringConnectionId, PeerVpcId = p.PeerVpcId, PeerCidrs = [.. p.PeerCidrs], PeerIpv6Cidrs = [.. p.PeerIpv6Cidrs] }).ToList();
+        var peerings = firewall.Peerings.Select(p => new PeeringRecord
+        {
+            PeeringConnectionId = p.PeeringConnectionId,
+            PeerVpcId = p.PeerVpcId,
+            PeerAccountId = p.PeerOwnerId,
+            PeerRegion = p.PeerRegion,
+            ResolvePeerNames = p.ResolvesPeerNames,
+            PeerCidrs = [.. p.PeerCidrs],
+            PeerIpv6Cidrs = [.. p.PeerIpv6Cidrs],
+        }).ToList();
         var nats = firewall.NatAddresses.ToList();
         var filters = InterfaceFilters(firewall);
         var appliance = ApplianceRouting(firewall);
@@ -298,6 +307,7 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
                 {
                     await StepAsync(steps, watch, "public-routes", () => SyncPublicRoutesAsync(vpc, cancellationToken)).ConfigureAwait(false);
                     await StepAsync(steps, watch, "peering", () => SyncPeeringLinksAsync(cancellationToken)).ConfigureAwait(false);
+                    await StepAsync(steps, watch, "names", () => ApplyDhcpAsync(vpc, restart: false, cancellationToken)).ConfigureAwait(false);
                 }
                 if (gatewaysChanged)
                 {
@@ -899,6 +909,7 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         await SyncApplianceRoutesAsync(vpc, cancellationToken).ConfigureAwait(false);
         await ApplyDhcpAsync(vpc, restartDhcp, cancellationToken).ConfigureAwait(false);
         await SyncIpv6Async(vpc, cancellationToken).ConfigureAwait(false);
+        await RefreshPeerNamesAsync(vpc, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -983,10 +994,11 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
 
     private static bool SamePeerings(List<PeeringRecord> a, List<PeeringRecord> b) =>
         a.Count == b.Count && a.Zip(b).All(p => p.First.PeeringConnectionId == p.Second.PeeringConnectionId && p.First.PeerVpcId == p.Second.PeerVpcId
+            && p.First.PeerAccountId == p.Second.PeerAccountId && p.First.PeerRegion == p.Second.PeerRegion && p.First.ResolvePeerNames == p.Second.ResolvePeerNames
             && p.First.PeerCidrs.SequenceEqual(p.Second.PeerCidrs, StringComparer.Ordinal) && p.First.PeerIpv6Cidrs.SequenceEqual(p.Second.PeerIpv6Cidrs, StringComparer.Ordinal));
 
     /// <summary>
-    /// Peering links: a veth pair between two VPC namespaces (named <see cref="FirewallRuleset.PeeringLink"/>
+    /// Peering links: a veth pair between two VPC namespaces, of one account and Region or not (named <see cref="FirewallRuleset.PeeringLink"/>
     /// on both ends) for each connection both VPCs' firewalls name as active, with a route to the
     /// other VPC's blocks on each end and proxy ARP answering for the addresses behind it (each end
     /// holds its VPC's DNS address, the source of its ARP requests). Links no
@@ -999,7 +1011,7 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         {
             foreach (var peering in vpc.Peerings)
             {
-                if (!_vpcs.TryGetValue(VpcNetworkRecord.VpcKey(vpc.AccountId, vpc.Region, peering.PeerVpcId), out var peer)
+                if (!_vpcs.TryGetValue(VpcNetworkRecord.VpcKey(peering.PeerAccountId ?? vpc.AccountId, peering.PeerRegion ?? vpc.Region, peering.PeerVpcId), out var peer)
                     || string.CompareOrdinal(vpc.Key, peer.Key) >= 0
                     || peer.Peerings.Find(p => p.PeeringConnectionId == peering.PeeringConnectionId) is not { } back
                     || !File.Exists(NamespacePath(vpc.Namespace)) || !File.Exists(NamespacePath(peer.Namespace)))
@@ -1173,10 +1185,11 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
     private async Task ApplyDhcpAsync(VpcNetworkRecord vpc, bool restart, CancellationToken cancellationToken)
     {
         var dir = VpcDirectory(vpc);
-        var domain = vpc.Region == "us-east-1" ? "ec2.internal" : vpc.Region + ".compute.internal";
+        var domain = PrivateDomain(vpc.Region);
         var hosts = string.Concat(vpc.Nics.Select(n => $"{n.MacAddress},{n.PrivateIp},{n.HostName},infinite\n"));
         var names = string.Concat(vpc.Nics.Select(n => $"{n.PrivateIp} {n.HostName}.{domain} {n.HostName}\n"))
-            + string.Concat(vpc.ServiceNames.Select(line => line + "\n"));
+            + string.Concat(vpc.ServiceNames.Select(line => line + "\n"))
+            + PeerNames(vpc);
         var config = new StringBuilder();
         config.Append(CultureInfo.InvariantCulture, $"interface={Bridge}\nbind-dynamic\nno-resolv\nno-hosts\ndomain-needed\nlocal=/internal/\n");
         config.Append(CultureInfo.InvariantCulture, $"addn-hosts={Path.Combine(dir, "names")}\n");
@@ -1204,6 +1217,43 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         else if (hostsChanged)
         {
             await HostCommand.RunAsync("kill", ["-HUP", pid.Value.ToString(CultureInfo.InvariantCulture)], cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The domain of private DNS names in <paramref name="region"/>, as EC2 names them.</summary>
+    private static string PrivateDomain(string region) => region == "us-east-1" ? "ec2.internal" : region + ".compute.internal";
+
+    /// <summary>
+    /// The private names of the guests of peer VPCs that allow DNS resolution from this one
+    /// (<c>AllowDnsResolutionFromRemoteVpc</c> on their side of an active connection), with their
+    /// own Region's domain: the VPC's resolver answers them with the peer's private addresses.
+    /// </summary>
+    private string PeerNames(VpcNetworkRecord vpc)
+    {
+        var lines = new StringBuilder();
+        foreach (var peering in vpc.Peerings.Where(p => p.ResolvePeerNames))
+        {
+            if (_vpcs.TryGetValue(VpcNetworkRecord.VpcKey(peering.PeerAccountId ?? vpc.AccountId, peering.PeerRegion ?? vpc.Region, peering.PeerVpcId), out var peer))
+            {
+                var domain = PrivateDomain(peer.Region);
+                foreach (var nic in peer.Nics.OrderBy(n => n.PrivateIp, StringComparer.Ordinal))
+                {
+                    lines.Append(CultureInfo.InvariantCulture, $"{nic.PrivateIp} {nic.HostName}.{domain}\n");
+                }
+            }
+        }
+        return lines.ToString();
+    }
+
+    /// <summary>Re-writes the names of the VPCs that resolve this VPC's guests' names across a peering (its guests changed).</summary>
+    private async Task RefreshPeerNamesAsync(VpcNetworkRecord vpc, CancellationToken cancellationToken)
+    {
+        foreach (var other in _vpcs.Values.Where(v => v.Key != vpc.Key && v.Peerings.Any(p => p.ResolvePeerNames && p.PeerVpcId == vpc.VpcId)).ToList())
+        {
+            if (File.Exists(NamespacePath(other.Namespace)))
+            {
+                await ApplyDhcpAsync(other, restart: false, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 

@@ -93,12 +93,21 @@ internal sealed record SubnetRoutingRecord(string SubnetCidr, List<ApplianceRout
 /// <summary>A route through a guest: its destination and the next hop (the target interface's primary address).</summary>
 internal sealed record ApplianceRouteRecord(string Destination, string NextHop);
 
-/// <summary>An active peering connection of a VPC: the peer VPC (same account and region) and its blocks.</summary>
+/// <summary>An active peering connection of a VPC: the peer VPC (of this or another account and Region) and its blocks.</summary>
 internal sealed class PeeringRecord
 {
     public required string PeeringConnectionId { get; init; }
 
     public required string PeerVpcId { get; init; }
+
+    /// <summary>The peer VPC's account, when not the VPC's own.</summary>
+    public string? PeerAccountId { get; init; }
+
+    /// <summary>The peer VPC's Region, when not the VPC's own.</summary>
+    public string? PeerRegion { get; init; }
+
+    /// <summary>The VPC's resolver answers the peer VPC's private names (the peer allows DNS resolution from this VPC).</summary>
+    public bool ResolvePeerNames { get; init; }
 
     public List<string> PeerCidrs { get; init; } = [];
 

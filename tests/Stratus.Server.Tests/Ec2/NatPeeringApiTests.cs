@@ -188,8 +188,11 @@ public sealed class NatPeeringApiTests(LiveServer server) : IClassFixture<LiveSe
             .Error("InvalidVpcID.NotFound", HttpStatusCode.BadRequest);
         (await ec2.CallAsync("CreateVpcPeeringConnection", ("VpcId", a), ("PeerVpcId", a))).Error("InvalidParameterValue", HttpStatusCode.BadRequest);
         var b = await VpcAsync(ec2, "10.61.0.0/16");
-        (await ec2.CallAsync("CreateVpcPeeringConnection", ("VpcId", a), ("PeerVpcId", b), ("PeerRegion", "us-east-1")))
+        (await ec2.CallAsync("CreateVpcPeeringConnection", ("VpcId", a), ("PeerVpcId", b), ("PeerRegion", "xx-nowhere-1")))
             .Error("InvalidParameterValue", HttpStatusCode.BadRequest);
+        // A VPC that is not in the peer Region: the request is made and fails, as AWS's does.
+        var elsewhere = (await ec2.CallAsync("CreateVpcPeeringConnection", ("VpcId", a), ("PeerVpcId", b), ("PeerRegion", "us-east-1"))).Ok().First("vpcPeeringConnectionId")!;
+        Assert.Equal("failed", (await ec2.CallAsync("DescribeVpcPeeringConnections", ("VpcPeeringConnectionId.1", elsewhere))).Ok().First("code"));
     }
 
     [Fact]

@@ -71,7 +71,7 @@ public sealed class TransitGatewayRouteTableAnnouncementResource : IProvisioned
 /// <summary>
 /// Transit gateway peering attachments, Connect attachments and peers, policy tables and route
 /// table announcements, with EC2's states and errors. Peering attachments join two gateways of
-/// the caller's account and region: <c>initiatingRequest</c>, then <c>pendingAcceptance</c> until
+/// any accounts and Regions (the accepter's account, in its Region, decides): <c>initiatingRequest</c>, then <c>pendingAcceptance</c> until
 /// accepted (<c>pending</c> → <c>available</c>) or rejected (<c>rejecting</c> → <c>rejected</c>).
 /// </summary>
 public static class TransitGatewayExtras
@@ -101,16 +101,16 @@ public static class TransitGatewayExtras
         {
             throw AwsErrors.MissingParameter("PeerRegion");
         }
-        if (peerAccountId != scope.AccountId)
+        if (peerAccountId.Length != 12 || !peerAccountId.All(char.IsAsciiDigit))
         {
-            throw AwsErrors.InvalidParameterValue("Peering with a transit gateway of another account is not supported: PeerAccountId must be the caller's.");
+            throw AwsErrors.InvalidParameterValue($"Value ({peerAccountId}) for parameter PeerAccountId is invalid. An account id is 12 digits.");
         }
         if (Regions.RegionCatalog.Find(peerRegion) is null)
         {
             throw AwsErrors.InvalidParameterValue($"Value ({peerRegion}) for parameter PeerRegion is invalid. {peerRegion} is not a valid Region.");
         }
         var routing = TransitGateways.EnableDisable(dynamicRouting, "DynamicRouting") ?? "disable";
-        var peerScope = scope with { Region = peerRegion };
+        var peerScope = new Scope(peerAccountId, peerRegion);
         var peer = await TransitGateways.RequireAsync(tx, peerScope, peerTransitGatewayId, now, ct).ConfigureAwait(false);
         if (peer.Id == gateway.Id)
         {
@@ -147,9 +147,9 @@ public static class TransitGatewayExtras
     {
         var attachment = await RequireOfTypeAsync(tx, scope, attachmentId, "peering", "peering", now, ct).ConfigureAwait(false);
         TransitGateways.RequireState(attachment.Id, attachment.State, "pendingAcceptance");
-        if (attachment.RequesterRegion == scope.Region)
+        if (TransitGateways.OtherScope(attachment, scope) is not null && scope != TransitGateways.AccepterScopeOf(attachment))
         {
-            // Between Regions only the accepter's Region decides.
+            // Between Regions or accounts only the accepter's account, in its Region, decides.
             throw new AwsException("IncorrectState", $"{attachment.Id} is in invalid state");
         }
         if (accept)

@@ -63,8 +63,9 @@ public sealed class TransitGatewayAttachmentResource : IProvisioned
 
     /// <summary>
     /// Peering attachments between Regions: the requester's Region (the accepter's is
-    /// <see cref="TransitGatewayPeerInfo.Region"/>). Such an attachment is stored in both Regions
-    /// under the same id and every change is written to both (<see cref="TransitGateways.PutAttachmentAsync"/>).
+    /// <see cref="TransitGatewayPeerInfo.Region"/>). An attachment between Regions or accounts is
+    /// stored in both sides' scopes under the same id and every change is written to both
+    /// (<see cref="TransitGateways.PutAttachmentAsync"/>).
     /// </summary>
     public string? RequesterRegion { get; init; }
     public string? Protocol { get; init; }

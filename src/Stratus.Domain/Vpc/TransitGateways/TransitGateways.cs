@@ -712,29 +712,56 @@ public static class TransitGateways
     // ---- Shared rules ----------------------------------------------------------------------
 
     /// <summary>
-    /// Stores an attachment; a peering attachment between Regions is written to both Regions, so
-    /// each side reads (and settles) the same state, associations and options.
+    /// Stores an attachment; a peering attachment between Regions or accounts is written to both
+    /// sides' scopes, so each side reads (and settles) the same state, associations and options.
     /// </summary>
     public static async Task PutAttachmentAsync(IStoreTransaction tx, Scope scope, TransitGatewayAttachmentResource attachment, DateTime time, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(tx);
         ArgumentNullException.ThrowIfNull(attachment);
         await tx.PutAsync(scope, ResourceTypes.TransitGatewayAttachment, attachment.Id, attachment, time, ct).ConfigureAwait(false);
-        if (OtherRegion(attachment, scope.Region) is { } other)
+        if (OtherScope(attachment, scope) is { } other)
         {
-            await tx.PutAsync(scope with { Region = other }, ResourceTypes.TransitGatewayAttachment, attachment.Id, attachment, time, ct).ConfigureAwait(false);
+            await tx.PutAsync(other, ResourceTypes.TransitGatewayAttachment, attachment.Id, attachment, time, ct).ConfigureAwait(false);
         }
     }
 
-    /// <summary>For a peering attachment between Regions, the Region of the other side than <paramref name="region"/>; null otherwise.</summary>
-    public static string? OtherRegion(TransitGatewayAttachmentResource attachment, string region)
+    /// <summary>The account and Region of the requester's gateway of a peering attachment.</summary>
+    public static Scope RequesterScopeOf(TransitGatewayAttachmentResource attachment)
     {
         ArgumentNullException.ThrowIfNull(attachment);
-        if (attachment.ResourceType != "peering" || attachment.RequesterRegion is not { } requester || attachment.Peer is not { } peer || requester == peer.Region)
+        return new Scope(attachment.TransitGatewayOwnerId, attachment.RequesterRegion ?? attachment.Peer?.Region ?? "");
+    }
+
+    /// <summary>The account and Region of the accepter's gateway of a peering attachment.</summary>
+    public static Scope AccepterScopeOf(TransitGatewayAttachmentResource attachment)
+    {
+        ArgumentNullException.ThrowIfNull(attachment);
+        return new Scope(attachment.ResourceOwnerId, attachment.Peer?.Region ?? attachment.RequesterRegion ?? "");
+    }
+
+    /// <summary>For a peering attachment between Regions or accounts, the scope of the other side than <paramref name="scope"/>; null otherwise.</summary>
+    public static Scope? OtherScope(TransitGatewayAttachmentResource attachment, Scope scope)
+    {
+        ArgumentNullException.ThrowIfNull(attachment);
+        if (attachment.ResourceType != "peering" || attachment.Peer is null)
         {
             return null;
         }
-        return region == requester ? peer.Region : requester;
+        var requester = RequesterScopeOf(attachment);
+        var accepter = AccepterScopeOf(attachment);
+        if (requester == accepter)
+        {
+            return null;
+        }
+        return scope == requester ? accepter : requester;
+    }
+
+    /// <summary>The account of the gateway at the other end of a peering attachment, seen from <paramref name="transitGatewayId"/>.</summary>
+    public static string PeerAccountOf(TransitGatewayAttachmentResource attachment, string transitGatewayId)
+    {
+        ArgumentNullException.ThrowIfNull(attachment);
+        return IsAccepterSide(attachment, transitGatewayId) ? attachment.TransitGatewayOwnerId : attachment.ResourceOwnerId;
     }
 
     /// <summary>The Region of the gateway at the other end of a peering attachment, seen from <paramref name="transitGatewayId"/> in <paramref name="region"/>.</summary>

@@ -95,12 +95,12 @@ internal sealed partial class Ec2Service
         };
     }
 
-    /// <summary>A peering between Regions changes what the other Region's VPCs forward too: their filters follow after the commit.</summary>
+    /// <summary>A peering between Regions or accounts changes what the other side's VPCs forward too: their filters follow after the commit.</summary>
     private void SyncOtherRegion(RequestContext context, TransitGatewayAttachmentResource attachment)
     {
-        if (!context.DryRun && TransitGateways.OtherRegion(attachment, context.Scope.Region) is { } other)
+        if (!context.DryRun && TransitGateways.OtherScope(attachment, context.Scope) is { } other)
         {
-            context.AfterCommit(() => _lifecycle.SyncFirewallAsync(context.Scope with { Region = other }, ct: CancellationToken.None));
+            context.AfterCommit(() => _lifecycle.SyncFirewallAsync(other, ct: CancellationToken.None));
         }
     }
 
@@ -241,9 +241,9 @@ internal sealed partial class Ec2Service
 
     private static TransitGatewayPeeringAttachment ToPeeringShape(Scope scope, TransitGatewayAttachmentResource a) => ToPeeringShape(scope, a, AsSeenFrom(scope, a));
 
-    /// <summary>The accepter's Region of a peering between Regions never sees the request being initiated: it is waiting for acceptance at once.</summary>
+    /// <summary>The accepter's side of a peering between Regions or accounts never sees the request being initiated: it is waiting for acceptance at once.</summary>
     private static string AsSeenFrom(Scope scope, TransitGatewayAttachmentResource a) =>
-        a.State == "initiatingRequest" && a.RequesterRegion is { } requester && requester != scope.Region ? "pendingAcceptance" : a.State;
+        a.State == "initiatingRequest" && TransitGateways.OtherScope(a, scope) is not null && scope == TransitGateways.AccepterScopeOf(a) ? "pendingAcceptance" : a.State;
 
     private static TransitGatewayPeeringAttachment ToPeeringShape(Scope scope, TransitGatewayAttachmentResource a, string state) => new()
     {

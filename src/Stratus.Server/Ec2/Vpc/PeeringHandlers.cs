@@ -39,6 +39,7 @@ internal sealed partial class Ec2Service
     public override async Task<AcceptVpcPeeringConnectionResult> AcceptVpcPeeringConnectionAsync(RequestContext context, AcceptVpcPeeringConnectionRequest request)
     {
         var pcx = await VpcPeering.AcceptAsync(context.Transaction, context.Scope, request.VpcPeeringConnectionId, context.Now, context.Cancellation).ConfigureAwait(false);
+        SyncPeerScope(context, pcx);
         var shape = ToShape(pcx, context.Now);
         shape.Status = new VpcPeeringConnectionStateReason { Code = "provisioning", Message = "Provisioning" };
         return new AcceptVpcPeeringConnectionResult { VpcPeeringConnection = shape };
@@ -46,13 +47,13 @@ internal sealed partial class Ec2Service
 
     public override async Task<RejectVpcPeeringConnectionResult> RejectVpcPeeringConnectionAsync(RequestContext context, RejectVpcPeeringConnectionRequest request)
     {
-        await VpcPeering.RejectAsync(context.Transaction, context.Scope, request.VpcPeeringConnectionId, context.Now, context.Cancellation).ConfigureAwait(false);
+        SyncPeerScope(context, await VpcPeering.RejectAsync(context.Transaction, context.Scope, request.VpcPeeringConnectionId, context.Now, context.Cancellation).ConfigureAwait(false));
         return new RejectVpcPeeringConnectionResult { Return = true };
     }
 
     public override async Task<DeleteVpcPeeringConnectionResult> DeleteVpcPeeringConnectionAsync(RequestContext context, DeleteVpcPeeringConnectionRequest request)
     {
-        await VpcPeering.DeleteAsync(context.Transaction, context.Scope, request.VpcPeeringConnectionId, context.Now, context.Cancellation).ConfigureAwait(false);
+        SyncPeerScope(context, await VpcPeering.DeleteAsync(context.Transaction, context.Scope, request.VpcPeeringConnectionId, context.Now, context.Cancellation).ConfigureAwait(false));
         return new DeleteVpcPeeringConnectionResult { Return = true };
     }
 
@@ -87,11 +88,26 @@ internal sealed partial class Ec2Service
         var (requester, accepter) = await VpcPeering.ModifyOptionsAsync(context.Transaction, context.Scope, request.VpcPeeringConnectionId,
             request.RequesterPeeringConnectionOptions?.AllowDnsResolutionFromRemoteVpc, request.AccepterPeeringConnectionOptions?.AllowDnsResolutionFromRemoteVpc,
             context.Now, context.Cancellation).ConfigureAwait(false);
+        // The options decide which peer names each VPC's resolver answers: both sides' hosts follow.
+        if (!context.DryRun)
+        {
+            context.AfterCommit(() => _lifecycle.SyncFirewallAsync(context.Scope, ct: CancellationToken.None));
+            SyncPeerScope(context, await VpcPeering.RequireAsync(context.Transaction, context.Scope, request.VpcPeeringConnectionId, context.Now, context.Cancellation).ConfigureAwait(false));
+        }
         return new ModifyVpcPeeringConnectionOptionsResult
         {
             RequesterPeeringConnectionOptions = requester is null ? null : new PeeringConnectionOptions { AllowDnsResolutionFromRemoteVpc = requester },
             AccepterPeeringConnectionOptions = accepter is null ? null : new PeeringConnectionOptions { AllowDnsResolutionFromRemoteVpc = accepter },
         };
+    }
+
+    /// <summary>A connection between two accounts or Regions changes what the other side's VPC forwards too: its filters follow after the commit.</summary>
+    private void SyncPeerScope(RequestContext context, VpcPeeringConnectionResource pcx)
+    {
+        if (!context.DryRun && pcx.OtherScope(context.Scope) is { } other)
+        {
+            context.AfterCommit(() => _lifecycle.SyncFirewallAsync(other, ct: CancellationToken.None));
+        }
     }
 
     private static VpcPeeringConnection ToShape(VpcPeeringConnectionResource p, DateTime now)
