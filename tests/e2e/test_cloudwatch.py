@@ -457,10 +457,11 @@ def _cli_alarm_calls(run, tag):
     assert run("describe-alarms", "--alarm-names", name)["MetricAlarms"] == []
 
 
-def test_alarm_calls_from_the_aws_cli(server, tmp_path):
-    """The alarm calls from the aws CLI v1 (botocore's first protocol: RPC v2 CBOR), the aws CLI v2
-    with its bundled model (query) and with the JSON 1.0 model current aws CLI v2 releases ship for
-    CloudWatch (given through AWS_DATA_PATH; the request is checked to be JSON)."""
+def test_alarm_calls_from_the_aws_cli(server):
+    """The alarm calls from the aws CLI v1 (botocore's first protocol: RPC v2 CBOR) and the aws CLI
+    v2 Debian ships (its bundled model: query; the request is checked to be one). Current aws CLI v2
+    releases send JSON 1.0, which the JavaScript SDK's test covers: this v2 release, given a JSON
+    model, cannot serialize doubles (`Object of type Decimal is not JSON serializable`)."""
     _cli_alarm_calls(lambda *a: server.cli_json("--profile", "stratus", "cloudwatch", *a) or {}, "v1")
     v2 = _aws_v2()
     assert v2 is not None, "the aws CLI v2 is missing: scripts/install-deps.sh installs Debian's awscli (/usr/bin/aws)"
@@ -475,20 +476,5 @@ def test_alarm_calls_from_the_aws_cli(server, tmp_path):
 
     query = runner(server.env())
     _, trace = query("list-metrics", "--namespace", "None", debug=True)
-    assert "Action=ListMetrics" in trace, trace[-3000:]
+    assert "application/x-www-form-urlencoded" in trace and "<ListMetricsResponse" in trace, trace[-3000:]
     _cli_alarm_calls(query, "v2-query")
-
-    # The v2 CLI's own CloudWatch model, switched to JSON 1.0 as AWS's current model has it.
-    model_path = next(p for p in ("/usr/lib/python3/dist-packages/awscli/botocore/data/cloudwatch/2010-08-01/service-2.json",
-                                  "/usr/lib/python3/dist-packages/botocore/data/cloudwatch/2010-08-01/service-2.json") if os.path.exists(p))
-    with open(model_path) as f:
-        model = json.load(f)
-    model["metadata"].update({"protocol": "json", "protocols": ["json"], "jsonVersion": "1.0", "targetPrefix": "GraniteServiceVersion20100801",
-                              "awsQueryCompatible": {}})
-    target = tmp_path / "models" / "cloudwatch" / "2010-08-01"
-    target.mkdir(parents=True)
-    (target / "service-2.json").write_text(json.dumps(model))
-    as_json = runner({**server.env(), "AWS_DATA_PATH": str(tmp_path / "models")})
-    _, trace = as_json("list-metrics", "--namespace", "None", debug=True)
-    assert "GraniteServiceVersion20100801.ListMetrics" in trace and "application/x-amz-json-1.0" in trace, trace[-3000:]
-    _cli_alarm_calls(as_json, "v2-json")
