@@ -3,7 +3,10 @@ ASGAverageCPUUtilization, put with the aws CLI as the seed does, owns its alarm 
 started over SSH in the group's instance raise the group's AWS/EC2 CPUUtilization (read from the
 guests' cgroups, no agent), the high alarm goes to ALARM and the group scales out with real
 instances; the loops killed over SSH, the low alarm goes to ALARM and the group scales in. The
-alarm history shows the policy actions, the scaling activities quote the alarms.
+alarm history shows the policy actions, the scaling activities quote the alarms. Then step 4's
+step scaling policy (PercentChangeInCapacity) and its put-metric-alarm on the group's
+CPUUtilization, both with the aws CLI: loops started again, the alarm fires the policy and the
+group scales out once more.
 
 The server runs with short intervals (metrics sampled and alarms evaluated every second) and
 `--target-tracking-alarm-minutes 1,1`, the operator setting that shortens the alarms' 3 and 15
@@ -126,6 +129,41 @@ def test_cpu_load_scales_the_group_out_and_in(srv, tmp_path_factory):
     history = cw.describe_alarm_history(AlarmName=high, HistoryItemType="Action")["AlarmHistoryItems"]
     assert any("cpu-target-tracking" in h["HistorySummary"] for h in history), history
     print(f"target {target} % (busy guest {busy_cpu:.1f} %): scale-out {scaled_out:.0f} s after the load started, scale-in {scaled_in:.0f} s after it stopped")
+
+    # Step 4's step scaling policy and its put-metric-alarm, with the aws CLI as the seed writes them
+    # (the threshold the target above instead of 70 %), in place of the target-tracking policy.
+    asg.delete_policy(AutoScalingGroupName="cpu-asg", PolicyName="cpu-target-tracking")
+    assert cw.describe_alarms(AlarmNames=names)["MetricAlarms"] == []
+    p = srv.cli("--profile", "stratus", "autoscaling", "put-scaling-policy", "--auto-scaling-group-name", "cpu-asg",
+                "--policy-name", "scale-out-policy", "--policy-type", "StepScaling", "--adjustment-type", "PercentChangeInCapacity",
+                "--metric-aggregation-type", "Average", "--step-adjustments",
+                json.dumps([{"MetricIntervalLowerBound": 0, "MetricIntervalUpperBound": 10, "ScalingAdjustment": 10},
+                            {"MetricIntervalLowerBound": 10, "ScalingAdjustment": 30}]),
+                "--query", "PolicyARN", "--output", "text", check=True)
+    scale_out_policy = p.stdout.strip()
+    assert scale_out_policy.startswith("arn:aws:autoscaling:") and ":scalingPolicy:" in scale_out_policy, p.stdout
+    srv.cli("--profile", "stratus", "cloudwatch", "put-metric-alarm", "--alarm-name", "myapp-high-cpu", "--alarm-description", "Scale out when CPU > 70%",
+            "--metric-name", "CPUUtilization", "--namespace", "AWS/EC2", "--statistic", "Average", "--period", "60", "--evaluation-periods", "2",
+            "--threshold", str(target), "--comparison-operator", "GreaterThanThreshold", "--dimensions", "Name=AutoScalingGroupName,Value=cpu-asg",
+            "--alarm-actions", scale_out_policy, check=True)
+    wait_until(lambda: cw.describe_alarms(AlarmNames=["myapp-high-cpu"])["MetricAlarms"][0]["StateValue"] == "OK", 150, "the step alarm OK without load")
+    before = asg.describe_auto_scaling_groups(AutoScalingGroupNames=["cpu-asg"])["AutoScalingGroups"][0]["DesiredCapacity"]
+    assert before < 3
+    loaded = {m: address(m) for m in in_service()}
+    for member, member_ip in loaded.items():
+        lab.wait_ssh(member_ip)
+        assert lab.ssh(member_ip, BURN).returncode == 0, member
+    wait_until(lambda: cw.describe_alarms(AlarmNames=["myapp-high-cpu"])["MetricAlarms"][0]["StateValue"] == "ALARM", 180, "the step alarm in ALARM")
+    wait_until(lambda: asg.describe_auto_scaling_groups(AutoScalingGroupNames=["cpu-asg"])["AutoScalingGroups"][0]["DesiredCapacity"] > before, 60,
+               "the step policy scaled the group out")
+    activities = asg.describe_scaling_activities(AutoScalingGroupName="cpu-asg")["Activities"]
+    assert any("a monitor alarm myapp-high-cpu in state ALARM triggered policy scale-out-policy" in a["Cause"] for a in activities), \
+        [a["Cause"] for a in activities]
+    history = srv.cli_json("--profile", "stratus", "cloudwatch", "describe-alarm-history", "--alarm-name", "myapp-high-cpu",
+                           "--history-item-type", "Action")["AlarmHistoryItems"]
+    assert any("scale-out-policy" in h["HistorySummary"] for h in history), history
+    for member_ip in loaded.values():
+        lab.ssh(member_ip, STOP, timeout=60)
 
     asg.delete_auto_scaling_group(AutoScalingGroupName="cpu-asg", ForceDelete=True)
     wait_until(lambda: not asg.describe_auto_scaling_groups(AutoScalingGroupNames=["cpu-asg"])["AutoScalingGroups"], 60, "group deleted")

@@ -251,3 +251,276 @@ def test_the_agent_publishes_guest_metrics_with_the_instance_profile(srv, tmp_pa
     assert "cloudwatch:PutMetricData" in log
     for iid in (bare, denied):
         assert cw.list_metrics(Namespace="CWAgent", Dimensions=[{"Name": "InstanceId", "Value": iid}])["Metrics"] == []
+
+
+# ---- Seed Lab 5 with the aws CLI ------------------------------------------------------------------
+
+# Lab 5's agent configuration, as the lab writes it but for: append_dimensions (the lab's alarms name
+# the InstanceId, which the agent adds only when told to), the mem and disk renames dropped (the lab's
+# alarms name mem_used_percent and disk_used_percent), 10-second intervals instead of 60.
+LAB5_CONFIG = {
+    "metrics": {
+        "namespace": "CWAgent",
+        "append_dimensions": {"InstanceId": "${aws:InstanceId}"},
+        "metrics_collected": {
+            "cpu": {"measurement": [{"name": "cpu_usage_idle", "rename": "CPU_IDLE", "unit": "Percent"}, "cpu_usage_iowait"],
+                    "metrics_collection_interval": 10, "totalcpu": False},
+            "disk": {"measurement": [{"name": "used_percent", "unit": "Percent"}], "metrics_collection_interval": 10, "resources": ["*"]},
+            "diskio": {"measurement": ["io_time"], "metrics_collection_interval": 10, "resources": ["*"]},
+            "mem": {"measurement": [{"name": "mem_used_percent", "unit": "Percent"}], "metrics_collection_interval": 10},
+            "netstat": {"measurement": ["tcp_established", "tcp_time_wait"], "metrics_collection_interval": 10},
+        },
+    },
+    "logs": {"logs_collected": {"files": {"collect_list": [
+        {"file_path": "/var/log/messages", "log_group_name": "/aws/ec2/system-logs", "log_stream_name": "{instance_id}"},
+        {"file_path": "/var/log/httpd/access_log", "log_group_name": "/aws/ec2/httpd/access", "log_stream_name": "{instance_id}"}]}}},
+}
+
+LAB5_USER_DATA = """#!/bin/sh
+mkdir -p /var/log/httpd
+touch /var/log/messages /var/log/httpd/access_log
+chmod 666 /var/log/messages /var/log/httpd/access_log
+mkdir -p /opt/aws/amazon-cloudwatch-agent/etc
+cat > /opt/aws/amazon-cloudwatch-agent/etc/config.json <<'EOF'
+%s
+EOF
+/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl \\
+    -a fetch-config \\
+    -m ec2 \\
+    -s \\
+    -c file:/opt/aws/amazon-cloudwatch-agent/etc/config.json
+""" % json.dumps(LAB5_CONFIG, indent=2)
+
+# Two busy loops (a t3.micro has two vCPUs), each in a session of its own; their PIDs in /tmp/busy.
+BURN = "for n in 1 2; do setsid sh -c 'while :; do :; done' </dev/null >/dev/null 2>&1 & echo $! >> /tmp/busy; done"
+STOP = "if [ -f /tmp/busy ]; then kill $(cat /tmp/busy) 2>/dev/null; rm -f /tmp/busy; fi"
+
+
+def _until(check, timeout, what, every=1.0):
+    deadline = time.monotonic() + timeout
+    while not (last := check()):
+        assert time.monotonic() < deadline, f"{what}: not within {timeout} s"
+        time.sleep(every)
+    return last
+
+
+def test_seed_lab5_alarms_with_the_aws_cli(srv, tmp_path):
+    """Seed Lab 5 as written, with the aws CLI: detailed monitoring, the four alarms (CPU and status
+    check on AWS/EC2, disk and memory on the agent's CWAgent metrics), the agent installed by user
+    data with the lab's configuration. The status-check, disk and memory alarms evaluate real data;
+    busy loops in the guest drive the CPU alarm (5-minute periods, 2 of them, as the lab has it) to
+    ALARM, and stopping them brings it back to OK. The lab's log files arrive in its log groups, read
+    back with `aws logs get-log-events` and `filter-log-events`.
+
+    Adapted: the instance id; the CPU threshold (80 % in the lab) is a third of the CPU the busy
+    guest gets on this host when that is lower (CI hosts are shared); the disk alarm's device and
+    fstype are those of the guest's root filesystem (xvda1/xfs on the lab's Amazon Linux)."""
+    ec2, cw, iam = srv.ec2(), _client(srv, "cloudwatch"), _client(srv, "iam")
+    _role(iam, "lab5-agent", ["cloudwatch:PutMetricData", "ec2:DescribeTags", "logs:CreateLogGroup", "logs:CreateLogStream",
+                              "logs:PutLogEvents", "logs:DescribeLogStreams"])
+    key_path = str(tmp_path / "lab5.pem")
+    with open(key_path, "w") as f:
+        f.write(ec2.create_key_pair(KeyName="lab5")["KeyMaterial"])
+    os.chmod(key_path, 0o400)
+    sg = ec2.create_security_group(GroupName="lab5-ssh", Description="ssh")["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    iid = ec2.run_instances(ImageId=minimal_ami(ec2), InstanceType="t3.micro", MinCount=1, MaxCount=1, KeyName="lab5", SecurityGroupIds=[sg],
+                            UserData=LAB5_USER_DATA, IamInstanceProfile={"Name": "lab5-agent"})["Instances"][0]["InstanceId"]
+    ec2.get_waiter("instance_running").wait(InstanceIds=[iid], WaiterConfig={"Delay": 1, "MaxAttempts": BOOT_TIMEOUT})
+    host = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]["PublicIpAddress"]
+
+    def aws(*args):
+        return srv.cli_json("--profile", "stratus", *args) or {}
+
+    def agent_log():
+        return ssh(key_path, host, f"cat {AGENT_LOG}").stdout
+
+    # Enable detailed monitoring (1-minute intervals).
+    out = aws("ec2", "monitor-instances", "--instance-ids", iid)
+    assert out["InstanceMonitorings"][0]["Monitoring"]["State"] in ("pending", "enabled"), out
+
+    # The guest busy: two loops over SSH; the CPU it gets on this host, from its 1-minute data.
+    wait_ssh(key_path, host)
+    burn = ssh(key_path, host, BURN)
+    assert burn.returncode == 0, burn.stderr
+    # The first whole minute of load, 20 seconds into it.
+    minute = dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
+    time.sleep(max(0.0, (minute - dt.datetime.now(dt.timezone.utc)).total_seconds() + 20))
+
+    def busy_cpu():
+        points = cw.get_metric_statistics(Namespace="AWS/EC2", MetricName="CPUUtilization", Dimensions=[{"Name": "InstanceId", "Value": iid}],
+                                          StartTime=minute, EndTime=minute + dt.timedelta(minutes=1), Period=60, Statistics=["Average"])["Datapoints"]
+        return points[0]["Average"] if points and points[0]["Average"] > 1 else None
+    busy = _until(busy_cpu, 60, "the busy guest's CPUUtilization above 1 %")
+    threshold = min(80.0, round(busy / 3, 2))
+
+    # The disk alarm's dimensions: the root filesystem as the agent reports it.
+    def root_disk():
+        for m in cw.list_metrics(Namespace="CWAgent", MetricName="disk_used_percent", Dimensions=[{"Name": "InstanceId", "Value": iid}])["Metrics"]:
+            dims = {d["Name"]: d["Value"] for d in m["Dimensions"]}
+            if dims.get("path") == "/":
+                return dims
+        return None
+    try:
+        disk = _until(root_disk, 60, "the agent's disk_used_percent for /")
+    except AssertionError as e:
+        raise AssertionError(f"{e}\n{agent_log()}") from None
+    assert set(disk) == {"InstanceId", "path", "device", "fstype"}, disk
+
+    # The lab's four alarms.
+    aws("cloudwatch", "put-metric-alarm", "--alarm-name", f"high-cpu-{iid}", "--alarm-description", "Alert when CPU exceeds 80%",
+        "--metric-name", "CPUUtilization", "--namespace", "AWS/EC2", "--statistic", "Average", "--period", "300", "--evaluation-periods", "2",
+        "--threshold", str(threshold), "--comparison-operator", "GreaterThanThreshold", "--dimensions", f"Name=InstanceId,Value={iid}",
+        "--alarm-actions", "arn:aws:sns:us-east-1:123456789012:ops-alerts")
+    aws("cloudwatch", "put-metric-alarm", "--alarm-name", f"status-check-failed-{iid}", "--alarm-description", "Alert when status checks fail",
+        "--metric-name", "StatusCheckFailed", "--namespace", "AWS/EC2", "--statistic", "Maximum", "--period", "60", "--evaluation-periods", "2",
+        "--threshold", "1", "--comparison-operator", "GreaterThanOrEqualToThreshold", "--dimensions", f"Name=InstanceId,Value={iid}",
+        "--alarm-actions", "arn:aws:sns:us-east-1:123456789012:critical-alerts", "arn:aws:automate:us-east-1:ec2:reboot")
+    aws("cloudwatch", "put-metric-alarm", "--alarm-name", f"high-disk-usage-{iid}", "--alarm-description", "Alert when disk usage exceeds 85%",
+        "--metric-name", "disk_used_percent", "--namespace", "CWAgent", "--statistic", "Average", "--period", "300", "--evaluation-periods", "1",
+        "--threshold", "85", "--comparison-operator", "GreaterThanThreshold",
+        "--dimensions", f"Name=InstanceId,Value={iid}", "Name=path,Value=/", f"Name=device,Value={disk['device']}", f"Name=fstype,Value={disk['fstype']}",
+        "--alarm-actions", "arn:aws:sns:us-east-1:123456789012:ops-alerts")
+    aws("cloudwatch", "put-metric-alarm", "--alarm-name", f"high-memory-{iid}", "--alarm-description", "Alert when memory exceeds 80%",
+        "--metric-name", "mem_used_percent", "--namespace", "CWAgent", "--statistic", "Average", "--period", "300", "--evaluation-periods", "2",
+        "--threshold", "80", "--comparison-operator", "GreaterThanThreshold", "--dimensions", f"Name=InstanceId,Value={iid}",
+        "--alarm-actions", "arn:aws:sns:us-east-1:123456789012:ops-alerts")
+    names = [f"high-cpu-{iid}", f"status-check-failed-{iid}", f"high-disk-usage-{iid}", f"high-memory-{iid}"]
+    described = aws("cloudwatch", "describe-alarms", "--alarm-names", *names)["MetricAlarms"]
+    assert sorted(a["AlarmName"] for a in described) == sorted(names), described
+
+    def alarm(name):
+        return aws("cloudwatch", "describe-alarms", "--alarm-names", name)["MetricAlarms"][0]
+
+    # The status-check, disk and memory alarms evaluate real data (a datapoint, not INSUFFICIENT_DATA).
+    for name in names[1:]:
+        a = _until(lambda: (a := alarm(name))["StateValue"] != "INSUFFICIENT_DATA" and a, 60, f"{name} evaluated")
+        assert a["StateReason"].startswith("Threshold Crossed: ") and json.loads(a["StateReasonData"])["recentDatapoints"], a
+    assert alarm(names[1])["StateValue"] == "OK"  # status checks pass
+
+    # The logs of the lab's collect_list, read back with the aws CLI.
+    marker = f"lab5-{int(time.time())}"
+    wrote = ssh(key_path, host, f"echo '{marker} kernel: something happened' >> /var/log/messages; "
+                                f"echo '10.0.0.1 - - \"GET /index.html?{marker} HTTP/1.1\" 200 512' >> /var/log/httpd/access_log", timeout=60)
+    assert wrote.returncode == 0, wrote.stderr
+
+    def system_log():
+        p = srv.cli("--profile", "stratus", "logs", "get-log-events", "--log-group-name", "/aws/ec2/system-logs", "--log-stream-name", iid,
+                    "--start-from-head", "--output", "json")
+        return p.returncode == 0 and [e for e in json.loads(p.stdout)["events"] if marker in e["message"]]
+    try:
+        [event] = _until(system_log, 60, "the line of /var/log/messages in /aws/ec2/system-logs")
+        found = _until(lambda: aws("logs", "filter-log-events", "--log-group-name", "/aws/ec2/httpd/access", "--filter-pattern", f'"{marker}"')["events"],
+                       60, "the access log line in /aws/ec2/httpd/access")
+    except AssertionError as e:
+        raise AssertionError(f"{e}\n{agent_log()}") from None
+    assert event["message"] == f"{marker} kernel: something happened"
+    assert [e["logStreamName"] for e in found] == [iid] and "GET /index.html" in found[0]["message"], found
+
+    # The agent's other metrics of the lab. Its cpu section has totalcpu false and no `resources:
+    # ["*"]` (which per-core metrics need), so, as with AWS's agent, no cpu metric at all.
+    listed = {m["MetricName"] for m in aws("cloudwatch", "list-metrics", "--namespace", "CWAgent", "--dimensions", f"Name=InstanceId,Value={iid}")["Metrics"]}
+    assert {"disk_used_percent", "diskio_io_time", "mem_used_percent", "netstat_tcp_established", "netstat_tcp_time_wait"} <= listed, listed
+    assert not {n for n in listed if n.startswith("cpu_") or n == "CPU_IDLE"}, listed
+
+    # The busy guest drives the CPU alarm to ALARM: two 5-minute periods above the threshold.
+    a = _until(lambda: (a := alarm(names[0]))["StateValue"] == "ALARM" and a, 720, f"the CPU alarm in ALARM (threshold {threshold}, busy {busy})", 5)
+    assert a["StateReason"].startswith("Threshold Crossed: 2 out of the last 2 datapoints"), a
+    history = aws("cloudwatch", "describe-alarm-history", "--alarm-name", names[0], "--history-item-type", "Action")["AlarmHistoryItems"]
+    assert any("arn:aws:sns:us-east-1:123456789012:ops-alerts" in h["HistorySummary"] for h in history), history
+
+    # The loops stopped, the next period is below it: back to OK.
+    for _ in range(6):  # a busy guest on a loaded host answers SSH slowly
+        stop = ssh(key_path, host, STOP, timeout=60)
+        if stop.returncode == 0:
+            break
+    assert stop.returncode == 0, stop.stderr
+    _until(lambda: alarm(names[0])["StateValue"] == "OK", 420, "the CPU alarm back to OK", 5)
+    updates = [h["HistorySummary"] for h in aws("cloudwatch", "describe-alarm-history", "--alarm-name", names[0],
+                                                "--history-item-type", "StateUpdate")["AlarmHistoryItems"]]
+    assert "Alarm updated from ALARM to OK" in updates, updates
+
+
+# ---- The agent of the debian-12 image ----------------------------------------------------------------
+
+DEBIAN_CONFIG = {
+    "agent": {"metrics_collection_interval": 5},
+    "metrics": {
+        "append_dimensions": {"InstanceId": "${aws:InstanceId}"},
+        "metrics_collected": {
+            "mem": {"measurement": ["mem_used_percent"]},
+            "disk": {"measurement": ["used_percent"], "resources": ["/"]},
+            "procstat": [{"exe": "sshd", "measurement": ["pid_count", "memory_rss"]}],
+        },
+    },
+    "logs": {"force_flush_interval": 1, "logs_collected": {"files": {"collect_list": [
+        {"file_path": "/var/log/app.log", "log_group_name": "/stratus/debian/{instance_id}", "log_stream_name": "{instance_id}",
+         "timestamp_format": "%Y-%m-%dT%H:%M:%S%z"}]}}},
+}
+
+DEBIAN_USER_DATA = """#!/bin/sh
+touch /var/log/app.log && chmod 666 /var/log/app.log
+cat > /opt/aws/amazon-cloudwatch-agent/etc/config.json <<'EOF'
+%s
+EOF
+/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:/opt/aws/amazon-cloudwatch-agent/etc/config.json
+""" % json.dumps(DEBIAN_CONFIG, indent=2)
+
+
+def test_the_agent_of_the_debian_12_image_in_a_container_guest(srv, tmp_path):
+    """The debian-12 AMI (systemd, cloud-init, mawk) as a container guest: cloud-init runs the user
+    data, which starts the agent with the lab's command; it runs as amazon-cloudwatch-agent.service,
+    publishes mem, disk and procstat (sshd) metrics and ships a log file with `%z` timestamps."""
+    if not os.path.exists(os.path.join(IMAGE_DIR, "debian-12", "manifest.json")):
+        pytest.fail(f"debian-12 image not built in {IMAGE_DIR} (run: stratus images build debian-12)", pytrace=False)
+    ec2, cw, iam = srv.ec2(), _client(srv, "cloudwatch"), _client(srv, "iam")
+    _role(iam, "debian-agent", ["cloudwatch:PutMetricData", "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"])
+    key_path = str(tmp_path / "debian.pem")
+    with open(key_path, "w") as f:
+        f.write(ec2.create_key_pair(KeyName="debian")["KeyMaterial"])
+    os.chmod(key_path, 0o400)
+    sg = ec2.create_security_group(GroupName="debian-ssh", Description="ssh")["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    ami = ec2.describe_images(Owners=["amazon"], Filters=[{"Name": "name", "Values": ["debian-12-amd64-*"]}])["Images"][0]["ImageId"]
+    iid = ec2.run_instances(ImageId=ami, InstanceType="t3.micro", MinCount=1, MaxCount=1, KeyName="debian", SecurityGroupIds=[sg],
+                            UserData=DEBIAN_USER_DATA, IamInstanceProfile={"Name": "debian-agent"})["Instances"][0]["InstanceId"]
+    ec2.get_waiter("instance_running").wait(InstanceIds=[iid], WaiterConfig={"Delay": 1, "MaxAttempts": BOOT_TIMEOUT})
+    host = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]["PublicIpAddress"]
+
+    def admin(command, timeout=30):
+        return ssh(key_path, host, command, user="admin", timeout=timeout)
+    _until(lambda: admin("true", timeout=20).returncode == 0, BOOT_TIMEOUT * 2, "ssh admin@ the debian-12 guest")
+
+    def diagnosis():
+        return admin(f"sudo cat {AGENT_LOG}; sudo systemctl status amazon-cloudwatch-agent --no-pager; "
+                     "sudo tail -n 20 /var/log/cloud-init-output.log").stdout
+
+    try:
+        _until(lambda: admin("systemctl is-active amazon-cloudwatch-agent").stdout.strip() == "active", 120, "the agent's service active")
+        by_instance = [{"Name": "InstanceId", "Value": iid}]
+        _until(lambda: _stat(cw, "mem_used_percent", by_instance), 60, "mem_used_percent of the debian-12 guest")
+        names = _until(lambda: (n := {m["MetricName"] for m in cw.list_metrics(Namespace="CWAgent", Dimensions=by_instance)["Metrics"]})
+                       >= {"mem_used_percent", "disk_used_percent", "procstat_lookup_pid_count", "procstat_memory_rss"} and n, 60, "the configured metrics")
+    except AssertionError as e:
+        raise AssertionError(f"{e}\n{diagnosis()}") from None
+    assert all(0 < v <= 100 for v in _stat(cw, "mem_used_percent", [{"Name": "InstanceId", "Value": iid}])), names
+    pids = _stat(cw, "procstat_lookup_pid_count", [{"Name": "InstanceId", "Value": iid}, {"Name": "exe", "Value": "sshd"},
+                                                   {"Name": "pid_finder", "Value": "native"}], "Maximum")
+    assert pids and max(pids) >= 1, pids
+
+    # A line with an offset in its timestamp: the event is at the UTC time it says.
+    stamp = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=30)).replace(microsecond=0)
+    text = stamp.astimezone(dt.timezone(dt.timedelta(hours=2))).strftime("%Y-%m-%dT%H:%M:%S%z") + " debian guest says hello"
+    assert admin(f"echo '{text}' >> /var/log/app.log").returncode == 0
+    logs = _client(srv, "logs")
+
+    def events():
+        try:
+            return logs.get_log_events(logGroupName=f"/stratus/debian/{iid}", logStreamName=iid, startFromHead=True)["events"]
+        except logs.exceptions.ResourceNotFoundException:
+            return None
+    try:
+        [event] = _until(events, 60, "the log line of the debian-12 guest")
+    except AssertionError as e:
+        raise AssertionError(f"{e}\n{diagnosis()}") from None
+    assert (event["message"], event["timestamp"]) == (text, int(stamp.timestamp() * 1000)), event

@@ -38,7 +38,8 @@ public sealed record GuestDisk(string VolumeId, string DeviceName, int SizeGiB, 
 
 /// <summary>What the runtime knows of a guest's health (the source of DescribeInstanceStatus).</summary>
 /// <param name="Running">The guest process/VM is alive (system status).</param>
-/// <param name="ReachedInit">True once the guest's init reported in; false when it failed to; null while still booting.</param>
+/// <param name="ReachedInit">True once the guest's init reported in (and, where the runtime can tell, while the guest still
+/// answers on its network interface); false when it failed to report in or stopped answering; null while still booting.</param>
 public sealed record GuestHealth(bool Running, bool? ReachedInit);
 
 /// <summary>A guest that shut itself down from its operating system (<c>poweroff</c>, <c>shutdown -h</c>).</summary>

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -330,7 +331,38 @@ public sealed partial class ContainerRuntime : IInstanceRuntime, Stratus.Domain.
     }
 
     public GuestHealth? GetHealth(string instanceId) =>
-        _guests.TryGetValue(instanceId, out var guest) ? new GuestHealth(HostTools.IsAlive(guest.Pid), guest.ReachedInit) : null;
+        _guests.TryGetValue(instanceId, out var guest)
+            ? new GuestHealth(HostTools.IsAlive(guest.Pid), guest.ReachedInit is true && !Answers(guest.Pid) ? false : guest.ReachedInit)
+            : null;
+
+    /// <summary>
+    /// The instance status check of a booted guest: EC2 sends ARP requests to the instance's network
+    /// interface, and a guest that no longer holds its addresses or whose interface is down fails
+    /// it. Here the guest answers while its network namespace keeps a route through <c>eth0</c>:
+    /// an IPv4 one, or an IPv6 one other than the link-local and multicast routes every interface
+    /// that is up has (taking the link down or flushing its addresses removes them). Read from the
+    /// init's <c>/proc/PID/net</c>, the namespace as the host sees it, nothing the guest reports; a
+    /// process that is gone counts as answering (the system status check reports it).
+    /// </summary>
+    internal static bool Answers(int pid)
+    {
+        var proc = "/proc/" + pid.ToString(CultureInfo.InvariantCulture) + "/net/";
+        string[] v4, v6;
+        try
+        {
+            v4 = File.ReadAllLines(proc + "route");
+            v6 = File.Exists(proc + "ipv6_route") ? File.ReadAllLines(proc + "ipv6_route") : [];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return true;
+        }
+        // route: "Iface Destination Gateway Flags ..." (tab-separated, a header line);
+        // ipv6_route: "dest plen src plen nexthop metric refcnt use flags device".
+        return v4.Skip(1).Any(line => line.Split('\t', 2)[0].Trim() == "eth0")
+            || v6.Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                .Any(f => f.Length == 10 && f[9] == "eth0" && !f[0].StartsWith("fe80", StringComparison.Ordinal) && !f[0].StartsWith("ff", StringComparison.Ordinal));
+    }
 
     public MetadataCaller? ResolveMetadataCaller(IPAddress localAddress, IPAddress remoteAddress) =>
         _network.ResolveMetadataCaller(localAddress, remoteAddress);
@@ -546,7 +578,7 @@ public sealed partial class ContainerRuntime : IInstanceRuntime, Stratus.Domain.
     {
         try
         {
-            return File.ReadAllText($"/proc/{pid.ToString(System.Globalization.CultureInfo.InvariantCulture)}/cmdline").Contains(ContainerId(instanceId), StringComparison.Ordinal);
+            return File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/cmdline").Contains(ContainerId(instanceId), StringComparison.Ordinal);
         }
         catch (IOException)
         {

@@ -15,7 +15,8 @@ namespace Stratus.Server.CloudWatch;
 /// (Bytes), NetworkPacketsIn/Out (Count), EBSReadBytes/EBSWriteBytes (Bytes),
 /// EBSReadOps/EBSWriteOps (Count), DiskReadBytes/DiskWriteBytes/DiskReadOps/DiskWriteOps of the
 /// instance store where the runtime counts it apart (microVMs), and StatusCheckFailed, _Instance, _System (Count) with the
-/// InstanceId dimension. Basic monitoring stores them in 5-minute slots; detailed monitoring
+/// InstanceId dimension. Basic monitoring stores them in 5-minute slots (the status checks in 1-minute
+/// slots, as EC2 publishes them at no charge); detailed monitoring
 /// (MonitorInstances, Monitoring.Enabled at launch) in 1-minute slots and also as ImageId and
 /// InstanceType aggregates, as AWS does. Burstable instances also get their CPU credit metrics
 /// (<see cref="CpuCreditModel"/>). Instances of an Auto Scaling group (tagged
@@ -96,7 +97,9 @@ internal sealed class InstanceMetricsCollector(MetricStore metrics, IStateStore 
             KeyValuePair<string, string>[] byInstance = [new("InstanceId", instance.Id)];
             foreach (var (name, unit, value) in values)
             {
-                Put(account, region, name, byInstance, slot, unit, value, now);
+                // Status checks are 1-minute metrics whatever the monitoring, as on EC2.
+                var at = name.StartsWith("StatusCheckFailed", StringComparison.Ordinal) ? now - now % 60 : slot;
+                Put(account, region, name, byInstance, at, unit, value, now);
                 if (group is not null && !WarmingUp(instance, warmups.GetValueOrDefault((account, region, group)), now))
                 {
                     // The group aggregate, in 1-minute slots whatever the instances' monitoring,
@@ -105,8 +108,8 @@ internal sealed class InstanceMetricsCollector(MetricStore metrics, IStateStore 
                 }
                 if (detailed)
                 {
-                    Put(account, region, name, [new("ImageId", instance.ImageId)], slot, unit, value, now);
-                    Put(account, region, name, [new("InstanceType", instance.InstanceType)], slot, unit, value, now);
+                    Put(account, region, name, [new("ImageId", instance.ImageId)], at, unit, value, now);
+                    Put(account, region, name, [new("InstanceType", instance.InstanceType)], at, unit, value, now);
                 }
             }
         }

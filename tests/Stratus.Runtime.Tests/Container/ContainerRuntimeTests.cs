@@ -135,6 +135,10 @@ public sealed class ContainerRuntimeTests : IAsyncLifetime
 
         await Assert.ThrowsAsync<InvalidOperationException>(() => runtime.DeleteVolumeAsync(RootVolume(boot), CancellationToken.None));
 
+        // A guest that drops its interface's addresses no longer answers: its instance check fails.
+        await Host("nsenter", "-t", pid, "-n", "ip", "addr", "flush", "dev", "eth0");
+        Assert.Equal(new GuestHealth(true, false), runtime.GetHealth(boot.InstanceId));
+
         await runtime.TerminateAsync(boot.InstanceId, CancellationToken.None);
 
         Assert.Null(runtime.GetHealth(boot.InstanceId));
