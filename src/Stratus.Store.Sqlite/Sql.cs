@@ -131,6 +131,17 @@ internal static class Sql
         string.Join(", ", Enumerable.Range(0, count).Select(i => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"(@account_id, @region, @type, @i{i}, @d{i}, @c{i}, @v{i}, @s{i})"))) +
         " ON CONFLICT (account_id, region, type, id) DO UPDATE SET document = excluded.document, created_at = excluded.created_at, index_version = excluded.index_version, version = excluded.version";
 
+    /// <summary>
+    /// <see cref="PutResources"/> for writes that replace only some of the resources' index entries:
+    /// an existing row keeps its <c>index_version</c> (its other entries were derived under it), so
+    /// the update leaves the <c>index_version</c> index alone — one index entry less rewritten, at a
+    /// random place, per resource.
+    /// </summary>
+    public static string PutResourcesKeepingIndexVersion(int count) =>
+        "INSERT INTO resources (account_id, region, type, id, document, created_at, index_version, version) VALUES " +
+        string.Join(", ", Enumerable.Range(0, count).Select(i => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"(@account_id, @region, @type, @i{i}, @d{i}, @c{i}, @v{i}, @s{i})"))) +
+        " ON CONFLICT (account_id, region, type, id) DO UPDATE SET document = excluded.document, created_at = excluded.created_at, version = excluded.version";
+
     /// <summary>The last version a committed write of a resource was stamped with (0 when none).</summary>
     public const string LastVersion = "SELECT value FROM resource_versions WHERE name = 'resources'";
 

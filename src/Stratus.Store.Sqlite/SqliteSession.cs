@@ -515,7 +515,8 @@ internal sealed class SqliteWriteTransaction : SqliteSession, IStoreTransaction
     private async Task PutChunkAsync(string accountId, string region, string type, StoredResource[] chunk, List<string>? names, CancellationToken cancellationToken)
     {
         var size = Sql.Bucket(chunk.Length);
-        var put = Command(Sql.PutResources(size)).With("@account_id", accountId).With("@region", region).With("@type", type);
+        var put = Command(names is null ? Sql.PutResources(size) : Sql.PutResourcesKeepingIndexVersion(size))
+            .With("@account_id", accountId).With("@region", region).With("@type", type);
         var versions = new long[chunk.Length];
         for (var i = 0; i < chunk.Length; i++)
         {

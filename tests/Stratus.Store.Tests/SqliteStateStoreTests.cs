@@ -64,6 +64,49 @@ public sealed class SqliteStateStoreTests(ITestOutputHelper output) : StateStore
         Assert.Equal("1", settings["foreign_keys"]);
         Assert.Equal("30000", settings["busy_timeout"]);
         Assert.Equal("0", settings["query_only"]);
+        Assert.Equal("8192", settings["wal_autocheckpoint"]); // the bound; checkpoints run in the background
+        Assert.Equal("2", settings["temp_store"]); // MEMORY: statement journals never touch the disk
+    }
+
+    [Fact]
+    public async Task Commits_AreCheckpointedIntoTheDatabaseFileInTheBackground()
+    {
+        for (var i = 0; i < 5; i++)
+        {
+            var id = $"i-{i}";
+            await WriteAsync(tx => tx.PutAsync(Resource(id)));
+        }
+
+        // Five small commits are far below any WAL size at which a commit checkpoints itself: the
+        // database file alone (a copy without its WAL) holds them only once the checkpointer ran.
+        var copy = Path.Combine(_directory, "copy.db");
+        var deadline = Stopwatch.StartNew();
+        long rows = -1;
+        while (deadline.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            File.Copy(DatabasePath, copy, overwrite: true);
+            using (var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = copy, Pooling = false }.ToString()))
+            {
+                connection.Open();
+                try
+                {
+                    rows = long.Parse(Scalar(connection, "SELECT COUNT(*) FROM resources") ?? "-1", CultureInfo.InvariantCulture);
+                }
+                catch (SqliteException)
+                {
+                    // The schema itself is not in the file yet.
+                }
+            }
+
+            if (rows == 5)
+            {
+                break;
+            }
+
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(5, rows);
     }
 
     [Fact]

@@ -87,6 +87,23 @@ public abstract partial class StateStoreContractTests
     }
 
     [Fact]
+    public async Task PutManyWithNames_KeepsTheIndexVersionOfWhatExists()
+    {
+        await WriteAsync(tx => tx.PutManyAsync([Indexed("i-1", entries: [("state", "running"), ("tag:a", "1")])]));
+        await WriteAsync(tx => tx.PutManyAsync(
+        [
+            Indexed("i-1", entries: [("tag:a", "2")]) with { IndexVersion = 2 },
+            Indexed("i-2", entries: [("tag:a", "3")]) with { IndexVersion = 2 },
+        ], ["tag:a"]));
+
+        // i-1's other entries were derived under version 1, so it is still stale under version 2;
+        // i-2 is new and takes the version it was given.
+        Assert.Equal(["i-1"], Ids(await ReadAsync(s => s.ListIndexStaleAsync(2, 10))));
+        Assert.Equal([new IndexRow("instance", "i-1", "state", "running"), new IndexRow("instance", "i-1", "tag:a", "2")],
+            await ReadAsync(s => s.ListIndexAsync(AccountA, Region, new IndexEntryQuery("") { Ids = ["i-1"] })));
+    }
+
+    [Fact]
     public async Task DecodedCache_FollowsTheStore()
     {
         var cache = new DecodedResources();

@@ -112,7 +112,8 @@ public interface IStoreTransaction : IStoreSession
     /// only some of what the resources are indexed by (their tags, say): of each resource's index
     /// entries only those named in <paramref name="indexNames"/> are replaced (by its
     /// <see cref="StoredResource.Index"/>, whose entries must all have one of those names); entries of
-    /// other names stay as they are.
+    /// other names stay as they are, and so does the <see cref="StoredResource.IndexVersion"/> of a
+    /// resource that exists (those entries were derived under it; a new one takes the given one).
     /// </summary>
     Task PutManyAsync(IReadOnlyList<StoredResource> resources, IReadOnlyCollection<string>? indexNames, CancellationToken cancellationToken = default);
 

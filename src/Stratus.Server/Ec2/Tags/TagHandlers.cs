@@ -236,11 +236,15 @@ internal sealed partial class Ec2Service
                 found[resource.Id] = resource;
             }
         }
-        // Only tag entries change: resources indexed under the current rules get just the entries
-        // of the tag keys some resource of the request gained, lost or changed the value of
-        // replaced (tags left as they were keep their entries); any other is re-indexed whole.
+        // Only tag entries change: each resource gets just the entries of the tag keys some resource
+        // of the request gained, lost or changed the value of replaced (tags left as they were keep
+        // their entries, and so do its other entries). Every resource is indexed under the current
+        // rules while the server runs (start-up rebuilds the others first), and the store keeps the
+        // index version a resource was indexed under on this write, so one indexed under older rules
+        // would still be rebuilt whole at the next start. (A resource read from the store does not
+        // carry its index version: comparing it here sent every resource through a full re-index,
+        // deleting and inserting every entry it had.)
         var edits = new List<(StoredResource Edited, List<DomainTag> Tags)>(unique.Count);
-        var reindexed = new List<StoredResource>();
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var id in unique)
         {
@@ -257,11 +261,6 @@ internal sealed partial class Ec2Service
                 throw new AwsException("TagLimitExceeded", $"The maximum number of tags ({MaxTagsPerResource}) for resource '{id}' has been exceeded.");
             }
             var edited = stored with { Document = TagDocuments.With(located, tags) };
-            if (stored.IndexVersion != ResourceIndex.Version)
-            {
-                reindexed.Add(ResourceIndex.Reindexed(edited));
-                continue;
-            }
             foreach (var tag in before.Except(tags).Concat(tags.Except(before)))
             {
                 names.Add(ResourceIndex.TagName(tag.Key));
@@ -285,10 +284,6 @@ internal sealed partial class Ec2Service
         if (tagged.Count > 0)
         {
             await context.Transaction.PutManyAsync(tagged, names, context.Cancellation).ConfigureAwait(false);
-        }
-        if (reindexed.Count > 0)
-        {
-            await context.Transaction.PutManyAsync(reindexed, context.Cancellation).ConfigureAwait(false);
         }
     }
 
