@@ -187,6 +187,7 @@ MODULE_SECONDS = {
     "test_operability.py": 7, "test_seed_boto3.py": 7, "test_launchtemplates.py": 7,
     "test_images.py": 6, "test_semantics.py": 5, "test_regions.py": 5, "test_instancetypes.py": 5,
     "test_auth.py": 3, "test_default_vpc.py": 3,
+    "test_private_nat.py": 25,
 }
 DEFAULT_MODULE_SECONDS = 30
 

@@ -121,10 +121,13 @@ public static class FirewallRuleset
         }
         foreach (var subnet in firewall.Subnets.Where(x => !x.Public))
         {
-            s.Append(CultureInfo.InvariantCulture, $"\t\tiifname \"{up}\" ip daddr {subnet.Cidr} ct status dnat drop\n");
+            // Narrower routes to an internet gateway (a CIDR or a prefix list's blocks) open the subnet's
+            // public addresses to those sources, and routes to gateways let flows out to their destinations.
+            var inward = subnet.GatewayRoutes.Any(r => r.ThroughInternetGateway) && !subnet.PublicIngressBlocked;
+            s.Append(CultureInfo.InvariantCulture, $"\t\tiifname \"{up}\" ip daddr {subnet.Cidr} ct status dnat {(inward ? "jump gw_in_" + Name(subnet.SubnetId) : "drop")}\n");
             if (subnet.NatAddress is null)
             {
-                s.Append(CultureInfo.InvariantCulture, $"\t\toifname \"{up}\" ip saddr {subnet.Cidr} ct direction original drop\n");
+                s.Append(CultureInfo.InvariantCulture, $"\t\toifname \"{up}\" ip saddr {subnet.Cidr} ct direction original {(subnet.GatewayRoutes.Count > 0 ? "jump gw_out_" + Name(subnet.SubnetId) : "drop")}\n");
             }
         }
         // Peering links: only the peer's addresses come in, only to this VPC's guests (peering is not
@@ -163,6 +166,10 @@ public static class FirewallRuleset
             AppendPeering(s, firewall, peering.PeeringConnectionId, outbound: false);
         }
         TransitGatewayRuleset.AppendChains(s, firewall);
+        foreach (var subnet in firewall.Subnets.Where(x => !x.Public && x.GatewayRoutes.Count > 0))
+        {
+            AppendGatewayRoutes(s, subnet);
+        }
         foreach (var subnet in firewall.Subnets)
         {
             AppendAcl(s, subnet, egress: true, firewall.FlowLogged);
@@ -195,14 +202,32 @@ public static class FirewallRuleset
         // NAT gateways: new flows of subnets routed to one leave from its Elastic IP (guests with a
         // public address of their own were translated already by the namespace's own nat chain,
         // which runs first; metadata requests keep their source).
-        var natted = firewall.Subnets.Where(x => x.NatAddress is not null).ToList();
+        // Narrower routes first (longest prefix wins): one to an internet gateway leaves the address as
+        // it is, one to a NAT gateway translates. Private NAT gateways translate what they pass on to a
+        // peering connection or a transit gateway to their private addresses.
+        var natted = firewall.Subnets.Where(x => x.NatAddress is not null || x.GatewayRoutes.Any(r => !r.ThroughInternetGateway) || x.PrivateNatRoutes.Count > 0).ToList();
         if (natted.Count > 0)
         {
             s.Append("\tchain nat_gateways {\n\t\ttype nat hook postrouting priority srcnat + 10; policy accept;\n");
             s.Append(CultureInfo.InvariantCulture, $"\t\toifname \"{up}\" ct status dnat return\n");
             foreach (var subnet in natted)
             {
-                s.Append(CultureInfo.InvariantCulture, $"\t\toifname \"{up}\" ip saddr {subnet.Cidr} snat to {subnet.NatAddress}\n");
+                if (subnet.NatAddress is not null || subnet.GatewayRoutes.Any(r => !r.ThroughInternetGateway))
+                {
+                    foreach (var route in LongestFirst(subnet.GatewayRoutes, r => r.DestinationCidr))
+                    {
+                        s.Append(CultureInfo.InvariantCulture, $"\t\toifname \"{up}\" ip saddr {subnet.Cidr}{DestinationMatch(route.DestinationCidr)} {(route.ThroughInternetGateway ? "return" : SnatTo(route.NatAddresses))}\n");
+                    }
+                }
+                if (subnet.NatAddress is not null)
+                {
+                    s.Append(CultureInfo.InvariantCulture, $"\t\toifname \"{up}\" ip saddr {subnet.Cidr} {SnatTo(subnet.NatAddresses.Count > 0 ? subnet.NatAddresses : [subnet.NatAddress])}\n");
+                }
+                foreach (var route in LongestFirst(subnet.PrivateNatRoutes, r => r.DestinationCidr))
+                {
+                    var link = route.PeeringConnectionId is { } pcx ? PeeringLink(pcx) : TransitGatewayRuleset.Link(route.TransitGatewayAttachmentId!);
+                    s.Append(CultureInfo.InvariantCulture, $"\t\toifname \"{link}\" ip saddr {subnet.Cidr}{DestinationMatch(route.DestinationCidr)} {SnatTo(route.Addresses)}\n");
+                }
             }
             s.Append("\t}\n");
         }
@@ -231,8 +256,62 @@ public static class FirewallRuleset
             var (local, remote) = outbound ? ("saddr", "daddr") : ("daddr", "saddr");
             s.Append(CultureInfo.InvariantCulture, $"\t\tip {local} {subnet.Cidr} ip {remote} {{ {string.Join(", ", destinations)} }} return\n");
         }
+        // Through a private NAT gateway: out only (translated on the way, see nat_gateways); nothing
+        // from the peer starts a flow to the subnet behind the gateway.
+        foreach (var subnet in outbound ? firewall.Subnets : [])
+        {
+            var translated = subnet.PrivateNatRoutes.Where(r => r.PeeringConnectionId == peeringId).Select(r => r.DestinationCidr).Distinct(StringComparer.Ordinal).ToList();
+            if (translated.Count > 0)
+            {
+                s.Append(CultureInfo.InvariantCulture, $"\t\tip saddr {subnet.Cidr} ip daddr {{ {string.Join(", ", translated)} }} return\n");
+            }
+        }
         s.Append("\t\tdrop\n\t}\n");
     }
+
+    /// <summary>
+    /// A subnet's narrower routes to gateways, longest prefix first: out, their destinations may be
+    /// reached (<c>gw_out_&lt;subnet&gt;</c>); in, new flows to its public addresses come only from
+    /// destinations routed to an internet gateway (<c>gw_in_&lt;subnet&gt;</c>; a NAT gateway route
+    /// wins over a wider internet gateway one). Anything else is dropped.
+    /// </summary>
+    private static void AppendGatewayRoutes(StringBuilder s, FirewallSubnet subnet)
+    {
+        var name = Name(subnet.SubnetId);
+        s.Append(CultureInfo.InvariantCulture, $"\tchain gw_out_{name} {{\n");
+        foreach (var route in LongestFirst(subnet.GatewayRoutes, r => r.DestinationCidr))
+        {
+            s.Append(CultureInfo.InvariantCulture, $"\t\tip daddr {route.DestinationCidr} return\n");
+        }
+        s.Append("\t\tdrop\n\t}\n");
+        if (subnet.GatewayRoutes.Any(r => r.ThroughInternetGateway) && !subnet.PublicIngressBlocked)
+        {
+            s.Append(CultureInfo.InvariantCulture, $"\tchain gw_in_{name} {{\n");
+            foreach (var route in LongestFirst(subnet.GatewayRoutes, r => r.DestinationCidr))
+            {
+                s.Append(CultureInfo.InvariantCulture, $"\t\tip saddr {route.DestinationCidr} {(route.ThroughInternetGateway ? "return" : "drop")}\n");
+            }
+            s.Append("\t\tdrop\n\t}\n");
+        }
+    }
+
+    /// <summary>Routes ordered as a routing table picks them: longest prefix first (then by destination, for a stable text).</summary>
+    private static IEnumerable<T> LongestFirst<T>(IEnumerable<T> routes, Func<T, string> destination) =>
+        routes.OrderByDescending(r => PrefixLength(destination(r))).ThenBy(destination, StringComparer.Ordinal);
+
+    private static int PrefixLength(string cidr) =>
+        cidr.IndexOf('/', StringComparison.Ordinal) is var slash and >= 0 ? int.Parse(cidr.AsSpan(slash + 1), CultureInfo.InvariantCulture) : 32;
+
+    /// <summary><c> ip daddr &lt;block&gt;</c>, or nothing for 0.0.0.0/0.</summary>
+    private static string DestinationMatch(string cidr) => cidr == "0.0.0.0/0" ? "" : " ip daddr " + cidr;
+
+    /// <summary>
+    /// A source translation to one address, or spread over several: each new flow takes the next
+    /// address in turn (replies follow the flow's translation).
+    /// </summary>
+    private static string SnatTo(IReadOnlyList<string> addresses) => addresses.Count == 1
+        ? "snat to " + addresses[0]
+        : string.Create(CultureInfo.InvariantCulture, $"snat to numgen inc mod {addresses.Count} map {{ {string.Join(", ", addresses.Select((a, i) => $"{i} : {a}"))} }}");
 
     /// <summary>An nftables identifier for an AWS id (<c>sg-0ab…</c> → <c>sg_0ab…</c>).</summary>
     internal static string Name(string id) => string.Concat(id.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_'));
