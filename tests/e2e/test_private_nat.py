@@ -14,6 +14,8 @@ back through it.
   TEST-NET-2). P reaches it through the public NAT gateway when its subnet routes a customer
   prefix list holding the outside's block there, from the gateway's primary and secondary Elastic
   IPs; removing the block from the list (ModifyManagedPrefixList) cuts it.
+- The private NAT gateway's AWS/NATGateway metrics (the server publishes every second here)
+  count the connections and packets it carried.
 
 Commands run in the guests' own network namespaces (`ip netns exec s-<instance id>`). Needs root,
 crun, nftables, socat and the minimal image; anything missing FAILS the tests. Everything the test
@@ -22,6 +24,7 @@ makes is removed at the end.
 
 from __future__ import annotations
 
+import datetime
 import os
 import subprocess
 import time
@@ -80,10 +83,11 @@ def lab(stratus_binary, tmp_path_factory):
     outside = None
     listener = None
     try:
-        with guest_server(stratus_binary, tmp_path_factory, "privnat", tools=("socat",)) as srv:
+        with guest_server(stratus_binary, tmp_path_factory, "privnat", "--metrics-interval-seconds", "1", tools=("socat",)) as srv:
             try:
                 outside = Outside()
                 lab = _setup(srv)
+                lab.cloudwatch = srv.client("cloudwatch")
                 listener = subprocess.Popen(
                     ["ip", "netns", "exec", "s-" + lab.q[2:], "socat", "TCP-LISTEN:9000,fork,reuseaddr", "SYSTEM:echo peer-$SOCAT_PEERADDR"],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -194,6 +198,17 @@ def test_a_private_nat_gateway_carries_a_private_subnet_to_a_peered_vpc_from_its
     ec2.create_route(RouteTableId=lab.nat_rt, DestinationCidrBlock=VPC_B, VpcPeeringConnectionId=lab.pcx)
     _until(to_q, f"peer-{primary}")
     assert f"peer-{lab.p_ip}" not in _sources(to_q)
+
+    # The gateway's AWS/NATGateway metrics count what it carried.
+    def total(name):
+        now = datetime.datetime.now(datetime.timezone.utc)
+        points = lab.cloudwatch.get_metric_statistics(
+            Namespace="AWS/NATGateway", MetricName=name, Dimensions=[{"Name": "NatGatewayId", "Value": lab.pnat}],
+            StartTime=now - datetime.timedelta(minutes=10), EndTime=now + datetime.timedelta(minutes=1), Period=60, Statistics=["Sum"])["Datapoints"]
+        return sum(p["Sum"] for p in points)
+    _until(lambda: total("ConnectionAttemptCount") >= 7 and total("PacketsOutToDestination") >= 7 * 3, True, timeout=15)
+    assert total("BytesInFromDestination") > 0 and total("PacketsInFromDestination") > 0
+    assert total("BytesOutToDestination") == total("BytesInFromSource")
 
     # A secondary private address: new connections are spread over both.
     added = ec2.assign_private_nat_gateway_address(NatGatewayId=lab.pnat, PrivateIpAddressCount=1)["NatGatewayAddresses"]

@@ -104,6 +104,15 @@ public sealed record FirewallPrivateNatRoute(string DestinationCidr, IReadOnlyLi
     public override int GetHashCode() => HashCode.Combine(DestinationCidr, PeeringConnectionId, TransitGatewayAttachmentId);
 }
 
+/// <summary>A NAT gateway of the VPC that forwards, and the addresses it translates to (Elastic IPs of a public one, private addresses of a private one).</summary>
+public sealed record FirewallNatGateway(string NatGatewayId, IReadOnlyList<string> Addresses)
+{
+    public bool Equals(FirewallNatGateway? other) =>
+        other is not null && NatGatewayId == other.NatGatewayId && Addresses.SequenceEqual(other.Addresses, StringComparer.Ordinal);
+
+    public override int GetHashCode() => HashCode.Combine(NatGatewayId, Addresses.Count);
+}
+
 /// <summary>A route through a peering connection: its destination block.</summary>
 public sealed record FirewallPeerRoute(string PeeringConnectionId, string DestinationCidr);
 
@@ -136,6 +145,9 @@ public sealed record VpcFirewall(
 
     /// <summary>Public addresses of the VPC's forwarding NAT gateways (the host routes them to the VPC).</summary>
     public IReadOnlyList<string> NatAddresses { get; init; } = [];
+
+    /// <summary>The VPC's NAT gateways that forward (public and private), whose traffic the filter counts for their metrics.</summary>
+    public IReadOnlyList<FirewallNatGateway> NatGateways { get; init; } = [];
 
     private static IEnumerable<string> RouteDestinations(RouteEntry route, SortedDictionary<string, IReadOnlyList<string>> prefixLists) =>
         route.DestinationCidrBlock is { } cidr ? [cidr]
@@ -404,6 +416,8 @@ public sealed record VpcFirewall(
         {
             Peerings = peerings,
             NatAddresses = natAddresses.Values.SelectMany(a => a).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(),
+            NatGateways = natAddresses.Select(n => new FirewallNatGateway(n.Key, n.Value)).Concat(privateNats.Select(n => new FirewallNatGateway(n.Key, n.Value.Addresses)))
+                .Where(n => n.Addresses.Count > 0).OrderBy(n => n.NatGatewayId, StringComparer.Ordinal).ToList(),
             TransitGateways = transitGateways.Select(g => translatedTransit.Exists(t => t.AttachmentId == g.AttachmentId)
                 ? g with { SubnetRoutes = [.. g.SubnetRoutes, .. translatedTransit.Where(t => t.AttachmentId == g.AttachmentId).Select(t => t.Route).Distinct()] }
                 : g).ToList(),

@@ -90,6 +90,13 @@ public static class FirewallRuleset
         {
             FlowLogRuleset.AppendSets(s);
         }
+        foreach (var nat in firewall.NatGateways)
+        {
+            foreach (var kind in NatCounterKinds)
+            {
+                s.Append(CultureInfo.InvariantCulture, $"\tcounter {NatCounter(kind, nat.NatGatewayId)} {{\n\t}}\n");
+            }
+        }
 
         // The namespace itself: DHCP, DNS and ping of the router; nothing else from guests.
         s.Append("\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n");
@@ -231,8 +238,61 @@ public static class FirewallRuleset
             }
             s.Append("\t}\n");
         }
+        // NAT gateway metrics: after the translation (srcnat + 10), a flow's reply tuple names the gateway's
+        // address; its packets out (original direction), back (reply direction) and new flows are counted.
+        if (firewall.NatGateways.Count > 0)
+        {
+            s.Append("\tchain nat_counters {\n\t\ttype filter hook postrouting priority srcnat + 20; policy accept;\n");
+            foreach (var nat in firewall.NatGateways)
+            {
+                var addresses = nat.Addresses.Count == 1 ? nat.Addresses[0] : "{ " + string.Join(", ", nat.Addresses) + " }";
+                s.Append(CultureInfo.InvariantCulture, $"\t\tct direction original ct reply ip daddr {addresses} counter name {NatCounter('o', nat.NatGatewayId)}\n");
+                s.Append(CultureInfo.InvariantCulture, $"\t\tct direction reply ct reply ip daddr {addresses} counter name {NatCounter('i', nat.NatGatewayId)}\n");
+                s.Append(CultureInfo.InvariantCulture, $"\t\tct state new ct reply ip daddr {addresses} counter name {NatCounter('n', nat.NatGatewayId)}\n");
+            }
+            s.Append("\t}\n");
+        }
         s.Append("}\n");
         return s.ToString();
+    }
+
+    private static readonly char[] NatCounterKinds = ['o', 'i', 'n'];
+
+    /// <summary>
+    /// The name of a NAT gateway's counter in the table: <c>nat_o_&lt;id&gt;</c> (packets it sent on),
+    /// <c>nat_i_&lt;id&gt;</c> (packets it got back), <c>nat_n_&lt;id&gt;</c> (flows it translated).
+    /// </summary>
+    internal static string NatCounter(char kind, string natGatewayId) => $"nat_{kind}_{Name(natGatewayId)}";
+
+    /// <summary>The NAT gateway counters in the JSON of <c>nft -j list counters table ip stratus_fw</c>.</summary>
+    internal static List<Stratus.Domain.Vpc.NatGateways.NatGatewayCounter> ParseNatCounters(string json)
+    {
+        var byGateway = new SortedDictionary<string, long[]>(StringComparer.Ordinal);
+        if (string.IsNullOrWhiteSpace(json))
+        {
+            return [];
+        }
+        using var doc = System.Text.Json.JsonDocument.Parse(json);
+        if (!doc.RootElement.TryGetProperty("nftables", out var items))
+        {
+            return [];
+        }
+        foreach (var item in items.EnumerateArray())
+        {
+            if (!item.TryGetProperty("counter", out var counter) || counter.ValueKind != System.Text.Json.JsonValueKind.Object
+                || counter.GetProperty("name").GetString() is not { Length: > 6 } name || !name.StartsWith("nat_", StringComparison.Ordinal) || name[5] != '_'
+                || Array.IndexOf(NatCounterKinds, name[4]) is var kind and < 0)
+            {
+                continue;
+            }
+            // nat_<kind>_nat_<hex> → nat-<hex>
+            var id = name[6..];
+            id = id.StartsWith("nat_", StringComparison.Ordinal) ? "nat-" + id[4..] : id;
+            var values = byGateway.TryGetValue(id, out var known) ? known : byGateway[id] = new long[6];
+            values[kind * 2] = counter.GetProperty("packets").GetInt64();
+            values[kind * 2 + 1] = counter.GetProperty("bytes").GetInt64();
+        }
+        return [.. byGateway.Select(g => new Stratus.Domain.Vpc.NatGateways.NatGatewayCounter(g.Key, g.Value[0], g.Value[1], g.Value[2], g.Value[3], g.Value[4]))];
     }
 
     /// <summary>The device name, in both VPCs' namespaces, of the link a peering connection's traffic takes.</summary>

@@ -158,6 +158,39 @@ public sealed class NatGatewayRoutingTests
     }
 
     [Fact]
+    public void Each_nat_gateway_has_counters_of_what_it_sends_on_gets_back_and_translates()
+    {
+        var text = FirewallRuleset.Compile(Vpc(new FirewallSubnet("subnet-1", "10.0.1.0/24", false, "acl-1", AllowAll) { NatAddress = "198.18.0.9" }) with
+        {
+            NatGateways = [new FirewallNatGateway("nat-0123456789abcdef0", ["198.18.0.9", "198.18.0.10"]), new FirewallNatGateway("nat-00000000000000001", ["10.0.2.5"])],
+        }, "10.0.0.2");
+        Assert.Contains("\tcounter nat_o_nat_0123456789abcdef0 {\n\t}\n", text);
+        Assert.Contains("\tcounter nat_n_nat_00000000000000001 {\n\t}\n", text);
+        var chain = Lines(Block(text, "\tchain nat_counters {"));
+        Assert.Equal("type filter hook postrouting priority srcnat + 20; policy accept;", chain[0]);
+        Assert.Equal("ct direction original ct reply ip daddr { 198.18.0.9, 198.18.0.10 } counter name nat_o_nat_0123456789abcdef0", chain[1]);
+        Assert.Equal("ct direction reply ct reply ip daddr { 198.18.0.9, 198.18.0.10 } counter name nat_i_nat_0123456789abcdef0", chain[2]);
+        Assert.Equal("ct state new ct reply ip daddr { 198.18.0.9, 198.18.0.10 } counter name nat_n_nat_0123456789abcdef0", chain[3]);
+        Assert.Equal("ct direction original ct reply ip daddr 10.0.2.5 counter name nat_o_nat_00000000000000001", chain[4]);
+        Assert.DoesNotContain("nat_counters", FirewallRuleset.Compile(Vpc(new FirewallSubnet("subnet-1", "10.0.1.0/24", false, "acl-1", AllowAll)), "10.0.0.2"));
+    }
+
+    [Fact]
+    public void Nat_gateway_counters_are_read_from_nft_json()
+    {
+        const string json = """
+            {"nftables": [{"metainfo": {"version": "1.0.6"}},
+              {"counter": {"family": "ip", "name": "nat_o_nat_0123456789abcdef0", "table": "stratus_fw", "handle": 2, "packets": 12, "bytes": 900}},
+              {"counter": {"family": "ip", "name": "nat_i_nat_0123456789abcdef0", "table": "stratus_fw", "handle": 3, "packets": 10, "bytes": 4000}},
+              {"counter": {"family": "ip", "name": "nat_n_nat_0123456789abcdef0", "table": "stratus_fw", "handle": 4, "packets": 2, "bytes": 120}},
+              {"counter": {"family": "ip", "name": "other", "table": "stratus_fw", "handle": 5, "packets": 1, "bytes": 1}}]}
+            """;
+        var counter = Assert.Single(FirewallRuleset.ParseNatCounters(json));
+        Assert.Equal(new Stratus.Domain.Vpc.NatGateways.NatGatewayCounter("nat-0123456789abcdef0", 12, 900, 10, 4000, 2), counter);
+        Assert.Empty(FirewallRuleset.ParseNatCounters(""));
+    }
+
+    [Fact]
     public async Task Nft_accepts_the_gateway_and_private_nat_chains()
     {
         if (Environment.UserName != "root" || !File.Exists("/usr/sbin/nft") && !File.Exists("/sbin/nft"))
@@ -176,7 +209,11 @@ public sealed class NatGatewayRoutingTests
             {
                 GatewayRoutes = [new FirewallGatewayRoute("0.0.0.0/0", []), new FirewallGatewayRoute("203.0.113.0/24", ["198.18.0.9"])],
                 PeerRoutes = [new FirewallPeerRoute("pcx-1", "10.9.0.0/16")],
-            }) with { Peerings = [new FirewallPeering("pcx-1", "vpc-9", ["10.9.0.0/16"])] };
+            }) with
+            {
+                Peerings = [new FirewallPeering("pcx-1", "vpc-9", ["10.9.0.0/16"])],
+                NatGateways = [new FirewallNatGateway("nat-0123456789abcdef0", ["198.18.0.9", "198.18.0.10"]), new FirewallNatGateway("nat-00000000000000001", ["10.0.2.5"])],
+            };
         var text = FirewallRuleset.Compile(firewall, "10.0.0.2");
         var start = new ProcessStartInfo("unshare", ["--net", "nft", "-c", "-f", "-"])
         {
