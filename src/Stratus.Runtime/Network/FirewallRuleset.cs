@@ -280,8 +280,12 @@ public static class FirewallRuleset
         foreach (var item in items.EnumerateArray())
         {
             if (!item.TryGetProperty("counter", out var counter) || counter.ValueKind != System.Text.Json.JsonValueKind.Object
-                || counter.GetProperty("name").GetString() is not { Length: > 6 } name || !name.StartsWith("nat_", StringComparison.Ordinal) || name[5] != '_'
-                || Array.IndexOf(NatCounterKinds, name[4]) is var kind and < 0)
+                || counter.GetProperty("name").GetString() is not { Length: > 6 } name || !name.StartsWith("nat_", StringComparison.Ordinal) || name[5] != '_')
+            {
+                continue;
+            }
+            var kind = Array.IndexOf(NatCounterKinds, name[4]);
+            if (kind < 0)
             {
                 continue;
             }
