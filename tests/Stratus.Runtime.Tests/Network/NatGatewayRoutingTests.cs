@@ -42,11 +42,12 @@ public sealed class NatGatewayRoutingTests
     [Fact]
     public void A_nat_gateway_with_secondary_elastic_ips_spreads_new_flows_over_all_of_them()
     {
-        var text = FirewallRuleset.Compile(Vpc(new FirewallSubnet("subnet-1", "10.0.1.0/24", false, "acl-1", AllowAll)
+        var firewall = Vpc(new FirewallSubnet("subnet-1", "10.0.1.0/24", false, "acl-1", AllowAll)
         {
             NatAddress = "198.18.0.9",
             NatAddresses = ["198.18.0.9", "198.18.0.10", "198.18.0.11"],
-        }) with { NatAddresses = ["198.18.0.10", "198.18.0.11", "198.18.0.9"] }, "10.0.0.2");
+        });
+        var text = FirewallRuleset.Compile(firewall with { NatAddresses = ["198.18.0.10", "198.18.0.11", "198.18.0.9"] }, "10.0.0.2");
         var nat = Lines(Block(text, "\tchain nat_gateways {"));
         Assert.Equal("oifname \"up0\" ip saddr 10.0.1.0/24 snat to numgen inc mod 3 map { 0 : 198.18.0.9, 1 : 198.18.0.10, 2 : 198.18.0.11 }", nat[2]);
         Assert.Equal(3, nat.Length);
@@ -127,7 +128,8 @@ public sealed class NatGatewayRoutingTests
             new FirewallSubnet("subnet-2", "10.0.2.0/24", false, "acl-1", AllowAll)
             {
                 PeerRoutes = [new FirewallPeerRoute("pcx-1", "10.9.0.0/16")],
-            }) with { Peerings = [new FirewallPeering("pcx-1", "vpc-9", ["10.9.0.0/16"])] }, "10.0.0.2");
+            }) with
+        { Peerings = [new FirewallPeering("pcx-1", "vpc-9", ["10.9.0.0/16"])] }, "10.0.0.2");
         var link = FirewallRuleset.PeeringLink("pcx-1");
         // Out: the NAT gateway's subnet by its own route, the subnet behind it through the gateway.
         Assert.Equal(["ip saddr 10.0.2.0/24 ip daddr { 10.9.0.0/16 } return", "ip saddr 10.0.1.0/24 ip daddr { 10.9.0.0/16 } return", "drop"],
@@ -210,10 +212,10 @@ public sealed class NatGatewayRoutingTests
                 GatewayRoutes = [new FirewallGatewayRoute("0.0.0.0/0", []), new FirewallGatewayRoute("203.0.113.0/24", ["198.18.0.9"])],
                 PeerRoutes = [new FirewallPeerRoute("pcx-1", "10.9.0.0/16")],
             }) with
-            {
-                Peerings = [new FirewallPeering("pcx-1", "vpc-9", ["10.9.0.0/16"])],
-                NatGateways = [new FirewallNatGateway("nat-0123456789abcdef0", ["198.18.0.9", "198.18.0.10"]), new FirewallNatGateway("nat-00000000000000001", ["10.0.2.5"])],
-            };
+        {
+            Peerings = [new FirewallPeering("pcx-1", "vpc-9", ["10.9.0.0/16"])],
+            NatGateways = [new FirewallNatGateway("nat-0123456789abcdef0", ["198.18.0.9", "198.18.0.10"]), new FirewallNatGateway("nat-00000000000000001", ["10.0.2.5"])],
+        };
         var text = FirewallRuleset.Compile(firewall, "10.0.0.2");
         var start = new ProcessStartInfo("unshare", ["--net", "nft", "-c", "-f", "-"])
         {
