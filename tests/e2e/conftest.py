@@ -189,6 +189,7 @@ MODULE_SECONDS = {
     "test_auth.py": 3, "test_default_vpc.py": 3,
     "test_transit_gateway_connect_bgp.py": 45,
     "test_vpc_peering_cross.py": 30,
+    "test_private_nat.py": 25,
 }
 DEFAULT_MODULE_SECONDS = 30
 

@@ -65,6 +65,13 @@ public sealed record FirewallTransitGatewayRoute(string SubnetId, string SubnetC
 {
     /// <summary>True for an IPv6 route.</summary>
     public bool IsIpv6 => DestinationCidr.Contains(':', StringComparison.Ordinal);
+
+    /// <summary>
+    /// True when the subnet sends the destination to a private NAT gateway whose subnet routes it to
+    /// this gateway: the subnet's packets take the link translated to the NAT gateway's address, and
+    /// nothing from the gateway starts a flow to the subnet.
+    /// </summary>
+    public bool Translated { get; init; }
 }
 
 /// <summary>
@@ -96,6 +103,9 @@ public static class TransitGatewayFirewall
         var subnets = (await session.ListAsync<SubnetResource>(scope, ResourceTypes.Subnet, ct).ConfigureAwait(false)).Where(s => s.VpcId == vpcId).OrderBy(s => s.Id, StringComparer.Ordinal).ToList();
         var tables = (await session.ListAsync<RouteTableResource>(scope, ResourceTypes.RouteTable, ct).ConfigureAwait(false)).Where(t => t.VpcId == vpcId).ToList();
         var main = tables.Find(t => t.Associations.Exists(a => a.Main));
+        // Routes to a prefix list carry its IPv4 blocks, as a route to each block would.
+        var routeLists = await Vpc.PrefixLists.ManagedPrefixLists.Ipv4BlocksAsync(session, scope,
+            tables.SelectMany(t => t.Routes).Where(r => r.TransitGatewayId is not null).Select(r => r.DestinationPrefixListId).OfType<string>(), ct).ConfigureAwait(false);
         var result = new List<FirewallTransitGateway>();
         foreach (var attachment in ours)
         {
@@ -113,6 +123,11 @@ public static class TransitGatewayFirewall
                     if (route.TransitGatewayId == gateway.Id && route.State == "active" && route.DestinationCidrBlock is { } destination)
                     {
                         routes.Add(new FirewallTransitGatewayRoute(subnet.Id, subnet.CidrBlock, destination));
+                    }
+                    else if (route.TransitGatewayId == gateway.Id && route.State == "active" && route.DestinationPrefixListId is { } list
+                        && routeLists.TryGetValue(list, out var blocks))
+                    {
+                        routes.AddRange(blocks.Select(b => new FirewallTransitGatewayRoute(subnet.Id, subnet.CidrBlock, b)));
                     }
                     else if (route.TransitGatewayId == gateway.Id && route.State == "active" && route.DestinationIpv6CidrBlock is { } destination6
                         && Vpc.Ipv6.Ipv6Blocks.SubnetBlock(subnet) is { } subnet6)

@@ -41,6 +41,26 @@ public sealed record FirewallSubnet(string SubnetId, string Cidr, bool Public, s
     /// </summary>
     public string? NatAddress { get; init; }
 
+    /// <summary>
+    /// Every Elastic IP of that NAT gateway, <see cref="NatAddress"/> (the primary) first: new flows are
+    /// spread over them (secondary addresses from CreateNatGateway's <c>SecondaryAllocationIds</c> or
+    /// AssociateNatGatewayAddress). Empty means <see cref="NatAddress"/> alone.
+    /// </summary>
+    public IReadOnlyList<string> NatAddresses { get; init; } = [];
+
+    /// <summary>
+    /// Active IPv4 routes narrower than 0.0.0.0/0 (a CIDR, or each block of a prefix list) through an
+    /// internet gateway or a forwarding public NAT gateway: those destinations leave through the uplink
+    /// as a 0.0.0.0/0 route to the same target would let them (longest prefix first).
+    /// </summary>
+    public IReadOnlyList<FirewallGatewayRoute> GatewayRoutes { get; init; } = [];
+
+    /// <summary>
+    /// Destinations the subnet sends to a private NAT gateway whose own subnet sends them on through a
+    /// peering connection or a transit gateway attachment: they leave from the gateway's private addresses.
+    /// </summary>
+    public IReadOnlyList<FirewallPrivateNatRoute> PrivateNatRoutes { get; init; } = [];
+
     /// <summary>True when VPC Block Public Access lets the subnet's flows out to the internet but nothing in (block-ingress, or an allow-egress exclusion).</summary>
     public bool PublicIngressBlocked { get; init; }
 
@@ -52,6 +72,45 @@ public sealed record FirewallSubnet(string SubnetId, string Cidr, bool Public, s
 
     /// <summary>The destinations of the subnet's table's other IPv4 routes (local, gateways, peering, transit), which stay with the VPC's own routing.</summary>
     public IReadOnlyList<string> OtherRoutes { get; init; } = [];
+}
+
+/// <summary>
+/// A route through an internet gateway (<paramref name="NatAddresses"/> empty) or a public NAT gateway
+/// (its Elastic IPs, the primary first) to a destination narrower than 0.0.0.0/0.
+/// </summary>
+public sealed record FirewallGatewayRoute(string DestinationCidr, IReadOnlyList<string> NatAddresses)
+{
+    /// <summary>True for a route to an internet gateway.</summary>
+    public bool ThroughInternetGateway => NatAddresses.Count == 0;
+
+    public bool Equals(FirewallGatewayRoute? other) =>
+        other is not null && DestinationCidr == other.DestinationCidr && NatAddresses.SequenceEqual(other.NatAddresses, StringComparer.Ordinal);
+
+    public override int GetHashCode() => HashCode.Combine(DestinationCidr, NatAddresses.Count);
+}
+
+/// <summary>
+/// Traffic a subnet routes to a private NAT gateway, for <paramref name="DestinationCidr"/>, which the
+/// gateway's subnet routes on through the peering connection <paramref name="PeeringConnectionId"/> or
+/// the transit gateway attachment <paramref name="TransitGatewayAttachmentId"/>: it leaves from the
+/// gateway's private <paramref name="Addresses"/> (primary first).
+/// </summary>
+public sealed record FirewallPrivateNatRoute(string DestinationCidr, IReadOnlyList<string> Addresses, string? PeeringConnectionId, string? TransitGatewayAttachmentId)
+{
+    public bool Equals(FirewallPrivateNatRoute? other) =>
+        other is not null && DestinationCidr == other.DestinationCidr && PeeringConnectionId == other.PeeringConnectionId
+        && TransitGatewayAttachmentId == other.TransitGatewayAttachmentId && Addresses.SequenceEqual(other.Addresses, StringComparer.Ordinal);
+
+    public override int GetHashCode() => HashCode.Combine(DestinationCidr, PeeringConnectionId, TransitGatewayAttachmentId);
+}
+
+/// <summary>A NAT gateway of the VPC that forwards, and the addresses it translates to (Elastic IPs of a public one, private addresses of a private one).</summary>
+public sealed record FirewallNatGateway(string NatGatewayId, IReadOnlyList<string> Addresses)
+{
+    public bool Equals(FirewallNatGateway? other) =>
+        other is not null && NatGatewayId == other.NatGatewayId && Addresses.SequenceEqual(other.Addresses, StringComparer.Ordinal);
+
+    public override int GetHashCode() => HashCode.Combine(NatGatewayId, Addresses.Count);
 }
 
 /// <summary>A route through a peering connection: its destination block.</summary>
@@ -95,6 +154,9 @@ public sealed record VpcFirewall(
 
     /// <summary>Public addresses of the VPC's forwarding NAT gateways (the host routes them to the VPC).</summary>
     public IReadOnlyList<string> NatAddresses { get; init; } = [];
+
+    /// <summary>The VPC's NAT gateways that forward (public and private), whose traffic the filter counts for their metrics.</summary>
+    public IReadOnlyList<FirewallNatGateway> NatGateways { get; init; } = [];
 
     private static IEnumerable<string> RouteDestinations(RouteEntry route, SortedDictionary<string, IReadOnlyList<string>> prefixLists) =>
         route.DestinationCidrBlock is { } cidr ? [cidr]
@@ -145,6 +207,75 @@ public sealed record VpcFirewall(
             appliance.AddRange(RouteDestinations(route, prefixLists).Select(d => new FirewallApplianceRoute(d, target.PrivateIpAddress)));
         }
         return ([.. appliance.DistinctBy(r => r.DestinationCidr).OrderBy(r => r.DestinationCidr, StringComparer.Ordinal)], [.. other]);
+    }
+
+    /// <summary>
+    /// The table's active IPv4 routes through an internet gateway (when Block Public Access lets the
+    /// subnet out: <paramref name="internetEgress"/>) or a forwarding public NAT gateway, other than
+    /// 0.0.0.0/0 itself (which makes the subnet public or NAT-routed), a prefix list's blocks each.
+    /// </summary>
+    private static List<FirewallGatewayRoute> GatewayRoutes(RouteTableResource table, SortedDictionary<string, IReadOnlyList<string>> prefixLists,
+        Dictionary<string, List<string>> natAddresses, bool internetEgress)
+    {
+        var routes = new List<FirewallGatewayRoute>();
+        foreach (var route in table.Routes.Where(r => r.State == "active" && r.DestinationIpv6CidrBlock is null && r.DestinationCidrBlock != "0.0.0.0/0"))
+        {
+            IReadOnlyList<string>? target = route.GatewayId is { } gateway && gateway.StartsWith("igw-", StringComparison.Ordinal) && internetEgress ? []
+                : route.NatGatewayId is { } nat && natAddresses.TryGetValue(nat, out var pool) && pool.Count > 0 ? pool
+                : null;
+            if (target is not null)
+            {
+                routes.AddRange(RouteDestinations(route, prefixLists).Select(d => new FirewallGatewayRoute(d, target)));
+            }
+        }
+        return [.. routes.DistinctBy(r => r.DestinationCidr).OrderBy(r => r.DestinationCidr, StringComparer.Ordinal)];
+    }
+
+    /// <summary>
+    /// What the table sends to private NAT gateways and where each gateway's own subnet sends it on:
+    /// for each such destination D and each active route E of the gateway subnet's table through an
+    /// active peering connection or a transit gateway the VPC is attached to, the narrower of D and E
+    /// when they overlap. Anything else (an internet gateway above all: a private NAT gateway's traffic
+    /// to one is dropped, as on AWS) carries nothing.
+    /// </summary>
+    private static List<FirewallPrivateNatRoute> PrivateNatRoutes(RouteTableResource table, SortedDictionary<string, IReadOnlyList<string>> prefixLists,
+        Dictionary<string, (NatGatewayResource Nat, List<string> Addresses)> privateNats, Func<string, RouteTableResource?> tableOf,
+        HashSet<string> activePeerings, IReadOnlyList<FirewallTransitGateway> transitGateways)
+    {
+        var routes = new List<FirewallPrivateNatRoute>();
+        foreach (var route in table.Routes.Where(r => r.State == "active" && r.DestinationIpv6CidrBlock is null && r.NatGatewayId is not null))
+        {
+            if (!privateNats.TryGetValue(route.NatGatewayId!, out var nat) || tableOf(nat.Nat.SubnetId) is not { } natTable)
+            {
+                continue;
+            }
+            foreach (var destination in RouteDestinations(route, prefixLists))
+            {
+                if (!Ipv4Cidr.TryParse(destination, out var d))
+                {
+                    continue;
+                }
+                foreach (var onward in natTable.Routes.Where(r => r.State == "active" && r.DestinationIpv6CidrBlock is null))
+                {
+                    var peering = onward.VpcPeeringConnectionId is { } pcx && activePeerings.Contains(pcx) ? pcx : null;
+                    var attachment = onward.TransitGatewayId is { } tgw ? transitGateways.FirstOrDefault(g => g.TransitGatewayId == tgw)?.AttachmentId : null;
+                    if (peering is null && attachment is null)
+                    {
+                        continue;
+                    }
+                    foreach (var block in RouteDestinations(onward, prefixLists))
+                    {
+                        if (Ipv4Cidr.TryParse(block, out var e) && d.Overlaps(e))
+                        {
+                            var narrower = d.PrefixLength >= e.PrefixLength ? d : e;
+                            routes.Add(new FirewallPrivateNatRoute(narrower.ToString(), nat.Addresses, peering, attachment));
+                        }
+                    }
+                }
+            }
+        }
+        return [.. routes.DistinctBy(r => (r.DestinationCidr, r.PeeringConnectionId, r.TransitGatewayAttachmentId))
+            .OrderBy(r => r.DestinationCidr, StringComparer.Ordinal).ThenBy(r => r.PeeringConnectionId ?? r.TransitGatewayAttachmentId, StringComparer.Ordinal)];
     }
 
     /// <summary>Reads the firewall of <paramref name="vpcId"/> from the store.</summary>
@@ -218,14 +349,24 @@ public sealed record VpcFirewall(
         // VPC Block Public Access: what the mode and exclusions leave of each subnet's internet path.
         var access = await VpcBlockPublicAccess.AccessAsync(session, scope, ct).ConfigureAwait(false);
 
-        // NAT gateways that forward: public ones with an Elastic IP, in a subnet routed to an internet gateway.
-        var natAddresses = new Dictionary<string, string>(StringComparer.Ordinal);
+        // NAT gateways that forward: public ones with an Elastic IP, in a subnet routed to an internet
+        // gateway (all their Elastic IPs, the primary first); private ones (their private addresses,
+        // the primary first), which go on wherever their own subnet's route table sends the traffic.
+        var natAddresses = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        var privateNats = new Dictionary<string, (NatGatewayResource Nat, List<string> Addresses)>(StringComparer.Ordinal);
         foreach (var nat in await session.ListAsync<NatGatewayResource>(scope, ResourceTypes.NatGateway, ct).ConfigureAwait(false))
         {
-            if (nat.VpcId == vpcId && nat.Forwards && nat.ConnectivityType == "public" && nat.PrimaryPublicIp is { } ip && RoutesToInternet(TableOf(nat.SubnetId))
-                && access(vpcId, nat.SubnetId).Egress)
+            if (nat.VpcId != vpcId || !nat.Forwards)
             {
-                natAddresses[nat.Id] = ip;
+                continue;
+            }
+            if (nat.ConnectivityType == "public" && nat.PrimaryPublicIp is not null && RoutesToInternet(TableOf(nat.SubnetId)) && access(vpcId, nat.SubnetId).Egress)
+            {
+                natAddresses[nat.Id] = nat.Addresses.OrderByDescending(a => a.IsPrimary).Select(a => a.PublicIp).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+            }
+            else if (nat.ConnectivityType == "private" && nat.Addresses.Count > 0)
+            {
+                privateNats[nat.Id] = (nat, nat.Addresses.OrderByDescending(a => a.IsPrimary).Select(a => a.PrivateIp).Distinct(StringComparer.Ordinal).ToList());
             }
         }
         var activeConnections = (await session.ListAsync<VpcPeeringConnectionResource>(scope, ResourceTypes.VpcPeeringConnection, ct).ConfigureAwait(false))
@@ -256,6 +397,8 @@ public sealed record VpcFirewall(
         // Routes to a prefix list carry its IPv4 blocks.
         var routeLists = await ManagedPrefixLists.Ipv4BlocksAsync(session, scope,
             tables.SelectMany(t => t.Routes).Select(r => r.DestinationPrefixListId).OfType<string>(), ct).ConfigureAwait(false);
+        var transitGateways = await TransitGatewayFirewall.ReadAsync(session, scope, vpcId, DateTime.UtcNow, ct).ConfigureAwait(false);
+        var translatedTransit = new List<(string AttachmentId, FirewallTransitGatewayRoute Route)>();
         var defaultAcl = acls.Find(a => a.IsDefault);
         var firewallSubnets = new List<FirewallSubnet>();
         foreach (var subnet in subnets.OrderBy(s => s.Id, StringComparer.Ordinal))
@@ -278,9 +421,19 @@ public sealed record VpcFirewall(
                     .OrderBy(e => e.RuleNumber)
                     .Select(e => new FirewallAclEntry(e.RuleNumber, e.Egress, e.RuleAction == "allow", e.Protocol, e.CidrBlock, e.FromPort, e.ToPort, e.IcmpType, e.IcmpCode))
                     .ToList();
+            var natPool = natRoute is not null && natAddresses.TryGetValue(natRoute.NatGatewayId!, out var pool) && pool.Count > 0 ? pool : null;
+            var gatewayRoutes = table is null ? [] : GatewayRoutes(table, routeLists, natAddresses, reach.Egress);
+            var privateNatRoutes = table is null ? [] : PrivateNatRoutes(table, routeLists, privateNats, TableOf, activePeerings, transitGateways);
+            foreach (var route in privateNatRoutes.Where(r => r.TransitGatewayAttachmentId is not null))
+            {
+                translatedTransit.Add((route.TransitGatewayAttachmentId!, new FirewallTransitGatewayRoute(subnet.Id, subnet.CidrBlock, route.DestinationCidr) { Translated = true }));
+            }
             firewallSubnets.Add(new FirewallSubnet(subnet.Id, subnet.CidrBlock, isPublic, acl?.Id, entries)
             {
-                NatAddress = natRoute is not null && natAddresses.TryGetValue(natRoute.NatGatewayId!, out var natIp) ? natIp : null,
+                NatAddress = natPool?[0],
+                NatAddresses = natPool ?? [],
+                GatewayRoutes = gatewayRoutes,
+                PrivateNatRoutes = privateNatRoutes,
                 PeerRoutes = peerRoutes,
                 ApplianceRoutes = applianceRoutes,
                 OtherRoutes = otherRoutes,
@@ -296,8 +449,12 @@ public sealed record VpcFirewall(
             firewallSubnets)
         {
             Peerings = peerings,
-            NatAddresses = natAddresses.Values.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(),
-            TransitGateways = await TransitGatewayFirewall.ReadAsync(session, scope, vpcId, DateTime.UtcNow, ct).ConfigureAwait(false),
+            NatAddresses = natAddresses.Values.SelectMany(a => a).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(),
+            NatGateways = natAddresses.Select(n => new FirewallNatGateway(n.Key, n.Value)).Concat(privateNats.Select(n => new FirewallNatGateway(n.Key, n.Value.Addresses)))
+                .Where(n => n.Addresses.Count > 0).OrderBy(n => n.NatGatewayId, StringComparer.Ordinal).ToList(),
+            TransitGateways = transitGateways.Select(g => translatedTransit.Exists(t => t.AttachmentId == g.AttachmentId)
+                ? g with { SubnetRoutes = [.. g.SubnetRoutes, .. translatedTransit.Where(t => t.AttachmentId == g.AttachmentId).Select(t => t.Route).Distinct()] }
+                : g).ToList(),
             Ipv6 = await Vpc.Ipv6.FirewallIpv6.ReadAsync(session, scope, vpcId, groupRules, activePeerings, ct).ConfigureAwait(false),
             FlowLogged = await Vpc.FlowLogs.VpcFlowLogs.WatchesVpcAsync(session, scope, vpcId, ct).ConfigureAwait(false),
         };

@@ -130,6 +130,13 @@ public interface IInstanceRuntime : IAsyncDisposable
         Task.FromResult<IReadOnlyList<Vpc.TransitGateways.ConnectPeerBgpState>>([]);
 
     /// <summary>
+    /// The packet filter's cumulative counters of the VPC's NAT gateways (what each sent on, got back
+    /// and translated); empty for runtimes without guests or VPCs not on this host.
+    /// </summary>
+    Task<IReadOnlyList<Vpc.NatGateways.NatGatewayCounter>> ReadNatGatewayCountersAsync(string accountId, string region, string vpcId, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<Vpc.NatGateways.NatGatewayCounter>>([]);
+
+    /// <summary>
     /// False for runtimes without guests (the mock runtime): the control plane then does not build
     /// packet filters for it at all (<see cref="ApplyFirewallAsync"/> would ignore them).
     /// </summary>

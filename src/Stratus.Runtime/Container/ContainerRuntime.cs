@@ -307,6 +307,9 @@ public sealed partial class ContainerRuntime : IInstanceRuntime, Stratus.Domain.
     public Task<IReadOnlyList<Stratus.Domain.Vpc.TransitGateways.ConnectPeerBgpState>> ReadConnectPeerBgpAsync(CancellationToken cancellationToken) =>
         _network.ReadConnectPeerBgpAsync(cancellationToken);
 
+    public Task<IReadOnlyList<Stratus.Domain.Vpc.NatGateways.NatGatewayCounter>> ReadNatGatewayCountersAsync(string accountId, string region, string vpcId, CancellationToken cancellationToken) =>
+        _network.ReadNatGatewayCountersAsync(accountId, region, vpcId, cancellationToken);
+
     /// <summary>Hot-plugs secondary interfaces: veths moved into (or removed from) the running container's namespace as <c>eth1</c>, <c>eth2</c>, ….</summary>
     public Task SyncSecondaryNicsAsync(string accountId, string region, string instanceId, IReadOnlyList<GuestSecondaryNic> nics, CancellationToken cancellationToken) =>
         _guests.ContainsKey(instanceId)

@@ -328,6 +328,9 @@ internal sealed class MicroVmRuntime : IInstanceRuntime, Stratus.Domain.CloudWat
     public Task<IReadOnlyList<Stratus.Domain.Vpc.TransitGateways.ConnectPeerBgpState>> ReadConnectPeerBgpAsync(CancellationToken cancellationToken) =>
         _network.ReadConnectPeerBgpAsync(cancellationToken);
 
+    public Task<IReadOnlyList<Stratus.Domain.Vpc.NatGateways.NatGatewayCounter>> ReadNatGatewayCountersAsync(string accountId, string region, string vpcId, CancellationToken cancellationToken) =>
+        _network.ReadNatGatewayCountersAsync(accountId, region, vpcId, cancellationToken);
+
     /// <summary>
     /// Hot-plugs secondary interfaces into the running microVM (see <see cref="MicroVmHotPlug"/>):
     /// interfaces no longer attached are unplugged (<c>device_del</c>, waiting for the guest to let

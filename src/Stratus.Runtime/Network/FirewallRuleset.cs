@@ -90,6 +90,13 @@ public static class FirewallRuleset
         {
             FlowLogRuleset.AppendSets(s);
         }
+        foreach (var nat in firewall.NatGateways)
+        {
+            foreach (var kind in NatCounterKinds)
+            {
+                s.Append(CultureInfo.InvariantCulture, $"\tcounter {NatCounter(kind, nat.NatGatewayId)} {{\n\t}}\n");
+            }
+        }
 
         // The namespace itself: DHCP, DNS and ping of the router; nothing else from guests.
         s.Append("\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n");
@@ -121,10 +128,13 @@ public static class FirewallRuleset
         }
         foreach (var subnet in firewall.Subnets.Where(x => !x.Public))
         {
-            s.Append(CultureInfo.InvariantCulture, $"\t\tiifname \"{up}\" ip daddr {subnet.Cidr} ct status dnat drop\n");
+            // Narrower routes to an internet gateway (a CIDR or a prefix list's blocks) open the subnet's
+            // public addresses to those sources, and routes to gateways let flows out to their destinations.
+            var inward = subnet.GatewayRoutes.Any(r => r.ThroughInternetGateway) && !subnet.PublicIngressBlocked;
+            s.Append(CultureInfo.InvariantCulture, $"\t\tiifname \"{up}\" ip daddr {subnet.Cidr} ct status dnat {(inward ? "jump gw_in_" + Name(subnet.SubnetId) : "drop")}\n");
             if (subnet.NatAddress is null)
             {
-                s.Append(CultureInfo.InvariantCulture, $"\t\toifname \"{up}\" ip saddr {subnet.Cidr} ct direction original drop\n");
+                s.Append(CultureInfo.InvariantCulture, $"\t\toifname \"{up}\" ip saddr {subnet.Cidr} ct direction original {(subnet.GatewayRoutes.Count > 0 ? "jump gw_out_" + Name(subnet.SubnetId) : "drop")}\n");
             }
         }
         // Peering links: only the peer's addresses come in, only to this VPC's guests (peering is not
@@ -163,6 +173,10 @@ public static class FirewallRuleset
             AppendPeering(s, firewall, peering.PeeringConnectionId, outbound: false);
         }
         TransitGatewayRuleset.AppendChains(s, firewall);
+        foreach (var subnet in firewall.Subnets.Where(x => !x.Public && x.GatewayRoutes.Count > 0))
+        {
+            AppendGatewayRoutes(s, subnet);
+        }
         foreach (var subnet in firewall.Subnets)
         {
             AppendAcl(s, subnet, egress: true, firewall.FlowLogged);
@@ -195,19 +209,94 @@ public static class FirewallRuleset
         // NAT gateways: new flows of subnets routed to one leave from its Elastic IP (guests with a
         // public address of their own were translated already by the namespace's own nat chain,
         // which runs first; metadata requests keep their source).
-        var natted = firewall.Subnets.Where(x => x.NatAddress is not null).ToList();
+        // Narrower routes first (longest prefix wins): one to an internet gateway leaves the address as
+        // it is, one to a NAT gateway translates. Private NAT gateways translate what they pass on to a
+        // peering connection or a transit gateway to their private addresses.
+        var natted = firewall.Subnets.Where(x => x.NatAddress is not null || x.GatewayRoutes.Any(r => !r.ThroughInternetGateway) || x.PrivateNatRoutes.Count > 0).ToList();
         if (natted.Count > 0)
         {
             s.Append("\tchain nat_gateways {\n\t\ttype nat hook postrouting priority srcnat + 10; policy accept;\n");
             s.Append(CultureInfo.InvariantCulture, $"\t\toifname \"{up}\" ct status dnat return\n");
             foreach (var subnet in natted)
             {
-                s.Append(CultureInfo.InvariantCulture, $"\t\toifname \"{up}\" ip saddr {subnet.Cidr} snat to {subnet.NatAddress}\n");
+                if (subnet.NatAddress is not null || subnet.GatewayRoutes.Any(r => !r.ThroughInternetGateway))
+                {
+                    foreach (var route in LongestFirst(subnet.GatewayRoutes, r => r.DestinationCidr))
+                    {
+                        s.Append(CultureInfo.InvariantCulture, $"\t\toifname \"{up}\" ip saddr {subnet.Cidr}{DestinationMatch(route.DestinationCidr)} {(route.ThroughInternetGateway ? "return" : SnatTo(route.NatAddresses))}\n");
+                    }
+                }
+                if (subnet.NatAddress is not null)
+                {
+                    s.Append(CultureInfo.InvariantCulture, $"\t\toifname \"{up}\" ip saddr {subnet.Cidr} {SnatTo(subnet.NatAddresses.Count > 0 ? subnet.NatAddresses : [subnet.NatAddress])}\n");
+                }
+                foreach (var route in LongestFirst(subnet.PrivateNatRoutes, r => r.DestinationCidr))
+                {
+                    var link = route.PeeringConnectionId is { } pcx ? PeeringLink(pcx) : TransitGatewayRuleset.Link(route.TransitGatewayAttachmentId!);
+                    s.Append(CultureInfo.InvariantCulture, $"\t\toifname \"{link}\" ip saddr {subnet.Cidr}{DestinationMatch(route.DestinationCidr)} {SnatTo(route.Addresses)}\n");
+                }
+            }
+            s.Append("\t}\n");
+        }
+        // NAT gateway metrics: after the translation (srcnat + 10), a flow's reply tuple names the gateway's
+        // address; its packets out (original direction), back (reply direction) and new flows are counted.
+        if (firewall.NatGateways.Count > 0)
+        {
+            s.Append("\tchain nat_counters {\n\t\ttype filter hook postrouting priority srcnat + 20; policy accept;\n");
+            foreach (var nat in firewall.NatGateways)
+            {
+                var addresses = nat.Addresses.Count == 1 ? nat.Addresses[0] : "{ " + string.Join(", ", nat.Addresses) + " }";
+                s.Append(CultureInfo.InvariantCulture, $"\t\tct direction original ct reply ip daddr {addresses} counter name {NatCounter('o', nat.NatGatewayId)}\n");
+                s.Append(CultureInfo.InvariantCulture, $"\t\tct direction reply ct reply ip daddr {addresses} counter name {NatCounter('i', nat.NatGatewayId)}\n");
+                s.Append(CultureInfo.InvariantCulture, $"\t\tct state new ct reply ip daddr {addresses} counter name {NatCounter('n', nat.NatGatewayId)}\n");
             }
             s.Append("\t}\n");
         }
         s.Append("}\n");
         return s.ToString();
+    }
+
+    private static readonly char[] NatCounterKinds = ['o', 'i', 'n'];
+
+    /// <summary>
+    /// The name of a NAT gateway's counter in the table: <c>nat_o_&lt;id&gt;</c> (packets it sent on),
+    /// <c>nat_i_&lt;id&gt;</c> (packets it got back), <c>nat_n_&lt;id&gt;</c> (flows it translated).
+    /// </summary>
+    internal static string NatCounter(char kind, string natGatewayId) => $"nat_{kind}_{Name(natGatewayId)}";
+
+    /// <summary>The NAT gateway counters in the JSON of <c>nft -j list counters table ip stratus_fw</c>.</summary>
+    internal static List<Stratus.Domain.Vpc.NatGateways.NatGatewayCounter> ParseNatCounters(string json)
+    {
+        var byGateway = new SortedDictionary<string, long[]>(StringComparer.Ordinal);
+        if (string.IsNullOrWhiteSpace(json))
+        {
+            return [];
+        }
+        using var doc = System.Text.Json.JsonDocument.Parse(json);
+        if (!doc.RootElement.TryGetProperty("nftables", out var items))
+        {
+            return [];
+        }
+        foreach (var item in items.EnumerateArray())
+        {
+            if (!item.TryGetProperty("counter", out var counter) || counter.ValueKind != System.Text.Json.JsonValueKind.Object
+                || counter.GetProperty("name").GetString() is not { Length: > 6 } name || !name.StartsWith("nat_", StringComparison.Ordinal) || name[5] != '_')
+            {
+                continue;
+            }
+            var kind = Array.IndexOf(NatCounterKinds, name[4]);
+            if (kind < 0)
+            {
+                continue;
+            }
+            // nat_<kind>_nat_<hex> → nat-<hex>
+            var id = name[6..];
+            id = id.StartsWith("nat_", StringComparison.Ordinal) ? "nat-" + id[4..] : id;
+            var values = byGateway.TryGetValue(id, out var known) ? known : byGateway[id] = new long[6];
+            values[kind * 2] = counter.GetProperty("packets").GetInt64();
+            values[kind * 2 + 1] = counter.GetProperty("bytes").GetInt64();
+        }
+        return [.. byGateway.Select(g => new Stratus.Domain.Vpc.NatGateways.NatGatewayCounter(g.Key, g.Value[0], g.Value[1], g.Value[2], g.Value[3], g.Value[4]))];
     }
 
     /// <summary>The device name, in both VPCs' namespaces, of the link a peering connection's traffic takes.</summary>
@@ -231,8 +320,62 @@ public static class FirewallRuleset
             var (local, remote) = outbound ? ("saddr", "daddr") : ("daddr", "saddr");
             s.Append(CultureInfo.InvariantCulture, $"\t\tip {local} {subnet.Cidr} ip {remote} {{ {string.Join(", ", destinations)} }} return\n");
         }
+        // Through a private NAT gateway: out only (translated on the way, see nat_gateways); nothing
+        // from the peer starts a flow to the subnet behind the gateway.
+        foreach (var subnet in outbound ? firewall.Subnets : [])
+        {
+            var translated = subnet.PrivateNatRoutes.Where(r => r.PeeringConnectionId == peeringId).Select(r => r.DestinationCidr).Distinct(StringComparer.Ordinal).ToList();
+            if (translated.Count > 0)
+            {
+                s.Append(CultureInfo.InvariantCulture, $"\t\tip saddr {subnet.Cidr} ip daddr {{ {string.Join(", ", translated)} }} return\n");
+            }
+        }
         s.Append("\t\tdrop\n\t}\n");
     }
+
+    /// <summary>
+    /// A subnet's narrower routes to gateways, longest prefix first: out, their destinations may be
+    /// reached (<c>gw_out_&lt;subnet&gt;</c>); in, new flows to its public addresses come only from
+    /// destinations routed to an internet gateway (<c>gw_in_&lt;subnet&gt;</c>; a NAT gateway route
+    /// wins over a wider internet gateway one). Anything else is dropped.
+    /// </summary>
+    private static void AppendGatewayRoutes(StringBuilder s, FirewallSubnet subnet)
+    {
+        var name = Name(subnet.SubnetId);
+        s.Append(CultureInfo.InvariantCulture, $"\tchain gw_out_{name} {{\n");
+        foreach (var route in LongestFirst(subnet.GatewayRoutes, r => r.DestinationCidr))
+        {
+            s.Append(CultureInfo.InvariantCulture, $"\t\tip daddr {route.DestinationCidr} return\n");
+        }
+        s.Append("\t\tdrop\n\t}\n");
+        if (subnet.GatewayRoutes.Any(r => r.ThroughInternetGateway) && !subnet.PublicIngressBlocked)
+        {
+            s.Append(CultureInfo.InvariantCulture, $"\tchain gw_in_{name} {{\n");
+            foreach (var route in LongestFirst(subnet.GatewayRoutes, r => r.DestinationCidr))
+            {
+                s.Append(CultureInfo.InvariantCulture, $"\t\tip saddr {route.DestinationCidr} {(route.ThroughInternetGateway ? "return" : "drop")}\n");
+            }
+            s.Append("\t\tdrop\n\t}\n");
+        }
+    }
+
+    /// <summary>Routes ordered as a routing table picks them: longest prefix first (then by destination, for a stable text).</summary>
+    private static IEnumerable<T> LongestFirst<T>(IEnumerable<T> routes, Func<T, string> destination) =>
+        routes.OrderByDescending(r => PrefixLength(destination(r))).ThenBy(destination, StringComparer.Ordinal);
+
+    private static int PrefixLength(string cidr) =>
+        cidr.IndexOf('/', StringComparison.Ordinal) is var slash and >= 0 ? int.Parse(cidr.AsSpan(slash + 1), CultureInfo.InvariantCulture) : 32;
+
+    /// <summary><c> ip daddr &lt;block&gt;</c>, or nothing for 0.0.0.0/0.</summary>
+    private static string DestinationMatch(string cidr) => cidr == "0.0.0.0/0" ? "" : " ip daddr " + cidr;
+
+    /// <summary>
+    /// A source translation to one address, or spread over several: each new flow takes the next
+    /// address in turn (replies follow the flow's translation).
+    /// </summary>
+    private static string SnatTo(IReadOnlyList<string> addresses) => addresses.Count == 1
+        ? "snat to " + addresses[0]
+        : string.Create(CultureInfo.InvariantCulture, $"snat to numgen inc mod {addresses.Count} map {{ {string.Join(", ", addresses.Select((a, i) => $"{i} : {a}"))} }}");
 
     /// <summary>An nftables identifier for an AWS id (<c>sg-0ab…</c> → <c>sg_0ab…</c>).</summary>
     internal static string Name(string id) => string.Concat(id.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_'));

@@ -88,6 +88,10 @@ public interface IHostNetwork : IAsyncDisposable
     Task<IReadOnlyList<Stratus.Domain.Vpc.TransitGateways.ConnectPeerBgpState>> ReadConnectPeerBgpAsync(CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<Stratus.Domain.Vpc.TransitGateways.ConnectPeerBgpState>>([]);
 
+    /// <summary>The VPC's NAT gateway counters (<see cref="FirewallRuleset.NatCounter"/>) as they stand; empty when the VPC has no namespace here or no NAT gateway that forwards.</summary>
+    Task<IReadOnlyList<Stratus.Domain.Vpc.NatGateways.NatGatewayCounter>> ReadNatGatewayCountersAsync(string accountId, string region, string vpcId, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<Stratus.Domain.Vpc.NatGateways.NatGatewayCounter>>([]);
+
     /// <summary>Removes the instance's interfaces, address mappings and DHCP entries; the VPC goes with its last instance.</summary>
     Task DetachAsync(string instanceId, CancellationToken cancellationToken);
 

@@ -196,6 +196,27 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         return listed.Succeeded ? FlowLogRuleset.ParseCounters(listed.StandardOutput) : [];
     }
 
+    public async Task<IReadOnlyList<Stratus.Domain.Vpc.NatGateways.NatGatewayCounter>> ReadNatGatewayCountersAsync(string accountId, string region, string vpcId, CancellationToken cancellationToken)
+    {
+        string? ns;
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ns = _vpcs.TryGetValue(VpcNetworkRecord.VpcKey(accountId, region, vpcId), out var vpc) && vpc.Firewall?.Contains("chain nat_counters", StringComparison.Ordinal) == true
+                ? vpc.Namespace : null;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+        if (ns is null || !File.Exists(NamespacePath(ns)))
+        {
+            return [];
+        }
+        var listed = await HostCommand.TryAsync("ip", ["netns", "exec", ns, "nft", "-j", "list", "counters", "table", "ip", FirewallRuleset.Table], null, cancellationToken).ConfigureAwait(false);
+        return listed.Succeeded ? FirewallRuleset.ParseNatCounters(listed.StandardOutput) : [];
+    }
+
     /// <summary>
     /// Brings the VPC namespace's packet filter, and what depends on the same store read (bridge port
     /// checks, appliance routes, IPv6 addresses, public routes, peering and transit links), in line

@@ -38,7 +38,8 @@ internal static class TransitGatewayRuleset
             {
                 s.Append(CultureInfo.InvariantCulture, $"\tchain tgw_{(outbound ? "out" : "in")}_{name} {{\n");
                 var (local, remote) = outbound ? ("saddr", "daddr") : ("daddr", "saddr");
-                foreach (var route in gateway.SubnetRoutes.Where(r => !r.IsIpv6).DistinctBy(r => (r.SubnetCidr, r.DestinationCidr)))
+                // Routes through a private NAT gateway carry the subnet's flows out (translated) only.
+                foreach (var route in gateway.SubnetRoutes.Where(r => !r.IsIpv6 && (outbound || !r.Translated)).DistinctBy(r => (r.SubnetCidr, r.DestinationCidr)))
                 {
                     var match = route.DestinationCidr == "0.0.0.0/0" ? "" : $" ip {remote} {route.DestinationCidr}";
                     s.Append(CultureInfo.InvariantCulture, $"\t\tip {local} {route.SubnetCidr}{match} return\n");

@@ -23,6 +23,7 @@ internal static class CloudWatchRegistration
         services.AddControllerAfterApiReady<EbsMetricsPublisher>();
         services.AddControllerAfterApiReady<GroupMetricsPublisher>();
         services.AddControllerAfterApiReady<LoadBalancerMetricsPublisher>();
+        services.AddControllerAfterApiReady<NatGatewayMetricsPublisher>();
         services.AddAwsService<CloudWatchService>();
     }
 }

@@ -37,6 +37,7 @@ internal sealed partial class Ec2Service(ServerOptions options, InstanceLifecycl
         Ec2Action.CreateSubnet, Ec2Action.DeleteSubnet,
         Ec2Action.CreateNatGateway, Ec2Action.DeleteNatGateway,
         Ec2Action.AssociateNatGatewayAddress, Ec2Action.DisassociateNatGatewayAddress,
+        Ec2Action.AssignPrivateNatGatewayAddress, Ec2Action.UnassignPrivateNatGatewayAddress,
         Ec2Action.AcceptVpcPeeringConnection, Ec2Action.RejectVpcPeeringConnection, Ec2Action.DeleteVpcPeeringConnection,
         .. NetworkApiFirewallActions,
         Ec2Action.CreateTransitGatewayVpcAttachment, Ec2Action.ModifyTransitGatewayVpcAttachment, Ec2Action.DeleteTransitGatewayVpcAttachment,

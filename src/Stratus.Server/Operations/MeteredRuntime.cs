@@ -73,6 +73,9 @@ internal sealed class MeteredRuntime(IInstanceRuntime inner, ServerMetrics metri
     public Task<IReadOnlyList<Stratus.Domain.Vpc.TransitGateways.ConnectPeerBgpState>> ReadConnectPeerBgpAsync(CancellationToken cancellationToken) =>
         inner.ReadConnectPeerBgpAsync(cancellationToken);
 
+    public Task<IReadOnlyList<Stratus.Domain.Vpc.NatGateways.NatGatewayCounter>> ReadNatGatewayCountersAsync(string accountId, string region, string vpcId, CancellationToken cancellationToken) =>
+        inner.ReadNatGatewayCountersAsync(accountId, region, vpcId, cancellationToken);
+
     public Task SyncSecondaryNicsAsync(string accountId, string region, string instanceId, IReadOnlyList<GuestSecondaryNic> nics, CancellationToken cancellationToken) =>
         inner.SyncSecondaryNicsAsync(accountId, region, instanceId, nics, cancellationToken);
 
