@@ -9,17 +9,17 @@ namespace Stratus.Server.Hosting;
 /// document text and writes a 38 MB body) or a populate of thousands of instances allocates
 /// hundreds of megabytes that live for the whole request, so they are promoted to the older
 /// generations and then die there; the collector keeps the regions they occupied committed for
-/// later use, and sizes generation 0 from the processor's last-level cache (260 MiB reported on some
-/// virtual machines: a budget of about 130 MB). After such a burst the process held 300–400 MB
-/// while what was alive was 140–170 MB (<c>dotnet-gcdump</c>, docs/benchmarks.md).
+/// later use, and sizes generation 0 from the processor's last-level cache (260 MiB reported on
+/// some virtual machines: by its sizing rule a budget of over 100 MB). After the 10,000-instance
+/// benchmark the process held 480–590 MB while 140–200 MB was alive (docs/benchmarks.md).
 /// Every <see cref="Tick"/> this looks at what the process allocated: once at least
 /// <see cref="BurstBytes"/> were allocated since the last trim, the last tick allocated little
 /// (the server is quiet) and the collector holds at least <see cref="SlackBytes"/> more than the
 /// heap's live size, it runs one blocking, compacting, aggressive collection, which releases the
 /// free regions. It never runs during a burst (a busy tick allocates more than
 /// <see cref="QuietBytes"/>), and at most once per <see cref="BurstBytes"/> allocated, so its cost
-/// (one full collection, tens of milliseconds of CPU for a 150 MB heap) is small against the work
-/// that made the garbage. Off with <c>STRATUS_HEAP_TRIM=0</c> (to compare).
+/// (one full collection) is small against the work that made the garbage. Off with
+/// <c>STRATUS_HEAP_TRIM=0</c> (to compare).
 /// </summary>
 internal sealed class HeapTrimmer : BackgroundService
 {
