@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Stratus.Server.Hosting;
 
-namespace Stratus.Server.Tests.Hosting;
+namespace Stratus.Server.Tests.Memory;
 
 public sealed class HeapTrimmerTests
 {
@@ -67,7 +67,7 @@ public sealed class HeapTrimmerTests
 
         // Tick 5 is the first quiet one after 300 MiB. The 50 MiB after it are no burst, and after
         // the next 300 MiB the collector holds too little beyond the live heap to give back.
-        Assert.Equal(new[] { 5 }, trimsAt);
+        Assert.Equal(5, Assert.Single(trimsAt));
         Assert.Equal(1, trimmer.Trims);
     }
 
