@@ -22,11 +22,21 @@ has no quotas to raise and no restart to measure). `--compare OTHER.json` adds, 
 how many times faster this run's p50 is than the other run's, so a Stratus run compared with a
 moto run of the same size gives the "× moto" column.
 
+The resident memory is read after each phase (populated, reads, tag writes, the concurrent test:
+"rssPhasesMb"), as "rssMb" at once after the last request and as "rssSettledMb" after --settle
+seconds without requests (with its anonymous and file-backed parts in "rssDetailMb"). To look at
+what the server holds after the run, before it is stopped: --at-end runs a shell command with
+{pid} replaced by the server's process id (and STRATUS_PID, STRATUS_ENDPOINT set), for example a
+heap snapshot, and records the RSS after it; --hold SECONDS prints the pid and endpoint and keeps
+the server running that long (or until Enter on a terminal).
+
 Usage:
   bench/scale_bench.py --instances 1000
   bench/scale_bench.py --instances 10000 --out docs/benchmarks/scale-10000.json
   bench/scale_bench.py --instances 1000 --server moto --out /tmp/moto-1000.json
   bench/scale_bench.py --instances 1000 --compare /tmp/moto-1000.json
+  bench/scale_bench.py --instances 10000 --out /tmp/x.json \
+      --at-end 'dotnet-gcdump collect -p {pid} -o /tmp/after-run.gcdump'
 """
 
 from __future__ import annotations
@@ -96,11 +106,18 @@ class Server:
         raise RuntimeError("server did not start")
 
     def rss_mb(self) -> float:
+        return self.status_mb().get("VmRSS", 0.0)
+
+    def status_mb(self) -> dict:
+        """The memory lines of /proc/<pid>/status (VmRSS, RssAnon, RssFile, VmHWM, ...), in MB."""
+        values = {}
         with open(f"/proc/{self.proc.pid}/status", encoding="ascii") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-        return 0.0
+                name, _, rest = line.partition(":")
+                parts = rest.split()
+                if len(parts) == 2 and parts[1] == "kB":
+                    values[name] = round(int(parts[0]) / 1024, 1)
+        return values
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -158,6 +175,15 @@ def run_params(image: str, subnet: str, count: int, first: int) -> dict:
     return params
 
 
+def hold(seconds: float) -> None:
+    """Waits the given seconds, or until Enter when stdin is a terminal."""
+    if sys.stdin.isatty():
+        import select
+        select.select([sys.stdin], [], [], seconds)
+    else:
+        time.sleep(seconds)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--instances", type=int, default=1000)
@@ -167,6 +193,12 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the data directory")
     parser.add_argument("--server", choices=["stratus", "moto"], default="stratus", help="what to measure (moto: moto_server from PATH)")
     parser.add_argument("--compare", default=None, help="JSON of another run of the same size: adds how many times faster this run is")
+    parser.add_argument("--settle", metavar="SECONDS", type=float, default=5,
+                        help="after the RSS read at the end of the run, wait this long without requests and read it again (rssSettledMb)")
+    parser.add_argument("--at-end", metavar="COMMAND", default=None,
+                        help="shell command run after the measurements, before the server stops ({pid} = the server's pid), e.g. a dotnet-gcdump collect")
+    parser.add_argument("--hold", metavar="SECONDS", type=float, default=0,
+                        help="after the measurements, print the server's pid and keep it running this long (Enter ends it early on a terminal)")
     args = parser.parse_args()
     moto = args.server == "moto"
     out = args.out or os.path.join(REPO, "docs", "benchmarks", f"scale-{args.instances}{'-moto' if moto else ''}.json")
@@ -202,6 +234,7 @@ def main() -> int:
             if len(batch_ms) % 10 == 0:
                 print(f"  {len(ids)} instances, last batch {elapsed:.0f} ms", file=sys.stderr)
         populate_seconds = time.perf_counter() - populate_started
+        phases = {"populated": round(server.rss_mb(), 1)}
         results["runInstances100"] = stats(batch_ms) | {"last10p50": round(statistics.median(batch_ms[-10:]), 2),
                                                          "instancesPerSecond": round(len(ids) / populate_seconds, 1)}
         # Every hundredth instance gets a unique Name tag: the 1-hit tag filter's targets.
@@ -271,12 +304,14 @@ def main() -> int:
                 raise RuntimeError(f"scan saw {seen} of {total}")
             scans.append((time.perf_counter() - started) * 1000)
         results["describeInstancesPaginatedScan"] = stats(scans)
+        phases["describes"] = round(server.rss_mb(), 1)
         sample("describeTagsByResource", lambda: {"Action": "DescribeTags", "Filter.1.Name": "resource-id", "Filter.1.Value.1": rng.choice(ids)})
 
         def create_tags() -> dict:
             chunk = rng.sample(ids, 100)
             return {"Action": "CreateTags", "Tag.1.Key": "touched", "Tag.1.Value": str(rng.random())} | {f"ResourceId.{k + 1}": i for k, i in enumerate(chunk)}
         sample("createTags100", create_tags, repeat=max(20, args.repeat // 4))
+        phases["tags"] = round(server.rss_mb(), 1)
 
         # Concurrent readers during writes: 4 readers by id, one writer tagging 100 at a time.
         stop = threading.Event()
@@ -306,6 +341,23 @@ def main() -> int:
         results["concurrentWriterCreateTags100"] = stats(writer_samples)
 
         results["rssMb"] = round(server.rss_mb(), 1)
+        phases["concurrent"] = results["rssMb"]
+        # The same, after --settle seconds without requests (what a quiet server holds).
+        time.sleep(args.settle)
+        results["rssSettledMb"] = round(server.rss_mb(), 1)
+        results["settleSeconds"] = args.settle
+        results["rssPhasesMb"] = phases
+        detail = server.status_mb()
+        results["rssDetailMb"] = {k: detail[k] for k in ("VmRSS", "RssAnon", "RssFile", "VmHWM") if k in detail}
+        if args.at_end:
+            command = args.at_end.replace("{pid}", str(server.proc.pid))
+            print(f"  running: {command}", file=sys.stderr)
+            env = os.environ | {"STRATUS_PID": str(server.proc.pid), "STRATUS_ENDPOINT": server.endpoint}
+            code = subprocess.call(command, shell=True, env=env, stdout=sys.stderr)
+            results["atEnd"] = {"command": command, "exitCode": code, "rssAfterMb": round(server.rss_mb(), 1)}
+        if args.hold > 0:
+            print(f"  server pid {server.proc.pid} at {server.endpoint} (data {root}/data), held {args.hold:.0f} s", file=sys.stderr, flush=True)
+            hold(args.hold)
         if not moto:  # moto keeps nothing across a restart
             server.stop()
             results["restartSeconds"] = round(server.start(), 3)
@@ -330,13 +382,13 @@ def main() -> int:
     print("| call | p50 ms | p99 ms | n |" + (f" {label} p50 ms | × faster |" if other else ""))
     print("|---|---:|---:|---:|" + ("---:|---:|" if other else ""))
     for name, value in results.items():
-        if isinstance(value, dict):
+        if isinstance(value, dict) and "p50" in value:
             row = f"| {name} | {value['p50']} | {value['p99']} | {value['n']} |"
             if other:
                 theirs = other.get(name)
                 row += f" {theirs['p50']} | {theirs['p50'] / value['p50']:.1f} |" if isinstance(theirs, dict) else " | |"
             print(row)
-        elif value is not None:
+        elif value is not None and not isinstance(value, dict):
             theirs = other.get(name) if other else None
             print(f"| {name} | {value} | | |" + (f" {theirs} | |" if other else ""))
     return 0

@@ -111,6 +111,10 @@ public static class StratusHost
         services.AddSingleton<InstanceLifecycle>();
         services.AddSingleton<IInstanceFleet, InstanceFleet>();
         services.AddHostedService(sp => sp.GetRequiredService<InstanceLifecycle>());
+        if (HeapTrimmer.Enabled)
+        {
+            services.AddHostedService<HeapTrimmer>();
+        }
         // The gateway: one entry point, the codecs by protocol, and one line per service.
         services.AddSingleton<ServiceRouter>();
         services.AddSingleton<GatewayEndpoint>();
