@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Stratus.Domain.Ebs;
 using Stratus.Domain.Instances;
-using Stratus.Domain.Regions;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Store;
 
@@ -49,8 +48,7 @@ internal sealed class RunningResources(IStateStore store) : IDisposable
         try
         {
             await using var session = await store.OpenReadAsync(ct).ConfigureAwait(false);
-            var accounts = await session.ListAccountsAsync(ct).ConfigureAwait(false);
-            return await ReadAsync(session, accounts, ResourceTypes.Instance, RunningCondition, ProjectInstance, ct).ConfigureAwait(false);
+            return await ReadAsync(session, ResourceTypes.Instance, RunningCondition, ProjectInstance, ct).ConfigureAwait(false);
         }
         finally
         {
@@ -65,9 +63,8 @@ internal sealed class RunningResources(IStateStore store) : IDisposable
         try
         {
             await using var session = await store.OpenReadAsync(ct).ConfigureAwait(false);
-            var accounts = await session.ListAccountsAsync(ct).ConfigureAwait(false);
-            var instances = await ReadAsync(session, accounts, ResourceTypes.Instance, RunningCondition, ProjectInstance, ct).ConfigureAwait(false);
-            var volumes = await ReadAsync(session, accounts, ResourceTypes.Volume, AttachedCondition, ProjectVolume, ct).ConfigureAwait(false);
+            var instances = await ReadAsync(session, ResourceTypes.Instance, RunningCondition, ProjectInstance, ct).ConfigureAwait(false);
+            var volumes = await ReadAsync(session, ResourceTypes.Volume, AttachedCondition, ProjectVolume, ct).ConfigureAwait(false);
             return (instances, volumes);
         }
         finally
@@ -76,7 +73,8 @@ internal sealed class RunningResources(IStateStore store) : IDisposable
         }
     }
 
-    private async Task<List<T>> ReadAsync<T>(IStoreSession session, IReadOnlyList<Account> accounts, ResourceType type, IReadOnlyList<IndexCondition> conditions,
+    /// <summary>What <paramref name="project"/> makes of the candidates of <paramref name="type"/>, in the scopes that hold any.</summary>
+    private async Task<List<T>> ReadAsync<T>(IStoreSession session, ResourceType type, IReadOnlyList<IndexCondition> conditions,
         Func<StoredResource, T?> project, CancellationToken ct)
         where T : class
     {
@@ -86,12 +84,9 @@ internal sealed class RunningResources(IStateStore store) : IDisposable
             return project(stored);
         }
         var values = new List<T>();
-        foreach (var region in RegionCatalog.All)
+        foreach (var scope in await ResourceScopes.ListAsync(session, [type], ct).ConfigureAwait(false))
         {
-            foreach (var account in accounts)
-            {
-                values.AddRange(await _kept.ProjectAsync(session, new Scope(account.AccountId, region.Name), type, conditions, Counted, ct).ConfigureAwait(false));
-            }
+            values.AddRange(await _kept.ProjectAsync(session, scope, type, conditions, Counted, ct).ConfigureAwait(false));
         }
         return values;
     }
