@@ -181,7 +181,7 @@ internal sealed partial class InstanceLifecycle(
             await using (var read = await store.OpenReadAsync(ct).ConfigureAwait(false))
             {
                 // The scope's lists once, whatever the number of VPCs.
-                var lists = await Domain.FirewallLists.ReadAsync(read, scope, ct).ConfigureAwait(false);
+                var lists = await Domain.Firewall.FirewallLists.ReadAsync(read, scope, ct).ConfigureAwait(false);
                 var vpcIds = vpcId is not null ? [vpcId] : lists.Interfaces.Select(i => i.VpcId).Distinct(StringComparer.Ordinal).ToList();
                 firewalls = await Domain.Firewall.VpcFirewall.ReadAllAsync(read, scope, vpcIds, lists, ct).ConfigureAwait(false);
             }

@@ -16,6 +16,7 @@ namespace Stratus.Runtime.Tests.Network;
 /// a launch do not grow with the guests already running; a detach leaves the others' IPv6 as it
 /// was. Needs root and the host tools; fails otherwise.
 /// </summary>
+[Collection("host IPv6 forwarding")]
 public sealed class Ipv6LaunchCostTests(ITestOutputHelper output)
 {
     private const string Account = "123456789012";
