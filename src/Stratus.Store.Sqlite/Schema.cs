@@ -112,6 +112,12 @@ internal static class Schema
         [
             "CREATE INDEX ix_resources_region_type ON resources (region, type, account_id, id)",
         ]),
+        // The accounts and regions holding resources of a type (what the background loops walk)
+        // are found by seeking from one to the next along this index.
+        new Migration(7, "resources by type and scope",
+        [
+            "CREATE INDEX ix_resources_type_scope ON resources (type, account_id, region)",
+        ]),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

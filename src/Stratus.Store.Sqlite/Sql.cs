@@ -17,6 +17,14 @@ internal static class Sql
     public const string ListAllResources =
         "SELECT account_id, region, type, id, document, created_at, version FROM resources WHERE account_id = @account_id AND region = @region ORDER BY type, id";
 
+    /// <summary>The first (account, region) holding a resource of @type, through <c>ix_resources_type_scope</c>.</summary>
+    public const string FirstScopeOfType =
+        "SELECT account_id, region FROM resources WHERE type = @type ORDER BY account_id, region LIMIT 1";
+
+    /// <summary>The (account, region) after (@account_id, @region) holding a resource of @type: one seek, whatever the scope before holds.</summary>
+    public const string NextScopeOfType =
+        "SELECT account_id, region FROM resources WHERE type = @type AND (account_id, region) > (@account_id, @region) ORDER BY account_id, region LIMIT 1";
+
     public const string ListResourcesOfEveryAccount =
         "SELECT account_id, region, type, id, document, created_at, version FROM resources WHERE region = @region AND type = @type ORDER BY account_id, id";
 

@@ -262,6 +262,43 @@ internal abstract class SqliteSession : IStoreSession
         }
     }
 
+    public async Task<IReadOnlyList<ResourceScope>> ListScopesAsync(IReadOnlyCollection<string> types, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(types);
+        var scopes = new SortedSet<ResourceScope>(Comparer<ResourceScope>.Create(static (a, b) =>
+        {
+            var byAccount = string.CompareOrdinal(a.AccountId, b.AccountId);
+            return byAccount != 0 ? byAccount : string.CompareOrdinal(a.Region, b.Region);
+        }));
+        foreach (var type in types.Distinct(StringComparer.Ordinal))
+        {
+            // A skip scan: each statement seeks past every resource of the scope found before.
+            ResourceScope? last = null;
+            while (true)
+            {
+                var command = last is { } after
+                    ? Command(Sql.NextScopeOfType).With("@type", type).With("@account_id", after.AccountId).With("@region", after.Region)
+                    : Command(Sql.FirstScopeOfType).With("@type", type);
+                ResourceScope? next = null;
+                var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
+                {
+                    if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        next = new ResourceScope(reader.GetString(0), reader.GetString(1));
+                    }
+                }
+                if (next is not { } found)
+                {
+                    break;
+                }
+                scopes.Add(found);
+                last = found;
+            }
+        }
+        return [.. scopes];
+    }
+
     public async Task<IReadOnlyList<Account>> ListAccountsAsync(CancellationToken cancellationToken = default)
     {
         var command = Command(Sql.ListAccounts);

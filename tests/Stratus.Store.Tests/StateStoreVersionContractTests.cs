@@ -219,4 +219,49 @@ public abstract partial class StateStoreContractTests
         var latest = await ReadAsync(s => cache.GetManyAsync<Doc>(s, scope, ResourceTypes.Instance, ["i-1"]));
         Assert.Equal("new", latest[0].Note);
     }
+
+    [Fact]
+    public async Task DecodedCache_KeepsProjectionsByVersionApartFromDocuments()
+    {
+        var cache = new DecodedResources();
+        var scope = new Scope(AccountA, Region);
+        var type = ResourceTypes.Instance;
+        var made = 0;
+        string? Running(StoredResource stored)
+        {
+            made++;
+            return stored.Document.Contains("\"state\":\"running\"", StringComparison.Ordinal) ? stored.Id : null;
+        }
+        StoredResource Stated(string id, string state) =>
+            Indexed(id, entries: [("state", state), ("zone", "a")]) with { Document = $$"""{"id":"{{id}}","state":"{{state}}"}""" };
+        IReadOnlyList<IndexCondition> zone = [IndexCondition.Equal("zone", ["a"])];
+
+        await WriteAsync(tx => tx.PutManyAsync([Stated("i-1", "running"), Stated("i-2", "stopped"), Stated("i-3", "running")]));
+        Assert.Equal(["i-1", "i-3"], await ReadAsync(s => cache.ProjectAsync(s, scope, type, zone, Running)));
+        Assert.Equal(3, made);
+        Assert.Equal(3, cache.Count);
+        Assert.Equal(3L * DecodedResources.ProjectionWeight, cache.Weight);
+
+        // Unchanged: nothing is projected again, what made nothing (i-2) included.
+        Assert.Equal(["i-1", "i-3"], await ReadAsync(s => cache.ProjectAsync(s, scope, type, zone, Running)));
+        Assert.Equal(3, made);
+
+        // The projections are not the decoded documents of the same resources, nor do they replace them.
+        var docs = await ReadAsync(s => cache.ListAsync<Doc>(s, scope, type));
+        Assert.Equal(3, docs.Count);
+        Assert.Equal(6, cache.Count);
+        Assert.Equal(["i-1", "i-3"], await ReadAsync(s => cache.ProjectAsync(s, scope, type, zone, Running)));
+        Assert.Equal(3, made);
+
+        // A changed document is projected again; one no longer listed (deleted, or no longer matching) is dropped.
+        await WriteAsync(async tx =>
+        {
+            await tx.PutAsync(Stated("i-2", "running"));
+            await tx.PutAsync(Indexed("i-3", entries: [("state", "running")]) with { Document = """{"id":"i-3","state":"running"}""" });
+            await tx.DeleteAsync(Key("i-1"));
+        });
+        Assert.Equal(["i-2"], await ReadAsync(s => cache.ProjectAsync(s, scope, type, zone, Running)));
+        Assert.Equal(4, made);
+        Assert.Equal(3 + 1, cache.Count);
+    }
 }

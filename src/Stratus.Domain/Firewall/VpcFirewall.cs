@@ -283,11 +283,29 @@ public sealed record VpcFirewall(
     {
         ArgumentNullException.ThrowIfNull(session);
         var vpc = await session.GetAsync<VpcResource>(scope, ResourceTypes.Vpc, vpcId, ct).ConfigureAwait(false);
-        if (vpc is null)
+        return vpc is null ? null : await ReadAsync(session, scope, vpc, await FirewallLists.ReadAsync(session, scope, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Reads the firewalls of <paramref name="vpcIds"/> (those that exist), with the lists of the
+    /// account and region they are made from read once for all of them (see <see cref="FirewallLists"/>).
+    /// </summary>
+    public static async Task<List<VpcFirewall>> ReadAllAsync(IStoreSession session, Scope scope, IReadOnlyCollection<string> vpcIds, FirewallLists lists, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        ArgumentNullException.ThrowIfNull(vpcIds);
+        var firewalls = new List<VpcFirewall>(vpcIds.Count);
+        foreach (var vpc in await session.GetManyAsync<VpcResource>(scope, ResourceTypes.Vpc, vpcIds, ct).ConfigureAwait(false))
         {
-            return null;
+            firewalls.Add(await ReadAsync(session, scope, vpc, lists, ct).ConfigureAwait(false));
         }
-        var allInterfaces = await session.ListAsync<NetworkInterfaceResource>(scope, ResourceTypes.NetworkInterface, ct).ConfigureAwait(false);
+        return firewalls;
+    }
+
+    private static async Task<VpcFirewall> ReadAsync(IStoreSession session, Scope scope, VpcResource vpc, FirewallLists lists, CancellationToken ct)
+    {
+        var vpcId = vpc.Id;
+        var allInterfaces = lists.Interfaces;
         var interfaces = allInterfaces.Where(i => i.VpcId == vpcId && i.InterfaceType != "nat_gateway")
             .Select(i => new FirewallInterface(i.Id, i.SubnetId, i.AllPrivateIpAddresses.ToList(), i.SecurityGroupIds.ToList()) { SourceDestCheck = i.SourceDestCheck, LoadBalancerNode = i.RequesterId == "amazon-elb" })
             .OrderBy(i => i.NetworkInterfaceId, StringComparer.Ordinal)
@@ -338,23 +356,23 @@ public sealed record VpcFirewall(
             members[groupId] = set.ToList();
         }
 
-        var subnets = (await session.ListAsync<SubnetResource>(scope, ResourceTypes.Subnet, ct).ConfigureAwait(false)).Where(s => s.VpcId == vpcId).ToList();
-        var tables = (await session.ListAsync<RouteTableResource>(scope, ResourceTypes.RouteTable, ct).ConfigureAwait(false)).Where(t => t.VpcId == vpcId).ToList();
-        var acls = (await session.ListAsync<NetworkAclResource>(scope, ResourceTypes.NetworkAcl, ct).ConfigureAwait(false)).Where(a => a.VpcId == vpcId).ToList();
+        var subnets = lists.Subnets.Where(s => s.VpcId == vpcId).ToList();
+        var tables = lists.RouteTables.Where(t => t.VpcId == vpcId).ToList();
+        var acls = lists.NetworkAcls.Where(a => a.VpcId == vpcId).ToList();
         var main = tables.Find(t => t.Associations.Exists(a => a.Main));
         RouteTableResource? TableOf(string subnetId) => tables.Find(t => t.Associations.Exists(a => a.SubnetId == subnetId)) ?? main;
         static bool RoutesToInternet(RouteTableResource? table) => table is not null && table.Routes.Exists(r =>
             r.DestinationCidrBlock == "0.0.0.0/0" && r.State == "active" && r.GatewayId is { } gateway && gateway.StartsWith("igw-", StringComparison.Ordinal));
 
         // VPC Block Public Access: what the mode and exclusions leave of each subnet's internet path.
-        var access = await VpcBlockPublicAccess.AccessAsync(session, scope, ct).ConfigureAwait(false);
+        var access = lists.Access;
 
         // NAT gateways that forward: public ones with an Elastic IP, in a subnet routed to an internet
         // gateway (all their Elastic IPs, the primary first); private ones (their private addresses,
         // the primary first), which go on wherever their own subnet's route table sends the traffic.
         var natAddresses = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         var privateNats = new Dictionary<string, (NatGatewayResource Nat, List<string> Addresses)>(StringComparer.Ordinal);
-        foreach (var nat in await session.ListAsync<NatGatewayResource>(scope, ResourceTypes.NatGateway, ct).ConfigureAwait(false))
+        foreach (var nat in lists.NatGateways)
         {
             if (nat.VpcId != vpcId || !nat.Forwards)
             {
@@ -369,7 +387,7 @@ public sealed record VpcFirewall(
                 privateNats[nat.Id] = (nat, nat.Addresses.OrderByDescending(a => a.IsPrimary).Select(a => a.PrivateIp).Distinct(StringComparer.Ordinal).ToList());
             }
         }
-        var activeConnections = (await session.ListAsync<VpcPeeringConnectionResource>(scope, ResourceTypes.VpcPeeringConnection, ct).ConfigureAwait(false))
+        var activeConnections = lists.PeeringConnections
             .Where(p => p.Status == "active" && p.Involves(vpcId))
             .OrderBy(p => p.Id, StringComparer.Ordinal)
             .ToList();
@@ -455,8 +473,40 @@ public sealed record VpcFirewall(
             TransitGateways = transitGateways.Select(g => translatedTransit.Exists(t => t.AttachmentId == g.AttachmentId)
                 ? g with { SubnetRoutes = [.. g.SubnetRoutes, .. translatedTransit.Where(t => t.AttachmentId == g.AttachmentId).Select(t => t.Route).Distinct()] }
                 : g).ToList(),
-            Ipv6 = await Vpc.Ipv6.FirewallIpv6.ReadAsync(session, scope, vpcId, groupRules, activePeerings, ct).ConfigureAwait(false),
-            FlowLogged = await Vpc.FlowLogs.VpcFlowLogs.WatchesVpcAsync(session, scope, vpcId, ct).ConfigureAwait(false),
+            Ipv6 = await Vpc.Ipv6.FirewallIpv6.ReadAsync(session, scope, vpc, groupRules, activePeerings, lists, ct).ConfigureAwait(false),
+            FlowLogged = lists.FlowLogs.Exists(f => f.VpcId == vpcId),
         };
+    }
+}
+
+/// <summary>
+/// The lists of one account and region that the firewalls of its VPCs are made from (interfaces,
+/// subnets, route tables, network ACLs, NAT gateways, peering connections, flow logs, and what VPC
+/// Block Public Access leaves open), read once: a sync of every VPC of the scope reads each once,
+/// not once per VPC, and one VPC's firewall reads each once, not once for IPv4 and again for IPv6.
+/// </summary>
+public sealed record FirewallLists(
+    List<NetworkInterfaceResource> Interfaces,
+    List<SubnetResource> Subnets,
+    List<RouteTableResource> RouteTables,
+    List<NetworkAclResource> NetworkAcls,
+    List<NatGatewayResource> NatGateways,
+    List<VpcPeeringConnectionResource> PeeringConnections,
+    List<Vpc.FlowLogs.FlowLogResource> FlowLogs,
+    Func<string, string, PublicAccess> Access)
+{
+    /// <summary>Reads the lists of <paramref name="scope"/>.</summary>
+    public static async Task<FirewallLists> ReadAsync(IStoreSession session, Scope scope, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        return new FirewallLists(
+            await session.ListAsync<NetworkInterfaceResource>(scope, ResourceTypes.NetworkInterface, ct).ConfigureAwait(false),
+            await session.ListAsync<SubnetResource>(scope, ResourceTypes.Subnet, ct).ConfigureAwait(false),
+            await session.ListAsync<RouteTableResource>(scope, ResourceTypes.RouteTable, ct).ConfigureAwait(false),
+            await session.ListAsync<NetworkAclResource>(scope, ResourceTypes.NetworkAcl, ct).ConfigureAwait(false),
+            await session.ListAsync<NatGatewayResource>(scope, ResourceTypes.NatGateway, ct).ConfigureAwait(false),
+            await session.ListAsync<VpcPeeringConnectionResource>(scope, ResourceTypes.VpcPeeringConnection, ct).ConfigureAwait(false),
+            await session.ListAsync<Vpc.FlowLogs.FlowLogResource>(scope, ResourceTypes.VpcFlowLog, ct).ConfigureAwait(false),
+            await VpcBlockPublicAccess.AccessAsync(session, scope, ct).ConfigureAwait(false));
     }
 }

@@ -22,13 +22,26 @@ namespace Stratus.Domain.Resources;
 /// The decoded objects are shared by every reader: callers must treat them as read-only, so only
 /// read paths that change nothing use this (writes decode their own copies through
 /// <see cref="ResourceStore"/>).
+/// <para>
+/// A reader that needs a few fields of many documents every round (the metric publishers, say) keeps
+/// projections instead (<see cref="ProjectAsync{T}"/>): the same listing by version, but what is kept
+/// of a document is what the caller's projection made of it (or that it made nothing of it), weighed
+/// <see cref="ProjectionWeight"/> characters, so that holding 10,000 of them costs what 10,000 small
+/// records cost, not 10,000 documents.
+/// </para>
 /// </summary>
 public sealed class DecodedResources
 {
     /// <summary>The default <see cref="Budget"/>: 48 Mi characters of document text.</summary>
     public const long DefaultBudget = 48L * 1024 * 1024;
 
-    private readonly ConcurrentDictionary<(string AccountId, string Region, string Type), Partition> _partitions = new();
+    /// <summary>What one kept projection (<see cref="ProjectAsync{T}"/>) counts against the <see cref="Budget"/>, in characters.</summary>
+    public const int ProjectionWeight = 256;
+
+    /// <summary>What a projection made of a document it has nothing to keep of (a stopped instance for a reader of running ones).</summary>
+    private static readonly object Nothing = new();
+
+    private readonly ConcurrentDictionary<PartitionKey, Partition> _partitions = new();
     private readonly Lock _gate = new();
     private long _weight;
 
@@ -53,7 +66,7 @@ public sealed class DecodedResources
         where T : class
     {
         ArgumentNullException.ThrowIfNull(stored);
-        var partition = stored.Version > 0 ? PartitionOf(stored.Key.AccountId, stored.Key.Region, stored.Key.Type, create: true) : null;
+        var partition = stored.Version > 0 ? PartitionOf(stored.Key.AccountId, stored.Key.Region, stored.Key.Type, typeof(T), projected: false, create: true) : null;
         if (partition is not null && partition.Entries.TryGetValue(stored.Key.Id, out var entry) && entry.Version == stored.Version && entry.Value is T kept)
         {
             return kept;
@@ -66,6 +79,29 @@ public sealed class DecodedResources
         }
         return value;
     }
+
+    /// <summary>
+    /// What <paramref name="project"/> makes of <paramref name="stored"/> (null: nothing to keep of it):
+    /// the kept projection when its version matches, else projected again (and kept while the budget allows).
+    /// </summary>
+    private T? Project<T>(StoredResource stored, Func<StoredResource, T?> project)
+        where T : class
+    {
+        var partition = stored.Version > 0 ? PartitionOf(stored.Key.AccountId, stored.Key.Region, stored.Key.Type, typeof(T), projected: true, create: true) : null;
+        if (partition is not null && partition.Entries.TryGetValue(stored.Key.Id, out var entry) && entry.Version == stored.Version && Holds<T>(entry, projected: true))
+        {
+            return entry.Value as T;
+        }
+        var value = project(stored);
+        if (partition is not null)
+        {
+            Keep(partition, stored.Key.Id, new Entry(stored.Version, value ?? Nothing, ProjectionWeight));
+        }
+        return value;
+    }
+
+    /// <summary>Whether <paramref name="entry"/> answers a read of <typeparamref name="T"/> (a projection's "nothing" included).</summary>
+    private static bool Holds<T>(Entry entry, bool projected) => entry.Value is T || (projected && ReferenceEquals(entry.Value, Nothing));
 
     /// <summary>Decodes each of <paramref name="stored"/> (see <see cref="Decode{T}"/>).</summary>
     public List<T> DecodeAll<T>(IReadOnlyList<StoredResource> stored)
@@ -83,7 +119,7 @@ public sealed class DecodedResources
     /// <summary>Shared, read-only <see cref="ResourceStore.ListAsync{T}"/>.</summary>
     public Task<List<T>> ListAsync<T>(IStoreSession session, Scope scope, ResourceType type, CancellationToken ct = default)
         where T : class =>
-        ReadAsync<T>(session, scope, type, [], null, null, ct);
+        ReadAsync<T>(session, scope, type, [], null, null, null, ct);
 
     /// <summary>Shared, read-only <see cref="ResourceStore.GetManyAsync{T}"/>.</summary>
     public async Task<List<T>> GetManyAsync<T>(IStoreSession session, Scope scope, ResourceType type, IReadOnlyCollection<string> ids, CancellationToken ct = default)
@@ -97,52 +133,77 @@ public sealed class DecodedResources
     /// <summary>Shared, read-only <see cref="ResourceStore.FindAsync{T}"/>.</summary>
     public Task<List<T>> FindAsync<T>(IStoreSession session, Scope scope, ResourceType type, IReadOnlyList<IndexCondition> conditions, CancellationToken ct = default)
         where T : class =>
-        ReadAsync<T>(session, scope, type, conditions, null, null, ct);
+        ReadAsync<T>(session, scope, type, conditions, null, null, null, ct);
 
     /// <summary>Shared, read-only <see cref="ResourceStore.ListPageAsync{T}"/>.</summary>
     public Task<List<T>> ListPageAsync<T>(IStoreSession session, Scope scope, ResourceType type, IReadOnlyList<IndexCondition> conditions, string? afterId, int limit, CancellationToken ct = default)
         where T : class =>
-        ReadAsync<T>(session, scope, type, conditions, afterId, limit, ct);
+        ReadAsync<T>(session, scope, type, conditions, afterId, limit, null, ct);
+
+    /// <summary>
+    /// What <paramref name="project"/> makes of each resource of one type in an account and region whose
+    /// index entries satisfy <paramref name="conditions"/> (as <see cref="IStoreSession.FindAsync"/>
+    /// answers), leaving out the documents it makes nothing of (null), ordered by id. Like the other
+    /// reads, the ids and versions come first and only the documents whose projection is not kept
+    /// at their version are read and projected; what is kept is the projection, not the document.
+    /// The projections of one <typeparamref name="T"/> are kept apart from everything else, by
+    /// account, region and type; a listing drops those it no longer finds (gone, or no longer
+    /// matching), so a <typeparamref name="T"/> is to be made by one projection with one set of conditions.
+    /// </summary>
+    public Task<List<T>> ProjectAsync<T>(IStoreSession session, Scope scope, ResourceType type, IReadOnlyList<IndexCondition> conditions, Func<StoredResource, T?> project, CancellationToken ct = default)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(project);
+        return ReadAsync(session, scope, type, conditions, null, null, project, ct);
+    }
 
     /// <summary>
     /// What <see cref="IStoreSession.ListPageAsync"/> (limit null: <see cref="IStoreSession.FindAsync"/>)
-    /// answers, decoded: the ids and versions first, then the documents of the entries not kept.
+    /// answers, decoded (or, with <paramref name="project"/>, projected): the ids and versions first,
+    /// then the documents of the entries not kept.
     /// </summary>
-    private async Task<List<T>> ReadAsync<T>(IStoreSession session, Scope scope, ResourceType type, IReadOnlyList<IndexCondition> conditions, string? afterId, int? limit, CancellationToken ct)
+    private async Task<List<T>> ReadAsync<T>(IStoreSession session, Scope scope, ResourceType type, IReadOnlyList<IndexCondition> conditions, string? afterId, int? limit,
+        Func<StoredResource, T?>? project, CancellationToken ct)
         where T : class
     {
         ArgumentNullException.ThrowIfNull(session);
         ArgumentNullException.ThrowIfNull(type);
         ArgumentNullException.ThrowIfNull(conditions);
+        var projected = project is not null;
         var versions = await session.ListVersionsAsync(scope.AccountId, scope.Region, type.Name, conditions, afterId, limit, ct).ConfigureAwait(false);
-        var partition = PartitionOf(scope.AccountId, scope.Region, type.Name, create: false);
-        if (partition is not null && conditions.Count == 0)
+        var partition = PartitionOf(scope.AccountId, scope.Region, type.Name, typeof(T), projected, create: false);
+        if (partition is not null && (conditions.Count == 0 || projected))
         {
-            // Every resource of the type in (afterId, last] is listed: what is kept there and not listed is gone.
+            // Every resource of the type in (afterId, last] is listed (every matching one, for projections): what is kept there and not listed is gone.
             Prune(partition, versions, afterId, complete: limit is not { } max || versions.Count < max);
         }
         var values = new T?[versions.Count];
+        var hits = new bool[versions.Count];
         List<string>? missing = null;
         for (var i = 0; i < versions.Count; i++)
         {
             var (id, version) = versions[i];
-            if (version > 0 && partition is not null && partition.Entries.TryGetValue(id, out var entry) && entry.Version == version && entry.Value is T kept)
+            if (version > 0 && partition is not null && partition.Entries.TryGetValue(id, out var entry) && entry.Version == version && Holds<T>(entry, projected))
             {
-                values[i] = kept;
+                values[i] = entry.Value as T;
+                hits[i] = true;
             }
             else
             {
                 (missing ??= []).Add(id);
             }
         }
+        var result = new List<T>(versions.Count);
         if (missing is null)
         {
-            var hits = new List<T>(values.Length);
             foreach (var value in values)
             {
-                hits.Add(value!);
+                if (value is not null)
+                {
+                    result.Add(value);
+                }
             }
-            return hits;
+            return result;
         }
         if (missing.Count * 2 > versions.Count)
         {
@@ -150,7 +211,14 @@ public sealed class DecodedResources
             var all = limit is { } pageSize
                 ? await session.ListPageAsync(scope.AccountId, scope.Region, type.Name, conditions, afterId, pageSize, ct).ConfigureAwait(false)
                 : await session.FindAsync(scope.AccountId, scope.Region, type.Name, conditions, ct).ConfigureAwait(false);
-            return DecodeAll<T>(all);
+            foreach (var stored in all)
+            {
+                if (Make(stored, project) is { } value)
+                {
+                    result.Add(value);
+                }
+            }
+            return result;
         }
         var read = await session.GetManyAsync(scope.AccountId, scope.Region, type.Name, missing, ct).ConfigureAwait(false);
         var byId = new Dictionary<string, StoredResource>(read.Count, StringComparer.Ordinal);
@@ -158,25 +226,25 @@ public sealed class DecodedResources
         {
             byId[stored.Id] = stored;
         }
-        var result = new List<T>(versions.Count);
         for (var i = 0; i < versions.Count; i++)
         {
-            if (values[i] is { } kept)
+            var value = hits[i] ? values[i] : byId.TryGetValue(versions[i].Id, out var stored) ? Make(stored, project) : null;
+            if (value is not null)
             {
-                result.Add(kept);
-            }
-            else if (byId.TryGetValue(versions[i].Id, out var stored))
-            {
-                result.Add(Decode<T>(stored));
+                result.Add(value);
             }
         }
         return result;
     }
 
-    private Partition? PartitionOf(string accountId, string region, string type, bool create) =>
+    private T? Make<T>(StoredResource stored, Func<StoredResource, T?>? project)
+        where T : class =>
+        project is null ? Decode<T>(stored) : Project(stored, project);
+
+    private Partition? PartitionOf(string accountId, string region, string type, Type form, bool projected, bool create) =>
         create
-            ? _partitions.GetOrAdd((accountId, region, type), static _ => new Partition())
-            : _partitions.GetValueOrDefault((accountId, region, type));
+            ? _partitions.GetOrAdd(new PartitionKey(accountId, region, type, form, projected), static _ => new Partition())
+            : _partitions.GetValueOrDefault(new PartitionKey(accountId, region, type, form, projected));
 
     /// <summary>Keeps <paramref name="fresh"/> unless a newer entry is kept or the budget would be exceeded.</summary>
     private void Keep(Partition partition, string id, Entry fresh)
@@ -257,7 +325,13 @@ public sealed class DecodedResources
         }
     }
 
-    /// <summary>The entries of one account, region and type, and their ids in order (changed under the gate only).</summary>
+    /// <summary>
+    /// Which entries a partition holds: the documents of one account, region and type decoded as
+    /// <paramref name="Form"/>, or (<paramref name="Projected"/>) the projections to it.
+    /// </summary>
+    private readonly record struct PartitionKey(string AccountId, string Region, string Type, Type Form, bool Projected);
+
+    /// <summary>The entries of one account, region, type and form, and their ids in order (changed under the gate only).</summary>
     private sealed class Partition
     {
         public ConcurrentDictionary<string, Entry> Entries { get; } = new(StringComparer.Ordinal);

@@ -74,6 +74,14 @@ public interface IStoreSession : IAsyncDisposable
     Task<IReadOnlyList<IndexRow>> ListIndexAsync(string accountId, string region, IndexEntryQuery query, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// The accounts and regions (an empty region: account-global resources) that hold at least one
+    /// resource of one of <paramref name="types"/>, each once, ordered by account then region: what a
+    /// background loop walks instead of every account in every region. Costs what it answers, not
+    /// what is stored: the store steps from one scope to the next, not through their resources.
+    /// </summary>
+    Task<IReadOnlyList<ResourceScope>> ListScopesAsync(IReadOnlyCollection<string> types, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Up to <paramref name="limit"/> resources of any account and region whose index entries
     /// were written under an index version older than <paramref name="currentVersion"/> (or
     /// never), so that start-up can rebuild them; in no particular order (the caller re-indexes
@@ -164,6 +172,9 @@ public sealed record StoredResource(ResourceKey Key, string Document, DateTime C
     /// <summary>The version of the domain's indexing rules the entries were derived under (0: none).</summary>
     public int IndexVersion { get; init; }
 }
+
+/// <summary>An account and region that holds resources (see <see cref="IStoreSession.ListScopesAsync"/>).</summary>
+public readonly record struct ResourceScope(string AccountId, string Region);
 
 /// <summary>A resource's id and the version its document is stored at (see <see cref="StoredResource.Version"/>).</summary>
 public readonly record struct ResourceVersion(string Id, long Version);

@@ -32,19 +32,45 @@ public sealed partial class LinuxHostNetwork
 {
     private readonly Dictionary<string, FirewallIpv6> _ipv6 = new(StringComparer.Ordinal);
 
-    /// <summary>Records a VPC's IPv6 side from its latest firewall (caller holds the gate); true when what the host makes of it changed.</summary>
-    private bool RememberIpv6(string key, FirewallIpv6? ipv6)
+    /// <summary>
+    /// Records a VPC's IPv6 side from its latest firewall (caller holds the gate) and tells what the
+    /// host makes of it that changed: the VPC's own (blocks, subnets: every guest and the uplink are
+    /// concerned) or only some interfaces' (addresses, IPv6 metadata: those guests and the bridge's checks).
+    /// </summary>
+    private Ipv6Change RememberIpv6(string key, FirewallIpv6? ipv6)
     {
-        var changed = Signature(_ipv6.GetValueOrDefault(key)) != Signature(ipv6);
+        var before = _ipv6.GetValueOrDefault(key);
         Remember(key, ipv6);
-        return changed;
+        if (VpcSignature(before) != VpcSignature(ipv6))
+        {
+            return new Ipv6Change(Vpc: true, new HashSet<string>());
+        }
+        var old = (before?.Interfaces ?? []).ToDictionary(i => i.NetworkInterfaceId, InterfaceSignature, StringComparer.Ordinal);
+        var changed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var nic in ipv6?.Interfaces ?? [])
+        {
+            if (!old.Remove(nic.NetworkInterfaceId, out var was) || was != InterfaceSignature(nic))
+            {
+                changed.Add(nic.NetworkInterfaceId);
+            }
+        }
+        changed.UnionWith(old.Keys);
+        return new Ipv6Change(Vpc: false, changed);
     }
 
-    /// <summary>What the host's IPv6 set-up depends on beyond the filter text: blocks, subnets, addresses, metadata.</summary>
-    private static string Signature(FirewallIpv6? v6) => v6 is null ? "" : string.Join(';',
+    /// <summary>What the host's IPv6 set-up of the VPC as a whole depends on: whether it has IPv6, its blocks, its subnets.</summary>
+    private static string VpcSignature(FirewallIpv6? v6) => v6 is null ? "" : string.Join(';',
         string.Join(',', v6.VpcCidrs),
-        string.Join(',', v6.Subnets.Select(s => $"{s.SubnetId}={s.Ipv4Cidr}/{s.Ipv6Cidr}")),
-        string.Join(',', v6.Interfaces.Select(i => $"{i.NetworkInterfaceId}={string.Join(' ', i.Addresses)}/{i.MetadataIpv6}")));
+        string.Join(',', v6.Subnets.Select(s => $"{s.SubnetId}={s.Ipv4Cidr}/{s.Ipv6Cidr}")));
+
+    /// <summary>What an interface's guest and the bridge's checks depend on: its addresses and IPv6 metadata.</summary>
+    private static string InterfaceSignature(FirewallIpv6Interface nic) => $"{nic.SubnetId}={string.Join(' ', nic.Addresses)}/{nic.MetadataIpv6}";
+
+    /// <summary>What a firewall changed of a VPC's IPv6 side (see <see cref="RememberIpv6"/>).</summary>
+    private readonly record struct Ipv6Change(bool Vpc, IReadOnlySet<string> Interfaces)
+    {
+        public bool Any => Vpc || Interfaces.Count > 0;
+    }
 
     private void Remember(string key, FirewallIpv6? ipv6)
     {
@@ -121,25 +147,40 @@ public sealed partial class LinuxHostNetwork
         var routers = (v6?.Subnets ?? []).Select(s => $"{Ipv6Cidrs.Router(s.Ipv6Cidr)}/{Ipv6Cidrs.SubnetPrefix}").ToHashSet(StringComparer.Ordinal);
         await SyncAddressesAsync(["-n", ns], Bridge, routers, cancellationToken).ConfigureAwait(false);
 
-        foreach (var nic in vpc.Nics.Where(n => n.Kind == "veth" && n.GuestNamespace is not null))
+        foreach (var nic in vpc.Nics)
         {
-            var subnet = v6?.Subnets.FirstOrDefault(s => s.Ipv4Cidr == nic.SubnetCidr);
-            var addresses = subnet is null ? [] : Ipv6AddressesOf(vpc, nic);
-            string[] guest = ["nsenter", "--net=" + nic.GuestNamespace!, "ip"];
-            var wanted = addresses.Select(a => $"{a}/{Ipv6Cidrs.SubnetPrefix}").ToHashSet(StringComparer.Ordinal);
-            await QuietlyAsync(async () =>
-            {
-                await SyncAddressesAsync(guest, "eth0", wanted, cancellationToken).ConfigureAwait(false);
-                if (wanted.Count > 0)
-                {
-                    await HostCommand.RunAsync(guest[0], [.. guest[1..], "-6", "route", "replace", "default", "via", Ipv6Cidrs.Router(subnet!.Ipv6Cidr), "dev", "eth0"], cancellationToken: cancellationToken).ConfigureAwait(false);
-                }
-                else
-                {
-                    await HostCommand.TryAsync(guest[0], [.. guest[1..], "-6", "route", "del", "default", "dev", "eth0"], cancellationToken: cancellationToken).ConfigureAwait(false);
-                }
-            }).ConfigureAwait(false);
+            await SyncGuestIpv6Async(vpc, nic, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Brings one container guest's IPv6 (its interface's addresses on <c>eth0</c>, a default route via
+    /// its subnet's router) in line with the VPC's IPv6 side; nothing for a microVM's tap (the guest
+    /// configures itself). What an attach needs for the new interface: the other guests are left alone.
+    /// </summary>
+    private async Task SyncGuestIpv6Async(VpcNetworkRecord vpc, NicRecord nic, CancellationToken cancellationToken)
+    {
+        if (nic.Kind != "veth" || nic.GuestNamespace is null)
+        {
+            return;
+        }
+        _ipv6.TryGetValue(vpc.Key, out var v6);
+        var subnet = v6?.Subnets.FirstOrDefault(s => s.Ipv4Cidr == nic.SubnetCidr);
+        var addresses = subnet is null ? [] : Ipv6AddressesOf(vpc, nic);
+        string[] guest = ["nsenter", "--net=" + nic.GuestNamespace, "ip"];
+        var wanted = addresses.Select(a => $"{a}/{Ipv6Cidrs.SubnetPrefix}").ToHashSet(StringComparer.Ordinal);
+        await QuietlyAsync(async () =>
+        {
+            await SyncAddressesAsync(guest, "eth0", wanted, cancellationToken).ConfigureAwait(false);
+            if (wanted.Count > 0)
+            {
+                await HostCommand.RunAsync(guest[0], [.. guest[1..], "-6", "route", "replace", "default", "via", Ipv6Cidrs.Router(subnet!.Ipv6Cidr), "dev", "eth0"], cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await HostCommand.TryAsync(guest[0], [.. guest[1..], "-6", "route", "del", "default", "dev", "eth0"], cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+        }).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -254,7 +254,7 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         {
             _firewalls[key] = text;
             _filters[key] = (filters, appliance);
-            var ipv6Changed = RememberIpv6(key, firewall.Ipv6);
+            var ipv6 = RememberIpv6(key, firewall.Ipv6);
             _routing[key] = (peerings, nats);
             var gatewaysChanged = RecordTransitGateways(firewall);
             if (!_vpcs.TryGetValue(key, out var vpc))
@@ -270,7 +270,7 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
             var filtersChanged = !vpc.Interfaces.SequenceEqual(filters);
             var applianceChanged = !vpc.ApplianceRoutes.SequenceEqual(appliance);
             var stale = _staleFirewalls.Contains(key);
-            if (vpc.Firewall == text && !stale && !routingChanged && !filtersChanged && !applianceChanged && !ipv6Changed)
+            if (vpc.Firewall == text && !stale && !routingChanged && !filtersChanged && !applianceChanged && !ipv6.Any)
             {
                 if (gatewaysChanged)
                 {
@@ -312,17 +312,35 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
                 {
                     await StepAsync(steps, watch, "appliance", () => SyncApplianceRoutesAsync(vpc, cancellationToken)).ConfigureAwait(false);
                 }
-                if (ipv6Changed || filtersChanged)
+                if (ipv6.Vpc)
                 {
-                    // Guests' IPv6 addresses and routes, the bridge's IPv6 port checks: attaching and
-                    // detaching a guest brings these in line by itself, so only a change of the VPC's
-                    // IPv6 side or of its interfaces' addresses needs the per-guest commands.
+                    // The VPC's IPv6 side (blocks, subnets) changed: the uplink, the bridge and every guest.
                     await StepAsync(steps, watch, "ipv6", () => SyncIpv6Async(vpc, cancellationToken)).ConfigureAwait(false);
                 }
-                else if (firewall.Ipv6 is not null)
+                else
                 {
-                    // The uplink alone (a few commands): a block another VPC on the host gave up is routed here again.
-                    await StepAsync(steps, watch, "ipv6-uplink", () => SyncIpv6UplinkAsync(vpc, firewall.Ipv6, cancellationToken)).ConfigureAwait(false);
+                    if (ipv6.Interfaces.Count > 0)
+                    {
+                        // Some interfaces' addresses (or IPv6 metadata): the bridge's IPv6 checks (loaded
+                        // already with the namespace's whole ruleset) and those guests, not the others.
+                        // Attaching and detaching a guest brings its own in line by itself.
+                        await StepAsync(steps, watch, "ipv6-interfaces", async () =>
+                        {
+                            if (!filtersChanged)
+                            {
+                                await NftAsync(vpc.Namespace, Ipv6BridgeRules(vpc), cancellationToken).ConfigureAwait(false);
+                            }
+                            foreach (var nic in vpc.Nics.Where(n => ipv6.Interfaces.Contains(n.NetworkInterfaceId)).ToList())
+                            {
+                                await SyncGuestIpv6Async(vpc, nic, cancellationToken).ConfigureAwait(false);
+                            }
+                        }).ConfigureAwait(false);
+                    }
+                    if (firewall.Ipv6 is not null)
+                    {
+                        // The uplink alone (a few commands): a block another VPC on the host gave up is routed here again.
+                        await StepAsync(steps, watch, "ipv6-uplink", () => SyncIpv6UplinkAsync(vpc, firewall.Ipv6, cancellationToken)).ConfigureAwait(false);
+                    }
                 }
                 if (routingChanged)
                 {
@@ -381,6 +399,8 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
 
     public async Task DetachAsync(string instanceId, CancellationToken cancellationToken)
     {
+        var watch = Stopwatch.StartNew();
+        var commands = HostCommand.Count();
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -393,6 +413,8 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         {
             RebuildCallers();
             _gate.Release();
+            _debug?.Invoke(string.Create(CultureInfo.InvariantCulture,
+                $"network: {instanceId} detached: {watch.Elapsed.TotalMilliseconds:F1} ms, {commands.Value} commands"));
         }
     }
 
@@ -472,10 +494,14 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         }
         var mac = NormalizeMac(nic.MacAddress);
 
+        var watch = Stopwatch.StartNew();
+        var commands = HostCommand.Count();
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var vpcs = 0;
         try
         {
             var restartDhcp = false;
+            var created = false;
             var (oldVpc, old) = deviceIndex == 0 ? Find(instanceId) : FindSecondary(instanceId, nic.NetworkInterfaceId);
             if (oldVpc is not null && old is not null)
             {
@@ -525,6 +551,7 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
                     ServiceNames = _services.TryGetValue(key, out var served) ? served.Names : [],
                 };
                 _vpcs[key] = vpc;
+                created = true;
                 try
                 {
                     await EnsureVpcAsync(vpc, cancellationToken).ConfigureAwait(false);
@@ -537,6 +564,7 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
             }
             else if (!File.Exists(NamespacePath(vpc.Namespace)) || !await LinkExistsAsync(null, vpc.UplinkDevice, cancellationToken).ConfigureAwait(false))
             {
+                created = true;
                 await EnsureVpcAsync(vpc, cancellationToken).ConfigureAwait(false);
             }
 
@@ -569,7 +597,9 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
                 // stale neighbour entry of its former holder to fail before packets reach the new one.
                 await HostCommand.TryAsync("ip", ["-n", vpc.Namespace, "neigh", "del", record.PrivateIp, "dev", Bridge], cancellationToken: cancellationToken).ConfigureAwait(false);
                 Save(vpc);
-                await ApplyAsync(vpc, restartDhcp, cancellationToken).ConfigureAwait(false);
+                // A VPC set up just now gets its whole IPv6 side; otherwise only the new guest's.
+                await ApplyAsync(vpc, restartDhcp, cancellationToken, ipv6Guests: created ? null : [record]).ConfigureAwait(false);
+                vpcs = vpc.Nics.Count;
                 if (vpc.Peerings.Count > 0)
                 {
                     await SyncPeeringLinksAsync(cancellationToken).ConfigureAwait(false);
@@ -590,6 +620,8 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         {
             RebuildCallers();
             _gate.Release();
+            _debug?.Invoke(string.Create(CultureInfo.InvariantCulture,
+                $"network: {instanceId} ({nic.NetworkInterfaceId}) attached in {nic.VpcId} ({vpcs} interfaces): {watch.Elapsed.TotalMilliseconds:F1} ms, {commands.Value} commands"));
         }
     }
 
@@ -610,7 +642,8 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         }
         Save(vpc);
         // dnsmasq keeps a lease for the detached MAC and would refuse its address to the next interface that gets it.
-        await ApplyAsync(vpc, restartDhcp: LeasesMention(vpc, nic.PrivateIp), cancellationToken).ConfigureAwait(false);
+        // The other guests' IPv6 stays as it is (the bridge's checks come with the namespace's ruleset).
+        await ApplyAsync(vpc, restartDhcp: LeasesMention(vpc, nic.PrivateIp), cancellationToken, ipv6Guests: []).ConfigureAwait(false);
     }
 
     private async Task RemoveNicDevicesAsync(VpcNetworkRecord vpc, NicRecord nic)
@@ -899,8 +932,12 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
             && r.TryGetProperty("table", out var t) && t.ToString() == table);
     }
 
-    /// <summary>Brings the VPC's addresses, nftables, public routes and DHCP server in line with its records.</summary>
-    private async Task ApplyAsync(VpcNetworkRecord vpc, bool restartDhcp, CancellationToken cancellationToken)
+    /// <summary>
+    /// Brings the VPC's addresses, nftables, public routes and DHCP server in line with its records,
+    /// and its IPv6 side: all of it, or (<paramref name="ipv6Guests"/> given) only those guests'
+    /// (an attach's new one, none for a detach: the bridge's IPv6 checks come with the ruleset).
+    /// </summary>
+    private async Task ApplyAsync(VpcNetworkRecord vpc, bool restartDhcp, CancellationToken cancellationToken, IReadOnlyList<NicRecord>? ipv6Guests = null)
     {
         var ns = vpc.Namespace;
         // Router addresses: one per subnet in use.
@@ -929,7 +966,17 @@ public sealed partial class LinuxHostNetwork : IHostNetwork
         await SyncPublicRoutesAsync(vpc, cancellationToken).ConfigureAwait(false);
         await SyncApplianceRoutesAsync(vpc, cancellationToken).ConfigureAwait(false);
         await ApplyDhcpAsync(vpc, restartDhcp, cancellationToken).ConfigureAwait(false);
-        await SyncIpv6Async(vpc, cancellationToken).ConfigureAwait(false);
+        if (ipv6Guests is null)
+        {
+            await SyncIpv6Async(vpc, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            foreach (var nic in ipv6Guests)
+            {
+                await SyncGuestIpv6Async(vpc, nic, cancellationToken).ConfigureAwait(false);
+            }
+        }
         await RefreshPeerNamesAsync(vpc, cancellationToken).ConfigureAwait(false);
     }
 

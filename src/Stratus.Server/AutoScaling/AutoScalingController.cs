@@ -7,7 +7,6 @@ using Stratus.Domain.AutoScaling;
 using Stratus.Domain.AutoScaling.Policies;
 using Stratus.Domain.ElasticLoadBalancingV2;
 using Stratus.Domain.Instances;
-using Stratus.Domain.Regions;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Store;
 using Stratus.Server.ElasticLoadBalancingV2;
@@ -83,11 +82,11 @@ internal sealed partial class AutoScalingController(
         var groups = new List<(Scope Scope, string Name)>();
         await using (var read = await store.OpenReadAsync(ct).ConfigureAwait(false))
         {
-            foreach (var region in RegionCatalog.Names)
+            foreach (var scope in await ResourceScopes.ListAsync(read, [AutoScalingTypes.Group], ct).ConfigureAwait(false))
             {
-                foreach (var stored in await read.ListEveryAccountAsync(region, AutoScalingTypes.Group.Name, ct).ConfigureAwait(false))
+                foreach (var versioned in await read.ListVersionsAsync(scope.AccountId, scope.Region, AutoScalingTypes.Group.Name, [], null, null, ct).ConfigureAwait(false))
                 {
-                    groups.Add((new Scope(stored.Key.AccountId, region), stored.Key.Id));
+                    groups.Add((scope, versioned.Id));
                 }
             }
         }

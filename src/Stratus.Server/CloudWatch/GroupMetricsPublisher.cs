@@ -2,7 +2,6 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Stratus.Domain.AutoScaling;
 using Stratus.Domain.CloudWatch;
-using Stratus.Domain.Regions;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Store;
 
@@ -54,23 +53,20 @@ internal sealed class GroupMetricsPublisher(MetricStore metrics, IStateStore sto
         var now = Clock.GetUtcNow().ToUnixTimeSeconds();
         var slot = now - now % 60;
         await using var session = await store.OpenReadAsync(ct).ConfigureAwait(false);
-        foreach (var region in RegionCatalog.Names)
+        foreach (var stored in await ResourceScopes.ListEveryScopeAsync(session, AutoScalingTypes.Group, ct).ConfigureAwait(false))
         {
-            foreach (var stored in await session.ListEveryAccountAsync(region, AutoScalingTypes.Group.Name, ct).ConfigureAwait(false))
+            var group = JsonSerializer.Deserialize<AutoScalingGroup>(stored.Document, ResourceStore.Json)!;
+            if (group.EnabledMetrics.Count == 0 || group.Status is not null)
             {
-                var group = JsonSerializer.Deserialize<AutoScalingGroup>(stored.Document, ResourceStore.Json)!;
-                if (group.EnabledMetrics.Count == 0 || group.Status is not null)
+                continue;
+            }
+            var values = Values(group);
+            foreach (var metric in group.EnabledMetrics)
+            {
+                if (values.TryGetValue(metric, out var value))
                 {
-                    continue;
-                }
-                var values = Values(group);
-                foreach (var metric in group.EnabledMetrics)
-                {
-                    if (values.TryGetValue(metric, out var value))
-                    {
-                        metrics.Put(SeriesKey.Create(stored.Key.AccountId, region, "AWS/AutoScaling", metric, [new("AutoScalingGroupName", group.Name)]),
-                            slot, "None", MetricAggregate.FromValue(value), now);
-                    }
+                    metrics.Put(SeriesKey.Create(stored.Key.AccountId, stored.Key.Region, "AWS/AutoScaling", metric, [new("AutoScalingGroupName", group.Name)]),
+                        slot, "None", MetricAggregate.FromValue(value), now);
                 }
             }
         }

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Stratus.Domain.CloudWatch;
 using Stratus.Domain.Instances;
-using Stratus.Domain.Regions;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Store;
 
@@ -37,7 +36,9 @@ internal sealed class InstanceMetricsCollector(MetricStore metrics, IStateStore 
         var warmups = new Dictionary<(string Account, string Region, string Group), int>();
         await using (var session = await store.OpenReadAsync(ct).ConfigureAwait(false))
         {
-            foreach (var region in RegionCatalog.Names)
+            // Only the regions with Auto Scaling groups: what the warmups come from.
+            var scopes = await ResourceScopes.ListAsync(session, [Stratus.Domain.AutoScaling.AutoScalingTypes.Group], ct).ConfigureAwait(false);
+            foreach (var region in scopes.Select(s => s.Region).Distinct(StringComparer.Ordinal))
             {
                 await ReadWarmupsAsync(session, region, warmups, ct).ConfigureAwait(false);
             }

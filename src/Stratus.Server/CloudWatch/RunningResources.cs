@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Stratus.Domain.Ebs;
 using Stratus.Domain.Instances;
-using Stratus.Domain.Regions;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Store;
 
@@ -17,12 +16,13 @@ internal sealed record AttachedVolume(string AccountId, string Region, string Id
 
 /// <summary>
 /// The running instances and the attached volumes of every account and region, as the metric
-/// publishers read them every round. What was read is kept between rounds: a round reads the ids
-/// and versions of the candidates from the store's index alone (instances whose
-/// <c>instance-state-name</c> entry is <c>running</c>, volumes with an <c>attachment.instance-id</c>
-/// entry) and the documents of only those it does not hold at that version, so a round over
-/// 10,000 unchanged instances decodes no document. Only the few fields the publishers use are
-/// kept, not the decoded documents. A document's own state still decides (the index narrows).
+/// publishers read them every round. What was read is kept between rounds as projections
+/// (<see cref="DecodedResources.ProjectAsync{T}"/>): a round reads the ids and versions of the
+/// candidates from the store's index alone (instances whose <c>instance-state-name</c> entry is
+/// <c>running</c>, volumes with an <c>attachment.instance-id</c> entry) and the documents of only
+/// those whose projection it does not hold at that version, so a round over 10,000 unchanged
+/// instances decodes no document. Only the few fields the publishers use are kept, not the decoded
+/// documents. A document's own state still decides (the index narrows).
 /// </summary>
 internal sealed class RunningResources(IStateStore store) : IDisposable
 {
@@ -33,11 +33,13 @@ internal sealed class RunningResources(IStateStore store) : IDisposable
     private static readonly IReadOnlyList<IndexCondition> AttachedCondition = [new IndexCondition(["attachment.instance-id"], null)];
 
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private Dictionary<(string Account, string Region, string Id), (long Version, RunningInstance? Value)> _instances = [];
-    private Dictionary<(string Account, string Region, string Id), (long Version, AttachedVolume? Value)> _volumes = [];
+
+    /// <summary>The projections of the rounds (its own: nothing else decodes into these forms).</summary>
+    private readonly DecodedResources _kept = new();
+    private long _decoded;
 
     /// <summary>How many documents the rounds so far decoded (instances and volumes).</summary>
-    public long Decoded { get; private set; }
+    public long Decoded => Interlocked.Read(ref _decoded);
 
     /// <summary>The running instances of every account and region.</summary>
     public async Task<List<RunningInstance>> InstancesAsync(CancellationToken ct)
@@ -46,8 +48,7 @@ internal sealed class RunningResources(IStateStore store) : IDisposable
         try
         {
             await using var session = await store.OpenReadAsync(ct).ConfigureAwait(false);
-            var accounts = await session.ListAccountsAsync(ct).ConfigureAwait(false);
-            return await RefreshInstancesAsync(session, accounts, ct).ConfigureAwait(false);
+            return await ReadAsync(session, ResourceTypes.Instance, RunningCondition, ProjectInstance, ct).ConfigureAwait(false);
         }
         finally
         {
@@ -62,10 +63,8 @@ internal sealed class RunningResources(IStateStore store) : IDisposable
         try
         {
             await using var session = await store.OpenReadAsync(ct).ConfigureAwait(false);
-            var accounts = await session.ListAccountsAsync(ct).ConfigureAwait(false);
-            var instances = await RefreshInstancesAsync(session, accounts, ct).ConfigureAwait(false);
-            var (volumes, kept) = await RefreshAsync(session, accounts, ResourceTypes.Volume, AttachedCondition, _volumes, ProjectVolume, ct).ConfigureAwait(false);
-            _volumes = kept;
+            var instances = await ReadAsync(session, ResourceTypes.Instance, RunningCondition, ProjectInstance, ct).ConfigureAwait(false);
+            var volumes = await ReadAsync(session, ResourceTypes.Volume, AttachedCondition, ProjectVolume, ct).ConfigureAwait(false);
             return (instances, volumes);
         }
         finally
@@ -74,79 +73,39 @@ internal sealed class RunningResources(IStateStore store) : IDisposable
         }
     }
 
-    private async Task<List<RunningInstance>> RefreshInstancesAsync(IStoreSession session, IReadOnlyList<Account> accounts, CancellationToken ct)
-    {
-        var (instances, kept) = await RefreshAsync(session, accounts, ResourceTypes.Instance, RunningCondition, _instances, ProjectInstance, ct).ConfigureAwait(false);
-        _instances = kept;
-        return instances;
-    }
-
-    private async Task<(List<T> Values, Dictionary<(string, string, string), (long, T?)> Kept)> RefreshAsync<T>(IStoreSession session,
-        IReadOnlyList<Account> accounts, ResourceType type, IReadOnlyList<IndexCondition> conditions,
-        Dictionary<(string Account, string Region, string Id), (long Version, T? Value)> previous, Func<string, string, string, T?> project, CancellationToken ct)
+    /// <summary>What <paramref name="project"/> makes of the candidates of <paramref name="type"/>, in the scopes that hold any.</summary>
+    private async Task<List<T>> ReadAsync<T>(IStoreSession session, ResourceType type, IReadOnlyList<IndexCondition> conditions,
+        Func<StoredResource, T?> project, CancellationToken ct)
         where T : class
     {
-        var values = new List<T>();
-        var kept = new Dictionary<(string, string, string), (long, T?)>(previous.Count);
-        foreach (var region in RegionCatalog.All)
+        T? Counted(StoredResource stored)
         {
-            foreach (var account in accounts)
-            {
-                var versions = await session.ListVersionsAsync(account.AccountId, region.Name, type.Name, conditions, null, null, ct).ConfigureAwait(false);
-                if (versions.Count == 0)
-                {
-                    continue;
-                }
-                List<string>? missing = null;
-                foreach (var (id, version) in versions)
-                {
-                    if (version > 0 && previous.TryGetValue((account.AccountId, region.Name, id), out var entry) && entry.Version == version)
-                    {
-                        kept[(account.AccountId, region.Name, id)] = entry;
-                        if (entry.Value is { } value)
-                        {
-                            values.Add(value);
-                        }
-                    }
-                    else
-                    {
-                        (missing ??= []).Add(id);
-                    }
-                }
-                if (missing is null)
-                {
-                    continue;
-                }
-                foreach (var stored in await session.GetManyAsync(account.AccountId, region.Name, type.Name, missing, ct).ConfigureAwait(false))
-                {
-                    Decoded++;
-                    var value = project(account.AccountId, region.Name, stored.Document);
-                    kept[(account.AccountId, region.Name, stored.Id)] = (stored.Version, value);
-                    if (value is not null)
-                    {
-                        values.Add(value);
-                    }
-                }
-            }
+            Interlocked.Increment(ref _decoded);
+            return project(stored);
         }
-        return (values, kept);
+        var values = new List<T>();
+        foreach (var scope in await ResourceScopes.ListAsync(session, [type], ct).ConfigureAwait(false))
+        {
+            values.AddRange(await _kept.ProjectAsync(session, scope, type, conditions, Counted, ct).ConfigureAwait(false));
+        }
+        return values;
     }
 
     public void Dispose() => _gate.Dispose();
 
-    private static RunningInstance? ProjectInstance(string account, string region, string document)
+    private static RunningInstance? ProjectInstance(StoredResource stored)
     {
-        var instance = JsonSerializer.Deserialize<InstanceResource>(document, ResourceStore.Json)!;
+        var instance = JsonSerializer.Deserialize<InstanceResource>(stored.Document, ResourceStore.Json)!;
         return instance.State != InstanceStates.Running
             ? null
-            : new RunningInstance(account, region, instance.Id, instance.ImageId, instance.InstanceType, instance.MonitoringEnabled, instance.VCpus,
+            : new RunningInstance(stored.Key.AccountId, stored.Key.Region, instance.Id, instance.ImageId, instance.InstanceType, instance.MonitoringEnabled, instance.VCpus,
                 instance.CpuCredits, instance.Tags.FirstOrDefault(t => t.Key == AutoScalingGroupTag)?.Value, instance.LaunchTime, instance.RootDeviceName);
     }
 
-    private static AttachedVolume? ProjectVolume(string account, string region, string document)
+    private static AttachedVolume? ProjectVolume(StoredResource stored)
     {
-        var volume = JsonSerializer.Deserialize<VolumeResource>(document, ResourceStore.Json)!;
+        var volume = JsonSerializer.Deserialize<VolumeResource>(stored.Document, ResourceStore.Json)!;
         var attachments = volume.Attachments.Where(a => a.State == VolumeStates.Attached).Select(a => (a.InstanceId, a.Device)).ToArray();
-        return attachments.Length == 0 ? null : new AttachedVolume(account, region, volume.Id, volume.VolumeType, volume.Size, volume.Iops, attachments);
+        return attachments.Length == 0 ? null : new AttachedVolume(stored.Key.AccountId, stored.Key.Region, volume.Id, volume.VolumeType, volume.Size, volume.Iops, attachments);
     }
 }

@@ -177,20 +177,13 @@ internal sealed partial class InstanceLifecycle(
         try
         {
             var waited = watch.Elapsed;
-            var firewalls = new List<Domain.Firewall.VpcFirewall>();
+            List<Domain.Firewall.VpcFirewall> firewalls;
             await using (var read = await store.OpenReadAsync(ct).ConfigureAwait(false))
             {
-                var vpcIds = vpcId is not null
-                    ? [vpcId]
-                    : (await read.ListAsync<NetworkInterfaceResource>(scope, ResourceTypes.NetworkInterface, ct).ConfigureAwait(false))
-                        .Select(i => i.VpcId).Distinct(StringComparer.Ordinal).ToList();
-                foreach (var id in vpcIds)
-                {
-                    if (await Domain.Firewall.VpcFirewall.ReadAsync(read, scope, id, ct).ConfigureAwait(false) is { } firewall)
-                    {
-                        firewalls.Add(firewall);
-                    }
-                }
+                // The scope's lists once, whatever the number of VPCs.
+                var lists = await Domain.Firewall.FirewallLists.ReadAsync(read, scope, ct).ConfigureAwait(false);
+                var vpcIds = vpcId is not null ? [vpcId] : lists.Interfaces.Select(i => i.VpcId).Distinct(StringComparer.Ordinal).ToList();
+                firewalls = await Domain.Firewall.VpcFirewall.ReadAllAsync(read, scope, vpcIds, lists, ct).ConfigureAwait(false);
             }
             var readDone = watch.Elapsed;
             foreach (var firewall in firewalls)

@@ -11,6 +11,7 @@ namespace Stratus.Runtime.Tests.Network;
 /// IPv4 filter leaving IPv6 routes out, and the policy routing of gateway and VPC namespaces
 /// (IPv6 lines run by <c>ip -6 -batch</c>). One case checks the filter with <c>nft -c</c>.
 /// </summary>
+[Collection("host IPv6 forwarding")]
 public sealed class CrossVpcIpv6RoutingTests
 {
     private const string Pcx = "pcx-0123456789abcdef0";

@@ -126,7 +126,7 @@ public sealed class FirewallApplyTests : IAsyncLifetime
     [Fact]
     public async Task A_rule_change_is_one_command_and_open_flows_go_on_while_new_ones_follow_the_rules()
     {
-        Assert.True(await ApplyAsync(7001) > 1, "the first apply sets up the namespace's tables");
+        Assert.True(await ApplyAsync(7001) >= 1, "the first apply loads the namespace's tables (one nft -f: no IPv6 side to sync)");
         Assert.True(Reaches(7001));
         Assert.False(Reaches(7002), "no rule for 7002 yet");
 

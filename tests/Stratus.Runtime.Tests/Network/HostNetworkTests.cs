@@ -191,117 +191,97 @@ public sealed class HostNetworkLifecycleTests(ITestOutputHelper output)
     [Fact]
     public async Task A_guest_gets_its_address_router_and_dns_by_dhcp()
     {
-        Net.RequireHost();
-        var (listener, options, state) = Net.NewHost();
-        var guests = new List<string>();
-        var network = new LinuxHostNetwork(options);
-        try
-        {
-            var octet = Net.RandomOctet();
-            var guest = Net.NewGuest(guests);
-            var nic = Net.Nic(Net.VpcId(), $"10.{octet}.0.0/16", $"10.{octet}.48.0/20", $"10.{octet}.48.77");
-            var instanceId = Net.InstanceId();
-            var attachment = await network.AttachVethAsync(Account, "eu-west-1", instanceId, nic, "/run/netns/" + guest, configureAddress: false, CancellationToken.None);
-            Assert.Equal($"10.{octet}.48.1", attachment.Gateway);
-            Assert.Equal($"10.{octet}.0.2", attachment.DnsServer);
-            Assert.Equal(20, attachment.PrefixLength);
-            Assert.Equal("eth0", attachment.GuestDevice);
+        await using var host = Net.StartHost();
+        var network = host.Network;
+        var guests = host.Guests;
+        var state = host.StateDirectory;
+        var octet = Net.RandomOctet();
+        var guest = Net.NewGuest(guests);
+        var nic = Net.Nic(Net.VpcId(), $"10.{octet}.0.0/16", $"10.{octet}.48.0/20", $"10.{octet}.48.77");
+        var instanceId = Net.InstanceId();
+        var attachment = await network.AttachVethAsync(Account, "eu-west-1", instanceId, nic, "/run/netns/" + guest, configureAddress: false, CancellationToken.None);
+        Assert.Equal($"10.{octet}.48.1", attachment.Gateway);
+        Assert.Equal($"10.{octet}.0.2", attachment.DnsServer);
+        Assert.Equal(20, attachment.PrefixLength);
+        Assert.Equal("eth0", attachment.GuestDevice);
 
-            var script = Path.Combine(state, "udhcpc.sh");
-            var lease = Path.Combine(state, "lease");
-            File.WriteAllText(script, $"#!/bin/sh\nif [ \"$1\" = bound ]; then\n  echo \"$ip $router $dns $subnet $hostname $domain\" > {lease}\n  busybox ip addr add $ip/$mask dev $interface\n  busybox ip route add default via $router\nfi\n");
-            Assert.True(Net.Sh($"chmod 700 {script}").Succeeded);
-            var dhcp = Net.Sh($"ip netns exec {guest} busybox udhcpc -i eth0 -n -q -t 5 -T 1 -s {script}");
-            Assert.True(dhcp.Succeeded, dhcp.StandardError + dhcp.StandardOutput);
-            Assert.Equal($"10.{octet}.48.77 10.{octet}.48.1 10.{octet}.0.2 255.255.240.0 ip-10-{octet}-48-77 eu-west-1.compute.internal", File.ReadAllText(lease).Trim());
+        var script = Path.Combine(state, "udhcpc.sh");
+        var lease = Path.Combine(state, "lease");
+        File.WriteAllText(script, $"#!/bin/sh\nif [ \"$1\" = bound ]; then\n  echo \"$ip $router $dns $subnet $hostname $domain\" > {lease}\n  busybox ip addr add $ip/$mask dev $interface\n  busybox ip route add default via $router\nfi\n");
+        Assert.True(Net.Sh($"chmod 700 {script}").Succeeded);
+        var dhcp = Net.Sh($"ip netns exec {guest} busybox udhcpc -i eth0 -n -q -t 5 -T 1 -s {script}");
+        Assert.True(dhcp.Succeeded, dhcp.StandardError + dhcp.StandardOutput);
+        Assert.Equal($"10.{octet}.48.77 10.{octet}.48.1 10.{octet}.0.2 255.255.240.0 ip-10-{octet}-48-77 eu-west-1.compute.internal", File.ReadAllText(lease).Trim());
 
-            var lookup = Net.Sh($"ip netns exec {guest} busybox nslookup ip-10-{octet}-48-77.eu-west-1.compute.internal 10.{octet}.0.2");
-            Assert.Contains($"10.{octet}.48.77", lookup.StandardOutput + lookup.StandardError);
+        var lookup = Net.Sh($"ip netns exec {guest} busybox nslookup ip-10-{octet}-48-77.eu-west-1.compute.internal 10.{octet}.0.2");
+        Assert.Contains($"10.{octet}.48.77", lookup.StandardOutput + lookup.StandardError);
 
-            // The address goes to the next interface that gets it, whatever the old lease said (AWS reuses private addresses).
-            var vpcId = nic.VpcId;
-            var other = Net.NewGuest(guests);
-            await network.AttachVethAsync(Account, "eu-west-1", Net.InstanceId(), Net.Nic(vpcId, nic.VpcCidr, nic.SubnetCidr, $"10.{octet}.48.78"), "/run/netns/" + other, configureAddress: true, CancellationToken.None);
-            await network.DetachAsync(instanceId, CancellationToken.None);
-            var again = Net.NewGuest(guests);
-            await network.AttachVethAsync(Account, "eu-west-1", Net.InstanceId(), Net.Nic(vpcId, nic.VpcCidr, nic.SubnetCidr, nic.PrivateIp), "/run/netns/" + again, configureAddress: false, CancellationToken.None);
-            File.Delete(lease);
-            dhcp = Net.Sh($"ip netns exec {again} busybox udhcpc -i eth0 -n -q -t 5 -T 1 -s {script}");
-            Assert.True(dhcp.Succeeded, dhcp.StandardError + dhcp.StandardOutput);
-            Assert.StartsWith($"10.{octet}.48.77 ", File.ReadAllText(lease), StringComparison.Ordinal);
-        }
-        finally
-        {
-            await network.ShutdownAsync(CancellationToken.None);
-            Net.DeleteGuests(guests);
-            listener.Dispose();
-            Directory.Delete(state, recursive: true);
-        }
+        // The address goes to the next interface that gets it, whatever the old lease said (AWS reuses private addresses).
+        var vpcId = nic.VpcId;
+        var other = Net.NewGuest(guests);
+        await network.AttachVethAsync(Account, "eu-west-1", Net.InstanceId(), Net.Nic(vpcId, nic.VpcCidr, nic.SubnetCidr, $"10.{octet}.48.78"), "/run/netns/" + other, configureAddress: true, CancellationToken.None);
+        await network.DetachAsync(instanceId, CancellationToken.None);
+        var again = Net.NewGuest(guests);
+        await network.AttachVethAsync(Account, "eu-west-1", Net.InstanceId(), Net.Nic(vpcId, nic.VpcCidr, nic.SubnetCidr, nic.PrivateIp), "/run/netns/" + again, configureAddress: false, CancellationToken.None);
+        File.Delete(lease);
+        dhcp = Net.Sh($"ip netns exec {again} busybox udhcpc -i eth0 -n -q -t 5 -T 1 -s {script}");
+        Assert.True(dhcp.Succeeded, dhcp.StandardError + dhcp.StandardOutput);
+        Assert.StartsWith($"10.{octet}.48.77 ", File.ReadAllText(lease), StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Detach_and_shutdown_leave_nothing_behind()
     {
-        Net.RequireHost();
-        var (listener, options, state) = Net.NewHost();
-        var guests = new List<string>();
-        var network = new LinuxHostNetwork(options);
-        try
-        {
-            var octet = Net.RandomOctet();
-            var vpcId = Net.VpcId();
-            var cidr = $"10.{octet}.0.0/16";
-            var first = Net.InstanceId();
-            var second = Net.InstanceId();
-            var g1 = Net.NewGuest(guests);
-            var g2 = Net.NewGuest(guests);
-            var watch = System.Diagnostics.Stopwatch.StartNew();
-            await network.AttachVethAsync(Account, "us-east-1", first, Net.Nic(vpcId, cidr, $"10.{octet}.0.0/24", $"10.{octet}.0.10", $"198.19.{octet}.10"), "/run/netns/" + g1, true, CancellationToken.None);
-            var vpcCreate = watch.Elapsed;
-            watch.Restart();
-            var tap = await network.AttachTapAsync(Account, "us-east-1", second, Net.Nic(vpcId, cidr, $"10.{octet}.1.0/24", $"10.{octet}.1.10"), CancellationToken.None);
-            var tapAttach = watch.Elapsed;
-            output.WriteLine($"VPC + first NIC: {vpcCreate.TotalMilliseconds:F0} ms; tap in existing VPC: {tapAttach.TotalMilliseconds:F0} ms");
-            Assert.StartsWith("t-", tap.HostDevice, StringComparison.Ordinal);
-            Assert.Null(tap.GuestDevice);
-            Assert.True(Net.Sh($"ip -n {tap.Namespace} link show dev {tap.HostDevice} | grep -q 'master br0'").Succeeded);
-            var records = network.Snapshot();
+        await using var host = Net.StartHost();
+        var network = host.Network;
+        var guests = host.Guests;
+        var options = host.Options;
+        var octet = Net.RandomOctet();
+        var vpcId = Net.VpcId();
+        var cidr = $"10.{octet}.0.0/16";
+        var first = Net.InstanceId();
+        var second = Net.InstanceId();
+        var g1 = Net.NewGuest(guests);
+        var g2 = Net.NewGuest(guests);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        await network.AttachVethAsync(Account, "us-east-1", first, Net.Nic(vpcId, cidr, $"10.{octet}.0.0/24", $"10.{octet}.0.10", $"198.19.{octet}.10"), "/run/netns/" + g1, true, CancellationToken.None);
+        var vpcCreate = watch.Elapsed;
+        watch.Restart();
+        var tap = await network.AttachTapAsync(Account, "us-east-1", second, Net.Nic(vpcId, cidr, $"10.{octet}.1.0/24", $"10.{octet}.1.10"), CancellationToken.None);
+        var tapAttach = watch.Elapsed;
+        output.WriteLine($"VPC + first NIC: {vpcCreate.TotalMilliseconds:F0} ms; tap in existing VPC: {tapAttach.TotalMilliseconds:F0} ms");
+        Assert.StartsWith("t-", tap.HostDevice, StringComparison.Ordinal);
+        Assert.Null(tap.GuestDevice);
+        Assert.True(Net.Sh($"ip -n {tap.Namespace} link show dev {tap.HostDevice} | grep -q 'master br0'").Succeeded);
+        var records = network.Snapshot();
 
-            // Plugged in again (a container rebooted into a new namespace): same VPC namespace and uplink, new port.
-            await network.AttachVethAsync(Account, "us-east-1", first, Net.Nic(vpcId, cidr, $"10.{octet}.0.0/24", $"10.{octet}.0.10", $"198.19.{octet}.10"), "/run/netns/" + g2, true, CancellationToken.None);
-            var after = network.Snapshot().Single();
-            Assert.Equal(records.Single().Namespace, after.Namespace);
-            Assert.Equal(records.Single().HostAddress, after.HostAddress);
-            Assert.False(Net.Sh($"ip -n {g1} link show dev eth0").Succeeded);
-            Assert.True(Net.Ping(null, $"198.19.{octet}.10"));
+        // Plugged in again (a container rebooted into a new namespace): same VPC namespace and uplink, new port.
+        await network.AttachVethAsync(Account, "us-east-1", first, Net.Nic(vpcId, cidr, $"10.{octet}.0.0/24", $"10.{octet}.0.10", $"198.19.{octet}.10"), "/run/netns/" + g2, true, CancellationToken.None);
+        var after = network.Snapshot().Single();
+        Assert.Equal(records.Single().Namespace, after.Namespace);
+        Assert.Equal(records.Single().HostAddress, after.HostAddress);
+        Assert.False(Net.Sh($"ip -n {g1} link show dev eth0").Succeeded);
+        Assert.True(Net.Ping(null, $"198.19.{octet}.10"));
 
-            watch.Restart();
-            await network.DetachAsync(second, CancellationToken.None);
-            output.WriteLine($"detach: {watch.Elapsed.TotalMilliseconds:F0} ms");
-            Assert.False(Net.Sh($"ip -n {tap.Namespace} link show dev {tap.HostDevice}").Succeeded);
-            Assert.True(Net.Ping(null, $"198.19.{octet}.10"));
-            await network.DetachAsync(first, CancellationToken.None);
-            Assert.Equal([], Net.Leftovers(network, records));
-            Assert.Empty(network.Snapshot());
-            Assert.Empty(Directory.Exists(options.NetworkDirectory) ? Directory.GetFileSystemEntries(options.NetworkDirectory) : []);
+        watch.Restart();
+        await network.DetachAsync(second, CancellationToken.None);
+        output.WriteLine($"detach: {watch.Elapsed.TotalMilliseconds:F0} ms");
+        Assert.False(Net.Sh($"ip -n {tap.Namespace} link show dev {tap.HostDevice}").Succeeded);
+        Assert.True(Net.Ping(null, $"198.19.{octet}.10"));
+        await network.DetachAsync(first, CancellationToken.None);
+        Assert.Equal([], Net.Leftovers(network, records));
+        Assert.Empty(network.Snapshot());
+        Assert.Empty(Directory.Exists(options.NetworkDirectory) ? Directory.GetFileSystemEntries(options.NetworkDirectory) : []);
 
-            // Shutdown removes every VPC at once.
-            var g3 = Net.NewGuest(guests);
-            await network.AttachVethAsync(Account, "us-east-1", Net.InstanceId(), Net.Nic(Net.VpcId(), cidr, $"10.{octet}.0.0/24", $"10.{octet}.0.10"), "/run/netns/" + g3, true, CancellationToken.None);
-            await network.AttachTapAsync(Account, "us-east-1", Net.InstanceId(), Net.Nic(Net.VpcId(), cidr, $"10.{octet}.0.0/24", $"10.{octet}.0.10", $"198.19.{octet}.11"), CancellationToken.None);
-            records = network.Snapshot();
-            Assert.Equal(2, records.Count);
-            await network.ShutdownAsync(CancellationToken.None);
-            Assert.Equal([], Net.Leftovers(network, records));
-            Assert.False(Net.Sh($"ip -n {g3} link show dev eth0").Succeeded);
-        }
-        finally
-        {
-            await network.ShutdownAsync(CancellationToken.None);
-            Net.DeleteGuests(guests);
-            listener.Dispose();
-            Directory.Delete(state, recursive: true);
-        }
+        // Shutdown removes every VPC at once.
+        var g3 = Net.NewGuest(guests);
+        await network.AttachVethAsync(Account, "us-east-1", Net.InstanceId(), Net.Nic(Net.VpcId(), cidr, $"10.{octet}.0.0/24", $"10.{octet}.0.10"), "/run/netns/" + g3, true, CancellationToken.None);
+        await network.AttachTapAsync(Account, "us-east-1", Net.InstanceId(), Net.Nic(Net.VpcId(), cidr, $"10.{octet}.0.0/24", $"10.{octet}.0.10", $"198.19.{octet}.11"), CancellationToken.None);
+        records = network.Snapshot();
+        Assert.Equal(2, records.Count);
+        await network.ShutdownAsync(CancellationToken.None);
+        Assert.Equal([], Net.Leftovers(network, records));
+        Assert.False(Net.Sh($"ip -n {g3} link show dev eth0").Succeeded);
     }
 
     [Fact]

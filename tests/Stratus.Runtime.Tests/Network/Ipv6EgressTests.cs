@@ -21,6 +21,7 @@ namespace Stratus.Runtime.Tests.Network;
 /// ip, nft, dnsmasq, busybox, curl and python3; fails otherwise. Everything made is removed, and
 /// the host's IPv6 settings are restored, even on failure.
 /// </summary>
+[Collection("host IPv6 forwarding")]
 public sealed class Ipv6EgressTests : IAsyncLifetime
 {
     private const string Account = "123456789012";

@@ -85,6 +85,18 @@ internal static class Net
         return (listener, options, state);
     }
 
+    /// <summary>
+    /// A host network for one test (root and the host tools required): a metadata listener, a state
+    /// directory and a <see cref="LinuxHostNetwork"/> on them. Disposing it shuts the network down
+    /// and removes the guests made through it, the listener and the directory.
+    /// </summary>
+    public static TestHost StartHost()
+    {
+        RequireHost();
+        var (listener, options, state) = NewHost();
+        return new TestHost(listener, options, state, new LinuxHostNetwork(options));
+    }
+
     /// <summary>Connects from the guest to <paramref name="address"/>:<paramref name="port"/> and returns the (local, remote) endpoints the host's listener saw.</summary>
     public static async Task<(IPEndPoint Local, IPEndPoint Remote)?> ConnectFromGuestAsync(TcpListener listener, string guest, string address, int port)
     {
@@ -154,5 +166,34 @@ internal static class Net
             left.Add("nft table " + network.GuardTable);
         }
         return left;
+    }
+}
+
+/// <summary>What <see cref="Net.StartHost"/> sets up; see there.</summary>
+internal sealed class TestHost(TcpListener listener, HostRuntimeOptions options, string stateDirectory, LinuxHostNetwork network) : IAsyncDisposable
+{
+    public TcpListener Listener { get; } = listener;
+
+    public HostRuntimeOptions Options { get; } = options;
+
+    public string StateDirectory { get; } = stateDirectory;
+
+    public LinuxHostNetwork Network { get; } = network;
+
+    /// <summary>The guest namespaces to delete when the test is over (<see cref="Net.NewGuest"/> adds to it).</summary>
+    public List<string> Guests { get; } = [];
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await Network.ShutdownAsync(CancellationToken.None);
+        }
+        finally
+        {
+            Net.DeleteGuests(Guests);
+            Listener.Dispose();
+            Directory.Delete(StateDirectory, recursive: true);
+        }
     }
 }

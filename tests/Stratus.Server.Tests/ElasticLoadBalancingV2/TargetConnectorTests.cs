@@ -49,12 +49,12 @@ public sealed class TargetConnectorTests
     {
         Assert.True(Environment.UserName == "root", "opening sockets in a network namespace needs root");
         var name = "sxlb-" + Guid.NewGuid().ToString("N")[..8];
-        Run($"ip netns add {name}");
+        await RunAsync($"ip netns add {name}");
         try
         {
-            Run($"ip -n {name} link set lo up");
-            Run($"ip -n {name} addr add 10.77.0.4/32 dev lo");
-            Run($"ip -n {name} addr add 10.77.0.20/32 dev lo");
+            await RunAsync($"ip -n {name} link set lo up");
+            await RunAsync($"ip -n {name} addr add 10.77.0.4/32 dev lo");
+            await RunAsync($"ip -n {name} addr add 10.77.0.20/32 dev lo");
             var path = "/run/netns/" + name;
             var identity = NetworkNamespace.Identity(path);
             Assert.NotNull(identity);
@@ -97,18 +97,14 @@ public sealed class TargetConnectorTests
         }
         finally
         {
-            Run($"ip netns del {name}");
+            await RunAsync($"ip netns del {name}");
         }
     }
 
-    private static void Run(string command)
+    /// <summary>Runs a shell command on the host (as the host network does its tools) and fails the test, with its stderr, when it fails.</summary>
+    private static async Task RunAsync(string command)
     {
-        var info = new System.Diagnostics.ProcessStartInfo("bash") { RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add("-c");
-        info.ArgumentList.Add(command);
-        using var process = System.Diagnostics.Process.Start(info)!;
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"{command}: {error}");
+        var result = await HostCommand.TryAsync("bash", ["-c", command]);
+        Assert.True(result.Succeeded, $"{command}: {result.StandardError}");
     }
 }

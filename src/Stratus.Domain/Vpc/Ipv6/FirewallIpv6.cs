@@ -49,21 +49,32 @@ public sealed record FirewallIpv6(
     public static async Task<FirewallIpv6?> ReadAsync(
         IStoreSession session, Scope scope, string vpcId, IReadOnlyDictionary<string, IReadOnlyList<EffectiveRule>> groupRules, IReadOnlySet<string> activePeerings, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(session);
+        var vpc = await session.GetAsync<VpcResource>(scope, ResourceTypes.Vpc, vpcId, ct).ConfigureAwait(false);
+        return vpc is null ? null : await ReadAsync(session, scope, vpc, groupRules, activePeerings, await FirewallLists.ReadAsync(session, scope, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads the IPv6 side of <paramref name="vpc"/> from the lists of its scope; null when the VPC has no IPv6 block.</summary>
+    public static async Task<FirewallIpv6?> ReadAsync(IStoreSession session, Scope scope, VpcResource vpc,
+        IReadOnlyDictionary<string, IReadOnlyList<EffectiveRule>> groupRules, IReadOnlySet<string> activePeerings, FirewallLists lists, CancellationToken ct)
+    {
         ArgumentNullException.ThrowIfNull(activePeerings);
         ArgumentNullException.ThrowIfNull(session);
         ArgumentNullException.ThrowIfNull(groupRules);
-        var vpc = await session.GetAsync<VpcResource>(scope, ResourceTypes.Vpc, vpcId, ct).ConfigureAwait(false);
-        if (vpc is null || !vpc.Ipv6CidrBlocks.Exists(b => b.State == "associated"))
+        ArgumentNullException.ThrowIfNull(vpc);
+        ArgumentNullException.ThrowIfNull(lists);
+        if (!vpc.Ipv6CidrBlocks.Exists(b => b.State == "associated"))
         {
             return null;
         }
-        var subnets = (await session.ListAsync<SubnetResource>(scope, ResourceTypes.Subnet, ct).ConfigureAwait(false))
+        var vpcId = vpc.Id;
+        var subnets = lists.Subnets
             .Where(s => s.VpcId == vpcId && Ipv6Blocks.SubnetBlock(s) is not null).OrderBy(s => s.Id, StringComparer.Ordinal).ToList();
-        var acls = (await session.ListAsync<NetworkAclResource>(scope, ResourceTypes.NetworkAcl, ct).ConfigureAwait(false)).Where(a => a.VpcId == vpcId).ToList();
+        var acls = lists.NetworkAcls.Where(a => a.VpcId == vpcId).ToList();
         var defaultAcl = acls.Find(a => a.IsDefault);
-        var tables = (await session.ListAsync<RouteTableResource>(scope, ResourceTypes.RouteTable, ct).ConfigureAwait(false)).Where(t => t.VpcId == vpcId).ToList();
+        var tables = lists.RouteTables.Where(t => t.VpcId == vpcId).ToList();
         var main = tables.Find(t => t.Associations.Exists(a => a.Main));
-        var access = await BlockPublicAccess.VpcBlockPublicAccess.AccessAsync(session, scope, ct).ConfigureAwait(false);
+        var access = lists.Access;
         var firewallSubnets = subnets.Select(s =>
         {
             var table = tables.Find(t => t.Associations.Exists(a => a.SubnetId == s.Id)) ?? main;
@@ -85,7 +96,7 @@ public sealed record FirewallIpv6(
                 PeerRoutes = peerRoutes,
             };
         }).ToList();
-        var allInterfaces = await session.ListAsync<NetworkInterfaceResource>(scope, ResourceTypes.NetworkInterface, ct).ConfigureAwait(false);
+        var allInterfaces = lists.Interfaces;
         var interfaces = allInterfaces.Where(i => i.VpcId == vpcId && i.Ipv6Addresses.Count > 0)
             .OrderBy(i => i.Id, StringComparer.Ordinal)
             .Select(i => new FirewallIpv6Interface(i.Id, i.SubnetId, i.Ipv6Addresses.ToList()))

@@ -3,7 +3,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Stratus.Domain.AutoScaling;
 using Stratus.Domain.AutoScaling.Policies;
-using Stratus.Domain.Regions;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Store;
 
@@ -94,23 +93,20 @@ internal sealed partial class ScheduledActionRunner(IStateStore store, ScalingSi
         DateTime? earliest = null;
         await using (var session = await store.OpenReadAsync(ct).ConfigureAwait(false))
         {
-            foreach (var region in RegionCatalog.Names)
+            foreach (var stored in await ResourceScopes.ListEveryScopeAsync(session, ScheduledActions.Type, ct).ConfigureAwait(false))
             {
-                foreach (var stored in await session.ListEveryAccountAsync(region, ScheduledActions.Type.Name, ct).ConfigureAwait(false))
+                var action = JsonSerializer.Deserialize<ScheduledActionResource>(stored.Document, ResourceStore.Json)!;
+                if (action.NextFire is not { } fire)
                 {
-                    var action = JsonSerializer.Deserialize<ScheduledActionResource>(stored.Document, ResourceStore.Json)!;
-                    if (action.NextFire is not { } fire)
-                    {
-                        continue;
-                    }
-                    if (fire <= now)
-                    {
-                        due.Add((new Scope(stored.Key.AccountId, region), action.Id));
-                    }
-                    else if (earliest is null || fire < earliest)
-                    {
-                        earliest = fire;
-                    }
+                    continue;
+                }
+                if (fire <= now)
+                {
+                    due.Add((new Scope(stored.Key.AccountId, stored.Key.Region), action.Id));
+                }
+                else if (earliest is null || fire < earliest)
+                {
+                    earliest = fire;
                 }
             }
         }

@@ -3,7 +3,6 @@ using Microsoft.Extensions.Logging;
 using Stratus.Core;
 using Stratus.Domain.Compute.Events;
 using Stratus.Domain.Instances;
-using Stratus.Domain.Regions;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Store;
 using Stratus.Server.Instances;
@@ -62,15 +61,12 @@ internal sealed partial class ScheduledEventsController(IStateStore store, Insta
         var work = new List<(Scope Scope, string Id)>();
         await using (var read = await store.OpenReadAsync(ct).ConfigureAwait(false))
         {
-            foreach (var region in RegionCatalog.Names)
+            foreach (var stored in await ResourceScopes.ListEveryScopeAsync(read, ResourceTypes.InstanceEvents, ct).ConfigureAwait(false))
             {
-                foreach (var stored in await read.ListEveryAccountAsync(region, ResourceTypes.InstanceEvents.Name, ct).ConfigureAwait(false))
+                var events = System.Text.Json.JsonSerializer.Deserialize<InstanceEventsResource>(stored.Document, ResourceStore.Json)!;
+                if (events.Scheduled.Count > 0)
                 {
-                    var events = System.Text.Json.JsonSerializer.Deserialize<InstanceEventsResource>(stored.Document, ResourceStore.Json)!;
-                    if (events.Scheduled.Count > 0)
-                    {
-                        work.Add((new Scope(stored.Key.AccountId, region), stored.Key.Id));
-                    }
+                    work.Add((new Scope(stored.Key.AccountId, stored.Key.Region), stored.Key.Id));
                 }
             }
         }

@@ -3,7 +3,6 @@ using Microsoft.Extensions.Logging;
 using Stratus.Core;
 using Stratus.Domain.Fleets;
 using Stratus.Domain.Instances;
-using Stratus.Domain.Regions;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Store;
 using Stratus.Server.Instances;
@@ -32,17 +31,14 @@ internal sealed partial class FleetController(
         var work = new List<(Scope Scope, FleetKind Kind, string Id)>();
         await using (var read = await store.OpenReadAsync(ct).ConfigureAwait(false))
         {
-            foreach (var region in RegionCatalog.Names)
+            foreach (var kind in new[] { FleetKind.SpotFleet, FleetKind.Ec2Fleet })
             {
-                foreach (var kind in new[] { FleetKind.SpotFleet, FleetKind.Ec2Fleet })
+                foreach (var stored in await ResourceScopes.ListEveryScopeAsync(read, FleetIds.TypeOf(kind), ct).ConfigureAwait(false))
                 {
-                    foreach (var stored in await read.ListEveryAccountAsync(region, FleetIds.TypeOf(kind).Name, ct).ConfigureAwait(false))
+                    var fleet = JsonSerializer.Deserialize<FleetResource>(stored.Document, ResourceStore.Json)!;
+                    if (FleetRules.NeedsEvaluation(fleet))
                     {
-                        var fleet = JsonSerializer.Deserialize<FleetResource>(stored.Document, ResourceStore.Json)!;
-                        if (FleetRules.NeedsEvaluation(fleet))
-                        {
-                            work.Add((new Scope(stored.Key.AccountId, region), kind, stored.Key.Id));
-                        }
+                        work.Add((new Scope(stored.Key.AccountId, stored.Key.Region), kind, stored.Key.Id));
                     }
                 }
             }

@@ -3,7 +3,6 @@ using Stratus.Core;
 using Stratus.Domain.Compute.InstanceTypes;
 using Stratus.Domain.Instances;
 using Stratus.Domain.Instances.Launch;
-using Stratus.Domain.Regions;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Spot;
 using Stratus.Domain.Store;
@@ -32,16 +31,13 @@ internal sealed partial class SpotController(
         var work = new List<(Scope Scope, string Id)>();
         await using (var read = await store.OpenReadAsync(ct).ConfigureAwait(false))
         {
-            foreach (var region in RegionCatalog.Names)
+            foreach (var stored in await ResourceScopes.ListEveryScopeAsync(read, ResourceTypes.SpotInstanceRequest, ct).ConfigureAwait(false))
             {
-                foreach (var stored in await read.ListEveryAccountAsync(region, ResourceTypes.SpotInstanceRequest.Name, ct).ConfigureAwait(false))
+                var request = System.Text.Json.JsonSerializer.Deserialize<SpotInstanceRequestResource>(stored.Document, ResourceStore.Json)!;
+                if (request.State is SpotRequestStates.Open or SpotRequestStates.Active or SpotRequestStates.Disabled
+                    || (request.State == SpotRequestStates.Cancelled && request.StatusCode == SpotStatusCodes.RequestCanceledAndInstanceRunning))
                 {
-                    var request = System.Text.Json.JsonSerializer.Deserialize<SpotInstanceRequestResource>(stored.Document, ResourceStore.Json)!;
-                    if (request.State is SpotRequestStates.Open or SpotRequestStates.Active or SpotRequestStates.Disabled
-                        || (request.State == SpotRequestStates.Cancelled && request.StatusCode == SpotStatusCodes.RequestCanceledAndInstanceRunning))
-                    {
-                        work.Add((new Scope(stored.Key.AccountId, region), stored.Key.Id));
-                    }
+                    work.Add((new Scope(stored.Key.AccountId, stored.Key.Region), stored.Key.Id));
                 }
             }
         }
