@@ -179,6 +179,18 @@ def write_key_pair(ec2, key_name: str, path) -> str:
     return path
 
 
+def until_equal(check, expected, timeout: float, interval: float = 0.2):
+    """Polls `check` until it returns `expected` (packets through a just-applied rule, a route's
+    state); fails with the last value after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value == expected:
+            return value
+        assert time.monotonic() < deadline, f"never {expected!r}, last {value!r}"
+        time.sleep(interval)
+
+
 def tcp(port: int, cidr: str = "0.0.0.0/0") -> dict:
     """An IpPermission for one TCP port from a CIDR."""
     return {"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [{"CidrIp": cidr}]}

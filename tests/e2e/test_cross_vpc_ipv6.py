@@ -22,7 +22,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import GUESTS_GROUP, ServerFactory, minimal_ami
-from guests import BOOT_TIMEOUT, IMAGE_DIR, assert_nothing_left, require_host, terminate_all
+from guests import BOOT_TIMEOUT, IMAGE_DIR, assert_nothing_left, require_host, terminate_all, until_equal
 
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
 
@@ -53,13 +53,7 @@ def _get6(ns: str, address: str) -> bool:
 
 
 def _until(check, expected, timeout=8.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value == expected:
-            return value
-        assert time.monotonic() < deadline, f"never {expected!r}, last {value!r}"
-        time.sleep(0.3)
+    return until_equal(check, expected, timeout, interval=0.3)
 
 
 def _serve(ns: str) -> subprocess.Popen:

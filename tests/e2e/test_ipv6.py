@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import ipaddress
 import subprocess
-import time
 
 import pytest
 from botocore.exceptions import ClientError
 
 from conftest import GUESTS_GROUP, FAST, ServerFactory, error_of, minimal_ami
-from guests import BOOT_TIMEOUT, IMAGE_DIR, assert_nothing_left, require_host, terminate_all
+from guests import BOOT_TIMEOUT, IMAGE_DIR, assert_nothing_left, require_host, terminate_all, until_equal
 
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
 
@@ -283,13 +282,7 @@ def _ping6(instance_id: str, address: str) -> bool:
 
 
 def _until(check, expected, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value == expected:
-            return value
-        assert time.monotonic() < deadline, f"never {expected!r}, last {value!r}"
-        time.sleep(0.2)
+    return until_equal(check, expected, timeout, interval=0.2)
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ import uuid
 import pytest
 
 from conftest import GUESTS_GROUP
-from guests import GuestLab, guest_server, require_host
+from guests import GuestLab, guest_server, require_host, until_equal
 
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
 
@@ -45,13 +45,7 @@ def _get(ns: str, address: str, port: int) -> bool:
 
 
 def _until(check, expected, timeout=6.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value == expected:
-            return value
-        assert time.monotonic() < deadline, f"never {expected!r}, last {value!r}"
-        time.sleep(0.3)
+    return until_equal(check, expected, timeout, interval=0.3)
 
 
 def _serve(ns: str, port: int) -> subprocess.Popen:

@@ -32,7 +32,7 @@ import time
 import pytest
 
 from conftest import GUESTS_GROUP
-from guests import GuestLab, guest_server
+from guests import GuestLab, guest_server, until_equal
 
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
 
@@ -164,13 +164,7 @@ def _tcp_from(instance_id, ip, port) -> str:
 
 
 def _until(check, expected, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value == expected:
-            return value
-        assert time.monotonic() < deadline, f"never {expected!r}, last {value!r}"
-        time.sleep(0.2)
+    return until_equal(check, expected, timeout, interval=0.2)
 
 
 def _sources(check, count=6) -> set[str]:

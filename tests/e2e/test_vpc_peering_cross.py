@@ -28,7 +28,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import GUESTS_GROUP
-from guests import GuestLab, guest_server
+from guests import GuestLab, guest_server, until_equal
 
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
 
@@ -61,13 +61,7 @@ def _resolve(instance_id, name, server):
 
 
 def _until(check, expected, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value == expected:
-            return value
-        assert time.monotonic() < deadline, f"never {expected!r}, last {value!r}"
-        time.sleep(0.2)
+    return until_equal(check, expected, timeout, interval=0.2)
 
 
 def _code(call) -> str:
