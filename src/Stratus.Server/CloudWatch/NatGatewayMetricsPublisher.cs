@@ -2,7 +2,6 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Stratus.Domain.CloudWatch;
 using Stratus.Domain.Instances;
-using Stratus.Domain.Regions;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Store;
 using Stratus.Domain.Vpc.NatGateways;
@@ -37,15 +36,12 @@ internal sealed class NatGatewayMetricsPublisher(MetricStore metrics, IStateStor
         var gateways = new List<(Scope Scope, NatGatewayResource Nat)>();
         await using (var read = await store.OpenReadAsync(ct).ConfigureAwait(false))
         {
-            foreach (var region in RegionCatalog.All)
+            foreach (var stored in await ResourceScopes.ListEveryScopeAsync(read, ResourceTypes.NatGateway, ct).ConfigureAwait(false))
             {
-                foreach (var stored in await read.ListEveryAccountAsync(region.Name, ResourceTypes.NatGateway.Name, ct).ConfigureAwait(false))
+                var nat = JsonSerializer.Deserialize<NatGatewayResource>(stored.Document, ResourceStore.Json)!;
+                if (nat.Forwards)
                 {
-                    var nat = JsonSerializer.Deserialize<NatGatewayResource>(stored.Document, ResourceStore.Json)!;
-                    if (nat.Forwards)
-                    {
-                        gateways.Add((new Scope(stored.Key.AccountId, region.Name), nat));
-                    }
+                    gateways.Add((new Scope(stored.Key.AccountId, stored.Key.Region), nat));
                 }
             }
         }
