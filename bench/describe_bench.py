@@ -15,7 +15,6 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
@@ -24,7 +23,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from scale_bench import DEFAULT_BIN, INSTANCE_ID, Client, Server, stats  # noqa: E402
+from scale_bench import DEFAULT_BIN, INSTANCE_ID, Client, Server, stats, write_results  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -94,11 +93,7 @@ def main() -> int:
         server.stop()
         shutil.rmtree(root, ignore_errors=True)
 
-    text = json.dumps(results, indent=2)
-    print(text)
-    if args.out:
-        with open(args.out, "w", encoding="utf-8") as f:
-            f.write(text + "\n")
+    write_results(results, args.out)
     return 0
 
 

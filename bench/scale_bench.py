@@ -167,6 +167,15 @@ def stats(samples: list[float]) -> dict:
     return {"n": len(ordered), "p50": p(0.5), "p90": p(0.9), "p99": p(0.99), "max": round(ordered[-1], 2), "mean": round(statistics.fmean(ordered), 2)}
 
 
+def write_results(results: dict, out: str | None) -> None:
+    """Prints the results as JSON and writes them to `out` when given."""
+    text = json.dumps(results, indent=2)
+    print(text)
+    if out:
+        with open(out, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+
+
 def run_params(image: str, subnet: str, count: int, first: int) -> dict:
     params = {"Action": "RunInstances", "ImageId": image, "InstanceType": "t3.micro", "MinCount": count, "MaxCount": count, "SubnetId": subnet,
               "TagSpecification.1.ResourceType": "instance",

@@ -23,7 +23,6 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import shutil
@@ -37,7 +36,7 @@ from botocore.config import Config
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from describe_bench import cpu_ms  # noqa: E402
-from scale_bench import DEFAULT_BIN, INSTANCE_ID, Client, Server, run_params, stats  # noqa: E402
+from scale_bench import DEFAULT_BIN, INSTANCE_ID, Client, Server, run_params, stats, write_results  # noqa: E402
 
 
 def main() -> int:
@@ -121,11 +120,7 @@ def main() -> int:
         server.stop()
         shutil.rmtree(root, ignore_errors=True)
 
-    text = json.dumps(results, indent=2)
-    print(text)
-    if args.out:
-        with open(args.out, "w", encoding="utf-8") as f:
-            f.write(text + "\n")
+    write_results(results, args.out)
     return 0
 
 
