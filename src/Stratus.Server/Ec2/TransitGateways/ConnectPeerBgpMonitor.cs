@@ -2,7 +2,6 @@ using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Stratus.Domain.Instances;
-using Stratus.Domain.Regions;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Store;
 using Stratus.Domain.Vpc.TransitGateways;
@@ -73,19 +72,16 @@ internal sealed partial class ConnectPeerBgpMonitor(
         var stale = new List<(Scope Scope, string Id)>();
         await using (var read = await store.OpenReadAsync(ct).ConfigureAwait(false))
         {
-            foreach (var region in RegionCatalog.All)
+            foreach (var stored in await ResourceScopes.ListEveryScopeAsync(read, ResourceTypes.TransitGatewayConnectPeer, ct).ConfigureAwait(false))
             {
-                foreach (var stored in await read.ListEveryAccountAsync(region.Name, ResourceTypes.TransitGatewayConnectPeer.Name, ct).ConfigureAwait(false))
+                var peer = JsonSerializer.Deserialize<TransitGatewayConnectPeerResource>(stored.Document, ResourceStore.Json)!;
+                var key = (new Scope(stored.Key.AccountId, stored.Key.Region), peer.Id);
+                var state = reported.GetValueOrDefault(key);
+                var up = state?.Established.Order(StringComparer.Ordinal) ?? Enumerable.Empty<string>();
+                var routes = state?.LearnedRoutes.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal) ?? Enumerable.Empty<string>();
+                if (!peer.BgpEstablished.SequenceEqual(up, StringComparer.Ordinal) || !peer.LearnedRoutes.SequenceEqual(routes, StringComparer.Ordinal))
                 {
-                    var peer = JsonSerializer.Deserialize<TransitGatewayConnectPeerResource>(stored.Document, ResourceStore.Json)!;
-                    var key = (new Scope(stored.Key.AccountId, region.Name), peer.Id);
-                    var state = reported.GetValueOrDefault(key);
-                    var up = state?.Established.Order(StringComparer.Ordinal) ?? Enumerable.Empty<string>();
-                    var routes = state?.LearnedRoutes.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal) ?? Enumerable.Empty<string>();
-                    if (!peer.BgpEstablished.SequenceEqual(up, StringComparer.Ordinal) || !peer.LearnedRoutes.SequenceEqual(routes, StringComparer.Ordinal))
-                    {
-                        stale.Add(key);
-                    }
+                    stale.Add(key);
                 }
             }
         }
