@@ -2,7 +2,6 @@ using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Stratus.Domain.Instances;
-using Stratus.Domain.Regions;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Store;
 using Stratus.Domain.Vpc;
@@ -77,26 +76,23 @@ internal sealed partial class FlowLogDelivery(
         var interfacesByScope = new Dictionary<Scope, List<NetworkInterfaceResource>>();
         await using (var read = await store.OpenReadAsync(ct).ConfigureAwait(false))
         {
-            foreach (var region in RegionCatalog.All)
+            foreach (var stored in await ResourceScopes.ListEveryScopeAsync(read, ResourceTypes.VpcFlowLog, ct).ConfigureAwait(false))
             {
-                foreach (var stored in await read.ListEveryAccountAsync(region.Name, ResourceTypes.VpcFlowLog.Name, ct).ConfigureAwait(false))
+                var scope = new Scope(stored.Key.AccountId, stored.Key.Region);
+                var flowLog = JsonSerializer.Deserialize<FlowLogResource>(stored.Document, ResourceStore.Json)!;
+                if (await VpcFlowLogs.ResourceGoneAsync(read, scope, flowLog, ct).ConfigureAwait(false))
                 {
-                    var scope = new Scope(stored.Key.AccountId, region.Name);
-                    var flowLog = JsonSerializer.Deserialize<FlowLogResource>(stored.Document, ResourceStore.Json)!;
-                    if (await VpcFlowLogs.ResourceGoneAsync(read, scope, flowLog, ct).ConfigureAwait(false))
-                    {
-                        gone.Add((scope, flowLog));
-                        continue;
-                    }
-                    if (flowLog.VpcId is null || flowLog.LogDestinationType != "cloud-watch-logs")
-                    {
-                        continue;
-                    }
-                    flowLogs.Add((scope, flowLog));
-                    if (!interfacesByScope.ContainsKey(scope))
-                    {
-                        interfacesByScope[scope] = await read.ListAsync<NetworkInterfaceResource>(scope, ResourceTypes.NetworkInterface, ct).ConfigureAwait(false);
-                    }
+                    gone.Add((scope, flowLog));
+                    continue;
+                }
+                if (flowLog.VpcId is null || flowLog.LogDestinationType != "cloud-watch-logs")
+                {
+                    continue;
+                }
+                flowLogs.Add((scope, flowLog));
+                if (!interfacesByScope.ContainsKey(scope))
+                {
+                    interfacesByScope[scope] = await read.ListAsync<NetworkInterfaceResource>(scope, ResourceTypes.NetworkInterface, ct).ConfigureAwait(false);
                 }
             }
         }

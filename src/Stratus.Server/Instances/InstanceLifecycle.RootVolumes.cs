@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Stratus.Domain.Instances;
 using Stratus.Domain.Instances.RootVolumes;
-using Stratus.Domain.Regions;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Store;
 
@@ -109,15 +108,12 @@ internal sealed partial class InstanceLifecycle
     {
         var commands = new List<LifecycleCommand>();
         await using var read = await store.OpenReadAsync(ct).ConfigureAwait(false);
-        foreach (var region in RegionCatalog.All)
+        foreach (var stored in await ResourceScopes.ListEveryScopeAsync(read, ResourceTypes.ReplaceRootVolumeTask, ct).ConfigureAwait(false))
         {
-            foreach (var stored in await read.ListEveryAccountAsync(region.Name, ResourceTypes.ReplaceRootVolumeTask.Name, ct).ConfigureAwait(false))
+            var task = System.Text.Json.JsonSerializer.Deserialize<ReplaceRootVolumeTaskResource>(stored.Document, ResourceStore.Json)!;
+            if (task.Active)
             {
-                var task = System.Text.Json.JsonSerializer.Deserialize<ReplaceRootVolumeTaskResource>(stored.Document, ResourceStore.Json)!;
-                if (task.Active)
-                {
-                    commands.Add(new LifecycleCommand(new Scope(stored.Key.AccountId, region.Name), task.InstanceId, LifecycleAction.ReplaceRootVolume));
-                }
+                commands.Add(new LifecycleCommand(new Scope(stored.Key.AccountId, stored.Key.Region), task.InstanceId, LifecycleAction.ReplaceRootVolume));
             }
         }
         return commands;

@@ -5,7 +5,6 @@ using Stratus.Domain.Compute.Events;
 using Stratus.Domain.Compute.InstanceTypes;
 using Stratus.Domain.Ebs;
 using Stratus.Domain.Instances;
-using Stratus.Domain.Regions;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Store;
 using Stratus.Domain.Vpc;
@@ -284,37 +283,30 @@ internal sealed partial class InstanceLifecycle(
     {
         var result = new List<(Scope, InstanceResource)>();
         await using var read = await store.OpenReadAsync(ct).ConfigureAwait(false);
-        foreach (var region in RegionCatalog.All)
+        foreach (var stored in await ResourceScopes.ListEveryScopeAsync(read, ResourceTypes.Instance, ct).ConfigureAwait(false))
         {
-            foreach (var stored in await read.ListEveryAccountAsync(region.Name, ResourceTypes.Instance.Name, ct).ConfigureAwait(false))
-            {
-                var instance = System.Text.Json.JsonSerializer.Deserialize<InstanceResource>(stored.Document, ResourceStore.Json)!;
-                result.Add((new Scope(stored.Key.AccountId, region.Name), instance));
-            }
+            var instance = System.Text.Json.JsonSerializer.Deserialize<InstanceResource>(stored.Document, ResourceStore.Json)!;
+            result.Add((new Scope(stored.Key.AccountId, stored.Key.Region), instance));
         }
         return result;
     }
 
     /// <summary>
-    /// The periodic sweep: the terminated instances of each account and region found through the
-    /// store's state index, not by reading and decoding every instance each minute.
+    /// The periodic sweep: the terminated instances of each account and region that holds instances
+    /// (<see cref="ResourceScopes"/>), found through the store's state index, not by reading and
+    /// decoding every instance each minute.
     /// </summary>
     private async Task SweepTerminatedAsync(CancellationToken ct)
     {
         var terminated = new List<(Scope Scope, InstanceResource Instance)>();
         await using (var read = await store.OpenReadAsync(ct).ConfigureAwait(false))
         {
-            var accounts = await read.ListAccountsAsync(ct).ConfigureAwait(false);
             IReadOnlyList<IndexCondition> condition = [IndexCondition.Equal("instance-state-name", [InstanceStates.Terminated])];
-            foreach (var region in RegionCatalog.All)
+            foreach (var scope in await ResourceScopes.ListAsync(read, [ResourceTypes.Instance], ct).ConfigureAwait(false))
             {
-                foreach (var account in accounts)
+                foreach (var instance in await read.FindAsync<InstanceResource>(scope, ResourceTypes.Instance, condition, ct).ConfigureAwait(false))
                 {
-                    var scope = new Scope(account.AccountId, region.Name);
-                    foreach (var instance in await read.FindAsync<InstanceResource>(scope, ResourceTypes.Instance, condition, ct).ConfigureAwait(false))
-                    {
-                        terminated.Add((scope, instance));
-                    }
+                    terminated.Add((scope, instance));
                 }
             }
         }

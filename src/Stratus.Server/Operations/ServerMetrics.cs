@@ -3,7 +3,6 @@ using System.Diagnostics.Metrics;
 using Microsoft.AspNetCore.Http;
 using Prometheus;
 using Stratus.Domain.Instances;
-using Stratus.Domain.Regions;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Store;
 
@@ -156,18 +155,15 @@ internal static class InstanceCounts
     {
         var counts = new Dictionary<(string, string, string), int>();
         await using var read = await store.OpenReadAsync(ct).ConfigureAwait(false);
-        foreach (var region in RegionCatalog.All)
+        foreach (var stored in await ResourceScopes.ListEveryScopeAsync(read, ResourceTypes.Instance, ct).ConfigureAwait(false))
         {
-            foreach (var stored in await read.ListEveryAccountAsync(region.Name, ResourceTypes.Instance.Name, ct).ConfigureAwait(false))
+            var instance = System.Text.Json.JsonSerializer.Deserialize<InstanceResource>(stored.Document, ResourceStore.Json);
+            if (instance is null)
             {
-                var instance = System.Text.Json.JsonSerializer.Deserialize<InstanceResource>(stored.Document, ResourceStore.Json);
-                if (instance is null)
-                {
-                    continue;
-                }
-                var key = (region.Name, instance.State, instance.Runtime);
-                counts[key] = counts.GetValueOrDefault(key) + 1;
+                continue;
             }
+            var key = (stored.Key.Region, instance.State, instance.Runtime);
+            counts[key] = counts.GetValueOrDefault(key) + 1;
         }
         return counts;
     }
