@@ -1,8 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Stratus.Domain.CloudWatch;
+using Stratus.Server.Hosting;
 using Stratus.Services.Model.CloudWatch;
 
 namespace Stratus.Server.CloudWatch;
@@ -16,40 +16,37 @@ namespace Stratus.Server.CloudWatch;
 /// and each is recorded as an Action history item.
 /// </summary>
 internal sealed partial class AlarmEvaluator(CloudWatchState state, MetricQueries queries, IInstanceActions instances, IScalingPolicyActions policies,
-    ServerOptions options, TimeProvider clock, ILogger<AlarmEvaluator> logger) : BackgroundService
+    ServerOptions options, TimeProvider clock, ILogger<AlarmEvaluator> logger) : PeriodicService(clock)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
 
     /// <summary>When each alarm in ALARM last ran its Auto Scaling actions (they repeat every period while it stays there, as in CloudWatch).</summary>
     private readonly Dictionary<(string Account, string Region, string Name), DateTime> _scalingActionsRun = [];
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>When the metric store's hourly roll-up is next due (the first evaluation does one).</summary>
+    private DateTime _rollUpDue = DateTime.MinValue;
+
+    /// <summary>One evaluation per <see cref="ServerOptions.AlarmEvaluationInterval"/>, the first one interval after start.</summary>
+    protected override TimeSpan Interval => options.AlarmEvaluationInterval;
+
+    protected override bool PassAtStart => false;
+
+    protected override bool FixedRate => true;
+
+    /// <summary>Flushes the metrics written since the last pass, evaluates every alarm and rolls the metric store up when due.</summary>
+    internal override async Task PassAsync(CancellationToken ct)
     {
-        var rollUpDue = DateTime.MinValue;
-        using var timer = new PeriodicTimer(options.AlarmEvaluationInterval, clock);
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        await state.Metrics.FlushAsync(ct).ConfigureAwait(false);
+        await EvaluateAllAsync(ct).ConfigureAwait(false);
+        var now = Clock.GetUtcNow().UtcDateTime;
+        if (now >= _rollUpDue)
         {
-            try
-            {
-                await state.Metrics.FlushAsync(stoppingToken).ConfigureAwait(false);
-                await EvaluateAllAsync(stoppingToken).ConfigureAwait(false);
-                var now = clock.GetUtcNow().UtcDateTime;
-                if (now >= rollUpDue)
-                {
-                    rollUpDue = now.AddHours(1);
-                    await state.Metrics.RollUpAsync(new DateTimeOffset(now).ToUnixTimeSeconds(), stoppingToken).ConfigureAwait(false);
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                LogFailed(logger, e);
-            }
+            _rollUpDue = now.AddHours(1);
+            await state.Metrics.RollUpAsync(new DateTimeOffset(now).ToUnixTimeSeconds(), ct).ConfigureAwait(false);
         }
     }
+
+    protected override void OnPassFailed(Exception e) => LogFailed(logger, e);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Alarm evaluation failed")]
     private static partial void LogFailed(ILogger logger, Exception e);
@@ -66,7 +63,7 @@ internal sealed partial class AlarmEvaluator(CloudWatchState state, MetricQuerie
         await _gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            var now = clock.GetUtcNow().UtcDateTime;
+            var now = Clock.GetUtcNow().UtcDateTime;
             var all = state.AllAlarms();
             foreach (var (account, region, alarm) in all.Where(a => a.Alarm.Metric is not null))
             {
@@ -313,7 +310,7 @@ internal sealed partial class AlarmEvaluator(CloudWatchState state, MetricQuerie
             {
                 AlarmName = alarm.Name,
                 AlarmType = alarm.Type,
-                Timestamp = clock.GetUtcNow().UtcDateTime,
+                Timestamp = Clock.GetUtcNow().UtcDateTime,
                 HistoryItemType = "Action",
                 HistorySummary = succeeded ? $"Successfully executed action {action}" : $"Failed to execute action {action}",
                 HistoryData = new JsonObject

@@ -1,5 +1,5 @@
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Stratus.Server.Hosting;
 
 namespace Stratus.Server.CloudWatch;
 
@@ -10,33 +10,21 @@ namespace Stratus.Server.CloudWatch;
 /// puts it into the <see cref="MetricStore"/> in its period's slot; a failed round is logged and the
 /// next one runs as usual.
 /// </summary>
-internal abstract partial class MetricsPublisher(ServerOptions options, TimeProvider clock, ILogger logger) : BackgroundService
+internal abstract partial class MetricsPublisher(ServerOptions options, TimeProvider clock, ILogger logger) : PeriodicService(clock)
 {
-    /// <summary>The server's clock.</summary>
-    protected TimeProvider Clock => clock;
+    /// <summary>One round per collection interval, the first one interval after start.</summary>
+    protected sealed override TimeSpan Interval => options.MetricsCollectionInterval;
+
+    protected sealed override bool PassAtStart => false;
+
+    protected sealed override bool FixedRate => true;
 
     /// <summary>Reads and stores one round of metrics.</summary>
     public abstract Task PublishAsync(CancellationToken ct);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.MetricsCollectionInterval, clock);
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
-        {
-            try
-            {
-                await PublishAsync(stoppingToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                LogFailed(logger, GetType().Name, e);
-            }
-        }
-    }
+    internal sealed override Task PassAsync(CancellationToken ct) => PublishAsync(ct);
+
+    protected sealed override void OnPassFailed(Exception e) => LogFailed(logger, GetType().Name, e);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Publisher}: publishing metrics failed")]
     private static partial void LogFailed(ILogger logger, string publisher, Exception e);

@@ -1,11 +1,11 @@
 using System.Text.Json;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Stratus.Domain.Instances;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Store;
 using Stratus.Domain.Vpc;
 using Stratus.Domain.Vpc.FlowLogs;
+using Stratus.Server.Hosting;
 using Stratus.Server.Logs;
 
 namespace Stratus.Server.FlowLogs;
@@ -23,7 +23,7 @@ namespace Stratus.Server.FlowLogs;
 /// whose resource is gone are deleted with it.
 /// </summary>
 internal sealed partial class FlowLogDelivery(
-    IStateStore store, IInstanceRuntime runtime, LogStore logs, ServerOptions options, TimeProvider clock, ILogger<FlowLogDelivery> logger) : BackgroundService
+    IStateStore store, IInstanceRuntime runtime, LogStore logs, ServerOptions options, TimeProvider clock, ILogger<FlowLogDelivery> logger) : PeriodicService(clock)
 {
     private sealed class Window
     {
@@ -40,37 +40,17 @@ internal sealed partial class FlowLogDelivery(
         ? TimeSpan.FromSeconds(Math.Max(1, i.TotalSeconds / 3))
         : TimeSpan.FromSeconds(5);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (!runtime.AppliesFirewall)
-        {
-            return; // no packets: no records
-        }
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await RunOnceAsync(stoppingToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                LogPassFailed(logger, e);
-            }
-            try
-            {
-                await Task.Delay(PollInterval, clock, stoppingToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
+    protected override TimeSpan Interval => PollInterval;
+
+    /// <summary>No packet filter, no packets: no records.</summary>
+    protected override bool Enabled => runtime.AppliesFirewall;
+
+    protected override void OnPassFailed(Exception e) => LogPassFailed(logger, e);
 
     /// <summary>One reading of every watched VPC's counters, and the deliveries that are due.</summary>
-    public async Task RunOnceAsync(CancellationToken ct)
+    internal override async Task PassAsync(CancellationToken ct)
     {
-        var now = clock.GetUtcNow().ToUnixTimeSeconds();
+        var now = Clock.GetUtcNow().ToUnixTimeSeconds();
         var flowLogs = new List<(Scope Scope, FlowLogResource FlowLog)>();
         var gone = new List<(Scope Scope, FlowLogResource FlowLog)>();
         var interfacesByScope = new Dictionary<Scope, List<NetworkInterfaceResource>>();
@@ -187,7 +167,7 @@ internal sealed partial class FlowLogDelivery(
             return;
         }
         var format = FlowLogFormat.Parse(flowLog.LogFormat);
-        var nowMs = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var nowMs = Clock.GetUtcNow().ToUnixTimeMilliseconds();
         var group = logs.FindGroup(scope.AccountId, scope.Region, groupName);
         if (group is null)
         {

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Stratus.Server.Gateway;
 using Stratus.Server.Hosting;
@@ -21,39 +20,24 @@ internal static class LogsRegistration
 /// <summary>
 /// Deletes events older than their group's retention period, every minute. Reads already hide
 /// them from the moment the policy applies; the sweep frees the space (AWS deletes them within
-/// days, Stratus within a minute).
+/// days, Stratus within a minute). A sweep that fails is logged and the next one runs as usual.
 /// </summary>
-internal sealed partial class LogRetentionSweeper(LogStore store, TimeProvider clock, ILogger<LogRetentionSweeper> logger) : BackgroundService
+internal sealed partial class LogRetentionSweeper(LogStore store, TimeProvider clock, ILogger<LogRetentionSweeper> logger) : PeriodicService(clock)
 {
-    public static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
+    protected override TimeSpan Interval => TimeSpan.FromMinutes(1);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    internal override Task PassAsync(CancellationToken ct)
     {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                SweepOnce();
-            }
-            catch (Microsoft.Data.Sqlite.SqliteException e)
-            {
-                LogSweepFailed(logger, e);
-            }
-            try
-            {
-                await Task.Delay(Interval, clock, stoppingToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
+        SweepOnce();
+        return Task.CompletedTask;
     }
+
+    protected override void OnPassFailed(Exception e) => LogSweepFailed(logger, e);
 
     /// <summary>One pass over every group with a retention policy; answers how many events went.</summary>
     public int SweepOnce()
     {
-        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var now = Clock.GetUtcNow().ToUnixTimeMilliseconds();
         var removed = 0;
         foreach (var group in store.GroupsWithRetention())
         {

@@ -1,10 +1,10 @@
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Stratus.Core;
 using Stratus.Domain.Compute.Events;
 using Stratus.Domain.Instances;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Store;
+using Stratus.Server.Hosting;
 using Stratus.Server.Instances;
 
 namespace Stratus.Server.Ec2.Events;
@@ -18,45 +18,17 @@ namespace Stratus.Server.Ec2.Events;
 /// lifecycle and the event ends <c>[Completed]</c>. Each instance's decision is one write
 /// transaction, so a restart carries on from the store.
 /// </summary>
-internal sealed partial class ScheduledEventsController(IStateStore store, InstanceLifecycle lifecycle, TimeProvider clock, ILogger<ScheduledEventsController> log) : BackgroundService
+internal sealed partial class ScheduledEventsController(IStateStore store, InstanceLifecycle lifecycle, TimeProvider clock, ILogger<ScheduledEventsController> log) : PeriodicService(clock)
 {
     /// <summary>How often due events are looked for.</summary>
-    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
+    protected override TimeSpan Interval => TimeSpan.FromSeconds(2);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(Interval, clock);
-        do
-        {
-            try
-            {
-                await PassAsync(stoppingToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception e)
-            {
-                LogPassFailed(e);
-            }
-        }
-        while (await WaitAsync(timer, stoppingToken).ConfigureAwait(false));
-    }
+    /// <summary>A pass at start, then every two seconds.</summary>
+    protected override bool FixedRate => true;
 
-    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken ct)
-    {
-        try
-        {
-            return await timer.WaitForNextTickAsync(ct).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-    }
+    protected override void OnPassFailed(Exception e) => LogPassFailed(e);
 
-    internal async Task PassAsync(CancellationToken ct)
+    internal override async Task PassAsync(CancellationToken ct)
     {
         var work = new List<(Scope Scope, string Id)>();
         await using (var read = await store.OpenReadAsync(ct).ConfigureAwait(false))
@@ -89,7 +61,7 @@ internal sealed partial class ScheduledEventsController(IStateStore store, Insta
 
     private async Task ReconcileAsync(Scope scope, string instanceId, CancellationToken ct)
     {
-        var now = clock.GetUtcNow().UtcDateTime;
+        var now = Clock.GetUtcNow().UtcDateTime;
         var commands = new List<LifecycleCommand>();
         await using (var tx = await store.BeginWriteAsync(ct).ConfigureAwait(false))
         {

@@ -1,10 +1,10 @@
 using System.Text.Json;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Stratus.Domain.Instances;
 using Stratus.Domain.Resources;
 using Stratus.Domain.Store;
 using Stratus.Domain.Vpc.TransitGateways;
+using Stratus.Server.Hosting;
 using Stratus.Server.Instances;
 
 namespace Stratus.Server.Ec2;
@@ -20,7 +20,7 @@ namespace Stratus.Server.Ec2;
 /// report (no tunnel on this host, the speaker gone) are recorded down with nothing learned.
 /// </summary>
 internal sealed partial class ConnectPeerBgpMonitor(
-    IStateStore store, IInstanceRuntime runtime, InstanceLifecycle lifecycle, TimeProvider clock, ILogger<ConnectPeerBgpMonitor> logger) : BackgroundService
+    IStateStore store, IInstanceRuntime runtime, InstanceLifecycle lifecycle, TimeProvider clock, ILogger<ConnectPeerBgpMonitor> logger) : PeriodicService(clock)
 {
     /// <summary>How often the speakers are read.</summary>
     public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
@@ -31,39 +31,19 @@ internal sealed partial class ConnectPeerBgpMonitor(
     private string? _lastReading;
     private DateTimeOffset _lastFullPass = DateTimeOffset.MinValue;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (!runtime.AppliesFirewall)
-        {
-            return; // no tunnels: no sessions
-        }
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await RunOnceAsync(stoppingToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                LogPassFailed(logger, e);
-            }
-            try
-            {
-                await Task.Delay(PollInterval, clock, stoppingToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
+    protected override TimeSpan Interval => PollInterval;
+
+    /// <summary>No packet filter, no tunnels: no sessions.</summary>
+    protected override bool Enabled => runtime.AppliesFirewall;
+
+    protected override void OnPassFailed(Exception e) => LogPassFailed(logger, e);
 
     /// <summary>One reading of the speakers, recorded where it changes what the store holds.</summary>
-    public async Task RunOnceAsync(CancellationToken ct)
+    internal override async Task PassAsync(CancellationToken ct)
     {
         var reading = await runtime.ReadConnectPeerBgpAsync(ct).ConfigureAwait(false);
         var serialized = JsonSerializer.Serialize(reading.OrderBy(r => r.ConnectPeerId, StringComparer.Ordinal));
-        var now = clock.GetUtcNow();
+        var now = Clock.GetUtcNow();
         if (serialized == _lastReading && now - _lastFullPass < FullPassInterval)
         {
             return;
