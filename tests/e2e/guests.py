@@ -458,6 +458,44 @@ class Outside:
 # Transit gateways
 # --------------------------------------------------------------------------------------------
 
+# A GRE end where the kernel has no ip_gre (as on some CI hosts): a TUN device and a raw socket
+# (protocol 47) speaking RFC 2784's wire format. Prints `ready` once it runs.
+USERSPACE_GRE = r"""
+import fcntl, os, select, socket, struct, sys
+name, local, remote = sys.argv[1:4]
+tun = os.open("/dev/net/tun", os.O_RDWR)
+fcntl.ioctl(tun, 0x400454CA, struct.pack("16sH", name.encode(), 0x1001))
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 47)
+s.bind((local, 0))
+print("ready", flush=True)
+while True:
+    ready, _, _ = select.select([tun, s], [], [])
+    if tun in ready:
+        p = os.read(tun, 65535)
+        if p and p[0] >> 4 == 4:
+            s.sendto(b"\0\0\x08\0" + p, (remote, 0))
+    if s in ready:
+        d, a = s.recvfrom(65535)
+        o = (d[0] & 15) * 4
+        flags = struct.unpack("!H", d[o:o + 2])[0]
+        if a[0] != remote or d[o + 2:o + 4] != b"\x08\x00" or flags & 0x4007:
+            continue
+        os.write(tun, d[o + 4 + 4 * bin(flags & 0xB000).count("1"):])
+"""
+
+
+def gre_end(namespace: str, local: str, remote: str, helpers: list) -> None:
+    """A GRE device `gre1` in `namespace` from `local` to `remote` (an appliance's end of a Connect
+    peer): the kernel's (`ip tunnel add ... mode gre`) or, where the kernel has no ip_gre, the
+    user-space one (USERSPACE_GRE), whose process is added to `helpers` (see helper_processes)."""
+    if host_run("ip", "-n", namespace, "tunnel", "add", "gre1", "mode", "gre", "local", local, "remote", remote, "ttl", "255",
+                check=False).returncode != 0:
+        proc = subprocess.Popen(["ip", "netns", "exec", namespace, "python3", "-c", USERSPACE_GRE, "gre1", local, remote],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        helpers.append(proc)
+        assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
+
+
 def gateway_namespaces() -> set[str]:
     """The host's transit gateway namespaces (stg-*), of every server on the host."""
     return {ns for ns in netns() if ns.startswith("stg-")}

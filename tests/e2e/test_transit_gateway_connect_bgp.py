@@ -23,15 +23,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import time
 
 import pytest
 
 from conftest import GUESTS_GROUP, wait_until
-from guests import (ICMP_FROM_VPCS, GuestLab, attached_vpc, first_zone, guest_ns, guest_processes, helper_processes, host_run, transit_gateway_server,
+from guests import (ICMP_FROM_VPCS, GuestLab, attached_vpc, first_zone, gre_end, guest_ns, guest_processes, helper_processes, host_run, transit_gateway_server,
                     until_reachable, wait_transit_gateways, wait_vpc_attachments)
-from test_transit_gateway_peering import USERSPACE_GRE
 
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
 
@@ -151,11 +149,7 @@ def _appliance_birdc(lab, *command) -> str:
 def _start_appliance(lab):
     """The appliance's GRE end, its addresses, and its own BGP speaker with sessions to both gateway addresses."""
     ns, local = _ns(lab, "appliance"), lab.ip["appliance"]
-    if host_run("ip", "-n", ns, "tunnel", "add", "gre1", "mode", "gre", "local", local, "remote", TGW_ADDRESS, "ttl", "255", check=False).returncode != 0:
-        proc = subprocess.Popen(["ip", "netns", "exec", ns, "python3", "-c", USERSPACE_GRE, "gre1", local, TGW_ADDRESS],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        lab.helpers.append(proc)
-        assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
+    gre_end(ns, local, TGW_ADDRESS, lab.helpers)
     for args in (["addr", "add", PEER_INSIDE + "/29", "dev", "gre1"], ["link", "set", "gre1", "mtu", "1476", "up"],
                  ["addr", "add", ANNOUNCED_ADDRESS + "/32", "dev", "lo"]):
         host_run("ip", "-n", ns, *args)

@@ -26,7 +26,7 @@ import time
 import pytest
 
 from conftest import GUESTS_GROUP, wait_until
-from guests import (ICMP_FROM_VPCS, GuestLab, attached_vpc, first_zone, gateway_namespaces, guest_ns, helper_processes, host_run, ping, tcp,
+from guests import (ICMP_FROM_VPCS, GuestLab, attached_vpc, first_zone, gateway_namespaces, gre_end, guest_ns, helper_processes, host_run, ping, tcp,
                     transit_gateway_server, until_reachable, wait_transit_gateways, wait_vpc_attachments)
 
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
@@ -37,30 +37,6 @@ TGW_ADDRESS = "10.94.255.1"
 INSIDE = "169.254.100.0/29"
 APPLIANCE_BLOCK = "10.97.0.0/24"
 APPLIANCE_ADDRESS = "10.97.0.1"
-
-# The appliance's GRE end where the kernel has no ip_gre: a TUN device and a raw socket (protocol 47).
-USERSPACE_GRE = r"""
-import fcntl, os, select, socket, struct, sys
-name, local, remote = sys.argv[1:4]
-tun = os.open("/dev/net/tun", os.O_RDWR)
-fcntl.ioctl(tun, 0x400454CA, struct.pack("16sH", name.encode(), 0x1001))
-s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 47)
-s.bind((local, 0))
-print("ready", flush=True)
-while True:
-    ready, _, _ = select.select([tun, s], [], [])
-    if tun in ready:
-        p = os.read(tun, 65535)
-        if p and p[0] >> 4 == 4:
-            s.sendto(b"\0\0\x08\0" + p, (remote, 0))
-    if s in ready:
-        d, a = s.recvfrom(65535)
-        o = (d[0] & 15) * 4
-        flags = struct.unpack("!H", d[o:o + 2])[0]
-        if a[0] != remote or d[o + 2:o + 4] != b"\x08\x00" or flags & 0x4007:
-            continue
-        os.write(tun, d[o + 4 + 4 * bin(flags & 0xB000).count("1"):])
-"""
 
 
 def _until(check, timeout=30.0, what="condition"):
@@ -200,12 +176,8 @@ def test_security_groups_apply_across_the_peering(lab):
 
 def _appliance_gre_end(lab):
     """Sets up the appliance's GRE end (kernel GRE where there is one, else the user-space one) and returns the device."""
-    ns, local = _ns(lab, "appliance"), lab.ip["appliance"]
-    if host_run("ip", "-n", ns, "tunnel", "add", "gre1", "mode", "gre", "local", local, "remote", TGW_ADDRESS, "ttl", "255", check=False).returncode != 0:
-        proc = subprocess.Popen(["ip", "netns", "exec", ns, "python3", "-c", USERSPACE_GRE, "gre1", local, TGW_ADDRESS],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        lab.helpers.append(proc)
-        assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
+    ns = _ns(lab, "appliance")
+    gre_end(ns, lab.ip["appliance"], TGW_ADDRESS, lab.helpers)
     for args in (["addr", "add", "169.254.100.1/29", "dev", "gre1"], ["addr", "add", APPLIANCE_ADDRESS + "/32", "dev", "gre1"],
                  ["link", "set", "gre1", "mtu", "1476", "up"], ["route", "add", CIDRS["b"], "dev", "gre1", "src", APPLIANCE_ADDRESS]):
         host_run("ip", "-n", ns, *args)
