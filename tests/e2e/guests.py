@@ -236,11 +236,12 @@ class GuestLab:
         return sg
 
     def run_instances(self, count: int = 1, instance_type: str = "t3.micro", key: bool = True, **kwargs) -> list[str]:
-        """RunInstances of `count` guests of the minimal image (with the key pair unless `key` is
-        false); returns their ids at once."""
+        """RunInstances of `count` guests of the minimal image (or ImageId when given; with the key
+        pair unless `key` is false); returns their ids at once."""
         if key and self.key_name:
             kwargs.setdefault("KeyName", self.key_name)
-        out = self.ec2.run_instances(ImageId=self.ami, InstanceType=instance_type, MinCount=count, MaxCount=count, **kwargs)
+        kwargs.setdefault("ImageId", self.ami)
+        out = self.ec2.run_instances(InstanceType=instance_type, MinCount=count, MaxCount=count, **kwargs)
         return [i["InstanceId"] for i in out["Instances"]]
 
     def wait_running(self, *instance_ids: str) -> None:
