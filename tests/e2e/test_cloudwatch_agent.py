@@ -152,7 +152,7 @@ def test_the_agent_publishes_guest_metrics_with_the_instance_profile(srv, tmp_pa
                         ComparisonOperator="GreaterThanThreshold", Dimensions=by_instance)
 
     # Every configured metric, with the appended dimensions (no host: append_dimensions drops it).
-    full = {"InstanceId": agent, "ImageId": ami, "InstanceType": "t3.micro"}
+    full = {"InstanceId": agent, "ImageId": guests.ami, "InstanceType": "t3.micro"}
     wanted = {"mem_used_percent", "disk_used_percent", "cpu_usage_idle", "cpu_usage_iowait", "cpu_usage_user", "cpu_usage_system",
               "netstat_tcp_established", "netstat_tcp_time_wait", "swap_used_percent"}
     deadline = time.monotonic() + 30
