@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import GUESTS_GROUP, ServerFactory, default_vpc, error_of, minimal_ami, tags_dict, wait_until
+from conftest import GUESTS_GROUP, default_vpc, error_of, minimal_ami, tags_dict, wait_until
 
 # Boots real guests: runs in the one xdist group of such modules (tests/e2e/README.md, 'Parallel runs').
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
@@ -409,31 +409,19 @@ def test_seed_lab3_group_behind_alb_on_real_instances(stratus_binary, tmp_path_f
     launch hook; then a terminated instance and one whose web server was killed are replaced, and
     a smaller desired capacity drains."""
     import base64
-    import os
-    import shutil
 
     from test_elbv2 import WEB, _get, _hosts_blocks_of
-    from guests import BOOT_TIMEOUT, IMAGE_DIR, assert_nothing_left, require_host, ssh, terminate_all, wait_ssh
+    from guests import BOOT_TIMEOUT, GuestLab, guest_server, ssh, wait_ssh
 
-    require_host()
-    if shutil.which("crun") is None:
-        pytest.fail("the container runtime needs crun", pytrace=False)
-    factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("asg-lab3")))
-    srv = factory(name="stratus-asg-lab3", extra_args=["--runtime", "container", "--image-dir", IMAGE_DIR])
-    try:
-        ec2, elb, asg = srv.ec2(), srv.client("elbv2"), srv.client("autoscaling")
+    with guest_server(stratus_binary, tmp_path_factory, "asg-lab3") as srv:
+        guests = GuestLab(srv, tmp_path_factory.mktemp("asg-keys"), key_name="myapp-key")
+        ec2, elb, asg, key = guests.ec2, srv.client("elbv2"), srv.client("autoscaling"), guests.key_path
         vpc = default_vpc(ec2)["VpcId"]
         subnets = sorted(ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"], key=lambda s: s["AvailabilityZone"])[:3]
         assert len({s["AvailabilityZone"] for s in subnets}) == 3
-        web = ec2.create_security_group(GroupName="web", Description="web", VpcId=vpc)["GroupId"]
-        ec2.authorize_security_group_ingress(GroupId=web, IpPermissions=[
-            {"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]} for port in (22, 80)])
-        key = str(tmp_path_factory.mktemp("asg-keys") / "k.pem")
-        with open(key, "w") as f:
-            f.write(ec2.create_key_pair(KeyName="myapp-key")["KeyMaterial"])
-        os.chmod(key, 0o400)
+        web = guests.ssh_group("web", ports=(22, 80), vpc_id=vpc)
         ec2.create_launch_template(LaunchTemplateName="myapp-lt", LaunchTemplateData={
-            "ImageId": minimal_ami(ec2), "InstanceType": "t3.micro", "SecurityGroupIds": [web], "KeyName": "myapp-key",
+            "ImageId": guests.ami, "InstanceType": "t3.micro", "SecurityGroupIds": [web], "KeyName": "myapp-key",
             "UserData": base64.b64encode(WEB.encode()).decode()})
 
         # Step 1-2: target group and ALB (the seed's commands, through the aws CLI; the independent
@@ -522,10 +510,4 @@ def test_seed_lab3_group_behind_alb_on_real_instances(stratus_binary, tmp_path_f
         asg.delete_auto_scaling_group(AutoScalingGroupName="myapp-asg", ForceDelete=True)
         wait_until(lambda: not asg.describe_auto_scaling_groups(AutoScalingGroupNames=["myapp-asg"])["AutoScalingGroups"], 90, "group deleted")
         elb.delete_load_balancer(LoadBalancerArn=alb["LoadBalancerArn"])
-    finally:
-        try:
-            terminate_all(srv)
-        finally:
-            factory.close()
-            assert_nothing_left(srv)
-            assert not _hosts_blocks_of(srv)
+    assert not _hosts_blocks_of(srv)

@@ -19,7 +19,7 @@ from email.mime.text import MIMEText
 import pytest
 
 from conftest import GUESTS_GROUP, ServerFactory
-from guests import IMAGE_DIR, ssh
+from guests import IMAGE_DIR, GuestLab, ssh
 from test_real_instances import RUNTIMES, _describe
 
 # Boots real guests: runs in the one xdist group of such modules (tests/e2e/README.md, 'Parallel runs').
@@ -63,18 +63,12 @@ def debian_server(request, stratus_binary, tmp_path_factory):
 
 
 def test_cloud_init_runs_multipart_user_data(debian_server, tmp_path):
-    ec2 = debian_server.ec2()
-    key_path = str(tmp_path / "debian.pem")
-    with open(key_path, "w") as f:
-        f.write(ec2.create_key_pair(KeyName="debian")["KeyMaterial"])
-    os.chmod(key_path, 0o400)
+    guests = GuestLab(debian_server, tmp_path, key_name="debian")
+    ec2, key_path = guests.ec2, guests.key_path
     ami = ec2.describe_images(Owners=["amazon"], Filters=[{"Name": "name", "Values": ["debian-12-amd64-*"]}])["Images"][0]["ImageId"]
     # Security groups are enforced: the host (an outside address) needs an SSH rule, as on AWS.
-    sg = ec2.create_security_group(GroupName="ssh", Description="ssh from anywhere")["GroupId"]
-    ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[
-        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
-    iid = ec2.run_instances(ImageId=ami, InstanceType="t3.small", MinCount=1, MaxCount=1, KeyName="debian",
-                            SecurityGroupIds=[sg], UserData=_multipart())["Instances"][0]["InstanceId"]
+    sg = guests.ssh_group("ssh", description="ssh from anywhere")
+    iid = guests.run_instances(instance_type="t3.small", ImageId=ami, SecurityGroupIds=[sg], UserData=_multipart())[0]
     try:
         # cloud-init only uses IMDSv2 where DMI says AWS; the debian-12 AMI leaves IMDSv1 on.
         assert _describe(ec2, iid)["MetadataOptions"]["HttpTokens"] == "optional"

@@ -16,15 +16,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import shutil
 import time
 
 import boto3
 import pytest
 from botocore.config import Config
 
-from conftest import GUESTS_GROUP, ServerFactory, minimal_ami
-from guests import BOOT_TIMEOUT, IMAGE_DIR, assert_nothing_left, require_host, ssh, terminate_all, wait_ssh
+from conftest import GUESTS_GROUP
+from guests import BOOT_TIMEOUT, IMAGE_DIR, GuestLab, guest_server, ssh, wait_ssh
 
 # Boots real guests: runs in the one xdist group of such modules (tests/e2e/README.md, 'Parallel runs').
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
@@ -87,20 +86,8 @@ EOF
 
 @pytest.fixture(scope="module")
 def srv(stratus_binary, tmp_path_factory):
-    require_host()
-    if shutil.which("crun") is None:
-        pytest.fail("the CloudWatch agent test needs crun on the host", pytrace=False)
-    factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("cw-agent")))
-    server = factory(name="stratus-cw-agent", extra_args=["--runtime", "container", "--image-dir", IMAGE_DIR,
-                                                          "--metrics-interval-seconds", "1", "--alarm-evaluation-seconds", "1"])
-    try:
+    with guest_server(stratus_binary, tmp_path_factory, "cw-agent", "--metrics-interval-seconds", "1", "--alarm-evaluation-seconds", "1") as server:
         yield server
-    finally:
-        try:
-            terminate_all(server)
-        finally:
-            factory.close()
-            assert_nothing_left(server)
 
 
 def _client(srv, service):
@@ -143,20 +130,13 @@ def test_the_agent_publishes_guest_metrics_with_the_instance_profile(srv, tmp_pa
         {"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
          "Resource": "arn:aws:logs:*:*:log-group:/stratus/agent/*"}]}))
     _role(iam, "no-metrics", ["ec2:Describe*"])
-    key_path = str(tmp_path / "agent.pem")
-    with open(key_path, "w") as f:
-        f.write(ec2.create_key_pair(KeyName="cw-agent")["KeyMaterial"])
-    os.chmod(key_path, 0o400)
-    sg = ec2.create_security_group(GroupName="cw-agent-ssh", Description="ssh")["GroupId"]
-    ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
-    ami = minimal_ami(ec2)
-    common = dict(ImageId=ami, InstanceType="t3.micro", MinCount=1, MaxCount=1, KeyName="cw-agent", SecurityGroupIds=[sg], UserData=USER_DATA)
-    agent = ec2.run_instances(IamInstanceProfile={"Name": "cw-agent"}, MetadataOptions={"HttpTokens": "required"}, **common)["Instances"][0]["InstanceId"]
-    bare = ec2.run_instances(**common)["Instances"][0]["InstanceId"]
-    denied = ec2.run_instances(IamInstanceProfile={"Name": "no-metrics"}, **common)["Instances"][0]["InstanceId"]
-    ids = [agent, bare, denied]
-    ec2.get_waiter("instance_running").wait(InstanceIds=ids, WaiterConfig={"Delay": 1, "MaxAttempts": BOOT_TIMEOUT})
-    hosts = {i["InstanceId"]: i["PublicIpAddress"] for r in ec2.describe_instances(InstanceIds=ids)["Reservations"] for i in r["Instances"]}
+    guests = GuestLab(srv, tmp_path, key_name="cw-agent", ec2=ec2)
+    key_path = guests.key_path
+    common = dict(SecurityGroupIds=[guests.ssh_group("cw-agent-ssh", description="ssh")], UserData=USER_DATA)
+    agent = guests.run_instances(IamInstanceProfile={"Name": "cw-agent"}, MetadataOptions={"HttpTokens": "required"}, **common)[0]
+    bare = guests.run_instances(**common)[0]
+    denied = guests.run_instances(IamInstanceProfile={"Name": "no-metrics"}, **common)[0]
+    hosts = {i: described["PublicIpAddress"] for i, described in guests.running(agent, bare, denied).items()}
 
     # mem_used_percent for the InstanceId (the aggregation) appears, and the lab's kind of alarm fires.
     by_instance = [{"Name": "InstanceId", "Value": agent}]
@@ -172,7 +152,7 @@ def test_the_agent_publishes_guest_metrics_with_the_instance_profile(srv, tmp_pa
                         ComparisonOperator="GreaterThanThreshold", Dimensions=by_instance)
 
     # Every configured metric, with the appended dimensions (no host: append_dimensions drops it).
-    full = {"InstanceId": agent, "ImageId": ami, "InstanceType": "t3.micro"}
+    full = {"InstanceId": agent, "ImageId": guests.ami, "InstanceType": "t3.micro"}
     wanted = {"mem_used_percent", "disk_used_percent", "cpu_usage_idle", "cpu_usage_iowait", "cpu_usage_user", "cpu_usage_system",
               "netstat_tcp_established", "netstat_tcp_time_wait", "swap_used_percent"}
     deadline = time.monotonic() + 30
@@ -318,16 +298,11 @@ def test_seed_lab5_alarms_with_the_aws_cli(srv, tmp_path):
     ec2, cw, iam = srv.ec2(), _client(srv, "cloudwatch"), _client(srv, "iam")
     _role(iam, "lab5-agent", ["cloudwatch:PutMetricData", "ec2:DescribeTags", "logs:CreateLogGroup", "logs:CreateLogStream",
                               "logs:PutLogEvents", "logs:DescribeLogStreams"])
-    key_path = str(tmp_path / "lab5.pem")
-    with open(key_path, "w") as f:
-        f.write(ec2.create_key_pair(KeyName="lab5")["KeyMaterial"])
-    os.chmod(key_path, 0o400)
-    sg = ec2.create_security_group(GroupName="lab5-ssh", Description="ssh")["GroupId"]
-    ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
-    iid = ec2.run_instances(ImageId=minimal_ami(ec2), InstanceType="t3.micro", MinCount=1, MaxCount=1, KeyName="lab5", SecurityGroupIds=[sg],
-                            UserData=LAB5_USER_DATA, IamInstanceProfile={"Name": "lab5-agent"})["Instances"][0]["InstanceId"]
-    ec2.get_waiter("instance_running").wait(InstanceIds=[iid], WaiterConfig={"Delay": 1, "MaxAttempts": BOOT_TIMEOUT})
-    host = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]["PublicIpAddress"]
+    guests = GuestLab(srv, tmp_path, key_name="lab5", ec2=ec2)
+    key_path = guests.key_path
+    iid = guests.run_instances(SecurityGroupIds=[guests.ssh_group("lab5-ssh", description="ssh")], UserData=LAB5_USER_DATA,
+                               IamInstanceProfile={"Name": "lab5-agent"})[0]
+    host = guests.running(iid)[iid]["PublicIpAddress"]
 
     def aws(*args):
         return srv.cli_json("--profile", "stratus", *args) or {}
@@ -475,17 +450,12 @@ def test_the_agent_of_the_debian_12_image_in_a_container_guest(srv, tmp_path):
         pytest.fail(f"debian-12 image not built in {IMAGE_DIR} (run: stratus images build debian-12)", pytrace=False)
     ec2, cw, iam = srv.ec2(), _client(srv, "cloudwatch"), _client(srv, "iam")
     _role(iam, "debian-agent", ["cloudwatch:PutMetricData", "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"])
-    key_path = str(tmp_path / "debian.pem")
-    with open(key_path, "w") as f:
-        f.write(ec2.create_key_pair(KeyName="debian")["KeyMaterial"])
-    os.chmod(key_path, 0o400)
-    sg = ec2.create_security_group(GroupName="debian-ssh", Description="ssh")["GroupId"]
-    ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    guests = GuestLab(srv, tmp_path, key_name="debian", ec2=ec2)
+    key_path = guests.key_path
     ami = ec2.describe_images(Owners=["amazon"], Filters=[{"Name": "name", "Values": ["debian-12-amd64-*"]}])["Images"][0]["ImageId"]
-    iid = ec2.run_instances(ImageId=ami, InstanceType="t3.micro", MinCount=1, MaxCount=1, KeyName="debian", SecurityGroupIds=[sg],
-                            UserData=DEBIAN_USER_DATA, IamInstanceProfile={"Name": "debian-agent"})["Instances"][0]["InstanceId"]
-    ec2.get_waiter("instance_running").wait(InstanceIds=[iid], WaiterConfig={"Delay": 1, "MaxAttempts": BOOT_TIMEOUT})
-    host = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]["PublicIpAddress"]
+    iid = guests.run_instances(ImageId=ami, SecurityGroupIds=[guests.ssh_group("debian-ssh", description="ssh")], UserData=DEBIAN_USER_DATA,
+                               IamInstanceProfile={"Name": "debian-agent"})[0]
+    host = guests.running(iid)[iid]["PublicIpAddress"]
 
     def admin(command, timeout=30):
         return ssh(key_path, host, command, user="admin", timeout=timeout)

@@ -15,61 +15,27 @@ on failure.
 from __future__ import annotations
 
 import ipaddress
-import subprocess
-import time
 
 import pytest
-from botocore.exceptions import ClientError
 
-from conftest import GUESTS_GROUP, ServerFactory, minimal_ami
-from guests import BOOT_TIMEOUT, IMAGE_DIR, assert_nothing_left, require_host, terminate_all, until_equal
+from conftest import GUESTS_GROUP, code_of
+from guests import GuestLab, guest_ns, guest_server, helper_processes, http_get6, http_server, ping, subnet_route_table, until_equal
 
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
 
 PORT = 8082
 
 
-def _run(*args, check=True, **kw):
-    return subprocess.run(list(args), capture_output=True, text=True, check=check, **kw)
-
-
-def _sh(script: str, check=True):
-    return _run("sh", "-c", script, check=check)
-
-
 def _ping6(ns: str, address: str) -> bool:
-    return _run("ip", "netns", "exec", ns, "busybox", "ping", "-6", "-c", "1", "-W", "1", address,
-                check=False, timeout=10).returncode == 0
-
-
-def _ping4(ns: str, address: str) -> bool:
-    return _run("ip", "netns", "exec", ns, "busybox", "ping", "-c", "1", "-W", "1", address,
-                check=False, timeout=10).returncode == 0
+    return ping(ns, address, ipv6=True)
 
 
 def _get6(ns: str, address: str) -> bool:
-    return _run("ip", "netns", "exec", ns, "curl", "-6", "-sf", "-o", "/dev/null", "--connect-timeout", "2", "-m", "3",
-                f"http://[{address}]:{PORT}/", check=False, timeout=10).returncode == 0
+    return http_get6(ns, address, PORT)
 
 
 def _until(check, expected, timeout=8.0):
     return until_equal(check, expected, timeout, interval=0.3)
-
-
-def _serve(ns: str) -> subprocess.Popen:
-    proc = subprocess.Popen(["ip", "netns", "exec", ns, "python3", "-m", "http.server", str(PORT), "--bind", "::"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while _sh(f"ip netns exec {ns} ss -ltnH 'sport = :{PORT}' | grep -q LISTEN", check=False).returncode != 0:
-        assert time.monotonic() < deadline, f"no HTTP server in {ns}"
-        time.sleep(0.1)
-    return proc
-
-
-def _error(call) -> str:
-    with pytest.raises(ClientError) as e:
-        call()
-    return e.value.response["Error"]["Code"]
 
 
 class Vpc:
@@ -82,39 +48,22 @@ class Lab:
 
 @pytest.fixture(scope="module")
 def lab(stratus_binary, tmp_path_factory):
-    require_host()
-    if _sh("command -v crun && command -v python3 && command -v curl && command -v busybox", check=False).returncode != 0:
-        pytest.fail("the cross-VPC IPv6 tests need crun, python3, curl and busybox on the host", pytrace=False)
-    factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("crossvpc6")))
-    servers: list[subprocess.Popen] = []
-    try:
-        srv = factory(name="stratus-cross-vpc6", extra_args=["--runtime", "container", "--image-dir", IMAGE_DIR])
-        try:
-            lab = _setup(srv)
-            for vpc in lab.vpcs.values():
-                servers.append(_serve(vpc.ns))
-            yield lab
-        finally:
-            try:
-                terminate_all(srv)
-            finally:
-                factory.close()
-                assert_nothing_left(srv)
-    finally:
-        for proc in servers:
-            proc.kill()
-            proc.wait()
+    with helper_processes() as servers, guest_server(stratus_binary, tmp_path_factory, "cross-vpc6", tools=("python3", "busybox")) as srv:
+        lab = _setup(srv)
+        for vpc in lab.vpcs.values():
+            servers.append(http_server(vpc.ns, PORT))
+        yield lab
 
 
-def _vpc(ec2, ami, name: str, second_octet: int) -> Vpc:
+def _vpc(guests: GuestLab, name: str, second_octet: int) -> Vpc:
+    ec2 = guests.ec2
     v = Vpc()
     vpc = ec2.create_vpc(CidrBlock=f"10.{second_octet}.0.0/16", AmazonProvidedIpv6CidrBlock=True)["Vpc"]
     v.id = vpc["VpcId"]
     v.block = vpc["Ipv6CidrBlockAssociationSet"][0]["Ipv6CidrBlock"]
     subnet64 = str(list(ipaddress.ip_network(v.block).subnets(new_prefix=64))[1])
     v.subnet = ec2.create_subnet(VpcId=v.id, CidrBlock=f"10.{second_octet}.1.0/24", Ipv6CidrBlock=subnet64)["Subnet"]["SubnetId"]
-    v.table = ec2.create_route_table(VpcId=v.id)["RouteTable"]["RouteTableId"]
-    ec2.associate_route_table(RouteTableId=v.table, SubnetId=v.subnet)
+    v.table = subnet_route_table(ec2, v.id, v.subnet)
     v.sg = ec2.create_security_group(GroupName=f"x6-{name}", Description="cross-vpc ipv6", VpcId=v.id)["GroupId"]
     ec2.authorize_security_group_ingress(GroupId=v.sg, IpPermissions=[
         {"IpProtocol": "58", "FromPort": -1, "ToPort": -1, "Ipv6Ranges": [{"CidrIpv6": "::/0"}]},
@@ -122,9 +71,8 @@ def _vpc(ec2, ami, name: str, second_octet: int) -> Vpc:
         {"IpProtocol": "icmp", "FromPort": -1, "ToPort": -1, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]},
     ])
     ec2.authorize_security_group_egress(GroupId=v.sg, IpPermissions=[{"IpProtocol": "-1", "Ipv6Ranges": [{"CidrIpv6": "::/0"}]}])
-    v.instance = ec2.run_instances(ImageId=ami, InstanceType="t3.micro", MinCount=1, MaxCount=1, SubnetId=v.subnet,
-                                   SecurityGroupIds=[v.sg], Ipv6AddressCount=1)["Instances"][0]["InstanceId"]
-    v.ns = "s-" + v.instance[2:]
+    v.instance = guests.run_instances(SubnetId=v.subnet, SecurityGroupIds=[v.sg], Ipv6AddressCount=1)[0]
+    v.ns = guest_ns(v.instance)
     return v
 
 
@@ -132,15 +80,14 @@ def _setup(srv) -> Lab:
     lab = Lab()
     ec2 = lab.ec2 = srv.ec2()
     west = lab.west = srv.ec2("us-west-2")
-    lab.vpcs = {name: _vpc(ec2, minimal_ami(ec2), name, octet) for name, octet in (("a", 81), ("b", 82), ("c", 83))}
-    lab.vpcs["d"] = _vpc(west, minimal_ami(west), "d", 85)
-    for client, names in ((ec2, "abc"), (west, "d")):
-        ids = [lab.vpcs[n].instance for n in names]
-        client.get_waiter("instance_running").wait(InstanceIds=ids, WaiterConfig={"Delay": 1, "MaxAttempts": BOOT_TIMEOUT})
-        for r in client.describe_instances(InstanceIds=ids)["Reservations"]:
-            for i in r["Instances"]:
-                v = next(v for v in lab.vpcs.values() if v.instance == i["InstanceId"])
-                v.v6, v.v4 = i["Ipv6Address"], i["PrivateIpAddress"]
+    east_guests, west_guests = GuestLab(srv, ec2=ec2), GuestLab(srv, ec2=west)
+    lab.vpcs = {name: _vpc(east_guests, name, octet) for name, octet in (("a", 81), ("b", 82), ("c", 83))}
+    lab.vpcs["d"] = _vpc(west_guests, "d", 85)
+    for guests, names in ((east_guests, "abc"), (west_guests, "d")):
+        described = guests.running(*(lab.vpcs[n].instance for n in names))
+        for n in names:
+            v = lab.vpcs[n]
+            v.v6, v.v4 = described[v.instance]["Ipv6Address"], described[v.instance]["PrivateIpAddress"]
     return lab
 
 
@@ -163,7 +110,7 @@ def test_peering_carries_ipv6_only_with_routes_on_both_sides(lab):
 
     # A route into the VPC's own IPv6 block may only target an interface or an instance.
     inside = str(list(ipaddress.ip_network(a.block).subnets(new_prefix=64))[5])
-    assert _error(lambda: ec2.create_route(RouteTableId=a.table, DestinationIpv6CidrBlock=inside, VpcPeeringConnectionId=pcx)) == "InvalidParameterValue"
+    assert code_of(lambda: ec2.create_route(RouteTableId=a.table, DestinationIpv6CidrBlock=inside, VpcPeeringConnectionId=pcx)) == "InvalidParameterValue"
 
     # No routes: nothing crosses.
     assert not _ping6(a.ns, b.v6)
@@ -196,7 +143,7 @@ def test_transit_gateway_carries_ipv6_per_its_route_table(lab):
     # Ipv6Support needs subnets with IPv6 blocks.
     bare = ec2.create_vpc(CidrBlock="10.84.0.0/16")["Vpc"]["VpcId"]
     bare_subnet = ec2.create_subnet(VpcId=bare, CidrBlock="10.84.1.0/24")["Subnet"]["SubnetId"]
-    assert _error(lambda: ec2.create_transit_gateway_vpc_attachment(
+    assert code_of(lambda: ec2.create_transit_gateway_vpc_attachment(
         TransitGatewayId=tgw, VpcId=bare, SubnetIds=[bare_subnet], Options={"Ipv6Support": "enable"})) == "InvalidParameterValue"
 
     attachments = {}
@@ -269,9 +216,9 @@ def test_transit_gateway_peering_between_regions_forwards_both_families(lab):
             TransitGatewayAttachmentIds=[att])["TransitGatewayVpcAttachments"][0], "available")
 
     # Unknown Regions are refused; the peer gateway must exist in the peer Region.
-    assert _error(lambda: east.create_transit_gateway_peering_attachment(
+    assert code_of(lambda: east.create_transit_gateway_peering_attachment(
         TransitGatewayId=gateways["east"][1], PeerTransitGatewayId=gateways["west"][1], PeerAccountId=account, PeerRegion="xx-nowhere-1")) == "InvalidParameterValue"
-    assert _error(lambda: east.create_transit_gateway_peering_attachment(
+    assert code_of(lambda: east.create_transit_gateway_peering_attachment(
         TransitGatewayId=gateways["east"][1], PeerTransitGatewayId=gateways["west"][1], PeerAccountId=account, PeerRegion="eu-west-1")) == "InvalidTransitGatewayID.NotFound"
 
     created = east.create_transit_gateway_peering_attachment(
@@ -283,7 +230,7 @@ def test_transit_gateway_peering_between_regions_forwards_both_families(lab):
     # The peer Region sees it waiting for acceptance; the requester's Region cannot accept it.
     assert _peering_state(west, peering) == "pendingAcceptance"
     _until(lambda: _peering_state(east, peering), "pendingAcceptance")
-    assert _error(lambda: east.accept_transit_gateway_peering_attachment(TransitGatewayAttachmentId=peering)) == "IncorrectState"
+    assert code_of(lambda: east.accept_transit_gateway_peering_attachment(TransitGatewayAttachmentId=peering)) == "IncorrectState"
     assert west.accept_transit_gateway_peering_attachment(TransitGatewayAttachmentId=peering)["TransitGatewayPeeringAttachment"]["State"] == "pending"
     _until(lambda: (_peering_state(east, peering), _peering_state(west, peering)), ("available", "available"))
 
@@ -294,17 +241,17 @@ def test_transit_gateway_peering_between_regions_forwards_both_families(lab):
         for block in (other.block, str(ipaddress.ip_network(other.v4 + "/16", strict=False))):
             client.create_transit_gateway_route(TransitGatewayRouteTableId=table, DestinationCidrBlock=block, TransitGatewayAttachmentId=peering)
     b4, d4 = (str(ipaddress.ip_network(v.v4 + "/16", strict=False)) for v in (b, d))
-    assert not _ping4(b.ns, d.v4)
+    assert not ping(b.ns, d.v4)
     for client, v, tgw, block, block4 in ((east, b, gateways["east"][1], d.block, d4), (west, d, gateways["west"][1], b.block, b4)):
         client.create_route(RouteTableId=v.table, DestinationCidrBlock=block4, TransitGatewayId=tgw)
         _swap_route(client, v.table, block, TransitGatewayId=tgw)
-    _until(lambda: _ping4(b.ns, d.v4), True)
-    assert _ping4(d.ns, b.v4)
+    _until(lambda: ping(b.ns, d.v4), True)
+    assert ping(d.ns, b.v4)
     _until(lambda: _ping6(b.ns, d.v6), True)
     assert _ping6(d.ns, b.v6) and _get6(b.ns, d.v6)
 
     # Deleting from the accepter's side ends it on both sides, and the traffic with it.
     assert west.delete_transit_gateway_peering_attachment(TransitGatewayAttachmentId=peering)["TransitGatewayPeeringAttachment"]["State"] == "deleting"
     _until(lambda: (_peering_state(east, peering), _peering_state(west, peering)), ("deleted", "deleted"))
-    _until(lambda: _ping4(b.ns, d.v4), False)
+    _until(lambda: ping(b.ns, d.v4), False)
     assert not _ping6(b.ns, d.v6)

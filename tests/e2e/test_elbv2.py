@@ -438,28 +438,16 @@ busybox httpd -p 80 -h /var/www -u ec2-user
 
 
 def test_real_instances_behind_alb_and_nlb(stratus_binary, tmp_path_factory):
-    from guests import BOOT_TIMEOUT, IMAGE_DIR, assert_nothing_left, require_host, ssh, terminate_all, wait_ssh
+    from guests import BOOT_TIMEOUT, GuestLab, guest_server, ssh, wait_ssh
 
-    require_host()
-    if not any(os.access(os.path.join(p, "crun"), os.X_OK) for p in os.environ.get("PATH", "").split(":")):
-        pytest.fail("the container runtime needs crun", pytrace=False)
-    factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("elbv2-real")))
-    srv = factory(name="stratus-elbv2-real", extra_args=["--runtime", "container", "--image-dir", IMAGE_DIR])
-    try:
-        ec2, elb = srv.ec2(), srv.client("elbv2")
-        key = str(tmp_path_factory.mktemp("elbkeys") / "k.pem")
-        with open(key, "w") as f:
-            f.write(ec2.create_key_pair(KeyName="elb-key")["KeyMaterial"])
-        os.chmod(key, 0o400)
+    with guest_server(stratus_binary, tmp_path_factory, "elbv2-real") as srv:
+        guests = GuestLab(srv, tmp_path_factory.mktemp("elbkeys"), key_name="elb-key")
+        ec2, elb, key = guests.ec2, srv.client("elbv2"), guests.key_path
         vpc = default_vpc(ec2)["VpcId"]
         subnets = sorted(ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"], key=lambda s: s["AvailabilityZone"])
-        web = ec2.create_security_group(GroupName="web", Description="web", VpcId=vpc)["GroupId"]
-        ec2.authorize_security_group_ingress(GroupId=web, IpPermissions=[
-            {"IpProtocol": "tcp", "FromPort": p, "ToPort": p, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]} for p in (22, 80)])
-        ami = minimal_ami(ec2)
-        ids = [ec2.run_instances(ImageId=ami, InstanceType="t3.micro", MinCount=1, MaxCount=1, KeyName="elb-key", SecurityGroupIds=[web],
-                                 SubnetId=subnets[i]["SubnetId"], UserData=WEB)["Instances"][0]["InstanceId"] for i in range(2)]
-        ec2.get_waiter("instance_running").wait(InstanceIds=ids, WaiterConfig={"Delay": 1, "MaxAttempts": BOOT_TIMEOUT})
+        web = guests.ssh_group("web", ports=(22, 80), vpc_id=vpc)
+        ids = [guests.run_instances(SecurityGroupIds=[web], SubnetId=subnets[i]["SubnetId"], UserData=WEB)[0] for i in range(2)]
+        guests.wait_running(*ids)
 
         tg = elb.create_target_group(Name="web", Protocol="HTTP", Port=80, VpcId=vpc, HealthCheckPath="/health",
                                      HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2, HealthyThresholdCount=2, UnhealthyThresholdCount=2)["TargetGroups"][0]
@@ -495,10 +483,4 @@ def test_real_instances_behind_alb_and_nlb(stratus_binary, tmp_path_factory):
         for arn in (lb["LoadBalancerArn"], nlb["LoadBalancerArn"]):
             elb.delete_load_balancer(LoadBalancerArn=arn)
         wait_until(lambda: _resolve(dns) is None, 10, "name removed with the load balancer")
-    finally:
-        try:
-            terminate_all(srv)
-        finally:
-            factory.close()
-            assert_nothing_left(srv)
-            assert not _hosts_blocks_of(srv)
+    assert not _hosts_blocks_of(srv)

@@ -24,15 +24,13 @@ at the end, even on failure.
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import GUESTS_GROUP, ServerFactory, error_of, minimal_ami, until
-from guests import BOOT_TIMEOUT, IMAGE_DIR, assert_nothing_left, require_host, terminate_all
-from test_nat_peering import _run, _tcp_from
+from conftest import GUESTS_GROUP, error_of, until
+from guests import GuestLab, first_zone, guest_ns, guest_server, helper_processes, tcp_echo, tcp_from
 
 # Boots real guests: runs in the one xdist group of such modules (tests/e2e/README.md, 'Parallel runs').
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
@@ -51,26 +49,13 @@ class Lab:
 
 @pytest.fixture(scope="module")
 def lab(stratus_binary, tmp_path_factory):
-    require_host()
-    if _run("sh", "-c", "command -v crun && command -v socat", check=False).returncode != 0:
-        pytest.fail("flow log tests need crun and socat on the host", pytrace=False)
-    factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("flowlogs")))
-    srv = factory(name="stratus-flowlogs", extra_args=["--runtime", "container", "--image-dir", IMAGE_DIR, "--flow-log-interval-seconds", "3"])
-    lab = Lab()
-    lab.srv = srv
-    lab.listeners = []
-    try:
+    with guest_server(stratus_binary, tmp_path_factory, "flowlogs", "--flow-log-interval-seconds", "3", tools=("socat",)) as srv, \
+            helper_processes() as listeners:
+        lab = Lab()
+        lab.srv = srv
+        lab.listeners = listeners
         _setup(srv, lab)
         yield lab
-    finally:
-        for p in lab.listeners:
-            p.kill()
-            p.wait()
-        try:
-            terminate_all(srv)
-        finally:
-            factory.close()
-            assert_nothing_left(srv)
 
 
 def _setup(srv, lab: Lab) -> None:
@@ -78,8 +63,8 @@ def _setup(srv, lab: Lab) -> None:
     lab.logs = srv.client("logs")
     lab.account = srv.client("sts").get_caller_identity()["Account"]
     lab.role = ROLE.format(account=lab.account)
-    ami = minimal_ami(ec2)
-    zone = ec2.describe_availability_zones()["AvailabilityZones"][0]["ZoneName"]
+    guests = GuestLab(srv, ec2=ec2)
+    zone = first_zone(ec2)
     vpc = lab.vpc = ec2.create_vpc(CidrBlock=VPC)["Vpc"]["VpcId"]
     subnet = lab.subnet = ec2.create_subnet(VpcId=vpc, CidrBlock=SUBNET, AvailabilityZone=zone)["Subnet"]["SubnetId"]
     sg_a = ec2.create_security_group(GroupName="a", Description="a", VpcId=vpc)["GroupId"]
@@ -87,20 +72,14 @@ def _setup(srv, lab: Lab) -> None:
         {"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "IpRanges": [{"CidrIp": VPC}]}])
     sg_b = ec2.create_security_group(GroupName="b", Description="b", VpcId=vpc)["GroupId"]
 
-    def run(group):
-        return ec2.run_instances(ImageId=ami, InstanceType="t3.micro", MinCount=1, MaxCount=1, SubnetId=subnet,
-                                 SecurityGroupIds=[group])["Instances"][0]["InstanceId"]
-
-    lab.a, lab.b = run(sg_a), run(sg_b)
-    ec2.get_waiter("instance_running").wait(InstanceIds=[lab.a, lab.b], WaiterConfig={"Delay": 1, "MaxAttempts": BOOT_TIMEOUT})
-    described = {i["InstanceId"]: i for r in ec2.describe_instances(InstanceIds=[lab.a, lab.b])["Reservations"] for i in r["Instances"]}
+    lab.a = guests.run_instances(SubnetId=subnet, SecurityGroupIds=[sg_a])[0]
+    lab.b = guests.run_instances(SubnetId=subnet, SecurityGroupIds=[sg_b])[0]
+    described = guests.running(lab.a, lab.b)
     lab.a_ip, lab.b_ip = described[lab.a]["PrivateIpAddress"], described[lab.b]["PrivateIpAddress"]
     lab.a_eni = described[lab.a]["NetworkInterfaces"][0]["NetworkInterfaceId"]
     lab.b_eni = described[lab.b]["NetworkInterfaces"][0]["NetworkInterfaceId"]
     for port in (8080, 8081):
-        lab.listeners.append(subprocess.Popen(
-            ["ip", "netns", "exec", "s-" + lab.a[2:], "socat", f"TCP-LISTEN:{port},fork,reuseaddr", f"SYSTEM:echo port-{port}"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        lab.listeners.append(tcp_echo(guest_ns(lab.a), port, f"port-{port}"))
     time.sleep(0.3)
 
 
@@ -132,8 +111,8 @@ def test_allowed_and_blocked_connections_are_recorded_as_accept_and_reject(lab):
                                    DeliverLogsPermissionArn=lab.role, LogFormat=CUSTOM)
     assert eni_log["Unsuccessful"] == [] and len(eni_log["FlowLogIds"]) == 1
     # The filter counts from now on (the flow log is in effect when the call returns).
-    assert _tcp_from(lab.b, lab.a_ip, 8080) == "port-8080"
-    assert _tcp_from(lab.b, lab.a_ip, 8081) == ""
+    assert tcp_from(lab.b, lab.a_ip, 8080) == "port-8080"
+    assert tcp_from(lab.b, lab.a_ip, 8081) == ""
 
     accepted = until(lambda: [m for m in _events(lab, GROUP, f"{lab.a_eni}-all") if " 8080 6 " in m and m.endswith(" ACCEPT OK")],
                      "the accepted connection in A's stream", timeout=30)

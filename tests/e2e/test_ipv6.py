@@ -17,13 +17,12 @@ Needs root, crun, nftables and the minimal image; anything missing FAILS the pac
 from __future__ import annotations
 
 import ipaddress
-import subprocess
 
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import GUESTS_GROUP, FAST, ServerFactory, error_of, minimal_ami
-from guests import BOOT_TIMEOUT, IMAGE_DIR, assert_nothing_left, require_host, terminate_all, until_equal
+from conftest import GUESTS_GROUP, FAST, error_of
+from guests import GuestLab, guest_ns, guest_server, host_run, ping, until_equal
 
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
 
@@ -272,34 +271,14 @@ def test_byoip_pools_are_empty(ec2, server):
 # Packets (container runtime)
 # --------------------------------------------------------------------------------------------
 
-def _run(*args, check=True, **kw):
-    return subprocess.run(list(args), capture_output=True, text=True, check=check, **kw)
-
-
 def _ping6(instance_id: str, address: str) -> bool:
-    r = _run("ip", "netns", "exec", "s-" + instance_id[2:], "busybox", "ping", "-6", "-c", "1", "-W", "1", address, check=False, timeout=10)
-    return r.returncode == 0
-
-
-def _until(check, expected, timeout=5.0):
-    return until_equal(check, expected, timeout, interval=0.2)
+    return ping(instance_id, address, ipv6=True)
 
 
 @pytest.fixture(scope="module")
 def lab(stratus_binary, tmp_path_factory):
-    require_host()
-    if _run("sh", "-c", "command -v crun && command -v busybox", check=False).returncode != 0:
-        pytest.fail("IPv6 packet tests need crun and busybox on the host", pytrace=False)
-    factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("ipv6")))
-    srv = factory(name="stratus-ipv6", extra_args=["--runtime", "container", "--image-dir", IMAGE_DIR])
-    try:
+    with guest_server(stratus_binary, tmp_path_factory, "ipv6", tools=("busybox",)) as srv:
         yield _setup(srv)
-    finally:
-        try:
-            terminate_all(srv)
-        finally:
-            factory.close()
-            assert_nothing_left(srv)
 
 
 class Lab:
@@ -308,8 +287,8 @@ class Lab:
 
 def _setup(srv) -> Lab:
     lab = Lab()
-    ec2 = lab.ec2 = srv.ec2()
-    ami = minimal_ami(ec2)
+    guests = GuestLab(srv)
+    ec2 = lab.ec2 = guests.ec2
     vpc = ec2.create_vpc(CidrBlock="10.67.0.0/16", AmazonProvidedIpv6CidrBlock=True)["Vpc"]
     lab.vpc = vpc["VpcId"]
     block = _vpc_block(vpc)
@@ -320,24 +299,22 @@ def _setup(srv) -> Lab:
     ec2.authorize_security_group_egress(GroupId=lab.sg, IpPermissions=[{"IpProtocol": "-1", "Ipv6Ranges": [{"CidrIpv6": "::/0"}]}])
 
     def run(subnet, **kw):
-        return ec2.run_instances(ImageId=ami, InstanceType="t3.micro", MinCount=1, MaxCount=1, SubnetId=subnet,
-                                 SecurityGroupIds=[lab.sg], **kw)["Instances"][0]["InstanceId"]
+        return guests.run_instances(SubnetId=subnet, SecurityGroupIds=[lab.sg], **kw)[0]
 
     lab.a = run(lab.subnet)
     lab.b = run(lab.subnet)
     lab.c = run(lab.other, Ipv6AddressCount=1)
     ids = [lab.a, lab.b, lab.c]
-    ec2.get_waiter("instance_running").wait(InstanceIds=ids, WaiterConfig={"Delay": 1, "MaxAttempts": BOOT_TIMEOUT})
-    described = {i["InstanceId"]: i for r in ec2.describe_instances(InstanceIds=ids)["Reservations"] for i in r["Instances"]}
+    described = guests.running(*ids)
     lab.v6 = {i: described[i]["Ipv6Address"] for i in ids}
     return lab
 
 
 def test_guests_see_their_ipv6_address_and_route(lab):
     for instance_id, address in lab.v6.items():
-        shown = _run("ip", "netns", "exec", "s-" + instance_id[2:], "ip", "-6", "addr", "show", "dev", "eth0", "scope", "global").stdout
+        shown = host_run("ip", "netns", "exec", guest_ns(instance_id), "ip", "-6", "addr", "show", "dev", "eth0", "scope", "global").stdout
         assert address in shown, shown
-        route = _run("ip", "netns", "exec", "s-" + instance_id[2:], "ip", "-6", "route", "show", "default").stdout
+        route = host_run("ip", "netns", "exec", guest_ns(instance_id), "ip", "-6", "route", "show", "default").stdout
         assert "via" in route, route
 
 
@@ -346,16 +323,16 @@ def test_icmpv6_echo_needs_an_ipv6_rule_then_two_guests_ping_each_other(lab):
     assert not _ping6(lab.a, lab.v6[lab.b])
     ec2.authorize_security_group_ingress(GroupId=lab.sg, IpPermissions=[
         {"IpProtocol": "icmpv6", "FromPort": -1, "ToPort": -1, "Ipv6Ranges": [{"CidrIpv6": "::/0"}]}])
-    _until(lambda: _ping6(lab.a, lab.v6[lab.b]), True)
+    until_equal(lambda: _ping6(lab.a, lab.v6[lab.b]), True)
     assert _ping6(lab.b, lab.v6[lab.a])
     # Between subnets through the VPC namespace's router.
-    _until(lambda: _ping6(lab.a, lab.v6[lab.c]), True)
+    until_equal(lambda: _ping6(lab.a, lab.v6[lab.c]), True)
     # An IPv4 rule does not let IPv6 in.
     ec2.revoke_security_group_ingress(GroupId=lab.sg, IpPermissions=[
         {"IpProtocol": "icmpv6", "FromPort": -1, "ToPort": -1, "Ipv6Ranges": [{"CidrIpv6": "::/0"}]}])
     ec2.authorize_security_group_ingress(GroupId=lab.sg, IpPermissions=[
         {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
-    _until(lambda: _ping6(lab.a, lab.v6[lab.b]), False)
+    until_equal(lambda: _ping6(lab.a, lab.v6[lab.b]), False)
 
 
 def test_an_address_assigned_to_a_running_guest_works_at_once(lab):
@@ -364,6 +341,6 @@ def test_an_address_assigned_to_a_running_guest_works_at_once(lab):
         {"IpProtocol": "58", "FromPort": 128, "ToPort": -1, "Ipv6Ranges": [{"CidrIpv6": "::/0"}]}])
     eni = ec2.describe_instances(InstanceIds=[lab.b])["Reservations"][0]["Instances"][0]["NetworkInterfaces"][0]["NetworkInterfaceId"]
     added = ec2.assign_ipv6_addresses(NetworkInterfaceId=eni, Ipv6AddressCount=1)["AssignedIpv6Addresses"][0]
-    _until(lambda: _ping6(lab.a, added), True)
+    until_equal(lambda: _ping6(lab.a, added), True)
     ec2.unassign_ipv6_addresses(NetworkInterfaceId=eni, Ipv6Addresses=[added])
-    _until(lambda: _ping6(lab.a, added), False)
+    until_equal(lambda: _ping6(lab.a, added), False)

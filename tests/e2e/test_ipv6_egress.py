@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import subprocess
-import time
 import uuid
 
 import pytest
 
 from conftest import GUESTS_GROUP
-from guests import GuestLab, guest_server, require_host, until_equal
+from guests import (GuestLab, guest_ns, guest_server, helper_processes, host_run, http_get6, http_server, internet_gateway, require_host, subnet_route_table,
+                    until_equal)
 
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
 
@@ -31,31 +30,12 @@ OUTSIDE_PORT = 8080
 METADATA = "fd00:ec2::254"
 
 
-def _run(*args, check=True, **kw):
-    return subprocess.run(list(args), capture_output=True, text=True, check=check, **kw)
-
-
 def _sh(script: str, check=True):
-    return _run("sh", "-c", script, check=check)
-
-
-def _get(ns: str, address: str, port: int) -> bool:
-    return _run("ip", "netns", "exec", ns, "curl", "-6", "-sf", "-o", "/dev/null", "--connect-timeout", "2", "-m", "3",
-                f"http://[{address}]:{port}/", check=False, timeout=10).returncode == 0
+    return host_run("sh", "-c", script, check=check)
 
 
 def _until(check, expected, timeout=6.0):
     return until_equal(check, expected, timeout, interval=0.3)
-
-
-def _serve(ns: str, port: int) -> subprocess.Popen:
-    proc = subprocess.Popen(["ip", "netns", "exec", ns, "python3", "-m", "http.server", str(port), "--bind", "::"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while _sh(f"ip netns exec {ns} ss -ltnH 'sport = :{port}' | grep -q LISTEN", check=False).returncode != 0:
-        assert time.monotonic() < deadline, f"no HTTP server on {ns}:{port}"
-        time.sleep(0.1)
-    return proc
 
 
 class Outside:
@@ -88,18 +68,15 @@ def lab(stratus_binary, tmp_path_factory):
     require_host("crun", "python3")
     forwarding = open("/proc/sys/net/ipv6/conf/all/forwarding").read().strip()
     outside = None
-    servers: list[subprocess.Popen] = []
     try:
-        outside = Outside()
-        servers.append(_serve(outside.ns, OUTSIDE_PORT))
-        with guest_server(stratus_binary, tmp_path_factory, "ipv6-egress", tools=("python3",)) as srv:
-            lab = _setup(srv, outside)
-            servers.append(_serve(lab.ns, GUEST_PORT))
-            yield lab
+        with helper_processes() as servers:
+            outside = Outside()
+            servers.append(http_server(outside.ns, OUTSIDE_PORT))
+            with guest_server(stratus_binary, tmp_path_factory, "ipv6-egress", tools=("python3",)) as srv:
+                lab = _setup(srv, outside)
+                servers.append(http_server(lab.ns, GUEST_PORT))
+                yield lab
     finally:
-        for proc in servers:
-            proc.kill()
-            proc.wait()
         if outside is not None:
             outside.close()
     users = "/run/stratus-sysctl6/users"
@@ -118,10 +95,8 @@ def _setup(srv, outside: Outside) -> Lab:
     assert not block.overlaps(ipaddress.ip_network("2001:db8:ffff::/48"))
     subnet64 = str(list(block.subnets(new_prefix=64))[1])
     lab.subnet = ec2.create_subnet(VpcId=lab.vpc, CidrBlock="10.68.1.0/24", Ipv6CidrBlock=subnet64)["Subnet"]["SubnetId"]
-    lab.table = ec2.create_route_table(VpcId=lab.vpc)["RouteTable"]["RouteTableId"]
-    ec2.associate_route_table(RouteTableId=lab.table, SubnetId=lab.subnet)
-    lab.igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
-    ec2.attach_internet_gateway(InternetGatewayId=lab.igw, VpcId=lab.vpc)
+    lab.table = subnet_route_table(ec2, lab.vpc, lab.subnet)
+    lab.igw = internet_gateway(ec2, lab.vpc)
     lab.eigw = ec2.create_egress_only_internet_gateway(VpcId=lab.vpc)["EgressOnlyInternetGateway"]["EgressOnlyInternetGatewayId"]
     lab.sg = ec2.create_security_group(GroupName="v6-egress", Description="v6 egress", VpcId=lab.vpc)["GroupId"]
     ec2.authorize_security_group_egress(GroupId=lab.sg, IpPermissions=[{"IpProtocol": "-1", "Ipv6Ranges": [{"CidrIpv6": "::/0"}]}])
@@ -129,7 +104,7 @@ def _setup(srv, outside: Outside) -> Lab:
                               MetadataOptions={"HttpTokens": "required", "HttpProtocolIpv6": "enabled"})
     lab.instance = described["InstanceId"]
     lab.v6 = described["Ipv6Address"]
-    lab.ns = "s-" + lab.instance[2:]
+    lab.ns = guest_ns(lab.instance)
     return lab
 
 
@@ -143,40 +118,40 @@ def _route(lab, **target):
 
 
 def test_no_route_no_ipv6_beyond_the_vpc(lab):
-    assert not _get(lab.ns, lab.outside.address, OUTSIDE_PORT)
-    assert not _get(lab.outside.ns, lab.v6, GUEST_PORT)
+    assert not http_get6(lab.ns, lab.outside.address, OUTSIDE_PORT)
+    assert not http_get6(lab.outside.ns, lab.v6, GUEST_PORT)
 
 
 def test_internet_gateway_carries_ipv6_both_ways_as_the_security_group_allows(lab):
     ec2 = lab.ec2
     _route(lab, GatewayId=lab.igw)
-    _until(lambda: _get(lab.ns, lab.outside.address, OUTSIDE_PORT), True)
-    assert not _get(lab.outside.ns, lab.v6, GUEST_PORT), "no inbound rule yet"
+    _until(lambda: http_get6(lab.ns, lab.outside.address, OUTSIDE_PORT), True)
+    assert not http_get6(lab.outside.ns, lab.v6, GUEST_PORT), "no inbound rule yet"
     rule = [{"IpProtocol": "tcp", "FromPort": GUEST_PORT, "ToPort": GUEST_PORT, "Ipv6Ranges": [{"CidrIpv6": "2001:db8:ffff::/48"}]}]
     ec2.authorize_security_group_ingress(GroupId=lab.sg, IpPermissions=rule)
-    _until(lambda: _get(lab.outside.ns, lab.v6, GUEST_PORT), True)
+    _until(lambda: http_get6(lab.outside.ns, lab.v6, GUEST_PORT), True)
     # The outside sees the guest's own address (no NAT66).
-    ping = _run("ip", "netns", "exec", lab.ns, "busybox", "ping", "-6", "-c", "1", "-W", "2", lab.outside.address, check=False)
+    ping = host_run("ip", "netns", "exec", lab.ns, "busybox", "ping", "-6", "-c", "1", "-W", "2", lab.outside.address, check=False)
     assert ping.returncode == 0, ping.stdout + ping.stderr
 
 
 def test_egress_only_gateway_lets_replies_back_but_nothing_in(lab):
     _route(lab, EgressOnlyInternetGatewayId=lab.eigw)
-    _until(lambda: _get(lab.outside.ns, lab.v6, GUEST_PORT), False)
-    assert _get(lab.ns, lab.outside.address, OUTSIDE_PORT)
+    _until(lambda: http_get6(lab.outside.ns, lab.v6, GUEST_PORT), False)
+    assert http_get6(lab.ns, lab.outside.address, OUTSIDE_PORT)
     _route(lab)
-    _until(lambda: _get(lab.ns, lab.outside.address, OUTSIDE_PORT), False)
+    _until(lambda: http_get6(lab.ns, lab.outside.address, OUTSIDE_PORT), False)
 
 
 def test_metadata_over_ipv6_with_a_token_and_not_once_disabled(lab):
     ec2 = lab.ec2
 
     def metadata(path="/latest/meta-data/instance-id"):
-        token = _run("ip", "netns", "exec", lab.ns, "curl", "-s", "-m", "3", "-X", "PUT", f"http://[{METADATA}]/latest/api/token",
+        token = host_run("ip", "netns", "exec", lab.ns, "curl", "-s", "-m", "3", "-X", "PUT", f"http://[{METADATA}]/latest/api/token",
                      "-H", "X-aws-ec2-metadata-token-ttl-seconds: 60", check=False, timeout=10)
         if token.returncode != 0 or not token.stdout:
             return None
-        got = _run("ip", "netns", "exec", lab.ns, "curl", "-sf", "-m", "3", f"http://[{METADATA}]{path}",
+        got = host_run("ip", "netns", "exec", lab.ns, "curl", "-sf", "-m", "3", f"http://[{METADATA}]{path}",
                    "-H", f"X-aws-ec2-metadata-token: {token.stdout}", check=False, timeout=10)
         return got.stdout if got.returncode == 0 else None
 
@@ -185,12 +160,12 @@ def test_metadata_over_ipv6_with_a_token_and_not_once_disabled(lab):
     mac = metadata("/latest/meta-data/mac")
     assert metadata(f"/latest/meta-data/network/interfaces/macs/{mac}/ipv6s") == lab.v6
     # Without a token: HttpTokens=required.
-    plain = _run("ip", "netns", "exec", lab.ns, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", "3",
+    plain = host_run("ip", "netns", "exec", lab.ns, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", "3",
                  f"http://[{METADATA}]/latest/meta-data/instance-id", check=False)
     assert plain.stdout == "401"
     ec2.modify_instance_metadata_options(InstanceId=lab.instance, HttpProtocolIpv6="disabled")
     _until(metadata, None)
     # IPv4 metadata is unaffected.
-    v4 = _run("ip", "netns", "exec", lab.ns, "curl", "-s", "-m", "3", "-X", "PUT", "http://169.254.169.254/latest/api/token",
+    v4 = host_run("ip", "netns", "exec", lab.ns, "curl", "-s", "-m", "3", "-X", "PUT", "http://169.254.169.254/latest/api/token",
               "-H", "X-aws-ec2-metadata-token-ttl-seconds: 60", check=False)
     assert v4.returncode == 0 and v4.stdout

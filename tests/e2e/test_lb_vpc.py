@@ -26,14 +26,13 @@ removed at the end, even on failure.
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import GUESTS_GROUP, ServerFactory, error_of, minimal_ami
-from guests import BOOT_TIMEOUT, IMAGE_DIR, assert_nothing_left, require_host, ssh, terminate_all, wait_ssh
+from conftest import GUESTS_GROUP, error_of
+from guests import GuestLab, guest_server, ssh, tcp, wait_ssh
 
 # Boots real guests: runs in the one xdist group of such modules (tests/e2e/README.md, 'Parallel runs').
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
@@ -58,33 +57,23 @@ class Lab:
 
 @pytest.fixture(scope="module")
 def lab(stratus_binary, tmp_path_factory):
-    require_host()
-    factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("lbvpc")))
-    srv = factory(name="stratus-lbvpc", extra_args=["--runtime", "container", "--image-dir", IMAGE_DIR, "--hosts-file", "none"])
-    lab = Lab()
-    lab.srv = srv
-    try:
-        _setup(lab, str(tmp_path_factory.mktemp("lbvpc-keys") / "guest.pem"))
-        yield lab
-    finally:
+    with guest_server(stratus_binary, tmp_path_factory, "lbvpc", "--hosts-file", "none") as srv:
+        lab = Lab()
+        lab.srv = srv
         try:
+            _setup(lab, GuestLab(srv, tmp_path_factory.mktemp("lbvpc-keys"), key_name="lbvpc"))
+            yield lab
+        finally:
             if srv.proc is not None and srv.proc.poll() is None:
                 elb = srv.client("elbv2")
                 for lb in elb.describe_load_balancers()["LoadBalancers"]:
                     elb.delete_load_balancer(LoadBalancerArn=lb["LoadBalancerArn"])
-            terminate_all(srv)
-        finally:
-            factory.close()
-            assert_nothing_left(srv)
 
 
-def _setup(lab: Lab, key_path: str) -> None:
-    ec2 = lab.ec2 = lab.srv.ec2()
+def _setup(lab: Lab, guests: GuestLab) -> None:
+    ec2 = lab.ec2 = guests.ec2
     elb = lab.elb = lab.srv.client("elbv2")
-    with open(key_path, "w") as f:
-        f.write(ec2.create_key_pair(KeyName="lbvpc")["KeyMaterial"])
-    os.chmod(key_path, 0o400)
-    lab.key = key_path
+    key_path = lab.key = guests.key_path
     vpc = lab.vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]
     subnets = sorted(ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])["Subnets"], key=lambda s: s["AvailabilityZone"])
     lab.subnets = [s["SubnetId"] for s in subnets[:3]]
@@ -94,21 +83,15 @@ def _setup(lab: Lab, key_path: str) -> None:
     # Lab 3's web group: ssh from anywhere, http only from the load balancer's group; 8080 only from itself.
     web = lab.web_sg = ec2.create_security_group(GroupName="web", Description="ssh, http from the ALB", VpcId=vpc["VpcId"])["GroupId"]
     ec2.authorize_security_group_ingress(GroupId=web, IpPermissions=[
-        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]},
+        tcp(22),
         {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "UserIdGroupPairs": [{"GroupId": alb_sg}]},
         {"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "UserIdGroupPairs": [{"GroupId": web}]}])
-    client = lab.client_sg = ec2.create_security_group(GroupName="client", Description="ssh", VpcId=vpc["VpcId"])["GroupId"]
-    ec2.authorize_security_group_ingress(GroupId=client, IpPermissions=[
-        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    client = lab.client_sg = guests.ssh_group("client", description="ssh", vpc_id=vpc["VpcId"])
     lab.closed_sg = ec2.create_security_group(GroupName="alb-closed", Description="nothing in", VpcId=vpc["VpcId"])["GroupId"]
 
-    ami = minimal_ami(ec2)
-    ids = [ec2.run_instances(ImageId=ami, InstanceType="t3.micro", MinCount=1, MaxCount=1, KeyName="lbvpc", UserData=USER_DATA,
-                             SecurityGroupIds=[web], SubnetId=lab.subnets[i])["Instances"][0]["InstanceId"] for i in range(2)]
-    other = ec2.run_instances(ImageId=ami, InstanceType="t3.micro", MinCount=1, MaxCount=1, KeyName="lbvpc",
-                              SecurityGroupIds=[client], SubnetId=lab.subnets[0])["Instances"][0]["InstanceId"]
-    ec2.get_waiter("instance_running").wait(InstanceIds=ids + [other], WaiterConfig={"Delay": 1, "MaxAttempts": BOOT_TIMEOUT})
-    described = {i["InstanceId"]: i for r in ec2.describe_instances(InstanceIds=ids + [other])["Reservations"] for i in r["Instances"]}
+    ids = [guests.run_instances(UserData=USER_DATA, SecurityGroupIds=[web], SubnetId=lab.subnets[i])[0] for i in range(2)]
+    other = guests.run_instances(SecurityGroupIds=[client], SubnetId=lab.subnets[0])[0]
+    described = guests.running(*ids, other)
     lab.instances = [described[i] for i in ids]
     lab.client = described[other]
 

@@ -22,14 +22,13 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
-import shutil
 import subprocess
 import time
 
 import pytest
 
-from conftest import GUESTS_GROUP, ServerFactory, minimal_ami
-from guests import BOOT_TIMEOUT, IMAGE_DIR, assert_nothing_left, own_netns, require_host, ssh, terminate_all, wait_ssh
+from conftest import GUESTS_GROUP
+from guests import GuestLab, guest_server, own_netns, ssh, tcp, wait_ssh
 
 # Boots real guests: runs in the one xdist group of such modules (tests/e2e/README.md, 'Parallel runs').
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
@@ -41,29 +40,16 @@ class Lab:
 
 @pytest.fixture(scope="module")
 def lab(stratus_binary, tmp_path_factory):
-    require_host()
-    if shutil.which("qemu-system-x86_64") is None:
-        pytest.fail("microVM tests need qemu-system-x86_64", pytrace=False)
-    factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("microvm-net")))
-    srv = factory(name="stratus-microvm-net", extra_args=["--runtime", "microvm", "--image-dir", IMAGE_DIR])
-    try:
+    with guest_server(stratus_binary, tmp_path_factory, "microvm-net", runtime="microvm") as srv:
         yield _setup(srv, tmp_path_factory)
-    finally:
-        try:
-            terminate_all(srv)
-        finally:
-            factory.close()
-            assert_nothing_left(srv)
 
 
 def _setup(srv, tmp_path_factory) -> Lab:
     lab = Lab()
     lab.srv = srv
-    ec2 = lab.ec2 = srv.ec2()
-    lab.key = str(tmp_path_factory.mktemp("microvm-net-key") / "key.pem")
-    with open(lab.key, "w") as f:
-        f.write(ec2.create_key_pair(KeyName="mv")["KeyMaterial"])
-    os.chmod(lab.key, 0o600)
+    guests = GuestLab(srv, tmp_path_factory.mktemp("microvm-net-key"), key_name="mv")
+    ec2 = lab.ec2 = guests.ec2
+    lab.key = guests.key_path
     vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
     block = ec2.associate_vpc_cidr_block(VpcId=vpc, AmazonProvidedIpv6CidrBlock=True)["Ipv6CidrBlockAssociation"]["Ipv6CidrBlock"]
     subnet = sorted(ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"], key=lambda s: s["AvailabilityZone"])[0]
@@ -71,16 +57,13 @@ def _setup(srv, tmp_path_factory) -> Lab:
     ec2.associate_subnet_cidr_block(SubnetId=lab.subnet, Ipv6CidrBlock=str(next(ipaddress.ip_network(block).subnets(new_prefix=64))))
     lab.sg = ec2.create_security_group(GroupName="mv", Description="microvm network")["GroupId"]
     ec2.authorize_security_group_ingress(GroupId=lab.sg, IpPermissions=[
-        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]},
+        tcp(22),
         {"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": lab.sg}]},
         {"IpProtocol": "-1", "Ipv6Ranges": [{"CidrIpv6": block}]},
     ])
     ec2.authorize_security_group_egress(GroupId=lab.sg, IpPermissions=[{"IpProtocol": "-1", "Ipv6Ranges": [{"CidrIpv6": "::/0"}]}])
-    ids = [i["InstanceId"] for i in ec2.run_instances(
-        ImageId=minimal_ami(ec2), InstanceType="t3.micro", MinCount=2, MaxCount=2, KeyName="mv", SubnetId=lab.subnet,
-        SecurityGroupIds=[lab.sg], Ipv6AddressCount=1)["Instances"]]
-    ec2.get_waiter("instance_running").wait(InstanceIds=ids, WaiterConfig={"Delay": 1, "MaxAttempts": BOOT_TIMEOUT})
-    described = {i["InstanceId"]: i for r in ec2.describe_instances(InstanceIds=ids)["Reservations"] for i in r["Instances"]}
+    ids = guests.run_instances(count=2, SubnetId=lab.subnet, SecurityGroupIds=[lab.sg], Ipv6AddressCount=1)
+    described = guests.running(*ids)
     lab.a, lab.b = ids
     lab.public = {i: described[i]["PublicIpAddress"] for i in ids}
     lab.v6 = {i: described[i]["Ipv6Address"] for i in ids}

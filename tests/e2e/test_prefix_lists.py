@@ -10,13 +10,12 @@ it back reopens them. Needs root, crun, nftables and the minimal image; anything
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 
 import pytest
 
-from conftest import GUESTS_GROUP, ServerFactory, code_of, minimal_ami
+from conftest import GUESTS_GROUP, code_of
 
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
 
@@ -311,15 +310,11 @@ def test_security_group_vpc_associations_and_stale_groups(ec2):
 # ---- packets (container runtime) ---------------------------------------------------------------
 
 def test_prefix_list_rule_on_real_packets(stratus_binary, tmp_path_factory):
-    from guests import IMAGE_DIR, assert_nothing_left, require_host, terminate_all
+    from guests import GuestLab, guest_server
 
-    require_host()
-    if subprocess.run(["sh", "-c", "command -v crun"], capture_output=True).returncode != 0:
-        pytest.fail("the prefix-list packet test needs crun on the host", pytrace=False)
-    factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("pl-packets")))
-    srv = factory(name="stratus-pl", extra_args=["--runtime", "container", "--image-dir", IMAGE_DIR])
-    try:
-        ec2 = srv.ec2()
+    with guest_server(stratus_binary, tmp_path_factory, "pl") as srv:
+        guests = GuestLab(srv)
+        ec2 = guests.ec2
         vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
         # The host reaches guests from the VPC uplink's host address, 100.64.x.1 (docs/security-groups.md).
         pl = create_list(ec2, "host", ["100.64.0.0/10"], max_entries=2)["PrefixListId"]
@@ -327,10 +322,8 @@ def test_prefix_list_rule_on_real_packets(stratus_binary, tmp_path_factory):
         ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[
             {"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "PrefixListIds": [{"PrefixListId": pl}]}])
         serve = "#!/bin/sh\nmkdir -p /srv/a\necho prefix-list-ok > /srv/a/index.html\nbusybox httpd -p 8080 -h /srv/a\n"
-        iid = ec2.run_instances(ImageId=minimal_ami(ec2), InstanceType="t3.micro", MinCount=1, MaxCount=1,
-                                SecurityGroupIds=[sg], UserData=serve)["Instances"][0]["InstanceId"]
-        ec2.get_waiter("instance_running").wait(InstanceIds=[iid], WaiterConfig={"Delay": 1, "MaxAttempts": 120})
-        ip = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]["PublicIpAddress"]
+        iid = guests.run_instances(SecurityGroupIds=[sg], UserData=serve)[0]
+        ip = guests.running(iid)[iid]["PublicIpAddress"]
 
         def reachable() -> bool:
             p = subprocess.run(["curl", "-s", "-m", "1", f"http://{ip}:8080/"], capture_output=True, text=True)
@@ -368,9 +361,3 @@ def test_prefix_list_rule_on_real_packets(stratus_binary, tmp_path_factory):
         until(True, 5, "block public access off")
         print(f"block public access in effect after: blocked {blocked:.3f}s, excluded {excluded:.3f}s")
         assert blocked < 1.0 and excluded < 1.0
-    finally:
-        try:
-            terminate_all(srv)
-        finally:
-            factory.close()
-            assert_nothing_left(srv)

@@ -25,53 +25,19 @@ makes is removed at the end.
 from __future__ import annotations
 
 import datetime
-import os
-import subprocess
 import time
 
 import pytest
 
 from conftest import GUESTS_GROUP
-from guests import GuestLab, guest_server, until_equal
+from guests import (GuestLab, Outside, first_zone, guest_ns, guest_server, helper_processes, internet_gateway, main_route_table, subnet_route_table, tcp_echo,
+                    tcp_from, until_equal)
 
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
 
-SLOT = os.getpid() % 60
-OUTSIDE_NS = f"stratus-pnat-{os.getpid()}"
-OUTSIDE_HOST_DEV = f"stp{os.getpid() % 100000}"
-OUTSIDE_HOST_IP = f"198.51.100.{SLOT * 4 + 1}"
-OUTSIDE_IP = f"198.51.100.{SLOT * 4 + 2}"
-OUTSIDE_BLOCK = f"198.51.100.{SLOT * 4}/30"
+OUTSIDE = Outside("pnat", "stp", "198.51.100")
+OUTSIDE_IP, OUTSIDE_BLOCK = OUTSIDE.ip, OUTSIDE.block
 VPC_A, VPC_B = "10.85.0.0/16", "10.86.0.0/16"
-
-
-def _run(*args, check=True, **kw):
-    return subprocess.run(list(args), capture_output=True, text=True, check=check, **kw)
-
-
-class Outside:
-    """A namespace standing for the internet: a veth to the host and a TCP server echoing the peer's address."""
-
-    def __init__(self):
-        self.server = None
-        _run("ip", "netns", "add", OUTSIDE_NS)
-        _run("ip", "link", "add", OUTSIDE_HOST_DEV, "type", "veth", "peer", "name", "eth0", "netns", OUTSIDE_NS)
-        _run("ip", "addr", "add", f"{OUTSIDE_HOST_IP}/30", "dev", OUTSIDE_HOST_DEV)
-        _run("ip", "link", "set", OUTSIDE_HOST_DEV, "up")
-        _run("ip", "-n", OUTSIDE_NS, "addr", "add", f"{OUTSIDE_IP}/30", "dev", "eth0")
-        _run("ip", "-n", OUTSIDE_NS, "link", "set", "eth0", "up")
-        _run("ip", "-n", OUTSIDE_NS, "link", "set", "lo", "up")
-        _run("ip", "-n", OUTSIDE_NS, "route", "add", "default", "via", OUTSIDE_HOST_IP)
-        self.server = subprocess.Popen(
-            ["ip", "netns", "exec", OUTSIDE_NS, "socat", "TCP-LISTEN:8080,fork,reuseaddr", "SYSTEM:echo from-$SOCAT_PEERADDR"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    def close(self):
-        if self.server is not None:
-            self.server.kill()
-            self.server.wait()
-        _run("ip", "link", "del", OUTSIDE_HOST_DEV, check=False)
-        _run("ip", "netns", "del", OUTSIDE_NS, check=False)
 
 
 class Lab:
@@ -80,56 +46,38 @@ class Lab:
 
 @pytest.fixture(scope="module")
 def lab(stratus_binary, tmp_path_factory):
-    outside = None
-    listener = None
     try:
-        with guest_server(stratus_binary, tmp_path_factory, "privnat", "--metrics-interval-seconds", "1", tools=("socat",)) as srv:
-            try:
-                outside = Outside()
-                lab = _setup(srv)
-                lab.cloudwatch = srv.client("cloudwatch")
-                listener = subprocess.Popen(
-                    ["ip", "netns", "exec", "s-" + lab.q[2:], "socat", "TCP-LISTEN:9000,fork,reuseaddr", "SYSTEM:echo peer-$SOCAT_PEERADDR"],
-                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                time.sleep(0.3)
-                yield lab
-            finally:
-                if listener is not None:
-                    listener.kill()
-                    listener.wait()
+        with guest_server(stratus_binary, tmp_path_factory, "privnat", "--metrics-interval-seconds", "1", tools=("socat",)) as srv, \
+                helper_processes() as listeners:
+            OUTSIDE.open()
+            lab = _setup(srv)
+            lab.cloudwatch = srv.client("cloudwatch")
+            listeners.append(tcp_echo(guest_ns(lab.q), 9000, "peer-$SOCAT_PEERADDR"))
+            time.sleep(0.3)
+            yield lab
     finally:
-        if outside is not None:
-            outside.close()
-        assert OUTSIDE_NS not in _run("ip", "netns", "list", check=False).stdout
+        OUTSIDE.close()
 
 
 def _setup(srv) -> Lab:
     lab = Lab()
     guests = GuestLab(srv)
     ec2 = lab.ec2 = guests.ec2
-    zone = ec2.describe_availability_zones()["AvailabilityZones"][0]["ZoneName"]
+    zone = first_zone(ec2)
 
     lab.vpc_a = ec2.create_vpc(CidrBlock=VPC_A)["Vpc"]["VpcId"]
     lab.vpc_b = ec2.create_vpc(CidrBlock=VPC_B)["Vpc"]["VpcId"]
-    lab.igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
-    ec2.attach_internet_gateway(InternetGatewayId=lab.igw, VpcId=lab.vpc_a)
+    lab.igw = internet_gateway(ec2, lab.vpc_a)
 
     public = ec2.create_subnet(VpcId=lab.vpc_a, CidrBlock="10.85.1.0/24", AvailabilityZone=zone)["Subnet"]["SubnetId"]
     nat_subnet = ec2.create_subnet(VpcId=lab.vpc_a, CidrBlock="10.85.3.0/24", AvailabilityZone=zone)["Subnet"]["SubnetId"]
     private = ec2.create_subnet(VpcId=lab.vpc_a, CidrBlock="10.85.2.0/24", AvailabilityZone=zone)["Subnet"]["SubnetId"]
     subnet_b = ec2.create_subnet(VpcId=lab.vpc_b, CidrBlock="10.86.1.0/24", AvailabilityZone=zone)["Subnet"]["SubnetId"]
 
-    def table(subnet):
-        rt = ec2.create_route_table(VpcId=lab.vpc_a)["RouteTable"]["RouteTableId"]
-        ec2.associate_route_table(RouteTableId=rt, SubnetId=subnet)
-        return rt
-
-    public_rt = table(public)
-    ec2.create_route(RouteTableId=public_rt, DestinationCidrBlock="0.0.0.0/0", GatewayId=lab.igw)
-    lab.nat_rt = table(nat_subnet)
-    lab.private_rt = table(private)
-    lab.rt_b = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [lab.vpc_b]},
-                                                  {"Name": "association.main", "Values": ["true"]}])["RouteTables"][0]["RouteTableId"]
+    subnet_route_table(ec2, lab.vpc_a, public, GatewayId=lab.igw)
+    lab.nat_rt = subnet_route_table(ec2, lab.vpc_a, nat_subnet)
+    lab.private_rt = subnet_route_table(ec2, lab.vpc_a, private)
+    lab.rt_b = main_route_table(ec2, lab.vpc_b)
 
     pcx = ec2.create_vpc_peering_connection(VpcId=lab.vpc_a, PeerVpcId=lab.vpc_b)["VpcPeeringConnection"]
     lab.pcx = pcx["VpcPeeringConnectionId"]
@@ -149,22 +97,11 @@ def _setup(srv) -> Lab:
 
     lab.p = guests.run_instances(SubnetId=private, SecurityGroupIds=[sg_p])[0]
     lab.q = guests.run_instances(SubnetId=subnet_b, SecurityGroupIds=[sg_q])[0]
-    guests.wait_running(lab.p, lab.q)
-    described = {i["InstanceId"]: i for r in ec2.describe_instances(InstanceIds=[lab.p, lab.q])["Reservations"] for i in r["Instances"]}
+    described = guests.running(lab.p, lab.q)
     lab.p_ip = described[lab.p]["PrivateIpAddress"]
     lab.q_ip = described[lab.q]["PrivateIpAddress"]
     return lab
 
-
-def _tcp_from(instance_id, ip, port) -> str:
-    """What a TCP server at ip:port answers to a connection from the guest's network namespace ('' when none)."""
-    r = _run("ip", "netns", "exec", "s-" + instance_id[2:], "socat", "-T", "2", "-", f"TCP:{ip}:{port},connect-timeout=1",
-             check=False, input="", timeout=10)
-    return r.stdout.strip()
-
-
-def _until(check, expected, timeout=5.0):
-    return until_equal(check, expected, timeout, interval=0.2)
 
 
 def _sources(check, count=6) -> set[str]:
@@ -178,7 +115,7 @@ def _nat_addresses(ec2, nat_id, key):
 
 def test_a_private_nat_gateway_carries_a_private_subnet_to_a_peered_vpc_from_its_own_addresses(lab):
     ec2 = lab.ec2
-    to_q = lambda: _tcp_from(lab.p, lab.q_ip, 9000)  # noqa: E731
+    to_q = lambda: tcp_from(lab.p, lab.q_ip, 9000)  # noqa: E731
     primary = _nat_addresses(ec2, lab.pnat, "PrivateIp")[0]
     assert primary.startswith("10.85.3.")
 
@@ -190,7 +127,7 @@ def test_a_private_nat_gateway_carries_a_private_subnet_to_a_peered_vpc_from_its
     assert to_q() == ""
     # The NAT subnet routes B's block to the peering connection: P reaches Q, from the gateway's address.
     ec2.create_route(RouteTableId=lab.nat_rt, DestinationCidrBlock=VPC_B, VpcPeeringConnectionId=lab.pcx)
-    _until(to_q, f"peer-{primary}")
+    until_equal(to_q, f"peer-{primary}")
     assert f"peer-{lab.p_ip}" not in _sources(to_q)
 
     # The gateway's AWS/NATGateway metrics count what it carried.
@@ -200,20 +137,20 @@ def test_a_private_nat_gateway_carries_a_private_subnet_to_a_peered_vpc_from_its
             Namespace="AWS/NATGateway", MetricName=name, Dimensions=[{"Name": "NatGatewayId", "Value": lab.pnat}],
             StartTime=now - datetime.timedelta(minutes=10), EndTime=now + datetime.timedelta(minutes=1), Period=60, Statistics=["Sum"])["Datapoints"]
         return sum(p["Sum"] for p in points)
-    _until(lambda: total("ConnectionAttemptCount") >= 7 and total("PacketsOutToDestination") >= 7 * 3, True, timeout=15)
+    until_equal(lambda: total("ConnectionAttemptCount") >= 7 and total("PacketsOutToDestination") >= 7 * 3, True, timeout=15)
     assert total("BytesInFromDestination") > 0 and total("PacketsInFromDestination") > 0
     assert total("BytesOutToDestination") == total("BytesInFromSource")
 
     # A secondary private address: new connections are spread over both.
     added = ec2.assign_private_nat_gateway_address(NatGatewayId=lab.pnat, PrivateIpAddressCount=1)["NatGatewayAddresses"]
     secondary = added[0]["PrivateIp"]
-    _until(lambda: _sources(to_q) == {f"peer-{primary}", f"peer-{secondary}"}, True)
+    until_equal(lambda: _sources(to_q) == {f"peer-{primary}", f"peer-{secondary}"}, True)
     ec2.unassign_private_nat_gateway_address(NatGatewayId=lab.pnat, PrivateIpAddresses=[secondary])
-    _until(lambda: _sources(to_q), {f"peer-{primary}"})
+    until_equal(lambda: _sources(to_q), {f"peer-{primary}"})
 
     # Without the NAT subnet's onward route the traffic stops again.
     ec2.delete_route(RouteTableId=lab.nat_rt, DestinationCidrBlock=VPC_B)
-    _until(to_q, "")
+    until_equal(to_q, "")
     ec2.delete_route(RouteTableId=lab.private_rt, DestinationCidrBlock=VPC_B)
 
 
@@ -223,7 +160,7 @@ def test_a_private_nat_gateways_traffic_to_the_internet_gateway_is_dropped(lab):
     ec2.create_route(RouteTableId=lab.nat_rt, DestinationCidrBlock="0.0.0.0/0", GatewayId=lab.igw)
     try:
         time.sleep(0.5)
-        assert _tcp_from(lab.p, OUTSIDE_IP, 8080) == ""
+        assert tcp_from(lab.p, OUTSIDE_IP, 8080) == ""
     finally:
         ec2.delete_route(RouteTableId=lab.private_rt, DestinationCidrBlock="0.0.0.0/0")
         ec2.delete_route(RouteTableId=lab.nat_rt, DestinationCidrBlock="0.0.0.0/0")
@@ -231,26 +168,26 @@ def test_a_private_nat_gateways_traffic_to_the_internet_gateway_is_dropped(lab):
 
 def test_a_prefix_list_route_through_a_nat_gateway_with_secondary_elastic_ips(lab):
     ec2 = lab.ec2
-    out = lambda: _tcp_from(lab.p, OUTSIDE_IP, 8080)  # noqa: E731
+    out = lambda: tcp_from(lab.p, OUTSIDE_IP, 8080)  # noqa: E731
     first, second = (e["PublicIp"] for e in lab.eips)
     pl = ec2.create_managed_prefix_list(PrefixListName="outside", AddressFamily="IPv4", MaxEntries=5,
                                         Entries=[{"Cidr": OUTSIDE_BLOCK}])["PrefixList"]["PrefixListId"]
     assert out() == ""
     ec2.create_route(RouteTableId=lab.private_rt, DestinationPrefixListId=pl, NatGatewayId=lab.nat)
-    _until(out, f"from-{first}")
+    until_equal(out, f"from-{first}")
 
     # A secondary Elastic IP: new flows leave from either.
     ec2.associate_nat_gateway_address(NatGatewayId=lab.nat, AllocationIds=[lab.eips[1]["AllocationId"]])
     assert set(_nat_addresses(ec2, lab.nat, "PublicIp")) == {first, second}
-    _until(lambda: _sources(out) == {f"from-{first}", f"from-{second}"}, True)
+    until_equal(lambda: _sources(out) == {f"from-{first}", f"from-{second}"}, True)
 
     # Removing the block from the list re-applies the route at once.
     version = ec2.describe_managed_prefix_lists(PrefixListIds=[pl])["PrefixLists"][0]["Version"]
     ec2.modify_managed_prefix_list(PrefixListId=pl, CurrentVersion=version, RemoveEntries=[{"Cidr": OUTSIDE_BLOCK}])
-    _until(out, "")
+    until_equal(out, "")
     version += 1
     ec2.modify_managed_prefix_list(PrefixListId=pl, CurrentVersion=version, AddEntries=[{"Cidr": OUTSIDE_BLOCK}])
-    _until(lambda: out() in (f"from-{first}", f"from-{second}"), True)
+    until_equal(lambda: out() in (f"from-{first}", f"from-{second}"), True)
     ec2.delete_route(RouteTableId=lab.private_rt, DestinationPrefixListId=pl)
-    _until(out, "")
+    until_equal(out, "")
     ec2.delete_managed_prefix_list(PrefixListId=pl)

@@ -24,20 +24,21 @@ at the end, even on failure.
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 
 import pytest
 
-from conftest import GUESTS_GROUP, ServerFactory, minimal_ami
-from guests import BOOT_TIMEOUT, IMAGE_DIR, assert_nothing_left, require_host, terminate_all
-from test_nat_peering import OUTSIDE_IP, Outside, _run, _tcp_from, _until
+from conftest import GUESTS_GROUP
+from guests import (GuestLab, Outside, first_zone, guest_ns, guest_server, helper_processes, host_run, internet_gateway, subnet_route_table, tcp_echo, tcp_from,
+                    until_equal)
 
 # Boots real guests: runs in the one xdist group of such modules (tests/e2e/README.md, 'Parallel runs').
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
 
 VPC = "10.83.0.0/16"
 PUBLIC, PRIVATE = "10.83.1.0/24", "10.83.2.0/24"
+OUTSIDE = Outside("outside", "sto", "192.0.2")  # as test_nat_peering's
+OUTSIDE_IP = OUTSIDE.ip
 
 
 class Lab:
@@ -46,58 +47,36 @@ class Lab:
 
 @pytest.fixture(scope="module")
 def lab(stratus_binary, tmp_path_factory):
-    require_host()
-    if _run("sh", "-c", "command -v crun && command -v socat", check=False).returncode != 0:
-        pytest.fail("source/destination check tests need crun and socat on the host", pytrace=False)
-    factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("sdcheck")))
-    srv = factory(name="stratus-sdcheck", extra_args=["--runtime", "container", "--image-dir", IMAGE_DIR])
-    outside = None
-    lab = Lab()
-    lab.listeners = []
     try:
-        outside = Outside()
-        _setup(srv, lab)
-        yield lab
+        with guest_server(stratus_binary, tmp_path_factory, "sdcheck", tools=("socat",)) as srv, helper_processes() as listeners:
+            OUTSIDE.open()
+            lab = Lab()
+            lab.listeners = listeners
+            _setup(srv, lab)
+            yield lab
     finally:
-        for p in lab.listeners:
-            p.kill()
-            p.wait()
-        try:
-            terminate_all(srv)
-        finally:
-            factory.close()
-            if outside is not None:
-                outside.close()
-            assert_nothing_left(srv)
+        OUTSIDE.close()
 
 
 def _setup(srv, lab: Lab) -> None:
     ec2 = lab.ec2 = srv.ec2()
-    ami = minimal_ami(ec2)
-    zone = ec2.describe_availability_zones()["AvailabilityZones"][0]["ZoneName"]
+    guests = GuestLab(srv, ec2=ec2)
+    zone = first_zone(ec2)
     vpc = ec2.create_vpc(CidrBlock=VPC)["Vpc"]["VpcId"]
-    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
-    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    igw = internet_gateway(ec2, vpc)
     public = ec2.create_subnet(VpcId=vpc, CidrBlock=PUBLIC, AvailabilityZone=zone)["Subnet"]["SubnetId"]
     ec2.modify_subnet_attribute(SubnetId=public, MapPublicIpOnLaunch={"Value": True})
     private = ec2.create_subnet(VpcId=vpc, CidrBlock=PRIVATE, AvailabilityZone=zone)["Subnet"]["SubnetId"]
-    public_rt = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
-    ec2.create_route(RouteTableId=public_rt, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
-    ec2.associate_route_table(RouteTableId=public_rt, SubnetId=public)
+    subnet_route_table(ec2, vpc, public, GatewayId=igw)
     lab.private = private
-    lab.private_rt = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
-    ec2.associate_route_table(RouteTableId=lab.private_rt, SubnetId=private)
+    lab.private_rt = subnet_route_table(ec2, vpc, private)
 
     sg = lab.sg = ec2.create_security_group(GroupName="lab", Description="lab", VpcId=vpc)["GroupId"]
     ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": VPC}]}])
 
-    def run(subnet):
-        return ec2.run_instances(ImageId=ami, InstanceType="t3.micro", MinCount=1, MaxCount=1, SubnetId=subnet,
-                                 SecurityGroupIds=[sg])["Instances"][0]["InstanceId"]
-
-    lab.a, lab.b = run(public), run(private)
-    ec2.get_waiter("instance_running").wait(InstanceIds=[lab.a, lab.b], WaiterConfig={"Delay": 1, "MaxAttempts": BOOT_TIMEOUT})
-    described = {i["InstanceId"]: i for r in ec2.describe_instances(InstanceIds=[lab.a, lab.b])["Reservations"] for i in r["Instances"]}
+    lab.a = guests.run_instances(SubnetId=public, SecurityGroupIds=[sg])[0]
+    lab.b = guests.run_instances(SubnetId=private, SecurityGroupIds=[sg])[0]
+    described = guests.running(lab.a, lab.b)
     lab.a_public = described[lab.a]["PublicIpAddress"]
     lab.a_eni = described[lab.a]["NetworkInterfaces"][0]["NetworkInterfaceId"]
     lab.b_ip = described[lab.b]["PrivateIpAddress"]
@@ -106,9 +85,9 @@ def _setup(srv, lab: Lab) -> None:
     assert described[lab.a]["SourceDestCheck"] is True
 
     # What a NAT instance's image does: forward, and masquerade the private subnet out of eth0.
-    ns = "s-" + lab.a[2:]
-    _run("ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv4.ip_forward=1")
-    _run("ip", "netns", "exec", ns, "nft", "-f", "-", input=(
+    ns = guest_ns(lab.a)
+    host_run("ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+    host_run("ip", "netns", "exec", ns, "nft", "-f", "-", input=(
         "table ip natinstance {\n\tchain post {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
         f"\t\toifname \"eth0\" ip saddr {PRIVATE} masquerade\n\t}}\n}}\n"))
 
@@ -116,7 +95,7 @@ def _setup(srv, lab: Lab) -> None:
 def test_a_nat_instance_forwards_only_with_its_source_dest_check_off(lab):
     ec2 = lab.ec2
     # No route: the private subnet has no way out.
-    assert _tcp_from(lab.b, OUTSIDE_IP, 8080) == ""
+    assert tcp_from(lab.b, OUTSIDE_IP, 8080) == ""
     ec2.create_route(RouteTableId=lab.private_rt, DestinationCidrBlock="0.0.0.0/0", InstanceId=lab.a)
     route = next(r for r in ec2.describe_route_tables(RouteTableIds=[lab.private_rt])["RouteTables"][0]["Routes"]
                  if r["DestinationCidrBlock"] == "0.0.0.0/0")
@@ -124,11 +103,11 @@ def test_a_nat_instance_forwards_only_with_its_source_dest_check_off(lab):
 
     # Routed to A, but A's check is on: the packets are not addressed to A and never reach it.
     time.sleep(0.5)
-    assert _tcp_from(lab.b, OUTSIDE_IP, 8080) == ""
+    assert tcp_from(lab.b, OUTSIDE_IP, 8080) == ""
 
     started = time.monotonic()
     ec2.modify_instance_attribute(InstanceId=lab.a, SourceDestCheck={"Value": False})
-    _until(lambda: _tcp_from(lab.b, OUTSIDE_IP, 8080), f"from-{lab.a_public}")
+    until_equal(lambda: tcp_from(lab.b, OUTSIDE_IP, 8080), f"from-{lab.a_public}")
     print(f"forwarding through the NAT instance in effect after {time.monotonic() - started:.2f} s")
     attr = ec2.describe_instance_attribute(InstanceId=lab.a, Attribute="sourceDestCheck")
     assert attr["SourceDestCheck"]["Value"] is False
@@ -137,45 +116,43 @@ def test_a_nat_instance_forwards_only_with_its_source_dest_check_off(lab):
 
     # The interface's own attribute is the same switch.
     ec2.modify_network_interface_attribute(NetworkInterfaceId=lab.a_eni, SourceDestCheck={"Value": True})
-    _until(lambda: _tcp_from(lab.b, OUTSIDE_IP, 8080), "")
+    until_equal(lambda: tcp_from(lab.b, OUTSIDE_IP, 8080), "")
     assert ec2.describe_instances(InstanceIds=[lab.a])["Reservations"][0]["Instances"][0]["SourceDestCheck"] is True
     ec2.modify_network_interface_attribute(NetworkInterfaceId=lab.a_eni, SourceDestCheck={"Value": False})
-    _until(lambda: _tcp_from(lab.b, OUTSIDE_IP, 8080), f"from-{lab.a_public}")
+    until_equal(lambda: tcp_from(lab.b, OUTSIDE_IP, 8080), f"from-{lab.a_public}")
 
     # Without the route B is cut off again, whatever the check says.
     ec2.delete_route(RouteTableId=lab.private_rt, DestinationCidrBlock="0.0.0.0/0")
-    _until(lambda: _tcp_from(lab.b, OUTSIDE_IP, 8080), "")
+    until_equal(lambda: tcp_from(lab.b, OUTSIDE_IP, 8080), "")
 
 
 def test_a_secondary_private_address_answers_only_while_assigned(lab):
     ec2 = lab.ec2
-    ns = "s-" + lab.a[2:]
+    ns = guest_ns(lab.a)
     # Checking on again: a secondary address is the interface's own either way.
     ec2.modify_instance_attribute(InstanceId=lab.a, SourceDestCheck={"Value": True})
     spoofed = "10.83.1.200"
-    _run("ip", "netns", "exec", ns, "ip", "addr", "add", f"{spoofed}/24", "dev", "eth0")
-    lab.listeners.append(subprocess.Popen(
-        ["ip", "netns", "exec", ns, "socat", f"TCP-LISTEN:9100,bind={spoofed},fork,reuseaddr", "SYSTEM:echo sec-$SOCAT_PEERADDR"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    host_run("ip", "netns", "exec", ns, "ip", "addr", "add", f"{spoofed}/24", "dev", "eth0")
+    lab.listeners.append(tcp_echo(ns, 9100, "sec-$SOCAT_PEERADDR", bind=spoofed))
     time.sleep(0.3)
     # Not the interface's address: ARP for it and packets from it are dropped at A's port.
-    assert _tcp_from(lab.b, spoofed, 9100) == ""
+    assert tcp_from(lab.b, spoofed, 9100) == ""
 
     started = time.monotonic()
     assigned = ec2.assign_private_ip_addresses(NetworkInterfaceId=lab.a_eni, PrivateIpAddresses=[spoofed])
     assert [a["PrivateIpAddress"] for a in assigned["AssignedPrivateIpAddresses"]] == [spoofed]
-    _until(lambda: _tcp_from(lab.b, spoofed, 9100), f"sec-{lab.b_ip}")
+    until_equal(lambda: tcp_from(lab.b, spoofed, 9100), f"sec-{lab.b_ip}")
     print(f"secondary address reachable after {time.monotonic() - started:.2f} s")
     eni = ec2.describe_network_interfaces(NetworkInterfaceIds=[lab.a_eni])["NetworkInterfaces"][0]
     assert spoofed in [a["PrivateIpAddress"] for a in eni["PrivateIpAddresses"] if not a["Primary"]]
 
     ec2.unassign_private_ip_addresses(NetworkInterfaceId=lab.a_eni, PrivateIpAddresses=[spoofed])
     # The guest's neighbour entry for the address may outlive the assignment; the address's packets do not.
-    _until(lambda: _tcp_from(lab.b, spoofed, 9100), "")
+    until_equal(lambda: tcp_from(lab.b, spoofed, 9100), "")
 
 
 def _link(instance_id, device):
-    r = _run("ip", "-n", "s-" + instance_id[2:], "-j", "addr", "show", "dev", device, check=False)
+    r = host_run("ip", "-n", guest_ns(instance_id), "-j", "addr", "show", "dev", device, check=False)
     if r.returncode != 0:
         return None
     info = json.loads(r.stdout)[0]
@@ -184,12 +161,10 @@ def _link(instance_id, device):
 
 def test_a_network_interface_attached_to_a_running_instance_is_hot_plugged(lab):
     ec2 = lab.ec2
-    lab.listeners.append(subprocess.Popen(
-        ["ip", "netns", "exec", "s-" + lab.b[2:], "socat", "TCP-LISTEN:9200,fork,reuseaddr", "SYSTEM:echo eni-$SOCAT_PEERADDR"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    lab.listeners.append(tcp_echo(guest_ns(lab.b), 9200, "eni-$SOCAT_PEERADDR"))
     time.sleep(0.3)
     # Before: A reaches B through its subnet's router, from its primary address.
-    _until(lambda: _tcp_from(lab.a, lab.b_ip, 9200), f"eni-{lab.a_ip}")
+    until_equal(lambda: tcp_from(lab.a, lab.b_ip, 9200), f"eni-{lab.a_ip}")
 
     eni = ec2.create_network_interface(SubnetId=lab.private, Groups=[lab.sg])["NetworkInterface"]
     started = time.monotonic()
@@ -197,12 +172,12 @@ def test_a_network_interface_attached_to_a_running_instance_is_hot_plugged(lab):
     assert _link(lab.a, "eth1") == (eni["MacAddress"], [eni["PrivateIpAddress"]])
     print(f"eth1 in the guest {time.monotonic() - started:.2f} s after AttachNetworkInterface")
     # In B's subnet now: A reaches B directly over eth1, from the interface's address.
-    _until(lambda: _tcp_from(lab.a, lab.b_ip, 9200), f"eni-{eni['PrivateIpAddress']}")
+    until_equal(lambda: tcp_from(lab.a, lab.b_ip, 9200), f"eni-{eni['PrivateIpAddress']}")
     described = ec2.describe_instances(InstanceIds=[lab.a])["Reservations"][0]["Instances"][0]
     assert sorted(n["Attachment"]["DeviceIndex"] for n in described["NetworkInterfaces"]) == [0, 1]
 
     ec2.detach_network_interface(AttachmentId=attachment)
     assert _link(lab.a, "eth1") is None
-    _until(lambda: _tcp_from(lab.a, lab.b_ip, 9200), f"eni-{lab.a_ip}")
+    until_equal(lambda: tcp_from(lab.a, lab.b_ip, 9200), f"eni-{lab.a_ip}")
     ec2.get_waiter("network_interface_available").wait(NetworkInterfaceIds=[eni["NetworkInterfaceId"]], WaiterConfig={"Delay": 1, "MaxAttempts": 10})
     ec2.delete_network_interface(NetworkInterfaceId=eni["NetworkInterfaceId"])

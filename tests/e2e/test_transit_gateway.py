@@ -13,26 +13,15 @@ namespace and link the server makes is gone once its instances are terminated.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import time
-
 import pytest
 
-from conftest import GUESTS_GROUP, ServerFactory, minimal_ami
-from guests import BOOT_TIMEOUT, IMAGE_DIR, assert_nothing_left, require_host, terminate_all
+from conftest import GUESTS_GROUP, wait_until
+from guests import (ICMP_FROM_VPCS, GuestLab, attached_vpc, first_zone, gateway_namespaces, host_run, ping, transit_gateway_server,
+                    until_reachable, wait_available, wait_transit_gateways, wait_vpc_attachments)
 
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
 
 CIDRS = {"a": "10.91.0.0/16", "b": "10.92.0.0/16", "c": "10.93.0.0/16"}
-
-
-def _run(*args, check=True, **kw):
-    return subprocess.run(list(args), capture_output=True, text=True, check=check, **kw)
-
-
-def _gateway_namespaces() -> set[str]:
-    return {line.split()[0] for line in _run("ip", "netns", "list", check=False).stdout.splitlines() if line.startswith("stg-")}
 
 
 class Lab:
@@ -41,92 +30,48 @@ class Lab:
 
 @pytest.fixture(scope="module")
 def lab(stratus_binary, tmp_path_factory):
-    require_host()
-    if _run("sh", "-c", "command -v crun && command -v busybox", check=False).returncode != 0:
-        pytest.fail("transit gateway tests need crun and busybox on the host", pytrace=False)
-    factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("tgw")))
-    srv = factory(name="stratus-tgw", extra_args=["--runtime", "container", "--image-dir", IMAGE_DIR])
-    before = _gateway_namespaces()
-    try:
+    # The gateway's namespace goes with the last VPC namespace attached to it.
+    with transit_gateway_server(stratus_binary, tmp_path_factory, "tgw") as (srv, before):
         lab = _setup(srv)
         lab.before = before
         yield lab
-    finally:
-        try:
-            terminate_all(srv)
-            # The gateway's namespace goes with the last VPC namespace attached to it.
-            deadline = time.monotonic() + 10
-            while _gateway_namespaces() - before and time.monotonic() < deadline:
-                time.sleep(0.2)
-            left = _gateway_namespaces() - before
-        finally:
-            factory.close()
-            assert_nothing_left(srv)
-            for ns in _gateway_namespaces() - before:  # never leak into later tests
-                _run("ip", "netns", "del", ns, check=False)
-        assert not left, f"transit gateway namespaces left behind: {left}"
-
-
-def _until(check, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.3)
 
 
 def _setup(srv) -> Lab:
     lab = Lab()
-    ec2 = lab.ec2 = srv.ec2()
-    ami = minimal_ami(ec2)
-    zone = ec2.describe_availability_zones()["AvailabilityZones"][0]["ZoneName"]
+    guests = GuestLab(srv)
+    ec2 = lab.ec2 = guests.ec2
+    zone = first_zone(ec2)
     tgw = ec2.create_transit_gateway(Description="hub", Options={
         "DefaultRouteTableAssociation": "disable", "DefaultRouteTablePropagation": "disable"})["TransitGateway"]
     lab.tgw = tgw["TransitGatewayId"]
-    _until(lambda: ec2.describe_transit_gateways(TransitGatewayIds=[lab.tgw])["TransitGateways"][0]["State"] == "available")
+    wait_transit_gateways(ec2, lab.tgw)
 
     lab.vpc, lab.subnet, lab.rt, lab.sg, lab.att, lab.inst, lab.ip = {}, {}, {}, {}, {}, {}, {}
     for k, cidr in CIDRS.items():
-        vpc = lab.vpc[k] = ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
-        lab.subnet[k] = ec2.create_subnet(VpcId=vpc, CidrBlock=cidr.replace("0.0/16", "1.0/24"), AvailabilityZone=zone)["Subnet"]["SubnetId"]
-        lab.rt[k] = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]},
-                                                       {"Name": "association.main", "Values": ["true"]}])["RouteTables"][0]["RouteTableId"]
-        sg = lab.sg[k] = ec2.create_security_group(GroupName=f"tgw-{k}", Description="pings from the other VPCs", VpcId=vpc)["GroupId"]
-        ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[
-            {"IpProtocol": "icmp", "FromPort": -1, "ToPort": -1, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}])
-        lab.att[k] = ec2.create_transit_gateway_vpc_attachment(
-            TransitGatewayId=lab.tgw, VpcId=vpc, SubnetIds=[lab.subnet[k]])["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
-        lab.inst[k] = ec2.run_instances(ImageId=ami, InstanceType="t3.micro", MinCount=1, MaxCount=1, SubnetId=lab.subnet[k],
-                                        SecurityGroupIds=[sg])["Instances"][0]["InstanceId"]
+        lab.vpc[k], lab.subnet[k], lab.rt[k], lab.sg[k], lab.att[k] = attached_vpc(
+            ec2, lab.tgw, cidr, zone, f"tgw-{k}", "pings from the other VPCs", [ICMP_FROM_VPCS])
+        lab.inst[k] = guests.run_instances(SubnetId=lab.subnet[k], SecurityGroupIds=[lab.sg[k]])[0]
 
     lab.rtb_ab = ec2.create_transit_gateway_route_table(TransitGatewayId=lab.tgw)["TransitGatewayRouteTable"]["TransitGatewayRouteTableId"]
     lab.rtb_c = ec2.create_transit_gateway_route_table(TransitGatewayId=lab.tgw)["TransitGatewayRouteTable"]["TransitGatewayRouteTableId"]
-    _until(lambda: all(t["State"] == "available" for t in ec2.describe_transit_gateway_route_tables(
-        TransitGatewayRouteTableIds=[lab.rtb_ab, lab.rtb_c])["TransitGatewayRouteTables"]))
-    _until(lambda: all(a["State"] == "available" for a in ec2.describe_transit_gateway_vpc_attachments(
-        TransitGatewayAttachmentIds=list(lab.att.values()))["TransitGatewayVpcAttachments"]))
+    wait_available(lambda: ec2.describe_transit_gateway_route_tables(
+        TransitGatewayRouteTableIds=[lab.rtb_ab, lab.rtb_c])["TransitGatewayRouteTables"], what="route tables")
+    wait_vpc_attachments(ec2, *lab.att.values())
 
-    ids = list(lab.inst.values())
-    ec2.get_waiter("instance_running").wait(InstanceIds=ids, WaiterConfig={"Delay": 1, "MaxAttempts": BOOT_TIMEOUT})
-    described = {i["InstanceId"]: i for r in ec2.describe_instances(InstanceIds=ids)["Reservations"] for i in r["Instances"]}
+    described = guests.running(*lab.inst.values())
     for k, instance in lab.inst.items():
         lab.ip[k] = described[instance]["PrivateIpAddress"]
     return lab
 
 
 def _ping(lab, src, dst) -> bool:
-    r = _run("ip", "netns", "exec", "s-" + lab.inst[src][2:], "busybox", "ping", "-c", "1", "-W", "1", lab.ip[dst], check=False, timeout=10)
-    return r.returncode == 0
+    return ping(lab.inst[src], lab.ip[dst])
 
 
 def _eventually(lab, src, dst, expected: bool, timeout=5.0):
     """Waits (briefly: changes apply within a second) until reachability is as expected, then checks it holds."""
-    deadline = time.monotonic() + timeout
-    while _ping(lab, src, dst) != expected:
-        assert time.monotonic() < deadline, f"{src} -> {dst} never became {'reachable' if expected else 'unreachable'}"
-        time.sleep(0.2)
+    until_reachable(lab.inst[src], lab.ip[dst], expected, timeout, what=f"{src} -> {dst}")
 
 
 def test_traffic_flows_per_the_transit_gateway_route_tables(lab):
@@ -169,9 +114,9 @@ def test_traffic_flows_per_the_transit_gateway_route_tables(lab):
     assert {r["DestinationCidrBlock"] for r in routes} == set(CIDRS.values())
 
     # The gateway's namespace exists with a link per attachment.
-    namespaces = _gateway_namespaces() - lab.before
+    namespaces = gateway_namespaces() - lab.before
     assert len(namespaces) == 1
-    links = _run("ip", "-n", namespaces.pop(), "-br", "link").stdout
+    links = host_run("ip", "-n", namespaces.pop(), "-br", "link").stdout
     assert sum(1 for line in links.splitlines() if line.startswith("tx")) == 3
 
 
@@ -211,7 +156,8 @@ def test_route_and_association_changes_take_effect_on_running_guests(lab):
     ec2.delete_transit_gateway_vpc_attachment(TransitGatewayAttachmentId=lab.att["c"])
     _eventually(lab, "a", "c", False, timeout=2.0)
     assert _ping(lab, "a", "b")
-    ns = (_gateway_namespaces() - lab.before).pop()
-    _until(lambda: sum(1 for line in _run("ip", "-n", ns, "-br", "link").stdout.splitlines() if line.startswith("tx")) == 2, timeout=3)
+    ns = (gateway_namespaces() - lab.before).pop()
+    wait_until(lambda: sum(1 for line in host_run("ip", "-n", ns, "-br", "link").stdout.splitlines() if line.startswith("tx")) == 2, 3,
+               "two links in the gateway's namespace")
     routes = ec2.describe_route_tables(RouteTableIds=[lab.rt["c"]])["RouteTables"][0]["Routes"]
     assert any(r.get("TransitGatewayId") == lab.tgw for r in routes)

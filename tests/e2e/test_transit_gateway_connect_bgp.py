@@ -23,14 +23,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import time
 
 import pytest
 
-from conftest import GUESTS_GROUP, minimal_ami
-from guests import BOOT_TIMEOUT, guest_processes, guest_server
-from test_transit_gateway_peering import USERSPACE_GRE
+from conftest import GUESTS_GROUP, wait_until
+from guests import (ICMP_FROM_VPCS, GuestLab, attached_vpc, first_zone, gre_end, guest_ns, guest_processes, helper_processes, host_run, transit_gateway_server,
+                    until_reachable, wait_transit_gateways, wait_vpc_attachments)
 
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
 
@@ -44,10 +43,6 @@ ANNOUNCED = "10.99.0.0/24"
 ANNOUNCED_ADDRESS = "10.99.0.1"
 
 
-def _run(*args, check=True, **kw):
-    return subprocess.run(list(args), capture_output=True, text=True, check=check, **kw)
-
-
 def _bird() -> str | None:
     return shutil.which("bird") or ("/usr/sbin/bird" if os.path.exists("/usr/sbin/bird") else None)
 
@@ -56,18 +51,8 @@ def _birdc() -> str:
     return shutil.which("birdc") or "/usr/sbin/birdc"
 
 
-def _gateway_namespaces() -> set[str]:
-    return {line.split()[0] for line in _run("ip", "netns", "list", check=False).stdout.splitlines() if line.startswith("stg-")}
-
-
 def _until(check, timeout=30.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.5)
+    return wait_until(check, timeout, what)
 
 
 def _server_birds(srv) -> list[int]:
@@ -93,10 +78,10 @@ def lab(stratus_binary, tmp_path_factory):
         pytest.fail("BGP over Connect peers needs bird2 on the host (scripts/install-deps.sh)", pytrace=False)
     lab = Lab()
     lab.dir = str(tmp_path_factory.mktemp("appliance-bird"))
-    lab.helpers = []
-    lab.before = _gateway_namespaces()
-    with guest_server(stratus_binary, tmp_path_factory, "tgw-bgp", tools=("busybox",)) as srv:
-        lab.srv = srv
+    # No gateway namespace may be left once the server has stopped.
+    with transit_gateway_server(stratus_binary, tmp_path_factory, "tgw-bgp", gone_with_instances=False) as (srv, before), \
+            helper_processes() as helpers:
+        lab.srv, lab.before, lab.helpers = srv, before, helpers
         try:
             _setup(srv, lab)
             yield lab
@@ -107,43 +92,26 @@ def lab(stratus_binary, tmp_path_factory):
                     os.kill(int(open(pid_file).read().strip()), 15)
                 except (OSError, ValueError):
                     pass
-            for proc in lab.helpers:
-                proc.kill()
-                proc.wait(timeout=5)
-    left = _gateway_namespaces() - lab.before
-    for ns in left:  # never leak into later tests
-        _run("ip", "netns", "del", ns, check=False)
-    assert not left, f"transit gateway namespaces left behind: {left}"
 
 
 def _setup(srv, lab):
-    ec2 = lab.ec2 = srv.ec2()
-    ami = minimal_ami(ec2)
-    zone = ec2.describe_availability_zones()["AvailabilityZones"][0]["ZoneName"]
+    guests = GuestLab(srv)
+    ec2 = lab.ec2 = guests.ec2
+    zone = first_zone(ec2)
     gateway = ec2.create_transit_gateway(Description="bgp", Options={
         "DefaultRouteTableAssociation": "disable", "DefaultRouteTablePropagation": "disable", "TransitGatewayCidrBlocks": [TGW_BLOCK]})["TransitGateway"]
     lab.tgw, lab.asn = gateway["TransitGatewayId"], gateway["Options"]["AmazonSideAsn"]
-    _until(lambda: ec2.describe_transit_gateways(TransitGatewayIds=[lab.tgw])["TransitGateways"][0]["State"] == "available", what="gateway")
+    wait_transit_gateways(ec2, lab.tgw)
     lab.rtb = ec2.create_transit_gateway_route_table(TransitGatewayId=lab.tgw)["TransitGatewayRouteTable"]["TransitGatewayRouteTableId"]
 
     lab.vpc, lab.subnet, lab.rt, lab.sg, lab.att = {}, {}, {}, {}, {}
     for k in ("a", "b"):
-        vpc = lab.vpc[k] = ec2.create_vpc(CidrBlock=CIDRS[k])["Vpc"]["VpcId"]
-        lab.subnet[k] = ec2.create_subnet(VpcId=vpc, CidrBlock=CIDRS[k].replace("0.0/16", "1.0/24"), AvailabilityZone=zone)["Subnet"]["SubnetId"]
-        lab.rt[k] = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]},
-                                                       {"Name": "association.main", "Values": ["true"]}])["RouteTables"][0]["RouteTableId"]
-        lab.sg[k] = ec2.create_security_group(GroupName=f"tgw-bgp-{k}", Description="bgp", VpcId=vpc)["GroupId"]
-        ec2.authorize_security_group_ingress(GroupId=lab.sg[k], IpPermissions=[
-            {"IpProtocol": "icmp", "FromPort": -1, "ToPort": -1, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]},
-            {"IpProtocol": "47", "IpRanges": [{"CidrIp": TGW_BLOCK}]}])
-        lab.att[k] = ec2.create_transit_gateway_vpc_attachment(
-            TransitGatewayId=lab.tgw, VpcId=vpc, SubnetIds=[lab.subnet[k]])["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
+        lab.vpc[k], lab.subnet[k], lab.rt[k], lab.sg[k], lab.att[k] = attached_vpc(ec2, lab.tgw, CIDRS[k], zone, f"tgw-bgp-{k}", "bgp", [
+            ICMP_FROM_VPCS, {"IpProtocol": "47", "IpRanges": [{"CidrIp": TGW_BLOCK}]}])
     lab.inst = {}
     for k, vpc in (("appliance", "a"), ("b", "b")):
-        lab.inst[k] = ec2.run_instances(ImageId=ami, InstanceType="t3.micro", MinCount=1, MaxCount=1, SubnetId=lab.subnet[vpc],
-                                        SecurityGroupIds=[lab.sg[vpc]])["Instances"][0]["InstanceId"]
-    _until(lambda: all(a["State"] == "available" for a in ec2.describe_transit_gateway_vpc_attachments(
-        TransitGatewayAttachmentIds=list(lab.att.values()))["TransitGatewayVpcAttachments"]), what="VPC attachments")
+        lab.inst[k] = guests.run_instances(SubnetId=lab.subnet[vpc], SecurityGroupIds=[lab.sg[vpc]])[0]
+    wait_vpc_attachments(ec2, *lab.att.values())
     for k in ("a", "b"):
         ec2.associate_transit_gateway_route_table(TransitGatewayRouteTableId=lab.rtb, TransitGatewayAttachmentId=lab.att[k])
         ec2.enable_transit_gateway_route_table_propagation(TransitGatewayRouteTableId=lab.rtb, TransitGatewayAttachmentId=lab.att[k])
@@ -151,23 +119,16 @@ def _setup(srv, lab):
     ec2.create_route(RouteTableId=lab.rt["a"], DestinationCidrBlock=TGW_BLOCK, TransitGatewayId=lab.tgw)
     ec2.create_route(RouteTableId=lab.rt["b"], DestinationCidrBlock=ANNOUNCED, TransitGatewayId=lab.tgw)
 
-    ids = list(lab.inst.values())
-    ec2.get_waiter("instance_running").wait(InstanceIds=ids, WaiterConfig={"Delay": 1, "MaxAttempts": BOOT_TIMEOUT})
-    described = {i["InstanceId"]: i for r in ec2.describe_instances(InstanceIds=ids)["Reservations"] for i in r["Instances"]}
+    described = guests.running(*lab.inst.values())
     lab.ip = {k: described[i]["PrivateIpAddress"] for k, i in lab.inst.items()}
 
 
 def _ns(lab, k) -> str:
-    return "s-" + lab.inst[k][2:]
-
-
-def _ping(lab, src, address) -> bool:
-    return _run("ip", "netns", "exec", _ns(lab, src), "busybox", "ping", "-c", "1", "-W", "1", address, check=False, timeout=10).returncode == 0
+    return guest_ns(lab.inst[k])
 
 
 def _eventually_ping(lab, src, address, expected: bool, timeout=30.0):
-    _until(lambda: _ping(lab, src, address) == expected, timeout=timeout,
-           what=f"{src} -> {address} to become {'reachable' if expected else 'unreachable'}")
+    until_reachable(lab.inst[src], address, expected, timeout, interval=0.5, what=f"{src} -> {address}")
 
 
 def _bgp_status(lab) -> dict[str, str]:
@@ -182,20 +143,16 @@ def _propagated(lab) -> list[tuple[str, str, str, str]]:
 
 
 def _appliance_birdc(lab, *command) -> str:
-    return _run(_birdc(), "-s", os.path.join(lab.dir, "appliance.ctl"), *command).stdout
+    return host_run(_birdc(), "-s", os.path.join(lab.dir, "appliance.ctl"), *command).stdout
 
 
 def _start_appliance(lab):
     """The appliance's GRE end, its addresses, and its own BGP speaker with sessions to both gateway addresses."""
     ns, local = _ns(lab, "appliance"), lab.ip["appliance"]
-    if _run("ip", "-n", ns, "tunnel", "add", "gre1", "mode", "gre", "local", local, "remote", TGW_ADDRESS, "ttl", "255", check=False).returncode != 0:
-        proc = subprocess.Popen(["ip", "netns", "exec", ns, "python3", "-c", USERSPACE_GRE, "gre1", local, TGW_ADDRESS],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        lab.helpers.append(proc)
-        assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
+    gre_end(ns, local, TGW_ADDRESS, lab.helpers)
     for args in (["addr", "add", PEER_INSIDE + "/29", "dev", "gre1"], ["link", "set", "gre1", "mtu", "1476", "up"],
                  ["addr", "add", ANNOUNCED_ADDRESS + "/32", "dev", "lo"]):
-        _run("ip", "-n", ns, *args)
+        host_run("ip", "-n", ns, *args)
     config = os.path.join(lab.dir, "appliance.conf")
     with open(config, "w") as f:
         f.write(f"""
@@ -216,7 +173,7 @@ template bgp tgw {{
 protocol bgp tgw_a from tgw {{ neighbor {GATEWAY_INSIDE[0]} as {lab.asn}; }}
 protocol bgp tgw_b from tgw {{ neighbor {GATEWAY_INSIDE[1]} as {lab.asn}; }}
 """)
-    _run("ip", "netns", "exec", ns, _bird(), "-c", config, "-s", os.path.join(lab.dir, "appliance.ctl"), "-P", os.path.join(lab.dir, "appliance.pid"))
+    host_run("ip", "netns", "exec", ns, _bird(), "-c", config, "-s", os.path.join(lab.dir, "appliance.ctl"), "-P", os.path.join(lab.dir, "appliance.pid"))
 
 
 def test_bgp_sessions_come_up_and_routes_propagate(lab):

@@ -20,14 +20,14 @@ namespace, link and process is gone once the instances are terminated.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 
 import pytest
 
-from conftest import GUESTS_GROUP, ServerFactory, minimal_ami
-from guests import BOOT_TIMEOUT, IMAGE_DIR, assert_nothing_left, require_host, terminate_all
+from conftest import GUESTS_GROUP, wait_until
+from guests import (ICMP_FROM_VPCS, GuestLab, attached_vpc, first_zone, gateway_namespaces, gre_end, guest_ns, helper_processes, host_run, ping, tcp,
+                    transit_gateway_server, until_reachable, wait_transit_gateways, wait_vpc_attachments)
 
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
 
@@ -38,47 +38,9 @@ INSIDE = "169.254.100.0/29"
 APPLIANCE_BLOCK = "10.97.0.0/24"
 APPLIANCE_ADDRESS = "10.97.0.1"
 
-# The appliance's GRE end where the kernel has no ip_gre: a TUN device and a raw socket (protocol 47).
-USERSPACE_GRE = r"""
-import fcntl, os, select, socket, struct, sys
-name, local, remote = sys.argv[1:4]
-tun = os.open("/dev/net/tun", os.O_RDWR)
-fcntl.ioctl(tun, 0x400454CA, struct.pack("16sH", name.encode(), 0x1001))
-s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 47)
-s.bind((local, 0))
-print("ready", flush=True)
-while True:
-    ready, _, _ = select.select([tun, s], [], [])
-    if tun in ready:
-        p = os.read(tun, 65535)
-        if p and p[0] >> 4 == 4:
-            s.sendto(b"\0\0\x08\0" + p, (remote, 0))
-    if s in ready:
-        d, a = s.recvfrom(65535)
-        o = (d[0] & 15) * 4
-        flags = struct.unpack("!H", d[o:o + 2])[0]
-        if a[0] != remote or d[o + 2:o + 4] != b"\x08\x00" or flags & 0x4007:
-            continue
-        os.write(tun, d[o + 4 + 4 * bin(flags & 0xB000).count("1"):])
-"""
-
-
-def _run(*args, check=True, **kw):
-    return subprocess.run(list(args), capture_output=True, text=True, check=check, **kw)
-
-
-def _gateway_namespaces() -> set[str]:
-    return {line.split()[0] for line in _run("ip", "netns", "list", check=False).stdout.splitlines() if line.startswith("stg-")}
-
 
 def _until(check, timeout=30.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.3)
+    return wait_until(check, timeout, what)
 
 
 class Lab:
@@ -87,67 +49,33 @@ class Lab:
 
 @pytest.fixture(scope="module")
 def lab(stratus_binary, tmp_path_factory):
-    require_host()
-    if _run("sh", "-c", "command -v crun && command -v busybox", check=False).returncode != 0:
-        pytest.fail("transit gateway tests need crun and busybox on the host", pytrace=False)
-    factory = ServerFactory(stratus_binary, str(tmp_path_factory.mktemp("tgw-peering")))
-    srv = factory(name="stratus-tgw-peering", extra_args=["--runtime", "container", "--image-dir", IMAGE_DIR])
-    before = _gateway_namespaces()
-    lab = Lab()
-    lab.before = before
-    lab.helpers = []
-    try:
+    # lab.helpers: the appliance's user-space GRE end, if one is started.
+    with transit_gateway_server(stratus_binary, tmp_path_factory, "tgw-peering") as (srv, before), helper_processes() as helpers:
+        lab = Lab()
+        lab.before, lab.helpers = before, helpers
         _setup(srv, lab)
         yield lab
-    finally:
-        try:
-            for proc in lab.helpers:  # the appliance's user-space GRE end, if one was started
-                proc.kill()
-                proc.wait(timeout=5)
-            terminate_all(srv)
-            deadline = time.monotonic() + 10
-            while _gateway_namespaces() - before and time.monotonic() < deadline:
-                time.sleep(0.2)
-            left = _gateway_namespaces() - before
-        finally:
-            factory.close()
-            assert_nothing_left(srv)
-            for ns in _gateway_namespaces() - before:  # never leak into later tests
-                _run("ip", "netns", "del", ns, check=False)
-        assert not left, f"transit gateway namespaces left behind: {left}"
 
 
 def _setup(srv, lab):
-    ec2 = lab.ec2 = srv.ec2()
-    ami = minimal_ami(ec2)
-    zone = ec2.describe_availability_zones()["AvailabilityZones"][0]["ZoneName"]
+    guests = GuestLab(srv)
+    ec2 = lab.ec2 = guests.ec2
+    zone = first_zone(ec2)
     options = {"DefaultRouteTableAssociation": "disable", "DefaultRouteTablePropagation": "disable"}
     lab.tgw1 = ec2.create_transit_gateway(Description="one", Options={**options, "TransitGatewayCidrBlocks": [TGW_BLOCK]})["TransitGateway"]["TransitGatewayId"]
     lab.tgw2 = ec2.create_transit_gateway(Description="two", Options=options)["TransitGateway"]["TransitGatewayId"]
-    _until(lambda: all(g["State"] == "available" for g in ec2.describe_transit_gateways(
-        TransitGatewayIds=[lab.tgw1, lab.tgw2])["TransitGateways"]), what="gateways")
+    wait_transit_gateways(ec2, lab.tgw1, lab.tgw2)
     lab.rtb1 = ec2.create_transit_gateway_route_table(TransitGatewayId=lab.tgw1)["TransitGatewayRouteTable"]["TransitGatewayRouteTableId"]
     lab.rtb2 = ec2.create_transit_gateway_route_table(TransitGatewayId=lab.tgw2)["TransitGatewayRouteTable"]["TransitGatewayRouteTableId"]
 
     lab.vpc, lab.subnet, lab.rt, lab.sg, lab.att = {}, {}, {}, {}, {}
     for k, tgw in (("a", lab.tgw1), ("b", lab.tgw2)):
-        vpc = lab.vpc[k] = ec2.create_vpc(CidrBlock=CIDRS[k])["Vpc"]["VpcId"]
-        lab.subnet[k] = ec2.create_subnet(VpcId=vpc, CidrBlock=CIDRS[k].replace("0.0/16", "1.0/24"), AvailabilityZone=zone)["Subnet"]["SubnetId"]
-        lab.rt[k] = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]},
-                                                       {"Name": "association.main", "Values": ["true"]}])["RouteTables"][0]["RouteTableId"]
-        sg = lab.sg[k] = ec2.create_security_group(GroupName=f"tgwp-{k}", Description="peering", VpcId=vpc)["GroupId"]
-        ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[
-            {"IpProtocol": "icmp", "FromPort": -1, "ToPort": -1, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]},
-            {"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]},
-            {"IpProtocol": "47", "IpRanges": [{"CidrIp": TGW_BLOCK}]}])
-        lab.att[k] = ec2.create_transit_gateway_vpc_attachment(
-            TransitGatewayId=tgw, VpcId=vpc, SubnetIds=[lab.subnet[k]])["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
+        lab.vpc[k], lab.subnet[k], lab.rt[k], lab.sg[k], lab.att[k] = attached_vpc(ec2, tgw, CIDRS[k], zone, f"tgwp-{k}", "peering", [
+            ICMP_FROM_VPCS, tcp(8080, "10.0.0.0/8"), {"IpProtocol": "47", "IpRanges": [{"CidrIp": TGW_BLOCK}]}])
     lab.inst = {}
     for k, subnet in (("a", lab.subnet["a"]), ("b", lab.subnet["b"]), ("appliance", lab.subnet["a"])):
-        lab.inst[k] = ec2.run_instances(ImageId=ami, InstanceType="t3.micro", MinCount=1, MaxCount=1, SubnetId=subnet,
-                                        SecurityGroupIds=[lab.sg["b" if k == "b" else "a"]])["Instances"][0]["InstanceId"]
-    _until(lambda: all(a["State"] == "available" for a in ec2.describe_transit_gateway_vpc_attachments(
-        TransitGatewayAttachmentIds=list(lab.att.values()))["TransitGatewayVpcAttachments"]), what="VPC attachments")
+        lab.inst[k] = guests.run_instances(SubnetId=subnet, SecurityGroupIds=[lab.sg["b" if k == "b" else "a"]])[0]
+    wait_vpc_attachments(ec2, *lab.att.values())
     ec2.associate_transit_gateway_route_table(TransitGatewayRouteTableId=lab.rtb1, TransitGatewayAttachmentId=lab.att["a"])
     ec2.enable_transit_gateway_route_table_propagation(TransitGatewayRouteTableId=lab.rtb1, TransitGatewayAttachmentId=lab.att["a"])
     ec2.associate_transit_gateway_route_table(TransitGatewayRouteTableId=lab.rtb2, TransitGatewayAttachmentId=lab.att["b"])
@@ -155,25 +83,20 @@ def _setup(srv, lab):
     ec2.create_route(RouteTableId=lab.rt["a"], DestinationCidrBlock=CIDRS["b"], TransitGatewayId=lab.tgw1)
     ec2.create_route(RouteTableId=lab.rt["b"], DestinationCidrBlock=CIDRS["a"], TransitGatewayId=lab.tgw2)
 
-    ids = list(lab.inst.values())
-    ec2.get_waiter("instance_running").wait(InstanceIds=ids, WaiterConfig={"Delay": 1, "MaxAttempts": BOOT_TIMEOUT})
-    described = {i["InstanceId"]: i for r in ec2.describe_instances(InstanceIds=ids)["Reservations"] for i in r["Instances"]}
+    described = guests.running(*lab.inst.values())
     lab.ip = {k: described[i]["PrivateIpAddress"] for k, i in lab.inst.items()}
 
 
 def _ns(lab, k) -> str:
-    return "s-" + lab.inst[k][2:]
+    return guest_ns(lab.inst[k])
 
 
 def _ping(lab, src, address) -> bool:
-    return _run("ip", "netns", "exec", _ns(lab, src), "busybox", "ping", "-c", "1", "-W", "1", address, check=False, timeout=10).returncode == 0
+    return ping(lab.inst[src], address)
 
 
 def _eventually(lab, src, address, expected: bool, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while _ping(lab, src, address) != expected:
-        assert time.monotonic() < deadline, f"{src} -> {address} never became {'reachable' if expected else 'unreachable'}"
-        time.sleep(0.2)
+    until_reachable(lab.inst[src], address, expected, timeout, what=f"{src} -> {address}")
 
 
 def _tcp(lab, src, dst) -> str:
@@ -184,7 +107,7 @@ def _tcp(lab, src, dst) -> str:
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         time.sleep(0.3)
-        client = _run("ip", "netns", "exec", _ns(lab, src), "python3", "-c",
+        client = host_run("ip", "netns", "exec", _ns(lab, src), "python3", "-c",
                       f"import socket\nc=socket.create_connection(('{lab.ip[dst]}',8080),timeout=3);c.sendall(b'ping');print(c.recv(100).decode())",
                       check=False, timeout=10)
         return client.stdout.strip()
@@ -233,9 +156,9 @@ def test_peering_forwards_once_accepted_and_routed(lab):
     assert [(r["DestinationCidrBlock"], r["State"], r["TransitGatewayAttachments"][0]["ResourceType"]) for r in routes] == [(CIDRS["a"], "active", "peering")]
 
     # The two gateways' namespaces share one link for the peering.
-    namespaces = sorted(_gateway_namespaces() - lab.before)
+    namespaces = sorted(gateway_namespaces() - lab.before)
     assert len(namespaces) == 2
-    links = [{line.split()[0].split("@")[0] for line in _run("ip", "-n", ns, "-br", "link").stdout.splitlines() if line.startswith("tx")} for ns in namespaces]
+    links = [{line.split()[0].split("@")[0] for line in host_run("ip", "-n", ns, "-br", "link").stdout.splitlines() if line.startswith("tx")} for ns in namespaces]
     assert len(links[0] & links[1]) == 1
 
 
@@ -253,15 +176,11 @@ def test_security_groups_apply_across_the_peering(lab):
 
 def _appliance_gre_end(lab):
     """Sets up the appliance's GRE end (kernel GRE where there is one, else the user-space one) and returns the device."""
-    ns, local = _ns(lab, "appliance"), lab.ip["appliance"]
-    if _run("ip", "-n", ns, "tunnel", "add", "gre1", "mode", "gre", "local", local, "remote", TGW_ADDRESS, "ttl", "255", check=False).returncode != 0:
-        proc = subprocess.Popen(["ip", "netns", "exec", ns, "python3", "-c", USERSPACE_GRE, "gre1", local, TGW_ADDRESS],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        lab.helpers.append(proc)
-        assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
+    ns = _ns(lab, "appliance")
+    gre_end(ns, lab.ip["appliance"], TGW_ADDRESS, lab.helpers)
     for args in (["addr", "add", "169.254.100.1/29", "dev", "gre1"], ["addr", "add", APPLIANCE_ADDRESS + "/32", "dev", "gre1"],
                  ["link", "set", "gre1", "mtu", "1476", "up"], ["route", "add", CIDRS["b"], "dev", "gre1", "src", APPLIANCE_ADDRESS]):
-        _run("ip", "-n", ns, *args)
+        host_run("ip", "-n", ns, *args)
 
 
 def test_connect_peer_carries_an_appliance_gre_tunnel(lab):
@@ -306,8 +225,8 @@ def test_connect_peer_carries_an_appliance_gre_tunnel(lab):
     # Deleting the Connect peer takes the tunnel down.
     ec2.delete_transit_gateway_connect_peer(TransitGatewayConnectPeerId=lab.connect_peer)
     _eventually(lab, "appliance", "169.254.100.2", False)
-    _until(lambda: not any(line.startswith("gr") for ns in _gateway_namespaces() - lab.before
-                           for line in _run("ip", "-n", ns, "-br", "link").stdout.splitlines()), timeout=5, what="the tunnel device to go")
+    _until(lambda: not any(line.startswith("gr") for ns in gateway_namespaces() - lab.before
+                           for line in host_run("ip", "-n", ns, "-br", "link").stdout.splitlines()), timeout=5, what="the tunnel device to go")
 
 
 def test_deleting_the_peering_removes_forwarding(lab):
@@ -317,8 +236,8 @@ def test_deleting_the_peering_removes_forwarding(lab):
     _eventually(lab, "a", lab.ip["b"], False)
     routes = ec2.search_transit_gateway_routes(TransitGatewayRouteTableId=lab.rtb1, Filters=[{"Name": "type", "Values": ["static"]}])["Routes"]
     assert {r["DestinationCidrBlock"]: r["State"] for r in routes}[CIDRS["b"]] == "blackhole"
-    namespaces = sorted(_gateway_namespaces() - lab.before)
-    _until(lambda: not (set.intersection(*[{line.split()[0].split("@")[0] for line in _run("ip", "-n", ns, "-br", "link").stdout.splitlines()
+    namespaces = sorted(gateway_namespaces() - lab.before)
+    _until(lambda: not (set.intersection(*[{line.split()[0].split("@")[0] for line in host_run("ip", "-n", ns, "-br", "link").stdout.splitlines()
                                             if line.startswith("tx")} for ns in namespaces])), timeout=5, what="the peering link to go")
     _until(lambda: ec2.describe_transit_gateway_peering_attachments(TransitGatewayAttachmentIds=[lab.peering])
            ["TransitGatewayPeeringAttachments"][0]["State"] == "deleted", what="deleted")

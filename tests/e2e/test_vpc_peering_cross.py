@@ -21,14 +21,12 @@ crun, nftables, socat, busybox (nslookup) and the minimal image; anything missin
 
 from __future__ import annotations
 
-import subprocess
 import time
 
 import pytest
-from botocore.exceptions import ClientError
 
-from conftest import GUESTS_GROUP
-from guests import GuestLab, guest_server, until_equal
+from conftest import GUESTS_GROUP, code_of
+from guests import GuestLab, guest_ns, guest_server, helper_processes, host_run, tcp_echo, tcp_from, until_equal, vpc_with_subnet
 
 pytestmark = pytest.mark.xdist_group(GUESTS_GROUP)
 
@@ -37,20 +35,9 @@ VPC_A, VPC_W, VPC_O = "10.83.0.0/16", "10.84.0.0/16", "10.85.0.0/16"
 DNS_A, DNS_W = "10.83.0.2", "10.84.0.2"
 
 
-def _run(*args, check=True, **kw):
-    return subprocess.run(list(args), capture_output=True, text=True, check=check, **kw)
-
-
-def _tcp_from(instance_id, ip, port) -> str:
-    """What a TCP server at ip:port answers to a connection from the guest's network namespace ('' when none)."""
-    r = _run("ip", "netns", "exec", "s-" + instance_id[2:], "socat", "-T", "2", "-", f"TCP:{ip}:{port},connect-timeout=1",
-             check=False, input="", timeout=10)
-    return r.stdout.strip()
-
-
 def _resolve(instance_id, name, server):
     """The address the VPC resolver at `server` gives `name`, asked from the guest's namespace (None when none)."""
-    r = _run("ip", "netns", "exec", "s-" + instance_id[2:], "busybox", "nslookup", name, server, check=False, timeout=10)
+    r = host_run("ip", "netns", "exec", guest_ns(instance_id), "busybox", "nslookup", name, server, check=False, timeout=10)
     answer = r.stdout.split("Name:", 1)
     if r.returncode != 0 or len(answer) < 2:
         return None
@@ -64,24 +51,14 @@ def _until(check, expected, timeout=10.0):
     return until_equal(check, expected, timeout, interval=0.2)
 
 
-def _code(call) -> str:
-    with pytest.raises(ClientError) as e:
-        call()
-    return e.value.response["Error"]["Code"]
-
-
 class Side:
     """One VPC with a subnet, a group and a guest, in one client's account and Region."""
 
     def __init__(self, srv, ec2, cidr: str, name: str):
         self.ec2 = ec2
         guests = GuestLab(srv, ec2=ec2)
-        zone = ec2.describe_availability_zones()["AvailabilityZones"][0]["ZoneName"]
-        self.vpc = ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
+        self.vpc, self.subnet, self.rt = vpc_with_subnet(ec2, cidr)
         self.owner = ec2.describe_vpcs(VpcIds=[self.vpc])["Vpcs"][0]["OwnerId"]
-        self.subnet = ec2.create_subnet(VpcId=self.vpc, CidrBlock=cidr.replace(".0.0/16", ".1.0/24"), AvailabilityZone=zone)["Subnet"]["SubnetId"]
-        self.rt = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [self.vpc]},
-                                                     {"Name": "association.main", "Values": ["true"]}])["RouteTables"][0]["RouteTableId"]
         self.sg = ec2.create_security_group(GroupName=name, Description=name, VpcId=self.vpc)["GroupId"]
         self.instance = guests.run_instances(SubnetId=self.subnet, SecurityGroupIds=[self.sg])[0]
         self.guests = guests
@@ -91,8 +68,7 @@ class Side:
         self.ip = self.guests.describe(self.instance)["PrivateIpAddress"]
 
     def terminate(self):
-        self.ec2.terminate_instances(InstanceIds=[self.instance])
-        self.ec2.get_waiter("instance_terminated").wait(InstanceIds=[self.instance], WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+        self.guests.terminate(self.instance)
 
 
 class Lab:
@@ -101,7 +77,6 @@ class Lab:
 
 @pytest.fixture(scope="module")
 def lab(stratus_binary, tmp_path_factory):
-    listeners = []
     with guest_server(stratus_binary, tmp_path_factory, "xpeer", tools=("socat", "busybox")) as srv:
         sides = []
         try:
@@ -118,16 +93,12 @@ def lab(stratus_binary, tmp_path_factory):
             for side in sides:
                 side.ready()
             assert lab.o.owner != lab.a.owner and lab.w.owner == lab.a.owner
-            for side in (lab.w, lab.o):
-                listeners.append(subprocess.Popen(
-                    ["ip", "netns", "exec", "s-" + side.instance[2:], "socat", "TCP-LISTEN:9000,fork,reuseaddr", "SYSTEM:echo peer-$SOCAT_PEERADDR"],
-                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-            time.sleep(0.3)
-            yield lab
+            with helper_processes() as listeners:
+                for side in (lab.w, lab.o):
+                    listeners.append(tcp_echo(guest_ns(side.instance), 9000, "peer-$SOCAT_PEERADDR"))
+                time.sleep(0.3)
+                yield lab
         finally:
-            for p in listeners:
-                p.kill()
-                p.wait()
             # The server's teardown terminates the default account's us-east-1 guests only.
             for side in sides[1:]:
                 side.terminate()
@@ -138,9 +109,9 @@ def test_inter_region_peering_is_accepted_in_the_accepter_region_and_carries_pac
     # The guests' group lets in the other VPC's block (a group of another Region cannot be named).
     west.authorize_security_group_ingress(GroupId=w.sg, IpPermissions=[
         {"IpProtocol": "tcp", "FromPort": 9000, "ToPort": 9000, "IpRanges": [{"CidrIp": VPC_A}]}])
-    assert _tcp_from(a.instance, w.ip, 9000) == ""
+    assert tcp_from(a.instance, w.ip, 9000) == ""
 
-    assert _code(lambda: east.create_vpc_peering_connection(VpcId=a.vpc, PeerVpcId=w.vpc, PeerRegion="mars-north-1")) == "InvalidParameterValue"
+    assert code_of(lambda: east.create_vpc_peering_connection(VpcId=a.vpc, PeerVpcId=w.vpc, PeerRegion="mars-north-1")) == "InvalidParameterValue"
     created = east.create_vpc_peering_connection(VpcId=a.vpc, PeerVpcId=w.vpc, PeerRegion=WEST)["VpcPeeringConnection"]
     pcx = created["VpcPeeringConnectionId"]
     assert created["Status"]["Code"] == "initiating-request"
@@ -150,14 +121,14 @@ def test_inter_region_peering_is_accepted_in_the_accepter_region_and_carries_pac
         assert seen["Status"]["Code"] == "pending-acceptance"
         assert seen["AccepterVpcInfo"]["VpcId"] == w.vpc and seen["RequesterVpcInfo"]["VpcId"] == a.vpc
     # A third Region does not know it.
-    assert _code(lambda: lab.srv.ec2("eu-west-1").describe_vpc_peering_connections(VpcPeeringConnectionIds=[pcx])) == "InvalidVpcPeeringConnectionID.NotFound"
+    assert code_of(lambda: lab.srv.ec2("eu-west-1").describe_vpc_peering_connections(VpcPeeringConnectionIds=[pcx])) == "InvalidVpcPeeringConnectionID.NotFound"
     # Only the accepter's Region accepts.
-    assert _code(lambda: east.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)) == "OperationNotPermitted"
+    assert code_of(lambda: east.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)) == "OperationNotPermitted"
 
     # Routes may name the pending connection on both sides; they are blackholes until it is active.
     east.create_route(RouteTableId=a.rt, DestinationCidrBlock=VPC_W, VpcPeeringConnectionId=pcx)
     west.create_route(RouteTableId=w.rt, DestinationCidrBlock=VPC_A, VpcPeeringConnectionId=pcx)
-    assert _tcp_from(a.instance, w.ip, 9000) == ""
+    assert tcp_from(a.instance, w.ip, 9000) == ""
 
     accepted = west.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)["VpcPeeringConnection"]
     assert accepted["AccepterVpcInfo"]["CidrBlock"] == VPC_W
@@ -166,10 +137,10 @@ def test_inter_region_peering_is_accepted_in_the_accepter_region_and_carries_pac
     for client, rt in ((east, a.rt), (west, w.rt)):
         routes = client.describe_route_tables(RouteTableIds=[rt])["RouteTables"][0]["Routes"]
         assert [r["State"] for r in routes if r.get("VpcPeeringConnectionId") == pcx] == ["active"]
-    _until(lambda: _tcp_from(a.instance, w.ip, 9000), f"peer-{a.ip}")
+    _until(lambda: tcp_from(a.instance, w.ip, 9000), f"peer-{a.ip}")
 
     # Security groups cannot reference a group of the peer VPC across Regions.
-    assert _code(lambda: west.authorize_security_group_ingress(GroupId=w.sg, IpPermissions=[
+    assert code_of(lambda: west.authorize_security_group_ingress(GroupId=w.sg, IpPermissions=[
         {"IpProtocol": "tcp", "FromPort": 9001, "ToPort": 9001, "UserIdGroupPairs": [{"GroupId": a.sg, "UserId": a.owner}]}])) == "InvalidGroup.NotFound"
 
     # Each Region changes its own side's DNS option only; a side's option lets the other VPC's
@@ -177,7 +148,7 @@ def test_inter_region_peering_is_accepted_in_the_accepter_region_and_carries_pac
     w_name = "ip-" + w.ip.replace(".", "-") + ".us-west-2.compute.internal"
     a_name = "ip-" + a.ip.replace(".", "-") + ".ec2.internal"
     assert _resolve(a.instance, w_name, DNS_A) is None and _resolve(w.instance, a_name, DNS_W) is None
-    assert _code(lambda: east.modify_vpc_peering_connection_options(
+    assert code_of(lambda: east.modify_vpc_peering_connection_options(
         VpcPeeringConnectionId=pcx, AccepterPeeringConnectionOptions={"AllowDnsResolutionFromRemoteVpc": True})) == "OperationNotPermitted"
     east.modify_vpc_peering_connection_options(VpcPeeringConnectionId=pcx, RequesterPeeringConnectionOptions={"AllowDnsResolutionFromRemoteVpc": True})
     _until(lambda: _resolve(w.instance, a_name, DNS_W), a.ip)
@@ -190,7 +161,7 @@ def test_inter_region_peering_is_accepted_in_the_accepter_region_and_carries_pac
 
     # Deleting it in the accepter's Region cuts the traffic and blackholes the requester's routes.
     west.delete_vpc_peering_connection(VpcPeeringConnectionId=pcx)
-    _until(lambda: _tcp_from(a.instance, w.ip, 9000), "")
+    _until(lambda: tcp_from(a.instance, w.ip, 9000), "")
     routes = east.describe_route_tables(RouteTableIds=[a.rt])["RouteTables"][0]["Routes"]
     assert [r["State"] for r in routes if r.get("VpcPeeringConnectionId") == pcx] == ["blackhole"]
     _until(lambda: _resolve(a.instance, w_name, DNS_A), None)
@@ -212,7 +183,7 @@ def test_cross_account_peering_is_accepted_by_the_other_account_and_groups_name_
     assert [p["VpcPeeringConnectionId"] for p in pending] == [pcx]
     assert pending[0]["RequesterVpcInfo"]["OwnerId"] == a.owner and pending[0]["AccepterVpcInfo"]["OwnerId"] == o.owner
     assert pending[0]["Status"]["Message"] == f"Pending Acceptance by {o.owner}"
-    assert _code(lambda: east.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)) == "OperationNotPermitted"
+    assert code_of(lambda: east.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)) == "OperationNotPermitted"
     other.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
     east.get_waiter("vpc_peering_connection_exists").wait(
         VpcPeeringConnectionIds=[pcx], Filters=[{"Name": "status-code", "Values": ["active"]}], WaiterConfig={"Delay": 1, "MaxAttempts": 10})
@@ -221,16 +192,16 @@ def test_cross_account_peering_is_accepted_by_the_other_account_and_groups_name_
     other.create_route(RouteTableId=o.rt, DestinationCidrBlock=VPC_A, VpcPeeringConnectionId=pcx)
     # Routed both ways, but O's group lets nothing in yet.
     time.sleep(1)
-    assert _tcp_from(a.instance, o.ip, 9000) == ""
+    assert tcp_from(a.instance, o.ip, 9000) == ""
     # O's group lets in P's group, named by the requester's account id and group id.
     other.authorize_security_group_ingress(GroupId=o.sg, IpPermissions=[
         {"IpProtocol": "tcp", "FromPort": 9000, "ToPort": 9000, "UserIdGroupPairs": [{"GroupId": a.sg, "UserId": a.owner}]}])
     pairs = other.describe_security_groups(GroupIds=[o.sg])["SecurityGroups"][0]["IpPermissions"][0]["UserIdGroupPairs"]
     assert [(p["GroupId"], p["UserId"]) for p in pairs] == [(a.sg, a.owner)]
-    _until(lambda: _tcp_from(a.instance, o.ip, 9000), f"peer-{a.ip}")
+    _until(lambda: tcp_from(a.instance, o.ip, 9000), f"peer-{a.ip}")
 
     # The requester deletes it: the accepter's routes become blackholes and the traffic stops.
     east.delete_vpc_peering_connection(VpcPeeringConnectionId=pcx)
-    _until(lambda: _tcp_from(a.instance, o.ip, 9000), "")
+    _until(lambda: tcp_from(a.instance, o.ip, 9000), "")
     routes = other.describe_route_tables(RouteTableIds=[o.rt])["RouteTables"][0]["Routes"]
     assert [r["State"] for r in routes if r.get("VpcPeeringConnectionId") == pcx] == ["blackhole"]
