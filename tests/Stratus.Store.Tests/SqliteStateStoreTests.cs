@@ -69,6 +69,35 @@ public sealed class SqliteStateStoreTests(ITestOutputHelper output) : StateStore
     }
 
     [Fact]
+    public async Task WithAFlushDelay_CommitsDoNotSyncAndTheLogIsFsyncedInTheBackground()
+    {
+        await Store.DisposeAsync();
+        await using var store = (SqliteStore)SqliteStateStore.Open(new SqliteStoreOptions(DatabasePath) { FlushDelay = TimeSpan.FromMilliseconds(50) });
+        await store.InitializeAsync();
+        var settings = await store.ReadWriterSettingsAsync();
+        Assert.Equal("1", settings["synchronous"]); // NORMAL: COMMIT writes the log, the store fsyncs it
+
+        // The migrations' commits are flushed after start-up; then each round of commits once more.
+        var deadline = Stopwatch.StartNew();
+        while (store.Flushes == 0 && deadline.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(10);
+        }
+        var before = store.Flushes;
+        Assert.True(before > 0, "the start-up commits were never flushed");
+        await using (var tx = await store.BeginWriteAsync())
+        {
+            await tx.PutAsync(Resource("i-flushed"));
+            await tx.CommitAsync();
+        }
+        while (store.Flushes == before && deadline.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(10);
+        }
+        Assert.True(store.Flushes > before, "a commit was not flushed within 30 s");
+    }
+
+    [Fact]
     public async Task Commits_AreCheckpointedIntoTheDatabaseFileInTheBackground()
     {
         for (var i = 0; i < 5; i++)
@@ -319,8 +348,10 @@ public sealed class SqliteStateStoreTests(ITestOutputHelper output) : StateStore
 
     // ---- crash safety and other processes -------------------------------------------------
 
-    [Fact]
-    public async Task KilledWriter_LosesNoCommittedTransaction()
+    [Theory]
+    [InlineData(Program.CommitLoop)]
+    [InlineData(Program.CommitLoopFlushedLater)]
+    public async Task KilledWriter_LosesNoCommittedTransaction(string mode)
     {
         // Nothing of this test's store may be open while the children write.
         await Store.DisposeAsync();
@@ -329,7 +360,7 @@ public sealed class SqliteStateStoreTests(ITestOutputHelper output) : StateStore
         for (var round = 0; round < 3; round++)
         {
             using var timeout = new CancellationTokenSource(ChildTimeout);
-            using var child = Program.StartChild(Program.CommitLoop, DatabasePath, $"r{round}-", "1000000");
+            using var child = Program.StartChild(mode, DatabasePath, $"r{round}-", "1000000");
             var stderr = child.StandardError.ReadToEndAsync(timeout.Token);
             var target = 20 + (round * 25);
             var seen = new List<string>();
