@@ -7,7 +7,7 @@ namespace Stratus.Store.Sqlite;
 /// The SQLite <see cref="IStateStore"/>: a dedicated write connection guarded by an async
 /// lock, and a small pool of read connections.
 /// </summary>
-internal sealed class SqliteStore : IStateStore
+internal sealed class SqliteStore : IStateStore, IReleasableCaches
 {
     private readonly string _databasePath;
     private readonly string _connectionString;
@@ -165,6 +165,50 @@ internal sealed class SqliteStore : IStateStore
 
     /// <summary>How many times the background flush has fsync'd the write-ahead log (for tests).</summary>
     internal long Flushes => Interlocked.Read(ref _flushes);
+
+    /// <summary>
+    /// Frees the page caches of the write connection (when no transaction holds it) and of the
+    /// idle read connections: up to 32 MiB and 2 MiB each. Pages come back from the file (from
+    /// the operating system's cache, as a rule) as they are read again.
+    /// </summary>
+    public void ReleaseCaches()
+    {
+        if (_disposed || !_initialized)
+        {
+            return;
+        }
+
+        if (_writeLock.Wait(0))
+        {
+            try
+            {
+                _writer?.Execute("PRAGMA shrink_memory");
+            }
+            catch (SqliteException)
+            {
+                // Only a cache: the next transaction runs as before.
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
+        }
+
+        lock (_poolLock)
+        {
+            foreach (var reader in _idleReaders)
+            {
+                try
+                {
+                    reader.Execute("PRAGMA shrink_memory");
+                }
+                catch (SqliteException)
+                {
+                    // As above.
+                }
+            }
+        }
+    }
 
     /// <summary>Wakes the checkpointer after a commit (once, however many commits come before it runs).</summary>
     private void SignalCheckpoint()
@@ -340,6 +384,20 @@ internal sealed class SqliteStore : IStateStore
         }
 
         _writeLock.Release();
+    }
+
+    /// <summary>Bytes the write connection's page cache holds now (0 before it is opened), for tests.</summary>
+    internal async Task<long> WriterCacheBytesAsync()
+    {
+        await _writeLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            return _writer?.CacheBytes() ?? 0;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
     }
 
     /// <summary>The write connection's settings, for tests: pragma name to value.</summary>

@@ -137,6 +137,13 @@ internal sealed class StoreConnection : IDisposable
         return command;
     }
 
+    /// <summary>Bytes the connection's page cache holds now (SQLITE_DBSTATUS_CACHE_USED).</summary>
+    public long CacheBytes()
+    {
+        _ = SQLitePCL.raw.sqlite3_db_status(_connection.Handle, SQLitePCL.raw.SQLITE_DBSTATUS_CACHE_USED, out var current, out _, 0);
+        return current;
+    }
+
     /// <summary>Runs a statement that takes no parameters and returns no rows.</summary>
     public void Execute(string sql) => Command(sql).ExecuteNonQuery();
 

@@ -98,6 +98,29 @@ public sealed class SqliteStateStoreTests(ITestOutputHelper output) : StateStore
     }
 
     [Fact]
+    public async Task ReleaseCaches_EmptiesTheWritersPageCache_AndTheStoreGoesOn()
+    {
+        var store = (SqliteStore)Store;
+        await WriteAsync(async tx =>
+        {
+            for (var i = 0; i < 500; i++)
+            {
+                await tx.PutAsync(Resource($"i-{i:d5}", document: new string('x', 2000)));
+            }
+        });
+        var before = await store.WriterCacheBytesAsync();
+        Assert.True(before > 500 * 1024, $"the writer's cache held only {before} bytes after writing 1 MB");
+
+        store.ReleaseCaches();
+
+        var after = await store.WriterCacheBytesAsync();
+        Assert.True(after < before / 4, $"the writer's cache held {after} bytes after the release ({before} before)");
+        await WriteAsync(tx => tx.PutAsync(Resource("i-after")));
+        await using var read = await Store.OpenReadAsync();
+        Assert.Equal(501, (await read.ListAsync(AccountA, Region, "instance")).Count);
+    }
+
+    [Fact]
     public async Task Commits_AreCheckpointedIntoTheDatabaseFileInTheBackground()
     {
         for (var i = 0; i < 5; i++)
