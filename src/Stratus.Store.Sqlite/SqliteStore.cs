@@ -59,7 +59,6 @@ internal sealed class SqliteStore : IStateStore, IReleasableCaches
                 Directory.CreateDirectory(directory);
             }
 
-            RestrictToOwner(_databasePath);
             var writer = _writer ??= OpenWriter();
             try
             {
@@ -90,7 +89,12 @@ internal sealed class SqliteStore : IStateStore, IReleasableCaches
     /// </summary>
     internal static readonly TimeSpan CheckpointDelay = TimeSpan.FromMilliseconds(200);
 
-    private StoreConnection OpenWriter() => StoreConnection.OpenWriter(_connectionString, _busyTimeout, syncEachCommit: _flushDelay is null);
+    /// <summary>Opens the write connection, the database file made (or tightened to) owner-only first.</summary>
+    private StoreConnection OpenWriter()
+    {
+        RestrictToOwner(_databasePath);
+        return StoreConnection.OpenWriter(_connectionString, _busyTimeout, syncEachCommit: _flushDelay is null);
+    }
 
     /// <summary>
     /// After a commit, waits <see cref="CheckpointDelay"/> (or the shorter
@@ -352,7 +356,6 @@ internal sealed class SqliteStore : IStateStore, IReleasableCaches
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            RestrictToOwner(_databasePath);
             var writer = _writer ??= OpenWriter();
             // IMMEDIATE takes the database's write lock now, waiting (busy_timeout) for a
             // writer in another process, so the transaction can never fail later to upgrade.
@@ -407,7 +410,6 @@ internal sealed class SqliteStore : IStateStore, IReleasableCaches
         await _writeLock.WaitAsync().ConfigureAwait(false);
         try
         {
-            RestrictToOwner(_databasePath);
             var writer = _writer ??= OpenWriter();
             var settings = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var pragma in (string[])["journal_mode", "synchronous", "foreign_keys", "busy_timeout", "query_only", "wal_autocheckpoint", "temp_store"])

@@ -35,27 +35,36 @@ public static class Images
 
     /// <summary>
     /// The image with this id if the account may see it (own, public, shared), else null: read by
-    /// key in each account of the region holding images (the account's own and the catalog's, as a
-    /// rule), not by decoding every image of the region.
+    /// key in the account's own scope and the catalog's (where almost every launched image is),
+    /// then in each other account of the region holding images — never by decoding every image
+    /// of the region.
     /// </summary>
     public static async Task<VisibleImage?> GetVisibleAsync(IStoreSession session, Scope scope, string imageId, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(session);
+        foreach (var owner in (string[])[scope.AccountId, ImageCatalog.OwnerId])
+        {
+            if (await session.GetAsync(new ResourceKey(owner, scope.Region, ResourceTypes.Image.Name, imageId), ct).ConfigureAwait(false) is { } stored)
+            {
+                return Visible(stored, scope);
+            }
+        }
         foreach (var holder in await ResourceScopes.ListAsync(session, [ResourceTypes.Image], ct).ConfigureAwait(false))
         {
-            if (holder.Region != scope.Region)
+            if (holder.Region == scope.Region && holder.AccountId != scope.AccountId && holder.AccountId != ImageCatalog.OwnerId
+                && await session.GetAsync(new ResourceKey(holder.AccountId, holder.Region, ResourceTypes.Image.Name, imageId), ct).ConfigureAwait(false) is { } stored)
             {
-                continue;
+                return Visible(stored, scope);
             }
-            var stored = await session.GetAsync(new ResourceKey(holder.AccountId, holder.Region, ResourceTypes.Image.Name, imageId), ct).ConfigureAwait(false);
-            if (stored is null)
-            {
-                continue;
-            }
-            var image = System.Text.Json.JsonSerializer.Deserialize<ImageResource>(stored.Document, ResourceStore.Json)!;
-            return image.OwnerId == scope.AccountId || image.CanLaunch(scope.AccountId) ? new VisibleImage(image, holder) : null;
         }
         return null;
+    }
+
+    /// <summary>The stored image as the account of <paramref name="scope"/> sees it: null when it may not (not its own, not public, not shared with it).</summary>
+    private static VisibleImage? Visible(StoredResource stored, Scope scope)
+    {
+        var image = System.Text.Json.JsonSerializer.Deserialize<ImageResource>(stored.Document, ResourceStore.Json)!;
+        return image.OwnerId == scope.AccountId || image.CanLaunch(scope.AccountId) ? new VisibleImage(image, new Scope(stored.Key.AccountId, stored.Key.Region)) : null;
     }
 
     /// <summary>
