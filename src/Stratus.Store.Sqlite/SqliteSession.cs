@@ -671,7 +671,8 @@ internal sealed class SqliteWriteTransaction : SqliteSession, IStoreTransaction
     {
         EnsureOpen();
         cancellationToken.ThrowIfCancellationRequested();
-        // With synchronous=FULL in WAL mode, COMMIT returns after the log is fsync'd. When it
+        // With synchronous=FULL in WAL mode, COMMIT returns after the log is fsync'd (with NORMAL,
+        // after it is written; the store's background flush fsyncs it). When it
         // fails (a deferred foreign key, an I/O error) the transaction stays open and
         // DisposeAsync rolls it back. Not cancellable once started.
         if (_versionStamped)

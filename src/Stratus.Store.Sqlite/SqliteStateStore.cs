@@ -7,9 +7,10 @@ namespace Stratus.Store.Sqlite;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Durability: the database runs in WAL mode with <c>synchronous=FULL</c>, so a transaction is
-/// fsync'd to the write-ahead log before <see cref="IStoreTransaction.CommitAsync"/> returns.
-/// Foreign keys are enforced.
+/// Durability: the database runs in WAL mode. By default a transaction is fsync'd to the
+/// write-ahead log before <see cref="IStoreTransaction.CommitAsync"/> returns
+/// (<c>synchronous=FULL</c>); with <see cref="SqliteStoreOptions.FlushDelay"/> it is written to
+/// the operating system then and fsync'd by the store within that delay. Foreign keys are enforced.
 /// </para>
 /// <para>
 /// Concurrency: one writer at a time, in this process (an async lock) and across processes

@@ -7,12 +7,13 @@ namespace Stratus.Store.Sqlite;
 /// The SQLite <see cref="IStateStore"/>: a dedicated write connection guarded by an async
 /// lock, and a small pool of read connections.
 /// </summary>
-internal sealed class SqliteStore : IStateStore
+internal sealed class SqliteStore : IStateStore, IReleasableCaches
 {
     private readonly string _databasePath;
     private readonly string _connectionString;
     private readonly TimeSpan _busyTimeout;
     private readonly int _maxIdleReaders;
+    private readonly TimeSpan? _flushDelay;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly Lock _poolLock = new();
     private readonly Stack<StoreConnection> _idleReaders = new();
@@ -28,6 +29,7 @@ internal sealed class SqliteStore : IStateStore
         _databasePath = Path.GetFullPath(options.DatabasePath);
         _busyTimeout = options.BusyTimeout;
         _maxIdleReaders = options.MaxIdleReadConnections;
+        _flushDelay = options.FlushDelay;
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = _databasePath,
@@ -57,8 +59,7 @@ internal sealed class SqliteStore : IStateStore
                 Directory.CreateDirectory(directory);
             }
 
-            RestrictToOwner(_databasePath);
-            var writer = _writer ??= StoreConnection.OpenWriter(_connectionString, _busyTimeout);
+            var writer = _writer ??= OpenWriter();
             try
             {
                 await MigrateAsync(writer, cancellationToken).ConfigureAwait(false);
@@ -73,6 +74,8 @@ internal sealed class SqliteStore : IStateStore
 
             _initialized = true;
             _checkpointer ??= Task.Run(CheckpointLoopAsync, CancellationToken.None);
+            // The migrations' commits, when they did not fsync themselves.
+            SignalCheckpoint();
         }
         finally
         {
@@ -86,24 +89,39 @@ internal sealed class SqliteStore : IStateStore
     /// </summary>
     internal static readonly TimeSpan CheckpointDelay = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>Opens the write connection, the database file made (or tightened to) owner-only first.</summary>
+    private StoreConnection OpenWriter()
+    {
+        RestrictToOwner(_databasePath);
+        return StoreConnection.OpenWriter(_connectionString, _busyTimeout, syncEachCommit: _flushDelay is null);
+    }
+
     /// <summary>
-    /// Copies committed WAL frames into the database file (a passive checkpoint: it neither waits
-    /// for nor blocks readers and the writer) on a connection of its own, <see cref="CheckpointDelay"/>
-    /// after a commit. SQLite would otherwise checkpoint inside the COMMIT that crosses its WAL
-    /// threshold: writing and fsyncing about 1,000 pages into the database file in the request that
-    /// happened to commit then. Durability does not depend on it: every commit has fsync'd the WAL
-    /// already (synchronous=FULL), and a crash during a checkpoint is recovered from the WAL.
+    /// After a commit, waits <see cref="CheckpointDelay"/> (or the shorter
+    /// <see cref="SqliteStoreOptions.FlushDelay"/>), then, when commits do not fsync themselves,
+    /// fsyncs the WAL (every commit of that time reaches the disk together), and copies committed
+    /// WAL frames into the database file (a passive checkpoint: it neither waits for nor blocks
+    /// readers and the writer) on a connection of its own. SQLite would otherwise checkpoint
+    /// inside the COMMIT that crosses its WAL threshold: writing and fsyncing about 1,000 pages
+    /// into the database file in the request that happened to commit then. A crash during a
+    /// checkpoint is recovered from the WAL.
     /// </summary>
     private async Task CheckpointLoopAsync()
     {
         var stop = _checkpointStop.Token;
+        var delay = _flushDelay is { } flush && flush < CheckpointDelay ? flush : CheckpointDelay;
         StoreConnection? connection = null;
         try
         {
             while (true)
             {
                 await _checkpointSignal.WaitAsync(stop).ConfigureAwait(false);
-                await Task.Delay(CheckpointDelay, stop).ConfigureAwait(false);
+                await Task.Delay(delay, stop).ConfigureAwait(false);
+                if (_flushDelay is not null)
+                {
+                    FlushWriteAheadLog();
+                }
+
                 try
                 {
                     connection ??= StoreConnection.OpenCheckpointer(_connectionString, _busyTimeout);
@@ -125,6 +143,74 @@ internal sealed class SqliteStore : IStateStore
         finally
         {
             connection?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Fsyncs the write-ahead log: every commit made so far is then on the disk. Through a
+    /// descriptor of its own (fsync acts on the file, whichever descriptor asks); SQLite keeps no
+    /// locks on the log file itself, so closing it takes none of SQLite's away.
+    /// </summary>
+    private void FlushWriteAheadLog()
+    {
+        try
+        {
+            using var log = new FileStream(_databasePath + "-wal", FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
+            log.Flush(flushToDisk: true);
+            Interlocked.Increment(ref _flushes);
+        }
+        catch (FileNotFoundException)
+        {
+            // No log: the last connection to close checkpointed it into the database file.
+        }
+    }
+
+    private long _flushes;
+
+    /// <summary>How many times the background flush has fsync'd the write-ahead log (for tests).</summary>
+    internal long Flushes => Interlocked.Read(ref _flushes);
+
+    /// <summary>
+    /// Frees the page caches of the write connection (when no transaction holds it) and of the
+    /// idle read connections: up to 32 MiB and 2 MiB each. Pages come back from the file (from
+    /// the operating system's cache, as a rule) as they are read again.
+    /// </summary>
+    public void ReleaseCaches()
+    {
+        if (_disposed || !_initialized)
+        {
+            return;
+        }
+
+        if (_writeLock.Wait(0))
+        {
+            try
+            {
+                _writer?.Execute("PRAGMA shrink_memory");
+            }
+            catch (SqliteException)
+            {
+                // Only a cache: the next transaction runs as before.
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
+        }
+
+        lock (_poolLock)
+        {
+            foreach (var reader in _idleReaders)
+            {
+                try
+                {
+                    reader.Execute("PRAGMA shrink_memory");
+                }
+                catch (SqliteException)
+                {
+                    // As above.
+                }
+            }
         }
     }
 
@@ -270,8 +356,7 @@ internal sealed class SqliteStore : IStateStore
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            RestrictToOwner(_databasePath);
-            var writer = _writer ??= StoreConnection.OpenWriter(_connectionString, _busyTimeout);
+            var writer = _writer ??= OpenWriter();
             // IMMEDIATE takes the database's write lock now, waiting (busy_timeout) for a
             // writer in another process, so the transaction can never fail later to upgrade.
             await writer.ExecuteAsync("BEGIN IMMEDIATE", cancellationToken).ConfigureAwait(false);
@@ -304,6 +389,20 @@ internal sealed class SqliteStore : IStateStore
         _writeLock.Release();
     }
 
+    /// <summary>Bytes the write connection's page cache holds now (0 before it is opened), for tests.</summary>
+    internal async Task<long> WriterCacheBytesAsync()
+    {
+        await _writeLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            return _writer?.CacheBytes() ?? 0;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
     /// <summary>The write connection's settings, for tests: pragma name to value.</summary>
     internal async Task<IReadOnlyDictionary<string, string>> ReadWriterSettingsAsync()
     {
@@ -311,8 +410,7 @@ internal sealed class SqliteStore : IStateStore
         await _writeLock.WaitAsync().ConfigureAwait(false);
         try
         {
-            RestrictToOwner(_databasePath);
-            var writer = _writer ??= StoreConnection.OpenWriter(_connectionString, _busyTimeout);
+            var writer = _writer ??= OpenWriter();
             var settings = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var pragma in (string[])["journal_mode", "synchronous", "foreign_keys", "busy_timeout", "query_only", "wal_autocheckpoint", "temp_store"])
             {
@@ -391,6 +489,13 @@ internal sealed class SqliteStore : IStateStore
         await _writeLock.WaitAsync().ConfigureAwait(false);
         try
         {
+            if (_flushDelay is not null && _initialized)
+            {
+                // Commits since the last background flush (closing the last connection would
+                // checkpoint them, but another process may hold the database open).
+                FlushWriteAheadLog();
+            }
+
             _writer?.Dispose();
             _writer = null;
         }

@@ -22,4 +22,16 @@ public sealed record SqliteStoreOptions(string DatabasePath)
     /// Defaults to 8; 0 closes every read connection when its session ends.
     /// </summary>
     public int MaxIdleReadConnections { get; init; } = 8;
+
+    /// <summary>
+    /// When a commit's write-ahead log reaches the disk. <c>null</c> (the default): before
+    /// <c>CommitAsync</c> returns (SQLite's <c>synchronous=FULL</c>, an fsync per commit), what
+    /// a short-lived process such as a CLI command needs. A delay: <c>CommitAsync</c> returns once
+    /// the log is written to the operating system (<c>synchronous=NORMAL</c>), and the store
+    /// fsyncs it at most this long after the commit, in the background, with the commits of that
+    /// time together. Either way a commit survives the process crashing or being killed at once,
+    /// and the database stays consistent; only a power loss or kernel crash can undo the commits
+    /// of the last delay.
+    /// </summary>
+    public TimeSpan? FlushDelay { get; init; }
 }

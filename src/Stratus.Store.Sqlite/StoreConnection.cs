@@ -36,7 +36,11 @@ internal sealed class StoreConnection : IDisposable
     internal const int WriterAutoCheckpointPages = 8192;
 
     /// <summary>Opens the connection that runs write transactions (and migrations).</summary>
-    public static StoreConnection OpenWriter(string connectionString, TimeSpan busyTimeout)
+    /// <param name="syncEachCommit">
+    /// Whether COMMIT fsyncs the WAL before it returns (<c>synchronous=FULL</c>), or leaves that
+    /// to the store's background flush (<c>synchronous=NORMAL</c>, <see cref="SqliteStoreOptions.FlushDelay"/>).
+    /// </param>
+    public static StoreConnection OpenWriter(string connectionString, TimeSpan busyTimeout, bool syncEachCommit = true)
     {
         var store = Open(connectionString, busyTimeout);
         try
@@ -48,6 +52,11 @@ internal sealed class StoreConnection : IDisposable
             if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
             {
                 throw new InvalidOperationException($"SQLite could not switch the database to WAL mode (journal_mode is '{mode}').");
+            }
+
+            if (!syncEachCommit)
+            {
+                store.Execute("PRAGMA synchronous = NORMAL");
             }
 
             store.Execute("PRAGMA cache_size = " + WriterCacheKib.ToString(CultureInfo.InvariantCulture));
@@ -98,7 +107,9 @@ internal sealed class StoreConnection : IDisposable
             connection.Open();
             var milliseconds = (long)Math.Min(busyTimeout.TotalMilliseconds, int.MaxValue);
             // Per-connection settings. synchronous=FULL makes every commit fsync the WAL before
-            // it returns; busy_timeout makes SQLite itself wait for another process's lock.
+            // it returns (the writer may relax it: OpenWriter), and a checkpoint fsync the WAL
+            // before and the database file after it copies pages; busy_timeout makes SQLite
+            // itself wait for another process's lock.
             store.Execute("PRAGMA busy_timeout = " + milliseconds.ToString(CultureInfo.InvariantCulture));
             store.Execute("PRAGMA synchronous = FULL");
             store.Execute("PRAGMA foreign_keys = ON");
@@ -124,6 +135,13 @@ internal sealed class StoreConnection : IDisposable
         }
 
         return command;
+    }
+
+    /// <summary>Bytes the connection's page cache holds now (SQLITE_DBSTATUS_CACHE_USED).</summary>
+    public long CacheBytes()
+    {
+        _ = SQLitePCL.raw.sqlite3_db_status(_connection.Handle, SQLitePCL.raw.SQLITE_DBSTATUS_CACHE_USED, out var current, out _, 0);
+        return current;
     }
 
     /// <summary>Runs a statement that takes no parameters and returns no rows.</summary>

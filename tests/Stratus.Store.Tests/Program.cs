@@ -15,6 +15,8 @@ namespace Stratus.Store.Tests;
 internal static class Program
 {
     public const string CommitLoop = "commit-loop";
+    /// <summary>As <see cref="CommitLoop"/>, with commits fsync'd by the store's background flush (<see cref="SqliteStoreOptions.FlushDelay"/>).</summary>
+    public const string CommitLoopFlushedLater = "commit-loop-flushed-later";
     public const string Increment = "increment";
     public const string Account = "123456789012";
     public const string Region = "us-east-1";
@@ -31,16 +33,19 @@ internal static class Program
     {
         if (args.Length != 4 || !int.TryParse(args[3], NumberStyles.None, CultureInfo.InvariantCulture, out var count))
         {
-            await Console.Error.WriteLineAsync("usage: (commit-loop|increment) DB PREFIX COUNT");
+            await Console.Error.WriteLineAsync("usage: (commit-loop|commit-loop-flushed-later|increment) DB PREFIX COUNT");
             return 2;
         }
 
         var (mode, path, prefix) = (args[0], args[1], args[2]);
-        await using var store = SqliteStateStore.Open(new SqliteStoreOptions(path));
+        await using var store = SqliteStateStore.Open(new SqliteStoreOptions(path)
+        {
+            FlushDelay = mode == CommitLoopFlushedLater ? TimeSpan.FromMilliseconds(200) : null,
+        });
         await store.InitializeAsync();
         switch (mode)
         {
-            case CommitLoop:
+            case CommitLoop or CommitLoopFlushedLater:
                 for (var i = 0; i < count; i++)
                 {
                     var id = Id(prefix, i);

@@ -69,6 +69,58 @@ public sealed class SqliteStateStoreTests(ITestOutputHelper output) : StateStore
     }
 
     [Fact]
+    public async Task WithAFlushDelay_CommitsDoNotSyncAndTheLogIsFsyncedInTheBackground()
+    {
+        await Store.DisposeAsync();
+        await using var store = (SqliteStore)SqliteStateStore.Open(new SqliteStoreOptions(DatabasePath) { FlushDelay = TimeSpan.FromMilliseconds(50) });
+        await store.InitializeAsync();
+        var settings = await store.ReadWriterSettingsAsync();
+        Assert.Equal("1", settings["synchronous"]); // NORMAL: COMMIT writes the log, the store fsyncs it
+
+        // The migrations' commits are flushed after start-up; then each round of commits once more.
+        var deadline = Stopwatch.StartNew();
+        while (store.Flushes == 0 && deadline.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(10);
+        }
+        var before = store.Flushes;
+        Assert.True(before > 0, "the start-up commits were never flushed");
+        await using (var tx = await store.BeginWriteAsync())
+        {
+            await tx.PutAsync(Resource("i-flushed"));
+            await tx.CommitAsync();
+        }
+        while (store.Flushes == before && deadline.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(10);
+        }
+        Assert.True(store.Flushes > before, "a commit was not flushed within 30 s");
+    }
+
+    [Fact]
+    public async Task ReleaseCaches_EmptiesTheWritersPageCache_AndTheStoreGoesOn()
+    {
+        var store = (SqliteStore)Store;
+        await WriteAsync(async tx =>
+        {
+            for (var i = 0; i < 500; i++)
+            {
+                await tx.PutAsync(Resource($"i-{i:d5}", document: new string('x', 2000)));
+            }
+        });
+        var before = await store.WriterCacheBytesAsync();
+        Assert.True(before > 500 * 1024, $"the writer's cache held only {before} bytes after writing 1 MB");
+
+        store.ReleaseCaches();
+
+        var after = await store.WriterCacheBytesAsync();
+        Assert.True(after < before / 4, $"the writer's cache held {after} bytes after the release ({before} before)");
+        await WriteAsync(tx => tx.PutAsync(Resource("i-after")));
+        await using var read = await Store.OpenReadAsync();
+        Assert.Equal(501, (await read.ListAsync(AccountA, Region, "instance")).Count);
+    }
+
+    [Fact]
     public async Task Commits_AreCheckpointedIntoTheDatabaseFileInTheBackground()
     {
         for (var i = 0; i < 5; i++)
@@ -319,8 +371,10 @@ public sealed class SqliteStateStoreTests(ITestOutputHelper output) : StateStore
 
     // ---- crash safety and other processes -------------------------------------------------
 
-    [Fact]
-    public async Task KilledWriter_LosesNoCommittedTransaction()
+    [Theory]
+    [InlineData(Program.CommitLoop)]
+    [InlineData(Program.CommitLoopFlushedLater)]
+    public async Task KilledWriter_LosesNoCommittedTransaction(string mode)
     {
         // Nothing of this test's store may be open while the children write.
         await Store.DisposeAsync();
@@ -329,7 +383,7 @@ public sealed class SqliteStateStoreTests(ITestOutputHelper output) : StateStore
         for (var round = 0; round < 3; round++)
         {
             using var timeout = new CancellationTokenSource(ChildTimeout);
-            using var child = Program.StartChild(Program.CommitLoop, DatabasePath, $"r{round}-", "1000000");
+            using var child = Program.StartChild(mode, DatabasePath, $"r{round}-", "1000000");
             var stderr = child.StandardError.ReadToEndAsync(timeout.Token);
             var target = 20 + (round * 25);
             var seen = new List<string>();

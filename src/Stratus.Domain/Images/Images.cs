@@ -34,6 +34,40 @@ public static class Images
     }
 
     /// <summary>
+    /// The image with this id if the account may see it (own, public, shared), else null: read by
+    /// key in the account's own scope and the catalog's (where almost every launched image is),
+    /// then in each other account of the region holding images — never by decoding every image
+    /// of the region.
+    /// </summary>
+    public static async Task<VisibleImage?> GetVisibleAsync(IStoreSession session, Scope scope, string imageId, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        foreach (var owner in (string[])[scope.AccountId, ImageCatalog.OwnerId])
+        {
+            if (await session.GetAsync(new ResourceKey(owner, scope.Region, ResourceTypes.Image.Name, imageId), ct).ConfigureAwait(false) is { } stored)
+            {
+                return Visible(stored, scope);
+            }
+        }
+        foreach (var holder in await ResourceScopes.ListAsync(session, [ResourceTypes.Image], ct).ConfigureAwait(false))
+        {
+            if (holder.Region == scope.Region && holder.AccountId != scope.AccountId && holder.AccountId != ImageCatalog.OwnerId
+                && await session.GetAsync(new ResourceKey(holder.AccountId, holder.Region, ResourceTypes.Image.Name, imageId), ct).ConfigureAwait(false) is { } stored)
+            {
+                return Visible(stored, scope);
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The stored image as the account of <paramref name="scope"/> sees it: null when it may not (not its own, not public, not shared with it).</summary>
+    private static VisibleImage? Visible(StoredResource stored, Scope scope)
+    {
+        var image = System.Text.Json.JsonSerializer.Deserialize<ImageResource>(stored.Document, ResourceStore.Json)!;
+        return image.OwnerId == scope.AccountId || image.CanLaunch(scope.AccountId) ? new VisibleImage(image, new Scope(stored.Key.AccountId, stored.Key.Region)) : null;
+    }
+
+    /// <summary>
     /// How long DescribeImages still lists a deregistered image, in state <c>deregistered</c>
     /// ("recently deregistered images appear in the returned results for a short interval").
     /// </summary>
@@ -104,8 +138,7 @@ public static class Images
     public static async Task<VisibleImage> GetLaunchableAsync(IStoreSession session, Scope scope, string imageId, DateTime now, CancellationToken ct = default)
     {
         ResourceTypes.Image.CheckId(imageId);
-        var visible = await ListVisibleAsync(session, scope, ct).ConfigureAwait(false);
-        var found = visible.Find(v => v.Image.Id == imageId);
+        var found = await GetVisibleAsync(session, scope, imageId, ct).ConfigureAwait(false);
         if (found is null)
         {
             var deregistered = await ListDeregisteredAsync(session, scope, now, ct).ConfigureAwait(false);

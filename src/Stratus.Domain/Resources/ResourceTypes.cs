@@ -66,13 +66,30 @@ public static partial class ResourceTypes
         {
             return null;
         }
+        var lookup = TaggableByPrefix.Value;
         // Prefixes may themselves hold a dash (tgw-attach, tgw-rtb): the longest well-formed match wins.
-        if (Taggable.Where(t => t.IdPrefix.Contains('-', StringComparison.Ordinal) && ResourceIds.IsWellFormed(t.IdPrefix, id))
-            .MaxBy(t => t.IdPrefix.Length) is { } compound)
+        foreach (var compound in lookup.Compound)
         {
-            return compound;
+            if (ResourceIds.IsWellFormed(compound.IdPrefix, id))
+            {
+                return compound;
+            }
         }
-        var prefix = id[..dash];
-        return Taggable.FirstOrDefault(t => t.IdPrefix == prefix);
+        return lookup.Simple.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(id.AsSpan(0, dash), out var type) ? type : null;
     }
+
+    /// <summary>
+    /// The taggable types by id prefix: those whose prefix has no dash by it (the first of a prefix
+    /// in <see cref="Taggable"/>'s order), those whose prefix holds one longest first.
+    /// </summary>
+    private static readonly Lazy<(Dictionary<string, ResourceType> Simple, ResourceType[] Compound)> TaggableByPrefix = new(() =>
+    {
+        var simple = new Dictionary<string, ResourceType>(StringComparer.Ordinal);
+        foreach (var type in Taggable.Where(t => !t.IdPrefix.Contains('-', StringComparison.Ordinal)))
+        {
+            simple.TryAdd(type.IdPrefix, type);
+        }
+        var compound = Taggable.Where(t => t.IdPrefix.Contains('-', StringComparison.Ordinal)).OrderByDescending(t => t.IdPrefix.Length).ToArray();
+        return (simple, compound);
+    });
 }

@@ -47,6 +47,65 @@ public static class TagDocuments
     {
         ArgumentNullException.ThrowIfNull(document);
         var utf8 = Encoding.UTF8.GetBytes(document);
+        return LocateLast(utf8) ?? LocateByScan(utf8);
+    }
+
+    /// <summary>
+    /// The tags when they are the object's last member, as the stored documents write them:
+    /// <c>,"tags":</c> (or <c>{"tags":</c> at the start) whose value is followed by nothing but
+    /// the brace that ends the document. That brace closes the top-level object, so the member
+    /// is one of its own (in valid JSON an unescaped quote after a comma starts a member name);
+    /// the document's other members are not read at all. Null when the document is not so.
+    /// </summary>
+    private static Located? LocateLast(byte[] utf8)
+    {
+        var end = utf8.Length - 1;
+        while (end > 0 && utf8[end] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')
+        {
+            end--;
+        }
+        if (end < 1 || utf8[end] != (byte)'}')
+        {
+            return null;
+        }
+        var at = utf8.AsSpan(0, end).LastIndexOf(",\"tags\":"u8);
+        if (at < 0 && !utf8.AsSpan().StartsWith("{\"tags\":"u8))
+        {
+            return null;
+        }
+        var start = (at < 0 ? 0 : at) + 8;
+        if (start >= end || utf8[start] is not ((byte)'[' or (byte)'n'))
+        {
+            return null;
+        }
+        var reader = new Utf8JsonReader(utf8.AsSpan(start, end - start));
+        List<Tag> tags;
+        try
+        {
+            if (!reader.Read())
+            {
+                return null;
+            }
+            tags = reader.TokenType == JsonTokenType.Null ? [] : JsonSerializer.Deserialize<List<Tag>>(ref reader, ResourceStore.Json) ?? [];
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+        var valueEnd = start + (int)reader.BytesConsumed;
+        for (var i = valueEnd; i < end; i++)
+        {
+            if (utf8[i] is not ((byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n'))
+            {
+                return null;
+            }
+        }
+        return new Located(utf8, tags, start, valueEnd, empty: false);
+    }
+
+    /// <summary>The tags found by reading the document's members in order, skipping every other one unparsed.</summary>
+    private static Located LocateByScan(byte[] utf8)
+    {
         var reader = new Utf8JsonReader(utf8);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {

@@ -5,8 +5,9 @@ namespace Stratus.Domain.Store;
 /// implementation satisfies the same contract. Resources are JSON documents keyed by
 /// (account, region, type, id); the domain owns their meaning, the store only keeps them.
 /// One writer at a time: <see cref="BeginWriteAsync"/> waits for the write lock, and a
-/// transaction's changes are durable (on disk, fsync'd) when <see cref="IStoreTransaction.CommitAsync"/>
-/// returns. Disposing a transaction that was not committed rolls it back.
+/// transaction's changes are durable when <see cref="IStoreTransaction.CommitAsync"/> returns: they
+/// survive the process at once and reach the disk then or, when the store is set to flush commits
+/// together, within its flush delay. Disposing a transaction that was not committed rolls it back.
 /// </summary>
 public interface IStateStore : IAsyncDisposable
 {
@@ -18,6 +19,16 @@ public interface IStateStore : IAsyncDisposable
 
     /// <summary>Opens the write transaction, waiting for any other writer to finish.</summary>
     Task<IStoreTransaction> BeginWriteAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// What holds caches it can rebuild (a store's page caches): once a burst of work is over the
+/// server asks it to give their memory back to the system; they fill again as they are used.
+/// </summary>
+public interface IReleasableCaches
+{
+    /// <summary>Frees what the caches hold now, without waiting for work in progress (what is in use stays).</summary>
+    void ReleaseCaches();
 }
 
 /// <summary>A read-only view of the store.</summary>

@@ -68,6 +68,27 @@ public sealed class TagDocumentsTests
     }
 
     [Theory]
+    // Tags as the last member (how stored documents end), alone, or not last.
+    [InlineData("""{"id":"i-1","tags":[{"key":"a","value":"b"}]}""", "a", """{"id":"i-1","tags":[{"key":"k","value":"v"}]}""")]
+    [InlineData("""{"tags":[{"key":"a","value":"b"}]}""", "a", """{"tags":[{"key":"k","value":"v"}]}""")]
+    [InlineData("""{"tags":[{"key":"a","value":"b"}],"id":"i-1"}""", "a", """{"tags":[{"key":"k","value":"v"}],"id":"i-1"}""")]
+    [InlineData("""{"id":"i-1","tags":null}""", "", """{"id":"i-1","tags":[{"key":"k","value":"v"}]}""")]
+    // A nested object's tags as the document's last bytes are not the resource's.
+    [InlineData("""{"id":"i-1","x":{"tags":[{"key":"a","value":"b"}]}}""", "", """{"id":"i-1","x":{"tags":[{"key":"a","value":"b"}]},"tags":[{"key":"k","value":"v"}]}""")]
+    [InlineData("""{"tags":[{"key":"c","value":"d"}],"x":[{"tags":[{"key":"a","value":"b"}]}]}""", "c", """{"tags":[{"key":"k","value":"v"}],"x":[{"tags":[{"key":"a","value":"b"}]}]}""")]
+    // Text that looks like the member inside a string value.
+    [InlineData("""{"note":",\"tags\":[]}","tags":[{"key":"a","value":"b"}]}""", "a", """{"note":",\"tags\":[]}","tags":[{"key":"k","value":"v"}]}""")]
+    [InlineData("""{"note":",\"tags\":[]}"}""", "", """{"note":",\"tags\":[]}","tags":[{"key":"k","value":"v"}]}""")]
+    // Whitespace between the tokens.
+    [InlineData("""{ "id": "i-1", "tags": [ {"key":"a","value":"b"} ] }""", "a", """{ "id": "i-1", "tags": [{"key":"k","value":"v"}] }""")]
+    public void Locate_FindsTheResourcesOwnTagsWhereverTheyLie(string document, string firstKey, string replaced)
+    {
+        var located = TagDocuments.Locate(document);
+        Assert.Equal(firstKey, located.Tags.Select(t => t.Key).FirstOrDefault() ?? "");
+        Assert.Equal(replaced, TagDocuments.With(located, [new Tag("k", "v")]));
+    }
+
+    [Theory]
     [InlineData("[]")]
     [InlineData("""{"id":"i-1",""")]
     [InlineData("""{"tags":{"key":"k"}}""")]

@@ -261,9 +261,20 @@ internal sealed partial class Ec2Service
                 throw new AwsException("TagLimitExceeded", $"The maximum number of tags ({MaxTagsPerResource}) for resource '{id}' has been exceeded.");
             }
             var edited = stored with { Document = TagDocuments.With(located, tags) };
-            foreach (var tag in before.Except(tags).Concat(tags.Except(before)))
+            // The keys whose tag came, went or changed value (a resource has at most 50 tags).
+            foreach (var tag in before)
             {
-                names.Add(ResourceIndex.TagName(tag.Key));
+                if (!tags.Contains(tag))
+                {
+                    names.Add(ResourceIndex.TagName(tag.Key));
+                }
+            }
+            foreach (var tag in tags)
+            {
+                if (!before.Contains(tag))
+                {
+                    names.Add(ResourceIndex.TagName(tag.Key));
+                }
             }
             edits.Add((edited, tags));
         }
