@@ -163,6 +163,11 @@ internal sealed class SqliteStore : IStateStore, IReleasableCaches
         {
             // No log: the last connection to close checkpointed it into the database file.
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Tried again after the next commit; the checkpoint that follows fsyncs the log too
+            // when it copies frames. The loop must not end on it.
+        }
     }
 
     private long _flushes;
